@@ -1,0 +1,81 @@
+"""Key material: loaded from files (or environment), created on first start.
+
+Layout under ``$DLP_DATA_DIR/keys`` (each file mode 0600, directory 0700):
+
+- ``archive-signing.ed25519``  raw 32-byte Ed25519 private seed, signs archive checkpoints
+  (override: ``DLP_ARCHIVE_SIGNING_KEY_FILE``)
+- ``archive-content.key``      32-byte AES-256 key-encryption key for archived content
+  (override: ``DLP_ARCHIVE_CONTENT_KEY_FILE``)
+- ``quarantine-master.key``    32-byte AES-256 key-encryption key for held requests
+  (override: ``DLP_QUARANTINE_MASTER_KEY_FILE`` or base64 in ``DLP_QUARANTINE_MASTER_KEY``)
+- ``hash.key``                 32-byte HMAC key for content hashes and allow-listed values
+  (override: ``DLP_HASH_KEY_FILE``)
+
+In production these files come from the site's secret store; the auto-created
+ones make the quick start work and are documented as such (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+KEY_FILES = {
+    "archive-signing": ("archive-signing.ed25519", "DLP_ARCHIVE_SIGNING_KEY_FILE"),
+    "archive-content": ("archive-content.key", "DLP_ARCHIVE_CONTENT_KEY_FILE"),
+    "quarantine-master": ("quarantine-master.key", "DLP_QUARANTINE_MASTER_KEY_FILE"),
+    "hash": ("hash.key", "DLP_HASH_KEY_FILE"),
+}
+
+
+class KeyError_(Exception):
+    """A key file exists but is unusable (wrong size, unreadable)."""
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("DLP_DATA_DIR", "./var")).resolve()
+
+
+def key_dir(base: Path | None = None) -> Path:
+    return (base or data_dir()) / "keys"
+
+
+def load_key(name: str, *, base: Path | None = None, create: bool = True) -> bytes:
+    """Return the 32-byte key ``name`` (see KEY_FILES), creating it if allowed."""
+    filename, env_file = KEY_FILES[name]
+    env_b64 = os.environ.get(f"DLP_{name.upper().replace('-', '_')}_KEY")
+    if env_b64:
+        raw = base64.b64decode(env_b64)
+        if len(raw) != 32:
+            raise KeyError_(f"environment variable for key {name!r} must hold 32 bytes, base64-encoded")
+        return raw
+    path = Path(os.environ[env_file]) if os.environ.get(env_file) else key_dir(base) / filename
+    if path.exists():
+        raw = path.read_bytes()
+        if len(raw) != 32:
+            raise KeyError_(f"key file {path} must hold exactly 32 bytes, has {len(raw)}")
+        return raw
+    if not create:
+        raise KeyError_(f"key file {path} does not exist")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    raw = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, raw)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return raw
+
+
+def keyed_hash(key: bytes, data: bytes | str) -> str:
+    """HMAC-SHA256, hex.  Used for content hashes and hashed allow-list values so a
+    value can be matched without being stored."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    return hmac.new(key, data, hashlib.sha256).hexdigest()

@@ -1,0 +1,1 @@
+"""Presidio recognizers for customer NPI, one module per entity family."""
