@@ -1,0 +1,163 @@
+"""What people are told: the sender's notice, the compliance alert, the HTTP error.
+
+The web app does not show a failed post's error text, so the gateway also sends
+the sender an ephemeral post or bot DM (``sender_notice``).  Every text names the
+KIND of data found (``describe_entities``), never a value, and says what to do.
+The AppError ``id`` tells a blocked request from one held for review so clients
+and tests can tell them apart without parsing prose.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from dlp_proxy.model import Action, Decision, RequestContext, describe_entities
+from dlp_proxy.policy.schema import Messages
+
+if TYPE_CHECKING:
+    from dlp_proxy.policy.engine import Policy
+
+BLOCK_ERROR_ID = "api.dlp.blocked.app_error"
+QUARANTINE_ERROR_ID = "api.dlp.quarantined.app_error"
+
+_DEFAULT_MESSAGES = Messages()
+
+
+class _SafeFormat(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fmt(template: str, **values: str) -> str:
+    return template.format_map(_SafeFormat(values))
+
+
+def _messages(policy: Policy | None) -> Messages:
+    return policy.messages if policy is not None else _DEFAULT_MESSAGES
+
+
+def error_id(decision: Decision) -> str:
+    """AppError id for a stopped request."""
+    return QUARANTINE_ERROR_ID if decision.action == Action.QUARANTINE else BLOCK_ERROR_ID
+
+
+def _what_to_do(m: Messages) -> str:
+    return _fmt(m.what_to_do, secure_channel=m.secure_channel, contact=m.contact)
+
+
+def user_message(decision: Decision, policy: Policy | None = None) -> str:
+    """The AppError ``message`` for a stopped request (block or quarantine)."""
+    m = _messages(policy)
+    entities = describe_entities(list(decision.entity_types))
+    if decision.action == Action.QUARANTINE:
+        head = _fmt(m.quarantined, entities=entities)
+        tail = "You will be told when a reviewer has released or rejected it."
+    elif decision.action == Action.REDACT:
+        head = _fmt(m.redacted, entities=entities)
+        tail = ""
+    else:
+        head = _fmt(m.blocked, entities=entities)
+        tail = ""
+    return " ".join(p for p in (head, tail, _what_to_do(m)) if p)
+
+
+def _where(ctx: RequestContext) -> str:
+    if ctx.channel_name:
+        return f"~{ctx.channel_name}"
+    if ctx.channel_type is not None and ctx.channel_type.value in ("D", "G"):
+        return "a direct message"
+    if ctx.channel_id:
+        return f"channel {ctx.channel_id}"
+    return {
+        "profile": "your profile",
+        "commands": "a slash command",
+        "webhooks": "a webhook",
+    }.get(ctx.route_group, "a request")
+
+
+_WHAT = {
+    "posts": "message",
+    "edits": "edit of a message",
+    "scheduled": "scheduled message",
+    "drafts": "draft",
+    "files": "file upload",
+    "uploads": "file upload",
+    "channels": "channel settings",
+    "headers": "channel header",
+    "bookmarks": "channel bookmark",
+    "webhooks": "webhook message",
+    "commands": "slash command",
+    "actions": "interactive message action",
+    "profile": "profile update",
+    "playbooks": "playbook update",
+}
+
+
+def sender_notice(
+    decision: Decision,
+    ctx: RequestContext,
+    *,
+    message_excerpt_path: str,
+    at: datetime | None = None,
+    policy: Policy | None = None,
+) -> str:
+    """Text of the ephemeral post / bot DM telling the sender what happened.
+
+    ``message_excerpt_path`` is the field that carried the data (e.g. ``body.message``
+    or ``file[0]:page=2``), shown so the sender knows which part to fix.
+    """
+    m = _messages(policy)
+    when = (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    what = _WHAT.get(ctx.route_group, "request")
+    entities = describe_entities(list(decision.entity_types))
+    where = _where(ctx)
+    if decision.action == Action.BLOCK:
+        verdict = f"was **not sent**: it contains {entities}"
+    elif decision.action == Action.QUARANTINE:
+        verdict = (
+            f"is **held for compliance review**: it contains {entities}. "
+            "You will be told when a reviewer releases or rejects it"
+        )
+    elif decision.action == Action.REDACT:
+        verdict = f"was sent with {entities} **masked**"
+    else:
+        verdict = f"was recorded for compliance because it contains {entities}"
+    lines = [
+        f"Your {what} in {where} ({when}) {verdict}.",
+        f"Where: `{message_excerpt_path}`." if message_excerpt_path else "",
+        _what_to_do(m),
+        f"Reference: {ctx.request_id}" if ctx.request_id else "",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def alert_text(
+    decision: Decision,
+    ctx: RequestContext,
+    *,
+    record_id: str | None = None,
+    at: datetime | None = None,
+) -> str:
+    """Alert for the compliance channel: who, where, what kind, which rule.  No values."""
+    when = (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    who = (
+        f"@{ctx.username}"
+        if ctx.username
+        else (ctx.user_id or (f"webhook {ctx.hook_id}" if ctx.hook_id else "unknown sender"))
+    )
+    counts = decision.entity_counts()
+    kinds = ", ".join(f"{t} x{counts.get(t, 0)}" for t in decision.entity_types) or "none"
+    team = f" (team {ctx.team_name or ctx.team_id})" if (ctx.team_name or ctx.team_id) else ""
+    parts = [
+        f"DLP {decision.action.value.upper()}: {_WHAT.get(ctx.route_group, 'request')} by {who} "
+        f"in {_where(ctx)}{team} at {when}",
+        f"Rule: {decision.rule_id or '-'} — {decision.reason}",
+        f"Found: {kinds}",
+        f"Request: {ctx.request_id or '-'}"
+        + (f" · record {record_id}" if record_id else "")
+        + f" · policy {decision.policy_version}",
+    ]
+    if decision.details.get("context_failure"):
+        parts.append("Context lookup failed; the rule's failure mode was applied.")
+    return "\n".join(parts)

@@ -1,0 +1,79 @@
+"""Masking identifiers in forwarded text (the REDACT action).
+
+``redact_text`` replaces each finding's span of the original text with a mask that
+keeps separators and, for long identifiers, the last four characters
+(``***-**-6789``, ``************1111``), so the reader still knows which account
+is meant without the number being disclosed.  Overlapping findings are merged.
+The mask comes from ``dlp_proxy.detect.mask`` when the detection package provides
+it; this module's own masking is used otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from dlp_proxy.model import Finding
+
+#: identifiers for which the last four characters may be shown
+_KEEP_LAST4 = frozenset(
+    {"US_SSN", "US_ITIN", "CREDIT_CARD", "US_BANK_NUMBER", "IBAN_CODE", "ABA_ROUTING_NUMBER"}
+)
+
+
+def fallback_mask(entity_type: str, value: str) -> str:
+    alnum = sum(1 for c in value if c.isalnum())
+    keep = 4 if entity_type in _KEEP_LAST4 and alnum >= 8 else 0
+    out: list[str] = []
+    remaining = alnum
+    for ch in value:
+        if ch.isalnum():
+            out.append(ch if remaining <= keep else "*")
+            remaining -= 1
+        elif ch.isspace() or ch in "-./":
+            out.append(ch)
+        else:
+            # anything else inside a span (encoding, markup, zero-width) is masked too
+            out.append("*")
+    return "".join(out)
+
+
+def _masker() -> Callable[[str, str], str]:
+    try:
+        from dlp_proxy.detect import mask  # type: ignore[attr-defined]
+    except ImportError:
+        return fallback_mask
+    return mask  # type: ignore[no-any-return]
+
+
+def redact_text(text: str, findings: Sequence[Finding]) -> str:
+    """``text`` with every finding's span masked.  Findings index ``text``."""
+    spans = sorted(
+        (max(0, f.start), min(len(text), f.end), f.entity_type) for f in findings if f.end > f.start
+    )
+    merged: list[tuple[int, int, str]] = []
+    for start, end, etype in spans:
+        if merged and start <= merged[-1][1]:
+            prev = merged[-1]
+            merged[-1] = (prev[0], max(prev[1], end), prev[2])
+            continue
+        merged.append((start, end, etype))
+    mask = _masker()
+    out: list[str] = []
+    pos = 0
+    for start, end, etype in merged:
+        out.append(text[pos:start])
+        value = text[start:end]
+        masked = mask(etype, value)
+        if not isinstance(masked, str) or masked == value:
+            masked = fallback_mask(etype, value)
+        out.append(masked)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def with_footnote(text: str, footnote: str) -> str:
+    """Redacted text plus the policy's footnote (as the gateway forwards it)."""
+    if not footnote:
+        return text
+    return f"{text}\n\n{footnote}"
