@@ -12,8 +12,9 @@ archive and exports key on them, so never rename one.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 # Stable entity type names.  Policies and archived records refer to these strings.
 US_SSN = "US_SSN"
@@ -56,7 +57,7 @@ SENSITIVE_ENTITIES: frozenset[str] = frozenset(
 )
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     """What the gateway does with a request.  Ordered by severity (see SEVERITY)."""
 
     ALLOW = "allow"
@@ -80,7 +81,7 @@ SEVERITY: Mapping[Action, int] = {
 }
 
 
-class ItemKind(str, enum.Enum):
+class ItemKind(enum.StrEnum):
     TEXT = "text"  # a string from a JSON body, a form field, a query parameter
     FILENAME = "filename"
     FILE = "file"  # text extracted from an uploaded file
@@ -136,7 +137,7 @@ class ScannedItem:
     findings: tuple[Finding, ...]
 
 
-class ChannelType(str, enum.Enum):
+class ChannelType(enum.StrEnum):
     """Mattermost channel types (model/channel.go)."""
 
     OPEN = "O"
@@ -182,7 +183,7 @@ class RequestContext:
         out: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if value is None or value == () or value is False and name != "is_bot":
+            if value is None or value == () or (value is False and name != "is_bot"):
                 continue
             if isinstance(value, enum.Enum):
                 value = value.value

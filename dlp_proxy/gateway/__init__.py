@@ -1,0 +1,1 @@
+"""The inline gateway: mitmproxy addon, route table, request extraction, responses."""

@@ -1,0 +1,207 @@
+"""The mitmproxy addon: translates flows to the pipeline and enforces fail-closed.
+
+mitmproxy logs an exception raised by an addon and lets the flow continue
+(addonmanager.safecall), so an unhandled error would forward the request
+unjudged.  Every hook here catches everything itself.  The ``request`` hook is
+async: mitmproxy runs each hook as its own task, so awaiting the archive or
+Redis does not stall other connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from mitmproxy import http
+
+from dlp_proxy.gateway import responses
+from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
+from dlp_proxy.model import Action
+
+log = logging.getLogger("dlp_proxy.gateway")
+
+#: websocket messages kept per flow (mitmproxy keeps every message otherwise)
+WEBSOCKET_HISTORY = 0
+
+
+class DLPAddon:
+    def __init__(self, pipeline: Pipeline, *, max_body_bytes: int, metrics: Any = None) -> None:
+        self.pipeline = pipeline
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
+        self.inflight = 0
+        self.accepting = True
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------ requestheaders
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        try:
+            self._check_headers(flow)
+        except Exception:
+            log.exception("requestheaders failed; refusing")
+            self._answer(flow, responses.app_error(503, responses.UNAVAILABLE_ID, _UNAVAILABLE, request_id=responses.new_request_id()))
+
+    def _check_headers(self, flow: http.HTTPFlow) -> None:
+        req = flow.request
+        if not self.accepting:
+            self._answer(flow, responses.app_error(503, responses.UNAVAILABLE_ID, "The gateway is shutting down. Try again.",
+                                                   request_id=responses.new_request_id()), close=True)
+            return
+        lengths = req.headers.get_all("content-length")
+        te = req.headers.get_all("transfer-encoding")
+        if len(lengths) > 1 or (lengths and te) or len(te) > 1:
+            # Request smuggling territory: two framings that two parsers may read
+            # differently.  Refuse, and close the connection.
+            self._answer(flow, responses.app_error(400, responses.BAD_REQUEST_ID,
+                                                   "Ambiguous request framing (Content-Length with Transfer-Encoding, or repeated).",
+                                                   request_id=responses.new_request_id()), close=True)
+            return
+        if lengths:
+            try:
+                declared = int(lengths[0])
+            except ValueError:
+                declared = -1
+            if declared < 0:
+                self._answer(flow, responses.app_error(400, responses.BAD_REQUEST_ID, "Invalid Content-Length.",
+                                                       request_id=responses.new_request_id()), close=True)
+                return
+            if declared > self.max_body_bytes:
+                self._answer(flow, responses.app_error(413, responses.TOO_LARGE_ID,
+                                                       "The request is larger than the data-loss-prevention gateway accepts.",
+                                                       request_id=responses.new_request_id()), close=True)
+                return
+
+    # ------------------------------------------------------------ request
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:
+            return  # answered in requestheaders
+        self.inflight += 1
+        self._idle.clear()
+        try:
+            await self._request(flow)
+        finally:
+            self.inflight -= 1
+            if self.inflight == 0:
+                self._idle.set()
+
+    async def _request(self, flow: http.HTTPFlow) -> None:
+        req = flow.request
+        greq = GatewayRequest(
+            method=req.method,
+            target=req.path,
+            headers={k.lower(): v for k, v in req.headers.items(multi=False)},
+            body=req.raw_content or b"",
+            client_ip=flow.client_conn.peername[0] if flow.client_conn.peername else "",
+        )
+        started = time.perf_counter()
+        route_name: str | None = None
+        try:
+            m, _, _ = self.pipeline.classify(greq.method, greq.target)
+            route_name = m.route.name if m.route else None
+        except Exception:  # noqa: S110 - a bad path is handled (and refused) by handle()
+            pass
+        try:
+            verdict = await asyncio.wait_for(self.pipeline.handle(greq), self.pipeline.config.scan_deadline_seconds)
+        except asyncio.CancelledError:
+            # Shutdown while judging: never forward unjudged.
+            self._answer(flow, responses.app_error(503, responses.UNAVAILABLE_ID, "The gateway is shutting down. Try again.",
+                                                   request_id=greq.request_id), close=True)
+            flow.kill() if flow.killable else None
+            raise
+        except BaseException as exc:
+            await self._failed(flow, greq, exc, route_name)
+            return
+        finally:
+            if self.metrics is not None:
+                self.metrics.observe_scan(time.perf_counter() - started)
+        self._apply(flow, greq, verdict)
+
+    async def _failed(self, flow: http.HTTPFlow, greq: GatewayRequest, exc: BaseException, route_name: str | None) -> None:
+        timeout = isinstance(exc, TimeoutError | asyncio.TimeoutError)
+        reason = "scan-deadline" if timeout else "inspection-error"
+        error = "deadline exceeded" if timeout else f"{type(exc).__name__}"
+        fail_open = route_name is not None and route_name in self.pipeline.config.fail_open_routes
+        action = Action.FAIL_OPEN if fail_open else Action.FAIL_CLOSED
+        log.error("inspection failed", extra={"request_id": greq.request_id, "reason": reason, "error_type": type(exc).__name__,
+                                              "action": action.value, "route": route_name})
+        record_id = await self.pipeline.record_failure(greq, reason=reason, error=error, action=action, route_name=route_name)
+        if self.metrics is not None:
+            self.metrics.decision(action.value, route_name or "unknown", ())
+        if fail_open and record_id is not None:
+            self._add_forward_headers(flow)
+            return
+        self._answer(flow, responses.app_error(
+            503, responses.UNAVAILABLE_ID,
+            "The data-loss-prevention gateway could not check this message, so it was not sent. Try again in a moment.",
+            request_id=greq.request_id, detailed_error=reason))
+
+    def _apply(self, flow: http.HTTPFlow, greq: GatewayRequest, verdict: Verdict) -> None:
+        if self.metrics is not None and verdict.decision is not None:
+            self.metrics.decision(verdict.decision.action.value, verdict.route or "unknown", verdict.decision.entity_types)
+        if verdict.forward:
+            if verdict.new_body is not None:
+                flow.request.headers.pop("content-encoding", None)
+                flow.request.raw_content = verdict.new_body
+                flow.request.headers["content-type"] = "application/json"
+            self._add_forward_headers(flow)
+        else:
+            assert verdict.response is not None
+            self._answer(flow, verdict.response)
+        if verdict.after is not None:
+            task = asyncio.create_task(self._run_after(verdict.after, greq.request_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run_after(self, fn: Any, request_id: str) -> None:
+        try:
+            await fn()
+        except Exception:
+            log.exception("sender notification failed", extra={"request_id": request_id})
+
+    def _add_forward_headers(self, flow: http.HTTPFlow) -> None:
+        peer = flow.client_conn.peername[0] if flow.client_conn.peername else ""
+        prior = flow.request.headers.get("x-forwarded-for")
+        flow.request.headers["X-Forwarded-For"] = f"{prior}, {peer}" if prior else peer
+        flow.request.headers["X-Forwarded-Proto"] = flow.request.headers.get("x-forwarded-proto", flow.request.scheme)
+        flow.request.headers["X-Real-IP"] = flow.request.headers.get("x-real-ip", peer)
+
+    @staticmethod
+    def _answer(flow: http.HTTPFlow, resp: tuple[int, dict[str, str], bytes], *, close: bool = False) -> None:
+        status, headers, body = resp
+        h = dict(headers)
+        if close:
+            h["Connection"] = "close"
+        flow.response = http.Response.make(status, body, h)
+
+    # ------------------------------------------------------------ websocket
+
+    def websocket_message(self, flow: http.HTTPFlow) -> None:
+        # Clients send no post content over the websocket (MATTERMOST.md); keep
+        # long-lived sockets from growing memory by dropping the history.
+        try:
+            if flow.websocket is not None and len(flow.websocket.messages) > WEBSOCKET_HISTORY:
+                del flow.websocket.messages[: len(flow.websocket.messages) - WEBSOCKET_HISTORY]
+        except Exception:
+            log.exception("websocket trim failed")
+
+    # ------------------------------------------------------------ shutdown
+
+    async def drain(self, timeout: float) -> bool:
+        """Stop accepting new requests and wait for in-flight judgments."""
+        self.accepting = False
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=timeout)
+        return True
+
+
+_UNAVAILABLE = "The data-loss-prevention gateway could not check this request, so it was not sent. Try again in a moment."

@@ -1,0 +1,174 @@
+"""Who is acting and where: resolved through the Mattermost API, cached in Redis.
+
+The MMUSERID cookie is not authoritative, so the user is resolved with the
+caller's own token (GET /api/v4/users/me), the channel with GET
+/api/v4/channels/{id}.  Results are cached in Redis with a TTL under keys
+derived from a keyed hash of the token: no raw token is ever stored.
+
+Failure modes are distinct on purpose:
+- Redis unreachable raises (the gateway fails closed: a decision needs it);
+- Mattermost unreachable or slow is recorded in ``context_errors`` and the
+  policy's per-rule failure mode decides (default: closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import redis.asyncio as aioredis
+
+from dlp_proxy.keys import keyed_hash
+from dlp_proxy.model import ChannelType
+
+CACHE_PREFIX = "dlp:ctx:"
+
+
+def token_from_request(headers: Mapping[str, str], query: str) -> str | None:
+    """The session or access token, in Mattermost's order (app/authentication.go)."""
+    cookie_header = headers.get("cookie", "")
+    if cookie_header:
+        try:
+            cookie: SimpleCookie = SimpleCookie()
+            cookie.load(cookie_header)
+            if "MMAUTHTOKEN" in cookie and cookie["MMAUTHTOKEN"].value:
+                return cookie["MMAUTHTOKEN"].value
+        except Exception:  # noqa: S110 - a malformed cookie header is just no cookie
+            pass
+    auth = headers.get("authorization", "")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() in ("bearer", "token") and value.strip():
+            return value.strip()
+    for key, value in parse_qsl(query, keep_blank_values=False):
+        if key == "access_token" and value:
+            return value
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: str
+    username: str
+    roles: tuple[str, ...]
+    is_bot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    id: str
+    name: str
+    type: ChannelType | None
+    team_id: str | None
+    shared: bool
+
+
+class ContextResolver:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        upstream: httpx.AsyncClient,
+        *,
+        hash_key: bytes,
+        ttl_seconds: int = 300,
+        timeout_seconds: float = 2.0,
+    ) -> None:
+        self.redis = redis
+        self.upstream = upstream
+        self.hash_key = hash_key
+        self.ttl = ttl_seconds
+        self.timeout = timeout_seconds
+
+    async def _cached(self, key: str) -> Any:
+        raw = await self.redis.get(CACHE_PREFIX + key)
+        return None if raw is None else json.loads(raw)
+
+    async def _store(self, key: str, value: Any) -> None:
+        await self.redis.set(CACHE_PREFIX + key, json.dumps(value), ex=self.ttl)
+
+    async def _get(self, path: str, token: str) -> httpx.Response:
+        return await asyncio.wait_for(
+            self.upstream.get(path, headers={"Authorization": f"Bearer {token}"}), self.timeout
+        )
+
+    async def user(self, token: str) -> UserInfo | None:
+        """The token's user; None when Mattermost says the token is not valid."""
+        key = "user:" + keyed_hash(self.hash_key, token)
+        data = await self._cached(key)
+        if data is None:
+            resp = await self._get("/api/v4/users/me", token)
+            if resp.status_code in (401, 403, 404):
+                data = {"invalid": True}
+            else:
+                resp.raise_for_status()
+                body = resp.json()
+                data = {
+                    "id": body.get("id", ""),
+                    "username": body.get("username", ""),
+                    "roles": str(body.get("roles", "")).split(),
+                    "is_bot": bool(body.get("is_bot", False)),
+                }
+            await self._store(key, data)
+        if data.get("invalid"):
+            return None
+        return UserInfo(data["id"], data["username"], tuple(data["roles"]), bool(data["is_bot"]))
+
+    async def channel(self, channel_id: str, token: str | None) -> ChannelInfo | None:
+        key = "chan:" + channel_id
+        data = await self._cached(key)
+        if data is None:
+            if token is None:
+                return None
+            resp = await self._get(f"/api/v4/channels/{channel_id}", token)
+            if resp.status_code in (401, 403, 404):
+                return None  # not cached: may be a permission problem of this caller only
+            resp.raise_for_status()
+            body = resp.json()
+            data = {
+                "id": body.get("id", channel_id),
+                "name": body.get("name", ""),
+                "type": body.get("type", ""),
+                "team_id": body.get("team_id") or None,
+                "shared": bool(body.get("shared", False)),
+            }
+            await self._store(key, data)
+        try:
+            ctype: ChannelType | None = ChannelType(data["type"])
+        except ValueError:
+            ctype = None
+        return ChannelInfo(data["id"], data["name"], ctype, data.get("team_id"), bool(data.get("shared")))
+
+    async def post_channel_id(self, post_id: str, token: str | None) -> str | None:
+        key = "post:" + post_id
+        cached = await self._cached(key)
+        if cached is not None:
+            return str(cached)
+        if token is None:
+            return None
+        resp = await self._get(f"/api/v4/posts/{post_id}", token)
+        if resp.status_code in (401, 403, 404):
+            return None
+        resp.raise_for_status()
+        channel_id = str(resp.json().get("channel_id", ""))
+        if channel_id:
+            await self._store(key, channel_id)
+        return channel_id or None
+
+    async def groups(self, user_id: str, token: str) -> tuple[str, ...]:
+        key = "groups:" + user_id
+        cached = await self._cached(key)
+        if cached is None:
+            resp = await self._get(f"/api/v4/users/{user_id}/groups", token)
+            if resp.status_code in (401, 403, 404, 501):
+                cached = []
+            else:
+                resp.raise_for_status()
+                cached = [g.get("name", "") for g in resp.json() if isinstance(g, dict)]
+            await self._store(key, cached)
+        return tuple(str(g) for g in cached)

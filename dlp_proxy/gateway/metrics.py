@@ -1,0 +1,43 @@
+"""Prometheus metrics.  Labels carry entity *types*, routes and actions, never values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.decisions = Counter(
+            "dlp_decisions_total", "Decisions by action and route", ["action", "route"], registry=self.registry
+        )
+        self.entities = Counter(
+            "dlp_entities_total", "Entity types found in judged requests", ["entity_type"], registry=self.registry
+        )
+        self.scan_seconds = Histogram(
+            "dlp_request_inspection_seconds",
+            "Time to judge a request (extract, detect, decide, archive)",
+            buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.upstream_errors = Counter(
+            "dlp_upstream_errors_total", "Errors talking to Mattermost", ["kind"], registry=self.registry
+        )
+        self.inflight = Gauge("dlp_inflight_requests", "Requests being judged", registry=self.registry)
+        self.queue_depth = Gauge("dlp_quarantine_depth", "Items waiting in quarantine", registry=self.registry)
+        self.queue_oldest_age = Gauge(
+            "dlp_quarantine_oldest_age_seconds", "Age of the oldest undecided item", registry=self.registry
+        )
+        self.archive_lag = Gauge(
+            "dlp_archive_unsealed_records", "Records not yet covered by a signed checkpoint", registry=self.registry
+        )
+
+    def decision(self, action: str, route: str, entity_types: Iterable[str]) -> None:
+        self.decisions.labels(action=action, route=route or "unknown").inc()
+        for e in entity_types:
+            self.entities.labels(entity_type=e).inc()
+
+    def observe_scan(self, seconds: float) -> None:
+        self.scan_seconds.observe(seconds)

@@ -1,0 +1,467 @@
+"""The gateway's request pipeline, independent of mitmproxy.
+
+    route -> decode -> extract -> (files) -> context -> detect -> decide -> record -> act
+
+``Pipeline.handle`` takes a ``GatewayRequest`` and returns a ``Verdict``: forward
+unchanged, forward rewritten (redaction), or answer with an AppError.  The
+mitmproxy addon (addon.py) only translates flows to and from these types, and
+wraps ``handle`` in the deadline and the fail-closed net: *any* exception that
+escapes here stops the request with a 503 and is archived as ``fail_closed``.
+
+Ordering guarantees, which the tests check:
+- the decision record is durable (``Archive.append`` returned) before a
+  request is forwarded or answered;
+- a quarantined request is durable in the quarantine store before the sender
+  is told it is held;
+- nothing is forwarded for a route that was not fully judged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+from dlp_proxy.gateway import responses
+from dlp_proxy.gateway.context import ContextResolver, token_from_request
+from dlp_proxy.gateway.extract import (
+    BodyError,
+    Extracted,
+    FilePart,
+    decode_content_encoding,
+    extract,
+    filename_items,
+)
+from dlp_proxy.gateway.paths import PathError, normalize_path, split_target
+from dlp_proxy.gateway.routes import Match, Route, match
+from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, QuarantineStore
+from dlp_proxy.keys import keyed_hash
+from dlp_proxy.model import (
+    Action,
+    ContentItem,
+    Decision,
+    ItemKind,
+    RequestContext,
+    ScannedItem,
+    describe_entities,
+)
+
+log = logging.getLogger("dlp_proxy.gateway")
+
+#: failures talking to Mattermost: recorded as context errors, the policy decides
+_UPSTREAM_ERRORS = (httpx.HTTPError, asyncio.TimeoutError)
+
+#: headers a held request keeps for its release (everything else is dropped)
+RELEASE_HEADERS = ("content-type", "authorization", "cookie", "x-csrf-token", "x-requested-with", "user-agent")
+
+
+@dataclass(slots=True)
+class GatewayRequest:
+    method: str
+    target: str  # raw path + query, as received
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    client_ip: str = ""
+    request_id: str = field(default_factory=responses.new_request_id)
+
+
+@dataclass(slots=True)
+class Verdict:
+    forward: bool
+    response: tuple[int, dict[str, str], bytes] | None = None
+    new_body: bytes | None = None
+    decision: Decision | None = None
+    record_id: str | None = None
+    route: str | None = None
+    #: work to run after the answer went out (sender notification)
+    after: Callable[[], Awaitable[None]] | None = None
+
+
+@dataclass(slots=True)
+class GatewayConfig:
+    scan_deadline_seconds: float = 5.0
+    #: bodies above this many decoded bytes on non-file routes are refused (413)
+    max_text_body_bytes: int = 4 * 1024 * 1024
+    #: "inspect" | "block" | "allow"
+    unknown_write: str = "inspect"
+    #: route names whose inspection failures forward the request (recorded as fail_open)
+    fail_open_routes: frozenset[str] = frozenset()
+    #: action when a file cannot be fully inspected
+    incomplete_file_action: Action = Action.QUARANTINE
+    #: run detection in a worker thread above this many characters
+    inline_scan_chars: int = 20_000
+    worker_id: str = "w0"
+    redact_footnote: str = "(Identifiers in this message were masked by the data-loss-prevention gateway.)"
+
+
+class Notifier:
+    """Tells the sender (ephemeral post) and compliance (alert channel); best effort."""
+
+    async def notify(self, ctx: RequestContext, decision: Decision, record_id: str) -> None:  # pragma: no cover
+        return None
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        detector: Detector,
+        policy: Callable[[], PolicyEngine],
+        archive: Archive,
+        context: ContextResolver | None,
+        quarantine: QuarantineStore | None,
+        hash_key: bytes,
+        config: GatewayConfig | None = None,
+        notifier: Notifier | None = None,
+        file_extractor: Callable[[bytes, str], Awaitable[Any]] | None = None,
+        split_window: Any = None,
+    ) -> None:
+        self.detector = detector
+        self.policy = policy
+        self.archive = archive
+        self.context = context
+        self.quarantine = quarantine
+        self.hash_key = hash_key
+        self.config = config or GatewayConfig()
+        self.notifier = notifier
+        self.file_extractor = file_extractor
+        self.split_window = split_window
+
+    # ------------------------------------------------------------------ entry
+
+    def classify(self, method: str, target: str) -> tuple[Match, str, str]:
+        raw_path, query = split_target(target)
+        path = normalize_path(raw_path)
+        return match(method, path), path, query
+
+    async def handle(self, req: GatewayRequest) -> Verdict:
+        try:
+            m, path, query = self.classify(req.method, req.target)
+        except PathError as exc:
+            return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request path is not valid ({exc}).", "bad-path")
+        if m.kind == "denied":
+            return await self._refuse(req, 403, responses.DENIED_ID, f"This request is not allowed: {m.reason}.", "denied-route")
+        if m.kind in ("passthrough", "no_content"):
+            return Verdict(forward=True)
+        route = m.route
+        assert route is not None
+        if m.kind == "unknown_write" and self.config.unknown_write == "allow":
+            return Verdict(forward=True)
+        if m.kind == "unknown_write" and self.config.unknown_write == "block":
+            return await self._refuse(req, 403, responses.DENIED_ID, "This kind of request is not allowed by the data-loss-prevention gateway.", "unknown-write-blocked")
+        return await self._inspect(req, route, m.params or {}, path, query)
+
+    # ------------------------------------------------------------------ inspect
+
+    async def _inspect(self, req: GatewayRequest, route: Route, params: dict[str, str], path: str, query: str) -> Verdict:
+        started = time.perf_counter()
+        ctype = req.headers.get("content-type", "")
+        try:
+            body = decode_content_encoding(req.body, req.headers.get("content-encoding", "")) if req.body else b""
+            if route.body.value not in ("files", "upload_chunk") and len(body) > self.config.max_text_body_bytes:
+                raise BodyError("body is larger than the gateway accepts for this route", 413)
+            qpairs = parse_qsl(query, keep_blank_values=True, max_num_fields=1000)
+            ex = extract(route, body, ctype, qpairs)
+        except BodyError as exc:
+            error_id = responses.TOO_LARGE_ID if exc.status == 413 else responses.BAD_REQUEST_ID
+            return await self._refuse(req, exc.status, error_id, f"The request could not be inspected: {exc}.", "bad-body", route=route)
+        except ValueError as exc:  # e.g. too many query fields
+            return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.", "bad-body", route=route)
+
+        items = list(ex.items) + filename_items(ex.files)
+        incomplete: list[str] = []
+        for part in ex.files:
+            items.extend(await self._file_items(part, incomplete))
+
+        ctx = await self._context(req, route, params, ex, path)
+        policy = self.policy()  # one policy object for the whole request, even across a reload
+        entities = policy.required_entities(ctx)
+        scanned = await self._scan(items, entities)
+        if self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits"):
+            extra = await self.split_window.check(ctx.user_id, ctx.channel_id, " ".join(i.text for i in ex.items if i.path.startswith("body.message")), self.detector)
+            if extra:
+                scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
+        decision = policy.evaluate(scanned, ctx)
+        if incomplete and _severity(decision.action) < _severity(self.config.incomplete_file_action):
+            decision = Decision(
+                action=self.config.incomplete_file_action,
+                policy_version=decision.policy_version,
+                rule_id="file-not-fully-inspected",
+                reason="a file could not be fully inspected: " + ", ".join(sorted(set(incomplete))),
+                entity_types=decision.entity_types,
+                scanned=decision.scanned,
+                notify_sender=True,
+            )
+        if decision.action is Action.REDACT and ex.json_doc is None:
+            # Only JSON bodies can be rewritten field by field; anything else is
+            # stopped rather than forwarded unmasked.
+            decision = Decision(
+                action=Action.BLOCK, policy_version=decision.policy_version, rule_id=decision.rule_id,
+                reason=decision.reason + " (redaction is not possible for this body; blocked)",
+                entity_types=decision.entity_types, scanned=decision.scanned, notify_sender=decision.notify_sender,
+            )
+        record = self._record(req, route, path, ctx, decision, items, started)
+        if decision.action in (Action.BLOCK, Action.QUARANTINE, Action.REDACT):
+            record["_content"] = [
+                {"path": s.item.path, "text": s.item.text,
+                 "findings": [{"entity_type": f.entity_type, "start": f.start, "end": f.end} for f in s.findings]}
+                for s in decision.scanned if s.findings or s.item.kind is not ItemKind.FILE
+            ]
+        record_id = await self.archive.append(record)
+        verdict = await self._act(req, route, ctx, decision, record_id, ex)
+        verdict.route = route.name
+        return verdict
+
+    async def _file_items(self, part: FilePart, incomplete: list[str]) -> list[ContentItem]:
+        if self.file_extractor is None:
+            # Without the file scanner, text bodies are still read; anything else
+            # cannot be inspected and is treated as such.
+            try:
+                text = part.data.decode("utf-8")
+            except UnicodeDecodeError:
+                incomplete.append("file-scanner-unavailable")
+                return []
+            return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
+        extraction = await self.file_extractor(part.data, part.filename)
+        if not extraction.complete:
+            incomplete.extend(extraction.problems or ("incomplete",))
+        return [ContentItem(f"{part.path}:{seg.location}", seg.text, ItemKind.FILE) for seg in extraction.segments]
+
+    async def _scan(self, items: Sequence[ContentItem], entities: Any) -> list[ScannedItem]:
+        total = sum(len(i.text) for i in items)
+        if total <= self.config.inline_scan_chars:
+            return list(self.detector.scan(items, entities=entities))
+        # Large content: off the event loop so other users' posts keep flowing.
+        return list(await asyncio.to_thread(self.detector.scan, items, entities=entities))
+
+    async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str) -> RequestContext:
+        token = token_from_request(req.headers, split_target(req.target)[1])
+        channel_id = _lookup(route.channel_from, params, ex) if route.channel_from else None
+        post_id = _lookup(route.post_from, params, ex) if route.post_from else None
+        hook_id = params.get("hook_id") if route.group == "webhooks" else None
+        errors: list[str] = []
+        user = channel = None
+        groups: tuple[str, ...] = ()
+        if self.context is not None:
+            if token:
+                try:
+                    user = await self.context.user(token)
+                except _UPSTREAM_ERRORS as exc:
+                    errors.append(f"user: {type(exc).__name__}")
+            if channel_id is None and post_id and token:
+                try:
+                    channel_id = await self.context.post_channel_id(post_id, token)
+                except _UPSTREAM_ERRORS as exc:
+                    errors.append(f"post: {type(exc).__name__}")
+            if channel_id:
+                try:
+                    channel = await self.context.channel(channel_id, token)
+                except _UPSTREAM_ERRORS as exc:
+                    errors.append(f"channel: {type(exc).__name__}")
+            if user is not None and token and getattr(self.policy(), "needs_groups", False):
+                try:
+                    groups = await self.context.groups(user.id, token)
+                except _UPSTREAM_ERRORS as exc:
+                    errors.append(f"groups: {type(exc).__name__}")
+        return RequestContext(
+            route=route.name,
+            route_group=route.group,
+            method=req.method.upper(),
+            path=path,
+            request_id=req.request_id,
+            user_id=user.id if user else None,
+            username=user.username if user else None,
+            user_roles=user.roles if user else (),
+            is_bot=user.is_bot if user else False,
+            groups=groups,
+            hook_id=hook_id,
+            channel_id=channel_id,
+            channel_name=channel.name if channel else None,
+            channel_type=channel.type if channel else None,
+            channel_shared=channel.shared if channel else None,
+            team_id=channel.team_id if channel else None,
+            root_id=ex.fields.get("body.root_id"),
+            client_ip=req.client_ip or None,
+            context_errors=tuple(errors),
+        )
+
+    # ------------------------------------------------------------------ record
+
+    def _record(self, req: GatewayRequest, route: Route, path: str, ctx: RequestContext, decision: Decision,
+                items: Sequence[ContentItem], started: float) -> dict[str, Any]:
+        findings = [
+            {"path": p, **f.to_json()} for p, f in decision.findings
+        ]
+        content_hash = keyed_hash(self.hash_key, "\x00".join(f"{i.path}\x01{i.text}" for i in items))
+        return {
+            "type": "decision",
+            "time": _now_iso(),
+            "request_id": req.request_id,
+            "worker": self.config.worker_id,
+            "route": route.name,
+            "route_group": route.group,
+            "method": req.method.upper(),
+            "path": path,
+            "context": ctx.to_json(),
+            "action": decision.action.value,
+            "rule_id": decision.rule_id,
+            "reason": decision.reason,
+            "policy_version": decision.policy_version,
+            "entity_types": sorted(set(decision.entity_types) | {f["entity_type"] for f in findings}),
+            "entity_counts": decision.entity_counts(),
+            "findings": findings,
+            "fields": sorted({i.path for i in items})[:200],
+            "content_hash": content_hash,
+            "scan_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+
+    async def record_failure(self, req: GatewayRequest, *, reason: str, error: str, action: Action,
+                             route_name: str | None = None) -> str | None:
+        """Archive an inspection failure.  Returns None if even that failed."""
+        try:
+            path = normalize_path(split_target(req.target)[0])
+        except PathError:
+            path = "<invalid>"
+        record = {
+            "type": "failure",
+            "time": _now_iso(),
+            "request_id": req.request_id,
+            "worker": self.config.worker_id,
+            "route": route_name or "unknown",
+            "method": req.method.upper(),
+            "path": path,
+            "action": action.value,
+            "reason": reason,
+            "error": error[:500],
+        }
+        try:
+            return await self.archive.append(record)
+        except Exception:
+            log.exception("could not archive a failure record", extra={"request_id": req.request_id})
+            return None
+
+    async def _refuse(self, req: GatewayRequest, status: int, error_id: str, message: str, reason: str,
+                      route: Route | None = None) -> Verdict:
+        """A request refused before any decision (bad path, framing, body): archived, then answered."""
+        record = {
+            "type": "decision",
+            "time": _now_iso(),
+            "request_id": req.request_id,
+            "worker": self.config.worker_id,
+            "route": route.name if route else "unknown",
+            "route_group": route.group if route else "unknown",
+            "method": req.method.upper(),
+            "action": Action.BLOCK.value,
+            "rule_id": reason,
+            "reason": message,
+            "policy_version": "",
+        }
+        record_id = await self.archive.append(record)
+        return Verdict(forward=False, response=responses.app_error(status, error_id, message, request_id=req.request_id),
+                       record_id=record_id)
+
+    # ------------------------------------------------------------------ act
+
+    async def _act(self, req: GatewayRequest, route: Route, ctx: RequestContext, decision: Decision,
+                   record_id: str, ex: Extracted) -> Verdict:
+        action = decision.action
+        after = self._after(ctx, decision, record_id) if decision.notify_sender or decision.alert_channel_id else None
+        if action in (Action.ALLOW, Action.MONITOR):
+            return Verdict(forward=True, decision=decision, record_id=record_id, after=after)
+        if action is Action.REDACT:
+            new_body = self._redacted_body(ex, decision)
+            return Verdict(forward=True, new_body=new_body, decision=decision, record_id=record_id, after=after)
+        what = describe_entities(list(decision.entity_types) or [f.entity_type for _, f in decision.findings])
+        if action is Action.QUARANTINE:
+            if self.quarantine is None:
+                raise RuntimeError("policy chose quarantine but no quarantine store is configured")
+            held = HeldRequest(
+                method=req.method.upper(),
+                path=req.target,
+                headers=tuple((k, v) for k, v in req.headers.items() if k in RELEASE_HEADERS),
+                body=req.body,
+                context=ctx,
+                decision=decision,
+                record_id=record_id,
+                idempotency_key=ex.fields.get("body.pending_post_id") or req.request_id,
+                created_at=time.time(),
+            )
+            item_id = await self.quarantine.hold(held)
+            message = (
+                f"Your message was held for review because it appears to contain {what}. "
+                "A security reviewer will release or reject it; you will be notified. "
+                "To share customer information, use the approved secure channel."
+            )
+            status, headers, body = responses.app_error(403, responses.QUARANTINED_ID, message, request_id=req.request_id,
+                                                        detailed_error=f"quarantine item {item_id}")
+            return Verdict(forward=False, response=(status, headers, body), decision=decision, record_id=record_id, after=after)
+        message = (
+            f"Your message was not sent because it appears to contain {what}. "
+            "Customer information must not be shared in chat; remove it, or use the approved secure channel."
+        )
+        return Verdict(forward=False, response=responses.app_error(403, responses.BLOCKED_ID, message, request_id=req.request_id),
+                       decision=decision, record_id=record_id, after=after)
+
+    def _after(self, ctx: RequestContext, decision: Decision, record_id: str) -> Callable[[], Awaitable[None]] | None:
+        notifier = self.notifier
+        if notifier is None:
+            return None
+
+        async def run() -> None:
+            await notifier.notify(ctx, decision, record_id)
+
+        return run
+
+    def _redacted_body(self, ex: Extracted, decision: Decision) -> bytes:
+        from dlp_proxy.policy import redact_text
+
+        doc = ex.json_doc
+        by_path: dict[str, list[Any]] = {}
+        for s in decision.scanned:
+            if s.findings:
+                by_path.setdefault(s.item.path, []).extend(s.findings)
+        for path, findings in by_path.items():
+            loc = ex.json_locations.get(path)
+            if loc is None:
+                raise RuntimeError(f"cannot redact field {path}: not a JSON string value")
+            parent = doc
+            for key in loc[:-1]:
+                parent = parent[key]
+            original = parent[loc[-1]]
+            parent[loc[-1]] = redact_text(original, findings)
+        message_loc = ex.json_locations.get("body.message")
+        if message_loc is not None and by_path:
+            parent = doc
+            for key in message_loc[:-1]:
+                parent = parent[key]
+            parent[message_loc[-1]] = f"{parent[message_loc[-1]]}\n\n{self.config.redact_footnote}"
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def _lookup(spec: str, params: dict[str, str], ex: Extracted) -> str | None:
+    source, _, name = spec.partition(".")
+    if source == "path":
+        return params.get(name)
+    if source == "query":
+        return ex.fields.get(f"query.{name}") or ex.fields.get(f"form.{name}")
+    if source == "body":
+        return ex.fields.get(f"body.{name}") or ex.fields.get(f"form.payload.{name}")
+    return None
+
+
+def _severity(action: Action) -> int:
+    from dlp_proxy.model import SEVERITY
+
+    return SEVERITY[action]
+
+
+def _now_iso() -> str:
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"

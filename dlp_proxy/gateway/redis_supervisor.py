@@ -1,0 +1,147 @@
+"""A private Redis for the gateway when none is configured (``DLP_REDIS_URL`` unset).
+
+It listens on 127.0.0.1 only, on a free port, behind a random password, with
+its data under ``$DLP_DATA_DIR/redis`` and the durability the quarantine
+needs: AOF with ``appendfsync always`` (an item is on disk before the sender is
+told it is held).  The URL (with the password) is written to
+``$DLP_DATA_DIR/redis/url`` (mode 0600) so ``dlp-proxy quarantine`` finds it.
+If the server dies it is restarted; meanwhile requests that need Redis fail
+closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+log = logging.getLogger("dlp_proxy.redis")
+
+
+class RedisUnavailable(RuntimeError):
+    pass
+
+
+def find_redis_server() -> str:
+    path = os.environ.get("DLP_REDIS_SERVER") or shutil.which("redis-server")
+    if path:
+        return path
+    for candidate in ("/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"):
+        if os.path.exists(candidate):
+            return candidate
+    raise RedisUnavailable(
+        "redis-server was not found on PATH and DLP_REDIS_URL is not set. Install it "
+        "(Debian/Ubuntu: apt-get install redis-server) or point DLP_REDIS_URL at a Redis."
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivateRedis:
+    def __init__(self, data_dir: Path) -> None:
+        self.dir = data_dir / "redis"
+        self.port = 0
+        self.password = ""
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._monitor: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+
+    def start(self) -> str:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.dir, 0o700)
+        pw_file = self.dir / "password"
+        if pw_file.exists():
+            self.password = pw_file.read_text().strip()
+        else:
+            self.password = secrets.token_urlsafe(24)
+            _write_private(pw_file, self.password)
+        self._spawn()
+        _write_private(self.dir / "url", self.url)
+        return self.url
+
+    def _spawn(self, port: int | None = None) -> None:
+        binary = find_redis_server()
+        self.port = port or free_port()
+        conf = "\n".join(
+            [
+                "bind 127.0.0.1",
+                f"port {self.port}",
+                f'dir "{self.dir}"',
+                "appendonly yes",
+                "appendfsync always",
+                'appendfilename "appendonly.aof"',
+                'dbfilename "dump.rdb"',
+                "save 300 1",
+                f"requirepass {self.password}",
+                "protected-mode yes",
+                'logfile "redis.log"',
+                "daemonize no",
+                # quarantine streams must never be evicted
+                "maxmemory-policy noeviction",
+            ]
+        )
+        conf_path = self.dir / "redis.conf"
+        _write_private(conf_path, conf + "\n")
+        self.proc = subprocess.Popen(
+            [binary, str(conf_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RedisUnavailable(f"private redis-server exited at start; see {self.dir / 'redis.log'}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(f"AUTH {self.password}\r\nPING\r\n".encode())
+                    reply = s.recv(64)
+                    if b"PONG" in reply:
+                        log.info("private redis started", extra={"port": self.port})
+                        return
+                    if b"LOADING" in reply:
+                        time.sleep(0.1)
+                        continue
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RedisUnavailable("private redis-server did not become ready")
+
+    async def supervise(self) -> None:
+        """Restart the server if it dies (on the same port where possible)."""
+        while not self._stopping:
+            await asyncio.sleep(1.0)
+            if self.proc is not None and self.proc.poll() is not None and not self._stopping:
+                log.error("private redis exited; restarting")
+                try:
+                    # same port, so clients reconnect without being told
+                    await asyncio.to_thread(self._spawn, self.port)
+                except Exception:
+                    log.exception("private redis restart failed")
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: redis fsyncs the AOF and exits
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(10)
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)

@@ -1,0 +1,205 @@
+"""The declarative route table: every Mattermost route that can carry content.
+
+Three kinds of entries, all matched against the *normalized* path
+(dlp_proxy.gateway.paths.normalize_path):
+
+- ``CONTENT_ROUTES``: known routes that put content in front of people.  Each
+  says how to read its body (``Body``), where the channel id sits, and the
+  route group policies scope on (posts, edits, files, headers, webhooks...).
+- ``DENIED_ROUTES``: answered with a 403 AppError, never forwarded
+  (``/api/v5/graphql`` existed only behind a feature flag and was removed).
+- ``NO_CONTENT_ROUTES``: writes that carry no user-visible content (search,
+  credentials, read markers...).  They pass without inspection.  A credential
+  route is here on purpose: passwords must never be scanned, archived or held.
+
+Any other POST/PUT/PATCH under ``/api/``, ``/hooks/`` or ``/plugins/`` is an
+*unknown write* and goes through the ``unknown_write`` rule (default: inspect
+every string in the body generically and apply the policy).  So a route
+Mattermost adds tomorrow is inspected, not waved through;
+tests/test_gateway_routes.py holds this table against the list of every v4
+write operation in shared/data/mattermost-v4-write-operations.tsv.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from functools import cache
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+INSPECTED_PREFIXES = ("/api/", "/hooks/", "/plugins/")
+
+
+class Body(enum.StrEnum):
+    JSON = "json"  # JSON document; every string (and key, and number) is content
+    WEBHOOK = "webhook"  # JSON, lenient JSON, form with payload=, or multipart fields
+    FILES = "files"  # multipart/form-data with file parts, or raw body with ?filename=
+    UPLOAD_CHUNK = "upload_chunk"  # a chunk of a resumable upload session
+    ANY = "any"  # unknown writes: whatever the body is, find its strings
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    group: str
+    method: str
+    template: str
+    body: Body = Body.JSON
+    #: where the channel id is: "body.<dotted.path>", "path.<param>", "query.<param>"
+    channel_from: str | None = None
+    #: where the post id is, for edits: its channel is looked up through the post
+    post_from: str | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compile(self.template)
+
+
+@cache
+def _compile(template: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template.lower()))
+    regex = regex.replace(r"\*\*", ".*")
+    return re.compile("^" + regex + "$")
+
+
+R = Route
+CONTENT_ROUTES: tuple[Route, ...] = (
+    # --- posts (api4/post.go, scheduled_post.go, drafts.go)
+    R("posts.create", "posts", "POST", "/api/v4/posts", channel_from="body.channel_id"),
+    R("posts.ephemeral", "posts", "POST", "/api/v4/posts/ephemeral", channel_from="body.post.channel_id"),
+    R("posts.update", "edits", "PUT", "/api/v4/posts/{post_id}", post_from="path.post_id", channel_from="body.channel_id"),
+    R("posts.patch", "edits", "PUT", "/api/v4/posts/{post_id}/patch", post_from="path.post_id"),
+    R("posts.move", "posts", "POST", "/api/v4/posts/{post_id}/move", channel_from="body.channel_id"),
+    R("posts.rewrite", "posts", "POST", "/api/v4/posts/rewrite"),
+    R("ai.rewrite", "posts", "POST", "/api/v4/ai/rewrite"),
+    R("posts.schedule.create", "scheduled", "POST", "/api/v4/posts/schedule", channel_from="body.channel_id"),
+    R("posts.schedule.update", "scheduled", "PUT", "/api/v4/posts/schedule/{scheduled_post_id}", channel_from="body.channel_id"),
+    R("drafts.upsert", "drafts", "POST", "/api/v4/drafts", channel_from="body.channel_id"),
+    R("cards.create", "posts", "POST", "/api/v4/cards", channel_from="body.channel_id"),
+    R("cards.update", "edits", "PUT", "/api/v4/cards/{post_id}", post_from="path.post_id"),
+    R("cards.patch", "edits", "PUT", "/api/v4/cards/{post_id}/patch", post_from="path.post_id"),
+    # --- files (api4/file.go, upload.go)
+    R("files.upload", "files", "POST", "/api/v4/files", Body.FILES, channel_from="query.channel_id"),
+    R("uploads.create", "uploads", "POST", "/api/v4/uploads", channel_from="body.channel_id"),
+    R("uploads.chunk", "uploads", "POST", "/api/v4/uploads/{upload_id}", Body.UPLOAD_CHUNK),
+    R("users.image", "profile", "POST", "/api/v4/users/{user_id}/image", Body.FILES),
+    # --- webhooks and commands (web/webhook.go, api4/command.go)
+    R("hooks.incoming", "webhooks", "POST", "/hooks/{hook_id}", Body.WEBHOOK),
+    R("hooks.command_response", "webhooks", "POST", "/hooks/commands/{hook_id}", Body.WEBHOOK),
+    R("commands.execute", "commands", "POST", "/api/v4/commands/execute", channel_from="body.channel_id"),
+    # --- interactive messages (api4/integration_action.go)
+    R("actions.post", "actions", "POST", "/api/v4/posts/{post_id}/actions/{action_id}", post_from="path.post_id"),
+    R("actions.dialog_submit", "actions", "POST", "/api/v4/actions/dialogs/submit", channel_from="body.channel_id"),
+    R("actions.dialog_open", "actions", "POST", "/api/v4/actions/dialogs/open"),
+    # --- channels: names, headers, purposes (api4/channel.go)
+    R("channels.create", "channels", "POST", "/api/v4/channels"),
+    R("channels.update", "headers", "PUT", "/api/v4/channels/{channel_id}", channel_from="path.channel_id"),
+    R("channels.patch", "headers", "PUT", "/api/v4/channels/{channel_id}/patch", channel_from="path.channel_id"),
+    R("channels.convert", "channels", "POST", "/api/v4/channels/{channel_id}/convert_to_channel", channel_from="path.channel_id"),
+    R("channels.views.create", "channels", "POST", "/api/v4/channels/{channel_id}/views", channel_from="path.channel_id"),
+    R("channels.views.patch", "channels", "PATCH", "/api/v4/channels/{channel_id}/views/{view_id}", channel_from="path.channel_id"),
+    R("bookmarks.create", "bookmarks", "POST", "/api/v4/channels/{channel_id}/bookmarks", channel_from="path.channel_id"),
+    R("bookmarks.patch", "bookmarks", "PATCH", "/api/v4/channels/{channel_id}/bookmarks/{bookmark_id}", channel_from="path.channel_id"),
+    # --- teams (display name, description, invite messages)
+    R("teams.create", "teams", "POST", "/api/v4/teams"),
+    R("teams.update", "teams", "PUT", "/api/v4/teams/{team_id}"),
+    R("teams.patch", "teams", "PUT", "/api/v4/teams/{team_id}/patch"),
+    # --- profile (api4/user.go, status.go)
+    R("users.update", "profile", "PUT", "/api/v4/users/{user_id}"),
+    R("users.patch", "profile", "PUT", "/api/v4/users/{user_id}/patch"),
+    R("users.custom_status", "profile", "PUT", "/api/v4/users/{user_id}/status/custom"),
+    # --- wiki pages (newer servers)
+    R("wikis.write", "pages", "POST", "/api/v4/wikis/**"),
+    R("wikis.update", "pages", "PUT", "/api/v4/wikis/**"),
+    R("wikis.patch", "pages", "PATCH", "/api/v4/wikis/**"),
+    # --- Playbooks plugin: runs, status updates, checklists, retrospectives
+    R("playbooks.post", "playbooks", "POST", "/plugins/playbooks/**", Body.ANY),
+    R("playbooks.put", "playbooks", "PUT", "/plugins/playbooks/**", Body.ANY),
+    R("playbooks.patch", "playbooks", "PATCH", "/plugins/playbooks/**", Body.ANY),
+)
+
+DENIED_ROUTES: tuple[tuple[str, str], ...] = (
+    # (template, reason)
+    ("/api/v5/**", "the GraphQL API (/api/v5/graphql) is not used by Mattermost clients and is denied"),
+)
+
+# Writes that carry nothing shown to other people.  Keep this list short and
+# obvious: everything not here and not a content route is inspected generically.
+NO_CONTENT_ROUTES: tuple[tuple[str, str, str], ...] = (
+    # (method or "*", template, reason)
+    ("*", "/api/v4/users/login", "credentials"),
+    ("*", "/api/v4/users/login/**", "credentials"),
+    ("*", "/api/v4/users/logout", "session"),
+    ("*", "/api/v4/users/password/**", "credentials"),
+    ("*", "/api/v4/users/{user_id}/password", "credentials"),
+    ("*", "/api/v4/users/mfa", "credentials"),
+    ("*", "/api/v4/users/mfa/**", "credentials"),
+    ("*", "/api/v4/users/{user_id}/mfa", "credentials"),
+    ("*", "/api/v4/users/{user_id}/mfa/**", "credentials"),
+    ("*", "/api/v4/users/{user_id}/auth", "credentials"),
+    ("*", "/oauth/**", "credentials"),
+    ("*", "/api/v4/users/tokens/revoke", "credentials"),
+    ("*", "/api/v4/users/tokens/disable", "credentials"),
+    ("*", "/api/v4/users/tokens/enable", "credentials"),
+    ("*", "/api/v4/users/tokens/rotate", "credentials"),
+    ("*", "/api/v4/users/{user_id}/sessions/revoke", "credentials"),
+    ("*", "/api/v4/users/{user_id}/typing", "typing indicator"),
+    ("*", "/api/v4/channels/members/{user_id}/view", "read marker"),
+    ("*", "/api/v4/channels/members/{user_id}/mark_read", "read marker"),
+    ("*", "/api/v4/users/{user_id}/posts/{post_id}/set_unread", "read marker"),
+    ("*", "/api/v4/client_perf", "client telemetry"),
+    ("*", "/api/v4/perf", "client telemetry"),
+    ("POST", "/api/v4/posts/ids", "lookup by ids"),
+    ("POST", "/api/v4/posts/ids/reactions", "lookup by ids"),
+    ("POST", "/api/v4/users/ids", "lookup by ids"),
+    ("POST", "/api/v4/users/usernames", "lookup by names"),
+    ("POST", "/api/v4/users/status/ids", "lookup by ids"),
+    ("POST", "/api/v4/channels/stats/member_count", "lookup by ids"),
+    ("POST", "/api/v4/teams/{team_id}/channels/ids", "lookup by ids"),
+    ("POST", "/api/v4/emoji/names", "lookup by names"),
+    ("POST", "/api/v4/roles/names", "lookup by names"),
+    ("POST", "/api/v4/groups/names", "lookup by names"),
+    # Searches: the terms are shown to nobody.  A compliance officer searching for
+    # an account number must not be blocked.
+    ("POST", "/api/v4/posts/search", "search"),
+    ("POST", "/api/v4/teams/{team_id}/posts/search", "search"),
+    ("POST", "/api/v4/**/search", "search"),
+    ("POST", "/api/v4/files/search", "search"),
+    ("POST", "/api/v4/omnisearch/search", "search"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    kind: str  # "content" | "denied" | "no_content" | "unknown_write" | "passthrough"
+    route: Route | None = None
+    params: dict[str, str] | None = None
+    reason: str = ""
+
+
+UNKNOWN_ROUTE = Route("unknown", "unknown", "*", "/**", Body.ANY)
+
+
+def match(method: str, path: str) -> Match:
+    """Classify a request; ``path`` must already be normalized."""
+    method = method.upper()
+    for template, reason in DENIED_ROUTES:
+        if _compile(template).match(path):
+            return Match("denied", reason=reason)
+    if method not in WRITE_METHODS:
+        return Match("passthrough")
+    for route in CONTENT_ROUTES:
+        if route.method != method:
+            continue
+        m = route.pattern.match(path)
+        if m:
+            return Match("content", route, m.groupdict())
+    for rmethod, template, reason in NO_CONTENT_ROUTES:
+        if rmethod in ("*", method) and _compile(template).match(path):
+            return Match("no_content", reason=reason)
+    if path.startswith(INSPECTED_PREFIXES) or path in ("/api", "/hooks", "/plugins"):
+        return Match("unknown_write", UNKNOWN_ROUTE, {})
+    # Writes outside the API (static files, the web app) carry no content to
+    # Mattermost's database; still inspected generically, to be safe.
+    return Match("unknown_write", UNKNOWN_ROUTE, {})

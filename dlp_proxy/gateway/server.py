@@ -1,0 +1,288 @@
+"""Assemble and run one gateway process: mitmproxy (reverse mode) + side services.
+
+Start-up order matters for fail-closed: every dependency (Redis, archive,
+detector, policy, quarantine) is ready *before* the proxy port opens, so the
+first request is judged like every other.  Shutdown reverses it: the proxy
+stops taking requests, in-flight judgments finish (or are answered 503, never
+forwarded unjudged), then the archive is closed and the private Redis stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from dlp_proxy.gateway import responses
+from dlp_proxy.gateway.addon import DLPAddon
+from dlp_proxy.gateway.context import ContextResolver
+from dlp_proxy.gateway.metrics import Metrics
+from dlp_proxy.gateway.notify import MattermostNotifier
+from dlp_proxy.gateway.pipeline import GatewayConfig, Pipeline
+from dlp_proxy.gateway.redis_supervisor import PrivateRedis
+from dlp_proxy.keys import load_key
+
+log = logging.getLogger("dlp_proxy.server")
+
+
+@dataclass
+class RunSettings:
+    upstream: str
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    admin_host: str = "127.0.0.1"
+    admin_port: int | None = 9090
+    review_host: str = "127.0.0.1"
+    review_port: int | None = 8081
+    data_dir: Path = field(default_factory=lambda: Path("./var").resolve())
+    config_dir: Path | None = None
+    redis_url: str | None = None
+    notify_token: str | None = None
+    worker_id: str = "w0"
+    max_body_bytes: int = 100 * 1024 * 1024
+    scan_deadline_seconds: float = 5.0
+    unknown_write: str = "inspect"
+    fail_open_routes: frozenset[str] = frozenset()
+    upstream_timeout_seconds: float = 30.0
+    drain_seconds: float = 10.0
+    ner: bool | None = None
+    ready_file: Path | None = None
+
+
+def _patch_mitmproxy_error_pages() -> None:
+    """mitmproxy answers protocol errors (bad framing, body over body_size_limit,
+    upstream unreachable) with an HTML page; Mattermost clients need AppError JSON."""
+    from mitmproxy.proxy.layers.http import _http1
+
+    _http1.make_error_response = responses.protocol_error_bytes
+
+
+async def run(settings: RunSettings) -> int:
+    from mitmproxy import options
+    from mitmproxy.addons import core, errorcheck, next_layer, proxyserver, tlsconfig
+    from mitmproxy.master import Master
+
+    _patch_mitmproxy_error_pages()
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.config_dir is not None:
+        os.environ["DLP_CONFIG_DIR"] = str(settings.config_dir)
+    os.environ["DLP_DATA_DIR"] = str(data_dir)
+    hash_key = load_key("hash", base=data_dir)
+
+    private_redis: PrivateRedis | None = None
+    redis_url = settings.redis_url
+    if not redis_url:
+        private_redis = PrivateRedis(data_dir)
+        redis_url = await asyncio.to_thread(private_redis.start)
+    import redis.asyncio as aioredis
+
+    redis = aioredis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=10)
+
+    from dlp_proxy.archive import open_archive
+
+    archive = open_archive(data_dir / "archive", worker_id=settings.worker_id)
+
+    from dlp_proxy.detect import build_detector
+
+    detector = await asyncio.to_thread(build_detector, None, ner=settings.ner)
+
+    from dlp_proxy.policy import PolicyStore, SplitWindow
+    from dlp_proxy.settings import config_dir
+
+    policy_store = PolicyStore(config_dir() / "policy.yaml")
+
+    upstream = httpx.AsyncClient(
+        base_url=settings.upstream,
+        timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
+    resolver = ContextResolver(redis, upstream, hash_key=hash_key)
+
+    from dlp_proxy.quarantine import QuarantineService
+
+    quarantine = QuarantineService(
+        redis,
+        master_key=load_key("quarantine-master", base=data_dir),
+        archive=archive,
+        upstream_url=settings.upstream,
+        notify_token=settings.notify_token,
+    )
+    await quarantine.start(own_redis=private_redis is not None)
+
+    file_extractor = None
+    try:
+        from dlp_proxy.files import extract_async
+
+        async def file_extractor(data: bytes, filename: str) -> Any:
+            return await extract_async(data, filename=filename)
+    except ImportError:
+        log.warning("file scanner not installed: non-text files will be treated as not fully inspected")
+
+    metrics = Metrics()
+    config = GatewayConfig(
+        scan_deadline_seconds=settings.scan_deadline_seconds,
+        unknown_write=settings.unknown_write,
+        fail_open_routes=settings.fail_open_routes,
+        worker_id=settings.worker_id,
+    )
+    pipeline = Pipeline(
+        detector=detector,
+        policy=lambda: policy_store.current,
+        archive=archive,
+        context=resolver,
+        quarantine=quarantine,
+        hash_key=hash_key,
+        config=config,
+        notifier=MattermostNotifier(upstream, settings.notify_token),
+        file_extractor=file_extractor,
+        split_window=SplitWindow(redis),
+    )
+    config.redact_footnote = getattr(policy_store.current, "redact_footnote", config.redact_footnote)
+    addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+
+    opts = options.Options(
+        mode=[f"reverse:{settings.upstream}"],
+        listen_host=settings.listen_host,
+        listen_port=settings.listen_port,
+        confdir=str(data_dir / "mitmproxy"),
+    )
+    master = Master(opts)
+    master.addons.add(
+        core.Core(), proxyserver.Proxyserver(), next_layer.NextLayer(), tlsconfig.TlsConfig(), errorcheck.ErrorCheck(), addon
+    )
+    opts.update(
+        keep_host_header=True,  # Mattermost builds links from Host; keep the client's
+        body_size_limit=str(settings.max_body_bytes + 1),
+        stream_large_bodies=None,  # never: a streamed body is forwarded before it is judged
+        connection_strategy="lazy",
+        http2=True,
+        websocket=True,
+    )
+
+    servers: list[Any] = []
+    background: list[asyncio.Task[Any]] = []
+    loop = asyncio.get_running_loop()
+    stop_event = asyncio.Event()
+
+    def _signal(sig: int) -> None:
+        log.info("signal received", extra={"signal": signal.Signals(sig).name})
+        if sig == signal.SIGHUP:
+            ok, message = policy_store.reload()
+            log.info("policy reload", extra={"ok": ok, "detail": message, "policy_version": policy_store.current.version})
+            return
+        stop_event.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(sig, _signal, sig)
+
+    if private_redis is not None:
+        background.append(asyncio.create_task(private_redis.supervise()))
+    background.append(asyncio.create_task(_policy_watch(policy_store)))
+    background.append(asyncio.create_task(_expiry_loop(quarantine, metrics)))
+
+    if settings.review_port is not None:
+        from dlp_proxy.review import create_app as create_review_app
+
+        review_app = create_review_app(quarantine, upstream_url=settings.upstream, data_dir=data_dir)
+        servers.append(await _serve_asgi(review_app, settings.review_host, settings.review_port))
+    if settings.admin_port is not None:
+        from dlp_proxy.gateway.admin import create_admin_app
+
+        admin_app = create_admin_app(metrics=metrics, redis=redis, archive=archive, policy_store=policy_store,
+                                     addon=addon, quarantine=quarantine)
+        servers.append(await _serve_asgi(admin_app, settings.admin_host, settings.admin_port))
+
+    master_task = asyncio.create_task(master.run())
+    await _wait_listening(settings.listen_host, settings.listen_port, master_task)
+    log.info("gateway ready", extra={"listen": f"{settings.listen_host}:{settings.listen_port}", "upstream": settings.upstream,
+                                     "policy_version": policy_store.current.version, "worker": settings.worker_id})
+    if settings.ready_file:
+        settings.ready_file.write_text("ready\n")
+    stop_waiter = asyncio.create_task(stop_event.wait())
+    done, _ = await asyncio.wait({master_task, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
+    exit_code = 0
+    if master_task in done and master_task.exception() is not None:
+        log.error("proxy stopped with an error", extra={"error_type": type(master_task.exception()).__name__})
+        exit_code = 1
+
+    # ---- shutdown
+    drained = await addon.drain(settings.drain_seconds)
+    if not drained:
+        log.warning("in-flight requests did not finish in time; they are answered 503, never forwarded")
+    master.shutdown()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(master_task, 10)
+    for server in servers:
+        server.should_exit = True
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
+    for server in servers:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server._dlp_task, 5)
+    await upstream.aclose()
+    await archive.close()
+    with contextlib.suppress(Exception):
+        await redis.aclose()
+    if private_redis is not None:
+        await asyncio.to_thread(private_redis.stop)
+    policy_store.stop()
+    log.info("gateway stopped")
+    return exit_code
+
+
+async def _policy_watch(store: Any) -> None:
+    while True:
+        await asyncio.sleep(2.0)
+        try:
+            result = await asyncio.to_thread(store.check)
+        except Exception:
+            log.exception("policy check failed")
+            continue
+        if result is not None:
+            ok, message = result
+            log.info("policy file changed", extra={"ok": ok, "detail": message, "policy_version": store.current.version})
+
+
+async def _expiry_loop(quarantine: Any, metrics: Metrics) -> None:
+    while True:
+        await asyncio.sleep(15.0)
+        try:
+            await quarantine.expire_due()
+            stats = await quarantine.stats()
+            metrics.queue_depth.set(stats.get("pending", 0))
+            metrics.queue_oldest_age.set(stats.get("oldest_age_seconds", 0))
+        except Exception:
+            log.exception("quarantine housekeeping failed")
+
+
+async def _serve_asgi(app: Any, host: str, port: int) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server._dlp_task = asyncio.create_task(server.serve())  # type: ignore[attr-defined]
+    return server
+
+
+async def _wait_listening(host: str, port: int, master_task: asyncio.Task[Any]) -> None:
+    for _ in range(300):
+        if master_task.done():
+            master_task.result()
+            raise RuntimeError("proxy stopped during start-up")
+        try:
+            with socket.create_connection((host if host not in ("0.0.0.0", "") else "127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"proxy did not start listening on {host}:{port}")

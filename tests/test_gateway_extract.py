@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+
+import brotli
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.gateway.extract import BodyError, decode_content_encoding, extract
+from dlp_proxy.gateway.routes import match
+
+
+def _route(method: str, path: str):
+    m = match(method, path)
+    assert m.route is not None
+    return m.route
+
+
+POSTS = _route("POST", "/api/v4/posts")
+HOOK = _route("POST", "/hooks/abc")
+FILES = _route("POST", "/api/v4/files")
+UNKNOWN = _route("POST", "/api/v4/new/thing")
+
+
+def paths(ex) -> dict[str, str]:
+    return {i.path: i.text for i in ex.items}
+
+
+def test_json_walk_finds_every_string_key_and_number_with_paths() -> None:
+    body = json.dumps({
+        "channel_id": "c1",
+        "message": "hello",
+        "props": {"attachments": [{"text": "att", "fields": [{"title": "t", "value": "v"}]}],
+                  "custom_123456789": "k", "num": 123456789},
+    }).encode()
+    ex = extract(POSTS, body, "application/json", [])
+    p = paths(ex)
+    assert p["body.message"] == "hello"
+    assert p["body.props.attachments[0].fields[0].value"] == "v"
+    assert p["body.props.num"] == "123456789"
+    assert "custom_123456789" in p["body.props{key}"]
+    assert ex.fields["body.channel_id"] == "c1"
+    assert ex.json_locations["body.props.attachments[0].text"] == ("props", "attachments", 0, "text")
+
+
+def test_wrong_content_type_still_parsed_as_json() -> None:
+    ex = extract(POSTS, b'{"message": "x-1"}', "text/plain", [])
+    assert ex.body_format == "json" and paths(ex)["body.message"] == "x-1"
+
+
+def test_malformed_json_is_scanned_as_raw_text() -> None:
+    ex = extract(POSTS, b'{"message": "abc', "application/json", [])
+    assert ex.body_format == "raw" and "abc" in paths(ex)["body"]
+
+
+def test_webhook_lenient_json_with_raw_newlines() -> None:
+    ex = extract(HOOK, b'{"text": "line1\nline2"}', "application/json", [])
+    assert ex.body_format == "json-lenient"
+    assert paths(ex)["body.text"] == "line1\nline2"
+
+
+def test_webhook_form_payload() -> None:
+    body = b"payload=" + json.dumps({"text": "hi there", "attachments": [{"pretext": "pp"}]}).encode().replace(b" ", b"+")
+    ex = extract(HOOK, body, "application/x-www-form-urlencoded", [])
+    p = paths(ex)
+    assert p["form.payload.text"] == "hi there"
+    assert p["form.payload.attachments[0].pretext"] == "pp"
+
+
+def test_multipart_files_and_fields() -> None:
+    boundary = "XyZ"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"channel_id\"\r\n\r\nchan1\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nfile one\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"b.csv\"\r\n\r\nx,y\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    ex = extract(FILES, body, f"multipart/form-data; boundary={boundary}", [])
+    assert [f.filename for f in ex.files] == ["a.txt", "b.csv"]
+    assert ex.files[0].data == b"file one"
+    assert ex.fields["query.channel_id"] == "chan1"
+
+
+def test_raw_body_upload_uses_filename_query() -> None:
+    ex = extract(FILES, b"raw bytes", "application/octet-stream", [("channel_id", "c"), ("filename", "r.txt")])
+    assert ex.files[0].filename == "r.txt" and ex.files[0].data == b"raw bytes"
+    assert paths(ex)["query.filename"] == "r.txt"
+
+
+@pytest.mark.parametrize("body", [
+    b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated",
+    b"no boundary here at all",
+])
+def test_malformed_multipart_is_refused(body: bytes) -> None:
+    with pytest.raises(BodyError):
+        extract(FILES, body, "multipart/form-data; boundary=XyZ", [])
+
+
+def test_deep_json_is_refused() -> None:
+    body = b'{"a":' * 100 + b'"x"' + b"}" * 100
+    with pytest.raises(BodyError):
+        extract(POSTS, body, "application/json", [])
+
+
+@pytest.mark.parametrize(("encoding", "fn"), [
+    ("gzip", gzip.compress),
+    ("deflate", zlib.compress),
+    ("br", brotli.compress),
+])
+def test_content_encodings_decode(encoding: str, fn) -> None:
+    assert decode_content_encoding(fn(b"hello world"), encoding) == b"hello world"
+
+
+def test_chained_and_bomb_and_garbage_encodings() -> None:
+    assert decode_content_encoding(gzip.compress(brotli.compress(b"x")), "br, gzip") == b"x"
+    bomb = gzip.compress(b"0" * (8 * 1024 * 1024))
+    with pytest.raises(BodyError) as exc:
+        decode_content_encoding(bomb, "gzip", limit=1024 * 1024)
+    assert exc.value.status == 413
+    with pytest.raises(BodyError):
+        decode_content_encoding(b"not gzip", "gzip")
+    with pytest.raises(BodyError):
+        decode_content_encoding(gzip.compress(b"abc")[:-6], "gzip")
+    with pytest.raises(BodyError) as exc:
+        decode_content_encoding(b"x", "compress")
+    assert exc.value.status == 415
+
+
+def test_invalid_utf8_becomes_replacement_not_error() -> None:
+    ex = extract(POSTS, b'{"message": "a\xff\xfeb"}', "application/json", [])
+    assert paths(ex)["body.message"] == "a\ufffd\ufffdb"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000), st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded",
+                                                   "multipart/form-data; boundary=b"]))
+def test_extract_never_crashes_unexpectedly(body: bytes, ctype: str) -> None:
+    for route in (POSTS, HOOK, FILES, UNKNOWN):
+        try:
+            extract(route, body, ctype, [])
+        except BodyError:
+            pass
