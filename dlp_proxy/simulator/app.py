@@ -1,0 +1,665 @@
+"""HTTP layer of the Mattermost simulator (Starlette, ASGI).
+
+Every request that reaches the server is recorded byte-for-byte by
+``RecordingMiddleware`` before routing, so a test can prove what Mattermost
+would have received (and, through the gateway, what it never received).
+Routes under ``/__sim/`` are the test-inspection API and are not recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from dlp_proxy.simulator.state import SERVER_VERSION, Fault, SimError, Simulator, bad_param
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Handler = Callable[[Request], Awaitable[Response]]
+
+SIM_PREFIX = "/__sim/"
+
+
+def app_error(status: int, error_id: str, message: str, request_id: str, detailed: str = "") -> Response:
+    # Content-Type exactly application/json: the webapp parses nothing else.
+    body = {
+        "id": error_id,
+        "message": message,
+        "detailed_error": detailed,
+        "request_id": request_id,
+        "status_code": status,
+    }
+    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json")
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(data, separators=(",", ":"), ensure_ascii=False),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+class RecordingMiddleware:
+    """Records each request (raw body included), injects faults, adds Mattermost headers."""
+
+    def __init__(self, app: ASGIApp, sim: Simulator) -> None:
+        self.app = app
+        self.sim = sim
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(SIM_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        client = scope.get("client") or ("", 0)
+        raw_path = scope.get("raw_path") or path.encode("utf-8")
+        request_id = self.sim.new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        if scope["type"] == "websocket":
+            self.sim.record(
+                method="GET",
+                path=path,
+                raw_path=raw_path.decode("latin-1"),
+                query=scope.get("query_string", b"").decode("latin-1"),
+                headers=headers,
+                body=b"",
+                client=str(client[0]),
+                websocket=True,
+            )
+            await self.app(scope, receive, send)
+            return
+
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        method: str = scope["method"]
+        self.sim.record(
+            method=method,
+            path=path,
+            raw_path=raw_path.decode("latin-1"),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+            client=str(client[0]),
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = [
+                    (b"x-request-id", request_id.encode()),
+                    (b"x-version-id", SERVER_VERSION.encode()),
+                ]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        fault = self.sim.fault_for(method, path)
+        if fault is not None:
+            if fault.delay_ms:
+                await asyncio.sleep(fault.delay_ms / 1000)
+            if fault.status is not None:
+                resp = app_error(
+                    fault.status, "simulator.fault.app_error", "Injected fault.", request_id
+                )
+                await resp(scope, receive, send_with_headers)
+                return
+
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send_with_headers)
+
+
+def _token_from(request: Request) -> tuple[str, bool]:
+    """(token, from_cookie), in Mattermost's order (app/authentication.go ParseAuthTokenFromRequest)."""
+    cookie = request.cookies.get("MMAUTHTOKEN")
+    if cookie:
+        return cookie, True
+    auth = request.headers.get("authorization", "")
+    if len(auth) > 6 and auth[:6].lower() == "bearer":
+        return auth[6:].strip(), False
+    if len(auth) > 5 and auth[:5].lower() == "token":
+        return auth[5:].strip(), False
+    query_token = request.query_params.get("access_token")
+    if query_token:
+        return query_token, False
+    return "", False
+
+
+class Api:
+    """Route handlers; each returns a Response and turns SimError into AppError JSON."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    # ------------------------------------------------------------- helpers
+    @staticmethod
+    def rid(request: Request) -> str:
+        return str(request.scope.get("state", {}).get("request_id", ""))
+
+    def actor(self, request: Request) -> str:
+        token, from_cookie = _token_from(request)
+        session = self.sim.session_for_token(token) if token else None
+        if session is None:
+            raise SimError(401, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
+        if from_cookie and request.method not in ("GET", "HEAD"):
+            # web/handlers.go checkCSRFToken: X-CSRF-Token must equal the session's
+            # CSRF token; X-Requested-With: XMLHttpRequest is still accepted.
+            csrf = request.headers.get("x-csrf-token", "")
+            xhr = request.headers.get("x-requested-with", "") == "XMLHttpRequest"
+            if csrf != session.csrf and not xhr:
+                raise SimError(401, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
+        return session.user_id
+
+    @staticmethod
+    async def json_body(request: Request) -> Any:
+        # Mattermost decodes the body as JSON whatever the Content-Type says.
+        raw = await request.body()
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise bad_param("body") from exc
+
+    def wrap(self, fn: Handler) -> Handler:
+        async def handler(request: Request) -> Response:
+            try:
+                return await fn(request)
+            except SimError as err:
+                return app_error(err.status, err.error_id, err.message, self.rid(request), err.detailed)
+
+        return handler
+
+    # --------------------------------------------------------------- users
+    async def ping(self, request: Request) -> Response:
+        return json_response({"ActiveSearchBackend": "database", "AndroidLatestVersion": "", "status": "OK"})
+
+    async def login(self, request: Request) -> Response:
+        body = await self.json_body(request)
+        if not isinstance(body, dict):
+            raise bad_param("login_id")
+        session, user = self.sim.login(str(body.get("login_id", "")), str(body.get("password", "")))
+        resp = json_response(user)
+        resp.headers["Token"] = session.token
+        resp.set_cookie("MMAUTHTOKEN", session.token, path="/", httponly=True, samesite="lax")
+        resp.set_cookie("MMUSERID", user["id"], path="/", samesite="lax")
+        resp.set_cookie("MMCSRF", session.csrf, path="/", samesite="lax")
+        return resp
+
+    async def logout(self, request: Request) -> Response:
+        token, _ = _token_from(request)
+        self.sim.logout(token)
+        resp = json_response({"status": "OK"})
+        for name in ("MMAUTHTOKEN", "MMUSERID", "MMCSRF"):
+            resp.delete_cookie(name, path="/")
+        return resp
+
+    def _user_id(self, request: Request, actor: str) -> str:
+        uid = str(request.path_params["user_id"])
+        return actor if uid == "me" else uid
+
+    async def get_user(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.get_user(self._user_id(request, actor)))
+
+    async def user_groups(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.user_groups(self._user_id(request, actor)))
+
+    async def user_teams(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.user_teams(self._user_id(request, actor)))
+
+    async def patch_user(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.patch_user(self._user_id(request, actor), await self.json_body(request), actor))
+
+    async def update_user(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.update_user(self._user_id(request, actor), await self.json_body(request), actor))
+
+    async def custom_status(self, request: Request) -> Response:
+        actor = self.actor(request)
+        uid = self._user_id(request, actor)
+        return json_response(self.sim.set_custom_status(uid, await self.json_body(request), actor))
+
+    async def create_bot(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_bot(await self.json_body(request), actor), 201)
+
+    # --------------------------------------------------- teams / channels
+    async def get_team(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.get_team(str(request.path_params["team_id"]), actor))
+
+    async def get_channel(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.get_channel(str(request.path_params["channel_id"]), actor))
+
+    async def create_channel(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_channel(await self.json_body(request), actor), 201)
+
+    async def update_channel(self, request: Request) -> Response:
+        actor = self.actor(request)
+        cid = str(request.path_params["channel_id"])
+        return json_response(self.sim.update_channel(cid, await self.json_body(request), actor))
+
+    async def patch_channel(self, request: Request) -> Response:
+        actor = self.actor(request)
+        cid = str(request.path_params["channel_id"])
+        return json_response(self.sim.patch_channel(cid, await self.json_body(request), actor))
+
+    async def direct_channel(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.direct_channel(await self.json_body(request), actor), 201)
+
+    async def create_bookmark(self, request: Request) -> Response:
+        actor = self.actor(request)
+        cid = str(request.path_params["channel_id"])
+        return json_response(self.sim.create_bookmark(cid, await self.json_body(request), actor), 201)
+
+    async def patch_bookmark(self, request: Request) -> Response:
+        actor = self.actor(request)
+        cid = str(request.path_params["channel_id"])
+        bid = str(request.path_params["bookmark_id"])
+        return json_response(self.sim.patch_bookmark(cid, bid, await self.json_body(request), actor))
+
+    async def channel_posts(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.channel_posts(str(request.path_params["channel_id"]), actor))
+
+    # --------------------------------------------------------------- posts
+    async def create_post(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_post(await self.json_body(request), actor), 201)
+
+    async def ephemeral(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_ephemeral(await self.json_body(request), actor), 201)
+
+    async def get_post(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.get_post(str(request.path_params["post_id"]), actor))
+
+    async def update_post(self, request: Request) -> Response:
+        actor = self.actor(request)
+        pid = str(request.path_params["post_id"])
+        return json_response(self.sim.update_post(pid, await self.json_body(request), actor))
+
+    async def patch_post(self, request: Request) -> Response:
+        actor = self.actor(request)
+        pid = str(request.path_params["post_id"])
+        return json_response(self.sim.patch_post(pid, await self.json_body(request), actor))
+
+    async def move_post(self, request: Request) -> Response:
+        actor = self.actor(request)
+        pid = str(request.path_params["post_id"])
+        return json_response(self.sim.move_post(pid, await self.json_body(request), actor))
+
+    async def schedule(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_scheduled(await self.json_body(request), actor), 201)
+
+    async def update_schedule(self, request: Request) -> Response:
+        actor = self.actor(request)
+        sid = str(request.path_params["scheduled_id"])
+        return json_response(self.sim.update_scheduled(sid, await self.json_body(request), actor))
+
+    async def draft(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.upsert_draft(await self.json_body(request), actor), 201)
+
+    async def post_action(self, request: Request) -> Response:
+        actor = self.actor(request)
+        pid = str(request.path_params["post_id"])
+        return json_response(self.sim.post_action(pid, str(request.path_params["action_id"]), actor))
+
+    async def dialog_submit(self, request: Request) -> Response:
+        self.actor(request)
+        body = await self.json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("submission", {}), dict):
+            raise bad_param("submission")
+        return json_response({})
+
+    async def execute_command(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.execute_command(await self.json_body(request), actor))
+
+    # --------------------------------------------------------------- files
+    async def upload_files(self, request: Request) -> Response:
+        actor = self.actor(request)
+        ctype = request.headers.get("content-type", "")
+        infos: list[dict[str, Any]] = []
+        client_ids: list[str] = []
+        if ctype.lower().startswith("multipart/form-data"):
+            form = await request.form(max_files=100, max_fields=1000)
+            channel_id = str(form.get("channel_id") or request.query_params.get("channel_id", ""))
+            client_ids = [str(v) for v in form.getlist("client_ids")]
+            uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+            if not channel_id:
+                raise bad_param("channel_id")
+            if not uploads:
+                raise SimError(400, "api.file.upload_file.incorrect_number_of_files.app_error", "Unable to upload files. Incorrect number of files specified.")
+            if client_ids and len(client_ids) != len(uploads):
+                raise SimError(400, "api.file.upload_file.incorrect_number_of_client_ids.app_error", "Unable to upload files. Incorrect number of client_ids.")
+            for upload in uploads:
+                data = await upload.read()
+                infos.append(
+                    self.sim.add_file(channel_id, upload.filename or "", data, actor, upload.content_type or "")
+                )
+            await form.close()
+        else:
+            channel_id = request.query_params.get("channel_id", "")
+            filename = request.query_params.get("filename", "")
+            if not channel_id:
+                raise bad_param("channel_id")
+            if not filename:
+                raise bad_param("filename")
+            infos.append(self.sim.add_file(channel_id, filename, await request.body(), actor))
+            client_id = request.query_params.get("client_id")
+            if client_id:
+                client_ids = [client_id]
+        return json_response({"file_infos": infos, "client_ids": client_ids}, 201)
+
+    async def get_file(self, request: Request) -> Response:
+        actor = self.actor(request)
+        info, data = self.sim.get_file(str(request.path_params["file_id"]), actor)
+        return Response(data, media_type=info["mime_type"])
+
+    async def get_file_info(self, request: Request) -> Response:
+        actor = self.actor(request)
+        info, _ = self.sim.get_file(str(request.path_params["file_id"]), actor)
+        return json_response(info)
+
+    async def create_upload(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_upload(await self.json_body(request), actor), 201)
+
+    async def upload_data(self, request: Request) -> Response:
+        actor = self.actor(request)
+        ctype = request.headers.get("content-type", "")
+        if ctype.lower().startswith("multipart/form-data"):
+            # api4/upload.go: only the first part of a multipart chunk is read.
+            form = await request.form()
+            files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+            if not files:
+                raise bad_param("data")
+            chunk = await files[0].read()
+            await form.close()
+        else:
+            chunk = await request.body()
+        info = self.sim.upload_chunk(str(request.path_params["upload_id"]), chunk, actor)
+        if info is None:
+            return Response(status_code=204)
+        return json_response(info)
+
+    # --------------------------------------------------------------- hooks
+    async def incoming_hook(self, request: Request) -> Response:
+        payload = await _webhook_payload(request)
+        self.sim.incoming_webhook(str(request.path_params["hook_id"]), payload)
+        return PlainTextResponse("ok")
+
+    async def command_hook(self, request: Request) -> Response:
+        payload = await _webhook_payload(request)
+        self.sim.command_webhook(str(request.path_params["hook_id"]), payload)
+        return PlainTextResponse("ok")
+
+    # ----------------------------------------------------------- playbooks
+    async def create_run(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_run(await self.json_body(request), actor), 201)
+
+    async def run_status(self, request: Request) -> Response:
+        actor = self.actor(request)
+        rid = str(request.path_params["run_id"])
+        return json_response(self.sim.run_status(rid, await self.json_body(request), actor))
+
+    # ----------------------------------------------------------- catch-all
+    async def not_found(self, request: Request) -> Response:
+        if self.sim.unknown_route_status == 200:
+            return json_response({})
+        return app_error(
+            404, "api.context.404.app_error", "Sorry, we could not find the page.", self.rid(request),
+            "There doesn't appear to be an api call for the url='" + request.url.path + "'.",
+        )
+
+    # ----------------------------------------------------------- websocket
+    async def websocket(self, ws: WebSocket) -> None:
+        """Hello event, authentication_challenge, and a status reply to each action."""
+        token = ws.cookies.get("MMAUTHTOKEN", "")
+        auth = ws.headers.get("authorization", "")
+        if not token and auth[:6].lower() == "bearer":
+            token = auth[6:].strip()
+        await ws.accept()
+        session = self.sim.session_for_token(token) if token else None
+        seq = 0
+
+        async def hello() -> None:
+            nonlocal seq
+            await ws.send_text(json.dumps({
+                "event": "hello",
+                "data": {"connection_id": self.sim.new_id("ws"), "server_version": SERVER_VERSION},
+                "broadcast": {"omit_users": None, "user_id": session.user_id if session else "", "channel_id": "", "team_id": ""},
+                "seq": seq,
+            }))
+            seq += 1
+
+        if session is not None:
+            await hello()
+        try:
+            while True:
+                text = await ws.receive_text()
+                with self.sim.lock:
+                    self.sim.ws_messages.append({"text": text})
+                try:
+                    msg = json.loads(text)
+                except ValueError:
+                    continue
+                if not isinstance(msg, dict):
+                    continue
+                reply: dict[str, Any] = {"status": "OK", "seq_reply": msg.get("seq", 0)}
+                if msg.get("action") == "authentication_challenge":
+                    data = msg.get("data") if isinstance(msg.get("data"), dict) else {}
+                    session = self.sim.session_for_token(str((data or {}).get("token", "")))
+                    if session is None:
+                        reply = {"status": "FAIL", "seq_reply": msg.get("seq", 0), "error": {
+                            "id": "api.web_socket_router.not_authenticated.app_error",
+                            "message": "Not authenticated."}}
+                        await ws.send_text(json.dumps(reply))
+                        continue
+                    await ws.send_text(json.dumps(reply))
+                    await hello()
+                    continue
+                if msg.get("action") == "ping":
+                    reply["data"] = {"text": "pong", "version": SERVER_VERSION}
+                await ws.send_text(json.dumps(reply))
+        except WebSocketDisconnect:
+            return
+
+
+async def _webhook_payload(request: Request) -> Any:
+    """web/webhook.go: form `payload=`, multipart fields, else JSON (lenient on control chars)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if ctype == "application/x-www-form-urlencoded":
+        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        text = form.get("payload", [""])[0]
+        return _lenient_json(text.encode("utf-8"))
+    if ctype == "multipart/form-data":
+        mp = await request.form()
+        out = {k: v for k, v in mp.items() if isinstance(v, str)}
+        await mp.close()
+        return out
+    return _lenient_json(raw)
+
+
+def _lenient_json(raw: bytes) -> Any:
+    # model.IncomingWebhookRequestFromJSON: on a decode error, raw control characters
+    # inside strings are escaped and decoding is retried; strict=False does the same.
+    try:
+        return json.loads(raw)
+    except ValueError:
+        pass
+    try:
+        return json.loads(raw.decode("utf-8"), strict=False)
+    except ValueError as exc:
+        raise SimError(400, "web.incoming_webhook.parse.app_error", "Unable to parse incoming data.") from exc
+
+
+class Inspect:
+    """The /__sim/ test API (not part of Mattermost)."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    async def requests(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.sim.clear_recorded()
+            return json_response({"status": "OK"})
+        return json_response(self.sim.recorded())
+
+    async def posts(self, request: Request) -> Response:
+        return json_response(self.sim.all_posts())
+
+    async def ids(self, request: Request) -> Response:
+        return json_response(self.sim.ids)
+
+    async def ws_messages(self, request: Request) -> Response:
+        with self.sim.lock:
+            return json_response(list(self.sim.ws_messages))
+
+    async def faults(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            with self.sim.lock:
+                self.sim.faults.clear()
+            return json_response({"status": "OK"})
+        if request.method == "GET":
+            with self.sim.lock:
+                return json_response([vars(f) for f in self.sim.faults])
+        try:
+            body = json.loads(await request.body())
+            fault = Fault(
+                delay_ms=int(body.get("delay_ms", 0)),
+                status=int(body["status"]) if body.get("status") is not None else None,
+                path_prefix=str(body.get("path_prefix", "")),
+                method=str(body.get("method", "")),
+                remaining=int(body["count"]) if body.get("count") is not None else None,
+            )
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            return json_response({"error": f"bad fault: {exc}"}, 400)
+        with self.sim.lock:
+            self.sim.faults.append(fault)
+        return json_response(vars(fault), 201)
+
+    async def config(self, request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+            status = int(body["unknown_route_status"])
+            if status not in (200, 404):
+                raise ValueError("unknown_route_status must be 200 or 404")
+        except (ValueError, TypeError, KeyError) as exc:
+            return json_response({"error": f"bad config: {exc}"}, 400)
+        self.sim.unknown_route_status = status
+        return json_response({"unknown_route_status": status})
+
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def create_app(sim: Simulator) -> ASGIApp:
+    """The simulator as an ASGI app (wrapped in the recording middleware)."""
+    api = Api(sim)
+    ins = Inspect(sim)
+    w = api.wrap
+    v4 = "/api/v4"
+    routes: list[Route | WebSocketRoute] = [
+        Route(f"{SIM_PREFIX}requests", ins.requests, methods=["GET", "DELETE"]),
+        Route(f"{SIM_PREFIX}posts", ins.posts, methods=["GET"]),
+        Route(f"{SIM_PREFIX}ids", ins.ids, methods=["GET"]),
+        Route(f"{SIM_PREFIX}ws_messages", ins.ws_messages, methods=["GET"]),
+        Route(f"{SIM_PREFIX}faults", ins.faults, methods=["GET", "POST", "DELETE"]),
+        Route(f"{SIM_PREFIX}config", ins.config, methods=["POST"]),
+        Route(f"{v4}/system/ping", w(api.ping), methods=["GET"]),
+        Route(f"{v4}/users/login", w(api.login), methods=["POST"]),
+        Route(f"{v4}/users/logout", w(api.logout), methods=["POST"]),
+        Route(f"{v4}/users/{{user_id}}", w(api.get_user), methods=["GET"]),
+        Route(f"{v4}/users/{{user_id}}", w(api.update_user), methods=["PUT"]),
+        Route(f"{v4}/users/{{user_id}}/patch", w(api.patch_user), methods=["PUT"]),
+        Route(f"{v4}/users/{{user_id}}/groups", w(api.user_groups), methods=["GET"]),
+        Route(f"{v4}/users/{{user_id}}/teams", w(api.user_teams), methods=["GET"]),
+        Route(f"{v4}/users/{{user_id}}/status/custom", w(api.custom_status), methods=["PUT"]),
+        Route(f"{v4}/bots", w(api.create_bot), methods=["POST"]),
+        Route(f"{v4}/teams/{{team_id}}", w(api.get_team), methods=["GET"]),
+        Route(f"{v4}/channels", w(api.create_channel), methods=["POST"]),
+        Route(f"{v4}/channels/direct", w(api.direct_channel), methods=["POST"]),
+        Route(f"{v4}/channels/{{channel_id}}", w(api.get_channel), methods=["GET"]),
+        Route(f"{v4}/channels/{{channel_id}}", w(api.update_channel), methods=["PUT"]),
+        Route(f"{v4}/channels/{{channel_id}}/patch", w(api.patch_channel), methods=["PUT"]),
+        Route(f"{v4}/channels/{{channel_id}}/posts", w(api.channel_posts), methods=["GET"]),
+        Route(f"{v4}/channels/{{channel_id}}/bookmarks", w(api.create_bookmark), methods=["POST"]),
+        Route(f"{v4}/channels/{{channel_id}}/bookmarks/{{bookmark_id}}", w(api.patch_bookmark), methods=["PATCH"]),
+        Route(f"{v4}/posts", w(api.create_post), methods=["POST"]),
+        Route(f"{v4}/posts/ephemeral", w(api.ephemeral), methods=["POST"]),
+        Route(f"{v4}/posts/schedule", w(api.schedule), methods=["POST"]),
+        Route(f"{v4}/posts/schedule/{{scheduled_id}}", w(api.update_schedule), methods=["PUT"]),
+        Route(f"{v4}/posts/{{post_id}}", w(api.get_post), methods=["GET"]),
+        Route(f"{v4}/posts/{{post_id}}", w(api.update_post), methods=["PUT"]),
+        Route(f"{v4}/posts/{{post_id}}/patch", w(api.patch_post), methods=["PUT"]),
+        Route(f"{v4}/posts/{{post_id}}/move", w(api.move_post), methods=["POST"]),
+        Route(f"{v4}/posts/{{post_id}}/actions/{{action_id}}", w(api.post_action), methods=["POST"]),
+        Route(f"{v4}/actions/dialogs/submit", w(api.dialog_submit), methods=["POST"]),
+        Route(f"{v4}/commands/execute", w(api.execute_command), methods=["POST"]),
+        Route(f"{v4}/drafts", w(api.draft), methods=["POST"]),
+        Route(f"{v4}/files", w(api.upload_files), methods=["POST"]),
+        Route(f"{v4}/files/{{file_id}}", w(api.get_file), methods=["GET"]),
+        Route(f"{v4}/files/{{file_id}}/info", w(api.get_file_info), methods=["GET"]),
+        Route(f"{v4}/uploads", w(api.create_upload), methods=["POST"]),
+        Route(f"{v4}/uploads/{{upload_id}}", w(api.upload_data), methods=["POST"]),
+        Route("/hooks/commands/{hook_id}", w(api.command_hook), methods=["POST"]),
+        Route("/hooks/{hook_id}", w(api.incoming_hook), methods=["POST"]),
+        Route("/plugins/playbooks/api/v0/runs", w(api.create_run), methods=["POST"]),
+        Route("/plugins/playbooks/api/v0/runs/{run_id}/status", w(api.run_status), methods=["POST"]),
+        WebSocketRoute(f"{v4}/websocket", api.websocket),
+        Route("/{rest:path}", w(api.not_found), methods=ALL_METHODS),
+    ]
+    app = Starlette(routes=routes)
+    return RecordingMiddleware(app, sim)
+
+
+def decode_body(record: dict[str, Any]) -> bytes:
+    """The raw body bytes of a recorded request."""
+    return base64.b64decode(record["body_b64"])
+
+
+def decoded_path(raw_path: str) -> str:
+    return unquote(raw_path)

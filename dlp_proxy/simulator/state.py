@@ -1,0 +1,1245 @@
+"""In-memory state of the Mattermost simulator.
+
+``Simulator`` holds users, sessions, teams, channels, posts, files, drafts,
+scheduled posts, bookmarks, hooks and the record of every request that reached
+the simulator. It knows nothing about HTTP; ``app.py`` maps the v4 routes onto
+it. All public methods take the lock, so a test thread can read the record
+while the server thread writes it.
+
+JSON shapes follow server/public/model/*.go (Post, Channel, User, FileInfo,
+ScheduledPost, Draft, ChannelBookmark, UploadSession, Bot, Group). Fields the
+real server omits when empty (``omitempty``) are omitted here too where a client
+could tell the difference (``file_ids``, ``metadata.files``).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlp_proxy.simulator.ids import id_from
+
+JSON = dict[str, Any]
+
+SERVER_VERSION = "10.5.0.dlp-sim.0.0"
+TEAM_NAME = "acme"
+MAX_MESSAGE_RUNES = 16383  # model.PostMessageMaxRunesV2
+MAX_PROPS_BYTES = 800000  # model.PostPropsMaxRunes
+
+
+class SimError(Exception):
+    """An AppError the simulator answers with (server/public/model/utils.go AppError)."""
+
+    def __init__(self, status: int, error_id: str, message: str, detailed: str = "") -> None:
+        super().__init__(f"{status} {error_id}")
+        self.status = status
+        self.error_id = error_id
+        self.message = message
+        self.detailed = detailed
+
+
+def not_found(what: str) -> SimError:
+    return SimError(404, f"app.{what}.get.app_error", f"Unable to find the existing {what}.")
+
+
+def forbidden() -> SimError:
+    return SimError(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+
+
+def bad_param(name: str) -> SimError:
+    return SimError(
+        400, "api.context.invalid_body_param.app_error", f"Invalid or missing {name} in request body."
+    )
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class SeedUser:
+    key: str
+    username: str
+    roles: str
+    password: str
+    token: str
+    is_bot: bool = False
+
+
+# Tokens and passwords of the seeded users (documented in docs/simulator.md).
+SEED_USERS: tuple[SeedUser, ...] = (
+    SeedUser("alice", "alice", "system_user", "alice-password", "alice-token"),
+    SeedUser("bob", "bob", "system_user", "bob-password", "bob-token"),
+    SeedUser("carol", "carol", "system_user system_admin", "carol-password", "carol-token"),
+    SeedUser("sam", "sam", "system_user", "sam-password", "sam-token"),
+    # The gateway's bot: system_admin so it may create ephemeral posts
+    # (permission create_post_ephemeral), as an operator would configure it.
+    SeedUser("dlp-bot", "dlp-bot", "system_user system_admin", "", "dlp-bot-token", is_bot=True),
+)
+
+
+@dataclass
+class Fault:
+    """An injected fault: delay and/or a fixed status for matching requests."""
+
+    delay_ms: int = 0
+    status: int | None = None
+    path_prefix: str = ""
+    method: str = ""
+    remaining: int | None = None  # None: until cleared
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method.upper():
+            return False
+        return path.startswith(self.path_prefix)
+
+
+@dataclass
+class Session:
+    token: str
+    user_id: str
+    csrf: str
+    kind: str  # "pat" or "session"
+
+
+@dataclass
+class Simulator:
+    """State of one simulated Mattermost server (seeded on construction)."""
+
+    unknown_route_status: int = 404
+    users: dict[str, JSON] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    teams: dict[str, JSON] = field(default_factory=dict)
+    team_members: dict[str, set[str]] = field(default_factory=dict)
+    channels: dict[str, JSON] = field(default_factory=dict)
+    channel_members: dict[str, set[str]] = field(default_factory=dict)
+    groups: dict[str, JSON] = field(default_factory=dict)
+    group_members: dict[str, set[str]] = field(default_factory=dict)
+    posts: dict[str, JSON] = field(default_factory=dict)
+    ephemeral_posts: list[JSON] = field(default_factory=list)
+    files: dict[str, JSON] = field(default_factory=dict)
+    file_bytes: dict[str, bytes] = field(default_factory=dict)
+    uploads: dict[str, JSON] = field(default_factory=dict)
+    upload_bytes: dict[str, bytearray] = field(default_factory=dict)
+    drafts: dict[tuple[str, str, str], JSON] = field(default_factory=dict)
+    scheduled_posts: dict[str, JSON] = field(default_factory=dict)
+    bookmarks: dict[str, JSON] = field(default_factory=dict)
+    incoming_hooks: dict[str, JSON] = field(default_factory=dict)
+    command_hooks: dict[str, JSON] = field(default_factory=dict)
+    bots: dict[str, JSON] = field(default_factory=dict)
+    custom_status: dict[str, JSON] = field(default_factory=dict)
+    runs: dict[str, JSON] = field(default_factory=dict)
+    requests: list[JSON] = field(default_factory=list)
+    ws_messages: list[JSON] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    ids: JSON = field(default_factory=dict)
+    _seq: int = 0
+    _id_counter: int = 0
+    _request_counter: int = 0
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._seed()
+
+    # ------------------------------------------------------------------ ids
+    def new_id(self, kind: str) -> str:
+        with self.lock:
+            self._id_counter += 1
+            return id_from(f"runtime:{kind}:{self._id_counter}")
+
+    def new_request_id(self) -> str:
+        # A separate counter so object ids do not depend on how many requests came first.
+        with self.lock:
+            self._request_counter += 1
+            return id_from(f"request:{self._request_counter}")
+
+    # ----------------------------------------------------------------- seed
+    def _seed(self) -> None:
+        t0 = 1_700_000_000_000
+        team_id = id_from("team:acme")
+        self.teams[team_id] = {
+            "id": team_id,
+            "create_at": t0,
+            "update_at": t0,
+            "delete_at": 0,
+            "display_name": "Acme Securities",
+            "name": TEAM_NAME,
+            "description": "",
+            "email": "admin@acme.example",
+            "type": "O",
+            "company_name": "",
+            "allowed_domains": "",
+            "invite_id": id_from("invite:acme"),
+            "allow_open_invite": False,
+            "last_team_icon_update": 0,
+            "scheme_id": None,
+            "group_constrained": None,
+            "policy_id": None,
+            "cloud_limits_archived": False,
+        }
+        self.team_members[team_id] = set()
+        users: dict[str, str] = {}
+        for seed in SEED_USERS:
+            uid = id_from(f"user:{seed.key}")
+            users[seed.key] = uid
+            self.users[uid] = self._user_json(uid, seed.username, seed.roles, t0, is_bot=seed.is_bot)
+            if seed.password:
+                self.passwords[seed.username] = seed.password
+            self.sessions[seed.token] = Session(seed.token, uid, csrf=id_from(f"csrf:{seed.key}"), kind="pat")
+            self.team_members[team_id].add(uid)
+        bot_id = users["dlp-bot"]
+        self.bots[bot_id] = {
+            "user_id": bot_id,
+            "username": "dlp-bot",
+            "display_name": "DLP Gateway",
+            "description": "Tells senders why a message was stopped.",
+            "owner_id": users["carol"],
+            "create_at": t0,
+            "update_at": t0,
+            "delete_at": 0,
+        }
+        group_id = id_from("group:security-reviewers")
+        self.groups[group_id] = {
+            "id": group_id,
+            "name": "security-reviewers",
+            "display_name": "Security Reviewers",
+            "description": "Reviews quarantined messages.",
+            "source": "custom",
+            "remote_id": None,
+            "create_at": t0,
+            "update_at": t0,
+            "delete_at": 0,
+            "has_syncables": False,
+            "member_count": 1,
+            "allow_reference": True,
+        }
+        self.group_members[group_id] = {users["sam"]}
+
+        humans = [users[k] for k in ("alice", "bob", "carol", "sam")]
+        everyone = [*humans, bot_id]
+
+        def chan(key: str, ctype: str, name: str, display: str, members: list[str], **extra: Any) -> str:
+            cid = id_from(f"channel:{key}")
+            self.channels[cid] = self._channel_json(
+                cid, team_id if ctype in ("O", "P") else "", ctype, name, display, users["carol"], t0
+            )
+            self.channels[cid].update(extra)
+            self.channel_members[cid] = set(members)
+            return cid
+
+        a, b = sorted((users["alice"], users["bob"]))
+        ids_channels = {
+            "town_square": chan("town-square", "O", "town-square", "Town Square", everyone),
+            "private": chan("trading-desk", "P", "trading-desk", "Trading Desk", [*humans, bot_id]),
+            "dm_alice_bob": chan("dm-alice-bob", "D", f"{a}__{b}", "", [users["alice"], users["bob"]]),
+            "group": chan(
+                "gm-alice-bob-carol",
+                "G",
+                # model.GetGroupNameFromUserIds: sha1 hex of the sorted member ids.
+                hashlib.sha1("".join(sorted([users["alice"], users["bob"], users["carol"]])).encode(), usedforsecurity=False).hexdigest(),
+                "alice, bob, carol",
+                [users["alice"], users["bob"], users["carol"]],
+            ),
+            "shared": chan("partners", "O", "partners", "Partners (shared)", everyone, shared=True),
+            "compliance_alerts": chan(
+                "compliance-alerts", "O", "compliance-alerts", "Compliance Alerts", [users["sam"], users["carol"], bot_id]
+            ),
+        }
+        hook_id = id_from("hook:town-square")
+        self.incoming_hooks[hook_id] = {
+            "id": hook_id,
+            "create_at": t0,
+            "update_at": t0,
+            "delete_at": 0,
+            "user_id": users["carol"],
+            "channel_id": ids_channels["town_square"],
+            "team_id": team_id,
+            "display_name": "CRM alerts",
+            "description": "",
+            "username": "",
+            "icon_url": "",
+            "channel_locked": False,
+        }
+        cmd_hook_id = id_from("command-hook:town-square")
+        self.command_hooks[cmd_hook_id] = {
+            "id": cmd_hook_id,
+            "user_id": users["alice"],
+            "channel_id": ids_channels["town_square"],
+            "root_id": "",
+            "create_at": t0,
+            "command_id": id_from("command:lookup"),
+        }
+        self.ids = {
+            "team": team_id,
+            "users": users,
+            "tokens": {s.key: s.token for s in SEED_USERS},
+            "passwords": {s.key: s.password for s in SEED_USERS if s.password},
+            "channels": ids_channels,
+            "group_security_reviewers": group_id,
+            "incoming_hook": hook_id,
+            "command_hook": cmd_hook_id,
+        }
+
+    @staticmethod
+    def _user_json(uid: str, username: str, roles: str, t0: int, *, is_bot: bool = False) -> JSON:
+        user: JSON = {
+            "id": uid,
+            "create_at": t0,
+            "update_at": t0,
+            "delete_at": 0,
+            "username": username,
+            "auth_data": "",
+            "auth_service": "",
+            "email": f"{username}@acme.example",
+            "email_verified": True,
+            "nickname": "",
+            "first_name": username.capitalize() if not is_bot else "",
+            "last_name": "",
+            "position": "",
+            "roles": roles,
+            "props": {},
+            "notify_props": {
+                "channel": "true",
+                "comments": "never",
+                "desktop": "mention",
+                "desktop_sound": "true",
+                "email": "true",
+                "first_name": "false",
+                "mention_keys": "",
+                "push": "mention",
+                "push_status": "online",
+            },
+            "last_password_update": t0,
+            "locale": "en",
+            "timezone": {"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"},
+            "disable_welcome_email": False,
+        }
+        if is_bot:
+            user["is_bot"] = True
+            user["bot_description"] = "Tells senders why a message was stopped."
+        return user
+
+    @staticmethod
+    def _channel_json(
+        cid: str, team_id: str, ctype: str, name: str, display: str, creator: str, t0: int
+    ) -> JSON:
+        return {
+            "id": cid,
+            "create_at": t0,
+            "update_at": t0,
+            "delete_at": 0,
+            "team_id": team_id,
+            "type": ctype,
+            "display_name": display,
+            "name": name,
+            "header": "",
+            "purpose": "",
+            "last_post_at": 0,
+            "total_msg_count": 0,
+            "extra_update_at": 0,
+            "creator_id": creator,
+            "scheme_id": None,
+            "props": None,
+            "group_constrained": None,
+            "shared": False,
+            "total_msg_count_root": 0,
+            "policy_id": None,
+            "last_root_post_at": 0,
+        }
+
+    # ------------------------------------------------------------ recording
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        raw_path: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        client: str,
+        websocket: bool = False,
+    ) -> int:
+        with self.lock:
+            self._seq += 1
+            self.requests.append(
+                {
+                    "seq": self._seq,
+                    "time": now_ms(),
+                    "method": method,
+                    "path": path,
+                    "raw_path": raw_path,
+                    "query": query,
+                    "headers": [[k, v] for k, v in headers],
+                    "body_b64": base64.b64encode(body).decode("ascii"),
+                    "client": client,
+                    "websocket": websocket,
+                }
+            )
+            return self._seq
+
+    def recorded(self) -> list[JSON]:
+        with self.lock:
+            return copy.deepcopy(self.requests)
+
+    def clear_recorded(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.ws_messages.clear()
+
+    def fault_for(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(method, path):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining <= 0:
+                            self.faults.remove(fault)
+                    return fault
+            return None
+
+    # ------------------------------------------------------------------ auth
+    def session_for_token(self, token: str) -> Session | None:
+        with self.lock:
+            return self.sessions.get(token)
+
+    def login(self, login_id: str, password: str) -> tuple[Session, JSON]:
+        with self.lock:
+            user = self.user_by_login(login_id)
+            if user is None or self.passwords.get(user["username"]) != password or not password:
+                raise SimError(
+                    401,
+                    "api.user.login.invalid_credentials_email_username",
+                    "Enter a valid email or username and/or password.",
+                )
+            token = self.new_id("session-token")
+            session = Session(token, user["id"], csrf=self.new_id("csrf"), kind="session")
+            self.sessions[token] = session
+            return session, copy.deepcopy(user)
+
+    def logout(self, token: str) -> None:
+        with self.lock:
+            session = self.sessions.get(token)
+            if session is not None and session.kind == "session":
+                del self.sessions[token]
+
+    def user_by_login(self, login_id: str) -> JSON | None:
+        for user in self.users.values():
+            if login_id in (user["username"], user["email"]):
+                return user
+        return None
+
+    def is_admin(self, user_id: str) -> bool:
+        user = self.users.get(user_id)
+        return user is not None and "system_admin" in str(user["roles"]).split()
+
+    # ----------------------------------------------------------- lookups
+    def get_user(self, user_id: str) -> JSON:
+        with self.lock:
+            user = self.users.get(user_id)
+            if user is None:
+                raise SimError(404, "app.user.missing_account.const", "Unable to find the user.")
+            return copy.deepcopy(user)
+
+    def user_groups(self, user_id: str) -> list[JSON]:
+        with self.lock:
+            self.get_user(user_id)
+            return [copy.deepcopy(g) for gid, g in self.groups.items() if user_id in self.group_members[gid]]
+
+    def user_teams(self, user_id: str) -> list[JSON]:
+        with self.lock:
+            self.get_user(user_id)
+            return [copy.deepcopy(t) for tid, t in self.teams.items() if user_id in self.team_members[tid]]
+
+    def get_team(self, team_id: str, actor: str) -> JSON:
+        with self.lock:
+            team = self.teams.get(team_id)
+            if team is None:
+                raise not_found("team")
+            if actor not in self.team_members[team_id] and not self.is_admin(actor):
+                raise forbidden()
+            return copy.deepcopy(team)
+
+    def _channel(self, channel_id: str, actor: str, *, write: bool = False) -> JSON:
+        channel = self.channels.get(channel_id)
+        if channel is None or channel["delete_at"]:
+            raise SimError(404, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
+        member = actor in self.channel_members[channel_id]
+        if not member:
+            # Public channels can be read by team members; admins can do anything.
+            public_read = channel["type"] == "O" and not write
+            if not (public_read or self.is_admin(actor)):
+                raise forbidden()
+        return channel
+
+    def get_channel(self, channel_id: str, actor: str) -> JSON:
+        with self.lock:
+            return copy.deepcopy(self._channel(channel_id, actor))
+
+    # ----------------------------------------------------------------- posts
+    def _post_out(self, post: JSON) -> JSON:
+        out = copy.deepcopy(post)
+        if out.get("file_ids"):
+            out["metadata"]["files"] = [copy.deepcopy(self.files[f]) for f in out["file_ids"] if f in self.files]
+        else:
+            out.pop("file_ids", None)
+        return out
+
+    def _check_message(self, message: Any, props: Any) -> None:
+        if not isinstance(message, str):
+            raise bad_param("message")
+        if len(message) > MAX_MESSAGE_RUNES:
+            raise SimError(
+                400, "model.post.is_valid.message_length.app_error", "Message property is longer than allowed."
+            )
+        if props is not None and not isinstance(props, dict):
+            raise bad_param("props")
+        if props is not None and len(_json_dumps(props)) > MAX_PROPS_BYTES:
+            raise SimError(400, "model.post.is_valid.props.app_error", "Invalid props.")
+
+    def _check_files(self, file_ids: Any, actor: str) -> list[str]:
+        if file_ids is None:
+            return []
+        if not isinstance(file_ids, list) or not all(isinstance(f, str) for f in file_ids):
+            raise bad_param("file_ids")
+        for fid in file_ids:
+            info = self.files.get(fid)
+            if info is None or info["user_id"] != actor:
+                raise SimError(400, "app.file_info.get.app_error", "Unable to get the file info.")
+        return list(file_ids)
+
+    def create_post(self, body: Any, actor: str, *, post_type: str = "", from_webhook: bool = False) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("post")
+            channel_id = body.get("channel_id")
+            if not isinstance(channel_id, str) or not channel_id:
+                raise bad_param("channel_id")
+            channel = self._channel(channel_id, actor, write=True) if not from_webhook else self.channels[channel_id]
+            message = body.get("message", "")
+            props = body.get("props") or {}
+            self._check_message(message, props)
+            file_ids = self._check_files(body.get("file_ids"), actor)
+            root_id = body.get("root_id") or ""
+            if root_id:
+                root = self.posts.get(root_id)
+                if root is None or root["channel_id"] != channel_id:
+                    raise SimError(
+                        400, "api.post.create_post.root_id.app_error", "Invalid RootId parameter."
+                    )
+            t = now_ms()
+            pid = self.new_id("post")
+            metadata: JSON = {}
+            md = body.get("metadata")
+            if isinstance(md, dict) and isinstance(md.get("priority"), dict):
+                metadata["priority"] = md["priority"]
+            post: JSON = {
+                "id": pid,
+                "create_at": t,
+                "update_at": t,
+                "edit_at": 0,
+                "delete_at": 0,
+                "is_pinned": False,
+                "user_id": actor,
+                "channel_id": channel_id,
+                "root_id": root_id,
+                "original_id": "",
+                "message": message,
+                "type": body.get("type", post_type) if isinstance(body.get("type", ""), str) else post_type,
+                "props": props,
+                "hashtags": " ".join(w for w in message.split() if w.startswith("#") and len(w) > 1),
+                "pending_post_id": body.get("pending_post_id", "") or "",
+                "reply_count": 0,
+                "last_reply_at": 0,
+                "participants": None,
+                "file_ids": file_ids,
+                "metadata": metadata,
+            }
+            for fid in file_ids:
+                self.files[fid]["post_id"] = pid
+            self.posts[pid] = post
+            if root_id:
+                root = self.posts[root_id]
+                root["reply_count"] += 1
+                root["last_reply_at"] = t
+                for p in self.posts.values():
+                    if p["root_id"] == root_id or p["id"] == root_id:
+                        p["reply_count"] = root["reply_count"]
+                post["reply_count"] = root["reply_count"]
+            channel["last_post_at"] = t
+            channel["total_msg_count"] += 1
+            if not root_id:
+                channel["total_msg_count_root"] += 1
+                channel["last_root_post_at"] = t
+            return self._post_out(post)
+
+    def create_ephemeral(self, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not self.is_admin(actor):
+                raise forbidden()
+            if not isinstance(body, dict) or not isinstance(body.get("post"), dict):
+                raise bad_param("post")
+            target = body.get("user_id")
+            if not isinstance(target, str) or target not in self.users:
+                raise bad_param("user_id")
+            inner = body["post"]
+            channel_id = inner.get("channel_id")
+            if not isinstance(channel_id, str) or channel_id not in self.channels:
+                raise bad_param("channel_id")
+            message = inner.get("message", "")
+            self._check_message(message, inner.get("props"))
+            t = now_ms()
+            post: JSON = {
+                "id": self.new_id("ephemeral"),
+                "create_at": t,
+                "update_at": t,
+                "edit_at": 0,
+                "delete_at": 0,
+                "is_pinned": False,
+                "user_id": actor,
+                "channel_id": channel_id,
+                "root_id": inner.get("root_id", "") or "",
+                "original_id": "",
+                "message": message,
+                "type": "system_ephemeral",
+                "props": inner.get("props") or {},
+                "hashtags": "",
+                "pending_post_id": "",
+                "reply_count": 0,
+                "last_reply_at": 0,
+                "participants": None,
+                "metadata": {},
+            }
+            self.ephemeral_posts.append({**copy.deepcopy(post), "ephemeral_target_user_id": target})
+            return post
+
+    def _editable_post(self, post_id: str, actor: str) -> JSON:
+        post = self.posts.get(post_id)
+        if post is None or post["delete_at"]:
+            raise SimError(404, "app.post.get.app_error", "Unable to get the post.")
+        if post["user_id"] != actor and not self.is_admin(actor):
+            raise SimError(403, "api.post.update_post.permissions_details.app_error", "You do not have the appropriate permissions.")
+        return post
+
+    def update_post(self, post_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("post")
+            if body.get("id") != post_id:
+                raise SimError(400, "api.context.invalid_body_param.app_error", "Invalid or missing id in request body.")
+            post = self._editable_post(post_id, actor)
+            message = body.get("message", "")
+            props = body.get("props", post["props"])
+            self._check_message(message, props)
+            file_ids = self._check_files(body.get("file_ids", post["file_ids"]), actor)
+            t = now_ms()
+            if message != post["message"]:
+                post["edit_at"] = t
+            post.update(
+                message=message,
+                props=props or {},
+                file_ids=file_ids,
+                is_pinned=bool(body.get("is_pinned", post["is_pinned"])),
+                update_at=t,
+                hashtags=" ".join(w for w in message.split() if w.startswith("#") and len(w) > 1),
+            )
+            return self._post_out(post)
+
+    def patch_post(self, post_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("post")
+            post = self._editable_post(post_id, actor)
+            t = now_ms()
+            if "message" in body:
+                self._check_message(body["message"], body.get("props"))
+                if body["message"] != post["message"]:
+                    post["edit_at"] = t
+                post["message"] = body["message"]
+            if "props" in body:
+                self._check_message(post["message"], body["props"])
+                post["props"] = body["props"] or {}
+            if "file_ids" in body:
+                post["file_ids"] = self._check_files(body["file_ids"], actor)
+            if "is_pinned" in body:
+                post["is_pinned"] = bool(body["is_pinned"])
+            post["update_at"] = t
+            return self._post_out(post)
+
+    def get_post(self, post_id: str, actor: str) -> JSON:
+        with self.lock:
+            post = self.posts.get(post_id)
+            if post is None or post["delete_at"]:
+                raise SimError(404, "app.post.get.app_error", "Unable to get the post.")
+            self._channel(post["channel_id"], actor)
+            return self._post_out(post)
+
+    def channel_posts(self, channel_id: str, actor: str) -> JSON:
+        with self.lock:
+            self._channel(channel_id, actor)
+            posts = sorted(
+                (p for p in self.posts.values() if p["channel_id"] == channel_id and not p["delete_at"]),
+                key=lambda p: p["create_at"],
+                reverse=True,
+            )
+            return {
+                "order": [p["id"] for p in posts],
+                "posts": {p["id"]: self._post_out(p) for p in posts},
+                "next_post_id": "",
+                "prev_post_id": "",
+                "has_next": False,
+            }
+
+    def move_post(self, post_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict) or not isinstance(body.get("channel_id"), str):
+                raise bad_param("channel_id")
+            post = self._editable_post(post_id, actor)
+            target = self._channel(body["channel_id"], actor, write=True)
+            for p in self.posts.values():
+                if p["id"] == post_id or p["root_id"] == post_id:
+                    p["channel_id"] = target["id"]
+            post["update_at"] = now_ms()
+            return {"status": "OK"}
+
+    def all_posts(self) -> list[JSON]:
+        with self.lock:
+            out = [{**self._post_out(p), "ephemeral": False} for p in self.posts.values()]
+            out += [{**copy.deepcopy(p), "ephemeral": True} for p in self.ephemeral_posts]
+            return sorted(out, key=lambda p: p["create_at"])
+
+    # ------------------------------------------------- drafts / scheduled
+    def _draft_fields(self, body: JSON, actor: str) -> JSON:
+        channel_id = body.get("channel_id")
+        if not isinstance(channel_id, str) or not channel_id:
+            raise bad_param("channel_id")
+        self._channel(channel_id, actor, write=True)
+        message = body.get("message", "")
+        self._check_message(message, body.get("props"))
+        return {
+            "user_id": actor,
+            "channel_id": channel_id,
+            "root_id": body.get("root_id", "") or "",
+            "message": message,
+            "props": body.get("props") or {},
+            "file_ids": self._check_files(body.get("file_ids"), actor),
+            "metadata": body.get("metadata") or {},
+            "priority": body.get("priority"),
+        }
+
+    def upsert_draft(self, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("draft")
+            fields = self._draft_fields(body, actor)
+            key = (actor, fields["channel_id"], fields["root_id"])
+            t = now_ms()
+            existing = self.drafts.get(key)
+            draft: JSON = {
+                "create_at": existing["create_at"] if existing else t,
+                "update_at": t,
+                "delete_at": 0,
+                **fields,
+            }
+            self.drafts[key] = draft
+            return copy.deepcopy(draft)
+
+    def create_scheduled(self, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("scheduled_post")
+            scheduled_at = body.get("scheduled_at")
+            if not isinstance(scheduled_at, int) or scheduled_at <= 0:
+                raise bad_param("scheduled_at")
+            t = now_ms()
+            sp: JSON = {
+                "id": self.new_id("scheduled"),
+                "create_at": t,
+                "update_at": t,
+                "delete_at": 0,
+                **self._draft_fields(body, actor),
+                "scheduled_at": scheduled_at,
+                "processed_at": 0,
+                "error_code": "",
+            }
+            self.scheduled_posts[sp["id"]] = sp
+            return copy.deepcopy(sp)
+
+    def update_scheduled(self, sp_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            sp = self.scheduled_posts.get(sp_id)
+            if sp is None or sp["user_id"] != actor:
+                raise SimError(404, "app.scheduled_post.get.app_error", "Unable to get the scheduled post.")
+            if not isinstance(body, dict):
+                raise bad_param("scheduled_post")
+            merged = {**sp, **body}
+            fields = self._draft_fields(merged, actor)
+            if not isinstance(merged.get("scheduled_at"), int):
+                raise bad_param("scheduled_at")
+            sp.update(fields, scheduled_at=merged["scheduled_at"], update_at=now_ms())
+            return copy.deepcopy(sp)
+
+    # ----------------------------------------------------------------- files
+    def add_file(self, channel_id: str, filename: str, data: bytes, actor: str, content_type: str = "") -> JSON:
+        with self.lock:
+            self._channel(channel_id, actor, write=True)
+            if not filename:
+                raise SimError(400, "api.file.upload_file.incorrect_number_of_files.app_error", "Unable to upload files. Incorrect number of files specified.")
+            fid = self.new_id("file")
+            t = now_ms()
+            ext = filename.rsplit(".", 1)[1].lower() if "." in filename else ""
+            info: JSON = {
+                "id": fid,
+                "user_id": actor,
+                "channel_id": channel_id,
+                "post_id": "",
+                "create_at": t,
+                "update_at": t,
+                "delete_at": 0,
+                "name": filename,
+                "extension": ext,
+                "size": len(data),
+                "mime_type": content_type or _guess_mime(ext),
+                "width": 0,
+                "height": 0,
+                "has_preview_image": False,
+                "mini_preview": None,
+                "remote_id": "",
+                "archived": False,
+            }
+            self.files[fid] = info
+            self.file_bytes[fid] = data
+            return copy.deepcopy(info)
+
+    def get_file(self, file_id: str, actor: str) -> tuple[JSON, bytes]:
+        with self.lock:
+            info = self.files.get(file_id)
+            if info is None:
+                raise SimError(404, "app.file_info.get.app_error", "Unable to get the file info.")
+            self._channel(info["channel_id"], actor)
+            return copy.deepcopy(info), self.file_bytes[file_id]
+
+    def create_upload(self, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("upload")
+            channel_id = body.get("channel_id")
+            filename = body.get("filename")
+            size = body.get("file_size")
+            if not isinstance(channel_id, str):
+                raise bad_param("channel_id")
+            if not isinstance(filename, str) or not filename:
+                raise bad_param("filename")
+            if not isinstance(size, int) or size <= 0:
+                raise bad_param("file_size")
+            self._channel(channel_id, actor, write=True)
+            uid = self.new_id("upload")
+            us: JSON = {
+                "id": uid,
+                "type": "attachment",
+                "create_at": now_ms(),
+                "user_id": actor,
+                "channel_id": channel_id,
+                "filename": filename,
+                "path": f"data/uploads/{uid}.tmp",
+                "file_size": size,
+                "file_offset": 0,
+                "remote_id": "",
+                "req_file_id": "",
+            }
+            self.uploads[uid] = us
+            self.upload_bytes[uid] = bytearray()
+            return copy.deepcopy(us)
+
+    def upload_chunk(self, upload_id: str, chunk: bytes, actor: str) -> JSON | None:
+        """Append a chunk; the FileInfo once the upload is complete, else None."""
+        with self.lock:
+            us = self.uploads.get(upload_id)
+            if us is None:
+                raise SimError(404, "app.upload.get.app_error", "Unable to find the upload.")
+            if us["user_id"] != actor:
+                raise forbidden()
+            buf = self.upload_bytes[upload_id]
+            if len(buf) + len(chunk) > us["file_size"]:
+                raise SimError(400, "app.upload.upload_data.invalid_size.app_error", "Upload data is larger than expected.")
+            buf.extend(chunk)
+            us["file_offset"] = len(buf)
+            if len(buf) < us["file_size"]:
+                return None
+            info = self.add_file(us["channel_id"], us["filename"], bytes(buf), actor)
+            del self.uploads[upload_id]
+            del self.upload_bytes[upload_id]
+            return info
+
+    # ---------------------------------------------------------------- hooks
+    def incoming_webhook(self, hook_id: str, payload: Any) -> None:
+        with self.lock:
+            hook = self.incoming_hooks.get(hook_id)
+            if hook is None:
+                raise SimError(400, "web.incoming_webhook.invalid.app_error", "Invalid webhook.")
+            if not isinstance(payload, dict):
+                raise SimError(400, "web.incoming_webhook.parse.app_error", "Unable to parse incoming data.")
+            text = payload.get("text", "")
+            attachments = payload.get("attachments")
+            if not text and not attachments:
+                raise SimError(400, "web.incoming_webhook.text.app_error", "No text specified.")
+            props: JSON = dict(payload.get("props") or {}) if isinstance(payload.get("props"), dict) else {}
+            if attachments:
+                props["attachments"] = attachments
+            props["from_webhook"] = "true"
+            if payload.get("username"):
+                props["override_username"] = payload["username"]
+            if payload.get("icon_url"):
+                props["override_icon_url"] = payload["icon_url"]
+            channel_id = hook["channel_id"]
+            wanted = payload.get("channel")
+            if isinstance(wanted, str) and wanted and not hook["channel_locked"]:
+                name = wanted.lstrip("~")
+                for c in self.channels.values():
+                    if c["name"] == name and c["team_id"] == hook["team_id"]:
+                        channel_id = c["id"]
+                        break
+                else:
+                    raise SimError(404, "web.incoming_webhook.channel.app_error", "Couldn't find the channel.")
+            self.create_post(
+                {"channel_id": channel_id, "message": text if isinstance(text, str) else str(text), "props": props},
+                hook["user_id"],
+                post_type="slack_attachment" if attachments else "",
+                from_webhook=True,
+            )
+
+    def command_webhook(self, hook_id: str, payload: Any) -> None:
+        with self.lock:
+            hook = self.command_hooks.get(hook_id)
+            if hook is None:
+                raise SimError(404, "app.command_webhook.get.missing", "Webhook does not exist.")
+            if not isinstance(payload, dict):
+                raise SimError(400, "web.command_webhook.parse.app_error", "Unable to parse incoming data.")
+            text = payload.get("text", "")
+            props: JSON = {"from_webhook": "true"}
+            if payload.get("attachments"):
+                props["attachments"] = payload["attachments"]
+            if not isinstance(text, str):
+                raise bad_param("text")
+            if payload.get("response_type") == "ephemeral":
+                self.ephemeral_posts.append(
+                    {
+                        "id": self.new_id("ephemeral"),
+                        "create_at": now_ms(),
+                        "channel_id": hook["channel_id"],
+                        "user_id": hook["user_id"],
+                        "message": text,
+                        "props": props,
+                        "type": "system_ephemeral",
+                        "ephemeral_target_user_id": hook["user_id"],
+                    }
+                )
+                return
+            self.create_post({"channel_id": hook["channel_id"], "message": text, "props": props}, hook["user_id"], from_webhook=True)
+
+    def execute_command(self, body: Any, actor: str) -> JSON:
+        """Built-in commands /echo, /me, /shrug, /header, /purpose, /rename, /away, /online."""
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("command")
+            command = body.get("command")
+            channel_id = body.get("channel_id")
+            if not isinstance(command, str) or not command.startswith("/"):
+                raise bad_param("command")
+            if not isinstance(channel_id, str):
+                raise bad_param("channel_id")
+            self._channel(channel_id, actor, write=True)
+            trigger, _, rest = command[1:].partition(" ")
+            rest = rest.strip()
+            trigger = trigger.lower()
+            root = body.get("root_id", "") or ""
+            if trigger in ("echo", "me", "shrug"):
+                message = {"echo": rest, "me": f"*{rest}*", "shrug": f"{rest} ¯\\\\_(ツ)_/¯".strip()}[trigger]
+                self.create_post({"channel_id": channel_id, "message": message, "root_id": root}, actor)
+                return _command_response("")
+            if trigger in ("header", "purpose", "rename"):
+                key = {"header": "header", "purpose": "purpose", "rename": "display_name"}[trigger]
+                self.patch_channel(channel_id, {key: rest}, actor)
+                return _command_response("")
+            if trigger in ("away", "online", "offline", "dnd"):
+                return _command_response(f"You are now {trigger}.", ephemeral=True)
+            raise SimError(
+                404, "api.command.execute_command.not_found.app_error", f"Command with a trigger of '{trigger}' not found."
+            )
+
+    def post_action(self, post_id: str, action_id: str, actor: str) -> JSON:
+        with self.lock:
+            self.get_post(post_id, actor)
+            return {"status": "OK", "trigger_id": self.new_id(f"trigger:{action_id}")}
+
+    # -------------------------------------------------------------- channels
+    def create_channel(self, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("channel")
+            team_id = body.get("team_id")
+            name = body.get("name")
+            ctype = body.get("type", "O")
+            if not isinstance(team_id, str) or team_id not in self.teams:
+                raise bad_param("team_id")
+            if actor not in self.team_members[team_id]:
+                raise forbidden()
+            if not isinstance(name, str) or not name:
+                raise bad_param("name")
+            if ctype not in ("O", "P"):
+                raise bad_param("type")
+            if any(c["name"] == name and c["team_id"] == team_id for c in self.channels.values()):
+                raise SimError(400, "store.sql_channel.save_channel.exists.app_error", "A channel with that name already exists on the same team.")
+            cid = self.new_id("channel")
+            ch = self._channel_json(cid, team_id, ctype, name, str(body.get("display_name", "")), actor, now_ms())
+            ch["header"] = str(body.get("header", ""))
+            ch["purpose"] = str(body.get("purpose", ""))
+            self.channels[cid] = ch
+            self.channel_members[cid] = {actor}
+            return copy.deepcopy(ch)
+
+    def update_channel(self, channel_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict) or body.get("id") != channel_id:
+                raise bad_param("channel")
+            ch = self._channel(channel_id, actor, write=True)
+            for key in ("display_name", "name", "header", "purpose"):
+                if key in body:
+                    if not isinstance(body[key], str):
+                        raise bad_param(key)
+                    ch[key] = body[key]
+            ch["update_at"] = now_ms()
+            return copy.deepcopy(ch)
+
+    def patch_channel(self, channel_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("channel")
+            ch = self._channel(channel_id, actor, write=True)
+            for key in ("display_name", "name", "header", "purpose"):
+                if key in body and body[key] is not None:
+                    if not isinstance(body[key], str):
+                        raise bad_param(key)
+                    ch[key] = body[key]
+            ch["update_at"] = now_ms()
+            return copy.deepcopy(ch)
+
+    def direct_channel(self, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if (
+                not isinstance(body, list)
+                or len(body) != 2
+                or not all(isinstance(u, str) and u in self.users for u in body)
+            ):
+                raise bad_param("user_ids")
+            if actor not in body and not self.is_admin(actor):
+                raise forbidden()
+            a, b = sorted(body)
+            name = f"{a}__{b}"
+            for ch in self.channels.values():
+                if ch["type"] == "D" and ch["name"] == name:
+                    return copy.deepcopy(ch)
+            cid = self.new_id("dm")
+            ch = self._channel_json(cid, "", "D", name, "", actor, now_ms())
+            self.channels[cid] = ch
+            self.channel_members[cid] = {a, b}
+            return copy.deepcopy(ch)
+
+    def create_bookmark(self, channel_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            self._channel(channel_id, actor, write=True)
+            if not isinstance(body, dict):
+                raise bad_param("bookmark")
+            btype = body.get("type", "link")
+            display = body.get("display_name")
+            if not isinstance(display, str) or not display:
+                raise bad_param("display_name")
+            if btype == "link" and not isinstance(body.get("link_url"), str):
+                raise bad_param("link_url")
+            if btype == "file" and body.get("file_id") not in self.files:
+                raise bad_param("file_id")
+            t = now_ms()
+            bm: JSON = {
+                "id": self.new_id("bookmark"),
+                "create_at": t,
+                "update_at": t,
+                "delete_at": 0,
+                "channel_id": channel_id,
+                "owner_id": actor,
+                "file_id": body.get("file_id", "") or "",
+                "display_name": display,
+                "sort_order": sum(1 for b in self.bookmarks.values() if b["channel_id"] == channel_id),
+                "link_url": body.get("link_url", "") or "",
+                "image_url": body.get("image_url", "") or "",
+                "emoji": body.get("emoji", "") or "",
+                "type": btype,
+                "original_id": "",
+                "parent_id": "",
+            }
+            self.bookmarks[bm["id"]] = bm
+            out = copy.deepcopy(bm)
+            if bm["file_id"]:
+                out["file"] = copy.deepcopy(self.files[bm["file_id"]])
+            return out
+
+    def patch_bookmark(self, channel_id: str, bookmark_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            self._channel(channel_id, actor, write=True)
+            bm = self.bookmarks.get(bookmark_id)
+            if bm is None or bm["channel_id"] != channel_id:
+                raise SimError(404, "app.channel.bookmark.get.app_error", "Unable to find the bookmark.")
+            if not isinstance(body, dict):
+                raise bad_param("bookmark")
+            before = copy.deepcopy(bm)
+            for key in ("display_name", "link_url", "image_url", "emoji", "file_id", "sort_order"):
+                if key in body:
+                    bm[key] = body[key]
+            bm["update_at"] = now_ms()
+            return {"updated": copy.deepcopy(bm), "deleted": before}
+
+    # ----------------------------------------------------------------- users
+    def _editable_user(self, user_id: str, actor: str) -> JSON:
+        user = self.users.get(user_id)
+        if user is None:
+            raise SimError(404, "app.user.missing_account.const", "Unable to find the user.")
+        if user_id != actor and not self.is_admin(actor):
+            raise forbidden()
+        return user
+
+    _USER_FIELDS = ("username", "nickname", "first_name", "last_name", "position", "email", "locale", "props", "notify_props", "timezone")
+
+    def patch_user(self, user_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict):
+                raise bad_param("user")
+            user = self._editable_user(user_id, actor)
+            for key in self._USER_FIELDS:
+                if key in body and body[key] is not None:
+                    user[key] = body[key]
+            user["update_at"] = now_ms()
+            return copy.deepcopy(user)
+
+    def update_user(self, user_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict) or body.get("id") != user_id:
+                raise bad_param("user")
+            return self.patch_user(user_id, body, actor)
+
+    def set_custom_status(self, user_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            self._editable_user(user_id, actor)
+            if not isinstance(body, dict) or not isinstance(body.get("text", ""), str):
+                raise bad_param("custom_status")
+            self.custom_status[user_id] = copy.deepcopy(body)
+            self.users[user_id]["props"]["customStatus"] = _json_dumps(body)
+            return {"status": "OK"}
+
+    def create_bot(self, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not self.is_admin(actor):
+                raise forbidden()
+            if not isinstance(body, dict) or not isinstance(body.get("username"), str) or not body["username"]:
+                raise bad_param("username")
+            if self.user_by_login(body["username"]) is not None:
+                raise SimError(400, "app.user.save.username_exists.app_error", "An account with that username already exists.")
+            uid = self.new_id("bot")
+            t = now_ms()
+            self.users[uid] = self._user_json(uid, body["username"], "system_user", t, is_bot=True)
+            for members in self.team_members.values():
+                members.add(uid)
+            bot: JSON = {
+                "user_id": uid,
+                "username": body["username"],
+                "display_name": str(body.get("display_name", "")),
+                "description": str(body.get("description", "")),
+                "owner_id": actor,
+                "create_at": t,
+                "update_at": t,
+                "delete_at": 0,
+            }
+            self.bots[uid] = bot
+            return copy.deepcopy(bot)
+
+    # ------------------------------------------------------------- playbooks
+    def create_run(self, body: Any, actor: str) -> JSON:
+        with self.lock:
+            if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
+                raise SimError(400, "playbooks.run.invalid", "name is required")
+            team_id = body.get("team_id") or self.ids["team"]
+            rid = self.new_id("run")
+            t = now_ms()
+            run: JSON = {
+                "id": rid,
+                "name": body["name"],
+                "summary": str(body.get("description", body.get("summary", ""))),
+                "owner_user_id": body.get("owner_user_id") or actor,
+                "reporter_user_id": actor,
+                "team_id": team_id,
+                "channel_id": body.get("channel_id") or self.ids["channels"]["town_square"],
+                "create_at": t,
+                "end_at": 0,
+                "current_status": "InProgress",
+                "playbook_id": body.get("playbook_id", "") or "",
+                "status_posts": [],
+            }
+            self.runs[rid] = run
+            return copy.deepcopy(run)
+
+    def run_status(self, run_id: str, body: Any, actor: str) -> JSON:
+        with self.lock:
+            run = self.runs.get(run_id)
+            if run is None:
+                raise SimError(404, "playbooks.run.not_found", "run not found")
+            if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+                raise SimError(400, "playbooks.run.invalid", "message is required")
+            post = self.create_post({"channel_id": run["channel_id"], "message": body["message"]}, actor)
+            run["status_posts"].append({"id": post["id"], "create_at": post["create_at"], "delete_at": 0})
+            return copy.deepcopy(run)
+
+
+def _command_response(text: str, *, ephemeral: bool = False) -> JSON:
+    return {
+        "response_type": "ephemeral" if ephemeral else "",
+        "text": text,
+        "username": "",
+        "channel_id": "",
+        "icon_url": "",
+        "type": "",
+        "props": None,
+        "goto_location": "",
+        "trigger_id": "",
+        "skip_slack_parsing": False,
+        "attachments": None,
+        "extra_responses": None,
+    }
+
+
+def _json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_MIME = {
+    "txt": "text/plain",
+    "csv": "text/csv",
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "json": "application/json",
+    "zip": "application/zip",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _guess_mime(ext: str) -> str:
+    return _MIME.get(ext, "application/octet-stream")
