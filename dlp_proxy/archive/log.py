@@ -306,6 +306,7 @@ class FileArchive:
         else:
             self._segment = number
             self._segment_path = path
+            self._hdr_sha = hashlib.sha256(lines[0].raw).hexdigest()
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
             self._offset = os.fstat(self._fd).st_size
         # Records written but never signed (crash between batches with checkpoint_records > 1,
@@ -374,6 +375,7 @@ class FileArchive:
         _fsync_dir(self.directory)
         self._segment = number
         self._segment_path = path
+        self._hdr_sha = hashlib.sha256(data.rstrip(b"\n")).hexdigest()
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
         self._offset = len(data)
         self._unsigned = 0
@@ -435,6 +437,7 @@ class FileArchive:
             "last_leaf": last_leaf,
             "time": utc_now_iso(time.time()),
             "segment": self._segment,
+            "segment_header_sha256": self._hdr_sha,
             "key_id": self._key_id,
         }
         if sealed:

@@ -191,13 +191,15 @@ def load_worker(
                 cp = obj["cp"]
                 if cp.get("origin") != origin:
                     return bad(path, ln, f"checkpoint origin {cp.get('origin')!r} is not {origin!r} (copied from another log)")
-                if cp.get("size") != tree.size:
-                    return bad(
-                        path,
-                        ln,
-                        f"checkpoint signs {cp.get('size')} records but the log has {tree.size} here: "
-                        f"records were deleted or inserted before {ref(min(tree.size, int(cp.get('size') or 0)))}",
-                    )
+                if cp.get("segment") != number or cp.get("segment_header_sha256") != hashlib.sha256(lines[0].raw).hexdigest():
+                    return bad(path, ln, "the segment header was modified (it does not match the signed checkpoint)")
+                signed = cp.get("size")
+                if not isinstance(signed, int) or signed != tree.size:
+                    if isinstance(signed, int) and signed > tree.size:
+                        what = f"record seq {tree.size} is missing (deleted)"
+                    else:
+                        what = f"{ref(tree.size - 1)} was inserted or the checkpoint altered"
+                    return bad(path, ln, f"{what}: the checkpoint signs {signed} records, the log has {tree.size} here")
                 if cp.get("last_leaf") != last_leaf:
                     return bad(path, ln, f"{ref(tree.size - 1)} was modified (does not match the signed checkpoint)")
                 if cp.get("root") != tree.root().hex():
