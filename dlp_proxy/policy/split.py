@@ -1,0 +1,144 @@
+"""Identifiers split across consecutive messages or built up by edits.
+
+``123-45`` in one post and ``-6789`` in the next are each harmless to the detector;
+together they are an SSN.  ``SplitWindow`` keeps, per user and channel, the last few
+messages in Redis and runs the detector over them joined with the new one.  A
+finding that crosses from earlier messages into the new one is returned, located
+in the new message (the part of the identifier it contributed), with the transform
+``split-messages``; the gateway judges it with the rest of the request's findings.
+
+Limits (constructor arguments, documented in docs/policy.md):
+
+- ``max_messages`` (default 4): the new message plus up to 3 earlier ones.
+- ``ttl_seconds`` (default 300): fragments older than this are forgotten; the Redis
+  key expires after this too.
+- ``max_chars`` (default 256): of each earlier message only the last ``max_chars``
+  characters are kept, and only the first ``max_chars`` of the new one are joined:
+  a split identifier sits at the boundary between messages.
+
+Nothing readable is stored: the window is a JSON list encrypted with AES-256-GCM
+under a key derived (HKDF-SHA256) from the installation's ``hash`` key, with the
+Redis key name as associated data, and the key name is an HMAC of user and channel.
+A window that cannot be decrypted (key rotated, tampered) is discarded and
+restarted; the new message itself is still judged by the normal scan.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Collection
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from dlp_proxy.keys import keyed_hash
+from dlp_proxy.model import SENSITIVE_ENTITIES, Finding
+
+log = logging.getLogger("dlp_proxy.policy.split")
+
+SEPARATOR = "\n"
+SPLIT_TRANSFORM = "split-messages"
+
+
+class _Analyzer(Protocol):
+    def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]: ...
+
+
+class SplitWindow:
+    def __init__(
+        self,
+        redis_client: Any,
+        *,
+        max_messages: int = 4,
+        ttl_seconds: int = 300,
+        max_chars: int = 256,
+        key: bytes | None = None,
+        prefix: str = "dlp:split:",
+        entities: Collection[str] = SENSITIVE_ENTITIES,
+    ) -> None:
+        if max_messages < 2:
+            raise ValueError("max_messages must be at least 2 (the new message and one earlier)")
+        if ttl_seconds < 1 or max_chars < 16:
+            raise ValueError("ttl_seconds must be >= 1 and max_chars >= 16")
+        if key is None:
+            from dlp_proxy.keys import load_key
+
+            key = load_key("hash")
+        self.redis = redis_client
+        self.max_messages = max_messages
+        self.ttl_seconds = ttl_seconds
+        self.max_chars = max_chars
+        self.prefix = prefix
+        self.entities = frozenset(entities)
+        self._name_key = key
+        self._aead = AESGCM(
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"dlp-proxy split-window v1").derive(
+                key
+            )
+        )
+
+    def redis_key(self, user_id: str, channel_id: str) -> str:
+        return self.prefix + keyed_hash(self._name_key, f"split\0{user_id}\0{channel_id}")[:40]
+
+    # -- storage -------------------------------------------------------------------
+    def _seal(self, name: str, fragments: list[dict[str, Any]]) -> bytes:
+        nonce = os.urandom(12)
+        plain = json.dumps(fragments, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        return nonce + self._aead.encrypt(nonce, plain, name.encode())
+
+    def _open(self, name: str, blob: bytes | None) -> list[dict[str, Any]]:
+        if not blob:
+            return []
+        try:
+            plain = self._aead.decrypt(blob[:12], blob[12:], name.encode())
+            data = json.loads(plain.decode("utf-8", "surrogatepass"))
+        except (InvalidTag, ValueError):
+            log.warning("split window %s could not be decrypted; starting a new one", name)
+            return []
+        if not isinstance(data, list):
+            return []
+        return [f for f in data if isinstance(f, dict) and isinstance(f.get("s"), str)]
+
+    async def clear(self, user_id: str, channel_id: str) -> None:
+        await self.redis.delete(self.redis_key(user_id, channel_id))
+
+    # -- the check -----------------------------------------------------------------
+    async def check(self, user_id: str, channel_id: str, text: str, detector: _Analyzer) -> list[Finding]:
+        """Add ``text`` to the window; return findings completed by it across messages.
+        Raises on Redis errors (the gateway fails closed)."""
+        name = self.redis_key(user_id, channel_id)
+        now = time.time()
+        blob = await self.redis.get(name)
+        previous = [f for f in self._open(name, blob) if now - float(f.get("t", 0)) <= self.ttl_seconds]
+        previous = previous[-(self.max_messages - 1) :]
+        findings: list[Finding] = []
+        head = text[: self.max_chars]
+        if previous and head.strip():
+            earlier = SEPARATOR.join(str(f["s"]) for f in previous) + SEPARATOR
+            joined = earlier + head
+            offset = len(earlier)
+            for f in detector.analyze(joined, entities=self.entities):
+                if f.start < offset and f.end > offset:
+                    findings.append(
+                        Finding(
+                            entity_type=f.entity_type,
+                            start=0,
+                            end=min(len(head), f.end - offset),
+                            score=f.score,
+                            recognizer=f.recognizer,
+                            transforms=(*f.transforms, SPLIT_TRANSFORM),
+                            explanation=(
+                                f"identifier completed across {len(previous) + 1} consecutive messages"
+                            ),
+                        )
+                    )
+        fragment = {"t": now, "s": text[-self.max_chars :]}
+        window = [*previous, fragment][-self.max_messages :]
+        await self.redis.set(name, self._seal(name, window), ex=self.ttl_seconds)
+        return findings
