@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import uvicorn
 
@@ -50,10 +52,29 @@ def serve(
     sim = sim or Simulator()
     sock = _bind(host, port)
     bound = sock.getsockname()[1]
-    server = uvicorn.Server(_config(sim, host, bound, log_level))
-    if on_ready is not None:
-        on_ready(_url(host, bound))
-    server.run(sockets=[sock])
+    server = _QuietServer(_config(sim, host, bound, log_level))
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    # SIGINT/SIGTERM: graceful shutdown and a 0 exit (uvicorn would re-raise the signal).
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if on_ready is not None:
+            on_ready(_url(host, bound))
+        server.run(sockets=[sock])
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sock.close()
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its caller."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
 
 
 def _url(host: str, port: int) -> str:
@@ -72,7 +93,7 @@ class SimulatorServer:
         self._sock = _bind(host, port)
         self.port: int = self._sock.getsockname()[1]
         self.url = _url(host, self.port)
-        self._server = uvicorn.Server(_config(self.sim, host, self.port, "warning"))
+        self._server = _QuietServer(_config(self.sim, host, self.port, "warning"))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, name="mm-simulator", daemon=True
         )
