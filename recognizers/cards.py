@@ -1,0 +1,92 @@
+"""CREDIT_CARD: Luhn plus issuer (IIN) ranges and lengths.
+
+Visa (4; 13/16/19), Mastercard (51-55 and the 2-series 2221-2720; 16), Amex
+(34/37; 15), Discover (6011, 644-649, 65, 622126-622925; 16-19), JCB (3528-3589;
+16-19), Diners (300-305, 3095, 36, 38-39; 14-19), UnionPay (62; 16-19).
+Written as one block, in groups of four (Amex 4-6-5, Diners 4-6-4), or one
+digit at a time it needs no context; any other grouping needs a card word.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from dlp_proxy.model import CREDIT_CARD
+from recognizers._common import Candidate, DLPRecognizer, candidates, lookalike_note, luhn_ok
+
+
+def issuer(d: str) -> str | None:
+    n = len(d)
+    p2, p3, p4, p6 = int(d[:2]), int(d[:3]), int(d[:4]), int(d[:6])
+    if d[0] == "4" and n in (13, 16, 19):
+        return "visa"
+    if (51 <= p2 <= 55 or 2221 <= p4 <= 2720) and n == 16:
+        return "mastercard"
+    if p2 in (34, 37) and n == 15:
+        return "amex"
+    if (p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925) and 16 <= n <= 19:
+        return "discover"
+    if 3528 <= p4 <= 3589 and 16 <= n <= 19:
+        return "jcb"
+    if (300 <= p3 <= 305 or p4 == 3095 or p2 in (36, 38, 39)) and 14 <= n <= 19:
+        return "diners"
+    if p2 == 62 and 16 <= n <= 19:
+        return "unionpay"
+    return None
+
+
+def card_valid(d: str) -> str | None:
+    if not d.isdigit() or not 13 <= len(d) <= 19 or len(set(d)) == 1:
+        return None
+    if not luhn_ok(d):
+        return None
+    return issuer(d)
+
+
+def _card_shape(c: Candidate) -> bool:
+    if c.is_bare or c.split_digits:
+        return True
+    if c.uniform_sep is None or (c.uniform_sep == "\n" and len(c.groups) > 5):
+        return c.split_digits
+    g = c.groups
+    if all(x == 4 for x in g[:-1]) and 1 <= g[-1] <= 4:
+        return True
+    return g in ((4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3))
+
+
+class CreditCardRecognizer(DLPRecognizer):
+    DEFAULT_CONTEXT = (
+        "card", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
+        "discover", "jcb", "diners", "pan", "cvv", "cvc", "exp", "expiry", "expiration", "card number", "card no",
+    )
+
+    def __init__(self, context: list[str] | None = None) -> None:
+        super().__init__([CREDIT_CARD], context=context)
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        taken: list[tuple[int, int]] = []
+        for c in sorted(candidates(text, range(13, 20)), key=lambda c: (c.start, -(c.end - c.start))):
+            if any(s < c.end and c.start < e for s, e in taken):
+                continue
+            brand = card_valid(c.digits)
+            if brand is None:
+                continue
+            hit = self.context_hit(text, c.start, c.end, before=60)
+            shaped = _card_shape(c)
+            if not shaped and hit is None:
+                continue
+            score = 1.0 if hit is not None else 0.95
+            if c.lookalikes and hit is None and not c.is_bare:
+                score = 0.9
+            taken.append((c.start, c.end))
+            out.append(
+                self.result(
+                    CREDIT_CARD, c.start, c.end, score, f"{len(c.digits)}-digits", f"luhn+iin({brand})", hit,
+                    lookalike_note(c),
+                )
+            )
+        return out

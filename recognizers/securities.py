@@ -1,0 +1,94 @@
+"""CUSIP and ISIN: securities identifiers (informational).
+
+They are recognized so that a discussion of a bond or a fund is not mistaken
+for an account: the engine drops account and phone findings that overlap a
+validated CUSIP/ISIN.  A nine-digit CUSIP without letters needs the word
+CUSIP nearby (otherwise it is just a nine-digit number).
+"""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from dlp_proxy.model import CUSIP, ISIN
+from recognizers._common import DLPRecognizer
+
+_CUSIP_RE = re.compile(r"(?<![A-Za-z0-9])[0-9]{3}[0-9A-Z*@#]{5}[0-9](?![A-Za-z0-9])")
+_ISIN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9A-Z]{9}[0-9](?![A-Za-z0-9])")
+
+
+def _cval(c: str) -> int:
+    if c.isdigit():
+        return int(c)
+    if c.isalpha():
+        return ord(c) - 55
+    return {"*": 36, "@": 37, "#": 38}[c]
+
+
+def cusip_valid(s: str) -> bool:
+    if len(s) != 9 or not s[-1].isdigit():
+        return False
+    total = 0
+    for i, c in enumerate(s[:8]):
+        v = _cval(c)
+        if i % 2 == 1:
+            v *= 2
+        total += v // 10 + v % 10
+    return (10 - total % 10) % 10 == int(s[-1])
+
+
+def isin_valid(s: str) -> bool:
+    if len(s) != 12 or not s[:2].isalpha() or not s[-1].isdigit():
+        return False
+    digits = "".join(str(int(c, 36)) for c in s[:11])
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10 == int(s[-1])
+
+
+class CusipRecognizer(DLPRecognizer):
+    DEFAULT_CONTEXT = ("cusip", "cusips", "security id", "bond", "notes", "muni", "fund", "shares")
+
+    def __init__(self, context: list[str] | None = None) -> None:
+        super().__init__([CUSIP], context=context)
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out = []
+        for m in _CUSIP_RE.finditer(text):
+            s = m.group(0)
+            if not cusip_valid(s):
+                continue
+            hit = self.context_hit(text, m.start(), m.end(), negative=False)
+            if s.isdigit() and hit is None:
+                continue
+            out.append(self.result(CUSIP, m.start(), m.end(), 0.9 if hit else 0.6, "cusip", "cusip-check-digit", hit))
+        return out
+
+
+class IsinRecognizer(DLPRecognizer):
+    DEFAULT_CONTEXT = ("isin", "security", "bond", "fund", "etf")
+
+    def __init__(self, context: list[str] | None = None) -> None:
+        super().__init__([ISIN], context=context)
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out = []
+        for m in _ISIN_RE.finditer(text):
+            if not isin_valid(m.group(0)):
+                continue
+            hit = self.context_hit(text, m.start(), m.end(), negative=False)
+            out.append(self.result(ISIN, m.start(), m.end(), 0.9 if hit else 0.8, "isin", "isin-check-digit", hit))
+        return out

@@ -1,0 +1,100 @@
+"""US_SSN and US_ITIN.
+
+SSA validity: area 001-899 except 666 (900-999 are ITINs or invalid), group
+01-99, serial 0001-9999; advertising/specimen numbers excluded.  A number
+written in the 3-2-4 shape is reported without context; nine bare digits, an
+odd grouping or digits spaced out one by one need a context word (SSN, social
+security, tax id...).  ITINs are 9XX-GG-XXXX with GG in 50-65, 70-88, 90-92,
+94-99.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from dlp_proxy.model import US_ITIN, US_SSN
+from recognizers._common import Candidate, DLPRecognizer, candidates, lookalike_note
+
+# Numbers published in advertising or as specimens (SSA), never issued to a person.
+_SPECIMENS = frozenset({"078051120", "219099999", "457555462", "123456789"})
+
+
+def ssn_valid(d: str) -> bool:
+    if len(d) != 9 or not d.isdigit() or len(set(d)) == 1 or d in _SPECIMENS:
+        return False
+    area, group, serial = int(d[:3]), int(d[3:5]), int(d[5:])
+    return 0 < area < 900 and area != 666 and group != 0 and serial != 0
+
+
+def itin_valid(d: str) -> bool:
+    if len(d) != 9 or not d.isdigit() or d[0] != "9":
+        return False
+    g = int(d[3:5])
+    return (50 <= g <= 65 or 70 <= g <= 88 or 90 <= g <= 92 or 94 <= g <= 99) and int(d[5:]) != 0
+
+
+def _shaped(c: Candidate) -> float:
+    """Score for a 3-2-4 written number without context (0 when the shape is not enough)."""
+    if c.groups != (3, 2, 4) or c.uniform_sep is None:
+        return 0.0
+    sep = c.uniform_sep
+    if sep == "-":
+        return 0.85
+    if sep in (" ", ".") and c.whole_run:
+        return 0.7
+    return 0.0
+
+
+class _NineDigit(DLPRecognizer):
+    ENTITY = ""
+
+    def __init__(self, context: list[str] | None = None) -> None:
+        super().__init__([self.ENTITY], context=context)
+
+    def valid(self, d: str) -> bool:
+        raise NotImplementedError
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        for c in candidates(text, (9,)):
+            if not self.valid(c.digits):
+                continue
+            hit = self.context_hit(text, c.start, c.end)
+            base = _shaped(c)
+            if hit is not None:
+                score = 0.95 if base else 0.9
+            elif base:
+                score = base
+            else:
+                continue
+            pattern = "3-2-4" if base else ("spaced-digits" if c.split_digits else ("9-digits" if c.is_bare else "grouped-digits"))
+            out.append(
+                self.result(self.ENTITY, c.start, c.end, score, pattern, self.VALIDATION, hit, lookalike_note(c))
+            )
+        return out
+
+    VALIDATION = ""
+
+
+class UsSsnRecognizer(_NineDigit):
+    ENTITY = US_SSN
+    VALIDATION = "ssa-area-group-serial"
+    DEFAULT_CONTEXT = (
+        "ssn", "ssns", "ss#", "ss #", "ssn#", "social", "social security", "soc sec", "ss no", "ss num",
+        "tax id", "taxpayer id", "tin", "ssa", "social sec",
+    )
+
+    def valid(self, d: str) -> bool:
+        return ssn_valid(d)
+
+
+class UsItinRecognizer(_NineDigit):
+    ENTITY = US_ITIN
+    VALIDATION = "itin-group-range"
+    DEFAULT_CONTEXT = ("itin", "individual taxpayer", "taxpayer id", "tax id", "tin", "ssn", "social security", "w-7")
+
+    def valid(self, d: str) -> bool:
+        return itin_valid(d)
