@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -60,9 +61,8 @@ def _default_policy_path() -> Path:
 
 
 def _build_detector() -> Detector:
-    from dlp_proxy.detect import build_detector  # type: ignore[attr-defined]
-
-    return build_detector()  # type: ignore[no-any-return]
+    detector: Detector = importlib.import_module("dlp_proxy.detect").build_detector()
+    return detector
 
 
 def _load(path: Path) -> Policy | None:
@@ -131,7 +131,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {"policy": str(args.policy), "policy_version": candidate.version}
     detector = _build_detector() if (args.rescan or args.corpus) else None
     if not args.no_archive:
-        from dlp_proxy.archive import iter_records  # type: ignore[attr-defined]
+        iter_records = importlib.import_module("dlp_proxy.archive").iter_records
         from dlp_proxy.settings import data_dir
 
         directory = args.archive or data_dir() / "archive"

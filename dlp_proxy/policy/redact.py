@@ -10,6 +10,7 @@ it; this module's own masking is used otherwise.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 
 from dlp_proxy.model import Finding
@@ -38,11 +39,12 @@ def fallback_mask(entity_type: str, value: str) -> str:
 
 
 def _masker() -> Callable[[str, str], str]:
+    # imported dynamically: the detection package is optional for this module
     try:
-        from dlp_proxy.detect import mask  # type: ignore[attr-defined]
+        mask = getattr(importlib.import_module("dlp_proxy.detect"), "mask", None)
     except ImportError:
         return fallback_mask
-    return mask  # type: ignore[no-any-return]
+    return mask if callable(mask) else fallback_mask
 
 
 def redact_text(text: str, findings: Sequence[Finding]) -> str:
