@@ -44,6 +44,7 @@ log = logging.getLogger("dlp_proxy.policy.split")
 
 SEPARATOR = "\n"
 SPLIT_TRANSFORM = "split-messages"
+_BOUNDARY = " \t\r\n-./,:;_"
 
 
 class _Analyzer(Protocol):
@@ -118,9 +119,12 @@ class SplitWindow:
         previous = [f for f in self._open(name, blob) if now - float(f.get("t", 0)) <= self.ttl_seconds]
         previous = previous[-(self.max_messages - 1) :]
         findings: list[Finding] = []
-        head = text[: self.max_chars]
-        if previous and head.strip():
-            earlier = SEPARATOR.join(str(f["s"]) for f in previous) + SEPARATOR
+        raw_head = text[: self.max_chars]
+        # separators dangling at a boundary ("536-22-" / "8710") are dropped when joining
+        head = raw_head.lstrip(_BOUNDARY)
+        lead = len(raw_head) - len(head)
+        if previous and head:
+            earlier = SEPARATOR.join(str(f["s"]).rstrip(_BOUNDARY) for f in previous) + SEPARATOR
             joined = earlier + head
             offset = len(earlier)
             for f in detector.analyze(joined, entities=self.entities):
@@ -129,7 +133,7 @@ class SplitWindow:
                         Finding(
                             entity_type=f.entity_type,
                             start=0,
-                            end=min(len(head), f.end - offset),
+                            end=lead + min(len(head), f.end - offset),
                             score=f.score,
                             recognizer=f.recognizer,
                             transforms=(*f.transforms, SPLIT_TRANSFORM),

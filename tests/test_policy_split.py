@@ -1,0 +1,138 @@
+"""Split identifiers across consecutive messages: real Redis at 127.0.0.1:6379, real detector."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis.asyncio as aioredis
+
+from dlp_proxy.detect import build_detector
+from dlp_proxy.policy.split import SPLIT_TRANSFORM, SplitWindow
+
+KEY = b"s" * 32
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return build_detector()
+
+
+@pytest.fixture
+async def redis_client():
+    client = aioredis.Redis(host="127.0.0.1", port=6379)
+    prefix = f"test:policy:split:{uuid.uuid4().hex}:"
+    try:
+        yield client, prefix
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+SPLITS = [
+    # (messages, entity type expected on the last one)
+    (["my ssn is 536-22", "8710"], "US_SSN"),
+    (["my ssn is 536-22-", "8710"], "US_SSN"),
+    (["ssn 536", "22", "8710"], "US_SSN"),
+    (["card 4111 1111", "1111 1111"], "CREDIT_CARD"),
+]
+
+
+@pytest.mark.parametrize(("messages", "etype"), SPLITS)
+async def test_split_identifier_is_caught(redis_client, detector, messages, etype):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    for text in messages[:-1]:
+        assert await window.check("u1", "c1", text, detector) == []
+    found = await window.check("u1", "c1", messages[-1], detector)
+    assert [f.entity_type for f in found] == [etype]
+    f = found[0]
+    last = messages[-1]
+    assert 0 <= f.start < f.end <= len(last)
+    assert SPLIT_TRANSFORM in f.transforms
+    assert "consecutive messages" in f.explanation
+
+
+async def test_windows_are_per_user_and_channel(redis_client, detector):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    await window.check("u1", "c1", "my ssn is 536-22", detector)
+    assert await window.check("u2", "c1", "8710", detector) == []
+    assert await window.check("u1", "c2", "8710", detector) == []
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
+
+
+async def test_window_limits_messages_and_age(redis_client, detector):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=2)
+    await window.check("u1", "c1", "my ssn is 536", detector)
+    await window.check("u1", "c1", "22", detector)
+    # the first fragment fell out of a two-message window
+    assert await window.check("u1", "c1", "8710", detector) == []
+
+    window = SplitWindow(client, key=KEY, prefix=prefix + "ttl:", ttl_seconds=1)
+    await window.check("u1", "c1", "my ssn is 536-22", detector)
+    name = window.redis_key("u1", "c1")
+    assert 0 < await client.ttl(name) <= 1
+    # age the stored fragment: rewrite its timestamp into the past through the same sealing
+    blob = await client.get(name)
+    frags = window._open(name, blob)
+    frags[0]["t"] -= 5
+    await client.set(name, window._seal(name, frags), ex=60)
+    assert await window.check("u1", "c1", "8710", detector) == []
+
+
+async def test_nothing_readable_in_redis(redis_client, detector):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    await window.check("alice-id", "chan-id", "my ssn is 536-22", detector)
+    await window.check("alice-id", "chan-id", "8710 thanks", detector)
+    keys = [k async for k in client.scan_iter(match=prefix + "*")]
+    assert len(keys) == 1
+    name = keys[0].decode()
+    assert "alice" not in name and "chan" not in name
+    blob = await client.get(name)
+    for needle in (b"536", b"8710", b"ssn", b"thanks"):
+        assert needle not in blob
+    # bound to its key: the same blob under another key does not decrypt
+    other = window.redis_key("bob", "chan-id")
+    assert window._open(other, blob) == []
+    assert len(window._open(name, blob)) == 2
+    # a different installation key cannot read it either
+    assert SplitWindow(client, key=b"x" * 32, prefix=prefix)._open(name, blob) == []
+
+
+async def test_tampered_window_restarts(redis_client, detector):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    await window.check("u1", "c1", "my ssn is 536-22", detector)
+    await client.set(window.redis_key("u1", "c1"), b"garbage-garbage-garbage")
+    assert await window.check("u1", "c1", "8710", detector) == []
+    await window.clear("u1", "c1")
+    assert await client.get(window.redis_key("u1", "c1")) is None
+
+
+async def test_whole_identifier_in_one_message_is_left_to_the_normal_scan(redis_client, detector):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    await window.check("u1", "c1", "hello team", detector)
+    assert await window.check("u1", "c1", "ssn 536-22-8710", detector) == []
+    # and an identifier already sent does not fire again on the next message
+    assert await window.check("u1", "c1", "ok thanks", detector) == []
+
+
+async def test_redis_down_raises(detector):
+    client = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    window = SplitWindow(client, key=KEY, prefix="x:")
+    with pytest.raises(Exception):
+        await window.check("u1", "c1", "8710", detector)
+    await client.aclose()
+
+
+def test_bad_limits():
+    with pytest.raises(ValueError):
+        SplitWindow(None, key=KEY, max_messages=1)
+    with pytest.raises(ValueError):
+        SplitWindow(None, key=KEY, max_chars=4)
