@@ -1,0 +1,304 @@
+"""ZIP, TAR, gzip, bzip2 and xz, recursively, with bomb and size limits.
+
+Every decompression is bounded *while it runs* (never trusting declared sizes):
+output stops at the smaller of the bytes left in the file's uncompressed budget
+and ``max_file_bytes``; a stream whose output exceeds ``max_ratio`` times its
+input (once past ``ratio_floor_bytes``) is reported as ``zip-bomb`` and dropped.
+"""
+
+from __future__ import annotations
+
+import bz2
+import io
+import lzma
+import tarfile
+import zipfile
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from dlp_proxy.files.limits import TimeUp
+
+if TYPE_CHECKING:
+    from dlp_proxy.files.core import Ctx
+
+_READ = 1 << 16
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_WINZIP_AES = 99
+
+
+class _Bomb(Exception):
+    pass
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _caps(ctx: Ctx) -> int:
+    return min(ctx.budget.uncompressed_room(), ctx.limits.max_file_bytes)
+
+
+def _check_ratio(ctx: Ctx, produced: int, consumed: int) -> None:
+    if produced > ctx.limits.ratio_floor_bytes and produced > ctx.limits.max_ratio * max(consumed, 1):
+        raise _Bomb()
+
+
+def read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Ctx) -> bytes | None:
+    """The bytes of one member, or None with a problem recorded at ``ctx``'s location
+    (``ctx`` is the member's context; the budget is shared with the whole file)."""
+    if info.flag_bits & 0x1 or info.compress_type == _WINZIP_AES:
+        ctx.problem("encrypted")
+        return None
+    if info.compress_type not in _ZIP_METHODS:
+        ctx.problem("unsupported-type")
+        return None
+    cap = _caps(ctx)
+    if info.file_size > cap:
+        ctx.problem("size-limit")
+        return None
+    if info.file_size > ctx.limits.ratio_floor_bytes and info.file_size > ctx.limits.max_ratio * max(
+        info.compress_size, 1
+    ):
+        ctx.problem("zip-bomb")
+        return None
+    out = bytearray()
+    try:
+        with zf.open(info) as fh:
+            while True:
+                ctx.budget.check_time()
+                chunk = fh.read(_READ)
+                if not chunk:
+                    break
+                out += chunk
+                if len(out) > cap:
+                    raise _TooBig()
+                _check_ratio(ctx, len(out), info.compress_size)
+    except _Bomb:
+        ctx.problem("zip-bomb")
+        return None
+    except _TooBig:
+        ctx.problem("size-limit")
+        return None
+    except TimeUp:
+        raise
+    except RuntimeError:
+        # zipfile raises RuntimeError for encrypted members it cannot read
+        ctx.problem("encrypted")
+        return None
+    except NotImplementedError:
+        ctx.problem("unsupported-type")
+        return None
+    except Exception:
+        ctx.problem("corrupt")
+        return None
+    ctx.budget.uncompressed += len(out)
+    return bytes(out)
+
+
+def extract_container(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
+    if kind == "zip":
+        extract_zip(data, ctx)
+    elif kind == "tar":
+        extract_tar(data, ctx)
+    else:
+        extract_stream(data, ctx, kind, name)
+
+
+def extract_zip(data: bytes, ctx: Ctx) -> None:
+    from dlp_proxy.files.core import extract_into
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except TimeUp:
+        raise
+    except Exception:
+        ctx.problem("corrupt")
+        from dlp_proxy.files.text import binary_strings
+
+        binary_strings(data, ctx.budget, ctx.loc("strings"))
+        return
+    with zf:
+        names: list[str] = []
+        todo: list[zipfile.ZipInfo] = []
+        for info in infos:
+            if not ctx.budget.take_entry(ctx.member(info.filename).prefix):
+                break
+            names.append(info.filename)
+            if not info.is_dir():
+                todo.append(info)
+        ctx.add("members", "\n".join(names))
+        if zf.comment:
+            ctx.add("comment", zf.comment.decode("utf-8", "replace"))
+        for info in todo:
+            ctx.budget.check_time()
+            member = ctx.member(info.filename)
+            if member.depth > ctx.limits.max_depth:
+                member.problem("depth-limit")
+                continue
+            content = read_zip_member(zf, info, member)
+            if content is None:
+                continue
+            extract_into(content, member, name=info.filename)
+
+
+def extract_tar(data: bytes, ctx: Ctx) -> None:
+    from dlp_proxy.files.core import extract_into
+
+    names: list[str] = []
+    try:
+        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
+    except TimeUp:
+        raise
+    except Exception:
+        ctx.problem("corrupt")
+        return
+    try:
+        with tf:
+            while True:
+                ctx.budget.check_time()
+                try:
+                    info = tf.next()
+                except tarfile.TarError:
+                    ctx.problem("corrupt")
+                    break
+                if info is None:
+                    break
+                member = ctx.member(info.name)
+                if not ctx.budget.take_entry(member.prefix):
+                    break
+                names.append(info.name + (f" -> {info.linkname}" if info.linkname else ""))
+                if not info.isfile():
+                    continue
+                if member.depth > ctx.limits.max_depth:
+                    member.problem("depth-limit")
+                    continue
+                if info.size > _caps(ctx):
+                    member.problem("size-limit")
+                    continue
+                fh = tf.extractfile(info)
+                if fh is None:
+                    continue
+                content = fh.read(info.size)
+                ctx.budget.uncompressed += len(content)
+                extract_into(content, member, name=info.name)
+    finally:
+        ctx.add("members", "\n".join(names))
+
+
+def _gzip_name(data: bytes) -> str:
+    # RFC 1952: FLG.FNAME (0x08) means a zero-terminated original file name follows the header.
+    if len(data) < 10 or not data[3] & 0x08:
+        return ""
+    pos = 10
+    if data[3] & 0x04:  # FEXTRA
+        if len(data) < 12:
+            return ""
+        pos += 2 + int.from_bytes(data[10:12], "little")
+    end = data.find(b"\x00", pos, pos + 1024)
+    if end < 0:
+        return ""
+    return data[pos:end].decode("latin-1")
+
+
+def _inner_name(kind: str, data: bytes, outer: str) -> str:
+    if kind == "gzip":
+        name = _gzip_name(data)
+        if name:
+            return name
+    base = outer.rsplit("/", 1)[-1]
+    for ext in (".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz"):
+        if base.lower().endswith(ext):
+            stem = base[: -len(ext)]
+            return stem + ".tar" if ext.startswith(".t") else stem
+    return {"gzip": "(gunzip)", "bzip2": "(bunzip2)", "xz": "(unxz)"}[kind]
+
+
+def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
+    from dlp_proxy.files.core import extract_into
+
+    inner = _inner_name(kind, data, name)
+    member = ctx.member(inner)
+    if not ctx.budget.take_entry(member.prefix):
+        return
+    if member.depth > ctx.limits.max_depth:
+        member.problem("depth-limit")
+        return
+    try:
+        out = _decompress(data, ctx, kind)
+    except _Bomb:
+        member.problem("zip-bomb")
+        return
+    except _TooBig:
+        member.problem("size-limit")
+        return
+    except TimeUp:
+        raise
+    except Exception:
+        member.problem("corrupt")
+        return
+    ctx.budget.uncompressed += len(out)
+    extract_into(out, member, name=inner)
+
+
+def _decompress(data: bytes, ctx: Ctx, kind: str) -> bytes:
+    cap = _caps(ctx)
+    out = bytearray()
+    view = memoryview(data)
+    pos = 0
+    d: Any = _new_decompressor(kind)
+    while pos < len(data) or _pending(d, kind):
+        ctx.budget.check_time()
+        if kind == "gzip":
+            if d.unconsumed_tail:
+                chunk = d.decompress(d.unconsumed_tail, _READ)
+            else:
+                piece = bytes(view[pos : pos + _READ])
+                pos += len(piece)
+                chunk = d.decompress(piece, _READ)
+            if d.eof and d.unused_data:
+                # concatenated gzip members: restart on what is left
+                rest = d.unused_data
+                pos -= len(rest)
+                if not rest.startswith(b"\x1f\x8b"):
+                    pos = len(data)  # trailing garbage after the last member is ignored, like gzip(1)
+                d = _new_decompressor(kind)
+        else:
+            if d.eof:
+                rest = d.unused_data
+                if not rest:
+                    break
+                d = _new_decompressor(kind)
+                pos = len(data) - len(rest)
+                continue
+            if d.needs_input:
+                piece = bytes(view[pos : pos + _READ])
+                pos += len(piece)
+                if not piece:
+                    raise ValueError("truncated stream")
+            else:
+                piece = b""
+            chunk = d.decompress(piece, _READ)
+        out += chunk
+        if len(out) > cap:
+            raise _TooBig()
+        _check_ratio(ctx, len(out), pos)
+        if kind == "gzip" and pos >= len(data) and not d.unconsumed_tail and not chunk:
+            break
+    if kind != "gzip" and not d.eof:
+        raise ValueError("truncated stream")
+    return bytes(out)
+
+
+def _new_decompressor(kind: str) -> Any:
+    if kind == "gzip":
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if kind == "bzip2":
+        return bz2.BZ2Decompressor()
+    return lzma.LZMADecompressor()
+
+
+def _pending(d: Any, kind: str) -> bool:
+    if kind == "gzip":
+        return bool(d.unconsumed_tail)
+    return not d.eof and not d.needs_input

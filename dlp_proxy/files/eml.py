@@ -1,0 +1,67 @@
+"""E-mail messages (RFC 5322 / MIME): headers, every text part, every attachment
+(recursively, as its own file)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import Message
+from typing import TYPE_CHECKING
+
+from dlp_proxy.files.text import decode, strip_markup
+
+if TYPE_CHECKING:
+    from dlp_proxy.files.core import Ctx
+
+_HEADERS = ("From", "To", "Cc", "Bcc", "Reply-To", "Subject", "Sender", "Comments", "Keywords")
+
+
+def extract_eml(data: bytes, ctx: Ctx) -> None:
+    from dlp_proxy.files.core import extract_into
+
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    if msg.defects:
+        ctx.problem("corrupt")
+    heads: list[str] = []
+    for name in _HEADERS:
+        for value in msg.get_all(name) or []:
+            heads.append(f"{name}: {_header(value)}")
+    ctx.add("headers", "\n".join(heads))
+    index = 0
+    for part in msg.walk():
+        ctx.budget.check_time()
+        if part.is_multipart():
+            continue
+        index += 1
+        if not ctx.budget.take_entry(ctx.loc(f"part={index}")):
+            return
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        filename = part.get_filename()
+        ctype = part.get_content_type()
+        if filename or not ctype.startswith("text/"):
+            name = _header(filename) if filename else f"part{index}"
+            extract_into(payload, ctx.child(f"attachment={name}"), name=name)
+            continue
+        text = _text(part, payload)
+        if ctype == "text/html":
+            text = strip_markup(text)
+        ctx.add("body" if index == 1 else f"part={index}", text)
+
+
+def _header(value: object) -> str:
+    try:
+        return str(email.header.make_header(email.header.decode_header(str(value))))
+    except Exception:
+        return str(value)
+
+
+def _text(part: Message, payload: bytes) -> str:
+    charset = part.get_content_charset()
+    if charset:
+        try:
+            return payload.decode(charset, errors="replace")
+        except LookupError:
+            pass
+    return decode(payload) or payload.decode("latin-1")

@@ -1,0 +1,174 @@
+"""Per-file limits and the running budget one extraction spends against them.
+
+``Limits`` is the operator-facing configuration (documented defaults in
+docs/files.md).  ``Budget`` is private to one extraction: it collects segments
+and problems, counts characters, entries and uncompressed bytes, and carries the
+deadline that every extractor checks between units of work (pages, members,
+rows).  A runaway C call cannot be interrupted cooperatively; the process-pool
+runner (``runner.py``) adds a signal-based timer and, as a last resort, kills the
+worker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from dlp_proxy.interfaces import Extraction, TextSegment
+
+MiB = 1024 * 1024
+
+#: Every problem code an Extraction can carry.  Any of them means "not fully inspected".
+PROBLEM_CODES: tuple[str, ...] = (
+    "encrypted",  # password-protected document, encrypted archive member, OOXML in an OLE2 envelope
+    "zip-bomb",  # compression ratio over max_ratio
+    "depth-limit",  # containers nested deeper than max_depth
+    "entry-limit",  # more archive members (or parts) than max_entries
+    "size-limit",  # file, member or total uncompressed bytes over their limit
+    "text-limit",  # more extracted characters than max_total_extracted_chars
+    "page-limit",  # more pages than max_pages (only the first max_pages were read)
+    "time-limit",  # max_seconds elapsed
+    "corrupt",  # the format was recognised but could not be parsed (fully)
+    "unsupported-type",  # no extractor for this content (only printable strings were taken)
+    "ocr-disabled",  # an image that would need OCR, and OCR is off
+    "ocr-unavailable",  # OCR is on but tesseract is not installed
+    "ocr-failed",  # tesseract ran and failed
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Limits for one file (including everything nested inside it).
+
+    Defaults are chosen for a chat gateway: Mattermost's default MaxFileSize is
+    100 MB, so a file over ``max_file_bytes`` is never fully read.
+    """
+
+    max_file_bytes: int = 100 * MiB
+    #: total characters of text taken from one file, all segments together
+    max_total_extracted_chars: int = 50_000_000
+    max_pages: int = 2_000
+    #: archive members (all levels together) and OOXML/ODF package parts
+    max_entries: int = 10_000
+    #: nesting of containers: a ZIP in a ZIP is depth 2
+    max_depth: int = 5
+    #: uncompressed/compressed ratio above which a member is a bomb ...
+    max_ratio: float = 100.0
+    #: ... once it has produced at least this many bytes (tiny files compress absurdly well)
+    ratio_floor_bytes: int = 1 * MiB
+    #: all decompressed bytes of one file, all levels together
+    max_total_uncompressed_bytes: int = 512 * MiB
+    max_seconds: float = 30.0
+    #: run tesseract on images (top-level files and archive members)
+    ocr: bool = False
+    ocr_languages: str = "eng"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or isinstance(value, str):
+                continue
+            if not value > 0:
+                raise ValueError(f"files limit {f.name!r} must be > 0, got {value!r}")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Limits:
+        """Build from configuration (e.g. the ``files:`` section of a YAML file);
+        an unknown key or a bad value raises ValueError naming the option."""
+        known = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in known:
+                raise ValueError(f"unknown files limit {key!r}; known: {', '.join(sorted(known))}")
+            default = getattr(cls(), key)
+            try:
+                if isinstance(default, bool):
+                    if not isinstance(value, bool):
+                        raise TypeError
+                    kwargs[key] = value
+                elif isinstance(default, str):
+                    kwargs[key] = str(value)
+                else:
+                    kwargs[key] = type(default)(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"files limit {key!r} must be a {type(default).__name__}, got {value!r}"
+                ) from None
+        return cls(**kwargs)
+
+
+class TimeUp(BaseException):
+    """The extraction's deadline passed (raised by Budget.check_time or the worker's timer).
+
+    A BaseException so that parsers' own ``except Exception`` blocks cannot swallow it
+    when the worker's SIGALRM timer fires inside them."""
+
+
+class Budget:
+    """Mutable state of one extraction.  Not thread-safe; one per extract() call."""
+
+    def __init__(self, limits: Limits, *, start: float | None = None) -> None:
+        self.limits = limits
+        self.started = time.monotonic() if start is None else start
+        self.deadline = self.started + limits.max_seconds
+        self.segments: list[TextSegment] = []
+        self.problems: list[tuple[str, str]] = []  # (code, location)
+        self.chars = 0
+        self.entries = 0
+        self.uncompressed = 0
+        self.text_full = False
+
+    # -- time -----------------------------------------------------------------
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise TimeUp()
+
+    def remaining_seconds(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    # -- problems -------------------------------------------------------------
+    def problem(self, code: str, location: str = "") -> None:
+        assert code in PROBLEM_CODES, code
+        if (code, location) not in self.problems:
+            self.problems.append((code, location))
+
+    # -- text -----------------------------------------------------------------
+    def add(self, location: str, text: str) -> bool:
+        """Record a segment.  Returns False once the character budget is spent
+        (the caller should stop producing text)."""
+        if not text or text.isspace():
+            return not self.text_full
+        if self.text_full:
+            return False
+        room = self.limits.max_total_extracted_chars - self.chars
+        if len(text) > room:
+            text = text[:room]
+            self.text_full = True
+            self.problem("text-limit", location)
+        if text:
+            self.segments.append(TextSegment(location, text))
+            self.chars += len(text)
+        return not self.text_full
+
+    # -- containers -----------------------------------------------------------
+    def take_entry(self, location: str) -> bool:
+        """Count one archive member / package part; False (and a problem) when over."""
+        if self.entries >= self.limits.max_entries:
+            self.problem("entry-limit", location)
+            return False
+        self.entries += 1
+        return True
+
+    def uncompressed_room(self) -> int:
+        return max(0, self.limits.max_total_uncompressed_bytes - self.uncompressed)
+
+    def result(self, file_type: str) -> Extraction:
+        codes = tuple(dict.fromkeys(code for code, _ in self.problems))
+        return Extraction(
+            file_type=file_type,
+            segments=tuple(self.segments),
+            complete=not codes,
+            problems=codes,
+        )

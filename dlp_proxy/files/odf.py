@@ -1,0 +1,154 @@
+"""OpenDocument (ODT, ODS, ODP) read from the package XML: body text, comments
+(office:annotation), headers/footers (styles.xml), metadata, spreadsheet cells
+with addresses (hidden rows and sheets flagged), slides and speaker notes."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+from dlp_proxy.files.archives import read_zip_member
+from dlp_proxy.files.limits import TimeUp
+from dlp_proxy.files.ooxml import _col_letters
+from dlp_proxy.files.xmltext import local, parse
+
+if TYPE_CHECKING:
+    from dlp_proxy.files.core import Ctx
+
+_BLOCK = {"p", "h", "list-item", "table-row"}
+_MAX_REPEAT = 1024  # repeated empty cells/rows are only counted, never expanded
+
+
+def odf_text(root: Any, *, skip_annotations: bool = True) -> str:
+    parts: list[str] = []
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        el, done = stack.pop()
+        name = local(el.tag)
+        if done:
+            if name in _BLOCK:
+                parts.append("\n")
+            elif name == "table-cell":
+                parts.append("\t")
+            if el.tail and el is not root:
+                parts.append(el.tail)
+            continue
+        if skip_annotations and name == "annotation" and el is not root:
+            if el.tail:
+                parts.append(el.tail)
+            continue
+        if name == "s":
+            parts.append(" ")
+        elif name == "tab":
+            parts.append("\t")
+        elif name == "line-break":
+            parts.append("\n")
+        if isinstance(el.tag, str) and el.text:
+            parts.append(el.text)
+        stack.append((el, True))
+        for child in reversed(el):
+            stack.append((child, False))
+    return "".join(parts).strip()
+
+
+def extract_odf(data: bytes, ctx: Ctx, kind: str) -> None:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except TimeUp:
+        raise
+    except Exception:
+        ctx.problem("corrupt")
+        return
+    with zf:
+        infos = {i.filename: i for i in zf.infolist()}
+
+        def xml(name: str) -> Any:
+            info = infos.get(name)
+            if info is None or not ctx.budget.take_entry(ctx.loc(f"part={name}")):
+                return None
+            raw = read_zip_member(zf, info, ctx.child(f"part={name}"))
+            if raw is None:
+                return None
+            root = parse(raw)
+            if root is None:
+                ctx.problem("corrupt", f"part={name}")
+            return root
+
+        manifest = xml("META-INF/manifest.xml")
+        if manifest is not None and any(local(e.tag) == "encryption-data" for e in manifest.iter()):
+            ctx.problem("encrypted")
+            return
+        content = xml("content.xml")
+        if content is not None:
+            for ann in [e for e in content.iter() if local(e.tag) == "annotation"]:
+                ctx.add("comments", odf_text(ann, skip_annotations=False))
+            if kind == "ods":
+                _ods(content, ctx)
+            elif kind == "odp":
+                _odp(content, ctx)
+            else:
+                body = next((e for e in content if local(e.tag) == "body"), content)
+                ctx.add("body", odf_text(body))
+        styles = xml("styles.xml")
+        if styles is not None:
+            for el in styles.iter():
+                if local(el.tag) in ("header", "footer", "header-left", "footer-left", "header-first", "footer-first"):
+                    ctx.add(local(el.tag).split("-")[0], odf_text(el))
+        meta = xml("meta.xml")
+        if meta is not None:
+            ctx.add("metadata", "\n".join(e.text for e in meta.iter() if isinstance(e.tag, str) and e.text and e.text.strip()))
+
+
+def _ods(content: Any, ctx: Ctx) -> None:
+    hidden_styles: set[str] = set()
+    for el in content.iter():
+        if local(el.tag) == "table-properties" and any(
+            local(k) == "display" and v == "false" for k, v in el.attrib.items()
+        ):
+            parent = el.getparent()
+            if parent is not None:
+                hidden_styles.update(v for k, v in parent.attrib.items() if local(k) == "name")
+    for table in (e for e in content.iter() if local(e.tag) == "table"):
+        ctx.budget.check_time()
+        attrs = {local(k): v for k, v in table.attrib.items()}
+        sheet = attrs.get("name", "?")
+        hidden_sheet = attrs.get("style-name") in hidden_styles
+        row = 0
+        for r in (e for e in table.iter() if local(e.tag) == "table-row"):
+            rattrs = {local(k): v for k, v in r.attrib.items()}
+            repeat = int(rattrs.get("number-rows-repeated", "1") or 1)
+            row_hidden = rattrs.get("visibility") in ("collapse", "filter")
+            col = 0
+            for c in r:
+                if local(c.tag) not in ("table-cell", "covered-table-cell"):
+                    continue
+                cattrs = {local(k): v for k, v in c.attrib.items()}
+                crepeat = int(cattrs.get("number-columns-repeated", "1") or 1)
+                text = odf_text(c)
+                value = cattrs.get("value") or cattrs.get("string-value") or ""
+                if value and value not in text:
+                    text = f"{text}\n{value}" if text else value
+                if text:
+                    for k in range(min(crepeat, _MAX_REPEAT)):
+                        for j in range(min(repeat, _MAX_REPEAT)):
+                            flags = (["hidden"] if hidden_sheet else []) + (["hidden row"] if row_hidden else [])
+                            loc = f"sheet={sheet}!{_col_letters(col + k + 1)}{row + j + 1}"
+                            if flags:
+                                loc += f" ({', '.join(flags)})"
+                            if not ctx.add(loc, text):
+                                return
+                col += crepeat
+            row += repeat
+
+
+def _odp(content: Any, ctx: Ctx) -> None:
+    number = 0
+    for page in (e for e in content.iter() if local(e.tag) == "page"):
+        number += 1
+        notes = [e for e in page if local(e.tag) == "notes"]
+        for n in notes:
+            page.remove(n)
+        ctx.add(f"slide={number}", odf_text(page))
+        for n in notes:
+            ctx.add(f"slide={number}/notes", odf_text(n))

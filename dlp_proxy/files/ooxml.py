@@ -1,0 +1,364 @@
+"""DOCX, XLSX and PPTX read as OOXML packages (ZIP of XML parts), not through the
+python-docx/openpyxl/python-pptx object models: those skip what a DLP scanner must
+see (hidden rows and sheets keep their cells here; comments, headers, footers,
+footnotes, notes, text boxes, alt text, tracked deletions, field codes, external
+link targets, embedded objects).  Every XML part that is not known noise is read;
+the ones without a specific reader are reported as ``part=<name>``.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+
+from dlp_proxy.files.archives import read_zip_member
+from dlp_proxy.files.limits import TimeUp
+from dlp_proxy.files.xmltext import local, parse
+
+if TYPE_CHECKING:
+    from dlp_proxy.files.core import Ctx
+
+_NOISE = re.compile(
+    r"(^\[Content_Types\]\.xml$|/theme/|/styles\.xml$|/stylesWithEffects\.xml$|/fontTable\.xml$|"
+    r"/settings\.xml$|/webSettings\.xml$|/numbering\.xml$|/presProps\.xml$|/viewProps\.xml$|"
+    r"/tableStyles\.xml$|/calcChain\.xml$|/printerSettings/|\.rels$|/customXml/itemProps)"
+)
+_TEXT_TAGS = {"t", "delText", "instrText"}
+_BREAK_TAGS = {"br", "cr"}
+_PARA_TAGS = {"p", "tr", "si", "comment"}
+_ALT_ATTRS = ("descr", "title")
+
+
+def ooxml_text(root: Any) -> str:
+    """Run text of any OOXML part: w:t, a:t, deleted text, field codes, alt text."""
+    parts: list[str] = []
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        el, done = stack.pop()
+        name = local(el.tag)
+        if done:
+            if name in _PARA_TAGS:
+                parts.append("\n")
+            elif name == "tc":
+                parts.append("\t")
+            continue
+        if name in _TEXT_TAGS and el.text:
+            parts.append(el.text)
+        elif name == "tab":
+            parts.append("\t")
+        elif name in _BREAK_TAGS:
+            parts.append("\n")
+        if name in ("docPr", "cNvPr"):
+            for attr in _ALT_ATTRS:
+                value = el.get(attr)
+                if value:
+                    parts.append(f"\n{value}\n")
+        stack.append((el, True))
+        for child in reversed(el):
+            stack.append((child, False))
+    return re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip()
+
+
+class Package:
+    def __init__(self, zf: zipfile.ZipFile, ctx: Ctx) -> None:
+        self.zf = zf
+        self.ctx = ctx
+        self.infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        self.done: set[str] = set()
+
+    def read(self, name: str) -> bytes | None:
+        info = self.infos.get(name)
+        if info is None:
+            return None
+        self.done.add(name)
+        if not self.ctx.budget.take_entry(self.ctx.loc(f"part={name}")):
+            return None
+        return read_zip_member(self.zf, info, self.ctx.child(f"part={name}"))
+
+    def xml(self, name: str) -> Any:
+        data = self.read(name)
+        if data is None:
+            return None
+        root = parse(data)
+        if root is None:
+            self.ctx.problem("corrupt", f"part={name}")
+        return root
+
+    def rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """rId -> (absolute target part, type) for ``part``; external links are collected."""
+        folder, base = posixpath.split(part)
+        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        data = self.read(rels_name)
+        out: dict[str, tuple[str, str]] = {}
+        if data is None:
+            return out
+        root = parse(data)
+        if root is None:
+            return out
+        external: list[str] = []
+        for rel in root:
+            target = rel.get("Target", "")
+            rid = rel.get("Id", "")
+            rtype = rel.get("Type", "").rsplit("/", 1)[-1]
+            if rel.get("TargetMode") == "External":
+                external.append(target)
+                continue
+            if target.startswith("/"):
+                absolute = target.lstrip("/")
+            else:
+                absolute = posixpath.normpath(posixpath.join(folder, target))
+            out[rid] = (absolute, rtype)
+        if external:
+            self.ctx.add("links", "\n".join(external))
+        return out
+
+
+def extract_ooxml(data: bytes, ctx: Ctx, kind: str) -> None:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except TimeUp:
+        raise
+    except Exception:
+        ctx.problem("corrupt")
+        return
+    with zf:
+        pkg = Package(zf, ctx)
+        if kind == "docx":
+            _docx(pkg)
+        elif kind == "xlsx":
+            _xlsx(pkg)
+        elif kind == "pptx":
+            _pptx(pkg)
+        _rest(pkg)
+
+
+def _add_part(pkg: Package, name: str, sub: str) -> None:
+    root = pkg.xml(name)
+    if root is not None:
+        pkg.ctx.add(sub, ooxml_text(root))
+
+
+def _docx(pkg: Package) -> None:
+    rels = pkg.rels("word/document.xml")
+    _add_part(pkg, "word/document.xml", "body")
+    for target, rtype in rels.values():
+        if target in pkg.done:
+            continue
+        kind = {
+            "header": "header",
+            "footer": "footer",
+            "comments": "comments",
+            "footnotes": "footnotes",
+            "endnotes": "endnotes",
+            "commentsExtended": "comments",
+        }.get(rtype)
+        if kind:
+            _add_part(pkg, target, kind)
+
+
+def _metadata(pkg: Package) -> None:
+    for name in ("docProps/core.xml", "docProps/app.xml", "docProps/custom.xml"):
+        root = pkg.xml(name)
+        if root is None:
+            continue
+        values = [el.text for el in root.iter() if isinstance(el.tag, str) and el.text and el.text.strip()]
+        pkg.ctx.add("metadata", "\n".join(values))
+
+
+def _rest(pkg: Package) -> None:
+    """Every part no specific reader took: metadata, embedded files, other XML."""
+    from dlp_proxy.files.core import extract_into
+
+    _metadata(pkg)
+    for name in list(pkg.infos):
+        pkg.ctx.budget.check_time()
+        if name in pkg.done or _NOISE.search("/" + name):
+            if name.endswith(".rels") and name not in pkg.done:
+                pkg.rels(name.replace("_rels/", "")[: -len(".rels")])
+            continue
+        if "/embeddings/" in name:
+            content = pkg.read(name)
+            if content is not None:
+                extract_into(content, pkg.ctx.child(f"embedded={posixpath.basename(name)}"), name=name)
+            continue
+        if "/media/" in name:
+            if pkg.ctx.limits.ocr:
+                content = pkg.read(name)
+                if content is not None:
+                    extract_into(content, pkg.ctx.child(f"image={posixpath.basename(name)}"), name=name)
+            continue
+        if name.endswith(".xml") or name.endswith(".vml"):
+            _add_part(pkg, name, f"part={name}")
+
+
+# -- XLSX ---------------------------------------------------------------------------
+
+_CELL_RE = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _xlsx(pkg: Package) -> None:
+    ctx = pkg.ctx
+    wb_rels = pkg.rels("xl/workbook.xml")
+    shared: list[str] = []
+    for target, rtype in wb_rels.values():
+        if rtype == "sharedStrings":
+            root = pkg.xml(target)
+            if root is not None:
+                for si in root:
+                    shared.append("".join(t.text or "" for t in si.iter() if local(t.tag) == "t"))
+    wb = pkg.xml("xl/workbook.xml")
+    if wb is None:
+        return
+    names: list[str] = []
+    sheets: list[tuple[str, str, str]] = []  # name, state, part
+    for el in wb.iter():
+        tag = local(el.tag)
+        if tag == "sheet":
+            rid = next((v for k, v in el.attrib.items() if local(k) == "id"), "")
+            part = wb_rels.get(rid, ("", ""))[0]
+            sheets.append((el.get("name", "?"), el.get("state", "visible"), part))
+            names.append(el.get("name", ""))
+        elif tag == "definedName":
+            names.append(f"{el.get('name', '')} = {el.text or ''}")
+    ctx.add("workbook", "\n".join(names))
+    for sheet_name, state, part in sheets:
+        ctx.budget.check_time()
+        if not part or part not in pkg.infos:
+            continue
+        hidden_sheet = state != "visible"
+        data = pkg.read(part)
+        if data is None:
+            continue
+        try:
+            if not _sheet_cells(data, sheet_name, hidden_sheet, shared, ctx):
+                return
+        except TimeUp:
+            raise
+        except etree.XMLSyntaxError:
+            ctx.problem("corrupt", f"sheet={sheet_name}")
+        for target, rtype in pkg.rels(part).values():
+            if rtype == "comments":
+                _sheet_comments(pkg, target, sheet_name, hidden_sheet)
+
+
+def _sheet_cells(data: bytes, sheet: str, hidden_sheet: bool, shared: list[str], ctx: Ctx) -> bool:
+    hidden_cols: set[int] = set()
+    count = 0
+    for _event, el in etree.iterparse(
+        io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    ):
+        tag = local(el.tag)
+        if tag == "col" and el.get("hidden") in ("1", "true"):
+            lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
+            hidden_cols.update(range(lo, min(hi, lo + 16384) + 1))
+        elif tag == "row":
+            row_hidden = el.get("hidden") in ("1", "true")
+            for c in el:
+                if local(c.tag) != "c":
+                    continue
+                text = _cell_text(c, shared)
+                if not text:
+                    continue
+                ref = c.get("r", "")
+                flags: list[str] = []
+                if hidden_sheet:
+                    flags.append("hidden")
+                if row_hidden:
+                    flags.append("hidden row")
+                m = _CELL_RE.match(ref)
+                if m and _col_index(m.group(1)) in hidden_cols:
+                    flags.append("hidden column")
+                loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
+                if not ctx.add(loc, text):
+                    return False
+            el.clear()
+            count += 1
+            if count % 256 == 0:
+                ctx.budget.check_time()
+    return True
+
+
+def _cell_text(c: Any, shared: list[str]) -> str:
+    ctype = c.get("t", "n")
+    parts: list[str] = []
+    for child in c:
+        tag = local(child.tag)
+        if tag == "v" and child.text is not None:
+            if ctype == "s":
+                try:
+                    parts.append(shared[int(child.text)])
+                except (ValueError, IndexError):
+                    parts.append(child.text)
+            else:
+                parts.append(child.text)
+        elif tag == "is":
+            parts.append("".join(t.text or "" for t in child.iter() if local(t.tag) == "t"))
+        elif tag == "f" and child.text:
+            parts.append(f"={child.text}")
+    return "\n".join(p for p in parts if p)
+
+
+def _sheet_comments(pkg: Package, part: str, sheet: str, hidden_sheet: bool) -> None:
+    root = pkg.xml(part)
+    if root is None:
+        return
+    for el in root.iter():
+        if local(el.tag) == "comment":
+            text = ooxml_text(el)
+            suffix = " (hidden)" if hidden_sheet else ""
+            pkg.ctx.add(f"sheet={sheet}!{el.get('ref', '')}{suffix}/comment", text)
+
+
+# -- PPTX ---------------------------------------------------------------------------
+
+
+def _pptx(pkg: Package) -> None:
+    ctx = pkg.ctx
+    pres_rels = pkg.rels("ppt/presentation.xml")
+    pres = pkg.xml("ppt/presentation.xml")
+    order: list[str] = []
+    if pres is not None:
+        for el in pres.iter():
+            if local(el.tag) == "sldId":
+                rid = next((v for k, v in el.attrib.items() if local(k) == "id" and k.startswith("{")), "")
+                target = pres_rels.get(rid, ("", ""))[0]
+                if target:
+                    order.append(target)
+    # Slides not listed in presentation.xml still count (orphans are a hiding place).
+    order += sorted(
+        (n for n in pkg.infos if re.match(r"ppt/slides/slide\d+\.xml$", n) and n not in order),
+        key=lambda n: int(re.findall(r"\d+", n)[-1]),
+    )
+    for number, part in enumerate(order, start=1):
+        ctx.budget.check_time()
+        root = pkg.xml(part)
+        if root is None:
+            continue
+        hidden = " (hidden)" if root.get("show") in ("0", "false") else ""
+        ctx.add(f"slide={number}{hidden}", ooxml_text(root))
+        for target, rtype in pkg.rels(part).values():
+            sub = {"notesSlide": "notes", "comments": "comments", "chart": "chart", "diagramData": "diagram"}.get(
+                rtype
+            )
+            if sub and target not in pkg.done:
+                _add_part(pkg, target, f"slide={number}{hidden}/{sub}")

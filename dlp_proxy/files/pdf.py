@@ -1,0 +1,186 @@
+"""PDF: every page's text layer (visible or not), annotations, form fields, metadata,
+embedded files.
+
+pypdf's text extraction ignores fill colour, rendering mode 3 (invisible text)
+and the page boxes, so white-on-white text, invisible OCR layers and text placed
+outside the visible page are all returned: exactly what a DLP scanner wants.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING, Any
+
+from dlp_proxy.files.limits import TimeUp
+
+if TYPE_CHECKING:
+    from dlp_proxy.files.core import Ctx
+
+for _name in ("pypdf", "pypdf._reader", "pypdf.generic", "pypdf._page"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def _s(value: Any) -> str:
+    try:
+        obj = value.get_object() if hasattr(value, "get_object") else value
+    except Exception:
+        return ""
+    if isinstance(obj, bytes):
+        return obj.decode("latin-1", "replace")
+    if isinstance(obj, (list, tuple)):
+        return " ".join(_s(v) for v in obj)
+    return str(obj) if obj is not None else ""
+
+
+def extract_pdf(data: bytes, ctx: Ctx) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    budget = ctx.budget
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+    except TimeUp:
+        raise
+    except Exception:
+        ctx.problem("corrupt")
+        from dlp_proxy.files.text import binary_strings
+
+        binary_strings(data, budget, ctx.loc("strings"))
+        return
+    if reader.is_encrypted:
+        # Owner-password-only PDFs (no password to open) decrypt with "".
+        try:
+            opened = bool(reader.decrypt(""))
+        except Exception:
+            opened = False
+        if not opened:
+            ctx.problem("encrypted")
+            return
+    try:
+        pages = reader.pages
+        n_pages = len(pages)
+    except (FileNotDecryptedError, PdfReadError, Exception):
+        ctx.problem("corrupt")
+        return
+    _metadata(reader, ctx)
+    if n_pages > ctx.limits.max_pages:
+        ctx.problem("page-limit")
+    for index in range(min(n_pages, ctx.limits.max_pages)):
+        budget.check_time()
+        loc = f"page={index + 1}"
+        try:
+            page = pages[index]
+            text = page.extract_text() or ""
+        except TimeUp:
+            raise
+        except Exception:
+            ctx.problem("corrupt", loc)
+            continue
+        if not ctx.add(loc, text):
+            return
+        try:
+            _annotations(page, index + 1, ctx)
+        except TimeUp:
+            raise
+        except Exception:
+            ctx.problem("corrupt", f"{loc}/annotations")
+    _form_fields(reader, ctx)
+    _attachments(reader, ctx)
+
+
+def _metadata(reader: Any, ctx: Ctx) -> None:
+    try:
+        meta = reader.metadata or {}
+        values = [_s(v) for v in meta.values()]
+    except Exception:
+        return
+    ctx.add("metadata", "\n".join(v for v in values if v.strip()))
+
+
+def _annotations(page: Any, number: int, ctx: Ctx) -> None:
+    annots = page.get("/Annots")
+    if annots is None:
+        return
+    annots = annots.get_object()
+    parts: list[str] = []
+    for ref in list(annots)[:10000]:
+        annot = ref.get_object()
+        if not hasattr(annot, "get"):
+            continue
+        if annot.get("/Subtype") == "/Widget":
+            continue  # form fields are reported by _form_fields with their page
+        for key in ("/Contents", "/T", "/Subj", "/RC"):
+            if key in annot:
+                parts.append(_s(annot[key]))
+        action = annot.get("/A")
+        if action is not None:
+            action = action.get_object()
+            if hasattr(action, "get") and "/URI" in action:
+                parts.append(_s(action["/URI"]))
+    ctx.add(f"page={number}/annotations", "\n".join(p for p in parts if p.strip()))
+
+
+def _form_fields(reader: Any, ctx: Ctx) -> None:
+    try:
+        fields = reader.get_fields() or {}
+    except TimeUp:
+        raise
+    except Exception:
+        ctx.problem("corrupt", "form")
+        return
+    page_by_name: dict[str, int] = {}
+    # Map fully qualified names to pages through the widgets seen on each page.
+    for number, page in enumerate(reader.pages[: ctx.limits.max_pages], start=1):
+        try:
+            annots = page.get("/Annots")
+            if annots is None:
+                continue
+            for ref in list(annots.get_object())[:10000]:
+                annot = ref.get_object()
+                if annot.get("/Subtype") != "/Widget":
+                    continue
+                name_parts: list[str] = []
+                node: Any = annot
+                for _ in range(32):
+                    if "/T" in node:
+                        name_parts.append(_s(node["/T"]))
+                    parent = node.get("/Parent")
+                    if parent is None:
+                        break
+                    node = parent.get_object()
+                page_by_name.setdefault(".".join(reversed(name_parts)), number)
+        except TimeUp:
+            raise
+        except Exception:  # noqa: S112 - a broken widget only loses the page number of a field
+            continue
+    for name, field in list(fields.items())[: ctx.limits.max_entries]:
+        ctx.budget.check_time()
+        value = field.get("/V") if hasattr(field, "get") else None
+        default = field.get("/DV") if hasattr(field, "get") else None
+        texts = [t for t in (_s(value), _s(default) if default != value else "") if t.strip()]
+        opts = field.get("/Opt") if hasattr(field, "get") else None
+        if opts is not None:
+            texts.append(_s(opts))
+        if not texts:
+            continue
+        page = page_by_name.get(name)
+        sub = f"page={page}/form:{name}" if page else f"form:{name}"
+        ctx.add(sub, "\n".join(texts))
+
+
+def _attachments(reader: Any, ctx: Ctx) -> None:
+    from dlp_proxy.files.core import extract_into
+
+    try:
+        attachments = reader.attachments
+        items = list(attachments.items())
+    except TimeUp:
+        raise
+    except Exception:
+        return
+    for name, blobs in items[: ctx.limits.max_entries]:
+        for blob in blobs:
+            if not ctx.budget.take_entry(ctx.loc(f"attachment={name}")):
+                return
+            extract_into(bytes(blob), ctx.child(f"attachment={name}"), name=name)

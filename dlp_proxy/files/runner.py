@@ -1,0 +1,164 @@
+"""Extraction off the event loop: a process pool with a hard time limit.
+
+Three layers keep one file from stalling or taking down the gateway:
+
+1. cooperative checks of the deadline between pages, members and rows (Budget);
+2. in the worker, a SIGALRM timer at ``max_seconds`` that raises TimeUp inside
+   whatever pure-Python parser is running (pypdf, zipfile, email are Python), so
+   the partial text is still returned, marked ``time-limit``;
+3. if the worker still has not answered ``HARD_GRACE`` seconds later (stuck in C,
+   or swapping), the pool's processes are killed and a new pool is started; the
+   caller gets ``time-limit``.  Other extractions that were running in the killed
+   pool are retried once on the new pool.
+
+Workers also get an address-space limit (``configure_pool(memory_limit_mb=...)``)
+so a decompression the limits did not foresee fails with MemoryError inside the
+worker instead of pushing the gateway host into swap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from types import FrameType
+from typing import Any
+
+from dlp_proxy.files.limits import Budget, Limits, TimeUp
+from dlp_proxy.interfaces import Extraction
+
+HARD_GRACE = 2.0
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_max_workers: int | None = None
+_memory_limit_mb: int | None = 2048
+
+
+def configure_pool(*, max_workers: int | None = None, memory_limit_mb: int | None = 2048) -> None:
+    """Set the size and per-worker memory cap of the shared pool (before first use,
+    or it takes effect after ``shutdown_pool``).  ``max_workers`` defaults to the
+    number of CPUs."""
+    global _max_workers, _memory_limit_mb
+    _max_workers = max_workers
+    _memory_limit_mb = memory_limit_mb
+
+
+def _init_worker(memory_limit_mb: int | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_limit_mb:
+        import resource
+
+        limit = memory_limit_mb * 1024 * 1024
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ValueError, OSError):
+            pass
+    # Import the heavy parsers once per worker, not per file.
+    import dlp_proxy.files.archives
+    import dlp_proxy.files.ooxml
+    import dlp_proxy.files.pdf  # noqa: F401
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    raise TimeUp()
+
+
+def work(data: bytes, filename: str, limits: Limits) -> Extraction:
+    """Runs in a worker process."""
+    from dlp_proxy.files.core import run
+
+    budget = Budget(limits)
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limits.max_seconds + 0.25)
+    try:
+        return run(data, budget)
+    except TimeUp:
+        budget.problem("time-limit", "")
+        return budget.result("unknown")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def get_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            # forkserver: workers are not forked from the gateway's multi-threaded process.
+            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            _pool = ProcessPoolExecutor(
+                max_workers=_max_workers or os.cpu_count() or 1,
+                mp_context=multiprocessing.get_context(method),
+                initializer=_init_worker,
+                initargs=(_memory_limit_mb,),
+            )
+        return _pool
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    processes: dict[int, Any] = dict(getattr(pool, "_processes", None) or {})
+    for proc in processes.values():
+        try:
+            proc.kill()
+        except Exception:  # noqa: S110 - already gone
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown_pool(wait: bool = True) -> None:
+    """Stop the shared worker pool (a later call to extract_async starts a new one)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _failed(problem: str) -> Extraction:
+    return Extraction(file_type="unknown", segments=(), complete=False, problems=(problem,))
+
+
+async def extract_async(
+    data: bytes,
+    *,
+    filename: str = "",
+    limits: Limits | None = None,
+    executor: Executor | None = None,
+) -> Extraction:
+    """``extract`` in a worker process with the time limit enforced.
+
+    With ``executor=None`` the shared pool is used and a runaway worker is killed.
+    With a caller-owned executor a runaway task is abandoned (the caller still
+    gets ``time-limit`` on time) but not killed.
+    """
+    limits = limits or Limits()
+    loop = asyncio.get_running_loop()
+    for attempt in range(2):
+        pool = executor or get_pool()
+        future = loop.run_in_executor(pool, work, bytes(data), filename, limits)
+        try:
+            return await asyncio.wait_for(future, limits.max_seconds + HARD_GRACE)
+        except TimeoutError:
+            if executor is None and isinstance(pool, ProcessPoolExecutor):
+                _kill_pool(pool)
+            return _failed("time-limit")
+        except BrokenProcessPool:
+            # Killed because another file ran away, or this file crashed the worker
+            # (a parser segfault, the memory cap).  Retry once on a fresh pool.
+            if executor is None and isinstance(pool, ProcessPoolExecutor):
+                _kill_pool(pool)
+            if attempt == 0 and executor is None:
+                continue
+            return _failed("corrupt")
+        except MemoryError:
+            return _failed("size-limit")
+    return _failed("corrupt")

@@ -1,0 +1,251 @@
+"""Text decoding, markup stripping and line-addressed segments."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+
+from dlp_proxy.files.limits import Budget
+
+#: characters per text segment when a text file is cut into line blocks
+BLOCK_CHARS = 64 * 1024
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def detect_encoding(sample: bytes) -> tuple[str, int] | None:
+    """(encoding, BOM length) for text, or None when ``sample`` looks binary.
+
+    Order: BOM, UTF-8, BOM-less UTF-16 (NULs in alternate positions), then cp1252
+    with a latin-1 fallback, the usual encodings of files from Windows desktops.
+    """
+    for bom, enc in _BOMS:
+        if sample.startswith(bom):
+            return enc, len(bom)
+    if not sample:
+        return "utf-8", 0
+    even_nul = sample[0::2].count(0)
+    odd_nul = sample[1::2].count(0)
+    half = max(1, len(sample) // 2)
+    if odd_nul > 0.4 * half and even_nul < 0.05 * half:
+        return "utf-16-le", 0
+    if even_nul > 0.4 * half and odd_nul < 0.05 * half:
+        return "utf-16-be", 0
+    if b"\x00" in sample:
+        return None
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32 or b == 127)
+    if controls > 0.02 * len(sample):
+        return None
+    try:
+        # A multi-byte sequence may be cut at the end of the sample.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8", 0
+    except UnicodeDecodeError:
+        pass
+    return "cp1252", 0
+
+
+def decode(data: bytes) -> str | None:
+    """Whole-buffer decode with detection; None for binary."""
+    found = detect_encoding(data[:65536])
+    if found is None:
+        return None
+    enc, bom = found
+    body = data[bom:]
+    if enc == "utf-8":
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            enc = "cp1252"
+    if enc == "cp1252":
+        # cp1252 leaves five bytes undefined; latin-1 maps every byte.
+        try:
+            return body.decode("cp1252")
+        except UnicodeDecodeError:
+            return body.decode("latin-1")
+    return body.decode(enc, errors="replace")
+
+
+def iter_decoded(data: bytes, chunk_bytes: int = 1 << 20) -> Iterator[str]:
+    """Decode ``data`` in chunks with an incremental decoder (bounded extra memory)."""
+    found = detect_encoding(data[:65536])
+    if found is None:
+        return
+    enc, bom = found
+    if enc == "utf-8":
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(data[bom : bom + (4 << 20)], final=False)
+        except UnicodeDecodeError:
+            enc = "cp1252"
+    if enc == "cp1252":
+        if any(b in data for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")):
+            enc = "latin-1"
+    decoder = codecs.getincrementaldecoder(enc)(errors="replace")
+    view = memoryview(data)
+    for pos in range(bom, len(data), chunk_bytes):
+        text = decoder.decode(view[pos : pos + chunk_bytes], final=False)
+        if text:
+            yield text
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+def line_blocks(chunks: Iterator[str] | list[str], block_chars: int = BLOCK_CHARS) -> Iterator[tuple[str, str]]:
+    """Cut a stream of text into (location, block) on line boundaries.
+
+    Location is ``line=N`` for a one-line block and ``lines=N-M`` otherwise
+    (1-based).  ``refine_location`` turns (location, offset) into the exact line.
+    """
+    line_no = 1
+    buf = ""
+    for chunk in chunks:
+        buf += chunk
+        while len(buf) >= block_chars:
+            cut = buf.rfind("\n", 0, block_chars)
+            cut = block_chars if cut < 0 else cut + 1
+            block, buf = buf[:cut], buf[cut:]
+            n = block.count("\n")
+            yield _lines_loc(line_no, block), block
+            line_no += n
+    if buf:
+        yield _lines_loc(line_no, buf), buf
+
+
+def _lines_loc(first: int, block: str) -> str:
+    last = first + block.rstrip("\n").count("\n")
+    return f"line={first}" if last == first else f"lines={first}-{last}"
+
+
+_LINES_RE = re.compile(r"(?:^|/)lines?=(\d+)(?:-\d+)?$")
+
+
+def refine_location(location: str, text: str, offset: int) -> str:
+    """The precise location of ``offset`` in a segment: for a line block
+    (``.../lines=10-80``) the line holding the offset (``.../line=12``); other
+    locations are returned unchanged."""
+    m = _LINES_RE.search(location)
+    if not m:
+        return location
+    line = int(m.group(1)) + text.count("\n", 0, max(0, min(offset, len(text))))
+    head = location[: m.start()] + ("/" if m.group(0).startswith("/") else "")
+    return f"{head}line={line}"
+
+
+class _MarkupText(HTMLParser):
+    """Text, comments and attribute values from HTML (and tolerant XML)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for _, value in attrs:
+            if value and value.strip():
+                self.parts.append(f" {value} ")
+        if tag in {"p", "div", "br", "tr", "li", "td", "th", "h1", "h2", "h3", "table", "section"}:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self.parts.append(f" {data} ")
+
+    def unknown_decl(self, data: str) -> None:
+        # <![CDATA[...]]> in XML read by the HTML parser
+        self.parts.append(data[6:] if data.startswith("CDATA[") else data)
+
+
+def strip_markup(text: str) -> str:
+    """Tags removed; text, comments, CDATA and attribute values kept, entities decoded."""
+    parser = _MarkupText()
+    try:
+        parser.feed(text)
+        parser.close()
+    except Exception:
+        return re.sub(r"<[^>]{0,2000}>", " ", text)
+    # Inline text is joined without a separator so ``536-<b>22</b>-1234`` stays whole.
+    joined = "".join(parser.parts)
+    return re.sub(r"[ \t]*\n[ \t\n]*", "\n", re.sub(r"[ \t\r\f\v]+", " ", joined)).strip()
+
+
+def text_kind(text: str) -> str:
+    """json / xml / html / csv / tsv / text (markdown and logs are text)."""
+    head = text[:4096].lstrip("\ufeff \t\r\n")
+    low = head[:1024].lower()
+    if head[:1] in "{[":
+        try:
+            json.loads(text) if len(text) < (8 << 20) else None
+            return "json"
+        except ValueError:
+            pass
+    if low.startswith("<!doctype html") or "<html" in low or ("<body" in low and "</" in low):
+        return "html"
+    if low.startswith("<?xml") or (low.startswith("<") and re.match(r"<[a-z_][\w:.-]*[\s>/]", low)):
+        return "xml"
+    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
+    if len(lines) >= 2:
+        for sep, kind in (("\t", "tsv"), (",", "csv"), (";", "csv"), ("|", "csv")):
+            counts = {ln.count(sep) for ln in lines[:-1] or lines}
+            if len(counts) == 1 and next(iter(counts)) >= 1:
+                return kind
+    return "text"
+
+
+def json_strings(text: str) -> str:
+    """Keys and string values of a JSON document, unescaped (``\\u0035...`` spelled out)."""
+    out: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                out.append(str(k))
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+        elif isinstance(node, str):
+            out.append(node)
+
+    walk(json.loads(text))
+    return "\n".join(out)
+
+
+_ASCII_RUN = re.compile(rb"[\x20-\x7e\t]{5,}")
+_UTF16_RUN = re.compile(rb"(?:[\x20-\x7e]\x00){5,}")
+
+
+def binary_strings(data: bytes, budget: Budget, location: str) -> None:
+    """Printable ASCII and UTF-16LE runs of an unparsed binary, like strings(1).
+    Defence in depth only: the file is still reported incomplete by the caller."""
+    parts: list[str] = []
+    size = 0
+    for m in _ASCII_RUN.finditer(data):
+        parts.append(m.group().decode("ascii"))
+        size += len(parts[-1])
+        if size > BLOCK_CHARS:
+            budget.add(location, "\n".join(parts))
+            parts, size = [], 0
+            budget.check_time()
+    for m in _UTF16_RUN.finditer(data):
+        parts.append(m.group().decode("utf-16-le"))
+        size += len(parts[-1])
+        if size > BLOCK_CHARS:
+            budget.add(location, "\n".join(parts))
+            parts, size = [], 0
+            budget.check_time()
+    if parts:
+        budget.add(location, "\n".join(parts))

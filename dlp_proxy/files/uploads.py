@@ -1,0 +1,234 @@
+"""Chunks of resumable uploads (``POST /api/v4/uploads`` then ``POST /api/v4/uploads/{id}``)
+kept on disk, encrypted, until the whole file can be judged.
+
+Layout: ``<directory>/<upload_id>.chunks``, mode 0600, an append-only sequence of
+records ``len(4, big-endian) | nonce(12) | AES-256-GCM(chunk) + tag(16)``.  The
+associated data binds each record to its upload id and sequence number, so
+records cannot be swapped between uploads or reordered without failing
+authentication.
+
+Key choice: one store key derived (HKDF-SHA256, info ``dlp-proxy upload chunks v1``)
+from the ``quarantine-master`` key file (dlp_proxy.keys).  A per-upload key kept
+only in memory would make a gateway restart lose every upload in progress and
+would not work across several gateway instances sharing the directory; the
+derived key keeps uploads resumable across restarts and instances while no
+customer identifier is ever readable on disk.  Destroying the quarantine master
+key makes leftover chunk files unreadable.
+
+Concurrency: appends to one upload are serialised with ``flock`` (several
+gateway processes may share the directory) and a process-local lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from dlp_proxy.interfaces import DLPError
+
+_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_HEADER = 4 + 12
+_TAG = 16
+_SUFFIX = ".chunks"
+
+
+class UploadError(DLPError):
+    """An upload session could not be stored or read."""
+
+
+class InvalidUploadId(UploadError):
+    """The upload id is not 1-64 characters of [A-Za-z0-9_-] (Mattermost ids are 26 [a-z0-9])."""
+
+
+class UploadNotFound(UploadError):
+    pass
+
+
+class UploadLimitExceeded(UploadError):
+    """The chunk would take the upload or the whole store over its cap (the request is refused)."""
+
+
+class UploadOffsetMismatch(UploadError):
+    """The chunk does not continue the upload where it stands (a retried or out-of-order chunk)."""
+
+
+def derive_store_key(master: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"dlp-proxy upload chunks v1").derive(master)
+
+
+class UploadStore:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_bytes_per_upload: int,
+        max_total_bytes: int,
+        key: bytes | None = None,
+        fsync: bool = True,
+    ) -> None:
+        """``key``: 32 bytes; default derived from ``load_key("quarantine-master")``."""
+        if max_bytes_per_upload <= 0 or max_total_bytes <= 0:
+            raise ValueError("upload caps must be > 0")
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+        if key is None:
+            from dlp_proxy.keys import load_key
+
+            key = derive_store_key(load_key("quarantine-master"))
+        if len(key) != 32:
+            raise ValueError("upload store key must be 32 bytes")
+        self._aead = AESGCM(key)
+        self.max_bytes_per_upload = max_bytes_per_upload
+        self.max_total_bytes = max_total_bytes
+        self.fsync = fsync
+        self._lock = threading.Lock()
+
+    @classmethod
+    def default(cls, *, max_bytes_per_upload: int = 100 * 1024 * 1024, max_total_bytes: int = 2 * 1024**3) -> UploadStore:
+        """The store under ``$DLP_DATA_DIR/uploads``."""
+        from dlp_proxy.settings import data_dir
+
+        return cls(data_dir() / "uploads", max_bytes_per_upload=max_bytes_per_upload, max_total_bytes=max_total_bytes)
+
+    # -- paths ----------------------------------------------------------------
+    def _path(self, upload_id: str) -> Path:
+        if not isinstance(upload_id, str) or not _ID_RE.fullmatch(upload_id):
+            raise InvalidUploadId("upload id must be 1-64 characters of A-Z a-z 0-9 _ -")
+        return self.directory / (upload_id + _SUFFIX)
+
+    # -- sizes ----------------------------------------------------------------
+    @staticmethod
+    def _records(fd: int) -> Iterator[tuple[int, int]]:
+        """(offset of ciphertext, ciphertext length) of each record."""
+        size = os.fstat(fd).st_size
+        pos = 0
+        while pos < size:
+            head = os.pread(fd, _HEADER, pos)
+            if len(head) < _HEADER:
+                raise UploadError("upload chunk file is truncated")
+            length = int.from_bytes(head[:4], "big")
+            if pos + _HEADER + length > size:
+                raise UploadError("upload chunk file is truncated")
+            yield pos + 4, length
+            pos += _HEADER + length
+
+    def _plain_size(self, fd: int) -> tuple[int, int]:
+        total = count = 0
+        for _, length in self._records(fd):
+            total += length - _TAG
+            count += 1
+        return total, count
+
+    def size(self, upload_id: str) -> int:
+        path = self._path(upload_id)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise UploadNotFound("no such upload") from None
+        try:
+            return self._plain_size(fd)[0]
+        finally:
+            os.close(fd)
+
+    def total_bytes(self) -> int:
+        """Bytes on disk across all uploads (ciphertext, i.e. plaintext + 32 bytes per chunk)."""
+        total = 0
+        for entry in os.scandir(self.directory):
+            if entry.name.endswith(_SUFFIX):
+                try:
+                    total += entry.stat().st_size
+                except FileNotFoundError:
+                    continue
+        return total
+
+    # -- operations -------------------------------------------------------------
+    def append(self, upload_id: str, chunk: bytes, *, offset: int | None = None) -> int:
+        """Store ``chunk`` durably at the end of the upload; returns the upload's size.
+
+        ``offset``: where the client says the chunk starts; a mismatch raises
+        UploadOffsetMismatch.  Over a cap raises UploadLimitExceeded and stores nothing.
+        """
+        path = self._path(upload_id)
+        with self._lock:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                current, count = self._plain_size(fd)
+                if offset is not None and offset != current:
+                    raise UploadOffsetMismatch(f"chunk offset {offset} but the upload holds {current} bytes")
+                if current + len(chunk) > self.max_bytes_per_upload:
+                    raise UploadLimitExceeded(
+                        f"upload would exceed max_bytes_per_upload ({self.max_bytes_per_upload} bytes)"
+                    )
+                if self.total_bytes() + len(chunk) + _HEADER + _TAG > self.max_total_bytes:
+                    raise UploadLimitExceeded(
+                        f"upload store would exceed max_total_bytes ({self.max_total_bytes} bytes)"
+                    )
+                nonce = secrets.token_bytes(12)
+                sealed = self._aead.encrypt(nonce, bytes(chunk), self._aad(upload_id, count))
+                os.write(fd, len(sealed).to_bytes(4, "big") + nonce + sealed)
+                if self.fsync:
+                    os.fsync(fd)
+                return current + len(chunk)
+            finally:
+                os.close(fd)
+
+    @staticmethod
+    def _aad(upload_id: str, index: int) -> bytes:
+        return f"dlp-upload:{upload_id}:{index}".encode()
+
+    def iter_chunks(self, upload_id: str) -> Iterator[bytes]:
+        path = self._path(upload_id)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise UploadNotFound("no such upload") from None
+        try:
+            for index, (pos, length) in enumerate(self._records(fd)):
+                raw = os.pread(fd, 12 + length, pos)
+                try:
+                    yield self._aead.decrypt(raw[:12], raw[12:], self._aad(upload_id, index))
+                except InvalidTag:
+                    raise UploadError("upload chunk failed authentication (tampered or wrong key)") from None
+        finally:
+            os.close(fd)
+
+    def read(self, upload_id: str) -> bytes:
+        return b"".join(self.iter_chunks(upload_id))
+
+    def discard(self, upload_id: str) -> None:
+        """Delete the upload's chunks (no error if there are none)."""
+        path = self._path(upload_id)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def exists(self, upload_id: str) -> bool:
+        return self._path(upload_id).exists()
+
+    def purge_older_than(self, seconds: float) -> int:
+        """Delete uploads untouched for ``seconds`` (abandoned sessions); returns how many."""
+        cutoff = time.time() - seconds
+        removed = 0
+        for entry in os.scandir(self.directory):
+            if entry.name.endswith(_SUFFIX):
+                try:
+                    if entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+        return removed

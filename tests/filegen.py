@@ -1,0 +1,362 @@
+"""Real documents for the file-extraction tests, made with the libraries people's
+tools use (reportlab, pypdf, python-docx, openpyxl, python-pptx, odfpy).
+
+Every identifier is synthetic (SSN-shaped values in the 536-22-xxxx range).
+"""
+
+from __future__ import annotations
+
+import email.message
+import gzip
+import io
+import struct
+import tarfile
+import zipfile
+import zlib
+
+SSN_BODY = "536-22-1234"
+SSN_WHITE = "536-22-2001"
+SSN_OFFPAGE = "536-22-2002"
+SSN_INVISIBLE = "536-22-2003"
+SSN_FORM = "536-22-2004"
+SSN_HEADER = "536-22-3001"
+SSN_FOOTER = "536-22-3002"
+SSN_COMMENT = "536-22-3003"
+SSN_HIDDEN_RUN = "536-22-3004"
+SSN_CELL = "536-22-4001"
+SSN_HIDDEN_SHEET = "536-22-4002"
+SSN_HIDDEN_ROW = "536-22-4003"
+SSN_SLIDE = "536-22-5001"
+SSN_NOTES = "536-22-5002"
+SSN_ODT = "536-22-6001"
+SSN_RTF = "536-22-6002"
+SSN_EML = "536-22-6003"
+SSN_ATTACH = "536-22-6004"
+SSN_NESTED = "536-22-7001"
+
+
+# -- PDF -----------------------------------------------------------------------------
+
+
+def pdf_document(pages: int = 2, *, visible: str = SSN_BODY) -> bytes:
+    """Page 1: visible text.  Page 2: white text, text placed off the page, invisible
+    text (render mode 3) and a filled form field."""
+    from reportlab.lib.colors import white
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 792))
+    c.setTitle("Quarterly client review")
+    c.drawString(72, 720, f"Client SSN {visible} on file")
+    c.showPage()
+    if pages >= 2:
+        c.drawString(72, 720, "Nothing to see here")
+        c.setFillColor(white)
+        c.drawString(72, 700, f"white {SSN_WHITE}")
+        c.setFillColorRGB(0, 0, 0)
+        c.drawString(-2000, -2000, f"offpage {SSN_OFFPAGE}")
+        t = c.beginText(72, 600)
+        t.setTextRenderMode(3)
+        t.textLine(f"invisible {SSN_INVISIBLE}")
+        c.drawText(t)
+        c.acroForm.textfield(name="client_ssn", value=SSN_FORM, x=72, y=500, width=200, height=20)
+        c.showPage()
+    for n in range(3, pages + 1):
+        c.drawString(72, 720, f"Page {n} of the appendix with ordinary words")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def pdf_pages(n: int, text: str = "Lorem ipsum dolor sit amet, account review notes") -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for i in range(n):
+        for line in range(40):
+            c.drawString(40, 800 - 18 * line, f"{text} page {i + 1} line {line + 1}")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def pdf_encrypted(password: str = "s3cret") -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_document(1))))
+    writer.encrypt(user_password=password, owner_password=password + "-owner", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_owner_only() -> bytes:
+    """Encrypted with an empty user password (opens without one): fully inspectable."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_document(1))))
+    writer.encrypt(user_password="", owner_password="owner-only", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# -- OOXML ---------------------------------------------------------------------------
+
+
+def docx_document() -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph(f"Client record {SSN_BODY}")
+    hidden = d.add_paragraph().add_run(f"hidden run {SSN_HIDDEN_RUN}")
+    hidden.font.hidden = True
+    para = d.add_paragraph("Please review this paragraph")
+    d.add_comment(para.runs, text=f"comment {SSN_COMMENT}", author="Reviewer", initials="RV")
+    section = d.sections[0]
+    section.header.paragraphs[0].text = f"header {SSN_HEADER}"
+    section.footer.paragraphs[0].text = f"footer {SSN_FOOTER}"
+    table = d.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Name"
+    table.cell(0, 1).text = "Ann Example"
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+def xlsx_document() -> bytes:
+    import openpyxl
+    from openpyxl.comments import Comment
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Clients"
+    ws["A1"] = "Name"
+    ws["B1"] = "SSN"
+    ws["A7"] = "Ann Example"
+    ws["B7"] = SSN_CELL
+    ws["B9"] = SSN_HIDDEN_ROW
+    ws.row_dimensions[9].hidden = True
+    ws["C7"] = 536221234
+    ws["A2"].comment = Comment(f"note {SSN_COMMENT}", "Reviewer")
+    hidden = wb.create_sheet("Hidden")
+    hidden["A1"] = SSN_HIDDEN_SHEET
+    hidden.sheet_state = "hidden"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def pptx_document() -> bytes:
+    from pptx import Presentation
+
+    prs = Presentation()
+    s1 = prs.slides.add_slide(prs.slide_layouts[1])
+    s1.shapes.title.text = "Quarterly review"
+    s2 = prs.slides.add_slide(prs.slide_layouts[1])
+    s2.shapes.title.text = f"Client {SSN_SLIDE}"
+    s2.notes_slide.notes_text_frame.text = f"speaker notes {SSN_NOTES}"
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()
+
+
+def cfb_encrypted_office() -> bytes:
+    """The shape of a password-protected .docx/.xlsx: an OLE2 compound file whose
+    directory holds the EncryptionInfo and EncryptedPackage streams (MS-OFFCRYPTO)."""
+    header = bytearray(512)
+    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHH", header, 24, 0x3E, 3, 0xFFFE, 9)  # minor, major(3), byte order, 512-byte sectors
+    struct.pack_into("<H", header, 32, 6)  # mini sector shift
+    struct.pack_into("<I", header, 44, 1)  # number of FAT sectors
+    struct.pack_into("<I", header, 48, 1)  # first directory sector
+    struct.pack_into("<I", header, 56, 4096)  # mini stream cutoff
+    struct.pack_into("<I", header, 60, 0xFFFFFFFE)  # no mini FAT
+    struct.pack_into("<I", header, 68, 0xFFFFFFFE)  # no DIFAT sectors
+    struct.pack_into("<I", header, 76, 0)  # DIFAT[0] = FAT at sector 0
+    for i in range(1, 109):
+        struct.pack_into("<I", header, 76 + 4 * i, 0xFFFFFFFF)
+    fat = bytearray(b"\xff" * 512)
+    struct.pack_into("<III", fat, 0, 0xFFFFFFFD, 0xFFFFFFFE, 0xFFFFFFFE)
+
+    def entry(name: str, kind: int) -> bytes:
+        e = bytearray(128)
+        raw = name.encode("utf-16-le") + b"\x00\x00"
+        e[0 : len(raw)] = raw
+        struct.pack_into("<HBB", e, 64, len(raw), kind, 1)
+        struct.pack_into("<III", e, 68, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+        return bytes(e)
+
+    directory = entry("Root Entry", 5) + entry("EncryptionInfo", 2) + entry("EncryptedPackage", 2) + entry("", 0)
+    return bytes(header) + bytes(fat) + directory + b"\x00" * 1024
+
+
+# -- OpenDocument, RTF, EML -----------------------------------------------------------
+
+
+def odt_document() -> bytes:
+    from odf.office import Annotation
+    from odf.opendocument import OpenDocumentText
+    from odf.text import P
+
+    doc = OpenDocumentText()
+    doc.text.addElement(P(text=f"ODT client {SSN_ODT}"))
+    p = P(text="commented paragraph")
+    ann = Annotation()
+    ann.addElement(P(text=f"odt comment {SSN_COMMENT}"))
+    p.addElement(ann)
+    doc.text.addElement(p)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def ods_document() -> bytes:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Clients")
+    for values in (["Name", "SSN"], ["Ann Example", SSN_CELL]):
+        row = TableRow()
+        for v in values:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=v))
+            row.addElement(cell)
+        table.addElement(row)
+    doc.spreadsheet.addElement(table)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def rtf_document() -> bytes:
+    return (
+        "{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Times;}}\\f0\\fs24 Client record "
+        f"{SSN_RTF}\\par Second line\\par{{\\*\\annotation hidden note 536-22-6009}}}}"
+    ).encode("ascii")
+
+
+def eml_message() -> bytes:
+    msg = email.message.EmailMessage()
+    msg["From"] = "advisor@example.com"
+    msg["To"] = "client@example.org"
+    msg["Subject"] = "Account paperwork"
+    msg.set_content(f"Hello, your SSN {SSN_EML} is on file.")
+    msg.add_attachment(f"name,ssn\nAnn,{SSN_ATTACH}\n".encode(), maintype="text", subtype="csv", filename="clients.csv")
+    return bytes(msg)
+
+
+# -- containers and bombs ---------------------------------------------------------------
+
+
+def zip_of(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+def nested_zip() -> bytes:
+    """outer.zip -> inner.zip -> clients.csv (SSN on line 3)."""
+    csv = f"name,ssn\nBob,000-00-0000\nAnn,{SSN_NESTED}\n".encode()
+    inner = zip_of({"clients.csv": csv})
+    return zip_of({"readme.txt": b"quarterly export", "inner.zip": inner})
+
+
+def deep_zip(depth: int) -> bytes:
+    data = zip_of({"clients.csv": f"ssn\n{SSN_NESTED}\n".encode()})
+    for level in range(depth - 1):
+        data = zip_of({f"level{level}.zip": data})
+    return data
+
+
+def ratio_bomb(uncompressed: int = 64 * 1024 * 1024) -> bytes:
+    return zip_of({"zeros.txt": b"\x00" * uncompressed})
+
+
+def gzip_bomb(uncompressed: int = 64 * 1024 * 1024) -> bytes:
+    co = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = b"\x00" * (1 << 20)
+    parts = [co.compress(chunk) for _ in range(uncompressed >> 20)]
+    parts.append(co.flush())
+    return b"".join(parts)
+
+
+def many_entries(n: int) -> bytes:
+    return zip_of({f"f{i}.txt": b"x" for i in range(n)}, compression=zipfile.ZIP_STORED)
+
+
+def tar_of(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def tgz_of(members: dict[str, bytes]) -> bytes:
+    return gzip.compress(tar_of(members))
+
+
+def gzip_named(name: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with gzip.GzipFile(filename=name, mode="wb", fileobj=out, mtime=0) as gz:
+        gz.write(data)
+    return out.getvalue()
+
+
+# -- encrypted ZIP (traditional PKWARE "ZipCrypto", what `zip -e` writes) ----------------
+
+
+class _ZipCrypto:
+    def __init__(self, password: bytes) -> None:
+        self.k = [0x12345678, 0x23456789, 0x34567890]
+        for b in password:
+            self._update(b)
+
+    def _update(self, b: int) -> None:
+        k = self.k
+        k[0] = zlib.crc32(bytes([b]), k[0] ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+        k[1] = (k[1] + (k[0] & 0xFF)) & 0xFFFFFFFF
+        k[1] = (k[1] * 134775813 + 1) & 0xFFFFFFFF
+        k[2] = zlib.crc32(bytes([k[1] >> 24]), k[2] ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+
+    def encrypt(self, data: bytes) -> bytes:
+        out = bytearray()
+        for b in data:
+            t = (self.k[2] | 2) & 0xFFFF
+            out.append(b ^ (((t * (t ^ 1)) >> 8) & 0xFF))
+            self._update(b)
+        return bytes(out)
+
+
+def encrypted_zip(name: str = "clients.csv", data: bytes = b"ssn\n536-22-1234\n", password: bytes = b"pw") -> bytes:
+    crc = zlib.crc32(data)
+    enc = _ZipCrypto(password)
+    header12 = bytes(range(11)) + bytes([crc >> 24])
+    payload = enc.encrypt(header12) + enc.encrypt(data)
+    fname = name.encode()
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 1, 0, 0, 0, crc, len(payload), len(data), len(fname), 0) + fname
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 1, 0, 0, 0, crc, len(payload), len(data), len(fname), 0, 0, 0, 0, 0, 0
+    ) + fname
+    offset = len(local) + len(payload)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), offset, 0)
+    return local + payload + central + end
+
+
+# -- corrupt and polyglot ----------------------------------------------------------------
+
+
+def truncated(data: bytes, keep: float = 0.5) -> bytes:
+    return data[: int(len(data) * keep)]
+
+
+def pdf_with_zip_appended() -> bytes:
+    return pdf_document(1) + zip_of({"hidden.csv": f"ssn\n{SSN_NESTED}\n".encode()})
