@@ -161,7 +161,7 @@ def test_unusable_directory_and_bad_records_raise_archive_error(tmp_path: Path) 
 def test_disk_full_fails_closed(tmp_path: Path) -> None:
     """A write that hits a file size limit (EFBIG, like ENOSPC) fails the append; nothing half-written stays."""
     code = textwrap.dedent(
-        f"""
+        """
         import resource, signal, sys, json
         from pathlib import Path
         from dlp_proxy.archive import open_archive
@@ -172,12 +172,12 @@ def test_disk_full_fails_closed(tmp_path: Path) -> None:
         ok = failed = 0
         for i in range(100):
             try:
-                a.append_sync({{"type": "decision", "pad": "x" * 200, "i": i}})
+                a.append_sync({"type": "decision", "pad": "x" * 200, "i": i})
                 ok += 1
             except ArchiveError as e:
                 failed += 1
         a.close_sync()
-        print(json.dumps({{"ok": ok, "failed": failed}}))
+        print(json.dumps({"ok": ok, "failed": failed}))
         """
     )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)

@@ -14,10 +14,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dlp_proxy.archive import open_archive, verify_archive
-from dlp_proxy.archive.format import canonical, public_key_bytes, sign_checkpoint
+from dlp_proxy.archive.format import canonical, list_segments, public_key_bytes, sign_checkpoint
 from dlp_proxy.archive.storage import LocalReplica
 from dlp_proxy.archive.verify import load_worker
-from dlp_proxy.archive.format import list_segments
 
 SEED = bytes(range(32))
 KEYS = {"signing_key": SEED, "content_key": b"\x11" * 32, "hash_key": b"\x22" * 32}
