@@ -45,3 +45,6 @@ def setup(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # mitmproxy's own per-flow logging can echo request lines (and so query strings)
     logging.getLogger("mitmproxy").setLevel(logging.WARNING)
+    # httpx logs every URL at INFO; URLs can carry query-string content
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)

@@ -129,9 +129,11 @@ def _start_demo_simulator(notify_token: str | None) -> tuple[subprocess.Popen[by
                 break
         except OSError:
             time.sleep(0.05)
-    from dlp_proxy.simulator import DEMO_NOTIFY_TOKEN
+    import httpx
 
-    return proc, f"http://127.0.0.1:{port}", notify_token or DEMO_NOTIFY_TOKEN
+    ids = httpx.get(f"http://127.0.0.1:{port}/__sim/ids", timeout=5).json()
+    # the simulator's seeded bot (system admin) sends the sender notifications
+    return proc, f"http://127.0.0.1:{port}", notify_token or ids["tokens"]["dlp-bot"]
 
 
 def _run_workers(args: argparse.Namespace) -> int:

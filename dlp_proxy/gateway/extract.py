@@ -154,11 +154,28 @@ def decode_text(data: bytes) -> str:
 # --------------------------------------------------------------------------- JSON walk
 
 
+class _DupDict(dict[str, Any]):
+    """A JSON object that remembers values of repeated keys.  Go keeps the last
+    one, other parsers the first: the gateway inspects all of them."""
+
+    shadowed: list[tuple[str, Any]]
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = _DupDict()
+    out.shadowed = []
+    for key, value in pairs:
+        if key in out:
+            out.shadowed.append((key, out[key]))
+        out[key] = value
+    return out
+
+
 def parse_json(data: bytes | str, *, lenient: bool = False) -> Any:
     text = decode_text(data) if isinstance(data, bytes) else data
     # strict=False accepts raw control characters inside strings, which is what
     # Mattermost's webhook handler tolerates after its own retry with escaping.
-    return json.loads(text, strict=not lenient)
+    return json.loads(text, strict=not lenient, object_pairs_hook=_pairs)
 
 
 def walk_json(
@@ -171,7 +188,8 @@ def walk_json(
     if isinstance(doc, str):
         if doc:
             out.items.append(ContentItem(prefix, doc))
-            out.json_locations[prefix] = loc
+            if loc:
+                out.json_locations[prefix] = loc
         return
     if isinstance(doc, bool) or doc is None:
         return
@@ -189,6 +207,9 @@ def walk_json(
                 flat = _strip_indices(child)
                 out.fields.setdefault(flat.lower(), value)
             walk_json(value, child, out, depth=depth + 1, loc=(*loc, key_s))
+        for i, (key, value) in enumerate(getattr(doc, "shadowed", ())):
+            # not addressable for redaction (no location): a finding here blocks
+            walk_json(value, f"{prefix}.{key}#dup{i}", out, depth=depth + 1, loc=())
         return
     if isinstance(doc, list):
         for i, value in enumerate(doc):

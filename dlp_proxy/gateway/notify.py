@@ -33,7 +33,8 @@ class MattermostNotifier(Notifier):
 
         headers = {"Authorization": f"Bearer {self.token}"}
         if decision.notify_sender and ctx.user_id and ctx.channel_id:
-            text = sender_notice(decision, ctx, message_excerpt_path=record_id)
+            where = next((path for path, _ in decision.findings), "the message")
+            text = sender_notice(decision, ctx, message_excerpt_path=where)
             resp = await self.client.post(
                 "/api/v4/posts/ephemeral",
                 json={"user_id": ctx.user_id, "post": {"channel_id": ctx.channel_id, "message": text,

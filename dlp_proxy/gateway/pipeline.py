@@ -95,8 +95,11 @@ class GatewayConfig:
     fail_open_routes: frozenset[str] = frozenset()
     #: action when a file cannot be fully inspected
     incomplete_file_action: Action = Action.QUARANTINE
-    #: run detection in a worker thread above this many characters
-    inline_scan_chars: int = 20_000
+    #: run detection inline (on the event loop) up to this many characters; above
+    #: it, in a worker thread.  Inline is faster for chat-sized messages, but only
+    #: a scan in a thread can be abandoned at the deadline, so the default is 0:
+    #: every scan runs in a thread and the deadline always holds.
+    inline_scan_chars: int = 0
     worker_id: str = "w0"
     redact_footnote: str = "(Identifiers in this message were masked by the data-loss-prevention gateway.)"
 
@@ -199,9 +202,9 @@ class Pipeline:
                 scanned=decision.scanned,
                 notify_sender=True,
             )
-        if decision.action is Action.REDACT and ex.json_doc is None:
-            # Only JSON bodies can be rewritten field by field; anything else is
-            # stopped rather than forwarded unmasked.
+        if decision.action is Action.REDACT and not _redactable(ex, decision):
+            # Only string fields of a JSON body can be rewritten; anything else
+            # (form, file, a number, a repeated key) is stopped, never forwarded unmasked.
             decision = Decision(
                 action=Action.BLOCK, policy_version=decision.policy_version, rule_id=decision.rule_id,
                 reason=decision.reason + " (redaction is not possible for this body; blocked)",
@@ -236,6 +239,8 @@ class Pipeline:
 
     async def _scan(self, items: Sequence[ContentItem], entities: Any) -> list[ScannedItem]:
         total = sum(len(i.text) for i in items)
+        if total == 0:
+            return [ScannedItem(i, ()) for i in items]
         if total <= self.config.inline_scan_chars:
             return list(self.detector.scan(items, entities=entities))
         # Large content: off the event loop so other users' posts keep flowing.
@@ -443,6 +448,12 @@ class Pipeline:
                 parent = parent[key]
             parent[message_loc[-1]] = f"{parent[message_loc[-1]]}\n\n{self.config.redact_footnote}"
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def _redactable(ex: Extracted, decision: Decision) -> bool:
+    if ex.json_doc is None:
+        return False
+    return all(path in ex.json_locations for path, _ in decision.findings)
 
 
 def _lookup(spec: str, params: dict[str, str], ex: Extracted) -> str | None:

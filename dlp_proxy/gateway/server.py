@@ -91,9 +91,7 @@ async def run(settings: RunSettings) -> int:
 
     archive = open_archive(data_dir / "archive", worker_id=settings.worker_id)
 
-    from dlp_proxy.detect import build_detector
-
-    detector = await asyncio.to_thread(build_detector, None, ner=settings.ner)
+    detector = await asyncio.to_thread(_detector_factory(), None, ner=settings.ner)
 
     from dlp_proxy.policy import PolicyStore, SplitWindow
     from dlp_proxy.settings import config_dir
@@ -107,16 +105,22 @@ async def run(settings: RunSettings) -> int:
     )
     resolver = ContextResolver(redis, upstream, hash_key=hash_key)
 
-    from dlp_proxy.quarantine import QuarantineService
+    from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
 
     quarantine = QuarantineService(
         redis,
         master_key=load_key("quarantine-master", base=data_dir),
         archive=archive,
         upstream_url=settings.upstream,
-        notify_token=settings.notify_token,
+        settings=QuarantineSettings(
+            notify_token=settings.notify_token,
+            bot_token=os.environ.get("DLP_RELEASE_BOT_TOKEN") or settings.notify_token,
+            four_eyes=os.environ.get("DLP_FOUR_EYES", "") in ("1", "true", "yes"),
+            expire_after=float(os.environ.get("DLP_QUARANTINE_EXPIRE_SECONDS", str(24 * 3600))),
+            # our own Redis is started with AOF appendfsync always; a configured one is checked
+            durability=os.environ.get("DLP_QUARANTINE_DURABILITY", "aof-check"),
+        ),
     )
-    await quarantine.start(own_redis=private_redis is not None)
 
     file_extractor = None
     try:
@@ -144,7 +148,7 @@ async def run(settings: RunSettings) -> int:
         config=config,
         notifier=MattermostNotifier(upstream, settings.notify_token),
         file_extractor=file_extractor,
-        split_window=SplitWindow(redis),
+        split_window=SplitWindow(redis, key=hash_key),
     )
     config.redact_footnote = getattr(policy_store.current, "redact_footnote", config.redact_footnote)
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics)
@@ -230,6 +234,8 @@ async def run(settings: RunSettings) -> int:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server._dlp_task, 5)
     await upstream.aclose()
+    with contextlib.suppress(Exception):
+        await quarantine.close()
     await archive.close()
     with contextlib.suppress(Exception):
         await redis.aclose()
@@ -238,6 +244,21 @@ async def run(settings: RunSettings) -> int:
     policy_store.stop()
     log.info("gateway stopped")
     return exit_code
+
+
+def _detector_factory() -> Any:
+    """``DLP_DETECTOR=module:factory`` swaps in another detection engine with the
+    same signature as ``dlp_proxy.detect.build_detector`` (an extension point for
+    firm-specific engines; the fault tests use it to make inspection fail)."""
+    spec = os.environ.get("DLP_DETECTOR")
+    if not spec:
+        from dlp_proxy.detect import build_detector
+
+        return build_detector
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attr or "build_detector")
 
 
 async def _policy_watch(store: Any) -> None:
@@ -258,9 +279,11 @@ async def _expiry_loop(quarantine: Any, metrics: Metrics) -> None:
         await asyncio.sleep(15.0)
         try:
             await quarantine.expire_due()
-            stats = await quarantine.stats()
-            metrics.queue_depth.set(stats.get("pending", 0))
-            metrics.queue_oldest_age.set(stats.get("oldest_age_seconds", 0))
+            stats_fn = getattr(quarantine, "stats", None)
+            if stats_fn is not None:
+                stats = await stats_fn()
+                metrics.queue_depth.set(stats.get("pending", 0))
+                metrics.queue_oldest_age.set(stats.get("oldest_age_seconds", 0))
         except Exception:
             log.exception("quarantine housekeeping failed")
 

@@ -1,0 +1,155 @@
+"""Shared fixtures: real processes over real sockets.
+
+- ``simulator``: the Mattermost API simulator (``dlp-proxy simulate``) on a free port.
+- ``gateway``: the real gateway process (``dlp-proxy run``) in front of it, with
+  its own data directory and its own private Redis (the default start, no
+  DLP_REDIS_URL), so every e2e test exercises the same path a user's quick
+  start does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[Any] | None = None, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+def stop(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
+
+
+@dataclass
+class Simulator:
+    url: str
+    proc: subprocess.Popen[Any]
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    def requests(self) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.url}/__sim/requests", timeout=10).json()
+
+    def clear(self) -> None:
+        httpx.delete(f"{self.url}/__sim/requests", timeout=10)
+
+    def posts(self) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.url}/__sim/posts", timeout=10).json()
+
+    def token(self, user: str) -> str:
+        return str(self.ids["tokens"][user])
+
+    def channel(self, key: str) -> str:
+        return str(self.ids["channels"][key])
+
+
+def start_simulator(port: int | None = None) -> Simulator:
+    port = port or free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "dlp_proxy.cli", "simulate", "--listen", f"127.0.0.1:{port}"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_port(port, proc)
+    url = f"http://127.0.0.1:{port}"
+    ids = httpx.get(f"{url}/__sim/ids", timeout=10).json()
+    return Simulator(url, proc, ids)
+
+
+@dataclass
+class Gateway:
+    url: str
+    admin_url: str
+    proc: subprocess.Popen[Any]
+    data_dir: Path
+    sim: Simulator
+    log_path: Path
+
+    def client(self, user: str = "alice", **kw: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.sim.token(user)}"},
+                            timeout=30, **kw)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_gateway(sim: Simulator, data_dir: Path, *extra: str, env: dict[str, str] | None = None,
+                  config_dir: Path | None = None) -> Gateway:
+    port, admin = free_port(), free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "gateway.log"
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DLP_")}
+    full_env.update({"DLP_NOTIFY_TOKEN": sim.token("dlp-bot")})
+    if config_dir is not None:
+        full_env["DLP_CONFIG_DIR"] = str(config_dir)
+    full_env.update(env or {})
+    ready = data_dir / "ready"
+    ready.unlink(missing_ok=True)
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dlp_proxy.cli", "run", "--upstream", sim.url, "--listen", f"127.0.0.1:{port}",
+             "--admin-listen", f"127.0.0.1:{admin}", "--review-listen", "off", "--data-dir", str(data_dir),
+             "--ready-file", str(ready), "--no-ner", *extra],
+            cwd=ROOT, env=full_env, stdout=log, stderr=log,
+        )
+    deadline = time.monotonic() + 90
+    while not ready.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(f"gateway exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+        if time.monotonic() > deadline:
+            stop(proc)
+            raise TimeoutError(f"gateway did not start:\n{log_path.read_text()[-4000:]}")
+        time.sleep(0.05)
+    return Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}", proc, data_dir, sim, log_path)
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[Simulator]:
+    sim = start_simulator()
+    yield sim
+    stop(sim.proc)
+
+
+@pytest.fixture(scope="session")
+def gateway(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("gw"))
+    yield gw
+    stop(gw.proc)
+
+
+def archive_records(data_dir: Path) -> list[dict[str, Any]]:
+    from dlp_proxy.archive import iter_records
+
+    return list(iter_records(data_dir / "archive"))

@@ -1,0 +1,194 @@
+"""Fault and framing tests: every failure stops the request with an AppError, and is archived.
+
+- inspection raising, a hung scan (the real gateway with a detector that
+  misbehaves on a marker, via DLP_DETECTOR);
+- Redis down (a redis-server of the test's own, killed);
+- the archive's disk full (a 1 MiB tmpfs, needs root to mount);
+- framing tricks and oversized bodies over raw sockets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Gateway, Simulator, archive_records, free_port, start_gateway, stop, wait_port
+from tests.faults import HANG_MARKER, RAISE_MARKER
+
+UNAVAILABLE = "api.dlp.unavailable.app_error"
+
+
+def _post(gw: Gateway, message: str) -> httpx.Response:
+    gw.sim.clear()
+    return httpx.post(f"{gw.url}/api/v4/posts", json={"channel_id": gw.sim.channel("town_square"), "message": message},
+                      headers={"Authorization": f"Bearer {gw.sim.token('alice')}"}, timeout=30)
+
+
+def _assert_503_not_forwarded(gw: Gateway, r: httpx.Response) -> dict:
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/json"
+    err = r.json()
+    assert err["id"] == UNAVAILABLE and err["status_code"] == 503
+    assert not [x for x in gw.sim.requests() if x["path"] == "/api/v4/posts"]
+    return err
+
+
+@pytest.fixture(scope="module")
+def faulty_gateway(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("faulty"), "--scan-deadline", "1.5", "--max-body", "256k",
+                       env={"DLP_DETECTOR": "tests.faults:faulty_detector"})
+    yield gw
+    stop(gw.proc)
+
+
+def test_inspection_raising_fails_closed_and_is_archived(faulty_gateway: Gateway) -> None:
+    err = _assert_503_not_forwarded(faulty_gateway, _post(faulty_gateway, f"hello {RAISE_MARKER}"))
+    recs = [r for r in archive_records(faulty_gateway.data_dir) if r.get("request_id") == err["request_id"]]
+    assert len(recs) == 1 and recs[0]["type"] == "failure" and recs[0]["action"] == "fail_closed"
+    assert recs[0]["reason"] == "inspection-error"
+    assert RAISE_MARKER not in faulty_gateway.log()  # the content is not logged
+
+
+def test_hung_scan_fails_closed_at_the_deadline(faulty_gateway: Gateway) -> None:
+    t0 = time.monotonic()
+    err = _assert_503_not_forwarded(faulty_gateway, _post(faulty_gateway, f"hello {HANG_MARKER}"))
+    assert time.monotonic() - t0 < 10
+    recs = [r for r in archive_records(faulty_gateway.data_dir) if r.get("request_id") == err["request_id"]]
+    assert recs and recs[0]["reason"] == "scan-deadline" and recs[0]["action"] == "fail_closed"
+    # the gateway still serves others
+    r = _post(faulty_gateway, "all clear")
+    assert r.status_code == 201, r.text
+
+
+def test_oversized_declared_body_gets_json_413(faulty_gateway: Gateway) -> None:
+    with socket.create_connection(("127.0.0.1", int(faulty_gateway.url.rsplit(":", 1)[1])), timeout=10) as s:
+        s.sendall(b"POST /api/v4/posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 999999999\r\n\r\n")
+        resp = _read_response(s)
+    assert resp.startswith(b"HTTP/1.1 413"), resp[:200]
+    head, _, body = resp.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body)["id"] == "api.dlp.request_too_large.app_error"
+
+
+def test_oversized_chunked_body_gets_json_413(faulty_gateway: Gateway) -> None:
+    chunk = b"a" * 65536
+    with socket.create_connection(("127.0.0.1", int(faulty_gateway.url.rsplit(":", 1)[1])), timeout=10) as s:
+        s.sendall(b"POST /api/v4/posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try:
+            for _ in range(8):
+                s.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+            s.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the gateway may close early; what it answered is what counts
+        resp = _read_response(s)
+    assert resp.startswith(b"HTTP/1.1 413"), resp[:200]
+    head, _, body = resp.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body)["status_code"] == 413
+
+
+@pytest.mark.parametrize("headers", [
+    b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+    b"Content-Length: 5\r\nContent-Length: 6\r\n",
+    b"Content-Length: 5\r\nContent-Length: 5\r\n",
+    b"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
+    b"Content-Length: -5\r\n",
+    b"Content-Length: 5x\r\n",
+])
+def test_ambiguous_framing_is_refused(faulty_gateway: Gateway, headers: bytes) -> None:
+    faulty_gateway.sim.clear()
+    with socket.create_connection(("127.0.0.1", int(faulty_gateway.url.rsplit(":", 1)[1])), timeout=10) as s:
+        s.sendall(b"POST /api/v4/posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + headers +
+                  b"\r\n0\r\n\r\nPOST /api/v4/posts HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        resp = _read_response(s)
+    assert resp.startswith(b"HTTP/1.1 400"), resp[:300]
+    head, _, body = resp.partition(b"\r\n\r\n")
+    assert b"application/json" in head.lower()
+    err, _ = json.JSONDecoder().raw_decode(body.decode())
+    assert err["status_code"] == 400
+    assert not [x for x in faulty_gateway.sim.requests() if x["path"] == "/api/v4/posts"]
+
+
+def _read_response(s: socket.socket) -> bytes:
+    data = b""
+    s.settimeout(10)
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not chunk:
+            break
+        data += chunk
+        head, sep, body = data.partition(b"\r\n\r\n")
+        if sep:
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:") and len(body) >= int(line.split(b":")[1]):
+                    return data
+    return data
+
+
+# ---------------------------------------------------------------- Redis down
+
+
+def test_redis_down_fails_closed(simulator: Simulator, tmp_path: Path) -> None:
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, redis)
+    gw = start_gateway(simulator, tmp_path / "gw", env={"DLP_REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+    try:
+        assert _post(gw, "before the outage").status_code == 201
+        stop(redis)
+        err = _assert_503_not_forwarded(gw, _post(gw, "during the outage"))
+        recs = [r for r in archive_records(gw.data_dir) if r.get("request_id") == err["request_id"]]
+        assert recs and recs[0]["action"] == "fail_closed"
+    finally:
+        stop(gw.proc)
+        stop(redis)
+
+
+# ---------------------------------------------------------------- archive disk full
+
+
+def test_archive_disk_full_fails_closed(simulator: Simulator, tmp_path: Path) -> None:
+    data = tmp_path / "gw"
+    archive = data / "archive"
+    archive.mkdir(parents=True)
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(archive)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root to mount a small tmpfs for the archive")
+    try:
+        gw = start_gateway(simulator, data)
+        try:
+            assert _post(gw, "plenty of room").status_code == 201
+            try:
+                with (archive / "filler").open("wb") as fh:
+                    while True:
+                        fh.write(b"\0" * 4096)
+                        fh.flush()
+            except OSError:
+                pass  # ENOSPC: the disk is full now
+            statuses = []
+            for i in range(20):
+                r = _post(gw, f"no room {i} " + "x" * 4000)
+                statuses.append(r.status_code)
+                if r.status_code == 503:
+                    _assert_503_not_forwarded(gw, r)
+                    break
+            assert statuses[-1] == 503, statuses
+        finally:
+            stop(gw.proc)
+    finally:
+        subprocess.run(["umount", "-l", str(archive)], check=False)
+        shutil.rmtree(data, ignore_errors=True)
