@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import enum
+import functools
 import hashlib
 import json
 import re
@@ -152,8 +153,13 @@ def load_public_key(path: Path) -> bytes:
     raise ValueError(f"{path}: not an Ed25519 public key (32 raw bytes, 64 hex chars or base64)")
 
 
+@functools.lru_cache(maxsize=8)
+def _private_key(seed: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
 def sign_checkpoint(seed: bytes, cp: dict[str, Any]) -> dict[str, Any]:
-    sig = Ed25519PrivateKey.from_private_bytes(seed).sign(CHECKPOINT_CONTEXT + canonical(cp))
+    sig = _private_key(seed).sign(CHECKPOINT_CONTEXT + canonical(cp))
     return {"cp": cp, "sig": base64.b64encode(sig).decode()}
 
 
