@@ -225,7 +225,7 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
         member.problem("depth-limit")
         return
     try:
-        out = _decompress(data, ctx, kind)
+        out, whole = _decompress(data, ctx, kind)
     except _Bomb:
         member.problem("zip-bomb")
         return
@@ -238,10 +238,13 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
         member.problem("corrupt")
         return
     ctx.budget.uncompressed += len(out)
+    if not whole:
+        member.problem("corrupt")  # truncated: what was decompressed is still inspected
     extract_into(out, member, name=inner)
 
 
-def _decompress(data: bytes, ctx: Ctx, kind: str) -> bytes:
+def _decompress(data: bytes, ctx: Ctx, kind: str) -> tuple[bytes, bool]:
+    """(output, whether the stream ended properly)."""
     cap = _caps(ctx)
     out = bytearray()
     view = memoryview(data)
@@ -264,30 +267,27 @@ def _decompress(data: bytes, ctx: Ctx, kind: str) -> bytes:
                     pos = len(data)  # trailing garbage after the last member is ignored, like gzip(1)
                 d = _new_decompressor(kind)
         else:
-            if d.eof:
-                rest = d.unused_data
-                if not rest:
-                    break
-                d = _new_decompressor(kind)
-                pos = len(data) - len(rest)
-                continue
             if d.needs_input:
                 piece = bytes(view[pos : pos + _READ])
                 pos += len(piece)
                 if not piece:
-                    raise ValueError("truncated stream")
+                    break
             else:
                 piece = b""
             chunk = d.decompress(piece, _READ)
+            if d.eof:
+                rest = d.unused_data
+                if rest:
+                    # concatenated streams (pbzip2, xz with several streams)
+                    pos -= len(rest)
+                    d = _new_decompressor(kind)
         out += chunk
         if len(out) > cap:
             raise _TooBig()
         _check_ratio(ctx, len(out), pos)
         if kind == "gzip" and pos >= len(data) and not d.unconsumed_tail and not chunk:
             break
-    if kind != "gzip" and not d.eof:
-        raise ValueError("truncated stream")
-    return bytes(out)
+    return bytes(out), bool(d.eof)
 
 
 def _new_decompressor(kind: str) -> Any:

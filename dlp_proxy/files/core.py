@@ -70,10 +70,10 @@ def extract(data: bytes, *, filename: str = "", limits: Limits | None = None) ->
     """
     limits = limits or Limits()
     budget = Budget(limits)
-    return run(data, budget)
+    return run(data, budget, filename)
 
 
-def run(data: bytes, budget: Budget) -> Extraction:
+def run(data: bytes, budget: Budget, filename: str = "") -> Extraction:
     file_type = "unknown"
     try:
         if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -84,7 +84,7 @@ def run(data: bytes, budget: Budget) -> Extraction:
             # Still read what fits, so a reviewer sees findings in the part we read.
             data = data[: budget.limits.max_file_bytes]
         file_type = sniff(data) if data else "empty"
-        file_type = extract_into(data, Ctx(budget), kind=file_type if data else None)
+        file_type = extract_into(data, Ctx(budget), kind=file_type if data else None, name=filename)
     except TimeUp:
         budget.problem("time-limit", "")
     except (RecursionError, MemoryError):

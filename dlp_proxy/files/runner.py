@@ -73,16 +73,22 @@ def work(data: bytes, filename: str, limits: Limits) -> Extraction:
     from dlp_proxy.files.core import run
 
     budget = Budget(limits)
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, limits.max_seconds + 0.25)
+    # The timer needs the main thread of a process of its own (a pool worker);
+    # in a caller-supplied thread pool only the cooperative checks apply.
+    armed = threading.current_thread() is threading.main_thread() and multiprocessing.parent_process() is not None
+    previous: Any = None
+    if armed:
+        previous = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, limits.max_seconds + 0.25)
     try:
-        return run(data, budget)
+        return run(data, budget, filename)
     except TimeUp:
         budget.problem("time-limit", "")
         return budget.result("unknown")
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def get_pool() -> ProcessPoolExecutor:

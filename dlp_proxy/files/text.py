@@ -22,12 +22,16 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def detect_encoding(sample: bytes) -> tuple[str, int] | None:
+def detect_encoding(sample: bytes, *, whole: bool | None = None) -> tuple[str, int] | None:
     """(encoding, BOM length) for text, or None when ``sample`` looks binary.
 
     Order: BOM, UTF-8, BOM-less UTF-16 (NULs in alternate positions), then cp1252
     with a latin-1 fallback, the usual encodings of files from Windows desktops.
+    ``whole``: the sample is the entire file (default: when shorter than 64 KiB), so
+    a multi-byte sequence cut at its end is an error, not a continuation.
     """
+    if whole is None:
+        whole = len(sample) < 65536
     for bom, enc in _BOMS:
         if sample.startswith(bom):
             return enc, len(bom)
@@ -47,7 +51,7 @@ def detect_encoding(sample: bytes) -> tuple[str, int] | None:
         return None
     try:
         # A multi-byte sequence may be cut at the end of the sample.
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=whole)
         return "utf-8", 0
     except UnicodeDecodeError:
         pass
@@ -56,7 +60,7 @@ def detect_encoding(sample: bytes) -> tuple[str, int] | None:
 
 def decode(data: bytes) -> str | None:
     """Whole-buffer decode with detection; None for binary."""
-    found = detect_encoding(data[:65536])
+    found = detect_encoding(data[:65536], whole=len(data) <= 65536)
     if found is None:
         return None
     enc, bom = found
@@ -77,13 +81,14 @@ def decode(data: bytes) -> str | None:
 
 def iter_decoded(data: bytes, chunk_bytes: int = 1 << 20) -> Iterator[str]:
     """Decode ``data`` in chunks with an incremental decoder (bounded extra memory)."""
-    found = detect_encoding(data[:65536])
+    found = detect_encoding(data[:65536], whole=len(data) <= 65536)
     if found is None:
         return
     enc, bom = found
     if enc == "utf-8":
         try:
-            codecs.getincrementaldecoder("utf-8")().decode(data[bom : bom + (4 << 20)], final=False)
+            probe = data[bom : bom + (4 << 20)]
+            codecs.getincrementaldecoder("utf-8")().decode(probe, final=len(probe) == len(data) - bom)
         except UnicodeDecodeError:
             enc = "cp1252"
     if enc == "cp1252":

@@ -77,13 +77,14 @@ def stream_text_windows(
     (a line longer than ``window`` is cut inside), located ``lines=N-M``.
     Raises ValueError if the stream is not text (use ``extract`` for documents)."""
     head = stream.read(chunk_bytes)
-    found = detect_encoding(head[:65536])
+    at_end = len(head) < chunk_bytes
+    found = detect_encoding(head[:65536], whole=at_end and len(head) <= 65536)
     if found is None:
         raise ValueError("not a text file")
     enc, bom = found
     if enc == "utf-8":
         try:
-            codecs.getincrementaldecoder("utf-8")().decode(head[bom:], final=False)
+            codecs.getincrementaldecoder("utf-8")().decode(head[bom:], final=at_end)
         except UnicodeDecodeError:
             enc = "cp1252"
     if enc == "cp1252":
