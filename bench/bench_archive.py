@@ -34,14 +34,35 @@ def record(i: int) -> dict:
         "route_group": "posts",
         "method": "POST",
         "path": "/api/v4/posts",
-        "context": {"user_id": "u" * 26, "username": "alice", "channel_id": "c" * 26, "channel_type": "O", "team_id": "t" * 26},
+        "context": {
+            "user_id": "u" * 26,
+            "username": "alice",
+            "channel_id": "c" * 26,
+            "channel_type": "O",
+            "team_id": "t" * 26,
+        },
         "action": "block",
         "rule_id": "npi-default",
         "policy_version": "a" * 16,
-        "findings": [{"path": "body.message", "entity_type": "US_BANK_NUMBER", "start": 23, "end": 35, "score": 0.85, "recognizer": "x"}],
+        "findings": [
+            {
+                "path": "body.message",
+                "entity_type": "US_BANK_NUMBER",
+                "start": 23,
+                "end": 35,
+                "score": 0.85,
+                "recognizer": "x",
+            }
+        ],
         "entity_counts": {"US_BANK_NUMBER": 1},
         "content_hash": "f" * 64,
-        "_content": [{"path": "body.message", "text": text, "findings": [{"entity_type": "US_BANK_NUMBER", "start": 23, "end": 35}]}],
+        "_content": [
+            {
+                "path": "body.message",
+                "text": text,
+                "findings": [{"entity_type": "US_BANK_NUMBER", "start": 23, "end": 35}],
+            }
+        ],
     }
 
 
@@ -60,8 +81,10 @@ def bench_sync(d: Path, n: int) -> None:
         lat.append(time.perf_counter() - s)
     el = time.perf_counter() - t0
     a.close_sync()
-    print(f"single writer (append_sync, 1 fdatasync/record): {n / el:8.0f} records/s  "
-          f"p50 {statistics.median(lat) * 1e3:.3f} ms  p99 {pct(lat, 0.99) * 1e3:.3f} ms")
+    print(
+        f"single writer (append_sync, 1 fdatasync/record): {n / el:8.0f} records/s  "
+        f"p50 {statistics.median(lat) * 1e3:.3f} ms  p99 {pct(lat, 0.99) * 1e3:.3f} ms"
+    )
 
 
 async def bench_async(d: Path, n: int, conc: int, worker: str) -> None:
@@ -80,9 +103,11 @@ async def bench_async(d: Path, n: int, conc: int, worker: str) -> None:
     el = time.perf_counter() - t0
     await a.close()
     batches = a.stats.batch_sizes
-    print(f"{conc:3d} concurrent awaiters (group commit):     {n / el:8.0f} records/s  "
-          f"p50 {statistics.median(lat) * 1e3:.3f} ms  p99 {pct(lat, 0.99) * 1e3:.3f} ms  "
-          f"mean batch {statistics.mean(batches):.1f} records/fdatasync")
+    print(
+        f"{conc:3d} concurrent awaiters (group commit):     {n / el:8.0f} records/s  "
+        f"p50 {statistics.median(lat) * 1e3:.3f} ms  p99 {pct(lat, 0.99) * 1e3:.3f} ms  "
+        f"mean batch {statistics.mean(batches):.1f} records/fdatasync"
+    )
 
 
 async def bench_open_loop(d: Path, n: int, rate: float, worker: str) -> None:
@@ -104,9 +129,11 @@ async def bench_open_loop(d: Path, n: int, rate: float, worker: str) -> None:
         tasks.append(asyncio.create_task(one(i)))
     await asyncio.gather(*tasks)
     await a.close()
-    print(f"open loop {rate:6.0f} appends/s offered:           "
-          f"p50 {statistics.median(lat) * 1e3:.3f} ms  p99 {pct(lat, 0.99) * 1e3:.3f} ms  "
-          f"mean batch {statistics.mean(a.stats.batch_sizes):.1f}")
+    print(
+        f"open loop {rate:6.0f} appends/s offered:           "
+        f"p50 {statistics.median(lat) * 1e3:.3f} ms  p99 {pct(lat, 0.99) * 1e3:.3f} ms  "
+        f"mean batch {statistics.mean(a.stats.batch_sizes):.1f}"
+    )
 
 
 def main() -> None:

@@ -30,7 +30,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     (keys / "archive-content.key").write_bytes(CONTENT_KEY)
     (keys / "hash.key").write_bytes(b"\x22" * 32)
     e = {**os.environ, "DLP_DATA_DIR": str(tmp_path / "data")}
-    a = open_archive(tmp_path / "data" / "archive", signing_key=SEED, content_key=CONTENT_KEY, hash_key=b"\x22" * 32)
+    a = open_archive(
+        tmp_path / "data" / "archive", signing_key=SEED, content_key=CONTENT_KEY, hash_key=b"\x22" * 32
+    )
     for i in range(12):
         ch = ("c-town", "town-square", "O") if i % 2 else ("c-dm", "u1__u2", "D")
         text = f"msg {i} <b>&amp; ssn {SSN}"
@@ -45,35 +47,89 @@ def env(tmp_path: Path) -> dict[str, str]:
                 "action": "block" if i % 3 else "quarantine",
                 "rule_id": "npi-default",
                 "policy_version": "pv1",
-                "context": {"user_id": f"u{i % 3}", "username": f"user{i % 3}", "channel_id": ch[0],
-                            "channel_name": ch[1], "channel_type": ch[2], "team_id": "t1", "team_name": "acme"},
-                "findings": [{"path": "body.message", "entity_type": "US_SSN", "start": 15, "end": 26, "score": 0.95,
-                              "recognizer": "UsSsnRecognizer"}],
+                "context": {
+                    "user_id": f"u{i % 3}",
+                    "username": f"user{i % 3}",
+                    "channel_id": ch[0],
+                    "channel_name": ch[1],
+                    "channel_type": ch[2],
+                    "team_id": "t1",
+                    "team_name": "acme",
+                },
+                "findings": [
+                    {
+                        "path": "body.message",
+                        "entity_type": "US_SSN",
+                        "start": 15,
+                        "end": 26,
+                        "score": 0.95,
+                        "recognizer": "UsSsnRecognizer",
+                    }
+                ],
                 "entity_counts": {"US_SSN": 1},
                 "content_hash": f"h{i}",
-                "_content": [{"path": "body.message", "text": text,
-                              "findings": [{"entity_type": "US_SSN", "start": text.index(SSN), "end": text.index(SSN) + 11}]}],
+                "_content": [
+                    {
+                        "path": "body.message",
+                        "text": text,
+                        "findings": [
+                            {"entity_type": "US_SSN", "start": text.index(SSN), "end": text.index(SSN) + 11}
+                        ],
+                    }
+                ],
             }
         )
-    a.append_sync({"type": "review", "time": 1_700_000_000 + 13 * 60, "action": "approve",
-                   "context": {"user_id": "rev1", "username": "reviewer"}})
+    a.append_sync(
+        {
+            "type": "review",
+            "time": 1_700_000_000 + 13 * 60,
+            "action": "approve",
+            "context": {"user_id": "rev1", "username": "reviewer"},
+        }
+    )
     a.close_sync()
     return e
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dlp_proxy.cli", "archive", *args], env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "dlp_proxy.cli", "archive", *args], env=env, capture_output=True, text=True
+    )
 
 
 def test_jsonl(env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "x"
-    r = cli(env, "export", "--format", "jsonl", "--out", str(out), "--since", "2023-11-14T22:15:20Z", "--until", "1700000600")
+    r = cli(
+        env,
+        "export",
+        "--format",
+        "jsonl",
+        "--out",
+        str(out),
+        "--since",
+        "2023-11-14T22:15:20Z",
+        "--until",
+        "1700000600",
+    )
     assert r.returncode == 0, r.stderr
     rows = [json.loads(x) for x in (out / "decisions.jsonl").read_text().splitlines()]
     assert [x["request_id"] for x in rows] == [f"req{i}" for i in range(2, 10)]
     row = rows[0]
-    for key in ("request_id", "time", "user_id", "channel_id", "team_id", "route", "action", "entity_types",
-                "entity_counts", "scores", "policy_version", "content_hash", "record_id"):
+    for key in (
+        "request_id",
+        "time",
+        "user_id",
+        "channel_id",
+        "team_id",
+        "route",
+        "action",
+        "entity_types",
+        "entity_counts",
+        "scores",
+        "policy_version",
+        "content_hash",
+        "record_id",
+    ):
         assert key in row
     assert row["entity_counts"] == {"US_SSN": 1} and row["scores"] == {"US_SSN": 0.95}
     assert SSN not in (out / "decisions.jsonl").read_text()
@@ -127,7 +183,9 @@ def test_globalrelay_eml(env: dict[str, str], tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     files = sorted((tmp_path / "g").glob("*.eml"))
     assert len(files) == 3  # two channels + the reviewer action without a channel
-    msg = email.message_from_bytes((tmp_path / "g" / "globalrelay-c-town.eml").read_bytes(), policy=policy.default)
+    msg = email.message_from_bytes(
+        (tmp_path / "g" / "globalrelay-c-town.eml").read_bytes(), policy=policy.default
+    )
     assert msg["Subject"] == "Mattermost Compliance Export: town-square"
     assert msg["X-GlobalRelay-MsgType"] == "Mattermost"
     assert msg["Auto-Submitted"] == "auto-generated" and msg["Precedence"] == "bulk"

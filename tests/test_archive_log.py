@@ -110,7 +110,9 @@ def test_raw_content_never_reaches_disk(tmp_path: Path, mode: str) -> None:
 
 def test_masked_mode_masks_missed_digit_runs(tmp_path: Path) -> None:
     a = open_archive(tmp_path, content_mode="masked", **KEYS)
-    a.append_sync({"type": "decision", "_content": [{"path": "m", "text": "acct 12345678 ok 42", "findings": []}]})
+    a.append_sync(
+        {"type": "decision", "_content": [{"path": "m", "text": "acct 12345678 ok 42", "findings": []}]}
+    )
     a.close_sync()
     (rec,) = iter_records(tmp_path)
     assert rec["content"]["items"][0]["excerpt"] == "acct [NUMBER] ok 42"
@@ -180,7 +182,9 @@ def test_disk_full_fails_closed(tmp_path: Path) -> None:
         print(json.dumps({"ok": ok, "failed": failed}))
         """
     )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
     assert res["ok"] > 5 and res["failed"] > 0 and res["ok"] + res["failed"] == 100
@@ -325,3 +329,22 @@ def test_two_worker_processes_write_concurrently(tmp_path: Path) -> None:
     assert stamps == sorted(stamps)  # merged in archive time order
     assert {r["archive_worker"] for r in recs} == {"gw1", "gw2"}
     assert recs[0]["_content"][0]["text"].startswith("hello ")
+
+
+def test_checkpoint_every_n_records_or_t_seconds(tmp_path: Path) -> None:
+    a = open_archive(tmp_path, checkpoint_records=100, checkpoint_seconds=0.3, **KEYS)
+    for i in range(10):
+        a.append_sync({"type": "decision", "i": i})
+    unsigned = verify_archive(tmp_path, PUB)
+    assert not unsigned.ok and "not signed" in str(unsigned.problems[0])
+    assert verify_archive(tmp_path, PUB, live=True).ok
+    time.sleep(0.8)  # the timer signs pending records
+    r = verify_archive(tmp_path, PUB)
+    assert r.ok and r.workers["w0"].checkpoints[-1].size == 10
+    for i in range(150):
+        a.append_sync({"type": "decision", "i": i})
+    a.close_sync()
+    r = verify_archive(tmp_path, PUB)
+    sizes = [c.size for c in r.workers["w0"].checkpoints]
+    # 11: first record after T seconds; 111: 100 records later; 160: close
+    assert r.ok and sizes[-3:] == [11, 111, 160], sizes

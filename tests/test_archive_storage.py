@@ -36,7 +36,9 @@ def s3_endpoint() -> Iterator[str]:
     if not MOTO.exists():
         pytest.fail(f"{MOTO} missing: install moto[server] (a test dependency)")
     port = free_port()
-    proc = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(MOTO), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -57,8 +59,13 @@ def s3_endpoint() -> Iterator[str]:
 def s3(s3_endpoint: str) -> object:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def fill(d: Path, replicas: list, n: int = 80) -> None:
@@ -89,13 +96,18 @@ def test_s3_object_lock_backend(tmp_path: Path, s3) -> None:
     with pytest.raises(ClientError) as exc:
         s3.delete_object(Bucket="locked", Key=key, VersionId=version, BypassGovernanceRetention=True)
     assert exc.value.response["Error"]["Code"] in ("AccessDenied", "InvalidRequest")
-    assert s3.get_object(Bucket="locked", Key=key, VersionId=version)["Body"].read() == (d / sealed[0]).read_bytes()
+    assert (
+        s3.get_object(Bucket="locked", Key=key, VersionId=version)["Body"].read()
+        == (d / sealed[0]).read_bytes()
+    )
     # COMPLIANCE retention alone (no legal hold) refuses the delete too.
     plain = S3ObjectLock("locked", client=s3, prefix="nohold/", retention_days=1, legal_hold=False)
     plain.put_segment("w0", 1, d / sealed[0])
     v2 = s3.head_object(Bucket="locked", Key=f"nohold/segments/{sealed[0]}")["VersionId"]
     with pytest.raises(ClientError):
-        s3.delete_object(Bucket="locked", Key=f"nohold/segments/{sealed[0]}", VersionId=v2, BypassGovernanceRetention=True)
+        s3.delete_object(
+            Bucket="locked", Key=f"nohold/segments/{sealed[0]}", VersionId=v2, BypassGovernanceRetention=True
+        )
     # Its checkpoints are anchors: verify passes, and fails once the local tail is cut off.
     anchors = list(backend.checkpoints())
     assert anchors and verify_archive(d, PUB, anchors=anchors).ok

@@ -232,13 +232,18 @@ def test_cli_verify_exit_codes(pristine: Path, tmp_path: Path) -> None:
     (keydir / "archive-signing.ed25519").write_bytes(SEED)
     env = {**os.environ, "DLP_DATA_DIR": str(tmp_path / "data")}
     d = copy(pristine, tmp_path / "data" / "archive")
-    ok = subprocess.run([sys.executable, "-m", "dlp_proxy.cli", "archive", "verify"], env=env, capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "dlp_proxy.cli", "archive", "verify"], env=env, capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK, 300 records" in ok.stdout
     p, i, o = next(x for x in segment_lines(d) if "rec" in x[2] and x[2]["rec"]["seq"] == 42)
     rewrite(p, lambda ls: [*ls[:i], *ls[i + 1 :]])
     bad = subprocess.run(
-        [sys.executable, "-m", "dlp_proxy.cli", "archive", "verify", "--dir", str(d)], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "dlp_proxy.cli", "archive", "verify", "--dir", str(d)],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert bad.returncode == 1
     assert "record seq 42 is missing (deleted)" in bad.stdout

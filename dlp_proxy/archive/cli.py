@@ -36,7 +36,9 @@ def _public_key(args: argparse.Namespace) -> bytes:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dir", help="archive directory (default: $DLP_DATA_DIR/archive)")
-    p.add_argument("--public-key", help="Ed25519 public key file (default: derived from the signing key file)")
+    p.add_argument(
+        "--public-key", help="Ed25519 public key file (default: derived from the signing key file)"
+    )
 
 
 def _anchors(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -66,15 +68,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for copy in LocalReplica(Path(rep)).segment_copies():
             local = directory / copy.name
             if not local.exists():
-                report.problems.append(_problem(copy.name, f"segment {copy.name} is in the replica but deleted locally"))
+                report.problems.append(
+                    _problem(copy.name, f"segment {copy.name} is in the replica but deleted locally")
+                )
             elif local.read_bytes() != copy.read_bytes():
-                report.problems.append(_problem(copy.name, f"segment {copy.name} differs from its replica copy"))
+                report.problems.append(
+                    _problem(copy.name, f"segment {copy.name} differs from its replica copy")
+                )
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if not report.ok:
         for p in report.problems:
             print(f"FAIL {p}")
-        print(f"archive verify: {len(report.problems)} problem(s) in {directory}; first: {report.problems[0]}")
+        print(
+            f"archive verify: {len(report.problems)} problem(s) in {directory}; first: {report.problems[0]}"
+        )
         return 1
     for name, wl in report.workers.items():
         last = wl.checkpoints[-1] if wl.checkpoints else None
@@ -82,7 +90,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"ok worker {name}: {len(wl.leaves)} records, {wl.segments} segment(s), {len(wl.checkpoints)} checkpoints"
             + (f", root {last.root.hex()} at size {last.size}" if last else "")
         )
-    print(f"archive verify: OK, {report.records} records in {len(report.workers)} worker log(s) under {directory}")
+    print(
+        f"archive verify: OK, {report.records} records in {len(report.workers)} worker log(s) under {directory}"
+    )
     return 0
 
 
@@ -107,7 +117,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
         if idx is None:
             continue
         if wl.problems:
-            print(f"archive prove: worker {wl.worker}'s log does not verify: {wl.problems[0]}", file=sys.stderr)
+            print(
+                f"archive prove: worker {wl.worker}'s log does not verify: {wl.problems[0]}", file=sys.stderr
+            )
             return 1
         rec = next(r for r in iter_records(directory) if r.get("record_id") == args.record_id)
         try:
@@ -121,7 +133,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
         if args.json or not args.out:
             print(text if args.json else check_proof(proof, pub))
         if not args.json and not args.out:
-            print("(use --json or --out FILE for the proof document; `archive check-proof FILE` checks it offline)")
+            print(
+                "(use --json or --out FILE for the proof document; `archive check-proof FILE` checks it offline)"
+            )
         return 0
     print(f"archive prove: no record {args.record_id!r} in {directory}", file=sys.stderr)
     return 1
@@ -156,7 +170,9 @@ def cmd_consistency(args: argparse.Namespace) -> int:
         new = by_size.get(args.to_size) if args.to_size else wl.checkpoints[-1]
         if old is None or new is None or old.size > new.size:
             sizes = sorted(by_size)
-            print(f"worker {name}: --from/--to must be checkpoint sizes with from <= to; have {sizes[:5]}...{sizes[-5:]}")
+            print(
+                f"worker {name}: --from/--to must be checkpoint sizes with from <= to; have {sizes[:5]}...{sizes[-5:]}"
+            )
             status = 2
             continue
         proof = make_consistency_proof(wl, old, new, pub)
@@ -178,7 +194,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for label, value in (("--since", args.since), ("--until", args.until)):
         if value is not None and parse_time(value) is None:
-            print(f"archive export: {label} {value!r} is not a date/time (ISO 8601 or epoch seconds)", file=sys.stderr)
+            print(
+                f"archive export: {label} {value!r} is not a date/time (ISO 8601 or epoch seconds)",
+                file=sys.stderr,
+            )
             return 2
     records = iter_records(directory, since=args.since, until=args.until, decrypt=args.decrypt)
     paths = EXPORTERS[args.format](records, out)
@@ -199,9 +218,13 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("archive", help="verify, prove and export the tamper-evident archive")
     sub = p.add_subparsers(dest="archive_command", metavar="SUBCOMMAND", required=True)
 
-    v = sub.add_parser("verify", help="recompute hashes, roots and signatures; exit 1 naming the first bad record")
+    v = sub.add_parser(
+        "verify", help="recompute hashes, roots and signatures; exit 1 naming the first bad record"
+    )
     _add_common(v)
-    v.add_argument("--live", action="store_true", help="tolerate an unsigned/incomplete tail being written right now")
+    v.add_argument(
+        "--live", action="store_true", help="tolerate an unsigned/incomplete tail being written right now"
+    )
     v.add_argument("--replica", action="append", help="replica directory to cross-check (repeatable)")
     v.add_argument("--s3-bucket", help="S3 Object Lock bucket whose checkpoints must be contained in the log")
     v.add_argument("--s3-prefix", default="dlp-archive/")
@@ -223,8 +246,12 @@ def register(subparsers: Any) -> None:
     c = sub.add_parser("consistency", help="prove the log only grew between two checkpoints")
     _add_common(c)
     c.add_argument("--worker")
-    c.add_argument("--from", dest="from_size", type=int, help="tree size of the older checkpoint (default: first)")
-    c.add_argument("--to", dest="to_size", type=int, help="tree size of the newer checkpoint (default: latest)")
+    c.add_argument(
+        "--from", dest="from_size", type=int, help="tree size of the older checkpoint (default: first)"
+    )
+    c.add_argument(
+        "--to", dest="to_size", type=int, help="tree size of the newer checkpoint (default: latest)"
+    )
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_consistency)
 
@@ -234,7 +261,9 @@ def register(subparsers: Any) -> None:
     e.add_argument("--since", help="ISO 8601 or epoch seconds (inclusive)")
     e.add_argument("--until", help="ISO 8601 or epoch seconds (exclusive)")
     e.add_argument("--out", required=True, help="output directory")
-    e.add_argument("--decrypt", action="store_true", help="include decrypted message text (needs the content key)")
+    e.add_argument(
+        "--decrypt", action="store_true", help="include decrypted message text (needs the content key)"
+    )
     e.set_defaults(func=cmd_export)
 
     k = sub.add_parser("public-key", help="print the checkpoint verification key (hex) for examiners")

@@ -84,7 +84,10 @@ def encrypt_content(content: Any, *, record_id: str, kek: bytes, hash_key: bytes
         "wrapped_key": base64.b64encode(knonce + wrapped).decode(),
         "nonce": base64.b64encode(nonce).decode(),
         "ciphertext": base64.b64encode(ct).decode(),
-        "items": [{"path": i["path"], "length": len(i["text"]), "hmac": keyed_hash(hash_key, i["text"])} for i in items],
+        "items": [
+            {"path": i["path"], "length": len(i["text"]), "hmac": keyed_hash(hash_key, i["text"])}
+            for i in items
+        ],
     }
 
 
@@ -92,7 +95,9 @@ def decrypt_content(enc: Mapping[str, Any], *, record_id: str, kek: bytes) -> li
     """Raises ``cryptography.exceptions.InvalidTag`` for a wrong key or altered ciphertext."""
     wrapped = base64.b64decode(enc["wrapped_key"])
     dek = AESGCM(kek).decrypt(wrapped[:12], wrapped[12:], b"dlp-proxy archive dek v1|" + record_id.encode())
-    pt = AESGCM(dek).decrypt(base64.b64decode(enc["nonce"]), base64.b64decode(enc["ciphertext"]), _aad(record_id))
+    pt = AESGCM(dek).decrypt(
+        base64.b64decode(enc["nonce"]), base64.b64decode(enc["ciphertext"]), _aad(record_id)
+    )
     items: list[dict[str, Any]] = json.loads(pt)
     return items
 

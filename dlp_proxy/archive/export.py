@@ -98,7 +98,9 @@ def decision_fields(rec: Mapping[str, Any]) -> dict[str, Any]:
             for f in findings
         ],
         "content_hash": rec.get("content_hash"),
-        "content_mode": (rec.get("content") or {}).get("mode") if isinstance(rec.get("content"), Mapping) else None,
+        "content_mode": (rec.get("content") or {}).get("mode")
+        if isinstance(rec.get("content"), Mapping)
+        else None,
         "error": rec.get("error"),
     }
 
@@ -168,14 +170,18 @@ def _email(d: Mapping[str, Any], domain: str) -> str:
     return str(d["user_email"] or f"{_login(d).replace(':', '-')}@{domain}")
 
 
-def export_actiance(records: Iterable[Mapping[str, Any]], out: Path, *, email_domain: str = "mattermost.invalid") -> list[Path]:
+def export_actiance(
+    records: Iterable[Mapping[str, Any]], out: Path, *, email_domain: str = "mattermost.invalid"
+) -> list[Path]:
     root = ET.Element("FileDump")
     for channel_key, recs in _by_channel(records).items():
         ds = [decision_fields(r) for r in recs]
         first = ds[0]
         ctype = CHANNEL_TYPE_NAMES.get(str(first["channel_type"]), str(first["channel_type"] or "unknown"))
         conv = ET.SubElement(root, "Conversation", Perspective=str(first["channel_name"] or channel_key))
-        ET.SubElement(conv, "RoomID").text = f"{ctype} - {first['channel_name'] or channel_key} - {channel_key}"
+        ET.SubElement(
+            conv, "RoomID"
+        ).text = f"{ctype} - {first['channel_name'] or channel_key} - {channel_key}"
         ET.SubElement(conv, "StartTimeUTC").text = str(min(d["time_ms"] for d in ds) // 1000)
         seen: set[str] = set()
         for d in ds:
@@ -200,7 +206,9 @@ def export_actiance(records: Iterable[Mapping[str, Any]], out: Path, *, email_do
                 ET.SubElement(dec, key).text = "" if d[key] is None else str(d[key])
             ents = ET.SubElement(dec, "entities")
             for et, count in d["entity_counts"].items():
-                ET.SubElement(ents, "entity", type=et, count=str(count), max_score=str(d["scores"].get(et, "")))
+                ET.SubElement(
+                    ents, "entity", type=et, count=str(count), max_score=str(d["scores"].get(et, ""))
+                )
         for login in seen:
             pl = ET.SubElement(conv, "ParticipantLeft")
             ET.SubElement(pl, "LoginName").text = login

@@ -129,7 +129,9 @@ def record_time(rec: dict[str, Any]) -> float:
 
 
 def public_key_bytes(seed: bytes) -> bytes:
-    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return (
+        Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    )
 
 
 def key_id(public_key: bytes) -> str:

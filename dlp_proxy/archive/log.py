@@ -125,7 +125,9 @@ class FileArchive:
 
     def __init__(self, directory: Path, worker_id: str, options: ArchiveOptions) -> None:
         if options.content_mode not in content_mod.CONTENT_MODES:
-            raise ArchiveError(f"content_mode must be one of {content_mod.CONTENT_MODES}, not {options.content_mode!r}")
+            raise ArchiveError(
+                f"content_mode must be one of {content_mod.CONTENT_MODES}, not {options.content_mode!r}"
+            )
         self.directory = Path(directory)
         self.worker_id = check_worker_id(worker_id)
         self.options = options
@@ -155,9 +157,13 @@ class FileArchive:
         except Exception as exc:  # OSError, key errors...
             self._release()
             raise ArchiveError(f"cannot open archive {self.directory} for worker {worker_id}: {exc}") from exc
-        self._shipper = threading.Thread(target=self._ship_loop, name=f"archive-ship-{worker_id}", daemon=True)
+        self._shipper = threading.Thread(
+            target=self._ship_loop, name=f"archive-ship-{worker_id}", daemon=True
+        )
         self._shipper.start()
-        self._writer = threading.Thread(target=self._write_loop, name=f"archive-writer-{worker_id}", daemon=True)
+        self._writer = threading.Thread(
+            target=self._write_loop, name=f"archive-writer-{worker_id}", daemon=True
+        )
         self._writer.start()
 
     # -- public API ---------------------------------------------------------------
@@ -275,7 +281,9 @@ class FileArchive:
             lines = [ln for ln in lines if ln.offset < torn]
         hdr = lines[0].obj["hdr"] if lines and lines[0].obj and "hdr" in lines[0].obj else None
         if not isinstance(hdr, dict) or hdr.get("segment") != number or hdr.get("worker") != self.worker_id:
-            raise ArchiveError(f"{path.name}: missing or wrong segment header; run `dlp-proxy archive verify`")
+            raise ArchiveError(
+                f"{path.name}: missing or wrong segment header; run `dlp-proxy archive verify`"
+            )
         tree = CompactRange(int(hdr["tree_size"]), [bytes.fromhex(h) for h in hdr["frontier"]])
         last_leaf = str(hdr.get("last_leaf", ""))
         sealed = False
@@ -336,7 +344,9 @@ class FileArchive:
         finally:
             os.close(fd)
         self.stats.torn_tails_repaired += 1
-        log.warning("archive %s: torn tail of %d bytes truncated (copy kept in %s)", path.name, len(tail), copy)
+        log.warning(
+            "archive %s: torn tail of %d bytes truncated (copy kept in %s)", path.name, len(tail), copy
+        )
         return {
             "type": "admin",
             "event": "torn_tail_truncated",
@@ -384,7 +394,6 @@ class FileArchive:
 
     def _write_loop(self) -> None:
         opts = self.options
-        last_cp = time.monotonic()
         while True:
             timeout = opts.checkpoint_seconds if self._unsigned else None
             try:
@@ -407,11 +416,9 @@ class FileArchive:
                     items.append(nxt)
             if items:
                 due = self._unsigned + len(items) >= opts.checkpoint_records or (
-                    time.monotonic() - last_cp >= opts.checkpoint_seconds
+                    time.monotonic() - self._last_cp_time >= opts.checkpoint_seconds
                 )
                 self._commit(items, force_checkpoint=due or stop)
-                if due or stop:
-                    last_cp = time.monotonic()
             if stop:
                 if self._unsigned and not self._broken:
                     self._commit([], force_checkpoint=True)
@@ -428,6 +435,7 @@ class FileArchive:
                 return
 
     _latest_cp: dict[str, Any] | None = None
+    _last_cp_time: float = 0.0
 
     def _checkpoint_line(self, tree: CompactRange, last_leaf: str, *, sealed: bool = False) -> dict[str, Any]:
         cp: dict[str, Any] = {
@@ -447,7 +455,9 @@ class FileArchive:
     def _commit(self, items: list[_Item], *, force_checkpoint: bool = False) -> None:
         if self._broken:
             for it in items:
-                it.future.set_exception(ArchiveError(f"archive unusable after an earlier failure: {self._broken}"))
+                it.future.set_exception(
+                    ArchiveError(f"archive unusable after an earlier failure: {self._broken}")
+                )
             return
         tree = self._tree.copy()
         last_leaf = self._last_leaf
@@ -492,6 +502,7 @@ class FileArchive:
         self._tree = tree
         self._last_leaf = last_leaf
         if cp_line is not None:
+            self._last_cp_time = time.monotonic()
             self._unsigned = 0
             self._latest_cp = cp_line
             self.stats.checkpoints += 1
@@ -564,7 +575,9 @@ class FileArchive:
                             rep.put_checkpoint(self.worker_id, payload)
                     except Exception as exc:
                         self.stats.ship_failures += 1
-                        log.error("archive %s: shipping %s to %s failed: %s", self.worker_id, kind, rep.name, exc)
+                        log.error(
+                            "archive %s: shipping %s to %s failed: %s", self.worker_id, kind, rep.name, exc
+                        )
                         if kind == "segment":
                             still.append((kind, payload))
             pending = still

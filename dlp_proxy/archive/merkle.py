@@ -58,7 +58,9 @@ class CompactRange:
 
     def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
         if len(hashes) != bin(size).count("1"):
-            raise ValueError(f"a frontier for {size} leaves has {bin(size).count('1')} hashes, got {len(hashes)}")
+            raise ValueError(
+                f"a frontier for {size} leaves has {bin(size).count('1')} hashes, got {len(hashes)}"
+            )
         self.size = size
         self.hashes: list[bytes] = list(hashes)
 

@@ -47,7 +47,9 @@ def make_inclusion_proof(wl: WorkerLog, record: Mapping[str, Any], public_key: b
     }
 
 
-def make_consistency_proof(wl: WorkerLog, old: Checkpoint, new: Checkpoint, public_key: bytes) -> dict[str, Any]:
+def make_consistency_proof(
+    wl: WorkerLog, old: Checkpoint, new: Checkpoint, public_key: bytes
+) -> dict[str, Any]:
     return {
         "version": PROOF_VERSION,
         "kind": "consistency",

@@ -112,11 +112,17 @@ class S3ObjectLock:
         )
 
     def put_segment(self, worker: str, number: int, path: Path) -> None:
-        self._put(f"{self.prefix}segments/{path.name}", path.read_bytes(), {"worker": worker, "segment": str(number)})
+        self._put(
+            f"{self.prefix}segments/{path.name}",
+            path.read_bytes(),
+            {"worker": worker, "segment": str(number)},
+        )
 
     def put_checkpoint(self, worker: str, line: Mapping[str, Any]) -> None:
         size = int(line["cp"]["size"])
-        self._put(f"{self.prefix}checkpoints/{worker}/{size:016d}.json", canonical(dict(line)), {"worker": worker})
+        self._put(
+            f"{self.prefix}checkpoints/{worker}/{size:016d}.json", canonical(dict(line)), {"worker": worker}
+        )
 
     def _keys(self, sub: str) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -133,5 +139,7 @@ class S3ObjectLock:
         return [k.rsplit("/", 1)[-1] for k in self._keys("segments/")]
 
     def get_segment(self, name: str) -> bytes:
-        body: bytes = self.client.get_object(Bucket=self.bucket, Key=f"{self.prefix}segments/{name}")["Body"].read()
+        body: bytes = self.client.get_object(Bucket=self.bucket, Key=f"{self.prefix}segments/{name}")[
+            "Body"
+        ].read()
         return body

@@ -118,7 +118,9 @@ def load_worker(
         is_last = idx == len(segments) - 1
         wl.segments += 1
         if number != idx + 1:
-            return bad(path, None, f"segment {idx + 1} is missing (deleted); records from seq {tree.size} are gone")
+            return bad(
+                path, None, f"segment {idx + 1} is missing (deleted); records from seq {tree.size} are gone"
+            )
         data = path.read_bytes()
         lines = parse_lines(data)
         hdr = lines[0].obj.get("hdr") if lines and lines[0].obj else None
@@ -160,12 +162,22 @@ def load_worker(
                 rec = obj["rec"]
                 seq = rec.get("seq") if isinstance(rec, dict) else None
                 if not isinstance(rec, dict) or not isinstance(seq, int) or isinstance(seq, bool):
-                    return bad(path, ln, f"record seq {tree.size}{_name(ln.raw)} is damaged: no sequence number")
+                    return bad(
+                        path, ln, f"record seq {tree.size}{_name(ln.raw)} is damaged: no sequence number"
+                    )
                 rid = str(rec.get("record_id", ""))
                 if seq > tree.size:
-                    return bad(path, ln, f"record seq {tree.size} is missing (deleted); found seq {seq} (id {rid}) instead")
+                    return bad(
+                        path,
+                        ln,
+                        f"record seq {tree.size} is missing (deleted); found seq {seq} (id {rid}) instead",
+                    )
                 if seq < tree.size:
-                    return bad(path, ln, f"record seq {seq} (id {rid}) is out of order or duplicated (inserted or reordered)")
+                    return bad(
+                        path,
+                        ln,
+                        f"record seq {seq} (id {rid}) is out of order or duplicated (inserted or reordered)",
+                    )
                 if rec.get("prev_leaf") != last_leaf:
                     if seq == 0:
                         return bad(path, ln, f"record seq 0 (id {rid}) was modified (hash chain start)")
@@ -178,7 +190,9 @@ def load_worker(
                 if rec.get("leaf_index") != seq or rec.get("archive_worker") != worker or not rid:
                     return bad(path, ln, f"record seq {seq} (id {rid}) was modified (index/worker fields)")
                 if rid in ids:
-                    return bad(path, ln, f"record seq {seq} (id {rid}) duplicates an earlier record id (inserted)")
+                    return bad(
+                        path, ln, f"record seq {seq} (id {rid}) duplicates an earlier record id (inserted)"
+                    )
                 ids.add(rid)
                 lh = leaf_hash(canonical(rec))
                 tree.append(lh)
@@ -187,21 +201,40 @@ def load_worker(
                 last_leaf = lh.hex()
             elif "cp" in obj:
                 if not checkpoint_signature_ok(public_key, obj):
-                    return bad(path, ln, f"checkpoint after {ref(tree.size - 1)} has a bad signature (altered or forged)")
+                    return bad(
+                        path,
+                        ln,
+                        f"checkpoint after {ref(tree.size - 1)} has a bad signature (altered or forged)",
+                    )
                 cp = obj["cp"]
                 if cp.get("origin") != origin:
-                    return bad(path, ln, f"checkpoint origin {cp.get('origin')!r} is not {origin!r} (copied from another log)")
-                if cp.get("segment") != number or cp.get("segment_header_sha256") != hashlib.sha256(lines[0].raw).hexdigest():
-                    return bad(path, ln, "the segment header was modified (it does not match the signed checkpoint)")
+                    return bad(
+                        path,
+                        ln,
+                        f"checkpoint origin {cp.get('origin')!r} is not {origin!r} (copied from another log)",
+                    )
+                if (
+                    cp.get("segment") != number
+                    or cp.get("segment_header_sha256") != hashlib.sha256(lines[0].raw).hexdigest()
+                ):
+                    return bad(
+                        path, ln, "the segment header was modified (it does not match the signed checkpoint)"
+                    )
                 signed = cp.get("size")
                 if not isinstance(signed, int) or signed != tree.size:
                     if isinstance(signed, int) and signed > tree.size:
                         what = f"record seq {tree.size} is missing (deleted)"
                     else:
                         what = f"{ref(tree.size - 1)} was inserted or the checkpoint altered"
-                    return bad(path, ln, f"{what}: the checkpoint signs {signed} records, the log has {tree.size} here")
+                    return bad(
+                        path,
+                        ln,
+                        f"{what}: the checkpoint signs {signed} records, the log has {tree.size} here",
+                    )
                 if cp.get("last_leaf") != last_leaf:
-                    return bad(path, ln, f"{ref(tree.size - 1)} was modified (does not match the signed checkpoint)")
+                    return bad(
+                        path, ln, f"{ref(tree.size - 1)} was modified (does not match the signed checkpoint)"
+                    )
                 if cp.get("root") != tree.root().hex():
                     return bad(
                         path,
@@ -216,9 +249,13 @@ def load_worker(
                 return bad(path, ln, "unexpected line (inserted)")
         if sealed:
             if os.stat(path).st_mode & 0o222:
-                wl.warnings.append(f"worker {worker}, {path.name}: sealed segment is writable (expected 0444)")
+                wl.warnings.append(
+                    f"worker {worker}, {path.name}: sealed segment is writable (expected 0444)"
+                )
             if is_last:
-                return bad(path, None, f"segment is sealed but its successor {number + 1} is missing (deleted)")
+                return bad(
+                    path, None, f"segment is sealed but its successor {number + 1} is missing (deleted)"
+                )
         elif not is_last:
             return bad(path, None, "segment is not sealed but another follows it (truncated)")
         prev_sha = hashlib.sha256(data).hexdigest()
@@ -246,7 +283,9 @@ def check_anchor(wl: WorkerLog, line: Mapping[str, Any], public_key: bytes, sour
             f"records from seq {len(wl.leaves)} were deleted (log truncated)"
         )
     if root_of(wl.leaves[:size]).hex() != cp["root"]:
-        return f"{source}: the log's first {size} records do not match a checkpoint signed earlier (rewritten)"
+        return (
+            f"{source}: the log's first {size} records do not match a checkpoint signed earlier (rewritten)"
+        )
     return None
 
 
@@ -297,7 +336,9 @@ def _worker_records(segments: list[tuple[int, Path]]) -> Iterator[dict[str, Any]
                 try:
                     obj = json.loads(raw)
                 except ValueError as exc:
-                    raise ValueError(f"{path.name} line {number} is damaged; run `dlp-proxy archive verify`") from exc
+                    raise ValueError(
+                        f"{path.name} line {number} is damaged; run `dlp-proxy archive verify`"
+                    ) from exc
                 if isinstance(obj, dict) and isinstance(obj.get("rec"), dict):
                     yield obj["rec"]
 
@@ -329,7 +370,9 @@ def iter_records(
             content_key = load_key("archive-content", create=False)
         kek = content_key
     streams = [_worker_records(segs) for segs in list_segments(Path(directory)).values()]
-    for rec in heapq.merge(*streams, key=lambda r: (str(r.get("archived_at", "")), str(r.get("archive_worker")))):
+    for rec in heapq.merge(
+        *streams, key=lambda r: (str(r.get("archived_at", "")), str(r.get("archive_worker")))
+    ):
         t = record_time(rec)
         if lo is not None and t < lo:
             continue
