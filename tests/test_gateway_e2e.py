@@ -314,3 +314,45 @@ def test_malformed_multipart_is_refused(gateway: Gateway) -> None:
                    headers={"Content-Type": "multipart/form-data; boundary=b"})
         assert r.status_code in (400, 403) and r.headers["content-type"] == "application/json"
         assert gateway.sim.requests() == []
+
+
+# ---------------------------------------------------------------- resumable uploads
+
+
+def _upload_session(gw: Gateway, size: int, filename: str = "notes.txt") -> str:
+    with gw.client() as c:
+        r = c.post("/api/v4/uploads", json={"channel_id": gw.sim.channel("town_square"), "filename": filename, "file_size": size})
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+
+def test_resumable_upload_clean_file_goes_through(gateway: Gateway) -> None:
+    data = b"quarterly notes: revenue up, ticket 20931 closed\n" * 40
+    uid = _upload_session(gateway, len(data))
+    half = len(data) // 2
+    with gateway.client() as c:
+        gateway.sim.clear()
+        r1 = c.post(f"/api/v4/uploads/{uid}", content=data[:half], headers={"Content-Type": "application/octet-stream"})
+        assert r1.status_code == 204, r1.text
+        r2 = c.post(f"/api/v4/uploads/{uid}", content=data[half:], headers={"Content-Type": "application/octet-stream"})
+        assert r2.status_code in (200, 201), r2.text
+        assert r2.json()["name"] == "notes.txt"
+    reached = _reached(gateway, f"/api/v4/uploads/{uid}")
+    assert [base64.b64decode(x["body_b64"]) for x in reached] == [data[:half], data[half:]]
+
+
+def test_resumable_upload_identifier_split_across_chunks_stops_the_last_chunk(gateway: Gateway) -> None:
+    data = b"client list\n" + b"x" * 100 + b"\nJane Roe SSN 536-22-1234 acct review\n" + b"y" * 50
+    cut = data.index(b"-22-") + 2  # the SSN straddles the chunk boundary
+    uid = _upload_session(gateway, len(data))
+    with gateway.client() as c:
+        gateway.sim.clear()
+        r1 = c.post(f"/api/v4/uploads/{uid}", content=data[:cut], headers={"Content-Type": "application/octet-stream"})
+        assert r1.status_code == 204, r1.text
+        r2 = c.post(f"/api/v4/uploads/{uid}", content=data[cut:], headers={"Content-Type": "application/octet-stream"})
+        assert r2.status_code == 403, r2.text
+        assert r2.json()["id"] in STOP_IDS
+    reached = _reached(gateway, f"/api/v4/uploads/{uid}")
+    assert [base64.b64decode(x["body_b64"]) for x in reached] == [data[:cut]]  # the last chunk never reached Mattermost
+    leftovers = list((gateway.data_dir / "uploads").glob("*"))
+    assert leftovers == []  # the kept chunks are discarded after the decision

@@ -120,7 +120,24 @@ class DLPAddon:
         finally:
             if self.metrics is not None:
                 self.metrics.observe_scan(time.perf_counter() - started)
+        if verdict.forward and verdict.route is not None:
+            flow.metadata["dlp_route"] = verdict.route
         self._apply(flow, greq, verdict)
+
+    # ------------------------------------------------------------ response
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        """Learn upload sessions from Mattermost's answer (their file size tells the
+        gateway which chunk completes the file)."""
+        try:
+            if flow.metadata.get("dlp_route") == "uploads.create" and flow.response is not None \
+                    and flow.response.status_code in (200, 201):
+                import json
+
+                await self.pipeline.register_upload(json.loads(flow.response.get_content(strict=False) or b"{}"))
+        except Exception:
+            # The chunk handler asks Mattermost for the session when it was not registered.
+            log.exception("could not register an upload session")
 
     async def _failed(self, flow: http.HTTPFlow, greq: GatewayRequest, exc: BaseException, route_name: str | None) -> None:
         timeout = isinstance(exc, TimeoutError | asyncio.TimeoutError)

@@ -42,6 +42,8 @@ def register(sub: Any) -> None:
                    help="run N gateway processes on consecutive ports from --listen (put a load balancer in front)")
     p.add_argument("--scan-deadline", type=float, default=float(os.environ.get("DLP_SCAN_DEADLINE", "5")),
                    help="seconds a request may take to judge before it fails closed (503)")
+    p.add_argument("--drain-seconds", type=float, default=float(os.environ.get("DLP_DRAIN_SECONDS", "10")),
+                   help="on SIGTERM/SIGINT, how long in-flight requests may take to finish before they are answered 503")
     p.add_argument("--max-body", default=os.environ.get("DLP_MAX_BODY", "100m"), help="largest request body (e.g. 100m)")
     p.add_argument("--unknown-write", choices=("inspect", "block", "allow"),
                    default=os.environ.get("DLP_UNKNOWN_WRITE", "inspect"))
@@ -90,6 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         worker_id=args.worker_id,
         max_body_bytes=_size(args.max_body),
         scan_deadline_seconds=args.scan_deadline,
+        drain_seconds=args.drain_seconds,
         unknown_write=args.unknown_write,
         fail_open_routes=frozenset(args.fail_open_route),
         ner=args.ner,
@@ -109,11 +112,23 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"         -d '{{\"channel_id\":\"<town-square id>\",\"message\":\"SSN 536-22-1234\"}}' http://{host}:{port}/api/v4/posts\n"
               f"  see docs/demo.md; the archive is in {data_dir / 'archive'}", file=sys.stderr)
     try:
-        return asyncio.run(run(settings))
+        code = asyncio.run(run(settings))
     finally:
         if sim_proc is not None:
             sim_proc.terminate()
             sim_proc.wait(10)
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        # Everything durable is closed by now; a scan abandoned at its deadline
+        # must not hold the process (the interpreter would join its thread).
+        import logging
+
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _start_demo_simulator(notify_token: str | None) -> tuple[subprocess.Popen[bytes], str, str | None]:

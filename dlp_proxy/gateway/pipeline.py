@@ -19,6 +19,7 @@ Ordering guarantees, which the tests check:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import time
@@ -40,7 +41,7 @@ from dlp_proxy.gateway.extract import (
     filename_items,
 )
 from dlp_proxy.gateway.paths import PathError, normalize_path, split_target
-from dlp_proxy.gateway.routes import Match, Route, match
+from dlp_proxy.gateway.routes import Body, Match, Route, match
 from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, QuarantineStore
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import (
@@ -125,6 +126,8 @@ class Pipeline:
         notifier: Notifier | None = None,
         file_extractor: Callable[[bytes, str], Awaitable[Any]] | None = None,
         split_window: Any = None,
+        uploads: Any = None,
+        redis: Any = None,
     ) -> None:
         self.detector = detector
         self.policy = policy
@@ -136,6 +139,10 @@ class Pipeline:
         self.notifier = notifier
         self.file_extractor = file_extractor
         self.split_window = split_window
+        #: dlp_proxy.files.UploadStore: chunks of resumable uploads, encrypted on disk
+        self.uploads = uploads
+        self.redis = redis
+        self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
 
     # ------------------------------------------------------------------ entry
 
@@ -178,10 +185,14 @@ class Pipeline:
         except ValueError as exc:  # e.g. too many query fields
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.", "bad-body", route=route)
 
+        upload_state: str | None = None
+        if route.body is Body.UPLOAD_CHUNK:
+            upload_state, ex = await self._upload_chunk(req, params.get("upload_id", ""), ex)
         items = list(ex.items) + filename_items(ex.files)
         incomplete: list[str] = []
-        for part in ex.files:
-            items.extend(await self._file_items(part, incomplete))
+        if upload_state != "partial":
+            for part in ex.files:
+                items.extend(await self._file_items(part, incomplete))
 
         ctx = await self._context(req, route, params, ex, path)
         policy = self.policy()  # one policy object for the whole request, even across a reload
@@ -210,6 +221,14 @@ class Pipeline:
                 reason=decision.reason + " (redaction is not possible for this body; blocked)",
                 entity_types=decision.entity_types, scanned=decision.scanned, notify_sender=decision.notify_sender,
             )
+        if upload_state == "partial":
+            # A chunk that does not complete the file is kept (encrypted) and
+            # forwarded: Mattermost shows nobody an incomplete upload.  The whole
+            # file is judged when its last chunk arrives, before that chunk goes on.
+            decision = Decision(action=Action.ALLOW, policy_version=decision.policy_version,
+                                rule_id="upload-chunk-buffered", reason="partial upload; judged when complete")
+        elif upload_state == "complete" and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
+            await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
         record = self._record(req, route, path, ctx, decision, items, started)
         if decision.action in (Action.BLOCK, Action.QUARANTINE, Action.REDACT):
             record["_content"] = [
@@ -220,7 +239,57 @@ class Pipeline:
         record_id = await self.archive.append(record)
         verdict = await self._act(req, route, ctx, decision, record_id, ex)
         verdict.route = route.name
+        if upload_state == "complete" and verdict.forward and self.uploads is not None:
+            await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
         return verdict
+
+    # ------------------------------------------------------------------ uploads
+
+    UPLOAD_KEY = "dlp:upload:"
+
+    async def register_upload(self, session: Mapping[str, Any]) -> None:
+        """Remember an upload session Mattermost created (from its 201 response)."""
+        if self.redis is None or not session.get("id"):
+            return
+        await self.redis.set(
+            self.UPLOAD_KEY + str(session["id"]),
+            json.dumps({"file_size": int(session.get("file_size", 0)), "filename": str(session.get("filename", "")),
+                        "channel_id": str(session.get("channel_id", ""))}),
+            ex=7 * 24 * 3600,
+        )
+
+    async def _upload_session(self, req: GatewayRequest, upload_id: str) -> dict[str, Any]:
+        if self.redis is not None:
+            raw = await self.redis.get(self.UPLOAD_KEY + upload_id)
+            if raw is not None:
+                return dict(json.loads(raw))
+        # Not seen (created before this gateway, or the registration was lost):
+        # ask Mattermost, with the caller's own token.
+        if self.context is None:
+            raise RuntimeError("upload session unknown and no Mattermost client to ask")
+        token = token_from_request(req.headers, split_target(req.target)[1])
+        resp = await self.context.upstream.get(f"/api/v4/uploads/{upload_id}",
+                                               headers={"Authorization": f"Bearer {token}"} if token else {})
+        resp.raise_for_status()
+        session = resp.json()
+        await self.register_upload(session)
+        return {"file_size": int(session.get("file_size", 0)), "filename": str(session.get("filename", "")),
+                "channel_id": str(session.get("channel_id", ""))}
+
+    async def _upload_chunk(self, req: GatewayRequest, upload_id: str, ex: Extracted) -> tuple[str, Extracted]:
+        """Store the chunk; return ("partial"|"complete", extraction of the whole file when complete)."""
+        if self.uploads is None:
+            raise RuntimeError("resumable uploads need the upload store")
+        session = await self._upload_session(req, upload_id)
+        chunk = ex.files[0].data if ex.files else b""
+        total = await asyncio.to_thread(self.uploads.append, upload_id, chunk)
+        ex.fields.setdefault("query.channel_id", session.get("channel_id", ""))
+        if total < int(session["file_size"]):
+            return "partial", ex
+        data = await asyncio.to_thread(self.uploads.read, upload_id)
+        whole = Extracted(items=list(ex.items), files=[FilePart("upload", session.get("filename", ""), data)],
+                          body_format="raw", fields=ex.fields)
+        return "complete", whole
 
     async def _file_items(self, part: FilePart, incomplete: list[str]) -> list[ContentItem]:
         if self.file_extractor is None:
@@ -243,8 +312,10 @@ class Pipeline:
             return [ScannedItem(i, ()) for i in items]
         if total <= self.config.inline_scan_chars:
             return list(self.detector.scan(items, entities=entities))
-        # Large content: off the event loop so other users' posts keep flowing.
-        return list(await asyncio.to_thread(self.detector.scan, items, entities=entities))
+        # Off the event loop, so other users' posts keep flowing and the deadline
+        # can abandon a scan that runs too long.
+        loop = asyncio.get_running_loop()
+        return list(await loop.run_in_executor(self.scan_pool, lambda: self.detector.scan(items, entities=entities)))
 
     async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str) -> RequestContext:
         token = token_from_request(req.headers, split_target(req.target)[1])

@@ -82,7 +82,7 @@ CONTENT_ROUTES: tuple[Route, ...] = (
     # --- files (api4/file.go, upload.go)
     R("files.upload", "files", "POST", "/api/v4/files", Body.FILES, channel_from="query.channel_id"),
     R("uploads.create", "uploads", "POST", "/api/v4/uploads", channel_from="body.channel_id"),
-    R("uploads.chunk", "uploads", "POST", "/api/v4/uploads/{upload_id}", Body.UPLOAD_CHUNK),
+    R("uploads.chunk", "uploads", "POST", "/api/v4/uploads/{upload_id}", Body.UPLOAD_CHUNK, channel_from="query.channel_id"),
     R("users.image", "profile", "POST", "/api/v4/users/{user_id}/image", Body.FILES),
     # --- webhooks and commands (web/webhook.go, api4/command.go)
     R("hooks.incoming", "webhooks", "POST", "/hooks/{hook_id}", Body.WEBHOOK),

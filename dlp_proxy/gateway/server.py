@@ -123,8 +123,14 @@ async def run(settings: RunSettings) -> int:
     )
 
     file_extractor = None
+    uploads = None
     try:
-        from dlp_proxy.files import extract_async
+        from dlp_proxy.files import UploadStore, extract_async
+        from dlp_proxy.files.uploads import derive_store_key
+
+        uploads = UploadStore(data_dir / "uploads", max_bytes_per_upload=settings.max_body_bytes,
+                              max_total_bytes=int(os.environ.get("DLP_UPLOADS_MAX_TOTAL", str(2 * 1024**3))),
+                              key=derive_store_key(load_key("quarantine-master", base=data_dir)))
 
         async def file_extractor(data: bytes, filename: str) -> Any:
             return await extract_async(data, filename=filename)
@@ -149,6 +155,8 @@ async def run(settings: RunSettings) -> int:
         notifier=MattermostNotifier(upstream, settings.notify_token),
         file_extractor=file_extractor,
         split_window=SplitWindow(redis, key=hash_key),
+        uploads=uploads,
+        redis=redis,
     )
     config.redact_footnote = getattr(policy_store.current, "redact_footnote", config.redact_footnote)
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics)
@@ -233,6 +241,8 @@ async def run(settings: RunSettings) -> int:
     for server in servers:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server._dlp_task, 5)
+    # a scan abandoned at its deadline may still be running: do not wait for it
+    pipeline.scan_pool.shutdown(wait=False, cancel_futures=True)
     await upstream.aclose()
     with contextlib.suppress(Exception):
         await quarantine.close()
