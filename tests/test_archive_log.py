@@ -348,3 +348,22 @@ def test_checkpoint_every_n_records_or_t_seconds(tmp_path: Path) -> None:
     sizes = [c.size for c in r.workers["w0"].checkpoints]
     # 11: first record after T seconds; 111: 100 records later; 160: close
     assert r.ok and sizes[-3:] == [11, 111, 160], sizes
+
+
+@pytest.mark.parametrize("worker", ["w0", "gw-1", "gw-00000001", "host.a_b-2"])
+def test_worker_ids_with_hyphens_and_dots(tmp_path: Path, worker: str) -> None:
+    a = open_archive(tmp_path, worker_id=worker, max_segment_bytes=1500, **KEYS)
+    for i in range(20):
+        a.append_sync({"type": "decision", "i": i})
+    a.close_sync()
+    b = open_archive(tmp_path, worker_id="other", **KEYS)
+    b.append_sync({"type": "decision"})
+    b.close_sync()
+    r = verify_archive(tmp_path, PUB)
+    assert r.ok and set(r.workers) == {worker, "other"} and r.workers[worker].segments > 1
+
+
+@pytest.mark.parametrize("worker", ["", "a/b", "-x", "x" * 65, "a b"])
+def test_bad_worker_ids_raise_archive_error(tmp_path: Path, worker: str) -> None:
+    with pytest.raises(ArchiveError):
+        open_archive(tmp_path, worker_id=worker, **KEYS)

@@ -35,8 +35,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 FORMAT_VERSION = 1
 CHECKPOINT_CONTEXT = b"dlp-proxy archive checkpoint v1\n"
 ORIGIN_PREFIX = "dlp-proxy/archive/"
-WORKER_RE = re.compile(r"^[A-Za-z0-9_.]{1,64}$")
-SEGMENT_RE = re.compile(r"^log-([A-Za-z0-9_.]{1,64})-(\d{8})\.jsonl$")
+WORKER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+SEGMENT_RE = re.compile(r"^log-([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})-(\d{8})\.jsonl$")
 
 
 def _default(value: Any) -> Any:

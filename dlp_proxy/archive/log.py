@@ -129,7 +129,10 @@ class FileArchive:
                 f"content_mode must be one of {content_mod.CONTENT_MODES}, not {options.content_mode!r}"
             )
         self.directory = Path(directory)
-        self.worker_id = check_worker_id(worker_id)
+        try:
+            self.worker_id = check_worker_id(worker_id)
+        except ValueError as exc:
+            raise ArchiveError(str(exc)) from exc
         self.options = options
         self.origin = ORIGIN_PREFIX + self.worker_id
         self.stats = ArchiveStats()
