@@ -268,7 +268,7 @@ BYPASS = [
     ("text-plain", "/api/v4/posts", {"Content-Type": "text/plain"}, None),
     ("no-content-type", "/api/v4/posts", {"Content-Type": ""}, None),
     ("gzip", "/api/v4/posts", {"Content-Encoding": "gzip"}, gzip.compress),
-    ("fullwidth-digits", "/api/v4/posts", {}, lambda b: b.replace("536-22-1234".encode(), "５３６-２２-１２３４".encode())),
+    ("fullwidth-digits", "/api/v4/posts", {}, lambda b: b.replace(b"536-22-1234", "５３６-２２-１２３４".encode())),
     ("json-unicode-escape", "/api/v4/posts", {}, lambda b: b.replace(b"536-22-1234", b"\\u0035\\u00336-22-1234")),
     ("duplicate-key", "/api/v4/posts", {}, lambda b: b[:-1] + b', "message": "clean"}'),
     ("case-variant-key", "/api/v4/posts", {}, lambda b: b.replace(b'"message"', b'"Message"')),

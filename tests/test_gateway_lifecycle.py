@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.conftest import ROOT, Simulator, archive_records, free_port, start_gateway, stop
 from tests.faults import HANG_MARKER

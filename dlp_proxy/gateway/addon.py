@@ -95,7 +95,7 @@ class DLPAddon:
         greq = GatewayRequest(
             method=req.method,
             target=req.path,
-            headers={k.lower(): v for k, v in req.headers.items(multi=False)},
+            headers={k.lower(): v for k, v in req.headers.items(multi=False)},  # type: ignore[no-untyped-call]
             body=req.raw_content or b"",
             client_ip=flow.client_conn.peername[0] if flow.client_conn.peername else "",
         )
@@ -112,7 +112,8 @@ class DLPAddon:
             # Shutdown while judging: never forward unjudged.
             self._answer(flow, responses.app_error(503, responses.UNAVAILABLE_ID, "The gateway is shutting down. Try again.",
                                                    request_id=greq.request_id), close=True)
-            flow.kill() if flow.killable else None
+            if flow.killable:
+                flow.kill()  # type: ignore[no-untyped-call]
             raise
         except BaseException as exc:
             await self._failed(flow, greq, exc, route_name)

@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ def _patch_mitmproxy_error_pages() -> None:
     upstream unreachable) with an HTML page; Mattermost clients need AppError JSON."""
     from mitmproxy.proxy.layers.http import _http1
 
-    _http1.make_error_response = responses.protocol_error_bytes
+    _http1.make_error_response = responses.protocol_error_bytes  # type: ignore[assignment]
 
 
 async def run(settings: RunSettings) -> int:
@@ -93,7 +94,8 @@ async def run(settings: RunSettings) -> int:
 
     detector = await asyncio.to_thread(_detector_factory(), None, ner=settings.ner)
 
-    from dlp_proxy.policy import PolicyStore, SplitWindow
+    from dlp_proxy.policy import PolicyStore
+    from dlp_proxy.policy.split import SplitWindow
     from dlp_proxy.settings import config_dir
 
     policy_store = PolicyStore(config_dir() / "policy.yaml")
@@ -168,10 +170,11 @@ async def run(settings: RunSettings) -> int:
         confdir=str(data_dir / "mitmproxy"),
     )
     master = Master(opts)
-    master.addons.add(
-        core.Core(), proxyserver.Proxyserver(), next_layer.NextLayer(), tlsconfig.TlsConfig(), errorcheck.ErrorCheck(), addon
+    proxy_server = proxyserver.Proxyserver()  # type: ignore[no-untyped-call]
+    master.addons.add(  # type: ignore[no-untyped-call]
+        core.Core(), proxy_server, next_layer.NextLayer(), tlsconfig.TlsConfig(), errorcheck.ErrorCheck(), addon
     )
-    opts.update(
+    opts.update(  # type: ignore[no-untyped-call]
         keep_host_header=True,  # Mattermost builds links from Host; keep the client's
         body_size_limit=str(settings.max_body_bytes + 1),
         stream_large_bodies=None,  # never: a streamed body is forwarded before it is judged
@@ -230,7 +233,7 @@ async def run(settings: RunSettings) -> int:
     drained = await addon.drain(settings.drain_seconds)
     if not drained:
         log.warning("in-flight requests did not finish in time; they are answered 503, never forwarded")
-    master.shutdown()
+    master.shutdown()  # type: ignore[no-untyped-call]
     with contextlib.suppress(Exception):
         await asyncio.wait_for(master_task, 10)
     for server in servers:
@@ -301,9 +304,14 @@ async def _expiry_loop(quarantine: Any, metrics: Metrics) -> None:
 async def _serve_asgi(app: Any, host: str, port: int) -> Any:
     import uvicorn
 
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # the gateway owns SIGTERM/SIGINT/SIGHUP; uvicorn must not take them
+            yield
+
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = _Server(config)
     server._dlp_task = asyncio.create_task(server.serve())  # type: ignore[attr-defined]
     return server
 
