@@ -27,7 +27,11 @@ WEBSOCKET_HISTORY = 0
 
 
 class DLPAddon:
-    def __init__(self, pipeline: Pipeline, *, max_body_bytes: int, metrics: Any = None) -> None:
+    def __init__(self, pipeline: Pipeline, *, max_body_bytes: int, metrics: Any = None,
+                 trusted_proxies: tuple[str, ...] = ()) -> None:
+        import ipaddress
+
+        self.trusted_proxies = tuple(ipaddress.ip_network(n, strict=False) for n in trusted_proxies)
         self.pipeline = pipeline
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
@@ -182,12 +186,27 @@ class DLPAddon:
         except Exception:
             log.exception("sender notification failed", extra={"request_id": request_id})
 
+    def _trusted(self, peer: str) -> bool:
+        import ipaddress
+
+        try:
+            addr = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(addr in net for net in self.trusted_proxies)
+
     def _add_forward_headers(self, flow: http.HTTPFlow) -> None:
+        """X-Forwarded-For is appended to; X-Real-IP and X-Forwarded-Proto from the
+        client are kept only when the peer is a trusted proxy (DLP_TRUSTED_PROXIES),
+        so a client cannot choose the address Mattermost logs for it."""
         peer = flow.client_conn.peername[0] if flow.client_conn.peername else ""
+        trusted = self._trusted(peer)
         prior = flow.request.headers.get("x-forwarded-for")
         flow.request.headers["X-Forwarded-For"] = f"{prior}, {peer}" if prior else peer
-        flow.request.headers["X-Forwarded-Proto"] = flow.request.headers.get("x-forwarded-proto", flow.request.scheme)
-        flow.request.headers["X-Real-IP"] = flow.request.headers.get("x-real-ip", peer)
+        proto = flow.request.headers.get("x-forwarded-proto") if trusted else None
+        flow.request.headers["X-Forwarded-Proto"] = proto or flow.request.scheme
+        real = flow.request.headers.get("x-real-ip") if trusted else None
+        flow.request.headers["X-Real-IP"] = real or peer
 
     @staticmethod
     def _answer(flow: http.HTTPFlow, resp: tuple[int, dict[str, str], bytes], *, close: bool = False) -> None:

@@ -161,7 +161,8 @@ async def run(settings: RunSettings) -> int:
         redis=redis,
     )
     config.redact_footnote = getattr(policy_store.current, "redact_footnote", config.redact_footnote)
-    addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics)
+    addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
+                     trusted_proxies=tuple(n for n in os.environ.get("DLP_TRUSTED_PROXIES", "").split(",") if n.strip()))
 
     opts = options.Options(
         mode=[f"reverse:{settings.upstream}"],

@@ -1,0 +1,114 @@
+"""The mitmproxy addon in isolation, with mitmproxy's own test flows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from mitmproxy.test import tflow
+
+from dlp_proxy.gateway.addon import DLPAddon
+from dlp_proxy.gateway.pipeline import GatewayConfig, Verdict
+
+
+class _Pipeline:
+    """Stands in for the pipeline; each test says what handle() does."""
+
+    def __init__(self, behaviour: Any) -> None:
+        self.behaviour = behaviour
+        self.config = GatewayConfig(scan_deadline_seconds=0.3, fail_open_routes=frozenset({"posts.create"}))
+        self.failures: list[dict[str, Any]] = []
+
+    def classify(self, method: str, target: str) -> Any:
+        from dlp_proxy.gateway.pipeline import Pipeline
+
+        return Pipeline.classify(self, method, target)  # type: ignore[arg-type]
+
+    async def handle(self, req: Any) -> Verdict:
+        return await self.behaviour(req)
+
+    async def record_failure(self, req: Any, **kw: Any) -> str | None:
+        self.failures.append(kw)
+        return "rec1"
+
+
+def _flow(path: str = "/api/v4/channels/x/patch", body: bytes = b'{"header":"x"}') -> Any:
+    f = tflow.tflow()
+    f.request.method = "PUT"
+    f.request.path = path
+    f.request.content = body
+    return f
+
+
+async def _raise(req: Any) -> Verdict:
+    raise ValueError("boom")
+
+
+async def _hang(req: Any) -> Verdict:
+    await asyncio.sleep(5)
+    return Verdict(forward=True)
+
+
+@pytest.mark.parametrize(("behaviour", "reason"), [(_raise, "inspection-error"), (_hang, "scan-deadline")])
+async def test_any_failure_answers_503_and_records(behaviour: Any, reason: str) -> None:
+    p = _Pipeline(behaviour)
+    addon = DLPAddon(p, max_body_bytes=1000)  # type: ignore[arg-type]
+    f = _flow()
+    await addon.request(f)
+    assert f.response is not None and f.response.status_code == 503
+    assert f.response.headers["content-type"] == "application/json"
+    assert json.loads(f.response.content)["id"] == "api.dlp.unavailable.app_error"
+    assert p.failures[0]["reason"] == reason and p.failures[0]["action"].value == "fail_closed"
+
+
+async def test_fail_open_only_for_configured_route_and_recorded_as_such() -> None:
+    p = _Pipeline(_raise)
+    addon = DLPAddon(p, max_body_bytes=1000)  # type: ignore[arg-type]
+    f = _flow("/api/v4/posts", b'{"message":"x"}')
+    f.request.method = "POST"
+    await addon.request(f)
+    assert f.response is None  # forwarded
+    assert p.failures[0]["action"].value == "fail_open"
+
+
+@pytest.mark.parametrize(("headers", "status"), [
+    ([("content-length", "5"), ("transfer-encoding", "chunked")], 400),
+    ([("content-length", "5"), ("content-length", "5")], 400),
+    ([("content-length", "abc")], 400),
+    ([("content-length", "5000")], 413),
+])
+def test_requestheaders_refuses_framing_and_size(headers: list[tuple[str, str]], status: int) -> None:
+    addon = DLPAddon(_Pipeline(_raise), max_body_bytes=1000)  # type: ignore[arg-type]
+    f = _flow()
+    for k in ("content-length", "transfer-encoding"):
+        f.request.headers.pop(k, None)
+    for k, v in headers:
+        f.request.headers.add(k, v)
+    addon.requestheaders(f)
+    assert f.response is not None and f.response.status_code == status
+    assert f.response.headers["content-type"] == "application/json"
+    assert f.response.headers["connection"] == "close"
+
+
+def test_forward_headers_not_spoofable_unless_trusted() -> None:
+    f = _flow()
+    f.request.headers["X-Real-IP"] = "6.6.6.6"
+    f.request.headers["X-Forwarded-Proto"] = "https"
+    DLPAddon(_Pipeline(_raise), max_body_bytes=1000)._add_forward_headers(f)  # type: ignore[arg-type]
+    peer = f.client_conn.peername[0]
+    assert f.request.headers["X-Real-IP"] == peer
+    assert f.request.headers["X-Forwarded-For"].endswith(peer)
+    f2 = _flow()
+    f2.request.headers["X-Real-IP"] = "6.6.6.6"
+    DLPAddon(_Pipeline(_raise), max_body_bytes=1000, trusted_proxies=(peer + "/32",))._add_forward_headers(f2)  # type: ignore[arg-type]
+    assert f2.request.headers["X-Real-IP"] == "6.6.6.6"
+
+
+def test_websocket_history_is_trimmed() -> None:
+    f = tflow.twebsocketflow()
+    for _ in range(5):
+        f.websocket.messages.append(f.websocket.messages[0])
+    DLPAddon(_Pipeline(_raise), max_body_bytes=1000).websocket_message(f)  # type: ignore[arg-type]
+    assert len(f.websocket.messages) == 0
