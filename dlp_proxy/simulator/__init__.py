@@ -8,7 +8,7 @@ docs/simulator.md).
 from __future__ import annotations
 
 from dlp_proxy.simulator.app import create_app, decode_body
-from dlp_proxy.simulator.server import SimulatorServer, serve
+from dlp_proxy.simulator.server import SimulatorServer, ThreadedServer, serve
 from dlp_proxy.simulator.state import SEED_USERS, SERVER_VERSION, Fault, SimError, Simulator
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "SimError",
     "Simulator",
     "SimulatorServer",
+    "ThreadedServer",
     "create_app",
     "decode_body",
     "serve",

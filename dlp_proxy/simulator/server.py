@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Generator
+from typing import Any, Self
 
 import uvicorn
 
@@ -81,29 +82,28 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-class SimulatorServer:
-    """The simulator on a real socket in a background thread (for tests and embedding).
+class ThreadedServer:
+    """Any ASGI app on a real socket (127.0.0.1, free port by default) in a background thread."""
 
-    >>> with SimulatorServer() as srv:   # doctest: +SKIP
-    ...     httpx.get(srv.url + "/api/v4/system/ping")
-    """
-
-    def __init__(self, sim: Simulator | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.sim = sim or Simulator()
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
         self._sock = _bind(host, port)
         self.port: int = self._sock.getsockname()[1]
         self.url = _url(host, self.port)
-        self._server = _QuietServer(_config(self.sim, host, self.port, "warning"))
+        config = uvicorn.Config(
+            app, host=host, port=self.port, log_level="warning", ws="wsproto", lifespan="off",
+            access_log=False, http="h11",
+        )
+        self._server = _QuietServer(config)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, name="mm-simulator", daemon=True
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="asgi-server", daemon=True
         )
 
-    def start(self) -> SimulatorServer:
+    def start(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Mattermost simulator did not start")
+                raise RuntimeError("the server did not start")
             time.sleep(0.01)
         return self
 
@@ -112,8 +112,20 @@ class SimulatorServer:
         self._thread.join(timeout=10)
         self._sock.close()
 
-    def __enter__(self) -> SimulatorServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class SimulatorServer(ThreadedServer):
+    """The simulator on a real socket in a background thread (for tests and embedding).
+
+    >>> with SimulatorServer() as srv:   # doctest: +SKIP
+    ...     httpx.get(srv.url + "/api/v4/system/ping")
+    """
+
+    def __init__(self, sim: Simulator | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sim = sim or Simulator()
+        super().__init__(create_app(self.sim), host, port)
