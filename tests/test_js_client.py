@@ -42,7 +42,7 @@ SSN = "536-22-1234"  # synthetic, valid format (see contract.test.mjs)
 N_CALLS = 8
 # What the gateway's refusal message must contain for an SSN (the lead owns the wording).
 GATEWAY_MESSAGE_SUBSTRING = "Social Security number"
-GATEWAY_ERROR_ID: str | None = None  # set to the gateway's AppError id to check it too
+GATEWAY_ERROR_ID: str | None = "api.dlp.blocked.app_error"  # the calls post to a public channel: blocked
 
 
 @pytest.fixture(scope="session")
