@@ -1,0 +1,258 @@
+"""End-to-end gateway benchmark: wrk through the gateway, through a no-op
+mitmproxy and straight at the simulator, side by side in one run.
+
+    apt-get install -y wrk          # the load tool (Debian package)
+    .venv/bin/python bench/bench_gateway.py [--duration 10] [--connections 16]
+        [--scenarios get,clean,dirty,mix,upload] [--variants sim,noop,gateway,noop-uvloop,gateway-uvloop]
+        [--big-file-mb 10] [--json-out results.json]
+
+Targets, all in front of the same simulator process:
+  sim             the simulator directly (the ceiling: the upstream itself)
+  noop            mitmproxy reverse mode with a no-op addon (bench/noop_proxy.py), same options
+  gateway         ``dlp-proxy run`` (private Redis, --no-ner, the shipped policy)
+  *-uvloop        the same on uvloop (bench/uvloop_run.py)
+
+Scenarios (bench/wrk_gateway.lua): ``get`` pass-through GET /api/v4/users/me;
+``clean`` posts; ``dirty`` posts each carrying an identifier (the gateway blocks
+them in a public channel, the no-op proxy forwards them); ``mix`` 1 in 33
+posts carries an identifier (~97% clean); ``upload`` a 20 KB text file as
+multipart to /api/v4/files.
+
+Then the large-file test: clean posts while a 10 MB file is being uploaded
+and scanned over and over, against the clean-post p99 measured just before.
+
+Every target is a separate process; with 2 shared cores the load tool, the
+proxy and the simulator compete for CPU, so the figures are noisy.  The ratio
+against the no-op proxy measured minutes apart on the same machine is the
+meaningful number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import free_port, start_simulator, stop, wait_port  # noqa: E402
+
+LUA = ROOT / "bench" / "wrk_gateway.lua"
+
+
+@dataclass
+class Result:
+    scenario: str
+    target: str
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    non_2xx: int
+    errors: int
+
+
+def machine() -> dict[str, str]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import mitmproxy.version
+
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "mitmproxy": mitmproxy.version.VERSION,
+        "wrk": wrk_version[0] if wrk_version else "?",
+        "kernel": platform.release(),
+        "loadavg_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def start_noop(upstream: str, uvloop: bool) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    argv = [sys.executable, str(ROOT / "bench" / "noop_proxy.py"), "--upstream", upstream, "--listen", f"127.0.0.1:{port}"]
+    if uvloop:
+        argv.append("--uvloop")
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
+             extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    port, admin = free_port(), free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ready = data_dir / "ready"
+    entry = [str(ROOT / "bench" / "uvloop_run.py")] if uvloop else ["-m", "dlp_proxy.cli"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLP_")}
+    env["DLP_NOTIFY_TOKEN"] = notify_token
+    log = (data_dir / "gateway.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, *entry, "run", "--upstream", upstream, "--listen", f"127.0.0.1:{port}",
+         "--admin-listen", f"127.0.0.1:{admin}", "--review-listen", "off", "--data-dir", str(data_dir),
+         "--ready-file", str(ready), "--no-ner", "--log-level", "WARNING", *extra],
+        cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(f"gateway did not start: {(data_dir / 'gateway.log').read_text()[-3000:]}")
+        time.sleep(0.1)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wrk(url: str, scenario: str, env: dict[str, str], duration: float, connections: int, threads: int) -> dict[str, Any]:
+    full_env = dict(os.environ, BENCH_SCENARIO=scenario, **env)
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--timeout", "10s",
+           "-s", str(LUA), url]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=duration + 60)
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return dict(json.loads(line[len("BENCH_JSON "):]))
+    raise RuntimeError(f"wrk gave no result: {out.stdout}\n{out.stderr}")
+
+
+def to_result(scenario: str, target: str, raw: dict[str, Any]) -> Result:
+    secs = raw["duration_us"] / 1e6
+    errors = raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["timeouts"]
+    return Result(scenario, target, raw["requests"] / secs if secs else 0.0, raw["p50_us"] / 1000, raw["p90_us"] / 1000,
+                  raw["p99_us"] / 1000, raw["max_us"] / 1000, raw["requests"], raw["non_2xx"], errors)
+
+
+def big_text(mb: float) -> bytes:
+    line = b"Quarterly suitability review: holdings rebalanced per model 7, reference 2024-118, no exceptions noted.\n"
+    return line * int(mb * 1024 * 1024 / len(line))
+
+
+class Uploader(threading.Thread):
+    """Uploads the large file over and over until stopped; records each answer."""
+
+    def __init__(self, url: str, token: str, channel: str, data: bytes) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token, self.channel, self.data = url, token, channel, data
+        self.stop_event = threading.Event()
+        self.results: list[tuple[int, float]] = []
+
+    def run(self) -> None:
+        with httpx.Client(timeout=120) as c:
+            while not self.stop_event.is_set():
+                t0 = time.perf_counter()
+                try:
+                    r = c.post(f"{self.url}/api/v4/files", headers={"Authorization": f"Bearer {self.token}"},
+                               data={"channel_id": self.channel}, files={"files": ("big.txt", self.data, "text/plain")})
+                    status = r.status_code
+                except httpx.HTTPError:
+                    status = -1
+                self.results.append((status, time.perf_counter() - t0))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=float, default=10)
+    ap.add_argument("--warmup", type=float, default=2)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--scenarios", default="get,clean,dirty,mix,upload")
+    ap.add_argument("--variants", default="sim,noop,gateway,noop-uvloop,gateway-uvloop")
+    ap.add_argument("--big-file-mb", type=float, default=10, help="0 to skip the large-file test")
+    ap.add_argument("--gateway-arg", action="append", default=[], help="extra `dlp-proxy run` argument (repeatable)")
+    ap.add_argument("--json-out")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk not found: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    scenarios = args.scenarios.split(",")
+    variants = args.variants.split(",")
+    info = machine()
+    print("machine:", json.dumps(info))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-gw-"))
+    sim = start_simulator()
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    urls: dict[str, str] = {"sim": sim.url}
+    results: list[Result] = []
+    big: dict[str, Any] = {}
+    try:
+        for v in variants:
+            if v.startswith("noop"):
+                procs[v], urls[v] = start_noop(sim.url, v.endswith("uvloop"))
+            elif v.startswith("gateway"):
+                procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, v.endswith("uvloop"), args.gateway_arg)
+        env = {"BENCH_TOKEN": sim.token("alice"), "BENCH_CHANNEL": sim.channel("town_square")}
+        for scenario in scenarios:
+            for v in variants:
+                sim.clear()
+                if args.warmup:
+                    wrk(urls[v], scenario, env, args.warmup, args.connections, args.threads)
+                r = to_result(scenario, v, wrk(urls[v], scenario, env, args.duration, args.connections, args.threads))
+                results.append(r)
+                print(f"  {scenario:7s} {v:15s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
+                      f"  non-2xx {r.non_2xx}  errors {r.errors}", flush=True)
+        if args.big_file_mb > 0:
+            for v in [x for x in variants if x in ("noop", "gateway")]:
+                sim.clear()
+                base = to_result("clean", v, wrk(urls[v], "clean", env, args.duration, args.connections, args.threads))
+                up = Uploader(urls[v], sim.token("alice"), sim.channel("town_square"), big_text(args.big_file_mb))
+                up.start()
+                time.sleep(0.5)
+                during = to_result("clean+big", v, wrk(urls[v], "clean", env, args.duration, args.connections, args.threads))
+                up.stop_event.set()
+                up.join(180)
+                sim.clear()
+                big[v] = {"baseline": asdict(base), "during": asdict(during), "uploads": up.results,
+                          "p99_ratio": during.p99_ms / base.p99_ms if base.p99_ms else None}
+                print(f"  big-file {v}: clean p99 {base.p99_ms:.2f} ms alone, {during.p99_ms:.2f} ms during "
+                      f"{args.big_file_mb:g} MB uploads (x{big[v]['p99_ratio']:.2f}); uploads "
+                      f"{[(s, round(t, 2)) for s, t in up.results]}", flush=True)
+    finally:
+        for p in procs.values():
+            stop(p)
+        stop(sim.proc)
+    print_table(results, big)
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps({"machine": info, "args": vars(args), "results": [asdict(r) for r in results],
+                                                   "big_file": big}, indent=2))
+    return 0
+
+
+def print_table(results: list[Result], big: dict[str, Any]) -> None:
+    by = {(r.scenario, r.target): r for r in results}
+    print()
+    print("| scenario | target | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs noop | p50 added ms |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        ref_name = "noop-uvloop" if r.target.endswith("uvloop") else "noop"
+        ref = by.get((r.scenario, ref_name))
+        ratio = f"{r.rps / ref.rps:.2f}x" if ref and ref.rps and r.target != ref_name else ""
+        added = f"{r.p50_ms - ref.p50_ms:+.2f}" if ref and r.target != ref_name else ""
+        print(f"| {r.scenario} | {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.non_2xx} | {r.errors} "
+              f"| {ratio} | {added} |")
+    for v, b in big.items():
+        print(f"\nlarge file ({v}): clean-post p99 {b['baseline']['p99_ms']:.2f} ms alone -> {b['during']['p99_ms']:.2f} ms "
+              f"during uploads (x{b['p99_ratio']:.2f}); clean req/s {b['baseline']['rps']:.0f} -> {b['during']['rps']:.0f}; "
+              f"uploads (status, s): {[(s, round(t, 2)) for s, t in b['uploads']]}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
