@@ -1,0 +1,39 @@
+"""`pip install .` must give a working gateway: code, recognizers and the default config."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_ships_packages_defaults_and_console_script(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    wheel = next(tmp_path.glob("dlp_proxy-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("dlp_proxy/defaults/policy.yaml", "dlp_proxy/defaults/recognizers.yaml", "dlp_proxy/gateway/addon.py",
+                     "dlp_proxy/detect/__init__.py", "recognizers/ssn.py", "dlp_proxy/simulator/__init__.py"):
+        assert required in names, required
+    assert not any(n.startswith("tests/") for n in names)
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "dlp-proxy = dlp_proxy.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    # the packaged defaults are the repository's config, byte for byte
+    z = zipfile.ZipFile(wheel)
+    for name in ("policy.yaml", "recognizers.yaml"):
+        assert z.read(f"dlp_proxy/defaults/{name}") == (ROOT / "config" / name).read_bytes()
+
+
+def test_config_dir_falls_back_to_packaged_defaults(tmp_path: Path, monkeypatch) -> None:
+    from dlp_proxy import settings
+
+    monkeypatch.delenv("DLP_CONFIG_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    # in a checkout, the repository's config/ is found next to the package
+    assert (settings.config_dir() / "policy.yaml").exists()
+    monkeypatch.setenv("DLP_CONFIG_DIR", str(tmp_path))
+    assert settings.config_dir() == tmp_path
