@@ -90,6 +90,6 @@ def _sentinel(url: str, opts: dict[str, Any]) -> aioredis.Redis:
     master_kwargs = dict(opts)
     if query.get("ssl", "").lower() in ("1", "true", "yes"):
         master_kwargs["ssl"] = True
-    sentinel = Sentinel(p["hosts"], sentinel_kwargs=sentinel_kwargs, **master_kwargs)
+    sentinel = Sentinel(p["hosts"], sentinel_kwargs=sentinel_kwargs, **master_kwargs)  # type: ignore[no-untyped-call]
     client: aioredis.Redis = sentinel.master_for(p["service"], db=p["db"], username=p["username"], password=p["password"])
     return client
