@@ -169,7 +169,7 @@ class DLPAddon:
         if verdict.forward:
             if verdict.new_body is not None:
                 flow.request.headers.pop("content-encoding", None)
-                flow.request.raw_content = verdict.new_body
+                flow.request.content = verdict.new_body  # also sets Content-Length
                 flow.request.headers["content-type"] = "application/json"
             self._add_forward_headers(flow)
         else:

@@ -237,7 +237,7 @@ class Pipeline:
                 for s in decision.scanned if s.findings or s.item.kind is not ItemKind.FILE
             ]
         record_id = await self.archive.append(record)
-        verdict = await self._act(req, route, ctx, decision, record_id, ex)
+        verdict = await self._act(req, route, ctx, decision, record_id, ex, body)
         verdict.route = route.name
         if upload_state == "complete" and verdict.forward and self.uploads is not None:
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
@@ -446,7 +446,7 @@ class Pipeline:
     # ------------------------------------------------------------------ act
 
     async def _act(self, req: GatewayRequest, route: Route, ctx: RequestContext, decision: Decision,
-                   record_id: str, ex: Extracted) -> Verdict:
+                   record_id: str, ex: Extracted, body: bytes) -> Verdict:
         action = decision.action
         after = self._after(ctx, decision, record_id) if decision.notify_sender or decision.alert_channel_id else None
         if action in (Action.ALLOW, Action.MONITOR):
@@ -462,7 +462,8 @@ class Pipeline:
                 method=req.method.upper(),
                 path=req.target,
                 headers=tuple((k, v) for k, v in req.headers.items() if k in RELEASE_HEADERS),
-                body=req.body,
+                # decoded: Content-Encoding is not kept for the release
+                body=body,
                 context=ctx,
                 decision=decision,
                 record_id=record_id,
