@@ -22,14 +22,28 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dlp_proxy.quarantine.cli",  # quarantine list|show|approve|reject|purge, review
 )
 
+#: which module registers a command, so running one command imports only its
+#: module (the detection engine's import of Presidio and spaCy takes a second)
+COMMAND_OWNERS: dict[str, str] = {
+    "run": "dlp_proxy.gateway.cli",
+    "simulate": "dlp_proxy.simulator.cli",
+    "scan": "dlp_proxy.detect.cli",
+    "eval": "dlp_proxy.detect.cli",
+    "policy": "dlp_proxy.policy.cli",
+    "archive": "dlp_proxy.archive.cli",
+    "quarantine": "dlp_proxy.quarantine.cli",
+    "review": "dlp_proxy.quarantine.cli",
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlp-proxy",
         description="Data-loss-prevention gateway for Mattermost.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    owner = COMMAND_OWNERS.get(command or "")
+    for name in (owner,) if owner else COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -43,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

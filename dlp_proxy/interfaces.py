@@ -15,8 +15,9 @@ failures; the gateway treats *any* exception as a reason to fail closed.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Collection, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from dlp_proxy.model import ContentItem, Decision, Finding, RequestContext, ScannedItem
 
