@@ -192,3 +192,34 @@ def test_archive_disk_full_fails_closed(simulator: Simulator, tmp_path: Path) ->
     finally:
         subprocess.run(["umount", "-l", str(archive)], check=False)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def test_private_redis_is_supervised_and_restarted(simulator: Simulator, tmp_path: Path) -> None:
+    """The default start brings its own Redis; if it dies, requests fail closed until
+    the supervisor has it back, with the same data (AOF)."""
+    gw = start_gateway(simulator, tmp_path / "gw")
+    try:
+        assert _post(gw, "warm up").status_code == 201
+        conf = gw.data_dir / "redis" / "redis.conf"
+        assert "appendfsync always" in conf.read_text()
+        port = (gw.data_dir / "redis" / "url").read_text().rsplit(":", 1)[1].split("/")[0]
+        # redis-server retitles itself "redis-server 127.0.0.1:PORT"
+        pid = int(subprocess.run(["pgrep", "-f", f"redis-server 127.0.0.1:{port}"], capture_output=True, text=True).stdout.split()[0])
+        os.kill(pid, 9)
+        # the context cache is in Redis: until it is back, writes fail closed
+        time.sleep(0.2)
+        r = _post(gw, "while redis is gone")
+        assert r.status_code in (503, 201), r.text
+        if r.status_code == 503:
+            _assert_503_not_forwarded(gw, r)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if _post(gw, "after restart").status_code == 201:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError("gateway did not recover after its Redis was restarted")
+        new_pid = int(subprocess.run(["pgrep", "-f", f"redis-server 127.0.0.1:{port}"], capture_output=True, text=True).stdout.split()[0])
+        assert new_pid != pid
+    finally:
+        stop(gw.proc)
