@@ -73,6 +73,13 @@ _AMOUNT_AFTER = re.compile(
     r"^\s*(?:%|k\b|m\b|mm\b|bn\b|bps\b|shares?\b|units?\b|usd\b|dollars?\b|eur\b|pts\b|points\b|lots?\b|contracts?\b|x\b)",
     re.IGNORECASE,
 )
+# Words between an account label and a number that make the number an amount or a count.
+_AMOUNT_WORDS = re.compile(
+    r"(?<![a-z])(?:balance|value|valued|equity|worth|total|totals|grew|grown|gained|gain|lost|loss|up|down|by|aum|nav|"
+    r"cash|paid|pays|fee|fees|price|cost|amount|limit|of|size|exposure|pnl|p&l|income|"
+    r"revenue|sales|spent|owes|owed|due|over|under|about|around|approx|approximately|roughly|nearly|almost)(?![a-z])",
+    re.IGNORECASE,
+)
 STRONG_ACCOUNT = (
     "acct", "acct#", "acct no", "acct num", "account number", "account no", "account num", "account #",
     "account#", "a/c", "acc no", "acc#", "brokerage account", "brokerage acct", "checking account",
@@ -81,7 +88,7 @@ STRONG_ACCOUNT = (
     "account ending", "acct ending", "account ending in", "margin account", "cash account", "sweep account",
     "wire to account", "account ID",
 )
-WEAK_ACCOUNT = ("account", "accounts", "accnt", "acc", "brokerage", "custody")
+WEAK_ACCOUNT = ("account", "accnt", "acc", "brokerage", "custody")
 
 
 def _phone_like(c: Candidate, text: str) -> bool:
@@ -127,6 +134,8 @@ class UsBankNumberRecognizer(DLPRecognizer):
                 hit = find_context(text, c.start, c.end, self._weak_re, before=15, after=0)
             if hit is None:
                 continue
+            if hit.distance < 0 and _AMOUNT_WORDS.search(text[c.start + hit.distance : c.start]):
+                continue  # "account value 2485533": an amount, not an account number
             taken.append((c.start, c.end))
             out.append(
                 self.result(US_BANK_NUMBER, c.start, c.end, 0.8, f"{len(d)}-digits", "context-gated", hit,

@@ -36,12 +36,14 @@ def itin_valid(d: str) -> bool:
 
 def _shaped(c: Candidate) -> float:
     """Score for a 3-2-4 written number without context (0 when the shape is not enough)."""
+    if c.split_digits and c.whole_run and len(c.groups) >= 7:
+        return 0.7  # 2 1 9 4 5 ... : digits spaced out one by one are an evasion, not a quantity
     if c.groups != (3, 2, 4) or c.uniform_sep is None:
         return 0.0
     sep = c.uniform_sep
     if sep == "-":
         return 0.85
-    if sep in (" ", ".") and c.whole_run:
+    if sep in (" ", ".", "\n", "/") and c.whole_run:
         return 0.7
     return 0.0
 

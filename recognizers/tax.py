@@ -35,7 +35,7 @@ class UsEinRecognizer(DLPRecognizer):
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         for c in candidates(text, (9,)):
-            if not ein_valid(c.digits):
+            if not ein_valid(c.digits) or not (c.groups == (2, 7) or c.is_bare):
                 continue
             hit = self.context_hit(text, c.start, c.end)
             if hit is None:

@@ -34,11 +34,15 @@ from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     CUSIP,
     ENTITY_TYPES,
+    IBAN_CODE,
     ISIN,
     PERSON,
     PHONE_NUMBER,
     SENSITIVE_ENTITIES,
     US_BANK_NUMBER,
+    US_EIN,
+    US_ITIN,
+    US_SSN,
     ContentItem,
     Finding,
     ScannedItem,
@@ -252,8 +256,9 @@ def _overlaps(a: Finding, b: Finding) -> bool:
 
 def _resolve(findings: list[Finding]) -> list[Finding]:
     """Same span and type: keep the best.  A validated CUSIP/ISIN wins over an
-    account/phone reading of the same digits; a phone reading yields to any
-    sensitive identifier on the same digits."""
+    account/phone reading of the same digits; a phone or account reading yields
+    to any other sensitive identifier on the same digits; digits inside an IBAN
+    are only the IBAN."""
     best: dict[tuple[str, int, int], Finding] = {}
     for f in findings:
         k = (f.entity_type, f.start, f.end)
@@ -262,10 +267,23 @@ def _resolve(findings: list[Finding]) -> list[Finding]:
     items = list(best.values())
     securities = [f for f in items if f.entity_type in (CUSIP, ISIN)]
     sensitive = [f for f in items if f.entity_type in SENSITIVE_ENTITIES]
+    ibans = [f for f in items if f.entity_type == IBAN_CODE]
     out = []
     for f in items:
         if f.entity_type in _INFORMATIONAL_OVERRIDDEN and any(_overlaps(f, s) for s in securities):
             continue
+        if f.entity_type != IBAN_CODE and any(_overlaps(f, s) and s.start <= f.start and f.end <= s.end for s in ibans):
+            continue  # digits inside an IBAN are the IBAN, not a card or an account
+        if f.entity_type == US_BANK_NUMBER and any(
+            _overlaps(f, s) and s.score >= f.score for s in sensitive if s.entity_type != US_BANK_NUMBER
+        ):
+            continue  # the account reading (context only) yields to an SSN, card, routing number...
+        if f.entity_type in (US_SSN, US_ITIN) and any(
+            _overlaps(f, s) and s.score > f.score for s in sensitive if s.entity_type == US_BANK_NUMBER
+        ):
+            continue  # ...unless that reading is shape-only and an account word labels the number
+        if f.entity_type == US_EIN and any(_overlaps(f, s) for s in items if s.entity_type == US_ITIN):
+            continue  # 9XX numbers in the ITIN ranges are ITINs
         if f.entity_type == PHONE_NUMBER and any(_overlaps(f, s) for s in sensitive):
             continue
         out.append(f)

@@ -67,7 +67,7 @@ def _maybe_encoded(token: str) -> bool:
     """A long token that may be base64: has a digit, or several capitals inside."""
     if not token.isalpha():
         return True  # digits or +/_- inside a 12+ token
-    return len(token) >= 16 and sum(1 for c in token[1:] if c.isupper()) >= 2 and not token.isupper()
+    return sum(1 for c in token[1:] if c.isupper()) >= 2 and not token.isupper()
 
 
 class Prefilter:

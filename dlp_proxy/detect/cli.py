@@ -1,0 +1,340 @@
+"""``dlp-proxy scan`` and ``dlp-proxy eval``.
+
+scan exit codes: 0 the policy would allow, 1 it would stop (block, quarantine or
+redact), 2 usage/config error, 3 the input exceeds a detection limit (the
+gateway fails closed on it).  ``--jsonl`` batch mode always exits 0 on success.
+Values are never printed unless ``--show-values``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, TextIO
+
+from dlp_proxy.interfaces import DLPError
+from dlp_proxy.model import SENSITIVE_ENTITIES, ContentItem, Finding, RequestContext, ScannedItem
+
+STOP_ACTIONS = frozenset({"block", "quarantine", "redact"})
+
+Decider = Callable[[Sequence[ScannedItem]], str]
+
+
+def register(subparsers: Any) -> None:
+    scan = subparsers.add_parser("scan", help="detect identifiers in text, a file, stdin or a JSONL batch")
+    scan.add_argument("text", nargs="?", help="text to scan, or - for stdin")
+    scan.add_argument("--file", type=Path, help="scan this file (documents go through file extraction)")
+    scan.add_argument("--jsonl", type=Path, metavar="FILE",
+                      help='batch: lines {"id","text"} in, one {"id","decision","findings"} line out each')
+    scan.add_argument("--output", "-o", type=Path, help="write --jsonl results here (default stdout)")
+    scan.add_argument("--jobs", type=int, default=0, help="processes for --jsonl (default: all cores)")
+    scan.add_argument("--json", action="store_true", help="JSON output")
+    scan.add_argument("--show-values", action="store_true", help="print the matched values (sensitive!)")
+    scan.add_argument("--explain", action="store_true", help="why each finding scored as it did")
+    _common(scan)
+    scan.set_defaults(func=cmd_scan)
+
+    ev = subparsers.add_parser("eval", help="precision/recall/F1 on a labelled JSONL corpus")
+    ev.add_argument("corpus", type=Path)
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--errors", type=int, default=0, metavar="N",
+                    help="list up to N misclassified lines (line number, expected, entity types; no text)")
+    _common(ev)
+    ev.set_defaults(func=cmd_eval)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--ner", dest="ner", action="store_true", default=None, help="require spaCy NER (PERSON)")
+    g.add_argument("--no-ner", dest="ner", action="store_false", help="no NER")
+    p.add_argument("--config-dir", type=Path, help="directory with recognizers.yaml (default: settings)")
+    p.add_argument("--policy", type=Path, help="policy file for the decision (default: the configured policy)")
+    p.add_argument("--default-decision", action="store_true",
+                   help=f"ignore the policy; stop when any of {', '.join(sorted(SENSITIVE_ENTITIES))} is found")
+
+
+# ------------------------------------------------------------------ decisions
+
+def fallback_decision(scanned: Sequence[ScannedItem]) -> str:
+    """Interim default (issue 2) while no policy engine is installed."""
+    return "block" if any(f.entity_type in SENSITIVE_ENTITIES for s in scanned for f in s.findings) else "allow"
+
+
+def make_decider(policy_path: Path | None, force_default: bool) -> tuple[Decider, str]:
+    if force_default:
+        return fallback_decision, "default (sensitive entity => block)"
+    try:
+        from dlp_proxy.policy import load_policy  # type: ignore[attr-defined, unused-ignore]
+    except ImportError as exc:
+        if policy_path is not None:
+            raise DLPError(f"--policy given but the policy engine is not importable: {exc}") from exc
+        return fallback_decision, "default (policy engine not installed)"
+    engine = load_policy(policy_path)
+    ctx = RequestContext(route="posts.create", route_group="posts")
+
+    def decide(scanned: Sequence[ScannedItem]) -> str:
+        action = engine.evaluate(scanned, ctx).action
+        return str(getattr(action, "value", action))
+
+    return decide, f"policy {getattr(engine, 'version', '?')}"
+
+
+# ------------------------------------------------------------------ scan
+
+def _finding_json(f: Finding, text: str, show: bool, explain: bool, location: str | None = None) -> dict[str, Any]:
+    out = f.to_json()
+    if location is not None:
+        out["location"] = location
+    if explain:
+        out["explanation"] = f.explanation
+    if show:
+        out["value"] = text[f.start : f.end]
+    return out
+
+
+def _read_text_arg(args: argparse.Namespace) -> list[ContentItem]:
+    if args.file is not None:
+        data = args.file.read_bytes()
+        if b"\x00" not in data[:8192]:
+            try:
+                return [ContentItem("file", data.decode("utf-8"))]
+            except UnicodeDecodeError:
+                pass
+        try:
+            from dlp_proxy.files import extract  # type: ignore[attr-defined, unused-ignore]
+        except ImportError as exc:
+            raise DLPError(f"{args.file}: not plain UTF-8 text and file extraction is not available ({exc})") from exc
+        ex = extract(data, filename=args.file.name)
+        if not ex.complete:
+            print(f"warning: {args.file}: extraction incomplete: {', '.join(ex.problems)}", file=sys.stderr)
+        return [ContentItem(seg.location, seg.text) for seg in ex.segments]
+    if args.text is None:
+        raise DLPError("give TEXT, - for stdin, --file FILE or --jsonl FILE")
+    if args.text == "-":
+        raw = sys.stdin.buffer.read()
+        return [ContentItem("stdin", raw.decode("utf-8", errors="surrogateescape"))]
+    return [ContentItem("text", args.text)]
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from dlp_proxy.detect import DetectionLimitError, build_detector, mask
+
+    try:
+        decide, decided_by = make_decider(args.policy, args.default_decision)
+        if args.jsonl is not None:
+            return _scan_jsonl(args, decide)
+        items = _read_text_arg(args)
+        engine = build_detector(args.config_dir, ner=args.ner)
+        scanned = engine.scan(items)
+    except DetectionLimitError as exc:
+        print(f"fail closed: {exc}", file=sys.stderr)
+        return 3
+    except (DLPError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    decision = decide(scanned)
+    multi = len(items) > 1 or items[0].path not in ("text", "stdin", "file")
+    if args.json:
+        findings = [
+            _finding_json(f, s.item.text, args.show_values, args.explain, s.item.path if multi else None)
+            for s in scanned for f in s.findings
+        ]
+        print(json.dumps({"decision": decision, "decided_by": decided_by, "findings": findings}))
+    else:
+        n = 0
+        for s in scanned:
+            for f in s.findings:
+                n += 1
+                value = s.item.text[f.start : f.end] if args.show_values else mask(f.entity_type, s.item.text[f.start : f.end])
+                where = f"{s.item.path} " if multi else ""
+                line = f"{where}{f.entity_type:<20} [{f.start}:{f.end}] score={f.score:.2f} {f.recognizer} {value}"
+                if f.transforms:
+                    line += f" transforms={'+'.join(f.transforms)}"
+                print(line)
+                if args.explain:
+                    print(f"    {f.explanation}")
+        print(f"decision: {decision} ({decided_by}); {n} finding(s)")
+    return 1 if decision in STOP_ACTIONS else 0
+
+
+_WORKER: Any = None
+
+
+def _worker_init(config_dir: Path | None, ner: bool | None) -> None:
+    global _WORKER
+    from dlp_proxy.detect import build_detector
+
+    _WORKER = build_detector(config_dir, ner=ner)
+
+
+def _worker_scan(texts: list[str]) -> list[list[Finding] | str]:
+    from dlp_proxy.detect import DetectionLimitError
+
+    out: list[list[Finding] | str] = []
+    for t in texts:
+        try:
+            out.append(_WORKER.analyze(t))
+        except DetectionLimitError as exc:
+            out.append(str(exc))
+    return out
+
+
+def _chunks(seq: Sequence[str], n: int) -> Iterable[list[str]]:
+    for i in range(0, len(seq), n):
+        yield list(seq[i : i + n])
+
+
+def analyze_many(texts: Sequence[str], config_dir: Path | None, ner: bool | None, jobs: int) -> list[list[Finding] | str]:
+    """Analyze texts in order; a string result is a DetectionLimitError message.
+    Uses a process pool (all cores) for large batches, in-process otherwise."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(texts) < 200:
+        _worker_init(config_dir, ner)
+        return _worker_scan(list(texts))
+    results: list[list[Finding] | str] = []
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(config_dir, ner)) as pool:
+        for part in pool.map(_worker_scan, _chunks(texts, 64)):
+            results.extend(part)
+    return results
+
+
+def _scan_jsonl(args: argparse.Namespace, decide: Decider) -> int:
+    ids: list[Any] = []
+    texts: list[str] = []
+    with args.jsonl.open(encoding="utf-8", errors="surrogateescape") as fh:
+        for no, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+                text = obj["text"]
+                if not isinstance(text, str):
+                    raise TypeError("text must be a string")
+            except (ValueError, KeyError, TypeError) as exc:
+                raise DLPError(f"{args.jsonl}:{no}: expected {{\"id\", \"text\"}}: {exc}") from exc
+            ids.append(obj.get("id", no))
+            texts.append(text)
+    results = analyze_many(texts, args.config_dir, args.ner, args.jobs)
+    out: TextIO = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for ident, text, res in zip(ids, texts, results, strict=True):
+            if isinstance(res, str):
+                out.write(json.dumps({"id": ident, "decision": "fail_closed", "error": res, "findings": []}) + "\n")
+                continue
+            scanned = [ScannedItem(ContentItem("text", text), tuple(res))]
+            row = {
+                "id": ident,
+                "decision": decide(scanned),
+                "findings": [
+                    {k: v for k, v in _finding_json(f, text, args.show_values, args.explain).items() if k != "transforms"}
+                    | ({"transforms": list(f.transforms)} if f.transforms else {})
+                    for f in res
+                ],
+            }
+            out.write(json.dumps(row) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+# ------------------------------------------------------------------ eval
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4), "tp": tp, "fp": fp, "fn": fn}
+
+
+def evaluate_corpus(rows: Sequence[dict[str, Any]], engine: Any, decide: Decider) -> dict[str, Any]:
+    per: dict[str, list[int]] = {}
+    dec = [0, 0, 0, 0]  # tp fp fn tn (positive = stop)
+    by_cat: dict[str, list[int]] = {}
+    errors: list[dict[str, Any]] = []
+    times: list[float] = []
+    for no, row in enumerate(rows, 1):
+        text = row["text"]
+        t0 = time.perf_counter()
+        try:
+            findings = engine.analyze(text)
+            scanned = [ScannedItem(ContentItem("text", text), tuple(findings))]
+            decision = decide(scanned)
+        except DLPError:
+            findings, decision = [], "fail_closed"
+        times.append(time.perf_counter() - t0)
+        stop = decision in STOP_ACTIONS or decision == "fail_closed"
+        want_stop = row.get("expect") == "stop"
+        dec[0 if stop and want_stop else 1 if stop else 2 if want_stop else 3] += 1
+        cat = by_cat.setdefault(str(row.get("category", "all")), [0, 0])
+        cat[0] += 1
+        cat[1] += int(stop == want_stop)
+        found = {f.entity_type for f in findings}
+        expected = set(row.get("entities", []))
+        for ent in found | expected:
+            c = per.setdefault(ent, [0, 0, 0])
+            c[0 if ent in found and ent in expected else 1 if ent in found else 2] += 1
+        if stop != want_stop or found != expected:
+            errors.append({"line": no, "expect": row.get("expect"), "decision": decision, "category": row.get("category"),
+                           "family": row.get("family"), "expected": sorted(expected), "found": sorted(found)})
+    times.sort()
+    n = len(times) or 1
+    benign = [r for r in rows if r.get("expect") != "stop"]
+    return {
+        "lines": len(rows),
+        "decision": _prf(dec[0], dec[1], dec[2]) | {"tn": dec[3], "false_stop_rate": round(dec[1] / (len(benign) or 1), 5)},
+        "entities": {e: _prf(*c) for e, c in sorted(per.items())},
+        "categories": {c: {"lines": v[0], "decision_accuracy": round(v[1] / v[0], 4)} for c, v in sorted(by_cat.items())},
+        "ms_per_message": {"mean": round(sum(times) / n * 1000, 4), "p50": round(times[n // 2] * 1000, 4),
+                           "p99": round(times[min(n - 1, int(n * 0.99))] * 1000, 4)},
+        "errors": errors,
+    }
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from dlp_proxy.detect import build_detector
+
+    try:
+        decide, decided_by = make_decider(args.policy, args.default_decision)
+        engine = build_detector(args.config_dir, ner=args.ner)
+        rows = []
+        with args.corpus.open(encoding="utf-8") as fh:
+            for no, raw in enumerate(fh, 1):
+                if raw.strip():
+                    try:
+                        rows.append(json.loads(raw))
+                    except ValueError as exc:
+                        raise DLPError(f"{args.corpus}:{no}: {exc}") from exc
+    except (DLPError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate_corpus(rows, engine, decide)
+    report["decided_by"] = decided_by
+    report["ner"] = engine.ner
+    errors = report.pop("errors")
+    if args.errors:
+        report["errors"] = errors[: args.errors]
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    d = report["decision"]
+    print(f"corpus: {args.corpus} ({report['lines']} lines); decisions by {decided_by}; NER {'on' if engine.ner else 'off'}")
+    print(f"decision (stop)  precision {d['precision']:.4f}  recall {d['recall']:.4f}  F1 {d['f1']:.4f}  "
+          f"false-stop rate {d['false_stop_rate']:.4%}  (tp {d['tp']} fp {d['fp']} fn {d['fn']} tn {d['tn']})")
+    print(f"{'entity':<20} {'precision':>9} {'recall':>7} {'f1':>7} {'tp':>5} {'fp':>5} {'fn':>5}")
+    for ent, m in report["entities"].items():
+        print(f"{ent:<20} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} {m['tp']:>5} {m['fp']:>5} {m['fn']:>5}")
+    for cat, m in report["categories"].items():
+        print(f"category {cat:<10} lines {m['lines']:>5}  decision accuracy {m['decision_accuracy']:.4f}")
+    t = report["ms_per_message"]
+    print(f"ms/message: mean {t['mean']:.3f}  p50 {t['p50']:.3f}  p99 {t['p99']:.3f}")
+    for e in report.get("errors", []):
+        print(f"  line {e['line']}: {e['category']}/{e['family']} expect {e['expect']} got {e['decision']}; "
+              f"expected {e['expected']} found {e['found']}")
+    return 0
