@@ -33,6 +33,16 @@ class Metrics:
         self.archive_lag = Gauge(
             "dlp_archive_unsealed_records", "Records not yet covered by a signed checkpoint", registry=self.registry
         )
+        # Filled from the archive's own counters at scrape time (admin.py).
+        self.archive_records = Gauge("dlp_archive_records", "Records this worker appended since start", registry=self.registry)
+        self.archive_commits = Gauge("dlp_archive_commits", "Group commits (fdatasync) since start", registry=self.registry)
+        self.archive_checkpoints = Gauge("dlp_archive_checkpoints", "Signed checkpoints since start", registry=self.registry)
+        self.archive_ship_failures = Gauge(
+            "dlp_archive_ship_failures", "Failed copies to a replica or object store since start", registry=self.registry
+        )
+        self.archive_failed = Gauge("dlp_archive_failed", "1 when the archive refuses writes (fail closed)",
+                                    registry=self.registry)
+        self.redis_up = Gauge("dlp_redis_up", "1 when Redis answered the last readiness/metrics ping", registry=self.registry)
 
     def decision(self, action: str, route: str, entity_types: Iterable[str]) -> None:
         self.decisions.labels(action=action, route=route or "unknown").inc()
