@@ -8,50 +8,50 @@ words, allow-lists and firm account formats on top).
 from __future__ import annotations
 
 from recognizers._common import DLPRecognizer
-from recognizers.bank import AbaRoutingRecognizer, FirmAccountRecognizer, UsBankNumberRecognizer
-from recognizers.cards import CreditCardRecognizer
-from recognizers.contact import EmailRecognizer, PhoneRecognizer
-from recognizers.iban import IbanRecognizer
-from recognizers.identity import DateOfBirthRecognizer, UsDriverLicenseRecognizer, UsPassportRecognizer
-from recognizers.securities import CusipRecognizer, IsinRecognizer
-from recognizers.ssn import UsItinRecognizer, UsSsnRecognizer
-from recognizers.tax import UsEinRecognizer
+from recognizers.bank import AccountNumberRecognizer, FirmAccountRecognizer, RoutingNumberRecognizer
+from recognizers.cards import PaymentCardRecognizer
+from recognizers.contact import EmailAddressRecognizer, PhoneNumberRecognizer
+from recognizers.iban import IbanCodeRecognizer
+from recognizers.identity import BirthDateRecognizer, DriverLicenseRecognizer, PassportRecognizer
+from recognizers.securities import CusipCodeRecognizer, IsinCodeRecognizer
+from recognizers.ssn import ItinRecognizer, SsnRecognizer
+from recognizers.tax import EinRecognizer
 
 __all__ = [
-    "AbaRoutingRecognizer",
-    "CreditCardRecognizer",
-    "CusipRecognizer",
+    "AccountNumberRecognizer",
+    "BirthDateRecognizer",
+    "CusipCodeRecognizer",
     "DLPRecognizer",
-    "DateOfBirthRecognizer",
-    "EmailRecognizer",
+    "DriverLicenseRecognizer",
+    "EinRecognizer",
+    "EmailAddressRecognizer",
     "FirmAccountRecognizer",
-    "IbanRecognizer",
-    "IsinRecognizer",
-    "PhoneRecognizer",
-    "UsBankNumberRecognizer",
-    "UsDriverLicenseRecognizer",
-    "UsEinRecognizer",
-    "UsItinRecognizer",
-    "UsPassportRecognizer",
-    "UsSsnRecognizer",
+    "IbanCodeRecognizer",
+    "IsinCodeRecognizer",
+    "ItinRecognizer",
+    "PassportRecognizer",
+    "PaymentCardRecognizer",
+    "PhoneNumberRecognizer",
+    "RoutingNumberRecognizer",
+    "SsnRecognizer",
     "default_recognizers",
 ]
 
 
 def default_recognizers() -> list[DLPRecognizer]:
     return [
-        UsSsnRecognizer(),
-        UsItinRecognizer(),
-        CreditCardRecognizer(),
-        AbaRoutingRecognizer(),
-        UsBankNumberRecognizer(),
-        IbanRecognizer(),
-        UsEinRecognizer(),
-        UsPassportRecognizer(),
-        UsDriverLicenseRecognizer(),
-        DateOfBirthRecognizer(),
-        EmailRecognizer(),
-        PhoneRecognizer(),
-        CusipRecognizer(),
-        IsinRecognizer(),
+        SsnRecognizer(),
+        ItinRecognizer(),
+        PaymentCardRecognizer(),
+        RoutingNumberRecognizer(),
+        AccountNumberRecognizer(),
+        IbanCodeRecognizer(),
+        EinRecognizer(),
+        PassportRecognizer(),
+        DriverLicenseRecognizer(),
+        BirthDateRecognizer(),
+        EmailAddressRecognizer(),
+        PhoneNumberRecognizer(),
+        CusipCodeRecognizer(),
+        IsinCodeRecognizer(),
     ]

@@ -42,7 +42,7 @@ def aba_valid(d: str) -> bool:
     return sum(int(c) * k for c, k in zip(d, w, strict=True)) % 10 == 0
 
 
-class AbaRoutingRecognizer(DLPRecognizer):
+class RoutingNumberRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "routing", "routing number", "routing no", "routing #", "aba", "aba#", "rtn", "transit", "r/t", "rt#",
         "rtg", "wire", "ach", "fedwire", "bank routing",
@@ -103,7 +103,7 @@ def _date_like(c: Candidate) -> bool:
     )
 
 
-class UsBankNumberRecognizer(DLPRecognizer):
+class AccountNumberRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = STRONG_ACCOUNT
 
     def __init__(self, context: list[str] | None = None, weak_context: Sequence[str] = WEAK_ACCOUNT) -> None:

@@ -55,7 +55,7 @@ def _card_shape(c: Candidate) -> bool:
     return g in ((4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3))
 
 
-class CreditCardRecognizer(DLPRecognizer):
+class PaymentCardRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "card", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
         "discover", "jcb", "diners", "pan", "cvv", "cvc", "exp", "expiry", "expiration", "card number", "card no",

@@ -26,7 +26,7 @@ _BARE_RE = re.compile(r"(?<![0-9A-Za-z])(?:\+?1)?([2-9][0-9]{2}[2-9][0-9]{6})(?!
 _INTL_RE = re.compile(r"(?<![0-9A-Za-z+])\+(?!1[ .-]?[2-9])[1-9][0-9]{0,2}(?:[ .-]?\(?[0-9]{1,4}\)?){2,5}(?![0-9])")
 
 
-class EmailRecognizer(DLPRecognizer):
+class EmailAddressRecognizer(DLPRecognizer):
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([EMAIL_ADDRESS], context=context)
 
@@ -40,7 +40,7 @@ class EmailRecognizer(DLPRecognizer):
         ]
 
 
-class PhoneRecognizer(DLPRecognizer):
+class PhoneNumberRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = ("phone", "tel", "telephone", "cell", "mobile", "call", "fax", "text me", "reach me", "number", "ph")
 
     def __init__(self, context: list[str] | None = None) -> None:

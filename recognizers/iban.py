@@ -39,7 +39,7 @@ def iban_valid(compact: str) -> bool:
     return int(num) % 97 == 1
 
 
-class IbanRecognizer(DLPRecognizer):
+class IbanCodeRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = ("iban", "international bank account", "swift", "bic", "wire")
 
     def __init__(self, context: list[str] | None = None) -> None:

@@ -43,7 +43,7 @@ def _mk_date(y: int, m: int, d: int) -> dt.date | None:
         return None
 
 
-class UsPassportRecognizer(DLPRecognizer):
+class PassportRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = ("passport", "passport no", "passport number", "passport #", "passport#", "pp#", "travel document")
 
     def __init__(self, context: list[str] | None = None) -> None:
@@ -61,7 +61,7 @@ class UsPassportRecognizer(DLPRecognizer):
         return out
 
 
-class UsDriverLicenseRecognizer(DLPRecognizer):
+class DriverLicenseRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "driver's license", "drivers license", "driver license", "driver's licence", "drivers licence",
         "driving license", "dl", "dl#", "dl #", "dl no", "license number", "licence number", "license no",
@@ -85,7 +85,7 @@ class UsDriverLicenseRecognizer(DLPRecognizer):
         return out
 
 
-class DateOfBirthRecognizer(DLPRecognizer):
+class BirthDateRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = ("dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "born", "birthday", "b-day", "bday", "birth")
 
     def __init__(self, context: list[str] | None = None) -> None:

@@ -11,11 +11,11 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from dlp_proxy.model import PERSON
 
 
-class PersonRecognizer(SpacyRecognizer):  # type: ignore[misc]
+class PersonNameRecognizer(SpacyRecognizer):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(
             supported_language="en",
             supported_entities=[PERSON],
             check_label_groups=[({PERSON}, {"PERSON", "PER"})],
-            name="PersonRecognizer",
+            name="PersonNameRecognizer",
         )

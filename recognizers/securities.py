@@ -55,7 +55,7 @@ def isin_valid(s: str) -> bool:
     return (10 - total % 10) % 10 == int(s[-1])
 
 
-class CusipRecognizer(DLPRecognizer):
+class CusipCodeRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = ("cusip", "cusips", "security id", "bond", "notes", "muni", "fund", "shares")
 
     def __init__(self, context: list[str] | None = None) -> None:
@@ -76,7 +76,7 @@ class CusipRecognizer(DLPRecognizer):
         return out
 
 
-class IsinRecognizer(DLPRecognizer):
+class IsinCodeRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = ("isin", "security", "bond", "fund", "etf")
 
     def __init__(self, context: list[str] | None = None) -> None:

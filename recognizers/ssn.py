@@ -81,7 +81,7 @@ class _NineDigit(DLPRecognizer):
     VALIDATION = ""
 
 
-class UsSsnRecognizer(_NineDigit):
+class SsnRecognizer(_NineDigit):
     ENTITY = US_SSN
     VALIDATION = "ssa-area-group-serial"
     DEFAULT_CONTEXT = (
@@ -93,7 +93,7 @@ class UsSsnRecognizer(_NineDigit):
         return ssn_valid(d)
 
 
-class UsItinRecognizer(_NineDigit):
+class ItinRecognizer(_NineDigit):
     ENTITY = US_ITIN
     VALIDATION = "itin-group-range"
     DEFAULT_CONTEXT = ("itin", "individual taxpayer", "taxpayer id", "tax id", "tin", "ssn", "social security", "w-7")

@@ -21,7 +21,7 @@ def ein_valid(d: str) -> bool:
     return len(d) == 9 and d.isdigit() and int(d[:2]) in _PREFIXES and len(set(d)) > 1
 
 
-class UsEinRecognizer(DLPRecognizer):
+class EinRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "ein", "fein", "employer identification", "employer id", "federal tax id", "tax id", "tax id number",
         "federal id", "tin", "irs number",

@@ -34,7 +34,7 @@ def test_scan_json_and_show_values(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert rc == 1 and data["decision"] == "block"
     assert data["findings"][0] == {"entity_type": "CREDIT_CARD", "start": 5, "end": 21, "score": 1.0,
-                                   "recognizer": "CreditCardRecognizer"}
+                                   "recognizer": "PaymentCardRecognizer"}
     assert "4532015112830366" not in out
     rc, out, _ = run(capsys, "scan", "card 4532015112830366", "--json", "--no-ner", "--show-values", "--default-decision")
     assert json.loads(out)["findings"][0]["value"] == "4532015112830366"
@@ -60,7 +60,7 @@ def test_scan_jsonl_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         if r["id"] % 3 == 0:
             assert r["decision"] == "block"
             assert r["findings"] == [{"entity_type": "US_SSN", "start": 4, "end": 15, "score": 0.95,
-                                      "recognizer": "UsSsnRecognizer"}]
+                                      "recognizer": "SsnRecognizer"}]
         else:
             assert r["decision"] == "allow" and r["findings"] == []
     assert "536-22" not in dst.read_text()

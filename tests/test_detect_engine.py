@@ -292,3 +292,17 @@ def test_clean_fast_path_is_fast(engine: Engine) -> None:
         times.append(time.perf_counter() - t0)
     # the target is 50 us on an idle core; this bound only catches a lost fast path on a busy CI box
     assert statistics.median(times) < 500e-6
+
+
+def test_stock_presidio_unaffected_by_our_classes() -> None:
+    """Presidio's default registry finds recognizer classes by name among all
+    EntityRecognizer subclasses: ours must not shadow its predefined ones."""
+    import spacy
+    from presidio_analyzer import AnalyzerEngine
+
+    import recognizers  # noqa: F401  (make sure our classes are loaded)
+    from dlp_proxy.detect.engine import _InjectedSpacyEngine
+
+    stock = AnalyzerEngine(nlp_engine=_InjectedSpacyEngine(spacy.blank("en"), "blank"), supported_languages=["en"])
+    names = {r.name for r in stock.get_recognizers("en")}
+    assert "UsSsnRecognizer" in names and "CreditCardRecognizer" in names

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.bank import AbaRoutingRecognizer, FirmAccountRecognizer, UsBankNumberRecognizer, aba_valid
+from recognizers.bank import (
+    AccountNumberRecognizer,
+    FirmAccountRecognizer,
+    RoutingNumberRecognizer,
+    aba_valid,
+)
 
-ABA = AbaRoutingRecognizer()
-BANK = UsBankNumberRecognizer()
+ABA = RoutingNumberRecognizer()
+BANK = AccountNumberRecognizer()
 
 
 @pytest.mark.parametrize(

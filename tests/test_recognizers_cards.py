@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.cards import CreditCardRecognizer, card_valid
+from recognizers.cards import PaymentCardRecognizer, card_valid
 
-CARD = CreditCardRecognizer()
+CARD = PaymentCardRecognizer()
 
 POSITIVE = [
     ("4532015112830366", "visa"),

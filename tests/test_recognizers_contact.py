@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.contact import EmailRecognizer, PhoneRecognizer
-from recognizers.securities import CusipRecognizer, IsinRecognizer, cusip_valid, isin_valid
+from recognizers.contact import EmailAddressRecognizer, PhoneNumberRecognizer
+from recognizers.securities import CusipCodeRecognizer, IsinCodeRecognizer, cusip_valid, isin_valid
 
 
 @pytest.mark.parametrize(
@@ -11,7 +11,7 @@ from recognizers.securities import CusipRecognizer, IsinRecognizer, cusip_valid,
     [("mail a.lee+ops@firm.example.com", 1), ("x@y", 0), ("a..b@example.com", 0), ("john_doe@example.org, k@ex.io", 2)],
 )
 def test_email(text: str, n: int) -> None:
-    assert len(EmailRecognizer().analyze(text, [])) == n
+    assert len(EmailAddressRecognizer().analyze(text, [])) == n
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,7 @@ def test_email(text: str, n: int) -> None:
      ("2125550143", 0), ("112-555-0143", 0), ("+44 20 7946 0958", 1), ("v1.2.3", 0)],
 )
 def test_phone(text: str, n: int) -> None:
-    assert len(PhoneRecognizer().analyze(text, [])) == n
+    assert len(PhoneNumberRecognizer().analyze(text, [])) == n
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_isin_valid(value: str, ok: bool) -> None:
 
 
 def test_cusip_digits_need_context() -> None:
-    assert CusipRecognizer().analyze("CUSIP 037833100", [])
-    assert not CusipRecognizer().analyze("ref 037833100", [])
-    assert CusipRecognizer().analyze("ref 38259P508", [])
-    assert IsinRecognizer().analyze("ISIN US0378331005", [])
+    assert CusipCodeRecognizer().analyze("CUSIP 037833100", [])
+    assert not CusipCodeRecognizer().analyze("ref 037833100", [])
+    assert CusipCodeRecognizer().analyze("ref 38259P508", [])
+    assert IsinCodeRecognizer().analyze("ISIN US0378331005", [])

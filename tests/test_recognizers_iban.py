@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.iban import IbanRecognizer, iban_valid
+from recognizers.iban import IbanCodeRecognizer, iban_valid
 
-IBAN = IbanRecognizer()
+IBAN = IbanCodeRecognizer()
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.ssn import UsItinRecognizer, UsSsnRecognizer, itin_valid, ssn_valid
+from recognizers.ssn import ItinRecognizer, SsnRecognizer, itin_valid, ssn_valid
 
-SSN = UsSsnRecognizer()
-ITIN = UsItinRecognizer()
+SSN = SsnRecognizer()
+ITIN = ItinRecognizer()
 
 # (text, expected [(start, end)] , min score)
 SSN_CASES = [

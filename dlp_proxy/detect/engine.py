@@ -136,9 +136,9 @@ class Engine:
         if ner:
             nlp = _load_ner()
             self._ner_nlp = _InjectedSpacyEngine(nlp, NER_MODEL)
-            from recognizers.person import PersonRecognizer
+            from recognizers.person import PersonNameRecognizer
 
-            registry.add_recognizer(PersonRecognizer())
+            registry.add_recognizer(PersonNameRecognizer())
         self.ner = self._ner_nlp is not None
         self.analyzer = AnalyzerEngine(
             registry=registry, nlp_engine=self._fast_nlp, supported_languages=["en"],
