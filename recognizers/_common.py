@@ -27,7 +27,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1"}
 _RUN_RE = re.compile(
-    r"(?<![A-Za-z0-9])[0-9OolI][0-9OolI]*(?:(?:[ \t./\\-]{1,3}|[ \t]*\r?\n[ \t]*)[0-9OolI]+)*(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])[0-9OolI][0-9OolI]*(?:(?:[ \t./\\-]{1,3}|(?:[ \t]*\r?\n){1,2}[ \t]*)[0-9OolI]+)*(?![A-Za-z0-9])"
 )
 _GROUP_RE = re.compile(r"[0-9OolI]+")
 MAX_CANDIDATE_DIGITS = 19

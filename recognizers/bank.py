@@ -75,7 +75,7 @@ _AMOUNT_AFTER = re.compile(
 )
 # Words between an account label and a number that make the number an amount or a count.
 _AMOUNT_WORDS = re.compile(
-    r"(?<![a-z])(?:balance|value|valued|equity|worth|total|totals|grew|grown|gained|gain|lost|loss|up|down|by|aum|nav|"
+    r"(?<![a-z])(?:count|counts|number of|balance|value|valued|equity|worth|total|totals|grew|grown|gained|gain|lost|loss|up|down|by|aum|nav|"
     r"cash|paid|pays|fee|fees|price|cost|amount|limit|of|size|exposure|pnl|p&l|income|"
     r"revenue|sales|spent|owes|owed|due|over|under|about|around|approx|approximately|roughly|nearly|almost)(?![a-z])",
     re.IGNORECASE,
@@ -83,12 +83,12 @@ _AMOUNT_WORDS = re.compile(
 STRONG_ACCOUNT = (
     "acct", "acct#", "acct no", "acct num", "account number", "account no", "account num", "account #",
     "account#", "a/c", "acc no", "acc#", "brokerage account", "brokerage acct", "checking account",
-    "savings account", "checking", "savings", "dda", "ira account", "ira", "roth", "401k account",
+    "savings account", "checking acct", "savings acct", "checking #", "savings #", "dda", "ira account", "ira", "roth", "401k account",
     "beneficiary account", "credit to account", "deposit account", "custody account", "bank account",
     "account ending", "acct ending", "account ending in", "margin account", "cash account", "sweep account",
     "wire to account", "account ID",
 )
-WEAK_ACCOUNT = ("account", "accnt", "acc", "brokerage", "custody")
+WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody")
 
 
 def _phone_like(c: Candidate, text: str) -> bool:
@@ -123,6 +123,8 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue
             if not (c.whole_run or c.split_digits):
                 continue
+            if not c.split_digits and any(g < 3 for g in c.groups[:-1]):
+                continue  # "48 221 39 77" is a list of numbers, not one account number
             if _phone_like(c, text) or _date_like(c):
                 continue
             if "." in c.seps and c.groups[-1] == 2:  # 12345.67 is money

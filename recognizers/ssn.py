@@ -85,7 +85,7 @@ class SsnRecognizer(_NineDigit):
     ENTITY = US_SSN
     VALIDATION = "ssa-area-group-serial"
     DEFAULT_CONTEXT = (
-        "ssn", "ssns", "ss#", "ss #", "ssn#", "social", "social security", "soc sec", "ss no", "ss num",
+        "ssn", "s s n", "ssns", "ss#", "ss #", "ssn#", "social", "social security", "soc sec", "ss no", "ss num",
         "tax id", "taxpayer id", "tin", "ssa", "social sec",
     )
 
