@@ -306,3 +306,20 @@ def test_stock_presidio_unaffected_by_our_classes() -> None:
     stock = AnalyzerEngine(nlp_engine=_InjectedSpacyEngine(spacy.blank("en"), "blank"), supported_languages=["en"])
     names = {r.name for r in stock.get_recognizers("en")}
     assert "UsSsnRecognizer" in names and "CreditCardRecognizer" in names
+
+
+def test_default_presidio_cannot_download_after_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    import spacy.cli
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("download attempted")
+
+    monkeypatch.setattr(spacy.cli, "download", refuse)
+    build_detector(REPO_CONFIG, ner=False)
+    with pytest.raises(DLPError, match="never downloads"):
+        SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "en_core_web_lg"}]).load()
+    import tldextract
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    assert tldextract.extract("mail.example.co.uk").suffix == "co.uk"

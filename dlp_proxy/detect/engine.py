@@ -70,6 +70,32 @@ class _InjectedSpacyEngine(SpacyNlpEngine):  # type: ignore[misc]
         return None
 
 
+def disable_network_fetches() -> None:
+    """Runtime guard: nothing in this process may download during detection.
+
+    Presidio's SpacyNlpEngine downloads a missing model and tldextract (used by
+    Presidio's email/URL recognizers) fetches the public suffix list.  We use
+    neither, but a default Presidio component built elsewhere in the process
+    would; after this call it raises instead / uses the bundled snapshot.
+    """
+
+    def refuse_download(model_name: str) -> None:
+        import spacy
+
+        if not (spacy.util.is_package(model_name) or Path(model_name).exists()):
+            raise DLPError(f"spaCy model {model_name!r} is not installed; dlp-proxy never downloads models")
+
+    SpacyNlpEngine._download_spacy_model_if_needed = staticmethod(refuse_download)  # type: ignore[method-assign]
+    try:
+        import tldextract
+    except ImportError:  # pragma: no cover - a presidio dependency
+        return
+    if not getattr(tldextract.extract, "_dlp_offline", False):
+        offline = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+        offline._dlp_offline = True  # type: ignore[attr-defined]
+        tldextract.extract = offline  # type: ignore[assignment]
+
+
 def ner_package() -> str | None:
     for name in NER_PACKAGES:
         if importlib.util.find_spec(name) is not None:
@@ -323,6 +349,7 @@ def build_detector(config_dir: Path | None = None, *, ner: bool | None = None) -
     """
     from dlp_proxy import settings
 
+    disable_network_fetches()
     cdir = settings.config_dir() if config_dir is None else Path(config_dir)
     if ner is None:
         ner = ner_installed()
