@@ -1,0 +1,115 @@
+"""Lua scripts for the item state machine.
+
+Each state change is one script so two reviewers (or two gateway workers) acting
+on one item at once get exactly one outcome: Redis runs a script atomically, the
+loser sees the state the winner left and gets ``conflict``.
+"""
+
+from __future__ import annotations
+
+# KEYS: stream, item hash, open zset, all zset, cred key, hist list
+# ARGV: item id, created_at, expires_at, cred blob ('' = none), cred ttl ms, hist entry,
+#       then field/value pairs for the item hash
+HOLD = """
+local sid = redis.call('XADD', KEYS[1], '*', 'item', ARGV[1])
+redis.call('HSET', KEYS[2], 'sid', sid)
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i+1]) end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+if ARGV[4] ~= '' then redis.call('SET', KEYS[5], ARGV[4], 'PX', ARGV[5]) end
+redis.call('RPUSH', KEYS[6], ARGV[6])
+return sid
+"""
+
+# KEYS: item; ARGV: comma list of allowed states, new state, field/value pairs
+TRANSITION = """
+local s = redis.call('HGET', KEYS[1], 'state')
+if not s then return {'missing', ''} end
+for st in string.gmatch(ARGV[1], '[^,]+') do
+  if st == s then
+    redis.call('HSET', KEYS[1], 'state', ARGV[2])
+    for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1]) end
+    return {'ok', s}
+  end
+end
+return {'conflict', s}
+"""
+
+# Undo a transition whose archive record could not be written.
+# KEYS: item; ARGV: expected current state, state to restore, fields to delete...
+REVERT = """
+local s = redis.call('HGET', KEYS[1], 'state')
+if s ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2])
+for i = 3, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+return 1
+"""
+
+# KEYS: item, retry zset; ARGV: actor name, actor user id ('' if none), approvals required,
+# now, time after which a release not started yet is picked up by expire_due, item id
+APPROVE = """
+local s = redis.call('HGET', KEYS[1], 'state')
+if not s then return {'missing', ''} end
+if s ~= 'held' and s ~= 'awaiting_second' then return {'conflict', s} end
+local sender = redis.call('HGET', KEYS[1], 'sender_id')
+local sname = redis.call('HGET', KEYS[1], 'sender_username')
+if (ARGV[2] ~= '' and sender == ARGV[2]) or (sname and sname ~= '' and sname == ARGV[1]) then
+  return {'self', s}
+end
+if s == 'held' and ARGV[3] == '2' then
+  redis.call('HSET', KEYS[1], 'state', 'awaiting_second', 'approver1', ARGV[1],
+             'approver1_uid', ARGV[2], 'approver1_at', ARGV[4])
+  return {'first', s}
+end
+if s == 'awaiting_second' then
+  local a1 = redis.call('HGET', KEYS[1], 'approver1')
+  local a1u = redis.call('HGET', KEYS[1], 'approver1_uid')
+  if a1 == ARGV[1] or (ARGV[2] ~= '' and a1u == ARGV[2]) then return {'same', s} end
+end
+redis.call('HSET', KEYS[1], 'state', 'approved', 'approved_by', ARGV[1], 'decided_by', ARGV[1],
+           'decided_at', ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6])
+return {'ok', s}
+"""
+
+# The exactly-once gate for a release: the idempotency marker is set (only if
+# absent) in the same atomic step that moves the item to 'releasing'.
+# KEYS: item, idem key; ARGV: item id, now, force ('1' or '0'), marker ttl seconds
+BEGIN_RELEASE = """
+local s = redis.call('HGET', KEYS[1], 'state')
+if not s then return {'missing', ''} end
+local force = ARGV[3] == '1'
+if not (s == 'approved' or s == 'release_failed' or (force and s == 'release_unknown')) then
+  return {'conflict', s}
+end
+local m = redis.call('GET', KEYS[2])
+if m then
+  local mine = 'sending:' .. ARGV[1] .. ':'
+  if not (force and string.sub(m, 1, string.len(mine)) == mine) then return {'marked', m} end
+end
+redis.call('SET', KEYS[2], 'sending:' .. ARGV[1] .. ':' .. ARGV[2], 'EX', ARGV[4])
+redis.call('HSET', KEYS[1], 'state', 'releasing', 'release_started_at', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'release_attempts', 1)
+return {'ok', s}
+"""
+
+# Compare-and-set of the wrapped key (rotation must not resurrect a shredded key).
+# KEYS: item; ARGV: expected wrapped key, new wrapped key, new key id
+REWRAP = """
+local cur = redis.call('HGET', KEYS[1], 'wk')
+if cur ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'wk', ARGV[2], 'key_id', ARGV[3])
+return 1
+"""
+
+# A release that never left this process (Redis dropped the connection while the
+# release was being begun): put it back for a retry.
+# KEYS: item, idem key, retry zset; ARGV: release_started_at we wrote, marker we wrote, retry at, id
+ABORT_RELEASE = """
+local s = redis.call('HGET', KEYS[1], 'state')
+if s ~= 'releasing' or redis.call('HGET', KEYS[1], 'release_started_at') ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+redis.call('HSET', KEYS[1], 'state', 'release_failed', 'release_error', 'Redis connection lost before sending')
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""

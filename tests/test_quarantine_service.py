@@ -1,0 +1,503 @@
+"""The quarantine service against a real redis-server (AOF, fsync always) and the
+Mattermost simulator on a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from dlp_proxy.interfaces import QuarantineError
+from dlp_proxy.quarantine import (
+    Actor,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    QuarantineService,
+    QuarantineSettings,
+)
+from dlp_proxy.simulator.state import Simulator
+from tests.test_quarantine_support import (
+    IBAN,
+    MASTER,
+    SSN,
+    SSN_DIGITS,
+    RedisServer,
+    ephemerals,
+    make_held,
+    redis_server,
+    released_posts,
+    simulator,
+)
+
+SAM = Actor("sam", frozenset({"reviewer", "approver"}), user_id="sam-id")
+CAROL = Actor("carol", frozenset({"approver"}), user_id="carol-id")
+RITA = Actor("rita", frozenset({"reviewer"}), user_id="rita-id")
+AUDREY = Actor("audrey", frozenset({"auditor"}), user_id="audrey-id")
+
+
+class Clock:
+    def __init__(self) -> None:
+        import time
+
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture(scope="module")
+def rserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def sim() -> Iterator[tuple[Simulator, str]]:
+    with simulator() as s:
+        yield s
+
+
+@pytest.fixture
+async def r(rserver: RedisServer) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(rserver.url)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+def service(r: aioredis.Redis, url: str, clock: Clock | None = None, **settings: Any) -> QuarantineService:
+    defaults: dict[str, Any] = {"notify_token": "dlp-bot-token", "bot_token": "dlp-bot-token"}
+    defaults.update(settings)
+    return QuarantineService(
+        r,
+        master_key=MASTER,
+        archive=None,
+        upstream_url=url,
+        settings=QuarantineSettings(**defaults),
+        **({"clock": clock} if clock else {}),
+    )
+
+
+async def audit(r: aioredis.Redis) -> list[dict[str, Any]]:
+    return await QuarantineService(r, master_key=MASTER, archive=None, upstream_url="http://x").audit_log.records()
+
+
+async def test_hold_list_show_masked_reveal_approve_release(
+    r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    s, url = sim
+    svc = service(r, url)
+    held = make_held(s)
+    item_id = await svc.hold(held)
+    assert svc.durability_mode == "aof-always"
+
+    items = await svc.list_items()
+    assert [i["id"] for i in items] == [item_id]
+    assert items[0]["entity_types"] == ["IBAN_CODE", "US_SSN"]
+    assert items[0]["sender_username"] == "alice" and items[0]["state"] == "held"
+
+    shown = await svc.show(item_id, SAM)
+    text = "".join(seg["text"] for seg in shown["content"][0]["segments"])
+    assert SSN not in text and SSN_DIGITS[:5] not in text.replace("-", "")
+    assert "***-**-8841" in text and IBAN not in text
+    assert [seg["entity_type"] for seg in shown["content"][0]["segments"] if seg["entity_type"]] == [
+        "US_SSN", "IBAN_CODE"]  # fmt: skip
+
+    with pytest.raises(InvalidRequest):
+        await svc.reveal(item_id, SAM, "short")
+    with pytest.raises(Forbidden):
+        await svc.reveal(item_id, AUDREY, "auditor wants to look at it")
+    revealed = await svc.reveal(item_id, SAM, "confirm whether this is a client SSN")
+    assert SSN in "".join(seg["text"] for seg in revealed["content"][0]["segments"])
+    records = await audit(r)
+    assert records[-1]["action"] == "reveal" and records[-1]["reason"] == "confirm whether this is a client SSN"
+    assert records[-1]["actor"]["name"] == "sam" and records[-1]["quarantine_record_id"] == held.record_id
+
+    result = await svc.approve(item_id, SAM, "business need, client asked")
+    assert result["state"] == "released" and result["released_via"] == "author"
+    posts = released_posts(s)
+    assert len(posts) == 1
+    assert posts[0]["user_id"] == s.ids["users"]["alice"]
+    assert posts[0]["channel_id"] == held.context.channel_id
+    assert posts[0]["pending_post_id"] == held.idempotency_key
+    assert posts[0]["message"] == held.decision.scanned[0].item.text
+    # crypto-shred: no data key, no content, no credentials left
+    h = await r.hgetall(f"dlp:quarantine:item:{item_id}")
+    assert b"wk" not in h and b"ct" not in h
+    assert not await r.exists(f"dlp:quarantine:cred:{item_id}")
+    assert (await svc.show(item_id, SAM))["content"] is None
+    notes = [e for e in ephemerals(s) if e["ephemeral_target_user_id"] == s.ids["users"]["alice"]]
+    assert len(notes) == 1 and "released" in notes[0]["message"] and SSN not in notes[0]["message"]
+    actions = [rec["action"] for rec in await audit(r)]
+    assert actions == ["reveal", "approve", "released"]
+    # approving again is a conflict, never a second post
+    with pytest.raises(Conflict):
+        await svc.approve(item_id, SAM, "again")
+    assert len(released_posts(s)) == 1
+    await svc.close()
+
+
+async def test_reject_notifies_and_shreds_without_posting(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    svc = service(r, url)
+    item_id = await svc.hold(make_held(s))
+    with pytest.raises(InvalidRequest):
+        await svc.reject(item_id, RITA, "")
+    out = await svc.reject(item_id, RITA, "client data in a chat channel")
+    assert out["state"] == "rejected" and out["shredded"] and out["decided_by"] == "rita"
+    assert released_posts(s) == []
+    notes = ephemerals(s)
+    assert len(notes) == 1 and "not released" in notes[0]["message"] and "Social Security" in notes[0]["message"]
+    assert (await audit(r))[-1]["action"] == "reject"
+    assert await svc.list_items() == []  # default: active items only
+    assert [i["id"] for i in await svc.list_items(state="all")] == [item_id]
+    await svc.close()
+
+
+@pytest.mark.parametrize(
+    ("actor", "action", "allowed"),
+    [
+        (AUDREY, "approve", False),
+        (AUDREY, "reject", False),
+        (AUDREY, "comment", False),
+        (AUDREY, "reveal", False),
+        (RITA, "approve", False),
+        (RITA, "reject", True),
+        (RITA, "comment", True),
+        (CAROL, "approve", True),
+        (Actor("root", frozenset({"admin"})), "approve", True),
+        (Actor("nobody", frozenset()), "reject", False),
+    ],
+)
+async def test_role_table(
+    r: aioredis.Redis, sim: tuple[Simulator, str], actor: Actor, action: str, allowed: bool
+) -> None:
+    s, url = sim
+    svc = service(r, url)
+    item_id = await svc.hold(make_held(s))
+    call = {
+        "approve": lambda: svc.approve(item_id, actor, "looks fine to me"),
+        "reject": lambda: svc.reject(item_id, actor, "not allowed here"),
+        "comment": lambda: svc.comment(item_id, actor, "asked the sender"),
+        "reveal": lambda: svc.reveal(item_id, actor, "need to see the value"),
+    }[action]
+    if allowed:
+        await call()
+    else:
+        with pytest.raises(Forbidden):
+            await call()
+        assert (await svc.get(item_id))["state"] == "held"
+    await svc.close()
+
+
+async def test_self_approval_refused_by_user_id_and_username(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    svc = service(r, url)
+    item_id = await svc.hold(make_held(s, sender="sam"))
+    by_id = Actor("sam-renamed", frozenset({"approver"}), user_id=s.ids["users"]["sam"])
+    with pytest.raises(Forbidden, match="own message"):
+        await svc.approve(item_id, by_id, "I know this one")
+    with pytest.raises(Forbidden, match="own message"):
+        await svc.approve(item_id, Actor("sam", frozenset({"admin"}), via="break-glass"), "mine")
+    assert (await svc.get(item_id))["state"] == "held" and released_posts(s) == []
+    await svc.approve(item_id, CAROL, "carol approves for sam")
+    assert len(released_posts(s)) == 1
+    await svc.close()
+
+
+async def test_four_eyes_needs_two_distinct_approvers(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    svc = service(r, url, four_eyes=True)
+    item_id = await svc.hold(make_held(s))
+    first = await svc.approve(item_id, SAM, "ok for me")
+    assert first["state"] == "awaiting_second" and first["approvals"] == ["sam"]
+    assert released_posts(s) == []
+    with pytest.raises(Forbidden, match="second approver"):
+        await svc.approve(item_id, SAM, "still ok")
+    same_person = Actor("sam-alt", frozenset({"approver"}), user_id="sam-id")
+    with pytest.raises(Forbidden):
+        await svc.approve(item_id, same_person, "same mattermost user")
+    second = await svc.approve(item_id, CAROL, "agree")
+    assert second["state"] == "released" and second["approvals"] == ["sam", "carol"]
+    assert len(released_posts(s)) == 1
+    await svc.close()
+
+
+async def test_two_reviewers_at_once_exactly_one_outcome(
+    rserver: RedisServer, r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    s, url = sim
+    r2 = aioredis.Redis.from_url(rserver.url)
+    a, b = service(r, url), service(r2, url)
+    ids = [await a.hold(make_held(s)) for _ in range(12)]
+
+    async def act(svc: QuarantineService, actor: Actor, kind: str, item_id: str) -> str:
+        try:
+            if kind == "approve":
+                await svc.approve(item_id, actor, "fine")
+            else:
+                await svc.reject(item_id, actor, "not fine")
+            return kind
+        except Conflict:
+            return "conflict"
+
+    for n, item_id in enumerate(ids):
+        kinds = ("approve", "reject") if n % 2 else ("approve", "approve")
+        res = await asyncio.gather(act(a, SAM, kinds[0], item_id), act(b, CAROL, kinds[1], item_id))
+        assert sorted(res).count("conflict") == 1, res
+        winner = next(x for x in res if x != "conflict")
+        state = (await a.get(item_id))["state"]
+        assert state == ("released" if winner == "approve" else "rejected")
+    pending = [p["pending_post_id"] for p in released_posts(s)]
+    assert len(pending) == len(set(pending))
+    approved = [i for i in ids if (await a.get(i))["state"] == "released"]
+    assert len(pending) == len(approved)
+    await a.close()
+    await b.close()
+    await r2.aclose()
+
+
+async def test_expiry_rejects_and_tells_sender_or_escalates(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock, expire_after=600)
+    old = await svc.hold(make_held(s))
+    clock.t += 300
+    young = await svc.hold(make_held(s))
+    assert await svc.expire_due() == {"expired": 0, "escalated": 0, "retried": 0, "unknown": 0}
+    clock.t += 301
+    assert (await svc.expire_due())["expired"] == 1
+    assert (await svc.get(old))["state"] == "expired" and (await svc.get(old))["shredded"]
+    assert (await svc.get(young))["state"] == "held"
+    assert "not reviewed in time" in ephemerals(s)[0]["message"]
+    rec = (await audit(r))[-1]
+    assert rec["action"] == "expire" and rec["actor"]["name"] == "system"
+
+    esc = service(r, url, clock, expire_after=600, on_expiry="escalate", escalate_after=100)
+    clock.t += 300
+    assert (await esc.expire_due())["escalated"] == 1
+    item = await esc.get(young)
+    assert item["state"] == "held" and item["escalated"]
+    clock.t += 101
+    assert (await esc.expire_due())["expired"] == 1
+    assert (await esc.get(young))["state"] == "expired"
+    assert released_posts(s) == []
+    await svc.close()
+    await esc.close()
+
+
+async def test_failed_release_is_visible_and_retried_once(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock, retry_base=30)
+    item_id = await svc.hold(make_held(s))
+    import httpx
+
+    async with httpx.AsyncClient() as c:
+        await c.post(url + "/__sim/faults", json={"status": 500, "path_prefix": "/api/v4/posts", "method": "POST",
+                                                   "count": 1})  # fmt: skip
+    out = await svc.approve(item_id, SAM, "fine")
+    assert out["state"] == "release_failed" and "500" in out["release_error"]
+    assert out["release_attempts"] == 1 and not out["shredded"]
+    assert [i["id"] for i in await svc.list_items(state="release_failed")] == [item_id]
+    assert (await svc.expire_due())["retried"] == 0  # not due yet
+    clock.t += 31
+    assert (await svc.expire_due())["retried"] == 1
+    item = await svc.get(item_id)
+    assert item["state"] == "released" and item["release_attempts"] == 2 and item["shredded"]
+    assert len(released_posts(s)) == 1
+    clock.t += 3600
+    await svc.expire_due()
+    assert len(released_posts(s)) == 1
+    actions = [rec["action"] for rec in await audit(r)]
+    assert actions == ["approve", "release_failed", "released"]
+    await svc.close()
+
+
+async def test_expired_credentials_release_through_bot_with_attribution(
+    r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    s, url = sim
+    svc = service(r, url, credential_ttl=0.2)
+    held = make_held(s)
+    item_id = await svc.hold(held)
+    await asyncio.sleep(0.4)
+    out = await svc.approve(item_id, SAM, "fine")
+    assert out["state"] == "released" and out["released_via"] == "bot"
+    (post,) = released_posts(s)
+    bot_id = next(uid for uid, u in s.users.items() if u["username"] == "dlp-bot")
+    assert post["user_id"] == bot_id and post["channel_id"] == held.context.channel_id
+    assert "Released by security review; originally from @alice" in post["message"]
+    assert post["props"]["dlp_original_user_id"] == s.ids["users"]["alice"]
+
+    nobot = service(r, url, credential_ttl=0.2, bot_token=None)
+    item2 = await nobot.hold(make_held(s))
+    await asyncio.sleep(0.4)
+    out2 = await nobot.approve(item2, SAM, "fine")
+    assert out2["state"] == "release_failed" and "credentials expired" in out2["release_error"]
+    await svc.close()
+    await nobot.close()
+
+
+async def test_revoked_token_falls_back_to_bot(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    svc = service(r, url)
+    item_id = await svc.hold(make_held(s, token="revoked-token"))
+    out = await svc.approve(item_id, SAM, "fine")
+    assert out["state"] == "released" and out["released_via"] == "bot"
+    assert len(released_posts(s)) == 1
+    await svc.close()
+
+
+async def test_same_idempotency_key_released_once(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    svc = service(r, url)
+    a = await svc.hold(make_held(s, pending="pend-1"))
+    b = await svc.hold(make_held(s, pending="pend-1"))
+    await svc.approve(a, SAM, "fine")
+    out = await svc.approve(b, SAM, "fine")
+    assert out["state"] == "released" and out["released_via"] == "duplicate"
+    assert len(released_posts(s)) == 1
+    await svc.close()
+
+
+async def test_thread_reply_released_into_its_thread(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    root = s.create_post({"channel_id": s.ids["channels"]["private"], "message": "root"}, s.ids["users"]["bob"])
+    svc = service(r, url)
+    item_id = await svc.hold(make_held(s, root_id=root["id"]))
+    await svc.approve(item_id, SAM, "fine")
+    reply = [p for p in released_posts(s) if p["id"] != root["id"]]
+    assert len(reply) == 1 and reply[0]["root_id"] == root["id"]
+    await svc.close()
+
+
+async def test_comment_and_bulk(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    svc = service(r, url)
+    ids = [await svc.hold(make_held(s)) for _ in range(3)]
+    await svc.comment(ids[0], RITA, "asked alice on the phone")
+    shown = await svc.show(ids[0], AUDREY)
+    assert [h["note"] for h in shown["history"] if h["action"] == "comment"] == ["asked alice on the phone"]
+    res = await svc.bulk([*ids, "nope"], "reject", RITA, "bulk clean-up")
+    assert [x["ok"] for x in res] == [True, True, True, False]
+    assert [(await svc.get(i))["state"] for i in ids] == ["rejected"] * 3
+    # after the shred the note is unreadable in Redis, the archive still has it
+    shown = await svc.show(ids[0], AUDREY)
+    assert [h.get("note_shredded") for h in shown["history"] if h["action"] == "comment"] == [True]
+    assert any(rec["reason"] == "asked alice on the phone" for rec in await audit(r))
+    with pytest.raises(InvalidRequest):
+        await svc.bulk(ids, "explode", RITA, "x")
+    await svc.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expect"),
+    [
+        ("channel", "trading", 1),
+        ("channel", "town-square", 1),
+        ("team", "acme", 2),
+        ("entity", "US_SSN", 1),
+        ("entity", "IBAN_CODE", 2),
+        ("sender", "@bob", 1),
+        ("sender", "alice", 1),
+        ("min_age", 100, 1),
+        ("max_age", 100, 1),
+    ],
+)
+async def test_list_filters(
+    r: aioredis.Redis, sim: tuple[Simulator, str], field: str, value: Any, expect: int
+) -> None:
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock)
+    await svc.hold(make_held(s, sender="alice", channel="private"))
+    clock.t += 200
+    await svc.hold(make_held(s, sender="bob", channel="town_square", text=f"IBAN {IBAN} only"))
+    assert len(await svc.list_items(**{field: value})) == expect
+    await svc.close()
+
+
+async def test_abandoned_claim_goes_to_the_next_reviewer(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    svc = service(r, url, claim_idle=0.3)
+    a = await svc.hold(make_held(s))
+    b = await svc.hold(make_held(s))
+    assert await svc.claim_next(SAM) == [a]
+    assert await svc.claim_next(CAROL) == [b]
+    assert await svc.claim_next(RITA) == []
+    await asyncio.sleep(0.4)  # sam vanished
+    assert await svc.claim_next(RITA) == [a]
+    assert (await svc.get(a))["claimed_by"] == "rita"
+    await svc.reject(b, CAROL, "not allowed")
+    await asyncio.sleep(0.4)
+    assert await svc.claim_next(SAM) == [a]  # b decided: acked, never handed out again
+    await svc.close()
+
+
+async def test_redis_without_fsync_always_is_refused(tmp_path: Path, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    with redis_server(tmp_path / "r", appendfsync="everysec") as server:
+        client = aioredis.Redis.from_url(server.url)
+        svc = service(client, url)
+        with pytest.raises(QuarantineError, match="appendfsync=everysec"):
+            await svc.hold(make_held(s))
+        assert await client.dbsize() == 0
+        trusting = service(client, url, durability="trust")
+        assert await trusting.hold(make_held(s))
+        await client.aclose()
+
+
+async def test_master_key_rotation_rewraps_without_touching_content(
+    r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    s, url = sim
+    svc = service(r, url)
+    ids = [await svc.hold(make_held(s)) for _ in range(3)]
+    await svc.reject(ids[2], RITA, "not allowed")  # shredded: nothing to re-wrap
+    before = {i: await r.hget(f"dlp:quarantine:item:{i}", "ct") for i in ids}
+    new = bytes(range(100, 132))
+    assert await svc.rotate_master_key(MASTER, new) == 2
+    for i in ids:
+        assert await r.hget(f"dlp:quarantine:item:{i}", "ct") == before[i]
+    fresh = QuarantineService(r, master_key=new, archive=None, upstream_url=url)
+    assert SSN in json.dumps((await fresh.reveal(ids[0], SAM, "verify after key rotation"))["content"])
+    stale = QuarantineService(r, master_key=MASTER, archive=None, upstream_url=url)
+    with pytest.raises(QuarantineError, match="not loaded"):
+        await stale.show(ids[0], SAM)
+    await svc.approve(ids[1], SAM, "fine")
+    assert len(released_posts(s)) == 1
+    await svc.close()
+
+
+async def test_redis_files_hold_no_readable_identifier(
+    rserver: RedisServer, r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    s, url = sim
+    svc = service(r, url)
+    ids = [await svc.hold(make_held(s)) for _ in range(3)]
+    await svc.comment(ids[0], RITA, f"sender confirmed {SSN} belongs to the client")
+    await svc.reveal(ids[1], SAM, f"check {SSN} against the CRM record")
+    await svc.reject(ids[2], RITA, "not allowed")
+    raw_aof = rserver.files_bytes()
+    await r.bgrewriteaof()
+    await r.save()
+    for _ in range(100):
+        info = await r.info("persistence")
+        if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+            break
+        await asyncio.sleep(0.05)
+    files = rserver.files_bytes()
+    assert (rserver.dir / "dump.rdb").exists()
+    assert b"dlp:quarantine:item:" in files  # the items are really in there
+    for blob in (raw_aof, files):
+        for needle in (SSN, SSN_DIGITS, IBAN, "CLIENT SSN", "Client SSN is", "alice-token"):
+            assert needle.encode() not in blob, needle
+            assert needle.lower().encode() not in blob.lower(), needle
+    await svc.close()
