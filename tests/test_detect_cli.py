@@ -126,3 +126,21 @@ def test_eval_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert rep["ms_per_message"]["p50"] > 0
     rc, out, _ = run(capsys, "eval", str(corpus), "--no-ner", "--default-decision")
     assert "precision" in out and "ms/message" in out and "536" not in out
+
+
+def test_scan_large_spreadsheet_uses_pool(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("dlp_proxy.files")
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in range(1, 301):
+        ws.cell(row=r, column=1, value=f"note {r}")
+        ws.cell(row=r, column=2, value="SSN 536-22-1937" if r == 250 else f"qty {r}")
+    path = tmp_path / "book.xlsx"
+    wb.save(str(path))
+    rc, out, _ = run(capsys, "scan", "--file", str(path), "--json", "--no-ner", "--default-decision")
+    data = json.loads(out)
+    assert rc == 1
+    assert [f["entity_type"] for f in data["findings"]] == ["US_SSN"]
+    assert "250" in data["findings"][0]["location"]

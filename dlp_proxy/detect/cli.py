@@ -130,8 +130,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if args.jsonl is not None:
             return _scan_jsonl(args, decide)
         items = _read_text_arg(args)
-        engine = build_detector(args.config_dir, ner=args.ner)
-        scanned = engine.scan(items)
+        if len(items) >= 200:  # a large document: all cores
+            results = analyze_many([i.text for i in items], args.config_dir, args.ner, 0)
+            limits = [r for r in results if isinstance(r, str)]
+            if limits:
+                raise DetectionLimitError(limits[0])
+            scanned = [ScannedItem(i, tuple(r)) for i, r in zip(items, results, strict=True) if not isinstance(r, str)]
+        else:
+            engine = build_detector(args.config_dir, ner=args.ner)
+            scanned = engine.scan(items)
     except DetectionLimitError as exc:
         print(f"fail closed: {exc}", file=sys.stderr)
         return 3
@@ -139,7 +146,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     decision = decide(scanned)
-    multi = len(items) > 1 or items[0].path not in ("text", "stdin", "file")
+    multi = len(items) > 1 or (bool(items) and items[0].path not in ("text", "stdin", "file"))
     if args.json:
         findings = [
             _finding_json(f, s.item.text, args.show_values, args.explain, s.item.path if multi else None)
