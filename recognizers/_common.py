@@ -25,11 +25,14 @@ from dataclasses import dataclass
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1"}
+# Latin O/o/l/I plus the Cyrillic and Greek letters that look the same.
+LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1", "\u041e": "0", "\u043e": "0", "\u039f": "0", "\u03bf": "0",
+             "\u0406": "1", "\u0456": "1", "\u04c0": "1"}
+_LK = "OolI\u041e\u043e\u039f\u03bf\u0406\u0456\u04c0"
 _RUN_RE = re.compile(
-    r"(?<![A-Za-z0-9])[0-9OolI][0-9OolI]*(?:(?:[ \t./\\-]{1,3}|(?:[ \t]*\r?\n){1,2}[ \t]*)[0-9OolI]+)*(?![A-Za-z0-9])"
+    rf"(?<![A-Za-z0-9])[0-9{_LK}][0-9{_LK}]*(?:(?:[ \t./\\-]{{1,3}}|(?:[ \t]*\r?\n){{1,2}}[ \t]*)[0-9{_LK}]+)*(?![A-Za-z0-9])"
 )
-_GROUP_RE = re.compile(r"[0-9OolI]+")
+_GROUP_RE = re.compile(rf"[0-9{_LK}]+")
 MAX_CANDIDATE_DIGITS = 19
 MAX_LOOKALIKES = 3
 

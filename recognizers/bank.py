@@ -91,6 +91,17 @@ STRONG_ACCOUNT = (
 WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody")
 
 
+def _yyyymmdd(d: str) -> bool:
+    if len(d) != 8 or d[:2] not in ("19", "20"):
+        return False
+    m, day = int(d[4:6]), int(d[6:])
+    return 1 <= m <= 12 and 1 <= day <= 31
+
+
+def _nanp10(d: str) -> bool:
+    return len(d) == 10 and d[0] in "23456789" and d[3] in "23456789"
+
+
 def _phone_like(c: Candidate, text: str) -> bool:
     if c.groups in ((3, 3, 4), (3, 4)) and c.uniform_sep in ("-", ".", " "):
         return True
@@ -123,7 +134,7 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue
             if not (c.whole_run or c.split_digits):
                 continue
-            if not c.split_digits and any(g < 3 for g in c.groups[:-1]):
+            if not c.split_digits and sum(1 for g in c.groups[:-1] if g < 3) >= 2:
                 continue  # "48 221 39 77" is a list of numbers, not one account number
             if _phone_like(c, text) or _date_like(c):
                 continue
@@ -134,6 +145,8 @@ class AccountNumberRecognizer(DLPRecognizer):
             hit = self.context_hit(text, c.start, c.end, before=40, after=25)
             if hit is None:
                 hit = find_context(text, c.start, c.end, self._weak_re, before=15, after=0)
+                if hit is not None and (_yyyymmdd(d) or _nanp10(d)):
+                    continue  # "account opened 20240115", "account desk 2125550143"
             if hit is None:
                 continue
             if hit.distance < 0 and _AMOUNT_WORDS.search(text[c.start + hit.distance : c.start]):
