@@ -91,6 +91,9 @@ STRONG_ACCOUNT = (
 WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody")
 
 
+_PHONE_WORDS = re.compile(r"(?<![a-z])(?:phone|call|dial|desk|tel|cell|mobile|fax|ext|reach|text)(?![a-z])", re.I)
+
+
 def _yyyymmdd(d: str) -> bool:
     if len(d) != 8 or d[:2] not in ("19", "20"):
         return False
@@ -145,7 +148,9 @@ class AccountNumberRecognizer(DLPRecognizer):
             hit = self.context_hit(text, c.start, c.end, before=40, after=25)
             if hit is None:
                 hit = find_context(text, c.start, c.end, self._weak_re, before=15, after=0)
-                if hit is not None and (_yyyymmdd(d) or _nanp10(d)):
+                if hit is not None and (
+                    _yyyymmdd(d) or (_nanp10(d) and _PHONE_WORDS.search(text[max(0, c.start - 40) : c.start]))
+                ):
                     continue  # "account opened 20240115", "account desk 2125550143"
             if hit is None:
                 continue
