@@ -18,6 +18,10 @@ def engine() -> Engine:
 
 
 POSITIVE = [
+    'acct 12-34567-8',
+    'checking: 4402198837',
+    'card 4532 \u041e151 \u0406283 \u041e366',
+    'ssn 536\n\n22\n\n1937',
     "Client's social is 536-22-1937, please update the CRM",
     'ssn 536221937',
     'her SS number: 536 22 1937',
@@ -106,6 +110,10 @@ POSITIVE = [
 ]
 
 NEGATIVE = [
+    'account opened 20240115',
+    'account desk 2125550143',
+    'Closed account count: 482193 as of Friday',
+    'Checking the numbers: 48 221 39 77',
     'Order 536221937 shipped',
     'call me at 212-555-0143',
     'Meeting ID: 845 2931 0476',
