@@ -64,12 +64,23 @@ def load_key(name: str, *, base: Path | None = None, create: bool = True) -> byt
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
     raw = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Write a complete temporary file, then link it into place: several workers
+    # starting together on a fresh data dir all end up with the one key that won.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, raw)
         os.fsync(fd)
     finally:
         os.close(fd)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raw = path.read_bytes()
+        if len(raw) != 32:
+            raise KeyError_(f"key file {path} must hold exactly 32 bytes, has {len(raw)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return raw
 
 

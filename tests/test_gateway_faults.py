@@ -223,3 +223,24 @@ def test_private_redis_is_supervised_and_restarted(simulator: Simulator, tmp_pat
         assert new_pid != pid
     finally:
         stop(gw.proc)
+
+
+def test_hung_mattermost_does_not_hold_the_client_forever(tmp_path: Path) -> None:
+    from tests.conftest import start_simulator
+
+    sim = start_simulator()
+    gw = start_gateway(sim, tmp_path / "gw", "--upstream-timeout", "2")
+    try:
+        r = httpx.post(f"{sim.url}/__sim/faults", json={"delay_ms": 8000, "path_prefix": "/api/v4/posts", "method": "POST"},
+                       timeout=10)
+        assert r.status_code == 201
+        t0 = time.monotonic()
+        r = _post(gw, "waiting on a hung server")
+        assert time.monotonic() - t0 < 10
+        assert r.status_code == 502 and r.headers["content-type"] == "application/json", r.text
+        assert r.json()["id"] == "api.dlp.upstream_unavailable.app_error"
+        metrics = httpx.get(f"{gw.admin_url}/metrics", timeout=10).text
+        assert 'dlp_upstream_errors_total{kind="timeout"} 1.0' in metrics
+    finally:
+        stop(gw.proc)
+        stop(sim.proc)

@@ -28,9 +28,11 @@ WEBSOCKET_HISTORY = 0
 
 class DLPAddon:
     def __init__(self, pipeline: Pipeline, *, max_body_bytes: int, metrics: Any = None,
-                 trusted_proxies: tuple[str, ...] = ()) -> None:
+                 trusted_proxies: tuple[str, ...] = (), upstream_timeout: float | None = 60.0) -> None:
         import ipaddress
 
+        self.upstream_timeout = upstream_timeout
+        self._timers: dict[str, asyncio.TimerHandle] = {}
         self.trusted_proxies = tuple(ipaddress.ip_network(n, strict=False) for n in trusted_proxies)
         self.pipeline = pipeline
         self.max_body_bytes = max_body_bytes
@@ -167,6 +169,7 @@ class DLPAddon:
         if self.metrics is not None and verdict.decision is not None:
             self.metrics.decision(verdict.decision.action.value, verdict.route or "unknown", verdict.decision.entity_types)
         if verdict.forward:
+            self._arm_upstream_timer(flow)
             if verdict.new_body is not None:
                 flow.request.headers.pop("content-encoding", None)
                 flow.request.content = verdict.new_body  # also sets Content-Length
@@ -195,6 +198,39 @@ class DLPAddon:
             return False
         return any(addr in net for net in self.trusted_proxies)
 
+    def _arm_upstream_timer(self, flow: http.HTTPFlow) -> None:
+        """mitmproxy has no upstream read timeout: a Mattermost that never answers
+        would hold the connection forever.  Past ``upstream_timeout`` the flow is
+        killed (the client sees the connection close) and counted."""
+        if not self.upstream_timeout:
+            return
+
+        def fire() -> None:
+            self._timers.pop(flow.id, None)
+            if flow.response is not None:
+                return
+            log.warning("upstream did not answer in time; closing the upstream connection",
+                        extra={"route": flow.metadata.get("dlp_route")})
+            if self.metrics is not None:
+                self.metrics.upstream_errors.labels(kind="timeout").inc()
+            # Closing the server side makes mitmproxy answer the client with its
+            # protocol error, which the gateway renders as a JSON AppError (502).
+            from mitmproxy import ctx
+
+            proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+            handler = proxyserver.connections.get(flow.client_conn.id) if proxyserver else None
+            if handler is not None and flow.server_conn in handler.transports:
+                handler.close_connection(flow.server_conn)
+            elif flow.killable:
+                flow.kill()  # type: ignore[no-untyped-call]
+
+        self._timers[flow.id] = asyncio.get_running_loop().call_later(self.upstream_timeout, fire)
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        timer = self._timers.pop(flow.id, None)
+        if timer is not None:
+            timer.cancel()
+
     def _add_forward_headers(self, flow: http.HTTPFlow) -> None:
         """X-Forwarded-For is appended to; X-Real-IP and X-Forwarded-Proto from the
         client are kept only when the peer is a trusted proxy (DLP_TRUSTED_PROXIES),
@@ -215,6 +251,20 @@ class DLPAddon:
         if close:
             h["Connection"] = "close"
         flow.response = http.Response.make(status, body, h)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        """mitmproxy's own failures (upstream refused, timed out, protocol errors)."""
+        timer = self._timers.pop(flow.id, None)
+        if timer is not None:
+            timer.cancel()
+        try:
+            if self.metrics is not None and flow.error is not None:
+                m = (flow.error.msg or "").lower()
+                kind = ("timeout" if "timeout" in m or "timed out" in m
+                        else "connect" if "connect" in m or "refused" in m else "other")
+                self.metrics.upstream_errors.labels(kind=kind).inc()
+        except Exception:
+            log.exception("error hook failed")
 
     # ------------------------------------------------------------ websocket
 

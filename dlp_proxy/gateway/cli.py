@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
                    help="seconds a request may take to judge before it fails closed (503)")
     p.add_argument("--drain-seconds", type=float, default=float(os.environ.get("DLP_DRAIN_SECONDS", "10")),
                    help="on SIGTERM/SIGINT, how long in-flight requests may take to finish before they are answered 503")
+    p.add_argument("--upstream-timeout", type=float, default=float(os.environ.get("DLP_UPSTREAM_TIMEOUT", "60")),
+                   help="seconds Mattermost may take to answer a forwarded request before the connection is closed")
     p.add_argument("--max-body", default=os.environ.get("DLP_MAX_BODY", "100m"), help="largest request body (e.g. 100m)")
     p.add_argument("--unknown-write", choices=("inspect", "block", "allow"),
                    default=os.environ.get("DLP_UNKNOWN_WRITE", "inspect"))
@@ -93,6 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_body_bytes=_size(args.max_body),
         scan_deadline_seconds=args.scan_deadline,
         drain_seconds=args.drain_seconds,
+        upstream_timeout_seconds=args.upstream_timeout,
         unknown_write=args.unknown_write,
         fail_open_routes=frozenset(args.fail_open_route),
         ner=args.ner,

@@ -52,7 +52,7 @@ class RunSettings:
     scan_deadline_seconds: float = 5.0
     unknown_write: str = "inspect"
     fail_open_routes: frozenset[str] = frozenset()
-    upstream_timeout_seconds: float = 30.0
+    upstream_timeout_seconds: float = 60.0
     drain_seconds: float = 10.0
     ner: bool | None = None
     ready_file: Path | None = None
@@ -84,9 +84,9 @@ async def run(settings: RunSettings) -> int:
     if not redis_url:
         private_redis = PrivateRedis(data_dir)
         redis_url = await asyncio.to_thread(private_redis.start)
-    import redis.asyncio as aioredis
+    from dlp_proxy.redis_connect import connect
 
-    redis = aioredis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=10)
+    redis = connect(redis_url)  # redis://, rediss://, unix://, redis+sentinel://
 
     from dlp_proxy.archive import open_archive
 
@@ -162,7 +162,8 @@ async def run(settings: RunSettings) -> int:
     )
     config.redact_footnote = getattr(policy_store.current, "redact_footnote", config.redact_footnote)
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
-                     trusted_proxies=tuple(n for n in os.environ.get("DLP_TRUSTED_PROXIES", "").split(",") if n.strip()))
+                     trusted_proxies=tuple(n for n in os.environ.get("DLP_TRUSTED_PROXIES", "").split(",") if n.strip()),
+                     upstream_timeout=settings.upstream_timeout_seconds)
 
     opts = options.Options(
         mode=[f"reverse:{settings.upstream}"],
@@ -207,8 +208,14 @@ async def run(settings: RunSettings) -> int:
 
     if settings.review_port is not None:
         from dlp_proxy.review import create_app as create_review_app
+        from dlp_proxy.review.auth import ReviewSettings
 
-        review_app = create_review_app(quarantine, upstream_url=settings.upstream, data_dir=data_dir)
+        break_glass = os.environ.get("DLP_REVIEW_BREAK_GLASS_FILE")
+        review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=ReviewSettings(
+            # plain-http consoles (a local demo) need non-Secure cookies; production runs behind TLS
+            secure_cookies=os.environ.get("DLP_REVIEW_SECURE_COOKIES", "1") not in ("0", "false", "no"),
+            break_glass_file=Path(break_glass) if break_glass else None,
+        ))
         servers.append(await _serve_asgi(review_app, settings.review_host, settings.review_port))
     if settings.admin_port is not None:
         from dlp_proxy.gateway.admin import create_admin_app
