@@ -1,0 +1,209 @@
+"""``dlp-proxy quarantine list|show|approve|reject|purge`` and ``dlp-proxy review``.
+
+Redis: ``$DLP_REDIS_URL``; else the URL the gateway wrote for its private Redis in
+``$DLP_DATA_DIR/redis/url``; else ``redis://127.0.0.1:6379/0``.  The master key
+comes from ``dlp_proxy.keys.load_key("quarantine-master")`` (file or environment).
+Actions are recorded in the archive under ``$DLP_DATA_DIR/archive`` (worker id
+``quarantine-cli`` / ``review``) when it exists, else in the encrypted Redis audit
+stream.  The CLI operator acts as ``cli:<os user>`` with the admin role (whoever
+can reach Redis and read the master key can do this anyway).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from dlp_proxy.interfaces import Archive, QuarantineError
+from dlp_proxy.keys import load_key
+from dlp_proxy.settings import data_dir
+
+
+def redis_url() -> str:
+    env = os.environ.get("DLP_REDIS_URL")
+    if env:
+        return env
+    recorded = data_dir() / "redis" / "url"
+    if recorded.exists():
+        return recorded.read_text().strip()
+    return "redis://127.0.0.1:6379/0"
+
+
+def _archive(worker: str) -> Archive | None:
+    directory = data_dir() / "archive"
+    if not directory.is_dir():
+        return None
+    from dlp_proxy.archive import open_archive
+
+    return open_archive(directory, worker_id=worker)
+
+
+async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quarantine-cli") -> int:
+    import redis.asyncio as aioredis
+
+    from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
+
+    r = aioredis.Redis.from_url(redis_url())
+    archive = _archive(worker)
+    settings = QuarantineSettings(
+        bot_token=os.environ.get("DLP_BOT_TOKEN") or None,
+        notify_token=os.environ.get("DLP_NOTIFY_TOKEN") or os.environ.get("DLP_BOT_TOKEN") or None,
+        four_eyes=os.environ.get("DLP_FOUR_EYES", "") == "1",
+    )
+    svc = QuarantineService(r, master_key=load_key("quarantine-master"), archive=archive,
+                            upstream_url=getattr(args, "upstream", None) or os.environ.get("DLP_UPSTREAM", ""),
+                            settings=settings)  # fmt: skip
+    try:
+        return int(await fn(svc))
+    except QuarantineError as exc:
+        print(f"dlp-proxy quarantine: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await svc.close()
+        if archive is not None:
+            await archive.close()
+        await r.aclose()
+
+
+def _actor() -> Any:
+    from dlp_proxy.quarantine import Actor
+
+    return Actor(f"cli:{getpass.getuser()}", frozenset({"admin"}), via="cli")
+
+
+def _print(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True) if args.json else text)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    async def run(svc: Any) -> int:
+        items = await svc.list_items(state=args.state, channel=args.channel, team=args.team, entity=args.entity,
+                                     sender=args.sender)  # fmt: skip
+        lines = [f"{'ID':<26} {'STATE':<16} {'AGE':>8} {'SENDER':<14} {'CHANNEL':<20} ENTITIES"]
+        for it in items:
+            lines.append(f"{it['id']:<26} {it['state']:<16} {int(it['age_seconds']):>7}s "
+                         f"{it['sender_username'][:14]:<14} {it['channel_name'][:20]:<20} "
+                         f"{','.join(it['entity_types'])}")  # fmt: skip
+        _print(args, items, "\n".join(lines))
+        return 0
+
+    return asyncio.run(_with_service(args, run))
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    async def run(svc: Any) -> int:
+        item = await svc.show(args.id, _actor(), reveal_reason=args.reveal)
+        text = [f"{k}: {item[k]}" for k in ("id", "state", "sender_username", "channel_name", "team_name", "route",
+                                            "entity_types", "record_id", "release_error") if item.get(k)]  # fmt: skip
+        for part in item.get("content") or []:
+            text.append(f"[{part['path']}] " + "".join(seg["text"] for seg in part["segments"]))
+        _print(args, item, "\n".join(text))
+        return 0
+
+    return asyncio.run(_with_service(args, run))
+
+
+def _decide(kind: str) -> Any:
+    def cmd(args: argparse.Namespace) -> int:
+        async def run(svc: Any) -> int:
+            actor = _actor()
+            if kind == "approve":
+                out = await svc.approve(args.id, actor, args.reason)
+            elif kind == "reject":
+                out = await svc.reject(args.id, actor, args.reason)
+            else:
+                rec = await svc.purge(args.id, actor, args.reason, force=args.force)
+                out = {"id": args.id, "purged": True, "record_id": rec}
+            _print(args, out, f"{args.id}: {out.get('state', 'purged')}")
+            return 0 if out.get("state") != "release_failed" else 3
+
+        return asyncio.run(_with_service(args, run))
+
+    return cmd
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from dlp_proxy.review import ReviewSettings, create_app, load_api_tokens
+
+    host, _, port = args.listen.rpartition(":")
+    upstream = args.upstream or os.environ.get("DLP_UPSTREAM", "")
+    if not upstream:
+        print("dlp-proxy review: --upstream (or DLP_UPSTREAM) is required to check sign-ins", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        import redis.asyncio as aioredis
+
+        from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
+
+        r = aioredis.Redis.from_url(redis_url())
+        svc = QuarantineService(r, master_key=load_key("quarantine-master"), archive=_archive("review"),
+                                upstream_url=upstream, settings=QuarantineSettings(
+                                    bot_token=os.environ.get("DLP_BOT_TOKEN") or None,
+                                    notify_token=os.environ.get("DLP_NOTIFY_TOKEN") or os.environ.get("DLP_BOT_TOKEN")
+                                    or None, four_eyes=os.environ.get("DLP_FOUR_EYES", "") == "1"))  # fmt: skip
+        rs = ReviewSettings(
+            secure_cookies=not args.insecure_cookies,
+            break_glass_file=Path(args.break_glass) if args.break_glass else None,
+            api_tokens=load_api_tokens(Path(args.api_tokens)) if args.api_tokens else {},
+        )
+        app = create_app(svc, upstream_url=upstream, settings=rs)
+        await uvicorn.Server(uvicorn.Config(app, host=host or "127.0.0.1", port=int(port), log_level="info")).serve()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    from dlp_proxy.review import hash_password
+
+    print(hash_password(getpass.getpass("password: ")))
+    return 0
+
+
+def register(sub: Any) -> None:
+    q = sub.add_parser("quarantine", help="work the quarantine queue")
+    qs = q.add_subparsers(dest="quarantine_command", metavar="ACTION", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("--upstream", help="Mattermost URL for releases (default $DLP_UPSTREAM)")
+
+    p = qs.add_parser("list", help="list items (oldest first)")
+    common(p)
+    p.add_argument("--state", default="active", help="state, active (default), open or all")
+    for name in ("channel", "team", "entity", "sender"):
+        p.add_argument(f"--{name}")
+    p.set_defaults(func=cmd_list)
+    p = qs.add_parser("show", help="show one item, identifiers masked")
+    common(p)
+    p.add_argument("id")
+    p.add_argument("--reveal", metavar="REASON", help="show values in clear (recorded with this reason)")
+    p.set_defaults(func=cmd_show)
+    for kind, helptext in (("approve", "approve and release"), ("reject", "reject; the sender is told"),
+                           ("purge", "delete from Redis (the archive keeps its records)")):  # fmt: skip
+        p = qs.add_parser(kind, help=helptext)
+        common(p)
+        p.add_argument("id")
+        p.add_argument("--reason", required=True)
+        if kind == "purge":
+            p.add_argument("--force", action="store_true", help="also purge an undecided item")
+        p.set_defaults(func=_decide(kind))
+
+    r = sub.add_parser("review", help="run the reviewer console (own port)")
+    r.add_argument("--listen", default="127.0.0.1:8081")
+    r.add_argument("--upstream", help="Mattermost URL (default $DLP_UPSTREAM)")
+    r.add_argument("--insecure-cookies", action="store_true", help="no Secure flag (plain-http 127.0.0.1 only)")
+    r.add_argument("--break-glass", metavar="FILE", help="JSON file of local accounts (argon2 hashes)")
+    r.add_argument("--api-tokens", metavar="FILE", help="JSON file of API token hashes and roles")
+    r.set_defaults(func=cmd_review)
+    h = sub.add_parser("review-hash-password", help="argon2 hash for a break-glass account")
+    h.set_defaults(func=cmd_hash_password)

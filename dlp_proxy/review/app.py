@@ -1,0 +1,401 @@
+"""The reviewer console: server-rendered pages (Jinja2, plain CSS, no JavaScript)
+and a JSON API for SOAR tools, on its own port (never the proxy port).
+
+Pages use a session cookie (HttpOnly, SameSite=Strict, Secure unless turned off
+for http://127.0.0.1 tests) and a per-session CSRF token in every form.  The API
+uses ``Authorization: Bearer <token>`` only, never the cookie, so a browser can
+not be tricked into calling it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from dlp_proxy.model import ENTITY_TYPES
+from dlp_proxy.quarantine import (
+    Actor,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    QuarantineService,
+    State,
+)
+from dlp_proxy.review.auth import Authenticator, ReviewSettings, SignInError
+from dlp_proxy.review.openapi import openapi_document
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "dlp_review_session"
+LOGIN_COOKIE = "dlp_review_login"
+
+MESSAGES = {
+    "released": "Approved and released to Mattermost.",
+    "awaiting_second": "First approval recorded; a second approver must release it.",
+    "release_failed": "Approved, but the release failed; it will be retried (see the error below).",
+    "release_unknown": "Approved; the release outcome is unknown — check Mattermost.",
+    "rejected": "Rejected. The sender was told.",
+    "commented": "Comment added.",
+    "retried": "Release retried.",
+    "bulk": "Bulk action done; see the results below.",
+    "signed_out": "Signed out.",
+}
+
+AGE_FILTERS = {
+    "": (None, None),
+    "lt1h": (None, 3600.0),
+    "gt1h": (3600.0, None),
+    "gt4h": (4 * 3600.0, None),
+    "gt24h": (24 * 3600.0, None),
+}
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+
+
+def fmt_age(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
+
+
+def fmt_time(ts: float | None) -> str:
+    if not ts:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
+
+
+class Console:
+    def __init__(self, service: QuarantineService, auth: Authenticator, settings: ReviewSettings) -> None:
+        self.q = service
+        self.auth = auth
+        self.s = settings
+        self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+        self.env.filters["age"] = fmt_age
+        self.env.filters["time"] = fmt_time
+
+    # ------------------------------------------------------------ plumbing
+    def render(self, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        html = self.env.get_template(name).render(
+            states=[s.value for s in State], entity_types=ENTITY_TYPES, settings=self.q.settings, **ctx
+        )
+        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+    def _cookie(self, resp: Response, name: str, value: str, max_age: int | None) -> None:
+        resp.set_cookie(name, value, max_age=max_age, httponly=True, secure=self.s.secure_cookies,
+                        samesite="strict", path="/")  # fmt: skip
+
+    async def current(self, request: Request) -> tuple[Actor, str] | None:
+        return await self.auth.session(request.cookies.get(SESSION_COOKIE))
+
+    @staticmethod
+    def client_ip(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    def page(
+        self, fn: Callable[[Request, Actor, str], Awaitable[Response]], *, post: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def handler(request: Request) -> Response:
+            sess = await self.current(request)
+            if sess is None:
+                if post:
+                    return self.render("error.html", 403, title="Session expired",
+                                       message="Your session expired. Sign in again.", actor=None)  # fmt: skip
+                return RedirectResponse("/login", 303, headers=SECURITY_HEADERS)
+            actor, csrf = sess
+            if post:
+                form = await request.form()
+                sent = str(form.get("csrf", ""))
+                if not sent or not hmac.compare_digest(sent, csrf):
+                    return self.render("error.html", 403, title="Form expired",
+                                       message="This form is stale or was not sent by the console (CSRF check). "
+                                       "Reload the page and try again.", actor=actor, csrf=csrf)  # fmt: skip
+            return await fn(request, actor, csrf)
+
+        return handler
+
+    # ------------------------------------------------------------ sign-in
+    async def login_form(self, request: Request, error: str = "", status: int = 200) -> Response:
+        token = secrets.token_urlsafe(32)
+        resp = self.render("login.html", status, login_csrf=token, error=error, actor=None,
+                           signed_out=request.query_params.get("msg") == "signed_out")  # fmt: skip
+        self._cookie(resp, LOGIN_COOKIE, token, 900)
+        return resp
+
+    async def login_get(self, request: Request) -> Response:
+        if await self.current(request):
+            return RedirectResponse("/", 303)
+        return await self.login_form(request)
+
+    async def login_post(self, request: Request) -> Response:
+        form = await request.form()
+        sent, cookie = str(form.get("csrf", "")), request.cookies.get(LOGIN_COOKIE, "")
+        if not sent or not cookie or not hmac.compare_digest(sent, cookie):
+            return await self.login_form(request, "The sign-in form expired. Try again.", 403)
+        login_id, password = str(form.get("login_id", "")), str(form.get("password", ""))
+        try:
+            await self.auth.check_rate(self.client_ip(request), login_id)
+            try:
+                actor = await self.auth.sign_in(login_id, password)
+            except SignInError:
+                await self.auth.failed(login_id)
+                raise
+        except SignInError as exc:
+            return await self.login_form(request, str(exc), 429 if "Too many" in str(exc) else 403)
+        await self.q.archive.append({
+            "type": "review", "action": "sign_in", "actor": actor.to_json(), "ts": time.time(),
+            "time": fmt_time(time.time()), "client_ip": self.client_ip(request)})  # fmt: skip
+        sid = await self.auth.create_session(actor)
+        resp = RedirectResponse("/", 303, headers=SECURITY_HEADERS)
+        self._cookie(resp, SESSION_COOKIE, sid, int(self.s.session_max))
+        resp.delete_cookie(LOGIN_COOKIE, path="/")
+        return resp
+
+    async def logout(self, request: Request, actor: Actor, csrf: str) -> Response:
+        await self.auth.end_session(request.cookies.get(SESSION_COOKIE))
+        resp = RedirectResponse("/login?msg=signed_out", 303, headers=SECURITY_HEADERS)
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
+
+    # ------------------------------------------------------------ queue
+    def _filters(self, params: Any) -> dict[str, Any]:
+        f = {k: str(params.get(k, "")).strip() for k in ("state", "channel", "team", "entity", "sender", "age")}
+        f["state"] = f["state"] or "active"
+        if f["age"] not in AGE_FILTERS:
+            f["age"] = ""
+        return f
+
+    async def _list(self, f: dict[str, Any]) -> list[dict[str, Any]]:
+        min_age, max_age = AGE_FILTERS[f["age"]]
+        return await self.q.list_items(state=f["state"], channel=f["channel"] or None, team=f["team"] or None,
+                                       entity=f["entity"] or None, sender=f["sender"] or None,
+                                       min_age=min_age, max_age=max_age)  # fmt: skip
+
+    async def queue(self, request: Request, actor: Actor, csrf: str, *, results: Any = None,
+                    error: str = "", status: int = 200) -> Response:  # fmt: skip
+        f = self._filters(request.query_params)
+        items = await self._list(f)
+        counts = {"breach": 0, "warn": 0, "open": 0, "failed": 0}
+        for it in await self.q.list_items(state="active"):
+            counts["open"] += it["state"] in ("held", "awaiting_second")
+            counts["failed"] += it["state"] in ("release_failed", "release_unknown")
+            counts[it["sla"]] = counts.get(it["sla"], 0) + 1
+        msg = MESSAGES.get(request.query_params.get("msg", ""), "")
+        return self.render("queue.html", status, actor=actor, csrf=csrf, items=items, f=f, counts=counts,
+                           message=msg, results=results, error=error)  # fmt: skip
+
+    async def queue_get(self, request: Request, actor: Actor, csrf: str) -> Response:
+        if not actor.can("view"):
+            return self.render("error.html", 403, title="Not allowed", message="No console role.", actor=actor)
+        return await self.queue(request, actor, csrf)
+
+    async def bulk(self, request: Request, actor: Actor, csrf: str) -> Response:
+        form = await request.form()
+        ids = [str(v) for v in form.getlist("ids")]
+        action, reason = str(form.get("action", "")), str(form.get("reason", ""))
+        if not ids:
+            return await self.queue(request, actor, csrf, error="Select at least one item.", status=422)
+        try:
+            results = await self.q.bulk(ids, action, actor, reason)
+        except InvalidRequest as exc:
+            return await self.queue(request, actor, csrf, error=str(exc), status=422)
+        return await self.queue(request, actor, csrf, results=results)
+
+    async def claim(self, request: Request, actor: Actor, csrf: str) -> Response:
+        try:
+            got = await self.q.claim_next(actor)
+        except Forbidden as exc:
+            return await self.queue(request, actor, csrf, error=str(exc), status=403)
+        if not got:
+            return await self.queue(request, actor, csrf, error="Nothing left to claim.", status=200)
+        return RedirectResponse(f"/items/{got[0]}", 303, headers=SECURITY_HEADERS)
+
+    # ------------------------------------------------------------ item
+    async def item_page(self, request: Request, actor: Actor, csrf: str, *, reveal: str | None = None,
+                        error: str = "", status: int = 200) -> Response:  # fmt: skip
+        item_id = request.path_params["item_id"]
+        try:
+            item = await self.q.show(item_id, actor, reveal_reason=reveal)
+        except NotFound:
+            return self.render("error.html", 404, title="Not found", message=f"No item {item_id}.",
+                               actor=actor, csrf=csrf)  # fmt: skip
+        except (Forbidden, InvalidRequest, Conflict) as exc:
+            if reveal is None:
+                raise
+            item = await self.q.show(item_id, actor)
+            error, status = str(exc), 403 if isinstance(exc, Forbidden) else 422
+        msg = MESSAGES.get(request.query_params.get("msg", ""), "")
+        return self.render("item.html", status, actor=actor, csrf=csrf, item=item, message=msg, error=error)
+
+    async def item_get(self, request: Request, actor: Actor, csrf: str) -> Response:
+        try:
+            return await self.item_page(request, actor, csrf)
+        except Forbidden as exc:
+            return self.render("error.html", 403, title="Not allowed", message=str(exc), actor=actor, csrf=csrf)
+
+    async def item_reveal(self, request: Request, actor: Actor, csrf: str) -> Response:
+        form = await request.form()
+        return await self.item_page(request, actor, csrf, reveal=str(form.get("reason", "")))
+
+    async def item_action(self, request: Request, actor: Actor, csrf: str) -> Response:
+        item_id, action = request.path_params["item_id"], request.path_params["action"]
+        form = await request.form()
+        reason = str(form.get("reason", ""))
+        try:
+            if action == "approve":
+                out = await self.q.approve(item_id, actor, reason)
+                msg = out["state"]
+            elif action == "reject":
+                await self.q.reject(item_id, actor, reason)
+                msg = "rejected"
+            elif action == "comment":
+                await self.q.comment(item_id, actor, reason)
+                msg = "commented"
+            elif action == "retry":
+                await self.q.retry_release(item_id, actor, reason, force=form.get("force") == "1")
+                msg = "retried"
+            else:
+                return self.render("error.html", 404, title="Not found", message="Unknown action.", actor=actor)
+        except NotFound:
+            return self.render("error.html", 404, title="Not found", message=f"No item {item_id}.", actor=actor)
+        except (Forbidden, InvalidRequest, Conflict) as exc:
+            code = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, Conflict) else 422
+            return await self.item_page(request, actor, csrf, error=str(exc), status=code)
+        return RedirectResponse(f"/items/{item_id}?msg={msg}", 303, headers=SECURITY_HEADERS)
+
+    # ------------------------------------------------------------ API
+    def api(self, fn: Callable[[Request, Actor], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
+        async def handler(request: Request) -> Response:
+            actor = self.auth.api_actor(request.headers.get("authorization", ""))
+            if actor is None:
+                return JSONResponse({"error": "unauthorized", "message": "a valid Bearer token is required"}, 401,
+                                    headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+            try:
+                out = await fn(request, actor)
+            except NotFound as exc:
+                return JSONResponse({"error": "not_found", "message": str(exc)}, 404)
+            except Forbidden as exc:
+                return JSONResponse({"error": "forbidden", "message": str(exc)}, 403)
+            except Conflict as exc:
+                return JSONResponse({"error": "conflict", "message": str(exc), "state": exc.state}, 409)
+            except InvalidRequest as exc:
+                return JSONResponse({"error": "invalid", "message": str(exc)}, 422)
+            except ValueError as exc:
+                return JSONResponse({"error": "invalid", "message": f"bad JSON body: {exc}"}, 422)
+            return JSONResponse(out, headers={"Cache-Control": "no-store"})
+
+        return handler
+
+    @staticmethod
+    async def _body(request: Request) -> dict[str, Any]:
+        data = await request.json()
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
+        return data
+
+    async def api_list(self, request: Request, actor: Actor) -> Any:
+        if not actor.can("view"):
+            raise Forbidden(f"{actor.name} may not view")
+        p = request.query_params
+
+        def num(name: str) -> float | None:
+            return float(p[name]) if p.get(name) else None
+
+        return await self.q.list_items(state=p.get("state", "active"), channel=p.get("channel"), team=p.get("team"),
+                                       entity=p.get("entity"), sender=p.get("sender"), min_age=num("min_age"),
+                                       max_age=num("max_age"), limit=int(p.get("limit", 500)),
+                                       offset=int(p.get("offset", 0)))  # fmt: skip
+
+    async def api_show(self, request: Request, actor: Actor) -> Any:
+        return await self.q.show(request.path_params["item_id"], actor)
+
+    async def api_action(self, request: Request, actor: Actor) -> Any:
+        item_id, action = request.path_params["item_id"], request.path_params["action"]
+        body = await self._body(request)
+        reason = str(body.get("reason", body.get("text", "")))
+        if action == "reveal":
+            return await self.q.reveal(item_id, actor, reason)
+        if action == "approve":
+            return await self.q.approve(item_id, actor, reason)
+        if action == "reject":
+            return await self.q.reject(item_id, actor, reason)
+        if action == "comment":
+            return {"record_id": await self.q.comment(item_id, actor, reason)}
+        if action == "retry":
+            return await self.q.retry_release(item_id, actor, reason, force=bool(body.get("force")))
+        raise NotFound(f"unknown action {action!r}")
+
+    async def api_bulk(self, request: Request, actor: Actor) -> Any:
+        body = await self._body(request)
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise InvalidRequest("ids must be a list of item ids")
+        return await self.q.bulk(ids, str(body.get("action", "")), actor, str(body.get("reason", "")))
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+
+def create_app(
+    service: QuarantineService,
+    *,
+    upstream_url: str,
+    settings: ReviewSettings | None = None,
+    authenticator: Authenticator | None = None,
+) -> Starlette:
+    """The console and its API as one Starlette app (serve it on its own port)."""
+    settings = settings or ReviewSettings()
+    auth = authenticator or Authenticator(service.r, upstream_url, settings)
+    c = Console(service, auth, settings)
+    routes = [
+        Route("/login", c.login_get, methods=["GET"]),
+        Route("/login", c.login_post, methods=["POST"]),
+        Route("/logout", c.page(c.logout, post=True), methods=["POST"]),
+        Route("/", c.page(c.queue_get), methods=["GET"]),
+        Route("/bulk", c.page(c.bulk, post=True), methods=["POST"]),
+        Route("/claim", c.page(c.claim, post=True), methods=["POST"]),
+        Route("/items/{item_id}", c.page(c.item_get), methods=["GET"]),
+        Route("/items/{item_id}/reveal", c.page(c.item_reveal, post=True), methods=["POST"]),
+        Route("/items/{item_id}/{action}", c.page(c.item_action, post=True), methods=["POST"]),
+        Route("/api/openapi.json", c.openapi, methods=["GET"]),
+        Route("/api/v1/items", c.api(c.api_list), methods=["GET"]),
+        Route("/api/v1/items/{item_id}", c.api(c.api_show), methods=["GET"]),
+        Route("/api/v1/items/{item_id}/{action}", c.api(c.api_action), methods=["POST"]),
+        Route("/api/v1/bulk", c.api(c.api_bulk), methods=["POST"]),
+        Route("/healthz", c.healthz, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await auth.aclose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.console = c
+    return app

@@ -1,0 +1,137 @@
+"""The OpenAPI 3 document of the review API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlp_proxy.quarantine import State
+
+
+def _err(desc: str) -> dict[str, Any]:
+    return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    item_id = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    reason_body = {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reason"}}},
+    }
+    errors = {
+        "401": _err("missing or unknown Bearer token"),
+        "403": _err("the token's role does not allow this, or self-approval / same approver twice"),
+        "404": _err("no such item"),
+        "409": _err("the item is in a state that does not allow this (someone else acted first)"),
+        "422": _err("missing or too short reason, bad body"),
+    }
+    item_ok = {"200": {"description": "the item after the action",
+                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}}  # fmt: skip
+
+    def action(summary: str, desc: str, ok: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"post": {"summary": summary, "description": desc, "parameters": [item_id],
+                         "requestBody": reason_body, "responses": {**(ok or item_ok), **errors}}}  # fmt: skip
+
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "dlp-proxy review API",
+            "version": "1",
+            "description": "Work the quarantine queue from a SOAR tool. Every call is recorded in the archive "
+            "with the token's name as the actor. Tokens are configured as SHA-256 hashes with roles "
+            "(reviewer, approver, auditor, admin); see docs/quarantine.md.",
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "message"],
+                          "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                                         "state": {"type": "string"}}},
+                "Reason": {"type": "object", "required": ["reason"],
+                           "properties": {"reason": {"type": "string", "description": "why (recorded)"},
+                                          "force": {"type": "boolean", "description": "retry only"}}},
+                "ItemSummary": {
+                    "type": "object",
+                    "required": ["id", "state", "created_at", "age_seconds", "sla", "entity_types"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "state": {"type": "string", "enum": [s.value for s in State]},
+                        "created_at": {"type": "number", "description": "Unix time"},
+                        "age_seconds": {"type": "number"},
+                        "expires_at": {"type": "number"},
+                        "sla": {"type": "string", "enum": ["ok", "warn", "breach", "done"]},
+                        "route": {"type": "string"},
+                        "channel_id": {"type": "string"}, "channel_name": {"type": "string"},
+                        "channel_type": {"type": "string"}, "team_id": {"type": "string"},
+                        "team_name": {"type": "string"}, "sender_id": {"type": "string"},
+                        "sender_username": {"type": "string"},
+                        "entity_types": {"type": "array", "items": {"type": "string"}},
+                        "entity_counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "record_id": {"type": "string", "description": "archive record of the quarantine"},
+                        "approvals": {"type": "array", "items": {"type": "string"}},
+                        "approvals_required": {"type": "integer"},
+                        "decided_by": {"type": "string"},
+                        "release_error": {"type": "string"},
+                        "release_attempts": {"type": "integer"},
+                        "shredded": {"type": "boolean"},
+                    },
+                },
+                "Item": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/ItemSummary"},
+                        {"type": "object", "properties": {
+                            "revealed": {"type": "boolean"},
+                            "content": {"type": "array", "nullable": True, "items": {"type": "object", "properties": {
+                                "path": {"type": "string"},
+                                "segments": {"type": "array", "items": {"type": "object", "properties": {
+                                    "text": {"type": "string"}, "entity_type": {"type": "string", "nullable": True}}}},
+                                "findings": {"type": "array", "items": {"type": "object"}}}}},
+                            "history": {"type": "array", "items": {"type": "object"}},
+                        }},
+                    ]
+                },
+            },
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/items": {"get": {
+                "summary": "List items (oldest first)",
+                "parameters": [
+                    {"name": "state", "in": "query", "schema": {"type": "string", "default": "active"},
+                     "description": "a state, comma-separated states, active, open or all"},
+                    *({"name": n, "in": "query", "schema": {"type": "string"}}
+                      for n in ("channel", "team", "entity", "sender")),
+                    *({"name": n, "in": "query", "schema": {"type": "number"}, "description": "seconds"}
+                      for n in ("min_age", "max_age")),
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 500}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}},
+                ],
+                "responses": {"200": {"description": "items", "content": {"application/json": {"schema": {
+                    "type": "array", "items": {"$ref": "#/components/schemas/ItemSummary"}}}}}, "401": errors["401"]},
+            }},
+            "/api/v1/items/{item_id}": {"get": {
+                "summary": "One item with its findings masked in context (recorded as a view)",
+                "parameters": [item_id], "responses": {**item_ok, **errors}}},
+            "/api/v1/items/{item_id}/reveal": action("Reveal the values", "Needs a reason of >= 10 characters; "
+                                                     "recorded in the archive before anything is shown."),
+            "/api/v1/items/{item_id}/approve": action("Approve (and release)", "Releases once the required "
+                                                      "approvals are in (four-eyes: two distinct people)."),
+            "/api/v1/items/{item_id}/reject": action("Reject", "The sender is told; the content is destroyed."),
+            "/api/v1/items/{item_id}/comment": action("Comment", "Adds a note (also accepts {text}).", {
+                "200": {"description": "archive record id", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"record_id": {"type": "string"}}}}}}}),
+            "/api/v1/items/{item_id}/retry": action("Retry a failed release", "force=true also retries a "
+                                                    "release whose outcome is unknown (after checking Mattermost)."),
+            "/api/v1/bulk": {"post": {
+                "summary": "Approve, reject or comment many items; one result per id",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["ids", "action", "reason"],
+                    "properties": {"ids": {"type": "array", "items": {"type": "string"}},
+                                   "action": {"type": "string", "enum": ["approve", "reject", "comment"]},
+                                   "reason": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "per-item results", "content": {"application/json": {
+                    "schema": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "string"}, "ok": {"type": "boolean"}, "state": {"type": "string"},
+                        "error": {"type": "string"}}}}}}}, "401": errors["401"], "422": errors["422"]},
+            }},
+        },
+    }  # fmt: skip
