@@ -1,0 +1,247 @@
+"""The reviewer console and its API over real sockets: real Redis, the Mattermost
+simulator for sign-in, the console served by uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
+from dlp_proxy.review import ReviewSettings, create_app, hash_password, token_hash
+from dlp_proxy.simulator.state import Simulator
+from tests.test_quarantine_support import (
+    MASTER,
+    SSN,
+    RedisServer,
+    ServedApp,
+    make_held,
+    redis_server,
+    released_posts,
+    simulator,
+)
+
+APPROVER_TOKEN = "soar-approver-token-0123456789"
+AUDITOR_TOKEN = "soar-auditor-token-0123456789"
+
+
+@dataclass
+class Env:
+    sim: Simulator
+    svc: QuarantineService
+    url: str
+    r: aioredis.Redis
+
+
+@pytest.fixture(scope="module")
+def rserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+def make_env_settings(tmp_path: Path, **kw: Any) -> ReviewSettings:
+    bg = tmp_path / "break-glass.json"
+    bg.write_text(json.dumps({"accounts": [{"username": "bg-admin", "argon2": hash_password("correct horse battery"),
+                                            "roles": ["admin"]}]}))  # fmt: skip
+    defaults: dict[str, Any] = {
+        "secure_cookies": False,
+        "break_glass_file": bg,
+        "api_tokens": {
+            token_hash(APPROVER_TOKEN): {"name": "soar", "roles": ["approver"]},
+            token_hash(AUDITOR_TOKEN): {"name": "audit-bot", "roles": ["auditor"]},
+        },
+    }
+    defaults.update(kw)
+    return ReviewSettings(**defaults)
+
+
+@pytest.fixture
+async def env(rserver: RedisServer, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Env]:
+    kw = getattr(request, "param", {})
+    client = aioredis.Redis.from_url(rserver.url)
+    await client.flushall()
+    with simulator() as (sim, sim_url):
+        svc = QuarantineService(client, master_key=MASTER, archive=None, upstream_url=sim_url,
+                                settings=QuarantineSettings(notify_token="dlp-bot-token"))  # fmt: skip
+        # the console runs in uvicorn's own thread and loop: it gets its own client
+        app_svc = QuarantineService(aioredis.Redis.from_url(rserver.url), master_key=MASTER, archive=None,
+                                    upstream_url=sim_url, settings=QuarantineSettings(notify_token="dlp-bot-token"))
+        app = create_app(app_svc, upstream_url=sim_url, settings=make_env_settings(tmp_path, **kw))
+        with ServedApp(app) as served:
+            yield Env(sim, svc, served.url, client)
+        await svc.close()
+    await client.aclose()
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, "no CSRF field in the form"
+    return m.group(1)
+
+
+async def sign_in(c: httpx.AsyncClient, login: str, password: str) -> httpx.Response:
+    page = await c.get("/login")
+    return await c.post("/login", data={"csrf": csrf_of(page.text), "login_id": login, "password": password})
+
+
+@pytest.mark.parametrize(
+    ("login", "password", "status", "roles"),
+    [
+        ("sam", "sam-password", 303, {"reviewer"}),
+        ("carol", "carol-password", 303, {"admin"}),
+        ("alice", "alice-password", 403, None),  # not in a review group
+        ("sam", "wrong", 403, None),
+        ("bg-admin", "correct horse battery", 303, {"admin"}),
+        ("bg-admin", "wrong horse", 403, None),
+    ],
+)
+async def test_sign_in_table(env: Env, login: str, password: str, status: int, roles: set[str] | None) -> None:
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        resp = await sign_in(c, login, password)
+        assert resp.status_code == status, resp.text[:300]
+        if roles is None:
+            assert "dlp_review_session" not in resp.cookies
+            assert (await c.get("/")).status_code == 303
+            return
+        cookie = resp.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+        page = await c.get("/")
+        assert page.status_code == 200
+        for role in roles:
+            assert f'class="role role-{role}"' in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize("env", [{"secure_cookies": True}], indirect=True)
+async def test_secure_cookie_flag(env: Env) -> None:
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        resp = await sign_in(c, "sam", "sam-password")
+        assert "Secure" in resp.headers["set-cookie"]
+
+
+async def test_sign_in_needs_the_login_form_token(env: Env) -> None:
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        resp = await c.post("/login", data={"login_id": "sam", "password": "sam-password"})
+        assert resp.status_code == 403 and "dlp_review_session" not in resp.cookies
+
+
+async def test_sign_in_rate_limited_per_user(env: Env) -> None:
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        for _ in range(5):
+            assert (await sign_in(c, "sam", "nope")).status_code == 403
+        resp = await sign_in(c, "sam", "sam-password")  # right password, but locked for now
+        assert resp.status_code == 429 and "Too many" in resp.text
+
+
+@pytest.mark.parametrize("env", [{"login_limit_ip": 3, "login_limit_user": 100}], indirect=True)
+async def test_sign_in_rate_limited_per_ip(env: Env) -> None:
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        for login in ("u1", "u2", "u3"):
+            assert (await sign_in(c, login, "x")).status_code == 403
+        assert (await sign_in(c, "carol", "carol-password")).status_code == 429
+
+
+@pytest.mark.parametrize("env", [{"session_idle": 1.0}], indirect=True)
+async def test_session_expires(env: Env) -> None:
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        await sign_in(c, "sam", "sam-password")
+        assert (await c.get("/")).status_code == 200
+        await asyncio.sleep(2.1)
+        resp = await c.get("/")
+        assert resp.status_code == 303 and resp.headers["location"] == "/login"
+
+
+async def test_csrf_and_roles_on_item_actions(env: Env) -> None:
+    item_id = await env.svc.hold(make_held(env.sim))
+    async with httpx.AsyncClient(base_url=env.url) as sam, httpx.AsyncClient(base_url=env.url) as carol:
+        await sign_in(sam, "sam", "sam-password")
+        await sign_in(carol, "carol", "carol-password")
+        page = await carol.get(f"/items/{item_id}")
+        token = csrf_of(page.text)
+        assert SSN not in page.text and "***-**-8841" in page.text
+        # no token, a wrong token, another session's token: refused, nothing happens
+        for data in ({"reason": "ok"}, {"reason": "ok", "csrf": "forged"}):
+            resp = await carol.post(f"/items/{item_id}/approve", data=data)
+            assert resp.status_code == 403 and "CSRF" in resp.text
+        sam_token = csrf_of((await sam.get(f"/items/{item_id}")).text)
+        assert (await carol.post(f"/items/{item_id}/approve", data={"csrf": sam_token, "reason": "ok"})).status_code == 403
+        assert (await env.svc.get(item_id))["state"] == "held"
+        # sam is a reviewer only: no approve button, and the POST is refused
+        sam_page = await sam.get(f"/items/{item_id}")
+        assert "/approve" not in sam_page.text and "/reject" in sam_page.text
+        resp = await sam.post(f"/items/{item_id}/approve", data={"csrf": sam_token, "reason": "looks fine"})
+        assert resp.status_code == 403 and (await env.svc.get(item_id))["state"] == "held"
+        # reveal: a short reason is refused and shows nothing
+        resp = await sam.post(f"/items/{item_id}/reveal", data={"csrf": sam_token, "reason": "why"})
+        assert resp.status_code == 422 and SSN not in resp.text
+        resp = await sam.post(f"/items/{item_id}/reveal", data={"csrf": sam_token, "reason": "verify client identity"})
+        assert resp.status_code == 200 and SSN in resp.text and resp.headers["cache-control"] == "no-store"
+        # carol (admin) approves: released once
+        resp = await carol.post(f"/items/{item_id}/approve", data={"csrf": token, "reason": "business need"})
+        assert resp.status_code == 303
+        assert (await env.svc.get(item_id))["state"] == "released"
+        assert len(released_posts(env.sim)) == 1
+        # cross-site POST of the sign-out form without the token is refused too
+        assert (await sam.post("/logout", data={})).status_code == 403
+
+
+async def test_self_approval_refused_in_console(env: Env) -> None:
+    item_id = await env.svc.hold(make_held(env.sim, sender="carol"))
+    async with httpx.AsyncClient(base_url=env.url) as carol:
+        await sign_in(carol, "carol", "carol-password")
+        token = csrf_of((await carol.get(f"/items/{item_id}")).text)
+        resp = await carol.post(f"/items/{item_id}/approve", data={"csrf": token, "reason": "my own"})
+        assert resp.status_code == 403 and "own message" in resp.text
+    assert released_posts(env.sim) == []
+
+
+async def test_queue_filters_and_bulk_reject(env: Env) -> None:
+    a = await env.svc.hold(make_held(env.sim, sender="alice"))
+    b = await env.svc.hold(make_held(env.sim, sender="bob", channel="town_square"))
+    async with httpx.AsyncClient(base_url=env.url) as sam:
+        await sign_in(sam, "sam", "sam-password")
+        page = await sam.get("/", params={"sender": "bob"})
+        assert b in page.text and a not in page.text
+        page = await sam.get("/", params={"channel": "trading-desk"})
+        assert a in page.text and b not in page.text
+        page = await sam.get("/", params={"age": "gt1h"})
+        assert a not in page.text and "Nothing matches" in page.text
+        resp = await sam.post("/bulk", data={"csrf": csrf_of(page.text), "ids": [a, b], "action": "reject",
+                                             "reason": "bulk: client data"})  # fmt: skip
+        assert resp.status_code == 200 and resp.text.count("st-rejected") >= 2
+    assert {(await env.svc.get(i))["state"] for i in (a, b)} == {"rejected"}
+
+
+async def test_api_token_auth_roles_and_openapi(env: Env) -> None:
+    item_id = await env.svc.hold(make_held(env.sim))
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        spec = (await c.get("/api/openapi.json")).json()
+        assert spec["openapi"].startswith("3.") and "/api/v1/items/{item_id}/approve" in spec["paths"]
+        assert (await c.get("/api/v1/items")).status_code == 401
+        assert (await c.get("/api/v1/items", headers={"Authorization": "Bearer nope"})).status_code == 401
+        # the console cookie does not authenticate the API
+        await sign_in(c, "carol", "carol-password")
+        assert (await c.get("/api/v1/items")).status_code == 401
+        aud = {"Authorization": f"Bearer {AUDITOR_TOKEN}"}
+        soar = {"Authorization": f"Bearer {APPROVER_TOKEN}"}
+        items = (await c.get("/api/v1/items", headers=aud)).json()
+        assert [i["id"] for i in items] == [item_id]
+        assert (await c.post(f"/api/v1/items/{item_id}/approve", headers=aud, json={"reason": "x" * 5})).status_code == 403
+        shown = (await c.get(f"/api/v1/items/{item_id}", headers=aud)).json()
+        assert SSN not in json.dumps(shown)
+        assert (await c.post(f"/api/v1/items/{item_id}/approve", headers=soar, json={})).status_code == 422
+        resp = await c.post(f"/api/v1/items/{item_id}/approve", headers=soar, json={"reason": "SOAR playbook 7"})
+        assert resp.status_code == 200 and resp.json()["state"] == "released"
+        resp = await c.post(f"/api/v1/items/{item_id}/reject", headers=soar, json={"reason": "too late"})
+        assert resp.status_code == 409 and resp.json()["state"] == "released"
+        assert (await c.get("/api/v1/items/nope", headers=soar)).status_code == 404
+    records = await env.svc.audit_log.records()
+    assert [r["actor"]["name"] for r in records if r["action"] == "approve"] == ["api:soar"]
