@@ -33,6 +33,7 @@ COMMAND_OWNERS: dict[str, str] = {
     "archive": "dlp_proxy.archive.cli",
     "quarantine": "dlp_proxy.quarantine.cli",
     "review": "dlp_proxy.quarantine.cli",
+    "review-hash-password": "dlp_proxy.quarantine.cli",
 }
 
 

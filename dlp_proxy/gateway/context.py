@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -78,19 +79,40 @@ class ContextResolver:
         hash_key: bytes,
         ttl_seconds: int = 300,
         timeout_seconds: float = 2.0,
+        local_ttl_seconds: float = 10.0,
     ) -> None:
         self.redis = redis
         self.upstream = upstream
         self.hash_key = hash_key
         self.ttl = ttl_seconds
         self.timeout = timeout_seconds
+        #: seconds a context entry is trusted in process memory (Redis holds it for ``ttl``)
+        self.local_ttl = local_ttl_seconds
+        self.local_max = 50_000
+        self._local: dict[str, tuple[float, Any]] = {}
 
     async def _cached(self, key: str) -> Any:
+        # A short in-process layer in front of the shared Redis cache: a chat
+        # burst from one user does not pay a Redis round trip per post.
+        hit = self._local.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
         raw = await self.redis.get(CACHE_PREFIX + key)
-        return None if raw is None else json.loads(raw)
+        if raw is None:
+            return None
+        value = json.loads(raw)
+        self._remember(key, value, now)
+        return value
 
     async def _store(self, key: str, value: Any) -> None:
         await self.redis.set(CACHE_PREFIX + key, json.dumps(value), ex=self.ttl)
+        self._remember(key, value, time.monotonic())
+
+    def _remember(self, key: str, value: Any, now: float) -> None:
+        if len(self._local) >= self.local_max:
+            self._local.clear()  # bounded; a full reset is cheap and rare
+        self._local[key] = (now + self.local_ttl, value)
 
     async def _get(self, path: str, token: str) -> httpx.Response:
         return await asyncio.wait_for(

@@ -198,8 +198,13 @@ class Pipeline:
         policy = self.policy()  # one policy object for the whole request, even across a reload
         entities = policy.required_entities(ctx)
         scanned = await self._scan(items, entities)
-        if self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits"):
-            extra = await self.split_window.check(ctx.user_id, ctx.channel_id, " ".join(i.text for i in ex.items if i.path.startswith("body.message")), self.detector)
+        message = " ".join(i.text for i in ex.items if i.path.startswith("body.message"))
+        if (self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits")
+                and _may_carry_a_piece(message)):
+            # Only a message that starts or ends with digits (or a separator after
+            # digits) can carry a piece of an identifier split across posts; the
+            # others neither enter the window nor pay for its Redis round trips.
+            extra = await self.split_window.check(ctx.user_id, ctx.channel_id, message, self.detector)
             if extra:
                 scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
         decision = policy.evaluate(scanned, ctx)
@@ -341,7 +346,7 @@ class Pipeline:
                     channel = await self.context.channel(channel_id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"channel: {type(exc).__name__}")
-            if user is not None and token and getattr(self.policy(), "needs_groups", False):
+            if user is not None and token and _needs_groups(self.policy(), route):
                 try:
                     groups = await self.context.groups(user.id, token)
                 except _UPSTREAM_ERRORS as exc:
@@ -520,6 +525,22 @@ class Pipeline:
                 parent = parent[key]
             parent[message_loc[-1]] = f"{parent[message_loc[-1]]}\n\n{self.config.redact_footnote}"
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def _needs_groups(policy: Any, route: Route) -> bool:
+    """Group membership costs a Mattermost call: resolve it only when a rule that
+    could apply to this route scopes on groups."""
+    needs = getattr(policy, "needs_context", None)
+    if needs is None:
+        return True
+    return "groups" in needs(RequestContext(route=route.name, route_group=route.group))
+
+
+def _may_carry_a_piece(message: str, edge: int = 4) -> bool:
+    text = message.strip()
+    if not text:
+        return False
+    return any(c.isdigit() for c in text[:edge]) or any(c.isdigit() for c in text[-edge:])
 
 
 def _redactable(ex: Extracted, decision: Decision) -> bool:

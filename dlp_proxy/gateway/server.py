@@ -90,7 +90,16 @@ async def run(settings: RunSettings) -> int:
 
     from dlp_proxy.archive import open_archive
 
-    archive = open_archive(data_dir / "archive", worker_id=settings.worker_id)
+    archive = open_archive(
+        data_dir / "archive",
+        worker_id=settings.worker_id,
+        # every record is fsync'd before the gateway acts; a signed checkpoint over
+        # the Merkle root follows every N records or T seconds (a signature per
+        # group commit would cost the event loop's GIL time on every request)
+        checkpoint_records=int(os.environ.get("DLP_ARCHIVE_CHECKPOINT_RECORDS", "1000")),
+        checkpoint_seconds=float(os.environ.get("DLP_ARCHIVE_CHECKPOINT_SECONDS", "1.0")),
+        content_mode=os.environ.get("DLP_ARCHIVE_CONTENT_MODE", "encrypted"),
+    )
 
     detector = await asyncio.to_thread(_detector_factory(), None, ner=settings.ner)
 
@@ -145,6 +154,7 @@ async def run(settings: RunSettings) -> int:
         unknown_write=settings.unknown_write,
         fail_open_routes=settings.fail_open_routes,
         worker_id=settings.worker_id,
+        inline_scan_chars=int(os.environ.get("DLP_INLINE_SCAN_CHARS", "0")),
     )
     pipeline = Pipeline(
         detector=detector,
