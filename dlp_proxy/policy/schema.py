@@ -30,6 +30,8 @@ ROUTE_GROUPS: tuple[str, ...] = (
     "channels",
     "headers",
     "bookmarks",
+    "teams",
+    "pages",
     "webhooks",
     "commands",
     "actions",
