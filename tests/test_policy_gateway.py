@@ -583,6 +583,11 @@ def test_identifier_split_across_two_posts_is_caught(pg: PolicyGateway) -> None:
     assert _outcome(r) == "held" and rec["rule_id"] == "npi-private"
     assert "US_SSN" in rec["entity_types"]
     assert [json.loads(b)["message"] for b in pg.reached("/api/v4/posts")] == ["Client SSN is 536-22"]
+    rid = r.json()["request_id"]
+    (note,) = pg.wait_posts(lambda p: bool(p.get("ephemeral")) and rid in p["message"])
+    assert note["ephemeral_target_user_id"] == pg.sim.ids["users"]["carol"]
+    assert "previous messages" in note["message"] and "split-window" not in note["message"]
+    assert "536" not in note["message"] and "1234" not in note["message"].replace(rid, "")
     # another user's fragments in the same channel are not joined
     assert pg.post("carol", "town_square", "Client SSN is 536-22").status_code == 201
     assert pg.post("bob", "town_square", "1234 thanks").status_code == 201

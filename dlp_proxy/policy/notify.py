@@ -23,6 +23,11 @@ QUARANTINE_ERROR_ID = "api.dlp.quarantined.app_error"
 
 _DEFAULT_MESSAGES = Messages()
 
+#: dlp_proxy.policy.split.SPLIT_TRANSFORM, and the content item path the gateway
+#: gives findings completed across messages (not imported: split pulls in crypto)
+_SPLIT_TRANSFORM = "split-messages"
+_SPLIT_ITEM_PATH = "split-window"
+
 
 class _SafeFormat(dict[str, str]):
     def __missing__(self, key: str) -> str:
@@ -123,9 +128,19 @@ def sender_notice(
         verdict = f"was sent with {entities} **masked**"
     else:
         verdict = f"was recorded for compliance because it contains {entities}"
+    split = any(_SPLIT_TRANSFORM in f.transforms for _, f in decision.findings)
+    if message_excerpt_path == _SPLIT_ITEM_PATH:
+        where_line = "Where: across this message and your previous messages in this channel."
+    elif message_excerpt_path:
+        where_line = f"Where: `{message_excerpt_path}`."
+    else:
+        where_line = ""
     lines = [
         f"Your {what} in {where} ({when}) {verdict}.",
-        f"Where: `{message_excerpt_path}`." if message_excerpt_path else "",
+        where_line,
+        "Part of it was in your previous messages: an identifier sent in pieces is still customer data."
+        if split
+        else "",
         _what_to_do(m),
         f"Reference: {ctx.request_id}" if ctx.request_id else "",
     ]

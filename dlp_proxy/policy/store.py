@@ -96,6 +96,11 @@ class PolicyStore:
             raw = self.path.read_bytes()
         except OSError:
             raw = b""
+        if stamp is not None and (self._file_stamp() != stamp or len(raw) != stamp[1]):
+            # The file changed while it was read: a writer is still at it.  Loading
+            # now could take a truncated file that happens to be valid YAML (fewer
+            # rules); the next check sees the finished file.
+            return None
         if "sha256:" + hashlib.sha256(raw).hexdigest()[:16] == self._current.version:
             self._stamp = stamp
             return None
