@@ -216,6 +216,22 @@ def test_shipped_default_policy(pg: PolicyGateway, case: tuple[Any, ...]) -> Non
         assert err["status_code"] == 403 and err["message"]
 
 
+def test_shipped_policy_blocks_a_bulk_file_even_in_a_direct_message(pg: PolicyGateway) -> None:
+    version = pg.install(pg.shipped)
+    dm = pg.sim.channel("dm_alice_bob")
+    rows = "".join(f"Client {i},536-22-{1234 + i}\n" for i in range(8)).encode()
+    pg.sim.clear()
+    r, rec = pg.judged(lambda: httpx.post(f"{pg.gw.url}/api/v4/files?channel_id={dm}&filename=clients.csv",
+                                          headers={**pg.headers("alice"), "Content-Type": "text/csv"}, content=rows, timeout=30))
+    assert _outcome(r) == "blocked" and (rec["action"], rec["rule_id"], rec["policy_version"]) == ("block", "npi-bulk", version)
+    assert rec["route_group"] == "files" and pg.reached("/api/v4/files") == []
+    # one identifier in a file in the same DM is held, not blocked
+    r, rec = pg.judged(lambda: httpx.post(f"{pg.gw.url}/api/v4/files?channel_id={dm}&filename=one.txt",
+                                          headers={**pg.headers("alice"), "Content-Type": "text/plain"},
+                                          content=DIRTY.encode(), timeout=30))
+    assert _outcome(r) == "held" and rec["rule_id"] == "npi-private"
+
+
 def test_block_and_quarantine_have_distinct_error_ids(pg: PolicyGateway) -> None:
     pg.install(pg.shipped)
     blocked = pg.post("alice", "town_square", DIRTY)
