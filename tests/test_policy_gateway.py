@@ -296,8 +296,6 @@ def test_scope_dimension(pg: PolicyGateway, case: tuple[Any, ...]) -> None:
         assert (rec["action"], rec["policy_version"]) == ("allow", version), who
 
 
-@pytest.mark.xfail(strict=True, reason="gateway does not resolve team names (RequestContext.team_name stays None); "
-                                        "a policy scoped on a team by name never applies. Patch in the report.")
 def test_scope_team_by_name(pg: PolicyGateway) -> None:
     pg.install_rules(_rule("{teams: [acme]}"))
     assert _outcome(pg.post("alice", "town_square", DIRTY)) == "blocked"
@@ -469,8 +467,6 @@ def test_redact_masks_every_identifier_and_notifies(pg: PolicyGateway) -> None:
     assert notes and SSN not in notes[-1]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="gateway reads the redact footnote once at start-up "
-                                        "(GatewayConfig.redact_footnote), not from the policy in force. Patch in the report.")
 def test_redact_footnote_follows_reloaded_policy(pg: PolicyGateway) -> None:
     pg.install(HEADER + 'redact_footnote: "_Masked by policy v2._"\n' + ACTIONS_POLICY)
     pg.sim.clear()
@@ -513,9 +509,6 @@ def test_exception_allow_listed_value(pg: PolicyGateway, form: int) -> None:
     assert _outcome(r) == "blocked"
 
 
-@pytest.mark.xfail(strict=True, reason="gateway redaction masks every finding in the request, not "
-                                        "dlp_proxy.policy.findings_to_redact(decision): allow-listed values are masked too. "
-                                        "Patch in the report.")
 def test_redact_keeps_allow_listed_value(pg: PolicyGateway) -> None:
     allowed = "536-22-4321"
     digest = _hash_value(pg, allowed)[0]

@@ -166,6 +166,21 @@ class ContextResolver:
             ctype = None
         return ChannelInfo(data["id"], data["name"], ctype, data.get("team_id"), bool(data.get("shared")))
 
+    async def team_name(self, team_id: str, token: str | None) -> str | None:
+        """The team's name (policies may scope on a team by name or id)."""
+        key = "team:" + team_id
+        cached = await self._cached(key)
+        if cached is None:
+            if token is None:
+                return None
+            resp = await self._get(f"/api/v4/teams/{team_id}", token)
+            if resp.status_code in (401, 403, 404):
+                return None  # not cached: may be this caller's permission only
+            resp.raise_for_status()
+            cached = str(resp.json().get("name", ""))
+            await self._store(key, cached)
+        return str(cached) or None
+
     async def post_channel_id(self, post_id: str, token: str | None) -> str | None:
         key = "post:" + post_id
         cached = await self._cached(key)

@@ -242,7 +242,8 @@ class Pipeline:
                 for s in decision.scanned if s.findings or s.item.kind is not ItemKind.FILE
             ]
         record_id = await self.archive.append(record)
-        verdict = await self._act(req, route, ctx, decision, record_id, ex, body)
+        verdict = await self._act(req, route, ctx, decision, record_id, ex, body,
+                                  footnote=getattr(policy, "redact_footnote", None))
         verdict.route = route.name
         if upload_state == "complete" and verdict.forward and self.uploads is not None:
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
@@ -329,6 +330,7 @@ class Pipeline:
         hook_id = params.get("hook_id") if route.group == "webhooks" else None
         errors: list[str] = []
         user = channel = None
+        team_name: str | None = None
         groups: tuple[str, ...] = ()
         if self.context is not None:
             if token:
@@ -346,6 +348,11 @@ class Pipeline:
                     channel = await self.context.channel(channel_id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"channel: {type(exc).__name__}")
+            if channel is not None and channel.team_id and _needs(self.policy(), route, "team"):
+                try:
+                    team_name = await self.context.team_name(channel.team_id, token)
+                except _UPSTREAM_ERRORS as exc:
+                    errors.append(f"team: {type(exc).__name__}")
             if user is not None and token and _needs_groups(self.policy(), route):
                 try:
                     groups = await self.context.groups(user.id, token)
@@ -368,6 +375,7 @@ class Pipeline:
             channel_type=channel.type if channel else None,
             channel_shared=channel.shared if channel else None,
             team_id=channel.team_id if channel else None,
+            team_name=team_name,
             root_id=ex.fields.get("body.root_id"),
             client_ip=req.client_ip or None,
             context_errors=tuple(errors),
@@ -451,13 +459,13 @@ class Pipeline:
     # ------------------------------------------------------------------ act
 
     async def _act(self, req: GatewayRequest, route: Route, ctx: RequestContext, decision: Decision,
-                   record_id: str, ex: Extracted, body: bytes) -> Verdict:
+                   record_id: str, ex: Extracted, body: bytes, footnote: str | None = None) -> Verdict:
         action = decision.action
         after = self._after(ctx, decision, record_id) if decision.notify_sender or decision.alert_channel_id else None
         if action in (Action.ALLOW, Action.MONITOR):
             return Verdict(forward=True, decision=decision, record_id=record_id, after=after)
         if action is Action.REDACT:
-            new_body = self._redacted_body(ex, decision)
+            new_body = self._redacted_body(ex, decision, footnote)
             return Verdict(forward=True, new_body=new_body, decision=decision, record_id=record_id, after=after)
         what = describe_entities(list(decision.entity_types) or [f.entity_type for _, f in decision.findings])
         if action is Action.QUARANTINE:
@@ -501,14 +509,12 @@ class Pipeline:
 
         return run
 
-    def _redacted_body(self, ex: Extracted, decision: Decision) -> bytes:
-        from dlp_proxy.policy import redact_text
+    def _redacted_body(self, ex: Extracted, decision: Decision, footnote: str | None = None) -> bytes:
+        from dlp_proxy.policy import findings_to_redact, redact_text
 
         doc = ex.json_doc
-        by_path: dict[str, list[Any]] = {}
-        for s in decision.scanned:
-            if s.findings:
-                by_path.setdefault(s.item.path, []).extend(s.findings)
+        # the findings that drove the decision, minus exempted (allow-listed) ones
+        by_path: dict[str, list[Any]] = dict(findings_to_redact(decision))
         for path, findings in by_path.items():
             loc = ex.json_locations.get(path)
             if loc is None:
@@ -523,17 +529,22 @@ class Pipeline:
             parent = doc
             for key in message_loc[:-1]:
                 parent = parent[key]
-            parent[message_loc[-1]] = f"{parent[message_loc[-1]]}\n\n{self.config.redact_footnote}"
+            note = self.config.redact_footnote if footnote is None else footnote
+            parent[message_loc[-1]] = f"{parent[message_loc[-1]]}\n\n{note}" if note else parent[message_loc[-1]]
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
-def _needs_groups(policy: Any, route: Route) -> bool:
-    """Group membership costs a Mattermost call: resolve it only when a rule that
-    could apply to this route scopes on groups."""
+def _needs(policy: Any, route: Route, field: str) -> bool:
+    """A context lookup costs a Mattermost call: make it only when a rule or
+    exception that could apply to this route scopes on ``field``."""
     needs = getattr(policy, "needs_context", None)
     if needs is None:
         return True
-    return "groups" in needs(RequestContext(route=route.name, route_group=route.group))
+    return field in needs(RequestContext(route=route.name, route_group=route.group))
+
+
+def _needs_groups(policy: Any, route: Route) -> bool:
+    return _needs(policy, route, "groups")
 
 
 def _may_carry_a_piece(message: str, edge: int = 4) -> bool:
