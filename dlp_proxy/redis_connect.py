@@ -36,7 +36,14 @@ def connect(url: str, **options: Any) -> aioredis.Redis:
     opts = {**DEFAULTS, **options}
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme in ("redis", "rediss", "unix"):
-        return aioredis.from_url(url, **opts)
+        # A blocking pool: a burst of more concurrent requests than connections
+        # waits (up to ``pool_timeout``) for a free one instead of failing at once;
+        # redis-py's default pool raises "Too many connections" past 100, which
+        # the gateway would have to answer 503.
+        max_connections = int(opts.pop("max_connections", 256))
+        pool_timeout = float(opts.pop("pool_timeout", 5.0))
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=pool_timeout, **opts)
+        return aioredis.Redis(connection_pool=pool)
     if scheme == "redis+sentinel":
         return _sentinel(url, opts)
     raise RedisURLError(f"unsupported Redis URL scheme {scheme!r}: use redis://, rediss://, unix:// or redis+sentinel://")

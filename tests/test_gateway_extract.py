@@ -143,3 +143,16 @@ def test_extract_never_crashes_unexpectedly(body: bytes, ctype: str) -> None:
             extract(route, body, ctype, [])
         except BodyError:
             pass
+
+
+def test_reference_ids_are_recognized_only_when_id_shaped_at_id_fields() -> None:
+    from dlp_proxy.gateway.extract import is_reference_id
+    from dlp_proxy.model import ContentItem
+
+    assert is_reference_id(ContentItem("body.channel_id", "y7kk5cjibi194smnz58ymwypmh"))
+    assert is_reference_id(ContentItem("body.file_ids[3]", "y7kk5cjibi194smnz58ymwypmh"))
+    # the same shape anywhere else, or anything else at an id field, is content
+    assert not is_reference_id(ContentItem("body.message", "y7kk5cjibi194smnz58ymwypmh"))
+    assert not is_reference_id(ContentItem("body.channel_id", "SSN 536-22-1234"))
+    assert not is_reference_id(ContentItem("body.channel_id", "536221234aaaaaaaaaaaaaaaaaX"))
+    assert not is_reference_id(ContentItem("body.props.channel_id", "y7kk5cjibi194smnz58ymwypmh"))

@@ -16,6 +16,7 @@ refused with a 400/413 AppError.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -383,6 +384,23 @@ def _extract_multipart(body: bytes, content_type: str, out: Extracted, *, files_
     # channel_id may come as a form field on multipart uploads
     if "form.channel_id" in out.fields:
         out.fields.setdefault("query.channel_id", out.fields["form.channel_id"])
+
+
+#: Fields Mattermost validates as object ids (model.IsValidId: 26 characters of
+#: [a-z0-9]) and uses as references, never shows to anyone.  A value there that
+#: is *exactly* id-shaped is not scanned (ids are random base32 and trip the
+#: number recognizers' prefilter for nothing); any other value is scanned as usual.
+REFERENCE_ID_FIELDS = frozenset({
+    "body.id", "body.channel_id", "body.root_id", "body.parent_id", "body.original_id", "body.pending_post_id",
+    "body.user_id", "body.team_id", "body.post_id", "body.post.channel_id", "body.post.root_id", "body.post.user_id",
+})
+_ID_SHAPE = re.compile(r"[a-z0-9]{26}")
+_FILE_IDS = re.compile(r"body\.file_ids\[\d+\]")
+
+
+def is_reference_id(item: ContentItem) -> bool:
+    return bool(_ID_SHAPE.fullmatch(item.text)) and (
+        item.path in REFERENCE_ID_FIELDS or bool(_FILE_IDS.fullmatch(item.path)))
 
 
 def filename_items(files: list[FilePart]) -> list[ContentItem]:

@@ -39,6 +39,7 @@ from dlp_proxy.gateway.extract import (
     decode_content_encoding,
     extract,
     filename_items,
+    is_reference_id,
 )
 from dlp_proxy.gateway.paths import PathError, normalize_path, split_target
 from dlp_proxy.gateway.routes import Body, Match, Route, match
@@ -313,6 +314,10 @@ class Pipeline:
         return [ContentItem(f"{part.path}:{seg.location}", seg.text, ItemKind.FILE) for seg in extraction.segments]
 
     async def _scan(self, items: Sequence[ContentItem], entities: Any) -> list[ScannedItem]:
+        skipped = [i for i in items if is_reference_id(i)]
+        if skipped:
+            scanned = await self._scan([i for i in items if not is_reference_id(i)], entities)
+            return scanned + [ScannedItem(i, ()) for i in skipped]
         total = sum(len(i.text) for i in items)
         if total == 0:
             return [ScannedItem(i, ()) for i in items]
