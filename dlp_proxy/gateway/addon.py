@@ -18,6 +18,7 @@ from mitmproxy import http
 
 from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
+from dlp_proxy.gateway.routes import Body
 from dlp_proxy.model import Action
 
 log = logging.getLogger("dlp_proxy.gateway")
@@ -107,13 +108,16 @@ class DLPAddon:
         )
         started = time.perf_counter()
         route_name: str | None = None
+        deadline = self.pipeline.config.scan_deadline_seconds
         try:
             m, _, _ = self.pipeline.classify(greq.method, greq.target)
             route_name = m.route.name if m.route else None
+            if m.route is not None and m.route.body in (Body.FILES, Body.UPLOAD_CHUNK):
+                deadline = self.pipeline.config.file_deadline_seconds
         except Exception:  # noqa: S110 - a bad path is handled (and refused) by handle()
             pass
         try:
-            verdict = await asyncio.wait_for(self.pipeline.handle(greq), self.pipeline.config.scan_deadline_seconds)
+            verdict = await asyncio.wait_for(self.pipeline.handle(greq), deadline)
         except asyncio.CancelledError:
             # Shutdown while judging: never forward unjudged.
             self._answer(flow, responses.app_error(503, responses.UNAVAILABLE_ID, "The gateway is shutting down. Try again.",

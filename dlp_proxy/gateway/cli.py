@@ -42,6 +42,8 @@ def register(sub: Any) -> None:
                    help="run N gateway processes on consecutive ports from --listen (put a load balancer in front)")
     p.add_argument("--scan-deadline", type=float, default=float(os.environ.get("DLP_SCAN_DEADLINE", "5")),
                    help="seconds a request may take to judge before it fails closed (503)")
+    p.add_argument("--file-deadline", type=float, default=float(os.environ.get("DLP_FILE_DEADLINE", "120")),
+                   help="seconds a request carrying files may take to judge (files are scanned in worker processes)")
     p.add_argument("--drain-seconds", type=float, default=float(os.environ.get("DLP_DRAIN_SECONDS", "10")),
                    help="on SIGTERM/SIGINT, how long in-flight requests may take to finish before they are answered 503")
     p.add_argument("--upstream-timeout", type=float, default=float(os.environ.get("DLP_UPSTREAM_TIMEOUT", "60")),
@@ -95,6 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_body_bytes=_size(args.max_body),
         scan_deadline_seconds=args.scan_deadline,
         drain_seconds=args.drain_seconds,
+        file_deadline_seconds=args.file_deadline,
         upstream_timeout_seconds=args.upstream_timeout,
         unknown_write=args.unknown_write,
         fail_open_routes=frozenset(args.fail_open_route),

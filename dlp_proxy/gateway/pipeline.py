@@ -89,6 +89,9 @@ class Verdict:
 @dataclass(slots=True)
 class GatewayConfig:
     scan_deadline_seconds: float = 5.0
+    #: the deadline for requests that carry files (uploads are opened and scanned
+    #: in worker processes, so a long one does not hold up other requests)
+    file_deadline_seconds: float = 120.0
     #: bodies above this many decoded bytes on non-file routes are refused (413)
     max_text_body_bytes: int = 4 * 1024 * 1024
     #: "inspect" | "block" | "allow"
@@ -129,6 +132,7 @@ class Pipeline:
         split_window: Any = None,
         uploads: Any = None,
         redis: Any = None,
+        file_scanner: Any = None,
     ) -> None:
         self.detector = detector
         self.policy = policy
@@ -143,6 +147,8 @@ class Pipeline:
         #: dlp_proxy.files.UploadStore: chunks of resumable uploads, encrypted on disk
         self.uploads = uploads
         self.redis = redis
+        #: dlp_proxy.gateway.filescan.FileScanner: files extracted and scanned off-process
+        self.file_scanner = file_scanner
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
 
     # ------------------------------------------------------------------ entry
@@ -191,14 +197,17 @@ class Pipeline:
             upload_state, ex = await self._upload_chunk(req, params.get("upload_id", ""), ex)
         items = list(ex.items) + filename_items(ex.files)
         incomplete: list[str] = []
-        if upload_state != "partial":
-            for part in ex.files:
-                items.extend(await self._file_items(part, incomplete))
-
         ctx = await self._context(req, route, params, ex, path)
         policy = self.policy()  # one policy object for the whole request, even across a reload
         entities = policy.required_entities(ctx)
-        scanned = await self._scan(items, entities)
+        prescanned: list[ScannedItem] = []
+        if upload_state != "partial":
+            for part in ex.files:
+                if self.file_scanner is not None:
+                    prescanned.extend(await self._scan_file(part, entities, incomplete))
+                else:
+                    items.extend(await self._file_items(part, incomplete))
+        scanned = await self._scan(items, entities) + prescanned
         message = " ".join(i.text for i in ex.items if i.path.startswith("body.message"))
         if (self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits")
                 and _may_carry_a_piece(message)):
@@ -297,6 +306,16 @@ class Pipeline:
         whole = Extracted(items=list(ex.items), files=[FilePart("upload", session.get("filename", ""), data)],
                           body_format="raw", fields=ex.fields)
         return "complete", whole
+
+    async def _scan_file(self, part: FilePart, entities: Any, incomplete: list[str]) -> list[ScannedItem]:
+        """Extract and detect in a worker process (see filescan.py)."""
+        assert self.file_scanner is not None
+        extraction, findings = await self.file_scanner.scan(part.data, part.filename, entities,
+                                                            self.config.file_deadline_seconds)
+        if not extraction.complete:
+            incomplete.extend(extraction.problems or ("incomplete",))
+        return [ScannedItem(ContentItem(f"{part.path}:{seg.location}", seg.text, ItemKind.FILE), tuple(fs))
+                for seg, fs in zip(extraction.segments, findings, strict=True)]
 
     async def _file_items(self, part: FilePart, incomplete: list[str]) -> list[ContentItem]:
         if self.file_extractor is None:

@@ -50,6 +50,7 @@ class RunSettings:
     worker_id: str = "w0"
     max_body_bytes: int = 100 * 1024 * 1024
     scan_deadline_seconds: float = 5.0
+    file_deadline_seconds: float = 120.0
     unknown_write: str = "inspect"
     fail_open_routes: frozenset[str] = frozenset()
     upstream_timeout_seconds: float = 60.0
@@ -101,7 +102,9 @@ async def run(settings: RunSettings) -> int:
         content_mode=os.environ.get("DLP_ARCHIVE_CONTENT_MODE", "encrypted"),
     )
 
-    detector = await asyncio.to_thread(_detector_factory(), None, ner=settings.ner)
+    from dlp_proxy.gateway.filescan import FileScanner, detector_factory
+
+    detector = await asyncio.to_thread(detector_factory(), None, ner=settings.ner)
 
     from dlp_proxy.policy import PolicyStore
     from dlp_proxy.policy.split import SplitWindow
@@ -148,6 +151,13 @@ async def run(settings: RunSettings) -> int:
     except ImportError:
         log.warning("file scanner not installed: non-text files will be treated as not fully inspected")
 
+    file_scanner = None
+    if uploads is not None:
+        # detection of file text in worker processes: NER off there (names alone
+        # never stop a file; the identifiers do), the configured engine otherwise
+        file_scanner = FileScanner(workers=int(os.environ.get("DLP_FILE_WORKERS", "0")) or None, ner=False)
+        file_scanner.warm_up()
+
     metrics = Metrics()
     config = GatewayConfig(
         scan_deadline_seconds=settings.scan_deadline_seconds,
@@ -155,6 +165,7 @@ async def run(settings: RunSettings) -> int:
         fail_open_routes=settings.fail_open_routes,
         worker_id=settings.worker_id,
         inline_scan_chars=int(os.environ.get("DLP_INLINE_SCAN_CHARS", "0")),
+        file_deadline_seconds=settings.file_deadline_seconds,
     )
     pipeline = Pipeline(
         detector=detector,
@@ -169,6 +180,7 @@ async def run(settings: RunSettings) -> int:
         split_window=SplitWindow(redis, key=hash_key),
         uploads=uploads,
         redis=redis,
+        file_scanner=file_scanner,
     )
     config.redact_footnote = getattr(policy_store.current, "redact_footnote", config.redact_footnote)
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
@@ -264,6 +276,8 @@ async def run(settings: RunSettings) -> int:
             await asyncio.wait_for(server._dlp_task, 5)
     # a scan abandoned at its deadline may still be running: do not wait for it
     pipeline.scan_pool.shutdown(wait=False, cancel_futures=True)
+    if file_scanner is not None:
+        file_scanner.shutdown()
     await upstream.aclose()
     with contextlib.suppress(Exception):
         await quarantine.close()
@@ -275,21 +289,6 @@ async def run(settings: RunSettings) -> int:
     policy_store.stop()
     log.info("gateway stopped")
     return exit_code
-
-
-def _detector_factory() -> Any:
-    """``DLP_DETECTOR=module:factory`` swaps in another detection engine with the
-    same signature as ``dlp_proxy.detect.build_detector`` (an extension point for
-    firm-specific engines; the fault tests use it to make inspection fail)."""
-    spec = os.environ.get("DLP_DETECTOR")
-    if not spec:
-        from dlp_proxy.detect import build_detector
-
-        return build_detector
-    import importlib
-
-    module_name, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module_name), attr or "build_detector")
 
 
 async def _policy_watch(store: Any) -> None:

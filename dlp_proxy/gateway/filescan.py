@@ -1,0 +1,133 @@
+"""Uploaded files are opened *and* scanned in worker processes.
+
+Text extraction already runs in a process pool (dlp_proxy.files.runner), but a
+10 MB CSV yields 10 MB of text whose detection, in the gateway process, would
+hold the GIL for seconds and stall every other user's post.  So a file's whole
+judgement-input work - extract, then detect on every segment - runs in a pool
+of ``forkserver`` workers, each with its own detector (built once per worker
+from the same configuration).  The event loop only waits on a future.
+
+A worker that overruns the file deadline is killed with its pool (a new pool
+starts on the next file); the request then fails closed like any scan over its
+deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import multiprocessing
+import os
+import threading
+from collections.abc import Collection
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from dlp_proxy.interfaces import Extraction
+from dlp_proxy.model import Finding
+
+_worker_detector: Any = None
+
+
+def detector_factory() -> Any:
+    """``DLP_DETECTOR=module:factory`` swaps in another detection engine with the
+    same signature as ``dlp_proxy.detect.build_detector`` (an extension point for
+    firm-specific engines; the fault tests use it to make inspection fail)."""
+    spec = os.environ.get("DLP_DETECTOR")
+    if not spec:
+        from dlp_proxy.detect import build_detector
+
+        return build_detector
+    module_name, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attr or "build_detector")
+
+
+def _init_worker(ner: bool | None, memory_limit_mb: int | None) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_limit_mb:
+        import resource
+
+        limit = memory_limit_mb * 1024 * 1024
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ValueError, OSError):
+            pass
+    global _worker_detector
+    _worker_detector = detector_factory()(None, ner=ner)
+
+
+def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | None) -> tuple[Extraction, list[list[Finding]]]:
+    from dlp_proxy.files.runner import work
+
+    extraction = work(data, filename, limits)
+    findings = [list(_worker_detector.analyze(seg.text, entities=entities)) for seg in extraction.segments]
+    return extraction, findings
+
+
+class FileScanner:
+    def __init__(self, *, workers: int | None = None, ner: bool | None = False, memory_limit_mb: int | None = 3072,
+                 limits: Any = None) -> None:
+        self.workers = workers or max(1, (os.cpu_count() or 2) - 0)
+        self.ner = ner
+        self.memory_limit_mb = memory_limit_mb
+        self.limits = limits
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context(method),
+                    initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb),
+                )
+            return self._pool
+
+    def warm_up(self) -> None:
+        """Start the workers (and build their detectors) before the first upload."""
+        pool = self._get_pool()
+        for _ in range(self.workers):
+            pool.submit(int)
+
+    def _kill(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        for proc in dict(getattr(pool, "_processes", None) or {}).values():
+            try:
+                proc.kill()
+            except Exception:  # noqa: S110 - already gone
+                pass
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    async def scan(self, data: bytes, filename: str, entities: Collection[str] | None,
+                   timeout: float) -> tuple[Extraction, list[list[Finding]]]:
+        from dlp_proxy.files import Limits
+
+        limits = self.limits or Limits(max_seconds=max(1.0, timeout / 2))
+        loop = asyncio.get_running_loop()
+        for attempt in range(2):
+            pool = self._get_pool()
+            future = loop.run_in_executor(pool, _job, bytes(data), filename, limits,
+                                          frozenset(entities) if entities is not None else None)
+            try:
+                return await asyncio.wait_for(future, timeout)
+            except TimeoutError:
+                self._kill(pool)  # a runaway worker must not keep a core busy
+                raise
+            except BrokenProcessPool:
+                self._kill(pool)
+                if attempt == 0:
+                    continue
+                raise
+        raise RuntimeError("unreachable")
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            self._kill(pool)
