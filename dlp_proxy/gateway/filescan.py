@@ -44,17 +44,9 @@ def detector_factory() -> Any:
 
 
 def _init_worker(ner: bool | None, memory_limit_mb: int | None) -> None:
-    import signal
+    from dlp_proxy.files import runner
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if memory_limit_mb:
-        import resource
-
-        limit = memory_limit_mb * 1024 * 1024
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        except (ValueError, OSError):
-            pass
+    runner._init_worker(memory_limit_mb)  # SIGINT ignored, address-space cap, parsers imported
     global _worker_detector
     _worker_detector = detector_factory()(None, ner=ner)
 

@@ -128,7 +128,6 @@ class Pipeline:
         hash_key: bytes,
         config: GatewayConfig | None = None,
         notifier: Notifier | None = None,
-        file_extractor: Callable[[bytes, str], Awaitable[Any]] | None = None,
         split_window: Any = None,
         uploads: Any = None,
         redis: Any = None,
@@ -142,7 +141,6 @@ class Pipeline:
         self.hash_key = hash_key
         self.config = config or GatewayConfig()
         self.notifier = notifier
-        self.file_extractor = file_extractor
         self.split_window = split_window
         #: dlp_proxy.files.UploadStore: chunks of resumable uploads, encrypted on disk
         self.uploads = uploads
@@ -318,19 +316,14 @@ class Pipeline:
                 for seg, fs in zip(extraction.segments, findings, strict=True)]
 
     async def _file_items(self, part: FilePart, incomplete: list[str]) -> list[ContentItem]:
-        if self.file_extractor is None:
-            # Without the file scanner, text bodies are still read; anything else
-            # cannot be inspected and is treated as such.
-            try:
-                text = part.data.decode("utf-8")
-            except UnicodeDecodeError:
-                incomplete.append("file-scanner-unavailable")
-                return []
-            return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
-        extraction = await self.file_extractor(part.data, part.filename)
-        if not extraction.complete:
-            incomplete.extend(extraction.problems or ("incomplete",))
-        return [ContentItem(f"{part.path}:{seg.location}", seg.text, ItemKind.FILE) for seg in extraction.segments]
+        """Without a file scanner (a pipeline assembled for tests or tools), a file
+        is read as UTF-8 text; anything else counts as not fully inspected."""
+        try:
+            text = part.data.decode("utf-8")
+        except UnicodeDecodeError:
+            incomplete.append("file-scanner-unavailable")
+            return []
+        return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
 
     async def _scan(self, items: Sequence[ContentItem], entities: Any) -> list[ScannedItem]:
         skipped = [i for i in items if is_reference_id(i)]

@@ -136,27 +136,16 @@ async def run(settings: RunSettings) -> int:
         ),
     )
 
-    file_extractor = None
-    uploads = None
-    try:
-        from dlp_proxy.files import UploadStore, extract_async
-        from dlp_proxy.files.uploads import derive_store_key
+    from dlp_proxy.files import UploadStore
+    from dlp_proxy.files.uploads import derive_store_key
 
-        uploads = UploadStore(data_dir / "uploads", max_bytes_per_upload=settings.max_body_bytes,
-                              max_total_bytes=int(os.environ.get("DLP_UPLOADS_MAX_TOTAL", str(2 * 1024**3))),
-                              key=derive_store_key(load_key("quarantine-master", base=data_dir)))
-
-        async def file_extractor(data: bytes, filename: str) -> Any:
-            return await extract_async(data, filename=filename)
-    except ImportError:
-        log.warning("file scanner not installed: non-text files will be treated as not fully inspected")
-
-    file_scanner = None
-    if uploads is not None:
-        # detection of file text in worker processes: NER off there (names alone
-        # never stop a file; the identifiers do), the configured engine otherwise
-        file_scanner = FileScanner(workers=int(os.environ.get("DLP_FILE_WORKERS", "0")) or None, ner=False)
-        file_scanner.warm_up()
+    uploads = UploadStore(data_dir / "uploads", max_bytes_per_upload=settings.max_body_bytes,
+                          max_total_bytes=int(os.environ.get("DLP_UPLOADS_MAX_TOTAL", str(2 * 1024**3))),
+                          key=derive_store_key(load_key("quarantine-master", base=data_dir)))
+    # Files are extracted and scanned in worker processes.  NER is off there: a
+    # name alone never stops a file, the identifiers do.
+    file_scanner = FileScanner(workers=int(os.environ.get("DLP_FILE_WORKERS", "0")) or None, ner=False)
+    file_scanner.warm_up()
 
     metrics = Metrics()
     config = GatewayConfig(
@@ -176,7 +165,6 @@ async def run(settings: RunSettings) -> int:
         hash_key=hash_key,
         config=config,
         notifier=MattermostNotifier(upstream, settings.notify_token),
-        file_extractor=file_extractor,
         split_window=SplitWindow(redis, key=hash_key),
         uploads=uploads,
         redis=redis,
@@ -276,8 +264,7 @@ async def run(settings: RunSettings) -> int:
             await asyncio.wait_for(server._dlp_task, 5)
     # a scan abandoned at its deadline may still be running: do not wait for it
     pipeline.scan_pool.shutdown(wait=False, cancel_futures=True)
-    if file_scanner is not None:
-        file_scanner.shutdown()
+    file_scanner.shutdown()
     await upstream.aclose()
     with contextlib.suppress(Exception):
         await quarantine.close()
