@@ -14,6 +14,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -262,3 +263,47 @@ def test_hung_mattermost_does_not_hold_the_client_forever(tmp_path: Path) -> Non
     finally:
         stop(gw.proc)
         stop(sim.proc)
+
+
+def test_killed_gateway_leaves_no_file_workers_behind(simulator: Simulator, tmp_path: Path) -> None:
+    gw = start_gateway(simulator, tmp_path / "gw")
+    try:
+        r = httpx.post(f"{gw.url}/api/v4/files?channel_id={simulator.channel('town_square')}&filename=a.txt",
+                       content=b"quarterly notes", headers={"Authorization": f"Bearer {simulator.token('alice')}"}, timeout=60)
+        assert r.status_code == 201, r.text
+        servers = subprocess.run(["pgrep", "-P", str(gw.proc.pid), "-f", "forkserver"], capture_output=True, text=True).stdout.split()
+        assert servers, "the file scanner's fork server should be running"
+        workers = [p for s in servers for p in subprocess.run(["pgrep", "-P", s], capture_output=True, text=True).stdout.split()]
+        assert workers
+        gw.proc.kill()
+        gw.proc.wait(10)
+        deadline = time.monotonic() + 10
+        alive = list(servers + workers)
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.5)
+            alive = [p for p in alive if os.path.exists(f"/proc/{p}") and "zombie" not in Path(f"/proc/{p}/status").read_text().lower()]
+        assert alive == [], "worker processes outlived their gateway"
+    finally:
+        stop(gw.proc)
+
+
+def test_restart_after_kill_stops_the_leftover_private_redis(simulator: Simulator, tmp_path: Path) -> None:
+    """Two Redis servers must never write one AOF: a gateway restarted after kill -9
+    stops the Redis its predecessor left running, and the held items survive."""
+    gw = start_gateway(simulator, tmp_path / "gw")
+    assert _hold_dm(gw).status_code == 403
+    old_pid = int((gw.data_dir / "redis" / "redis.pid").read_text())
+    gw.proc.kill()
+    gw.proc.wait(10)
+    assert Path(f"/proc/{old_pid}").exists()  # left behind by the kill
+    gw2 = start_gateway(simulator, gw.data_dir)
+    try:
+        assert not Path(f"/proc/{old_pid}").exists() or "zombie" in Path(f"/proc/{old_pid}/status").read_text().lower()
+        env = {**os.environ, "DLP_DATA_DIR": str(gw.data_dir)}
+        env.pop("DLP_REDIS_URL", None)
+        out = subprocess.run([sys.executable, "-m", "dlp_proxy.cli", "quarantine", "list", "--json"], env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert len(json.loads(out.stdout)) == 1  # the held item survived in the AOF
+    finally:
+        stop(gw2.proc)

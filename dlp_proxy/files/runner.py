@@ -48,7 +48,28 @@ def configure_pool(*, max_workers: int | None = None, memory_limit_mb: int | Non
     _memory_limit_mb = memory_limit_mb
 
 
-def _init_worker(memory_limit_mb: int | None) -> None:
+def _watch_owner(owner_pid: int) -> None:
+    """Exit when the process that owns the pool is gone.  With forkserver the
+    worker's parent is the fork server, so a gateway that was killed (-9) would
+    otherwise leave its idle workers, and their fork server, behind."""
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(owner_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _init_worker(memory_limit_mb: int | None, owner_pid: int | None = None) -> None:
+    if owner_pid:
+        _watch_owner(owner_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_limit_mb:
         import resource
@@ -101,7 +122,7 @@ def get_pool() -> ProcessPoolExecutor:
                 max_workers=_max_workers or os.cpu_count() or 1,
                 mp_context=multiprocessing.get_context(method),
                 initializer=_init_worker,
-                initargs=(_memory_limit_mb,),
+                initargs=(_memory_limit_mb, os.getpid()),
             )
         return _pool
 

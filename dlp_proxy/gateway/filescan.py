@@ -43,10 +43,11 @@ def detector_factory() -> Any:
     return getattr(importlib.import_module(module_name), attr or "build_detector")
 
 
-def _init_worker(ner: bool | None, memory_limit_mb: int | None) -> None:
+def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int) -> None:
     from dlp_proxy.files import runner
 
-    runner._init_worker(memory_limit_mb)  # SIGINT ignored, address-space cap, parsers imported
+    # SIGINT ignored, address-space cap, parsers imported, exit with the gateway
+    runner._init_worker(memory_limit_mb, owner_pid)
     global _worker_detector
     _worker_detector = detector_factory()(None, ner=ner)
 
@@ -75,7 +76,7 @@ class FileScanner:
                 method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context(method),
-                    initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb),
+                    initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb, os.getpid()),
                 )
             return self._pool
 

@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -70,9 +71,34 @@ class PrivateRedis:
         else:
             self.password = secrets.token_urlsafe(24)
             _write_private(pw_file, self.password)
+        self._stop_leftover()
         self._spawn()
         _write_private(self.dir / "url", self.url)
         return self.url
+
+    def _stop_leftover(self) -> None:
+        """A gateway killed with -9 leaves its Redis running (it is in its own
+        session so a Ctrl-C does not hit it before the gateway has drained).  Two
+        servers must never share one AOF: stop the old one (SIGTERM makes Redis
+        fsync and exit) before starting ours."""
+        pid_file = self.dir / "redis.pid"
+        try:
+            pid = int(pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return  # not running (or no /proc: nothing we can check safely)
+        if b"redis-server" not in cmdline:
+            return  # the pid was reused by something else
+        log.warning("stopping a private Redis left behind by an earlier gateway", extra={"pid": pid})
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.05)
+        if Path(f"/proc/{pid}").exists():
+            os.kill(pid, signal.SIGKILL)
 
     def _spawn(self, port: int | None = None) -> None:
         binary = find_redis_server()
@@ -90,6 +116,7 @@ class PrivateRedis:
                 f"requirepass {self.password}",
                 "protected-mode yes",
                 'logfile "redis.log"',
+                f'pidfile "{self.dir / "redis.pid"}"',
                 "daemonize no",
                 # quarantine streams must never be evicted
                 "maxmemory-policy noeviction",
