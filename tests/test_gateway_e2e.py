@@ -356,3 +356,14 @@ def test_resumable_upload_identifier_split_across_chunks_stops_the_last_chunk(ga
     assert [base64.b64decode(x["body_b64"]) for x in reached] == [data[:cut]]  # the last chunk never reached Mattermost
     leftovers = list((gateway.data_dir / "uploads").glob("*"))
     assert leftovers == []  # the kept chunks are discarded after the decision
+
+
+def test_resumable_upload_partial_chunk_with_identifier_in_query_is_stopped(gateway: Gateway) -> None:
+    data = b"x" * 200
+    uid = _upload_session(gateway, len(data))
+    with gateway.client() as c:
+        gateway.sim.clear()
+        r = c.post(f"/api/v4/uploads/{uid}?note=" + quote("client SSN 536-22-1234"), content=data[:100],
+                   headers={"Content-Type": "application/octet-stream"})
+        assert r.status_code == 403, r.text
+    assert _reached(gateway, f"/api/v4/uploads/{uid}") == []

@@ -234,13 +234,15 @@ class Pipeline:
                 reason=decision.reason + " (redaction is not possible for this body; blocked)",
                 entity_types=decision.entity_types, scanned=decision.scanned, notify_sender=decision.notify_sender,
             )
-        if upload_state == "partial":
+        if upload_state == "partial" and decision.action in (Action.ALLOW, Action.MONITOR):
             # A chunk that does not complete the file is kept (encrypted) and
             # forwarded: Mattermost shows nobody an incomplete upload.  The whole
             # file is judged when its last chunk arrives, before that chunk goes on.
-            decision = Decision(action=Action.ALLOW, policy_version=decision.policy_version,
-                                rule_id="upload-chunk-buffered", reason="partial upload; judged when complete")
-        elif upload_state == "complete" and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
+            # (What the request says besides the chunk, e.g. its query, was judged now.)
+            decision = Decision(action=decision.action, policy_version=decision.policy_version,
+                                rule_id=decision.rule_id or "upload-chunk-buffered",
+                                reason="partial upload; the file is judged when complete", scanned=decision.scanned)
+        elif upload_state is not None and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
         record = self._record(req, route, path, ctx, decision, items, started)
         if decision.action in (Action.BLOCK, Action.QUARANTINE, Action.REDACT):
