@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +148,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
 
         r = aioredis.Redis.from_url(redis_url())
-        svc = QuarantineService(r, master_key=load_key("quarantine-master"), archive=_archive("review"),
+        archive = _archive("review")
+        svc = QuarantineService(r, master_key=load_key("quarantine-master"), archive=archive,
                                 upstream_url=upstream, settings=QuarantineSettings(
                                     bot_token=os.environ.get("DLP_BOT_TOKEN") or None,
                                     notify_token=os.environ.get("DLP_NOTIFY_TOKEN") or os.environ.get("DLP_BOT_TOKEN")
@@ -156,7 +160,28 @@ def cmd_review(args: argparse.Namespace) -> int:
             api_tokens=load_api_tokens(Path(args.api_tokens)) if args.api_tokens else {},
         )
         app = create_app(svc, upstream_url=upstream, settings=rs)
-        await uvicorn.Server(uvicorn.Config(app, host=host or "127.0.0.1", port=int(port), log_level="info")).serve()
+        server = _Server(uvicorn.Config(app, host=host or "127.0.0.1", port=int(port), log_level="info"))
+        loop = asyncio.get_running_loop()
+
+        def _stop() -> None:
+            server.should_exit = True
+
+        # SIGTERM/SIGINT: graceful shutdown and exit 0 (uvicorn would re-raise the
+        # signal after shutting down, so a clean stop looked like a crash: -15).
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, _stop)
+        try:
+            await server.serve()
+        finally:
+            await svc.close()
+            if archive is not None:
+                await archive.close()
+            await r.aclose()
+
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # signals are handled by run() above
 
     asyncio.run(run())
     return 0
