@@ -153,15 +153,26 @@ def _release_requests(sim: Simulator, item_id: str) -> list[dict[str, Any]]:
             and ["x-dlp-release", item_id] in r["headers"]]  # fmt: skip
 
 
-async def test_kill9_of_the_releasing_process_never_releases_twice(kgw: Gateway, no_faults: None) -> None:
+@pytest.mark.parametrize(
+    ("landed", "ssn"),
+    [
+        (True, "536-41-7719"),  # Mattermost created the post after the sender died
+        (False, "536-41-7733"),  # Mattermost failed it (503 after the delay): nothing posted
+    ],
+)
+async def test_kill9_of_the_releasing_process_never_releases_twice(
+    kgw: Gateway, no_faults: None, landed: bool, ssn: str
+) -> None:
     sim = kgw.sim
-    ssn = "536-41-7719"
     request_id, pending = _hold(kgw, f"Transfer form for the client, SSN {ssn}, thanks")
     item_id = _item_for(kgw, request_id)["id"]
     sim.clear()
     delay_s = 4.0
-    r = httpx.post(f"{sim.url}/__sim/faults", json={"delay_ms": int(delay_s * 1000), "path_prefix": "/api/v4/posts",
-                                                   "method": "POST", "count": 1}, timeout=10)  # fmt: skip
+    fault: dict[str, Any] = {"delay_ms": int(delay_s * 1000), "path_prefix": "/api/v4/posts", "method": "POST",
+                             "count": 1}  # fmt: skip
+    if not landed:
+        fault["status"] = 503
+    r = httpx.post(f"{sim.url}/__sim/faults", json=fault, timeout=10)
     assert r.status_code == 201, r.text
     approver = subprocess.Popen([sys.executable, "-m", "dlp_proxy.cli", "quarantine", "approve", item_id,
                                  "--reason", "checked with the client"], cwd=ROOT, env=_env(kgw),
@@ -184,10 +195,10 @@ async def test_kill9_of_the_releasing_process_never_releases_twice(kgw: Gateway,
     again = _cli(kgw, "approve", item_id, "--reason", "approve it again")
     assert again.returncode != 0 and "releasing" in again.stderr, again.stdout + again.stderr
 
-    # Mattermost finishes the slow request after its delay: the post lands once.
+    # Mattermost finishes the slow request after its delay: the post lands once (or not at all).
     while time.monotonic() < sent_at + delay_s + 1.0:
         time.sleep(0.1)
-    assert len(_posts_with(sim, ssn)) == 1
+    assert len(_posts_with(sim, ssn)) == (1 if landed else 0)
 
     # Housekeeping (what the gateway's loop runs, with a short stale_release_after)
     # flags the stuck release as unknown; automatic retries never send it again.
@@ -210,19 +221,32 @@ async def test_kill9_of_the_releasing_process_never_releases_twice(kgw: Gateway,
         # A retry that is not forced leaves it to a person.
         after = await svc.retry_release(item_id, OPERATOR, "retry after the crash")
         assert after["state"] == "release_unknown", after
+        again = _cli(kgw, "approve", item_id, "--reason", "approve it once more")
+        assert again.returncode != 0, again.stdout
+        assert len(_release_requests(sim, item_id)) == 1  # never sent a second time
+        listed = _listed(kgw, "active")
+        assert listed[item_id]["state"] == "release_unknown"  # visible, waiting for a person
+        assert ssn not in json.dumps(listed)
+        # The person forces the retry: the service looks in the channel first and
+        # re-sends only if the earlier send did not land.
+        forced = await svc.retry_release(item_id, OPERATOR, "checked the channel, retry", force=True)
+        assert forced["state"] == "released", forced
+        assert forced["released_via"] == ("found" if landed else "author"), forced
+        for _ in range(2):  # a second forced retry or more housekeeping change nothing
+            clock.offset += 3600.0
+            await svc.expire_due()
+        assert (await svc.retry_release(item_id, OPERATOR, "retry once more", force=True))["state"] == "released"
     finally:
         await svc.close()
         await client.aclose()
-    again = _cli(kgw, "approve", item_id, "--reason", "approve it once more")
-    assert again.returncode != 0, again.stdout
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.3)
     posts = _posts_with(sim, ssn)
     assert len(posts) == 1, posts
     assert [p["pending_post_id"] for p in posts] == [pending]
-    assert len(_release_requests(sim, item_id)) == 1  # never sent a second time
-    listed = _listed(kgw, "active")
-    assert listed[item_id]["state"] == "release_unknown"  # visible, waiting for a person
-    assert ssn not in json.dumps(listed)
+    assert posts[0]["user_id"] == sim.ids["users"]["alice"]
+    assert forced["released_post_id"] == posts[0]["id"]
+    assert len(_release_requests(sim, item_id)) == (1 if landed else 2)
+    assert _listed(kgw, "all")[item_id]["state"] == "released"
 
 
 # ---------------------------------------------------------------------- 3

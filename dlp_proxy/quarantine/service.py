@@ -944,6 +944,22 @@ class QuarantineService:
             raise NotFound(f"no quarantined item {item_id!r}")
         await self.r.zadd(self._k("releasing"), {item_id: now})
         h = await self._raw(item_id)
+        if before == State.RELEASE_UNKNOWN.value:
+            # A forced retry of a release whose first send may have landed: look in
+            # Mattermost before sending again, never post twice.
+            try:
+                found = await self._find_delivered(item_id, h)
+            except _Failed as exc:
+                err = f"not re-sent: could not check Mattermost for the earlier delivery ({exc})"
+                await self._retrying(lambda: self._run(self._transition, [key], [
+                    State.RELEASING.value, State.RELEASE_UNKNOWN.value, "release_error", err]))  # fmt: skip
+                await self.r.zrem(self._k("releasing"), item_id)
+                return State.RELEASE_UNKNOWN.value
+            if found is not None:
+                await self._retrying(lambda: self.r.set(idem_key, f"done:{item_id}:{found}",
+                                                        ex=int(self.settings.idem_ttl)))  # fmt: skip
+                await self._retrying(lambda: self._settle(item_id, h, released=True, via="found", post_id=found))
+                return State.RELEASED.value
         try:
             via, post_id = await self._send(item_id, h)
         except _Ambiguous as exc:
@@ -1045,6 +1061,59 @@ class QuarantineService:
             if resp.status_code not in (401, 403):
                 raise _Failed(last)
         raise _Failed(last)
+
+    async def _find_delivered(self, item_id: str, h: Mapping[str, str]) -> str | None:
+        """The id of the post an earlier, interrupted release already created, or
+        None if the channel has no such post.  Only posts (POST /api/v4/posts) can
+        be checked; for other routes this raises _Failed (a person must decide)."""
+        dk = await self._data_key(h, item_id)
+        if dk is None:
+            raise _Failed("the item's data key is gone")
+        payload = json.loads(crypto.open_sealed(dk, h["ct"], item_id, "request"))
+        if payload["method"] != "POST" or urlsplit(payload["path"]).path.rstrip("/") != "/api/v4/posts":
+            raise _Failed(f"a {payload['method']} {urlsplit(payload['path']).path} cannot be looked up")
+        try:
+            post = json.loads(payload["body"].encode("latin-1"))
+        except ValueError as exc:
+            raise _Failed("the held post is not JSON") from exc
+        if not isinstance(post, dict) or not post.get("channel_id"):
+            raise _Failed("the held post names no channel")
+        message, sender = str(post.get("message", "")), h.get("sender_id", "")
+        tokens: list[list[tuple[str, str]]] = []
+        cred_blob = await self.r.get(self._k("cred", item_id))
+        if cred_blob:
+            tokens.append(json.loads(crypto.open_sealed(dk, _s(cred_blob), item_id, "credentials")))
+        if self.settings.bot_token:
+            tokens.append([("Authorization", f"Bearer {self.settings.bot_token}")])
+        if not tokens:
+            raise _Failed("no valid credentials to read the channel")
+        since = int(_f(h.get("created_at")) * 1000) - 60_000
+        url = f"{self.upstream_url}/api/v4/channels/{post['channel_id']}/posts"
+        last = ""
+        for auth in tokens:
+            hdrs = [(k, v) for k, v in auth if k.lower() in ("authorization", "cookie", "x-csrf-token")]
+            try:
+                resp = await self._client().get(url, params={"since": since}, headers=hdrs)
+            except httpx.HTTPError as exc:
+                raise _Failed(f"Mattermost unreachable: {type(exc).__name__}") from exc
+            if resp.status_code >= 300:
+                last = f"Mattermost answered {resp.status_code}"
+                continue
+            try:
+                posts = resp.json().get("posts") or {}
+            except (ValueError, AttributeError) as exc:
+                raise _Failed("Mattermost's post list is not JSON") from exc
+            for p in posts.values() if isinstance(posts, dict) else []:
+                if not isinstance(p, dict) or int(_f(p.get("create_at"))) < since or p.get("delete_at"):
+                    continue
+                props: dict[str, Any] = p["props"] if isinstance(p.get("props"), dict) else {}
+                as_author = p.get("user_id") == sender and p.get("message") == message
+                as_bot = bool(props.get("dlp_released")) and props.get("dlp_original_user_id") == sender and str(
+                    p.get("message", "")).startswith(message)  # fmt: skip
+                if (as_author or as_bot) and p.get("root_id", "") == post.get("root_id", ""):
+                    return str(p.get("id", ""))
+            return None
+        raise _Failed(last or "could not read the channel")
 
     def _bot_request(
         self, payload: Mapping[str, Any], h: Mapping[str, str], headers: list[tuple[str, str]], body: bytes
