@@ -76,11 +76,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dlp_proxy.gateway.server import RunSettings, run
 
     sim_proc = None
+    demo_channel = "<channel id>"
     upstream = args.upstream
     data_dir = Path(args.data_dir).resolve()
     notify_token = os.environ.get("DLP_NOTIFY_TOKEN")
     if args.demo:
-        sim_proc, upstream, notify_token = _start_demo_simulator(notify_token)
+        sim_proc, upstream, notify_token, demo_channel = _start_demo_simulator(notify_token)
     if not upstream:
         print("dlp-proxy run: --upstream (or DLP_UPSTREAM) is required, or use --demo", file=sys.stderr)
         return 2
@@ -115,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.demo:
         print(f"dlp-proxy demo: gateway on http://{host}:{port} -> simulator {upstream}\n"
               f"  try: curl -s -H 'Authorization: Bearer alice-token' -H 'Content-Type: application/json' \\\n"
-              f"         -d '{{\"channel_id\":\"<town-square id>\",\"message\":\"SSN 536-22-1234\"}}' http://{host}:{port}/api/v4/posts\n"
+              f"         -d '{{\"channel_id\":\"{demo_channel}\",\"message\":\"SSN 536-22-1234\"}}' http://{host}:{port}/api/v4/posts\n"
               f"  see docs/demo.md; the archive is in {data_dir / 'archive'}", file=sys.stderr)
     try:
         code = asyncio.run(run(settings))
@@ -137,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
-def _start_demo_simulator(notify_token: str | None) -> tuple[subprocess.Popen[bytes], str, str | None]:
+def _start_demo_simulator(notify_token: str | None) -> tuple[subprocess.Popen[bytes], str, str | None, str]:
     from dlp_proxy.gateway.redis_supervisor import free_port
 
     port = free_port()
@@ -154,7 +155,7 @@ def _start_demo_simulator(notify_token: str | None) -> tuple[subprocess.Popen[by
 
     ids = httpx.get(f"http://127.0.0.1:{port}/__sim/ids", timeout=5).json()
     # the simulator's seeded bot (system admin) sends the sender notifications
-    return proc, f"http://127.0.0.1:{port}", notify_token or ids["tokens"]["dlp-bot"]
+    return proc, f"http://127.0.0.1:{port}", notify_token or ids["tokens"]["dlp-bot"], ids["channels"]["town_square"]
 
 
 def _run_workers(args: argparse.Namespace) -> int:
