@@ -132,7 +132,27 @@ def start_gateway(sim: Simulator, data_dir: Path, *extra: str, env: dict[str, st
             stop(proc)
             raise TimeoutError(f"gateway did not start:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.05)
+    _STARTED_DATA_DIRS.append(data_dir)
     return Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}", proc, data_dir, sim, log_path)
+
+
+#: data dirs of every gateway a test started: their private Redis servers are
+#: stopped at the end of the session even when a test killed its gateway with -9
+_STARTED_DATA_DIRS: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_leftover_private_redis() -> Iterator[None]:
+    yield
+    for data_dir in _STARTED_DATA_DIRS:
+        try:
+            pid = int((data_dir / "redis" / "redis.pid").read_text().strip())
+            if b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                # SIGKILL: the test's temp dir may be gone, and Redis refuses a
+                # SIGTERM shutdown when it cannot write its final save there
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
 
 @pytest.fixture(scope="session")
