@@ -51,3 +51,8 @@ def test_normalize_never_crashes_and_is_idempotent(raw: str) -> None:
     assert once.startswith("/")
     assert "//" not in once and "/../" not in once + "/" and not once.endswith("/..")
     assert normalize_path(once) == once or "%" in once
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("/\x85/0", "/0"), ("/0/\x85", "/0"), ("/api/ v4 /posts", "/api/v4/posts")])
+def test_whitespace_segments_collapse(raw: str, expected: str) -> None:
+    assert normalize_path(raw) == expected

@@ -57,12 +57,14 @@ def normalize_path(raw_path: str) -> str:
     # Strip matrix parameters (";x=y"): some servers ignore them, so must we.
     segments: list[str] = []
     for segment in path.split("/"):
-        segment = segment.split(";", 1)[0]
+        # strip before the empty check: Unicode whitespace (e.g. U+0085) around a
+        # slash must not leave an empty segment behind ("//", a trailing "/")
+        segment = segment.split(";", 1)[0].strip()
         if segment in ("", "."):
             continue
         if segment == "..":
             if segments:
                 segments.pop()
             continue
-        segments.append(segment.strip())
+        segments.append(segment)
     return ("/" + "/".join(segments)).lower()
