@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
@@ -46,6 +47,7 @@ from dlp_proxy.gateway.routes import Body, Match, Route, match
 from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, QuarantineStore
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import (
+    SEVERITY,
     Action,
     ContentItem,
     Decision,
@@ -402,6 +404,11 @@ class Pipeline:
 
     # ------------------------------------------------------------------ record
 
+    def _head(self, req: GatewayRequest, record_type: str) -> dict[str, Any]:
+        """Fields every record the gateway archives starts with."""
+        return {"type": record_type, "time": utc_now_iso(time.time()), "request_id": req.request_id,
+                "worker": self.config.worker_id, "method": req.method.upper()}
+
     def _record(self, req: GatewayRequest, route: Route, path: str, ctx: RequestContext, decision: Decision,
                 items: Sequence[ContentItem], started: float) -> dict[str, Any]:
         findings = [
@@ -409,13 +416,9 @@ class Pipeline:
         ]
         content_hash = keyed_hash(self.hash_key, "\x00".join(f"{i.path}\x01{i.text}" for i in items))
         return {
-            "type": "decision",
-            "time": _now_iso(),
-            "request_id": req.request_id,
-            "worker": self.config.worker_id,
+            **self._head(req, "decision"),
             "route": route.name,
             "route_group": route.group,
-            "method": req.method.upper(),
             "path": path,
             "context": ctx.to_json(),
             "action": decision.action.value,
@@ -438,12 +441,8 @@ class Pipeline:
         except PathError:
             path = "<invalid>"
         record = {
-            "type": "failure",
-            "time": _now_iso(),
-            "request_id": req.request_id,
-            "worker": self.config.worker_id,
+            **self._head(req, "failure"),
             "route": route_name or "unknown",
-            "method": req.method.upper(),
             "path": path,
             "action": action.value,
             "reason": reason,
@@ -459,13 +458,9 @@ class Pipeline:
                       route: Route | None = None) -> Verdict:
         """A request refused before any decision (bad path, framing, body): archived, then answered."""
         record = {
-            "type": "decision",
-            "time": _now_iso(),
-            "request_id": req.request_id,
-            "worker": self.config.worker_id,
+            **self._head(req, "decision"),
             "route": route.name if route else "unknown",
             "route_group": route.group if route else "unknown",
-            "method": req.method.upper(),
             "action": Action.BLOCK.value,
             "rule_id": reason,
             "reason": message,
@@ -591,11 +586,5 @@ def _lookup(spec: str, params: dict[str, str], ex: Extracted) -> str | None:
 
 
 def _severity(action: Action) -> int:
-    from dlp_proxy.model import SEVERITY
-
     return SEVERITY[action]
 
-
-def _now_iso() -> str:
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"

@@ -170,7 +170,6 @@ async def run(settings: RunSettings) -> int:
         redis=redis,
         file_scanner=file_scanner,
     )
-    config.redact_footnote = getattr(policy_store.current, "redact_footnote", config.redact_footnote)
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
                      trusted_proxies=tuple(n for n in os.environ.get("DLP_TRUSTED_PROXIES", "").split(",") if n.strip()),
                      upstream_timeout=settings.upstream_timeout_seconds)
