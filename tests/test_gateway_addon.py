@@ -26,7 +26,7 @@ class _Pipeline:
 
         return Pipeline.classify(self, method, target)  # type: ignore[arg-type]
 
-    async def handle(self, req: Any) -> Verdict:
+    async def handle(self, req: Any, classified: Any = None) -> Verdict:
         return await self.behaviour(req)
 
     async def record_failure(self, req: Any, **kw: Any) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from mitmproxy import http
@@ -109,15 +110,19 @@ class DLPAddon:
         started = time.perf_counter()
         route_name: str | None = None
         deadline = self.pipeline.config.scan_deadline_seconds
+        classified = None
         try:
-            m, _, _ = self.pipeline.classify(greq.method, greq.target)
+            classified = self.pipeline.classify(greq.method, greq.target)
+            m = classified[0]
             route_name = m.route.name if m.route else None
             if m.route is not None and m.route.body in (Body.FILES, Body.UPLOAD_CHUNK):
                 deadline = self.pipeline.config.file_deadline_seconds
         except Exception:  # noqa: S110 - a bad path is handled (and refused) by handle()
             pass
         try:
-            verdict = await asyncio.wait_for(self.pipeline.handle(greq), deadline)
+            # asyncio.timeout, not wait_for: no extra task per request
+            async with asyncio.timeout(deadline):
+                verdict = await self.pipeline.handle(greq, classified)
         except asyncio.CancelledError:
             # Shutdown while judging: never forward unjudged.
             self._answer(flow, responses.app_error(503, responses.UNAVAILABLE_ID, "The gateway is shutting down. Try again.",
@@ -137,12 +142,17 @@ class DLPAddon:
 
     # ------------------------------------------------------------ response
 
-    async def response(self, flow: http.HTTPFlow) -> None:
+    def response(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         """Learn upload sessions from Mattermost's answer (their file size tells the
-        gateway which chunk completes the file)."""
+        gateway which chunk completes the file).  Synchronous for every other flow:
+        mitmproxy awaits a hook's result only when it is awaitable."""
+        if flow.metadata.get("dlp_route") == "uploads.create":
+            return self._register_upload(flow)
+        return None
+
+    async def _register_upload(self, flow: http.HTTPFlow) -> None:
         try:
-            if flow.metadata.get("dlp_route") == "uploads.create" and flow.response is not None \
-                    and flow.response.status_code in (200, 201):
+            if flow.response is not None and flow.response.status_code in (200, 201):
                 import json
 
                 await self.pipeline.register_upload(json.loads(flow.response.get_content(strict=False) or b"{}"))

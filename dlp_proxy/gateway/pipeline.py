@@ -103,10 +103,12 @@ class GatewayConfig:
     #: action when a file cannot be fully inspected
     incomplete_file_action: Action = Action.QUARANTINE
     #: run detection inline (on the event loop) up to this many characters; above
-    #: it, in a worker thread.  Inline is faster for chat-sized messages, but only
-    #: a scan in a thread can be abandoned at the deadline, so the default is 0:
-    #: every scan runs in a thread and the deadline always holds.
-    inline_scan_chars: int = 0
+    #: it, in a worker thread.  Inline is much cheaper for chat-sized messages (no
+    #: thread hop, no GIL hand-offs between the loop and the scan threads), but an
+    #: inline scan cannot be abandoned at the deadline: only the built-in engine,
+    #: whose worst case on this many characters is measured (docs/benchmarks.md),
+    #: is run inline; the server sets 0 for a plug-in detector (DLP_DETECTOR).
+    inline_scan_chars: int = 2048
     worker_id: str = "w0"
     redact_footnote: str = "(Identifiers in this message were masked by the data-loss-prevention gateway.)"
 
@@ -158,9 +160,10 @@ class Pipeline:
         path = normalize_path(raw_path)
         return match(method, path), path, query
 
-    async def handle(self, req: GatewayRequest) -> Verdict:
+    async def handle(self, req: GatewayRequest, classified: tuple[Match, str, str] | None = None) -> Verdict:
+        """``classified``: ``classify(req.method, req.target)`` when the caller already has it."""
         try:
-            m, path, query = self.classify(req.method, req.target)
+            m, path, query = classified if classified is not None else self.classify(req.method, req.target)
         except PathError as exc:
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request path is not valid ({exc}).", "bad-path")
         if m.kind == "denied":

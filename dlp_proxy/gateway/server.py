@@ -153,7 +153,8 @@ async def run(settings: RunSettings) -> int:
         unknown_write=settings.unknown_write,
         fail_open_routes=settings.fail_open_routes,
         worker_id=settings.worker_id,
-        inline_scan_chars=int(os.environ.get("DLP_INLINE_SCAN_CHARS", "0")),
+        # a plug-in detector's worst case is unknown: it always runs in a thread
+        inline_scan_chars=int(os.environ.get("DLP_INLINE_SCAN_CHARS", "0" if os.environ.get("DLP_DETECTOR") else "2048")),
         file_deadline_seconds=settings.file_deadline_seconds,
     )
     pipeline = Pipeline(
