@@ -112,3 +112,18 @@ def test_websocket_history_is_trimmed() -> None:
         f.websocket.messages.append(f.websocket.messages[0])
     DLPAddon(_Pipeline(_raise), max_body_bytes=1000).websocket_message(f)  # type: ignore[arg-type]
     assert len(f.websocket.messages) == 0
+
+
+def test_inline_scan_gate_admits_chat_and_sends_digit_walls_to_a_thread() -> None:
+    from dlp_proxy.gateway.pipeline import INLINE_MAX_DIGITS, inline_eligible
+    from dlp_proxy.model import ContentItem
+
+    chat = [ContentItem("body.message", "Order #4471 ships Friday, ticket 20931.")]
+    assert inline_eligible(chat, 1024)
+    assert not inline_eligible(chat, 10)  # longer than the limit
+    wall = [ContentItem("body.message", "1" * (INLINE_MAX_DIGITS + 1))]
+    assert not inline_eligible(wall, 1024)
+    fullwidth = [ContentItem("body.message", "\uff15" * (INLINE_MAX_DIGITS + 1))]  # digits in any script count
+    assert not inline_eligible(fullwidth, 1024)
+    split = [ContentItem("a", "1" * INLINE_MAX_DIGITS), ContentItem("b", "2")]  # counted across items
+    assert not inline_eligible(split, 1024)

@@ -22,6 +22,7 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -107,8 +108,9 @@ class GatewayConfig:
     #: thread hop, no GIL hand-offs between the loop and the scan threads), but an
     #: inline scan cannot be abandoned at the deadline: only the built-in engine,
     #: whose worst case on this many characters is measured (docs/benchmarks.md),
-    #: is run inline; the server sets 0 for a plug-in detector (DLP_DETECTOR).
-    inline_scan_chars: int = 2048
+    #: is run inline, and only texts with few digits (``inline_eligible``); the
+    #: server sets 0 for a plug-in detector (DLP_DETECTOR).
+    inline_scan_chars: int = 1024
     worker_id: str = "w0"
     redact_footnote: str = "(Identifiers in this message were masked by the data-loss-prevention gateway.)"
 
@@ -340,7 +342,7 @@ class Pipeline:
         total = sum(len(i.text) for i in items)
         if total == 0:
             return [ScannedItem(i, ()) for i in items]
-        if total <= self.config.inline_scan_chars:
+        if total <= self.config.inline_scan_chars and inline_eligible(items, self.config.inline_scan_chars):
             return list(self.detector.scan(items, entities=entities))
         # Off the event loop, so other users' posts keep flowing and the deadline
         # can abandon a scan that runs too long.
@@ -562,6 +564,25 @@ def _needs(policy: Any, route: Route, field: str) -> bool:
 
 def _needs_groups(policy: Any, route: Route) -> bool:
     return _needs(policy, route, "groups")
+
+
+#: digits (any script) above which a message is scanned in a thread even when short:
+#: the engine's cost grows with the digit runs it must examine, and an inline scan
+#: holds the event loop (bench/bench_inline_worst.py measures the worst case)
+INLINE_MAX_DIGITS = 32
+_DIGIT = re.compile(r"\d")
+
+
+def inline_eligible(items: Sequence[ContentItem], max_chars: int) -> bool:
+    """May these items be scanned on the event loop (bounded, small worst case)?"""
+    if sum(len(i.text) for i in items) > max_chars:
+        return False
+    digits = 0
+    for i in items:
+        digits += len(_DIGIT.findall(i.text))
+        if digits > INLINE_MAX_DIGITS:
+            return False
+    return True
 
 
 def _may_carry_a_piece(message: str, edge: int = 4) -> bool:

@@ -154,7 +154,7 @@ async def run(settings: RunSettings) -> int:
         fail_open_routes=settings.fail_open_routes,
         worker_id=settings.worker_id,
         # a plug-in detector's worst case is unknown: it always runs in a thread
-        inline_scan_chars=int(os.environ.get("DLP_INLINE_SCAN_CHARS", "0" if os.environ.get("DLP_DETECTOR") else "2048")),
+        inline_scan_chars=int(os.environ.get("DLP_INLINE_SCAN_CHARS", "0" if os.environ.get("DLP_DETECTOR") else "1024")),
         file_deadline_seconds=settings.file_deadline_seconds,
     )
     pipeline = Pipeline(
