@@ -26,7 +26,6 @@ import hashlib
 import logging
 import os
 import queue
-import secrets
 import shutil
 import threading
 import time
@@ -53,6 +52,7 @@ from dlp_proxy.archive.merkle import CompactRange, leaf_hash
 from dlp_proxy.archive.segment import parse_lines, torn_tail_start
 from dlp_proxy.interfaces import ArchiveError
 from dlp_proxy.keys import load_key
+from dlp_proxy.randpool import random_hex
 
 log = logging.getLogger("dlp_proxy.archive")
 
@@ -117,7 +117,7 @@ def _fsync_dir(path: Path) -> None:
 
 def new_record_id() -> str:
     """Time-ordered, unique across workers: 12 hex of epoch millis + 16 random hex."""
-    return f"{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+    return f"{int(time.time() * 1000):012x}{random_hex(8)}"
 
 
 class FileArchive:

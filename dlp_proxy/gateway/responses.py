@@ -9,8 +9,9 @@ turn a blocked post into a forced sign-out.  ``app_error`` refuses to build one.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Final
+
+from dlp_proxy.randpool import random_hex
 
 BLOCKED_ID: Final = "api.dlp.blocked.app_error"
 QUARANTINED_ID: Final = "api.dlp.quarantined.app_error"
@@ -24,7 +25,7 @@ UPSTREAM_TIMEOUT_ID: Final = "api.dlp.upstream_timeout.app_error"
 
 def new_request_id() -> str:
     """26-character lower-case id, the shape of Mattermost's request ids."""
-    return uuid.uuid4().hex[:26]
+    return random_hex(13)
 
 
 def app_error(

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Collection
 from typing import Any, Protocol
@@ -39,6 +38,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import SENSITIVE_ENTITIES, Finding
+from dlp_proxy.randpool import random_bytes
 
 log = logging.getLogger("dlp_proxy.policy.split")
 
@@ -89,7 +89,7 @@ class SplitWindow:
 
     # -- storage -------------------------------------------------------------------
     def _seal(self, name: str, fragments: list[dict[str, Any]]) -> bytes:
-        nonce = os.urandom(12)
+        nonce = random_bytes(12)
         plain = json.dumps(fragments, separators=(",", ":")).encode("utf-8", "surrogatepass")
         return nonce + self._aead.encrypt(nonce, plain, name.encode())
 
