@@ -367,3 +367,18 @@ def test_worker_ids_with_hyphens_and_dots(tmp_path: Path, worker: str) -> None:
 def test_bad_worker_ids_raise_archive_error(tmp_path: Path, worker: str) -> None:
     with pytest.raises(ArchiveError):
         open_archive(tmp_path, worker_id=worker, **KEYS)
+
+
+def test_a_record_that_is_not_json_fails_alone(tmp_path: Path) -> None:
+    import math
+
+    with open_archive(tmp_path, **KEYS) as arc:
+        ok1 = arc.append_sync({"type": "t", "n": 1})
+        with pytest.raises(ArchiveError, match="cannot be archived"):
+            arc.append_sync({"type": "t", "bad": object()})
+        with pytest.raises(ArchiveError, match="cannot be archived"):
+            arc.append_sync({"type": "t", "bad": math.nan})
+        ok2 = arc.append_sync({"type": "t", "n": 2})
+    assert verify_archive(tmp_path, PUB).ok
+    assert [r["record_id"] for r in iter_records(tmp_path)] == [ok1, ok2]
+    assert [r["seq"] for r in iter_records(tmp_path)] == [0, 1]

@@ -42,7 +42,6 @@ from dlp_proxy.archive.format import (
     check_worker_id,
     key_id,
     list_segments,
-    normalize,
     public_key_bytes,
     segment_name,
     sign_checkpoint,
@@ -239,8 +238,10 @@ class FileArchive:
                 rec["content"] = content_mod.mask_content(
                     raw_content, hash_key=self._hash_key, max_chars=self.options.masked_excerpt_chars
                 )
-        out: dict[str, Any] = normalize(rec)
-        return out
+        # Not normalized here (json round trip): the writer serializes each record
+        # once, and a record that cannot be serialized fails alone there.  The
+        # caller must not mutate what it passed in after append().
+        return rec
 
     # -- opening and recovery -----------------------------------------------------
 
@@ -467,6 +468,7 @@ class FileArchive:
         chunks: list[bytes] = []
         now = time.time()
         stamp = utc_now_iso(now)
+        good: list[_Item] = []
         for it in items:
             rec = it.record
             rec["seq"] = tree.size
@@ -474,11 +476,17 @@ class FileArchive:
             rec["archive_worker"] = self.worker_id
             rec["archived_at"] = stamp
             rec["prev_leaf"] = last_leaf
-            data = canonical(rec)
+            try:
+                data = canonical(rec)
+            except (TypeError, ValueError) as exc:  # not JSON data (or NaN): this record alone fails
+                it.future.set_exception(ArchiveError(f"record cannot be archived: {type(exc).__name__}: {exc}"))
+                continue
+            good.append(it)
             lh = leaf_hash(data)
             tree.append(lh)
             last_leaf = lh.hex()
             chunks.append(b'{"rec":' + data + b"}\n")
+        items = good  # the failed ones have their answer already
         cp_line = None
         if force_checkpoint and (items or self._unsigned):
             cp_line = self._checkpoint_line(tree, last_leaf)
