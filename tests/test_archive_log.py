@@ -382,3 +382,21 @@ def test_a_record_that_is_not_json_fails_alone(tmp_path: Path) -> None:
     assert verify_archive(tmp_path, PUB).ok
     assert [r["record_id"] for r in iter_records(tmp_path)] == [ok1, ok2]
     assert [r["seq"] for r in iter_records(tmp_path)] == [0, 1]
+
+
+async def test_an_append_abandoned_by_its_request_does_not_stop_the_writer(tmp_path: Path) -> None:
+    """A request that gives up waiting (its deadline, shutdown) cancels its await;
+    the record is still written and the writer goes on serving the others."""
+    arc = open_archive(tmp_path, **KEYS)
+    try:
+        tasks = [asyncio.create_task(arc.append({"type": "t", "n": i})) for i in range(50)]
+        await asyncio.sleep(0)
+        for t in tasks[::2]:
+            t.cancel()
+        done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+        assert sum(isinstance(d, str) for d in done) == 25
+        assert isinstance(await asyncio.wait_for(arc.append({"type": "t", "n": "after"}), 10), str)
+    finally:
+        await arc.close()
+    assert verify_archive(tmp_path, PUB).ok
+    assert len(list(iter_records(tmp_path))) == 51

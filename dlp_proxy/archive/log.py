@@ -92,6 +92,37 @@ class ArchiveOptions:
 class _Item:
     record: dict[str, Any]
     future: concurrent.futures.Future[str]
+    #: the event loop and future of an ``await append()``: woken once per commit
+    #: for all its records (one call_soon_threadsafe, not one per record)
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[str]] | None = None
+
+
+def _resolve(items: Sequence[_Item], value: str | None = None, exc: BaseException | None = None) -> None:
+    """Settle ``items`` with their record id (``value=None``) or ``exc``."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[str], str | None, BaseException | None]]] = {}
+    for it in items:
+        result = it.record["record_id"] if value is None and exc is None else value
+        if exc is None:
+            it.future.set_result(str(result))
+        else:
+            it.future.set_exception(exc)
+        if it.waiter is not None:
+            by_loop.setdefault(it.waiter[0], []).append((it.waiter[1], result, exc))
+    for loop, batch in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_deliver, batch)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+
+def _deliver(batch: list[tuple[asyncio.Future[str], str | None, BaseException | None]]) -> None:
+    for afut, result, exc in batch:
+        if afut.done():  # the awaiting request gave up (deadline, shutdown)
+            continue
+        if exc is None:
+            afut.set_result(str(result))
+        else:
+            afut.set_exception(exc)
 
 
 @dataclass(slots=True)
@@ -175,8 +206,10 @@ class FileArchive:
         return self._public
 
     async def append(self, record: Mapping[str, Any]) -> str:
-        fut = self._submit(record)
-        return await asyncio.wrap_future(fut)
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[str] = loop.create_future()
+        self._submit(record, (loop, waiter))
+        return await waiter
 
     def append_sync(self, record: Mapping[str, Any], timeout: float | None = 60.0) -> str:
         fut = self._submit(record)
@@ -206,7 +239,10 @@ class FileArchive:
 
     # -- submission (caller's thread) --------------------------------------------
 
-    def _submit(self, record: Mapping[str, Any]) -> concurrent.futures.Future[str]:
+    def _submit(
+        self, record: Mapping[str, Any],
+        waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[str]] | None = None,
+    ) -> concurrent.futures.Future[str]:
         if self._closed:
             raise ArchiveError("archive is closed")
         if self._broken:
@@ -218,7 +254,7 @@ class FileArchive:
         except Exception as exc:
             raise ArchiveError(f"record cannot be archived: {type(exc).__name__}: {exc}") from exc
         fut: concurrent.futures.Future[str] = concurrent.futures.Future()
-        self._queue.put(_Item(rec, fut))
+        self._queue.put(_Item(rec, fut, waiter))
         return fut
 
     def _prepare(self, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -435,7 +471,7 @@ class FileArchive:
                     except queue.Empty:
                         break
                     if late is not None:
-                        late.future.set_exception(ArchiveError("archive is closed"))
+                        _resolve([late], exc=ArchiveError("archive is closed"))
                 return
 
     _latest_cp: dict[str, Any] | None = None
@@ -458,10 +494,7 @@ class FileArchive:
 
     def _commit(self, items: list[_Item], *, force_checkpoint: bool = False) -> None:
         if self._broken:
-            for it in items:
-                it.future.set_exception(
-                    ArchiveError(f"archive unusable after an earlier failure: {self._broken}")
-                )
+            _resolve(items, exc=ArchiveError(f"archive unusable after an earlier failure: {self._broken}"))
             return
         tree = self._tree.copy()
         last_leaf = self._last_leaf
@@ -479,7 +512,7 @@ class FileArchive:
             try:
                 data = canonical(rec)
             except (TypeError, ValueError) as exc:  # not JSON data (or NaN): this record alone fails
-                it.future.set_exception(ArchiveError(f"record cannot be archived: {type(exc).__name__}: {exc}"))
+                _resolve([it], exc=ArchiveError(f"record cannot be archived: {type(exc).__name__}: {exc}"))
                 continue
             good.append(it)
             lh = leaf_hash(data)
@@ -523,8 +556,7 @@ class FileArchive:
         self.stats.commits += 1
         if len(self.stats.batch_sizes) < 100_000:
             self.stats.batch_sizes.append(len(items))
-        for it in items:
-            it.future.set_result(it.record["record_id"])
+        _resolve(items)
         if cp_line is not None and time.monotonic() - self._last_ship >= self.options.ship_checkpoint_seconds:
             self._last_ship = time.monotonic()
             self._ship("checkpoint", cp_line)
@@ -546,8 +578,7 @@ class FileArchive:
                 self._broken = f"{why}; rollback failed: {exc}"
         else:
             self._broken = why
-        for it in items:
-            it.future.set_exception(ArchiveError(f"archive record not durable: {why}"))
+        _resolve(items, exc=ArchiveError(f"archive record not durable: {why}"))
 
     def _rotate(self) -> None:
         seal = self._checkpoint_line(self._tree, self._last_leaf, sealed=True)
