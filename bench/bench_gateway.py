@@ -10,7 +10,8 @@ Targets, all in front of the same simulator process:
   sim             the simulator directly (the ceiling: the upstream itself)
   noop            mitmproxy reverse mode with a no-op addon (bench/noop_proxy.py), same options
   gateway         ``dlp-proxy run`` (private Redis, --no-ner, the shipped policy)
-  *-uvloop        the same on uvloop (bench/uvloop_run.py)
+  noop/gateway    on asyncio's own event loop
+  *-uvloop        the same on uvloop (``dlp-proxy run --event-loop uvloop``; noop_proxy.py --uvloop)
 
 Scenarios (bench/wrk_gateway.lua): ``get`` pass-through GET /api/v4/users/me;
 ``clean`` posts; ``dirty`` posts each carrying an identifier (the gateway blocks
@@ -105,14 +106,15 @@ def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
     port, admin = free_port(), free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     ready = data_dir / "ready"
-    entry = [str(ROOT / "bench" / "uvloop_run.py")] if uvloop else ["-m", "dlp_proxy.cli"]
+    entry = ["-m", "dlp_proxy.cli"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLP_")}
     env["DLP_NOTIFY_TOKEN"] = notify_token
     log = (data_dir / "gateway.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, *entry, "run", "--upstream", upstream, "--listen", f"127.0.0.1:{port}",
          "--admin-listen", f"127.0.0.1:{admin}", "--review-listen", "off", "--data-dir", str(data_dir),
-         "--ready-file", str(ready), "--no-ner", "--log-level", "WARNING", *extra],
+         "--ready-file", str(ready), "--no-ner", "--log-level", "WARNING",
+         "--event-loop", "uvloop" if uvloop else "asyncio", *extra],
         cwd=ROOT, env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 120
     while not ready.exists():

@@ -58,7 +58,23 @@ def register(sub: Any) -> None:
                    help="start the bundled Mattermost simulator as the upstream (for trying the gateway out)")
     p.add_argument("--ready-file", default=None, help=argparse.SUPPRESS)
     p.add_argument("--log-level", default=os.environ.get("DLP_LOG_LEVEL", "INFO"))
+    p.add_argument("--event-loop", choices=("auto", "uvloop", "asyncio"), default=os.environ.get("DLP_EVENT_LOOP", "auto"),
+                   help="event loop (env DLP_EVENT_LOOP): auto = uvloop when installed (the faster one, "
+                        "docs/benchmarks.md), else asyncio's own")
     p.set_defaults(func=cmd_run)
+
+
+def loop_factory(choice: str) -> Any:
+    """The event loop factory for ``--event-loop`` (None: asyncio's default)."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise SystemExit("dlp-proxy run: --event-loop uvloop, but uvloop is not installed (pip install uvloop)") from None
+        return None
+    return uvloop.new_event_loop
 
 
 def _size(text: str) -> int:
@@ -118,8 +134,10 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"  try: curl -s -H 'Authorization: Bearer alice-token' -H 'Content-Type: application/json' \\\n"
               f"         -d '{{\"channel_id\":\"{demo_channel}\",\"message\":\"SSN 536-22-1234\"}}' http://{host}:{port}/api/v4/posts\n"
               f"  see docs/demo.md; the archive is in {data_dir / 'archive'}", file=sys.stderr)
+    factory = loop_factory(args.event_loop)
     try:
-        code = asyncio.run(run(settings))
+        with asyncio.Runner(loop_factory=factory) as runner:
+            code = runner.run(run(settings))
     finally:
         if sim_proc is not None:
             sim_proc.terminate()

@@ -237,7 +237,8 @@ async def run(settings: RunSettings) -> int:
     master_task = asyncio.create_task(master.run())
     await _wait_listening(settings.listen_host, settings.listen_port, master_task)
     log.info("gateway ready", extra={"listen": f"{settings.listen_host}:{settings.listen_port}", "upstream": settings.upstream,
-                                     "policy_version": policy_store.current.version, "worker": settings.worker_id})
+                                     "policy_version": policy_store.current.version, "worker": settings.worker_id,
+                                     "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0]})
     if settings.ready_file:
         settings.ready_file.write_text("ready\n")
     stop_waiter = asyncio.create_task(stop_event.wait())
