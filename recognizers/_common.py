@@ -133,12 +133,77 @@ def candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
                     )
 
 
-def context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
+def _context_alternation(words: Sequence[str]) -> str | None:
     words = [w.strip().lower() for w in words if w and w.strip()]
     if not words:
         return None
     alts = sorted({re.escape(w).replace(r"\ ", r"[\s_.-]*") for w in words}, key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + r")(?![a-z0-9])", re.IGNORECASE)
+    return "(?:" + "|".join(alts) + ")"
+
+
+def context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
+    alternation = _context_alternation(words)
+    if alternation is None:
+        return None
+    return re.compile(r"(?<![a-z0-9])" + alternation + r"(?![a-z0-9])", re.IGNORECASE)
+
+
+def loose_context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
+    """``context_regex(words)`` without its word-boundary lookarounds.
+
+    ``find_context`` only ever searches substrings of the text (a window before,
+    a tail after), where a lookbehind/lookahead can succeed at the cut that fails
+    in the whole text; but any match there contains a match of the bare
+    alternation, which is then also found in the whole text.  So "this finds
+    nothing in the text" proves that no context word can be found anywhere in it.
+    """
+    alternation = _context_alternation(words)
+    return None if alternation is None else re.compile(alternation, re.IGNORECASE)
+
+
+def context_literals(words: Sequence[str]) -> tuple[str, ...] | None:
+    """Lower-case literals, one of which occurs in any lower-cased ASCII text that
+    ``loose_context_regex(words)`` matches (a plain ``in`` test per literal is much
+    cheaper than the case-insensitive alternation).
+
+    Each word's alternative is its space-separated parts joined by
+    ``[\\s_.-]*``, so a match contains every part; the longest part stands for the
+    word, and a literal containing another one is redundant.  None (no shortcut)
+    when a word has a non-ASCII character: case-insensitive matching can pair
+    one with an ASCII letter (KELVIN SIGN and ``k``), which ``in`` would miss.
+    """
+    parts = [max(w.strip().lower().split(" "), key=len) for w in words if w and w.strip()]
+    if not all(p.isascii() and p for p in parts):
+        return None
+    unique = sorted(set(parts), key=len)
+    kept: list[str] = []
+    for p in unique:
+        if not any(k in p for k in kept):
+            kept.append(p)
+    return tuple(kept)
+
+
+class ContextProbe:
+    """``bool(probe(text))``: False proves ``context_regex(words)`` has no match in any
+    substring of ``text`` (so ``find_context`` finds nothing there)."""
+
+    __slots__ = ("literals", "loose")
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.loose = loose_context_regex(words)
+        self.literals = context_literals(words)
+
+    def __call__(self, text: str) -> bool:
+        if self.loose is None:
+            return False
+        if self.literals is not None and text.isascii():
+            low = text.lower()
+            for lit in self.literals:
+                if lit in low:
+                    break
+            else:
+                return False
+        return self.loose.search(text) is not None
 
 
 # Labels that say a nearby number is *not* a customer identifier.
@@ -220,6 +285,7 @@ class DLPRecognizer(EntityRecognizer):
             context=list(context if context is not None else self.DEFAULT_CONTEXT),
         )
         self._context_re = context_regex(self.context)
+        self._context_probe = ContextProbe(self.context)
 
     def load(self) -> None:
         return None
@@ -227,6 +293,21 @@ class DLPRecognizer(EntityRecognizer):
     def add_context(self, words: Sequence[str]) -> None:
         self.context = list(dict.fromkeys([*self.context, *words]))
         self._context_re = context_regex(self.context)
+        self._context_probe = ContextProbe(self.context)
+
+    def could_match(self, text: str) -> bool:
+        """A cheap necessary condition for ``analyze(text)`` to return anything.
+
+        False only when ``analyze`` certainly finds nothing in ``text``: the engine
+        then skips Presidio for this recognizer's entity.  Overrides check a prefix
+        of ``analyze``'s own conditions (a candidate that validates, a context word
+        anywhere in the text when one is required); the default is True.
+        """
+        return True
+
+    def context_anywhere(self, text: str) -> bool:
+        """False proves ``context_hit`` finds nothing for any span of ``text``."""
+        return self._context_probe(text)
 
     def context_hit(self, text: str, start: int, end: int, **kw: int) -> ContextHit | None:
         return find_context(text, start, end, self._context_re, **kw)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from recognizers._common import (
     Candidate,
+    ContextProbe,
     DLPRecognizer,
     candidates,
     context_regex,
@@ -50,6 +51,10 @@ class RoutingNumberRecognizer(DLPRecognizer):
 
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([ABA_ROUTING_NUMBER], context=context)
+
+    def could_match(self, text: str) -> bool:
+        # a checksum-valid nine-digit candidate and (required) a routing word
+        return self.context_anywhere(text) and any(aba_valid(c.digits) for c in candidates(text, (9,)))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -123,6 +128,31 @@ class AccountNumberRecognizer(DLPRecognizer):
     def __init__(self, context: list[str] | None = None, weak_context: Sequence[str] = WEAK_ACCOUNT) -> None:
         super().__init__([US_BANK_NUMBER], context=context)
         self._weak_re = context_regex(list(weak_context))
+        self._weak_probe = ContextProbe(list(weak_context))
+
+    @staticmethod
+    def _number_like(c: Candidate, text: str) -> bool:
+        """The candidate may be an account number (before any context check)."""
+        d = c.digits
+        if len(set(d)) == 1 or d.endswith("0000") or (c.lookalikes and not c.is_bare):
+            return False
+        if not (c.whole_run or c.split_digits):
+            return False
+        if not c.split_digits and sum(1 for g in c.groups[:-1] if g < 3) >= 2:
+            return False  # "48 221 39 77" is a list of numbers, not one account number
+        if _phone_like(c, text) or _date_like(c):
+            return False
+        if "." in c.seps and c.groups[-1] == 2:  # 12345.67 is money
+            return False
+        return not (
+            _CURRENCY_BEFORE.search(text[max(0, c.start - 5) : c.start]) or _AMOUNT_AFTER.match(text[c.end : c.end + 12])
+        )
+
+    def could_match(self, text: str) -> bool:
+        # a strong or a weak account word (one is required), then a number-like candidate
+        if not (self.context_anywhere(text) or self._weak_probe(text)):
+            return False
+        return any(self._number_like(c, text) for c in candidates(text, range(6, 18)))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -132,19 +162,9 @@ class AccountNumberRecognizer(DLPRecognizer):
         for c in sorted(candidates(text, range(6, 18)), key=lambda c: (c.start, -(c.end - c.start))):
             if any(s < c.end and c.start < e for s, e in taken):
                 continue
+            if not self._number_like(c, text):
+                continue
             d = c.digits
-            if len(set(d)) == 1 or d.endswith("0000") or (c.lookalikes and not c.is_bare):
-                continue
-            if not (c.whole_run or c.split_digits):
-                continue
-            if not c.split_digits and sum(1 for g in c.groups[:-1] if g < 3) >= 2:
-                continue  # "48 221 39 77" is a list of numbers, not one account number
-            if _phone_like(c, text) or _date_like(c):
-                continue
-            if "." in c.seps and c.groups[-1] == 2:  # 12345.67 is money
-                continue
-            if _CURRENCY_BEFORE.search(text[max(0, c.start - 5) : c.start]) or _AMOUNT_AFTER.match(text[c.end : c.end + 12]):
-                continue
             hit = self.context_hit(text, c.start, c.end, before=40, after=25)
             if hit is None:
                 hit = find_context(text, c.start, c.end, self._weak_re, before=15, after=0)
@@ -190,6 +210,9 @@ class FirmAccountRecognizer(DLPRecognizer):
     @property
     def patterns(self) -> list[re.Pattern[str]]:
         return [rx for _, rx, _, _ in self.formats]
+
+    def could_match(self, text: str) -> bool:
+        return any(rx.search(text) for _, rx, _, _ in self.formats)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -64,6 +64,20 @@ class PaymentCardRecognizer(DLPRecognizer):
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([CREDIT_CARD], context=context)
 
+    def could_match(self, text: str) -> bool:
+        # a Luhn- and issuer-valid candidate, shaped like a card or with a card word somewhere
+        context: bool | None = None
+        for c in candidates(text, range(13, 20)):
+            if card_valid(c.digits) is None:
+                continue
+            if _card_shape(c):
+                return True
+            if context is None:
+                context = self.context_anywhere(text)
+            if context:
+                return True
+        return False
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:

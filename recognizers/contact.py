@@ -30,6 +30,9 @@ class EmailAddressRecognizer(DLPRecognizer):
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([EMAIL_ADDRESS], context=context)
 
+    def could_match(self, text: str) -> bool:
+        return "@" in text and _EMAIL_RE.search(text) is not None
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
@@ -45,6 +48,14 @@ class PhoneNumberRecognizer(DLPRecognizer):
 
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([PHONE_NUMBER], context=context)
+
+    def could_match(self, text: str) -> bool:
+        # NANP and E.164 forms are reported without context, a bare ten digits only with it
+        return (
+            _NANP_RE.search(text) is not None
+            or _INTL_RE.search(text) is not None
+            or (_BARE_RE.search(text) is not None and self.context_anywhere(text))
+        )
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -45,6 +45,9 @@ class IbanCodeRecognizer(DLPRecognizer):
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([IBAN_CODE], context=context)
 
+    def could_match(self, text: str) -> bool:
+        return any(m.group(1).upper() in IBAN_LENGTHS for m in _START_RE.finditer(text))
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:

@@ -49,6 +49,9 @@ class PassportRecognizer(DLPRecognizer):
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([US_PASSPORT], context=context)
 
+    def could_match(self, text: str) -> bool:
+        return self.context_anywhere(text) and _PASSPORT_RE.search(text) is not None
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
@@ -71,6 +74,9 @@ class DriverLicenseRecognizer(DLPRecognizer):
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([US_DRIVER_LICENSE], context=context)
 
+    def could_match(self, text: str) -> bool:
+        return self.context_anywhere(text) and _DL_RE.search(text) is not None
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
@@ -90,6 +96,9 @@ class BirthDateRecognizer(DLPRecognizer):
 
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([DATE_OF_BIRTH], context=context)
+
+    def could_match(self, text: str) -> bool:
+        return self.context_anywhere(text) and any(rx.search(text) for rx, _ in _DATE_RES)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

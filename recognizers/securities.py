@@ -61,6 +61,9 @@ class CusipCodeRecognizer(DLPRecognizer):
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([CUSIP], context=context)
 
+    def could_match(self, text: str) -> bool:
+        return any(cusip_valid(m.group(0)) for m in _CUSIP_RE.finditer(text))
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
@@ -81,6 +84,9 @@ class IsinCodeRecognizer(DLPRecognizer):
 
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([ISIN], context=context)
+
+    def could_match(self, text: str) -> bool:
+        return any(isin_valid(m.group(0)) for m in _ISIN_RE.finditer(text))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

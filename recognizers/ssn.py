@@ -57,6 +57,20 @@ class _NineDigit(DLPRecognizer):
     def valid(self, d: str) -> bool:
         raise NotImplementedError
 
+    def could_match(self, text: str) -> bool:
+        # analyze reports a valid candidate only when it is shaped or has a context word
+        context: bool | None = None
+        for c in candidates(text, (9,)):
+            if not self.valid(c.digits):
+                continue
+            if _shaped(c):
+                return True
+            if context is None:
+                context = self.context_anywhere(text)
+            if context:
+                return True
+        return False
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:

@@ -30,6 +30,12 @@ class EinRecognizer(DLPRecognizer):
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([US_EIN], context=context)
 
+    def could_match(self, text: str) -> bool:
+        # a valid 2-7 or bare nine-digit candidate and (required) a context word
+        return self.context_anywhere(text) and any(
+            ein_valid(c.digits) and (c.groups == (2, 7) or c.is_bare) for c in candidates(text, (9,))
+        )
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:

@@ -22,6 +22,16 @@ _B64_RE = re.compile(
 _HEX_RE = re.compile(r"(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){6,})(?![0-9A-Za-z])")
 _HEX_ESC_RE = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
 _HEX_SPACED_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){5,}(?![0-9A-Za-z])")
+# Cheap necessary conditions, checked first (most chat has no blob and the
+# patterns above, starting with lookarounds, are slow to search):
+# a spaced-hex match contains five "[ :]XX" in a row;
+_HEX_SPACED_HINT = re.compile(r"[ :][0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){4}")
+# a hex or base64 match is 12+ token characters, inside a whitespace-free word of 12+.
+_TOKEN12 = re.compile(r"[A-Za-z0-9+/_-]{12}")
+
+
+def _has_token12(text: str) -> bool:
+    return any(len(word) >= 12 for word in text.split()) and _TOKEN12.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +72,24 @@ def _b64(token: str) -> bytes | None:
 def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int]]:
     """Decoded blobs; a ``(start, end)`` tuple means a blob too large to decode."""
     seen: list[tuple[int, int]] = []
-    for m in _HEX_ESC_RE.finditer(text):
+    escapes = "\\x" in text
+    spaced = _HEX_SPACED_HINT.search(text) is not None
+    tokens = _has_token12(text)
+    if not (escapes or spaced or tokens):
+        return
+    for m in _HEX_ESC_RE.finditer(text if escapes else ""):
         raw = bytes.fromhex(m.group(0).replace("\\x", ""))
         s = _texty(raw)
         if s:
             seen.append((m.start(), m.end()))
             yield Blob(m.start(), m.end(), "hex", s)
-    for m in _HEX_SPACED_RE.finditer(text):
+    for m in _HEX_SPACED_RE.finditer(text if spaced else ""):
         raw = bytes.fromhex(re.sub(r"[ :]", "", m.group(0)))
         s = _texty(raw)
         if s:
             seen.append((m.start(), m.end()))
             yield Blob(m.start(), m.end(), "hex", s)
-    for m in _HEX_RE.finditer(text):
+    for m in _HEX_RE.finditer(text if tokens else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
         if len(m.group(1)) > max_blob_chars:
@@ -84,7 +99,7 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
         if s:
             seen.append((m.start(), m.end()))
             yield Blob(m.start(), m.end(), "hex", s)
-    for m in _B64_RE.finditer(text):
+    for m in _B64_RE.finditer(text if tokens else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
         if m.end() - m.start() > max_blob_chars:

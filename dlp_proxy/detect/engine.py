@@ -7,9 +7,11 @@ when a ``en_core_web_sm`` package is installed), so nothing is ever downloaded.
 
 Per text: sanitize (lone surrogates) -> bounded windows for long text ->
 quick C-speed check on raw ASCII (most chat stops here) -> normalization with
-an offset map -> prefilter picks entity types -> ``AnalyzerEngine.analyze`` on
-the normalized text -> bounded recursive decoding of base64/hex blobs ->
-allow-lists, overlap rules -> offsets mapped back to the original text.
+an offset map -> prefilter picks entity types -> each candidate entity's
+recognizers say whether they could match at all (``could_match``, a necessary
+condition) -> ``AnalyzerEngine.analyze`` on the normalized text for the entities
+left, if any -> bounded recursive decoding of base64/hex blobs -> allow-lists,
+overlap rules -> offsets mapped back to the original text.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import importlib
 import importlib.util
 import re
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import regex  # the regex engine Presidio matches YAML patterns with (a presidio-analyzer dependency)
 from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
@@ -121,6 +124,38 @@ class _Budget:
     decoded: int = 0
 
 
+_Gate = Callable[[str], bool]
+
+
+def _always(_text: str) -> bool:
+    return True
+
+
+def _pattern_gate(rec: Any) -> _Gate:
+    """True when one of a YAML recognizer's patterns (deny-list included) matches
+    somewhere: compiled with the same ``regex`` module and flags Presidio uses, so
+    False proves the recognizer returns nothing."""
+    flags: int = rec.global_regex_flags
+    patterns: list[Any] = rec.patterns
+    compiled = [regex.compile(p.regex, flags=flags) for p in patterns]
+
+    def gate(text: str) -> bool:
+        try:
+            return any(rx.search(text, timeout=10) is not None for rx in compiled)
+        except TimeoutError:
+            return True  # let Presidio decide (and time out itself)
+
+    return gate
+
+
+def _recognizer_gate(rec: Any) -> _Gate:
+    if isinstance(rec, builtin.DLPRecognizer):
+        return rec.could_match
+    if type(rec) is PatternRecognizer:
+        return _pattern_gate(rec)
+    return _always  # anything else: no shortcut, Presidio runs
+
+
 class Engine:
     """Implements ``dlp_proxy.interfaces.Detector``.  Thread-safe."""
 
@@ -174,6 +209,21 @@ class Engine:
         self.supported: frozenset[str] = frozenset(
             e for e in (*ENTITY_TYPES, *self._yaml_entities) if e != PERSON or self.ner
         )
+        # Per entity, the could-match checks of every recognizer Presidio would run for
+        # it; per YAML recognizer (the only ones that use the tokenizer's artifacts, for
+        # context), its entities and pattern check.
+        self._gates: list[_Gate] = []
+        self._entity_gates: dict[str, list[int]] = {}
+        self._yaml_gates: list[tuple[frozenset[str], int]] = []
+        for i, r in enumerate(registry.recognizers):
+            self._gates.append(_recognizer_gate(r))
+            for ent in r.supported_entities:
+                self._entity_gates.setdefault(ent, []).append(i)
+            if isinstance(r, PatternRecognizer):
+                self._yaml_gates.append((frozenset(r.supported_entities), i))
+        #: False: no could-match shortcut (Presidio for every prefiltered entity, the
+        #: tokenizer whenever a YAML entity is wanted).  For equivalence tests.
+        self.gated = True
 
     # -- public API -----------------------------------------------------------
 
@@ -221,8 +271,13 @@ class Engine:
         raw: list[tuple[int, int, str, float, str, str, tuple[str, ...]]] = []
         ents = self.prefilter.entities(ntext, wanted)
         if ents:
-            for r in self._presidio(ntext, ents):
-                raw.append(_unpack(r))
+            if self.gated:
+                ents, tokenize = self._could_match(ntext, ents)
+            else:
+                tokenize = bool(self._yaml_entities & ents)
+            if ents:
+                for r in self._presidio(ntext, ents, tokenize):
+                    raw.append(_unpack(r))
         for blob in find_blobs(ntext, self.limits.max_blob_chars):
             if not isinstance(blob, Blob):
                 raise DetectionLimitError("an encoded blob exceeds detection limit max_blob_chars")
@@ -253,8 +308,41 @@ class Engine:
             out.append(Finding(ent, a, b, score, rec, transforms, expl))
         return _resolve(out)
 
-    def _presidio(self, ntext: str, ents: Collection[str]) -> list[RecognizerResult]:
-        if self._yaml_entities & set(ents):
+    def _could_match(self, ntext: str, ents: set[str]) -> tuple[set[str], bool]:
+        """The entities some recognizer could report in ``ntext``, and whether a YAML
+        recognizer could (its results need the tokenizer's artifacts for context).
+
+        Presidio's analysis is per recognizer and per entity (selection, context
+        enhancement, thresholds, de-duplication), so asking it only for these
+        entities changes no result; our recognizers never read the artifacts, and
+        a YAML recognizer whose patterns match nothing has no result to enhance.
+        """
+        gates = self._gates
+        seen: list[bool | None] = [None] * len(gates)
+        live: set[str] = set()
+        for ent in ents:
+            indices = self._entity_gates.get(ent)
+            if indices is None:
+                live.add(ent)  # no recognizer we know: Presidio decides
+                continue
+            for i in indices:
+                could = seen[i]
+                if could is None:
+                    could = seen[i] = gates[i](ntext)
+                if could:
+                    live.add(ent)
+                    break
+        for yaml_ents, i in self._yaml_gates:
+            if yaml_ents & live:
+                could = seen[i]
+                if could is None:
+                    could = seen[i] = gates[i](ntext)
+                if could:
+                    return live, True
+        return live, False
+
+    def _presidio(self, ntext: str, ents: Collection[str], tokenize: bool) -> list[RecognizerResult]:
+        if tokenize:
             with self._nlp_lock:
                 artifacts = self._fast_nlp.process_text(ntext, "en")
         else:
