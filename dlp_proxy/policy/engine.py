@@ -16,6 +16,16 @@ Order of evaluation (documented in docs/policy.md, tested in tests/test_policy_e
 Scope dimensions are three-valued (yes / no / unknown) and combined with Kleene
 logic, so ``unless: {channel_types: [P, D, G]}`` on an unresolvable channel is
 "unknown", never "yes".
+
+Per-request cost: what the scopes say depends only on a few facts of the context
+(channel type, whether a channel/team/user is known, context errors, sender kind,
+route group when a scope uses it, and whether a name listed in some scope is the
+request's).  ``Policy`` memoizes, per distinct set of those facts (``_scope_key``),
+each rule's state, the exceptions that apply and the entity types the detector must
+look for (``_ScopeView``), in a bounded dict on the policy object: a reload builds a
+new object, so nothing is reused across policies.  Rule states depend on nothing
+else (no clock, no randomness); a scope or rule field that did would have to enter
+the key (tests/test_policy_engine.py pins the fields).
 """
 
 from __future__ import annotations
@@ -47,6 +57,11 @@ DIMENSION_FIELDS = {
 }
 
 _NOTIFY_BY_DEFAULT = {Action.REDACT, Action.QUARANTINE, Action.BLOCK}
+
+#: Bound of each per-policy memo (scope views, context needs per route group).  The
+#: key space is small (a few channel types x booleans x route groups x names some
+#: scope lists); the bound only guards against a policy listing many names.
+MEMO_MAX = 4096
 
 
 def _and(values: Iterable[int]) -> int:
@@ -156,6 +171,18 @@ def scope_fields(scope: Scope | None) -> set[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class _ScopeView:
+    """What the policy's scopes say about every context with one ``_scope_key``."""
+
+    #: (order, rule, state) of each rule whose state is YES or UNKNOWN, in rule order
+    live_rules: tuple[tuple[int, Rule, int], ...]
+    #: exceptions whose scope is YES, in order
+    exceptions: tuple[Exemption, ...]
+    #: entity types some live rule matches on (Policy.required_entities)
+    entities: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class _Hit:
     item_index: int
     scanned: ScannedItem
@@ -215,19 +242,22 @@ def match_rule(match: Match, hits: Sequence[_Hit], default_min_score: float) -> 
     driving: list[str] = []
     if match.entities is not None:
         any_of = [h for h in qualifying if h.finding.entity_type in match.entities]
-        if match.count == "distinct":
-            count = len({h.value_key() for h in any_of})
-        else:
-            count = len(any_of)
-        if count < match.min_count:
+        # Distinct values never outnumber occurrences, and there is at least one distinct
+        # value when there is one occurrence: normalize values only when it can matter.
+        if len(any_of) < match.min_count:
             return None
+        if match.count == "distinct" and match.min_count > 1:
+            if len({h.value_key() for h in any_of}) < match.min_count:
+                return None
         driving.extend(h.finding.entity_type for h in any_of)
     if match.all_of is not None:
         if not _combination(qualifying, match.all_of, match.within):
             return None
         if match.entities is None and match.min_count > 1:
             combo = [h for h in qualifying if h.finding.entity_type in match.all_of]
-            if len({h.value_key() for h in combo} if match.count == "distinct" else combo) < match.min_count:
+            if len(combo) < match.min_count:
+                return None
+            if match.count == "distinct" and len({h.value_key() for h in combo}) < match.min_count:
                 return None
         driving.extend(match.all_of)
     return tuple(dict.fromkeys(driving))
@@ -259,6 +289,33 @@ class Policy:
         self.context_fields: frozenset[str] = frozenset(fields)
         self._needs_values = any(ex.values for ex in self.exceptions)
         self._needs_hmac = any(v.startswith("hmac:") for ex in self.exceptions for v in ex.values or ())
+        # Precomputed per rule: the entity types its match looks at, its action and
+        # the action it takes when its scope cannot be decided.
+        self._rule_entities: tuple[frozenset[str], ...] = tuple(
+            frozenset((*(r.match.entities or ()), *(r.match.all_of or ()))) for r in self.rules
+        )
+        self._actions: tuple[Action, ...] = tuple(Action(r.action) for r in self.rules)
+        self._failure_actions: tuple[Action, ...] = tuple(
+            Action(r.on_context_error or doc.defaults.on_context_error) for r in self.rules
+        )
+        # Names some scope lists, per dimension: a context's name matters to the scope
+        # states only if it is one of these (see _scope_key).
+        scopes = [sc for r in self.rules for sc in (r.scope, r.unless) if sc is not None]
+        scopes += [ex.scope for ex in self.exceptions if ex.scope is not None]
+
+        def listed(dimension: str) -> frozenset[str]:
+            return frozenset(v for sc in scopes for v in getattr(sc, dimension) or ())
+
+        self._uses_route_groups = any(sc.route_groups is not None for sc in scopes)
+        self._channel_names = listed("channels")
+        self._hook_names = listed("hooks")
+        self._team_names = listed("teams")
+        self._user_names = listed("users")
+        self._group_names = listed("groups")
+        # Memos (bounded, cleared when full; dict get/set are atomic, so concurrent
+        # readers at worst compute a view twice).
+        self._views: dict[tuple[Any, ...], _ScopeView] = {}
+        self._needs_by_group: dict[str, frozenset[str]] = {}
 
     # -- PolicyEngine protocol -------------------------------------------------------
     @property
@@ -266,27 +323,94 @@ class Policy:
         return self._version
 
     def required_entities(self, ctx: RequestContext) -> frozenset[str] | None:
-        types: set[str] = set()
-        for rule in self.rules:
-            if rule_state(rule, ctx) == NO:
-                continue
-            types.update(rule.match.entities or ())
-            types.update(rule.match.all_of or ())
-        return frozenset(types)
+        """Entity types some rule that could apply to ``ctx`` matches on."""
+        return self._view(ctx).entities
 
     def needs_context(self, ctx: RequestContext | None = None) -> frozenset[str]:
         """Context fields the rules that could apply to ``ctx`` scope on (all rules if None).
-        The gateway resolves e.g. group membership only when "groups" is listed."""
+        The gateway resolves e.g. group membership only when "groups" is listed.
+        Only ``ctx.route_group`` is read: see ``needs_context_for``."""
         if ctx is None:
             return self.context_fields
-        fields: set[str] = set()
-        for rule in self.rules:
-            if rule.scope.route_groups is not None and ctx.route_group not in rule.scope.route_groups:
-                continue
-            fields |= scope_fields(rule.scope) | scope_fields(rule.unless)
-        for ex in self.exceptions:
-            fields |= scope_fields(ex.scope)
-        return frozenset(fields)
+        return self.needs_context_for(ctx.route_group)
+
+    def needs_context_for(self, route_group: str) -> frozenset[str]:
+        """``needs_context`` for a request of this route group, without building a
+        RequestContext (memoized per policy object)."""
+        needs = self._needs_by_group.get(route_group)
+        if needs is None:
+            fields: set[str] = set()
+            for rule in self.rules:
+                if rule.scope.route_groups is not None and route_group not in rule.scope.route_groups:
+                    continue
+                fields |= scope_fields(rule.scope) | scope_fields(rule.unless)
+            for ex in self.exceptions:
+                fields |= scope_fields(ex.scope)
+            needs = frozenset(fields)
+            if len(self._needs_by_group) >= MEMO_MAX:
+                self._needs_by_group.clear()
+            self._needs_by_group[route_group] = needs
+        return needs
+
+    # -- memoized scope states ---------------------------------------------------------
+    def _scope_key(self, ctx: RequestContext) -> tuple[Any, ...]:
+        """Everything ``scope_state`` reads from ``ctx`` for this policy's scopes, and
+        nothing more: two contexts with equal keys get equal states for every rule
+        and exception.  Names (channel, team, user, group, hook) enter only when some
+        scope lists them, and only the listed ones; the rest is booleans, the
+        channel type, the sender kind and (when a scope uses it) the route group."""
+        shared = ctx.channel_shared
+        channels = self._channel_names
+        teams = self._team_names
+        users = self._user_names
+        return (
+            ctx.route_group if self._uses_route_groups else None,
+            ctx.channel_type,
+            ctx.channel_id is not None,
+            bool(ctx.context_errors),
+            None if shared is None else bool(shared),
+            ctx.team_id is not None or ctx.team_name is not None,
+            ctx.user_id is not None or ctx.username is not None,
+            _sender_kind(ctx),  # also says whether hook_id is set (users scope reads that)
+            (
+                ctx.channel_id if ctx.channel_id in channels else None,
+                ctx.channel_name if ctx.channel_name in channels else None,
+            )
+            if channels
+            else None,
+            ctx.hook_id if ctx.hook_id in self._hook_names else None,
+            (ctx.team_id if ctx.team_id in teams else None, ctx.team_name if ctx.team_name in teams else None)
+            if teams
+            else None,
+            (ctx.user_id if ctx.user_id in users else None, ctx.username if ctx.username in users else None)
+            if users
+            else None,
+            self._group_names.intersection(ctx.groups) if self._group_names else None,
+        )
+
+    def _build_view(self, ctx: RequestContext) -> _ScopeView:
+        live: list[tuple[int, Rule, int]] = []
+        entities: set[str] = set()
+        for order, rule in enumerate(self.rules):
+            state = rule_state(rule, ctx)
+            if state != NO:
+                live.append((order, rule, state))
+                entities |= self._rule_entities[order]
+        applicable = tuple(ex for ex in self.exceptions if scope_state(ex.scope, ctx) == YES)
+        return _ScopeView(tuple(live), applicable, frozenset(entities))
+
+    def _view(self, ctx: RequestContext) -> _ScopeView:
+        try:
+            key = self._scope_key(ctx)
+            view = self._views.get(key)
+        except TypeError:  # an unhashable value where a name belongs: judge it uncached
+            return self._build_view(ctx)
+        if view is None:
+            view = self._build_view(ctx)  # raises (e.g. unknown channel type) before anything is stored
+            if len(self._views) >= MEMO_MAX:
+                self._views.clear()
+            self._views[key] = view
+        return view
 
     def context_failure_modes(self) -> dict[str, str]:
         """rule id -> action taken when the context that rule needs is missing."""
@@ -320,10 +444,8 @@ class Policy:
             forms.add(hmac_form(value, self._key()))
         return forms
 
-    def _exempt(self, hits: list[_Hit], ctx: RequestContext) -> tuple[list[_Hit], list[dict[str, Any]]]:
-        if not self.exceptions:
-            return hits, []
-        applicable = [ex for ex in self.exceptions if scope_state(ex.scope, ctx) == YES]
+    def _exempt(self, hits: list[_Hit], applicable: Sequence[Exemption]) -> tuple[list[_Hit], list[dict[str, Any]]]:
+        """``applicable``: the exceptions whose scope is YES for the request."""
         if not applicable:
             return hits, []
         kept: list[_Hit] = []
@@ -357,9 +479,20 @@ class Policy:
 
     def evaluate(self, scanned: Sequence[ScannedItem], ctx: RequestContext) -> Decision:
         scanned = tuple(scanned)
+        view = self._view(ctx)  # also for a clean request: an undecidable context raises alike
         hits = [_Hit(i, s, f) for i, s in enumerate(scanned) for f in s.findings]
-        hits, exempted = self._exempt(hits, ctx)
-        fired = self.matching_rules(hits, ctx)
+        if not hits:  # nothing found: no exception or rule has anything to act on
+            return Decision(
+                action=Action.ALLOW,
+                policy_version=self._version,
+                rule_id=None,
+                reason="nothing found",
+                entity_types=(),
+                scanned=scanned,
+                details={},
+            )
+        hits, exempted = self._exempt(hits, view.exceptions)
+        fired = self._fire(hits, view)
         details: dict[str, Any] = {}
         if exempted:
             details["exempted"] = exempted
@@ -413,20 +546,24 @@ class Policy:
         )
 
     def matching_rules(self, hits: Sequence[_Hit], ctx: RequestContext) -> list[RuleHit]:
+        return self._fire(hits, self._view(ctx))
+
+    def _fire(self, hits: Sequence[_Hit], view: _ScopeView) -> list[RuleHit]:
         fired: list[RuleHit] = []
+        if not hits:
+            return fired
         default_min = self.doc.defaults.min_score
-        for order, rule in enumerate(self.rules):
-            state = rule_state(rule, ctx)
-            if state == NO:
-                continue
+        present = {h.finding.entity_type for h in hits}
+        for order, rule, state in view.live_rules:
+            if self._rule_entities[order].isdisjoint(present):
+                continue  # match_rule would find no qualifying finding
             types = match_rule(rule.match, hits, default_min)
             if types is None:
                 continue
             if state == YES:
-                fired.append(RuleHit(rule, order, Action(rule.action), types, False))
-                continue
-            failure = Action(rule.on_context_error or self.doc.defaults.on_context_error)
-            fired.append(RuleHit(rule, order, failure, types, True))
+                fired.append(RuleHit(rule, order, self._actions[order], types, False))
+            else:
+                fired.append(RuleHit(rule, order, self._failure_actions[order], types, True))
         return fired
 
 

@@ -22,6 +22,8 @@ from dlp_proxy.keys import keyed_hash
 
 
 def normalize_value(value: str) -> str:
+    if value.isascii():  # NFKC leaves ASCII alone, and an ASCII digit is its own digit value
+        return "".join(ch for ch in value if ch.isalnum()).upper()
     text = unicodedata.normalize("NFKC", value)
     out = []
     for ch in text:
