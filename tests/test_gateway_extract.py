@@ -156,3 +156,41 @@ def test_reference_ids_are_recognized_only_when_id_shaped_at_id_fields() -> None
     assert not is_reference_id(ContentItem("body.channel_id", "SSN 536-22-1234"))
     assert not is_reference_id(ContentItem("body.channel_id", "536221234aaaaaaaaaaaaaaaaaX"))
     assert not is_reference_id(ContentItem("body.props.channel_id", "y7kk5cjibi194smnz58ymwypmh"))
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), _json_values, max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_json_walk_numbers_and_digit_keys_match_their_definition(doc: dict[str, object]) -> None:
+    """Every number is scanned as the text json.dumps gives it, and every key with
+    a digit (any script: str.isdigit) is scanned as a key."""
+    ex = extract(match("POST", "/api/v4/posts").route, json.dumps(doc).encode(), "application/json", [])  # type: ignore[arg-type]
+    texts = [i.text for i in ex.items]
+    expected_numbers: list[str] = []
+    expected_keys: list[str] = []
+
+    def walk(v: object) -> None:
+        if isinstance(v, bool) or v is None:
+            return
+        if isinstance(v, int | float):
+            expected_numbers.append(json.dumps(v))
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                if any(c.isdigit() for c in k):
+                    expected_keys.append(k)
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk(json.loads(json.dumps(doc)))
+    for n in expected_numbers:
+        assert n in texts
+    key_items = [i.text for i in ex.items if i.path.endswith("{key}")]
+    assert sorted(key_items) == sorted(expected_keys)

@@ -179,6 +179,16 @@ def parse_json(data: bytes | str, *, lenient: bool = False) -> Any:
     return json.loads(text, strict=not lenient, object_pairs_hook=_pairs)
 
 
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def _has_digit(text: str) -> bool:
+    """``any(c.isdigit() for c in text)``, fast for ASCII text."""
+    if text.isascii():
+        return _ASCII_DIGIT.search(text) is not None
+    return any(c.isdigit() for c in text)
+
+
 def walk_json(
     doc: Any, prefix: str, out: Extracted, *, depth: int = 0, loc: tuple[str | int, ...] = ()
 ) -> None:
@@ -194,18 +204,21 @@ def walk_json(
         return
     if isinstance(doc, bool) or doc is None:
         return
-    if isinstance(doc, int | float):
+    if isinstance(doc, int):
         # an account number sent as a JSON number is still an account number
+        out.items.append(ContentItem(prefix, str(doc)))  # what json.dumps writes for an int
+        return
+    if isinstance(doc, float):
         out.items.append(ContentItem(prefix, json.dumps(doc)))
         return
     if isinstance(doc, dict):
         for key, value in doc.items():
             key_s = str(key)
-            if any(c.isdigit() for c in key_s):
+            if _has_digit(key_s):
                 out.items.append(ContentItem(f"{prefix}{{key}}", key_s))
             child = f"{prefix}.{key_s}" if prefix else key_s
             if isinstance(value, str) and depth < 8:
-                flat = _strip_indices(child)
+                flat = _strip_indices(child) if "[" in child else child
                 out.fields.setdefault(flat.lower(), value)
             walk_json(value, child, out, depth=depth + 1, loc=(*loc, key_s))
         for i, (key, value) in enumerate(getattr(doc, "shadowed", ())):

@@ -335,9 +335,12 @@ class Pipeline:
         return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
 
     async def _scan(self, items: Sequence[ContentItem], entities: Any) -> list[ScannedItem]:
-        skipped = [i for i in items if is_reference_id(i)]
+        skipped: list[ContentItem] = []
+        kept: list[ContentItem] = []
+        for i in items:
+            (skipped if is_reference_id(i) else kept).append(i)
         if skipped:
-            scanned = await self._scan([i for i in items if not is_reference_id(i)], entities)
+            scanned = await self._scan(kept, entities)
             return scanned + [ScannedItem(i, ()) for i in skipped]
         total = sum(len(i.text) for i in items)
         if total == 0:
