@@ -14,10 +14,13 @@ Targets, all in front of the same simulator process:
   *-uvloop        the same on uvloop (``dlp-proxy run --event-loop uvloop``; noop_proxy.py --uvloop)
 
 Scenarios (bench/wrk_gateway.lua): ``get`` pass-through GET /api/v4/users/me;
-``clean`` posts; ``dirty`` posts each carrying an identifier (the gateway blocks
-them in a public channel, the no-op proxy forwards them); ``mix`` 1 in 33
-posts carries an identifier (~97% clean); ``upload`` a 20 KB text file as
-multipart to /api/v4/files.
+``clean`` posts of ordinary chat with the web app's post body (a third carry
+harmless numbers); ``numbered`` the same with a counter appended, so every
+message ends with a number (each goes through the split-message window);
+``dirty`` posts each carrying an identifier (the gateway blocks them in a public
+channel, the no-op proxy forwards them); ``mix`` 1 in 33 posts carries an
+identifier, the rest are ``clean`` (~97% clean); ``upload`` a 20 KB text file
+as multipart to /api/v4/files.
 
 Then the large-file test: clean posts while a 10 MB file is being uploaded
 and scanned over and over, against the clean-post p99 measured just before.
@@ -176,7 +179,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=2)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--scenarios", default="get,clean,dirty,mix,upload")
+    ap.add_argument("--scenarios", default="get,clean,numbered,dirty,mix,upload")
     ap.add_argument("--variants", default="sim,noop,gateway,noop-uvloop,gateway-uvloop")
     ap.add_argument("--big-file-mb", type=float, default=10, help="0 to skip the large-file test")
     ap.add_argument("--gateway-arg", action="append", default=[], help="extra `dlp-proxy run` argument (repeatable)")
@@ -201,7 +204,8 @@ def main() -> int:
                 procs[v], urls[v] = start_noop(sim.url, v.endswith("uvloop"))
             elif v.startswith("gateway"):
                 procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, v.endswith("uvloop"), args.gateway_arg)
-        env = {"BENCH_TOKEN": sim.token("alice"), "BENCH_CHANNEL": sim.channel("town_square")}
+        env = {"BENCH_TOKEN": sim.token("alice"), "BENCH_CHANNEL": sim.channel("town_square"),
+               "BENCH_USER_ID": str(sim.ids["users"]["alice"])}
         for scenario in scenarios:
             for v in variants:
                 sim.clear()

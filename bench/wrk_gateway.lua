@@ -1,13 +1,25 @@
 -- wrk script for bench/bench_gateway.py.  One script, the scenario chosen by env:
---   BENCH_SCENARIO  get | clean | dirty | mix | upload
+--   BENCH_SCENARIO  get | clean | numbered | dirty | mix | upload
 --   BENCH_TOKEN     a simulator session token (alice-token)
+--   BENCH_USER_ID   that user's id (the web app puts it in user_id and pending_post_id)
 --   BENCH_CHANNEL   the channel id posts go to (town square: identifiers are blocked there)
 --   BENCH_UPLOAD_KB size of the uploaded text file (upload scenario), default 20
 -- done() prints one JSON line the Python driver parses.
 -- The identifiers below are synthetic (made-up values with valid checksums).
+--
+-- Posts carry the body the Mattermost web app sends for a new post (createPost in
+-- mattermost-redux: file_ids, message, channel_id, root_id, pending_post_id
+-- "<user id>:<ms>", user_id, create_at 0, metadata, props, update_at), so every
+-- post is unique through pending_post_id/update_at, as in real traffic.
+--   clean     ordinary chat: of 21 messages, 7 carry harmless numbers (times,
+--             prices, tickets; 4 of them end with one)
+--   numbered  the same messages with a counter appended: every message ends with
+--             a number (the first versions of this benchmark sent only these; a
+--             trailing number sends every post through the split-message window)
 
 local scenario = os.getenv("BENCH_SCENARIO") or "get"
 local token = os.getenv("BENCH_TOKEN") or "alice-token"
+local user_id = os.getenv("BENCH_USER_ID") or "benchuser000000000000000000"
 local channel = os.getenv("BENCH_CHANNEL") or ""
 local upload_kb = tonumber(os.getenv("BENCH_UPLOAD_KB") or "20")
 local counter = 0
@@ -16,6 +28,20 @@ local clean_words = {
   "Lunch at noon?", "The Q3 deck is in the shared drive.", "Order #4471 ships Friday, ticket 20931.",
   "Can you review the model portfolio before the 2pm call?", "Market opens in 10 minutes.",
   "Thanks, looks good to me.", "Rebalancing request for the growth sleeve is approved.",
+  "Hey team, quick reminder that the quarterly review moved to Thursday afternoon.",
+  "Please bring the updated onboarding checklist and the compliance training notes.",
+  "Markets were choppy this morning but the desk handled the flow well.",
+  "Can someone take a look at the draft client letter before it goes out?",
+  "I'll be out of office on Friday, Sam is covering my book.",
+  "Call moved to 3:30pm ET, dial-in is the usual bridge.",
+  "Thanks all for the great work on the migration, it went smoothly.",
+  "SPX closed at 5,948.71, up 0.4% on the day.",
+  "Let's sync after lunch about the new account opening workflow.",
+  "Who has the latest version of the best-execution deck?",
+  "Room 1204 is booked from 10 to 11:30",
+  "Client asked about rebalancing into more fixed income, I'll follow up.",
+  "Heads up, the VPN will be down for maintenance tonight.",
+  "Reminder: annual attestation is due by the end of the month.",
 }
 local dirty_words = {
   "Client SSN is 536-22-1234, please update the account",
@@ -24,9 +50,13 @@ local dirty_words = {
 }
 
 local auth = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
+local base_ms = os.time() * 1000
 
 local function post(message)
-  local body = '{"channel_id":"' .. channel .. '","message":"' .. message .. '"}'
+  local ms = base_ms + counter
+  local body = '{"file_ids":[],"message":"' .. message .. '","channel_id":"' .. channel
+    .. '","root_id":"","pending_post_id":"' .. user_id .. ':' .. ms .. '","user_id":"' .. user_id
+    .. '","create_at":0,"metadata":{},"props":{},"update_at":' .. ms .. ',"reply_count":0}'
   return wrk.format("POST", "/api/v4/posts", auth, body)
 end
 
@@ -59,13 +89,15 @@ request = function()
   if scenario == "get" then
     return get_request
   elseif scenario == "clean" then
+    return post(clean_words[counter % #clean_words + 1])
+  elseif scenario == "numbered" then
     return post(clean_words[counter % #clean_words + 1] .. " " .. counter)
   elseif scenario == "dirty" then
     return post(dirty_words[counter % #dirty_words + 1])
   elseif scenario == "mix" then
     -- 1 in 33 (3%) carries an identifier
     if counter % 33 == 0 then return post(dirty_words[counter % #dirty_words + 1]) end
-    return post(clean_words[counter % #clean_words + 1] .. " " .. counter)
+    return post(clean_words[counter % #clean_words + 1])
   elseif scenario == "upload" then
     return upload_request
   end
