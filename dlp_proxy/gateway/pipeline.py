@@ -202,8 +202,8 @@ class Pipeline:
             upload_state, ex = await self._upload_chunk(req, params.get("upload_id", ""), ex)
         items = list(ex.items) + filename_items(ex.files)
         incomplete: list[str] = []
-        ctx = await self._context(req, route, params, ex, path)
         policy = self.policy()  # one policy object for the whole request, even across a reload
+        ctx = await self._context(req, route, params, ex, path, policy)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         if upload_state != "partial":
@@ -352,7 +352,8 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         return list(await loop.run_in_executor(self.scan_pool, lambda: self.detector.scan(items, entities=entities)))
 
-    async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str) -> RequestContext:
+    async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str,
+                       policy: PolicyEngine) -> RequestContext:
         token = token_from_request(req.headers, split_target(req.target)[1])
         channel_id = _lookup(route.channel_from, params, ex) if route.channel_from else None
         post_id = _lookup(route.post_from, params, ex) if route.post_from else None
@@ -377,12 +378,12 @@ class Pipeline:
                     channel = await self.context.channel(channel_id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"channel: {type(exc).__name__}")
-            if channel is not None and channel.team_id and _needs(self.policy(), route, "team"):
+            if channel is not None and channel.team_id and _needs(policy, route, "team"):
                 try:
                     team_name = await self.context.team_name(channel.team_id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"team: {type(exc).__name__}")
-            if user is not None and token and _needs_groups(self.policy(), route):
+            if user is not None and token and _needs(policy, route, "groups"):
                 try:
                     groups = await self.context.groups(user.id, token)
                 except _UPSTREAM_ERRORS as exc:
@@ -559,14 +560,13 @@ class Pipeline:
 def _needs(policy: Any, route: Route, field: str) -> bool:
     """A context lookup costs a Mattermost call: make it only when a rule or
     exception that could apply to this route scopes on ``field``."""
+    needs_for = getattr(policy, "needs_context_for", None)
+    if needs_for is not None:
+        return field in needs_for(route.group)
     needs = getattr(policy, "needs_context", None)
     if needs is None:
         return True
     return field in needs(RequestContext(route=route.name, route_group=route.group))
-
-
-def _needs_groups(policy: Any, route: Route) -> bool:
-    return _needs(policy, route, "groups")
 
 
 #: digits (any script) above which a message is scanned in a thread even when short:
