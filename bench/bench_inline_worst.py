@@ -4,7 +4,7 @@
 
 The gateway scans a message on its event loop instead of a thread when it is
 at most ``DLP_INLINE_SCAN_CHARS`` characters (default 1,024) and carries at most
-32 digits (``dlp_proxy.gateway.pipeline.inline_eligible``): an inline scan cannot
+64 digits (``dlp_proxy.gateway.pipeline.inline_eligible``): an inline scan cannot
 be abandoned at the scan deadline and holds up every other request while it
 runs, so its worst case must stay small.  This runs the engine (the gateway's
 configuration) over adversarial texts (dense identifiers, digit walls with every

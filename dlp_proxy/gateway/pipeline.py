@@ -572,7 +572,7 @@ def _needs(policy: Any, route: Route, field: str) -> bool:
 #: digits (any script) above which a message is scanned in a thread even when short:
 #: the engine's cost grows with the digit runs it must examine, and an inline scan
 #: holds the event loop (bench/bench_inline_worst.py measures the worst case)
-INLINE_MAX_DIGITS = 32
+INLINE_MAX_DIGITS = 64
 _DIGIT = re.compile(r"\d")
 
 
