@@ -91,7 +91,8 @@ class ArchiveOptions:
 @dataclass(slots=True)
 class _Item:
     record: dict[str, Any]
-    future: concurrent.futures.Future[str]
+    #: the caller's future for append_sync (None for an ``await append()``)
+    future: concurrent.futures.Future[str] | None
     #: the event loop and future of an ``await append()``: woken once per commit
     #: for all its records (one call_soon_threadsafe, not one per record)
     waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[str]] | None = None
@@ -102,10 +103,11 @@ def _resolve(items: Sequence[_Item], value: str | None = None, exc: BaseExceptio
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[str], str | None, BaseException | None]]] = {}
     for it in items:
         result = it.record["record_id"] if value is None and exc is None else value
-        if exc is None:
-            it.future.set_result(str(result))
-        else:
-            it.future.set_exception(exc)
+        if it.future is not None:
+            if exc is None:
+                it.future.set_result(str(result))
+            else:
+                it.future.set_exception(exc)
         if it.waiter is not None:
             by_loop.setdefault(it.waiter[0], []).append((it.waiter[1], result, exc))
     for loop, batch in by_loop.items():
@@ -213,6 +215,7 @@ class FileArchive:
 
     def append_sync(self, record: Mapping[str, Any], timeout: float | None = 60.0) -> str:
         fut = self._submit(record)
+        assert fut is not None
         try:
             return fut.result(timeout=timeout)
         except concurrent.futures.TimeoutError as exc:
@@ -242,7 +245,7 @@ class FileArchive:
     def _submit(
         self, record: Mapping[str, Any],
         waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[str]] | None = None,
-    ) -> concurrent.futures.Future[str]:
+    ) -> concurrent.futures.Future[str] | None:
         if self._closed:
             raise ArchiveError("archive is closed")
         if self._broken:
@@ -253,7 +256,7 @@ class FileArchive:
             raise
         except Exception as exc:
             raise ArchiveError(f"record cannot be archived: {type(exc).__name__}: {exc}") from exc
-        fut: concurrent.futures.Future[str] = concurrent.futures.Future()
+        fut: concurrent.futures.Future[str] | None = None if waiter is not None else concurrent.futures.Future()
         self._queue.put(_Item(rec, fut, waiter))
         return fut
 
