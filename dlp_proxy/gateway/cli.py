@@ -58,9 +58,9 @@ def register(sub: Any) -> None:
                    help="start the bundled Mattermost simulator as the upstream (for trying the gateway out)")
     p.add_argument("--ready-file", default=None, help=argparse.SUPPRESS)
     p.add_argument("--log-level", default=os.environ.get("DLP_LOG_LEVEL", "INFO"))
-    p.add_argument("--event-loop", choices=("auto", "uvloop", "asyncio"), default=os.environ.get("DLP_EVENT_LOOP", "auto"),
-                   help="event loop (env DLP_EVENT_LOOP): auto = uvloop when installed (the faster one, "
-                        "docs/benchmarks.md), else asyncio's own")
+    p.add_argument("--event-loop", choices=("asyncio", "uvloop", "auto"), default=os.environ.get("DLP_EVENT_LOOP", "asyncio"),
+                   help="event loop (env DLP_EVENT_LOOP): asyncio's own (default), uvloop (pip install uvloop; "
+                        "within noise in docs/benchmarks.md), or auto = uvloop when installed")
     p.set_defaults(func=cmd_run)
 
 
