@@ -35,6 +35,8 @@ _RUN_RE = re.compile(
 _GROUP_RE = re.compile(rf"[0-9{_LK}]+")
 MAX_CANDIDATE_DIGITS = 19
 MAX_LOOKALIKES = 3
+#: The nine-digit identifiers' candidate length (SSN, ITIN, EIN, routing number).
+NINE: frozenset[int] = frozenset({9})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,27 @@ def digit_runs(text: str) -> tuple[tuple[_Group, ...], ...]:
     return tuple(runs)
 
 
+@functools.lru_cache(maxsize=256)
+def candidate_lengths(text: str) -> frozenset[int]:
+    """Every digit count (up to ``MAX_CANDIDATE_DIGITS``) that a contiguous sequence of
+    groups of one digit run has: the lengths ``candidates`` can yield at all.
+
+    Computed once per text and shared by every recognizer: a text whose runs are
+    too short (or too long) for a recognizer's lengths costs it one set test.
+    """
+    out: set[int] = set()
+    for run in digit_runs(text):
+        sizes = [len(g.text) for g in run]
+        for i in range(len(sizes)):
+            total = 0
+            for j in range(i, len(sizes)):
+                total += sizes[j]
+                if total > MAX_CANDIDATE_DIGITS:
+                    break
+                out.add(total)
+    return frozenset(out)
+
+
 def _sep(text: str, a: int, b: int) -> str:
     raw = text[a:b]
     stripped = raw.strip(" \t")
@@ -104,8 +127,10 @@ def _sep(text: str, a: int, b: int) -> str:
 
 
 def candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
-    wanted = frozenset(lengths)
+    wanted = lengths if isinstance(lengths, frozenset) else frozenset(lengths)
     top = max(wanted)
+    if top <= MAX_CANDIDATE_DIGITS and wanted.isdisjoint(candidate_lengths(text)):
+        return  # no sequence of groups has a wanted digit count
     for run in digit_runs(text):
         run_start, run_end = run[0].start, run[-1].end
         for i in range(len(run)):
@@ -121,7 +146,8 @@ def candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
                 if len(digits) > top:
                     break
                 if len(digits) in wanted:
-                    looks = sum(1 for c in digits if c in LOOKALIKE)
+                    # _GROUP_RE admits ASCII digits and look-alike letters only
+                    looks = 0 if digits.isdigit() else sum(1 for c in digits if c in LOOKALIKE)
                     if looks > MAX_LOOKALIKES or looks * 2 >= len(digits):
                         continue
                     if looks:

@@ -23,6 +23,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from recognizers._common import (
+    NINE,
     Candidate,
     ContextProbe,
     DLPRecognizer,
@@ -31,6 +32,8 @@ from recognizers._common import (
     find_context,
     lookalike_note,
 )
+
+_ACCOUNT_LENGTHS = frozenset(range(6, 18))
 
 
 def aba_valid(d: str) -> bool:
@@ -54,13 +57,13 @@ class RoutingNumberRecognizer(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # a checksum-valid nine-digit candidate and (required) a routing word
-        return self.context_anywhere(text) and any(aba_valid(c.digits) for c in candidates(text, (9,)))
+        return self.context_anywhere(text) and any(aba_valid(c.digits) for c in candidates(text, NINE))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
-        for c in candidates(text, (9,)):
+        for c in candidates(text, NINE):
             if not aba_valid(c.digits):
                 continue
             hit = self.context_hit(text, c.start, c.end, before=60)
@@ -152,14 +155,14 @@ class AccountNumberRecognizer(DLPRecognizer):
         # a strong or a weak account word (one is required), then a number-like candidate
         if not (self.context_anywhere(text) or self._weak_probe(text)):
             return False
-        return any(self._number_like(c, text) for c in candidates(text, range(6, 18)))
+        return any(self._number_like(c, text) for c in candidates(text, _ACCOUNT_LENGTHS))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         taken: list[tuple[int, int]] = []
-        for c in sorted(candidates(text, range(6, 18)), key=lambda c: (c.start, -(c.end - c.start))):
+        for c in sorted(candidates(text, _ACCOUNT_LENGTHS), key=lambda c: (c.start, -(c.end - c.start))):
             if any(s < c.end and c.start < e for s, e in taken):
                 continue
             if not self._number_like(c, text):

@@ -15,6 +15,8 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from dlp_proxy.model import CREDIT_CARD
 from recognizers._common import Candidate, DLPRecognizer, candidates, lookalike_note, luhn_ok
 
+_CARD_LENGTHS = frozenset(range(13, 20))
+
 
 def issuer(d: str) -> str | None:
     n = len(d)
@@ -36,12 +38,17 @@ def issuer(d: str) -> str | None:
     return None
 
 
+#: Every issuer range above starts with one of these digits.
+_ISSUER_FIRST_DIGITS = frozenset("23456")
+
+
 def card_valid(d: str) -> str | None:
-    if not d.isdigit() or not 13 <= len(d) <= 19 or len(set(d)) == 1:
+    if not d.isdigit() or not 13 <= len(d) <= 19 or d[0] not in _ISSUER_FIRST_DIGITS or len(set(d)) == 1:
         return None
-    if not luhn_ok(d):
+    brand = issuer(d)  # a few prefix tests, cheaper than the checksum
+    if brand is None or not luhn_ok(d):
         return None
-    return issuer(d)
+    return brand
 
 
 def _card_shape(c: Candidate) -> bool:
@@ -67,7 +74,7 @@ class PaymentCardRecognizer(DLPRecognizer):
     def could_match(self, text: str) -> bool:
         # a Luhn- and issuer-valid candidate, shaped like a card or with a card word somewhere
         context: bool | None = None
-        for c in candidates(text, range(13, 20)):
+        for c in candidates(text, _CARD_LENGTHS):
             if card_valid(c.digits) is None:
                 continue
             if _card_shape(c):
@@ -83,7 +90,7 @@ class PaymentCardRecognizer(DLPRecognizer):
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         taken: list[tuple[int, int]] = []
-        for c in sorted(candidates(text, range(13, 20)), key=lambda c: (c.start, -(c.end - c.start))):
+        for c in sorted(candidates(text, _CARD_LENGTHS), key=lambda c: (c.start, -(c.end - c.start))):
             if any(s < c.end and c.start < e for s, e in taken):
                 continue
             brand = card_valid(c.digits)

@@ -14,7 +14,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.model import US_ITIN, US_SSN
-from recognizers._common import Candidate, DLPRecognizer, candidates, lookalike_note
+from recognizers._common import NINE, Candidate, DLPRecognizer, candidates, lookalike_note
 
 # Numbers published in advertising or as specimens (SSA), never issued to a person.
 _SPECIMENS = frozenset({"078051120", "219099999", "457555462", "123456789"})
@@ -60,7 +60,7 @@ class _NineDigit(DLPRecognizer):
     def could_match(self, text: str) -> bool:
         # analyze reports a valid candidate only when it is shaped or has a context word
         context: bool | None = None
-        for c in candidates(text, (9,)):
+        for c in candidates(text, NINE):
             if not self.valid(c.digits):
                 continue
             if _shaped(c):
@@ -75,7 +75,7 @@ class _NineDigit(DLPRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
-        for c in candidates(text, (9,)):
+        for c in candidates(text, NINE):
             if not self.valid(c.digits):
                 continue
             hit = self.context_hit(text, c.start, c.end)

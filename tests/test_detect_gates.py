@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector, decode
 from dlp_proxy.model import SENSITIVE_ENTITIES
+from recognizers import _common
 from recognizers._common import NEGATIVE_LABELS, ContextProbe, context_literals, context_regex
 from recognizers.bank import STRONG_ACCOUNT, WEAK_ACCOUNT
+from recognizers.cards import issuer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,15 +66,43 @@ _PIECES = st.one_of(
 )
 
 
+# The fields of the web app's createPost body the gateway scans (all but the reference ids):
+# "<user id>:<ms timestamp>" (pending_post_id), the timestamps, the counters.
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+_IDS = st.text(alphabet=_ID_ALPHABET, min_size=26, max_size=26)
+_MILLIS = st.integers(0, 10**13 - 1).map(str)
+_NUMBERS = st.one_of(
+    st.integers(0, 10**20).map(str),
+    st.integers(-(10**12), 10**12).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(str),
+    st.text(alphabet="0123456789", min_size=1, max_size=22),
+)
+_BODY_FIELDS = st.one_of(
+    st.tuples(_IDS, _MILLIS).map(":".join),
+    _MILLIS,
+    _NUMBERS,
+    st.sampled_from(["0", "1", "", "1795540958088", "kq9xw3m1fz8e7rjdnb5tyh4acp:1795540958088"]),
+    st.tuples(_IDS, st.sampled_from([":", " ", "-", "_", "."]), _NUMBERS).map("".join),
+    st.tuples(_NUMBERS, st.sampled_from([" ", "-", ".", "/", "\n", " - "]), _NUMBERS).map("".join),
+)
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(_PIECES, max_size=14).map("".join))
+@given(_BODY_FIELDS)
+def test_post_body_fields_identical(engines: tuple[Engine, Engine], text: str) -> None:
+    _same(engines, text)
+    _same(engines, text, SENSITIVE_ENTITIES)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(_PIECES, _BODY_FIELDS), max_size=14).map("".join))
 def test_generated_identical(engines: tuple[Engine, Engine], text: str) -> None:
     _same(engines, text)
     _same(engines, text, SENSITIVE_ENTITIES)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(_PIECES, max_size=14).map("".join))
+@given(st.lists(st.one_of(_PIECES, _BODY_FIELDS), max_size=14).map("".join))
 def test_each_gate_is_necessary(engines: tuple[Engine, Engine], text: str) -> None:
     gated, _ = engines
     for rec, gate in zip(gated.analyzer.registry.recognizers, gated._gates, strict=True):
@@ -130,3 +160,46 @@ def test_blob_hints_are_necessary(text: str) -> None:
         assert decode._HEX_SPACED_HINT.search(text)
     if decode._HEX_ESC_RE.search(text):
         assert "\\x" in text
+
+
+_RUN_PIECES = st.one_of(
+    st.text(alphabet="0123456789", min_size=1, max_size=8),
+    st.sampled_from([" ", "-", ".", "/", "\\", "\n", " \n ", "\n\n", "   ", "    ", "\t", "x", ":", "O", "o", "l", "I",
+                     "\u041e", "\u0456", "a1", "1a"]),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_RUN_PIECES, max_size=20).map("".join), st.sets(st.integers(1, 19), min_size=1, max_size=6))
+def test_candidate_lengths_shortcut(text: str, lengths: set[int]) -> None:
+    """``candidates`` returns early when no sequence of groups has a wanted length:
+    the same candidates as enumerating every run without the shortcut."""
+    expected = []
+    for run in _common.digit_runs(text):
+        for i in range(len(run)):
+            n = 0
+            for j in range(i, len(run)):
+                n += len(run[j].text)
+                if n in lengths:
+                    expected.append((run[i].start, run[j].end))
+    assert {len(c.digits) for c in _common.candidates(text, lengths)} <= _common.candidate_lengths(text)
+    got = [(c.start, c.end) for c in _common.candidates(text, lengths)]
+    # candidates drops sequences with too many look-alike letters; everything else is there
+    assert set(got) <= set(expected)
+    for start, end in set(expected) - set(got):
+        seq = text[start:end]
+        looks = sum(1 for ch in seq if ch in _common.LOOKALIKE)
+        digits = sum(1 for ch in seq if ch.isdigit() or ch in _common.LOOKALIKE)
+        assert looks > _common.MAX_LOOKALIKES or looks * 2 >= digits
+    if _common.candidate_lengths(text).isdisjoint(lengths):
+        assert got == []
+
+
+def test_card_issuers_start_with_2_to_6() -> None:
+    # card_valid rejects other first digits before the issuer table: no range starts elsewhere
+    for prefix in range(10000):
+        p = f"{prefix:04d}"
+        for tail in ("00", "21", "50", "99"):
+            for n in range(13, 20):
+                if issuer((p + tail).ljust(n, "0")) is not None:
+                    assert p[0] in "23456"
