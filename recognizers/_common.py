@@ -126,7 +126,10 @@ def _sep(text: str, a: int, b: int) -> str:
     return stripped
 
 
-def candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
+def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None = None) -> Iterator[Candidate]:
+    """Every sequence of whole groups of one run with a digit count in ``lengths``;
+    with ``first``, only those whose first character (as written: a look-alike
+    letter is not a digit) is one of ``first``."""
     wanted = lengths if isinstance(lengths, frozenset) else frozenset(lengths)
     top = max(wanted)
     if top <= MAX_CANDIDATE_DIGITS and wanted.isdisjoint(candidate_lengths(text)):
@@ -134,6 +137,8 @@ def candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
     for run in digit_runs(text):
         run_start, run_end = run[0].start, run[-1].end
         for i in range(len(run)):
+            if first is not None and run[i].text[0] not in first:
+                continue
             digits = ""
             sizes: list[int] = []
             seps: list[str] = []

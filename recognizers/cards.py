@@ -38,7 +38,8 @@ def issuer(d: str) -> str | None:
     return None
 
 
-#: Every issuer range above starts with one of these digits.
+#: Every issuer range above starts with one of these digits (a look-alike letter
+#: stands for 0 or 1, so a candidate starting with one never validates either).
 _ISSUER_FIRST_DIGITS = frozenset("23456")
 
 
@@ -74,7 +75,7 @@ class PaymentCardRecognizer(DLPRecognizer):
     def could_match(self, text: str) -> bool:
         # a Luhn- and issuer-valid candidate, shaped like a card or with a card word somewhere
         context: bool | None = None
-        for c in candidates(text, _CARD_LENGTHS):
+        for c in candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS):
             if card_valid(c.digits) is None:
                 continue
             if _card_shape(c):
@@ -90,7 +91,7 @@ class PaymentCardRecognizer(DLPRecognizer):
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         taken: list[tuple[int, int]] = []
-        for c in sorted(candidates(text, _CARD_LENGTHS), key=lambda c: (c.start, -(c.end - c.start))):
+        for c in sorted(candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS), key=lambda c: (c.start, -(c.end - c.start))):
             if any(s < c.end and c.start < e for s, e in taken):
                 continue
             brand = card_valid(c.digits)

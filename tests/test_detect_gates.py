@@ -193,6 +193,11 @@ def test_candidate_lengths_shortcut(text: str, lengths: set[int]) -> None:
         assert looks > _common.MAX_LOOKALIKES or looks * 2 >= digits
     if _common.candidate_lengths(text).isdisjoint(lengths):
         assert got == []
+    # ``first`` (the card recognizer's issuer digits) drops exactly the candidates whose
+    # digits start otherwise: a look-alike letter stands for 0 or 1, never 2-6
+    assert set(_common.LOOKALIKE.values()) == {"0", "1"}
+    every = list(_common.candidates(text, lengths))
+    assert list(_common.candidates(text, lengths, frozenset("23456"))) == [c for c in every if c.digits[0] in "23456"]
 
 
 def test_card_issuers_start_with_2_to_6() -> None:
