@@ -116,6 +116,11 @@ def candidate_lengths(text: str) -> frozenset[int]:
     return frozenset(out)
 
 
+def may_have_candidates(text: str, lengths: frozenset[int]) -> bool:
+    """False proves ``candidates(text, lengths)`` yields nothing (one cached set test)."""
+    return max(lengths) > MAX_CANDIDATE_DIGITS or not lengths.isdisjoint(candidate_lengths(text))
+
+
 def _sep(text: str, a: int, b: int) -> str:
     raw = text[a:b]
     stripped = raw.strip(" \t")

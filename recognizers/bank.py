@@ -31,6 +31,7 @@ from recognizers._common import (
     context_regex,
     find_context,
     lookalike_note,
+    may_have_candidates,
 )
 
 _ACCOUNT_LENGTHS = frozenset(range(6, 18))
@@ -57,7 +58,8 @@ class RoutingNumberRecognizer(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # a checksum-valid nine-digit candidate and (required) a routing word
-        return self.context_anywhere(text) and any(aba_valid(c.digits) for c in candidates(text, NINE))
+        return (may_have_candidates(text, NINE) and self.context_anywhere(text)
+                and any(aba_valid(c.digits) for c in candidates(text, NINE)))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

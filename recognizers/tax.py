@@ -9,7 +9,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.model import US_EIN
-from recognizers._common import NINE, DLPRecognizer, candidates, lookalike_note
+from recognizers._common import NINE, DLPRecognizer, candidates, lookalike_note, may_have_candidates
 
 _PREFIXES = frozenset(
     [1, 2, 3, 4, 5, 6, *range(10, 17), *range(20, 28), *range(30, 49), *range(50, 69), *range(71, 78),
@@ -32,7 +32,7 @@ class EinRecognizer(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # a valid 2-7 or bare nine-digit candidate and (required) a context word
-        return self.context_anywhere(text) and any(
+        return may_have_candidates(text, NINE) and self.context_anywhere(text) and any(
             ein_valid(c.digits) and (c.groups == (2, 7) or c.is_bare) for c in candidates(text, NINE)
         )
 

@@ -193,6 +193,8 @@ def test_candidate_lengths_shortcut(text: str, lengths: set[int]) -> None:
         assert looks > _common.MAX_LOOKALIKES or looks * 2 >= digits
     if _common.candidate_lengths(text).isdisjoint(lengths):
         assert got == []
+    if not _common.may_have_candidates(text, frozenset(lengths)):  # the routing and EIN gates' first test
+        assert got == []
     # ``first`` (the card recognizer's issuer digits) drops exactly the candidates whose
     # digits start otherwise: a look-alike letter stands for 0 or 1, never 2-6
     assert set(_common.LOOKALIKE.values()) == {"0", "1"}
