@@ -22,6 +22,10 @@ channel, the no-op proxy forwards them); ``mix`` 1 in 33 posts carries an
 identifier, the rest are ``clean`` (~97% clean); ``upload`` a 20 KB text file
 as multipart to /api/v4/files.
 
+Then every scenario again at ONE connection (``<target>@c1`` rows): at 16
+connections a saturated proxy's p50 is mostly queueing (connections / throughput),
+so the latency the gateway adds to a request is read from the one-connection run.
+
 Then the large-file test: clean posts while a 10 MB file is being uploaded
 and scanned over and over, against the clean-post p99 measured just before.
 
@@ -182,6 +186,9 @@ def main() -> int:
     ap.add_argument("--scenarios", default="get,clean,numbered,dirty,mix,upload")
     ap.add_argument("--variants", default="sim,noop,gateway,noop-uvloop,gateway-uvloop")
     ap.add_argument("--big-file-mb", type=float, default=10, help="0 to skip the large-file test")
+    ap.add_argument("--latency-seconds", type=float, default=5,
+                    help="per scenario and target, a run at ONE connection: the latency a request sees when the "
+                         "proxy is not saturated (added p50 there is the gateway's own cost); 0 to skip")
     ap.add_argument("--gateway-arg", action="append", default=[], help="extra `dlp-proxy run` argument (repeatable)")
     ap.add_argument("--json-out")
     args = ap.parse_args()
@@ -215,6 +222,15 @@ def main() -> int:
                 results.append(r)
                 print(f"  {scenario:7s} {v:15s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
                       f"  non-2xx {r.non_2xx}  errors {r.errors}", flush=True)
+        if args.latency_seconds > 0:
+            for scenario in scenarios:
+                for v in variants:
+                    sim.clear()
+                    wrk(urls[v], scenario, env, 1, 1, 1)
+                    r = to_result(scenario, f"{v}@c1", wrk(urls[v], scenario, env, args.latency_seconds, 1, 1))
+                    results.append(r)
+                    print(f"  {scenario:7s} {v + '@c1':15s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
+                          f"  non-2xx {r.non_2xx}  errors {r.errors}", flush=True)
         if args.big_file_mb > 0:
             for v in [x for x in variants if x in ("noop", "gateway")]:
                 sim.clear()
@@ -248,7 +264,8 @@ def print_table(results: list[Result], big: dict[str, Any]) -> None:
     print("| scenario | target | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs noop | p50 added ms |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        ref_name = "noop-uvloop" if r.target.endswith("uvloop") else "noop"
+        base, _, conns = r.target.partition("@")
+        ref_name = ("noop-uvloop" if base.endswith("uvloop") else "noop") + (f"@{conns}" if conns else "")
         ref = by.get((r.scenario, ref_name))
         ratio = f"{r.rps / ref.rps:.2f}x" if ref and ref.rps and r.target != ref_name else ""
         added = f"{r.p50_ms - ref.p50_ms:+.2f}" if ref and r.target != ref_name else ""
