@@ -13,7 +13,14 @@ import redis.asyncio as aioredis
 
 from dlp_proxy.quarantine import Actor, QuarantineService, QuarantineSettings
 from dlp_proxy.simulator.state import Simulator
-from tests.test_quarantine_support import MASTER, RedisServer, make_held, released_posts, simulator
+from tests.test_quarantine_support import (
+    MASTER,
+    RedisServer,
+    ephemerals,
+    make_held,
+    released_posts,
+    simulator,
+)
 
 SAM = Actor("sam", frozenset({"approver"}), user_id="sam-id")
 
@@ -86,6 +93,18 @@ async def test_kill9_redis_mid_review(tmp_path: Path, sim: tuple[Simulator, str]
         assert len(pending) == len(set(pending)), "a held message was posted twice"
         assert sorted(pending) == sorted(h.idempotency_key for h in helds), (states, errors)
         assert set(states.values()) == {"released"}, (states, errors)
+        # released means delivered: each item names its own post, tagged with its id
+        by_id = {p["id"]: p for p in posts}
+        for item_id, held in zip(ids, helds, strict=True):
+            item = await svc.get(item_id)
+            post = by_id[item["released_post_id"]]
+            assert post["pending_post_id"] == held.idempotency_key, item
+            assert post["props"]["dlp_release_id"] == item_id
+        # and each sender was told once, however often Redis blinked
+        refs = [e["message"] for e in ephemerals(s) if "has been released" in e["message"]]
+        assert sorted(refs) == sorted(
+            f"Your message that was held for security review has been released. (ref {i})" for i in ids
+        )
     finally:
         await svc.close()
         await client.aclose()

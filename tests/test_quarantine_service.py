@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from dlp_proxy.interfaces import QuarantineError
 from dlp_proxy.quarantine import (
@@ -500,4 +501,189 @@ async def test_redis_files_hold_no_readable_identifier(
         for needle in (SSN, SSN_DIGITS, IBAN, "CLIENT SSN", "Client SSN is", "alice-token"):
             assert needle.encode() not in blob, needle
             assert needle.lower().encode() not in blob.lower(), needle
+    await svc.close()
+
+
+# ------------------------------------------------------------ interrupted releases
+async def _fault(url: str, **fault: Any) -> None:
+    import httpx
+
+    async with httpx.AsyncClient() as c:
+        r = await c.post(url + "/__sim/faults", json={"path_prefix": "/api/v4/posts", "method": "POST", **fault})
+        assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("landed", [False, True])
+async def test_forced_retry_never_settles_on_another_items_post(
+    r: aioredis.Redis, sim: tuple[Simulator, str], landed: bool
+) -> None:
+    """Two held messages with the same text, sender, channel and thread.  The first
+    is released; the second's send times out (it lands, or Mattermost fails it).  The
+    forced retry must find the second's own post, or send it: never take the first's."""
+    s, url = sim
+    svc = service(r, url, release_timeout=0.3)
+    first, second = make_held(s, pending="pend-first"), make_held(s, pending="pend-second")
+    assert first.body.replace(b"pend-first", b"") == second.body.replace(b"pend-second", b"")
+    a, b = await svc.hold(first), await svc.hold(second)
+    released_a = await svc.approve(a, SAM, "fine")
+    assert released_a["state"] == "released"
+
+    # the second release: sent, then no answer in time
+    await _fault(url, delay_ms=1000, count=1, **({} if landed else {"status": 503}))
+    out = await svc.approve(b, SAM, "fine")
+    assert out["state"] == "release_unknown", out
+    await asyncio.sleep(1.2)  # Mattermost finishes the slow request (creates the post, or not)
+    assert len(released_posts(s)) == (2 if landed else 1)
+
+    forced = await svc.retry_release(b, SAM, "checked the channel, retry", force=True)
+    assert forced["state"] == "released", forced
+    assert forced["released_via"] == ("found" if landed else "author"), forced
+    assert forced["released_post_id"] != released_a["released_post_id"]
+    posts = {p["pending_post_id"]: p for p in released_posts(s)}
+    assert sorted(posts) == ["pend-first", "pend-second"]  # each delivered, once
+    assert posts["pend-second"]["id"] == forced["released_post_id"]
+    assert posts["pend-first"]["id"] == released_a["released_post_id"]
+    for item_id, p in ((a, posts["pend-first"]), (b, posts["pend-second"])):
+        assert p["props"]["dlp_release_id"] == item_id
+        assert p["message"] == first.decision.scanned[0].item.text  # what the reader sees is unchanged
+    await svc.close()
+
+
+async def test_bot_release_is_tagged_with_its_item(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    svc = service(r, url)
+    item_id = await svc.hold(make_held(s, token="revoked-token"))
+    assert (await svc.approve(item_id, SAM, "fine"))["released_via"] == "bot"
+    (post,) = released_posts(s)
+    assert post["props"]["dlp_release_id"] == item_id and post["props"]["dlp_released"] is True
+    await svc.close()
+
+
+def _fail_once(r: aioredis.Redis, method: str, when: Any) -> list[str]:
+    """Make ``r.<method>`` raise ConnectionError once, the first time ``when(*args)``
+    (awaited) is true: Redis lost at exactly that step.  Returns a log of failures."""
+    real = getattr(r, method)
+    fired: list[str] = []
+
+    async def wrapper(*args: Any, **kw: Any) -> Any:
+        if not fired and await when(*args):
+            fired.append(method)
+            raise RedisConnectionError("Connection closed by server.")
+        return await real(*args, **kw)
+
+    setattr(r, method, wrapper)
+    return fired
+
+
+async def _state(r: aioredis.Redis, item_id: str) -> str:
+    raw = await r.hget(f"dlp:quarantine:item:{item_id}", "state")
+    return raw.decode() if raw else ""
+
+
+@pytest.mark.parametrize("step", ["reread", "credentials"])
+async def test_redis_lost_after_release_begun_puts_it_back(
+    r: aioredis.Redis, sim: tuple[Simulator, str], step: str
+) -> None:
+    """Redis drops the connection after the release was begun but before anything
+    was sent: the item goes back to release_failed and is retried, never left
+    'releasing' with nothing sent."""
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock, retry_base=30)
+    item_id = await svc.hold(make_held(s))
+    if step == "reread":
+        fired = _fail_once(r, "hgetall", lambda key: _is_releasing(r, key))
+    else:
+        fired = _fail_once(r, "get", _is_cred_key)
+    out = await svc.approve(item_id, SAM, "fine")
+    assert fired, "the failure was not injected"
+    assert out["state"] == "release_failed" and "before sending" in out["release_error"], out
+    assert released_posts(s) == []
+    assert not await r.zscore("dlp:quarantine:releasing", item_id)
+    clock.t += 31
+    assert (await svc.expire_due())["retried"] == 1
+    item = await svc.get(item_id)
+    assert item["state"] == "released" and item["released_via"] == "author", item
+    assert len(released_posts(s)) == 1
+    clock.t += 3600
+    await svc.expire_due()
+    assert len(released_posts(s)) == 1
+    await svc.close()
+
+
+async def _is_releasing(r: aioredis.Redis, key: Any) -> bool:
+    k = key.decode() if isinstance(key, bytes) else str(key)
+    return k.startswith("dlp:quarantine:item:") and await _state(r, k.rsplit(":", 1)[1]) == "releasing"
+
+
+async def _is_cred_key(key: Any) -> bool:
+    return str(key).startswith("dlp:quarantine:cred:")
+
+
+async def test_redis_lost_in_forced_retry_goes_back_to_unknown(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """The same loss during a forced retry of a release_unknown item: it stays
+    release_unknown (its first send is still unaccounted for), nothing is sent,
+    and it is never retried automatically."""
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock, release_timeout=0.3, retry_base=30)
+    item_id = await svc.hold(make_held(s))
+    await _fault(url, delay_ms=1000, count=1, status=503)
+    assert (await svc.approve(item_id, SAM, "fine"))["state"] == "release_unknown"
+    await asyncio.sleep(1.2)
+    fired = _fail_once(r, "hgetall", lambda key: _is_releasing(r, key))
+    out = await svc.retry_release(item_id, SAM, "checked the channel, retry", force=True)
+    assert fired and out["state"] == "release_unknown", out
+    for _ in range(3):
+        clock.t += 3600
+        await svc.expire_due()
+    assert (await svc.get(item_id))["state"] == "release_unknown"
+    assert released_posts(s) == []
+    out = await svc.retry_release(item_id, SAM, "checked the channel again", force=True)
+    assert out["state"] == "released" and out["released_via"] == "author", out
+    assert len(released_posts(s)) == 1
+    await svc.close()
+
+
+async def test_retry_sweep_that_loses_redis_keeps_the_retry(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """The housekeeping sweep loses Redis while picking up a due retry: the next
+    sweep still retries it (the item is not left release_failed with no retry)."""
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock, retry_base=30)
+    item_id = await svc.hold(make_held(s))
+    await _fault(url, status=500, count=1)
+    assert (await svc.approve(item_id, SAM, "fine"))["state"] == "release_failed"
+    clock.t += 31
+
+    async def is_item(key: Any) -> bool:
+        return str(key) == f"dlp:quarantine:item:{item_id}"
+
+    fired = _fail_once(r, "hgetall", is_item)
+    with pytest.raises(RedisConnectionError):
+        await svc.expire_due()
+    assert fired
+    clock.t += 31
+    assert (await svc.expire_due())["retried"] == 1
+    assert (await svc.get(item_id))["state"] == "released"
+    assert len(released_posts(s)) == 1
+    await svc.close()
+
+
+async def test_redis_blink_after_release_tells_the_sender_once(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """Redis drops the connection while the outcome of a sent release is written:
+    the release is recorded once and the sender is told once."""
+    s, url = sim
+    svc = service(r, url)
+    item_id = await svc.hold(make_held(s))
+
+    async def notify_status(key: Any, *args: Any) -> bool:
+        return "notify_status" in args
+
+    fired = _fail_once(r, "hset", notify_status)
+    out = await svc.approve(item_id, SAM, "fine")
+    assert fired and out["state"] == "released" and out["notify_status"].startswith("released: sent"), out
+    assert len(released_posts(s)) == 1
+    assert len([e for e in ephemerals(s) if "released" in e["message"]]) == 1
+    assert [rec["action"] for rec in await audit(r)] == ["approve", "released"]
     await svc.close()

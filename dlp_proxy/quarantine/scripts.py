@@ -73,8 +73,11 @@ return {'ok', s}
 """
 
 # The exactly-once gate for a release: the idempotency marker is set (only if
-# absent) in the same atomic step that moves the item to 'releasing'.
-# KEYS: item, idem key; ARGV: item id, now, force ('1' or '0'), marker ttl seconds
+# absent) in the same atomic step that moves the item to 'releasing' and puts it in
+# the releasing zset (so a release begun by a process that then loses Redis or dies
+# is always found by the stale-release sweep).
+# KEYS: item, idem key, releasing zset; ARGV: item id, now, force ('1' or '0'),
+# marker ttl seconds, release token (random, names this attempt)
 BEGIN_RELEASE = """
 local s = redis.call('HGET', KEYS[1], 'state')
 if not s then return {'missing', ''} end
@@ -87,9 +90,10 @@ if m then
   local mine = 'sending:' .. ARGV[1] .. ':'
   if not (force and string.sub(m, 1, string.len(mine)) == mine) then return {'marked', m} end
 end
-redis.call('SET', KEYS[2], 'sending:' .. ARGV[1] .. ':' .. ARGV[2], 'EX', ARGV[4])
-redis.call('HSET', KEYS[1], 'state', 'releasing', 'release_started_at', ARGV[2])
+redis.call('SET', KEYS[2], 'sending:' .. ARGV[1] .. ':' .. ARGV[5], 'EX', ARGV[4])
+redis.call('HSET', KEYS[1], 'state', 'releasing', 'release_started_at', ARGV[2], 'release_token', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'release_attempts', 1)
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 return {'ok', s}
 """
 
@@ -102,14 +106,28 @@ redis.call('HSET', KEYS[1], 'wk', ARGV[2], 'key_id', ARGV[3])
 return 1
 """
 
-# A release that never left this process (Redis dropped the connection while the
-# release was being begun): put it back for a retry.
-# KEYS: item, idem key, retry zset; ARGV: release_started_at we wrote, marker we wrote, retry at, id
+# A release that never left this process (Redis dropped the connection after, or
+# while, the release was begun, before anything was sent): put it back.  If the
+# begin never ran, a plain release is only made sure to have a retry entry.  From a
+# plain release it goes to 'release_failed' and is retried; from a forced retry of
+# 'release_unknown' it goes back to 'release_unknown' (the earlier send is still
+# unaccounted for) and keeps the marker, which names this item.
+# KEYS: item, idem key, retry zset, releasing zset
+# ARGV: release token we wrote, marker we wrote, retry at, id, state to restore, error
 ABORT_RELEASE = """
 local s = redis.call('HGET', KEYS[1], 'state')
-if s ~= 'releasing' or redis.call('HGET', KEYS[1], 'release_started_at') ~= ARGV[1] then return 0 end
-if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
-redis.call('HSET', KEYS[1], 'state', 'release_failed', 'release_error', 'Redis connection lost before sending')
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+if s ~= 'releasing' or redis.call('HGET', KEYS[1], 'release_token') ~= ARGV[1] then
+  -- not begun by us: make sure a plain release that never started is retried
+  if ARGV[5] == 'release_failed' and (s == 'approved' or s == 'release_failed') then
+    redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
+  end
+  return 0
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[5], 'release_error', ARGV[6])
+redis.call('ZREM', KEYS[4], ARGV[4])
+if ARGV[5] == 'release_failed' then
+  if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+end
 return 1
 """

@@ -90,6 +90,10 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "purge": frozenset({"admin"}),
 }
 
+#: Post prop naming the quarantine item a released post comes from (author and bot
+#: copies alike); a forced retry recognises an earlier delivery by it.
+RELEASE_PROP = "dlp_release_id"
+
 #: Headers that authenticate the sender: stored apart, encrypted, with a short TTL.
 AUTH_HEADERS = frozenset({"authorization", "cookie", "x-csrf-token"})
 
@@ -919,75 +923,100 @@ class QuarantineService:
         h = await self._raw(item_id)
         idem_key = self._k("idem", h.get("idem") or item_id)
         now = self.clock()
+        token = secrets.token_hex(8)
+        marker = f"sending:{item_id}:{token}"
+
+        async def abort() -> str:
+            # Nothing left this process: undo the begin (if it ran).  A forced retry
+            # goes back to release_unknown (its earlier send is still unaccounted
+            # for), a plain one to release_failed, and is retried.
+            restore = State.RELEASE_UNKNOWN if force else State.RELEASE_FAILED
+            err = ("not re-sent: Redis connection lost before the check; the earlier send is still unaccounted for"
+                   if force else "Redis connection lost before sending")  # fmt: skip
+            await self._retrying(lambda: self._abort_release(
+                keys=[key, idem_key, self._k("retry"), self._k("releasing")],
+                args=[token, marker, now + self.settings.retry_base, item_id, restore.value, err]))  # fmt: skip
+            return restore.value
+
         try:
             outcome, before = await self._run(
-                self._begin_release, [key, idem_key],
-                [item_id, repr(now), "1" if force else "0", int(self.settings.idem_ttl)],
+                self._begin_release, [key, idem_key, self._k("releasing")],
+                [item_id, repr(now), "1" if force else "0", int(self.settings.idem_ttl), token],
             )  # fmt: skip
         except (RedisConnectionError, RedisTimeoutError):
             # We do not know whether the script ran; we do know nothing was sent.
-            await self._retrying(lambda: self._abort_release(
-                keys=[key, idem_key, self._k("retry")],
-                args=[repr(now), f"sending:{item_id}:{now!r}", now + self.settings.retry_base, item_id]))  # fmt: skip
-            return State.RELEASE_FAILED.value
+            return await abort()
         if outcome == "conflict":
             return before
         if outcome == "marked":
             if before.startswith("done:"):
                 # Same idempotency key already released (a retried post held twice).
-                await self._settle(item_id, h, released=True, via="duplicate", post_id=before.split(":")[-1])
+                await self._settle(item_id, h, via="duplicate", post_id=before.split(":")[-1])
                 return State.RELEASED.value
             await self._run(self._transition, [key], [h.get("state", ""), State.RELEASE_UNKNOWN.value,
                             "release_error", "another release with the same idempotency key is in flight"])  # fmt: skip
             return State.RELEASE_UNKNOWN.value
         if outcome != "ok":
             raise NotFound(f"no quarantined item {item_id!r}")
-        await self.r.zadd(self._k("releasing"), {item_id: now})
-        h = await self._raw(item_id)
-        if before == State.RELEASE_UNKNOWN.value:
-            # A forced retry of a release whose first send may have landed: look in
-            # Mattermost before sending again, never post twice.
-            try:
-                found = await self._find_delivered(item_id, h)
-            except _Failed as exc:
-                err = f"not re-sent: could not check Mattermost for the earlier delivery ({exc})"
-                await self._retrying(lambda: self._run(self._transition, [key], [
-                    State.RELEASING.value, State.RELEASE_UNKNOWN.value, "release_error", err]))  # fmt: skip
-                await self.r.zrem(self._k("releasing"), item_id)
-                return State.RELEASE_UNKNOWN.value
-            if found is not None:
-                await self._retrying(lambda: self.r.set(idem_key, f"done:{item_id}:{found}",
-                                                        ex=int(self.settings.idem_ttl)))  # fmt: skip
-                await self._retrying(lambda: self._settle(item_id, h, released=True, via="found", post_id=found))
-                return State.RELEASED.value
+        # Begun: from here until the request is on the wire, a Redis failure means
+        # nothing was sent, so the release is put back instead of left 'releasing'.
+        found: str | None = None
         try:
-            via, post_id = await self._send(item_id, h)
+            h = await self._raw(item_id)
+            if before == State.RELEASE_UNKNOWN.value:
+                # A forced retry of a release whose first send may have landed: look in
+                # Mattermost before sending again, never post twice.
+                try:
+                    found = await self._find_delivered(item_id, h)
+                except _Failed as exc:
+                    err = f"not re-sent: could not check Mattermost for the earlier delivery ({exc})"
+                    await self._retrying(lambda: self._run(self._transition, [key], [
+                        State.RELEASING.value, State.RELEASE_UNKNOWN.value, "release_error", err]))  # fmt: skip
+                    await self._retrying(lambda: self.r.zrem(self._k("releasing"), item_id))
+                    return State.RELEASE_UNKNOWN.value
+            prepared = None if found is not None else await self._prepare_send(item_id, h)
+        except (RedisConnectionError, RedisTimeoutError):
+            return await abort()
+        except _Failed as exc:
+            return await self._release_failed(item_id, h, idem_key, str(exc))
+        if found is not None:
+            await self._retrying(lambda: self.r.set(idem_key, f"done:{item_id}:{found}",
+                                                    ex=int(self.settings.idem_ttl)))  # fmt: skip
+            await self._settle(item_id, h, via="found", post_id=found)
+            return State.RELEASED.value
+        assert prepared is not None
+        try:
+            via, post_id = await self._send(item_id, *prepared)
         except _Ambiguous as exc:
             err = str(exc)
             await self._retrying(lambda: self._run(self._transition, [key], [
                 State.RELEASING.value, State.RELEASE_UNKNOWN.value, "release_error", err]))  # fmt: skip
+            await self._retrying(lambda: self.r.zrem(self._k("releasing"), item_id))
             await self._record(SYSTEM, "release_unknown", h, reason=err)
             return State.RELEASE_UNKNOWN.value
         except _Failed as exc:
-            err = str(exc)
-            attempts = int(_f(h.get("release_attempts"), 1))
-            delay = min(self.settings.retry_max, self.settings.retry_base * 2 ** max(0, attempts - 1))
-
-            async def fail() -> None:
-                pipe = self.r.pipeline(transaction=True)
-                pipe.delete(idem_key)
-                pipe.zadd(self._k("retry"), {item_id: self.clock() + delay})
-                pipe.zrem(self._k("releasing"), item_id)
-                await pipe.execute()
-                await self._run(self._transition, [key], [
-                    State.RELEASING.value, State.RELEASE_FAILED.value, "release_error", err])  # fmt: skip
-
-            await self._retrying(fail)
-            await self._record(SYSTEM, "release_failed", h, reason=err, attempt=attempts)
-            return State.RELEASE_FAILED.value
+            return await self._release_failed(item_id, h, idem_key, str(exc))
         await self._retrying(lambda: self.r.set(idem_key, f"done:{item_id}:{post_id}", ex=int(self.settings.idem_ttl)))
-        await self._retrying(lambda: self._settle(item_id, h, released=True, via=via, post_id=post_id))
+        await self._settle(item_id, h, via=via, post_id=post_id)
         return State.RELEASED.value
+
+    async def _release_failed(self, item_id: str, h: Mapping[str, str], idem_key: str, err: str) -> str:
+        """Mattermost created nothing: free the marker and retry later with backoff."""
+        attempts = int(_f(h.get("release_attempts"), 1))
+        delay = min(self.settings.retry_max, self.settings.retry_base * 2 ** max(0, attempts - 1))
+
+        async def fail() -> None:
+            pipe = self.r.pipeline(transaction=True)
+            pipe.delete(idem_key)
+            pipe.zadd(self._k("retry"), {item_id: self.clock() + delay})
+            pipe.zrem(self._k("releasing"), item_id)
+            await pipe.execute()
+            await self._run(self._transition, [self._k("item", item_id)], [
+                State.RELEASING.value, State.RELEASE_FAILED.value, "release_error", err])  # fmt: skip
+
+        await self._retrying(fail)
+        await self._record(SYSTEM, "release_failed", h, reason=err, attempt=attempts)
+        return State.RELEASE_FAILED.value
 
     async def _retrying(self, fn: Callable[[], Awaitable[T]], attempts: int = 40) -> T:
         """After a release was sent, its outcome must be recorded even if Redis
@@ -1002,8 +1031,11 @@ class QuarantineService:
                 await asyncio.sleep(0.5)
         raise AssertionError("unreachable")
 
-    async def _settle(self, item_id: str, h: Mapping[str, str], *, released: bool, via: str, post_id: str) -> None:
-        await self._run(
+    async def _settle(self, item_id: str, h: Mapping[str, str], *, via: str, post_id: str) -> None:
+        """Mark the item released.  The Redis steps are retried on their own (the
+        transition and the shred are idempotent); the archive record and the
+        sender's notification happen once, so a Redis blink does not repeat them."""
+        await self._retrying(lambda: self._run(
             self._transition,
             [self._k("item", item_id)],
             [
@@ -1012,33 +1044,52 @@ class QuarantineService:
                 "released_via", via, "released_post_id", post_id, "released_at", repr(self.clock()),
                 "release_error", "",
             ],
-        )  # fmt: skip
-        await self._shred(item_id, h)
+        ))  # fmt: skip
+        await self._retrying(lambda: self._shred(item_id, h))
         try:
             await self._record(SYSTEM, "released", h, via=via, post_id=post_id)
         except Exception as exc:  # released already: flag it, never hide it
-            log.error("archive record of release of %s failed: %s", item_id, type(exc).__name__)
-            await self.r.hset(self._k("item", item_id), "archive_error", type(exc).__name__)
+            name = type(exc).__name__
+            log.error("archive record of release of %s failed: %s", item_id, name)
+            await self._retrying(lambda: self.r.hset(self._k("item", item_id), "archive_error", name))
         if via != "duplicate":
             await self._notify(h, State.RELEASED.value)
 
-    async def _send(self, item_id: str, h: Mapping[str, str]) -> tuple[str, str]:
+    async def _prepare_send(
+        self, item_id: str, h: Mapping[str, str]
+    ) -> tuple[dict[str, Any], list[tuple[str, list[tuple[str, str]], bytes]]]:
+        """Everything the release needs from Redis (content, credentials), read
+        before anything is sent.  Raises _Failed when it cannot be released."""
         dk = await self._data_key(h, item_id)
         if dk is None:
             raise _Failed("the item's data key is gone; it cannot be released")
         payload = json.loads(crypto.open_sealed(dk, h["ct"], item_id, "request"))
         headers = [(k, v) for k, v in payload["headers"] if k.lower() not in ("content-length", "host")]
         body = payload["body"].encode("latin-1")
+        post = _post_body(payload, body)
+        if post is not None:
+            # Tag the post with the item it releases: a forced retry finds exactly
+            # this item's post, never another held copy of the same text.
+            post["props"] = {**(post["props"] if isinstance(post.get("props"), dict) else {}),
+                             RELEASE_PROP: item_id}  # fmt: skip
+            body = json.dumps(post).encode()
         cred_blob = await self.r.get(self._k("cred", item_id))
         attempts: list[tuple[str, list[tuple[str, str]], bytes]] = []
         if cred_blob or h.get("auth_needed") == "0":
             auth = json.loads(crypto.open_sealed(dk, _s(cred_blob), item_id, "credentials")) if cred_blob else []
             attempts.append(("author", headers + [(k, v) for k, v in auth], body))
-        bot = self._bot_request(payload, h, headers, body)
+        bot = self._bot_request(post, h, headers)
         if bot is not None:
             attempts.append(bot)
         if not attempts:
             raise _Failed("the sender's credentials expired and no bot token is configured for this route")
+        return payload, attempts
+
+    async def _send(
+        self, item_id: str, payload: Mapping[str, Any], attempts: list[tuple[str, list[tuple[str, str]], bytes]]
+    ) -> tuple[str, str]:
+        """Send the release (as the author, then as the bot on 401/403).  No Redis
+        access here: once this runs, the request may be on the wire."""
         last = ""
         for via, hdrs, data in attempts:
             url = self.upstream_url + payload["path"]
@@ -1063,22 +1114,21 @@ class QuarantineService:
         raise _Failed(last)
 
     async def _find_delivered(self, item_id: str, h: Mapping[str, str]) -> str | None:
-        """The id of the post an earlier, interrupted release already created, or
-        None if the channel has no such post.  Only posts (POST /api/v4/posts) can
-        be checked; for other routes this raises _Failed (a person must decide)."""
+        """The id of the post an earlier, interrupted release of this item already
+        created, or None if the channel has no such post.  A release post carries
+        this item's id in its props (RELEASE_PROP): that tag is what is matched, so
+        another item's post with the same text, sender and thread is never taken for
+        this one.  Only posts (POST /api/v4/posts) can be checked; for other routes
+        this raises _Failed (a person must decide)."""
         dk = await self._data_key(h, item_id)
         if dk is None:
             raise _Failed("the item's data key is gone")
         payload = json.loads(crypto.open_sealed(dk, h["ct"], item_id, "request"))
-        if payload["method"] != "POST" or urlsplit(payload["path"]).path.rstrip("/") != "/api/v4/posts":
+        post = _post_body(payload, payload["body"].encode("latin-1"))
+        if post is None:
             raise _Failed(f"a {payload['method']} {urlsplit(payload['path']).path} cannot be looked up")
-        try:
-            post = json.loads(payload["body"].encode("latin-1"))
-        except ValueError as exc:
-            raise _Failed("the held post is not JSON") from exc
-        if not isinstance(post, dict) or not post.get("channel_id"):
+        if not post.get("channel_id"):
             raise _Failed("the held post names no channel")
-        message, sender = str(post.get("message", "")), h.get("sender_id", "")
         tokens: list[list[tuple[str, str]]] = []
         cred_blob = await self.r.get(self._k("cred", item_id))
         if cred_blob:
@@ -1107,35 +1157,28 @@ class QuarantineService:
                 if not isinstance(p, dict) or int(_f(p.get("create_at"))) < since or p.get("delete_at"):
                     continue
                 props: dict[str, Any] = p["props"] if isinstance(p.get("props"), dict) else {}
-                as_author = p.get("user_id") == sender and p.get("message") == message
-                as_bot = bool(props.get("dlp_released")) and props.get("dlp_original_user_id") == sender and str(
-                    p.get("message", "")).startswith(message)  # fmt: skip
-                if (as_author or as_bot) and p.get("root_id", "") == post.get("root_id", ""):
-                    return str(p.get("id", ""))
+                if props.get(RELEASE_PROP) == item_id and p.get("id"):
+                    return str(p["id"])
             return None
         raise _Failed(last or "could not read the channel")
 
     def _bot_request(
-        self, payload: Mapping[str, Any], h: Mapping[str, str], headers: list[tuple[str, str]], body: bytes
+        self, post: Mapping[str, Any] | None, h: Mapping[str, str], headers: list[tuple[str, str]]
     ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """The bot's attributed copy of a held post (None: no bot token or not a post)."""
         token = self.settings.bot_token
-        if not token or payload["method"] != "POST" or urlsplit(payload["path"]).path.rstrip("/") != "/api/v4/posts":
-            return None
-        try:
-            post = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(post, dict):
+        if not token or post is None:
             return None
         who = h.get("sender_username") or h.get("sender_id") or "unknown"
-        post["message"] = f"{post.get('message', '')}\n\n_(Released by security review; originally from @{who})_"
-        props: dict[str, Any] = post["props"] if isinstance(post.get("props"), dict) else {}
+        copy = dict(post)
+        copy["message"] = f"{post.get('message', '')}\n\n_(Released by security review; originally from @{who})_"
+        props: dict[str, Any] = dict(post["props"]) if isinstance(post.get("props"), dict) else {}
         props.update({"dlp_released": True, "dlp_original_user_id": h.get("sender_id", ""),
                       "dlp_original_username": h.get("sender_username", "")})  # fmt: skip
-        post["props"] = props
+        copy["props"] = props
         hdrs = [(k, v) for k, v in headers if k.lower() != "content-type"]
         hdrs += [("Authorization", f"Bearer {token}"), ("Content-Type", "application/json")]
-        return "bot", hdrs, json.dumps(post).encode()
+        return "bot", hdrs, json.dumps(copy).encode()
 
     async def _notify(self, h: Mapping[str, str], outcome: str) -> None:
         """Tell the sender (ephemeral post in the original channel).  A failure is
@@ -1145,7 +1188,7 @@ class QuarantineService:
         item_id = h.get("id", "")
         if not token or not channel or not user:
             status = "not sent: " + ("no notify token configured" if not token else "no channel or sender")
-            await self.r.hset(self._k("item", item_id), "notify_status", status)
+            await self._retrying(lambda: self.r.hset(self._k("item", item_id), "notify_status", status))
             return
         what = describe_entities([e for e in h.get("entity_types", "").split(",") if e])
         if outcome == State.RELEASED.value:
@@ -1165,7 +1208,8 @@ class QuarantineService:
             status = "sent" if resp.status_code < 300 else f"failed: HTTP {resp.status_code}"
         except httpx.HTTPError as exc:
             status = f"failed: {type(exc).__name__}"
-        await self.r.hset(self._k("item", item_id), "notify_status", f"{outcome}: {status}")
+        # Retried on its own: re-running the whole notification would post it twice.
+        await self._retrying(lambda: self.r.hset(self._k("item", item_id), "notify_status", f"{outcome}: {status}"))
 
     # ---------------------------------------------------------------- periodic
     async def expire_due(self) -> dict[str, int]:
@@ -1200,8 +1244,13 @@ class QuarantineService:
                 await self.r.zrem(self._k("open"), item_id)
         for raw in await self.r.zrangebyscore(self._k("retry"), "-inf", now):
             item_id = _s(raw)
-            await self.r.zrem(self._k("retry"), item_id)
+            # A lease, not a removal: if this sweep dies or loses Redis before the
+            # release is begun, a later sweep retries the item.
+            await self.r.zadd(self._k("retry"), {item_id: now + self.settings.retry_base})
             hs = {_s(k): _s(v) for k, v in (await self.r.hgetall(self._k("item", item_id))).items()}
+            if not hs:
+                await self.r.zrem(self._k("retry"), item_id)
+                continue
             if hs.get("state") == State.APPROVED.value and not hs.get("approve_record"):
                 # Approved in Redis but the approval never reached the archive (the
                 # process or Redis died in between): back to the queue, undecided.
@@ -1211,12 +1260,16 @@ class QuarantineService:
                 if outcome == "ok":
                     await self.r.zadd(self._k("open"), {item_id: _f(hs.get("expires_at"), now)})
                     await self._note(item_id, hs, SYSTEM, "approval_unrecorded", "", "")
+                await self.r.zrem(self._k("retry"), item_id)
                 continue
             try:
-                await self._release(item_id)
+                result = await self._release(item_id)
                 counts["retried"] += 1
             except NotFound:
+                await self.r.zrem(self._k("retry"), item_id)
                 continue
+            if result != State.RELEASE_FAILED.value:  # release_failed has its next attempt scheduled
+                await self.r.zrem(self._k("retry"), item_id)
         stale = now - self.settings.stale_release_after
         for raw in await self.r.zrangebyscore(self._k("releasing"), "-inf", stale):
             item_id = _s(raw)
@@ -1242,6 +1295,17 @@ class QuarantineService:
         self.audit_log.add_key(new, current=True)
         n = await rotate_master_key(self.r, old, new, stream=self.stream)
         return n
+
+
+def _post_body(payload: Mapping[str, Any], body: bytes) -> dict[str, Any] | None:
+    """The JSON object of a held POST /api/v4/posts, or None for anything else."""
+    if payload["method"] != "POST" or urlsplit(payload["path"]).path.rstrip("/") != "/api/v4/posts":
+        return None
+    try:
+        post = json.loads(body)
+    except ValueError:
+        return None
+    return post if isinstance(post, dict) else None
 
 
 class _Failed(Exception):
