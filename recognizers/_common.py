@@ -21,6 +21,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -75,8 +76,7 @@ class Candidate:
         return len(self.groups) >= 5 and all(g <= 2 for g in self.groups)
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
+class _Group(NamedTuple):  # a tuple: built for every digit group of every scanned text
     text: str
     start: int
     end: int
@@ -86,10 +86,14 @@ class _Group:
 def digit_runs(text: str) -> tuple[tuple[_Group, ...], ...]:
     runs: list[tuple[_Group, ...]] = []
     for m in _RUN_RE.finditer(text):
+        whole = m.group(0)
+        if whole.isdigit():  # one group of ASCII digits (separators and look-alikes are not digits)
+            runs.append((_Group(whole, m.start(), m.end()),))
+            continue
         groups = tuple(_Group(g.group(0), g.start(), g.end()) for g in _GROUP_RE.finditer(text, m.start(), m.end()))
-        # A run must be mostly digits: look-alike letters only as evasion inside numbers.
-        real = sum(c.isdigit() for g in groups for c in g.text)
-        if real == 0:
+        # A run must hold a digit: look-alike letters only as evasion inside numbers.
+        # (A group is ASCII digits and look-alike letters, which are all alphabetic.)
+        if all(g.text.isalpha() for g in groups):
             continue
         runs.append(groups)
     return tuple(runs)

@@ -210,3 +210,21 @@ def test_card_issuers_start_with_2_to_6() -> None:
             for n in range(13, 20):
                 if issuer((p + tail).ljust(n, "0")) is not None:
                     assert p[0] in "23456"
+
+
+def _digit_runs_reference(text: str) -> list[list[tuple[str, int, int]]]:
+    """digit_runs as first written: every run split into groups, kept when a group character is a digit."""
+    runs = []
+    for m in _common._RUN_RE.finditer(text):
+        groups = [(g.group(0), g.start(), g.end()) for g in _common._GROUP_RE.finditer(text, m.start(), m.end())]
+        if sum(c.isdigit() for g in groups for c in g[0]):
+            runs.append(groups)
+    return runs
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.one_of(_RUN_PIECES, st.sampled_from(["Room", "to", "I", "lo", "Ol", "\uff15", "\u0665", "\u00b2", "x1", "a"]),
+                          st.text(max_size=3)), max_size=20).map("".join))
+def test_digit_runs_fast_paths(text: str) -> None:
+    got = [[(g.text, g.start, g.end) for g in run] for run in _common.digit_runs.__wrapped__(text)]
+    assert got == _digit_runs_reference(text)
