@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -348,6 +348,23 @@ class DLPRecognizer(EntityRecognizer):
     def context_anywhere(self, text: str) -> bool:
         """False proves ``context_hit`` finds nothing for any span of ``text``."""
         return self._context_probe(text)
+
+    def shaped_or_context_gate(self, text: str, found: Iterable[Candidate],
+                               valid: Callable[[Candidate], bool], shaped: Callable[[Candidate], object]) -> bool:
+        """The usual ``could_match``: a candidate that validates and is either shaped
+        (``shaped`` truthy, e.g. a non-zero score) like the identifier or has a context word somewhere in ``text`` (the context
+        probe runs at most once, and only when a valid unshaped candidate needs it)."""
+        context: bool | None = None
+        for c in found:
+            if not valid(c):
+                continue
+            if shaped(c):
+                return True
+            if context is None:
+                context = self.context_anywhere(text)
+            if context:
+                return True
+        return False
 
     def context_hit(self, text: str, start: int, end: int, **kw: int) -> ContextHit | None:
         return find_context(text, start, end, self._context_re, **kw)  # type: ignore[arg-type]

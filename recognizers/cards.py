@@ -74,17 +74,8 @@ class PaymentCardRecognizer(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # a Luhn- and issuer-valid candidate, shaped like a card or with a card word somewhere
-        context: bool | None = None
-        for c in candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS):
-            if card_valid(c.digits) is None:
-                continue
-            if _card_shape(c):
-                return True
-            if context is None:
-                context = self.context_anywhere(text)
-            if context:
-                return True
-        return False
+        return self.shaped_or_context_gate(text, candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS),
+                                           lambda c: card_valid(c.digits) is not None, _card_shape)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -59,17 +59,7 @@ class _NineDigit(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # analyze reports a valid candidate only when it is shaped or has a context word
-        context: bool | None = None
-        for c in candidates(text, NINE):
-            if not self.valid(c.digits):
-                continue
-            if _shaped(c):
-                return True
-            if context is None:
-                context = self.context_anywhere(text)
-            if context:
-                return True
-        return False
+        return self.shaped_or_context_gate(text, candidates(text, NINE), lambda c: self.valid(c.digits), _shaped)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
