@@ -48,6 +48,12 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int) 
 
     # SIGINT ignored, address-space cap, parsers imported, exit with the gateway
     runner._init_worker(memory_limit_mb, owner_pid)
+    # Files are bulk work; chat posts are interactive.  A lower CPU priority lets the
+    # gateway's own process (and Mattermost beside it) run first when cores are busy,
+    # so a large upload slows other users' posts less (docs/benchmarks.md).
+    nice = int(os.environ.get("DLP_FILE_WORKER_NICE", "10"))
+    if nice > 0:
+        os.nice(nice)
     global _worker_detector
     _worker_detector = detector_factory()(None, ner=ner)
 
