@@ -127,3 +127,30 @@ def test_inline_scan_gate_admits_chat_and_sends_digit_walls_to_a_thread() -> Non
     assert not inline_eligible(fullwidth, 1024)
     split = [ContentItem("a", "1" * INLINE_MAX_DIGITS), ContentItem("b", "2")]  # counted across items
     assert not inline_eligible(split, 1024)
+
+
+async def test_reads_are_forwarded_without_judging_but_denied_reads_are_judged() -> None:
+    judged: list[str] = []
+
+    async def record(req: Any) -> Verdict:
+        judged.append(req.target)
+        return Verdict(forward=False, response=(403, {"Content-Type": "application/json"}, b'{"id":"denied"}'))
+
+    addon = DLPAddon(_Pipeline(record), max_body_bytes=1000)  # type: ignore[arg-type]
+    read = _flow("/api/v4/users/me")
+    read.request.method = "GET"
+    assert addon.request(read) is None  # forwarded here and now
+    assert read.response is None and read.request.headers["X-Forwarded-For"] and judged == []
+    addon.responseheaders(read)  # cancels its upstream timer
+    denied = _flow("/api/v5/anything")
+    denied.request.method = "GET"
+    pending = addon.request(denied)
+    assert pending is not None
+    await pending
+    assert judged == ["/api/v5/anything"] and denied.response is not None and denied.response.status_code == 403
+    odd = _flow("/api/v4/%00x")  # a path the normalizer refuses is judged (and refused) too
+    odd.request.method = "GET"
+    pending = addon.request(odd)
+    assert pending is not None
+    await pending
+    assert len(judged) == 2

@@ -19,7 +19,7 @@ from mitmproxy import http
 
 from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
-from dlp_proxy.gateway.routes import Body
+from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.model import Action
 
 log = logging.getLogger("dlp_proxy.gateway")
@@ -86,9 +86,23 @@ class DLPAddon:
 
     # ------------------------------------------------------------ request
 
-    async def request(self, flow: http.HTTPFlow) -> None:
+    def request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        """Reads (GET, HEAD, OPTIONS...) that match no denied route are forwarded
+        right here, synchronously (most of a Mattermost client's traffic: no
+        coroutine, no deadline, no scan); everything else is judged in ``_judge``."""
         if flow.response is not None:
-            return  # answered in requestheaders
+            return None  # answered in requestheaders
+        try:
+            if flow.request.method.upper() not in WRITE_METHODS and \
+                    self.pipeline.classify(flow.request.method, flow.request.path)[0].kind == "passthrough":
+                self._arm_upstream_timer(flow)
+                self._add_forward_headers(flow)
+                return None
+        except Exception:  # noqa: S110 - a bad path (or anything odd) is judged, and refused, in _judge
+            pass
+        return self._judge(flow)
+
+    async def _judge(self, flow: http.HTTPFlow) -> None:
         self.inflight += 1
         self._idle.clear()
         try:
