@@ -2,9 +2,10 @@
 
 mitmproxy logs an exception raised by an addon and lets the flow continue
 (addonmanager.safecall), so an unhandled error would forward the request
-unjudged.  Every hook here catches everything itself.  The ``request`` hook is
-async: mitmproxy runs each hook as its own task, so awaiting the archive or
-Redis does not stall other connections.
+unjudged.  Every hook here catches everything itself.  The ``request`` hook
+forwards plain reads synchronously and returns a coroutine for everything else:
+mitmproxy awaits a hook's awaitable result in the connection's own task, so
+awaiting the archive or Redis does not stall other connections.
 """
 
 from __future__ import annotations
