@@ -130,9 +130,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         settings.review_port = None
     if args.demo:
+        from dlp_proxy.policy.testing import SSN  # the project's synthetic SSN (made up, valid shape)
+
         print(f"dlp-proxy demo: gateway on http://{host}:{port} -> simulator {upstream}\n"
               f"  try: curl -s -H 'Authorization: Bearer alice-token' -H 'Content-Type: application/json' \\\n"
-              f"         -d '{{\"channel_id\":\"{demo_channel}\",\"message\":\"SSN 536-22-1234\"}}' http://{host}:{port}/api/v4/posts\n"
+              f"         -d '{{\"channel_id\":\"{demo_channel}\",\"message\":\"SSN {SSN}\"}}' http://{host}:{port}/api/v4/posts\n"
               f"  see docs/demo.md; the archive is in {data_dir / 'archive'}", file=sys.stderr)
     factory = loop_factory(args.event_loop)
     try:
