@@ -345,7 +345,7 @@ class Pipeline:
         total = sum(len(i.text) for i in items)
         if total == 0:
             return [ScannedItem(i, ()) for i in items]
-        if total <= self.config.inline_scan_chars and inline_eligible(items, self.config.inline_scan_chars):
+        if inline_eligible(items, self.config.inline_scan_chars):
             return list(self.detector.scan(items, entities=entities))
         # Off the event loop, so other users' posts keep flowing and the deadline
         # can abandon a scan that runs too long.
@@ -561,12 +561,9 @@ def _needs(policy: Any, route: Route, field: str) -> bool:
     """A context lookup costs a Mattermost call: make it only when a rule or
     exception that could apply to this route scopes on ``field``."""
     needs_for = getattr(policy, "needs_context_for", None)
-    if needs_for is not None:
-        return field in needs_for(route.group)
-    needs = getattr(policy, "needs_context", None)
-    if needs is None:
-        return True
-    return field in needs(RequestContext(route=route.name, route_group=route.group))
+    if needs_for is None:
+        return True  # a policy that cannot say: look everything up
+    return field in needs_for(route.group)
 
 
 #: digits (any script) above which a message is scanned in a thread even when short:
