@@ -106,6 +106,42 @@ def test_forward_headers_not_spoofable_unless_trusted() -> None:
     assert f2.request.headers["X-Real-IP"] == "6.6.6.6"
 
 
+def test_forward_headers_fold_repeats_and_keep_the_rest() -> None:
+    f = _flow()
+    f.request.headers.add("x-forwarded-for", "10.0.0.1")
+    f.request.headers.add("X-Forwarded-For", "10.0.0.2")
+    f.request.headers.add("X-Forwarded-Proto", "https")
+    f.request.headers.add("x-forwarded-proto", "http")
+    f.request.headers.add("X-Real-IP", "6.6.6.6")
+    others = [(k, v) for k, v in f.request.headers.fields if k.lower() not in
+              (b"x-forwarded-for", b"x-forwarded-proto", b"x-real-ip")]
+    peer = f.client_conn.peername[0]
+    DLPAddon(_Pipeline(_raise), max_body_bytes=1000, trusted_proxies=(peer + "/32",))._add_forward_headers(f)  # type: ignore[arg-type]
+    h = f.request.headers
+    assert h.get_all("x-forwarded-for") == [f"10.0.0.1, 10.0.0.2, {peer}"]
+    assert h.get_all("x-forwarded-proto") == ["https, http"]  # trusted: kept as mitmproxy folds them
+    assert h.get_all("x-real-ip") == ["6.6.6.6"]
+    assert [(k, v) for k, v in h.fields if k.lower() not in
+            (b"x-forwarded-for", b"x-forwarded-proto", b"x-real-ip")] == others
+    g = _flow()
+    DLPAddon(_Pipeline(_raise), max_body_bytes=1000)._add_forward_headers(g)  # type: ignore[arg-type]
+    assert g.request.headers.get_all("x-forwarded-for") == [peer]
+    assert g.request.headers.get_all("x-forwarded-proto") == [g.request.scheme]
+
+
+def test_header_dict_is_what_headers_items_gives() -> None:
+    from dlp_proxy.gateway.addon import header_dict
+
+    f = _flow()
+    f.request.headers.add("Cookie", "a=1")
+    f.request.headers.add("cookie", "b=2")
+    f.request.headers.add("X-Odd", "caf\xe9".encode("latin-1").decode("utf-8", "surrogateescape"))
+    f.request.headers.fields += ((b"X-Raw", b"\xff\xfe"),)
+    expected = {k.lower(): v for k, v in f.request.headers.items(multi=False)}
+    assert header_dict(f.request.headers.fields) == expected
+    assert expected["cookie"] == "a=1, b=2"
+
+
 def test_websocket_history_is_trimmed() -> None:
     f = tflow.twebsocketflow()
     for _ in range(5):
