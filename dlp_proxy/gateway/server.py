@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -236,6 +237,12 @@ async def run(settings: RunSettings) -> int:
 
     master_task = asyncio.create_task(master.run())
     await _wait_listening(settings.listen_host, settings.listen_port, master_task)
+    # The start-up heap (recognizers, Presidio, mitmproxy, the policy) lives as long
+    # as the process: frozen, the collector stops walking it.  A full collection of
+    # it took ~75 ms (every request stalled alike) and collections cost ~64 us per
+    # post in all; ~14 us frozen (in-process, web-app post bodies, 16 concurrent).
+    gc.collect()
+    gc.freeze()
     log.info("gateway ready", extra={"listen": f"{settings.listen_host}:{settings.listen_port}", "upstream": settings.upstream,
                                      "policy_version": policy_store.current.version, "worker": settings.worker_id,
                                      "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0]})
