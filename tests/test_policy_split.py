@@ -77,11 +77,25 @@ async def test_window_limits_messages_and_age(redis_client, detector):
     name = window.redis_key("u1", "c1")
     assert 0 < await client.ttl(name) <= 1
     # age the stored fragment: rewrite its timestamp into the past through the same sealing
-    blob = await client.get(name)
-    frags = window._open(name, blob)
-    frags[0]["t"] -= 5
-    await client.set(name, window._seal(name, frags), ex=60)
+    [blob] = await client.lrange(name, 0, -1)
+    frag = window._open(name, blob)
+    assert frag is not None
+    frag["t"] -= 5
+    await client.delete(name)
+    await client.rpush(name, window._seal(name, frag))
     assert await window.check("u1", "c1", "8710", detector) == []
+    assert await client.llen(name) == 2  # the old fragment is only trimmed by count, never used
+
+
+async def test_window_keeps_at_most_max_messages_fragments(redis_client, detector):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=3)
+    for i in range(10):
+        assert await window.check("u1", "c1", f"note {i}", detector) == []
+    name = window.redis_key("u1", "c1")
+    blobs = await client.lrange(name, 0, -1)
+    assert [window._open(name, b)["s"] for b in blobs] == ["note 7", "note 8", "note 9"]  # type: ignore[index]
+    assert 0 < await client.ttl(name) <= 300
 
 
 async def test_nothing_readable_in_redis(redis_client, detector):
@@ -93,23 +107,31 @@ async def test_nothing_readable_in_redis(redis_client, detector):
     assert len(keys) == 1
     name = keys[0].decode()
     assert "alice" not in name and "chan" not in name
-    blob = await client.get(name)
+    blobs = await client.lrange(name, 0, -1)
+    assert len(blobs) == 2
     for needle in (b"536", b"8710", b"ssn", b"thanks"):
-        assert needle not in blob
+        assert not any(needle in blob for blob in blobs)
     # bound to its key: the same blob under another key does not decrypt
     other = window.redis_key("bob", "chan-id")
-    assert window._open(other, blob) == []
-    assert len(window._open(name, blob)) == 2
+    assert window._open(other, blobs[0]) is None
+    assert [window._open(name, b)["s"] for b in blobs] == ["my ssn is 536-22", "8710 thanks"]  # type: ignore[index]
     # a different installation key cannot read it either
-    assert SplitWindow(client, key=b"x" * 32, prefix=prefix)._open(name, blob) == []
+    assert SplitWindow(client, key=b"x" * 32, prefix=prefix)._open(name, blobs[0]) is None
 
 
 async def test_tampered_window_restarts(redis_client, detector):
     client, prefix = redis_client
     window = SplitWindow(client, key=KEY, prefix=prefix)
     await window.check("u1", "c1", "my ssn is 536-22", detector)
-    await client.set(window.redis_key("u1", "c1"), b"garbage-garbage-garbage")
+    name = window.redis_key("u1", "c1")
+    # a key of the wrong type (tampered, or an earlier version's single-string window)
+    await client.set(name, b"garbage-garbage-garbage")
     assert await window.check("u1", "c1", "8710", detector) == []
+    assert await client.type(name) == b"list"
+    # a fragment that does not decrypt is dropped; the others still count
+    await window.check("u1", "c1", "my ssn is 536-22", detector)
+    await client.rpush(name, b"garbage-garbage-garbage-garbage")
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
     await window.clear("u1", "c1")
     assert await client.get(window.redis_key("u1", "c1")) is None
 

@@ -16,11 +16,20 @@ Limits (constructor arguments, documented in docs/policy.md):
   characters are kept, and only the first ``max_chars`` of the new one are joined:
   a split identifier sits at the boundary between messages.
 
-Nothing readable is stored: the window is a JSON list encrypted with AES-256-GCM
-under a key derived (HKDF-SHA256) from the installation's ``hash`` key, with the
-Redis key name as associated data, and the key name is an HMAC of user and channel.
-A window that cannot be decrypted (key rotated, tampered) is discarded and
-restarted; the new message itself is still judged by the normal scan.
+Nothing readable is stored: each fragment is a small JSON object encrypted with
+AES-256-GCM under a key derived (HKDF-SHA256) from the installation's ``hash`` key,
+with the Redis key name as associated data, and the key name is an HMAC of user and
+channel.  A fragment that cannot be decrypted (key rotated, tampered) is dropped;
+a key of the wrong type (tampered, or a window written by an earlier version as one
+string) is deleted and the window restarted; the new message itself is still
+judged by the normal scan.
+
+One Redis round trip per message: a Lua script reads the window (a Redis list),
+appends the new fragment, trims the list to ``max_messages`` and renews its TTL,
+atomically (two messages of one user at once cannot both miss each other's
+fragment half-way).  Two round trips (GET, then SET) cost a message that ends
+with digits about twice the Redis time, and with the gateway's own Redis
+(``appendfsync always``) both waited for the disk.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from redis.exceptions import ResponseError
 
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import SENSITIVE_ENTITIES, Finding
@@ -45,6 +55,17 @@ log = logging.getLogger("dlp_proxy.policy.split")
 SEPARATOR = "\n"
 SPLIT_TRANSFORM = "split-messages"
 _BOUNDARY = " \t\r\n-./,:;_"
+
+
+#: KEYS[1] the window; ARGV: the new sealed fragment, max_messages, ttl_seconds.
+#: Returns the fragments stored before this one.
+_PUSH_LUA = """
+local before = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return before
+"""
 
 
 class _Analyzer(Protocol):
@@ -78,6 +99,7 @@ class SplitWindow:
         self.prefix = prefix
         self.entities = frozenset(entities)
         self._name_key = key
+        self._script = redis_client.register_script(_PUSH_LUA)
         self._aead = AESGCM(
             HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"dlp-proxy split-window v1").derive(
                 key
@@ -88,23 +110,32 @@ class SplitWindow:
         return self.prefix + keyed_hash(self._name_key, f"split\0{user_id}\0{channel_id}")[:40]
 
     # -- storage -------------------------------------------------------------------
-    def _seal(self, name: str, fragments: list[dict[str, Any]]) -> bytes:
+    def _seal(self, name: str, fragment: dict[str, Any]) -> bytes:
         nonce = random_bytes(12)
-        plain = json.dumps(fragments, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        plain = json.dumps(fragment, separators=(",", ":")).encode("utf-8", "surrogatepass")
         return nonce + self._aead.encrypt(nonce, plain, name.encode())
 
-    def _open(self, name: str, blob: bytes | None) -> list[dict[str, Any]]:
-        if not blob:
-            return []
+    def _open(self, name: str, blob: bytes) -> dict[str, Any] | None:
         try:
             plain = self._aead.decrypt(blob[:12], blob[12:], name.encode())
             data = json.loads(plain.decode("utf-8", "surrogatepass"))
         except (InvalidTag, ValueError):
-            log.warning("split window %s could not be decrypted; starting a new one", name)
-            return []
-        if not isinstance(data, list):
-            return []
-        return [f for f in data if isinstance(f, dict) and isinstance(f.get("s"), str)]
+            log.warning("a split-window fragment of %s could not be decrypted; dropped", name)
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("s"), str):
+            return None
+        return data
+
+    async def _push(self, name: str, sealed: bytes) -> list[bytes]:
+        """Append ``sealed`` to the window; return the fragments that were there before."""
+        try:
+            return list(await self._script(keys=[name], args=[sealed, self.max_messages, self.ttl_seconds]))
+        except ResponseError as exc:
+            if "WRONGTYPE" not in str(exc):
+                raise
+            log.warning("split window %s had the wrong type; starting a new one", name)
+            await self.redis.delete(name)
+            return list(await self._script(keys=[name], args=[sealed, self.max_messages, self.ttl_seconds]))
 
     async def clear(self, user_id: str, channel_id: str) -> None:
         await self.redis.delete(self.redis_key(user_id, channel_id))
@@ -115,8 +146,9 @@ class SplitWindow:
         Raises on Redis errors (the gateway fails closed)."""
         name = self.redis_key(user_id, channel_id)
         now = time.time()
-        blob = await self.redis.get(name)
-        previous = [f for f in self._open(name, blob) if now - float(f.get("t", 0)) <= self.ttl_seconds]
+        stored = await self._push(name, self._seal(name, {"t": now, "s": text[-self.max_chars :]}))
+        opened = (self._open(name, blob) for blob in stored)
+        previous = [f for f in opened if f is not None and now - float(f.get("t", 0)) <= self.ttl_seconds]
         previous = previous[-(self.max_messages - 1) :]
         findings: list[Finding] = []
         raw_head = text[: self.max_chars]
@@ -142,7 +174,4 @@ class SplitWindow:
                             ),
                         )
                     )
-        fragment = {"t": now, "s": text[-self.max_chars :]}
-        window = [*previous, fragment][-self.max_messages :]
-        await self.redis.set(name, self._seal(name, window), ex=self.ttl_seconds)
         return findings
