@@ -5,22 +5,16 @@ directory; several workers (processes) write side by side in the same directory
 with distinct ``worker_id`` values, and verify/export merge them.  An exclusive
 ``flock`` on ``<worker>.lock`` stops two processes from using the same id.
 
-Durability: ``append`` writes the record on the caller's thread (the event loop:
-serialize, hash into the Merkle tree, ``os.write`` to the page cache, under a lock)
-and returns its id only after a dedicated sync thread has ``fdatasync``'d the file
-past it.  Records written while a sync is in flight are synced together (group
-commit), so N concurrent awaiters share one sync.  The event loop never waits for
-the disk; the sync thread holds the GIL only to wake, call ``fdatasync`` and hand
-the batch back, once per group commit (a thread that serialized every record
-itself fought the event loop for the GIL: ~0.9 ms of CPU per archived post in the
-gateway against ~0.2 ms now, docs/benchmarks.md).
+Durability: ``append`` hands the record to a dedicated writer thread and returns
+its id only after the line is written and ``fdatasync``'d.  Records that arrive
+while a sync is in flight are written and synced together (group commit), so N
+concurrent awaiters share one sync.  The event loop never blocks on the disk.
 
-Failure: a write error fails that record's append alone and is rolled back with
-``ftruncate``; a record that is not JSON data fails alone before anything is
-written; a failed *sync* poisons the archive (Linux may drop the dirty pages after
-reporting the error once, so nothing written since can be trusted): every record
-waiting for it fails and every later append raises until the archive is
-reopened, which re-reads and repairs the tail.
+Failure: a write or sync error fails every record of the batch with
+``ArchiveError``.  A failed write is rolled back with ``ftruncate``; a failed
+*sync* poisons the archive (Linux may drop the dirty pages after reporting the
+error once, so nothing written since can be trusted) and every later append
+raises until the archive is reopened, which re-reads and repairs the tail.
 """
 
 from __future__ import annotations
@@ -174,10 +168,7 @@ class FileArchive:
         self.options = options
         self.origin = ORIGIN_PREFIX + self.worker_id
         self.stats = ArchiveStats()
-        #: guards the file, the tree and ``_pending``; held to write, never across a sync
-        self._cond = threading.Condition(threading.Lock())
-        #: written, waiting for the next fdatasync (in file order)
-        self._pending: list[_Item] = []
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._closed = False
         self._broken: str | None = None
         self._lock_fd = -1
@@ -206,7 +197,7 @@ class FileArchive:
         )
         self._shipper.start()
         self._writer = threading.Thread(
-            target=self._sync_loop, name=f"archive-sync-{worker_id}", daemon=True
+            target=self._write_loop, name=f"archive-writer-{worker_id}", daemon=True
         )
         self._writer.start()
 
@@ -233,9 +224,8 @@ class FileArchive:
     def close_sync(self) -> None:
         if self._closed:
             return
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
+        self._closed = True
+        self._queue.put(None)
         self._writer.join()
         self._ship_queue.put(None)
         self._shipper.join()
@@ -256,7 +246,6 @@ class FileArchive:
         self, record: Mapping[str, Any],
         waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[str]] | None = None,
     ) -> concurrent.futures.Future[str] | None:
-        """Write ``record`` now (caller's thread); the sync thread settles it once durable."""
         if self._closed:
             raise ArchiveError("archive is closed")
         if self._broken:
@@ -268,13 +257,7 @@ class FileArchive:
         except Exception as exc:
             raise ArchiveError(f"record cannot be archived: {type(exc).__name__}: {exc}") from exc
         fut: concurrent.futures.Future[str] | None = None if waiter is not None else concurrent.futures.Future()
-        item = _Item(rec, fut, waiter)
-        with self._cond:
-            if self._closed:
-                raise ArchiveError("archive is closed")
-            self._write_locked([item])  # raises ArchiveError for this record alone
-            self._pending.append(item)
-            self._cond.notify()
+        self._queue.put(_Item(rec, fut, waiter))
         return fut
 
     def _prepare(self, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -381,14 +364,9 @@ class FileArchive:
         # or a power loss) and the torn-tail note get signed now, before any new record.
         if pending_admin or self._unsigned:
             items = [_Item(self._prepare(a), concurrent.futures.Future()) for a in pending_admin]
-            try:
-                self._write_locked(items)
-                self._checkpoint_locked()
-                if self.options.fsync:
-                    os.fdatasync(self._fd)
-            except (ArchiveError, OSError) as exc:
-                raise ArchiveError(f"cannot repair archive tail: {exc}") from exc
-            _resolve(items)
+            self._commit(items, force_checkpoint=True)
+            if self._broken:
+                raise ArchiveError(f"cannot repair archive tail: {self._broken}")
 
     def _save_torn_tail(self, path: Path, data: bytes, offset: int) -> dict[str, Any]:
         """Keep a copy of the torn bytes, truncate them, and describe it for an admin record."""
@@ -455,60 +433,52 @@ class FileArchive:
         self._offset = len(data)
         self._unsigned = 0
 
-    # -- writing (caller's thread, under the lock) and syncing (sync thread) -----------
+    # -- writer thread --------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        opts = self.options
+        while True:
+            timeout = opts.checkpoint_seconds if self._unsigned else None
+            try:
+                first = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                self._commit([], force_checkpoint=True)
+                continue
+            items: list[_Item] = []
+            stop = first is None
+            if first is not None:
+                items.append(first)
+            while not stop:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                else:
+                    items.append(nxt)
+            if items:
+                due = self._unsigned + len(items) >= opts.checkpoint_records or (
+                    time.monotonic() - self._last_cp_time >= opts.checkpoint_seconds
+                )
+                self._commit(items, force_checkpoint=due or stop)
+            if stop:
+                if self._unsigned and not self._broken:
+                    self._commit([], force_checkpoint=True)
+                if not self._broken and self._latest_cp is not None:
+                    self._ship("checkpoint", self._latest_cp)
+                # Fail anything that raced with close.
+                while True:
+                    try:
+                        late = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if late is not None:
+                        _resolve([late], exc=ArchiveError("archive is closed"))
+                return
 
     _latest_cp: dict[str, Any] | None = None
     _last_cp_time: float = 0.0
-
-    def _write_locked(self, items: list[_Item]) -> None:
-        """Append ``items`` to the segment (page cache) and the Merkle tree.
-
-        All or nothing: a record that is not JSON data, or a failed write (rolled
-        back), raises ``ArchiveError`` and leaves file and tree as they were."""
-        if self._broken:
-            raise ArchiveError(f"archive unusable after an earlier failure: {self._broken}")
-        tree = self._tree.copy()
-        last_leaf = self._last_leaf
-        chunks: list[bytes] = []
-        stamp = utc_now_iso(time.time())
-        for it in items:
-            rec = it.record
-            rec["seq"] = tree.size
-            rec["leaf_index"] = tree.size
-            rec["archive_worker"] = self.worker_id
-            rec["archived_at"] = stamp
-            rec["prev_leaf"] = last_leaf
-            try:
-                data = canonical(rec)
-            except (TypeError, ValueError) as exc:  # not JSON data (or NaN)
-                raise ArchiveError(f"record cannot be archived: {type(exc).__name__}: {exc}") from exc
-            lh = leaf_hash(data)
-            tree.append(lh)
-            last_leaf = lh.hex()
-            chunks.append(b'{"rec":' + data + b"}\n")
-        self._write_bytes(b"".join(chunks))
-        self._tree = tree
-        self._last_leaf = last_leaf
-        self._unsigned += len(items)
-        self.stats.records += len(items)
-
-    def _write_bytes(self, buf: bytes) -> None:
-        start = self._offset
-        try:
-            view = memoryview(buf)
-            while view:
-                n = os.write(self._fd, view)
-                view = view[n:]
-        except OSError as exc:
-            why = f"write failed: {exc}"
-            self.stats.last_error = why
-            log.error("archive %s: %s", self.worker_id, why)
-            try:
-                os.ftruncate(self._fd, start)
-            except OSError as exc2:
-                self._broken = f"{why}; rollback failed: {exc2}"
-            raise ArchiveError(f"archive record not durable: {why}") from exc
-        self._offset = start + len(buf)
 
     def _checkpoint_line(self, tree: CompactRange, last_leaf: str, *, sealed: bool = False) -> dict[str, Any]:
         cp: dict[str, Any] = {
@@ -525,87 +495,93 @@ class FileArchive:
             cp["sealed"] = True
         return sign_checkpoint(self._signing, cp)
 
-    def _checkpoint_locked(self, *, sealed: bool = False) -> dict[str, Any]:
-        cp_line = self._checkpoint_line(self._tree, self._last_leaf, sealed=sealed)
-        self._write_bytes(canonical(cp_line) + b"\n")
-        self._last_cp_time = time.monotonic()
-        self._unsigned = 0
-        self._latest_cp = cp_line
-        self.stats.checkpoints += 1
-        return cp_line
+    def _commit(self, items: list[_Item], *, force_checkpoint: bool = False) -> None:
+        if self._broken:
+            _resolve(items, exc=ArchiveError(f"archive unusable after an earlier failure: {self._broken}"))
+            return
+        tree = self._tree.copy()
+        last_leaf = self._last_leaf
+        chunks: list[bytes] = []
+        now = time.time()
+        stamp = utc_now_iso(now)
+        good: list[_Item] = []
+        for it in items:
+            rec = it.record
+            rec["seq"] = tree.size
+            rec["leaf_index"] = tree.size
+            rec["archive_worker"] = self.worker_id
+            rec["archived_at"] = stamp
+            rec["prev_leaf"] = last_leaf
+            try:
+                data = canonical(rec)
+            except (TypeError, ValueError) as exc:  # not JSON data (or NaN): this record alone fails
+                _resolve([it], exc=ArchiveError(f"record cannot be archived: {type(exc).__name__}: {exc}"))
+                continue
+            good.append(it)
+            lh = leaf_hash(data)
+            tree.append(lh)
+            last_leaf = lh.hex()
+            chunks.append(b'{"rec":' + data + b"}\n")
+        items = good  # the failed ones have their answer already
+        cp_line = None
+        if force_checkpoint and (items or self._unsigned):
+            cp_line = self._checkpoint_line(tree, last_leaf)
+            chunks.append(canonical(cp_line) + b"\n")
+        if not chunks:
+            return
+        buf = b"".join(chunks)
+        start = self._offset
+        try:
+            view = memoryview(buf)
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+        except OSError as exc:
+            self._fail(items, f"write failed: {exc}", rollback_to=start)
+            return
+        try:
+            if self.options.fsync:
+                os.fdatasync(self._fd)
+        except OSError as exc:
+            self._fail(items, f"fdatasync failed: {exc}", rollback_to=None)
+            return
+        self._offset = start + len(buf)
+        self._tree = tree
+        self._last_leaf = last_leaf
+        if cp_line is not None:
+            self._last_cp_time = time.monotonic()
+            self._unsigned = 0
+            self._latest_cp = cp_line
+            self.stats.checkpoints += 1
+        else:
+            self._unsigned += len(items)
+        self.stats.records += len(items)
+        self.stats.commits += 1
+        if len(self.stats.batch_sizes) < 100_000:
+            self.stats.batch_sizes.append(len(items))
+        _resolve(items)
+        if cp_line is not None and time.monotonic() - self._last_ship >= self.options.ship_checkpoint_seconds:
+            self._last_ship = time.monotonic()
+            self._ship("checkpoint", cp_line)
+        if self._offset >= self.options.max_segment_bytes:
+            try:
+                self._rotate()
+            except OSError as exc:
+                self._broken = f"segment rotation failed: {exc}"
+                self.stats.last_error = self._broken
+                log.error("archive %s: %s", self.worker_id, self._broken)
 
-    def _sync_loop(self) -> None:
-        opts = self.options
-        while True:
-            with self._cond:
-                while not self._pending and not self._closed:
-                    if self._unsigned and not self._broken:
-                        wait = self._last_cp_time + opts.checkpoint_seconds - time.monotonic()
-                        if wait <= 0:
-                            break
-                        self._cond.wait(wait)
-                    else:
-                        self._cond.wait()
-                batch, self._pending = self._pending, []
-                stop = self._closed
-                cp_line = None
-                if self._broken:
-                    _resolve(batch, exc=ArchiveError(f"archive unusable after an earlier failure: {self._broken}"))
-                    if stop:
-                        return
-                    continue
-                due = self._unsigned >= opts.checkpoint_records or (
-                    time.monotonic() - self._last_cp_time >= opts.checkpoint_seconds
-                )
-                if self._unsigned and (due or stop):
-                    try:
-                        cp_line = self._checkpoint_locked()
-                    except ArchiveError:
-                        pass  # logged; the records are still synced, the next round signs them
-                fd = self._fd
-            if batch or cp_line is not None:
-                try:
-                    if opts.fsync:
-                        os.fdatasync(fd)  # outside the lock: the loop keeps writing meanwhile
-                except OSError as exc:
-                    self._poison(batch, f"fdatasync failed: {exc}")
-                    if stop:
-                        return
-                    continue
-                self.stats.commits += 1
-                if len(self.stats.batch_sizes) < 100_000:
-                    self.stats.batch_sizes.append(len(batch))
-                _resolve(batch)
-            if cp_line is not None and time.monotonic() - self._last_ship >= opts.ship_checkpoint_seconds:
-                self._last_ship = time.monotonic()
-                self._ship("checkpoint", cp_line)
-            with self._cond:
-                if self._offset >= opts.max_segment_bytes and not self._broken:
-                    # The seal is written after any record staged since the sync
-                    # above, and fsync'd with them before the old file is closed.
-                    try:
-                        self._rotate()
-                    except OSError as exc:
-                        self._broken = f"segment rotation failed: {exc}"
-                        self.stats.last_error = self._broken
-                        log.error("archive %s: %s", self.worker_id, self._broken)
-            if stop:
-                with self._cond:
-                    late, self._pending = self._pending, []
-                if late:  # written by a submit that raced with close: sync them too
-                    continue
-                if not self._broken and self._latest_cp is not None:
-                    self._ship("checkpoint", self._latest_cp)
-                return
-
-    def _poison(self, batch: list[_Item], why: str) -> None:
-        """A failed sync: nothing written since the last good sync can be trusted."""
-        with self._cond:
-            self._broken = why
-            self.stats.last_error = why
-            rest, self._pending = self._pending, []
+    def _fail(self, items: list[_Item], why: str, *, rollback_to: int | None) -> None:
+        self.stats.last_error = why
         log.error("archive %s: %s", self.worker_id, why)
-        _resolve(batch + rest, exc=ArchiveError(f"archive record not durable: {why}"))
+        if rollback_to is not None:
+            try:
+                os.ftruncate(self._fd, rollback_to)
+            except OSError as exc:
+                self._broken = f"{why}; rollback failed: {exc}"
+        else:
+            self._broken = why
+        _resolve(items, exc=ArchiveError(f"archive record not durable: {why}"))
 
     def _rotate(self) -> None:
         seal = self._checkpoint_line(self._tree, self._last_leaf, sealed=True)
