@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from dlp_proxy.quarantine import Actor, QuarantineService, QuarantineSettings
 from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
     MASTER,
+    Clock,
     RedisServer,
     ephemerals,
     make_held,
@@ -23,14 +23,6 @@ from tests.test_quarantine_support import (
 )
 
 SAM = Actor("sam", frozenset({"approver"}), user_id="sam-id")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from tests.test_quarantine_support import (
     MASTER,
     SSN,
     SSN_DIGITS,
+    Clock,
     RedisServer,
     ephemerals,
     make_held,
@@ -40,16 +41,6 @@ SAM = Actor("sam", frozenset({"reviewer", "approver"}), user_id="sam-id")
 CAROL = Actor("carol", frozenset({"approver"}), user_id="carol-id")
 RITA = Actor("rita", frozenset({"reviewer"}), user_id="rita-id")
 AUDREY = Actor("audrey", frozenset({"auditor"}), user_id="audrey-id")
-
-
-class Clock:
-    def __init__(self) -> None:
-        import time
-
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,16 @@ IBAN = "GB82WEST12345698765432"
 MASTER = bytes(range(32))
 
 
+class Clock:
+    """A frozen clock for the quarantine service (``now=``): tests move ``t`` by hand."""
+
+    def __init__(self) -> None:
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
