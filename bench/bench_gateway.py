@@ -2,7 +2,7 @@
 mitmproxy and straight at the simulator, side by side in one run.
 
     apt-get install -y wrk          # the load tool (Debian package)
-    .venv/bin/python bench/bench_gateway.py [--duration 10] [--connections 16]
+    .venv/bin/python bench/bench_gateway.py [--duration 10] [--connections 16] [--rounds 4]
         [--scenarios get,clean,dirty,mix,upload] [--variants sim,noop,gateway,noop-uvloop,gateway-uvloop]
         [--big-file-mb 10] [--json-out results.json]
 
@@ -26,6 +26,11 @@ Then every scenario again at ONE connection (``<target>@c1`` rows): at 16
 connections a saturated proxy's p50 is mostly queueing (connections / throughput),
 so the latency the gateway adds to a request is read from the one-connection run.
 
+With ``--rounds R`` each run is split into R shorter runs that alternate between the
+targets (noop, gateway, noop, gateway...), and the table shows totals, median
+percentiles and the spread of the per-round ratios: this machine's speed drifts
+by up to 2x within minutes, which moves the ratio of two runs taken seconds apart.
+
 Then the large-file test: clean posts while a 10 MB file is being uploaded
 and scanned over and over, against the clean-post p99 measured just before.
 
@@ -42,6 +47,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,6 +79,8 @@ class Result:
     requests: int
     non_2xx: int
     errors: int
+    #: with --rounds: this target's req/s over the reference's in each round (drift shows as spread)
+    round_ratios: tuple[float, ...] = ()
 
 
 def machine() -> dict[str, str]:
@@ -177,6 +185,49 @@ class Uploader(threading.Thread):
                 self.results.append((status, time.perf_counter() - t0))
 
 
+def print_line(r: Result) -> None:
+    spread = f"  round ratios {min(r.round_ratios):.2f}-{max(r.round_ratios):.2f}" if r.round_ratios else ""
+    print(f"  {r.scenario:8s} {r.target:15s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
+          f"  non-2xx {r.non_2xx}  errors {r.errors}{spread}", flush=True)
+
+
+def reference(target: str) -> str:
+    base, _, conns = target.partition("@")
+    return ("noop-uvloop" if base.endswith("uvloop") else "noop") + (f"@{conns}" if conns else "")
+
+
+def measure(urls: dict[str, str], variants: list[str], scenario: str, env: dict[str, str], args: Any, *,
+            connections: int, suffix: str, sim: Any) -> list[Result]:
+    """Every variant on ``scenario``: one run each, or ``args.rounds`` short runs that
+    alternate between the variants (one warm-up each first)."""
+    rounds = max(1, args.rounds)
+    duration = (args.duration if connections > 1 else args.latency_seconds) / rounds
+    warmup = args.warmup if connections > 1 else 1
+    per: dict[str, list[Result]] = {v: [] for v in variants}
+    for v in variants:
+        sim.clear()
+        if warmup:
+            wrk(urls[v], scenario, env, warmup, connections, args.threads)
+    for _ in range(rounds):
+        for v in variants:
+            sim.clear()
+            per[v].append(to_result(scenario, v + suffix, wrk(urls[v], scenario, env, duration, connections, args.threads)))
+    out: list[Result] = []
+    for v, runs in per.items():
+        if len(runs) == 1:
+            out.append(runs[0])
+            continue
+        secs = duration * len(runs)
+        ref = per.get(reference(v + suffix).removesuffix(suffix))
+        ratios = tuple(r.rps / b.rps for r, b in zip(runs, ref, strict=True) if b.rps) if ref and ref is not runs else ()
+        out.append(Result(scenario, v + suffix, sum(r.requests for r in runs) / secs,
+                          statistics.median(r.p50_ms for r in runs), statistics.median(r.p90_ms for r in runs),
+                          statistics.median(r.p99_ms for r in runs), max(r.max_ms for r in runs),
+                          sum(r.requests for r in runs), sum(r.non_2xx for r in runs), sum(r.errors for r in runs),
+                          ratios))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=float, default=10)
@@ -189,6 +240,11 @@ def main() -> int:
     ap.add_argument("--latency-seconds", type=float, default=5,
                     help="per scenario and target, a run at ONE connection: the latency a request sees when the "
                          "proxy is not saturated (added p50 there is the gateway's own cost); 0 to skip")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="split each run into this many rounds that alternate between the targets (noop, gateway, "
+                         "noop, gateway...): on a shared machine whose speed drifts, a ratio of two runs taken "
+                         "seconds apart moves with the drift; the table then shows totals, median p50/p99 and the "
+                         "spread of the per-round ratios")
     ap.add_argument("--gateway-arg", action="append", default=[], help="extra `dlp-proxy run` argument (repeatable)")
     ap.add_argument("--json-out")
     args = ap.parse_args()
@@ -214,23 +270,14 @@ def main() -> int:
         env = {"BENCH_TOKEN": sim.token("alice"), "BENCH_CHANNEL": sim.channel("town_square"),
                "BENCH_USER_ID": str(sim.ids["users"]["alice"])}
         for scenario in scenarios:
-            for v in variants:
-                sim.clear()
-                if args.warmup:
-                    wrk(urls[v], scenario, env, args.warmup, args.connections, args.threads)
-                r = to_result(scenario, v, wrk(urls[v], scenario, env, args.duration, args.connections, args.threads))
+            for r in measure(urls, variants, scenario, env, args, connections=args.connections, suffix="", sim=sim):
                 results.append(r)
-                print(f"  {scenario:7s} {v:15s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
-                      f"  non-2xx {r.non_2xx}  errors {r.errors}", flush=True)
+                print_line(r)
         if args.latency_seconds > 0:
             for scenario in scenarios:
-                for v in variants:
-                    sim.clear()
-                    wrk(urls[v], scenario, env, 1, 1, 1)
-                    r = to_result(scenario, f"{v}@c1", wrk(urls[v], scenario, env, args.latency_seconds, 1, 1))
+                for r in measure(urls, variants, scenario, env, args, connections=1, suffix="@c1", sim=sim):
                     results.append(r)
-                    print(f"  {scenario:7s} {v + '@c1':15s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
-                          f"  non-2xx {r.non_2xx}  errors {r.errors}", flush=True)
+                    print_line(r)
         if args.big_file_mb > 0:
             for v in [x for x in variants if x in ("noop", "gateway")]:
                 sim.clear()
@@ -264,10 +311,11 @@ def print_table(results: list[Result], big: dict[str, Any]) -> None:
     print("| scenario | target | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs noop | p50 added ms |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        base, _, conns = r.target.partition("@")
-        ref_name = ("noop-uvloop" if base.endswith("uvloop") else "noop") + (f"@{conns}" if conns else "")
+        ref_name = reference(r.target)
         ref = by.get((r.scenario, ref_name))
         ratio = f"{r.rps / ref.rps:.2f}x" if ref and ref.rps and r.target != ref_name else ""
+        if ratio and r.round_ratios:
+            ratio += f" ({min(r.round_ratios):.2f}-{max(r.round_ratios):.2f})"
         added = f"{r.p50_ms - ref.p50_ms:+.2f}" if ref and r.target != ref_name else ""
         print(f"| {r.scenario} | {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.non_2xx} | {r.errors} "
               f"| {ratio} | {added} |")
