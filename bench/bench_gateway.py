@@ -11,6 +11,7 @@ Targets, all in front of the same simulator process:
   noop            mitmproxy reverse mode with a no-op addon (bench/noop_proxy.py), same options
   gateway         ``dlp-proxy run`` (private Redis, --no-ner, the shipped policy)
   noop/gateway    on asyncio's own event loop
+  base            ``dlp-proxy run`` from another checkout (``--base-root``): an earlier commit, side by side
   *-uvloop        the same on uvloop (``dlp-proxy run --event-loop uvloop``; noop_proxy.py --uvloop)
 
 Scenarios (bench/wrk_gateway.lua): ``get`` pass-through GET /api/v4/users/me;
@@ -117,7 +118,7 @@ def start_noop(upstream: str, uvloop: bool) -> tuple[subprocess.Popen[bytes], st
 
 
 def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
-             extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+             extra: list[str], root: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
     port, admin = free_port(), free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     ready = data_dir / "ready"
@@ -130,7 +131,7 @@ def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
          "--admin-listen", f"127.0.0.1:{admin}", "--review-listen", "off", "--data-dir", str(data_dir),
          "--ready-file", str(ready), "--no-ner", "--log-level", "WARNING",
          "--event-loop", "uvloop" if uvloop else "asyncio", *extra],
-        cwd=ROOT, env=env, stdout=log, stderr=log)
+        cwd=root, env=env, stdout=log, stderr=log)  # `-m` imports dlp_proxy from cwd first
     deadline = time.monotonic() + 120
     while not ready.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -246,6 +247,8 @@ def main() -> int:
                          "seconds apart moves with the drift; the table then shows totals, median p50/p99 and the "
                          "spread of the per-round ratios")
     ap.add_argument("--gateway-arg", action="append", default=[], help="extra `dlp-proxy run` argument (repeatable)")
+    ap.add_argument("--base-root", help="variant 'base': the gateway run from this checkout (e.g. a `git worktree` "
+                                        "of an earlier commit), to compare two versions side by side")
     ap.add_argument("--json-out")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
@@ -267,6 +270,11 @@ def main() -> int:
                 procs[v], urls[v] = start_noop(sim.url, v.endswith("uvloop"))
             elif v.startswith("gateway"):
                 procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, v.endswith("uvloop"), args.gateway_arg)
+            elif v == "base":
+                if not args.base_root:
+                    ap.error("variant 'base' needs --base-root")
+                procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, False, args.gateway_arg,
+                                             root=Path(args.base_root).resolve())
         env = {"BENCH_TOKEN": sim.token("alice"), "BENCH_CHANNEL": sim.channel("town_square"),
                "BENCH_USER_ID": str(sim.ids["users"]["alice"])}
         for scenario in scenarios:
