@@ -287,7 +287,7 @@ def main() -> int:
                     results.append(r)
                     print_line(r)
         if args.big_file_mb > 0:
-            for v in [x for x in variants if x in ("noop", "gateway")]:
+            for v in [x for x in variants if x in ("noop", "gateway", "base")]:
                 sim.clear()
                 base = to_result("clean", v, wrk(urls[v], "clean", env, args.duration, args.connections, args.threads))
                 up = Uploader(urls[v], sim.token("alice"), sim.channel("town_square"), big_text(args.big_file_mb))

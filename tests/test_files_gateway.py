@@ -60,6 +60,34 @@ def test_document_with_identifier_is_stopped(gateway: Gateway, tmp_path: Path, n
     assert _files_reached(gateway) == []
 
 
+def test_large_uploads_are_parsed_off_the_event_loop_and_judged_alike(gateway: Gateway) -> None:
+    """Bodies above INLINE_EXTRACT_BYTES are decoded and parsed in a thread: the same
+    decisions and the same refusals as the inline path."""
+    from dlp_proxy.gateway.pipeline import INLINE_EXTRACT_BYTES
+
+    auth = {"Authorization": f"Bearer {gateway.sim.token('alice')}"}
+    channel = gateway.sim.channel("town_square")
+    filler = b"Quarterly suitability review, holdings rebalanced per model, no exceptions noted.\n"
+    clean = filler * (INLINE_EXTRACT_BYTES // len(filler) + 100)
+    assert len(clean) > INLINE_EXTRACT_BYTES
+    gateway.sim.clear()
+    r = httpx.post(f"{gateway.url}/api/v4/files", headers=auth, data={"channel_id": channel},
+                   files={"files": ("notes.txt", clean, "text/plain")}, timeout=60)
+    assert r.status_code == 201, r.text
+    assert len(_files_reached(gateway)) == 1
+    gateway.sim.clear()
+    dirty = clean + f"client SSN {filegen.SSN_BODY}\n".encode()
+    r = httpx.post(f"{gateway.url}/api/v4/files", headers=auth, data={"channel_id": channel},
+                   files={"files": ("notes.txt", dirty, "text/plain")}, timeout=60)
+    assert r.status_code == 403 and r.json()["id"] in ("api.dlp.blocked.app_error", "api.dlp.quarantined.app_error")
+    # a large body whose multipart framing is broken is refused, never forwarded
+    broken = b"--b0undary\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x.txt\"\r\n\r\n" + clean
+    r = httpx.post(f"{gateway.url}/api/v4/files", content=broken,
+                   headers={**auth, "Content-Type": "multipart/form-data; boundary=b0undary"}, timeout=60)
+    assert r.status_code == 400 and r.json()["id"] == "api.dlp.bad_request.app_error", r.text
+    assert _files_reached(gateway) == []
+
+
 def test_finding_location_is_recorded(gateway: Gateway, tmp_path: Path) -> None:
     gateway.sim.clear()
     r = httpx.post(f"{gateway.url}/api/v4/files", headers={"Authorization": f"Bearer {gateway.sim.token('alice')}"},
