@@ -338,9 +338,11 @@ def test_checkpoint_every_n_records_or_t_seconds(tmp_path: Path) -> None:
     unsigned = verify_archive(tmp_path, PUB)
     assert not unsigned.ok and "not signed" in str(unsigned.problems[0])
     assert verify_archive(tmp_path, PUB, live=True).ok
+    assert a.stats.unsigned == 9  # the first record was signed at once (T seconds since none)
     time.sleep(0.8)  # the timer signs pending records
     r = verify_archive(tmp_path, PUB)
     assert r.ok and r.workers["w0"].checkpoints[-1].size == 10
+    assert a.stats.unsigned == 0 and a.stats.sync_seconds > 0
     for i in range(150):
         a.append_sync({"type": "decision", "i": i})
     a.close_sync()

@@ -108,6 +108,9 @@ def test_metrics_after_real_traffic(gw: Gateway) -> None:
     assert _value(after, "dlp_quarantine_oldest_age_seconds") >= 0
     assert _value(after, "dlp_archive_records") >= 3
     assert _value(after, "dlp_archive_failed") == 0
+    # filled from the archive's own counters (the unsigned count was never set before)
+    assert _value(after, "dlp_archive_commits") >= 1 and _value(after, "dlp_archive_sync_seconds") > 0
+    assert 0 <= _value(after, "dlp_archive_unsealed_records") <= _value(after, "dlp_archive_records")
     assert _value(after, "dlp_redis_up") == 1
     families = {f.name for f in text_string_to_metric_families(r.text)}
     for fam in ("dlp_upstream_errors", "dlp_inflight_requests", "dlp_archive_unsealed_records"):

@@ -137,6 +137,10 @@ class ArchiveStats:
     torn_tails_repaired: int = 0
     last_error: str = ""
     batch_sizes: list[int] = field(default_factory=list)
+    #: records written but not yet covered by a signed checkpoint (as of the last commit)
+    unsigned: int = 0
+    #: seconds spent in fdatasync since start (/ commits = the disk's share of an append)
+    sync_seconds: float = 0.0
 
 
 def _fsync_dir(path: Path) -> None:
@@ -541,7 +545,9 @@ class FileArchive:
             return
         try:
             if self.options.fsync:
+                synced = time.perf_counter()
                 os.fdatasync(self._fd)
+                self.stats.sync_seconds += time.perf_counter() - synced
         except OSError as exc:
             self._fail(items, f"fdatasync failed: {exc}", rollback_to=None)
             return
@@ -555,6 +561,7 @@ class FileArchive:
             self.stats.checkpoints += 1
         else:
             self._unsigned += len(items)
+        self.stats.unsigned = self._unsigned
         self.stats.records += len(items)
         self.stats.commits += 1
         if len(self.stats.batch_sizes) < 100_000:

@@ -57,13 +57,11 @@ def create_admin_app(*, metrics: Metrics, redis: Any, archive: Any, policy_store
             s = stats() if callable(stats) else stats
             for gauge, name in ((metrics.archive_records, "records"), (metrics.archive_commits, "commits"),
                                 (metrics.archive_checkpoints, "checkpoints"),
-                                (metrics.archive_ship_failures, "ship_failures")):
+                                (metrics.archive_ship_failures, "ship_failures"),
+                                (metrics.archive_lag, "unsigned"), (metrics.archive_sync_seconds, "sync_seconds")):
                 value = getattr(s, name, None)
                 if isinstance(value, int | float):
                     gauge.set(value)
-            pending = getattr(s, "unsealed", None)
-            if pending is not None:
-                metrics.archive_lag.set(pending)
         metrics.archive_failed.set(1 if archive_failure(archive) else 0)
         ok, _ = await _redis_ok(redis)
         metrics.redis_up.set(1 if ok else 0)

@@ -37,6 +37,9 @@ class Metrics:
         self.archive_records = Gauge("dlp_archive_records", "Records this worker appended since start", registry=self.registry)
         self.archive_commits = Gauge("dlp_archive_commits", "Group commits (fdatasync) since start", registry=self.registry)
         self.archive_checkpoints = Gauge("dlp_archive_checkpoints", "Signed checkpoints since start", registry=self.registry)
+        self.archive_sync_seconds = Gauge(
+            "dlp_archive_sync_seconds", "Seconds spent in fdatasync since start (divide by commits: the disk's "
+            "share of every decision's latency)", registry=self.registry)
         self.archive_ship_failures = Gauge(
             "dlp_archive_ship_failures", "Failed copies to a replica or object store since start", registry=self.registry
         )
