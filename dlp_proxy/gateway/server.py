@@ -215,7 +215,7 @@ async def run(settings: RunSettings) -> int:
     if private_redis is not None:
         background.append(asyncio.create_task(private_redis.supervise()))
     background.append(asyncio.create_task(_policy_watch(policy_store)))
-    background.append(asyncio.create_task(_expiry_loop(quarantine, metrics)))
+    background.append(asyncio.create_task(_expiry_loop(quarantine)))
 
     if settings.review_port is not None:
         from dlp_proxy.review import create_app as create_review_app
@@ -299,16 +299,13 @@ async def _policy_watch(store: Any) -> None:
             log.info("policy file changed", extra={"ok": ok, "detail": message, "policy_version": store.current.version})
 
 
-async def _expiry_loop(quarantine: Any, metrics: Metrics) -> None:
+async def _expiry_loop(quarantine: Any) -> None:
+    """Expire held items past their deadline.  (Queue depth and age are read at
+    scrape time by the admin app.)"""
     while True:
         await asyncio.sleep(15.0)
         try:
             await quarantine.expire_due()
-            stats_fn = getattr(quarantine, "stats", None)
-            if stats_fn is not None:
-                stats = await stats_fn()
-                metrics.queue_depth.set(stats.get("pending", 0))
-                metrics.queue_oldest_age.set(stats.get("oldest_age_seconds", 0))
         except Exception:
             log.exception("quarantine housekeeping failed")
 
