@@ -137,7 +137,7 @@ class ArchiveStats:
     torn_tails_repaired: int = 0
     last_error: str = ""
     batch_sizes: list[int] = field(default_factory=list)
-    #: records written but not yet covered by a signed checkpoint (as of the last commit)
+    #: records written but not yet covered by a signed checkpoint (the writer's own count)
     unsigned: int = 0
     #: seconds spent in fdatasync since start (/ commits = the disk's share of an append)
     sync_seconds: float = 0.0
@@ -353,7 +353,7 @@ class FileArchive:
                 sealed = bool(obj["cp"].get("sealed"))
         self._tree = tree
         self._last_leaf = last_leaf
-        self._unsigned = tree.size - signed_size
+        self.stats.unsigned = tree.size - signed_size
         if sealed:
             if os.stat(path).st_mode & 0o222:
                 os.chmod(path, 0o444)
@@ -366,7 +366,7 @@ class FileArchive:
             self._offset = os.fstat(self._fd).st_size
         # Records written but never signed (crash between batches with checkpoint_records > 1,
         # or a power loss) and the torn-tail note get signed now, before any new record.
-        if pending_admin or self._unsigned:
+        if pending_admin or self.stats.unsigned:
             items = [_Item(self._prepare(a), concurrent.futures.Future()) for a in pending_admin]
             self._commit(items, force_checkpoint=True)
             if self._broken:
@@ -435,14 +435,14 @@ class FileArchive:
         self._hdr_sha = hashlib.sha256(data.rstrip(b"\n")).hexdigest()
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
         self._offset = len(data)
-        self._unsigned = 0
+        self.stats.unsigned = 0
 
     # -- writer thread --------------------------------------------------------------
 
     def _write_loop(self) -> None:
         opts = self.options
         while True:
-            timeout = opts.checkpoint_seconds if self._unsigned else None
+            timeout = opts.checkpoint_seconds if self.stats.unsigned else None
             try:
                 first = self._queue.get(timeout=timeout)
             except queue.Empty:
@@ -462,12 +462,12 @@ class FileArchive:
                 else:
                     items.append(nxt)
             if items:
-                due = self._unsigned + len(items) >= opts.checkpoint_records or (
+                due = self.stats.unsigned + len(items) >= opts.checkpoint_records or (
                     time.monotonic() - self._last_cp_time >= opts.checkpoint_seconds
                 )
                 self._commit(items, force_checkpoint=due or stop)
             if stop:
-                if self._unsigned and not self._broken:
+                if self.stats.unsigned and not self._broken:
                     self._commit([], force_checkpoint=True)
                 if not self._broken and self._latest_cp is not None:
                     self._ship("checkpoint", self._latest_cp)
@@ -528,7 +528,7 @@ class FileArchive:
             chunks.append(b'{"rec":' + data + b"}\n")
         items = good  # the failed ones have their answer already
         cp_line = None
-        if force_checkpoint and (items or self._unsigned):
+        if force_checkpoint and (items or self.stats.unsigned):
             cp_line = self._checkpoint_line(tree, last_leaf)
             chunks.append(canonical(cp_line) + b"\n")
         if not chunks:
@@ -556,12 +556,11 @@ class FileArchive:
         self._last_leaf = last_leaf
         if cp_line is not None:
             self._last_cp_time = time.monotonic()
-            self._unsigned = 0
+            self.stats.unsigned = 0
             self._latest_cp = cp_line
             self.stats.checkpoints += 1
         else:
-            self._unsigned += len(items)
-        self.stats.unsigned = self._unsigned
+            self.stats.unsigned += len(items)
         self.stats.records += len(items)
         self.stats.commits += 1
         if len(self.stats.batch_sizes) < 100_000:
