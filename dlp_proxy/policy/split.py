@@ -128,14 +128,15 @@ class SplitWindow:
 
     async def _push(self, name: str, sealed: bytes) -> list[bytes]:
         """Append ``sealed`` to the window; return the fragments that were there before."""
+        args = [sealed, self.max_messages, self.ttl_seconds]
         try:
-            return list(await self._script(keys=[name], args=[sealed, self.max_messages, self.ttl_seconds]))
+            return list(await self._script(keys=[name], args=args))
         except ResponseError as exc:
             if "WRONGTYPE" not in str(exc):
                 raise
             log.warning("split window %s had the wrong type; starting a new one", name)
             await self.redis.delete(name)
-            return list(await self._script(keys=[name], args=[sealed, self.max_messages, self.ttl_seconds]))
+            return list(await self._script(keys=[name], args=args))
 
     async def clear(self, user_id: str, channel_id: str) -> None:
         await self.redis.delete(self.redis_key(user_id, channel_id))
