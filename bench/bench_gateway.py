@@ -63,6 +63,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dlp_proxy.policy.testing import CARD, SSN  # noqa: E402  (the project's synthetic identifiers)
 from tests.conftest import free_port, start_simulator, stop, wait_port  # noqa: E402
 
 LUA = ROOT / "bench" / "wrk_gateway.lua"
@@ -276,7 +277,7 @@ def main() -> int:
                 procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, False, args.gateway_arg,
                                              root=Path(args.base_root).resolve())
         env = {"BENCH_TOKEN": sim.token("alice"), "BENCH_CHANNEL": sim.channel("town_square"),
-               "BENCH_USER_ID": str(sim.ids["users"]["alice"])}
+               "BENCH_USER_ID": str(sim.ids["users"]["alice"]), "BENCH_SSN": SSN, "BENCH_CARD": CARD}
         for scenario in scenarios:
             for r in measure(urls, variants, scenario, env, args, connections=args.connections, suffix="", sim=sim):
                 results.append(r)

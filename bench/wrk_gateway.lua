@@ -4,6 +4,7 @@
 --   BENCH_USER_ID   that user's id (the web app puts it in user_id and pending_post_id)
 --   BENCH_CHANNEL   the channel id posts go to (town square: identifiers are blocked there)
 --   BENCH_UPLOAD_KB size of the uploaded text file (upload scenario), default 20
+--   BENCH_SSN, BENCH_CARD  the identifiers the dirty and mix scenarios post
 -- done() prints one JSON line the Python driver parses.
 -- The identifiers below are synthetic (made-up values with valid checksums).
 --
@@ -43,10 +44,18 @@ local clean_words = {
   "Heads up, the VPN will be down for maintenance tonight.",
   "Reminder: annual attestation is due by the end of the month.",
 }
+-- The identifiers of the dirty posts come from the environment (bench_gateway.py
+-- passes the project's synthetic values, dlp_proxy/policy/testing.py), so no
+-- identifier is written into this file.
+local ssn = os.getenv("BENCH_SSN") or ""
+local card = os.getenv("BENCH_CARD") or ""
+if (scenario == "dirty" or scenario == "mix") and (ssn == "" or card == "") then
+  error("the dirty and mix scenarios need BENCH_SSN and BENCH_CARD")
+end
 local dirty_words = {
-  "Client SSN is 536-22-1234, please update the account",
-  "New client: SSN 536 22 4567, open the IRA today",
-  "Card 4111 1111 1111 1111 exp 09/27 for the wire fee",
+  "Client SSN is " .. ssn .. ", please update the account",
+  "New client: SSN " .. (ssn:gsub("-", " ")) .. ", open the IRA today",
+  "Card " .. card .. " exp 09/27 for the wire fee",
 }
 
 local auth = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
