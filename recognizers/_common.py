@@ -140,9 +140,9 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
     with ``first``, only those whose first character (as written: a look-alike
     letter is not a digit) is one of ``first``."""
     wanted = lengths if isinstance(lengths, frozenset) else frozenset(lengths)
-    top = max(wanted)
-    if top <= MAX_CANDIDATE_DIGITS and wanted.isdisjoint(candidate_lengths(text)):
+    if not may_have_candidates(text, wanted):
         return  # no sequence of groups has a wanted digit count
+    top = max(wanted)
     for run in digit_runs(text):
         run_start, run_end = run[0].start, run[-1].end
         for i in range(len(run)):
