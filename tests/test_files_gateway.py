@@ -61,7 +61,7 @@ def test_document_with_identifier_is_stopped(gateway: Gateway, tmp_path: Path, n
 
 
 def test_large_uploads_are_parsed_off_the_event_loop_and_judged_alike(gateway: Gateway) -> None:
-    """Bodies above INLINE_EXTRACT_BYTES are decoded and parsed in a thread: the same
+    """Bodies above INLINE_EXTRACT_BYTES are decoded and parsed in a file worker process: the same
     decisions and the same refusals as the inline path."""
     from dlp_proxy.gateway.pipeline import INLINE_EXTRACT_BYTES
 

@@ -41,6 +41,10 @@ class BodyError(ValueError):
         super().__init__(message)
         self.status = status
 
+    def __reduce__(self) -> tuple[Any, tuple[str, int]]:
+        # raised in a file worker process and pickled back: keep the status
+        return (BodyError, (str(self), self.status))
+
 
 @dataclass(slots=True)
 class FilePart:

@@ -66,6 +66,14 @@ def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | No
     return extraction, findings
 
 
+def _extract_job(route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,
+                 max_text_bytes: int) -> tuple[bytes | None, Any]:
+    from dlp_proxy.gateway.pipeline import decode_and_extract
+
+    body, extracted = decode_and_extract(route, raw, content_encoding, content_type, query, max_text_bytes)
+    return (None if body is raw else body), extracted  # the same bytes are not sent back
+
+
 class FileScanner:
     def __init__(self, *, workers: int | None = None, ner: bool | None = False, memory_limit_mb: int | None = 3072,
                  limits: Any = None) -> None:
@@ -108,15 +116,36 @@ class FileScanner:
         from dlp_proxy.files import Limits
 
         limits = self.limits or Limits(max_seconds=max(1.0, timeout / 2))
+        result: tuple[Extraction, list[list[Finding]]] = await self.run(
+            _job, bytes(data), filename, limits, frozenset(entities) if entities is not None else None, timeout=timeout)
+        return result
+
+    async def extract_body(self, route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,
+                           max_text_bytes: int, timeout: float) -> tuple[bytes, Any]:
+        """``dlp_proxy.gateway.pipeline.decode_and_extract`` of a large body, in a worker.
+
+        Parsing a 10 MB multipart body takes the standard library's MIME parser a
+        few hundred milliseconds of Python; in a thread of the gateway it holds the
+        GIL in switch-interval slices, and every other request waits up to a slice
+        each time it needs the GIL back.  In a worker (at the workers' lower CPU
+        priority), the gateway process only copies the bytes in and out.
+        Returns (decoded body, Extracted); a ``BodyError`` comes back as itself.
+        """
+        decoded, extracted = await self.run(_extract_job, route, raw, content_encoding, content_type, query,
+                                            max_text_bytes, timeout=timeout)
+        return (raw if decoded is None else decoded), extracted
+
+    async def run(self, fn: Any, *args: Any, timeout: float) -> Any:
+        """``fn(*args)`` in a worker; on timeout the worker is killed (a runaway job must
+        not keep a core busy), and a pool broken by a crashed worker is replaced once."""
         loop = asyncio.get_running_loop()
         for attempt in range(2):
             pool = self._get_pool()
-            future = loop.run_in_executor(pool, _job, bytes(data), filename, limits,
-                                          frozenset(entities) if entities is not None else None)
+            future = loop.run_in_executor(pool, fn, *args)
             try:
                 return await asyncio.wait_for(future, timeout)
             except TimeoutError:
-                self._kill(pool)  # a runaway worker must not keep a core busy
+                self._kill(pool)
                 raise
             except BrokenProcessPool:
                 self._kill(pool)

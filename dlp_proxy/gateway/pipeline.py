@@ -186,21 +186,21 @@ class Pipeline:
         started = time.perf_counter()
         ctype = req.headers.get("content-type", "")
 
-        def decode_and_extract() -> tuple[bytes, Extracted]:
-            body = decode_content_encoding(req.body, req.headers.get("content-encoding", "")) if req.body else b""
-            if route.body.value not in ("files", "upload_chunk") and len(body) > self.config.max_text_body_bytes:
-                raise BodyError("body is larger than the gateway accepts for this route", 413)
-            qpairs = parse_qsl(query, keep_blank_values=True, max_num_fields=1000)
-            return body, extract(route, body, ctype, qpairs)
-
         try:
-            if len(req.body) > INLINE_EXTRACT_BYTES:
-                # A large body (a file upload) takes the MIME parser ~20 ms per MB: in a
-                # thread, the event loop keeps getting the GIL every switch interval
-                # instead of stalling every other request for the whole parse.
-                body, ex = await asyncio.to_thread(decode_and_extract)
+            if len(req.body) > INLINE_EXTRACT_BYTES and self.file_scanner is not None:
+                # A large body (a file upload) takes the MIME parser ~20 ms per MB of
+                # Python: in a worker process, so the event loop never waits for it.
+                body, ex = await self.file_scanner.extract_body(
+                    route, req.body, req.headers.get("content-encoding", ""), ctype, query,
+                    self.config.max_text_body_bytes, self.config.file_deadline_seconds)
+            elif len(req.body) > INLINE_EXTRACT_BYTES:
+                # (no worker pool: a pipeline assembled for tests or tools) in a thread
+                body, ex = await asyncio.to_thread(decode_and_extract, route, req.body,
+                                                   req.headers.get("content-encoding", ""), ctype, query,
+                                                   self.config.max_text_body_bytes)
             else:
-                body, ex = decode_and_extract()
+                body, ex = decode_and_extract(route, req.body, req.headers.get("content-encoding", ""), ctype, query,
+                                              self.config.max_text_body_bytes)
         except BodyError as exc:
             error_id = responses.TOO_LARGE_ID if exc.status == 413 else responses.BAD_REQUEST_ID
             return await self._refuse(req, exc.status, error_id, f"The request could not be inspected: {exc}.", "bad-body", route=route)
@@ -567,6 +567,18 @@ class Pipeline:
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
+def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_type: str, query: str,
+                       max_text_bytes: int) -> tuple[bytes, Extracted]:
+    """Undo the Content-Encoding, then read what the body and the query carry.
+
+    Pure (no I/O, no state): run inline, in a thread or in a file worker process."""
+    body = decode_content_encoding(raw, content_encoding) if raw else b""
+    if route.body.value not in ("files", "upload_chunk") and len(body) > max_text_bytes:
+        raise BodyError("body is larger than the gateway accepts for this route", 413)
+    qpairs = parse_qsl(query, keep_blank_values=True, max_num_fields=1000)
+    return body, extract(route, body, content_type, qpairs)
+
+
 def _needs(policy: Any, route: Route, field: str) -> bool:
     """A context lookup costs a Mattermost call: make it only when a rule or
     exception that could apply to this route scopes on ``field``."""
@@ -576,7 +588,7 @@ def _needs(policy: Any, route: Route, field: str) -> bool:
     return field in needs_for(route.group)
 
 
-#: request bodies above this many bytes are decoded and parsed in a thread (see _inspect)
+#: request bodies above this many bytes are decoded and parsed in a file worker process (see _inspect)
 INLINE_EXTRACT_BYTES = 256 * 1024
 
 #: digits (any script) above which a message is scanned in a thread even when short:
