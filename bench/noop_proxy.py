@@ -5,7 +5,9 @@ keep_host_header, body_size_limit, no streaming, lazy upstream connections,
 HTTP/2 and websockets on; same addon set (core, proxyserver, next_layer,
 tlsconfig, errorcheck) and no termlog/dumper, so no per-flow console output.
 The only difference is the addon: this one has async ``request``/``response``
-hooks that do nothing.
+hooks that do nothing.  Like the gateway, it drops mitmproxy's debug-only
+per-message type check (``skip_mitmproxy_debug_typechecks``; kept with
+DLP_MITMPROXY_TYPECHECKS=1 for both), so the baseline is mitmproxy at its fastest.
 
     python bench/noop_proxy.py --upstream http://127.0.0.1:8065 --listen 127.0.0.1:8090 [--uvloop]
 """
@@ -33,6 +35,9 @@ async def serve(upstream: str, host: str, port: int, max_body: int) -> None:
     from mitmproxy.addons import core, errorcheck, next_layer, proxyserver, tlsconfig
     from mitmproxy.master import Master
 
+    from dlp_proxy.gateway.server import skip_mitmproxy_debug_typechecks
+
+    skip_mitmproxy_debug_typechecks()
     opts = options.Options(mode=[f"reverse:{upstream}"], listen_host=host, listen_port=port,
                            confdir=tempfile.mkdtemp(prefix="noop-mitm-"))
     master = Master(opts)

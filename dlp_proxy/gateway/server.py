@@ -68,12 +68,40 @@ def _patch_mitmproxy_error_pages() -> None:
     _http1.make_error_response = responses.protocol_error_bytes  # type: ignore[assignment]
 
 
+def skip_mitmproxy_debug_typechecks() -> bool:
+    """Drop mitmproxy's per-message runtime type check; True if dropped.
+
+    mitmproxy checks every field of every HTTP request and response it builds
+    against the field's type annotation (``MessageData.__post_init__``, defined only
+    ``if __debug__``: a development aid that ``python -O`` removes).  It cost a
+    no-op mitmproxy ~0.19 of its ~0.71 ms of CPU per proxied request
+    (docs/benchmarks.md).  ``python -O`` would also strip every ``assert``, mitmproxy's
+    protocol state-machine guards among them, so only this check is dropped.  The
+    benchmark's no-op baseline drops it too (bench/noop_proxy.py): same mitmproxy.
+    ``DLP_MITMPROXY_TYPECHECKS=1`` keeps it (for debugging an addon).
+    """
+    if os.environ.get("DLP_MITMPROXY_TYPECHECKS", "") not in ("", "0"):
+        return False
+    from mitmproxy import http
+
+    if "__post_init__" not in vars(http.MessageData):
+        return False  # already off (python -O), or a mitmproxy that no longer has it
+    # The dataclass __init__ calls self.__post_init__(): replace it, do not delete it.
+    http.MessageData.__post_init__ = _no_post_init  # type: ignore[method-assign,attr-defined]
+    return True
+
+
+def _no_post_init(self: object) -> None:
+    return None
+
+
 async def run(settings: RunSettings) -> int:
     from mitmproxy import options
     from mitmproxy.addons import core, errorcheck, next_layer, proxyserver, tlsconfig
     from mitmproxy.master import Master
 
     _patch_mitmproxy_error_pages()
+    skip_mitmproxy_debug_typechecks()
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     if settings.config_dir is not None:
