@@ -83,6 +83,12 @@ class Result:
     errors: int
     #: with --rounds: this target's req/s over the reference's in each round (drift shows as spread)
     round_ratios: tuple[float, ...] = ()
+    #: CPU time per request (ms) of the proxy under test with its child processes (the
+    #: gateway's Redis and file workers), of the simulator, and the machine's busy cores
+    #: during the run: what the throughput ratio is made of (see ``CpuMeter``)
+    proxy_cpu_ms: float = 0.0
+    sim_cpu_ms: float = 0.0
+    busy_cores: float = 0.0
 
 
 def machine() -> dict[str, str]:
@@ -160,6 +166,78 @@ def to_result(scenario: str, target: str, raw: dict[str, Any]) -> Result:
                   raw["p99_us"] / 1000, raw["max_us"] / 1000, raw["requests"], raw["non_2xx"], errors)
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_ticks(pid: int) -> tuple[int, int]:
+    """(utime + stime, parent pid) of one process, from /proc/<pid>/stat."""
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "
+    return int(fields[11]) + int(fields[12]), int(fields[1])
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by ``root`` and every live descendant (Linux /proc)."""
+    ticks: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ticks[int(entry.name)] = _proc_ticks(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    wanted, total, frontier = {root}, 0, [root]
+    while frontier:
+        pid = frontier.pop()
+        total += ticks.get(pid, (0, 0))[0]
+        for child, (_, parent) in ticks.items():
+            if parent == pid and child not in wanted:
+                wanted.add(child)
+                frontier.append(child)
+    return total / _TICK
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy (not idle, not iowait), from /proc/stat."""
+    cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    values = [int(v) for v in cpu]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / _TICK
+
+
+class CpuMeter:
+    """CPU used by the proxy under test and by the simulator over one wrk run.
+
+    The throughput ratio against the no-op proxy is a ratio of CPU costs when the
+    proxy is the bottleneck: a one-threaded proxy saturates at about one core, so
+    its req/s is ~1000 / (its CPU ms per request).  Printing the CPU per request
+    beside the ratio shows how much of it the gateway's own work is, and the
+    machine's busy cores show how much idle CPU another process could have used.
+    """
+
+    def __init__(self, proxy_pid: int | None, sim_pid: int) -> None:
+        self.proxy_pid, self.sim_pid = proxy_pid, sim_pid
+
+    def __enter__(self) -> CpuMeter:
+        self.t0 = time.monotonic()
+        self.proxy0 = tree_cpu_seconds(self.proxy_pid) if self.proxy_pid else 0.0
+        self.sim0 = tree_cpu_seconds(self.sim_pid)
+        self.busy0 = machine_busy_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.elapsed = time.monotonic() - self.t0
+        self.proxy = (tree_cpu_seconds(self.proxy_pid) if self.proxy_pid else 0.0) - self.proxy0
+        self.sim = tree_cpu_seconds(self.sim_pid) - self.sim0
+        self.busy = machine_busy_seconds() - self.busy0
+
+    def apply(self, r: Result) -> Result:
+        n = max(r.requests, 1)
+        r.proxy_cpu_ms = 1000 * self.proxy / n
+        r.sim_cpu_ms = 1000 * self.sim / n
+        r.busy_cores = self.busy / self.elapsed if self.elapsed else 0.0
+        return r
+
+
 def big_text(mb: float) -> bytes:
     line = b"Quarterly suitability review: holdings rebalanced per model 7, reference 2024-118, no exceptions noted.\n"
     return line * int(mb * 1024 * 1024 / len(line))
@@ -190,7 +268,8 @@ class Uploader(threading.Thread):
 def print_line(r: Result) -> None:
     spread = f"  round ratios {min(r.round_ratios):.2f}-{max(r.round_ratios):.2f}" if r.round_ratios else ""
     print(f"  {r.scenario:8s} {r.target:15s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
-          f"  non-2xx {r.non_2xx}  errors {r.errors}{spread}", flush=True)
+          f"  non-2xx {r.non_2xx}  errors {r.errors}  cpu/req proxy {r.proxy_cpu_ms:.3f} ms sim {r.sim_cpu_ms:.3f} ms"
+          f"  busy {r.busy_cores:.2f} cores{spread}", flush=True)
 
 
 def reference(target: str) -> str:
@@ -199,7 +278,7 @@ def reference(target: str) -> str:
 
 
 def measure(urls: dict[str, str], variants: list[str], scenario: str, env: dict[str, str], args: Any, *,
-            connections: int, suffix: str, sim: Any) -> list[Result]:
+            connections: int, suffix: str, sim: Any, pids: dict[str, int]) -> list[Result]:
     """Every variant on ``scenario``: one run each, or ``args.rounds`` short runs that
     alternate between the variants (one warm-up each first)."""
     rounds = max(1, args.rounds)
@@ -213,7 +292,9 @@ def measure(urls: dict[str, str], variants: list[str], scenario: str, env: dict[
     for _ in range(rounds):
         for v in variants:
             sim.clear()
-            per[v].append(to_result(scenario, v + suffix, wrk(urls[v], scenario, env, duration, connections, args.threads)))
+            with CpuMeter(pids.get(v), sim.proc.pid) as cpu:
+                raw = wrk(urls[v], scenario, env, duration, connections, args.threads)
+            per[v].append(cpu.apply(to_result(scenario, v + suffix, raw)))
     out: list[Result] = []
     for v, runs in per.items():
         if len(runs) == 1:
@@ -226,8 +307,15 @@ def measure(urls: dict[str, str], variants: list[str], scenario: str, env: dict[
                           statistics.median(r.p50_ms for r in runs), statistics.median(r.p90_ms for r in runs),
                           statistics.median(r.p99_ms for r in runs), max(r.max_ms for r in runs),
                           sum(r.requests for r in runs), sum(r.non_2xx for r in runs), sum(r.errors for r in runs),
-                          ratios))
+                          ratios, _weighted(runs, "proxy_cpu_ms"), _weighted(runs, "sim_cpu_ms"),
+                          statistics.mean(r.busy_cores for r in runs)))
     return out
+
+
+def _weighted(runs: list[Result], attr: str) -> float:
+    """A per-request figure over several rounds, weighted by each round's requests."""
+    n = sum(r.requests for r in runs)
+    return sum(getattr(r, attr) * r.requests for r in runs) / n if n else 0.0
 
 
 def main() -> int:
@@ -276,15 +364,17 @@ def main() -> int:
                     ap.error("variant 'base' needs --base-root")
                 procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, False, args.gateway_arg,
                                              root=Path(args.base_root).resolve())
+        pids = {v: p.pid for v, p in procs.items()}
         env = {"BENCH_TOKEN": sim.token("alice"), "BENCH_CHANNEL": sim.channel("town_square"),
                "BENCH_USER_ID": str(sim.ids["users"]["alice"]), "BENCH_SSN": SSN, "BENCH_CARD": CARD}
         for scenario in scenarios:
-            for r in measure(urls, variants, scenario, env, args, connections=args.connections, suffix="", sim=sim):
+            for r in measure(urls, variants, scenario, env, args, connections=args.connections, suffix="", sim=sim,
+                             pids=pids):
                 results.append(r)
                 print_line(r)
         if args.latency_seconds > 0:
             for scenario in scenarios:
-                for r in measure(urls, variants, scenario, env, args, connections=1, suffix="@c1", sim=sim):
+                for r in measure(urls, variants, scenario, env, args, connections=1, suffix="@c1", sim=sim, pids=pids):
                     results.append(r)
                     print_line(r)
         if args.big_file_mb > 0:
@@ -314,11 +404,44 @@ def main() -> int:
     return 0
 
 
+def print_cpu_budget(results: list[Result], target_ratio: float = 0.85) -> None:
+    """What the throughput target leaves the gateway, in CPU per request.
+
+    A one-process proxy that is the bottleneck runs at about one core, so reaching
+    ``target_ratio`` of the no-op proxy's req/s allows the gateway at most
+    noop_cpu / target_ratio CPU ms per request.  And however the gateway's work
+    were spread over processes, the machine's cores bound the rate at
+    cores / (CPU ms of every process per request): the second figure is the ratio
+    that bound allows even with perfect parallelism on this machine.
+    """
+    by = {(r.scenario, r.target): r for r in results}
+    cores = os.cpu_count() or 1
+    lines = []
+    for r in results:
+        ref = by.get((r.scenario, reference(r.target)))
+        if ref is None or ref is r or not r.proxy_cpu_ms or not ref.proxy_cpu_ms or "@" in r.target:
+            continue
+        allowed = ref.proxy_cpu_ms / target_ratio - ref.proxy_cpu_ms
+        added = r.proxy_cpu_ms - ref.proxy_cpu_ms
+        per_req_all = r.busy_cores / r.rps * 1000 if r.rps else 0.0
+        bound = (cores / per_req_all * 1000) / ref.rps if per_req_all and ref.rps else 0.0
+        lines.append(f"| {r.scenario} | {r.target} | {ref.proxy_cpu_ms:.3f} | {r.proxy_cpu_ms:.3f} | {added:+.3f} "
+                     f"| {allowed:.3f} | {per_req_all:.3f} | {bound:.2f}x |")
+    if lines:
+        print(f"\nCPU per request against the {target_ratio:g}x target ({cores} cores):")
+        print("| scenario | target | noop proxy CPU ms | target proxy CPU ms | added | allowed at the target "
+              "| all processes ms/req | ratio bound on all cores |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for line in lines:
+            print(line)
+
+
 def print_table(results: list[Result], big: dict[str, Any]) -> None:
     by = {(r.scenario, r.target): r for r in results}
     print()
-    print("| scenario | target | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs noop | p50 added ms |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | target | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs noop | p50 added ms "
+          "| proxy CPU ms/req | sim CPU ms/req | busy cores |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ref_name = reference(r.target)
         ref = by.get((r.scenario, ref_name))
@@ -327,7 +450,8 @@ def print_table(results: list[Result], big: dict[str, Any]) -> None:
             ratio += f" ({min(r.round_ratios):.2f}-{max(r.round_ratios):.2f})"
         added = f"{r.p50_ms - ref.p50_ms:+.2f}" if ref and r.target != ref_name else ""
         print(f"| {r.scenario} | {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.non_2xx} | {r.errors} "
-              f"| {ratio} | {added} |")
+              f"| {ratio} | {added} | {r.proxy_cpu_ms:.3f} | {r.sim_cpu_ms:.3f} | {r.busy_cores:.2f} |")
+    print_cpu_budget(results)
     for v, b in big.items():
         print(f"\nlarge file ({v}): clean-post p99 {b['baseline']['p99_ms']:.2f} ms alone -> {b['during']['p99_ms']:.2f} ms "
               f"during uploads (x{b['p99_ratio']:.2f}); clean req/s {b['baseline']['rps']:.0f} -> {b['during']['rps']:.0f}; "
