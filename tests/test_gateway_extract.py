@@ -194,3 +194,46 @@ def test_json_walk_numbers_and_digit_keys_match_their_definition(doc: dict[str, 
         assert n in texts
     key_items = [i.text for i in ex.items if i.path.endswith("{key}")]
     assert sorted(key_items) == sorted(expected_keys)
+
+
+_HEADER_VALUES = st.sampled_from([
+    'form-data; name="files"; filename="a.txt"', 'form-data; name="channel_id"',
+    "form-data; name=files; filename*=UTF-8''r%C3%A9sum%C3%A9.txt", 'form-data; name="f"; filename="=?utf-8?b?NTM2LTIy?="',
+    'form-data; name="x"; filename="a\\"b.txt"', 'attachment; filename="x.pdf"; name="files"', "form-data; name=",
+])
+_PART = st.tuples(
+    st.lists(st.tuples(st.sampled_from(["Content-Disposition", "content-disposition", "Content-Type",
+                                        "Content-Transfer-Encoding", "X-Other"]),
+                       st.one_of(_HEADER_VALUES, st.sampled_from(["text/plain", "application/pdf; charset=utf-8",
+                                                                  "base64", "quoted-printable", "7bit"]),
+                                 st.text(alphabet="abc =;\"'*%-/", max_size=20))),
+             min_size=1, max_size=4),
+    st.binary(max_size=60),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PART, min_size=1, max_size=4))
+def test_multipart_parts_read_as_with_the_stock_http_policy(parts: list[tuple[list[tuple[str, str]], bytes]]) -> None:
+    """Parsing each header once per body (extract._ParseHeadersOnce) changes no name,
+    filename, type or payload, and no refusal, against the standard library's HTTP
+    policy (which re-parses every header on every access)."""
+    from email.policy import HTTP
+
+    from dlp_proxy.gateway import extract as mod
+
+    body = b"".join(b"--B0\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers) + b"\r\n" + payload + b"\r\n"
+                    for headers, payload in parts) + b"--B0--\r\n"
+    ctype = "multipart/form-data; boundary=B0"
+
+    def read(policy_factory: object) -> object:
+        saved = mod._http_policy
+        mod._http_policy = policy_factory  # type: ignore[assignment]
+        try:
+            return list(mod.parse_multipart(body, ctype))
+        except BodyError as exc:
+            return ("refused", str(exc), exc.status)
+        finally:
+            mod._http_policy = saved
+
+    assert read(mod._http_policy) == read(lambda: HTTP)

