@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import statistics
 import tempfile
 import time
@@ -143,15 +144,20 @@ def main() -> None:
     ap.add_argument("--rate", type=float, action="append", help="open-loop arrival rate (appends/s)")
     ap.add_argument("--dir")
     args = ap.parse_args()
+    # by default on the disk of the working directory (what the gateway's ./var uses), not /tmp
     base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-archive-", dir=os.getcwd()))
     print(f"# {platform.platform()} python {platform.python_version()} cpus {os.cpu_count()} dir {base}")
-    bench_sync(base, min(args.records, 2000))
-    for c in args.concurrency or [1, 8, 64]:
-        asyncio.run(bench_async(base, args.records, c, f"c{c}"))
-    for rate in args.rate or [200, 1000, 3000]:
-        asyncio.run(bench_open_loop(base, min(args.records, int(rate * 3)), rate, f"r{rate}"))
-    r = verify_archive(base, public_key_bytes(KEYS["signing_key"]))
-    print(f"verify: {'OK' if r.ok else r.problems[0]}, {r.records} records")
+    try:
+        bench_sync(base, min(args.records, 2000))
+        for c in args.concurrency or [1, 8, 64]:
+            asyncio.run(bench_async(base, args.records, c, f"c{c}"))
+        for rate in args.rate or [200, 1000, 3000]:
+            asyncio.run(bench_open_loop(base, min(args.records, int(rate * 3)), rate, f"r{rate}"))
+        r = verify_archive(base, public_key_bytes(KEYS["signing_key"]))
+        print(f"verify: {'OK' if r.ok else r.problems[0]}, {r.records} records")
+    finally:
+        if not args.dir:
+            shutil.rmtree(base, ignore_errors=True)  # a directory it made itself: not left in the checkout
 
 
 if __name__ == "__main__":
