@@ -114,10 +114,8 @@ def _item(op: Any, av: Any) -> tuple[int, int]:
     if op in _REPEATS:
         lo, hi, sub = av
         body = list(sub)
-        if any(o in _REPEATS or o is _c.BRANCH or o is _c.SUBPATTERN or o is _c.ATOMIC_GROUP for o, _ in body):
-            raise _NotProven("a group or an alternation under a quantifier")
         if any(o not in _SINGLE_CHAR and o is not _c.AT for o, _ in body):
-            raise _NotProven("an unusual item under a quantifier")
+            raise _NotProven("a quantifier over a group, an alternation, another quantifier or a lookaround")
         if hi == _c.MAXREPEAT:
             if len(body) != 1 or body[0][0] not in _SINGLE_CHAR:
                 raise _NotProven("an unbounded quantifier of more than one character")

@@ -186,21 +186,17 @@ class Pipeline:
         started = time.perf_counter()
         ctype = req.headers.get("content-type", "")
 
+        args = (route, req.body, req.headers.get("content-encoding", ""), ctype, query, self.config.max_text_body_bytes)
         try:
-            if len(req.body) > INLINE_EXTRACT_BYTES and self.file_scanner is not None:
+            if len(req.body) <= INLINE_EXTRACT_BYTES:
+                body, ex = decode_and_extract(*args)
+            elif self.file_scanner is not None:
                 # A large body (a file upload) takes the MIME parser ~20 ms per MB of
                 # Python: in a worker process, so the event loop never waits for it.
-                body, ex = await self.file_scanner.extract_body(
-                    route, req.body, req.headers.get("content-encoding", ""), ctype, query,
-                    self.config.max_text_body_bytes, self.config.file_deadline_seconds)
-            elif len(req.body) > INLINE_EXTRACT_BYTES:
-                # (no worker pool: a pipeline assembled for tests or tools) in a thread
-                body, ex = await asyncio.to_thread(decode_and_extract, route, req.body,
-                                                   req.headers.get("content-encoding", ""), ctype, query,
-                                                   self.config.max_text_body_bytes)
+                body, ex = await self.file_scanner.extract_body(*args, timeout=self.config.file_deadline_seconds)
             else:
-                body, ex = decode_and_extract(route, req.body, req.headers.get("content-encoding", ""), ctype, query,
-                                              self.config.max_text_body_bytes)
+                # (no worker pool: a pipeline assembled for tests or tools) in a thread
+                body, ex = await asyncio.to_thread(decode_and_extract, *args)
         except BodyError as exc:
             error_id = responses.TOO_LARGE_ID if exc.status == 413 else responses.BAD_REQUEST_ID
             return await self._refuse(req, exc.status, error_id, f"The request could not be inspected: {exc}.", "bad-body", route=route)
