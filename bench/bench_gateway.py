@@ -317,8 +317,8 @@ def measure(urls: dict[str, str], variants: list[str], scenario: str, env: dict[
 def big_file(url: str, v: str, env: dict[str, str], sim: Any, args: Any) -> dict[str, Any]:
     """Clean posts alone, then while a large file is uploaded over and over, in
     ``args.rounds`` alternating pairs; the ratio of the median p99s is the figure.
-    Each phase starts after ``os.sync()`` so that disk writeback left by an earlier
-    phase does not land in the next one's fdatasyncs."""
+    Each pair starts after ``os.sync()`` so that disk writeback left by an earlier
+    pair (or target) does not land in the next one's fdatasyncs."""
     rounds = max(1, args.rounds)
     duration = args.duration / rounds
     alone: list[Result] = []
