@@ -332,24 +332,39 @@ def test_two_worker_processes_write_concurrently(tmp_path: Path) -> None:
 
 
 def test_checkpoint_every_n_records_or_t_seconds(tmp_path: Path) -> None:
-    a = open_archive(tmp_path, checkpoint_records=100, checkpoint_seconds=0.3, **KEYS)
+    now = [1000.0]  # the checkpoint clock, moved by the test (T is far longer than the run)
+    a = open_archive(tmp_path, checkpoint_records=100, checkpoint_seconds=3600.0, clock=lambda: now[0], **KEYS)
     for i in range(10):
         a.append_sync({"type": "decision", "i": i})
     unsigned = verify_archive(tmp_path, PUB)
     assert not unsigned.ok and "not signed" in str(unsigned.problems[0])
     assert verify_archive(tmp_path, PUB, live=True).ok
     assert a.stats.unsigned == 9  # the first record was signed at once (T seconds since none)
-    time.sleep(0.8)  # the timer signs pending records
+    now[0] += 3600.0  # T seconds later: the next record brings a checkpoint over all 11
+    a.append_sync({"type": "decision", "i": 10})
     r = verify_archive(tmp_path, PUB)
-    assert r.ok and r.workers["w0"].checkpoints[-1].size == 10
+    assert r.ok and r.workers["w0"].checkpoints[-1].size == 11
     assert a.stats.unsigned == 0 and a.stats.sync_seconds > 0
-    for i in range(150):
+    for i in range(149):
         a.append_sync({"type": "decision", "i": i})
     a.close_sync()
     r = verify_archive(tmp_path, PUB)
     sizes = [c.size for c in r.workers["w0"].checkpoints]
     # 11: first record after T seconds; 111: 100 records later; 160: close
     assert r.ok and sizes[-3:] == [11, 111, 160], sizes
+
+
+def test_checkpoint_timer_signs_pending_records_without_new_ones(tmp_path: Path) -> None:
+    a = open_archive(tmp_path, checkpoint_records=100, checkpoint_seconds=0.05, **KEYS)
+    for i in range(3):
+        a.append_sync({"type": "decision", "i": i})
+    deadline = time.monotonic() + 30  # waits for an effect; never races the workload
+    while a.stats.unsigned and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert a.stats.unsigned == 0
+    r = verify_archive(tmp_path, PUB)
+    assert r.ok and r.workers["w0"].checkpoints[-1].size == 3
+    a.close_sync()
 
 
 @pytest.mark.parametrize("worker", ["w0", "gw-1", "gw-00000001", "host.a_b-2"])

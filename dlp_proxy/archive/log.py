@@ -29,7 +29,7 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -86,6 +86,8 @@ class ArchiveOptions:
     hash_key: bytes | None = None
     #: False only for benchmarks that measure the cost of fsync itself
     fsync: bool = True
+    #: the clock checkpoint ages are measured on (tests inject one)
+    clock: Callable[[], float] = time.monotonic
 
 
 @dataclass(slots=True)
@@ -463,7 +465,7 @@ class FileArchive:
                     items.append(nxt)
             if items:
                 due = self.stats.unsigned + len(items) >= opts.checkpoint_records or (
-                    time.monotonic() - self._last_cp_time >= opts.checkpoint_seconds
+                    opts.clock() - self._last_cp_time >= opts.checkpoint_seconds
                 )
                 self._commit(items, force_checkpoint=due or stop)
             if stop:
@@ -482,7 +484,7 @@ class FileArchive:
                 return
 
     _latest_cp: dict[str, Any] | None = None
-    _last_cp_time: float = 0.0
+    _last_cp_time: float = float("-inf")  # no checkpoint yet: the first record is due
 
     def _checkpoint_line(self, tree: CompactRange, last_leaf: str, *, sealed: bool = False) -> dict[str, Any]:
         cp: dict[str, Any] = {
@@ -555,7 +557,7 @@ class FileArchive:
         self._tree = tree
         self._last_leaf = last_leaf
         if cp_line is not None:
-            self._last_cp_time = time.monotonic()
+            self._last_cp_time = self.options.clock()
             self.stats.unsigned = 0
             self._latest_cp = cp_line
             self.stats.checkpoints += 1
