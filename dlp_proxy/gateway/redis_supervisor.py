@@ -23,6 +23,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from dlp_proxy.procs import die_with_parent
+
 log = logging.getLogger("dlp_proxy.redis")
 
 
@@ -30,15 +32,15 @@ class RedisUnavailable(RuntimeError):
     pass
 
 
-def find_redis_server() -> str:
-    path = os.environ.get("DLP_REDIS_SERVER") or shutil.which("redis-server")
+def find_redis_server(configured: Path | None = None) -> str:
+    path = str(configured) if configured else shutil.which("redis-server")
     if path:
         return path
     for candidate in ("/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"):
         if os.path.exists(candidate):
             return candidate
     raise RedisUnavailable(
-        "redis-server was not found on PATH and DLP_REDIS_URL is not set. Install it "
+        "redis-server was not found on PATH (or DLP_REDIS_SERVER) and DLP_REDIS_URL is not set. Install it "
         "(Debian/Ubuntu: apt-get install redis-server) or point DLP_REDIS_URL at a Redis."
     )
 
@@ -50,8 +52,9 @@ def free_port() -> int:
 
 
 class PrivateRedis:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, binary: Path | None = None) -> None:
         self.dir = data_dir / "redis"
+        self.binary = binary
         self.port = 0
         self.password = ""
         self.proc: subprocess.Popen[bytes] | None = None
@@ -63,6 +66,22 @@ class PrivateRedis:
         return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def start(self) -> str:
+        """Prepare, launch and wait, all on the calling thread (which must outlive
+        the server: it dies with that thread, see dlp_proxy.procs)."""
+        self._prepare()
+        self._launch()
+        self._wait_ready()
+        return self.url
+
+    async def start_async(self) -> str:
+        """``start`` from the event loop: the slow parts in a thread, the launch on
+        the loop's own thread so the server dies with the gateway."""
+        await asyncio.to_thread(self._prepare)
+        self._launch()
+        await asyncio.to_thread(self._wait_ready)
+        return self.url
+
+    def _prepare(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
         pw_file = self.dir / "password"
@@ -72,15 +91,12 @@ class PrivateRedis:
             self.password = secrets.token_urlsafe(24)
             _write_private(pw_file, self.password)
         self._stop_leftover()
-        self._spawn()
-        _write_private(self.dir / "url", self.url)
-        return self.url
 
     def _stop_leftover(self) -> None:
-        """A gateway killed with -9 leaves its Redis running (it is in its own
-        session so a Ctrl-C does not hit it before the gateway has drained).  Two
-        servers must never share one AOF: stop the old one (SIGTERM makes Redis
-        fsync and exit) before starting ours."""
+        """A Redis left by an earlier gateway (one that died where the kernel
+        could not signal its children, or on another platform).  Two servers must
+        never share one AOF: stop the old one (SIGTERM makes Redis fsync and exit)
+        before starting ours."""
         pid_file = self.dir / "redis.pid"
         try:
             pid = int(pid_file.read_text().strip())
@@ -100,8 +116,8 @@ class PrivateRedis:
         if Path(f"/proc/{pid}").exists():
             os.kill(pid, signal.SIGKILL)
 
-    def _spawn(self, port: int | None = None) -> None:
-        binary = find_redis_server()
+    def _launch(self, port: int | None = None) -> None:
+        binary = find_redis_server(self.binary)
         self.port = port or free_port()
         conf = "\n".join(
             [
@@ -124,9 +140,16 @@ class PrivateRedis:
         )
         conf_path = self.dir / "redis.conf"
         _write_private(conf_path, conf + "\n")
+        # Its own session, so a Ctrl-C does not hit it before the gateway has
+        # drained; and it dies with the gateway, even one killed with -9.
         self.proc = subprocess.Popen(
-            [binary, str(conf_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            [binary, str(conf_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
+        _write_private(self.dir / "url", self.url)
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -154,7 +177,8 @@ class PrivateRedis:
                 log.error("private redis exited; restarting")
                 try:
                     # same port, so clients reconnect without being told
-                    await asyncio.to_thread(self._spawn, self.port)
+                    self._launch(self.port)
+                    await asyncio.to_thread(self._wait_ready)
                 except Exception:
                     log.exception("private redis restart failed")
 

@@ -1,0 +1,53 @@
+"""Child processes that die with the process that started them.
+
+A gateway killed with SIGKILL runs no clean-up, so its private ``redis-server``,
+its demo simulator and, under ``run --workers N``, its gateway workers would be
+left running (and a left-over Redis would share the AOF with the next one).  On
+Linux the kernel can signal a child when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``); the file workers watch their owner instead
+(dlp_proxy.files.runner), because their parent is a fork server.
+
+The signal is sent when the *thread* that forked the child exits, so children
+that must outlive a helper thread are started from the main thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()  # loaded before any fork: the child only calls into it
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that asks the kernel to send ``sig`` to the child when its
+    parent dies (None where the platform has no such call).  SIGTERM lets Redis
+    fsync its AOF and a gateway drain."""
+    libc = _LIBC
+    if libc is None:
+        return None
+
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the call took effect
+            os.kill(os.getpid(), sig)
+
+    return preexec
