@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dlp_proxy.policy.cli",  # policy check|test|replay
     "dlp_proxy.archive.cli",  # archive verify|prove|consistency|export
     "dlp_proxy.quarantine.cli",  # quarantine list|show|approve|reject|purge, review
+    "dlp_proxy.config_cli",  # config check|docs
 )
 
 #: which module registers a command, so running one command imports only its
@@ -34,6 +35,7 @@ COMMAND_OWNERS: dict[str, str] = {
     "quarantine": "dlp_proxy.quarantine.cli",
     "review": "dlp_proxy.quarantine.cli",
     "review-hash-password": "dlp_proxy.quarantine.cli",
+    "config": "dlp_proxy.config_cli",
 }
 
 
@@ -65,8 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    from dlp_proxy.settings import SettingsError
+
     try:
         return int(func(args) or 0)
+    except SettingsError as exc:
+        # a bad DLP_* value or flag: one line naming it, never a traceback
+        print(f"dlp-proxy {args.command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -23,12 +23,16 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dlp_proxy.settings import Settings
 
 KEY_FILES = {
-    "archive-signing": ("archive-signing.ed25519", "DLP_ARCHIVE_SIGNING_KEY_FILE"),
-    "archive-content": ("archive-content.key", "DLP_ARCHIVE_CONTENT_KEY_FILE"),
-    "quarantine-master": ("quarantine-master.key", "DLP_QUARANTINE_MASTER_KEY_FILE"),
-    "hash": ("hash.key", "DLP_HASH_KEY_FILE"),
+    "archive-signing": "archive-signing.ed25519",
+    "archive-content": "archive-content.key",
+    "quarantine-master": "quarantine-master.key",
+    "hash": "hash.key",
 }
 
 
@@ -36,24 +40,41 @@ class KeyError_(Exception):
     """A key file exists but is unusable (wrong size, unreadable)."""
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("DLP_DATA_DIR", "./var")).resolve()
-
-
 def key_dir(base: Path | None = None) -> Path:
+    from dlp_proxy.settings import data_dir
+
     return (base or data_dir()) / "keys"
 
 
-def load_key(name: str, *, base: Path | None = None, create: bool = True) -> bytes:
-    """Return the 32-byte key ``name`` (see KEY_FILES), creating it if allowed."""
-    filename, env_file = KEY_FILES[name]
-    env_b64 = os.environ.get(f"DLP_{name.upper().replace('-', '_')}_KEY")
+class KeyRing:
+    """The keys of one process, as its settings say where they are."""
+
+    def __init__(self, settings: Settings, *, base: Path | None = None) -> None:
+        self.settings = settings
+        self.base = base or settings.data_path
+
+    def load(self, name: str, *, create: bool = True) -> bytes:
+        return load_key(name, base=self.base, create=create, settings=self.settings)
+
+
+def load_key(name: str, *, base: Path | None = None, create: bool = True, settings: Settings | None = None) -> bytes:
+    """Return the 32-byte key ``name`` (see KEY_FILES), creating it if allowed.
+
+    ``settings``: where the key is configured (``DLP_<NAME>_KEY`` base64, or
+    ``DLP_<NAME>_KEY_FILE``); default: the environment (dlp_proxy.settings)."""
+    from dlp_proxy.settings import from_env
+
+    cfg = settings or from_env()
+    filename = KEY_FILES[name]
+    field = name.replace("-", "_") + "_key"
+    env_b64 = cfg.secret(field)
     if env_b64:
         raw = base64.b64decode(env_b64)
         if len(raw) != 32:
-            raise KeyError_(f"environment variable for key {name!r} must hold 32 bytes, base64-encoded")
+            raise KeyError_(f"DLP_{field.upper()} must hold 32 bytes, base64-encoded")
         return raw
-    path = Path(os.environ[env_file]) if os.environ.get(env_file) else key_dir(base) / filename
+    configured: Path | None = getattr(cfg, field + "_file")
+    path = configured if configured else key_dir(base or cfg.data_path) / filename
     if path.exists():
         raw = path.read_bytes()
         if len(raw) != 32:

@@ -1,32 +1,305 @@
-"""Where configuration and data live.
+"""Every setting of dlp-proxy, declared once, typed and documented.
 
-- Configuration: ``$DLP_CONFIG_DIR`` if set, else ``./config`` when it exists (a
-  checkout), else the defaults installed with the package (``dlp_proxy/defaults``,
-  built from the repository's ``config/``).
-- Data: ``$DLP_DATA_DIR`` (default ``./var``): ``archive/``, ``keys/``, ``redis/``,
-  ``uploads/``.
+``Settings`` is the only reader of the ``DLP_*`` environment.  Each entry point
+(``dlp-proxy run``, ``review``, ``quarantine``, ``archive``, ``policy``) builds
+it once with ``load_settings(flags)`` - command-line flags win over the
+environment, the environment over the defaults - and passes it down.  A value
+that does not parse stops the command with one line naming the variable (or
+flag) and exit code 2 (``SettingsError``), never a traceback.
+
+One boolean parser for every switch: ``1/true/yes/on`` and ``0/false/no/off``
+(any case); anything else is an error, so a typo never silently means "off".
+
+``docs/configuration.md`` is generated from this model (``dlp-proxy config
+docs``); tests/test_settings.py fails when the two differ.
+
+Where things live:
+
+- Configuration: ``DLP_CONFIG_DIR`` if set, else ``./config`` when it holds a
+  policy (a checkout), else the defaults installed with the package
+  (``dlp_proxy/defaults``, built from the repository's ``config/``).
+- Data: ``DLP_DATA_DIR`` (default ``./var``): ``archive/``, ``keys/``,
+  ``redis/``, ``uploads/``.
 """
 
 from __future__ import annotations
 
-import os
+import ipaddress
+import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 PACKAGED_CONFIG = Path(__file__).resolve().parent / "defaults"
+ENV_PREFIX = "DLP_"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message is one line that
+    names the variable (or flag) and says what is expected."""
+
+
+def parse_bool(value: Any) -> bool:
+    """The one boolean parser: 1/true/yes/on, 0/false/no/off (any case)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("expected one of 1/true/yes/on or 0/false/no/off")
+
+
+Bool = Annotated[bool, BeforeValidator(parse_bool)]
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.I)
+
+
+def parse_size(value: Any) -> int:
+    """``100m``, ``2g``, ``512k``, ``1048576`` (binary units) -> bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        m = _SIZE.match(str(value))
+        if not m:
+            raise ValueError("expected a size such as 100m, 2g, 512k or a number of bytes")
+        size = int(float(m.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()])
+    if size <= 0:
+        raise ValueError("must be larger than 0")
+    return size
+
+
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+def parse_hostport(value: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        host, port = default_host, value
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, got {value!r}")
+    return host.strip("[]") or default_host, int(port)
+
+
+def _listen(value: Any) -> str:
+    text = str(value).strip()
+    if text.lower() == "off":
+        return "off"
+    parse_hostport(text)
+    return text
+
+
+Listen = Annotated[str, BeforeValidator(_listen)]
+
+
+def _cidrs(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    out = []
+    for item in (str(i).strip() for i in items):
+        if item:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+            out.append(item)
+    return tuple(out)
+
+
+class Settings(BaseModel):
+    """dlp-proxy's settings.  Each field is the environment variable ``DLP_<NAME>``.
+
+    A plain pydantic model: ``load_settings`` is the one place that maps the
+    environment onto it, so an explicit mapping (tests, a worker) is never mixed
+    with the process's own environment behind its back."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, hide_input_in_errors=True)
+
+    # --- where
+    upstream: str | None = Field(None, description="Mattermost base URL, e.g. `http://mattermost:8065` (`run --demo` starts the bundled simulator instead)")
+    listen: Listen = Field("127.0.0.1:8080", description="proxy address `HOST:PORT`")
+    admin_listen: Listen = Field("127.0.0.1:9090", description="`/metrics`, `/healthz`, `/readyz` (`off` to disable)")
+    review_listen: Listen = Field("127.0.0.1:8081", description="reviewer console, never the proxy port (`off` to disable); with `--workers N` only the first worker serves it")
+    data_dir: Path = Field(Path("./var"), description="archive, keys, private Redis, upload chunks")
+    config_dir: Path | None = Field(None, description="`policy.yaml`, `recognizers.yaml` (default: `./config` in a checkout, else the packaged defaults)")
+    redis_url: SecretStr | None = Field(None, description="a shared Redis (`redis://`, `rediss://`, `unix://`, `redis+sentinel://`) for several gateways; unset: a private `redis-server` is started")
+    redis_server: Path | None = Field(None, description="the `redis-server` binary for the private Redis (default: found on `PATH`)")
+    worker_id: str = Field("w0", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="this process's name in archive file names")
+    workers: int = Field(1, ge=1, le=64, description="`run` starts N gateway processes on consecutive ports from the listen port")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+    event_loop: Literal["asyncio", "uvloop", "auto"] = Field("asyncio", description="`uvloop` (installed separately) or `auto`; see docs/benchmarks.md")
+    # --- judging
+    scan_deadline: float = Field(5.0, gt=0, description="seconds a request may take to judge before it fails closed (503)")
+    file_deadline: float = Field(120.0, gt=0, description="seconds a request carrying files may take to judge")
+    max_body: Size = Field(100 * 1024**2, description="largest request body (`100m`, `2g`, bytes); JSON 413 above")
+    unknown_write: Literal["inspect", "block", "allow"] = Field("inspect", description="writes that match no route")
+    inline_scan_chars: int | None = Field(None, ge=0, description="scan messages up to this many characters on the event loop instead of a thread (default 1024; 0 with `DLP_DETECTOR`); see docs/benchmarks.md")
+    detector: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$", description="`module:factory` of another detection engine (same signature as `dlp_proxy.detect.build_detector`)")
+    file_workers: int = Field(0, ge=0, le=256, description="processes that open and scan uploaded files (0: one per core)")
+    file_worker_nice: int = Field(10, ge=0, le=19, description="how much lower the file workers' CPU priority is than the gateway's")
+    uploads_max_total: Size = Field(2 * 1024**3, description="bytes of resumable-upload chunks kept on disk at once")
+    mitmproxy_typechecks: Bool = Field(False, description="keep mitmproxy's debug-only check of every HTTP message's field types (~0.1-0.2 ms of CPU per request)")
+    # --- connections
+    upstream_timeout: float = Field(60.0, gt=0, description="seconds Mattermost may take to answer before the client gets a JSON 502")
+    drain_seconds: float = Field(10.0, ge=0, description="on SIGTERM, time in-flight requests get before they are answered 503")
+    trusted_proxies: tuple[str, ...] = Field((), description="comma-separated CIDRs whose `X-Real-IP`/`X-Forwarded-*` headers are believed (your nginx)")
+    # --- archive
+    archive_content_mode: Literal["encrypted", "masked"] = Field("encrypted", description="content of stopped messages in the archive: envelope-encrypted, or masked only (docs/archive.md)")
+    archive_checkpoint_records: int = Field(1000, ge=1, description="a signed checkpoint every N records ...")
+    archive_checkpoint_seconds: float = Field(1.0, gt=0, description="... or every T seconds (every record is fsync'd regardless)")
+    # --- quarantine and notices
+    notify_token: SecretStr | None = Field(None, description="token of a bot/admin with `create_post_ephemeral`: sender notices (unset: none)")
+    release_bot_token: SecretStr | None = Field(None, description="releases a held message when its author's credentials expired (default: `DLP_NOTIFY_TOKEN`)")
+    four_eyes: Bool = Field(False, description="two distinct approvers before a release")
+    quarantine_expire_seconds: float = Field(24 * 3600.0, gt=0, description="undecided items are rejected after this")
+    quarantine_durability: Literal["aof-check", "trust"] = Field("aof-check", description="`trust` for a managed Redis whose durability is guaranteed elsewhere")
+    # --- reviewer console
+    review_secure_cookies: Bool = Field(True, description="`0` only for a plain-http console on localhost")
+    review_break_glass_file: Path | None = Field(None, description="break-glass accounts for the console (docs/quarantine.md)")
+    review_api_tokens_file: Path | None = Field(None, description="API tokens for the console's JSON API (docs/quarantine.md)")
+    # --- keys (docs/operations.md); each defaults to a file under DLP_DATA_DIR/keys
+    archive_signing_key_file: Path | None = Field(None, description="Ed25519 seed that signs archive checkpoints")
+    archive_content_key_file: Path | None = Field(None, description="AES-256 key-encryption key for archived content")
+    quarantine_master_key_file: Path | None = Field(None, description="AES-256 key-encryption key for held requests")
+    hash_key_file: Path | None = Field(None, description="HMAC key for content hashes and allow-listed values")
+    archive_signing_key: SecretStr | None = Field(None, description="the signing seed itself, base64 (instead of the file)")
+    archive_content_key: SecretStr | None = Field(None, description="the archive content key itself, base64")
+    quarantine_master_key: SecretStr | None = Field(None, description="the quarantine master key itself, base64")
+    hash_key: SecretStr | None = Field(None, description="the hash key itself, base64")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _trusted(cls, value: Any) -> tuple[str, ...]:
+        return _cidrs(value)
+
+    # --- derived values
+    def secret(self, name: str) -> str | None:
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) and value.get_secret_value() else None
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir.resolve()
+
+    @property
+    def config_path(self) -> Path:
+        if self.config_dir is not None:
+            return self.config_dir.resolve()
+        local = Path("config")
+        if (local / "policy.yaml").exists() or (local / "recognizers.yaml").exists():
+            return local.resolve()
+        repo = Path(__file__).resolve().parent.parent / "config"
+        if repo.is_dir():
+            return repo
+        return PACKAGED_CONFIG
+
+    @property
+    def release_token(self) -> str | None:
+        return self.secret("release_bot_token") or self.secret("notify_token")
+
+    @property
+    def inline_chars(self) -> int:
+        if self.inline_scan_chars is not None:
+            return self.inline_scan_chars
+        # a plug-in detector's worst case is unknown: it always runs in a thread
+        return 0 if self.detector else 1024
+
+
+#: variables that were renamed: naming the old one is an error that says the new name
+RENAMED = {"DLP_BOT_TOKEN": "DLP_RELEASE_BOT_TOKEN"}
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(flags: Mapping[str, Any] | None = None, *, env: Mapping[str, str] | None = None,
+                  flag_names: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``flags`` (values that are not None win), then the environment.
+
+    ``env``: an explicit environment (tests); default ``os.environ``.
+    ``flag_names``: field -> the flag that set it, for error messages.
+    Raises ``SettingsError`` with one line naming the variable or flag.
+    """
+    import os
+
+    environ = os.environ if env is None else env
+    for old, new in RENAMED.items():
+        if environ.get(old):
+            raise SettingsError(f"{old} was renamed {new}: set {new} instead")
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    try:
+        # one path for every source: the environment is read here, as a mapping
+        prefixed = {k[len(ENV_PREFIX):].lower(): v for k, v in environ.items() if k.startswith(ENV_PREFIX)}
+        known = {k: v for k, v in prefixed.items() if k in Settings.model_fields}
+        return Settings.model_validate({**known, **given})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        names = flag_names or {}
+        where = names.get(field, f"--{field.replace('_', '-')}") if field in given else env_name(field)
+        message = str(err["msg"]).removeprefix("Value error, ")
+        shown = ""
+        value = given.get(field, environ.get(env_name(field)))
+        if value is not None and not _is_secret(field):
+            text = str(value)
+            shown = f"={text[:60]!r}" if len(text) <= 60 else f"={text[:57]!r}..."
+        raise SettingsError(f"{where}{shown}: {message}") from None
+
+
+def _is_secret(field: str) -> bool:
+    info = Settings.model_fields.get(field)
+    return info is not None and "SecretStr" in str(info.annotation)
+
+
+def from_env() -> Settings:
+    """Settings from the environment alone, for library code called without them
+    (``dlp-proxy scan``, tests).  Raises SettingsError."""
+    return load_settings()
 
 
 def config_dir() -> Path:
-    env = os.environ.get("DLP_CONFIG_DIR")
-    if env:
-        return Path(env).resolve()
-    local = Path("config")
-    if (local / "policy.yaml").exists() or (local / "recognizers.yaml").exists():
-        return local.resolve()
-    repo = Path(__file__).resolve().parent.parent / "config"
-    if repo.is_dir():
-        return repo
-    return PACKAGED_CONFIG
+    return from_env().config_path
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("DLP_DATA_DIR", "./var")).resolve()
+    return from_env().data_path
+
+
+def docs_table() -> str:
+    """The Markdown table of every variable (docs/configuration.md)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Generated from `dlp_proxy/settings.py` by `dlp-proxy config docs`; do not edit by hand.",
+        "Every variable is read once, at the start of a command, by every command alike",
+        "(`run`, `review`, `quarantine`, `archive`, `policy`); a flag of the same name wins.",
+        "A bad value stops the command with one line naming the variable and exit code 2.",
+        "Switches accept `1/true/yes/on` and `0/false/no/off`.",
+        "",
+        "| variable | default | meaning |",
+        "|---|---|---|",
+    ]
+    for name, info in Settings.model_fields.items():
+        default = info.default
+        if isinstance(default, Path):
+            shown = f"`{default}`"
+        elif default is None or default == ():
+            shown = "unset"
+        elif isinstance(default, bool):
+            shown = "`1`" if default else "`0`"
+        else:
+            shown = f"`{default}`"
+        lines.append(f"| `{env_name(name)}` | {shown} | {info.description or ''} |")
+    lines += ["", "Renamed: " + ", ".join(f"`{o}` is now `{n}`" for o, n in RENAMED.items()) + ".", ""]
+    return "\n".join(lines)

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def qgw(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 def _cli(gw: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DLP_DATA_DIR": str(gw.data_dir), "DLP_UPSTREAM": gw.sim.url,
-           "DLP_NOTIFY_TOKEN": gw.sim.token("dlp-bot"), "DLP_BOT_TOKEN": gw.sim.token("dlp-bot")}
+           "DLP_NOTIFY_TOKEN": gw.sim.token("dlp-bot"), "DLP_RELEASE_BOT_TOKEN": gw.sim.token("dlp-bot")}
     env.pop("DLP_REDIS_URL", None)
     return subprocess.run([sys.executable, "-m", "dlp_proxy.cli", "quarantine", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
@@ -45,6 +46,15 @@ def _posts_with(gw: Gateway, needle: str) -> list[dict]:
     return [p for p in gw.sim.posts() if needle in p.get("message", "") and p.get("type", "") == ""]
 
 
+def released_by_gateway(gw: Gateway, needle: str, timeout: float = 60) -> list[dict]:
+    """The CLI records an approval; the running gateway releases it on its next
+    sweep (every ~2 s).  Waits for the post to reach the simulator."""
+    deadline = time.monotonic() + timeout
+    while not (posts := _posts_with(gw, needle)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return posts
+
+
 def test_hold_list_approve_releases_once_as_the_author(qgw: Gateway) -> None:
     text = "Wire for the client, SSN 536-22-8841, approve please"
     err = _hold(qgw, text)
@@ -56,7 +66,8 @@ def test_hold_list_approve_releases_once_as_the_author(qgw: Gateway) -> None:
     assert "536-22-8841" not in listed.stdout  # masked in listings
     approve = _cli(qgw, "approve", item["id"], "--reason", "verified with the client by phone")
     assert approve.returncode == 0, approve.stdout + approve.stderr
-    released = _posts_with(qgw, "536-22-8841")
+    assert "no gateway is running" not in approve.stderr  # this one is
+    released = released_by_gateway(qgw, "536-22-8841")
     assert len(released) == 1
     assert released[0]["user_id"] == qgw.sim.ids["users"]["alice"]
     assert released[0]["channel_id"] == qgw.sim.channel("dm_alice_bob")

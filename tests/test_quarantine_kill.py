@@ -75,9 +75,9 @@ def _redis_url(gw: Gateway) -> str:
 
 
 def _kill9_private_redis(url: str) -> None:
-    """The gateway starts its Redis in its own session, so a kill -9 of the gateway
-    leaves it running.  Kill it too (as a host crash or an OOM kill of the whole
-    container would): what was acknowledged must then come from the AOF on disk."""
+    """Kill the gateway's private Redis with -9 (as a host crash or an OOM kill of
+    the whole container would): what was acknowledged must then come from the AOF
+    on disk.  (A gateway killed alone takes its Redis down with SIGTERM.)"""
     client = redis.Redis.from_url(url, socket_timeout=2)
     pid = int(client.info("server")["process_id"])
     client.close()
@@ -115,9 +115,11 @@ def test_kill9_gateway_right_after_held_loses_nothing(simulator: Simulator, tmp_
     ssn = "536-41-7702"
     try:
         request_id, pending = _hold(gw, f"New account for the client, SSN {ssn}, please set it up")
-        gw.proc.send_signal(signal.SIGKILL)  # the sender has just been told "held for review"
-        gw.proc.wait(10)
+        # the sender has just been told "held for review": the host crashes (Redis
+        # first, so it gets no chance to exit cleanly when the gateway dies)
         _kill9_private_redis(_redis_url(gw))
+        gw.proc.send_signal(signal.SIGKILL)
+        gw.proc.wait(10)
     finally:
         stop(gw.proc)
     assert _posts_with(simulator, ssn) == []
@@ -130,7 +132,9 @@ def test_kill9_gateway_right_after_held_loses_nothing(simulator: Simulator, tmp_
         assert not item["shredded"]
         approve = _cli(gw2, "approve", item["id"], "--reason", "verified with the client by phone")
         assert approve.returncode == 0, approve.stdout + approve.stderr
-        posts = _posts_with(simulator, ssn)
+        deadline = time.monotonic() + 60  # released by the restarted gateway's sweep
+        while not (posts := _posts_with(simulator, ssn)) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert len(posts) == 1, posts
         assert posts[0]["user_id"] == simulator.ids["users"]["alice"]
         assert posts[0]["pending_post_id"] == pending
@@ -140,6 +144,21 @@ def test_kill9_gateway_right_after_held_loses_nothing(simulator: Simulator, tmp_
 
 
 # ---------------------------------------------------------------------- 2
+_DELIVERER = """
+import asyncio, sys
+import redis.asyncio as aioredis
+from dlp_proxy.keys import load_key
+from dlp_proxy.quarantine import Actor, QuarantineService, QuarantineSettings
+item_id, data_dir, redis_url, upstream, bot = sys.argv[1:]
+async def main():
+    svc = QuarantineService(aioredis.Redis.from_url(redis_url), archive=None, upstream_url=upstream,
+                            master_key=load_key("quarantine-master", base=__import__("pathlib").Path(data_dir)),
+                            settings=QuarantineSettings(bot_token=bot, notify_token=bot))
+    await svc.approve(item_id, Actor("kill-test-operator", frozenset({"approver"}), via="cli"), "checked with the client")
+asyncio.run(main())
+"""
+
+
 class Clock:
     def __init__(self) -> None:
         self.offset = 0.0
@@ -174,8 +193,10 @@ async def test_kill9_of_the_releasing_process_never_releases_twice(
         fault["status"] = 503
     r = httpx.post(f"{sim.url}/__sim/faults", json=fault, timeout=10)
     assert r.status_code == 201, r.text
-    approver = subprocess.Popen([sys.executable, "-m", "dlp_proxy.cli", "quarantine", "approve", item_id,
-                                 "--reason", "checked with the client"], cwd=ROOT, env=_env(kgw),
+    # The releasing process: the service as the gateway runs it (it delivers), here
+    # alone in a process of its own so the test can kill it mid-send.
+    approver = subprocess.Popen([sys.executable, "-c", _DELIVERER, item_id, str(kgw.data_dir), _redis_url(kgw), sim.url,
+                                 sim.token("dlp-bot")], cwd=ROOT, env=_env(kgw),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     try:
         deadline = time.monotonic() + 20

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from dlp_proxy.interfaces import Extraction
@@ -30,11 +31,10 @@ from dlp_proxy.model import Finding
 _worker_detector: Any = None
 
 
-def detector_factory() -> Any:
+def detector_factory(spec: str | None = None) -> Any:
     """``DLP_DETECTOR=module:factory`` swaps in another detection engine with the
     same signature as ``dlp_proxy.detect.build_detector`` (an extension point for
     firm-specific engines; the fault tests use it to make inspection fail)."""
-    spec = os.environ.get("DLP_DETECTOR")
     if not spec:
         from dlp_proxy.detect import build_detector
 
@@ -43,7 +43,8 @@ def detector_factory() -> Any:
     return getattr(importlib.import_module(module_name), attr or "build_detector")
 
 
-def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int) -> None:
+def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, config_dir: str | None,
+                 detector: str | None, nice: int) -> None:
     from dlp_proxy.files import runner
 
     # SIGINT ignored, address-space cap, parsers imported, exit with the gateway
@@ -51,11 +52,10 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int) 
     # Files are bulk work; chat posts are interactive.  A lower CPU priority lets the
     # gateway's own process (and Mattermost beside it) run first when cores are busy,
     # so a large upload slows other users' posts less (docs/benchmarks.md).
-    nice = int(os.environ.get("DLP_FILE_WORKER_NICE", "10"))
     if nice > 0:
         os.nice(nice)
     global _worker_detector
-    _worker_detector = detector_factory()(None, ner=ner)
+    _worker_detector = detector_factory(detector)(config_dir, ner=ner)
 
 
 def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | None) -> tuple[Extraction, list[list[Finding]]]:
@@ -76,7 +76,13 @@ def _extract_job(route: Any, raw: bytes, content_encoding: str, content_type: st
 
 class FileScanner:
     def __init__(self, *, workers: int | None = None, ner: bool | None = False, memory_limit_mb: int | None = 3072,
-                 limits: Any = None) -> None:
+                 limits: Any = None, config_dir: Path | None = None, detector: str | None = None,
+                 nice: int = 10) -> None:
+        """``config_dir``/``detector``: the gateway's own (its Settings), so the
+        workers judge with the same recognizers; ``nice``: DLP_FILE_WORKER_NICE."""
+        self.config_dir = str(config_dir) if config_dir is not None else None
+        self.detector = detector
+        self.nice = nice
         self.workers = workers or max(1, (os.cpu_count() or 2) - 0)
         self.ner = ner
         self.memory_limit_mb = memory_limit_mb
@@ -90,7 +96,8 @@ class FileScanner:
                 method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context(method),
-                    initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb, os.getpid()),
+                    initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb, os.getpid(), self.config_dir, self.detector,
+                              self.nice),
                 )
             return self._pool
 

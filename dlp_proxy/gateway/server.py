@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import signal
 import socket
 from collections.abc import Iterator
@@ -30,7 +29,9 @@ from dlp_proxy.gateway.metrics import Metrics
 from dlp_proxy.gateway.notify import MattermostNotifier
 from dlp_proxy.gateway.pipeline import GatewayConfig, Pipeline
 from dlp_proxy.gateway.redis_supervisor import PrivateRedis
-from dlp_proxy.keys import load_key
+from dlp_proxy.keys import KeyRing
+from dlp_proxy.settings import Settings, parse_hostport
+from dlp_proxy.wiring import quarantine_settings, review_settings
 
 log = logging.getLogger("dlp_proxy.server")
 
@@ -58,6 +59,28 @@ class RunSettings:
     drain_seconds: float = 10.0
     ner: bool | None = None
     ready_file: Path | None = None
+    #: everything else, as read once by the entry point
+    cfg: Settings = field(default_factory=lambda: Settings.model_validate({}))
+
+    @classmethod
+    def from_settings(cls, cfg: Settings, *, upstream: str, notify_token: str | None, **extra: Any) -> RunSettings:
+        host, port = parse_hostport(cfg.listen)
+        out = cls(
+            upstream=upstream.rstrip("/"), listen_host=host, listen_port=port, data_dir=cfg.data_path,
+            config_dir=cfg.config_path, redis_url=cfg.secret("redis_url"), notify_token=notify_token,
+            worker_id=cfg.worker_id, max_body_bytes=cfg.max_body, scan_deadline_seconds=cfg.scan_deadline,
+            file_deadline_seconds=cfg.file_deadline, unknown_write=cfg.unknown_write,
+            upstream_timeout_seconds=cfg.upstream_timeout, drain_seconds=cfg.drain_seconds, cfg=cfg, **extra,
+        )
+        if cfg.admin_listen == "off":
+            out.admin_port = None
+        else:
+            out.admin_host, out.admin_port = parse_hostport(cfg.admin_listen)
+        if cfg.review_listen == "off":
+            out.review_port = None
+        else:
+            out.review_host, out.review_port = parse_hostport(cfg.review_listen)
+        return out
 
 
 def _patch_mitmproxy_error_pages() -> None:
@@ -68,7 +91,7 @@ def _patch_mitmproxy_error_pages() -> None:
     _http1.make_error_response = responses.protocol_error_bytes  # type: ignore[assignment]
 
 
-def skip_mitmproxy_debug_typechecks() -> bool:
+def skip_mitmproxy_debug_typechecks(keep: bool = False) -> bool:
     """Drop mitmproxy's per-message runtime type check; True if dropped.
 
     mitmproxy checks every field of every HTTP request and response it builds
@@ -80,7 +103,7 @@ def skip_mitmproxy_debug_typechecks() -> bool:
     benchmark's no-op baseline drops it too (bench/noop_proxy.py): same mitmproxy.
     ``DLP_MITMPROXY_TYPECHECKS=1`` keeps it (for debugging an addon).
     """
-    if os.environ.get("DLP_MITMPROXY_TYPECHECKS", "") not in ("", "0"):
+    if keep:
         return False
     from mitmproxy import http
 
@@ -100,20 +123,20 @@ async def run(settings: RunSettings) -> int:
     from mitmproxy.addons import core, errorcheck, next_layer, proxyserver, tlsconfig
     from mitmproxy.master import Master
 
+    cfg = settings.cfg
     _patch_mitmproxy_error_pages()
-    skip_mitmproxy_debug_typechecks()
+    skip_mitmproxy_debug_typechecks(keep=cfg.mitmproxy_typechecks)
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.config_dir is not None:
-        os.environ["DLP_CONFIG_DIR"] = str(settings.config_dir)
-    os.environ["DLP_DATA_DIR"] = str(data_dir)
-    hash_key = load_key("hash", base=data_dir)
+    config_path = settings.config_dir or cfg.config_path
+    keys = KeyRing(cfg, base=data_dir)
+    hash_key = keys.load("hash")
 
     private_redis: PrivateRedis | None = None
     redis_url = settings.redis_url
     if not redis_url:
-        private_redis = PrivateRedis(data_dir)
-        redis_url = await asyncio.to_thread(private_redis.start)
+        private_redis = PrivateRedis(data_dir, binary=cfg.redis_server)
+        redis_url = await private_redis.start_async()
     from dlp_proxy.redis_connect import connect
 
     redis = connect(redis_url)  # redis://, rediss://, unix://, redis+sentinel://
@@ -126,20 +149,22 @@ async def run(settings: RunSettings) -> int:
         # every record is fsync'd before the gateway acts; a signed checkpoint over
         # the Merkle root follows every N records or T seconds (a signature per
         # group commit would cost the event loop's GIL time on every request)
-        checkpoint_records=int(os.environ.get("DLP_ARCHIVE_CHECKPOINT_RECORDS", "1000")),
-        checkpoint_seconds=float(os.environ.get("DLP_ARCHIVE_CHECKPOINT_SECONDS", "1.0")),
-        content_mode=os.environ.get("DLP_ARCHIVE_CONTENT_MODE", "encrypted"),
+        checkpoint_records=cfg.archive_checkpoint_records,
+        checkpoint_seconds=cfg.archive_checkpoint_seconds,
+        content_mode=cfg.archive_content_mode,
+        signing_key=keys.load("archive-signing"),
+        content_key=keys.load("archive-content") if cfg.archive_content_mode == "encrypted" else None,
+        hash_key=hash_key,
     )
 
     from dlp_proxy.gateway.filescan import FileScanner, detector_factory
 
-    detector = await asyncio.to_thread(detector_factory(), None, ner=settings.ner)
+    detector = await asyncio.to_thread(detector_factory(cfg.detector), config_path, ner=settings.ner)
 
     from dlp_proxy.policy import PolicyStore
     from dlp_proxy.policy.split import SplitWindow
-    from dlp_proxy.settings import config_dir
 
-    policy_store = PolicyStore(config_dir() / "policy.yaml")
+    policy_store = PolicyStore(config_path / "policy.yaml", hash_key=hash_key)
 
     upstream = httpx.AsyncClient(
         base_url=settings.upstream,
@@ -148,32 +173,26 @@ async def run(settings: RunSettings) -> int:
     )
     resolver = ContextResolver(redis, upstream, hash_key=hash_key)
 
-    from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
+    from dlp_proxy.quarantine import QuarantineService
 
     quarantine = QuarantineService(
         redis,
-        master_key=load_key("quarantine-master", base=data_dir),
+        master_key=keys.load("quarantine-master"),
         archive=archive,
         upstream_url=settings.upstream,
-        settings=QuarantineSettings(
-            notify_token=settings.notify_token,
-            bot_token=os.environ.get("DLP_RELEASE_BOT_TOKEN") or settings.notify_token,
-            four_eyes=os.environ.get("DLP_FOUR_EYES", "") in ("1", "true", "yes"),
-            expire_after=float(os.environ.get("DLP_QUARANTINE_EXPIRE_SECONDS", str(24 * 3600))),
-            # our own Redis is started with AOF appendfsync always; a configured one is checked
-            durability=os.environ.get("DLP_QUARANTINE_DURABILITY", "aof-check"),
-        ),
+        settings=quarantine_settings(cfg, notify_token=settings.notify_token),
     )
 
     from dlp_proxy.files import UploadStore
     from dlp_proxy.files.uploads import derive_store_key
 
     uploads = UploadStore(data_dir / "uploads", max_bytes_per_upload=settings.max_body_bytes,
-                          max_total_bytes=int(os.environ.get("DLP_UPLOADS_MAX_TOTAL", str(2 * 1024**3))),
-                          key=derive_store_key(load_key("quarantine-master", base=data_dir)))
+                          max_total_bytes=cfg.uploads_max_total,
+                          key=derive_store_key(keys.load("quarantine-master")))
     # Files are extracted and scanned in worker processes.  NER is off there: a
     # name alone never stops a file, the identifiers do.
-    file_scanner = FileScanner(workers=int(os.environ.get("DLP_FILE_WORKERS", "0")) or None, ner=False)
+    file_scanner = FileScanner(workers=cfg.file_workers or None, ner=False, config_dir=config_path,
+                               detector=cfg.detector, nice=cfg.file_worker_nice)
     file_scanner.warm_up()
 
     metrics = Metrics()
@@ -182,8 +201,7 @@ async def run(settings: RunSettings) -> int:
         unknown_write=settings.unknown_write,
         fail_open_routes=settings.fail_open_routes,
         worker_id=settings.worker_id,
-        # a plug-in detector's worst case is unknown: it always runs in a thread
-        inline_scan_chars=int(os.environ.get("DLP_INLINE_SCAN_CHARS", "0" if os.environ.get("DLP_DETECTOR") else "1024")),
+        inline_scan_chars=cfg.inline_chars,
         file_deadline_seconds=settings.file_deadline_seconds,
     )
     pipeline = Pipeline(
@@ -201,7 +219,7 @@ async def run(settings: RunSettings) -> int:
         file_scanner=file_scanner,
     )
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
-                     trusted_proxies=tuple(n for n in os.environ.get("DLP_TRUSTED_PROXIES", "").split(",") if n.strip()),
+                     trusted_proxies=cfg.trusted_proxies,
                      upstream_timeout=settings.upstream_timeout_seconds)
 
     opts = options.Options(
@@ -243,18 +261,12 @@ async def run(settings: RunSettings) -> int:
     if private_redis is not None:
         background.append(asyncio.create_task(private_redis.supervise()))
     background.append(asyncio.create_task(_policy_watch(policy_store)))
-    background.append(asyncio.create_task(_expiry_loop(quarantine)))
+    background.append(asyncio.create_task(_housekeeping(quarantine, settings.worker_id)))
 
     if settings.review_port is not None:
         from dlp_proxy.review import create_app as create_review_app
-        from dlp_proxy.review.auth import ReviewSettings
 
-        break_glass = os.environ.get("DLP_REVIEW_BREAK_GLASS_FILE")
-        review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=ReviewSettings(
-            # plain-http consoles (a local demo) need non-Secure cookies; production runs behind TLS
-            secure_cookies=os.environ.get("DLP_REVIEW_SECURE_COOKIES", "1") not in ("0", "false", "no"),
-            break_glass_file=Path(break_glass) if break_glass else None,
-        ))
+        review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=review_settings(cfg))
         servers.append(await _serve_asgi(review_app, settings.review_host, settings.review_port))
     if settings.admin_port is not None:
         from dlp_proxy.gateway.admin import create_admin_app
@@ -327,15 +339,23 @@ async def _policy_watch(store: Any) -> None:
             log.info("policy file changed", extra={"ok": ok, "detail": message, "policy_version": store.current.version})
 
 
-async def _expiry_loop(quarantine: Any) -> None:
-    """Expire held items past their deadline.  (Queue depth and age are read at
-    scrape time by the admin app.)"""
+#: how often the gateway sweeps the quarantine: releases approved elsewhere (the
+#: CLI, a stand-alone console), retries, expiry.  A CLI approval is released
+#: within about this long.
+HOUSEKEEPING_SECONDS = 2.0
+
+
+async def _housekeeping(quarantine: Any, worker_id: str, interval: float = HOUSEKEEPING_SECONDS) -> None:
+    """Announce this gateway as a deliverer, then release what is approved and due,
+    retry failed releases and expire held items past their deadline.  (Queue depth
+    and age are read at scrape time by the admin app.)"""
     while True:
-        await asyncio.sleep(15.0)
         try:
+            await quarantine.heartbeat(worker_id)
             await quarantine.expire_due()
         except Exception:
             log.exception("quarantine housekeeping failed")
+        await asyncio.sleep(interval)
 
 
 async def _serve_asgi(app: Any, host: str, port: int) -> Any:

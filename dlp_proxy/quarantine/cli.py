@@ -5,7 +5,10 @@ Redis: ``$DLP_REDIS_URL``; else the URL the gateway wrote for its private Redis 
 comes from ``dlp_proxy.keys.load_key("quarantine-master")`` (file or environment).
 Actions are recorded in the archive under ``$DLP_DATA_DIR/archive`` (worker id
 ``quarantine-cli`` / ``review``) when it exists, else in the encrypted Redis audit
-stream.  The CLI operator acts as ``cli:<os user>`` with the admin role (whoever
+stream.  An approval is state: the CLI and a stand-alone console record it, and a
+running gateway (which knows Mattermost and the bot token) releases the item on
+its next sweep, exactly once; with no gateway running the CLI says so and the
+item stays approved until one starts.  The CLI operator acts as ``cli:<os user>`` with the admin role (whoever
 can reach Redis and read the master key can do this anyway).
 """
 
@@ -16,52 +19,69 @@ import asyncio
 import contextlib
 import getpass
 import json
-import os
 import signal
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from dlp_proxy.interfaces import Archive, QuarantineError
-from dlp_proxy.keys import load_key
-from dlp_proxy.settings import data_dir
+from dlp_proxy.keys import KeyRing
+from dlp_proxy.settings import Settings, load_settings, parse_hostport
+from dlp_proxy.wiring import quarantine_settings, review_settings
 
 
-def redis_url() -> str:
-    env = os.environ.get("DLP_REDIS_URL")
-    if env:
-        return env
-    recorded = data_dir() / "redis" / "url"
+def redis_url(cfg: Settings) -> str:
+    configured = cfg.secret("redis_url")
+    if configured:
+        return configured
+    recorded = cfg.data_path / "redis" / "url"
     if recorded.exists():
         return recorded.read_text().strip()
     return "redis://127.0.0.1:6379/0"
 
 
-def _archive(worker: str) -> Archive | None:
-    directory = data_dir() / "archive"
+def _archive(cfg: Settings, worker: str) -> Archive | None:
+    directory = cfg.data_path / "archive"
     if not directory.is_dir():
         return None
     from dlp_proxy.archive import open_archive
 
-    return open_archive(directory, worker_id=worker)
+    keys = KeyRing(cfg)
+    return open_archive(directory, worker_id=worker, signing_key=keys.load("archive-signing"),
+                        content_key=keys.load("archive-content") if cfg.archive_content_mode == "encrypted" else None,
+                        hash_key=keys.load("hash"), content_mode=cfg.archive_content_mode)
+
+
+def _service(cfg: Settings, r: Any, archive: Archive | None, *, upstream: str) -> Any:
+    """The quarantine as a face that only records decisions: a running gateway
+    performs the releases (it knows Mattermost and the bot token)."""
+    from dlp_proxy.quarantine import QuarantineService
+
+    return QuarantineService(r, master_key=KeyRing(cfg).load("quarantine-master"), archive=archive,
+                             upstream_url=upstream, settings=quarantine_settings(cfg), delivers=False)
+
+
+def quarantine_cli_settings(_args: argparse.Namespace) -> Settings:
+    """The settings of ``dlp-proxy quarantine ...`` (the environment; no flags)."""
+    return load_settings()
+
+
+def review_cli_settings(args: argparse.Namespace) -> Settings:
+    """The settings of ``dlp-proxy review``: its flags over the environment."""
+    update = {"upstream": args.upstream, "review_listen": args.listen, "review_break_glass_file": args.break_glass,
+              "review_api_tokens_file": args.api_tokens}
+    if args.insecure_cookies:
+        update["review_secure_cookies"] = False
+    return load_settings(update)
 
 
 async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quarantine-cli") -> int:
     import redis.asyncio as aioredis
 
-    from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
-
-    r = aioredis.Redis.from_url(redis_url())
-    archive = _archive(worker)
-    settings = QuarantineSettings(
-        bot_token=os.environ.get("DLP_BOT_TOKEN") or None,
-        notify_token=os.environ.get("DLP_NOTIFY_TOKEN") or os.environ.get("DLP_BOT_TOKEN") or None,
-        four_eyes=os.environ.get("DLP_FOUR_EYES", "") == "1",
-    )
-    svc = QuarantineService(r, master_key=load_key("quarantine-master"), archive=archive,
-                            upstream_url=getattr(args, "upstream", None) or os.environ.get("DLP_UPSTREAM", ""),
-                            settings=settings)  # fmt: skip
+    cfg = quarantine_cli_settings(args)
+    r = aioredis.Redis.from_url(redis_url(cfg))
+    archive = _archive(cfg, worker)
+    svc = _service(cfg, r, archive, upstream=cfg.upstream or "")
     try:
         return int(await fn(svc))
     except QuarantineError as exc:
@@ -118,6 +138,9 @@ def _decide(kind: str) -> Any:
             actor = _actor()
             if kind == "approve":
                 out = await svc.approve(args.id, actor, args.reason)
+                if out.get("state") == "approved" and not await svc.deliverer_alive():
+                    print(f"dlp-proxy quarantine: {args.id} is approved, but no gateway is running to release it; "
+                          "it is released when a gateway starts", file=sys.stderr)
             elif kind == "reject":
                 out = await svc.reject(args.id, actor, args.reason)
             else:
@@ -134,10 +157,11 @@ def _decide(kind: str) -> Any:
 def cmd_review(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from dlp_proxy.review import ReviewSettings, create_app, load_api_tokens
+    from dlp_proxy.review import create_app
 
-    host, _, port = args.listen.rpartition(":")
-    upstream = args.upstream or os.environ.get("DLP_UPSTREAM", "")
+    cfg = review_cli_settings(args)
+    host, port = parse_hostport(cfg.review_listen)
+    upstream = cfg.upstream or ""
     if not upstream:
         print("dlp-proxy review: --upstream (or DLP_UPSTREAM) is required to check sign-ins", file=sys.stderr)
         return 2
@@ -145,22 +169,12 @@ def cmd_review(args: argparse.Namespace) -> int:
     async def run() -> None:
         import redis.asyncio as aioredis
 
-        from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
-
-        r = aioredis.Redis.from_url(redis_url())
-        archive = _archive("review")
-        svc = QuarantineService(r, master_key=load_key("quarantine-master"), archive=archive,
-                                upstream_url=upstream, settings=QuarantineSettings(
-                                    bot_token=os.environ.get("DLP_BOT_TOKEN") or None,
-                                    notify_token=os.environ.get("DLP_NOTIFY_TOKEN") or os.environ.get("DLP_BOT_TOKEN")
-                                    or None, four_eyes=os.environ.get("DLP_FOUR_EYES", "") == "1"))  # fmt: skip
-        rs = ReviewSettings(
-            secure_cookies=not args.insecure_cookies,
-            break_glass_file=Path(args.break_glass) if args.break_glass else None,
-            api_tokens=load_api_tokens(Path(args.api_tokens)) if args.api_tokens else {},
-        )
+        r = aioredis.Redis.from_url(redis_url(cfg))
+        archive = _archive(cfg, "review")
+        svc = _service(cfg, r, archive, upstream=upstream)
+        rs = review_settings(cfg)
         app = create_app(svc, upstream_url=upstream, settings=rs)
-        server = _Server(uvicorn.Config(app, host=host or "127.0.0.1", port=int(port), log_level="info"))
+        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
         loop = asyncio.get_running_loop()
 
         def _stop() -> None:
@@ -200,7 +214,6 @@ def register(sub: Any) -> None:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="machine-readable output")
-        p.add_argument("--upstream", help="Mattermost URL for releases (default $DLP_UPSTREAM)")
 
     p = qs.add_parser("list", help="list items (oldest first)")
     common(p)
@@ -224,7 +237,7 @@ def register(sub: Any) -> None:
         p.set_defaults(func=_decide(kind))
 
     r = sub.add_parser("review", help="run the reviewer console (own port)")
-    r.add_argument("--listen", default="127.0.0.1:8081")
+    r.add_argument("--listen", help="console address HOST:PORT (env DLP_REVIEW_LISTEN; default 127.0.0.1:8081)")
     r.add_argument("--upstream", help="Mattermost URL (default $DLP_UPSTREAM)")
     r.add_argument("--insecure-cookies", action="store_true", help="no Secure flag (plain-http 127.0.0.1 only)")
     r.add_argument("--break-glass", metavar="FILE", help="JSON file of local accounts (argon2 hashes)")

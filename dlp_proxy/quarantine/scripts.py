@@ -56,7 +56,9 @@ local sname = redis.call('HGET', KEYS[1], 'sender_username')
 if (ARGV[2] ~= '' and sender == ARGV[2]) or (sname and sname ~= '' and sname == ARGV[1]) then
   return {'self', s}
 end
-if s == 'held' and ARGV[3] == '2' then
+-- the number of approvals was fixed when the item was held (older items: ARGV[3])
+local need = redis.call('HGET', KEYS[1], 'approvals_required') or ARGV[3]
+if s == 'held' and need == '2' then
   redis.call('HSET', KEYS[1], 'state', 'awaiting_second', 'approver1', ARGV[1],
              'approver1_uid', ARGV[2], 'approver1_at', ARGV[4])
   return {'first', s}

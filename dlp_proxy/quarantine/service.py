@@ -286,6 +286,7 @@ class QuarantineService:
         previous_master_keys: Iterable[bytes] = (),
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
+        delivers: bool | None = None,
     ) -> None:
         self.r = redis
         self._master = crypto.check_key(master_key)
@@ -296,6 +297,9 @@ class QuarantineService:
             self.audit_log.add_key(k)
         self.archive: Archive = archive if archive is not None else self.audit_log
         self.upstream_url = upstream_url.rstrip("/")
+        #: False: this process only records decisions (the CLI, a stand-alone console
+        #: without Mattermost's address); a running gateway performs the releases
+        self.delivers = bool(self.upstream_url) if delivers is None else delivers
         self.stream = stream
         self.settings = settings or QuarantineSettings()
         self._http = http
@@ -434,6 +438,8 @@ class QuarantineService:
             "wk": wk,
             "ct": ct,
             "release_attempts": "0",
+            # fixed now: a later change of DLP_FOUR_EYES does not change this item's rule
+            "approvals_required": "2" if self.settings.four_eyes else "1",
         }
         hist = self._hist_entry(SYSTEM, "hold", now, record_id=held.record_id)
         argv: list[str] = [
@@ -805,7 +811,12 @@ class QuarantineService:
         if outcome == "ok":
             await self._finish_stream(h)
             await self.r.zrem(self._k("open"), item_id)
-            await self._release(item_id)
+            if self.delivers:
+                await self._release(item_id)
+            else:
+                # Approval is state: a running gateway (which knows Mattermost and the
+                # bot token) releases it on its next sweep, exactly once.
+                await self.r.zadd(self._k("retry"), {item_id: now})
         return await self.get(item_id)
 
     async def reject(self, item_id: str, actor: Actor, reason: str, *, notify: bool = True) -> dict[str, Any]:
@@ -915,8 +926,22 @@ class QuarantineService:
             force = False
         rec = await self._record(actor, "retry_release", h, reason=reason, force=force)
         await self._note(item_id, h, actor, "retry_release", reason, rec)
-        await self._release(item_id, force=force)
+        if self.delivers or force:
+            await self._release(item_id, force=force)
+        else:
+            await self.r.zadd(self._k("retry"), {item_id: self.clock()})  # the gateway's next sweep
         return await self.get(item_id)
+
+    # ---------------------------------------------------------------- deliverers
+    async def heartbeat(self, worker_id: str) -> None:
+        """A gateway that delivers releases says so (dlp-proxy quarantine tells an
+        operator whether an approval will be released now or when one starts)."""
+        await self.r.zadd(self._k("deliverers"), {worker_id: self.clock()})
+
+    async def deliverer_alive(self, within: float = 60.0) -> bool:
+        now = self.clock()
+        await self.r.zremrangebyscore(self._k("deliverers"), "-inf", now - 24 * 3600)
+        return bool(await self.r.zrangebyscore(self._k("deliverers"), now - within, "+inf"))
 
     async def _release(self, item_id: str, *, force: bool = False) -> str:
         key = self._k("item", item_id)

@@ -1,0 +1,41 @@
+"""Each part's own settings, built from the one ``Settings`` object.
+
+The gateway (``run``) and the stand-alone faces (``review``, ``quarantine``)
+call these, so a variable means the same thing to every command (the four-eyes
+rule, the release bot's token, the console's cookies and accounts).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dlp_proxy.settings import Settings
+
+if TYPE_CHECKING:
+    from dlp_proxy.quarantine import QuarantineSettings
+    from dlp_proxy.review.auth import ReviewSettings
+
+
+def quarantine_settings(cfg: Settings, *, notify_token: str | None = None) -> QuarantineSettings:
+    from dlp_proxy.quarantine import QuarantineSettings
+
+    notify = notify_token if notify_token is not None else cfg.secret("notify_token")
+    return QuarantineSettings(
+        notify_token=notify,
+        bot_token=cfg.secret("release_bot_token") or notify,
+        four_eyes=cfg.four_eyes,
+        expire_after=cfg.quarantine_expire_seconds,
+        # our own Redis is started with AOF appendfsync always; a configured one is checked
+        durability=cfg.quarantine_durability,
+    )
+
+
+def review_settings(cfg: Settings) -> ReviewSettings:
+    from dlp_proxy.review.auth import ReviewSettings, load_api_tokens
+
+    return ReviewSettings(
+        # plain-http consoles (a local demo) need non-Secure cookies; production runs behind TLS
+        secure_cookies=cfg.review_secure_cookies,
+        break_glass_file=cfg.review_break_glass_file,
+        api_tokens=load_api_tokens(cfg.review_api_tokens_file) if cfg.review_api_tokens_file else {},
+    )
