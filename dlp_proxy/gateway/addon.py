@@ -18,6 +18,7 @@ from typing import Any
 
 from mitmproxy import http
 
+from dlp_proxy.forwarding import peer_is_trusted
 from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
@@ -219,13 +220,7 @@ class DLPAddon:
             log.exception("sender notification failed", extra={"request_id": request_id})
 
     def _trusted(self, peer: str) -> bool:
-        import ipaddress
-
-        try:
-            addr = ipaddress.ip_address(peer)
-        except ValueError:
-            return False
-        return any(addr in net for net in self.trusted_proxies)
+        return peer_is_trusted(peer, self.trusted_proxies)  # one rule for every port: dlp_proxy/forwarding.py
 
     def _arm_upstream_timer(self, flow: http.HTTPFlow) -> None:
         """mitmproxy has no upstream read timeout: a Mattermost that never answers

@@ -249,12 +249,11 @@ async def run(settings: RunSettings) -> int:
         from dlp_proxy.review import create_app as create_review_app
         from dlp_proxy.review.auth import ReviewSettings
 
-        break_glass = os.environ.get("DLP_REVIEW_BREAK_GLASS_FILE")
-        review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=ReviewSettings(
-            # plain-http consoles (a local demo) need non-Secure cookies; production runs behind TLS
-            secure_cookies=os.environ.get("DLP_REVIEW_SECURE_COOKIES", "1") not in ("0", "false", "no"),
-            break_glass_file=Path(break_glass) if break_glass else None,
-        ))
+        # from the environment (review/auth.py ReviewSettings.from_env); break-glass alerts go to
+        # DLP_REVIEW_ALERT_CHANNEL_ID, else the policy's compliance alert channel
+        review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=ReviewSettings.from_env(
+            hash_key=hash_key, alert_channel_id=policy_store.current.doc.defaults.alert_channel_id
+            if not os.environ.get("DLP_REVIEW_ALERT_CHANNEL_ID") else None))
         servers.append(await _serve_asgi(review_app, settings.review_host, settings.review_port))
     if settings.admin_port is not None:
         from dlp_proxy.gateway.admin import create_admin_app

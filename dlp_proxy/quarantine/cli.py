@@ -74,10 +74,16 @@ async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quaran
         await r.aclose()
 
 
-def _actor() -> Any:
-    from dlp_proxy.quarantine import Actor
+def _actor(args: argparse.Namespace | None = None) -> Any:
+    """The operator: ``--principal`` (or ``$DLP_OPERATOR_USER_ID``) is their own
+    Mattermost user id, so an approval from the shell is the same person as their
+    console session (self-approval and four-eyes compare it; approving needs it)."""
+    from dlp_proxy.quarantine import Actor, is_mattermost_id
 
-    return Actor(f"cli:{getpass.getuser()}", frozenset({"admin"}), via="cli")
+    principal = getattr(args, "principal", None) or os.environ.get("DLP_OPERATOR_USER_ID") or None
+    if principal is not None and not is_mattermost_id(principal):
+        raise QuarantineError("--principal / DLP_OPERATOR_USER_ID must be a Mattermost user id (26 characters a-z0-9)")
+    return Actor(f"cli:{getpass.getuser()}", frozenset({"admin"}), user_id=principal, via="cli")
 
 
 def _print(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -101,7 +107,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     async def run(svc: Any) -> int:
-        item = await svc.show(args.id, _actor(), reveal_reason=args.reveal)
+        item = await svc.show(args.id, _actor(args), reveal_reason=args.reveal)
         text = [f"{k}: {item[k]}" for k in ("id", "state", "sender_username", "channel_name", "team_name", "route",
                                             "entity_types", "record_id", "release_error") if item.get(k)]  # fmt: skip
         for part in item.get("content") or []:
@@ -115,7 +121,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _decide(kind: str) -> Any:
     def cmd(args: argparse.Namespace) -> int:
         async def run(svc: Any) -> int:
-            actor = _actor()
+            actor = _actor(args)
             if kind == "approve":
                 out = await svc.approve(args.id, actor, args.reason)
             elif kind == "reject":
@@ -154,10 +160,11 @@ def cmd_review(args: argparse.Namespace) -> int:
                                     bot_token=os.environ.get("DLP_BOT_TOKEN") or None,
                                     notify_token=os.environ.get("DLP_NOTIFY_TOKEN") or os.environ.get("DLP_BOT_TOKEN")
                                     or None, four_eyes=os.environ.get("DLP_FOUR_EYES", "") == "1"))  # fmt: skip
-        rs = ReviewSettings(
-            secure_cookies=not args.insecure_cookies,
+        rs = ReviewSettings.from_env(
+            secure_cookies=False if args.insecure_cookies else None,
             break_glass_file=Path(args.break_glass) if args.break_glass else None,
-            api_tokens=load_api_tokens(Path(args.api_tokens)) if args.api_tokens else {},
+            api_tokens=load_api_tokens(Path(args.api_tokens)) if args.api_tokens else None,
+            hash_key=load_key("hash"),
         )
         app = create_app(svc, upstream_url=upstream, settings=rs)
         server = _Server(uvicorn.Config(app, host=host or "127.0.0.1", port=int(port), log_level="info"))
@@ -200,6 +207,8 @@ def register(sub: Any) -> None:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("--principal", metavar="USER_ID",
+                       help="your Mattermost user id (default $DLP_OPERATOR_USER_ID); approving needs it")
         p.add_argument("--upstream", help="Mattermost URL for releases (default $DLP_UPSTREAM)")
 
     p = qs.add_parser("list", help="list items (oldest first)")
