@@ -54,13 +54,22 @@ def test_hold_list_approve_releases_once_as_the_author(qgw: Gateway) -> None:
     items = json.loads(listed.stdout)
     item = next(i for i in items if i.get("record_id") or i.get("id"))
     assert "536-22-8841" not in listed.stdout  # masked in listings
-    approve = _cli(qgw, "approve", item["id"], "--reason", "verified with the client by phone")
+    # an approval from the shell names the operator's own Mattermost id (one person, one principal)
+    nobody = _cli(qgw, "approve", item["id"], "--reason", "verified with the client by phone")
+    assert nobody.returncode == 1 and "no principal" in nobody.stderr and not _posts_with(qgw, "536-22-8841")
+    bad = _cli(qgw, "approve", item["id"], "--reason", "verified", "--principal", "carol")
+    assert bad.returncode == 1 and "26 characters" in bad.stderr
+    alice = _cli(qgw, "approve", item["id"], "--reason", "my own", "--principal", qgw.sim.ids["users"]["alice"])
+    assert alice.returncode == 1 and "own message" in alice.stderr  # the sender herself
+    approve = _cli(qgw, "approve", item["id"], "--reason", "verified with the client by phone",
+                   "--principal", qgw.sim.ids["users"]["carol"])
     assert approve.returncode == 0, approve.stdout + approve.stderr
     released = _posts_with(qgw, "536-22-8841")
     assert len(released) == 1
     assert released[0]["user_id"] == qgw.sim.ids["users"]["alice"]
     assert released[0]["channel_id"] == qgw.sim.channel("dm_alice_bob")
-    again = _cli(qgw, "approve", item["id"], "--reason", "second approval attempt")
+    again = _cli(qgw, "approve", item["id"], "--reason", "second approval attempt", "--principal",
+                 qgw.sim.ids["users"]["bob"])
     assert again.returncode != 0
     assert len(_posts_with(qgw, "536-22-8841")) == 1  # exactly once
     records = archive_records(qgw.data_dir)

@@ -346,7 +346,10 @@ async def _serve_asgi(app: Any, host: str, port: int) -> Any:
             # the gateway owns SIGTERM/SIGINT/SIGHUP; uvicorn must not take them
             yield
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer as the
+    # client address; the console applies DLP_TRUSTED_PROXIES itself (dlp_proxy/forwarding.py)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+                            proxy_headers=False)
     server = _Server(config)
     server._dlp_task = asyncio.create_task(server.serve())  # type: ignore[attr-defined]
     return server

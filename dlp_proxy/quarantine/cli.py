@@ -167,7 +167,9 @@ def cmd_review(args: argparse.Namespace) -> int:
             hash_key=load_key("hash"),
         )
         app = create_app(svc, upstream_url=upstream, settings=rs)
-        server = _Server(uvicorn.Config(app, host=host or "127.0.0.1", port=int(port), log_level="info"))
+        # proxy_headers off: the console applies DLP_TRUSTED_PROXIES itself (dlp_proxy/forwarding.py)
+        server = _Server(uvicorn.Config(app, host=host or "127.0.0.1", port=int(port), log_level="info",
+                                        proxy_headers=False))
         loop = asyncio.get_running_loop()
 
         def _stop() -> None:

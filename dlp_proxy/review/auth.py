@@ -367,7 +367,7 @@ class Authenticator:
             if not isinstance(g, dict) or g.get("delete_at"):
                 continue
             source = str(g.get("source", ""))
-            if not any(source == s or (s.endswith("_") and source.startswith(s) and len(source) > len(s))
+            if not any(source.startswith(s) and len(source) > len(s) if s.endswith("_") else source == s
                        for s in self.s.synced_group_sources):  # fmt: skip
                 continue  # custom (or unknown) groups never count
             if is_mattermost_id(g.get("id")):
