@@ -36,10 +36,15 @@ def networks_from_env() -> tuple[Network, ...]:
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A plain IP address, or None.  IPv6 zone ids (``fe80::1%anything``) are
+    refused: Python keeps the zone text verbatim, so it would carry header text."""
     try:
-        return ipaddress.ip_address(text.strip())
+        addr = ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.scope_id is not None:
+        return None
+    return addr
 
 
 def peer_is_trusted(peer: str, networks: Sequence[Network]) -> bool:
