@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.archive import iter_records, open_archive
 from dlp_proxy.quarantine import Actor, Forbidden, QuarantineService, QuarantineSettings
@@ -268,6 +270,19 @@ def test_files_without_a_principal_are_refused_at_load(tmp_path: Path) -> None:
 def test_normalize_login() -> None:
     for raw in (" breakglass", "breakglass\t", "BreakGlass", "BREAKGLASS\n", "break\u200bglass", "\uff42reakglass"):
         assert normalize_login(raw) == "breakglass", raw
+
+
+padding = st.text(alphabet=st.sampled_from(" \t\r\n\u00a0\u2003\u3000\u200b\u200c\u200d\u2060\ufeff"), max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(login=st.from_regex(r"[a-z0-9._\-]{1,22}(@[a-z0-9.\-]{1,20})?", fullmatch=True), left=padding, right=padding,
+       flips=st.lists(st.booleans(), min_size=45, max_size=45))
+def test_padded_and_recased_logins_normalize_alike(login: str, left: str, right: str, flips: list[bool]) -> None:
+    """Every spelling a client can vary for free (padding, zero-width characters,
+    case) is the same login to the lookup and to the limits."""
+    recased = "".join(c.upper() if f else c for c, f in zip(login, flips, strict=False))
+    assert normalize_login(left + recased + right) == normalize_login(login) == login
 
 
 async def test_padded_break_glass_logins_share_one_stricter_budget(env: Env) -> None:

@@ -289,10 +289,13 @@ class Authenticator:
             keys.append((self._k("rl", "uid", self.hashed("uid", user_id)), s.login_limit_user, s.login_window))
         return keys
 
-    async def check_rate(self, ip: str, login: str, user_id: str | None = None, *, break_glass: bool = False) -> None:
+    async def check_ip(self, ip: str) -> None:
+        """Every attempt spends the address's budget, before any other work."""
         ip_n = await self._count(self._k("rl", "ip", self.hashed("ip", ip)), self.s.login_window)
         if ip_n > self.s.login_limit_ip:
             raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
+
+    async def check_rate(self, login: str, user_id: str | None = None, *, break_glass: bool = False) -> None:
         for key, limit, _window in self._limit_keys(login, user_id, break_glass):
             if int(await self.r.get(key) or 0) >= limit:
                 raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
@@ -335,12 +338,15 @@ class Authenticator:
         """One sign-in with its limits: returns the actor, or raises SignInError
         (its ``reason``, ``user_id`` and ``break_glass`` say what to archive)."""
         login = normalize_login(login_id)
-        if not login or not password:
-            raise SignInError("Enter your Mattermost username and password.", "empty")
-        local = self.break_glass_account(login)
-        uid = local.user_id if local is not None else await self.resolve_user_id(login)
+        local: BreakGlassAccount | None = None
+        uid: str | None = None
         try:
-            await self.check_rate(ip, login, uid, break_glass=local is not None)
+            await self.check_ip(ip)
+            if not login or not password:
+                raise SignInError("Enter your Mattermost username and password.", "empty")
+            local = self.break_glass_account(login)
+            uid = local.user_id if local is not None else await self.resolve_user_id(login)
+            await self.check_rate(login, uid, break_glass=local is not None)
             try:
                 if local is not None:
                     return self._verify_break_glass(local, password)
