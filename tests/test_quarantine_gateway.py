@@ -99,7 +99,8 @@ def test_redis_files_hold_no_readable_identifier(qgw: Gateway) -> None:
 
 def test_console_is_served_on_its_own_port(simulator: Simulator, tmp_path: Path) -> None:
     review = free_port()
-    gw = start_gateway(simulator, tmp_path / "gw", "--review-listen", f"127.0.0.1:{review}")
+    gw = start_gateway(simulator, tmp_path / "gw", "--review-listen", f"127.0.0.1:{review}",
+                       env={"DLP_REVIEW_SECURE_COOKIES": "0"})  # plain http here
     try:
         page = httpx.get(f"http://127.0.0.1:{review}/login", timeout=10)
         assert page.status_code == 200 and "<form" in page.text
@@ -107,5 +108,28 @@ def test_console_is_served_on_its_own_port(simulator: Simulator, tmp_path: Path)
         simulator.clear()
         httpx.get(f"{gw.url}/login", timeout=10)
         assert any(r["path"] == "/login" for r in simulator.requests())
+        # the console believes no client-sent X-Forwarded-For (DLP_TRUSTED_PROXIES unset):
+        # 20 attempts per address, however many addresses the client claims
+        with httpx.Client(base_url=f"http://127.0.0.1:{review}", timeout=10) as c:
+            statuses = []
+            for i in range(21):
+                form = c.get("/login", headers={"X-Forwarded-For": f"198.51.100.{i}"}).text
+                csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+                statuses.append(c.post("/login", data={"csrf": csrf, "login_id": f"nobody{i}", "password": "x"},
+                                       headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code)  # fmt: skip
+        assert statuses == [403] * 20 + [429], statuses
+        failed = [r for r in archive_records(gw.data_dir) if r.get("action") == "sign_in_failed"]
+        assert len(failed) == 21 and {r["client_ip"] for r in failed} == {"127.0.0.1"}
+        assert [r["reason"] for r in failed] == ["bad_credentials"] * 20 + ["rate_limited"]
     finally:
         stop(gw.proc)
+
+
+def test_break_glass_file_without_principal_stops_the_start(simulator: Simulator, tmp_path: Path) -> None:
+    bg = tmp_path / "break-glass.json"
+    bg.write_text(json.dumps({"accounts": [{"username": "bg-ops", "argon2": "$argon2id$v=19$m=65536,t=3,p=4$x$y",
+                                            "roles": ["admin"]}]}))  # fmt: skip
+    with pytest.raises(RuntimeError) as err:
+        start_gateway(simulator, tmp_path / "gw", "--review-listen", f"127.0.0.1:{free_port()}",
+                      env={"DLP_REVIEW_BREAK_GLASS_FILE": str(bg)})
+    assert f"{bg}: accounts[0] (bg-ops) needs user_id, the 26-character Mattermost user id" in str(err.value)

@@ -252,7 +252,7 @@ async def run(settings: RunSettings) -> int:
         # from the environment (review/auth.py ReviewSettings.from_env); break-glass alerts go to
         # DLP_REVIEW_ALERT_CHANNEL_ID, else the policy's compliance alert channel
         review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=ReviewSettings.from_env(
-            hash_key=hash_key, alert_channel_id=policy_store.current.doc.defaults.alert_channel_id
+            hash_key=hash_key, alert_channel_id=_policy_alert_channel(policy_store)
             if not os.environ.get("DLP_REVIEW_ALERT_CHANNEL_ID") else None))
         servers.append(await _serve_asgi(review_app, settings.review_host, settings.review_port))
     if settings.admin_port is not None:
@@ -335,6 +335,14 @@ async def _expiry_loop(quarantine: Any) -> None:
             await quarantine.expire_due()
         except Exception:
             log.exception("quarantine housekeeping failed")
+
+
+def _policy_alert_channel(policy_store: Any) -> str | None:
+    """The policy's compliance alert channel, when it is a channel id."""
+    from dlp_proxy.quarantine import is_mattermost_id
+
+    value = policy_store.current.doc.defaults.alert_channel_id
+    return value if is_mattermost_id(value) else None
 
 
 async def _serve_asgi(app: Any, host: str, port: int) -> Any:
