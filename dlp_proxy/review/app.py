@@ -191,10 +191,15 @@ class Console:
         the reason, and the resolved principal when one was found.  An archive
         failure here is logged; the person still gets their refusal."""
         now = time.time()
-        record = {"type": "review", "action": "sign_in_failed", "ts": now, "time": fmt_time(now),
+        record: dict[str, Any] = {"type": "review", "action": "sign_in_failed", "ts": now, "time": fmt_time(now),
                   "login_hash": self.auth.hashed("login", normalize_login(login_id)), "client_ip": ip,
                   "reason": exc.reason, "via": "break-glass" if exc.break_glass else "console",
                   "user_id": exc.user_id if is_mattermost_id(exc.user_id) else None}  # fmt: skip
+        if exc.break_glass and exc.locked:
+            # someone is guessing a break-glass password: Compliance hears of it once per lockout
+            record["alert"] = await self.auth.alert_compliance(
+                f"Break-glass account locked after repeated failed sign-ins to the DLP review console, from {ip} "
+                f"at {fmt_time(now)}; it belongs to Mattermost user {exc.user_id}.")
         try:
             await self.q.archive.append(record)
         except Exception as err:  # the refusal stands either way; the failure is visible in the log

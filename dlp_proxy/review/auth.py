@@ -193,6 +193,7 @@ class SignInError(Exception):
         self.reason = reason
         self.user_id: str | None = None  # the resolved principal, when known
         self.break_glass = False
+        self.locked = False  # this failure used up a budget (the account is locked for its window)
 
 
 def token_hash(token: str) -> str:
@@ -300,9 +301,12 @@ class Authenticator:
             if int(await self.r.get(key) or 0) >= limit:
                 raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
 
-    async def failed(self, login: str, user_id: str | None = None, *, break_glass: bool = False) -> None:
-        for key, _limit, window in self._limit_keys(login, user_id, break_glass):
-            await self._count(key, window)
+    async def failed(self, login: str, user_id: str | None = None, *, break_glass: bool = False) -> bool:
+        """Spend the failure budgets; True when this failure just locked a budget."""
+        locked = False
+        for key, limit, window in self._limit_keys(login, user_id, break_glass):
+            locked |= await self._count(key, window) == limit
+        return locked
 
     # ------------------------------------------------------------ sign-in
     def _break_glass(self) -> dict[str, BreakGlassAccount]:
@@ -351,8 +355,8 @@ class Authenticator:
                 if local is not None:
                     return self._verify_break_glass(local, password)
                 return await self._mattermost(login, password)
-            except SignInError:
-                await self.failed(login, uid, break_glass=local is not None)
+            except SignInError as exc:
+                exc.locked = await self.failed(login, uid, break_glass=local is not None)
                 raise
         except SignInError as exc:
             exc.user_id, exc.break_glass = uid, local is not None
