@@ -65,6 +65,9 @@ if s == 'held' and ARGV[3] == '2' then
   return {'first', s}
 end
 if s == 'awaiting_second' then
+  -- a first approval with no principal on record (made before principals were
+  -- required) cannot be shown to be another person's: no second approval is
+  -- accepted on it (the item can still be rejected, or expire)
   local a1u = redis.call('HGET', KEYS[1], 'approver1_uid')
   if (not a1u) or a1u == '' or a1u == ARGV[2] then return {'same', s} end
 end
