@@ -79,7 +79,7 @@ def normalize_login(raw: str) -> str:
     counts failures against: NFKC, format characters (zero-width...) removed,
     surrounding whitespace stripped, lower case (Mattermost matches usernames and
     e-mail addresses case-insensitively: store/sqlstore/user_store.go GetForLogin
-    compares ``LOWER(Username)`` / ``LOWER(Email)``).  So ``" breakglass"``,
+    compares ``Username = lower(?) OR Email = lower(?)``).  So ``" breakglass"``,
     ``"breakglass\\t"`` and ``"BreakGlass"`` are one account with one budget."""
     text = unicodedata.normalize("NFKC", raw)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
