@@ -192,7 +192,11 @@ def cmd_review(args: argparse.Namespace) -> int:
         def capture_signals(self) -> Iterator[None]:
             yield  # signals are handled by run() above
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except ValueError as exc:  # a bad break-glass / token file or setting: its one-line reason
+        print(f"dlp-proxy review: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
