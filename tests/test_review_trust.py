@@ -14,6 +14,7 @@ simulator, the console in uvicorn, the real tamper-evident archive):
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -304,6 +305,22 @@ async def test_padded_break_glass_logins_share_one_stricter_budget(env: Env) -> 
     assert len({r["login_hash"] for r in failed}) == 1
     assert "breakglass" not in json.dumps(failed).lower()  # the login is hashed
     assert {r["client_ip"] for r in failed} == {"127.0.0.1"}
+
+
+async def test_parallel_guesses_get_no_extra_tries(env: Env) -> None:
+    """Tries are spent before the password is checked: 20 guesses at once at a
+    break-glass account (3 allowed) get 3 evaluations, not 20."""
+    async def guess(i: int) -> int:
+        async with httpx.AsyncClient(base_url=env.url) as c:
+            page = await c.get("/login")
+            resp = await c.post("/login", data={"csrf": csrf_of(page.text), "login_id": "breakglass",
+                                                "password": f"guess {i}"})  # fmt: skip
+            return resp.status_code
+
+    statuses = await asyncio.gather(*(guess(i) for i in range(20)))
+    assert sorted(statuses) == [403] * 3 + [429] * 17, statuses
+    reasons = [r["reason"] for r in env.records("sign_in_failed")]
+    assert reasons.count("bad_credentials") == 3 and reasons.count("rate_limited") == 17
 
 
 async def test_mattermost_login_spellings_count_against_one_user(env: Env) -> None:

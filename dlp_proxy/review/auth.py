@@ -256,6 +256,24 @@ def keyed(key: bytes, kind: str, value: str) -> str:
     return hmac.new(key, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+#: KEYS: failure budgets; ARGV: their limits, then their windows (seconds).
+#: -1: a budget is used up (nothing spent); else every budget spent once, and 1
+#: when one of them is now exactly at its limit.
+_RESERVE = """
+local n = #KEYS
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then return -1 end
+end
+local last = 0
+for i = 1, n do
+  local c = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[n + i], 'NX')
+  if c == tonumber(ARGV[i]) then last = 1 end
+end
+return last
+"""
+
+
 class Authenticator:
     def __init__(self, r: aioredis.Redis, upstream_url: str, settings: ReviewSettings,
                  http: httpx.AsyncClient | None = None) -> None:  # fmt: skip
@@ -264,6 +282,7 @@ class Authenticator:
         self.s = settings
         self._http = http or httpx.AsyncClient(timeout=settings.mattermost_timeout)
         self._hasher = PasswordHasher()
+        self._reserve = r.register_script(_RESERVE) if r is not None else None
         self._break_glass()  # a bad break-glass file stops the start, with its one-line reason
 
     def _k(self, *parts: str) -> str:
@@ -296,17 +315,25 @@ class Authenticator:
         if ip_n > self.s.login_limit_ip:
             raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
 
-    async def check_rate(self, login: str, user_id: str | None = None, *, break_glass: bool = False) -> None:
-        for key, limit, _window in self._limit_keys(login, user_id, break_glass):
-            if int(await self.r.get(key) or 0) >= limit:
-                raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
+    async def reserve(self, login: str, user_id: str | None = None, *,
+                      break_glass: bool = False) -> tuple[list[str], bool]:  # fmt: skip
+        """Spend one try of every failure budget *before* the password is checked,
+        in one atomic step (so parallel guesses cannot all pass a check made before
+        any of them failed); refuse, spending nothing, once a budget is used up.
+        ``release`` gives the tries back when the sign-in succeeds.  Returns the
+        keys spent and whether this try is the last a budget allows (its failure
+        locks the account for the window)."""
+        budgets = self._limit_keys(login, user_id, break_glass)
+        keys = [k for k, _, _ in budgets]
+        args = [str(limit) for _, limit, _ in budgets] + [str(int(window)) for _, _, window in budgets]
+        res = int(await self._reserve(keys=keys, args=args))
+        if res < 0:
+            raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
+        return keys, res == 1
 
-    async def failed(self, login: str, user_id: str | None = None, *, break_glass: bool = False) -> bool:
-        """Spend the failure budgets; True when this failure just locked a budget."""
-        locked = False
-        for key, limit, window in self._limit_keys(login, user_id, break_glass):
-            locked |= await self._count(key, window) == limit
-        return locked
+    async def release(self, keys: list[str]) -> None:
+        for key in keys:
+            await self.r.decr(key)
 
     # ------------------------------------------------------------ sign-in
     def _break_glass(self) -> dict[str, BreakGlassAccount]:
@@ -350,14 +377,17 @@ class Authenticator:
                 raise SignInError("Enter your Mattermost username and password.", "empty")
             local = self.break_glass_account(login)
             uid = local.user_id if local is not None else await self.resolve_user_id(login)
-            await self.check_rate(login, uid, break_glass=local is not None)
+            spent, last = await self.reserve(login, uid, break_glass=local is not None)
             try:
                 if local is not None:
-                    return self._verify_break_glass(local, password)
-                return await self._mattermost(login, password)
-            except SignInError as exc:
-                exc.locked = await self.failed(login, uid, break_glass=local is not None)
+                    actor = self._verify_break_glass(local, password)
+                else:
+                    actor = await self._mattermost(login, password)
+            except SignInError as exc:  # the reserved tries stay spent: they are this failure
+                exc.locked = last
                 raise
+            await self.release(spent)
+            return actor
         except SignInError as exc:
             exc.user_id, exc.break_glass = uid, local is not None
             raise
