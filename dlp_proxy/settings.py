@@ -106,6 +106,20 @@ def _listen(value: Any) -> str:
 Listen = Annotated[str, BeforeValidator(_listen)]
 
 
+_ID = r"^[a-z0-9]{26}$"  # a Mattermost id (model.IsValidId)
+_ROLE_IDS = r"^\s*(?:[a-z_]+\s*=\s*[a-z0-9]{26}(?:\s*,\s*[a-z0-9]{26})*\s*(?:;\s*|$))*$"
+
+
+def role_ids(spec: str) -> dict[str, tuple[str, ...]]:
+    """``role=id,id;role=id`` -> {role: (id, ...)} (shape checked by the model)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for part in spec.split(";"):
+        if "=" in part:
+            role, _, ids = part.partition("=")
+            out[role.strip()] = tuple(i.strip() for i in ids.split(",") if i.strip())
+    return out
+
+
 def _cidrs(value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else list(value or ())
     out = []
@@ -167,6 +181,12 @@ class Settings(BaseModel):
     review_secure_cookies: Bool = Field(True, description="`0` only for a plain-http console on localhost")
     review_break_glass_file: Path | None = Field(None, description="break-glass accounts for the console (docs/quarantine.md)")
     review_api_tokens_file: Path | None = Field(None, description="API tokens for the console's JSON API (docs/quarantine.md)")
+    review_alert_channel_id: str | None = Field(None, pattern=_ID, description="channel that is told of break-glass sign-ins and lock-outs (default: the policy's alert channel)")
+    review_role_user_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for configured Mattermost user ids: `role=id,id;role=id` (docs/quarantine.md)")
+    review_role_group_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for synced (LDAP/SAML) group ids: `role=id,id;role=id`")
+    operator_user_id: str | None = Field(None, pattern=_ID, description="your Mattermost user id for `dlp-proxy quarantine` decisions (or `--principal`)")
+    ready_min_free: Size = Field(64 * 1024**2, description="`/readyz` fails when the archive disk has less free space than this")
+    ready_error_window: float = Field(30.0, ge=0, description="`/readyz` fails for this many seconds after an archive write error")
     # --- keys (docs/operations.md); each defaults to a file under DLP_DATA_DIR/keys
     archive_signing_key_file: Path | None = Field(None, description="Ed25519 seed that signs archive checkpoints")
     archive_content_key_file: Path | None = Field(None, description="AES-256 key-encryption key for archived content")

@@ -64,14 +64,23 @@ def test_hold_list_approve_releases_once_as_the_author(qgw: Gateway) -> None:
     items = json.loads(listed.stdout)
     item = next(i for i in items if i.get("record_id") or i.get("id"))
     assert "536-22-8841" not in listed.stdout  # masked in listings
-    approve = _cli(qgw, "approve", item["id"], "--reason", "verified with the client by phone")
+    # an approval from the shell names the operator's own Mattermost id (one person, one principal)
+    nobody = _cli(qgw, "approve", item["id"], "--reason", "verified with the client by phone")
+    assert nobody.returncode == 1 and "no principal" in nobody.stderr and not _posts_with(qgw, "536-22-8841")
+    bad = _cli(qgw, "approve", item["id"], "--reason", "verified", "--principal", "carol")
+    assert bad.returncode == 1 and "26 characters" in bad.stderr
+    alice = _cli(qgw, "approve", item["id"], "--reason", "my own", "--principal", qgw.sim.ids["users"]["alice"])
+    assert alice.returncode == 1 and "own message" in alice.stderr  # the sender herself
+    approve = _cli(qgw, "approve", item["id"], "--reason", "verified with the client by phone",
+                   "--principal", qgw.sim.ids["users"]["carol"])
     assert approve.returncode == 0, approve.stdout + approve.stderr
     assert "no gateway is running" not in approve.stderr  # this one is
     released = released_by_gateway(qgw, "536-22-8841")
     assert len(released) == 1
     assert released[0]["user_id"] == qgw.sim.ids["users"]["alice"]
     assert released[0]["channel_id"] == qgw.sim.channel("dm_alice_bob")
-    again = _cli(qgw, "approve", item["id"], "--reason", "second approval attempt")
+    again = _cli(qgw, "approve", item["id"], "--reason", "second approval attempt", "--principal",
+                 qgw.sim.ids["users"]["bob"])
     assert again.returncode != 0
     assert len(_posts_with(qgw, "536-22-8841")) == 1  # exactly once
     records = archive_records(qgw.data_dir)
@@ -101,7 +110,8 @@ def test_redis_files_hold_no_readable_identifier(qgw: Gateway) -> None:
 
 def test_console_is_served_on_its_own_port(simulator: Simulator, tmp_path: Path) -> None:
     review = free_port()
-    gw = start_gateway(simulator, tmp_path / "gw", "--review-listen", f"127.0.0.1:{review}")
+    gw = start_gateway(simulator, tmp_path / "gw", "--review-listen", f"127.0.0.1:{review}",
+                       env={"DLP_REVIEW_SECURE_COOKIES": "0"})  # plain http here
     try:
         page = httpx.get(f"http://127.0.0.1:{review}/login", timeout=10)
         assert page.status_code == 200 and "<form" in page.text
@@ -109,5 +119,28 @@ def test_console_is_served_on_its_own_port(simulator: Simulator, tmp_path: Path)
         simulator.clear()
         httpx.get(f"{gw.url}/login", timeout=10)
         assert any(r["path"] == "/login" for r in simulator.requests())
+        # the console believes no client-sent X-Forwarded-For (DLP_TRUSTED_PROXIES unset):
+        # 20 attempts per address, however many addresses the client claims
+        with httpx.Client(base_url=f"http://127.0.0.1:{review}", timeout=10) as c:
+            statuses = []
+            for i in range(21):
+                form = c.get("/login", headers={"X-Forwarded-For": f"198.51.100.{i}"}).text
+                csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+                statuses.append(c.post("/login", data={"csrf": csrf, "login_id": f"nobody{i}", "password": "x"},
+                                       headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code)  # fmt: skip
+        assert statuses == [403] * 20 + [429], statuses
+        failed = [r for r in archive_records(gw.data_dir) if r.get("action") == "sign_in_failed"]
+        assert len(failed) == 21 and {r["client_ip"] for r in failed} == {"127.0.0.1"}
+        assert [r["reason"] for r in failed] == ["bad_credentials"] * 20 + ["rate_limited"]
     finally:
         stop(gw.proc)
+
+
+def test_break_glass_file_without_principal_stops_the_start(simulator: Simulator, tmp_path: Path) -> None:
+    bg = tmp_path / "break-glass.json"
+    bg.write_text(json.dumps({"accounts": [{"username": "bg-ops", "argon2": "$argon2id$v=19$m=65536,t=3,p=4$x$y",
+                                            "roles": ["admin"]}]}))  # fmt: skip
+    with pytest.raises(RuntimeError) as err:
+        start_gateway(simulator, tmp_path / "gw", "--review-listen", f"127.0.0.1:{free_port()}",
+                      env={"DLP_REVIEW_BREAK_GLASS_FILE": str(bg)})
+    assert f"{bg}: accounts[0] (bg-ops) needs user_id, the 26-character Mattermost user id" in str(err.value)

@@ -34,7 +34,9 @@ OPERATOR = Actor("kill-test-operator", frozenset({"approver"}), via="cli")
 def _env(gw: Gateway) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLP_")}
     env.update({"DLP_DATA_DIR": str(gw.data_dir), "DLP_UPSTREAM": gw.sim.url,
-                "DLP_NOTIFY_TOKEN": gw.sim.token("dlp-bot")})  # fmt: skip
+                "DLP_NOTIFY_TOKEN": gw.sim.token("dlp-bot"),
+                # the operator's own Mattermost id: CLI approvals need a principal
+                "DLP_OPERATOR_USER_ID": gw.sim.ids["users"]["carol"]})  # fmt: skip
     return env
 
 

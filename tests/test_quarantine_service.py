@@ -163,7 +163,7 @@ async def test_reject_notifies_and_shreds_without_posting(r: aioredis.Redis, sim
         (RITA, "reject", True),
         (RITA, "comment", True),
         (CAROL, "approve", True),
-        (Actor("root", frozenset({"admin"})), "approve", True),
+        (Actor("root", frozenset({"admin"}), user_id="root-id"), "approve", True),
         (Actor("nobody", frozenset()), "reject", False),
     ],
 )
@@ -188,14 +188,19 @@ async def test_role_table(
     await svc.close()
 
 
-async def test_self_approval_refused_by_user_id_and_username(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+async def test_self_approval_refused_by_principal(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """Self-approval compares principals (the person's Mattermost user id), whatever
+    the account is called; an actor with no principal may not approve at all."""
     s, url = sim
     svc = service(r, url)
     item_id = await svc.hold(make_held(s, sender="sam"))
     by_id = Actor("sam-renamed", frozenset({"approver"}), user_id=s.ids["users"]["sam"])
     with pytest.raises(Forbidden, match="own message"):
         await svc.approve(item_id, by_id, "I know this one")
+    sams_break_glass = Actor("bg-ops", frozenset({"admin"}), user_id=s.ids["users"]["sam"], via="break-glass")
     with pytest.raises(Forbidden, match="own message"):
+        await svc.approve(item_id, sams_break_glass, "mine")
+    with pytest.raises(Forbidden, match="no principal"):
         await svc.approve(item_id, Actor("sam", frozenset({"admin"}), via="break-glass"), "mine")
     assert (await svc.get(item_id))["state"] == "held" and released_posts(s) == []
     await svc.approve(item_id, CAROL, "carol approves for sam")

@@ -135,7 +135,8 @@ class ServedApp:
     def __init__(self, app: Any) -> None:
         self.port = free_port()
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",
+                          proxy_headers=False)  # as the gateway serves the console
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

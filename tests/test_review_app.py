@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
 from dlp_proxy.review import ReviewSettings, create_app, hash_password, token_hash
+from dlp_proxy.simulator.ids import id_from
 from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
     MASTER,
@@ -47,17 +48,31 @@ def rserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
         yield server
 
 
+def uid(key: str) -> str:
+    """A seeded simulator user's Mattermost id (deterministic: dlp_proxy/simulator/ids.py)."""
+    return id_from(f"user:{key}")
+
+
+BG_PASSWORD = "correct horse battery"
+
+
 def make_env_settings(tmp_path: Path, **kw: Any) -> ReviewSettings:
     bg = tmp_path / "break-glass.json"
-    bg.write_text(json.dumps({"accounts": [{"username": "bg-admin", "argon2": hash_password("correct horse battery"),
-                                            "roles": ["admin"]}]}))  # fmt: skip
+    # Every break-glass account and API token names the person who holds it.
+    bg.write_text(json.dumps({"accounts": [
+        {"username": "bg-admin", "argon2": hash_password(BG_PASSWORD), "roles": ["admin"], "user_id": uid("carol")},
+        {"username": "BreakGlass", "argon2": hash_password(BG_PASSWORD), "roles": ["approver"],
+         "user_id": uid("sam")},
+    ]}))  # fmt: skip
     defaults: dict[str, Any] = {
         "secure_cookies": False,
         "break_glass_file": bg,
         "api_tokens": {
-            token_hash(APPROVER_TOKEN): {"name": "soar", "roles": ["approver"]},
-            token_hash(AUDITOR_TOKEN): {"name": "audit-bot", "roles": ["auditor"]},
+            token_hash(APPROVER_TOKEN): {"name": "soar", "roles": ["approver"], "user_id": uid("bob")},
+            token_hash(AUDITOR_TOKEN): {"name": "audit-bot", "roles": ["auditor"], "user_id": uid("bob")},
         },
+        "lookup_token": "dlp-bot-token",
+        "hash_key": b"k" * 32,
     }
     defaults.update(kw)
     return ReviewSettings(**defaults)
@@ -99,7 +114,7 @@ async def sign_in(c: httpx.AsyncClient, login: str, password: str) -> httpx.Resp
         ("carol", "carol-password", 303, {"admin"}),
         ("alice", "alice-password", 403, None),  # not in a review group
         ("sam", "wrong", 403, None),
-        ("bg-admin", "correct horse battery", 303, {"admin"}),
+        ("bg-admin", BG_PASSWORD, 303, {"admin"}),
         ("bg-admin", "wrong horse", 403, None),
     ],
 )

@@ -51,6 +51,9 @@ SAMPLES: dict[str, str] = {
     "archive_signing_key_file": "/k/s", "archive_content_key_file": "/k/c", "quarantine_master_key_file": "/k/q",
     "hash_key_file": "/k/h", "archive_signing_key": "c2lnbg==", "archive_content_key": "Y29udGVudA==",
     "quarantine_master_key": "bWFzdGVy", "hash_key": "aGFzaA==",
+    "review_alert_channel_id": "a" * 26, "review_role_user_ids": f"approver={'b' * 26},{'c' * 26};auditor={'d' * 26}",
+    "review_role_group_ids": f"reviewer={'e' * 26}", "operator_user_id": "f" * 26, "ready_min_free": "1m",
+    "ready_error_window": "5",
 }
 
 
@@ -216,7 +219,9 @@ def test_kill9_leaves_no_redis_and_no_worker(simulator: Simulator, tmp_path: Pat
 
 # ------------------------------------------------------------ approvals are state
 def _quarantine_cli(gw: Any, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return _cli("quarantine", *args, env={"DLP_DATA_DIR": str(gw.data_dir), **(env or {})})
+    # the operator acts as carol (a Mattermost user who is not the sender)
+    return _cli("quarantine", *args, env={"DLP_DATA_DIR": str(gw.data_dir),
+                                          "DLP_OPERATOR_USER_ID": gw.sim.ids["users"]["carol"], **(env or {})})
 
 
 def _hold(gw: Any, text: str) -> str:

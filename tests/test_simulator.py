@@ -113,15 +113,18 @@ def test_users_groups_teams(sim, ids):
         me = c.get("/api/v4/users/me").json()
         assert me["username"] == "sam" and me["id"] == ids["users"]["sam"]
         groups = c.get("/api/v4/users/me/groups").json()
-        assert [g["name"] for g in groups] == ["security-reviewers"]
+        assert [(g["name"], g["source"]) for g in groups] == [("security-reviewers", "ldap")]
         teams = c.get(f"/api/v4/users/{me['id']}/teams").json()
         assert [t["name"] for t in teams] == ["acme"]
         assert c.get(f"/api/v4/teams/{ids['team']}").json()["name"] == "acme"
         carol = c.get(f"/api/v4/users/{ids['users']['carol']}").json()
         assert "system_admin" in carol["roles"].split()
-        assert c.get(f"/api/v4/users/{ids['users']['alice']}/groups").json() == []
+        # another user's groups need manage_system (api4/group.go getGroupsByUserId)
+        assert c.get(f"/api/v4/users/{ids['users']['alice']}/groups").status_code == 403
         bot = c.get(f"/api/v4/users/{ids['users']['dlp-bot']}").json()
         assert bot["is_bot"] is True
+    with client(sim, "carol-token") as admin:
+        assert admin.get(f"/api/v4/users/{ids['users']['alice']}/groups").json() == []
     assert httpx.get(sim.url + "/api/v4/system/ping").json()["status"] == "OK"
 
 

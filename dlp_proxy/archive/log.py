@@ -138,6 +138,9 @@ class ArchiveStats:
     ship_failures: int = 0
     torn_tails_repaired: int = 0
     last_error: str = ""
+    #: write/sync/rotation failures since start, and when the last one happened (time.time())
+    write_errors: int = 0
+    last_error_at: float = 0.0
     batch_sizes: list[int] = field(default_factory=list)
     #: records written but not yet covered by a signed checkpoint (the writer's own count)
     unsigned: int = 0
@@ -577,10 +580,14 @@ class FileArchive:
             except OSError as exc:
                 self._broken = f"segment rotation failed: {exc}"
                 self.stats.last_error = self._broken
+                self.stats.write_errors += 1
+                self.stats.last_error_at = time.time()
                 log.error("archive %s: %s", self.worker_id, self._broken)
 
     def _fail(self, items: list[_Item], why: str, *, rollback_to: int | None) -> None:
         self.stats.last_error = why
+        self.stats.write_errors += 1
+        self.stats.last_error_at = time.time()
         log.error("archive %s: %s", self.worker_id, why)
         if rollback_to is not None:
             try:

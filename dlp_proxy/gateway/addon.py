@@ -18,6 +18,7 @@ from typing import Any
 
 from mitmproxy import http
 
+from dlp_proxy.forwarding import client_address, peer_is_trusted
 from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
@@ -120,7 +121,7 @@ class DLPAddon:
             target=req.path,
             headers=header_dict(req.headers.fields),
             body=req.raw_content or b"",
-            client_ip=flow.client_conn.peername[0] if flow.client_conn.peername else "",
+            client_ip=client_address(flow.client_conn.peername[0] if flow.client_conn.peername else "", ((k.decode("latin-1"), v.decode("latin-1")) for k, v in req.headers.fields), self.trusted_proxies),  # dlp_proxy/forwarding.py
         )
         started = time.perf_counter()
         route_name: str | None = None
@@ -219,13 +220,7 @@ class DLPAddon:
             log.exception("sender notification failed", extra={"request_id": request_id})
 
     def _trusted(self, peer: str) -> bool:
-        import ipaddress
-
-        try:
-            addr = ipaddress.ip_address(peer)
-        except ValueError:
-            return False
-        return any(addr in net for net in self.trusted_proxies)
+        return peer_is_trusted(peer, self.trusted_proxies)  # one rule for every port: dlp_proxy/forwarding.py
 
     def _arm_upstream_timer(self, flow: http.HTTPFlow) -> None:
         """mitmproxy has no upstream read timeout: a Mattermost that never answers

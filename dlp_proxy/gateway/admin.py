@@ -1,6 +1,13 @@
 """The admin port: Prometheus ``/metrics``, ``/healthz`` (alive) and ``/readyz``
 (every dependency a decision needs answers).  Never served on the proxy port.
 
+``/readyz`` is honest about the archive, without which nothing is forwarded: it
+answers 503 while the archive refuses writes, for ``DLP_READY_ERROR_WINDOW``
+seconds (default 30) after any archive write error, while the archive's disk has
+less than ``DLP_READY_MIN_FREE`` free (default 64m), or while a small write +
+fsync in the archive directory fails or hangs; and while Redis does not answer.
+It turns 200 again by itself once all of them pass.
+
 Gauges that describe other parts (quarantine depth and age, the archive's
 counters, Redis) are refreshed at scrape time, each under a short timeout so a
 dead dependency never hangs a scrape: its gauge keeps the last value and
@@ -10,8 +17,14 @@ dead dependency never hangs a scrape: its gauge keeps the last value and
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
+import shutil
+import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -40,6 +53,73 @@ def archive_failure(archive: Any) -> str | None:
     return "archive failed" if broken else None
 
 
+#: /readyz defaults (overridden by DLP_READY_MIN_FREE and DLP_READY_ERROR_WINDOW)
+READY_MIN_FREE_BYTES = 64 * 1024**2
+READY_ERROR_WINDOW = 30.0
+#: bytes written and fsync'd by the readiness probe
+PROBE_BYTES = 4096
+
+
+class ArchiveReadiness:
+    """Can the archive take the next record?  ``check`` answers None (yes) or a
+    short reason (no) naming no path and echoing no OS text beyond an errno name."""
+
+    def __init__(self, archive: Any, *, min_free_bytes: int = READY_MIN_FREE_BYTES,
+                 error_window: float = READY_ERROR_WINDOW, clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+        self.archive = archive
+        directory = getattr(archive, "directory", None)
+        self.directory = Path(directory) if directory is not None else None
+        self.min_free_bytes = min_free_bytes
+        self.error_window = error_window
+        self.clock = clock
+        self._probing = threading.Lock()  # held while a probe runs (a hung disk keeps it)
+
+    def _probe(self) -> str | None:
+        assert self.directory is not None
+        path = self.directory / f".readyz-probe-{os.getpid()}"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, b"\0" * PROBE_BYTES)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            free = shutil.disk_usage(self.directory).free
+        except OSError as exc:
+            return f"cannot write: {errno.errorcode.get(exc.errno or 0, 'OSError')}"
+        finally:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+            self._probing.release()
+        if free < self.min_free_bytes:
+            return f"low free space: {free} bytes free, {self.min_free_bytes} needed"
+        return None
+
+    async def check(self) -> str | None:
+        failure = archive_failure(self.archive)
+        if failure is not None:
+            return "refuses writes"
+        stats = getattr(self.archive, "stats", None)
+        last = getattr(stats() if callable(stats) else stats, "last_error_at", 0.0)
+        if isinstance(last, int | float) and last and self.clock() - last < self.error_window:
+            return f"write error {self.clock() - last:.0f}s ago"
+        if self.directory is None:
+            return None
+        if not self._probing.acquire(blocking=False):
+            return "archive disk does not answer"  # the previous probe is still stuck
+        try:
+            task = asyncio.get_running_loop().run_in_executor(None, self._probe)
+        except BaseException:
+            self._probing.release()
+            raise
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), SCRAPE_TIMEOUT)
+        except TimeoutError:
+            return "archive disk does not answer"
+
+
 async def _redis_ok(redis: Any) -> tuple[bool, str]:
     try:
         await asyncio.wait_for(redis.ping(), SCRAPE_TIMEOUT)
@@ -49,7 +129,10 @@ async def _redis_ok(redis: Any) -> tuple[bool, str]:
 
 
 def create_admin_app(*, metrics: Metrics, redis: Any, archive: Any, policy_store: Any, addon: Any,
-                     quarantine: Any = None) -> Starlette:
+                     quarantine: Any = None, readiness: ArchiveReadiness | None = None) -> Starlette:
+    archive_ready = readiness or ArchiveReadiness(archive)
+    state = {"ready": True}
+
     async def refresh() -> None:
         metrics.inflight.set(addon.inflight)
         stats = getattr(archive, "stats", None)
@@ -87,11 +170,14 @@ def create_admin_app(*, metrics: Metrics, redis: Any, archive: Any, policy_store
         checks: dict[str, str] = {}
         redis_ok, checks["redis"] = await _redis_ok(redis)
         metrics.redis_up.set(1 if redis_ok else 0)
-        failure = archive_failure(archive)
-        checks["archive"] = "ok" if failure is None else "error: archive refuses writes"
+        failure = await archive_ready.check()
+        checks["archive"] = "ok" if failure is None else f"error: {failure}"
         checks["policy"] = policy_store.current.version
         checks["accepting"] = "ok" if addon.accepting else "draining"
         ok = redis_ok and failure is None and addon.accepting
+        if ok != state["ready"]:  # transitions only: a load balancer polls every few seconds
+            state["ready"] = ok
+            (log.info if ok else log.warning)("ready" if ok else "not ready", extra={"checks": checks})
         return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
     return Starlette(routes=[Route("/metrics", metrics_endpoint), Route("/healthz", healthz), Route("/readyz", readyz)])

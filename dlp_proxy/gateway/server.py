@@ -266,13 +266,17 @@ async def run(settings: RunSettings) -> int:
     if settings.review_port is not None:
         from dlp_proxy.review import create_app as create_review_app
 
-        review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=review_settings(cfg))
+        # break-glass alerts go to DLP_REVIEW_ALERT_CHANNEL_ID, else the policy's compliance alert channel
+        review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=review_settings(
+            cfg, hash_key=hash_key, alert_channel_id=_policy_alert_channel(policy_store)))
         servers.append(await _serve_asgi(review_app, settings.review_host, settings.review_port))
     if settings.admin_port is not None:
-        from dlp_proxy.gateway.admin import create_admin_app
+        from dlp_proxy.gateway.admin import ArchiveReadiness, create_admin_app
 
         admin_app = create_admin_app(metrics=metrics, redis=redis, archive=archive, policy_store=policy_store,
-                                     addon=addon, quarantine=quarantine)
+                                     addon=addon, quarantine=quarantine, readiness=ArchiveReadiness(
+                                         archive, min_free_bytes=cfg.ready_min_free,
+                                         error_window=cfg.ready_error_window))
         servers.append(await _serve_asgi(admin_app, settings.admin_host, settings.admin_port))
 
     master_task = asyncio.create_task(master.run())
@@ -358,6 +362,14 @@ async def _housekeeping(quarantine: Any, worker_id: str, interval: float = HOUSE
         await asyncio.sleep(interval)
 
 
+def _policy_alert_channel(policy_store: Any) -> str | None:
+    """The policy's compliance alert channel, when it is a channel id."""
+    from dlp_proxy.quarantine import is_mattermost_id
+
+    value = policy_store.current.doc.defaults.alert_channel_id
+    return value if is_mattermost_id(value) else None
+
+
 async def _serve_asgi(app: Any, host: str, port: int) -> Any:
     import uvicorn
 
@@ -367,7 +379,10 @@ async def _serve_asgi(app: Any, host: str, port: int) -> Any:
             # the gateway owns SIGTERM/SIGINT/SIGHUP; uvicorn must not take them
             yield
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer as the
+    # client address; the console applies DLP_TRUSTED_PROXIES itself (dlp_proxy/forwarding.py)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+                            proxy_headers=False)
     server = _Server(config)
     server._dlp_task = asyncio.create_task(server.serve())  # type: ignore[attr-defined]
     return server

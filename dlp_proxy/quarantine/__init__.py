@@ -18,6 +18,7 @@ from dlp_proxy.quarantine.service import (
     QuarantineSettings,
     RedisAuditLog,
     State,
+    is_mattermost_id,
     rotate_master_key,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "QuarantineSettings",
     "RedisAuditLog",
     "State",
+    "is_mattermost_id",
     "rotate_master_key",
 ]

@@ -61,9 +61,10 @@ def _service(cfg: Settings, r: Any, archive: Archive | None, *, upstream: str) -
                              upstream_url=upstream, settings=quarantine_settings(cfg), delivers=False)
 
 
-def quarantine_cli_settings(_args: argparse.Namespace) -> Settings:
-    """The settings of ``dlp-proxy quarantine ...`` (the environment; no flags)."""
-    return load_settings()
+def quarantine_cli_settings(args: argparse.Namespace) -> Settings:
+    """The settings of ``dlp-proxy quarantine ...``: ``--principal`` over the environment."""
+    return load_settings({"operator_user_id": getattr(args, "principal", None)},
+                         flag_names={"operator_user_id": "--principal"})
 
 
 def review_cli_settings(args: argparse.Namespace) -> Settings:
@@ -78,7 +79,7 @@ def review_cli_settings(args: argparse.Namespace) -> Settings:
 async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quarantine-cli") -> int:
     import redis.asyncio as aioredis
 
-    cfg = quarantine_cli_settings(args)
+    cfg = args.settings = quarantine_cli_settings(args)
     r = aioredis.Redis.from_url(redis_url(cfg))
     archive = _archive(cfg, worker)
     svc = _service(cfg, r, archive, upstream=cfg.upstream or "")
@@ -94,10 +95,17 @@ async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quaran
         await r.aclose()
 
 
-def _actor() -> Any:
-    from dlp_proxy.quarantine import Actor
+def _actor(args: argparse.Namespace | None = None) -> Any:
+    """The operator: ``--principal`` (or ``$DLP_OPERATOR_USER_ID``) is their own
+    Mattermost user id, so an approval from the shell is the same person as their
+    console session (self-approval and four-eyes compare it; approving needs it)."""
+    from dlp_proxy.quarantine import Actor, is_mattermost_id
 
-    return Actor(f"cli:{getpass.getuser()}", frozenset({"admin"}), via="cli")
+    cfg: Settings | None = getattr(args, "settings", None)
+    principal = cfg.operator_user_id if cfg is not None else None
+    if principal is not None and not is_mattermost_id(principal):
+        raise QuarantineError("--principal / DLP_OPERATOR_USER_ID must be a Mattermost user id (26 characters a-z0-9)")
+    return Actor(f"cli:{getpass.getuser()}", frozenset({"admin"}), user_id=principal, via="cli")
 
 
 def _print(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -121,7 +129,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     async def run(svc: Any) -> int:
-        item = await svc.show(args.id, _actor(), reveal_reason=args.reveal)
+        item = await svc.show(args.id, _actor(args), reveal_reason=args.reveal)
         text = [f"{k}: {item[k]}" for k in ("id", "state", "sender_username", "channel_name", "team_name", "route",
                                             "entity_types", "record_id", "release_error") if item.get(k)]  # fmt: skip
         for part in item.get("content") or []:
@@ -135,7 +143,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _decide(kind: str) -> Any:
     def cmd(args: argparse.Namespace) -> int:
         async def run(svc: Any) -> int:
-            actor = _actor()
+            actor = _actor(args)
             if kind == "approve":
                 out = await svc.approve(args.id, actor, args.reason)
                 if out.get("state") == "approved" and not await svc.deliverer_alive():
@@ -172,9 +180,10 @@ def cmd_review(args: argparse.Namespace) -> int:
         r = aioredis.Redis.from_url(redis_url(cfg))
         archive = _archive(cfg, "review")
         svc = _service(cfg, r, archive, upstream=upstream)
-        rs = review_settings(cfg)
+        rs = review_settings(cfg, hash_key=KeyRing(cfg).load("hash"))
         app = create_app(svc, upstream_url=upstream, settings=rs)
-        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+        # proxy_headers off: the console applies DLP_TRUSTED_PROXIES itself (dlp_proxy/forwarding.py)
+        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False))
         loop = asyncio.get_running_loop()
 
         def _stop() -> None:
@@ -197,7 +206,11 @@ def cmd_review(args: argparse.Namespace) -> int:
         def capture_signals(self) -> Iterator[None]:
             yield  # signals are handled by run() above
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except ValueError as exc:  # a bad break-glass / token file or setting: its one-line reason
+        print(f"dlp-proxy review: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -214,6 +227,8 @@ def register(sub: Any) -> None:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("--principal", metavar="USER_ID",
+                       help="your Mattermost user id (default $DLP_OPERATOR_USER_ID); approving needs it")
 
     p = qs.add_parser("list", help="list items (oldest first)")
     common(p)

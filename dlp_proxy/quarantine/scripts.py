@@ -45,17 +45,20 @@ for i = 3, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
 return 1
 """
 
-# KEYS: item, retry zset; ARGV: actor name, actor user id ('' if none), approvals required,
-# now, time after which a release not started yet is picked up by expire_due, item id
+# One person, one approval: the self-approval and four-eyes checks compare
+# *principals* (the Mattermost user id of the person behind a session, a
+# break-glass account or an API token), never names: one person holding two
+# accounts is still one person.  The caller refuses an actor without a principal.
+# KEYS: item, retry zset; ARGV: actor name, actor principal (never ''), approvals
+# required, now, time after which a release not started yet is picked up by
+# expire_due, item id
 APPROVE = """
 local s = redis.call('HGET', KEYS[1], 'state')
 if not s then return {'missing', ''} end
 if s ~= 'held' and s ~= 'awaiting_second' then return {'conflict', s} end
+if ARGV[2] == '' then return {'noprincipal', s} end
 local sender = redis.call('HGET', KEYS[1], 'sender_id')
-local sname = redis.call('HGET', KEYS[1], 'sender_username')
-if (ARGV[2] ~= '' and sender == ARGV[2]) or (sname and sname ~= '' and sname == ARGV[1]) then
-  return {'self', s}
-end
+if sender == ARGV[2] then return {'self', s} end
 -- the number of approvals was fixed when the item was held (older items: ARGV[3])
 local need = redis.call('HGET', KEYS[1], 'approvals_required') or ARGV[3]
 if s == 'held' and need == '2' then
@@ -64,9 +67,11 @@ if s == 'held' and need == '2' then
   return {'first', s}
 end
 if s == 'awaiting_second' then
-  local a1 = redis.call('HGET', KEYS[1], 'approver1')
+  -- a first approval with no principal on record (made before principals were
+  -- required) cannot be shown to be another person's: no second approval is
+  -- accepted on it (the item can still be rejected, or expire)
   local a1u = redis.call('HGET', KEYS[1], 'approver1_uid')
-  if a1 == ARGV[1] or (ARGV[2] ~= '' and a1u == ARGV[2]) then return {'same', s} end
+  if (not a1u) or a1u == '' or a1u == ARGV[2] then return {'same', s} end
 end
 redis.call('HSET', KEYS[1], 'state', 'approved', 'approved_by', ARGV[1], 'decided_by', ARGV[1],
            'decided_at', ARGV[4])

@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -118,14 +119,34 @@ class InvalidRequest(QuarantineError):
     """A required reason is missing or too short, an unknown action, ..."""
 
 
+#: A Mattermost id: 26 characters of [a-z0-9] (model.IsValidId, server/public/model/utils.go).
+MATTERMOST_ID = re.compile(r"[a-z0-9]{26}")
+
+
+def is_mattermost_id(value: object) -> bool:
+    return isinstance(value, str) and MATTERMOST_ID.fullmatch(value) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who acts: a signed-in reviewer, an API token, the CLI operator or the system."""
+    """Who acts, and the person behind it.
+
+    ``user_id`` is the actor's *principal*: the Mattermost user id of the person
+    who holds the credential used -- their Mattermost session, a break-glass
+    account, an API token (both files name the holder's id), the CLI operator
+    (``--principal``), and any later sign-in method (an OIDC identity maps to the
+    same id).  One person is one principal whatever the way in: self-approval and
+    four-eyes compare principals, never names, and an approval needs one.
+    ``name`` is for display and history only; ``via`` says which way in."""
 
     name: str
     roles: frozenset[str]
-    user_id: str | None = None  # Mattermost user id, for the self-approval check
+    user_id: str | None = None  # the principal (Mattermost user id)
     via: str = "console"  # console | api | cli | break-glass | system
+
+    @property
+    def principal(self) -> str | None:
+        return self.user_id
 
     def can(self, permission: str) -> bool:
         return bool(self.roles & PERMISSIONS[permission])
@@ -789,10 +810,14 @@ class QuarantineService:
         )
         if outcome == "missing":
             raise NotFound(f"no quarantined item {item_id!r}")
+        if outcome == "noprincipal":
+            raise Forbidden(f"{actor.name} has no principal (the Mattermost user id of the person acting): "
+                            "an approval needs one")
         if outcome == "self":
-            raise Forbidden(f"{actor.name} may not approve their own message")
+            raise Forbidden(f"{actor.name} may not approve their own message (same person as the sender)")
         if outcome == "same":
-            raise Forbidden(f"four-eyes release: {actor.name} already approved; a second approver is needed")
+            raise Forbidden(f"four-eyes release: {actor.name} is the person who already approved; "
+                            "a second approver is needed")
         if outcome == "conflict":
             raise Conflict(f"item {item_id} is {before}: it cannot be approved now", before)
         h = await self._raw(item_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from dlp_proxy.forwarding import client_address
 from dlp_proxy.model import ENTITY_TYPES
 from dlp_proxy.quarantine import (
     Actor,
@@ -33,9 +35,12 @@ from dlp_proxy.quarantine import (
     NotFound,
     QuarantineService,
     State,
+    is_mattermost_id,
 )
-from dlp_proxy.review.auth import Authenticator, ReviewSettings, SignInError
+from dlp_proxy.review.auth import Authenticator, ReviewSettings, SignInError, normalize_login
 from dlp_proxy.review.openapi import openapi_document
+
+log = logging.getLogger("dlp_proxy.review")
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "dlp_review_session"
@@ -96,6 +101,7 @@ class Console:
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
         self.env.filters["age"] = fmt_age
         self.env.filters["time"] = fmt_time
+        self.networks = settings.networks
 
     # ------------------------------------------------------------ plumbing
     def render(self, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -111,9 +117,11 @@ class Console:
     async def current(self, request: Request) -> tuple[Actor, str] | None:
         return await self.auth.session(request.cookies.get(SESSION_COOKIE))
 
-    @staticmethod
-    def client_ip(request: Request) -> str:
-        return request.client.host if request.client else "unknown"
+    def client_ip(self, request: Request) -> str:
+        """The client's address by the same rule as the proxy port
+        (dlp_proxy.forwarding): forwarding headers only from a trusted proxy."""
+        peer = request.client.host if request.client else "unknown"
+        return client_address(peer, request.headers.items(), self.networks)
 
     def page(
         self, fn: Callable[[Request, Actor, str], Awaitable[Response]], *, post: bool = False
@@ -156,23 +164,46 @@ class Console:
         if not sent or not cookie or not hmac.compare_digest(sent, cookie):
             return await self.login_form(request, "The sign-in form expired. Try again.", 403)
         login_id, password = str(form.get("login_id", "")), str(form.get("password", ""))
+        ip = self.client_ip(request)
         try:
-            await self.auth.check_rate(self.client_ip(request), login_id)
-            try:
-                actor = await self.auth.sign_in(login_id, password)
-            except SignInError:
-                await self.auth.failed(login_id)
-                raise
+            actor = await self.auth.attempt(login_id, password, ip)
         except SignInError as exc:
-            return await self.login_form(request, str(exc), 429 if "Too many" in str(exc) else 403)
-        await self.q.archive.append({
-            "type": "review", "action": "sign_in", "actor": actor.to_json(), "ts": time.time(),
-            "time": fmt_time(time.time()), "client_ip": self.client_ip(request)})  # fmt: skip
+            await self._archive_failed_sign_in(login_id, ip, exc)
+            return await self.login_form(request, str(exc), 429 if exc.reason == "rate_limited" else 403)
+        now = time.time()
+        record: dict[str, Any] = {"type": "review", "action": "sign_in", "actor": actor.to_json(), "ts": now,
+                                  "time": fmt_time(now), "client_ip": ip}  # fmt: skip
+        if actor.via == "break-glass":
+            # Compliance hears of every break-glass use, naming the person behind it.
+            record["alert"] = await self.auth.alert_compliance(
+                f"Break-glass sign-in to the DLP review console: account {actor.name}, held by Mattermost user "
+                f"{actor.user_id}, from {ip} at {fmt_time(now)}. The archive keeps the record (review/sign_in).")
+        await self.q.archive.append(record)
         sid = await self.auth.create_session(actor)
         resp = RedirectResponse("/", 303, headers=SECURITY_HEADERS)
         self._cookie(resp, SESSION_COOKIE, sid, int(self.s.session_max))
         resp.delete_cookie(LOGIN_COOKIE, path="/")
         return resp
+
+    async def _archive_failed_sign_in(self, login_id: str, ip: str, exc: SignInError) -> None:
+        """A failed sign-in in the tamper-evident archive: the login as a keyed
+        hash (a password typed into the login field stays unreadable), the address,
+        the reason, and the resolved principal when one was found.  An archive
+        failure here is logged; the person still gets their refusal."""
+        now = time.time()
+        record: dict[str, Any] = {"type": "review", "action": "sign_in_failed", "ts": now, "time": fmt_time(now),
+                  "login_hash": self.auth.hashed("login", normalize_login(login_id)), "client_ip": ip,
+                  "reason": exc.reason, "via": "break-glass" if exc.break_glass else "console",
+                  "user_id": exc.user_id if is_mattermost_id(exc.user_id) else None}  # fmt: skip
+        if exc.break_glass and exc.locked:
+            # someone is guessing a break-glass password: Compliance hears of it once per lockout
+            record["alert"] = await self.auth.alert_compliance(
+                f"Break-glass account locked after repeated failed sign-ins to the DLP review console, from {ip} "
+                f"at {fmt_time(now)}; it belongs to Mattermost user {exc.user_id}.")
+        try:
+            await self.q.archive.append(record)
+        except Exception as err:  # the refusal stands either way; the failure is visible in the log
+            log.error("failed sign-in could not be archived", extra={"error_type": type(err).__name__})
 
     async def logout(self, request: Request, actor: Actor, csrf: str) -> Response:
         await self.auth.end_session(request.cookies.get(SESSION_COOKIE))

@@ -1,12 +1,40 @@
 """Sign-in, sessions, CSRF, rate limits and API tokens of the reviewer console.
 
+Who may do what comes only from sources a user cannot assign to themselves
+(docs/quarantine.md, "Where console roles come from"):
+
+- Mattermost system roles (``users/me`` ``roles``, e.g. ``system_admin``, or a
+  custom system role an administrator assigns);
+- groups Mattermost *syncs* from a directory: ``source`` ``ldap`` (AD/LDAP group
+  sync) or ``plugin_*`` (a group-sync plugin, e.g. SAML/Keycloak), matched by
+  configured name or id.  Custom groups (``source`` ``custom``) never count, by
+  name or by id: any user may create one (api4/group.go createGroup accepts only
+  ``source: custom``) and add anyone to it (``manage_custom_group_members`` is in
+  ``system_user`` by default, app/permissions_migrations.go);
+- explicitly configured Mattermost user ids.
+
+Team membership grants nothing: ``create_team`` is also in ``system_user``, so a
+team name is as self-chosen as a custom group's.
+
+Every actor maps to a *principal*, the Mattermost user id of the person behind it
+(``Actor.user_id``): a Mattermost sign-in is that user; a break-glass account and
+an API token name their holder's id in their files, and a file entry without a
+valid id is refused when it is loaded.  Self-approval and four-eyes compare
+principals (quarantine/service.py).
+
+Sign-in limits count what is checked: the login as the lookup normalizes it
+(``normalize_login``), the resolved user id, and the client address as
+``dlp_proxy.forwarding`` derives it (forwarding headers only from
+``DLP_TRUSTED_PROXIES``).  Break-glass accounts have a stricter limit.  Redis keys
+hold keyed hashes, never a login or an address.
+
 - Reviewers sign in with their Mattermost login and password, checked by the
-  upstream (POST /api/v4/users/login); the console then reads /users/me,
-  /users/{id}/groups and /users/{id}/teams with that session token, maps group,
-  team and system-role membership to console roles, and logs the Mattermost
-  session out again: the console never keeps a Mattermost token.
+  upstream (POST /api/v4/users/login); the console then reads /users/me and
+  /users/{id}/groups with that session token, maps them to console roles, and logs
+  the Mattermost session out again: the console never keeps a Mattermost token.
 - Break-glass local accounts (argon2id hashes) from a JSON file, for when
-  Mattermost itself is down.  Their use is archived like any sign-in.
+  Mattermost itself is down.  Their use is archived with the person and alerts
+  Compliance (review/app.py).
 - Sessions live in Redis under a SHA-256 of the cookie value, with an idle and an
   absolute lifetime; each session has its own CSRF token.
 - API tokens for SOAR tools are configured as SHA-256 hashes (never in clear).
@@ -19,50 +47,120 @@ import hmac
 import json
 import secrets
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from dlp_proxy.quarantine import ROLES, Actor
+from dlp_proxy.forwarding import Network, parse_networks
+from dlp_proxy.quarantine import ROLES, Actor, is_mattermost_id
+
+#: Group sources Mattermost sets only when it syncs a group from a directory:
+#: ``ldap`` (model.GroupSourceLdap, server/public/model/group.go) and the
+#: ``plugin_`` prefix of group-sync plugins (model.GroupSourcePluginPrefix, e.g.
+#: ``plugin_keycloak`` for SAML).  An entry ending in ``_`` is a prefix.
+SYNCED_GROUP_SOURCES = ("ldap", "plugin_")
+
+#: sign-in failure reasons as archived
+REASONS = ("empty", "rate_limited", "bad_credentials", "no_role", "mattermost_unavailable", "mattermost_error",
+           "break_glass_file")  # fmt: skip
+
+
+def normalize_login(raw: str) -> str:
+    """The one spelling of a login the console looks up, sends to Mattermost and
+    counts failures against: NFKC, format characters (zero-width...) removed,
+    surrounding whitespace stripped, lower case (Mattermost matches usernames and
+    e-mail addresses case-insensitively: store/sqlstore/user_store.go GetForLogin
+    compares ``Username = lower(?) OR Email = lower(?)``).  So ``" breakglass"``,
+    ``"breakglass\\t"`` and ``"BreakGlass"`` are one account with one budget."""
+    text = unicodedata.normalize("NFKC", raw)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return text.strip().lower()
+
+
+def _id_list(mapping: Mapping[str, tuple[str, ...]], what: str) -> None:
+    for role, ids in mapping.items():
+        for value in ids:
+            if not is_mattermost_id(value):
+                raise ValueError(f"review settings: {what} for role {role!r} must be Mattermost ids "
+                                 f"(26 characters a-z0-9), not {value!r}")  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ReviewSettings:
-    #: console role -> Mattermost group names whose members get it
+    #: console role -> names of *synced* Mattermost groups (source ldap / plugin_*) whose members get it
     role_groups: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: {"reviewer": ("security-reviewers",), "approver": ("security-approvers",),
                                  "auditor": ("compliance-auditors",)})  # fmt: skip
-    #: console role -> Mattermost team names whose members get it
-    role_teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: console role -> ids of synced Mattermost groups whose members get it
+    role_group_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: console role -> Mattermost user ids that get it
+    role_user_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: console role -> Mattermost system roles (e.g. system_admin) that get it
     role_system_roles: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {"admin": ("system_admin",)})
+    #: group sources that count (see SYNCED_GROUP_SOURCES); "custom" is refused here
+    synced_group_sources: tuple[str, ...] = SYNCED_GROUP_SOURCES
     secure_cookies: bool = True
     session_idle: float = 30 * 60.0
     session_max: float = 8 * 3600.0
-    login_limit_ip: int = 20  # sign-in attempts per IP per window
-    login_limit_user: int = 5  # failed sign-ins per login id per window
+    login_limit_ip: int = 20  # sign-in attempts per client address per window
+    login_limit_user: int = 5  # failed sign-ins per login and per user id per window
     login_window: float = 300.0
+    login_limit_break_glass: int = 3  # failed sign-ins per break-glass account per break_glass_window
+    break_glass_window: float = 3600.0
     break_glass_file: Path | None = None
-    #: sha256(token) hex -> {"name": ..., "roles": [...]}
+    #: sha256(token) hex -> {"name": ..., "roles": [...], "user_id": <holder's Mattermost id>}
     api_tokens: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: DLP_TRUSTED_PROXIES: peers whose X-Forwarded-For / X-Real-IP are believed
+    trusted_proxies: tuple[str, ...] = ()
+    #: channel that receives break-glass alerts (posted with the notify token)
+    alert_channel_id: str | None = None
+    #: token used to resolve a login to its user id (GET /users/username|email/...) and to post alerts
+    lookup_token: str | None = None
+    #: key of the keyed hashes of logins, addresses and ids (Redis keys, archive)
+    hash_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     redis_prefix: str = "dlp:review"
     mattermost_timeout: float = 10.0
 
     def __post_init__(self) -> None:
-        for mapping in (self.role_groups, self.role_teams, self.role_system_roles):
+        for mapping in (self.role_groups, self.role_group_ids, self.role_user_ids, self.role_system_roles):
             for role in mapping:
                 if role not in ROLES:
                     raise ValueError(f"review settings: unknown role {role!r} (roles: {', '.join(ROLES)})")
+        _id_list(self.role_group_ids, "group ids")
+        _id_list(self.role_user_ids, "user ids")
+        if "custom" in self.synced_group_sources:
+            raise ValueError("review settings: custom groups can never grant a console role (any user can join one)")
+        for digest, info in self.api_tokens.items():
+            if not is_mattermost_id(info.get("user_id")):
+                raise ValueError(f"review settings: API token {info.get('name', digest[:8])!r} needs user_id, "
+                                 "the Mattermost user id of the person who holds it")  # fmt: skip
+        if self.alert_channel_id is not None and not is_mattermost_id(self.alert_channel_id):
+            raise ValueError("review settings: alert_channel_id must be a Mattermost channel id")
+        parse_networks(self.trusted_proxies)
+
+    @property
+    def networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
 
 class SignInError(Exception):
-    """Shown to the person signing in (never says which half was wrong)."""
+    """Shown to the person signing in (never says which half was wrong);
+    ``reason`` (one of REASONS) is what the archive records."""
+
+    def __init__(self, message: str, reason: str = "bad_credentials") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.user_id: str | None = None  # the resolved principal, when known
+        self.break_glass = False
+        self.locked = False  # this failure used up a budget (the account is locked for its window)
 
 
 def token_hash(token: str) -> str:
@@ -70,19 +168,77 @@ def token_hash(token: str) -> str:
 
 
 def load_api_tokens(path: Path) -> dict[str, dict[str, Any]]:
-    """``{"tokens": [{"name": "soar", "sha256": "...", "roles": ["approver"]}]}``"""
+    """``{"tokens": [{"name": "soar", "sha256": "...", "roles": ["approver"],
+    "user_id": "<Mattermost id of the person who holds the token>"}]}``"""
     data = json.loads(path.read_text())
     out: dict[str, dict[str, Any]] = {}
     for i, t in enumerate(data.get("tokens", [])):
         roles = [r for r in t.get("roles", []) if r in ROLES]
         if not t.get("sha256") or not roles:
             raise ValueError(f"{path}: tokens[{i}] needs sha256 and at least one known role")
-        out[str(t["sha256"])] = {"name": str(t.get("name", f"token{i}")), "roles": roles}
+        if not is_mattermost_id(t.get("user_id")):
+            raise ValueError(f"{path}: tokens[{i}] needs user_id, the 26-character Mattermost user id "
+                             "of the person who holds the token")  # fmt: skip
+        out[str(t["sha256"])] = {"name": str(t.get("name", f"token{i}")), "roles": roles, "user_id": t["user_id"]}
+    return out
+
+
+@dataclass(frozen=True)
+class BreakGlassAccount:
+    username: str  # normalized (normalize_login)
+    argon2: str
+    roles: frozenset[str]
+    user_id: str  # the principal: Mattermost user id of the person who holds the account
+
+
+def load_break_glass(path: Path) -> dict[str, BreakGlassAccount]:
+    """``{"accounts": [{"username": "bg-carol", "argon2": "$argon2id$...",
+    "roles": ["admin"], "user_id": "<carol's Mattermost id>"}]}``.  Any entry
+    without a valid holder id, hash or username is refused with a one-line
+    ValueError naming it; so is a username that two entries normalize alike."""
+    data = json.loads(path.read_text())
+    out: dict[str, BreakGlassAccount] = {}
+    for i, a in enumerate(data.get("accounts", []) if isinstance(data, dict) else []):
+        if not isinstance(a, dict):
+            raise ValueError(f"{path}: accounts[{i}] is not an object")
+        name = normalize_login(str(a.get("username", "")))
+        if not name or not str(a.get("argon2", "")).startswith("$argon2"):
+            raise ValueError(f"{path}: accounts[{i}] needs username and argon2 (dlp-proxy review-hash-password)")
+        if not is_mattermost_id(a.get("user_id")):
+            raise ValueError(f"{path}: accounts[{i}] ({name}) needs user_id, the 26-character Mattermost user id "
+                             "of the person who holds it")  # fmt: skip
+        if name in out:
+            raise ValueError(f"{path}: accounts[{i}] ({name}) repeats an earlier username")
+        roles = frozenset(r for r in a.get("roles", ["admin"]) if r in ROLES)
+        out[name] = BreakGlassAccount(name, str(a["argon2"]), roles, str(a["user_id"]))
     return out
 
 
 def hash_password(password: str) -> str:
     return PasswordHasher().hash(password)
+
+
+def keyed(key: bytes, kind: str, value: str) -> str:
+    """Keyed hash of a login, address or id (for Redis keys and the archive)."""
+    return hmac.new(key, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+#: KEYS: failure budgets; ARGV: their limits, then their windows (seconds).
+#: -1: a budget is used up (nothing spent); else every budget spent once, and 1
+#: when one of them is now exactly at its limit.
+_RESERVE = """
+local n = #KEYS
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then return -1 end
+end
+local last = 0
+for i = 1, n do
+  local c = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[n + i], 'NX')
+  if c == tonumber(ARGV[i]) then last = 1 end
+end
+return last
+"""
 
 
 class Authenticator:
@@ -93,54 +249,157 @@ class Authenticator:
         self.s = settings
         self._http = http or httpx.AsyncClient(timeout=settings.mattermost_timeout)
         self._hasher = PasswordHasher()
+        self._reserve = r.register_script(_RESERVE) if r is not None else None
+        self._break_glass()  # a bad break-glass file stops the start, with its one-line reason
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.s.redis_prefix, *parts))
 
+    def hashed(self, kind: str, value: str) -> str:
+        return keyed(self.s.hash_key, kind, value)
+
     # ------------------------------------------------------------ rate limits
-    async def _count(self, key: str) -> int:
+    async def _count(self, key: str, window: float) -> int:
         pipe = self.r.pipeline(transaction=True)
         pipe.incr(key)
-        pipe.expire(key, int(self.s.login_window), nx=True)
+        pipe.expire(key, int(window), nx=True)
         n, _ = await pipe.execute()
         return int(n)
 
-    async def check_rate(self, ip: str, login_id: str) -> None:
-        ip_n = await self._count(self._k("rl", "ip", ip))
-        user_n = int(await self.r.get(self._k("rl", "user", token_hash(login_id.lower()))) or 0)
-        if ip_n > self.s.login_limit_ip or user_n >= self.s.login_limit_user:
-            raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.")
+    def _limit_keys(self, login: str, user_id: str | None, break_glass: bool) -> list[tuple[str, int, float]]:
+        """(key, limit, window) of every failure budget this sign-in spends."""
+        s = self.s
+        keys = [(self._k("rl", "bg" if break_glass else "login", self.hashed("login", login)),
+                 s.login_limit_break_glass if break_glass else s.login_limit_user,
+                 s.break_glass_window if break_glass else s.login_window)]  # fmt: skip
+        if user_id:
+            keys.append((self._k("rl", "uid", self.hashed("uid", user_id)), s.login_limit_user, s.login_window))
+        return keys
 
-    async def failed(self, login_id: str) -> None:
-        await self._count(self._k("rl", "user", token_hash(login_id.lower())))
+    async def check_ip(self, ip: str) -> None:
+        """Every attempt spends the address's budget, before any other work."""
+        ip_n = await self._count(self._k("rl", "ip", self.hashed("ip", ip)), self.s.login_window)
+        if ip_n > self.s.login_limit_ip:
+            raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
+
+    async def reserve(self, login: str, user_id: str | None = None, *,
+                      break_glass: bool = False) -> tuple[list[str], bool]:  # fmt: skip
+        """Spend one try of every failure budget *before* the password is checked,
+        in one atomic step (so parallel guesses cannot all pass a check made before
+        any of them failed); refuse, spending nothing, once a budget is used up.
+        ``release`` gives the tries back when the sign-in succeeds.  Returns the
+        keys spent and whether this try is the last a budget allows (its failure
+        locks the account for the window)."""
+        budgets = self._limit_keys(login, user_id, break_glass)
+        keys = [k for k, _, _ in budgets]
+        args = [str(limit) for _, limit, _ in budgets] + [str(int(window)) for _, _, window in budgets]
+        res = int(await self._reserve(keys=keys, args=args))
+        if res < 0:
+            raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
+        return keys, res == 1
+
+    async def release(self, keys: list[str]) -> None:
+        for key in keys:
+            await self.r.decr(key)
 
     # ------------------------------------------------------------ sign-in
-    def _break_glass(self) -> dict[str, Any]:
+    def _break_glass(self) -> dict[str, BreakGlassAccount]:
         if self.s.break_glass_file is None or not self.s.break_glass_file.exists():
             return {}
-        data = json.loads(self.s.break_glass_file.read_text())
-        return {str(a["username"]): a for a in data.get("accounts", [])}
+        return load_break_glass(self.s.break_glass_file)
 
-    async def sign_in(self, login_id: str, password: str) -> Actor:
-        login_id = login_id.strip()
-        if not login_id or not password:
-            raise SignInError("Enter your Mattermost username and password.")
-        local = self._break_glass().get(login_id)
-        if local is not None:
+    def break_glass_account(self, login: str) -> BreakGlassAccount | None:
+        try:
+            return self._break_glass().get(login)
+        except (OSError, ValueError) as exc:  # edited into something invalid since the start: fail closed
+            raise SignInError("Break-glass accounts are misconfigured; ask an administrator.",
+                              "break_glass_file") from exc  # fmt: skip
+
+    async def resolve_user_id(self, login: str) -> str | None:
+        """The Mattermost user id a login names (GET /api/v4/users/username/{u} or
+        /users/email/{e}, server/channels/api4/user.go, with the lookup token), so
+        an account's failures are counted once however it is spelled.  None when
+        no lookup token is configured or Mattermost does not say."""
+        if not self.s.lookup_token or not login:
+            return None
+        path = f"/api/v4/users/email/{quote(login, safe='')}" if "@" in login else \
+            f"/api/v4/users/username/{quote(login, safe='')}"  # fmt: skip
+        try:
+            resp = await self._http.get(self.upstream + path,
+                                        headers={"Authorization": f"Bearer {self.s.lookup_token}"})  # fmt: skip
+            uid = resp.json().get("id") if resp.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        return uid if is_mattermost_id(uid) else None
+
+    async def attempt(self, login_id: str, password: str, ip: str) -> Actor:
+        """One sign-in with its limits: returns the actor, or raises SignInError
+        (its ``reason``, ``user_id`` and ``break_glass`` say what to archive)."""
+        login = normalize_login(login_id)
+        local: BreakGlassAccount | None = None
+        uid: str | None = None
+        try:
+            await self.check_ip(ip)
+            if not login or not password:
+                raise SignInError("Enter your Mattermost username and password.", "empty")
+            local = self.break_glass_account(login)
+            uid = local.user_id if local is not None else await self.resolve_user_id(login)
+            spent, last = await self.reserve(login, uid, break_glass=local is not None)
             try:
-                self._hasher.verify(str(local["argon2"]), password)
-            except (VerificationError, InvalidHashError) as exc:
-                raise SignInError("Sign-in failed: wrong username or password.") from exc
-            roles = frozenset(r for r in local.get("roles", ["admin"]) if r in ROLES)
-            return Actor(login_id, roles, user_id=None, via="break-glass")
-        return await self._mattermost(login_id, password)
+                if local is not None:
+                    actor = self._verify_break_glass(local, password)
+                else:
+                    actor = await self._mattermost(login, password)
+            except SignInError as exc:  # the reserved tries stay spent: they are this failure
+                exc.locked = last
+                raise
+            await self.release(spent)
+            return actor
+        except SignInError as exc:
+            exc.user_id, exc.break_glass = uid, local is not None
+            raise
+
+    def _verify_break_glass(self, local: BreakGlassAccount, password: str) -> Actor:
+        try:
+            self._hasher.verify(local.argon2, password)
+        except (VerificationError, InvalidHashError) as exc:
+            raise SignInError("Sign-in failed: wrong username or password.") from exc
+        return Actor(local.username, local.roles, user_id=local.user_id, via="break-glass")
+
+    def roles_for(self, user_id: str, system_roles: set[str], groups: list[Any]) -> set[str]:
+        """Console roles from the sources a user cannot give themselves (module doc)."""
+        synced_names: set[str] = set()
+        synced_ids: set[str] = set()
+        for g in groups:
+            if not isinstance(g, dict) or g.get("delete_at"):
+                continue
+            source = str(g.get("source", ""))
+            if not any(source.startswith(s) and len(source) > len(s) if s.endswith("_") else source == s
+                       for s in self.s.synced_group_sources):  # fmt: skip
+                continue  # custom (or unknown) groups never count
+            if is_mattermost_id(g.get("id")):
+                synced_ids.add(str(g["id"]))
+            if isinstance(g.get("name"), str) and g["name"]:
+                synced_names.add(g["name"])
+        roles: set[str] = set()
+        for role in ROLES:
+            if synced_names & set(self.s.role_groups.get(role, ())):
+                roles.add(role)
+            if synced_ids & set(self.s.role_group_ids.get(role, ())):
+                roles.add(role)
+            if user_id in self.s.role_user_ids.get(role, ()):
+                roles.add(role)
+            if system_roles & set(self.s.role_system_roles.get(role, ())):
+                roles.add(role)
+        return roles
 
     async def _mattermost(self, login_id: str, password: str) -> Actor:
         try:
             resp = await self._http.post(self.upstream + "/api/v4/users/login",
                                          json={"login_id": login_id, "password": password})  # fmt: skip
         except httpx.HTTPError as exc:
-            raise SignInError("Mattermost is not reachable; use a break-glass account if this persists.") from exc
+            raise SignInError("Mattermost is not reachable; use a break-glass account if this persists.",
+                              "mattermost_unavailable") from exc  # fmt: skip
         token = resp.headers.get("token", "")
         if resp.status_code != 200 or not token:
             raise SignInError("Sign-in failed: wrong username or password.")
@@ -148,28 +407,26 @@ class Authenticator:
         try:
             me = (await self._http.get(self.upstream + "/api/v4/users/me", headers=auth)).json()
             uid = str(me["id"])
+            if not is_mattermost_id(uid):
+                raise ValueError("not a Mattermost id")
+            # Without the LDAP-groups license Mattermost answers 403 here; only the
+            # other sources count then.  Non-referenceable synced groups are left out
+            # for users without sysconsole_read_user_management_groups
+            # (api4/group.go getGroupsByUserId): configure the groups as mentionable.
             groups_resp = await self._http.get(self.upstream + f"/api/v4/users/{uid}/groups", headers=auth)
-            teams_resp = await self._http.get(self.upstream + f"/api/v4/users/{uid}/teams", headers=auth)
-            groups = {str(g.get("name")) for g in groups_resp.json()} if groups_resp.status_code == 200 else set()
-            teams = {str(t.get("name")) for t in teams_resp.json()} if teams_resp.status_code == 200 else set()
+            groups = groups_resp.json() if groups_resp.status_code == 200 else []
+            if not isinstance(groups, list):
+                groups = []
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise SignInError("Mattermost did not say who you are; try again.") from exc
+            raise SignInError("Mattermost did not say who you are; try again.", "mattermost_error") from exc
         finally:
             try:
                 await self._http.post(self.upstream + "/api/v4/users/logout", headers=auth)
             except httpx.HTTPError:
                 pass
-        system_roles = set(str(me.get("roles", "")).split())
-        roles = set()
-        for role in ROLES:
-            if groups & set(self.s.role_groups.get(role, ())):
-                roles.add(role)
-            if teams & set(self.s.role_teams.get(role, ())):
-                roles.add(role)
-            if system_roles & set(self.s.role_system_roles.get(role, ())):
-                roles.add(role)
+        roles = self.roles_for(uid, set(str(me.get("roles", "")).split()), groups)
         if not roles:
-            raise SignInError("Your Mattermost account is not in a security review group.")
+            raise SignInError("Your Mattermost account has no security review role.", "no_role")
         return Actor(str(me.get("username", login_id)), frozenset(roles), user_id=uid, via="console")
 
     # ------------------------------------------------------------ sessions
@@ -207,8 +464,24 @@ class Authenticator:
         digest = token_hash(authorization[7:].strip())
         for known, info in self.s.api_tokens.items():
             if hmac.compare_digest(known, digest):
-                return Actor(f"api:{info['name']}", frozenset(info["roles"]), via="api")
+                return Actor(f"api:{info['name']}", frozenset(info["roles"]), user_id=str(info["user_id"]), via="api")
         return None
+
+    async def alert_compliance(self, message: str) -> str:
+        """Post ``message`` to the compliance alert channel (the gateway's alert
+        mechanism: POST /api/v4/posts with the notify token, as
+        gateway/notify.py does).  Returns how it went, for the archive; never raises."""
+        if not self.s.alert_channel_id or not self.s.lookup_token:
+            return "not sent: no alert channel or notify token configured"
+        try:
+            resp = await self._http.post(
+                self.upstream + "/api/v4/posts",
+                json={"channel_id": self.s.alert_channel_id, "message": message, "props": {"from_dlp_proxy": True}},
+                headers={"Authorization": f"Bearer {self.s.lookup_token}"},
+            )
+        except httpx.HTTPError as exc:
+            return f"failed: {type(exc).__name__}"
+        return "sent" if resp.status_code < 300 else f"failed: HTTP {resp.status_code}"
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -233,7 +233,24 @@ class Api:
 
     async def user_groups(self, request: Request) -> Response:
         actor = self.actor(request)
-        return json_response(self.sim.user_groups(self._user_id(request, actor)))
+        return json_response(self.sim.user_groups(self._user_id(request, actor), actor))
+
+    async def user_by_username(self, request: Request) -> Response:
+        self.actor(request)
+        return json_response(self.sim.user_by_username(str(request.path_params["username"])))
+
+    async def user_by_email(self, request: Request) -> Response:
+        self.actor(request)
+        return json_response(self.sim.user_by_email(str(request.path_params["email"])))
+
+    async def create_group(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_group(await self.json_body(request), actor), 201)
+
+    async def add_group_members(self, request: Request) -> Response:
+        actor = self.actor(request)
+        group_id = str(request.path_params["group_id"])
+        return json_response(self.sim.add_group_members(group_id, await self.json_body(request), actor))
 
     async def user_teams(self, request: Request) -> Response:
         actor = self.actor(request)
@@ -612,12 +629,16 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/system/ping", w(api.ping), methods=["GET"]),
         Route(f"{v4}/users/login", w(api.login), methods=["POST"]),
         Route(f"{v4}/users/logout", w(api.logout), methods=["POST"]),
+        Route(f"{v4}/users/username/{{username}}", w(api.user_by_username), methods=["GET"]),
+        Route(f"{v4}/users/email/{{email}}", w(api.user_by_email), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}", w(api.get_user), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}", w(api.update_user), methods=["PUT"]),
         Route(f"{v4}/users/{{user_id}}/patch", w(api.patch_user), methods=["PUT"]),
         Route(f"{v4}/users/{{user_id}}/groups", w(api.user_groups), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}/teams", w(api.user_teams), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}/status/custom", w(api.custom_status), methods=["PUT"]),
+        Route(f"{v4}/groups", w(api.create_group), methods=["POST"]),
+        Route(f"{v4}/groups/{{group_id}}/members", w(api.add_group_members), methods=["POST"]),
         Route(f"{v4}/bots", w(api.create_bot), methods=["POST"]),
         Route(f"{v4}/teams/{{team_id}}", w(api.get_team), methods=["GET"]),
         Route(f"{v4}/channels", w(api.create_channel), methods=["POST"]),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -204,14 +205,17 @@ class Simulator:
             "update_at": t0,
             "delete_at": 0,
         }
+        # An AD/LDAP-synced group, as group sync creates it (model.Group,
+        # server/public/model/group.go: source "ldap" needs a remote_id), made
+        # mentionable so its members see it in GET /users/{id}/groups.
         group_id = id_from("group:security-reviewers")
         self.groups[group_id] = {
             "id": group_id,
             "name": "security-reviewers",
             "display_name": "Security Reviewers",
             "description": "Reviews quarantined messages.",
-            "source": "custom",
-            "remote_id": None,
+            "source": "ldap",
+            "remote_id": "cn=security-reviewers,ou=groups,dc=acme,dc=example",
             "create_at": t0,
             "update_at": t0,
             "delete_at": 0,
@@ -447,10 +451,84 @@ class Simulator:
                 raise SimError(404, "app.user.missing_account.const", "Unable to find the user.")
             return copy.deepcopy(user)
 
-    def user_groups(self, user_id: str) -> list[JSON]:
+    def user_groups(self, user_id: str, actor: str | None = None) -> list[JSON]:
+        """GET /users/{id}/groups as api4/group.go getGroupsByUserId answers it:
+        another user's groups need manage_system; without
+        sysconsole_read_user_management_groups (system admins have it) only
+        referenceable groups are listed."""
         with self.lock:
             self.get_user(user_id)
-            return [copy.deepcopy(g) for gid, g in self.groups.items() if user_id in self.group_members[gid]]
+            admin = actor is None or self.is_admin(actor)
+            if actor is not None and actor != user_id and not admin:
+                raise forbidden()
+            return [copy.deepcopy(g) for gid, g in self.groups.items()
+                    if user_id in self.group_members[gid] and (admin or g.get("allow_reference"))]  # fmt: skip
+
+    def user_by_username(self, username: str) -> JSON:
+        """GET /users/username/{username} (api4/user.go getUserByUsername)."""
+        with self.lock:
+            for user in self.users.values():
+                if user["username"] == username.lower():
+                    return copy.deepcopy(user)
+        raise SimError(404, "app.user.missing_account.const", "Unable to find the user.")
+
+    def user_by_email(self, email: str) -> JSON:
+        """GET /users/email/{email} (api4/user.go getUserByEmail)."""
+        with self.lock:
+            for user in self.users.values():
+                if user["email"] == email.lower():
+                    return copy.deepcopy(user)
+        raise SimError(404, "app.user.missing_account.const", "Unable to find the user.")
+
+    def create_group(self, body: Any, actor: str) -> JSON:
+        """POST /api/v4/groups as api4/group.go createGroup checks it: only
+        ``source: custom`` (app.group.crud_permission otherwise), referenceable, no
+        remote_id; any user may (create_custom_group is in system_user).  The body's
+        ``user_ids`` become the members (model.GroupWithUserIds)."""
+        if not isinstance(body, dict):
+            raise bad_param("group")
+        if body.get("source") != "custom":
+            raise SimError(400, "app.group.crud_permission", "Unable to perform operation for that source type.")
+        if body.get("allow_reference") is not True:
+            raise SimError(400, "api.custom_groups.must_be_referenceable", "Custom groups must be referenceable.")
+        if body.get("remote_id"):
+            raise SimError(400, "api.custom_groups.no_remote_id", "Custom groups cannot have a remote id.")
+        name, display = body.get("name"), body.get("display_name")
+        # model.Group.IsValidName: ^[a-z0-9\.\-_]+$, at most 64 characters
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9.\-_]{1,64}", name):
+            raise SimError(400, "model.group.name.invalid_chars.app_error", "Invalid name.")
+        if not isinstance(display, str) or not 0 < len(display) <= 128:
+            raise SimError(400, "model.group.display_name.app_error", "Invalid display name.")
+        members = body.get("user_ids") or []
+        if not isinstance(members, list) or not all(isinstance(u, str) and u in self.users for u in members):
+            raise bad_param("user_ids")
+        with self.lock:
+            if any(g.get("name") == name for g in self.groups.values()):
+                raise SimError(400, "app.group.uniqueness_error", "A group with that name already exists.")
+            gid = self.new_id("group")
+            t = now_ms()
+            self.groups[gid] = {"id": gid, "name": name, "display_name": display,
+                                "description": str(body.get("description", "")), "source": "custom",
+                                "remote_id": None, "create_at": t, "update_at": t, "delete_at": 0,
+                                "has_syncables": False, "member_count": len(members), "allow_reference": True}  # fmt: skip
+            self.group_members[gid] = set(members)
+            return copy.deepcopy(self.groups[gid])
+
+    def add_group_members(self, group_id: str, body: Any, actor: str) -> list[JSON]:
+        """POST /api/v4/groups/{id}/members (api4/group.go addGroupMembers): custom
+        groups only; manage_custom_group_members is in system_user, so anyone may."""
+        with self.lock:
+            group = self.groups.get(group_id)
+            if group is None:
+                raise not_found("group")
+            if group.get("source") != "custom":
+                raise SimError(400, "app.group.crud_permission", "Unable to perform operation for that source type.")
+            ids = body.get("user_ids") if isinstance(body, dict) else None
+            if not isinstance(ids, list) or not all(isinstance(u, str) and u in self.users for u in ids):
+                raise bad_param("addGroupMembers")
+            self.group_members[group_id].update(ids)
+            group["member_count"] = len(self.group_members[group_id])
+            return [{"group_id": group_id, "user_id": u, "create_at": now_ms(), "delete_at": 0} for u in ids]
 
     def user_teams(self, user_id: str) -> list[JSON]:
         with self.lock:
