@@ -106,7 +106,14 @@ def _listen(value: Any) -> str:
 Listen = Annotated[str, BeforeValidator(_listen)]
 
 
-_ID = r"^[a-z0-9]{26}$"  # a Mattermost id (model.IsValidId)
+def _mattermost_id(value: Any) -> str:
+    text = str(value)
+    if not re.fullmatch(r"[a-z0-9]{26}", text):
+        raise ValueError("must be a Mattermost id (26 characters a-z0-9)")
+    return text
+
+
+MattermostId = Annotated[str, BeforeValidator(_mattermost_id)]  # model.IsValidId
 _ROLE_IDS = r"^\s*(?:[a-z_]+\s*=\s*[a-z0-9]{26}(?:\s*,\s*[a-z0-9]{26})*\s*(?:;\s*|$))*$"
 
 
@@ -181,10 +188,10 @@ class Settings(BaseModel):
     review_secure_cookies: Bool = Field(True, description="`0` only for a plain-http console on localhost")
     review_break_glass_file: Path | None = Field(None, description="break-glass accounts for the console (docs/quarantine.md)")
     review_api_tokens_file: Path | None = Field(None, description="API tokens for the console's JSON API (docs/quarantine.md)")
-    review_alert_channel_id: str | None = Field(None, pattern=_ID, description="channel that is told of break-glass sign-ins and lock-outs (default: the policy's alert channel)")
+    review_alert_channel_id: MattermostId | None = Field(None, description="channel that is told of break-glass sign-ins and lock-outs (default: the policy's alert channel)")
     review_role_user_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for configured Mattermost user ids: `role=id,id;role=id` (docs/quarantine.md)")
     review_role_group_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for synced (LDAP/SAML) group ids: `role=id,id;role=id`")
-    operator_user_id: str | None = Field(None, pattern=_ID, description="your Mattermost user id for `dlp-proxy quarantine` decisions (or `--principal`)")
+    operator_user_id: MattermostId | None = Field(None, description="your Mattermost user id for `dlp-proxy quarantine` decisions (or `--principal`)")
     ready_min_free: Size = Field(64 * 1024**2, description="`/readyz` fails when the archive disk has less free space than this")
     ready_error_window: float = Field(30.0, ge=0, description="`/readyz` fails for this many seconds after an archive write error")
     # --- keys (docs/operations.md); each defaults to a file under DLP_DATA_DIR/keys

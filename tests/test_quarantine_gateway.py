@@ -68,7 +68,7 @@ def test_hold_list_approve_releases_once_as_the_author(qgw: Gateway) -> None:
     nobody = _cli(qgw, "approve", item["id"], "--reason", "verified with the client by phone")
     assert nobody.returncode == 1 and "no principal" in nobody.stderr and not _posts_with(qgw, "536-22-8841")
     bad = _cli(qgw, "approve", item["id"], "--reason", "verified", "--principal", "carol")
-    assert bad.returncode == 1 and "26 characters" in bad.stderr
+    assert bad.returncode == 2 and "26 characters" in bad.stderr and "--principal" in bad.stderr
     alice = _cli(qgw, "approve", item["id"], "--reason", "my own", "--principal", qgw.sim.ids["users"]["alice"])
     assert alice.returncode == 1 and "own message" in alice.stderr  # the sender herself
     approve = _cli(qgw, "approve", item["id"], "--reason", "verified with the client by phone",

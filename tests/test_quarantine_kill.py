@@ -151,12 +151,13 @@ import asyncio, sys
 import redis.asyncio as aioredis
 from dlp_proxy.keys import load_key
 from dlp_proxy.quarantine import Actor, QuarantineService, QuarantineSettings
-item_id, data_dir, redis_url, upstream, bot = sys.argv[1:]
+item_id, data_dir, redis_url, upstream, bot, principal = sys.argv[1:]
 async def main():
     svc = QuarantineService(aioredis.Redis.from_url(redis_url), archive=None, upstream_url=upstream,
                             master_key=load_key("quarantine-master", base=__import__("pathlib").Path(data_dir)),
                             settings=QuarantineSettings(bot_token=bot, notify_token=bot))
-    await svc.approve(item_id, Actor("kill-test-operator", frozenset({"approver"}), via="cli"), "checked with the client")
+    await svc.approve(item_id, Actor("kill-test-operator", frozenset({"approver"}), user_id=principal, via="cli"),
+                      "checked with the client")
 asyncio.run(main())
 """
 
@@ -198,7 +199,7 @@ async def test_kill9_of_the_releasing_process_never_releases_twice(
     # The releasing process: the service as the gateway runs it (it delivers), here
     # alone in a process of its own so the test can kill it mid-send.
     approver = subprocess.Popen([sys.executable, "-c", _DELIVERER, item_id, str(kgw.data_dir), _redis_url(kgw), sim.url,
-                                 sim.token("dlp-bot")], cwd=ROOT, env=_env(kgw),
+                                 sim.token("dlp-bot"), sim.ids["users"]["carol"]], cwd=ROOT, env=_env(kgw),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     try:
         deadline = time.monotonic() + 20
