@@ -1,0 +1,118 @@
+"""What of a request may be stored at rest (archive, Redis, logs, metrics), and in what form.
+
+Every value the gateway copies from a request into something that outlives it
+either has the shape it must have, or is replaced by a keyed hash, or is masked
+(issue 14, class 7).  Nothing here is content: content stopped by a decision is
+archived under ``_content``, encrypted (docs/archive.md).
+
+- **Mattermost ids** (channel, root, post, hook, upload ids): kept when they
+  have Mattermost's shape (26 characters of ``[a-z0-9]``, model.IsValidId on
+  ``NewId()``'s alphabet) *and* carry no run of five or more digits (a real id
+  has one in well under 1 % of cases; then it is hashed too, which costs only
+  readability).  Anything else becomes ``~`` + 20 hex of HMAC-SHA256 under the
+  installation's ``hash`` key: equal values still match, the value is gone.
+- **The request path**: the matched route's template with its parameters
+  replaced by their shape-checked form (``/api/v4/posts/{post_id}/patch`` ->
+  ``/api/v4/posts/<id>/patch``); for a path that matched no template,
+  ``mask_path``: segments that are short words (letters, ``_ - .``), API
+  versions or ids are kept, every other segment becomes ``*``.
+- **Field paths** (``body.props.x``, ``query.filename``...): keys come from the
+  client.  A component that is not a short identifier-like name
+  (``[A-Za-z_][A-Za-z0-9_-]{0,39}`` with at most two digits, or an index
+  ``[n]``) is replaced by its keyed hash.
+- **Free text** that may quote a request (refusal messages built from a parser
+  error): quoted substrings are withheld, runs of three or more digits masked,
+  the length capped.  Header values are never put in a message in the first place.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dlp_proxy.keys import keyed_hash
+
+_ID = re.compile(r"[a-z0-9]{26}")
+_DIGIT_RUN5 = re.compile(r"\d{5,}")
+_WORD_SEGMENT = re.compile(r"[a-z_.\-]{1,40}|v\d|\*\*?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,39}")
+_INDEX = re.compile(r"\[\d{1,4}\]")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_DIGITS3 = re.compile(r"\d{3,}")
+_FIELD_SPLIT = re.compile(r"(\[\d{1,4}\]|[.:])")
+
+MAX_TEXT = 300
+
+
+def is_id(value: str) -> bool:
+    """Mattermost's id shape (26 x [a-z0-9])."""
+    return bool(_ID.fullmatch(value))
+
+
+def hashed(key: bytes, value: str, kind: str = "v") -> str:
+    return "~" + keyed_hash(key, f"{kind}\x00{value}")[:20]
+
+
+def safe_id(key: bytes, value: str | None) -> str | None:
+    """An id kept as is when it has Mattermost's shape, else its keyed hash."""
+    if value is None or value == "":
+        return value
+    if is_id(value) and not _DIGIT_RUN5.search(value):
+        return value
+    return hashed(key, value, "id")
+
+
+def route_path(key: bytes, template: str, params: dict[str, str]) -> str:
+    """The route template with each ``{param}`` replaced by its shape-checked value."""
+    def sub(m: re.Match[str]) -> str:
+        value = params.get(m.group(1))
+        return safe_id(key, value) or "" if value is not None else m.group(0)
+
+    return re.sub(r"\{([a-z_]+)\}", sub, template)
+
+
+def mask_path(key: bytes, path: str) -> str:
+    """A path that matched no template: word-like segments and ids kept, others ``*``."""
+    out: list[str] = []
+    for seg in path.split("/"):
+        if seg == "" or _WORD_SEGMENT.fullmatch(seg):
+            out.append(seg)
+        elif is_id(seg) and not _DIGIT_RUN5.search(seg):
+            out.append(seg)
+        else:
+            out.append("*")
+    return "/".join(out)[:512]
+
+
+def safe_field_path(key: bytes, path: str) -> str:
+    """A content item's field path with every client-chosen component shape-checked."""
+    parts = _FIELD_SPLIT.split(path)
+    out: list[str] = []
+    for part in parts:
+        if part in ("", ".", ":") or _INDEX.fullmatch(part):
+            out.append(part)
+        elif _NAME.fullmatch(part) and sum(c.isdigit() for c in part) <= 2:
+            out.append(part)
+        else:
+            out.append(hashed(key, part, "field"))
+    return "".join(out)
+
+
+def safe_text(text: str) -> str:
+    """Free text that may quote the request: quotes withheld, digit runs masked, capped."""
+    text = _QUOTED.sub("(value withheld)", text)
+    text = _DIGITS3.sub(lambda m: "#" * len(m.group(0)), text)
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text[:MAX_TEXT]
+
+
+_EXT = re.compile(r"\.[A-Za-z0-9]{1,10}")
+
+
+def safe_filename(name: str) -> str:
+    """A client's filename reduced to ``upload`` + its extension (when the
+    extension is short and carries no digit run)."""
+    dot = name.rfind(".")
+    ext = name[dot:] if dot >= 0 else ""
+    if _EXT.fullmatch(ext) and not _DIGITS3.search(ext):
+        return "upload" + ext.lower()
+    return "upload"
