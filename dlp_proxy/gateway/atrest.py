@@ -7,10 +7,11 @@ archived under ``_content``, encrypted (docs/archive.md).
 
 - **Mattermost ids** (channel, root, post, hook, upload ids): kept when they
   have Mattermost's shape (26 characters of ``[a-z0-9]``, model.IsValidId on
-  ``NewId()``'s alphabet) *and* carry no run of five or more digits (a real id
-  has one in well under 1 % of cases; then it is hashed too, which costs only
-  readability).  Anything else becomes ``~`` + 20 hex of HMAC-SHA256 under the
-  installation's ``hash`` key: equal values still match, the value is gone.
+  ``NewId()``'s alphabet) *and* either carry no run of six or more digits or
+  Mattermost confirmed the object exists (``verified``: a random id has such a
+  run in about 0.5 % of cases; a chosen one can hide an account number in it).
+  Anything else becomes ``~`` + 20 hex of HMAC-SHA256 under the installation's
+  ``hash`` key: equal values still match, the value is gone.
 - **The request path**: the matched route's template with its parameters
   replaced by their shape-checked form (``/api/v4/posts/{post_id}/patch`` ->
   ``/api/v4/posts/<id>/patch``); for a path that matched no template,
@@ -32,7 +33,7 @@ import re
 from dlp_proxy.keys import keyed_hash
 
 _ID = re.compile(r"[a-z0-9]{26}")
-_DIGIT_RUN5 = re.compile(r"\d{5,}")
+_DIGIT_RUN = re.compile(r"\d{6,}")
 _WORD_SEGMENT = re.compile(r"[a-z_.\-]{1,40}|v\d|\*\*?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,39}")
 _INDEX = re.compile(r"\[\d{1,4}\]")
@@ -52,11 +53,17 @@ def hashed(key: bytes, value: str, kind: str = "v") -> str:
     return "~" + keyed_hash(key, f"{kind}\x00{value}")[:20]
 
 
-def safe_id(key: bytes, value: str | None) -> str | None:
-    """An id kept as is when it has Mattermost's shape, else its keyed hash."""
+def plain_id(value: str) -> bool:
+    """Id-shaped with no run of six digits: safe to keep without asking Mattermost."""
+    return is_id(value) and not _DIGIT_RUN.search(value)
+
+
+def safe_id(key: bytes, value: str | None, *, verified: bool = False) -> str | None:
+    """An id kept as is when it has Mattermost's shape (and no long digit run,
+    unless ``verified``: Mattermost knows the object), else its keyed hash."""
     if value is None or value == "":
         return value
-    if is_id(value) and not _DIGIT_RUN5.search(value):
+    if is_id(value) and (verified or not _DIGIT_RUN.search(value)):
         return value
     return hashed(key, value, "id")
 
@@ -76,7 +83,7 @@ def mask_path(key: bytes, path: str) -> str:
     for seg in path.split("/"):
         if seg == "" or _WORD_SEGMENT.fullmatch(seg):
             out.append(seg)
-        elif is_id(seg) and not _DIGIT_RUN5.search(seg):
+        elif is_id(seg) and not _DIGIT_RUN.search(seg):
             out.append(seg)
         else:
             out.append("*")

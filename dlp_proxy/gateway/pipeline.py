@@ -187,6 +187,16 @@ class Pipeline:
             return await self._refuse(req, 403, responses.DENIED_ID, "This kind of request is not allowed by the data-loss-prevention gateway.", "unknown-write-blocked")
         return await self._inspect(req, route, m.params or {}, path, query)
 
+    async def judge_frame(self, req: GatewayRequest, route: Route) -> Verdict:
+        """A client websocket frame (dlp_proxy.gateway.websocket): ``req.body`` is
+        the frame, judged as a JSON body under ``route``; archived like a request."""
+        return await self._inspect(req, route, {}, route.template, "")
+
+    async def refuse_frame(self, req: GatewayRequest, route: Route, reason: str) -> Verdict:
+        """A frame dropped unread (binary, malformed, a malformed credential): archived."""
+        return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The websocket frame was dropped: {reason}.",
+                                  "websocket-frame-refused", route=route)
+
     # ------------------------------------------------------------------ inspect
 
     async def _inspect(self, req: GatewayRequest, route: Route, params: dict[str, str], path: str, query: str) -> Verdict:
@@ -256,6 +266,13 @@ class Pipeline:
             decision = Decision(
                 action=Action.BLOCK, policy_version=decision.policy_version, rule_id=decision.rule_id,
                 reason=decision.reason + " (redaction is not possible for this body; blocked)",
+                entity_types=decision.entity_types, scanned=decision.scanned, notify_sender=decision.notify_sender,
+            )
+        if route.group == "websocket" and decision.action in (Action.QUARANTINE, Action.REDACT):
+            # a frame is never held (there is no request to release) nor rewritten
+            decision = Decision(
+                action=Action.BLOCK, policy_version=decision.policy_version, rule_id=decision.rule_id,
+                reason=decision.reason + " (websocket frame: dropped)",
                 entity_types=decision.entity_types, scanned=decision.scanned, notify_sender=decision.notify_sender,
             )
         if upload_state == "partial" and decision.action in (Action.ALLOW, Action.MONITOR):
@@ -424,6 +441,14 @@ class Pipeline:
                     groups = await self.context.groups(user.id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"groups: {type(exc).__name__}")
+        root_id = ex.fields.get("body.root_id")
+        root_verified = False
+        if root_id and atrest.is_id(root_id) and not atrest.plain_id(root_id) and self.context is not None and token:
+            # a long digit run in a root id: kept only if Mattermost knows the post
+            try:
+                root_verified = await self.context.post_channel_id(root_id, token) is not None
+            except _UPSTREAM_ERRORS as exc:
+                errors.append(f"root: {type(exc).__name__}")
         return RequestContext(
             route=route.name,
             route_group=route.group,
@@ -436,13 +461,13 @@ class Pipeline:
             is_bot=user.is_bot if user else False,
             groups=groups,
             hook_id=atrest.safe_id(self.hash_key, hook_id),
-            channel_id=atrest.safe_id(self.hash_key, channel_id),
+            channel_id=atrest.safe_id(self.hash_key, channel_id, verified=channel is not None and channel.id == channel_id),
             channel_name=channel.name if channel else None,
             channel_type=channel.type if channel else None,
             channel_shared=channel.shared if channel else None,
             team_id=channel.team_id if channel else None,
             team_name=team_name,
-            root_id=atrest.safe_id(self.hash_key, ex.fields.get("body.root_id")),
+            root_id=atrest.safe_id(self.hash_key, root_id, verified=root_verified),
             client_ip=req.client_ip or None,
             context_errors=tuple(errors),
         )
