@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote_to_bytes
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import re
-from urllib.parse import unquote_to_bytes
 
 from dlp_proxy.gateway.paths import PathError, go_path, normalize_path, readings, split_target
 from dlp_proxy.gateway.pipeline import classify_path

@@ -181,8 +181,9 @@ def test_websocket_frames_judged_through_the_gateway(wsgw: Gateway) -> None:
         conn.wait(lambda e: isinstance(e, dict) and e.get("event") == "hello")
         # clean frames pass byte for byte (odd spacing on purpose: not re-serialized)
         ping = '{"seq": 1,  "action":"ping"}'
-        typing = '{"seq":2,"action":"user_typing","data":{"channel_id":"%s","parent_id":""}}' % town
-        plugin_clean = '{"seq":3,"action":"custom_com.mattermost.calls_join","data":{"channelID":"%s","title":"standup"}}' % town
+        typing = '{"seq":2,"action":"user_typing","data":{"channel_id":"TOWN","parent_id":""}}'.replace("TOWN", town)
+        plugin_clean = ('{"seq":3,"action":"custom_com.mattermost.calls_join","data":{"channelID":"TOWN","title":"standup"}}'
+                        .replace("TOWN", town))
         conn.send_text(ping)
         assert conn.wait(lambda e: isinstance(e, dict) and e.get("seq_reply") == 1)["data"]["text"] == "pong"
         conn.send_text(typing)

@@ -288,7 +288,8 @@ class Pipeline:
         record = self._record(req, route, path, ctx, decision, items, started)
         if decision.action in (Action.BLOCK, Action.QUARANTINE, Action.REDACT):
             record["_content"] = [
-                {"path": s.item.path, "text": s.item.text,
+                # the envelope keeps paths in clear (docs/archive.md): shape-checked
+                {"path": atrest.safe_field_path(self.hash_key, s.item.path), "text": s.item.text,
                  "findings": [{"entity_type": f.entity_type, "start": f.start, "end": f.end} for f in s.findings]}
                 for s in decision.scanned if s.findings or s.item.kind is not ItemKind.FILE
             ]
