@@ -137,6 +137,7 @@ def _hostile_websocket(gw: Gateway, town: str) -> None:
         for f in frames:
             sock.sendall(ws.send(wse.Message(data=json.dumps(f))))
         sock.sendall(ws.send(wse.Message(data=f"not json {SSN}")))
+        sock.sendall(ws.send(wse.Ping(payload=f"ping {CARD}".encode())))  # control frames: mitmproxy may log them
         sock.sendall(ws.send(wse.Message(data=json.dumps({"seq": 9, "action": "ping"}))))
         buf = b""
         sock.settimeout(10)
@@ -202,4 +203,5 @@ def test_archived_metadata_has_its_documented_form(hostile: Gateway) -> None:
             value = ctx.get(name)
             assert value is None or atrest.is_id(value) or re.fullmatch(r"~[0-9a-f]{20}", value), (name, value)
         path = rec.get("path")
-        assert path is None or path == "<invalid>" or not re.search(r"\d{6,}", path), path
+        unhashed = re.sub(r"~[0-9a-f]{20}", "~", path or "")
+        assert path is None or path == "<invalid>" or not re.search(r"\d{6,}", unhashed), path
