@@ -42,6 +42,8 @@ MAX_PATH_LENGTH = 8192
 
 #: Go's url.unescape (mode encodePath): '%' must be followed by two hex digits
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: a path every reading leaves as it is (but for case and the trailing slash)
+_PLAIN = re.compile(r"(?:/[A-Za-z0-9_\-]+)+/?|/")
 
 
 class PathError(ValueError):
@@ -163,6 +165,9 @@ def readings(raw_path: str) -> tuple[str, ...]:
     first, then the most decoded one when it differs, then that reading with
     whitespace trimmed around each segment *after* dot segments were resolved
     (a server that trims would see it; it only ever adds a reading)."""
+    if _PLAIN.fullmatch(raw_path):
+        # nothing to decode, fold or resolve: every reading is this one
+        return (_canonical(raw_path),)
     go, _served = go_path(raw_path)
     # Go's reading, cleaned as mux would clean it (an unclean path is answered
     # with a redirect, never handled, but inspecting it costs nothing)
