@@ -205,3 +205,39 @@ def test_archived_metadata_has_its_documented_form(hostile: Gateway) -> None:
         path = rec.get("path")
         unhashed = re.sub(r"~[0-9a-f]{20}", "~", path or "")
         assert path is None or path == "<invalid>" or not re.search(r"\d{6,}", unhashed), path
+
+
+# ------------------------------------------------------------------ the shaping functions
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEY = b"k" * 32
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text("0123456789", min_size=6, max_size=16),
+       st.lists(st.sampled_from([".", ":", "=", "!", "/", " ", ",", "-", "[", "]", "(", ")", "a", "B", "_"]), max_size=6),
+       st.sampled_from(["body.", "query.", "form.", "file[0]:sheet=", "file[1]:member=a.zip/"]),
+       st.integers(min_value=1, max_value=5))
+def test_no_shaped_output_carries_a_long_number(digits: str, seps: list[str], head: str, cut: int) -> None:
+    """However the digits are split by separators, names or brackets, neither a
+    field path, a masked path nor an id keeps them lined up."""
+    pieces = [digits[i:i + cut] for i in range(0, len(digits), cut)]
+    body = "".join(p + (seps[i % len(seps)] if seps else "") for i, p in enumerate(pieces))
+    for out in (atrest.safe_field_path(_KEY, head + body), atrest.mask_path(_KEY, "/api/v4/" + body),
+                str(atrest.safe_id(_KEY, body)), atrest.safe_text(body)):
+        unhashed = re.sub(r"~[0-9a-f]{20}", "~", out)
+        joined = re.sub(r"(?<=\d)[^A-Za-z0-9]{1,3}(?=\d)", "", unhashed)
+        assert digits not in joined, (head + body, out)
+
+
+def test_shapes_kept() -> None:
+    ident = "y7kk5cjibi194smnz58ymwypmh"
+    assert atrest.safe_id(_KEY, ident) == ident
+    assert atrest.safe_id(_KEY, "qqqqqqqqqqqqqqqqq536228710") != "qqqqqqqqqqqqqqqqq536228710"
+    assert atrest.safe_id(_KEY, "qqqqqqqqqqqqqqqqq536228710", verified=True) == "qqqqqqqqqqqqqqqqq536228710"
+    assert atrest.route_path(_KEY, "/api/v4/posts/{post_id}/patch", {"post_id": ident}) == f"/api/v4/posts/{ident}/patch"
+    assert atrest.mask_path(_KEY, "/api/v4/widgets/4111111111111111/x") == "/api/v4/widgets/*/x"
+    assert atrest.safe_field_path(_KEY, "file[0]:sheet=Clients!B2") == "file[0]:sheet=Clients!B2"
+    assert atrest.safe_text("unsupported Content-Encoding 'x-536-22-8710'") == "unsupported Content-Encoding (value withheld)"
+    assert atrest.safe_filename("4111111111111111.csv") == "upload.csv"

@@ -17,10 +17,12 @@ archived under ``_content``, encrypted (docs/archive.md).
   ``/api/v4/posts/<id>/patch``); for a path that matched no template,
   ``mask_path``: segments that are short words (letters, ``_ - .``), API
   versions or ids are kept, every other segment becomes ``*``.
-- **Field paths** (``body.props.x``, ``query.filename``...): keys come from the
-  client.  A component that is not a short identifier-like name
-  (``[A-Za-z_][A-Za-z0-9_-]{0,39}`` with at most two digits, or an index
-  ``[n]``) is replaced by its keyed hash.
+- **Field paths** (``body.props.x``, ``query.filename``, file locations such as
+  ``file[0]:sheet=Q1!B2``): keys, sheet and member names come from the client.
+  Split at ``. : = ! / , ( )`` and spaces, a component that is not a short
+  identifier-like name (``[A-Za-z_][A-Za-z0-9_-]{0,39}`` with at most two
+  digits), an index ``[n]``, a number of at most five digits or a spreadsheet
+  cell reference (row at most 1048576) is replaced by its keyed hash.
 - **Free text** that may quote a request (refusal messages built from a parser
   error): quoted substrings are withheld, runs of three or more digits masked,
   the length capped.  Header values are never put in a message in the first place.
@@ -39,7 +41,16 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,39}")
 _INDEX = re.compile(r"\[\d{1,4}\]")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _DIGITS3 = re.compile(r"\d{3,}")
-_FIELD_SPLIT = re.compile(r"(\[\d{1,4}\]|[.:])")
+#: six or more digits with short separators between them ("536 22 8710", "5.3.6...")
+_SPACED_NUMBER = re.compile(r"\d(?:[^A-Za-z0-9]{0,3}\d){5,}")
+#: separators of field paths and of file locations (``file[0]:sheet=Q1!B2/comment``)
+_FIELD_SPLIT = re.compile(r"(\[\d{1,4}\]|[.:=!/ ,()])")
+_SMALL_NUMBER = re.compile(r"\d{1,5}")
+_CELL = re.compile(r"[A-Z]{1,3}(\d{1,7})")
+#: Excel's last row: a cell reference cannot carry a longer number
+_MAX_ROW = 1048576
+#: separators between two digits (removed before looking for a long number)
+_JOINED_DIGITS = re.compile(r"(?<=\d)[^A-Za-z0-9]{1,3}(?=\d)")
 
 MAX_TEXT = 300
 
@@ -95,18 +106,27 @@ def safe_field_path(key: bytes, path: str) -> str:
     parts = _FIELD_SPLIT.split(path)
     out: list[str] = []
     for part in parts:
-        if part in ("", ".", ":") or _INDEX.fullmatch(part):
+        if (len(part) <= 1 and not part.isdigit()) or _INDEX.fullmatch(part) or _SMALL_NUMBER.fullmatch(part):
             out.append(part)
         elif _NAME.fullmatch(part) and sum(c.isdigit() for c in part) <= 2:
             out.append(part)
+        elif (cell := _CELL.fullmatch(part)) and int(cell.group(1)) <= _MAX_ROW:
+            out.append(part)
         else:
             out.append(hashed(key, part, "field"))
-    return "".join(out)
+    result = "".join(out)
+    # kept pieces must not line up into a long number ("536 22 8710" keeps three
+    # small numbers): then only the path's source is kept, the rest is hashed
+    if _DIGIT_RUN.search(_JOINED_DIGITS.sub("", re.sub(r"~[0-9a-f]{20}", "~", result))):
+        head = re.match(r"[A-Za-z_]+(?:\[\d{1,4}\])?", path)
+        return (head.group(0) if head else "") + ":" + hashed(key, path, "field")
+    return result
 
 
 def safe_text(text: str) -> str:
     """Free text that may quote the request: quotes withheld, digit runs masked, capped."""
     text = _QUOTED.sub("(value withheld)", text)
+    text = _SPACED_NUMBER.sub("#", text)
     text = _DIGITS3.sub(lambda m: "#" * len(m.group(0)), text)
     text = "".join(c if c.isprintable() else "?" for c in text)
     return text[:MAX_TEXT]
