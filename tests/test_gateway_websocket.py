@@ -36,6 +36,8 @@ def _f(doc: Any) -> bytes:
     {"seq": 4, "action": "get_statuses_by_ids", "data": {"user_ids": [CHANNEL]}},
     {"seq": 5, "action": "user_update_active_status", "data": {"user_is_active": True, "manual": False}},
     {"seq": 6, "action": "authentication_challenge", "data": {"token": TOKEN}},
+    {"seq": 7, "action": "presence", "data": {"channel_id": CHANNEL}},
+    {"seq": 8, "action": "presence", "data": {"thread_channel_id": "", "is_thread_view": False}},
 ])
 def test_core_frames_without_content_pass_after_a_shape_check(doc: dict[str, Any]) -> None:
     assert classify_frame(_f(doc), True).kind == "pass"
@@ -47,7 +49,9 @@ def test_core_frames_without_content_pass_after_a_shape_check(doc: dict[str, Any
     {"seq": 1, "action": "get_statuses_by_ids", "data": {"user_ids": [SSN]}},
     {"seq": 1, "action": "user_update_active_status", "data": {"user_is_active": SSN}},
     {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": ""}},
-    {"seq": 1, "action": "posted_ack", "data": {"post_id": CHANNEL, "user_agent": "x"}},
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "user_agent": "x"}},
+    {"seq": 1, "action": "presence", "data": {"channel_id": SSN}},
+    {"seq": 1, "action": "presence", "data": {"team_id": CHANNEL, "note": "x"}},
     {"seq": 1, "action": "custom_com.mattermost.calls_join", "data": {"channelID": CHANNEL, "title": "t"}},
     {"seq": 1, "action": "something_new", "data": {}},
     {"seq": "1", "action": "ping"},
@@ -90,7 +94,7 @@ _VALUES = st.recursive(
 
 @settings(max_examples=1500, deadline=None)
 @given(st.dictionaries(st.sampled_from(["seq", "action", "data", "Action", "DATA", "seQ", "x", "\u212aey", "token"]),
-                       _VALUES | st.sampled_from(["ping", "get_statuses", "user_typing", "custom_a",
+                       _VALUES | st.sampled_from(["ping", "get_statuses", "user_typing", "custom_a", "presence",
                                                   "authentication_challenge"]), max_size=4))
 def test_a_frame_that_passes_unread_carries_no_string_but_ids_and_its_action(doc: dict[str, Any]) -> None:
     """Invariant: a frame that passes without inspection has only the keys
@@ -114,7 +118,8 @@ def test_a_frame_that_passes_unread_carries_no_string_but_ids_and_its_action(doc
                 walk(x)
 
     walk(doc.get("data"))
-    allowed = {"user_ids", "token", "user_is_active", "manual"}
+    allowed = {"user_ids", "token", "user_is_active", "manual", "channel_id", "team_id", "thread_channel_id",
+               "is_thread_view", ""}
     assert all(s in allowed or (len(s) == 26 and s.isalnum()) for s in strings), doc
 
 

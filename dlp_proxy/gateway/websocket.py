@@ -15,9 +15,11 @@ How Mattermost reads a frame (server/channels/app/platform/web_conn.go ``readPum
   ``user_update_active_status`` reads two booleans; ``authentication_challenge``
   reads ``token``; ``user_typing`` reads ``channel_id`` and ``parent_id``, a free
   string that ``PublishUserTyping`` broadcasts to the channel's members;
-  ``posted_ack`` logs ``user_agent``, ``post_id``, ``status``, ``reason``, ``data``.
+  ``posted_notify_ack`` logs ``user_agent``, ``post_id``, ``status``, ``reason``,
+  ``data``; ``presence`` (sent by @mattermost/client's WebSocketClient on every
+  channel, team or thread switch) carries ids and a boolean.
 
-So the gateway (``judge_frame``):
+So the gateway (``classify_frame``, then the addon's ``_judge_frame``):
 
 - passes a frame without inspection only when it has *exactly* the shape of a
   core action that carries no content: a JSON object whose keys are exactly
@@ -30,7 +32,7 @@ So the gateway (``judge_frame``):
   ``authentication_challenge`` of any other shape (a credential is never
   scanned or archived), frames above ``MAX_FRAME_BYTES``;
 - inspects everything else like a JSON body, route ``websocket.<action>``:
-  ``user_typing``, ``posted_ack``, every ``custom_*`` plugin action, any action
+  ``user_typing``, ``posted_notify_ack``, every ``custom_*`` plugin action, any action
   it does not know.  The policy decides; a frame is never held for review
   (there is no request to release later): quarantine becomes a drop.
 
@@ -77,6 +79,19 @@ def _active_status(data: Any) -> bool:
             and all(isinstance(v, bool) for v in data.values()))
 
 
+def _presence(data: Any) -> bool:
+    # @mattermost/client updateActiveChannel / updateActiveTeam / updateActiveThread
+    if not isinstance(data, dict) or not data or not set(data) <= {"channel_id", "team_id", "thread_channel_id", "is_thread_view"}:
+        return False
+    for k, v in data.items():
+        if k == "is_thread_view":
+            if not isinstance(v, bool):
+                return False
+        elif not isinstance(v, str) or not (v == "" or _ID.fullmatch(v)):
+            return False
+    return True
+
+
 def _auth(data: Any) -> bool:
     return (isinstance(data, dict) and set(data) == {"token"} and isinstance(data["token"], str)
             and bool(_TOKEN.fullmatch(data["token"])))
@@ -88,11 +103,12 @@ NO_CONTENT_ACTIONS: dict[str, Callable[[Any], bool]] = {
     "get_statuses": _empty,
     "get_statuses_by_ids": _statuses_by_ids,
     "user_update_active_status": _active_status,
+    "presence": _presence,
     "authentication_challenge": _auth,
 }
 
 #: core actions whose data is inspected (labels kept as is in metrics)
-CONTENT_ACTIONS = frozenset({"user_typing", "posted_ack"})
+CONTENT_ACTIONS = frozenset({"user_typing", "posted_notify_ack"})
 
 
 @dataclass(frozen=True, slots=True)
