@@ -204,6 +204,11 @@ def test_websocket_frames_judged_through_the_gateway(wsgw: Gateway) -> None:
         conn.send_text(plugin_dirty)
         conn.send_text(ping_dirty)
         conn.send_bytes(b"\x83\xa3seq\x07\xa6action\xa4ping\xa4data\x80")  # msgpack
+        # each dropped frame is answered as Mattermost answers a failed request
+        for seq in (4, 5, 6):
+            reply = conn.wait(lambda e, seq=seq: isinstance(e, dict) and e.get("seq_reply") == seq)
+            assert reply["status"] == "FAIL" and reply["error"]["id"] == "api.dlp.blocked.app_error"
+            assert SSN not in json.dumps(reply)
         # the socket stays usable: a clean frame after the drops still passes
         conn.send_text('{"seq":8,"action":"ping"}')
         conn.wait(lambda e: isinstance(e, dict) and e.get("seq_reply") == 8)

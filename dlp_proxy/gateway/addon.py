@@ -371,12 +371,15 @@ class DLPAddon:
                     await self.pipeline.refuse_frame(greq, route, judged.reason)
                     if self.metrics is not None:
                         self.metrics.decision(Action.BLOCK.value, label, ())
+                    self._refuse_frame(flow, judged.seq, "The message was not sent: the data-loss-prevention gateway cannot read it.")
                     return
                 verdict = await self.pipeline.judge_frame(greq, route)
             if self.metrics is not None and verdict.decision is not None:
                 self.metrics.decision(verdict.decision.action.value, label, verdict.decision.entity_types)
             if verdict.forward and verdict.new_body is None:
                 message.dropped = False
+            else:
+                self._refuse_frame(flow, judged.seq, "The message was not sent because it appears to contain customer information.")
             if verdict.after is not None:
                 task = asyncio.create_task(self._run_after(verdict.after, greq.request_id))
                 self._tasks.add(task)
@@ -397,6 +400,23 @@ class DLPAddon:
             self.inflight -= 1
             if self.inflight == 0:
                 self._idle.set()
+
+    @staticmethod
+    def _refuse_frame(flow: http.HTTPFlow, seq: int | None, message: str) -> None:
+        """Answer a dropped frame as Mattermost answers a failed one (the client's
+        callback for ``seq`` fires); best effort, injected toward the client only."""
+        if seq is None:
+            return
+        try:
+            from mitmproxy import ctx
+
+            from dlp_proxy.gateway.websocket import refusal_reply
+
+            proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+            if proxyserver is not None:
+                proxyserver.inject_websocket(flow, True, refusal_reply(seq, responses.BLOCKED_ID, message))
+        except Exception:
+            log.exception("could not answer a dropped websocket frame")
 
     # ------------------------------------------------------------ shutdown
 

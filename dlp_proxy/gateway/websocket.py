@@ -119,6 +119,15 @@ class FrameJudgment:
     action_label: str  # shape-checked action, for the route name and the archive
     reason: str = ""
     token: str | None = None  # from a well-formed authentication_challenge (memory only)
+    seq: int | None = None  # the frame's seq, for the refusal reply
+
+
+def refusal_reply(seq: int, error_id: str, message: str) -> bytes:
+    """What Mattermost answers a failed websocket request with
+    (model.WebSocketResponse: ``status`` FAIL, ``seq_reply``, an AppError), so a
+    client waiting on ``seq`` hears that its frame was not sent."""
+    return json.dumps({"status": "FAIL", "seq_reply": seq,
+                       "error": {"id": error_id, "message": message, "detailed_error": "", "status_code": 403}}).encode()
 
 
 class _Duplicate(ValueError):
@@ -182,16 +191,18 @@ def classify_frame(content: bytes, is_text: bool) -> FrameJudgment:
     if not isinstance(action, str):
         return FrameJudgment("drop", "~invalid", "websocket action is not a string")
     label = action_label(action)
+    seq_keys = [k for k in doc if _fold(k) == "seq"]
+    seq = doc[seq_keys[0]] if seq_keys and _seq_ok(doc[seq_keys[0]]) else None
     exact = all(k in _TOP_KEYS for k in doc) and bool(action_keys)
     if _fold(action) == "authentication_challenge" or action.lower().startswith("authentication"):
         if exact and action == "authentication_challenge" and _seq_ok(doc.get("seq")) and _auth(doc.get("data")):
-            return FrameJudgment("pass", label, token=str(doc["data"]["token"]))
+            return FrameJudgment("pass", label, token=str(doc["data"]["token"]), seq=seq)
         # a credential is never inspected nor archived
-        return FrameJudgment("drop", "authentication_challenge", "malformed authentication frame")
+        return FrameJudgment("drop", "authentication_challenge", "malformed authentication frame", seq=seq)
     shape = NO_CONTENT_ACTIONS.get(action)
     if shape is not None and exact and _seq_ok(doc.get("seq")) and shape(doc.get("data")):
-        return FrameJudgment("pass", label)
-    return FrameJudgment("inspect", label)
+        return FrameJudgment("pass", label, seq=seq)
+    return FrameJudgment("inspect", label, seq=seq)
 
 
 def _seq_ok(seq: Any) -> bool:
