@@ -241,3 +241,20 @@ def test_shapes_kept() -> None:
     assert atrest.safe_field_path(_KEY, "file[0]:sheet=Clients!B2") == "file[0]:sheet=Clients!B2"
     assert atrest.safe_text("unsupported Content-Encoding 'x-536-22-8710'") == "unsupported Content-Encoding (value withheld)"
     assert atrest.safe_filename("4111111111111111.csv") == "upload.csv"
+
+
+@pytest.mark.parametrize("head", [
+    f"Content-Length: 12{_digits(SSN)}x",  # not a number
+    f"Bad Header{_digits(SSN)}: y",  # invalid header name
+    f"Transfer-Encoding: chunked-{_digits(SSN)}",
+])
+def test_protocol_errors_never_echo_header_values(hostile: Gateway, head: str) -> None:
+    host, port = hostile.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"POST /api/v4/posts HTTP/1.1\r\nHost: x\r\n{head}\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 4"), answer[:200]
+    assert b"application/json" in answer
+    assert not find_identifiers(answer), answer
