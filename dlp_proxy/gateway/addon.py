@@ -307,14 +307,111 @@ class DLPAddon:
 
     # ------------------------------------------------------------ websocket
 
-    def websocket_message(self, flow: http.HTTPFlow) -> None:
-        # Clients send no post content over the websocket (MATTERMOST.md); keep
-        # long-lived sockets from growing memory by dropping the history.
+    def websocket_message(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        """Client frames are judged (dlp_proxy.gateway.websocket); server frames pass.
+
+        mitmproxy's websocket layer appends the message, runs this hook and
+        forwards the message only after every addon returned (it awaits an
+        awaitable result: addonmanager.invoke_addon), and only if
+        ``message.dropped`` is still False (proxy/layers/websocket.py).  So a
+        client frame is held until ``_judge_frame`` decided; anything but an
+        allowing verdict drops it.  The history is trimmed first: the layer keeps
+        its own reference to the message."""
         try:
-            if flow.websocket is not None and len(flow.websocket.messages) > WEBSOCKET_HISTORY:
-                del flow.websocket.messages[: len(flow.websocket.messages) - WEBSOCKET_HISTORY]
+            ws = flow.websocket
+            if ws is None or not ws.messages:
+                return None
+            message = ws.messages[-1]
+            if len(ws.messages) > WEBSOCKET_HISTORY:
+                del ws.messages[: len(ws.messages) - WEBSOCKET_HISTORY]
+            if not message.from_client or message.injected:
+                return None
         except Exception:
-            log.exception("websocket trim failed")
+            log.exception("websocket hook failed")
+            return None
+        return self._judge_frame(flow, message)
+
+    async def _judge_frame(self, flow: http.HTTPFlow, message: Any) -> None:
+        from dlp_proxy.gateway import websocket
+
+        self.inflight += 1
+        self._idle.clear()
+        message.drop()  # until judged allowed
+        headers = {k: v for k, v in header_dict(flow.request.headers.fields).items()
+                   if not k.startswith("content-")}
+        headers["content-type"] = "application/json"
+        token = flow.metadata.get("dlp_ws_token")
+        if token and "authorization" not in headers:
+            headers["authorization"] = f"Bearer {token}"
+        greq = GatewayRequest(
+            method="WS",
+            target=flow.request.path,
+            headers=headers,
+            body=bytes(message.content),
+            client_ip=flow.client_conn.peername[0] if flow.client_conn.peername else "",
+        )
+        route_name: str | None = None
+        try:
+            judged = websocket.classify_frame(greq.body, message.is_text)
+            route = websocket.frame_route(judged.action_label)
+            route_name = route.name
+            label = websocket.metric_label(judged.action_label)
+            if judged.kind == "pass":
+                if judged.token is not None:
+                    flow.metadata["dlp_ws_token"] = judged.token  # memory only, for the next frames' context
+                message.dropped = False
+                return
+            async with asyncio.timeout(self.pipeline.config.scan_deadline_seconds):
+                if judged.kind == "drop":
+                    await self.pipeline.refuse_frame(greq, route, judged.reason)
+                    if self.metrics is not None:
+                        self.metrics.decision(Action.BLOCK.value, label, ())
+                    self._refuse_frame(flow, judged.seq, "The message was not sent: the data-loss-prevention gateway cannot read it.")
+                    return
+                verdict = await self.pipeline.judge_frame(greq, route)
+            if self.metrics is not None and verdict.decision is not None:
+                self.metrics.decision(verdict.decision.action.value, label, verdict.decision.entity_types)
+            if verdict.forward and verdict.new_body is None:
+                message.dropped = False
+            else:
+                self._refuse_frame(flow, judged.seq, "The message was not sent because it appears to contain customer information.")
+            if verdict.after is not None:
+                task = asyncio.create_task(self._run_after(verdict.after, greq.request_id))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        except BaseException as exc:
+            message.drop()
+            timeout = isinstance(exc, TimeoutError | asyncio.TimeoutError)
+            reason = "scan-deadline" if timeout else "inspection-error"
+            log.error("websocket frame judgment failed; dropped",
+                      extra={"request_id": greq.request_id, "reason": reason, "error_type": type(exc).__name__,
+                             "route": route_name})
+            if not isinstance(exc, asyncio.CancelledError):
+                await self.pipeline.record_failure(greq, reason=reason, error=type(exc).__name__,
+                                                   action=Action.FAIL_CLOSED, route_name=route_name)
+            else:
+                raise
+        finally:
+            self.inflight -= 1
+            if self.inflight == 0:
+                self._idle.set()
+
+    @staticmethod
+    def _refuse_frame(flow: http.HTTPFlow, seq: int | None, message: str) -> None:
+        """Answer a dropped frame as Mattermost answers a failed one (the client's
+        callback for ``seq`` fires); best effort, injected toward the client only."""
+        if seq is None:
+            return
+        try:
+            from mitmproxy import ctx
+
+            from dlp_proxy.gateway.websocket import refusal_reply
+
+            proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+            if proxyserver is not None:
+                proxyserver.inject_websocket(flow, True, refusal_reply(seq, responses.BLOCKED_ID, message))
+        except Exception:
+            log.exception("could not answer a dropped websocket frame")
 
     # ------------------------------------------------------------ shutdown
 

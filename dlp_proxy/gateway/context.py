@@ -142,7 +142,8 @@ class ContextResolver:
         return UserInfo(data["id"], data["username"], tuple(data["roles"]), bool(data["is_bot"]))
 
     async def channel(self, channel_id: str, token: str | None) -> ChannelInfo | None:
-        key = "chan:" + channel_id
+        # the id came from the request: only its keyed hash names a Redis key
+        key = "chan:" + keyed_hash(self.hash_key, channel_id)[:32]
         data = await self._cached(key)
         if data is None:
             if token is None:
@@ -182,7 +183,7 @@ class ContextResolver:
         return str(cached) or None
 
     async def post_channel_id(self, post_id: str, token: str | None) -> str | None:
-        key = "post:" + post_id
+        key = "post:" + keyed_hash(self.hash_key, post_id)[:32]
         cached = await self._cached(key)
         if cached is not None:
             return str(cached)

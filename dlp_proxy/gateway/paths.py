@@ -1,29 +1,49 @@
-"""Request-path normalization: one canonical spelling before any route matching.
+"""Request paths as Mattermost reads them, and every other plausible reading.
 
 An attacker who can make the gateway and Mattermost disagree about which route a
-request is for can walk content past inspection.  Mattermost (gorilla/mux behind
-Go's net/http) cleans paths: it decodes percent-escapes, collapses ``//`` and
-resolves ``.``/``..`` (redirecting GETs, serving others on the cleaned path in
-some versions).  So the gateway matches on the *most decoded* reading:
+request is for can walk content past inspection.  How Mattermost reads a path
+(server/channels/app/server.go: ``http.Server{Handler: RootRouter}`` wrapped only
+by CORS/rate-limit/Sentry handlers, ``RootRouter = mux.NewRouter()`` with neither
+``SkipClean`` nor ``UseEncodedPath``):
 
-- percent-decoding is applied repeatedly until stable (bounded), so ``%252F``
-  cannot hide a slash from us while meaning something else upstream;
-- backslashes are treated as slashes;
-- duplicate slashes collapse, dot segments resolve (never above the root);
-- the trailing slash is dropped; matching is case-insensitive (the
-  route table is lower-case; ids are case-insensitive base32 in Mattermost).
+1. Go's net/http parses the request target with ``url.ParseRequestURI``: the
+   path is percent-decoded **once** (``%2F`` becomes ``/``; an invalid escape or
+   a control character is a 400); nothing else is done to it.
+2. gorilla/mux ``Router.ServeHTTP``: if ``cleanPath(path) != path`` (``cleanPath``
+   is Go's ``path.Clean`` that keeps a trailing slash) it answers 301 to the
+   cleaned path and runs **no** handler; otherwise it matches route templates
+   against the decoded path, case-sensitively, ``/`` separating segments; a
+   backslash, a space or ``;`` are ordinary characters of a segment.
 
-The request is then *forwarded* with its original path: normalization only
-decides which rules apply, it never rewrites what Mattermost receives.
-Paths carrying NUL or other control characters are rejected outright.
+``go_path`` is that reading exactly (step 1 and ``cleanPath``).  The gateway does
+not bet on one reading: ``readings`` returns the Go reading and the *most decoded*
+reading (percent-decoding repeated until stable, backslashes as slashes, ``;``
+parameters dropped: what a front proxy or another server might do), both
+lower-cased and without a trailing slash (the route table is lower-case).  The
+pipeline classifies every reading and applies the most inspected result; two
+readings naming different content routes are refused (dlp_proxy.gateway.pipeline
+``Pipeline.classify``).  No reading trims whitespace before resolving dot
+segments: ``" .."`` is a segment named space-dot-dot for Go, not a parent step,
+so trimming it first would resolve a path Mattermost routes to a content
+handler into a different, uninspected one (issue 14, class 6).
+
+The request is *forwarded* with its original path: normalization only decides
+which rules apply, it never rewrites what Mattermost receives.  Paths carrying
+NUL or other control characters (raw or percent-encoded) are rejected outright.
 """
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+import re
+from urllib.parse import unquote, unquote_to_bytes
 
 MAX_DECODE_ROUNDS = 4
 MAX_PATH_LENGTH = 8192
+
+#: Go's url.unescape (mode encodePath): '%' must be followed by two hex digits
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: a path every reading leaves as it is (but for case and the trailing slash)
+_PLAIN = re.compile(r"(?:/[A-Za-z0-9_\-]+)+/?|/")
 
 
 class PathError(ValueError):
@@ -38,28 +58,98 @@ def split_target(target: str) -> tuple[str, str]:
     return path, query
 
 
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+
+
+def go_clean(path: str) -> str:
+    """Go's ``path.Clean`` (lexical): collapse ``//``, drop ``.``, resolve ``..``
+    (never above the root); ``""`` becomes ``"."``."""
+    if path == "":
+        return "."
+    rooted = path.startswith("/")
+    out: list[str] = []
+    dotdot = 0  # leading '..' kept for unrooted paths
+    for seg in path.split("/"):
+        if seg in ("", "."):
+            continue
+        if seg == "..":
+            if len(out) > dotdot:
+                out.pop()
+            elif not rooted:
+                out.append("..")
+                dotdot += 1
+            continue
+        out.append(seg)
+    cleaned = "/".join(out)
+    if rooted:
+        return "/" + cleaned
+    return cleaned or "."
+
+
+def mux_clean_path(path: str) -> str:
+    """gorilla/mux ``cleanPath``: ``path.Clean`` on a rooted path, the trailing slash kept."""
+    if path == "":
+        return "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    cleaned = go_clean(path)
+    if path.endswith("/") and cleaned != "/":
+        cleaned += "/"
+    return cleaned
+
+
+def go_path(raw_path: str) -> tuple[str, bool]:
+    """(the path Mattermost's router matches, whether a handler runs at all).
+
+    Decoded once, as Go's ``url.ParseRequestURI`` does (bytes that are not UTF-8
+    are kept as surrogate escapes); the second value is False when gorilla/mux
+    answers a redirect instead (the decoded path is not clean).  Raises
+    ``PathError`` where Go's parser answers 400."""
+    if len(raw_path) > MAX_PATH_LENGTH:
+        raise PathError("path too long")
+    if _BAD_ESCAPE.search(raw_path):
+        raise PathError("invalid percent-escape in path")
+    if _has_control(raw_path):
+        raise PathError("control character in path")
+    decoded = unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape")
+    return decoded, mux_clean_path(decoded) == decoded
+
+
+def _canonical(path: str) -> str:
+    """Lower-case, no trailing slash (the route table's spelling)."""
+    path = path.lower()
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return path
+
+
 def normalize_path(raw_path: str) -> str:
-    """Canonical lower-case path used for route matching (see module docstring)."""
+    """The most decoded reading, lower-case: percent-decoding repeated until
+    stable (bounded), backslashes as slashes, ``;`` parameters dropped, dot
+    segments resolved, empty segments and the trailing slash dropped."""
     if len(raw_path) > MAX_PATH_LENGTH:
         raise PathError("path too long")
     path = raw_path
-    for _ in range(MAX_DECODE_ROUNDS):
-        decoded = unquote(path, errors="strict") if "%" in path else path
-        if decoded == path:
-            break
-        path = decoded
-    else:
-        if "%" in path and unquote(path) != path:
-            raise PathError("path is percent-encoded too many times")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+    try:
+        for _ in range(MAX_DECODE_ROUNDS):
+            decoded = unquote(path, errors="strict") if "%" in path else path
+            if decoded == path:
+                break
+            path = decoded
+        else:
+            if "%" in path and unquote(path) != path:
+                raise PathError("path is percent-encoded too many times")
+    except UnicodeDecodeError:
+        raise PathError("percent-escapes in the path are not UTF-8") from None
+    if _has_control(path):
         raise PathError("control character in path")
     path = path.replace("\\", "/")
-    # Strip matrix parameters (";x=y"): some servers ignore them, so must we.
     segments: list[str] = []
     for segment in path.split("/"):
-        # strip before the empty check: Unicode whitespace (e.g. U+0085) around a
-        # slash must not leave an empty segment behind ("//", a trailing "/")
-        segment = segment.split(";", 1)[0].strip()
+        # Matrix parameters (";x=y"): some servers ignore them, so must we.  No
+        # whitespace is trimmed: " .." is not "..", for Go or for us.
+        segment = segment.split(";", 1)[0]
         if segment in ("", "."):
             continue
         if segment == "..":
@@ -68,3 +158,25 @@ def normalize_path(raw_path: str) -> str:
             continue
         segments.append(segment)
     return ("/" + "/".join(segments)).lower()
+
+
+def readings(raw_path: str) -> tuple[str, ...]:
+    """Every canonical spelling the route table is matched against: Go's reading
+    first, then the most decoded one when it differs, then that reading with
+    whitespace trimmed around each segment *after* dot segments were resolved
+    (a server that trims would see it; it only ever adds a reading)."""
+    if _PLAIN.fullmatch(raw_path):
+        # nothing to decode, fold or resolve: every reading is this one
+        return (_canonical(raw_path),)
+    go, _served = go_path(raw_path)
+    # Go's reading, cleaned as mux would clean it (an unclean path is answered
+    # with a redirect, never handled, but inspecting it costs nothing)
+    first = _canonical(mux_clean_path(go))
+    out = [first]
+    most = normalize_path(raw_path)
+    if most not in out:
+        out.append(most)
+    trimmed = "/" + "/".join(s.strip() for s in most.split("/") if s.strip())
+    if trimmed not in out:
+        out.append(trimmed)
+    return tuple(out)

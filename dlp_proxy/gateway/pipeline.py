@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from dlp_proxy.archive.format import utc_now_iso
-from dlp_proxy.gateway import responses
+from dlp_proxy.gateway import atrest, responses
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
     BodyError,
@@ -43,8 +43,8 @@ from dlp_proxy.gateway.extract import (
     filename_items,
     is_reference_id,
 )
-from dlp_proxy.gateway.paths import PathError, normalize_path, split_target
-from dlp_proxy.gateway.routes import Body, Match, Route, match
+from dlp_proxy.gateway.paths import PathError, readings, split_target
+from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, Body, Match, Route, match
 from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, QuarantineStore
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import (
@@ -158,9 +158,16 @@ class Pipeline:
     # ------------------------------------------------------------------ entry
 
     def classify(self, method: str, target: str) -> tuple[Match, str, str]:
+        """The route a request is judged as: every reading of its path
+        (dlp_proxy.gateway.paths.readings: Go's and the most decoded) is
+        matched, and the most inspected result applies (denied > content >
+        unknown write > no content > passthrough).  Readings that name two
+        different content routes are refused (``PathError``): a real client
+        never sends such a path, and judging it as either route could judge
+        the wrong body."""
         raw_path, query = split_target(target)
-        path = normalize_path(raw_path)
-        return match(method, path), path, query
+        m, path = classify_path(method, raw_path)
+        return m, path, query
 
     async def handle(self, req: GatewayRequest, classified: tuple[Match, str, str] | None = None) -> Verdict:
         """``classified``: ``classify(req.method, req.target)`` when the caller already has it."""
@@ -179,6 +186,16 @@ class Pipeline:
         if m.kind == "unknown_write" and self.config.unknown_write == "block":
             return await self._refuse(req, 403, responses.DENIED_ID, "This kind of request is not allowed by the data-loss-prevention gateway.", "unknown-write-blocked")
         return await self._inspect(req, route, m.params or {}, path, query)
+
+    async def judge_frame(self, req: GatewayRequest, route: Route) -> Verdict:
+        """A client websocket frame (dlp_proxy.gateway.websocket): ``req.body`` is
+        the frame, judged as a JSON body under ``route``; archived like a request."""
+        return await self._inspect(req, route, {}, route.template, "")
+
+    async def refuse_frame(self, req: GatewayRequest, route: Route, reason: str) -> Verdict:
+        """A frame dropped unread (binary, malformed, a malformed credential): archived."""
+        return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The websocket frame was dropped: {reason}.",
+                                  "websocket-frame-refused", route=route)
 
     # ------------------------------------------------------------------ inspect
 
@@ -205,7 +222,11 @@ class Pipeline:
 
         upload_state: str | None = None
         if route.body is Body.UPLOAD_CHUNK:
-            upload_state, ex = await self._upload_chunk(req, params.get("upload_id", ""), ex)
+            try:
+                upload_state, ex = await self._upload_chunk(req, params.get("upload_id", ""), ex)
+            except BodyError as exc:
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.",
+                                          "bad-body", route=route)
         items = list(ex.items) + filename_items(ex.files)
         incomplete: list[str] = []
         policy = self.policy()  # one policy object for the whole request, even across a reload
@@ -247,6 +268,13 @@ class Pipeline:
                 reason=decision.reason + " (redaction is not possible for this body; blocked)",
                 entity_types=decision.entity_types, scanned=decision.scanned, notify_sender=decision.notify_sender,
             )
+        if route.group == "websocket" and decision.action in (Action.QUARANTINE, Action.REDACT):
+            # a frame is never held (there is no request to release) nor rewritten
+            decision = Decision(
+                action=Action.BLOCK, policy_version=decision.policy_version, rule_id=decision.rule_id,
+                reason=decision.reason + " (websocket frame: dropped)",
+                entity_types=decision.entity_types, scanned=decision.scanned, notify_sender=decision.notify_sender,
+            )
         if upload_state == "partial" and decision.action in (Action.ALLOW, Action.MONITOR):
             # A chunk that does not complete the file is kept (encrypted) and
             # forwarded: Mattermost shows nobody an incomplete upload.  The whole
@@ -260,7 +288,8 @@ class Pipeline:
         record = self._record(req, route, path, ctx, decision, items, started)
         if decision.action in (Action.BLOCK, Action.QUARANTINE, Action.REDACT):
             record["_content"] = [
-                {"path": s.item.path, "text": s.item.text,
+                # the envelope keeps paths in clear (docs/archive.md): shape-checked
+                {"path": atrest.safe_field_path(self.hash_key, s.item.path), "text": s.item.text,
                  "findings": [{"entity_type": f.entity_type, "start": f.start, "end": f.end} for f in s.findings]}
                 for s in decision.scanned if s.findings or s.item.kind is not ItemKind.FILE
             ]
@@ -280,16 +309,19 @@ class Pipeline:
         """Remember an upload session Mattermost created (from its 201 response)."""
         if self.redis is None or not session.get("id"):
             return
+        # The filename was the client's (and was judged when the session was
+        # created): Redis keeps only its extension, which the file scanner reads.
         await self.redis.set(
-            self.UPLOAD_KEY + str(session["id"]),
-            json.dumps({"file_size": int(session.get("file_size", 0)), "filename": str(session.get("filename", "")),
-                        "channel_id": str(session.get("channel_id", ""))}),
+            self.UPLOAD_KEY + str(atrest.safe_id(self.hash_key, str(session["id"]))),
+            json.dumps({"file_size": int(session.get("file_size", 0)),
+                        "filename": atrest.safe_filename(str(session.get("filename", ""))),
+                        "channel_id": atrest.safe_id(self.hash_key, str(session.get("channel_id", "")))}),
             ex=7 * 24 * 3600,
         )
 
     async def _upload_session(self, req: GatewayRequest, upload_id: str) -> dict[str, Any]:
         if self.redis is not None:
-            raw = await self.redis.get(self.UPLOAD_KEY + upload_id)
+            raw = await self.redis.get(self.UPLOAD_KEY + str(atrest.safe_id(self.hash_key, upload_id)))
             if raw is not None:
                 return dict(json.loads(raw))
         # Not seen (created before this gateway, or the registration was lost):
@@ -303,12 +335,16 @@ class Pipeline:
         session = resp.json()
         await self.register_upload(session)
         return {"file_size": int(session.get("file_size", 0)), "filename": str(session.get("filename", "")),
-                "channel_id": str(session.get("channel_id", ""))}
+                "channel_id": str(session.get("channel_id", ""))}  # in memory only
 
     async def _upload_chunk(self, req: GatewayRequest, upload_id: str, ex: Extracted) -> tuple[str, Extracted]:
         """Store the chunk; return ("partial"|"complete", extraction of the whole file when complete)."""
         if self.uploads is None:
             raise RuntimeError("resumable uploads need the upload store")
+        if not atrest.is_id(upload_id):
+            # Mattermost answers 400 too (api4/upload.go: c.RequireUploadId); the id
+            # names a file of the upload store, so only its shape is accepted.
+            raise BodyError("the upload id is not a Mattermost id")
         session = await self._upload_session(req, upload_id)
         chunk = ex.files[0].data if ex.files else b""
         total = await asyncio.to_thread(self.uploads.append, upload_id, chunk)
@@ -365,6 +401,18 @@ class Pipeline:
         post_id = _lookup(route.post_from, params, ex) if route.post_from else None
         hook_id = params.get("hook_id") if route.group == "webhooks" else None
         errors: list[str] = []
+        # Ids come from the client: only an id-shaped one is looked up (Mattermost
+        # refuses the others: model.IsValidId), and the context keeps ids only in
+        # their shape-checked form (atrest.safe_id), since it is archived and held.
+        if channel_id and not atrest.is_id(channel_id):
+            errors.append("channel: not an id")
+            channel_id = atrest.safe_id(self.hash_key, channel_id)
+            lookup_channel = False
+        else:
+            lookup_channel = True
+        if post_id and not atrest.is_id(post_id):
+            errors.append("post: not an id")
+            post_id = None
         user = channel = None
         team_name: str | None = None
         groups: tuple[str, ...] = ()
@@ -379,7 +427,7 @@ class Pipeline:
                     channel_id = await self.context.post_channel_id(post_id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"post: {type(exc).__name__}")
-            if channel_id:
+            if channel_id and lookup_channel:
                 try:
                     channel = await self.context.channel(channel_id, token)
                 except _UPSTREAM_ERRORS as exc:
@@ -394,30 +442,45 @@ class Pipeline:
                     groups = await self.context.groups(user.id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"groups: {type(exc).__name__}")
+        root_id = ex.fields.get("body.root_id")
+        root_verified = False
+        if root_id and atrest.is_id(root_id) and not atrest.plain_id(root_id) and self.context is not None and token:
+            # a long digit run in a root id: kept only if Mattermost knows the post
+            try:
+                root_verified = await self.context.post_channel_id(root_id, token) is not None
+            except _UPSTREAM_ERRORS as exc:
+                errors.append(f"root: {type(exc).__name__}")
         return RequestContext(
             route=route.name,
             route_group=route.group,
             method=req.method.upper(),
-            path=path,
+            path=self._safe_path(route, params, path),
             request_id=req.request_id,
             user_id=user.id if user else None,
             username=user.username if user else None,
             user_roles=user.roles if user else (),
             is_bot=user.is_bot if user else False,
             groups=groups,
-            hook_id=hook_id,
-            channel_id=channel_id,
+            hook_id=atrest.safe_id(self.hash_key, hook_id),
+            channel_id=atrest.safe_id(self.hash_key, channel_id, verified=channel is not None and channel.id == channel_id),
             channel_name=channel.name if channel else None,
             channel_type=channel.type if channel else None,
             channel_shared=channel.shared if channel else None,
             team_id=channel.team_id if channel else None,
             team_name=team_name,
-            root_id=ex.fields.get("body.root_id"),
+            root_id=atrest.safe_id(self.hash_key, root_id, verified=root_verified),
             client_ip=req.client_ip or None,
             context_errors=tuple(errors),
         )
 
     # ------------------------------------------------------------------ record
+
+    def _safe_path(self, route: Route | None, params: Mapping[str, str], path: str) -> str:
+        """The path as archived: the route template with shape-checked parameters, or
+        the masked path when no template matched (dlp_proxy.gateway.atrest)."""
+        if route is not None and route.name != UNKNOWN_ROUTE_NAME:
+            return atrest.route_path(self.hash_key, route.template, dict(params))
+        return atrest.mask_path(self.hash_key, path)
 
     def _head(self, req: GatewayRequest, record_type: str) -> dict[str, Any]:
         """Fields every record the gateway archives starts with."""
@@ -427,14 +490,14 @@ class Pipeline:
     def _record(self, req: GatewayRequest, route: Route, path: str, ctx: RequestContext, decision: Decision,
                 items: Sequence[ContentItem], started: float) -> dict[str, Any]:
         findings = [
-            {"path": p, **f.to_json()} for p, f in decision.findings
+            {"path": atrest.safe_field_path(self.hash_key, p), **f.to_json()} for p, f in decision.findings
         ]
         content_hash = keyed_hash(self.hash_key, "\x00".join(f"{i.path}\x01{i.text}" for i in items))
         return {
             **self._head(req, "decision"),
             "route": route.name,
             "route_group": route.group,
-            "path": path,
+            "path": ctx.path,
             "context": ctx.to_json(),
             "action": decision.action.value,
             "rule_id": decision.rule_id,
@@ -443,7 +506,7 @@ class Pipeline:
             "entity_types": sorted(set(decision.entity_types) | {f["entity_type"] for f in findings}),
             "entity_counts": decision.entity_counts(),
             "findings": findings,
-            "fields": sorted({i.path for i in items})[:200],
+            "fields": sorted({atrest.safe_field_path(self.hash_key, i.path) for i in items})[:200],
             "content_hash": content_hash,
             "scan_ms": round((time.perf_counter() - started) * 1000, 3),
         }
@@ -451,17 +514,13 @@ class Pipeline:
     async def record_failure(self, req: GatewayRequest, *, reason: str, error: str, action: Action,
                              route_name: str | None = None) -> str | None:
         """Archive an inspection failure.  Returns None if even that failed."""
-        try:
-            path = normalize_path(split_target(req.target)[0])
-        except PathError:
-            path = "<invalid>"
         record = {
             **self._head(req, "failure"),
             "route": route_name or "unknown",
-            "path": path,
+            "path": self._archived_path(req),
             "action": action.value,
             "reason": reason,
-            "error": error[:500],
+            "error": atrest.safe_text(error),
         }
         try:
             return await self.archive.append(record)
@@ -471,11 +530,17 @@ class Pipeline:
 
     async def _refuse(self, req: GatewayRequest, status: int, error_id: str, message: str, reason: str,
                       route: Route | None = None) -> Verdict:
-        """A request refused before any decision (bad path, framing, body): archived, then answered."""
+        """A request refused before any decision (bad path, framing, body): archived, then answered.
+
+        ``message`` may be built from a parser's error: it is passed through
+        ``atrest.safe_text`` (quoted values withheld, digit runs masked) for the
+        archive and for the answer alike."""
+        message = atrest.safe_text(message)
         record = {
             **self._head(req, "decision"),
             "route": route.name if route else "unknown",
             "route_group": route.group if route else "unknown",
+            "path": self._archived_path(req),
             "action": Action.BLOCK.value,
             "rule_id": reason,
             "reason": message,
@@ -484,6 +549,14 @@ class Pipeline:
         record_id = await self.archive.append(record)
         return Verdict(forward=False, response=responses.app_error(status, error_id, message, request_id=req.request_id),
                        record_id=record_id)
+
+    def _archived_path(self, req: GatewayRequest) -> str:
+        """The archived path of a request known only by its target (a failure, a refusal)."""
+        try:
+            m, path = classify_path(req.method, split_target(req.target)[0])
+        except PathError:
+            return "<invalid>"
+        return self._safe_path(m.route, m.params or {}, path)
 
     # ------------------------------------------------------------------ act
 
@@ -509,7 +582,9 @@ class Pipeline:
                 context=ctx,
                 decision=decision,
                 record_id=record_id,
-                idempotency_key=ex.fields.get("body.pending_post_id") or req.request_id,
+                # client-supplied ("<user id>:<millis>"): only its keyed hash is kept
+                idempotency_key=(atrest.hashed(self.hash_key, ex.fields["body.pending_post_id"], "pending")
+                                 if ex.fields.get("body.pending_post_id") else req.request_id),
                 created_at=time.time(),
             )
             item_id = await self.quarantine.hold(held)
@@ -628,6 +703,26 @@ def _lookup(spec: str, params: dict[str, str], ex: Extracted) -> str | None:
     if source == "body":
         return ex.fields.get(f"body.{name}") or ex.fields.get(f"form.payload.{name}")
     return None
+
+
+UNKNOWN_ROUTE_NAME = UNKNOWN_ROUTE.name
+
+#: how much inspection a classification gets (the larger wins among readings)
+_KIND_RANK = {"passthrough": 0, "no_content": 1, "unknown_write": 2, "content": 3, "denied": 4}
+
+
+def classify_path(method: str, raw_path: str) -> tuple[Match, str]:
+    """(match, the reading it came from) for the most inspected reading of ``raw_path``."""
+    best: tuple[Match, str] | None = None
+    for path in readings(raw_path):
+        m = match(method, path)
+        if best is None or _KIND_RANK[m.kind] > _KIND_RANK[best[0].kind]:
+            best = (m, path)
+        elif (m.kind == "content" == best[0].kind and m.route is not None and best[0].route is not None
+              and m.route.name != best[0].route.name):
+            raise PathError("the path names two different routes")
+    assert best is not None
+    return best
 
 
 def _severity(action: Action) -> int:

@@ -73,7 +73,12 @@ def protocol_error_bytes(status: int, message: str = "") -> bytes:
         status, (BAD_REQUEST_ID if status < 500 else UPSTREAM_ID, "The gateway could not handle the request.")
     )
     request_id = new_request_id()
-    status, headers, body = app_error(status, error_id, text, request_id=request_id, detailed_error=message[:200])
+    # mitmproxy's message may quote the offending header or request line: quoted
+    # values are withheld and digit runs masked (header values are never echoed)
+    from dlp_proxy.gateway.atrest import safe_text
+
+    status, headers, body = app_error(status, error_id, text, request_id=request_id,
+                                      detailed_error=safe_text(message)[:200])
     from http import HTTPStatus
 
     try:

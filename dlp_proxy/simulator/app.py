@@ -495,7 +495,16 @@ class Api:
             await hello()
         try:
             while True:
-                text = await ws.receive_text()
+                frame = await ws.receive()
+                if frame["type"] == "websocket.disconnect":
+                    return
+                if frame.get("text") is None:
+                    # a binary frame: Mattermost would decode it as msgpack
+                    # (app/platform/web_conn.go readPump); recorded, not answered
+                    with self.sim.lock:
+                        self.sim.ws_messages.append({"bytes_b64": base64.b64encode(frame.get("bytes") or b"").decode("ascii")})
+                    continue
+                text = frame["text"]
                 with self.sim.lock:
                     self.sim.ws_messages.append({"text": text})
                 try:

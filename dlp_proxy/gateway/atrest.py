@@ -1,0 +1,145 @@
+"""What of a request may be stored at rest (archive, Redis, logs, metrics), and in what form.
+
+Every value the gateway copies from a request into something that outlives it
+either has the shape it must have, or is replaced by a keyed hash, or is masked
+(issue 14, class 7).  Nothing here is content: content stopped by a decision is
+archived under ``_content``, encrypted (docs/archive.md).
+
+- **Mattermost ids** (channel, root, post, hook, upload ids): kept when they
+  have Mattermost's shape (26 characters of ``[a-z0-9]``, model.IsValidId on
+  ``NewId()``'s alphabet) *and* either carry no run of six or more digits or
+  Mattermost confirmed the object exists (``verified``: a random id has such a
+  run in about 0.5 % of cases; a chosen one can hide an account number in it).
+  Anything else becomes ``~`` + 20 hex of HMAC-SHA256 under the installation's
+  ``hash`` key: equal values still match, the value is gone.
+- **The request path**: the matched route's template with its parameters
+  replaced by their shape-checked form (``/api/v4/posts/{post_id}/patch`` ->
+  ``/api/v4/posts/<id>/patch``); for a path that matched no template,
+  ``mask_path``: segments that are short words (letters, ``_ - .``), API
+  versions or ids are kept, every other segment becomes ``*``.
+- **Field paths** (``body.props.x``, ``query.filename``, file locations such as
+  ``file[0]:sheet=Q1!B2``): keys, sheet and member names come from the client.
+  Split at ``. : = ! / , ( )`` and spaces, a component that is not a short
+  identifier-like name (``[A-Za-z_][A-Za-z0-9_-]{0,39}`` with at most two
+  digits), an index ``[n]``, a number of at most five digits or a spreadsheet
+  cell reference (row at most 1048576) is replaced by its keyed hash.
+- **Free text** that may quote a request (refusal messages built from a parser
+  error): quoted substrings are withheld, runs of three or more digits masked,
+  the length capped.  Header values are never put in a message in the first place.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dlp_proxy.keys import keyed_hash
+
+_ID = re.compile(r"[a-z0-9]{26}")
+_DIGIT_RUN = re.compile(r"\d{6,}")
+_WORD_SEGMENT = re.compile(r"[a-z_.\-]{1,40}|v\d|\*\*?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,39}")
+_INDEX = re.compile(r"\[\d{1,4}\]")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_DIGITS3 = re.compile(r"\d{3,}")
+#: six or more digits with short separators between them ("536 22 8710", "5.3.6...")
+_SPACED_NUMBER = re.compile(r"\d(?:[^A-Za-z0-9]{0,3}\d){5,}")
+#: separators of field paths and of file locations (``file[0]:sheet=Q1!B2/comment``)
+_FIELD_SPLIT = re.compile(r"(\[\d{1,4}\]|[.:=!/ ,()])")
+_SMALL_NUMBER = re.compile(r"\d{1,5}")
+_CELL = re.compile(r"[A-Z]{1,3}(\d{1,7})")
+#: Excel's last row: a cell reference cannot carry a longer number
+_MAX_ROW = 1048576
+#: separators between two digits (removed before looking for a long number)
+_JOINED_DIGITS = re.compile(r"(?<=\d)[^A-Za-z0-9]{1,3}(?=\d)")
+
+MAX_TEXT = 300
+
+
+def is_id(value: str) -> bool:
+    """Mattermost's id shape (26 x [a-z0-9])."""
+    return bool(_ID.fullmatch(value))
+
+
+def hashed(key: bytes, value: str, kind: str = "v") -> str:
+    return "~" + keyed_hash(key, f"{kind}\x00{value}")[:20]
+
+
+def plain_id(value: str) -> bool:
+    """Id-shaped with no run of six digits: safe to keep without asking Mattermost."""
+    return is_id(value) and not _DIGIT_RUN.search(value)
+
+
+def safe_id(key: bytes, value: str | None, *, verified: bool = False) -> str | None:
+    """An id kept as is when it has Mattermost's shape (and no long digit run,
+    unless ``verified``: Mattermost knows the object), else its keyed hash."""
+    if value is None or value == "":
+        return value
+    if is_id(value) and (verified or not _DIGIT_RUN.search(value)):
+        return value
+    return hashed(key, value, "id")
+
+
+def route_path(key: bytes, template: str, params: dict[str, str]) -> str:
+    """The route template with each ``{param}`` replaced by its shape-checked value."""
+    def sub(m: re.Match[str]) -> str:
+        value = params.get(m.group(1))
+        return safe_id(key, value) or "" if value is not None else m.group(0)
+
+    return re.sub(r"\{([a-z_]+)\}", sub, template)
+
+
+def mask_path(key: bytes, path: str) -> str:
+    """A path that matched no template: word-like segments and ids kept, others ``*``."""
+    out: list[str] = []
+    for seg in path.split("/"):
+        if seg == "" or _WORD_SEGMENT.fullmatch(seg):
+            out.append(seg)
+        elif is_id(seg) and not _DIGIT_RUN.search(seg):
+            out.append(seg)
+        else:
+            out.append("*")
+    return "/".join(out)[:512]
+
+
+def safe_field_path(key: bytes, path: str) -> str:
+    """A content item's field path with every client-chosen component shape-checked."""
+    parts = _FIELD_SPLIT.split(path)
+    out: list[str] = []
+    for part in parts:
+        if (len(part) <= 1 and not part.isdigit()) or _INDEX.fullmatch(part) or _SMALL_NUMBER.fullmatch(part):
+            out.append(part)
+        elif _NAME.fullmatch(part) and sum(c.isdigit() for c in part) <= 2:
+            out.append(part)
+        elif (cell := _CELL.fullmatch(part)) and int(cell.group(1)) <= _MAX_ROW:
+            out.append(part)
+        else:
+            out.append(hashed(key, part, "field"))
+    result = "".join(out)
+    # kept pieces must not line up into a long number ("536 22 8710" keeps three
+    # small numbers): then only the path's source is kept, the rest is hashed
+    if _DIGIT_RUN.search(_JOINED_DIGITS.sub("", re.sub(r"~[0-9a-f]{20}", "~", result))):
+        head = re.match(r"[A-Za-z_]+(?:\[\d{1,4}\])?", path)
+        return (head.group(0) if head else "") + ":" + hashed(key, path, "field")
+    return result
+
+
+def safe_text(text: str) -> str:
+    """Free text that may quote the request: quotes withheld, digit runs masked, capped."""
+    text = _QUOTED.sub("(value withheld)", text)
+    text = _SPACED_NUMBER.sub("#", text)
+    text = _DIGITS3.sub(lambda m: "#" * len(m.group(0)), text)
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text[:MAX_TEXT]
+
+
+_EXT = re.compile(r"\.[A-Za-z0-9]{1,10}")
+
+
+def safe_filename(name: str) -> str:
+    """A client's filename reduced to ``upload`` + its extension (when the
+    extension is short and carries no digit run)."""
+    dot = name.rfind(".")
+    ext = name[dot:] if dot >= 0 else ""
+    if _EXT.fullmatch(ext) and not _DIGITS3.search(ext):
+        return "upload" + ext.lower()
+    return "upload"

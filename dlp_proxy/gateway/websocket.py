@@ -1,0 +1,217 @@
+"""Client-to-server websocket frames on ``/api/v4/websocket``, read as Mattermost reads them.
+
+How Mattermost reads a frame (server/channels/app/platform/web_conn.go ``readPump``):
+
+- a TEXT message is decoded with ``json.NewDecoder(rd).Decode(&req)`` into
+  ``model.WebSocketRequest`` (``{"seq", "action", "data"}``; encoding/json matches
+  field names case-insensitively, a later key overrides an earlier one, trailing
+  bytes after the first value are never read); a BINARY message is decoded with
+  msgpack into the same struct;
+- an action prefixed ``custom_`` goes to plugins only; every other action goes
+  to the websocket router (server/channels/wsapi/*.go) **and** every request,
+  whatever its action, is handed to plugins' ``WebSocketMessageHasBeenPosted``;
+- core actions (wsapi/system.go, status.go, user.go): ``ping`` and
+  ``get_statuses`` read no data; ``get_statuses_by_ids`` reads ``user_ids``;
+  ``user_update_active_status`` reads two booleans; ``authentication_challenge``
+  reads ``token``; ``user_typing`` reads ``channel_id`` and ``parent_id``, a free
+  string that ``PublishUserTyping`` broadcasts to the channel's members;
+  ``posted_notify_ack`` logs ``user_agent``, ``post_id``, ``status``, ``reason``,
+  ``data``; ``presence`` (sent by @mattermost/client's WebSocketClient on every
+  channel, team or thread switch) carries ids and a boolean.
+
+So the gateway (``classify_frame``, then the addon's ``_judge_frame``):
+
+- passes a frame without inspection only when it has *exactly* the shape of a
+  core action that carries no content: a JSON object whose keys are exactly
+  ``seq``/``action``/``data`` (no duplicates anywhere, no other spelling that
+  Go would fold onto them), an integer ``seq``, and ``data`` limited to the
+  fields and types that action reads;
+- refuses to judge (drops, archived) what it cannot read the way Mattermost
+  does: binary frames (msgpack; no Mattermost client sends them), frames that
+  are not one JSON object, duplicate or case-folded keys, an
+  ``authentication_challenge`` of any other shape (a credential is never
+  scanned or archived), frames above ``MAX_FRAME_BYTES``;
+- inspects everything else like a JSON body, route ``websocket.<action>``:
+  ``user_typing``, ``posted_notify_ack``, every ``custom_*`` plugin action, any action
+  it does not know.  The policy decides; a frame is never held for review
+  (there is no request to release later): quarantine becomes a drop.
+
+Server-to-client frames are forwarded unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dlp_proxy.gateway.routes import Body, Route
+
+WEBSOCKET_PATH = "/api/v4/websocket"
+
+#: Mattermost refuses larger frames (model.SocketMaxMessageSizeKb, 8 KiB); the
+#: gateway drops what is far above it
+MAX_FRAME_BYTES = 64 * 1024
+
+_ID = re.compile(r"[a-z0-9]{26}")
+#: session tokens and personal access tokens are model.NewId() values
+_TOKEN = re.compile(r"[a-z0-9]{26}")
+_ACTION = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+_DIGITS3 = re.compile(r"\d{3,}")
+_TOP_KEYS = ("seq", "action", "data")
+
+
+def _empty(data: Any) -> bool:
+    return data is None or data == {}
+
+
+def _statuses_by_ids(data: Any) -> bool:
+    if not isinstance(data, dict) or set(data) != {"user_ids"}:
+        return False
+    ids = data["user_ids"]
+    return isinstance(ids, list) and 0 < len(ids) <= 1000 and all(isinstance(i, str) and _ID.fullmatch(i) for i in ids)
+
+
+def _active_status(data: Any) -> bool:
+    return (isinstance(data, dict) and set(data) <= {"user_is_active", "manual"} and "user_is_active" in data
+            and all(isinstance(v, bool) for v in data.values()))
+
+
+def _presence(data: Any) -> bool:
+    # @mattermost/client updateActiveChannel / updateActiveTeam / updateActiveThread
+    if not isinstance(data, dict) or not data or not set(data) <= {"channel_id", "team_id", "thread_channel_id", "is_thread_view"}:
+        return False
+    for k, v in data.items():
+        if k == "is_thread_view":
+            if not isinstance(v, bool):
+                return False
+        elif not isinstance(v, str) or not (v == "" or _ID.fullmatch(v)):
+            return False
+    return True
+
+
+def _auth(data: Any) -> bool:
+    return (isinstance(data, dict) and set(data) == {"token"} and isinstance(data["token"], str)
+            and bool(_TOKEN.fullmatch(data["token"])))
+
+
+#: core actions that carry no content, and the exact shape of their ``data``
+NO_CONTENT_ACTIONS: dict[str, Callable[[Any], bool]] = {
+    "ping": _empty,
+    "get_statuses": _empty,
+    "get_statuses_by_ids": _statuses_by_ids,
+    "user_update_active_status": _active_status,
+    "presence": _presence,
+    "authentication_challenge": _auth,
+}
+
+#: core actions whose data is inspected (labels kept as is in metrics)
+CONTENT_ACTIONS = frozenset({"user_typing", "posted_notify_ack"})
+
+
+@dataclass(frozen=True, slots=True)
+class FrameJudgment:
+    """``kind``: "pass" (shape-checked, no content), "inspect" or "drop"."""
+
+    kind: str
+    action_label: str  # shape-checked action, for the route name and the archive
+    reason: str = ""
+    token: str | None = None  # from a well-formed authentication_challenge (memory only)
+    seq: int | None = None  # the frame's seq, for the refusal reply
+
+
+def refusal_reply(seq: int, error_id: str, message: str) -> bytes:
+    """What Mattermost answers a failed websocket request with
+    (model.WebSocketResponse: ``status`` FAIL, ``seq_reply``, an AppError), so a
+    client waiting on ``seq`` hears that its frame was not sent."""
+    return json.dumps({"status": "FAIL", "seq_reply": seq,
+                       "error": {"id": error_id, "message": message, "detailed_error": "", "status_code": 403}}).encode()
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Duplicate(k)
+        out[k] = v
+    return out
+
+
+def _fold(key: str) -> str:
+    # Go's encoding/json folds field names with simple Unicode case folding,
+    # under which KELVIN SIGN is k and LONG S is s: fold those too
+    return key.replace("\u212a", "k").replace("\u017f", "s").casefold()
+
+
+def action_label(action: str) -> str:
+    """The action as archived and as a route name: kept when it is a short name
+    without digit runs; otherwise replaced (``~other``)."""
+    if _ACTION.fullmatch(action) and not _DIGITS3.search(action):
+        return action
+    return "~other"
+
+
+def metric_label(label: str) -> str:
+    """Metric label for a frame's route: bounded cardinality."""
+    if label in NO_CONTENT_ACTIONS or label in CONTENT_ACTIONS:
+        return "websocket." + label
+    if label.startswith("custom_"):
+        return "websocket.custom"
+    return "websocket.other"
+
+
+def classify_frame(content: bytes, is_text: bool) -> FrameJudgment:
+    """How a client frame is judged (see the module docstring)."""
+    if not is_text:
+        return FrameJudgment("drop", "~binary", "binary websocket frames are not accepted")
+    if len(content) > MAX_FRAME_BYTES:
+        return FrameJudgment("drop", "~large", "websocket frame too large")
+    try:
+        doc = json.loads(content, object_pairs_hook=_pairs)
+    except _Duplicate:
+        return FrameJudgment("drop", "~invalid", "repeated key in a websocket frame")
+    except (ValueError, RecursionError):
+        # Go reads the first JSON value and ignores the rest; a real client sends
+        # one object: anything else is not judged, so not forwarded
+        return FrameJudgment("drop", "~invalid", "websocket frame is not one JSON document")
+    if not isinstance(doc, dict):
+        return FrameJudgment("drop", "~invalid", "websocket frame is not a JSON object")
+    folded = [_fold(k) for k in doc]
+    if len(set(folded)) != len(folded):
+        return FrameJudgment("drop", "~invalid", "keys of a websocket frame that Mattermost reads as one")
+    # the action Go decodes: the (only) key folding onto "action"
+    action_keys = [k for k in doc if _fold(k) == "action"]
+    action = doc[action_keys[0]] if action_keys else ""
+    if not isinstance(action, str):
+        return FrameJudgment("drop", "~invalid", "websocket action is not a string")
+    label = action_label(action)
+    seq_keys = [k for k in doc if _fold(k) == "seq"]
+    seq = doc[seq_keys[0]] if seq_keys and _seq_ok(doc[seq_keys[0]]) else None
+    exact = all(k in _TOP_KEYS for k in doc) and bool(action_keys)
+    if _fold(action) == "authentication_challenge" or action.lower().startswith("authentication"):
+        if exact and action == "authentication_challenge" and _seq_ok(doc.get("seq")) and _auth(doc.get("data")):
+            return FrameJudgment("pass", label, token=str(doc["data"]["token"]), seq=seq)
+        # a credential is never inspected nor archived
+        return FrameJudgment("drop", "authentication_challenge", "malformed authentication frame", seq=seq)
+    shape = NO_CONTENT_ACTIONS.get(action)
+    if shape is not None and exact and _seq_ok(doc.get("seq")) and shape(doc.get("data")):
+        return FrameJudgment("pass", label, seq=seq)
+    return FrameJudgment("inspect", label, seq=seq)
+
+
+def _seq_ok(seq: Any) -> bool:
+    return seq is None or (isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**53)
+
+
+def frame_route(label: str) -> Route:
+    """The route a frame is judged as.  ``user_typing`` names its channel in
+    ``data.channel_id`` (wsapi/user.go); other frames may name none, and the
+    policy judges them as outside any channel."""
+    channel_from = "body.data.channel_id" if label == "user_typing" else None
+    return Route(f"websocket.{label}", "websocket", "WS", WEBSOCKET_PATH, Body.JSON, channel_from=channel_from)
