@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 __all__ = ["GoReadError", "Multipart", "Part", "parse_media_type", "quoted_printable_decode", "read_multipart"]
@@ -50,6 +51,14 @@ class InvalidMediaParameter(GoReadError):
 
 def _is_token_char(c: str) -> bool:
     return " " < c < "\x7f" and c not in _TSPECIALS
+
+
+def _go_lower(s: str) -> str:
+    """strings.ToLower: per-rune simple case mapping (Python's full mapping turns
+    U+0130 into two runes; Go turns it into 'i')."""
+    if s.isascii():
+        return s.lower()
+    return "".join("i" if c == "\u0130" else (c.lower() if len(c.lower()) == 1 else c) for c in s)
 
 
 def _consume_token(v: str) -> tuple[str, str]:
@@ -81,12 +90,28 @@ def _consume_value(v: str) -> tuple[str, str]:
     return "", v  # no closing quote
 
 
+def _is_space(c: str) -> bool:
+    """Go's unicode.IsSpace.  Not ``str.isspace``, which also says yes to U+001C-U+001F."""
+    if c < "\u0100":
+        return c in "\t\n\v\f\r \x85\xa0"
+    return unicodedata.category(c) == "Zs" or c in "\u2028\u2029"
+
+
 def _lstrip_space(v: str) -> str:
     # strings.TrimLeftFunc(v, unicode.IsSpace)
     i = 0
-    while i < len(v) and v[i].isspace():
+    while i < len(v) and _is_space(v[i]):
         i += 1
     return v[i:]
+
+
+def _trim_space(v: str) -> str:
+    # strings.TrimSpace
+    v = _lstrip_space(v)
+    end = len(v)
+    while end and _is_space(v[end - 1]):
+        end -= 1
+    return v[:end]
 
 
 def _consume_media_param(v: str) -> tuple[str, str, str]:
@@ -95,7 +120,7 @@ def _consume_media_param(v: str) -> tuple[str, str, str]:
         return "", "", v
     rest = _lstrip_space(rest[1:])
     param, rest = _consume_token(rest)
-    param = param.lower()
+    param = _go_lower(param)
     if not param:
         return "", "", v
     rest = _lstrip_space(rest)
@@ -142,7 +167,7 @@ def _decode_2231(v: str) -> str | None:
     sv = v.split("'", 2)
     if len(sv) != 3:
         return None
-    charset = sv[0].lower()
+    charset = _go_lower(sv[0])
     if charset not in ("us-ascii", "utf-8"):
         return None
     try:
@@ -155,7 +180,7 @@ def parse_media_type(v: str) -> tuple[str, dict[str, str]]:
     """``mime.ParseMediaType``; raises ``InvalidMediaParameter`` (with ``.mediatype``)
     or ``GoReadError`` exactly where Go returns an error."""
     base = v.split(";", 1)[0]
-    mediatype = base.lower().strip()
+    mediatype = _trim_space(_go_lower(base))
     _check_media_type(mediatype)
     params: dict[str, str] = {}
     continuation: dict[str, dict[str, str]] = {}
@@ -166,7 +191,7 @@ def parse_media_type(v: str) -> tuple[str, dict[str, str]]:
             break
         key, value, after = _consume_media_param(rest)
         if not key:
-            if after.strip() == ";":
+            if _trim_space(after) == ";":
                 break
             raise InvalidMediaParameter(mediatype)
         pmap = params
