@@ -584,9 +584,13 @@ def extract(
         if value:
             out.items.append(ContentItem(f"query.{key}", value))
             out.fields.setdefault(f"query.{key.lower()}", value)
+    kind = route.body
+    if kind is Body.WEBHOOK:
+        # even without a body: r.FormValue("payload") reads the query string too
+        _extract_incoming_webhook(body, content_type, query, out)
+        return out
     if not body:
         return out
-    kind = route.body
     if kind is Body.UPLOAD_CHUNK:
         # api4/upload.go doUploadData: multipart/form-data (mime.ParseMediaType) ->
         # the first part as multipart.Reader.NextPart hands it over; else the raw body.
@@ -614,9 +618,6 @@ def extract(
         filename = next((v for k, v in query if k == "filename"), "")
         out.files.append(FilePart("file[0]", filename, body, content_type))
         out.body_format = "raw"
-        return out
-    if kind is Body.WEBHOOK:
-        _extract_incoming_webhook(body, content_type, query, out)
         return out
     if kind is Body.COMMAND_WEBHOOK:
         _extract_command_webhook(body, out)
