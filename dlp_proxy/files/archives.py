@@ -201,6 +201,25 @@ def _gzip_name(data: bytes) -> str:
     return data[pos:end].decode("latin-1")
 
 
+def gzip_header_text(data: bytes) -> str:
+    """FEXTRA, FNAME and FCOMMENT of the first gzip member (RFC 1952): text a
+    decompressor skips but the stored file carries (issue 14, class 5)."""
+    if len(data) < 10 or data[:2] != b"\x1f\x8b":
+        return ""
+    flg, pos, out = data[3], 10, []
+    if flg & 0x04 and len(data) >= 12:  # FEXTRA
+        n = int.from_bytes(data[10:12], "little")
+        out.append(data[12:12 + n])
+        pos = 12 + n
+    for bit in (0x08, 0x10):  # FNAME, FCOMMENT: zero-terminated
+        if flg & bit:
+            end = data.find(b"\x00", pos)
+            end = len(data) if end < 0 else end
+            out.append(data[pos:end])
+            pos = end + 1
+    return "\n".join(b.decode("latin-1") for b in out if b)
+
+
 def _inner_name(kind: str, data: bytes, outer: str) -> str:
     if kind == "gzip":
         name = _gzip_name(data)
@@ -240,6 +259,10 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
     ctx.budget.uncompressed += len(out)
     if not whole:
         member.problem("corrupt")  # truncated: what was decompressed is still inspected
+    if kind == "gzip":
+        header = gzip_header_text(data)
+        if header:
+            ctx.add("gzip-header", header)
     extract_into(out, member, name=inner)
 
 

@@ -544,7 +544,6 @@ def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str 
     boundary = _webhook_boundary(content_type) if content_type else None
     if boundary is not None:
         _add_multipart(_multipart(body, boundary), out)
-        return
     mt = media_type_lenient(content_type) if content_type else None
     text = decode_text(body)
     if mt is not None and mt[0] == FORM:
@@ -556,16 +555,18 @@ def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str 
                     continue
             if value:
                 out.items.append(ContentItem(f"{prefix}.form.{key}", value))
-        # a handler that reads the body as JSON, or as text, whatever the label
+    # and a handler that decodes the body as JSON whatever the label (json.Decoder
+    # reads the first value: a JSON document in front of a multipart section counts)
     doc = _json_reading(text, lenient=True)
     if doc is not _NO_JSON:
-        if out.json_doc is None:
+        if out.json_doc is None and boundary is None:
             out.json_doc = doc
             out.body_format = "json"
         walk_json(doc, prefix, out)
         return
-    out.body_format = out.body_format if out.body_format != "empty" else "raw"
-    out.items.append(ContentItem(prefix, text))
+    if boundary is None:
+        out.body_format = out.body_format if out.body_format != "empty" else "raw"
+        out.items.append(ContentItem(prefix, text))
 
 
 # --------------------------------------------------------------------------- entry point
