@@ -360,9 +360,7 @@ def _add_multipart(mp: Multipart, out: Extracted, *, skip_first: bool = False) -
             if name == "payload":
                 doc = _json_reading(text, lenient=True)
                 if doc is not _NO_JSON:
-                    if out.json_doc is None:
-                        out.json_doc = doc
-                    walk_json(doc, f"form.payload{suffix}", out)
+                    walk_json(doc, f"form.payload{suffix}", out)  # not redactable: a multipart body
                     continue
             if text:
                 out.items.append(ContentItem(f"form.{name}{suffix}", text))
@@ -481,8 +479,7 @@ def _extract_incoming_webhook(body: bytes, content_type: str, query: list[tuple[
                 continue  # IncomingWebhookRequestFromJSON fails: 400
             read_something = True
             out.body_format = "form"
-            if out.json_doc is None:
-                out.json_doc = doc
+            # not redactable in place: a rewritten form is not what was judged
             walk_json(doc, "form.payload" if i == 0 else f"form.payload#{i}", out)
         if parse_form_reads_body:
             # the other form values are read by nobody, but cost nothing to inspect
@@ -498,8 +495,9 @@ def _extract_incoming_webhook(body: bytes, content_type: str, query: list[tuple[
     if json_branch and not parse_form_reads_body:
         doc = _json_reading(body.decode("utf-8", "replace"), lenient=True)
         if doc is not _NO_JSON:
+            # redactable only when it is the one reading (a finding elsewhere blocks)
+            out.json_doc = doc if not read_something else None
             read_something = True
-            out.json_doc = doc
             out.body_format = "json"
             walk_json(doc, "body", out)
     if not read_something and body.strip():
