@@ -181,7 +181,7 @@ def multipart_bodies(draw: st.DrawFn, fields: list[tuple[str, str | None, bytes]
 
 CTYPE_LABELS = ["application/json", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8",
                 "application/x-www-form-urlencoded;charset=utf-8", "APPLICATION/X-WWW-FORM-URLENCODED",
-                "application/x-www-form-urlencoded ; x", "text/plain", "", "multipart/form-data; boundary=b",
+                "application/x-www-form-urlencoded ; x", "application/x-www-form-urlencoded; a=1; a=2", "text/plain", "", "multipart/form-data; boundary=b",
                 "multipart/form-data-x; boundary=b", "multipart/form-data; boundary=b; boundary=c", "application/octet-stream"]
 
 
