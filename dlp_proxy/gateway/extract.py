@@ -80,7 +80,7 @@ class Extracted:
     json_doc: Any = None
     #: maps an item path to the JSON location (keys/indices) of a string value
     json_locations: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
-    #: how the body was read: "json", "json-lenient", "form", "multipart", "raw", "empty"
+    #: how the body was read: "json", "form", "multipart", "raw", "empty"
     body_format: str = "empty"
     #: string fields by dotted path without indices (for channel_id, root_id, ...)
     fields: dict[str, str] = field(default_factory=dict)

@@ -4,8 +4,10 @@ Three kinds of entries, all matched against the *normalized* path
 (dlp_proxy.gateway.paths.normalize_path):
 
 - ``CONTENT_ROUTES``: known routes that put content in front of people.  Each
-  says how to read its body (``Body``), where the channel id sits, and the
-  route group policies scope on (posts, edits, files, headers, webhooks...).
+  says how Mattermost's handler reads its body (``Body``: the Go source each kind
+  follows is named on the kind and in docs/architecture.md "How bodies are
+  read"), where the channel id sits, and the route group policies scope on
+  (posts, edits, files, headers, webhooks...).
 - ``DENIED_ROUTES``: answered with a 403 AppError, never forwarded
   (``/api/v5/graphql`` existed only behind a feature flag and was removed).
 - ``NO_CONTENT_ROUTES``: writes that carry no user-visible content (search,
