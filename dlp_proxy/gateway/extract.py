@@ -194,13 +194,6 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def parse_json(data: bytes | str, *, lenient: bool = False) -> Any:
-    text = decode_text(data) if isinstance(data, bytes) else data
-    # strict=False accepts raw control characters inside strings, which is what
-    # Mattermost's webhook handler tolerates after its own retry with escaping.
-    return json.loads(text, strict=not lenient, object_pairs_hook=_pairs)
-
-
 _ASCII_DIGIT = re.compile(r"[0-9]")
 
 
