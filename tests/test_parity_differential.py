@@ -20,6 +20,7 @@ import asyncio
 import base64
 import gzip
 import io
+import os
 import quopri
 import sys
 import zipfile
@@ -44,7 +45,8 @@ rules:
 """
 ENTITIES = ["US_SSN", "CREDIT_CARD"]
 CHANNEL = "y7kk5cjibi194smnz58ymwypmh"
-EXAMPLES = 400
+#: DLP_PARITY_EXAMPLES raises it for a longer hunt (the default run takes about a minute)
+EXAMPLES = int(os.environ.get("DLP_PARITY_EXAMPLES", "400"))
 
 # encoding/json reads up to 10000 levels; the oracle's decoder must too (gohttp.json_decode)
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 10500))
