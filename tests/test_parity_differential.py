@@ -344,3 +344,14 @@ def test_oracle_reads_what_mattermost_reads() -> None:
 @pytest.mark.parametrize("text", [f"client ssn {SSN}", f"card {CARD}"])
 def test_every_secret_text_is_found_by_the_detector(text: str) -> None:
     assert detector_finds(oracle.Reading(texts=[text]))
+
+
+def test_gzip_text_outside_the_compressed_stream_is_read() -> None:
+    """Mattermost stores a .gz file as sent: text in its header's comment or after its
+    last member is in the stored file though gunzip skips it (class 5)."""
+    from dlp_proxy.files import extract
+
+    secret = f"jane roe ssn {SSN}".encode()
+    for data in (_gzip_comment(secret), gzip.compress(b"nothing to see") + secret):
+        texts = [s.text for s in extract(data, filename="x.gz").segments]
+        assert any(SSN in t for t in texts), texts

@@ -244,7 +244,8 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
         member.problem("depth-limit")
         return
     try:
-        out, whole = _decompress(data, ctx, kind)
+        trailing: list[bytes] = []
+        out, whole = _decompress(data, ctx, kind, trailing)
     except _Bomb:
         member.problem("zip-bomb")
         return
@@ -263,11 +264,14 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
         header = gzip_header_text(data)
         if header:
             ctx.add("gzip-header", header)
+        if trailing and trailing[0].strip(b"\0 \r\n\t"):
+            ctx.add("gzip-trailing", trailing[0].decode("utf-8", "replace"))
     extract_into(out, member, name=inner)
 
 
-def _decompress(data: bytes, ctx: Ctx, kind: str) -> tuple[bytes, bool]:
-    """(output, whether the stream ended properly)."""
+def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None = None) -> tuple[bytes, bool]:
+    """(output, whether the stream ended properly); bytes after the last gzip member
+    go to ``trailing``."""
     cap = _caps(ctx)
     out = bytearray()
     view = memoryview(data)
@@ -287,7 +291,11 @@ def _decompress(data: bytes, ctx: Ctx, kind: str) -> tuple[bytes, bool]:
                 rest = d.unused_data
                 pos -= len(rest)
                 if not rest.startswith(b"\x1f\x8b"):
-                    pos = len(data)  # trailing garbage after the last member is ignored, like gzip(1)
+                    # trailing bytes after the last member: gzip(1) ignores them, the
+                    # stored file still carries them (inspected as text by the caller)
+                    if trailing is not None:
+                        trailing.append(bytes(view[pos:]))
+                    pos = len(data)
                 d = _new_decompressor(kind)
         else:
             if d.needs_input:
