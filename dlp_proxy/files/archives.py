@@ -201,6 +201,25 @@ def _gzip_name(data: bytes) -> str:
     return data[pos:end].decode("latin-1")
 
 
+def gzip_header_text(data: bytes) -> str:
+    """FEXTRA, FNAME and FCOMMENT of the first gzip member (RFC 1952): text a
+    decompressor skips but the stored file carries (issue 14, class 5)."""
+    if len(data) < 10 or data[:2] != b"\x1f\x8b":
+        return ""
+    flg, pos, out = data[3], 10, []
+    if flg & 0x04 and len(data) >= 12:  # FEXTRA
+        n = int.from_bytes(data[10:12], "little")
+        out.append(data[12:12 + n])
+        pos = 12 + n
+    for bit in (0x08, 0x10):  # FNAME, FCOMMENT: zero-terminated
+        if flg & bit:
+            end = data.find(b"\x00", pos)
+            end = len(data) if end < 0 else end
+            out.append(data[pos:end])
+            pos = end + 1
+    return "\n".join(b.decode("latin-1") for b in out if b)
+
+
 def _inner_name(kind: str, data: bytes, outer: str) -> str:
     if kind == "gzip":
         name = _gzip_name(data)
@@ -225,7 +244,8 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
         member.problem("depth-limit")
         return
     try:
-        out, whole = _decompress(data, ctx, kind)
+        trailing: list[bytes] = []
+        out, whole = _decompress(data, ctx, kind, trailing)
     except _Bomb:
         member.problem("zip-bomb")
         return
@@ -240,11 +260,18 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
     ctx.budget.uncompressed += len(out)
     if not whole:
         member.problem("corrupt")  # truncated: what was decompressed is still inspected
+    if kind == "gzip":
+        header = gzip_header_text(data)
+        if header:
+            ctx.add("gzip-header", header)
+        if trailing and trailing[0].strip(b"\0 \r\n\t"):
+            ctx.add("gzip-trailing", trailing[0].decode("utf-8", "replace"))
     extract_into(out, member, name=inner)
 
 
-def _decompress(data: bytes, ctx: Ctx, kind: str) -> tuple[bytes, bool]:
-    """(output, whether the stream ended properly)."""
+def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None = None) -> tuple[bytes, bool]:
+    """(output, whether the stream ended properly); bytes after the last gzip member
+    go to ``trailing``."""
     cap = _caps(ctx)
     out = bytearray()
     view = memoryview(data)
@@ -264,7 +291,11 @@ def _decompress(data: bytes, ctx: Ctx, kind: str) -> tuple[bytes, bool]:
                 rest = d.unused_data
                 pos -= len(rest)
                 if not rest.startswith(b"\x1f\x8b"):
-                    pos = len(data)  # trailing garbage after the last member is ignored, like gzip(1)
+                    # trailing bytes after the last member: gzip(1) ignores them, the
+                    # stored file still carries them (inspected as text by the caller)
+                    if trailing is not None:
+                        trailing.append(bytes(view[pos:]))
+                    pos = len(data)
                 d = _new_decompressor(kind)
         else:
             if d.needs_input:

@@ -2,10 +2,14 @@
 kept on disk, encrypted, until the whole file can be judged.
 
 Layout: ``<directory>/<upload_id>.chunks``, mode 0600, an append-only sequence of
-records ``len(4, big-endian) | nonce(12) | AES-256-GCM(chunk) + tag(16)``.  The
-associated data binds each record to its upload id and sequence number, so
-records cannot be swapped between uploads or reordered without failing
-authentication.
+records ``len(4, big-endian) | nonce(12) | AES-256-GCM(offset(8) | chunk) + tag(16)``.
+``offset`` is where the chunk starts in the file *as Mattermost holds it* (the
+session's ``file_offset`` when the chunk was sent, ``write_at``): a chunk retried
+after Mattermost failed to store it lands where Mattermost will put it, so the
+file assembled here (``assemble``) is the file Mattermost assembles
+(app/upload.go UploadData appends at ``file_offset``).  The associated data binds
+each record to its upload id and sequence number, so records cannot be swapped
+between uploads or reordered without failing authentication.
 
 Key choice: one store key derived (HKDF-SHA256, info ``dlp-proxy upload chunks v1``)
 from the ``quarantine-master`` key file (dlp_proxy.keys).  A per-upload key kept
@@ -40,6 +44,7 @@ from dlp_proxy.interfaces import DLPError
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _HEADER = 4 + 12
 _TAG = 16
+_OFFSET = 8
 _SUFFIX = ".chunks"
 
 
@@ -125,20 +130,39 @@ class UploadStore:
             pos += _HEADER + length
 
     def _plain_size(self, fd: int) -> tuple[int, int]:
+        """(bytes of chunk data, number of records)."""
         total = count = 0
         for _, length in self._records(fd):
-            total += length - _TAG
+            total += length - _TAG - _OFFSET
             count += 1
         return total, count
 
+    def _extent(self, upload_id: str, fd: int) -> tuple[int, int]:
+        """(end of the furthest chunk, number of records)."""
+        end = count = 0
+        for index, (pos, length) in enumerate(self._records(fd)):
+            offset, chunk = self._open(upload_id, fd, index, pos, length)
+            end = max(end, offset + len(chunk))
+            count += 1
+        return end, count
+
+    def _open(self, upload_id: str, fd: int, index: int, pos: int, length: int) -> tuple[int, bytes]:
+        raw = os.pread(fd, 12 + length, pos)
+        try:
+            plain = self._aead.decrypt(raw[:12], raw[12:], self._aad(upload_id, index))
+        except InvalidTag:
+            raise UploadError("upload chunk failed authentication (tampered or wrong key)") from None
+        return int.from_bytes(plain[:_OFFSET], "big"), plain[_OFFSET:]
+
     def size(self, upload_id: str) -> int:
+        """Where the file ends: the end of its furthest chunk."""
         path = self._path(upload_id)
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             raise UploadNotFound("no such upload") from None
         try:
-            return self._plain_size(fd)[0]
+            return self._extent(upload_id, fd)[0]
         finally:
             os.close(fd)
 
@@ -160,28 +184,45 @@ class UploadStore:
         ``offset``: where the client says the chunk starts; a mismatch raises
         UploadOffsetMismatch.  Over a cap raises UploadLimitExceeded and stores nothing.
         """
+        return self._write(upload_id, chunk, offset, at_end=True)
+
+    def write_at(self, upload_id: str, chunk: bytes, offset: int) -> int:
+        """Store ``chunk`` durably as the bytes at ``offset`` of the file (what
+        Mattermost's session says it holds before this chunk); a later chunk at the
+        same place replaces it in ``assemble``.  Returns where the file now ends."""
+        if offset < 0:
+            raise UploadOffsetMismatch("negative chunk offset")
+        return self._write(upload_id, chunk, offset, at_end=False)
+
+    def _write(self, upload_id: str, chunk: bytes, offset: int | None, *, at_end: bool) -> int:
         path = self._path(upload_id)
         with self._lock:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                current, count = self._plain_size(fd)
-                if offset is not None and offset != current:
-                    raise UploadOffsetMismatch(f"chunk offset {offset} but the upload holds {current} bytes")
-                if current + len(chunk) > self.max_bytes_per_upload:
+                current, count = self._extent(upload_id, fd)
+                if at_end:
+                    if offset is not None and offset != current:
+                        raise UploadOffsetMismatch(f"chunk offset {offset} but the upload holds {current} bytes")
+                    offset = current
+                assert offset is not None
+                stored = self._plain_size(fd)[0]
+                if max(current, offset + len(chunk)) > self.max_bytes_per_upload or \
+                        stored + len(chunk) > 2 * self.max_bytes_per_upload:
                     raise UploadLimitExceeded(
                         f"upload would exceed max_bytes_per_upload ({self.max_bytes_per_upload} bytes)"
                     )
-                if self.total_bytes() + len(chunk) + _HEADER + _TAG > self.max_total_bytes:
+                if self.total_bytes() + len(chunk) + _HEADER + _TAG + _OFFSET > self.max_total_bytes:
                     raise UploadLimitExceeded(
                         f"upload store would exceed max_total_bytes ({self.max_total_bytes} bytes)"
                     )
                 nonce = secrets.token_bytes(12)
-                sealed = self._aead.encrypt(nonce, bytes(chunk), self._aad(upload_id, count))
+                plain = offset.to_bytes(_OFFSET, "big") + bytes(chunk)
+                sealed = self._aead.encrypt(nonce, plain, self._aad(upload_id, count))
                 os.write(fd, len(sealed).to_bytes(4, "big") + nonce + sealed)
                 if self.fsync:
                     os.fsync(fd)
-                return current + len(chunk)
+                return max(current, offset + len(chunk))
             finally:
                 os.close(fd)
 
@@ -189,7 +230,8 @@ class UploadStore:
     def _aad(upload_id: str, index: int) -> bytes:
         return f"dlp-upload:{upload_id}:{index}".encode()
 
-    def iter_chunks(self, upload_id: str) -> Iterator[bytes]:
+    def iter_records(self, upload_id: str) -> Iterator[tuple[int, bytes]]:
+        """(offset, chunk) of every stored chunk, in the order they were stored."""
         path = self._path(upload_id)
         try:
             fd = os.open(path, os.O_RDONLY)
@@ -197,16 +239,40 @@ class UploadStore:
             raise UploadNotFound("no such upload") from None
         try:
             for index, (pos, length) in enumerate(self._records(fd)):
-                raw = os.pread(fd, 12 + length, pos)
-                try:
-                    yield self._aead.decrypt(raw[:12], raw[12:], self._aad(upload_id, index))
-                except InvalidTag:
-                    raise UploadError("upload chunk failed authentication (tampered or wrong key)") from None
+                yield self._open(upload_id, fd, index, pos, length)
         finally:
             os.close(fd)
 
+    def iter_chunks(self, upload_id: str) -> Iterator[bytes]:
+        for _, chunk in self.iter_records(upload_id):
+            yield chunk
+
+    def assemble(self, upload_id: str, size: int | None = None) -> tuple[bytes, list[tuple[int, int]]]:
+        """The file as Mattermost holds it: each chunk written at its offset, a later
+        one over an earlier; cut at ``size`` (Mattermost reads no byte past the
+        session's file_size).  Also returns the byte ranges no chunk covered."""
+        buf = bytearray()
+        covered: list[tuple[int, int]] = []
+        for offset, chunk in self.iter_records(upload_id):
+            end = offset + len(chunk)
+            if len(buf) < end:
+                buf.extend(b"\0" * (end - len(buf)))
+            buf[offset:end] = chunk
+            covered.append((offset, end))
+        total = len(buf) if size is None else size
+        del buf[total:]
+        gaps: list[tuple[int, int]] = []
+        pos = 0
+        for start, end in sorted(covered):
+            if start > pos:
+                gaps.append((pos, min(start, total)))
+            pos = max(pos, end)
+        if pos < total:
+            gaps.append((pos, total))
+        return bytes(buf), [g for g in gaps if g[0] < g[1]]
+
     def read(self, upload_id: str) -> bytes:
-        return b"".join(self.iter_chunks(upload_id))
+        return self.assemble(upload_id)[0]
 
     def discard(self, upload_id: str) -> None:
         """Delete the upload's chunks (no error if there are none)."""

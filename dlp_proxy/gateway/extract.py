@@ -1,31 +1,48 @@
 """Everything a request says, as content items with field paths.
 
 Pure functions: bytes and headers in, ``Extracted`` out.  The rule is to read a
-body the way Mattermost might, and then some: a JSON route whose body does not
-parse is still scanned as raw text, a JSON body sent as ``text/plain`` is still
-parsed, webhooks are parsed as leniently as Mattermost parses them (raw control
-characters inside strings), every key, string and number of a JSON document is
-walked (Go's decoder matches field names case-insensitively, so no field is
-"the" message), and query-string values are content too.
+body **the way Mattermost's handler for its route reads it** (docs/architecture.md,
+"How bodies are read"), never by what the client says about it:
+
+* JSON routes decode the body as one JSON document whatever the Content-Type
+  (``json.NewDecoder(r.Body).Decode`` in server/channels/api4/*.go); a body that
+  is not one is refused, never scanned as some weaker reading;
+* incoming webhooks take every reading any Mattermost version takes
+  (server/channels/web/webhook.go: form ``payload=``, multipart values, JSON);
+* multipart bodies are read by a port of Go's ``mime/multipart``
+  (dlp_proxy/gateway/goread.py): quoted-printable parts decoded, base64 parts
+  judged as the raw bytes Mattermost stores (and as their decoding), preamble and
+  epilogue inspected;
+* any body on a route nobody described is typed by its content: a document,
+  archive or compressed stream goes to the file scanner.
+
+Every key, string and number of a JSON document is walked (Go's decoder matches
+field names case-insensitively, so no field is "the" message), the values of
+repeated keys too, and query-string values are content.
 
 Limits are enforced, not hoped for: a body that is too deep, has too many
-strings, or decompresses past its cap raises ``BodyError`` and the request is
-refused with a 400/413 AppError.
+strings, or that Go would read differently than this module can raises
+``BodyError`` and the request is refused with a 400/413 AppError.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import HTTP, EmailPolicy
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qsl
 
+from dlp_proxy.gateway.goread import (
+    GoReadError,
+    Multipart,
+    media_type_lenient,
+    parse_media_type,
+    read_multipart,
+)
 from dlp_proxy.gateway.routes import Body, Route
 from dlp_proxy.model import ContentItem, ItemKind
 
@@ -63,7 +80,7 @@ class Extracted:
     json_doc: Any = None
     #: maps an item path to the JSON location (keys/indices) of a string value
     json_locations: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
-    #: how the body was read: "json", "json-lenient", "form", "multipart", "raw", "empty"
+    #: how the body was read: "json", "form", "multipart", "raw", "empty"
     body_format: str = "empty"
     #: string fields by dotted path without indices (for channel_id, root_id, ...)
     fields: dict[str, str] = field(default_factory=dict)
@@ -177,13 +194,6 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def parse_json(data: bytes | str, *, lenient: bool = False) -> Any:
-    text = decode_text(data) if isinstance(data, bytes) else data
-    # strict=False accepts raw control characters inside strings, which is what
-    # Mattermost's webhook handler tolerates after its own retry with escaping.
-    return json.loads(text, strict=not lenient, object_pairs_hook=_pairs)
-
-
 _ASCII_DIGIT = re.compile(r"[0-9]")
 
 
@@ -249,76 +259,305 @@ def _strip_indices(path: str) -> str:
     return "".join(out)
 
 
-# --------------------------------------------------------------------------- forms
-
-
-class _ParseHeadersOnce(EmailPolicy):
-    """``email.policy.HTTP`` that parses each distinct header value once per body.
-
-    ``Message.get`` builds a structured header object (``HeaderRegistry``) on every
-    call, and reading one part's name, filename, type and payload fetches the same
-    headers six times: ~70 % of the parse of a 20 KB upload (1.1 ms).  Header
-    objects are immutable, so handing back the one already built for the same
-    name and value changes nothing but the work.  One instance per body (the
-    cache lives and dies with the parse)."""
-
-    def header_fetch_parse(self, name: str, value: str) -> Any:
-        if hasattr(value, "name"):
-            return value
-        parsed: dict[tuple[str, str], Any] = self.__dict__["_parsed"]
-        key = (name.lower(), value)
-        hit = parsed.get(key)
-        if hit is None:
-            hit = parsed[key] = super().header_fetch_parse(name, value)
-        return hit
-
-
-_HTTP_ONCE = _ParseHeadersOnce(linesep=HTTP.linesep, max_line_length=HTTP.max_line_length)
-
-
-def _http_policy() -> _ParseHeadersOnce:
-    policy = _HTTP_ONCE.clone()  # clones share the header registry
-    object.__setattr__(policy, "_parsed", {})  # policies refuse attribute assignment
-    return policy
-
-
-def parse_multipart(data: bytes, content_type: str) -> Iterator[tuple[str, str | None, str, bytes]]:
-    """Yield (field name, filename or None, part content type, bytes) per part.
-
-    Uses the standard library's MIME parser on a synthesized header, which is
-    strict about boundaries and tolerant of everything else.
-    """
-    if "boundary=" not in content_type.lower():
-        raise BodyError("multipart body without a boundary")
-    head = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
-    msg = cast(EmailMessage, BytesParser(policy=_http_policy()).parsebytes(head + data))
-    if not msg.is_multipart():
-        raise BodyError("malformed multipart body")
-    defects = list(msg.defects)
-    parts = list(msg.iter_parts())
-    if any(type(d).__name__ in ("StartBoundaryNotFoundDefect", "CloseBoundaryNotFoundDefect") for d in defects):
-        raise BodyError("malformed multipart body (boundary)")
-    if len(parts) > MAX_MULTIPART_PARTS:
-        raise BodyError("too many multipart parts", 413)
-    for part in parts:
-        if part.is_multipart():
-            raise BodyError("nested multipart bodies are not accepted")
-        disposition = part.get("Content-Disposition", "")
-        name = part.get_param("name", header="content-disposition") or ""
-        filename = part.get_filename()
-        payload = part.get_payload(decode=True)
-        if payload is None:
-            payload = b""
-        if not disposition:
-            raise BodyError("multipart part without Content-Disposition")
-        yield str(name), filename, part.get_content_type(), bytes(payload)
+# --------------------------------------------------------------------------- forms and multipart
 
 
 def parse_form(data: bytes) -> list[tuple[str, str]]:
+    """``url.ParseQuery`` (net/http ParseForm), read more widely: Go drops a pair
+    with a bad escape or a ``;`` in its key, this keeps it literally."""
     try:
-        return parse_qsl(decode_text(data), keep_blank_values=True, max_num_fields=MAX_ITEMS)
+        return parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_ITEMS)
     except ValueError as exc:
         raise BodyError(f"malformed form body: {exc}") from None
+
+
+#: Content-Transfer-Encoding values a part may carry: Go decodes quoted-printable
+#: and hands everything else over as it is; the identity ones and base64 are what
+#: real clients send.  Anything else is refused (no guessing what a reader makes of it).
+_KNOWN_CTE = frozenset({"", "7bit", "8bit", "binary", "quoted-printable", "base64"})
+_B64_CHARS = re.compile(rb"[A-Za-z0-9+/=\s]*")
+
+
+def _b64_decoded(data: bytes) -> bytes | None:
+    if not _B64_CHARS.fullmatch(data):
+        return None
+    try:
+        return base64.b64decode(re.sub(rb"\s+", b"", data) + b"==", validate=False)
+    except (ValueError, binascii.Error):
+        return None
+
+
+def _multipart(body: bytes, boundary: str) -> Multipart:
+    try:
+        mp = read_multipart(body, boundary, max_parts=MAX_MULTIPART_PARTS)
+    except GoReadError as exc:
+        msg = str(exc)
+        raise BodyError(f"malformed multipart body ({msg})", 413 if "too many parts" in msg else 400) from None
+    for part in mp.parts:
+        if part.transfer_encoding.strip().lower() not in _KNOWN_CTE:
+            raise BodyError("multipart part with an unknown Content-Transfer-Encoding")
+    return mp
+
+
+def multipart_boundary(content_type: str) -> str | None:
+    """api4/file.go parseMultipartRequestHeader: the boundary when ``mime.ParseMediaType``
+    says ``multipart/form-data`` without error; None when Mattermost reads the body as
+    a plain stream (http.ErrNotMultipart); ``BodyError`` for http.ErrMissingBoundary."""
+    if not content_type:
+        return None
+    try:
+        mediatype, params = parse_media_type(content_type)
+    except GoReadError:
+        return None
+    if mediatype != "multipart/form-data":
+        return None
+    if "boundary" not in params:
+        raise BodyError("multipart body without a boundary")
+    return params["boundary"]
+
+
+def _is_document(data: bytes) -> bool:
+    """Typed by content: an archive, compressed stream, document or image (files/sniff.py)."""
+    if len(data) < 4:
+        return False
+    from dlp_proxy.files.sniff import sniff
+
+    return sniff(data) != "text-or-binary"
+
+
+def _add_multipart(mp: Multipart, out: Extracted, *, skip_first: bool = False) -> None:
+    """Every part of the Go reading: file parts (a filename, or content that is a
+    document) to the file scanner, the others as text; base64 parts judged as the
+    raw bytes Mattermost keeps and as their decoding; preamble and epilogue (which
+    Go skips) scanned as text too."""
+    out.body_format = "multipart"
+    n_files = 0
+    for i, part in enumerate(mp.parts):
+        had_file = False
+        if skip_first and i == 0:
+            continue
+        name = part.form_name() or f"part{i}"
+        filename = part.file_name()
+        readings = [part.data]
+        if part.transfer_encoding.strip().lower() == "base64":
+            decoded = _b64_decoded(part.data)
+            if decoded is not None and decoded != part.data:
+                readings.append(decoded)
+        for j, data in enumerate(readings):
+            suffix = "" if j == 0 else "~base64"
+            if filename or part.has_filename_param() or _is_document(data):
+                out.files.append(FilePart(f"file[{n_files}]{suffix}", filename, data, part.get("Content-Type")))
+                had_file = True
+                continue
+            text = decode_text(data)
+            if name == "payload":
+                doc = _json_reading(text, lenient=True)
+                if doc is not _NO_JSON:
+                    walk_json(doc, f"form.payload{suffix}", out)  # not redactable: a multipart body
+                    continue
+            if text:
+                out.items.append(ContentItem(f"form.{name}{suffix}", text))
+                if j == 0:
+                    out.fields.setdefault(f"form.{name.lower()}", text)
+        n_files += had_file
+    for where, data in (("preamble", mp.preamble), ("epilogue", mp.epilogue)):
+        text = decode_text(data)
+        if text.strip():
+            out.items.append(ContentItem(f"multipart.{where}", text))
+    # channel_id may come as a form field on multipart uploads
+    if "form.channel_id" in out.fields:
+        out.fields.setdefault("query.channel_id", out.fields["form.channel_id"])
+
+
+# --------------------------------------------------------------------------- JSON as Go reads it
+
+_NO_JSON: Any = object()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN / Infinity: encoding/json refuses them
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant)
+_LENIENT_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant, strict=False)
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def go_json_decode(text: str, *, lenient: bool = False) -> tuple[Any, str]:
+    """``json.NewDecoder(r.Body).Decode(&v)``: the first JSON value of the body and
+    what follows it (which the decoder leaves unread).  ``ValueError`` where Go
+    refuses the document; ``BodyError`` when it nests too deep to read here."""
+    idx = _WS.match(text).end()  # type: ignore[union-attr]
+    try:
+        doc, end = (_LENIENT_DECODER if lenient else _DECODER).raw_decode(text, idx)
+    except RecursionError:
+        raise BodyError("JSON nested too deeply") from None
+    return doc, text[end:]
+
+
+def _json_reading(text: str, *, lenient: bool) -> Any:
+    """The document a JSON-reading version of Mattermost sees, or ``_NO_JSON``
+    when encoding/json refuses it (then that version stores nothing)."""
+    try:
+        doc, _rest = go_json_decode(text, lenient=lenient)
+    except BodyError:
+        raise
+    except ValueError:
+        return _NO_JSON
+    return doc
+
+
+def _extract_json_route(body: bytes, out: Extracted) -> None:
+    """A JSON route (api4/*.go: ``json.NewDecoder(r.Body).Decode`` or
+    ``model.XFromJSON``, whatever the Content-Type): the body must be one JSON
+    document.  Anything else is refused: Mattermost refuses it (or, for trailing
+    bytes after the document, ignores them), and no real client sends it."""
+    text = body.decode("utf-8", "replace")  # Go: invalid UTF-8 in strings -> U+FFFD
+    if not text.strip(" \t\r\n"):
+        return  # Go: EOF -> 400; nothing to inspect
+    try:
+        doc, rest = go_json_decode(text)
+    except BodyError:
+        raise
+    except ValueError:
+        raise BodyError("the body is not a JSON document") from None
+    if rest.strip(" \t\r\n"):
+        raise BodyError("data after the JSON document")
+    out.json_doc = doc
+    out.body_format = "json"
+    walk_json(doc, "body", out)
+
+
+# --------------------------------------------------------------------------- webhooks
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _extract_incoming_webhook(body: bytes, content_type: str, query: list[tuple[str, str]], out: Extracted) -> None:
+    """web/webhook.go incomingWebhook, the union of the versions in the field.
+
+    Both call ``r.ParseForm()`` first (net/http: the body is consumed as a form when
+    ``mime.ParseMediaType`` says application/x-www-form-urlencoded, even with bad
+    parameters).  Then the branch is chosen by Content-Type:
+
+    * newer (``mime.ParseMediaType``; a parse error other than
+      ErrInvalidMediaParameter answers 400): form -> ``r.FormValue("payload")``
+      (body form first, then the query string); multipart/form-data -> the form
+      values; else the body as JSON (model.IncomingWebhookRequestFromJSON, retried
+      with control characters escaped);
+    * older: ``strings.Split(ct, "; ")[0] == "application/x-www-form-urlencoded"``
+      -> form; ``strings.HasPrefix(ct, "multipart/form-data")`` -> multipart; else JSON.
+
+    Every reading either version takes is inspected.  A body no version can read is
+    refused (Mattermost answers 400 to it anyway)."""
+    lenient_mt = media_type_lenient(content_type or "application/octet-stream")
+    parse_form_reads_body = lenient_mt is not None and lenient_mt[0] == FORM
+    new_mt: str | None
+    if not content_type:
+        new_mt = ""
+    else:
+        new_mt = lenient_mt[0] if lenient_mt is not None else None  # None: the newer version answers 400
+    old_form = content_type.split("; ")[0] == FORM
+    old_multipart = content_type.startswith("multipart/form-data")
+    form = old_form or new_mt == FORM
+    multipart = old_multipart or new_mt == "multipart/form-data"
+    json_branch = not (old_form or old_multipart) or (new_mt is not None and new_mt not in (FORM, "multipart/form-data"))
+    read_something = False
+    if form:
+        payloads = [v for k, v in (parse_form(body) if parse_form_reads_body else []) if k == "payload"]
+        payloads += [v for k, v in query if k == "payload"]
+        for i, value in enumerate(payloads):
+            doc = _json_reading(value, lenient=True)
+            if doc is _NO_JSON:
+                continue  # IncomingWebhookRequestFromJSON fails: 400
+            read_something = True
+            out.body_format = "form"
+            # not redactable in place: a rewritten form is not what was judged
+            walk_json(doc, "form.payload" if i == 0 else f"form.payload#{i}", out)
+        if parse_form_reads_body:
+            # the other form values are read by nobody, but cost nothing to inspect
+            for key, value in parse_form(body):
+                if key != "payload" and value:
+                    out.items.append(ContentItem(f"form.{key}", value))
+            read_something = read_something or bool(body.strip())
+    if multipart:
+        boundary = _webhook_boundary(content_type)
+        if boundary is not None:
+            _add_multipart(_multipart(body, boundary), out)
+            read_something = True
+    if json_branch and not parse_form_reads_body:
+        doc = _json_reading(body.decode("utf-8", "replace"), lenient=True)
+        if doc is not _NO_JSON:
+            # redactable only when it is the one reading (a finding elsewhere blocks)
+            out.json_doc = doc if not read_something else None
+            read_something = True
+            out.body_format = "json"
+            walk_json(doc, "body", out)
+    if not read_something and body.strip():
+        raise BodyError("the webhook body is neither JSON, a form with payload=, nor multipart form data")
+
+
+def _webhook_boundary(content_type: str) -> str | None:
+    """http.Request.multipartReader (ParseMultipartForm): multipart/form-data with a boundary."""
+    try:
+        mediatype, params = parse_media_type(content_type)
+    except GoReadError:
+        return None
+    return params.get("boundary") if mediatype == "multipart/form-data" else None
+
+
+def _extract_command_webhook(body: bytes, out: Extracted) -> None:
+    """model.CommandResponseFromHTTPBody (web/webhook.go commandWebhook): older
+    versions decode JSON only for ``application/json`` and take any other body as
+    the response's plain text; newer ones try JSON first and fall back to the text.
+    So both readings are inspected, always."""
+    text = decode_text(body)
+    doc = _json_reading(text, lenient=True)
+    if doc is not _NO_JSON:
+        out.json_doc = doc
+        out.body_format = "json"
+        walk_json(doc, "body", out)
+    out.items.append(ContentItem("body.text#plain", text))
+
+
+# --------------------------------------------------------------------------- any body
+
+
+def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str = "body") -> None:
+    """A route nobody described (unknown writes, plugin routes): every reading a
+    handler could take.  A body that is a document, an archive or a compressed
+    stream goes to the file scanner; multipart is read as Go reads it; a form's
+    values, a JSON document's strings, else the text itself."""
+    if _is_document(body):
+        out.files.append(FilePart(f"{prefix}.file", "", body))
+        out.body_format = "raw"
+        return
+    boundary = _webhook_boundary(content_type) if content_type else None
+    if boundary is not None:
+        _add_multipart(_multipart(body, boundary), out)
+    mt = media_type_lenient(content_type) if content_type else None
+    text = decode_text(body)
+    if mt is not None and mt[0] == FORM:
+        for key, value in parse_form(body):
+            if key == "payload":
+                doc = _json_reading(value, lenient=True)
+                if doc is not _NO_JSON:
+                    walk_json(doc, f"{prefix}.form.payload", out)
+                    continue
+            if value:
+                out.items.append(ContentItem(f"{prefix}.form.{key}", value))
+    # and a handler that decodes the body as JSON whatever the label (json.Decoder
+    # reads the first value: a JSON document in front of a multipart section counts)
+    doc = _json_reading(text, lenient=True)
+    if doc is not _NO_JSON:
+        if out.json_doc is None and boundary is None:
+            out.json_doc = doc
+            out.body_format = "json"
+        walk_json(doc, prefix, out)
+        return
+    if boundary is None:
+        out.body_format = out.body_format if out.body_format != "empty" else "raw"
+        out.items.append(ContentItem(prefix, text))
 
 
 # --------------------------------------------------------------------------- entry point
@@ -330,108 +569,56 @@ def extract(
     content_type: str,
     query: list[tuple[str, str]],
 ) -> Extracted:
-    """Content items of a request whose body is already Content-Encoding-decoded."""
+    """Content items of a request body as Mattermost's handler for ``route`` reads it
+    (the bytes as received: request Content-Encoding is handled by the caller)."""
     out = Extracted()
     for key, value in query:
         if value:
             out.items.append(ContentItem(f"query.{key}", value))
             out.fields.setdefault(f"query.{key.lower()}", value)
-    ctype = content_type.split(";", 1)[0].strip().lower()
+    kind = route.body
+    if kind is Body.WEBHOOK:
+        # even without a body: r.FormValue("payload") reads the query string too
+        _extract_incoming_webhook(body, content_type, query, out)
+        return out
     if not body:
         return out
-    kind = route.body
     if kind is Body.UPLOAD_CHUNK:
-        # A chunk is raw file bytes (or multipart, first part only); the gateway
-        # assembles chunks and judges the whole file before the last is forwarded.
-        if ctype.startswith("multipart/"):
-            for i, (name, filename, pctype, data) in enumerate(parse_multipart(body, content_type)):
-                out.files.append(FilePart(f"chunk[{i}]", filename or name, data, pctype))
-                break
-        else:
-            out.files.append(FilePart("chunk", "", body, ctype))
+        # api4/upload.go doUploadData: multipart/form-data (mime.ParseMediaType) ->
+        # the first part as multipart.Reader.NextPart hands it over; else the raw body.
+        boundary = multipart_boundary(content_type)
         out.body_format = "raw"
-        return out
-    if ctype.startswith("multipart/"):
-        _extract_multipart(body, content_type, out, files_expected=kind is Body.FILES)
+        if boundary is not None:
+            mp = _multipart(body, boundary)
+            if not mp.parts:
+                raise BodyError("multipart upload chunk without a part")
+            first = mp.parts[0]
+            out.files.append(FilePart("chunk", first.file_name(), first.data, first.get("Content-Type")))
+            _add_multipart(mp, out, skip_first=True)
+            out.body_format = "raw"
+        else:
+            out.files.append(FilePart("chunk", "", body, content_type))
         return out
     if kind is Body.FILES:
-        # raw-body upload: the body is the file, its name is in ?filename=
+        # api4/file.go uploadFileStream / user.go setProfileImage: multipart/form-data
+        # (mime.ParseMediaType, no error) -> mime/multipart; else the body is the file
+        # (uploadFileSimple, name in ?filename=).
+        boundary = multipart_boundary(content_type)
+        if boundary is not None:
+            _add_multipart(_multipart(body, boundary), out)
+            return out
         filename = next((v for k, v in query if k == "filename"), "")
-        out.files.append(FilePart("file[0]", filename, body, ctype))
+        out.files.append(FilePart("file[0]", filename, body, content_type))
         out.body_format = "raw"
         return out
-    if ctype == "application/x-www-form-urlencoded":
-        _extract_form(body, out)
+    if kind is Body.COMMAND_WEBHOOK:
+        _extract_command_webhook(body, out)
         return out
-    _extract_json_or_text(body, out, lenient=kind in (Body.WEBHOOK, Body.ANY))
+    if kind is Body.ANY:
+        _extract_any(body, content_type, out)
+        return out
+    _extract_json_route(body, out)
     return out
-
-
-def _extract_json_or_text(body: bytes, out: Extracted, *, lenient: bool) -> None:
-    text = decode_text(body)
-    stripped = text.lstrip()
-    if stripped[:1] in ("{", "["):
-        for is_lenient in ((False, True) if lenient else (False,)):
-            try:
-                doc = parse_json(text, lenient=is_lenient)
-            except (ValueError, RecursionError):
-                continue
-            out.json_doc = doc
-            out.body_format = "json-lenient" if is_lenient else "json"
-            walk_json(doc, "body", out)
-            return
-    elif lenient and "=" in text and "\n" not in text[:200]:
-        # a form body sent without the form content type
-        try:
-            _extract_form(body, out)
-            return
-        except BodyError:
-            pass
-    # Not parseable: still content.  Mattermost will reject it, but a body we
-    # cannot read is scanned as the raw text it is, never skipped.
-    out.body_format = "raw"
-    out.items.append(ContentItem("body", text))
-
-
-def _extract_form(body: bytes, out: Extracted) -> None:
-    out.body_format = "form"
-    for key, value in parse_form(body):
-        if key == "payload":
-            try:
-                doc = parse_json(value, lenient=True)
-            except (ValueError, RecursionError):
-                out.items.append(ContentItem("form.payload", value))
-                continue
-            out.json_doc = doc
-            walk_json(doc, "form.payload", out)
-        elif value:
-            out.items.append(ContentItem(f"form.{key}", value))
-            out.fields.setdefault(f"form.{key.lower()}", value)
-
-
-def _extract_multipart(body: bytes, content_type: str, out: Extracted, *, files_expected: bool) -> None:
-    out.body_format = "multipart"
-    n_files = 0
-    for name, filename, pctype, data in parse_multipart(body, content_type):
-        if filename is not None:
-            out.files.append(FilePart(f"file[{n_files}]", filename, data, pctype))
-            n_files += 1
-            continue
-        text = decode_text(data)
-        if name == "payload":
-            try:
-                doc = parse_json(text, lenient=True)
-                out.json_doc = doc
-                walk_json(doc, "form.payload", out)
-                continue
-            except (ValueError, RecursionError):
-                pass
-        if text:
-            out.items.append(ContentItem(f"form.{name}", text))
-            out.fields.setdefault(f"form.{name.lower()}", text)
-    # channel_id may come as a form field on multipart uploads
-    if "form.channel_id" in out.fields:
-        out.fields.setdefault("query.channel_id", out.fields["form.channel_id"])
 
 
 #: Fields Mattermost validates as object ids (model.IsValidId: 26 characters of

@@ -223,12 +223,12 @@ class Pipeline:
         upload_state: str | None = None
         if route.body is Body.UPLOAD_CHUNK:
             try:
-                upload_state, ex = await self._upload_chunk(req, params.get("upload_id", ""), ex)
+                upload_state, ex, gaps = await self._upload_chunk(req, route, params.get("upload_id", ""), ex)
             except BodyError as exc:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.",
                                           "bad-body", route=route)
         items = list(ex.items) + filename_items(ex.files)
-        incomplete: list[str] = []
+        incomplete: list[str] = ["upload-bytes-not-seen"] if upload_state is not None and gaps else []
         policy = self.policy()  # one policy object for the whole request, even across a reload
         ctx = await self._context(req, route, params, ex, path, policy)
         entities = policy.required_entities(ctx)
@@ -297,7 +297,7 @@ class Pipeline:
         verdict = await self._act(req, route, ctx, decision, record_id, ex, body,
                                   footnote=getattr(policy, "redact_footnote", None))
         verdict.route = route.name
-        if upload_state == "complete" and verdict.forward and self.uploads is not None:
+        if upload_state == "complete" and verdict.forward and self.uploads is not None and route.name != "remotecluster.upload":
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
         return verdict
 
@@ -319,42 +319,55 @@ class Pipeline:
             ex=7 * 24 * 3600,
         )
 
-    async def _upload_session(self, req: GatewayRequest, upload_id: str) -> dict[str, Any]:
-        if self.redis is not None:
-            raw = await self.redis.get(self.UPLOAD_KEY + str(atrest.safe_id(self.hash_key, upload_id)))
-            if raw is not None:
-                return dict(json.loads(raw))
-        # Not seen (created before this gateway, or the registration was lost):
-        # ask Mattermost, with the caller's own token.
+    async def _upload_offset(self, req: GatewayRequest, upload_id: str) -> dict[str, Any]:
+        """The upload session as Mattermost holds it now (``getUpload``, api4/upload.go),
+        asked with the caller's own token before every chunk: its ``file_offset`` says
+        where this chunk will land and whether it completes the file."""
         if self.context is None:
-            raise RuntimeError("upload session unknown and no Mattermost client to ask")
+            raise RuntimeError("resumable uploads need a Mattermost client to read the session")
         token = token_from_request(req.headers, split_target(req.target)[1])
         resp = await self.context.upstream.get(f"/api/v4/uploads/{upload_id}",
                                                headers={"Authorization": f"Bearer {token}"} if token else {})
         resp.raise_for_status()
-        session = resp.json()
-        await self.register_upload(session)
-        return {"file_size": int(session.get("file_size", 0)), "filename": str(session.get("filename", "")),
-                "channel_id": str(session.get("channel_id", ""))}  # in memory only
+        return dict(resp.json())
 
-    async def _upload_chunk(self, req: GatewayRequest, upload_id: str, ex: Extracted) -> tuple[str, Extracted]:
-        """Store the chunk; return ("partial"|"complete", extraction of the whole file when complete)."""
+    async def _upload_chunk(self, req: GatewayRequest, route: Route, upload_id: str,
+                            ex: Extracted) -> tuple[str, Extracted, list[tuple[int, int]]]:
+        """Store the chunk where Mattermost will put it; return ("partial"|"complete",
+        the extraction of the whole file when complete, byte ranges never seen here).
+
+        Complete is Mattermost's own test (app/upload.go UploadData): the session's
+        ``file_offset`` plus the bytes of this chunk (as sent: net/http decodes no
+        Content-Encoding, and Content-Encoding is refused anyway) reaches
+        ``file_size``.  A chunk Mattermost failed to store and the client sends
+        again is written over at the same offset, so the judged file is the stored one.
+
+        A remote cluster's upload (``remotecluster.upload``) has no user session to
+        ask with: each of its chunks is judged with every chunk before it."""
         if self.uploads is None:
             raise RuntimeError("resumable uploads need the upload store")
         if not atrest.is_id(upload_id):
             # Mattermost answers 400 too (api4/upload.go: c.RequireUploadId); the id
             # names a file of the upload store, so only its shape is accepted.
             raise BodyError("the upload id is not a Mattermost id")
-        session = await self._upload_session(req, upload_id)
         chunk = ex.files[0].data if ex.files else b""
-        total = await asyncio.to_thread(self.uploads.append, upload_id, chunk)
-        ex.fields.setdefault("query.channel_id", session.get("channel_id", ""))
-        if total < int(session["file_size"]):
-            return "partial", ex
-        data = await asyncio.to_thread(self.uploads.read, upload_id)
-        whole = Extracted(items=list(ex.items), files=[FilePart("upload", session.get("filename", ""), data)],
+        if route.name == "remotecluster.upload":
+            await asyncio.to_thread(self.uploads.append, upload_id, chunk)
+            data = await asyncio.to_thread(self.uploads.read, upload_id)
+            return "complete", Extracted(items=list(ex.items), files=[FilePart("upload", "", data)],
+                                         body_format="raw", fields=ex.fields), []
+        session = await self._upload_offset(req, upload_id)
+        size = int(session.get("file_size", 0))
+        offset = int(session.get("file_offset", 0))
+        await self.register_upload(session)
+        await asyncio.to_thread(self.uploads.write_at, upload_id, chunk, offset)
+        ex.fields.setdefault("query.channel_id", str(session.get("channel_id", "")))
+        if offset + len(chunk) < size:
+            return "partial", ex, []
+        data, gaps = await asyncio.to_thread(self.uploads.assemble, upload_id, size)
+        whole = Extracted(items=list(ex.items), files=[FilePart("upload", str(session.get("filename", "")), data)],
                           body_format="raw", fields=ex.fields)
-        return "complete", whole
+        return "complete", whole, gaps
 
     async def _scan_file(self, part: FilePart, entities: Any, incomplete: list[str]) -> list[ScannedItem]:
         """Extract and detect in a worker process (see filescan.py)."""
@@ -640,14 +653,35 @@ class Pipeline:
 
 def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_type: str, query: str,
                        max_text_bytes: int) -> tuple[bytes, Extracted]:
-    """Undo the Content-Encoding, then read what the body and the query carry.
+    """Read what the body and the query carry, as Mattermost will.
+
+    Go's net/http never decodes a request's Content-Encoding, so Mattermost reads
+    and stores the bytes as sent: on every route it handles (JSON, webhooks,
+    files, upload chunks) an encoded body is refused (400) - a JSON handler would
+    fail on it, a file handler would store and count the encoded bytes, and no
+    Mattermost client sends one.  On a route nobody described (``Body.ANY``: a
+    plugin may decode it or not) both the bytes as sent and their decoding are
+    inspected.
 
     Pure (no I/O, no state): run inline, in a thread or in a file worker process."""
-    body = decode_content_encoding(raw, content_encoding) if raw else b""
-    if route.body.value not in ("files", "upload_chunk") and len(body) > max_text_bytes:
-        raise BodyError("body is larger than the gateway accepts for this route", 413)
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip().lower() not in ("", "identity")]
     qpairs = parse_qsl(query, keep_blank_values=True, max_num_fields=1000)
-    return body, extract(route, body, content_type, qpairs)
+    if codings and raw and route.body is not Body.ANY:
+        raise BodyError("Content-Encoding is not accepted on this route (Mattermost does not decode request bodies)")
+    if route.body.value not in ("files", "upload_chunk") and len(raw) > max_text_bytes:
+        raise BodyError("body is larger than the gateway accepts for this route", 413)
+    ex = extract(route, raw, content_type, qpairs)
+    if not codings or not raw:
+        return raw, ex
+    body = decode_content_encoding(raw, content_encoding)
+    if len(body) > max_text_bytes:
+        raise BodyError("body is larger than the gateway accepts for this route", 413)
+    decoded = extract(route, body, content_type, [])
+    ex.items.extend(ContentItem(f"decoded:{i.path}", i.text, i.kind) for i in decoded.items)
+    ex.files.extend(FilePart(f"decoded:{f.path}", f.filename, f.data, f.content_type) for f in decoded.files)
+    ex.json_doc = None  # two readings: nothing to redact in place
+    ex.json_locations = {}
+    return body, ex
 
 
 def _needs(policy: Any, route: Route, field: str) -> bool:

@@ -4,8 +4,10 @@ Three kinds of entries, all matched against the *normalized* path
 (dlp_proxy.gateway.paths.normalize_path):
 
 - ``CONTENT_ROUTES``: known routes that put content in front of people.  Each
-  says how to read its body (``Body``), where the channel id sits, and the
-  route group policies scope on (posts, edits, files, headers, webhooks...).
+  says how Mattermost's handler reads its body (``Body``: the Go source each kind
+  follows is named on the kind and in docs/architecture.md "How bodies are
+  read"), where the channel id sits, and the route group policies scope on
+  (posts, edits, files, headers, webhooks...).
 - ``DENIED_ROUTES``: answered with a 403 AppError, never forwarded
   (``/api/v5/graphql`` existed only behind a feature flag and was removed).
 - ``NO_CONTENT_ROUTES``: writes that carry no user-visible content (search,
@@ -32,11 +34,32 @@ INSPECTED_PREFIXES = ("/api/", "/hooks/", "/plugins/")
 
 
 class Body(enum.StrEnum):
-    JSON = "json"  # JSON document; every string (and key, and number) is content
-    WEBHOOK = "webhook"  # JSON, lenient JSON, form with payload=, or multipart fields
-    FILES = "files"  # multipart/form-data with file parts, or raw body with ?filename=
-    UPLOAD_CHUNK = "upload_chunk"  # a chunk of a resumable upload session
-    ANY = "any"  # unknown writes: whatever the body is, find its strings
+    """How Mattermost's handler reads the body (extract.py reads it the same way;
+    docs/architecture.md "How bodies are read" cites the Go source of each).
+
+    No kind decodes a request Content-Encoding: Go's net/http never does, so
+    Mattermost reads (and stores) the bytes as sent.  The gateway refuses an
+    encoded body on every kind but ``ANY`` (pipeline.decode_and_extract)."""
+
+    #: ``json.NewDecoder(r.Body).Decode`` / ``model.XFromJSON`` (api4/*.go): one JSON
+    #: document whatever the Content-Type; anything else is refused
+    JSON = "json"
+    #: web/webhook.go incomingWebhook: form ``payload=`` (body, then query), multipart
+    #: values, or JSON (lenient on control characters), chosen by Content-Type in two
+    #: ways across versions: every reading is inspected
+    WEBHOOK = "webhook"
+    #: web/webhook.go commandWebhook, model.CommandResponseFromHTTPBody: JSON, or the
+    #: whole body as the response text: both readings are inspected
+    COMMAND_WEBHOOK = "command_webhook"
+    #: api4/file.go uploadFileStream, user.go setProfileImage: Go mime/multipart when
+    #: ``mime.ParseMediaType`` says multipart/form-data, else the raw body is the file
+    FILES = "files"
+    #: api4/upload.go doUploadData: the first multipart part, or the raw body, appended
+    #: to an upload session (app/upload.go UploadData)
+    UPLOAD_CHUNK = "upload_chunk"
+    #: a route nobody described (unknown writes, plugins): every reading, and a body
+    #: that is a document, archive or compressed stream goes to the file scanner
+    ANY = "any"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +107,24 @@ CONTENT_ROUTES: tuple[Route, ...] = (
     R("uploads.create", "uploads", "POST", "/api/v4/uploads", channel_from="body.channel_id"),
     R("uploads.chunk", "uploads", "POST", "/api/v4/uploads/{upload_id}", Body.UPLOAD_CHUNK, channel_from="query.channel_id"),
     R("users.image", "profile", "POST", "/api/v4/users/{user_id}/image", Body.FILES),
+    # --- shared channels: a remote cluster's upload session and profile images
+    # (api4/remote_cluster.go uploadRemoteData -> doUploadData; remoteSetProfileImage
+    # -> ParseMultipartForm), and its message frames (remoteClusterAcceptMessage: JSON)
+    R("remotecluster.upload", "files", "POST", "/api/v4/remotecluster/upload/{upload_id}", Body.UPLOAD_CHUNK),
+    R("remotecluster.image", "profile", "POST", "/api/v4/remotecluster/{user_id}/image", Body.FILES),
+    R("remotecluster.msg", "shared", "POST", "/api/v4/remotecluster/msg"),
+    # --- other uploads that carry files people see or that are imported as content
+    # (multipart: api4/emoji.go, team.go setTeamIcon/importTeam, bot.go, brand.go,
+    # plugin.go uploadPlugin): judged by content like any file
+    R("emoji.create", "files", "POST", "/api/v4/emoji", Body.FILES),
+    R("teams.image", "profile", "POST", "/api/v4/teams/{team_id}/image", Body.FILES),
+    R("teams.import", "files", "POST", "/api/v4/teams/{team_id}/import", Body.FILES),
+    R("bots.icon", "profile", "POST", "/api/v4/bots/{bot_user_id}/icon", Body.FILES),
+    R("brand.image", "profile", "POST", "/api/v4/brand/image", Body.FILES),
+    R("plugins.upload", "files", "POST", "/api/v4/plugins", Body.FILES),
     # --- webhooks and commands (web/webhook.go, api4/command.go)
     R("hooks.incoming", "webhooks", "POST", "/hooks/{hook_id}", Body.WEBHOOK),
-    R("hooks.command_response", "webhooks", "POST", "/hooks/commands/{hook_id}", Body.WEBHOOK),
+    R("hooks.command_response", "webhooks", "POST", "/hooks/commands/{hook_id}", Body.COMMAND_WEBHOOK),
     R("commands.execute", "commands", "POST", "/api/v4/commands/execute", channel_from="body.channel_id"),
     # --- interactive messages (api4/integration_action.go)
     R("actions.post", "actions", "POST", "/api/v4/posts/{post_id}/actions/{action_id}", post_from="path.post_id"),

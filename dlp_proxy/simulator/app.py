@@ -13,15 +13,15 @@ import base64
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from dlp_proxy.simulator import gohttp
 from dlp_proxy.simulator.state import SERVER_VERSION, Fault, SimError, Simulator, bad_param
 
 Scope = MutableMapping[str, Any]
@@ -183,11 +183,13 @@ class Api:
 
     @staticmethod
     async def json_body(request: Request) -> Any:
-        # Mattermost decodes the body as JSON whatever the Content-Type says.
+        # api4/*.go: json.NewDecoder(r.Body).Decode(&v), whatever the Content-Type
+        # says; the first JSON value is read and anything after it left unread.
+        # No Content-Encoding is undone (net/http never decodes a request body).
         raw = await request.body()
         try:
-            return json.loads(raw)
-        except ValueError as exc:
+            return gohttp.json_decode(raw)
+        except gohttp.GoError as exc:
             raise bad_param("body") from exc
 
     def wrap(self, fn: Handler) -> Handler:
@@ -374,27 +376,46 @@ class Api:
 
     # --------------------------------------------------------------- files
     async def upload_files(self, request: Request) -> Response:
+        """api4/file.go uploadFileStream: r.ParseForm(); multipart/form-data by
+        mime.ParseMediaType -> Go's multipart reader (a base64 part is stored as the
+        bytes sent, quoted-printable decoded, the preamble skipped); else the body is
+        the file (uploadFileSimple), read as sent."""
         actor = self.actor(request)
         ctype = request.headers.get("content-type", "")
+        raw = await request.body()
+        form = _parse_form(ctype, raw, request.url.query)
         infos: list[dict[str, Any]] = []
         client_ids: list[str] = []
-        if ctype.lower().startswith("multipart/form-data"):
-            form = await request.form(max_files=100, max_fields=1000)
-            channel_id = str(form.get("channel_id") or request.query_params.get("channel_id", ""))
-            client_ids = [str(v) for v in form.getlist("client_ids")]
-            uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        boundary = _multipart_boundary(ctype)
+        if boundary is not None:
+            channel_id = request.query_params.get("channel_id", "")
+            try:
+                parts = gohttp.read_all_parts(raw, boundary)
+            except gohttp.GoError as exc:
+                raise SimError(400, "api.file.upload_file.read_request.app_error", "Unable to upload file(s).", str(exc)) from exc
+            uploads: list[gohttp.GoPart] = []
+            for part in parts:
+                name = part.form_name()
+                if not name:
+                    continue
+                if not part.file_name():
+                    value = part.data[:10 * 1024].decode("utf-8", "replace")
+                    if name == "channel_id":
+                        channel_id = value or channel_id
+                    elif name == "client_ids":
+                        client_ids.append(value)
+                    else:
+                        raise bad_param(name)
+                    continue
+                uploads.append(part)
             if not channel_id:
                 raise bad_param("channel_id")
             if not uploads:
                 raise SimError(400, "api.file.upload_file.incorrect_number_of_files.app_error", "Unable to upload files. Incorrect number of files specified.")
             if client_ids and len(client_ids) != len(uploads):
                 raise SimError(400, "api.file.upload_file.incorrect_number_of_client_ids.app_error", "Unable to upload files. Incorrect number of client_ids.")
-            for upload in uploads:
-                data = await upload.read()
-                infos.append(
-                    self.sim.add_file(channel_id, upload.filename or "", data, actor, upload.content_type or "")
-                )
-            await form.close()
+            for part in uploads:
+                infos.append(self.sim.add_file(channel_id, part.file_name(), part.data, actor, part.get("Content-Type")))
         else:
             channel_id = request.query_params.get("channel_id", "")
             filename = request.query_params.get("filename", "")
@@ -402,7 +423,9 @@ class Api:
                 raise bad_param("channel_id")
             if not filename:
                 raise bad_param("filename")
-            infos.append(self.sim.add_file(channel_id, filename, await request.body(), actor))
+            # a form-labelled body was consumed by r.ParseForm: the file is what is left (nothing)
+            body = b"" if form is not None and form[1] else raw
+            infos.append(self.sim.add_file(channel_id, filename, body, actor))
             client_id = request.query_params.get("client_id")
             if client_id:
                 client_ids = [client_id]
@@ -422,32 +445,41 @@ class Api:
         actor = self.actor(request)
         return json_response(self.sim.create_upload(await self.json_body(request), actor), 201)
 
+    async def get_upload(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.get_upload(str(request.path_params["upload_id"]), actor))
+
     async def upload_data(self, request: Request) -> Response:
+        """api4/upload.go doUploadData: multipart/form-data (mime.ParseMediaType) ->
+        the first part from Go's multipart reader, at most file_size - file_offset
+        bytes of it (app/upload.go UploadData's LimitedReader); else the raw body,
+        refused when longer than what is left."""
         actor = self.actor(request)
         ctype = request.headers.get("content-type", "")
-        if ctype.lower().startswith("multipart/form-data"):
-            # api4/upload.go: only the first part of a multipart chunk is read.
-            form = await request.form()
-            files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
-            if not files:
-                raise bad_param("data")
-            chunk = await files[0].read()
-            await form.close()
+        raw = await request.body()
+        boundary = _multipart_boundary(ctype)
+        if boundary is not None:
+            try:
+                part = gohttp.MultipartReader(raw, boundary).next_part()
+            except gohttp.GoError as exc:
+                raise SimError(400, "api.upload.upload_data.multipart_error", "Unable to read the multipart data.", str(exc)) from exc
+            if part is None:
+                raise SimError(400, "api.upload.upload_data.multipart_error", "Unable to read the multipart data.")
+            info = self.sim.upload_chunk(str(request.path_params["upload_id"]), part.data, actor, truncate=True)
         else:
-            chunk = await request.body()
-        info = self.sim.upload_chunk(str(request.path_params["upload_id"]), chunk, actor)
+            info = self.sim.upload_chunk(str(request.path_params["upload_id"]), raw, actor)
         if info is None:
             return Response(status_code=204)
         return json_response(info)
 
     # --------------------------------------------------------------- hooks
     async def incoming_hook(self, request: Request) -> Response:
-        payload = await _webhook_payload(request)
+        payload = await _webhook_payload(request, self.sim.webhook_rule)
         self.sim.incoming_webhook(str(request.path_params["hook_id"]), payload)
         return PlainTextResponse("ok")
 
     async def command_hook(self, request: Request) -> Response:
-        payload = await _webhook_payload(request)
+        payload = await _command_payload(request)
         self.sim.command_webhook(str(request.path_params["hook_id"]), payload)
         return PlainTextResponse("ok")
 
@@ -533,33 +565,112 @@ class Api:
             return
 
 
-async def _webhook_payload(request: Request) -> Any:
-    """web/webhook.go: form `payload=`, multipart fields, else JSON (lenient on control chars)."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
-    if ctype == "application/x-www-form-urlencoded":
-        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
-        text = form.get("payload", [""])[0]
-        return _lenient_json(text.encode("utf-8"))
-    if ctype == "multipart/form-data":
-        mp = await request.form()
-        out = {k: v for k, v in mp.items() if isinstance(v, str)}
-        await mp.close()
-        return out
-    return _lenient_json(raw)
-
-
-def _lenient_json(raw: bytes) -> Any:
-    # model.IncomingWebhookRequestFromJSON: on a decode error, raw control characters
-    # inside strings are escaped and decoding is retried; strict=False does the same.
+def _multipart_boundary(ctype: str) -> str | None:
+    """api4/file.go parseMultipartRequestHeader."""
+    if not ctype:
+        return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        mediatype, params = gohttp.parse_media_type(ctype)
+    except gohttp.GoError:
+        return None
+    if mediatype != "multipart/form-data":
+        return None
+    if "boundary" not in params:
+        raise SimError(400, "api.upload.upload_data.invalid_content_type", "Invalid Content-Type.", "no multipart boundary param in Content-Type")
+    return params["boundary"]
+
+
+def _parse_form(ctype: str, raw: bytes, query: str) -> tuple[list[tuple[bytes, bytes]], bool] | None:
+    """net/http Request.ParseForm: (values of the body form then the query, whether
+    the body was consumed).  The body is a form when mime.ParseMediaType (even with
+    bad parameters) says application/x-www-form-urlencoded; None when the type is
+    not that."""
+    try:
+        mediatype = gohttp.parse_media_type(ctype or "application/octet-stream")[0]
+    except gohttp.ErrInvalidMediaParameter as exc:
+        mediatype = exc.mediatype
+    except gohttp.GoError:
+        mediatype = ""
+    if mediatype != "application/x-www-form-urlencoded":
+        return None
+    return gohttp.parse_query(raw[:10 << 20]) + gohttp.parse_query(query), True
+
+
+async def _webhook_payload(request: Request, rule: str) -> Any:
+    """web/webhook.go incomingWebhook.  ``rule`` "mime": the newer handler
+    (mime.ParseMediaType; a parse error other than ErrInvalidMediaParameter is a
+    400); "split": the older one (``strings.Split(ct, "; ")[0]`` for forms,
+    ``strings.HasPrefix(ct, "multipart/form-data")`` for multipart).  Both call
+    r.ParseForm() first, which consumes a form body."""
+    ctype = request.headers.get("content-type", "")
+    raw = await request.body()
+    form = _parse_form(ctype, raw, request.url.query)
+    body = b"" if form is not None else raw  # ParseForm read it
+    if rule == "split":
+        is_form = ctype.split("; ")[0] == "application/x-www-form-urlencoded"
+        is_multipart = ctype.startswith("multipart/form-data")
+    else:
+        mediatype = ""
+        if ctype:
+            try:
+                mediatype = gohttp.parse_media_type(ctype)[0]
+            except gohttp.ErrInvalidMediaParameter as exc:
+                mediatype = exc.mediatype
+            except gohttp.GoError as exc:
+                raise SimError(400, "api.webhook.incoming.error", "Unable to parse the Content-Type.") from exc
+        is_form = mediatype == "application/x-www-form-urlencoded"
+        is_multipart = mediatype == "multipart/form-data"
+    if is_form:
+        values = form[0] if form is not None else gohttp.parse_query(request.url.query)
+        payload = gohttp.form_values(values, "payload")
+        return _incoming_webhook_json((payload[0] if payload else "").encode("utf-8"))
+    if is_multipart:
+        # r.ParseMultipartForm(0) then gorilla/schema decodes r.PostForm (the
+        # non-file values); not multipart/form-data by ParseMediaType: nothing
+        out: dict[str, Any] = {}
+        try:
+            mediatype, params = gohttp.parse_media_type(ctype)
+        except gohttp.GoError:
+            return out
+        if mediatype != "multipart/form-data" or "boundary" not in params:
+            return out
+        try:
+            parts = gohttp.read_all_parts(raw, params["boundary"])
+        except gohttp.GoError:
+            return out
+        for part in parts:
+            name = part.form_name()
+            if name and not part.file_name():
+                out.setdefault(name, part.data.decode("utf-8", "replace"))  # schema: first value
+        return out
+    return _incoming_webhook_json(body)
+
+
+def _incoming_webhook_json(raw: bytes) -> Any:
+    """model.IncomingWebhookRequestFromJSON: json.Decoder.Decode; on an error,
+    retried with raw newlines and tabs escaped (strict=False accepts those, and
+    every other control character: a superset of the retry)."""
+    try:
+        return gohttp.json_decode(raw)
+    except gohttp.GoError:
         pass
     try:
-        return json.loads(raw.decode("utf-8"), strict=False)
-    except ValueError as exc:
-        raise SimError(400, "web.incoming_webhook.parse.app_error", "Unable to parse incoming data.") from exc
+        return gohttp.json_decode(raw, lenient=True)
+    except gohttp.GoError as exc:
+        raise SimError(400, "model.incoming_hook.parse_data.app_error", "Unable to parse incoming data.") from exc
+
+
+async def _command_payload(request: Request) -> Any:
+    """model.CommandResponseFromHTTPBody (older): JSON for application/json, else
+    the whole body is the response text."""
+    ctype = request.headers.get("content-type", "")
+    raw = await request.body()
+    if ctype.split(";")[0].strip() == "application/json":
+        try:
+            return gohttp.json_decode(raw, unmarshal=True)
+        except gohttp.GoError as exc:
+            raise SimError(400, "web.command_webhook.parse.app_error", "Unable to parse incoming data.") from exc
+    return {"text": raw.decode("utf-8", "replace")}
 
 
 class Inspect:
@@ -610,13 +721,17 @@ class Inspect:
     async def config(self, request: Request) -> Response:
         try:
             body = json.loads(await request.body())
-            status = int(body["unknown_route_status"])
+            status = int(body.get("unknown_route_status", self.sim.unknown_route_status))
             if status not in (200, 404):
                 raise ValueError("unknown_route_status must be 200 or 404")
-        except (ValueError, TypeError, KeyError) as exc:
+            rule = str(body.get("webhook_rule", self.sim.webhook_rule))
+            if rule not in ("mime", "split"):
+                raise ValueError("webhook_rule must be mime or split")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             return json_response({"error": f"bad config: {exc}"}, 400)
         self.sim.unknown_route_status = status
-        return json_response({"unknown_route_status": status})
+        self.sim.webhook_rule = rule
+        return json_response({"unknown_route_status": status, "webhook_rule": rule})
 
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -675,6 +790,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/files/{{file_id}}/info", w(api.get_file_info), methods=["GET"]),
         Route(f"{v4}/uploads", w(api.create_upload), methods=["POST"]),
         Route(f"{v4}/uploads/{{upload_id}}", w(api.upload_data), methods=["POST"]),
+        Route(f"{v4}/uploads/{{upload_id}}", w(api.get_upload), methods=["GET"]),
         Route("/hooks/commands/{hook_id}", w(api.command_hook), methods=["POST"]),
         Route("/hooks/{hook_id}", w(api.incoming_hook), methods=["POST"]),
         Route("/plugins/playbooks/api/v0/runs", w(api.create_run), methods=["POST"]),

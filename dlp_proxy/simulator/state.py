@@ -113,6 +113,9 @@ class Simulator:
     """State of one simulated Mattermost server (seeded on construction)."""
 
     unknown_route_status: int = 404
+    #: how the incoming-webhook handler picks its reading (web/webhook.go):
+    #: "mime" (newer: mime.ParseMediaType) or "split" (older: strings.Split(ct, "; ")[0])
+    webhook_rule: str = "mime"
     users: dict[str, JSON] = field(default_factory=dict)
     passwords: dict[str, str] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
@@ -935,8 +938,22 @@ class Simulator:
             self.upload_bytes[uid] = bytearray()
             return copy.deepcopy(us)
 
-    def upload_chunk(self, upload_id: str, chunk: bytes, actor: str) -> JSON | None:
-        """Append a chunk; the FileInfo once the upload is complete, else None."""
+    def get_upload(self, upload_id: str, actor: str) -> JSON:
+        """api4/upload.go getUpload: the session, with its file_offset."""
+        with self.lock:
+            us = self.uploads.get(upload_id)
+            if us is None:
+                raise SimError(404, "app.upload.get.app_error", "Unable to find the upload.")
+            if us["user_id"] != actor:
+                raise SimError(403, "api.upload.get_upload.forbidden.app_error", "Failed to get upload.")
+            return copy.deepcopy(us)
+
+    def upload_chunk(self, upload_id: str, chunk: bytes, actor: str, *, truncate: bool = False) -> JSON | None:
+        """Append a chunk; the FileInfo once the upload is complete, else None.
+
+        ``truncate``: a multipart chunk, read through app/upload.go UploadData's
+        LimitedReader (bytes past file_size are not read); a raw chunk longer than
+        what is left is refused (api4/upload.go doUploadData, ContentLength check)."""
         with self.lock:
             us = self.uploads.get(upload_id)
             if us is None:
@@ -944,8 +961,10 @@ class Simulator:
             if us["user_id"] != actor:
                 raise forbidden()
             buf = self.upload_bytes[upload_id]
+            if truncate:
+                chunk = chunk[:max(0, us["file_size"] - len(buf))]
             if len(buf) + len(chunk) > us["file_size"]:
-                raise SimError(400, "app.upload.upload_data.invalid_size.app_error", "Upload data is larger than expected.")
+                raise SimError(400, "api.upload.upload_data.invalid_content_length", "Invalid Content-Length.")
             buf.extend(chunk)
             us["file_offset"] = len(buf)
             if len(buf) < us["file_size"]:

@@ -1,0 +1,357 @@
+"""Differential tests: the gateway against a Mattermost-parsing oracle.
+
+The oracle (tests/parity_oracle.py) reads a request the way Mattermost's handler
+for its route does, with Go semantics (the simulator's independent port of Go's
+readers).  Hypothesis generates hostile requests: content types and their
+spellings, Content-Encoding, multipart shapes (preamble, epilogue, transfer
+encodings, LF lines, padding after boundaries), JSON nesting, escapes, duplicate
+and case-variant keys, trailing data, forms vs JSON.  The invariant, for every
+one: **whenever the oracle's reading contains an identifier the detector finds in
+plain text, the gateway does not forward the request.**
+
+The gateway runs in-process (``Pipeline.handle``) with the real detector, the
+real file extractor (in-process, no worker pool) and a policy that blocks any
+SSN or card; the end-to-end versions of each class are in test_parity_e2e.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import io
+import os
+import quopri
+import sys
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.gateway.pipeline import GatewayConfig, GatewayRequest, Pipeline, decode_and_extract
+from dlp_proxy.model import Action
+from dlp_proxy.policy.testing import CARD, SSN, policy_from
+from tests import parity_oracle as oracle
+
+POLICY = """
+schema: 1
+rules:
+  - id: npi
+    action: block
+    match: {entities: [US_SSN, CREDIT_CARD]}
+"""
+ENTITIES = ["US_SSN", "CREDIT_CARD"]
+CHANNEL = "y7kk5cjibi194smnz58ymwypmh"
+#: DLP_PARITY_EXAMPLES raises it for a longer hunt (the default run takes about a minute)
+EXAMPLES = int(os.environ.get("DLP_PARITY_EXAMPLES", "400"))
+
+# encoding/json reads up to 10000 levels; the oracle's decoder must too (gohttp.json_decode)
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 10500))
+
+
+class _Archive:
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    async def append(self, record: dict[str, Any]) -> str:
+        self.records.append(record)
+        return f"r{len(self.records)}"
+
+
+class _InProcessFiles:
+    """FileScanner's interface, run in this process: the real extractor and detector."""
+
+    def __init__(self, detector: Any) -> None:
+        self.detector = detector
+
+    async def scan(self, data: bytes, filename: str, entities: Any, timeout: float) -> Any:
+        from dlp_proxy.files import Limits, extract
+
+        extraction = extract(data, filename=filename, limits=Limits(max_seconds=30))
+        return extraction, [list(self.detector.analyze(s.text, entities=entities)) for s in extraction.segments]
+
+    async def extract_body(self, *args: Any, timeout: float) -> Any:
+        return decode_and_extract(*args)
+
+
+_STATE: dict[str, Any] = {}
+
+
+def _detector() -> Any:
+    if "detector" not in _STATE:
+        from dlp_proxy.detect import build_detector
+
+        _STATE["detector"] = build_detector(None, ner=False)
+    return _STATE["detector"]
+
+
+def _pipeline() -> Pipeline:
+    detector = _detector()
+    policy = policy_from(POLICY)
+    return Pipeline(detector=detector, policy=lambda: policy, archive=_Archive(), context=None,  # type: ignore[arg-type]
+                    quarantine=None, hash_key=b"k" * 32,
+                    config=GatewayConfig(incomplete_file_action=Action.BLOCK, inline_scan_chars=0),
+                    file_scanner=_InProcessFiles(detector))
+
+
+def detector_finds(reading: oracle.Reading) -> bool:
+    return any(f.score >= 0.5 for t in reading.all_texts() if t for f in _detector().analyze(t, entities=ENTITIES))
+
+
+def gateway_forwards(method: str, target: str, headers: dict[str, str], body: bytes) -> bool:
+    req = GatewayRequest(method=method, target=target, headers={k.lower(): v for k, v in headers.items()}, body=body)
+    try:
+        verdict = asyncio.run(_pipeline().handle(req))
+    except Exception:  # the addon answers 503 to any exception: not forwarded
+        return False
+    return verdict.forward
+
+
+# --------------------------------------------------------------------------- strategies
+
+SECRET_TEXTS = st.sampled_from([f"client ssn {SSN}", f"SSN: {SSN.replace('-', '')}", f"card {CARD}",
+                                f"please update ssn {SSN} today"])
+
+
+def _json_escape_digits(s: str, how: str) -> str:
+    """A JSON string literal for ``s``: digits as \\uXXXX escapes ('all'), some, or none."""
+    out = []
+    for i, c in enumerate(s):
+        if c.isdigit() and (how == "all" or (how == "some" and i % 2 == 0)):
+            out.append(f"\\u{ord(c):04x}")
+        elif c == '"':
+            out.append('\\"')
+        elif c == "\\":
+            out.append("\\\\")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+@st.composite
+def json_documents(draw: st.DrawFn, text: str) -> bytes:
+    """A JSON document carrying ``text`` (hostile spellings) as Mattermost decodes it."""
+    lit = _json_escape_digits(text, draw(st.sampled_from(["none", "some", "all"])))
+    depth = draw(st.sampled_from([0, 0, 1, 5, 40, 70, 200, 2000]))
+    key = draw(st.sampled_from(["message", "Message", "MESSAGE", "text", "props"]))
+    value = lit
+    for _ in range(depth):
+        value = '{"a":' + value + "}"
+    parts = [f'"channel_id":"{CHANNEL}"', f'"{key}":{value}']
+    if draw(st.booleans()):
+        parts.append(f'"{key}":"clean"')  # duplicate key: Go keeps the last one
+    if draw(st.booleans()):
+        parts.reverse()
+    doc = "{" + ",".join(parts) + "}"
+    doc = draw(st.sampled_from(["", " ", "\r\n\t"])) + doc
+    tail = draw(st.sampled_from(["", "", "\n", " garbage", "\r\n--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\ny\r\n--b--\r\n"]))
+    return (doc + tail).encode()
+
+
+def _encode_part(data: bytes, cte: str) -> bytes:
+    if cte == "base64":
+        return base64.encodebytes(data)
+    if cte == "quoted-printable":
+        return quopri.encodestring(data)
+    return data
+
+
+@st.composite
+def multipart_bodies(draw: st.DrawFn, fields: list[tuple[str, str | None, bytes]]) -> tuple[str, bytes]:
+    """(boundary, body) of a hostile multipart/form-data body carrying ``fields``."""
+    boundary = draw(st.sampled_from(["b", "XyZ", "----WebKitFormBoundary7MA4YWxkTrZu0gW", "a b"]))
+    nl = draw(st.sampled_from([b"\r\n", b"\r\n", b"\n"]))
+    pad = draw(st.sampled_from([b"", b"", b" ", b"\t "]))
+    bb = boundary.encode()
+    out = draw(st.sampled_from([b"", b"", b"preamble text" + nl, b'{"text":"in the preamble"}' + nl]))
+    for name, filename, data in fields:
+        cte = draw(st.sampled_from(["", "", "7bit", "base64", "quoted-printable", "BASE64", "binary"]))
+        decoy = draw(st.booleans()) and cte.lower() == "base64"
+        disp = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
+        out += b"--" + bb + pad + nl + f"Content-Disposition: {disp}".encode() + nl
+        if cte:
+            out += f"Content-Transfer-Encoding: {cte}".encode() + nl
+        encoded = _encode_part(data, cte.lower()) if not decoy else base64.encodebytes(b"decoy") + data
+        out += nl + encoded.rstrip(b"\n") + nl
+    out += b"--" + bb + b"--" + pad + nl
+    out += draw(st.sampled_from([b"", b"", b"epilogue", nl]))
+    return boundary, out
+
+
+CTYPE_LABELS = ["application/json", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8",
+                "application/x-www-form-urlencoded;charset=utf-8", "APPLICATION/X-WWW-FORM-URLENCODED",
+                "application/x-www-form-urlencoded ; x", "application/x-www-form-urlencoded; a=1; a=2", "text/plain", "", "multipart/form-data; boundary=b",
+                "multipart/form-data-x; boundary=b", "multipart/form-data; boundary=b; boundary=c", "application/octet-stream"]
+
+
+def _check(method: str, target: str, headers: dict[str, str], body: bytes, reading: oracle.Reading) -> None:
+    if detector_finds(reading):
+        assert not gateway_forwards(method, target, headers, body), (method, target, headers, body[:400])
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_json_routes(data: st.DataObject) -> None:
+    """Classes 1, 2, 3 and 5 on JSON routes (api4/post.go createPost & co.)."""
+    text = data.draw(SECRET_TEXTS)
+    body = data.draw(json_documents(text))
+    ctype = data.draw(st.sampled_from(CTYPE_LABELS))
+    headers = {"Content-Type": ctype} if ctype else {}
+    if data.draw(st.booleans()):
+        if data.draw(st.booleans()):
+            body = data.draw(st.sampled_from([gzip.compress, _gzip_comment]))(body)
+        headers["Content-Encoding"] = data.draw(st.sampled_from(["gzip", "identity", "GZIP, identity"]))
+    route = data.draw(st.sampled_from([("POST", "/api/v4/posts"), ("PUT", f"/api/v4/posts/{CHANNEL}/patch"),
+                                       ("POST", "/api/v4/drafts"), ("POST", "/api/v4/remotecluster/msg")]))
+    _check(*route, headers, body, oracle.json_route(body))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_incoming_webhooks_under_both_versions(data: st.DataObject) -> None:
+    """Class 1 (form vs JSON across versions), 2 (preamble), 3 (nesting), 4 (base64
+    parts) on web/webhook.go incomingWebhook, newer and older Content-Type tests."""
+    text = data.draw(SECRET_TEXTS)
+    doc = data.draw(json_documents(text))
+    shape = data.draw(st.sampled_from(["json", "form", "multipart", "query"]))
+    query = ""
+    if shape == "json":
+        body = doc
+    elif shape == "form":
+        body = b"payload=" + data.draw(st.sampled_from([doc.replace(b"%", b"%25").replace(b"&", b"%26").replace(b"+", b"%2B"),
+                                                         doc.replace(b" ", b"+").replace(b"&", b"%26")]))
+    elif shape == "query":
+        body = data.draw(st.sampled_from([b"", b"x=1", doc]))
+        query = "payload=" + doc.decode("utf-8", "replace").replace("%", "%25").replace("&", "%26").replace("#", "%23").replace(" ", "%20")
+    else:
+        boundary, body = data.draw(multipart_bodies([("text", None, text.encode()), ("username", None, b"bot")]))
+    ctype = data.draw(st.sampled_from(CTYPE_LABELS + (["multipart/form-data; boundary=\"" + boundary + "\""]
+                                                      if shape == "multipart" else [])))
+    headers = {"Content-Type": ctype} if ctype else {}
+    reading = oracle.Reading()
+    for rule in ("mime", "split"):
+        r = oracle.incoming_webhook(body, ctype, query, rule)
+        reading.texts += r.texts
+    _check("POST", "/hooks/abcdefghijklmnopqrstuvwxyz" + ("?" + query if query else ""), headers, body, reading)
+
+
+@settings(max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_command_webhooks(data: st.DataObject) -> None:
+    text = data.draw(SECRET_TEXTS)
+    body = data.draw(st.sampled_from([text.encode(), data.draw(json_documents(text))]))
+    ctype = data.draw(st.sampled_from(CTYPE_LABELS))
+    _check("POST", "/hooks/commands/abcdefghijklmnopqrstuvwxyz", {"Content-Type": ctype} if ctype else {}, body,
+           oracle.command_webhook(body, ctype))
+
+
+def _zip(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _gzip_comment(data: bytes) -> bytes:
+    """A gzip stream of a decoy, ``data`` riding in the header's FCOMMENT field."""
+    member = bytearray(gzip.compress(b"nothing to see"))
+    member[3] |= 0x10
+    return bytes(member[:10]) + data.replace(b"\0", b" ") + b"\0" + bytes(member[10:])
+
+
+FILE_MAKERS: list[Callable[[bytes], bytes]] = [lambda d: d, gzip.compress, lambda d: _zip("clients.csv", d), _gzip_comment]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_file_uploads(data: st.DataObject) -> None:
+    """Classes 2, 4 and 5 on api4/file.go uploadFileStream: multipart parts as Go
+    hands them over (base64 raw, QP decoded, preamble skipped), raw bodies, encodings."""
+    text = data.draw(SECRET_TEXTS)
+    content = data.draw(st.sampled_from(FILE_MAKERS))(("name,note\njane," + text + "\n").encode())
+    if data.draw(st.booleans()):
+        boundary, body = data.draw(multipart_bodies([("channel_id", None, CHANNEL.encode()),
+                                                     ("files", "clients.csv", content)]))
+        ctype = data.draw(st.sampled_from([f"multipart/form-data; boundary=\"{boundary}\"",
+                                           f"Multipart/Form-Data; boundary=\"{boundary}\"; charset=utf-8",
+                                           f"multipart/form-data; boundary*=utf-8''{boundary.replace(' ', '%20')}",
+                                           f"multipart/form-data; boundary=\"{boundary}\"; boundary=other"]))
+        target = "/api/v4/files"
+    else:
+        body, ctype = content, data.draw(st.sampled_from(["application/octet-stream", "", "text/csv",
+                                                           "application/x-www-form-urlencoded"]))
+        target = f"/api/v4/files?channel_id={CHANNEL}&filename=clients.csv"
+    headers = {"Content-Type": ctype} if ctype else {}
+    if data.draw(st.booleans()):
+        headers["Content-Encoding"] = "gzip"
+        body = data.draw(st.sampled_from([gzip.compress, _gzip_comment]))(body)
+    _check("POST", target, headers, body, oracle.files_upload(body, ctype, target.partition("?")[2]))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_undescribed_write_routes(data: st.DataObject) -> None:
+    """Class 9: a body on a route missing from the table (a plugin's upload, an
+    internal route) is typed by its content: archives and compressed streams are opened."""
+    text = data.draw(SECRET_TEXTS)
+    raw = ("name,note\njane," + text + "\n").encode()
+    shape = data.draw(st.sampled_from(["file", "json", "multipart", "form"]))
+    if shape == "file":
+        body = data.draw(st.sampled_from(FILE_MAKERS))(raw)
+        ctype = data.draw(st.sampled_from(["application/octet-stream", "", "application/json", "text/plain"]))
+    elif shape == "json":
+        body = data.draw(json_documents(text))
+        ctype = data.draw(st.sampled_from(CTYPE_LABELS))
+    elif shape == "form":
+        body = b"note=" + raw.replace(b"\n", b"%0A").replace(b" ", b"+")
+        ctype = "application/x-www-form-urlencoded"
+    else:
+        boundary, body = data.draw(multipart_bodies([("file", "x.bin", data.draw(st.sampled_from(FILE_MAKERS))(raw))]))
+        ctype = f"multipart/form-data; boundary=\"{boundary}\""
+    headers = {"Content-Type": ctype} if ctype else {}
+    if data.draw(st.booleans()):
+        headers["Content-Encoding"] = "gzip"
+        body = gzip.compress(body)
+    path = data.draw(st.sampled_from(["/plugins/com.example.files/api/v1/upload", "/api/v4/some/new/route",
+                                      "/plugins/playbooks/api/v0/runs"]))
+    _check("POST", path, headers, body, oracle.plugin_route(body, ctype, headers.get("Content-Encoding", "")))
+
+
+# --------------------------------------------------------------------------- the oracle itself
+
+
+def test_oracle_reads_what_mattermost_reads() -> None:
+    """Sanity of the oracle on cases whose Go reading is known from the source."""
+    # JSON routes ignore the Content-Type, decode escapes, read the first value only
+    assert "5" in oracle.json_route(b'{"message":"\\u0035"} trailing').texts
+    # newer webhook handler: "application/x-www-form-urlencoded;charset=utf-8" is a form
+    body = b'payload={"text":"hi"}'
+    assert oracle.incoming_webhook(body, "application/x-www-form-urlencoded;charset=utf-8", "", "mime").texts == ["text", "hi"]
+    # older one: not a form by strings.Split(ct, "; "), and ParseForm already read the body
+    assert oracle.incoming_webhook(body, "application/x-www-form-urlencoded;charset=utf-8", "", "split").texts == []
+    # a base64 part is stored as sent (mime/multipart decodes quoted-printable only)
+    mp = (b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+          b"aGk=\r\n--b--\r\n")
+    assert oracle.files_upload(mp, "multipart/form-data; boundary=b", "").files == [b"aGk="]
+
+
+@pytest.mark.parametrize("text", [f"client ssn {SSN}", f"card {CARD}"])
+def test_every_secret_text_is_found_by_the_detector(text: str) -> None:
+    assert detector_finds(oracle.Reading(texts=[text]))
+
+
+def test_gzip_text_outside_the_compressed_stream_is_read() -> None:
+    """Mattermost stores a .gz file as sent: text in its header's comment or after its
+    last member is in the stored file though gunzip skips it (class 5)."""
+    from dlp_proxy.files import extract
+
+    secret = f"jane roe ssn {SSN}".encode()
+    for data in (_gzip_comment(secret), gzip.compress(b"nothing to see") + secret):
+        texts = [s.text for s in extract(data, filename="x.gz").segments]
+        assert any(SSN in t for t in texts), texts

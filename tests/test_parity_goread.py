@@ -1,0 +1,96 @@
+"""The gateway's port of Go's readers (dlp_proxy/gateway/goread.py) against the
+simulator's, written apart (dlp_proxy/simulator/gohttp.py): on hostile bytes both
+give the same media type and parameters, the same parts, or both refuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.gateway import goread
+from dlp_proxy.simulator import gohttp
+
+_CT_PIECES = st.sampled_from([
+    "multipart/form-data", "Multipart/Form-Data", "multipart/form-data-x", "application/x-www-form-urlencoded",
+    "text/plain", "", " ", "multipart", "multipart/", "a/b/c", "multİpart/form-data", ";", "; ", ";boundary=b",
+    "; boundary=b", "; boundary=\"b c\"", "; boundary=b; boundary=c", "; boundary=b; boundary=b", "; boundary*=utf-8''b%20c",
+    "; boundary*0=a; boundary*1=b", "; boundary*0*=utf-8''a%41; boundary*1*=%42", "; charset", "; =x", "; a=\"unterminated",
+    "; a=\"x\\\"y\"", "\x1c", "\u00a0", "\t", "; BOUNDARY=Q",
+])
+
+
+def _gateway_mt(v: str) -> Any:
+    try:
+        return goread.parse_media_type(v)
+    except goread.InvalidMediaParameter as exc:
+        return ("invalid-param", exc.mediatype)
+    except goread.GoReadError:
+        return "error"
+
+
+def _sim_mt(v: str) -> Any:
+    try:
+        return gohttp.parse_media_type(v)
+    except gohttp.ErrInvalidMediaParameter as exc:
+        return ("invalid-param", exc.mediatype)
+    except gohttp.GoError:
+        return "error"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_CT_PIECES, max_size=5).map("".join))
+def test_media_types_agree(v: str) -> None:
+    assert _gateway_mt(v) == _sim_mt(v)
+
+
+_LINE = st.sampled_from([
+    b"--B", b"--B--", b"--B ", b"--B\t", b"--Bx", b"--B-", b"-B", b"", b"text", b"=3D=41 x=", b"=", b"a=\r",
+    b"Content-Disposition: form-data; name=\"a\"", b"Content-Disposition: form-data; name=\"f\"; filename=\"../x.txt\"",
+    b"Content-Transfer-Encoding: quoted-printable", b"content-transfer-encoding: Quoted-Printable",
+    b"Content-Transfer-Encoding: base64", b" folded", b"Bad Header: x", b"X:", b":x", b"\xff\xfe", b"--B--tail",
+])
+_NL = st.sampled_from([b"\r\n", b"\n", b"\r\n", b""])
+
+
+def _gateway_parts(body: bytes) -> Any:
+    try:
+        mp = goread.read_multipart(body, "B")
+    except goread.GoReadError:
+        return "error"
+    return [(p.headers, p.data, p.form_name(), p.file_name()) for p in mp.parts]
+
+
+def _sim_parts(body: bytes) -> Any:
+    try:
+        parts = gohttp.read_all_parts(body, "B")
+    except gohttp.GoError:
+        return "error"
+    return [(p.header, p.data, p.form_name(), p.file_name()) for p in parts]
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(_LINE, _NL), max_size=14))
+def test_multipart_readings_agree(lines: list[tuple[bytes, bytes]]) -> None:
+    body = b"".join(a + b for a, b in lines)
+    assert _gateway_parts(body) == _sim_parts(body)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.binary(max_size=80) | st.lists(st.sampled_from([b"=", b"=3D", b"=\r\n", b"=\n", b" \r\n", b"a", b"\t", b"\x01",
+                                                          b"=4", b"=zz", b"\xc3\xa9", b"\n"]), max_size=12).map(b"".join))
+def test_quoted_printable_agrees(data: bytes) -> None:
+    def g() -> Any:
+        try:
+            return goread.quoted_printable_decode(data)
+        except goread.GoReadError:
+            return "error"
+
+    def s() -> Any:
+        try:
+            return gohttp.qp_decode(data)
+        except gohttp.GoError:
+            return "error"
+
+    assert g() == s()
