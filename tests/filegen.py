@@ -360,3 +360,84 @@ def truncated(data: bytes, keep: float = 0.5) -> bytes:
 
 def pdf_with_zip_appended() -> bytes:
     return pdf_document(1) + zip_of({"hidden.csv": f"ssn\n{SSN_NESTED}\n".encode()})
+
+
+# -- images: screenshots and photos ----------------------------------------------------------
+
+#: Debian's fonts-dejavu-core: the TrueType font screenshots are rendered with
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def screenshot(lines: list[str], px: int, *, fmt: str = "PNG", width: int = 1280, dark: bool = False) -> bytes:
+    """A chat-client-like screenshot: a coloured sidebar with channel names, then ``lines``
+    in ``px``-pixel TrueType text (antialiased, as a screen shows it)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(FONT, px)
+    small = ImageFont.truetype(FONT, 14)
+    line_h = int(px * 1.6)
+    height = max(240, 80 + line_h * len(lines))
+    bg, fg = ((32, 34, 37), (220, 221, 222)) if dark else ((255, 255, 255), (33, 37, 41))
+    img = Image.new("RGB", (width, height), bg)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 220, height), fill=(30, 50, 90))
+    draw.text((16, 20), "Acme Securities", font=small, fill=(255, 255, 255))
+    for i, name in enumerate(("town-square", "ops-desk", "client-service")):
+        draw.text((16, 60 + 26 * i), "# " + name, font=small, fill=(200, 210, 230))
+    y = 40
+    for line in lines:
+        draw.text((250, y), line, font=font, fill=fg)
+        y += line_h
+    out = io.BytesIO()
+    if fmt == "GIF":
+        img = img.convert("P")
+    img.save(out, fmt)
+    return out.getvalue()
+
+
+def screenshot_lines(ssn: str | None = None, card: str | None = None, iban: str | None = None) -> list[str]:
+    lines = ["alice  10:42 AM", "morning, the Q3 rebalancing notes are in the shared drive"]
+    if ssn:
+        lines.append(f"can you check the client SSN {ssn} before EOD?")
+    if card:
+        lines.append(f"card on file is {card}")
+    if iban:
+        lines.append(f"wire the refund to IBAN {iban}")
+    lines += ["bob  10:43 AM", "thanks, will do after the 11:00 call", "Settlement date 2026-11-28, ticket T-88812"]
+    return lines
+
+
+def photo_like(width: int = 1600, height: int = 1200, *, seed: int = 1, fmt: str = "JPEG") -> bytes:
+    """A phone-photo-like image with no text: a smooth colour field, blurred, with sensor
+    noise, JPEG-compressed."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (max(2, height // 64), max(2, width // 64), 3)).astype(np.uint8)
+    img = Image.fromarray(small).resize((width, height), Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(8))
+    noisy = np.asarray(img).astype(np.int16) + rng.normal(0, 6, (height, width, 3)).astype(np.int16)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(out, fmt, quality=85)
+    return out.getvalue()
+
+
+def scanned_pdf(lines: list[str], *, px: int = 33, pages: int = 1) -> bytes:
+    """An image-only PDF: each page is a 200 dpi greyscale scan (no text layer).
+    ``px`` 33 at 200 dpi is 12 pt text."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    font = ImageFont.truetype(FONT, px)
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 792))
+    for _ in range(pages):
+        img = Image.new("L", (1700, 2200), 250)
+        draw = ImageDraw.Draw(img)
+        for i, line in enumerate(lines):
+            draw.text((150, 200 + int(px * 1.8) * i), line, font=font, fill=20)
+        c.drawImage(ImageReader(img), 0, 0, width=612, height=792)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
