@@ -224,7 +224,7 @@ def _xls_cell(cell: Any, datemode: int) -> str:
             moment = xlrd.xldate_as_datetime(cell.value, datemode)
         except Exception:
             return str(cell.value)
-        return moment.date().isoformat() if moment.time() == datetime.time() else moment.isoformat(sep=" ")
+        return str(moment.date().isoformat() if moment.time() == datetime.time() else moment.isoformat(sep=" "))
     if cell.ctype == xlrd.XL_CELL_BOOLEAN:
         return "TRUE" if cell.value else "FALSE"
     return str(cell.value)

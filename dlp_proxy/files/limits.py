@@ -40,6 +40,27 @@ PROBLEM_CODES: tuple[str, ...] = (
 )
 
 
+#: The policy's ``uninspected`` causes (dlp_proxy.policy.schema.Uninspected) per problem
+#: code; a code not listed is ``unreadable``.
+PROBLEM_CAUSES: dict[str, str] = {
+    "encrypted": "encrypted",
+    "zip-bomb": "too_large",
+    "depth-limit": "too_large",
+    "entry-limit": "too_large",
+    "size-limit": "too_large",
+    "text-limit": "too_large",
+    "page-limit": "too_large",
+    "time-limit": "too_large",
+    "ocr-limit": "too_large",
+    "corrupt": "unreadable",
+    "unsupported-type": "unreadable",
+    "ocr-disabled": "unreadable",
+    "ocr-unavailable": "unreadable",
+    "ocr-failed": "unreadable",
+    "no-text": "no_text",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Limits for one file (including everything nested inside it).
