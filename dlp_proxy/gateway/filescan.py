@@ -62,8 +62,31 @@ def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | No
     from dlp_proxy.files.runner import work
 
     extraction = work(data, filename, limits)
-    findings = [list(_worker_detector.analyze(seg.text, entities=entities)) for seg in extraction.segments]
+    findings = [_analyze_segment(seg.text, entities) for seg in extraction.segments]
     return extraction, findings
+
+
+#: a segment longer than this is judged in overlapping windows of this size: the
+#: detector refuses a text over its own limit (5 M characters), and memory stays bounded
+SEGMENT_WINDOW = 1_000_000
+SEGMENT_OVERLAP = 1_024
+
+
+def _analyze_segment(text: str, entities: Collection[str] | None) -> list[Finding]:
+    """Findings in one extracted segment of any length, offsets in ``text``."""
+    if len(text) <= SEGMENT_WINDOW:
+        return list(_worker_detector.analyze(text, entities=entities))
+    import dataclasses
+
+    from dlp_proxy.files.windows import iter_text_windows
+    from dlp_proxy.interfaces import TextSegment
+
+    found: list[Finding] = []
+    for w in iter_text_windows([TextSegment("", text)], window=SEGMENT_WINDOW, overlap=SEGMENT_OVERLAP):
+        for f in _worker_detector.analyze(w.text, entities=entities):
+            if f.end > w.new_from:  # a finding ending inside the overlap was whole in the previous window
+                found.append(dataclasses.replace(f, start=f.start + w.offset, end=f.end + w.offset))
+    return found
 
 
 def _extract_job(route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,

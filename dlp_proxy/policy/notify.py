@@ -142,6 +142,12 @@ def sender_notice(
         if held:
             verdict += ". You will be told when a reviewer releases or rejects it"
     split = any(_SPLIT_TRANSFORM in f.transforms for _, f in decision.findings)
+    if unchecked:
+        # the notice names the file; nothing was found in it, so no "share it elsewhere"
+        lines = [f"Your {what} in {where} ({when}) {verdict}.",
+                 f"If it should go through, ask {m.contact} to review it.",
+                 f"Reference: {ctx.request_id}" if ctx.request_id else ""]
+        return "\n".join(line for line in lines if line)
     if message_excerpt_path == _SPLIT_ITEM_PATH:
         where_line = "Where: across this message and your previous messages in this channel."
     elif message_excerpt_path:

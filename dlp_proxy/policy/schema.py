@@ -283,7 +283,7 @@ class Messages(_Strict):
         "If you believe this is a mistake, ask {contact} for a review."
     )
     #: a file that could not be inspected: never "contains customer information"
-    uninspected: str = "The file {file} could not be checked: {cause}."
+    uninspected: str = "{file} could not be checked: {cause}."
     uninspected_encrypted: str = "it is encrypted"
     uninspected_too_large: str = "it is too large to inspect"
     uninspected_unreadable: str = "it is unreadable"

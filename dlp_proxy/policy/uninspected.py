@@ -47,7 +47,7 @@ def cause_of(problem: str) -> str:
 
 def file_label(f: UninspectedFile) -> str:
     m = _EXTENSION.search(f.filename)
-    kind = f"the .{m.group(1).lower()} file" if m else "the file"
+    kind = f"the .{m.group(1).lower()} file" if m else "the file"  # capitalised at a sentence start
     if f.count > 1:
         return f"{kind} ({f.index + 1} of {f.count})"
     return kind
