@@ -91,7 +91,7 @@ class Limits:
     #: images larger than this are not read (``ocr-limit``): 50 MP covers 48 MP phone photos
     ocr_max_pixels: int = 50_000_000
     #: OCR time per file, all its images together (``ocr-limit`` when spent)
-    ocr_max_seconds: float = 20.0
+    ocr_max_seconds: float = 45.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
