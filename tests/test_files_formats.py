@@ -212,22 +212,3 @@ def test_segment_over_the_detection_limit_is_scanned_in_windows() -> None:
     finally:
         filescan._worker_detector = None
 
-
-def test_batched_small_segments_find_everything_each_cell_alone_finds() -> None:
-    """Cells are judged in batches; every finding of a cell judged alone is still found,
-    at the cell's own offsets, and no finding crosses into another cell."""
-    from dlp_proxy.detect import build_detector
-    from dlp_proxy.gateway import filescan
-
-    filescan._worker_detector = build_detector(None, ner=False)
-    try:
-        cells = ["ssn", SSN, "536-22", "8711", "card", CARD, "2026-11-28", "4400118273", "account 12345678",
-                 f"note {SSN2} end", "GB82", "WEST 1234 5698 7654 32", "x" * 5000, f"big {SSN}"] * 300
-        batched = filescan._analyze_segments(cells, None)
-        alone = [filescan._analyze_segment(c, None) for c in cells]
-        for text, got, want in zip(cells, batched, alone, strict=True):
-            spans = {(f.entity_type, f.start, f.end) for f in got}
-            assert {(f.entity_type, f.start, f.end) for f in want} <= spans, text
-            assert all(0 <= f.start < f.end <= len(text) for f in got)
-    finally:
-        filescan._worker_detector = None

@@ -62,58 +62,8 @@ def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | No
     from dlp_proxy.files.runner import work
 
     extraction = work(data, filename, limits)
-    return extraction, _analyze_segments([seg.text for seg in extraction.segments], entities)
-
-
-#: segments shorter than this (spreadsheet cells, slide shapes, headers) are judged in
-#: batches of up to BATCH_CHARS joined by BATCH_SEPARATOR: one detector call per cell cost
-#: ~90 us of overhead, 1.3 M cells of a 5 MB blotter two minutes (docs/benchmarks.md)
-SMALL_SEGMENT = 4096
-BATCH_CHARS = 65536
-BATCH_SEPARATOR = "\n\n"
-
-
-def _analyze_segments(texts: list[str], entities: Collection[str] | None) -> list[list[Finding]]:
-    """Findings per segment, offsets in each segment's own text.
-
-    Small segments are batched.  A finding that crosses a separator belongs to no
-    segment and is dropped, and the segments it touched are judged again alone, so a
-    fused candidate can never hide an identifier inside one segment.  Joined
-    segments lend each other context words (a header cell "SSN" next to a number), as
-    the lines of a CSV file do."""
-    import bisect
-    import dataclasses
-
-    findings: list[list[Finding]] = [[] for _ in texts]
-    i = 0
-    while i < len(texts):
-        if len(texts[i]) >= SMALL_SEGMENT:
-            findings[i] = _analyze_segment(texts[i], entities)
-            i += 1
-            continue
-        starts: list[int] = []
-        pos = 0
-        j = i
-        while j < len(texts) and len(texts[j]) < SMALL_SEGMENT and (pos == 0 or pos + len(texts[j]) <= BATCH_CHARS):
-            starts.append(pos)
-            pos += len(texts[j]) + len(BATCH_SEPARATOR)
-            j += 1
-        if j - i == 1:
-            findings[i] = _analyze_segment(texts[i], entities)
-            i = j
-            continue
-        again: set[int] = set()
-        for f in _worker_detector.analyze(BATCH_SEPARATOR.join(texts[i:j]), entities=entities):
-            k = bisect.bisect_right(starts, f.start) - 1
-            if f.start >= starts[k] + len(texts[i + k]) or f.end > starts[k] + len(texts[i + k]):
-                last = bisect.bisect_right(starts, max(f.start, f.end - 1)) - 1
-                again.update(range(i + k, i + last + 1))
-                continue
-            findings[i + k].append(dataclasses.replace(f, start=f.start - starts[k], end=f.end - starts[k]))
-        for k in sorted(again):
-            findings[k] = _analyze_segment(texts[k], entities)
-        i = j
-    return findings
+    findings = [_analyze_segment(seg.text, entities) for seg in extraction.segments]
+    return extraction, findings
 
 
 #: a segment longer than this is judged in overlapping windows of this size: the
