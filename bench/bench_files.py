@@ -70,6 +70,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="--mix: judgements of each file")
     ap.add_argument("--posts-seconds", type=float, default=10, help="--mix: wrk run length; 0 skips the gateway part")
     ap.add_argument("--rounds", type=int, default=3, help="--mix: alternating alone/during-OCR pairs")
+    ap.add_argument("--posts-only", action="store_true", help="--mix: only the clean-post p99 part")
     args = ap.parse_args()
     if args.mix:
         from bench_mix import run_mix

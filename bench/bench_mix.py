@@ -199,6 +199,9 @@ def run_mix(args: Any) -> int:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     print("# building the mix ...", flush=True)
     mix = upload_mix()
+    if args.posts_only:
+        posts_during_ocr(args, [d for k, _, d in mix if k in ("screenshot", "photo")])
+        return 0
     judge = Judge()
     judge.judge("warm.png", mix[0][2])  # engine and detector warm
     times: dict[str, list[float]] = defaultdict(list)
