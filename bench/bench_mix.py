@@ -178,7 +178,7 @@ class Judge:
 
         started = time.perf_counter()
         ex = extract(data, filename=name, limits=Limits(max_seconds=60))
-        findings = [self.filescan._analyze_segment(s.text, None) for s in ex.segments]
+        findings = [self.filescan._analyze_segment(s.text, None) or [] for s in ex.segments]
         elapsed = time.perf_counter() - started
         scanned = [ScannedItem(ContentItem(f"file[0]:{s.location}", s.text, ItemKind.FILE), tuple(f))
                    for s, f in zip(ex.segments, findings, strict=True)]

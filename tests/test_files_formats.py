@@ -206,9 +206,28 @@ def test_segment_over_the_detection_limit_is_scanned_in_windows() -> None:
         for p in places:
             chars[p : p + 16] = f" SSN {SSN} "
         text = "".join(chars)
-        found = filescan._analyze_segment(text, {"US_SSN"})
+        found = filescan._analyze_segment(text, {"US_SSN"}) or []
         starts = sorted(f.start for f in found if f.entity_type == "US_SSN")
         assert starts == [p + 5 for p in places]  # each exactly once
     finally:
         filescan._worker_detector = None
 
+
+
+def test_a_scan_out_of_time_is_time_limit_with_what_was_judged() -> None:
+    """The worker's job keeps the segments it judged and marks the file time-limit
+    (too_large for the policy) when its budget is spent: budget 0 judges nothing."""
+    from dlp_proxy.detect import build_detector
+    from dlp_proxy.gateway import filescan
+
+    filescan._worker_detector = build_detector(None, ner=False)
+    try:
+        data = f"ssn {SSN}\n".encode() * 20_000
+        extraction, findings = filescan._job(data, "a.csv", Limits(), None, 0.0)
+        assert extraction.problems == ("time-limit",) and not extraction.complete
+        assert extraction.segments == () and findings == []
+        extraction, findings = filescan._job(data, "a.csv", Limits(), None, None)
+        assert extraction.complete and len(findings) == len(extraction.segments) > 1
+        assert all(findings)
+    finally:
+        filescan._worker_detector = None
