@@ -231,3 +231,16 @@ def test_a_scan_out_of_time_is_time_limit_with_what_was_judged() -> None:
         assert all(findings)
     finally:
         filescan._worker_detector = None
+
+
+def test_every_page_of_a_multi_page_tiff_scan_is_read() -> None:
+    import io
+
+    from PIL import Image
+
+    pages = [Image.open(io.BytesIO(filegen.screenshot([text], 14))) for text in ("cover page", f"SSN {SSN}")]
+    out = io.BytesIO()
+    pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:])
+    ex = extract(out.getvalue())
+    assert ex.file_type == "tiff"
+    assert any(s.location == "page=2/ocr" and SSN in "".join(s.text.split()) for s in ex.segments), ex

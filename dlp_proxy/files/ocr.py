@@ -112,14 +112,23 @@ def extract_image(data: bytes, ctx: Ctx, sub: str = "ocr") -> None:
     if width * height > limits.ocr_max_pixels:
         ctx.problem("ocr-limit", sub)
         return
-    try:
-        img.seek(0)  # an animated GIF or multi-page TIFF: its first frame
-        img = ImageOps.exif_transpose(img) or img
-        gray = img.convert("L")
-    except Exception:
-        ctx.problem("corrupt", sub)
-        return
-    ocr_image(gray, ctx, sub)
+    # A multi-page TIFF is a scan or a fax: every page (up to max_pages).  Animated
+    # GIF and WebP frames are one picture moving: the first frame.
+    frames = int(getattr(img, "n_frames", 1) or 1) if img.format == "TIFF" else 1
+    if frames > limits.max_pages:
+        ctx.problem("page-limit", sub)
+    for index in range(min(frames, limits.max_pages)):
+        where = sub if frames == 1 else f"page={index + 1}/{sub}"
+        try:
+            img.seek(index)
+            if img.size[0] * img.size[1] > limits.ocr_max_pixels:
+                ctx.problem("ocr-limit", where)
+                continue
+            gray = (ImageOps.exif_transpose(img) or img).convert("L")
+        except Exception:
+            ctx.problem("corrupt", where)
+            continue
+        ocr_image(gray, ctx, where)
 
 
 def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
