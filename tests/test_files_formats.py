@@ -244,3 +244,12 @@ def test_every_page_of_a_multi_page_tiff_scan_is_read() -> None:
     ex = extract(out.getvalue())
     assert ex.file_type == "tiff"
     assert any(s.location == "page=2/ocr" and SSN in "".join(s.text.split()) for s in ex.segments), ex
+
+
+def test_no_ocr_model_is_ocr_unavailable_never_a_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlp_proxy.files import ocr
+
+    monkeypatch.setattr(ocr, "tessdata_dir", lambda: None)
+    monkeypatch.setattr(ocr, "_engines", {})
+    ex = extract(filegen.screenshot(filegen.screenshot_lines(ssn=SSN), 14))
+    assert ex.problems == ("ocr-unavailable",) and not ex.complete
