@@ -3,8 +3,6 @@ in process (the gateway-level tests are in test_files_real_uploads.py)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from dlp_proxy.files import Limits, extract
@@ -31,14 +29,17 @@ def test_screenshot_text_is_read_at_12_px() -> None:
     assert SSN in _text(ex) and CARD.replace(" ", "") in _text(ex)
 
 
-def test_text_free_image_skips_ocr_cheaply() -> None:
-    photo = filegen.photo_like(4032, 3024)  # a 12 MP phone photo
-    started = time.perf_counter()
-    ex = extract(photo)
-    elapsed = time.perf_counter() - started
+def test_text_free_image_skips_ocr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text-free photo is settled by the cheap pre-check: the OCR engine is never asked
+    (its cost, ~0.7 s for 12 MP, is measured in docs/files.md)."""
+    from dlp_proxy.files import ocr
+
+    def no_engine(languages: str = "eng") -> None:
+        raise AssertionError("OCR was run on a text-free image")
+
+    monkeypatch.setattr(ocr, "engine", no_engine)
+    ex = extract(filegen.photo_like(4032, 3024))  # a 12 MP phone photo
     assert ex.problems == ("no-text",) and not ex.segments
-    # decoding the JPEG is most of it; OCR of the same photo takes ~0.7 s (docs/files.md)
-    assert elapsed < 0.6, elapsed
 
 
 def test_may_have_text_sees_low_contrast_12_px_text_and_not_noise() -> None:
