@@ -360,3 +360,217 @@ def truncated(data: bytes, keep: float = 0.5) -> bytes:
 
 def pdf_with_zip_appended() -> bytes:
     return pdf_document(1) + zip_of({"hidden.csv": f"ssn\n{SSN_NESTED}\n".encode()})
+
+
+# -- images: screenshots and photos ----------------------------------------------------------
+
+#: Debian's fonts-dejavu-core: the TrueType font screenshots are rendered with
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def screenshot(lines: list[str], px: int, *, fmt: str = "PNG", width: int = 1280, dark: bool = False) -> bytes:
+    """A chat-client-like screenshot: a coloured sidebar with channel names, then ``lines``
+    in ``px``-pixel TrueType text (antialiased, as a screen shows it)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(FONT, px)
+    small = ImageFont.truetype(FONT, 14)
+    line_h = int(px * 1.6)
+    height = max(240, 80 + line_h * len(lines))
+    bg, fg = ((32, 34, 37), (220, 221, 222)) if dark else ((255, 255, 255), (33, 37, 41))
+    img = Image.new("RGB", (width, height), bg)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 220, height), fill=(30, 50, 90))
+    draw.text((16, 20), "Acme Securities", font=small, fill=(255, 255, 255))
+    for i, name in enumerate(("town-square", "ops-desk", "client-service")):
+        draw.text((16, 60 + 26 * i), "# " + name, font=small, fill=(200, 210, 230))
+    y = 40
+    for line in lines:
+        draw.text((250, y), line, font=font, fill=fg)
+        y += line_h
+    out = io.BytesIO()
+    if fmt == "GIF":
+        img = img.convert("P")
+    img.save(out, fmt)
+    return out.getvalue()
+
+
+def screenshot_lines(ssn: str | None = None, card: str | None = None, iban: str | None = None) -> list[str]:
+    lines = ["alice  10:42 AM", "morning, the Q3 rebalancing notes are in the shared drive"]
+    if ssn:
+        lines.append(f"can you check the client SSN {ssn} before EOD?")
+    if card:
+        lines.append(f"card on file is {card}")
+    if iban:
+        lines.append(f"wire the refund to IBAN {iban}")
+    lines += ["bob  10:43 AM", "thanks, will do after the 11:00 call", "Settlement date 2026-11-28, ticket T-88812"]
+    return lines
+
+
+def photo_like(width: int = 1600, height: int = 1200, *, seed: int = 1, fmt: str = "JPEG") -> bytes:
+    """A phone-photo-like image with no text: a smooth colour field, blurred, with sensor
+    noise, JPEG-compressed."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (max(2, height // 64), max(2, width // 64), 3)).astype(np.uint8)
+    img = Image.fromarray(small).resize((width, height), Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(8))
+    noisy = np.asarray(img).astype(np.int16) + rng.normal(0, 6, (height, width, 3)).astype(np.int16)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(out, fmt, quality=85)
+    return out.getvalue()
+
+
+def scanned_pdf(lines: list[str], *, px: int = 33, pages: int = 1) -> bytes:
+    """An image-only PDF: each page is a 200 dpi greyscale scan (no text layer).
+    ``px`` 33 at 200 dpi is 12 pt text."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    font = ImageFont.truetype(FONT, px)
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 792))
+    for _ in range(pages):
+        img = Image.new("L", (1700, 2200), 250)
+        draw = ImageDraw.Draw(img)
+        for i, line in enumerate(lines):
+            draw.text((150, 200 + int(px * 1.8) * i), line, font=font, fill=20)
+        c.drawImage(ImageReader(img), 0, 0, width=612, height=792)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+# -- legacy Office and Outlook (OLE2 compound files, built by tests/cfb.py) -------------------
+
+
+def xls_document(rows: list[list[object]], *, hidden_sheet: list[list[object]] | None = None) -> bytes:
+    """A BIFF8 .xls workbook written by xlwt (what Excel 97-2003 writes)."""
+    import xlwt  # type: ignore[import-untyped]
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Clients")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            ws.write(r, c, value)
+    if hidden_sheet is not None:
+        hs = wb.add_sheet("Archive")
+        hs.visibility = 1
+        for r, row in enumerate(hidden_sheet):
+            for c, value in enumerate(row):
+                hs.write(r, c, value)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def doc_document(ascii_text: str, unicode_text: str = "", *, encrypted: bool = False) -> bytes:
+    """A Word 97-2003 .doc ([MS-DOC]): a FIB, the text in the WordDocument stream as two
+    pieces (one 8-bit "compressed", one UTF-16), and the piece table (CLX) in 1Table."""
+    from tests.cfb import cfb
+
+    first = ascii_text.encode("cp1252")
+    second = unicode_text.encode("utf-16-le")
+    text_at = 1024
+    second_at = text_at + len(first) + (len(first) % 2)
+    word = bytearray(max(second_at + len(second), 1536))
+    struct.pack_into("<HH", word, 0, 0xA5EC, 0x00C1)  # wIdent, nFib (Word 97)
+    flags = 0x0200 | (0x0100 if encrypted else 0)  # fWhichTblStm (1Table), fEncrypted
+    struct.pack_into("<H", word, 0x0A, flags)
+    struct.pack_into("<H", word, 32, 14)  # csw
+    struct.pack_into("<H", word, 62, 22)  # cslw
+    n_chars = len(ascii_text) + len(unicode_text)
+    struct.pack_into("<I", word, 64 + 12, n_chars)  # ccpText
+    struct.pack_into("<H", word, 152, 0x5D)  # cbRgFcLcb (FibRgFcLcb97)
+    word[text_at : text_at + len(first)] = first
+    word[second_at : second_at + len(second)] = second
+    pieces = [(0, len(ascii_text), 0x40000000 | (text_at * 2))]
+    if unicode_text:
+        pieces.append((len(ascii_text), n_chars, second_at))
+    plc = b"".join(struct.pack("<I", cp) for cp in [p[0] for p in pieces] + [n_chars])
+    plc += b"".join(struct.pack("<HIH", 0, fc, 0) for _, _, fc in pieces)
+    clx = b"\x02" + struct.pack("<I", len(plc)) + plc
+    table = b"\x00" * 16 + clx
+    struct.pack_into("<II", word, 0x01A2, 16, len(clx))  # fcClx, lcbClx
+    return cfb({"WordDocument": bytes(word), "1Table": table})
+
+
+def _record(rtype: int, payload: bytes, *, container: bool = False, instance: int = 0) -> bytes:
+    ver_inst = (instance << 4) | (0xF if container else 0)
+    return struct.pack("<HHI", ver_inst, rtype, len(payload)) + payload
+
+
+def ppt_document(slides: list[str], notes: str = "") -> bytes:
+    """A PowerPoint 97-2003 .ppt ([MS-PPT]): slide text as TextCharsAtom (UTF-16) and
+    TextBytesAtom (8-bit) records in a SlideListWithText container; a notes text."""
+    from tests.cfb import cfb
+
+    atoms = b""
+    for i, text in enumerate(slides):
+        if i % 2:
+            atoms += _record(0x0FA8, text.encode("latin-1"))  # TextBytesAtom
+        else:
+            atoms += _record(0x0FA0, text.encode("utf-16-le"))  # TextCharsAtom
+    slide_list = _record(0x0FF0, atoms, container=True)
+    notes_rec = _record(0x03F0, _record(0x0FA0, notes.encode("utf-16-le")), container=True) if notes else b""
+    document = _record(0x03E8, slide_list + notes_rec, container=True)
+    current_user = struct.pack("<HHI", 0, 0x0FF6, 0) + b"\x00" * 20
+    return cfb({"PowerPoint Document": document, "Current User": current_user})
+
+
+def _props(values: list[tuple[int, int]], header: bytes) -> bytes:
+    """A __properties_version1.0 stream: fixed-size (tag, value) properties."""
+    out = header
+    for tag, value in values:
+        out += struct.pack("<IIQ", tag, 6, value)
+    return out
+
+
+def _str(tag_id: int, text: str) -> tuple[str, bytes]:
+    return f"__substg1.0_{tag_id:04X}001F", text.encode("utf-16-le")
+
+
+def msg_message(subject: str, body: str, attachments: dict[str, bytes] | None = None,
+                embedded: dict[str, object] | None = None) -> bytes:
+    """An Outlook .msg ([MS-OXMSG]): subject, sender, body as Unicode string streams,
+    each attachment a storage with its file name and data (by value); ``embedded``
+    (the arguments of another msg_message) is attached as an embedded message."""
+    from tests.cfb import cfb
+
+    return cfb(_msg_tree(subject, body, attachments or {}, embedded, top=True))
+
+
+def _msg_tree(subject: str, body: str, attachments: dict[str, bytes], embedded: dict[str, object] | None, *,
+              top: bool) -> dict[str, object]:
+    n_att = len(attachments) + (1 if embedded else 0)
+    header = b"\x00" * 8 + struct.pack("<IIII", 1, n_att, 1, n_att) + (b"\x00" * 8 if top else b"")
+    tree: dict[str, object] = dict([
+        _str(0x001A, "IPM.Note"), _str(0x0037, subject), _str(0x1000, body),
+        _str(0x0C1A, "Alice Trader"), _str(0x0E04, "Ops Desk"),
+    ])
+    tree["__properties_version1.0"] = _props([(0x0E070003, 0x11)], header)  # PR_MESSAGE_FLAGS
+    tree["__recip_version1.0_#00000000"] = {
+        "__properties_version1.0": _props([(0x0C150003, 1)], b"\x00" * 8),  # PR_RECIPIENT_TYPE: To
+        **dict([_str(0x3001, "Ops Desk"), _str(0x39FE, "ops@example.com")]),
+    }
+    if top:
+        tree["__nameid_version1.0"] = {"__substg1.0_00020102": b"", "__substg1.0_00030102": b"",
+                                       "__substg1.0_00040102": b""}
+    for i, (name, data) in enumerate(attachments.items()):
+        tree[f"__attach_version1.0_#{i:08X}"] = {
+            "__properties_version1.0": _props([(0x37050003, 1), (0x0E210003, i)], b"\x00" * 8),  # by value
+            **dict([_str(0x3707, name), _str(0x3704, name[:12])]),
+            "__substg1.0_37010102": data,
+        }
+    if embedded:
+        i = len(attachments)
+        inner = _msg_tree(str(embedded["subject"]), str(embedded["body"]),
+                          dict(embedded.get("attachments") or {}), None, top=False)  # type: ignore[call-overload]
+        tree[f"__attach_version1.0_#{i:08X}"] = {
+            "__properties_version1.0": _props([(0x37050003, 5), (0x0E210003, i)], b"\x00" * 8),  # embedded msg
+            **dict([_str(0x3707, "forwarded.msg"), _str(0x3001, "forwarded")]),
+            "__substg1.0_3701000D": inner,
+        }
+    return tree

@@ -151,6 +151,10 @@ def _dispatch(data: bytes, ctx: Ctx, kind: str, name: str) -> str | None:
         extract_eml(data, ctx)
     elif kind == "cfb-encrypted":
         ctx.problem("encrypted")
+    elif kind == "cfb":
+        from dlp_proxy.files.legacy import extract_cfb
+
+        return extract_cfb(data, ctx)
     elif kind in IMAGE_TYPES:
         from dlp_proxy.files.ocr import extract_image
 
@@ -158,7 +162,7 @@ def _dispatch(data: bytes, ctx: Ctx, kind: str, name: str) -> str | None:
     elif kind == "text-or-binary":
         return _extract_text(data, ctx)
     else:
-        # cfb (legacy Office, Outlook .msg), 7z, rar, executables, ...
+        # 7z, rar, executables, ...
         ctx.problem("unsupported-type")
         binary_strings(data, ctx.budget, ctx.loc("strings"))
     return None

@@ -33,9 +33,32 @@ PROBLEM_CODES: tuple[str, ...] = (
     "corrupt",  # the format was recognised but could not be parsed (fully)
     "unsupported-type",  # no extractor for this content (only printable strings were taken)
     "ocr-disabled",  # an image that would need OCR, and OCR is off
-    "ocr-unavailable",  # OCR is on but tesseract is not installed
-    "ocr-failed",  # tesseract ran and failed
+    "ocr-unavailable",  # OCR is on but the engine or its model is not installed
+    "ocr-failed",  # the OCR engine ran and failed
+    "ocr-limit",  # an image over ocr_max_pixels, or OCR over ocr_max_seconds: not read
+    "no-text",  # an image in which no text was found (pre-check or OCR): nothing to judge
 )
+
+
+#: The policy's ``uninspected`` causes (dlp_proxy.policy.schema.Uninspected) per problem
+#: code; a code not listed is ``unreadable``.
+PROBLEM_CAUSES: dict[str, str] = {
+    "encrypted": "encrypted",
+    "zip-bomb": "too_large",
+    "depth-limit": "too_large",
+    "entry-limit": "too_large",
+    "size-limit": "too_large",
+    "text-limit": "too_large",
+    "page-limit": "too_large",
+    "time-limit": "too_large",
+    "ocr-limit": "too_large",
+    "corrupt": "unreadable",
+    "unsupported-type": "unreadable",
+    "ocr-disabled": "unreadable",
+    "ocr-unavailable": "unreadable",
+    "ocr-failed": "unreadable",
+    "no-text": "no_text",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +84,14 @@ class Limits:
     #: all decompressed bytes of one file, all levels together
     max_total_uncompressed_bytes: int = 512 * MiB
     max_seconds: float = 30.0
-    #: run tesseract on images (top-level files and archive members)
-    ocr: bool = False
+    #: OCR images (top-level files, archive members, attachments, images in documents,
+    #: image-only PDF pages) with Tesseract
+    ocr: bool = True
     ocr_languages: str = "eng"
+    #: images larger than this are not read (``ocr-limit``): 50 MP covers 48 MP phone photos
+    ocr_max_pixels: int = 50_000_000
+    #: OCR time per file, all its images together (``ocr-limit`` when spent)
+    ocr_max_seconds: float = 45.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -119,6 +147,7 @@ class Budget:
         self.entries = 0
         self.uncompressed = 0
         self.text_full = False
+        self.ocr_seconds = 0.0  # OCR time spent so far (Limits.ocr_max_seconds)
 
     # -- time -----------------------------------------------------------------
     def check_time(self) -> None:

@@ -79,6 +79,13 @@ def extract_pdf(data: bytes, ctx: Ctx) -> None:
             continue
         if not ctx.add(loc, text):
             return
+        if len("".join(text.split())) < IMAGE_ONLY_CHARS and ctx.limits.ocr:
+            try:
+                _ocr_page(page, loc, ctx)
+            except TimeUp:
+                raise
+            except Exception:
+                ctx.problem("corrupt", f"{loc}/ocr")
         try:
             _annotations(page, index + 1, ctx)
         except TimeUp:
@@ -87,6 +94,42 @@ def extract_pdf(data: bytes, ctx: Ctx) -> None:
             ctx.problem("corrupt", f"{loc}/annotations")
     _form_fields(reader, ctx)
     _attachments(reader, ctx)
+
+
+#: a page whose text layer has fewer non-blank characters than this is taken as a scan:
+#: its images are OCR'd (a scan with an OCR text layer is read through that layer)
+IMAGE_ONLY_CHARS = 16
+#: images OCR'd per page at most (a scan is one image; more are logos and icons)
+MAX_IMAGES_PER_PAGE = 8
+#: images smaller than this on either side are icons, never text worth reading
+MIN_IMAGE_SIDE = 32
+
+
+def _ocr_page(page: Any, loc: str, ctx: Ctx) -> None:
+    """OCR the images of an image-only page (sizes checked before anything is decoded)."""
+    from dlp_proxy.files.ocr import ocr_image
+
+    res: Any = page.get("/Resources")
+    res = res.get_object() if res is not None else None
+    xobjects = res.get("/XObject") if hasattr(res, "get") else None
+    if xobjects is None:
+        return
+    xobjects = xobjects.get_object()
+    images = []
+    for name in list(xobjects.keys())[:10000]:
+        xobj = xobjects[name].get_object()
+        if hasattr(xobj, "get") and xobj.get("/Subtype") == "/Image":
+            images.append((name, int(xobj.get("/Width", 0)), int(xobj.get("/Height", 0))))
+    images = [i for i in images if min(i[1], i[2]) >= MIN_IMAGE_SIDE]
+    for n, (name, width, height) in enumerate(images[:MAX_IMAGES_PER_PAGE]):
+        sub = f"{loc}/ocr" if len(images) == 1 else f"{loc}/ocr{n + 1}"
+        if width * height > ctx.limits.ocr_max_pixels:
+            ctx.problem("ocr-limit", sub)
+            continue
+        ctx.budget.check_time()
+        ocr_image(page.images[name].image.convert("L"), ctx, sub)
+    if len(images) > MAX_IMAGES_PER_PAGE:
+        ctx.problem("ocr-limit", f"{loc}/ocr")
 
 
 def _metadata(reader: Any, ctx: Ctx) -> None:

@@ -20,6 +20,10 @@ _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00*", "tiff"),
 )
 
+# ISO base media files whose major brand is HEIF/HEIC/AVIF (iPhone photos and screenshots)
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1",
+                          b"avif", b"avis"})
+
 _UNSUPPORTED_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "7z"),
     (b"Rar!\x1a\x07", "rar"),
@@ -75,6 +79,8 @@ def sniff(data: bytes) -> str:
         return "bmp"
     if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
         return "webp"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "heic"
     for magic, kind in _UNSUPPORTED_MAGIC:
         if data.startswith(magic):
             return kind
@@ -134,4 +140,4 @@ def _looks_like_eml(data: bytes) -> bool:
     return hits >= 2
 
 
-IMAGE_TYPES = frozenset({"png", "jpeg", "gif", "tiff", "bmp", "webp"})
+IMAGE_TYPES = frozenset({"png", "jpeg", "gif", "tiff", "bmp", "webp", "heic"})

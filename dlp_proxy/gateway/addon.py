@@ -198,6 +198,8 @@ class DLPAddon:
     def _apply(self, flow: http.HTTPFlow, greq: GatewayRequest, verdict: Verdict) -> None:
         if self.metrics is not None and verdict.decision is not None:
             self.metrics.decision(verdict.decision.action.value, verdict.route or "unknown", verdict.decision.entity_types)
+            if verdict.decision.details.get("uninspected"):
+                self.metrics.uninspected(verdict.decision.details["uninspected"])
         if verdict.forward:
             self._arm_upstream_timer(flow)
             if verdict.new_body is not None:

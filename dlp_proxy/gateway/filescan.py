@@ -58,12 +58,63 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     _worker_detector = detector_factory(detector)(config_dir, ner=ner)
 
 
-def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | None) -> tuple[Extraction, list[list[Finding]]]:
+def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | None,
+         budget_seconds: float | None = None) -> tuple[Extraction, list[list[Finding]]]:
+    """Extract, then detect every segment.  ``budget_seconds`` (from the job's start)
+    bounds the whole job: when it is spent, the segments not yet judged are dropped and
+    the extraction gets ``time-limit``, so an upload too large to judge in time is an
+    uninspected file (the policy's ``too_large``) rather than a scan killed at the
+    request deadline."""
+    import time
+
     from dlp_proxy.files.runner import work
 
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     extraction = work(data, filename, limits)
-    findings = [list(_worker_detector.analyze(seg.text, entities=entities)) for seg in extraction.segments]
+    findings: list[list[Finding]] = []
+    for seg in extraction.segments:
+        found = _analyze_segment(seg.text, entities, deadline)
+        if found is None:
+            break
+        findings.append(found)
+    if len(findings) < len(extraction.segments):
+        extraction = Extraction(file_type=extraction.file_type, segments=extraction.segments[: len(findings)],
+                                complete=False, problems=(*extraction.problems, "time-limit"))
     return extraction, findings
+
+
+#: share of the request's file deadline a scan job may spend; what it has not judged by
+#: then makes the file ``time-limit`` (held as too large), before the deadline kills it
+JOB_BUDGET_SHARE = 0.8
+
+#: a segment longer than this is judged in overlapping windows of this size: the
+#: detector refuses a text over its own limit (5 M characters), and memory stays bounded
+SEGMENT_WINDOW = 1_000_000
+SEGMENT_OVERLAP = 1_024
+
+
+def _analyze_segment(text: str, entities: Collection[str] | None, deadline: float | None = None) -> list[Finding] | None:
+    """Findings in one extracted segment of any length, offsets in ``text``; None when
+    ``deadline`` (time.monotonic()) passed before the segment was wholly judged."""
+    import time
+
+    if deadline is not None and time.monotonic() > deadline:
+        return None
+    if len(text) <= SEGMENT_WINDOW:
+        return list(_worker_detector.analyze(text, entities=entities))
+    import dataclasses
+
+    from dlp_proxy.files.windows import iter_text_windows
+    from dlp_proxy.interfaces import TextSegment
+
+    found: list[Finding] = []
+    for w in iter_text_windows([TextSegment("", text)], window=SEGMENT_WINDOW, overlap=SEGMENT_OVERLAP):
+        if deadline is not None and time.monotonic() > deadline:
+            return None
+        for f in _worker_detector.analyze(w.text, entities=entities):
+            if f.end > w.new_from:  # a finding ending inside the overlap was whole in the previous window
+                found.append(dataclasses.replace(f, start=f.start + w.offset, end=f.end + w.offset))
+    return found
 
 
 def _extract_job(route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,
@@ -124,7 +175,8 @@ class FileScanner:
 
         limits = self.limits or Limits(max_seconds=max(1.0, timeout / 2))
         result: tuple[Extraction, list[list[Finding]]] = await self.run(
-            _job, bytes(data), filename, limits, frozenset(entities) if entities is not None else None, timeout=timeout)
+            _job, bytes(data), filename, limits, frozenset(entities) if entities is not None else None,
+            timeout * JOB_BUDGET_SHARE, timeout=timeout)
         return result
 
     async def extract_body(self, route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,

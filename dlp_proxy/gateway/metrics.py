@@ -25,6 +25,9 @@ class Metrics:
         self.upstream_errors = Counter(
             "dlp_upstream_errors_total", "Errors talking to Mattermost", ["kind"], registry=self.registry
         )
+        self.files_uninspected = Counter(
+            "dlp_files_uninspected_total", "Files not fully inspected, by cause and the action the policy took",
+            ["cause", "action"], registry=self.registry)
         self.inflight = Gauge("dlp_inflight_requests", "Requests being judged", registry=self.registry)
         self.queue_depth = Gauge("dlp_quarantine_depth", "Items waiting in quarantine", registry=self.registry)
         self.queue_oldest_age = Gauge(
@@ -51,6 +54,10 @@ class Metrics:
         self.decisions.labels(action=action, route=route or "unknown").inc()
         for e in entity_types:
             self.entities.labels(entity_type=e).inc()
+
+    def uninspected(self, entries: Iterable[dict[str, str]]) -> None:
+        for e in entries:
+            self.files_uninspected.labels(cause=e["cause"], action=e["action"]).inc()
 
     def observe_scan(self, seconds: float) -> None:
         self.scan_seconds.observe(seconds)

@@ -101,7 +101,8 @@ class GatewayConfig:
     unknown_write: str = "inspect"
     #: route names whose inspection failures forward the request (recorded as fail_open)
     fail_open_routes: frozenset[str] = frozenset()
-    #: action when a file cannot be fully inspected
+    #: action when a file cannot be fully inspected and the policy engine has no
+    #: ``uninspected`` section (a Policy always has one: dlp_proxy/policy/uninspected.py)
     incomplete_file_action: Action = Action.QUARANTINE
     #: run detection inline (on the event loop) up to this many characters; above
     #: it, in a worker thread.  Inline is much cheaper for chat-sized messages (no
@@ -228,17 +229,28 @@ class Pipeline:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.",
                                           "bad-body", route=route)
         items = list(ex.items) + filename_items(ex.files)
-        incomplete: list[str] = ["upload-bytes-not-seen"] if upload_state is not None and gaps else []
+        incomplete: list[Any] = []  # dlp_proxy.policy.uninspected.UninspectedFile
+        if upload_state is not None and gaps:
+            # bytes Mattermost holds that never passed through here: not inspected
+            from dlp_proxy.policy.uninspected import UninspectedFile
+
+            incomplete.append(UninspectedFile("upload", ("upload-bytes-not-seen",),
+                                              ex.files[0].filename if ex.files else ""))
         policy = self.policy()  # one policy object for the whole request, even across a reload
         ctx = await self._context(req, route, params, ex, path, policy)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         if upload_state != "partial":
-            for part in ex.files:
+            for index, part in enumerate(ex.files):
+                problems: list[str] = []
                 if self.file_scanner is not None:
-                    prescanned.extend(await self._scan_file(part, entities, incomplete))
+                    prescanned.extend(await self._scan_file(part, entities, problems))
                 else:
-                    items.extend(await self._file_items(part, incomplete))
+                    items.extend(await self._file_items(part, problems))
+                if problems:
+                    from dlp_proxy.policy.uninspected import UninspectedFile
+
+                    incomplete.append(UninspectedFile(part.path, tuple(problems), part.filename, index, len(ex.files)))
         scanned = await self._scan(items, entities) + prescanned
         message = " ".join(i.text for i in ex.items if i.path.startswith("body.message"))
         if (self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits")
@@ -250,16 +262,12 @@ class Pipeline:
             if extra:
                 scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
         decision = policy.evaluate(scanned, ctx)
-        if incomplete and _severity(decision.action) < _severity(self.config.incomplete_file_action):
-            decision = Decision(
-                action=self.config.incomplete_file_action,
-                policy_version=decision.policy_version,
-                rule_id="file-not-fully-inspected",
-                reason="a file could not be fully inspected: " + ", ".join(sorted(set(incomplete))),
-                entity_types=decision.entity_types,
-                scanned=decision.scanned,
-                notify_sender=True,
-            )
+        if incomplete:
+            # A file not fully inspected is its own outcome, decided per cause by the
+            # policy's ``uninspected`` section (dlp_proxy/policy/uninspected.py).
+            from dlp_proxy.policy.uninspected import judge_uninspected
+
+            decision = judge_uninspected(decision, incomplete, policy, fallback=self.config.incomplete_file_action)
         if decision.action is Action.REDACT and not _redactable(ex, decision):
             # Only string fields of a JSON body can be rewritten; anything else
             # (form, file, a number, a repeated key) is stopped, never forwarded unmasked.
@@ -286,6 +294,8 @@ class Pipeline:
         elif upload_state is not None and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
         record = self._record(req, route, path, ctx, decision, items, started)
+        if decision.details.get("uninspected"):
+            record["uninspected"] = list(decision.details["uninspected"])
         if decision.action in (Action.BLOCK, Action.QUARANTINE, Action.REDACT):
             record["_content"] = [
                 # the envelope keeps paths in clear (docs/archive.md): shape-checked
@@ -369,23 +379,23 @@ class Pipeline:
                           body_format="raw", fields=ex.fields)
         return "complete", whole, gaps
 
-    async def _scan_file(self, part: FilePart, entities: Any, incomplete: list[str]) -> list[ScannedItem]:
+    async def _scan_file(self, part: FilePart, entities: Any, problems: list[str]) -> list[ScannedItem]:
         """Extract and detect in a worker process (see filescan.py)."""
         assert self.file_scanner is not None
         extraction, findings = await self.file_scanner.scan(part.data, part.filename, entities,
                                                             self.config.file_deadline_seconds)
         if not extraction.complete:
-            incomplete.extend(extraction.problems or ("incomplete",))
+            problems.extend(extraction.problems or ("incomplete",))
         return [ScannedItem(ContentItem(f"{part.path}:{seg.location}", seg.text, ItemKind.FILE), tuple(fs))
                 for seg, fs in zip(extraction.segments, findings, strict=True)]
 
-    async def _file_items(self, part: FilePart, incomplete: list[str]) -> list[ContentItem]:
+    async def _file_items(self, part: FilePart, problems: list[str]) -> list[ContentItem]:
         """Without a file scanner (a pipeline assembled for tests or tools), a file
         is read as UTF-8 text; anything else counts as not fully inspected."""
         try:
             text = part.data.decode("utf-8")
         except UnicodeDecodeError:
-            incomplete.append("file-scanner-unavailable")
+            problems.append("file-scanner-unavailable")
             return []
         return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
 
@@ -606,6 +616,9 @@ class Pipeline:
                 "A security reviewer will release or reject it; you will be notified. "
                 "To share customer information, use the approved secure channel."
             )
+            if decision.details.get("uninspected_message"):
+                message = (f"{decision.details['uninspected_message']} It was held for review: a security reviewer "
+                           "will release or reject it; you will be notified.")
             status, headers, body = responses.app_error(403, responses.QUARANTINED_ID, message, request_id=req.request_id,
                                                         detailed_error=f"quarantine item {item_id}")
             return Verdict(forward=False, response=(status, headers, body), decision=decision, record_id=record_id, after=after)
@@ -613,6 +626,8 @@ class Pipeline:
             f"Your message was not sent because it appears to contain {what}. "
             "Customer information must not be shared in chat; remove it, or use the approved secure channel."
         )
+        if decision.details.get("uninspected_message"):
+            message = f"{decision.details['uninspected_message']} It was not sent."
         return Verdict(forward=False, response=responses.app_error(403, responses.BLOCKED_ID, message, request_id=req.request_id),
                        decision=decision, record_id=record_id, after=after)
 

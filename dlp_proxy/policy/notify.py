@@ -55,6 +55,12 @@ def user_message(decision: Decision, policy: Policy | None = None) -> str:
     """The AppError ``message`` for a stopped request (block or quarantine)."""
     m = _messages(policy)
     entities = describe_entities(list(decision.entity_types))
+    unchecked = str(decision.details.get("uninspected_message") or "")
+    if unchecked and decision.action in (Action.QUARANTINE, Action.BLOCK):
+        held = decision.action == Action.QUARANTINE
+        head = unchecked + (" It is held for compliance review." if held else " It was not sent.")
+        tail = "You will be told when a reviewer has released or rejected it." if held else ""
+        return " ".join(p for p in (head, tail) if p)
     if decision.action == Action.QUARANTINE:
         head = _fmt(m.quarantined, entities=entities)
         tail = "You will be told when a reviewer has released or rejected it."
@@ -128,7 +134,20 @@ def sender_notice(
         verdict = f"was sent with {entities} **masked**"
     else:
         verdict = f"was recorded for compliance because it contains {entities}"
+    unchecked = str(decision.details.get("uninspected_message") or "")
+    if unchecked:
+        # a file that could not be inspected: say so, never "it contains ..."
+        held = decision.action == Action.QUARANTINE
+        verdict = ("is **held for compliance review**" if held else "was **not sent**") + f": {unchecked.rstrip('.')}"
+        if held:
+            verdict += ". You will be told when a reviewer releases or rejects it"
     split = any(_SPLIT_TRANSFORM in f.transforms for _, f in decision.findings)
+    if unchecked:
+        # the notice names the file; nothing was found in it, so no "share it elsewhere"
+        lines = [f"Your {what} in {where} ({when}) {verdict}.",
+                 f"If it should go through, ask {m.contact} to review it.",
+                 f"Reference: {ctx.request_id}" if ctx.request_id else ""]
+        return "\n".join(line for line in lines if line)
     if message_excerpt_path == _SPLIT_ITEM_PATH:
         where_line = "Where: across this message and your previous messages in this channel."
     elif message_excerpt_path:

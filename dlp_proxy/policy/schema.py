@@ -248,6 +248,28 @@ class Defaults(_Strict):
     alert_channel_id: str | None = None
 
 
+UninspectedAction = Literal["allow", "monitor", "quarantine", "block"]
+
+#: Why a file could not be (fully) inspected, as the ``uninspected`` section names it
+#: (dlp_proxy.files.limits.PROBLEM_CAUSES maps extraction problems to these).
+UNINSPECTED_CAUSES: tuple[str, ...] = ("encrypted", "too_large", "unreadable", "no_text")
+
+
+class Uninspected(_Strict):
+    """What happens to a request carrying a file that could not be fully inspected, per
+    cause (the most severe cause of all its files wins; findings in the part that was read
+    still count).  Defaults fail closed: held for review."""
+
+    #: password-protected documents, encrypted archive members
+    encrypted: UninspectedAction = "quarantine"
+    #: over a size, page, member, nesting, time or OCR pixel/time limit; bombs
+    too_large: UninspectedAction = "quarantine"
+    #: corrupt, unsupported type, OCR off, unavailable or failed
+    unreadable: UninspectedAction = "quarantine"
+    #: an image (or a scanned page) within the OCR limits in which no text was found
+    no_text: UninspectedAction = "quarantine"
+
+
 class Messages(_Strict):
     """Wording of what senders are told (never contains a value)."""
 
@@ -260,6 +282,12 @@ class Messages(_Strict):
         "Share customer information only through {secure_channel}. "
         "If you believe this is a mistake, ask {contact} for a review."
     )
+    #: a file that could not be inspected: never "contains customer information"
+    uninspected: str = "{file} could not be checked: {cause}."
+    uninspected_encrypted: str = "it is encrypted"
+    uninspected_too_large: str = "it is too large to inspect"
+    uninspected_unreadable: str = "it is unreadable"
+    uninspected_no_text: str = "no text could be read in it"
 
 
 class PolicyDoc(_Strict):
@@ -268,6 +296,7 @@ class PolicyDoc(_Strict):
     defaults: Defaults = Defaults()
     redact_footnote: str = DEFAULT_FOOTNOTE
     messages: Messages = Messages()
+    uninspected: Uninspected = Uninspected()
     exceptions: tuple[Exemption, ...] = ()
     rules: tuple[Rule, ...] = Field(min_length=1)
 
