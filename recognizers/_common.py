@@ -1,17 +1,19 @@
 """Shared machinery for the digit-based recognizers.
 
 Digit runs
-    ``digit_runs(text)`` finds runs of digit groups separated by spaces, dots,
-    slashes, dashes or line breaks (``123 45 6789``, ``4111.1111.1111.1111``,
-    ``1 2 3 4 5 6 7 8 9``), with look-alike letters (O/o for 0, l/I for 1) allowed
-    inside a run.  ``candidates(text, lengths)`` yields every contiguous sequence
+    ``digit_runs(text)`` finds runs of digit groups separated by short runs of
+    spaces, punctuation and symbols, line breaks included (``123 45 6789``,
+    ``4111.1111.1111.1111``, ``1 2 3 4 5 6 7 8 9``, ``5120·0230|7970``), with
+    look-alike letters (O/o for 0, l/I for 1) allowed inside a run.  A table's cell
+    and row boundaries (marked by detect/structure.py) are never separators.  ``candidates(text, lengths)`` yields every contiguous sequence
     of groups whose digit count is in ``lengths``; recognizers validate them
     (checksums, ranges) and judge the grouping.  A candidate with look-alike
     letters is only reported when it validates.
 
 Context
     A recognizer's context words are searched in a window before (and a smaller
-    window after) the candidate.  The *nearest* label before the candidate wins:
+    window after) the candidate, and in a table in the header of the candidate's
+    column.  The *nearest* label before the candidate wins:
     "account team, order 12345678" sees ``order`` nearest, so no account context.
 """
 
@@ -26,12 +28,26 @@ from typing import NamedTuple
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect.structure import column_header
+
 # Latin O/o/l/I plus the Cyrillic and Greek letters that look the same.
 LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1", "\u041e": "0", "\u043e": "0", "\u039f": "0", "\u03bf": "0",
              "\u0406": "1", "\u0456": "1", "\u04c0": "1"}
 _LK = "OolI\u041e\u043e\u039f\u03bf\u0406\u0456\u04c0"
+#: A separator character between digit groups: a space or tab, or any punctuation or
+#: symbol character (``-`` ``.`` ``/`` ``·`` ``|`` ``:`` ``,`` ``+`` ``"`` ``&``...),
+#: except those that make a number something else: ``=`` (tag=value), ``%`` and
+#: currency signs (amounts), ``@`` (prices), ``#`` and brackets (labels, lists).
+#: ``[^\w\s...]`` is every character that is neither a letter, digit, underscore nor
+#: white space (``\s`` also holds the table boundaries U+001E and U+001F, which
+#: are never separators: detect/structure.py).
+_SEP_CHAR = r"(?:[ \t]|[^\w\s=%@#$\u00a2-\u00a5\u20a0-\u20cf()\[\]{}<>])"
+#: A separator: one to three separator characters on one line, or up to two line
+#: breaks with up to three separator characters around each (``5120-0230`` line
+#: break ``-7970-8380``).  Bounded, so a run costs linear time.
+_SEP = rf"(?:{_SEP_CHAR}{{1,3}}|(?:{_SEP_CHAR}{{0,3}}\r?\n){{1,2}}{_SEP_CHAR}{{0,3}})"
 _RUN_RE = re.compile(
-    rf"(?<![A-Za-z0-9])[0-9{_LK}][0-9{_LK}]*(?:(?:[ \t./\\-]{{1,3}}|(?:[ \t]*\r?\n){{1,2}}[ \t]*)[0-9{_LK}]+)*(?![A-Za-z0-9])"
+    rf"(?<![A-Za-z0-9])[0-9{_LK}][0-9{_LK}]*(?:{_SEP}[0-9{_LK}]+)*(?![A-Za-z0-9])"
 )
 _GROUP_RE = re.compile(rf"[0-9{_LK}]+")
 MAX_CANDIDATE_DIGITS = 19
@@ -292,6 +308,13 @@ def find_context(
             if not positive.match(window, m.start()):
                 best = None
                 break
+    if best is None:
+        # a table column's header labels every cell below it (detect/structure.py)
+        header = column_header(text, start)
+        if header:
+            m = positive.search(header)
+            if m is not None:
+                return ContextHit(m.group(0).lower(), 0)
     if best is None and after:
         tail = text[end : end + after]
         # "... 123456789 is my SSN": only words right after, before any other number

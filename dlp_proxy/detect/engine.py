@@ -7,7 +7,7 @@ when a ``en_core_web_sm`` package is installed), so nothing is ever downloaded.
 
 Per text: sanitize (lone surrogates) -> bounded windows for long text ->
 quick C-speed check on raw ASCII (most chat stops here) -> normalization with
-an offset map -> prefilter picks entity types -> each candidate entity's
+an offset map -> table cell/row boundaries marked (structure.py) -> prefilter picks entity types -> each candidate entity's
 recognizers say whether they could match at all (``could_match``, a necessary
 condition) -> ``AnalyzerEngine.analyze`` on the normalized text for the entities
 left, if any -> bounded recursive decoding of base64/hex blobs -> allow-lists,
@@ -35,6 +35,7 @@ from dlp_proxy.detect.decode import Blob, find_blobs
 from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
+from dlp_proxy.detect.structure import mark_tables
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     CUSIP,
@@ -282,7 +283,7 @@ class Engine:
         if text.isascii() and not self.prefilter.quick(text):
             return []
         norm = normalize(text)
-        ntext = norm.text
+        ntext = mark_tables(norm.text)  # same length: cell and row boundaries marked
         if not text.isascii() and not self.prefilter.quick(ntext):
             return []
         raw: list[tuple[int, int, str, float, str, str, tuple[str, ...]]] = []
