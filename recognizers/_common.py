@@ -147,7 +147,9 @@ def _sep(text: str, a: int, b: int) -> str:
     if not stripped:
         return " "
     if "\n" in stripped:
-        return "\n"
+        # a line break beside punctuation is the text wrapping: the punctuation separates
+        inner = stripped.replace("\r", "").replace("\n", "").strip(" \t")
+        return inner or "\n"
     return stripped
 
 

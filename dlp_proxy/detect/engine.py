@@ -5,9 +5,10 @@ recognizers in the ``recognizers`` package plus config/recognizers.yaml, with an
 NLP engine we hand it ourselves (a blank spaCy tokenizer, and the NER model only
 when a ``en_core_web_sm`` package is installed), so nothing is ever downloaded.
 
-Per text: sanitize (lone surrogates) -> bounded windows for long text ->
+Per text: sanitize (lone surrogates) -> table cell and row boundaries marked
+(structure.py, on the whole text so windows keep them) -> bounded windows for long text ->
 quick C-speed check on raw ASCII (most chat stops here) -> normalization with
-an offset map -> table cell/row boundaries marked (structure.py) -> prefilter picks entity types -> each candidate entity's
+an offset map -> prefilter picks entity types -> each candidate entity's
 recognizers say whether they could match at all (``could_match``, a necessary
 condition) -> ``AnalyzerEngine.analyze`` on the normalized text for the entities
 left, if any -> bounded recursive decoding of base64/hex blobs -> allow-lists,
@@ -255,7 +256,7 @@ class Engine:
             raise DetectionLimitError(
                 f"text of {len(text)} characters exceeds detection limit max_chars={self.limits.max_chars}"
             )
-        text = sanitize(text)
+        text = mark_tables(sanitize(text))  # same length: table cell and row boundaries marked
         budget = _Budget()
         size, overlap = self.limits.window_chars, self.limits.window_overlap
         if len(text) <= size:
@@ -283,7 +284,7 @@ class Engine:
         if text.isascii() and not self.prefilter.quick(text):
             return []
         norm = normalize(text)
-        ntext = mark_tables(norm.text)  # same length: cell and row boundaries marked
+        ntext = norm.text
         if not text.isascii() and not self.prefilter.quick(ntext):
             return []
         raw: list[tuple[int, int, str, float, str, str, tuple[str, ...]]] = []
@@ -306,7 +307,7 @@ class Engine:
             budget.decoded += len(blob.text)
             if budget.decoded > self.limits.max_decoded_chars:
                 raise DetectionLimitError("decoded content exceeds detection limit max_decoded_chars")
-            for f in self._analyze(sanitize(blob.text), wanted, depth + 1, budget):
+            for f in self._analyze(mark_tables(sanitize(blob.text)), wanted, depth + 1, budget):
                 raw.append(
                     (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
                      f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))

@@ -65,6 +65,9 @@ _PERCENT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
 _CHEAP_TRIGGER = re.compile(r"[<&%*`~_]")
+#: Line layout, and the table boundaries only detect/structure.py writes (it turns any
+#: U+001E/U+001F of the input into spaces first); every other control becomes a space.
+_KEPT_CONTROLS = "\t\n\r\x1e\x1f"
 #: Unicode's Default_Ignorable_Code_Point property (the ``regex`` module's tables
 #: follow the Unicode version it was built with).
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
@@ -300,7 +303,7 @@ def _one_pass(text: str, decode: bool) -> Normalized:
                 i += 1
                 continue
         if ascii_only or ch.isascii():
-            if ch < " " and ch not in "\t\n\r":
+            if ch < " " and ch not in _KEPT_CONTROLS:
                 emit(" ", i, i + 1)
                 events.append((i, i + 1, "control-chars"))
             else:

@@ -8,10 +8,12 @@ finds tables in (normalized) text and returns the text *with the same length*,
 every cell delimiter replaced by ``CELL`` (U+001F) and every line break between
 two rows of one table by ``ROW`` (U+001E).  Both are white space to the regex
 engines and neither is a separator for ``recognizers._common.digit_runs``, so no
-candidate spans two cells; every offset is unchanged, so findings still map
-through the normalization's offset map.  (Normalization turns control characters
-in the input into spaces, so only this module puts U+001E/U+001F in the text
-analyzed: a sender cannot fake a boundary.)
+candidate spans two cells; every offset is unchanged.  The engine marks the whole
+(sanitized) text before cutting it into windows and normalizing it, so a window
+that starts or ends mid-row keeps its boundaries; normalization keeps the two
+marks and turns every other control character into a space, and this function
+first turns any U+001E/U+001F of the input into spaces: a sender cannot fake a
+boundary.
 
 A table is a run of consecutive lines with the same non-zero number of one
 delimiter outside double quotes: tab or ``|`` (TSV, markdown and pipe tables) on
@@ -64,7 +66,10 @@ def _mark_line(line: str, delim: str) -> str:
 
 
 def mark_tables(text: str) -> str:
-    """``text`` with table cell and row boundaries marked (same length; see module doc)."""
+    """``text`` with table cell and row boundaries marked (same length; see module doc).
+    U+001E/U+001F already in ``text`` become spaces."""
+    if CELL in text or ROW in text:
+        text = text.replace(CELL, " ").replace(ROW, " ")  # only this function marks boundaries
     if "\n" not in text or not any(d in text for d in _DELIMS):
         return text
     lines = text.split("\n")
