@@ -314,9 +314,9 @@ def find_context(
         # a table column's header labels every cell below it (detect/structure.py)
         header = column_header(text, start)
         if header:
-            m = positive.search(header)
-            if m is not None:
-                return ContextHit(m.group(0).lower(), 0)
+            labelled = positive.search(header)
+            if labelled is not None:
+                return ContextHit(labelled.group(0).lower(), 0)
     if best is None and after:
         tail = text[end : end + after]
         # "... 123456789 is my SSN": only words right after, before any other number

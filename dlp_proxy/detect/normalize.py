@@ -350,7 +350,7 @@ def _fold(s: str) -> str:
     """Digits, dashes and format chars inside decoded or NFKC-folded text."""
     if s.isascii():
         return s
-    res = []
+    res: list[str] = []
     for c in s:
         cat = unicodedata.category(c)
         if cat == "Cf" or _ignorable(c):

@@ -96,10 +96,10 @@ def mark_tables(text: str) -> str:
         return text
     out: list[str] = []
     for k, line in enumerate(lines):
-        delim = owner[k]
-        out.append(line if delim is None else _mark_line(line, delim))
+        mark = owner[k]
+        out.append(line if mark is None else _mark_line(line, mark))
         if k + 1 < n:
-            out.append(ROW if delim is not None and owner[k + 1] == delim else "\n")
+            out.append(ROW if mark is not None and owner[k + 1] == mark else "\n")
     marked = "".join(out)
     assert len(marked) == len(text)
     return marked
