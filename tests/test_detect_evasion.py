@@ -21,6 +21,7 @@ from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.structure import CELL, ROW, column_header, mark_tables
 from dlp_proxy.policy import testing as synth
 from recognizers._common import luhn_ok
+from tests.tablegen import trade_csv
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 
@@ -138,26 +139,6 @@ def test_clean_chat_stays_clean(engine: Engine, text: str) -> None:
 
 
 # -- tables -------------------------------------------------------------------------
-
-
-def trade_csv(rows: int, seed: int = 7, *, sep: str = ",") -> str:
-    """A clean blotter export: id, names, a note, an amount, a date (the issue's shape)."""
-    rng = random.Random(seed)
-    first = ["Ann", "Bob", "Carla", "Dev", "Eli", "Fay", "Gus", "Hana"]
-    last = ["Lee", "Ray", "Moss", "Khan", "Ortiz", "Stone", "Wu", "Park"]
-    notes = ["wire sent", "ACH pending", "routing confirmed", "rebalance", "partial fill", "cxl/replace",
-             "client called, per ops", "T+1 settle", "aba on file"]
-    lines = [sep.join(["id", "first", "last", "note", "amount", "date"])]
-    for i in range(rows):
-        note = rng.choice(notes)
-        if sep == "," and "," in note:
-            note = f'"{note}"'
-        lines.append(sep.join([
-            str(10000 + i), rng.choice(first), rng.choice(last), note,
-            f"{rng.randint(1, 999999)}.{rng.randint(0, 99):02d}",
-            f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-        ]))
-    return "\n".join(lines) + "\n"
 
 
 def test_clean_1mb_csv_is_not_stopped(engine: Engine) -> None:

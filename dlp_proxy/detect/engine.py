@@ -36,7 +36,7 @@ from dlp_proxy.detect.decode import Blob, find_blobs
 from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
-from dlp_proxy.detect.structure import mark_tables
+from dlp_proxy.detect.structure import mark_tables, window_prefix
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     CUSIP,
@@ -264,9 +264,14 @@ class Engine:
         merged: dict[tuple[str, int, int], Finding] = {}
         pos = 0
         while True:
-            chunk = text[pos : pos + size]
+            # a window inside a table starts at a row, after the table's header row
+            prefix, skip = window_prefix(text, pos, overlap)
+            chunk = prefix + text[pos + skip : pos + size]
+            shift = pos + skip - len(prefix)
             for f in self._analyze(chunk, wanted, 0, budget):
-                g = replace(f, start=f.start + pos, end=f.end + pos)
+                if f.start < len(prefix):
+                    continue  # in the header copied in front of the window
+                g = replace(f, start=f.start + shift, end=f.end + shift)
                 key = (g.entity_type, g.start, g.end)
                 if key not in merged or merged[key].score < g.score:
                     merged[key] = g

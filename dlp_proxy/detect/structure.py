@@ -18,8 +18,10 @@ boundary.
 A table is a run of consecutive lines with the same non-zero number of one
 delimiter outside double quotes: tab or ``|`` (TSV, markdown and pipe tables) on
 at least 2 lines; ``;`` or ``,`` (CSV) on at least 3 lines with at least two
-delimiters each (three cells), or on at least 5 lines.  Two chat lines with one
-comma each are prose, not a table, so a line break there stays a separator.
+delimiters each (three cells), or on at least 5 lines, where most delimiters are
+not followed by a space (prose puts a space after its commas; CSV does not).  Two
+chat lines with one comma each are prose, not a table, so a line break there stays
+a separator.
 
 ``column_header(text, pos)`` is the header cell (first row of the table) of the
 column ``pos`` is in: recognizers read it as context (a column headed
@@ -38,6 +40,8 @@ CELL = "\x1f"
 ROW = "\x1e"
 _DELIMS = ("\t", "|", ";", ",")
 _QUOTED = re.compile(r'"[^"\n]*"')
+#: A column header is a label, not a sentence: a longer first-row cell labels nothing.
+MAX_HEADER_CHARS = 40
 
 
 def _min_rows(delim: str, cells: int) -> int:
@@ -47,9 +51,14 @@ def _min_rows(delim: str, cells: int) -> int:
 
 
 def _count(line: str, delim: str) -> int:
+    """Delimiters outside double quotes; 0 for a line that reads as prose (most of its
+    commas or semicolons followed by a space: "Hi Bob, the 10-year is at 4.4%, ...")."""
     if '"' in line and delim in (",", ";", "\t"):
-        return _QUOTED.sub("", line).count(delim)
-    return line.count(delim)
+        line = _QUOTED.sub("", line)
+    n = line.count(delim)
+    if delim in (",", ";") and n and line.count(delim + " ") * 2 > n:
+        return 0
+    return n
 
 
 def _mark_line(line: str, delim: str) -> str:
@@ -126,4 +135,29 @@ def column_header(text: str, pos: int) -> str | None:
     cells = text[table_start:header_end].split(CELL)
     if column >= len(cells):
         return None
-    return cells[column].strip(' \t\r"')
+    header = cells[column].strip(' \t\r"')
+    return header if len(header) <= MAX_HEADER_CHARS else None
+
+
+def window_prefix(text: str, pos: int, max_skip: int) -> tuple[str, int]:
+    """For a scan window of marked ``text`` starting at ``pos``: (the header row of the
+    table ``pos`` is in, followed by ``ROW``; how many characters to skip so the window
+    starts at the next row).  ``("", 0)`` when ``pos`` is not below a table's first row.
+
+    The engine puts the prefix in front of the window, so column headers still label
+    the cells of a long table's later windows; the partial row skipped is whole in
+    the previous window when it is at most ``max_skip`` (the windows' overlap) long;
+    a longer one is not skipped, and then no header is added either."""
+    if pos <= 0 or not has_tables(text):
+        return "", 0
+    last_row = text.rfind(ROW, 0, pos)
+    last_line = text.rfind("\n", 0, pos)
+    if last_row <= last_line:
+        return "", 0
+    table_start = last_line + 1
+    header_end = text.find(ROW, table_start)
+    next_row = text.find(ROW, pos)
+    next_line = text.find("\n", pos)
+    if next_row < 0 or (0 <= next_line < next_row) or next_row + 1 - pos > max_skip:
+        return "", 0  # the table ends in this row, or the row is longer than the overlap
+    return text[table_start:header_end] + ROW, next_row + 1 - pos
