@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+
 def trade_csv(rows: int, seed: int = 7, *, sep: str = ",") -> str:
     """A clean blotter export: id, names, a note, an amount, a date (the issue's shape)."""
     rng = random.Random(seed)

@@ -7,7 +7,6 @@ them with their checksums recomputed)."""
 
 from __future__ import annotations
 
-import random
 import unicodedata
 from pathlib import Path
 
