@@ -25,9 +25,10 @@ hand-written lists:
   like an ASCII letter or digit (Cyrillic ``А``, Greek ``Ο``...) is folded to it
   inside a token that also holds ASCII letters or digits (an IBAN with one
   Cyrillic letter); words written wholly in another script are left alone;
-- ``spelled-separators``: ``dash``/``hyphen`` between digit groups becomes
-  ``-``, and the labels of ``area 417 group 63 serial 2958`` become dashes
-  (the labels show the writer means one number);
+- ``spelled-separators``: a separator written as a word between digit groups
+  (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
+  ``then`` -> a space), and the labels of ``area 417 group 63 serial 2958``
+  (dashes): the words show the writer means one number;
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
@@ -73,8 +74,9 @@ _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
 _MARKS = frozenset({"Mn", "Me"})
 #: Written-out separators between digit groups, and SSA's own labels for the parts.
-_SPELLED_TRIGGER = re.compile(r"(?i)dash|hyphen|serial")
-_SPELLED_SEP = re.compile(r"(?i)(?<=[0-9])[ \t]{0,3}(?:dash|hyphen)[ \t]{0,3}(?=[0-9])")
+_SPELLED_TRIGGER = re.compile(r"(?i)dash|hyphen|minus|slash|dot|then|serial")
+_SPELLED_SEP = re.compile(r"(?i)(?<=[0-9])[ \t]{0,3}(dash|hyphen|minus|slash|dot|then)[ \t]{0,3}(?=[0-9])")
+_SPELLED_AS = {"dash": "-", "hyphen": "-", "minus": "-", "slash": "/", "dot": ".", "then": " "}
 _SSA_LABELS = re.compile(
     r"(?i)\barea(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{3})[ \t,;/-]{0,3}"
     r"group(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{2})[ \t,;/-]{0,3}"
@@ -380,7 +382,7 @@ def _compose(outer: Normalized, inner: Normalized) -> Normalized:
 
 
 def _spelled(text: str) -> Normalized | None:
-    """``dash``/``hyphen`` between digits -> ``-``; SSA labels -> ``AAA-GG-SSSS``."""
+    """Separator words between digits -> their mark; SSA labels -> ``AAA-GG-SSSS``."""
     spans: list[tuple[int, int, str]] = []  # (start, end, replacement) in text order
     for m in _SSA_LABELS.finditer(text):
         spans.append((m.start(), m.start(1), ""))
@@ -388,7 +390,7 @@ def _spelled(text: str) -> Normalized | None:
         spans.append((m.end(2), m.start(3), "-"))
     for m in _SPELLED_SEP.finditer(text):
         if not any(a < m.end() and m.start() < b for a, b, _ in spans):
-            spans.append((m.start(), m.end(), "-"))
+            spans.append((m.start(), m.end(), _SPELLED_AS[m.group(1).lower()]))
     if not spans:
         return None
     spans.sort()
