@@ -128,3 +128,35 @@ def test_xlsx_displayed_ssn_is_detected(engine: Engine) -> None:
     hits = {s.location for s in ex.segments if any(f.entity_type == "US_SSN" for f in engine.analyze(s.text))}
     assert {"sheet=Clients!A2/displayed", "sheet=Clients!C1/formula value", "sheet=Clients!B2/formula value",
             "sheet=Clients!C2/formula value", "sheet=Clients!D2/formula value"} <= hits
+
+
+def _ods_book() -> bytes:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Clients")
+    row = TableRow()
+    for v in (f"{AREA}-{GROUP}-", SERIAL):
+        cell = TableCell(valuetype="string")
+        cell.addElement(P(text=v))
+        row.addElement(cell)
+    # formulas as a generator writes them: no displayed text, no cached value
+    row.addElement(TableCell(formula="of:=[.A1]&[.B1]"))
+    row.addElement(TableCell(formula=f'of:=CONCATENATE("{AREA}";"-{GROUP}-";[.B1])'))
+    row.addElement(TableCell(formula="of:=[Other.A1]&[.B1]"))  # another sheet: not evaluated
+    table.addElement(row)
+    doc.spreadsheet.addElement(table)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_ods_formulas_evaluated() -> None:
+    ex = extract(_ods_book(), filename="book.ods")
+    shown = {(s.location, s.text) for s in ex.segments}
+    assert ("sheet=Clients!C1/formula value", SSN) in shown
+    assert ("sheet=Clients!D1/formula value", SSN) in shown
+    assert not any(loc.startswith("sheet=Clients!E1/formula value") for loc, _ in shown)
+    assert any(loc == "sheet=Clients!E1" and "[Other.A1]" in text for loc, text in shown)  # the formula as written
