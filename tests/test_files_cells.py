@@ -160,3 +160,20 @@ def test_ods_formulas_evaluated() -> None:
     assert ("sheet=Clients!D1/formula value", SSN) in shown
     assert not any(loc.startswith("sheet=Clients!E1/formula value") for loc, _ in shown)
     assert any(loc == "sheet=Clients!E1" and "[Other.A1]" in text for loc, text in shown)  # the formula as written
+
+
+def test_xlsx_column_header_labels_the_cells_below(engine: Engine) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Book"
+    ws.append(["Client", "Account", "SSN", "Amount"])
+    ws.append(["Ann", int(synth.ACCOUNT), int(SSN_DIGITS), 1200.5])
+    out = io.BytesIO()
+    wb.save(out)
+    ex = extract(out.getvalue(), filename="book.xlsx")
+    texts = {s.location: s.text for s in ex.segments}
+    assert texts["sheet=Book!B2"] == f"Account: {synth.ACCOUNT}" and texts["sheet=Book!A2"] == "Ann"
+    found = {s.location: {f.entity_type for f in engine.analyze(s.text)} for s in ex.segments}
+    assert "US_BANK_NUMBER" in found["sheet=Book!B2"]
+    assert "US_SSN" in found["sheet=Book!C2"]  # nine bare digits, labelled by the header
+    assert found["sheet=Book!D2"] == set()

@@ -293,10 +293,15 @@ def _sheet_cells(
 ) -> bool:
     """Every cell's text (see ``_cell_text``), then the displayed value of each formula
     that a simple string evaluation gives and its cached value does not show (the
-    formulas are evaluated after the sheet, against the values of its cells)."""
+    formulas are evaluated after the sheet, against the values of its cells).
+
+    The first row with a text cell is the header row: below it, a cell with a digit
+    is reported as ``<header>: <text>``, so a column headed "Account" or "SSN" gives
+    its numbers their context, as in a CSV table."""
     hidden_cols: set[int] = set()
     count = 0
     values: dict[str, str] = {}  # cell ref -> displayed value, for formula references
+    headers: dict[str, str] | None = None  # column letters -> the header row's label
     formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, cached value)
     for _event, el in etree.iterparse(
         io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
@@ -307,6 +312,8 @@ def _sheet_cells(
             hidden_cols.update(range(lo, min(hi, lo + 16384) + 1))
         elif tag == "row":
             row_hidden = el.get("hidden") in ("1", "true")
+            header_row = headers is None
+            row_labels: dict[str, str] = {}
             for c in el:
                 if local(c.tag) != "c":
                     continue
@@ -316,12 +323,21 @@ def _sheet_cells(
                     values[ref] = shown
                 if not text:
                     continue
+                m = _CELL_RE.match(ref)
+                column = m.group(1) if m else ""
+                if header_row:
+                    if column and _is_label(shown):
+                        row_labels[column] = shown.strip()
+                elif headers and column in headers and any(ch.isdigit() for ch in text):
+                    # the column's header labels the cell, as in a table (detect/structure.py)
+                    text = f"{headers[column]}: {text}"
+                    if shown:
+                        shown = f"{headers[column]}: {shown}"
                 flags: list[str] = []
                 if hidden_sheet:
                     flags.append("hidden")
                 if row_hidden:
                     flags.append("hidden row")
-                m = _CELL_RE.match(ref)
                 if m and _col_index(m.group(1)) in hidden_cols:
                     flags.append("hidden column")
                 loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
@@ -331,11 +347,23 @@ def _sheet_cells(
                     return False
                 if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
                     return False
+            if header_row and row_labels:
+                headers = row_labels
             el.clear()
             count += 1
             if count % 256 == 0:
                 ctx.budget.check_time()
     return _formula_values(formulas, values, ctx)
+
+
+#: As detect/structure.py: a longer first-row cell is a sentence, not a column label.
+MAX_HEADER_CHARS = 40
+
+
+def _is_label(text: str) -> bool:
+    """A header cell: short text with a letter (not a number or a sentence)."""
+    t = text.strip()
+    return 0 < len(t) <= MAX_HEADER_CHARS and any(ch.isalpha() for ch in t) and not t.startswith("=")
 
 
 #: Passes over a sheet's formulas, so a formula referring to a later formula's cell
