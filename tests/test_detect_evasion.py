@@ -118,6 +118,7 @@ CASES: list[tuple[str, str, str, str]] = [
     ("IBAN with a Cyrillic letter for a digit", "IBAN " + IBAN.replace("1", "\u0406", 1), "IBAN_CODE",
      IBAN.replace("1", "\u0406", 1)),
     ("IBAN with a Greek country letter", "pay to G\u0392" + IBAN[2:], "IBAN_CODE", "G\u0392" + IBAN[2:]),
+    ("percent-encoded table marks", "ssn " + SSN.replace("-", "%1E"), "US_SSN", SSN.replace("-", "%1E")),
     ("fullwidth and mixed", "ssn " + "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in SSN), "US_SSN",
      "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in SSN)),
 ]

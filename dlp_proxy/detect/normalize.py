@@ -69,6 +69,7 @@ _CHEAP_TRIGGER = re.compile(r"[<&%*`~_]")
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
 #: U+001E/U+001F of the input into spaces first); every other control becomes a space.
 _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
+_DECODED_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: A run of ASCII characters no rule of ``_one_pass`` changes (not markup, entity,
 #: percent, Markdown or control characters other than the kept ones).
 _PLAIN_RUN = re.compile(r"[^<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d\x80-\U0010ffff]+")
@@ -363,6 +364,7 @@ def _one_pass(text: str, decode: bool) -> Normalized:
 
 def _fold(s: str) -> str:
     """Digits, dashes and format chars inside decoded or NFKC-folded text."""
+    s = _DECODED_CONTROLS.sub(" ", s)  # decoded text never brings a table boundary or a control
     if s.isascii():
         return s
     res: list[str] = []
