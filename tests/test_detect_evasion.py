@@ -117,6 +117,8 @@ CASES: list[tuple[str, str, str, str]] = [
      IBAN.replace("E", "\u0415", 1)),
     ("IBAN with a Cyrillic letter for a digit", "IBAN " + IBAN.replace("1", "\u0406", 1), "IBAN_CODE",
      IBAN.replace("1", "\u0406", 1)),
+    ("IBAN group wholly in look-alikes", "IBAN " + IBAN.replace("WEST", "\u051c\u0415\u0405\u0422"), "IBAN_CODE",
+     IBAN.replace("WEST", "\u051c\u0415\u0405\u0422")),
     ("IBAN with a Greek country letter", "pay to G\u0392" + IBAN[2:], "IBAN_CODE", "G\u0392" + IBAN[2:]),
     ("percent-encoded table marks", "ssn " + SSN.replace("-", "%1E"), "US_SSN", SSN.replace("-", "%1E")),
     ("fullwidth and mixed", "ssn " + "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in SSN), "US_SSN",

@@ -24,7 +24,8 @@ hand-written lists:
 - ``confusable-letters``: a letter that Unicode's confusables data says looks
   like an ASCII letter or digit (Cyrillic ``А``, Greek ``Ο``...) is folded to it
   inside a token that also holds ASCII letters or digits (an IBAN with one
-  Cyrillic letter); words written wholly in another script are left alone;
+  Cyrillic letter) or has ASCII digits a few characters away (an IBAN group
+  written wholly in look-alikes); other words in another script are left alone;
 - ``spelled-separators``: a separator written as a word between digit groups
   (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
   ``then`` -> a space), and the labels of ``area 417 group 63 serial 2958``
@@ -89,6 +90,9 @@ _SSA_LABELS = re.compile(
 )
 #: Half-width of the token examined around a confusable letter.
 _TOKEN_REACH = 40
+#: A token of look-alikes only is folded when an ASCII digit is this close to it.
+_DIGIT_REACH = 8
+_ASCII_DIGIT = re.compile(r"[0-9]")
 
 
 @functools.cache
@@ -155,9 +159,10 @@ def _mark_droppable(prev: str, text: str, i: int) -> bool:
 
 
 def _token_has_ascii_alnum(text: str, i: int) -> tuple[int, bool]:
-    """(end of the token around ``text[i]``, whether it holds an ASCII letter or digit).
-    A token is a run of letters, digits and marks, looked at up to ``_TOKEN_REACH``
-    characters on either side."""
+    """(end of the token around ``text[i]``, whether it holds an ASCII letter or digit or
+    has an ASCII digit within ``_DIGIT_REACH`` characters).  A token is a run of
+    letters, digits and marks, looked at up to ``_TOKEN_REACH`` characters on either
+    side."""
     n = len(text)
     found = False
     j = i
@@ -177,6 +182,10 @@ def _token_has_ascii_alnum(text: str, i: int) -> tuple[int, bool]:
         if c.isascii():
             found = True
         k += 1
+    if not found:
+        # a group of an identifier written wholly in look-alikes ("GB82 ԜЕЅТ 1234"):
+        # ASCII digits a few characters away
+        found = _ASCII_DIGIT.search(text, max(0, j - _DIGIT_REACH), min(n, k + _DIGIT_REACH)) is not None
     return k, found
 
 
