@@ -256,3 +256,9 @@ def test_offset_map_points_into_the_original(raw: str) -> None:
     if n.text:
         a, b = n.original_span(0, len(n.text))
         assert 0 <= a < b <= len(raw)
+
+
+def test_a_first_row_of_data_is_not_a_header() -> None:
+    text = "10130,routing confirmed,2024-11-19\n10131,x,2024-11-20\n10132,y,2024-11-21\n"
+    marked = mark_tables(text)
+    assert column_header(marked, text.index("10131")) is None

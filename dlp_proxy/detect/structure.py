@@ -23,9 +23,10 @@ not followed by a space (prose puts a space after its commas; CSV does not).  Tw
 chat lines with one comma each are prose, not a table, so a line break there stays
 a separator.
 
-``column_header(text, pos)`` is the header cell (first row of the table) of the
-column ``pos`` is in: recognizers read it as context (a column headed
-"account" labels every number below it).
+``column_header(text, pos)`` is the header cell (first row of the table, when
+that row has no digit: a first row with numbers is data, e.g. a file block cut
+mid-table) of the column ``pos`` is in: recognizers read it as context (a column
+headed "account" labels every number below it).
 
 Cost: a few C-level ``str.count`` calls per line and one rewrite of the lines
 that belong to tables: linear in the text.
@@ -42,6 +43,7 @@ _DELIMS = ("\t", "|", ";", ",")
 _QUOTED = re.compile(r'"[^"\n]*"')
 #: A column header is a label, not a sentence: a longer first-row cell labels nothing.
 MAX_HEADER_CHARS = 40
+_DIGIT = re.compile(r"[0-9]")
 
 
 def _min_rows(delim: str, cells: int) -> int:
@@ -132,7 +134,10 @@ def column_header(text: str, pos: int) -> str | None:
     table_start = last_line + 1
     header_end = text.find(ROW, table_start)
     column = text.count(CELL, row_start, pos)
-    cells = text[table_start:header_end].split(CELL)
+    header_line = text[table_start:header_end]
+    if _DIGIT.search(header_line):
+        return None  # a first row with numbers is data (a window or block cut mid-table)
+    cells = header_line.split(CELL)
     if column >= len(cells):
         return None
     header = cells[column].strip(' \t\r"')
