@@ -295,8 +295,8 @@ def _sheet_cells(
     that a simple string evaluation gives and its cached value does not show (the
     formulas are evaluated after the sheet, against the values of its cells).
 
-    The first row with a text cell is the header row: below it, a cell with a digit
-    is reported as ``<header>: <text>``, so a column headed "Account" or "SSN" gives
+    The first row with text is the header row when none of its cells has a digit:
+    below it, a cell with a digit is reported as ``<header>: <text>``, so a column headed "Account" or "SSN" gives
     its numbers their context, as in a CSV table."""
     hidden_cols: set[int] = set()
     count = 0
@@ -314,6 +314,7 @@ def _sheet_cells(
             row_hidden = el.get("hidden") in ("1", "true")
             header_row = headers is None
             row_labels: dict[str, str] = {}
+            row_has_digit = False
             for c in el:
                 if local(c.tag) != "c":
                     continue
@@ -326,6 +327,7 @@ def _sheet_cells(
                 m = _CELL_RE.match(ref)
                 column = m.group(1) if m else ""
                 if header_row:
+                    row_has_digit = row_has_digit or any(ch.isdigit() for ch in text)
                     if column and _is_label(shown):
                         row_labels[column] = shown.strip()
                 elif headers and column in headers and any(ch.isdigit() for ch in text):
@@ -347,8 +349,9 @@ def _sheet_cells(
                     return False
                 if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
                     return False
-            if header_row and row_labels:
-                headers = row_labels
+            if header_row and (row_labels or row_has_digit):
+                # the first row with text is the header row, unless it holds numbers (data)
+                headers = {} if row_has_digit else row_labels
             el.clear()
             count += 1
             if count % 256 == 0:
