@@ -5,10 +5,11 @@ Digit runs
     spaces, punctuation and symbols, line breaks included (``123 45 6789``,
     ``4111.1111.1111.1111``, ``1 2 3 4 5 6 7 8 9``, ``5120·0230|7970``), with
     look-alike letters (O/o for 0, l/I for 1) allowed inside a run.  A table's cell
-    and row boundaries (marked by detect/structure.py) are never separators.  ``candidates(text, lengths)`` yields every contiguous sequence
-    of groups whose digit count is in ``lengths``; recognizers validate them
-    (checksums, ranges) and judge the grouping.  A candidate with look-alike
-    letters is only reported when it validates.
+    and row boundaries (marked by detect/structure.py) are never separators.
+    ``candidates(text, lengths)`` yields every contiguous sequence of groups whose
+    digit count is in ``lengths``; recognizers validate them (checksums, ranges)
+    and judge the grouping.  A candidate with look-alike letters is only reported
+    when it validates.
 
 Context
     A recognizer's context words are searched in a window before (and a smaller
@@ -133,7 +134,7 @@ def candidate_lengths(text: str) -> frozenset[int]:
     """
     out: set[int] = set()
     # runs of one shape (every date, every amount of a column) are counted once
-    shapes = {run[0][0].__len__() if len(run) == 1 else tuple([len(g[0]) for g in run]) for run in digit_runs(text)}
+    shapes = {len(run[0][0]) if len(run) == 1 else tuple([len(g[0]) for g in run]) for run in digit_runs(text)}
     for shape in shapes:
         if isinstance(shape, int):
             if shape <= MAX_CANDIDATE_DIGITS:

@@ -185,6 +185,9 @@ NOT_SPLITS = [
     ["meeting at 3", "room 12", "call at 4"],
     ["bought 1,500 shares", "at 182.35", "settles T+1"],
     ["v2.14", "build 3301", "ticket 48213"],
+    # two whole identifiers in consecutive posts are not a third made of their halves
+    ["SSNs: 536-22-8710, 536-22-8711", "536-22-8712, 536-22-8713 for the audit"],
+    ["ssn 536-22-8710", "and 536-22-8711"],
 ]
 
 

@@ -16,10 +16,13 @@ How pieces are joined (``_candidates_text``):
   right before it ("rest is -8710 ok");
 - filler posts (no digit: "one sec", "ok") are no piece: they never break a chain,
   and the gateway does not even put them in the window;
-- joins scanned: the most recent earlier pieces followed by the new one (an
-  identifier in three or more consecutive pieces), and each earlier piece alone
+- joins scanned: the last one, two and three earlier pieces followed by the new one
+  (an identifier in up to four consecutive pieces), and each earlier piece alone
   followed by the new one (two halves with other numbers posted between them), in
-  one text, far enough apart that neither digits nor context words cross joins.
+  one text, far enough apart that neither digits nor context words cross joins;
+- a finding across a join that shares digits with an identifier found whole on one
+  side of it is not reported (two complete SSNs in consecutive posts are not a third
+  one made of their halves).
 
 Limits (constructor arguments, documented in docs/policy.md):
 
@@ -29,8 +32,7 @@ Limits (constructor arguments, documented in docs/policy.md):
 - ``max_chars`` (default 256): of each earlier message only the last ``max_chars``
   characters are kept, and only the first ``max_chars`` of the new one are joined:
   a split identifier sits at the boundary between messages.  The scanned text is at
-  most ``2 * max_messages`` joins of at most ``max_messages * (max_chars + 1)``
-  characters.
+  most ``max_messages + 2`` joins of at most ``4 * (max_chars + 1)`` characters.
 
 Nothing readable is stored: each fragment is a small JSON object encrypted with
 AES-256-GCM under a key derived (HKDF-SHA256) from the installation's ``hash`` key,
@@ -70,6 +72,9 @@ log = logging.getLogger("dlp_proxy.policy.split")
 
 SEPARATOR = "\n"
 SPLIT_TRANSFORM = "split-messages"
+#: The longest run of earlier pieces joined with the new message (an identifier in
+#: four posts); any older piece is joined with the new message alone.
+MAX_CHAIN = 3
 
 
 #: KEYS[1] the window; ARGV: the new sealed fragment, max_messages, ttl_seconds.
@@ -181,11 +186,13 @@ class SplitWindow:
         if not pieces or not head:
             return []
         joined, offsets = _candidates_text(pieces, head)
+        found = detector.analyze(joined, entities=self.entities)
         findings: list[Finding] = []
         seen: set[tuple[str, int, int]] = set()
-        for f in detector.analyze(joined, entities=self.entities):
-            for offset, used in offsets:
-                if f.start < offset < f.end <= offset + len(head):
+        for f in found:
+            for start, offset, used in offsets:
+                if f.start < offset < f.end <= offset + len(head) and not _overlaps_whole(f, found, start, offset,
+                                                                                          offset + len(head)):
                     end = lead + min(len(head), f.end - offset)
                     if (f.entity_type, 0, end) in seen:
                         break
@@ -205,9 +212,22 @@ class SplitWindow:
         return findings
 
 
+def _overlaps_whole(f: Finding, found: list[Finding], start: int, offset: int, end: int) -> bool:
+    """``f`` crosses the join at ``offset`` but shares digits with an identifier found
+    whole on one side of it (two complete SSNs in consecutive posts are not a third
+    one made of their halves)."""
+    for g in found:
+        one_side = (start <= g.start and g.end <= offset) or (offset <= g.start and g.end <= end)
+        if one_side and g.start < f.end and f.start < g.end:
+            return True
+    return False
+
+
 #: Between two candidate joins: more line breaks than a separator may hold, and more
-#: blank characters than a context window reaches back, so joins never touch.
-_GAP = "\n" * 3 + " " * 72 + "\n" * 3
+#: characters than a context window reaches back (letters that are no context word,
+#: not blanks: a YAML pattern scanning blanks would backtrack over them), so joins
+#: never touch.
+_GAP = "\n" * 3 + "z" * 72 + "\n" * 3
 
 
 def _dangling(ch: str) -> bool:
@@ -258,20 +278,21 @@ def _joint(left: str, right: str) -> tuple[str, int]:
     return "\n", 0
 
 
-def _candidates_text(pieces: list[str], head: str) -> tuple[str, list[tuple[int, int]]]:
-    """One text holding every join worth scanning, and per join where the new message
-    starts in it and how many earlier messages it uses.
+def _candidates_text(pieces: list[str], head: str) -> tuple[str, list[tuple[int, int, int]]]:
+    """One text holding every join worth scanning, and per join where it starts, where
+    the new message starts in it and how many earlier messages it uses.
 
-    Joins: every run of the most recent earlier pieces followed by the new one (an
-    identifier in three or more consecutive pieces), and each earlier piece alone
-    followed by the new one (two halves with other numbers posted between them); the
-    first piece of a join keeps its words (context), the later ones join from their
-    first digit.  At most ``2 * len(pieces) - 1`` joins of bounded size.
+    Joins: the last one to ``MAX_CHAIN`` earlier pieces followed by the new one (an
+    identifier in several consecutive pieces), and each earlier piece alone followed
+    by the new one (two halves with other numbers posted between them); the first
+    piece of a join keeps its words (context), the later ones join from their first
+    digit.  At most ``MAX_CHAIN + len(pieces) - 1`` joins of bounded size.
     """
-    joins: list[list[int]] = [list(range(i, len(pieces))) for i in range(len(pieces))]
-    joins += [[i] for i in range(len(pieces) - 1)]
+    n = len(pieces)
+    joins: list[list[int]] = [list(range(i, n)) for i in range(max(0, n - MAX_CHAIN), n)]
+    joins += [[i] for i in range(n - 1)]
     parts: list[str] = []
-    offsets: list[tuple[int, int]] = []
+    offsets: list[tuple[int, int, int]] = []
     pos = 0
     for join in joins:
         text = pieces[join[0]]
@@ -281,7 +302,7 @@ def _candidates_text(pieces: list[str], head: str) -> tuple[str, list[tuple[int,
             text += sep + core[skip:]
         sep, skip = _joint(text, head)
         text += sep
-        offsets.append((pos + len(text) - skip, len(join)))
+        offsets.append((pos, pos + len(text) - skip, len(join)))
         text += head[skip:] + _GAP
         parts.append(text)
         pos += len(text)
