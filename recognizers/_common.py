@@ -197,6 +197,8 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
                     looks = 0 if digits.isdigit() else sum(1 for c in digits if c in LOOKALIKE)
                     if looks > MAX_LOOKALIKES or looks * 2 >= len(digits):
                         continue
+                    if len(seps) > 1 and _cuts_a_unit(text, run, i, j, seps):
+                        continue
                     if looks:
                         clean = "".join(LOOKALIKE.get(c, c) for c in digits)
                     else:
@@ -204,6 +206,19 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
                     yield Candidate(
                         clean, run[i].start, g.end, tuple(sizes), tuple(seps), looks, run_start, run_end
                     )
+
+
+def _cuts_a_unit(text: str, run: tuple[_Group, ...], i: int, j: int, seps: list[str]) -> bool:
+    """A candidate with mixed separators that starts or ends where the run continues
+    with one of its own separators: it takes the tail of one number and the head of
+    the next ("536-22-1234, 536-22-1235" holds no ``22-1234, 536``)."""
+    first = seps[0]
+    if all(x == first for x in seps):
+        return False  # one separator throughout: judged by the recognizers as before
+    inner = set(seps)
+    if i > 0 and _sep(text, run[i - 1].end, run[i].start) in inner:
+        return True
+    return j + 1 < len(run) and _sep(text, run[j].end, run[j + 1].start) in inner
 
 
 def _context_alternation(words: Sequence[str]) -> str | None:

@@ -262,3 +262,10 @@ def test_a_first_row_of_data_is_not_a_header() -> None:
     text = "10130,routing confirmed,2024-11-19\n10131,x,2024-11-20\n10132,y,2024-11-21\n"
     marked = mark_tables(text)
     assert column_header(marked, text.index("10131")) is None
+
+
+@pytest.mark.parametrize("sep", [", ", ",", "; ", " | ", "\n"])
+def test_a_list_of_identifiers_is_each_identifier_once(engine: Engine, sep: str) -> None:
+    ssns = [SSN[:-4] + str(int(SSN[-4:]) + k) for k in range(5)]
+    text = "SSNs: " + sep.join(ssns) + " for the audit"
+    assert sorted(text[f.start : f.end] for f in engine.analyze(text) if f.entity_type == "US_SSN") == sorted(ssns)
