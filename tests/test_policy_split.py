@@ -188,6 +188,7 @@ NOT_SPLITS = [
     # two whole identifiers in consecutive posts are not a third made of their halves
     ["SSNs: 536-22-8710, 536-22-8711", "536-22-8712, 536-22-8713 for the audit"],
     ["ssn 536-22-8710", "and 536-22-8711"],
+    ["ABA routing 011000015 account 4471902283 for the wire please", "1234 thanks"],
 ]
 
 

@@ -20,9 +20,10 @@ How pieces are joined (``_candidates_text``):
   (an identifier in up to four consecutive pieces), and each earlier piece alone
   followed by the new one (two halves with other numbers posted between them), in
   one text, far enough apart that neither digits nor context words cross joins;
-- a finding across a join that shares digits with an identifier found whole on one
-  side of it is not reported (two complete SSNs in consecutive posts are not a third
-  one made of their halves).
+- each piece and the new message are also scanned on their own, and a finding
+  across a join that shares digits with an identifier one of them holds alone is
+  not reported (two complete SSNs in consecutive posts are not a third one made of
+  their halves).
 
 Limits (constructor arguments, documented in docs/policy.md):
 
@@ -56,7 +57,7 @@ import json
 import logging
 import time
 from collections.abc import Collection
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -185,42 +186,42 @@ class SplitWindow:
         head, lead = _new_piece(text[: self.max_chars])
         if not pieces or not head:
             return []
-        joined, offsets = _candidates_text(pieces, head)
-        found = detector.analyze(joined, entities=self.entities)
+        scan = _candidates_text(pieces, head)
+        found = detector.analyze(scan.text, entities=self.entities)
+        # identifiers each piece and the new message hold on their own
+        alone = [f for f in found if any(a <= f.start and f.end <= b for a, b in scan.alone)]
         findings: list[Finding] = []
         seen: set[tuple[str, int, int]] = set()
         for f in found:
-            for start, offset, used in offsets:
-                if f.start < offset < f.end <= offset + len(head) and not _overlaps_whole(f, found, start, offset,
-                                                                                          offset + len(head)):
-                    end = lead + min(len(head), f.end - offset)
-                    if (f.entity_type, 0, end) in seen:
-                        break
-                    seen.add((f.entity_type, 0, end))
-                    findings.append(
-                        Finding(
-                            entity_type=f.entity_type,
-                            start=0,
-                            end=end,
-                            score=f.score,
-                            recognizer=f.recognizer,
-                            transforms=(*f.transforms, SPLIT_TRANSFORM),
-                            explanation=f"identifier completed across {used + 1} consecutive messages",
-                        )
-                    )
+            for join in scan.joins:
+                offset = join.offset
+                if not f.start < offset < f.end <= offset + len(head):
+                    continue
+                # the same digits in the pieces scanned alone: a finding there means this
+                # one is the tail of one whole identifier and the head of another
+                a, b = scan.alone[join.last]
+                left = (max(a, b - (join.piece_end - f.start)), b)
+                ha, _hb = scan.alone[-1]
+                right = (ha, ha + (f.end - offset))
+                if any(g.start < hi and lo < g.end for g in alone for lo, hi in (left, right)):
+                    continue
+                end = lead + min(len(head), f.end - offset)
+                if (f.entity_type, 0, end) in seen:
                     break
+                seen.add((f.entity_type, 0, end))
+                findings.append(
+                    Finding(
+                        entity_type=f.entity_type,
+                        start=0,
+                        end=end,
+                        score=f.score,
+                        recognizer=f.recognizer,
+                        transforms=(*f.transforms, SPLIT_TRANSFORM),
+                        explanation=f"identifier completed across {join.used + 1} consecutive messages",
+                    )
+                )
+                break
         return findings
-
-
-def _overlaps_whole(f: Finding, found: list[Finding], start: int, offset: int, end: int) -> bool:
-    """``f`` crosses the join at ``offset`` but shares digits with an identifier found
-    whole on one side of it (two complete SSNs in consecutive posts are not a third
-    one made of their halves)."""
-    for g in found:
-        one_side = (start <= g.start and g.end <= offset) or (offset <= g.start and g.end <= end)
-        if one_side and g.start < f.end and f.start < g.end:
-            return True
-    return False
 
 
 #: Between two candidate joins: more line breaks than a separator may hold, and more
@@ -278,9 +279,24 @@ def _joint(left: str, right: str) -> tuple[str, int]:
     return "\n", 0
 
 
-def _candidates_text(pieces: list[str], head: str) -> tuple[str, list[tuple[int, int, int]]]:
-    """One text holding every join worth scanning, and per join where it starts, where
-    the new message starts in it and how many earlier messages it uses.
+class _Join(NamedTuple):
+    offset: int  # where the new message starts in the scanned text
+    used: int  # earlier messages joined
+    last: int  # index of the last earlier piece
+    piece_end: int  # where that piece ends in the scanned text
+
+
+class _Scan(NamedTuple):
+    text: str
+    joins: list[_Join]
+    alone: list[tuple[int, int]]  # each piece, then the new message, scanned on its own
+
+
+def _candidates_text(pieces: list[str], head: str) -> _Scan:
+    """One text holding every join worth scanning, then each piece and the new message
+    on their own (a finding across a join that shares digits with an identifier one
+    of them holds alone is no split identifier: two complete SSNs in consecutive posts
+    are not a third made of their halves).
 
     Joins: the last one to ``MAX_CHAIN`` earlier pieces followed by the new one (an
     identifier in several consecutive pieces), and each earlier piece alone followed
@@ -289,21 +305,27 @@ def _candidates_text(pieces: list[str], head: str) -> tuple[str, list[tuple[int,
     digit.  At most ``MAX_CHAIN + len(pieces) - 1`` joins of bounded size.
     """
     n = len(pieces)
-    joins: list[list[int]] = [list(range(i, n)) for i in range(max(0, n - MAX_CHAIN), n)]
-    joins += [[i] for i in range(n - 1)]
+    chains: list[list[int]] = [list(range(i, n)) for i in range(max(0, n - MAX_CHAIN), n)]
+    chains += [[i] for i in range(n - 1)]
     parts: list[str] = []
-    offsets: list[tuple[int, int, int]] = []
+    joins: list[_Join] = []
     pos = 0
-    for join in joins:
-        text = pieces[join[0]]
-        for k in join[1:]:
+    for chain in chains:
+        text = pieces[chain[0]]
+        for k in chain[1:]:
             core = _new_piece(pieces[k])[0]
             sep, skip = _joint(text, core)
             text += sep + core[skip:]
+        piece_end = pos + len(text)
         sep, skip = _joint(text, head)
         text += sep
-        offsets.append((pos, pos + len(text) - skip, len(join)))
+        joins.append(_Join(pos + len(text) - skip, len(chain), chain[-1], piece_end))
         text += head[skip:] + _GAP
         parts.append(text)
         pos += len(text)
-    return "".join(parts), offsets
+    alone: list[tuple[int, int]] = []
+    for piece in (*pieces, head):
+        alone.append((pos, pos + len(piece)))
+        parts.append(piece + _GAP)
+        pos += len(piece) + len(_GAP)
+    return _Scan("".join(parts), joins, alone)
