@@ -188,11 +188,15 @@ class SplitWindow:
             return []
         scan = _candidates_text(pieces, head)
         found = detector.analyze(scan.text, entities=self.entities)
-        # identifiers each piece and the new message hold on their own
-        alone = [f for f in found if any(a <= f.start and f.end <= b for a, b in scan.alone)]
+        crossing = [f for f in found if any(f.start < j.offset < f.end for j in scan.joins)]
+        if not crossing:
+            return []
+        # identifiers each piece and the new message hold on their own (scanned only now:
+        # most messages complete nothing)
+        alone = detector.analyze(scan.alone_text, entities=self.entities)
         findings: list[Finding] = []
         seen: set[tuple[str, int, int]] = set()
-        for f in found:
+        for f in crossing:
             for join in scan.joins:
                 offset = join.offset
                 if not f.start < offset < f.end <= offset + len(head):
@@ -289,14 +293,15 @@ class _Join(NamedTuple):
 class _Scan(NamedTuple):
     text: str
     joins: list[_Join]
-    alone: list[tuple[int, int]]  # each piece, then the new message, scanned on its own
+    alone_text: str  # each piece, then the new message, on its own
+    alone: list[tuple[int, int]]  # where each is in alone_text
 
 
 def _candidates_text(pieces: list[str], head: str) -> _Scan:
-    """One text holding every join worth scanning, then each piece and the new message
-    on their own (a finding across a join that shares digits with an identifier one
-    of them holds alone is no split identifier: two complete SSNs in consecutive posts
-    are not a third made of their halves).
+    """One text holding every join worth scanning, and one holding each piece and the
+    new message on their own (a finding across a join that shares digits with an
+    identifier one of them holds alone is no split identifier: two complete SSNs in
+    consecutive posts are not a third made of their halves).
 
     Joins: the last one to ``MAX_CHAIN`` earlier pieces followed by the new one (an
     identifier in several consecutive pieces), and each earlier piece alone followed
@@ -324,8 +329,10 @@ def _candidates_text(pieces: list[str], head: str) -> _Scan:
         parts.append(text)
         pos += len(text)
     alone: list[tuple[int, int]] = []
+    alone_parts: list[str] = []
+    pos = 0
     for piece in (*pieces, head):
         alone.append((pos, pos + len(piece)))
-        parts.append(piece + _GAP)
+        alone_parts.append(piece + _GAP)
         pos += len(piece) + len(_GAP)
-    return _Scan("".join(parts), joins, alone)
+    return _Scan("".join(parts), joins, "".join(alone_parts), alone)
