@@ -33,7 +33,7 @@ Limits (constructor arguments, documented in docs/policy.md):
 - ``max_chars`` (default 256): of each earlier message only the last ``max_chars``
   characters are kept, and only the first ``max_chars`` of the new one are joined:
   a split identifier sits at the boundary between messages.  The scanned text is at
-  most ``max_messages + 2`` joins of at most ``4 * (max_chars + 1)`` characters.
+  most ``max_messages + 1`` joins of at most ``4 * (max_chars + 1)`` characters.
 
 Nothing readable is stored: each fragment is a small JSON object encrypted with
 AES-256-GCM under a key derived (HKDF-SHA256) from the installation's ``hash`` key,
