@@ -269,3 +269,17 @@ def test_a_list_of_identifiers_is_each_identifier_once(engine: Engine, sep: str)
     ssns = [SSN[:-4] + str(int(SSN[-4:]) + k) for k in range(5)]
     text = "SSNs: " + sep.join(ssns) + " for the audit"
     assert sorted(text[f.start : f.end] for f in engine.analyze(text) if f.entity_type == "US_SSN") == sorted(ssns)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('0123456789,;|\t\n "ab') + [CELL, ROW]), max_size=200))
+def test_mark_tables_keeps_length_and_only_marks_delimiters(raw: str) -> None:
+    marked = mark_tables(raw)
+    assert len(marked) == len(raw)
+    for before, after in zip(raw, marked, strict=True):
+        if after in (CELL, ROW):
+            assert before in ("\t", "|", ";", ",", "\n")  # a boundary only where the text had one
+        elif before in (CELL, ROW):
+            assert after == " "  # the input's own marks are neutralized
+        else:
+            assert after == before
