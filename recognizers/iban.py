@@ -28,6 +28,7 @@ IBAN_LENGTHS: dict[str, int] = {
 }
 
 _START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9]{2})")
+_DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 
 
 def iban_valid(compact: str) -> bool:
@@ -72,8 +73,17 @@ class IbanCodeRecognizer(DLPRecognizer):
                     break
             if n != want or (i < len(text) and text[i].isascii() and text[i].isalnum()):
                 continue
-            if not iban_valid("".join(chars)):
-                continue
+            compact = "".join(chars)
+            note = ""
+            if not iban_valid(compact):
+                # O/o for 0 and l/I for 1 after the country code (a look-alike letter,
+                # or a Cyrillic/Greek one folded to it by normalization): the mod-97
+                # check decides, so a real letter there is never misread
+                swapped = compact[:2] + compact[2:].translate(_DIGIT_LOOKALIKES)
+                if swapped == compact or not iban_valid(swapped):
+                    continue
+                note = "lookalike-letters"
             hit = self.context_hit(text, m.start(), i)
-            out.append(self.result(IBAN_CODE, m.start(), i, 1.0 if hit else 0.95, f"iban-{country}", "mod97+length", hit))
+            out.append(self.result(IBAN_CODE, m.start(), i, 1.0 if hit else 0.95, f"iban-{country}", "mod97+length", hit,
+                                   note))
         return out

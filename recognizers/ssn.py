@@ -43,8 +43,8 @@ def _shaped(c: Candidate) -> float:
     sep = c.uniform_sep
     if sep == "-":
         return 0.85
-    if sep in (" ", ".", "\n", "/") and c.whole_run:
-        return 0.7
+    if c.whole_run:
+        return 0.7  # any other one separator (space, dot, line break, ``·``, ``|``, ``:``...)
     return 0.0
 
 

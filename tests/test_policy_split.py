@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from dlp_proxy.detect import build_detector
-from dlp_proxy.policy.split import SPLIT_TRANSFORM, SplitWindow
+from dlp_proxy.policy.split import SPLIT_TRANSFORM, SplitWindow, may_carry_a_piece
 
 KEY = b"s" * 32
 
@@ -37,6 +37,16 @@ SPLITS = [
     (["my ssn is 536-22-", "8710"], "US_SSN"),
     (["ssn 536", "22", "8710"], "US_SSN"),
     (["card 4111 1111", "1111 1111"], "CREDIT_CARD"),
+    # words around the halves
+    (["ok so it's 536-22 and the rest", "is 8710 ok?"], "US_SSN"),
+    (["first part: 536-22-", "second part -8710 thanks"], "US_SSN"),
+    (["536-22", "and then -8710"], "US_SSN"),
+    # filler posts between the halves (fillers with a number too)
+    (["536-22", "one sec", "phone died", "ok", "8710"], "US_SSN"),
+    (["536-22", "back in 5", "room 12 is free", "8710"], "US_SSN"),
+    (["card 4111 1111", "hold on", "1111 1111"], "CREDIT_CARD"),
+    # three pieces with words around each
+    (["ssn is 536", "then 22", "and 8710 done"], "US_SSN"),
 ]
 
 
@@ -45,6 +55,8 @@ async def test_split_identifier_is_caught(redis_client, detector, messages, etyp
     client, prefix = redis_client
     window = SplitWindow(client, key=KEY, prefix=prefix)
     for text in messages[:-1]:
+        if not may_carry_a_piece(text):
+            continue  # as the gateway: fillers never enter the window
         assert await window.check("u1", "c1", text, detector) == []
     found = await window.check("u1", "c1", messages[-1], detector)
     assert [f.entity_type for f in found] == [etype]
@@ -158,3 +170,40 @@ def test_bad_limits():
         SplitWindow(None, key=KEY, max_messages=1)
     with pytest.raises(ValueError):
         SplitWindow(None, key=KEY, max_chars=4)
+    with pytest.raises(ValueError):
+        SplitWindow(None, key=KEY, max_messages=17)
+
+
+def test_fillers_do_not_enter_the_window():
+    assert not may_carry_a_piece("one sec, phone died")
+    assert may_carry_a_piece("back in 5")
+    assert may_carry_a_piece("and \u2464 more")  # a circled digit is a digit to the detector
+
+
+NOT_SPLITS = [
+    # unrelated numbers in consecutive posts do not make an identifier by themselves
+    ["meeting at 3", "room 12", "call at 4"],
+    ["bought 1,500 shares", "at 182.35", "settles T+1"],
+    ["v2.14", "build 3301", "ticket 48213"],
+    # two whole identifiers in consecutive posts are not a third made of their halves
+    ["SSNs: 536-22-8710, 536-22-8711", "536-22-8712, 536-22-8713 for the audit"],
+    ["ssn 536-22-8710", "and 536-22-8711"],
+    ["ABA routing 011000015 account 4471902283 for the wire please", "1234 thanks"],
+]
+
+
+@pytest.mark.parametrize("messages", NOT_SPLITS)
+async def test_unrelated_numbers_are_not_joined_into_an_identifier(redis_client, detector, messages):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    for text in messages:
+        assert await window.check("u1", "c1", text, detector) == []
+
+
+async def test_a_piece_older_than_the_window_is_not_joined(redis_client, detector):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=3)
+    await window.check("u1", "c1", "536-22", detector)
+    for text in ("at 1", "at 2", "at 3"):
+        await window.check("u1", "c1", text, detector)
+    assert await window.check("u1", "c1", "8710", detector) == []

@@ -5,7 +5,8 @@ recognizers in the ``recognizers`` package plus config/recognizers.yaml, with an
 NLP engine we hand it ourselves (a blank spaCy tokenizer, and the NER model only
 when a ``en_core_web_sm`` package is installed), so nothing is ever downloaded.
 
-Per text: sanitize (lone surrogates) -> bounded windows for long text ->
+Per text: sanitize (lone surrogates) -> table cell and row boundaries marked
+(structure.py, on the whole text so windows keep them) -> bounded windows for long text ->
 quick C-speed check on raw ASCII (most chat stops here) -> normalization with
 an offset map -> prefilter picks entity types -> each candidate entity's
 recognizers say whether they could match at all (``could_match``, a necessary
@@ -35,6 +36,7 @@ from dlp_proxy.detect.decode import Blob, find_blobs
 from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
+from dlp_proxy.detect.structure import mark_tables, window_prefix
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     CUSIP,
@@ -254,7 +256,7 @@ class Engine:
             raise DetectionLimitError(
                 f"text of {len(text)} characters exceeds detection limit max_chars={self.limits.max_chars}"
             )
-        text = sanitize(text)
+        text = mark_tables(sanitize(text))  # same length: table cell and row boundaries marked
         budget = _Budget()
         size, overlap = self.limits.window_chars, self.limits.window_overlap
         if len(text) <= size:
@@ -262,9 +264,14 @@ class Engine:
         merged: dict[tuple[str, int, int], Finding] = {}
         pos = 0
         while True:
-            chunk = text[pos : pos + size]
+            # a window inside a table starts at a row, after the table's header row
+            prefix, skip = window_prefix(text, pos, overlap)
+            chunk = prefix + text[pos + skip : pos + size]
+            shift = pos + skip - len(prefix)
             for f in self._analyze(chunk, wanted, 0, budget):
-                g = replace(f, start=f.start + pos, end=f.end + pos)
+                if f.start < len(prefix):
+                    continue  # in the header copied in front of the window
+                g = replace(f, start=f.start + shift, end=f.end + shift)
                 key = (g.entity_type, g.start, g.end)
                 if key not in merged or merged[key].score < g.score:
                     merged[key] = g
@@ -305,7 +312,7 @@ class Engine:
             budget.decoded += len(blob.text)
             if budget.decoded > self.limits.max_decoded_chars:
                 raise DetectionLimitError("decoded content exceeds detection limit max_decoded_chars")
-            for f in self._analyze(sanitize(blob.text), wanted, depth + 1, budget):
+            for f in self._analyze(mark_tables(sanitize(blob.text)), wanted, depth + 1, budget):
                 raw.append(
                     (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
                      f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))

@@ -1,13 +1,35 @@
 """Normalization before detection, with an offset map back to the original text.
 
 Evasions this undoes (each recorded as a *transform* name on the findings it
-revealed, never with the value):
+revealed, never with the value).  Which characters are affected comes from
+Unicode's own tables (``unicodedata``, the ``regex`` module's property tables and
+the Unicode confusables data shipped in ``confusable_homoglyphs``), not from
+hand-written lists:
 
 - ``unicode-digits`` / ``fullwidth-digits`` / ``arabic-indic-digits`` /
-  ``devanagari-digits``: every Unicode decimal digit becomes its ASCII digit;
+  ``devanagari-digits``: every Unicode decimal digit (category Nd) becomes its
+  ASCII digit;
+- ``digit-forms``: every other character with a digit value (category No:
+  circled, negative-circled, parenthesized, full-stop, superscript, subscript
+  digits; ``unicodedata.digit``) becomes that ASCII digit, and numbers such as
+  circled eleven (``unicodedata.numeric``, a whole number below 100) their digits;
 - ``nfkc``: compatibility forms (full-width letters, odd spaces) folded;
-- ``zero-width``: format characters (ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft
-  hyphen, bidi controls: Unicode category Cf) dropped;
+- ``zero-width``: every Default_Ignorable_Code_Point (ZWSP, ZWNJ, ZWJ, word
+  joiner, BOM, soft hyphen, variation selectors such as U+FE0F, the combining
+  grapheme joiner U+034F, Hangul fillers, tag characters...) and every other
+  format character (category Cf) dropped;
+- ``combining-marks``: a combining mark (categories Mn, Me: accents, the keycap
+  U+20E3, enclosing circles) next to a digit or an ASCII letter is dropped, so a
+  keycap sequence ``5`` U+FE0F U+20E3 is the digit ``5``;
+- ``confusable-letters``: a letter that Unicode's confusables data says looks
+  like an ASCII letter or digit (Cyrillic ``А``, Greek ``Ο``...) is folded to it
+  inside a token that also holds ASCII letters or digits (an IBAN with one
+  Cyrillic letter) or has ASCII digits a few characters away (an IBAN group
+  written wholly in look-alikes); other words in another script are left alone;
+- ``spelled-separators``: a separator written as a word between digit groups
+  (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
+  ``then`` -> a space), and the labels of ``area 417 group 63 serial 2958``
+  (dashes): the words show the writer means one number;
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
@@ -23,11 +45,16 @@ U+FFFD first so nothing downstream can raise on them.
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from importlib import resources
 from urllib.parse import unquote_to_bytes
+
+import regex
 
 MAX_DEPTH = 3
 
@@ -40,6 +67,126 @@ _PERCENT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
 _CHEAP_TRIGGER = re.compile(r"[<&%*`~_]")
+#: Line layout, and the table boundaries only detect/structure.py writes (it turns any
+#: U+001E/U+001F of the input into spaces first); every other control becomes a space.
+_KEPT_CONTROLS = "\t\n\r\x1e\x1f"
+_DECODED_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: A run of ASCII characters no rule of ``_one_pass`` changes (not markup, entity,
+#: percent, Markdown or control characters other than the kept ones).
+_PLAIN_RUN = re.compile(r"[^<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d\x80-\U0010ffff]+")
+#: Unicode's Default_Ignorable_Code_Point property (the ``regex`` module's tables
+#: follow the Unicode version it was built with).
+_IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+_MARKS = frozenset({"Mn", "Me"})
+#: Written-out separators between digit groups, and SSA's own labels for the parts.
+_SPELLED_WORDS = ("dash", "hyphen", "minus", "slash", "dot", "then", "serial")
+_SPELLED_TRIGGER = re.compile("(?i)" + "|".join(_SPELLED_WORDS))
+_SPELLED_SEP = re.compile(r"(?i)(?<=[0-9])[ \t]{0,3}(dash|hyphen|minus|slash|dot|then)[ \t]{0,3}(?=[0-9])")
+_SPELLED_AS = {"dash": "-", "hyphen": "-", "minus": "-", "slash": "/", "dot": ".", "then": " "}
+_SSA_LABELS = re.compile(
+    r"(?i)\barea(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{3})[ \t,;/-]{0,3}"
+    r"group(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{2})[ \t,;/-]{0,3}"
+    r"serial(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{4})(?![0-9])"
+)
+#: Half-width of the token examined around a confusable letter.
+_TOKEN_REACH = 40
+#: A token of look-alikes only is folded when an ASCII digit is this close to it.
+_DIGIT_REACH = 8
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+@functools.cache
+def _confusables() -> dict[str, str]:
+    """Non-ASCII letter -> the ASCII letter or digit it is confusable with, from the
+    Unicode confusables data (confusables.txt) that ``confusable_homoglyphs`` ships as
+    JSON: nothing is downloaded.  A letter prefers a letter of its own case, then any
+    letter, then a digit."""
+    raw = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    table: dict[str, str] = {}
+    for ch, glyphs in raw.items():
+        if len(ch) != 1 or ch.isascii() or not ch.isalpha():
+            continue
+        ascii_alnum = [g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalnum()]
+        if not ascii_alnum:
+            continue
+
+        def rank(c: str, ch: str = ch) -> tuple[int, str]:
+            if c.isalpha():
+                return (0 if c.isupper() == ch.isupper() else 1, c)
+            return (2, c)
+
+        table[ch] = min(ascii_alnum, key=rank)
+    return table
+
+
+def _ignorable(ch: str) -> bool:
+    return _IGNORABLE.match(ch) is not None
+
+
+def _digit_value(ch: str, cat: str) -> str | None:
+    """The ASCII digits of a non-Nd number character (circled, parenthesized...), or None."""
+    if cat != "No":
+        return None
+    d = unicodedata.digit(ch, None)
+    if d is not None:
+        return str(d)
+    v = unicodedata.numeric(ch, None)
+    if v is not None and v == int(v) and 0 <= v < 100:
+        return str(int(v))
+    return None
+
+
+def _is_mark(ch: str) -> bool:
+    return not ch.isascii() and (unicodedata.category(ch) in _MARKS or _ignorable(ch))
+
+
+def _digitish(ch: str) -> bool:
+    if ch.isascii():
+        return ch.isdigit()
+    return ch.isdigit() or _digit_value(ch, unicodedata.category(ch)) is not None
+
+
+def _mark_droppable(prev: str, text: str, i: int) -> bool:
+    """A combining mark at ``text[i]`` touches a digit or an ASCII letter: ``prev`` (the
+    last normalized character) or the next character after any further marks."""
+    if prev and ((prev.isascii() and prev.isalnum()) or prev.isdigit()):
+        return True
+    n = len(text)
+    j = i + 1
+    while j < n and j - i <= 8 and _is_mark(text[j]):
+        j += 1
+    return j < n and (_digitish(text[j]) or (text[j].isascii() and text[j].isalpha()))
+
+
+def _token_has_ascii_alnum(text: str, i: int) -> tuple[int, bool]:
+    """(end of the token around ``text[i]``, whether it holds an ASCII letter or digit or
+    has an ASCII digit within ``_DIGIT_REACH`` characters).  A token is a run of
+    letters, digits and marks, looked at up to ``_TOKEN_REACH`` characters on either
+    side."""
+    n = len(text)
+    found = False
+    j = i
+    while j > 0 and i - j < _TOKEN_REACH:
+        c = text[j - 1]
+        if not (c.isalnum() or _is_mark(c)):
+            break
+        if c.isascii():
+            found = True
+            break
+        j -= 1
+    k = i + 1
+    while k < n and k - i < _TOKEN_REACH:
+        c = text[k]
+        if not (c.isalnum() or _is_mark(c)):
+            break
+        if c.isascii():
+            found = True
+        k += 1
+    if not found:
+        # a group of an identifier written wholly in look-alikes ("GB82 ԜЕЅТ 1234"):
+        # ASCII digits a few characters away
+        found = _ASCII_DIGIT.search(text, max(0, j - _DIGIT_REACH), min(n, k + _DIGIT_REACH)) is not None
+    return k, found
 
 
 def _digit_block(ch: str) -> str:
@@ -113,7 +260,30 @@ def _one_pass(text: str, decode: bool) -> Normalized:
             starts.append(a)
             ends.append(b)
 
+    def _keep_or_nfkc(ch: str, i: int) -> None:
+        folded = unicodedata.normalize("NFKC", ch)
+        if folded != ch:
+            # NFKC can itself produce digits or dashes.
+            emit(_fold(folded), i, i + 1)
+            events.append((i, i + 1, "nfkc"))
+        else:
+            out.append(ch)
+            starts.append(i)
+            ends.append(i + 1)
+
+    token_end = 0  # confusable letters: the token already judged, and its verdict
+    token_fold = False
+    plain = _PLAIN_RUN.match
+
     while i < n:
+        run = plain(text, i)
+        if run is not None:  # ASCII that no rule touches: copied at C speed
+            j = run.end()
+            out.append(text[i:j])  # ``out`` holds strings; a char is out[-1][-1]
+            starts.extend(range(i, j))
+            ends.extend(range(i + 1, j + 1))
+            i = j
+            continue
         ch = text[i]
         if ch == "<":
             m = _TAG_RE.match(text, i)
@@ -150,7 +320,7 @@ def _one_pass(text: str, decode: bool) -> Normalized:
             i += 1
             continue
         elif ch == "_":
-            prev_digit = bool(out) and out[-1].isdigit()
+            prev_digit = bool(out) and out[-1][-1].isdigit()
             next_digit = i + 1 < n and text[i + 1].isdigit()
             if prev_digit or next_digit:
                 emit(" ", i, i + 1)
@@ -158,7 +328,7 @@ def _one_pass(text: str, decode: bool) -> Normalized:
                 i += 1
                 continue
         if ascii_only or ch.isascii():
-            if ch < " " and ch not in "\t\n\r":
+            if ch < " " and ch not in _KEPT_CONTROLS:
                 emit(" ", i, i + 1)
                 events.append((i, i + 1, "control-chars"))
             else:
@@ -169,8 +339,21 @@ def _one_pass(text: str, decode: bool) -> Normalized:
             continue
         # non-ASCII character
         cat = unicodedata.category(ch)
-        if cat == "Cf":
+        if cat == "Cf" or _ignorable(ch):
             events.append((i, i + 1, "zero-width"))
+        elif cat in _MARKS and _mark_droppable(out[-1][-1] if out else "", text, i):
+            events.append((i, i + 1, "combining-marks"))
+        elif (value := _digit_value(ch, cat)) is not None:
+            emit(value, i, i + 1)
+            events.append((i, i + 1, "digit-forms"))
+        elif cat[0] == "L" and (look := _confusables().get(ch)) is not None:
+            if i >= token_end:
+                token_end, token_fold = _token_has_ascii_alnum(text, i)
+            if token_fold:
+                emit(look, i, i + 1)
+                events.append((i, i + 1, "confusable-letters"))
+            else:
+                _keep_or_nfkc(ch, i)
         elif cat == "Nd":
             emit(str(unicodedata.decimal(ch)), i, i + 1)
             events.append((i, i + 1, _digit_block(ch)))
@@ -183,30 +366,27 @@ def _one_pass(text: str, decode: bool) -> Normalized:
         elif cat in ("Cs", "Co", "Cn", "Cc"):
             emit(" " if cat != "Cs" else "\ufffd", i, i + 1)
         else:
-            folded = unicodedata.normalize("NFKC", ch)
-            if folded != ch:
-                # NFKC can itself produce digits or dashes (e.g. circled digits are not Nd).
-                emit(_fold(folded), i, i + 1)
-                events.append((i, i + 1, "nfkc"))
-            else:
-                out.append(ch)
-                starts.append(i)
-                ends.append(i + 1)
+            _keep_or_nfkc(ch, i)
         i += 1
     return Normalized("".join(out), starts, ends, events)
 
 
 def _fold(s: str) -> str:
     """Digits, dashes and format chars inside decoded or NFKC-folded text."""
+    s = _DECODED_CONTROLS.sub(" ", s)  # decoded text never brings a table boundary or a control
     if s.isascii():
         return s
-    res = []
+    res: list[str] = []
     for c in s:
         cat = unicodedata.category(c)
-        if cat == "Cf":
+        if cat == "Cf" or _ignorable(c):
+            continue
+        if cat in _MARKS and res and (res[-1].isascii() and res[-1].isalnum()):
             continue
         if cat == "Nd":
             res.append(str(unicodedata.decimal(c)))
+        elif (value := _digit_value(c, cat)) is not None:
+            res.append(value)
         elif c in _DASHES or cat == "Pd":
             res.append("-")
         else:
@@ -225,10 +405,65 @@ def _compose(outer: Normalized, inner: Normalized) -> Normalized:
     return Normalized(inner.text, starts, ends, events)
 
 
+def _may_spell(text: str) -> bool:
+    """A separator word or an SSA label may be in ``text`` (``in`` tests on the lower-cased
+    text: several times faster than the case-insensitive alternation on long text)."""
+    if text.isascii():
+        low = text.lower()
+        return any(word in low for word in _SPELLED_WORDS)
+    return _SPELLED_TRIGGER.search(text) is not None
+
+
+def _spelled(text: str) -> Normalized | None:
+    """Separator words between digits -> their mark; SSA labels -> ``AAA-GG-SSSS``."""
+    spans: list[tuple[int, int, str]] = []  # (start, end, replacement) in text order
+    for m in _SSA_LABELS.finditer(text):
+        spans.append((m.start(), m.start(1), ""))
+        spans.append((m.end(1), m.start(2), "-"))
+        spans.append((m.end(2), m.start(3), "-"))
+    for m in _SPELLED_SEP.finditer(text):
+        if not any(a < m.end() and m.start() < b for a, b, _ in spans):
+            spans.append((m.start(), m.end(), _SPELLED_AS[m.group(1).lower()]))
+    if not spans:
+        return None
+    spans.sort()
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    events: list[tuple[int, int, str]] = []
+    pos = 0
+    for a, b, rep in spans:
+        for k in range(pos, a):
+            out.append(text[k])
+            starts.append(k)
+            ends.append(k + 1)
+        for c in rep:
+            out.append(c)
+            starts.append(a)
+            ends.append(b)
+        events.append((a, b, "spelled-separators"))
+        pos = b
+    for k in range(pos, len(text)):
+        out.append(text[k])
+        starts.append(k)
+        ends.append(k + 1)
+    return Normalized("".join(out), starts, ends, events)
+
+
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection."""
     if text.isascii() and not _CHEAP_TRIGGER.search(text):
-        return identity(text)
+        result = identity(text)
+    else:
+        result = _decode_layers(text)
+    if _may_spell(result.text):
+        spelled = _spelled(result.text)
+        if spelled is not None:
+            result = _compose(result, spelled)
+    return result
+
+
+def _decode_layers(text: str) -> Normalized:
     result = _one_pass(text, decode=True)
     depth = 1
     while depth < MAX_DEPTH and any(name in ("html-entities", "percent-encoding") for _, _, name in result.events):

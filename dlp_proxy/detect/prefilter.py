@@ -2,8 +2,8 @@
 
 ``Prefilter.quick(text)`` is one C-speed regex search over raw ASCII text: a
 message with no cluster of six digits, no ``@``, no encoded-looking blob and no
-identity keyword has no candidate for any recognizer and never reaches
-Presidio.  ``Prefilter.entities(text)`` then names the entity types worth
+identity keyword (or SSA's ``serial`` label) has no candidate for any recognizer
+and never reaches Presidio.  ``Prefilter.entities(text)`` then names the entity types worth
 running on the normalized text, using one Hyperscan database when the
 ``hyperscan`` wheel is importable (pure ``re`` otherwise; both give the same
 answer, tested).
@@ -60,7 +60,9 @@ STATIC_PATTERNS: tuple[tuple[str, str, frozenset[str]], ...] = (
 # prefix scan in the C regex engine.
 _QUICK_DIGITS = re.compile(r"[0-9](?:[^0-9]{0,8}[0-9]){5}")
 _QUICK_ESCAPES = re.compile(r"%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{1,31};|\\x[0-9A-Fa-f]{2}")
-_QUICK_WORDS = re.compile(r"dob|d\.o\.b|birth|born|bday|passport|licen[cs]e|dmv|\bdl\b")
+# ``serial``: "area 536, group 22, serial 8710" has its digits too far apart for the
+# digit pattern; normalization turns the labels into dashes.
+_QUICK_WORDS = re.compile(r"dob|d\.o\.b|birth|born|bday|passport|licen[cs]e|dmv|\bdl\b|serial")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{12,}")
 
 

@@ -5,12 +5,13 @@ with addresses (hidden rows and sheets flagged), slides and speaker notes."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import TYPE_CHECKING, Any
 
 from dlp_proxy.files.archives import read_zip_member
 from dlp_proxy.files.limits import TimeUp
-from dlp_proxy.files.ooxml import _col_letters
+from dlp_proxy.files.ooxml import _col_letters, _formula_values
 from dlp_proxy.files.xmltext import local, parse
 
 if TYPE_CHECKING:
@@ -115,6 +116,8 @@ def _ods(content: Any, ctx: Ctx) -> None:
         sheet = attrs.get("name", "?")
         hidden_sheet = attrs.get("style-name") in hidden_styles
         row = 0
+        values: dict[str, str] = {}  # cell ref -> displayed text, for formula references
+        formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, displayed)
         for r in (e for e in table.iter() if local(e.tag) == "table-row"):
             rattrs = {local(k): v for k, v in r.attrib.items()}
             repeat = int(rattrs.get("number-rows-repeated", "1") or 1)
@@ -125,10 +128,19 @@ def _ods(content: Any, ctx: Ctx) -> None:
                     continue
                 cattrs = {local(k): v for k, v in c.attrib.items()}
                 crepeat = int(cattrs.get("number-columns-repeated", "1") or 1)
-                text = odf_text(c)
+                shown = odf_text(c)
+                text = shown
                 value = cattrs.get("value") or cattrs.get("string-value") or ""
                 if value and value not in text:
                     text = f"{text}\n{value}" if text else value
+                formula = cattrs.get("formula", "")
+                if formula:
+                    text = f"{text}\n{formula}" if text else formula
+                    if crepeat == 1 and repeat == 1:
+                        ref = f"{_col_letters(col + 1)}{row + 1}"
+                        formulas.append((ref, f"sheet={sheet}!{ref}", _of_formula(formula), shown or value))
+                if crepeat == 1 and repeat == 1 and (shown or value):
+                    values[f"{_col_letters(col + 1)}{row + 1}"] = shown or value
                 if text:
                     for k in range(min(crepeat, _MAX_REPEAT)):
                         for j in range(min(repeat, _MAX_REPEAT)):
@@ -140,6 +152,30 @@ def _ods(content: Any, ctx: Ctx) -> None:
                                 return
                 col += crepeat
             row += repeat
+        if not _formula_values(formulas, values, ctx):
+            return
+
+
+_OF_REF = re.compile(r"\[\$?[^.\]\[]*\.\$?([A-Za-z]{1,3})\$?([0-9]{1,7})\]")
+
+
+def _of_formula(formula: str) -> str:
+    """An OpenFormula (``of:=[.A1]&[.B1]``, ``;`` between arguments) in the spreadsheet
+    syntax ``files/cells.evaluate`` reads; a reference to another sheet
+    (``[Sheet2.A1]``) is kept unreadable, so such a formula is not evaluated."""
+    src = formula.split(":", 1)[1] if formula.startswith(("of:", "oooc:", "msoxl:")) else formula
+    out: list[str] = []
+    pos = 0
+    quoted = False
+    for i, ch in enumerate(src):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == ";":
+            out.append(src[pos:i] + ",")
+            pos = i + 1
+    out.append(src[pos:])
+    text = "".join(out)
+    return _OF_REF.sub(lambda m: m.group(1) + m.group(2) if m.group(0).startswith(("[.", "[$.")) else "#REF", text)
 
 
 def _odp(content: Any, ctx: Ctx) -> None:

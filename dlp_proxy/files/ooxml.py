@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from dlp_proxy.files.archives import read_zip_member
+from dlp_proxy.files.cells import BUILTIN_FORMATS, evaluate, format_number
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.xmltext import local, parse
 
@@ -226,6 +227,7 @@ def _xlsx(pkg: Package) -> None:
             if root is not None:
                 for si in root:
                     shared.append("".join(t.text or "" for t in si.iter() if local(t.tag) == "t"))
+    formats = _cell_formats(pkg, wb_rels)
     wb = pkg.xml("xl/workbook.xml")
     if wb is None:
         return
@@ -250,7 +252,7 @@ def _xlsx(pkg: Package) -> None:
         if data is None:
             continue
         try:
-            if not _sheet_cells(data, sheet_name, hidden_sheet, shared, ctx):
+            if not _sheet_cells(data, sheet_name, hidden_sheet, shared, ctx, formats):
                 return
         except TimeUp:
             raise
@@ -261,9 +263,46 @@ def _xlsx(pkg: Package) -> None:
                 _sheet_comments(pkg, target, sheet_name, hidden_sheet)
 
 
-def _sheet_cells(data: bytes, sheet: str, hidden_sheet: bool, shared: list[str], ctx: Ctx) -> bool:
+def _cell_formats(pkg: Package, wb_rels: dict[str, tuple[str, str]]) -> list[str]:
+    """Per cell style index (the ``s`` attribute of a cell), its number format code."""
+    target = next((t for t, rtype in wb_rels.values() if rtype == "styles"), "xl/styles.xml")
+    root = pkg.xml(target)
+    if root is None:
+        return []
+    codes: dict[int, str] = dict(BUILTIN_FORMATS)
+    out: list[str] = []
+    for el in root:
+        tag = local(el.tag)
+        if tag == "numFmts":
+            for fmt in el:
+                try:
+                    codes[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode", "")
+                except ValueError:
+                    continue
+        elif tag == "cellXfs":
+            for xf in el:
+                try:
+                    out.append(codes.get(int(xf.get("numFmtId", "0")), ""))
+                except ValueError:
+                    out.append("")
+    return out
+
+
+def _sheet_cells(
+    data: bytes, sheet: str, hidden_sheet: bool, shared: list[str], ctx: Ctx, formats: list[str] | None = None
+) -> bool:
+    """Every cell's text (see ``_cell_text``), then the displayed value of each formula
+    that a simple string evaluation gives and its cached value does not show (the
+    formulas are evaluated after the sheet, against the values of its cells).
+
+    The first row with text is the header row when none of its cells has a digit:
+    below it, a cell with a digit is reported as ``<header>: <text>``, so a column headed "Account" or "SSN" gives
+    its numbers their context, as in a CSV table."""
     hidden_cols: set[int] = set()
     count = 0
+    values: dict[str, str] = {}  # cell ref -> displayed value, for formula references
+    headers: dict[str, str] | None = None  # column letters -> the header row's label
+    formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, cached value)
     for _event, el in etree.iterparse(
         io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     ):
@@ -273,49 +312,124 @@ def _sheet_cells(data: bytes, sheet: str, hidden_sheet: bool, shared: list[str],
             hidden_cols.update(range(lo, min(hi, lo + 16384) + 1))
         elif tag == "row":
             row_hidden = el.get("hidden") in ("1", "true")
+            header_row = headers is None
+            row_labels: dict[str, str] = {}
+            row_has_digit = False
             for c in el:
                 if local(c.tag) != "c":
                     continue
-                text = _cell_text(c, shared)
+                ref = c.get("r", "")
+                text, shown, formula = _cell_text(c, shared, formats or [])
+                if ref:
+                    values[ref] = shown
                 if not text:
                     continue
-                ref = c.get("r", "")
+                m = _CELL_RE.match(ref)
+                column = m.group(1) if m else ""
+                if header_row:
+                    row_has_digit = row_has_digit or any(ch.isdigit() for ch in text)
+                    if column and _is_label(shown):
+                        row_labels[column] = shown.strip()
+                elif headers and column in headers and any(ch.isdigit() for ch in text):
+                    # the column's header labels the cell, as in a table (detect/structure.py)
+                    text = f"{headers[column]}: {text}"
+                    if shown:
+                        shown = f"{headers[column]}: {shown}"
                 flags: list[str] = []
                 if hidden_sheet:
                     flags.append("hidden")
                 if row_hidden:
                     flags.append("hidden row")
-                m = _CELL_RE.match(ref)
                 if m and _col_index(m.group(1)) in hidden_cols:
                     flags.append("hidden column")
                 loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
+                if formula and ref:
+                    formulas.append((ref, loc, formula, shown))
                 if not ctx.add(loc, text):
                     return False
+                if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
+                    return False
+            if header_row and (row_labels or row_has_digit):
+                # the first row with text is the header row, unless it holds numbers (data)
+                headers = {} if row_has_digit else row_labels
             el.clear()
             count += 1
             if count % 256 == 0:
                 ctx.budget.check_time()
+    return _formula_values(formulas, values, ctx)
+
+
+#: As detect/structure.py: a longer first-row cell is a sentence, not a column label.
+MAX_HEADER_CHARS = 40
+
+
+def _is_label(text: str) -> bool:
+    """A header cell: short text with a letter (not a number or a sentence)."""
+    t = text.strip()
+    return 0 < len(t) <= MAX_HEADER_CHARS and any(ch.isalpha() for ch in t) and not t.startswith("=")
+
+
+#: Passes over a sheet's formulas, so a formula referring to a later formula's cell
+#: still sees its value (a chain longer than this keeps the cached values).
+_FORMULA_PASSES = 4
+
+
+def _formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, str], ctx: Ctx) -> bool:
+    results: dict[str, str] = {}
+    for _ in range(_FORMULA_PASSES):
+        changed = False
+        for n, (ref, _loc, formula, _cached) in enumerate(formulas):
+            if n % 256 == 0:
+                ctx.budget.check_time()
+            value = evaluate(formula, values.get)
+            if value is not None and values.get(ref) != value:
+                values[ref] = value
+                results[ref] = value
+                changed = True
+        if not changed:
+            break
+    for ref, loc, _formula, cached in formulas:
+        value = results.get(ref)
+        if value and value != cached and not ctx.add(f"{loc}/formula value", value):
+            return False
     return True
 
 
-def _cell_text(c: Any, shared: list[str]) -> str:
+def _cell_text(c: Any, shared: list[str], formats: list[str]) -> tuple[str, str, str]:
+    """(text to scan, displayed value, formula).  The text holds the stored value
+    and the formula as written; the displayed value is the value under the cell's
+    number format (``000-00-0000`` on 536228710 shows ``536-22-8710``)."""
     ctype = c.get("t", "n")
     parts: list[str] = []
+    shown = ""
+    formula = ""
     for child in c:
         tag = local(child.tag)
         if tag == "v" and child.text is not None:
             if ctype == "s":
                 try:
-                    parts.append(shared[int(child.text)])
+                    shown = shared[int(child.text)]
                 except (ValueError, IndexError):
-                    parts.append(child.text)
+                    shown = child.text
+                parts.append(shown)
             else:
+                shown = child.text
+                if ctype == "n":
+                    try:
+                        code = formats[int(c.get("s", "0"))]
+                    except (ValueError, IndexError):
+                        code = ""
+                    formatted = format_number(child.text, code) if code else None
+                    if formatted is not None and formatted != child.text:
+                        shown = formatted
                 parts.append(child.text)
         elif tag == "is":
-            parts.append("".join(t.text or "" for t in child.iter() if local(t.tag) == "t"))
+            shown = "".join(t.text or "" for t in child.iter() if local(t.tag) == "t")
+            parts.append(shown)
         elif tag == "f" and child.text:
+            formula = child.text
             parts.append(f"={child.text}")
-    return "\n".join(p for p in parts if p)
+    return "\n".join(p for p in parts if p), shown, formula
 
 
 def _sheet_comments(pkg: Package, part: str, sheet: str, hidden_sheet: bool) -> None:

@@ -57,6 +57,7 @@ from dlp_proxy.model import (
     ScannedItem,
     describe_entities,
 )
+from dlp_proxy.policy.split import may_carry_a_piece
 
 log = logging.getLogger("dlp_proxy.gateway")
 
@@ -254,10 +255,10 @@ class Pipeline:
         scanned = await self._scan(items, entities) + prescanned
         message = " ".join(i.text for i in ex.items if i.path.startswith("body.message"))
         if (self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits")
-                and _may_carry_a_piece(message)):
-            # Only a message that starts or ends with digits (or a separator after
-            # digits) can carry a piece of an identifier split across posts; the
-            # others neither enter the window nor pay for its Redis round trips.
+                and may_carry_a_piece(message)):
+            # Only a message with a digit can carry a piece of an identifier split
+            # across posts (policy/split.py); fillers neither enter the window nor
+            # pay for its Redis round trip.
             extra = await self.split_window.check(ctx.user_id, ctx.channel_id, message, self.detector)
             if extra:
                 scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
@@ -728,13 +729,6 @@ def inline_eligible(items: Sequence[ContentItem], max_chars: int) -> bool:
         if digits > INLINE_MAX_DIGITS:
             return False
     return True
-
-
-def _may_carry_a_piece(message: str, edge: int = 4) -> bool:
-    text = message.strip()
-    if not text:
-        return False
-    return any(c.isdigit() for c in text[:edge]) or any(c.isdigit() for c in text[-edge:])
 
 
 def _redactable(ex: Extracted, decision: Decision) -> bool:

@@ -1,0 +1,168 @@
+"""Tables as structure: a cell or row boundary is never a separator.
+
+In running text a line break or a comma between digit groups may be a separator
+(``5120-0230`` / ``-7970-8380`` on two lines is one card number).  In a table it
+never is: the end of one CSV row's date (``11-19``) and the next row's id
+(``10131``) are two cells, not an ABA routing number.  ``mark_tables(text)``
+finds tables in (normalized) text and returns the text *with the same length*,
+every cell delimiter replaced by ``CELL`` (U+001F) and every line break between
+two rows of one table by ``ROW`` (U+001E).  Both are white space to the regex
+engines and neither is a separator for ``recognizers._common.digit_runs``, so no
+candidate spans two cells; every offset is unchanged.  The engine marks the whole
+(sanitized) text before cutting it into windows and normalizing it, so a window
+that starts or ends mid-row keeps its boundaries; normalization keeps the two
+marks and turns every other control character into a space, and this function
+first turns any U+001E/U+001F of the input into spaces: a sender cannot fake a
+boundary.
+
+A table is a run of consecutive lines with the same non-zero number of one
+delimiter outside double quotes: tab or ``|`` (TSV, markdown and pipe tables) on
+at least 2 lines; ``;`` or ``,`` (CSV) on at least 3 lines with at least two
+delimiters each (three cells), or on at least 5 lines, where most delimiters are
+not followed by a space (prose puts a space after its commas; CSV does not).  Two
+chat lines with one comma each are prose, not a table, so a line break there stays
+a separator.
+
+``column_header(text, pos)`` is the header cell (first row of the table, when
+that row has no digit: a first row with numbers is data, e.g. a file block cut
+mid-table) of the column ``pos`` is in: recognizers read it as context (a column
+headed "account" labels every number below it).
+
+Cost: a few C-level ``str.count`` calls per line and one rewrite of the lines
+that belong to tables: linear in the text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+CELL = "\x1f"
+ROW = "\x1e"
+_DELIMS = ("\t", "|", ";", ",")
+_QUOTED = re.compile(r'"[^"\n]*"')
+#: A column header is a label, not a sentence: a longer first-row cell labels nothing.
+MAX_HEADER_CHARS = 40
+_DIGIT = re.compile(r"[0-9]")
+
+
+def _min_rows(delim: str, cells: int) -> int:
+    if delim in ("\t", "|"):
+        return 2
+    return 3 if cells >= 2 else 5
+
+
+def _count(line: str, delim: str) -> int:
+    """Delimiters outside double quotes; 0 for a line that reads as prose (most of its
+    commas or semicolons followed by a space: "Hi Bob, the 10-year is at 4.4%, ...")."""
+    if '"' in line and delim in (",", ";", "\t"):
+        line = _QUOTED.sub("", line)
+    n = line.count(delim)
+    if delim in (",", ";") and n and line.count(delim + " ") * 2 > n:
+        return 0
+    return n
+
+
+def _mark_line(line: str, delim: str) -> str:
+    if '"' not in line or delim == "|":
+        return line.replace(delim, CELL)
+    out: list[str] = []
+    pos = 0
+    for m in _QUOTED.finditer(line):
+        out.append(line[pos : m.start()].replace(delim, CELL))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(line[pos:].replace(delim, CELL))
+    return "".join(out)
+
+
+def mark_tables(text: str) -> str:
+    """``text`` with table cell and row boundaries marked (same length; see module doc).
+    U+001E/U+001F already in ``text`` become spaces."""
+    if CELL in text or ROW in text:
+        text = text.replace(CELL, " ").replace(ROW, " ")  # only this function marks boundaries
+    if "\n" not in text or not any(d in text for d in _DELIMS):
+        return text
+    lines = text.split("\n")
+    n = len(lines)
+    owner: list[str | None] = [None] * n  # the delimiter of the table a line belongs to
+    for delim in _DELIMS:
+        if delim not in text:
+            continue
+        counts = [_count(line, delim) if delim in line else 0 for line in lines]
+        i = 0
+        while i < n:
+            c = counts[i]
+            if c == 0 or owner[i] is not None:
+                i += 1
+                continue
+            j = i + 1
+            while j < n and counts[j] == c and owner[j] is None:
+                j += 1
+            if j - i >= _min_rows(delim, c):
+                for k in range(i, j):
+                    owner[k] = delim
+            i = j
+    if not any(owner):
+        return text
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        mark = owner[k]
+        out.append(line if mark is None else _mark_line(line, mark))
+        if k + 1 < n:
+            out.append(ROW if mark is not None and owner[k + 1] == mark else "\n")
+    marked = "".join(out)
+    assert len(marked) == len(text)
+    return marked
+
+
+@functools.lru_cache(maxsize=64)
+def has_tables(text: str) -> bool:
+    return ROW in text
+
+
+def column_header(text: str, pos: int) -> str | None:
+    """The header cell of the table column holding ``text[pos]`` (``text`` marked by
+    ``mark_tables``), or None when ``pos`` is not below a table's first row."""
+    if not has_tables(text):
+        return None
+    last_row = text.rfind(ROW, 0, pos)
+    last_line = text.rfind("\n", 0, pos)
+    if last_row <= last_line:
+        return None  # not in a table, or in its first row
+    row_start = last_row + 1
+    table_start = last_line + 1
+    header_end = text.find(ROW, table_start)
+    column = text.count(CELL, row_start, pos)
+    header_line = text[table_start:header_end]
+    if _DIGIT.search(header_line):
+        return None  # a first row with numbers is data (a window or block cut mid-table)
+    cells = header_line.split(CELL)
+    if column >= len(cells):
+        return None
+    header = cells[column].strip(' \t\r"')
+    return header if len(header) <= MAX_HEADER_CHARS else None
+
+
+def window_prefix(text: str, pos: int, max_skip: int) -> tuple[str, int]:
+    """For a scan window of marked ``text`` starting at ``pos``: (the header row of the
+    table ``pos`` is in, followed by ``ROW``; how many characters to skip so the window
+    starts at the next row).  ``("", 0)`` when ``pos`` is not below a table's first row.
+
+    The engine puts the prefix in front of the window, so column headers still label
+    the cells of a long table's later windows; the partial row skipped is whole in
+    the previous window when it is at most ``max_skip`` (the windows' overlap) long;
+    a longer one is not skipped, and then no header is added either."""
+    if pos <= 0 or not has_tables(text):
+        return "", 0
+    last_row = text.rfind(ROW, 0, pos)
+    last_line = text.rfind("\n", 0, pos)
+    if last_row <= last_line:
+        return "", 0
+    table_start = last_line + 1
+    header_end = text.find(ROW, table_start)
+    next_row = text.find(ROW, pos)
+    next_line = text.find("\n", pos)
+    if next_row < 0 or (0 <= next_line < next_row) or next_row + 1 - pos > max_skip:
+        return "", 0  # the table ends in this row, or the row is longer than the overlap
+    return text[table_start:header_end] + ROW, next_row + 1 - pos

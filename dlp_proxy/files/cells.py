@@ -1,0 +1,325 @@
+"""Spreadsheet cells as Excel displays them: number formats and simple string formulas.
+
+A sheet can show an SSN that its XML never holds as text: the number 536228710
+with the number format ``000-00-0000`` (Excel's own "Social Security Number"
+special format), or a formula ``="536-22-"&"8710"`` saved without a cached value
+(openpyxl and most generators write none).  The extractor reports what the sheet
+holds (value, formula text, cached value) *and* what it displays:
+
+- ``format_number(value, code)`` applies a number format code's digit placeholders
+  (``0``, ``#``, ``?``), literal text (``"..."``, ``\\x`` and the characters Excel
+  shows as they are), thousands grouping, decimals, and the conditional sections
+  of the special phone format ``[<=9999999]###-####;(###) ###-####``.  Dates,
+  times, fractions, scientific and text formats are not rendered (None): the raw
+  value is still reported.
+- ``evaluate(formula, lookup)`` evaluates string formulas: literals, numbers,
+  same-sheet cell references, ``&``, ``CONCATENATE``, ``CONCAT``, ``TEXT``,
+  ``TRIM``, ``UPPER``, ``LOWER``, ``LEFT``, ``RIGHT``, ``MID``, ``T``,
+  ``VALUE``.  Anything else (other functions, ranges, other sheets, arithmetic)
+  gives None; the formula text and its cached value are still reported.
+
+Both are bounded: formulas longer than ``MAX_FORMULA`` characters are not
+evaluated, nesting is limited to ``MAX_DEPTH``, and results are cut at
+``MAX_RESULT`` characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+MAX_FORMULA = 4096
+MAX_DEPTH = 32
+MAX_RESULT = 4096
+
+#: Built-in number formats that matter for digits (ECMA-376 Part 1, 18.8.30).
+BUILTIN_FORMATS: dict[int, str] = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 49: "@"}
+
+_DATE_LETTERS = re.compile(r"[yYmMdDhHsS]|AM/PM|A/P|[eE][+-]")
+_CONDITION = re.compile(r"^\[(<=|>=|<>|<|>|=)(-?[0-9.]+)\]")
+_BRACKET = re.compile(r"\[[^\]]*\]")
+
+
+def _sections(code: str) -> list[str]:
+    out: list[str] = []
+    cur: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(code):
+        ch = code[i]
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "\\" and not quoted and i + 1 < len(code):
+            cur.append(code[i : i + 2])
+            i += 2
+            continue
+        elif ch == ";" and not quoted:
+            out.append("".join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out
+
+
+def _holds(op: str, limit: float, v: float) -> bool:
+    return {
+        "<=": v <= limit, ">=": v >= limit, "<": v < limit, ">": v > limit, "=": v == limit, "<>": v != limit,
+    }[op]
+
+
+def _pick_section(sections: list[str], v: float) -> tuple[str, bool]:
+    """(section, whether its sign is already shown by the section) for value ``v``."""
+    first = _CONDITION.match(sections[0])
+    if first:
+        if _holds(first.group(1), float(first.group(2)), v):
+            return sections[0], False
+        if len(sections) > 1:
+            second = _CONDITION.match(sections[1])
+            if second is None or _holds(second.group(1), float(second.group(2)), v):
+                return sections[1], False
+        return sections[-1], False
+    if v < 0 and len(sections) > 1 and sections[1]:
+        return sections[1], True
+    if v == 0 and len(sections) > 2 and sections[2]:
+        return sections[2], False
+    return sections[0], False
+
+
+def format_number(value: str, code: str) -> str | None:
+    """``value`` (a cell's stored number) as number format ``code`` displays it, or
+    None when the format is not one rendered here (see module doc)."""
+    try:
+        v = float(value)
+    except ValueError:
+        return None
+    if v != v or v in (float("inf"), float("-inf")) or abs(v) >= 1e21:
+        return None
+    if not code or code == "General" or code == "@":
+        return None
+    section, signed = _pick_section(_sections(code), v)
+    plain = _BRACKET.sub("", section)
+    unquoted = re.sub(r'"[^"]*"|\\.', "", plain)
+    if _DATE_LETTERS.search(unquoted) or "%" in unquoted or "/" in unquoted or "@" in unquoted:
+        return None
+    tokens: list[tuple[str, str]] = []  # ("p", placeholder) | ("t", literal) | ("." , "") | ("," , "")
+    i = 0
+    while i < len(plain):
+        ch = plain[i]
+        if ch == '"':
+            end = plain.find('"', i + 1)
+            end = len(plain) if end < 0 else end
+            tokens.append(("t", plain[i + 1 : end]))
+            i = end + 1
+            continue
+        if ch == "\\" and i + 1 < len(plain):
+            tokens.append(("t", plain[i + 1]))
+            i += 2
+            continue
+        if ch in "_*" and i + 1 < len(plain):  # padding to a char's width / repeat fill
+            tokens.append(("t", " " if ch == "_" else ""))
+            i += 2
+            continue
+        if ch in "0#?":
+            tokens.append(("p", ch))
+        elif ch == ".":
+            tokens.append((".", ""))
+        elif ch == ",":
+            tokens.append((",", ""))
+        else:
+            tokens.append(("t", ch))
+        i += 1
+    if not any(k == "p" for k, _ in tokens):
+        return "".join(t for k, t in tokens if k == "t")  # a format of text only
+    point = next((n for n, (k, _) in enumerate(tokens) if k == "."), len(tokens))
+    int_tokens, frac_tokens = tokens[:point], tokens[point + 1 :]
+    decimals = sum(1 for k, _ in frac_tokens if k == "p")
+    # trailing commas after the last placeholder scale by 1000 each
+    scale = 0
+    for k, _ in reversed(int_tokens):
+        if k == ",":
+            scale += 1
+        elif k == "p":
+            break
+    mag = abs(v) / (1000**scale)
+    text = f"{mag:.{decimals}f}"
+    int_digits, _, frac_digits = text.partition(".")
+    if int_digits == "0":
+        int_digits = ""
+    placeholders = [n for n, (k, _) in enumerate(int_tokens) if k == "p"]
+    last_p = placeholders[-1] if placeholders else -1
+    grouping = any(k == "," for n, (k, _) in enumerate(int_tokens) if placeholders and placeholders[0] < n < last_p)
+    out: list[str] = []
+    remaining = int_digits
+    for n in range(len(int_tokens) - 1, -1, -1):
+        k, t = int_tokens[n]
+        if k == "t":
+            out.append(t)
+        elif k == "p":
+            if n == placeholders[0]:
+                chunk, remaining = remaining, ""
+                out.append(chunk if chunk else ("0" if t == "0" else (" " if t == "?" else "")))
+            elif remaining:
+                out.append(remaining[-1])
+                remaining = remaining[:-1]
+            else:
+                out.append("0" if t == "0" else (" " if t == "?" else ""))
+    int_part = "".join(reversed(out))
+    if grouping:
+        digits_only = re.sub(r"[^0-9]", "", int_part)
+        if digits_only == int_part.strip():
+            int_part = f"{int(digits_only or '0'):,}"
+    frac_out: list[str] = []
+    fi = 0
+    for k, t in frac_tokens:
+        if k == "p":
+            d = frac_digits[fi] if fi < len(frac_digits) else "0"
+            fi += 1
+            frac_out.append(d)
+        elif k == "t":
+            frac_out.append(t)
+    result = int_part + ("." + "".join(frac_out) if point < len(tokens) else "")
+    if v < 0 and not signed:
+        result = "-" + result
+    return result[:MAX_RESULT]
+
+
+# -- formulas -------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"(?:[^"]|"")*")|(?P<num>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
+    r"|(?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![A-Za-z0-9_(!:.]))"
+    r"|(?P<func>(?:_xlfn\.)?[A-Za-z][A-Za-z0-9.]*)\s*\(|(?P<op>[&(),]))"
+)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+Lookup = Callable[[str], str | None]
+
+
+def _num_text(v: float) -> str:
+    return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
+
+
+class _Parser:
+    def __init__(self, src: str, lookup: Lookup) -> None:
+        self.src = src
+        self.pos = 0
+        self.lookup = lookup
+        self.depth = 0
+
+    def _next(self) -> re.Match[str] | None:
+        m = _TOKEN.match(self.src, self.pos)
+        if m is None or m.end() == self.pos:
+            return None
+        return m
+
+    def _expect(self, op: str) -> None:
+        m = self._next()
+        if m is None or m.group("op") != op:
+            raise _Unsupported
+        self.pos = m.end()
+
+    def _peek_op(self) -> str | None:
+        m = self._next()
+        return m.group("op") if m is not None else None
+
+    def expr(self) -> str:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Unsupported
+        value = self.term()
+        while self._peek_op() == "&":
+            self._expect("&")
+            value = (value + self.term())[:MAX_RESULT]
+        self.depth -= 1
+        return value
+
+    def term(self) -> str:
+        m = self._next()
+        if m is None:
+            raise _Unsupported
+        self.pos = m.end()
+        if m.group("str") is not None:
+            return m.group("str")[1:-1].replace('""', '"')
+        if m.group("num") is not None:
+            return _num_text(float(m.group("num")))
+        if m.group("ref") is not None:
+            got = self.lookup(m.group("ref").replace("$", "").upper())
+            return "" if got is None else got
+        if m.group("op") == "(":
+            value = self.expr()
+            self._expect(")")
+            return value
+        if m.group("func") is not None:
+            name = m.group("func").upper().removeprefix("_XLFN.")
+            args: list[str] = []
+            if self._peek_op() == ")":
+                self._expect(")")
+            else:
+                while True:
+                    args.append(self.expr())
+                    op = self._peek_op()
+                    if op == ",":
+                        self._expect(",")
+                        continue
+                    self._expect(")")
+                    break
+            return _call(name, args)
+        raise _Unsupported
+
+
+def _int_arg(s: str) -> int:
+    try:
+        n = int(float(s))
+    except ValueError as exc:
+        raise _Unsupported from exc
+    if not 0 <= n <= MAX_RESULT:
+        raise _Unsupported
+    return n
+
+
+def _call(name: str, args: list[str]) -> str:
+    if name in ("CONCATENATE", "CONCAT"):
+        return "".join(args)[:MAX_RESULT]
+    if name == "TEXT" and len(args) == 2:
+        shown = format_number(args[0], args[1])
+        return args[0] if shown is None else shown
+    if name == "TRIM" and len(args) == 1:
+        return " ".join(args[0].split())
+    if name in ("UPPER", "LOWER", "T", "VALUE") and len(args) == 1:
+        return {"UPPER": args[0].upper(), "LOWER": args[0].lower()}.get(name, args[0])
+    if name == "LEFT" and len(args) in (1, 2):
+        return args[0][: _int_arg(args[1]) if len(args) == 2 else 1]
+    if name == "RIGHT" and len(args) in (1, 2):
+        n = _int_arg(args[1]) if len(args) == 2 else 1
+        return args[0][-n:] if n else ""
+    if name == "MID" and len(args) == 3:
+        start = _int_arg(args[1])
+        if start < 1:
+            raise _Unsupported
+        return args[0][start - 1 : start - 1 + _int_arg(args[2])]
+    raise _Unsupported
+
+
+def evaluate(formula: str, lookup: Lookup) -> str | None:
+    """The text a simple string formula displays (``formula`` without its leading
+    ``=``), or None when it uses anything not listed in the module doc."""
+    src = formula.strip()
+    if src.startswith("="):
+        src = src[1:]
+    if not src or len(src) > MAX_FORMULA:
+        return None
+    parser = _Parser(src, lookup)
+    try:
+        value = parser.expr()
+    except (_Unsupported, RecursionError):
+        return None
+    if src[parser.pos :].strip():
+        return None  # something after the expression (arithmetic, a range...)
+    return value[:MAX_RESULT]
