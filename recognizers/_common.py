@@ -26,6 +26,8 @@ from typing import NamedTuple
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from recognizers._fuzzy import FuzzyContext
+
 # Latin O/o/l/I plus the Cyrillic and Greek letters that look the same.
 LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1", "\u041e": "0", "\u043e": "0", "\u039f": "0", "\u03bf": "0",
              "\u0406": "1", "\u0456": "1", "\u04c0": "1"}
@@ -254,6 +256,7 @@ NEGATIVE_LABELS = [
     "call", "version", "build", "release", "sku", "part", "serial", "model", "item", "qty", "quantity",
     "cusip", "isin", "sedol", "ticker", "trade id", "trade", "order id", "employee id", "badge",
     "zip", "postal", "claim", "batch", "job", "pr", "issue", "bug", "commit", "rma",
+    "vat", "vat no", "vat reg", "vat number", "company no", "company number", "exec", "execution", "clordid", "allocation",
 ]
 _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 
@@ -262,6 +265,14 @@ _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 class ContextHit:
     word: str
     distance: int  # chars between the word and the candidate (negative = before)
+
+
+def _other_line(window: str, pos: int) -> bool:
+    """A line break between ``pos`` and the end of ``window``, and words before the
+    number on its own line: the label above does not name this number (a form's
+    "Account number:\n12345678", label alone on the line above, still does)."""
+    nl = window.rfind("\n", pos)
+    return nl >= 0 and any(ch.isalpha() for ch in window[nl:])
 
 
 def find_context(
@@ -286,6 +297,8 @@ def find_context(
         if m.end() > best_pos:
             best_pos = m.end()
             best = ContextHit(m.group(0).lower(), -(len(window) - m.end()))
+    if best is not None and best.distance < 0 and _other_line(window, best_pos):
+        best = None  # "Type: Roth IRA\nVAT 741 0913 59": a label on an earlier line is not this number's
     if best is not None and negative and _NEGATIVE_RE is not None:
         for m in _NEGATIVE_RE.finditer(window, best_pos):
             # a negative label nearer to the number than the positive one
@@ -306,6 +319,16 @@ def find_context(
     return best
 
 
+def fuzzy_context(text: str, start: int, end: int, fuzzy: FuzzyContext, **kw: int) -> ContextHit | None:
+    """``find_context`` with the typing slips of ``fuzzy``'s words present in ``text``;
+    the hit's word is ``canonical~slip`` ("social~soical")."""
+    rx = fuzzy.regex(text)
+    if rx is None:
+        return None
+    hit = find_context(text, start, end, rx, **kw)  # type: ignore[arg-type]
+    return None if hit is None else ContextHit(f"{fuzzy.canonical(hit.word)}~{hit.word}", hit.distance)
+
+
 class DLPRecognizer(EntityRecognizer):
     """Base for the recognizers in this package.
 
@@ -316,6 +339,8 @@ class DLPRecognizer(EntityRecognizer):
     """
 
     DEFAULT_CONTEXT: tuple[str, ...] = ()
+    #: Key words also accepted one typing slip away ("soical", "acount"): _fuzzy.py.
+    FUZZY: tuple[str, ...] = ()
 
     def __init__(self, supported_entities: list[str], name: str | None = None, context: list[str] | None = None):
         super().__init__(
@@ -326,6 +351,7 @@ class DLPRecognizer(EntityRecognizer):
         )
         self._context_re = context_regex(self.context)
         self._context_probe = ContextProbe(self.context)
+        self._fuzzy = FuzzyContext(self.FUZZY) if self.FUZZY else None
 
     def load(self) -> None:
         return None
@@ -347,7 +373,7 @@ class DLPRecognizer(EntityRecognizer):
 
     def context_anywhere(self, text: str) -> bool:
         """False proves ``context_hit`` finds nothing for any span of ``text``."""
-        return self._context_probe(text)
+        return self._context_probe(text) or (self._fuzzy is not None and self._fuzzy.present(text))
 
     def shaped_or_context_gate(self, text: str, found: Iterable[Candidate],
                                valid: Callable[[Candidate], bool], shaped: Callable[[Candidate], object]) -> bool:
@@ -367,7 +393,10 @@ class DLPRecognizer(EntityRecognizer):
         return False
 
     def context_hit(self, text: str, start: int, end: int, **kw: int) -> ContextHit | None:
-        return find_context(text, start, end, self._context_re, **kw)  # type: ignore[arg-type]
+        hit = find_context(text, start, end, self._context_re, **kw)  # type: ignore[arg-type]
+        if hit is None and self._fuzzy is not None:
+            hit = fuzzy_context(text, start, end, self._fuzzy, **kw)
+        return hit
 
     def result(
         self,

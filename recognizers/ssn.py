@@ -10,6 +10,8 @@ security, tax id...).  ITINs are 9XX-GG-XXXX with GG in 50-65, 70-88, 90-92,
 
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
@@ -32,6 +34,26 @@ def itin_valid(d: str) -> bool:
         return False
     g = int(d[3:5])
     return (50 <= g <= 65 or 70 <= g <= 88 or 90 <= g <= 92 or 94 <= g <= 99) and int(d[5:]) != 0
+
+
+# Words that make a dotted or spaced 3-2-4 a version or build number ("build 107.82.1172").
+_VERSION_BEFORE = re.compile(
+    r"(?:\b(?:version|ver|vers|build|bld|release|rel|patch|firmware|fw|kernel|java|python|chrome|sdk|api|v)\.?|\bv)"
+    r"\s*[:#=]?\s*$",
+    re.IGNORECASE,
+)
+# Context words that name an individual's number specifically: with one of them, even
+# a 2-7 grouping is read as an SSN/ITIN (no one writes "SSN" before a company's EIN).
+_PERSONAL = re.compile(r"ss|soc|itin|individual|w-7", re.IGNORECASE)
+
+
+def _ein_shaped(c: Candidate) -> bool:
+    """XX-XXXXXXX: the IRS's EIN format (a business identifier, recognizers/tax.py)."""
+    return c.groups == (2, 7) and c.uniform_sep in ("-", " ")
+
+
+def _version_like(text: str, c: Candidate) -> bool:
+    return c.uniform_sep != "-" and _VERSION_BEFORE.search(text, max(0, c.start - 24), c.start) is not None
 
 
 def _shaped(c: Candidate) -> float:
@@ -69,7 +91,11 @@ class _NineDigit(DLPRecognizer):
             if not self.valid(c.digits):
                 continue
             hit = self.context_hit(text, c.start, c.end)
+            if _ein_shaped(c) and (hit is None or not _PERSONAL.match(hit.word)):
+                continue  # 12-3456789 next to "tax id" is a company's EIN, not a person's number
             base = _shaped(c)
+            if base and hit is None and _version_like(text, c):
+                continue  # "build 107.82.1172"
             if hit is not None:
                 score = 0.95 if base else 0.9
             elif base:
@@ -90,8 +116,10 @@ class SsnRecognizer(_NineDigit):
     VALIDATION = "ssa-area-group-serial"
     DEFAULT_CONTEXT = (
         "ssn", "s s n", "ssns", "ss#", "ss #", "ssn#", "social", "social security", "soc sec", "ss no", "ss num",
-        "tax id", "taxpayer id", "tin", "ssa", "social sec",
+        "tax id", "taxpayer id", "tin", "ssa", "social sec", "s.s.n", "s.s. no", "s.s. #", "socsec", "ssn no", "ssn nbr",
+        "soc sec #", "soc sec no",
     )
+    FUZZY = ("social", "security")
 
     def valid(self, d: str) -> bool:
         return ssn_valid(d)
@@ -100,7 +128,9 @@ class SsnRecognizer(_NineDigit):
 class ItinRecognizer(_NineDigit):
     ENTITY = US_ITIN
     VALIDATION = "itin-group-range"
-    DEFAULT_CONTEXT = ("itin", "individual taxpayer", "taxpayer id", "tax id", "tin", "ssn", "social security", "w-7")
+    DEFAULT_CONTEXT = ("itin", "itin#", "itin no", "individual taxpayer", "taxpayer id", "tax id", "tin", "ssn",
+                       "social security", "w-7")
+    FUZZY = ("itin", "social", "security")
 
     def valid(self, d: str) -> bool:
         return itin_valid(d)
