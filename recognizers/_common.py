@@ -179,7 +179,7 @@ def _context_alternation(words: Sequence[str]) -> str | None:
     words = [w.strip().lower() for w in words if w and w.strip()]
     if not words:
         return None
-    alts = sorted({re.escape(w).replace(r"\ ", r"[\s_.-]*") for w in words}, key=len, reverse=True)
+    alts = sorted({re.escape(w).replace(r"\ ", r"[ \t_.-]*") for w in words}, key=len, reverse=True)
     return "(?:" + "|".join(alts) + ")"
 
 
@@ -209,7 +209,8 @@ def context_literals(words: Sequence[str]) -> tuple[str, ...] | None:
     cheaper than the case-insensitive alternation).
 
     Each word's alternative is its space-separated parts joined by
-    ``[\\s_.-]*``, so a match contains every part; the longest part stands for the
+    ``[ \\t_.-]*`` (not a line break: a phrase never runs across lines), so a
+    match contains every part; the longest part stands for the
     word, and a literal containing another one is redundant.  None (no shortcut)
     when a word has a non-ASCII character: case-insensitive matching can pair
     one with an ASCII letter (KELVIN SIGN and ``k``), which ``in`` would miss.

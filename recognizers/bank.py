@@ -101,7 +101,9 @@ TRADE_WORDS = re.compile(
 _AMOUNT_WORDS = re.compile(
     r"(?<![a-z])(?:count|counts|number of|balance|value|valued|equity|worth|total|totals|grew|grown|gained|gain|lost|loss|up|down|by|aum|nav|"
     r"cash|paid|pays|fee|fees|price|cost|amount|limit|of|size|exposure|pnl|p&l|income|"
-    r"revenue|sales|spent|owes|owed|due|over|under|about|around|approx|approximately|roughly|nearly|almost)(?![a-z])",
+    r"revenue|sales|spent|owes|owed|due|over|under|about|around|approx|approximately|roughly|nearly|almost|"
+    r"needs?|needed|requires?|required|short|shortfall|deficit|call|excess|buying power|available|avail|debit|"
+    r"deposit of|withdrawal of|had|has|have|holds?|held)(?![a-z])",
     re.IGNORECASE,
 )
 STRONG_ACCOUNT = (
@@ -119,6 +121,8 @@ FUZZY_ACCOUNT = ("account", "checking", "savings", "brokerage", "beneficiary")
 
 
 _ACCOUNT_LABEL = context_regex(STRONG_ACCOUNT + WEAK_ACCOUNT)
+_EIN_WORDS = re.compile(r"(?<![a-z])(?:f?ein|tax\s*id|tin|taxpayer\s*id|employer\s*id\w*|federal\s*id|w-9)(?![a-z])",
+                        re.IGNORECASE)
 _PHONE_WORDS = re.compile(r"(?<![a-z])(?:phone|call|dial|desk|tel|cell|mobile|fax|ext|reach|text)(?![a-z])", re.I)
 
 
@@ -221,6 +225,10 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue
             if hit.distance < 0 and _AMOUNT_WORDS.search(text[c.start + hit.distance : c.start]):
                 continue  # "account value 2485533": an amount, not an account number
+            if c.groups == (2, 7) and c.uniform_sep == "-" and _EIN_WORDS.search(
+                text, max(0, c.start - 60), min(len(text), c.end + 30)
+            ):
+                continue  # "the EIN for the corporate acct: 94-6350073": the company's EIN
             if _security_id(c, text) and not (c.is_bare and -4 <= hit.distance < 0):
                 continue  # "in the IRA account bot 25,676 323268169 @ 102": a quantity and a CUSIP
             taken.append((c.start, c.end))

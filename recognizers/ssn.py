@@ -36,12 +36,16 @@ def itin_valid(d: str) -> bool:
     return (50 <= g <= 65 or 70 <= g <= 88 or 90 <= g <= 92 or 94 <= g <= 99) and int(d[5:]) != 0
 
 
-# Words that make a dotted or spaced 3-2-4 a version or build number ("build 107.82.1172").
+# Words that make a dotted or spaced 3-2-4 a version or build number ("build 107.82.1172",
+# "upgraded the OMS to 577.72.5660"), searched in the 40 characters before it.
 _VERSION_BEFORE = re.compile(
-    r"(?:\b(?:version|ver|vers|build|bld|release|rel|patch|firmware|fw|kernel|java|python|chrome|sdk|api|v)\.?|\bv)"
-    r"\s*[:#=]?\s*$",
+    r"(?<![a-z])(?:versions?|ver|vers|builds?|bld|releases?|rel|patch\w*|hotfix\w*|firmware|fw|kernel|java|python|"
+    r"chrome|excel|windows|sdk|api|terminal|oms|ems|driver|installer|install\w*|"
+    r"upgrad\w*|updat\w*|deploy\w*|roll(?:ed|ing)?\s*(?:back|out)|bump\w*|v)(?![a-z])",
     re.IGNORECASE,
 )
+_DOTTED = re.compile(r"(?<![0-9.])[0-9]{1,4}(?:\.[0-9]{1,5}){2,}(?![0-9])")
+_EXTENSION_AFTER = re.compile(r"\.[A-Za-z]")
 # Context words that name an individual's number specifically: with one of them, even
 # a 2-7 grouping is read as an SSN/ITIN (no one writes "SSN" before a company's EIN).
 _PERSONAL = re.compile(r"ss|soc|itin|individual|w-7", re.IGNORECASE)
@@ -53,7 +57,14 @@ def _ein_shaped(c: Candidate) -> bool:
 
 
 def _version_like(text: str, c: Candidate) -> bool:
-    return c.uniform_sep != "-" and _VERSION_BEFORE.search(text, max(0, c.start - 24), c.start) is not None
+    """A 3-2-4 written with dots or spaces that reads as a version: a version word
+    before it, a file extension after it (884.60.6998.msi), or another dotted number
+    in the message (versions come in lists: "on 272.94.7777 now, 273.81.4168 next")."""
+    if c.uniform_sep == "-":
+        return False
+    if _VERSION_BEFORE.search(text, max(0, c.start - 40), c.start) or _EXTENSION_AFTER.match(text, c.end):
+        return True
+    return c.uniform_sep == "." and any(m.start() != c.start for m in _DOTTED.finditer(text))
 
 
 def _shaped(c: Candidate) -> float:

@@ -413,6 +413,9 @@ def neg_ein() -> dict[str, object]:
         f"{firm} tax id {e}", f"tax id: {e} ({firm})", f"EIN {e} for the corporate account", f"{firm}, TIN {e}, W-9 attached",
         f"Federal Tax ID # {e}", f"tax ID for the LLC is {e}", f"entity: {firm}\nTax ID: {e}\nState: DE",
         f"the trust's tax id {e} is on the W-9", f"FEIN {e.replace('-', '')}", f"employer id {e} on the 1099",
+        f"Tax ID No. {e}", f"EIN# {e}", f"corp acct for {firm} - TIN {e}", f"W-9 received, tax id number {e}, entity type LLC",
+        f"| {firm} | {e} | C-corp |", f"Taxpayer ID: {e}\nEntity: {firm}", f"tax id {e.replace('-', ' ')} for {firm}",
+        f"need the EIN for the corporate acct: {e}", f"{firm} ({e})",
     ])
     return row(framed(core), "allow", ["US_EIN"], "neg-ein", "ein")
 
@@ -428,6 +431,10 @@ def neg_version() -> dict[str, object]:
         f"patch {n(10, 99)}.{n(1, 12)}.{n(100, 999)} then {n(10, 99)}.{n(1, 12)}.{n(1000, 9999)}",
         f"version {n(100, 999)}.{n(10, 99)}.{n(1000, 9999)} of the statement generator",
         f"java {n(11, 21)}.0.{n(1, 25)}+{n(1, 40)}, kernel {n(4, 6)}.{n(1, 19)}.{n(0, 200)}-{n(100, 999)}",
+        f"upgraded the OMS to {n(100, 999)}.{n(10, 99)}.{n(1000, 9999)} last night", f"v{n(1, 9)}.{n(0, 30)}.{n(0, 99)} is live",
+        f"we're on {n(100, 899)}.{n(10, 99)}.{n(1000, 9999)} now, {n(100, 899)}.{n(10, 99)}.{n(1000, 9999)} next week",
+        f"deployed {n(10, 20)}.{n(0, 9)}.{n(0, 99)}.{n(1000, 9999)} to prod", f"installer {n(100, 899)}.{n(10, 99)}.{n(1000, 9999)}.msi failed",
+        f"Excel {n(16, 16)}.0.{n(10000, 18000)}.{n(20000, 20999)} crashes with the add-in",
     ])
     return row(desk(core), "allow", [], "neg-version", "version")
 
@@ -475,6 +482,9 @@ def neg_orderid() -> dict[str, object]:
         f"exec {digits(12)} / order {digits(9)}", f"ClOrdID {n(10000000, 99999999)}{n(100, 999)} cancelled",
         f"allocation {digits(8)} for account group ALPHA", f"block {n(10, 99)}-{n(1000000, 9999999)} allocated",
         f"ticket {n(100000, 999999)} {n(100, 999)} {n(1000, 9999)} needs a fix",
+        f"order {digits(9)} for the Novak account was rejected", f"account team: order id {digits(10)} stuck in pending",
+        f"trade {digits(8)} booked to the wrong account, rebooking", f"ref {digits(10)} on the account statement",
+        f"exec id {digits(12)} - client account flagged", f"order# {digits(9)} / {digits(8)} (parent/child)",
     ])
     return row(desk(core), "allow", [], "neg-orderid", "order-id")
 
@@ -496,6 +506,7 @@ def neg_ukvat() -> dict[str, object]:
 def neg_phone() -> dict[str, object]:
     p = phone()
     core = R.choice([f"call me {p}", f"client cell {p}, pref after 5", f"desk line {p} ext {n(100, 9999)}",
+                     f"account holder's phone {p}", f"acct contact: {p}", f"UK desk +44 (0)20 {n(7000, 7999)} {n(1000, 9999)}",
                      f"account rep: {p}", f"Tel: {p}\nFax: {phone()}", f"his number changed to {p}"])
     return row(framed(core), "allow", ["PHONE_NUMBER"], "neg-phone", "phone")
 
@@ -528,6 +539,17 @@ CHAT = [
 ]
 
 
+def neg_amount() -> dict[str, object]:
+    core = R.choice([
+        f"account value {n(100000, 9999999)}", f"the account is down {n(10000, 999999)} today", f"account balance ${n(10000, 999999):,}",
+        f"wire {n(10000, 999999)}.{n(0, 99):02d} to the client's account today", f"account AUM {n(1000000, 99999999)}",
+        f"margin account needs {n(100000, 999999)} by EOD", f"checking account had {n(1000, 99999)} in fees",
+        f"{n(20, 400)} accounts, {n(100000, 9999999)} shares total", f"account {n(1, 30)} of {n(30, 90)} reviewed",
+        f"brokerage account cash {n(100000, 999999)} USD", f"acct count {n(100000, 999999)} as of month end",
+    ])
+    return row(desk(core), "allow", [], "neg-amount", "amount")
+
+
 def neg_chat() -> dict[str, object]:
     t = R.choice(CHAT)
     if R.random() < 0.5:
@@ -544,8 +566,8 @@ def ambiguous() -> dict[str, object]:
         v = ssn()
         return row(desk(f"tax id {v}"), "stop", ["US_SSN"], "ambiguous", k)
     if k == "ssn-2-7":  # an EIN-shaped number called an SSN: read as the person's number
-        e = ein()
-        return row(desk(f"SSN {e}"), "stop", ["US_EIN", "US_SSN"], "ambiguous", k)
+        d = ssn()
+        return row(desk(f"SSN {d[:2]}-{d[2:]}"), "stop", ["US_SSN"], "ambiguous", k)
     if k == "last4":
         return row(desk(f"acct ending {n(1000, 9999)} is the one with the margin call"), "allow", [], "ambiguous", k)
     if k == "routing-alone":
@@ -558,7 +580,8 @@ def ambiguous() -> dict[str, object]:
 PLAN: list[tuple[Callable[[], dict[str, object]], int]] = [
     (plain, 700), (context, 400), (evasion, 200), (table, 100),
     (neg_ein, 250), (neg_version, 250), (neg_cusip, 250), (neg_isin, 150), (neg_fix, 200), (neg_orderid, 250),
-    (neg_timestamp, 200), (neg_ukvat, 150), (neg_phone, 200), (neg_date, 200), (neg_tradetable, 150), (neg_chat, 700),
+    (neg_timestamp, 200), (neg_ukvat, 150), (neg_phone, 200), (neg_date, 200), (neg_tradetable, 150), (neg_amount, 200),
+    (neg_chat, 700),
     (ambiguous, 120),
 ]
 
