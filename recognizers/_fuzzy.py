@@ -5,7 +5,8 @@
 neighbours swapped; a letter replaced only in words of six letters or more,
 where one wrong letter still leaves the word recognisable).  Common English
 words among them ("routine", "outing") are left out.  ``present(text)`` is one
-tokenization of the text and a set lookup per token; ``regex(text)`` compiles
+tokenization of the text (cached, shared by all recognizers) and a set lookup
+per word; ``regex(text)`` compiles
 (cached) a context regex of the slips actually present, for ``find_context``.
 
 Short words (SSN, ABA, ITIN's "itn") are not fuzzed beyond dropping or swapping
@@ -62,7 +63,8 @@ class FuzzyContext:
 
     def found(self, text: str) -> tuple[str, ...]:
         """The slips present in ``text`` (as whole words), sorted."""
-        return _found(self, text)
+        variants = self.variants
+        return tuple(sorted(t for t in _tokens(text) if t in variants))
 
     def present(self, text: str) -> bool:
         return bool(self.found(text))
@@ -76,9 +78,10 @@ class FuzzyContext:
 
 
 @functools.lru_cache(maxsize=256)
-def _found(fc: FuzzyContext, text: str) -> tuple[str, ...]:
-    variants = fc.variants
-    return tuple(sorted({t for t in _TOKEN_RE.findall(text.lower()) if t in variants}))
+def _tokens(text: str) -> frozenset[str]:
+    """The text's lower-case words of 3-14 letters: one tokenization per text, shared by
+    every recognizer's FuzzyContext."""
+    return frozenset(_TOKEN_RE.findall(text.lower()))
 
 
 @functools.lru_cache(maxsize=256)

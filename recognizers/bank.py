@@ -216,7 +216,7 @@ class AccountNumberRecognizer(DLPRecognizer):
             if hit is None:
                 hit = find_context(text, c.start, c.end, self._weak_re, before=15, after=0)
                 if hit is None:
-                    hit = fuzzy_context(text, c.start, c.end, self._weak_fuzzy, before=20, after=0)
+                    hit = fuzzy_context(text, c.start, c.end, self._weak_fuzzy, before=30, after=0)
                 if hit is not None and (
                     _yyyymmdd(d) or (_nanp10(d) and _PHONE_WORDS.search(text[max(0, c.start - 40) : c.start]))
                 ):
@@ -342,7 +342,7 @@ class SortCodeAccountRecognizer(DLPRecognizer):
 
 # A nine-digit routing number, a joiner, then an account number: "021000021 / 12345678".
 _PAIR_RE = re.compile(
-    r"(?<![0-9A-Za-z.-])([0-9]{9})[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b)?[ \t]{0,3}([0-9]{6,17})(?![0-9A-Za-z-])"
+    r"(?<![0-9A-Za-z.-])([0-9]{9})[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{6,17})(?![0-9A-Za-z-])"
 )
 _PAIR_WORDS = re.compile(
     r"(?<![a-z])(?:routing|rtn|aba|transit|r/t|acct|account|a/c|bank(?:ing)?|wire|ach|deposit|direct deposit|refund|"
