@@ -27,6 +27,7 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from recognizers._fuzzy import FuzzyContext
+from recognizers._structure import cuts, fused
 
 # Latin O/o/l/I plus the Cyrillic and Greek letters that look the same.
 LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1", "\u041e": "0", "\u043e": "0", "\u039f": "0", "\u03bf": "0",
@@ -145,6 +146,7 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
     if not may_have_candidates(text, wanted):
         return  # no sequence of groups has a wanted digit count
     top = max(wanted)
+    cut = bool(cuts(text))  # FIX fields, timestamps, dotted versions: never fused (_structure.py)
     for run in digit_runs(text):
         run_start, run_end = run[0].start, run[-1].end
         for i in range(len(run)):
@@ -165,6 +167,8 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
                     # _GROUP_RE admits ASCII digits and look-alike letters only
                     looks = 0 if digits.isdigit() else sum(1 for c in digits if c in LOOKALIKE)
                     if looks > MAX_LOOKALIKES or looks * 2 >= len(digits):
+                        continue
+                    if cut and fused(text, run[i].start, g.end):
                         continue
                     if looks:
                         clean = "".join(LOOKALIKE.get(c, c) for c in digits)

@@ -220,3 +220,47 @@ def decide():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(("text", "stops"), HELD_OUT)
 def test_held_out_decisions(engine, decide, text: str, stops: bool) -> None:  # type: ignore[no-untyped-def]
     assert decide(engine, text) is stops
+
+
+# ---------------------------------------------------------------- structural tokens
+
+@pytest.mark.parametrize(
+    ("text", "span", "is_fused"),
+    [
+        ("38=5000|44=150.25", "5000|44", True),  # two FIX fields
+        ("38=5000|44=150.25", "38=5000", True),  # a tag with its value
+        ("38=5000|44=150.25", "5000", False),  # one value
+        ("8=FIX.4.2\x0137=4471902283\x0111=1", "4471902283", False),
+        ("8=FIX.4.2\x0137=4471902283\x0111=1", "4471902283\x0111", True),
+        ("fill at 14:30:15.123 536 22", "15.123 536", True),  # the end of a clock time
+        ("20241203-14:30:15.123", "20241203-14", True),
+        ("upgraded to 10.4.12.1 2958 users", "12.1 2958", True),  # a dotted version and the count after it
+        ("upgraded to 10.4.12.1 2958 users", "10.4.12.1", False),
+        (f"ssn {SSN}", SSN, False),
+        ("acct 4471902283 at 4:30", "4471902283", False),
+    ],
+)
+def test_structural_tokens(text: str, span: str, is_fused: bool) -> None:
+    from recognizers._structure import fused
+
+    start = text.index(span)
+    assert fused(text, start, start + len(span)) is is_fused
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["35=D", "49=BRKR1", f"11={SSN9}", "38=5000", "44=150.25", f"1={ACCOUNT}",
+                                 "52=20241203-14:30:15.123", "48=037833100", "10=128"]), min_size=2, max_size=10),
+       st.sampled_from(["|", "\x01", "^", " "]))
+def test_fix_values_are_never_joined(fields: list[str], sep: str) -> None:
+    """No candidate of any length spans two FIX fields or a tag and its value."""
+    from recognizers._common import candidates
+
+    text = "8=FIX.4.2" + sep + sep.join(fields) + sep + "10=000"
+    bounds = []
+    pos = 0
+    for f in text.split(sep):
+        eq = f.find("=")
+        bounds.append((pos + eq + 1, pos + len(f)))
+        pos += len(f) + 1
+    for c in candidates(text, range(6, 20)):
+        assert any(a <= c.start and c.end <= b for a, b in bounds), (text[c.start : c.end], text)
