@@ -262,6 +262,7 @@ NEGATIVE_LABELS = [
     "cusip", "isin", "sedol", "ticker", "trade id", "trade", "order id", "employee id", "badge",
     "zip", "postal", "claim", "batch", "job", "pr", "issue", "bug", "commit", "rma",
     "vat", "vat no", "vat reg", "vat number", "company no", "company number", "exec", "execution", "clordid", "allocation",
+    "duns", "lei", "crd", "sedol", "figi",
 ]
 _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 

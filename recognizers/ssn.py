@@ -104,6 +104,9 @@ class _NineDigit(DLPRecognizer):
             hit = self.context_hit(text, c.start, c.end)
             if _ein_shaped(c) and (hit is None or not _PERSONAL.match(hit.word)):
                 continue  # 12-3456789 next to "tax id" is a company's EIN, not a person's number
+            if (hit is not None and not _PERSONAL.match(hit.word) and c.groups not in ((3, 2, 4), (9,))
+                    and not c.split_digits):
+                continue  # "tax id# ... DUNS 07-123-4567": another grouping needs a word for a person's number
             base = _shaped(c)
             if base and hit is None and _version_like(text, c):
                 continue  # "build 107.82.1172"
@@ -128,7 +131,7 @@ class SsnRecognizer(_NineDigit):
     DEFAULT_CONTEXT = (
         "ssn", "s s n", "ssns", "ss#", "ss #", "ssn#", "social", "social security", "soc sec", "ss no", "ss num",
         "tax id", "taxpayer id", "tin", "ssa", "social sec", "s.s.n", "s.s. no", "s.s. #", "socsec", "ssn no", "ssn nbr",
-        "soc sec #", "soc sec no",
+        "soc sec #", "soc sec no", "soc #", "soc no", "ss number", "ss nbr", "social #",
     )
     FUZZY = ("social", "security")
 

@@ -201,6 +201,48 @@ HELD_OUT: list[tuple[str, bool]] = [
 ]
 
 
+# A second batch, written after the first was fixed, run once as held-out: 32 of 35 right
+# ("soc #" and "ss number" were not context words; a DUNS number 07-123-4567 after "tax id"
+# was read as an SSN), fixed after.
+HELD_OUT += [
+ (f"Morning - client wants to update her ssn on file, new one is {SSN}", True),
+ (f"pls confirm the soc # {S9} matches the W-9", True),
+ (f"Account# {ACCOUNT} — margin call of 25k", True),
+ (f"Joint acct {ACCOUNT} (WROS)", True),
+ (f"DDA {ACCOUNT} at First Example Bank, ABA {ROUTING}", True),
+ (f"Routing: {ROUTING}\nAcct: {ACCOUNT}\nBank: Harbor Trust", True),
+ (f"her checking is {ACCOUNT} and routing {ROUTING}", True),
+ ("payee: J. Doe, sort code 30-96-26, account 01234567", True),
+ (f"ss number {S9}", True),
+ (f"Re: transfer\n\nPlease send funds to acct {ACCOUNT}.\n\nRegards", True),
+ (f"TIN/SSN: {SSN}", True),
+ (f"accoutn {ACCOUNT} pls", True),
+ (f"routing nbr {ROUTING} acct nbr {ACCOUNT}", True),
+ (f"soc. sec. {S9}", True),
+ ("ITIN 912-78-4521 for the W-8BEN question", True),
+ ("Greenfield LLC EIN 46-1029384, account opening docs attached", False),
+ ("tax id# 27-4417281 / DUNS 07-123-4567", False),
+ ("W-9: Tax ID Number 84-2299114 (entity)", False),
+ ("v3.14.159 fixed the blotter bug; 3.14.160 next", False),
+ ("kernel 5.15.0-1045-aws, glibc 2.35", False),
+ ("FIX 4.4 session: 8=FIX.4.4|9=75|35=A|34=1092|49=TW|52=20241203-12:00:00.000|56=ISLD|98=0|108=30|10=178", False),
+ ("bot 2,500 46625H100 @ 190.10; 1,000 594918104 @ 412.00", False),
+ ("order 88120394 / exec 88120395 / trade 2024120300123", False),
+ ("latency 14:30:15.123 -> 14:30:15.129, 6ms, order 771203", False),
+ ("VAT GB 123 4567 89 (supplier), company reg 01234567", False),
+ ("desk: 212-555-0143 | fax: 212-555-0144 | acct svc: 800-555-0100", False),
+ ("settle 2024-12-05, 12,000 sh, 19.8M notional, account ALPHA-7", False),
+ ("account opened 20241203, first trade 20241204", False),
+ ("we onboarded 1,204 accounts and closed 388 in Q3", False),
+ ("the account is short 125,000 for the Reg T call", False),
+ ("ISIN DE0007164600 and US0378331005 on the watchlist", False),
+ ("CUSIP 037833100 / 594918104 / 46625H100", False),
+ ("T+1: trade 12/03 settles 12/04; 500 sh 037833100", False),
+ ("build 1893 of release 4.12.7 is on UAT, tag v4.12.7-rc3", False),
+ ("conference bridge 1-866-555-0199, code 4471902#", False),
+]
+
+
 @pytest.fixture(scope="module")
 def decide():  # type: ignore[no-untyped-def]
     from dlp_proxy.detect.cli import STOP_ACTIONS, make_decider, policy_entities
