@@ -146,7 +146,7 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
     if not may_have_candidates(text, wanted):
         return  # no sequence of groups has a wanted digit count
     top = max(wanted)
-    cut = bool(cuts(text))  # FIX fields, timestamps, dotted versions: never fused (_structure.py)
+    cut: bool | None = None  # FIX fields, timestamps, dotted versions are never fused (_structure.py)
     for run in digit_runs(text):
         run_start, run_end = run[0].start, run[-1].end
         for i in range(len(run)):
@@ -168,6 +168,8 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
                     looks = 0 if digits.isdigit() else sum(1 for c in digits if c in LOOKALIKE)
                     if looks > MAX_LOOKALIKES or looks * 2 >= len(digits):
                         continue
+                    if cut is None:
+                        cut = bool(cuts(text))
                     if cut and fused(text, run[i].start, g.end):
                         continue
                     if looks:

@@ -27,12 +27,13 @@ import re
 # A FIX field: a 1-4 digit tag, "=", the value (up to the next field delimiter).
 _FIX_FIELD = re.compile(r"(?:(?<=[\x01|^ ;,\t])|^)([0-9]{1,4})=([^\x01|^ ;,\t\n]*)", re.MULTILINE)
 _FIX_HINT = re.compile(r"[0-9]=[^\x01|^ ;,\t\n]*[\x01|^ ;,\t][0-9]{1,4}=")
-# Clock times with optional seconds/fraction, optionally glued to a date before them.
-_TIME = re.compile(
-    r"(?<![0-9])(?:[0-9]{8}[-T ]|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ])?(?P<clock>[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?)Z?"
-    r"(?![0-9])"
-)
+# Clock times with optional seconds/fraction; a date glued before one (20241203-, 2024-12-03T)
+# belongs to it.  The hints are literal-led searches that rule most texts out cheaply.
+_TIME_HINT = re.compile(r"[0-9]:[0-9]{2}")
+_CLOCK = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?Z?(?![0-9])")
+_DATE_BEFORE = re.compile(r"(?<![0-9])(?:[0-9]{8}[-T ]|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ])$")
 # Three or more dot-separated numeric parts.
+_DOTTED_HINT = re.compile(r"\.[0-9]{1,6}\.")
 _DOTTED = re.compile(r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])")
 
 
@@ -44,12 +45,14 @@ def cuts(text: str) -> tuple[int, ...]:
             out.add(m.start(1))  # the tag starts a field
             out.add(m.start(2))  # the value is its own token
             out.add(m.end(2))
-    if ":" in text:
-        for m in _TIME.finditer(text):
-            out.add(m.start())
-            out.add(m.start("clock"))  # a date glued to the time is a date, the time a time
+    if _TIME_HINT.search(text):
+        for m in _CLOCK.finditer(text):
+            out.add(m.start())  # a date glued to the time is a date, the time a time
             out.add(m.end())
-    if "." in text:
+            d = _DATE_BEFORE.search(text, max(0, m.start() - 11), m.start())
+            if d is not None:
+                out.add(d.start())
+    if _DOTTED_HINT.search(text):
         for m in _DOTTED.finditer(text):
             out.add(m.start())
             out.add(m.end())

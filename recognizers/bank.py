@@ -28,6 +28,7 @@ from recognizers._common import (
     ContextHit,
     ContextProbe,
     DLPRecognizer,
+    candidate_lengths,
     candidates,
     context_regex,
     find_context,
@@ -319,7 +320,8 @@ class SortCodeAccountRecognizer(DLPRecognizer):
         super().__init__([US_BANK_NUMBER], context=context)
 
     def could_match(self, text: str) -> bool:
-        return _SORT_PAIR_RE.search(text) is not None
+        # the sort code's three pairs are always consecutive groups of a digit run
+        return 6 in candidate_lengths(text) and _SORT_PAIR_RE.search(text) is not None
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -342,7 +344,7 @@ class SortCodeAccountRecognizer(DLPRecognizer):
 
 # A nine-digit routing number, a joiner, then an account number: "021000021 / 12345678".
 _PAIR_RE = re.compile(
-    r"(?<![0-9A-Za-z.-])([0-9]{9})[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{6,17})(?![0-9A-Za-z-])"
+    r"(?<![0-9A-Za-z.-])([0-9]{9})(?![0-9])[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{6,17})(?![0-9A-Za-z-])"
 )
 _PAIR_WORDS = re.compile(
     r"(?<![a-z])(?:routing|rtn|aba|transit|r/t|acct|account|a/c|bank(?:ing)?|wire|ach|deposit|direct deposit|refund|"
@@ -364,7 +366,9 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
                          context=["routing", "account"])
 
     def could_match(self, text: str) -> bool:
-        return any(aba_valid(m.group(1)) for m in _PAIR_RE.finditer(text)) and _PAIR_WORDS.search(text) is not None
+        # the routing number is a whole digit group (a run's group sum)
+        return (9 in candidate_lengths(text) and any(aba_valid(m.group(1)) for m in _PAIR_RE.finditer(text))
+                and _PAIR_WORDS.search(text) is not None)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
