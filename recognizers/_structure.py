@@ -9,7 +9,9 @@ between digit groups are read:
 * timestamps and clock times (``14:30:15.123``, ``20241203-14:30:15.123``,
   ``2024-12-03T14:30:15Z``): one token, its date and its clock time apart;
 * dotted version and build numbers of three or more parts (``10.4.12.1``,
-  ``4.12.7.1893``): one token, never fused with the number after it.
+  ``4.12.7.1893``): one token, never fused with the number after it;
+* calendar dates with a four-digit year (``2024-11-19``, ``11/19/2024``): one token, so
+  the end of a CSV row's date and the next row's id are never one number.
 
 ``cuts(text)`` gives the positions where such a token starts or ends (or a FIX
 field's value starts); ``fused(text, start, end)`` is True when a candidate
@@ -32,6 +34,13 @@ _FIX_HINT = re.compile(r"[0-9]=[^\x01|^ ;,\t\n]*[\x01|^ ;,\t][0-9]{1,4}=")
 _TIME_HINT = re.compile(r"[0-9]:[0-9]{2}")
 _CLOCK = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?Z?(?![0-9])")
 _DATE_BEFORE = re.compile(r"(?<![0-9])(?:[0-9]{8}[-T ]|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ])$")
+# Calendar dates with a four-digit year (2024-11-19, 11/19/2024): the end of one CSV row's
+# date and the next row's id are not one number ("11-19\n10131" read as a routing number).
+_DATE_HINT = re.compile(r"-[01][0-9]-|/(?:19|20)[0-9]{2}")
+_DATE = re.compile(
+    r"(?<![0-9])(?:(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)[0-9]{2})(?![0-9])"
+)
 # Three or more dot-separated numeric parts.
 _DOTTED_HINT = re.compile(r"\.[0-9]{1,6}\.")
 _DOTTED = re.compile(r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])")
@@ -52,6 +61,10 @@ def cuts(text: str) -> tuple[int, ...]:
             d = _DATE_BEFORE.search(text, max(0, m.start() - 11), m.start())
             if d is not None:
                 out.add(d.start())
+    if _DATE_HINT.search(text):
+        for m in _DATE.finditer(text):
+            out.add(m.start())
+            out.add(m.end())
     if _DOTTED_HINT.search(text):
         for m in _DOTTED.finditer(text):
             out.add(m.start())

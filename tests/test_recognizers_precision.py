@@ -101,6 +101,10 @@ CASES: list[tuple[str, set[str], set[str]]] = [
      "38=5000|40=2|44=150.25|10=128", set(), SENSITIVE_ENTITIES),
     ("8=FIX.4.4\x019=120\x0135=8\x0137=4471902283\x0111=ORD20241203001\x0148=037833100\x0138=2500\x0110=007",
      set(), SENSITIVE_ENTITIES),
+    # a CSV row's date and the next row's id are not one routing number ("11-19\n10115" passes the ABA check)
+    ("id,name,note,amount,date\n10114,J Lee,wire out,1500.00,2024-11-19\n10115,M Khan,ACH in,220.10,2024-11-20",
+     set(), SENSITIVE_ENTITIES | {ABA_ROUTING_NUMBER}),
+    ("wire log 11/19/2024\n10115 sent", set(), {ABA_ROUTING_NUMBER}),
 ]
 
 

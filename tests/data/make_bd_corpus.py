@@ -523,7 +523,8 @@ def neg_tradetable() -> dict[str, object]:
     lines = [sep.join(["trade_id", "trader", "note", "amount", "date"])]
     for _ in range(n(3, 8)):
         lines.append(sep.join([str(n(10000, 99999)), R.choice(["jlee", "mkhan", "rsmith"]),
-                               R.choice(["rebal", "tax loss", "client req", "block alloc"]), f"{n(100, 99999)}.{n(0, 99):02d}",
+                               R.choice(["rebal", "tax loss", "client req", "block alloc", "wire out", "ACH in",
+                                         "acct transfer", "routing fix"]), f"{n(100, 99999)}.{n(0, 99):02d}",
                                f"{n(2024, 2026)}-{n(1, 12):02d}-{n(1, 28):02d}"]))
     return row("\n".join(lines), "allow", [], "neg-table", "trade-rows")
 
