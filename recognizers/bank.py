@@ -89,7 +89,7 @@ class RoutingNumberRecognizer(DLPRecognizer):
 _CURRENCY_BEFORE = re.compile(r"(?:[$€£¥@]|usd|eur|gbp|px|\$\s?)\s*$", re.IGNORECASE)
 _AMOUNT_AFTER = re.compile(
     r"^\s*(?:%|k\b|m\b|mm\b|bn\b|bps\b|shares?\b|shs?\b|units?\b|usd\b|dollars?\b|eur\b|pts\b|points\b|lots?\b|"
-    r"contracts?\b|x\b|@|of\s+[0-9]|bonds?\b|par\b)",
+    r"contracts?\b|x\b|@\s*\$?[0-9]|of\s+[0-9]|bonds?\b|par\b)",
     re.IGNORECASE,
 )
 # Words that say the numbers around are a trade (a quantity, a security id), within the message.
@@ -104,7 +104,7 @@ _AMOUNT_WORDS = re.compile(
     r"cash|paid|pays|fee|fees|price|cost|amount|limit|of|size|exposure|pnl|p&l|income|"
     r"revenue|sales|spent|owes|owed|due|over|under|about|around|approx|approximately|roughly|nearly|almost|"
     r"needs?|needed|requires?|required|short|shortfall|deficit|call|excess|buying power|available|avail|debit|"
-    r"deposit of|withdrawal of|had|has|have|holds?|held)(?![a-z])",
+    r"deposit of|withdrawal of|holds?|held)(?![a-z])",
     re.IGNORECASE,
 )
 STRONG_ACCOUNT = (

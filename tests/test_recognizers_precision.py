@@ -83,6 +83,9 @@ CASES: list[tuple[str, set[str], set[str]]] = [
     (f"routign {ROUTING} a/c {ACCOUNT}", {ABA_ROUTING_NUMBER, US_BANK_NUMBER}, set()),
     (f"aba# {ROUTING}\nacount number {ACCOUNT}", {ABA_ROUTING_NUMBER, US_BANK_NUMBER}, set()),
     ("the routine check found 4471902283 rows", set(), SENSITIVE_ENTITIES),
+    (f"acct {ACCOUNT} @ Harbor Trust", {US_BANK_NUMBER}, set()),  # "@ 99.5" is a price, "@ a bank" is not
+    (f"acct {ACCOUNT} has a margin call", {US_BANK_NUMBER}, set()),
+    ("margin account needs 568598 by EOD", set(), SENSITIVE_ENTITIES),
     # UK sort code + account
     ("sort code 20-00-00 account 12345678", {US_BANK_NUMBER}, set()),
     ("20-00-00 12345678", {US_BANK_NUMBER}, set()),
