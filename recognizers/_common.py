@@ -264,7 +264,7 @@ NEGATIVE_LABELS = [
     "cusip", "isin", "sedol", "ticker", "trade id", "trade", "order id", "employee id", "badge",
     "zip", "postal", "claim", "batch", "job", "pr", "issue", "bug", "commit", "rma",
     "vat", "vat no", "vat reg", "vat number", "company no", "company number", "exec", "execution", "clordid", "allocation",
-    "duns", "lei", "crd", "sedol", "figi",
+    "duns", "lei", "crd", "sedol", "figi", "code", "gl", "ledger", "cost center",
 ]
 _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 

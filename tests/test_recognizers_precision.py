@@ -250,6 +250,41 @@ HELD_OUT += [
 ]
 
 
+# A third batch (recall of plain chat under the structure rules, more look-alikes), run once
+# as held-out: 27 of 28 right (a general-ledger "account code 610200" was an account), fixed after.
+HELD_OUT += [
+ (f"new acct app: SSN# {S9}, DOB 02/14/1978, phone 917-555-0199", True),
+ (f"Her SSN ends up being {SSN} per the W-2", True),
+ (f"pls update the standing instruction: ABA {ROUTING} acct {ACCOUNT} (Harbor Trust)", True),
+ (f"wire details -> rtng {ROUTING} / accnt {ACCOUNT}", True),
+ (f"ACH: {ROUTING} {ACCOUNT} checking", True),
+ (f"Accnt: {ACCOUNT}\nRtn: {ROUTING}", True),
+ (f"socail {SSN}", True),
+ (f"account # is {ACCOUNT} for the journal", True),
+ (f"ira acct {ACCOUNT} - RMD due", True),
+ (f"custodial acct no. {ACCOUNT}", True),
+ (f"cc {CARD} exp 09/28", True),
+ ("sort code 20 00 00 account 31926819", True),
+ (f"benificiary account {ACCOUNT}", True),
+ (f"he read me his acct number: {ACCOUNT[:5]} {ACCOUNT[5:]}", True),
+ (f"checking acct ending in... {ACCOUNT}", True),
+ # negatives
+ ("Q4 est tax id payment 12-3456789 confirmation", False),
+ ("release notes for 7.22.1043 and 7.22.1044", False),
+ ("sold 75,000 912828ZT0 @ 99-16+, account: ALPHA", False),
+ ("buy 1,200 037833100 limit 189.50 for acct group B", False),
+ ("ticket #445512 - account 88 shows a 2,150,000 debit", False),
+ ("10:42:17.331 NEW 8812203 AAPL 1200 189.50", False),
+ ("20241203 10:42:17 fill 5000 @ 189.51 id 771203948", False),
+ ("the 021000021 routing table update is scheduled", False),
+ ("our phone tree: 212 555 0100 / 212 555 0101", False),
+ ("account statements for 11/2024 are out, 1,245 pages", False),
+ ("EIN 12-3456789 and SSN on file for the sole prop (ask ops)", False),
+ ("VAT: GB123456789, EORI GB123456789000", False),
+ ("PO 4500012345 / account code 610200 / cost center 4410", False),
+]
+
+
 @pytest.fixture(scope="module")
 def decide():  # type: ignore[no-untyped-def]
     from dlp_proxy.detect.cli import STOP_ACTIONS, make_decider, policy_entities
