@@ -114,7 +114,7 @@ STRONG_ACCOUNT = (
     "beneficiary account", "credit to account", "deposit account", "custody account", "bank account",
     "account ending", "acct ending", "account ending in", "margin account", "cash account", "sweep account",
     "wire to account", "account ID", "acc't", "acct. no", "acc. no", "a/c no", "a/c #", "accnt #", "accnt no",
-    "acct nbr", "account nbr", "acc number",
+    "acct nbr", "account nbr", "acc number", "accct", "acnt", "acnt #",
 )
 WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody", "acc't")
 #: Weak account words also accepted one typing slip away ("acount", "chekcing").

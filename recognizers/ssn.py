@@ -48,7 +48,7 @@ _DOTTED = re.compile(r"(?<![0-9.])[0-9]{1,4}(?:\.[0-9]{1,5}){2,}(?![0-9])")
 _EXTENSION_AFTER = re.compile(r"\.[A-Za-z]")
 # Context words that name an individual's number specifically: with one of them, even
 # a 2-7 grouping is read as an SSN/ITIN (no one writes "SSN" before a company's EIN).
-_PERSONAL = re.compile(r"ss|soc|itin|individual|w-7", re.IGNORECASE)
+_PERSONAL = re.compile(r"ss|snn|soc|itin|individual|w-7", re.IGNORECASE)
 
 
 def _ein_shaped(c: Candidate) -> bool:
@@ -131,7 +131,7 @@ class SsnRecognizer(_NineDigit):
     DEFAULT_CONTEXT = (
         "ssn", "s s n", "ssns", "ss#", "ss #", "ssn#", "social", "social security", "soc sec", "ss no", "ss num",
         "tax id", "taxpayer id", "tin", "ssa", "social sec", "s.s.n", "s.s. no", "s.s. #", "socsec", "ssn no", "ssn nbr",
-        "soc sec #", "soc sec no", "soc #", "soc no", "ss number", "ss nbr", "social #",
+        "soc sec #", "soc sec no", "soc #", "soc no", "ss number", "ss nbr", "social #", "snn", "snn#",
     )
     FUZZY = ("social", "security")
 

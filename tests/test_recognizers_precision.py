@@ -76,6 +76,8 @@ CASES: list[tuple[str, set[str], set[str]]] = [
     (f"her socila security is {SSN9}", {US_SSN}, set()),
     (f"ss# {SSN9}", {US_SSN}, set()),
     (f"s.s.n. {SSN9}", {US_SSN}, set()),
+    (f"snn {SSN9}", {US_SSN}, set()),
+    (f"acnt {ACCOUNT}", {US_BANK_NUMBER}, set()),
     (f"itn {ITIN.replace('-', '')}", {US_ITIN}, set()),
     (f"acount {ACCOUNT}", {US_BANK_NUMBER}, set()),
     (f"wire to acocunt {ACCOUNT}", {US_BANK_NUMBER}, set()),
