@@ -10,6 +10,14 @@ account``...) within 40 characters, or the bare word ``account`` within 15.
 Numbers that look like amounts, phone numbers or dates are not accounts.
 Firm-specific formats (which need no context) come from config/recognizers.yaml
 ``account_formats`` through ``FirmAccountRecognizer``.
+
+Bank details as people write them: a UK sort code with its account
+(``SortCodeAccountRecognizer``: "20-00-00 12345678", with or without the words)
+and a routing number paired with an account ("021000021 / 12345678 for the wire":
+``RoutingAccountPairRecognizer``).  Account words also match one typing slip away
+("acount", recognizers/_fuzzy.py).  Numbers that are something else are not
+accounts: a company's EIN next to an EIN word, a numeric CUSIP in trade talk (also
+fused with the share quantity before it), an E.164 phone number, a price.
 """
 
 from __future__ import annotations

@@ -6,6 +6,13 @@ written in the 3-2-4 shape is reported without context; nine bare digits, an
 odd grouping or digits spaced out one by one need a context word (SSN, social
 security, tax id...).  ITINs are 9XX-GG-XXXX with GG in 50-65, 70-88, 90-92,
 94-99.
+
+Structure first: a 2-7 grouping (12-3456789) is an EIN (recognizers/tax.py) and
+any grouping other than 3-2-4 or nine bare digits needs a word naming a person's
+number (SSN, social, ITIN), not "tax id"/"TIN"; a dotted or spaced 3-2-4 that
+reads as a version (a version/build/upgrade word before it, a file extension
+after it, another dotted number in the message) is not reported without context.
+Context words also match one typing slip away ("soical", "itn": _fuzzy.py).
 """
 
 from __future__ import annotations
