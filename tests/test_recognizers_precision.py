@@ -287,6 +287,36 @@ HELD_OUT += [
 ]
 
 
+# A fourth batch, run once as held-out after the third was fixed: 25 of 25 right.
+HELD_OUT += [
+ (f"Onboarding checklist done. Client SSN: {SSN}. Need ID scan.", True),
+ (f"> > her social {SSN} (from the fwd)", True),
+ (f"Acct#{ACCOUNT}", True),
+ (f"please wire to: routing {ROUTING}; account {ACCOUNT}; ref INV 2231", True),
+ (f"ABA/Acct: {ROUTING}/{ACCOUNT}", True),
+ ("UK payee - sort code 60-16-13, a/c 55779911", True),
+ (f"{ROUTING} {ACCOUNT} (her bank)", True),
+ (f"brokerage acct {ACCOUNT[:3]}-{ACCOUNT[3:]}", True),
+ (f"Social Security Number:\n{SSN}", True),
+ (f"the ssn is {SSN[:3]}.{SSN[4:6]}.{SSN[7:]}", True),
+ ("bought 3,000 sh of 594918104 in the Chen account at 412.5", False),
+ ("tax id: 98-7654321 (foreign entity W-8BEN-E)", False),
+ ("upgrade to OMS 23.11.4812 tonight, rollback plan 23.10.9931", False),
+ ("FIX: 35=8|150=F|17=EXEC771203|37=ORD8812|11=CL123456789|31=412.51|32=300|151=0|14=1200|6=412.43", False),
+ ("fills: 09:31:02.113 300@412.51, 09:31:02.118 900@412.40", False),
+ ("account 12 had 4,512,000 in buying power", False),
+ ("DTC 0352 / participant 0226 / ACATS 20241203-000771", False),
+ ("Company registration 08124567, VAT GB 987 6543 21", False),
+ ("bridge +1 646 555 0100 pin 4471902#", False),
+ ("as of 2024-12-03 08:00:00 there are 3,214 open orders", False),
+ ("the routing number 021000021 is JPMorgan's published ABA", False),
+ ("account review: 21-Nov-2024, 14 accounts, 3 exceptions", False),
+ ("CRD# 4471902 for the rep, Series 7 and 66", False),
+ ("RMD $12,345.67 from IRA, fed wh 10%, state 4%", False),
+ ("order ids 5123098412 5123098413 5123098414 cancelled (account ALPHA)", False),
+]
+
+
 @pytest.fixture(scope="module")
 def decide():  # type: ignore[no-untyped-def]
     from dlp_proxy.detect.cli import STOP_ACTIONS, make_decider, policy_entities
