@@ -43,6 +43,7 @@ def register(subparsers: Any) -> None:
     ev = subparsers.add_parser("eval", help="precision/recall/F1 on a labelled JSONL corpus")
     ev.add_argument("corpus", type=Path)
     ev.add_argument("--json", action="store_true")
+    ev.add_argument("--families", action="store_true", help="also print recall / false stops per category/family")
     ev.add_argument("--errors", type=int, default=0, metavar="N",
                     help="list up to N misclassified lines (line number, expected, entity types; no text)")
     _common(ev)
@@ -272,6 +273,12 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4), "tp": tp, "fp": fp, "fn": fn}
 
 
+def _rates(v: list[int]) -> dict[str, Any]:
+    return {"lines": v[0], "decision_accuracy": round(v[1] / v[0], 4),
+            "recall": round(v[3] / v[2], 4) if v[2] else None, "positives": v[2],
+            "false_stop_rate": round(v[5] / v[4], 5) if v[4] else None, "negatives": v[4]}
+
+
 #: Lines of this category are reported on their own and left out of the overall figures.
 AMBIGUOUS = "ambiguous"
 
@@ -292,6 +299,7 @@ def evaluate_corpus(rows: Sequence[dict[str, Any]], engine: Any, decide: Decider
     dec = [0, 0, 0, 0]  # tp fp fn tn (positive = stop)
     amb = [0, 0, 0, 0]
     by_cat: dict[str, list[int]] = {}  # lines, correct, stop expected, stopped of those, pass expected, stopped of those
+    by_family: dict[str, list[int]] = {}  # the same per "category/family"
     errors: list[dict[str, Any]] = []
     times: list[float] = []
     for no, row in enumerate(rows, 1):
@@ -318,6 +326,11 @@ def evaluate_corpus(rows: Sequence[dict[str, Any]], engine: Any, decide: Decider
         cat[1] += int(stop == want_stop)
         cat[2 if want_stop else 4] += 1
         cat[3 if want_stop else 5] += int(stop)
+        fam = by_family.setdefault(f"{category}/{row.get('family', '')}", [0, 0, 0, 0, 0, 0])
+        fam[0] += 1
+        fam[1] += int(stop == want_stop)
+        fam[2 if want_stop else 4] += 1
+        fam[3 if want_stop else 5] += int(stop)
         found = {f.entity_type for f in findings}
         expected = set(row.get("entities", []))
         if category != AMBIGUOUS:
@@ -334,12 +347,8 @@ def evaluate_corpus(rows: Sequence[dict[str, Any]], engine: Any, decide: Decider
         "lines": len(rows),
         "decision": _prf(dec[0], dec[1], dec[2]) | {"tn": dec[3], "false_stop_rate": round(dec[1] / (benign or 1), 5)},
         "entities": {e: _prf(*c) for e, c in sorted(per.items())},
-        "categories": {
-            c: {"lines": v[0], "decision_accuracy": round(v[1] / v[0], 4),
-                "recall": round(v[3] / v[2], 4) if v[2] else None, "positives": v[2],
-                "false_stop_rate": round(v[5] / v[4], 5) if v[4] else None, "negatives": v[4]}
-            for c, v in sorted(by_cat.items())
-        },
+        "categories": {c: _rates(v) for c, v in sorted(by_cat.items())},
+        "families": {f: _rates(v) for f, v in sorted(by_family.items())},
         "ms_per_message": {"mean": round(sum(times) / n * 1000, 4), "p50": round(times[n // 2] * 1000, 4),
                            "p99": round(times[min(n - 1, int(n * 0.99))] * 1000, 4)},
         "errors": errors,
@@ -372,6 +381,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     report["decided_by"] = decided_by
     report["ner"] = engine.ner
     errors = report.pop("errors")
+    families = report.pop("families")
+    if args.families:
+        report["families"] = families
     if args.errors:
         report["errors"] = errors[: args.errors]
     if args.json:
@@ -390,6 +402,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
             line += f"  recall {m['recall']:.4f} ({m['positives']})"
         if m["false_stop_rate"] is not None:
             line += f"  false stops {m['false_stop_rate']:.2%} ({m['negatives']})"
+        print(line)
+    for fam, m in report.get("families", {}).items():
+        line = f"  family {fam:<40} lines {m['lines']:>5}"
+        if m["recall"] is not None:
+            line += f"  recall {m['recall']:.4f}"
+        if m["false_stop_rate"] is not None:
+            line += f"  false stops {m['false_stop_rate']:.2%}"
         print(line)
     if AMBIGUOUS in report:
         a = report[AMBIGUOUS]
