@@ -11,7 +11,9 @@ between digit groups are read:
 * dotted version and build numbers of three or more parts (``10.4.12.1``,
   ``4.12.7.1893``): one token, never fused with the number after it;
 * calendar dates with a four-digit year (``2024-11-19``, ``11/19/2024``): one token, so
-  the end of a CSV row's date and the next row's id are never one number.
+  the end of a CSV row's date and the next row's id are never one number;
+* amounts and quantities with thousands separators (``25,676``, ``4,512,000.50``): one
+  token, never fused with the CUSIP or id after them.
 
 ``cuts(text)`` gives the positions where such a token starts or ends (or a FIX
 field's value starts); ``fused(text, start, end)`` is True when a candidate
@@ -41,6 +43,11 @@ _DATE = re.compile(
     r"(?<![0-9])(?:(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
     r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)[0-9]{2})(?![0-9])"
 )
+# Amounts and quantities with thousands separators (25,676; 4,512,000.50): one token, so a
+# CUSIP or an id after a share quantity never takes the quantity's digits, whatever
+# separators the digit runs accept.
+_THOUSANDS_HINT = re.compile(r"[0-9],[0-9]{3}")
+_THOUSANDS = re.compile(r"(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])")
 # Three or more dot-separated numeric parts.
 _DOTTED_HINT = re.compile(r"\.[0-9]{1,6}\.")
 _DOTTED = re.compile(r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])")
@@ -63,6 +70,10 @@ def cuts(text: str) -> tuple[int, ...]:
                 out.add(d.start())
     if _DATE_HINT.search(text):
         for m in _DATE.finditer(text):
+            out.add(m.start())
+            out.add(m.end())
+    if _THOUSANDS_HINT.search(text):
+        for m in _THOUSANDS.finditer(text):
             out.add(m.start())
             out.add(m.end())
     if _DOTTED_HINT.search(text):

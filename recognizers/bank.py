@@ -200,6 +200,8 @@ class AccountNumberRecognizer(DLPRecognizer):
             return False
         if "." in c.seps and c.uniform_sep is None:  # "104.602 2027": a price, then another number
             return False
+        if c.uniform_sep == "," and c.groups[0] <= 3 and all(g == 3 for g in c.groups[1:]):
+            return False  # 4,512,345: an amount written with thousands separators
         return not (
             _CURRENCY_BEFORE.search(text[max(0, c.start - 5) : c.start]) or _AMOUNT_AFTER.match(text[c.end : c.end + 12])
         )

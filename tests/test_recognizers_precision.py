@@ -354,6 +354,9 @@ def test_held_out_decisions(engine, decide, text: str, stops: bool) -> None:  # 
         ("upgraded to 10.4.12.1 2958 users", "10.4.12.1", False),
         (f"ssn {SSN}", SSN, False),
         ("acct 4471902283 at 4:30", "4471902283", False),
+        ("bot 25,676 323268169 @ 102", "676 323268169", True),  # a quantity's digits and the CUSIP after it
+        ("bot 25,676 323268169 @ 102", "25,676", False),
+        ("SSN 536,22,8710", "536,22,8710", False),  # not a thousands-separated amount
     ],
 )
 def test_structural_tokens(text: str, span: str, is_fused: bool) -> None:
