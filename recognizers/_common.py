@@ -146,7 +146,7 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
     if not may_have_candidates(text, wanted):
         return  # no sequence of groups has a wanted digit count
     top = max(wanted)
-    cut: bool | None = None  # FIX fields, timestamps, dotted versions are never fused (_structure.py)
+    cut: bool | None = None  # FIX fields, times, dates, amounts, versions are never fused (_structure.py)
     for run in digit_runs(text):
         run_start, run_end = run[0].start, run[-1].end
         for i in range(len(run)):
@@ -264,7 +264,7 @@ NEGATIVE_LABELS = [
     "cusip", "isin", "sedol", "ticker", "trade id", "trade", "order id", "employee id", "badge",
     "zip", "postal", "claim", "batch", "job", "pr", "issue", "bug", "commit", "rma",
     "vat", "vat no", "vat reg", "vat number", "company no", "company number", "exec", "execution", "clordid", "allocation",
-    "duns", "lei", "crd", "sedol", "figi", "code", "gl", "ledger", "cost center",
+    "duns", "lei", "crd", "figi", "code", "gl", "ledger", "cost center",
 ]
 _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 
