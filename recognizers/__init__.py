@@ -8,7 +8,13 @@ words, allow-lists and firm account formats on top).
 from __future__ import annotations
 
 from recognizers._common import DLPRecognizer
-from recognizers.bank import AccountNumberRecognizer, FirmAccountRecognizer, RoutingNumberRecognizer
+from recognizers.bank import (
+    AccountNumberRecognizer,
+    FirmAccountRecognizer,
+    RoutingAccountPairRecognizer,
+    RoutingNumberRecognizer,
+    SortCodeAccountRecognizer,
+)
 from recognizers.cards import PaymentCardRecognizer
 from recognizers.contact import EmailAddressRecognizer, PhoneNumberRecognizer
 from recognizers.iban import IbanCodeRecognizer
@@ -32,7 +38,9 @@ __all__ = [
     "PassportRecognizer",
     "PaymentCardRecognizer",
     "PhoneNumberRecognizer",
+    "RoutingAccountPairRecognizer",
     "RoutingNumberRecognizer",
+    "SortCodeAccountRecognizer",
     "SsnRecognizer",
     "default_recognizers",
 ]
@@ -45,6 +53,8 @@ def default_recognizers() -> list[DLPRecognizer]:
         PaymentCardRecognizer(),
         RoutingNumberRecognizer(),
         AccountNumberRecognizer(),
+        SortCodeAccountRecognizer(),
+        RoutingAccountPairRecognizer(),
         IbanCodeRecognizer(),
         EinRecognizer(),
         PassportRecognizer(),

@@ -30,6 +30,8 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect.structure import column_header
+from recognizers._fuzzy import FuzzyContext
+from recognizers._structure import cuts, fused
 
 # Latin O/o/l/I plus the Cyrillic and Greek letters that look the same.
 LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1", "\u041e": "0", "\u043e": "0", "\u039f": "0", "\u03bf": "0",
@@ -176,6 +178,7 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
     if not may_have_candidates(text, wanted):
         return  # no sequence of groups has a wanted digit count
     top = max(wanted)
+    cut: bool | None = None  # FIX fields, times, dates, amounts, versions are never fused (_structure.py)
     for run in digit_runs(text):
         run_start, run_end = run[0].start, run[-1].end
         for i in range(len(run)):
@@ -198,6 +201,10 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
                     if looks > MAX_LOOKALIKES or looks * 2 >= len(digits):
                         continue
                     if len(seps) > 1 and _cuts_a_unit(text, run, i, j, seps):
+                        continue
+                    if cut is None:
+                        cut = bool(cuts(text))
+                    if cut and fused(text, run[i].start, g.end):
                         continue
                     if looks:
                         clean = "".join(LOOKALIKE.get(c, c) for c in digits)
@@ -225,7 +232,7 @@ def _context_alternation(words: Sequence[str]) -> str | None:
     words = [w.strip().lower() for w in words if w and w.strip()]
     if not words:
         return None
-    alts = sorted({re.escape(w).replace(r"\ ", r"[\s_.-]*") for w in words}, key=len, reverse=True)
+    alts = sorted({re.escape(w).replace(r"\ ", r"[ \t_.-]*") for w in words}, key=len, reverse=True)
     return "(?:" + "|".join(alts) + ")"
 
 
@@ -255,7 +262,8 @@ def context_literals(words: Sequence[str]) -> tuple[str, ...] | None:
     cheaper than the case-insensitive alternation).
 
     Each word's alternative is its space-separated parts joined by
-    ``[\\s_.-]*``, so a match contains every part; the longest part stands for the
+    ``[ \\t_.-]*`` (not a line break: a phrase never runs across lines), so a
+    match contains every part; the longest part stands for the
     word, and a literal containing another one is redundant.  None (no shortcut)
     when a word has a non-ASCII character: case-insensitive matching can pair
     one with an ASCII letter (KELVIN SIGN and ``k``), which ``in`` would miss.
@@ -312,6 +320,8 @@ NEGATIVE_LABELS = [
     "call", "version", "build", "release", "sku", "part", "serial", "model", "item", "qty", "quantity",
     "cusip", "isin", "sedol", "ticker", "trade id", "trade", "order id", "employee id", "badge",
     "zip", "postal", "claim", "batch", "job", "pr", "issue", "bug", "commit", "rma",
+    "vat", "vat no", "vat reg", "vat number", "company no", "company number", "exec", "execution", "clordid", "allocation",
+    "duns", "lei", "crd", "figi", "code", "gl", "ledger", "cost center",
 ]
 _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 
@@ -320,6 +330,14 @@ _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 class ContextHit:
     word: str
     distance: int  # chars between the word and the candidate (negative = before)
+
+
+def _other_line(window: str, pos: int) -> bool:
+    """A line break between ``pos`` and the end of ``window``, and words before the
+    number on its own line: the label above does not name this number (a form's
+    "Account number:\n12345678", label alone on the line above, still does)."""
+    nl = window.rfind("\n", pos)
+    return nl >= 0 and any(ch.isalpha() for ch in window[nl:])
 
 
 def find_context(
@@ -344,6 +362,8 @@ def find_context(
         if m.end() > best_pos:
             best_pos = m.end()
             best = ContextHit(m.group(0).lower(), -(len(window) - m.end()))
+    if best is not None and best.distance < 0 and _other_line(window, best_pos):
+        best = None  # "Type: Roth IRA\nVAT 741 0913 59": a label on an earlier line is not this number's
     if best is not None and negative and _NEGATIVE_RE is not None:
         for m in _NEGATIVE_RE.finditer(window, best_pos):
             # a negative label nearer to the number than the positive one
@@ -371,6 +391,16 @@ def find_context(
     return best
 
 
+def fuzzy_context(text: str, start: int, end: int, fuzzy: FuzzyContext, **kw: int) -> ContextHit | None:
+    """``find_context`` with the typing slips of ``fuzzy``'s words present in ``text``;
+    the hit's word is ``canonical~slip`` ("social~soical")."""
+    rx = fuzzy.regex(text)
+    if rx is None:
+        return None
+    hit = find_context(text, start, end, rx, **kw)  # type: ignore[arg-type]
+    return None if hit is None else ContextHit(f"{fuzzy.canonical(hit.word)}~{hit.word}", hit.distance)
+
+
 class DLPRecognizer(EntityRecognizer):
     """Base for the recognizers in this package.
 
@@ -381,6 +411,8 @@ class DLPRecognizer(EntityRecognizer):
     """
 
     DEFAULT_CONTEXT: tuple[str, ...] = ()
+    #: Key words also accepted one typing slip away ("soical", "acount"): _fuzzy.py.
+    FUZZY: tuple[str, ...] = ()
 
     def __init__(self, supported_entities: list[str], name: str | None = None, context: list[str] | None = None):
         super().__init__(
@@ -391,6 +423,7 @@ class DLPRecognizer(EntityRecognizer):
         )
         self._context_re = context_regex(self.context)
         self._context_probe = ContextProbe(self.context)
+        self._fuzzy = FuzzyContext(self.FUZZY) if self.FUZZY else None
 
     def load(self) -> None:
         return None
@@ -412,7 +445,7 @@ class DLPRecognizer(EntityRecognizer):
 
     def context_anywhere(self, text: str) -> bool:
         """False proves ``context_hit`` finds nothing for any span of ``text``."""
-        return self._context_probe(text)
+        return self._context_probe(text) or (self._fuzzy is not None and self._fuzzy.present(text))
 
     def shaped_or_context_gate(self, text: str, found: Iterable[Candidate],
                                valid: Callable[[Candidate], bool], shaped: Callable[[Candidate], object]) -> bool:
@@ -432,7 +465,10 @@ class DLPRecognizer(EntityRecognizer):
         return False
 
     def context_hit(self, text: str, start: int, end: int, **kw: int) -> ContextHit | None:
-        return find_context(text, start, end, self._context_re, **kw)  # type: ignore[arg-type]
+        hit = find_context(text, start, end, self._context_re, **kw)  # type: ignore[arg-type]
+        if hit is None and self._fuzzy is not None:
+            hit = fuzzy_context(text, start, end, self._fuzzy, **kw)
+        return hit
 
     def result(
         self,

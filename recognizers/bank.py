@@ -10,6 +10,14 @@ account``...) within 40 characters, or the bare word ``account`` within 15.
 Numbers that look like amounts, phone numbers or dates are not accounts.
 Firm-specific formats (which need no context) come from config/recognizers.yaml
 ``account_formats`` through ``FirmAccountRecognizer``.
+
+Bank details as people write them: a UK sort code with its account
+(``SortCodeAccountRecognizer``: "20-00-00 12345678", with or without the words)
+and a routing number paired with an account ("021000021 / 12345678 for the wire":
+``RoutingAccountPairRecognizer``).  Account words also match one typing slip away
+("acount", recognizers/_fuzzy.py).  Numbers that are something else are not
+accounts: a company's EIN next to an EIN word, a numeric CUSIP in trade talk (also
+fused with the share quantity before it), an E.164 phone number, a price.
 """
 
 from __future__ import annotations
@@ -25,14 +33,19 @@ from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from recognizers._common import (
     NINE,
     Candidate,
+    ContextHit,
     ContextProbe,
     DLPRecognizer,
+    candidate_lengths,
     candidates,
     context_regex,
     find_context,
+    fuzzy_context,
     lookalike_note,
     may_have_candidates,
 )
+from recognizers._fuzzy import FuzzyContext
+from recognizers.securities import cusip_valid
 
 _ACCOUNT_LENGTHS = frozenset(range(6, 18))
 
@@ -50,8 +63,9 @@ def aba_valid(d: str) -> bool:
 class RoutingNumberRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "routing", "routing number", "routing no", "routing #", "aba", "aba#", "rtn", "transit", "r/t", "rt#",
-        "rtg", "wire", "ach", "fedwire", "bank routing",
+        "rtg", "wire", "ach", "fedwire", "bank routing", "routing/transit", "rte", "rtng", "aba no", "r&t",
     )
+    FUZZY = ("routing", "transit")
 
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([ABA_ROUTING_NUMBER], context=context)
@@ -71,6 +85,8 @@ class RoutingNumberRecognizer(DLPRecognizer):
             hit = self.context_hit(text, c.start, c.end, before=60)
             if hit is None:
                 continue
+            if hit.distance < 0 and _ACCOUNT_LABEL is not None and _ACCOUNT_LABEL.search(text, c.start + hit.distance, c.start):
+                continue  # "routing 021000021 and checking account 670789175": the account label is nearer
             out.append(
                 self.result(ABA_ROUTING_NUMBER, c.start, c.end, 0.9, "9-digits", "aba-checksum+prefix", hit,
                             lookalike_note(c))
@@ -78,16 +94,25 @@ class RoutingNumberRecognizer(DLPRecognizer):
         return out
 
 
-_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥]|usd|eur|gbp|\$\s?)\s*$", re.IGNORECASE)
+_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥@]|usd|eur|gbp|px|\$\s?)\s*$", re.IGNORECASE)
 _AMOUNT_AFTER = re.compile(
-    r"^\s*(?:%|k\b|m\b|mm\b|bn\b|bps\b|shares?\b|units?\b|usd\b|dollars?\b|eur\b|pts\b|points\b|lots?\b|contracts?\b|x\b)",
+    r"^\s*(?:%|k\b|m\b|mm\b|bn\b|bps\b|shares?\b|shs?\b|units?\b|usd\b|dollars?\b|eur\b|pts\b|points\b|lots?\b|"
+    r"contracts?\b|x\b|@\s*\$?[0-9]|of\s+[0-9]|bonds?\b|par\b)",
+    re.IGNORECASE,
+)
+# Words that say the numbers around are a trade (a quantity, a security id), within the message.
+TRADE_WORDS = re.compile(
+    r"(?<![a-z])(?:buy|buying|bot|bght|bought|sell|selling|sold|sld|shares?|shs?|qty|bid|offer|px|par|cusips?|muni|"
+    r"bonds?|notes?|settled?|settles|allocat\w*|book|fill(?:ed)?|block)(?![a-z])|@(?=\s*[0-9])",
     re.IGNORECASE,
 )
 # Words between an account label and a number that make the number an amount or a count.
 _AMOUNT_WORDS = re.compile(
     r"(?<![a-z])(?:count|counts|number of|balance|value|valued|equity|worth|total|totals|grew|grown|gained|gain|lost|loss|up|down|by|aum|nav|"
     r"cash|paid|pays|fee|fees|price|cost|amount|limit|of|size|exposure|pnl|p&l|income|"
-    r"revenue|sales|spent|owes|owed|due|over|under|about|around|approx|approximately|roughly|nearly|almost)(?![a-z])",
+    r"revenue|sales|spent|owes|owed|due|over|under|about|around|approx|approximately|roughly|nearly|almost|"
+    r"needs?|needed|requires?|required|short|shortfall|deficit|call|excess|buying power|available|avail|debit|"
+    r"deposit of|withdrawal of|holds?|held)(?![a-z])",
     re.IGNORECASE,
 )
 STRONG_ACCOUNT = (
@@ -96,11 +121,17 @@ STRONG_ACCOUNT = (
     "savings account", "checking acct", "savings acct", "checking #", "savings #", "dda", "ira account", "ira", "roth", "401k account",
     "beneficiary account", "credit to account", "deposit account", "custody account", "bank account",
     "account ending", "acct ending", "account ending in", "margin account", "cash account", "sweep account",
-    "wire to account", "account ID",
+    "wire to account", "account ID", "acc't", "acct. no", "acc. no", "a/c no", "a/c #", "accnt #", "accnt no",
+    "acct nbr", "account nbr", "acc number", "accct", "acnt", "acnt #",
 )
-WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody")
+WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody", "acc't")
+#: Weak account words also accepted one typing slip away ("acount", "chekcing").
+FUZZY_ACCOUNT = ("account", "checking", "savings", "brokerage", "beneficiary")
 
 
+_ACCOUNT_LABEL = context_regex(STRONG_ACCOUNT + WEAK_ACCOUNT)
+_EIN_WORDS = re.compile(r"(?<![a-z])(?:f?ein|tax\s*id|tin|taxpayer\s*id|employer\s*id\w*|federal\s*id|w-9)(?![a-z])",
+                        re.IGNORECASE)
 _PHONE_WORDS = re.compile(r"(?<![a-z])(?:phone|call|dial|desk|tel|cell|mobile|fax|ext|reach|text)(?![a-z])", re.I)
 
 
@@ -118,7 +149,24 @@ def _nanp10(d: str) -> bool:
 def _phone_like(c: Candidate, text: str) -> bool:
     if c.groups in ((3, 3, 4), (3, 4)) and c.uniform_sep in ("-", ".", " "):
         return True
+    if c.start > 0 and text[c.start - 1] == "+":
+        return True  # E.164: +1 770 509 9183, +44 20 7946 0018
+    if c.groups == (1, 3, 3, 4) and c.digits[0] == "1" and c.uniform_sep in ("-", ".", " "):
+        return True
     return (c.start > 0 and text[c.start - 1] == ")") or (c.start > 0 and text[max(0, c.start - 6) : c.start].rstrip().endswith(")"))
+
+
+def _security_id(c: Candidate, text: str) -> bool:
+    """A group of the candidate is a numeric CUSIP (check digit) in trade talk: the
+    candidate is a security id (fused with a quantity before it), not an account."""
+    if not any(g == 9 for g in c.groups):
+        return False
+    pos = 0
+    for g in c.groups:
+        if g == 9 and cusip_valid(c.digits[pos : pos + 9]):
+            return TRADE_WORDS.search(text, max(0, c.start - 60), min(len(text), c.end + 40)) is not None
+        pos += g
+    return False
 
 
 def _date_like(c: Candidate) -> bool:
@@ -134,6 +182,7 @@ class AccountNumberRecognizer(DLPRecognizer):
         super().__init__([US_BANK_NUMBER], context=context)
         self._weak_re = context_regex(list(weak_context))
         self._weak_probe = ContextProbe(list(weak_context))
+        self._weak_fuzzy = FuzzyContext(FUZZY_ACCOUNT)
 
     @staticmethod
     def _number_like(c: Candidate, text: str) -> bool:
@@ -149,13 +198,17 @@ class AccountNumberRecognizer(DLPRecognizer):
             return False
         if "." in c.seps and c.groups[-1] == 2:  # 12345.67 is money
             return False
+        if "." in c.seps and c.uniform_sep is None:  # "104.602 2027": a price, then another number
+            return False
+        if c.uniform_sep == "," and c.groups[0] <= 3 and all(g == 3 for g in c.groups[1:]):
+            return False  # 4,512,345: an amount written with thousands separators
         return not (
             _CURRENCY_BEFORE.search(text[max(0, c.start - 5) : c.start]) or _AMOUNT_AFTER.match(text[c.end : c.end + 12])
         )
 
     def could_match(self, text: str) -> bool:
         # a strong or a weak account word (one is required), then a number-like candidate
-        if not (self.context_anywhere(text) or self._weak_probe(text)):
+        if not (self.context_anywhere(text) or self._weak_probe(text) or self._weak_fuzzy.present(text)):
             return False
         return any(self._number_like(c, text) for c in candidates(text, _ACCOUNT_LENGTHS))
 
@@ -173,6 +226,8 @@ class AccountNumberRecognizer(DLPRecognizer):
             hit = self.context_hit(text, c.start, c.end, before=40, after=25)
             if hit is None:
                 hit = find_context(text, c.start, c.end, self._weak_re, before=15, after=0)
+                if hit is None:
+                    hit = fuzzy_context(text, c.start, c.end, self._weak_fuzzy, before=30, after=0)
                 if hit is not None and (
                     _yyyymmdd(d) or (_nanp10(d) and _PHONE_WORDS.search(text[max(0, c.start - 40) : c.start]))
                 ):
@@ -181,6 +236,12 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue
             if hit.distance < 0 and _AMOUNT_WORDS.search(text[c.start + hit.distance : c.start]):
                 continue  # "account value 2485533": an amount, not an account number
+            if c.groups == (2, 7) and c.uniform_sep == "-" and _EIN_WORDS.search(
+                text, max(0, c.start - 60), min(len(text), c.end + 30)
+            ):
+                continue  # "the EIN for the corporate acct: 94-6350073": the company's EIN
+            if _security_id(c, text) and not (c.is_bare and -4 <= hit.distance < 0):
+                continue  # "in the IRA account bot 25,676 323268169 @ 102": a quantity and a CUSIP
             taken.append((c.start, c.end))
             out.append(
                 self.result(US_BANK_NUMBER, c.start, c.end, 0.8, f"{len(d)}-digits", "context-gated", hit,
@@ -230,3 +291,117 @@ class FirmAccountRecognizer(DLPRecognizer):
                     continue
                 out.append(self.result(US_BANK_NUMBER, m.start(), m.end(), score, f"firm-format:{name}", "regex", hit))
         return out
+
+
+# UK sort code (2-2-2) then an eight-digit account, with at most a short joiner between.
+_SORT_PAIR_RE = re.compile(
+    r"(?<![0-9A-Za-z-])([0-9]{2})([- ])([0-9]{2})\2([0-9]{2})"
+    r"(?:[ \t]{0,3}(?:[/,;:|&+]|\n|and|acc(?:oun)?t(?:\s*(?:no\.?|number|#))?:?|a/c(?:\s*no\.?)?:?)?[ \t]{0,3}\n?[ \t]{0,3})"
+    r"(?<![0-9])([0-9]{8})(?![0-9A-Za-z-])",
+    re.IGNORECASE,
+)
+_SORT_WORDS = re.compile(r"sort[\s_-]*code|\bs/c\b|\bsc\b|sortcode", re.IGNORECASE)
+_UK_BANK_WORDS = re.compile(
+    r"(?<![a-z])(?:sort|acc(?:oun)?t|a/c|bank|banking|pay(?:ee|ment)?|gbp|uk|bacs|chaps|fps|faster payments?|beneficiary|"
+    r"barclays|hsbc|lloyds|natwest|santander|monzo|halifax|nationwide|starling|metro bank|transfer|wire|send|details)(?![a-z])|£",
+    re.IGNORECASE,
+)
+
+
+def _maybe_date(a: int, b: int, c: int) -> bool:
+    """dd-mm-yy, mm-dd-yy (the sort code's three pairs read as a date)."""
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
+
+
+class SortCodeAccountRecognizer(DLPRecognizer):
+    """UK bank details: sort code 12-34-56 with an eight-digit account number, in the
+    forms people write them ("sort code 20-00-00 acct 12345678", "20-00-00 12345678",
+    "20-00-00 / 12345678").  Reported as US_BANK_NUMBER (the policy's bank-account
+    entity) over both numbers.
+
+    Without the words "sort code" the pair is reported when the three pairs cannot be
+    a date (20-00-00), or with a banking word nearby (bank, pay, GBP, £, account...);
+    a date followed by an eight-digit number that is a yyyymmdd date never is.
+    """
+
+    DEFAULT_CONTEXT = ("sort code", "sort-code", "sortcode", "s/c")
+
+    def __init__(self, context: list[str] | None = None) -> None:
+        super().__init__([US_BANK_NUMBER], context=context)
+
+    def could_match(self, text: str) -> bool:
+        # the sort code's three pairs are always consecutive groups of a digit run
+        return 6 in candidate_lengths(text) and _SORT_PAIR_RE.search(text) is not None
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        for m in _SORT_PAIR_RE.finditer(text):
+            a, b, c = int(m.group(1)), int(m.group(3)), int(m.group(4))
+            acct = m.group(5)
+            if _yyyymmdd(acct) or len(set(acct)) == 1:
+                continue
+            hit = self.context_hit(text, m.start(), m.end(), before=50, after=30)
+            if hit is None and _maybe_date(a, b, c):
+                lo, hi = max(0, m.start() - 60), min(len(text), m.end() + 60)
+                if not _UK_BANK_WORDS.search(text, lo, hi):
+                    continue
+            score = 0.9 if hit is not None else 0.8
+            out.append(self.result(US_BANK_NUMBER, m.start(), m.end(), score, "sort-code+8-digits", "uk-sort-code", hit))
+        return out
+
+
+# A nine-digit routing number, a joiner, then an account number: "021000021 / 12345678".
+_PAIR_RE = re.compile(
+    r"(?<![0-9A-Za-z.-])([0-9]{9})(?![0-9])[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{6,17})(?![0-9A-Za-z-])"
+)
+_PAIR_WORDS = re.compile(
+    r"(?<![a-z])(?:routing|rtn|aba|transit|r/t|acct|account|a/c|bank(?:ing)?|wire|ach|deposit|direct deposit|refund|"
+    r"checking|savings|payroll|beneficiary|remit|pay(?:ment)?)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+class RoutingAccountPairRecognizer(DLPRecognizer):
+    """A routing number and an account number written as a pair, with what they are
+    said in words before or after the pair ("021000021 / 12345678 for the wire",
+    "use 021000021 / 12345678 for the ACH", "... (routing / account)").  The first is
+    ABA-valid; the second passes the account checks (not one repeated digit, not
+    ending 0000, not a yyyymmdd date).  Reported as ABA_ROUTING_NUMBER on the first
+    and US_BANK_NUMBER on the second."""
+
+    def __init__(self) -> None:
+        super().__init__([ABA_ROUTING_NUMBER, US_BANK_NUMBER], name="RoutingAccountPairRecognizer",
+                         context=["routing", "account"])
+
+    def could_match(self, text: str) -> bool:
+        # the routing number is a whole digit group (a run's group sum)
+        return (9 in candidate_lengths(text) and any(aba_valid(m.group(1)) for m in _PAIR_RE.finditer(text))
+                and _PAIR_WORDS.search(text) is not None)
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        for m in _PAIR_RE.finditer(text):
+            routing, acct = m.group(1), m.group(2)
+            if not aba_valid(routing) or len(set(acct)) == 1 or acct.endswith("0000") or _yyyymmdd(acct):
+                continue
+            words = _PAIR_WORDS.search(text, max(0, m.start() - 40), min(len(text), m.end() + 60))
+            if words is None:
+                continue
+            # Only trade or reference words around: "order 021000021 / 12345678" is not bank details.
+            if _NEGATIVE_PAIR.search(text, max(0, m.start() - 25), m.start()):
+                continue
+            hit = ContextHit(words.group(0).lower(), words.start() - m.start() if words.start() < m.start() else words.start() - m.end())
+            if not entities or ABA_ROUTING_NUMBER in entities:
+                out.append(self.result(ABA_ROUTING_NUMBER, m.start(1), m.end(1), 0.85, "routing/account-pair",
+                                       "aba-checksum+prefix", hit))
+            if not entities or US_BANK_NUMBER in entities:
+                out.append(self.result(US_BANK_NUMBER, m.start(2), m.end(2), 0.95, "routing/account-pair",
+                                       "after-routing-number", hit))
+        return out
+
+
+_NEGATIVE_PAIR = re.compile(r"(?<![a-z])(?:order|ord|trade|exec|ticket|ref|invoice|conf(?:irm(?:ation)?)?|id)\W{0,4}$", re.IGNORECASE)

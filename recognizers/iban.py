@@ -27,6 +27,20 @@ IBAN_LENGTHS: dict[str, int] = {
     "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }
 
+# BBAN structure of the most used countries (SWIFT IBAN registry): n digits, a letters,
+# c letters or digits.  A chance mod-97 pass on other text ("GB625868602\nRequested by",
+# a UK VAT number and the next line's words) fails here.
+_BBAN_SPECS: dict[str, str] = {
+    "GB": "a4n14", "IE": "a4n14", "DE": "n18", "NL": "a4n10", "FR": "n10c11n2", "CH": "n5c12", "ES": "n20",
+    "IT": "a1n10c12", "BE": "n12", "AT": "n16", "PL": "n24", "PT": "n21", "SE": "n20", "DK": "n14", "NO": "n11",
+    "FI": "n14", "LU": "n3c13",
+}
+_CLASS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Z0-9]"}
+BBAN_RE: dict[str, re.Pattern[str]] = {
+    cc: re.compile("".join(f"{_CLASS[k]}{{{int(v)}}}" for k, v in re.findall(r"([nac])([0-9]+)", spec)))
+    for cc, spec in _BBAN_SPECS.items()
+}
+
 _START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9]{2})")
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 
@@ -34,6 +48,9 @@ _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 def iban_valid(compact: str) -> bool:
     s = compact.upper()
     if IBAN_LENGTHS.get(s[:2]) != len(s) or not s.isalnum():
+        return False
+    bban = BBAN_RE.get(s[:2])
+    if bban is not None and not bban.fullmatch(s[4:]):
         return False
     moved = s[4:] + s[:4]
     num = "".join(str(int(c, 36)) for c in moved)

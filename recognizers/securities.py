@@ -55,8 +55,18 @@ def isin_valid(s: str) -> bool:
     return (10 - total % 10) % 10 == int(s[-1])
 
 
+# An account label right before a nine-digit number: it is the account, even when its
+# digits happen to carry a valid CUSIP check digit (one number in ten does).
+_ACCOUNT_RIGHT_BEFORE = re.compile(r"(?:acct|account|a/c)\W{0,3}(?:no\.?|number|nbr|#)?\W{0,3}$", re.IGNORECASE)
+
+
 class CusipCodeRecognizer(DLPRecognizer):
-    DEFAULT_CONTEXT = ("cusip", "cusips", "security id", "bond", "notes", "muni", "fund", "shares")
+    """CUSIPs with letters are reported on their check digit; all-digit ones only with a
+    securities or trade word around ("bot 25,000 037833100 @ 99.5", "CUSIP ...")."""
+
+    DEFAULT_CONTEXT = ("cusip", "cusips", "security id", "bond", "bonds", "notes", "muni", "fund", "shares", "sh", "shs",
+                       "buy", "bot", "bght", "bought", "sell", "sold", "sld", "bid", "offer", "px", "par", "qty", "settled",
+                       "@", "x", "allocating", "book", "security")
 
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([CUSIP], context=context)
@@ -73,7 +83,7 @@ class CusipCodeRecognizer(DLPRecognizer):
             if not cusip_valid(s):
                 continue
             hit = self.context_hit(text, m.start(), m.end(), negative=False)
-            if s.isdigit() and hit is None:
+            if s.isdigit() and (hit is None or _ACCOUNT_RIGHT_BEFORE.search(text, max(0, m.start() - 20), m.start())):
                 continue
             out.append(self.result(CUSIP, m.start(), m.end(), 0.9 if hit else 0.6, "cusip", "cusip-check-digit", hit))
         return out

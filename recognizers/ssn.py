@@ -6,9 +6,18 @@ written in the 3-2-4 shape is reported without context; nine bare digits, an
 odd grouping or digits spaced out one by one need a context word (SSN, social
 security, tax id...).  ITINs are 9XX-GG-XXXX with GG in 50-65, 70-88, 90-92,
 94-99.
+
+Structure first: a 2-7 grouping (12-3456789) is an EIN (recognizers/tax.py) and
+any grouping other than 3-2-4 or nine bare digits needs a word naming a person's
+number (SSN, social, ITIN), not "tax id"/"TIN"; a dotted or spaced 3-2-4 that
+reads as a version (a version/build/upgrade word before it, a file extension
+after it, another dotted number in the message) is not reported without context.
+Context words also match one typing slip away ("soical", "itn": _fuzzy.py).
 """
 
 from __future__ import annotations
+
+import re
 
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -32,6 +41,37 @@ def itin_valid(d: str) -> bool:
         return False
     g = int(d[3:5])
     return (50 <= g <= 65 or 70 <= g <= 88 or 90 <= g <= 92 or 94 <= g <= 99) and int(d[5:]) != 0
+
+
+# Words that make a dotted or spaced 3-2-4 a version or build number ("build 107.82.1172",
+# "upgraded the OMS to 577.72.5660"), searched in the 40 characters before it.
+_VERSION_BEFORE = re.compile(
+    r"(?<![a-z])(?:versions?|ver|vers|builds?|bld|releases?|rel|patch\w*|hotfix\w*|firmware|fw|kernel|java|python|"
+    r"chrome|excel|windows|sdk|api|terminal|oms|ems|driver|installer|install\w*|"
+    r"upgrad\w*|updat\w*|deploy\w*|roll(?:ed|ing)?\s*(?:back|out)|bump\w*|v)(?![a-z])",
+    re.IGNORECASE,
+)
+_DOTTED = re.compile(r"(?<![0-9.])[0-9]{1,4}(?:\.[0-9]{1,5}){2,}(?![0-9])")
+_EXTENSION_AFTER = re.compile(r"\.[A-Za-z]")
+# Context words that name an individual's number specifically: with one of them, even
+# a 2-7 grouping is read as an SSN/ITIN (no one writes "SSN" before a company's EIN).
+_PERSONAL = re.compile(r"ss|snn|soc|itin|individual|w-7", re.IGNORECASE)
+
+
+def _ein_shaped(c: Candidate) -> bool:
+    """XX-XXXXXXX: the IRS's EIN format (a business identifier, recognizers/tax.py)."""
+    return c.groups == (2, 7) and c.uniform_sep in ("-", " ")
+
+
+def _version_like(text: str, c: Candidate) -> bool:
+    """A 3-2-4 written with dots or spaces that reads as a version: a version word
+    before it, a file extension after it (884.60.6998.msi), or another dotted number
+    in the message (versions come in lists: "on 272.94.7777 now, 273.81.4168 next")."""
+    if c.uniform_sep == "-":
+        return False
+    if _VERSION_BEFORE.search(text, max(0, c.start - 40), c.start) or _EXTENSION_AFTER.match(text, c.end):
+        return True
+    return c.uniform_sep == "." and any(m.start() != c.start for m in _DOTTED.finditer(text))
 
 
 def _shaped(c: Candidate) -> float:
@@ -69,7 +109,14 @@ class _NineDigit(DLPRecognizer):
             if not self.valid(c.digits):
                 continue
             hit = self.context_hit(text, c.start, c.end)
+            if _ein_shaped(c) and (hit is None or not _PERSONAL.match(hit.word)):
+                continue  # 12-3456789 next to "tax id" is a company's EIN, not a person's number
+            if (hit is not None and not _PERSONAL.match(hit.word) and c.groups not in ((3, 2, 4), (9,))
+                    and not c.split_digits):
+                continue  # "tax id# ... DUNS 07-123-4567": another grouping needs a word for a person's number
             base = _shaped(c)
+            if base and hit is None and _version_like(text, c):
+                continue  # "build 107.82.1172"
             if hit is not None:
                 score = 0.95 if base else 0.9
             elif base:
@@ -90,8 +137,10 @@ class SsnRecognizer(_NineDigit):
     VALIDATION = "ssa-area-group-serial"
     DEFAULT_CONTEXT = (
         "ssn", "s s n", "ssns", "ss#", "ss #", "ssn#", "social", "social security", "soc sec", "ss no", "ss num",
-        "tax id", "taxpayer id", "tin", "ssa", "social sec",
+        "tax id", "taxpayer id", "tin", "ssa", "social sec", "s.s.n", "s.s. no", "s.s. #", "socsec", "ssn no", "ssn nbr",
+        "soc sec #", "soc sec no", "soc #", "soc no", "ss number", "ss nbr", "social #", "snn", "snn#",
     )
+    FUZZY = ("social", "security")
 
     def valid(self, d: str) -> bool:
         return ssn_valid(d)
@@ -100,7 +149,9 @@ class SsnRecognizer(_NineDigit):
 class ItinRecognizer(_NineDigit):
     ENTITY = US_ITIN
     VALIDATION = "itin-group-range"
-    DEFAULT_CONTEXT = ("itin", "individual taxpayer", "taxpayer id", "tax id", "tin", "ssn", "social security", "w-7")
+    DEFAULT_CONTEXT = ("itin", "itin#", "itin no", "individual taxpayer", "taxpayer id", "tax id", "tin", "ssn",
+                       "social security", "w-7")
+    FUZZY = ("itin", "social", "security")
 
     def valid(self, d: str) -> bool:
         return itin_valid(d)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector, decode
 from dlp_proxy.model import SENSITIVE_ENTITIES
-from recognizers import _common
+from recognizers import _common, _structure
 from recognizers._common import NEGATIVE_LABELS, ContextProbe, context_literals, context_regex
 from recognizers.bank import STRONG_ACCOUNT, WEAK_ACCOUNT
 from recognizers.cards import issuer
@@ -42,6 +42,7 @@ def _same(engines: tuple[Engine, Engine], text: str, entities: Any = None) -> No
 
 def test_corpus_sample_identical(engines: tuple[Engine, Engine]) -> None:
     lines = (ROOT / "tests" / "data" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    lines += (ROOT / "tests" / "data" / "bd_corpus.jsonl").read_text(encoding="utf-8").splitlines()[::3]
     for line in lines[::4]:
         text = json.loads(line)["text"]
         _same(engines, text)
@@ -51,7 +52,8 @@ def test_corpus_sample_identical(engines: tuple[Engine, Engine]) -> None:
 _WORDS = sorted(
     {*STRONG_ACCOUNT, *WEAK_ACCOUNT, *NEGATIVE_LABELS[:20], "ssn", "social security", "itin", "card", "visa", "exp",
      "routing", "aba", "wire", "iban", "ein", "tax id", "passport", "driver's license", "dl", "dob", "born",
-     "phone", "call", "cusip", "isin", "bond", "client", "crn", "custodial account"}
+     "phone", "call", "cusip", "isin", "bond", "client", "crn", "custodial account", "sort code", "soical", "acount",
+     "routign", "itn", "bot", "sh", "GBP", "for the wire", "version", "build"}
 )
 _PIECES = st.one_of(
     st.sampled_from(_WORDS).map(lambda w: f" {w} "),
@@ -61,7 +63,9 @@ _PIECES = st.one_of(
                      "GB33BUKB20201555555555", "GB33 BUKB 2020 1555 5555 55", "CRN-12345678", "AB123-45678",
                      "5X123456", "912-70-3456", "12-3456789", "037833100", "US0378331005", "a@b.example.com",
                      "(212) 555-0143", "+44 20 7946 0958", "01/02/1985", "March 3, 1979", "A12345678",
-                     "NTM2LTIyLTE5Mzc=", "35 33 36 2d 32 32 2d 31 39 33 37", "\\x35\\x33\\x36\\x2d\\x32\\x32"]),
+                     "NTM2LTIyLTE5Mzc=", "35 33 36 2d 32 32 2d 31 39 33 37", "\\x35\\x33\\x36\\x2d\\x32\\x32",
+                     "20-00-00 12345678", "20-00-00", "011000015 / 0049381726", "8=FIX.4.2|35=D|38=5000|", "14:30:15.123",
+                     "10.4.12.1", "536.22.1937", "25,676 "]),
     st.text(max_size=6),
 )
 
@@ -184,13 +188,14 @@ def test_candidate_lengths_shortcut(text: str, lengths: set[int]) -> None:
                     expected.append((run[i].start, run[j].end))
     assert {len(c.digits) for c in _common.candidates(text, lengths)} <= _common.candidate_lengths(text)
     got = [(c.start, c.end) for c in _common.candidates(text, lengths)]
-    # candidates drops sequences with too many look-alike letters; everything else is there
+    # candidates drops sequences with too many look-alike letters and sequences that fuse a
+    # structural token (a clock time, a dotted version) with its neighbours; everything else is there
     assert set(got) <= set(expected)
     for start, end in set(expected) - set(got):
         seq = text[start:end]
         looks = sum(1 for ch in seq if ch in _common.LOOKALIKE)
         digits = sum(1 for ch in seq if ch.isdigit() or ch in _common.LOOKALIKE)
-        assert looks > _common.MAX_LOOKALIKES or looks * 2 >= digits
+        assert looks > _common.MAX_LOOKALIKES or looks * 2 >= digits or _structure.fused(text, start, end)
     if _common.candidate_lengths(text).isdisjoint(lengths):
         assert got == []
     if not _common.may_have_candidates(text, frozenset(lengths)):  # the routing and EIN gates' first test

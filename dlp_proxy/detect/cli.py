@@ -43,6 +43,7 @@ def register(subparsers: Any) -> None:
     ev = subparsers.add_parser("eval", help="precision/recall/F1 on a labelled JSONL corpus")
     ev.add_argument("corpus", type=Path)
     ev.add_argument("--json", action="store_true")
+    ev.add_argument("--families", action="store_true", help="also print recall / false stops per category/family")
     ev.add_argument("--errors", type=int, default=0, metavar="N",
                     help="list up to N misclassified lines (line number, expected, entity types; no text)")
     _common(ev)
@@ -64,6 +65,18 @@ def _common(p: argparse.ArgumentParser) -> None:
 def fallback_decision(scanned: Sequence[ScannedItem]) -> str:
     """Interim default (issue 2) while no policy engine is installed."""
     return "block" if any(f.entity_type in SENSITIVE_ENTITIES for s in scanned for f in s.findings) else "allow"
+
+
+def policy_entities(policy_path: Path | None, force_default: bool) -> frozenset[str] | None:
+    """The entity types the gateway asks the detector for on a post (None: all)."""
+    if force_default:
+        return None
+    try:
+        from dlp_proxy.policy import load_policy  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return None
+    ents = load_policy(policy_path).required_entities(RequestContext(route="posts.create", route_group="posts"))
+    return None if ents is None else frozenset(ents)
 
 
 def make_decider(policy_path: Path | None, force_default: bool) -> tuple[Decider, str]:
@@ -260,48 +273,90 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4), "tp": tp, "fp": fp, "fn": fn}
 
 
-def evaluate_corpus(rows: Sequence[dict[str, Any]], engine: Any, decide: Decider) -> dict[str, Any]:
+def _rates(v: list[int]) -> dict[str, Any]:
+    return {"lines": v[0], "decision_accuracy": round(v[1] / v[0], 4),
+            "recall": round(v[3] / v[2], 4) if v[2] else None, "positives": v[2],
+            "false_stop_rate": round(v[5] / v[4], 5) if v[4] else None, "negatives": v[4]}
+
+
+#: Lines of this category are reported on their own and left out of the overall figures.
+AMBIGUOUS = "ambiguous"
+
+
+def evaluate_corpus(rows: Sequence[dict[str, Any]], engine: Any, decide: Decider,
+                    entities: frozenset[str] | None = None) -> dict[str, Any]:
+    """Decision and per-entity figures over labelled lines.
+
+    The decision is the one the policy (``decide``) would take: a line "stops" when it
+    is blocked, quarantined, redacted or fails closed.  Per category: lines, decision
+    accuracy, recall (stopped / expected to stop) and false-stop rate (stopped /
+    expected to pass).  Lines of the ``ambiguous`` category are evaluated and reported
+    under ``ambiguous`` only: they count in no overall decision or entity figure.
+    ``entities`` (the policy's, as the gateway asks) restricts the decision's
+    detection; the per-entity figures always come from a full analysis.
+    """
     per: dict[str, list[int]] = {}
     dec = [0, 0, 0, 0]  # tp fp fn tn (positive = stop)
-    by_cat: dict[str, list[int]] = {}
+    amb = [0, 0, 0, 0]
+    by_cat: dict[str, list[int]] = {}  # lines, correct, stop expected, stopped of those, pass expected, stopped of those
+    by_family: dict[str, list[int]] = {}  # the same per "category/family"
     errors: list[dict[str, Any]] = []
     times: list[float] = []
     for no, row in enumerate(rows, 1):
         text = row["text"]
         t0 = time.perf_counter()
         try:
-            findings = engine.analyze(text)
-            scanned = [ScannedItem(ContentItem("text", text), tuple(findings))]
+            judged = engine.analyze(text, entities=entities)
+            scanned = [ScannedItem(ContentItem("text", text), tuple(judged))]
             decision = decide(scanned)
         except DLPError:
-            findings, decision = [], "fail_closed"
-        times.append(time.perf_counter() - t0)
+            judged, decision = [], "fail_closed"
+        times.append(time.perf_counter() - t0)  # the gateway's work: the policy's entities, the decision
+        try:
+            findings = judged if entities is None else engine.analyze(text)
+        except DLPError:
+            findings = []
         stop = decision in STOP_ACTIONS or decision == "fail_closed"
         want_stop = row.get("expect") == "stop"
-        dec[0 if stop and want_stop else 1 if stop else 2 if want_stop else 3] += 1
-        cat = by_cat.setdefault(str(row.get("category", "all")), [0, 0])
+        category = str(row.get("category", "all"))
+        counts = amb if category == AMBIGUOUS else dec
+        counts[0 if stop and want_stop else 1 if stop else 2 if want_stop else 3] += 1
+        cat = by_cat.setdefault(category, [0, 0, 0, 0, 0, 0])
         cat[0] += 1
         cat[1] += int(stop == want_stop)
+        cat[2 if want_stop else 4] += 1
+        cat[3 if want_stop else 5] += int(stop)
+        fam = by_family.setdefault(f"{category}/{row.get('family', '')}", [0, 0, 0, 0, 0, 0])
+        fam[0] += 1
+        fam[1] += int(stop == want_stop)
+        fam[2 if want_stop else 4] += 1
+        fam[3 if want_stop else 5] += int(stop)
         found = {f.entity_type for f in findings}
         expected = set(row.get("entities", []))
-        for ent in found | expected:
-            c = per.setdefault(ent, [0, 0, 0])
-            c[0 if ent in found and ent in expected else 1 if ent in found else 2] += 1
+        if category != AMBIGUOUS:
+            for ent in found | expected:
+                c = per.setdefault(ent, [0, 0, 0])
+                c[0 if ent in found and ent in expected else 1 if ent in found else 2] += 1
         if stop != want_stop or found != expected:
             errors.append({"line": no, "expect": row.get("expect"), "decision": decision, "category": row.get("category"),
                            "family": row.get("family"), "expected": sorted(expected), "found": sorted(found)})
     times.sort()
     n = len(times) or 1
-    benign = [r for r in rows if r.get("expect") != "stop"]
-    return {
+    benign = dec[1] + dec[3]
+    report: dict[str, Any] = {
         "lines": len(rows),
-        "decision": _prf(dec[0], dec[1], dec[2]) | {"tn": dec[3], "false_stop_rate": round(dec[1] / (len(benign) or 1), 5)},
+        "decision": _prf(dec[0], dec[1], dec[2]) | {"tn": dec[3], "false_stop_rate": round(dec[1] / (benign or 1), 5)},
         "entities": {e: _prf(*c) for e, c in sorted(per.items())},
-        "categories": {c: {"lines": v[0], "decision_accuracy": round(v[1] / v[0], 4)} for c, v in sorted(by_cat.items())},
+        "categories": {c: _rates(v) for c, v in sorted(by_cat.items())},
+        "families": {f: _rates(v) for f, v in sorted(by_family.items())},
         "ms_per_message": {"mean": round(sum(times) / n * 1000, 4), "p50": round(times[n // 2] * 1000, 4),
                            "p99": round(times[min(n - 1, int(n * 0.99))] * 1000, 4)},
         "errors": errors,
     }
+    if sum(amb):
+        report[AMBIGUOUS] = _prf(amb[0], amb[1], amb[2]) | {
+            "tn": amb[3], "false_stop_rate": round(amb[1] / ((amb[1] + amb[3]) or 1), 5)}
+    return report
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -309,6 +364,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     try:
         decide, decided_by = make_decider(args.policy, args.default_decision)
+        entities = policy_entities(args.policy, args.default_decision)
         engine = build_detector(args.config_dir, ner=args.ner)
         rows = []
         with args.corpus.open(encoding="utf-8") as fh:
@@ -321,10 +377,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (DLPError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    report = evaluate_corpus(rows, engine, decide)
+    report = evaluate_corpus(rows, engine, decide, entities)
     report["decided_by"] = decided_by
     report["ner"] = engine.ner
     errors = report.pop("errors")
+    families = report.pop("families")
+    if args.families:
+        report["families"] = families
     if args.errors:
         report["errors"] = errors[: args.errors]
     if args.json:
@@ -338,7 +397,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for ent, m in report["entities"].items():
         print(f"{ent:<20} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} {m['tp']:>5} {m['fp']:>5} {m['fn']:>5}")
     for cat, m in report["categories"].items():
-        print(f"category {cat:<10} lines {m['lines']:>5}  decision accuracy {m['decision_accuracy']:.4f}")
+        line = f"category {cat:<14} lines {m['lines']:>5}  decision accuracy {m['decision_accuracy']:.4f}"
+        if m["recall"] is not None:
+            line += f"  recall {m['recall']:.4f} ({m['positives']})"
+        if m["false_stop_rate"] is not None:
+            line += f"  false stops {m['false_stop_rate']:.2%} ({m['negatives']})"
+        print(line)
+    for fam, m in report.get("families", {}).items():
+        line = f"  family {fam:<40} lines {m['lines']:>5}"
+        if m["recall"] is not None:
+            line += f"  recall {m['recall']:.4f}"
+        if m["false_stop_rate"] is not None:
+            line += f"  false stops {m['false_stop_rate']:.2%}"
+        print(line)
+    if AMBIGUOUS in report:
+        a = report[AMBIGUOUS]
+        print(f"{AMBIGUOUS} (not in the figures above): stopped {a['tp'] + a['fp']} of {a['tp'] + a['fp'] + a['fn'] + a['tn']}; "
+              f"as labelled: recall {a['recall']:.4f}, false-stop rate {a['false_stop_rate']:.2%}")
     t = report["ms_per_message"]
     print(f"ms/message: mean {t['mean']:.3f}  p50 {t['p50']:.3f}  p99 {t['p99']:.3f}")
     for e in report.get("errors", []):

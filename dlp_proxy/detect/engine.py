@@ -252,6 +252,16 @@ class Engine:
         wanted = self.supported if entities is None else self.supported & frozenset(entities)
         if not wanted or not text:
             return []
+        asked = wanted
+        if wanted & _INFORMATIONAL_OVERRIDDEN:
+            # A validated CUSIP/ISIN cancels an account/phone reading of its digits
+            # (_resolve): look for them whenever those are asked for, report only what was.
+            wanted = wanted | (self.supported & _SECURITIES)
+            if wanted != asked:
+                return [f for f in self._analyze_all(text, wanted) if f.entity_type in asked]
+        return self._analyze_all(text, wanted)
+
+    def _analyze_all(self, text: str, wanted: frozenset[str]) -> list[Finding]:
         if len(text) > self.limits.max_chars:
             raise DetectionLimitError(
                 f"text of {len(text)} characters exceeds detection limit max_chars={self.limits.max_chars}"
@@ -405,7 +415,8 @@ def _unpack(r: RecognizerResult) -> tuple[int, int, str, float, str, str, tuple[
     return (r.start, r.end, r.entity_type, float(r.score), rec, expl, extra)
 
 
-_INFORMATIONAL_OVERRIDDEN = {US_BANK_NUMBER, PHONE_NUMBER}
+_INFORMATIONAL_OVERRIDDEN = frozenset({US_BANK_NUMBER, PHONE_NUMBER})
+_SECURITIES = frozenset({CUSIP, ISIN})
 
 
 def _overlaps(a: Finding, b: Finding) -> bool:

@@ -1,0 +1,92 @@
+"""Tokens whose digits belong together, and never with their neighbours.
+
+A digit run (``_common.digit_runs``) joins groups across separators; some
+structures must not be joined with what is around them, however the separators
+between digit groups are read:
+
+* FIX tag=value messages (``35=D|49=BRKR|38=5000|44=150.25``): each value is one
+  field; a candidate never takes digits from two fields, nor the tag with its value;
+* timestamps and clock times (``14:30:15.123``, ``20241203-14:30:15.123``,
+  ``2024-12-03T14:30:15Z``): one token, its date and its clock time apart;
+* dotted version and build numbers of three or more parts (``10.4.12.1``,
+  ``4.12.7.1893``): one token, never fused with the number after it;
+* calendar dates with a four-digit year (``2024-11-19``, ``11/19/2024``): one token, so
+  the end of a CSV row's date and the next row's id are never one number;
+* amounts and quantities with thousands separators (``25,676``, ``4,512,000.50``): one
+  token, never fused with the CUSIP or id after them.
+
+``cuts(text)`` gives the positions where such a token starts or ends (or a FIX
+field's value starts); ``fused(text, start, end)`` is True when a candidate
+span has a cut strictly inside it.  Most texts have no ``=`` after a digit, no
+``:`` between digits and no dotted triple: the cut set is then empty and
+computed with three C-speed searches, once per text (cached).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+
+# A FIX field: a 1-4 digit tag, "=", the value (up to the next field delimiter).
+_FIX_FIELD = re.compile(r"(?:(?<=[\x01|^ ;,\t])|^)([0-9]{1,4})=([^\x01|^ ;,\t\n]*)", re.MULTILINE)
+_FIX_HINT = re.compile(r"[0-9]=[^\x01|^ ;,\t\n]*[\x01|^ ;,\t][0-9]{1,4}=")
+# Clock times with optional seconds/fraction; a date glued before one (20241203-, 2024-12-03T)
+# belongs to it.  The hints are literal-led searches that rule most texts out cheaply.
+_TIME_HINT = re.compile(r"[0-9]:[0-9]{2}")
+_CLOCK = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?Z?(?![0-9])")
+_DATE_BEFORE = re.compile(r"(?<![0-9])(?:[0-9]{8}[-T ]|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ])$")
+# Calendar dates with a four-digit year (2024-11-19, 11/19/2024): the end of one CSV row's
+# date and the next row's id are not one number ("11-19\n10131" read as a routing number).
+_DATE_HINT = re.compile(r"-[01][0-9]-|/(?:19|20)[0-9]{2}")
+_DATE = re.compile(
+    r"(?<![0-9])(?:(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)[0-9]{2})(?![0-9])"
+)
+# Amounts and quantities with thousands separators (25,676; 4,512,000.50): one token, so a
+# CUSIP or an id after a share quantity never takes the quantity's digits, whatever
+# separators the digit runs accept.
+_THOUSANDS_HINT = re.compile(r"[0-9],[0-9]{3}")
+_THOUSANDS = re.compile(r"(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])")
+# Three or more dot-separated numeric parts.
+_DOTTED_HINT = re.compile(r"\.[0-9]{1,6}\.")
+_DOTTED = re.compile(r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])")
+
+
+@functools.lru_cache(maxsize=256)
+def cuts(text: str) -> tuple[int, ...]:
+    out: set[int] = set()
+    if "=" in text and _FIX_HINT.search(text):
+        for m in _FIX_FIELD.finditer(text):
+            out.add(m.start(1))  # the tag starts a field
+            out.add(m.start(2))  # the value is its own token
+            out.add(m.end(2))
+    if _TIME_HINT.search(text):
+        for m in _CLOCK.finditer(text):
+            out.add(m.start())  # a date glued to the time is a date, the time a time
+            out.add(m.end())
+            d = _DATE_BEFORE.search(text, max(0, m.start() - 11), m.start())
+            if d is not None:
+                out.add(d.start())
+    if _DATE_HINT.search(text):
+        for m in _DATE.finditer(text):
+            out.add(m.start())
+            out.add(m.end())
+    if _THOUSANDS_HINT.search(text):
+        for m in _THOUSANDS.finditer(text):
+            out.add(m.start())
+            out.add(m.end())
+    if _DOTTED_HINT.search(text):
+        for m in _DOTTED.finditer(text):
+            out.add(m.start())
+            out.add(m.end())
+    return tuple(sorted(out))
+
+
+def fused(text: str, start: int, end: int) -> bool:
+    """A structural token boundary lies strictly inside [start, end)."""
+    cs = cuts(text)
+    if not cs:
+        return False
+    i = bisect.bisect_right(cs, start)
+    return i < len(cs) and cs[i] < end
