@@ -179,6 +179,7 @@ def test_candidate_lengths_shortcut(text: str, lengths: set[int]) -> None:
     """``candidates`` returns early when no sequence of groups has a wanted length:
     the same candidates as enumerating every run without the shortcut."""
     expected = []
+    cuts_a_unit = set()
     for run in _common.digit_runs(text):
         for i in range(len(run)):
             n = 0
@@ -186,16 +187,21 @@ def test_candidate_lengths_shortcut(text: str, lengths: set[int]) -> None:
                 n += len(run[j].text)
                 if n in lengths:
                     expected.append((run[i].start, run[j].end))
+                    seps = [_common._sep(text, run[k - 1].end, run[k].start) for k in range(i + 1, j + 1)]
+                    if len(seps) > 1 and _common._cuts_a_unit(text, run, i, j, seps):
+                        cuts_a_unit.add((run[i].start, run[j].end))
     assert {len(c.digits) for c in _common.candidates(text, lengths)} <= _common.candidate_lengths(text)
     got = [(c.start, c.end) for c in _common.candidates(text, lengths)]
-    # candidates drops sequences with too many look-alike letters and sequences that fuse a
-    # structural token (a clock time, a dotted version) with its neighbours; everything else is there
+    # candidates drops sequences with too many look-alike letters, sequences that fuse a
+    # structural token (a clock time, a dotted version) with its neighbours, and sequences
+    # that take the tail of one number and the head of the next; everything else is there
     assert set(got) <= set(expected)
     for start, end in set(expected) - set(got):
         seq = text[start:end]
         looks = sum(1 for ch in seq if ch in _common.LOOKALIKE)
         digits = sum(1 for ch in seq if ch.isdigit() or ch in _common.LOOKALIKE)
-        assert looks > _common.MAX_LOOKALIKES or looks * 2 >= digits or _structure.fused(text, start, end)
+        assert (looks > _common.MAX_LOOKALIKES or looks * 2 >= digits or _structure.fused(text, start, end)
+                or (start, end) in cuts_a_unit)
     if _common.candidate_lengths(text).isdisjoint(lengths):
         assert got == []
     if not _common.may_have_candidates(text, frozenset(lengths)):  # the routing and EIN gates' first test
