@@ -64,6 +64,10 @@ def test_bd_corpus_targets() -> None:
     cats = rep["categories"]
     assert cats["plain"]["recall"] >= 0.995
     assert cats["context"]["recall"] >= 0.99
+    # evasions (invisible characters, confusables, separators, spelled labels) and tables whose
+    # only label is the column header (issue 15's target: >= 0.99 on plain and evasion families)
+    assert cats["evasion"]["recall"] >= 0.99
+    assert cats["table"]["recall"] >= 0.99
     negatives = [c for c in cats if c.startswith("neg-")]
     assert len(negatives) >= 12
     for c in negatives:
