@@ -1,0 +1,187 @@
+"""Who and where, as Mattermost knows them: emails, usernames, bot flag, channel and team names.
+
+The archive records what the gateway knew at decision time (user id, username,
+channel id/name/type, team id/name; see ``RequestContext``): no email, no display
+names.  The exporters need them (Actiance ``LoginName``/``CorporateEmailID``, the
+Global Relay ``From``/``To``, CSV ``User Email``), so they are resolved at export
+time through Mattermost's REST API with a system account's token:
+
+- ``GET /api/v4/users/{id}``: ``email``, ``username``, ``is_bot`` (Mattermost's
+  exporters write ``UserType`` "bot" when ``Users.IsBot``, else "user");
+- ``GET /api/v4/channels/{id}``: ``name``, ``display_name``, ``type``, ``team_id``;
+  a direct channel's name is ``<user id>__<user id>`` (model/channel.go
+  ``GetDMNameFromIds``), which gives both DM participants;
+- ``GET /api/v4/teams/{id}``: ``name``, ``display_name``.
+
+Each answer is cached in process for the run (like the gateway's
+``ContextResolver`` in-process layer; the export needs no Redis).  An id that is not
+26 lowercase alphanumerics is never sent upstream.  A lookup that fails raises
+``IdentityError``: the export stops rather than write an invented address.
+``StaticIdentities`` serves a fixed snapshot (the one written to an export's
+manifest), so an export can be reproduced byte for byte later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import httpx
+
+_ID = re.compile(r"^[a-z0-9]{26}$")
+
+
+class IdentityError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    username: str
+    email: str
+    is_bot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMeta:
+    id: str
+    name: str
+    display_name: str
+    type: str
+    team_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: str
+    name: str
+    display_name: str
+
+
+class Identities(Protocol):
+    def user(self, user_id: str) -> User: ...
+    def channel(self, channel_id: str) -> ChannelMeta: ...
+    def team(self, team_id: str) -> Team: ...
+    def me(self) -> User: ...
+    def snapshot(self) -> dict[str, Any]: ...
+
+
+def dm_participants(channel: ChannelMeta) -> list[str]:
+    if channel.type != "D":
+        return []
+    ids = channel.name.split("__")
+    return [i for i in ids if _ID.match(i)] if len(ids) == 2 else []
+
+
+class MattermostIdentities:
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.client = httpx.Client(base_url=base_url, timeout=timeout, transport=transport,
+                                   headers={"Authorization": f"Bearer {token}"})
+        self._users: dict[str, User] = {}
+        self._channels: dict[str, ChannelMeta] = {}
+        self._teams: dict[str, Team] = {}
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _get(self, kind: str, ident: str) -> Mapping[str, Any]:
+        if not _ID.match(ident):
+            raise IdentityError(f"{kind} id is not a Mattermost id")
+        try:
+            r = self.client.get(f"/api/v4/{kind}s/{ident}")
+        except httpx.HTTPError as exc:
+            raise IdentityError(f"Mattermost unreachable resolving a {kind}: {type(exc).__name__}") from exc
+        if r.status_code != 200:
+            raise IdentityError(f"Mattermost answered {r.status_code} resolving a {kind}")
+        body = r.json()
+        if not isinstance(body, dict):
+            raise IdentityError(f"Mattermost answered a non-object resolving a {kind}")
+        return body
+
+    def user(self, user_id: str) -> User:
+        if user_id not in self._users:
+            b = self._get("user", user_id)
+            self._users[user_id] = User(user_id, str(b.get("username", "")), str(b.get("email", "")),
+                                        bool(b.get("is_bot", False)))
+        return self._users[user_id]
+
+    def channel(self, channel_id: str) -> ChannelMeta:
+        if channel_id not in self._channels:
+            b = self._get("channel", channel_id)
+            self._channels[channel_id] = ChannelMeta(channel_id, str(b.get("name", "")),
+                                                     str(b.get("display_name", "")), str(b.get("type", "")),
+                                                     str(b.get("team_id", "")))
+        return self._channels[channel_id]
+
+    def team(self, team_id: str) -> Team:
+        if team_id not in self._teams:
+            b = self._get("team", team_id)
+            self._teams[team_id] = Team(team_id, str(b.get("name", "")), str(b.get("display_name", "")))
+        return self._teams[team_id]
+
+    def me(self) -> User:
+        """The token's own account: the gateway's bot, which signs the DLP notices."""
+        try:
+            r = self.client.get("/api/v4/users/me")
+        except httpx.HTTPError as exc:
+            raise IdentityError(f"Mattermost unreachable resolving the export account: {type(exc).__name__}") from exc
+        b = r.json() if r.status_code == 200 else None
+        if not isinstance(b, dict) or not _ID.match(str(b.get("id", ""))):
+            raise IdentityError(f"Mattermost answered {r.status_code} resolving the export account")
+        u = User(str(b["id"]), str(b.get("username", "")), str(b.get("email", "")), bool(b.get("is_bot", False)))
+        self._users[u.id] = u
+        self._me = u.id
+        return u
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "me": getattr(self, "_me", None),
+            "users": {k: asdict(v) for k, v in sorted(self._users.items())},
+            "channels": {k: asdict(v) for k, v in sorted(self._channels.items())},
+            "teams": {k: asdict(v) for k, v in sorted(self._teams.items())},
+        }
+
+
+class StaticIdentities:
+    """A snapshot (``MattermostIdentities.snapshot()``, kept in each export's manifest)."""
+
+    def __init__(self, snap: Mapping[str, Any]) -> None:
+        self.users = {k: User(**v) for k, v in (snap.get("users") or {}).items()}
+        self.channels = {k: ChannelMeta(**v) for k, v in (snap.get("channels") or {}).items()}
+        self.teams = {k: Team(**v) for k, v in (snap.get("teams") or {}).items()}
+        self._me = snap.get("me")
+
+    def me(self) -> User:
+        if not isinstance(self._me, str):
+            raise IdentityError("the identity snapshot names no export account")
+        return self.user(self._me)
+
+    def user(self, user_id: str) -> User:
+        try:
+            return self.users[user_id]
+        except KeyError:
+            raise IdentityError("user not in the identity snapshot") from None
+
+    def channel(self, channel_id: str) -> ChannelMeta:
+        try:
+            return self.channels[channel_id]
+        except KeyError:
+            raise IdentityError("channel not in the identity snapshot") from None
+
+    def team(self, team_id: str) -> Team:
+        try:
+            return self.teams[team_id]
+        except KeyError:
+            raise IdentityError("team not in the identity snapshot") from None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "me": self._me,
+            "users": {k: asdict(v) for k, v in sorted(self.users.items())},
+            "channels": {k: asdict(v) for k, v in sorted(self.channels.items())},
+            "teams": {k: asdict(v) for k, v in sorted(self.teams.items())},
+        }
