@@ -219,7 +219,7 @@ def channel_email(channel: Channel, posts: Sequence[Post], history: Sequence[Mem
     alt.set_boundary("alt-" + digest[:32])
     headers = {
         "From": emails[0] if emails else "",
-        "To": ",".join(emails),
+        "To": ",\r\n ".join(emails) if len(",".join(emails)) > 70 else ",".join(emails),
         "Subject": _b(f"Mattermost Compliance Export: {channel.display_name}"),
         "Content-Transfer-Encoding": "8bit",
         "Auto-Submitted": "auto-generated",
@@ -233,7 +233,8 @@ def channel_email(channel: Channel, posts: Sequence[Post], history: Sequence[Mem
     }
     for k, v in headers.items():
         msg[k] = v
-    return msg.as_bytes()
+    # CRLF line ends, as gomail writes them and SMTP carries them
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
 
 
 def eml_name(channel: Channel, batch: int = 0) -> str:
