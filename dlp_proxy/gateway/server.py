@@ -244,6 +244,14 @@ async def run(settings: RunSettings) -> int:
         background.append(asyncio.create_task(private_redis.supervise()))
     background.append(asyncio.create_task(_policy_watch(policy_store)))
     background.append(asyncio.create_task(_expiry_loop(quarantine)))
+    # Scheduled compliance export (DLP_EXPORT_SCHEDULE; docs/archive.md): one task, in one worker.
+    from dlp_proxy.archive.export.schedule import start_scheduled_export
+
+    scheduled_export = start_scheduled_export(
+        os.environ, worker_id=settings.worker_id, archive=archive, archive_dir=data_dir / "archive",
+        state_dir=data_dir / "export-state", upstream=settings.upstream)
+    if scheduled_export is not None:
+        background.append(asyncio.ensure_future(scheduled_export))
 
     if settings.review_port is not None:
         from dlp_proxy.review import create_app as create_review_app

@@ -25,6 +25,7 @@ exported again (they are the custody trail; ``archive verify`` covers them).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -181,7 +182,28 @@ def run_export(records: Iterable[Mapping[str, Any]], fmt: str, ids: Identities, 
                existing_exports: Callable[[], Iterable[Mapping[str, Any]]] | None = None, clear: bool = False,
                progress: Callable[[int], None] | None = None,
                after_deliver: Callable[[], None] | None = None) -> RunResult:
-    """One run (incremental when ``state_file`` is given).  See the module docstring for the order."""
+    """One run (incremental when ``state_file`` is given).  See the module docstring for the order.
+
+    Raises ``ExportBusy`` when another run holds the same state file."""
+    if state_file is None:
+        return _run(records, fmt, ids, dest, None, append, existing_exports, clear, progress, after_deliver)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(state_file.with_name(state_file.name + ".lock"), "a+b") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExportBusy("another export with the same format and destination is running") from None
+        return _run(records, fmt, ids, dest, state_file, append, existing_exports, clear, progress, after_deliver)
+
+
+class ExportBusy(RuntimeError):
+    pass
+
+
+def _run(records: Iterable[Mapping[str, Any]], fmt: str, ids: Identities, dest: Destination,
+         state_file: Path | None, append: Callable[[dict[str, Any]], Any] | None,
+         existing_exports: Callable[[], Iterable[Mapping[str, Any]]] | None, clear: bool,
+         progress: Callable[[int], None] | None, after_deliver: Callable[[], None] | None) -> RunResult:
     state = load_state(state_file) if state_file else {"marks": {}, "batches": 0, "pending": None}
     batch = int(state.get("batches", 0)) + 1
     art = build_artifact(records, fmt, ids, batch=batch, marks=state.get("marks") or {}, clear=clear,
