@@ -10,8 +10,11 @@ pipes and JSON output see only what the command prints.  ``total`` may be None
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def wanted(enabled: bool = True) -> bool:
@@ -53,3 +56,23 @@ def progress(description: str, *, total: int | None = None, enabled: bool = True
                 bar.update(task, rate=f"{speed:,.0f} {unit}/s")
 
         yield advance
+
+
+def counted(items: Iterable[T], advance: Callable[[int], None]) -> Iterator[T]:
+    """``items``, telling ``advance`` about each one as it goes by."""
+    for item in items:
+        advance(1)
+        yield item
+
+
+class CountedList(list[T]):
+    """A list whose iteration tells ``advance`` about each item (for a function that takes a Sequence)."""
+
+    def __init__(self, items: Iterable[T], advance: Callable[[int], None]) -> None:
+        super().__init__(items)
+        self._advance = advance
+
+    def __iter__(self) -> Iterator[T]:
+        for item in super().__iter__():
+            self._advance(1)
+            yield item

@@ -62,7 +62,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"archive verify: no public key: {exc}", file=sys.stderr)
         return 2
-    report = verify_archive(directory, pub, live=args.live, anchors=list(_anchors(args)))
+    from dlp_proxy.progress import progress, wanted
+
+    total = (sum(_count_lines(path) for segs in list_segments(directory).values() for _, path in segs)
+             if wanted() else None)
+    with progress("archive verify", total=total, unit="lines") as advance:
+        report = verify_archive(directory, pub, live=args.live, anchors=list(_anchors(args)), progress=advance)
     # Sealed segments kept in a replica must be byte-identical to the local ones.
     for rep in args.replica or []:
         for copy in LocalReplica(Path(rep)).segment_copies():
@@ -188,6 +193,11 @@ def cmd_consistency(args: argparse.Namespace) -> int:
     return status
 
 
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as f:
+        return sum(1 for _ in f)
+
+
 def _count_records(directory: Path) -> int:
     """How many records the logs hold (lines that are records): the progress bar's total."""
     n = 0
@@ -236,7 +246,7 @@ def _destination(args: argparse.Namespace) -> Any:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from dlp_proxy.archive.export.job import run_export, state_path
-    from dlp_proxy.progress import progress
+    from dlp_proxy.progress import progress, wanted
 
     directory = _dir(args)
     for label, value in (("--since", args.since), ("--until", args.until)):
@@ -263,7 +273,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         archive = open_archive(directory, worker_id=args.record_worker)
     try:
         records = iter_records(directory, since=args.since, until=args.until, decrypt=args.decrypt)
-        with progress("archive export", total=_count_records(directory), enabled=not args.json) as advance:
+        total = _count_records(directory) if wanted(not args.json) else None
+        with progress("archive export", total=total, enabled=not args.json) as advance:
             result = run_export(
                 records, args.format, ids, dest, state_file=state_file,
                 append=archive.append_sync if archive is not None else None,
