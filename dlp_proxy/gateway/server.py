@@ -108,6 +108,9 @@ async def run(settings: RunSettings) -> int:
         os.environ["DLP_CONFIG_DIR"] = str(settings.config_dir)
     os.environ["DLP_DATA_DIR"] = str(data_dir)
     hash_key = load_key("hash", base=data_dir)
+    from dlp_proxy.archive.export.schedule import check_export_env
+
+    check_export_env(os.environ)  # a bad DLP_EXPORT_* stops the start-up before anything runs
 
     private_redis: PrivateRedis | None = None
     redis_url = settings.redis_url

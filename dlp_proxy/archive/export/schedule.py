@@ -178,3 +178,10 @@ def start_scheduled_export(env: Mapping[str, str], *, worker_id: str, archive: A
             log.exception("could not archive a failed scheduled export")
 
     return run_schedule(schedule, job, on_error=failed)
+
+
+def check_export_env(env: Mapping[str, str]) -> None:
+    """Raise ValueError for a bad scheduled-export configuration (called before anything starts)."""
+    if env.get("DLP_EXPORT_SCHEDULE"):
+        parse_schedule(env["DLP_EXPORT_SCHEDULE"])
+        job_from_env(env, archive_dir=Path("."), state_dir=Path("."), upstream="", append=lambda r: None)
