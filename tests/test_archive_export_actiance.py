@@ -87,3 +87,36 @@ def test_any_text_round_trips_through_an_xml_parser(text: str) -> None:
                        else "\ufffd" for c in text)
     assert (content.text or "") == expected
     assert "&#xA;" in go_escape("a\nb")
+
+
+def test_globalrelay_html_matches_mattermosts_fixture() -> None:
+    """The HTML part of a Global Relay EML against testdata/grE2E2Batch1.tmpl (tests/data/globalrelay/)."""
+    import email
+    import quopri
+    import re
+    from email import policy
+
+    from dlp_proxy.archive.export.globalrelay import channel_email, timestamp
+
+    start, end = 1_700_000_000_000, 1_700_000_010_000
+    u1, u2 = "u1" + "a" * 24, "u2" + "b" * 24
+    ch = Channel("c" * 26, "channel_two_name", "the Channel Two", "P", "t" * 26, "team-name", "Team Display")
+    posts = [
+        Post("p" * 26, ch.id, start + 1000, start + 1000, "message 1", u1, "user1@email", "user1"),
+        Post("q" * 26, ch.id, start + 2000, start + 2000, "message 2", u2, "user2@email", "user2"),
+    ]
+    hist = [MemberHistory(u1, "user1@email", "user1", start), MemberHistory(u2, "user2@email", "user2", start)]
+    eml = channel_email(ch, posts, hist, start=start, end=end, exported_on=end)
+    msg = email.message_from_bytes(eml, policy=policy.default)
+    html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert html.startswith("\r\n<html><body>") and html.endswith("</body></html>")
+    body = html[len("\r\n<html><body>"):-len("</body></html>")]
+    values = {1: timestamp(start), 2: timestamp(end), 3: timestamp(start), 4: timestamp(end), 5: timestamp(start),
+              6: timestamp(end), 7: timestamp(start + 1000), 8: timestamp(start + 2000), 9: timestamp(end),
+              10: ch.team_id, 11: ch.team_name, 12: ch.team_display_name, 13: ch.id, 14: u1, 15: u2,
+              16: posts[0].post_id, 17: posts[1].post_id}
+    tmpl = quopri.decodestring((Path(__file__).parent / "data" / "globalrelay" / "grE2E2Batch1.tmpl").read_bytes())
+    want = re.sub(r"%\[(\d+)\]s", lambda m: str(values[int(m.group(1))]), tmpl.decode())
+    assert body.replace("\r\n", "\n") == want  # the EML carries CRLF line ends
+    assert b"\r\nFrom: user1@email\r\n" in eml and b"\r\nTo: user1@email,user2@email\r\n" in eml
+    assert msg["X-Mattermost-ChannelType"] == "private" and b"\r\nDate: Tue, 14 Nov 2023 22:13:30 +0000\r\n" in eml

@@ -228,7 +228,7 @@ def channel_email(channel: Channel, posts: Sequence[Post], history: Sequence[Mem
         "X-Mattermost-ChannelName": _b(channel.display_name),
         "X-Mattermost-ChannelID": _b(channel.id),
         "X-Mattermost-ChannelType": _b(channel_type_display(channel.type)),
-        "Date": format_datetime(dt.datetime.fromtimestamp(end // 1000, dt.UTC), usegmt=True),
+        "Date": format_datetime(dt.datetime.fromtimestamp(end // 1000, dt.UTC)),  # gomail: RFC1123Z
         "Message-ID": f"<{digest[:40]}@dlp-proxy.export>",
     }
     for k, v in headers.items():
