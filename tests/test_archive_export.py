@@ -89,8 +89,12 @@ def env(tmp_path: Path, sim: Simulator) -> dict[str, str]:
         decision(sim, 2, "bob", "town_square", action="redact"),
         decision(sim, 3, "dlp-bot", "private"),
         {**decision(sim, 4, "carol", "town_square"), "action": "allow"},  # reached Mattermost: not a stopped post
-        {"type": "review", "time": T0 + 5 * 60, "action": "approve",
+        {"type": "review", "time": T0 + 5 * 60, "action": "comment",
          "context": {"user_id": sim.ids["users"]["carol"], "username": "carol"}},
+        # a reviewer released the quarantined post 0 (quarantine/service.py's review record)
+        {"type": "review", "time": T0 + 6 * 60, "action": "released", "channel_id": sim.ids["channels"]["town_square"],
+         "actor": {"name": "sam", "user_id": sim.ids["users"]["sam"], "roles": ["approver"], "via": "console"},
+         "quarantine_record_id": "q-record-0", "post_id": "p" * 26, "reason": "customer consented in writing"},
     ]
     write(tmp_path / "data", recs)
     return {**os.environ, "DLP_DATA_DIR": str(tmp_path / "data"), "DLP_UPSTREAM": sim.url,
@@ -113,7 +117,7 @@ def export(env: dict[str, str], out: Path, fmt: str, *extra: str) -> Path:
 def test_actiance_zip_with_real_identities_files_and_manifest(env: dict[str, str], tmp_path: Path,
                                                               sim: Simulator) -> None:
     path = export(env, tmp_path / "a", "actiance", "--decrypt")
-    assert path.name == f"batch001-{T0 * 1000}-{(T0 + 180) * 1000}.zip"  # shared.GetBatchPath
+    assert path.name == f"batch001-{T0 * 1000}-{(T0 + 360) * 1000}.zip"  # shared.GetBatchPath
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
         assert names[0] == "actiance_export.xml" and names[-1] == "dlp-manifest.json"
@@ -133,7 +137,7 @@ def test_actiance_zip_with_real_identities_files_and_manifest(env: dict[str, str
     town = convs[f"public - town-square - {sim.ids['channels']['town_square']}"]
     assert town.get("Perspective") == "Town Square"  # the display name, resolved from Mattermost
     assert [c.tag for c in town][:2] == ["RoomID", "StartTimeUTC"] and town[-1].tag == "EndTimeUTC"
-    assert town.findtext("StartTimeUTC") == str(T0 * 1000) and town.findtext("EndTimeUTC") == str((T0 + 180) * 1000)
+    assert town.findtext("StartTimeUTC") == str(T0 * 1000) and town.findtext("EndTimeUTC") == str((T0 + 360) * 1000)
     # real emails in every identity field
     for tag in ("LoginName", "CorporateEmailID"):
         values = [e.text or "" for e in root.iter(tag)]
@@ -146,6 +150,9 @@ def test_actiance_zip_with_real_identities_files_and_manifest(env: dict[str, str
     assert notice.findtext("LoginName") == "dlp-bot@acme.example" and notice.findtext("UserType") == "bot"
     assert "quarantined" in (notice.findtext("Content") or "") and "US_SSN x1" in (notice.findtext("Content") or "")
     assert "redacted" in (msgs[3].findtext("Content") or "")
+    released = msgs[4].findtext("Content") or ""  # the reviewer's release, in the same conversation
+    assert msgs[4].findtext("LoginName") == "dlp-bot@acme.example"
+    assert "released to Mattermost by sam@acme.example" in released and "customer consented" in released
     bot_conv = convs[f"private - trading-desk - {sim.ids['channels']['private']}"]
     assert bot_conv.find("Message/UserType").text == "bot"  # type: ignore[union-attr]
     dm = next(c for k, c in convs.items() if k.startswith("direct - "))
@@ -156,8 +163,8 @@ def test_actiance_zip_with_real_identities_files_and_manifest(env: dict[str, str
     fname = dm.findtext("FileTransferStarted/FileName") or ""
     assert dm.findtext("FileTransferStarted/UserFileName") == "statement.pdf"
     assert SSN.encode() in entries[fname]  # the file's archived text, at its path, in clear with the key
-    # the allowed post and the review are not conversation messages
-    assert sum(len(c.findall("Message")) for c in root.findall("Conversation")) == 8
+    # the allowed post and the review comment are not conversation messages
+    assert sum(len(c.findall("Message")) for c in root.findall("Conversation")) == 9
 
 
 def test_actiance_without_key_withholds_content(env: dict[str, str], tmp_path: Path) -> None:
@@ -171,6 +178,7 @@ def test_actiance_without_key_withholds_content(env: dict[str, str], tmp_path: P
     contents = [m.findtext("Content") or "" for m in root.iter("Message")]
     assert sum(c.startswith("[Content withheld by the DLP gateway") for c in contents) == 4
     assert sum("Content withheld: the archive holds it encrypted" in c for c in contents) == 4
+    assert b"customer consented" not in blob and sum("Reason: withheld" in c for c in contents) == 1
 
 
 def test_export_is_reproducible_byte_for_byte(env: dict[str, str], tmp_path: Path) -> None:
@@ -196,7 +204,7 @@ def test_every_run_is_an_archive_record(env: dict[str, str], tmp_path: Path) -> 
     assert len(runs) == 1
     run = runs[0]
     assert run["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and run["bytes"] == path.stat().st_size
-    assert run["records"] == 6 and run["format"] == "actiance" and run["name"] == path.name
+    assert run["records"] == 7 and run["format"] == "actiance" and run["name"] == path.name
     assert run["archive_worker"] == "export"
     v = cli(env, "verify")
     assert v.returncode == 0, v.stdout + v.stderr
@@ -222,7 +230,7 @@ def test_csv_columns_identities_and_attachment_rows(env: dict[str, str], tmp_pat
     assert len(att) == 1 and att[0]["Post Message"].startswith("statement.pdf (files/")
     assert att[0]["Post Message"][len("statement.pdf ("):-1] in names
     assert [r["Post Type"] for r in rows].count("system_dlp_notice") == 4
-    assert rows[-1]["DLP Record Type"] == "review"
+    assert rows[-1]["DLP Record Type"] == "review" and len(rows) == 7 + 1 + 4  # records, 1 attachment, 4 notices
 
 
 def test_globalrelay_eml(env: dict[str, str], tmp_path: Path, sim: Simulator) -> None:

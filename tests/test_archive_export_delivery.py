@@ -126,7 +126,7 @@ def test_incremental_cli_exports_only_new_records(env: dict[str, str], tmp_path:
     out = tmp_path / "inc"
     first = cli(env, "export", "--format", "jsonl", "--incremental", "--out", str(out), "--json")
     assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout)["records"] == 6
+    assert json.loads(first.stdout)["records"] == 7
     second = cli(env, "export", "--format", "jsonl", "--incremental", "--out", str(out), "--json")
     assert json.loads(second.stdout)["exported"] is False
     write(Path(env["DLP_DATA_DIR"]), [decision(sim, 10, "bob", "town_square"), decision(sim, 11, "sam", "group")])

@@ -32,7 +32,7 @@ from dlp_proxy.archive.export.model import Channel, FileRef, MemberHistory, Post
 from dlp_proxy.archive.format import record_time
 
 STOPPED = frozenset({"block", "quarantine", "redact"})
-_VERB = {"block": "blocked", "quarantine": "quarantined for review", "redact": "redacted"}
+_VERB = {"block": "blocked", "quarantine": "held for review (quarantined)", "redact": "redacted"}
 _FILE_KEY = re.compile(r"^((?:file|chunk)(?:\[\d+\])?)(?:\.name$|:)")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -107,6 +107,9 @@ def notice(rec: Mapping[str, Any], sender: str, clear: bool, masked: bool) -> st
     if action == "redact":
         fate = ("was redacted: Mattermost received it with the detected values masked; "
                 "the original above did not reach Mattermost")
+    elif action == "quarantine":
+        fate = ("was held for review (quarantined) by the DLP gateway; it reaches Mattermost only if a reviewer "
+                "releases it (see the DLP review notices)")
     else:
         fate = f"was {_VERB.get(action, action)} by the DLP gateway and did not reach Mattermost"
     if clear:
@@ -121,38 +124,81 @@ def notice(rec: Mapping[str, Any], sender: str, clear: bool, masked: bool) -> st
             f"Reason: {rec.get('reason') or '-'}. Archive record: {rec.get('record_id')}. {content}")
 
 
-def conversations(records: Iterable[Mapping[str, Any]], ids: Identities) -> Conversations:
+#: reviewer outcomes that change what happened to a held post (quarantine/service.py records)
+REVIEW_ACTIONS = {
+    "approve_first": "approved (first of two approvals)", "approve": "approved for release", "reject": "rejected",
+    "released": "released to Mattermost", "release_failed": "not released (the release failed)",
+    "escalate": "escalated", "purge": "purged",
+}
+_MM_ID = re.compile(r"^[a-z0-9]{26}$")
+
+
+def is_review_outcome(rec: Mapping[str, Any]) -> bool:
+    return (rec.get("type") == "review" and rec.get("action") in REVIEW_ACTIONS
+            and bool(_MM_ID.match(str(rec.get("channel_id", "")))))
+
+
+def review_notice(rec: Mapping[str, Any], reviewer: str, clear: bool) -> str:
+    text = (f"DLP review: the quarantined message of archive record {rec.get('quarantine_record_id') or '-'} was "
+            f"{REVIEW_ACTIONS[str(rec.get('action'))]} by {reviewer}.")
+    if rec.get("post_id"):
+        text += f" Mattermost post id: {rec.get('post_id')}."
+    if rec.get("reason"):
+        text += f" Reason: {rec.get('reason')}" if clear else " Reason: withheld (given with the content key)."
+    return text + f" Archive record: {rec.get('record_id')}."
+
+
+def _channel(out: Conversations, ids: Identities, cid: str) -> None:
+    if cid in out.channels:
+        return
+    ch = ids.channel(cid)
+    team = ids.team(ch.team_id) if ch.team_id else None
+    out.channels[cid] = Channel(cid, ch.name, ch.display_name, ch.type, ch.team_id,
+                                team.name if team else "", team.display_name if team else "")
+    members = []
+    for uid in dm_participants(ch):
+        u = ids.user(uid)
+        members.append(MemberHistory(u.id, u.email, u.username, out.start, None, u.is_bot))
+    out.histories[cid] = members
+
+
+def conversations(records: Iterable[Mapping[str, Any]], ids: Identities, *, clear: bool = False) -> Conversations:
     """Raises ``IdentityError`` when Mattermost cannot say who or where."""
     out = Conversations()
-    me = None
-    stopped = sorted((r for r in records if is_stopped_post(r)),
-                     key=lambda r: (time_ms(r), str(r.get("archive_worker")), int(r.get("seq") or 0)))
-    if not stopped:
+    relevant = sorted((r for r in records if is_stopped_post(r) or is_review_outcome(r)),
+                      key=lambda r: (time_ms(r), str(r.get("archive_worker")), int(r.get("seq") or 0)))
+    if not relevant:
         return out
     me = ids.me()
-    out.start = time_ms(stopped[0])
-    out.end = time_ms(stopped[-1])
-    for rec in stopped:
+    out.start = time_ms(relevant[0])
+    out.end = time_ms(relevant[-1])
+    for rec in relevant:
+        t = time_ms(rec)
+        rid = str(rec.get("record_id"))
+        if rec.get("type") == "review":
+            cid = str(rec["channel_id"])
+            _channel(out, ids, cid)
+            actor: Mapping[str, Any] = rec["actor"] if isinstance(rec.get("actor"), Mapping) else {}
+            auid = str(actor.get("user_id") or "")
+            if _MM_ID.match(auid):
+                u = ids.user(auid)
+                reviewer = f"{u.email} (@{u.username})"
+            else:
+                reviewer = f"the gateway ({actor.get('name') or 'system'})"
+            out.posts.append(Post(post_id=f"{rid}-dlp", channel_id=cid, create_at=t, update_at=t,
+                                  message=review_notice(rec, reviewer, clear), user_id=me.id, user_email=me.email,
+                                  username=me.username, is_bot=True, post_type="system_dlp_notice",
+                                  dlp={"record": rec, "notice": True}))
+            continue
         ctx = rec["context"]
         cid = str(ctx["channel_id"])
-        if cid not in out.channels:
-            ch = ids.channel(cid)
-            team = ids.team(ch.team_id) if ch.team_id else None
-            out.channels[cid] = Channel(cid, ch.name, ch.display_name, ch.type, ch.team_id,
-                                        team.name if team else "", team.display_name if team else "")
-            members = []
-            for uid in dm_participants(ch):
-                u = ids.user(uid)
-                members.append(MemberHistory(u.id, u.email, u.username, out.start, None, u.is_bot))
-            out.histories[cid] = members
+        _channel(out, ids, cid)
         uid = ctx.get("user_id")
         if not isinstance(uid, str) or not uid:
             raise IdentityError("a stopped post's record names no user")
         user = ids.user(uid)
-        t = time_ms(rec)
-        rid = str(rec.get("record_id"))
-        text, files, clear = _content_parts(rec)
-        masked = text is not None and not clear
+        text, files, clear_text = _content_parts(rec)
+        masked = text is not None and not clear_text
         if text is None:
             out.withheld += 1
             fields = ", ".join(str(i.get("path")) for i in (rec.get("content") or {}).get("items", [])) or "-"
@@ -163,15 +209,14 @@ def conversations(records: Iterable[Mapping[str, Any]], ids: Identities) -> Conv
         refs = []
         for key, f in sorted(files.items()):
             name = f["name"] or key
-            data = "\n\n".join(f["segments"]).encode("utf-8") if (clear or masked) else None
+            data = "\n\n".join(f["segments"]).encode("utf-8") if (clear_text or masked) else None
             path = f"dlp-proxy/{cid}/{rid}/{_SAFE.sub('_', key)}-{_SAFE.sub('_', name)[:100]}.txt"
             refs.append(FileRef(f"{rid}-{key}", name, path, data, t))
-        dlp = {"record": rec}
         out.posts.append(Post(post_id=rid, channel_id=cid, create_at=t, update_at=t, message=text, user_id=user.id,
                               user_email=user.email, username=user.username, is_bot=user.is_bot,
-                              root_id=str(ctx.get("root_id") or ""), files=tuple(refs), dlp=dlp))
+                              root_id=str(ctx.get("root_id") or ""), files=tuple(refs), dlp={"record": rec}))
         out.posts.append(Post(post_id=f"{rid}-dlp", channel_id=cid, create_at=t, update_at=t,
-                              message=notice(rec, f"{user.email} (@{user.username})", clear, masked),
+                              message=notice(rec, f"{user.email} (@{user.username})", clear_text, masked),
                               user_id=me.id, user_email=me.email, username=me.username, is_bot=True,
                               post_type="system_dlp_notice", dlp={"record": rec, "notice": True}))
         out.records += 1

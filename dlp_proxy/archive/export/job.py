@@ -107,7 +107,7 @@ def build_artifact(records: Iterable[Mapping[str, Any]], fmt: str, ids: Identiti
     if not kept:
         return None
     kept.sort(key=lambda r: (time_ms(r), str(r.get("archive_worker")), int(r.get("seq") or 0)))
-    conv = conversations(kept, ids) if fmt in CONVERSATION_FORMATS else None
+    conv = conversations(kept, ids, clear=clear) if fmt in CONVERSATION_FORMATS else None
     manifest: dict[str, Any] = {
         "generator": "dlp-proxy archive export", "format": fmt, "batch": batch, "records": len(kept),
         "seq_ranges": dict(sorted(ranges.items())), "content": "clear" if clear else "withheld",
