@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.archive.export.actiance import actiance_export, go_escape
@@ -120,3 +120,26 @@ def test_globalrelay_html_matches_mattermosts_fixture() -> None:
     assert body.replace("\r\n", "\n") == want  # the EML carries CRLF line ends
     assert b"\r\nFrom: user1@email\r\n" in eml and b"\r\nTo: user1@email,user2@email\r\n" in eml
     assert msg["X-Mattermost-ChannelType"] == "private" and b"\r\nDate: Tue, 14 Nov 2023 22:13:30 +0000\r\n" in eml
+
+
+@settings(max_examples=60, deadline=None)
+@example("x\r\nBcc: evil@example.com", "u\r\nX-Evil: 1", "a\r\nContent-Type: text/html\r\n\r\n.pdf", "\r\n.\r\n")
+@given(st.text(min_size=1, max_size=40), st.text(max_size=40), st.text(min_size=1, max_size=40), st.text(max_size=200))
+def test_eml_headers_cannot_be_injected(display: str, username: str, filename: str, message: str) -> None:
+    import email
+    from email import policy
+
+    from dlp_proxy.archive.export.globalrelay import channel_email
+
+    ch = Channel("c" * 26, "name", display, "O")
+    f = FileRef("f", filename, "dlp-proxy/x/f.txt", b"data")
+    p = Post("p" * 26, ch.id, 1000, 1000, message, "u" * 26, "user@acme.example", username, files=(f,))
+    eml = channel_email(ch, [p], [], start=1000, end=2000, exported_on=2000)
+    msg = email.message_from_bytes(eml, policy=policy.default)
+    assert sorted(msg.keys()) == sorted([
+        "Content-Type", "MIME-Version", "From", "To", "Subject", "Content-Transfer-Encoding", "Auto-Submitted",
+        "Precedence", "X-GlobalRelay-MsgType", "X-Mattermost-ChannelName", "X-Mattermost-ChannelID",
+        "X-Mattermost-ChannelType", "Date", "Message-ID"])
+    # the value survives (modulo the whitespace header folding may change)
+    assert "".join(str(msg["X-Mattermost-ChannelName"]).split()) == "".join(display.split())
+    assert [a.get_content() for a in msg.iter_attachments()] == [b"data"]
