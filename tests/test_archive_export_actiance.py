@@ -142,4 +142,7 @@ def test_eml_headers_cannot_be_injected(display: str, username: str, filename: s
         "X-Mattermost-ChannelType", "Date", "Message-ID"])
     # the value survives (modulo the whitespace header folding may change)
     assert "".join(str(msg["X-Mattermost-ChannelName"]).split()) == "".join(display.split())
-    assert [a.get_content() for a in msg.iter_attachments()] == [b"data"]
+    atts = list(msg.iter_attachments())
+    assert [a.get_content() for a in atts] == [b"data"]
+    assert "".join(atts[0].get_filename().split()) == "".join(  # type: ignore[union-attr]
+        "".join("_" if ord(c) < 32 or c == "\x7f" else c for c in filename).split())

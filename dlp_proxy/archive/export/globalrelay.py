@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import html
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from email import charset as email_charset
@@ -43,6 +44,7 @@ from html.parser import HTMLParser
 from dlp_proxy.archive.export.actiance import Member, joins_and_leaves, zip_entry
 from dlp_proxy.archive.export.model import Channel, FileRef, MemberHistory, Post, channel_type_display
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _QP = email_charset.Charset("utf-8")
 _QP.body_encoding = email_charset.QP
 
@@ -213,7 +215,8 @@ def channel_email(channel: Channel, posts: Sequence[Post], history: Sequence[Mem
         msg.attach(alt)
         for f in files:
             part = MIMEApplication(f.data or b"", "octet-stream")
-            part.add_header("Content-Disposition", "attachment", filename=f.name)
+            # a control character in a name would break (or, unchecked, inject into) the MIME header
+            part.add_header("Content-Disposition", "attachment", filename=_CONTROL.sub("_", f.name))
             msg.attach(part)
         msg.set_boundary("mixed-" + digest[:32])
     alt.set_boundary("alt-" + digest[:32])
