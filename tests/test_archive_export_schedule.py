@@ -79,8 +79,15 @@ def test_the_gateway_job_exports_incrementally_and_records_each_run(tmp_path: Pa
     a = open_archive(arch, worker_id="w0", **KEYS)
     a.append_sync({"type": "decision", "time": 1_700_000_000, "action": "block", "route": "posts.create"})
     env = {"DLP_EXPORT_SCHEDULE": "daily@02:00", "DLP_EXPORT_FORMAT": "jsonl", "DLP_EXPORT_DIR": str(tmp_path / "o")}
-    assert start_scheduled_export(env, worker_id="w1", archive=a, archive_dir=arch, state_dir=tmp_path / "s",
-                                  upstream="http://127.0.0.1:9") is None  # another worker runs it
+    for other in ("w0-1", "w0-2"):  # `run --workers 3`: only w0-0 runs it
+        assert start_scheduled_export(env, worker_id=other, archive=a, archive_dir=arch, state_dir=tmp_path / "s",
+                                      upstream="http://127.0.0.1:9") is None
+    assert start_scheduled_export({**env, "DLP_EXPORT_WORKER": "gw2"}, worker_id="w0", archive=a, archive_dir=arch,
+                                  state_dir=tmp_path / "s", upstream="http://127.0.0.1:9") is None
+    first: Any = start_scheduled_export(env, worker_id="w0-0", archive=a, archive_dir=arch,
+                                        state_dir=tmp_path / "s", upstream="http://127.0.0.1:9")
+    assert first is not None
+    first.close()
     coro: Any = start_scheduled_export(env, worker_id="w0", archive=a, archive_dir=arch, state_dir=tmp_path / "s",
                                        upstream="http://127.0.0.1:9")
     assert coro is not None

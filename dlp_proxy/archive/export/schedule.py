@@ -17,7 +17,7 @@ the start-up):
 ``DLP_EXPORT_SMTP_HOST``       an SMTP server (``_PORT`` 587, ``_TO``, ``_USER``, ``_PASSWORD``, ``_CAFILE``)
 ``DLP_EXPORT_TOKEN``           a Mattermost system account's token (identities); URL = the upstream
 ``DLP_EXPORT_DECRYPT``         1 = stopped posts in clear (the gateway holds the content key)
-``DLP_EXPORT_WORKER``          the gateway worker that runs it (default ``w0``; the others do not)
+``DLP_EXPORT_WORKER``          the gateway worker that runs it (default: the only one, or ``<id>-0`` of ``--workers``)
 =============================  ==========================================================
 
 Only one export runs per state file at a time (an ``flock`` in ``job.run_export``),
@@ -164,8 +164,11 @@ def start_scheduled_export(env: Mapping[str, str], *, worker_id: str, archive: A
     if not text:
         return None
     schedule = parse_schedule(text)
-    if worker_id != env.get("DLP_EXPORT_WORKER", "w0"):
+    chosen = env.get("DLP_EXPORT_WORKER")
+    if chosen is not None and worker_id != chosen:
         return None
+    if chosen is None and "-" in worker_id and not worker_id.endswith("-0"):
+        return None  # `run --workers N` names its processes <id>-0..N-1: the first one runs it
     job = job_from_env(env, archive_dir=archive_dir, state_dir=state_dir, upstream=upstream,
                        append=archive.append_sync)
 
