@@ -272,7 +272,7 @@ def batch_zip(first: tuple[str, bytes], files: Sequence[FileRef], manifest: Mapp
         seen: set[str] = set()
         for f in files:
             if f.data is None:
-                missing.append("Warning:" + MISSING_FILE_MESSAGE + " - " + f.path)
+                missing.append("Warning:" + (f.note or MISSING_FILE_MESSAGE) + " - " + f.path)
                 continue
             if f.path in seen:
                 continue

@@ -211,7 +211,8 @@ def conversations(records: Iterable[Mapping[str, Any]], ids: Identities, *, clea
             name = f["name"] or key
             data = "\n\n".join(f["segments"]).encode("utf-8") if (clear_text or masked) else None
             path = f"dlp-proxy/{cid}/{rid}/{_SAFE.sub('_', key)}-{_SAFE.sub('_', name)[:100]}.txt"
-            refs.append(FileRef(f"{rid}-{key}", name, path, data, t))
+            note = "" if data is not None else "Content withheld by the DLP gateway (no content key)"
+            refs.append(FileRef(f"{rid}-{key}", name, path, data, t, note=note))
         out.posts.append(Post(post_id=rid, channel_id=cid, create_at=t, update_at=t, message=text, user_id=user.id,
                               user_email=user.email, username=user.username, is_bot=user.is_bot,
                               root_id=str(ctx.get("root_id") or ""), files=tuple(refs), dlp={"record": rec}))

@@ -55,6 +55,8 @@ class FileRef:
     data: bytes | None
     create_at: int = 0
     delete_at: int = 0
+    #: why ``data`` is None, for warning.txt (default: Mattermost's missing-file message)
+    note: str = ""
 
     @property
     def size(self) -> int:
