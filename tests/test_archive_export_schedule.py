@@ -109,3 +109,7 @@ def test_the_gateway_job_exports_incrementally_and_records_each_run(tmp_path: Pa
     with pytest.raises(ValueError):
         job_from_env({"DLP_EXPORT_FORMAT": "jsonl"}, archive_dir=arch, state_dir=tmp_path, upstream="u",
                      append=a.append_sync)  # no destination
+    with pytest.raises(ValueError, match="globalrelay"):
+        job_from_env({"DLP_EXPORT_FORMAT": "csv", "DLP_EXPORT_SMTP_HOST": "h", "DLP_EXPORT_SMTP_TO": "t",
+                      "DLP_EXPORT_TOKEN": "x"}, archive_dir=arch, state_dir=tmp_path, upstream="u",
+                     append=a.append_sync)  # SMTP carries Global Relay only

@@ -237,6 +237,8 @@ def _destination(args: argparse.Namespace) -> Any:
     if args.s3_bucket:
         kw: dict[str, Any] = {"endpoint_url": args.s3_endpoint_url} if args.s3_endpoint_url else {}
         return S3Destination(args.s3_bucket, args.s3_prefix, kw)
+    if args.format != "globalrelay":
+        raise ValueError("SMTP delivery carries Global Relay EMLs (--format globalrelay)")
     if not args.smtp_to:
         raise ValueError("--smtp-host needs --smtp-to (the Global Relay ingestion address)")
     return SmtpDestination(args.smtp_host, args.smtp_port, args.smtp_to, username=args.smtp_user,

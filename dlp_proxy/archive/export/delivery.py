@@ -124,9 +124,7 @@ class SmtpDestination:
 
     def deliver(self, name: str, data: bytes, emails: Mapping[str, bytes]) -> None:
         if not emails:
-            if data and name.endswith(".zip") and not emails:
-                raise DeliveryError("SMTP delivery carries Global Relay EMLs only (--format globalrelay)")
-            return
+            raise DeliveryError("SMTP delivery carries Global Relay EMLs only (--format globalrelay)")
         conn = self._connect()
         try:
             for n, (_, eml) in enumerate(sorted(emails.items()), start=1):

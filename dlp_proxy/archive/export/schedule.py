@@ -120,6 +120,8 @@ def job_from_env(env: Mapping[str, str], *, archive_dir: Path, state_dir: Path, 
         kw = {"endpoint_url": env["DLP_EXPORT_S3_ENDPOINT_URL"]} if env.get("DLP_EXPORT_S3_ENDPOINT_URL") else {}
         dest = S3Destination(env["DLP_EXPORT_S3_BUCKET"], env.get("DLP_EXPORT_S3_PREFIX", "dlp-exports/"), kw)
     elif env.get("DLP_EXPORT_SMTP_HOST"):
+        if fmt != "globalrelay":
+            raise ValueError("SMTP delivery carries Global Relay EMLs: DLP_EXPORT_FORMAT=globalrelay")
         if not env.get("DLP_EXPORT_SMTP_TO"):
             raise ValueError("DLP_EXPORT_SMTP_HOST needs DLP_EXPORT_SMTP_TO")
         dest = SmtpDestination(env["DLP_EXPORT_SMTP_HOST"], int(env.get("DLP_EXPORT_SMTP_PORT", "587")),
