@@ -1,12 +1,14 @@
 """A real SMTP server for the export delivery tests: aiosmtpd, STARTTLS required, AUTH required.
 
 ``python tests/smtp_server.py PORT CERT KEY OUTDIR USER PASSWORD``: each message is
-written to OUTDIR as NNNN.eml plus NNNN.json (envelope, TLS, authenticated login).
+written to OUTDIR as NNNN.eml plus NNNN.json (envelope, TLS, authenticated login);
+while OUTDIR/hold exists, the reply to each message waits (a test crashes the client then).
 Listens on 127.0.0.1 only; stops on SIGTERM.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import ssl
@@ -33,6 +35,8 @@ def main() -> None:
                                                                   if session.auth_data else None)}
                 (outdir / f"{n:04d}.eml").write_bytes(envelope.original_content or envelope.content)
                 (outdir / f"{n:04d}.json").write_text(json.dumps(meta))
+            while (outdir / "hold").exists():  # a test holds the reply to crash the client mid-delivery
+                await asyncio.sleep(0.02)
             return "250 Message accepted"
 
     def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:

@@ -212,3 +212,37 @@ def test_a_crash_anywhere_loses_and_duplicates_nothing(env: dict[str, str], tmp_
                if r.get("type") == "decision" and r.get("action") != "allow"]
     assert sorted(seen) == sorted(stopped)  # each stopped post exactly once across the batches
     assert os.path.exists(state) and job.load_state(state)["pending"] is None
+
+
+def test_exporter_killed_mid_delivery_loses_nothing(env: dict[str, str], tmp_path: Path,  # noqa: F811
+                                                    smtp: tuple[int, Path, Path]) -> None:
+    """kill -9 of a real exporter process while the SMTP server holds its first message."""
+    import signal
+    import time
+
+    port, cert, mailbox = smtp
+    run_env = {**env, "DLP_EXPORT_SMTP_PASSWORD": "s3cret"}
+    args = [sys.executable, "-m", "dlp_proxy.cli", "archive", "export", "--format", "globalrelay", "--incremental",
+            "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--smtp-to", "ingest@globalrelay.example",
+            "--smtp-user", "archiver", "--smtp-cafile", str(cert)]
+    (mailbox / "hold").write_text("")
+    proc = subprocess.Popen(args, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (mailbox / "0000.json").exists():  # the first EML is in the server, its reply held
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    (mailbox / "hold").unlink()
+    archive = Path(env["DLP_DATA_DIR"]) / "archive"
+    assert not [r for r in iter_records(archive) if r.get("type") == "export"]  # not recorded: not done
+    again = subprocess.run(args, env=run_env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    ids = [email.message_from_bytes(p.read_bytes(), policy=policy.default)["Message-ID"]
+           for p in sorted(mailbox.glob("*.eml"))]
+    assert len(set(ids)) == 3  # every conversation delivered ...
+    assert len(ids) == 4 and ids[0] in ids[1:]  # ... the interrupted one again, with the same Message-ID
+    runs = [r for r in iter_records(archive) if r.get("type") == "export"]
+    assert len(runs) == 1 and runs[0]["records"] == 7
+    last = subprocess.run(args, env=run_env, capture_output=True, text=True, timeout=120)
+    assert "nothing new" in last.stdout and len(list(mailbox.glob("*.eml"))) == 4
