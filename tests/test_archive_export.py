@@ -309,3 +309,20 @@ def test_prove_check_proof_and_consistency(env: dict[str, str], tmp_path: Path) 
     r = cli(env, "consistency", "--from", "2", "--to", "5")
     assert r.returncode == 0 and "size 5" in r.stdout and "size 2" in r.stdout
     assert cli(env, "prove", "no-such-record").returncode == 1
+
+
+def test_group_message_participants_come_from_the_channel_members(env: dict[str, str], tmp_path: Path,
+                                                                   sim: Simulator) -> None:
+    write(Path(env["DLP_DATA_DIR"]), [decision(sim, 7, "carol", "group")])
+    path = export(env, tmp_path / "a", "actiance", "--no-record")
+    with zipfile.ZipFile(path) as zf:
+        root = ET.fromstring(zf.read("actiance_export.xml"))
+        manifest = json.loads(zf.read("dlp-manifest.json"))
+    group = next(c for c in root.findall("Conversation") if (c.findtext("RoomID") or "").startswith("group - "))
+    assert group.get("Perspective") == "alice, bob, carol"
+    entered = sorted(e.findtext("LoginName") or "" for e in group.findall("ParticipantEntered"))
+    assert entered == ["alice@acme.example", "bob@acme.example", "carol@acme.example", "dlp-bot@acme.example"]
+    assert len(manifest["identities"]["members"][sim.ids["channels"]["group"]]) == 3
+    offline = {**env, "DLP_UPSTREAM": "http://127.0.0.1:9"}
+    again = export(offline, tmp_path / "b", "actiance", "--no-record", "--identities", str(path))
+    assert again.read_bytes() == path.read_bytes()

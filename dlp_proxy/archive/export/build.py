@@ -156,7 +156,7 @@ def _channel(out: Conversations, ids: Identities, cid: str) -> None:
     out.channels[cid] = Channel(cid, ch.name, ch.display_name, ch.type, ch.team_id,
                                 team.name if team else "", team.display_name if team else "")
     members = []
-    for uid in dm_participants(ch):
+    for uid in dm_participants(ch) if ch.type == "D" else ids.members(cid) if ch.type == "G" else []:
         u = ids.user(uid)
         members.append(MemberHistory(u.id, u.email, u.username, out.start, None, u.is_bot))
     out.histories[cid] = members

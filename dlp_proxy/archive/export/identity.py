@@ -11,6 +11,8 @@ time through Mattermost's REST API with a system account's token:
 - ``GET /api/v4/channels/{id}``: ``name``, ``display_name``, ``type``, ``team_id``;
   a direct channel's name is ``<user id>__<user id>`` (model/channel.go
   ``GetDMNameFromIds``), which gives both DM participants;
+- ``GET /api/v4/channels/{id}/members``: a group message's participants
+  (api4/channel.go ``getChannelMembers``, paged);
 - ``GET /api/v4/teams/{id}``: ``name``, ``display_name``.
 
 Each answer is cached in process for the run (like the gateway's
@@ -66,6 +68,7 @@ class Identities(Protocol):
     def channel(self, channel_id: str) -> ChannelMeta: ...
     def team(self, team_id: str) -> Team: ...
     def me(self) -> User: ...
+    def members(self, channel_id: str) -> list[str]: ...
     def snapshot(self) -> dict[str, Any]: ...
 
 
@@ -84,6 +87,7 @@ class MattermostIdentities:
         self._users: dict[str, User] = {}
         self._channels: dict[str, ChannelMeta] = {}
         self._teams: dict[str, Team] = {}
+        self._members: dict[str, list[str]] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -123,6 +127,27 @@ class MattermostIdentities:
             self._teams[team_id] = Team(team_id, str(b.get("name", "")), str(b.get("display_name", "")))
         return self._teams[team_id]
 
+    def members(self, channel_id: str) -> list[str]:
+        """A group channel's member ids: GET /api/v4/channels/{id}/members, 200 a page."""
+        if channel_id not in self._members:
+            if not _ID.match(channel_id):
+                raise IdentityError("channel id is not a Mattermost id")
+            out: list[str] = []
+            for page in range(100):  # a group message has at most 8 members; bounded anyway
+                try:
+                    r = self.client.get(f"/api/v4/channels/{channel_id}/members",
+                                        params={"page": page, "per_page": 200})
+                except httpx.HTTPError as exc:
+                    raise IdentityError(f"Mattermost unreachable listing members: {type(exc).__name__}") from exc
+                body = r.json() if r.status_code == 200 else None
+                if not isinstance(body, list):
+                    raise IdentityError(f"Mattermost answered {r.status_code} listing channel members")
+                out += [str(m.get("user_id")) for m in body if isinstance(m, dict) and _ID.match(str(m.get("user_id")))]
+                if len(body) < 200:
+                    break
+            self._members[channel_id] = sorted(set(out))
+        return self._members[channel_id]
+
     def me(self) -> User:
         """The token's own account: the gateway's bot, which signs the DLP notices."""
         try:
@@ -143,6 +168,7 @@ class MattermostIdentities:
             "users": {k: asdict(v) for k, v in sorted(self._users.items())},
             "channels": {k: asdict(v) for k, v in sorted(self._channels.items())},
             "teams": {k: asdict(v) for k, v in sorted(self._teams.items())},
+            "members": dict(sorted(self._members.items())),
         }
 
 
@@ -154,6 +180,13 @@ class StaticIdentities:
         self.channels = {k: ChannelMeta(**v) for k, v in (snap.get("channels") or {}).items()}
         self.teams = {k: Team(**v) for k, v in (snap.get("teams") or {}).items()}
         self._me = snap.get("me")
+        self._members: dict[str, list[str]] = {k: list(v) for k, v in (snap.get("members") or {}).items()}
+
+    def members(self, channel_id: str) -> list[str]:
+        try:
+            return self._members[channel_id]
+        except KeyError:
+            raise IdentityError("channel members not in the identity snapshot") from None
 
     def me(self) -> User:
         if not isinstance(self._me, str):
@@ -184,4 +217,5 @@ class StaticIdentities:
             "users": {k: asdict(v) for k, v in sorted(self.users.items())},
             "channels": {k: asdict(v) for k, v in sorted(self.channels.items())},
             "teams": {k: asdict(v) for k, v in sorted(self.teams.items())},
+            "members": dict(sorted(self._members.items())),
         }
