@@ -246,3 +246,23 @@ def test_exporter_killed_mid_delivery_loses_nothing(env: dict[str, str], tmp_pat
     assert len(runs) == 1 and runs[0]["records"] == 7
     last = subprocess.run(args, env=run_env, capture_output=True, text=True, timeout=120)
     assert "nothing new" in last.stdout and len(list(mailbox.glob("*.eml"))) == 4
+
+
+def test_a_batch_without_stopped_posts_sends_nothing_and_moves_on(tmp_path: Path,
+                                                                  smtp: tuple[int, Path, Path]) -> None:
+    from dlp_proxy.archive.export.delivery import SmtpDestination
+    from dlp_proxy.archive.export.identity import StaticIdentities
+
+    port, cert, mailbox = smtp
+    a = open_archive(tmp_path / "archive", signing_key=SEED, content_key=CONTENT_KEY, hash_key=HASH_KEY)
+    a.append_sync({"type": "decision", "time": 1_700_000_000, "action": "allow", "route": "posts.create"})
+    dest = SmtpDestination("127.0.0.1", port, "ingest@globalrelay.example", username="archiver", password="s3cret",
+                           cafile=str(cert))
+    state = tmp_path / "state.json"
+    res = job.run_export(iter_records(tmp_path / "archive"), "globalrelay", StaticIdentities({}), dest,
+                         state_file=state, append=a.append_sync)
+    assert res.artifact is not None and res.artifact.records == 1 and res.artifact.emails == {}
+    with zipfile.ZipFile(__import__("io").BytesIO(res.artifact.data)) as zf:
+        assert zf.namelist() == ["dlp-manifest.json"]
+    assert not list(mailbox.glob("*.eml")) and job.load_state(state)["marks"] == {"w0": 0}
+    a.close_sync()

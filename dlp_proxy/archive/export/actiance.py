@@ -260,15 +260,16 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def batch_zip(first: tuple[str, bytes], files: Sequence[FileRef], manifest: Mapping[str, Any],
+def batch_zip(first: tuple[str, bytes] | None, files: Sequence[FileRef], manifest: Mapping[str, Any],
               warning_name: str = WARNING_FILENAME) -> bytes:
     """writeExport's layout: the export file, then each file at its path, then warning.txt
     for files that could not be read; plus our manifest (SHA-256 of every entry), last."""
     buf = io.BytesIO()
-    hashes: dict[str, str] = {first[0]: sha256(first[1])}
+    hashes: dict[str, str] = {first[0]: sha256(first[1])} if first else {}
     missing: list[str] = []
     with zipfile.ZipFile(buf, "w") as zf:
-        zip_entry(zf, *first)
+        if first:
+            zip_entry(zf, *first)
         seen: set[str] = set()
         for f in files:
             if f.data is None:

@@ -147,7 +147,7 @@ def build_artifact(records: Iterable[Mapping[str, Any]], fmt: str, ids: Identiti
 
 def _zip(entries: list[tuple[str, bytes]], manifest: Mapping[str, Any]) -> bytes:
     if not entries:
-        return batch_zip(("empty", b""), [], manifest)
+        return batch_zip(None, [], manifest)  # a Global Relay batch without a stopped post: the manifest
     first, rest = entries[0], entries[1:]
     return batch_zip(first, [FileRef(p, p, p, d) for p, d in rest], manifest)
 
