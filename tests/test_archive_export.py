@@ -230,6 +230,12 @@ def test_csv_columns_identities_and_attachment_rows(env: dict[str, str], tmp_pat
     assert len(att) == 1 and att[0]["Post Message"].startswith("statement.pdf (files/")
     assert att[0]["Post Message"][len("statement.pdf ("):-1] in names
     assert [r["Post Type"] for r in rows].count("system_dlp_notice") == 4
+    assert names[0] == "posts.csv" and names[-2:] == ["metadata.json", "dlp-manifest.json"]
+    with zipfile.ZipFile(path) as zf:
+        meta = json.loads(zf.read("metadata.json"))
+    town = meta["Channels"][sim.ids["channels"]["town_square"]]
+    assert town["RoomId"] == f"public - {sim.ids['channels']['town_square']}" and town["ChannelType"] == "O"
+    assert meta["AttachmentsCount"] == 1 and meta["StartTime"] == T0 * 1000
     assert rows[-1]["DLP Record Type"] == "review" and len(rows) == 7 + 1 + 4  # records, 1 attachment, 4 notices
 
 

@@ -9,6 +9,9 @@ attachment (``Post Message`` = ``<name> (files/<post id>/<file id>-<base name>)`
 attachment rows have 17 fields (it drops ``Previews Post Id``); ours keep the
 empty column so the ``DLP *`` columns stay aligned.
 
+The zip also holds Mattermost's ``metadata.json`` (channels with their message
+and attachment counts, the batch window).
+
 Every archive record is a row (reviewer and admin actions too: the chain of
 custody); stopped posts carry the sender's real identity and the conversation's
 names, and are followed by their attachment rows.
@@ -87,3 +90,25 @@ def csv_rows(records: Iterable[Mapping[str, Any]], conv: Conversations) -> tuple
                         ch.display_name, channel_type_display(ch.type), notice.user_id, notice.user_email,
                         notice.username, notice.post_id, "", "", notice.message, notice.post_type, "bot", "", *dlp])
     return buf.getvalue().encode("utf-8"), files
+
+
+def metadata_json(conv: Conversations, start: int, end: int) -> bytes:
+    """metadata.json of Mattermost's CSV zip: ``json.MarshalIndent(shared.Metadata, "", "  ")``."""
+    counts: dict[str, list[int]] = {}
+    for p in conv.posts:
+        c = counts.setdefault(p.channel_id, [0, 0])
+        c[0] += 1
+        c[1] += sum(1 for f in p.files if f.data is not None)
+    channels = {
+        cid: {
+            "TeamId": ch.team_id or None, "TeamName": ch.team_name or None,
+            "TeamDisplayName": ch.team_display_name or None, "ChannelId": cid, "ChannelName": ch.name,
+            "ChannelDisplayName": ch.display_name, "ChannelType": ch.type,
+            "RoomId": f"{channel_type_display(ch.type)} - {cid}", "StartTime": start, "EndTime": end,
+            "MessagesCount": counts.get(cid, [0, 0])[0], "AttachmentsCount": counts.get(cid, [0, 0])[1],
+        }
+        for cid, ch in sorted(conv.channels.items())
+    }
+    doc = {"Channels": channels, "MessagesCount": sum(c[0] for c in counts.values()),
+           "AttachmentsCount": sum(c[1] for c in counts.values()), "StartTime": start, "EndTime": end}
+    return json.dumps(doc, indent=2, ensure_ascii=False).encode()

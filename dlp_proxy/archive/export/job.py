@@ -41,7 +41,7 @@ from dlp_proxy.archive.export.actiance import (
     zip_entry,
 )
 from dlp_proxy.archive.export.build import conversations, time_ms
-from dlp_proxy.archive.export.csvfmt import csv_rows
+from dlp_proxy.archive.export.csvfmt import csv_rows, metadata_json
 from dlp_proxy.archive.export.delivery import Destination, write_atomic
 from dlp_proxy.archive.export.fields import decision_fields
 from dlp_proxy.archive.export.globalrelay import globalrelay_zip
@@ -137,6 +137,7 @@ def build_artifact(records: Iterable[Mapping[str, Any]], fmt: str, ids: Identiti
         posts_csv, files = csv_rows(kept, conv)
         entries: list[tuple[str, bytes]] = [("posts.csv", posts_csv)]
         entries += [(p, f.data) for p, f in files if f.data is not None]
+        entries.append(("metadata.json", metadata_json(conv, conv.start or start, conv.end or end)))
         manifest.update(stopped_posts=conv.records, withheld=conv.withheld)
         return Artifact(batch_name(batch, start, end), _zip(entries, manifest), {}, len(kept), ranges, new_marks,
                         conv.withheld)
