@@ -332,3 +332,24 @@ def test_group_message_participants_come_from_the_channel_members(env: dict[str,
     offline = {**env, "DLP_UPSTREAM": "http://127.0.0.1:9"}
     again = export(offline, tmp_path / "b", "actiance", "--no-record", "--identities", str(path))
     assert again.read_bytes() == path.read_bytes()
+
+
+def test_identity_cache_spares_mattermost_until_the_ttl(sim: Simulator) -> None:
+    from dlp_proxy.archive.export.identity import IdentityCache, MattermostIdentities
+
+    now = [1000.0]
+    cache = IdentityCache(60, clock=lambda: now[0])
+    alice, town = sim.ids["users"]["alice"], sim.ids["channels"]["town_square"]
+
+    def lookups() -> int:
+        return sum(1 for r in sim.requests() if r["path"] in (f"/api/v4/users/{alice}", f"/api/v4/channels/{town}"))
+
+    sim.clear()
+    # t=1000 the first run asks; t=1030 (within the TTL) the second does not; t=1061 the third asks again
+    for at, expected in ((1000.0, 2), (1030.0, 2), (1061.0, 4)):
+        now[0] = at
+        ids = MattermostIdentities(sim.url, sim.token("dlp-bot"), cache=cache)
+        assert ids.user(alice).email == "alice@acme.example" and ids.channel(town).display_name == "Town Square"
+        assert set(ids.snapshot()["users"]) == {alice}  # each run's snapshot holds what it used
+        ids.close()
+        assert lookups() == expected

@@ -15,8 +15,11 @@ time through Mattermost's REST API with a system account's token:
   (api4/channel.go ``getChannelMembers``, paged);
 - ``GET /api/v4/teams/{id}``: ``name``, ``display_name``.
 
-Each answer is cached in process for the run (like the gateway's
-``ContextResolver`` in-process layer; the export needs no Redis).  An id that is not
+Each answer is cached in process (``IdentityCache``, TTL 5 minutes by default;
+the scheduled export keeps one across its runs), like the gateway's
+``ContextResolver`` in-process layer.  The gateway's Redis layer is not reused: it
+is keyed by the *caller's* token and holds what that caller may see, while the
+export asks by id with a system account's token.  An id that is not
 26 lowercase alphanumerics is never sent upstream.  A lookup that fails raises
 ``IdentityError``: the export stops rather than write an invented address.
 ``StaticIdentities`` serves a fixed snapshot (the one written to an export's
@@ -26,7 +29,8 @@ manifest), so an export can be reproduced byte for byte later.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -79,11 +83,36 @@ def dm_participants(channel: ChannelMeta) -> list[str]:
     return [i for i in ids if _ID.match(i)] if len(ids) == 2 else []
 
 
+class IdentityCache:
+    """Answers kept across runs for ``ttl`` seconds (the scheduled export holds one), like the
+    gateway's in-process context layer: a daily run does not ask Mattermost again for every sender."""
+
+    def __init__(self, ttl_seconds: float = 300.0, *, clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = 50_000) -> None:
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self.max_entries = max_entries
+        self._entries: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    def get(self, kind: str, ident: str) -> Any:
+        hit = self._entries.get((kind, ident))
+        if hit is None or hit[0] <= self.clock():
+            return None
+        return hit[1]
+
+    def put(self, kind: str, ident: str, value: Any) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # bounded; a full reset is cheap and rare
+        self._entries[(kind, ident)] = (self.clock() + self.ttl, value)
+
+
 class MattermostIdentities:
     def __init__(self, base_url: str, token: str, *, timeout: float = 10.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, cache: IdentityCache | None = None) -> None:
         self.client = httpx.Client(base_url=base_url, timeout=timeout, transport=transport,
                                    headers={"Authorization": f"Bearer {token}"})
+        self.cache = cache or IdentityCache()
+        #: what this run used (its snapshot), whether asked now or taken from the cache
         self._users: dict[str, User] = {}
         self._channels: dict[str, ChannelMeta] = {}
         self._teams: dict[str, Team] = {}
@@ -108,27 +137,39 @@ class MattermostIdentities:
 
     def user(self, user_id: str) -> User:
         if user_id not in self._users:
-            b = self._get("user", user_id)
-            self._users[user_id] = User(user_id, str(b.get("username", "")), str(b.get("email", "")),
-                                        bool(b.get("is_bot", False)))
+            u = self.cache.get("user", user_id)
+            if u is None:
+                b = self._get("user", user_id)
+                u = User(user_id, str(b.get("username", "")), str(b.get("email", "")), bool(b.get("is_bot", False)))
+                self.cache.put("user", user_id, u)
+            self._users[user_id] = u
         return self._users[user_id]
 
     def channel(self, channel_id: str) -> ChannelMeta:
         if channel_id not in self._channels:
-            b = self._get("channel", channel_id)
-            self._channels[channel_id] = ChannelMeta(channel_id, str(b.get("name", "")),
-                                                     str(b.get("display_name", "")), str(b.get("type", "")),
-                                                     str(b.get("team_id", "")))
+            c = self.cache.get("channel", channel_id)
+            if c is None:
+                b = self._get("channel", channel_id)
+                c = ChannelMeta(channel_id, str(b.get("name", "")), str(b.get("display_name", "")),
+                                str(b.get("type", "")), str(b.get("team_id", "")))
+                self.cache.put("channel", channel_id, c)
+            self._channels[channel_id] = c
         return self._channels[channel_id]
 
     def team(self, team_id: str) -> Team:
         if team_id not in self._teams:
-            b = self._get("team", team_id)
-            self._teams[team_id] = Team(team_id, str(b.get("name", "")), str(b.get("display_name", "")))
+            t = self.cache.get("team", team_id)
+            if t is None:
+                b = self._get("team", team_id)
+                t = Team(team_id, str(b.get("name", "")), str(b.get("display_name", "")))
+                self.cache.put("team", team_id, t)
+            self._teams[team_id] = t
         return self._teams[team_id]
 
     def members(self, channel_id: str) -> list[str]:
         """A group channel's member ids: GET /api/v4/channels/{id}/members, 200 a page."""
+        if channel_id not in self._members and (hit := self.cache.get("members", channel_id)) is not None:
+            self._members[channel_id] = hit
         if channel_id not in self._members:
             if not _ID.match(channel_id):
                 raise IdentityError("channel id is not a Mattermost id")
@@ -146,10 +187,16 @@ class MattermostIdentities:
                 if len(body) < 200:
                     break
             self._members[channel_id] = sorted(set(out))
+            self.cache.put("members", channel_id, self._members[channel_id])
         return self._members[channel_id]
 
     def me(self) -> User:
         """The token's own account: the gateway's bot, which signs the DLP notices."""
+        cached = self.cache.get("me", "")
+        if isinstance(cached, User):
+            self._users[cached.id] = cached
+            self._me = cached.id
+            return cached
         try:
             r = self.client.get("/api/v4/users/me")
         except httpx.HTTPError as exc:
@@ -160,6 +207,7 @@ class MattermostIdentities:
         u = User(str(b["id"]), str(b.get("username", "")), str(b.get("email", "")), bool(b.get("is_bot", False)))
         self._users[u.id] = u
         self._me = u.id
+        self.cache.put("me", "", u)
         return u
 
     def snapshot(self) -> dict[str, Any]:

@@ -135,11 +135,12 @@ def job_from_env(env: Mapping[str, str], *, archive_dir: Path, state_dir: Path, 
         raise ValueError("a scheduled export needs DLP_EXPORT_TOKEN (identities come from Mattermost)")
     clear = env.get("DLP_EXPORT_DECRYPT", "") == "1"
     state = state_path(state_dir, fmt, dest.describe())
+    from dlp_proxy.archive.export.identity import IdentityCache, StaticIdentities
+
+    cache = IdentityCache(float(env.get("DLP_EXPORT_IDENTITY_TTL", "3600")))
 
     def job() -> None:
-        from dlp_proxy.archive.export.identity import StaticIdentities
-
-        ids: Any = MattermostIdentities(upstream, token) if token else StaticIdentities({})
+        ids: Any = MattermostIdentities(upstream, token, cache=cache) if token else StaticIdentities({})
         try:
             result = run_export(
                 iter_records(archive_dir, decrypt=clear), fmt, ids, dest, state_file=state, append=append,
