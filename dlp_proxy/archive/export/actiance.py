@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,22 +45,13 @@ _ESC = {'"': "&#34;", "'": "&#39;", "&": "&amp;", "<": "&lt;", ">": "&gt;", "\t"
         "\r": "&#xD;"}  # fmt: skip
 
 
-def _in_char_range(c: str) -> bool:
-    r = ord(c)
-    return (r in (0x09, 0x0A, 0x0D) or 0x20 <= r <= 0xD7FF or 0xE000 <= r <= 0xFFFD or 0x10000 <= r <= 0x10FFFF)
+#: what EscapeString replaces: the escaped characters, and any outside XML's Char range (-> U+FFFD)
+_NEEDS = re.compile("[\"'&<>\t\n\r]|[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def go_escape(s: str) -> str:
     """encoding/xml (*printer).EscapeString."""
-    out = []
-    for c in s:
-        if c in _ESC:
-            out.append(_ESC[c])
-        elif not _in_char_range(c):
-            out.append("\ufffd")
-        else:
-            out.append(c)
-    return "".join(out)
+    return _NEEDS.sub(lambda m: _ESC.get(m.group(), "\ufffd"), s)
 
 
 #: an element: (tag, attributes, children-or-text)
