@@ -69,3 +69,31 @@ def test_counting_wrappers() -> None:
     assert list(counted(iter("abc"), seen.append)) == ["a", "b", "c"] and seen == [1, 1, 1]
     rows = CountedList([1, 2], seen.append)
     assert len(rows) == 2 and rows[1] == 2 and sum(rows) == 3 and len(seen) == 5
+
+
+def test_replay_and_eval_bars_and_summaries(tmp_path: Path) -> None:
+    import json
+
+    from dlp_proxy.policy.testing import SSN
+
+    env = _archive(tmp_path)
+    root = Path(__file__).resolve().parent.parent
+    replay = [sys.executable, "-m", "dlp_proxy.cli", "policy", "replay", "--policy", str(root / "config" / "policy.yaml"),
+              "--archive", str(tmp_path / "data" / "archive")]
+    rc, out, err = _on_a_terminal(replay, env)
+    assert rc == 0, err
+    assert "policy replay" in err  # the bar (records read so far; the archive's size is not counted first)
+    assert out.splitlines()[-1].startswith("policy replay: ")
+    piped = subprocess.run(replay, env=env, capture_output=True, text=True)
+    assert piped.returncode == 0 and "policy replay" not in piped.stderr
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in (
+        {"text": f"SSN {SSN}", "expect": "stop", "entities": ["US_SSN"]},
+        {"text": "lunch at noon", "expect": "allow", "entities": []})))
+    ev = [sys.executable, "-m", "dlp_proxy.cli", "eval", str(corpus), "--no-ner", "--default-decision"]
+    rc, out, err = _on_a_terminal(ev, env)
+    assert rc == 0, err
+    assert "eval" in err and "/2" in err and "ETA" in err
+    assert out.splitlines()[-1].startswith("eval: 2 lines, stop precision 1.0000 recall 1.0000")
+    rc, out, err = _on_a_terminal(ev + ["--json"], env)
+    assert rc == 0 and "ETA" not in err and json.loads(out)["lines"] == 2
