@@ -276,7 +276,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.no_record:
         from dlp_proxy.archive import open_archive
 
-        archive = open_archive(directory, worker_id=args.record_worker)
+        try:
+            archive = open_archive(directory, worker_id=args.record_worker)
+        except Exception as exc:  # e.g. the worker id is in use by another export run
+            print(f"archive export: cannot record the run in the archive: {exc}", file=sys.stderr)
+            return 1
     try:
         records = iter_records(directory, since=args.since, until=args.until, decrypt=args.decrypt)
         total = _count_records(directory) if wanted(not args.json) else None
