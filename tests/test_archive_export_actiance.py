@@ -146,3 +146,20 @@ def test_eml_headers_cannot_be_injected(display: str, username: str, filename: s
     assert [a.get_content() for a in atts] == [b"data"]
     assert "".join(atts[0].get_filename().split()) == "".join(  # type: ignore[union-attr]
         "".join("_" if ord(c) < 32 or c == "\x7f" else c for c in filename).split())
+
+
+def test_file_parts_are_grouped_as_the_gateway_names_them() -> None:
+    from dlp_proxy.archive.export.build import _content_parts
+
+    rec = {"_content": [
+        {"path": "body.message", "text": "see attached"},
+        {"path": "file[0].name", "text": "a.pdf"}, {"path": "file[0]:page1", "text": "p1"},
+        {"path": "chunk[1]:sheet1!A1", "text": "c1"}, {"path": "upload.name", "text": "big.zip"},
+        {"path": "upload:member.txt", "text": "u1"}, {"path": "split-window", "text": ""},
+    ]}
+    text, files, clear = _content_parts(rec)
+    assert clear and text == "see attached"
+    assert files == {"file[0]": {"name": "a.pdf", "segments": ["p1"]}, "chunk[1]": {"name": "", "segments": ["c1"]},
+                     "upload": {"name": "big.zip", "segments": ["u1"]}}
+    enc = {"content": {"mode": "encrypted", "items": [{"path": "body.message"}, {"path": "upload.name"}]}}
+    assert _content_parts(enc) == (None, {"upload": {"name": "", "segments": []}}, False)

@@ -33,7 +33,8 @@ from dlp_proxy.archive.format import record_time
 
 STOPPED = frozenset({"block", "quarantine", "redact"})
 _VERB = {"block": "blocked", "quarantine": "held for review (quarantined)", "redact": "redacted"}
-_FILE_KEY = re.compile(r"^((?:file|chunk)(?:\[\d+\])?)(?:\.name$|:)")
+#: file parts as the gateway names them (gateway/extract.py FilePart paths; "upload" for resumable uploads)
+_FILE_KEY = re.compile(r"^((?:file|chunk|upload)(?:\[\d+\])?)(?:\.name$|:)")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -89,9 +90,7 @@ def _content_parts(rec: Mapping[str, Any]) -> tuple[str | None, dict[str, dict[s
                 f["name"] = text
             else:
                 f["segments"].append(text)
-        elif path.startswith("body.message") or path == "body" or path.startswith("body.props"):
-            message.append(text)
-        else:
+        elif path != "split-window":  # (the split-window finding has no text of its own)
             message.append(text)
     return "\n".join(message), files, clear
 
