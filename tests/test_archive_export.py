@@ -353,3 +353,22 @@ def test_identity_cache_spares_mattermost_until_the_ttl(sim: Simulator) -> None:
         assert set(ids.snapshot()["users"]) == {alice}  # each run's snapshot holds what it used
         ids.close()
         assert lookups() == expected
+
+
+def test_a_stopped_webhook_post_is_exported_as_its_hooks_creator(env: dict[str, str], tmp_path: Path,
+                                                                 sim: Simulator) -> None:
+    rec = decision(sim, 8, "carol", "town_square")
+    rec["context"] = {"hook_id": sim.ids["incoming_hook"]}  # /hooks/{id}: no token, no user, maybe no channel
+    rec["route"], rec["route_group"] = "hooks.incoming", "webhooks"
+    write(Path(env["DLP_DATA_DIR"]), [rec])
+    path = export(env, tmp_path / "a", "actiance", "--no-record")
+    with zipfile.ZipFile(path) as zf:
+        root = ET.fromstring(zf.read("actiance_export.xml"))
+        manifest = json.loads(zf.read("dlp-manifest.json"))
+    town = next(c for c in root.findall("Conversation") if c.get("Perspective") == "Town Square")
+    msgs = town.findall("Message")
+    hooked = [i for i, m in enumerate(msgs) if "through incoming webhook" in (m.findtext("Content") or "")]
+    assert len(hooked) == 1
+    post = msgs[hooked[0] - 1]  # the post itself, then its notice
+    assert post.findtext("LoginName") == "carol@acme.example" and post.findtext("UserType") == "user"
+    assert manifest["identities"]["hooks"][sim.ids["incoming_hook"]]["user_id"] == sim.ids["users"]["carol"]

@@ -482,6 +482,17 @@ class Simulator:
         with self.lock:
             return copy.deepcopy(self._channel(channel_id, actor))
 
+    def get_incoming_hook(self, hook_id: str, actor: str) -> JSON:
+        """GET /hooks/incoming/{id} (api4/webhook.go getIncomingHook: manage_incoming_webhooks; the
+        creator or an admin here)."""
+        with self.lock:
+            hook = self.incoming_hooks.get(hook_id)
+            if hook is None or hook.get("delete_at"):
+                raise not_found("incoming webhook")
+            if actor != hook["user_id"] and not self.is_admin(actor):
+                raise forbidden()
+            return copy.deepcopy(hook)
+
     def channel_members_page(self, channel_id: str, actor: str, page: int, per_page: int) -> list[JSON]:
         """GET /channels/{id}/members (api4/channel.go getChannelMembers: read_channel, paged)."""
         with self.lock:

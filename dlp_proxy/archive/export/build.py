@@ -36,12 +36,14 @@ _VERB = {"block": "blocked", "quarantine": "held for review (quarantined)", "red
 #: file parts as the gateway names them (gateway/extract.py FilePart paths; "upload" for resumable uploads)
 _FILE_KEY = re.compile(r"^((?:file|chunk|upload)(?:\[\d+\])?)(?:\.name$|:)")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MM_ID = re.compile(r"^[a-z0-9]{26}$")
 
 
 def is_stopped_post(rec: Mapping[str, Any]) -> bool:
+    """A stopped write that Mattermost would have posted in a channel (directly or through an incoming webhook)."""
     ctx = rec.get("context")
     return (rec.get("type") == "decision" and rec.get("action") in STOPPED and isinstance(ctx, Mapping)
-            and bool(ctx.get("channel_id")))
+            and (bool(ctx.get("channel_id")) or bool(_MM_ID.match(str(ctx.get("hook_id") or "")))))
 
 
 def time_ms(rec: Mapping[str, Any]) -> int:
@@ -129,8 +131,6 @@ REVIEW_ACTIONS = {
     "released": "released to Mattermost", "release_failed": "not released (the release failed)",
     "escalate": "escalated", "purge": "purged",
 }
-_MM_ID = re.compile(r"^[a-z0-9]{26}$")
-
 
 def is_review_outcome(rec: Mapping[str, Any]) -> bool:
     return (rec.get("type") == "review" and rec.get("action") in REVIEW_ACTIONS
@@ -190,9 +190,17 @@ def conversations(records: Iterable[Mapping[str, Any]], ids: Identities, *, clea
                                   dlp={"record": rec, "notice": True}))
             continue
         ctx = rec["context"]
-        cid = str(ctx["channel_id"])
-        _channel(out, ids, cid)
         uid = ctx.get("user_id")
+        hook = None
+        if not uid and ctx.get("hook_id"):
+            # an incoming webhook: Mattermost posts as the hook's creator, in its channel unless the
+            # payload named one (app/webhook.go CreateWebhookPost), with props from_webhook=true
+            hook = ids.hook(str(ctx["hook_id"]))
+            uid = hook.user_id
+        cid = str(ctx.get("channel_id") or (hook.channel_id if hook else ""))
+        if not cid:
+            raise IdentityError("a stopped post's record names no channel")
+        _channel(out, ids, cid)
         if not isinstance(uid, str) or not uid:
             raise IdentityError("a stopped post's record names no user")
         user = ids.user(uid)
@@ -214,9 +222,11 @@ def conversations(records: Iterable[Mapping[str, Any]], ids: Identities, *, clea
             refs.append(FileRef(f"{rid}-{key}", name, path, data, t, note=note))
         out.posts.append(Post(post_id=rid, channel_id=cid, create_at=t, update_at=t, message=text, user_id=user.id,
                               user_email=user.email, username=user.username, is_bot=user.is_bot,
-                              root_id=str(ctx.get("root_id") or ""), files=tuple(refs), dlp={"record": rec}))
+                              root_id=str(ctx.get("root_id") or ""), files=tuple(refs), dlp={"record": rec},
+                              props={"from_webhook": "true"} if hook else {}))
+        sender = f"{user.email} (@{user.username})" + (f" through incoming webhook {hook.id}" if hook else "")
         out.posts.append(Post(post_id=f"{rid}-dlp", channel_id=cid, create_at=t, update_at=t,
-                              message=notice(rec, f"{user.email} (@{user.username})", clear_text, masked),
+                              message=notice(rec, sender, clear_text, masked),
                               user_id=me.id, user_email=me.email, username=me.username, is_bot=True,
                               post_type="system_dlp_notice", dlp={"record": rec, "notice": True}))
         out.records += 1

@@ -13,6 +13,8 @@ time through Mattermost's REST API with a system account's token:
   ``GetDMNameFromIds``), which gives both DM participants;
 - ``GET /api/v4/channels/{id}/members``: a group message's participants
   (api4/channel.go ``getChannelMembers``, paged);
+- ``GET /api/v4/hooks/incoming/{id}``: the user an incoming webhook posts as and its
+  channel (api4/webhook.go ``getIncomingHook``; app/webhook.go posts as ``hook.UserId``);
 - ``GET /api/v4/teams/{id}``: ``name``, ``display_name``.
 
 Each answer is cached in process (``IdentityCache``, TTL 5 minutes by default;
@@ -67,12 +69,22 @@ class Team:
     display_name: str
 
 
+@dataclass(frozen=True, slots=True)
+class Hook:
+    """An incoming webhook: Mattermost posts what it receives as ``user_id`` (app/webhook.go)."""
+
+    id: str
+    user_id: str
+    channel_id: str
+
+
 class Identities(Protocol):
     def user(self, user_id: str) -> User: ...
     def channel(self, channel_id: str) -> ChannelMeta: ...
     def team(self, team_id: str) -> Team: ...
     def me(self) -> User: ...
     def members(self, channel_id: str) -> list[str]: ...
+    def hook(self, hook_id: str) -> Hook: ...
     def snapshot(self) -> dict[str, Any]: ...
 
 
@@ -117,6 +129,7 @@ class MattermostIdentities:
         self._channels: dict[str, ChannelMeta] = {}
         self._teams: dict[str, Team] = {}
         self._members: dict[str, list[str]] = {}
+        self._hooks: dict[str, Hook] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -125,7 +138,8 @@ class MattermostIdentities:
         if not _ID.match(ident):
             raise IdentityError(f"{kind} id is not a Mattermost id")
         try:
-            r = self.client.get(f"/api/v4/{kind}s/{ident}")
+            path = f"/api/v4/{kind}{ident}" if kind.endswith("/") else f"/api/v4/{kind}s/{ident}"
+            r = self.client.get(path)
         except httpx.HTTPError as exc:
             raise IdentityError(f"Mattermost unreachable resolving a {kind}: {type(exc).__name__}") from exc
         if r.status_code != 200:
@@ -165,6 +179,17 @@ class MattermostIdentities:
                 self.cache.put("team", team_id, t)
             self._teams[team_id] = t
         return self._teams[team_id]
+
+    def hook(self, hook_id: str) -> Hook:
+        """GET /api/v4/hooks/incoming/{id}: who an incoming webhook posts as, and where."""
+        if hook_id not in self._hooks:
+            h = self.cache.get("hook", hook_id)
+            if h is None:
+                b = self._get("hooks/incoming/", hook_id)
+                h = Hook(hook_id, str(b.get("user_id", "")), str(b.get("channel_id", "")))
+                self.cache.put("hook", hook_id, h)
+            self._hooks[hook_id] = h
+        return self._hooks[hook_id]
 
     def members(self, channel_id: str) -> list[str]:
         """A group channel's member ids: GET /api/v4/channels/{id}/members, 200 a page."""
@@ -217,6 +242,7 @@ class MattermostIdentities:
             "channels": {k: asdict(v) for k, v in sorted(self._channels.items())},
             "teams": {k: asdict(v) for k, v in sorted(self._teams.items())},
             "members": dict(sorted(self._members.items())),
+            "hooks": {k: asdict(v) for k, v in sorted(self._hooks.items())},
         }
 
 
@@ -229,6 +255,13 @@ class StaticIdentities:
         self.teams = {k: Team(**v) for k, v in (snap.get("teams") or {}).items()}
         self._me = snap.get("me")
         self._members: dict[str, list[str]] = {k: list(v) for k, v in (snap.get("members") or {}).items()}
+        self.hooks = {k: Hook(**v) for k, v in (snap.get("hooks") or {}).items()}
+
+    def hook(self, hook_id: str) -> Hook:
+        try:
+            return self.hooks[hook_id]
+        except KeyError:
+            raise IdentityError("webhook not in the identity snapshot") from None
 
     def members(self, channel_id: str) -> list[str]:
         try:
@@ -266,4 +299,5 @@ class StaticIdentities:
             "channels": {k: asdict(v) for k, v in sorted(self.channels.items())},
             "teams": {k: asdict(v) for k, v in sorted(self.teams.items())},
             "members": dict(sorted(self._members.items())),
+            "hooks": {k: asdict(v) for k, v in sorted(self.hooks.items())},
         }
