@@ -194,6 +194,24 @@ class Settings(BaseModel):
     operator_user_id: MattermostId | None = Field(None, description="your Mattermost user id for `dlp-proxy quarantine` decisions (or `--principal`)")
     ready_min_free: Size = Field(64 * 1024**2, description="`/readyz` fails when the archive disk has less free space than this")
     ready_error_window: float = Field(30.0, ge=0, description="`/readyz` fails for this many seconds after an archive write error")
+    # --- scheduled compliance export (docs/archive.md)
+    export_schedule: str | None = Field(None, description="`daily@HH:MM`, `hourly@:MM` or `every@N(s|m|h)` (UTC); unset: no scheduled export")
+    export_format: Literal["actiance", "globalrelay", "csv", "jsonl"] = Field("actiance", description="format of the scheduled export")
+    export_dir: Path | None = Field(None, description="destination directory of the scheduled export, or ...")
+    export_s3_bucket: str | None = Field(None, description="... an S3 bucket (with `DLP_EXPORT_S3_PREFIX`, `DLP_EXPORT_S3_ENDPOINT_URL`), or ...")
+    export_s3_prefix: str = Field("dlp-exports/", description="key prefix in the S3 bucket")
+    export_s3_endpoint_url: str | None = Field(None, description="S3 endpoint (an S3-compatible store)")
+    export_smtp_host: str | None = Field(None, description="... an SMTP server (Global Relay; STARTTLS required)")
+    export_smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
+    export_smtp_to: str | None = Field(None, description="the archive's ingestion address")
+    export_smtp_user: str | None = Field(None, description="SMTP user")
+    export_smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    export_smtp_cafile: Path | None = Field(None, description="CA bundle that signs the SMTP server's certificate")
+    export_token: SecretStr | None = Field(None, description="a Mattermost system account's token: identities for the export")
+    export_decrypt: Bool = Field(False, description="stopped posts in clear in the export (the gateway holds the content key)")
+    export_worker: str | None = Field(None, description="the gateway worker that runs the export (default: the only one, or `<id>-0` of `--workers`)")
+    export_identity_ttl: float = Field(3600.0, gt=0, description="seconds identities looked up for the export are kept")
+    export_mattermost_url: str | None = Field(None, description="Mattermost URL for `archive export` identities (default: `DLP_UPSTREAM`)")
     # --- keys (docs/operations.md); each defaults to a file under DLP_DATA_DIR/keys
     archive_signing_key_file: Path | None = Field(None, description="Ed25519 seed that signs archive checkpoints")
     archive_content_key_file: Path | None = Field(None, description="AES-256 key-encryption key for archived content")
@@ -229,6 +247,21 @@ class Settings(BaseModel):
         if repo.is_dir():
             return repo
         return PACKAGED_CONFIG
+
+    def export_env(self) -> dict[str, str]:
+        """The DLP_EXPORT_* settings as the export scheduler takes them (values
+        already typed and checked here; dlp_proxy.archive.export.schedule checks
+        that they fit together)."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            if name.startswith("export_"):
+                value = getattr(self, name)
+                if isinstance(value, SecretStr):
+                    value = value.get_secret_value() or None
+                if value is None:
+                    continue
+                out[env_name(name)] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        return out
 
     @property
     def release_token(self) -> str | None:

@@ -54,6 +54,11 @@ SAMPLES: dict[str, str] = {
     "review_alert_channel_id": "a" * 26, "review_role_user_ids": f"approver={'b' * 26},{'c' * 26};auditor={'d' * 26}",
     "review_role_group_ids": f"reviewer={'e' * 26}", "operator_user_id": "f" * 26, "ready_min_free": "1m",
     "ready_error_window": "5",
+    "export_schedule": "daily@02:00", "export_format": "csv", "export_dir": "/tmp/exports", "export_s3_bucket": "b",
+    "export_s3_prefix": "p/", "export_s3_endpoint_url": "http://127.0.0.1:9000", "export_smtp_host": "smtp.local",
+    "export_smtp_port": "2525", "export_smtp_to": "ingest@archive.example", "export_smtp_user": "u",
+    "export_smtp_password": "pw", "export_smtp_cafile": "/etc/ca.pem", "export_token": "tok", "export_decrypt": "1",
+    "export_worker": "w0-0", "export_identity_ttl": "60", "export_mattermost_url": "http://mm.example:8065",
 }
 
 

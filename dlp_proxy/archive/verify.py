@@ -13,7 +13,7 @@ import heapq
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,9 @@ def load_worker(
     public_key: bytes,
     *,
     live: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> WorkerLog:
+    """``progress(n)`` is told each segment's line count once that segment is read (a progress bar)."""
     wl = WorkerLog(worker)
     tree = CompactRange()
     last_leaf = ""
@@ -123,6 +125,8 @@ def load_worker(
             )
         data = path.read_bytes()
         lines = parse_lines(data)
+        if progress is not None:
+            progress(len(lines))
         hdr = lines[0].obj.get("hdr") if lines and lines[0].obj else None
         if not isinstance(hdr, dict):
             return bad(path, lines[0] if lines else None, "segment header is missing or damaged")
@@ -295,6 +299,7 @@ def verify_archive(
     *,
     live: bool = False,
     anchors: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Verify every worker log under ``directory``; ``anchors`` are (source, signed checkpoint line)."""
     directory = Path(directory)
@@ -305,7 +310,7 @@ def verify_archive(
         problems.append(Problem("-", str(directory), "archive directory does not exist"))
         return VerifyReport(workers, problems, warnings)
     for worker, segs in list_segments(directory).items():
-        wl = load_worker(directory, worker, segs, public_key, live=live)
+        wl = load_worker(directory, worker, segs, public_key, live=live, progress=progress)
         workers[worker] = wl
         problems.extend(wl.problems)
         warnings.extend(wl.warnings)

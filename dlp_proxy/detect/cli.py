@@ -377,7 +377,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (DLPError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    report = evaluate_corpus(rows, engine, decide, entities)
+    from dlp_proxy.progress import CountedList, progress
+
+    with progress("eval", total=len(rows), enabled=not args.json, unit="lines") as advance:
+        report = evaluate_corpus(CountedList(rows, advance), engine, decide, entities)
     report["decided_by"] = decided_by
     report["ner"] = engine.ner
     errors = report.pop("errors")
@@ -419,4 +422,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for e in report.get("errors", []):
         print(f"  line {e['line']}: {e['category']}/{e['family']} expect {e['expect']} got {e['decision']}; "
               f"expected {e['expected']} found {e['found']}")
+    print(f"eval: {report['lines']} lines, stop precision {d['precision']:.4f} recall {d['recall']:.4f}, "
+          f"{len(errors)} line(s) with a wrong decision or entity set, {t['mean']:.3f} ms/message")
     return 0

@@ -14,7 +14,7 @@ from typing import Any
 
 from dlp_proxy.logging_setup import setup as setup_logging
 from dlp_proxy.procs import die_with_parent
-from dlp_proxy.settings import Settings, load_settings, parse_hostport
+from dlp_proxy.settings import Settings, SettingsError, load_settings, parse_hostport
 
 
 def register(sub: Any) -> None:
@@ -75,6 +75,12 @@ def run_settings(args: argparse.Namespace) -> Settings:
 
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = run_settings(args)
+    from dlp_proxy.archive.export.schedule import check_export_env
+
+    try:
+        check_export_env(cfg.export_env())  # DLP_EXPORT_* that do not fit together
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     setup_logging(cfg.log_level)
     busy = busy_addresses(cfg)
     if busy:

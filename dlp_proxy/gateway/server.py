@@ -131,6 +131,9 @@ async def run(settings: RunSettings) -> int:
     config_path = settings.config_dir or cfg.config_path
     keys = KeyRing(cfg, base=data_dir)
     hash_key = keys.load("hash")
+    from dlp_proxy.archive.export.schedule import check_export_env
+
+    check_export_env(cfg.export_env())  # a bad DLP_EXPORT_* stops the start-up before anything runs
 
     private_redis: PrivateRedis | None = None
     redis_url = settings.redis_url
@@ -262,6 +265,14 @@ async def run(settings: RunSettings) -> int:
         background.append(asyncio.create_task(private_redis.supervise()))
     background.append(asyncio.create_task(_policy_watch(policy_store)))
     background.append(asyncio.create_task(_housekeeping(quarantine, settings.worker_id)))
+    # Scheduled compliance export (DLP_EXPORT_SCHEDULE; docs/archive.md): one task, in one worker.
+    from dlp_proxy.archive.export.schedule import start_scheduled_export
+
+    scheduled_export = start_scheduled_export(
+        cfg.export_env(), worker_id=settings.worker_id, archive=archive, archive_dir=data_dir / "archive",
+        state_dir=data_dir / "export-state", upstream=settings.upstream)
+    if scheduled_export is not None:
+        background.append(asyncio.ensure_future(scheduled_export))
 
     if settings.review_port is not None:
         from dlp_proxy.review import create_app as create_review_app

@@ -124,6 +124,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from dlp_proxy.policy.replay import replay_corpus, replay_records
+    from dlp_proxy.progress import counted, progress
 
     candidate = _load(args.policy)
     if candidate is None:
@@ -139,7 +140,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
             print(f"no archive at {directory} (use --archive DIR or --no-archive)", file=sys.stderr)
             return 1
         records = iter_records(Path(directory), since=args.since, until=args.until, decrypt=True)
-        report = replay_records(candidate, records, detector=detector if args.rescan else None)
+        with progress("policy replay", enabled=not args.json) as advance:
+            report = replay_records(candidate, counted(records, advance), detector=detector if args.rescan else None)
         out["archive"] = report.to_json()
         if not args.json:
             print(
@@ -169,9 +171,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
             "channel_id": "replay",
             "user_id": "replay",
         }
-        with open(args.corpus, encoding="utf-8") as f:
+        with open(args.corpus, encoding="utf-8") as f, progress(
+            "corpus replay", enabled=not args.json, unit="lines"
+        ) as advance:
             corpus = replay_corpus(
-                {"running": running, "candidate": candidate}, f, detector, default_context=default_ctx
+                {"running": running, "candidate": candidate}, counted(f, advance), detector,
+                default_context=default_ctx,
             )
         out["corpus"] = {
             "lines": corpus.lines,
@@ -192,6 +197,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 print(f"  line {ch['line']} (expect {ch['expect']}): {ch['running']} -> {ch['candidate']}")
     if args.json:
         print(json.dumps(out, indent=2))
+    else:
+        arch = out.get("archive") or {}
+        print(f"policy replay: {candidate.version}: {arch.get('evaluated', 0)} archive records re-judged, "
+              f"{len(arch.get('changes', []))} would change; "
+              f"{len(out['corpus']['changed']) if 'corpus' in out else 0} corpus decisions would change")
     return 0
 
 

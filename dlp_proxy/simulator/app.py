@@ -313,6 +313,21 @@ class Api:
         bid = str(request.path_params["bookmark_id"])
         return json_response(self.sim.patch_bookmark(cid, bid, await self.json_body(request), actor))
 
+    async def get_incoming_hook(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.get_incoming_hook(str(request.path_params["hook_id"]), actor))
+
+    async def channel_members(self, request: Request) -> Response:
+        actor = self.actor(request)
+        # api4/params.go: page >= 0, per_page default 60, at most 200
+        try:
+            page = max(0, int(request.query_params.get("page", "0")))
+            per_page = min(200, max(1, int(request.query_params.get("per_page", "60"))))
+        except ValueError:
+            page, per_page = 0, 60
+        cid = str(request.path_params["channel_id"])
+        return json_response(self.sim.channel_members_page(cid, actor, page, per_page))
+
     async def channel_posts(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.channel_posts(str(request.path_params["channel_id"]), actor))
@@ -771,6 +786,8 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/channels/{{channel_id}}", w(api.update_channel), methods=["PUT"]),
         Route(f"{v4}/channels/{{channel_id}}/patch", w(api.patch_channel), methods=["PUT"]),
         Route(f"{v4}/channels/{{channel_id}}/posts", w(api.channel_posts), methods=["GET"]),
+        Route(f"{v4}/channels/{{channel_id}}/members", w(api.channel_members), methods=["GET"]),
+        Route(f"{v4}/hooks/incoming/{{hook_id}}", w(api.get_incoming_hook), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}/bookmarks", w(api.create_bookmark), methods=["POST"]),
         Route(f"{v4}/channels/{{channel_id}}/bookmarks/{{bookmark_id}}", w(api.patch_bookmark), methods=["PATCH"]),
         Route(f"{v4}/posts", w(api.create_post), methods=["POST"]),

@@ -563,6 +563,26 @@ class Simulator:
         with self.lock:
             return copy.deepcopy(self._channel(channel_id, actor))
 
+    def get_incoming_hook(self, hook_id: str, actor: str) -> JSON:
+        """GET /hooks/incoming/{id} (api4/webhook.go getIncomingHook: manage_incoming_webhooks; the
+        creator or an admin here)."""
+        with self.lock:
+            hook = self.incoming_hooks.get(hook_id)
+            if hook is None or hook.get("delete_at"):
+                raise not_found("incoming webhook")
+            if actor != hook["user_id"] and not self.is_admin(actor):
+                raise forbidden()
+            return copy.deepcopy(hook)
+
+    def channel_members_page(self, channel_id: str, actor: str, page: int, per_page: int) -> list[JSON]:
+        """GET /channels/{id}/members (api4/channel.go getChannelMembers: read_channel, paged)."""
+        with self.lock:
+            channel = self._channel(channel_id, actor)
+            ids = sorted(self.channel_members[channel_id])[page * per_page:(page + 1) * per_page]
+            return [{"channel_id": channel_id, "user_id": uid, "roles": "channel_user", "last_viewed_at": 0,
+                     "msg_count": 0, "mention_count": 0, "notify_props": {}, "last_update_at": channel["create_at"],
+                     "scheme_guest": False, "scheme_user": True, "scheme_admin": False} for uid in ids]
+
     # ----------------------------------------------------------------- posts
     def _post_out(self, post: JSON) -> JSON:
         out = copy.deepcopy(post)
