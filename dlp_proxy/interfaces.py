@@ -67,6 +67,16 @@ class PolicyEngine(Protocol):
 
     def evaluate(self, scanned: Sequence[ScannedItem], ctx: RequestContext) -> Decision: ...
 
+    def needs_context_for(self, route_group: str) -> frozenset[str]:
+        """Context fields ("team", "groups") a rule or exception that could apply to
+        ``route_group`` scopes on: the gateway looks up only those."""
+        ...
+
+    #: the line added under a redacted message
+    redact_footnote: str
+    #: what people are told (dlp_proxy.policy.schema.Messages): AppErrors, sender notices
+    messages: Any
+
 
 class Archive(Protocol):
     async def append(self, record: Mapping[str, Any]) -> str:

@@ -220,6 +220,11 @@ class Decision:
         return counts
 
 
+#: The AppError ids of a stopped request: one set, used by the gateway's answers and
+#: the policy's wording alike (clients and tests tell a block from a hold by them).
+BLOCK_ERROR_ID = "api.dlp.blocked.app_error"
+QUARANTINE_ERROR_ID = "api.dlp.quarantined.app_error"
+
 #: Human-readable names of entity types for messages to chat users.
 ENTITY_LABELS: Mapping[str, str] = {
     US_SSN: "a Social Security number",

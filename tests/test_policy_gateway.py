@@ -238,7 +238,7 @@ def test_block_and_quarantine_have_distinct_error_ids(pg: PolicyGateway) -> None
     held = pg.post("alice", "dm_alice_bob", DIRTY)
     assert blocked.json()["id"] == BLOCKED and held.json()["id"] == QUARANTINED
     assert "quarantine item" in held.json()["detailed_error"]
-    assert "held for review" in held.json()["message"] and "not sent" in blocked.json()["message"]
+    assert "held for compliance review" in held.json()["message"] and "not sent" in blocked.json()["message"]
 
 
 # ----------------------------------------------------------------------------- scopes
@@ -729,3 +729,52 @@ def test_replay_on_the_gateway_archive(pg: PolicyGateway, tmp_path: Path) -> Non
     assert out.returncode == 0 and "block -> quarantine" in out.stdout and "CHANGED" in out.stdout
     assert public in out.stdout and "1 decisions would change" in out.stdout
 
+
+
+def test_policy_messages_word_the_apperror_and_the_notice(pg: PolicyGateway) -> None:
+    """Every word a sender sees comes from the policy's ``messages:``."""
+    pg.install(HEADER + """messages:
+  blocked: "MARKER-BLOCKED {entities}."
+  quarantined: "MARKER-HELD {entities}."
+  secure_channel: "MARKER-SECURE-CHANNEL"
+rules:
+  - id: block-public
+    action: block
+    match: {entities: [US_SSN]}
+    unless: {channel_types: [direct]}
+  - id: hold-dm
+    action: quarantine
+    match: {entities: [US_SSN]}
+""")
+    alice = pg.sim.ids["users"]["alice"]
+    for channel, marker in (("town_square", "MARKER-BLOCKED"), ("dm_alice_bob", "MARKER-HELD")):
+        r = pg.post("alice", channel, DIRTY)
+        assert r.status_code == 403
+        message = r.json()["message"]
+        assert marker in message and "a Social Security number" in message and "MARKER-SECURE-CHANNEL" in message
+        assert SSN not in message
+        request_id = r.json()["request_id"]
+        notes = pg.wait_posts(lambda p, rid=request_id: bool(p.get("ephemeral")) and rid in p["message"])
+        assert len(notes) == 1 and notes[0]["ephemeral_target_user_id"] == alice
+        assert "MARKER-SECURE-CHANNEL" in notes[0]["message"], notes[0]["message"]
+
+
+def test_a_decision_the_gateway_must_harden_keeps_its_alert(pg: PolicyGateway) -> None:
+    """A redaction that is impossible for the body (a form webhook) becomes a block:
+    the rule's compliance alert still goes out (the decision is replaced, not rebuilt)."""
+    alerts = pg.sim.channel("compliance_alerts")
+    pg.install(f"schema: 1\ndefaults: {{min_score: 0.5, on_context_error: block, alert_channel_id: {alerts}}}\n"
+               """rules:
+  - id: redact-and-alert
+    action: redact
+    alert: true
+    match: {entities: [US_SSN]}
+""")
+    r = httpx.post(f"{pg.gw.url}/hooks/{pg.sim.ids['incoming_hook']}",
+                   content=("payload=" + json.dumps({"text": DIRTY})).encode(),
+                   headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=30)
+    assert r.status_code == 403 and r.json()["id"] == BLOCKED, r.text
+    request_id = r.json()["request_id"]
+    posts = pg.wait_posts(lambda p: p["channel_id"] == alerts and request_id in p["message"])
+    assert len(posts) == 1, "the alert was dropped when the decision was hardened"
+    assert "redact-and-alert" in posts[0]["message"] and SSN not in posts[0]["message"]

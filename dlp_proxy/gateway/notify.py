@@ -16,6 +16,7 @@ import logging
 import httpx
 
 from dlp_proxy.gateway.pipeline import Notifier
+from dlp_proxy.interfaces import PolicyEngine
 from dlp_proxy.model import Decision, RequestContext
 
 log = logging.getLogger("dlp_proxy.notify")
@@ -26,7 +27,9 @@ class MattermostNotifier(Notifier):
         self.client = client
         self.token = token
 
-    async def notify(self, ctx: RequestContext, decision: Decision, record_id: str) -> None:
+    async def notify(self, ctx: RequestContext, decision: Decision, record_id: str,
+                     policy: PolicyEngine | None = None) -> None:
+        """``policy``: the one that decided (its ``messages`` word the notice)."""
         if not self.token:
             return
         from dlp_proxy.policy import alert_text, sender_notice
@@ -34,7 +37,7 @@ class MattermostNotifier(Notifier):
         headers = {"Authorization": f"Bearer {self.token}"}
         if decision.notify_sender and ctx.user_id and ctx.channel_id:
             where = next((path for path, _ in decision.findings), "the message")
-            text = sender_notice(decision, ctx, message_excerpt_path=where)
+            text = sender_notice(decision, ctx, message_excerpt_path=where, policy=policy)
             resp = await self.client.post(
                 "/api/v4/posts/ephemeral",
                 json={"user_id": ctx.user_id, "post": {"channel_id": ctx.channel_id, "message": text,

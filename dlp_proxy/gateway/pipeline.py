@@ -25,7 +25,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -55,7 +55,6 @@ from dlp_proxy.model import (
     ItemKind,
     RequestContext,
     ScannedItem,
-    describe_entities,
 )
 from dlp_proxy.policy.split import may_carry_a_piece
 
@@ -120,7 +119,8 @@ class GatewayConfig:
 class Notifier:
     """Tells the sender (ephemeral post) and compliance (alert channel); best effort."""
 
-    async def notify(self, ctx: RequestContext, decision: Decision, record_id: str) -> None:  # pragma: no cover
+    async def notify(self, ctx: RequestContext, decision: Decision, record_id: str,
+                     policy: PolicyEngine | None = None) -> None:  # pragma: no cover
         return None
 
 
@@ -272,26 +272,18 @@ class Pipeline:
         if decision.action is Action.REDACT and not _redactable(ex, decision):
             # Only string fields of a JSON body can be rewritten; anything else
             # (form, file, a number, a repeated key) is stopped, never forwarded unmasked.
-            decision = Decision(
-                action=Action.BLOCK, policy_version=decision.policy_version, rule_id=decision.rule_id,
-                reason=decision.reason + " (redaction is not possible for this body; blocked)",
-                entity_types=decision.entity_types, scanned=decision.scanned, notify_sender=decision.notify_sender,
-            )
+            decision = replace(decision, action=Action.BLOCK,
+                               reason=decision.reason + " (redaction is not possible for this body; blocked)")
         if route.group == "websocket" and decision.action in (Action.QUARANTINE, Action.REDACT):
             # a frame is never held (there is no request to release) nor rewritten
-            decision = Decision(
-                action=Action.BLOCK, policy_version=decision.policy_version, rule_id=decision.rule_id,
-                reason=decision.reason + " (websocket frame: dropped)",
-                entity_types=decision.entity_types, scanned=decision.scanned, notify_sender=decision.notify_sender,
-            )
+            decision = replace(decision, action=Action.BLOCK, reason=decision.reason + " (websocket frame: dropped)")
         if upload_state == "partial" and decision.action in (Action.ALLOW, Action.MONITOR):
             # A chunk that does not complete the file is kept (encrypted) and
             # forwarded: Mattermost shows nobody an incomplete upload.  The whole
             # file is judged when its last chunk arrives, before that chunk goes on.
             # (What the request says besides the chunk, e.g. its query, was judged now.)
-            decision = Decision(action=decision.action, policy_version=decision.policy_version,
-                                rule_id=decision.rule_id or "upload-chunk-buffered",
-                                reason="partial upload; the file is judged when complete", scanned=decision.scanned)
+            decision = replace(decision, rule_id=decision.rule_id or "upload-chunk-buffered",
+                               reason="partial upload; the file is judged when complete")
         elif upload_state is not None and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
         record = self._record(req, route, path, ctx, decision, items, started)
@@ -305,8 +297,7 @@ class Pipeline:
                 for s in decision.scanned if s.findings or s.item.kind is not ItemKind.FILE
             ]
         record_id = await self.archive.append(record)
-        verdict = await self._act(req, route, ctx, decision, record_id, ex, body,
-                                  footnote=getattr(policy, "redact_footnote", None))
+        verdict = await self._act(req, route, ctx, decision, record_id, ex, body, policy)
         verdict.route = route.name
         if upload_state == "complete" and verdict.forward and self.uploads is not None and route.name != "remotecluster.upload":
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
@@ -585,15 +576,22 @@ class Pipeline:
     # ------------------------------------------------------------------ act
 
     async def _act(self, req: GatewayRequest, route: Route, ctx: RequestContext, decision: Decision,
-                   record_id: str, ex: Extracted, body: bytes, footnote: str | None = None) -> Verdict:
+                   record_id: str, ex: Extracted, body: bytes, policy: PolicyEngine) -> Verdict:
+        """Carry out the policy's decision as it is; every word the sender sees comes
+        from the policy's ``messages`` (dlp_proxy.policy.notify)."""
+        from dlp_proxy.policy.notify import user_message
+
         action = decision.action
-        after = self._after(ctx, decision, record_id) if decision.notify_sender or decision.alert_channel_id else None
+        footnote = policy.redact_footnote
+        after = (self._after(ctx, decision, record_id, policy) if decision.notify_sender or decision.alert_channel_id
+                 else None)
         if action in (Action.ALLOW, Action.MONITOR):
             return Verdict(forward=True, decision=decision, record_id=record_id, after=after)
         if action is Action.REDACT:
             new_body = self._redacted_body(ex, decision, footnote)
             return Verdict(forward=True, new_body=new_body, decision=decision, record_id=record_id, after=after)
-        what = describe_entities(list(decision.entity_types) or [f.entity_type for _, f in decision.findings])
+        worded = decision if decision.entity_types else replace(
+            decision, entity_types=tuple(sorted({f.entity_type for _, f in decision.findings})))
         if action is Action.QUARANTINE:
             if self.quarantine is None:
                 raise RuntimeError("policy chose quarantine but no quarantine store is configured")
@@ -612,33 +610,22 @@ class Pipeline:
                 created_at=time.time(),
             )
             item_id = await self.quarantine.hold(held)
-            message = (
-                f"Your message was held for review because it appears to contain {what}. "
-                "A security reviewer will release or reject it; you will be notified. "
-                "To share customer information, use the approved secure channel."
-            )
-            if decision.details.get("uninspected_message"):
-                message = (f"{decision.details['uninspected_message']} It was held for review: a security reviewer "
-                           "will release or reject it; you will be notified.")
+            message = user_message(worded, policy)
             status, headers, body = responses.app_error(403, responses.QUARANTINED_ID, message, request_id=req.request_id,
                                                         detailed_error=f"quarantine item {item_id}")
             return Verdict(forward=False, response=(status, headers, body), decision=decision, record_id=record_id, after=after)
-        message = (
-            f"Your message was not sent because it appears to contain {what}. "
-            "Customer information must not be shared in chat; remove it, or use the approved secure channel."
-        )
-        if decision.details.get("uninspected_message"):
-            message = f"{decision.details['uninspected_message']} It was not sent."
+        message = user_message(worded, policy)
         return Verdict(forward=False, response=responses.app_error(403, responses.BLOCKED_ID, message, request_id=req.request_id),
                        decision=decision, record_id=record_id, after=after)
 
-    def _after(self, ctx: RequestContext, decision: Decision, record_id: str) -> Callable[[], Awaitable[None]] | None:
+    def _after(self, ctx: RequestContext, decision: Decision, record_id: str,
+               policy: PolicyEngine | None = None) -> Callable[[], Awaitable[None]] | None:
         notifier = self.notifier
         if notifier is None:
             return None
 
         async def run() -> None:
-            await notifier.notify(ctx, decision, record_id)
+            await notifier.notify(ctx, decision, record_id, policy)
 
         return run
 
@@ -700,13 +687,10 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
     return body, ex
 
 
-def _needs(policy: Any, route: Route, field: str) -> bool:
+def _needs(policy: PolicyEngine, route: Route, field: str) -> bool:
     """A context lookup costs a Mattermost call: make it only when a rule or
     exception that could apply to this route scopes on ``field``."""
-    needs_for = getattr(policy, "needs_context_for", None)
-    if needs_for is None:
-        return True  # a policy that cannot say: look everything up
-    return field in needs_for(route.group)
+    return field in policy.needs_context_for(route.group)
 
 
 #: request bodies above this many bytes are decoded and parsed in a file worker process (see _inspect)

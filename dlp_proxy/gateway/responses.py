@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from typing import Final
 
+from dlp_proxy.model import BLOCK_ERROR_ID, QUARANTINE_ERROR_ID
 from dlp_proxy.randpool import random_hex
 
-BLOCKED_ID: Final = "api.dlp.blocked.app_error"
-QUARANTINED_ID: Final = "api.dlp.quarantined.app_error"
+# one set of AppError ids (dlp_proxy/model.py), the policy's wording uses the same
+BLOCKED_ID: Final = BLOCK_ERROR_ID
+QUARANTINED_ID: Final = QUARANTINE_ERROR_ID
 UNAVAILABLE_ID: Final = "api.dlp.unavailable.app_error"
 TOO_LARGE_ID: Final = "api.dlp.request_too_large.app_error"
 BAD_REQUEST_ID: Final = "api.dlp.bad_request.app_error"

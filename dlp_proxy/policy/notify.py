@@ -12,14 +12,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from dlp_proxy.model import Action, Decision, RequestContext, describe_entities
+from dlp_proxy.model import (
+    BLOCK_ERROR_ID,
+    QUARANTINE_ERROR_ID,
+    Action,
+    Decision,
+    RequestContext,
+    describe_entities,
+)
 from dlp_proxy.policy.schema import Messages
 
 if TYPE_CHECKING:
-    from dlp_proxy.policy.engine import Policy
+    from dlp_proxy.interfaces import PolicyEngine as Policy  # anything with the policy's ``messages``
 
-BLOCK_ERROR_ID = "api.dlp.blocked.app_error"
-QUARANTINE_ERROR_ID = "api.dlp.quarantined.app_error"
+__all__ = ["BLOCK_ERROR_ID", "QUARANTINE_ERROR_ID", "alert_text", "error_id", "sender_notice", "user_message"]
 
 _DEFAULT_MESSAGES = Messages()
 
