@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -587,20 +589,49 @@ def _needs(policy: Any, route: Route, field: str) -> bool:
 #: request bodies above this many bytes are decoded and parsed in a file worker process (see _inspect)
 INLINE_EXTRACT_BYTES = 256 * 1024
 
-#: digits (any script) above which a message is scanned in a thread even when short:
-#: the engine's cost grows with the digit runs it must examine, and an inline scan
-#: holds the event loop (bench/bench_inline_worst.py measures the worst case)
+#: digits above which a message is scanned off the event loop even when short: the
+#: engine's cost grows with the digit runs it must examine, and an inline scan holds
+#: the event loop (bench/bench_inline_worst.py measures the worst case).  Counted
+#: after normalization, i.e. every character the engine reads as a digit: ASCII and
+#: any other decimal digit, and what NFKC or an HTML entity / percent-escape turns
+#: into digits (circled, parenthesized, superscript digits, ``&sup2;``, ``%32``...).
 INLINE_MAX_DIGITS = 64
-_DIGIT = re.compile(r"\d")
+_ASCII_DIGITS = "0123456789"
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@functools.lru_cache(maxsize=65536)
+def _digit_weight(ch: str) -> int:
+    """Digits the normalizer (dlp_proxy.detect.normalize) makes of one non-ASCII character."""
+    from dlp_proxy.detect.normalize import _fold
+
+    if unicodedata.category(ch) == "Nd":
+        return 1
+    return sum(1 for c in _fold(unicodedata.normalize("NFKC", ch)) if c in _ASCII_DIGITS)
+
+
+def normalized_digits(text: str) -> int:
+    """At least as many digits as the detection engine sees in ``text`` after its
+    normalizer: ASCII digits, every non-ASCII character by what its normalization
+    yields (``⒈`` 1, ``⑩`` 2, ``²`` 1), and for escapes that decode to digits, two per
+    ``&`` (``&frac12;`` is ``1⁄2``) and one per ``%`` (a percent-escape's own hex
+    digits are counted too).  Linear, no normalization pass: the gate runs on the
+    event loop for every short text."""
+    n = sum(text.count(d) for d in _ASCII_DIGITS) + 2 * text.count("&") + text.count("%")
+    if not text.isascii():
+        n += sum(_digit_weight(ch) for ch in _NON_ASCII.findall(text))
+    return n
 
 
 def inline_eligible(items: Sequence[ContentItem], max_chars: int) -> bool:
-    """May these items be scanned on the event loop (bounded, small worst case)?"""
+    """May these items be scanned on the event loop (bounded, small worst case)?
+
+    Digits are counted as the engine will see them (``normalized_digits``)."""
     if sum(len(i.text) for i in items) > max_chars:
         return False
     digits = 0
     for i in items:
-        digits += len(_DIGIT.findall(i.text))
+        digits += normalized_digits(i.text)
         if digits > INLINE_MAX_DIGITS:
             return False
     return True
