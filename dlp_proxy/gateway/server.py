@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from dlp_proxy.gateway import responses
-from dlp_proxy.gateway.addon import DLPAddon
+from dlp_proxy.gateway.addon import DLPAddon, Limits, patch_mitmproxy_early_answer
 from dlp_proxy.gateway.context import ContextResolver
 from dlp_proxy.gateway.metrics import Metrics
 from dlp_proxy.gateway.notify import MattermostNotifier
@@ -101,6 +101,7 @@ async def run(settings: RunSettings) -> int:
     from mitmproxy.master import Master
 
     _patch_mitmproxy_error_pages()
+    patch_mitmproxy_early_answer()
     skip_mitmproxy_debug_typechecks()
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -146,7 +147,8 @@ async def run(settings: RunSettings) -> int:
         timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0),
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
-    resolver = ContextResolver(redis, upstream, hash_key=hash_key)
+    resolver = ContextResolver(redis, upstream, hash_key=hash_key,
+                               negative_ttl_seconds=int(os.environ.get("DLP_AUTH_NEGATIVE_TTL", "10")))
 
     from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
 
@@ -185,6 +187,7 @@ async def run(settings: RunSettings) -> int:
         # a plug-in detector's worst case is unknown: it always runs in a thread
         inline_scan_chars=int(os.environ.get("DLP_INLINE_SCAN_CHARS", "0" if os.environ.get("DLP_DETECTOR") else "1024")),
         file_deadline_seconds=settings.file_deadline_seconds,
+        max_text_body_bytes=int(os.environ.get("DLP_MAX_TEXT_BODY", str(4 * 1024 * 1024))),
     )
     pipeline = Pipeline(
         detector=detector,
@@ -202,7 +205,8 @@ async def run(settings: RunSettings) -> int:
     )
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
                      trusted_proxies=tuple(n for n in os.environ.get("DLP_TRUSTED_PROXIES", "").split(",") if n.strip()),
-                     upstream_timeout=settings.upstream_timeout_seconds)
+                     upstream_timeout=settings.upstream_timeout_seconds,
+                     limits=Limits.from_env(config.max_text_body_bytes))
 
     opts = options.Options(
         mode=[f"reverse:{settings.upstream}"],
