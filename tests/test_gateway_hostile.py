@@ -262,3 +262,127 @@ def test_connections_per_address_are_capped(hostile_gw: Gateway) -> None:
     time.sleep(0.5)
     with hostile_gw.client() as c:  # the count went down again
         assert c.get("/api/v4/users/me").status_code == 200
+
+
+def test_scan_budget_refills_with_the_injected_clock() -> None:
+    from dlp_proxy.gateway.budget import ScanBudget, ScanBudgetExceeded
+
+    now = [1000.0]
+    budget = ScanBudget(2.0, 60.0, clock=lambda: now[0])
+    budget.check("u:a")
+    budget.charge("u:a", 1.5)
+    budget.check("u:a")  # 0.5 s left
+    budget.charge("u:a", 1.0)  # overdrawn by one scan
+    with pytest.raises(ScanBudgetExceeded):
+        budget.check("u:a")
+    budget.check("u:b")  # others are not affected
+    now[0] += 15.0  # 2 s per 60 s: +0.5 s, back to 0.0: still nothing left
+    with pytest.raises(ScanBudgetExceeded):
+        budget.check("u:a")
+    now[0] += 1.0
+    budget.check("u:a")
+    now[0] += 10_000
+    assert budget.remaining("u:a") == 2.0  # never above the capacity
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+@pytest.fixture(scope="module")
+def deadline_gw(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    # the real engine, wrapped to burn CPU on a marker (tests/faults.py); a plug-in
+    # detector is never run inline, so every scan goes to the scan workers
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("deadline"), "--scan-deadline", "2", env={
+        "DLP_DETECTOR": "tests.faults:faulty_detector",
+        "DLP_USER_SCAN_SECONDS": "0.001", "DLP_USER_SCAN_WINDOW": "3600",
+    })
+    yield gw
+    stop(gw.proc)
+
+
+def _worker_cpu_by_pid(pid: int) -> dict[int, float]:
+    out = {}
+    for child in _descendants(pid):
+        try:
+            if b"redis" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                out[child] = _cpu_seconds(child)
+        except OSError:
+            continue
+    return out
+
+
+def _wait_idle(pid: int, timeout: float = 90.0) -> None:
+    """Until the gateway's workers use (almost) no CPU for a second."""
+    deadline = time.monotonic() + timeout
+    last = sum(_worker_cpu_by_pid(pid).values())
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = sum(_worker_cpu_by_pid(pid).values())
+        if now - last < 0.03:
+            return
+        last = now
+    raise AssertionError("the gateway's workers never went idle")
+
+
+def test_a_deadline_kills_a_runaway_scan(deadline_gw: Gateway) -> None:
+    """A scan that would burn a core for 30 s: answered 503 at the 2 s deadline, its
+    worker process is gone (killed, and replaced), and the workers' CPU time stops
+    growing once the replacement has started (a scan thread would burn on)."""
+    from tests.faults import SPIN_MARKER
+
+    pid = deadline_gw.proc.pid
+    _wait_idle(pid)  # the file workers build their detectors after start-up
+    before = _worker_cpu_by_pid(pid)
+    with deadline_gw.client("bob") as c:
+        started = time.monotonic()
+        r = c.post("/api/v4/posts", json={"channel_id": deadline_gw.sim.channel("town_square"),
+                                          "message": f"hello {SPIN_MARKER}"})
+        elapsed = time.monotonic() - started
+    assert r.status_code == 503 and r.json()["detailed_error"] == "scan-deadline", r.text
+    assert elapsed < 15
+    deadline = time.monotonic() + 20
+    while not (gone := before.keys() - _worker_cpu_by_pid(pid).keys()):
+        assert time.monotonic() < deadline, "the runaway worker was not killed"
+        time.sleep(0.1)
+    assert len(gone) == 1  # the one that ran the scan; the other workers were left alone
+    # the processes that were there during the scan (not the replacement, which is
+    # building its detector now) use no CPU once the runaway is gone
+    first = {p: c for p, c in _worker_cpu_by_pid(pid).items() if p in before}
+    time.sleep(3.0)
+    later = _worker_cpu_by_pid(pid)
+    grown = sum(later.get(p, c) - c for p, c in first.items())
+    detail = {p: (round(later.get(p, c) - c, 2), Path(f"/proc/{p}/cmdline").read_bytes()[:80] if p in later else b"")
+              for p, c in first.items()}
+    assert grown < 0.3, f"workers used {grown:.2f} s of CPU in 3 s of quiet after the deadline: {detail}"
+    with deadline_gw.client("sam") as c:  # and the gateway still scans (bob used his scan budget)
+        assert c.post("/api/v4/posts", json={"channel_id": deadline_gw.sim.channel("town_square"),
+                                             "message": "all clear"}).status_code == 201
+
+
+def test_the_scan_budget_refuses_a_user_who_used_it(deadline_gw: Gateway) -> None:
+    """1 ms of off-loop scanning per hour: the first digit-heavy post is scanned
+    (and overdraws), the next is refused 429 without a scan; another user is not.
+    (This gateway's plug-in detector is never run inline: every scan is charged.)"""
+    town = deadline_gw.sim.channel("town_square")
+    text = " ".join(f"ticket {i:07d}" for i in range(20_000))[:16_000]
+    with deadline_gw.client("carol") as c:
+        first = c.post("/api/v4/posts", json={"channel_id": town, "message": text})
+        assert first.status_code in (200, 201), first.text
+        second = c.post("/api/v4/posts", json={"channel_id": town, "message": text})
+        assert second.status_code == 429 and second.json()["id"] == "api.dlp.scan_budget.app_error"
+    with deadline_gw.client("alice") as c:
+        assert c.post("/api/v4/posts", json={"channel_id": town, "message": text}).status_code in (200, 201)

@@ -35,6 +35,7 @@ import httpx
 
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.gateway import responses
+from dlp_proxy.gateway.budget import ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
     BodyError,
@@ -113,6 +114,10 @@ class GatewayConfig:
     #: is run inline, and only texts with few digits (``inline_eligible``); the
     #: server sets 0 for a plug-in detector (DLP_DETECTOR).
     inline_scan_chars: int = 1024
+    #: a post's message longer than this many characters (runes) is refused before it
+    #: is scanned: Mattermost refuses it too (model/post.go PostMessageMaxRunesV2;
+    #: a server on the old schema allows 4,000).  0: no check
+    max_post_runes: int = 16383
     worker_id: str = "w0"
     redact_footnote: str = "(Identifiers in this message were masked by the data-loss-prevention gateway.)"
 
@@ -140,6 +145,8 @@ class Pipeline:
         uploads: Any = None,
         redis: Any = None,
         file_scanner: Any = None,
+        text_scanner: Any = None,
+        scan_budget: Any = None,
     ) -> None:
         self.detector = detector
         self.policy = policy
@@ -155,6 +162,12 @@ class Pipeline:
         self.redis = redis
         #: dlp_proxy.gateway.filescan.FileScanner: files extracted and scanned off-process
         self.file_scanner = file_scanner
+        #: FileScanner whose workers scan texts too long (or digit-heavy) for the event
+        #: loop: a scan past the deadline kills its worker.  None: a thread pool (a
+        #: pipeline assembled for tests or tools), where an abandoned scan runs on
+        self.text_scanner = text_scanner
+        #: dlp_proxy.gateway.budget.ScanBudget: off-loop scan seconds per user
+        self.scan_budget = scan_budget
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
 
     # ------------------------------------------------------------------ entry
@@ -205,6 +218,14 @@ class Pipeline:
         except ValueError as exc:  # e.g. too many query fields
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.", "bad-body", route=route)
 
+        if self.config.max_post_runes and route.group in _POST_GROUPS:
+            for item in ex.items:
+                if item.path in _MESSAGE_PATHS and len(item.text) > self.config.max_post_runes:
+                    # Mattermost refuses it (400); no need to scan what cannot be posted
+                    return await self._refuse(
+                        req, 400, responses.BAD_REQUEST_ID,
+                        f"The message is longer than {self.config.max_post_runes} characters, which Mattermost does not accept.",
+                        "message-too-long", route=route)
         upload_state: str | None = None
         if route.body is Body.UPLOAD_CHUNK:
             upload_state, ex = await self._upload_chunk(req, params.get("upload_id", ""), ex)
@@ -220,7 +241,12 @@ class Pipeline:
                     prescanned.extend(await self._scan_file(part, entities, incomplete))
                 else:
                     items.extend(await self._file_items(part, incomplete))
-        scanned = await self._scan(items, entities) + prescanned
+        try:
+            scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
+        except ScanBudgetExceeded:
+            return await self._refuse(req, 429, SCAN_BUDGET_ID,
+                                      "You sent more than the data-loss-prevention gateway can check right now. "
+                                      "Wait a minute and try again.", "scan-budget", route=route)
         message = " ".join(i.text for i in ex.items if i.path.startswith("body.message"))
         if (self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits")
                 and _may_carry_a_piece(message)):
@@ -342,23 +368,36 @@ class Pipeline:
             return []
         return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
 
-    async def _scan(self, items: Sequence[ContentItem], entities: Any) -> list[ScannedItem]:
+    async def _scan(self, items: Sequence[ContentItem], entities: Any, budget_key: str | None = None) -> list[ScannedItem]:
         skipped: list[ContentItem] = []
         kept: list[ContentItem] = []
         for i in items:
             (skipped if is_reference_id(i) else kept).append(i)
         if skipped:
-            scanned = await self._scan(kept, entities)
+            scanned = await self._scan(kept, entities, budget_key)
             return scanned + [ScannedItem(i, ()) for i in skipped]
         total = sum(len(i.text) for i in items)
         if total == 0:
             return [ScannedItem(i, ()) for i in items]
         if inline_eligible(items, self.config.inline_scan_chars):
             return list(self.detector.scan(items, entities=entities))
-        # Off the event loop, so other users' posts keep flowing and the deadline
-        # can abandon a scan that runs too long.
-        loop = asyncio.get_running_loop()
-        return list(await loop.run_in_executor(self.scan_pool, lambda: self.detector.scan(items, entities=entities)))
+        # Off the event loop, so other users' posts keep flowing; in a worker process,
+        # so the deadline kills a scan that runs too long (CPU back to idle), and
+        # charged to the user's scan budget.
+        budget = self.scan_budget if budget_key is not None else None
+        if budget is not None:
+            budget.check(budget_key)
+        started = time.perf_counter()
+        cost: float | None = None
+        try:
+            if self.text_scanner is not None:
+                scanned, cost = await self.text_scanner.scan_texts(items, entities, self.config.scan_deadline_seconds)
+                return list(scanned)
+            loop = asyncio.get_running_loop()
+            return list(await loop.run_in_executor(self.scan_pool, lambda: self.detector.scan(items, entities=entities)))
+        finally:
+            if budget is not None:
+                budget.charge(budget_key, time.perf_counter() - started if cost is None else cost)
 
     async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str,
                        policy: PolicyEngine) -> RequestContext:
@@ -575,6 +614,22 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
         raise BodyError("body is larger than the gateway accepts for this route", 413)
     qpairs = parse_qsl(query, keep_blank_values=True, max_num_fields=1000)
     return body, extract(route, body, content_type, qpairs)
+
+
+SCAN_BUDGET_ID = "api.dlp.scan_budget.app_error"
+#: route groups whose body.message is a post's message (Mattermost's length limit applies);
+#: not webhooks: Mattermost splits a long webhook message into several posts
+_POST_GROUPS = frozenset({"posts", "edits", "scheduled", "drafts"})
+_MESSAGE_PATHS = frozenset({"body.message", "body.post.message"})
+
+
+def _budget_key(ctx: RequestContext) -> str | None:
+    """Whose scan budget pays: the Mattermost user, else the client address."""
+    if ctx.user_id:
+        return "u:" + ctx.user_id
+    if ctx.client_ip:
+        return "ip:" + ctx.client_ip
+    return None
 
 
 def _needs(policy: Any, route: Route, field: str) -> bool:

@@ -177,6 +177,18 @@ async def run(settings: RunSettings) -> int:
     # name alone never stops a file, the identifiers do.
     file_scanner = FileScanner(workers=int(os.environ.get("DLP_FILE_WORKERS", "0")) or None, ner=False)
     file_scanner.warm_up()
+    # Texts too long (or too digit-heavy) for the event loop are scanned in worker
+    # processes of their own, with the gateway's detector configuration: a scan past
+    # the deadline kills its worker (a thread could only be abandoned, still burning a core).
+    scan_workers = int(os.environ.get("DLP_SCAN_WORKERS", "2"))
+    text_scanner = FileScanner(workers=scan_workers, ner=settings.ner,
+                               nice=int(os.environ.get("DLP_SCAN_WORKER_NICE", "5"))) if scan_workers > 0 else None
+    if text_scanner is not None:
+        await text_scanner.start()  # ready before the port opens, like every other dependency
+    from dlp_proxy.gateway.budget import ScanBudget
+
+    scan_budget = ScanBudget(float(os.environ.get("DLP_USER_SCAN_SECONDS", "20")),
+                             float(os.environ.get("DLP_USER_SCAN_WINDOW", "60")))
 
     metrics = Metrics()
     config = GatewayConfig(
@@ -188,6 +200,7 @@ async def run(settings: RunSettings) -> int:
         inline_scan_chars=int(os.environ.get("DLP_INLINE_SCAN_CHARS", "0" if os.environ.get("DLP_DETECTOR") else "1024")),
         file_deadline_seconds=settings.file_deadline_seconds,
         max_text_body_bytes=int(os.environ.get("DLP_MAX_TEXT_BODY", str(4 * 1024 * 1024))),
+        max_post_runes=int(os.environ.get("DLP_MAX_POST_RUNES", "16383")),
     )
     pipeline = Pipeline(
         detector=detector,
@@ -202,6 +215,8 @@ async def run(settings: RunSettings) -> int:
         uploads=uploads,
         redis=redis,
         file_scanner=file_scanner,
+        text_scanner=text_scanner,
+        scan_budget=scan_budget,
     )
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
                      trusted_proxies=tuple(n for n in os.environ.get("DLP_TRUSTED_PROXIES", "").split(",") if n.strip()),
@@ -305,6 +320,8 @@ async def run(settings: RunSettings) -> int:
     # a scan abandoned at its deadline may still be running: do not wait for it
     pipeline.scan_pool.shutdown(wait=False, cancel_futures=True)
     file_scanner.shutdown()
+    if text_scanner is not None:
+        text_scanner.shutdown()
     await upstream.aclose()
     with contextlib.suppress(Exception):
         await quarantine.close()
