@@ -257,7 +257,9 @@ class DLPAddon:
     def _answer_early(self, flow: http.HTTPFlow, resp: tuple[int, dict[str, str], bytes], reason: str) -> None:
         """Answer before the body is read, then close the connection."""
         flow.request.headers.pop("expect", None)  # no "100 Continue": the body is not wanted
-        self._answer(flow, resp, close=True)
+        # HTTP/1: the connection is closed after the answer; HTTP/2 (no Connection
+        # header allowed) and HTTP/3: the stream is reset
+        self._answer(flow, resp, close=not (flow.request.is_http2 or flow.request.is_http3))
         flow.metadata[EARLY] = True
         self.early_refusals[reason] = self.early_refusals.get(reason, 0) + 1
         if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
