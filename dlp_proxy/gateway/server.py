@@ -187,7 +187,7 @@ async def run(settings: RunSettings) -> int:
         await text_scanner.start()  # ready before the port opens, like every other dependency
     from dlp_proxy.gateway.budget import ScanBudget
 
-    scan_budget = ScanBudget(float(os.environ.get("DLP_USER_SCAN_SECONDS", "20")),
+    scan_budget = ScanBudget(float(os.environ.get("DLP_USER_SCAN_SECONDS", "5")),
                              float(os.environ.get("DLP_USER_SCAN_WINDOW", "60")))
 
     metrics = Metrics()
