@@ -261,6 +261,9 @@ class DLPAddon:
         # header allowed) and HTTP/3: the stream is reset
         self._answer(flow, resp, close=not (flow.request.is_http2 or flow.request.is_http3))
         flow.metadata[EARLY] = True
+        # no response or error hook follows an early answer: the exchange ends here
+        # (an HTTP/2 connection lives on, and its idle timer must be re-armed)
+        self._exchange_done(flow)
         self.early_refusals[reason] = self.early_refusals.get(reason, 0) + 1
         if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
             self.metrics.early_refusals.labels(reason=reason).inc()
