@@ -8,8 +8,9 @@ at most ``DLP_INLINE_SCAN_CHARS`` characters (default 1,024) and carries at most
 be abandoned at the scan deadline and holds up every other request while it
 runs, so its worst case must stay small.  This runs the engine (the gateway's
 configuration) over adversarial texts (dense identifiers, digit walls with every
-separator, encoded blobs, look-alike letters, full-width digits, near-miss
-numbers), each cut to the longest prefix the gate admits and padded with chat
+separator, encoded blobs, look-alike letters, full-width digits, compatibility
+digits that only NFKC makes digits (circled, ``⒈``, superscript), entity- and
+percent-escaped digits, near-miss numbers), each cut to the longest prefix the gate admits and padded with chat
 text to the size, and prints the slowest time per text and overall.
 ``--ungated`` skips the cut (what the worst case would be without the digit cap).
 Synthetic identifiers only: the project's made-up values in dlp_proxy/policy/testing.py.
@@ -51,6 +52,14 @@ def texts(n: int) -> dict[str, str]:
         "base64-ssn": fill(base64.b64encode(f"SSN {SSN} ".encode()).decode() + " "),
         "hex-wall": "".join(rnd.choice("0123456789abcdef") for _ in range(n)),
         "fullwidth": fill("\uff15\uff13\uff16-\uff12\uff12-\uff11\uff12\uff13\uff14 "),
+        # compatibility digits: not Unicode decimal digits (no \\d match), but NFKC
+        # (the normalizer) makes digits of them
+        "digit-full-stop": "".join(chr(0x2487 + int(c)) if c != "0" else "\U0001f100" for c in digits),
+        "circled": "".join(chr(0x2460 + int(c) - 1) if c != "0" else "\u24ea" for c in digits),
+        "superscript": fill("\u00b9\u00b2\u00b3\u2074\u2075\u2076-\u2077\u2078-\u2079\u2070\u00b9\u00b2 "),
+        "parenthesized": "".join(chr(0x2474 + int(c) - 1) if c != "0" else "\u24ea" for c in digits),
+        "entity-digits": fill("&#53;&#51;&#54;-&sup2;&sup2;-&#49;&#50;&#51;&#52; "),
+        "percent-digits": fill("%35%33%36-%32%32-%31%32%33%34 "),
         "near-miss": fill("ticket 20931 order 4471 ref 2024-118 v3.2.1 "),
         "chat": fill("Can you review the model portfolio before the 2pm call? "),
     }
@@ -107,6 +116,15 @@ def main() -> int:
         worst = max(worst, times[-1])
         print(f"{name:14s} {found:8d} {times[-1] * 1000:9.1f} {times[len(times) // 2] * 1000:9.1f}")
     print(f"worst {'ungated' if args.ungated else 'inline'} scan at {args.chars} chars: {worst * 1000:.1f} ms")
+    # The gate itself runs on the event loop for every short text (it normalizes
+    # non-ASCII text and text with escapes to count the digits the engine will see).
+    gate = 0.0
+    for full in texts(args.chars).values():
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            inline_eligible([ContentItem("body.message", full)], args.chars)
+            gate = max(gate, time.perf_counter() - t0)
+    print(f"worst gate (inline_eligible) at {args.chars} chars: {gate * 1000:.2f} ms")
     return 0
 
 

@@ -16,6 +16,8 @@ from dlp_proxy.model import ContentItem, Finding, ScannedItem
 
 RAISE_MARKER = "please-raise-inside-the-detector"
 HANG_MARKER = "please-hang-inside-the-detector"
+#: burns CPU (a runaway scan) instead of sleeping
+SPIN_MARKER = "please-spin-inside-the-detector"
 
 
 class _Faulty:
@@ -27,6 +29,10 @@ class _Faulty:
             raise RuntimeError("detector exploded")
         if HANG_MARKER in text:
             time.sleep(30)
+        if SPIN_MARKER in text:
+            end = time.process_time() + 30
+            while time.process_time() < end:
+                pass
 
     def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
         self._check(text)

@@ -84,7 +84,10 @@ def test_oversized_declared_body_gets_json_413(faulty_gateway: Gateway) -> None:
 def test_oversized_chunked_body_gets_json_413(faulty_gateway: Gateway) -> None:
     chunk = b"a" * 65536
     with socket.create_connection(("127.0.0.1", int(faulty_gateway.url.rsplit(":", 1)[1])), timeout=10) as s:
-        s.sendall(b"POST /api/v4/posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        # (with credentials: a write without them is refused before its body, see test_gateway_hostile.py)
+        token = faulty_gateway.sim.token("alice").encode()
+        s.sendall(b"POST /api/v4/posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                  b"Authorization: Bearer " + token + b"\r\n\r\n")
         try:
             for _ in range(8):
                 s.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")

@@ -58,6 +58,10 @@ SAMPLES: dict[str, str] = {
     "export_s3_prefix": "p/", "export_s3_endpoint_url": "http://127.0.0.1:9000", "export_smtp_host": "smtp.local",
     "export_smtp_port": "2525", "export_smtp_to": "ingest@archive.example", "export_smtp_user": "u",
     "export_smtp_password": "pw", "export_smtp_cafile": "/etc/ca.pem", "export_token": "tok", "export_decrypt": "1",
+    "scan_workers": "3", "scan_worker_nice": "7", "user_scan_seconds": "9", "user_scan_window": "30",
+    "max_text_body": "300000", "max_post_runes": "4000", "auth_negative_ttl": "30", "unauthenticated_max_body": "8k",
+    "max_inflight_bytes": "64m", "max_connections_per_ip": "16", "client_header_timeout": "20",
+    "client_body_timeout": "30", "client_body_min_rate": "4k",
     "export_worker": "w0-0", "export_identity_ttl": "60", "export_mattermost_url": "http://mm.example:8065",
 }
 

@@ -427,13 +427,38 @@ def _resolve(findings: list[Finding]) -> list[Finding]:
     """Same span and type: keep the best.  A validated CUSIP/ISIN wins over an
     account/phone reading of the same digits; a phone or account reading yields
     to any other sensitive identifier on the same digits; digits inside an IBAN
-    are only the IBAN."""
+    are only the IBAN.
+
+    Every rule compares overlapping findings only, so the findings are split into
+    clusters of overlapping spans (one sweep in start order) and each cluster is
+    resolved on its own: linear in the findings of a text, where comparing every
+    finding with every other cost a 160,000-character text of account numbers
+    3.5 s of its 6 s (5,000 findings)."""
     best: dict[tuple[str, int, int], Finding] = {}
     for f in findings:
         k = (f.entity_type, f.start, f.end)
         if k not in best or best[k].score < f.score:
             best[k] = f
-    items = list(best.values())
+    ordered = sorted(best.values(), key=lambda f: (f.start, f.end))
+    out: list[Finding] = []
+    cluster: list[Finding] = []
+    reach = -1
+    for f in ordered:
+        if cluster and f.start >= reach:
+            out.extend(_resolve_cluster(cluster))
+            cluster = []
+        cluster.append(f)
+        reach = max(reach, f.end) if len(cluster) > 1 else f.end
+    if cluster:
+        out.extend(_resolve_cluster(cluster))
+    out.sort(key=lambda f: (f.start, f.end, f.entity_type))
+    return out
+
+
+def _resolve_cluster(items: list[Finding]) -> list[Finding]:
+    """``_resolve``'s rules over findings that no finding outside ``items`` overlaps."""
+    if len(items) == 1:
+        return items
     securities = [f for f in items if f.entity_type in (CUSIP, ISIN)]
     sensitive = [f for f in items if f.entity_type in SENSITIVE_ENTITIES]
     ibans = [f for f in items if f.entity_type == IBAN_CODE]
@@ -456,7 +481,6 @@ def _resolve(findings: list[Finding]) -> list[Finding]:
         if f.entity_type == PHONE_NUMBER and any(_overlaps(f, s) for s in sensitive):
             continue
         out.append(f)
-    out.sort(key=lambda f: (f.start, f.end, f.entity_type))
     return out
 
 

@@ -13,28 +13,87 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Generator
+from dataclasses import dataclass
 from typing import Any
 
-from mitmproxy import http
+from mitmproxy import connection, http
 
 from dlp_proxy.forwarding import client_address, peer_is_trusted
 from dlp_proxy.gateway import responses
+from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.model import Action
+from dlp_proxy.settings import Settings
 
 log = logging.getLogger("dlp_proxy.gateway")
 
 #: websocket messages kept per flow (mitmproxy keeps every message otherwise)
 WEBSOCKET_HISTORY = 0
 
+#: flow.metadata keys: answer now, before the body is read (``patch_mitmproxy_early_answer``);
+#: the largest body this flow may have (counted as it streams in when no Content-Length)
+EARLY = "dlp_early"
+BODY_LIMIT = "dlp_body_limit"
+
+UNAUTHENTICATED_ID = "api.dlp.unauthenticated.app_error"
+BUSY_ID = "api.dlp.busy.app_error"
+
+#: content routes Mattermost serves without a session (web/webhook.go: the hook id is the credential)
+_NO_SESSION_ROUTES = frozenset({"hooks.incoming", "hooks.command_response"})
+#: service credentials Mattermost checks on their own routes only (web/handlers.go ServeHTTP)
+_SERVICE_TOKENS = (("/api/v4/cloud/", "x-cloud-token"), ("/api/v4/remotecluster/", "x-remotecluster-token"))
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one client may cost the gateway before it is judged (docs/architecture.md)."""
+
+    #: largest body of a route that carries no files: Mattermost refuses more than
+    #: ServiceSettings.MaximumPayloadSizeBytes (+512) on those (web/handlers.go)
+    max_text_body_bytes: int = 4 * 1024 * 1024
+    #: largest body of a write without (valid) credentials to a route Mattermost may
+    #: serve without a session (an unknown write, a webhook-like plugin route)
+    unauthenticated_max_body_bytes: int = 64 * 1024
+    #: request bodies being received or judged, all connections together (503 above)
+    max_inflight_bytes: int = 256 * 1024 * 1024
+    #: open client connections per address (0: no cap); peers in DLP_TRUSTED_PROXIES are not capped
+    max_connections_per_ip: int = 256
+    #: seconds from connect (or the end of the previous exchange) to complete request headers
+    header_timeout: float = 75.0
+    #: seconds a body may take to arrive, plus one per ``body_min_rate`` bytes it declares
+    body_timeout: float = 60.0
+    body_min_rate: float = 16 * 1024
+
+    @classmethod
+    def from_settings(cls, cfg: Settings) -> Limits:
+        return cls(max_text_body_bytes=cfg.max_text_body, unauthenticated_max_body_bytes=cfg.unauthenticated_max_body,
+                   max_inflight_bytes=cfg.max_inflight_bytes, max_connections_per_ip=cfg.max_connections_per_ip,
+                   header_timeout=cfg.client_header_timeout, body_timeout=cfg.client_body_timeout,
+                   body_min_rate=float(cfg.client_body_min_rate))
+
+    def body_deadline(self, size: int) -> float:
+        """Seconds a body of ``size`` bytes may take to arrive."""
+        return self.body_timeout + size / max(1.0, self.body_min_rate)
+
 
 class DLPAddon:
     def __init__(self, pipeline: Pipeline, *, max_body_bytes: int, metrics: Any = None,
-                 trusted_proxies: tuple[str, ...] = (), upstream_timeout: float | None = 60.0) -> None:
+                 trusted_proxies: tuple[str, ...] = (), upstream_timeout: float | None = 60.0,
+                 limits: Limits | None = None) -> None:
         import ipaddress
 
+        self.limits = limits or Limits(max_text_body_bytes=pipeline.config.max_text_body_bytes)
+        #: bytes of request bodies being received or judged, by flow id (and its connection)
+        self.inflight_bytes = 0
+        self._reserved: dict[str, tuple[str, int]] = {}
+        #: per connection id: its address, open exchanges, its read timer
+        self._conns: dict[str, _Conn] = {}
+        self._per_ip: dict[str, int] = {}
+        self._body_timers: dict[str, asyncio.TimerHandle] = {}
+        #: refusals before the body was read, by reason (also a metric)
+        self.early_refusals: dict[str, int] = {}
         self.upstream_timeout = upstream_timeout
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.trusted_proxies = tuple(ipaddress.ip_network(n, strict=False) for n in trusted_proxies)
@@ -49,42 +108,257 @@ class DLPAddon:
 
     # ------------------------------------------------------------ requestheaders
 
-    def requestheaders(self, flow: http.HTTPFlow) -> None:
+    def requestheaders(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        """Everything that can be decided before the body is read: framing, shutdown,
+        credentials (as Mattermost would check them), size, bytes in flight.  A refusal
+        here is answered at once and the connection closed, the body never read
+        (``patch_mitmproxy_early_answer``).  Returns a coroutine only when the
+        caller's token must be looked up (not yet in the local cache)."""
         try:
-            self._check_headers(flow)
+            self._exchange_started(flow)
+            return self._check_headers(flow)
         except Exception:
             log.exception("requestheaders failed; refusing")
-            self._answer(flow, responses.app_error(503, responses.UNAVAILABLE_ID, _UNAVAILABLE, request_id=responses.new_request_id()))
+            self._answer_early(flow, responses.app_error(503, responses.UNAVAILABLE_ID, _UNAVAILABLE,
+                                                         request_id=responses.new_request_id()), "error")
+            return None
 
-    def _check_headers(self, flow: http.HTTPFlow) -> None:
+    def _check_headers(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         req = flow.request
         if not self.accepting:
-            self._answer(flow, responses.app_error(503, responses.UNAVAILABLE_ID, "The gateway is shutting down. Try again.",
-                                                   request_id=responses.new_request_id()), close=True)
-            return
+            self._answer_early(flow, responses.app_error(503, responses.UNAVAILABLE_ID, "The gateway is shutting down. Try again.",
+                                                         request_id=responses.new_request_id()), "shutting-down")
+            return None
         lengths = req.headers.get_all("content-length")
         te = req.headers.get_all("transfer-encoding")
         if len(lengths) > 1 or (lengths and te) or len(te) > 1:
             # Request smuggling territory: two framings that two parsers may read
             # differently.  Refuse, and close the connection.
-            self._answer(flow, responses.app_error(400, responses.BAD_REQUEST_ID,
-                                                   "Ambiguous request framing (Content-Length with Transfer-Encoding, or repeated).",
-                                                   request_id=responses.new_request_id()), close=True)
-            return
+            self._answer_early(flow, responses.app_error(400, responses.BAD_REQUEST_ID,
+                                                         "Ambiguous request framing (Content-Length with Transfer-Encoding, or repeated).",
+                                                         request_id=responses.new_request_id()), "framing")
+            return None
+        declared: int | None = None
         if lengths:
             try:
                 declared = int(lengths[0])
             except ValueError:
                 declared = -1
             if declared < 0:
-                self._answer(flow, responses.app_error(400, responses.BAD_REQUEST_ID, "Invalid Content-Length.",
-                                                       request_id=responses.new_request_id()), close=True)
-                return
+                self._answer_early(flow, responses.app_error(400, responses.BAD_REQUEST_ID, "Invalid Content-Length.",
+                                                             request_id=responses.new_request_id()), "framing")
+                return None
             if declared > self.max_body_bytes:
-                self._answer(flow, responses.app_error(413, responses.TOO_LARGE_ID,
-                                                       "The request is larger than the data-loss-prevention gateway accepts.",
-                                                       request_id=responses.new_request_id()), close=True)
+                self._too_large(flow)
+                return None
+        has_body = bool(te) or bool(declared)
+        try:
+            m, path, query = self.pipeline.classify(req.method, req.path)
+        except Exception:
+            # a bad path: judged (and refused, archived) by the pipeline; its body is
+            # still held to the text cap
+            self._admit(flow, self.limits.max_text_body_bytes, declared, has_body)
+            return None
+        route = m.route
+        files = route is not None and route.body in (Body.FILES, Body.UPLOAD_CHUNK)
+        cap = self.max_body_bytes if files else self.limits.max_text_body_bytes
+        if m.kind not in ("content", "unknown_write") or route is None:
+            self._admit(flow, cap, declared, has_body)
+            return None
+        needs_session = m.kind == "content" and route.name not in _NO_SESSION_ROUTES
+        headers = req.headers
+        token = token_from_request(header_dict(headers.fields), query)
+        resolver = self.pipeline.context
+        if token is None:
+            if any(path.startswith(prefix) and headers.get(name) for prefix, name in _SERVICE_TOKENS):
+                self._admit(flow, cap, declared, has_body)  # checked by Mattermost on its own routes
+            else:
+                self._unauthenticated(flow, needs_session, cap, declared, has_body)
+            return None
+        if resolver is None:
+            self._admit(flow, cap, declared, has_body)
+            return None
+        known = resolver.user_cached(token)
+        if known is True:
+            self._admit(flow, cap, declared, has_body)
+            return None
+        if known is False:
+            self._unauthenticated(flow, needs_session, cap, declared, has_body)
+            return None
+        return self._check_token(flow, token, needs_session, cap, declared, has_body)
+
+    async def _check_token(self, flow: http.HTTPFlow, token: str, needs_session: bool, cap: int,
+                           declared: int | None, has_body: bool) -> None:
+        """The token's users/me resolution (cached in Redis and in process; a refused
+        token is remembered for ``ContextResolver.negative_ttl`` seconds).  Mattermost
+        or Redis unreachable: nothing is decided here (the pipeline's context rules are)."""
+        assert self.pipeline.context is not None
+        try:
+            user = await self.pipeline.context.user(token)
+        except Exception as exc:
+            log.warning("credentials could not be checked before the body", extra={"error_type": type(exc).__name__})
+            self._admit(flow, cap, declared, has_body)
+            return
+        try:
+            if user is None:
+                self._unauthenticated(flow, needs_session, cap, declared, has_body)
+            else:
+                self._admit(flow, cap, declared, has_body)
+        except Exception:
+            log.exception("requestheaders failed; refusing")
+            self._answer_early(flow, responses.app_error(503, responses.UNAVAILABLE_ID, _UNAVAILABLE,
+                                                         request_id=responses.new_request_id()), "error")
+
+    def _unauthenticated(self, flow: http.HTTPFlow, needs_session: bool, cap: int,
+                         declared: int | None, has_body: bool) -> None:
+        if needs_session:
+            # Mattermost answers 401 api.context.session_expired.app_error before it reads
+            # the body; the gateway must never answer 401 (the web app would sign out), so:
+            # 403, its own id, and the body is never read.
+            self._answer_early(flow, responses.app_error(
+                403, UNAUTHENTICATED_ID,
+                "Your session has expired or is not valid, so this was not sent. Sign in again and retry.",
+                request_id=responses.new_request_id()), "unauthenticated")
+            return
+        self._admit(flow, min(cap, self.limits.unauthenticated_max_body_bytes), declared, has_body)
+
+    def _admit(self, flow: http.HTTPFlow, cap: int, declared: int | None, has_body: bool) -> None:
+        """Body size and bytes in flight; the body's read deadline."""
+        if declared is not None and declared > cap:
+            self._too_large(flow)
+            return None
+        if not has_body:
+            return None
+        size = declared if declared is not None else cap
+        if self.inflight_bytes + size > max(self.limits.max_inflight_bytes, cap):
+            resp = responses.app_error(503, BUSY_ID, "The data-loss-prevention gateway is busy. Try again in a moment.",
+                                       request_id=responses.new_request_id())
+            resp[1]["Retry-After"] = "5"
+            self._answer_early(flow, resp, "busy")
+            return None
+        if declared is None:
+            flow.metadata[BODY_LIMIT] = cap  # counted as it arrives (patch_mitmproxy_early_answer)
+        self.inflight_bytes += size
+        self._reserved[flow.id] = (flow.client_conn.id, size)
+        self._arm_body_timer(flow, self.limits.body_deadline(size))
+        return None
+
+    def _too_large(self, flow: http.HTTPFlow) -> None:
+        self._answer_early(flow, responses.app_error(413, responses.TOO_LARGE_ID,
+                                                     "The request is larger than the data-loss-prevention gateway accepts.",
+                                                     request_id=responses.new_request_id()), "too-large")
+
+    def _answer_early(self, flow: http.HTTPFlow, resp: tuple[int, dict[str, str], bytes], reason: str) -> None:
+        """Answer before the body is read, then close the connection."""
+        flow.request.headers.pop("expect", None)  # no "100 Continue": the body is not wanted
+        # HTTP/1: the connection is closed after the answer; HTTP/2 (no Connection
+        # header allowed) and HTTP/3: the stream is reset
+        self._answer(flow, resp, close=not (flow.request.is_http2 or flow.request.is_http3))
+        flow.metadata[EARLY] = True
+        # no response or error hook follows an early answer: the exchange ends here
+        # (an HTTP/2 connection lives on, and its idle timer must be re-armed)
+        self._exchange_done(flow)
+        self.early_refusals[reason] = self.early_refusals.get(reason, 0) + 1
+        if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
+            self.metrics.early_refusals.labels(reason=reason).inc()
+
+    def _release(self, flow_id: str) -> None:
+        held = self._reserved.pop(flow_id, None)
+        if held is not None:
+            self.inflight_bytes -= held[1]
+        timer = self._body_timers.pop(flow_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    # ------------------------------------------------------------ connections
+
+    def client_connected(self, client: connection.Client) -> None:
+        """Per-address connection cap; the first request's headers get ``header_timeout``."""
+        try:
+            ip = client.peername[0] if client.peername else ""
+            cap = self.limits.max_connections_per_ip
+            counted = bool(cap) and not self._trusted(ip)
+            if counted:
+                if self._per_ip.get(ip, 0) >= cap:
+                    client.error = "too many connections from this address"
+                    self.early_refusals["connections"] = self.early_refusals.get("connections", 0) + 1
+                    if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
+                        self.metrics.early_refusals.labels(reason="connections").inc()
+                    return
+                self._per_ip[ip] = self._per_ip.get(ip, 0) + 1
+            conn = _Conn(ip if counted else None)
+            self._conns[client.id] = conn
+            self._arm_header_timer(client.id, conn)
+        except Exception:
+            log.exception("client_connected failed")
+
+    def client_disconnected(self, client: connection.Client) -> None:
+        conn = self._conns.pop(client.id, None)
+        if conn is None:
+            return
+        if conn.timer is not None:
+            conn.timer.cancel()
+        if conn.ip is not None:
+            left = self._per_ip.get(conn.ip, 1) - 1
+            if left > 0:
+                self._per_ip[conn.ip] = left
+            else:
+                self._per_ip.pop(conn.ip, None)
+        for flow_id in [f for f, (cid, _) in self._reserved.items() if cid == client.id]:
+            self._release(flow_id)
+
+    def _exchange_started(self, flow: http.HTTPFlow) -> None:
+        conn = self._conns.get(flow.client_conn.id)
+        if conn is None:
+            return
+        conn.open += 1
+        if conn.timer is not None:
+            conn.timer.cancel()
+            conn.timer = None
+
+    def _exchange_done(self, flow: http.HTTPFlow) -> None:
+        self._release(flow.id)
+        conn = self._conns.get(flow.client_conn.id)
+        if conn is None:
+            return
+        conn.open = max(0, conn.open - 1)
+        if flow.response is not None and flow.response.status_code == 101:
+            conn.upgraded = True  # a websocket: idle by nature, mitmproxy's own inactivity timeout applies
+        if conn.open == 0 and not conn.upgraded:
+            self._arm_header_timer(flow.client_conn.id, conn)
+
+    def _arm_header_timer(self, client_id: str, conn: _Conn) -> None:
+        if self.limits.header_timeout <= 0:
+            return
+        if conn.timer is not None:
+            conn.timer.cancel()
+        conn.timer = asyncio.get_running_loop().call_later(self.limits.header_timeout, self._read_timeout, client_id, "headers")
+
+    def _arm_body_timer(self, flow: http.HTTPFlow, seconds: float) -> None:
+        if self.limits.body_timeout <= 0:
+            return
+        self._body_timers[flow.id] = asyncio.get_running_loop().call_later(
+            seconds, self._read_timeout, flow.client_conn.id, "body")
+
+    def _read_timeout(self, client_id: str, phase: str) -> None:
+        """A client that did not send its headers (or body) in time: closed, like a
+        slow-reading server would (no answer: the request was never complete)."""
+        try:
+            log.info("client too slow; closing its connection", extra={"phase": phase})
+            self.early_refusals["read-timeout"] = self.early_refusals.get("read-timeout", 0) + 1
+            if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
+                self.metrics.early_refusals.labels(reason="read-timeout").inc()
+            from mitmproxy import ctx
+
+            proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+            handler = proxyserver.connections.get(client_id) if proxyserver else None
+            if handler is None:
                 return
+            for conn, io in list(handler.transports.items()):
+                if conn.id == client_id and io.handler is not None:
+                    io.handler.cancel(f"client read timeout ({phase})")
+        except Exception:
+            log.exception("closing a slow client failed")
 
     # ------------------------------------------------------------ request
 
@@ -92,6 +366,9 @@ class DLPAddon:
         """Reads (GET, HEAD, OPTIONS...) that match no denied route are forwarded
         right here, synchronously (most of a Mattermost client's traffic: no
         coroutine, no deadline, no scan); everything else is judged in ``_judge``."""
+        timer = self._body_timers.pop(flow.id, None)
+        if timer is not None:
+            timer.cancel()  # the body is complete
         if flow.response is not None:
             return None  # answered in requestheaders
         try:
@@ -162,6 +439,7 @@ class DLPAddon:
         """Learn upload sessions from Mattermost's answer (their file size tells the
         gateway which chunk completes the file).  Synchronous for every other flow:
         mitmproxy awaits a hook's result only when it is awaitable."""
+        self._exchange_done(flow)
         if flow.metadata.get("dlp_route") == "uploads.create":
             return self._register_upload(flow)
         return None
@@ -299,6 +577,10 @@ class DLPAddon:
         if timer is not None:
             timer.cancel()
         try:
+            self._exchange_done(flow)
+        except Exception:
+            log.exception("error hook failed")
+        try:
             if self.metrics is not None and flow.error is not None:
                 m = (flow.error.msg or "").lower()
                 kind = ("timeout" if "timeout" in m or "timed out" in m
@@ -427,6 +709,81 @@ class DLPAddon:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=timeout)
         return True
+
+
+class _Conn:
+    """A client connection's read-timeout state."""
+
+    __slots__ = ("ip", "open", "timer", "upgraded")
+
+    def __init__(self, ip: str | None) -> None:
+        #: the address counted against the per-address cap (None: not counted)
+        self.ip = ip
+        #: exchanges whose headers arrived and whose answer did not go out yet
+        self.open = 0
+        self.timer: asyncio.TimerHandle | None = None
+        self.upgraded = False
+
+
+def patch_mitmproxy_early_answer() -> None:
+    """Let the addon answer a request from ``requestheaders`` without reading its body.
+
+    mitmproxy reads (and buffers) the whole body even when ``requestheaders`` set a
+    response, and answers after it (proxy/layers/http/__init__.py,
+    ``state_wait_for_request_headers`` then ``state_consume_request_body``).  For a
+    flow marked ``EARLY`` the response is sent right after the hook and the stream
+    is ended with a protocol error that writes nothing more (the HTTP/1 connection
+    is closed, an HTTP/2 stream reset), as mitmproxy does for a body over
+    ``body_size_limit``.  A flow with ``BODY_LIMIT`` (a body without Content-Length)
+    is refused with 413 as soon as more than that many bytes arrived.
+    Idempotent.
+    """
+    from mitmproxy.net.http import status_codes
+    from mitmproxy.proxy.layers import http as layers_http
+    from mitmproxy.proxy.layers.http import _events as ev
+    from mitmproxy.proxy.layers.http._hooks import HttpErrorHook
+
+    stream_cls: Any = layers_http.HttpStream
+    if getattr(stream_cls, "_dlp_early_patched", False):
+        return
+    original_headers = stream_cls.state_wait_for_request_headers
+    original_check = stream_cls.check_body_size
+
+    def state_wait_for_request_headers(self: Any, event: Any) -> Generator[Any, Any, None]:
+        yield from original_headers(self, event)
+        f = self.flow
+        if (f is None or f.response is None or not f.metadata.get(EARLY) or event.end_stream
+                or self.client_state != self.state_consume_request_body):
+            return
+        f.response.timestamp_start = f.response.timestamp_end = time.time()
+        client = self.context.client
+        yield layers_http.SendHttp(ev.ResponseHeaders(self.stream_id, f.response, False), client)
+        if f.response.raw_content:
+            yield layers_http.SendHttp(ev.ResponseData(self.stream_id, f.response.raw_content), client)
+        yield layers_http.SendHttp(
+            ev.ResponseProtocolError(self.stream_id, "answered before the body", status_codes.NO_RESPONSE), client)
+        self.client_state = self.state_errored
+        self.server_state = self.state_errored
+        f.live = False
+
+    def check_body_size(self: Any, request: bool) -> Generator[Any, Any, bool]:
+        limit = self.flow.metadata.get(BODY_LIMIT) if request and self.flow is not None else None
+        if limit is not None and len(self.request_body_buf) > limit:
+            from mitmproxy import flow as mflow
+
+            message = "Request body exceeds the gateway's limit for this route."
+            self.flow.error = mflow.Error(message)
+            yield HttpErrorHook(self.flow)
+            yield layers_http.SendHttp(ev.ResponseProtocolError(self.stream_id, message, 413), self.context.client)
+            self.client_state = self.state_errored
+            self.flow.live = False
+            return True
+        result: bool = yield from original_check(self, request)
+        return result
+
+    stream_cls.state_wait_for_request_headers = state_wait_for_request_headers
+    stream_cls.check_body_size = check_body_size
+    stream_cls._dlp_early_patched = True
 
 
 #: request headers the gateway sets for Mattermost (``_add_forward_headers``)

@@ -80,6 +80,7 @@ class ContextResolver:
         ttl_seconds: int = 300,
         timeout_seconds: float = 2.0,
         local_ttl_seconds: float = 10.0,
+        negative_ttl_seconds: int = 10,
     ) -> None:
         self.redis = redis
         self.upstream = upstream
@@ -88,6 +89,10 @@ class ContextResolver:
         self.timeout = timeout_seconds
         #: seconds a context entry is trusted in process memory (Redis holds it for ``ttl``)
         self.local_ttl = local_ttl_seconds
+        #: seconds a token Mattermost refused stays known as refused: short, so a flood
+        #: of made-up tokens leaves few keys behind (each is one users/me call, as it
+        #: would be one session lookup in Mattermost)
+        self.negative_ttl = negative_ttl_seconds
         self.local_max = 50_000
         self._local: dict[str, tuple[float, Any]] = {}
 
@@ -105,19 +110,28 @@ class ContextResolver:
         self._remember(key, value, now)
         return value
 
-    async def _store(self, key: str, value: Any) -> None:
-        await self.redis.set(CACHE_PREFIX + key, json.dumps(value), ex=self.ttl)
-        self._remember(key, value, time.monotonic())
+    async def _store(self, key: str, value: Any, ttl: int | None = None) -> None:
+        ttl = self.ttl if ttl is None else ttl
+        await self.redis.set(CACHE_PREFIX + key, json.dumps(value), ex=ttl)
+        self._remember(key, value, time.monotonic(), min(self.local_ttl, ttl))
 
-    def _remember(self, key: str, value: Any, now: float) -> None:
+    def _remember(self, key: str, value: Any, now: float, local_ttl: float | None = None) -> None:
         if len(self._local) >= self.local_max:
             self._local.clear()  # bounded; a full reset is cheap and rare
-        self._local[key] = (now + self.local_ttl, value)
+        self._local[key] = (now + (self.local_ttl if local_ttl is None else local_ttl), value)
 
     async def _get(self, path: str, token: str) -> httpx.Response:
         return await asyncio.wait_for(
             self.upstream.get(path, headers={"Authorization": f"Bearer {token}"}), self.timeout
         )
+
+    def user_cached(self, token: str) -> bool | None:
+        """From the in-process cache only: True (a user), False (Mattermost refused
+        the token), None (not known here: ask ``user``)."""
+        hit = self._local.get("user:" + keyed_hash(self.hash_key, token))
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return not hit[1].get("invalid")
 
     async def user(self, token: str) -> UserInfo | None:
         """The token's user; None when Mattermost says the token is not valid."""
@@ -136,7 +150,7 @@ class ContextResolver:
                     "roles": str(body.get("roles", "")).split(),
                     "is_bot": bool(body.get("is_bot", False)),
                 }
-            await self._store(key, data)
+            await self._store(key, data, self.negative_ttl if data.get("invalid") else None)
         if data.get("invalid"):
             return None
         return UserInfo(data["id"], data["username"], tuple(data["roles"]), bool(data["is_bot"]))

@@ -19,8 +19,9 @@ import importlib
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Collection
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,20 @@ def _extract_job(route: Any, raw: bytes, content_encoding: str, content_type: st
     return (None if body is raw else body), extracted  # the same bytes are not sent back
 
 
+def _scan_texts_job(items: Any, entities: Collection[str] | None) -> tuple[list[Any], float]:
+    """Detection over request texts (``Pipeline._scan``), in a worker; with its CPU time."""
+    started = time.process_time()
+    scanned = list(_worker_detector.scan(items, entities=entities))
+    return scanned, time.process_time() - started
+
+
 class FileScanner:
+    """A pool of worker processes, each in a *slot* of its own (a one-process
+    ``ProcessPoolExecutor``), so a job that overruns its deadline - or whose caller
+    is cancelled, e.g. by the request's deadline - kills its own worker only: the
+    other slots' jobs go on, and the killed slot is restarted at once (in the
+    background), so CPU returns to idle and the next job does not pay the start."""
+
     def __init__(self, *, workers: int | None = None, ner: bool | None = False, memory_limit_mb: int | None = 3072,
                  limits: Any = None, config_dir: Path | None = None, detector: str | None = None,
                  nice: int = 10) -> None:
@@ -133,41 +147,95 @@ class FileScanner:
         workers judge with the same recognizers; ``nice``: DLP_FILE_WORKER_NICE."""
         self.config_dir = str(config_dir) if config_dir is not None else None
         self.detector = detector
-        self.nice = nice
         self.workers = workers or max(1, (os.cpu_count() or 2) - 0)
         self.ner = ner
         self.memory_limit_mb = memory_limit_mb
         self.limits = limits
-        self._pool: ProcessPoolExecutor | None = None
+        #: CPU priority offset of the workers (DLP_FILE_WORKER_NICE)
+        self.nice = nice
+        self._slots: list[ProcessPoolExecutor | None] = [None] * self.workers
+        self._idle: list[int] = list(range(self.workers))
+        self._waiters: list[asyncio.Future[int]] = []
+        #: per slot, the start-up job of its current worker (done: the worker is ready)
+        self._warm: dict[int, Future[Any]] = {}
         self._lock = threading.Lock()
+        #: workers killed at a deadline or a cancellation (for tests and metrics)
+        self.killed = 0
 
-    def _get_pool(self) -> ProcessPoolExecutor:
+    def _new_pool(self) -> ProcessPoolExecutor:
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        return ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb, os.getpid(), self.config_dir,
+                                                self.detector, self.nice),
+        )
+
+    def _pool(self, slot: int) -> ProcessPoolExecutor:
         with self._lock:
-            if self._pool is None:
-                method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context(method),
-                    initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb, os.getpid(), self.config_dir, self.detector,
-                              self.nice),
-                )
-            return self._pool
+            pool = self._slots[slot]
+            if pool is None:
+                pool = self._slots[slot] = self._new_pool()
+            return pool
 
     def warm_up(self) -> None:
-        """Start the workers (and build their detectors) before the first upload."""
-        pool = self._get_pool()
-        for _ in range(self.workers):
-            pool.submit(int)
+        """Start the workers (and build their detectors) before the first job."""
+        for slot in range(self.workers):
+            self._warm[slot] = self._pool(slot).submit(int)
 
-    def _kill(self, pool: ProcessPoolExecutor) -> None:
+    async def start(self) -> None:
+        """Start the workers and wait until each has built its detector."""
+        self.warm_up()
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in self._warm.values()))
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers."""
         with self._lock:
-            if self._pool is pool:
-                self._pool = None
+            pools = [p for p in self._slots if p is not None]
+        return [pid for p in pools for pid in dict(getattr(p, "_processes", None) or {})]
+
+    def _kill(self, slot: int, pool: ProcessPoolExecutor, *, restart: bool = True) -> None:
+        with self._lock:
+            if self._slots[slot] is pool:
+                self._slots[slot] = None
         for proc in dict(getattr(pool, "_processes", None) or {}).values():
             try:
                 proc.kill()
             except Exception:  # noqa: S110 - already gone
                 pass
         pool.shutdown(wait=False, cancel_futures=True)
+        if restart:
+            try:
+                # a fresh worker builds its detector now, not on the next job
+                self._warm[slot] = self._pool(slot).submit(int)
+            except Exception:  # noqa: S110 - started again on the next job
+                pass
+
+    async def _acquire(self) -> int:
+        if self._idle:
+            # a slot whose worker is ready first (a replaced one may still be starting)
+            for i in range(len(self._idle) - 1, -1, -1):
+                warm = self._warm.get(self._idle[i])
+                if warm is None or warm.done():
+                    return self._idle.pop(i)
+            return self._idle.pop()
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())  # handed a slot as it was cancelled: pass it on
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
+
+    def _release(self, slot: int) -> None:
+        while self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(slot)
+                return
+        self._idle.append(slot)
 
     async def scan(self, data: bytes, filename: str, entities: Collection[str] | None,
                    timeout: float) -> tuple[Extraction, list[list[Finding]]]:
@@ -177,6 +245,12 @@ class FileScanner:
         result: tuple[Extraction, list[list[Finding]]] = await self.run(
             _job, bytes(data), filename, limits, frozenset(entities) if entities is not None else None,
             timeout * JOB_BUDGET_SHARE, timeout=timeout)
+        return result
+
+    async def scan_texts(self, items: Any, entities: Collection[str] | None, timeout: float) -> tuple[list[Any], float]:
+        """``detector.scan(items)`` in a worker; (scanned items, the worker's CPU seconds)."""
+        result: tuple[list[Any], float] = await self.run(
+            _scan_texts_job, list(items), frozenset(entities) if entities is not None else None, timeout=timeout)
         return result
 
     async def extract_body(self, route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,
@@ -195,26 +269,34 @@ class FileScanner:
         return (raw if decoded is None else decoded), extracted
 
     async def run(self, fn: Any, *args: Any, timeout: float) -> Any:
-        """``fn(*args)`` in a worker; on timeout the worker is killed (a runaway job must
-        not keep a core busy), and a pool broken by a crashed worker is replaced once."""
+        """``fn(*args)`` in a worker within ``timeout`` seconds (waiting for a free
+        worker included).  On timeout, or when the caller is cancelled, the worker
+        running the job is killed (a runaway job must not keep a core busy); a
+        worker that crashed is replaced and the job retried once."""
         loop = asyncio.get_running_loop()
-        for attempt in range(2):
-            pool = self._get_pool()
-            future = loop.run_in_executor(pool, fn, *args)
+        async with asyncio.timeout(timeout):
+            slot = await self._acquire()
             try:
-                return await asyncio.wait_for(future, timeout)
-            except TimeoutError:
-                self._kill(pool)
-                raise
-            except BrokenProcessPool:
-                self._kill(pool)
-                if attempt == 0:
-                    continue
-                raise
+                for attempt in range(2):
+                    pool = self._pool(slot)
+                    future = loop.run_in_executor(pool, fn, *args)
+                    try:
+                        return await future
+                    except (TimeoutError, asyncio.CancelledError):
+                        self.killed += 1
+                        self._kill(slot, pool)
+                        raise
+                    except BrokenProcessPool:
+                        self._kill(slot, pool, restart=False)
+                        if attempt == 0:
+                            continue
+                        raise
+            finally:
+                self._release(slot)
         raise RuntimeError("unreachable")
 
     def shutdown(self) -> None:
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            self._kill(pool)
+            pools, self._slots = [(i, p) for i, p in enumerate(self._slots) if p is not None], [None] * self.workers
+        for slot, pool in pools:
+            self._kill(slot, pool, restart=False)

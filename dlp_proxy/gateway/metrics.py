@@ -29,6 +29,10 @@ class Metrics:
             "dlp_files_uninspected_total", "Files not fully inspected, by cause and the action the policy took",
             ["cause", "action"], registry=self.registry)
         self.inflight = Gauge("dlp_inflight_requests", "Requests being judged", registry=self.registry)
+        self.early_refusals = Counter(
+            "dlp_early_refusals_total", "Requests refused before their body was read (or connections refused or "
+            "closed): unauthenticated, too-large, busy, framing, connections, read-timeout...", ["reason"],
+            registry=self.registry)
         self.queue_depth = Gauge("dlp_quarantine_depth", "Items waiting in quarantine", registry=self.registry)
         self.queue_oldest_age = Gauge(
             "dlp_quarantine_oldest_age_seconds", "Age of the oldest undecided item", registry=self.registry

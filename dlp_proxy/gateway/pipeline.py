@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,6 +35,7 @@ import httpx
 
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.gateway import atrest, responses
+from dlp_proxy.gateway.budget import ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
     BodyError,
@@ -112,6 +115,10 @@ class GatewayConfig:
     #: is run inline, and only texts with few digits (``inline_eligible``); the
     #: server sets 0 for a plug-in detector (DLP_DETECTOR).
     inline_scan_chars: int = 1024
+    #: a post's message longer than this many characters (runes) is refused before it
+    #: is scanned: Mattermost refuses it too (model/post.go PostMessageMaxRunesV2;
+    #: a server on the old schema allows 4,000).  0: no check
+    max_post_runes: int = 16383
     worker_id: str = "w0"
     redact_footnote: str = "(Identifiers in this message were masked by the data-loss-prevention gateway.)"
 
@@ -140,6 +147,8 @@ class Pipeline:
         uploads: Any = None,
         redis: Any = None,
         file_scanner: Any = None,
+        text_scanner: Any = None,
+        scan_budget: Any = None,
     ) -> None:
         self.detector = detector
         self.policy = policy
@@ -155,6 +164,12 @@ class Pipeline:
         self.redis = redis
         #: dlp_proxy.gateway.filescan.FileScanner: files extracted and scanned off-process
         self.file_scanner = file_scanner
+        #: FileScanner whose workers scan texts too long (or digit-heavy) for the event
+        #: loop: a scan past the deadline kills its worker.  None: a thread pool (a
+        #: pipeline assembled for tests or tools), where an abandoned scan runs on
+        self.text_scanner = text_scanner
+        #: dlp_proxy.gateway.budget.ScanBudget: off-loop scan seconds per user
+        self.scan_budget = scan_budget
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
 
     # ------------------------------------------------------------------ entry
@@ -222,6 +237,14 @@ class Pipeline:
         except ValueError as exc:  # e.g. too many query fields
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.", "bad-body", route=route)
 
+        if self.config.max_post_runes and route.group in _POST_GROUPS:
+            for item in ex.items:
+                if item.path in _MESSAGE_PATHS and len(item.text) > self.config.max_post_runes:
+                    # Mattermost refuses it (400); no need to scan what cannot be posted
+                    return await self._refuse(
+                        req, 400, responses.BAD_REQUEST_ID,
+                        f"The message is longer than {self.config.max_post_runes} characters, which Mattermost does not accept.",
+                        "message-too-long", route=route)
         upload_state: str | None = None
         if route.body is Body.UPLOAD_CHUNK:
             try:
@@ -252,7 +275,12 @@ class Pipeline:
                     from dlp_proxy.policy.uninspected import UninspectedFile
 
                     incomplete.append(UninspectedFile(part.path, tuple(problems), part.filename, index, len(ex.files)))
-        scanned = await self._scan(items, entities) + prescanned
+        try:
+            scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
+        except ScanBudgetExceeded:
+            return await self._refuse(req, 429, SCAN_BUDGET_ID,
+                                      "You sent more than the data-loss-prevention gateway can check right now. "
+                                      "Wait a minute and try again.", "scan-budget", route=route)
         message = " ".join(i.text for i in ex.items if i.path.startswith("body.message"))
         if (self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits")
                 and may_carry_a_piece(message)):
@@ -391,23 +419,36 @@ class Pipeline:
             return []
         return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
 
-    async def _scan(self, items: Sequence[ContentItem], entities: Any) -> list[ScannedItem]:
+    async def _scan(self, items: Sequence[ContentItem], entities: Any, budget_key: str | None = None) -> list[ScannedItem]:
         skipped: list[ContentItem] = []
         kept: list[ContentItem] = []
         for i in items:
             (skipped if is_reference_id(i) else kept).append(i)
         if skipped:
-            scanned = await self._scan(kept, entities)
+            scanned = await self._scan(kept, entities, budget_key)
             return scanned + [ScannedItem(i, ()) for i in skipped]
         total = sum(len(i.text) for i in items)
         if total == 0:
             return [ScannedItem(i, ()) for i in items]
         if inline_eligible(items, self.config.inline_scan_chars):
             return list(self.detector.scan(items, entities=entities))
-        # Off the event loop, so other users' posts keep flowing and the deadline
-        # can abandon a scan that runs too long.
-        loop = asyncio.get_running_loop()
-        return list(await loop.run_in_executor(self.scan_pool, lambda: self.detector.scan(items, entities=entities)))
+        # Off the event loop, so other users' posts keep flowing; in a worker process,
+        # so the deadline kills a scan that runs too long (CPU back to idle), and
+        # charged to the user's scan budget.
+        budget = self.scan_budget if budget_key is not None else None
+        if budget is not None:
+            budget.check(budget_key)
+        started = time.perf_counter()
+        cost: float | None = None
+        try:
+            if self.text_scanner is not None:
+                scanned, cost = await self.text_scanner.scan_texts(items, entities, self.config.scan_deadline_seconds)
+                return list(scanned)
+            loop = asyncio.get_running_loop()
+            return list(await loop.run_in_executor(self.scan_pool, lambda: self.detector.scan(items, entities=entities)))
+        finally:
+            if budget is not None:
+                budget.charge(budget_key, time.perf_counter() - started if cost is None else cost)
 
     async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str,
                        policy: PolicyEngine) -> RequestContext:
@@ -687,6 +728,22 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
     return body, ex
 
 
+SCAN_BUDGET_ID = "api.dlp.scan_budget.app_error"
+#: route groups whose body.message is a post's message (Mattermost's length limit applies);
+#: not webhooks: Mattermost splits a long webhook message into several posts
+_POST_GROUPS = frozenset({"posts", "edits", "scheduled", "drafts"})
+_MESSAGE_PATHS = frozenset({"body.message", "body.post.message"})
+
+
+def _budget_key(ctx: RequestContext) -> str | None:
+    """Whose scan budget pays: the Mattermost user, else the client address."""
+    if ctx.user_id:
+        return "u:" + ctx.user_id
+    if ctx.client_ip:
+        return "ip:" + ctx.client_ip
+    return None
+
+
 def _needs(policy: PolicyEngine, route: Route, field: str) -> bool:
     """A context lookup costs a Mattermost call: make it only when a rule or
     exception that could apply to this route scopes on ``field``."""
@@ -696,20 +753,49 @@ def _needs(policy: PolicyEngine, route: Route, field: str) -> bool:
 #: request bodies above this many bytes are decoded and parsed in a file worker process (see _inspect)
 INLINE_EXTRACT_BYTES = 256 * 1024
 
-#: digits (any script) above which a message is scanned in a thread even when short:
-#: the engine's cost grows with the digit runs it must examine, and an inline scan
-#: holds the event loop (bench/bench_inline_worst.py measures the worst case)
+#: digits above which a message is scanned off the event loop even when short: the
+#: engine's cost grows with the digit runs it must examine, and an inline scan holds
+#: the event loop (bench/bench_inline_worst.py measures the worst case).  Counted
+#: after normalization, i.e. every character the engine reads as a digit: ASCII and
+#: any other decimal digit, and what NFKC or an HTML entity / percent-escape turns
+#: into digits (circled, parenthesized, superscript digits, ``&sup2;``, ``%32``...).
 INLINE_MAX_DIGITS = 64
-_DIGIT = re.compile(r"\d")
+_ASCII_DIGITS = "0123456789"
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@functools.lru_cache(maxsize=65536)
+def _digit_weight(ch: str) -> int:
+    """Digits the normalizer (dlp_proxy.detect.normalize) makes of one non-ASCII character."""
+    from dlp_proxy.detect.normalize import _fold
+
+    if unicodedata.category(ch) == "Nd":
+        return 1
+    return sum(1 for c in _fold(unicodedata.normalize("NFKC", ch)) if c in _ASCII_DIGITS)
+
+
+def normalized_digits(text: str) -> int:
+    """At least as many digits as the detection engine sees in ``text`` after its
+    normalizer: ASCII digits, every non-ASCII character by what its normalization
+    yields (``⒈`` 1, ``⑩`` 2, ``²`` 1), and for escapes that decode to digits, two per
+    ``&`` (``&frac12;`` is ``1⁄2``) and one per ``%`` (a percent-escape's own hex
+    digits are counted too).  Linear, no normalization pass: the gate runs on the
+    event loop for every short text."""
+    n = sum(text.count(d) for d in _ASCII_DIGITS) + 2 * text.count("&") + text.count("%")
+    if not text.isascii():
+        n += sum(_digit_weight(ch) for ch in _NON_ASCII.findall(text))
+    return n
 
 
 def inline_eligible(items: Sequence[ContentItem], max_chars: int) -> bool:
-    """May these items be scanned on the event loop (bounded, small worst case)?"""
+    """May these items be scanned on the event loop (bounded, small worst case)?
+
+    Digits are counted as the engine will see them (``normalized_digits``)."""
     if sum(len(i.text) for i in items) > max_chars:
         return False
     digits = 0
     for i in items:
-        digits += len(_DIGIT.findall(i.text))
+        digits += normalized_digits(i.text)
         if digits > INLINE_MAX_DIGITS:
             return False
     return True

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from dlp_proxy.gateway import responses
-from dlp_proxy.gateway.addon import DLPAddon
+from dlp_proxy.gateway.addon import DLPAddon, Limits, patch_mitmproxy_early_answer
 from dlp_proxy.gateway.context import ContextResolver
 from dlp_proxy.gateway.metrics import Metrics
 from dlp_proxy.gateway.notify import MattermostNotifier
@@ -125,6 +125,7 @@ async def run(settings: RunSettings) -> int:
 
     cfg = settings.cfg
     _patch_mitmproxy_error_pages()
+    patch_mitmproxy_early_answer()
     skip_mitmproxy_debug_typechecks(keep=cfg.mitmproxy_typechecks)
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -174,7 +175,8 @@ async def run(settings: RunSettings) -> int:
         timeout=httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0),
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
-    resolver = ContextResolver(redis, upstream, hash_key=hash_key)
+    resolver = ContextResolver(redis, upstream, hash_key=hash_key,
+                               negative_ttl_seconds=cfg.auth_negative_ttl)
 
     from dlp_proxy.quarantine import QuarantineService
 
@@ -197,6 +199,16 @@ async def run(settings: RunSettings) -> int:
     file_scanner = FileScanner(workers=cfg.file_workers or None, ner=False, config_dir=config_path,
                                detector=cfg.detector, nice=cfg.file_worker_nice)
     file_scanner.warm_up()
+    # Texts too long (or too digit-heavy) for the event loop are scanned in worker
+    # processes of their own, with the gateway's detector configuration: a scan past
+    # the deadline kills its worker (a thread could only be abandoned, still burning a core).
+    text_scanner = FileScanner(workers=cfg.scan_workers, ner=settings.ner, config_dir=config_path,
+                               detector=cfg.detector, nice=cfg.scan_worker_nice) if cfg.scan_workers > 0 else None
+    if text_scanner is not None:
+        await text_scanner.start()  # ready before the port opens, like every other dependency
+    from dlp_proxy.gateway.budget import ScanBudget
+
+    scan_budget = ScanBudget(cfg.user_scan_seconds, cfg.user_scan_window)
 
     metrics = Metrics()
     config = GatewayConfig(
@@ -206,6 +218,8 @@ async def run(settings: RunSettings) -> int:
         worker_id=settings.worker_id,
         inline_scan_chars=cfg.inline_chars,
         file_deadline_seconds=settings.file_deadline_seconds,
+        max_text_body_bytes=cfg.max_text_body,
+        max_post_runes=cfg.max_post_runes,
     )
     pipeline = Pipeline(
         detector=detector,
@@ -220,10 +234,13 @@ async def run(settings: RunSettings) -> int:
         uploads=uploads,
         redis=redis,
         file_scanner=file_scanner,
+        text_scanner=text_scanner,
+        scan_budget=scan_budget,
     )
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
                      trusted_proxies=cfg.trusted_proxies,
-                     upstream_timeout=settings.upstream_timeout_seconds)
+                     upstream_timeout=settings.upstream_timeout_seconds,
+                     limits=Limits.from_settings(cfg))
 
     opts = options.Options(
         mode=[f"reverse:{settings.upstream}"],
@@ -328,6 +345,8 @@ async def run(settings: RunSettings) -> int:
     # a scan abandoned at its deadline may still be running: do not wait for it
     pipeline.scan_pool.shutdown(wait=False, cancel_futures=True)
     file_scanner.shutdown()
+    if text_scanner is not None:
+        text_scanner.shutdown()
     await upstream.aclose()
     with contextlib.suppress(Exception):
         await quarantine.close()

@@ -1,0 +1,370 @@
+"""The gateway under a hostile mix: what it costs, and what clean posts see.
+
+    .venv/bin/python bench/bench_hostile.py [--duration 20] [--clean-clients 3] [--rounds 1]
+        [--upload-mb 20] [--uploads 6] [--phases quiet,hostile,uploads] [--attack-pause 0.05] [--json-out results.json]
+
+One simulator and one gateway (``dlp-proxy run``, private Redis, --no-ner, the
+shipped policy and the default limits unless the environment sets them).  Phases,
+each ``--duration`` seconds:
+
+``quiet``    clean chat posts from ``--clean-clients`` users, nothing else;
+``hostile``  the same clean posts while, at the same time,
+             - 4 loops send 3 MB posts without credentials (headers and the whole body),
+             - 2 loops send 40 MB uploads without credentials,
+             - 2 loops send 3 MB posts with a made-up token,
+             - 60 slowloris connections trickle a header line every second,
+             - 2 loops of an authenticated user post 16,000-character digit-heavy
+               messages (scanned in the scan workers, charged to his scan budget),
+             - 1 loop of the same user posts 1,024 characters of compatibility
+               digits (``⒈``: no ``\\d`` among them; scanned off the event loop);
+``uploads``  authenticated ``--upload-mb`` MB text files, ``--uploads`` at a time, with
+             the bytes-in-flight cap (``DLP_MAX_INFLIGHT_BYTES``) at twice one upload:
+             the process tree's peak RSS growth against the bytes in flight.
+
+Reported: clean-post p50/p99 per phase and the hostile/quiet p99 ratio (target
+within 2x), the CPU used by the gateway's process tree (process + workers, not
+Redis) per second of phase, its peak RSS, and what the attackers got back.
+Synthetic identifiers only (dlp_proxy.policy.testing).  Two shared cores: the
+load, the gateway and the simulator compete; read ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from tests.conftest import Gateway, start_gateway, start_simulator, stop  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [pid], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            try:
+                if b"redis" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    continue
+            except OSError:
+                continue
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def cpu_rss(pid: int) -> tuple[float, int, int]:
+    """(CPU seconds so far of the living tree, RSS of the tree, RSS of the process)."""
+    cpu, rss, own = 0.0, 0, 0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / TICK
+            r = int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
+        except OSError:
+            continue
+        rss += r
+        if p == pid:
+            own = r
+    return cpu, rss, own
+
+
+class Sampler(threading.Thread):
+    """Peak RSS of the tree and of the process, every 0.1 s."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_tree = self.peak_own = 0
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            _, rss, own = cpu_rss(self.pid)
+            self.peak_tree, self.peak_own = max(self.peak_tree, rss), max(self.peak_own, own)
+            time.sleep(0.1)
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def clean_loop(gw: Gateway, user: str, stop_at: float, out: list[float], codes: Counter[str]) -> None:
+    channel = gw.sim.channel("town_square")
+    texts = ["Can you review the model portfolio before the 2pm call?", "Sounds good, thanks!",
+             "Desk meeting moved to 3:30, room 12", "Please send the Q3 deck when you have it"]
+    with gw.client(user) as c:
+        i = 0
+        while time.monotonic() < stop_at:
+            t0 = time.perf_counter()
+            r = c.post("/api/v4/posts", json={"channel_id": channel, "message": texts[i % len(texts)]})
+            out.append(time.perf_counter() - t0)
+            codes[f"clean {r.status_code}"] += 1
+            i += 1
+
+
+PAUSE = 0.0
+ATTACKS = "unauth,uploads,badtoken,slowloris,digits,compat"
+
+
+def raw_attack(addr: tuple[str, int], path: str, size: int, token: str | None, stop_at: float,
+               codes: Counter[str], label: str) -> None:
+    body = b"7" * size
+    head = (f"POST {path} HTTP/1.1\r\nHost: mm\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n"
+            + (f"Authorization: Bearer {token}\r\n" if token else "") + "\r\n").encode()
+    while time.monotonic() < stop_at:
+        try:
+            with socket.create_connection(addr, timeout=10) as s:
+                s.sendall(head)
+                try:
+                    s.sendall(body)
+                except OSError:
+                    pass
+                data = b""
+                try:
+                    while b"\r\n" not in data:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                except OSError:
+                    pass
+                codes[f"{label} {data.split(b' ', 2)[1].decode() if data.startswith(b'HTTP/') else 'closed'}"] += 1
+            time.sleep(PAUSE)
+        except OSError:
+            codes[f"{label} refused"] += 1
+            time.sleep(0.05)
+
+
+def slowloris(addr: tuple[str, int], n: int, stop_at: float, codes: Counter[str]) -> None:
+    socks: list[socket.socket] = []
+    i = 0
+    while time.monotonic() < stop_at:
+        while len(socks) < n:
+            try:
+                s = socket.create_connection(addr, timeout=5)
+                s.sendall(b"POST /api/v4/posts HTTP/1.1\r\nHost: mm\r\n")
+                socks.append(s)
+            except OSError:
+                codes["slowloris refused"] += 1
+                break
+        for s in list(socks):
+            try:
+                s.sendall(f"X-Pad-{i}: {i}\r\n".encode())
+            except OSError:
+                codes["slowloris closed by the gateway"] += 1
+                socks.remove(s)
+                s.close()
+        i += 1
+        time.sleep(1.0)
+    for s in socks:
+        s.close()
+
+
+def digit_posts(gw: Gateway, user: str, text: str, stop_at: float, codes: Counter[str], label: str) -> None:
+    channel = gw.sim.channel("town_square")
+    with gw.client(user) as c:
+        while time.monotonic() < stop_at:
+            r = c.post("/api/v4/posts", json={"channel_id": channel, "message": text})
+            codes[f"{label} {r.status_code}"] += 1
+            time.sleep(PAUSE)
+
+
+def attack(gw: Gateway, duration: float, queue: Any, pause: float) -> None:
+    """The hostile mix, in a process of its own (its threads must not slow the
+    process that times the clean posts).  ``pause``: seconds each loop waits between
+    attempts (on two shared cores an unpaced attacker's own CPU use is what slows
+    everything; a real one runs elsewhere)."""
+    global PAUSE
+    PAUSE = pause
+    addr = (urlsplit(gw.url).hostname or "127.0.0.1", urlsplit(gw.url).port or 80)
+    stop_at = time.monotonic() + duration
+    codes: Counter[str] = Counter()
+    digits = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]
+    compat = "\u2488" * 1024
+    kinds = set(ATTACKS.split(","))
+    threads: list[threading.Thread] = []
+    if "unauth" in kinds:
+        threads += [threading.Thread(target=raw_attack, args=(addr, "/api/v4/posts", 3_000_000, None, stop_at, codes,
+                                                              "unauth-3MB-post")) for _ in range(4)]
+    if "uploads" in kinds:
+        threads += [threading.Thread(target=raw_attack, args=(addr, "/api/v4/files?channel_id=x", 40_000_000, None, stop_at, codes,
+                                                              "unauth-40MB-upload")) for _ in range(2)]
+    if "badtoken" in kinds:
+        threads += [threading.Thread(target=raw_attack, args=(addr, "/api/v4/posts", 3_000_000, "madeup" + "q" * 20, stop_at, codes,
+                                                              "bad-token-3MB-post")) for _ in range(2)]
+    if "slowloris" in kinds:
+        threads += [threading.Thread(target=slowloris, args=(addr, 60, stop_at, codes))]
+    if "digits" in kinds:
+        threads += [threading.Thread(target=digit_posts, args=(gw, "bob", digits, stop_at, codes, "digit-heavy-16k"))
+                    for _ in range(2)]
+    if "compat" in kinds:
+        threads += [threading.Thread(target=digit_posts, args=(gw, "bob", compat, stop_at, codes, "compat-digits-1k"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    queue.put(dict(codes))
+
+
+def phase(gw: Gateway, name: str, duration: float, clean_users: list[str], attackers: bool,
+          pause: float = 0.0) -> dict[str, Any]:
+    import multiprocessing
+
+    stop_at = time.monotonic() + duration
+    latencies: list[float] = []
+    codes: Counter[str] = Counter()
+    threads = [threading.Thread(target=clean_loop, args=(gw, u, stop_at, latencies, codes)) for u in clean_users]
+    queue: Any = multiprocessing.get_context("fork").Queue()
+    attacker = multiprocessing.get_context("fork").Process(target=attack, args=(gw, duration, queue, pause)) if attackers else None
+    sampler = Sampler(gw.proc.pid)
+    cpu0, rss0, _ = cpu_rss(gw.proc.pid)
+    t0 = time.monotonic()
+    sampler.start()
+    if attacker is not None:
+        attacker.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if attacker is not None:
+        codes.update(queue.get(timeout=120))
+        attacker.join(30)
+    elapsed = time.monotonic() - t0
+    cpu1, _, _ = cpu_rss(gw.proc.pid)
+    sampler.stop_event.set()
+    sampler.join()
+    result = {
+        "phase": name, "seconds": round(elapsed, 1), "clean_posts": len(latencies),
+        "clean_p50_ms": round(pct(latencies, 0.5) * 1000, 1), "clean_p99_ms": round(pct(latencies, 0.99) * 1000, 1),
+        "tree_cpu_per_s": round((cpu1 - cpu0) / elapsed, 2),
+        "tree_rss_start_mb": round(rss0 / 2**20), "tree_rss_peak_mb": round(sampler.peak_tree / 2**20),
+        "gateway_rss_peak_mb": round(sampler.peak_own / 2**20),
+        "answers": dict(sorted(codes.items())),
+        "attack_requests_per_s": round(sum(v for k, v in codes.items() if not k.startswith("clean")) / elapsed, 1),
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dict[str, Any]:
+    channel = gw.sim.channel("town_square")
+    data = (b"quarterly notes, nothing sensitive here\n" * (mb * 2**20 // 40))[: mb * 2**20]
+    stop_at = time.monotonic() + duration
+    codes: Counter[str] = Counter()
+
+    def loop() -> None:
+        with gw.client("carol") as c:
+            while time.monotonic() < stop_at:
+                try:
+                    r = c.post("/api/v4/files", params={"channel_id": channel},
+                               files={"files": ("notes.txt", data, "text/plain")})
+                except httpx.HTTPError:
+                    # refused (503 busy) before the body: the connection closes under the upload
+                    codes["closed while sending"] += 1
+                    time.sleep(0.2)
+                    continue
+                codes[str(r.status_code)] += 1
+                if r.status_code == 503:
+                    time.sleep(0.2)
+
+    sampler = Sampler(gw.proc.pid)
+    _, rss0, own0 = cpu_rss(gw.proc.pid)
+    sampler.start()
+    threads = [threading.Thread(target=loop) for _ in range(concurrent)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sampler.stop_event.set()
+    sampler.join()
+    cap = int(os.environ["DLP_MAX_INFLIGHT_BYTES"])
+    result = {
+        "phase": "uploads", "upload_mb": mb, "concurrent": concurrent, "inflight_cap_mb": round(cap / 2**20),
+        "tree_rss_growth_mb": round((sampler.peak_tree - rss0) / 2**20),
+        "gateway_rss_growth_mb": round((sampler.peak_own - own0) / 2**20),
+        "tree_growth_per_inflight_byte": round((sampler.peak_tree - rss0) / cap, 2),
+        "gateway_growth_per_inflight_byte": round((sampler.peak_own - own0) / cap, 2),
+        "answers": dict(codes),
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def main() -> int:
+    global ATTACKS
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=float, default=20.0)
+    ap.add_argument("--clean-clients", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--upload-mb", type=int, default=20)
+    ap.add_argument("--uploads", type=int, default=6)
+    ap.add_argument("--phases", default="quiet,hostile,uploads")
+    ap.add_argument("--attack-pause", type=float, default=0.05,
+                    help="seconds each attack loop waits between attempts (0: as fast as this process can)")
+    ap.add_argument("--attacks", default=ATTACKS, help="which of " + ATTACKS)
+    ap.add_argument("--json-out")
+    args = ap.parse_args()
+    ATTACKS = args.attacks  # (the attacker process is forked: it sees this)
+    users = ["alice", "carol", "sam", "dlp-bot"][: args.clean_clients]
+    os.environ.setdefault("DLP_MAX_INFLIGHT_BYTES", str(2 * args.upload_mb * 2**20 + 2**20))
+    sim = start_simulator()
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if k.startswith("DLP_")}
+        gw = start_gateway(sim, Path(tmp) / "gw", env=env)
+        try:
+            with gw.client("alice") as c:  # warm the context cache
+                c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"), "message": "warm up"})
+            time.sleep(2)
+            phases = args.phases.split(",")
+            for _ in range(args.rounds):
+                if "quiet" in phases:
+                    results.append(phase(gw, "quiet", args.duration, users, attackers=False))
+                if "hostile" in phases:
+                    results.append(phase(gw, "hostile", args.duration, users, attackers=True, pause=args.attack_pause))
+                    time.sleep(3)  # attackers' connections closed, budgets refill
+            if "uploads" in phases:
+                results.append(uploads_phase(gw, args.upload_mb, args.uploads, args.duration))
+        finally:
+            stop(gw.proc)
+            stop(sim.proc)
+    quiet = [r["clean_p99_ms"] for r in results if r["phase"] == "quiet"]
+    hostile = [r["clean_p99_ms"] for r in results if r["phase"] == "hostile"]
+    if quiet and hostile:
+            print(f"clean p99: quiet {statistics.median(quiet):.1f} ms, hostile {statistics.median(hostile):.1f} ms, "
+              f"ratio {statistics.median(hostile) / statistics.median(quiet):.2f}x (target <= 2x)")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,389 @@
+"""Hostile load: cheap checks before costly work, scans a deadline stops, bounded resources (issue 16)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect.normalize import normalize, sanitize
+from dlp_proxy.gateway.pipeline import INLINE_MAX_DIGITS, inline_eligible, normalized_digits
+from dlp_proxy.model import ContentItem
+
+_PIECES = ["1", "a", " ", "-", "\u2488", "\u2460", "\u00b2", "\u2474", "\uff15", "\u0663", "\u2469", "\u2491",
+           "&#53;", "&sup2;", "&frac12;", "&amp;#52;", "%35", "%C2%B2", "%E2%91%A0", "&", "%", "\U0001f100", "\u00bd",
+           "\u3251", "\u200b", "x"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_the_inline_gate_counts_at_least_the_digits_the_engine_sees(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    seen = len(re.findall(r"[0-9]", normalize(sanitize(text)).text))
+    assert normalized_digits(text) >= seen
+
+
+def test_compatibility_digits_are_not_scanned_on_the_event_loop() -> None:
+    # 65 "digit full stop" characters: no \\d among them, 65 digits after NFKC
+    text = "\u2488" * (INLINE_MAX_DIGITS + 1)
+    assert not re.search(r"\d", text)
+    assert not inline_eligible([ContentItem("body.message", text)], 1024)
+    assert inline_eligible([ContentItem("body.message", "\u2488" * INLINE_MAX_DIGITS)], 1024)
+    assert not inline_eligible([ContentItem("body.message", "&sup2;" * 33)], 1024)
+
+
+# ---------------------------------------------------------------- through the real gateway
+
+import json  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+
+from tests.conftest import Gateway, Simulator, start_gateway, stop  # noqa: E402
+
+_LIMITS = {
+    "DLP_MAX_TEXT_BODY": str(1024 * 1024),
+    "DLP_MAX_INFLIGHT_BYTES": str(2 * 1024 * 1024),
+    "DLP_MAX_CONNECTIONS_PER_IP": "40",
+    "DLP_CLIENT_HEADER_TIMEOUT": "2",
+    "DLP_CLIENT_BODY_TIMEOUT": "2",
+    "DLP_CLIENT_BODY_MIN_RATE": str(1024 * 1024),
+    "DLP_AUTH_NEGATIVE_TTL": "600",  # (the test counts users/me calls: no expiry during it on a slow box)
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_gw(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("hostile"), "--max-body", "8m", env=_LIMITS)
+    yield gw
+    stop(gw.proc)
+
+
+def _addr(gw: Gateway) -> tuple[str, int]:
+    u = urlsplit(gw.url)
+    assert u.hostname is not None and u.port is not None
+    return u.hostname, u.port
+
+
+def _head(path: str, length: int | None, token: str | None = None, extra: str = "") -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "Host: mm.example", "Content-Type: application/json"]
+    lines.append(f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked")
+    if token:
+        lines.append(f"Authorization: Bearer {token}")
+    return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()
+
+
+def _read_response(sock: socket.socket, timeout: float = 20) -> tuple[int, dict[str, Any]]:
+    """Status and JSON body of one HTTP/1.1 response (Content-Length framed)."""
+    sock.settimeout(timeout)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed before a response: {buf!r}")
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return status, json.loads(body[:length])
+
+
+def _closed(sock: socket.socket, within: float) -> bool:
+    """True when the peer closed the connection within ``within`` seconds."""
+    sock.settimeout(within)
+    try:
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except TimeoutError:
+        return False
+
+
+def _metric(gw: Gateway, name: str, **labels: str) -> float:
+    text = httpx.get(f"{gw.admin_url}/metrics", timeout=10).text
+    want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+    for line in text.splitlines():
+        if line.startswith(want + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_write_without_credentials_is_refused_before_its_body_is_read(hostile_gw: Gateway) -> None:
+    sim = hostile_gw.sim
+    sim.clear()
+    before = _metric(hostile_gw, "dlp_early_refusals_total", reason="unauthenticated")
+    with socket.create_connection(_addr(hostile_gw)) as sock:
+        # 900 kB declared, not one byte of it sent: the answer must come anyway
+        sock.sendall(_head("/api/v4/posts", 900_000))
+        status, body = _read_response(sock)
+        assert status == 403
+        assert body["id"] == "api.dlp.unauthenticated.app_error" and body["status_code"] == 403
+        assert _closed(sock, 10)
+    assert _metric(hostile_gw, "dlp_early_refusals_total", reason="unauthenticated") == before + 1
+    assert not [r for r in sim.requests() if r.get("path") == "/api/v4/posts"]
+
+
+def test_unauthenticated_large_bodies_cost_no_scan(hostile_gw: Gateway) -> None:
+    """Forty 900 kB digit-heavy posts without valid credentials (none, then a made-up
+    token): the gateway's CPU grows by little (an authenticated one of them alone is
+    seconds of scanning), no decision is archived, nothing reaches Mattermost."""
+    from dlp_proxy.policy.testing import ACCOUNT
+
+    unit = f"account number {ACCOUNT} ".encode()
+    message = (unit * (880_000 // len(unit)))
+    body = b'{"channel_id":"' + hostile_gw.sim.channel("town_square").encode() + b'","message":"' + message + b'"}'
+    hostile_gw.sim.clear()
+    cpu0 = _cpu_seconds(hostile_gw.proc.pid)
+    for i in range(40):
+        with socket.create_connection(_addr(hostile_gw)) as sock:
+            sock.sendall(_head("/api/v4/posts", len(body), token=None if i % 2 == 0 else "madeup" + "x" * 20))
+            status, answer = _read_response(sock)
+            assert status == 403 and answer["id"] == "api.dlp.unauthenticated.app_error"
+            try:
+                sock.sendall(body)  # too late: the connection is closed, nothing reads it
+            except OSError:
+                pass
+    used = _cpu_seconds(hostile_gw.proc.pid) - cpu0
+    assert used < 4.0, f"{used:.2f} s of gateway CPU for 40 refused requests"
+    users_me = [r for r in hostile_gw.sim.requests() if r.get("path") == "/api/v4/users/me"]
+    assert len(users_me) == 1  # the made-up token was asked about once, then remembered as refused
+    assert not [r for r in hostile_gw.sim.requests() if r.get("path") == "/api/v4/posts"]
+
+
+def test_a_body_over_the_routes_cap_is_refused_before_it_is_read(hostile_gw: Gateway) -> None:
+    token = hostile_gw.sim.token("alice")
+    with socket.create_connection(_addr(hostile_gw)) as sock:  # declared: answered at once
+        sock.sendall(_head("/api/v4/posts", 1024 * 1024 + 1, token=token))
+        status, body = _read_response(sock)
+        assert status == 413 and body["id"] == "api.dlp.request_too_large.app_error"
+    with socket.create_connection(_addr(hostile_gw)) as sock:  # chunked: counted as it arrives
+        sock.sendall(_head("/api/v4/posts", None, token=token))
+        chunk = b"%x\r\n%s\r\n" % (64 * 1024, b"7" * 64 * 1024)
+        sent = 0
+        try:
+            for _ in range(40):  # 2.5 MiB at most, the cap is 1 MiB
+                sock.sendall(chunk)
+                sent += 1
+        except OSError:
+            pass
+        status, body = _read_response(sock)
+        assert status == 413 and body["id"] == "api.dlp.request_too_large.app_error"
+
+
+def test_bytes_in_flight_are_capped_with_a_json_error(hostile_gw: Gateway) -> None:
+    """Two authenticated 900 kB bodies that stall hold 1.8 MiB of the 2 MiB budget:
+    a third is answered 503 busy at once; when the stalled ones go, it is accepted."""
+    token = hostile_gw.sim.token("alice")
+    stalled = [socket.create_connection(_addr(hostile_gw)) for _ in range(2)]
+    try:
+        for sock in stalled:
+            sock.sendall(_head("/api/v4/posts", 900_000, token=token) + b"{")
+        time.sleep(0.5)  # (no timer raced: the stalled bodies have 2 s + 0.9 s to arrive; the third is answered at once)
+        with socket.create_connection(_addr(hostile_gw)) as sock:
+            sock.sendall(_head("/api/v4/posts", 900_000, token=token))
+            status, body = _read_response(sock)
+            assert status == 503 and body["id"] == "api.dlp.busy.app_error"
+    finally:
+        for sock in stalled:
+            sock.close()
+    deadline = time.monotonic() + 10
+    while True:
+        with httpx.Client(base_url=hostile_gw.url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
+            r = c.post("/api/v4/posts", json={"channel_id": hostile_gw.sim.channel("town_square"), "message": "hello"})
+        if r.status_code != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert r.status_code != 503, r.text
+
+
+def test_a_stalled_client_is_closed(hostile_gw: Gateway) -> None:
+    """Slowloris: headers trickled in one line at a time never complete; a body that
+    stops arriving.  Both connections are closed by the read timeouts (2 s here)."""
+    token = hostile_gw.sim.token("alice")
+    with socket.create_connection(_addr(hostile_gw)) as sock:
+        started = time.monotonic()
+        sock.sendall(b"POST /api/v4/posts HTTP/1.1\r\nHost: mm.example\r\n")
+        closed = False
+        for i in range(40):  # a header line every 0.25 s keeps mitmproxy's inactivity timer happy
+            try:
+                sock.sendall(f"X-Pad-{i}: {i}\r\n".encode())
+            except OSError:
+                closed = True
+                break
+            if _closed(sock, 0.25):
+                closed = True
+                break
+        assert closed, "a client trickling headers for 10 s was not closed"
+        assert 1.5 < time.monotonic() - started < 9
+    with socket.create_connection(_addr(hostile_gw)) as sock:
+        started = time.monotonic()
+        sock.sendall(_head("/api/v4/posts", 1000, token=token) + b'{"message": "')
+        assert _closed(sock, 15), "a stalled body was not closed"
+        assert 1.5 < time.monotonic() - started < 12
+
+
+def test_connections_per_address_are_capped(hostile_gw: Gateway) -> None:
+    socks = [socket.create_connection(_addr(hostile_gw)) for _ in range(45)]
+    try:
+        time.sleep(0.5)  # (the header timeout is 2 s: every connection still counts)
+        closed = 0
+        for s in socks:
+            s.setblocking(False)
+            try:
+                closed += s.recv(1) == b""
+            except BlockingIOError:
+                pass  # open
+            except OSError:
+                closed += 1
+        assert closed == 5  # 40 per address
+    finally:
+        for s in socks:
+            s.close()
+    time.sleep(0.5)
+    with hostile_gw.client() as c:  # the count went down again
+        assert c.get("/api/v4/users/me").status_code == 200
+
+
+def test_scan_budget_refills_with_the_injected_clock() -> None:
+    from dlp_proxy.gateway.budget import ScanBudget, ScanBudgetExceeded
+
+    now = [1000.0]
+    budget = ScanBudget(2.0, 60.0, clock=lambda: now[0])
+    budget.check("u:a")
+    budget.charge("u:a", 1.5)
+    budget.check("u:a")  # 0.5 s left
+    budget.charge("u:a", 1.0)  # overdrawn by one scan
+    with pytest.raises(ScanBudgetExceeded):
+        budget.check("u:a")
+    budget.check("u:b")  # others are not affected
+    now[0] += 15.0  # 2 s per 60 s: +0.5 s, back to 0.0: still nothing left
+    with pytest.raises(ScanBudgetExceeded):
+        budget.check("u:a")
+    now[0] += 1.0
+    budget.check("u:a")
+    now[0] += 10_000
+    assert budget.remaining("u:a") == 2.0  # never above the capacity
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+@pytest.fixture(scope="module")
+def deadline_gw(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    # the real engine, wrapped to burn CPU on a marker (tests/faults.py); a plug-in
+    # detector is never run inline, so every scan goes to the scan workers
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("deadline"), "--scan-deadline", "2", env={
+        "DLP_DETECTOR": "tests.faults:faulty_detector",
+        "DLP_USER_SCAN_SECONDS": "0.001", "DLP_USER_SCAN_WINDOW": "3600",
+    })
+    yield gw
+    stop(gw.proc)
+
+
+def _worker_cpu_by_pid(pid: int) -> dict[int, float]:
+    out = {}
+    for child in _descendants(pid):
+        try:
+            if b"redis" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                out[child] = _cpu_seconds(child)
+        except OSError:
+            continue
+    return out
+
+
+def _wait_idle(pid: int, timeout: float = 90.0) -> None:
+    """Until the gateway's workers use (almost) no CPU for a second."""
+    deadline = time.monotonic() + timeout
+    last = sum(_worker_cpu_by_pid(pid).values())
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = sum(_worker_cpu_by_pid(pid).values())
+        if now - last < 0.03:
+            return
+        last = now
+    raise AssertionError("the gateway's workers never went idle")
+
+
+def test_a_deadline_kills_a_runaway_scan(deadline_gw: Gateway) -> None:
+    """A scan that would burn a core for 30 s: answered 503 at the 2 s deadline, its
+    worker process is gone (killed, and replaced), and the workers' CPU time stops
+    growing once the replacement has started (a scan thread would burn on)."""
+    from tests.faults import SPIN_MARKER
+
+    pid = deadline_gw.proc.pid
+    _wait_idle(pid)  # the file workers build their detectors after start-up
+    before = _worker_cpu_by_pid(pid)
+    with deadline_gw.client("bob") as c:
+        started = time.monotonic()
+        r = c.post("/api/v4/posts", json={"channel_id": deadline_gw.sim.channel("town_square"),
+                                          "message": f"hello {SPIN_MARKER}"})
+        elapsed = time.monotonic() - started
+    assert r.status_code == 503 and r.json()["detailed_error"] == "scan-deadline", r.text
+    assert elapsed < 15
+    deadline = time.monotonic() + 20
+    while not (gone := before.keys() - _worker_cpu_by_pid(pid).keys()):
+        assert time.monotonic() < deadline, "the runaway worker was not killed"
+        time.sleep(0.1)
+    assert len(gone) == 1  # the one that ran the scan; the other workers were left alone
+    # the processes that were there during the scan (not the replacement, which is
+    # building its detector now) use no CPU once the runaway is gone
+    first = {p: c for p, c in _worker_cpu_by_pid(pid).items() if p in before}
+    time.sleep(3.0)
+    later = _worker_cpu_by_pid(pid)
+    grown = sum(later.get(p, c) - c for p, c in first.items())
+    detail = {p: (round(later.get(p, c) - c, 2), Path(f"/proc/{p}/cmdline").read_bytes()[:80] if p in later else b"")
+              for p, c in first.items()}
+    assert grown < 0.3, f"workers used {grown:.2f} s of CPU in 3 s of quiet after the deadline: {detail}"
+    with deadline_gw.client("sam") as c:  # and the gateway still scans (bob used his scan budget)
+        assert c.post("/api/v4/posts", json={"channel_id": deadline_gw.sim.channel("town_square"),
+                                             "message": "all clear"}).status_code == 201
+
+
+def test_the_scan_budget_refuses_a_user_who_used_it(deadline_gw: Gateway) -> None:
+    """1 ms of off-loop scanning per hour: the first digit-heavy post is scanned
+    (and overdraws), the next is refused 429 without a scan; another user is not.
+    (This gateway's plug-in detector is never run inline: every scan is charged.)"""
+    town = deadline_gw.sim.channel("town_square")
+    text = " ".join(f"ticket {i:07d}" for i in range(20_000))[:16_000]
+    with deadline_gw.client("carol") as c:
+        first = c.post("/api/v4/posts", json={"channel_id": town, "message": text})
+        assert first.status_code in (200, 201), first.text
+        second = c.post("/api/v4/posts", json={"channel_id": town, "message": text})
+        assert second.status_code == 429 and second.json()["id"] == "api.dlp.scan_budget.app_error"
+    with deadline_gw.client("alice") as c:
+        assert c.post("/api/v4/posts", json={"channel_id": town, "message": text}).status_code in (200, 201)
