@@ -37,3 +37,25 @@ def test_config_dir_falls_back_to_packaged_defaults(tmp_path: Path, monkeypatch)
     assert (settings.config_dir() / "policy.yaml").exists()
     monkeypatch.setenv("DLP_CONFIG_DIR", str(tmp_path))
     assert settings.config_dir() == tmp_path
+
+
+def test_lock_file_pins_every_runtime_dependency_with_hashes() -> None:
+    """requirements.lock (used by deploy/Dockerfile) pins each runtime dependency of
+    pyproject.toml, every pin with its hashes: regenerate it when a dependency changes
+    (the command is on the lock's second line)."""
+    import re
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    lock = (root / "requirements.lock").read_text()
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    pinned = {norm(m.group(1)) for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==\S+ \\$", lock, re.M)}
+    for dep in deps:
+        name = norm(re.match(r"[A-Za-z0-9_.\-]+", dep).group(0))  # type: ignore[union-attr]
+        assert name in pinned, f"{name} is not in requirements.lock"
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n", 2)[2])
+    assert all("--hash=sha256:" in b for b in blocks if "==" in b)
