@@ -164,7 +164,7 @@ class Settings(BaseModel):
     file_deadline: float = Field(120.0, gt=0, description="seconds a request carrying files may take to judge")
     max_body: Size = Field(100 * 1024**2, description="largest request body (`100m`, `2g`, bytes); JSON 413 above")
     unknown_write: Literal["inspect", "block", "allow"] = Field("inspect", description="writes that match no route")
-    inline_scan_chars: int | None = Field(None, ge=0, description="scan messages up to this many characters on the event loop instead of a thread (default 1024; 0 with `DLP_DETECTOR`); see docs/benchmarks.md")
+    inline_scan_chars: int | None = Field(None, ge=0, description="scan messages up to this many characters (and digits the normalizer counts) on the event loop instead of in a scan worker (default 1024; 0 with `DLP_DETECTOR`); see docs/benchmarks.md")
     detector: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$", description="`module:factory` of another detection engine (same signature as `dlp_proxy.detect.build_detector`)")
     file_workers: int = Field(0, ge=0, le=256, description="processes that open and scan uploaded files (0: one per core)")
     file_worker_nice: int = Field(10, ge=0, le=19, description="how much lower the file workers' CPU priority is than the gateway's")
