@@ -14,7 +14,9 @@ _PROBE = """
 import sys
 from mitmproxy import http
 from dlp_proxy.gateway.server import skip_mitmproxy_debug_typechecks
-dropped = skip_mitmproxy_debug_typechecks()
+from dlp_proxy.settings import load_settings
+# as the gateway does: DLP_MITMPROXY_TYPECHECKS read once into the settings
+dropped = skip_mitmproxy_debug_typechecks(keep=load_settings().mitmproxy_typechecks)
 try:  # a field of the wrong type: mitmproxy's check raises TypeError
     http.ResponseData(b"HTTP/1.1", http.Headers(), b"", None, 0.0, None, "200", b"OK")
     checked = False

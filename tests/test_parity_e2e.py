@@ -235,7 +235,7 @@ def test_class9_archive_on_an_undescribed_route_is_opened(gateway: Gateway, path
 def test_class9_remote_cluster_upload_is_a_file_route(gateway: Gateway) -> None:
     path = "/api/v4/remotecluster/upload/abcdefghijklmnopqrstuvwxyz"
     r = httpx.post(gateway.url + path, content=_zip(CSV), timeout=30,
-                   headers={"X-MM-RemoteCluster-Token": "t", "X-MM-RemoteCluster-Id": "r",
+                   headers={"X-RemoteCluster-Token": "t", "X-RemoteCluster-Id": "r",  # model/client4.go
                             "Content-Type": "application/octet-stream"})
     gateway.sim.clear()
     assert r.status_code in (400, 403), r.text

@@ -263,13 +263,14 @@ def test_cli_approval_is_released_once_by_the_gateway_and_four_eyes_true_needs_t
 
     gw = start_gateway(simulator, tmp_path / "gw4", env={"DLP_FOUR_EYES": "true"})
     try:
-        item = _hold(gw, f"client SSN {SSN} for the four-eyes test")
+        marker = f"client SSN {SSN} for the four-eyes test {os.urandom(4).hex()}"
+        item = _hold(gw, marker)
         first = _quarantine_cli(gw, "approve", item, "--reason", "verified by phone", env={"DLP_FOUR_EYES": "true"})
         assert first.returncode == 0, first.stderr
         _sweeps_after(gw)
         listed = {i["id"]: i for i in json.loads(_quarantine_cli(gw, "list", "--json", "--state", "all").stdout)}
         assert listed[item]["state"] == "awaiting_second"
-        assert [p for p in simulator.posts() if SSN in p.get("message", "") and not p.get("type")] == []
+        assert [p for p in simulator.posts() if p.get("message") == marker] == []
     finally:
         stop(gw.proc)
 
