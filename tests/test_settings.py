@@ -20,8 +20,8 @@ import pytest
 import redis
 
 from dlp_proxy.cli import build_parser
-from dlp_proxy.gateway.cli import run_settings
-from dlp_proxy.quarantine.cli import quarantine_cli_settings, review_cli_settings
+from dlp_proxy.cli.quarantine import quarantine_cli_settings, review_cli_settings
+from dlp_proxy.cli.run import run_settings
 from dlp_proxy.settings import (
     RENAMED,
     Settings,
