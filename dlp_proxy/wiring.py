@@ -14,7 +14,7 @@ from dlp_proxy.settings import Settings
 if TYPE_CHECKING:
     from dlp_proxy.quarantine import QuarantineSettings
     from dlp_proxy.review.auth import ReviewSettings
-    from dlp_proxy.review.oidc import OidcSettings
+    from dlp_proxy.review.oidc import HeaderAuthSettings, OidcSettings
 
 
 def quarantine_settings(cfg: Settings, *, notify_token: str | None = None) -> QuarantineSettings:
@@ -50,7 +50,20 @@ def review_settings(cfg: Settings, *, hash_key: bytes, alert_channel_id: str | N
         role_group_ids=role_ids(cfg.review_role_group_ids),
         hash_key=hash_key,
         oidc=oidc_settings(cfg),
+        sso_header=sso_header_settings(cfg),
     )
+
+
+def sso_header_settings(cfg: Settings) -> HeaderAuthSettings | None:
+    """Identity headers of the firm's SSO proxy (review/oidc.py HeaderSignIn)."""
+    from dlp_proxy.review.oidc import HeaderAuthSettings
+    from dlp_proxy.settings import role_ids
+
+    if not cfg.review_sso_header:
+        return None
+    return HeaderAuthSettings(header=cfg.review_sso_header, lookup=cfg.review_sso_header_lookup,
+                              groups_header=cfg.review_sso_groups_header,
+                              role_values=role_ids(cfg.review_sso_role_values))  # fmt: skip
 
 
 def oidc_settings(cfg: Settings) -> OidcSettings | None:

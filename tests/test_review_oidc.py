@@ -33,7 +33,7 @@ import redis.asyncio as aioredis
 
 from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
 from dlp_proxy.review import ReviewSettings, create_app
-from dlp_proxy.review.oidc import OidcClient, OidcError, OidcSettings
+from dlp_proxy.review.oidc import HeaderAuthSettings, OidcClient, OidcError, OidcSettings
 from dlp_proxy.simulator.ids import id_from
 from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
@@ -70,10 +70,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "mallory": {"email": "bob@acme.example", "email_verified": False, "groups": ["dlp-approvers"]},
 }  # fmt: skip
 
-pytestmark = pytest.mark.skipif(
-    NODE is None or not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir(),
-    reason="node and tests/oidc/node_modules are needed (bash scripts/dev test runs npm ci there)",
-)
+NO_PROVIDER = NODE is None or not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir()
 
 
 def uid(key: str) -> str:
@@ -151,7 +148,7 @@ def oidc_settings(issuer: str, redirect: str, **kw: Any) -> OidcSettings:
 
 
 def serve_console(rs: RedisServer, sim_url: str, archive: ListArchive, make_oidc: Any,
-                  **review: Any) -> tuple[ServedApp, LateApp, OidcSettings]:  # fmt: skip
+                  **review: Any) -> tuple[ServedApp, LateApp, Any]:  # fmt: skip
     late = LateApp()
     served = ServedApp(late)
     settings = make_oidc(f"http://127.0.0.1:{served.port}/oidc/callback")
@@ -165,6 +162,8 @@ def serve_console(rs: RedisServer, sim_url: str, archive: ListArchive, make_oidc
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    if NO_PROVIDER:
+        pytest.skip("node and tests/oidc/node_modules are needed (bash scripts/dev test runs npm ci there)")
     tmp = tmp_path_factory.mktemp("oidc")
     with redis_server(tmp / "redis") as rs, simulator() as (sim, sim_url):
         archive = ListArchive()
@@ -349,7 +348,7 @@ def test_missing_role_claim_and_no_mattermost_role_is_no_access(env: Env) -> Non
 def test_no_matching_mattermost_account_or_unverified_email_is_no_access(env: Env, login: str) -> None:
     c, r = sign_in(env, login)
     assert r.status_code == 403 and signed_in_as(c, env) is None
-    assert last(env, "sign_in_failed")["reason"] == "oidc_no_user"
+    assert last(env, "sign_in_failed")["reason"] == "no_mattermost_user"
 
 
 def test_an_oidc_approver_cannot_approve_their_own_message(env: Env) -> None:
@@ -397,7 +396,7 @@ def test_secrets_codes_and_tokens_are_never_logged_or_archived(env: Env, caplog:
     assert "eyJ" not in text  # no JWT of any kind
 
 
-def test_start_up_fetches_nothing_and_an_unreachable_provider_is_a_refusal(tmp_path: Path) -> None:
+def test_start_up_fetches_nothing_and_an_unreachable_provider_is_a_refusal(tmp_path: Path) -> None:  # no node needed
     dead = f"http://127.0.0.1:{free_port()}"
     archive = ListArchive()
     with redis_server(tmp_path / "redis") as rs, simulator() as (_sim, sim_url):
@@ -468,3 +467,58 @@ def test_settings_are_checked(kw: dict[str, Any], match: str) -> None:
     issuer, redirect = kw.pop("issuer", good["issuer"]), kw.pop("redirect_url", good["redirect"])
     with pytest.raises(ValueError, match=match):
         oidc_settings(issuer, redirect, **kw)
+
+
+# ------------------------------------------------- behind the firm's SSO proxy
+PROXY, CLIENT = "127.0.0.2", "127.0.0.3"  # the SSO proxy's address (trusted), anyone else's
+
+
+def test_sso_proxy_header_is_believed_only_from_the_proxy(tmp_path: Path) -> None:
+    archive = ListArchive()
+    header = HeaderAuthSettings("X-Auth-Request-Email", groups_header="X-Auth-Request-Groups",
+                                role_values={"approver": ("dlp-approvers",)})  # fmt: skip
+    with redis_server(tmp_path / "redis") as rs, simulator() as (_sim, sim_url):
+        served, _, _ = serve_console(rs, sim_url, archive, lambda redirect: None, sso_header=header,
+                                     trusted_proxies=(f"{PROXY}/32",))  # fmt: skip
+        with served:
+            def get(source: str, path: str, **headers: str) -> tuple[httpx.Client, httpx.Response]:
+                c = httpx.Client(transport=httpx.HTTPTransport(local_address=source), follow_redirects=False)
+                return c, c.get(served.url + path, headers=headers)
+
+            c, page = get(CLIENT, "/login")
+            assert 'href="/sso/header"' in page.text and 'href="/oidc/login"' not in page.text
+
+            # through the proxy: bob, approver by the groups header, principal = his Mattermost id
+            c, r = get(PROXY, "/sso/header", **{"X-Auth-Request-Email": "Bob@acme.example",
+                                               "X-Auth-Request-Groups": "staff,dlp-approvers"})  # fmt: skip
+            assert r.status_code == 200 and 'content="0;url=/"' in r.text
+            assert archive.records[-1]["actor"] == {"name": "bob", "user_id": uid("bob"), "roles": ["approver"],
+                                                    "via": "sso-header"}  # fmt: skip
+            assert c.get(served.url + "/").status_code == 200
+            # sam: no groups header; reviewer by the synced LDAP group in Mattermost
+            _, r = get(PROXY, "/sso/header", **{"X-Auth-Request-Email": "sam@acme.example"})
+            assert r.status_code == 200 and archive.records[-1]["actor"]["roles"] == ["reviewer"]
+
+            # the same header from anyone else is not believed
+            c, r = get(CLIENT, "/sso/header", **{"X-Auth-Request-Email": "bob@acme.example",
+                                                "X-Auth-Request-Groups": "dlp-approvers"})  # fmt: skip
+            assert r.status_code == 403 and archive.records[-1]["reason"] == "sso_header"
+            assert c.get(served.url + "/").status_code == 303
+            # from the proxy, but two values (a client's header passed on next to the proxy's)
+            _, r = get(PROXY, "/sso/header", **{"X-Auth-Request-Email": "bob@acme.example, carol@acme.example"})
+            assert r.status_code == 403
+            c2 = httpx.Client(transport=httpx.HTTPTransport(local_address=PROXY))
+            r = c2.get(served.url + "/sso/header", headers=[("X-Auth-Request-Email", "bob@acme.example"),
+                                                            ("X-Auth-Request-Email", "carol@acme.example")])
+            assert r.status_code == 403 and archive.records[-1]["reason"] == "sso_header"
+            # no Mattermost account; no role
+            _, r = get(PROXY, "/sso/header", **{"X-Auth-Request-Email": "eve@elsewhere.example"})
+            assert r.status_code == 403 and archive.records[-1]["reason"] == "no_mattermost_user"
+            _, r = get(PROXY, "/sso/header", **{"X-Auth-Request-Email": "alice@acme.example"})
+            assert r.status_code == 403 and archive.records[-1]["reason"] == "no_role"
+            assert archive.records[-1]["via"] == "sso-header" and archive.records[-1]["user_id"] == uid("alice")
+
+
+def test_sso_header_without_trusted_proxies_stops_the_start() -> None:
+    with pytest.raises(ValueError, match="DLP_TRUSTED_PROXIES"):
+        ReviewSettings(sso_header=HeaderAuthSettings("X-Auth-Request-Email"))

@@ -71,6 +71,8 @@ SAMPLES: dict[str, str] = {
     "review_oidc_user_claim": "preferred_username", "review_oidc_user_lookup": "username",
     "review_oidc_require_verified_email": "0", "review_oidc_mattermost_roles": "off", "review_oidc_ca_file": "/etc/ca.pem",
     "review_oidc_label": "Acme SSO",
+    "review_sso_header": "X-Auth-Request-Email", "review_sso_header_lookup": "username",
+    "review_sso_groups_header": "X-Auth-Request-Groups", "review_sso_role_values": "approver=dlp-approvers",
 }
 
 

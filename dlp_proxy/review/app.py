@@ -422,7 +422,7 @@ def create_app(
         Route("/api/v1/bulk", c.api(c.api_bulk), methods=["POST"]),
         Route("/healthz", c.healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-        *oidc_routes(c, settings.oidc),
+        *oidc_routes(c, settings.oidc, settings.sso_header),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -67,7 +67,7 @@ from dlp_proxy.forwarding import Network, parse_networks
 from dlp_proxy.quarantine import ROLES, Actor, is_mattermost_id
 
 if TYPE_CHECKING:
-    from dlp_proxy.review.oidc import OidcSettings
+    from dlp_proxy.review.oidc import HeaderAuthSettings, OidcSettings
 
 #: Group sources Mattermost sets only when it syncs a group from a directory:
 #: ``ldap`` (model.GroupSourceLdap, server/public/model/group.go) and the
@@ -78,7 +78,7 @@ SYNCED_GROUP_SOURCES = ("ldap", "plugin_")
 #: sign-in failure reasons as archived (the oidc_* ones: review/oidc.py)
 REASONS = ("empty", "rate_limited", "bad_credentials", "no_role", "mattermost_unavailable", "mattermost_error",
            "break_glass_file", "oidc_unavailable", "oidc_state", "oidc_error", "oidc_token", "oidc_id_token",
-           "oidc_no_user")  # fmt: skip
+           "no_mattermost_user", "sso_header")  # fmt: skip
 
 
 def normalize_login(raw: str) -> str:
@@ -138,6 +138,8 @@ class ReviewSettings:
     mattermost_timeout: float = 10.0
     #: OpenID Connect sign-in (review/oidc.py); None: not offered
     oidc: OidcSettings | None = None
+    #: identity headers of the firm's SSO proxy (review/oidc.py HeaderSignIn), believed only from trusted_proxies
+    sso_header: HeaderAuthSettings | None = None
 
     def __post_init__(self) -> None:
         for mapping in (self.role_groups, self.role_group_ids, self.role_user_ids, self.role_system_roles):
@@ -155,6 +157,9 @@ class ReviewSettings:
         if self.alert_channel_id is not None and not is_mattermost_id(self.alert_channel_id):
             raise ValueError("review settings: alert_channel_id must be a Mattermost channel id")
         parse_networks(self.trusted_proxies)
+        if self.sso_header is not None and not self.trusted_proxies:
+            raise ValueError("review settings: an SSO identity header needs DLP_TRUSTED_PROXIES (the SSO proxy's "
+                             "address): from anyone else it is not believed")  # fmt: skip
 
     @property
     def networks(self) -> tuple[Network, ...]:

@@ -134,6 +134,7 @@ class OidcSettings:
 
 LOGIN_PATH = "/oidc/login"
 CALLBACK_PATH = "/oidc/callback"
+HEADER_PATH = "/sso/header"
 
 
 def claim_at(claims: Mapping[str, Any], path: str) -> Any:
@@ -302,11 +303,96 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class OidcSignIn:
+class _SsoSignIn:
+    """What the single sign-on ways in share: the Mattermost account behind an
+    identity (the principal), its console roles, the archive records, the session."""
+
+    via = "oidc"
+
+    def __init__(self, console: Console) -> None:
+        self.c = console
+
+    async def _principal(self, login: str, lookup: str, granted: set[str], *, use_mattermost_roles: bool) -> Actor:
+        """The Mattermost user ``login`` names (by ``lookup``: email or username),
+        with ``granted`` roles joined by the Mattermost sources' when asked."""
+        user = await self._mattermost_user(login, lookup)
+        uid = str(user["id"])
+        roles = set(granted)
+        if use_mattermost_roles:
+            roles |= self.c.auth.roles_for(uid, set(str(user.get("roles", "")).split()), await self._groups(uid))
+        if not roles:
+            exc = SignInError("Your account has no security review role.", "no_role")
+            exc.user_id = uid
+            raise exc
+        return Actor(str(user.get("username") or login), frozenset(roles), user_id=uid, via=self.via)
+
+    def _lookup_headers(self) -> dict[str, str]:
+        token = self.c.auth.s.lookup_token
+        if not token:
+            raise SignInError("Single sign-on needs the notify token to find your Mattermost account.",
+                              "no_mattermost_user")  # fmt: skip
+        return {"Authorization": f"Bearer {token}"}
+
+    async def _mattermost_user(self, login: str, kind: str) -> dict[str, Any]:
+        if not login or len(login) > 254 or "/" in login:
+            raise SignInError("Your sign-in did not say who you are in Mattermost.", "no_mattermost_user")
+        path = f"/api/v4/users/{kind}/{quote(login, safe='')}"
+        try:
+            resp = await self.c.auth._http.get(self.c.auth.upstream + path, headers=self._lookup_headers())
+            user = resp.json() if resp.status_code == 200 else None
+        except (httpx.HTTPError, ValueError) as exc:
+            raise SignInError("Mattermost is not reachable; try again.", "mattermost_unavailable") from exc
+        if not isinstance(user, dict) or not is_mattermost_id(user.get("id")) or user.get("delete_at"):
+            raise SignInError("You have no active Mattermost account.", "no_mattermost_user")
+        if kind == "email" and str(user.get("email", "")).lower() != login:
+            raise SignInError("You have no active Mattermost account.", "no_mattermost_user")
+        return user
+
+    async def _groups(self, uid: str) -> list[Any]:
+        try:
+            resp = await self.c.auth._http.get(self.c.auth.upstream + f"/api/v4/users/{uid}/groups",
+                                               headers=self._lookup_headers())  # fmt: skip
+            groups = resp.json() if resp.status_code == 200 else []
+        except (httpx.HTTPError, ValueError):
+            groups = []
+        return groups if isinstance(groups, list) else []
+
+    async def _refuse(self, request: Request, ip: str, exc: SignInError, login: str = "") -> Response:
+        now = time.time()
+        record: dict[str, Any] = {
+            "type": "review", "action": "sign_in_failed", "ts": now, "time": _fmt(now),
+            "login_hash": self.c.auth.hashed("login", normalize_login(login)) if login else None,
+            "client_ip": ip, "reason": exc.reason, "via": self.via,
+            "user_id": exc.user_id if is_mattermost_id(exc.user_id) else None,
+        }  # fmt: skip
+        try:
+            await self.c.q.archive.append(record)
+        except Exception as err:  # the refusal stands either way
+            log.error("failed sign-in could not be archived", extra={"error_type": type(err).__name__})
+        resp = await self.c.login_form(request, str(exc), 429 if exc.reason == "rate_limited" else 403)
+        resp.delete_cookie(FLOW_COOKIE, path="/oidc/")
+        return resp
+
+    async def _signed_in(self, actor: Actor, ip: str, extra: Mapping[str, Any]) -> Response:
+        now = time.time()
+        await self.c.q.archive.append({"type": "review", "action": "sign_in", "actor": actor.to_json(), "ts": now,
+                                       "time": _fmt(now), "client_ip": ip, **extra})  # fmt: skip
+        sid = await self.c.auth.create_session(actor)
+        # A page, not a redirect: the session cookie is SameSite=Strict, and a redirect
+        # that continues the provider's cross-site navigation would not carry it.
+        resp = self.c.render("signed_in.html", actor=None)
+        from dlp_proxy.review.app import SESSION_COOKIE
+
+        self.c._cookie(resp, SESSION_COOKIE, sid, int(self.c.s.session_max))
+        resp.delete_cookie(FLOW_COOKIE, path="/oidc/")
+        return resp
+
+
+class OidcSignIn(_SsoSignIn):
     """The console's /oidc/login and /oidc/callback (registered by ``routes``)."""
 
     def __init__(self, console: Console, settings: OidcSettings, client: OidcClient | None = None) -> None:
-        self.c = console
+        super().__init__(console)
         self.s = settings
         self.client = client or OidcClient(settings)
 
@@ -373,96 +459,87 @@ class OidcSignIn:
             actor = await self._actor(claims)
         except SignInError as exc:
             return await self._refuse(request, ip, exc, login_hint)
-        now = time.time()
-        await self.c.q.archive.append({
-            "type": "review", "action": "sign_in", "actor": actor.to_json(), "ts": now, "time": _fmt(now),
-            "client_ip": ip, "oidc": {"issuer": self.s.issuer, "sub_hash": self.c.auth.hashed("oidc_sub", claims["sub"])},
-        })  # fmt: skip
-        sid = await self.c.auth.create_session(actor)
-        # A page, not a redirect: the session cookie is SameSite=Strict, and a redirect
-        # that continues the provider's cross-site navigation would not carry it.
-        resp = self.c.render("signed_in.html", actor=None)
-        from dlp_proxy.review.app import SESSION_COOKIE
-
-        self.c._cookie(resp, SESSION_COOKIE, sid, int(self.c.s.session_max))
-        resp.delete_cookie(FLOW_COOKIE, path="/oidc/")
-        return resp
+        sub_hash = self.c.auth.hashed("oidc_sub", claims["sub"])
+        return await self._signed_in(actor, ip, {"oidc": {"issuer": self.s.issuer, "sub_hash": sub_hash}})
 
     async def _actor(self, claims: Mapping[str, Any]) -> Actor:
         """The Mattermost user behind the claims, and their console roles."""
         raw = claim_at(claims, self.s.user_claim)
         login = normalize_login(raw) if isinstance(raw, str) else ""
-        if not login or len(login) > 254 or "/" in login:
-            raise SignInError("Your identity provider did not say who you are in Mattermost.", "oidc_no_user")
         if self.s.user_lookup == "email" and self.s.require_verified_email and claims.get("email_verified") is not True:
-            raise SignInError("Your identity provider has not verified your e-mail address.", "oidc_no_user")
-        user = await self._mattermost_user(login)
-        uid = str(user["id"])
-        roles = claim_roles(claims, self.s)
-        if self.s.mattermost_roles:
-            roles |= self.c.auth.roles_for(uid, set(str(user.get("roles", "")).split()), await self._groups(uid))
-        if not roles:
-            exc = SignInError("Your account has no security review role.", "no_role")
-            exc.user_id = uid
-            raise exc
-        return Actor(str(user.get("username") or login), frozenset(roles), user_id=uid, via="oidc")
+            raise SignInError("Your identity provider has not verified your e-mail address.", "no_mattermost_user")
+        return await self._principal(login, self.s.user_lookup, claim_roles(claims, self.s),
+                                     use_mattermost_roles=self.s.mattermost_roles)  # fmt: skip
 
-    def _lookup_headers(self) -> dict[str, str]:
-        token = self.c.auth.s.lookup_token
-        if not token:
-            raise SignInError("Single sign-on needs the notify token to find your Mattermost account.",
-                              "oidc_no_user")  # fmt: skip
-        return {"Authorization": f"Bearer {token}"}
+class HeaderSignIn(_SsoSignIn):
+    """Sign-in behind the firm's authenticating proxy (oauth2-proxy, Pomerium...):
+    GET /sso/header believes the configured identity header (and groups header)
+    only when the TCP peer is one of DLP_TRUSTED_PROXIES, maps it to the Mattermost
+    account like an OIDC claim, and opens a console session."""
 
-    async def _mattermost_user(self, login: str) -> dict[str, Any]:
-        kind = self.s.user_lookup
-        path = f"/api/v4/users/{kind}/{quote(login, safe='')}"
+    via = "sso-header"
+
+    def __init__(self, console: Console, settings: HeaderAuthSettings) -> None:
+        super().__init__(console)
+        self.s = settings
+
+    async def sign_in(self, request: Request) -> Response:
+        from dlp_proxy.forwarding import peer_is_trusted
+
+        ip = self.c.client_ip(request)
+        login = ""
         try:
-            resp = await self.c.auth._http.get(self.c.auth.upstream + path, headers=self._lookup_headers())
-            user = resp.json() if resp.status_code == 200 else None
-        except (httpx.HTTPError, ValueError) as exc:
-            raise SignInError("Mattermost is not reachable; try again.", "mattermost_unavailable") from exc
-        if not isinstance(user, dict) or not is_mattermost_id(user.get("id")) or user.get("delete_at"):
-            raise SignInError("You have no active Mattermost account.", "oidc_no_user")
-        if kind == "email" and str(user.get("email", "")).lower() != login:
-            raise SignInError("You have no active Mattermost account.", "oidc_no_user")
-        return user
+            await self.c.auth.check_ip(ip)
+            peer = request.client.host if request.client else ""
+            values = request.headers.getlist(self.s.header)
+            if not peer_is_trusted(peer, self.c.networks) or len(values) != 1:
+                raise SignInError("Single sign-on through the firm's proxy is not available on this address.",
+                                  "sso_header")  # fmt: skip
+            login = normalize_login(values[0])
+            granted: set[str] = set()
+            if self.s.groups_header:
+                groups = {g.strip() for v in request.headers.getlist(self.s.groups_header) for g in v.split(",")}
+                granted = {role for role, wanted in self.s.role_values.items() if groups & set(wanted)}
+            actor = await self._principal(login, self.s.lookup, granted, use_mattermost_roles=self.s.mattermost_roles)
+        except SignInError as exc:
+            return await self._refuse(request, ip, exc, login)
+        return await self._signed_in(actor, ip, {"sso_header": self.s.header})
 
-    async def _groups(self, uid: str) -> list[Any]:
-        try:
-            resp = await self.c.auth._http.get(self.c.auth.upstream + f"/api/v4/users/{uid}/groups",
-                                               headers=self._lookup_headers())  # fmt: skip
-            groups = resp.json() if resp.status_code == 200 else []
-        except (httpx.HTTPError, ValueError):
-            groups = []
-        return groups if isinstance(groups, list) else []
 
-    async def _refuse(self, request: Request, ip: str, exc: SignInError, login: str = "") -> Response:
-        now = time.time()
-        record: dict[str, Any] = {
-            "type": "review", "action": "sign_in_failed", "ts": now, "time": _fmt(now),
-            "login_hash": self.c.auth.hashed("login", normalize_login(login)) if login else None,
-            "client_ip": ip, "reason": exc.reason, "via": "oidc",
-            "user_id": exc.user_id if is_mattermost_id(exc.user_id) else None,
-        }  # fmt: skip
-        try:
-            await self.c.q.archive.append(record)
-        except Exception as err:  # the refusal stands either way
-            log.error("failed sign-in could not be archived", extra={"error_type": type(err).__name__})
-        resp = await self.c.login_form(request, str(exc), 429 if exc.reason == "rate_limited" else 403)
-        resp.delete_cookie(FLOW_COOKIE, path="/oidc/")
-        return resp
+@dataclass(frozen=True)
+class HeaderAuthSettings:
+    """Identity headers set by the firm's SSO proxy (DLP_REVIEW_SSO_*)."""
+
+    header: str  # e.g. X-Auth-Request-Email (oauth2-proxy --set-xauthrequest)
+    lookup: str = "email"  # email | username
+    groups_header: str | None = None  # e.g. X-Auth-Request-Groups (comma-separated)
+    role_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    mattermost_roles: bool = True
+    label: str = "the firm's single sign-on"
+
+    def __post_init__(self) -> None:
+        if self.lookup not in USER_LOOKUPS:
+            raise ValueError(f"SSO header settings: lookup must be one of {', '.join(USER_LOOKUPS)}")
+        for role in self.role_values:
+            if role not in ROLES:
+                raise ValueError(f"SSO header settings: unknown role {role!r} (roles: {', '.join(ROLES)})")
+        if self.role_values and not self.groups_header:
+            raise ValueError("SSO header settings: role values need a groups header")
 
 
 def _fmt(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
 
 
-def routes(console: Console, settings: OidcSettings | None) -> list[Route]:
-    """The OIDC routes (none when OIDC is not configured); the sign-in page shows
-    its button when they exist."""
+def routes(console: Console, settings: OidcSettings | None, header: HeaderAuthSettings | None = None) -> list[Route]:
+    """The single sign-on routes (none when neither way is configured); the
+    sign-in page shows a button for each that exists."""
     console.env.globals["oidc_label"] = settings.label if settings else None
-    if settings is None:
-        return []
-    flow = OidcSignIn(console, settings)
-    return [Route(LOGIN_PATH, flow.login, methods=["GET"]), Route(CALLBACK_PATH, flow.callback, methods=["GET"])]
+    console.env.globals["sso_header_label"] = header.label if header else None
+    out: list[Route] = []
+    if settings is not None:
+        flow = OidcSignIn(console, settings)
+        out += [Route(LOGIN_PATH, flow.login, methods=["GET"]), Route(CALLBACK_PATH, flow.callback, methods=["GET"])]
+    if header is not None:
+        out.append(Route(HEADER_PATH, HeaderSignIn(console, header).sign_in, methods=["GET"]))
+    return out
