@@ -282,6 +282,7 @@ def test_pkce_s256_and_nonce_are_sent_and_the_flow_is_stored_hashed(env: Env) ->
         return dict(json.loads(raw))
 
     stored = asyncio.run(flow())
+    assert set(stored) == {"nonce", "verifier", "binding"}  # no address, no state in clear
     challenge = base64.urlsafe_b64encode(hashlib.sha256(stored["verifier"].encode()).digest()).rstrip(b"=").decode()
     assert q["code_challenge"] == [challenge] and stored["nonce"] == q["nonce"][0]
 

@@ -418,7 +418,7 @@ class OidcSignIn(_SsoSignIn):
                                   "oidc_unavailable") from exc  # fmt: skip
         except SignInError as exc:
             return await self._refuse(request, ip, exc)
-        flow = {"nonce": nonce, "verifier": verifier, "binding": _hash(binding), "ip": ip}
+        flow = {"nonce": nonce, "verifier": verifier, "binding": _hash(binding)}  # no address: Redis holds none
         await self.c.auth.r.set(self._key(state), json.dumps(flow), ex=int(self.s.flow_ttl))
         resp = RedirectResponse(url, 303, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
         self._flow_cookie(resp, binding, int(self.s.flow_ttl))
