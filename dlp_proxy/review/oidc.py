@@ -1,5 +1,6 @@
-"""OpenID Connect sign-in for the reviewer console (docs/operations.md,
-"Single sign-on").
+"""Single sign-on for the reviewer console (docs/operations.md, "The reviewer
+console"): OpenID Connect, or the identity header of the firm's SSO proxy
+(``HeaderSignIn``, believed only from DLP_TRUSTED_PROXIES).
 
 The console is an OpenID Connect *relying party* using Authlib: the
 authorization-code flow with PKCE (S256), a ``state`` that is single-use, bound
