@@ -523,3 +523,29 @@ def test_sso_proxy_header_is_believed_only_from_the_proxy(tmp_path: Path) -> Non
 def test_sso_header_without_trusted_proxies_stops_the_start() -> None:
     with pytest.raises(ValueError, match="DLP_TRUSTED_PROXIES"):
         ReviewSettings(sso_header=HeaderAuthSettings("X-Auth-Request-Email"))
+
+
+def test_settings_from_the_environment(tmp_path: Path) -> None:
+    from dlp_proxy.settings import load_settings
+    from dlp_proxy.wiring import review_settings
+
+    secret = tmp_path / "oidc-secret"
+    secret.write_text(CLIENT_SECRET + "\n")
+    env = {"DLP_REVIEW_OIDC_ISSUER": "https://idp.example/realms/acme", "DLP_REVIEW_OIDC_CLIENT_ID": "dlp-review",
+           "DLP_REVIEW_OIDC_CLIENT_SECRET_FILE": str(secret),
+           "DLP_REVIEW_OIDC_REDIRECT_URL": "https://review.example/oidc/callback",
+           "DLP_REVIEW_OIDC_ROLE_CLAIM": "realm_access.roles",
+           "DLP_REVIEW_OIDC_ROLE_VALUES": "reviewer=dlp-review;approver=dlp-approve,dlp-lead"}  # fmt: skip
+    rs = review_settings(load_settings(env=env), hash_key=b"k" * 32)
+    assert rs.oidc is not None and rs.oidc.client_secret == CLIENT_SECRET
+    assert rs.oidc.role_values == {"reviewer": ("dlp-review",), "approver": ("dlp-approve", "dlp-lead")}
+    assert CLIENT_SECRET not in repr(rs)
+    assert review_settings(load_settings(env={}), hash_key=b"k" * 32).oidc is None
+    with pytest.raises(ValueError, match="DLP_REVIEW_OIDC_CLIENT_ID"):
+        review_settings(load_settings(env={"DLP_REVIEW_OIDC_ISSUER": "https://idp.example"}), hash_key=b"k" * 32)
+    claims = {"realm_access": {"roles": ["dlp-lead", "x"]}}
+    from dlp_proxy.review.oidc import claim_roles
+
+    assert claim_roles(claims, rs.oidc) == {"approver"}
+    assert claim_roles({"realm_access": {"roles": "dlp-review"}}, rs.oidc) == {"reviewer"}
+    assert claim_roles({"realm_access": ["dlp-review"]}, rs.oidc) == set()
