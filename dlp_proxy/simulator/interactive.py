@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -217,7 +217,7 @@ class Interactions:
             if isinstance(raw_cookie, str) and raw_cookie:
                 try:
                     cookie = json.loads(self._decrypt(raw_cookie))
-                except (ValueError, UnicodeDecodeError):
+                except (ValueError, UnicodeDecodeError, InvalidTag):
                     raise _action_error() from None
                 if not isinstance(cookie, dict):
                     raise _action_error()
