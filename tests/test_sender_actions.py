@@ -124,6 +124,7 @@ def _bot_dms(gw: Gateway, user: str) -> list[dict[str, Any]]:
     return [p for p in gw.sim.posts() if p["channel_id"] == r.json()["id"] and not p["ephemeral"]]
 
 
+@pytest.mark.js
 def test_notice_buttons_dialog_and_report_end_to_end(sgw: Gateway) -> None:
     item_id = _hold(sgw, "Please wire it, client SSN 536-22-4471")
     notice = _notice(sgw, item_id)
@@ -216,6 +217,7 @@ def test_false_positive_button_with_the_raw_action_route(sgw: Gateway) -> None:
     assert dirty.status_code == 403 and dirty.json()["id"].startswith("api.dlp."), dirty.text
 
 
+@pytest.mark.js
 def test_forged_expired_and_foreign_tokens_are_refused(sgw: Gateway) -> None:
     item_id = _hold(sgw, "Routing 021000021 account 4402113377 SSN 536-22-9010")
     notice = _notice(sgw, item_id)

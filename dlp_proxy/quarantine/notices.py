@@ -15,6 +15,7 @@ happens here, and how it went is kept on the item (``dm_status``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dlp_proxy.quarantine.notices")
 
-#: token -> the bot's user id (a token's owner does not change)
+#: SHA-256 of a token -> the bot's user id (a token's owner does not change)
 _BOT_IDS: dict[str, str] = {}
 
 
@@ -38,8 +39,9 @@ async def send_dm(client: httpx.AsyncClient, base_url: str, token: str, user_id:
     ``base_url``: Mattermost's URL ("" when ``client`` has it as its base).
     Returns "sent" or what failed (for the item; no content)."""
     headers = {"Authorization": f"Bearer {token}"}
+    token_key = hashlib.sha256(token.encode()).hexdigest()
     try:
-        bot_id = _BOT_IDS.get(token)
+        bot_id = _BOT_IDS.get(token_key)
         if bot_id is None:
             me = await client.get(base_url + "/api/v4/users/me", headers=headers)
             if me.status_code >= 300:
@@ -47,7 +49,7 @@ async def send_dm(client: httpx.AsyncClient, base_url: str, token: str, user_id:
             bot_id = str(me.json().get("id", ""))
             if not bot_id:
                 return "failed: users/me without an id"
-            _BOT_IDS[token] = bot_id
+            _BOT_IDS[token_key] = bot_id
         if bot_id == user_id:
             return "not sent: the sender is the bot itself"
         ch = await client.post(base_url + "/api/v4/channels/direct", json=[bot_id, user_id], headers=headers)
