@@ -390,11 +390,17 @@ class DLPAddon:
     async def _sender_action(self, flow: http.HTTPFlow) -> None:
         """Mattermost calling the sender's buttons and dialog (dlp_proxy.gateway.actions)."""
         assert self.sender_actions is not None
+        self.inflight += 1  # drained on shutdown like a judged request
+        self._idle.clear()
         try:
             resp = await self.sender_actions.handle(flow.request.method, flow.request.path, flow.request.raw_content or b"")
         except Exception:
             log.exception("sender action failed")
             resp = responses.app_error(503, responses.UNAVAILABLE_ID, _UNAVAILABLE, request_id=responses.new_request_id())
+        finally:
+            self.inflight -= 1
+            if self.inflight == 0:
+                self._idle.set()
         self._answer(flow, resp)
 
     async def _judge(self, flow: http.HTTPFlow) -> None:
