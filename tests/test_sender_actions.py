@@ -291,3 +291,27 @@ def test_without_the_setting_there_are_no_buttons(simulator: Simulator, tmp_path
         assert httpx.post(gw.url + DIALOG_PATH, json={}, timeout=10).status_code == 404
     finally:
         stop(gw.proc)
+
+
+def test_the_web_app_gets_notice_and_dialog_over_its_websocket_through_the_gateway(sgw: Gateway) -> None:
+    """What the web app sees: the ephemeral notice and the open_dialog event arrive on
+    its websocket, through the gateway, as Mattermost publishes them."""
+    from tests.test_gateway_websocket import WS
+
+    conn = WS(sgw.url, [(b"authorization", f"Bearer {sgw.sim.token('alice')}".encode())])
+    try:
+        conn.wait(lambda e: e == "accepted")
+        conn.wait(lambda e: isinstance(e, dict) and e.get("event") == "hello")
+        item_id = _hold(sgw, "Over the socket: SSN 536-22-7741")
+        ev = conn.wait(lambda e: isinstance(e, dict) and e.get("event") == "ephemeral_message"
+                       and json.loads(e["data"]["post"])["props"].get("dlp_item_id") == item_id, timeout=30)
+        post = json.loads(ev["data"]["post"])
+        fp = post["props"]["attachments"][0]["actions"][0]
+        r = httpx.post(f"{sgw.url}/api/v4/posts/{post['id']}/actions/{fp['id']}", json={"cookie": fp["cookie"]},
+                       headers={"Authorization": f"Bearer {sgw.sim.token('alice')}"}, timeout=30)
+        assert r.status_code == 200, r.text
+        dlg = conn.wait(lambda e: isinstance(e, dict) and e.get("event") == "open_dialog", timeout=30)
+        dialog = json.loads(dlg["data"]["dialog"])
+        assert dialog["trigger_id"] == r.json()["trigger_id"] and dialog["dialog"]["callback_id"] == "false_positive"
+    finally:
+        conn.close()

@@ -158,3 +158,27 @@ def test_direct_channel_is_created_once(env: tuple[SimulatorServer, ThreadedServ
         assert bot.post("/api/v4/posts", json={"channel_id": a.json()["id"], "message": "hi"}).status_code == 201
     with _as(sim, "alice") as alice:
         assert alice.post("/api/v4/channels/direct", json=pair).status_code == 403
+
+
+def test_events_reach_the_users_websocket(env: tuple[SimulatorServer, ThreadedServer, Integration]) -> None:
+    """App.Publish: the ephemeral post goes to its user's open websockets (and only theirs)."""
+    from tests.test_simulator import _ws_connect, _ws_events
+
+    sim, srv, _integ = env
+    ids = _ids(sim)
+    alice_sock, alice_ws = _ws_connect(sim.url, "/api/v4/websocket", [(b"authorization", b"Bearer alice-token")])
+    bob_sock, bob_ws = _ws_connect(sim.url, "/api/v4/websocket", [(b"authorization", b"Bearer bob-token")])
+    try:
+        assert [e if e == "accepted" else e["event"] for e in _ws_events(alice_sock, alice_ws, 2)] == ["accepted", "hello"]
+        assert len(_ws_events(bob_sock, bob_ws, 2)) == 2
+        post = _ephemeral(sim, ids, srv.url + "/hook")
+        (event,) = _ws_events(alice_sock, alice_ws, 1)
+        assert event["event"] == "ephemeral_message" and event["seq"] == 1
+        assert json.loads(event["data"]["post"])["id"] == post["id"]
+        assert event["broadcast"]["user_id"] == ids["users"]["alice"]
+        bob_sock.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            bob_sock.recv(65536)
+    finally:
+        alice_sock.close()
+        bob_sock.close()

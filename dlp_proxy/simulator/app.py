@@ -529,7 +529,9 @@ class Api:
 
     # ----------------------------------------------------------- websocket
     async def websocket(self, ws: WebSocket) -> None:
-        """Hello event, authentication_challenge, and a status reply to each action."""
+        """Hello event, authentication_challenge, a status reply to each action, and the
+        events the server publishes to the connection's user (``ephemeral_message``,
+        ``open_dialog``: simulator/interactive.py), each with the connection's ``seq``."""
         token = ws.cookies.get("MMAUTHTOKEN", "")
         auth = ws.headers.get("authorization", "")
         if not token and auth[:6].lower() == "bearer":
@@ -537,17 +539,37 @@ class Api:
         await ws.accept()
         session = self.sim.session_for_token(token) if token else None
         seq = 0
+        send_lock = asyncio.Lock()
+        events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        subscribed: list[str] = []
+
+        async def send(text: str) -> None:
+            async with send_lock:  # replies and published events from two tasks
+                await ws.send_text(text)
 
         async def hello() -> None:
             nonlocal seq
-            await ws.send_text(json.dumps({
+            await send(json.dumps({
                 "event": "hello",
                 "data": {"connection_id": self.sim.new_id("ws"), "server_version": SERVER_VERSION},
                 "broadcast": {"omit_users": None, "user_id": session.user_id if session else "", "channel_id": "", "team_id": ""},
                 "seq": seq,
             }))
             seq += 1
+            if session is not None and session.user_id not in subscribed:
+                self.sim.interactions.subscribe(session.user_id, loop, events)
+                subscribed.append(session.user_id)
 
+        async def push() -> None:
+            nonlocal seq
+            while True:
+                event = await events.get()
+                async with send_lock:
+                    await ws.send_text(json.dumps({**event, "seq": seq}))
+                    seq += 1
+
+        pusher = asyncio.create_task(push())
         if session is not None:
             await hello()
         try:
@@ -578,16 +600,20 @@ class Api:
                         reply = {"status": "FAIL", "seq_reply": msg.get("seq", 0), "error": {
                             "id": "api.web_socket_router.not_authenticated.app_error",
                             "message": "Not authenticated."}}
-                        await ws.send_text(json.dumps(reply))
+                        await send(json.dumps(reply))
                         continue
-                    await ws.send_text(json.dumps(reply))
+                    await send(json.dumps(reply))
                     await hello()
                     continue
                 if msg.get("action") == "ping":
                     reply["data"] = {"text": "pong", "version": SERVER_VERSION}
-                await ws.send_text(json.dumps(reply))
+                await send(json.dumps(reply))
         except WebSocketDisconnect:
             return
+        finally:
+            pusher.cancel()
+            for user_id in subscribed:
+                self.sim.interactions.unsubscribe(user_id, events)
 
 
 def _multipart_boundary(ctype: str) -> str | None:

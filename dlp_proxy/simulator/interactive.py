@@ -33,11 +33,13 @@ is listed in ``ServiceSettings.AllowedUntrustedInternalConnections``
 (``allowed_untrusted_internal_connections`` in /__sim/config here).
 
 Websocket events the server would publish to a user (``ephemeral_message``,
-``open_dialog``) are kept in ``events`` (GET /__sim/events?user_id=...).
+``open_dialog``) go to the user's open websockets and are kept in ``events``
+(GET /__sim/events?user_id=...).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import ipaddress
@@ -82,13 +84,27 @@ class Interactions:
         self.signing_key = ec.generate_private_key(ec.SECP256R1())  # App.AsymmetricSigningKey
         self.events: list[JSON] = []
         self.allowed_internal: list[str] = []  # AllowedUntrustedInternalConnections
+        self._listeners: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[JSON]]]] = {}
         self.lock = threading.RLock()
 
     # ------------------------------------------------------------ events
     def publish(self, event: str, data: JSON, user_id: str, channel_id: str = "") -> None:
+        """App.Publish to one user: kept for /__sim/events and sent on the user's websockets."""
+        message = {"event": event, "data": data,
+                   "broadcast": {"omit_users": None, "user_id": user_id, "channel_id": channel_id, "team_id": ""}}
         with self.lock:
-            self.events.append({"event": event, "data": data,
-                                "broadcast": {"user_id": user_id, "channel_id": channel_id, "team_id": ""}})
+            self.events.append(message)
+            listeners = list(self._listeners.get(user_id, []))
+        for loop, queue in listeners:
+            loop.call_soon_threadsafe(queue.put_nowait, copy.deepcopy(message))
+
+    def subscribe(self, user_id: str, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[JSON]) -> None:
+        with self.lock:
+            self._listeners.setdefault(user_id, []).append((loop, queue))
+
+    def unsubscribe(self, user_id: str, queue: asyncio.Queue[JSON]) -> None:
+        with self.lock:
+            self._listeners[user_id] = [(lp, q) for lp, q in self._listeners.get(user_id, []) if q is not queue]
 
     def events_for(self, user_id: str | None) -> list[JSON]:
         with self.lock:
@@ -387,7 +403,5 @@ async def _resolve(host: str) -> list[str]:
         return [str(ipaddress.ip_address(host))]
     except ValueError:
         pass
-    import asyncio
-
     infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     return [str(i[4][0]) for i in infos]
