@@ -101,10 +101,11 @@ def _node(gw: Gateway, user: str, *args: str) -> dict[str, Any]:
 
 def _submission(dialog: dict[str, Any], gw: Gateway, text: str) -> dict[str, Any]:
     # what the web app sends (components/interactive_dialog: url, callback_id, state,
-    # the current channel and team, the submission)
+    # the current channel and team -- a team also from a DM: Mattermost refuses an
+    # empty team id -- and the submission)
     return {"url": dialog["url"], "callback_id": dialog["dialog"]["callback_id"], "state": dialog["dialog"]["state"],
-            "channel_id": gw.sim.channel("dm_alice_bob"), "team_id": "", "submission": {"justification": text},
-            "cancelled": False}
+            "channel_id": gw.sim.channel("dm_alice_bob"), "team_id": gw.sim.ids["team"],
+            "submission": {"justification": text}, "cancelled": False}
 
 
 def _cli(gw: Gateway, *args: str) -> subprocess.CompletedProcess[str]:

@@ -99,9 +99,13 @@ def test_ephemeral_post_action_with_cookie_and_dialog(env: tuple[SimulatorServer
         assert alice.post(f"/api/v4/posts/{post['id']}/actions/btn1", json={}).status_code == 403
         # the dialog submission: user_id from the session, url removed, type set
         integ.answer = {"errors": {"x": "bad"}}
-        sub = alice.post("/api/v4/actions/dialogs/submit", json={
-            "url": srv.url + "/hook", "callback_id": "cb", "state": "st", "user_id": ids["users"]["bob"],
-            "channel_id": ids["channels"]["dm_alice_bob"], "team_id": "", "submission": {"a": "b"}})
+        submit = {"url": srv.url + "/hook", "callback_id": "cb", "state": "st", "user_id": ids["users"]["bob"],
+                  "channel_id": ids["channels"]["dm_alice_bob"], "team_id": "", "submission": {"a": "b"}}
+        calls = len(integ.calls)
+        # no team: SessionHasPermissionToTeam("") is false, even from a DM
+        assert alice.post("/api/v4/actions/dialogs/submit", json=submit).status_code == 403
+        assert len(integ.calls) == calls
+        sub = alice.post("/api/v4/actions/dialogs/submit", json={**submit, "team_id": ids["team"]})
         assert sub.status_code == 200 and sub.json() == {"errors": {"x": "bad"}}
         call = integ.calls[-1]
         assert call["user_id"] == ids["users"]["alice"] and call["type"] == "dialog_submission" and "url" not in call

@@ -349,8 +349,10 @@ class Interactions:
             raise bad_param("dialog")
         with self.sim.lock:
             self.sim._channel(str(body.get("channel_id", "")), actor)  # PermissionReadChannel
+            # SessionHasPermissionToTeam (app/authorization.go): false for an empty team id,
+            # so the web app sends its current team, also from a direct message
             team_id = str(body.get("team_id", ""))
-            if team_id and actor not in self.sim.team_members.get(team_id, set()):
+            if not team_id or not (actor in self.sim.team_members.get(team_id, set()) or self.sim.is_admin(actor)):
                 raise forbidden()  # PermissionViewTeam
         request = {
             "type": "dialog_submission",
