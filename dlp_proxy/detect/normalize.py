@@ -66,14 +66,19 @@ _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0
 _PERCENT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
-_CHEAP_TRIGGER = re.compile(r"[<&%*`~_]")
+_CHEAP_TRIGGER = re.compile(r"[<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d]|\r(?!\n)")
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
 #: U+001E/U+001F of the input into spaces first); every other control becomes a space.
 _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
-_DECODED_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_DECODED_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f]")
+#: Unicode's line breaks (Line_Break classes BK, CR, LF, NL: ``\v``, ``\f``, ``\r``,
+#: U+0085, U+2028, U+2029) and its other white space (White_Space): a line break
+#: between digit groups is read as ``\n``, other white space as a space.
+_LINE_BREAK = regex.compile(r"[\p{Line_Break=BK}\p{Line_Break=CR}\p{Line_Break=LF}\p{Line_Break=NL}]")
+_WHITE_SPACE = regex.compile(r"\p{White_Space}")
 #: A run of ASCII characters no rule of ``_one_pass`` changes (not markup, entity,
 #: percent, Markdown or control characters other than the kept ones).
-_PLAIN_RUN = re.compile(r"[^<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d\x80-\U0010ffff]+")
+_PLAIN_RUN = re.compile(r"[^<&%*`~_\x00-\x08\x0b-\x1d\x80-\U0010ffff]+")
 #: Unicode's Default_Ignorable_Code_Point property (the ``regex`` module's tables
 #: follow the Unicode version it was built with).
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
@@ -328,9 +333,13 @@ def _one_pass(text: str, decode: bool) -> Normalized:
                 i += 1
                 continue
         if ascii_only or ch.isascii():
-            if ch < " " and ch not in _KEPT_CONTROLS:
-                emit(" ", i, i + 1)
-                events.append((i, i + 1, "control-chars"))
+            if ch < " " and (ch not in _KEPT_CONTROLS or (ch == "\r" and text[i + 1 : i + 2] != "\n")):
+                if _LINE_BREAK.match(ch):  # \v \f and a bare \r are line breaks
+                    emit("\n", i, i + 1)
+                    events.append((i, i + 1, "line-breaks"))
+                else:
+                    emit(" ", i, i + 1)
+                    events.append((i, i + 1, "control-chars"))
             else:
                 out.append(ch)
                 starts.append(i)
@@ -360,8 +369,11 @@ def _one_pass(text: str, decode: bool) -> Normalized:
         elif ch in _DASHES or cat == "Pd":
             emit("-", i, i + 1)
             events.append((i, i + 1, "unicode-dashes"))
-        elif cat in ("Zs", "Zl", "Zp"):
-            emit(" " if cat == "Zs" else "\n", i, i + 1)
+        elif _LINE_BREAK.match(ch):  # U+0085, U+2028, U+2029
+            emit("\n", i, i + 1)
+            events.append((i, i + 1, "line-breaks"))
+        elif cat == "Zs" or _WHITE_SPACE.match(ch):
+            emit(" ", i, i + 1)
             events.append((i, i + 1, "nfkc"))
         elif cat in ("Cs", "Co", "Cn", "Cc"):
             emit(" " if cat != "Cs" else "\ufffd", i, i + 1)
@@ -374,10 +386,16 @@ def _one_pass(text: str, decode: bool) -> Normalized:
 def _fold(s: str) -> str:
     """Digits, dashes and format chars inside decoded or NFKC-folded text."""
     s = _DECODED_CONTROLS.sub(" ", s)  # decoded text never brings a table boundary or a control
-    if s.isascii():
+    if s.isascii() and "\r" not in s and "\x0b" not in s and "\x0c" not in s:
         return s
     res: list[str] = []
     for c in s:
+        if c != "\n" and (c == "\r" or not c.isascii()) and _LINE_BREAK.match(c):
+            res.append("\n")  # a decoded line break, whichever (``&#x2028;``, ``%0B``)
+            continue
+        if c.isascii() and c < " " and c not in "\t\n":
+            res.append("\n" if _LINE_BREAK.match(c) else " ")
+            continue
         cat = unicodedata.category(c)
         if cat == "Cf" or _ignorable(c):
             continue
@@ -450,12 +468,168 @@ def _spelled(text: str) -> Normalized | None:
     return Normalized("".join(out), starts, ends, events)
 
 
+# -- what renders as a number: links, emoji shortcodes, CJK numerals, glued labels --------
+
+#: A Markdown inline link whose text holds a digit: it renders as its text.
+_LINK = re.compile(r"\[([^\[\]\n]{1,80})\]\(([^()\s]{0,500}(?:\s+\"[^\"\n]{0,80}\")?)\)")
+#: Mattermost's emoji shortcodes that render as digits (the keycap emoji of
+#: emoji-datasource, which Mattermost's webapp uses: short names ``zero``..``nine`` and
+#: ``keycap_ten``; webapp/channels/src/utils/emoji.json).
+_EMOJI_DIGITS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "keycap_ten": "10",
+}
+_EMOJI = re.compile(r"(?i):(" + "|".join(_EMOJI_DIGITS) + r"):")
+#: Letters with a digit value (Unicode Numeric_Value 0..9) that are not digits: CJK
+#: numerals (``〇一二三``... and the financial forms ``零壹贰叁``...), Roman numerals...
+_NUMERALS = regex.compile(
+    r"(?=[\p{Lo}\p{Nl}])[" + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + "]"
+)
+_NUMERAL_VALUE = [regex.compile(rf"\p{{Numeric_Value={d}}}") for d in range(10)]
+#: Such numerals are read as digits only in a run of at least this many digits and
+#: numerals (separated by at most two non-letters): "五三六-二二-八七一〇", never the
+#: 一 of 一个 or the 三四 of 三四个.
+MIN_NUMERAL_RUN = 4
+_NUMERAL_RUN = regex.compile(
+    r"(?:[0-9]|(?=[\p{Lo}\p{Nl}])[" + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + r"])"
+    r"(?:[^\p{L}\p{N}\n]{0,2}(?:[0-9]|(?=[\p{Lo}\p{Nl}])["
+    + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + r"]))"
+    + "{" + str(MIN_NUMERAL_RUN - 1) + ",}"
+)
+#: Labels of an identifier written glued to its digits ("SSN536-22-8710", "card4111...",
+#: "#ssn536228710"): a space is put between, so the digits are a run and the label is
+#: context.  The short ones only as a whole word; the long ones also at the end of a
+#: longer one ("myssn536..."), then a space before them too.
+_GLUED_SHORT = ("ss", "soc", "sin", "tin", "ein", "fein", "cc", "acc", "ac", "dl", "rt", "rtn", "aba", "no", "nbr", "num")
+_GLUED_LONG = ("ssns", "ssn", "social", "itin", "acct", "account", "accnt", "card", "iban", "routing", "passport",
+               "license", "licence")
+_GLUED_BEFORE = re.compile(
+    r"(?i)(?:(?<![A-Za-z])(?P<short>" + "|".join(_GLUED_SHORT) + r")|(?P<long>" + "|".join(_GLUED_LONG) + r"))"
+    r"(?P<mark>[#:.]?)(?=[0-9])"
+)
+_GLUED_AFTER = re.compile(
+    r"(?i)(?<=[0-9])(?:" + "|".join((*_GLUED_LONG, "exp", "cvv", "cvc", "dob")) + r")(?![A-Za-z])"
+)
+_RENDER_HINT = re.compile(r"\]\(|:[a-z_]{3,10}:|<[A-Za-z!/]", re.IGNORECASE)
+
+
+def may_render(text: str) -> bool:
+    """``text`` (raw ASCII) may hold digits its raw form hides: markup between digits
+    (an HTML comment, a tag, a link) or emoji shortcodes.  The engine's quick check runs
+    on the raw text; with this, also on the normalized one."""
+    return _RENDER_HINT.search(text) is not None
+
+
+def _numeral_digit(ch: str) -> str:
+    if ch.isascii():
+        return ch
+    for d, rx in enumerate(_NUMERAL_VALUE):
+        if rx.match(ch):
+            return str(d)
+    return ch  # pragma: no cover - _NUMERALS admits these only
+
+
+def _edit(text: str, edits: list[tuple[int, int, str, int, int]], tail: list[tuple[int, int]],
+          names: list[str]) -> Normalized:
+    """``text`` with the sorted, non-overlapping ``edits`` (start, end, replacement,
+    and the original span its characters map to) applied, then each ``tail`` range of
+    ``text`` appended after a paragraph break (a link's target: still scanned, never
+    joined with the text)."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    events: list[tuple[int, int, str]] = []
+    pos = 0
+    for (a, b, rep, sa, sb), name in zip(edits, names, strict=True):
+        out.append(text[pos:a])
+        starts.extend(range(pos, a))
+        ends.extend(range(pos + 1, a + 1))
+        out.append(rep)
+        starts.extend([sa] * len(rep))
+        ends.extend([sb] * len(rep))
+        events.append((a, b, name))
+        pos = b
+    out.append(text[pos:])
+    starts.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
+    for a, b in tail:
+        gap = len(text)
+        out.append("\n\n\n\n")
+        starts.extend([max(gap - 1, 0)] * 4)
+        ends.extend([gap] * 4)
+        out.append(text[a:b])
+        starts.extend(range(a, b))
+        ends.extend(range(a + 1, b + 1))
+    return Normalized("".join(out), starts, ends, events)
+
+
+def _render(text: str) -> Normalized | None:
+    """Links, emoji shortcodes and CJK numerals as they render (see the module doc)."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    names: list[str] = []
+    tail: list[tuple[int, int]] = []
+    if "](" in text:
+        for m in _LINK.finditer(text):
+            if not any(c.isdigit() for c in m.group(1)) and not _EMOJI.search(m.group(1)):
+                continue
+            edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
+            names.append("markdown-links")
+            edits.append((m.end(1), m.end(), "", m.end(1), m.end()))
+            names.append("markdown-links")
+            tail.append(m.span(2))
+    if ":" in text:
+        for m in _EMOJI.finditer(text):
+            edits.append((m.start(), m.end(), _EMOJI_DIGITS[m.group(1).lower()], m.start(), m.end()))
+            names.append("emoji-digits")
+    if not text.isascii() and _NUMERALS.search(text):
+        for m in _NUMERAL_RUN.finditer(text):
+            for k in range(m.start(), m.end()):
+                ch = text[k]
+                if not ch.isascii() and _NUMERALS.match(ch):
+                    edits.append((k, k + 1, _numeral_digit(ch), k, k + 1))
+                    names.append("cjk-numerals")
+    if not edits:
+        return None
+    order = sorted(range(len(edits)), key=lambda k: edits[k][0])
+    kept: list[int] = []
+    reach = 0
+    for k in order:  # an emoji inside a link's target: the link wins
+        if edits[k][0] >= reach or edits[k][0] == edits[k][1]:
+            kept.append(k)
+            reach = max(reach, edits[k][1])
+    inside_tail = [k for k in kept if any(a <= edits[k][0] < b for a, b in tail)]
+    kept = [k for k in kept if k not in inside_tail]
+    return _edit(text, [edits[k] for k in kept], tail, [names[k] for k in kept])
+
+
+def _glued(text: str) -> Normalized | None:
+    """A space between a label and the digits glued to it ("SSN536-22-8710")."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _GLUED_BEFORE.finditer(text):
+        if m.group("long") is not None and m.start() > 0 and text[m.start() - 1].isalpha():
+            edits.append((m.start(), m.start(), " ", m.start(), m.start() + 1))  # "myssn536..."
+        edits.append((m.end(), m.end(), " ", m.end() - 1, m.end()))
+    for m in _GLUED_AFTER.finditer(text):
+        edits.append((m.start(), m.start(), " ", m.start(), m.start() + 1))
+    if not edits:
+        return None
+    edits.sort()
+    return _edit(text, edits, [], ["glued-labels"] * len(edits))
+
+
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection."""
     if text.isascii() and not _CHEAP_TRIGGER.search(text):
         result = identity(text)
     else:
         result = _decode_layers(text)
+    if "](" in result.text or ":" in result.text or not result.text.isascii():
+        rendered = _render(result.text)
+        if rendered is not None:
+            result = _compose(result, rendered)
+    glued = _glued(result.text)
+    if glued is not None:
+        result = _compose(result, glued)
     if _may_spell(result.text):
         spelled = _spelled(result.text)
         if spelled is not None:
