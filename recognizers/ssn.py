@@ -18,12 +18,23 @@ Context words also match one typing slip away ("soical", "itn": _fuzzy.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect.structure import CELL
 from dlp_proxy.model import US_ITIN, US_SSN
-from recognizers._common import NINE, Candidate, ContextHit, DLPRecognizer, candidates, lookalike_note
+from recognizers._common import (
+    NINE,
+    Candidate,
+    ContextHit,
+    DLPRecognizer,
+    candidates,
+    cell_candidates,
+    lookalike_note,
+    row_context,
+)
 
 # Numbers published in advertising or as specimens (SSA), never issued to a person.
 _SPECIMENS = frozenset({"078051120", "219099999", "457555462", "123456789"})
@@ -111,7 +122,17 @@ class _NineDigit(DLPRecognizer):
         # analyze reports a valid candidate only when it is shaped or has a context word
         if self.shaped_or_context_gate(text, candidates(text, NINE), lambda c: self.valid(c.digits), _shaped):
             return True
-        return "(" in text and self.context_anywhere(text) and any(self._bracketed(text))
+        if not (("(" in text or CELL in text) and self.context_anywhere(text)):
+            return False
+        return any(self._bracketed(text)) or any(self._in_cells(text))
+
+    def _in_cells(self, text: str) -> Iterator[tuple[Candidate, ContextHit]]:
+        """3-2-4 groups in adjacent cells of a row labelled for this number."""
+        for c in cell_candidates(text, NINE):
+            if c.groups == (3, 2, 4) and self.valid(c.digits):
+                hit = row_context(self, text, c)
+                if hit is not None:
+                    yield c, hit
 
     def _bracketed(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, digits) of the valid 3-2-4 numbers with a bracketed group."""
@@ -170,6 +191,9 @@ class _NineDigit(DLPRecognizer):
             out.append(
                 self.result(self.ENTITY, c.start, c.end, score, pattern, self.VALIDATION, hit, lookalike_note(c))
             )
+        if CELL in text:
+            for c, hit in self._in_cells(text):
+                out.append(self.result(self.ENTITY, c.start, c.end, 0.9, "3-2-4-in-cells", self.VALIDATION, hit))
         if "(" in text:
             for start, end, _digits in self._bracketed(text):
                 hit = self.context_hit(text, start, end)
