@@ -66,7 +66,15 @@ _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0
 _PERCENT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
-_CHEAP_TRIGGER = re.compile(r"[<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d]|\r(?!\n)")
+#: Mattermost's emoji shortcodes that render as digits (the keycap emoji of
+#: emoji-datasource, which Mattermost's webapp uses: short names ``zero``..``nine`` and
+#: ``keycap_ten``; webapp/channels/src/utils/emoji.json).
+_EMOJI_DIGITS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "keycap_ten": "10",
+}
+_EMOJI = re.compile(r"(?i):(" + "|".join(_EMOJI_DIGITS) + r"):")
+_CHEAP_TRIGGER = re.compile(r"[<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d]|\r(?!\n)|(?i::(?:" + "|".join(_EMOJI_DIGITS) + "):)")
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
 #: U+001E/U+001F of the input into spaces first); every other control becomes a space.
 _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
@@ -78,7 +86,7 @@ _LINE_BREAK = regex.compile(r"[\p{Line_Break=BK}\p{Line_Break=CR}\p{Line_Break=L
 _WHITE_SPACE = regex.compile(r"\p{White_Space}")
 #: A run of ASCII characters no rule of ``_one_pass`` changes (not markup, entity,
 #: percent, Markdown or control characters other than the kept ones).
-_PLAIN_RUN = re.compile(r"[^<&%*`~_\x00-\x08\x0b-\x1d\x80-\U0010ffff]+")
+_PLAIN_RUN = re.compile(r"[^<&%*`~_:\x00-\x08\x0b-\x1d\x80-\U0010ffff]+")
 #: Unicode's Default_Ignorable_Code_Point property (the ``regex`` module's tables
 #: follow the Unicode version it was built with).
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
@@ -320,17 +328,32 @@ def _one_pass(text: str, decode: bool) -> Normalized:
                     events.append((i, m.end(), "percent-encoding"))
                     i = m.end()
                     continue
+        elif ch == ":":
+            m = _EMOJI.match(text, i)
+            if m:
+                emit(_EMOJI_DIGITS[m.group(1).lower()], i, m.end())
+                events.append((i, m.end(), "emoji-digits"))
+                i = m.end()
+                continue
         elif ch in _MD_DROP:
             events.append((i, i + 1, "markdown"))
             i += 1
             continue
         elif ch == "_":
+            j = i + 1
+            while j < n and text[j] == "_":
+                j += 1
             prev_digit = bool(out) and out[-1][-1].isdigit()
-            next_digit = i + 1 < n and text[i + 1].isdigit()
+            k = j
+            while k < n and text[k] in "*`~_":  # other markup between: dropped too
+                k += 1
+            next_digit = k < n and (text[k].isdigit() or (text[k] == ":" and _EMOJI.match(text, k) is not None))
             if prev_digit or next_digit:
-                emit(" ", i, i + 1)
-                events.append((i, i + 1, "markdown"))
-                i += 1
+                if j - i == 1:
+                    emit(" ", i, i + 1)  # 536_22_8710: a separator
+                # a run ("__" strong emphasis, or more) is markup: dropped
+                events.append((i, j, "markdown"))
+                i = j
                 continue
         if ascii_only or ch.isascii():
             if ch < " " and (ch not in _KEPT_CONTROLS or (ch == "\r" and text[i + 1 : i + 2] != "\n")):
@@ -472,14 +495,9 @@ def _spelled(text: str) -> Normalized | None:
 
 #: A Markdown inline link whose text holds a digit: it renders as its text.
 _LINK = re.compile(r"\[([^\[\]\n]{1,80})\]\(([^()\s]{0,500}(?:\s+\"[^\"\n]{0,80}\")?)\)")
-#: Mattermost's emoji shortcodes that render as digits (the keycap emoji of
-#: emoji-datasource, which Mattermost's webapp uses: short names ``zero``..``nine`` and
-#: ``keycap_ten``; webapp/channels/src/utils/emoji.json).
-_EMOJI_DIGITS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "keycap_ten": "10",
-}
-_EMOJI = re.compile(r"(?i):(" + "|".join(_EMOJI_DIGITS) + r"):")
+#: The one keycap emoji that is a single code point (U+1F51F KEYCAP TEN, category So
+#: without a numeric value); the others are a digit, U+FE0F and U+20E3 (combining-marks).
+_KEYCAP_TEN = "\N{KEYCAP TEN}"
 #: Letters with a digit value (Unicode Numeric_Value 0..9) that are not digits: CJK
 #: numerals (``〇一二三``... and the financial forms ``零壹贰叁``...), Roman numerals...
 _NUMERALS = regex.compile(
@@ -500,16 +518,21 @@ _NUMERAL_RUN = regex.compile(
 #: "#ssn536228710"): a space is put between, so the digits are a run and the label is
 #: context.  The short ones only as a whole word; the long ones also at the end of a
 #: longer one ("myssn536..."), then a space before them too.
-_GLUED_SHORT = ("ss", "soc", "sin", "tin", "ein", "fein", "cc", "acc", "ac", "dl", "rt", "rtn", "aba", "no", "nbr", "num")
+_GLUED_SHORT = ("soc", "tin", "ein", "fein", "cc", "acc", "rtn", "aba")
+#: Short labels that are also country codes of ISINs and IBANs (NO, SS...) or common
+#: abbreviations: only with a mark before the digits ("SS#536228710", "no.12345678").
+_GLUED_MARKED = ("ss", "no", "nbr", "num", "ac", "rt", "dl")
 _GLUED_LONG = ("ssns", "ssn", "social", "itin", "acct", "account", "accnt", "card", "iban", "routing", "passport",
                "license", "licence")
 _GLUED_BEFORE = re.compile(
-    r"(?i)(?:(?<![A-Za-z])(?P<short>" + "|".join(_GLUED_SHORT) + r")|(?P<long>" + "|".join(_GLUED_LONG) + r"))"
-    r"(?P<mark>[#:.]?)(?=[0-9])"
+    r"(?i)(?:(?<![A-Za-z0-9])(?P<short>" + "|".join(_GLUED_SHORT) + r")[#:.]?|(?<![0-9])(?P<long>"
+    + "|".join(_GLUED_LONG) + r")[#:.]?|(?<![A-Za-z0-9])(?:" + "|".join(_GLUED_MARKED) + r")[#:.])(?=[0-9])"
 )
 _GLUED_AFTER = re.compile(
     r"(?i)(?<=[0-9])(?:" + "|".join((*_GLUED_LONG, "exp", "cvv", "cvc", "dob")) + r")(?![A-Za-z])"
 )
+#: The digits after a glued label, up to the letters glued after them ("ssn536-22-8710ok").
+_GLUED_DIGITS = re.compile(r"[0-9](?:[0-9 .\-/]{0,24}[0-9])?(?=[A-Za-z])")
 _RENDER_HINT = re.compile(r"\]\(|:[a-z_]{3,10}:|<[A-Za-z!/]", re.IGNORECASE)
 
 
@@ -570,16 +593,16 @@ def _render(text: str) -> Normalized | None:
     tail: list[tuple[int, int]] = []
     if "](" in text:
         for m in _LINK.finditer(text):
-            if not any(c.isdigit() for c in m.group(1)) and not _EMOJI.search(m.group(1)):
+            if not any(c.isdigit() for c in m.group(1)):
                 continue
             edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
             names.append("markdown-links")
             edits.append((m.end(1), m.end(), "", m.end(1), m.end()))
             names.append("markdown-links")
             tail.append(m.span(2))
-    if ":" in text:
-        for m in _EMOJI.finditer(text):
-            edits.append((m.start(), m.end(), _EMOJI_DIGITS[m.group(1).lower()], m.start(), m.end()))
+    if _KEYCAP_TEN in text:
+        for k in (k for k, c in enumerate(text) if c == _KEYCAP_TEN):
+            edits.append((k, k + 1, "10", k, k + 1))
             names.append("emoji-digits")
     if not text.isascii() and _NUMERALS.search(text):
         for m in _NUMERAL_RUN.finditer(text):
@@ -609,6 +632,9 @@ def _glued(text: str) -> Normalized | None:
         if m.group("long") is not None and m.start() > 0 and text[m.start() - 1].isalpha():
             edits.append((m.start(), m.start(), " ", m.start(), m.start() + 1))  # "myssn536..."
         edits.append((m.end(), m.end(), " ", m.end() - 1, m.end()))
+        tail = _GLUED_DIGITS.match(text, m.end())
+        if tail is not None and not _GLUED_AFTER.match(text, tail.end()):
+            edits.append((tail.end(), tail.end(), " ", tail.end(), tail.end() + 1))  # "...8710ok"
     for m in _GLUED_AFTER.finditer(text):
         edits.append((m.start(), m.start(), " ", m.start(), m.start() + 1))
     if not edits:
@@ -623,7 +649,7 @@ def normalize(text: str) -> Normalized:
         result = identity(text)
     else:
         result = _decode_layers(text)
-    if "](" in result.text or ":" in result.text or not result.text.isascii():
+    if "](" in result.text or _KEYCAP_TEN in result.text or not result.text.isascii():
         rendered = _render(result.text)
         if rendered is not None:
             result = _compose(result, rendered)

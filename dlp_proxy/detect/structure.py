@@ -61,7 +61,7 @@ def canonical_breaks(text: str) -> str:
     """``text`` with every line break a ``\n`` (``\r\n`` kept); same length."""
     if text.isascii() and "\r" not in text and "\x0b" not in text and "\x0c" not in text:
         return text
-    return _OTHER_BREAKS.sub("\n", text)
+    return str(_OTHER_BREAKS.sub("\n", text))
 
 
 def _min_rows(delim: str, cells: int) -> int:
