@@ -715,7 +715,10 @@ def main() -> None:
     R.shuffle(rows)
     rows += render_rows()
     for r in rows:
-        sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+        line = json.dumps(r, ensure_ascii=False)
+        for brk in ("\x85", "\u2028", "\u2029"):  # line breaks to str.splitlines: escaped
+            line = line.replace(brk, f"\\u{ord(brk):04x}")
+        sys.stdout.write(line + "\n")
 
 
 if __name__ == "__main__":
