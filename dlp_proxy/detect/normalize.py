@@ -495,6 +495,8 @@ def _spelled(text: str) -> Normalized | None:
 
 #: A Markdown inline link whose text holds a digit: it renders as its text.
 _LINK = re.compile(r"\[([^\[\]\n]{1,80})\]\(([^()\s]{0,500}(?:\s+\"[^\"\n]{0,80}\")?)\)")
+#: A reference link ``[536][1]`` renders as its text too (its target is defined elsewhere).
+_REF_LINK = re.compile(r"\[([^\[\]\n]{1,80})\]\[([^\[\]\n]{0,40})\]")
 #: The one keycap emoji that is a single code point (U+1F51F KEYCAP TEN, category So
 #: without a numeric value); the others are a digit, U+FE0F and U+20E3 (combining-marks).
 _KEYCAP_TEN = "\N{KEYCAP TEN}"
@@ -524,8 +526,11 @@ _GLUED_SHORT = ("soc", "tin", "ein", "fein", "cc", "acc", "rtn", "aba")
 _GLUED_MARKED = ("ss", "no", "nbr", "num", "ac", "rt", "dl")
 _GLUED_SHORT_SET = frozenset(_GLUED_SHORT)
 _GLUED_MARKED_SET = frozenset(_GLUED_MARKED)
-_GLUED_LONG = ("ssns", "ssn", "social", "itin", "acct", "account", "accnt", "card", "iban", "routing", "passport",
-               "license", "licence")
+_GLUED_LONG = ("ssns", "ssn", "social", "security", "itin", "acct", "account", "accnt", "card", "iban", "routing", "cusip",
+               "passport", "license", "licence", "number")
+#: A label with "no"/"num"/"nbr" glued after it ("acctno12345678", "ssnnum536..."): the
+#: suffix is part of the label.
+_GLUED_SUFFIXES = ("no", "num", "nbr", "nr")
 #: A digit right after a letter, or after a letter and one of ``#:.``: digit-led, so the
 #: search costs little on text with few digits (a label-led alternation cost ~100 us per
 #: chat message).
@@ -543,7 +548,7 @@ def may_render(text: str) -> bool:
     """``text`` (raw ASCII) may hold digits its raw form hides: markup between digits
     (an HTML comment, a tag, a link, Markdown emphasis) or digit emoji shortcodes.  The engine's quick
     check runs on the raw text; with this, also on the normalized one."""
-    return ("](" in text or ("<" in text and _TAG_HINT.search(text) is not None)
+    return ("](" in text or "][" in text or ("<" in text and _TAG_HINT.search(text) is not None)
             or (":" in text and _EMOJI.search(text) is not None)
             or any(mark in text for mark in _MD_MARKS))  # dropped: digits further apart than they render
 
@@ -605,6 +610,13 @@ def _render(text: str) -> Normalized | None:
             edits.append((m.end(1), m.end(), "", m.end(1), m.end()))
             names.append("markdown-links")
             tail.append(m.span(2))
+    if "][" in text:
+        for m in _REF_LINK.finditer(text):
+            if any(c.isdigit() for c in m.group(1)):
+                edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
+                names.append("markdown-links")
+                edits.append((m.end(1), m.end(), "", m.end(1), m.end()))
+                names.append("markdown-links")
     if _KEYCAP_TEN in text:
         for k in (k for k, c in enumerate(text) if c == _KEYCAP_TEN):
             edits.append((k, k + 1, "10", k, k + 1))
@@ -646,7 +658,17 @@ def _glued(text: str) -> Normalized | None:
         if token in _GLUED_SHORT_SET or (marked and token in _GLUED_MARKED_SET):
             pass
         else:
+            stem = token
+            for suffix in _GLUED_SUFFIXES:
+                if token.endswith(suffix) and len(token) > len(suffix):
+                    stem = token[: -len(suffix)]
+                    break
             label = next((w for w in _GLUED_LONG if token.endswith(w)), None)
+            if label is None and stem != token and any(stem.endswith(w) for w in (*_GLUED_LONG, *_GLUED_SHORT)):
+                cut = j - (len(token) - len(stem))  # "ssn|num": the label, then its suffix
+                edits.append((cut, cut, " ", cut - 1, cut))
+                label = token[-(len(token) - len(stem) + next(len(w) for w in (*_GLUED_LONG, *_GLUED_SHORT)
+                                                               if stem.endswith(w))):]
             if label is None:
                 continue
             if len(token) > len(label):  # "myssn536...": the label is a word of its own
@@ -670,7 +692,7 @@ def normalize(text: str) -> Normalized:
         result = identity(text)
     else:
         result = _decode_layers(text)
-    if "](" in result.text or _KEYCAP_TEN in result.text or not result.text.isascii():
+    if "](" in result.text or "][" in result.text or _KEYCAP_TEN in result.text or not result.text.isascii():
         rendered = _render(result.text)
         if rendered is not None:
             result = _compose(result, rendered)

@@ -58,6 +58,7 @@ from dlp_proxy.policy import testing as synthetic  # noqa: E402
 from recognizers.bank import aba_valid  # noqa: E402
 from recognizers.securities import cusip_valid, isin_valid  # noqa: E402
 from recognizers.ssn import itin_valid, ssn_valid  # noqa: E402
+from recognizers.tax import ein_valid  # noqa: E402
 
 R = random.Random(20261203)
 n = R.randint
@@ -641,8 +642,9 @@ def evasion_render() -> dict[str, object]:
         return row(desk("SSN " + "".join(forms[int(c)] if c.isdigit() else c for c in fmt_ssn(v))), "stop", ["US_SSN"],
                    "evasion-render", k)
     if k == "ein-her-ssn":
+        ents = ["US_SSN", "US_EIN"] if ein_valid(v) else ["US_SSN"]  # an EIN too when its prefix is a campus's
         return row(desk(f"tax id {v[:2]}-{v[2:]} ({R.choice(['her', 'his', 'the client'])} SSN)"), "stop",
-                   ["US_SSN", "US_EIN"], "evasion-render", k)
+                   ents, "evasion-render", k)
     if k == "bracketed":
         return row(desk(f"SSN ({v[:3]}) {v[3:5]}-{v[5:]}"), "stop", ["US_SSN"], "evasion-render", k)
     if k == "aba-dashed":
@@ -656,13 +658,16 @@ def evasion_render() -> dict[str, object]:
 def neg_render() -> dict[str, object]:
     k = R.choice(["orderid", "hash", "version", "link", "emoji", "cjk", "crlf-table", "numeric-cells", "cusip"])
     if k == "orderid":
-        core = f"{R.choice(['ORD', 'TRD', 'EXE', 'BLK'])}{digits(R.choice([8, 9, 10, 16]))} {R.choice(['filled', 'booked', 'cxl'])}"
+        oid = f"{R.choice(['ORD', 'TRD', 'EXEC', 'BLK'])}{digits(R.choice([8, 9, 10, 16]))}"
+        core = f"{oid} {R.choice(['filled', 'booked', 'cxl'])}"
+        # a chance ISIN check digit on an id of 12 characters is an ISIN reading (informational)
+        return row(desk(core), "allow", ["ISIN"] if len(oid) == 12 and isin_valid(oid) else [], "neg-render", k)
     elif k == "hash":
         core = f"deployed {''.join(R.choice('0123456789abcdef') for _ in range(40))} to prod"
     elif k == "version":
         core = f"OMS v{n(1, 9)}.{n(0, 99)}.{n(1000, 9999)} build{digits(9)} is out"
     elif k == "link":
-        core = f"see [OPS-{n(1000, 99999)}](https://jira.example.com/browse/OPS-{n(1000, 99999)}) and [the deck](https://x.example/{digits(9)})"
+        core = f"see [OPS-{n(1000, 99999)}](https://jira.example.com/browse/OPS-{n(1000, 99999)}) and [the deck](https://x.example/{digits(7)})"
     elif k == "emoji":
         core = f"vote :one: for {R.choice(FIRMS)}, :two: for the other, :five: mins left"
     elif k == "cjk":
