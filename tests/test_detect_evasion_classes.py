@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
-from dlp_proxy.detect.normalize import normalize, sanitize
+from dlp_proxy.detect.normalize import normalize, rendered_digits, sanitize
 from dlp_proxy.detect.structure import ROW, mark_tables
 from dlp_proxy.policy import testing as synth
 from tests.conftest import Gateway
@@ -299,3 +299,17 @@ def test_gateway_passes_the_look_alikes(gateway: Gateway) -> None:
     r = _post(gateway, message, user="bob")
     assert r.status_code == 201, (r.status_code, r.text)
     assert _reached(gateway, marker)
+
+
+_RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f51f", "五", "零", "〇", "一个", "Ⅳ", "x",
+                  "[1](u)", "**", "__", "<b>"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_RENDER_PIECES), max_size=60))
+def test_rendered_digits_bounds_what_rendering_adds(pieces: list[str]) -> None:
+    """ASCII digits + ``rendered_digits`` >= the digits the engine sees (what a gate that
+    bounds the inline scan's digits without normalizing must count)."""
+    text = "".join(pieces)
+    seen = sum(c.isdigit() for c in normalize(sanitize(text)).text)
+    assert sum(c.isdigit() for c in text) + rendered_digits(text) >= seen

@@ -553,6 +553,19 @@ def may_render(text: str) -> bool:
             or any(mark in text for mark in _MD_MARKS))  # dropped: digits further apart than they render
 
 
+def rendered_digits(text: str) -> int:
+    """At least how many digits the rendering steps (digit emoji shortcodes, U+1F51F KEYCAP
+    TEN, letters with a numeric value such as CJK numerals) add to ``text``: for a gate
+    that bounds the digits a scan sees without normalizing (the gateway's inline-scan
+    gate adds this to its own count).  Linear; 0 for text with none of them."""
+    n = 0
+    if ":" in text:
+        n += 2 * len(_EMOJI.findall(text))
+    if not text.isascii():
+        n += 2 * text.count(_KEYCAP_TEN) + len(_NUMERALS.findall(text))
+    return n
+
+
 def _numeral_digit(ch: str) -> str:
     if ch.isascii():
         return ch
