@@ -538,6 +538,12 @@ _GLUE_POINT = re.compile(r"[0-9](?<=[A-Za-z][0-9])|[0-9](?<=[A-Za-z][#:.][0-9])"
 _GLUED_AFTER = re.compile(
     r"(?i)[0-9](" + "|".join((*_GLUED_LONG, "exp", "cvv", "cvc", "dob")) + r")(?![A-Za-z])"
 )
+#: A run of digits (and separators) starting at a boundary, with a word glued after it
+#: (two letters or more, then no digit: "...366X" is a serial's check letter, "...9AB12" one token).
+_LONG_RUN_THEN_LETTER = re.compile(r"[0-9](?<![A-Za-z0-9#:.\-/][0-9])(?:[0-9 .\-/]{0,24}[0-9])?(?=[A-Za-z]{2,}(?![A-Za-z0-9]))")
+#: Digits a run needs before a word glued after it is split off (the shortest identifier
+#: read without a label before it: SSN, ITIN, routing number).
+MIN_GLUED_DIGITS = 9
 #: The digits after a glued label, up to the letters glued after them ("ssn536-22-8710ok").
 _GLUED_DIGITS = re.compile(r"[0-9](?:[0-9 .\-/]{0,24}[0-9])?(?=[A-Za-z])")
 _TAG_HINT = re.compile(r"<[A-Za-z!/]")
@@ -693,8 +699,14 @@ def _glued(text: str) -> Normalized | None:
     if _GLUED_AFTER.search(text) is not None:
         for m in _GLUED_AFTER.finditer(text):
             edits.append((m.start(1), m.start(1), " ", m.start(1), m.start(1) + 1))
+    for m in _LONG_RUN_THEN_LETTER.finditer(text):
+        # "5362287100please": a number of identifier length that starts on its own, with a
+        # word glued after it; a token that starts with letters (an IBAN, an order id) is not it
+        if sum(c.isdigit() for c in m.group(0)) >= MIN_GLUED_DIGITS:
+            edits.append((m.end(), m.end(), " ", m.end(), m.end() + 1))
     if not edits:
         return None
+    edits = sorted(set(edits))
     edits.sort()
     return _edit(text, edits, [], ["glued-labels"] * len(edits))
 
