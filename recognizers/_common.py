@@ -9,7 +9,10 @@ Digit runs
     ``candidates(text, lengths)`` yields every contiguous sequence of groups whose
     digit count is in ``lengths``; recognizers validate them (checksums, ranges)
     and judge the grouping.  A candidate with look-alike letters is only reported
-    when it validates.
+    when it validates.  ``cell_candidates(text, lengths)`` joins digit groups in
+    adjacent cells of one table row apart (``| SSN | 536 | 22 | 8710 |``); a recognizer
+    reports one only with a context word in that row or the column header
+    (``row_context``).
 
 Context
     A recognizer's context words are searched in a window before (and a smaller

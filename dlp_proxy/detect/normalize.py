@@ -35,7 +35,20 @@ hand-written lists:
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
   to a digit becomes a space);
 - ``html-entities`` and ``percent-encoding``: decoded in place, repeatedly up to
-  ``MAX_DEPTH`` layers (``&amp;#52;`` is two layers).
+  ``MAX_DEPTH`` layers (``&amp;#52;`` is two layers);
+- ``line-breaks``: every Unicode line break (Line_Break BK, CR, LF, NL: ``\v``, ``\f``,
+  a bare ``\r``, U+0085, U+2028, U+2029) becomes ``\n``; any other White_Space
+  character a space, any other control a space (``control-chars``);
+- what renders as a number: a Markdown link whose text holds a digit is its text, its
+  target appended after a paragraph break, still scanned (``markdown-links``; reference
+  links ``[536][1]`` too); a run of underscores is markup, dropped; Mattermost's digit
+  emoji shortcodes (``:five:``, ``:keycap_ten:``) and U+1F51F become digits
+  (``emoji-digits``); letters with a Unicode Numeric_Value 0-9 (CJK numerals and their
+  financial forms, Roman numerals) become digits in a run of ``MIN_NUMERAL_RUN`` digits
+  and numerals or more (``cjk-numerals``);
+- ``glued-labels``: a space between an identifier's label and the digits glued to it
+  (``SSN536-22-8710``, ``card4111...``, ``acctno12345678``) and before a word glued after
+  a number of identifier length (``536228710please``).
 
 The result maps every normalized character ``i`` to the original span
 ``[starts[i], ends[i])`` so findings are reported on the text the user sent.
