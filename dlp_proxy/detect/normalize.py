@@ -87,7 +87,15 @@ _EMOJI_DIGITS = {
     "seven": "7", "eight": "8", "nine": "9", "keycap_ten": "10",
 }
 _EMOJI = re.compile(r"(?i):(" + "|".join(_EMOJI_DIGITS) + r"):")
-_CHEAP_TRIGGER = re.compile(r"[<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d]|\r(?!\n)|(?i::(?:" + "|".join(_EMOJI_DIGITS) + "):)")
+_CHEAP_TRIGGER = re.compile(r"[<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d]")
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def _needs_pass(text: str) -> bool:
+    """ASCII ``text`` has something ``_one_pass`` changes (one character-class search,
+    and the rarer triggers only behind an ``in`` test)."""
+    return (_CHEAP_TRIGGER.search(text) is not None or (":" in text and _EMOJI.search(text) is not None)
+            or ("\r" in text and _BARE_CR.search(text) is not None))
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
 #: U+001E/U+001F of the input into spaces first); every other control becomes a space.
 _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
@@ -548,6 +556,8 @@ _GLUED_SUFFIXES = ("no", "num", "nbr", "nr")
 #: search costs little on text with few digits (a label-led alternation cost ~100 us per
 #: chat message).
 _GLUE_POINT = re.compile(r"[0-9](?<=[A-Za-z][0-9])|[0-9](?<=[A-Za-z][#:.][0-9])")
+#: Any digit touching a letter (before it, or after it with one of ``#:.`` between).
+_GLUE_ANY = re.compile(r"[0-9](?:(?<=[A-Za-z][0-9])|(?<=[A-Za-z][#:.][0-9])|(?=[A-Za-z]))")
 _GLUED_AFTER = re.compile(
     r"(?i)[0-9](" + "|".join((*_GLUED_LONG, "exp", "cvv", "cvc", "dob")) + r")(?![A-Za-z])"
 )
@@ -676,6 +686,8 @@ def _render(text: str) -> Normalized | None:
 
 def _glued(text: str) -> Normalized | None:
     """A space between a label and the digits glued to it ("SSN536-22-8710")."""
+    if _GLUE_ANY.search(text) is None:
+        return None  # no digit touches a letter: one digit-led search
     edits: list[tuple[int, int, str, int, int]] = []
     for m in _GLUE_POINT.finditer(text):
         d = m.start()  # the first digit
@@ -726,7 +738,7 @@ def _glued(text: str) -> Normalized | None:
 
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection."""
-    if text.isascii() and not _CHEAP_TRIGGER.search(text):
+    if text.isascii() and not _needs_pass(text):
         result = identity(text)
     else:
         result = _decode_layers(text)
