@@ -219,8 +219,9 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
 
 
 #: Adjacent table cells each holding one short group of digits ("| SSN | 536 | 22 | 8710 |").
+_CELL_NUM = r"[ \t]*[0-9]{1,6}(?:[-./][0-9]{1,6}){0,3}[ \t]*"
 _CELL_RUN_RE = re.compile(
-    r"(?:(?<=[\x1f\x1e\n])|^)[ \t]*[0-9]{1,6}[ \t]*(?:\x1f[ \t]*[0-9]{1,6}[ \t]*)+(?=[\x1f\x1e\r\n]|$)"
+    rf"(?:(?<=[\x1f\x1e\n])|^){_CELL_NUM}(?:\x1f{_CELL_NUM})+(?=[\x1f\x1e\r\n]|$)"
 )
 _CELL_GROUP_RE = re.compile(r"[0-9]+")
 
@@ -245,9 +246,13 @@ def cell_candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
                 if total > top:
                     break
                 if j > i and total in wanted:
+                    seps = tuple(CELL if CELL in text[groups[k][1] : groups[k + 1][0]]
+                                 else text[groups[k][1] : groups[k + 1][0]] for k in range(i, j))
+                    if CELL not in seps:
+                        continue  # within one cell: an ordinary candidate
                     digits = "".join(text[a:b] for a, b in groups[i : j + 1])
                     yield Candidate(digits, groups[i][0], groups[j][1], tuple(b - a for a, b in groups[i : j + 1]),
-                                    (CELL,) * (j - i), 0, groups[0][0], groups[-1][1])
+                                    seps, 0, groups[0][0], groups[-1][1])
 
 
 def row_context(rec: DLPRecognizer, text: str, c: Candidate) -> ContextHit | None:

@@ -78,6 +78,10 @@ CASES: list[tuple[str, str, str, str]] = [
     ("label glued after", f"{SSN_DIGITS}ssn", "US_SSN", SSN_DIGITS),
     ("glued both sides", f"card{CARD}exp", "CREDIT_CARD", CARD),
     ("word glued after", f"ssn {SSN_DIGITS}please", "US_SSN", SSN_DIGITS),
+    ("IBAN whose country is a glue word stays whole", "IS140159260076545510730339 is Icelandic", "IBAN_CODE",
+     "IS140159260076545510730339"),
+    ("brand glued", "visa" + "-".join(CARD_GROUPS), "CREDIT_CARD", "-".join(CARD_GROUPS)),
+    ("missing space after a word", f"My SSN is{SSN}", "US_SSN", SSN),
     ("word glued after a card", f"{CARD}thanks", "CREDIT_CARD", CARD),
     ("SS# glued upper case", f"SS#{SSN_DIGITS}", "US_SSN", SSN_DIGITS),
     ("routing glued", "routing021000021 wire", "ABA_ROUTING_NUMBER", "021000021"),
@@ -129,6 +133,8 @@ CASES: list[tuple[str, str, str, str]] = [
      "US_SSN", f"{AREA} | {GROUP} | {SERIAL}"),
     ("card in cells", "| what | 1 | 2 | 3 | 4 |\n|---|---|---|---|---|\n| card | " + " | ".join(CARD_GROUPS) + " |\n",
      "CREDIT_CARD", " | ".join(CARD_GROUPS)),
+    ("two groups in one cell", f"| SSN | {AREA}-{GROUP} | {SERIAL} |\n|---|---|---|\n| x | y | z |\n", "US_SSN",
+     f"{AREA}-{GROUP} | {SERIAL}"),
     ("one-line pipe row", f"SSN | {AREA} | {GROUP} | {SERIAL}", "US_SSN", f"{AREA} | {GROUP} | {SERIAL}"),
 ]
 

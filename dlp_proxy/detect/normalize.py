@@ -548,7 +548,10 @@ _GLUED_MARKED = ("ss", "no", "nbr", "num", "ac", "rt", "dl")
 _GLUED_SHORT_SET = frozenset(_GLUED_SHORT)
 _GLUED_MARKED_SET = frozenset(_GLUED_MARKED)
 _GLUED_LONG = ("ssns", "ssn", "social", "security", "itin", "acct", "account", "accnt", "card", "iban", "routing", "cusip",
-               "passport", "license", "licence", "number")
+               "passport", "license", "licence", "number", "visa", "amex", "mastercard", "discover")
+#: Common words a missing space glues to a number ("my SSN is536-22-8710"): only as a
+#: whole word, and only in lower case (upper-case IS, MY, AT are ISIN/IBAN countries).
+_GLUED_WORDS = frozenset(("is", "my", "for", "its", "was", "are", "her", "his", "use", "the", "here", "mine", "be"))
 #: A label with "no"/"num"/"nbr" glued after it ("acctno12345678", "ssnnum536..."): the
 #: suffix is part of the label.
 _GLUED_SUFFIXES = ("no", "num", "nbr", "nr")
@@ -700,6 +703,8 @@ def _glued(text: str) -> Normalized | None:
             continue  # "XS1CC2345678": inside an alphanumeric token
         token = text[k:j].lower()
         if token in _GLUED_SHORT_SET or (marked and token in _GLUED_MARKED_SET):
+            pass
+        elif text[k:j] in _GLUED_WORDS and not marked:
             pass
         else:
             stem = token
