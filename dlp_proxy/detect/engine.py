@@ -33,7 +33,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 import recognizers as builtin
 from dlp_proxy.detect.config import DetectionConfig, load_config
 from dlp_proxy.detect.decode import Blob, find_blobs
-from dlp_proxy.detect.normalize import normalize, sanitize
+from dlp_proxy.detect.normalize import may_render, normalize, sanitize
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
 from dlp_proxy.detect.structure import mark_tables, window_prefix
@@ -296,11 +296,12 @@ class Engine:
     # -- internals -------------------------------------------------------------
 
     def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget) -> list[Finding]:
-        if text.isascii() and not self.prefilter.quick(text):
-            return []
+        raw_quick = text.isascii() and self.prefilter.quick(text)
+        if text.isascii() and not raw_quick and not may_render(text):
+            return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text)
         ntext = norm.text
-        if not text.isascii() and not self.prefilter.quick(ntext):
+        if not raw_quick and not self.prefilter.quick(ntext):
             return []
         raw: list[tuple[int, int, str, float, str, str, tuple[str, ...]]] = []
         ents = self.prefilter.entities(ntext, wanted)
