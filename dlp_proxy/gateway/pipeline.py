@@ -45,9 +45,11 @@ from dlp_proxy.gateway.extract import (
     extract,
     filename_items,
     is_reference_id,
+    no_content_shape_error,
 )
+from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.paths import PathError, readings, split_target
-from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, Body, Match, Route, match
+from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, WRITE_METHODS, Body, Match, Route, match
 from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, QuarantineStore
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import (
@@ -90,6 +92,9 @@ class Verdict:
     route: str | None = None
     #: work to run after the answer went out (sender notification)
     after: Callable[[], Awaitable[None]] | None = None
+    #: a channel this request may convert or rename: its cached context is dropped
+    #: again once Mattermost answered (``ContextResolver.forget_channel``)
+    channel_changed: str | None = None
 
 
 @dataclass(slots=True)
@@ -174,7 +179,7 @@ class Pipeline:
 
     # ------------------------------------------------------------------ entry
 
-    def classify(self, method: str, target: str) -> tuple[Match, str, str]:
+    def classify(self, method: str, target: str, *, has_body: bool = False) -> tuple[Match, str, str]:
         """The route a request is judged as: every reading of its path
         (dlp_proxy.gateway.paths.readings: Go's and the most decoded) is
         matched, and the most inspected result applies (denied > content >
@@ -183,26 +188,45 @@ class Pipeline:
         never sends such a path, and judging it as either route could judge
         the wrong body."""
         raw_path, query = split_target(target)
-        m, path = classify_path(method, raw_path)
+        m, path = classify_path(method, raw_path, has_body=has_body)
         return m, path, query
 
     async def handle(self, req: GatewayRequest, classified: tuple[Match, str, str] | None = None) -> Verdict:
         """``classified``: ``classify(req.method, req.target)`` when the caller already has it."""
         try:
-            m, path, query = classified if classified is not None else self.classify(req.method, req.target)
+            m, path, query = (classified if classified is not None
+                              else self.classify(req.method, req.target, has_body=bool(req.body)))
         except PathError as exc:
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request path is not valid ({exc}).", "bad-path")
         if m.kind == "denied":
             return await self._refuse(req, 403, responses.DENIED_ID, f"This request is not allowed: {m.reason}.", "denied-route")
-        if m.kind in ("passthrough", "no_content"):
+        if m.kind == "no_content":
+            # a body that is not exactly what the handler reads is refused (typing's
+            # parent_id is broadcast as it is: extract.no_content_shape_error)
+            problem = no_content_shape_error(m.shape, req.body) if req.body else None
+            if problem is None and req.body and m.shape not in ("credentials", "search") and \
+                    req.headers.get("content-encoding", "").strip().lower() not in ("", "identity"):
+                problem = "Content-Encoding is not accepted on this route"
+            if problem is not None:
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID,
+                                          f"The request could not be inspected: {problem}.", "bad-body")
+            return Verdict(forward=True)
+        if m.kind == "passthrough":
             return Verdict(forward=True)
         route = m.route
         assert route is not None
+        if m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS:
+            return Verdict(forward=True)  # a DELETE (or any verb) with nothing to read
+        changed = channel_changed(req.method, path)
+        if changed is not None and self.context is not None:
+            await self.context.forget_channel(changed)
         if m.kind == "unknown_write" and self.config.unknown_write == "allow":
             return Verdict(forward=True)
         if m.kind == "unknown_write" and self.config.unknown_write == "block":
             return await self._refuse(req, 403, responses.DENIED_ID, "This kind of request is not allowed by the data-loss-prevention gateway.", "unknown-write-blocked")
-        return await self._inspect(req, route, m.params or {}, path, query)
+        verdict = await self._inspect(req, route, m.params or {}, path, query)
+        verdict.channel_changed = changed if verdict.forward else None
+        return verdict
 
     async def judge_frame(self, req: GatewayRequest, route: Route) -> Verdict:
         """A client websocket frame (dlp_proxy.gateway.websocket): ``req.body`` is
@@ -391,7 +415,9 @@ class Pipeline:
         offset = int(session.get("file_offset", 0))
         await self.register_upload(session)
         await asyncio.to_thread(self.uploads.write_at, upload_id, chunk, offset)
-        ex.fields.setdefault("query.channel_id", str(session.get("channel_id", "")))
+        # the chunk lands in the session's channel (app/upload.go UploadData works on
+        # the stored session; a ``?channel_id=`` on the chunk is read by nobody)
+        ex.fields["upload.channel_id"] = str(session.get("channel_id", ""))
         if offset + len(chunk) < size:
             return "partial", ex, []
         data, gaps = await asyncio.to_thread(self.uploads.assemble, upload_id, size)
@@ -453,8 +479,13 @@ class Pipeline:
     async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str,
                        policy: PolicyEngine) -> RequestContext:
         token = token_from_request(req.headers, split_target(req.target)[1])
-        channel_id = _lookup(route.channel_from, params, ex) if route.channel_from else None
         post_id = _lookup(route.post_from, params, ex) if route.post_from else None
+        # An edit lands in the stored post's channel, whatever its body says
+        # (api4/post.go updatePost/patchPost: postPatchChecks checks the permission on
+        # ``originalPost.ChannelId``; app/post.go UpdatePost edits ``oldPost.Clone()``):
+        # the channel is looked up through the post, never taken from the body.
+        channel_id = (_lookup(route.channel_from, params, ex) if route.channel_from and not route.post_from
+                      else None)
         hook_id = params.get("hook_id") if route.group == "webhooks" else None
         errors: list[str] = []
         # Ids come from the client: only an id-shaped one is looked up (Mattermost
@@ -478,11 +509,14 @@ class Pipeline:
                     user = await self.context.user(token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"user: {type(exc).__name__}")
-            if channel_id is None and post_id and token:
+            if channel_id is None and post_id:
                 try:
                     channel_id = await self.context.post_channel_id(post_id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"post: {type(exc).__name__}")
+                if channel_id is None and not any(e.startswith("post:") for e in errors):
+                    # unknown channel: the policy's failure mode decides (default closed)
+                    errors.append("post: channel not resolved")
             if channel_id and lookup_channel:
                 try:
                     channel = await self.context.channel(channel_id, token)
@@ -714,7 +748,7 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
         raise BodyError("Content-Encoding is not accepted on this route (Mattermost does not decode request bodies)")
     if route.body.value not in ("files", "upload_chunk") and len(raw) > max_text_bytes:
         raise BodyError("body is larger than the gateway accepts for this route", 413)
-    ex = extract(route, raw, content_type, qpairs)
+    ex = extract(route, raw, content_type, qpairs, go_query=parse_query(query))
     if not codings or not raw:
         return raw, ex
     body = decode_content_encoding(raw, content_encoding)
@@ -815,6 +849,8 @@ def _lookup(spec: str, params: dict[str, str], ex: Extracted) -> str | None:
         return ex.fields.get(f"query.{name}") or ex.fields.get(f"form.{name}")
     if source == "body":
         return ex.fields.get(f"body.{name}") or ex.fields.get(f"form.payload.{name}")
+    if source == "upload":
+        return ex.fields.get(f"upload.{name}")
     return None
 
 
@@ -824,11 +860,11 @@ UNKNOWN_ROUTE_NAME = UNKNOWN_ROUTE.name
 _KIND_RANK = {"passthrough": 0, "no_content": 1, "unknown_write": 2, "content": 3, "denied": 4}
 
 
-def classify_path(method: str, raw_path: str) -> tuple[Match, str]:
+def classify_path(method: str, raw_path: str, *, has_body: bool = False) -> tuple[Match, str]:
     """(match, the reading it came from) for the most inspected reading of ``raw_path``."""
     best: tuple[Match, str] | None = None
     for path in readings(raw_path):
-        m = match(method, path)
+        m = match(method, path, has_body=has_body)
         if best is None or _KIND_RANK[m.kind] > _KIND_RANK[best[0].kind]:
             best = (m, path)
         elif (m.kind == "content" == best[0].kind and m.route is not None and best[0].route is not None
@@ -841,3 +877,18 @@ def classify_path(method: str, raw_path: str) -> tuple[Match, str]:
 def _severity(action: Action) -> int:
     return SEVERITY[action]
 
+
+
+#: routes that change what a channel is (type, names, purpose): api4/channel.go
+#: updateChannel, patchChannel, updateChannelPrivacy, convertChannelToPrivate,
+#: convertGroupMessageToChannel, restoreChannel, deleteChannel
+_CHANNEL_CHANGES = re.compile(
+    r"^/api/v4/channels/([a-z0-9]{26})(?:/(?:patch|privacy|convert|convert_to_channel|restore))?/?$")
+
+
+def channel_changed(method: str, path: str) -> str | None:
+    """The channel a write to ``path`` may convert or rename, else None."""
+    if method.upper() in ("GET", "HEAD", "OPTIONS"):
+        return None
+    m = _CHANNEL_CHANGES.match(path)
+    return m.group(1) if m else None
