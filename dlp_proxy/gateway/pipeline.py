@@ -176,6 +176,9 @@ class Pipeline:
         #: dlp_proxy.gateway.budget.ScanBudget: off-loop scan seconds per user
         self.scan_budget = scan_budget
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
+        if context is not None and getattr(context, "terms_of", None) is None:
+            # a channel's display name and purpose are cached as their context words only
+            context.terms_of = getattr(detector, "context_terms", None)
 
     # ------------------------------------------------------------------ entry
 
@@ -285,7 +288,8 @@ class Pipeline:
             incomplete.append(UninspectedFile("upload", ("upload-bytes-not-seen",),
                                               ex.files[0].filename if ex.files else ""))
         policy = self.policy()  # one policy object for the whole request, even across a reload
-        ctx = await self._context(req, route, params, ex, path, policy)
+        channel_terms: list[str] = []
+        ctx = await self._context(req, route, params, ex, path, policy, channel_terms)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         if upload_state != "partial":
@@ -301,19 +305,21 @@ class Pipeline:
                     incomplete.append(UninspectedFile(part.path, tuple(problems), part.filename, index, len(ex.files)))
         try:
             scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
+            scanned = await self._cross_field(scanned, entities, _budget_key(ctx), channel_terms)
         except ScanBudgetExceeded:
             return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                       "You sent more than the data-loss-prevention gateway can check right now. "
                                       "Wait a minute and try again.", "scan-budget", route=route)
-        message = " ".join(i.text for i in ex.items if i.path.startswith("body.message"))
-        if (self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits")
-                and may_carry_a_piece(message)):
-            # Only a message with a digit can carry a piece of an identifier split
-            # across posts (policy/split.py); fillers neither enter the window nor
-            # pay for its Redis round trip.
-            extra = await self.split_window.check(ctx.user_id, ctx.channel_id, message, self.detector)
-            if extra:
-                scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
+        if self.split_window is not None and ctx.user_id and upload_state != "partial":
+            piece = split_piece(scanned, self.split_window.max_chars)
+            if piece:
+                # Every inspected text (fields, files, headers, drafts, commands...) may
+                # carry a piece of an identifier split across requests (policy/split.py);
+                # filler neither enters the window nor pays for its Redis round trip.
+                where = ctx.channel_id or f"~{route.group}"
+                extra = await self.split_window.check(ctx.user_id, where, piece, self.detector)
+                if extra:
+                    scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
         decision = policy.evaluate(scanned, ctx)
         if incomplete:
             # A file not fully inspected is its own outcome, decided per cause by the
@@ -425,6 +431,57 @@ class Pipeline:
                           body_format="raw", fields=ex.fields)
         return "complete", whole, gaps
 
+    async def _cross_field(self, scanned: list[ScannedItem], entities: Any, budget_key: str | None,
+                           extra_terms: Sequence[str]) -> list[ScannedItem]:
+        """Context across the fields of one request (findings 4): the context words of
+        every other field (an attachment field's title, a pretext, a prop, the user's
+        position being set) and of the channel's display name and purpose label each
+        line of a free-text field with digits, and that labelled text is scanned
+        again; what it finds is added to the field, located in its own text.
+
+        Only the detector's own vocabulary crosses fields (``Engine.context_terms``);
+        structural fields (ids, timestamps, ``pending_post_id``) are never labelled."""
+        terms_of = getattr(self.detector, "context_terms", None)
+        if terms_of is None:
+            return scanned
+        texts = [i for i, s in enumerate(scanned) if s.item.text and not is_reference_id(s.item)]
+        if len(texts) < 2 and not extra_terms:
+            return scanned
+        targets = [i for i in texts if scanned[i].item.kind is not ItemKind.FILE and not _structural(scanned[i].item.path)
+                   and normalized_digits(scanned[i].item.text) >= 4][:CROSS_FIELD_MAX_TARGETS]
+        if not targets:
+            return scanned
+        own: dict[int, frozenset[str]] = {}
+        for i in texts:
+            text = scanned[i].item.text
+            if len(text) <= CROSS_FIELD_MAX_CHARS and not text.isdigit():
+                own[i] = frozenset(terms_of(text))
+        base = frozenset(extra_terms)
+        aug = CrossFieldText()
+        for i in targets:
+            others = set(base)
+            for j, words in own.items():
+                if j != i:
+                    others |= words
+            if others:
+                aug.add(i, scanned[i].item.text, _label(others))
+        if not aug.spans:
+            return scanned
+        found = await self._scan([ContentItem("cross-field", aug.text())], entities, budget_key)
+        out = list(scanned)
+        for f in found[0].findings if found else ():
+            hit = aug.locate(f.start, f.end)
+            if hit is None:
+                continue
+            i, start, end = hit
+            current = out[i]
+            if any(g.entity_type == f.entity_type and g.start < end and start < g.end for g in current.findings):
+                continue
+            moved = replace(f, start=start, end=end, transforms=(*f.transforms, "cross-field-context"),
+                            explanation=f"{f.explanation}; context from another field of the request")
+            out[i] = ScannedItem(current.item, (*current.findings, moved))
+        return out
+
     async def _scan_file(self, part: FilePart, entities: Any, problems: list[str]) -> list[ScannedItem]:
         """Extract and detect in a worker process (see filescan.py)."""
         assert self.file_scanner is not None
@@ -477,7 +534,7 @@ class Pipeline:
                 budget.charge(budget_key, time.perf_counter() - started if cost is None else cost)
 
     async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str,
-                       policy: PolicyEngine) -> RequestContext:
+                       policy: PolicyEngine, channel_terms: list[str] | None = None) -> RequestContext:
         token = token_from_request(req.headers, split_target(req.target)[1])
         post_id = _lookup(route.post_from, params, ex) if route.post_from else None
         # An edit lands in the stored post's channel, whatever its body says
@@ -522,6 +579,8 @@ class Pipeline:
                     channel = await self.context.channel(channel_id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"channel: {type(exc).__name__}")
+                if channel is not None and channel_terms is not None:
+                    channel_terms.extend(channel.terms)  # context words of its display name and purpose
             if channel is not None and channel.team_id and _needs(policy, route, "team"):
                 try:
                     team_name = await self.context.team_name(channel.team_id, token)
@@ -767,6 +826,84 @@ SCAN_BUDGET_ID = "api.dlp.scan_budget.app_error"
 #: not webhooks: Mattermost splits a long webhook message into several posts
 _POST_GROUPS = frozenset({"posts", "edits", "scheduled", "drafts"})
 _MESSAGE_PATHS = frozenset({"body.message", "body.post.message"})
+
+
+#: labelled fields scanned again per request, and the longest field whose context words are read
+CROSS_FIELD_MAX_TARGETS = 256
+CROSS_FIELD_MAX_CHARS = 65536
+#: what separates two labelled fields: more than a context window reaches across (letters
+#: that are no context word), so one field's label never reaches another field's number
+_CROSS_GAP = "\n\n" + "z" * 72 + "\n\n"
+_STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts", "pending_post_id", "type"})
+
+
+def _structural(path: str) -> bool:
+    """Fields that hold ids, times and versions, never free text."""
+    last = re.split(r"[.\[\]#{}:~]", path.lower())
+    seg = next((p for p in reversed(last) if p and not p.isdigit() and not p.startswith("dup")), "")
+    return seg in _STRUCTURAL_NAMES or seg.endswith(("_at", "_id", "_ids"))
+
+
+def _label(terms: set[str], limit: int = 48) -> str:
+    """The context words as one label, nearest the value last, within a context window."""
+    out: list[str] = []
+    size = 0
+    for t in sorted(terms, key=lambda w: (len(w), w)):
+        if size + len(t) + 1 > limit:
+            break
+        out.append(t)
+        size += len(t) + 1
+    return " ".join(out)
+
+
+class CrossFieldText:
+    """Fields with every line labelled (``"<words>: <line>"``), one text, and the way
+    back from an offset in it to (field, offset in the field)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pos = 0
+        #: (start in the text, end, field index, offset of the line in the field)
+        self.spans: list[tuple[int, int, int, int]] = []
+
+    def add(self, index: int, text: str, label: str) -> None:
+        offset = 0
+        for line in text.split("\n"):
+            head = f"{label}: "
+            self.parts.append(head)
+            self.pos += len(head)
+            self.spans.append((self.pos, self.pos + len(line), index, offset))
+            self.parts.append(line + "\n")
+            self.pos += len(line) + 1
+            offset += len(line) + 1
+        self.parts.append(_CROSS_GAP)
+        self.pos += len(_CROSS_GAP)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def locate(self, start: int, end: int) -> tuple[int, int, int] | None:
+        for a, b, index, offset in self.spans:
+            if a <= start and end <= b:
+                return index, offset + start - a, offset + end - a
+        return None
+
+
+def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
+    """What a request adds to the split window: its texts that may carry a piece
+    (``may_carry_a_piece``; ids Mattermost validates are no text), in order, one per
+    line; a long one keeps its head and its tail (a split identifier sits at a
+    boundary), so a file's extracted text costs no more than a message."""
+    parts: list[str] = []
+    for s in scanned:
+        text = s.item.text
+        if not text or is_reference_id(s.item) or not may_carry_a_piece(text):
+            continue
+        parts.append(text if len(text) <= 2 * max_chars else f"{text[:max_chars]}\n{text[-max_chars:]}")
+    joined = "\n".join(parts)
+    if len(joined) > 2 * max_chars:
+        joined = f"{joined[:max_chars]}\n{joined[-max_chars:]}"
+    return joined
 
 
 def _budget_key(ctx: RequestContext) -> str | None:
