@@ -76,7 +76,8 @@ class Route:
     method: str
     template: str
     body: Body = Body.JSON
-    #: where the channel id is: "body.<dotted.path>", "path.<param>", "query.<param>"
+    #: where the channel id is: "body.<dotted.path>", "path.<param>", "query.<param>",
+    #: "upload.channel_id" (the upload session Mattermost holds)
     channel_from: str | None = None
     #: where the post id is, for edits: its channel is looked up through the post
     post_from: str | None = None
@@ -112,7 +113,8 @@ CONTENT_ROUTES: tuple[Route, ...] = (
     # --- files (api4/file.go, upload.go)
     R("files.upload", "files", "POST", "/api/v4/files", Body.FILES, channel_from="query.channel_id"),
     R("uploads.create", "uploads", "POST", "/api/v4/uploads", channel_from="body.channel_id"),
-    R("uploads.chunk", "uploads", "POST", "/api/v4/uploads/{upload_id}", Body.UPLOAD_CHUNK, channel_from="query.channel_id"),
+    # the chunk lands in its session's channel (app/upload.go UploadData reads the stored session)
+    R("uploads.chunk", "uploads", "POST", "/api/v4/uploads/{upload_id}", Body.UPLOAD_CHUNK, channel_from="upload.channel_id"),
     R("users.image", "profile", "POST", "/api/v4/users/{user_id}/image", Body.FILES),
     # --- shared channels: a remote cluster's upload session and profile images
     # (api4/remote_cluster.go uploadRemoteData -> doUploadData; remoteSetProfileImage

@@ -101,20 +101,22 @@ def _digit_count(text: str) -> int:
     return sum(1 for c in text if c.isdigit() or c.isnumeric())
 
 
-#: a text with a single digit is a piece only when it is (nearly) nothing but that
-#: digit ("5", "5-", "-0"): "ok 1", "brb 2 min" are filler, and filler must not push
-#: the real pieces out of the window
-_SHORT_PIECE = 4
+#: a text with a single digit is a piece only when it is nothing but that digit and
+#: separators ("5", "5-", "-0"): "ok 1", "brb 2 min" are filler, and filler must not
+#: push the real pieces out of the window
+_SEPARATORS = frozenset(" \t\r\n-./_,:#()+*~|\\")
 
 
 def may_carry_a_piece(message: str) -> bool:
     """Whether ``message`` may hold a piece of an identifier split across texts: two
-    digits or more (or digit forms normalization folds to digits), or one digit in a
-    text of at most ``_SHORT_PIECE`` characters.  The others (filler) neither enter
+    digits or more (or digit forms normalization folds to digits), or one digit with
+    nothing but separators around it.  The others (filler) neither enter
     the window nor pay for its Redis round trip, so the window holds the last pieces,
     not the last messages."""
     n = _digit_count(message)
-    return n >= 2 or (n == 1 and len(message.strip()) <= _SHORT_PIECE)
+    if n >= 2:
+        return True
+    return n == 1 and all(c in _SEPARATORS or c.isdigit() or c.isnumeric() for c in message)
 
 
 class _Analyzer(Protocol):

@@ -293,6 +293,11 @@ class Api:
         cid = str(request.path_params["channel_id"])
         return json_response(self.sim.update_channel(cid, await self.json_body(request), actor))
 
+    async def channel_privacy(self, request: Request) -> Response:
+        actor = self.actor(request)
+        cid = str(request.path_params["channel_id"])
+        return json_response(self.sim.channel_privacy(cid, await self.json_body(request), actor))
+
     async def patch_channel(self, request: Request) -> Response:
         actor = self.actor(request)
         cid = str(request.path_params["channel_id"])
@@ -403,7 +408,7 @@ class Api:
         client_ids: list[str] = []
         boundary = _multipart_boundary(ctype)
         if boundary is not None:
-            channel_id = request.query_params.get("channel_id", "")
+            channel_id = gohttp.query_get(request.url.query, "channel_id")
             try:
                 parts = gohttp.read_all_parts(raw, boundary)
             except gohttp.GoError as exc:
@@ -432,8 +437,8 @@ class Api:
             for part in uploads:
                 infos.append(self.sim.add_file(channel_id, part.file_name(), part.data, actor, part.get("Content-Type")))
         else:
-            channel_id = request.query_params.get("channel_id", "")
-            filename = request.query_params.get("filename", "")
+            channel_id = gohttp.query_get(request.url.query, "channel_id")
+            filename = gohttp.query_get(request.url.query, "filename")
             if not channel_id:
                 raise bad_param("channel_id")
             if not filename:
@@ -441,7 +446,7 @@ class Api:
             # a form-labelled body was consumed by r.ParseForm: the file is what is left (nothing)
             body = b"" if form is not None and form[1] else raw
             infos.append(self.sim.add_file(channel_id, filename, body, actor))
-            client_id = request.query_params.get("client_id")
+            client_id = gohttp.query_get(request.url.query, "client_id")
             if client_id:
                 client_ids = [client_id]
         return json_response({"file_infos": infos, "client_ids": client_ids}, 201)
@@ -785,6 +790,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/channels/{{channel_id}}", w(api.get_channel), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}", w(api.update_channel), methods=["PUT"]),
         Route(f"{v4}/channels/{{channel_id}}/patch", w(api.patch_channel), methods=["PUT"]),
+        Route(f"{v4}/channels/{{channel_id}}/privacy", w(api.channel_privacy), methods=["PUT"]),
         Route(f"{v4}/channels/{{channel_id}}/posts", w(api.channel_posts), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}/members", w(api.channel_members), methods=["GET"]),
         Route(f"{v4}/hooks/incoming/{{hook_id}}", w(api.get_incoming_hook), methods=["GET"]),
