@@ -62,6 +62,26 @@ def test_frames_that_may_carry_text_are_inspected(doc: dict[str, Any]) -> None:
     assert classify_frame(_f(doc), True).kind == "inspect"
 
 
+@pytest.mark.parametrize("doc", [
+    # wsapi/user.go userTyping broadcasts parent_id as it is: ids only
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": f"client {SSN}"}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": "536228710"}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": 536228710}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": "", "note": "x"}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": "536228710"}},
+    {"seq": 1, "action": "USER_TYPING", "data": {"channel_id": CHANNEL}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL}, "extra": 1},
+    # wsapi/system.go websocketNotificationAck: ids, enumerations, no numbers
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "status": 536228710}},
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": 536228710}},
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "reason": "ssn 536-22-8710"}},
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "data": {"n": 536228710}}},
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "other": "x"}},
+])
+def test_core_frames_of_the_wrong_shape_are_dropped(doc: dict[str, Any]) -> None:
+    assert classify_frame(_f(doc), True).kind == "drop"
+
+
 @pytest.mark.parametrize(("raw", "is_text"), [
     (b'{"seq":1,"action":"ping"}', False),  # binary: msgpack for Mattermost
     (b'{"seq":1,"action":"ping","action":"custom_x"}', True),  # duplicate key

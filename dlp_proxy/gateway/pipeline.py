@@ -310,7 +310,8 @@ class Pipeline:
             return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                       "You sent more than the data-loss-prevention gateway can check right now. "
                                       "Wait a minute and try again.", "scan-budget", route=route)
-        if self.split_window is not None and ctx.user_id and upload_state != "partial":
+        if (self.split_window is not None and ctx.user_id and upload_state != "partial"
+                and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
             piece = split_piece(scanned, self.split_window.max_chars)
             if piece:
                 # Every inspected text (fields, files, headers, drafts, commands...) may
@@ -834,7 +835,8 @@ CROSS_FIELD_MAX_CHARS = 65536
 #: what separates two labelled fields: more than a context window reaches across (letters
 #: that are no context word), so one field's label never reaches another field's number
 _CROSS_GAP = "\n\n" + "z" * 72 + "\n\n"
-_STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts", "pending_post_id", "type"})
+_STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts", "pending_post_id", "type",
+                               "file_size", "size", "width", "height", "page", "per_page", "priority"})
 
 
 def _structural(path: str) -> bool:
@@ -897,7 +899,7 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     parts: list[str] = []
     for s in scanned:
         text = s.item.text
-        if not text or is_reference_id(s.item) or not may_carry_a_piece(text):
+        if not text or is_reference_id(s.item) or _structural(s.item.path) or not may_carry_a_piece(text):
             continue
         parts.append(text if len(text) <= 2 * max_chars else f"{text[:max_chars]}\n{text[-max_chars:]}")
     joined = "\n".join(parts)
