@@ -258,6 +258,18 @@ class Api:
         actor = self.actor(request)
         return json_response(self.sim.user_teams(self._user_id(request, actor)))
 
+    async def typing(self, request: Request) -> Response:
+        """api4/user.go publishUserTyping: ``model.TypingRequest`` (``channel_id``,
+        ``parent_id``, struct fields read as Go does); the channel must be an id the
+        caller may post in; ``parent_id`` is broadcast as it is (app PublishUserTyping)."""
+        actor = self.actor(request)
+        body = await self.json_body(request)
+        channel_id = body.get("channel_id") if isinstance(body, dict) else None
+        if not isinstance(channel_id, str) or len(channel_id) != 26:
+            raise bad_param("channel_id")
+        self.sim.get_channel(channel_id, actor)
+        return json_response({"status": "OK"})
+
     async def patch_user(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.patch_user(self._user_id(request, actor), await self.json_body(request), actor))
@@ -778,6 +790,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/users/{{user_id}}", w(api.get_user), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}", w(api.update_user), methods=["PUT"]),
         Route(f"{v4}/users/{{user_id}}/patch", w(api.patch_user), methods=["PUT"]),
+        Route(f"{v4}/users/{{user_id}}/typing", w(api.typing), methods=["POST"]),
         Route(f"{v4}/users/{{user_id}}/groups", w(api.user_groups), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}/teams", w(api.user_teams), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}/status/custom", w(api.custom_status), methods=["PUT"]),
