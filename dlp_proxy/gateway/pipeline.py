@@ -218,11 +218,11 @@ class Pipeline:
             return Verdict(forward=True)
         route = m.route
         assert route is not None
-        if m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS:
-            return Verdict(forward=True)  # a DELETE (or any verb) with nothing to read
         changed = channel_changed(req.method, path)
         if changed is not None and self.context is not None:
             await self.context.forget_channel(changed)
+        if m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS:
+            return Verdict(forward=True, channel_changed=changed)  # a DELETE (or any verb) with nothing to read
         if m.kind == "unknown_write" and self.config.unknown_write == "allow":
             return Verdict(forward=True)
         if m.kind == "unknown_write" and self.config.unknown_write == "block":
@@ -306,6 +306,9 @@ class Pipeline:
         try:
             scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
             scanned = await self._cross_field(scanned, entities, _budget_key(ctx), channel_terms)
+        except BodyError as exc:
+            return await self._refuse(req, exc.status, responses.TOO_LARGE_ID, f"The request could not be inspected: {exc}.",
+                                      "bad-body", route=route)
         except ScanBudgetExceeded:
             return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                       "You sent more than the data-loss-prevention gateway can check right now. "
@@ -453,24 +456,37 @@ class Pipeline:
         if not targets:
             return scanned
         own: dict[int, frozenset[str]] = {}
-        for i in texts:
-            text = scanned[i].item.text
-            if len(text) <= CROSS_FIELD_MAX_CHARS and not text.isdigit():
-                own[i] = frozenset(terms_of(text))
-        base = frozenset(extra_terms)
-        aug = CrossFieldText()
+        base = set(extra_terms)
+        if len(texts) <= CROSS_FIELD_MAX_TARGETS:
+            for i in texts:
+                text = scanned[i].item.text
+                if len(text) <= CROSS_FIELD_MAX_CHARS and not text.isdigit():
+                    own[i] = frozenset(terms_of(text))
+        else:
+            # many fields (a plugin's document): one pass over them all, bounded; every
+            # field is then labelled with every field's words (its own included)
+            joined = "\n".join(scanned[i].item.text[:CROSS_FIELD_MAX_CHARS] for i in texts)
+            base |= set(terms_of(joined[: 4 * CROSS_FIELD_MAX_CHARS]))
+        labelled: list[CrossFieldText] = []
+        total = 0
         for i in targets:
             others = set(base)
             for j, words in own.items():
                 if j != i:
                     others |= words
             if others:
+                aug = CrossFieldText()
                 aug.add(i, scanned[i].item.text, _label(others))
-        if not aug.spans:
+                total += aug.pos
+                if total > CROSS_FIELD_MAX_TOTAL:
+                    raise BodyError("too many numbered lines to inspect with their context", 413)
+                labelled.append(aug)
+        if not labelled:
             return scanned
-        found = await self._scan([ContentItem("cross-field", aug.text())], entities, budget_key)
+        found = await self._scan([ContentItem("cross-field", a.text()) for a in labelled], entities, budget_key)
         out = list(scanned)
-        for f in found[0].findings if found else ():
+        hits = [(aug, f) for aug, s in zip(labelled, found, strict=True) for f in s.findings]
+        for aug, f in hits:
             hit = aug.locate(f.start, f.end)
             if hit is None:
                 continue
@@ -832,9 +848,13 @@ _MESSAGE_PATHS = frozenset({"body.message", "body.post.message"})
 #: labelled fields scanned again per request, and the longest field whose context words are read
 CROSS_FIELD_MAX_TARGETS = 256
 CROSS_FIELD_MAX_CHARS = 65536
+#: characters of labelled text one request may cost (a text of many short numbered lines
+#: doubles in size): beyond, the request is refused (413) rather than judged without context
+CROSS_FIELD_MAX_TOTAL = 2_000_000
 #: what separates two labelled fields: more than a context window reaches across (letters
 #: that are no context word), so one field's label never reaches another field's number
 _CROSS_GAP = "\n\n" + "z" * 72 + "\n\n"
+_ANY_DIGIT = re.compile(r"[0-9]")
 _STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts", "pending_post_id", "type",
                                "file_size", "size", "width", "height", "page", "per_page", "priority"})
 
@@ -871,7 +891,7 @@ class CrossFieldText:
     def add(self, index: int, text: str, label: str) -> None:
         offset = 0
         for line in text.split("\n"):
-            head = f"{label}: "
+            head = f"{label}: " if _ANY_DIGIT.search(line) or not line.isascii() else ""
             self.parts.append(head)
             self.pos += len(head)
             self.spans.append((self.pos, self.pos + len(line), index, offset))
