@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from dlp_proxy.gateway.pipeline import CrossFieldText, GatewayConfig, GatewayRequest, Pipeline, _structural, split_piece
+from dlp_proxy.gateway.pipeline import (
+    CrossFieldText,
+    GatewayConfig,
+    GatewayRequest,
+    Pipeline,
+    _structural,
+    split_piece,
+)
 from dlp_proxy.model import ContentItem, ScannedItem
 from dlp_proxy.policy.testing import SSN, policy_from
 
