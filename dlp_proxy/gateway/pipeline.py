@@ -448,7 +448,9 @@ class Pipeline:
         terms_of = getattr(self.detector, "context_terms", None)
         if terms_of is None:
             return scanned
-        texts = [i for i, s in enumerate(scanned) if s.item.text and not is_reference_id(s.item)]
+        # fields that may give context: free text (ids, times, versions carry no label)
+        texts = [i for i, s in enumerate(scanned)
+                 if s.item.text and not is_reference_id(s.item) and not _structural(s.item.path)]
         if len(texts) < 2 and not extra_terms:
             return scanned
         targets = [i for i in texts if scanned[i].item.kind is not ItemKind.FILE and not _structural(scanned[i].item.path)
@@ -460,7 +462,7 @@ class Pipeline:
         if len(texts) <= CROSS_FIELD_MAX_TARGETS:
             for i in texts:
                 text = scanned[i].item.text
-                if len(text) <= CROSS_FIELD_MAX_CHARS and not text.isdigit():
+                if len(text) <= CROSS_FIELD_MAX_CHARS and (not text.isascii() or _ANY_LETTER.search(text)):
                     own[i] = frozenset(terms_of(text))
         else:
             # many fields (a plugin's document): one pass over them all, bounded; every
@@ -857,6 +859,7 @@ CROSS_FIELD_MAX_TOTAL = 2_000_000
 #: that are no context word), so one field's label never reaches another field's number
 _CROSS_GAP = "\n\n" + "z" * 72 + "\n\n"
 _ANY_DIGIT = re.compile(r"[0-9]")
+_ANY_LETTER = re.compile(r"[A-Za-z]")
 _STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts", "pending_post_id", "type",
                                "file_size", "size", "width", "height", "page", "per_page", "priority"})
 
