@@ -17,7 +17,7 @@ from dlp_proxy.gateway.pipeline import (
     _structural,
     split_piece,
 )
-from dlp_proxy.model import ContentItem, ScannedItem
+from dlp_proxy.model import ContentItem, ItemKind, ScannedItem
 from dlp_proxy.policy.testing import SSN, policy_from
 
 DIGITS = SSN.replace("-", "")
@@ -105,3 +105,10 @@ def test_the_split_piece_keeps_head_and_tail() -> None:
              ScannedItem(ContentItem("body.props.x", "ok 1"), ())]
     piece = split_piece(items, 256)
     assert piece.endswith(" 8710") and "1733300000000" not in piece and "ok 1" not in piece
+
+
+def test_a_file_enters_the_split_window_only_as_a_fragment() -> None:
+    short = ScannedItem(ContentItem("file[0]", "part two: 8710", ItemKind.FILE), ())
+    blotter = ScannedItem(ContentItem("file[0]", "id,qty\n" + "10131,500\n" * 100 + "total,50000", ItemKind.FILE), ())
+    assert split_piece([short], 256) == "part two: 8710"
+    assert split_piece([blotter], 256) == ""

@@ -920,11 +920,15 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     """What a request adds to the split window: its texts that may carry a piece
     (``may_carry_a_piece``; ids Mattermost validates are no text), in order, one per
     line; a long one keeps its head and its tail (a split identifier sits at a
-    boundary), so a file's extracted text costs no more than a message."""
+    boundary).  A file's extracted text enters only when it is short enough to be a
+    fragment itself: a document's first and last lines (a blotter's header row and
+    totals) joined with the sender's recent chat make identifiers no one wrote."""
     parts: list[str] = []
     for s in scanned:
         text = s.item.text
         if not text or is_reference_id(s.item) or _structural(s.item.path) or not may_carry_a_piece(text):
+            continue
+        if s.item.kind is ItemKind.FILE and len(text) > max_chars:
             continue
         parts.append(text if len(text) <= 2 * max_chars else f"{text[:max_chars]}\n{text[-max_chars:]}")
     joined = "\n".join(parts)
