@@ -14,6 +14,7 @@ from dlp_proxy.settings import Settings
 if TYPE_CHECKING:
     from dlp_proxy.quarantine import QuarantineSettings
     from dlp_proxy.review.auth import ReviewSettings
+    from dlp_proxy.review.context import ContextSettings
 
 
 def quarantine_settings(cfg: Settings, *, notify_token: str | None = None) -> QuarantineSettings:
@@ -49,3 +50,11 @@ def review_settings(cfg: Settings, *, hash_key: bytes, alert_channel_id: str | N
         role_group_ids=role_ids(cfg.review_role_group_ids),
         hash_key=hash_key,
     )
+
+
+def context_settings(cfg: Settings) -> ContextSettings:
+    """The console's decision context (review/context.py): how many posts before
+    a held one it shows, read from Mattermost with the bot's token."""
+    from dlp_proxy.review.context import ContextSettings
+
+    return ContextSettings(posts=cfg.review_context_posts, token=cfg.secret("notify_token"))

@@ -23,7 +23,7 @@ from dlp_proxy.review import create_app
 from dlp_proxy.review.context import ContextSettings
 from dlp_proxy.review.dashboard import aggregate, archive_records, charts, nearest_rank, read_directory
 from tests.test_archive_log import KEYS
-from tests.test_quarantine_support import MASTER, RedisServer, ServedApp, make_held, redis_server, simulator
+from tests.test_quarantine_support import MASTER, ServedApp, make_held, redis_server, simulator
 from tests.test_review_app import sign_in
 from tests.test_review_context import AUDITOR, TOKEN, settings
 

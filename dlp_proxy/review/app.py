@@ -406,7 +406,7 @@ def create_app(
     settings: ReviewSettings | None = None,
     authenticator: Authenticator | None = None,
     context: ContextSettings | None = None,
-    detector: Detector | None = None,
+    detector: Detector | Callable[[], Detector] | None = None,
 ) -> Starlette:
     """The console and its API as one Starlette app (serve it on its own port)."""
     settings = settings or ReviewSettings()
