@@ -236,5 +236,7 @@ async def test_dashboard_api_and_page(served: dict[str, Any]) -> None:
         assert "<script" not in html and html.count("<svg") == 6
         assert '<b class="dash-holds">1</b>' in html and '<b class="dash-blocks">1</b>' in html
         assert '<td class="fp-rate">100%</td>' in html
+        spec = (await c.get("/api/openapi.json")).json()
+        assert {"/api/v1/dashboard", "/api/v1/items/{item_id}/context", "/api/v1/items"} <= set(spec["paths"])
         bad = await c.get("/dashboard?days=abc")  # a bad period falls back to the default
         assert bad.status_code == 200 and 'value="14" selected' in bad.text

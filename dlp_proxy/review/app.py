@@ -39,8 +39,8 @@ from dlp_proxy.quarantine import (
     is_mattermost_id,
 )
 from dlp_proxy.review.auth import Authenticator, ReviewSettings, SignInError, normalize_login
-from dlp_proxy.review.context import ContextSettings, ConversationContext, context_routes
-from dlp_proxy.review.dashboard import Dashboard, dashboard_routes
+from dlp_proxy.review.context import ContextSettings, ConversationContext, context_openapi, context_routes
+from dlp_proxy.review.dashboard import Dashboard, dashboard_openapi, dashboard_routes
 from dlp_proxy.review.openapi import openapi_document
 
 log = logging.getLogger("dlp_proxy.review")
@@ -393,7 +393,9 @@ class Console:
         return await self.q.bulk(ids, str(body.get("action", "")), actor, str(body.get("reason", "")))
 
     async def openapi(self, request: Request) -> Response:
-        return JSONResponse(openapi_document())
+        doc = openapi_document()
+        doc["paths"].update({**context_openapi(), **dashboard_openapi()})  # review/context.py, dashboard.py
+        return JSONResponse(doc)
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -391,3 +391,47 @@ def context_routes(console: Console) -> list[Route]:
         return {"item_id": item["id"], **out, "history": item.get("history", [])}
 
     return [Route("/api/v1/items/{item_id}/context", console.api(api_context), methods=["GET"])]
+
+
+def context_openapi() -> dict[str, Any]:
+    """The OpenAPI path of the context endpoint (merged into /api/openapi.json)."""
+    seg = {"type": "object", "properties": {"text": {"type": "string"},
+                                             "entity_type": {"type": "string", "nullable": True}}}  # fmt: skip
+    return {"/api/v1/items/{item_id}/context": {"get": {
+        "summary": "The conversation around a held item, read from Mattermost now (not stored)",
+        "description": "Readable channel and team names, the other participants of a direct or group message, "
+                       "the last DLP_REVIEW_CONTEXT_POSTS posts before the held one (masked by the gateway's "
+                       "detector; a post it cannot check is withheld), and the item's history with decided "
+                       "reasons restored (masked) from the archive. status/posts_status: ok, unavailable "
+                       "(Mattermost did not answer; reason says why), not_configured (no token), no_channel. "
+                       "Viewing posts is archived (review/view_context).",
+        "parameters": [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {
+            "200": {"description": "the context", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["item_id", "status", "posts_status", "posts", "history"],
+                "properties": {
+                    "item_id": {"type": "string"},
+                    "status": {"type": "string", "enum": ["ok", "unavailable", "not_configured", "no_channel"]},
+                    "posts_status": {"type": "string", "enum": ["ok", "unavailable", "not_configured",
+                                                                "no_channel"]},
+                    "reason": {"type": "string"}, "posts_reason": {"type": "string"},
+                    "rights": {"type": "string", "enum": ["bot", "reviewer"]},
+                    "channel": {"type": "object", "nullable": True, "properties": {
+                        "id": {"type": "string"}, "type": {"type": "string", "enum": ["O", "P", "D", "G"]},
+                        "display_name": {"type": "string"}, "name": {"type": "string"},
+                        "team_name": {"type": "string"},
+                        "participants": {"type": "array", "items": {"type": "string"},
+                                         "description": "usernames of the other members of a D/G channel"},
+                        "unresolved_participants": {"type": "integer"}}},
+                    "posts": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "string"}, "user": {"type": "string"},
+                        "create_at": {"type": "number", "description": "Unix time"},
+                        "reply": {"type": "boolean"}, "files": {"type": "integer"}, "withheld": {"type": "boolean"},
+                        "segments": {"type": "array", "items": seg}}}},
+                    "history": {"type": "array", "items": {"type": "object"}},
+                }}}}},
+            "401": {"description": "missing or unknown Bearer token"},
+            "403": {"description": "the token's role may not view"},
+            "404": {"description": "no such item"},
+        },
+    }}}  # fmt: skip

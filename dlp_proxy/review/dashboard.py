@@ -414,3 +414,44 @@ def dashboard_routes(console: Console, dashboard: Dashboard) -> list[Route]:
         Route("/dashboard", console.page(dashboard.page), methods=["GET"]),
         Route("/api/v1/dashboard", console.api(dashboard.api), methods=["GET"]),
     ]
+
+
+def dashboard_openapi() -> dict[str, Any]:
+    """The OpenAPI path of the dashboard endpoint (merged into /api/openapi.json)."""
+    counts = {"type": "object", "additionalProperties": {"type": "object", "properties": {
+        "quarantine": {"type": "integer"}, "block": {"type": "integer"}}}}  # fmt: skip
+    return {"/api/v1/dashboard": {"get": {
+        "summary": "The Compliance dashboard's numbers (the /dashboard page draws the same)",
+        "description": "Holds (quarantine) and blocks per UTC day by entity type, by rule and by channel type "
+                       "from the archive's decision records; reviewers' verdicts and the false-positive rate "
+                       "(false_positive / labelled, null when nothing is labelled) by rule; queue age now.",
+        "parameters": [{"name": "days", "in": "query", "schema": {"type": "integer", "default": DEFAULT_DAYS,
+                                                                   "minimum": 1, "maximum": MAX_DAYS}}],
+        "responses": {
+            "200": {"description": "the numbers", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "generated_at": {"type": "number"}, "days": {"type": "integer"}, "since": {"type": "number"},
+                    "until": {"type": "number"},
+                    "totals": {"type": "object", "properties": {"quarantine": {"type": "integer"},
+                                                                "block": {"type": "integer"}}},
+                    "per_day": {"type": "array", "items": {"type": "object", "properties": {
+                        "day": {"type": "string", "format": "date"}, "quarantine": {"type": "integer"},
+                        "block": {"type": "integer"},
+                        "by_entity": {"type": "object", "additionalProperties": {"type": "integer"}}}}},
+                    "by_entity": counts, "by_rule": counts, "by_channel_type": counts,
+                    "verdicts_by_rule": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                        **{v: {"type": "integer"} for v in (*VERDICTS, "unlabelled", "labelled")},
+                        "false_positive_rate": {"type": "number", "nullable": True},
+                        "benign_rate": {"type": "number", "nullable": True}}}},
+                    "queue": {"type": "object", "properties": {
+                        "active": {"type": "integer"},
+                        "oldest_seconds": {"type": "number", "nullable": True},
+                        "p50_seconds": {"type": "number", "nullable": True},
+                        "by_state": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                            "count": {"type": "integer"}, "oldest_seconds": {"type": "number"},
+                            "p50_seconds": {"type": "number"}}}}}},
+                }}}}},
+            "401": {"description": "missing or unknown Bearer token"},
+            "403": {"description": "the token's role may not view"},
+        },
+    }}}  # fmt: skip
