@@ -15,6 +15,9 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
 
 from dlp_proxy.archive import open_archive
 from dlp_proxy.archive.format import list_segments, utc_now_iso
@@ -240,3 +243,38 @@ async def test_dashboard_api_and_page(served: dict[str, Any]) -> None:
         assert {"/api/v1/dashboard", "/api/v1/items/{item_id}/context", "/api/v1/items"} <= set(spec["paths"])
         bad = await c.get("/dashboard?days=abc")  # a bad period falls back to the default
         assert bad.status_code == 200 and 'value="14" selected' in bad.text
+
+
+ACTIONS = ("quarantine", "block", "allow", "monitor", "redact")
+
+
+@settings_h(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.floats(-40 * DAY, 2 * DAY), st.sampled_from(ACTIONS),
+                          st.lists(st.sampled_from(["US_SSN", "CREDIT_CARD", "IBAN_CODE"]), max_size=3),
+                          st.sampled_from(["r1", "r2", None]), st.sampled_from(["O", "P", "D", "G", None])),
+                max_size=40),
+       st.lists(st.tuples(st.floats(-40 * DAY, 0), st.sampled_from(["approve", "reject"]),
+                          st.sampled_from(["q1", "q2", "q3", "q4"]),
+                          st.sampled_from([*("true_positive", "false_positive", "benign"), None, "x"])), max_size=20),
+       st.integers(1, 90))  # fmt: skip
+def test_aggregate_invariants(decisions: list[Any], reviews: list[Any], days: int) -> None:
+    """Whatever the records: every breakdown adds up to the totals, nothing outside
+    [since, now] counts, rates are fractions of what was labelled."""
+    records = [decision(NOW + dt, a, e, r, c) for dt, a, e, r, c in decisions]
+    records += [review(NOW + dt, a, i, v, rule_id="r1") for dt, a, i, v in reviews]
+    d = aggregate(records, ITEMS, now=NOW, days=days)
+    inside = [x for x in decisions if x[1] in ("quarantine", "block") and d["since"] <= NOW + x[0] <= NOW]
+    for action in ("quarantine", "block"):
+        n = sum(1 for x in inside if x[1] == action)
+        assert d["totals"][action] == n
+        assert sum(r[action] for r in d["per_day"]) == n
+        assert sum(r[action] for r in d["by_rule"].values()) == n
+        assert sum(r[action] for r in d["by_channel_type"].values()) == n
+        assert sum(r[action] for r in d["by_entity"].values()) >= n  # a decision counts under each of its types
+    assert len(d["per_day"]) == days
+    for row in d["verdicts_by_rule"].values():
+        labelled = row["true_positive"] + row["false_positive"] + row["benign"]
+        assert row["labelled"] == labelled
+        assert row["false_positive_rate"] is None if not labelled else 0 <= row["false_positive_rate"] <= 1
+    assert sum(r["labelled"] + r["unlabelled"] for r in d["verdicts_by_rule"].values()) <= len(
+        {i for dt, _, i, _ in reviews if d["since"] <= NOW + dt} | {"qF"})
