@@ -318,3 +318,40 @@ def test_context_settings_bounds(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="posts"):
         ContextSettings(posts=51)
     assert ContextSettings().posts == 5
+
+
+async def test_a_reply_gets_its_thread(env: Env) -> None:
+    """A held reply: the posts before it in its thread (GET /posts/{root}/thread),
+    not the channel's latest chatter."""
+    sim, now_ms = env.sim, int(time.time() * 1000)
+    root = post(sim, "bob", "town_square", "Thread: client onboarding", at=now_ms - 90_000)
+    post(sim, "alice", "town_square", "unrelated channel chatter", at=now_ms - 20_000)
+    with sim.lock:
+        reply = sim.create_post({"channel_id": sim.ids["channels"]["town_square"], "message": "which form?",
+                                 "root_id": root}, sim.ids["users"]["carol"])  # fmt: skip
+        sim.posts[reply["id"]]["create_at"] = now_ms - 60_000
+    item_id = await env.svc.hold(make_held(sim, sender="alice", channel="town_square", root_id=root,
+                                           created_at=now_ms / 1000 - 10))  # fmt: skip
+    data = (await api(env, f"/api/v1/items/{item_id}/context")).json()
+    assert data["posts_source"] == "thread"
+    assert [("".join(s["text"] for s in p["segments"]), p["user"]) for p in data["posts"]] == [
+        ("Thread: client onboarding", "bob"), ("which form?", "carol")]
+    # the root gone: the channel instead
+    with sim.lock:
+        sim.posts[root]["delete_at"] = now_ms
+    data = (await api(env, f"/api/v1/items/{item_id}/context")).json()
+    assert data["posts_source"] == "channel" and data["posts_status"] == "ok"
+    assert "unrelated channel chatter" in [p["segments"][0]["text"] for p in data["posts"]]
+
+
+async def test_simulator_thread_shape() -> None:
+    with simulator() as (sim, url):
+        root = post(sim, "alice", "town_square", "root", at=1_700_000_100_000)
+        p = sim.create_post({"channel_id": sim.ids["channels"]["town_square"], "message": "re", "root_id": root},
+                            sim.ids["users"]["bob"])  # fmt: skip
+        async with httpx.AsyncClient(base_url=url, headers={"Authorization": "Bearer alice-token"}) as c:
+            for pid in (root, p["id"]):  # the thread of the root or of any reply
+                t = (await c.get(f"/api/v4/posts/{pid}/thread")).json()
+                assert t["order"] == [p["id"], root] and set(t["posts"]) == {root, p["id"]}
+            missing = await c.get(f"/api/v4/posts/{'z' * 26}/thread")
+            assert missing.status_code == 404 and missing.json()["id"] == "app.post.get.app_error"

@@ -249,20 +249,31 @@ class ConversationContext:
             out["display_name"] = ", ".join(sorted(n for n in everyone if n))
         return out
 
-    async def posts_before(self, item: Mapping[str, Any], token: str) -> list[dict[str, Any]]:
-        """The last ``posts`` posts of the channel created before the item was
-        held, oldest first, masked; system messages and the item's own released
-        copy left out.  Never cached."""
+    async def posts_before(self, item: Mapping[str, Any], token: str) -> tuple[list[dict[str, Any]], str]:
+        """The last ``posts`` posts created before the item was held, oldest
+        first, masked: of its thread when the held post is a reply (``root_id``),
+        else of the channel; system messages and the item's own released copy
+        left out.  Never cached.  Returns them and where they were read
+        (``thread`` or ``channel``)."""
         want = self.s.posts
         if want <= 0:
-            return []
+            return [], "channel"
         cid = str(item.get("channel_id") or "")
         held_ms = int(float(item.get("created_at") or 0) * 1000)
         own = {str(item.get("released_post_id") or "")} - {""}
         found: list[dict[str, Any]] = []
         params: dict[str, Any] = {"page": 0, "per_page": PAGE}
+        root = str(item.get("root_id") or "")
+        thread = is_mattermost_id(root)
         for _ in range(MAX_PAGES):
-            page = await self._get(f"/api/v4/channels/{cid}/posts", token, params=params)
+            if thread:  # a reply: its thread is the conversation (GET /posts/{root}/thread, the whole thread)
+                try:
+                    page = await self._get(f"/api/v4/posts/{root}/thread", token)
+                except Unavailable:
+                    thread = False  # the root is gone or unreadable: the channel instead
+                    continue
+            else:
+                page = await self._get(f"/api/v4/channels/{cid}/posts", token, params=params)
             if not isinstance(page, dict):
                 raise Unavailable("Mattermost's post list is not an object")
             order = [p for p in page.get("order") or [] if isinstance(p, str)]
@@ -276,12 +287,14 @@ class ConversationContext:
                     continue
                 if int(p.get("create_at") or 0) < held_ms:
                     found.append(p)
-                    if len(found) >= want:
+                    if len(found) >= want and not thread:  # a channel page is newest first
                         break
-            if len(found) >= want or not order or not page.get("prev_post_id"):
+            if thread or len(found) >= want or not order or not page.get("prev_post_id"):
                 break
             params = {"before": order[-1], "page": 0, "per_page": PAGE}
-        found.reverse()
+        # newest first (a thread's order is not relied on), the last ``want``, then oldest first
+        found = sorted(found, key=lambda p: (int(p.get("create_at") or 0), str(p.get("id", ""))), reverse=True)
+        found = found[:want][::-1]
         names = await self.usernames([str(p.get("user_id", "")) for p in found], token)
         out = []
         for p in found:
@@ -300,7 +313,7 @@ class ConversationContext:
                 "segments": segs if segs is not None else [{"text": WITHHELD, "entity_type": None}],
                 "withheld": segs is None,
             })  # fmt: skip
-        return out
+        return out, "thread" if thread else "channel"
 
     # ------------------------------------------------------------ the view
     async def for_item(self, item: dict[str, Any], actor: Actor, *, user_token: str | None = None) -> dict[str, Any]:
@@ -313,7 +326,8 @@ class ConversationContext:
             log.warning("could not restore decided reasons", extra={"error_type": type(exc).__name__})
         token = user_token or self.s.token
         out: dict[str, Any] = {"status": "ok", "channel": None, "posts": [], "posts_status": "ok",
-                               "rights": "reviewer" if user_token else "bot", "posts_wanted": self.s.posts}  # fmt: skip
+                               "posts_source": "channel", "rights": "reviewer" if user_token else "bot",
+                               "posts_wanted": self.s.posts}  # fmt: skip
         if not is_mattermost_id(item.get("channel_id")):
             out["status"] = out["posts_status"] = "no_channel"
             return out
@@ -328,7 +342,7 @@ class ConversationContext:
         except Exception as exc:  # never fail the page
             out["status"], out["reason"] = "unavailable", type(exc).__name__
         try:
-            out["posts"] = await self.posts_before(item, token)
+            out["posts"], out["posts_source"] = await self.posts_before(item, token)
         except Unavailable as exc:
             out["posts_status"], out["posts_reason"] = "unavailable", str(exc)
         except Exception as exc:
@@ -415,6 +429,8 @@ def context_openapi() -> dict[str, Any]:
                     "posts_status": {"type": "string", "enum": ["ok", "unavailable", "not_configured",
                                                                 "no_channel"]},
                     "reason": {"type": "string"}, "posts_reason": {"type": "string"},
+                    "posts_source": {"type": "string", "enum": ["channel", "thread"],
+                                     "description": "thread: the held post is a reply; its thread before it"},
                     "rights": {"type": "string", "enum": ["bot", "reviewer"]},
                     "channel": {"type": "object", "nullable": True, "properties": {
                         "id": {"type": "string"}, "type": {"type": "string", "enum": ["O", "P", "D", "G"]},

@@ -350,6 +350,10 @@ class Api:
                                                     per_page=per_page, before=q.get("before", ""),
                                                     after=q.get("after", ""), since=since))  # fmt: skip
 
+    async def post_thread(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.post_thread(str(request.path_params["post_id"]), actor))
+
     async def users_by_ids(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.users_by_ids(await self.json_body(request), actor))
@@ -820,6 +824,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/posts/{{post_id}}", w(api.get_post), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.update_post), methods=["PUT"]),
         Route(f"{v4}/posts/{{post_id}}/patch", w(api.patch_post), methods=["PUT"]),
+        Route(f"{v4}/posts/{{post_id}}/thread", w(api.post_thread), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}/move", w(api.move_post), methods=["POST"]),
         Route(f"{v4}/posts/{{post_id}}/actions/{{action_id}}", w(api.post_action), methods=["POST"]),
         Route(f"{v4}/actions/dialogs/submit", w(api.dialog_submit), methods=["POST"]),

@@ -844,6 +844,21 @@ class Simulator:
                 "has_next": bool(next_id),
             }
 
+    def post_thread(self, post_id: str, actor: str) -> JSON:
+        """GET /posts/{id}/thread (api4/post.go getPostThread without perPage:
+        every post of the thread, root and replies, newest first; read permission
+        on the channel; an unknown post is app.post.get.app_error 404)."""
+        with self.lock:
+            post = self.posts.get(post_id)
+            if post is None or post["delete_at"]:
+                raise SimError(404, "app.post.get.app_error", "Unable to get the post.")
+            self._channel(post["channel_id"], actor)
+            root = post["root_id"] or post["id"]
+            thread = sorted((p for p in self.posts.values() if (p["id"] == root or p["root_id"] == root)
+                             and not p["delete_at"]), key=lambda p: (p["create_at"], p["id"]), reverse=True)  # fmt: skip
+            return {"order": [p["id"] for p in thread], "posts": {p["id"]: self._post_out(p) for p in thread},
+                    "next_post_id": "", "prev_post_id": "", "has_next": False}  # fmt: skip
+
     def users_by_ids(self, body: Any, actor: str) -> list[JSON]:
         """POST /api/v4/users/ids (api4/user.go getUsersByIds): a JSON array of user
         ids; unknown ids are left out, an empty or non-array body is
