@@ -131,7 +131,8 @@ def test_dashboard_and_context_in_the_browser(console: dict[str, Any]) -> None:
         # Mattermost down: the page still opens, and says so
         httpx.post(console["sim_url"] + "/__sim/faults", json={"status": 503, "path_prefix": "/api/v4/channels"})
         page.goto(url + f"/items/{ids[1]}")
-        expect(page.locator(".ctx-unavailable").first).to_contain_text("Context unavailable")
+        expect(page.locator(".ctx-unavailable")).to_have_count(1)  # one notice for the whole panel
+        expect(page.locator(".ctx-unavailable")).to_contain_text("Context unavailable")
         expect(page.get_by_role("heading", name=f"Held message {ids[1]}")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "12-context-unavailable.png"), full_page=True)
         browser.close()
