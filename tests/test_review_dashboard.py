@@ -24,7 +24,15 @@ from dlp_proxy.archive.format import list_segments, utc_now_iso
 from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
 from dlp_proxy.review import create_app
 from dlp_proxy.review.context import ContextSettings
-from dlp_proxy.review.dashboard import aggregate, archive_records, charts, nearest_rank, read_directory
+from dlp_proxy.review.dashboard import (
+    COUNTED,
+    aggregate,
+    archive_records,
+    charts,
+    iter_directory,
+    nearest_rank,
+    read_directory,
+)
 from tests.test_archive_log import KEYS
 from tests.test_quarantine_support import MASTER, ServedApp, make_held, redis_server, simulator
 from tests.test_review_app import sign_in
@@ -174,6 +182,18 @@ async def test_reads_a_real_archive(tmp_path: Path) -> None:
     with open(last, "ab") as f:
         f.write(b'{"rec": {"type": "decision"')
     assert len(read_directory(tmp_path, since=t0 - 4.5 * DAY)) == 5
+
+    # the prefilter keeps every line the dashboard counts, as the archive writes it (canonical JSON)
+    b = open_archive(tmp_path / "b", **KEYS)
+    kinds = [decision(t0, "quarantine", ["US_SSN"], "r", "D"), decision(t0, "block", [], None, "O"),
+             decision(t0, "allow", [], None, "O"), review(t0, "approve", "q1", "benign"), review(t0, "reject", "q2"),
+             review(t0, "comment", "q3"), {"type": "failure", "time": utc_now_iso(t0), "action": "fail_closed"}]
+    for rec in kinds:
+        b.append_sync(rec)
+    b.close_sync()
+    kept = [(r["type"], r["action"]) for r in iter_directory(tmp_path / "b", prefilter=COUNTED)]
+    assert sorted(kept) == [("decision", "block"), ("decision", "quarantine"), ("review", "approve"),
+                            ("review", "reject")]  # fmt: skip
 
     class FakeArchive:
         async def records(self) -> list[dict[str, Any]]:
