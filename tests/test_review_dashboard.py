@@ -298,3 +298,14 @@ def test_aggregate_invariants(decisions: list[Any], reviews: list[Any], days: in
         assert row["false_positive_rate"] is None if not labelled else 0 <= row["false_positive_rate"] <= 1
     assert sum(r["labelled"] + r["unlabelled"] for r in d["verdicts_by_rule"].values()) <= len(
         {i for dt, _, i, _ in reviews if d["since"] <= NOW + dt} | {"qF"})
+
+
+def test_openapi_document_with_the_new_paths_is_valid() -> None:
+    validator = pytest.importorskip("openapi_spec_validator")
+    from dlp_proxy.review.context import context_openapi
+    from dlp_proxy.review.dashboard import dashboard_openapi
+    from dlp_proxy.review.openapi import openapi_document
+
+    doc = openapi_document()
+    doc["paths"].update({**context_openapi(), **dashboard_openapi()})  # as /api/openapi.json serves it
+    validator.validate(doc)
