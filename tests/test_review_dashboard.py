@@ -20,7 +20,7 @@ from hypothesis import settings as settings_h
 from hypothesis import strategies as st
 
 from dlp_proxy.archive import open_archive
-from dlp_proxy.archive.format import list_segments, utc_now_iso
+from dlp_proxy.archive.format import list_segments, record_time, utc_now_iso
 from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
 from dlp_proxy.review import create_app
 from dlp_proxy.review.context import ContextSettings
@@ -102,6 +102,10 @@ def test_aggregate_by_day_entity_rule_channel_type() -> None:
     assert by_day["2026-12-04"]["quarantine"] == 2 and by_day["2026-12-04"]["block"] == 0
     assert by_day["2026-12-04"]["by_entity"] == {"US_SSN": 2, "IBAN_CODE": 1}
     assert by_day["2026-12-03"]["block"] == 1 and by_day["2026-12-01"]["by_entity"] == {"none": 1}
+    assert by_day["2026-12-04"]["by_rule"] == {"hold-ssn": 2}
+    assert by_day["2026-12-04"]["by_channel_type"] == {"direct": 1, "group": 1}
+    assert by_day["2026-12-01"]["by_rule"] == {"(no rule)": 1} and by_day["2026-12-01"]["by_channel_type"] == {
+        "unknown": 1}
     # one decision with two entity types counts under each type, once in the totals
     assert d["by_entity"] == {"US_SSN": {"quarantine": 2, "block": 0}, "CREDIT_CARD": {"quarantine": 0, "block": 1},
                               "IBAN_CODE": {"quarantine": 1, "block": 0}, "none": {"quarantine": 0, "block": 1}}
@@ -256,7 +260,7 @@ async def test_dashboard_api_and_page(served: dict[str, Any]) -> None:
         assert page.status_code == 200
         assert "default-src 'none'" in page.headers["content-security-policy"]
         html = page.text
-        assert "<script" not in html and html.count("<svg") == 6
+        assert "<script" not in html and html.count("<svg") == 8
         assert '<b class="dash-holds">1</b>' in html and '<b class="dash-blocks">1</b>' in html
         assert '<td class="fp-rate">100%</td>' in html
         spec = (await c.get("/api/openapi.json")).json()
@@ -283,7 +287,9 @@ def test_aggregate_invariants(decisions: list[Any], reviews: list[Any], days: in
     records = [decision(NOW + dt, a, e, r, c) for dt, a, e, r, c in decisions]
     records += [review(NOW + dt, a, i, v, rule_id="r1") for dt, a, i, v in reviews]
     d = aggregate(records, ITEMS, now=NOW, days=days)
-    inside = [x for x in decisions if x[1] in ("quarantine", "block") and d["since"] <= NOW + x[0] <= NOW]
+    # the archive keeps microseconds: the record's own time decides, as in the dashboard
+    inside = [x for x, rec in zip(decisions, records, strict=False)
+              if x[1] in ("quarantine", "block") and d["since"] <= record_time(rec) <= NOW]
     for action in ("quarantine", "block"):
         n = sum(1 for x in inside if x[1] == action)
         assert d["totals"][action] == n
@@ -291,6 +297,8 @@ def test_aggregate_invariants(decisions: list[Any], reviews: list[Any], days: in
         assert sum(r[action] for r in d["by_rule"].values()) == n
         assert sum(r[action] for r in d["by_channel_type"].values()) == n
         assert sum(r[action] for r in d["by_entity"].values()) >= n  # a decision counts under each of its types
+    for row in d["per_day"]:
+        assert sum(row["by_rule"].values()) == sum(row["by_channel_type"].values()) == row["quarantine"] + row["block"]
     assert len(d["per_day"]) == days
     for row in d["verdicts_by_rule"].values():
         labelled = row["true_positive"] + row["false_positive"] + row["benign"]

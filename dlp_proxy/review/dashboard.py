@@ -3,9 +3,9 @@
 Numbers, from the archive and the queue:
 
 - holds (``quarantine``) and blocks per day (UTC), by entity type, by policy rule
-  and by channel type, from the archive's ``decision`` records (a decision with
-  two entity types counts once under each type; the day and rule totals count it
-  once);
+  and by channel type (each per day and over the period), from the archive's
+  ``decision`` records (a decision with two entity types counts once under each
+  type; the day and rule totals count it once);
 - reviewers' verdicts by rule (``review`` records of ``approve`` / ``reject``
   with ``verdict`` one of true_positive, false_positive, benign; none is
   "unlabelled"); the last verdict of an item counts; the rule comes from the
@@ -146,7 +146,8 @@ def aggregate(records: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str,
     first_day = day_of(now - (days - 1) * 86400)
     since = float(calendar.timegm(time.strptime(first_day, "%Y-%m-%d")))  # midnight UTC
     day_list = [day_of(since + i * 86400) for i in range(days)]
-    per_day = {d: {"quarantine": 0, "block": 0, "by_entity": {}} for d in day_list}
+    per_day: dict[str, dict[str, Any]] = {
+        d: {"quarantine": 0, "block": 0, "by_entity": {}, "by_rule": {}, "by_channel_type": {}} for d in day_list}
     by_entity: dict[str, dict[str, int]] = {}
     by_rule: dict[str, dict[str, int]] = {}
     by_ctype: dict[str, dict[str, int]] = {}
@@ -173,17 +174,21 @@ def aggregate(records: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str,
             if day not in per_day:
                 continue
             totals[action] += 1
-            per_day[day][action] += 1  # type: ignore[operator]
+            row = per_day[day]
+            row[action] += 1
             entities = sorted({str(e) for e in rec.get("entity_types") or [] if e}) or ["none"]
             for e in entities:
                 bump(by_entity, e, action)
-                de: dict[str, int] = per_day[day]["by_entity"]  # type: ignore[assignment]
-                de[e] = de.get(e, 0) + 1
-            bump(by_rule, str(rec.get("rule_id") or "(no rule)"), action)
+                row["by_entity"][e] = row["by_entity"].get(e, 0) + 1
+            rule = str(rec.get("rule_id") or "(no rule)")
+            bump(by_rule, rule, action)
+            row["by_rule"][rule] = row["by_rule"].get(rule, 0) + 1
             ctx = rec.get("context")
             ctx = ctx if isinstance(ctx, dict) else {}
             ctype = str(ctx.get("channel_type") or "")
-            bump(by_ctype, CHANNEL_TYPES.get(ctype, ctype), action)
+            label = CHANNEL_TYPES.get(ctype, ctype)
+            bump(by_ctype, label, action)
+            row["by_channel_type"][label] = row["by_channel_type"].get(label, 0) + 1
         elif rec.get("type") == "review" and rec.get("action") in ("approve", "reject") and since <= t <= now:
             reviews.append((t, rec))
     for t, rec in sorted(reviews, key=lambda x: x[0]):
@@ -263,7 +268,7 @@ ACTION_COLOURS = {"quarantine": "#1f5fbf", "block": "#a61b1b"}
 def _svg_open(width: int, height: int, title: str, desc: str, cls: str) -> str:
     slug = "".join(c if c.isalnum() else "-" for c in title.lower())
     return (f'<svg class="chart {cls}" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            f'aria-labelledby="t-{slug} d-{slug}" xmlns="http://www.w3.org/2000/svg">'
+            f'aria-labelledby="t-{slug}" aria-describedby="d-{slug}" xmlns="http://www.w3.org/2000/svg">'
             f'<title id="t-{slug}">{escape(title)}</title><desc id="d-{slug}">{escape(desc)}</desc>')  # fmt: skip
 
 
@@ -369,6 +374,10 @@ def charts(data: Mapping[str, Any]) -> dict[str, Markup]:
                                     "Holds and blocks per day", ACTION_COLOURS),
         "days_entity": stacked_days(data["per_day"], entity_keys, lambda d, k: d["by_entity"].get(k, 0),
                                     "Stops per day by entity type"),
+        "days_rule": stacked_days(data["per_day"], list(data["by_rule"])[: len(PALETTE)],
+                                  lambda d, k: d["by_rule"].get(k, 0), "Stops per day by rule"),
+        "days_ctype": stacked_days(data["per_day"], list(data["by_channel_type"])[: len(PALETTE)],
+                                   lambda d, k: d["by_channel_type"].get(k, 0), "Stops per day by channel type"),
         "rules": hbars(data["by_rule"], STOP_ACTIONS, "By policy rule", ACTION_COLOURS),
         "ctypes": hbars(data["by_channel_type"], STOP_ACTIONS, "By channel type", ACTION_COLOURS),
         "entities": hbars(data["by_entity"], STOP_ACTIONS, "By entity type", ACTION_COLOURS),
@@ -455,7 +464,8 @@ def dashboard_openapi() -> dict[str, Any]:
                     "per_day": {"type": "array", "items": {"type": "object", "properties": {
                         "day": {"type": "string", "format": "date"}, "quarantine": {"type": "integer"},
                         "block": {"type": "integer"},
-                        "by_entity": {"type": "object", "additionalProperties": {"type": "integer"}}}}},
+                        **{k: {"type": "object", "additionalProperties": {"type": "integer"}}
+                           for k in ("by_entity", "by_rule", "by_channel_type")}}}},
                     "by_entity": counts, "by_rule": counts, "by_channel_type": counts,
                     "verdicts_by_rule": {"type": "object", "additionalProperties": {"type": "object", "properties": {
                         **{v: {"type": "integer"} for v in (*VERDICTS, "unlabelled", "labelled")},

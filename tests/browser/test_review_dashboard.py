@@ -95,7 +95,7 @@ def test_dashboard_and_context_in_the_browser(console: dict[str, Any]) -> None:
         expect(page.locator(".dash-blocks")).to_have_text(str(api["totals"]["block"]))
         assert api["totals"] == {"quarantine": 3, "block": 2}
         # the charts are drawn: as many day bars as the JSON has non-zero day/action cells, with its numbers
-        chart = page.get_by_role("img", name="Holds and blocks per day")
+        chart = page.get_by_role("img", name="Holds and blocks per day", exact=True)
         expect(chart).to_be_visible()
         cells = {(d["day"], k): d[k] for d in api["per_day"] for k in ("quarantine", "block") if d[k]}
         bars = chart.locator("rect.bar")
@@ -104,7 +104,9 @@ def test_dashboard_and_context_in_the_browser(console: dict[str, Any]) -> None:
             b = bars.nth(i)
             assert int(b.get_attribute("data-value") or 0) == cells[(b.get_attribute("data-day"), b.get_attribute("data-key"))]
             assert (b.bounding_box() or {"height": 0})["height"] > 0  # really rendered, not just in the DOM
-        expect(page.get_by_role("img", name="By channel type").locator("rect.bar")).to_have_count(4)
+        expect(page.get_by_role("img", name="By channel type", exact=True).locator("rect.bar")).to_have_count(4)
+        per_day_ctype = page.get_by_role("img", name="Stops per day by channel type", exact=True).locator("rect.bar")
+        expect(per_day_ctype).to_have_count(sum(len(d["by_channel_type"]) for d in api["per_day"]))
         rates = page.get_by_role("img", name="False-positive rate by rule").locator("rect.rate")
         expect(rates).to_have_count(2)
         fp = page.locator("#tbl-fp tr", has_text="hold-identifiers").locator(".fp-rate")
@@ -115,7 +117,7 @@ def test_dashboard_and_context_in_the_browser(console: dict[str, Any]) -> None:
         page.get_by_role("button", name="Show").click()
         expect(page).to_have_url(url + "/dashboard?days=7")
         expect(page.get_by_label("Period")).to_have_value("7")
-        expect(page.get_by_role("img", name="Holds and blocks per day").locator("rect.bar")).to_have_count(len(cells))
+        expect(page.get_by_role("img", name="Holds and blocks per day", exact=True).locator("rect.bar")).to_have_count(len(cells))
 
         # the held direct message: who it was for, and what was said before it, masked
         page.goto(url + f"/items/{ids[0]}")
