@@ -355,3 +355,23 @@ async def test_simulator_thread_shape() -> None:
                 assert t["order"] == [p["id"], root] and set(t["posts"]) == {root, p["id"]}
             missing = await c.get(f"/api/v4/posts/{'z' * 26}/thread")
             assert missing.status_code == 404 and missing.json()["id"] == "app.post.get.app_error"
+
+
+async def test_queue_names_channels_and_dm_participants(env: Env) -> None:
+    await env.svc.hold(make_held(env.sim, sender="alice", channel="dm_alice_bob"))
+    await env.svc.hold(make_held(env.sim, sender="alice", channel="group"))
+    await env.svc.hold(make_held(env.sim, sender="bob", channel="private"))
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        assert (await sign_in(c, "carol", "carol-password")).status_code == 303
+        html = (await c.get("/")).text
+        assert '<span class="ctx-label">@alice, @bob</span>' in html  # the DM's people, not its id
+        assert '<span class="ctx-label">@alice, @bob, @carol</span>' in html
+        assert '<span class="ctx-label">Trading Desk</span>' in html
+        async with httpx.AsyncClient() as sim_c:
+            await sim_c.post(env.sim_url + "/__sim/faults", json={"status": 503, "path_prefix": "/api/v4/"})
+        # names already resolved stay for a minute; the queue never depends on Mattermost
+        assert (await c.get("/")).status_code == 200
+    fresh = ConversationContext(None, env.sim_url, ContextSettings(token="dlp-bot-token"))  # type: ignore[arg-type]
+    items = [{"channel_id": env.sim.ids["channels"]["private"]}, {"channel_id": "not-an-id"}]
+    assert await fresh.labels(items) == {}  # Mattermost failing: nothing resolved, nothing raised
+    await fresh.aclose()

@@ -239,8 +239,9 @@ class Console:
             counts["failed"] += it["state"] in ("release_failed", "release_unknown")
             counts[it["sla"]] = counts.get(it["sla"], 0) + 1
         msg = MESSAGES.get(request.query_params.get("msg", ""), "")
+        labels = await self.context.labels(items) if self.context else {}  # readable channel names
         return self.render("queue.html", status, actor=actor, csrf=csrf, items=items, f=f, counts=counts,
-                           message=msg, results=results, error=error)  # fmt: skip
+                           message=msg, results=results, error=error, labels=labels)  # fmt: skip
 
     async def queue_get(self, request: Request, actor: Actor, csrf: str) -> Response:
         if not actor.can("view"):

@@ -38,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -247,6 +247,39 @@ class ConversationContext:
         if not out["display_name"] and out["type"] in ("D", "G"):
             everyone = [names.get(u, "") for u in cached["member_ids"]]
             out["display_name"] = ", ".join(sorted(n for n in everyone if n))
+        return out
+
+    async def labels(self, items: Sequence[Mapping[str, Any]], *, deadline: float = 1.5,
+                     concurrency: int = 8) -> dict[str, str]:  # fmt: skip
+        """channel id -> a readable label for a list of items (the queue page):
+        the display name of a public or private channel, the members' usernames
+        of a direct or group message.  Resolved through the same short cache;
+        what is not resolved within ``deadline`` seconds (or at all) is left out,
+        and the page shows what the item itself says.  Never raises."""
+        token = self.s.token
+        if not token:
+            return {}
+        ids = list(dict.fromkeys(str(i.get("channel_id") or "") for i in items))
+        ids = [c for c in ids if is_mattermost_id(c)]
+        out: dict[str, str] = {}
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(cid: str) -> None:
+            async with gate:
+                try:
+                    ch = await self.channel({"channel_id": cid, "sender_id": ""}, token)
+                except Exception:  # unresolved: the page falls back to the item's own name
+                    return
+            if ch["type"] in ("D", "G") and ch["participants"]:
+                out[cid] = ", ".join("@" + u for u in ch["participants"])
+            elif ch["display_name"]:
+                out[cid] = str(ch["display_name"])
+
+        tasks = [asyncio.ensure_future(one(c)) for c in ids]
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=deadline)
+            for t in pending:
+                t.cancel()
         return out
 
     async def posts_before(self, item: Mapping[str, Any], token: str) -> tuple[list[dict[str, Any]], str]:
