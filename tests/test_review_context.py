@@ -312,6 +312,8 @@ async def test_decided_reason_stays_visible_masked(env: Env) -> None:
     notes = {h["action"]: h for h in hist}
     assert notes["reject"]["note_from_archive"] is True
     assert notes["reject"]["note"] == "Client SSN ***-**-8841 may not go to this channel"
+    shown = {h["action"]: h for h in (await api(env, f"/api/v1/items/{item_id}")).json()["history"]}
+    assert shown["reject"]["note"] == notes["reject"]["note"] and shown["comment"]["note_from_archive"] is True
 
 
 def test_context_settings_bounds(tmp_path: Path) -> None:

@@ -368,7 +368,10 @@ class Console:
                                        offset=int(p.get("offset", 0)))  # fmt: skip
 
     async def api_show(self, request: Request, actor: Actor) -> Any:
-        return await self.q.show(request.path_params["item_id"], actor)
+        item = await self.q.show(request.path_params["item_id"], actor)
+        if self.context is not None:  # decided reasons back from the archive, masked (review/context.py)
+            await self.context.restore_notes(item)
+        return item
 
     async def api_action(self, request: Request, actor: Actor) -> Any:
         item_id, action = request.path_params["item_id"], request.path_params["action"]

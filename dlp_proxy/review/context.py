@@ -353,10 +353,7 @@ class ConversationContext:
         """Everything the item page shows about the conversation; also puts the
         decided reasons back into ``item["history"]`` (``restore_notes``).
         Never raises: a failure is ``status: unavailable`` with a reason."""
-        try:
-            await self.restore_notes(item)
-        except Exception as exc:
-            log.warning("could not restore decided reasons", extra={"error_type": type(exc).__name__})
+        await self.restore_notes(item)
         token = user_token or self.s.token
         out: dict[str, Any] = {"status": "ok", "channel": None, "posts": [], "posts_status": "ok",
                                "posts_source": "channel", "rights": "reviewer" if user_token else "bot",
@@ -405,7 +402,14 @@ class ConversationContext:
 
     async def restore_notes(self, item: dict[str, Any]) -> None:
         """History notes destroyed with the item's key, put back (masked) from
-        the archive records the history entries name."""
+        the archive records the history entries name.  Never raises: a note
+        that cannot be restored stays marked destroyed."""
+        try:
+            await self._restore_notes(item)
+        except Exception as exc:
+            log.warning("could not restore decided reasons", extra={"error_type": type(exc).__name__})
+
+    async def _restore_notes(self, item: dict[str, Any]) -> None:
         history = item.get("history") or []
         wanted = {str(h["record_id"]): h for h in history
                   if h.get("note_shredded") and h.get("record_id")}  # fmt: skip
