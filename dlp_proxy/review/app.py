@@ -41,6 +41,7 @@ from dlp_proxy.quarantine import (
 from dlp_proxy.review.auth import Authenticator, ReviewSettings, SignInError, normalize_login
 from dlp_proxy.review.context import ContextSettings, ConversationContext, context_openapi, context_routes
 from dlp_proxy.review.dashboard import Dashboard, dashboard_openapi, dashboard_routes
+from dlp_proxy.review.oidc import routes as oidc_routes
 from dlp_proxy.review.openapi import openapi_document
 
 log = logging.getLogger("dlp_proxy.review")
@@ -438,6 +439,7 @@ def create_app(
         Route("/api/v1/bulk", c.api(c.api_bulk), methods=["POST"]),
         Route("/healthz", c.healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        *oidc_routes(c, settings.oidc, settings.sso_header),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
