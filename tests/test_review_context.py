@@ -285,6 +285,21 @@ async def test_a_post_the_detector_cannot_check_is_withheld() -> None:
     await asyncio.gather(*(lazy.masked_plain(SSN) for _ in range(5)))
     assert built == [1]
 
+    # a factory that fails: every post withheld, and the build is not retried for each one
+    tries: list[int] = []
+
+    def broken() -> Finds:
+        tries.append(1)
+        raise OSError("recognizers missing")
+
+    now = [0.0]
+    bad = ConversationContext(None, "http://x", ContextSettings(), detector=broken,  # type: ignore[arg-type]
+                              clock=lambda: now[0])  # fmt: skip
+    assert [await bad.masked_plain(SSN) for _ in range(3)] == [WITHHELD] * 3
+    assert tries == [1]
+    now[0] += 61
+    assert await bad.masked_plain(SSN) == WITHHELD and tries == [1, 1]
+
 
 async def test_names_are_cached_briefly_posts_never(env: Env) -> None:
     item_id = await env.svc.hold(make_held(env.sim, sender="alice", channel="dm_alice_bob"))
@@ -377,3 +392,26 @@ async def test_queue_names_channels_and_dm_participants(env: Env) -> None:
     items = [{"channel_id": env.sim.ids["channels"]["private"]}, {"channel_id": "not-an-id"}]
     assert await fresh.labels(items) == {}  # Mattermost failing: nothing resolved, nothing raised
     await fresh.aclose()
+
+
+async def test_name_cache_expires_on_the_injected_clock(detector: Any) -> None:
+    now = [1000.0]
+    with simulator() as (sim, url):
+        ctx = ConversationContext(None, url, ContextSettings(token="dlp-bot-token", cache_seconds=60.0),  # type: ignore[arg-type]
+                                  detector=detector, clock=lambda: now[0])  # fmt: skip
+        item = {"id": "q1", "channel_id": sim.ids["channels"]["private"], "sender_id": ""}
+        cid = item["channel_id"]
+
+        def reads() -> int:
+            return sum(1 for r in sim.recorded() if r["path"] == f"/api/v4/channels/{cid}")
+
+        assert (await ctx.channel(item, "dlp-bot-token"))["display_name"] == "Trading Desk"
+        with sim.lock:
+            sim.channels[cid]["display_name"] = "Trading Desk (renamed)"
+        now[0] += 59
+        assert (await ctx.channel(item, "dlp-bot-token"))["display_name"] == "Trading Desk"  # from memory
+        assert reads() == 1
+        now[0] += 2
+        assert (await ctx.channel(item, "dlp-bot-token"))["display_name"] == "Trading Desk (renamed)"
+        assert reads() == 2
+        await ctx.aclose()

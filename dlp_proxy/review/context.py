@@ -112,6 +112,7 @@ class ConversationContext:
         self._own_http = http is None
         self._detector_src = detector
         self._detector: Detector | None = None
+        self._build_failed_until = -1e18
         self._detector_lock = asyncio.Lock()
         self._scan_lock = asyncio.Lock()
         self.clock = clock
@@ -130,13 +131,19 @@ class ConversationContext:
             return self._detector
         async with self._detector_lock:
             if self._detector is None:
+                if self.clock() < self._build_failed_until:  # a failed build is not retried for every post
+                    raise RuntimeError("the detector could not be built")
                 src = self._detector_src
                 if src is None:
                     from dlp_proxy.detect import build_detector
 
                     src = build_detector
                 if callable(src) and not hasattr(src, "analyze"):
-                    self._detector = await asyncio.to_thread(src)
+                    try:
+                        self._detector = await asyncio.to_thread(src)
+                    except Exception:
+                        self._build_failed_until = self.clock() + 60.0
+                        raise
                 else:
                     self._detector = src  # type: ignore[assignment]
         assert self._detector is not None
