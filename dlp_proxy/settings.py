@@ -195,6 +195,7 @@ class Settings(BaseModel):
     # --- quarantine and notices
     notify_token: SecretStr | None = Field(None, description="token of a bot/admin with `create_post_ephemeral`: sender notices (unset: none)")
     release_bot_token: SecretStr | None = Field(None, description="releases a held message when its author's credentials expired (default: `DLP_NOTIFY_TOKEN`)")
+    sender_actions_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/?$", description="base URL at which Mattermost reaches this gateway's proxy listener, e.g. `http://dlp-gateway:8080`: held-message notices get \"Report a false positive\" / \"Request release\" buttons (docs/quarantine.md; unset: no buttons)")
     four_eyes: Bool = Field(False, description="two distinct approvers before a release")
     quarantine_expire_seconds: float = Field(24 * 3600.0, gt=0, description="undecided items are rejected after this")
     quarantine_durability: Literal["aof-check", "trust"] = Field("aof-check", description="`trust` for a managed Redis whose durability is guaranteed elsewhere")

@@ -61,7 +61,7 @@ SAMPLES: dict[str, str] = {
     "scan_workers": "3", "scan_worker_nice": "7", "user_scan_seconds": "9", "user_scan_window": "30",
     "max_text_body": "300000", "max_post_runes": "4000", "auth_negative_ttl": "30", "unauthenticated_max_body": "8k",
     "max_inflight_bytes": "64m", "max_connections_per_ip": "16", "client_header_timeout": "20",
-    "client_body_timeout": "30", "client_body_min_rate": "4k",
+    "client_body_timeout": "30", "client_body_min_rate": "4k", "sender_actions_url": "http://dlp-gateway:8080",
     "export_worker": "w0-0", "export_identity_ttl": "60", "export_mattermost_url": "http://mm.example:8065",
     # OIDC sign-in for the console (review/oidc.py)
     "review_oidc_issuer": "https://idp.example/realms/acme", "review_oidc_client_id": "dlp-review",
