@@ -78,6 +78,11 @@ RECORDS = [
     review(NOW - 1300, "reject", "qE", "not-a-verdict", rule_id="hold-ssn"),  # unknown word: unlabelled
     review(NOW - 1200, "comment", "qA", "false_positive"),  # a comment is no decision
     review(NOW - 30 * DAY, "reject", "qOld", "false_positive", rule_id="hold-ssn"),  # before the window
+    # the senders' own reports from the notice's buttons (QuarantineService.sender_report)
+    review(NOW - 900, "sender_false_positive", "qA", quarantine_record_id="R1"),
+    review(NOW - 800, "sender_false_positive", "qA", quarantine_record_id="R1"),  # the same item again: once
+    review(NOW - 700, "sender_release_request", "q1"),  # rule from the queue item
+    review(NOW - 40 * DAY, "sender_release_request", "q2"),  # before the window
 ]
 
 ITEMS = [
@@ -129,6 +134,12 @@ def test_aggregate_false_positive_rate_by_rule() -> None:
     # nothing labelled: no rate, not zero
     only_unlabelled = aggregate([review(NOW - 10, "reject", "qX", rule_id="r")], [], now=NOW)
     assert only_unlabelled["verdicts_by_rule"]["r"]["false_positive_rate"] is None
+
+
+def test_aggregate_sender_reports() -> None:
+    d = aggregate(RECORDS, ITEMS, now=NOW, days=7)
+    assert d["sender_reports_by_rule"] == {"hold-ssn": {"false_positive": 1, "release_request": 1}}
+    assert "sender" not in str(d["verdicts_by_rule"])  # a sender's report is no reviewer verdict
 
 
 def test_aggregate_queue_age() -> None:
@@ -191,13 +202,14 @@ async def test_reads_a_real_archive(tmp_path: Path) -> None:
     b = open_archive(tmp_path / "b", **KEYS)
     kinds = [decision(t0, "quarantine", ["US_SSN"], "r", "D"), decision(t0, "block", [], None, "O"),
              decision(t0, "allow", [], None, "O"), review(t0, "approve", "q1", "benign"), review(t0, "reject", "q2"),
-             review(t0, "comment", "q3"), {"type": "failure", "time": utc_now_iso(t0), "action": "fail_closed"}]
+             review(t0, "comment", "q3"), {"type": "failure", "time": utc_now_iso(t0), "action": "fail_closed"},
+             review(t0, "sender_false_positive", "q4")]
     for rec in kinds:
         b.append_sync(rec)
     b.close_sync()
     kept = [(r["type"], r["action"]) for r in iter_directory(tmp_path / "b", prefilter=COUNTED)]
     assert sorted(kept) == [("decision", "block"), ("decision", "quarantine"), ("review", "approve"),
-                            ("review", "reject")]  # fmt: skip
+                            ("review", "reject"), ("review", "sender_false_positive")]  # fmt: skip
 
     class FakeArchive:
         async def records(self) -> list[dict[str, Any]]:

@@ -11,6 +11,9 @@ Numbers, from the archive and the queue:
   "unlabelled"); the last verdict of an item counts; the rule comes from the
   record, else from the hold's decision record, else from the item in the queue;
   false-positive rate = false_positive / labelled;
+- the senders' own reports by rule (the notice's "Report a false positive" and
+  "Request release" buttons: ``sender_false_positive`` / ``sender_release_request``
+  review records), items counted once per kind;
 - queue age now: how many items are in each active state, the oldest and the
   median (nearest rank) age of each.
 
@@ -46,6 +49,8 @@ if TYPE_CHECKING:
 
 STOP_ACTIONS = ("quarantine", "block")
 VERDICTS = ("true_positive", "false_positive", "benign")
+#: the sender's own reports from the notice's buttons (QuarantineService.sender_report), archive action -> kind
+SENDER_REPORTS = {"sender_false_positive": "false_positive", "sender_release_request": "release_request"}
 CHANNEL_TYPES = {"O": "public", "P": "private", "D": "direct", "G": "group", "": "unknown"}
 DEFAULT_DAYS = 14
 MAX_DAYS = 90
@@ -59,7 +64,7 @@ MTIME_SLACK = 120.0
 #: what the dashboard counts: a line without one of these cannot matter to it (a
 #: record line is canonical JSON, so the bytes appear as written here; the
 #: optional whitespace only makes the test tolerant of a hand-made line)
-COUNTED = re.compile(rb'"action":\s*"(?:quarantine|block|approve|reject)"')
+COUNTED = re.compile(rb'"action":\s*"(?:quarantine|block|approve|reject|sender_false_positive|sender_release_request)"')
 
 
 def _segment_records(path: Path, prefilter: re.Pattern[bytes] | None = None) -> Iterator[dict[str, Any]]:
@@ -162,6 +167,7 @@ def aggregate(records: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str,
         row[action] += 1
 
     reviews = []
+    reports: list[Mapping[str, Any]] = []
     for rec in records:
         t = _rtime(rec)
         if rec.get("type") == "decision":
@@ -191,6 +197,8 @@ def aggregate(records: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str,
             row["by_channel_type"][label] = row["by_channel_type"].get(label, 0) + 1
         elif rec.get("type") == "review" and rec.get("action") in ("approve", "reject") and since <= t <= now:
             reviews.append((t, rec))
+        elif rec.get("type") == "review" and rec.get("action") in SENDER_REPORTS and since <= t <= now:
+            reports.append(rec)
     for t, rec in sorted(reviews, key=lambda x: x[0]):
         item_id = str(rec.get("item_id") or "")
         if not item_id:
@@ -219,6 +227,14 @@ def aggregate(records: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str,
         row["labelled"] = labelled
         row["false_positive_rate"] = round(row["false_positive"] / labelled, 4) if labelled else None
         row["benign_rate"] = round(row["benign"] / labelled, 4) if labelled else None
+
+    sender: dict[str, dict[str, set[str]]] = {}  # rule -> kind -> items (a report counts once per item)
+    for rec in reports:
+        item_id = str(rec.get("item_id") or "")
+        rule = rule_of_record.get(str(rec.get("quarantine_record_id") or ""), "") or rule_of_item.get(item_id, "")
+        kind = SENDER_REPORTS[str(rec.get("action"))]
+        sender.setdefault(rule or "(unknown rule)", {k: set() for k in SENDER_REPORTS.values()})[kind].add(item_id)
+    sender_reports = {rule: {k: len(v) for k, v in kinds.items()} for rule, kinds in sorted(sender.items())}
 
     by_state: dict[str, dict[str, Any]] = {}
     ages: list[float] = []
@@ -249,6 +265,7 @@ def aggregate(records: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str,
         "by_rule": ordered(by_rule),
         "by_channel_type": ordered(by_ctype),
         "verdicts_by_rule": dict(sorted(verdicts.items())),
+        "sender_reports_by_rule": sender_reports,
         "queue": {
             "active": len(ages),
             "oldest_seconds": round(max(ages), 1) if ages else None,
@@ -471,6 +488,10 @@ def dashboard_openapi() -> dict[str, Any]:
                         **{v: {"type": "integer"} for v in (*VERDICTS, "unlabelled", "labelled")},
                         "false_positive_rate": {"type": "number", "nullable": True},
                         "benign_rate": {"type": "number", "nullable": True}}}},
+                    "sender_reports_by_rule": {"type": "object", "additionalProperties": {
+                        "type": "object", "description": "items whose sender reported a false positive or "
+                        "asked for release, from the notice's buttons", "properties": {
+                            "false_positive": {"type": "integer"}, "release_request": {"type": "integer"}}}},
                     "queue": {"type": "object", "properties": {
                         "active": {"type": "integer"},
                         "oldest_seconds": {"type": "number", "nullable": True},
