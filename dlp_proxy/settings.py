@@ -177,6 +177,10 @@ class Settings(BaseModel):
     user_scan_window: float = Field(60.0, gt=0, description="the window of `DLP_USER_SCAN_SECONDS`, in seconds")
     max_text_body: Size = Field(4 * 1024**2, description="largest body of a route that carries no files (Mattermost's MaximumPayloadSizeBytes is 300000 by default: match it)")
     max_post_runes: int = Field(16383, ge=1, description="a post's message longer than this is refused before it is scanned (model/post.go PostMessageMaxRunesV2)")
+    channel_context_ttl: int = Field(60, ge=1, le=3600, description="seconds a channel's type and context words are cached (a conversion or patch through the gateway drops them at once)")
+    post_channel_ttl: int = Field(30, ge=1, le=3600, description="seconds the channel of an edited post is cached (a thread can be moved)")
+    split_max_fragments: int = Field(12, ge=2, le=32, description="pieces of identifiers kept per user and channel to catch one split across messages, fields and files (only texts with a digit count)")
+    split_window_seconds: int = Field(1800, ge=1, description="seconds a piece stays in the split window")
     # --- connections
     auth_negative_ttl: int = Field(10, ge=0, description="seconds a token Mattermost refused is remembered (writes with it are refused before their body is read)")
     unauthenticated_max_body: Size = Field(64 * 1024, description="largest body of a write without valid credentials to a route Mattermost may serve without a session")

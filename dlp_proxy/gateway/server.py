@@ -176,7 +176,9 @@ async def run(settings: RunSettings) -> int:
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
     resolver = ContextResolver(redis, upstream, hash_key=hash_key,
-                               negative_ttl_seconds=cfg.auth_negative_ttl)
+                               negative_ttl_seconds=cfg.auth_negative_ttl,
+                               channel_ttl_seconds=cfg.channel_context_ttl, post_ttl_seconds=cfg.post_channel_ttl,
+                               fallback_token=cfg.release_token)
 
     from dlp_proxy.quarantine import QuarantineService
 
@@ -239,7 +241,8 @@ async def run(settings: RunSettings) -> int:
         hash_key=hash_key,
         config=config,
         notifier=MattermostNotifier(upstream, settings.notify_token, sender_actions),
-        split_window=SplitWindow(redis, key=hash_key),
+        split_window=SplitWindow(redis, key=hash_key, max_messages=cfg.split_max_fragments,
+                                 ttl_seconds=cfg.split_window_seconds),
         uploads=uploads,
         redis=redis,
         file_scanner=file_scanner,

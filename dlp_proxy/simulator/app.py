@@ -259,6 +259,18 @@ class Api:
         actor = self.actor(request)
         return json_response(self.sim.user_teams(self._user_id(request, actor)))
 
+    async def typing(self, request: Request) -> Response:
+        """api4/user.go publishUserTyping: ``model.TypingRequest`` (``channel_id``,
+        ``parent_id``, struct fields read as Go does); the channel must be an id the
+        caller may post in; ``parent_id`` is broadcast as it is (app PublishUserTyping)."""
+        actor = self.actor(request)
+        body = await self.json_body(request)
+        channel_id = body.get("channel_id") if isinstance(body, dict) else None
+        if not isinstance(channel_id, str) or len(channel_id) != 26:
+            raise bad_param("channel_id")
+        self.sim.get_channel(channel_id, actor)
+        return json_response({"status": "OK"})
+
     async def patch_user(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.patch_user(self._user_id(request, actor), await self.json_body(request), actor))
@@ -293,6 +305,11 @@ class Api:
         actor = self.actor(request)
         cid = str(request.path_params["channel_id"])
         return json_response(self.sim.update_channel(cid, await self.json_body(request), actor))
+
+    async def channel_privacy(self, request: Request) -> Response:
+        actor = self.actor(request)
+        cid = str(request.path_params["channel_id"])
+        return json_response(self.sim.channel_privacy(cid, await self.json_body(request), actor))
 
     async def patch_channel(self, request: Request) -> Response:
         actor = self.actor(request)
@@ -439,7 +456,7 @@ class Api:
         client_ids: list[str] = []
         boundary = _multipart_boundary(ctype)
         if boundary is not None:
-            channel_id = request.query_params.get("channel_id", "")
+            channel_id = gohttp.query_get(request.url.query, "channel_id")
             try:
                 parts = gohttp.read_all_parts(raw, boundary)
             except gohttp.GoError as exc:
@@ -468,8 +485,8 @@ class Api:
             for part in uploads:
                 infos.append(self.sim.add_file(channel_id, part.file_name(), part.data, actor, part.get("Content-Type")))
         else:
-            channel_id = request.query_params.get("channel_id", "")
-            filename = request.query_params.get("filename", "")
+            channel_id = gohttp.query_get(request.url.query, "channel_id")
+            filename = gohttp.query_get(request.url.query, "filename")
             if not channel_id:
                 raise bad_param("channel_id")
             if not filename:
@@ -477,7 +494,7 @@ class Api:
             # a form-labelled body was consumed by r.ParseForm: the file is what is left (nothing)
             body = b"" if form is not None and form[1] else raw
             infos.append(self.sim.add_file(channel_id, filename, body, actor))
-            client_id = request.query_params.get("client_id")
+            client_id = gohttp.query_get(request.url.query, "client_id")
             if client_id:
                 client_ids = [client_id]
         return json_response({"file_infos": infos, "client_ids": client_ids}, 201)
@@ -847,6 +864,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/users/{{user_id}}", w(api.get_user), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}", w(api.update_user), methods=["PUT"]),
         Route(f"{v4}/users/{{user_id}}/patch", w(api.patch_user), methods=["PUT"]),
+        Route(f"{v4}/users/{{user_id}}/typing", w(api.typing), methods=["POST"]),
         Route(f"{v4}/users/{{user_id}}/groups", w(api.user_groups), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}/teams", w(api.user_teams), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}/status/custom", w(api.custom_status), methods=["PUT"]),
@@ -859,6 +877,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/channels/{{channel_id}}", w(api.get_channel), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}", w(api.update_channel), methods=["PUT"]),
         Route(f"{v4}/channels/{{channel_id}}/patch", w(api.patch_channel), methods=["PUT"]),
+        Route(f"{v4}/channels/{{channel_id}}/privacy", w(api.channel_privacy), methods=["PUT"]),
         Route(f"{v4}/channels/{{channel_id}}/posts", w(api.channel_posts), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}/members", w(api.channel_members), methods=["GET"]),
         Route(f"{v4}/hooks/incoming/{{hook_id}}", w(api.get_incoming_hook), methods=["GET"]),

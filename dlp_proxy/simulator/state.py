@@ -1225,6 +1225,21 @@ class Simulator:
             ch["update_at"] = now_ms()
             return copy.deepcopy(ch)
 
+    def channel_privacy(self, channel_id: str, body: Any, actor: str) -> JSON:
+        """api4/channel.go updateChannelPrivacy: ``model.StringInterfaceFromJSON`` (a map:
+        keys exact), ``privacy`` "O" or "P"; only an open or private channel converts."""
+        with self.lock:
+            privacy = dict.get(body, "privacy") if isinstance(body, dict) else None
+            if privacy not in ("O", "P"):
+                raise bad_param("privacy")
+            ch = self._channel(channel_id, actor, write=True)
+            if ch["type"] not in ("O", "P"):
+                raise SimError(400, "api.channel.update_channel_privacy.default_channel_error",
+                               "The channel cannot be converted.")
+            ch["type"] = privacy
+            ch["update_at"] = now_ms()
+            return copy.deepcopy(ch)
+
     def patch_channel(self, channel_id: str, body: Any, actor: str) -> JSON:
         with self.lock:
             if not isinstance(body, dict):
