@@ -207,6 +207,7 @@ class Settings(BaseModel):
     review_secure_cookies: Bool = Field(True, description="`0` only for a plain-http console on localhost")
     review_break_glass_file: Path | None = Field(None, description="break-glass accounts for the console (docs/quarantine.md)")
     review_api_tokens_file: Path | None = Field(None, description="API tokens for the console's JSON API (docs/quarantine.md)")
+    review_context_posts: int = Field(5, ge=0, le=50, description="posts before a held message the console shows, masked, read from Mattermost at view time (`0`: none; docs/quarantine.md)")
     review_alert_channel_id: MattermostId | None = Field(None, description="channel that is told of break-glass sign-ins and lock-outs (default: the policy's alert channel)")
     review_role_user_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for configured Mattermost user ids: `role=id,id;role=id` (docs/quarantine.md)")
     review_role_group_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for synced (LDAP/SAML) group ids: `role=id,id;role=id`")

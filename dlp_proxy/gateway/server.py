@@ -31,7 +31,7 @@ from dlp_proxy.gateway.pipeline import GatewayConfig, Pipeline
 from dlp_proxy.gateway.redis_supervisor import PrivateRedis
 from dlp_proxy.keys import KeyRing
 from dlp_proxy.settings import Settings, parse_hostport
-from dlp_proxy.wiring import quarantine_settings, review_settings
+from dlp_proxy.wiring import context_settings, quarantine_settings, review_settings
 
 log = logging.getLogger("dlp_proxy.server")
 
@@ -309,7 +309,8 @@ async def run(settings: RunSettings) -> int:
 
         # break-glass alerts go to DLP_REVIEW_ALERT_CHANNEL_ID, else the policy's compliance alert channel
         review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=review_settings(
-            cfg, hash_key=hash_key, alert_channel_id=_policy_alert_channel(policy_store)))
+            cfg, hash_key=hash_key, alert_channel_id=_policy_alert_channel(policy_store)),
+            context=context_settings(cfg), detector=detector)
         servers.append(await _serve_asgi(review_app, settings.review_host, settings.review_port))
     if settings.admin_port is not None:
         from dlp_proxy.gateway.admin import ArchiveReadiness, create_admin_app

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
@@ -347,7 +348,32 @@ class Api:
 
     async def channel_posts(self, request: Request) -> Response:
         actor = self.actor(request)
-        return json_response(self.sim.channel_posts(str(request.path_params["channel_id"]), actor))
+        q = request.query_params
+        # api4/post.go getPostsForChannel: after/before must be valid ids, since an int64;
+        # page/per_page as api4/params.go reads them (per_page default 60, at most 200)
+        for name in ("after", "before"):
+            if q.get(name) and not re.fullmatch(r"[a-z0-9]{26}", q[name]):
+                raise bad_param(name)
+        try:
+            since = int(q.get("since") or 0)
+        except ValueError as exc:
+            raise bad_param("since") from exc
+        try:
+            page = max(0, int(q.get("page", "0")))
+            per_page = min(200, max(1, int(q.get("per_page", "60"))))
+        except ValueError:
+            page, per_page = 0, 60
+        return json_response(self.sim.channel_posts(str(request.path_params["channel_id"]), actor, page=page,
+                                                    per_page=per_page, before=q.get("before", ""),
+                                                    after=q.get("after", ""), since=since))  # fmt: skip
+
+    async def post_thread(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.post_thread(str(request.path_params["post_id"]), actor))
+
+    async def users_by_ids(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.users_by_ids(await self.json_body(request), actor))
 
     # --------------------------------------------------------------- posts
     async def create_post(self, request: Request) -> Response:
@@ -834,6 +860,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/users/logout", w(api.logout), methods=["POST"]),
         Route(f"{v4}/users/username/{{username}}", w(api.user_by_username), methods=["GET"]),
         Route(f"{v4}/users/email/{{email}}", w(api.user_by_email), methods=["GET"]),
+        Route(f"{v4}/users/ids", w(api.users_by_ids), methods=["POST"]),
         Route(f"{v4}/users/{{user_id}}", w(api.get_user), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}", w(api.update_user), methods=["PUT"]),
         Route(f"{v4}/users/{{user_id}}/patch", w(api.patch_user), methods=["PUT"]),
@@ -863,6 +890,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/posts/{{post_id}}", w(api.get_post), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.update_post), methods=["PUT"]),
         Route(f"{v4}/posts/{{post_id}}/patch", w(api.patch_post), methods=["PUT"]),
+        Route(f"{v4}/posts/{{post_id}}/thread", w(api.post_thread), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}/move", w(api.move_post), methods=["POST"]),
         Route(f"{v4}/posts/{{post_id}}/actions/{{action_id}}", w(api.post_action), methods=["POST"]),
         Route(f"{v4}/actions/dialogs/submit", w(api.dialog_submit), methods=["POST"]),
