@@ -226,26 +226,40 @@ _CELL_RUN_RE = re.compile(
 _CELL_GROUP_RE = re.compile(r"[0-9]+")
 
 
-def cell_candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
+@functools.lru_cache(maxsize=64)
+def _cell_runs(text: str) -> tuple[tuple[tuple[tuple[int, int], ...], tuple[int, ...]], ...]:
+    """Per run of adjacent numeric cells: its digit groups' spans and sizes (once per text,
+    shared by every recognizer)."""
+    out = []
+    for m in _CELL_RUN_RE.finditer(text):
+        groups = tuple([(g.start(), g.end()) for g in _CELL_GROUP_RE.finditer(text, m.start(), m.end())])
+        out.append((groups, tuple([b - a for a, b in groups])))
+    return tuple(out)
+
+
+def cell_candidates(text: str, lengths: Iterable[int],
+                    shape: Callable[[tuple[int, ...]], bool] | None = None) -> Iterator[Candidate]:
     """Digit groups in adjacent cells of one table row joined ("| SSN | 536 | 22 | 8710 |":
     the groups of one number put in cells of their own).  A cell boundary is never a
     separator for ``candidates``; these are yielded apart, with every separator
     ``CELL``, and a recognizer reports one only with a context word in the same row
     (``row_context``) or its column's header: a clean table's adjacent numeric columns
-    (quantity, price, id) are not a number."""
+    (quantity, price, id) are not a number.  ``shape(group sizes)`` filters before a
+    candidate is built (a clean table has many runs of numeric cells)."""
     if CELL not in text:
         return
     wanted = lengths if isinstance(lengths, frozenset) else frozenset(lengths)
     top = max(wanted)
-    for m in _CELL_RUN_RE.finditer(text):
-        groups = [(g.start(), g.end()) for g in _CELL_GROUP_RE.finditer(text, m.start(), m.end())]
+    for groups, sizes in _cell_runs(text):
+        if sum(sizes) < min(wanted):
+            continue
         for i in range(len(groups)):
             total = 0
             for j in range(i, len(groups)):
-                total += groups[j][1] - groups[j][0]
+                total += sizes[j]
                 if total > top:
                     break
-                if j > i and total in wanted:
+                if j > i and total in wanted and (shape is None or shape(tuple(sizes[i : j + 1]))):
                     seps = tuple(CELL if CELL in text[groups[k][1] : groups[k + 1][0]]
                                  else text[groups[k][1] : groups[k + 1][0]] for k in range(i, j))
                     if CELL not in seps:
@@ -255,12 +269,16 @@ def cell_candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
                                     seps, 0, groups[0][0], groups[-1][1])
 
 
+def _row_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    row_start = max(text.rfind(ROW, 0, start), text.rfind("\n", 0, start)) + 1
+    ends = [k for k in (text.find(ROW, end), text.find("\n", end)) if k >= 0]
+    return row_start, (min(ends) if ends else len(text))
+
+
 def row_context(rec: DLPRecognizer, text: str, c: Candidate) -> ContextHit | None:
     """``rec``'s context word in the table row of ``c`` (a cell-joined candidate), or in
     the header of its first cell's column."""
-    row_start = max(text.rfind(ROW, 0, c.start), text.rfind("\n", 0, c.start)) + 1
-    ends = [k for k in (text.find(ROW, c.end), text.find("\n", c.end)) if k >= 0]
-    row_end = min(ends) if ends else len(text)
+    row_start, row_end = _row_bounds(text, c.start, c.end)
     row = text[row_start:row_end]
     hit = rec.context_hit(row, c.start - row_start, c.end - row_start, before=60, after=40)
     if hit is None and rec._context_re is not None:
@@ -501,6 +519,15 @@ class DLPRecognizer(EntityRecognizer):
     def context_anywhere(self, text: str) -> bool:
         """False proves ``context_hit`` finds nothing for any span of ``text``."""
         return self._context_probe(text) or (self._fuzzy is not None and self._fuzzy.present(text))
+
+    def context_present(self, text: str) -> bool:
+        """A context word of this recognizer, as a word, somewhere in ``text`` (stricter
+        than ``context_anywhere``, which may say True for a word inside another one)."""
+        if not self.context_anywhere(text):
+            return False
+        if self._context_re is not None and self._context_re.search(text) is not None:
+            return True
+        return self._fuzzy is not None and self._fuzzy.present(text)
 
     def shaped_or_context_gate(self, text: str, found: Iterable[Candidate],
                                valid: Callable[[Candidate], bool], shaped: Callable[[Candidate], object]) -> bool:

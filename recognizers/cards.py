@@ -75,6 +75,12 @@ def _card_shape(c: Candidate) -> bool:
     return g in ((4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3))
 
 
+def _cells_card_shaped(sizes: tuple[int, ...]) -> bool:
+    """Groups over cells as a card is grouped: fours (the last 1-4), Amex 4-6-5, Diners 4-6-4."""
+    return len(sizes) >= 3 and ((all(x == 4 for x in sizes[:-1]) and 1 <= sizes[-1] <= 4)
+                                or sizes in ((4, 6, 5), (4, 6, 4)))
+
+
 class PaymentCardRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "card", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
@@ -89,11 +95,11 @@ class PaymentCardRecognizer(DLPRecognizer):
         if self.shaped_or_context_gate(text, candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS),
                                        lambda c: card_valid(c.digits) is not None, _card_shape):
             return True
-        return CELL in text and self.context_anywhere(text) and any(self._in_cells(text))
+        return CELL in text and self.context_present(text) and any(self._in_cells(text))
 
     def _in_cells(self, text: str) -> Iterator[tuple[Candidate, ContextHit, str]]:
         """Card groups in adjacent cells of a row labelled with a card word."""
-        for c in cell_candidates(text, _CARD_LENGTHS):
+        for c in cell_candidates(text, _CARD_LENGTHS, _cells_card_shaped):
             brand = card_valid(c.digits)
             if brand is not None and len(c.groups) >= 3 and _card_shape(c):
                 hit = row_context(self, text, c)
@@ -127,7 +133,7 @@ class PaymentCardRecognizer(DLPRecognizer):
                     lookalike_note(c),
                 )
             )
-        if CELL in text:
+        if CELL in text and self.context_present(text):
             for c, hit, brand in self._in_cells(text):
                 if not (taken and any(a < c.end and c.start < b for a, b in taken)):
                     out.append(self.result(CREDIT_CARD, c.start, c.end, 0.95, "groups-in-cells", f"luhn+iin({brand})", hit))

@@ -74,6 +74,7 @@ _BRACKETED = re.compile(
     r"(?<![0-9A-Za-z])(\(?)([0-9]{3})(\)?)[ \t]{0,2}[-./]?[ \t]{0,2}(\(?)([0-9]{2})(\)?)[ \t]{0,2}[-./]?[ \t]{0,2}"
     r"(\(?)([0-9]{4})(\)?)(?![0-9])"
 )
+_BRACKET_HINT = re.compile(r"\([0-9]{2,4}\)")
 #: How far around a number a word naming a person's number is looked for when the
 #: nearest context word is a business one ("tax id 53-6228710 (her SSN)").
 _PERSONAL_REACH = (60, 40)
@@ -122,13 +123,13 @@ class _NineDigit(DLPRecognizer):
         # analyze reports a valid candidate only when it is shaped or has a context word
         if self.shaped_or_context_gate(text, candidates(text, NINE), lambda c: self.valid(c.digits), _shaped):
             return True
-        if not (("(" in text or CELL in text) and self.context_anywhere(text)):
+        if not (("(" in text or CELL in text) and self.context_present(text)):
             return False
         return any(self._bracketed(text)) or any(self._in_cells(text))
 
     def _in_cells(self, text: str) -> Iterator[tuple[Candidate, ContextHit]]:
         """3-2-4 groups in adjacent cells of a row labelled for this number."""
-        for c in cell_candidates(text, NINE):
+        for c in cell_candidates(text, NINE, lambda sizes: sizes == (3, 2, 4)):
             if c.groups == (3, 2, 4) and self.valid(c.digits):
                 hit = row_context(self, text, c)
                 if hit is not None:
@@ -136,7 +137,9 @@ class _NineDigit(DLPRecognizer):
 
     def _bracketed(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, digits) of the valid 3-2-4 numbers with a bracketed group."""
-        out = []
+        out: list[tuple[int, int, str]] = []
+        if _BRACKET_HINT.search(text) is None:
+            return out
         for m in _BRACKETED.finditer(text):
             pairs = [(m.group(1), m.group(3)), (m.group(4), m.group(6)), (m.group(7), m.group(9))]
             if not any(o and c for o, c in pairs) or any(bool(o) != bool(c) for o, c in pairs):
@@ -191,7 +194,7 @@ class _NineDigit(DLPRecognizer):
             out.append(
                 self.result(self.ENTITY, c.start, c.end, score, pattern, self.VALIDATION, hit, lookalike_note(c))
             )
-        if CELL in text:
+        if CELL in text and self.context_present(text):
             for c, hit in self._in_cells(text):
                 out.append(self.result(self.ENTITY, c.start, c.end, 0.9, "3-2-4-in-cells", self.VALIDATION, hit))
         if "(" in text:

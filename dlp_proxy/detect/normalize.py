@@ -79,9 +79,10 @@ _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0
 _PERCENT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
-#: Mattermost's emoji shortcodes that render as digits (the keycap emoji of
-#: emoji-datasource, which Mattermost's webapp uses: short names ``zero``..``nine`` and
-#: ``keycap_ten``; webapp/channels/src/utils/emoji.json).
+#: Mattermost's emoji shortcodes that render as digits: ``zero``..``nine`` are the keycap
+#: sequences 0030-fe0f-20e3..0039-fe0f-20e3 and ``keycap_ten`` is 1f51f in Mattermost's
+#: ``SystemEmojis`` (server/public/model/emoji_data.go, generated from the web app's emoji
+#: data by webapp/channels/build/make_emojis.mjs).
 _EMOJI_DIGITS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
     "seven": "7", "eight": "8", "nine": "9", "keycap_ten": "10",
