@@ -13,7 +13,7 @@ from dlp_proxy.model import ContentItem
 
 _PIECES = ["1", "a", " ", "-", "\u2488", "\u2460", "\u00b2", "\u2474", "\uff15", "\u0663", "\u2469", "\u2491",
            "&#53;", "&sup2;", "&frac12;", "&amp;#52;", "%35", "%C2%B2", "%E2%91%A0", "&", "%", "\U0001f100", "\u00bd",
-           "\u3251", "\u200b", "x"]
+           "\u3251", "\u200b", "x", ":five:", ":keycap_ten:", "\U0001f51f", "\u4e94", "\u58f9", "\u3007", ":", "\u516d"]
 
 
 @given(st.lists(st.sampled_from(_PIECES), max_size=60))

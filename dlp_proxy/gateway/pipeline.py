@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from dlp_proxy.archive.format import utc_now_iso
+from dlp_proxy.detect.normalize import rendered_digits
 from dlp_proxy.gateway import atrest, responses
 from dlp_proxy.gateway.budget import ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
@@ -986,7 +987,8 @@ def normalized_digits(text: str) -> int:
     n = sum(text.count(d) for d in _ASCII_DIGITS) + 2 * text.count("&") + text.count("%")
     if not text.isascii():
         n += sum(_digit_weight(ch) for ch in _NON_ASCII.findall(text))
-    return n
+    # what rendering adds: digit emoji shortcodes, KEYCAP TEN, CJK numerals
+    return n + rendered_digits(text)
 
 
 def inline_eligible(items: Sequence[ContentItem], max_chars: int) -> bool:
