@@ -7,21 +7,21 @@ words, allow-lists and firm account formats on top).
 
 from __future__ import annotations
 
-from recognizers._common import DLPRecognizer
-from recognizers.bank import (
+from dlp_proxy.recognizers._common import DLPRecognizer
+from dlp_proxy.recognizers.bank import (
     AccountNumberRecognizer,
     FirmAccountRecognizer,
     RoutingAccountPairRecognizer,
     RoutingNumberRecognizer,
     SortCodeAccountRecognizer,
 )
-from recognizers.cards import PaymentCardRecognizer
-from recognizers.contact import EmailAddressRecognizer, PhoneNumberRecognizer
-from recognizers.iban import IbanCodeRecognizer
-from recognizers.identity import BirthDateRecognizer, DriverLicenseRecognizer, PassportRecognizer
-from recognizers.securities import CusipCodeRecognizer, IsinCodeRecognizer
-from recognizers.ssn import ItinRecognizer, SsnRecognizer
-from recognizers.tax import EinRecognizer
+from dlp_proxy.recognizers.cards import PaymentCardRecognizer
+from dlp_proxy.recognizers.contact import EmailAddressRecognizer, PhoneNumberRecognizer
+from dlp_proxy.recognizers.iban import IbanCodeRecognizer
+from dlp_proxy.recognizers.identity import BirthDateRecognizer, DriverLicenseRecognizer, PassportRecognizer
+from dlp_proxy.recognizers.securities import CusipCodeRecognizer, IsinCodeRecognizer
+from dlp_proxy.recognizers.ssn import ItinRecognizer, SsnRecognizer
+from dlp_proxy.recognizers.tax import EinRecognizer
 
 __all__ = [
     "AccountNumberRecognizer",

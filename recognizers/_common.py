@@ -33,8 +33,8 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect.structure import CELL, ROW, column_header
-from recognizers._fuzzy import FuzzyContext
-from recognizers._structure import cuts, fused
+from dlp_proxy.recognizers._fuzzy import FuzzyContext
+from dlp_proxy.recognizers._structure import cuts, fused
 
 # Latin O/o/l/I plus the Cyrillic and Greek letters that look the same.
 LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1", "\u041e": "0", "\u043e": "0", "\u039f": "0", "\u03bf": "0",

@@ -30,7 +30,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
-from recognizers._common import (
+from dlp_proxy.recognizers._common import (
     NINE,
     Candidate,
     ContextHit,
@@ -44,8 +44,8 @@ from recognizers._common import (
     lookalike_note,
     may_have_candidates,
 )
-from recognizers._fuzzy import FuzzyContext
-from recognizers.securities import cusip_valid
+from dlp_proxy.recognizers._fuzzy import FuzzyContext
+from dlp_proxy.recognizers.securities import cusip_valid
 
 _ACCOUNT_LENGTHS = frozenset(range(6, 18))
 

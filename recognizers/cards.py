@@ -16,7 +16,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect.structure import CELL
 from dlp_proxy.model import CREDIT_CARD
-from recognizers._common import (
+from dlp_proxy.recognizers._common import (
     Candidate,
     ContextHit,
     DLPRecognizer,

@@ -13,7 +13,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.model import EMAIL_ADDRESS, PHONE_NUMBER
-from recognizers._common import DLPRecognizer
+from dlp_proxy.recognizers._common import DLPRecognizer
 
 _EMAIL_RE = re.compile(
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"

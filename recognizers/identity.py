@@ -16,7 +16,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.model import DATE_OF_BIRTH, US_DRIVER_LICENSE, US_PASSPORT
-from recognizers._common import DLPRecognizer
+from dlp_proxy.recognizers._common import DLPRecognizer
 
 _PASSPORT_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z][0-9]{8}|[0-9]{9})(?![A-Za-z0-9])")
 _DL_RE = re.compile(

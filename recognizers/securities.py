@@ -14,7 +14,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.model import CUSIP, ISIN
-from recognizers._common import DLPRecognizer
+from dlp_proxy.recognizers._common import DLPRecognizer
 
 _CUSIP_RE = re.compile(r"(?<![A-Za-z0-9])[0-9]{3}[0-9A-Z*@#]{5}[0-9](?![A-Za-z0-9])")
 _ISIN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9A-Z]{9}[0-9](?![A-Za-z0-9])")

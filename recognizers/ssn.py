@@ -25,7 +25,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect.structure import CELL
 from dlp_proxy.model import US_ITIN, US_SSN
-from recognizers._common import (
+from dlp_proxy.recognizers._common import (
     NINE,
     Candidate,
     ContextHit,

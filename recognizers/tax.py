@@ -9,7 +9,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.model import US_EIN
-from recognizers._common import NINE, DLPRecognizer, candidates, lookalike_note, may_have_candidates
+from dlp_proxy.recognizers._common import NINE, DLPRecognizer, candidates, lookalike_note, may_have_candidates
 
 _PREFIXES = frozenset(
     [1, 2, 3, 4, 5, 6, *range(10, 17), *range(20, 28), *range(30, 49), *range(50, 69), *range(71, 78),

@@ -300,7 +300,7 @@ def test_stock_presidio_unaffected_by_our_classes() -> None:
     import spacy
     from presidio_analyzer import AnalyzerEngine
 
-    import recognizers  # noqa: F401  (make sure our classes are loaded)
+    import dlp_proxy.recognizers  # noqa: F401  (make sure our classes are loaded)
     from dlp_proxy.detect.engine import _InjectedSpacyEngine
 
     stock = AnalyzerEngine(nlp_engine=_InjectedSpacyEngine(spacy.blank("en"), "blank"), supported_languages=["en"])

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector, decode
 from dlp_proxy.model import SENSITIVE_ENTITIES
-from recognizers import _common, _structure
-from recognizers._common import NEGATIVE_LABELS, ContextProbe, context_literals, context_regex
-from recognizers.bank import STRONG_ACCOUNT, WEAK_ACCOUNT
-from recognizers.cards import issuer
+from dlp_proxy.recognizers import _common, _structure
+from dlp_proxy.recognizers._common import NEGATIVE_LABELS, ContextProbe, context_literals, context_regex
+from dlp_proxy.recognizers.bank import STRONG_ACCOUNT, WEAK_ACCOUNT
+from dlp_proxy.recognizers.cards import issuer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,8 +17,10 @@ def test_wheel_ships_packages_defaults_and_console_script(tmp_path: Path) -> Non
     wheel = next(tmp_path.glob("dlp_proxy-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("dlp_proxy/defaults/policy.yaml", "dlp_proxy/defaults/recognizers.yaml", "dlp_proxy/gateway/addon.py",
-                     "dlp_proxy/detect/__init__.py", "recognizers/ssn.py", "dlp_proxy/simulator/__init__.py"):
+                     "dlp_proxy/detect/__init__.py", "dlp_proxy/recognizers/ssn.py", "dlp_proxy/simulator/__init__.py"):
         assert required in names, required
+    # recognizers/ ships inside the package, not as a generic top-level package
+    assert not any(n.startswith("recognizers/") for n in names)
     assert not any(n.startswith("tests/") for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "dlp-proxy = dlp_proxy.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.bank import (
+from dlp_proxy.recognizers.bank import (
     AccountNumberRecognizer,
     FirmAccountRecognizer,
     RoutingNumberRecognizer,

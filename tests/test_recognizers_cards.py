@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.cards import PaymentCardRecognizer, card_valid
+from dlp_proxy.recognizers.cards import PaymentCardRecognizer, card_valid
 
 CARD = PaymentCardRecognizer()
 

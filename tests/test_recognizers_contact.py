@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.contact import EmailAddressRecognizer, PhoneNumberRecognizer
-from recognizers.securities import CusipCodeRecognizer, IsinCodeRecognizer, cusip_valid, isin_valid
+from dlp_proxy.recognizers.contact import EmailAddressRecognizer, PhoneNumberRecognizer
+from dlp_proxy.recognizers.securities import CusipCodeRecognizer, IsinCodeRecognizer, cusip_valid, isin_valid
 
 
 @pytest.mark.parametrize(

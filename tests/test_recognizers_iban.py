@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.iban import IbanCodeRecognizer, iban_valid
+from dlp_proxy.recognizers.iban import IbanCodeRecognizer, iban_valid
 
 IBAN = IbanCodeRecognizer()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.identity import BirthDateRecognizer, DriverLicenseRecognizer, PassportRecognizer
-from recognizers.tax import EinRecognizer
+from dlp_proxy.recognizers.identity import BirthDateRecognizer, DriverLicenseRecognizer, PassportRecognizer
+from dlp_proxy.recognizers.tax import EinRecognizer
 
 CASES = [
     (EinRecognizer(), "EIN 12-3456789", True),

@@ -25,8 +25,8 @@ from dlp_proxy.model import (
     US_SSN,
 )
 from dlp_proxy.policy.testing import ACCOUNT, CARD, IBAN, ROUTING, SSN
-from recognizers._fuzzy import FuzzyContext, edits1
-from recognizers.securities import cusip_valid
+from dlp_proxy.recognizers._fuzzy import FuzzyContext, edits1
+from dlp_proxy.recognizers.securities import cusip_valid
 
 ROOT = Path(__file__).resolve().parent.parent
 SSN9 = SSN.replace("-", "")
@@ -360,7 +360,7 @@ def test_held_out_decisions(engine, decide, text: str, stops: bool) -> None:  # 
     ],
 )
 def test_structural_tokens(text: str, span: str, is_fused: bool) -> None:
-    from recognizers._structure import fused
+    from dlp_proxy.recognizers._structure import fused
 
     start = text.index(span)
     assert fused(text, start, start + len(span)) is is_fused
@@ -372,7 +372,7 @@ def test_structural_tokens(text: str, span: str, is_fused: bool) -> None:
        st.sampled_from(["|", "\x01", "^", " "]))
 def test_fix_values_are_never_joined(fields: list[str], sep: str) -> None:
     """No candidate of any length spans two FIX fields or a tag and its value."""
-    from recognizers._common import candidates
+    from dlp_proxy.recognizers._common import candidates
 
     text = "8=FIX.4.2" + sep + sep.join(fields) + sep + "10=000"
     bounds = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recognizers.ssn import ItinRecognizer, SsnRecognizer, itin_valid, ssn_valid
+from dlp_proxy.recognizers.ssn import ItinRecognizer, SsnRecognizer, itin_valid, ssn_valid
 
 SSN = SsnRecognizer()
 ITIN = ItinRecognizer()

@@ -30,7 +30,7 @@ import regex  # the regex engine Presidio matches YAML patterns with (a presidio
 from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
-import recognizers as builtin
+import dlp_proxy.recognizers as builtin
 from dlp_proxy.detect.config import DetectionConfig, load_config
 from dlp_proxy.detect.decode import Blob, find_blobs
 from dlp_proxy.detect.normalize import may_render, normalize, sanitize
@@ -216,7 +216,7 @@ class Engine:
         if ner:
             nlp = _load_ner()
             self._ner_nlp = _InjectedSpacyEngine(nlp, NER_MODEL)
-            from recognizers.person import PersonNameRecognizer
+            from dlp_proxy.recognizers.person import PersonNameRecognizer
 
             registry.add_recognizer(PersonNameRecognizer())
         self.ner = self._ner_nlp is not None

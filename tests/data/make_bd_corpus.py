@@ -55,10 +55,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from dlp_proxy.policy import testing as synthetic  # noqa: E402
-from recognizers.bank import aba_valid  # noqa: E402
-from recognizers.securities import cusip_valid, isin_valid  # noqa: E402
-from recognizers.ssn import itin_valid, ssn_valid  # noqa: E402
-from recognizers.tax import ein_valid  # noqa: E402
+from dlp_proxy.recognizers.bank import aba_valid  # noqa: E402
+from dlp_proxy.recognizers.securities import cusip_valid, isin_valid  # noqa: E402
+from dlp_proxy.recognizers.ssn import itin_valid, ssn_valid  # noqa: E402
+from dlp_proxy.recognizers.tax import ein_valid  # noqa: E402
 
 R = random.Random(20261203)
 n = R.randint
