@@ -21,14 +21,13 @@ Outcomes, as problem codes of the Extraction (never a silent pass):
 
 from __future__ import annotations
 
-import io
 import os
 import time
 from glob import glob
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dlp_proxy.files.core import Ctx
+    from dlp_proxy.files.context import Ctx
 
 #: a horizontal step of at least this many grey levels between neighbouring pixels is a
 #: "sharp" edge: glyph strokes of 12 px text on any usual background give dozens per
@@ -81,56 +80,6 @@ def may_have_text(gray: Any) -> bool:
         return False
     edges = int(np.count_nonzero(np.abs(np.diff(rows, axis=1)) >= EDGE_STEP))
     return edges >= MIN_EDGES
-
-
-def _open(data: bytes) -> Any:
-    from PIL import Image
-
-    if data[4:8] == b"ftyp":
-        from pillow_heif import register_heif_opener
-
-        register_heif_opener()
-    return Image.open(io.BytesIO(data))
-
-
-def extract_image(data: bytes, ctx: Ctx, sub: str = "ocr") -> None:
-    limits = ctx.limits
-    if not limits.ocr:
-        ctx.problem("ocr-disabled", sub)
-        return
-    from PIL import Image, ImageOps
-
-    try:
-        img = _open(data)
-        width, height = img.size
-    except Image.DecompressionBombError:
-        ctx.problem("ocr-limit", sub)
-        return
-    except Exception:
-        ctx.problem("corrupt", sub)
-        return
-    if width * height > limits.ocr_max_pixels:
-        ctx.problem("ocr-limit", sub)
-        return
-    # A multi-page TIFF is a scan or a fax: every page (up to max_pages).  Animated
-    # GIF and WebP frames are one picture moving: the first frame.
-    if img.format == "JPEG":
-        img.draft("L", img.size)  # libjpeg decodes straight to grey: 70 ms instead of 200 for 12 MP
-    frames = int(getattr(img, "n_frames", 1) or 1) if img.format == "TIFF" else 1
-    if frames > limits.max_pages:
-        ctx.problem("page-limit", sub)
-    for index in range(min(frames, limits.max_pages)):
-        where = sub if frames == 1 else f"page={index + 1}/{sub}"
-        try:
-            img.seek(index)
-            if img.size[0] * img.size[1] > limits.ocr_max_pixels:
-                ctx.problem("ocr-limit", where)
-                continue
-            gray = (ImageOps.exif_transpose(img) or img).convert("L")
-        except Exception:
-            ctx.problem("corrupt", where)
-            continue
-        ocr_image(gray, ctx, where)
 
 
 def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:

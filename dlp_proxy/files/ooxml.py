@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from dlp_proxy.files.archives import read_zip_member
-from dlp_proxy.files.cells import BUILTIN_FORMATS, evaluate, format_number
+from dlp_proxy.files.bounded import read_zip_member
+from dlp_proxy.files.cells import BUILTIN_FORMATS, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.xmltext import local, parse
 
 if TYPE_CHECKING:
-    from dlp_proxy.files.core import Ctx
+    from dlp_proxy.files.context import Ctx
 
 _NOISE = re.compile(
     r"(^\[Content_Types\]\.xml$|/theme/|/styles\.xml$|/stylesWithEffects\.xml$|/fontTable\.xml$|"
@@ -119,7 +119,7 @@ class Package:
         return out
 
 
-def extract_ooxml(data: bytes, ctx: Ctx, kind: str) -> None:
+def extract_ooxml(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except TimeUp:
@@ -173,8 +173,6 @@ def _metadata(pkg: Package) -> None:
 
 def _rest(pkg: Package) -> None:
     """Every part no specific reader took: metadata, embedded files, other XML."""
-    from dlp_proxy.files.core import extract_into
-
     _metadata(pkg)
     for name in list(pkg.infos):
         pkg.ctx.budget.check_time()
@@ -185,13 +183,13 @@ def _rest(pkg: Package) -> None:
         if "/embeddings/" in name:
             content = pkg.read(name)
             if content is not None:
-                extract_into(content, pkg.ctx.child(f"embedded={posixpath.basename(name)}"), name=name)
+                pkg.ctx.child(f"embedded={posixpath.basename(name)}").extract(content, name=name)
             continue
         if "/media/" in name:
             if pkg.ctx.limits.ocr:
                 content = pkg.read(name)
                 if content is not None:
-                    extract_into(content, pkg.ctx.child(f"image={posixpath.basename(name)}"), name=name)
+                    pkg.ctx.child(f"image={posixpath.basename(name)}").extract(content, name=name)
             continue
         if name.endswith(".xml") or name.endswith(".vml"):
             _add_part(pkg, name, f"part={name}")
@@ -207,14 +205,6 @@ def _col_index(letters: str) -> int:
     for ch in letters:
         n = n * 26 + (ord(ch) - 64)
     return n
-
-
-def _col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
 
 
 def _xlsx(pkg: Package) -> None:
@@ -356,7 +346,7 @@ def _sheet_cells(
             count += 1
             if count % 256 == 0:
                 ctx.budget.check_time()
-    return _formula_values(formulas, values, ctx)
+    return formula_values(formulas, values, ctx)
 
 
 #: As detect/structure.py: a longer first-row cell is a sentence, not a column label.
@@ -367,32 +357,6 @@ def _is_label(text: str) -> bool:
     """A header cell: short text with a letter (not a number or a sentence)."""
     t = text.strip()
     return 0 < len(t) <= MAX_HEADER_CHARS and any(ch.isalpha() for ch in t) and not t.startswith("=")
-
-
-#: Passes over a sheet's formulas, so a formula referring to a later formula's cell
-#: still sees its value (a chain longer than this keeps the cached values).
-_FORMULA_PASSES = 4
-
-
-def _formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, str], ctx: Ctx) -> bool:
-    results: dict[str, str] = {}
-    for _ in range(_FORMULA_PASSES):
-        changed = False
-        for n, (ref, _loc, formula, _cached) in enumerate(formulas):
-            if n % 256 == 0:
-                ctx.budget.check_time()
-            value = evaluate(formula, values.get)
-            if value is not None and values.get(ref) != value:
-                values[ref] = value
-                results[ref] = value
-                changed = True
-        if not changed:
-            break
-    for ref, loc, _formula, cached in formulas:
-        value = results.get(ref)
-        if value and value != cached and not ctx.add(f"{loc}/formula value", value):
-            return False
-    return True
 
 
 def _cell_text(c: Any, shared: list[str], formats: list[str]) -> tuple[str, str, str]:
