@@ -19,6 +19,7 @@ from lxml import etree
 from dlp_proxy.files.bounded import read_zip_member
 from dlp_proxy.files.cells import BUILTIN_FORMATS, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
+from dlp_proxy.files.rows import split_row
 from dlp_proxy.files.xmltext import local, parse
 
 if TYPE_CHECKING:
@@ -142,6 +143,21 @@ def _add_part(pkg: Package, name: str, sub: str) -> None:
     root = pkg.xml(name)
     if root is not None:
         pkg.ctx.add(sub, ooxml_text(root))
+        table_rows(root, pkg.ctx, sub)
+
+
+def table_rows(root: Any, ctx: Ctx, sub: str) -> None:
+    """Rows of Word and DrawingML tables (w:tr, a:tr) whose adjacent cells hold the
+    groups of one identifier, each as a line of its own (``rows.split_row``)."""
+    number = 0
+    for el in root.iter():
+        if not isinstance(el.tag, str) or local(el.tag) != "tr":
+            continue
+        number += 1
+        cells = [ooxml_text(tc).replace("\n", " ") for tc in el if isinstance(tc.tag, str) and local(tc.tag) == "tc"]
+        row = split_row(cells)
+        if row is not None:
+            ctx.add(f"{sub}/table-row={number}", row)
 
 
 def _docx(pkg: Package) -> None:
@@ -305,6 +321,8 @@ def _sheet_cells(
             header_row = headers is None
             row_labels: dict[str, str] = {}
             row_has_digit = False
+            row_label = ""  # the nearest label cell to the left, in this row
+            row_cells: list[tuple[int, str]] = []  # (column index, displayed value)
             for c in el:
                 if local(c.tag) != "c":
                     continue
@@ -316,15 +334,26 @@ def _sheet_cells(
                     continue
                 m = _CELL_RE.match(ref)
                 column = m.group(1) if m else ""
+                has_digit = any(ch.isdigit() for ch in text)
+                if m and shown:
+                    row_cells.append((_col_index(column), shown))
+                labels: list[str] = []
                 if header_row:
-                    row_has_digit = row_has_digit or any(ch.isdigit() for ch in text)
+                    row_has_digit = row_has_digit or has_digit
                     if column and _is_label(shown):
                         row_labels[column] = shown.strip()
-                elif headers and column in headers and any(ch.isdigit() for ch in text):
+                elif headers and column in headers and has_digit:
                     # the column's header labels the cell, as in a table (detect/structure.py)
-                    text = f"{headers[column]}: {text}"
+                    labels.append(headers[column])
+                if row_label and has_digit:
+                    # ... and so does a label to its left in the same row (A1 "SSN", B1 536228710)
+                    labels.append(row_label)
+                if labels:
+                    text = f"{' / '.join(labels)}: {text}"
                     if shown:
-                        shown = f"{headers[column]}: {shown}"
+                        shown = f"{' / '.join(labels)}: {shown}"
+                elif not has_digit and _is_label(shown):
+                    row_label = shown.strip()
                 flags: list[str] = []
                 if hidden_sheet:
                     flags.append("hidden")
@@ -339,6 +368,8 @@ def _sheet_cells(
                     return False
                 if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
                     return False
+            if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={el.get('r', count + 1)}", ctx):
+                return False
             if header_row and (row_labels or row_has_digit):
                 # the first row with text is the header row, unless it holds numbers (data)
                 headers = {} if row_has_digit else row_labels
@@ -347,6 +378,21 @@ def _sheet_cells(
             if count % 256 == 0:
                 ctx.budget.check_time()
     return formula_values(formulas, values, ctx)
+
+
+def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx) -> bool:
+    """A row whose adjacent columns hold the groups of one identifier, as one line
+    (``rows.split_row``; a gap between columns breaks a run).  False once the text
+    budget is spent."""
+    line: list[str] = []
+    last = 0
+    for col, shown in cells:
+        if line and col != last + 1:
+            line.append("")
+        line.append(shown)
+        last = col
+    row = split_row(line)
+    return row is None or ctx.add(loc, row)
 
 
 #: As detect/structure.py: a longer first-row cell is a sentence, not a column label.
@@ -434,6 +480,7 @@ def _pptx(pkg: Package) -> None:
             continue
         hidden = " (hidden)" if root.get("show") in ("0", "false") else ""
         ctx.add(f"slide={number}{hidden}", ooxml_text(root))
+        table_rows(root, ctx, f"slide={number}{hidden}")
         for target, rtype in pkg.rels(part).values():
             sub = {"notesSlide": "notes", "comments": "comments", "chart": "chart", "diagramData": "diagram"}.get(
                 rtype

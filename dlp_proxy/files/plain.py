@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from dlp_proxy.files.rows import html_rows, pipe_rows
 from dlp_proxy.files.text import (
     binary_strings,
     decode,
@@ -36,6 +37,9 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
                 stripped = strip_markup(text)
         else:
             stripped = strip_markup(text)
+            for number, row in html_rows(text):
+                if not ctx.add(f"text/table-row={number}", row):
+                    return kind
         for loc, block in line_blocks([stripped]):
             ctx.budget.check_time()
             if not ctx.add(f"text/{loc}", block):
@@ -45,6 +49,11 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
         ctx.budget.check_time()
         if not ctx.add(loc, block):
             return kind
+        if "|" in block:
+            first = int(loc.split("=", 1)[1].split("-", 1)[0])
+            for number, row in pipe_rows(block):
+                if not ctx.add(f"line={first + number - 1}/row", row):
+                    return kind
     if kind == "json" and b"\\u" in data:
         text = decode(data) or ""
         try:
