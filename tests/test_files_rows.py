@@ -12,7 +12,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from dlp_proxy.detect import build_detector
+from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.files import extract
 from dlp_proxy.files.rows import html_rows, pipe_rows, split_row
 from tests import filegen
@@ -47,7 +47,7 @@ CLEAN = {
 
 
 @pytest.fixture(scope="module")
-def detector():  # type: ignore[no-untyped-def]
+def detector() -> Engine:
     return build_detector(ner=False)
 
 
@@ -55,19 +55,19 @@ def _name(key: str) -> str:
     return NAMES.get(key.split("-")[0], "sheet.xlsx")
 
 
-def _found(detector, data: bytes, name: str) -> set[str]:  # type: ignore[no-untyped-def]
+def _found(detector: Engine, data: bytes, name: str) -> set[str]:
     ex = extract(data, filename=name)
     assert ex.complete, ex.problems
     return {f.entity_type for s in ex.segments for f in detector.analyze(s.text) if f.score >= 0.5}
 
 
 @pytest.mark.parametrize("key", sorted(DIRTY))
-def test_identifier_across_cells_of_one_row_is_found(detector, key: str) -> None:  # type: ignore[no-untyped-def]
+def test_identifier_across_cells_of_one_row_is_found(detector: Engine, key: str) -> None:
     assert "US_SSN" in _found(detector, DIRTY[key](), _name(key))
 
 
 @pytest.mark.parametrize("key", sorted(CLEAN))
-def test_cells_of_two_rows_never_fuse(detector, key: str) -> None:  # type: ignore[no-untyped-def]
+def test_cells_of_two_rows_never_fuse(detector: Engine, key: str) -> None:
     assert _found(detector, CLEAN[key](), _name(key)) == set()
 
 
