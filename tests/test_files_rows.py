@@ -9,6 +9,8 @@ Real files, the real detector; the stops go through the real gateway.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
@@ -22,7 +24,7 @@ SPLIT = [["Field", "Value", "", ""], ["Name", "Ann Example", "", ""], ["SSN", "5
 #: the end of one row and the start of the next hold the groups: never one number
 ACROSS_ROWS = [["Ticket", "Qty", "Ref"], ["T-88812", "100", "536"], ["22", "8710", "settled"]]
 
-DIRTY = {
+DIRTY: dict[str, Callable[[], bytes]] = {
     "docx": lambda: filegen.docx_table(SPLIT),
     "pptx": lambda: filegen.pptx_table(SPLIT),
     "xlsx-split": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 536, 22, 8710]]),
@@ -36,7 +38,7 @@ DIRTY = {
                     b"<tr><td>SSN</td><td>536</td><td>22</td><td>8710</td></tr></table></body></html>",
 }
 NAMES = {"docx": "client.docx", "pptx": "deck.pptx", "md": "notes.md", "html": "page.html"}
-CLEAN = {
+CLEAN: dict[str, Callable[[], bytes]] = {
     "docx": lambda: filegen.docx_table(ACROSS_ROWS),
     "pptx": lambda: filegen.pptx_table(ACROSS_ROWS),
     "xlsx": lambda: filegen.xlsx_rows([["Ticket", "Qty", "Ref"], ["T-88812", 100, 536], [22, 8710, "settled"]]),
