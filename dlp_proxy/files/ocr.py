@@ -100,10 +100,10 @@ INK_PER_CHAR = 25
 
 
 class _Reading:
-    __slots__ = ("conf", "line_px", "ok", "text")
+    __slots__ = ("conf", "line_px", "text")
 
-    def __init__(self, text: str, conf: int, line_px: int, ok: bool) -> None:
-        self.text, self.conf, self.line_px, self.ok = text, conf, line_px, ok
+    def __init__(self, text: str, conf: int, line_px: int) -> None:
+        self.text, self.conf, self.line_px = text, conf, line_px
 
     @property
     def empty(self) -> bool:
@@ -202,8 +202,8 @@ def _keep(ctx: Ctx, sub: str, first: _Reading, best_at: str, best: _Reading,
 
 
 def _recognize(api: Any, image: Any, ctx: Ctx, sub: str, *, retry: bool = False) -> _Reading | None:
-    """One Tesseract pass within the OCR time left; None (and a problem, unless it is a
-    retry whose time ran out) when it could not run."""
+    """One Tesseract pass within the OCR time left; None when it could not run or
+    finish (with a problem, unless it is a retry)."""
     budget = ctx.budget
     room = min(ctx.limits.ocr_max_seconds - budget.ocr_seconds, budget.remaining_seconds())
     if room <= 0:
@@ -230,12 +230,11 @@ def _recognize(api: Any, image: Any, ctx: Ctx, sub: str, *, retry: bool = False)
             pass
     budget.check_time()
     if not ok:
+        # a retry that fails or runs out of time only ends the retries
         if not retry:
             ctx.problem("ocr-limit" if elapsed >= room * 0.9 else "ocr-failed", sub)
-        elif elapsed >= room * 0.9:
-            return None
-        return _Reading("", 0, 0, False)
-    return _Reading(text, conf, line_px, True)
+        return None
+    return _Reading(text, conf, line_px)
 
 
 def _median_line_px(api: Any) -> int:
