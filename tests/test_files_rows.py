@@ -74,19 +74,21 @@ def test_cells_of_two_rows_never_fuse(detector: Engine, key: str) -> None:
 
 
 def test_split_row_needs_adjacent_short_number_cells() -> None:
-    assert split_row(["SSN", "536", "22", "8710"]) == "SSN | 536 | 22 | 8710"
-    assert split_row(["IBAN", "DE89", "3704", "0044", "0532", "0130", "00"]) is not None
-    assert split_row(["SSN", "536", "", "22", "8710"]) is None  # an empty cell breaks the run
-    assert split_row(["Qty", "100", "Price", "25.50"]) is None
-    assert split_row(["12", "34"]) is None  # too few digits to be an identifier
-    assert split_row(["536228710"]) is None  # one cell: read as it is already
+    assert split_row(["SSN", "536", "22", "8710"]) == ["SSN : 536 | 22 | 8710"]
+    assert split_row(["IBAN", "DE89", "3704", "0044", "0532", "0130", "00"]) != []
+    assert split_row(["SSN", "536", "", "22", "8710"]) == []  # an empty cell breaks the run
+    assert split_row(["Qty", "100", "Price", "25.50"]) == []
+    assert split_row(["12", "34"]) == []  # too few digits to be an identifier
+    assert split_row(["536228710"]) == []  # one cell: read as it is already
+    # the row's other numbers are left out: only the run's cells can fuse
+    assert split_row(["T-1", "2026-11-01", "48600", "250", "4409722233", "AL"]) == ["AL : 48600 | 250"]
 
 
 def test_pipe_and_html_rows_are_located() -> None:
     text = "intro\n| a | b | c |\n| SSN | 536 | 22 | 8710 |\n"
-    assert pipe_rows(text) == [(3, "SSN | 536 | 22 | 8710")]
+    assert pipe_rows(text) == [(3, "SSN : 536 | 22 | 8710")]
     assert html_rows("<table><tr><td>x</td></tr><tr><td>SSN</td><td>536</td><td>22</td><td>8710</td></tr>") == [
-        (2, "SSN | 536 | 22 | 8710")
+        (2, "SSN : 536 | 22 | 8710")
     ]
 
 

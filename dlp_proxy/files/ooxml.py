@@ -155,8 +155,7 @@ def table_rows(root: Any, ctx: Ctx, sub: str) -> None:
             continue
         number += 1
         cells = [ooxml_text(tc).replace("\n", " ") for tc in el if isinstance(tc.tag, str) and local(tc.tag) == "tc"]
-        row = split_row(cells)
-        if row is not None:
+        for row in split_row(cells):
             ctx.add(f"{sub}/table-row={number}", row)
 
 
@@ -346,13 +345,17 @@ def _sheet_cells(
                     # the column's header labels the cell, as in a table (detect/structure.py)
                     labels.append(headers[column])
                 if row_label and has_digit:
-                    # ... and so does a label to its left in the same row (A1 "SSN", B1 536228710)
+                    # ... and so does a label to its left in the same row, where the column
+                    # has no header (A1 "SSN", B1 536228710) or the label's column is a key
+                    # column ("Field | Value" sheets)
                     labels.append(row_label)
                 if labels:
                     text = f"{' / '.join(labels)}: {text}"
                     if shown:
                         shown = f"{' / '.join(labels)}: {shown}"
-                elif not has_digit and _is_label(shown):
+                elif not has_digit and _is_label(shown) and (
+                    not headers or column not in headers or headers[column].strip().lower() in KEY_HEADERS
+                ):
                     row_label = shown.strip()
                 flags: list[str] = []
                 if hidden_sheet:
@@ -391,8 +394,13 @@ def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx) -> bool:
             line.append("")
         line.append(shown)
         last = col
-    row = split_row(line)
-    return row is None or ctx.add(loc, row)
+    return all(ctx.add(loc, row) for row in split_row(line))
+
+
+#: Headers of a key column: its cells label the values to their right (a cell under
+#: another header, e.g. a client name under "Client", is data, not a label)
+KEY_HEADERS = frozenset({"field", "item", "key", "attribute", "label", "property", "description", "detail",
+                         "details", "info", "information", "identifier", "id type", "type", "category"})
 
 
 #: As detect/structure.py: a longer first-row cell is a sentence, not a column label.

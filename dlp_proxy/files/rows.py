@@ -3,12 +3,13 @@
 The detector reads a table as structure: a cell boundary is never a separator
 (dlp_proxy/detect/structure.py), so the end of one row's date and the next row's id
 never fuse into a false number.  The same rule hides an identifier typed across
-cells of one row: ``SSN | 536 | 22 | 8710``.  For a row with a run of at least two
-adjacent short, number-only cells (``split_row``), the extractor adds the row alone,
-as one line with an explicit separator between its cells (``SSN | 536 | 22 | 8710``):
-a segment of its own, so the detector reads the cells of that row as a line of text,
-with the row's labels as context, and never fuses cells of two rows (each row is its
-own segment; a single line is never a table).
+cells of one row (``SSN | 536 | 22 | 8710``).  For a row with a run of at least two
+adjacent short, number-only cells (``split_row``), the extractor adds the run alone,
+as one line with an explicit separator between its cells, after the row's text cells
+(``SSN : 536 | 22 | 8710``): a segment of its own, so the detector reads the run as one
+number with the row's labels as context, and never fuses cells of two rows (each row
+is its own segment; a single line is never a table) nor the run with the row's other
+numbers (left out).
 
 Only rows that can hold a split identifier are added (a short text's cost and a
 spreadsheet's size stay what they were): most rows have none.
@@ -35,24 +36,27 @@ def _is_group(cell: str) -> bool:
     return bool(_GROUP_CELL.fullmatch(cell))
 
 
-def split_row(cells: Sequence[str]) -> str | None:
-    """The row as one line (cells joined by ``SEP``) when two or more adjacent cells are
-    short number-only groups with 7 to 34 digits together; else None."""
+def split_row(cells: Sequence[str]) -> list[str]:
+    """For each run of two or more adjacent short number-only cells with 7 to 34 digits
+    together, a line: the row's text cells (those without a digit: its labels, as
+    context), then the run's cells joined by ``SEP``.  Other number cells of the row
+    are left out, so nothing but the run's own cells can fuse.  [] for most rows."""
     cells = [" ".join(c.split()) for c in cells[:MAX_CELLS]]
-    run = digits = 0
-    found = False
-    for cell in cells:
+    runs: list[list[str]] = []
+    run: list[str] = []
+    digits = 0
+    for cell in [*cells, ""]:
         if _is_group(cell):
-            run += 1
+            run.append(cell)
             digits += sum(ch.isdigit() for ch in cell)
-            if run >= 2 and MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
-                found = True
-                break
-        else:
-            run = digits = 0
-    if not found:
-        return None
-    return SEP.join(c for c in cells if c)
+            continue
+        if len(run) >= 2 and MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
+            runs.append(run)
+        run, digits = [], 0
+    if not runs:
+        return []
+    labels = " ; ".join(c for c in cells if c and not any(ch.isdigit() for ch in c))
+    return [f"{labels} : {SEP.join(r)}" if labels else SEP.join(r) for r in runs]
 
 
 #: a markdown/pipe-table cell pair that can start a split identifier: ``| 536 | 22 |``
@@ -73,11 +77,11 @@ def pipe_rows(text: str) -> list[tuple[int, str]]:
         start = text.rfind("\n", line_end + 1, m.start()) + 1 or line_end + 1
         end = text.find("\n", m.end())
         line_end = end if end >= 0 else len(text)
-        row = split_row(text[start:line_end].strip().strip("|").split("|"))
-        if row is not None:
+        rows = split_row(text[start:line_end].strip().strip("|").split("|"))
+        if rows:
             line_no += text.count("\n", pos, start)
             pos = start
-            out.append((line_no + 1, row))
+            out.extend((line_no + 1, row) for row in rows)
     return out
 
 
@@ -96,7 +100,5 @@ def html_rows(html: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     for n, tr in enumerate(_TR.finditer(html[:_MAX_HTML]), start=1):
         cells = [_html.unescape(_TAG.sub(" ", c.group(1))) for c in _CELL.finditer(tr.group(1))]
-        row = split_row(cells)
-        if row is not None:
-            out.append((n, row))
+        out.extend((n, row) for row in split_row(cells))
     return out
