@@ -309,8 +309,11 @@ def _sheet_cells(
     headers: dict[str, str] | None = None  # column letters -> the header row's label
     formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, cached value)
     for _event, el in etree.iterparse(
-        io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
+        load_dtd=False, huge_tree=False
     ):
+        # only rows and column definitions raise events: a cell's <c>, <v>, <f> are read
+        # with their row (a Python step per row, not three per cell)
         tag = local(el.tag)
         if tag == "col" and el.get("hidden") in ("1", "true"):
             lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
