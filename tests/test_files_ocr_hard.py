@@ -105,3 +105,45 @@ def test_hard_screenshot_is_stopped_by_the_gateway(gateway: Gateway, case: str) 
 def test_clean_faint_screenshot_is_forwarded(gateway: Gateway) -> None:
     r = _upload(gateway, _shot(filegen.screenshot_lines(), HARD["grey-225"]), "Screenshot 2026-12-04 at 09.13.png")
     assert r.status_code == 201, r.text
+
+
+class _FakeEngine:
+    """A Tesseract stand-in that reads a poor first line (confidence 30) and records the
+    time each pass was given."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[int] = []
+
+    def SetImage(self, image: object) -> None:  # noqa: N802 - tesserocr's names
+        pass
+
+    def Recognize(self, timeout: int = 0) -> bool:  # noqa: N802
+        self.timeouts.append(timeout)
+        return True
+
+    def GetUTF8Text(self) -> str:  # noqa: N802
+        return "ab3 x9 qq" if len(self.timeouts) == 1 else "ab3 x9"
+
+    def MeanTextConf(self) -> int:  # noqa: N802
+        return 30
+
+    def Clear(self) -> None:  # noqa: N802
+        pass
+
+
+def test_retries_leave_the_first_reading_standing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries get a bounded share of the time (a few times the first pass, at most half
+    of the file's time left), so a slow retry can never turn a read screenshot into a
+    time-limit; a retry that reads no better is not kept."""
+    from dlp_proxy.files import ocr
+
+    fake = _FakeEngine()
+    monkeypatch.setattr(ocr, "engine", lambda languages="eng": fake)
+    monkeypatch.setattr(ocr, "_median_line_px", lambda api: 14)
+    limits = Limits(max_seconds=20, ocr_max_seconds=45)
+    ex = extract(_shot(filegen.screenshot_lines(), {"px": 14}), filename="shot.png", limits=limits)
+    assert ex.complete and [s.location for s in ex.segments] == ["ocr"]
+    first, *retries = fake.timeouts
+    assert 19_000 <= first <= 20_000
+    assert len(retries) == 4  # binarised, then turned 180, 90, 270 (none better)
+    assert all(t <= ocr.RETRY_TIMES * 0.25 * 1000 + 50 for t in retries), retries

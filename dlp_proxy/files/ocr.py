@@ -89,6 +89,8 @@ GOOD_CONFIDENCE = 80
 #: text lines at most this many pixels high (median) are read again at twice the size:
 #: Tesseract misreads glyphs a few pixels high (9 px text gives 8 px lines)
 SMALL_LINE_PX = 10
+#: a retry takes at most this many times the first pass (and half the file's time left)
+RETRY_TIMES = 5
 #: an upscaled image stays under this many pixels (and under ``ocr_max_pixels``)
 UPSCALE_MAX_PIXELS = 8_000_000
 #: binarisation: a pixel further than this from the background grey level is ink
@@ -161,9 +163,13 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
     if api is None:
         ctx.problem("ocr-unavailable", sub)
         return
+    started = time.monotonic()
     first = _recognize(api, gray, ctx, sub)
     if first is None:
         return
+    # a retry may take a few times the first pass (an upscaled one reads 4x the pixels)
+    first_seconds = time.monotonic() - started
+    cap = RETRY_TIMES * max(first_seconds, 0.25)
     best, best_at, base = first, sub, gray
     if not _flat_background(gray):
         return _keep(ctx, sub, first, best_at, best)
@@ -171,7 +177,7 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
     bw = binarize(gray)
     chars = len("".join(first.text.split()))
     if first.conf < LOW_CONFIDENCE or _ink_edges(bw) > INK_PER_CHAR * max(chars, 1):
-        reading = _recognize(api, bw, ctx, f"{sub}/binarized", retry=True)
+        reading = _recognize(api, bw, ctx, f"{sub}/binarized", retry=cap)
         if reading is None:
             return _keep(ctx, sub, first, best_at, best)
         if _beats(reading, best):
@@ -182,7 +188,7 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
         turned_base = base
         for angle in (180, 90, 270):
             turned = turned_base.rotate(angle, expand=True)
-            reading = _recognize(api, turned, ctx, f"{sub}/rotated={angle}", retry=True)
+            reading = _recognize(api, turned, ctx, f"{sub}/rotated={angle}", retry=cap)
             if reading is None:
                 return _keep(ctx, sub, first, best_at, best)
             if _beats(reading, best):
@@ -191,9 +197,11 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
                     break
     w, h = base.size
     upscaled: _Reading | None = None
-    if 0 < best.line_px <= SMALL_LINE_PX and 4 * w * h <= min(UPSCALE_MAX_PIXELS, ctx.limits.ocr_max_pixels):
+    room = min(ctx.limits.ocr_max_seconds - ctx.budget.ocr_seconds, ctx.budget.remaining_seconds() / 2)
+    if (0 < best.line_px <= SMALL_LINE_PX and 4 * w * h <= min(UPSCALE_MAX_PIXELS, ctx.limits.ocr_max_pixels)
+            and 4 * first_seconds <= room):  # four times the pixels: about four times the time
         upscaled = _recognize(api, base.resize((2 * w, 2 * h), Image.Resampling.LANCZOS), ctx,
-                              f"{sub}/upscaled", retry=True)
+                              f"{sub}/upscaled", retry=cap)
     _keep(ctx, sub, first, best_at, best, upscaled)
 
 
@@ -216,12 +224,16 @@ def _keep(ctx: Ctx, sub: str, first: _Reading, best_at: str, best: _Reading,
             return
 
 
-def _recognize(api: Any, image: Any, ctx: Ctx, sub: str, *, retry: bool = False) -> _Reading | None:
+def _recognize(api: Any, image: Any, ctx: Ctx, sub: str, *, retry: float = 0.0) -> _Reading | None:
     """One Tesseract pass within the OCR time left; None when it could not run or
-    finish (with a problem, unless it is a retry)."""
+    finish (with a problem, unless it is a retry).  A retry (``retry``: the seconds it
+    may take at most) also leaves half of the file's remaining time, so a retry that
+    runs out of time never makes the whole file ``time-limit``: the first reading stands."""
     budget = ctx.budget
     room = min(ctx.limits.ocr_max_seconds - budget.ocr_seconds, budget.remaining_seconds())
-    if room <= 0:
+    if retry:
+        room = min(room, retry, budget.remaining_seconds() / 2)
+    if room <= (0.05 if retry else 0.0):
         if not retry:
             ctx.problem("ocr-limit", sub)
         return None
