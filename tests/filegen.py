@@ -125,6 +125,53 @@ def docx_document() -> bytes:
     return out.getvalue()
 
 
+def docx_table(rows: list[list[str]], *, text: str = "Client onboarding checklist") -> bytes:
+    """A Word document with ``text`` then a table of ``rows``."""
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph(text)
+    table = d.add_table(rows=len(rows), cols=max(len(r) for r in rows))
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            table.cell(i, j).text = cell
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+def pptx_table(rows: list[list[str]]) -> bytes:
+    """A presentation whose second slide holds a table of ``rows``."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    prs.slides.add_slide(prs.slide_layouts[5]).shapes.title.text = "Quarterly review"
+    slide = prs.slides.add_slide(prs.slide_layouts[5])
+    slide.shapes.title.text = "Client details"
+    cols = max(len(r) for r in rows)
+    shape = slide.shapes.add_table(len(rows), cols, Inches(0.5), Inches(2), Inches(9), Inches(0.4 * len(rows)))
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            shape.table.cell(i, j).text = cell
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()
+
+
+def xlsx_rows(rows: list[list[object]]) -> bytes:
+    """A workbook whose first sheet holds ``rows`` from A1 (numbers stay numbers)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def xlsx_document() -> bytes:
     import openpyxl
     from openpyxl.comments import Comment
@@ -368,16 +415,19 @@ def pdf_with_zip_appended() -> bytes:
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
-def screenshot(lines: list[str], px: int, *, fmt: str = "PNG", width: int = 1280, dark: bool = False) -> bytes:
+def screenshot(lines: list[str], px: int, *, fmt: str = "PNG", width: int = 1280, dark: bool = False,
+               fg: tuple[int, int, int] | None = None, rotate: int = 0) -> bytes:
     """A chat-client-like screenshot: a coloured sidebar with channel names, then ``lines``
-    in ``px``-pixel TrueType text (antialiased, as a screen shows it)."""
+    in ``px``-pixel TrueType text (antialiased, as a screen shows it); ``fg`` overrides
+    the text colour (light grey text), ``rotate`` turns the picture (degrees, counter-clockwise)."""
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.truetype(FONT, px)
     small = ImageFont.truetype(FONT, 14)
     line_h = int(px * 1.6)
     height = max(240, 80 + line_h * len(lines))
-    bg, fg = ((32, 34, 37), (220, 221, 222)) if dark else ((255, 255, 255), (33, 37, 41))
+    bg, text_fg = ((32, 34, 37), (220, 221, 222)) if dark else ((255, 255, 255), (33, 37, 41))
+    fg = fg or text_fg
     img = Image.new("RGB", (width, height), bg)
     draw = ImageDraw.Draw(img)
     draw.rectangle((0, 0, 220, height), fill=(30, 50, 90))
@@ -388,6 +438,8 @@ def screenshot(lines: list[str], px: int, *, fmt: str = "PNG", width: int = 1280
     for line in lines:
         draw.text((250, y), line, font=font, fill=fg)
         y += line_h
+    if rotate:
+        img = img.rotate(rotate, expand=True, fillcolor=bg)
     out = io.BytesIO()
     if fmt == "GIF":
         img = img.convert("P")

@@ -172,6 +172,7 @@ def test_xlsx_column_header_labels_the_cells_below(engine: Engine) -> None:
     wb.save(out)
     ex = extract(out.getvalue(), filename="book.xlsx")
     texts = {s.location: s.text for s in ex.segments}
+    # (a name under the "Client" header is data, not a row label)
     assert texts["sheet=Book!B2"] == f"Account: {synth.ACCOUNT}" and texts["sheet=Book!A2"] == "Ann"
     found = {s.location: {f.entity_type for f in engine.analyze(s.text)} for s in ex.segments}
     assert "US_BANK_NUMBER" in found["sheet=Book!B2"]

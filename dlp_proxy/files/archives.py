@@ -16,84 +16,11 @@ import zipfile
 import zlib
 from typing import TYPE_CHECKING, Any
 
+from dlp_proxy.files.bounded import READ_CHUNK, Bomb, TooBig, caps, check_ratio, read_zip_member
 from dlp_proxy.files.limits import TimeUp
 
 if TYPE_CHECKING:
-    from dlp_proxy.files.core import Ctx
-
-_READ = 1 << 16
-_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-_WINZIP_AES = 99
-
-
-class _Bomb(Exception):
-    pass
-
-
-class _TooBig(Exception):
-    pass
-
-
-def _caps(ctx: Ctx) -> int:
-    return min(ctx.budget.uncompressed_room(), ctx.limits.max_file_bytes)
-
-
-def _check_ratio(ctx: Ctx, produced: int, consumed: int) -> None:
-    if produced > ctx.limits.ratio_floor_bytes and produced > ctx.limits.max_ratio * max(consumed, 1):
-        raise _Bomb()
-
-
-def read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Ctx) -> bytes | None:
-    """The bytes of one member, or None with a problem recorded at ``ctx``'s location
-    (``ctx`` is the member's context; the budget is shared with the whole file)."""
-    if info.flag_bits & 0x1 or info.compress_type == _WINZIP_AES:
-        ctx.problem("encrypted")
-        return None
-    if info.compress_type not in _ZIP_METHODS:
-        ctx.problem("unsupported-type")
-        return None
-    cap = _caps(ctx)
-    if info.file_size > cap:
-        ctx.problem("size-limit")
-        return None
-    if info.file_size > ctx.limits.ratio_floor_bytes and info.file_size > ctx.limits.max_ratio * max(
-        info.compress_size, 1
-    ):
-        ctx.problem("zip-bomb")
-        return None
-    out = bytearray()
-    try:
-        with zf.open(info) as fh:
-            while True:
-                ctx.budget.check_time()
-                chunk = fh.read(_READ)
-                if not chunk:
-                    break
-                out += chunk
-                if len(out) > cap:
-                    raise _TooBig()
-                _check_ratio(ctx, len(out), info.compress_size)
-    except _Bomb:
-        ctx.problem("zip-bomb")
-        return None
-    except _TooBig:
-        ctx.problem("size-limit")
-        return None
-    except TimeUp:
-        raise
-    except RuntimeError:
-        # zipfile raises RuntimeError for encrypted members it cannot read
-        ctx.problem("encrypted")
-        return None
-    except NotImplementedError:
-        ctx.problem("unsupported-type")
-        return None
-    except Exception:
-        ctx.problem("corrupt")
-        return None
-    ctx.budget.uncompressed += len(out)
-    return bytes(out)
-
+    from dlp_proxy.files.context import Ctx
 
 def extract_container(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
     if kind == "zip":
@@ -104,9 +31,7 @@ def extract_container(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
         extract_stream(data, ctx, kind, name)
 
 
-def extract_zip(data: bytes, ctx: Ctx) -> None:
-    from dlp_proxy.files.core import extract_into
-
+def extract_zip(data: bytes, ctx: Ctx, kind: str = "zip", name: str = "") -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -139,12 +64,10 @@ def extract_zip(data: bytes, ctx: Ctx) -> None:
             content = read_zip_member(zf, info, member)
             if content is None:
                 continue
-            extract_into(content, member, name=info.filename)
+            member.extract(content, name=info.filename)
 
 
-def extract_tar(data: bytes, ctx: Ctx) -> None:
-    from dlp_proxy.files.core import extract_into
-
+def extract_tar(data: bytes, ctx: Ctx, kind: str = "tar", name: str = "") -> None:
     names: list[str] = []
     try:
         tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
@@ -173,7 +96,7 @@ def extract_tar(data: bytes, ctx: Ctx) -> None:
                 if member.depth > ctx.limits.max_depth:
                     member.problem("depth-limit")
                     continue
-                if info.size > _caps(ctx):
+                if info.size > caps(ctx):
                     member.problem("size-limit")
                     continue
                 fh = tf.extractfile(info)
@@ -181,7 +104,7 @@ def extract_tar(data: bytes, ctx: Ctx) -> None:
                     continue
                 content = fh.read(info.size)
                 ctx.budget.uncompressed += len(content)
-                extract_into(content, member, name=info.name)
+                member.extract(content, name=info.name)
     finally:
         ctx.add("members", "\n".join(names))
 
@@ -234,8 +157,6 @@ def _inner_name(kind: str, data: bytes, outer: str) -> str:
 
 
 def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
-    from dlp_proxy.files.core import extract_into
-
     inner = _inner_name(kind, data, name)
     member = ctx.member(inner)
     if not ctx.budget.take_entry(member.prefix):
@@ -246,10 +167,10 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
     try:
         trailing: list[bytes] = []
         out, whole = _decompress(data, ctx, kind, trailing)
-    except _Bomb:
+    except Bomb:
         member.problem("zip-bomb")
         return
-    except _TooBig:
+    except TooBig:
         member.problem("size-limit")
         return
     except TimeUp:
@@ -266,13 +187,13 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
             ctx.add("gzip-header", header)
         if trailing and trailing[0].strip(b"\0 \r\n\t"):
             ctx.add("gzip-trailing", trailing[0].decode("utf-8", "replace"))
-    extract_into(out, member, name=inner)
+    member.extract(out, name=inner)
 
 
 def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None = None) -> tuple[bytes, bool]:
     """(output, whether the stream ended properly); bytes after the last gzip member
     go to ``trailing``."""
-    cap = _caps(ctx)
+    cap = caps(ctx)
     out = bytearray()
     view = memoryview(data)
     pos = 0
@@ -281,11 +202,11 @@ def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None =
         ctx.budget.check_time()
         if kind == "gzip":
             if d.unconsumed_tail:
-                chunk = d.decompress(d.unconsumed_tail, _READ)
+                chunk = d.decompress(d.unconsumed_tail, READ_CHUNK)
             else:
-                piece = bytes(view[pos : pos + _READ])
+                piece = bytes(view[pos : pos + READ_CHUNK])
                 pos += len(piece)
-                chunk = d.decompress(piece, _READ)
+                chunk = d.decompress(piece, READ_CHUNK)
             if d.eof and d.unused_data:
                 # concatenated gzip members: restart on what is left
                 rest = d.unused_data
@@ -299,13 +220,13 @@ def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None =
                 d = _new_decompressor(kind)
         else:
             if d.needs_input:
-                piece = bytes(view[pos : pos + _READ])
+                piece = bytes(view[pos : pos + READ_CHUNK])
                 pos += len(piece)
                 if not piece:
                     break
             else:
                 piece = b""
-            chunk = d.decompress(piece, _READ)
+            chunk = d.decompress(piece, READ_CHUNK)
             if d.eof:
                 rest = d.unused_data
                 if rest:
@@ -314,8 +235,8 @@ def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None =
                     d = _new_decompressor(kind)
         out += chunk
         if len(out) > cap:
-            raise _TooBig()
-        _check_ratio(ctx, len(out), pos)
+            raise TooBig()
+        check_ratio(ctx, len(out), pos)
         if kind == "gzip" and pos >= len(data) and not d.unconsumed_tail and not chunk:
             break
     return bytes(out), bool(d.eof)

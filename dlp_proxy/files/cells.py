@@ -27,6 +27,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dlp_proxy.files.context import Ctx
 
 MAX_FORMULA = 4096
 MAX_DEPTH = 32
@@ -323,3 +327,40 @@ def evaluate(formula: str, lookup: Lookup) -> str | None:
     if src[parser.pos :].strip():
         return None  # something after the expression (arithmetic, a range...)
     return value[:MAX_RESULT]
+
+
+def col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+#: Passes over a sheet's formulas, so a formula referring to a later formula's cell
+#: still sees its value (a chain longer than this keeps the cached values).
+_FORMULA_PASSES = 4
+
+
+def formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, str], ctx: Ctx) -> bool:
+    """Evaluate a sheet's formulas against its cell values (``values``: cell ref ->
+    displayed value, updated) and add each result the cached value does not show;
+    False once the text budget is spent."""
+    results: dict[str, str] = {}
+    for _ in range(_FORMULA_PASSES):
+        changed = False
+        for n, (ref, _loc, formula, _cached) in enumerate(formulas):
+            if n % 256 == 0:
+                ctx.budget.check_time()
+            value = evaluate(formula, values.get)
+            if value is not None and values.get(ref) != value:
+                values[ref] = value
+                results[ref] = value
+                changed = True
+        if not changed:
+            break
+    for ref, loc, _formula, cached in formulas:
+        value = results.get(ref)
+        if value and value != cached and not ctx.add(f"{loc}/formula value", value):
+            return False
+    return True

@@ -11,14 +11,12 @@ from typing import TYPE_CHECKING
 from dlp_proxy.files.text import decode, strip_markup
 
 if TYPE_CHECKING:
-    from dlp_proxy.files.core import Ctx
+    from dlp_proxy.files.context import Ctx
 
 _HEADERS = ("From", "To", "Cc", "Bcc", "Reply-To", "Subject", "Sender", "Comments", "Keywords")
 
 
-def extract_eml(data: bytes, ctx: Ctx) -> None:
-    from dlp_proxy.files.core import extract_into
-
+def extract_eml(data: bytes, ctx: Ctx, kind: str = "eml", name: str = "") -> None:
     msg = email.message_from_bytes(data, policy=email.policy.compat32)
     if msg.defects:
         ctx.problem("corrupt")
@@ -42,7 +40,7 @@ def extract_eml(data: bytes, ctx: Ctx) -> None:
         ctype = part.get_content_type()
         if filename or not ctype.startswith("text/"):
             name = _header(filename) if filename else f"part{index}"
-            extract_into(payload, ctx.child(f"attachment={name}"), name=name)
+            ctx.child(f"attachment={name}").extract(payload, name=name)
             continue
         text = _text(part, payload)
         if ctype == "text/html":

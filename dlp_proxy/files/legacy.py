@@ -30,7 +30,7 @@ from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.text import binary_strings, line_blocks, strip_markup
 
 if TYPE_CHECKING:
-    from dlp_proxy.files.core import Ctx
+    from dlp_proxy.files.context import Ctx
 
 _EMBED_PREFIXES = ("ObjectPool/", "MBD", "EmbeddedObjects/", "_1")
 #: Word's special characters -> text: cell/row marks, field delimiters, breaks
@@ -38,7 +38,12 @@ _WORD_CONTROL = str.maketrans({"\x07": "\t", "\x0b": "\n", "\x0c": "\n", "\x0d":
                                "\x15": " ", "\x01": " ", "\x08": " ", "\x1e": "-", "\x1f": ""})
 
 
-def extract_cfb(data: bytes, ctx: Ctx) -> str | None:
+def extract_encrypted(data: bytes, ctx: Ctx, kind: str = "cfb-encrypted", name: str = "") -> None:
+    """An OOXML document in an OLE2 encryption envelope: nothing to read without the password."""
+    ctx.problem("encrypted")
+
+
+def extract_cfb(data: bytes, ctx: Ctx, kind: str = "cfb", name: str = "") -> str | None:
     """Returns the precise type (``msg``, ``xls``, ``doc``, ``ppt``) or None."""
     import olefile
 
@@ -58,13 +63,13 @@ def extract_cfb(data: bytes, ctx: Ctx) -> str | None:
             return "msg"
         if "Workbook" in top or "Book" in top:
             _xls(data, ctx)
-            kind = "xls"
+            found = "xls"
         elif "WordDocument" in top:
             _doc(ole, ctx)
-            kind = "doc"
+            found = "doc"
         elif "PowerPoint Document" in top:
             _ppt(ole.openstream("PowerPoint Document").read(), ctx)
-            kind = "ppt"
+            found = "ppt"
         else:
             ctx.problem("unsupported-type")
             binary_strings(data, ctx.budget, ctx.loc("strings"))
@@ -77,8 +82,23 @@ def extract_cfb(data: bytes, ctx: Ctx) -> str | None:
     for name in names:
         if name.startswith(_EMBED_PREFIXES) and "/" in name:
             ctx.budget.check_time()
-            binary_strings(ole.openstream(name).read(), ctx.budget, ctx.loc(f"embedded={name}"))
-    return kind
+            _embedded(ole.openstream(name).read(), name, ctx)
+    return found
+
+
+#: embedded streams that are files of their own (an OLE "Package" holds the file as is;
+#: "CONTENTS" a PDF or image; an embedded workbook is a compound file)
+_EMBEDDED_FILES = (b"PK\x03\x04", b"%PDF-", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"\x89PNG", b"\xff\xd8\xff")
+
+
+def _embedded(data: bytes, name: str, ctx: Ctx) -> None:
+    """An embedded OLE object: a file of a known format is extracted as a file (through
+    the context's dispatcher); any other stream's printable strings are scanned."""
+    child = ctx.child(f"embedded={name}")
+    if data.startswith(_EMBEDDED_FILES) and child.depth <= ctx.limits.max_depth:
+        child.extract(data, name=name.rsplit("/", 1)[-1])
+    else:
+        binary_strings(data, ctx.budget, child.prefix)
 
 
 class _Encrypted(Exception):
@@ -136,8 +156,6 @@ def _message(msg: Any, ctx: Ctx) -> None:
     html = strip_markup(_safe(lambda: msg.htmlBody))
     if html.strip() and "".join(html.split()) not in "".join(body.split()):
         ctx.add("html", html)  # (extract-msg makes an HTML body from the plain one: scanned once)
-    from dlp_proxy.files.core import extract_into
-
     for index, att in enumerate(list(msg.attachments)[: ctx.limits.max_entries]):
         ctx.budget.check_time()
         name = _safe(lambda a=att: a.getFilename()) or _safe(lambda a=att: a.longFilename) or f"attachment{index + 1}"
@@ -150,7 +168,7 @@ def _message(msg: Any, ctx: Ctx) -> None:
             child.problem("depth-limit")
             continue
         if isinstance(payload, (bytes, bytearray)):
-            extract_into(bytes(payload), child, name=name)
+            child.extract(bytes(payload), name=name)
         elif payload is not None and hasattr(payload, "attachments"):
             _message(payload, child)  # an embedded message
         else:

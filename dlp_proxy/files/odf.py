@@ -9,13 +9,13 @@ import re
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from dlp_proxy.files.archives import read_zip_member
+from dlp_proxy.files.bounded import read_zip_member
+from dlp_proxy.files.cells import col_letters, formula_values
 from dlp_proxy.files.limits import TimeUp
-from dlp_proxy.files.ooxml import _col_letters, _formula_values
 from dlp_proxy.files.xmltext import local, parse
 
 if TYPE_CHECKING:
-    from dlp_proxy.files.core import Ctx
+    from dlp_proxy.files.context import Ctx
 
 _BLOCK = {"p", "h", "list-item", "table-row"}
 _MAX_REPEAT = 1024  # repeated empty cells/rows are only counted, never expanded
@@ -53,7 +53,7 @@ def odf_text(root: Any, *, skip_annotations: bool = True) -> str:
     return "".join(parts).strip()
 
 
-def extract_odf(data: bytes, ctx: Ctx, kind: str) -> None:
+def extract_odf(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except TimeUp:
@@ -137,22 +137,22 @@ def _ods(content: Any, ctx: Ctx) -> None:
                 if formula:
                     text = f"{text}\n{formula}" if text else formula
                     if crepeat == 1 and repeat == 1:
-                        ref = f"{_col_letters(col + 1)}{row + 1}"
+                        ref = f"{col_letters(col + 1)}{row + 1}"
                         formulas.append((ref, f"sheet={sheet}!{ref}", _of_formula(formula), shown or value))
                 if crepeat == 1 and repeat == 1 and (shown or value):
-                    values[f"{_col_letters(col + 1)}{row + 1}"] = shown or value
+                    values[f"{col_letters(col + 1)}{row + 1}"] = shown or value
                 if text:
                     for k in range(min(crepeat, _MAX_REPEAT)):
                         for j in range(min(repeat, _MAX_REPEAT)):
                             flags = (["hidden"] if hidden_sheet else []) + (["hidden row"] if row_hidden else [])
-                            loc = f"sheet={sheet}!{_col_letters(col + k + 1)}{row + j + 1}"
+                            loc = f"sheet={sheet}!{col_letters(col + k + 1)}{row + j + 1}"
                             if flags:
                                 loc += f" ({', '.join(flags)})"
                             if not ctx.add(loc, text):
                                 return
                 col += crepeat
             row += repeat
-        if not _formula_values(formulas, values, ctx):
+        if not formula_values(formulas, values, ctx):
             return
 
 

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from dlp_proxy.files.archives import read_zip_member
-from dlp_proxy.files.cells import BUILTIN_FORMATS, evaluate, format_number
+from dlp_proxy.files.bounded import read_zip_member
+from dlp_proxy.files.cells import BUILTIN_FORMATS, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
+from dlp_proxy.files.rows import split_row
 from dlp_proxy.files.xmltext import local, parse
 
 if TYPE_CHECKING:
-    from dlp_proxy.files.core import Ctx
+    from dlp_proxy.files.context import Ctx
 
 _NOISE = re.compile(
     r"(^\[Content_Types\]\.xml$|/theme/|/styles\.xml$|/stylesWithEffects\.xml$|/fontTable\.xml$|"
@@ -119,7 +120,7 @@ class Package:
         return out
 
 
-def extract_ooxml(data: bytes, ctx: Ctx, kind: str) -> None:
+def extract_ooxml(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except TimeUp:
@@ -142,6 +143,20 @@ def _add_part(pkg: Package, name: str, sub: str) -> None:
     root = pkg.xml(name)
     if root is not None:
         pkg.ctx.add(sub, ooxml_text(root))
+        table_rows(root, pkg.ctx, sub)
+
+
+def table_rows(root: Any, ctx: Ctx, sub: str) -> None:
+    """Rows of Word and DrawingML tables (w:tr, a:tr) whose adjacent cells hold the
+    groups of one identifier, each as a line of its own (``rows.split_row``)."""
+    number = 0
+    for el in root.iter():
+        if not isinstance(el.tag, str) or local(el.tag) != "tr":
+            continue
+        number += 1
+        cells = [ooxml_text(tc).replace("\n", " ") for tc in el if isinstance(tc.tag, str) and local(tc.tag) == "tc"]
+        for row in split_row(cells):
+            ctx.add(f"{sub}/table-row={number}", row)
 
 
 def _docx(pkg: Package) -> None:
@@ -173,8 +188,6 @@ def _metadata(pkg: Package) -> None:
 
 def _rest(pkg: Package) -> None:
     """Every part no specific reader took: metadata, embedded files, other XML."""
-    from dlp_proxy.files.core import extract_into
-
     _metadata(pkg)
     for name in list(pkg.infos):
         pkg.ctx.budget.check_time()
@@ -185,13 +198,13 @@ def _rest(pkg: Package) -> None:
         if "/embeddings/" in name:
             content = pkg.read(name)
             if content is not None:
-                extract_into(content, pkg.ctx.child(f"embedded={posixpath.basename(name)}"), name=name)
+                pkg.ctx.child(f"embedded={posixpath.basename(name)}").extract(content, name=name)
             continue
         if "/media/" in name:
             if pkg.ctx.limits.ocr:
                 content = pkg.read(name)
                 if content is not None:
-                    extract_into(content, pkg.ctx.child(f"image={posixpath.basename(name)}"), name=name)
+                    pkg.ctx.child(f"image={posixpath.basename(name)}").extract(content, name=name)
             continue
         if name.endswith(".xml") or name.endswith(".vml"):
             _add_part(pkg, name, f"part={name}")
@@ -207,14 +220,6 @@ def _col_index(letters: str) -> int:
     for ch in letters:
         n = n * 26 + (ord(ch) - 64)
     return n
-
-
-def _col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
 
 
 def _xlsx(pkg: Package) -> None:
@@ -304,8 +309,11 @@ def _sheet_cells(
     headers: dict[str, str] | None = None  # column letters -> the header row's label
     formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, cached value)
     for _event, el in etree.iterparse(
-        io.BytesIO(data), events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
+        load_dtd=False, huge_tree=False
     ):
+        # only rows and column definitions raise events: a cell's <c>, <v>, <f> are read
+        # with their row (a Python step per row, not three per cell)
         tag = local(el.tag)
         if tag == "col" and el.get("hidden") in ("1", "true"):
             lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
@@ -315,6 +323,8 @@ def _sheet_cells(
             header_row = headers is None
             row_labels: dict[str, str] = {}
             row_has_digit = False
+            row_label = ""  # the nearest label cell to the left, in this row
+            row_cells: list[tuple[int, str]] = []  # (column index, displayed value)
             for c in el:
                 if local(c.tag) != "c":
                     continue
@@ -326,15 +336,30 @@ def _sheet_cells(
                     continue
                 m = _CELL_RE.match(ref)
                 column = m.group(1) if m else ""
+                has_digit = any(ch.isdigit() for ch in text)
+                if m and shown:
+                    row_cells.append((_col_index(column), shown))
+                labels: list[str] = []
                 if header_row:
-                    row_has_digit = row_has_digit or any(ch.isdigit() for ch in text)
+                    row_has_digit = row_has_digit or has_digit
                     if column and _is_label(shown):
                         row_labels[column] = shown.strip()
-                elif headers and column in headers and any(ch.isdigit() for ch in text):
+                elif headers and column in headers and has_digit:
                     # the column's header labels the cell, as in a table (detect/structure.py)
-                    text = f"{headers[column]}: {text}"
+                    labels.append(headers[column])
+                if row_label and has_digit:
+                    # ... and so does a label to its left in the same row, where the column
+                    # has no header (A1 "SSN", B1 536228710) or the label's column is a key
+                    # column ("Field | Value" sheets)
+                    labels.append(row_label)
+                if labels:
+                    text = f"{' / '.join(labels)}: {text}"
                     if shown:
-                        shown = f"{headers[column]}: {shown}"
+                        shown = f"{' / '.join(labels)}: {shown}"
+                elif not has_digit and _is_label(shown) and (
+                    not headers or column not in headers or headers[column].strip().lower() in KEY_HEADERS
+                ):
+                    row_label = shown.strip()
                 flags: list[str] = []
                 if hidden_sheet:
                     flags.append("hidden")
@@ -349,6 +374,8 @@ def _sheet_cells(
                     return False
                 if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
                     return False
+            if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={el.get('r', count + 1)}", ctx):
+                return False
             if header_row and (row_labels or row_has_digit):
                 # the first row with text is the header row, unless it holds numbers (data)
                 headers = {} if row_has_digit else row_labels
@@ -356,7 +383,27 @@ def _sheet_cells(
             count += 1
             if count % 256 == 0:
                 ctx.budget.check_time()
-    return _formula_values(formulas, values, ctx)
+    return formula_values(formulas, values, ctx)
+
+
+def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx) -> bool:
+    """A row whose adjacent columns hold the groups of one identifier, as one line
+    (``rows.split_row``; a gap between columns breaks a run).  False once the text
+    budget is spent."""
+    line: list[str] = []
+    last = 0
+    for col, shown in cells:
+        if line and col != last + 1:
+            line.append("")
+        line.append(shown)
+        last = col
+    return all(ctx.add(loc, row) for row in split_row(line))
+
+
+#: Headers of a key column: its cells label the values to their right (a cell under
+#: another header, e.g. a client name under "Client", is data, not a label)
+KEY_HEADERS = frozenset({"field", "item", "key", "attribute", "label", "property", "description", "detail",
+                         "details", "info", "information", "identifier", "id type", "type", "category"})
 
 
 #: As detect/structure.py: a longer first-row cell is a sentence, not a column label.
@@ -367,32 +414,6 @@ def _is_label(text: str) -> bool:
     """A header cell: short text with a letter (not a number or a sentence)."""
     t = text.strip()
     return 0 < len(t) <= MAX_HEADER_CHARS and any(ch.isalpha() for ch in t) and not t.startswith("=")
-
-
-#: Passes over a sheet's formulas, so a formula referring to a later formula's cell
-#: still sees its value (a chain longer than this keeps the cached values).
-_FORMULA_PASSES = 4
-
-
-def _formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, str], ctx: Ctx) -> bool:
-    results: dict[str, str] = {}
-    for _ in range(_FORMULA_PASSES):
-        changed = False
-        for n, (ref, _loc, formula, _cached) in enumerate(formulas):
-            if n % 256 == 0:
-                ctx.budget.check_time()
-            value = evaluate(formula, values.get)
-            if value is not None and values.get(ref) != value:
-                values[ref] = value
-                results[ref] = value
-                changed = True
-        if not changed:
-            break
-    for ref, loc, _formula, cached in formulas:
-        value = results.get(ref)
-        if value and value != cached and not ctx.add(f"{loc}/formula value", value):
-            return False
-    return True
 
 
 def _cell_text(c: Any, shared: list[str], formats: list[str]) -> tuple[str, str, str]:
@@ -470,6 +491,7 @@ def _pptx(pkg: Package) -> None:
             continue
         hidden = " (hidden)" if root.get("show") in ("0", "false") else ""
         ctx.add(f"slide={number}{hidden}", ooxml_text(root))
+        table_rows(root, ctx, f"slide={number}{hidden}")
         for target, rtype in pkg.rels(part).values():
             sub = {"notesSlide": "notes", "comments": "comments", "chart": "chart", "diagramData": "diagram"}.get(
                 rtype

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dlp_proxy.files.limits import TimeUp
 
 if TYPE_CHECKING:
-    from dlp_proxy.files.core import Ctx
+    from dlp_proxy.files.context import Ctx
 
 for _name in ("pypdf", "pypdf._reader", "pypdf.generic", "pypdf._page"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -33,7 +33,7 @@ def _s(value: Any) -> str:
     return str(obj) if obj is not None else ""
 
 
-def extract_pdf(data: bytes, ctx: Ctx) -> None:
+def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> None:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -213,8 +213,6 @@ def _form_fields(reader: Any, ctx: Ctx) -> None:
 
 
 def _attachments(reader: Any, ctx: Ctx) -> None:
-    from dlp_proxy.files.core import extract_into
-
     try:
         attachments = reader.attachments
         items = list(attachments.items())
@@ -226,4 +224,4 @@ def _attachments(reader: Any, ctx: Ctx) -> None:
         for blob in blobs:
             if not ctx.budget.take_entry(ctx.loc(f"attachment={name}")):
                 return
-            extract_into(bytes(blob), ctx.child(f"attachment={name}"), name=name)
+            ctx.child(f"attachment={name}").extract(bytes(blob), name=name)

@@ -1,0 +1,88 @@
+"""Bounded reads of compressed data, shared by the ZIP-based formats (archives,
+OOXML, ODF): output is capped *while it is produced* (never trusting declared sizes)
+at the smaller of the file's uncompressed budget and ``max_file_bytes``, and a stream
+whose output exceeds ``max_ratio`` times its input (past ``ratio_floor_bytes``) is a
+bomb."""
+
+from __future__ import annotations
+
+import zipfile
+from typing import TYPE_CHECKING
+
+from dlp_proxy.files.limits import TimeUp
+
+if TYPE_CHECKING:
+    from dlp_proxy.files.context import Ctx
+
+READ_CHUNK = 1 << 16
+_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+_WINZIP_AES = 99
+
+
+class Bomb(Exception):
+    pass
+
+
+class TooBig(Exception):
+    pass
+
+
+def caps(ctx: Ctx) -> int:
+    return min(ctx.budget.uncompressed_room(), ctx.limits.max_file_bytes)
+
+
+def check_ratio(ctx: Ctx, produced: int, consumed: int) -> None:
+    if produced > ctx.limits.ratio_floor_bytes and produced > ctx.limits.max_ratio * max(consumed, 1):
+        raise Bomb()
+
+
+def read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Ctx) -> bytes | None:
+    """The bytes of one member, or None with a problem recorded at ``ctx``'s location
+    (``ctx`` is the member's context; the budget is shared with the whole file)."""
+    if info.flag_bits & 0x1 or info.compress_type == _WINZIP_AES:
+        ctx.problem("encrypted")
+        return None
+    if info.compress_type not in _ZIP_METHODS:
+        ctx.problem("unsupported-type")
+        return None
+    cap = caps(ctx)
+    if info.file_size > cap:
+        ctx.problem("size-limit")
+        return None
+    if info.file_size > ctx.limits.ratio_floor_bytes and info.file_size > ctx.limits.max_ratio * max(
+        info.compress_size, 1
+    ):
+        ctx.problem("zip-bomb")
+        return None
+    out = bytearray()
+    try:
+        with zf.open(info) as fh:
+            while True:
+                ctx.budget.check_time()
+                chunk = fh.read(READ_CHUNK)
+                if not chunk:
+                    break
+                out += chunk
+                if len(out) > cap:
+                    raise TooBig()
+                check_ratio(ctx, len(out), info.compress_size)
+    except Bomb:
+        ctx.problem("zip-bomb")
+        return None
+    except TooBig:
+        ctx.problem("size-limit")
+        return None
+    except TimeUp:
+        raise
+    except RuntimeError:
+        # zipfile raises RuntimeError for encrypted members it cannot read
+        ctx.problem("encrypted")
+        return None
+    except NotImplementedError:
+        ctx.problem("unsupported-type")
+        return None
+    except Exception:
+        ctx.problem("corrupt")
+        return None
+    ctx.budget.uncompressed += len(out)
+    return bytes(out)

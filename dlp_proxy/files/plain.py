@@ -1,0 +1,85 @@
+"""Plain text (any encoding), HTML, XML, JSON and RTF."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from dlp_proxy.files.rows import html_rows, pipe_rows
+from dlp_proxy.files.text import (
+    binary_strings,
+    decode,
+    iter_decoded,
+    json_strings,
+    line_blocks,
+    strip_markup,
+    text_kind,
+)
+
+if TYPE_CHECKING:
+    from dlp_proxy.files.context import Ctx
+
+
+def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str = "") -> str:
+    head = decode(data[:8192])
+    if head is None:
+        ctx.problem("unsupported-type")
+        binary_strings(data, ctx.budget, ctx.loc("strings"))
+        return "binary"
+    kind = text_kind(decode(data) or "" if len(data) <= 8192 else head)
+    if kind in ("html", "xml"):
+        text = decode(data) or ""
+        if kind == "xml":
+            from dlp_proxy.files.xmltext import xml_text
+
+            stripped = xml_text(text.encode("utf-8"))
+            if stripped is None:
+                stripped = strip_markup(text)
+        else:
+            stripped = strip_markup(text)
+            for number, row in html_rows(text):
+                if not ctx.add(f"text/table-row={number}", row):
+                    return kind
+        for loc, block in line_blocks([stripped]):
+            ctx.budget.check_time()
+            if not ctx.add(f"text/{loc}", block):
+                return kind
+        return kind
+    for loc, block in line_blocks(iter_decoded(data)):
+        ctx.budget.check_time()
+        if not ctx.add(loc, block):
+            return kind
+        if "|" in block:
+            first = int(loc.split("=", 1)[1].split("-", 1)[0])
+            for number, row in pipe_rows(block):
+                if not ctx.add(f"line={first + number - 1}/row", row):
+                    return kind
+    if kind == "json" and b"\\u" in data:
+        text = decode(data) or ""
+        try:
+            ctx.add("json-decoded", json_strings(text))
+        except ValueError:
+            pass
+    return kind
+
+
+def extract_rtf(data: bytes, ctx: Ctx, kind: str = "rtf", name: str = "") -> None:
+    from striprtf.striprtf import rtf_to_text
+
+    raw = data.decode("latin-1")
+    try:
+        text = str(rtf_to_text(raw, errors="replace"))  # type: ignore[no-untyped-call]
+    except Exception:
+        ctx.problem("corrupt")
+        binary_strings(data, ctx.budget, ctx.loc("strings"))
+        return
+    for loc, block in line_blocks([text]):
+        ctx.budget.check_time()
+        if not ctx.add(loc, block):
+            return
+    # striprtf drops the contents of destinations such as {\*\...} (annotations,
+    # hidden fields); a crude pass over the raw control-word-free text keeps them.
+    stripped = re.sub(r"\\[a-z]+-?\d* ?|[{}]", " ", raw)
+    stripped = re.sub(r"\\'([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), stripped)
+    stripped = re.sub(r"\s+", " ", stripped)
+    ctx.add("raw", stripped)

@@ -1,0 +1,104 @@
+"""Table rows whose adjacent cells hold the groups of one identifier.
+
+The detector reads a table as structure: a cell boundary is never a separator
+(dlp_proxy/detect/structure.py), so the end of one row's date and the next row's id
+never fuse into a false number.  The same rule hides an identifier typed across
+cells of one row (``SSN | 536 | 22 | 8710``).  For a row with a run of at least two
+adjacent short, number-only cells (``split_row``), the extractor adds the run alone,
+as one line with an explicit separator between its cells, after the row's text cells
+(``SSN : 536 | 22 | 8710``): a segment of its own, so the detector reads the run as one
+number with the row's labels as context, and never fuses cells of two rows (each row
+is its own segment; a single line is never a table) nor the run with the row's other
+numbers (left out).
+
+Only rows that can hold a split identifier are added (a short text's cost and a
+spreadsheet's size stay what they were): most rows have none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+#: a cell that can be one group of a split identifier: up to 6 digits, optionally
+#: after up to 2 letters (an IBAN's country code: ``DE89 | 3704 | 0044 | ...``)
+_GROUP_CELL = re.compile(r"[A-Za-z]{0,2}[0-9]{1,6}")
+#: digits of a run: from a split 7-digit account number to a 34-character IBAN
+MIN_RUN_DIGITS = 7
+MAX_RUN_DIGITS = 34
+#: cells of a row that are read (a wider row keeps its first cells)
+MAX_CELLS = 256
+#: separator written between the cells of a row line
+SEP = " | "
+
+
+def _is_group(cell: str) -> bool:
+    return bool(_GROUP_CELL.fullmatch(cell))
+
+
+def split_row(cells: Sequence[str]) -> list[str]:
+    """For each run of two or more adjacent short number-only cells with 7 to 34 digits
+    together, a line: the row's text cells (those without a digit: its labels, as
+    context), then the run's cells joined by ``SEP``.  Other number cells of the row
+    are left out, so nothing but the run's own cells can fuse.  [] for most rows."""
+    cells = [" ".join(c.split()) for c in cells[:MAX_CELLS]]
+    runs: list[list[str]] = []
+    run: list[str] = []
+    digits = 0
+    for cell in [*cells, ""]:
+        if _is_group(cell):
+            run.append(cell)
+            digits += sum(ch.isdigit() for ch in cell)
+            continue
+        if len(run) >= 2 and MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
+            runs.append(run)
+        run, digits = [], 0
+    if not runs:
+        return []
+    labels = " ; ".join(c for c in cells if c and not any(ch.isdigit() for ch in c))
+    return [f"{labels} : {SEP.join(r)}" if labels else SEP.join(r) for r in runs]
+
+
+#: a markdown/pipe-table cell pair that can start a split identifier: ``| 536 | 22 |``
+_PIPE_PAIR = re.compile(r"\|[ \t]*[A-Za-z]{0,2}[0-9]{1,6}[ \t]*\|[ \t]*[0-9]{1,6}[ \t]*(?=\||$)", re.M)
+
+
+def pipe_rows(text: str) -> list[tuple[int, str]]:
+    """(line number, row line) of each markdown/pipe-table row with a split identifier.
+    Linear: one regex pass finds candidate pairs, only their lines are split."""
+    if "|" not in text:
+        return []
+    out: list[tuple[int, str]] = []
+    pos = line_no = 0
+    line_end = -1
+    for m in _PIPE_PAIR.finditer(text):
+        if m.start() <= line_end:
+            continue  # a later pair of a line already read
+        start = text.rfind("\n", line_end + 1, m.start()) + 1 or line_end + 1
+        end = text.find("\n", m.end())
+        line_end = end if end >= 0 else len(text)
+        rows = split_row(text[start:line_end].strip().strip("|").split("|"))
+        if rows:
+            line_no += text.count("\n", pos, start)
+            pos = start
+            out.extend((line_no + 1, row) for row in rows)
+    return out
+
+
+_TR = re.compile(r"<tr\b[^>]*>(.*?)(?=<tr\b|</table\b|\Z)", re.I | re.S)
+_CELL = re.compile(r"<t[dh]\b[^>]*>(.*?)(?=<t[dh]\b|</tr\b|\Z)", re.I | re.S)
+_TAG = re.compile(r"<[^>]*>")
+_MAX_HTML = 8 * 1024 * 1024
+
+
+def html_rows(html: str) -> list[tuple[int, str]]:
+    """(row number, row line) of each HTML table row with a split identifier."""
+    if "<t" not in html and "<T" not in html:
+        return []
+    import html as _html
+
+    out: list[tuple[int, str]] = []
+    for n, tr in enumerate(_TR.finditer(html[:_MAX_HTML]), start=1):
+        cells = [_html.unescape(_TAG.sub(" ", c.group(1))) for c in _CELL.finditer(tr.group(1))]
+        out.extend((n, row) for row in split_row(cells))
+    return out

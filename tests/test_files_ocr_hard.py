@@ -1,0 +1,149 @@
+"""Screenshots that a single OCR pass misreads (FINDINGS item 9): text turned 90, 180
+or 270 degrees, light grey text on white, dim text in dark mode, 9 px text.  Real
+images rendered with a TrueType font; the stops go through the real gateway."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+
+from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.files import Limits, extract
+from dlp_proxy.files.ocr import binarize
+from dlp_proxy.policy.testing import CARD, SSN
+from tests import filegen
+from tests.conftest import Gateway
+
+LINES = filegen.screenshot_lines(ssn=SSN)
+
+HARD: dict[str, dict[str, object]] = {
+    "rotated-90": {"px": 14, "rotate": 90},
+    "rotated-180": {"px": 14, "rotate": 180},
+    "rotated-270": {"px": 14, "rotate": 270},
+    "grey-200": {"px": 12, "fg": (200, 200, 200)},
+    "grey-225": {"px": 14, "fg": (225, 225, 225)},
+    "dark-dim": {"px": 12, "dark": True, "fg": (90, 90, 90)},
+    "9px": {"px": 9},
+    "9px-grey": {"px": 9, "fg": (200, 200, 200)},
+    "rotated-grey": {"px": 12, "rotate": 90, "fg": (200, 200, 200)},
+}
+
+
+def _shot(lines: list[str], spec: dict[str, object]) -> bytes:
+    kw = dict(spec)
+    px = int(kw.pop("px"))  # type: ignore[call-overload]
+    return filegen.screenshot(lines, px, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def detector() -> Engine:
+    return build_detector(ner=False)
+
+
+def _entities(detector: Engine, data: bytes, limits: Limits | None = None) -> set[str]:
+    ex = extract(data, filename="shot.png", limits=limits)
+    return {f.entity_type for s in ex.segments for f in detector.analyze(s.text) if f.score >= 0.5}
+
+
+@pytest.mark.parametrize("case", sorted(HARD))
+def test_hard_screenshot_is_read(detector: Engine, case: str) -> None:
+    assert "US_SSN" in _entities(detector, _shot(LINES, HARD[case]))
+
+
+@pytest.mark.parametrize("case", ["grey-200", "rotated-90"])
+def test_hard_screenshot_without_identifier_finds_nothing(detector: Engine, case: str) -> None:
+    data = _shot(filegen.screenshot_lines(), HARD[case])
+    ex = extract(data, filename="shot.png")
+    assert ex.complete, ex.problems  # read (not "no-text"), and clean
+    assert _entities(detector, data) == set()
+
+
+def test_clear_screenshot_is_read_once(detector: Engine) -> None:
+    """A screenshot read well the first time costs one pass: no retry segment."""
+    ex = extract(filegen.screenshot(LINES, 14), filename="shot.png")
+    assert [s.location for s in ex.segments] == ["ocr"]
+
+
+def test_upscaling_stays_within_the_pixel_limit() -> None:
+    from PIL import Image
+
+    data = filegen.screenshot(filegen.screenshot_lines(card=CARD), 9)
+    w, h = Image.open(io.BytesIO(data)).size
+    read = extract(data, filename="shot.png")
+    assert "ocr/upscaled" in [s.location for s in read.segments]
+    capped = extract(data, filename="shot.png", limits=Limits(ocr_max_pixels=2 * w * h))
+    assert "ocr/upscaled" not in [s.location for s in capped.segments]
+    assert capped.complete
+
+
+def test_binarize_makes_faint_and_dark_mode_ink_black_on_white() -> None:
+    import numpy as np
+    from PIL import Image
+
+    for bg, ink in ((255, 225), (32, 90)):
+        a = np.full((20, 20), bg, dtype=np.uint8)
+        a[5:8, 5:15] = ink
+        out = np.asarray(binarize(Image.fromarray(a)))
+        assert out[6, 10] == 0 and out[0, 0] == 255
+
+
+def _upload(gw: Gateway, data: bytes, name: str) -> httpx.Response:
+    gw.sim.clear()
+    return httpx.post(f"{gw.url}/api/v4/files", headers={"Authorization": f"Bearer {gw.sim.token('alice')}"},
+                      data={"channel_id": gw.sim.channel("town_square")}, files={"files": (name, data)}, timeout=120)
+
+
+@pytest.mark.parametrize("case", ["rotated-90", "grey-225", "9px"])
+def test_hard_screenshot_is_stopped_by_the_gateway(gateway: Gateway, case: str) -> None:
+    r = _upload(gateway, _shot(LINES, HARD[case]), "Screenshot 2026-12-04 at 09.12.png")
+    assert r.status_code == 403, r.text
+    assert not [q for q in gateway.sim.requests() if q["path"] == "/api/v4/files"]
+
+
+def test_clean_faint_screenshot_is_forwarded(gateway: Gateway) -> None:
+    r = _upload(gateway, _shot(filegen.screenshot_lines(), HARD["grey-225"]), "Screenshot 2026-12-04 at 09.13.png")
+    assert r.status_code == 201, r.text
+
+
+class _FakeEngine:
+    """A Tesseract stand-in that reads a poor first line (confidence 30) and records the
+    time each pass was given."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[int] = []
+
+    def SetImage(self, image: object) -> None:  # noqa: N802 - tesserocr's names
+        pass
+
+    def Recognize(self, timeout: int = 0) -> bool:  # noqa: N802
+        self.timeouts.append(timeout)
+        return True
+
+    def GetUTF8Text(self) -> str:  # noqa: N802
+        return "ab3 x9 qq" if len(self.timeouts) == 1 else "ab3 x9"
+
+    def MeanTextConf(self) -> int:  # noqa: N802
+        return 30
+
+    def Clear(self) -> None:  # noqa: N802
+        pass
+
+
+def test_retries_leave_the_first_reading_standing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries get a bounded share of the time (a few times the first pass, at most half
+    of the file's time left), so a slow retry can never turn a read screenshot into a
+    time-limit; a retry that reads no better is not kept."""
+    from dlp_proxy.files import ocr
+
+    fake = _FakeEngine()
+    monkeypatch.setattr(ocr, "engine", lambda languages="eng": fake)
+    monkeypatch.setattr(ocr, "_median_line_px", lambda api: 14)
+    limits = Limits(max_seconds=20, ocr_max_seconds=45)
+    ex = extract(_shot(filegen.screenshot_lines(), {"px": 14}), filename="shot.png", limits=limits)
+    assert ex.complete and [s.location for s in ex.segments] == ["ocr"]
+    first, *retries = fake.timeouts
+    assert 19_000 <= first <= 20_000
+    assert len(retries) == 4  # binarised, then turned 180, 90, 270 (none better)
+    assert all(t <= ocr.RETRY_TIMES * 0.25 * 1000 + 50 for t in retries), retries
