@@ -18,15 +18,16 @@ import asyncio
 import importlib
 import multiprocessing
 import os
+import re
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from dlp_proxy.interfaces import Extraction
+from dlp_proxy.interfaces import Extraction, TextSegment
 from dlp_proxy.model import Finding
 
 _worker_detector: Any = None
@@ -73,8 +74,19 @@ def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | No
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     extraction = work(data, filename, limits)
     findings: list[list[Finding]] = []
+    headers = table_headers(extraction.segments)
     for seg in extraction.segments:
-        found = _analyze_segment(seg.text, entities, deadline)
+        header = headers.get(seg.location)
+        if header is None:
+            found = _analyze_segment(seg.text, entities, deadline)
+        else:
+            found = _analyze_segment(header + seg.text, entities, deadline)
+            if found is not None:
+                import dataclasses
+
+                # the header gives context; a finding inside it belongs to the first block
+                found = [dataclasses.replace(f, start=f.start - len(header), end=f.end - len(header))
+                         for f in found if f.start >= len(header)]
         if found is None:
             break
         findings.append(found)
@@ -82,6 +94,34 @@ def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | No
         extraction = Extraction(file_type=extraction.file_type, segments=extraction.segments[: len(findings)],
                                 complete=False, problems=(*extraction.problems, "time-limit"))
     return extraction, findings
+
+
+_BLOCK_RE = re.compile(r"^(?P<prefix>(?:.*/)?)lines?=(?P<first>\d+)(?:-\d+)?$")
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+def table_headers(segments: Sequence[TextSegment]) -> dict[str, str]:
+    """For each later line block of a delimited table (CSV, TSV...), the table's header
+    row to read it with: column headers give context to the cells below them
+    (docs/detection.md), and a file cut into blocks must not lose them after its first
+    block, or a column's neighbour ("ACC-12345" before a CUSIP) stands in for them.
+    Keyed by segment location; the value ends with a newline."""
+    firsts: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for seg in segments:
+        m = _BLOCK_RE.match(seg.location)
+        if m is None:
+            continue
+        prefix, first = m.group("prefix"), int(m.group("first"))
+        if first == 1:
+            line = seg.text.split("\n", 1)[0].rstrip("\r")
+            digits = sum(ch.isdigit() for ch in line)
+            if (0 < len(line) <= 4096 and any(d in line for d in _DELIMITERS)
+                    and digits * 4 <= len(line) and any(ch.isalpha() for ch in line)):
+                firsts[prefix] = line + "\n"
+        elif prefix in firsts:
+            out[seg.location] = firsts[prefix]
+    return out
 
 
 #: share of the request's file deadline a scan job may spend; what it has not judged by
