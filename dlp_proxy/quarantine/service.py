@@ -1063,9 +1063,11 @@ class QuarantineService:
                 await self.r.xdel(self.stream, sid)
                 continue
             # claiming is taking the item: it is assigned to you
-            mine = {"assignee": actor.user_id, "assignee_name": actor.name} if actor.user_id else {}
             await self.r.hset(self._k("item", item_id),
-                              mapping={"claimed_by": actor.name, "claimed_at": repr(self.clock()), **mine})  # fmt: skip
+                              mapping={"claimed_by": actor.name, "claimed_at": repr(self.clock())})  # fmt: skip
+            if actor.user_id:
+                await self.r.hset(self._k("item", item_id),
+                                  mapping={"assignee": actor.user_id, "assignee_name": actor.name})  # fmt: skip
             got.append(item_id)
         return got
 
