@@ -302,7 +302,7 @@ def register(sub: Any) -> None:
     p.add_argument("--search", metavar="TEXT",
                    help="words in the item id, the request id the sender was given, the archive record id, "
                         "sender, channel, team or assignee (never message content)")  # fmt: skip
-    p.add_argument("--sort", default="age", help="age (oldest first), severity, state or due; -KEY reverses")
+    p.add_argument("--sort", default="age", help="age (oldest first), severity, state or due; --sort=-KEY reverses")
     p.add_argument("--page", type=int, help="page number from 1: prints a page object with the total")
     p.add_argument("--size", type=int, help="items per page (default 50, at most 500)")
     p.add_argument("--severity", choices=("high", "medium", "low"))
