@@ -22,7 +22,14 @@ import redis.asyncio as aioredis
 
 from dlp_proxy.interfaces import HeldRequest
 from dlp_proxy.model import Finding, ScannedItem
-from dlp_proxy.quarantine import Actor, Conflict, Forbidden, InvalidRequest, QuarantineService, QuarantineSettings
+from dlp_proxy.quarantine import (
+    Actor,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    QuarantineService,
+    QuarantineSettings,
+)
 from dlp_proxy.quarantine.service import mask_for_export, parse_sla, severity_of
 from dlp_proxy.simulator.ids import id_from
 from dlp_proxy.simulator.state import Simulator
