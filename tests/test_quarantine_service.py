@@ -461,7 +461,7 @@ async def test_master_key_rotation_rewraps_without_touching_content(
     s, url = sim
     svc = service(r, url)
     ids = [await svc.hold(make_held(s)) for _ in range(3)]
-    await svc.reject(ids[2], RITA, "not allowed")  # shredded: nothing to re-wrap
+    await svc.reject(ids[2], RITA, "not allowed", verdict="true_positive")  # shredded: nothing to re-wrap
     before = {i: await r.hget(f"dlp:quarantine:item:{i}", "ct") for i in ids}
     new = bytes(range(100, 132))
     assert await svc.rotate_master_key(MASTER, new) == 2
@@ -469,6 +469,10 @@ async def test_master_key_rotation_rewraps_without_touching_content(
         assert await r.hget(f"dlp:quarantine:item:{i}", "ct") == before[i]
     fresh = QuarantineService(r, master_key=new, archive=None, upstream_url=url)
     assert SSN in json.dumps((await fresh.reveal(ids[0], SAM, "verify after key rotation"))["content"])
+    # what outlives the shred (the decided reason, the masked example) is re-sealed too
+    decided = await fresh.show(ids[2], SAM)
+    assert [h["note"] for h in decided["history"] if h["action"] == "reject"] == ["not allowed"]
+    assert [x["id"] for x in await fresh.verdict_examples()] == [ids[2]]
     stale = QuarantineService(r, master_key=MASTER, archive=None, upstream_url=url)
     with pytest.raises(QuarantineError, match="not loaded"):
         await stale.show(ids[0], SAM)

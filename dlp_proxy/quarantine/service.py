@@ -1811,4 +1811,23 @@ async def rotate_master_key(r: aioredis.Redis, old: bytes, new: bytes, *, stream
         dk = crypto.unwrap_key({old_id: old}, wk, item_id)
         if await script(keys=[key], args=[wk, crypto.wrap_key(new, dk, item_id), new_id]):
             n += 1
+    # what outlives the shred (notes, masked examples) is sealed under keys derived
+    # from the master key: re-sealed under the new one, decided items included
+    for raw in await r.zrange(f"{stream}:all", 0, -1):
+        item_id = _s(raw)
+        key = f"{stream}:item:{item_id}"
+        example = _s(await r.hget(key, "example"))
+        if example.startswith(old_id + ":"):
+            await r.hset(key, "example", _reseal(old, new, "example", item_id, example))
+        hist = f"{stream}:hist:{item_id}"
+        for i, entry in enumerate(await r.lrange(hist, 0, -1)):
+            e = json.loads(_s(entry))
+            if e.get("nk") and str(e.get("note", "")).startswith(old_id + ":"):
+                e["note"] = _reseal(old, new, "note", item_id, e["note"])
+                await r.lset(hist, i, json.dumps(e, sort_keys=True))
     return n
+
+
+def _reseal(old: bytes, new: bytes, purpose: str, item_id: str, blob: str) -> str:
+    plain = crypto.open_sealed(QuarantineService._derived(old, purpose), blob.partition(":")[2], item_id, purpose)
+    return f"{crypto.key_id(new)}:" + crypto.seal(QuarantineService._derived(new, purpose), plain, item_id, purpose)
