@@ -1151,9 +1151,24 @@ class QuarantineService:
         owners (quarantine/principals.py).  Forbidden when it cannot be told."""
         h = await self._raw(item_id)
         try:
-            mine = await self.principals.resolve(actor.user_id) if actor.user_id else ""
+            # A Mattermost password sign-in is never a bot (Mattermost refuses bots at
+            # login: checkUserNotBot, server/channels/app/authentication.go); break-glass,
+            # API token and CLI principals are ids from a file or flag: looked up.
+            mine = actor.user_id or ""
+            if mine and actor.via != "console":
+                mine = await self.principals.resolve(mine)
             sender = h.get("sender_id", "")
-            theirs = await self.principals.resolve(sender, is_bot=h.get("sender_is_bot") == "1") if sender else ""
+            flag = h.get("sender_is_bot")
+            theirs = sender
+            if sender and flag != "0":
+                theirs = await self.principals.resolve(sender, is_bot=flag == "1")
+            elif sender:
+                # the gateway saw the sender's users/me when it held the item (not a bot):
+                # looked up again when possible, and taken as a person if Mattermost cannot say
+                try:
+                    theirs = await self.principals.resolve(sender)
+                except Unresolvable:
+                    theirs = sender
         except Unresolvable as exc:
             raise Forbidden(f"cannot tell whose bot is involved, so the approval is refused: {exc}") from exc
         return mine, theirs
