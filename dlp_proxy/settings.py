@@ -114,6 +114,7 @@ def _mattermost_id(value: Any) -> str:
 
 
 MattermostId = Annotated[str, BeforeValidator(_mattermost_id)]  # model.IsValidId
+_ROLE_VALUES = r"^\s*(?:[a-z_]+\s*=\s*[^,;=\s]+(?:\s*,\s*[^,;=\s]+)*\s*(?:;\s*|$))*$"
 _ROLE_IDS = r"^\s*(?:[a-z_]+\s*=\s*[a-z0-9]{26}(?:\s*,\s*[a-z0-9]{26})*\s*(?:;\s*|$))*$"
 
 
@@ -194,6 +195,7 @@ class Settings(BaseModel):
     # --- quarantine and notices
     notify_token: SecretStr | None = Field(None, description="token of a bot/admin with `create_post_ephemeral`: sender notices (unset: none)")
     release_bot_token: SecretStr | None = Field(None, description="releases a held message when its author's credentials expired (default: `DLP_NOTIFY_TOKEN`)")
+    sender_actions_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+/?$", description="base URL at which Mattermost reaches this gateway's proxy listener, e.g. `http://dlp-gateway:8080`: held-message notices get \"Report a false positive\" / \"Request release\" buttons (docs/quarantine.md; unset: no buttons)")
     four_eyes: Bool = Field(False, description="two distinct approvers before a release")
     quarantine_expire_seconds: float = Field(24 * 3600.0, gt=0, description="undecided items are rejected after this")
     quarantine_durability: Literal["aof-check", "trust"] = Field("aof-check", description="`trust` for a managed Redis whose durability is guaranteed elsewhere")
@@ -205,6 +207,24 @@ class Settings(BaseModel):
     review_alert_channel_id: MattermostId | None = Field(None, description="channel that is told of break-glass sign-ins and lock-outs (default: the policy's alert channel)")
     review_role_user_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for configured Mattermost user ids: `role=id,id;role=id` (docs/quarantine.md)")
     review_role_group_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for synced (LDAP/SAML) group ids: `role=id,id;role=id`")
+    review_oidc_issuer: str | None = Field(None, description="OpenID Connect sign-in for the console: the identity provider's issuer URL, exactly as its discovery document spells it (unset: no single sign-on; docs/operations.md)")
+    review_oidc_client_id: str | None = Field(None, description="the console's client id at the identity provider")
+    review_oidc_client_secret_file: Path | None = Field(None, description="file holding the client secret (unset, and no `DLP_REVIEW_OIDC_CLIENT_SECRET`: a public client, PKCE only)")
+    review_oidc_client_secret: SecretStr | None = Field(None, description="the client secret itself (instead of the file)")
+    review_oidc_redirect_url: str | None = Field(None, description="the console's callback as registered at the provider: `https://<console host>/oidc/callback`")
+    review_oidc_scopes: str = Field("openid email profile", pattern=r"^\s*[\x21\x23-\x5b\x5d-\x7e]+(\s+[\x21\x23-\x5b\x5d-\x7e]+)*\s*$", description="scopes asked for (space-separated; must include `openid`)")
+    review_oidc_role_claim: str | None = Field(None, pattern=r"^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$", description="ID-token claim with the person's groups or roles (dotted path for nested claims, e.g. `realm_access.roles`)")
+    review_oidc_role_values: str = Field("", pattern=_ROLE_VALUES, description="console roles for values of that claim: `role=value,value;role=value`")
+    review_oidc_user_claim: str = Field("email", pattern=r"^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$", description="ID-token claim naming the person's Mattermost account (their principal)")
+    review_oidc_user_lookup: Literal["email", "username"] = Field("email", description="how that claim is looked up in Mattermost (with `DLP_NOTIFY_TOKEN`)")
+    review_oidc_require_verified_email: Bool = Field(True, description="an e-mail claim counts only with `email_verified: true`")
+    review_oidc_mattermost_roles: Bool = Field(True, description="also grant the roles of the Mattermost sources (system roles, synced groups, `DLP_REVIEW_ROLE_*`)")
+    review_oidc_ca_file: Path | None = Field(None, description="CA bundle of an identity provider with a private CA")
+    review_oidc_label: str = Field("single sign-on", max_length=60, description="the sign-in button says \"Sign in with <label>\"")
+    review_sso_header: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$", description="behind the firm's SSO proxy: the header it sets with the person's e-mail or username (e.g. `X-Auth-Request-Email`), believed only from `DLP_TRUSTED_PROXIES` (docs/operations.md)")
+    review_sso_header_lookup: Literal["email", "username"] = Field("email", description="what that header holds, looked up in Mattermost with `DLP_NOTIFY_TOKEN`")
+    review_sso_groups_header: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$", description="the SSO proxy's header with the person's groups, comma-separated (e.g. `X-Auth-Request-Groups`)")
+    review_sso_role_values: str = Field("", pattern=_ROLE_VALUES, description="console roles for those groups: `role=group,group;role=group`")
     operator_user_id: MattermostId | None = Field(None, description="your Mattermost user id for `dlp-proxy quarantine` decisions (or `--principal`)")
     ready_min_free: Size = Field(64 * 1024**2, description="`/readyz` fails when the archive disk has less free space than this")
     ready_error_window: float = Field(30.0, ge=0, description="`/readyz` fails for this many seconds after an archive write error")

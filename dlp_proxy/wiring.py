@@ -14,6 +14,7 @@ from dlp_proxy.settings import Settings
 if TYPE_CHECKING:
     from dlp_proxy.quarantine import QuarantineSettings
     from dlp_proxy.review.auth import ReviewSettings
+    from dlp_proxy.review.oidc import HeaderAuthSettings, OidcSettings
 
 
 def quarantine_settings(cfg: Settings, *, notify_token: str | None = None) -> QuarantineSettings:
@@ -50,4 +51,49 @@ def review_settings(cfg: Settings, *, hash_key: bytes, alert_channel_id: str | N
         role_user_ids=role_ids(cfg.review_role_user_ids),
         role_group_ids=role_ids(cfg.review_role_group_ids),
         hash_key=hash_key,
+        oidc=oidc_settings(cfg),
+        sso_header=sso_header_settings(cfg),
+    )
+
+
+def sso_header_settings(cfg: Settings) -> HeaderAuthSettings | None:
+    """Identity headers of the firm's SSO proxy (review/oidc.py HeaderSignIn)."""
+    from dlp_proxy.review.oidc import HeaderAuthSettings
+    from dlp_proxy.settings import role_ids
+
+    if not cfg.review_sso_header:
+        return None
+    return HeaderAuthSettings(header=cfg.review_sso_header, lookup=cfg.review_sso_header_lookup,
+                              groups_header=cfg.review_sso_groups_header,
+                              role_values=role_ids(cfg.review_sso_role_values))  # fmt: skip
+
+
+def oidc_settings(cfg: Settings) -> OidcSettings | None:
+    """The console's OpenID Connect client (review/oidc.py), or None when
+    DLP_REVIEW_OIDC_ISSUER is unset.  ValueError names what is missing; OSError
+    when the secret file cannot be read."""
+    from dlp_proxy.review.oidc import OidcSettings
+    from dlp_proxy.settings import role_ids
+
+    if not cfg.review_oidc_issuer:
+        return None
+    if not cfg.review_oidc_client_id or not cfg.review_oidc_redirect_url:
+        raise ValueError("DLP_REVIEW_OIDC_ISSUER needs DLP_REVIEW_OIDC_CLIENT_ID and DLP_REVIEW_OIDC_REDIRECT_URL")
+    secret = cfg.secret("review_oidc_client_secret")
+    if secret is None and cfg.review_oidc_client_secret_file is not None:
+        secret = cfg.review_oidc_client_secret_file.read_text().strip() or None
+    return OidcSettings(
+        issuer=cfg.review_oidc_issuer,
+        client_id=cfg.review_oidc_client_id,
+        client_secret=secret,
+        redirect_url=cfg.review_oidc_redirect_url,
+        scopes=tuple(cfg.review_oidc_scopes.split()),
+        role_claim=cfg.review_oidc_role_claim,
+        role_values=role_ids(cfg.review_oidc_role_values),
+        user_claim=cfg.review_oidc_user_claim,
+        user_lookup=cfg.review_oidc_user_lookup,
+        require_verified_email=cfg.review_oidc_require_verified_email,
+        mattermost_roles=cfg.review_oidc_mattermost_roles,
+        ca_file=cfg.review_oidc_ca_file,
+        label=cfg.review_oidc_label,
     )

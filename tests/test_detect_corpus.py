@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from dlp_proxy.cli.detect import evaluate_corpus, fallback_decision
 from dlp_proxy.detect import build_detector
-from dlp_proxy.detect.cli import evaluate_corpus, fallback_decision
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -53,7 +53,7 @@ def test_bd_corpus_targets() -> None:
     """Regression gate at the figures reached (docs/benchmarks.md): decisions of the
     shipped policy on a post, detection asked for the policy's entities as the gateway
     asks.  Evasion and table-header categories are measured by eval, gated elsewhere."""
-    from dlp_proxy.detect.cli import make_decider, policy_entities
+    from dlp_proxy.cli.detect import make_decider, policy_entities
 
     rows = [json.loads(x) for x in (DATA / "bd_corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 4000

@@ -296,6 +296,20 @@ def test_scope_dimension(pg: PolicyGateway, case: tuple[Any, ...]) -> None:
         assert (rec["action"], rec["policy_version"]) == ("allow", version), who
 
 
+def test_scope_group_ignores_self_made_custom_groups(pg: PolicyGateway) -> None:
+    """A policy names a group to exempt or single out its members; any user may
+    create a custom group with that name and join it (create_custom_group is in
+    system_user), so only directory-synced groups count, as for console roles."""
+    version = pg.install_rules(_rule("{groups: [desk-ssn-ok]}"))
+    r = httpx.post(f"{pg.sim.url}/api/v4/groups", headers={"Authorization": f"Bearer {pg.sim.token('alice')}"},
+                   json={"name": "desk-ssn-ok", "display_name": "Desk", "source": "custom", "allow_reference": True,
+                         "user_ids": [pg.sim.ids["users"]["alice"]]}, timeout=30)
+    assert r.status_code in (200, 201), r.text
+    r, rec = pg.judged(lambda: _send_as(pg, "alice@town_square"))
+    assert _outcome(r) == "sent", (r.status_code, r.text)
+    assert (rec["action"], rec["policy_version"]) == ("allow", version)
+
+
 def test_scope_team_by_name(pg: PolicyGateway) -> None:
     pg.install_rules(_rule("{teams: [acme]}"))
     assert _outcome(pg.post("alice", "town_square", DIRTY)) == "blocked"

@@ -166,8 +166,10 @@ def simulator() -> Iterator[tuple[Simulator, str]]:
 
 
 def released_posts(sim: Simulator) -> list[dict[str, Any]]:
+    """Posts in Mattermost, except the gateway's own notices (the outcome DMs of
+    dlp_proxy/quarantine/notices.py carry ``from_dlp_proxy``)."""
     with sim.lock:
-        return [dict(p) for p in sim.posts.values()]
+        return [dict(p) for p in sim.posts.values() if not (p.get("props") or {}).get("from_dlp_proxy")]
 
 
 def ephemerals(sim: Simulator) -> list[dict[str, Any]]:

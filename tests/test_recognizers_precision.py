@@ -319,7 +319,7 @@ HELD_OUT += [
 
 @pytest.fixture(scope="module")
 def decide():  # type: ignore[no-untyped-def]
-    from dlp_proxy.detect.cli import STOP_ACTIONS, make_decider, policy_entities
+    from dlp_proxy.cli.detect import STOP_ACTIONS, make_decider, policy_entities
     from dlp_proxy.model import ContentItem, ScannedItem
 
     policy = ROOT / "config" / "policy.yaml"

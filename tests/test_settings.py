@@ -20,8 +20,8 @@ import pytest
 import redis
 
 from dlp_proxy.cli import build_parser
-from dlp_proxy.gateway.cli import run_settings
-from dlp_proxy.quarantine.cli import quarantine_cli_settings, review_cli_settings
+from dlp_proxy.cli.quarantine import quarantine_cli_settings, review_cli_settings
+from dlp_proxy.cli.run import run_settings
 from dlp_proxy.settings import (
     RENAMED,
     Settings,
@@ -61,8 +61,18 @@ SAMPLES: dict[str, str] = {
     "scan_workers": "3", "scan_worker_nice": "7", "user_scan_seconds": "9", "user_scan_window": "30",
     "max_text_body": "300000", "max_post_runes": "4000", "auth_negative_ttl": "30", "unauthenticated_max_body": "8k",
     "max_inflight_bytes": "64m", "max_connections_per_ip": "16", "client_header_timeout": "20",
-    "client_body_timeout": "30", "client_body_min_rate": "4k",
+    "client_body_timeout": "30", "client_body_min_rate": "4k", "sender_actions_url": "http://dlp-gateway:8080",
     "export_worker": "w0-0", "export_identity_ttl": "60", "export_mattermost_url": "http://mm.example:8065",
+    # OIDC sign-in for the console (review/oidc.py)
+    "review_oidc_issuer": "https://idp.example/realms/acme", "review_oidc_client_id": "dlp-review",
+    "review_oidc_client_secret_file": "/etc/dlp/oidc-secret", "review_oidc_client_secret": "oidc-secret-sample",
+    "review_oidc_redirect_url": "https://review.example/oidc/callback", "review_oidc_scopes": "openid email groups",
+    "review_oidc_role_claim": "realm_access.roles", "review_oidc_role_values": "reviewer=dlp-review;admin=dlp-admin",
+    "review_oidc_user_claim": "preferred_username", "review_oidc_user_lookup": "username",
+    "review_oidc_require_verified_email": "0", "review_oidc_mattermost_roles": "off", "review_oidc_ca_file": "/etc/ca.pem",
+    "review_oidc_label": "Acme SSO",
+    "review_sso_header": "X-Auth-Request-Email", "review_sso_header_lookup": "username",
+    "review_sso_groups_header": "X-Auth-Request-Groups", "review_sso_role_values": "approver=dlp-approvers",
 }
 
 
@@ -103,6 +113,8 @@ def review_settings_or_none(cfg: Settings) -> Any:
         return review_settings(cfg, hash_key=b"k" * 32)
     except OSError:  # the sample token file does not exist: the same failure for all
         return "unreadable"
+    except ValueError as exc:  # e.g. an OIDC issuer without its client id: the same refusal for all
+        return f"refused: {exc}"
 
 
 def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,8 @@ from mitmproxy import connection, http
 
 from dlp_proxy.forwarding import client_address, peer_is_trusted
 from dlp_proxy.gateway import responses
+from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
+from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
@@ -105,6 +107,8 @@ class DLPAddon:
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: answers SENDER_PREFIX itself (dlp_proxy.gateway.actions); set by the server
+        self.sender_actions: SenderActions | None = None
 
     # ------------------------------------------------------------ requestheaders
 
@@ -371,6 +375,8 @@ class DLPAddon:
             timer.cancel()  # the body is complete
         if flow.response is not None:
             return None  # answered in requestheaders
+        if self.sender_actions is not None and flow.request.path.startswith(SENDER_PREFIX):
+            return self._sender_action(flow)  # the gateway's own endpoint, never forwarded
         try:
             if flow.request.method.upper() not in WRITE_METHODS and \
                     self.pipeline.classify(flow.request.method, flow.request.path)[0].kind == "passthrough":
@@ -380,6 +386,22 @@ class DLPAddon:
         except Exception:  # noqa: S110 - a bad path (or anything odd) is judged, and refused, in _judge
             pass
         return self._judge(flow)
+
+    async def _sender_action(self, flow: http.HTTPFlow) -> None:
+        """Mattermost calling the sender's buttons and dialog (dlp_proxy.gateway.actions)."""
+        assert self.sender_actions is not None
+        self.inflight += 1  # drained on shutdown like a judged request
+        self._idle.clear()
+        try:
+            resp = await self.sender_actions.handle(flow.request.method, flow.request.path, flow.request.raw_content or b"")
+        except Exception:
+            log.exception("sender action failed")
+            resp = responses.app_error(503, responses.UNAVAILABLE_ID, _UNAVAILABLE, request_id=responses.new_request_id())
+        finally:
+            self.inflight -= 1
+            if self.inflight == 0:
+                self._idle.set()
+        self._answer(flow, resp)
 
     async def _judge(self, flow: http.HTTPFlow) -> None:
         self.inflight += 1

@@ -221,6 +221,18 @@ class ContextResolver:
                 cached = []
             else:
                 resp.raise_for_status()
-                cached = [g.get("name", "") for g in resp.json() if isinstance(g, dict)]
+                # Only groups Mattermost syncs from a directory count (the console's
+                # rule, review/auth.py SYNCED_GROUP_SOURCES): any user may create a
+                # custom group (create_custom_group is in system_user) and give it
+                # the name a policy exempts, so a custom group's name proves nothing.
+                cached = [g.get("name", "") for g in resp.json()
+                          if isinstance(g, dict) and _synced(g.get("source"))]
             await self._store(key, cached)
         return tuple(str(g) for g in cached)
+
+
+def _synced(source: object) -> bool:
+    """A group source Mattermost sets only when it syncs a group from a directory:
+    ``ldap`` or a group-sync plugin's ``plugin_*`` (model.GroupSourceLdap and
+    GroupSourcePluginPrefix, server/public/model/group.go)."""
+    return isinstance(source, str) and (source == "ldap" or source.startswith("plugin_"))

@@ -127,7 +127,7 @@ class Notifier:
     """Tells the sender (ephemeral post) and compliance (alert channel); best effort."""
 
     async def notify(self, ctx: RequestContext, decision: Decision, record_id: str,
-                     policy: PolicyEngine | None = None) -> None:  # pragma: no cover
+                     policy: PolicyEngine | None = None, item_id: str = "") -> None:  # pragma: no cover
         return None
 
 
@@ -651,6 +651,8 @@ class Pipeline:
                 created_at=time.time(),
             )
             item_id = await self.quarantine.hold(held)
+            if after is not None:  # the notice names the held item (the sender's buttons)
+                after = self._after(ctx, decision, record_id, policy, item_id)
             message = user_message(worded, policy)
             status, headers, body = responses.app_error(403, responses.QUARANTINED_ID, message, request_id=req.request_id,
                                                         detailed_error=f"quarantine item {item_id}")
@@ -660,13 +662,13 @@ class Pipeline:
                        decision=decision, record_id=record_id, after=after)
 
     def _after(self, ctx: RequestContext, decision: Decision, record_id: str,
-               policy: PolicyEngine | None = None) -> Callable[[], Awaitable[None]] | None:
+               policy: PolicyEngine | None = None, item_id: str = "") -> Callable[[], Awaitable[None]] | None:
         notifier = self.notifier
         if notifier is None:
             return None
 
         async def run() -> None:
-            await notifier.notify(ctx, decision, record_id, policy)
+            await notifier.notify(ctx, decision, record_id, policy, item_id)
 
         return run
 

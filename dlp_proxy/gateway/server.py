@@ -210,6 +210,15 @@ async def run(settings: RunSettings) -> int:
 
     scan_budget = ScanBudget(cfg.user_scan_seconds, cfg.user_scan_window)
 
+    from dlp_proxy.gateway.actions import SenderActions, SenderTokens
+
+    # the held notice's buttons and their endpoint on this listener (docs/quarantine.md "Sender's side")
+    sender_actions = SenderActions(
+        base_url=cfg.sender_actions_url, tokens=SenderTokens(hash_key), redis=redis, quarantine=quarantine,
+        detector=detector, upstream=upstream, notify_token=settings.notify_token,
+        policy=lambda: policy_store.current,
+        lifetime=quarantine.settings.expire_after + quarantine.settings.escalate_after)
+
     metrics = Metrics()
     config = GatewayConfig(
         scan_deadline_seconds=settings.scan_deadline_seconds,
@@ -229,7 +238,7 @@ async def run(settings: RunSettings) -> int:
         quarantine=quarantine,
         hash_key=hash_key,
         config=config,
-        notifier=MattermostNotifier(upstream, settings.notify_token),
+        notifier=MattermostNotifier(upstream, settings.notify_token, sender_actions),
         split_window=SplitWindow(redis, key=hash_key),
         uploads=uploads,
         redis=redis,
@@ -241,6 +250,7 @@ async def run(settings: RunSettings) -> int:
                      trusted_proxies=cfg.trusted_proxies,
                      upstream_timeout=settings.upstream_timeout_seconds,
                      limits=Limits.from_settings(cfg))
+    addon.sender_actions = sender_actions
 
     opts = options.Options(
         mode=[f"reverse:{settings.upstream}"],

@@ -9,8 +9,9 @@ and tests can tell them apart without parsing prose.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlp_proxy.model import (
     BLOCK_ERROR_ID,
@@ -25,7 +26,18 @@ from dlp_proxy.policy.schema import Messages
 if TYPE_CHECKING:
     from dlp_proxy.interfaces import PolicyEngine as Policy  # anything with the policy's ``messages``
 
-__all__ = ["BLOCK_ERROR_ID", "QUARANTINE_ERROR_ID", "alert_text", "error_id", "sender_notice", "user_message"]
+__all__ = [
+    "BLOCK_ERROR_ID",
+    "QUARANTINE_ERROR_ID",
+    "SENDER_ACTION_IDS",
+    "alert_text",
+    "error_id",
+    "justification_dialog",
+    "report_received",
+    "sender_action_attachments",
+    "sender_notice",
+    "user_message",
+]
 
 _DEFAULT_MESSAGES = Messages()
 
@@ -201,3 +213,75 @@ def alert_text(
     if decision.details.get("context_failure"):
         parts.append("Context lookup failed; the rule's failure mode was applied.")
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- the sender's buttons
+#: the two buttons on a held message's notice, by report kind -> action id.  Action
+#: ids are alphanumeric: Mattermost routes ``/posts/{post_id}/actions/{action_id:[A-Za-z0-9]+}``
+#: (server/channels/api4/integration_action.go InitAction)
+SENDER_ACTION_IDS: dict[str, str] = {"false_positive": "dlpfalsepositive", "release_request": "dlpreleaserequest"}
+#: the dialog's one field, and its bounds (model.DialogElementTextareaMaxLength is 3000)
+JUSTIFICATION_FIELD = "justification"
+JUSTIFICATION_MIN = 10
+JUSTIFICATION_MAX = 3000
+
+
+def sender_action_attachments(
+    policy: Policy | None, *, url: str, contexts: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """``props.attachments`` of a held message's notice: "Report a false positive" and
+    "Request release" as interactive message buttons (server/public/model/
+    integration_action.go PostAction: ``integration: {url, context}``).  ``contexts``:
+    the signed context of each kind (dlp_proxy.gateway.actions); Mattermost keeps it
+    from the client (stripped from posts, or sealed in the ephemeral post's cookie)."""
+    m = _messages(policy)
+    labels = {"false_positive": m.report_false_positive, "release_request": m.request_release}
+    actions = [
+        {
+            "id": SENDER_ACTION_IDS[kind],
+            "type": "button",
+            "name": labels[kind],
+            "style": "default" if kind == "false_positive" else "primary",
+            "integration": {"url": url, "context": dict(contexts[kind])},
+        }
+        for kind in SENDER_ACTION_IDS
+        if kind in contexts
+    ]
+    return [{"fallback": f"{m.report_false_positive} / {m.request_release}", "actions": actions}]
+
+
+def justification_dialog(policy: Policy | None, *, kind: str, reference: str) -> dict[str, Any]:
+    """The interactive dialog (model.Dialog) asking for a business justification.
+    ``state`` is filled in by the caller (the signed context, returned on submit)."""
+    m = _messages(policy)
+    submit = m.report_false_positive if kind == "false_positive" else m.request_release
+    intro = _fmt(m.justification_intro, contact=m.contact, reference=reference)
+    return {
+        "callback_id": kind,
+        "title": m.justification_title,
+        "introduction_text": intro + (f"\n\nReference: {reference}" if reference else ""),
+        "elements": [
+            {
+                "display_name": m.justification_label,
+                "name": JUSTIFICATION_FIELD,
+                "type": "textarea",
+                "subtype": "",
+                "default": "",
+                "placeholder": "",
+                "help_text": m.justification_help,
+                "optional": False,
+                "min_length": JUSTIFICATION_MIN,
+                "max_length": JUSTIFICATION_MAX,
+                "data_source": "",
+                "options": None,
+            }
+        ],
+        "submit_label": submit,
+        "notify_on_cancel": False,
+        "state": "",
+    }
+
+
+def report_received(policy: Policy | None, *, reference: str) -> str:
+    m = _messages(policy)
+    return _fmt(m.report_received, contact=m.contact, reference=reference)

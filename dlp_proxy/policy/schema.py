@@ -288,6 +288,18 @@ class Messages(_Strict):
     uninspected_too_large: str = "it is too large to inspect"
     uninspected_unreadable: str = "it is unreadable"
     uninspected_no_text: str = "no text could be read in it"
+    #: the buttons on a held message's notice and the dialog they open
+    #: (DLP_SENDER_ACTIONS_URL; docs/quarantine.md "Sender's side")
+    report_false_positive: str = Field(default="Report a false positive", min_length=1, max_length=64)
+    request_release: str = Field(default="Request release", min_length=1, max_length=64)
+    #: Mattermost limits: dialog title 24, element display name 24, help text 150 characters
+    justification_title: str = Field(default="Business justification", min_length=1, max_length=24)
+    justification_intro: str = (
+        "Tell {contact} why this message should go through. Do not repeat the customer information itself."
+    )
+    justification_label: str = Field(default="Justification", min_length=1, max_length=24)
+    justification_help: str = Field(default="At least 10 characters. Identifiers you type here are masked.", max_length=150)
+    report_received: str = "Thank you: {contact} will see your report with the held message (reference {reference})."
 
 
 class PolicyDoc(_Strict):

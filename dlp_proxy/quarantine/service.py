@@ -52,7 +52,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dlp_proxy.interfaces import Archive, HeldRequest, QuarantineError
 from dlp_proxy.model import describe_entities
-from dlp_proxy.quarantine import crypto, scripts
+from dlp_proxy.quarantine import crypto, notices, scripts
 from dlp_proxy.quarantine.masking import mask_value, masked_text, segments
 from dlp_proxy.quarantine.principals import PrincipalResolver, Unresolvable
 
@@ -1270,7 +1270,7 @@ class QuarantineService:
         await self._note(item_id, h, actor, action, reason, rec, **({"verdict": verdict} if verdict else {}))
         await self._shred(item_id, h)
         if notify:
-            await self._notify(h, to.value)
+            await self._notify(h, to.value, reason=reason)
         return await self.get(item_id)
 
     async def bulk(self, ids: Sequence[str], action: str, actor: Actor, reason: str, *,
@@ -1628,7 +1628,7 @@ class QuarantineService:
         hdrs += [("Authorization", f"Bearer {token}"), ("Content-Type", "application/json")]
         return "bot", hdrs, json.dumps(copy).encode()
 
-    async def _notify(self, h: Mapping[str, str], outcome: str) -> None:
+    async def _notify(self, h: Mapping[str, str], outcome: str, *, reason: str = "") -> None:
         """Tell the sender (ephemeral post in the original channel).  A failure is
         recorded on the item, never raised: the decision itself stands."""
         token = self.settings.notify_token
@@ -1658,6 +1658,7 @@ class QuarantineService:
             status = f"failed: {type(exc).__name__}"
         # Retried on its own: re-running the whole notification would post it twice.
         await self._retrying(lambda: self.r.hset(self._k("item", item_id), "notify_status", f"{outcome}: {status}"))
+        await notices.outcome_dm(self, h, outcome, reason=reason)  # durable: survives a reload, reaches mobile
 
     # ---------------------------------------------------------------- periodic
     async def expire_due(self) -> dict[str, int]:
@@ -1743,6 +1744,26 @@ class QuarantineService:
         self.audit_log.add_key(new, current=True)
         n = await rotate_master_key(self.r, old, new, stream=self.stream)
         return n
+
+    # ---------------------------------------------------------------- the sender's reports
+    async def sender_report(self, item_id: str, sender_id: str, kind: str, justification_masked: str) -> str:
+        """The sender's "false positive" or "release request" with a business
+        justification (dlp_proxy.gateway.actions: the token is checked and the text
+        masked by the detector there): on the item's history (the note encrypted
+        with the item) and in the archive.  Returns the archive record id."""
+        if kind not in ("false_positive", "release_request"):
+            raise InvalidRequest(f"unknown report kind {kind!r}: false_positive or release_request")
+        h = await self._raw(item_id)
+        if not sender_id or h.get("sender_id") != sender_id:
+            raise Forbidden("only the sender of a held message can report on it")
+        actor = Actor(h.get("sender_username") or sender_id, frozenset(), user_id=sender_id, via="mattermost")
+        action = "sender_" + kind
+        rec = await self._record(actor, action, h, reason=justification_masked, report_kind=kind,
+                                 state_at_report=h.get("state", ""))
+        await self._note(item_id, h, actor, action, justification_masked, rec)
+        await self.r.hset(self._k("item", item_id), mapping={f"{action}_at": repr(self.clock()),
+                                                             f"{action}_record": rec})
+        return rec
 
 
 def _post_body(payload: Mapping[str, Any], body: bytes) -> dict[str, Any] | None:

@@ -40,6 +40,7 @@ from dlp_proxy.quarantine import (
 )
 from dlp_proxy.quarantine.service import MAX_PAGE_SIZE, SEVERITIES, SORTS, VERDICTS
 from dlp_proxy.review.auth import Authenticator, ReviewSettings, SignInError, normalize_login
+from dlp_proxy.review.oidc import routes as oidc_routes
 from dlp_proxy.review.openapi import openapi_document
 
 log = logging.getLogger("dlp_proxy.review")
@@ -491,6 +492,7 @@ def create_app(
         Route("/api/v1/bulk", c.api(c.api_bulk), methods=["POST"]),
         Route("/healthz", c.healthz, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        *oidc_routes(c, settings.oidc, settings.sso_header),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -32,6 +32,10 @@ hold keyed hashes, never a login or an address.
   upstream (POST /api/v4/users/login); the console then reads /users/me and
   /users/{id}/groups with that session token, maps them to console roles, and logs
   the Mattermost session out again: the console never keeps a Mattermost token.
+- Single sign-on with OpenID Connect (review/oidc.py): the identity provider's
+  ID token names the person, who is looked up in Mattermost with the lookup
+  token, so the principal is the same Mattermost id; roles from a configured
+  claim and from the sources above.
 - Break-glass local accounts (argon2id hashes) from a JSON file, for when
   Mattermost itself is down.  Their use is archived with the person and alerts
   Compliance (review/app.py).
@@ -51,7 +55,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -62,15 +66,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from dlp_proxy.forwarding import Network, parse_networks
 from dlp_proxy.quarantine import ROLES, Actor, is_mattermost_id
 
+if TYPE_CHECKING:
+    from dlp_proxy.review.oidc import HeaderAuthSettings, OidcSettings
+
 #: Group sources Mattermost sets only when it syncs a group from a directory:
 #: ``ldap`` (model.GroupSourceLdap, server/public/model/group.go) and the
 #: ``plugin_`` prefix of group-sync plugins (model.GroupSourcePluginPrefix, e.g.
 #: ``plugin_keycloak`` for SAML).  An entry ending in ``_`` is a prefix.
 SYNCED_GROUP_SOURCES = ("ldap", "plugin_")
 
-#: sign-in failure reasons as archived
+#: sign-in failure reasons as archived (the oidc_* ones: review/oidc.py)
 REASONS = ("empty", "rate_limited", "bad_credentials", "no_role", "mattermost_unavailable", "mattermost_error",
-           "break_glass_file")  # fmt: skip
+           "break_glass_file", "oidc_unavailable", "oidc_state", "oidc_error", "oidc_token", "oidc_id_token",
+           "no_mattermost_user", "sso_header")  # fmt: skip
 
 
 def normalize_login(raw: str) -> str:
@@ -128,6 +136,10 @@ class ReviewSettings:
     hash_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     redis_prefix: str = "dlp:review"
     mattermost_timeout: float = 10.0
+    #: OpenID Connect sign-in (review/oidc.py); None: not offered
+    oidc: OidcSettings | None = None
+    #: identity headers of the firm's SSO proxy (review/oidc.py HeaderSignIn), believed only from trusted_proxies
+    sso_header: HeaderAuthSettings | None = None
 
     def __post_init__(self) -> None:
         for mapping in (self.role_groups, self.role_group_ids, self.role_user_ids, self.role_system_roles):
@@ -145,6 +157,9 @@ class ReviewSettings:
         if self.alert_channel_id is not None and not is_mattermost_id(self.alert_channel_id):
             raise ValueError("review settings: alert_channel_id must be a Mattermost channel id")
         parse_networks(self.trusted_proxies)
+        if self.sso_header is not None and not self.trusted_proxies:
+            raise ValueError("review settings: an SSO identity header needs DLP_TRUSTED_PROXIES (the SSO proxy's "
+                             "address): from anyone else it is not believed")  # fmt: skip
 
     @property
     def networks(self) -> tuple[Network, ...]:

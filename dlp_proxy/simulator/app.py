@@ -379,16 +379,26 @@ class Api:
         return json_response(self.sim.upsert_draft(await self.json_body(request), actor), 201)
 
     async def post_action(self, request: Request) -> Response:
+        # api4/integration_action.go doPostAction (simulator/interactive.py)
         actor = self.actor(request)
         pid = str(request.path_params["post_id"])
-        return json_response(self.sim.post_action(pid, str(request.path_params["action_id"]), actor))
+        raw = await request.body()
+        try:
+            body = gohttp.json_decode(raw)
+        except gohttp.GoError:
+            body = {}  # a decode error is only logged there
+        return json_response(await self.sim.interactions.do_post_action(
+            pid, str(request.path_params["action_id"]), actor, body))
+
+    async def dialog_open(self, request: Request) -> Response:
+        # api4 openDialog: APIHandler, no session (the signed trigger id is the credential)
+        self.sim.interactions.open_dialog(await self.json_body(request))
+        return json_response({"status": "OK"})
 
     async def dialog_submit(self, request: Request) -> Response:
-        self.actor(request)
+        actor = self.actor(request)
         body = await self.json_body(request)
-        if not isinstance(body, dict) or not isinstance(body.get("submission", {}), dict):
-            raise bad_param("submission")
-        return json_response({})
+        return json_response(await self.sim.interactions.submit_dialog(body, actor))
 
     async def execute_command(self, request: Request) -> Response:
         actor = self.actor(request)
@@ -524,7 +534,9 @@ class Api:
 
     # ----------------------------------------------------------- websocket
     async def websocket(self, ws: WebSocket) -> None:
-        """Hello event, authentication_challenge, and a status reply to each action."""
+        """Hello event, authentication_challenge, a status reply to each action, and the
+        events the server publishes to the connection's user (``ephemeral_message``,
+        ``open_dialog``: simulator/interactive.py), each with the connection's ``seq``."""
         token = ws.cookies.get("MMAUTHTOKEN", "")
         auth = ws.headers.get("authorization", "")
         if not token and auth[:6].lower() == "bearer":
@@ -532,17 +544,37 @@ class Api:
         await ws.accept()
         session = self.sim.session_for_token(token) if token else None
         seq = 0
+        send_lock = asyncio.Lock()
+        events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        subscribed: list[str] = []
+
+        async def send(text: str) -> None:
+            async with send_lock:  # replies and published events from two tasks
+                await ws.send_text(text)
 
         async def hello() -> None:
             nonlocal seq
-            await ws.send_text(json.dumps({
+            await send(json.dumps({
                 "event": "hello",
                 "data": {"connection_id": self.sim.new_id("ws"), "server_version": SERVER_VERSION},
                 "broadcast": {"omit_users": None, "user_id": session.user_id if session else "", "channel_id": "", "team_id": ""},
                 "seq": seq,
             }))
             seq += 1
+            if session is not None and session.user_id not in subscribed:
+                self.sim.interactions.subscribe(session.user_id, loop, events)
+                subscribed.append(session.user_id)
 
+        async def push() -> None:
+            nonlocal seq
+            while True:
+                event = await events.get()
+                async with send_lock:
+                    await ws.send_text(json.dumps({**event, "seq": seq}))
+                    seq += 1
+
+        pusher = asyncio.create_task(push())
         if session is not None:
             await hello()
         try:
@@ -573,16 +605,20 @@ class Api:
                         reply = {"status": "FAIL", "seq_reply": msg.get("seq", 0), "error": {
                             "id": "api.web_socket_router.not_authenticated.app_error",
                             "message": "Not authenticated."}}
-                        await ws.send_text(json.dumps(reply))
+                        await send(json.dumps(reply))
                         continue
-                    await ws.send_text(json.dumps(reply))
+                    await send(json.dumps(reply))
                     await hello()
                     continue
                 if msg.get("action") == "ping":
                     reply["data"] = {"text": "pong", "version": SERVER_VERSION}
-                await ws.send_text(json.dumps(reply))
+                await send(json.dumps(reply))
         except WebSocketDisconnect:
             return
+        finally:
+            pusher.cancel()
+            for user_id in subscribed:
+                self.sim.interactions.unsubscribe(user_id, events)
 
 
 def _multipart_boundary(ctype: str) -> str | None:
@@ -738,6 +774,11 @@ class Inspect:
             self.sim.faults.append(fault)
         return json_response(vars(fault), 201)
 
+    async def events(self, request: Request) -> Response:
+        """Websocket events the server published to a user (``ephemeral_message``,
+        ``open_dialog``): what the web app would receive."""
+        return json_response(self.sim.interactions.events_for(request.query_params.get("user_id")))
+
     async def config(self, request: Request) -> Response:
         try:
             body = json.loads(await request.body())
@@ -747,11 +788,16 @@ class Inspect:
             rule = str(body.get("webhook_rule", self.sim.webhook_rule))
             if rule not in ("mime", "split"):
                 raise ValueError("webhook_rule must be mime or split")
+            # ServiceSettings.AllowedUntrustedInternalConnections: space-separated hosts or CIDRs
+            allowed = str(body.get("allowed_untrusted_internal_connections",
+                                   " ".join(self.sim.interactions.allowed_internal))).split()
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             return json_response({"error": f"bad config: {exc}"}, 400)
         self.sim.unknown_route_status = status
         self.sim.webhook_rule = rule
-        return json_response({"unknown_route_status": status, "webhook_rule": rule})
+        self.sim.interactions.allowed_internal = allowed
+        return json_response({"unknown_route_status": status, "webhook_rule": rule,
+                              "allowed_untrusted_internal_connections": " ".join(allowed)})
 
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -770,6 +816,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{SIM_PREFIX}ws_messages", ins.ws_messages, methods=["GET"]),
         Route(f"{SIM_PREFIX}faults", ins.faults, methods=["GET", "POST", "DELETE"]),
         Route(f"{SIM_PREFIX}config", ins.config, methods=["POST"]),
+        Route(f"{SIM_PREFIX}events", ins.events, methods=["GET"]),
         Route(f"{v4}/system/ping", w(api.ping), methods=["GET"]),
         Route(f"{v4}/users/login", w(api.login), methods=["POST"]),
         Route(f"{v4}/users/logout", w(api.logout), methods=["POST"]),
@@ -806,6 +853,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/posts/{{post_id}}/move", w(api.move_post), methods=["POST"]),
         Route(f"{v4}/posts/{{post_id}}/actions/{{action_id}}", w(api.post_action), methods=["POST"]),
         Route(f"{v4}/actions/dialogs/submit", w(api.dialog_submit), methods=["POST"]),
+        Route(f"{v4}/actions/dialogs/open", w(api.dialog_open), methods=["POST"]),
         Route(f"{v4}/commands/execute", w(api.execute_command), methods=["POST"]),
         Route(f"{v4}/drafts", w(api.draft), methods=["POST"]),
         Route(f"{v4}/files", w(api.upload_files), methods=["POST"]),

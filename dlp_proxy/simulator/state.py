@@ -147,8 +147,13 @@ class Simulator:
     _id_counter: int = 0
     _request_counter: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    #: interactive messages and dialogs (simulator/interactive.py)
+    interactions: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        from dlp_proxy.simulator.interactive import Interactions
+
+        self.interactions = Interactions(self)
         self._seed()
 
     # ------------------------------------------------------------------ ids
@@ -689,7 +694,12 @@ class Simulator:
             target = body.get("user_id")
             if not isinstance(target, str) or target not in self.users:
                 raise bad_param("user_id")
-            inner = body["post"]
+            return self.create_ephemeral_internal(target, body["post"], sender=actor)
+
+    def create_ephemeral_internal(self, target: str, inner: JSON, *, sender: str) -> JSON:
+        """app/post.go SendEphemeralPost: action ids generated, action cookies added
+        (simulator/interactive.py), the post published to ``target`` only."""
+        with self.lock:
             channel_id = inner.get("channel_id")
             if not isinstance(channel_id, str) or channel_id not in self.channels:
                 raise bad_param("channel_id")
@@ -703,13 +713,13 @@ class Simulator:
                 "edit_at": 0,
                 "delete_at": 0,
                 "is_pinned": False,
-                "user_id": actor,
+                "user_id": sender,
                 "channel_id": channel_id,
                 "root_id": inner.get("root_id", "") or "",
                 "original_id": "",
                 "message": message,
                 "type": "system_ephemeral",
-                "props": inner.get("props") or {},
+                "props": copy.deepcopy(inner.get("props")) or {},
                 "hashtags": "",
                 "pending_post_id": "",
                 "reply_count": 0,
@@ -717,7 +727,10 @@ class Simulator:
                 "participants": None,
                 "metadata": {},
             }
+            self.interactions.generate_action_ids(self, post)
+            post = self.interactions.for_client(post)
             self.ephemeral_posts.append({**copy.deepcopy(post), "ephemeral_target_user_id": target})
+            self.interactions.publish("ephemeral_message", {"post": _json_dumps(post)}, target, channel_id)
             return post
 
     def _editable_post(self, post_id: str, actor: str) -> JSON:
@@ -1089,11 +1102,6 @@ class Simulator:
             raise SimError(
                 404, "api.command.execute_command.not_found.app_error", f"Command with a trigger of '{trigger}' not found."
             )
-
-    def post_action(self, post_id: str, action_id: str, actor: str) -> JSON:
-        with self.lock:
-            self.get_post(post_id, actor)
-            return {"status": "OK", "trigger_id": self.new_id(f"trigger:{action_id}")}
 
     # -------------------------------------------------------------- channels
     def create_channel(self, body: Any, actor: str) -> JSON:

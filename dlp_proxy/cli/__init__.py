@@ -1,6 +1,9 @@
 """The ``dlp-proxy`` command.
 
-Each part of the product registers its own subcommands: a module listed in
+The command-line faces form the top floor of the package: each module of
+``dlp_proxy.cli`` registers the subcommands of one part of the product and may
+import anything below it, while detect, policy, archive, quarantine and files
+import no CLI and no gateway (tests/test_layers.py holds this).  A module listed in
 ``COMMAND_MODULES`` exposes ``register(subparsers)`` which adds parsers whose
 ``func`` attribute is called with the parsed namespace and returns an exit code.
 Keeping the list explicit makes a new command visible in a diff.
@@ -14,28 +17,28 @@ import sys
 from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "dlp_proxy.gateway.cli",  # run
-    "dlp_proxy.simulator.cli",  # simulate
-    "dlp_proxy.detect.cli",  # scan, eval
-    "dlp_proxy.policy.cli",  # policy check|test|replay
-    "dlp_proxy.archive.cli",  # archive verify|prove|consistency|export
-    "dlp_proxy.quarantine.cli",  # quarantine list|show|approve|reject|purge, review
-    "dlp_proxy.config_cli",  # config check|docs
+    "dlp_proxy.cli.run",  # run
+    "dlp_proxy.cli.simulate",  # simulate
+    "dlp_proxy.cli.detect",  # scan, eval
+    "dlp_proxy.cli.policy",  # policy check|test|replay
+    "dlp_proxy.cli.archive",  # archive verify|prove|consistency|export
+    "dlp_proxy.cli.quarantine",  # quarantine list|show|approve|reject|purge, review
+    "dlp_proxy.cli.config",  # config check|docs
 )
 
 #: which module registers a command, so running one command imports only its
 #: module (the detection engine's import of Presidio and spaCy takes a second)
 COMMAND_OWNERS: dict[str, str] = {
-    "run": "dlp_proxy.gateway.cli",
-    "simulate": "dlp_proxy.simulator.cli",
-    "scan": "dlp_proxy.detect.cli",
-    "eval": "dlp_proxy.detect.cli",
-    "policy": "dlp_proxy.policy.cli",
-    "archive": "dlp_proxy.archive.cli",
-    "quarantine": "dlp_proxy.quarantine.cli",
-    "review": "dlp_proxy.quarantine.cli",
-    "review-hash-password": "dlp_proxy.quarantine.cli",
-    "config": "dlp_proxy.config_cli",
+    "run": "dlp_proxy.cli.run",
+    "simulate": "dlp_proxy.cli.simulate",
+    "scan": "dlp_proxy.cli.detect",
+    "eval": "dlp_proxy.cli.detect",
+    "policy": "dlp_proxy.cli.policy",
+    "archive": "dlp_proxy.cli.archive",
+    "quarantine": "dlp_proxy.cli.quarantine",
+    "review": "dlp_proxy.cli.quarantine",
+    "review-hash-password": "dlp_proxy.cli.quarantine",
+    "config": "dlp_proxy.cli.config",
 }
 
 
@@ -77,7 +80,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
