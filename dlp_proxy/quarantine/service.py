@@ -1749,8 +1749,9 @@ class QuarantineService:
     async def sender_report(self, item_id: str, sender_id: str, kind: str, justification_masked: str) -> str:
         """The sender's "false positive" or "release request" with a business
         justification (dlp_proxy.gateway.actions: the token is checked and the text
-        masked by the detector there): on the item's history (the note encrypted
-        with the item) and in the archive.  Returns the archive record id."""
+        masked by the detector there): on the item's history (the note sealed like
+        every note, readable after the decision too) and in the archive.  Returns the
+        archive record id."""
         if kind not in ("false_positive", "release_request"):
             raise InvalidRequest(f"unknown report kind {kind!r}: false_positive or release_request")
         h = await self._raw(item_id)
