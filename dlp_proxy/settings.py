@@ -177,6 +177,10 @@ class Settings(BaseModel):
     user_scan_window: float = Field(60.0, gt=0, description="the window of `DLP_USER_SCAN_SECONDS`, in seconds")
     max_text_body: Size = Field(4 * 1024**2, description="largest body of a route that carries no files (Mattermost's MaximumPayloadSizeBytes is 300000 by default: match it)")
     max_post_runes: int = Field(16383, ge=1, description="a post's message longer than this is refused before it is scanned (model/post.go PostMessageMaxRunesV2)")
+    channel_context_ttl: int = Field(60, ge=1, le=3600, description="seconds a channel's type and context words are cached (a conversion or patch through the gateway drops them at once)")
+    post_channel_ttl: int = Field(30, ge=1, le=3600, description="seconds the channel of an edited post is cached (a thread can be moved)")
+    split_max_fragments: int = Field(12, ge=2, le=32, description="pieces of identifiers kept per user and channel to catch one split across messages, fields and files (only texts with a digit count)")
+    split_window_seconds: int = Field(1800, ge=1, description="seconds a piece stays in the split window")
     # --- connections
     auth_negative_ttl: int = Field(10, ge=0, description="seconds a token Mattermost refused is remembered (writes with it are refused before their body is read)")
     unauthenticated_max_body: Size = Field(64 * 1024, description="largest body of a write without valid credentials to a route Mattermost may serve without a session")
@@ -204,6 +208,7 @@ class Settings(BaseModel):
     review_secure_cookies: Bool = Field(True, description="`0` only for a plain-http console on localhost")
     review_break_glass_file: Path | None = Field(None, description="break-glass accounts for the console (docs/quarantine.md)")
     review_api_tokens_file: Path | None = Field(None, description="API tokens for the console's JSON API (docs/quarantine.md)")
+    review_context_posts: int = Field(5, ge=0, le=50, description="posts before a held message the console shows, masked, read from Mattermost at view time (`0`: none; docs/quarantine.md)")
     review_alert_channel_id: MattermostId | None = Field(None, description="channel that is told of break-glass sign-ins and lock-outs (default: the policy's alert channel)")
     review_role_user_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for configured Mattermost user ids: `role=id,id;role=id` (docs/quarantine.md)")
     review_role_group_ids: str = Field("", pattern=_ROLE_IDS, description="console roles for synced (LDAP/SAML) group ids: `role=id,id;role=id`")

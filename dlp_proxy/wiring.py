@@ -14,6 +14,7 @@ from dlp_proxy.settings import Settings
 if TYPE_CHECKING:
     from dlp_proxy.quarantine import QuarantineSettings
     from dlp_proxy.review.auth import ReviewSettings
+    from dlp_proxy.review.context import ContextSettings
     from dlp_proxy.review.oidc import HeaderAuthSettings, OidcSettings
 
 
@@ -97,3 +98,11 @@ def oidc_settings(cfg: Settings) -> OidcSettings | None:
         ca_file=cfg.review_oidc_ca_file,
         label=cfg.review_oidc_label,
     )
+
+
+def context_settings(cfg: Settings) -> ContextSettings:
+    """The console's decision context (review/context.py): how many posts before
+    a held one it shows, read from Mattermost with the bot's token."""
+    from dlp_proxy.review.context import ContextSettings
+
+    return ContextSettings(posts=cfg.review_context_posts, token=cfg.secret("notify_token"))

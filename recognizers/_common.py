@@ -9,7 +9,10 @@ Digit runs
     ``candidates(text, lengths)`` yields every contiguous sequence of groups whose
     digit count is in ``lengths``; recognizers validate them (checksums, ranges)
     and judge the grouping.  A candidate with look-alike letters is only reported
-    when it validates.
+    when it validates.  ``cell_candidates(text, lengths)`` joins digit groups in
+    adjacent cells of one table row apart (``| SSN | 536 | 22 | 8710 |``); a recognizer
+    reports one only with a context word in that row or the column header
+    (``row_context``).
 
 Context
     A recognizer's context words are searched in a window before (and a smaller
@@ -29,7 +32,7 @@ from typing import NamedTuple
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from dlp_proxy.detect.structure import column_header
+from dlp_proxy.detect.structure import CELL, ROW, column_header
 from recognizers._fuzzy import FuzzyContext
 from recognizers._structure import cuts, fused
 
@@ -213,6 +216,58 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
                     yield Candidate(
                         clean, run[i].start, g.end, tuple(sizes), tuple(seps), looks, run_start, run_end
                     )
+
+
+#: Adjacent table cells each holding one short group of digits ("| SSN | 536 | 22 | 8710 |").
+_CELL_NUM = r"[ \t]*[0-9]{1,6}(?:[-./][0-9]{1,6}){0,3}[ \t]*"
+_CELL_RUN_RE = re.compile(
+    rf"(?:(?<=[\x1f\x1e\n])|^){_CELL_NUM}(?:\x1f{_CELL_NUM})+(?=[\x1f\x1e\r\n]|$)"
+)
+_CELL_GROUP_RE = re.compile(r"[0-9]+")
+
+
+def cell_candidates(text: str, lengths: Iterable[int]) -> Iterator[Candidate]:
+    """Digit groups in adjacent cells of one table row joined ("| SSN | 536 | 22 | 8710 |":
+    the groups of one number put in cells of their own).  A cell boundary is never a
+    separator for ``candidates``; these are yielded apart, with every separator
+    ``CELL``, and a recognizer reports one only with a context word in the same row
+    (``row_context``) or its column's header: a clean table's adjacent numeric columns
+    (quantity, price, id) are not a number."""
+    if CELL not in text:
+        return
+    wanted = lengths if isinstance(lengths, frozenset) else frozenset(lengths)
+    top = max(wanted)
+    for m in _CELL_RUN_RE.finditer(text):
+        groups = [(g.start(), g.end()) for g in _CELL_GROUP_RE.finditer(text, m.start(), m.end())]
+        for i in range(len(groups)):
+            total = 0
+            for j in range(i, len(groups)):
+                total += groups[j][1] - groups[j][0]
+                if total > top:
+                    break
+                if j > i and total in wanted:
+                    seps = tuple(CELL if CELL in text[groups[k][1] : groups[k + 1][0]]
+                                 else text[groups[k][1] : groups[k + 1][0]] for k in range(i, j))
+                    if CELL not in seps:
+                        continue  # within one cell: an ordinary candidate
+                    digits = "".join(text[a:b] for a, b in groups[i : j + 1])
+                    yield Candidate(digits, groups[i][0], groups[j][1], tuple(b - a for a, b in groups[i : j + 1]),
+                                    seps, 0, groups[0][0], groups[-1][1])
+
+
+def row_context(rec: DLPRecognizer, text: str, c: Candidate) -> ContextHit | None:
+    """``rec``'s context word in the table row of ``c`` (a cell-joined candidate), or in
+    the header of its first cell's column."""
+    row_start = max(text.rfind(ROW, 0, c.start), text.rfind("\n", 0, c.start)) + 1
+    ends = [k for k in (text.find(ROW, c.end), text.find("\n", c.end)) if k >= 0]
+    row_end = min(ends) if ends else len(text)
+    row = text[row_start:row_end]
+    hit = rec.context_hit(row, c.start - row_start, c.end - row_start, before=60, after=40)
+    if hit is None and rec._context_re is not None:
+        header = column_header(text, c.start)
+        if header and rec._context_re.search(header):
+            hit = ContextHit(header.lower(), 0)
+    return hit
 
 
 def _cuts_a_unit(text: str, run: tuple[_Group, ...], i: int, j: int, seps: list[str]) -> bool:

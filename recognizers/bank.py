@@ -354,10 +354,14 @@ class SortCodeAccountRecognizer(DLPRecognizer):
         return out
 
 
-# A nine-digit routing number, a joiner, then an account number: "021000021 / 12345678".
+# A nine-digit routing number, a joiner, then an account number: "021000021 / 12345678",
+# "021000021 / 1234-5678-90".
 _PAIR_RE = re.compile(
-    r"(?<![0-9A-Za-z.-])([0-9]{9})(?![0-9])[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{6,17})(?![0-9A-Za-z-])"
+    r"(?<![0-9A-Za-z.-])([0-9]{9})(?![0-9])[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{1,17}(?:[- .][0-9]{1,17}){0,4})(?![0-9A-Za-z-]|\.[0-9])"
 )
+#: The account of a pair: 6 to 17 digits, bare or in dashed/spaced/dotted groups
+#: ("021000021 / 1234-5678-90").
+_PAIR_ACCOUNT_DIGITS = range(6, 18)
 _PAIR_WORDS = re.compile(
     r"(?<![a-z])(?:routing|rtn|aba|transit|r/t|acct|account|a/c|bank(?:ing)?|wire|ach|deposit|direct deposit|refund|"
     r"checking|savings|payroll|beneficiary|remit|pay(?:ment)?)(?![a-z])",
@@ -387,7 +391,9 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         for m in _PAIR_RE.finditer(text):
-            routing, acct = m.group(1), m.group(2)
+            routing, acct = m.group(1), re.sub(r"[- .]", "", m.group(2))
+            if len(acct) not in _PAIR_ACCOUNT_DIGITS:
+                continue
             if not aba_valid(routing) or len(set(acct)) == 1 or acct.endswith("0000") or _yyyymmdd(acct):
                 continue
             words = _PAIR_WORDS.search(text, max(0, m.start() - 40), min(len(text), m.end() + 60))

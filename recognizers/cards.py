@@ -9,11 +9,23 @@ digit at a time it needs no context; any other grouping needs a card word.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect.structure import CELL
 from dlp_proxy.model import CREDIT_CARD
-from recognizers._common import Candidate, DLPRecognizer, candidates, lookalike_note, luhn_ok
+from recognizers._common import (
+    Candidate,
+    ContextHit,
+    DLPRecognizer,
+    candidates,
+    cell_candidates,
+    lookalike_note,
+    luhn_ok,
+    row_context,
+)
 
 _CARD_LENGTHS = frozenset(range(13, 20))
 
@@ -74,8 +86,19 @@ class PaymentCardRecognizer(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # a Luhn- and issuer-valid candidate, shaped like a card or with a card word somewhere
-        return self.shaped_or_context_gate(text, candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS),
-                                           lambda c: card_valid(c.digits) is not None, _card_shape)
+        if self.shaped_or_context_gate(text, candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS),
+                                       lambda c: card_valid(c.digits) is not None, _card_shape):
+            return True
+        return CELL in text and self.context_anywhere(text) and any(self._in_cells(text))
+
+    def _in_cells(self, text: str) -> Iterator[tuple[Candidate, ContextHit, str]]:
+        """Card groups in adjacent cells of a row labelled with a card word."""
+        for c in cell_candidates(text, _CARD_LENGTHS):
+            brand = card_valid(c.digits)
+            if brand is not None and len(c.groups) >= 3 and _card_shape(c):
+                hit = row_context(self, text, c)
+                if hit is not None:
+                    yield c, hit, brand
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -104,4 +127,8 @@ class PaymentCardRecognizer(DLPRecognizer):
                     lookalike_note(c),
                 )
             )
+        if CELL in text:
+            for c, hit, brand in self._in_cells(text):
+                if not (taken and any(a < c.end and c.start < b for a, b in taken)):
+                    out.append(self.result(CREDIT_CARD, c.start, c.end, 0.95, "groups-in-cells", f"luhn+iin({brand})", hit))
         return out

@@ -18,12 +18,23 @@ Context words also match one typing slip away ("soical", "itn": _fuzzy.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect.structure import CELL
 from dlp_proxy.model import US_ITIN, US_SSN
-from recognizers._common import NINE, Candidate, DLPRecognizer, candidates, lookalike_note
+from recognizers._common import (
+    NINE,
+    Candidate,
+    ContextHit,
+    DLPRecognizer,
+    candidates,
+    cell_candidates,
+    lookalike_note,
+    row_context,
+)
 
 # Numbers published in advertising or as specimens (SSA), never issued to a person.
 _SPECIMENS = frozenset({"078051120", "219099999", "457555462", "123456789"})
@@ -56,6 +67,16 @@ _EXTENSION_AFTER = re.compile(r"\.[A-Za-z]")
 # Context words that name an individual's number specifically: with one of them, even
 # a 2-7 grouping is read as an SSN/ITIN (no one writes "SSN" before a company's EIN).
 _PERSONAL = re.compile(r"ss|snn|soc|itin|individual|w-7", re.IGNORECASE)
+#: A 3-2-4 with a group in brackets ("SSN (536) 22-8710", "536 (22) 8710"): brackets are
+#: not separators in digit runs (lists, phone area codes), so it is read here, with a
+#: word naming a person's number required.
+_BRACKETED = re.compile(
+    r"(?<![0-9A-Za-z])(\(?)([0-9]{3})(\)?)[ \t]{0,2}[-./]?[ \t]{0,2}(\(?)([0-9]{2})(\)?)[ \t]{0,2}[-./]?[ \t]{0,2}"
+    r"(\(?)([0-9]{4})(\)?)(?![0-9])"
+)
+#: How far around a number a word naming a person's number is looked for when the
+#: nearest context word is a business one ("tax id 53-6228710 (her SSN)").
+_PERSONAL_REACH = (60, 40)
 
 
 def _ein_shaped(c: Candidate) -> bool:
@@ -99,7 +120,47 @@ class _NineDigit(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # analyze reports a valid candidate only when it is shaped or has a context word
-        return self.shaped_or_context_gate(text, candidates(text, NINE), lambda c: self.valid(c.digits), _shaped)
+        if self.shaped_or_context_gate(text, candidates(text, NINE), lambda c: self.valid(c.digits), _shaped):
+            return True
+        if not (("(" in text or CELL in text) and self.context_anywhere(text)):
+            return False
+        return any(self._bracketed(text)) or any(self._in_cells(text))
+
+    def _in_cells(self, text: str) -> Iterator[tuple[Candidate, ContextHit]]:
+        """3-2-4 groups in adjacent cells of a row labelled for this number."""
+        for c in cell_candidates(text, NINE):
+            if c.groups == (3, 2, 4) and self.valid(c.digits):
+                hit = row_context(self, text, c)
+                if hit is not None:
+                    yield c, hit
+
+    def _bracketed(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, digits) of the valid 3-2-4 numbers with a bracketed group."""
+        out = []
+        for m in _BRACKETED.finditer(text):
+            pairs = [(m.group(1), m.group(3)), (m.group(4), m.group(6)), (m.group(7), m.group(9))]
+            if not any(o and c for o, c in pairs) or any(bool(o) != bool(c) for o, c in pairs):
+                continue  # one group or more wholly in brackets, no bracket left open
+            digits = m.group(2) + m.group(5) + m.group(8)
+            if self.valid(digits):
+                out.append((m.start(), m.end(), digits))
+        return out
+
+    def personal_hit(self, text: str, start: int, end: int) -> ContextHit | None:
+        """A context word naming a person's number on the same line near [start, end)."""
+        if self._context_re is None:
+            return None
+        before, after = _PERSONAL_REACH
+        lo = max(0, start - before)
+        nl = text.rfind("\n", lo, start)
+        lo = nl + 1 if nl >= 0 else lo
+        hi = min(len(text), end + after)
+        nl = text.find("\n", end, hi)
+        hi = nl if nl >= 0 else hi
+        for m in self._context_re.finditer(text, lo, hi):
+            if (m.end() <= start or m.start() >= end) and _PERSONAL.match(m.group(0)):
+                return ContextHit(m.group(0).lower(), m.start() - start if m.end() <= start else m.start() - end)
+        return None
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -109,6 +170,9 @@ class _NineDigit(DLPRecognizer):
             if not self.valid(c.digits):
                 continue
             hit = self.context_hit(text, c.start, c.end)
+            if hit is not None and not _PERSONAL.match(hit.word):
+                # "tax id 53-6228710 (her SSN)": a word for a person's number also near
+                hit = self.personal_hit(text, c.start, c.end) or hit
             if _ein_shaped(c) and (hit is None or not _PERSONAL.match(hit.word)):
                 continue  # 12-3456789 next to "tax id" is a company's EIN, not a person's number
             if (hit is not None and not _PERSONAL.match(hit.word) and c.groups not in ((3, 2, 4), (9,))
@@ -127,6 +191,16 @@ class _NineDigit(DLPRecognizer):
             out.append(
                 self.result(self.ENTITY, c.start, c.end, score, pattern, self.VALIDATION, hit, lookalike_note(c))
             )
+        if CELL in text:
+            for c, hit in self._in_cells(text):
+                out.append(self.result(self.ENTITY, c.start, c.end, 0.9, "3-2-4-in-cells", self.VALIDATION, hit))
+        if "(" in text:
+            for start, end, _digits in self._bracketed(text):
+                hit = self.context_hit(text, start, end)
+                if hit is not None and not _PERSONAL.match(hit.word):
+                    hit = self.personal_hit(text, start, end)
+                if hit is not None:
+                    out.append(self.result(self.ENTITY, start, end, 0.9, "bracketed-3-2-4", self.VALIDATION, hit))
         return out
 
     VALIDATION = ""

@@ -68,6 +68,8 @@ def test_bd_corpus_targets() -> None:
     # only label is the column header (issue 15's target: >= 0.99 on plain and evasion families)
     assert cats["evasion"]["recall"] >= 0.99
     assert cats["table"]["recall"] >= 0.99
+    # what renders as the number, line breaks, glued labels, CJK numerals, cells of a row
+    assert cats["evasion-render"]["recall"] >= 0.99
     negatives = [c for c in cats if c.startswith("neg-")]
     assert len(negatives) >= 12
     for c in negatives:

@@ -21,10 +21,10 @@ class _Pipeline:
         self.config = GatewayConfig(scan_deadline_seconds=0.3, fail_open_routes=frozenset({"posts.create"}))
         self.failures: list[dict[str, Any]] = []
 
-    def classify(self, method: str, target: str) -> Any:
+    def classify(self, method: str, target: str, *, has_body: bool = False) -> Any:
         from dlp_proxy.gateway.pipeline import Pipeline
 
-        return Pipeline.classify(self, method, target)  # type: ignore[arg-type]
+        return Pipeline.classify(self, method, target, has_body=has_body)  # type: ignore[arg-type]
 
     async def handle(self, req: Any, classified: Any = None) -> Verdict:
         return await self.behaviour(req)
@@ -173,11 +173,19 @@ async def test_reads_are_forwarded_without_judging_but_denied_reads_are_judged()
         return Verdict(forward=False, response=(403, {"Content-Type": "application/json"}, b'{"id":"denied"}'))
 
     addon = DLPAddon(_Pipeline(record), max_body_bytes=1000)  # type: ignore[arg-type]
-    read = _flow("/api/v4/users/me")
+    read = _flow("/api/v4/users/me", body=b"")
     read.request.method = "GET"
     assert addon.request(read) is None  # forwarded here and now
     assert read.response is None and read.request.headers["X-Forwarded-For"] and judged == []
     addon.responseheaders(read)  # cancels its upstream timer
+    # a read *with* a body is judged: a plugin's ServeHTTP reads it whatever the method
+    with_body = _flow("/plugins/com.example.x/api", body=b'{"note":"x"}')
+    with_body.request.method = "GET"
+    pending_read = addon.request(with_body)
+    assert pending_read is not None
+    await pending_read
+    assert judged == ["/plugins/com.example.x/api"]
+    judged.clear()
     denied = _flow("/api/v5/anything")
     denied.request.method = "GET"
     pending = addon.request(denied)

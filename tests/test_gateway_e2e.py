@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -331,16 +332,28 @@ def test_malformed_multipart_is_refused(gateway: Gateway) -> None:
 # ---------------------------------------------------------------- resumable uploads
 
 
-def _upload_session(gw: Gateway, size: int, filename: str = "notes.txt") -> str:
+def _fresh_channel(gw: Gateway) -> str:
+    """A channel of its own (made on the simulator directly): the split window of the
+    shared session gateway holds pieces other tests posted in town square, and a file's
+    text joins them (policy/split.py is fed by every inspected text)."""
+    r = httpx.post(f"{gw.sim.url}/api/v4/channels", headers={"Authorization": f"Bearer {gw.sim.token('alice')}"},
+                   json={"team_id": gw.sim.ids["team"], "name": "up-" + os.urandom(4).hex(), "display_name": "Uploads",
+                         "type": "O"}, timeout=10)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def _upload_session(gw: Gateway, size: int, filename: str = "notes.txt", channel: str | None = None) -> str:
     with gw.client() as c:
-        r = c.post("/api/v4/uploads", json={"channel_id": gw.sim.channel("town_square"), "filename": filename, "file_size": size})
+        r = c.post("/api/v4/uploads", json={"channel_id": channel or gw.sim.channel("town_square"), "filename": filename,
+                                            "file_size": size})
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
 
 
 def test_resumable_upload_clean_file_goes_through(gateway: Gateway) -> None:
     data = b"quarterly notes: revenue up, ticket 20931 closed\n" * 40
-    uid = _upload_session(gateway, len(data))
+    uid = _upload_session(gateway, len(data), channel=_fresh_channel(gateway))
     half = len(data) // 2
     with gateway.client() as c:
         gateway.sim.clear()

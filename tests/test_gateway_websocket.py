@@ -38,6 +38,9 @@ def _f(doc: Any) -> bytes:
     {"seq": 6, "action": "authentication_challenge", "data": {"token": TOKEN}},
     {"seq": 7, "action": "presence", "data": {"channel_id": CHANNEL}},
     {"seq": 8, "action": "presence", "data": {"thread_channel_id": "", "is_thread_view": False}},
+    # wsapi/user.go userTyping: two ids, nothing else
+    {"seq": 9, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": ""}},
+    {"seq": 10, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": CHANNEL}},
 ])
 def test_core_frames_without_content_pass_after_a_shape_check(doc: dict[str, Any]) -> None:
     assert classify_frame(_f(doc), True).kind == "pass"
@@ -48,7 +51,6 @@ def test_core_frames_without_content_pass_after_a_shape_check(doc: dict[str, Any
     {"seq": 1, "action": "ping", "extra": SSN},
     {"seq": 1, "action": "get_statuses_by_ids", "data": {"user_ids": [SSN]}},
     {"seq": 1, "action": "user_update_active_status", "data": {"user_is_active": SSN}},
-    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": ""}},
     {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "user_agent": "x"}},
     {"seq": 1, "action": "presence", "data": {"channel_id": SSN}},
     {"seq": 1, "action": "presence", "data": {"team_id": CHANNEL, "note": "x"}},
@@ -58,6 +60,26 @@ def test_core_frames_without_content_pass_after_a_shape_check(doc: dict[str, Any
 ])
 def test_frames_that_may_carry_text_are_inspected(doc: dict[str, Any]) -> None:
     assert classify_frame(_f(doc), True).kind == "inspect"
+
+
+@pytest.mark.parametrize("doc", [
+    # wsapi/user.go userTyping broadcasts parent_id as it is: ids only
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": f"client {SSN}"}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": "536228710"}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": 536228710}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL, "parent_id": "", "note": "x"}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": "536228710"}},
+    {"seq": 1, "action": "USER_TYPING", "data": {"channel_id": CHANNEL}},
+    {"seq": 1, "action": "user_typing", "data": {"channel_id": CHANNEL}, "extra": 1},
+    # wsapi/system.go websocketNotificationAck: ids, enumerations, no numbers
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "status": 536228710}},
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": 536228710}},
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "reason": "ssn 536-22-8710"}},
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "data": {"n": 536228710}}},
+    {"seq": 1, "action": "posted_notify_ack", "data": {"post_id": CHANNEL, "other": "x"}},
+])
+def test_core_frames_of_the_wrong_shape_are_dropped(doc: dict[str, Any]) -> None:
+    assert classify_frame(_f(doc), True).kind == "drop"
 
 
 @pytest.mark.parametrize(("raw", "is_text"), [
@@ -204,7 +226,8 @@ def test_websocket_frames_judged_through_the_gateway(wsgw: Gateway) -> None:
         conn.send_text(plugin_dirty)
         conn.send_text(ping_dirty)
         conn.send_bytes(b"\x83\xa3seq\x07\xa6action\xa4ping\xa4data\x80")  # msgpack
-        # each dropped frame is answered as Mattermost answers a failed request
+        # each dropped frame is answered as Mattermost answers a failed request (the
+        # typing frame is refused for its shape: its parent_id is no id)
         for seq in (4, 5, 6):
             reply = conn.wait(lambda e, seq=seq: isinstance(e, dict) and e.get("seq_reply") == seq)
             assert reply["status"] == "FAIL" and reply["error"]["id"] == "api.dlp.blocked.app_error"
@@ -222,12 +245,12 @@ def test_websocket_frames_judged_through_the_gateway(wsgw: Gateway) -> None:
     by_route: dict[str, list[str]] = {}
     for r in records:
         by_route.setdefault(r["route"], []).append(r["action"])
-    assert "block" in by_route["websocket.user_typing"] and "allow" in by_route["websocket.user_typing"]
+    assert by_route["websocket.user_typing"] == ["block"]  # the clean one passed after its shape check
     assert "block" in by_route["websocket.custom_com.mattermost.calls_join"]
     assert "block" in by_route["websocket.ping"]
     assert "block" in by_route["websocket.~binary"]
     blocked = [r for r in records if r["action"] == "block" and r.get("entity_types")]
-    assert all("US_SSN" in r["entity_types"] for r in blocked) and len(blocked) == 3
+    assert all("US_SSN" in r["entity_types"] for r in blocked) and len(blocked) == 2
     raw = b"".join(p.read_bytes() for p in (gw.data_dir / "archive").rglob("*") if p.is_file())
     assert SSN.encode() not in raw and digits.encode() not in raw
 

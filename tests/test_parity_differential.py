@@ -355,3 +355,170 @@ def test_gzip_text_outside_the_compressed_stream_is_read() -> None:
     for data in (_gzip_comment(secret), gzip.compress(b"nothing to see") + secret):
         texts = [s.text for s in extract(data, filename="x.gz").segments]
         assert any(SSN in t for t in texts), texts
+
+
+# --------------------------------------------------------------------------- where it lands (findings 6, 8)
+#
+# The invariants above hold under a policy that blocks every identifier anywhere.
+# Reading the wrong *channel* (or not reading a request at all because of its
+# method) leaks under a policy where the channel matters: identifiers blocked in a
+# public channel, recorded (forwarded) in a private one.  The oracle says which
+# channel Go stores the request in (simulator/gohttp.py: GoObject for JSON struct
+# fields, query_get for url.Values.Get); whenever that is not the private channel and
+# the oracle's reading holds an identifier, the gateway must not forward it.
+
+from dlp_proxy.gateway.context import ChannelInfo, UserInfo  # noqa: E402
+from dlp_proxy.model import ChannelType  # noqa: E402
+from dlp_proxy.simulator import gohttp  # noqa: E402
+
+PUBLIC, PRIVATE = CHANNEL, "fi6g55gu8w4oq8szb9u547ec4c"
+POST_IN_PUBLIC = "p" * 26
+CHANNEL_POLICY = """
+schema: 1
+defaults: {on_context_error: block}
+rules:
+  - id: npi-open
+    action: block
+    match: {entities: [US_SSN, CREDIT_CARD]}
+    unless: {channel_types: [private]}
+  - id: npi-private
+    action: monitor
+    match: {entities: [US_SSN, CREDIT_CARD]}
+    scope: {channel_types: [private]}
+"""
+
+
+class _Context:
+    """ContextResolver's interface: a public and a private channel, one post in the public one."""
+
+    terms_of = None
+
+    def user_cached(self, token: str) -> bool:
+        return True
+
+    async def user(self, token: str) -> UserInfo:
+        return UserInfo("u" * 26, "alice", ("system_user",), False)
+
+    async def channel(self, channel_id: str, token: str | None) -> ChannelInfo | None:
+        types = {PUBLIC: ChannelType.OPEN, PRIVATE: ChannelType.PRIVATE}
+        if channel_id not in types:
+            return None
+        return ChannelInfo(channel_id, "c", types[channel_id], "t" * 26, False)
+
+    async def post_channel_id(self, post_id: str, token: str | None) -> str | None:
+        return PUBLIC if post_id == POST_IN_PUBLIC else None
+
+    async def team_name(self, team_id: str, token: str | None) -> str | None:
+        return None
+
+    async def groups(self, user_id: str, token: str) -> tuple[str, ...]:
+        return ()
+
+    async def forget_channel(self, channel_id: str) -> None:
+        return None
+
+
+def _channel_pipeline() -> Pipeline:
+    detector = _detector()
+    policy = policy_from(CHANNEL_POLICY)
+    return Pipeline(detector=detector, policy=lambda: policy, archive=_Archive(), context=_Context(),  # type: ignore[arg-type]
+                    quarantine=None, hash_key=b"k" * 32,
+                    config=GatewayConfig(incomplete_file_action=Action.BLOCK, inline_scan_chars=0),
+                    file_scanner=_InProcessFiles(detector))
+
+
+def _forwards_by_channel(method: str, target: str, headers: dict[str, str], body: bytes) -> bool:
+    headers = {"authorization": "Bearer " + "t" * 26, **{k.lower(): v for k, v in headers.items()}}
+    try:
+        verdict = asyncio.run(_channel_pipeline().handle(GatewayRequest(method, target, headers, body)))
+    except Exception:
+        return False
+    return verdict.forward
+
+
+CHANNEL_KEYS = ["channel_id", "CHANNEL_ID", "Channel_Id", "channel_ID", "cHaNnEl_iD",
+                "channel_\u0130d", "channel_id ", "channelid", "channel_ıd"]
+CHANNEL_VALUES = [PUBLIC, PRIVATE, None, "", 5, "not-an-id"]
+
+
+@st.composite
+def channel_json(draw: st.DrawFn, text: str) -> bytes:
+    """A JSON object whose channel is named by several keys: duplicates, case variants,
+    spellings Go does not fold onto channel_id, nulls, wrong types, in any order."""
+    pairs = [(draw(st.sampled_from(CHANNEL_KEYS)), draw(st.sampled_from(CHANNEL_VALUES)))
+             for _ in range(draw(st.integers(1, 4)))]
+    pairs.append((draw(st.sampled_from(["message", "Message", "MESSAGE"])), text))
+    pairs = draw(st.permutations(pairs))
+    import json as _json
+
+    return ("{" + ", ".join(f"{_json.dumps(k)}: {_json.dumps(v)}" for k, v in pairs) + "}").encode()
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_json_channel_is_the_one_go_stores_in(data: st.DataObject) -> None:
+    """Finding 6: encoding/json matches struct fields case-insensitively (fold.go) and the
+    last key wins; a null leaves the field, a wrong type fails the decode (400)."""
+    text = data.draw(SECRET_TEXTS)
+    body = data.draw(channel_json(text))
+    route = data.draw(st.sampled_from([("POST", "/api/v4/posts"), ("POST", "/api/v4/drafts"),
+                                       ("POST", "/api/v4/posts/schedule")]))
+    doc = gohttp.json_decode(body)
+    stored_in = doc.get("channel_id")
+    values = [v for k, v in doc.pairs if gohttp.fold_name(k) == gohttp.fold_name("channel_id")]
+    if any(v is not None and not isinstance(v, str) for v in values):
+        return  # UnmarshalTypeError: Mattermost answers 400, stores nothing
+    if stored_in != PRIVATE and detector_finds(oracle.json_route(body)):
+        assert not _forwards_by_channel(*route, {"Content-Type": "application/json"}, body), body
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_an_edit_is_judged_in_the_stored_posts_channel(data: st.DataObject) -> None:
+    """Finding 6: api4/post.go updatePost/patchPost edit the stored post: its channel,
+    never the body's, decides."""
+    text = data.draw(SECRET_TEXTS)
+    body = data.draw(channel_json(text))
+    path = data.draw(st.sampled_from([f"/api/v4/posts/{POST_IN_PUBLIC}", f"/api/v4/posts/{POST_IN_PUBLIC}/patch"]))
+    if detector_finds(oracle.json_route(body)):
+        assert not _forwards_by_channel("PUT", path, {}, body), body
+
+
+QUERY_KEYS = ["channel_id", "Channel_Id", "CHANNEL_ID", "channel_id;x", "channel%5Fid", "channel_id%zz", "channel+id"]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_query_channel_is_the_one_go_reads(data: st.DataObject) -> None:
+    """Finding 6: ``r.URL.Query().Get("channel_id")`` (api4/file.go uploadFileSimple): Go's
+    ParseQuery (';' pairs and bad escapes dropped), case-sensitive, the first value."""
+    text = data.draw(SECRET_TEXTS)
+    raw = ("name,note\njane," + text + "\n").encode()
+    pairs = [f"{data.draw(st.sampled_from(QUERY_KEYS))}={data.draw(st.sampled_from([PUBLIC, PRIVATE, '']))}"
+             for _ in range(data.draw(st.integers(1, 4)))]
+    pairs.append("filename=clients.csv")
+    query = "&".join(data.draw(st.permutations(pairs)))
+    stored_in = gohttp.query_get(query, "channel_id")
+    reading = oracle.files_upload(raw, "text/csv", query)
+    if stored_in and stored_in != PRIVATE and any(
+            detector_finds(oracle.Reading(texts=oracle.file_texts(f))) for f in reading.files):
+        assert not _forwards_by_channel("POST", f"/api/v4/files?{query}", {"Content-Type": "text/csv"}, raw), query
+
+
+METHODS = ["DELETE", "PROPFIND", "REPORT", "MKCOL", "FROB", "GET", "HEAD", "OPTIONS", "post", "Put", "PATCH", "TRACE"]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_every_method_that_carries_a_body_is_judged(data: st.DataObject) -> None:
+    """Finding 8: a plugin's ServeHTTP (app/plugin_requests.go) reads the request whatever
+    its method; so may a handler Mattermost adds tomorrow.  Any method with a body."""
+    text = data.draw(SECRET_TEXTS)
+    body = data.draw(json_documents(text))
+    ctype = data.draw(st.sampled_from(CTYPE_LABELS))
+    method = data.draw(st.sampled_from(METHODS))
+    path = data.draw(st.sampled_from(["/plugins/com.example.notes/api/v1/notes", "/plugins/playbooks/api/v0/runs/x",
+                                      "/api/v4/posts/" + CHANNEL, "/api/v4/users/me/typing",
+                                      "/api/v4/channels/members/me/view", "/api/v4/users/ids"]))
+    headers = {"Content-Type": ctype} if ctype else {}
+    _check(method, path, headers, body, oracle.plugin_route(body, ctype, ""))

@@ -94,3 +94,63 @@ def test_quoted_printable_agrees(data: bytes) -> None:
             return "error"
 
     assert g() == s()
+
+
+# --------------------------------------------------------------------------- url.ParseQuery and struct fields
+
+_QUERY_PIECES = st.sampled_from([
+    "channel_id", "Channel_Id", "CHANNEL_ID", "=", "&", ";", "%", "%4", "%41", "%zz", "+", "a", "b", "", "%3B", "%26",
+    "channel%5Fid", "x=y", "\u00e9", "%C3%A9", "%ff",
+])
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_QUERY_PIECES, max_size=14))
+def test_query_readings_agree(pieces: list[str]) -> None:
+    """goread.parse_query and gohttp.parse_query (src/net/url/url.go parseQuery), and
+    ``Values.Get("channel_id")`` (first value, case-sensitive) on both."""
+    raw = "".join(pieces)
+    ours = goread.parse_query(raw)
+    theirs = [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in gohttp.parse_query(raw)]
+    assert ours == theirs
+    first = next((v for k, v in ours if k == "channel_id"), "")
+    assert first == gohttp.query_get(raw, "channel_id")
+
+
+_KEYS = st.sampled_from(["channel_id", "CHANNEL_ID", "Channel_Id", "channel_\u0130d", "channel_\u0131d", "root_id",
+                         "ROOT_ID", "post", "Post", "\u212aey", "key", "Key"])
+_VALUES = st.sampled_from(["a", "b", "", None, 5, True])
+
+
+@st.composite
+def _objects(draw: st.DrawFn, depth: int = 0) -> str:
+    import json
+
+    pairs = []
+    for _ in range(draw(st.integers(0, 5))):
+        key = draw(_KEYS)
+        if depth < 2 and key.lower() == "post" and draw(st.booleans()):
+            pairs.append(f"{json.dumps(key)}: {draw(_objects(depth + 1))}")
+        else:
+            pairs.append(f"{json.dumps(key)}: {json.dumps(draw(_VALUES))}")
+    return "{" + ", ".join(pairs) + "}"
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_objects())
+def test_struct_fields_agree(doc: str) -> None:
+    """The gateway's channel/root/post fields (extract.go_struct_fields) are the string
+    fields the simulator's Go-struct reading (gohttp.GoObject) sets: case-insensitive
+    keys, the last one winning, null keeping the earlier value."""
+    from dlp_proxy.gateway.extract import go_json_decode, go_struct_fields
+
+    ours = go_struct_fields(go_json_decode(doc)[0], "body")
+    sim = gohttp.json_decode(doc.encode())
+    for name in ("channel_id", "root_id", "key"):
+        value = sim.get(name)
+        assert ours.get(f"body.{name}") == (value if isinstance(value, str) else None), (doc, name)
+    post = sim.get("post")
+    if isinstance(post, dict) and all(isinstance(v, dict) for k, v in sim.pairs if k.lower() == "post"):
+        value = post.get("channel_id")
+        if isinstance(value, str) and sum(1 for k, _ in sim.pairs if k.lower() == "post") == 1:
+            assert ours.get("body.post.channel_id") == value, doc

@@ -171,13 +171,28 @@ def test_bad_limits():
     with pytest.raises(ValueError):
         SplitWindow(None, key=KEY, max_chars=4)
     with pytest.raises(ValueError):
-        SplitWindow(None, key=KEY, max_messages=17)
+        SplitWindow(None, key=KEY, max_messages=33)
 
 
 def test_fillers_do_not_enter_the_window():
     assert not may_carry_a_piece("one sec, phone died")
-    assert may_carry_a_piece("back in 5")
-    assert may_carry_a_piece("and \u2464 more")  # a circled digit is a digit to the detector
+    # one digit in a longer text is filler ("ok 1", "back in 5"): it must not push pieces out
+    assert not may_carry_a_piece("back in 5")
+    assert not may_carry_a_piece("ok 1")
+    assert may_carry_a_piece("back in 15")
+    assert may_carry_a_piece("5") and may_carry_a_piece("-0") and may_carry_a_piece(" 5- ")  # a lone digit is a piece
+    assert may_carry_a_piece("and \u2464\u2465 more")  # circled digits are digits to the detector
+
+
+async def test_filler_with_one_digit_does_not_push_pieces_out(redis_client, detector):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=4)
+    assert await window.check("u1", "c9", "ssn 536-22", detector) == []
+    # the gateway asks may_carry_a_piece first: filler never reaches the window
+    for filler in ["ok 1", "brb 2", "one sec", "back in 5"] * 5:
+        assert not may_carry_a_piece(filler)
+    found = await window.check("u1", "c9", "-8710", detector)
+    assert [f.entity_type for f in found] == ["US_SSN"]
 
 
 NOT_SPLITS = [

@@ -28,7 +28,7 @@ from typing import Any
 from dlp_proxy.interfaces import Archive, QuarantineError
 from dlp_proxy.keys import KeyRing
 from dlp_proxy.settings import Settings, load_settings, parse_hostport
-from dlp_proxy.wiring import quarantine_settings, review_settings
+from dlp_proxy.wiring import context_settings, quarantine_settings, review_settings
 
 
 def redis_url(cfg: Settings) -> str:
@@ -241,7 +241,11 @@ def cmd_review(args: argparse.Namespace) -> int:
         archive = _archive(cfg, "review")
         svc = _service(cfg, r, archive, upstream=upstream)
         rs = review_settings(cfg, hash_key=KeyRing(cfg).load("hash"))
-        app = create_app(svc, upstream_url=upstream, settings=rs)
+        from dlp_proxy.gateway.filescan import detector_factory
+
+        # the context's posts are masked by the gateway's detector, built on first use
+        app = create_app(svc, upstream_url=upstream, settings=rs, context=context_settings(cfg),
+                         detector=lambda: detector_factory(cfg.detector)(cfg.config_path))  # fmt: skip
         # proxy_headers off: the console applies DLP_TRUSTED_PROXIES itself (dlp_proxy/forwarding.py)
         # no access log: a query string can carry what a reviewer typed into the search
         # box (an identifier pasted by mistake is refused, but the request line would

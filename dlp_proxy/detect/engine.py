@@ -33,7 +33,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 import recognizers as builtin
 from dlp_proxy.detect.config import DetectionConfig, load_config
 from dlp_proxy.detect.decode import Blob, find_blobs
-from dlp_proxy.detect.normalize import normalize, sanitize
+from dlp_proxy.detect.normalize import may_render, normalize, sanitize
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
 from dlp_proxy.detect.structure import mark_tables, window_prefix
@@ -240,6 +240,7 @@ class Engine:
                 self._entity_gates.setdefault(ent, []).append(i)
             if isinstance(r, PatternRecognizer):
                 self._yaml_gates.append((frozenset(r.supported_entities), i))
+        self._yaml_context_re: dict[int, re.Pattern[str]] = {}
         #: False: no could-match shortcut (Presidio for every prefiltered entity, the
         #: tokenizer whenever a YAML entity is wanted).  For equivalence tests.
         self.gated = True
@@ -293,14 +294,40 @@ class Engine:
     def scan(self, items: Sequence[ContentItem], *, entities: Collection[str] | None = None) -> list[ScannedItem]:
         return [ScannedItem(item, tuple(self.analyze(item.text, entities=entities))) for item in items]
 
+    def context_terms(self, text: str) -> list[str]:
+        """The context words (any recognizer's, lower-cased) that occur in ``text``.
+
+        Additive API for the gateway (findings 4, "context across fields"): the words
+        of one field of a request are shown to the detector as a label in front of
+        another field's lines.  Only the fixed vocabulary is returned, never the text."""
+        if not text:
+            return []
+        ntext = normalize(text).text if not text.isascii() else text
+        found: set[str] = set()
+        for rec in self.analyzer.registry.recognizers:
+            rx = getattr(rec, "_context_re", None)
+            if rx is None:
+                words = getattr(rec, "context", None) or ()
+                if not words:
+                    continue
+                rx = self._yaml_context_re.get(id(rec))
+                if rx is None:
+                    rx = self._yaml_context_re[id(rec)] = re.compile(
+                        r"(?<![a-z0-9])(?:" + "|".join(re.escape(str(w)) for w in words) + r")(?![a-z0-9])",
+                        re.IGNORECASE)
+            for m in rx.finditer(ntext):
+                found.add(m.group(0).lower())
+        return sorted(found)
+
     # -- internals -------------------------------------------------------------
 
     def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget) -> list[Finding]:
-        if text.isascii() and not self.prefilter.quick(text):
-            return []
+        raw_quick = text.isascii() and self.prefilter.quick(text)
+        if text.isascii() and not raw_quick and not may_render(text):
+            return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text)
         ntext = norm.text
-        if not text.isascii() and not self.prefilter.quick(ntext):
+        if not raw_quick and not self.prefilter.quick(ntext):
             return []
         raw: list[tuple[int, int, str, float, str, str, tuple[str, ...]]] = []
         ents = self.prefilter.entities(ntext, wanted)

@@ -35,7 +35,20 @@ hand-written lists:
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
   to a digit becomes a space);
 - ``html-entities`` and ``percent-encoding``: decoded in place, repeatedly up to
-  ``MAX_DEPTH`` layers (``&amp;#52;`` is two layers).
+  ``MAX_DEPTH`` layers (``&amp;#52;`` is two layers);
+- ``line-breaks``: every Unicode line break (Line_Break BK, CR, LF, NL: ``\v``, ``\f``,
+  a bare ``\r``, U+0085, U+2028, U+2029) becomes ``\n``; any other White_Space
+  character a space, any other control a space (``control-chars``);
+- what renders as a number: a Markdown link whose text holds a digit is its text, its
+  target appended after a paragraph break, still scanned (``markdown-links``; reference
+  links ``[536][1]`` too); a run of underscores is markup, dropped; Mattermost's digit
+  emoji shortcodes (``:five:``, ``:keycap_ten:``) and U+1F51F become digits
+  (``emoji-digits``); letters with a Unicode Numeric_Value 0-9 (CJK numerals and their
+  financial forms, Roman numerals) become digits in a run of ``MIN_NUMERAL_RUN`` digits
+  and numerals or more (``cjk-numerals``);
+- ``glued-labels``: a space between an identifier's label and the digits glued to it
+  (``SSN536-22-8710``, ``card4111...``, ``acctno12345678``) and before a word glued after
+  a number of identifier length (``536228710please``).
 
 The result maps every normalized character ``i`` to the original span
 ``[starts[i], ends[i])`` so findings are reported on the text the user sent.
@@ -66,14 +79,35 @@ _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0
 _PERCENT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
-_CHEAP_TRIGGER = re.compile(r"[<&%*`~_]")
+#: Mattermost's emoji shortcodes that render as digits (the keycap emoji of
+#: emoji-datasource, which Mattermost's webapp uses: short names ``zero``..``nine`` and
+#: ``keycap_ten``; webapp/channels/src/utils/emoji.json).
+_EMOJI_DIGITS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "keycap_ten": "10",
+}
+_EMOJI = re.compile(r"(?i):(" + "|".join(_EMOJI_DIGITS) + r"):")
+_CHEAP_TRIGGER = re.compile(r"[<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d]")
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def _needs_pass(text: str) -> bool:
+    """ASCII ``text`` has something ``_one_pass`` changes (one character-class search,
+    and the rarer triggers only behind an ``in`` test)."""
+    return (_CHEAP_TRIGGER.search(text) is not None or (":" in text and _EMOJI.search(text) is not None)
+            or ("\r" in text and _BARE_CR.search(text) is not None))
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
 #: U+001E/U+001F of the input into spaces first); every other control becomes a space.
 _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
-_DECODED_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_DECODED_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f]")
+#: Unicode's line breaks (Line_Break classes BK, CR, LF, NL: ``\v``, ``\f``, ``\r``,
+#: U+0085, U+2028, U+2029) and its other white space (White_Space): a line break
+#: between digit groups is read as ``\n``, other white space as a space.
+_LINE_BREAK = regex.compile(r"[\p{Line_Break=BK}\p{Line_Break=CR}\p{Line_Break=LF}\p{Line_Break=NL}]")
+_WHITE_SPACE = regex.compile(r"\p{White_Space}")
 #: A run of ASCII characters no rule of ``_one_pass`` changes (not markup, entity,
 #: percent, Markdown or control characters other than the kept ones).
-_PLAIN_RUN = re.compile(r"[^<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d\x80-\U0010ffff]+")
+_PLAIN_RUN = re.compile(r"[^<&%*`~_:\x00-\x08\x0b-\x1d\x80-\U0010ffff]+")
 #: Unicode's Default_Ignorable_Code_Point property (the ``regex`` module's tables
 #: follow the Unicode version it was built with).
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
@@ -315,22 +349,41 @@ def _one_pass(text: str, decode: bool) -> Normalized:
                     events.append((i, m.end(), "percent-encoding"))
                     i = m.end()
                     continue
+        elif ch == ":":
+            m = _EMOJI.match(text, i)
+            if m:
+                emit(_EMOJI_DIGITS[m.group(1).lower()], i, m.end())
+                events.append((i, m.end(), "emoji-digits"))
+                i = m.end()
+                continue
         elif ch in _MD_DROP:
             events.append((i, i + 1, "markdown"))
             i += 1
             continue
         elif ch == "_":
+            j = i + 1
+            while j < n and text[j] == "_":
+                j += 1
             prev_digit = bool(out) and out[-1][-1].isdigit()
-            next_digit = i + 1 < n and text[i + 1].isdigit()
+            k = j
+            while k < n and text[k] in "*`~_":  # other markup between: dropped too
+                k += 1
+            next_digit = k < n and (text[k].isdigit() or (text[k] == ":" and _EMOJI.match(text, k) is not None))
             if prev_digit or next_digit:
-                emit(" ", i, i + 1)
-                events.append((i, i + 1, "markdown"))
-                i += 1
+                if j - i == 1:
+                    emit(" ", i, i + 1)  # 536_22_8710: a separator
+                # a run ("__" strong emphasis, or more) is markup: dropped
+                events.append((i, j, "markdown"))
+                i = j
                 continue
         if ascii_only or ch.isascii():
-            if ch < " " and ch not in _KEPT_CONTROLS:
-                emit(" ", i, i + 1)
-                events.append((i, i + 1, "control-chars"))
+            if ch < " " and (ch not in _KEPT_CONTROLS or (ch == "\r" and text[i + 1 : i + 2] != "\n")):
+                if _LINE_BREAK.match(ch):  # \v \f and a bare \r are line breaks
+                    emit("\n", i, i + 1)
+                    events.append((i, i + 1, "line-breaks"))
+                else:
+                    emit(" ", i, i + 1)
+                    events.append((i, i + 1, "control-chars"))
             else:
                 out.append(ch)
                 starts.append(i)
@@ -360,8 +413,11 @@ def _one_pass(text: str, decode: bool) -> Normalized:
         elif ch in _DASHES or cat == "Pd":
             emit("-", i, i + 1)
             events.append((i, i + 1, "unicode-dashes"))
-        elif cat in ("Zs", "Zl", "Zp"):
-            emit(" " if cat == "Zs" else "\n", i, i + 1)
+        elif _LINE_BREAK.match(ch):  # U+0085, U+2028, U+2029
+            emit("\n", i, i + 1)
+            events.append((i, i + 1, "line-breaks"))
+        elif cat == "Zs" or _WHITE_SPACE.match(ch):
+            emit(" ", i, i + 1)
             events.append((i, i + 1, "nfkc"))
         elif cat in ("Cs", "Co", "Cn", "Cc"):
             emit(" " if cat != "Cs" else "\ufffd", i, i + 1)
@@ -374,10 +430,16 @@ def _one_pass(text: str, decode: bool) -> Normalized:
 def _fold(s: str) -> str:
     """Digits, dashes and format chars inside decoded or NFKC-folded text."""
     s = _DECODED_CONTROLS.sub(" ", s)  # decoded text never brings a table boundary or a control
-    if s.isascii():
+    if s.isascii() and "\r" not in s and "\x0b" not in s and "\x0c" not in s:
         return s
     res: list[str] = []
     for c in s:
+        if c != "\n" and (c == "\r" or not c.isascii()) and _LINE_BREAK.match(c):
+            res.append("\n")  # a decoded line break, whichever (``&#x2028;``, ``%0B``)
+            continue
+        if c.isascii() and c < " " and c not in "\t\n":
+            res.append("\n" if _LINE_BREAK.match(c) else " ")
+            continue
         cat = unicodedata.category(c)
         if cat == "Cf" or _ignorable(c):
             continue
@@ -450,12 +512,248 @@ def _spelled(text: str) -> Normalized | None:
     return Normalized("".join(out), starts, ends, events)
 
 
+# -- what renders as a number: links, emoji shortcodes, CJK numerals, glued labels --------
+
+#: A Markdown inline link whose text holds a digit: it renders as its text.
+_LINK = re.compile(r"\[([^\[\]\n]{1,80})\]\(([^()\s]{0,500}(?:\s+\"[^\"\n]{0,80}\")?)\)")
+#: A reference link ``[536][1]`` renders as its text too (its target is defined elsewhere).
+_REF_LINK = re.compile(r"\[([^\[\]\n]{1,80})\]\[([^\[\]\n]{0,40})\]")
+#: The one keycap emoji that is a single code point (U+1F51F KEYCAP TEN, category So
+#: without a numeric value); the others are a digit, U+FE0F and U+20E3 (combining-marks).
+_KEYCAP_TEN = "\N{KEYCAP TEN}"
+#: Letters with a digit value (Unicode Numeric_Value 0..9) that are not digits: CJK
+#: numerals (``〇一二三``... and the financial forms ``零壹贰叁``...), Roman numerals...
+_NUMERALS = regex.compile(
+    r"(?=[\p{Lo}\p{Nl}])[" + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + "]"
+)
+_NUMERAL_VALUE = [regex.compile(rf"\p{{Numeric_Value={d}}}") for d in range(10)]
+#: Such numerals are read as digits only in a run of at least this many digits and
+#: numerals (separated by at most two non-letters): "五三六-二二-八七一〇", never the
+#: 一 of 一个 or the 三四 of 三四个.
+MIN_NUMERAL_RUN = 4
+_NUMERAL_RUN = regex.compile(
+    r"(?:[0-9]|(?=[\p{Lo}\p{Nl}])[" + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + r"])"
+    r"(?:[^\p{L}\p{N}\n]{0,2}(?:[0-9]|(?=[\p{Lo}\p{Nl}])["
+    + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + r"]))"
+    + "{" + str(MIN_NUMERAL_RUN - 1) + ",}"
+)
+#: Labels of an identifier written glued to its digits ("SSN536-22-8710", "card4111...",
+#: "#ssn536228710"): a space is put between, so the digits are a run and the label is
+#: context.  The short ones only as a whole word; the long ones also at the end of a
+#: longer one ("myssn536..."), then a space before them too.
+_GLUED_SHORT = ("soc", "tin", "ein", "fein", "cc", "acc", "rtn", "aba")
+#: Short labels that are also country codes of ISINs and IBANs (NO, SS...) or common
+#: abbreviations: only with a mark before the digits ("SS#536228710", "no.12345678").
+_GLUED_MARKED = ("ss", "no", "nbr", "num", "ac", "rt", "dl")
+_GLUED_SHORT_SET = frozenset(_GLUED_SHORT)
+_GLUED_MARKED_SET = frozenset(_GLUED_MARKED)
+_GLUED_LONG = ("ssns", "ssn", "social", "security", "itin", "acct", "account", "accnt", "card", "iban", "routing", "cusip",
+               "passport", "license", "licence", "number", "visa", "amex", "mastercard", "discover")
+#: Common words a missing space glues to a number ("my SSN is536-22-8710"): only as a
+#: whole word, and only in lower case (upper-case IS, MY, AT are ISIN/IBAN countries).
+_GLUED_WORDS = frozenset(("is", "my", "for", "its", "was", "are", "her", "his", "use", "the", "here", "mine", "be"))
+#: A label with "no"/"num"/"nbr" glued after it ("acctno12345678", "ssnnum536..."): the
+#: suffix is part of the label.
+_GLUED_SUFFIXES = ("no", "num", "nbr", "nr")
+#: A digit right after a letter, or after a letter and one of ``#:.``: digit-led, so the
+#: search costs little on text with few digits (a label-led alternation cost ~100 us per
+#: chat message).
+_GLUE_POINT = re.compile(r"[0-9](?<=[A-Za-z][0-9])|[0-9](?<=[A-Za-z][#:.][0-9])")
+#: Any digit touching a letter (before it, or after it with one of ``#:.`` between).
+_GLUE_ANY = re.compile(r"[0-9](?:(?<=[A-Za-z][0-9])|(?<=[A-Za-z][#:.][0-9])|(?=[A-Za-z]))")
+_GLUED_AFTER = re.compile(
+    r"(?i)[0-9](" + "|".join((*_GLUED_LONG, "exp", "cvv", "cvc", "dob")) + r")(?![A-Za-z])"
+)
+#: A run of digits (and separators) starting at a boundary, with a word glued after it
+#: (two letters or more, then no digit: "...366X" is a serial's check letter, "...9AB12" one token).
+_LONG_RUN_THEN_LETTER = re.compile(r"[0-9](?<![A-Za-z0-9#:.\-/][0-9])(?:[0-9 .\-/]{0,24}[0-9])?(?=[A-Za-z]{2,}(?![A-Za-z0-9]))")
+#: Digits a run needs before a word glued after it is split off (the shortest identifier
+#: read without a label before it: SSN, ITIN, routing number).
+MIN_GLUED_DIGITS = 9
+#: The digits after a glued label, up to the letters glued after them ("ssn536-22-8710ok").
+_GLUED_DIGITS = re.compile(r"[0-9](?:[0-9 .\-/]{0,24}[0-9])?(?=[A-Za-z])")
+_TAG_HINT = re.compile(r"<[A-Za-z!/]")
+_MD_MARKS = ("*", "`", "~", "__")
+
+
+def may_render(text: str) -> bool:
+    """``text`` (raw ASCII) may hold digits its raw form hides: markup between digits
+    (an HTML comment, a tag, a link, Markdown emphasis) or digit emoji shortcodes.  The engine's quick
+    check runs on the raw text; with this, also on the normalized one."""
+    return ("](" in text or "][" in text or ("<" in text and _TAG_HINT.search(text) is not None)
+            or (":" in text and _EMOJI.search(text) is not None)
+            or any(mark in text for mark in _MD_MARKS))  # dropped: digits further apart than they render
+
+
+def rendered_digits(text: str) -> int:
+    """At least how many digits the rendering steps (digit emoji shortcodes, U+1F51F KEYCAP
+    TEN, letters with a numeric value such as CJK numerals) add to ``text``: for a gate
+    that bounds the digits a scan sees without normalizing (the gateway's inline-scan
+    gate adds this to its own count).  Linear; 0 for text with none of them."""
+    n = 0
+    if ":" in text:
+        n += 2 * len(_EMOJI.findall(text))
+    if not text.isascii():
+        n += 2 * text.count(_KEYCAP_TEN) + len(_NUMERALS.findall(text))
+    return n
+
+
+def _numeral_digit(ch: str) -> str:
+    if ch.isascii():
+        return ch
+    for d, rx in enumerate(_NUMERAL_VALUE):
+        if rx.match(ch):
+            return str(d)
+    return ch  # pragma: no cover - _NUMERALS admits these only
+
+
+def _edit(text: str, edits: list[tuple[int, int, str, int, int]], tail: list[tuple[int, int]],
+          names: list[str]) -> Normalized:
+    """``text`` with the sorted, non-overlapping ``edits`` (start, end, replacement,
+    and the original span its characters map to) applied, then each ``tail`` range of
+    ``text`` appended after a paragraph break (a link's target: still scanned, never
+    joined with the text)."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    events: list[tuple[int, int, str]] = []
+    pos = 0
+    for (a, b, rep, sa, sb), name in zip(edits, names, strict=True):
+        out.append(text[pos:a])
+        starts.extend(range(pos, a))
+        ends.extend(range(pos + 1, a + 1))
+        out.append(rep)
+        starts.extend([sa] * len(rep))
+        ends.extend([sb] * len(rep))
+        events.append((a, b, name))
+        pos = b
+    out.append(text[pos:])
+    starts.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
+    for a, b in tail:
+        gap = len(text)
+        out.append("\n\n\n\n")
+        starts.extend([max(gap - 1, 0)] * 4)
+        ends.extend([gap] * 4)
+        out.append(text[a:b])
+        starts.extend(range(a, b))
+        ends.extend(range(a + 1, b + 1))
+    return Normalized("".join(out), starts, ends, events)
+
+
+def _render(text: str) -> Normalized | None:
+    """Links, emoji shortcodes and CJK numerals as they render (see the module doc)."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    names: list[str] = []
+    tail: list[tuple[int, int]] = []
+    if "](" in text:
+        for m in _LINK.finditer(text):
+            if not any(c.isdigit() for c in m.group(1)):
+                continue
+            edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
+            names.append("markdown-links")
+            edits.append((m.end(1), m.end(), "", m.end(1), m.end()))
+            names.append("markdown-links")
+            tail.append(m.span(2))
+    if "][" in text:
+        for m in _REF_LINK.finditer(text):
+            if any(c.isdigit() for c in m.group(1)):
+                edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
+                names.append("markdown-links")
+                edits.append((m.end(1), m.end(), "", m.end(1), m.end()))
+                names.append("markdown-links")
+    if _KEYCAP_TEN in text:
+        for k in (k for k, c in enumerate(text) if c == _KEYCAP_TEN):
+            edits.append((k, k + 1, "10", k, k + 1))
+            names.append("emoji-digits")
+    if not text.isascii() and _NUMERALS.search(text):
+        for m in _NUMERAL_RUN.finditer(text):
+            for k in range(m.start(), m.end()):
+                ch = text[k]
+                if not ch.isascii() and _NUMERALS.match(ch):
+                    edits.append((k, k + 1, _numeral_digit(ch), k, k + 1))
+                    names.append("cjk-numerals")
+    if not edits:
+        return None
+    order = sorted(range(len(edits)), key=lambda k: edits[k][0])
+    kept: list[int] = []
+    reach = 0
+    for k in order:  # an emoji inside a link's target: the link wins
+        if edits[k][0] >= reach or edits[k][0] == edits[k][1]:
+            kept.append(k)
+            reach = max(reach, edits[k][1])
+    inside_tail = [k for k in kept if any(a <= edits[k][0] < b for a, b in tail)]
+    kept = [k for k in kept if k not in inside_tail]
+    return _edit(text, [edits[k] for k in kept], tail, [names[k] for k in kept])
+
+
+def _glued(text: str) -> Normalized | None:
+    """A space between a label and the digits glued to it ("SSN536-22-8710")."""
+    if _GLUE_ANY.search(text) is None:
+        return None  # no digit touches a letter: one digit-led search
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _GLUE_POINT.finditer(text):
+        d = m.start()  # the first digit
+        marked = text[d - 1] in "#:."
+        j = d - 1 if marked else d  # the end of the letters
+        k = j
+        while k > 0 and text[k - 1].isascii() and text[k - 1].isalpha():
+            k -= 1
+        if k > 0 and text[k - 1].isdigit():
+            continue  # "XS1CC2345678": inside an alphanumeric token
+        token = text[k:j].lower()
+        if token in _GLUED_SHORT_SET or (marked and token in _GLUED_MARKED_SET):
+            pass
+        elif text[k:j] in _GLUED_WORDS and not marked:
+            pass
+        else:
+            stem = token
+            for suffix in _GLUED_SUFFIXES:
+                if token.endswith(suffix) and len(token) > len(suffix):
+                    stem = token[: -len(suffix)]
+                    break
+            label = next((w for w in _GLUED_LONG if token.endswith(w)), None)
+            if label is None and stem != token and any(stem.endswith(w) for w in (*_GLUED_LONG, *_GLUED_SHORT)):
+                cut = j - (len(token) - len(stem))  # "ssn|num": the label, then its suffix
+                edits.append((cut, cut, " ", cut - 1, cut))
+                label = token[-(len(token) - len(stem) + next(len(w) for w in (*_GLUED_LONG, *_GLUED_SHORT)
+                                                               if stem.endswith(w))):]
+            if label is None:
+                continue
+            if len(token) > len(label):  # "myssn536...": the label is a word of its own
+                edits.append((j - len(label), j - len(label), " ", j - len(label), j - len(label) + 1))
+        edits.append((d, d, " ", d - 1, d))
+        tail = _GLUED_DIGITS.match(text, d)
+        if tail is not None and _GLUED_AFTER.match(text, tail.end() - 1) is None:
+            edits.append((tail.end(), tail.end(), " ", tail.end(), tail.end() + 1))  # "...8710ok"
+    if _GLUED_AFTER.search(text) is not None:
+        for m in _GLUED_AFTER.finditer(text):
+            edits.append((m.start(1), m.start(1), " ", m.start(1), m.start(1) + 1))
+    for m in _LONG_RUN_THEN_LETTER.finditer(text):
+        # "5362287100please": a number of identifier length that starts on its own, with a
+        # word glued after it; a token that starts with letters (an IBAN, an order id) is not it
+        if sum(c.isdigit() for c in m.group(0)) >= MIN_GLUED_DIGITS:
+            edits.append((m.end(), m.end(), " ", m.end(), m.end() + 1))
+    if not edits:
+        return None
+    edits = sorted(set(edits))
+    edits.sort()
+    return _edit(text, edits, [], ["glued-labels"] * len(edits))
+
+
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection."""
-    if text.isascii() and not _CHEAP_TRIGGER.search(text):
+    if text.isascii() and not _needs_pass(text):
         result = identity(text)
     else:
         result = _decode_layers(text)
+    if "](" in result.text or "][" in result.text or _KEYCAP_TEN in result.text or not result.text.isascii():
+        rendered = _render(result.text)
+        if rendered is not None:
+            result = _compose(result, rendered)
+    glued = _glued(result.text)
+    if glued is not None:
+        result = _compose(result, glued)
     if _may_spell(result.text):
         spelled = _spelled(result.text)
         if spelled is not None:

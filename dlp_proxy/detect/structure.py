@@ -15,6 +15,11 @@ marks and turns every other control character into a space, and this function
 first turns any U+001E/U+001F of the input into spaces: a sender cannot fake a
 boundary.
 
+Every line break Unicode defines (Line_Break classes BK, CR, LF and NL: a bare
+``\r``, ``\v``, ``\f``, U+0085, U+2028, U+2029) is first made a ``\n`` (a ``\r``
+before ``\n`` stays): rows of a table written with any of them are rows, and the
+digit runs (``recognizers/_common.py``) see one kind of line break.
+
 A table is a run of consecutive lines with the same non-zero number of one
 delimiter outside double quotes: tab or ``|`` (TSV, markdown and pipe tables) on
 at least 2 lines; ``;`` or ``,`` (CSV) on at least 3 lines with at least two
@@ -37,6 +42,8 @@ from __future__ import annotations
 import functools
 import re
 
+import regex
+
 CELL = "\x1f"
 ROW = "\x1e"
 _DELIMS = ("\t", "|", ";", ",")
@@ -44,6 +51,17 @@ _QUOTED = re.compile(r'"[^"\n]*"')
 #: A column header is a label, not a sentence: a longer first-row cell labels nothing.
 MAX_HEADER_CHARS = 40
 _DIGIT = re.compile(r"[0-9]")
+#: Every line break but ``\n`` and the ``\r`` of ``\r\n``, from Unicode's Line_Break
+#: property (the ``regex`` module's tables): BK (``\v`` ``\f`` U+2028 U+2029), NL
+#: (U+0085) and a CR not followed by LF.
+_OTHER_BREAKS = regex.compile(r"\r(?!\n)|[\p{Line_Break=BK}\p{Line_Break=NL}]")
+
+
+def canonical_breaks(text: str) -> str:
+    """``text`` with every line break a ``\n`` (``\r\n`` kept); same length."""
+    if text.isascii() and "\r" not in text and "\x0b" not in text and "\x0c" not in text:
+        return text
+    return str(_OTHER_BREAKS.sub("\n", text))
 
 
 def _min_rows(delim: str, cells: int) -> int:
@@ -81,6 +99,7 @@ def mark_tables(text: str) -> str:
     U+001E/U+001F already in ``text`` become spaces."""
     if CELL in text or ROW in text:
         text = text.replace(CELL, " ").replace(ROW, " ")  # only this function marks boundaries
+    text = canonical_breaks(text)
     if "\n" not in text or not any(d in text for d in _DELIMS):
         return text
     lines = text.split("\n")

@@ -157,7 +157,7 @@ class DLPAddon:
                 return None
         has_body = bool(te) or bool(declared)
         try:
-            m, path, query = self.pipeline.classify(req.method, req.path)
+            m, path, query = self.pipeline.classify(req.method, req.path, has_body=has_body)
         except Exception:
             # a bad path: judged (and refused, archived) by the pipeline; its body is
             # still held to the text cap
@@ -378,7 +378,7 @@ class DLPAddon:
         if self.sender_actions is not None and flow.request.path.startswith(SENDER_PREFIX):
             return self._sender_action(flow)  # the gateway's own endpoint, never forwarded
         try:
-            if flow.request.method.upper() not in WRITE_METHODS and \
+            if flow.request.method.upper() not in WRITE_METHODS and not flow.request.raw_content and \
                     self.pipeline.classify(flow.request.method, flow.request.path)[0].kind == "passthrough":
                 self._arm_upstream_timer(flow)
                 self._add_forward_headers(flow)
@@ -427,7 +427,7 @@ class DLPAddon:
         deadline = self.pipeline.config.scan_deadline_seconds
         classified = None
         try:
-            classified = self.pipeline.classify(greq.method, greq.target)
+            classified = self.pipeline.classify(greq.method, greq.target, has_body=bool(greq.body))
             m = classified[0]
             route_name = m.route.name if m.route else None
             if m.route is not None and m.route.body in (Body.FILES, Body.UPLOAD_CHUNK):
@@ -453,6 +453,8 @@ class DLPAddon:
                 self.metrics.observe_scan(time.perf_counter() - started)
         if verdict.forward and verdict.route is not None:
             flow.metadata["dlp_route"] = verdict.route
+        if verdict.forward and verdict.channel_changed is not None:
+            flow.metadata["dlp_channel_changed"] = verdict.channel_changed
         self._apply(flow, greq, verdict)
 
     # ------------------------------------------------------------ response
@@ -464,7 +466,18 @@ class DLPAddon:
         self._exchange_done(flow)
         if flow.metadata.get("dlp_route") == "uploads.create":
             return self._register_upload(flow)
+        if flow.metadata.get("dlp_channel_changed") and self.pipeline.context is not None:
+            # forgotten before forwarding too; again now, in case a request in between
+            # cached the channel as it was
+            return self._forget_channel(str(flow.metadata["dlp_channel_changed"]))
         return None
+
+    async def _forget_channel(self, channel_id: str) -> None:
+        try:
+            assert self.pipeline.context is not None
+            await self.pipeline.context.forget_channel(channel_id)
+        except Exception:
+            log.exception("could not forget a changed channel's context")
 
     async def _register_upload(self, flow: http.HTTPFlow) -> None:
         try:

@@ -68,6 +68,8 @@ class ChannelInfo:
     type: ChannelType | None
     team_id: str | None
     shared: bool
+    #: context words (the detector's vocabulary) in the display name and purpose
+    terms: tuple[str, ...] = ()
 
 
 class ContextResolver:
@@ -81,6 +83,9 @@ class ContextResolver:
         timeout_seconds: float = 2.0,
         local_ttl_seconds: float = 10.0,
         negative_ttl_seconds: int = 10,
+        channel_ttl_seconds: int = 60,
+        post_ttl_seconds: int = 30,
+        fallback_token: str | None = None,
     ) -> None:
         self.redis = redis
         self.upstream = upstream
@@ -93,6 +98,17 @@ class ContextResolver:
         #: of made-up tokens leaves few keys behind (each is one users/me call, as it
         #: would be one session lookup in Mattermost)
         self.negative_ttl = negative_ttl_seconds
+        #: seconds a channel's type and names are trusted (Redis); a conversion or patch
+        #: through the gateway forgets them at once (``forget_channel``), one made some
+        #: other way is seen after at most this long
+        self.channel_ttl = channel_ttl_seconds
+        #: seconds a post's channel is trusted (a thread can be moved: api4/post.go moveThread)
+        self.post_ttl = post_ttl_seconds
+        #: a bot's token to read a post the caller cannot (the edit's channel must be known)
+        self.fallback_token = fallback_token
+        #: (optional) the detector's context words in a text (Engine.context_terms):
+        #: the only part of a channel's display name and purpose that is cached
+        self.terms_of: Any = None
         self.local_max = 50_000
         self._local: dict[str, tuple[float, Any]] = {}
 
@@ -173,13 +189,32 @@ class ContextResolver:
                 "type": body.get("type", ""),
                 "team_id": body.get("team_id") or None,
                 "shared": bool(body.get("shared", False)),
+                # context words of the display name and purpose (findings 4): the words
+                # only, from the detector's vocabulary, never the text itself
+                "terms": self._terms(f"{body.get('display_name', '')}\n{body.get('purpose', '')}"),
             }
-            await self._store(key, data)
+            await self._store(key, data, self.channel_ttl)
         try:
             ctype: ChannelType | None = ChannelType(data["type"])
         except ValueError:
             ctype = None
-        return ChannelInfo(data["id"], data["name"], ctype, data.get("team_id"), bool(data.get("shared")))
+        return ChannelInfo(data["id"], data["name"], ctype, data.get("team_id"), bool(data.get("shared")),
+                           tuple(str(t) for t in data.get("terms", ()) if isinstance(t, str)))
+
+    def _terms(self, text: str) -> list[str]:
+        if self.terms_of is None or not text.strip():
+            return []
+        try:
+            return sorted({str(t) for t in self.terms_of(text)})[:32]
+        except Exception:  # a detector without the API, or one that failed: no terms
+            return []
+
+    async def forget_channel(self, channel_id: str) -> None:
+        """A channel was converted, patched or updated: its cached type and names go
+        (here and in Redis; other gateway processes keep theirs at most ``local_ttl``)."""
+        key = "chan:" + keyed_hash(self.hash_key, channel_id)[:32]
+        self._local.pop(key, None)
+        await self.redis.delete(CACHE_PREFIX + key)
 
     async def team_name(self, team_id: str, token: str | None) -> str | None:
         """The team's name (policies may scope on a team by name or id)."""
@@ -201,16 +236,16 @@ class ContextResolver:
         cached = await self._cached(key)
         if cached is not None:
             return str(cached)
-        if token is None:
-            return None
-        resp = await self._get(f"/api/v4/posts/{post_id}", token)
-        if resp.status_code in (401, 403, 404):
-            return None
-        resp.raise_for_status()
-        channel_id = str(resp.json().get("channel_id", ""))
-        if channel_id:
-            await self._store(key, channel_id)
-        return channel_id or None
+        for who in dict.fromkeys(t for t in (token, self.fallback_token) if t):
+            resp = await self._get(f"/api/v4/posts/{post_id}", who)
+            if resp.status_code in (401, 403, 404):
+                continue  # this caller may not read it: the bot may
+            resp.raise_for_status()
+            channel_id = str(resp.json().get("channel_id", ""))
+            if channel_id:
+                await self._store(key, channel_id, self.post_ttl)
+            return channel_id or None
+        return None
 
     async def groups(self, user_id: str, token: str) -> tuple[str, ...]:
         key = "groups:" + user_id

@@ -32,6 +32,7 @@ import binascii
 import json
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -182,11 +183,13 @@ class _DupDict(dict[str, Any]):
     one, other parsers the first: the gateway inspects all of them."""
 
     shadowed: list[tuple[str, Any]]
+    order: list[tuple[str, Any]]
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = _DupDict()
     out.shadowed = []
+    out.order = pairs  # every key in document order (Go's decoder assigns in this order)
     for key, value in pairs:
         if key in out:
             out.shadowed.append((key, out[key]))
@@ -204,9 +207,70 @@ def _has_digit(text: str) -> bool:
     return any(c.isdigit() for c in text)
 
 
+def go_field_name(key: str) -> str:
+    """The name encoding/json matches a JSON key to a struct field by, lower-cased.
+
+    Go (src/encoding/json/decode.go ``object``, fold.go ``foldName``): an exact
+    field name first, else a case-insensitive match under simple Unicode case
+    folding.  Mattermost's field names are ASCII, so only ASCII letters and the two
+    non-ASCII runes whose fold orbit holds an ASCII letter (U+212A KELVIN SIGN ~ k,
+    U+017F LONG S ~ s) can reach one; every other rune is kept as it is (it matches
+    no ASCII name).  Not ``str.lower``: it turns U+0130 into ``i`` + a combining dot."""
+    if key.isascii():
+        return key.lower()
+    return "".join(c.lower() if c.isascii() else _GO_FOLD.get(c, c) for c in key)
+
+
+_GO_FOLD = {"\u212a": "k", "\u017f": "s"}
+#: struct fields are recorded this deep (channel_id, post.channel_id, data.channel_id...)
+_FIELD_DEPTH = 8
+
+
+def go_struct_fields(doc: Any, prefix: str) -> dict[str, str]:
+    """The string fields Go's decoder leaves in a struct after decoding ``doc``, by
+    dotted path of lower-cased (``go_field_name``) keys: keys are taken **in document
+    order and the last one wins**, exact duplicates and case variants alike
+    (``{"channel_id": A, "Channel_ID": B}`` is B); a JSON ``null`` leaves a string
+    field as it was (decode.go ``literalStore``: null is a no-op for non-pointer
+    kinds) and clears a nested object (a pointer set to nil); a non-string value
+    leaves it unset (Go reports an UnmarshalTypeError and Mattermost answers 400).
+    Two objects under one key (or its case variants) merge, as Go decodes the
+    second into the struct the first filled.  Arrays are not entered."""
+    fields: dict[str, str] = {}
+    _go_fields(doc, prefix, fields, 0)
+    return fields
+
+
+def _go_fields(doc: Any, prefix: str, fields: dict[str, str], depth: int) -> None:
+    if depth >= _FIELD_DEPTH or not isinstance(doc, dict):
+        return
+    pairs = getattr(doc, "order", None)
+    for key, value in (pairs if pairs is not None else doc.items()):
+        path = f"{prefix}.{go_field_name(str(key))}" if prefix else go_field_name(str(key))
+        if isinstance(value, str):
+            fields[path] = value
+        elif isinstance(value, dict):
+            fields.pop(path, None)
+            _go_fields(value, path, fields, depth + 1)
+        elif value is None:
+            sub = path + "."
+            for k in [k for k in fields if k.startswith(sub)]:
+                del fields[k]
+        else:
+            fields.pop(path, None)
+            sub = path + "."
+            for k in [k for k in fields if k.startswith(sub)]:
+                del fields[k]
+
+
 def walk_json(
     doc: Any, prefix: str, out: Extracted, *, depth: int = 0, loc: tuple[str | int, ...] = ()
 ) -> None:
+    if depth == 0 and isinstance(doc, dict) and "#" not in prefix and "~" not in prefix:
+        # the struct fields Go's decoder would set (channel_id, root_id...): the first
+        # reading of a body that has several keeps its own
+        for k, v in go_struct_fields(doc, prefix).items():
+            out.fields.setdefault(k, v)
     if depth > MAX_JSON_DEPTH:
         raise BodyError("JSON nested too deeply")
     if len(out.items) > MAX_ITEMS:
@@ -232,9 +296,6 @@ def walk_json(
             if _has_digit(key_s):
                 out.items.append(ContentItem(f"{prefix}{{key}}", key_s))
             child = f"{prefix}.{key_s}" if prefix else key_s
-            if isinstance(value, str) and depth < 8:
-                flat = _strip_indices(child) if "[" in child else child
-                out.fields.setdefault(flat.lower(), value)
             walk_json(value, child, out, depth=depth + 1, loc=(*loc, key_s))
         for i, (key, value) in enumerate(getattr(doc, "shadowed", ())):
             # not addressable for redaction (no location): a finding here blocks
@@ -358,7 +419,8 @@ def _add_multipart(mp: Multipart, out: Extracted, *, skip_first: bool = False) -
             if text:
                 out.items.append(ContentItem(f"form.{name}{suffix}", text))
                 if j == 0:
-                    out.fields.setdefault(f"form.{name.lower()}", text)
+                    # multipart.Form.Value[name][0] / r.FormValue: case-sensitive, first
+                    out.fields.setdefault(f"form.{name}", text)
         n_files += had_file
     for where, data in (("preamble", mp.preamble), ("epilogue", mp.epilogue)):
         text = decode_text(data)
@@ -568,14 +630,20 @@ def extract(
     body: bytes,
     content_type: str,
     query: list[tuple[str, str]],
+    go_query: list[tuple[str, str]] | None = None,
 ) -> Extracted:
     """Content items of a request body as Mattermost's handler for ``route`` reads it
-    (the bytes as received: request Content-Encoding is handled by the caller)."""
+    (the bytes as received: request Content-Encoding is handled by the caller).
+    ``query``: every pair of the query string, inspected; ``go_query``: the pairs Go's
+    ``url.ParseQuery`` keeps (goread.parse_query), from which fields are read."""
     out = Extracted()
     for key, value in query:
         if value:
             out.items.append(ContentItem(f"query.{key}", value))
-            out.fields.setdefault(f"query.{key.lower()}", value)
+    # ``r.URL.Query().Get(name)``: Go's ParseQuery reading (pairs with a bad escape or
+    # a ';' dropped), names case-sensitive, the first value even when it is empty
+    for key, value in (go_query if go_query is not None else query):
+        out.fields.setdefault(f"query.{key}", value)
     kind = route.body
     if kind is Body.WEBHOOK:
         # even without a body: r.FormValue("payload") reads the query string too
@@ -641,3 +709,126 @@ def is_reference_id(item: ContentItem) -> bool:
 def filename_items(files: list[FilePart]) -> list[ContentItem]:
     return [ContentItem(f"{f.path}.name", f.filename, ItemKind.FILENAME) for f in files if f.filename]
 
+
+
+# --------------------------------------------------------------------------- no-content routes
+
+_NAME_SHAPE = re.compile(r"[A-Za-z0-9._\-+@ :]{0,128}")
+_LONG_DIGITS = re.compile(r"\d{5,}")
+#: millisecond timestamps (1e12..1e13 is 2001..2286) and small counts are the only
+#: numbers a read marker carries; anything else may be an account number
+_SMALL_INT = 1000
+_MILLIS = (10**12, 10**13)
+
+
+def _ref_value(v: Any) -> bool:
+    if v is None or isinstance(v, bool):
+        return True
+    if isinstance(v, str):
+        return v == "" or bool(_ID_SHAPE.fullmatch(v))
+    if isinstance(v, int):
+        return 0 <= v <= _SMALL_INT or _MILLIS[0] <= v < _MILLIS[1]
+    if isinstance(v, list):
+        return len(v) <= 1000 and all(_ref_value(x) for x in v)
+    if isinstance(v, dict):
+        return len(v) <= 64 and all(go_field_name(k) in _REF_KEYS and _ref_value(x) for k, x in _ordered(v))
+    return False  # floats
+
+
+#: keys a read marker or view carries (model.ChannelView, MapBoolFromJSON of set_unread)
+_REF_KEYS = frozenset({"channel_id", "prev_channel_id", "collapsed_threads_supported", "channel_ids",
+                       "team_id", "post_id", "user_id", "root_id", "last_viewed_at", "since"})
+
+
+def _ordered(doc: dict[str, Any]) -> list[tuple[str, Any]]:
+    return list(getattr(doc, "order", None) or doc.items())
+
+
+def _object_of(doc: Any, fields: dict[str, Callable[[Any], bool]], required: tuple[str, ...] = ()) -> str | None:
+    if not isinstance(doc, dict):
+        return "the body is not a JSON object"
+    seen: set[str] = set()
+    for key, value in _ordered(doc):
+        name = go_field_name(key)
+        check = fields.get(name)
+        if check is None:
+            return "the body has a field this route does not take"
+        if not check(value):
+            return f"the field {name} is not what Mattermost expects"
+        seen.add(name)
+    if any(r not in seen for r in required):
+        return "a required field is missing"
+    return None
+
+
+def _id(v: Any) -> bool:
+    return isinstance(v, str) and bool(_ID_SHAPE.fullmatch(v))
+
+
+def _id_or_empty(v: Any) -> bool:
+    return v is None or v == "" or _id(v)
+
+
+def _bool(v: Any) -> bool:
+    return v is None or isinstance(v, bool)
+
+
+def _telemetry_ok(v: Any, depth: int = 0) -> bool:
+    if depth > 16:
+        return False
+    if isinstance(v, str):
+        return len(v) <= 256 and not _LONG_DIGITS.search(v)
+    if isinstance(v, dict):
+        return len(v) <= 1000 and all(_telemetry_ok(k, depth + 1) and _telemetry_ok(x, depth + 1) for k, x in _ordered(v))
+    if isinstance(v, list):
+        return len(v) <= 1000 and all(_telemetry_ok(x, depth + 1) for x in v)
+    return True  # numbers are measurements, booleans, null
+
+
+def no_content_shape_error(shape: str, body: bytes) -> str | None:
+    """Whether the body of a no-content route (routes.NO_CONTENT_ROUTES) has exactly
+    the shape Mattermost's handler reads; a reason to refuse it (400) otherwise.
+
+    - ``typing``: api4/user.go publishUserTyping decodes model.TypingRequest
+      (``channel_id``, ``parent_id``); app/user.go PublishUserTyping broadcasts
+      ``parent_id`` to the channel as it is: both must be ids (``parent_id`` may be
+      empty), nothing else may be there;
+    - ``view``: api4/channel.go viewChannel, model.ChannelView (``channel_id``,
+      ``prev_channel_id``, ``collapsed_threads_supported``);
+    - ``refs``: read markers (set_unread: model.MapBoolFromJSON; mark_read): ids,
+      booleans, small counts and millisecond timestamps only;
+    - ``ids`` / ``names``: a JSON array of ids (model.IsValidId) / short names;
+    - ``empty``: nothing (or an empty JSON value);
+    - ``telemetry``: client metrics: any JSON without a run of 5+ digits in a string;
+    - ``credentials``, ``search``: never read.
+
+    JSON is read as Go reads it (go_json_decode; keys matched as encoding/json does)."""
+    if shape in ("credentials", "search") or not body.strip(b" \t\r\n"):
+        return None
+    try:
+        doc, rest = go_json_decode(body.decode("utf-8", "replace"))
+    except BodyError:
+        return "the body is nested too deeply"
+    except ValueError:
+        return "the body is not a JSON document"
+    if rest.strip(" \t\r\n"):
+        return "data after the JSON document"
+    if shape == "typing":
+        return _object_of(doc, {"channel_id": _id, "parent_id": _id_or_empty}, ("channel_id",))
+    if shape == "view":
+        return _object_of(doc, {"channel_id": _id_or_empty, "prev_channel_id": _id_or_empty,
+                                "collapsed_threads_supported": _bool})
+    if shape == "refs":
+        return None if _ref_value(doc) else "the body carries something other than ids"
+    if shape == "ids":
+        ok = isinstance(doc, list) and len(doc) <= 10_000 and all(_id(v) for v in doc)
+        return None if ok else "the body is not a list of ids"
+    if shape == "names":
+        ok = isinstance(doc, list) and len(doc) <= 10_000 and all(
+            isinstance(v, str) and _NAME_SHAPE.fullmatch(v) and not _LONG_DIGITS.search(v) for v in doc)
+        return None if ok else "the body is not a list of names"
+    if shape == "empty":
+        return None if doc in ({}, [], None, "") else "this request takes no body"
+    if shape == "telemetry":
+        return None if _telemetry_ok(doc) else "the body carries text this route does not take"
+    return "unknown body shape"

@@ -16,7 +16,9 @@ bytes.  Ported here (Go 1.21-1.23 semantics; file paths are in the Go source tre
   ``src/mime/quotedprintable/reader.go`` does.  **No other transfer encoding is
   decoded** (base64 parts are handed over as they are);
 - ``Part.form_name`` / ``Part.file_name``: ``Part.FormName`` / ``Part.FileName``
-  (``form-data`` disposition only; ``filepath.Base`` of the filename).
+  (``form-data`` disposition only; ``filepath.Base`` of the filename);
+- ``parse_query``: ``src/net/url/url.go`` ``ParseQuery`` (what ``r.URL.Query()``
+  reads; ``Values.Get`` is case-sensitive and returns the first value).
 
 Whatever Go refuses raises ``GoReadError``; the caller answers 400 (Mattermost
 would have refused the request, or stored only what preceded the error).
@@ -29,7 +31,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["GoReadError", "Multipart", "Part", "parse_media_type", "quoted_printable_decode", "read_multipart"]
+__all__ = ["GoReadError", "Multipart", "Part", "parse_media_type", "parse_query", "query_unescape",
+           "quoted_printable_decode", "read_multipart"]
 
 _TSPECIALS = frozenset('()<>@,;:\\"/[]?=')
 #: bufio.Reader's default size in multipart.NewReader (peekBufferSize): a line
@@ -505,4 +508,57 @@ def read_multipart(body: bytes, boundary: str, *, max_parts: int = 1000) -> Mult
             continue
         raise GoReadError("multipart: unexpected line in Next()")
     out.preamble = body[:preamble_end or 0]
+    return out
+
+
+# --------------------------------------------------------------------------- net/url
+
+
+def _unhex(c: str) -> int:
+    return int(c, 16)
+
+
+def query_unescape(s: str) -> str:
+    """``url.QueryUnescape`` (src/net/url/url.go ``unescape`` in encodeQueryComponent
+    mode): ``+`` is a space, ``%XX`` a byte; a ``%`` not followed by two hex digits is
+    an error (``ValueError``).  Bytes that are not UTF-8 become U+FFFD here (Go keeps
+    them; only text is compared)."""
+    if "%" not in s and "+" not in s:
+        return s
+    out = bytearray()
+    i = 0
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == "%":
+            h = s[i + 1 : i + 3]
+            if len(h) != 2 or any(x not in "0123456789abcdefABCDEF" for x in h):
+                raise ValueError("invalid URL escape")
+            out.append(_unhex(h))
+            i += 3
+        elif c == "+":
+            out.append(0x20)
+            i += 1
+        else:
+            out += c.encode("utf-8", "surrogateescape")
+            i += 1
+    return out.decode("utf-8", "replace")
+
+
+def parse_query(raw: str, *, max_pairs: int = 10_000) -> list[tuple[str, str]]:
+    """``url.ParseQuery`` (src/net/url/url.go ``parseQuery``, Go 1.17+), as
+    ``r.URL.Query()`` reads a request's query: pairs split on ``&``; a pair holding a
+    ``;`` is dropped; an empty pair skipped; key and value unescaped, a pair with a bad
+    escape dropped.  The order is kept (``Values.Get`` returns the first value)."""
+    out: list[tuple[str, str]] = []
+    for pair in raw.split("&"):
+        if ";" in pair or not pair:
+            continue
+        key, _, value = pair.partition("=")
+        try:
+            out.append((query_unescape(key), query_unescape(value)))
+        except ValueError:
+            continue
+        if len(out) > max_pairs:
+            raise ValueError("too many query fields")
     return out

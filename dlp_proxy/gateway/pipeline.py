@@ -45,9 +45,11 @@ from dlp_proxy.gateway.extract import (
     extract,
     filename_items,
     is_reference_id,
+    no_content_shape_error,
 )
+from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.paths import PathError, readings, split_target
-from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, Body, Match, Route, match
+from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, WRITE_METHODS, Body, Match, Route, match
 from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, QuarantineStore
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import (
@@ -90,6 +92,9 @@ class Verdict:
     route: str | None = None
     #: work to run after the answer went out (sender notification)
     after: Callable[[], Awaitable[None]] | None = None
+    #: a channel this request may convert or rename: its cached context is dropped
+    #: again once Mattermost answered (``ContextResolver.forget_channel``)
+    channel_changed: str | None = None
 
 
 @dataclass(slots=True)
@@ -171,10 +176,13 @@ class Pipeline:
         #: dlp_proxy.gateway.budget.ScanBudget: off-loop scan seconds per user
         self.scan_budget = scan_budget
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
+        if context is not None and getattr(context, "terms_of", None) is None:
+            # a channel's display name and purpose are cached as their context words only
+            context.terms_of = getattr(detector, "context_terms", None)
 
     # ------------------------------------------------------------------ entry
 
-    def classify(self, method: str, target: str) -> tuple[Match, str, str]:
+    def classify(self, method: str, target: str, *, has_body: bool = False) -> tuple[Match, str, str]:
         """The route a request is judged as: every reading of its path
         (dlp_proxy.gateway.paths.readings: Go's and the most decoded) is
         matched, and the most inspected result applies (denied > content >
@@ -183,26 +191,45 @@ class Pipeline:
         never sends such a path, and judging it as either route could judge
         the wrong body."""
         raw_path, query = split_target(target)
-        m, path = classify_path(method, raw_path)
+        m, path = classify_path(method, raw_path, has_body=has_body)
         return m, path, query
 
     async def handle(self, req: GatewayRequest, classified: tuple[Match, str, str] | None = None) -> Verdict:
         """``classified``: ``classify(req.method, req.target)`` when the caller already has it."""
         try:
-            m, path, query = classified if classified is not None else self.classify(req.method, req.target)
+            m, path, query = (classified if classified is not None
+                              else self.classify(req.method, req.target, has_body=bool(req.body)))
         except PathError as exc:
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request path is not valid ({exc}).", "bad-path")
         if m.kind == "denied":
             return await self._refuse(req, 403, responses.DENIED_ID, f"This request is not allowed: {m.reason}.", "denied-route")
-        if m.kind in ("passthrough", "no_content"):
+        if m.kind == "no_content":
+            # a body that is not exactly what the handler reads is refused (typing's
+            # parent_id is broadcast as it is: extract.no_content_shape_error)
+            problem = no_content_shape_error(m.shape, req.body) if req.body else None
+            if problem is None and req.body and m.shape not in ("credentials", "search") and \
+                    req.headers.get("content-encoding", "").strip().lower() not in ("", "identity"):
+                problem = "Content-Encoding is not accepted on this route"
+            if problem is not None:
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID,
+                                          f"The request could not be inspected: {problem}.", "bad-body")
+            return Verdict(forward=True)
+        if m.kind == "passthrough":
             return Verdict(forward=True)
         route = m.route
         assert route is not None
+        changed = channel_changed(req.method, path)
+        if changed is not None and self.context is not None:
+            await self.context.forget_channel(changed)
+        if m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS:
+            return Verdict(forward=True, channel_changed=changed)  # a DELETE (or any verb) with nothing to read
         if m.kind == "unknown_write" and self.config.unknown_write == "allow":
             return Verdict(forward=True)
         if m.kind == "unknown_write" and self.config.unknown_write == "block":
             return await self._refuse(req, 403, responses.DENIED_ID, "This kind of request is not allowed by the data-loss-prevention gateway.", "unknown-write-blocked")
-        return await self._inspect(req, route, m.params or {}, path, query)
+        verdict = await self._inspect(req, route, m.params or {}, path, query)
+        verdict.channel_changed = changed if verdict.forward else None
+        return verdict
 
     async def judge_frame(self, req: GatewayRequest, route: Route) -> Verdict:
         """A client websocket frame (dlp_proxy.gateway.websocket): ``req.body`` is
@@ -261,7 +288,8 @@ class Pipeline:
             incomplete.append(UninspectedFile("upload", ("upload-bytes-not-seen",),
                                               ex.files[0].filename if ex.files else ""))
         policy = self.policy()  # one policy object for the whole request, even across a reload
-        ctx = await self._context(req, route, params, ex, path, policy)
+        channel_terms: list[str] = []
+        ctx = await self._context(req, route, params, ex, path, policy, channel_terms)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         if upload_state != "partial":
@@ -277,19 +305,25 @@ class Pipeline:
                     incomplete.append(UninspectedFile(part.path, tuple(problems), part.filename, index, len(ex.files)))
         try:
             scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
+            scanned = await self._cross_field(scanned, entities, _budget_key(ctx), channel_terms)
+        except BodyError as exc:
+            return await self._refuse(req, exc.status, responses.TOO_LARGE_ID, f"The request could not be inspected: {exc}.",
+                                      "bad-body", route=route)
         except ScanBudgetExceeded:
             return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                       "You sent more than the data-loss-prevention gateway can check right now. "
                                       "Wait a minute and try again.", "scan-budget", route=route)
-        message = " ".join(i.text for i in ex.items if i.path.startswith("body.message"))
-        if (self.split_window is not None and ctx.user_id and ctx.channel_id and route.group in ("posts", "edits")
-                and may_carry_a_piece(message)):
-            # Only a message with a digit can carry a piece of an identifier split
-            # across posts (policy/split.py); fillers neither enter the window nor
-            # pay for its Redis round trip.
-            extra = await self.split_window.check(ctx.user_id, ctx.channel_id, message, self.detector)
-            if extra:
-                scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
+        if (self.split_window is not None and ctx.user_id and upload_state != "partial"
+                and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
+            piece = split_piece(scanned, self.split_window.max_chars)
+            if piece:
+                # Every inspected text (fields, files, headers, drafts, commands...) may
+                # carry a piece of an identifier split across requests (policy/split.py);
+                # filler neither enters the window nor pays for its Redis round trip.
+                where = ctx.channel_id or f"~{route.group}"
+                extra = await self.split_window.check(ctx.user_id, where, piece, self.detector)
+                if extra:
+                    scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
         decision = policy.evaluate(scanned, ctx)
         if incomplete:
             # A file not fully inspected is its own outcome, decided per cause by the
@@ -391,13 +425,81 @@ class Pipeline:
         offset = int(session.get("file_offset", 0))
         await self.register_upload(session)
         await asyncio.to_thread(self.uploads.write_at, upload_id, chunk, offset)
-        ex.fields.setdefault("query.channel_id", str(session.get("channel_id", "")))
+        # the chunk lands in the session's channel (app/upload.go UploadData works on
+        # the stored session; a ``?channel_id=`` on the chunk is read by nobody)
+        ex.fields["upload.channel_id"] = str(session.get("channel_id", ""))
         if offset + len(chunk) < size:
             return "partial", ex, []
         data, gaps = await asyncio.to_thread(self.uploads.assemble, upload_id, size)
         whole = Extracted(items=list(ex.items), files=[FilePart("upload", str(session.get("filename", "")), data)],
                           body_format="raw", fields=ex.fields)
         return "complete", whole, gaps
+
+    async def _cross_field(self, scanned: list[ScannedItem], entities: Any, budget_key: str | None,
+                           extra_terms: Sequence[str]) -> list[ScannedItem]:
+        """Context across the fields of one request (findings 4): the context words of
+        every other field (an attachment field's title, a pretext, a prop, the user's
+        position being set) and of the channel's display name and purpose label each
+        line of a free-text field with digits, and that labelled text is scanned
+        again; what it finds is added to the field, located in its own text.
+
+        Only the detector's own vocabulary crosses fields (``Engine.context_terms``);
+        structural fields (ids, timestamps, ``pending_post_id``) are never labelled."""
+        terms_of = getattr(self.detector, "context_terms", None)
+        if terms_of is None:
+            return scanned
+        # fields that may give context: free text (ids, times, versions carry no label)
+        texts = [i for i, s in enumerate(scanned)
+                 if s.item.text and not is_reference_id(s.item) and not _structural(s.item.path)]
+        if len(texts) < 2 and not extra_terms:
+            return scanned
+        targets = [i for i in texts if scanned[i].item.kind is not ItemKind.FILE and not _structural(scanned[i].item.path)
+                   and normalized_digits(scanned[i].item.text) >= 4][:CROSS_FIELD_MAX_TARGETS]
+        if not targets:
+            return scanned
+        own: dict[int, frozenset[str]] = {}
+        base = set(extra_terms)
+        if len(texts) <= CROSS_FIELD_MAX_TARGETS:
+            for i in texts:
+                text = scanned[i].item.text
+                if len(text) <= CROSS_FIELD_MAX_CHARS and (not text.isascii() or _ANY_LETTER.search(text)):
+                    own[i] = frozenset(terms_of(text))
+        else:
+            # many fields (a plugin's document): one pass over them all, bounded; every
+            # field is then labelled with every field's words (its own included)
+            joined = "\n".join(scanned[i].item.text[:CROSS_FIELD_MAX_CHARS] for i in texts)
+            base |= set(terms_of(joined[: 4 * CROSS_FIELD_MAX_CHARS]))
+        labelled: list[CrossFieldText] = []
+        total = 0
+        for i in targets:
+            others = set(base)
+            for j, words in own.items():
+                if j != i:
+                    others |= words
+            if others:
+                aug = CrossFieldText()
+                aug.add(i, scanned[i].item.text, _label(others))
+                total += aug.pos
+                if total > CROSS_FIELD_MAX_TOTAL:
+                    raise BodyError("too many numbered lines to inspect with their context", 413)
+                labelled.append(aug)
+        if not labelled:
+            return scanned
+        found = await self._scan([ContentItem("cross-field", a.text()) for a in labelled], entities, budget_key)
+        out = list(scanned)
+        hits = [(aug, f) for aug, s in zip(labelled, found, strict=True) for f in s.findings]
+        for aug, f in hits:
+            hit = aug.locate(f.start, f.end)
+            if hit is None:
+                continue
+            i, start, end = hit
+            current = out[i]
+            if any(g.entity_type == f.entity_type and g.start < end and start < g.end for g in current.findings):
+                continue
+            moved = replace(f, start=start, end=end, transforms=(*f.transforms, "cross-field-context"),
+                            explanation=f"{f.explanation}; context from another field of the request")
+            out[i] = ScannedItem(current.item, (*current.findings, moved))
+        return out
 
     async def _scan_file(self, part: FilePart, entities: Any, problems: list[str]) -> list[ScannedItem]:
         """Extract and detect in a worker process (see filescan.py)."""
@@ -451,10 +553,15 @@ class Pipeline:
                 budget.charge(budget_key, time.perf_counter() - started if cost is None else cost)
 
     async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str,
-                       policy: PolicyEngine) -> RequestContext:
+                       policy: PolicyEngine, channel_terms: list[str] | None = None) -> RequestContext:
         token = token_from_request(req.headers, split_target(req.target)[1])
-        channel_id = _lookup(route.channel_from, params, ex) if route.channel_from else None
         post_id = _lookup(route.post_from, params, ex) if route.post_from else None
+        # An edit lands in the stored post's channel, whatever its body says
+        # (api4/post.go updatePost/patchPost: postPatchChecks checks the permission on
+        # ``originalPost.ChannelId``; app/post.go UpdatePost edits ``oldPost.Clone()``):
+        # the channel is looked up through the post, never taken from the body.
+        channel_id = (_lookup(route.channel_from, params, ex) if route.channel_from and not route.post_from
+                      else None)
         hook_id = params.get("hook_id") if route.group == "webhooks" else None
         errors: list[str] = []
         # Ids come from the client: only an id-shaped one is looked up (Mattermost
@@ -478,16 +585,21 @@ class Pipeline:
                     user = await self.context.user(token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"user: {type(exc).__name__}")
-            if channel_id is None and post_id and token:
+            if channel_id is None and post_id:
                 try:
                     channel_id = await self.context.post_channel_id(post_id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"post: {type(exc).__name__}")
+                if channel_id is None and not any(e.startswith("post:") for e in errors):
+                    # unknown channel: the policy's failure mode decides (default closed)
+                    errors.append("post: channel not resolved")
             if channel_id and lookup_channel:
                 try:
                     channel = await self.context.channel(channel_id, token)
                 except _UPSTREAM_ERRORS as exc:
                     errors.append(f"channel: {type(exc).__name__}")
+                if channel is not None and channel_terms is not None:
+                    channel_terms.extend(channel.terms)  # context words of its display name and purpose
             if channel is not None and channel.team_id and _needs(policy, route, "team"):
                 try:
                     team_name = await self.context.team_name(channel.team_id, token)
@@ -716,7 +828,7 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
         raise BodyError("Content-Encoding is not accepted on this route (Mattermost does not decode request bodies)")
     if route.body.value not in ("files", "upload_chunk") and len(raw) > max_text_bytes:
         raise BodyError("body is larger than the gateway accepts for this route", 413)
-    ex = extract(route, raw, content_type, qpairs)
+    ex = extract(route, raw, content_type, qpairs, go_query=parse_query(query))
     if not codings or not raw:
         return raw, ex
     body = decode_content_encoding(raw, content_encoding)
@@ -735,6 +847,94 @@ SCAN_BUDGET_ID = "api.dlp.scan_budget.app_error"
 #: not webhooks: Mattermost splits a long webhook message into several posts
 _POST_GROUPS = frozenset({"posts", "edits", "scheduled", "drafts"})
 _MESSAGE_PATHS = frozenset({"body.message", "body.post.message"})
+
+
+#: labelled fields scanned again per request, and the longest field whose context words are read
+CROSS_FIELD_MAX_TARGETS = 256
+CROSS_FIELD_MAX_CHARS = 65536
+#: characters of labelled text one request may cost (a text of many short numbered lines
+#: doubles in size): beyond, the request is refused (413) rather than judged without context
+CROSS_FIELD_MAX_TOTAL = 2_000_000
+#: what separates two labelled fields: more than a context window reaches across (letters
+#: that are no context word), so one field's label never reaches another field's number
+_CROSS_GAP = "\n\n" + "z" * 72 + "\n\n"
+_ANY_DIGIT = re.compile(r"[0-9]")
+_ANY_LETTER = re.compile(r"[A-Za-z]")
+_STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts", "pending_post_id", "type",
+                               "file_size", "size", "width", "height", "page", "per_page", "priority"})
+
+
+def _structural(path: str) -> bool:
+    """Fields that hold ids, times and versions, never free text."""
+    last = re.split(r"[.\[\]#{}:~]", path.lower())
+    seg = next((p for p in reversed(last) if p and not p.isdigit() and not p.startswith("dup")), "")
+    return seg in _STRUCTURAL_NAMES or seg.endswith(("_at", "_id", "_ids"))
+
+
+def _label(terms: set[str], limit: int = 48) -> str:
+    """The context words as one label, nearest the value last, within a context window."""
+    out: list[str] = []
+    size = 0
+    for t in sorted(terms, key=lambda w: (len(w), w)):
+        if size + len(t) + 1 > limit:
+            break
+        out.append(t)
+        size += len(t) + 1
+    return " ".join(out)
+
+
+class CrossFieldText:
+    """Fields with every line labelled (``"<words>: <line>"``), one text, and the way
+    back from an offset in it to (field, offset in the field)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pos = 0
+        #: (start in the text, end, field index, offset of the line in the field)
+        self.spans: list[tuple[int, int, int, int]] = []
+
+    def add(self, index: int, text: str, label: str) -> None:
+        offset = 0
+        for line in text.split("\n"):
+            head = f"{label}: " if _ANY_DIGIT.search(line) or not line.isascii() else ""
+            self.parts.append(head)
+            self.pos += len(head)
+            self.spans.append((self.pos, self.pos + len(line), index, offset))
+            self.parts.append(line + "\n")
+            self.pos += len(line) + 1
+            offset += len(line) + 1
+        self.parts.append(_CROSS_GAP)
+        self.pos += len(_CROSS_GAP)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def locate(self, start: int, end: int) -> tuple[int, int, int] | None:
+        for a, b, index, offset in self.spans:
+            if a <= start and end <= b:
+                return index, offset + start - a, offset + end - a
+        return None
+
+
+def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
+    """What a request adds to the split window: its texts that may carry a piece
+    (``may_carry_a_piece``; ids Mattermost validates are no text), in order, one per
+    line; a long one keeps its head and its tail (a split identifier sits at a
+    boundary).  A file's extracted text enters only when it is short enough to be a
+    fragment itself: a document's first and last lines (a blotter's header row and
+    totals) joined with the sender's recent chat make identifiers no one wrote."""
+    parts: list[str] = []
+    for s in scanned:
+        text = s.item.text
+        if not text or is_reference_id(s.item) or _structural(s.item.path) or not may_carry_a_piece(text):
+            continue
+        if s.item.kind is ItemKind.FILE and len(text) > max_chars:
+            continue
+        parts.append(text if len(text) <= 2 * max_chars else f"{text[:max_chars]}\n{text[-max_chars:]}")
+    joined = "\n".join(parts)
+    if len(joined) > 2 * max_chars:
+        joined = f"{joined[:max_chars]}\n{joined[-max_chars:]}"
+    return joined
 
 
 def _budget_key(ctx: RequestContext) -> str | None:
@@ -817,6 +1017,8 @@ def _lookup(spec: str, params: dict[str, str], ex: Extracted) -> str | None:
         return ex.fields.get(f"query.{name}") or ex.fields.get(f"form.{name}")
     if source == "body":
         return ex.fields.get(f"body.{name}") or ex.fields.get(f"form.payload.{name}")
+    if source == "upload":
+        return ex.fields.get(f"upload.{name}")
     return None
 
 
@@ -826,11 +1028,11 @@ UNKNOWN_ROUTE_NAME = UNKNOWN_ROUTE.name
 _KIND_RANK = {"passthrough": 0, "no_content": 1, "unknown_write": 2, "content": 3, "denied": 4}
 
 
-def classify_path(method: str, raw_path: str) -> tuple[Match, str]:
+def classify_path(method: str, raw_path: str, *, has_body: bool = False) -> tuple[Match, str]:
     """(match, the reading it came from) for the most inspected reading of ``raw_path``."""
     best: tuple[Match, str] | None = None
     for path in readings(raw_path):
-        m = match(method, path)
+        m = match(method, path, has_body=has_body)
         if best is None or _KIND_RANK[m.kind] > _KIND_RANK[best[0].kind]:
             best = (m, path)
         elif (m.kind == "content" == best[0].kind and m.route is not None and best[0].route is not None
@@ -843,3 +1045,18 @@ def classify_path(method: str, raw_path: str) -> tuple[Match, str]:
 def _severity(action: Action) -> int:
     return SEVERITY[action]
 
+
+
+#: routes that change what a channel is (type, names, purpose): api4/channel.go
+#: updateChannel, patchChannel, updateChannelPrivacy, convertChannelToPrivate,
+#: convertGroupMessageToChannel, restoreChannel, deleteChannel
+_CHANNEL_CHANGES = re.compile(
+    r"^/api/v4/channels/([a-z0-9]{26})(?:/(?:patch|privacy|convert|convert_to_channel|restore))?/?$")
+
+
+def channel_changed(method: str, path: str) -> str | None:
+    """The channel a write to ``path`` may convert or rename, else None."""
+    if method.upper() in ("GET", "HEAD", "OPTIONS"):
+        return None
+    m = _CHANNEL_CHANGES.match(path)
+    return m.group(1) if m else None

@@ -14,7 +14,8 @@ Three kinds of entries, all matched against the *normalized* path
   credentials, read markers...).  They pass without inspection.  A credential
   route is here on purpose: passwords must never be scanned, archived or held.
 
-Any other POST/PUT/PATCH under ``/api/``, ``/hooks/`` or ``/plugins/`` is an
+Any other request but a body-less GET/HEAD/OPTIONS (``READ_METHODS``: DELETE,
+PROPFIND, made-up verbs, and a read method *with* a body included) is an
 *unknown write* and goes through the ``unknown_write`` rule (default: inspect
 every string in the body generically and apply the policy).  So a route
 Mattermost adds tomorrow is inspected, not waved through;
@@ -30,6 +31,12 @@ from dataclasses import dataclass
 from functools import cache
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: the only methods read without inspection, and only without a body.  Every other
+#: method (DELETE, PROPFIND, a made-up verb...) may carry content to a handler that
+#: reads it: a plugin's ServeHTTP gets the raw request whatever its method
+#: (server/channels/app/plugin_requests.go ServePluginRequest -> servePluginRequest
+#: -> hooks.ServeHTTP; the plugin router matches no method), so it is judged like a write.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 INSPECTED_PREFIXES = ("/api/", "/hooks/", "/plugins/")
 
 
@@ -69,7 +76,8 @@ class Route:
     method: str
     template: str
     body: Body = Body.JSON
-    #: where the channel id is: "body.<dotted.path>", "path.<param>", "query.<param>"
+    #: where the channel id is: "body.<dotted.path>", "path.<param>", "query.<param>",
+    #: "upload.channel_id" (the upload session Mattermost holds)
     channel_from: str | None = None
     #: where the post id is, for edits: its channel is looked up through the post
     post_from: str | None = None
@@ -105,7 +113,8 @@ CONTENT_ROUTES: tuple[Route, ...] = (
     # --- files (api4/file.go, upload.go)
     R("files.upload", "files", "POST", "/api/v4/files", Body.FILES, channel_from="query.channel_id"),
     R("uploads.create", "uploads", "POST", "/api/v4/uploads", channel_from="body.channel_id"),
-    R("uploads.chunk", "uploads", "POST", "/api/v4/uploads/{upload_id}", Body.UPLOAD_CHUNK, channel_from="query.channel_id"),
+    # the chunk lands in its session's channel (app/upload.go UploadData reads the stored session)
+    R("uploads.chunk", "uploads", "POST", "/api/v4/uploads/{upload_id}", Body.UPLOAD_CHUNK, channel_from="upload.channel_id"),
     R("users.image", "profile", "POST", "/api/v4/users/{user_id}/image", Body.FILES),
     # --- shared channels: a remote cluster's upload session and profile images
     # (api4/remote_cluster.go uploadRemoteData -> doUploadData; remoteSetProfileImage
@@ -164,47 +173,52 @@ DENIED_ROUTES: tuple[tuple[str, str], ...] = (
 
 # Writes that carry nothing shown to other people.  Keep this list short and
 # obvious: everything not here and not a content route is inspected generically.
-NO_CONTENT_ROUTES: tuple[tuple[str, str, str], ...] = (
-    # (method or "*", template, reason)
-    ("*", "/api/v4/users/login", "credentials"),
-    ("*", "/api/v4/users/login/**", "credentials"),
-    ("*", "/api/v4/users/logout", "session"),
-    ("*", "/api/v4/users/password/**", "credentials"),
-    ("*", "/api/v4/users/{user_id}/password", "credentials"),
-    ("*", "/api/v4/users/mfa", "credentials"),
-    ("*", "/api/v4/users/mfa/**", "credentials"),
-    ("*", "/api/v4/users/{user_id}/mfa", "credentials"),
-    ("*", "/api/v4/users/{user_id}/mfa/**", "credentials"),
-    ("*", "/api/v4/users/{user_id}/auth", "credentials"),
-    ("*", "/oauth/**", "credentials"),
-    ("*", "/api/v4/users/tokens/revoke", "credentials"),
-    ("*", "/api/v4/users/tokens/disable", "credentials"),
-    ("*", "/api/v4/users/tokens/enable", "credentials"),
-    ("*", "/api/v4/users/tokens/rotate", "credentials"),
-    ("*", "/api/v4/users/{user_id}/sessions/revoke", "credentials"),
-    ("*", "/api/v4/users/{user_id}/typing", "typing indicator"),
-    ("*", "/api/v4/channels/members/{user_id}/view", "read marker"),
-    ("*", "/api/v4/channels/members/{user_id}/mark_read", "read marker"),
-    ("*", "/api/v4/users/{user_id}/posts/{post_id}/set_unread", "read marker"),
-    ("*", "/api/v4/client_perf", "client telemetry"),
-    ("*", "/api/v4/perf", "client telemetry"),
-    ("POST", "/api/v4/posts/ids", "lookup by ids"),
-    ("POST", "/api/v4/posts/ids/reactions", "lookup by ids"),
-    ("POST", "/api/v4/users/ids", "lookup by ids"),
-    ("POST", "/api/v4/users/usernames", "lookup by names"),
-    ("POST", "/api/v4/users/status/ids", "lookup by ids"),
-    ("POST", "/api/v4/channels/stats/member_count", "lookup by ids"),
-    ("POST", "/api/v4/teams/{team_id}/channels/ids", "lookup by ids"),
-    ("POST", "/api/v4/emoji/names", "lookup by names"),
-    ("POST", "/api/v4/roles/names", "lookup by names"),
-    ("POST", "/api/v4/groups/names", "lookup by names"),
+NO_CONTENT_ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    # (method or "*", template, reason, shape).  The shape is what the body must be
+    # (extract.no_content_shape_error; anything else is refused with a 400 AppError):
+    # "typing", "view", "refs" (ids, booleans and small numbers only), "ids", "names",
+    # "empty"; "credentials" and "search" bodies are never read (passwords must not be
+    # scanned or archived; search terms are shown to nobody), "telemetry" is checked
+    # for digit runs only
+    ("*", "/api/v4/users/login", "credentials", "credentials"),
+    ("*", "/api/v4/users/login/**", "credentials", "credentials"),
+    ("*", "/api/v4/users/logout", "session", "empty"),
+    ("*", "/api/v4/users/password/**", "credentials", "credentials"),
+    ("*", "/api/v4/users/{user_id}/password", "credentials", "credentials"),
+    ("*", "/api/v4/users/mfa", "credentials", "credentials"),
+    ("*", "/api/v4/users/mfa/**", "credentials", "credentials"),
+    ("*", "/api/v4/users/{user_id}/mfa", "credentials", "credentials"),
+    ("*", "/api/v4/users/{user_id}/mfa/**", "credentials", "credentials"),
+    ("*", "/api/v4/users/{user_id}/auth", "credentials", "credentials"),
+    ("*", "/oauth/**", "credentials", "credentials"),
+    ("*", "/api/v4/users/tokens/revoke", "credentials", "credentials"),
+    ("*", "/api/v4/users/tokens/disable", "credentials", "credentials"),
+    ("*", "/api/v4/users/tokens/enable", "credentials", "credentials"),
+    ("*", "/api/v4/users/tokens/rotate", "credentials", "credentials"),
+    ("*", "/api/v4/users/{user_id}/sessions/revoke", "credentials", "credentials"),
+    ("*", "/api/v4/users/{user_id}/typing", "typing indicator", "typing"),
+    ("*", "/api/v4/channels/members/{user_id}/view", "read marker", "view"),
+    ("*", "/api/v4/channels/members/{user_id}/mark_read", "read marker", "refs"),
+    ("*", "/api/v4/users/{user_id}/posts/{post_id}/set_unread", "read marker", "refs"),
+    ("*", "/api/v4/client_perf", "client telemetry", "telemetry"),
+    ("*", "/api/v4/perf", "client telemetry", "telemetry"),
+    ("POST", "/api/v4/posts/ids", "lookup by ids", "ids"),
+    ("POST", "/api/v4/posts/ids/reactions", "lookup by ids", "ids"),
+    ("POST", "/api/v4/users/ids", "lookup by ids", "ids"),
+    ("POST", "/api/v4/users/usernames", "lookup by names", "names"),
+    ("POST", "/api/v4/users/status/ids", "lookup by ids", "ids"),
+    ("POST", "/api/v4/channels/stats/member_count", "lookup by ids", "ids"),
+    ("POST", "/api/v4/teams/{team_id}/channels/ids", "lookup by ids", "ids"),
+    ("POST", "/api/v4/emoji/names", "lookup by names", "names"),
+    ("POST", "/api/v4/roles/names", "lookup by names", "names"),
+    ("POST", "/api/v4/groups/names", "lookup by names", "names"),
     # Searches: the terms are shown to nobody.  A compliance officer searching for
     # an account number must not be blocked.
-    ("POST", "/api/v4/posts/search", "search"),
-    ("POST", "/api/v4/teams/{team_id}/posts/search", "search"),
-    ("POST", "/api/v4/**/search", "search"),
-    ("POST", "/api/v4/files/search", "search"),
-    ("POST", "/api/v4/omnisearch/search", "search"),
+    ("POST", "/api/v4/posts/search", "search", "search"),
+    ("POST", "/api/v4/teams/{team_id}/posts/search", "search", "search"),
+    ("POST", "/api/v4/**/search", "search", "search"),
+    ("POST", "/api/v4/files/search", "search", "search"),
+    ("POST", "/api/v4/omnisearch/search", "search", "search"),
 )
 
 
@@ -214,28 +228,34 @@ class Match:
     route: Route | None = None
     params: dict[str, str] | None = None
     reason: str = ""
+    #: for "no_content": what its body must look like (see NO_CONTENT_ROUTES)
+    shape: str = ""
 
 
 UNKNOWN_ROUTE = Route("unknown", "unknown", "*", "/**", Body.ANY)
 
 
-def match(method: str, path: str) -> Match:
-    """Classify a request; ``path`` must already be normalized."""
+def match(method: str, path: str, *, has_body: bool = False) -> Match:
+    """Classify a request; ``path`` must already be normalized.  A GET, HEAD or
+    OPTIONS passes unread only without a body (``has_body``): with one it is judged
+    like an unknown write, on any route (a plugin reads what it likes)."""
     method = method.upper()
     for template, reason in DENIED_ROUTES:
         if _compile(template).match(path):
             return Match("denied", reason=reason)
-    if method not in WRITE_METHODS:
-        return Match("passthrough")
+    if method in READ_METHODS:
+        if not has_body:
+            return Match("passthrough")
+        return Match("unknown_write", UNKNOWN_ROUTE, {})
     for route in CONTENT_ROUTES:
         if route.method != method:
             continue
         m = route.pattern.match(path)
         if m:
             return Match("content", route, m.groupdict())
-    for rmethod, template, reason in NO_CONTENT_ROUTES:
+    for rmethod, template, reason, shape in NO_CONTENT_ROUTES:
         if rmethod in ("*", method) and _compile(template).match(path):
-            return Match("no_content", reason=reason)
+            return Match("no_content", reason=reason, shape=shape)
     if path.startswith(INSPECTED_PREFIXES) or path in ("/api", "/hooks", "/plugins"):
         return Match("unknown_write", UNKNOWN_ROUTE, {})
     # Writes outside the API (static files, the web app) carry no content to

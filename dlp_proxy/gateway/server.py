@@ -31,7 +31,7 @@ from dlp_proxy.gateway.pipeline import GatewayConfig, Pipeline
 from dlp_proxy.gateway.redis_supervisor import PrivateRedis
 from dlp_proxy.keys import KeyRing
 from dlp_proxy.settings import Settings, parse_hostport
-from dlp_proxy.wiring import quarantine_settings, review_settings
+from dlp_proxy.wiring import context_settings, quarantine_settings, review_settings
 
 log = logging.getLogger("dlp_proxy.server")
 
@@ -176,7 +176,9 @@ async def run(settings: RunSettings) -> int:
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
     resolver = ContextResolver(redis, upstream, hash_key=hash_key,
-                               negative_ttl_seconds=cfg.auth_negative_ttl)
+                               negative_ttl_seconds=cfg.auth_negative_ttl,
+                               channel_ttl_seconds=cfg.channel_context_ttl, post_ttl_seconds=cfg.post_channel_ttl,
+                               fallback_token=cfg.release_token)
 
     from dlp_proxy.quarantine import QuarantineService
 
@@ -239,7 +241,8 @@ async def run(settings: RunSettings) -> int:
         hash_key=hash_key,
         config=config,
         notifier=MattermostNotifier(upstream, settings.notify_token, sender_actions),
-        split_window=SplitWindow(redis, key=hash_key),
+        split_window=SplitWindow(redis, key=hash_key, max_messages=cfg.split_max_fragments,
+                                 ttl_seconds=cfg.split_window_seconds),
         uploads=uploads,
         redis=redis,
         file_scanner=file_scanner,
@@ -306,7 +309,8 @@ async def run(settings: RunSettings) -> int:
 
         # break-glass alerts go to DLP_REVIEW_ALERT_CHANNEL_ID, else the policy's compliance alert channel
         review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=review_settings(
-            cfg, hash_key=hash_key, alert_channel_id=_policy_alert_channel(policy_store)))
+            cfg, hash_key=hash_key, alert_channel_id=_policy_alert_channel(policy_store)),
+            context=context_settings(cfg), detector=detector)
         servers.append(await _serve_asgi(review_app, settings.review_host, settings.review_port))
     if settings.admin_port is not None:
         from dlp_proxy.gateway.admin import ArchiveReadiness, create_admin_app

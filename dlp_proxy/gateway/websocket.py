@@ -30,10 +30,14 @@ So the gateway (``classify_frame``, then the addon's ``_judge_frame``):
   does: binary frames (msgpack; no Mattermost client sends them), frames that
   are not one JSON object, duplicate or case-folded keys, an
   ``authentication_challenge`` of any other shape (a credential is never
-  scanned or archived), frames above ``MAX_FRAME_BYTES``;
+  scanned or archived), frames above ``MAX_FRAME_BYTES``, and a ``user_typing`` or
+  ``posted_notify_ack`` whose ids, enumerations or numbers are not exactly what
+  the router reads (``SHAPED_ACTIONS``: a typing frame's ``parent_id`` is
+  broadcast as it is, so it must be an id);
+- passes a well-shaped ``user_typing`` (two ids carry no content);
 - inspects everything else like a JSON body, route ``websocket.<action>``:
-  ``user_typing``, ``posted_notify_ack``, every ``custom_*`` plugin action, any action
-  it does not know.  The policy decides; a frame is never held for review
+  ``posted_notify_ack`` (its user agent and data text), every ``custom_*`` plugin
+  action, any action it does not know.  The policy decides; a frame is never held for review
   (there is no request to release later): quarantine becomes a drop.
 
 Server-to-client frames are forwarded unchanged.
@@ -96,6 +100,60 @@ def _auth(data: Any) -> bool:
     return (isinstance(data, dict) and set(data) == {"token"} and isinstance(data["token"], str)
             and bool(_TOKEN.fullmatch(data["token"])))
 
+
+def _typing(data: Any) -> bool:
+    """wsapi/user.go userTyping: ``channel_id`` must be an id (model.IsValidId),
+    ``parent_id`` is any string, broadcast to the channel as it is
+    (PublishUserTyping): both must be ids here (``parent_id`` may be empty), and
+    nothing else may be there."""
+    if not isinstance(data, dict) or not set(data) <= {"channel_id", "parent_id"}:
+        return False
+    if not isinstance(data.get("channel_id"), str) or not _ID.fullmatch(data["channel_id"]):
+        return False
+    parent = data.get("parent_id", "")
+    return parent is None or (isinstance(parent, str) and (parent == "" or bool(_ID.fullmatch(parent))))
+
+
+_ENUM = re.compile(r"[a-z_]{0,64}")
+
+
+def _no_numbers(v: Any, depth: int = 0) -> bool:
+    if depth > 16:
+        return False
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return True
+    if isinstance(v, dict):
+        return all(_no_numbers(x, depth + 1) for x in v.values())
+    if isinstance(v, list):
+        return all(_no_numbers(x, depth + 1) for x in v)
+    return False  # int, float
+
+
+def _notify_ack(data: Any) -> bool:
+    """wsapi/system.go websocketNotificationAck logs ``user_agent``, ``post_id``,
+    ``status``, ``reason`` and ``data`` and counts ``status``/``reason`` as metric
+    labels (model.NotificationStatus / NotificationReason, enumerations): the ids and
+    enumerations must have their shape and no field may be a number; the text fields
+    (``user_agent``, ``data``) are then inspected."""
+    if not isinstance(data, dict) or not set(data) <= {"user_agent", "post_id", "status", "reason", "data"}:
+        return False
+    post_id = data.get("post_id", "")
+    if not (post_id is None or (isinstance(post_id, str) and (post_id == "" or _ID.fullmatch(post_id)))):
+        return False
+    for key in ("status", "reason"):
+        v = data.get(key)
+        if v is not None and not (isinstance(v, str) and _ENUM.fullmatch(v)):
+            return False
+    return _no_numbers(data)
+
+
+#: core actions whose ``data`` must have this exact shape or the frame is dropped
+#: (a typing frame that passes the check carries no content and passes; an ack is
+#: then inspected for its text fields)
+SHAPED_ACTIONS: dict[str, Callable[[Any], bool]] = {
+    "user_typing": _typing,
+    "posted_notify_ack": _notify_ack,
+}
 
 #: core actions that carry no content, and the exact shape of their ``data``
 NO_CONTENT_ACTIONS: dict[str, Callable[[Any], bool]] = {
@@ -199,6 +257,14 @@ def classify_frame(content: bytes, is_text: bool) -> FrameJudgment:
             return FrameJudgment("pass", label, token=str(doc["data"]["token"]), seq=seq)
         # a credential is never inspected nor archived
         return FrameJudgment("drop", "authentication_challenge", "malformed authentication frame", seq=seq)
+    shaped = SHAPED_ACTIONS.get(_fold(action))
+    if shaped is not None:
+        # a core action Mattermost's router reads field by field: exactly its shape or dropped
+        if not (exact and action in SHAPED_ACTIONS and _seq_ok(doc.get("seq")) and shaped(doc.get("data"))):
+            return FrameJudgment("drop", label, f"malformed {label} frame", seq=seq)
+        if action == "user_typing":
+            return FrameJudgment("pass", label, seq=seq)
+        return FrameJudgment("inspect", label, seq=seq)
     shape = NO_CONTENT_ACTIONS.get(action)
     if shape is not None and exact and _seq_ok(doc.get("seq")) and shape(doc.get("data")):
         return FrameJudgment("pass", label, seq=seq)

@@ -2,8 +2,12 @@
 
 ``123-45`` in one post and ``-6789`` in the next are each harmless to the detector;
 together they are an SSN.  ``SplitWindow`` keeps, per user and channel (a thread's
-posts are in their channel), the last few messages in Redis and runs the detector over
-them joined with the new one.  A finding that crosses from earlier messages into the
+posts are in their channel, so one window covers the channel and its threads; a text
+outside any channel, a profile field, has a window per route group), the last few
+*pieces* in Redis and runs the detector over them joined with the new one.  The
+gateway feeds it the digit-bearing texts of every inspected request: posts, edits,
+drafts, scheduled posts, slash commands, channel headers and purposes, bookmarks,
+the text extracted from files, plugin and unknown writes.  A finding that crosses from earlier messages into the
 new one is returned, located in the new message (the part of the identifier it
 contributed), with the transform ``split-messages``; the gateway judges it with the
 rest of the request's findings.
@@ -14,8 +18,9 @@ How pieces are joined (``_candidates_text``):
   (words after the piece, "536-22 and the rest later", are dropped; words before
   it stay, as context); the new message joins from its first digit and a separator
   right before it ("rest is -8710 ok");
-- filler posts (no digit: "one sec", "ok") are no piece: they never break a chain,
-  and the gateway does not even put them in the window;
+- filler (no digit, or a single digit in a longer text: "one sec", "ok 1") is no
+  piece (``may_carry_a_piece``): it never breaks a chain, and the gateway does not
+  even put it in the window, so filler cannot push pieces out of it;
 - joins scanned: the last one, two and three earlier pieces followed by the new one
   (an identifier in up to four consecutive pieces), and each earlier piece alone
   followed by the new one (two halves with other numbers posted between them), in
@@ -27,9 +32,10 @@ How pieces are joined (``_candidates_text``):
 
 Limits (constructor arguments, documented in docs/policy.md):
 
-- ``max_messages`` (default 6): the new message plus up to 5 earlier ones.
-- ``ttl_seconds`` (default 300): fragments older than this are forgotten; the Redis
-  key expires after this too.
+- ``max_messages`` (default 6; the gateway: ``DLP_SPLIT_MAX_FRAGMENTS``, 12): the new
+  piece plus up to ``max_messages - 1`` earlier ones.
+- ``ttl_seconds`` (default 300; the gateway: ``DLP_SPLIT_WINDOW_SECONDS``, 1800):
+  fragments older than this are forgotten; the Redis key expires after this too.
 - ``max_chars`` (default 256): of each earlier message only the last ``max_chars``
   characters are kept, and only the first ``max_chars`` of the new one are joined:
   a split identifier sits at the boundary between messages.  The scanned text is at
@@ -89,13 +95,28 @@ return before
 """
 
 
+def _digit_count(text: str) -> int:
+    if text.isascii():
+        return sum(text.count(d) for d in "0123456789")
+    return sum(1 for c in text if c.isdigit() or c.isnumeric())
+
+
+#: a text with a single digit is a piece only when it is nothing but that digit and
+#: separators ("5", "5-", "-0"): "ok 1", "brb 2 min" are filler, and filler must not
+#: push the real pieces out of the window
+_SEPARATORS = frozenset(" \t\r\n-./_,:#()+*~|\\")
+
+
 def may_carry_a_piece(message: str) -> bool:
-    """Whether ``message`` may hold a piece of an identifier split across posts: it has
-    a digit (or a digit form normalization folds to one).  The others (fillers) neither
-    enter the window nor pay for its Redis round trip."""
-    if message.isascii():
-        return any(c.isdigit() for c in message)
-    return any(c.isdigit() or c.isnumeric() for c in message)
+    """Whether ``message`` may hold a piece of an identifier split across texts: two
+    digits or more (or digit forms normalization folds to digits), or one digit with
+    nothing but separators around it.  The others (filler) neither enter
+    the window nor pay for its Redis round trip, so the window holds the last pieces,
+    not the last messages."""
+    n = _digit_count(message)
+    if n >= 2:
+        return True
+    return n == 1 and all(c in _SEPARATORS or c.isdigit() or c.isnumeric() for c in message)
 
 
 class _Analyzer(Protocol):
@@ -114,8 +135,8 @@ class SplitWindow:
         prefix: str = "dlp:split:",
         entities: Collection[str] = SENSITIVE_ENTITIES,
     ) -> None:
-        if not 2 <= max_messages <= 16:
-            raise ValueError("max_messages must be 2 to 16 (the new message and up to 15 earlier)")
+        if not 2 <= max_messages <= 32:
+            raise ValueError("max_messages must be 2 to 32 (the new piece and up to 31 earlier)")
         if ttl_seconds < 1 or max_chars < 16:
             raise ValueError("ttl_seconds must be >= 1 and max_chars >= 16")
         if key is None:

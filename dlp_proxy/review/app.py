@@ -27,6 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from dlp_proxy.forwarding import client_address
+from dlp_proxy.interfaces import Detector
 from dlp_proxy.model import ENTITY_TYPES
 from dlp_proxy.quarantine import (
     Actor,
@@ -40,6 +41,8 @@ from dlp_proxy.quarantine import (
 )
 from dlp_proxy.quarantine.service import MAX_PAGE_SIZE, SEVERITIES, SORTS, VERDICTS
 from dlp_proxy.review.auth import Authenticator, ReviewSettings, SignInError, normalize_login
+from dlp_proxy.review.context import ContextSettings, ConversationContext, context_openapi, context_routes
+from dlp_proxy.review.dashboard import Dashboard, dashboard_openapi, dashboard_routes
 from dlp_proxy.review.oidc import routes as oidc_routes
 from dlp_proxy.review.openapi import openapi_document
 
@@ -106,6 +109,7 @@ class Console:
         self.env.filters["age"] = fmt_age
         self.env.filters["time"] = fmt_time
         self.networks = settings.networks
+        self.context: ConversationContext | None = None  # review/context.py, set by create_app
 
     # ------------------------------------------------------------ plumbing
     def render(self, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -267,9 +271,11 @@ class Console:
             counts["mine"] += bool(actor.user_id) and it["assignee"] == actor.user_id
             counts["overdue"] += it["overdue"]
         msg = MESSAGES.get(request.query_params.get("msg", ""), "")
-        return self.render("queue.html", status, actor=actor, csrf=csrf, items=page["items"], page=page, f=f,
+        items = page["items"]
+        labels = await self.context.labels(items) if self.context else {}  # readable channel names
+        return self.render("queue.html", status, actor=actor, csrf=csrf, items=items, page=page, f=f,
                            counts=counts, message=msg, results=results, error=error, qs=lambda **o: self._qs(f, **o),
-                           reviewers=await self.q.reviewers())  # fmt: skip
+                           reviewers=await self.q.reviewers(), labels=labels)  # fmt: skip
 
     async def queue_get(self, request: Request, actor: Actor, csrf: str) -> Response:
         if not actor.can("view"):
@@ -313,8 +319,9 @@ class Console:
             item = await self.q.show(item_id, actor)
             error, status = str(exc), 403 if isinstance(exc, Forbidden) else 422
         msg = MESSAGES.get(request.query_params.get("msg", ""), "")
+        conversation = await self.context.for_item(item, actor) if self.context else None
         return self.render("item.html", status, actor=actor, csrf=csrf, item=item, message=msg, error=error,
-                           reviewers=await self.q.reviewers())  # fmt: skip
+                           conversation=conversation, reviewers=await self.q.reviewers())  # fmt: skip
 
     async def item_get(self, request: Request, actor: Actor, csrf: str) -> Response:
         try:
@@ -423,7 +430,10 @@ class Console:
         return await self.q.reviewers()
 
     async def api_show(self, request: Request, actor: Actor) -> Any:
-        return await self.q.show(request.path_params["item_id"], actor)
+        item = await self.q.show(request.path_params["item_id"], actor)
+        if self.context is not None:  # decided reasons back from the archive, masked (review/context.py)
+            await self.context.restore_notes(item)
+        return item
 
     async def api_action(self, request: Request, actor: Actor) -> Any:
         item_id, action = request.path_params["item_id"], request.path_params["action"]
@@ -457,7 +467,9 @@ class Console:
                                  assignee=str(assignee) if assignee else None)  # fmt: skip
 
     async def openapi(self, request: Request) -> Response:
-        return JSONResponse(openapi_document())
+        doc = openapi_document()
+        doc["paths"].update({**context_openapi(), **dashboard_openapi()})  # review/context.py, dashboard.py
+        return JSONResponse(doc)
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -469,12 +481,17 @@ def create_app(
     upstream_url: str,
     settings: ReviewSettings | None = None,
     authenticator: Authenticator | None = None,
+    context: ContextSettings | None = None,
+    detector: Detector | Callable[[], Detector] | None = None,
 ) -> Starlette:
     """The console and its API as one Starlette app (serve it on its own port)."""
     settings = settings or ReviewSettings()
     auth = authenticator or Authenticator(service.r, upstream_url, settings)
     c = Console(service, auth, settings)
-    routes = [
+    # context for the decision and the Compliance dashboard (review/context.py, review/dashboard.py)
+    c.context = ConversationContext(service, upstream_url, context or ContextSettings(token=settings.lookup_token),
+                                    detector=detector)  # fmt: skip
+    routes = [*context_routes(c), *dashboard_routes(c, Dashboard(c)),
         Route("/login", c.login_get, methods=["GET"]),
         Route("/login", c.login_post, methods=["POST"]),
         Route("/logout", c.page(c.logout, post=True), methods=["POST"]),
@@ -498,6 +515,8 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         await auth.aclose()
+        if c.context is not None:
+            await c.context.aclose()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.console = c

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
@@ -258,6 +259,18 @@ class Api:
         actor = self.actor(request)
         return json_response(self.sim.user_teams(self._user_id(request, actor)))
 
+    async def typing(self, request: Request) -> Response:
+        """api4/user.go publishUserTyping: ``model.TypingRequest`` (``channel_id``,
+        ``parent_id``, struct fields read as Go does); the channel must be an id the
+        caller may post in; ``parent_id`` is broadcast as it is (app PublishUserTyping)."""
+        actor = self.actor(request)
+        body = await self.json_body(request)
+        channel_id = body.get("channel_id") if isinstance(body, dict) else None
+        if not isinstance(channel_id, str) or len(channel_id) != 26:
+            raise bad_param("channel_id")
+        self.sim.get_channel(channel_id, actor)
+        return json_response({"status": "OK"})
+
     async def patch_user(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.patch_user(self._user_id(request, actor), await self.json_body(request), actor))
@@ -298,6 +311,11 @@ class Api:
         cid = str(request.path_params["channel_id"])
         return json_response(self.sim.update_channel(cid, await self.json_body(request), actor))
 
+    async def channel_privacy(self, request: Request) -> Response:
+        actor = self.actor(request)
+        cid = str(request.path_params["channel_id"])
+        return json_response(self.sim.channel_privacy(cid, await self.json_body(request), actor))
+
     async def patch_channel(self, request: Request) -> Response:
         actor = self.actor(request)
         cid = str(request.path_params["channel_id"])
@@ -335,7 +353,32 @@ class Api:
 
     async def channel_posts(self, request: Request) -> Response:
         actor = self.actor(request)
-        return json_response(self.sim.channel_posts(str(request.path_params["channel_id"]), actor))
+        q = request.query_params
+        # api4/post.go getPostsForChannel: after/before must be valid ids, since an int64;
+        # page/per_page as api4/params.go reads them (per_page default 60, at most 200)
+        for name in ("after", "before"):
+            if q.get(name) and not re.fullmatch(r"[a-z0-9]{26}", q[name]):
+                raise bad_param(name)
+        try:
+            since = int(q.get("since") or 0)
+        except ValueError as exc:
+            raise bad_param("since") from exc
+        try:
+            page = max(0, int(q.get("page", "0")))
+            per_page = min(200, max(1, int(q.get("per_page", "60"))))
+        except ValueError:
+            page, per_page = 0, 60
+        return json_response(self.sim.channel_posts(str(request.path_params["channel_id"]), actor, page=page,
+                                                    per_page=per_page, before=q.get("before", ""),
+                                                    after=q.get("after", ""), since=since))  # fmt: skip
+
+    async def post_thread(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.post_thread(str(request.path_params["post_id"]), actor))
+
+    async def users_by_ids(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.users_by_ids(await self.json_body(request), actor))
 
     # --------------------------------------------------------------- posts
     async def create_post(self, request: Request) -> Response:
@@ -418,7 +461,7 @@ class Api:
         client_ids: list[str] = []
         boundary = _multipart_boundary(ctype)
         if boundary is not None:
-            channel_id = request.query_params.get("channel_id", "")
+            channel_id = gohttp.query_get(request.url.query, "channel_id")
             try:
                 parts = gohttp.read_all_parts(raw, boundary)
             except gohttp.GoError as exc:
@@ -447,8 +490,8 @@ class Api:
             for part in uploads:
                 infos.append(self.sim.add_file(channel_id, part.file_name(), part.data, actor, part.get("Content-Type")))
         else:
-            channel_id = request.query_params.get("channel_id", "")
-            filename = request.query_params.get("filename", "")
+            channel_id = gohttp.query_get(request.url.query, "channel_id")
+            filename = gohttp.query_get(request.url.query, "filename")
             if not channel_id:
                 raise bad_param("channel_id")
             if not filename:
@@ -456,7 +499,7 @@ class Api:
             # a form-labelled body was consumed by r.ParseForm: the file is what is left (nothing)
             body = b"" if form is not None and form[1] else raw
             infos.append(self.sim.add_file(channel_id, filename, body, actor))
-            client_id = request.query_params.get("client_id")
+            client_id = gohttp.query_get(request.url.query, "client_id")
             if client_id:
                 client_ids = [client_id]
         return json_response({"file_infos": infos, "client_ids": client_ids}, 201)
@@ -822,9 +865,11 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/users/logout", w(api.logout), methods=["POST"]),
         Route(f"{v4}/users/username/{{username}}", w(api.user_by_username), methods=["GET"]),
         Route(f"{v4}/users/email/{{email}}", w(api.user_by_email), methods=["GET"]),
+        Route(f"{v4}/users/ids", w(api.users_by_ids), methods=["POST"]),
         Route(f"{v4}/users/{{user_id}}", w(api.get_user), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}", w(api.update_user), methods=["PUT"]),
         Route(f"{v4}/users/{{user_id}}/patch", w(api.patch_user), methods=["PUT"]),
+        Route(f"{v4}/users/{{user_id}}/typing", w(api.typing), methods=["POST"]),
         Route(f"{v4}/users/{{user_id}}/groups", w(api.user_groups), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}/teams", w(api.user_teams), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}/status/custom", w(api.custom_status), methods=["PUT"]),
@@ -838,6 +883,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/channels/{{channel_id}}", w(api.get_channel), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}", w(api.update_channel), methods=["PUT"]),
         Route(f"{v4}/channels/{{channel_id}}/patch", w(api.patch_channel), methods=["PUT"]),
+        Route(f"{v4}/channels/{{channel_id}}/privacy", w(api.channel_privacy), methods=["PUT"]),
         Route(f"{v4}/channels/{{channel_id}}/posts", w(api.channel_posts), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}/members", w(api.channel_members), methods=["GET"]),
         Route(f"{v4}/hooks/incoming/{{hook_id}}", w(api.get_incoming_hook), methods=["GET"]),
@@ -850,6 +896,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/posts/{{post_id}}", w(api.get_post), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.update_post), methods=["PUT"]),
         Route(f"{v4}/posts/{{post_id}}/patch", w(api.patch_post), methods=["PUT"]),
+        Route(f"{v4}/posts/{{post_id}}/thread", w(api.post_thread), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}/move", w(api.move_post), methods=["POST"]),
         Route(f"{v4}/posts/{{post_id}}/actions/{{action_id}}", w(api.post_action), methods=["POST"]),
         Route(f"{v4}/actions/dialogs/submit", w(api.dialog_submit), methods=["POST"]),

@@ -13,7 +13,9 @@ named in its docstring line for line (Go 1.21-1.23; paths in the Go tree):
                          src/net/textproto/reader.go ReadMIMEHeader,
                          src/mime/quotedprintable/reader.go
 - ``json_decode``        src/encoding/json: Decoder.Decode (first value, the rest
-                         unread) and Unmarshal (nothing but white space after it)
+                         unread) and Unmarshal (nothing but white space after it);
+                         objects are ``GoObject``: struct fields matched
+                         case-insensitively (fold.go foldName), the last key wins
 
 Errors are raised as ``GoError``: the simulated handler answers as Mattermost does.
 """
@@ -229,16 +231,18 @@ def parse_media_type(v: str) -> tuple[str, dict[str, str]]:
 
 
 def parse_query(query: bytes | str) -> list[tuple[bytes, bytes]]:
-    """url.ParseQuery: '&'-separated; a key with ';' or a pair with a bad escape is dropped."""
+    """url.ParseQuery (src/net/url/url.go parseQuery, Go 1.17+): '&'-separated; a pair
+    holding a ';' anywhere (``strings.Contains(key, ";")`` is tested before the pair is
+    cut at '=') or with a bad escape is dropped."""
     if isinstance(query, str):
         query = query.encode("utf-8", "surrogateescape")
     out: list[tuple[bytes, bytes]] = []
     for chunk in query.split(b"&"):
         if not chunk:
             continue
-        key, _, value = chunk.partition(b"=")
-        if b";" in key:
+        if b";" in chunk:
             continue
+        key, _, value = chunk.partition(b"=")
         try:
             k, v = _query_unescape(key), _query_unescape(value)
         except GoError:
@@ -258,6 +262,16 @@ def _query_unescape(s: bytes) -> bytes:
         else:
             i += 1
     return unquote_to_bytes(s.replace(b"+", b" "))
+
+
+def query_get(query: bytes | str, key: str) -> str:
+    """``r.URL.Query().Get(key)`` (url.Values.Get): the first value of ``key``
+    (case-sensitive), even an empty one; "" when absent."""
+    want = key.encode()
+    for k, v in parse_query(query):
+        if k == want:
+            return v.decode("utf-8", "replace")
+    return ""
 
 
 def form_values(values: list[tuple[bytes, bytes]], key: str) -> list[str]:
@@ -509,6 +523,59 @@ def _no_constants(name: str) -> Any:
     raise ValueError(name)
 
 
+_MISSING: Any = object()
+
+
+def fold_name(name: str) -> str:
+    """src/encoding/json/fold.go foldName: ASCII letters upper-cased, every other rune
+    replaced by the smallest rune of its simple-fold orbit.  Only two non-ASCII runes
+    have an ASCII letter in their orbit (KELVIN SIGN: K k; LONG S: S s); the others
+    are kept, which matches no ASCII field name either way."""
+    return "".join(c.upper() if c.isascii() else {"\u212a": "K", "\u017f": "S"}.get(c, c) for c in name)
+
+
+class GoObject(dict[str, Any]):
+    """A decoded JSON object as a Go struct reads it (src/encoding/json/decode.go
+    ``object``): a field is set by every key that is its name exactly or under
+    ``fold_name``, in document order, so the **last** such key wins, duplicates and
+    case variants alike; a ``null`` leaves a (non-pointer) field as it was.
+
+    ``get`` / ``[]`` / ``in`` read that way (the handlers read struct fields); the
+    dict itself (iteration, ``json.dumps``) keeps the keys as sent, as a Go
+    ``map[string]any`` (props) does, exact duplicates last-wins."""
+
+    pairs: list[tuple[str, Any]]
+
+    def _field(self, name: str) -> Any:
+        want = fold_name(name)
+        value: Any = _MISSING
+        for key, v in self.pairs:
+            if key == name or fold_name(key) == want:
+                if v is None and value is not _MISSING:
+                    continue
+                value = v
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        value = self._field(key)
+        return default if value is _MISSING else value
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._field(key)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._field(key) is not _MISSING
+
+
+def _go_object(pairs: list[tuple[str, Any]]) -> GoObject:
+    obj = GoObject(pairs)
+    obj.pairs = pairs
+    return obj
+
+
 def json_decode(body: bytes, *, unmarshal: bool = False, lenient: bool = False) -> Any:
     """encoding/json on ``body``: Decoder.Decode (``unmarshal=False``: the first value,
     the rest unread) or Unmarshal.  ``lenient``: raw control characters accepted in
@@ -517,7 +584,7 @@ def json_decode(body: bytes, *, unmarshal: bool = False, lenient: bool = False) 
     text = body.decode("utf-8", "replace")
     if sys.getrecursionlimit() < GO_JSON_MAX_DEPTH + 500:
         sys.setrecursionlimit(GO_JSON_MAX_DEPTH + 500)
-    dec = json.JSONDecoder(parse_constant=_no_constants, strict=not lenient)
+    dec = json.JSONDecoder(parse_constant=_no_constants, strict=not lenient, object_pairs_hook=_go_object)
     i = 0
     while i < len(text) and text[i] in " \t\r\n":
         i += 1

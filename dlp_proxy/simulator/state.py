@@ -794,21 +794,104 @@ class Simulator:
             self._channel(post["channel_id"], actor)
             return self._post_out(post)
 
-    def channel_posts(self, channel_id: str, actor: str) -> JSON:
+    def channel_posts(self, channel_id: str, actor: str, *, page: int = 0, per_page: int = 60,
+                      before: str = "", after: str = "", since: int = 0) -> JSON:
+        """GET /channels/{id}/posts as api4/post.go getPostsForChannel answers it:
+        ``since`` (posts changed since, GetPostsSince), else ``after`` / ``before`` a
+        post id (GetPostsAfterPost / GetPostsBeforePost, paged from that post), else
+        the newest page (GetPostsPage); ``order`` is newest first.  The cursors follow
+        app/post.go AddCursorIdsForPostList: with ``before`` on page 0 next_post_id is
+        ``before`` itself, and a short page has no prev_post_id (nothing older)."""
         with self.lock:
             self._channel(channel_id, actor)
-            posts = sorted(
+            live = sorted(
                 (p for p in self.posts.values() if p["channel_id"] == channel_id and not p["delete_at"]),
-                key=lambda p: p["create_at"],
+                key=lambda p: (p["create_at"], p["id"]),
                 reverse=True,
             )
+            if since > 0:
+                chosen = [p for p in live if p["update_at"] >= since or p["create_at"] >= since]
+            elif after or before:
+                anchor = self.posts.get(after or before)
+                if anchor is None or anchor["channel_id"] != channel_id:
+                    chosen = []
+                else:
+                    key = (anchor["create_at"], anchor["id"])
+                    if after:  # oldest first from the anchor, returned newest first
+                        newer = [p for p in reversed(live) if (p["create_at"], p["id"]) > key]
+                        chosen = list(reversed(newer[page * per_page:(page + 1) * per_page]))
+                    else:
+                        older = [p for p in live if (p["create_at"], p["id"]) < key]
+                        chosen = older[page * per_page:(page + 1) * per_page]
+            else:
+                chosen = live[page * per_page:(page + 1) * per_page]
+
+            def neighbour(post: JSON, older: bool) -> str:
+                key = (post["create_at"], post["id"])
+                pool = [p for p in live if ((p["create_at"], p["id"]) < key) == older and p["id"] != post["id"]]
+                if not pool:
+                    return ""
+                return str((max if older else min)(pool, key=lambda p: (p["create_at"], p["id"]))["id"])
+
+            next_id = prev_id = ""
+            next_set = prev_set = False
+            if since > 0:
+                next_set = prev_set = True
+            elif after:
+                if page == 0:
+                    prev_id, prev_set = after, True
+                next_set = len(chosen) < per_page
+            elif before:
+                if page == 0:
+                    next_id, next_set = before, True
+                prev_set = len(chosen) < per_page
+            if not next_set and chosen:
+                next_id = neighbour(chosen[0], older=False)
+            if not prev_set and chosen:
+                prev_id = neighbour(chosen[-1], older=True)
             return {
-                "order": [p["id"] for p in posts],
-                "posts": {p["id"]: self._post_out(p) for p in posts},
-                "next_post_id": "",
-                "prev_post_id": "",
-                "has_next": False,
+                "order": [p["id"] for p in chosen],
+                "posts": {p["id"]: self._post_out(p) for p in chosen},
+                "next_post_id": next_id,
+                "prev_post_id": prev_id,
+                "has_next": bool(next_id),
             }
+
+    def post_thread(self, post_id: str, actor: str) -> JSON:
+        """GET /posts/{id}/thread (api4/post.go getPostThread without perPage:
+        every post of the thread, root and replies, newest first; read permission
+        on the channel; an unknown post is app.post.get.app_error 404)."""
+        with self.lock:
+            post = self.posts.get(post_id)
+            if post is None or post["delete_at"]:
+                raise SimError(404, "app.post.get.app_error", "Unable to get the post.")
+            self._channel(post["channel_id"], actor)
+            root = post["root_id"] or post["id"]
+            thread = sorted((p for p in self.posts.values() if (p["id"] == root or p["root_id"] == root)
+                             and not p["delete_at"]), key=lambda p: (p["create_at"], p["id"]), reverse=True)  # fmt: skip
+            return {"order": [p["id"] for p in thread], "posts": {p["id"]: self._post_out(p) for p in thread},
+                    "next_post_id": "", "prev_post_id": "", "has_next": False}  # fmt: skip
+
+    def users_by_ids(self, body: Any, actor: str) -> list[JSON]:
+        """POST /api/v4/users/ids (api4/user.go getUsersByIds): a JSON array of user
+        ids; unknown ids are left out, an empty or non-array body is
+        invalid_param user_ids.  Other users' e-mail and auth data are sanitized
+        for a non-admin (app/user.go SanitizeProfile)."""
+        if not isinstance(body, list) or not body or not all(isinstance(u, str) for u in body):
+            raise bad_param("user_ids")
+        with self.lock:
+            admin = self.is_admin(actor)
+            out: list[JSON] = []
+            for uid in dict.fromkeys(body):
+                user = self.users.get(uid)
+                if user is None:
+                    continue
+                u = copy.deepcopy(user)
+                if not admin and uid != actor:
+                    for secret in ("email", "auth_data", "auth_service", "notify_props", "last_password_update"):
+                        u.pop(secret, None)
+                out.append(u)
+            return out
 
     def move_post(self, post_id: str, body: Any, actor: str) -> JSON:
         with self.lock:
@@ -1139,6 +1222,21 @@ class Simulator:
                     if not isinstance(body[key], str):
                         raise bad_param(key)
                     ch[key] = body[key]
+            ch["update_at"] = now_ms()
+            return copy.deepcopy(ch)
+
+    def channel_privacy(self, channel_id: str, body: Any, actor: str) -> JSON:
+        """api4/channel.go updateChannelPrivacy: ``model.StringInterfaceFromJSON`` (a map:
+        keys exact), ``privacy`` "O" or "P"; only an open or private channel converts."""
+        with self.lock:
+            privacy = dict.get(body, "privacy") if isinstance(body, dict) else None
+            if privacy not in ("O", "P"):
+                raise bad_param("privacy")
+            ch = self._channel(channel_id, actor, write=True)
+            if ch["type"] not in ("O", "P"):
+                raise SimError(400, "api.channel.update_channel_privacy.default_channel_error",
+                               "The channel cannot be converted.")
+            ch["type"] = privacy
             ch["update_at"] = now_ms()
             return copy.deepcopy(ch)
 

@@ -21,6 +21,16 @@ Categories
                    version/build numbers, CUSIPs after share quantities, ISINs, FIX
                    messages, order/trade ids, timestamps, UK VAT numbers, phone numbers,
                    dates, clean pasted trade tables, ordinary desk chat
+    evasion-render the evasions of the insider pass after issue 15, appended after the
+                   lines above (their own random stream, so those lines are unchanged):
+                   any Unicode line break between groups, labels glued to the digits,
+                   Markdown/HTML/emoji shortcodes that render as the number, CJK
+                   numerals, an SSN word near a 2-7 number or a bracketed group, a
+                   dashed account after a routing number, groups in adjacent cells of a
+                   Markdown table row
+    neg-render     their look-alikes: order ids and hashes glued to letters, links and
+                   emoji in ordinary chat, Chinese text with numerals, tables with
+                   other line breaks and adjacent numeric columns
     ambiguous      reasonable people would disagree (a 9-digit "tax id", last four of an
                    account, an SSN-shaped reference number...): reported separately,
                    never part of the recall or false-stop figures
@@ -48,6 +58,7 @@ from dlp_proxy.policy import testing as synthetic  # noqa: E402
 from recognizers.bank import aba_valid  # noqa: E402
 from recognizers.securities import cusip_valid, isin_valid  # noqa: E402
 from recognizers.ssn import itin_valid, ssn_valid  # noqa: E402
+from recognizers.tax import ein_valid  # noqa: E402
 
 R = random.Random(20261203)
 n = R.randint
@@ -578,6 +589,116 @@ def ambiguous() -> dict[str, object]:
     return row(desk(f"{account()} is hers"), "allow", [], "ambiguous", k)
 
 
+# ---------------------------------------------------------------- evasions that render (appended)
+
+_BREAKS = ["\r", "\v", "\f", "\x85", "\u2028", "\u2029"]
+_EMOJI_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_CJK = "〇一二三四五六七八九"
+_CJK_FIN = "零壹贰叁肆伍陆柒捌玖"
+
+
+def _emoji(d: str) -> str:
+    return "".join(f":{_EMOJI_NAMES[int(c)]}:" if c.isdigit() else c for c in d)
+
+
+def evasion_render() -> dict[str, object]:
+    k = R.choice(["linebreak", "linebreak-card", "glued", "glued-card", "glued-acct", "link", "strike", "comment",
+                  "span", "emoji", "cjk", "cjk-fin", "ein-her-ssn", "bracketed", "aba-dashed", "cells"])
+    v = ssn()
+    if k == "linebreak":
+        b = R.choice(_BREAKS)
+        return row(desk(f"SSN {fmt_ssn(v, b)}"), "stop", ["US_SSN"], "evasion-render", k)
+    if k == "linebreak-card":
+        c = card()
+        while len(c) != 16:
+            c = card()
+        b = R.choice(_BREAKS)
+        return row(desk(f"card {c[:4]}-{c[4:8]}{b}-{c[8:12]}-{c[12:]}"), "stop", ["CREDIT_CARD"], "evasion-render", k)
+    if k == "glued":
+        lab = R.choice(["SSN", "ssn", "#ssn", "SS#", "myssn", "Ssn:"])
+        val = R.choice([fmt_ssn(v), v])
+        return row(desk(f"{lab}{val}"), "stop", ["US_SSN"], "evasion-render", k)
+    if k == "glued-card":
+        return row(desk(f"{R.choice(['card', 'CC#', 'Card:', 'visa card'])}{card()}"), "stop", ["CREDIT_CARD"],
+                   "evasion-render", k)
+    if k == "glued-acct":
+        return row(desk(f"{R.choice(['acct', 'acct#', 'ACCT:', 'account'])}{account()}"), "stop", ["US_BANK_NUMBER"],
+                   "evasion-render", k)
+    if k == "link":
+        return row(desk(f"ssn [{v[:3]}](https://example.com/{n(1, 999)})-{v[3:5]}-{v[5:]}"), "stop", ["US_SSN"],
+                   "evasion-render", k)
+    if k == "strike":
+        m = R.choice(["~~", "**", "`", "__"])
+        return row(desk(f"ssn {v[:2]}{m}{v[2]}{m}-{v[3:5]}-{v[5:]}"), "stop", ["US_SSN"], "evasion-render", k)
+    if k == "comment":
+        return row(f"<p>SSN {v[:3]}-{v[3]}<!-- {R.choice(NAMES)} asked for this -->{v[4]}-{v[5:]}</p>", "stop",
+                   ["US_SSN"], "evasion-render", k)
+    if k == "span":
+        return row(f"ssn {v[:3]}-<span class=\"x\">{v[3:5]}</span>-{v[5:]}", "stop", ["US_SSN"], "evasion-render", k)
+    if k == "emoji":
+        return row(desk(f"ssn {_emoji(fmt_ssn(v))}"), "stop", ["US_SSN"], "evasion-render", k)
+    if k in ("cjk", "cjk-fin"):
+        forms = _CJK if k == "cjk" else _CJK_FIN
+        return row(desk("SSN " + "".join(forms[int(c)] if c.isdigit() else c for c in fmt_ssn(v))), "stop", ["US_SSN"],
+                   "evasion-render", k)
+    if k == "ein-her-ssn":
+        ents = ["US_SSN", "US_EIN"] if ein_valid(v) else ["US_SSN"]  # an EIN too when its prefix is a campus's
+        return row(desk(f"tax id {v[:2]}-{v[2:]} ({R.choice(['her', 'his', 'the client'])} SSN)"), "stop",
+                   ents, "evasion-render", k)
+    if k == "bracketed":
+        return row(desk(f"SSN ({v[:3]}) {v[3:5]}-{v[5:]}"), "stop", ["US_SSN"], "evasion-render", k)
+    if k == "aba-dashed":
+        a = account(8, 10)
+        return row(desk(f"{aba()} / {a[:4]}-{a[4:]} for the wire"), "stop", ["ABA_ROUTING_NUMBER", "US_BANK_NUMBER"],
+                   "evasion-render", k)
+    return row(f"| field | a | b | c |\n|---|---|---|---|\n| name | {R.choice(NAMES)} | | |\n"
+               f"| SSN | {v[:3]} | {v[3:5]} | {v[5:]} |\n", "stop", ["US_SSN"], "evasion-render", k)
+
+
+def neg_render() -> dict[str, object]:
+    k = R.choice(["orderid", "hash", "version", "link", "emoji", "cjk", "crlf-table", "numeric-cells", "cusip"])
+    if k == "orderid":
+        oid = f"{R.choice(['ORD', 'TRD', 'EXEC', 'BLK'])}{digits(R.choice([8, 9, 10, 16]))}"
+        core = f"{oid} {R.choice(['filled', 'booked', 'cxl'])}"
+        # a chance ISIN check digit on an id of 12 characters is an ISIN reading (informational)
+        return row(desk(core), "allow", ["ISIN"] if len(oid) == 12 and isin_valid(oid) else [], "neg-render", k)
+    elif k == "hash":
+        core = f"deployed {''.join(R.choice('0123456789abcdef') for _ in range(40))} to prod"
+    elif k == "version":
+        core = f"OMS v{n(1, 9)}.{n(0, 99)}.{n(1000, 9999)} build{digits(9)} is out"
+    elif k == "link":
+        core = f"see [OPS-{n(1000, 99999)}](https://jira.example.com/browse/OPS-{n(1000, 99999)}) and [the deck](https://x.example/{digits(7)})"
+    elif k == "emoji":
+        core = f"vote :one: for {R.choice(FIRMS)}, :two: for the other, :five: mins left"
+    elif k == "cjk":
+        core = R.choice(["我们一起讨论一下三四个问题", "第一季度收入增长了百分之三十五", "三点开会，五六个人参加", "一二三级客户的名单"])
+    elif k == "crlf-table":
+        b = R.choice(_BREAKS)
+        core = b.join(["id,date,qty"] + [f"{10000 + i},2024-{n(1, 12):02d}-{n(1, 28):02d},{n(100, 9999)}" for i in range(6)])
+        return row(core, "allow", [], "neg-render", k)
+    elif k == "numeric-cells":
+        core = "\n".join(["| qty | px | id |", "|---|---|---|"]
+                         + [f"| {n(100, 899)} | {n(10, 99)} | {n(1000, 9999)} |" for _ in range(4)])
+        return row(core, "allow", [], "neg-render", k)
+    else:
+        core = f"CUSIP{cusip(True)} bought {qty()}"
+        return row(desk(core), "allow", ["CUSIP"], "neg-render", k)
+    return row(desk(core), "allow", [], "neg-render", k)
+
+
+def render_rows() -> list[dict[str, object]]:
+    """The evasion-render and neg-render lines, from their own random stream."""
+    global R, n
+    saved = R
+    R = random.Random(20261204)
+    n = R.randint
+    try:
+        return [evasion_render() for _ in range(200)] + [neg_render() for _ in range(200)]
+    finally:
+        R = saved
+        n = R.randint
+
+
 PLAN: list[tuple[Callable[[], dict[str, object]], int]] = [
     (plain, 700), (context, 400), (evasion, 200), (table, 100),
     (neg_ein, 250), (neg_version, 250), (neg_cusip, 250), (neg_isin, 150), (neg_fix, 200), (neg_orderid, 250),
@@ -597,8 +718,12 @@ def main() -> None:
     rows.append(row(f"routing {synthetic.ROUTING} acct {synthetic.ACCOUNT}", "stop", ["ABA_ROUTING_NUMBER", "US_BANK_NUMBER"],
                     "plain", "routing+account"))
     R.shuffle(rows)
+    rows += render_rows()
     for r in rows:
-        sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+        line = json.dumps(r, ensure_ascii=False)
+        for brk in ("\x85", "\u2028", "\u2029"):  # line breaks to str.splitlines: escaped
+            line = line.replace(brk, f"\\u{ord(brk):04x}")
+        sys.stdout.write(line + "\n")
 
 
 if __name__ == "__main__":

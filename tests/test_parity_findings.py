@@ -1,0 +1,312 @@
+"""Findings 4, 6, 7 and 8 of the insider pass (issue 14), end to end: the real gateway
+in front of its own simulator, which reads requests as Mattermost does.
+
+The policy here makes the channel matter: an identifier is blocked in a public
+channel and only recorded (forwarded) in a private one, so reading the wrong
+channel is a leak.  Each attack is first sent to the simulator directly where that
+shows Mattermost stores the identifier where the gateway did not look.
+
+- 6: the channel a request lands in, as Go finds it: encoding/json matches keys
+  case-insensitively and the last one wins; ``r.URL.Query().Get`` is case-sensitive
+  and takes the first value; an edit lands in the stored post's channel; an upload
+  chunk in its session's; a channel converted to public is public at once;
+- 8: every method but a body-less GET/HEAD/OPTIONS is judged (a plugin reads any);
+  no-content routes and the typing frame are shape-checked;
+- 4: a context word in one field gives context to a number in another field, in the
+  channel's purpose, in the user's position;
+- 7: a split identifier is caught across routes (drafts, headers, posts) and across
+  filler.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dlp_proxy.policy.testing import SSN
+from tests.conftest import Gateway, Simulator, start_gateway, start_simulator, stop
+
+ROOT = Path(__file__).resolve().parents[1]
+DIGITS = SSN.replace("-", "")
+STOPPED = {"api.dlp.blocked.app_error", "api.dlp.quarantined.app_error", "api.dlp.bad_request.app_error"}
+
+POLICY = """
+schema: 1
+description: parity findings - identifiers recorded in private channels, blocked elsewhere
+defaults: {min_score: 0.5, on_context_error: block}
+exceptions: []
+rules:
+  - id: npi-open
+    action: block
+    match: {entities: [US_SSN, US_ITIN, CREDIT_CARD, US_BANK_NUMBER]}
+    unless: {channel_types: [private, direct, group]}
+  - id: npi-private
+    action: monitor
+    match: {entities: [US_SSN, US_ITIN, CREDIT_CARD, US_BANK_NUMBER]}
+    scope: {channel_types: [private, direct, group]}
+"""
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    s = start_simulator()
+    yield s
+    stop(s.proc)
+
+
+@pytest.fixture(scope="module")
+def gw(sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    base = tmp_path_factory.mktemp("parity-findings")
+    config = base / "config"
+    config.mkdir()
+    (config / "policy.yaml").write_text(POLICY)
+    (config / "recognizers.yaml").write_text((ROOT / "config" / "recognizers.yaml").read_text())
+    g = start_gateway(sim, base / "data", config_dir=config)
+    yield g
+    stop(g.proc)
+
+
+def _auth(gw: Gateway, user: str = "alice") -> dict[str, str]:
+    return {"Authorization": f"Bearer {gw.sim.token(user)}"}
+
+
+def _through(gw: Gateway, method: str, path: str, body: bytes | None = None, *, json_body: Any = None,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+    gw.sim.clear()
+    content = json.dumps(json_body).encode() if json_body is not None else body
+    return httpx.request(method, gw.url + path, headers={**_auth(gw), **(headers or {})}, content=content, timeout=90)
+
+
+def _direct(gw: Gateway, method: str, path: str, *, json_body: Any) -> httpx.Response:
+    return httpx.request(method, gw.sim.url + path, headers=_auth(gw), content=json.dumps(json_body).encode(),
+                         timeout=30)
+
+
+def _reached(gw: Gateway, path: str) -> list[dict[str, Any]]:
+    p = path.split("?", 1)[0]
+    return [r for r in gw.sim.requests() if r["path"] == p and r["method"] != "GET"
+            and b"from_dlp_proxy" not in base64.b64decode(r["body_b64"])]
+
+
+def _stopped(gw: Gateway, r: httpx.Response, path: str) -> None:
+    assert r.status_code in (400, 403), (r.status_code, r.text)
+    assert r.json()["id"] in STOPPED, r.text
+    assert _reached(gw, path) == []
+
+
+def _post(gw: Gateway, channel: str, message: str) -> httpx.Response:
+    return _through(gw, "POST", "/api/v4/posts", json_body={"channel_id": channel, "message": message})
+
+
+# --------------------------------------------------------------------------- 6: channel resolution
+
+
+def test_baseline_the_policy_makes_the_channel_matter(gw: Gateway) -> None:
+    town, private = gw.sim.channel("town_square"), gw.sim.channel("private")
+    assert _post(gw, private, f"client ssn {SSN}").status_code == 201  # recorded, forwarded
+    r = _post(gw, town, f"client ssn {SSN}")
+    _stopped(gw, r, "/api/v4/posts")
+
+
+@pytest.mark.parametrize("keys", [
+    ("channel_id", "Channel_Id"),          # case variant after the real key: Go keeps the last
+    ("channel_id", "CHANNEL_ID"),
+    ("channel_id", "channel_id"),          # an exact duplicate
+    ("channel_id", "channel_\u0130d"),     # not a fold of channel_id for Go: ignored by it
+    ("channel_id", "\u212aey"),            # a fold of "Key": ignored too (no such field)
+])
+def test_duplicate_and_case_folded_channel_keys_are_read_as_go_reads_them(gw: Gateway, keys: tuple[str, str]) -> None:
+    town, private = gw.sim.channel("town_square"), gw.sim.channel("private")
+    first, second = keys
+    body = f'{{"{first}": "{private}", "{second}": "{town}", "message": "client ssn {SSN}"}}'.encode()
+    go_reads_town = second.lower() == "channel_id"
+    r = _through(gw, "POST", "/api/v4/posts", body)
+    if go_reads_town:
+        # Mattermost would store it in the public channel: stopped
+        _stopped(gw, r, "/api/v4/posts")
+        direct = httpx.post(gw.sim.url + "/api/v4/posts", headers=_auth(gw), content=body, timeout=30)
+        assert direct.status_code == 201 and direct.json()["channel_id"] == town
+    else:
+        assert r.status_code == 201, r.text
+        assert r.json()["channel_id"] == private
+
+
+def test_a_null_after_the_channel_leaves_it_as_go_does(gw: Gateway) -> None:
+    town = gw.sim.channel("town_square")
+    body = f'{{"channel_id": "{town}", "CHANNEL_ID": null, "message": "client ssn {SSN}"}}'.encode()
+    _stopped(gw, _through(gw, "POST", "/api/v4/posts", body), "/api/v4/posts")
+
+
+def test_query_channel_is_case_sensitive_and_the_first_value(gw: Gateway) -> None:
+    town, private = gw.sim.channel("town_square"), gw.sim.channel("private")
+    csv = f"name,ssn\njane roe,{SSN}\n".encode()
+    for query in (f"Channel_Id={private}&channel_id={town}", f"channel_id={town}&channel_id={private}",
+                  f"channel_id={private};x&channel_id={town}"):
+        path = f"/api/v4/files?{query}&filename=clients.csv"
+        r = _through(gw, "POST", path, csv, headers={"Content-Type": "text/csv"})
+        _stopped(gw, r, path)
+    # and the simulator (Go's url.Values.Get) stores it in the public channel
+    direct = httpx.post(f"{gw.sim.url}/api/v4/files?Channel_Id={private}&channel_id={town}&filename=a.txt",
+                        headers=_auth(gw), content=b"hello", timeout=30)
+    assert direct.status_code == 201 and direct.json()["file_infos"][0]["channel_id"] == town
+
+
+def test_an_edit_lands_in_the_stored_posts_channel_not_the_bodys(gw: Gateway) -> None:
+    town, private = gw.sim.channel("town_square"), gw.sim.channel("private")
+    created = _post(gw, town, "quarterly review at 3")
+    assert created.status_code == 201, created.text
+    post_id = created.json()["id"]
+    for method, path, body in (
+        ("PUT", f"/api/v4/posts/{post_id}", {"id": post_id, "channel_id": private, "message": f"client ssn {SSN}"}),
+        ("PUT", f"/api/v4/posts/{post_id}/patch", {"channel_id": private, "message": f"client ssn {SSN}"}),
+    ):
+        _stopped(gw, _through(gw, method, path, json_body=body), path)
+    # the same edit of a post in the private channel is recorded and goes through
+    kept = _post(gw, private, "notes")
+    pid = kept.json()["id"]
+    r = _through(gw, "PUT", f"/api/v4/posts/{pid}", json_body={"id": pid, "channel_id": town, "message": f"ssn {SSN}"})
+    assert r.status_code == 200 and r.json()["channel_id"] == private
+
+
+def test_an_upload_chunk_lands_in_its_sessions_channel(gw: Gateway) -> None:
+    town, private = gw.sim.channel("town_square"), gw.sim.channel("private")
+    data = f"name,ssn\njane roe,{SSN}\nrichard roe,{SSN}\n".encode()
+    session = _through(gw, "POST", "/api/v4/uploads",
+                       json_body={"channel_id": town, "filename": "clients.csv", "file_size": len(data)})
+    assert session.status_code == 201, session.text
+    upload_id = session.json()["id"]
+    path = f"/api/v4/uploads/{upload_id}?channel_id={private}"
+    _stopped(gw, _through(gw, "POST", path, data), path)
+
+
+def test_a_converted_channel_is_judged_by_its_new_type_at_once(gw: Gateway) -> None:
+    created = _through(gw, "POST", "/api/v4/channels", json_body={
+        "team_id": gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"],
+        "name": "deal-room", "display_name": "Deal room", "type": "P"})
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    assert _post(gw, cid, f"client ssn {SSN}").status_code == 201  # private: recorded (and the type cached)
+    r = _through(gw, "PUT", f"/api/v4/channels/{cid}/privacy", json_body={"privacy": "O"})
+    assert r.status_code == 200 and r.json()["type"] == "O"
+    _stopped(gw, _post(gw, cid, f"client ssn {SSN}"), "/api/v4/posts")
+
+
+# --------------------------------------------------------------------------- 8: methods and shapes
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PROPFIND", "REPORT", "FROB", "GET", "OPTIONS"])
+def test_any_method_with_a_body_to_a_plugin_is_judged(gw: Gateway, method: str) -> None:
+    path = "/plugins/com.example.notes/api/v1/notes"
+    r = _through(gw, method, path, json_body={"note": f"client ssn {SSN}"})
+    _stopped(gw, r, path)
+    clean = _through(gw, method, path, json_body={"note": "lunch at noon"})
+    assert clean.status_code not in (400, 403) or clean.json().get("id") not in STOPPED
+    assert [r["method"] for r in gw.sim.requests() if r["path"] == path] == [method]
+
+
+def test_a_delete_without_a_body_passes_unread(gw: Gateway) -> None:
+    path = "/plugins/com.example.notes/api/v1/notes/abc"
+    r = _through(gw, "DELETE", path)
+    assert r.status_code == 404 and [x["method"] for x in _reached(gw, path)] == ["DELETE"]
+
+
+@pytest.mark.parametrize("body", [
+    {"channel_id": "TOWN", "parent_id": f"client {SSN}"},
+    {"channel_id": "TOWN", "parent_id": DIGITS},
+    {"channel_id": "TOWN", "parent_id": "", "note": "x"},
+    {"channel_id": "TOWN", "PARENT_ID": "a" * 25 + "!"},
+    {"channel_id": DIGITS},
+    ["TOWN"],
+])
+def test_typing_carries_ids_only(gw: Gateway, body: Any) -> None:
+    town = gw.sim.channel("town_square")
+    raw = json.dumps(body).replace("TOWN", town).encode()
+    path = f"/api/v4/users/{gw.sim.ids['users']['alice'] if 'users' in gw.sim.ids else 'me'}/typing"
+    r = _through(gw, "POST", path, raw)
+    assert r.status_code == 400 and r.json()["id"] == "api.dlp.bad_request.app_error", r.text
+    assert _reached(gw, path) == [] and DIGITS not in r.text
+
+
+def test_a_well_formed_typing_request_passes(gw: Gateway) -> None:
+    town = gw.sim.channel("town_square")
+    path = "/api/v4/users/me/typing"
+    r = _through(gw, "POST", path, json_body={"channel_id": town, "parent_id": ""})
+    assert r.status_code == 200 and r.json() == {"status": "OK"}, r.text
+    assert len(_reached(gw, path)) == 1
+
+
+def test_lookups_by_ids_carry_ids_only(gw: Gateway) -> None:
+    path = "/api/v4/users/ids"
+    r = _through(gw, "POST", path, json_body=[DIGITS])
+    assert r.status_code == 400 and _reached(gw, path) == []
+
+
+# --------------------------------------------------------------------------- 4: context across fields
+
+
+def test_attachment_field_title_gives_context_to_its_value(gw: Gateway) -> None:
+    town = gw.sim.channel("town_square")
+    bare = {"channel_id": town, "message": "see below",
+            "props": {"attachments": [{"fields": [{"title": "Reference", "value": DIGITS}]}]}}
+    r = _through(gw, "POST", "/api/v4/posts", json_body=bare)
+    assert r.status_code == 201, r.text  # nine digits without context are no SSN
+    for title in ("SSN", "Social Security"):
+        body = {"channel_id": town, "message": "see below",
+                "props": {"attachments": [{"fields": [{"title": title, "value": DIGITS}]}]}}
+        _stopped(gw, _through(gw, "POST", "/api/v4/posts", json_body=body), "/api/v4/posts")
+    # a pretext or the message itself labels a value in another field too
+    body = {"channel_id": town, "message": "client SSN below",
+            "props": {"attachments": [{"text": DIGITS}]}}
+    _stopped(gw, _through(gw, "POST", "/api/v4/posts", json_body=body), "/api/v4/posts")
+
+
+def test_the_channels_purpose_gives_context(gw: Gateway) -> None:
+    team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
+    created = _through(gw, "POST", "/api/v4/channels", json_body={
+        "team_id": team, "name": "onboarding-q3", "display_name": "Onboarding", "type": "O"})
+    cid = created.json()["id"]
+    assert _post(gw, cid, DIGITS).status_code == 201  # no context yet
+    r = _through(gw, "PUT", f"/api/v4/channels/{cid}/patch", json_body={"purpose": "client SSNs for onboarding"})
+    assert r.status_code == 200, r.text
+    _stopped(gw, _post(gw, cid, DIGITS), "/api/v4/posts")
+
+
+def test_profile_position_gives_context_to_the_nickname(gw: Gateway) -> None:
+    path = "/api/v4/users/me/patch"
+    _stopped(gw, _through(gw, "PUT", path, json_body={"position": "SSN", "nickname": DIGITS}), path)
+
+
+# --------------------------------------------------------------------------- 7: split identifiers
+
+
+def test_split_across_a_draft_and_a_post(gw: Gateway) -> None:
+    town = gw.sim.channel("town_square")
+    first, rest = SSN[:6], SSN[6:]  # "536-22" / "-8710"
+    r = _through(gw, "POST", "/api/v4/drafts", json_body={"channel_id": town, "message": f"client {first}"})
+    assert r.status_code not in (400, 403), r.text
+    _stopped(gw, _post(gw, town, rest), "/api/v4/posts")
+
+
+def test_split_across_a_channel_header_and_a_post(gw: Gateway) -> None:
+    team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
+    cid = _through(gw, "POST", "/api/v4/channels", json_body={
+        "team_id": team, "name": "desk-7", "display_name": "Desk 7", "type": "O"}).json()["id"]
+    r = _through(gw, "PUT", f"/api/v4/channels/{cid}/patch", json_body={"header": f"ssn {SSN[:6]}"})
+    assert r.status_code == 200, r.text
+    _stopped(gw, _post(gw, cid, SSN[6:]), "/api/v4/posts")
+
+
+def test_split_survives_filler(gw: Gateway) -> None:
+    team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
+    cid = _through(gw, "POST", "/api/v4/channels", json_body={
+        "team_id": team, "name": "desk-9", "display_name": "Desk 9", "type": "O"}).json()["id"]
+    assert _post(gw, cid, f"ssn {SSN[:6]}").status_code == 201
+    for i in range(12):
+        assert _post(gw, cid, ["ok", "one sec", f"ok {i % 10}", "brb 5"][i % 4]).status_code == 201
+    _stopped(gw, _post(gw, cid, SSN[6:]), "/api/v4/posts")
