@@ -385,13 +385,10 @@ async def test_comment_and_bulk(r: aioredis.Redis, sim: tuple[Simulator, str]) -
     res = await svc.bulk([*ids, "nope"], "reject", RITA, "bulk clean-up")
     assert [x["ok"] for x in res] == [True, True, True, False]
     assert [(await svc.get(i))["state"] for i in ids] == ["rejected"] * 3
-    # after the shred the content is gone, but the comment and the decided reason stay
-    # readable on the item (sealed under the master-derived note key), as in the archive
+    # after the shred the note is not shown from Redis; the archive has it (the console
+    # shows it from there, masked: review/context.py)
     shown = await svc.show(ids[0], AUDREY)
-    assert shown["content"] is None
-    notes = {h["action"]: h.get("note") for h in shown["history"]}
-    assert notes["comment"] == "asked alice on the phone" and notes["reject"] == "bulk clean-up"
-    assert all(not h.get("note_shredded") for h in shown["history"])
+    assert [h.get("note_shredded") for h in shown["history"] if h["action"] == "comment"] == [True]
     assert any(rec["reason"] == "asked alice on the phone" for rec in await audit(r))
     with pytest.raises(InvalidRequest):
         await svc.bulk(ids, "explode", RITA, "x")
@@ -469,9 +466,8 @@ async def test_master_key_rotation_rewraps_without_touching_content(
         assert await r.hget(f"dlp:quarantine:item:{i}", "ct") == before[i]
     fresh = QuarantineService(r, master_key=new, archive=None, upstream_url=url)
     assert SSN in json.dumps((await fresh.reveal(ids[0], SAM, "verify after key rotation"))["content"])
-    # what outlives the shred (the decided reason, the masked example) is re-sealed too
-    decided = await fresh.show(ids[2], SAM)
-    assert [h["note"] for h in decided["history"] if h["action"] == "reject"] == ["not allowed"]
+    # what outlives the shred (the masked example a verdict labels) is re-sealed too,
+    # and a live item's notes
     assert [x["id"] for x in await fresh.verdict_examples()] == [ids[2]]
     stale = QuarantineService(r, master_key=MASTER, archive=None, upstream_url=url)
     with pytest.raises(QuarantineError, match="not loaded"):

@@ -62,9 +62,7 @@ async def test_a_report_after_the_decision_is_archived(env: Env) -> None:  # noq
     await env.svc.sender_report(item_id, uid("alice"), "false_positive", "It was a ticket number, not an SSN")
     shown = await env.svc.show(item_id, ADMIN)
     (entry,) = [h for h in shown["history"] if h["action"] == "sender_false_positive"]
-    # the full history stays readable after the decision (notes are sealed under the
-    # master-derived note key, docs/quarantine.md "Encryption"); the text was masked
-    assert entry.get("note") == "It was a ticket number, not an SSN"
+    assert entry.get("note") is None  # the item's key is destroyed: the text lives in the archive only
     (report,) = [r for r in await env.svc.audit_log.records() if r.get("action") == "sender_false_positive"]
     assert report["reason"] == "It was a ticket number, not an SSN" and report["state_at_report"] == "rejected"
 

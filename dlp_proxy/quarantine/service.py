@@ -914,7 +914,12 @@ class QuarantineService:
             e = json.loads(_s(entry))
             note = e.pop("note", None)
             kept = e.pop("nk", None)
-            if note and kept:  # sealed under the master-derived note key: survives the shred
+            if note and kept and data_key is None:
+                # decided (shredded): the console shows the note from the archive,
+                # masked by the detector (review/context.py restore_notes)
+                e["note"] = None
+                e["note_shredded"] = True
+            elif note and kept:  # sealed under the master-derived note key
                 text = self._open_kept("note", item_id, note)
                 e["note"] = text.decode() if text is not None else None
                 if text is None:
@@ -1029,9 +1034,9 @@ class QuarantineService:
 
     async def _note(self, item_id: str, h: Mapping[str, str], actor: Actor, action: str, text: str,
                     record_id: str, **extra: Any) -> None:  # fmt: skip
-        # Notes (reasons, comments) are sealed under a key derived from the master key,
-        # not the data key: the decided reason and the whole history stay readable on
-        # the item after its content is destroyed (the archive keeps them too).
+        # Notes (reasons, comments) are sealed under a key derived from the master key.
+        # Once the item is decided they are shown from the archive instead, masked by
+        # the detector (review/context.py): a reviewer may have typed an identifier.
         note_ct = self._seal_kept("note", item_id, text.encode()) if text else ""
         if note_ct:
             extra = {**extra, "nk": 1}
@@ -1750,8 +1755,7 @@ class QuarantineService:
         """The sender's "false positive" or "release request" with a business
         justification (dlp_proxy.gateway.actions: the token is checked and the text
         masked by the detector there): on the item's history (the note sealed like
-        every note, readable after the decision too) and in the archive.  Returns the
-        archive record id."""
+        every note) and in the archive.  Returns the archive record id."""
         if kind not in ("false_positive", "release_request"):
             raise InvalidRequest(f"unknown report kind {kind!r}: false_positive or release_request")
         h = await self._raw(item_id)
