@@ -203,6 +203,7 @@ class Settings(BaseModel):
     four_eyes: Bool = Field(False, description="two distinct approvers before a release")
     quarantine_expire_seconds: float = Field(24 * 3600.0, gt=0, description="undecided items are rejected after this")
     quarantine_durability: Literal["aof-check", "trust"] = Field("aof-check", description="`trust` for a managed Redis whose durability is guaranteed elsewhere")
+    quarantine_sla: str = Field("high=1h,medium=4h,low=24h", pattern=r"^\s*(?:(?:high|medium|low)\s*=\s*\d+(?:\.\d+)?[smhd]?\s*(?:,\s*|$))*$", description="review deadline per severity (bulk = high, several identifier kinds = medium, one = low); warned at 75 %, overdue after")
     # --- reviewer console
     review_secure_cookies: Bool = Field(True, description="`0` only for a plain-http console on localhost")
     review_break_glass_file: Path | None = Field(None, description="break-glass accounts for the console (docs/quarantine.md)")

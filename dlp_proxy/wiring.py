@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 def quarantine_settings(cfg: Settings, *, notify_token: str | None = None) -> QuarantineSettings:
     from dlp_proxy.quarantine import QuarantineSettings
+    from dlp_proxy.quarantine.service import parse_sla
 
     notify = notify_token if notify_token is not None else cfg.secret("notify_token")
     return QuarantineSettings(
@@ -29,6 +30,7 @@ def quarantine_settings(cfg: Settings, *, notify_token: str | None = None) -> Qu
         expire_after=cfg.quarantine_expire_seconds,
         # our own Redis is started with AOF appendfsync always; a configured one is checked
         durability=cfg.quarantine_durability,
+        sla=parse_sla(cfg.quarantine_sla),
     )
 
 

@@ -144,3 +144,26 @@ def test_break_glass_file_without_principal_stops_the_start(simulator: Simulator
         start_gateway(simulator, tmp_path / "gw", "--review-listen", f"127.0.0.1:{free_port()}",
                       env={"DLP_REVIEW_BREAK_GLASS_FILE": str(bg)})
     assert f"{bg}: accounts[0] (bg-ops) needs user_id, the 26-character Mattermost user id" in str(err.value)
+
+
+def test_the_senders_reference_finds_the_item_and_a_verdict_is_exported(qgw: Gateway, tmp_path: Path) -> None:
+    """Through the real gateway: the sender is told a reference (the request id of
+    the 403); the analyst searches for it, rejects with a verdict, and the export
+    holds the masked example, never the SSN."""
+    err = _hold(qgw, "Client SSN 536-22-6120 for the account form")
+    ref = err["request_id"]
+    # what the sender is given: the AppError's request_id, and the notice's "Reference:"
+    notices = [p["message"] for p in qgw.sim.posts() if p.get("type") == "system_ephemeral"]
+    assert any(f"Reference: {ref}" in m for m in notices), notices[-2:]
+    found = json.loads(_cli(qgw, "list", "--json", "--state", "all", "--search", ref).stdout)
+    assert len(found) == 1 and found[0]["request_id"] == ref and found[0]["severity"] == "low"
+    out = _cli(qgw, "reject", found[0]["id"], "--reason", "client NPI in a DM", "--verdict", "true_positive")
+    assert out.returncode == 0, out.stderr
+    export = tmp_path / "verdicts.jsonl"
+    done = _cli(qgw, "verdicts", "--jsonl", "-o", str(export))
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in export.read_text().splitlines()]
+    mine = [r for r in rows if r["request_id"] == ref]
+    assert len(mine) == 1 and mine[0]["expect"] == "stop" and mine[0]["entities"] == ["US_SSN"]
+    assert mine[0]["context"]["channel_type"] == "D" and "***-**-6120" in mine[0]["text"]
+    assert "536-22-6120" not in export.read_text() and "536226120" not in export.read_text()

@@ -172,6 +172,12 @@ def released_posts(sim: Simulator) -> list[dict[str, Any]]:
         return [dict(p) for p in sim.posts.values() if not (p.get("props") or {}).get("from_dlp_proxy")]
 
 
+def all_posts(sim: Simulator) -> list[dict[str, Any]]:
+    """Every post in Mattermost, the gateway's own alerts and notices included."""
+    with sim.lock:
+        return [dict(p) for p in sim.posts.values()]
+
+
 def ephemerals(sim: Simulator) -> list[dict[str, Any]]:
     with sim.lock:
         return [dict(p) for p in sim.ephemeral_posts]

@@ -260,3 +260,99 @@ async def test_api_token_auth_roles_and_openapi(env: Env) -> None:
         assert (await c.get("/api/v1/items/nope", headers=soar)).status_code == 404
     records = await env.svc.audit_log.records()
     assert [r["actor"]["name"] for r in records if r["action"] == "approve"] == ["api:soar"]
+
+
+# ------------------------------------------------------------------ issue 18: search, pages, assignment, verdicts
+
+def _cli(rserver: RedisServer, tmp_path: Path, *args: str) -> Any:
+    import base64
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DLP_REDIS_URL": rserver.url, "DLP_DATA_DIR": str(tmp_path / "cli-data"),
+           "DLP_QUARANTINE_MASTER_KEY": base64.b64encode(MASTER).decode()}  # fmt: skip
+    env.pop("DLP_UPSTREAM", None)
+    done = subprocess.run([sys.executable, "-m", "dlp_proxy.cli", "quarantine", *args], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+async def test_cli_and_api_give_the_same_page(env: Env, rserver: RedisServer, tmp_path: Path) -> None:
+    """One search, sort and page: the same ids, total and pages from the CLI and the API."""
+    ids = [await env.svc.hold(make_held(env.sim, sender=s, channel=c)) for s, c in
+           [("alice", "private"), ("bob", "town_square"), ("alice", "dm_alice_bob"), ("bob", "private"),
+            ("alice", "private")]]  # fmt: skip
+    soar = {"Authorization": f"Bearer {APPROVER_TOKEN}"}
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        for search, sort, page, size in [("alice", "age", 1, 2), ("alice", "-age", 2, 2), ("acme", "severity", 1, 10),
+                                         ("bob private", "state", 1, 1), ("nobody-at-all", "due", 1, 5)]:  # fmt: skip
+            resp = await c.get("/api/v1/items", headers=soar,
+                               params={"search": search, "sort": sort, "page": page, "size": size})  # fmt: skip
+            assert resp.status_code == 200, resp.text
+            api = resp.json()
+            cli = _cli(rserver, tmp_path, "list", "--json", "--search", search, f"--sort={sort}", "--page", str(page),
+                       "--size", str(size))  # fmt: skip
+            assert [i["id"] for i in api["items"]] == [i["id"] for i in cli["items"]]
+            assert (api["total"], api["pages"]) == (cli["total"], cli["pages"])
+            assert resp.headers["x-total-count"] == str(api["total"])
+        alice = (await c.get("/api/v1/items", headers=soar, params={"search": "alice", "size": 50})).json()
+        assert [i["id"] for i in alice["items"]] == [ids[0], ids[2], ids[4]]
+        # without page/size: the plain list, every match, the total in a header
+        plain = await c.get("/api/v1/items", headers=soar, params={"search": "bob"})
+        assert [i["id"] for i in plain.json()] == [ids[1], ids[3]] and plain.headers["x-total-count"] == "2"
+        # an identifier is refused, and does not come back in the answer
+        bad = await c.get("/api/v1/items", headers=soar, params={"search": SSN})
+        assert bad.status_code == 422 and SSN not in bad.text
+        spec = (await c.get("/api/openapi.json")).json()
+        names = {p["name"] for p in spec["paths"]["/api/v1/items"]["get"]["parameters"]}
+        assert {"search", "sort", "page", "size", "severity", "assignee", "overdue", "verdict"} <= names
+        assert "/api/v1/items/{item_id}/assign" in spec["paths"] and "/api/v1/reviewers" in spec["paths"]
+        assert "verdict" in spec["components"]["schemas"]["Reason"]["properties"]
+
+
+async def test_api_assign_and_verdict(env: Env) -> None:
+    item = await env.svc.hold(make_held(env.sim))
+    other = await env.svc.hold(make_held(env.sim, sender="bob"))
+    soar = {"Authorization": f"Bearer {APPROVER_TOKEN}"}
+    async with httpx.AsyncClient(base_url=env.url) as c, httpx.AsyncClient(base_url=env.url) as sam:
+        await sign_in(sam, "sam", "sam-password")  # sam becomes assignable by signing in
+        await sam.get("/")
+        people = (await c.get("/api/v1/reviewers", headers=soar)).json()
+        assert {p["name"] for p in people} >= {"sam", "api:soar"}
+        resp = await c.post(f"/api/v1/items/{item}/assign", headers=soar, json={"assignee": "sam"})
+        assert resp.status_code == 200 and resp.json()["assignee"] == uid("sam")
+        assert (await c.post(f"/api/v1/items/{item}/assign", headers=soar, json={"assignee": "alice"})).status_code == 422
+        mine = await sam.get("/", params={"assignee": "me"})
+        assert item in mine.text and other not in mine.text
+        bad = await c.post(f"/api/v1/items/{item}/approve", headers=soar, json={"reason": "fine", "verdict": "meh"})
+        assert bad.status_code == 422 and (await env.svc.get(item))["state"] == "held"
+        ok = await c.post(f"/api/v1/items/{item}/approve", headers=soar,
+                          json={"reason": "client's own account", "verdict": "benign"})  # fmt: skip
+        assert ok.status_code == 200 and (ok.json()["verdict"], ok.json()["verdict_by"]) == ("benign", "api:soar")
+        res = (await c.post("/api/v1/bulk", headers=soar, json={"ids": [other], "action": "comment",
+                                                                 "reason": "asked the desk"})).json()  # fmt: skip
+        assert res[0]["state"] == "held" and res[0]["record_id"]
+    records = [x for x in await env.svc.audit_log.records() if x["action"] == "approve"]
+    assert [(x["verdict"], x["verdict_by"]) for x in records] == [("benign", "api:soar")]
+
+
+async def test_console_bulk_comment_and_decided_reason(env: Env) -> None:
+    ids = [await env.svc.hold(make_held(env.sim)) for _ in range(2)]
+    async with httpx.AsyncClient(base_url=env.url) as carol:
+        await sign_in(carol, "carol", "carol-password")
+        page = await carol.get("/")
+        assert all(i in page.text for i in ids)
+        for i in ids:  # the request id the sender was given is on the item
+            assert (await env.svc.get(i))["request_id"] in page.text
+        resp = await carol.post("/bulk", data={"csrf": csrf_of(page.text), "ids": ids, "action": "comment",
+                                               "reason": "called the desk"})  # fmt: skip
+        assert resp.status_code == 200 and "None" not in resp.text and resp.text.count("commented") == 2
+        token = csrf_of((await carol.get(f"/items/{ids[0]}")).text)
+        resp = await carol.post(f"/items/{ids[0]}/reject", data={"csrf": token, "reason": "client SSN in chat",
+                                                                  "verdict": "true_positive"})  # fmt: skip
+        assert resp.status_code == 303
+        shown = await carol.get(f"/items/{ids[0]}")
+        assert "client SSN in chat" in shown.text and "called the desk" in shown.text and "true positive" in shown.text
+        assert SSN not in shown.text

@@ -46,7 +46,7 @@ SAMPLES: dict[str, str] = {
     "upstream_timeout": "12", "drain_seconds": "3", "trusted_proxies": "10.0.0.0/8,::1",
     "archive_content_mode": "masked", "archive_checkpoint_records": "10", "archive_checkpoint_seconds": "0.5",
     "notify_token": "notify-token-sample", "release_bot_token": "release-token-sample", "four_eyes": "true",
-    "quarantine_expire_seconds": "600", "quarantine_durability": "trust", "review_secure_cookies": "off",
+    "quarantine_expire_seconds": "600", "quarantine_durability": "trust", "quarantine_sla": "high=30m,low=2d", "review_secure_cookies": "off",
     "review_break_glass_file": "/etc/dlp/bg.json", "review_api_tokens_file": "/etc/dlp/tokens.json", "review_context_posts": "3",
     "archive_signing_key_file": "/k/s", "archive_content_key_file": "/k/c", "quarantine_master_key_file": "/k/q",
     "hash_key_file": "/k/h", "archive_signing_key": "c2lnbg==", "archive_content_key": "Y29udGVudA==",

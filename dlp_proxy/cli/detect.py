@@ -293,8 +293,12 @@ def evaluate_corpus(rows: Sequence[dict[str, Any]], engine: Any, decide: Decider
     expected to pass).  Lines of the ``ambiguous`` category are evaluated and reported
     under ``ambiguous`` only: they count in no overall decision or entity figure.
     ``entities`` (the policy's, as the gateway asks) restricts the decision's
-    detection; the per-entity figures always come from a full analysis.
+    detection; the per-entity figures always come from a full analysis.  Lines
+    exported by ``dlp-proxy quarantine verdicts --jsonl`` (``masked``, ``parts``)
+    are judged on their recorded findings (their text is masked).
     """
+    from dlp_proxy.policy.replay import scanned_from_example
+
     per: dict[str, list[int]] = {}
     dec = [0, 0, 0, 0]  # tp fp fn tn (positive = stop)
     amb = [0, 0, 0, 0]
@@ -305,15 +309,22 @@ def evaluate_corpus(rows: Sequence[dict[str, Any]], engine: Any, decide: Decider
     for no, row in enumerate(rows, 1):
         text = row["text"]
         t0 = time.perf_counter()
+        # a reviewer's verdict (quarantine verdicts --jsonl) carries masked text and the
+        # detection made when it was held: judged on that, never re-detected
+        recorded = scanned_from_example(row)
         try:
-            judged = engine.analyze(text, entities=entities)
-            scanned = [ScannedItem(ContentItem("text", text), tuple(judged))]
+            if recorded is not None:
+                judged = [f for s in recorded for f in s.findings]
+                scanned = recorded
+            else:
+                judged = engine.analyze(text, entities=entities)
+                scanned = [ScannedItem(ContentItem("text", text), tuple(judged))]
             decision = decide(scanned)
         except DLPError:
             judged, decision = [], "fail_closed"
         times.append(time.perf_counter() - t0)  # the gateway's work: the policy's entities, the decision
         try:
-            findings = judged if entities is None else engine.analyze(text)
+            findings = judged if entities is None or recorded is not None else engine.analyze(text)
         except DLPError:
             findings = []
         stop = decision in STOP_ACTIONS or decision == "fail_closed"

@@ -1,4 +1,5 @@
-"""``dlp-proxy quarantine list|show|approve|reject|purge`` and ``dlp-proxy review``.
+"""``dlp-proxy quarantine list|show|approve|reject|purge|assign|reviewers|verdicts``
+and ``dlp-proxy review``.
 
 Redis: ``$DLP_REDIS_URL``; else the URL the gateway wrote for its private Redis in
 ``$DLP_DATA_DIR/redis/url``; else ``redis://127.0.0.1:6379/0``.  The master key
@@ -112,16 +113,75 @@ def _print(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, indent=2, sort_keys=True) if args.json else text)
 
 
+def list_filters(args: argparse.Namespace, actor: Any) -> dict[str, Any]:
+    """The list filters of ``quarantine list``, named as the service and the API name them."""
+    assignee = args.assignee
+    if args.mine or assignee == "me":
+        if not actor.user_id:
+            raise QuarantineError("--mine needs --principal (or DLP_OPERATOR_USER_ID): your Mattermost user id")
+        assignee = actor.user_id
+    overdue = {"yes": True, "no": False}.get(args.overdue or "")
+    return {"state": args.state, "channel": args.channel, "team": args.team, "entity": args.entity,
+            "sender": args.sender, "search": args.search, "severity": args.severity, "assignee": assignee,
+            "overdue": overdue, "verdict": args.verdict}  # fmt: skip
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     async def run(svc: Any) -> int:
-        items = await svc.list_items(state=args.state, channel=args.channel, team=args.team, entity=args.entity,
-                                     sender=args.sender)  # fmt: skip
-        lines = [f"{'ID':<26} {'STATE':<16} {'AGE':>8} {'SENDER':<14} {'CHANNEL':<20} ENTITIES"]
+        filters = list_filters(args, _actor(args))
+        if args.page is not None or args.size is not None:
+            # a page, with the total: the same object as GET /api/v1/items?page=&size=
+            out = await svc.query(page=args.page or 1, size=args.size or 50, sort=args.sort, **filters)
+            items = out["items"]
+        else:
+            items = out = await svc.list_items(sort=args.sort, **filters)
+        lines = [f"{'ID':<26} {'STATE':<16} {'SEV':<6} {'AGE':>8} {'DUE':<8} {'ASSIGNEE':<12} {'SENDER':<14} "
+                 f"{'CHANNEL':<20} {'REQUEST':<26} ENTITIES"]  # fmt: skip
         for it in items:
-            lines.append(f"{it['id']:<26} {it['state']:<16} {int(it['age_seconds']):>7}s "
-                         f"{it['sender_username'][:14]:<14} {it['channel_name'][:20]:<20} "
-                         f"{','.join(it['entity_types'])}")  # fmt: skip
-        _print(args, items, "\n".join(lines))
+            due = "OVERDUE" if it["overdue"] else ""
+            lines.append(f"{it['id']:<26} {it['state']:<16} {it['severity']:<6} {int(it['age_seconds']):>7}s "
+                         f"{due:<8} {it['assignee_name'][:12]:<12} {it['sender_username'][:14]:<14} "
+                         f"{it['channel_name'][:20]:<20} {it['request_id']:<26} {','.join(it['entity_types'])}")  # fmt: skip
+        if isinstance(out, dict):
+            lines.append(f"page {out['page']} of {out['pages']} ({out['total']} items)")
+        _print(args, out, "\n".join(lines))
+        return 0
+
+    return asyncio.run(_with_service(args, run))
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    async def run(svc: Any) -> int:
+        out = await svc.assign(args.id, _actor(args), args.to, note=args.reason or "")
+        _print(args, out, f"{args.id}: assigned to {out['assignee_name']}")
+        return 0
+
+    return asyncio.run(_with_service(args, run))
+
+
+def cmd_reviewers(args: argparse.Namespace) -> int:
+    async def run(svc: Any) -> int:
+        people = await svc.reviewers()
+        _print(args, people, "\n".join(f"{p['user_id']}  {p['name']:<20} {','.join(p['roles'])}" for p in people))
+        return 0
+
+    return asyncio.run(_with_service(args, run))
+
+
+def cmd_verdicts(args: argparse.Namespace) -> int:
+    """Labelled examples, one JSON object a line, that ``dlp-proxy eval`` and
+    ``dlp-proxy policy replay --corpus`` read (masked text only)."""
+    async def run(svc: Any) -> int:
+        rows = await svc.verdict_examples(since=args.since)
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+        try:
+            for row in rows:
+                out.write(json.dumps(row, sort_keys=True) + "\n")
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        if args.output:
+            print(f"{len(rows)} labelled examples written to {args.output}", file=sys.stderr)
         return 0
 
     return asyncio.run(_with_service(args, run))
@@ -145,12 +205,12 @@ def _decide(kind: str) -> Any:
         async def run(svc: Any) -> int:
             actor = _actor(args)
             if kind == "approve":
-                out = await svc.approve(args.id, actor, args.reason)
+                out = await svc.approve(args.id, actor, args.reason, verdict=args.verdict)
                 if out.get("state") == "approved" and not await svc.deliverer_alive():
                     print(f"dlp-proxy quarantine: {args.id} is approved, but no gateway is running to release it; "
                           "it is released when a gateway starts", file=sys.stderr)
             elif kind == "reject":
-                out = await svc.reject(args.id, actor, args.reason)
+                out = await svc.reject(args.id, actor, args.reason, verdict=args.verdict)
             else:
                 rec = await svc.purge(args.id, actor, args.reason, force=args.force)
                 out = {"id": args.id, "purged": True, "record_id": rec}
@@ -187,7 +247,11 @@ def cmd_review(args: argparse.Namespace) -> int:
         app = create_app(svc, upstream_url=upstream, settings=rs, context=context_settings(cfg),
                          detector=lambda: detector_factory(cfg.detector)(cfg.config_path))  # fmt: skip
         # proxy_headers off: the console applies DLP_TRUSTED_PROXIES itself (dlp_proxy/forwarding.py)
-        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False))
+        # no access log: a query string can carry what a reviewer typed into the search
+        # box (an identifier pasted by mistake is refused, but the request line would
+        # still be logged); every action is in the archive instead
+        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False,
+                                        access_log=False))  # fmt: skip
         loop = asyncio.get_running_loop()
 
         def _stop() -> None:
@@ -234,12 +298,39 @@ def register(sub: Any) -> None:
         p.add_argument("--principal", metavar="USER_ID",
                        help="your Mattermost user id (default $DLP_OPERATOR_USER_ID); approving needs it")
 
-    p = qs.add_parser("list", help="list items (oldest first)")
+    p = qs.add_parser("list", help="search, sort and page the queue (oldest first)")
     common(p)
     p.add_argument("--state", default="active", help="state, active (default), open or all")
     for name in ("channel", "team", "entity", "sender"):
         p.add_argument(f"--{name}")
+    p.add_argument("--search", metavar="TEXT",
+                   help="words in the item id, the request id the sender was given, the archive record id, "
+                        "sender, channel, team or assignee (never message content)")  # fmt: skip
+    p.add_argument("--sort", default="age", help="age (oldest first), severity, state or due; --sort=-KEY reverses")
+    p.add_argument("--page", type=int, help="page number from 1: prints a page object with the total")
+    p.add_argument("--size", type=int, help="items per page (default 50, at most 500)")
+    p.add_argument("--severity", choices=("high", "medium", "low"))
+    p.add_argument("--assignee", help="a reviewer's user id, me, or none (unassigned)")
+    p.add_argument("--mine", action="store_true", help="items assigned to you (--principal)")
+    p.add_argument("--overdue", choices=("yes", "no"), help="past their review deadline (SLA) or not")
+    p.add_argument("--verdict", help="true_positive, false_positive, benign, any or none")
     p.set_defaults(func=cmd_list)
+    p = qs.add_parser("assign", help="assign or reassign an item to a reviewer")
+    common(p)
+    p.add_argument("id")
+    p.add_argument("--to", required=True, metavar="WHO", help="the reviewer's Mattermost user id or name")
+    p.add_argument("--reason", help="a note for the history")
+    p.set_defaults(func=cmd_assign)
+    p = qs.add_parser("reviewers", help="people items can be assigned to")
+    common(p)
+    p.set_defaults(func=cmd_reviewers)
+    p = qs.add_parser("verdicts", help="export reviewers' verdicts as labelled examples (masked text)")
+    common(p)
+    p.add_argument("--jsonl", action="store_true", help="one JSON object a line (the only format; for eval and "
+                   "policy replay --corpus)")  # fmt: skip
+    p.add_argument("--output", "-o", help="write here instead of stdout")
+    p.add_argument("--since", type=float, help="only verdicts given after this Unix time")
+    p.set_defaults(func=cmd_verdicts)
     p = qs.add_parser("show", help="show one item, identifiers masked")
     common(p)
     p.add_argument("id")
@@ -251,6 +342,9 @@ def register(sub: Any) -> None:
         common(p)
         p.add_argument("id")
         p.add_argument("--reason", required=True)
+        if kind in ("approve", "reject"):
+            p.add_argument("--verdict", choices=("true_positive", "false_positive", "benign"),
+                           help="what the hold was: a real identifier to stop, a false positive, or real but benign")
         if kind == "purge":
             p.add_argument("--force", action="store_true", help="also purge an undecided item")
         p.set_defaults(func=_decide(kind))

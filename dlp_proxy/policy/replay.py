@@ -11,7 +11,10 @@ instead, to measure detector and policy together.
 
 Against a labelled corpus (JSONL lines ``{"text", "expect": "stop"|"allow"}``, optional
 ``"context"``): both the running and the candidate policy judge each text (detector
-required); "stop" means not forwarded unchanged (redact, quarantine, block).
+required); "stop" means not forwarded unchanged (redact, quarantine, block).  A line
+that carries its own detection (``"masked": true`` with ``"parts"``: the reviewers'
+verdicts exported by ``dlp-proxy quarantine verdicts --jsonl``, whose text is
+masked) is judged on its recorded findings, never re-detected.
 """
 
 from __future__ import annotations
@@ -134,6 +137,26 @@ def scanned_from_record(
     return None
 
 
+def scanned_from_example(obj: Mapping[str, Any]) -> list[ScannedItem] | None:
+    """The recorded detection of a labelled example whose text is masked
+    (``quarantine verdicts``: ``masked`` true, ``parts`` of ``{path, text, findings}``),
+    or None for a plain corpus line (the detector judges its text)."""
+    parts = obj.get("parts")
+    if not obj.get("masked") or not isinstance(parts, list):
+        return None
+    out = []
+    for part in parts:
+        if not isinstance(part, Mapping):
+            raise ValueError("a masked example's parts must be objects")
+        fs = tuple(
+            Finding(str(f["entity_type"]), int(f["start"]), int(f["end"]), float(f.get("score", 1.0)),
+                    str(f.get("recognizer", "archive")))
+            for f in part.get("findings") or () if isinstance(f, Mapping)
+        )  # fmt: skip
+        out.append(ScannedItem(ContentItem(str(part.get("path", "body.message")), str(part.get("text", ""))), fs))
+    return out
+
+
 def replay_records(
     policy: Policy, records: Iterable[Mapping[str, Any]], *, detector: Detector | None = None
 ) -> ReplayReport:
@@ -214,7 +237,9 @@ def replay_corpus(
             raise ValueError(f"corpus line {number}: 'expect' must be 'stop' or 'allow'")
         report.lines += 1
         ctx = context_from_dict({**default_context, **(obj.get("context") or {})})
-        scanned = list(detector.scan([ContentItem("body.message", str(obj.get("text", "")))]))
+        recorded = scanned_from_example(obj)
+        scanned = recorded if recorded is not None else list(
+            detector.scan([ContentItem("body.message", str(obj.get("text", "")))]))
         actions: dict[str, str] = {}
         for label, policy in policies.items():
             decision = policy.evaluate(scanned, ctx)

@@ -49,16 +49,18 @@ return 1
 # *principals* (the Mattermost user id of the person behind a session, a
 # break-glass account or an API token), never names: one person holding two
 # accounts is still one person.  The caller refuses an actor without a principal.
+# A bot counts as its owner: the caller passes principals already resolved
+# (quarantine/principals.py), the actor's and the sender's.
 # KEYS: item, retry zset; ARGV: actor name, actor principal (never ''), approvals
 # required, now, time after which a release not started yet is picked up by
-# expire_due, item id
+# expire_due, item id, the sender's principal ('' = the sender id itself)
 APPROVE = """
 local s = redis.call('HGET', KEYS[1], 'state')
 if not s then return {'missing', ''} end
 if s ~= 'held' and s ~= 'awaiting_second' then return {'conflict', s} end
 if ARGV[2] == '' then return {'noprincipal', s} end
 local sender = redis.call('HGET', KEYS[1], 'sender_id')
-if sender == ARGV[2] then return {'self', s} end
+if sender == ARGV[2] or (ARGV[7] and ARGV[7] ~= '' and ARGV[7] == ARGV[2]) then return {'self', s} end
 -- the number of approvals was fixed when the item was held (older items: ARGV[3])
 local need = redis.call('HGET', KEYS[1], 'approvals_required') or ARGV[3]
 if s == 'held' and need == '2' then

@@ -40,7 +40,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -53,7 +53,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from dlp_proxy.interfaces import Archive, HeldRequest, QuarantineError
 from dlp_proxy.model import describe_entities
 from dlp_proxy.quarantine import crypto, notices, scripts
-from dlp_proxy.quarantine.masking import segments
+from dlp_proxy.quarantine.masking import mask_value, masked_text, segments
+from dlp_proxy.quarantine.principals import PrincipalResolver, Unresolvable
 
 log = logging.getLogger("dlp_proxy.quarantine")
 
@@ -89,7 +90,36 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "approve": frozenset({"approver", "admin"}),
     "retry": frozenset({"approver", "admin"}),
     "purge": frozenset({"admin"}),
+    #: give an item to *another* reviewer (anyone who may claim may take one)
+    "assign": frozenset({"approver", "admin"}),
 }
+
+#: What a reviewer says about a decided item (the learning loop: ``quarantine verdicts``).
+VERDICTS = ("true_positive", "false_positive", "benign")
+
+#: Severities, most urgent first; set when an item is held (``severity_of``).
+SEVERITIES = ("high", "medium", "low")
+
+#: Default review deadlines per severity (DLP_QUARANTINE_SLA).
+DEFAULT_SLA: Mapping[str, float] = {"high": 3600.0, "medium": 4 * 3600.0, "low": 24 * 3600.0}
+
+#: Distinct identifiers in one request from which a hold counts as bulk.
+BULK_FINDINGS = 5
+
+#: List orders: ``age`` oldest first, ``severity`` most severe first, ``state`` in
+#: workflow order, ``due`` soonest review deadline first; ``-`` reverses.
+SORTS = ("age", "severity", "state", "due")
+STATE_ORDER = {s: i for i, s in enumerate(
+    ("release_unknown", "release_failed", "held", "awaiting_second", "approved", "releasing", "released",
+     "rejected", "expired"))}  # fmt: skip
+MAX_PAGE_SIZE = 500
+
+#: A search text that is only digits (and separators) and this long looks like an
+#: identifier someone copied from a message: it is refused, never looked for.
+_IDENTIFIER_LIKE = re.compile(r"[\d\s\-./()]*")
+#: Runs of digits outside the findings, masked in exported examples (an identifier
+#: the detector missed is never exported in clear).
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-./]?\d){3,}")
 
 #: Post prop naming the quarantine item a released post comes from (author and bot
 #: copies alike); a forced retry recognises an earlier delivery by it.
@@ -117,6 +147,62 @@ class Forbidden(QuarantineError):
 
 class InvalidRequest(QuarantineError):
     """A required reason is missing or too short, an unknown action, ..."""
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``15m``, ``4h``, ``1d`` -> seconds."""
+    t = text.strip().lower()
+    unit = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}.get(t[-1:], 0.0)
+    number = float(t[:-1] if unit else t)
+    if number <= 0:
+        raise ValueError(f"a review deadline must be positive, not {text!r}")
+    return number * (unit or 1.0)
+
+
+def parse_sla(spec: str) -> dict[str, float]:
+    """``high=1h,medium=4h,low=24h`` -> seconds per severity (missing ones keep
+    their default)."""
+    out = dict(DEFAULT_SLA)
+    for part in spec.split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in SEVERITIES:
+            raise ValueError(f"quarantine SLA: {part.strip()!r} is not severity=duration "
+                             f"(severities: {', '.join(SEVERITIES)})")  # fmt: skip
+        out[name] = parse_duration(value)
+    return out
+
+
+def severity_of(decision: Any) -> str:
+    """How urgent a hold is, from the policy's decision when it was made: bulk
+    (``BULK_FINDINGS`` or more identifiers, or a matched rule counting many) is
+    ``high``; several kinds of identifier, or an uninspected file (unknown
+    content) is ``medium``; a single kind of identifier is ``low``."""
+    counts = decision.entity_counts()
+    total = sum(counts.values())
+    rules = decision.details.get("matched_rules") if isinstance(decision.details, Mapping) else None
+    names = [str(r.get("rule", "")) for r in rules or () if isinstance(r, Mapping)]
+    if total >= BULK_FINDINGS or any("bulk" in n for n in [*names, decision.rule_id or ""]):
+        return "high"
+    if len(counts) >= 2 or total == 0:
+        return "medium"
+    return "low"
+
+
+def check_search(text: str) -> str:
+    """The search text, or InvalidRequest when it looks like an identifier: search
+    covers item, request and record ids and names, never message content, and an
+    identifier is never something to look for (or to leave in a log)."""
+    t = text.strip()
+    if len(t) > 200:
+        raise InvalidRequest("search text is too long (200 characters at most)")
+    digits = sum(c.isdigit() for c in t)
+    if digits >= 6 and _IDENTIFIER_LIKE.fullmatch(t):
+        raise InvalidRequest("search covers item, request and archive record ids, senders, channels and teams; "
+                             "a number that looks like an identifier is not searched")  # fmt: skip
+    return t
 
 
 #: A Mattermost id: 26 characters of [a-z0-9] (model.IsValidId, server/public/model/utils.go).
@@ -171,8 +257,10 @@ class QuarantineSettings:
     escalate_after: float = 24 * 3600.0  # extra time an escalated item gets
     credential_ttl: float = 15 * 60.0  # how long the sender's own credentials are kept
     claim_idle: float = 15 * 60.0  # a claim idle this long goes to the next reviewer
-    sla_warn: float = 3600.0
-    sla_breach: float = 4 * 3600.0
+    sla_warn: float = 3600.0  # items held before severities existed: warn after this ...
+    sla_breach: float = 4 * 3600.0  # ... and overdue after this
+    #: review deadline per severity (DLP_QUARANTINE_SLA); warned at 75 % of it
+    sla: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA))
     bot_token: str | None = None  # releases when the sender's credentials expired
     notify_token: str | None = None  # ephemeral posts to the sender (needs system admin)
     release_timeout: float = 10.0
@@ -191,6 +279,9 @@ class QuarantineSettings:
             raise ValueError(f"quarantine on_expiry must be 'reject' or 'escalate', not {self.on_expiry!r}")
         if self.durability not in ("aof-check", "trust"):
             raise ValueError(f"quarantine durability must be 'aof-check' or 'trust', not {self.durability!r}")
+        unknown = set(self.sla) - set(SEVERITIES)
+        if unknown or any(float(v) <= 0 for v in self.sla.values()):
+            raise ValueError(f"quarantine sla: severities {', '.join(SEVERITIES)} with positive durations")
 
 
 def _s(v: Any) -> str:
@@ -290,6 +381,34 @@ def _payload(held: HeldRequest) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     return payload, auth
 
 
+def mask_for_export(text: str, findings: Sequence[dict[str, Any]]) -> str:
+    """``text`` with its findings masked (as the console shows it) and every other
+    run of four or more digits masked too, so an identifier the detector missed is
+    not exported in clear.  Lengths are kept: finding offsets stay valid."""
+    out = masked_text(text, findings)
+    spans = [(int(f["start"]), int(f["end"])) for f in findings]
+    chars = list(out)
+    for m in _DIGIT_RUN.finditer(out):
+        if any(m.start() < e and s < m.end() for s, e in spans):
+            continue
+        chars[m.start() : m.end()] = mask_value(m.group(), keep=0)
+    return "".join(chars)
+
+
+def _example(held: HeldRequest) -> dict[str, Any]:
+    """What a verdict on this hold teaches (``quarantine verdicts``): the masked
+    text of every scanned part with its findings, and the policy's context."""
+    d = held.decision
+    parts = []
+    for s in d.scanned:
+        findings = [{k: f.to_json()[k] for k in ("entity_type", "start", "end", "score", "recognizer")}
+                    for f in s.findings]  # fmt: skip
+        parts.append({"path": s.item.path, "kind": s.item.kind.value,
+                      "text": mask_for_export(s.item.text, findings), "findings": findings})  # fmt: skip
+    return {"parts": parts, "context": held.context.to_json(), "action": d.action.value, "rule_id": d.rule_id,
+            "policy_version": d.policy_version, "entity_types": list(d.entity_types)}  # fmt: skip
+
+
 class QuarantineService:
     """Held requests in Redis, their review, release and expiry.  See the module doc."""
 
@@ -336,10 +455,31 @@ class QuarantineService:
         self._begin_release = self.r.register_script(scripts.BEGIN_RELEASE)
         self._rewrap = self.r.register_script(scripts.REWRAP)
         self._abort_release = self.r.register_script(scripts.ABORT_RELEASE)
+        #: bots count as their owner (quarantine/principals.py)
+        self.principals = PrincipalResolver(self.upstream_url, self.settings.notify_token or self.settings.bot_token,
+                                            self._client)  # fmt: skip
 
     # ---------------------------------------------------------------- keys
     def _k(self, kind: str, item_id: str = "") -> str:
         return f"{self.stream}:{kind}:{item_id}" if item_id else f"{self.stream}:{kind}"
+
+    @staticmethod
+    def _derived(master: bytes, purpose: str) -> bytes:
+        return hmac.new(master, f"dlp-quarantine-{purpose}".encode(), hashlib.sha256).digest()
+
+    def _seal_kept(self, purpose: str, item_id: str, data: bytes) -> str:
+        """Sealed under a key derived from the master key, not the item's data key:
+        survives the crypto-shred of a decided item (reviewers' notes, which the
+        archive keeps anyway, and the masked example a verdict labels)."""
+        return f"{crypto.key_id(self._master)}:" + crypto.seal(self._derived(self._master, purpose), data, item_id,
+                                                              purpose)  # fmt: skip
+
+    def _open_kept(self, purpose: str, item_id: str, blob: str) -> bytes | None:
+        kid, _, sealed = blob.partition(":")
+        master = self._keyring.get(kid)
+        if master is None:
+            return None
+        return crypto.open_sealed(self._derived(master, purpose), sealed, item_id, purpose)
 
     @property
     def durability_mode(self) -> str:
@@ -429,6 +569,7 @@ class QuarantineService:
         wk = crypto.wrap_key(self._master, dk, item_id)
         ctx = held.context
         counts = held.decision.entity_counts()
+        severity = severity_of(held.decision)
         fields: dict[str, str] = {
             "id": item_id,
             "state": State.HELD.value,
@@ -461,6 +602,10 @@ class QuarantineService:
             "release_attempts": "0",
             # fixed now: a later change of DLP_FOUR_EYES does not change this item's rule
             "approvals_required": "2" if self.settings.four_eyes else "1",
+            "severity": severity,
+            "sla_due": repr(created + self.settings.sla.get(severity, self.settings.sla_breach)),
+            "sender_is_bot": "1" if ctx.is_bot else "0",
+            "example": self._seal_kept("example", item_id, json.dumps(_example(held), default=str).encode()),
         }
         hist = self._hist_entry(SYSTEM, "hold", now, record_id=held.record_id)
         argv: list[str] = [
@@ -520,8 +665,13 @@ class QuarantineService:
         created = _f(h.get("created_at"))
         age = max(0.0, now - created)
         state = h.get("state", "")
+        severity = h.get("severity", "")
+        due = _f(h.get("sla_due")) or created + self.settings.sla_breach
+        window = self.settings.sla.get(severity) if severity else None
+        warn_at = due - 0.25 * window if window else created + self.settings.sla_warn
+        overdue = state in OPEN_STATES and now >= due
         if state in OPEN_STATES:
-            sla = "breach" if age >= self.settings.sla_breach else "warn" if age >= self.settings.sla_warn else "ok"
+            sla = "breach" if overdue else "warn" if now >= warn_at else "ok"
         else:
             sla = "done"
         approvals = [a for a in (h.get("approver1", ""), h.get("approved_by", "")) if a]
@@ -532,6 +682,13 @@ class QuarantineService:
             "age_seconds": round(age, 1),
             "expires_at": _f(h.get("expires_at")),
             "sla": sla,
+            "severity": severity or "medium",
+            "sla_due": due,
+            "overdue": overdue,
+            "assignee": h.get("assignee", ""),
+            "assignee_name": h.get("assignee_name", ""),
+            "verdict": h.get("verdict", ""),
+            "verdict_by": h.get("verdict_by", ""),
             "route": h.get("route", ""),
             "method": h.get("method", ""),
             "channel_id": h.get("channel_id", ""),
@@ -542,6 +699,7 @@ class QuarantineService:
             "root_id": h.get("root_id", ""),
             "sender_id": h.get("sender_id", ""),
             "sender_username": h.get("sender_username", ""),
+            "sender_is_bot": h.get("sender_is_bot", "") == "1",
             "hook_id": h.get("hook_id", ""),
             "entity_types": [e for e in h.get("entity_types", "").split(",") if e],
             "entity_counts": json.loads(h.get("entity_counts") or "{}"),
@@ -578,11 +736,57 @@ class QuarantineService:
         sender: str | None = None,
         min_age: float | None = None,
         max_age: float | None = None,
-        limit: int = 500,
+        search: str | None = None,
+        severity: str | None = None,
+        assignee: str | None = None,
+        overdue: bool | None = None,
+        verdict: str | None = None,
+        sort: str = "age",
+        limit: int | None = None,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Items oldest first, filtered.  ``state``: a state, a list of states,
-        ``active`` (not final), ``open`` (awaiting a decision), ``all`` or None."""
+        """Items filtered and sorted (default: oldest first), every match unless
+        ``limit`` is given.  ``state``: a state, a list of states, ``active`` (not
+        final), ``open`` (awaiting a decision), ``all`` or None.  ``search``: words
+        that must all occur (case-insensitive) in the item id, the request id the
+        sender was given, the archive record id, the sender, channel, team or
+        assignee name or id -- never in message content.  ``assignee``: a
+        principal, or ``none`` for unassigned items."""
+        items = await self._select(state=state, channel=channel, team=team, entity=entity, sender=sender,
+                                   min_age=min_age, max_age=max_age, search=search, severity=severity,
+                                   assignee=assignee, overdue=overdue, verdict=verdict)  # fmt: skip
+        items = sort_items(items, sort)
+        return items[offset:] if limit is None else items[offset : offset + limit]
+
+    async def query(self, *, page: int = 1, size: int = 50, sort: str = "age", **filters: Any) -> dict[str, Any]:
+        """One page of ``list_items`` with the total: ``{"items", "total", "page",
+        "size", "pages", "sort"}`` (the console, the API and the CLI all page
+        through this, so one search gives the same ids everywhere)."""
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise InvalidRequest(f"page size must be 1..{MAX_PAGE_SIZE}")
+        if page < 1:
+            raise InvalidRequest("pages are numbered from 1")
+        items = sort_items(await self._select(**filters), sort)
+        total = len(items)
+        return {"items": items[(page - 1) * size : page * size], "total": total, "page": page, "size": size,
+                "pages": max(1, -(-total // size)), "sort": sort}  # fmt: skip
+
+    async def _select(
+        self,
+        *,
+        state: str | Sequence[str] | None = "active",
+        channel: str | None = None,
+        team: str | None = None,
+        entity: str | None = None,
+        sender: str | None = None,
+        min_age: float | None = None,
+        max_age: float | None = None,
+        search: str | None = None,
+        severity: str | None = None,
+        assignee: str | None = None,
+        overdue: bool | None = None,
+        verdict: str | None = None,
+    ) -> list[dict[str, Any]]:
         if state is None or state == "all":
             states: frozenset[str] | None = None
         elif state == "active":
@@ -593,6 +797,11 @@ class QuarantineService:
             states = frozenset(state.split(","))
         else:
             states = frozenset(state)
+        terms = check_search(search).lower().split() if search else []
+        if severity and severity not in SEVERITIES:
+            raise InvalidRequest(f"severity must be one of {', '.join(SEVERITIES)}")
+        if verdict and verdict not in (*VERDICTS, "none", "any"):
+            raise InvalidRequest(f"verdict must be one of {', '.join(VERDICTS)}, none or any")
         ids = [_s(i) for i in await self.r.zrange(self._k("all"), 0, -1)]
         now = self.clock()
         out: list[dict[str, Any]] = []
@@ -602,6 +811,7 @@ class QuarantineService:
             "entity_types", "entity_counts", "finding_count", "record_id", "request_id", "policy_version",
             "rule_id", "claimed_by", "approver1", "approved_by", "escalated", "decided_by", "decided_at",
             "release_attempts", "release_error", "released_via", "released_post_id", "notify_status", "key_id",
+            "severity", "sla_due", "assignee", "assignee_name", "verdict", "verdict_by", "sender_is_bot",
         ]  # fmt: skip
         chunk = 200
         for i in range(0, len(ids), chunk):
@@ -621,13 +831,81 @@ class QuarantineService:
                     continue
                 if not _match(h, channel=channel, team=team, entity=entity, sender=sender):
                     continue
+                if terms and not _search_match(h, terms):
+                    continue
+                if assignee is not None and h.get("assignee", "") != ("" if assignee == "none" else assignee):
+                    continue
+                if (verdict == "none" and h.get("verdict")) or (verdict == "any" and not h.get("verdict")):
+                    continue
+                if verdict in VERDICTS and h.get("verdict") != verdict:
+                    continue
                 age = now - _f(h.get("created_at"))
                 if min_age is not None and age < min_age:
                     continue
                 if max_age is not None and age > max_age:
                     continue
-                out.append(self._summary(h, now))
-        return out[offset : offset + limit]
+                summary = self._summary(h, now)
+                if severity and summary["severity"] != severity:
+                    continue
+                if overdue is not None and summary["overdue"] != overdue:
+                    continue
+                out.append(summary)
+        return out
+
+    async def verdict_examples(self, *, since: float | None = None) -> list[dict[str, Any]]:
+        """Every item a reviewer labelled, as a labelled example for ``dlp-proxy
+        eval`` and ``dlp-proxy policy replay --corpus`` (docs/quarantine.md): the
+        masked text and findings of each part, entity types, channel type, the rule
+        that held it, the policy's context and the verdict as ``expect``
+        (true_positive: the policy was right to stop it; false_positive and benign:
+        it should have passed).  Never a value in clear: the text is masked as the
+        console shows it, other digit runs included."""
+        out: list[dict[str, Any]] = []
+        fields = ["id", "verdict", "verdict_by", "verdict_at", "state", "request_id", "record_id", "rule_id",
+                  "policy_version", "channel_type", "entity_types", "example", "created_at", "severity"]  # fmt: skip
+        for raw in await self.r.zrange(self._k("all"), 0, -1):
+            item_id = _s(raw)
+            values = await self.r.hmget(self._k("item", item_id), fields)
+            h = {k: _s(v) for k, v in zip(fields, values, strict=True) if v is not None}
+            if h.get("verdict") not in VERDICTS or not h.get("example"):
+                continue
+            if since is not None and _f(h.get("verdict_at")) < since:
+                continue
+            plain = self._open_kept("example", item_id, h["example"])
+            if plain is None:
+                continue  # sealed under a master key this process does not have
+            ex = json.loads(plain)
+            verdict = h["verdict"]
+            parts = ex.get("parts") or []
+            found = sorted({str(f["entity_type"]) for p in parts for f in p.get("findings", ())})
+            findings = [{**f, "path": p["path"]} for p in parts for f in p.get("findings", ())]
+            out.append({
+                "id": item_id,
+                # eval's and replay's corpus fields
+                "text": "\n".join(str(p.get("text", "")) for p in parts),
+                "expect": "stop" if verdict == "true_positive" else "allow",
+                "entities": [] if verdict == "false_positive" else found,
+                "category": "reviewer",
+                "family": verdict,
+                "context": ex.get("context") or {},
+                # recorded detection: eval and replay judge these instead of re-detecting masked text
+                "masked": True,
+                "parts": parts,
+                "findings": findings,
+                # the review
+                "verdict": verdict,
+                "verdict_by": h.get("verdict_by", ""),
+                "verdict_at": _f(h.get("verdict_at")) or None,
+                "state": h.get("state", ""),
+                "entity_types": found,
+                "channel_type": h.get("channel_type", ""),
+                "rule_id": h.get("rule_id", ""),
+                "policy_version": h.get("policy_version", ""),
+                "severity": h.get("severity", ""),
+                "request_id": h.get("request_id", ""),
+                "record_id": h.get("record_id", ""),
+            })  # fmt: skip
+        return out
 
     async def history(self, item_id: str, *, data_key: bytes | None = None) -> list[dict[str, Any]]:
         raw = await self.r.lrange(self._k("hist", item_id), 0, -1)
@@ -635,7 +913,18 @@ class QuarantineService:
         for entry in raw:
             e = json.loads(_s(entry))
             note = e.pop("note", None)
-            if note:
+            kept = e.pop("nk", None)
+            if note and kept and data_key is None:
+                # decided (shredded): the console shows the note from the archive,
+                # masked by the detector (review/context.py restore_notes)
+                e["note"] = None
+                e["note_shredded"] = True
+            elif note and kept:  # sealed under the master-derived note key
+                text = self._open_kept("note", item_id, note)
+                e["note"] = text.decode() if text is not None else None
+                if text is None:
+                    e["note_unreadable"] = True  # sealed under a master key this process lacks
+            elif note:  # written before notes outlived the item: gone with its data key
                 if data_key is None:
                     e["note"] = None
                     e["note_shredded"] = True
@@ -673,15 +962,7 @@ class QuarantineService:
             if payload is None:
                 raise Conflict(f"item {item_id} was decided and its content destroyed", h.get("state", ""))
             rec = await self._record(actor, "reveal", h, reason=reveal_reason or "")
-            await self.r.rpush(
-                self._k("hist", item_id),
-                self._hist_entry(
-                    actor, "reveal", self.clock(),
-                    note_ct=crypto.seal(dk or b"", (reveal_reason or "").encode(), item_id, "note")
-                    if dk else "",
-                    record_id=rec,
-                ),
-            )  # fmt: skip
+            await self._note(item_id, h, actor, "reveal", reveal_reason or "", rec)
         item["revealed"] = revealing
         item["history"] = await self.history(item_id, data_key=dk)
         if payload is None:
@@ -753,8 +1034,12 @@ class QuarantineService:
 
     async def _note(self, item_id: str, h: Mapping[str, str], actor: Actor, action: str, text: str,
                     record_id: str, **extra: Any) -> None:  # fmt: skip
-        dk = await self._data_key(h, item_id)
-        note_ct = crypto.seal(dk, text.encode(), item_id, "note") if (dk and text) else ""
+        # Notes (reasons, comments) are sealed under a key derived from the master key.
+        # Once the item is decided they are shown from the archive instead, masked by
+        # the detector (review/context.py): a reviewer may have typed an identifier.
+        note_ct = self._seal_kept("note", item_id, text.encode()) if text else ""
+        if note_ct:
+            extra = {**extra, "nk": 1}
         await self.r.rpush(
             self._k("hist", item_id),
             self._hist_entry(actor, action, self.clock(), note_ct=note_ct, record_id=record_id, extra=extra),
@@ -782,11 +1067,67 @@ class QuarantineService:
                 await self.r.xack(self.stream, self.GROUP, sid)
                 await self.r.xdel(self.stream, sid)
                 continue
-            await self.r.hset(
-                self._k("item", item_id), mapping={"claimed_by": actor.name, "claimed_at": repr(self.clock())}
-            )
+            # claiming is taking the item: it is assigned to you
+            await self.r.hset(self._k("item", item_id),
+                              mapping={"claimed_by": actor.name, "claimed_at": repr(self.clock())})  # fmt: skip
+            if actor.user_id:
+                await self.r.hset(self._k("item", item_id),
+                                  mapping={"assignee": actor.user_id, "assignee_name": actor.name})  # fmt: skip
             got.append(item_id)
         return got
+
+    # ---------------------------------------------------------------- assignment
+    async def register_reviewer(self, actor: Actor) -> None:
+        """Remember who can work the queue (principal -> name, roles), so items can
+        be assigned to them.  The console calls this at sign-in and on API use; a
+        Mattermost sign-in's name wins over a break-glass or token name."""
+        if not actor.user_id or not actor.can("claim") or actor.via == "system":
+            return
+        key = self._k("reviewers")
+        old_raw = await self.r.hget(key, actor.user_id)
+        old = json.loads(_s(old_raw)) if old_raw else {}
+        name = actor.name
+        if old.get("via") == "console" and actor.via != "console":
+            name = old.get("name", name)
+        entry = {"user_id": actor.user_id, "name": name, "roles": sorted(actor.roles),
+                 "via": "console" if actor.via == "console" or old.get("via") == "console" else actor.via,
+                 "seen": self.clock()}  # fmt: skip
+        await self.r.hset(key, actor.user_id, json.dumps(entry, sort_keys=True))
+
+    async def reviewers(self) -> list[dict[str, Any]]:
+        """People items can be assigned to (those who may claim), by name."""
+        raw = await self.r.hgetall(self._k("reviewers"))
+        out = [json.loads(_s(v)) for v in raw.values()]
+        return sorted((e for e in out if set(e.get("roles", ())) & PERMISSIONS["claim"]),
+                      key=lambda e: (str(e.get("name", "")).lower(), e.get("user_id", "")))  # fmt: skip
+
+    async def _reviewer(self, who: str) -> dict[str, Any]:
+        wanted = who.strip().lstrip("@").lower()
+        for e in await self.reviewers():
+            if wanted in (str(e.get("user_id", "")).lower(), str(e.get("name", "")).lower()):
+                return e
+        raise InvalidRequest(f"{who!r} is not a reviewer: assign to someone who may claim items "
+                             "(they appear here once they have signed in to the console)")  # fmt: skip
+
+    async def assign(self, item_id: str, actor: Actor, assignee: str, *, note: str = "") -> dict[str, Any]:
+        """Assign (or reassign) an undecided item to a reviewer, named by user id or
+        name.  Taking an item yourself needs the claim permission; giving it to
+        someone else needs ``assign`` (approvers, admins)."""
+        self._require(actor, "claim")
+        target = await self._reviewer(assignee)
+        if target["user_id"] != actor.user_id:
+            self._require(actor, "assign")
+        h = await self._raw(item_id)
+        if h.get("state") not in ACTIVE_STATES:
+            raise Conflict(f"item {item_id} is {h.get('state')}: a decided item is not assigned", h.get("state", ""))
+        before = h.get("assignee_name", "")
+        await self.r.hset(self._k("item", item_id), mapping={
+            "assignee": target["user_id"], "assignee_name": target["name"], "assigned_at": repr(self.clock()),
+            "assigned_by": actor.name})  # fmt: skip
+        rec = await self._record(actor, "assign", h, reason=note, assignee=target["user_id"],
+                                 assignee_name=target["name"], assignee_before=before)  # fmt: skip
+        await self._note(item_id, h, actor, "assign", note, rec, assignee=target["name"])
+        return await self.get(item_id)
 
     async def comment(self, item_id: str, actor: Actor, text: str) -> str:
         self._require(actor, "comment")
@@ -796,18 +1137,63 @@ class QuarantineService:
         await self._note(item_id, h, actor, "comment", text, rec)
         return rec
 
-    async def approve(self, item_id: str, actor: Actor, reason: str) -> dict[str, Any]:
+    @staticmethod
+    def _verdict(verdict: str | None) -> str | None:
+        if verdict is None or verdict == "":
+            return None
+        if verdict not in VERDICTS:
+            raise InvalidRequest(f"verdict must be one of {', '.join(VERDICTS)}")
+        return verdict
+
+    async def _set_verdict(self, item_id: str, actor: Actor, verdict: str | None) -> None:
+        if verdict:
+            await self.r.hset(self._k("item", item_id), mapping={
+                "verdict": verdict, "verdict_by": actor.name, "verdict_by_uid": actor.user_id or "",
+                "verdict_at": repr(self.clock())})  # fmt: skip
+
+    async def _principals(self, item_id: str, actor: Actor) -> tuple[str, str]:
+        """(the actor's principal, the sender's principal), bots resolved to their
+        owners (quarantine/principals.py).  Forbidden when it cannot be told."""
+        h = await self._raw(item_id)
+        try:
+            # A Mattermost password sign-in is never a bot (Mattermost refuses bots at
+            # login: checkUserNotBot, server/channels/app/authentication.go); break-glass,
+            # API token and CLI principals are ids from a file or flag: looked up.
+            mine = actor.user_id or ""
+            if mine and actor.via != "console":
+                mine = await self.principals.resolve(mine)
+            sender = h.get("sender_id", "")
+            flag = h.get("sender_is_bot")
+            theirs = sender
+            if sender and flag != "0":
+                theirs = await self.principals.resolve(sender, is_bot=flag == "1")
+            elif sender:
+                # the gateway saw the sender's users/me when it held the item (not a bot):
+                # looked up again when possible, and taken as a person if Mattermost cannot say
+                try:
+                    theirs = await self.principals.resolve(sender)
+                except Unresolvable:
+                    theirs = sender
+        except Unresolvable as exc:
+            raise Forbidden(f"cannot tell whose bot is involved, so the approval is refused: {exc}") from exc
+        return mine, theirs
+
+    async def approve(self, item_id: str, actor: Actor, reason: str, *, verdict: str | None = None) -> dict[str, Any]:
         """Approve; with four-eyes the first approval waits for a second person.
-        Releases at once when the last approval lands.  Returns the item summary."""
+        Releases at once when the last approval lands.  Returns the item summary.
+        Self-approval and four-eyes compare principals, a bot counting as its owner."""
         self._require(actor, "approve")
         reason = self._reason(reason, self.settings.decision_reason_min, "approve")
+        verdict = self._verdict(verdict)
         key = self._k("item", item_id)
+        mine, sender_principal = await self._principals(item_id, actor)
         now = self.clock()
         need = "2" if self.settings.four_eyes else "1"
         grace = now + self.settings.retry_base
         outcome, before = await self._run(
-            self._approve, [key, self._k("retry")], [actor.name, actor.user_id or "", need, repr(now), grace, item_id]
-        )
+            self._approve, [key, self._k("retry")],
+            [actor.name, mine, need, repr(now), grace, item_id, sender_principal],
+        )  # fmt: skip
         if outcome == "missing":
             raise NotFound(f"no quarantined item {item_id!r}")
         if outcome == "noprincipal":
@@ -823,7 +1209,8 @@ class QuarantineService:
         h = await self._raw(item_id)
         action = "approve_first" if outcome == "first" else "approve"
         try:
-            rec = await self._record(actor, action, h, reason=reason, state_before=before)
+            rec = await self._record(actor, action, h, reason=reason, state_before=before,
+                                     **({"verdict": verdict, "verdict_by": actor.name} if verdict else {}))  # fmt: skip
         except Exception:
             after = State.AWAITING_SECOND.value if outcome == "first" else State.APPROVED.value
             undo = ["approver1", "approver1_uid", "approver1_at"] if outcome == "first" else [
@@ -832,7 +1219,8 @@ class QuarantineService:
             await self.r.zrem(self._k("retry"), item_id)
             raise
         await self.r.hset(key, f"{action}_record", rec)
-        await self._note(item_id, h, actor, action, reason, rec)
+        await self._set_verdict(item_id, actor, verdict)
+        await self._note(item_id, h, actor, action, reason, rec, **({"verdict": verdict} if verdict else {}))
         if outcome == "ok":
             await self._finish_stream(h)
             await self.r.zrem(self._k("open"), item_id)
@@ -844,12 +1232,14 @@ class QuarantineService:
                 await self.r.zadd(self._k("retry"), {item_id: now})
         return await self.get(item_id)
 
-    async def reject(self, item_id: str, actor: Actor, reason: str, *, notify: bool = True) -> dict[str, Any]:
+    async def reject(self, item_id: str, actor: Actor, reason: str, *, notify: bool = True,
+                     verdict: str | None = None) -> dict[str, Any]:  # fmt: skip
         self._require(actor, "reject")
         reason = self._reason(reason, self.settings.decision_reason_min, "reject")
+        verdict = self._verdict(verdict)
         return await self._final(item_id, actor, "reject", State.REJECTED, reason,
                                  from_states=(State.HELD, State.AWAITING_SECOND, State.RELEASE_FAILED),
-                                 notify=notify)  # fmt: skip
+                                 notify=notify, verdict=verdict)  # fmt: skip
 
     async def _final(
         self,
@@ -861,6 +1251,7 @@ class QuarantineService:
         *,
         from_states: Sequence[State],
         notify: bool,
+        verdict: str | None = None,
     ) -> dict[str, Any]:
         key = self._k("item", item_id)
         now = self.clock()
@@ -875,31 +1266,43 @@ class QuarantineService:
             raise Conflict(f"item {item_id} is {before}: it cannot be {to.value} now", before)
         h = await self._raw(item_id)
         try:
-            rec = await self._record(actor, action, h, reason=reason, state_before=before)
+            rec = await self._record(actor, action, h, reason=reason, state_before=before,
+                                     **({"verdict": verdict, "verdict_by": actor.name} if verdict else {}))  # fmt: skip
         except Exception:
             await self._revert(keys=[key], args=[to.value, before, "decided_by", "decided_at"])
             raise
-        await self._note(item_id, h, actor, action, reason, rec)
+        await self._set_verdict(item_id, actor, verdict)
+        await self._note(item_id, h, actor, action, reason, rec, **({"verdict": verdict} if verdict else {}))
         await self._shred(item_id, h)
         if notify:
             await self._notify(h, to.value, reason=reason)
         return await self.get(item_id)
 
-    async def bulk(self, ids: Sequence[str], action: str, actor: Actor, reason: str) -> list[dict[str, Any]]:
-        """Apply approve|reject|comment to many items; one result per id, never all-or-nothing."""
+    async def bulk(self, ids: Sequence[str], action: str, actor: Actor, reason: str, *,
+                   verdict: str | None = None, assignee: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        """Apply approve|reject|comment|assign to many items; one result per id,
+        never all-or-nothing.  Every result names the item's state after the action
+        (a comment changes none: the state it is in)."""
+        verdict = self._verdict(verdict)
         fn: dict[str, Callable[[str], Awaitable[Any]]] = {
-            "approve": lambda i: self.approve(i, actor, reason),
-            "reject": lambda i: self.reject(i, actor, reason),
+            "approve": lambda i: self.approve(i, actor, reason, verdict=verdict),
+            "reject": lambda i: self.reject(i, actor, reason, verdict=verdict),
             "comment": lambda i: self.comment(i, actor, reason),
+            "assign": lambda i: self.assign(i, actor, assignee or "", note=reason),
         }
         if action not in fn:
-            raise InvalidRequest(f"unknown bulk action {action!r}: use approve, reject or comment")
+            raise InvalidRequest(f"unknown bulk action {action!r}: use approve, reject, comment or assign")
         out: list[dict[str, Any]] = []
         for item_id in dict.fromkeys(ids):
             try:
                 res = await fn[action](item_id)
-                state = res.get("state") if isinstance(res, dict) else None
-                out.append({"id": item_id, "ok": True, "state": state})
+                row: dict[str, Any] = {"id": item_id, "ok": True, "action": action}
+                if isinstance(res, dict):
+                    row["state"] = res.get("state")
+                else:  # a comment: its archive record, and the state the item is in
+                    row["record_id"] = res
+                    row["state"] = (await self.get(item_id))["state"]
+                out.append(row)
             except QuarantineError as exc:
                 out.append({"id": item_id, "ok": False, "error": str(exc), "error_type": type(exc).__name__})
         return out
@@ -1351,8 +1754,8 @@ class QuarantineService:
     async def sender_report(self, item_id: str, sender_id: str, kind: str, justification_masked: str) -> str:
         """The sender's "false positive" or "release request" with a business
         justification (dlp_proxy.gateway.actions: the token is checked and the text
-        masked by the detector there): on the item's history (the note encrypted
-        with the item) and in the archive.  Returns the archive record id."""
+        masked by the detector there): on the item's history (the note sealed like
+        every note) and in the archive.  Returns the archive record id."""
         if kind not in ("false_positive", "release_request"):
             raise InvalidRequest(f"unknown report kind {kind!r}: false_positive or release_request")
         h = await self._raw(item_id)
@@ -1404,6 +1807,37 @@ def _match(h: Mapping[str, str], *, channel: str | None, team: str | None, entit
     )
 
 
+#: what a search looks in: ids and names, never content
+SEARCH_FIELDS = ("id", "request_id", "record_id", "sender_username", "sender_id", "channel_name", "channel_id",
+                 "team_name", "team_id", "assignee_name", "assignee", "hook_id")  # fmt: skip
+
+
+def _search_match(h: Mapping[str, str], terms: Sequence[str]) -> bool:
+    hay = " ".join(h.get(f, "") for f in SEARCH_FIELDS).lower()
+    return all(t.lstrip("@~") in hay for t in terms)
+
+
+def sort_items(items: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    """Order items by ``sort`` (SORTS, ``-`` prefix reverses); ties oldest first."""
+    key = sort.strip() or "age"
+    reverse = key.startswith("-")
+    key = key.lstrip("-")
+    if key not in SORTS:
+        raise InvalidRequest(f"sort must be one of {', '.join(SORTS)} (a leading - reverses)")
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+
+    def k(it: Mapping[str, Any]) -> tuple[Any, ...]:
+        if key == "severity":
+            return (rank.get(it["severity"], 1), it["created_at"], it["id"])
+        if key == "state":
+            return (STATE_ORDER.get(it["state"], 99), it["created_at"], it["id"])
+        if key == "due":
+            return (it["sla_due"], it["created_at"], it["id"])
+        return (it["created_at"], it["id"])
+
+    return sorted(items, key=k, reverse=reverse)
+
+
 async def rotate_master_key(r: aioredis.Redis, old: bytes, new: bytes, *, stream: str = "dlp:quarantine") -> int:
     """Re-wrap the data keys of every item under ``stream`` from ``old`` to ``new``."""
     old_id, new_id = crypto.key_id(old), crypto.key_id(new)
@@ -1418,4 +1852,23 @@ async def rotate_master_key(r: aioredis.Redis, old: bytes, new: bytes, *, stream
         dk = crypto.unwrap_key({old_id: old}, wk, item_id)
         if await script(keys=[key], args=[wk, crypto.wrap_key(new, dk, item_id), new_id]):
             n += 1
+    # what outlives the shred (notes, masked examples) is sealed under keys derived
+    # from the master key: re-sealed under the new one, decided items included
+    for raw in await r.zrange(f"{stream}:all", 0, -1):
+        item_id = _s(raw)
+        key = f"{stream}:item:{item_id}"
+        example = _s(await r.hget(key, "example"))
+        if example.startswith(old_id + ":"):
+            await r.hset(key, "example", _reseal(old, new, "example", item_id, example))
+        hist = f"{stream}:hist:{item_id}"
+        for i, entry in enumerate(await r.lrange(hist, 0, -1)):
+            e = json.loads(_s(entry))
+            if e.get("nk") and str(e.get("note", "")).startswith(old_id + ":"):
+                e["note"] = _reseal(old, new, "note", item_id, e["note"])
+                await r.lset(hist, i, json.dumps(e, sort_keys=True))
     return n
+
+
+def _reseal(old: bytes, new: bytes, purpose: str, item_id: str, blob: str) -> str:
+    plain = crypto.open_sealed(QuarantineService._derived(old, purpose), blob.partition(":")[2], item_id, purpose)
+    return f"{crypto.key_id(new)}:" + crypto.seal(QuarantineService._derived(new, purpose), plain, item_id, purpose)

@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -38,6 +39,7 @@ from dlp_proxy.quarantine import (
     State,
     is_mattermost_id,
 )
+from dlp_proxy.quarantine.service import MAX_PAGE_SIZE, SEVERITIES, SORTS, VERDICTS
 from dlp_proxy.review.auth import Authenticator, ReviewSettings, SignInError, normalize_login
 from dlp_proxy.review.context import ContextSettings, ConversationContext, context_openapi, context_routes
 from dlp_proxy.review.dashboard import Dashboard, dashboard_openapi, dashboard_routes
@@ -59,6 +61,7 @@ MESSAGES = {
     "commented": "Comment added.",
     "retried": "Release retried.",
     "bulk": "Bulk action done; see the results below.",
+    "assigned": "Assigned.",
     "signed_out": "Signed out.",
 }
 
@@ -111,7 +114,8 @@ class Console:
     # ------------------------------------------------------------ plumbing
     def render(self, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(
-            states=[s.value for s in State], entity_types=ENTITY_TYPES, settings=self.q.settings, **ctx
+            states=[s.value for s in State], entity_types=ENTITY_TYPES, settings=self.q.settings,
+            verdicts=VERDICTS, severities=SEVERITIES, sorts=SORTS, **ctx
         )
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
@@ -139,6 +143,8 @@ class Console:
                                        message="Your session expired. Sign in again.", actor=None)  # fmt: skip
                 return RedirectResponse("/login", 303, headers=SECURITY_HEADERS)
             actor, csrf = sess
+            # whoever works the queue can be assigned items (any sign-in method)
+            await self.q.register_reviewer(actor)
             if post:
                 form = await request.form()
                 sent = str(form.get("csrf", ""))
@@ -217,32 +223,59 @@ class Console:
         return resp
 
     # ------------------------------------------------------------ queue
+    FILTERS = ("state", "channel", "team", "entity", "sender", "age", "q", "sort", "severity", "assignee",
+               "overdue", "verdict", "page", "size")  # fmt: skip
+
     def _filters(self, params: Any) -> dict[str, Any]:
-        f = {k: str(params.get(k, "")).strip() for k in ("state", "channel", "team", "entity", "sender", "age")}
+        f = {k: str(params.get(k, "")).strip() for k in self.FILTERS}
         f["state"] = f["state"] or "active"
         if f["age"] not in AGE_FILTERS:
             f["age"] = ""
+        f["sort"] = f["sort"] if f["sort"].lstrip("-") in SORTS else "age"
+        f["page"] = str(max(1, int(f["page"]))) if f["page"].isdigit() else "1"
+        f["size"] = str(min(MAX_PAGE_SIZE, max(1, int(f["size"])))) if f["size"].isdigit() else "50"
         return f
 
-    async def _list(self, f: dict[str, Any]) -> list[dict[str, Any]]:
-        min_age, max_age = AGE_FILTERS[f["age"]]
-        return await self.q.list_items(state=f["state"], channel=f["channel"] or None, team=f["team"] or None,
-                                       entity=f["entity"] or None, sender=f["sender"] or None,
-                                       min_age=min_age, max_age=max_age)  # fmt: skip
+    @staticmethod
+    def query_filters(f: dict[str, Any], actor: Actor) -> dict[str, Any]:
+        """Console/API filter names -> QuarantineService.query keywords."""
+        assignee: str | None = f.get("assignee") or None
+        if assignee == "me":
+            assignee = actor.user_id or "-"  # an actor without a principal has no items of their own
+        min_age, max_age = AGE_FILTERS.get(f.get("age") or "", (None, None))
+        return {"state": f.get("state") or "active", "channel": f.get("channel") or None,
+                "team": f.get("team") or None, "entity": f.get("entity") or None, "sender": f.get("sender") or None,
+                "min_age": min_age, "max_age": max_age, "search": f.get("q") or None,
+                "severity": f.get("severity") or None, "assignee": assignee,
+                "overdue": {"yes": True, "no": False}.get(f.get("overdue") or ""),
+                "verdict": f.get("verdict") or None}  # fmt: skip
+
+    def _qs(self, f: dict[str, Any], **override: Any) -> str:
+        merged = {**f, **override}
+        return "/?" + urlencode({k: v for k, v in merged.items() if v not in ("", None)})
 
     async def queue(self, request: Request, actor: Actor, csrf: str, *, results: Any = None,
                     error: str = "", status: int = 200) -> Response:  # fmt: skip
         f = self._filters(request.query_params)
-        items = await self._list(f)
-        counts = {"breach": 0, "warn": 0, "open": 0, "failed": 0}
+        try:
+            page = await self.q.query(page=int(f["page"]), size=int(f["size"]), sort=f["sort"],
+                                      **self.query_filters(f, actor))  # fmt: skip
+        except InvalidRequest as exc:
+            page = {"items": [], "total": 0, "page": 1, "size": int(f["size"]), "pages": 1, "sort": f["sort"]}
+            error, status = str(exc), 422
+        counts = {"breach": 0, "warn": 0, "open": 0, "failed": 0, "mine": 0, "overdue": 0}
         for it in await self.q.list_items(state="active"):
             counts["open"] += it["state"] in ("held", "awaiting_second")
             counts["failed"] += it["state"] in ("release_failed", "release_unknown")
             counts[it["sla"]] = counts.get(it["sla"], 0) + 1
+            counts["mine"] += bool(actor.user_id) and it["assignee"] == actor.user_id
+            counts["overdue"] += it["overdue"]
         msg = MESSAGES.get(request.query_params.get("msg", ""), "")
+        items = page["items"]
         labels = await self.context.labels(items) if self.context else {}  # readable channel names
-        return self.render("queue.html", status, actor=actor, csrf=csrf, items=items, f=f, counts=counts,
-                           message=msg, results=results, error=error, labels=labels)  # fmt: skip
+        return self.render("queue.html", status, actor=actor, csrf=csrf, items=items, page=page, f=f,
+                           counts=counts, message=msg, results=results, error=error, qs=lambda **o: self._qs(f, **o),
+                           reviewers=await self.q.reviewers(), labels=labels)  # fmt: skip
 
     async def queue_get(self, request: Request, actor: Actor, csrf: str) -> Response:
         if not actor.can("view"):
@@ -256,7 +289,8 @@ class Console:
         if not ids:
             return await self.queue(request, actor, csrf, error="Select at least one item.", status=422)
         try:
-            results = await self.q.bulk(ids, action, actor, reason)
+            results = await self.q.bulk(ids, action, actor, reason, verdict=str(form.get("verdict", "")) or None,
+                                        assignee=str(form.get("assignee", "")) or None)  # fmt: skip
         except InvalidRequest as exc:
             return await self.queue(request, actor, csrf, error=str(exc), status=422)
         return await self.queue(request, actor, csrf, results=results)
@@ -287,7 +321,7 @@ class Console:
         msg = MESSAGES.get(request.query_params.get("msg", ""), "")
         conversation = await self.context.for_item(item, actor) if self.context else None
         return self.render("item.html", status, actor=actor, csrf=csrf, item=item, message=msg, error=error,
-                           conversation=conversation)  # fmt: skip
+                           conversation=conversation, reviewers=await self.q.reviewers())  # fmt: skip
 
     async def item_get(self, request: Request, actor: Actor, csrf: str) -> Response:
         try:
@@ -303,13 +337,17 @@ class Console:
         item_id, action = request.path_params["item_id"], request.path_params["action"]
         form = await request.form()
         reason = str(form.get("reason", ""))
+        verdict = str(form.get("verdict", "")) or None
         try:
             if action == "approve":
-                out = await self.q.approve(item_id, actor, reason)
+                out = await self.q.approve(item_id, actor, reason, verdict=verdict)
                 msg = out["state"]
             elif action == "reject":
-                await self.q.reject(item_id, actor, reason)
+                await self.q.reject(item_id, actor, reason, verdict=verdict)
                 msg = "rejected"
+            elif action == "assign":
+                await self.q.assign(item_id, actor, str(form.get("assignee", "")), note=reason)
+                msg = "assigned"
             elif action == "comment":
                 await self.q.comment(item_id, actor, reason)
                 msg = "commented"
@@ -333,6 +371,7 @@ class Console:
                 return JSONResponse({"error": "unauthorized", "message": "a valid Bearer token is required"}, 401,
                                     headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
             try:
+                await self.q.register_reviewer(actor)
                 out = await fn(request, actor)
             except NotFound as exc:
                 return JSONResponse({"error": "not_found", "message": str(exc)}, 404)
@@ -344,6 +383,8 @@ class Console:
                 return JSONResponse({"error": "invalid", "message": str(exc)}, 422)
             except ValueError as exc:
                 return JSONResponse({"error": "invalid", "message": f"bad JSON body: {exc}"}, 422)
+            if isinstance(out, Response):
+                return out
             return JSONResponse(out, headers={"Cache-Control": "no-store"})
 
         return handler
@@ -363,10 +404,30 @@ class Console:
         def num(name: str) -> float | None:
             return float(p[name]) if p.get(name) else None
 
-        return await self.q.list_items(state=p.get("state", "active"), channel=p.get("channel"), team=p.get("team"),
-                                       entity=p.get("entity"), sender=p.get("sender"), min_age=num("min_age"),
-                                       max_age=num("max_age"), limit=int(p.get("limit", 500)),
-                                       offset=int(p.get("offset", 0)))  # fmt: skip
+        def integer(name: str, default: int) -> int:
+            try:
+                return int(p.get(name, default))
+            except ValueError as exc:
+                raise InvalidRequest(f"{name} must be a whole number") from exc
+
+        f = {k: p.get(k, "") for k in ("state", "channel", "team", "entity", "sender", "q", "severity", "assignee",
+                                       "overdue", "verdict")}  # fmt: skip
+        f["q"] = p.get("search", f["q"])
+        filters = self.query_filters(f, actor) | {"min_age": num("min_age"), "max_age": num("max_age")}
+        sort = p.get("sort", "age")
+        if "page" in p or "size" in p:
+            out = await self.q.query(page=integer("page", 1), size=integer("size", 50), sort=sort, **filters)
+            return JSONResponse(out, headers={"Cache-Control": "no-store", "X-Total-Count": str(out["total"])})
+        # no page asked for: every match as a plain list (limit/offset still honoured), the total in a header
+        items = await self.q.list_items(sort=sort, **filters)
+        offset, limit = integer("offset", 0), p.get("limit")
+        chosen = items[offset:] if limit is None else items[offset : offset + integer("limit", 0)]
+        return JSONResponse(chosen, headers={"Cache-Control": "no-store", "X-Total-Count": str(len(items))})
+
+    async def api_reviewers(self, request: Request, actor: Actor) -> Any:
+        if not actor.can("view"):
+            raise Forbidden(f"{actor.name} may not view")
+        return await self.q.reviewers()
 
     async def api_show(self, request: Request, actor: Actor) -> Any:
         item = await self.q.show(request.path_params["item_id"], actor)
@@ -380,10 +441,15 @@ class Console:
         reason = str(body.get("reason", body.get("text", "")))
         if action == "reveal":
             return await self.q.reveal(item_id, actor, reason)
+        verdict = body.get("verdict")
+        if verdict is not None and not isinstance(verdict, str):
+            raise InvalidRequest("verdict must be a string")
         if action == "approve":
-            return await self.q.approve(item_id, actor, reason)
+            return await self.q.approve(item_id, actor, reason, verdict=verdict)
         if action == "reject":
-            return await self.q.reject(item_id, actor, reason)
+            return await self.q.reject(item_id, actor, reason, verdict=verdict)
+        if action == "assign":
+            return await self.q.assign(item_id, actor, str(body.get("assignee", "")), note=reason)
         if action == "comment":
             return {"record_id": await self.q.comment(item_id, actor, reason)}
         if action == "retry":
@@ -395,7 +461,10 @@ class Console:
         ids = body.get("ids")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise InvalidRequest("ids must be a list of item ids")
-        return await self.q.bulk(ids, str(body.get("action", "")), actor, str(body.get("reason", "")))
+        verdict, assignee = body.get("verdict"), body.get("assignee")
+        return await self.q.bulk(ids, str(body.get("action", "")), actor, str(body.get("reason", "")),
+                                 verdict=str(verdict) if verdict else None,
+                                 assignee=str(assignee) if assignee else None)  # fmt: skip
 
     async def openapi(self, request: Request) -> Response:
         doc = openapi_document()
@@ -435,6 +504,7 @@ def create_app(
         Route("/api/openapi.json", c.openapi, methods=["GET"]),
         Route("/api/v1/items", c.api(c.api_list), methods=["GET"]),
         Route("/api/v1/items/{item_id}", c.api(c.api_show), methods=["GET"]),
+        Route("/api/v1/reviewers", c.api(c.api_reviewers), methods=["GET"]),
         Route("/api/v1/items/{item_id}/{action}", c.api(c.api_action), methods=["POST"]),
         Route("/api/v1/bulk", c.api(c.api_bulk), methods=["POST"]),
         Route("/healthz", c.healthz, methods=["GET"]),

@@ -284,6 +284,11 @@ class Api:
         uid = self._user_id(request, actor)
         return json_response(self.sim.set_custom_status(uid, await self.json_body(request), actor))
 
+    async def get_bot(self, request: Request) -> Response:
+        actor = self.actor(request)
+        deleted = request.query_params.get("include_deleted", "").lower() in ("1", "true")
+        return json_response(self.sim.get_bot(str(request.path_params["bot_id"]), actor, include_deleted=deleted))
+
     async def create_bot(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.create_bot(await self.json_body(request), actor), 201)
@@ -871,6 +876,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/groups", w(api.create_group), methods=["POST"]),
         Route(f"{v4}/groups/{{group_id}}/members", w(api.add_group_members), methods=["POST"]),
         Route(f"{v4}/bots", w(api.create_bot), methods=["POST"]),
+        Route(f"{v4}/bots/{{bot_id}}", w(api.get_bot), methods=["GET"]),
         Route(f"{v4}/teams/{{team_id}}", w(api.get_team), methods=["GET"]),
         Route(f"{v4}/channels", w(api.create_channel), methods=["POST"]),
         Route(f"{v4}/channels/direct", w(api.direct_channel), methods=["POST"]),

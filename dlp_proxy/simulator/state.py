@@ -1389,6 +1389,18 @@ class Simulator:
             self.bots[uid] = bot
             return copy.deepcopy(bot)
 
+    def get_bot(self, bot_id: str, actor: str, *, include_deleted: bool = False) -> JSON:
+        """GET /api/v4/bots/{bot_user_id} as api4/bot.go getBot answers it: anyone
+        with read_others_bots (system admins) sees any bot; the owner sees their own
+        (read_bots); everyone else gets the same 404 as for a user who is no bot."""
+        with self.lock:
+            bot = self.bots.get(bot_id)
+            if bot is None or (bot.get("delete_at") and not include_deleted):
+                raise SimError(404, "store.sql_bot.get.missing.app_error", "Unable to find the existing bot.")
+            if not self.is_admin(actor) and bot.get("owner_id") != actor:
+                raise SimError(404, "store.sql_bot.get.missing.app_error", "Unable to find the existing bot.")
+            return copy.deepcopy(bot)
+
     # ------------------------------------------------------------- playbooks
     def create_run(self, body: Any, actor: str) -> JSON:
         with self.lock:
