@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector
+from dlp_proxy.detect import build_detector, decode
 from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.structure import CELL, ROW, mark_tables
 from dlp_proxy.recognizers import _common, contact
@@ -133,3 +133,35 @@ def test_corpus_texts_same_candidates(recognizers: list[DLPRecognizer]) -> None:
 def test_tables_same_candidates(recognizers: list[DLPRecognizer]) -> None:
     for text in (trade_csv(300), trade_csv(300, sep="\t"), dirty_csv(300)[0]):
         _check(text, recognizers)
+
+
+def _blobs(text: str) -> list[object]:
+    return list(decode.find_blobs(text, 200))
+
+
+def _reference_blobs(text: str) -> list[object]:
+    """find_blobs as first written: each pattern searched over the whole text."""
+    with mock.patch.object(decode, "_at_runs", lambda rx, _runs, t: rx.finditer(t)):
+        return list(decode.find_blobs(text, 200))
+
+
+_BLOB_PIECES = st.one_of(
+    st.text(alphabet="0123456789abcdefABCDEF", min_size=1, max_size=30),
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-=", min_size=1, max_size=40),
+    st.sampled_from([" ", "\n", "=", "==", "0x", "\\x41\\x42", ":", ".", "-", "_", "+", "/", "é", "Reconciliation",
+                     "U1NOIDUzNi0yMi05NzEw", "35333620323220393731", "MTIzLTQ1LTY3ODk=", "AB:CD:EF:01:02:03", "MTIzNDU2Nzg5", "313233343536"]),
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_BLOB_PIECES, max_size=20).map("".join))
+def test_generated_texts_same_blobs(text: str) -> None:
+    assert _blobs(text) == _reference_blobs(text)
+    for rx, runs in ((decode._B64_RE, decode._B64_RUN), (decode._HEX_RE, decode._ALNUM_RUN)):
+        assert [m.span() for m in decode._at_runs(rx, runs, text)] == [m.span() for m in rx.finditer(text)]
+
+
+def test_corpus_texts_same_blobs() -> None:
+    for text in _corpus_texts():
+        for view in _views(text):
+            assert _blobs(view) == _reference_blobs(view)
