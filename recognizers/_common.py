@@ -180,14 +180,16 @@ def _run_shapes(text: str) -> tuple[tuple[int, int, frozenset[int]], ...]:
                   if (lens := _shape_lengths(m.group(0)))])
 
 
-def _runs_for(text: str, wanted: frozenset[int]) -> Iterator[tuple[_Group, ...]]:
+@functools.lru_cache(maxsize=128)
+def _runs_for(text: str, wanted: frozenset[int]) -> tuple[tuple[_Group, ...], ...]:
     """The runs of ``digit_runs(text)`` that have a sequence of groups of a ``wanted``
-    length, built only for those (a table's dates and amounts are never split)."""
+    length, built only for those (a table's dates and amounts are never split), once
+    per text and length set (every recognizer asks for its own lengths)."""
     group = _Group
-    for start, end, lens in _run_shapes(text):
-        if lens.isdisjoint(wanted):
-            continue
-        yield tuple([_new_tuple(group, (g.group(0), g.start(), g.end())) for g in _GROUP_RE.finditer(text, start, end)])
+    return tuple([
+        tuple([_new_tuple(group, (g.group(0), g.start(), g.end())) for g in _GROUP_RE.finditer(text, start, end)])
+        for start, end, lens in _run_shapes(text) if not lens.isdisjoint(wanted)
+    ])
 
 
 def may_have_candidates(text: str, lengths: frozenset[int]) -> bool:

@@ -48,7 +48,7 @@ def _reference_lengths(text: str) -> frozenset[int]:
 
 def _reference_candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None = None) -> list[Candidate]:
     """candidates as first written: every run of digit_runs enumerated, no length shortcut."""
-    with mock.patch.object(_common, "_runs_for", lambda t, _w: iter(_common.digit_runs.__wrapped__(t))), \
+    with mock.patch.object(_common, "_runs_for", lambda t, _w: _common.digit_runs.__wrapped__(t)), \
             mock.patch.object(_common, "may_have_candidates", lambda _t, _l: True):
         return list(_common.candidates(text, lengths, first))
 
@@ -87,6 +87,7 @@ def _views(text: str) -> list[str]:
 def _check(text: str, recs: list[DLPRecognizer]) -> None:
     for view in _views(text):
         _common.candidate_lengths.cache_clear()
+        _common._runs_for.cache_clear()
         assert _common.candidate_lengths(view) == _reference_lengths(view)
         for lengths in _LENGTH_SETS:
             assert list(_common.candidates(view, lengths)) == _reference_candidates(view, lengths)
