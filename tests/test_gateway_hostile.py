@@ -387,3 +387,100 @@ def test_the_scan_budget_refuses_a_user_who_used_it(deadline_gw: Gateway) -> Non
         assert second.status_code == 429 and second.json()["id"] == "api.dlp.scan_budget.app_error"
     with deadline_gw.client("alice") as c:
         assert c.post("/api/v4/posts", json={"channel_id": town, "message": text}).status_code in (200, 201)
+
+
+# ---------------------------------------------------------------- the split window's scans
+
+class _CountingDetector:
+    """The real engine, counting the characters it scanned here (on the event loop)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.inline_chars = 0
+
+    def analyze(self, text: str, *, entities: Any = None) -> Any:
+        self.inline_chars += len(text)
+        return self.inner.analyze(text, entities=entities)
+
+    def scan(self, items: Any, *, entities: Any = None) -> Any:
+        self.inline_chars += sum(len(i.text) for i in items)
+        return self.inner.scan(items, entities=entities)
+
+
+class _RecordingScanner:
+    """Stands for the scan workers (FileScanner.scan_texts): the real engine, recorded."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    async def scan_texts(self, items: Any, entities: Any, timeout: float) -> tuple[list[Any], float]:
+        self.texts.extend(i.text for i in items)
+        return list(self.inner.scan(items, entities=entities)), 0.25
+
+
+async def test_the_split_windows_digit_dense_joins_are_scanned_in_a_worker() -> None:
+    """The split-message window joins up to five earlier pieces with the new post
+    (policy/split.py): ~8,000 characters for posts of account numbers.  That join goes
+    through the pipeline's gate like the post itself: a short join with few digits is
+    scanned inline and still completes a split SSN, a digit-dense one goes to the scan
+    workers (off the event loop, killed at the deadline) and is charged to the sender's
+    scan budget (before, both scans of such a join ran on the event loop: ~100 ms of a
+    clean post's p99 under bench_hostile.py's digit-heavy attacker)."""
+    import uuid
+
+    import redis.asyncio as aioredis
+
+    from dlp_proxy.detect import build_detector
+    from dlp_proxy.gateway.budget import ScanBudget
+    from dlp_proxy.gateway.pipeline import Pipeline, _WindowScanner
+    from dlp_proxy.policy.split import SplitWindow
+
+    real = build_detector(ner=False)
+    inline, workers = _CountingDetector(real), _RecordingScanner(real)
+    clock = [0.0]
+    budget = ScanBudget(60.0, 60.0, clock=lambda: clock[0])
+    pipeline = Pipeline(detector=inline, policy=lambda: None, archive=None, context=None,  # type: ignore[arg-type]
+                        quarantine=None, hash_key=b"h" * 32, text_scanner=workers, scan_budget=budget)
+    client = aioredis.Redis(host="127.0.0.1", port=6379)
+    prefix = f"test:perf:split:{uuid.uuid4().hex}:"
+    window = SplitWindow(client, key=b"s" * 32, prefix=prefix)
+    try:
+        scanner = _WindowScanner(pipeline, "u:dense")
+        # a split SSN: the join is short and digit-poor, scanned inline, and found
+        assert await window.check("u1", "c1", "my ssn is 536-22", scanner) == []
+        found = await window.check("u1", "c1", "8710", scanner)
+        assert [f.entity_type for f in found] == ["US_SSN"]
+        assert workers.texts == [] and inline.inline_chars > 0
+        # posts of account numbers: every join is digit-dense, none is scanned inline
+        dense = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]
+        inline.inline_chars = 0
+        for _ in range(6):
+            await window.check("u2", "c1", dense, _WindowScanner(pipeline, "u:dense"))
+        assert inline.inline_chars == 0
+        assert workers.texts and max(len(t) for t in workers.texts) > 1024
+        assert budget.remaining("u:dense") <= 60.0 - 0.25 * len(workers.texts)
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+        pipeline.scan_pool.shutdown()
+
+
+def test_findings_cross_the_process_boundary_as_themselves() -> None:
+    """Scan workers send findings back packed as tuples (cheap to unpickle on the event
+    loop); they arrive as the same Finding objects, in the same order."""
+    import pickle
+
+    from dlp_proxy.detect import build_detector
+    from dlp_proxy.gateway.filescan import pack_findings, unpack_findings
+    from dlp_proxy.model import Finding
+
+    text = " ".join(f"acct {i:09d}" for i in range(300)) + " ssn 536-22-8710 card ４１１１ １１１１ １１１１ １１１１"
+    found = build_detector(ner=False).analyze(text)
+    found.append(Finding("US_SSN", 1, 2, 0.5, "r", ("split-messages", "zero-width"), "x"))
+    assert len({f.entity_type for f in found}) >= 3 and any(f.transforms for f in found)
+    back = unpack_findings(pickle.loads(pickle.dumps(pack_findings(found))))
+    assert list(back) == found
+    assert all(type(f) is Finding for f in back)

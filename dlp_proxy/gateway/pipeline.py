@@ -26,7 +26,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
@@ -55,6 +55,7 @@ from dlp_proxy.model import (
     Action,
     ContentItem,
     Decision,
+    Finding,
     ItemKind,
     RequestContext,
     ScannedItem,
@@ -287,7 +288,13 @@ class Pipeline:
             # Only a message with a digit can carry a piece of an identifier split
             # across posts (policy/split.py); fillers neither enter the window nor
             # pay for its Redis round trip.
-            extra = await self.split_window.check(ctx.user_id, ctx.channel_id, message, self.detector)
+            try:
+                extra = await self.split_window.check(ctx.user_id, ctx.channel_id, message,
+                                                      _WindowScanner(self, _budget_key(ctx)))
+            except ScanBudgetExceeded:
+                return await self._refuse(req, 429, SCAN_BUDGET_ID,
+                                          "You sent more than the data-loss-prevention gateway can check right now. "
+                                          "Wait a minute and try again.", "scan-budget", route=route)
             if extra:
                 scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
         decision = policy.evaluate(scanned, ctx)
@@ -733,6 +740,22 @@ SCAN_BUDGET_ID = "api.dlp.scan_budget.app_error"
 #: not webhooks: Mattermost splits a long webhook message into several posts
 _POST_GROUPS = frozenset({"posts", "edits", "scheduled", "drafts"})
 _MESSAGE_PATHS = frozenset({"body.message", "body.post.message"})
+
+
+class _WindowScanner:
+    """The detector as the split-message window (policy/split.py) sees it: its joined
+    texts go through ``Pipeline._scan`` like the request's own, so the same gate keeps
+    a short, digit-poor join on the event loop and sends the others (up to ~8,000
+    characters of digit-dense pieces) to a scan worker the deadline can kill,
+    charged to the sender's scan budget."""
+
+    def __init__(self, pipeline: Pipeline, budget_key: str | None) -> None:
+        self.pipeline = pipeline
+        self.budget_key = budget_key
+
+    async def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
+        scanned = await self.pipeline._scan([ContentItem("split-window", text)], entities, self.budget_key)
+        return [f for s in scanned for f in s.findings]
 
 
 def _budget_key(ctx: RequestContext) -> str | None:
