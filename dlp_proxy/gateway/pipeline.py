@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import json
 import logging
@@ -46,6 +47,7 @@ from dlp_proxy.gateway.extract import (
     filename_items,
     is_reference_id,
 )
+from dlp_proxy.gateway.filescan import ScanSession
 from dlp_proxy.gateway.paths import PathError, readings, split_target
 from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, Body, Match, Route, match
 from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, QuarantineStore
@@ -218,7 +220,13 @@ class Pipeline:
     # ------------------------------------------------------------------ inspect
 
     async def _inspect(self, req: GatewayRequest, route: Route, params: dict[str, str], path: str, query: str) -> Verdict:
+        async with contextlib.AsyncExitStack() as stack:  # (a scan session's worker is held until the end)
+            return await self._inspect_in(stack, req, route, params, path, query)
+
+    async def _inspect_in(self, stack: contextlib.AsyncExitStack, req: GatewayRequest, route: Route,
+                          params: dict[str, str], path: str, query: str) -> Verdict:
         started = time.perf_counter()
+        session = None
         ctype = req.headers.get("content-type", "")
 
         args = (route, req.body, req.headers.get("content-encoding", ""), ctype, query, self.config.max_text_body_bytes)
@@ -228,7 +236,12 @@ class Pipeline:
             elif self.file_scanner is not None:
                 # A large body (a file upload) takes the MIME parser ~20 ms per MB of
                 # Python: in a worker process, so the event loop never waits for it.
-                body, ex = await self.file_scanner.extract_body(*args, timeout=self.config.file_deadline_seconds)
+                # Its files stay in that worker to be judged there (one copy of the
+                # body in the gateway, not three: docs/benchmarks.md); an upload
+                # chunk's bytes come back, they are stored (dlp_proxy/files/uploads.py).
+                session = await stack.enter_async_context(self.file_scanner.session(self.config.file_deadline_seconds))
+                body, ex = await session.extract_body(*args, timeout=self.config.file_deadline_seconds,
+                                                      keep_files=route.body is not Body.UPLOAD_CHUNK)
             else:
                 # (no worker pool: a pipeline assembled for tests or tools) in a thread
                 body, ex = await asyncio.to_thread(decode_and_extract, *args)
@@ -269,7 +282,7 @@ class Pipeline:
             for index, part in enumerate(ex.files):
                 problems: list[str] = []
                 if self.file_scanner is not None:
-                    prescanned.extend(await self._scan_file(part, entities, problems))
+                    prescanned.extend(await self._scan_file(part, entities, problems, session))
                 else:
                     items.extend(await self._file_items(part, problems))
                 if problems:
@@ -406,11 +419,17 @@ class Pipeline:
                           body_format="raw", fields=ex.fields)
         return "complete", whole, gaps
 
-    async def _scan_file(self, part: FilePart, entities: Any, problems: list[str]) -> list[ScannedItem]:
-        """Extract and detect in a worker process (see filescan.py)."""
+    async def _scan_file(self, part: FilePart, entities: Any, problems: list[str],
+                         session: ScanSession | None = None) -> list[ScannedItem]:
+        """Extract and detect in a worker process (see filescan.py); a part the
+        request's scan session holds is judged in that worker."""
         assert self.file_scanner is not None
-        extraction, findings = await self.file_scanner.scan(part.data, part.filename, entities,
-                                                            self.config.file_deadline_seconds)
+        if session is not None and part.path in session.kept:
+            extraction, findings = await session.scan_kept(part.path, part.filename, entities,
+                                                           self.config.file_deadline_seconds)
+        else:
+            extraction, findings = await self.file_scanner.scan(part.data, part.filename, entities,
+                                                                self.config.file_deadline_seconds)
         if not extraction.complete:
             problems.extend(extraction.problems or ("incomplete",))
         return [ScannedItem(ContentItem(f"{part.path}:{seg.location}", seg.text, ItemKind.FILE), tuple(fs))
