@@ -452,6 +452,11 @@ async def test_the_split_windows_digit_dense_joins_are_scanned_in_a_worker() -> 
         found = await window.check("u1", "c1", "8710", scanner)
         assert [f.entity_type for f in found] == ["US_SSN"]
         assert workers.texts == [] and inline.inline_chars > 0
+        # chat posts with numbers fill the window: their joins (over 1,024 characters
+        # with the filler between joins) are still scanned inline
+        for i in range(6):
+            await window.check("u3", "c1", f"ticket {4410 + i} moved to room {i + 2}, see you at 3:30", scanner)
+        assert workers.texts == []
         # posts of account numbers: every join is digit-dense, none is scanned inline
         dense = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]
         inline.inline_chars = 0

@@ -761,18 +761,29 @@ _POST_GROUPS = frozenset({"posts", "edits", "scheduled", "drafts"})
 _MESSAGE_PATHS = frozenset({"body.message", "body.post.message"})
 
 
+#: digits (as ``normalized_digits`` counts them) up to which a split-window text is
+#: scanned on the event loop: its length is bounded by construction (policy/split.py,
+#: at most ~8,000 characters, most of them the filler between joins, which costs the
+#: engine next to nothing) and the engine's cost follows the digit runs (worst
+#: ~7.5 us a digit, bench_inline_worst.py): ~2 ms at most.  A window of chat posts
+#: with numbers holds a few dozen.
+WINDOW_INLINE_DIGITS = 256
+
+
 class _WindowScanner:
-    """The detector as the split-message window (policy/split.py) sees it: its joined
-    texts go through ``Pipeline._scan`` like the request's own, so the same gate keeps
-    a short, digit-poor join on the event loop and sends the others (up to ~8,000
-    characters of digit-dense pieces) to a scan worker the deadline can kill,
-    charged to the sender's scan budget."""
+    """The detector as the split-message window (policy/split.py) sees it.  A joined
+    text with few digits (chat posts with numbers) is scanned on the event loop; a
+    digit-dense one (up to ~8,000 characters of pieces of posts of account numbers)
+    goes through ``Pipeline._scan``'s gate like the request's own text: to a scan
+    worker the deadline can kill, charged to the sender's scan budget."""
 
     def __init__(self, pipeline: Pipeline, budget_key: str | None) -> None:
         self.pipeline = pipeline
         self.budget_key = budget_key
 
     async def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
+        if normalized_digits(text) <= WINDOW_INLINE_DIGITS:
+            return list(self.pipeline.detector.analyze(text, entities=entities))
         scanned = await self.pipeline._scan([ContentItem("split-window", text)], entities, self.budget_key)
         return [f for s in scanned for f in s.findings]
 
