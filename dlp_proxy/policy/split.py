@@ -245,8 +245,11 @@ class SplitWindow:
 #: Between two candidate joins: more line breaks than a separator may hold, and more
 #: characters than a context window reaches back (letters that are no context word,
 #: not blanks: a YAML pattern scanning blanks would backtrack over them), so joins
-#: never touch.
-_GAP = "\n" * 3 + "z" * 72 + "\n" * 3
+#: never touch.  Words of 11 letters, not one of 72: a word of 12 or more token
+#: characters makes the engine search the whole text for base64 and hex blobs
+#: (detect/decode.py), two thirds of a window's scan (~680 -> ~220 us for a window
+#: of six chat posts with numbers, docs/benchmarks.md).
+_GAP = "\n" * 3 + ("z" * 11 + "\n") * 6 + "\n" * 2
 
 
 def _dangling(ch: str) -> bool:
