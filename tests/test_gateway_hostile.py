@@ -565,3 +565,36 @@ def test_a_large_upload_keeps_the_gateways_memory_bounded(simulator: Simulator,
         assert not spool.exists() or all(not any(d.iterdir()) for d in spool.iterdir())
     finally:
         stop(gw.proc)
+
+
+def test_mattermost_timestamps_are_not_scanned_but_anything_else_there_is() -> None:
+    from dlp_proxy.gateway.pipeline import is_mattermost_stamp
+
+    now = int(time.time() * 1000)
+    uid = "of87r5na6sdaxwg9ik1ik3gboy"
+    assert is_mattermost_stamp(ContentItem("body.update_at", str(now)), now)
+    assert is_mattermost_stamp(ContentItem("body.create_at", "0"), now)
+    assert is_mattermost_stamp(ContentItem("body.pending_post_id", f"{uid}:{now - 3_600_000}"), now)
+    assert not is_mattermost_stamp(ContentItem("body.message", str(now)), now)
+    for value in ("4222222222222", "4111111111111111", str(now + 2 * 86_400_000), str(now - 40 * 86_400_000),
+                  "536228710", f"{now} ", "0" * 13):
+        assert not is_mattermost_stamp(ContentItem("body.update_at", value), now), value
+        assert not is_mattermost_stamp(ContentItem("body.pending_post_id", f"{uid}:{value}"), now), value
+    assert not is_mattermost_stamp(ContentItem("body.pending_post_id", f"536-22-8710:{now}"), now)
+
+
+def test_an_identifier_in_a_timestamp_field_is_still_stopped(hostile_gw: Gateway) -> None:
+    """Through the real gateway: the web app's own timestamps pass unscanned, a card
+    number where a timestamp belongs is found and stopped."""
+    town = hostile_gw.sim.channel("town_square")
+    uid = str(hostile_gw.sim.ids["users"]["alice"])
+    now = int(time.time() * 1000)
+    with hostile_gw.client("alice") as c:
+        def post(**fields: Any) -> httpx.Response:
+            return c.post("/api/v4/posts", json={"channel_id": town, "message": "lunch at noon?", "user_id": uid,
+                                                 "create_at": 0, "update_at": now, "pending_post_id": f"{uid}:{now}",
+                                                 **fields})
+
+        assert post().status_code == 201
+        assert post(update_at=4111111111111111).status_code == 403
+        assert post(pending_post_id=f"{uid}:4111111111111111").status_code == 403
