@@ -598,3 +598,31 @@ def test_an_identifier_in_a_timestamp_field_is_still_stopped(hostile_gw: Gateway
         assert post().status_code == 201
         assert post(update_at=4111111111111111).status_code == 403
         assert post(pending_post_id=f"{uid}:4111111111111111").status_code == 403
+
+
+def test_large_bodies_are_judged_with_a_single_file_worker(simulator: Simulator,
+                                                           tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A request holds one file worker from parsing its body to judging its files: with
+    DLP_FILE_WORKERS=1 a large resumable-upload chunk (its assembled file is judged in
+    the worker the request already holds) and a large multipart upload are judged, not
+    left waiting for a second worker until the deadline; an identifier deep in a large
+    file is still found there."""
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("one-worker"), "--file-deadline", "60",
+                       env={"DLP_FILE_WORKERS": "1"})
+    try:
+        town = simulator.channel("town_square")
+        clean = b"quarterly notes, nothing sensitive here\n" * 40_000  # 1.6 MB: spooled to the worker
+        with gw.client("carol") as c:
+            c.timeout = 120
+            r = c.post("/api/v4/uploads", json={"channel_id": town, "filename": "notes.txt", "file_size": len(clean)})
+            assert r.status_code == 201, r.text
+            r = c.post(f"/api/v4/uploads/{r.json()['id']}", content=clean,
+                       headers={"Content-Type": "application/octet-stream"})
+            assert r.status_code in (200, 201), r.text
+            assert c.post("/api/v4/files", params={"channel_id": town},
+                          files={"files": ("notes.txt", clean, "text/plain")}).status_code == 201
+            dirty = clean[: len(clean) // 2] + b"Jane Roe SSN 536-22-8710\n" + clean[len(clean) // 2:]
+            r = c.post("/api/v4/files", params={"channel_id": town}, files={"files": ("notes.txt", dirty, "text/plain")})
+            assert r.status_code == 403, r.text
+    finally:
+        stop(gw.proc)

@@ -537,6 +537,19 @@ class ScanSession:
                 self.kept = set(kept)
         return (raw if decoded is None else decoded), extracted
 
+    async def scan(self, data: bytes, filename: str, entities: Collection[str] | None,
+                   timeout: float) -> tuple[Extraction, list[list[Finding]]]:
+        """``FileScanner.scan`` in this session's worker (the request holds it: with one
+        worker, a scan that waited for another would wait for its own request)."""
+        from dlp_proxy.files import Limits
+
+        limits = self.scanner.limits or Limits(max_seconds=max(1.0, timeout / 2))
+        async with asyncio.timeout(timeout):
+            extraction, packed = await self.scanner._run_on(
+                self.slot, _packed_job, bytes(data), filename, limits,
+                frozenset(entities) if entities is not None else None, timeout * JOB_BUDGET_SHARE)
+        return extraction, [list(unpack_findings(fs)) for fs in packed]
+
     async def scan_kept(self, path: str, filename: str, entities: Collection[str] | None,
                         timeout: float) -> tuple[Extraction, list[list[Finding]]]:
         """``FileScanner.scan`` of a part this session's worker holds.  A segment without

@@ -427,6 +427,9 @@ class Pipeline:
         if session is not None and part.path in session.kept:
             extraction, findings = await session.scan_kept(part.path, part.filename, entities,
                                                            self.config.file_deadline_seconds)
+        elif session is not None:  # (e.g. an upload's assembled file) in the worker this request holds
+            extraction, findings = await session.scan(part.data, part.filename, entities,
+                                                      self.config.file_deadline_seconds)
         else:
             extraction, findings = await self.file_scanner.scan(part.data, part.filename, entities,
                                                                 self.config.file_deadline_seconds)
