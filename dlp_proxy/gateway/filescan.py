@@ -255,18 +255,14 @@ def _extract_keep_job(route: Any, raw: bytes | Spooled, content_encoding: str, c
 
 def _scan_kept_job(path: str, filename: str, limits: Any, entities: Collection[str] | None,
                    budget_seconds: float | None) -> tuple[Extraction, list[tuple[PackedFinding, ...]]]:
-    """``_packed_job`` over a part ``_extract_keep_job`` kept; the text of a segment
-    without findings is not sent back (nothing reads it: the archive keeps the text of
-    file segments with findings only, the decision's values come from findings)."""
+    """``_packed_job`` over a part ``_extract_keep_job`` kept.  (Every segment's text comes
+    back: a held upload shows its reviewer the whole extracted text, not only the
+    segments with findings.)"""
     data = _kept.pop(path, None)
     if data is None:
         raise LookupError("the scan worker no longer holds this file part")
     try:
-        extraction, packed = _packed_job(data, filename, limits, entities, budget_seconds)
-        del data
-        segments = tuple(seg if fs else dataclasses.replace(seg, text="")
-                         for seg, fs in zip(extraction.segments, packed, strict=True))
-        return dataclasses.replace(extraction, segments=segments), packed
+        return _packed_job(data, filename, limits, entities, budget_seconds)
     finally:
         if not _kept:
             _trim()
@@ -552,8 +548,7 @@ class ScanSession:
 
     async def scan_kept(self, path: str, filename: str, entities: Collection[str] | None,
                         timeout: float) -> tuple[Extraction, list[list[Finding]]]:
-        """``FileScanner.scan`` of a part this session's worker holds.  A segment without
-        findings comes back with an empty text (see ``_scan_kept_job``)."""
+        """``FileScanner.scan`` of a part this session's worker holds."""
         from dlp_proxy.files import Limits
 
         if path not in self.kept:
