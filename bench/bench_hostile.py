@@ -270,7 +270,6 @@ def phase(gw: Gateway, name: str, duration: float, clean_users: list[str], attac
         "answers": dict(sorted(codes.items())),
         "attack_requests_per_s": round(sum(v for k, v in codes.items() if not k.startswith("clean")) / elapsed, 1),
     }
-    print(json.dumps(result), flush=True)
     return result
 
 
@@ -314,8 +313,37 @@ def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dic
         "gateway_growth_per_inflight_byte": round((sampler.peak_own - own0) / cap, 2),
         "answers": dict(codes),
     }
-    print(json.dumps(result), flush=True)
     return result
+
+
+def start_variant(sim: Any, data_dir: Path, env: dict[str, str], root: Path) -> Gateway:
+    """``tests.conftest.start_gateway``, run from the checkout ``root`` (``-m`` imports
+    dlp_proxy from the working directory first): the variant ``base`` is an earlier
+    commit, measured side by side with this one."""
+    if root == ROOT:
+        return start_gateway(sim, data_dir, env=env)
+    import subprocess
+
+    from tests.conftest import free_port
+
+    port, admin = free_port(), free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DLP_") and k != "PYTHONPATH"}
+    full_env.update({"DLP_NOTIFY_TOKEN": sim.token("dlp-bot"), **env})
+    ready = data_dir / "ready"
+    log_path = data_dir / "gateway.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dlp_proxy.cli", "run", "--upstream", sim.url, "--listen", f"127.0.0.1:{port}",
+             "--admin-listen", f"127.0.0.1:{admin}", "--review-listen", "off", "--data-dir", str(data_dir),
+             "--ready-file", str(ready), "--no-ner"], cwd=root, env=full_env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(f"gateway did not start: {log_path.read_text()[-3000:]}")
+        time.sleep(0.1)
+    return Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}", proc, data_dir, sim, log_path)
 
 
 def main() -> int:
@@ -330,8 +358,14 @@ def main() -> int:
     ap.add_argument("--attack-pause", type=float, default=0.05,
                     help="seconds each attack loop waits between attempts (0: as fast as this process can)")
     ap.add_argument("--attacks", default=ATTACKS, help="which of " + ATTACKS)
+    ap.add_argument("--variants", default="gateway",
+                    help="gateway (this checkout) and/or base (--base-root), alternated within each round")
+    ap.add_argument("--base-root", help="variant 'base': the gateway run from this checkout (an earlier commit)")
     ap.add_argument("--json-out")
     args = ap.parse_args()
+    variants = args.variants.split(",")
+    if "base" in variants and not args.base_root:
+        ap.error("variant 'base' needs --base-root")
     ATTACKS = args.attacks  # (the attacker process is forked: it sees this)
     users = ["alice", "carol", "sam", "dlp-bot"][: args.clean_clients]
     os.environ.setdefault("DLP_MAX_INFLIGHT_BYTES", str(2 * args.upload_mb * 2**20 + 2**20))
@@ -339,28 +373,40 @@ def main() -> int:
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if k.startswith("DLP_")}
-        gw = start_gateway(sim, Path(tmp) / "gw", env=env)
+        gws: dict[str, Gateway] = {}
         try:
-            with gw.client("alice") as c:  # warm the context cache
-                c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"), "message": "warm up"})
+            for v in variants:
+                root = ROOT if v == "gateway" else Path(args.base_root).resolve()
+                gws[v] = start_variant(sim, Path(tmp) / v, env, root)
+                with gws[v].client("alice") as c:  # warm the context cache
+                    c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"), "message": "warm up"})
             time.sleep(2)
             phases = args.phases.split(",")
             for _ in range(args.rounds):
-                if "quiet" in phases:
-                    results.append(phase(gw, "quiet", args.duration, users, attackers=False))
-                if "hostile" in phases:
-                    results.append(phase(gw, "hostile", args.duration, users, attackers=True, pause=args.attack_pause))
-                    time.sleep(3)  # attackers' connections closed, budgets refill
+                for v, gw in gws.items():
+                    if "quiet" in phases:
+                        results.append({"variant": v, **phase(gw, "quiet", args.duration, users, attackers=False)})
+                        print(json.dumps(results[-1]), flush=True)
+                    if "hostile" in phases:
+                        results.append({"variant": v, **phase(gw, "hostile", args.duration, users, attackers=True,
+                                                              pause=args.attack_pause)})
+                        print(json.dumps(results[-1]), flush=True)
+                        time.sleep(3)  # attackers' connections closed, budgets refill
             if "uploads" in phases:
-                results.append(uploads_phase(gw, args.upload_mb, args.uploads, args.duration))
+                for v, gw in gws.items():
+                    results.append({"variant": v, **uploads_phase(gw, args.upload_mb, args.uploads, args.duration)})
+                    print(json.dumps(results[-1]), flush=True)
         finally:
-            stop(gw.proc)
+            for gw in gws.values():
+                stop(gw.proc)
             stop(sim.proc)
-    quiet = [r["clean_p99_ms"] for r in results if r["phase"] == "quiet"]
-    hostile = [r["clean_p99_ms"] for r in results if r["phase"] == "hostile"]
-    if quiet and hostile:
-            print(f"clean p99: quiet {statistics.median(quiet):.1f} ms, hostile {statistics.median(hostile):.1f} ms, "
-              f"ratio {statistics.median(hostile) / statistics.median(quiet):.2f}x (target <= 2x)")
+    for v in variants:
+        quiet = [r["clean_p99_ms"] for r in results if r["phase"] == "quiet" and r["variant"] == v]
+        hostile = [r["clean_p99_ms"] for r in results if r["phase"] == "hostile" and r["variant"] == v]
+        if quiet and hostile:
+            rounds = ", ".join(f"{h / q:.2f}x" for q, h in zip(quiet, hostile, strict=True))
+            print(f"{v}: clean p99 quiet {statistics.median(quiet):.1f} ms, hostile {statistics.median(hostile):.1f} ms, "
+                  f"ratio {statistics.median(hostile) / statistics.median(quiet):.2f}x (rounds {rounds}; target <= 2x)")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2))
     return 0

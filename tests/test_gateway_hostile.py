@@ -387,3 +387,242 @@ def test_the_scan_budget_refuses_a_user_who_used_it(deadline_gw: Gateway) -> Non
         assert second.status_code == 429 and second.json()["id"] == "api.dlp.scan_budget.app_error"
     with deadline_gw.client("alice") as c:
         assert c.post("/api/v4/posts", json={"channel_id": town, "message": text}).status_code in (200, 201)
+
+
+# ---------------------------------------------------------------- the split window's scans
+
+class _CountingDetector:
+    """The real engine, counting the characters it scanned here (on the event loop)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.inline_chars = 0
+
+    def analyze(self, text: str, *, entities: Any = None) -> Any:
+        self.inline_chars += len(text)
+        return self.inner.analyze(text, entities=entities)
+
+    def scan(self, items: Any, *, entities: Any = None) -> Any:
+        self.inline_chars += sum(len(i.text) for i in items)
+        return self.inner.scan(items, entities=entities)
+
+
+class _RecordingScanner:
+    """Stands for the scan workers (FileScanner.scan_texts): the real engine, recorded."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    async def scan_texts(self, items: Any, entities: Any, timeout: float) -> tuple[list[Any], float]:
+        self.texts.extend(i.text for i in items)
+        return list(self.inner.scan(items, entities=entities)), 0.25
+
+
+async def test_the_split_windows_digit_dense_joins_are_scanned_in_a_worker() -> None:
+    """The split-message window joins up to five earlier pieces with the new post
+    (policy/split.py): ~8,000 characters for posts of account numbers.  That join goes
+    through the pipeline's gate like the post itself: a short join with few digits is
+    scanned inline and still completes a split SSN, a digit-dense one goes to the scan
+    workers (off the event loop, killed at the deadline) and is charged to the sender's
+    scan budget (before, both scans of such a join ran on the event loop: ~100 ms of a
+    clean post's p99 under bench_hostile.py's digit-heavy attacker)."""
+    import uuid
+
+    import redis.asyncio as aioredis
+
+    from dlp_proxy.detect import build_detector
+    from dlp_proxy.gateway.budget import ScanBudget
+    from dlp_proxy.gateway.pipeline import Pipeline, _WindowScanner
+    from dlp_proxy.policy.split import SplitWindow
+
+    real = build_detector(ner=False)
+    inline, workers = _CountingDetector(real), _RecordingScanner(real)
+    clock = [0.0]
+    budget = ScanBudget(60.0, 60.0, clock=lambda: clock[0])
+    pipeline = Pipeline(detector=inline, policy=lambda: None, archive=None, context=None,  # type: ignore[arg-type]
+                        quarantine=None, hash_key=b"h" * 32, text_scanner=workers, scan_budget=budget)
+    client = aioredis.Redis(host="127.0.0.1", port=6379)
+    prefix = f"test:perf:split:{uuid.uuid4().hex}:"
+    window = SplitWindow(client, key=b"s" * 32, prefix=prefix)
+    try:
+        scanner = _WindowScanner(pipeline, "u:dense")
+        # a split SSN: the join is short and digit-poor, scanned inline, and found
+        assert await window.check("u1", "c1", "my ssn is 536-22", scanner) == []
+        found = await window.check("u1", "c1", "8710", scanner)
+        assert [f.entity_type for f in found] == ["US_SSN"]
+        assert workers.texts == [] and inline.inline_chars > 0
+        # chat posts with numbers fill the window: their joins (over 1,024 characters
+        # with the filler between joins) are still scanned inline
+        for i in range(6):
+            await window.check("u3", "c1", f"ticket {4410 + i} moved to room {i + 2}, see you at 3:30", scanner)
+        assert workers.texts == []
+        # posts of account numbers: every join is digit-dense, none is scanned inline
+        dense = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]
+        inline.inline_chars = 0
+        for _ in range(6):
+            await window.check("u2", "c1", dense, _WindowScanner(pipeline, "u:dense"))
+        assert inline.inline_chars == 0
+        assert workers.texts and max(len(t) for t in workers.texts) > 1024
+        assert budget.remaining("u:dense") <= 60.0 - 0.25 * len(workers.texts)
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+        pipeline.scan_pool.shutdown()
+
+
+def test_findings_cross_the_process_boundary_as_themselves() -> None:
+    """Scan workers send findings back packed as tuples (cheap to unpickle on the event
+    loop); they arrive as the same Finding objects, in the same order."""
+    import pickle
+
+    from dlp_proxy.detect import build_detector
+    from dlp_proxy.gateway.filescan import pack_findings, unpack_findings
+    from dlp_proxy.model import Finding
+
+    text = " ".join(f"acct {i:09d}" for i in range(300)) + " ssn 536-22-8710 card ４１１１ １１１１ １１１１ １１１１"
+    found = build_detector(ner=False).analyze(text)
+    found.append(Finding("US_SSN", 1, 2, 0.5, "r", ("split-messages", "zero-width"), "x"))
+    assert len({f.entity_type for f in found}) >= 3 and any(f.transforms for f in found)
+    back = unpack_findings(pickle.loads(pickle.dumps(pack_findings(found))))
+    assert list(back) == found
+    assert all(type(f) is Finding for f in back)
+
+
+# ---------------------------------------------------------------- upload memory
+
+def test_a_spooled_body_is_encrypted_and_checked(tmp_path: Path) -> None:
+    """A large body goes to its worker through a file: never in clear on disk, and a
+    file changed on disk is refused (the job fails, the request fails closed)."""
+    from cryptography.exceptions import InvalidTag
+
+    from dlp_proxy.gateway.filescan import Spooled
+
+    body = b"ssn 536-22-8710 " * 200_000
+    spooled = Spooled.write(str(tmp_path), body)
+    on_disk = Path(spooled.path).read_bytes()
+    assert b"536-22-8710" not in on_disk and len(on_disk) == len(body)
+    assert oct(Path(spooled.path).stat().st_mode & 0o777) == "0o600"
+    assert spooled.read() == body
+    tampered = bytearray(on_disk)
+    tampered[1000] ^= 1
+    Path(spooled.path).write_bytes(bytes(tampered))
+    with pytest.raises(InvalidTag):
+        spooled.read()
+    spooled.remove()
+    assert list(tmp_path.iterdir()) == []
+
+
+def _rss(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_a_large_upload_keeps_the_gateways_memory_bounded(simulator: Simulator,
+                                                          tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Two 16 MiB uploads through the real gateway, one after the other: the gateway
+    process's RSS (read from /proc every 20 ms) grows by at most 3x the upload.  The
+    body is held once, by mitmproxy, to be forwarded; the file parts stay in the worker
+    that parsed them and are judged there; the body reaches that worker through an
+    encrypted spool file (not a pickle); freed bodies go back to the system.  (Before:
+    the body, its pickle, the file part sent back and out again, and its text: up to
+    ~6x on the first upload.)  The spool directory is empty afterwards."""
+    import threading
+
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("upload-memory"),
+                       env={"DLP_MAX_INFLIGHT_BYTES": str(64 * 2**20)})
+    try:
+        data = b"quarterly notes, nothing sensitive here\n" * (16 * 2**20 // 40)
+        pid = gw.proc.pid
+        _wait_idle(pid)
+        with gw.client("carol") as c:
+            c.timeout = 300
+            # a small upload first: the code paths are warm, the growth measured is the body's
+            assert c.post("/api/v4/files", params={"channel_id": simulator.channel("town_square")},
+                          files={"files": ("a.txt", b"x" * 2_000_000, "text/plain")}).status_code == 201
+            growth = []
+            for _ in range(2):
+                before, peak, done = _rss(pid), [0], threading.Event()
+
+                def sample(peak: list[int] = peak, done: threading.Event = done) -> None:
+                    while not done.is_set():
+                        peak[0] = max(peak[0], _rss(pid))
+                        time.sleep(0.02)
+
+                sampler = threading.Thread(target=sample)
+                sampler.start()
+                try:
+                    r = c.post("/api/v4/files", params={"channel_id": simulator.channel("town_square")},
+                               files={"files": ("notes.txt", data, "text/plain")})
+                finally:
+                    done.set()
+                    sampler.join()
+                assert r.status_code == 201, r.text
+                growth.append((peak[0] - before) / len(data))
+        assert max(growth) <= 3.0, f"gateway RSS grew {growth} x the upload"
+        spool = gw.data_dir / "spool"
+        assert not spool.exists() or all(not any(d.iterdir()) for d in spool.iterdir())
+    finally:
+        stop(gw.proc)
+
+
+def test_mattermost_timestamps_are_not_scanned_but_anything_else_there_is() -> None:
+    from dlp_proxy.gateway.pipeline import is_mattermost_stamp
+
+    now = int(time.time() * 1000)
+    uid = "of87r5na6sdaxwg9ik1ik3gboy"
+    assert is_mattermost_stamp(ContentItem("body.update_at", str(now)), now)
+    assert is_mattermost_stamp(ContentItem("body.create_at", "0"), now)
+    assert is_mattermost_stamp(ContentItem("body.pending_post_id", f"{uid}:{now - 3_600_000}"), now)
+    assert not is_mattermost_stamp(ContentItem("body.message", str(now)), now)
+    for value in ("4222222222222", "4111111111111111", str(now + 2 * 86_400_000), str(now - 40 * 86_400_000),
+                  "536228710", f"{now} ", "0" * 13):
+        assert not is_mattermost_stamp(ContentItem("body.update_at", value), now), value
+        assert not is_mattermost_stamp(ContentItem("body.pending_post_id", f"{uid}:{value}"), now), value
+    assert not is_mattermost_stamp(ContentItem("body.pending_post_id", f"536-22-8710:{now}"), now)
+
+
+def test_an_identifier_in_a_timestamp_field_is_still_stopped(hostile_gw: Gateway) -> None:
+    """Through the real gateway: the web app's own timestamps pass unscanned, a card
+    number where a timestamp belongs is found and stopped."""
+    town = hostile_gw.sim.channel("town_square")
+    uid = str(hostile_gw.sim.ids["users"]["alice"])
+    now = int(time.time() * 1000)
+    with hostile_gw.client("alice") as c:
+        def post(**fields: Any) -> httpx.Response:
+            return c.post("/api/v4/posts", json={"channel_id": town, "message": "lunch at noon?", "user_id": uid,
+                                                 "create_at": 0, "update_at": now, "pending_post_id": f"{uid}:{now}",
+                                                 **fields})
+
+        assert post().status_code == 201
+        assert post(update_at=4111111111111111).status_code == 403
+        assert post(pending_post_id=f"{uid}:4111111111111111").status_code == 403
+
+
+def test_large_bodies_are_judged_with_a_single_file_worker(simulator: Simulator,
+                                                           tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A request holds one file worker from parsing its body to judging its files: with
+    DLP_FILE_WORKERS=1 a large resumable-upload chunk (its assembled file is judged in
+    the worker the request already holds) and a large multipart upload are judged, not
+    left waiting for a second worker until the deadline; an identifier deep in a large
+    file is still found there."""
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("one-worker"), "--file-deadline", "60",
+                       env={"DLP_FILE_WORKERS": "1"})
+    try:
+        town = simulator.channel("town_square")
+        clean = b"quarterly notes, nothing sensitive here\n" * 40_000  # 1.6 MB: spooled to the worker
+        with gw.client("carol") as c:
+            c.timeout = 120
+            r = c.post("/api/v4/uploads", json={"channel_id": town, "filename": "notes.txt", "file_size": len(clean)})
+            assert r.status_code == 201, r.text
+            r = c.post(f"/api/v4/uploads/{r.json()['id']}", content=clean,
+                       headers={"Content-Type": "application/octet-stream"})
+            assert r.status_code in (200, 201), r.text
+            assert c.post("/api/v4/files", params={"channel_id": town},
+                          files={"files": ("notes.txt", clean, "text/plain")}).status_code == 201
+            dirty = clean[: len(clean) // 2] + b"Jane Roe SSN 536-22-8710\n" + clean[len(clean) // 2:]
+            r = c.post("/api/v4/files", params={"channel_id": town}, files={"files": ("notes.txt", dirty, "text/plain")})
+            assert r.status_code == 403, r.text
+    finally:
+        stop(gw.proc)

@@ -67,7 +67,29 @@ def _watch_owner(owner_pid: int) -> None:
     threading.Thread(target=watch, name="owner-watch", daemon=True).start()
 
 
+#: glibc's M_MMAP_THRESHOLD, and the size above which an allocation gets pages of its own
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 128 * 1024
+
+
+def return_large_allocations() -> bool:
+    """Make glibc give every allocation above 128 KiB its own pages, returned to the
+    system when freed.  By default glibc raises that threshold to the size of the
+    largest block freed so far (up to 32 MiB): after one upload, the next bodies,
+    their pickles and extracted texts come from the heap, which keeps its peak, so a
+    process's RSS stays at the sum of the largest bodies it has seen (with this, the
+    upload benchmark's process tree grew ~1/3 less, docs/benchmarks.md).  Called in
+    the gateway process and in every worker; False where the C library is not glibc."""
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
+
+
 def _init_worker(memory_limit_mb: int | None, owner_pid: int | None = None) -> None:
+    return_large_allocations()
     if owner_pid:
         _watch_owner(owner_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

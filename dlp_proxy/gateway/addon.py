@@ -86,6 +86,11 @@ class DLPAddon:
                  limits: Limits | None = None) -> None:
         import ipaddress
 
+        from dlp_proxy.files.runner import return_large_allocations
+
+        # request bodies are the gateway's largest allocations: freed, their memory
+        # goes back to the system (see return_large_allocations)
+        return_large_allocations()
         self.limits = limits or Limits(max_text_body_bytes=pipeline.config.max_text_body_bytes)
         #: bytes of request bodies being received or judged, by flow id (and its connection)
         self.inflight_bytes = 0

@@ -15,20 +15,23 @@ deadline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import importlib
 import multiprocessing
 import os
 import re
+import tempfile
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 from dlp_proxy.interfaces import Extraction, TextSegment
-from dlp_proxy.model import Finding
+from dlp_proxy.model import Finding, ScannedItem
 
 _worker_detector: Any = None
 
@@ -166,11 +169,156 @@ def _extract_job(route: Any, raw: bytes, content_encoding: str, content_type: st
     return (None if body is raw else body), extracted  # the same bytes are not sent back
 
 
-def _scan_texts_job(items: Any, entities: Collection[str] | None) -> tuple[list[Any], float]:
-    """Detection over request texts (``Pipeline._scan``), in a worker; with its CPU time."""
+#: a Finding as it crosses the process boundary: its fields in order (model.Finding)
+PackedFinding = tuple[str, int, int, float, str, tuple[str, ...], str]
+
+
+def pack_findings(findings: Iterable[Finding]) -> tuple[PackedFinding, ...]:
+    """Findings as plain tuples for the trip back from a worker.  Unpickling a frozen,
+    slotted dataclass goes through ``dataclasses._dataclass_setstate`` (``fields()``
+    and ``object.__setattr__`` per field): ~20 ms on the event loop for the ~1,000
+    findings of one 16,000-character post of account numbers, ~2 ms as tuples
+    rebuilt by ``unpack_findings``.  Equal strings (entity type, recognizer,
+    explanation) are sent once."""
+    memo: dict[str, str] = {}
+
+    def one(s: str) -> str:
+        return memo.setdefault(s, s)
+
+    return tuple((one(f.entity_type), f.start, f.end, f.score, one(f.recognizer), f.transforms, one(f.explanation))
+                 for f in findings)
+
+
+def unpack_findings(packed: Iterable[PackedFinding]) -> tuple[Finding, ...]:
+    """The ``Finding`` objects ``pack_findings`` packed (the same types, values and order)."""
+    return tuple(Finding(e, s, t, sc, r, tr, ex) for e, s, t, sc, r, tr, ex in packed)
+
+
+def _packed_job(data: bytes, filename: str, limits: Any, entities: Collection[str] | None,
+                budget_seconds: float | None = None) -> tuple[Extraction, list[tuple[PackedFinding, ...]]]:
+    """``_job`` with its findings packed for the trip back (``pack_findings``)."""
+    extraction, findings = _job(data, filename, limits, entities, budget_seconds)
+    return extraction, [pack_findings(fs) for fs in findings]
+
+
+#: in a worker: the file parts of the body its session extracted last, kept here (not
+#: sent back to the gateway and out again) until the session's scan jobs take them
+_kept: dict[str, bytes] = {}
+
+
+def _trim() -> None:
+    """Hand the memory a large job freed back to the system (glibc keeps freed heap
+    memory in the process otherwise: a worker's RSS would stay at its largest body's)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+#: bodies at least this large go to a worker through an encrypted spool file, not a pipe
+SPOOL_MIN_BYTES = 1024 * 1024
+_SPOOL_CHUNK = 1024 * 1024
+
+
+class Spooled:
+    """A request body on its way to a worker: in a file only this process and its
+    workers can open (mode 0600 in a 0700 directory), AES-256-GCM under a key that
+    exists only in memory (the job's arguments), deleted when the job ends.  Passing
+    the bytes as a job argument would pickle them: a second copy of the body in the
+    gateway's memory for as long as the worker takes to read it."""
+
+    def __init__(self, path: str, key: bytes, nonce: bytes, tag: bytes, size: int) -> None:
+        self.path, self.key, self.nonce, self.tag, self.size = path, key, nonce, tag, size
+
+    @classmethod
+    def write(cls, directory: str, data: bytes) -> Spooled:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        key, nonce = os.urandom(32), os.urandom(12)
+        enc = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
+        fd, path = tempfile.mkstemp(dir=directory, suffix=".spool")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                view = memoryview(data)
+                for i in range(0, len(view), _SPOOL_CHUNK):
+                    f.write(enc.update(view[i : i + _SPOOL_CHUNK]))  # type: ignore[arg-type]  # a buffer: no copy
+                f.write(enc.finalize())
+        except BaseException:
+            os.unlink(path)
+            raise
+        return cls(path, key, nonce, enc.tag, len(data))
+
+    def read(self) -> bytes:
+        """The body (in the worker).  Raises if the file was changed (the tag)."""
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        dec = Cipher(algorithms.AES(self.key), modes.GCM(self.nonce, self.tag)).decryptor()
+        out = bytearray(self.size + 16)
+        view = memoryview(out)
+        done = 0
+        with open(self.path, "rb") as f:
+            while chunk := f.read(_SPOOL_CHUNK):
+                done += dec.update_into(chunk, view[done:])  # type: ignore[arg-type]  # writable buffer
+        dec.finalize()  # InvalidTag: not what the gateway wrote; the job fails (closed)
+        if done != self.size:
+            raise ValueError("the spooled body is not the size written")
+        del view
+        del out[done:]
+        return bytes(out)
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+def _extract_keep_job(route: Any, raw: bytes | Spooled, content_encoding: str, content_type: str, query: str,
+                      max_text_bytes: int) -> tuple[bytes | None, Any, list[str]]:
+    """``_extract_job``, the file parts' bytes kept in this worker (``_kept``, by part
+    path) and sent back empty: the session's ``_scan_kept_job`` judges them here.
+    The decoded body is sent back only when it differs from the one received."""
+    _kept.clear()
+    if isinstance(raw, Spooled):
+        spooled, raw = raw, raw.read()
+        spooled.remove()
+    body, extracted = _extract_job(route, raw, content_encoding, content_type, query, max_text_bytes)
+    del raw
+    kept: list[str] = []
+    for i, part in enumerate(extracted.files):
+        if part.path not in _kept:
+            _kept[part.path] = part.data
+            extracted.files[i] = dataclasses.replace(part, data=b"")
+            kept.append(part.path)
+    return body, extracted, kept
+
+
+def _scan_kept_job(path: str, filename: str, limits: Any, entities: Collection[str] | None,
+                   budget_seconds: float | None) -> tuple[Extraction, list[tuple[PackedFinding, ...]]]:
+    """``_packed_job`` over a part ``_extract_keep_job`` kept.  (Every segment's text comes
+    back: a held upload shows its reviewer the whole extracted text, not only the
+    segments with findings.)"""
+    data = _kept.pop(path, None)
+    if data is None:
+        raise LookupError("the scan worker no longer holds this file part")
+    try:
+        return _packed_job(data, filename, limits, entities, budget_seconds)
+    finally:
+        if not _kept:
+            _trim()
+
+
+def _drop_kept() -> None:
+    _kept.clear()
+    _trim()
+
+
+def _scan_texts_job(items: Any, entities: Collection[str] | None) -> tuple[list[tuple[PackedFinding, ...]], float]:
+    """Detection over request texts (``Pipeline._scan``), in a worker; the findings of
+    each item, packed, and the worker's CPU time (the texts stay where they came from)."""
     started = time.process_time()
     scanned = list(_worker_detector.scan(items, entities=entities))
-    return scanned, time.process_time() - started
+    return [pack_findings(s.findings) for s in scanned], time.process_time() - started
 
 
 class FileScanner:
@@ -182,9 +330,10 @@ class FileScanner:
 
     def __init__(self, *, workers: int | None = None, ner: bool | None = False, memory_limit_mb: int | None = 3072,
                  limits: Any = None, config_dir: Path | None = None, detector: str | None = None,
-                 nice: int = 10) -> None:
+                 nice: int = 10, spool_dir: Path | None = None) -> None:
         """``config_dir``/``detector``: the gateway's own (its Settings), so the
-        workers judge with the same recognizers; ``nice``: DLP_FILE_WORKER_NICE."""
+        workers judge with the same recognizers; ``nice``: DLP_FILE_WORKER_NICE;
+        ``spool_dir``: where large bodies wait for a worker (encrypted, see ``Spooled``)."""
         self.config_dir = str(config_dir) if config_dir is not None else None
         self.detector = detector
         self.workers = workers or max(1, (os.cpu_count() or 2) - 0)
@@ -201,6 +350,21 @@ class FileScanner:
         self._lock = threading.Lock()
         #: workers killed at a deadline or a cancellation (for tests and metrics)
         self.killed = 0
+        self._spool_parent = spool_dir
+        self._spool_dir: str | None = None
+
+    def spool_dir(self) -> str:
+        """A directory of this scanner's own (0700) for bodies on their way to a worker
+        (``Spooled``): under ``spool_dir`` (the gateway's data directory), else the
+        system's temporary directory."""
+        with self._lock:
+            if self._spool_dir is None or not os.path.isdir(self._spool_dir):
+                parent = None
+                if self._spool_parent is not None:
+                    Path(self._spool_parent).mkdir(mode=0o700, parents=True, exist_ok=True)
+                    parent = str(self._spool_parent)
+                self._spool_dir = tempfile.mkdtemp(prefix="dlp-spool-", dir=parent)
+            return self._spool_dir
 
     def _new_pool(self) -> ProcessPoolExecutor:
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -282,16 +446,20 @@ class FileScanner:
         from dlp_proxy.files import Limits
 
         limits = self.limits or Limits(max_seconds=max(1.0, timeout / 2))
-        result: tuple[Extraction, list[list[Finding]]] = await self.run(
-            _job, bytes(data), filename, limits, frozenset(entities) if entities is not None else None,
+        extraction, packed = await self.run(
+            _packed_job, bytes(data), filename, limits, frozenset(entities) if entities is not None else None,
             timeout * JOB_BUDGET_SHARE, timeout=timeout)
-        return result
+        return extraction, [list(unpack_findings(fs)) for fs in packed]
 
-    async def scan_texts(self, items: Any, entities: Collection[str] | None, timeout: float) -> tuple[list[Any], float]:
+    async def scan_texts(self, items: Any, entities: Collection[str] | None,
+                         timeout: float) -> tuple[list[ScannedItem], float]:
         """``detector.scan(items)`` in a worker; (scanned items, the worker's CPU seconds)."""
-        result: tuple[list[Any], float] = await self.run(
-            _scan_texts_job, list(items), frozenset(entities) if entities is not None else None, timeout=timeout)
-        return result
+        items = list(items)
+        packed, cost = await self.run(
+            _scan_texts_job, items, frozenset(entities) if entities is not None else None, timeout=timeout)
+        if len(packed) != len(items):
+            raise RuntimeError("the scan worker answered for another number of texts")
+        return [ScannedItem(item, unpack_findings(fs)) for item, fs in zip(items, packed, strict=True)], cost
 
     async def extract_body(self, route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,
                            max_text_bytes: int, timeout: float) -> tuple[bytes, Any]:
@@ -308,35 +476,127 @@ class FileScanner:
                                             max_text_bytes, timeout=timeout)
         return (raw if decoded is None else decoded), extracted
 
+    @contextlib.asynccontextmanager
+    async def session(self, timeout: float) -> AsyncIterator[ScanSession]:
+        """One worker for several jobs of one request (``ScanSession``): a large body
+        is parsed there and its files stay there to be judged, instead of coming back
+        to the gateway and going out again (each trip a copy of the file in the
+        gateway's memory).  ``timeout``: for a free worker."""
+        async with asyncio.timeout(timeout):
+            slot = await self._acquire()
+        session = ScanSession(self, slot)
+        try:
+            yield session
+        finally:
+            if session.kept:
+                # left before its files were judged (an error, a refusal): free them
+                pool = self._slots[slot]
+                if pool is not None:
+                    try:
+                        pool.submit(_drop_kept)
+                    except RuntimeError:  # shut down: the worker goes with the pool
+                        pass
+            self._release(slot)
+
     async def run(self, fn: Any, *args: Any, timeout: float) -> Any:
         """``fn(*args)`` in a worker within ``timeout`` seconds (waiting for a free
         worker included).  On timeout, or when the caller is cancelled, the worker
         running the job is killed (a runaway job must not keep a core busy); a
         worker that crashed is replaced and the job retried once."""
-        loop = asyncio.get_running_loop()
         async with asyncio.timeout(timeout):
             slot = await self._acquire()
             try:
-                for attempt in range(2):
-                    pool = self._pool(slot)
-                    future = loop.run_in_executor(pool, fn, *args)
-                    try:
-                        return await future
-                    except (TimeoutError, asyncio.CancelledError):
-                        self.killed += 1
-                        self._kill(slot, pool)
-                        raise
-                    except BrokenProcessPool:
-                        self._kill(slot, pool, restart=False)
-                        if attempt == 0:
-                            continue
-                        raise
+                return await self._run_on(slot, fn, *args)
             finally:
                 self._release(slot)
+
+    async def _run_on(self, slot: int, fn: Any, *args: Any, retry: bool = True) -> Any:
+        loop = asyncio.get_running_loop()
+        for attempt in range(2 if retry else 1):
+            pool = self._pool(slot)
+            future = loop.run_in_executor(pool, fn, *args)
+            try:
+                return await future
+            except (TimeoutError, asyncio.CancelledError):
+                self.killed += 1
+                self._kill(slot, pool)
+                raise
+            except BrokenProcessPool:
+                self._kill(slot, pool, restart=False)
+                if attempt == 0 and retry:
+                    continue
+                raise
         raise RuntimeError("unreachable")
 
     def shutdown(self) -> None:
         with self._lock:
             pools, self._slots = [(i, p) for i, p in enumerate(self._slots) if p is not None], [None] * self.workers
+            spool, self._spool_dir = self._spool_dir, None
         for slot, pool in pools:
             self._kill(slot, pool, restart=False)
+        if spool is not None:
+            import shutil
+
+            shutil.rmtree(spool, ignore_errors=True)
+
+
+class ScanSession:
+    """A worker held for the jobs of one request (``FileScanner.session``)."""
+
+    def __init__(self, scanner: FileScanner, slot: int) -> None:
+        self.scanner = scanner
+        self.slot = slot
+        #: paths of the file parts the worker holds, not yet judged
+        self.kept: set[str] = set()
+
+    async def extract_body(self, route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,
+                           max_text_bytes: int, timeout: float, *, keep_files: bool) -> tuple[bytes, Any]:
+        """``FileScanner.extract_body`` in this session's worker.  ``keep_files``: the
+        file parts come back empty (``FilePart.data`` is ``b""``) and stay in the
+        worker for ``scan_kept`` (``self.kept`` names them)."""
+        async with asyncio.timeout(timeout):
+            if not keep_files:
+                decoded, extracted = await self.scanner._run_on(self.slot, _extract_job, route, raw, content_encoding,
+                                                                content_type, query, max_text_bytes)
+            else:
+                spooled = None
+                if len(raw) >= SPOOL_MIN_BYTES:
+                    spooled = await asyncio.to_thread(Spooled.write, self.scanner.spool_dir(), raw)
+                try:
+                    # not retried on a new worker: the retry would not hold the parts either
+                    decoded, extracted, kept = await self.scanner._run_on(
+                        self.slot, _extract_keep_job, route, raw if spooled is None else spooled, content_encoding,
+                        content_type, query, max_text_bytes, retry=False)
+                finally:
+                    if spooled is not None:
+                        spooled.remove()  # (the worker removed it already unless it failed first)
+                self.kept = set(kept)
+        return (raw if decoded is None else decoded), extracted
+
+    async def scan(self, data: bytes, filename: str, entities: Collection[str] | None,
+                   timeout: float) -> tuple[Extraction, list[list[Finding]]]:
+        """``FileScanner.scan`` in this session's worker (the request holds it: with one
+        worker, a scan that waited for another would wait for its own request)."""
+        from dlp_proxy.files import Limits
+
+        limits = self.scanner.limits or Limits(max_seconds=max(1.0, timeout / 2))
+        async with asyncio.timeout(timeout):
+            extraction, packed = await self.scanner._run_on(
+                self.slot, _packed_job, bytes(data), filename, limits,
+                frozenset(entities) if entities is not None else None, timeout * JOB_BUDGET_SHARE)
+        return extraction, [list(unpack_findings(fs)) for fs in packed]
+
+    async def scan_kept(self, path: str, filename: str, entities: Collection[str] | None,
+                        timeout: float) -> tuple[Extraction, list[list[Finding]]]:
+        """``FileScanner.scan`` of a part this session's worker holds."""
+        from dlp_proxy.files import Limits
+
+        if path not in self.kept:
+            raise LookupError("this file part is not held by the session's worker")
+        self.kept.discard(path)
+        limits = self.scanner.limits or Limits(max_seconds=max(1.0, timeout / 2))
+        async with asyncio.timeout(timeout):
+            extraction, packed = await self.scanner._run_on(
+                self.slot, _scan_kept_job, path, filename, limits,
+                frozenset(entities) if entities is not None else None, timeout * JOB_BUDGET_SHARE, retry=False)
+        return extraction, [list(unpack_findings(fs)) for fs in packed]

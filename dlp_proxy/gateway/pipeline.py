@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import json
 import logging
 import re
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
@@ -48,6 +49,7 @@ from dlp_proxy.gateway.extract import (
     is_reference_id,
     no_content_shape_error,
 )
+from dlp_proxy.gateway.filescan import ScanSession
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.paths import PathError, readings, split_target
 from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, WRITE_METHODS, Body, Match, Route, match
@@ -58,6 +60,7 @@ from dlp_proxy.model import (
     Action,
     ContentItem,
     Decision,
+    Finding,
     ItemKind,
     RequestContext,
     ScannedItem,
@@ -245,7 +248,13 @@ class Pipeline:
     # ------------------------------------------------------------------ inspect
 
     async def _inspect(self, req: GatewayRequest, route: Route, params: dict[str, str], path: str, query: str) -> Verdict:
+        async with contextlib.AsyncExitStack() as stack:  # (a scan session's worker is held until the end)
+            return await self._inspect_in(stack, req, route, params, path, query)
+
+    async def _inspect_in(self, stack: contextlib.AsyncExitStack, req: GatewayRequest, route: Route,
+                          params: dict[str, str], path: str, query: str) -> Verdict:
         started = time.perf_counter()
+        session = None
         ctype = req.headers.get("content-type", "")
 
         args = (route, req.body, req.headers.get("content-encoding", ""), ctype, query, self.config.max_text_body_bytes)
@@ -255,7 +264,12 @@ class Pipeline:
             elif self.file_scanner is not None:
                 # A large body (a file upload) takes the MIME parser ~20 ms per MB of
                 # Python: in a worker process, so the event loop never waits for it.
-                body, ex = await self.file_scanner.extract_body(*args, timeout=self.config.file_deadline_seconds)
+                # Its files stay in that worker to be judged there (one copy of the
+                # body in the gateway, not three: docs/benchmarks.md); an upload
+                # chunk's bytes come back, they are stored (dlp_proxy/files/uploads.py).
+                session = await stack.enter_async_context(self.file_scanner.session(self.config.file_deadline_seconds))
+                body, ex = await session.extract_body(*args, timeout=self.config.file_deadline_seconds,
+                                                      keep_files=route.body is not Body.UPLOAD_CHUNK)
             else:
                 # (no worker pool: a pipeline assembled for tests or tools) in a thread
                 body, ex = await asyncio.to_thread(decode_and_extract, *args)
@@ -297,7 +311,7 @@ class Pipeline:
             for index, part in enumerate(ex.files):
                 problems: list[str] = []
                 if self.file_scanner is not None:
-                    prescanned.extend(await self._scan_file(part, entities, problems))
+                    prescanned.extend(await self._scan_file(part, entities, problems, session))
                 else:
                     items.extend(await self._file_items(part, problems))
                 if problems:
@@ -322,7 +336,13 @@ class Pipeline:
                 # carry a piece of an identifier split across requests (policy/split.py);
                 # filler neither enters the window nor pays for its Redis round trip.
                 where = ctx.channel_id or f"~{route.group}"
-                extra = await self.split_window.check(ctx.user_id, where, piece, self.detector)
+                try:
+                    extra = await self.split_window.check(ctx.user_id, where, piece,
+                                                          _WindowScanner(self, _budget_key(ctx)))
+                except ScanBudgetExceeded:
+                    return await self._refuse(req, 429, SCAN_BUDGET_ID,
+                                              "You sent more than the data-loss-prevention gateway can check right "
+                                              "now. Wait a minute and try again.", "scan-budget", route=route)
                 if extra:
                     scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
         decision = policy.evaluate(scanned, ctx)
@@ -502,11 +522,20 @@ class Pipeline:
             out[i] = ScannedItem(current.item, (*current.findings, moved))
         return out
 
-    async def _scan_file(self, part: FilePart, entities: Any, problems: list[str]) -> list[ScannedItem]:
-        """Extract and detect in a worker process (see filescan.py)."""
+    async def _scan_file(self, part: FilePart, entities: Any, problems: list[str],
+                         session: ScanSession | None = None) -> list[ScannedItem]:
+        """Extract and detect in a worker process (see filescan.py); a part the
+        request's scan session holds is judged in that worker."""
         assert self.file_scanner is not None
-        extraction, findings = await self.file_scanner.scan(part.data, part.filename, entities,
-                                                            self.config.file_deadline_seconds)
+        if session is not None and part.path in session.kept:
+            extraction, findings = await session.scan_kept(part.path, part.filename, entities,
+                                                           self.config.file_deadline_seconds)
+        elif session is not None:  # (e.g. an upload's assembled file) in the worker this request holds
+            extraction, findings = await session.scan(part.data, part.filename, entities,
+                                                      self.config.file_deadline_seconds)
+        else:
+            extraction, findings = await self.file_scanner.scan(part.data, part.filename, entities,
+                                                                self.config.file_deadline_seconds)
         if not extraction.complete:
             problems.extend(extraction.problems or ("incomplete",))
         return [ScannedItem(ContentItem(f"{part.path}:{seg.location}", seg.text, ItemKind.FILE), tuple(fs))
@@ -525,8 +554,12 @@ class Pipeline:
     async def _scan(self, items: Sequence[ContentItem], entities: Any, budget_key: str | None = None) -> list[ScannedItem]:
         skipped: list[ContentItem] = []
         kept: list[ContentItem] = []
+        now_ms = None
         for i in items:
-            (skipped if is_reference_id(i) else kept).append(i)
+            if i.path in _STAMP_FIELDS and now_ms is None:
+                now_ms = int(time.time() * 1000)
+            (skipped if is_reference_id(i) or (now_ms is not None and is_mattermost_stamp(i, now_ms))
+             else kept).append(i)
         if skipped:
             scanned = await self._scan(kept, entities, budget_key)
             return scanned + [ScannedItem(i, ()) for i in skipped]
@@ -936,6 +969,70 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     if len(joined) > 2 * max_chars:
         joined = f"{joined[:max_chars]}\n{joined[-max_chars:]}"
     return joined
+
+
+#: digits (as ``normalized_digits`` counts them) up to which a split-window text is
+#: scanned on the event loop: its length is bounded by construction (policy/split.py,
+#: at most ~8,000 characters, most of them the filler between joins, which costs the
+#: engine next to nothing) and the engine's cost follows the digit runs (worst
+#: ~7.5 us a digit, bench_inline_worst.py): ~2 ms at most.  A window of chat posts
+#: with numbers holds a few dozen.
+WINDOW_INLINE_DIGITS = 256
+
+
+class _WindowScanner:
+    """The detector as the split-message window (policy/split.py) sees it.  A joined
+    text with few digits (chat posts with numbers) is scanned on the event loop; a
+    digit-dense one (up to ~8,000 characters of pieces of posts of account numbers)
+    goes through ``Pipeline._scan``'s gate like the request's own text: to a scan
+    worker the deadline can kill, charged to the sender's scan budget."""
+
+    def __init__(self, pipeline: Pipeline, budget_key: str | None) -> None:
+        self.pipeline = pipeline
+        self.budget_key = budget_key
+
+    async def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
+        if normalized_digits(text) <= WINDOW_INLINE_DIGITS:
+            return list(self.pipeline.detector.analyze(text, entities=entities))
+        scanned = await self.pipeline._scan([ContentItem("split-window", text)], entities, self.budget_key)
+        return [f for s in scanned for f in s.findings]
+
+
+#: fields where Mattermost's web app sends its own timestamps (ms since the epoch):
+#: ``create_at`` (reset to 0 unless a system admin sends it, api4/post.go createPost),
+#: ``update_at`` (set by the server, model/post.go PreSave) and the pending post id
+#: ``<user id>:<ms>`` (the web app's createPost; echoed to the channel's clients)
+_STAMP_FIELDS = frozenset({
+    f"{prefix}{name}" for prefix in ("body.", "body.post.")
+    for name in ("create_at", "update_at", "edit_at", "delete_at", "pending_post_id")
+})
+_STAMP = re.compile(r"[0-9]{13}")
+_PENDING_ID = re.compile(r"[a-z0-9]{26}:([0-9]{13})")
+#: how far from the gateway's clock a value may be and still be read as a timestamp:
+#: a post retried after a day offline keeps its pending id
+STAMP_PAST_MS = 30 * 24 * 3600 * 1000
+STAMP_FUTURE_MS = 24 * 3600 * 1000
+
+
+def is_mattermost_stamp(item: ContentItem, now_ms: int) -> bool:
+    """A timestamp of Mattermost's own, in its shape: ``0``, or 13 digits within 30 days
+    before and a day after ``now_ms`` (a pending post id: a Mattermost id, ``:``, such a
+    timestamp).  Scanning one costs the engine ~10x the message (a 13-digit run is a
+    card-length candidate: ~45 us each, docs/benchmarks.md), and no identifier has this
+    shape: a 13-digit card number starts with 4, a timestamp of these years with 17-18,
+    and the window holds ~3 billion of the 10 trillion 13-digit values.  Anything else
+    in these fields is scanned like any text."""
+    if item.path not in _STAMP_FIELDS:
+        return False
+    text = item.text
+    if item.path.endswith("pending_post_id"):
+        m = _PENDING_ID.fullmatch(text)
+        if m is None:
+            return False
+        text = m.group(1)
+    elif text == "0":
+        return True
+    return bool(_STAMP.fullmatch(text)) and now_ms - STAMP_PAST_MS <= int(text) <= now_ms + STAMP_FUTURE_MS
 
 
 def _budget_key(ctx: RequestContext) -> str | None:

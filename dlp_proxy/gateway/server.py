@@ -199,7 +199,7 @@ async def run(settings: RunSettings) -> int:
     # Files are extracted and scanned in worker processes.  NER is off there: a
     # name alone never stops a file, the identifiers do.
     file_scanner = FileScanner(workers=cfg.file_workers or None, ner=False, config_dir=config_path,
-                               detector=cfg.detector, nice=cfg.file_worker_nice)
+                               detector=cfg.detector, nice=cfg.file_worker_nice, spool_dir=data_dir / "spool")
     file_scanner.warm_up()
     # Texts too long (or too digit-heavy) for the event loop are scanned in worker
     # processes of their own, with the gateway's detector configuration: a scan past

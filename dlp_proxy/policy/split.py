@@ -59,10 +59,11 @@ with digits about twice the Redis time, and with the gateway's own Redis
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Awaitable, Collection
 from typing import Any, NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -120,7 +121,20 @@ def may_carry_a_piece(message: str) -> bool:
 
 
 class _Analyzer(Protocol):
-    def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]: ...
+    """A detector: ``analyze`` returns the findings, or an awaitable of them (the
+    gateway's scans a text that may cost more than a few milliseconds in a worker
+    process, off the event loop: dlp_proxy/gateway/pipeline.py)."""
+
+    def analyze(
+        self, text: str, *, entities: Collection[str] | None = None
+    ) -> list[Finding] | Awaitable[list[Finding]]: ...
+
+
+async def _analyze(detector: _Analyzer, text: str, entities: Collection[str]) -> list[Finding]:
+    found = detector.analyze(text, entities=entities)
+    if inspect.isawaitable(found):
+        return list(await found)
+    return list(found)
 
 
 class SplitWindow:
@@ -208,13 +222,13 @@ class SplitWindow:
         if not pieces or not head:
             return []
         scan = _candidates_text(pieces, head)
-        found = detector.analyze(scan.text, entities=self.entities)
+        found = await _analyze(detector, scan.text, self.entities)
         crossing = [f for f in found if any(f.start < j.offset < f.end for j in scan.joins)]
         if not crossing:
             return []
         # identifiers each piece and the new message hold on their own (scanned only now:
         # most messages complete nothing)
-        alone = detector.analyze(scan.alone_text, entities=self.entities)
+        alone = await _analyze(detector, scan.alone_text, self.entities)
         findings: list[Finding] = []
         seen: set[tuple[str, int, int]] = set()
         for f in crossing:
@@ -252,8 +266,11 @@ class SplitWindow:
 #: Between two candidate joins: more line breaks than a separator may hold, and more
 #: characters than a context window reaches back (letters that are no context word,
 #: not blanks: a YAML pattern scanning blanks would backtrack over them), so joins
-#: never touch.
-_GAP = "\n" * 3 + "z" * 72 + "\n" * 3
+#: never touch.  Words of 11 letters, not one of 72: a word of 12 or more token
+#: characters makes the engine search the whole text for base64 and hex blobs
+#: (detect/decode.py), two thirds of a window's scan (~680 -> ~220 us for a window
+#: of six chat posts with numbers, docs/benchmarks.md).
+_GAP = "\n" * 3 + ("z" * 11 + "\n") * 6 + "\n" * 2
 
 
 def _dangling(ch: str) -> bool:

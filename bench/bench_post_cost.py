@@ -1,0 +1,124 @@
+"""CPU of the parts of judging a post that the gateway does in its own process, in
+process and without the network: stable enough to compare two checkouts on a busy
+machine, where end-to-end runs (bench_gateway.py) drift by 2x.
+
+    .venv/bin/python bench/bench_post_cost.py [--repeat 7] [--base-root /tmp/base]
+
+Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loop:
+
+- ``post_items_us``: ``Pipeline._scan`` of the items the web app's createPost body
+  yields (message, Mattermost ids and timestamps), one clean chat message;
+- ``window_us``: the split-message window's scan after six chat posts with numbers
+  (``SplitWindow.check``'s joined text, ``Engine.analyze``);
+- ``findings_back_ms``: what a digit-heavy post's ~1,000 findings cost the event loop
+  when they come back from a scan worker (unpickling the worker's answer).
+
+With ``--base-root`` the same is run from that checkout (an earlier commit) too, in
+alternation, and both are printed side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def best(fn, n: int, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    out = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        for _ in range(n):
+            fn()
+        out.append((time.process_time() - t0) / n)
+    return min(out)
+
+
+def measure(repeat: int) -> dict[str, float]:
+    sys.path.insert(0, os.getcwd())
+    from dlp_proxy.detect import build_detector
+    from dlp_proxy.gateway import filescan
+    from dlp_proxy.gateway.pipeline import Pipeline, classify_path, decode_and_extract
+    from dlp_proxy.model import SENSITIVE_ENTITIES, ContentItem, RequestContext
+    from dlp_proxy.policy import split
+    from dlp_proxy.policy.engine import load_policy
+
+    det = build_detector(ner=False)
+    policy = load_policy(hash_key=b"k" * 32)
+    uid, channel = "of87r5na6sdaxwg9ik1ik3gboy", "y7kk5cjibi194smnz58ymwypmh"
+    now = int(time.time() * 1000)
+    body = json.dumps({"file_ids": [], "message": "Desk meeting moved to 3:30, room 12", "channel_id": channel,
+                       "root_id": "", "pending_post_id": f"{uid}:{now}", "user_id": uid, "create_at": 0,
+                       "metadata": {}, "props": {}, "update_at": now, "reply_count": 0}).encode()
+    m, _ = classify_path("POST", "/api/v4/posts")
+    _, ex = decode_and_extract(m.route, body, "", "application/json", "", 1 << 20)
+    ctx = RequestContext(route="posts.create", route_group="posts", channel_id=channel, user_id=uid)
+    entities = policy.required_entities(ctx)
+    pipeline = Pipeline(detector=det, policy=lambda: policy, archive=None, context=None,  # type: ignore[arg-type]
+                        quarantine=None, hash_key=b"h" * 32)
+    loop = asyncio.new_event_loop()
+    items = list(ex.items)
+    post_items = best(lambda: loop.run_until_complete(pipeline._scan(items, entities)), 300, repeat)
+
+    msgs = ["Desk meeting moved to 3:30, room 12", "Can you check order 4471 before the close?", "Call me at ext 221",
+            "Moved 2pm to 4pm", "Q3 deck is v12 now", "Room 7 is free at 10"]
+    pieces = [split._earlier_piece(x) for x in msgs[:5]]
+    head, _ = split._new_piece(msgs[5])
+    text = split._candidates_text(pieces, head).text
+    window = best(lambda: det.analyze(text, entities=SENSITIVE_ENTITIES), 100, repeat)
+
+    digits = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]
+    scanned = det.scan([ContentItem("body.message", digits)], entities=entities)
+    if hasattr(filescan, "pack_findings"):
+        answer = pickle.dumps(([filescan.pack_findings(s.findings) for s in scanned], 0.1))
+
+        def back() -> None:
+            packed, _ = pickle.loads(answer)
+            [filescan.unpack_findings(fs) for fs in packed]
+    else:
+        answer = pickle.dumps((scanned, 0.1))
+
+        def back() -> None:
+            pickle.loads(answer)
+    findings_back = best(back, 5, repeat)
+    pipeline.scan_pool.shutdown()
+    return {"post_items_us": round(post_items * 1e6, 1), "window_us": round(window * 1e6, 1),
+            "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=3, help="alternations between the checkouts")
+    ap.add_argument("--base-root")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.repeat)))
+        return 0
+    roots = {"this": ROOT}
+    if args.base_root:
+        roots["base"] = Path(args.base_root).resolve()
+    results: dict[str, list[dict[str, float]]] = {k: [] for k in roots}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    for _ in range(args.rounds):
+        for name, root in roots.items():
+            out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", "--repeat", str(args.repeat)],
+                                 cwd=root, env=env, capture_output=True, text=True, check=True)
+            results[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for name, runs in results.items():
+        merged = {k: min(r[k] for r in runs) for k in runs[0]}
+        print(name, json.dumps(merged))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
