@@ -95,6 +95,8 @@ def _check(text: str, recs: list[DLPRecognizer]) -> None:
         assert list(_common.candidates(view, _ALL_LENGTHS, first)) == _reference_candidates(view, _ALL_LENGTHS, first)
         for rec in recs:
             assert rec.context_present(view) == _reference_context_present(rec, view), (type(rec).__name__, view)
+            probe = rec._context_probe
+            assert probe(view) == (probe.loose is not None and probe.loose.search(view) is not None)
             if isinstance(rec, contact.PhoneNumberRecognizer):
                 assert rec.could_match(view) == _reference_phone_gate(rec, view), view
 
