@@ -512,6 +512,11 @@ def test_sso_proxy_header_is_believed_only_from_the_proxy(tmp_path: Path) -> Non
             r = c2.get(served.url + "/sso/header", headers=[("X-Auth-Request-Email", "bob@acme.example"),
                                                             ("X-Auth-Request-Email", "carol@acme.example")])
             assert r.status_code == 403 and archive.records[-1]["reason"] == "sso_header"
+            # two copies of the groups header (the client's passed on next to the proxy's)
+            r = c2.get(served.url + "/sso/header", headers=[("X-Auth-Request-Email", "alice@acme.example"),
+                                                            ("X-Auth-Request-Groups", "staff"),
+                                                            ("X-Auth-Request-Groups", "dlp-approvers")])
+            assert r.status_code == 403 and archive.records[-1]["reason"] == "sso_header"
             # no Mattermost account; no role
             _, r = get(PROXY, "/sso/header", **{"X-Auth-Request-Email": "eve@elsewhere.example"})
             assert r.status_code == 403 and archive.records[-1]["reason"] == "no_mattermost_user"

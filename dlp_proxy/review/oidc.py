@@ -499,7 +499,14 @@ class HeaderSignIn(_SsoSignIn):
             login = normalize_login(values[0])
             granted: set[str] = set()
             if self.s.groups_header:
-                groups = {g.strip() for v in request.headers.getlist(self.s.groups_header) for g in v.split(",")}
+                # One copy or none, as for the identity header: a proxy that appends its
+                # own groups header next to one the client sent would otherwise let the
+                # client add any group (and with it any console role).
+                copies = request.headers.getlist(self.s.groups_header)
+                if len(copies) > 1:
+                    raise SignInError("Single sign-on through the firm's proxy is not available on this address.",
+                                      "sso_header")  # fmt: skip
+                groups = {g.strip() for v in copies for g in v.split(",")}
                 granted = {role for role, wanted in self.s.role_values.items() if groups & set(wanted)}
             actor = await self._principal(login, self.s.lookup, granted, use_mattermost_roles=self.s.mattermost_roles)
         except SignInError as exc:
