@@ -40,16 +40,19 @@ from dlp_proxy.recognizers._structure import cuts, fused
 LOOKALIKE = {"O": "0", "o": "0", "l": "1", "I": "1", "\u041e": "0", "\u043e": "0", "\u039f": "0", "\u03bf": "0",
              "\u0406": "1", "\u0456": "1", "\u04c0": "1"}
 _LK = "OolI\u041e\u043e\u039f\u03bf\u0406\u0456\u04c0"
-#: A separator mark between digit groups: any punctuation or symbol character (``-``
-#: ``.`` ``/`` ``·`` ``|`` ``:`` ``,`` ``+`` ``"`` ``&``...), except those that make a
-#: number something else: ``=`` (tag=value), ``%`` and currency signs (amounts), ``@``
-#: (prices), ``#`` and brackets (labels, lists).  ``[^\w\s...]`` is every character
-#: that is neither a letter, digit, underscore nor white space (``\s`` also holds the
-#: table boundaries U+001E and U+001F, which are never separators: detect/structure.py).
-_SEP_MARK = r"[^\w\s=%@#$\u00a2-\u00a5\u20a0-\u20cf()\[\]{}<>]"
+#: A separator mark between digit groups: any punctuation or symbol character, every
+#: Unicode P* and S* category (``-`` ``.`` ``/`` ``·`` ``|`` ``#`` ``=`` ``%`` ``@`` ``$``
+#: brackets...; issue 15: an evasion picks whichever is not accepted).  ``[^\w\s]`` is
+#: every character that is neither a letter, digit, underscore nor white space, plus the
+#: underscore (``Pc``).  ``\s`` holds the table boundaries U+001E and U+001F, which are
+#: never separators (detect/structure.py).  Precision comes from validation (checksums,
+#: area rules) and the recognizers' grouping and context judgement, not from the class.
+_SEP_MARK = r"(?:[^\w\s]|_)"
 #: One line's part of a separator: up to three blanks, or one to three marks with up to
 #: two blanks either side (space-aligned columns, four blanks or more apart, stay apart).
-_LINE_PART = rf"(?:[ \t]{{0,2}}{_SEP_MARK}{{1,3}}[ \t]{{0,2}}|[ \t]{{0,3}})"
+#: A currency sign after a blank opens an amount, not a separator (``$536 $22 $8710``:
+#: three prices); glued (``536$22$8710``) it is a separator like any symbol.
+_LINE_PART = rf"(?:(?![ \t]+[$\u00a2-\u00a5\u20a0-\u20cf])[ \t]{{0,2}}{_SEP_MARK}{{1,3}}[ \t]{{0,2}}|[ \t]{{0,3}})"
 #: A separator: a line's part, or up to two line breaks each followed by an indent of up
 #: to eight blanks and a line's part (``5120-0230`` line break, indented, ``-7970-8380``);
 #: never empty (the lookahead), and bounded, so a run costs linear time.

@@ -149,6 +149,8 @@ def _nanp10(d: str) -> bool:
 def _phone_like(c: Candidate, text: str) -> bool:
     if c.groups in ((3, 3, 4), (3, 4)) and c.uniform_sep in ("-", ".", " "):
         return True
+    if c.groups[-3:] == (3, 3, 4) and len(c.seps) >= 2 and c.seps[-2] == ")" and c.seps[-1] in ("-", ".", " "):
+        return True  # (608) 976-4813: brackets are separators too (issue 15), the area code's are a phone's
     if c.start > 0 and text[c.start - 1] == "+":
         return True  # E.164: +1 770 509 9183, +44 20 7946 0018
     if c.groups == (1, 3, 3, 4) and c.digits[0] == "1" and c.uniform_sep in ("-", ".", " "):

@@ -1,13 +1,15 @@
 """IBAN_CODE: ISO 13616 country lengths and the mod-97 check.
 
-Accepts print format (groups of four separated by spaces), dashes, lower case
-and compact form.  Scanning stops exactly at the country's length so a word
+Accepts print format (groups of four separated by spaces), any short run of
+punctuation, symbols or blanks between groups (``/`` ``.`` ``|`` `` - ``), lower
+case and compact form.  Scanning stops exactly at the country's length so a word
 after the IBAN is never swallowed.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -43,6 +45,27 @@ BBAN_RE: dict[str, re.Pattern[str]] = {
 
 _START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9]{2})")
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
+
+
+_SEP_MAX = 3
+
+
+def _sep_end(text: str, i: int) -> int:
+    """The end of a separator run starting at ``i`` before an ASCII letter or digit, or ``i``."""
+    j = i
+    breaks = 0
+    while j < len(text) and j - i < _SEP_MAX:
+        ch = text[j]
+        if ch in "\n\u2028\u2029\x85":  # CRLF is one break
+            breaks += 1
+            if breaks > 1:
+                return i
+        elif ch.isalnum() or ch in "\x1e\x1f" or not (ch.isspace() or unicodedata.category(ch)[0] in "PS"):
+            break
+        j += 1
+    if j == i or j >= len(text) or not (text[j].isascii() and text[j].isalnum()):
+        return i
+    return j
 
 
 def iban_valid(compact: str) -> bool:
@@ -84,10 +107,14 @@ class IbanCodeRecognizer(DLPRecognizer):
                     chars.append(ch)
                     n += 1
                     i += 1
-                elif ch in " -\n\t" and i + 1 < len(text) and text[i + 1].isascii() and text[i + 1].isalnum() and text[i - 1] != ch:
-                    i += 1
                 else:
-                    break
+                    # a separator: a run of up to three blanks, punctuation or symbols
+                    # (any Unicode P*/S*, issue 15), at most one line break, before an
+                    # ASCII letter or digit; table boundaries (U+001E/U+001F) end it
+                    j = _sep_end(text, i)
+                    if j == i:
+                        break
+                    i = j
             if n != want or (i < len(text) and text[i].isascii() and text[i].isalnum()):
                 continue
             compact = "".join(chars)

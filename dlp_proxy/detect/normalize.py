@@ -151,6 +151,14 @@ def _confusables() -> dict[str, str]:
             return (2, c)
 
         table[ch] = min(ascii_alnum, key=rank)
+    # Small capitals (IPA and phonetic extensions: ``ɢ`` ``ʙ`` ``ᴡ``...) that the
+    # confusables data leaves out: by their Unicode name, to the capital they render as.
+    for cp in (*range(0x0250, 0x02B0), *range(0x1D00, 0x1DC0), *range(0xA720, 0xA800), *range(0xAB30, 0xAB70)):
+        small = chr(cp)
+        name = unicodedata.name(small, "")
+        for prefix in ("LATIN LETTER SMALL CAPITAL ", "LATIN SMALL LETTER SMALL CAPITAL "):
+            if name.startswith(prefix) and len(name) == len(prefix) + 1 and small not in table:
+                table[small] = name[-1]
     return table
 
 
@@ -345,7 +353,9 @@ def _one_pass(text: str, decode: bool) -> Normalized:
                     decoded = unquote_to_bytes(m.group(0)).decode("utf-8")
                 except UnicodeDecodeError:
                     decoded = ""
-                if decoded:
+                # a control (%11, %00) is no evasion of a mark: "4111%1111" keeps its
+                # percent sign as a separator (any P*/S* is one, issue 15)
+                if decoded and not _DECODED_CONTROLS.search(decoded):
                     emit(_fold(decoded), i, m.end())
                     events.append((i, m.end(), "percent-encoding"))
                     i = m.end()
@@ -583,7 +593,8 @@ def may_render(text: str) -> bool:
     check runs on the raw text; with this, also on the normalized one."""
     return ("](" in text or "][" in text or ("<" in text and _TAG_HINT.search(text) is not None)
             or (":" in text and _EMOJI.search(text) is not None)
-            or any(mark in text for mark in _MD_MARKS))  # dropped: digits further apart than they render
+            or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
+            or _number_word_digits(text) > 0)  # "five three six two ..."
 
 
 def rendered_digits(text: str) -> int:
@@ -596,7 +607,15 @@ def rendered_digits(text: str) -> int:
         n += 2 * len(_EMOJI.findall(text))
     if not text.isascii():
         n += 2 * text.count(_KEYCAP_TEN) + len(_NUMERALS.findall(text))
-    return n
+    return n + _number_word_digits(text)
+
+
+def _number_word_digits(text: str) -> int:
+    """How many number words ``text`` holds in runs long enough to be read as digits."""
+    low = text.lower()
+    if not any(w in low for w in _NUMBER_WORDS):
+        return 0
+    return sum(len(_WORD_IN_RUN.findall(m.group(0))) for m in _WORD_RUN.finditer(text))
 
 
 def _numeral_digit(ch: str) -> str:
@@ -742,6 +761,84 @@ def _glued(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["glued-labels"] * len(edits))
 
 
+# -- inline LaTeX and number words -----------------------------------------------------
+
+#: An inline-LaTeX pair that Mattermost renders (EnableInlineLatex): ``$`` right before
+#: and after a letter, digit, brace or command, on one line (``$536$-$22$-$8710$``); a
+#: price (``$536 and $22``) has a blank before its second ``$``, so it is no pair.
+_TEX_PAIR = re.compile(r"\$(?=[0-9A-Za-z\\{])([^$\n]{1,80}?)(?<=[0-9A-Za-z}])\$")
+#: TeX between two digits (in a ```latex block, whose fence the Markdown step drops):
+#: a short stretch of TeX tokens and marks with a backslash or brace in it
+#: (``536\text{-}22``, ``5\!36``, ``5{3}6``).
+_TEX_BETWEEN = re.compile(
+    r"(?<=[0-9])(?=[^0-9\n]{0,40}?[\\{}])(?:\\[!,;:> ]|\\[A-Za-z]{1,20}[ \t]*|[{}]|[^\w\s\\{}]| ){1,12}(?=[0-9{\\])"
+)
+#: What TeX renders as nothing between digits: spacing commands (``\!`` ``\,`` ``\;``
+#: ``\:`` ``\>`` ``\ ``), a command name (``\text`` ``\mathrm`` ``\quad``), braces.
+_TEX_NOISE = re.compile(r"\\[!,;:> ]|\\[A-Za-z]{1,20}[ \t]*|[{}]")
+#: English number words read as digits (``5three6``, ``five three six two ...``).
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_NUMBER_WORD = "(?:" + "|".join(_NUMBER_WORDS) + ")"
+_WORD_DIGIT = {w: str(k) for k, w in enumerate(_NUMBER_WORDS)}
+#: A number word touching a digit (the other side not a letter), or a run of at least
+#: ``MIN_NUMBER_WORDS`` of them apart by at most three blanks or marks: "one of two" or
+#: "three or four" stay words.
+MIN_NUMBER_WORDS = 4
+_WORD_TOUCHING = re.compile(
+    rf"(?i)(?<=[0-9]){_NUMBER_WORD}(?![A-Za-z])|(?<![A-Za-z]){_NUMBER_WORD}(?=[0-9])"
+)
+_WORD_RUN = re.compile(
+    rf"(?i)(?<![A-Za-z]){_NUMBER_WORD}(?:[^A-Za-z0-9\n]{{1,3}}{_NUMBER_WORD}){{{MIN_NUMBER_WORDS - 1},}}(?![A-Za-z])"
+)
+_WORD_IN_RUN = re.compile(rf"(?i){_NUMBER_WORD}")
+
+
+def _may_latex_or_words(text: str) -> bool:
+    low = text.lower()
+    return "$" in text or "\\" in text or "{" in text or any(w in low for w in _NUMBER_WORDS)
+
+
+def _latex_and_words(text: str) -> Normalized | None:
+    """Inline LaTeX and ```latex blocks as they render; number words as digits."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    if "$" in text:
+        for m in _TEX_PAIR.finditer(text):
+            if not any(c.isdigit() for c in m.group(1)):
+                continue
+            edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
+            for n in _TEX_NOISE.finditer(text, m.start(1), m.end(1)):
+                edits.append((n.start(), n.end(), "", n.start(), n.end()))
+            edits.append((m.end() - 1, m.end(), "", m.end() - 1, m.end()))
+    if "\\" in text or "{" in text:
+        for m in _TEX_BETWEEN.finditer(text):
+            if not any(c in "\\{}" for c in m.group(0)):
+                continue
+            for n in _TEX_NOISE.finditer(text, m.start(), m.end()):
+                edits.append((n.start(), n.end(), "", n.start(), n.end()))
+    low = text.lower()
+    if any(w in low for w in _NUMBER_WORDS):
+        for m in _WORD_RUN.finditer(text):
+            # the words' digits joined ("five three six" -> 536); a mark between keeps its place
+            prev = -1
+            for n in _WORD_IN_RUN.finditer(text, m.start(), m.end()):
+                if prev >= 0 and text[prev : n.start()].isspace():
+                    edits.append((prev, n.start(), "", prev, n.start()))
+                edits.append((n.start(), n.end(), _WORD_DIGIT[n.group(0).lower()], n.start(), n.end()))
+                prev = n.end()
+        for m in _WORD_TOUCHING.finditer(text):
+            edits.append((m.start(), m.end(), _WORD_DIGIT[m.group(0).lower()], m.start(), m.end()))
+    if not edits:
+        return None
+    edits = sorted(set(edits))
+    kept: list[tuple[int, int, str, int, int]] = []
+    reach = 0
+    for e in edits:  # overlapping edits (a word both in a run and touching a digit): the first
+        if e[0] >= reach:
+            kept.append(e)
+            reach = e[1]
+    return _edit(text, kept, [], ["latex-and-number-words"] * len(kept))
+
+
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection."""
     if text.isascii() and not _needs_pass(text):
@@ -752,6 +849,10 @@ def normalize(text: str) -> Normalized:
         rendered = _render(result.text)
         if rendered is not None:
             result = _compose(result, rendered)
+    if _may_latex_or_words(result.text):
+        tex = _latex_and_words(result.text)
+        if tex is not None:
+            result = _compose(result, tex)
     glued = _glued(result.text)
     if glued is not None:
         result = _compose(result, glued)
