@@ -47,21 +47,28 @@ _START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9]{2})")
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 
 
-_SEP_MAX = 3
+#: A separator run between groups: at most three marks and three blanks (as digit runs:
+#: recognizers/_common.py ``_LINE_PART``), one line break.
+_SEP_MARKS = 3
+_SEP_BLANKS = 3
 
 
 def _sep_end(text: str, i: int) -> int:
     """The end of a separator run starting at ``i`` before an ASCII letter or digit, or ``i``."""
     j = i
-    breaks = 0
-    while j < len(text) and j - i < _SEP_MAX:
+    breaks = marks = blanks = 0
+    while j < len(text):
         ch = text[j]
         if ch in "\n\u2028\u2029\x85":  # CRLF is one break
             breaks += 1
-            if breaks > 1:
-                return i
-        elif ch.isalnum() or ch in "\x1e\x1f" or not (ch.isspace() or unicodedata.category(ch)[0] in "PS"):
+        elif ch.isspace() and ch not in "\x1e\x1f":
+            blanks += ch != "\r"
+        elif not ch.isalnum() and unicodedata.category(ch)[0] in "PS":
+            marks += 1
+        else:
             break
+        if breaks > 1 or marks > _SEP_MARKS or blanks > _SEP_BLANKS:
+            return i
         j += 1
     if j == i or j >= len(text) or not (text[j].isascii() and text[j].isalnum()):
         return i

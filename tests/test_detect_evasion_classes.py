@@ -4,7 +4,9 @@ labels glued to the digits, Markdown/HTML/emoji shortcodes that render as the nu
 CJK numerals, misreadings (an SSN word near a 2-7 number, a bracketed group, a
 dashed account after a routing number) and groups in adjacent cells of one table row.
 Negatives for each: the look-alikes stay clean.  End to end through the gateway for
-separators and Markdown."""
+separators and Markdown.  Then the next pass (issue 15): any run of punctuation or
+symbols (every Unicode P* and S*) as a separator, IBAN groups included; inline LaTeX
+and TeX between digits; English number words; small capitals; glued lower-case labels."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import regex
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
@@ -138,6 +140,42 @@ CASES: list[tuple[str, str, str, str]] = [
     ("one-line pipe row", f"SSN | {AREA} | {GROUP} | {SERIAL}", "US_SSN", f"{AREA} | {GROUP} | {SERIAL}"),
 ]
 
+#: Every punctuation and symbol character of the BMP, from Unicode's categories, but
+#: those whose compatibility form is a letter or digit (``㆖`` is ``上``, ``℡`` is TEL,
+#: ``⑴`` is (1)) or several marks (``⁇`` is ??, and the run's bound counts what renders):
+#: the normalizer reads them as that, as they render.
+MARKS = [chr(c) for c in range(0x21, 0x10000) if not 0xD800 <= c <= 0xDFFF
+         and unicodedata.category(chr(c))[0] in "PS"
+         and len(n := unicodedata.normalize("NFKC", chr(c))) == 1 and not n.isalnum()]
+IBAN = "GB82WEST12345698765432"
+IBAN_GROUPS = [IBAN[i : i + 4] for i in range(0, len(IBAN), 4)]
+ROUTING = "011000015"
+
+CASES += [
+    *[(f"mark {m!r} in an ssn", f"ssn {AREA}{m}{GROUP}{m}{SERIAL}", "US_SSN", f"{AREA}{m}{GROUP}{m}{SERIAL}")
+      for m in "#()[]{}<>=%@$\u00a7\u2022"],
+    *[(f"mark {m!r} in a card", "card " + m.join(CARD_GROUPS), "CREDIT_CARD", m.join(CARD_GROUPS))
+      for m in "=#%<>@[](){}"],
+    *[(f"iban sep {m!r}", m.join(IBAN_GROUPS), "IBAN_CODE", m.join(IBAN_GROUPS))
+      for m in ["/", ".", ",", ":", "|", "@", " - ", "  ", "\u2022", "_"]],
+    ("account after routing, #", f"{ROUTING} account 4839#2017#46", "US_BANK_NUMBER", "4839#2017#46"),
+    ("account after routing, brackets", f"{ROUTING} account 4839(2017)46", "US_BANK_NUMBER", "4839(2017)46"),
+    # inline LaTeX (Mattermost's EnableInlineLatex) and TeX in a latex block
+    ("latex pairs", f"ssn ${AREA}$-${GROUP}$-${SERIAL}$", "US_SSN", ""),
+    ("latex thin space", f"ssn ${AREA[0]}\\!{AREA[1:]}$-{GROUP}-{SERIAL}", "US_SSN", ""),
+    ("latex card", "card " + " ".join(f"${g}$" for g in CARD_GROUPS), "CREDIT_CARD", ""),
+    ("latex iban", "IBAN " + " ".join(f"${g}$" for g in IBAN_GROUPS), "IBAN_CODE", ""),
+    ("latex block", f"```latex\n{AREA}\\text{{-}}{GROUP}\\text{{-}}{SERIAL}\n```", "US_SSN", ""),
+    # number words, small capitals, glued lower-case labels
+    ("word in digits", f"ssn {AREA[0]}three{AREA[2]}-{GROUP}-{SERIAL[:2]}one{SERIAL[3]}", "US_SSN", ""),
+    ("all words", "ssn " + " ".join(("zero one two three four five six seven eight nine".split())[int(d)]
+                                   for d in SSN_DIGITS), "US_SSN", ""),
+    ("word at the end of a card", "card " + " ".join(CARD_GROUPS)[:-1] + "one", "CREDIT_CARD", ""),
+    ("rtn and acct glued", f"rtn{ROUTING}acct12345678", "US_BANK_NUMBER", "12345678"),
+    ("iban glued lower case", "iban" + IBAN.lower(), "IBAN_CODE", IBAN.lower()),
+    ("small capitals, Arabic-Indic digits", "\u0262\u0299\u0668\u0662 WEST 1234 5698 7654 32", "IBAN_CODE", ""),
+]
+
 
 @pytest.mark.parametrize(("family", "text", "entity", "span"), CASES, ids=[c[0] for c in CASES])
 def test_evasion_class_detected(engine: Engine, family: str, text: str, entity: str, span: str) -> None:
@@ -176,6 +214,15 @@ NEGATIVES = [
     "tax id 12-3456789 for the LLC",
     "call (212) 555-1234 about the (536) 22 item",
     "meeting 10:30\r\nroom 1204\r\nbridge 4471\r\n",
+    # issue 15's look-alikes: any mark is a separator, these stay what they are
+    "see #1234 #5678 and #536 #22 #8710",
+    "prices $536 $22 $8710 and 99.5% @ 101.25",
+    "acct contact: (608) 976-4813",
+    "meeting 2024-05-06 at 10:30:45, v4.111.1111",
+    "one of two, three or four of them",
+    "one two three four five apples",
+    "cost $5 and $6, $x$ is a variable",
+    "latex $x^{2}+y_{1}$ and \\frac{1}{2}",
 ]
 
 
@@ -220,6 +267,41 @@ def test_any_break_or_space_as_separator(engine: Engine, kind: str, seps: list[s
     value = sep.join(groups)
     text = f"{kind} {value} ok"
     assert (entity, value) in _found(engine, text), [hex(ord(c)) for c in sep]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["ssn", "card", "iban"]), st.lists(st.sampled_from(MARKS), min_size=1, max_size=3),
+       st.sampled_from(["", " "]))
+def test_any_punctuation_or_symbol_run_as_separator(engine: Engine, kind: str, marks: list[str], pad: str) -> None:
+    """Any run of one to three Unicode P*/S* characters (blanks either side or not)
+    between the groups is a separator: the identifier is found.  But a blank, then a
+    currency sign, ``#`` or ``№``: that opens an amount or a reference (``$536 $22``)."""
+    assume(not (pad and kind != "iban" and (unicodedata.category(marks[0]) == "Sc" or marks[0] in "#\u2116")))
+    sep = pad + "".join(marks) + pad
+    groups, entity = {"ssn": ([AREA, GROUP, SERIAL], "US_SSN"), "card": (CARD_GROUPS, "CREDIT_CARD"),
+                      "iban": (IBAN_GROUPS, "IBAN_CODE")}[kind]
+    text = f"{kind} {sep.join(groups)} ok"
+    assert entity in [e for e, _ in _found(engine, text)], [hex(ord(c)) for c in sep]
+
+
+_CLEAN = st.one_of(
+    st.builds(lambda y, m, d: f"{y}-{m:02d}-{d:02d}", st.integers(1990, 2030), st.integers(1, 12), st.integers(1, 28)),
+    st.builds(lambda h, m, s: f"{h:02d}:{m:02d}:{s:02d}", st.integers(0, 23), st.integers(0, 59), st.integers(0, 59)),
+    st.builds(lambda a, b: f"${a}.{b:02d}", st.integers(1, 99999), st.integers(0, 99)),
+    st.builds(lambda a, b, c: f"v{a}.{b}.{c}", st.integers(0, 30), st.integers(0, 200), st.integers(0, 9999)),
+    st.builds(lambda a, b, c: f"({a}) {b}-{c:04d}", st.integers(201, 989), st.integers(201, 989), st.integers(0, 9999)),
+    st.builds(lambda a, b: f"#{a} #{b}", st.integers(1, 99999), st.integers(1, 99999)),
+    st.builds(lambda a: f"{a}%", st.integers(1, 100)),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_CLEAN, min_size=1, max_size=4), st.sampled_from([" ", ", ", " and ", "; "]))
+def test_clean_look_alikes_with_marks_stay_clean(engine: Engine, pieces: list[str], joint: str) -> None:
+    """Dates, times, prices, versions, phone numbers, issue refs and percentages, in any
+    mix, without an identifier word: nothing that stops a message."""
+    text = "update: " + joint.join(pieces)
+    assert [(e, v) for e, v in _found(engine, text) if e in STOPPING] == []
 
 
 MARKUP = st.sampled_from(["**", "__", "~~", "`", "*", "<b>", "</b>", "<!-- x -->", "<span>", "<i>"])
@@ -280,6 +362,10 @@ E2E = [
     "ssn " + "".join(f":{unicodedata.name(d).split()[-1].lower()}:" for d in SSN_DIGITS),
     f"SSN{SSN} on file",
     f"ssn {AREA}-{GROUP[0]}<!-- a comment long enough to hide it -->{GROUP[1]}-{SERIAL}",
+    f"ssn {AREA}#{GROUP}#{SERIAL}",
+    "wire to " + "/".join(IBAN_GROUPS),
+    f"ssn ${AREA}$-${GROUP}$-${SERIAL}$",
+    f"ssn {AREA[0]}three{AREA[2]}-{GROUP}-{SERIAL}",
 ]
 
 
@@ -311,7 +397,7 @@ def test_gateway_passes_the_look_alikes(gateway: Gateway) -> None:
 
 
 _RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f51f", "五", "零", "〇", "一个", "Ⅳ", "x",
-                  "[1](u)", "**", "__", "<b>"]
+                  "[1](u)", "**", "__", "<b>", "three", "one ", "$", "\\!", "{", "}", "\u0662"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -611,11 +611,12 @@ def rendered_digits(text: str) -> int:
 
 
 def _number_word_digits(text: str) -> int:
-    """How many number words ``text`` holds in runs long enough to be read as digits."""
+    """At least as many as the number words of ``text`` read as digits (in runs long
+    enough, or touching a digit): every one with a non-letter on one side."""
     low = text.lower()
     if not any(w in low for w in _NUMBER_WORDS):
         return 0
-    return sum(len(_WORD_IN_RUN.findall(m.group(0))) for m in _WORD_RUN.finditer(text))
+    return len(_WORD_EDGE.findall(text))  # every word that may be in a run or touch a digit
 
 
 def _numeral_digit(ch: str) -> str:
@@ -719,9 +720,19 @@ def _glued(text: str) -> Normalized | None:
         k = j
         while k > 0 and text[k - 1].isascii() and text[k - 1].isalpha():
             k -= 1
-        if k > 0 and text[k - 1].isdigit():
-            continue  # "XS1CC2345678": inside an alphanumeric token
         token = text[k:j].lower()
+        if k > 0 and text[k - 1].isdigit():
+            # "XS1CC2345678": inside an alphanumeric token; but a long label after a
+            # number of identifier length is a label ("rtn011000015acct12345678")
+            before = k
+            while before > 0 and text[before - 1].isdigit():
+                before -= 1
+            if not (token in _GLUED_LONG and k - before >= MIN_GLUED_DIGITS):
+                continue
+        if len(token) == 6 and token.startswith("iban") and not marked:
+            # "ibangb82west...": the label, then the IBAN's country code
+            edits.append((k + 4, k + 4, " ", k + 3, k + 4))
+            continue
         if token in _GLUED_SHORT_SET or (marked and token in _GLUED_MARKED_SET):
             pass
         elif text[k:j] in _GLUED_WORDS and not marked:
@@ -791,6 +802,7 @@ _WORD_RUN = re.compile(
     rf"(?i)(?<![A-Za-z]){_NUMBER_WORD}(?:[^A-Za-z0-9\n]{{1,3}}{_NUMBER_WORD}){{{MIN_NUMBER_WORDS - 1},}}(?![A-Za-z])"
 )
 _WORD_IN_RUN = re.compile(rf"(?i){_NUMBER_WORD}")
+_WORD_EDGE = re.compile(rf"(?i)(?<![A-Za-z]){_NUMBER_WORD}|{_NUMBER_WORD}(?![A-Za-z])")
 
 
 def _may_latex_or_words(text: str) -> bool:
