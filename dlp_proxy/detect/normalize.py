@@ -782,11 +782,13 @@ _TEX_PAIR = re.compile(r"\$(?=[0-9A-Za-z\\{])([^$\n]{1,80}?)(?<=[0-9A-Za-z}])\$"
 #: a short stretch of TeX tokens and marks with a backslash or brace in it
 #: (``536\text{-}22``, ``5\!36``, ``5{3}6``).
 _TEX_BETWEEN = re.compile(
-    r"(?<=[0-9])(?=[^0-9\n]{0,40}?[\\{}])(?:\\[!,;:> ]|\\[A-Za-z]{1,20}[ \t]*|[{}]|[^\w\s\\{}]| ){1,12}(?=[0-9{\\])"
+    r"(?<=[0-9])(?=[^0-9\n]{0,40}?[\\{}])(?:\\[!,;:> ]|\\(?![xuU][0-9A-Fa-f])[A-Za-z]{2,20}[ \t]*|[{}]|[^\w\s\\{}]| ){1,12}(?=[0-9{\\])"
 )
 #: What TeX renders as nothing between digits: spacing commands (``\!`` ``\,`` ``\;``
 #: ``\:`` ``\>`` ``\ ``), a command name (``\text`` ``\mathrm`` ``\quad``), braces.
-_TEX_NOISE = re.compile(r"\\[!,;:> ]|\\[A-Za-z]{1,20}[ \t]*|[{}]")
+#: A command has two letters or more, and is no escape (``\x33``, ``\u0033``, ``\uFF11``:
+#: the encoded-text step decodes those).
+_TEX_NOISE = re.compile(r"\\[!,;:> ]|\\(?![xuU][0-9A-Fa-f])[A-Za-z]{2,20}[ \t]*|[{}]")
 #: English number words read as digits (``5three6``, ``five three six two ...``).
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _NUMBER_WORD = "(?:" + "|".join(_NUMBER_WORDS) + ")"
