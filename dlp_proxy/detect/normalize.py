@@ -353,9 +353,11 @@ def _one_pass(text: str, decode: bool) -> Normalized:
                     decoded = unquote_to_bytes(m.group(0)).decode("utf-8")
                 except UnicodeDecodeError:
                     decoded = ""
-                # a control (%11, %00) is no evasion of a mark: "4111%1111" keeps its
-                # percent sign as a separator (any P*/S* is one, issue 15)
-                if decoded and not _DECODED_CONTROLS.search(decoded):
+                # an all-digit escape of a control (%11, %00; not the tab %09) is read
+                # as text: "4111%1111" keeps its percent sign as a separator (any P*/S*
+                # is one, issue 15); %1E, %0A... still decode (to a space, a line break)
+                if decoded and not (_DECODED_CONTROLS.search(decoded) and m.group(0).replace("%", "").isdigit()
+                                    and decoded != "\t"):
                     emit(_fold(decoded), i, m.end())
                     events.append((i, m.end(), "percent-encoding"))
                     i = m.end()
