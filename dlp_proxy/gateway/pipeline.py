@@ -544,13 +544,13 @@ class Pipeline:
         found = await self._scan([ContentItem("cross-field", a.text()) for a in labelled], entities, budget_key)
         out = list(scanned)
         joined_out: dict[str, list[Finding]] = {}
-        hits = [(aug, f) for aug, s in zip(labelled, found, strict=True) for f in s.findings]
-        for aug, f in hits:
-            hit = aug.locate(f.start, f.end)
+        hits = [(reading, f) for reading, s in zip(labelled, found, strict=True) for f in s.findings]
+        for reading, f in hits:
+            hit = reading.locate(f.start, f.end)
             if hit is None:
-                if isinstance(aug, JoinedText) and aug.spans_values(f.start, f.end):
+                if isinstance(reading, JoinedText) and reading.spans_values(f.start, f.end):
                     # across fields (an array's elements, an object's leaves): the object's own finding
-                    joined_out.setdefault(aug.group, []).append(
+                    joined_out.setdefault(reading.group, []).append(
                         replace(f, transforms=(*f.transforms, "cross-field-joined"),
                                 explanation=f"{f.explanation}; read across the fields of one object"))
                 continue
