@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from dlp_proxy.gateway.pipeline import (
     CrossFieldText,
     GatewayConfig,
-    JoinedText,
     GatewayRequest,
+    JoinedText,
     Pipeline,
     _parent_object,
     _structural,
