@@ -213,3 +213,16 @@ def test_property_an_ssn_under_an_ssn_key_is_stopped_whatever_its_shape(
 def test_property_a_bare_nine_digit_number_under_a_plain_key_passes(detector: Any, key: str, number: int) -> None:
     v, records = _verdict(detector, _post(message="weekly totals", **{key: number}))
     assert v.forward, (key, records[-1]["findings"])
+
+
+def test_the_joined_reading_is_bounded_by_a_refusal_not_a_weaker_inspection(
+        detector: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlp_proxy.gateway import pipeline as pipeline_module
+
+    # many short leaves under a context key: within the bound, read joined and clean
+    props = {f"acct_{i}": f"note {i}" for i in range(60)}
+    v, _ = _verdict(detector, _post(message="account review", **props))
+    assert v.forward
+    monkeypatch.setattr(pipeline_module, "CROSS_FIELD_MAX_TOTAL", 500)
+    v, _ = _verdict(detector, _post(message="account review", **props))
+    assert not v.forward and v.response is not None and v.response[0] == 413

@@ -180,6 +180,8 @@ class Pipeline:
         #: dlp_proxy.gateway.budget.ScanBudget: off-loop scan seconds per user
         self.scan_budget = scan_budget
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
+        #: the context words of key paths seen (``_KeyTerms``): ``body.message`` costs nothing twice
+        self.key_terms_cache: dict[str, frozenset[str]] = {}
         if context is not None and getattr(context, "terms_of", None) is None:
             # a channel's display name and purpose are cached as their context words only
             context.terms_of = getattr(detector, "context_terms", None)
@@ -479,7 +481,7 @@ class Pipeline:
         # fields that may give context: free text (ids, times, versions carry no label)
         texts = [i for i, s in enumerate(scanned)
                  if s.item.text and not is_reference_id(s.item) and not _structural(s.item.path)]
-        key_terms = _KeyTerms(terms_of)
+        key_terms = _KeyTerms(terms_of, self.key_terms_cache)
         keyed = {i: key_terms.of(scanned[i].item.path) for i in texts if scanned[i].item.kind is not ItemKind.FILE}
         groups: dict[str, list[int]] = {}
         for i in keyed:
@@ -960,6 +962,8 @@ _INDEX = re.compile(r"\[[0-9]+\]")
 _KEY_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 #: key names of a path that are read as words: the last few (the ones nearest the value)
 KEY_WORDS_SEGMENTS = 4
+#: key paths whose context words a pipeline remembers (beyond, it starts again)
+KEY_TERMS_CACHE_SIZE = 4096
 
 
 def key_words(path: str) -> str:
@@ -983,16 +987,19 @@ def _parent_object(path: str) -> str:
 
 
 class _KeyTerms:
-    """The context words of a path's key names, once per path without indices."""
+    """The context words of a path's key names, once per path without indices (the
+    cache is the pipeline's, bounded: key paths are the client's to choose)."""
 
-    def __init__(self, terms_of: Callable[[str], list[str]]) -> None:
+    def __init__(self, terms_of: Callable[[str], list[str]], cache: dict[str, frozenset[str]]) -> None:
         self.terms_of = terms_of
-        self.cache: dict[str, frozenset[str]] = {}
+        self.cache = cache
 
     def of(self, path: str) -> frozenset[str]:
         bare = _INDEX.sub("", path)
         got = self.cache.get(bare)
         if got is None:
+            if len(self.cache) >= KEY_TERMS_CACHE_SIZE:
+                self.cache.clear()
             words = key_words(bare)
             # (a one- or two-letter key, ``x``, ``no``, is a name, not a word)
             got = self.cache[bare] = frozenset(t for t in self.terms_of(words) if len(t) > 2) if words else frozenset()
