@@ -249,11 +249,13 @@ class SenderActions:
             raise TokenError("not the sender of this item")
 
     async def mask(self, text: str) -> str:
-        """The justification with every finding masked (any score: it is stored)."""
-        from dlp_proxy.policy.redact import redact_text
+        """The justification with every finding masked (any score: it is stored), and
+        every other run of four or more digits too (``mask_free_text``): a bare SSN
+        carries no context for the detector to find it by."""
+        from dlp_proxy.policy.redact import mask_free_text
 
         findings = await asyncio.to_thread(self.detector.analyze, text)
-        return redact_text(text, findings)
+        return mask_free_text(text, findings)
 
     async def _confirm(self, claims: Claims, channel_id: Any) -> None:
         if not self.notify_token or not isinstance(channel_id, str) or not channel_id:

@@ -11,6 +11,7 @@ it; this module's own masking is used otherwise.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Sequence
 
 from dlp_proxy.model import Finding
@@ -79,3 +80,26 @@ def with_footnote(text: str, footnote: str) -> str:
     if not footnote:
         return text
     return f"{text}\n\n{footnote}"
+
+
+#: a digit of any script, or a compatibility digit (superscript, circled, parenthesized,
+#: full stop, dingbat negative-circled, enclosed CJK)
+_D = r"[\d\u00b2\u00b3\u00b9\u2070-\u2089\u2460-\u24ff\u2776-\u2793\u3220-\u325f]"
+#: digits joined by at most three characters that are neither letters nor digits
+_DIGIT_CLUSTER = re.compile(rf"{_D}(?:[\W_]{{0,3}}{_D})+")
+
+
+def _digits_in(run: str) -> int:
+    return sum(1 for ch in run if ch.isdigit() or ch.isnumeric())
+
+
+def mask_free_text(text: str, findings: Sequence[Finding], *, min_digits: int = 4) -> str:
+    """Free text a person typed that will be stored (a sender's justification, a
+    reviewer's reason): every finding masked, then every cluster of ``min_digits`` or
+    more digits that the detector did not claim, whatever its context, as ``#``.  A
+    bare nine-digit SSN has no context words to be found by, and a stored note has no
+    need of a number that long."""
+    masked = redact_text(text, findings)
+    return _DIGIT_CLUSTER.sub(
+        lambda m: "".join("#" if (ch.isdigit() or ch.isnumeric()) else ch for ch in m.group(0))
+        if _digits_in(m.group(0)) >= min_digits else m.group(0), masked)
