@@ -28,6 +28,22 @@ _HEX_SPACED_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2
 _HEX_SPACED_HINT = re.compile(r"[ :][0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){4}")
 # a hex or base64 match is 12+ token characters, inside a whitespace-free word of 12+.
 _TOKEN12 = re.compile(r"[A-Za-z0-9+/_-]{12}")
+# Where a match can start.  A base64 match (its leading lookbehind, its greedy body
+# and the lookahead that no token character follows) is a whole maximal run of token
+# characters; a hex match is a whole maximal run of letters and digits.  So the
+# patterns are tried only at the start of each such run of 12 or more (found with a
+# leading character class, which the regex engine skips to; the patterns' leading
+# lookbehinds make it try every position): the same matches, ~4x cheaper on prose.
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{12,}")
+_ALNUM_RUN = re.compile(r"[0-9A-Za-z]{12,}")
+
+
+def _at_runs(rx: re.Pattern[str], runs: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)`` for a pattern whose every match starts a match of ``runs``."""
+    for r in runs.finditer(text):
+        m = rx.match(text, r.start())
+        if m is not None:
+            yield m
 
 
 def _has_token12(text: str) -> bool:
@@ -89,7 +105,7 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
         if s:
             seen.append((m.start(), m.end()))
             yield Blob(m.start(), m.end(), "hex", s)
-    for m in _HEX_RE.finditer(text if tokens else ""):
+    for m in _at_runs(_HEX_RE, _ALNUM_RUN, text if tokens else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
         if len(m.group(1)) > max_blob_chars:
@@ -99,7 +115,7 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
         if s:
             seen.append((m.start(), m.end()))
             yield Blob(m.start(), m.end(), "hex", s)
-    for m in _B64_RE.finditer(text if tokens else ""):
+    for m in _at_runs(_B64_RE, _B64_RUN, text if tokens else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
         if m.end() - m.start() > max_blob_chars:

@@ -1,0 +1,170 @@
+"""The cheaper candidate generation finds exactly what the first one found.
+
+``recognizers/_common.py`` builds ``candidate_lengths`` from the runs of the text with
+every digit read as ``0`` and builds the groups of a run only when one of its sequences
+can have a wanted length; context words are searched in the lower-cased text of an
+ASCII text; the phone gate searches a necessary condition before each full pattern.
+Each is compared here with the code it replaced (kept below as the reference), on
+generated texts and on the corpora, as written and as the engine analyzes them
+(``mark_tables(sanitize(...))``, then ``normalize``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import build_detector, decode
+from dlp_proxy.detect.normalize import normalize, sanitize
+from dlp_proxy.detect.structure import CELL, ROW, mark_tables
+from dlp_proxy.recognizers import _common, contact
+from dlp_proxy.recognizers._common import Candidate, DLPRecognizer
+from tests.tablegen import dirty_csv, trade_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+_ALL_LENGTHS = frozenset(range(1, 20))
+
+
+def _reference_lengths(text: str) -> frozenset[int]:
+    """candidate_lengths as first written: every run's groups built by digit_runs."""
+    out: set[int] = set()
+    for run in _common.digit_runs.__wrapped__(text):
+        sizes = [len(g.text) for g in run]
+        for i in range(len(sizes)):
+            total = 0
+            for j in range(i, len(sizes)):
+                total += sizes[j]
+                if total > _common.MAX_CANDIDATE_DIGITS:
+                    break
+                out.add(total)
+    return frozenset(out)
+
+
+def _reference_candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None = None) -> list[Candidate]:
+    """candidates as first written: every run of digit_runs enumerated, no length shortcut."""
+    with mock.patch.object(_common, "_runs_for", lambda t, _w: _common.digit_runs.__wrapped__(t)), \
+            mock.patch.object(_common, "may_have_candidates", lambda _t, _l: True):
+        return list(_common.candidates(text, lengths, first))
+
+
+def _reference_phone_gate(rec: contact.PhoneNumberRecognizer, text: str) -> bool:
+    return (
+        contact._NANP_RE.search(text) is not None
+        or contact._INTL_RE.search(text) is not None
+        or (contact._BARE_RE.search(text) is not None and rec.context_anywhere(text))
+    )
+
+
+def _reference_context_present(rec: DLPRecognizer, text: str) -> bool:
+    if not rec.context_anywhere(text):
+        return False
+    if rec._context_re is not None and rec._context_re.search(text) is not None:
+        return True
+    return rec._fuzzy is not None and rec._fuzzy.present(text)
+
+
+_LENGTH_SETS = [frozenset({9}), frozenset({6}), frozenset({8, 9, 10, 11, 12, 13, 14, 15, 16, 17}),
+                frozenset(range(13, 20)), frozenset({10}), _ALL_LENGTHS]
+
+
+@pytest.fixture(scope="module")
+def recognizers() -> list[DLPRecognizer]:
+    engine = build_detector(ROOT / "config", ner=False)
+    return [r for r in engine.analyzer.registry.recognizers if isinstance(r, DLPRecognizer)]
+
+
+def _views(text: str) -> list[str]:
+    marked = mark_tables(sanitize(text))
+    return [text, marked, normalize(marked).text]
+
+
+def _check(text: str, recs: list[DLPRecognizer]) -> None:
+    for view in _views(text):
+        _common.candidate_lengths.cache_clear()
+        _common._runs_for.cache_clear()
+        assert _common.candidate_lengths(view) == _reference_lengths(view)
+        for lengths in _LENGTH_SETS:
+            assert list(_common.candidates(view, lengths)) == _reference_candidates(view, lengths)
+        first = frozenset("23456")
+        assert list(_common.candidates(view, _ALL_LENGTHS, first)) == _reference_candidates(view, _ALL_LENGTHS, first)
+        for rec in recs:
+            assert rec.context_present(view) == _reference_context_present(rec, view), (type(rec).__name__, view)
+            probe = rec._context_probe
+            assert probe(view) == (probe.loose is not None and probe.loose.search(view) is not None)
+            if isinstance(rec, contact.PhoneNumberRecognizer):
+                assert rec.could_match(view) == _reference_phone_gate(rec, view), view
+
+
+_PIECES = st.one_of(
+    st.text(alphabet="0123456789", min_size=1, max_size=10),
+    st.sampled_from([" ", "-", ".", "/", "\n", " \n ", "\n-", "   ", "    ", "\t", ":", "|", "·", ",", "+", "(", ")",
+                     "O", "o", "l", "I", "\u041e", "\u0456", "a1", "1a", "x", "=", "%", "$", "#", CELL, ROW, ",",
+                     "\uff15", "\u0665", "\u00b2", "\u212a", "+1 ", "+44 20 ", "(212) ", "555-1234", "2024-02-27",
+                     "Tel", "phone", "SSN", "ssn:", "Social Security", "soical", "tin", "Martin", "acct", "Account",
+                     "routing", "ABA", "iban", "IBAN", "sort code", "ITIN", "tax id", "EIN", "order", "ref"]),
+    st.text(max_size=3),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_PIECES, max_size=25).map("".join))
+def test_generated_texts_same_candidates(recognizers: list[DLPRecognizer], text: str) -> None:
+    _check(text, recognizers)
+
+
+def _corpus_texts() -> list[str]:
+    texts = []
+    for name in ("corpus.jsonl", "bd_corpus.jsonl"):
+        with open(ROOT / "tests" / "data" / name, encoding="utf-8") as fh:
+            texts += [json.loads(line)["text"] for line in fh if line.strip()]
+    return texts
+
+
+def test_corpus_texts_same_candidates(recognizers: list[DLPRecognizer]) -> None:
+    texts = _corpus_texts()
+    assert len(texts) > 4000
+    for text in texts:
+        _check(text, recognizers)
+
+
+def test_tables_same_candidates(recognizers: list[DLPRecognizer]) -> None:
+    for text in (trade_csv(300), trade_csv(300, sep="\t"), dirty_csv(300)[0]):
+        _check(text, recognizers)
+
+
+def _blobs(text: str) -> list[object]:
+    return list(decode.find_blobs(text, 200))
+
+
+def _reference_blobs(text: str) -> list[object]:
+    """find_blobs as first written: each pattern searched over the whole text."""
+    with mock.patch.object(decode, "_at_runs", lambda rx, _runs, t: rx.finditer(t)):
+        return list(decode.find_blobs(text, 200))
+
+
+_BLOB_PIECES = st.one_of(
+    st.text(alphabet="0123456789abcdefABCDEF", min_size=1, max_size=30),
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-=", min_size=1, max_size=40),
+    st.sampled_from([" ", "\n", "=", "==", "0x", "\\x41\\x42", ":", ".", "-", "_", "+", "/", "é", "Reconciliation",
+                     "U1NOIDUzNi0yMi05NzEw", "35333620323220393731", "MTIzLTQ1LTY3ODk=", "AB:CD:EF:01:02:03", "MTIzNDU2Nzg5", "313233343536"]),
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_BLOB_PIECES, max_size=20).map("".join))
+def test_generated_texts_same_blobs(text: str) -> None:
+    assert _blobs(text) == _reference_blobs(text)
+    for rx, runs in ((decode._B64_RE, decode._B64_RUN), (decode._HEX_RE, decode._ALNUM_RUN)):
+        assert [m.span() for m in decode._at_runs(rx, runs, text)] == [m.span() for m in rx.finditer(text)]
+
+
+def test_corpus_texts_same_blobs() -> None:
+    for text in _corpus_texts():
+        for view in _views(text):
+            assert _blobs(view) == _reference_blobs(view)
