@@ -348,7 +348,8 @@ def table_cell(location: str, text: str, offset: int) -> str | None:
     line_start = text.rfind("\n", 0, offset) + 1
     row = int(m.group("first")) + text.count("\n", 0, line_start)
     col = text.count("\t", line_start, offset) + 1
-    return f"{location[: m.start('lines')]}!{col_letters(col)}{row}{m.group('flags') or ''}"
+    end = m.start("flags") if m.group("flags") else m.start("lines")
+    return f"{location[:end]}!{col_letters(col)}{row}{m.group('flags') or ''}"
 
 
 _TABLE_LOC = re.compile(r"sheet=[^/]*?(?P<flags> \(hidden\))?(?P<lines>/lines?=(?P<first>\d+)(?:-\d+)?)$")
