@@ -172,13 +172,13 @@ class Judge:
         self.policy = load_policy(ROOT / "config" / "policy.yaml", hash_key=b"k" * 32)
 
     def judge(self, name: str, data: bytes) -> tuple[float, Any, Any]:
-        from dlp_proxy.files import Limits, extract
+        from dlp_proxy.files import Limits
         from dlp_proxy.model import ChannelType, ContentItem, ItemKind, RequestContext, ScannedItem
         from dlp_proxy.policy.uninspected import UninspectedFile, judge_uninspected
 
         started = time.perf_counter()
-        ex = extract(data, filename=name, limits=Limits(max_seconds=60))
-        findings = [self.filescan._analyze_segment(s.text, None) or [] for s in ex.segments]
+        # as the worker judges (filescan._job): later line blocks of a table read with its header row
+        ex, findings = self.filescan._job(data, name, Limits(max_seconds=60), None)
         elapsed = time.perf_counter() - started
         scanned = [ScannedItem(ContentItem(f"file[0]:{s.location}", s.text, ItemKind.FILE), tuple(f))
                    for s, f in zip(ex.segments, findings, strict=True)]

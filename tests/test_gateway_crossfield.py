@@ -8,13 +8,18 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.gateway.pipeline import (
     CrossFieldText,
     GatewayConfig,
     GatewayRequest,
+    JoinedText,
     Pipeline,
+    _parent_object,
     _structural,
+    key_words,
     split_piece,
 )
 from dlp_proxy.model import ContentItem, ItemKind, ScannedItem
@@ -27,7 +32,7 @@ schema: 1
 rules:
   - id: npi
     action: block
-    match: {entities: [US_SSN]}
+    match: {entities: [US_SSN, US_BANK_NUMBER]}
 """
 
 
@@ -112,3 +117,112 @@ def test_a_file_enters_the_split_window_only_as_a_fragment() -> None:
     blotter = ScannedItem(ContentItem("file[0]", "id,qty\n" + "10131,500\n" * 100 + "total,50000", ItemKind.FILE), ())
     assert split_piece([short], 256) == "part two: 8710"
     assert split_piece([blotter], 256) == ""
+
+
+# --------------------------------------------------------------------------- key names as context
+
+
+def _blocked_for(records: list[dict[str, Any]], entity: str = "US_SSN") -> bool:
+    return any(f["entity_type"] == entity for f in records[-1]["findings"])
+
+
+@pytest.mark.parametrize("props", [
+    {"ssn": DIGITS},
+    {"ssn": int(DIGITS)},                       # a JSON number: Mattermost keeps props as given
+    {"client_ssn": DIGITS},
+    {"clientSSN": DIGITS},
+    {"ssn": {"value": DIGITS}},                 # the key of an enclosing object
+    {"ssn": "on file", "ref": DIGITS},          # a sibling's key names the object
+    {"ssn_parts": [536, 22, 8710]},             # split across an array's elements
+])
+def test_a_key_name_is_context(detector: Any, props: dict[str, Any]) -> None:
+    v, records = _verdict(detector, _post(message="see props", **props))
+    assert not v.forward, props
+    assert _blocked_for(records)
+
+
+def test_a_split_across_array_elements_with_the_message_as_context(detector: Any) -> None:
+    v, records = _verdict(detector, _post(message="ssn", x=[536, 22, 8710]))
+    assert not v.forward
+    (finding,) = [f for f in records[-1]["findings"] if f["entity_type"] == "US_SSN"]
+    assert "cross-field-joined" in finding["transforms"]
+
+
+def test_routing_and_account_in_two_fields_of_one_object(detector: Any) -> None:
+    v, records = _verdict(detector, _post(routing_number="011000015", account_number="4839201746"))
+    assert not v.forward
+    assert _blocked_for(records, "US_BANK_NUMBER")
+
+
+@pytest.mark.parametrize("props", [
+    {"count": int(DIGITS)},                     # a bare 9-digit number under a key that is no context word
+    {"count": DIGITS, "total": 12},
+    {"x": [536, 22, 8710]},                     # a series of numbers, no context anywhere
+    {"ssn_checked_at": 1733300000000},          # a timestamp is structural whatever its key
+    {"ssn_id": "5k6t5qgumkaunbt8j7o9dxhzxy"},
+])
+def test_look_alikes_pass(detector: Any, props: dict[str, Any]) -> None:
+    v, records = _verdict(detector, _post(message="weekly totals", **props))
+    assert v.forward, (props, records[-1]["findings"])
+
+
+def test_key_words_and_parent_objects() -> None:
+    assert key_words("body.props.client_ssn") == "props client ssn"
+    assert key_words("body.data.accountNumber2") == "data account number"
+    assert key_words("body.props.x[2]") == "props x"
+    assert key_words("body.props.ssn#dup0") == "props ssn"
+    assert _parent_object("body.props.x[2]") == "body.props"
+    assert _parent_object("body.props.attachments[0].fields[1].value") == "body.props.attachments[0].fields[1]"
+    assert _parent_object("body.props{key}") == "body.props"
+
+
+def test_joined_text_maps_single_leaves_back_and_keeps_groups_whole() -> None:
+    j = JoinedText("body.props", "ssn")
+    j.add(4, "body.props.a", "011000015")
+    j.add(5, "body.props.x[0]", "536")
+    j.add(6, "body.props.x[1]", "22")
+    j.add(7, "body.props.long", "y" * 300)      # too long to join: labelled on its own
+    text = j.text()
+    assert text == "ssn props a: 011000015\nssn props x: 536 22\n"
+    at = text.index("011000015")
+    assert j.locate(at, at + 9) == (4, 0, 9)
+    at = text.index("536 22")
+    assert j.locate(at, at + 6) is None and j.spans_values(at, at + 6)
+    assert not j.spans_values(0, 3)             # the label is no value
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(["ssn", "client_ssn", "clientSSN", "social-security", "SSN2"]),
+       wrap=st.sampled_from(["str", "int", "nested", "sibling", "array"]),
+       noise=st.dictionaries(st.sampled_from(["count", "total", "note", "status"]),
+                             st.one_of(st.integers(0, 10**6), st.text("abc ", max_size=12)), max_size=3))
+def test_property_an_ssn_under_an_ssn_key_is_stopped_whatever_its_shape(
+        detector: Any, key: str, wrap: str, noise: dict[str, Any]) -> None:
+    value: Any = {"str": DIGITS, "int": int(DIGITS), "nested": {"value": DIGITS},
+                  "sibling": "on file", "array": [536, 22, 8710]}[wrap]
+    props: dict[str, Any] = {**noise, key: value}
+    if wrap == "sibling":
+        props["ref"] = DIGITS
+    v, records = _verdict(detector, _post(message="see props", **props))
+    assert not v.forward and _blocked_for(records), props
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(["count", "total", "qty", "amount_cents", "seq_no", "views"]),
+       number=st.integers(100_000_000, 999_999_999))
+def test_property_a_bare_nine_digit_number_under_a_plain_key_passes(detector: Any, key: str, number: int) -> None:
+    v, records = _verdict(detector, _post(message="weekly totals", **{key: number}))
+    assert v.forward, (key, records[-1]["findings"])
+
+
+def test_the_joined_reading_is_bounded_by_a_refusal_not_a_weaker_inspection(
+        detector: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlp_proxy.gateway import pipeline as pipeline_module
+
+    # many short leaves under a context key: within the bound, read joined and clean
+    props = {f"acct_{i}": f"note {i}" for i in range(60)}
+    v, _ = _verdict(detector, _post(message="account review", **props))
+    assert v.forward
+    monkeypatch.setattr(pipeline_module, "CROSS_FIELD_MAX_TOTAL", 500)
+    v, _ = _verdict(detector, _post(message="account review", **props))
+    assert not v.forward and v.response is not None and v.response[0] == 413

@@ -310,3 +310,68 @@ def test_split_survives_filler(gw: Gateway) -> None:
     for i in range(12):
         assert _post(gw, cid, ["ok", "one sec", f"ok {i % 10}", "brb 5"][i % 4]).status_code == 201
     _stopped(gw, _post(gw, cid, SSN[6:]), "/api/v4/posts")
+
+
+# --------------------------------------------------------------------------- 4: key names as context
+
+
+def _fresh_channel(gw: Gateway, name: str) -> str:
+    team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
+    r = _through(gw, "POST", "/api/v4/channels", json_body={
+        "team_id": team, "name": name, "display_name": name.title(), "type": "O"})
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def test_a_bare_number_under_a_plain_key_passes(gw: Gateway) -> None:
+    cid = _fresh_channel(gw, "metrics-1")
+    for props in ({"count": int(DIGITS)}, {"count": DIGITS}, {"x": [536, 22, 8710]}):
+        r = _through(gw, "POST", "/api/v4/posts", json_body={"channel_id": cid, "message": "weekly totals",
+                                                             "props": props})
+        assert r.status_code == 201, (props, r.text)
+        assert len(_reached(gw, "/api/v4/posts")) == 1
+
+
+@pytest.mark.parametrize(("message", "props"), [
+    ("see props", {"ssn": DIGITS}),
+    ("see props", {"ssn": int(DIGITS)}),               # a JSON number
+    ("ssn", {"x": [536, 22, 8710]}),                   # split across an array's elements
+    ("see props", {"routing_number": "011000015", "account_number": "4839201746"}),
+])
+def test_a_props_key_is_context_for_its_value(gw: Gateway, message: str, props: dict[str, Any]) -> None:
+    town = gw.sim.channel("town_square")
+    body = {"channel_id": town, "message": message, "props": props}
+    _stopped(gw, _through(gw, "POST", "/api/v4/posts", json_body=body), "/api/v4/posts")
+
+
+def test_a_key_is_context_on_other_routes(gw: Gateway) -> None:
+    town = gw.sim.channel("town_square")
+    path = "/api/v4/users/me/patch"
+    _stopped(gw, _through(gw, "PUT", path, json_body={"props": {"ssn": DIGITS}}), path)
+    path = "/api/v4/posts/schedule"
+    body = {"channel_id": town, "message": "see props", "props": {"ssn": DIGITS}, "scheduled_at": 4102444800000}
+    _stopped(gw, _through(gw, "POST", path, json_body=body), path)
+    path = "/api/v4/actions/dialogs/submit"
+    body = {"url": "/plugins/x/dialog", "callback_id": "cb", "state": "", "channel_id": town,
+            "team_id": gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"],
+            "submission": {"ssn": int(DIGITS)}, "cancelled": False}
+    _stopped(gw, _through(gw, "POST", path, json_body=body), path)
+
+
+def test_a_key_is_context_in_a_websocket_frame(gw: Gateway) -> None:
+    from tests.test_gateway_websocket import WS
+
+    before = len(httpx.get(gw.sim.url + "/__sim/ws_messages", timeout=10).json())
+    conn = WS(gw.url, [(b"authorization", f"Bearer {gw.sim.token('alice')}".encode())])
+    try:
+        conn.wait(lambda e: e == "accepted")
+        conn.wait(lambda e: isinstance(e, dict) and e.get("event") == "hello")
+        conn.send_text(json.dumps({"seq": 1, "action": "presence", "data": {"ssn": DIGITS}}))
+        reply = conn.wait(lambda e: isinstance(e, dict) and e.get("seq_reply") == 1)
+        assert reply["status"] == "FAIL" and reply["error"]["id"] == "api.dlp.blocked.app_error"
+        conn.send_text('{"seq":2,"action":"ping"}')  # the socket stays usable; the clean frame passes
+        conn.wait(lambda e: isinstance(e, dict) and e.get("seq_reply") == 2)
+    finally:
+        conn.close()
+    texts = [m.get("text") for m in httpx.get(gw.sim.url + "/__sim/ws_messages", timeout=10).json()[before:]]
+    assert texts == ['{"seq":2,"action":"ping"}']

@@ -337,6 +337,24 @@ def col_letters(n: int) -> str:
     return out
 
 
+def table_cell(location: str, text: str, offset: int) -> str | None:
+    """For a sheet table block (``sheet=Name/lines=N-M`` as ``_sheet_table`` writes
+    it: line k of the block is row N+k, the i-th tab-separated cell column i+1), the
+    cell ``offset`` is in: ``sheet=Name!B7``; None for any other location."""
+    m = _TABLE_LOC.search(location)
+    if m is None:
+        return None
+    offset = max(0, min(offset, len(text)))
+    line_start = text.rfind("\n", 0, offset) + 1
+    row = int(m.group("first")) + text.count("\n", 0, line_start)
+    col = text.count("\t", line_start, offset) + 1
+    end = m.start("flags") if m.group("flags") else m.start("lines")
+    return f"{location[:end]}!{col_letters(col)}{row}{m.group('flags') or ''}"
+
+
+_TABLE_LOC = re.compile(r"sheet=[^/]*?(?P<flags> \(hidden\))?(?P<lines>/lines?=(?P<first>\d+)(?:-\d+)?)$")
+
+
 #: Passes over a sheet's formulas, so a formula referring to a later formula's cell
 #: still sees its value (a chain longer than this keeps the cached values).
 _FORMULA_PASSES = 4

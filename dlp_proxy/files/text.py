@@ -137,7 +137,13 @@ _LINES_RE = re.compile(r"(?:^|/)lines?=(\d+)(?:-\d+)?$")
 def refine_location(location: str, text: str, offset: int) -> str:
     """The precise location of ``offset`` in a segment: for a line block
     (``.../lines=10-80``) the line holding the offset (``.../line=12``); other
-    locations are returned unchanged."""
+    locations are returned unchanged.  A block of a sheet read as a table
+    (``sheet=Name/lines=N-M``) gives the cell: ``sheet=Name!B12`` (cells.table_cell)."""
+    from dlp_proxy.files.cells import table_cell
+
+    cell = table_cell(location, text, offset)
+    if cell is not None:
+        return cell
     m = _LINES_RE.search(location)
     if not m:
         return location

@@ -180,6 +180,8 @@ class Pipeline:
         #: dlp_proxy.gateway.budget.ScanBudget: off-loop scan seconds per user
         self.scan_budget = scan_budget
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
+        #: the context words of key paths seen (``_KeyTerms``): ``body.message`` costs nothing twice
+        self.key_terms_cache: dict[str, frozenset[str]] = {}
         if context is not None and getattr(context, "terms_of", None) is None:
             # a channel's display name and purpose are cached as their context words only
             context.terms_of = getattr(detector, "context_terms", None)
@@ -464,6 +466,13 @@ class Pipeline:
         line of a free-text field with digits, and that labelled text is scanned
         again; what it finds is added to the field, located in its own text.
 
+        A field's key names are context too (``props.client_ssn`` -> "client ssn"):
+        for its own value and for the other fields of the same object.  And the short
+        scalar leaves of one object are also read joined, one ``key: value`` line per
+        key (an array's elements on one line, separated by spaces), so a routing and
+        an account number in two fields, or an identifier split across the elements
+        of an array, are seen together (``JoinedText``).
+
         Only the detector's own vocabulary crosses fields (``Engine.context_terms``);
         structural fields (ids, timestamps, ``pending_post_id``) are never labelled."""
         terms_of = getattr(self.detector, "context_terms", None)
@@ -472,11 +481,19 @@ class Pipeline:
         # fields that may give context: free text (ids, times, versions carry no label)
         texts = [i for i, s in enumerate(scanned)
                  if s.item.text and not is_reference_id(s.item) and not _structural(s.item.path)]
-        if len(texts) < 2 and not extra_terms:
+        key_terms = _KeyTerms(terms_of, self.key_terms_cache)
+        keyed = {i: key_terms.of(scanned[i].item.path) for i in texts if scanned[i].item.kind is not ItemKind.FILE}
+        groups: dict[str, list[int]] = {}
+        for i in keyed:
+            groups.setdefault(_parent_object(scanned[i].item.path), []).append(i)
+        group_terms = {g: frozenset().union(*(keyed[i] for i in members)) for g, members in groups.items()}
+        if len(texts) < 2 and not extra_terms and not any(group_terms.values()):
             return scanned
         targets = [i for i in texts if scanned[i].item.kind is not ItemKind.FILE and not _structural(scanned[i].item.path)
                    and normalized_digits(scanned[i].item.text) >= 4][:CROSS_FIELD_MAX_TARGETS]
-        if not targets:
+        joined_groups = [(g, members) for g, members in groups.items() if len(members) > 1
+                         and sum(normalized_digits(scanned[i].item.text[:JOIN_MAX_LEAF_CHARS]) for i in members) >= 4]
+        if not targets and not joined_groups:
             return scanned
         own: dict[int, frozenset[str]] = {}
         base = set(extra_terms)
@@ -490,13 +507,16 @@ class Pipeline:
             # field is then labelled with every field's words (its own included)
             joined = "\n".join(scanned[i].item.text[:CROSS_FIELD_MAX_CHARS] for i in texts)
             base |= set(terms_of(joined[: 4 * CROSS_FIELD_MAX_CHARS]))
-        labelled: list[CrossFieldText] = []
+        labelled: list[CrossFieldText | JoinedText] = []
         total = 0
         for i in targets:
             others = set(base)
             for j, words in own.items():
                 if j != i:
                     others |= words
+            if i in keyed:
+                # its own key names and those of the other fields of its object
+                others |= group_terms[_parent_object(scanned[i].item.path)]
             if others:
                 aug = CrossFieldText()
                 aug.add(i, scanned[i].item.text, _label(others))
@@ -504,14 +524,37 @@ class Pipeline:
                 if total > CROSS_FIELD_MAX_TOTAL:
                     raise BodyError("too many numbered lines to inspect with their context", 413)
                 labelled.append(aug)
+        for group, members in joined_groups:
+            others = set(base) | group_terms[group]
+            for j, words in own.items():
+                if j not in members:
+                    others |= words
+            if not others:
+                # no context word anywhere: numbers side by side (a chart's series) are
+                # read one by one, as they were sent
+                continue
+            together = JoinedText(group, _label(others))
+            for i in members:
+                together.add(i, scanned[i].item.path, scanned[i].item.text)
+            total += together.pos
+            if total > CROSS_FIELD_MAX_TOTAL:
+                raise BodyError("too many values to inspect together with their context", 413)
+            if together.lines:
+                labelled.append(together)
         if not labelled:
             return scanned
         found = await self._scan([ContentItem("cross-field", a.text()) for a in labelled], entities, budget_key)
         out = list(scanned)
-        hits = [(aug, f) for aug, s in zip(labelled, found, strict=True) for f in s.findings]
-        for aug, f in hits:
-            hit = aug.locate(f.start, f.end)
+        joined_out: dict[str, list[Finding]] = {}
+        hits = [(reading, f) for reading, s in zip(labelled, found, strict=True) for f in s.findings]
+        for reading, f in hits:
+            hit = reading.locate(f.start, f.end)
             if hit is None:
+                if isinstance(reading, JoinedText) and reading.spans_values(f.start, f.end):
+                    # across fields (an array's elements, an object's leaves): the object's own finding
+                    joined_out.setdefault(reading.group, []).append(
+                        replace(f, transforms=(*f.transforms, "cross-field-joined"),
+                                explanation=f"{f.explanation}; read across the fields of one object"))
                 continue
             i, start, end = hit
             current = out[i]
@@ -520,6 +563,10 @@ class Pipeline:
             moved = replace(f, start=start, end=end, transforms=(*f.transforms, "cross-field-context"),
                             explanation=f"{f.explanation}; context from another field of the request")
             out[i] = ScannedItem(current.item, (*current.findings, moved))
+        by_group = {a.group: a for a in labelled if isinstance(a, JoinedText)}
+        for group, findings in joined_out.items():
+            # not a field of the body: never rewritten (``_redactable``), so stopped, not masked
+            out.append(ScannedItem(ContentItem(f"{group}{JOINED_SUFFIX}", by_group[group].text()), tuple(findings)))
         return out
 
     async def _scan_file(self, part: FilePart, entities: Any, problems: list[str],
@@ -905,6 +952,115 @@ def _structural(path: str) -> bool:
     return seg in _STRUCTURAL_NAMES or seg.endswith(("_at", "_id", "_ids"))
 
 
+#: a leaf longer than this (or with a line break) is not read joined with its
+#: object's other leaves (it is labelled on its own, ``CrossFieldText``)
+JOIN_MAX_LEAF_CHARS = 256
+#: the path of the item that holds findings read across the leaves of one object
+JOINED_SUFFIX = "#joined"
+_PATH_SEGMENTS = re.compile(r"[.#{}:~]")
+_INDEX = re.compile(r"\[[0-9]+\]")
+_KEY_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+#: key names of a path that are read as words: the last few (the ones nearest the value)
+KEY_WORDS_SEGMENTS = 4
+#: key paths whose context words a pipeline remembers (beyond, it starts again)
+KEY_TERMS_CACHE_SIZE = 4096
+
+
+def key_words(path: str) -> str:
+    """The key names of a field's path as words: ``body.props.client_ssn`` -> "props
+    client ssn", ``body.data.accountNumber2`` -> "data account number" (split on
+    ``_``, ``-``, camelCase; digits, array indices and the leading part dropped)."""
+    segments = [seg for seg in _PATH_SEGMENTS.split(_INDEX.sub("", path))[1:]
+                if seg and not seg.startswith("dup") and seg != "key"]
+    words: list[str] = []
+    for seg in segments[-KEY_WORDS_SEGMENTS:]:
+        words.extend(w.lower() for w in _KEY_WORD.findall(seg))
+    return " ".join(words)
+
+
+def _parent_object(path: str) -> str:
+    """The object a leaf belongs to: its path without the last key (an array's
+    elements belong to the object holding the array)."""
+    bare = re.sub(r"(?:\[[0-9]+\])+$", "", path)
+    cut = max(bare.rfind("."), bare.rfind("{"))
+    return bare[:cut] if cut > 0 else bare
+
+
+class _KeyTerms:
+    """The context words of a path's key names, once per path without indices (the
+    cache is the pipeline's, bounded: key paths are the client's to choose)."""
+
+    def __init__(self, terms_of: Callable[[str], list[str]], cache: dict[str, frozenset[str]]) -> None:
+        self.terms_of = terms_of
+        self.cache = cache
+
+    def of(self, path: str) -> frozenset[str]:
+        bare = _INDEX.sub("", path)
+        got = self.cache.get(bare)
+        if got is None:
+            if len(self.cache) >= KEY_TERMS_CACHE_SIZE:
+                self.cache.clear()
+            words = key_words(bare)
+            # (a one- or two-letter key, ``x``, ``no``, is a name, not a word)
+            got = self.cache[bare] = frozenset(t for t in self.terms_of(words) if len(t) > 2) if words else frozenset()
+        return got
+
+
+class JoinedText:
+    """The short scalar leaves of one object read together: one ``"<label> <key
+    words>: <value>"`` line per key, an array's elements on one line separated by
+    spaces.  A finding within one leaf's value goes back to that leaf; one across
+    several leaves belongs to the object (``spans_values``)."""
+
+    def __init__(self, group: str, label: str) -> None:
+        self.group = group
+        self.label = label
+        #: key (path without indices) -> [key words, [(field index, value)]], in order
+        self.lines: dict[str, tuple[str, list[tuple[int, str]]]] = {}
+        self.pos = 0
+        self._text: str | None = None
+        #: (start in the text, end, field index or -1 for a line of several leaves)
+        self.spans: list[tuple[int, int, int]] = []
+
+    def add(self, index: int, path: str, value: str) -> None:
+        if len(value) > JOIN_MAX_LEAF_CHARS or "\n" in value or "\r" in value:
+            return
+        key = re.sub(r"(?:\[[0-9]+\])+$", "", path)
+        line = self.lines.get(key)
+        if line is None:
+            line = self.lines[key] = (key_words(key), [])
+        line[1].append((index, value))
+        self.pos += len(self.label) + len(line[0]) + len(value) + 4
+        self._text = None
+
+    def text(self) -> str:
+        if self._text is None:
+            parts: list[str] = []
+            pos = 0
+            self.spans = []
+            for words, values in self.lines.values():
+                head = f"{self.label} {words}: ".lstrip()
+                value = " ".join(v for _, v in values)
+                parts.append(head + value + "\n")
+                pos += len(head)
+                self.spans.append((pos, pos + len(value), values[0][0] if len(values) == 1 else -1))
+                pos += len(value) + 1
+            self._text = "".join(parts)
+            self.pos = pos
+        return self._text
+
+    def locate(self, start: int, end: int) -> tuple[int, int, int] | None:
+        self.text()
+        for a, b, index in self.spans:
+            if index >= 0 and a <= start and end <= b:
+                return index, start - a, end - a
+        return None
+
+    def spans_values(self, start: int, end: int) -> bool:
+        self.text()
+        return any(a < end and start < b for a, b, _ in self.spans)
+
+
 def _label(terms: set[str], limit: int = 48) -> str:
     """The context words as one label, nearest the value last, within a context window."""
     out: list[str] = []
@@ -960,7 +1116,8 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     parts: list[str] = []
     for s in scanned:
         text = s.item.text
-        if not text or is_reference_id(s.item) or _structural(s.item.path) or not may_carry_a_piece(text):
+        if (not text or is_reference_id(s.item) or _structural(s.item.path) or s.item.path.endswith(JOINED_SUFFIX)
+                or not may_carry_a_piece(text)):
             continue
         if s.item.kind is ItemKind.FILE and len(text) > max_chars:
             continue
