@@ -158,6 +158,10 @@ CASES += [
       for m in "=#%<>@[](){}"],
     *[(f"iban sep {m!r}", m.join(IBAN_GROUPS), "IBAN_CODE", m.join(IBAN_GROUPS))
       for m in ["/", ".", ",", ":", "|", "@", " - ", "  ", "\u2022", "_"]],
+    ("CJK one as the dash", f"ssn {AREA}\u4e00{GROUP}\u4e00{SERIAL}", "US_SSN", f"{AREA}\u4e00{GROUP}\u4e00{SERIAL}"),
+    ("CJK one as a card's dash", "card " + "\u4e00".join(CARD_GROUPS), "CREDIT_CARD", "\u4e00".join(CARD_GROUPS)),
+    ("CJK one as a digit still", f"ssn {SSN_DIGITS[:7]}\u4e00{SSN_DIGITS[8:]}" if SSN_DIGITS[7] == "1" else f"ssn {SSN}",
+     "US_SSN", ""),
     ("account after routing, #", f"{ROUTING} account 4839#2017#46", "US_BANK_NUMBER", "4839#2017#46"),
     ("account after routing, brackets", f"{ROUTING} account 4839(2017)46", "US_BANK_NUMBER", "4839(2017)46"),
     # inline LaTeX (Mattermost's EnableInlineLatex) and TeX in a latex block

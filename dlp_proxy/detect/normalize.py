@@ -664,6 +664,24 @@ def _edit(text: str, edits: list[tuple[int, int, str, int, int]], tail: list[tup
     return Normalized("".join(out), starts, ends, events)
 
 
+#: Group sizes of an identifier written with ``一`` (CJK one, a horizontal stroke) as its
+#: dash between ASCII digit groups: SSN/ITIN 3-2-4, EIN 2-7, cards in fours (the last 1-4),
+#: Amex 4-6-5, Diners 4-6-4.
+_DASHED_SHAPES = frozenset({(3, 2, 4), (2, 7), (4, 6, 5), (4, 6, 4),
+                            *((4, 4, 4, last) for last in range(1, 5)), (4, 4, 4, 4, 3)})
+
+
+def _one_as_dash(run: str) -> bool:
+    """``536一22一8710``: every numeral of the run is ``一`` between ASCII digits, and the
+    ASCII groups it separates are an identifier's shape: the stroke is its dash."""
+    if not run.isascii() and all(c.isascii() or c == "\u4e00" for c in run):
+        parts = run.split("\u4e00")
+        if len(parts) >= 3 and all(p and p[0].isdigit() and p[-1].isdigit() for p in parts):
+            sizes = tuple(sum(c.isdigit() for c in p) for p in parts)
+            return sizes in _DASHED_SHAPES
+    return False
+
+
 def _render(text: str) -> Normalized | None:
     """Links, emoji shortcodes and CJK numerals as they render (see the module doc)."""
     edits: list[tuple[int, int, str, int, int]] = []
@@ -691,10 +709,11 @@ def _render(text: str) -> Normalized | None:
             names.append("emoji-digits")
     if not text.isascii() and _NUMERALS.search(text):
         for m in _NUMERAL_RUN.finditer(text):
+            dash = _one_as_dash(m.group(0))
             for k in range(m.start(), m.end()):
                 ch = text[k]
                 if not ch.isascii() and _NUMERALS.match(ch):
-                    edits.append((k, k + 1, _numeral_digit(ch), k, k + 1))
+                    edits.append((k, k + 1, "-" if dash else _numeral_digit(ch), k, k + 1))
                     names.append("cjk-numerals")
     if not edits:
         return None
