@@ -24,9 +24,11 @@ Helpers every layer uses live here too: the archive record of a reviewer action
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -60,8 +62,10 @@ from dlp_proxy.quarantine.common import (
     check_search,
     severity_of,
 )
-from dlp_proxy.quarantine.masking import mask_value, masked_text
+from dlp_proxy.quarantine.masking import REASON_WITHHELD, mask_value, masked_text
 from dlp_proxy.quarantine.principals import PrincipalResolver
+
+log = logging.getLogger("dlp_proxy.quarantine")
 
 
 class RedisAuditLog:
@@ -192,6 +196,7 @@ class QuarantineStore:
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
         delivers: bool | None = None,
+        mask_text: Callable[[str], str] | None = None,
     ) -> None:
         self.r = redis
         self._master = crypto.check_key(master_key)
@@ -206,6 +211,9 @@ class QuarantineStore:
         #: without Mattermost's address); a running gateway performs the releases
         self.delivers = bool(self.upstream_url) if delivers is None else delivers
         self.stream = stream
+        #: masks a person's free text (reasons, comments) before it is archived or
+        #: sent (quarantine/masking.py reason_masker); None: such text is withheld
+        self.mask_text = mask_text
         self.settings = settings or QuarantineSettings()
         self._http = http
         self._own_http = http is None
@@ -725,9 +733,29 @@ class QuarantineStore:
             raise InvalidRequest(f"a written reason of at least {minimum} characters is required to {what}")
         return text
 
+    async def _checked_reason(self, actor: Actor, text: str) -> str:
+        """A person's free text as it may be archived or sent to the sender: masked
+        by the detector (a reviewer may paste the identifier), or REASON_WITHHELD
+        when it cannot be checked -- never kept in clear.  The system's own reasons
+        (expiry, release errors) are the service's words and pass as they are."""
+        if not text or actor.via == "system":
+            return text
+        if self.mask_text is None:
+            return REASON_WITHHELD
+        try:
+            return await asyncio.to_thread(self.mask_text, text)
+        except Exception as exc:  # a broken detector, a text too long: withheld, never in clear
+            log.warning("reason not checked for identifiers; withheld: %s", type(exc).__name__)
+            return REASON_WITHHELD
+
     async def _record(
-        self, actor: Actor, action: str, h: Mapping[str, str], *, reason: str = "", **extra: Any
+        self, actor: Actor, action: str, h: Mapping[str, str], *, reason: str = "", checked: bool = False,
+        **extra: Any,
     ) -> str:
+        """Archive ``actor``'s ``action`` on item ``h``.  ``reason`` is masked here
+        (``_checked_reason``) unless the caller did so already (``checked``)."""
+        if not checked:
+            reason = await self._checked_reason(actor, reason)
         now = self.clock()
         record = {
             "type": "review",

@@ -178,6 +178,10 @@ class QuarantineWorkflow(QuarantineDelivery):
             raise InvalidRequest(f"verdict must be one of {', '.join(VERDICTS)}")
         return verdict
 
+    @staticmethod
+    def _verdict_fields(actor: Actor, verdict: str | None) -> dict[str, Any]:
+        return {"verdict": verdict, "verdict_by": actor.name} if verdict else {}
+
     async def _set_verdict(self, item_id: str, actor: Actor, verdict: str | None) -> None:
         if verdict:
             await self.r.hset(self._k("item", item_id), mapping={
@@ -243,7 +247,7 @@ class QuarantineWorkflow(QuarantineDelivery):
         action = "approve_first" if outcome == "first" else "approve"
         try:
             rec = await self._record(actor, action, h, reason=reason, state_before=before,
-                                     **({"verdict": verdict, "verdict_by": actor.name} if verdict else {}))  # fmt: skip
+                                     **self._verdict_fields(actor, verdict))
         except Exception:
             after = State.AWAITING_SECOND.value if outcome == "first" else State.APPROVED.value
             undo = ["approver1", "approver1_uid", "approver1_at"] if outcome == "first" else [
@@ -299,8 +303,10 @@ class QuarantineWorkflow(QuarantineDelivery):
             raise Conflict(f"item {item_id} is {before}: it cannot be {to.value} now", before)
         h = await self._raw(item_id)
         try:
-            rec = await self._record(actor, action, h, reason=reason, state_before=before,
-                                     **({"verdict": verdict, "verdict_by": actor.name} if verdict else {}))  # fmt: skip
+            # masked once, for the archive and the sender's DM alike
+            shown = await self._checked_reason(actor, reason)
+            rec = await self._record(actor, action, h, reason=shown, checked=True, state_before=before,
+                                     **self._verdict_fields(actor, verdict))
         except Exception:
             await self._revert(keys=[key], args=[to.value, before, "decided_by", "decided_at"])
             raise
@@ -308,7 +314,7 @@ class QuarantineWorkflow(QuarantineDelivery):
         await self._note(item_id, h, actor, action, reason, rec, **({"verdict": verdict} if verdict else {}))
         await self._shred(item_id, h)
         if notify:
-            await self._notify(h, to.value, reason=reason)
+            await self._notify(h, to.value, reason=shown)
         return await self.get(item_id)
 
     async def bulk(self, ids: Sequence[str], action: str, actor: Actor, reason: str, *,
@@ -389,7 +395,7 @@ class QuarantineWorkflow(QuarantineDelivery):
             raise Forbidden("only the sender of a held message can report on it")
         actor = Actor(h.get("sender_username") or sender_id, frozenset(), user_id=sender_id, via="mattermost")
         action = "sender_" + kind
-        rec = await self._record(actor, action, h, reason=justification_masked, report_kind=kind,
+        rec = await self._record(actor, action, h, reason=justification_masked, checked=True, report_kind=kind,
                                  state_at_report=h.get("state", ""))
         await self._note(item_id, h, actor, action, justification_masked, rec)
         await self.r.hset(self._k("item", item_id), mapping={f"{action}_at": repr(self.clock()),
