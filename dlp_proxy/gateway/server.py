@@ -181,6 +181,7 @@ async def run(settings: RunSettings) -> int:
                                fallback_token=cfg.release_token)
 
     from dlp_proxy.quarantine import QuarantineService
+    from dlp_proxy.quarantine.masking import reason_masker
 
     quarantine = QuarantineService(
         redis,
@@ -188,6 +189,9 @@ async def run(settings: RunSettings) -> int:
         archive=archive,
         upstream_url=settings.upstream,
         settings=quarantine_settings(cfg, notify_token=settings.notify_token),
+        # reviewers' reasons are masked by the gateway's detector before they are
+        # archived or sent to the sender (a reviewer may paste the identifier)
+        mask_text=reason_masker(lambda: detector),
     )
 
     from dlp_proxy.files import UploadStore
