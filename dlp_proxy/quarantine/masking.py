@@ -8,11 +8,12 @@ findings apart and what card/statement practice already prints.  Short values
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from dlp_proxy.policy.redact import mask_digit_clusters
 
 if TYPE_CHECKING:
     from dlp_proxy.interfaces import Detector
@@ -24,9 +25,6 @@ REASON_WITHHELD = "[reason withheld: could not be checked]"
 #: Longest free text put through the detector (Mattermost's own post limit).
 MAX_REASON_CHARS = 16383
 
-#: Runs of four or more digits (with the usual separators): masked in a reason even
-#: when the detector did not flag them, so a missed identifier is not kept in clear.
-_DIGIT_RUN = re.compile(r"\d(?:[\s\-./]?\d){3,}")
 
 
 def mask_value(value: str, keep: int = 4) -> str:
@@ -106,6 +104,7 @@ def reason_masker(get_detector: Callable[[], Detector]) -> Callable[[str], str]:
         for f in found:
             start, end = max(0, f.start), min(len(text), f.end)
             chars[start:end] = mask_value(text[start:end], keep=0)
-        return _DIGIT_RUN.sub(lambda m: mask_value(m.group(), keep=0), "".join(chars))
+        # every other cluster of four or more digits, any script, any separators
+        return mask_digit_clusters("".join(chars), char="*")
 
     return mask
