@@ -96,9 +96,8 @@ def skip_mitmproxy_debug_typechecks(keep: bool = False) -> bool:
 
     mitmproxy checks every field of every HTTP request and response it builds
     against the field's type annotation (``MessageData.__post_init__``, defined only
-    ``if __debug__``: a development aid that ``python -O`` removes).  It cost a
-    no-op mitmproxy ~0.19 of its ~0.71 ms of CPU per proxied request
-    (docs/benchmarks.md).  ``python -O`` would also strip every ``assert``, mitmproxy's
+    ``if __debug__``: a development aid that ``python -O`` removes), a large share of a
+    no-op mitmproxy's CPU per proxied request (docs/benchmarks.md).  ``python -O`` would also strip every ``assert``, mitmproxy's
     protocol state-machine guards among them, so only this check is dropped.  The
     benchmark's no-op baseline drops it too (bench/noop_proxy.py): same mitmproxy.
     ``DLP_MITMPROXY_TYPECHECKS=1`` keeps it (for debugging an addon).
