@@ -419,7 +419,7 @@ def main() -> int:
         if args.big_file_mb > 0:
             # The gateways first: the no-op proxy passes ~10 uploads a second, and the
             # simulator spools each to disk; the writeback that follows stalled the
-            # next target's fdatasyncs and inflated its p99 *alone* (seen: 30 -> 216 ms).
+            # next target's fdatasyncs and inflated its p99 *alone*.
             order = [x for x in variants if x in ("gateway", "base")] + [x for x in variants if x == "noop"]
             for v in order:
                 big[v] = big_file(urls[v], v, env, sim, args)

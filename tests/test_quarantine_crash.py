@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from dlp_proxy.quarantine import Actor, QuarantineService, QuarantineSettings
 from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
+    MASK_REASONS,
     MASTER,
     Clock,
     RedisServer,
@@ -40,7 +41,7 @@ async def test_kill9_redis_mid_review(tmp_path: Path, sim: tuple[Simulator, str]
     client = aioredis.Redis.from_url(server.url, socket_timeout=3, socket_connect_timeout=1)
     svc = QuarantineService(
         client,
-        master_key=MASTER,
+        master_key=MASTER, mask_text=MASK_REASONS,
         archive=None,
         upstream_url=url,
         settings=QuarantineSettings(notify_token="dlp-bot-token", retry_base=5),

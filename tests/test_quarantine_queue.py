@@ -35,6 +35,7 @@ from dlp_proxy.simulator.ids import id_from
 from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
     IBAN,
+    MASK_REASONS,
     MASTER,
     SSN,
     SSN_DIGITS,
@@ -80,7 +81,7 @@ async def r(rserver: RedisServer) -> AsyncIterator[aioredis.Redis]:
 def service(r: aioredis.Redis, url: str, clock: Clock | None = None, **settings: Any) -> QuarantineService:
     defaults: dict[str, Any] = {"notify_token": "dlp-bot-token", "bot_token": "dlp-bot-token"}
     defaults.update(settings)
-    return QuarantineService(r, master_key=MASTER, archive=None, upstream_url=url,
+    return QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=url,
                              settings=QuarantineSettings(**defaults), **({"clock": clock} if clock else {}))  # fmt: skip
 
 

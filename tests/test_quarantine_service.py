@@ -25,11 +25,13 @@ from dlp_proxy.quarantine import (
 from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
     IBAN,
+    MASK_REASONS,
     MASTER,
     SSN,
     SSN_DIGITS,
     Clock,
     RedisServer,
+    all_posts,
     ephemerals,
     make_held,
     redis_server,
@@ -68,7 +70,7 @@ def service(r: aioredis.Redis, url: str, clock: Clock | None = None, **settings:
     defaults.update(settings)
     return QuarantineService(
         r,
-        master_key=MASTER,
+        master_key=MASTER, mask_text=MASK_REASONS,
         archive=None,
         upstream_url=url,
         settings=QuarantineSettings(**defaults),
@@ -77,7 +79,7 @@ def service(r: aioredis.Redis, url: str, clock: Clock | None = None, **settings:
 
 
 async def audit(r: aioredis.Redis) -> list[dict[str, Any]]:
-    return await QuarantineService(r, master_key=MASTER, archive=None, upstream_url="http://x").audit_log.records()
+    return await QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url="http://x").audit_log.records()
 
 
 async def test_hold_list_show_masked_reveal_approve_release(
@@ -150,6 +152,61 @@ async def test_reject_notifies_and_shreds_without_posting(r: aioredis.Redis, sim
     assert await svc.list_items() == []  # default: active items only
     assert [i["id"] for i in await svc.list_items(state="all")] == [item_id]
     await svc.close()
+
+
+def _dms(s: Simulator) -> list[str]:
+    """The service's own posts to the sender (outcome DMs: quarantine/notices.py)."""
+    return [p["message"] for p in all_posts(s) if (p.get("props") or {}).get("from_dlp_proxy")]
+
+
+async def test_a_pasted_identifier_in_a_reason_is_masked_in_the_archive_and_the_dm(
+    r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    s, url = sim
+    svc = service(r, url)
+    rejected = await svc.hold(make_held(s))
+    commented = await svc.hold(make_held(s))
+    await svc.comment(commented, RITA, f"is {SSN} the client's?")
+    await svc.reject(rejected, RITA, f"client SSN {SSN} in a channel")
+    await svc.purge(commented, Actor("ada", frozenset({"admin"}), user_id="ada-id"), f"duplicate of {SSN}", force=True)
+    records = [x for x in await audit(r) if x["action"] in ("comment", "reject", "purge")]
+    assert [x["action"] for x in records] == ["comment", "reject", "purge"]
+    (dm,) = [m for m in _dms(s) if rejected in m]
+    (dm_reason,) = [line for line in dm.splitlines() if line.startswith("Reviewer's reason:")]
+    # the reasons had no digit but the SSN's: none is left
+    for text in [x["reason"] for x in records] + [dm_reason]:
+        assert not any(ch.isdigit() for ch in text), text
+    assert SSN not in dm and SSN_DIGITS not in dm.replace("-", "")
+    assert "client SSN ***-**-**** in a channel" in dm and records[1]["reason"] == "client SSN ***-**-**** in a channel"
+    await svc.close()
+
+
+@pytest.mark.parametrize("masker", ["none", "broken"])
+async def test_a_reason_that_cannot_be_checked_is_withheld_never_kept_in_clear(
+    r: aioredis.Redis, sim: tuple[Simulator, str], masker: str
+) -> None:
+    def broken(text: str) -> str:
+        raise RuntimeError("detector configuration broken")
+
+    s, url = sim
+    svc = service(r, url)
+    svc.mask_text = None if masker == "none" else broken
+    item_id = await svc.hold(make_held(s))
+    await svc.reject(item_id, RITA, f"client SSN {SSN} in a channel")
+    (rec,) = [x for x in await audit(r) if x["action"] == "reject"]
+    (dm,) = [m for m in _dms(s) if item_id in m]
+    assert rec["reason"] == "[reason withheld: could not be checked]"
+    assert "Reviewer's reason: [reason withheld: could not be checked]" in dm and SSN not in dm
+    # the service's own reasons (expiry, release errors) are not a person's text: kept
+    clock = Clock()
+    svc2 = service(r, url, clock=clock, expire_after=60)
+    svc2.mask_text = svc.mask_text
+    late = await svc2.hold(make_held(s))
+    clock.t += 61
+    await svc2.expire_due()
+    assert [x["reason"] for x in await audit(r) if x["item_id"] == late] == ["undecided past the review deadline"]
+    await svc.close()
+    await svc2.close()
 
 
 @pytest.mark.parametrize(
@@ -469,7 +526,7 @@ async def test_master_key_rotation_rewraps_without_touching_content(
     # what outlives the shred (the masked example a verdict labels) is re-sealed too,
     # and a live item's notes
     assert [x["id"] for x in await fresh.verdict_examples()] == [ids[2]]
-    stale = QuarantineService(r, master_key=MASTER, archive=None, upstream_url=url)
+    stale = QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=url)
     with pytest.raises(QuarantineError, match="not loaded"):
         await stale.show(ids[0], SAM)
     await svc.approve(ids[1], SAM, "fine")

@@ -31,6 +31,7 @@ from dlp_proxy.model import (
     RequestContext,
     ScannedItem,
 )
+from dlp_proxy.quarantine.masking import reason_masker
 from dlp_proxy.simulator.app import create_app as create_sim_app
 from dlp_proxy.simulator.state import Simulator
 
@@ -40,6 +41,17 @@ SSN_DIGITS = "536228841"
 IBAN = "GB82WEST12345698765432"
 
 MASTER = bytes(range(32))
+
+
+def _reason_detector() -> Any:
+    from dlp_proxy.detect import build_detector
+
+    return build_detector(ner=False)
+
+
+#: the gateway's reason masker (QuarantineService mask_text) on the shipped detector
+#: configuration, built on the first reason it masks
+MASK_REASONS = reason_masker(_reason_detector)
 
 
 class Clock:

@@ -20,6 +20,7 @@ from dlp_proxy.review import ReviewSettings, create_app, hash_password, token_ha
 from dlp_proxy.simulator.ids import id_from
 from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
+    MASK_REASONS,
     MASTER,
     SSN,
     RedisServer,
@@ -84,10 +85,10 @@ async def env(rserver: RedisServer, tmp_path: Path, request: pytest.FixtureReque
     client = aioredis.Redis.from_url(rserver.url)
     await client.flushall()
     with simulator() as (sim, sim_url):
-        svc = QuarantineService(client, master_key=MASTER, archive=None, upstream_url=sim_url,
+        svc = QuarantineService(client, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=sim_url,
                                 settings=QuarantineSettings(notify_token="dlp-bot-token"))  # fmt: skip
         # the console runs in uvicorn's own thread and loop: it gets its own client
-        app_svc = QuarantineService(aioredis.Redis.from_url(rserver.url), master_key=MASTER, archive=None,
+        app_svc = QuarantineService(aioredis.Redis.from_url(rserver.url), master_key=MASTER, mask_text=MASK_REASONS, archive=None,
                                     upstream_url=sim_url, settings=QuarantineSettings(notify_token="dlp-bot-token"))
         app = create_app(app_svc, upstream_url=sim_url, settings=make_env_settings(tmp_path, **kw))
         with ServedApp(app) as served:

@@ -34,7 +34,7 @@ from dlp_proxy.review.dashboard import (
     read_directory,
 )
 from tests.test_archive_log import KEYS
-from tests.test_quarantine_support import MASTER, ServedApp, make_held, redis_server, simulator
+from tests.test_quarantine_support import MASK_REASONS, MASTER, ServedApp, make_held, redis_server, simulator
 from tests.test_review_app import sign_in
 from tests.test_review_context import AUDITOR, TOKEN, settings
 
@@ -231,12 +231,12 @@ def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
         archive.append_sync(decision(now - 50, "block", ["CREDIT_CARD"], "block-cards", "O"))
         archive.append_sync(review(now - 40, "reject", "qA", "false_positive", quarantine_record_id="R1"))
         qs = QuarantineSettings(notify_token="dlp-bot-token")
-        svc = QuarantineService(aioredis.Redis.from_url(rs.url), master_key=MASTER, archive=archive,
+        svc = QuarantineService(aioredis.Redis.from_url(rs.url), master_key=MASTER, mask_text=MASK_REASONS, archive=archive,
                                 upstream_url=sim_url, settings=qs)  # fmt: skip
 
         async def hold() -> str:
             r = aioredis.Redis.from_url(rs.url)
-            q = QuarantineService(r, master_key=MASTER, archive=None, upstream_url=sim_url, settings=qs)
+            q = QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=sim_url, settings=qs)
             item = await q.hold(make_held(sim, created_at=now - 7200))
             await q.close()
             await r.aclose()

@@ -37,6 +37,7 @@ from dlp_proxy.review.oidc import HeaderAuthSettings, OidcClient, OidcError, Oid
 from dlp_proxy.simulator.ids import id_from
 from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
+    MASK_REASONS,
     MASTER,
     RedisServer,
     ServedApp,
@@ -152,7 +153,7 @@ def serve_console(rs: RedisServer, sim_url: str, archive: ListArchive, make_oidc
     late = LateApp()
     served = ServedApp(late)
     settings = make_oidc(f"http://127.0.0.1:{served.port}/oidc/callback")
-    svc = QuarantineService(aioredis.Redis.from_url(rs.url), master_key=MASTER, archive=archive,
+    svc = QuarantineService(aioredis.Redis.from_url(rs.url), master_key=MASTER, mask_text=MASK_REASONS, archive=archive,
                             upstream_url=sim_url, settings=QuarantineSettings(notify_token="dlp-bot-token"))  # fmt: skip
     late.app = create_app(svc, upstream_url=sim_url, settings=ReviewSettings(
         secure_cookies=False, lookup_token="dlp-bot-token", hash_key=b"k" * 32, login_limit_ip=10_000,
@@ -358,7 +359,7 @@ def test_an_oidc_approver_cannot_approve_their_own_message(env: Env) -> None:
 
     async def hold() -> str:
         r = aioredis.Redis.from_url(env.rs.url)
-        q = QuarantineService(r, master_key=MASTER, archive=None, upstream_url=env.sim_url,
+        q = QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=env.sim_url,
                               settings=QuarantineSettings(notify_token="dlp-bot-token"))  # fmt: skip
         item = await q.hold(make_held(env.sim, sender="bob", channel="town_square", created_at=q.clock()))
         await q.close()

@@ -34,6 +34,7 @@ from dlp_proxy.review import ReviewSettings, create_app, hash_password
 from dlp_proxy.review.auth import Authenticator, load_api_tokens, load_break_glass, normalize_login
 from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
+    MASK_REASONS,
     MASTER,
     RedisServer,
     ServedApp,
@@ -80,8 +81,8 @@ async def env(rserver: RedisServer, tmp_path: Path, request: pytest.FixtureReque
         if kw.pop("alert", False):
             kw["alert_channel_id"] = sim.ids["channels"]["compliance_alerts"]
         settings = make_env_settings(tmp_path, **kw)
-        svc = QuarantineService(client, master_key=MASTER, archive=None, upstream_url=sim_url, settings=qs)
-        app_svc = QuarantineService(aioredis.Redis.from_url(rserver.url), master_key=MASTER, archive=archive,
+        svc = QuarantineService(client, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=sim_url, settings=qs)
+        app_svc = QuarantineService(aioredis.Redis.from_url(rserver.url), master_key=MASTER, mask_text=MASK_REASONS, archive=archive,
                                     upstream_url=sim_url, settings=qs)  # fmt: skip
         with ServedApp(create_app(app_svc, upstream_url=sim_url, settings=settings)) as served:
             yield Env(sim, sim_url, svc, served.url, tmp_path / "archive", settings)

@@ -17,7 +17,7 @@ from dlp_proxy.quarantine import (
     QuarantineSettings,
 )
 from dlp_proxy.simulator.state import Simulator
-from tests.test_quarantine_support import MASTER, SSN, Clock, make_held
+from tests.test_quarantine_support import MASK_REASONS, MASTER, SSN, Clock, make_held
 from tests.test_review_app import Env, env, rserver, sign_in, uid  # noqa: F401 - fixtures
 
 ADMIN = Actor("carol", frozenset({"admin"}), user_id=uid("carol"), via="cli")
@@ -76,7 +76,7 @@ def _bot_dm_posts(sim: Simulator, user: str) -> list[dict[str, Any]]:
 
 async def test_outcome_dms_for_every_outcome(env: Env) -> None:  # noqa: F811
     clock = Clock()
-    svc = QuarantineService(env.r, master_key=MASTER, archive=None, upstream_url=env.svc.upstream_url, clock=clock,
+    svc = QuarantineService(env.r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=env.svc.upstream_url, clock=clock,
                             settings=QuarantineSettings(notify_token="dlp-bot-token", bot_token="dlp-bot-token",
                                                         expire_after=600))
     rejected = await svc.hold(make_held(env.sim))
@@ -96,7 +96,7 @@ async def test_outcome_dms_for_every_outcome(env: Env) -> None:  # noqa: F811
     assert (await env.r.hget(f"dlp:quarantine:item:{rejected}", "dm_status")) == b"rejected: sent"
     # a failing Mattermost: the outcome stands, the failure is on the item
     other = await svc.hold(make_held(env.sim, text="One more: SSN 536-22-7002"))
-    failing = QuarantineService(env.r, master_key=MASTER, archive=None, upstream_url="http://127.0.0.1:9", clock=clock,
+    failing = QuarantineService(env.r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url="http://127.0.0.1:9", clock=clock,
                                 settings=QuarantineSettings(notify_token="dlp-bot-token"))
     await failing.reject(other, ADMIN, "not this one")
     assert (await failing.get(other))["state"] == "rejected"

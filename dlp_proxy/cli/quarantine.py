@@ -56,10 +56,16 @@ def _archive(cfg: Settings, worker: str) -> Archive | None:
 def _service(cfg: Settings, r: Any, archive: Archive | None, *, upstream: str) -> Any:
     """The quarantine as a face that only records decisions: a running gateway
     performs the releases (it knows Mattermost and the bot token)."""
+    from dlp_proxy.gateway.filescan import detector_factory
     from dlp_proxy.quarantine import QuarantineService
+    from dlp_proxy.quarantine.masking import reason_masker
 
+    # reasons are masked by the gateway's detector configuration before they are
+    # archived (built on the first reason: listing and showing items do not pay for it)
+    masker = reason_masker(lambda: detector_factory(cfg.detector)(cfg.config_path))
     return QuarantineService(r, master_key=KeyRing(cfg).load("quarantine-master"), archive=archive,
-                             upstream_url=upstream, settings=quarantine_settings(cfg), delivers=False)
+                             upstream_url=upstream, settings=quarantine_settings(cfg), delivers=False,
+                             mask_text=masker)
 
 
 def quarantine_cli_settings(args: argparse.Namespace) -> Settings:

@@ -176,9 +176,8 @@ PackedFinding = tuple[str, int, int, float, str, tuple[str, ...], str]
 def pack_findings(findings: Iterable[Finding]) -> tuple[PackedFinding, ...]:
     """Findings as plain tuples for the trip back from a worker.  Unpickling a frozen,
     slotted dataclass goes through ``dataclasses._dataclass_setstate`` (``fields()``
-    and ``object.__setattr__`` per field): ~20 ms on the event loop for the ~1,000
-    findings of one 16,000-character post of account numbers, ~2 ms as tuples
-    rebuilt by ``unpack_findings``.  Equal strings (entity type, recognizer,
+    and ``object.__setattr__`` per field), several times the cost of tuples rebuilt
+    by ``unpack_findings`` (docs/benchmarks.md, ``bench_post_cost.py``).  Equal strings (entity type, recognizer,
     explanation) are sent once."""
     memo: dict[str, str] = {}
 

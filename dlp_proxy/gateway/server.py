@@ -96,9 +96,8 @@ def skip_mitmproxy_debug_typechecks(keep: bool = False) -> bool:
 
     mitmproxy checks every field of every HTTP request and response it builds
     against the field's type annotation (``MessageData.__post_init__``, defined only
-    ``if __debug__``: a development aid that ``python -O`` removes).  It cost a
-    no-op mitmproxy ~0.19 of its ~0.71 ms of CPU per proxied request
-    (docs/benchmarks.md).  ``python -O`` would also strip every ``assert``, mitmproxy's
+    ``if __debug__``: a development aid that ``python -O`` removes), a large share of a
+    no-op mitmproxy's CPU per proxied request (docs/benchmarks.md).  ``python -O`` would also strip every ``assert``, mitmproxy's
     protocol state-machine guards among them, so only this check is dropped.  The
     benchmark's no-op baseline drops it too (bench/noop_proxy.py): same mitmproxy.
     ``DLP_MITMPROXY_TYPECHECKS=1`` keeps it (for debugging an addon).
@@ -181,6 +180,7 @@ async def run(settings: RunSettings) -> int:
                                fallback_token=cfg.release_token)
 
     from dlp_proxy.quarantine import QuarantineService
+    from dlp_proxy.quarantine.masking import reason_masker
 
     quarantine = QuarantineService(
         redis,
@@ -188,6 +188,9 @@ async def run(settings: RunSettings) -> int:
         archive=archive,
         upstream_url=settings.upstream,
         settings=quarantine_settings(cfg, notify_token=settings.notify_token),
+        # reviewers' reasons are masked by the gateway's detector before they are
+        # archived or sent to the sender (a reviewer may paste the identifier)
+        mask_text=reason_masker(lambda: detector),
     )
 
     from dlp_proxy.files import UploadStore

@@ -93,13 +93,19 @@ def _digits_in(run: str) -> int:
     return sum(1 for ch in run if ch.isdigit() or ch.isnumeric())
 
 
+def mask_digit_clusters(text: str, *, min_digits: int = 4, char: str = "#") -> str:
+    """Every cluster of ``min_digits`` or more digits (any script, compatibility
+    digits included, joined by at most three other non-letters) with its digits
+    replaced by ``char``."""
+    return _DIGIT_CLUSTER.sub(
+        lambda m: "".join(char if (ch.isdigit() or ch.isnumeric()) else ch for ch in m.group(0))
+        if _digits_in(m.group(0)) >= min_digits else m.group(0), text)
+
+
 def mask_free_text(text: str, findings: Sequence[Finding], *, min_digits: int = 4) -> str:
     """Free text a person typed that will be stored (a sender's justification, a
     reviewer's reason): every finding masked, then every cluster of ``min_digits`` or
     more digits that the detector did not claim, whatever its context, as ``#``.  A
     bare nine-digit SSN has no context words to be found by, and a stored note has no
     need of a number that long."""
-    masked = redact_text(text, findings)
-    return _DIGIT_CLUSTER.sub(
-        lambda m: "".join("#" if (ch.isdigit() or ch.isnumeric()) else ch for ch in m.group(0))
-        if _digits_in(m.group(0)) >= min_digits else m.group(0), masked)
+    return mask_digit_clusters(redact_text(text, findings), min_digits=min_digits)

@@ -268,8 +268,7 @@ class SplitWindow:
 #: not blanks: a YAML pattern scanning blanks would backtrack over them), so joins
 #: never touch.  Words of 11 letters, not one of 72: a word of 12 or more token
 #: characters makes the engine search the whole text for base64 and hex blobs
-#: (detect/decode.py), two thirds of a window's scan (~680 -> ~220 us for a window
-#: of six chat posts with numbers, docs/benchmarks.md).
+#: (detect/decode.py), which was two thirds of a window's scan (docs/benchmarks.md).
 _GAP = "\n" * 3 + ("z" * 11 + "\n") * 6 + "\n" * 2
 
 

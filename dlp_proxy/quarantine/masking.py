@@ -8,9 +8,23 @@ findings apart and what card/statement practice already prints.  Short values
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from dlp_proxy.policy.redact import mask_digit_clusters
+
+if TYPE_CHECKING:
+    from dlp_proxy.interfaces import Detector
+
+#: What the archive and the sender's DM say instead of a person's free text (a
+#: reviewer's reason or comment) that could not be checked for identifiers.
+REASON_WITHHELD = "[reason withheld: could not be checked]"
+
+#: Longest free text put through the detector (Mattermost's own post limit).
+MAX_REASON_CHARS = 16383
+
 
 
 def mask_value(value: str, keep: int = 4) -> str:
@@ -68,3 +82,29 @@ def segments(text: str, findings: Sequence[dict[str, Any]], *, reveal: bool = Fa
 
 def masked_text(text: str, findings: Sequence[dict[str, Any]]) -> str:
     return "".join(s.text for s in segments(text, findings))
+
+
+def reason_masker(get_detector: Callable[[], Detector]) -> Callable[[str], str]:
+    """``mask_text`` for QuarantineService: ``text`` with every finding of the
+    detector masked in full (no digit kept) and every other run of four or more
+    digits too.  The detector is ``get_detector()``, built on the first call (the
+    CLI pays for it only when a reason is archived).  Raises when the text cannot
+    be checked (too long, the detector fails): the service then withholds it."""
+    built: list[Detector] = []
+    lock = threading.Lock()  # called from worker threads: one build, one scan at a time
+
+    def mask(text: str) -> str:
+        if len(text) > MAX_REASON_CHARS:
+            raise ValueError(f"longer than {MAX_REASON_CHARS} characters")
+        with lock:
+            if not built:
+                built.append(get_detector())
+            found = built[0].analyze(text)
+        chars = list(text)
+        for f in found:
+            start, end = max(0, f.start), min(len(text), f.end)
+            chars[start:end] = mask_value(text[start:end], keep=0)
+        # every other cluster of four or more digits, any script, any separators
+        return mask_digit_clusters("".join(chars), char="*")
+
+    return mask

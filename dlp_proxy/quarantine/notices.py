@@ -25,7 +25,7 @@ import httpx
 from dlp_proxy.model import describe_entities
 
 if TYPE_CHECKING:
-    from dlp_proxy.quarantine.service import QuarantineService
+    from dlp_proxy.quarantine.delivery import QuarantineDelivery
 
 log = logging.getLogger("dlp_proxy.quarantine.notices")
 
@@ -90,7 +90,7 @@ def outcome_text(h: Mapping[str, str], outcome: str, *, reason: str = "") -> str
     return "\n".join(lines)
 
 
-async def outcome_dm(service: QuarantineService, h: Mapping[str, str], outcome: str, *, reason: str = "") -> None:
+async def outcome_dm(service: QuarantineDelivery, h: Mapping[str, str], outcome: str, *, reason: str = "") -> None:
     """Send the outcome DM for held item ``h``; record how it went on the item."""
     token = service.settings.notify_token
     user, item_id = h.get("sender_id", ""), h.get("id", "")

@@ -70,7 +70,7 @@ class PrincipalResolver:
         (the gateway's users/me resolution of a held message's sender); with no
         lookup token a known bot cannot be resolved (Unresolvable), an id not known
         to be a bot is taken as a person."""
-        from dlp_proxy.quarantine.service import is_mattermost_id
+        from dlp_proxy.quarantine.common import is_mattermost_id
 
         if not is_mattermost_id(user_id):
             return user_id

@@ -19,6 +19,7 @@ from dlp_proxy.quarantine import QuarantineService, QuarantineSettings
 from dlp_proxy.review import ReviewSettings, create_app
 from tests.test_quarantine_support import (
     IBAN,
+    MASK_REASONS,
     MASTER,
     SSN,
     RedisServer,
@@ -44,7 +45,7 @@ pytestmark = [
 def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
     with redis_server(tmp_path / "redis") as rs, simulator() as (sim, sim_url):
         def svc(r: aioredis.Redis) -> QuarantineService:
-            return QuarantineService(r, master_key=MASTER, archive=None, upstream_url=sim_url,
+            return QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=sim_url,
                                      settings=QuarantineSettings(notify_token="dlp-bot-token"))  # fmt: skip
 
         async def seed() -> list[str]:
@@ -71,7 +72,7 @@ def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
 def state_of(rs: RedisServer, item_id: str) -> str:
     async def get() -> str:
         r = aioredis.Redis.from_url(rs.url)
-        q = QuarantineService(r, master_key=MASTER, archive=None, upstream_url="http://unused")
+        q = QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url="http://unused")
         state = (await q.get(item_id))["state"]
         await r.aclose()
         return str(state)
@@ -142,7 +143,7 @@ def _sign_in(page: Any, url: str, login: str, password: str) -> None:
 def item_field(rs: RedisServer, item_id: str, name: str) -> Any:
     async def get() -> Any:
         r = aioredis.Redis.from_url(rs.url)
-        q = QuarantineService(r, master_key=MASTER, archive=None, upstream_url="http://unused")
+        q = QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url="http://unused")
         value = (await q.get(item_id))[name]
         await r.aclose()
         return value

@@ -23,7 +23,15 @@ from dlp_proxy.review import create_app
 from dlp_proxy.review.context import ContextSettings
 from tests.browser.test_review_browser import ARGS, ARTIFACTS, CHROMIUM, pytestmark  # noqa: F401
 from tests.test_archive_log import KEYS
-from tests.test_quarantine_support import MASTER, SSN, ServedApp, make_held, redis_server, simulator
+from tests.test_quarantine_support import (
+    MASK_REASONS,
+    MASTER,
+    SSN,
+    ServedApp,
+    make_held,
+    redis_server,
+    simulator,
+)
 from tests.test_review_context import TOKEN, settings
 from tests.test_review_dashboard import decision, review
 
@@ -55,7 +63,7 @@ def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
         async def seed() -> list[str]:
             r = aioredis.Redis.from_url(rs.url)
-            q = QuarantineService(r, master_key=MASTER, archive=None, upstream_url=sim_url, settings=qs)
+            q = QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=sim_url, settings=qs)
             ids = [await q.hold(make_held(sim, sender="alice", channel="dm_alice_bob", text=f"my SSN {SSN} for the form",
                                           created_at=now - 200)),
                    await q.hold(make_held(sim, sender="bob", channel="private", created_at=now - 5 * 3600))]  # fmt: skip
@@ -64,7 +72,7 @@ def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
             return ids
 
         ids = asyncio.run(seed())
-        svc = QuarantineService(aioredis.Redis.from_url(rs.url), master_key=MASTER, archive=archive,
+        svc = QuarantineService(aioredis.Redis.from_url(rs.url), master_key=MASTER, mask_text=MASK_REASONS, archive=archive,
                                 upstream_url=sim_url, settings=qs)  # fmt: skip
         app = create_app(svc, upstream_url=sim_url, settings=settings(), detector=build_detector(),
                          context=ContextSettings(posts=5, token="dlp-bot-token"))  # fmt: skip
