@@ -383,6 +383,45 @@ def test_resumable_upload_identifier_split_across_chunks_stops_the_last_chunk(ga
     assert leftovers == []  # the kept chunks are discarded after the decision
 
 
+def test_resumable_upload_chunks_are_judged_one_at_a_time(gateway: Gateway) -> None:
+    """Two chunks of one upload side by side would both read the same offset, both
+    look partial and go on unjudged while Mattermost stores both: while one chunk is
+    with Mattermost (held there by an injected delay), another is refused (400), and
+    once it has been answered the next is judged with it."""
+    import threading
+
+    data = b"client list\nJane Roe SSN 536-22-1234 review\n" + b"y" * 60
+    uid = _upload_session(gateway, len(data))
+    half = len(data) // 2
+    sim = gateway.sim.url
+    gateway.sim.clear()
+    r = httpx.post(f"{sim}/__sim/faults", json={"delay_ms": 20000, "path_prefix": f"/api/v4/uploads/{uid}",
+                                                "method": "POST", "count": 1}, timeout=10)
+    assert r.status_code in (200, 201), r.text
+    first: list[httpx.Response] = []
+    try:
+        with gateway.client() as c:
+            t = threading.Thread(target=lambda: first.append(c.post(
+                f"/api/v4/uploads/{uid}", content=data[:half], headers={"Content-Type": "application/octet-stream"})))
+            t.start()
+            for _ in range(400):  # until the first chunk is with Mattermost (recorded before the delay)
+                if _reached(gateway, f"/api/v4/uploads/{uid}"):
+                    break
+                t.join(0.05)
+            assert _reached(gateway, f"/api/v4/uploads/{uid}")
+            with gateway.client() as c2:
+                second = c2.post(f"/api/v4/uploads/{uid}", content=data[half:],
+                                 headers={"Content-Type": "application/octet-stream"})
+            assert second.status_code == 400, second.text
+            assert len(_reached(gateway, f"/api/v4/uploads/{uid}")) == 1  # the concurrent chunk never left
+            t.join(60)
+            assert first and first[0].status_code == 204, first
+            again = c.post(f"/api/v4/uploads/{uid}", content=data[half:], headers={"Content-Type": "application/octet-stream"})
+            assert again.status_code == 403, again.text  # judged with the first: the SSN is whole
+    finally:
+        httpx.delete(f"{sim}/__sim/faults", timeout=10)
+
+
 def test_resumable_upload_partial_chunk_with_identifier_in_query_is_stopped(gateway: Gateway) -> None:
     data = b"x" * 200
     uid = _upload_session(gateway, len(data))

@@ -451,11 +451,18 @@ class DLPAddon:
                 flow.kill()  # type: ignore[no-untyped-call]
             raise
         except BaseException as exc:
+            await self.pipeline.release_upload(greq.request_id)
             await self._failed(flow, greq, exc, route_name)
             return
         finally:
             if self.metrics is not None:
                 self.metrics.observe_scan(time.perf_counter() - started)
+        if self.pipeline.holds_upload_lock(greq.request_id):
+            if verdict.forward:
+                # held until Mattermost has answered this chunk (response / error hooks)
+                flow.metadata["dlp_upload_lock"] = greq.request_id
+            else:
+                await self.pipeline.release_upload(greq.request_id)
         if verdict.forward and verdict.route is not None:
             flow.metadata["dlp_route"] = verdict.route
         if verdict.forward and verdict.channel_changed is not None:
@@ -469,6 +476,7 @@ class DLPAddon:
         gateway which chunk completes the file).  Synchronous for every other flow:
         mitmproxy awaits a hook's result only when it is awaitable."""
         self._exchange_done(flow)
+        self._release_upload(flow)
         if flow.metadata.get("dlp_route") == "uploads.create":
             return self._register_upload(flow)
         if flow.metadata.get("dlp_channel_changed") and self.pipeline.context is not None:
@@ -476,6 +484,15 @@ class DLPAddon:
             # cached the channel as it was
             return self._forget_channel(str(flow.metadata["dlp_channel_changed"]))
         return None
+
+    def _release_upload(self, flow: http.HTTPFlow) -> None:
+        """Mattermost answered (or the exchange failed): the next chunk of this upload
+        may be judged."""
+        request_id = flow.metadata.pop("dlp_upload_lock", None)
+        if request_id is not None:
+            task = asyncio.get_running_loop().create_task(self.pipeline.release_upload(str(request_id)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _forget_channel(self, channel_id: str) -> None:
         try:
@@ -618,6 +635,7 @@ class DLPAddon:
             timer.cancel()
         try:
             self._exchange_done(flow)
+            self._release_upload(flow)
         except Exception:
             log.exception("error hook failed")
         try:

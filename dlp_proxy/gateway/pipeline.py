@@ -171,6 +171,8 @@ class Pipeline:
         #: dlp_proxy.files.UploadStore: chunks of resumable uploads, encrypted on disk
         self.uploads = uploads
         self.redis = redis
+        #: request id -> the Redis key of the upload lock it holds (``_lock_upload``)
+        self._upload_locks: dict[str, str] = {}
         #: dlp_proxy.gateway.filescan.FileScanner: files extracted and scanned off-process
         self.file_scanner = file_scanner
         #: FileScanner whose workers scan texts too long (or digit-heavy) for the event
@@ -406,6 +408,37 @@ class Pipeline:
             ex=7 * 24 * 3600,
         )
 
+    UPLOAD_LOCK = "dlp:upload-lock:"
+
+    async def _lock_upload(self, req: GatewayRequest, upload_id: str) -> None:
+        """One chunk of an upload at a time, from reading the session's offset until
+        Mattermost has answered (``release_upload``, called by the addon).  Two chunks
+        judged side by side would both read the same offset, each look partial, and
+        go on unjudged while Mattermost stores both and completes the file.
+        Mattermost itself takes the session's lock and refuses a chunk whose offset no
+        longer matches (app/upload.go UploadData), so a client sends chunks in order;
+        a concurrent one is refused here with a 400 as it would be there.  The key is
+        a keyed hash of the upload id; it expires with the file deadline when a
+        gateway dies holding it."""
+        if self.redis is None:
+            return
+        key = self.UPLOAD_LOCK + keyed_hash(self.hash_key, upload_id)[:32]
+        ttl_ms = int((self.config.file_deadline_seconds + 60) * 1000)
+        if not await self.redis.set(key, req.request_id, nx=True, px=ttl_ms):
+            raise BodyError("another chunk of this upload is still being sent; send the chunks one at a time")
+        self._upload_locks[req.request_id] = key
+
+    async def release_upload(self, request_id: str) -> None:
+        """Drop the upload lock ``request_id`` holds, if any (only its own)."""
+        key = self._upload_locks.pop(request_id, None)
+        if key is None or self.redis is None:
+            return
+        if await self.redis.get(key) in (request_id, request_id.encode()):
+            await self.redis.delete(key)
+
+    def holds_upload_lock(self, request_id: str) -> bool:
+        return request_id in self._upload_locks
+
     async def _upload_offset(self, req: GatewayRequest, upload_id: str) -> dict[str, Any]:
         """The upload session as Mattermost holds it now (``getUpload``, api4/upload.go),
         asked with the caller's own token before every chunk: its ``file_offset`` says
@@ -443,6 +476,7 @@ class Pipeline:
             data = await asyncio.to_thread(self.uploads.read, upload_id)
             return "complete", Extracted(items=list(ex.items), files=[FilePart("upload", "", data)],
                                          body_format="raw", fields=ex.fields), []
+        await self._lock_upload(req, upload_id)
         session = await self._upload_offset(req, upload_id)
         size = int(session.get("file_size", 0))
         offset = int(session.get("file_offset", 0))
