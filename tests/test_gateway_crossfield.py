@@ -134,6 +134,10 @@ def _blocked_for(records: list[dict[str, Any]], entity: str = "US_SSN") -> bool:
     {"ssn": {"value": DIGITS}},                 # the key of an enclosing object
     {"ssn": "on file", "ref": DIGITS},          # a sibling's key names the object
     {"ssn_parts": [536, 22, 8710]},             # split across an array's elements
+    {"\uff33\uff33\uff2e": DIGITS},                # full-width key
+    {"\U0001d42c\U0001d42c\U0001d427": DIGITS},     # mathematical bold
+    {"\ua731\ua731\u0274": DIGITS},                # small capitals
+    {"\u0455\u0455n": DIGITS},                      # Cyrillic look-alikes
 ])
 def test_a_key_name_is_context(detector: Any, props: dict[str, Any]) -> None:
     v, records = _verdict(detector, _post(message="see props", **props))

@@ -162,6 +162,25 @@ def _confusables() -> dict[str, str]:
     return table
 
 
+def ascii_fold(text: str) -> str:
+    """``text`` as ASCII letters would spell it, for names rather than values (a JSON
+    key read as context): NFKC (full-width, mathematical alphanumerics), ignorable
+    characters and combining marks dropped (``ŝ`` -> ``s``), then every letter the
+    confusables data maps to an ASCII one (Cyrillic ``ѕ``, small capitals)."""
+    if text.isascii():
+        return text
+    table = _confusables()
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text)):
+        if ch.isascii():
+            out.append(ch)
+        elif _ignorable(ch) or unicodedata.category(ch) in ("Mn", "Me"):
+            continue
+        else:
+            out.append(table.get(ch, ch))
+    return "".join(out)
+
+
 def _ignorable(ch: str) -> bool:
     return _IGNORABLE.match(ch) is not None
 

@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from dlp_proxy.archive.format import utc_now_iso
-from dlp_proxy.detect.normalize import rendered_digits
+from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.gateway import atrest, responses
 from dlp_proxy.gateway.budget import ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
@@ -1008,7 +1008,10 @@ def key_words(path: str) -> str:
                 if seg and not seg.startswith("dup") and seg != "key"]
     words: list[str] = []
     for seg in segments[-KEY_WORDS_SEGMENTS:]:
-        words.extend(w.lower() for w in _KEY_WORD.findall(seg))
+        # a key spelled in other letters (full-width, mathematical, Cyrillic look-alikes)
+        # reads as the ASCII word it shows
+        # (folded letters keep no camelCase: small capitals fold to capitals)
+        words.extend(w.lower() for w in _KEY_WORD.findall(seg if seg.isascii() else ascii_fold(seg).lower()))
     return " ".join(words)
 
 
