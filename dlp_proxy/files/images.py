@@ -22,7 +22,94 @@ def _open(data: bytes) -> Any:
     return Image.open(io.BytesIO(data))
 
 
+#: PNG chunks that hold pixels or rendering parameters, never text
+_PNG_PIXEL_CHUNKS = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP",
+                               b"sBIT", b"bKGD", b"hIST", b"pHYs", b"sPLT", b"acTL", b"fcTL", b"fdAT"})
+
+
+def _png_hidden(data: bytes) -> bytes:
+    """The bytes of a PNG that are no pixels: every chunk other than pixel and
+    rendering chunks (text chunks, private ones) and whatever follows IEND."""
+    out: list[bytes] = []
+    pos = 8
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        if kind not in _PNG_PIXEL_CHUNKS:
+            out.append(data[pos + 8 : min(end - 4, len(data))])
+        pos = end
+        if kind == b"IEND":
+            break
+    out.append(data[pos:])
+    return b"\n".join(out)
+
+
+def _jpeg_hidden(data: bytes) -> bytes:
+    """The bytes of a JPEG that are no pixels: APPn and COM segments (EXIF, XMP,
+    comments) and whatever follows the end of the image."""
+    out: list[bytes] = []
+    pos = 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xD9:  # end of image
+            pos += 2
+            break
+        if marker in (0x01, *range(0xD0, 0xD8)) or marker == 0xFF:  # no length
+            pos += 1 if marker == 0xFF else 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker == 0xFE or 0xE0 <= marker <= 0xEF:
+            out.append(data[pos + 4 : pos + 2 + length])
+        pos += 2 + length
+        if marker == 0xDA:  # entropy-coded data up to the next marker that is no RSTn / stuffing
+            while pos + 1 < len(data):
+                if data[pos] == 0xFF and data[pos + 1] not in (0x00, *range(0xD0, 0xD8)):
+                    break
+                pos += 1
+    out.append(data[pos:])
+    return b"\n".join(out)
+
+
+def extract_metadata(data: bytes, ctx: Ctx, kind: str) -> None:
+    """What an image carries besides its pixels, which Mattermost stores and serves
+    with the file: text chunks, comments, EXIF and XMP, private chunks and bytes after
+    the image's end.  Read as strings(1) reads a binary (``binary_strings``)."""
+    from dlp_proxy.files.text import binary_strings
+
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        hidden = _png_hidden(data)
+    elif data[:2] == b"\xff\xd8":
+        hidden = _jpeg_hidden(data)
+    else:
+        hidden = b""
+    parts: list[str] = []
+    try:
+        img = _open(data)
+        for key, value in (img.info or {}).items():
+            if key in ("icc_profile", "exif", "transparency", "dpi", "gamma"):
+                continue
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", "replace")
+            if isinstance(value, str):
+                parts.append(f"{key}: {value}")
+        exif = img.getexif()
+        for tag, value in [*exif.items(), *exif.get_ifd(0x8769).items()]:
+            if isinstance(value, bytes):
+                value = value.decode("utf-16-le" if tag in (0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F) else "utf-8",
+                                     "replace")
+            if isinstance(value, str) and value.strip():
+                parts.append(value)
+    except Exception:  # noqa: S110 - the pixels' reader reports a corrupt image
+        pass
+    if parts:
+        ctx.add("metadata", "\n".join(parts))
+    if hidden:
+        binary_strings(hidden, ctx.budget, ctx.loc("metadata/strings"))
+
+
 def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub: str = "ocr") -> None:
+    extract_metadata(data, ctx, kind)
     limits = ctx.limits
     if not limits.ocr:
         ctx.problem("ocr-disabled", sub)
