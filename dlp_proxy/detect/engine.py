@@ -40,7 +40,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 import dlp_proxy.recognizers as builtin
 from dlp_proxy.detect.config import DetectionConfig, load_config
 from dlp_proxy.detect.decode import Blob, find_blobs
-from dlp_proxy.detect.normalize import may_render, normalize, sanitize
+from dlp_proxy.detect.normalize import DECODING, Normalized, may_render, normalize, sanitize
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
 from dlp_proxy.detect.structure import mark_tables, window_prefix
@@ -350,11 +350,21 @@ class Engine:
 
     # -- internals -------------------------------------------------------------
 
-    def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget) -> list[Finding]:
+    def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
+                 decode: bool = True) -> list[Finding]:
         raw_quick = text.isascii() and self.prefilter.quick(text)
         if text.isascii() and not raw_quick and not may_render(text):
             return []  # no digits, and no markup or shortcode that could render as some
-        norm = normalize(text)
+        norm = normalize(text, decode=decode)
+        if decode and any(name in DECODING for _, _, name in norm.events):
+            # Both readings: decoded (``536%2D22`` hides a dash) and as written
+            # (``536!%22!%8710`` shows every digit; decoded, ``%22`` is a quote).
+            return _resolve(self._analyze(text, wanted, depth, budget, decode=False)
+                            + self._analyze_norm(norm, wanted, depth, budget, raw_quick))
+        return self._analyze_norm(norm, wanted, depth, budget, raw_quick)
+
+    def _analyze_norm(self, norm: Normalized, wanted: frozenset[str], depth: int, budget: _Budget,
+                      raw_quick: bool) -> list[Finding]:
         ntext = norm.text
         if not raw_quick and not self.prefilter.quick(ntext):
             return []

@@ -937,12 +937,21 @@ def _latex_and_words(text: str) -> Normalized | None:
     return _edit(text, kept, [], ["latex-and-number-words"] * len(kept))
 
 
-def normalize(text: str) -> Normalized:
-    """Normalize ``text`` (already sanitized) for detection."""
+#: the transforms that decode an escape (``%22``, ``&#53;``): their reading hides the
+#: escape's own characters, so a text with one is also read without decoding
+DECODING = frozenset({"html-entities", "percent-encoding"})
+
+
+def normalize(text: str, *, decode: bool = True) -> Normalized:
+    """Normalize ``text`` (already sanitized) for detection.  ``decode=False``: the
+    reading that leaves HTML entities and percent escapes as written (``536%22`` shows
+    the digits 2 and 2, which the decoded reading turns into a quote)."""
     if text.isascii() and not _needs_pass(text):
         result = identity(text)
-    else:
+    elif decode:
         result = _decode_layers(text)
+    else:
+        result = _one_pass(text, decode=False)
     if "](" in result.text or "][" in result.text or _KEYCAP_TEN in result.text or not result.text.isascii():
         rendered = _render(result.text)
         if rendered is not None:
