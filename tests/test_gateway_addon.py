@@ -33,6 +33,12 @@ class _Pipeline:
         self.failures.append(kw)
         return "rec1"
 
+    async def release_upload(self, request_id: str) -> None:
+        return None
+
+    def holds_upload_lock(self, request_id: str) -> bool:
+        return False
+
 
 def _flow(path: str = "/api/v4/channels/x/patch", body: bytes = b'{"header":"x"}') -> Any:
     f = tflow.tflow()
