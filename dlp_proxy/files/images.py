@@ -71,10 +71,11 @@ def _jpeg_hidden(data: bytes) -> bytes:
     return b"\n".join(out)
 
 
-def extract_metadata(data: bytes, ctx: Ctx, kind: str) -> None:
+def extract_metadata(data: bytes, ctx: Ctx, img: Any | None) -> None:
     """What an image carries besides its pixels, which Mattermost stores and serves
     with the file: text chunks, comments, EXIF and XMP, private chunks and bytes after
-    the image's end.  Read as strings(1) reads a binary (``binary_strings``)."""
+    the image's end.  Read as strings(1) reads a binary (``binary_strings``).  ``img``:
+    the image as ``extract_image`` opened it (None when Pillow could not)."""
     from dlp_proxy.files.text import binary_strings
 
     if data[:8] == b"\x89PNG\r\n\x1a\n":
@@ -85,7 +86,8 @@ def extract_metadata(data: bytes, ctx: Ctx, kind: str) -> None:
         hidden = b""
     parts: list[str] = []
     try:
-        img = _open(data)
+        if img is None:
+            raise ValueError("no image")
         for key, value in (img.info or {}).items():
             if key in ("icc_profile", "exif", "transparency", "dpi", "gamma"):
                 continue
@@ -109,21 +111,25 @@ def extract_metadata(data: bytes, ctx: Ctx, kind: str) -> None:
 
 
 def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub: str = "ocr") -> None:
-    extract_metadata(data, ctx, kind)
+    from PIL import Image, ImageOps
+
+    img: Any | None = None
+    opened = "corrupt"
+    try:
+        img = _open(data)
+        width, height = img.size
+        opened = ""
+    except Image.DecompressionBombError:
+        opened = "ocr-limit"
+    except Exception:
+        img = None
+    extract_metadata(data, ctx, img if not opened else None)
     limits = ctx.limits
     if not limits.ocr:
         ctx.problem("ocr-disabled", sub)
         return
-    from PIL import Image, ImageOps
-
-    try:
-        img = _open(data)
-        width, height = img.size
-    except Image.DecompressionBombError:
-        ctx.problem("ocr-limit", sub)
-        return
-    except Exception:
-        ctx.problem("corrupt", sub)
+    if opened or img is None:
+        ctx.problem(opened or "corrupt", sub)
         return
     if width * height > limits.ocr_max_pixels:
         ctx.problem("ocr-limit", sub)
