@@ -135,3 +135,22 @@ def test_alert_text():
     assert SSN not in text and ACCOUNT not in text
     hook = alert_text(d, ctx(username=None, user_id=None, hook_id="h1", route_group="webhooks"))
     assert "webhook message by webhook h1" in hook
+
+
+def test_outcome_notices_come_from_the_policys_messages() -> None:
+    from dlp_proxy.policy.notify import outcome_notice
+    from dlp_proxy.policy.schema import Messages
+
+    m = Messages(released="MARK-R {where}", not_released="MARK-N {entities}", expired="MARK-E {where}",
+                 reviewer_reason="MARK-WHY {reason}", send_instead="MARK-S {secure_channel}",
+                 reference="MARK-REF {reference}", secure_channel="the vault")
+    assert outcome_notice(m, "released", where="~deals", entities="x", reference="q1") == "MARK-R ~deals MARK-REF q1"
+    rejected = outcome_notice(m, "rejected", where="~deals", entities="a Social Security number",
+                              reference="q2", reason="use the vault")
+    assert rejected.splitlines() == ["MARK-N a Social Security number", "MARK-WHY use the vault",
+                                     "MARK-S the vault MARK-REF q2"]
+    expired = outcome_notice(m, "expired", where="a direct message", entities="x", reference="q3", reason="r")
+    assert expired.splitlines()[0] == "MARK-E a direct message" and "MARK-WHY" not in expired
+    # the defaults say what happened, where, and never a value
+    default = outcome_notice(None, "rejected", where="~deals", entities="a Social Security number", reference="q4")
+    assert "not released" in default and "a Social Security number" in default and "(reference q4)" in default

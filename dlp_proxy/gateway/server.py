@@ -191,6 +191,8 @@ async def run(settings: RunSettings) -> int:
         # reviewers' reasons are masked by the gateway's detector before they are
         # archived or sent to the sender (a reviewer may paste the identifier)
         mask_text=reason_masker(lambda: detector),
+        # outcome notices in the current policy's wording (messages:)
+        messages=lambda: policy_store.current.messages,
     )
 
     from dlp_proxy.files import UploadStore

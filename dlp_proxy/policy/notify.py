@@ -33,6 +33,7 @@ __all__ = [
     "alert_text",
     "error_id",
     "justification_dialog",
+    "outcome_notice",
     "report_received",
     "sender_action_attachments",
     "sender_notice",
@@ -285,3 +286,21 @@ def justification_dialog(policy: Policy | None, *, kind: str, reference: str) ->
 def report_received(policy: Policy | None, *, reference: str) -> str:
     m = _messages(policy)
     return _fmt(m.report_received, contact=m.contact, reference=reference)
+
+
+def outcome_notice(messages: Messages | None, outcome: str, *, where: str, entities: str, reference: str,
+                   reason: str = "") -> str:
+    """What the sender of a held message is told of its ``outcome`` (released |
+    rejected | expired), in the ephemeral post and in the bot's DM alike.  ``reason``:
+    the reviewer's written reason, already masked; ``entities``: the kinds found
+    (``describe_entities``), never a value."""
+    m = messages or _DEFAULT_MESSAGES
+    ref = _fmt(m.reference, reference=reference)
+    if outcome == "released":
+        return f"{_fmt(m.released, where=where)} {ref}"
+    head = _fmt(m.expired if outcome == "expired" else m.not_released, where=where, entities=entities)
+    lines = [head]
+    if reason and outcome != "expired":
+        lines.append(_fmt(m.reviewer_reason, reason=reason))
+    lines.append(f"{_fmt(m.send_instead, secure_channel=m.secure_channel)} {ref}")
+    return "\n".join(lines)

@@ -300,6 +300,17 @@ class Messages(_Strict):
     justification_label: str = Field(default="Justification", min_length=1, max_length=24)
     justification_help: str = Field(default="At least 10 characters. Identifiers you type here are masked.", max_length=150)
     report_received: str = "Thank you: {contact} will see your report with the held message (reference {reference})."
+    #: a held message's outcome, told to its sender (ephemeral post and bot DM);
+    #: {where} is the channel ("~name" or "a direct message"), {entities} the kinds found
+    released: str = "Your message in {where} that was held for compliance review has been **released** and delivered."
+    not_released: str = "Your message in {where} held for compliance review was **not released**: it contained {entities}."
+    expired: str = (
+        "Your message in {where} held for compliance review was not reviewed in time and was **not delivered**: "
+        "it contained {entities}."
+    )
+    reviewer_reason: str = "Reviewer's reason: {reason}"
+    send_instead: str = "Send it through {secure_channel}."
+    reference: str = "(reference {reference})"
 
 
 class PolicyDoc(_Strict):

@@ -17,7 +17,6 @@ import httpx
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from dlp_proxy.model import describe_entities
 from dlp_proxy.quarantine import crypto, notices
 from dlp_proxy.quarantine.common import (
     RELEASE_PROP,
@@ -320,15 +319,7 @@ class QuarantineDelivery(QuarantineStore):
             status = "not sent: " + ("no notify token configured" if not token else "no channel or sender")
             await self._retrying(lambda: self.r.hset(self._k("item", item_id), "notify_status", status))
             return
-        what = describe_entities([e for e in h.get("entity_types", "").split(",") if e])
-        if outcome == State.RELEASED.value:
-            msg = "Your message that was held for security review has been released. (ref " + item_id + ")"
-        elif outcome == State.EXPIRED.value:
-            msg = (f"Your message held for security review was not reviewed in time and was not delivered: "
-                   f"it contained {what}. Send it through the secure client-service channel. (ref {item_id})")
-        else:
-            msg = (f"Your message held for security review was not released: it contained {what}. "
-                   f"Send it through the secure client-service channel. (ref {item_id})")  # fmt: skip
+        msg = notices.outcome_text(h, outcome, self.messages(), reason=reason)
         try:
             resp = await self._client().post(
                 self.upstream_url + "/api/v4/posts/ephemeral",

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from dlp_proxy.model import describe_entities
+from dlp_proxy.policy.notify import outcome_notice
+from dlp_proxy.policy.schema import Messages
 
 if TYPE_CHECKING:
     from dlp_proxy.quarantine.delivery import QuarantineDelivery
@@ -71,23 +73,12 @@ def _where(h: Mapping[str, str]) -> str:
     return "a channel"
 
 
-def outcome_text(h: Mapping[str, str], outcome: str, *, reason: str = "") -> str:
-    """The DM for ``outcome`` (released | rejected | expired) of held item ``h``."""
-    item_id = h.get("id", "")
+def outcome_text(h: Mapping[str, str], outcome: str, messages: Messages | None = None, *, reason: str = "") -> str:
+    """What the sender is told of ``outcome`` (released | rejected | expired) of held
+    item ``h``, in the policy's wording (``messages:``; dlp_proxy.policy.notify)."""
     what = describe_entities([e for e in h.get("entity_types", "").split(",") if e])
-    where = _where(h)
-    if outcome == "released":
-        return (f"Your message in {where} that was held for compliance review has been **released** "
-                f"and delivered. (reference {item_id})")
-    if outcome == "expired":
-        return (f"Your message in {where} held for compliance review was not reviewed in time and was "
-                f"**not delivered**: it contained {what}. Send it through the secure client-service channel. "
-                f"(reference {item_id})")
-    lines = [f"Your message in {where} held for compliance review was **not released**: it contained {what}."]
-    if reason:
-        lines.append(f"Reviewer's reason: {reason}")
-    lines.append(f"Send it through the secure client-service channel. (reference {item_id})")
-    return "\n".join(lines)
+    return outcome_notice(messages, outcome, where=_where(h), entities=what, reference=h.get("id", ""),
+                          reason=reason)
 
 
 async def outcome_dm(service: QuarantineDelivery, h: Mapping[str, str], outcome: str, *, reason: str = "") -> None:
@@ -97,7 +88,7 @@ async def outcome_dm(service: QuarantineDelivery, h: Mapping[str, str], outcome:
     if not token or not user:
         return
     status = await send_dm(service._client(), service.upstream_url, token, user,
-                           outcome_text(h, outcome, reason=reason), {"dlp_item_id": item_id, "dlp_outcome": outcome})
+                           outcome_text(h, outcome, service.messages(), reason=reason), {"dlp_item_id": item_id, "dlp_outcome": outcome})
     if status != "sent":
         log.warning("outcome DM not sent", extra={"item_id": item_id, "status": status})
     await service._retrying(lambda: service.r.hset(service._k("item", item_id), "dm_status", f"{outcome}: {status}"))

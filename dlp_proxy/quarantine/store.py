@@ -39,6 +39,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from dlp_proxy.interfaces import Archive, HeldRequest, QuarantineError
+from dlp_proxy.policy.schema import Messages
 from dlp_proxy.quarantine import crypto, scripts
 from dlp_proxy.quarantine.common import (
     _DIGIT_RUN,
@@ -197,6 +198,7 @@ class QuarantineStore:
         clock: Callable[[], float] = time.time,
         delivers: bool | None = None,
         mask_text: Callable[[str], str] | None = None,
+        messages: Callable[[], Messages] | None = None,
     ) -> None:
         self.r = redis
         self._master = crypto.check_key(master_key)
@@ -215,6 +217,8 @@ class QuarantineStore:
         #: sent (quarantine/masking.py reason_masker); None: such text is withheld
         self.mask_text = mask_text
         self.settings = settings or QuarantineSettings()
+        #: the current policy's wording (messages:), read at each notice: a reload applies
+        self.messages: Callable[[], Messages] = messages or Messages
         self._http = http
         self._own_http = http is None
         self.clock = clock
