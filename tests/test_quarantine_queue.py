@@ -189,6 +189,11 @@ async def test_search_sort_and_pages(r: aioredis.Redis, sim: tuple[Simulator, st
     for bad in ({"size": 0}, {"size": 501}, {"page": 0}):
         with pytest.raises(InvalidRequest):
             await svc.query(**bad)
+    # a misspelt filter is an error, not a silently wider list
+    with pytest.raises(TypeError, match="sendr"):
+        await svc.list_items(sendr="alice")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="chanel"):
+        await svc.query(chanel="x")  # type: ignore[call-arg]
     await svc.close()
 
 

@@ -32,7 +32,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 import redis.asyncio as aioredis
@@ -65,6 +65,32 @@ from dlp_proxy.quarantine.common import (
 )
 from dlp_proxy.quarantine.masking import REASON_WITHHELD, mask_value, masked_text
 from dlp_proxy.quarantine.principals import PrincipalResolver
+
+
+class ItemFilters(TypedDict, total=False):
+    """What ``list_items``, ``query`` and the console, API and CLI filter held items on."""
+
+    #: a state, a list of states (or comma-separated), ``active`` (not final, the
+    #: default), ``open`` (awaiting a decision), ``all`` or None
+    state: str | Sequence[str] | None
+    channel: str | None
+    team: str | None
+    entity: str | None
+    sender: str | None
+    #: seconds since the item was held
+    min_age: float | None
+    max_age: float | None
+    #: words that must all occur (case-insensitive) in the item id, the request id the
+    #: sender was given, the archive record id, the sender, channel, team or assignee
+    #: name or id -- never in message content
+    search: str | None
+    severity: str | None
+    #: a principal, or ``none`` for unassigned items
+    assignee: str | None
+    overdue: bool | None
+    #: a verdict, ``none`` (not labelled) or ``any``
+    verdict: str | None
+
 
 log = logging.getLogger("dlp_proxy.quarantine")
 
@@ -503,39 +529,15 @@ class QuarantineStore:
         """The item's summary (no content): what the list shows."""
         return self._summary(await self._raw(item_id), self.clock())
 
-    async def list_items(
-        self,
-        *,
-        state: str | Sequence[str] | None = "active",
-        channel: str | None = None,
-        team: str | None = None,
-        entity: str | None = None,
-        sender: str | None = None,
-        min_age: float | None = None,
-        max_age: float | None = None,
-        search: str | None = None,
-        severity: str | None = None,
-        assignee: str | None = None,
-        overdue: bool | None = None,
-        verdict: str | None = None,
-        sort: str = "age",
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[dict[str, Any]]:
-        """Items filtered and sorted (default: oldest first), every match unless
-        ``limit`` is given.  ``state``: a state, a list of states, ``active`` (not
-        final), ``open`` (awaiting a decision), ``all`` or None.  ``search``: words
-        that must all occur (case-insensitive) in the item id, the request id the
-        sender was given, the archive record id, the sender, channel, team or
-        assignee name or id -- never in message content.  ``assignee``: a
-        principal, or ``none`` for unassigned items."""
-        items = await self._select(state=state, channel=channel, team=team, entity=entity, sender=sender,
-                                   min_age=min_age, max_age=max_age, search=search, severity=severity,
-                                   assignee=assignee, overdue=overdue, verdict=verdict)  # fmt: skip
-        items = sort_items(items, sort)
+    async def list_items(self, *, sort: str = "age", limit: int | None = None, offset: int = 0,
+                         **filters: Unpack[ItemFilters]) -> list[dict[str, Any]]:
+        """Items filtered (``ItemFilters``) and sorted (default: oldest first), every
+        match unless ``limit`` is given."""
+        items = sort_items(await self._select(**filters), sort)
         return items[offset:] if limit is None else items[offset : offset + limit]
 
-    async def query(self, *, page: int = 1, size: int = 50, sort: str = "age", **filters: Any) -> dict[str, Any]:
+    async def query(self, *, page: int = 1, size: int = 50, sort: str = "age",
+                    **filters: Unpack[ItemFilters]) -> dict[str, Any]:
         """One page of ``list_items`` with the total: ``{"items", "total", "page",
         "size", "pages", "sort"}`` (the console, the API and the CLI all page
         through this, so one search gives the same ids everywhere)."""
@@ -548,22 +550,16 @@ class QuarantineStore:
         return {"items": items[(page - 1) * size : page * size], "total": total, "page": page, "size": size,
                 "pages": max(1, -(-total // size)), "sort": sort}  # fmt: skip
 
-    async def _select(
-        self,
-        *,
-        state: str | Sequence[str] | None = "active",
-        channel: str | None = None,
-        team: str | None = None,
-        entity: str | None = None,
-        sender: str | None = None,
-        min_age: float | None = None,
-        max_age: float | None = None,
-        search: str | None = None,
-        severity: str | None = None,
-        assignee: str | None = None,
-        overdue: bool | None = None,
-        verdict: str | None = None,
-    ) -> list[dict[str, Any]]:
+    async def _select(self, **filters: Unpack[ItemFilters]) -> list[dict[str, Any]]:
+        unknown = set(filters) - set(ItemFilters.__annotations__)
+        if unknown:  # a misspelt filter must not silently widen the list
+            raise TypeError(f"unknown item filter(s): {', '.join(sorted(unknown))}")
+        state = filters.get("state", "active")
+        channel, team, entity, sender = (filters.get("channel"), filters.get("team"), filters.get("entity"),
+                                         filters.get("sender"))
+        min_age, max_age = filters.get("min_age"), filters.get("max_age")
+        search, severity, assignee = filters.get("search"), filters.get("severity"), filters.get("assignee")
+        overdue, verdict = filters.get("overdue"), filters.get("verdict")
         if state is None or state == "all":
             states: frozenset[str] | None = None
         elif state == "active":
