@@ -28,3 +28,13 @@ def test_short_numbers_and_words_stay() -> None:
     assert mask_free_text("trade on 12/3 for two lots, desk 7", []) == "trade on 12/3 for two lots, desk 7"
     assert mask_free_text("Client record: 536228710 / ok", []) == "Client record: ######### / ok"
     assert re.fullmatch(r"call [# ]+", mask_free_text("call 5 3 6 2 2 8 7 1 0", []))
+
+
+def test_findings_are_masked_in_full_letters_too() -> None:
+    from dlp_proxy.model import Finding
+
+    text = "wire to GB82WEST12345698765432 today"
+    start = text.index("GB82")
+    f = Finding(entity_type="IBAN_CODE", start=start, end=start + 22, score=0.9, recognizer="test")
+    assert mask_free_text(text, [f]) == "wire to " + "#" * 22 + " today"
+    assert mask_free_text(text, [f], char="*") == "wire to " + "*" * 22 + " today"

@@ -102,10 +102,15 @@ def mask_digit_clusters(text: str, *, min_digits: int = 4, char: str = "#") -> s
         if _digits_in(m.group(0)) >= min_digits else m.group(0), text)
 
 
-def mask_free_text(text: str, findings: Sequence[Finding], *, min_digits: int = 4) -> str:
+def mask_free_text(text: str, findings: Sequence[Finding], *, min_digits: int = 4, char: str = "#") -> str:
     """Free text a person typed that will be stored (a sender's justification, a
-    reviewer's reason): every finding masked, then every cluster of ``min_digits`` or
-    more digits that the detector did not claim, whatever its context, as ``#``.  A
-    bare nine-digit SSN has no context words to be found by, and a stored note has no
-    need of a number that long."""
-    return mask_digit_clusters(redact_text(text, findings), min_digits=min_digits)
+    reviewer's reason): every finding masked in full (each letter and digit, none
+    kept), then every cluster of ``min_digits`` or more digits that the detector did
+    not claim, whatever its context (``mask_digit_clusters``).  A bare nine-digit SSN
+    has no context words to be found by, and a stored note has no need of a number
+    that long.  The one masker for stored free text."""
+    chars = list(text)
+    for f in findings:
+        start, end = max(0, f.start), min(len(text), f.end)
+        chars[start:end] = [char if ch.isalnum() else ch for ch in text[start:end]]
+    return mask_digit_clusters("".join(chars), min_digits=min_digits, char=char)

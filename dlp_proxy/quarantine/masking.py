@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dlp_proxy.policy.redact import mask_digit_clusters
+from dlp_proxy.policy.redact import mask_free_text
 
 if TYPE_CHECKING:
     from dlp_proxy.interfaces import Detector
@@ -100,11 +100,6 @@ def reason_masker(get_detector: Callable[[], Detector]) -> Callable[[str], str]:
             if not built:
                 built.append(get_detector())
             found = built[0].analyze(text)
-        chars = list(text)
-        for f in found:
-            start, end = max(0, f.start), min(len(text), f.end)
-            chars[start:end] = mask_value(text[start:end], keep=0)
-        # every other cluster of four or more digits, any script, any separators
-        return mask_digit_clusters("".join(chars), char="*")
+        return mask_free_text(text, found, char="*")
 
     return mask
