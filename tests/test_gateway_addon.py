@@ -79,6 +79,23 @@ async def test_fail_open_only_for_configured_route_and_recorded_as_such() -> Non
     assert p.failures[0]["action"].value == "fail_open"
 
 
+async def test_an_archive_failure_is_never_failed_open() -> None:
+    """The decision's record could not be written (the decision may have been to stop
+    the request): even on a fail-open route nothing is forwarded without it."""
+    from dlp_proxy.interfaces import ArchiveError
+
+    async def _archive_fails(req: Any) -> Verdict:
+        raise ArchiveError("the archive could not encode the record")
+
+    p = _Pipeline(_archive_fails)
+    addon = DLPAddon(p, max_body_bytes=1000)  # type: ignore[arg-type]
+    f = _flow("/api/v4/posts", b'{"message":"x"}')
+    f.request.method = "POST"
+    await addon.request(f)
+    assert f.response is not None and f.response.status_code == 503
+    assert p.failures[0]["action"].value == "fail_closed"
+
+
 @pytest.mark.parametrize(("headers", "status"), [
     ([("content-length", "5"), ("transfer-encoding", "chunked")], 400),
     ([("content-length", "5"), ("content-length", "5")], 400),

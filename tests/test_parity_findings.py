@@ -375,3 +375,26 @@ def test_a_key_is_context_in_a_websocket_frame(gw: Gateway) -> None:
         conn.close()
     texts = [m.get("text") for m in httpx.get(gw.sim.url + "/__sim/ws_messages", timeout=10).json()[before:]]
     assert texts == ['{"seq":2,"action":"ping"}']
+
+
+# --------------------------------------------------------------------------- lone surrogates
+
+
+def test_a_lone_surrogate_escape_is_read_as_go_reads_it(gw: Gateway) -> None:
+    """encoding/json turns ``\\ud800`` without its pair into U+FFFD (decode.go
+    unquoteBytes); Python keeps the lone surrogate, which no archive can encode: the
+    gateway answered 503, and with fail-open configured forwarded the SSN."""
+    town, private = gw.sim.channel("town_square"), gw.sim.channel("private")
+    raw = (f'{{"channel_id":"{town}","message":"client ssn {SSN} \\ud800"}}').encode()
+    r = _through(gw, "POST", "/api/v4/posts", raw, headers={"Content-Type": "application/json"})
+    _stopped(gw, r, "/api/v4/posts")
+    # recorded in a private channel: the archive takes it (it could not encode it before)
+    raw = (f'{{"channel_id":"{private}","message":"client ssn {SSN} \\udc00 \\ud83d\\ude00"}}').encode()
+    r = _through(gw, "POST", "/api/v4/posts", raw, headers={"Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
+    stored = httpx.get(f"{gw.sim.url}/api/v4/posts/{r.json()['id']}", headers=_auth(gw), timeout=30).json()
+    assert stored["message"] == f"client ssn {SSN} \ufffd \U0001f600"
+    # a key spelled with one: Go matches no field, and neither does the gateway
+    raw = (f'{{"channel_id":"{town}","mess\\ud800age":"client ssn {SSN}","message":"hi"}}').encode()
+    r = _through(gw, "POST", "/api/v4/posts", raw, headers={"Content-Type": "application/json"})
+    _stopped(gw, r, "/api/v4/posts")  # every string is inspected, keys' values included

@@ -4,6 +4,7 @@ give the same media type and parameters, the same parts, or both refuse."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -154,3 +155,23 @@ def test_struct_fields_agree(doc: str) -> None:
         value = post.get("channel_id")
         if isinstance(value, str) and sum(1 for k, _ in sim.pairs if k.lower() == "post") == 1:
             assert ours.get("body.post.channel_id") == value, doc
+
+
+_ESCAPES = st.sampled_from(["\\ud800", "\\udbff", "\\udc00", "\\udfff", "\\ud83d\\ude00", "\\ud83d", "\\u0041",
+                            "\\\\ud800", "\\u00e9", "x", "\u00e9", " ", "\\n"])
+
+
+@given(st.lists(_ESCAPES, max_size=8), st.lists(_ESCAPES, max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_lone_surrogate_escapes_read_as_go_reads_them(value: list[str], key: list[str]) -> None:
+    """The gateway's JSON reading and the simulator's (written apart, each from
+    encoding/json's unquoteBytes) agree on every string, keys included, and neither
+    leaves a surrogate that cannot be encoded."""
+    from dlp_proxy.gateway.extract import go_json_decode
+    from dlp_proxy.simulator.gohttp import json_decode
+
+    text = '{{"k{}": ["{}"], "m": "{}"}}'.format("".join(key), "".join(value), "".join(value))
+    ours, _rest = go_json_decode(text)
+    theirs = json_decode(text.encode())
+    assert json.dumps(ours, ensure_ascii=False) == json.dumps(dict(theirs), ensure_ascii=False)
+    json.dumps(ours, ensure_ascii=False).encode("utf-8")  # no lone surrogate left

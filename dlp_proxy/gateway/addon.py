@@ -26,6 +26,7 @@ from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
+from dlp_proxy.interfaces import ArchiveError
 from dlp_proxy.model import Action
 from dlp_proxy.settings import Settings
 
@@ -515,7 +516,11 @@ class DLPAddon:
         timeout = isinstance(exc, TimeoutError | asyncio.TimeoutError)
         reason = "scan-deadline" if timeout else "inspection-error"
         error = "deadline exceeded" if timeout else f"{type(exc).__name__}"
-        fail_open = route_name is not None and route_name in self.pipeline.config.fail_open_routes
+        # Fail-open is for an inspection that could not finish; a decision whose record
+        # could not be written never forwards (nothing leaves without its record, and
+        # the decision may have been to stop the request).
+        fail_open = (route_name is not None and route_name in self.pipeline.config.fail_open_routes
+                     and not isinstance(exc, ArchiveError))
         action = Action.FAIL_OPEN if fail_open else Action.FAIL_CLOSED
         log.error("inspection failed", extra={"request_id": greq.request_id, "reason": reason, "error_type": type(exc).__name__,
                                               "action": action.value, "route": route_name})

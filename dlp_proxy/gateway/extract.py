@@ -445,13 +445,40 @@ _LENIENT_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_re
 _WS = re.compile(r"[ \t\n\r]*")
 
 
+#: a \u escape of a UTF-16 surrogate (D800-DFFF): the only way a JSON text decoded
+#: from UTF-8 with replacement can give Python a lone surrogate
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def go_surrogates(doc: Any) -> Any:
+    """``doc`` with every lone surrogate in its strings (keys too) replaced by
+    U+FFFD, as encoding/json's ``unquoteBytes`` does ("Invalid surrogate; fall back
+    to replacement rune", src/encoding/json/decode.go).  Python's json keeps a lone
+    ``\ud800`` as it is (a valid pair is joined by both): Mattermost then stores
+    U+FFFD, and the text would not even encode for the archive.  Objects made by
+    ``_pairs`` are rebuilt through it, so duplicate keys are shadowed as Go sees them."""
+    if isinstance(doc, str):
+        return _SURROGATE.sub("\ufffd", doc)
+    if isinstance(doc, list):
+        return [go_surrogates(v) for v in doc]
+    if isinstance(doc, _DupDict):
+        return _pairs([(go_surrogates(k), go_surrogates(v)) for k, v in doc.order])
+    if isinstance(doc, dict):
+        return {go_surrogates(k): go_surrogates(v) for k, v in doc.items()}
+    return doc
+
+
 def go_json_decode(text: str, *, lenient: bool = False) -> tuple[Any, str]:
     """``json.NewDecoder(r.Body).Decode(&v)``: the first JSON value of the body and
-    what follows it (which the decoder leaves unread).  ``ValueError`` where Go
-    refuses the document; ``BodyError`` when it nests too deep to read here."""
+    what follows it (which the decoder leaves unread), lone surrogates replaced as Go
+    replaces them (``go_surrogates``).  ``ValueError`` where Go refuses the document;
+    ``BodyError`` when it nests too deep to read here."""
     idx = _WS.match(text).end()  # type: ignore[union-attr]
     try:
         doc, end = (_LENIENT_DECODER if lenient else _DECODER).raw_decode(text, idx)
+        if _SURROGATE_ESCAPE.search(text, idx, end):
+            doc = go_surrogates(doc)
     except RecursionError:
         raise BodyError("JSON nested too deeply") from None
     return doc, text[end:]

@@ -51,6 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dlp_proxy.gateway.extract import go_surrogates
 from dlp_proxy.gateway.routes import Body, Route
 
 WEBSOCKET_PATH = "/api/v4/websocket"
@@ -240,6 +241,8 @@ def classify_frame(content: bytes, is_text: bool) -> FrameJudgment:
         return FrameJudgment("drop", "~invalid", "websocket frame is not one JSON document")
     if not isinstance(doc, dict):
         return FrameJudgment("drop", "~invalid", "websocket frame is not a JSON object")
+    if b"\\u" in content:
+        doc = go_surrogates(doc)  # Go reads a lone \ud800 as U+FFFD
     folded = [_fold(k) for k in doc]
     if len(set(folded)) != len(folded):
         return FrameJudgment("drop", "~invalid", "keys of a websocket frame that Mattermost reads as one")

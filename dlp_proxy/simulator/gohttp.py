@@ -570,10 +570,29 @@ class GoObject(dict[str, Any]):
         return isinstance(key, str) and self._field(key) is not _MISSING
 
 
+def _rune_string(s: str) -> str:
+    """A decoded JSON string as Go holds it: decode.go unquoteBytes turns an escape
+    of a lone UTF-16 surrogate into utf8.RuneError (U+FFFD); Python keeps it (a valid
+    pair is joined by both)."""
+    if s.isascii():
+        return s
+    return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _go_object(pairs: list[tuple[str, Any]]) -> GoObject:
+    pairs = [(_rune_string(k), _go_runes(v)) for k, v in pairs]
     obj = GoObject(pairs)
     obj.pairs = pairs
     return obj
+
+
+def _go_runes(doc: Any) -> Any:
+    # strings in arrays and a top-level string (objects are handled as they are made)
+    if isinstance(doc, str):
+        return _rune_string(doc)
+    if isinstance(doc, list):
+        return [_go_runes(v) for v in doc]
+    return doc
 
 
 def json_decode(body: bytes, *, unmarshal: bool = False, lenient: bool = False) -> Any:
@@ -594,7 +613,7 @@ def json_decode(body: bytes, *, unmarshal: bool = False, lenient: bool = False) 
         raise GoError(f"json: {exc}") from None
     if unmarshal and text[end:].strip(" \t\r\n"):
         raise GoError("json: invalid character after top-level value")
-    return doc
+    return _go_runes(doc)
 
 
 def strings_of(doc: Any) -> list[str]:
