@@ -398,3 +398,42 @@ def test_a_lone_surrogate_escape_is_read_as_go_reads_it(gw: Gateway) -> None:
     raw = (f'{{"channel_id":"{town}","mess\\ud800age":"client ssn {SSN}","message":"hi"}}').encode()
     r = _through(gw, "POST", "/api/v4/posts", raw, headers={"Content-Type": "application/json"})
     _stopped(gw, r, "/api/v4/posts")  # every string is inspected, keys' values included
+
+
+# --------------------------------------------------------------------------- the session cookie
+
+
+def _cookie_post(gw: Gateway, cookies: list[str], channel: str, message: str) -> httpx.Response:
+    gw.sim.clear()
+    headers = [("Content-Type", "application/json"), ("X-Requested-With", "XMLHttpRequest")]
+    headers += [("Cookie", c) for c in cookies]
+    body = json.dumps({"channel_id": channel, "message": message}).encode()
+    return httpx.post(gw.url + "/api/v4/posts", headers=headers, content=body, timeout=90)
+
+
+def test_the_session_cookie_is_the_first_valid_one_as_go_reads_it(gw: Gateway) -> None:
+    """net/http readCookies: the first MMAUTHTOKEN wins, a pair with an invalid value
+    is skipped (not the whole line), and every Cookie line is read.  The gateway took
+    the last (SimpleCookie), so it judged as one user what Mattermost did as another."""
+    town, bob = gw.sim.channel("town_square"), gw.sim.token("bob")
+    ok = [f"MMAUTHTOKEN={bob}; MMAUTHTOKEN=not-a-token",      # first wins: bob
+          f'x="bad\\value; MMAUTHTOKEN="{bob}"',              # a bad pair skipped, quotes dropped
+          ["theme=dark", f"MMAUTHTOKEN={bob}"]]               # two lines
+    for cookies in ok:
+        r = _cookie_post(gw, cookies if isinstance(cookies, list) else [cookies], town, "lunch at noon?")
+        assert r.status_code == 201, (cookies, r.text)
+        (post,) = [p for p in _reached(gw, "/api/v4/posts")]
+        assert json.loads(base64.b64decode(post["body_b64"]))["message"] == "lunch at noon?"
+    # the first is not a session: Mattermost would answer 401, the gateway its own non-401
+    r = _cookie_post(gw, [f"MMAUTHTOKEN=not-a-token; MMAUTHTOKEN={bob}"], town, "lunch at noon?")
+    assert r.status_code != 401 and r.status_code >= 400 and _reached(gw, "/api/v4/posts") == []
+
+
+def test_two_authorization_headers_are_refused(gw: Gateway) -> None:
+    gw.sim.clear()
+    headers = [("Authorization", f"Bearer {gw.sim.token('alice')}"), ("Authorization", f"Bearer {gw.sim.token('bob')}"),
+               ("Content-Type", "application/json")]
+    body = json.dumps({"channel_id": gw.sim.channel("town_square"), "message": "hi"}).encode()
+    r = httpx.post(gw.url + "/api/v4/posts", headers=headers, content=body, timeout=90)
+    assert r.status_code == 400 and r.json()["id"] == "api.dlp.bad_request.app_error"
+    assert _reached(gw, "/api/v4/posts") == []

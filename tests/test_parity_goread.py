@@ -175,3 +175,28 @@ def test_lone_surrogate_escapes_read_as_go_reads_them(value: list[str], key: lis
     theirs = json_decode(text.encode())
     assert json.dumps(ours, ensure_ascii=False) == json.dumps(dict(theirs), ensure_ascii=False)
     json.dumps(ours, ensure_ascii=False).encode("utf-8")  # no lone surrogate left
+
+
+_COOKIE_PART = st.one_of(
+    st.sampled_from(["MMAUTHTOKEN=tok1", "MMAUTHTOKEN=tok2", 'MMAUTHTOKEN="tok3"', "MMAUTHTOKEN=", "MMAUTHTOKEN",
+                     'MMAUTHTOKEN=a"b', "MMAUTHTOKEN=a\\b", "mmauthtoken=low", " MMAUTHTOKEN=sp", "MMAUTHTOKEN =x",
+                     "x=1", 'y="q', "=v", ""]),
+    st.text(alphabet="MATOKEN=;\" \\t,x1", max_size=12))
+
+
+@given(st.lists(_COOKIE_PART, max_size=5),
+       st.sampled_from(["", "Bearer tokA", "bearer tokA", "BEARER  tokA", "Bearer", "Token tokB", "token\ttokB",
+                        "Basic abc", "BearertokA"]),
+       st.sampled_from(["", "access_token=tokQ", "access_token=&access_token=tokQ", "a=1;access_token=tokQ",
+                        "access_token=tok%51"]))
+@settings(max_examples=400, deadline=None)
+def test_session_token_read_as_mattermost_reads_it(parts: list[str], auth: str, query: str) -> None:
+    """The gateway's token reading against the simulator's (each written from
+    app/authentication.go ParseAuthTokenFromRequest and net/http/cookie.go)."""
+    from dlp_proxy.gateway.context import token_from_request
+
+    line = "; ".join(parts)
+    headers = {k: v for k, v in (("cookie", line), ("authorization", auth)) if v}
+    ours = token_from_request(headers, query)
+    theirs, _from_cookie = gohttp.auth_token([line] if line else [], auth, query)
+    assert (ours or "") == theirs

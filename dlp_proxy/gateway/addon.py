@@ -161,6 +161,19 @@ class DLPAddon:
             if declared > self.max_body_bytes:
                 self._too_large(flow)
                 return None
+        if len(req.headers.get_all("authorization")) > 1:
+            # Go's Header.Get reads the first; a folded "a, b" is neither: no client sends two
+            self._answer_early(flow, responses.app_error(400, responses.BAD_REQUEST_ID,
+                                                         "More than one Authorization header.",
+                                                         request_id=responses.new_request_id()), "framing")
+            return None
+        cookies = req.headers.get_all("cookie")
+        if len(cookies) > 1:
+            # Go's Request.Cookie reads each Cookie line on its own (net/http/cookie.go
+            # readCookies); a folded "a=1, MMAUTHTOKEN=x" would hide the second from the
+            # gateway.  Forwarded as the one line RFC 9113 8.2.3 makes of them, which is
+            # what both then read.
+            req.headers.set_all("cookie", ["; ".join(cookies)])
         has_body = bool(te) or bool(declared)
         try:
             m, path, query = self.pipeline.classify(req.method, req.path, has_body=has_body)
@@ -477,14 +490,28 @@ class DLPAddon:
         gateway which chunk completes the file).  Synchronous for every other flow:
         mitmproxy awaits a hook's result only when it is awaitable."""
         self._exchange_done(flow)
-        self._release_upload(flow)
+        follow: Awaitable[None] | None = None
         if flow.metadata.get("dlp_route") == "uploads.create":
-            return self._register_upload(flow)
-        if flow.metadata.get("dlp_channel_changed") and self.pipeline.context is not None:
+            follow = self._register_upload(flow)
+        elif flow.metadata.get("dlp_channel_changed") and self.pipeline.context is not None:
             # forgotten before forwarding too; again now, in case a request in between
             # cached the channel as it was
-            return self._forget_channel(str(flow.metadata["dlp_channel_changed"]))
-        return None
+            follow = self._forget_channel(str(flow.metadata["dlp_channel_changed"]))
+        lock = flow.metadata.pop("dlp_upload_lock", None)
+        if lock is not None:
+            # released before the client has Mattermost's answer: a client sends the next
+            # chunk once it has it, and would find the lock still held (a background
+            # release raced it and lost on a loaded machine)
+            return self._release_then(str(lock), follow)
+        return follow
+
+    async def _release_then(self, request_id: str, follow: Awaitable[None] | None) -> None:
+        try:
+            await self.pipeline.release_upload(request_id)
+        except Exception:
+            log.exception("could not release an upload's lock (it expires on its own)")
+        if follow is not None:
+            await follow
 
     def _release_upload(self, flow: http.HTTPFlow) -> None:
         """Mattermost answered (or the exchange failed): the next chunk of this upload

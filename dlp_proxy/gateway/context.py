@@ -18,38 +18,71 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 import redis.asyncio as aioredis
 
+from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import ChannelType
 
 CACHE_PREFIX = "dlp:ctx:"
 
 
+_COOKIE_NAME_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _cookie_value(raw: str) -> str | None:
+    """net/http parseCookieValue (allowDoubleQuote): one pair of surrounding quotes
+    dropped; None when a byte is not a valid cookie-value byte."""
+    if len(raw) > 1 and raw[0] == raw[-1] == '"':
+        raw = raw[1:-1]
+    if any(not (0x20 <= ord(c) < 0x7F) or c in '";\\' for c in raw):
+        return None
+    return raw
+
+
+def session_cookie(cookie_header: str, name: str = "MMAUTHTOKEN") -> str | None:
+    """``r.Cookie(name)`` as Go reads it (net/http/cookie.go readCookies): the line split
+    on ";", each part trimmed, the name a token, the value valid, the FIRST match
+    (SimpleCookie took the last, and gave up on the whole line at one bad pair)."""
+    for part in cookie_header.split(";"):
+        part = part.strip(" \t")
+        if not part:
+            continue
+        key, eq, raw = part.partition("=")
+        if key != name or not key or not set(key) <= _COOKIE_NAME_CHARS:
+            continue
+        value = _cookie_value(raw) if eq else ""
+        if value is not None:
+            return value
+    return None
+
+
 def token_from_request(headers: Mapping[str, str], query: str) -> str | None:
-    """The session or access token, in Mattermost's order (app/authentication.go)."""
+    """The session or access token, in Mattermost's order and reading
+    (app/authentication.go ParseAuthTokenFromRequest): the MMAUTHTOKEN cookie (even
+    empty: Go returns it and the request is then unauthenticated), else
+    ``Authorization: Bearer|Token <t>``, else the first ``access_token`` of the query.
+    The addon forwards one Cookie line and refuses two Authorization headers, so the
+    line read here is the one Mattermost reads."""
     cookie_header = headers.get("cookie", "")
     if cookie_header:
-        try:
-            cookie: SimpleCookie = SimpleCookie()
-            cookie.load(cookie_header)
-            if "MMAUTHTOKEN" in cookie and cookie["MMAUTHTOKEN"].value:
-                return cookie["MMAUTHTOKEN"].value
-        except Exception:  # noqa: S110 - a malformed cookie header is just no cookie
-            pass
+        token = session_cookie(cookie_header)
+        if token is not None:
+            return token or None
     auth = headers.get("authorization", "")
-    if auth:
-        scheme, _, value = auth.partition(" ")
-        if scheme.lower() in ("bearer", "token") and value.strip():
-            return value.strip()
-    for key, value in parse_qsl(query, keep_blank_values=False):
-        if key == "access_token" and value:
-            return value
+    # Go: strings.ToUpper(h[0:6]) == "BEARER" -> h[7:]; strings.ToLower(h[0:5]) == "token" -> h[6:]
+    if len(auth) > 6 and auth[:6].upper() == "BEARER":
+        return auth[7:] or None
+    if len(auth) > 5 and auth[:5].lower() == "token":
+        return auth[6:] or None
+    for key, value in parse_query(query):
+        if key == "access_token":
+            if value:
+                return value
+            break  # Values.Get: the first value, empty or not
     return None
 
 

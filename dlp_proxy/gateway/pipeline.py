@@ -76,6 +76,10 @@ _UPSTREAM_ERRORS = (httpx.HTTPError, asyncio.TimeoutError)
 RELEASE_HEADERS = ("content-type", "authorization", "cookie", "x-csrf-token", "x-requested-with", "user-agent")
 
 
+#: an upload lock dropped only by its holder (Pipeline.release_upload)
+_RELEASE_IF_OURS = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
 @dataclass(slots=True)
 class GatewayRequest:
     method: str
@@ -433,8 +437,9 @@ class Pipeline:
         key = self._upload_locks.pop(request_id, None)
         if key is None or self.redis is None:
             return
-        if await self.redis.get(key) in (request_id, request_id.encode()):
-            await self.redis.delete(key)
+        # compare-and-delete in one step: a lock that expired and was taken by the next
+        # chunk in between is not ours to drop
+        await self.redis.eval(_RELEASE_IF_OURS, 1, key, request_id)  # type: ignore[misc]
 
     def holds_upload_lock(self, request_id: str) -> bool:
         return request_id in self._upload_locks

@@ -142,19 +142,10 @@ class RecordingMiddleware:
 
 
 def _token_from(request: Request) -> tuple[str, bool]:
-    """(token, from_cookie), in Mattermost's order (app/authentication.go ParseAuthTokenFromRequest)."""
-    cookie = request.cookies.get("MMAUTHTOKEN")
-    if cookie:
-        return cookie, True
-    auth = request.headers.get("authorization", "")
-    if len(auth) > 6 and auth[:6].lower() == "bearer":
-        return auth[6:].strip(), False
-    if len(auth) > 5 and auth[:5].lower() == "token":
-        return auth[5:].strip(), False
-    query_token = request.query_params.get("access_token")
-    if query_token:
-        return query_token, False
-    return "", False
+    """(token, from_cookie), as Mattermost reads them (gohttp.auth_token)."""
+    auth = request.headers.getlist("authorization")
+    return gohttp.auth_token(request.headers.getlist("cookie"), auth[0] if auth else "",
+                             request.scope.get("query_string", b""))
 
 
 class Api:
@@ -580,10 +571,9 @@ class Api:
         """Hello event, authentication_challenge, a status reply to each action, and the
         events the server publishes to the connection's user (``ephemeral_message``,
         ``open_dialog``: simulator/interactive.py), each with the connection's ``seq``."""
-        token = ws.cookies.get("MMAUTHTOKEN", "")
-        auth = ws.headers.get("authorization", "")
-        if not token and auth[:6].lower() == "bearer":
-            token = auth[6:].strip()
+        auth_lines = ws.headers.getlist("authorization")
+        token, _ = gohttp.auth_token(ws.headers.getlist("cookie"), auth_lines[0] if auth_lines else "",
+                                     ws.scope.get("query_string", b""))
         await ws.accept()
         session = self.sim.session_for_token(token) if token else None
         seq = 0
