@@ -219,6 +219,24 @@ def test_a_release_after_a_private_channel_became_public_is_not_delivered(mgw: G
     assert not [p for p in sim.posts() if text in p.get("message", "") and p.get("type", "") == ""]
 
 
+def test_a_hold_made_after_a_conversion_the_cache_has_not_seen_is_a_block(mgw: Gateway) -> None:
+    sim = mgw.sim
+    private = _channel(sim)
+    with mgw.client("alice") as c:
+        first = c.post("/api/v4/posts", json={"channel_id": private, "message": "morning all"})
+        assert first.status_code == 201, first.text  # the gateway now has the channel cached as private
+        conv = httpx.put(f"{sim.url}/api/v4/channels/{private}/privacy", headers=_as(sim, "alice"),
+                         json={"privacy": "O"}, timeout=10)
+        assert conv.status_code == 200, conv.text
+        r = c.post("/api/v4/posts", json={"channel_id": private, "message": SSN_TEXT})
+        # the cached type would hold it; read afresh, the channel is public: blocked
+        assert r.status_code == 403 and r.json()["id"] == "api.dlp.blocked.app_error", r.text
+        clean = c.post("/api/v4/posts", json={"channel_id": private, "message": "lunch at noon?"})
+        assert clean.status_code == 201, clean.text
+    rec = _decision(mgw, r.json()["request_id"])
+    assert rec["rule_id"] == "npi-public" and rec["context"]["channel_type"] == "O"
+
+
 # ------------------------------------------------------------------ hostile thread answers
 
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),

@@ -368,6 +368,12 @@ class Pipeline:
                 if extra:
                     scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
         decision = policy.evaluate(scanned, ctx)
+        if ctx.channel_type is not None and decision.action is not Action.BLOCK and any(s.findings for s in scanned):
+            # a decision the channel's (cached) type loosened: made again with it read afresh
+            from dlp_proxy.gateway.rejudge import recheck_loosened
+
+            ctx, decision, scanned = await recheck_loosened(self, ctx, scanned, policy, decision,
+                                                            token_from_request(req.headers, query))
         if incomplete:
             # A file not fully inspected is its own outcome, decided per cause by the
             # policy's ``uninspected`` section (dlp_proxy/policy/uninspected.py).

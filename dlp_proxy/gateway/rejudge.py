@@ -135,3 +135,48 @@ class ReleaseJudge:
             kept = [i for i in items if not i.path.startswith("thread")]
             return kept + moved.items, list(moved.files), unread_files(moved)
         raise ReleaseCheckUnavailable(f"the thread could not be read again ({last or 'no credentials'})")
+
+
+async def recheck_loosened(pipeline: Any, ctx: RequestContext, scanned: list[Any], policy: Any, decision: Any,
+                           token: str | None) -> tuple[RequestContext, Any, list[Any]]:
+    """A decision the channel's type or sharing made looser (findings held, masked or
+    let through in a private channel that a public or shared one would block) is
+    made again with the channel read afresh: the type came from the context cache,
+    which shows a conversion made directly on Mattermost only after
+    ``DLP_CHANNEL_CONTEXT_TTL``.  Only then: a clean message, or a decision the
+    channel's type does not change, costs nothing more (no Mattermost call, the
+    TTL stays as it is for everything else).
+
+    Returns (context, decision, scanned), the inputs when nothing changed."""
+    resolver = pipeline.context
+    if (resolver is None or not ctx.channel_id or not atrest.is_id(ctx.channel_id) or token is None
+            or SEVERITY[decision.action] >= SEVERITY[Action.BLOCK] or not any(s.findings for s in scanned)):
+        return ctx, decision, scanned
+    if ctx.channel_type is ChannelType.OPEN and ctx.channel_shared:
+        return ctx, decision, scanned  # nothing stricter to become
+    probe = policy.evaluate(scanned, replace(ctx, channel_type=ChannelType.OPEN, channel_shared=True))
+    if SEVERITY[probe.action] <= SEVERITY[decision.action]:
+        return ctx, decision, scanned  # the type does not loosen this decision
+    errors = [e for e in ctx.context_errors if not e.startswith("channel:")]
+    try:
+        info = await resolver.channel(ctx.channel_id, token, fresh=True)
+    except (httpx.HTTPError, TimeoutError) as exc:
+        info = None
+        errors.append(f"channel: {type(exc).__name__} (fresh)")
+    else:
+        if info is None:
+            errors.append("channel: not resolved (fresh)")
+    fresh = replace(ctx, channel_type=info.type if info else None, channel_shared=info.shared if info else None,
+                    channel_name=info.name if info else None, context_errors=tuple(errors))
+    if fresh == ctx:
+        return ctx, decision, scanned
+    entities = policy.required_entities(fresh)
+    if entities != policy.required_entities(ctx):
+        # the channel as it is now asks for other entity types: the texts are scanned for them
+        texts = [s.item for s in scanned if s.item.kind is not ItemKind.FILE]
+        files = [s for s in scanned if s.item.kind is ItemKind.FILE]
+        scanned = list(await pipeline._scan(texts, entities)) + files
+    log.info("channel context re-read for a loosened decision",
+             extra={"request_id": ctx.request_id, "channel_type_before": ctx.channel_type,
+                    "channel_type_now": fresh.channel_type})
+    return fresh, policy.evaluate(scanned, fresh), scanned
