@@ -744,3 +744,57 @@ async def test_redis_blink_after_release_tells_the_sender_once(r: aioredis.Redis
     assert len([e for e in ephemerals(s) if "released" in e["message"]]) == 1
     assert [rec["action"] for rec in await audit(r)] == ["approve", "released"]
     await svc.close()
+
+
+async def test_release_judged_again_refused_then_retried(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """The gateway's release check (gateway/rejudge.py) says no: nothing is sent, the
+    item is release_refused with the reason (archived, on its history); it says it
+    cannot tell: release_failed (retried); once it says yes, a retry releases."""
+    from dlp_proxy.quarantine.delivery import ReleaseCheckUnavailable
+
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock, retry_base=30)
+    answers: list[Any] = ["the channel is public now (rule npi-public); not delivered"]
+    seen: list[Any] = []
+
+    async def check(payload: Any, credentials: Any) -> str | None:
+        seen.append((payload["method"], [k.lower() for hdrs in credentials for k, _ in hdrs]))
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer  # type: ignore[no-any-return]
+
+    svc.release_check = check
+    item_id = await svc.hold(make_held(s))
+    out = await svc.approve(item_id, SAM, "fine")
+    assert out["state"] == "release_refused" and "public" in out["release_error"] and not out["shredded"]
+    assert released_posts(s) == [] and seen[0][0] == "POST" and "authorization" in seen[0][1]
+    assert (await svc.expire_due())["retried"] == 0  # never retried on its own
+    history = [h["action"] for h in (await svc.show(item_id, SAM))["history"]]
+    assert "release_refused" in history
+    answers.append(ReleaseCheckUnavailable("Mattermost unreachable"))
+    out = await svc.retry_release(item_id, CAROL, "channel is private again")
+    assert out["state"] == "release_failed" and "judged again" in out["release_error"] and released_posts(s) == []
+    answers.append(None)
+    clock.t += 61  # second attempt: backoff doubled
+    assert (await svc.expire_due())["retried"] == 1
+    assert (await svc.get(item_id))["state"] == "released" and len(released_posts(s)) == 1
+    actions = [rec["action"] for rec in await audit(r)]
+    assert actions == ["approve", "release_refused", "retry_release", "release_failed", "released"]
+    await svc.close()
+
+
+async def test_a_refused_release_can_be_rejected(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    s, url = sim
+    svc = service(r, url)
+
+    async def no(payload: Any, credentials: Any) -> str | None:
+        return "stopped now"
+
+    svc.release_check = no
+    item_id = await svc.hold(make_held(s))
+    assert (await svc.approve(item_id, SAM, "fine"))["state"] == "release_refused"
+    out = await svc.reject(item_id, CAROL, "the channel is public now")
+    assert out["state"] == "rejected" and out["shredded"] and released_posts(s) == []
+    await svc.close()

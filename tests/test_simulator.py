@@ -214,7 +214,21 @@ def test_post_lifecycle(sim, ids):
 
         moved = alice.post(f"/api/v4/posts/{pid}/move", json={"channel_id": ids["channels"]["private"]})
         assert moved.json() == {"status": "OK"}
-        assert alice.get(f"/api/v4/posts/{reply['id']}").json()["channel_id"] == ids["channels"]["private"]
+        # app/post.go MoveThread: the thread is created again in the target (new ids), the originals deleted
+        assert_app_error(alice.get(f"/api/v4/posts/{reply['id']}"), 404)
+        record = [m for m in alice.get("/__sim/moves").json() if m["post_id"] == pid]
+        assert len(record) == 1 and record[0]["to_channel_id"] == ids["channels"]["private"]
+        copies = [alice.get(f"/api/v4/posts/{i}").json() for i in record[0]["post_ids"]]
+        assert [(c["message"], c["channel_id"]) for c in copies] == [
+            ("replaced", ids["channels"]["private"]), ("re", ids["channels"]["private"])]
+        assert copies[1]["root_id"] == copies[0]["id"] == record[0]["new_root_id"]
+        thread = alice.get(f"/api/v4/posts/{copies[0]['id']}/thread").json()
+        assert {p["type"] for p in thread["posts"].values()} == {"", "system_wrangler"}
+        # the caller must be a member of the target (app/post.go ValidateMoveOrCopy)
+        other = alice.post("/api/v4/posts", json={"channel_id": town, "message": "x"}).json()
+        mine = alice.post("/api/v4/channels", json={"team_id": ids["team"], "name": "alice-only", "type": "P"}).json()
+        assert_app_error(bob.post(f"/api/v4/posts/{other['id']}/move", json={"channel_id": mine["id"]}), 400,
+                         "app.post.move_thread_command.error")
 
 
 @pytest.mark.parametrize(

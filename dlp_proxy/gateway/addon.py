@@ -449,7 +449,8 @@ class DLPAddon:
             classified = self.pipeline.classify(greq.method, greq.target, has_body=bool(greq.body))
             m = classified[0]
             route_name = m.route.name if m.route else None
-            if m.route is not None and m.route.body in (Body.FILES, Body.UPLOAD_CHUNK):
+            if m.route is not None and (m.route.body in (Body.FILES, Body.UPLOAD_CHUNK) or m.route.name == "posts.move"):
+                # (a move carries the thread's files: gateway/moves.py)
                 deadline = self.pipeline.config.file_deadline_seconds
         except Exception:  # noqa: S110 - a bad path is handled (and refused) by handle()
             pass

@@ -204,10 +204,13 @@ class ContextResolver:
             return None
         return UserInfo(data["id"], data["username"], tuple(data["roles"]), bool(data["is_bot"]))
 
-    async def channel(self, channel_id: str, token: str | None) -> ChannelInfo | None:
+    async def channel(self, channel_id: str, token: str | None, *, fresh: bool = False) -> ChannelInfo | None:
+        """The channel's type and names; ``fresh``: asked of Mattermost now, never
+        from a cache (a release re-judged after a conversion, ``DLP_CHANNEL_CONTEXT_TTL``
+        must not hide it), and the answer refreshes the cache."""
         # the id came from the request: only its keyed hash names a Redis key
         key = "chan:" + keyed_hash(self.hash_key, channel_id)[:32]
-        data = await self._cached(key)
+        data = None if fresh else await self._cached(key)
         if data is None:
             if token is None:
                 return None
@@ -279,6 +282,29 @@ class ContextResolver:
                 await self._store(key, channel_id, self.post_ttl)
             return channel_id or None
         return None
+
+    async def thread(self, post_id: str, token: str) -> httpx.Response:
+        """GET /api/v4/posts/{id}/thread as the caller (api4/post.go getPostThread:
+        the whole thread, root and replies, of any post in it): what a move carries
+        (app/post.go MoveThread reads the same list).  Never cached: a thread grows."""
+        return await self._get(f"/api/v4/posts/{post_id}/thread", token)
+
+    async def file_bytes(self, file_id: str, token: str, *, max_bytes: int, timeout: float) -> bytes | None:
+        """GET /api/v4/files/{id} as the caller (api4/file.go getFile), read up to
+        ``max_bytes``: None when the file is larger.  Raises ``httpx.HTTPStatusError``
+        on a refusal and the transport errors as they come."""
+        async def read() -> bytes | None:
+            async with self.upstream.stream("GET", f"/api/v4/files/{file_id}",
+                                            headers={"Authorization": f"Bearer {token}"}) as resp:
+                resp.raise_for_status()
+                out = bytearray()
+                async for chunk in resp.aiter_bytes():
+                    out += chunk
+                    if len(out) > max_bytes:
+                        return None
+                return bytes(out)
+
+        return await asyncio.wait_for(read(), timeout)
 
     async def groups(self, user_id: str, token: str) -> tuple[str, ...]:
         key = "groups:" + user_id

@@ -295,6 +295,20 @@ class Pipeline:
                         req, 400, responses.BAD_REQUEST_ID,
                         f"The message is longer than {self.config.max_post_runes} characters, which Mattermost does not accept.",
                         "message-too-long", route=route)
+        moved: Any = None
+        if route.name == "posts.move":
+            # the thread moves with the request: judged as the destination's content (gateway/moves.py)
+            from dlp_proxy.gateway.moves import MoveUnreadable, moved_thread
+
+            try:
+                moved = await moved_thread(self.context, token_from_request(req.headers, query),
+                                           params.get("post_id", ""), max_file_bytes=MOVE_FILE_MAX_BYTES,
+                                           file_timeout=self.config.file_deadline_seconds)
+            except MoveUnreadable as exc:
+                return await self._refuse(req, exc.status, exc.error_id, str(exc), "move-thread-unreadable",
+                                          route=route)
+            ex.items.extend(moved.items)
+            ex.files.extend(moved.files)
         upload_state: str | None = None
         if route.body is Body.UPLOAD_CHUNK:
             try:
@@ -310,6 +324,10 @@ class Pipeline:
 
             incomplete.append(UninspectedFile("upload", ("upload-bytes-not-seen",),
                                               ex.files[0].filename if ex.files else ""))
+        if moved is not None:
+            from dlp_proxy.gateway.moves import unread_files
+
+            incomplete.extend(unread_files(moved))
         policy = self.policy()  # one policy object for the whole request, even across a reload
         channel_terms: list[str] = []
         ctx = await self._context(req, route, params, ex, path, policy, channel_terms)
@@ -354,6 +372,12 @@ class Pipeline:
                 if extra:
                     scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
         decision = policy.evaluate(scanned, ctx)
+        if ctx.channel_type is not None and decision.action is not Action.BLOCK and any(s.findings for s in scanned):
+            # a decision the channel's (cached) type loosened: made again with it read afresh
+            from dlp_proxy.gateway.rejudge import recheck_loosened
+
+            ctx, decision, scanned = await recheck_loosened(self, ctx, scanned, policy, decision,
+                                                            token_from_request(req.headers, query))
         if incomplete:
             # A file not fully inspected is its own outcome, decided per cause by the
             # policy's ``uninspected`` section (dlp_proxy/policy/uninspected.py).
@@ -1251,6 +1275,10 @@ def _needs(policy: PolicyEngine, route: Route, field: str) -> bool:
 
 #: request bodies above this many bytes are decoded and parsed in a file worker process (see _inspect)
 INLINE_EXTRACT_BYTES = 256 * 1024
+
+#: a file of a moved thread is read up to this many bytes (Mattermost's default
+#: MaxFileSize, 100 MB); a larger one is not inspected (the policy's ``uninspected``)
+MOVE_FILE_MAX_BYTES = 100 * 1024 * 1024
 
 #: digits above which a message is scanned off the event loop even when short: the
 #: engine's cost grows with the digit runs it must examine, and an inline scan holds

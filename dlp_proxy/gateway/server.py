@@ -254,6 +254,10 @@ async def run(settings: RunSettings) -> int:
         text_scanner=text_scanner,
         scan_budget=scan_budget,
     )
+    from dlp_proxy.gateway.rejudge import ReleaseJudge
+
+    # a release is judged again under the channel as it is then (a conversion since the hold)
+    quarantine.release_check = ReleaseJudge(pipeline)
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
                      trusted_proxies=cfg.trusted_proxies,
                      upstream_timeout=settings.upstream_timeout_seconds,

@@ -20,6 +20,9 @@ class State(enum.StrEnum):
     RELEASED = "released"
     RELEASE_FAILED = "release_failed"
     RELEASE_UNKNOWN = "release_unknown"
+    #: approved, but judged again at the release under the channel as it is then
+    #: (converted since the hold) and the policy now stops it: not sent (delivery.py)
+    RELEASE_REFUSED = "release_refused"
     REJECTED = "rejected"
     EXPIRED = "expired"
 
@@ -61,7 +64,7 @@ BULK_FINDINGS = 5
 #: workflow order, ``due`` soonest review deadline first; ``-`` reverses.
 SORTS = ("age", "severity", "state", "due")
 STATE_ORDER = {s: i for i, s in enumerate(
-    ("release_unknown", "release_failed", "held", "awaiting_second", "approved", "releasing", "released",
+    ("release_unknown", "release_refused", "release_failed", "held", "awaiting_second", "approved", "releasing", "released",
      "rejected", "expired"))}  # fmt: skip
 MAX_PAGE_SIZE = 500
 

@@ -33,8 +33,25 @@ log = logging.getLogger("dlp_proxy.quarantine")
 T = TypeVar("T")
 
 
+#: ``await release_check(payload, credentials)``: the held request judged again just
+#: before it is sent (dlp_proxy/gateway/rejudge.py); ``payload`` is the held request
+#: (method, path, body, context, decision), ``credentials`` the header lists it would
+#: be sent with (the author's, then the bot's).  None: send it; a text: the reason it
+#: must not be sent.  Raises ``ReleaseCheckUnavailable`` when it cannot tell now.
+ReleaseCheck = Callable[[Mapping[str, Any], list[list[tuple[str, str]]]], Awaitable[str | None]]
+
+
+class ReleaseCheckUnavailable(Exception):
+    """The release could not be judged again now (Mattermost unreachable): retried later."""
+
+
 class QuarantineDelivery(QuarantineStore):
     """Releasing approved items and telling senders (see the module doc)."""
+
+    #: set by the gateway (which has the policy, the detector and Mattermost's
+    #: address): a release is judged again under the channel as it is at the
+    #: release; without it (a pipeline-less tool) releases go out as approved
+    release_check: ReleaseCheck | None = None
 
     # ---------------------------------------------------------------- deliverers
     async def heartbeat(self, worker_id: str) -> None:
@@ -104,10 +121,13 @@ class QuarantineDelivery(QuarantineStore):
                     await self._retrying(lambda: self.r.zrem(self._k("releasing"), item_id))
                     return State.RELEASE_UNKNOWN.value
             prepared = None if found is not None else await self._prepare_send(item_id, h)
+            refusal = None if prepared is None else await self._judged_again(prepared)
         except (RedisConnectionError, RedisTimeoutError):
             return await abort()
         except _Failed as exc:
             return await self._release_failed(item_id, h, idem_key, str(exc))
+        if refusal is not None:
+            return await self._release_refused(item_id, h, idem_key, refusal)
         if found is not None:
             await self._retrying(lambda: self.r.set(idem_key, f"done:{item_id}:{found}",
                                                     ex=int(self.settings.idem_ttl)))  # fmt: skip
@@ -128,6 +148,44 @@ class QuarantineDelivery(QuarantineStore):
         await self._retrying(lambda: self.r.set(idem_key, f"done:{item_id}:{post_id}", ex=int(self.settings.idem_ttl)))
         await self._settle(item_id, h, via=via, post_id=post_id)
         return State.RELEASED.value
+
+    async def _judged_again(
+        self, prepared: tuple[dict[str, Any], list[tuple[str, list[tuple[str, str]], bytes]]]
+    ) -> str | None:
+        """The reason the release must not go out now (``release_check``), or None.
+
+        A reviewer approved what the policy held for the channel as it was then; a
+        channel converted since (private to public, a group message to a channel)
+        may now be one where the policy blocks it (quarantine.md, "Release")."""
+        if self.release_check is None:
+            return None
+        payload, attempts = prepared
+        try:
+            return await self.release_check(payload, [hdrs for _via, hdrs, _data in attempts])
+        except ReleaseCheckUnavailable as exc:
+            raise _Failed(f"not sent: the release could not be judged again now ({exc})") from exc
+        except Exception as exc:  # a broken check never lets the release out unjudged
+            log.exception("release check failed")
+            raise _Failed(f"not sent: the release could not be judged again ({type(exc).__name__})") from exc
+
+    async def _release_refused(self, item_id: str, h: Mapping[str, str], idem_key: str, why: str) -> str:
+        """Judged again at the release, the policy now stops it: nothing was sent.
+        The item waits in ``release_refused`` with the reason (the console shows it):
+        a reviewer rejects it (the sender is told), or retries once the channel is
+        back to what the approval was for (judged again then)."""
+        async def refuse() -> None:
+            pipe = self.r.pipeline(transaction=True)
+            pipe.delete(idem_key)
+            pipe.zrem(self._k("retry"), item_id)
+            pipe.zrem(self._k("releasing"), item_id)
+            await pipe.execute()
+            await self._run(self._transition, [self._k("item", item_id)], [
+                State.RELEASING.value, State.RELEASE_REFUSED.value, "release_error", why])  # fmt: skip
+
+        await self._retrying(refuse)
+        rec = await self._record(SYSTEM, "release_refused", h, reason=why, checked=True)
+        await self._note(item_id, h, SYSTEM, "release_refused", why, rec)
+        return State.RELEASE_REFUSED.value
 
     async def _release_failed(self, item_id: str, h: Mapping[str, str], idem_key: str, err: str) -> str:
         """Mattermost created nothing: free the marker and retry later with backoff."""

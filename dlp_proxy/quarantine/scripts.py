@@ -91,7 +91,7 @@ BEGIN_RELEASE = """
 local s = redis.call('HGET', KEYS[1], 'state')
 if not s then return {'missing', ''} end
 local force = ARGV[3] == '1'
-if not (s == 'approved' or s == 'release_failed' or (force and s == 'release_unknown')) then
+if not (s == 'approved' or s == 'release_failed' or s == 'release_refused' or (force and s == 'release_unknown')) then
   return {'conflict', s}
 end
 local m = redis.call('GET', KEYS[2])

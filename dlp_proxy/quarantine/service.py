@@ -19,6 +19,8 @@ State machine (``State``)::
       |  \\--approve (four-eyes)--> awaiting_second --approve (2nd person)--> approved
       |                                 releasing --> release_failed (retried, visible)
       |                                 releasing --> release_unknown (crash mid-send; a human decides)
+      |                                 releasing --> release_refused (judged again, now stopped; nothing sent:
+      |                                               rejected, or retried once the channel is back)
       +--reject--> rejected      +--expiry--> expired (or escalated once)
 
 ``released``, ``rejected`` and ``expired`` are final: the data key is deleted

@@ -275,7 +275,8 @@ class QuarantineWorkflow(QuarantineDelivery):
         reason = self._reason(reason, self.settings.decision_reason_min, "reject")
         verdict = self._verdict(verdict)
         return await self._final(item_id, actor, "reject", State.REJECTED, reason,
-                                 from_states=(State.HELD, State.AWAITING_SECOND, State.RELEASE_FAILED),
+                                 from_states=(State.HELD, State.AWAITING_SECOND, State.RELEASE_FAILED,
+                                              State.RELEASE_REFUSED),
                                  notify=notify, verdict=verdict)  # fmt: skip
 
     async def _final(
@@ -368,7 +369,9 @@ class QuarantineWorkflow(QuarantineDelivery):
     # ---------------------------------------------------------------- release
     async def retry_release(self, item_id: str, actor: Actor, reason: str, *, force: bool = False) -> dict[str, Any]:
         """Retry a failed release now; ``force`` also retries a release whose outcome
-        is unknown (a human checked Mattermost and found the post missing)."""
+        is unknown (a human checked Mattermost and found the post missing).  A
+        ``release_refused`` item is judged again (the channel may be back to what
+        the approval was for)."""
         self._require(actor, "retry")
         reason = self._reason(reason, self.settings.decision_reason_min, "retry a release")
         h = await self._raw(item_id)

@@ -57,6 +57,9 @@ MESSAGES = {
     "awaiting_second": "First approval recorded; a second approver must release it.",
     "release_failed": "Approved, but the release failed; it will be retried (see the error below).",
     "release_unknown": "Approved; the release outcome is unknown — check Mattermost.",
+    "release_refused": ("Approved, but not delivered: judged again at the release (the channel changed since the "
+                        "hold), the policy now stops it — see the reason below. Reject it, or retry once the "
+                        "channel is back to what you approved."),
     "rejected": "Rejected. The sender was told.",
     "commented": "Comment added.",
     "retried": "Release retried.",
@@ -266,7 +269,7 @@ class Console:
         counts = {"breach": 0, "warn": 0, "open": 0, "failed": 0, "mine": 0, "overdue": 0}
         for it in await self.q.list_items(state="active"):
             counts["open"] += it["state"] in ("held", "awaiting_second")
-            counts["failed"] += it["state"] in ("release_failed", "release_unknown")
+            counts["failed"] += it["state"] in ("release_failed", "release_unknown", "release_refused")
             counts[it["sla"]] = counts.get(it["sla"], 0) + 1
             counts["mine"] += bool(actor.user_id) and it["assignee"] == actor.user_id
             counts["overdue"] += it["overdue"]

@@ -780,6 +780,10 @@ class Inspect:
     async def ids(self, request: Request) -> Response:
         return json_response(self.sim.ids)
 
+    async def moves(self, request: Request) -> Response:
+        """Threads Mattermost moved (POST /api/v4/posts/{id}/move): from, to, new ids."""
+        return json_response(self.sim.recorded_moves())
+
     async def ws_messages(self, request: Request) -> Response:
         with self.sim.lock:
             return json_response(list(self.sim.ws_messages))
@@ -846,6 +850,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{SIM_PREFIX}requests", ins.requests, methods=["GET", "DELETE"]),
         Route(f"{SIM_PREFIX}posts", ins.posts, methods=["GET"]),
         Route(f"{SIM_PREFIX}ids", ins.ids, methods=["GET"]),
+        Route(f"{SIM_PREFIX}moves", ins.moves, methods=["GET"]),
         Route(f"{SIM_PREFIX}ws_messages", ins.ws_messages, methods=["GET"]),
         Route(f"{SIM_PREFIX}faults", ins.faults, methods=["GET", "POST", "DELETE"]),
         Route(f"{SIM_PREFIX}config", ins.config, methods=["POST"]),

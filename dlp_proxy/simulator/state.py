@@ -141,6 +141,12 @@ class Simulator:
     runs: dict[str, JSON] = field(default_factory=dict)
     requests: list[JSON] = field(default_factory=list)
     ws_messages: list[JSON] = field(default_factory=list)
+    #: threads moved (``move_post``), for tests: /__sim/moves
+    moves: list[JSON] = field(default_factory=list)
+    #: WranglerSettings switches the simulator honours (model/config.go): moving a
+    #: thread out of a private, direct or group channel; all on
+    wrangler: dict[str, bool] = field(default_factory=lambda: {"from_private": True, "from_direct": True,
+                                                                "from_group": True})
     faults: list[Fault] = field(default_factory=list)
     ids: JSON = field(default_factory=dict)
     _seq: int = 0
@@ -894,16 +900,87 @@ class Simulator:
             return out
 
     def move_post(self, post_id: str, body: Any, actor: str) -> JSON:
+        """POST /posts/{id}/move (api4/post.go moveThread, app/post.go MoveThread).
+
+        The body is ``model.MoveThreadParams`` (``{"channel_id": ...}``, other keys
+        ignored by Go's decoder).  The caller must be able to read the post
+        (``GetPostIfAuthorized``) and be a member of both channels
+        (``ValidateMoveOrCopy``; moving from a private, direct or group channel and
+        across teams is allowed here, as if every ``WranglerSettings`` switch were
+        on: see ``wrangler``).  ``CopyWranglerPostlist`` creates every post of the
+        thread (``GetPostThread``: the root and all replies) again in the target,
+        root first, with new ids, re-uploading each file's bytes into the target;
+        a ``system_wrangler`` reply says the thread came from another channel; the
+        original root is deleted with its replies (``DeletePost``); a
+        ``system_wrangler`` post in the source channel says where it went.  The
+        answer is ``{"status": "OK"}`` (``ReturnStatusOK``).  Each move is
+        recorded in ``moves`` (``/__sim/moves``)."""
         with self.lock:
-            if not isinstance(body, dict) or not isinstance(body.get("channel_id"), str):
-                raise bad_param("channel_id")
-            post = self._editable_post(post_id, actor)
-            target = self._channel(body["channel_id"], actor, write=True)
-            for p in self.posts.values():
-                if p["id"] == post_id or p["root_id"] == post_id:
-                    p["channel_id"] = target["id"]
-            post["update_at"] = now_ms()
+            if not isinstance(body, dict):
+                raise SimError(400, "api.context.invalid_body_param.app_error", "Invalid or missing post in request body.")
+            channel_id = str(body["channel_id"]) if isinstance(body.get("channel_id"), str) else ""
+            post = self.posts.get(post_id)
+            if post is None or post["delete_at"]:
+                raise SimError(404, "app.post.get.app_error", "Unable to get the post.")
+            source = self._channel(post["channel_id"], actor)  # GetPostIfAuthorized: read permission
+            root_id = post["root_id"] or post["id"]
+            thread = sorted((p for p in self.posts.values() if (p["id"] == root_id or p["root_id"] == root_id)
+                             and not p["delete_at"]), key=lambda p: (p["root_id"] != "", p["create_at"], p["id"]))
+            move_error = SimError(400, "app.post.move_thread_command.error", "Unable to move thread.")
+            target = self.channels.get(channel_id)
+            if target is None or target["delete_at"]:
+                raise SimError(404, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
+            kind = {"P": "from_private", "D": "from_direct", "G": "from_group"}.get(source["type"])
+            if kind is not None and not self.wrangler.get(kind, True):
+                raise move_error
+            if actor not in self.channel_members[target["id"]] or actor not in self.channel_members[source["id"]]:
+                raise move_error
+            t = now_ms()
+            new_root = ""
+            copied: list[str] = []
+            for n, old in enumerate(thread):
+                new = copy.deepcopy(old)
+                new_files: list[str] = []
+                for fid in old.get("file_ids") or []:
+                    info = self.files.get(fid)
+                    if info is None:
+                        continue
+                    again = self.add_file(target["id"], info["name"], self.file_bytes[fid], actor,
+                                          info.get("mime_type", ""))
+                    new_files.append(again["id"])
+                pid = self.new_id("post")
+                new.update(id=pid, channel_id=target["id"], root_id=new_root if n else "", create_at=t + n,
+                           update_at=t + n, file_ids=new_files, pending_post_id="", metadata={})
+                for fid in new_files:
+                    self.files[fid]["post_id"] = pid
+                self.posts[pid] = new
+                copied.append(pid)
+                if n == 0:
+                    new_root = pid
+            self._system_post(actor, target["id"], "This thread was moved from another channel", t + len(thread),
+                              root=new_root)
+            for old in thread:
+                old["delete_at"] = t
+                old["update_at"] = t
+            count = len(thread)
+            self._system_post(
+                actor, source["id"], f"A thread with {count} message{'s' if count != 1 else ''} has been moved",
+                t + count + 1)
+            self.moves.append({"post_id": post_id, "root_id": root_id, "from_channel_id": source["id"],
+                               "to_channel_id": target["id"], "new_root_id": new_root, "post_ids": copied,
+                               "user_id": actor, "at": t})
             return {"status": "OK"}
+
+    def _system_post(self, actor: str, channel_id: str, message: str, t: int, *, root: str = "") -> None:
+        pid = self.new_id("post")
+        self.posts[pid] = {"id": pid, "create_at": t, "update_at": t, "edit_at": 0, "delete_at": 0, "is_pinned": False,
+                "user_id": actor, "channel_id": channel_id, "root_id": root, "original_id": "",
+                "message": message, "type": "system_wrangler", "props": {}, "hashtags": "", "pending_post_id": "",
+                "reply_count": 0, "last_reply_at": 0, "participants": None, "file_ids": [], "metadata": {}}
+
+    def recorded_moves(self) -> list[JSON]:
+        with self.lock:
+            return copy.deepcopy(self.moves)
 
     def all_posts(self) -> list[JSON]:
         with self.lock:

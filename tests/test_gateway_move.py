@@ -1,0 +1,275 @@
+"""Thread moves and releases judged where the content lands, end to end: the real
+gateway process (its own Redis), the simulator, the quarantine CLI.
+
+POST /api/v4/posts/{id}/move names only the destination; Mattermost copies the whole
+thread there (app/post.go MoveThread, CopyWranglerPostlist: messages, props, files).
+The gateway reads the thread as the caller and judges it under the destination's
+channel type (gateway/moves.py).  A held message is judged again at its release,
+under the channel as it is then (gateway/rejudge.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import Gateway, Simulator, archive_records, start_gateway, stop
+from tests.test_quarantine_gateway import _cli
+
+SSN_TEXT = "Client SSN 536-22-8710 for the transfer"
+
+
+@pytest.fixture(scope="module")
+def mgw(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("mgw"))
+    yield gw
+    stop(gw.proc)
+
+
+# ------------------------------------------------------------------ helpers (straight to the simulator)
+
+def _as(sim: Simulator, user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {sim.token(user)}"}
+
+
+def _channel(sim: Simulator, ctype: str = "P", user: str = "alice") -> str:
+    r = httpx.post(f"{sim.url}/api/v4/channels", headers=_as(sim, user), timeout=10, json={
+        "team_id": sim.ids["team"], "name": "m" + uuid.uuid4().hex[:12], "display_name": "Move test", "type": ctype})
+    assert r.status_code in (200, 201), r.text
+    return str(r.json()["id"])
+
+
+def _post(sim: Simulator, channel: str, message: str, root: str = "", file_ids: list[str] | None = None) -> str:
+    body: dict[str, Any] = {"channel_id": channel, "message": message, "root_id": root}
+    if file_ids:
+        body["file_ids"] = file_ids
+    r = httpx.post(f"{sim.url}/api/v4/posts", headers=_as(sim, "alice"), json=body, timeout=10)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def _file(sim: Simulator, channel: str, name: str, data: bytes) -> str:
+    r = httpx.post(f"{sim.url}/api/v4/files?channel_id={channel}&filename={name}", headers=_as(sim, "alice"),
+                   content=data, timeout=10)
+    assert r.status_code == 201, r.text
+    return str(r.json()["file_infos"][0]["id"])
+
+
+def _moves(sim: Simulator) -> list[dict[str, Any]]:
+    return list(httpx.get(f"{sim.url}/__sim/moves", timeout=10).json())
+
+
+def _move(gw: Gateway, post_id: str, to: str) -> httpx.Response:
+    with gw.client("alice") as c:
+        return c.post(f"/api/v4/posts/{post_id}/move", json={"channel_id": to})
+
+
+def _reached(sim: Simulator, post_id: str) -> bool:
+    return any(r["path"] == f"/api/v4/posts/{post_id}/move" for r in sim.requests())
+
+
+def _decision(gw: Gateway, request_id: str) -> dict[str, Any]:
+    return next(r for r in archive_records(gw.data_dir) if r.get("request_id") == request_id)
+
+
+# ------------------------------------------------------------------ moves
+
+def test_thread_with_an_ssn_moved_from_a_dm_to_a_public_channel_is_stopped(mgw: Gateway) -> None:
+    sim = mgw.sim
+    dm, town = sim.channel("dm_alice_bob"), sim.channel("town_square")
+    root = _post(sim, dm, "about the transfer we discussed")
+    _post(sim, dm, SSN_TEXT, root=root)  # the identifier is in a reply, the request names the root
+    r = _move(mgw, root, town)
+    assert r.status_code == 403, r.text
+    assert r.json()["id"] == "api.dlp.blocked.app_error"
+    assert not _reached(sim, root)
+    assert all(m["post_id"] != root for m in _moves(sim))
+    rec = _decision(mgw, r.json()["request_id"])
+    assert rec["route"] == "posts.move" and rec["action"] == "block" and rec["rule_id"] == "npi-public"
+    assert rec["context"]["channel_type"] == "O"  # the destination's type, not the DM's
+    assert "536-22-8710" not in json.dumps(rec)
+
+
+def test_ssn_in_a_file_of_the_thread_is_judged_too(mgw: Gateway) -> None:
+    sim = mgw.sim
+    private = _channel(sim)
+    fid = _file(sim, private, "notes.txt", f"Customer list\n{SSN_TEXT}\n".encode())
+    root = _post(sim, private, "notes attached", file_ids=[fid])
+    r = _move(mgw, root, sim.channel("town_square"))
+    assert r.status_code == 403 and r.json()["id"] == "api.dlp.blocked.app_error", r.text
+    assert not _reached(sim, root)
+    rec = _decision(mgw, r.json()["request_id"])
+    assert any(f["path"].startswith("thread.file[0]") for f in rec["findings"]), rec["findings"]
+
+
+def test_a_clean_thread_is_moved(mgw: Gateway) -> None:
+    sim = mgw.sim
+    private, town = _channel(sim), sim.channel("town_square")
+    root = _post(sim, private, "lunch at noon?")
+    _post(sim, private, "yes, order #4471 ships Friday", root=root)
+    r = _move(mgw, root, town)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"status": "OK"}
+    moved = [m for m in _moves(sim) if m["post_id"] == root]
+    assert len(moved) == 1 and moved[0]["to_channel_id"] == town and len(moved[0]["post_ids"]) == 2
+    landed = {p["message"] for p in sim.posts() if p["channel_id"] == town and p["id"] in moved[0]["post_ids"]}
+    assert landed == {"lunch at noon?", "yes, order #4471 ships Friday"}
+
+
+def test_a_thread_that_cannot_be_read_is_not_moved(mgw: Gateway) -> None:
+    sim = mgw.sim
+    private = _channel(sim)
+    root = _post(sim, private, "quarterly numbers")
+    fault = {"status": 503, "path_prefix": f"/api/v4/posts/{root}/thread", "method": "GET", "count": 1}
+    assert httpx.post(f"{sim.url}/__sim/faults", json=fault, timeout=10).status_code == 201
+    try:
+        r = _move(mgw, root, sim.channel("town_square"))
+    finally:
+        httpx.delete(f"{sim.url}/__sim/faults", timeout=10)
+    assert r.status_code == 503, r.text
+    body = r.json()
+    assert body["id"] == "api.dlp.unavailable.app_error" and body["status_code"] == 503 and body["request_id"]
+    assert not _reached(sim, root)
+    rec = _decision(mgw, body["request_id"])
+    assert rec["route"] == "posts.move" and rec["action"] == "block" and rec["rule_id"] == "move-thread-unreadable"
+
+
+def test_a_move_the_caller_may_not_read_is_refused_unread(mgw: Gateway) -> None:
+    sim = mgw.sim
+    private = _channel(sim, user="bob")  # alice is not a member: Mattermost answers 403 to her thread read
+    r = httpx.post(f"{sim.url}/api/v4/posts", headers=_as(sim, "bob"), json={"channel_id": private, "message": "x"},
+                   timeout=10)
+    root = str(r.json()["id"])
+    r = _move(mgw, root, sim.channel("town_square"))
+    assert r.status_code == 403 and r.json()["id"] == "api.dlp.route_denied.app_error", r.text
+    assert not _reached(sim, root)
+
+
+def test_a_held_move_is_released_by_moving(mgw: Gateway) -> None:
+    sim = mgw.sim
+    private, dm = _channel(sim), sim.channel("dm_alice_bob")
+    root = _post(sim, private, "for bob only")
+    _post(sim, private, SSN_TEXT, root=root)
+    r = _move(mgw, root, dm)
+    assert r.status_code == 403 and r.json()["id"] == "api.dlp.quarantined.app_error", r.text
+    assert not _reached(sim, root)
+    item = _item_for(mgw, r.json()["request_id"])
+    ok = _cli(mgw, "approve", item, "--reason", "verified with the client by phone",
+              "--principal", sim.ids["users"]["carol"])
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    deadline = time.monotonic() + 60
+    while not (moved := [m for m in _moves(sim) if m["post_id"] == root]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(moved) == 1 and moved[0]["to_channel_id"] == dm
+    assert _state(mgw, item) == "released"
+
+
+# ------------------------------------------------------------------ releases judged again
+
+def _item_for(gw: Gateway, request_id: str) -> str:
+    listed = _cli(gw, "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    return next(i["id"] for i in json.loads(listed.stdout) if i.get("request_id") == request_id)
+
+
+def _state(gw: Gateway, item: str) -> str:
+    shown = _cli(gw, "show", item, "--json")
+    assert shown.returncode == 0, shown.stderr
+    return str(json.loads(shown.stdout)["state"])
+
+
+def test_a_release_after_a_private_channel_became_public_is_not_delivered(mgw: Gateway) -> None:
+    sim = mgw.sim
+    private = _channel(sim)
+    text = "Wire for the client, SSN 536-22-8710, approve please " + os.urandom(4).hex()
+    with mgw.client("alice") as c:
+        r = c.post("/api/v4/posts", json={"channel_id": private, "message": text})
+    assert r.status_code == 403 and r.json()["id"] == "api.dlp.quarantined.app_error", r.text
+    item = _item_for(mgw, r.json()["request_id"])
+    # converted directly on Mattermost: the gateway's channel cache still says private
+    conv = httpx.put(f"{sim.url}/api/v4/channels/{private}/privacy", headers=_as(sim, "alice"),
+                     json={"privacy": "O"}, timeout=10)
+    assert conv.status_code == 200, conv.text
+    ok = _cli(mgw, "approve", item, "--reason", "verified with the client by phone",
+              "--principal", sim.ids["users"]["carol"])
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    deadline = time.monotonic() + 60
+    while (state := _state(mgw, item)) in ("approved", "releasing") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert state == "release_refused"
+    assert not [p for p in sim.posts() if text in p.get("message", "") and p.get("type", "") == ""]
+    shown = json.loads(_cli(mgw, "show", item, "--json").stdout)
+    assert "public" in shown["release_error"] and "npi-public" in shown["release_error"]
+    refused = [r for r in archive_records(mgw.data_dir) if r.get("type") == "review" and r.get("item_id") == item
+               and r.get("action") == "release_refused"]
+    assert len(refused) == 1 and "public" in refused[0]["reason"]
+    # the reviewer closes it: rejected, the sender told, never delivered
+    rej = _cli(mgw, "reject", item, "--reason", "channel is public now", "--principal", sim.ids["users"]["carol"])
+    assert rej.returncode == 0, rej.stdout + rej.stderr
+    assert _state(mgw, item) == "rejected"
+    assert not [p for p in sim.posts() if text in p.get("message", "") and p.get("type", "") == ""]
+
+
+def test_a_hold_made_after_a_conversion_the_cache_has_not_seen_is_a_block(mgw: Gateway) -> None:
+    sim = mgw.sim
+    private = _channel(sim)
+    with mgw.client("alice") as c:
+        first = c.post("/api/v4/posts", json={"channel_id": private, "message": "morning all"})
+        assert first.status_code == 201, first.text  # the gateway now has the channel cached as private
+        conv = httpx.put(f"{sim.url}/api/v4/channels/{private}/privacy", headers=_as(sim, "alice"),
+                         json={"privacy": "O"}, timeout=10)
+        assert conv.status_code == 200, conv.text
+        r = c.post("/api/v4/posts", json={"channel_id": private, "message": SSN_TEXT})
+        # the cached type would hold it; read afresh, the channel is public: blocked
+        assert r.status_code == 403 and r.json()["id"] == "api.dlp.blocked.app_error", r.text
+        clean = c.post("/api/v4/posts", json={"channel_id": private, "message": "lunch at noon?"})
+        assert clean.status_code == 201, clean.text
+    rec = _decision(mgw, r.json()["request_id"])
+    assert rec["rule_id"] == "npi-public" and rec["context"]["channel_type"] == "O"
+
+
+# ------------------------------------------------------------------ hostile thread answers
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=_json | st.fixed_dictionaries({"order": _json, "posts": st.dictionaries(st.text(max_size=26), _json)}))
+def test_any_thread_answer_is_judged_or_refused(doc: Any) -> None:
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from dlp_proxy.gateway.context import ContextResolver
+    from dlp_proxy.gateway.moves import MovedThread, MoveUnreadable, moved_thread
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/thread"):
+            return httpx.Response(200, json=doc)
+        return httpx.Response(200, content=b"file bytes")
+
+    async def run() -> MovedThread | MoveUnreadable:
+        client = httpx.AsyncClient(base_url="http://mm", transport=httpx.MockTransport(answer))
+        resolver = ContextResolver(aioredis.Redis(), client, hash_key=b"k" * 32)
+        try:
+            return await moved_thread(resolver, "tok", "a" * 26, max_file_bytes=1024, file_timeout=5)
+        except MoveUnreadable as exc:
+            return exc
+        finally:
+            await client.aclose()
+
+    out = asyncio.run(run())
+    assert isinstance(out, MovedThread | MoveUnreadable)
+    if isinstance(out, MovedThread):
+        assert all(i.path.startswith("thread") for i in out.items)
