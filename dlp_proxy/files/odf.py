@@ -9,7 +9,7 @@ import re
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from dlp_proxy.files.bounded import read_zip_member
+from dlp_proxy.files.bounded import entry_copies, read_zip_member
 from dlp_proxy.files.cells import col_letters, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.xmltext import local, parse
@@ -62,43 +62,50 @@ def extract_odf(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
         ctx.problem("corrupt")
         return
     with zf:
-        infos = {i.filename: i for i in zf.infolist()}
+        readings, too_many = entry_copies(zf)
+        if too_many:
+            ctx.problem("corrupt", "duplicate-entries")
+        for number, infos in enumerate(readings):
+            # a package with two entries of one name is read once per copy (ooxml.py)
+            _package(zf, infos, ctx if number == 0 else ctx.child(f"entry-copy={number}"), kind)
 
-        def xml(name: str) -> Any:
-            info = infos.get(name)
-            if info is None or not ctx.budget.take_entry(ctx.loc(f"part={name}")):
-                return None
-            raw = read_zip_member(zf, info, ctx.child(f"part={name}"))
-            if raw is None:
-                return None
-            root = parse(raw)
-            if root is None:
-                ctx.problem("corrupt", f"part={name}")
-            return root
 
-        manifest = xml("META-INF/manifest.xml")
-        if manifest is not None and any(local(e.tag) == "encryption-data" for e in manifest.iter()):
-            ctx.problem("encrypted")
-            return
-        content = xml("content.xml")
-        if content is not None:
-            for ann in [e for e in content.iter() if local(e.tag) == "annotation"]:
-                ctx.add("comments", odf_text(ann, skip_annotations=False))
-            if kind == "ods":
-                _ods(content, ctx)
-            elif kind == "odp":
-                _odp(content, ctx)
-            else:
-                body = next((e for e in content if local(e.tag) == "body"), content)
-                ctx.add("body", odf_text(body))
-        styles = xml("styles.xml")
-        if styles is not None:
-            for el in styles.iter():
-                if local(el.tag) in ("header", "footer", "header-left", "footer-left", "header-first", "footer-first"):
-                    ctx.add(local(el.tag).split("-")[0], odf_text(el))
-        meta = xml("meta.xml")
-        if meta is not None:
-            ctx.add("metadata", "\n".join(e.text for e in meta.iter() if isinstance(e.tag, str) and e.text and e.text.strip()))
+def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, kind: str) -> None:
+    def xml(name: str) -> Any:
+        info = infos.get(name)
+        if info is None or not ctx.budget.take_entry(ctx.loc(f"part={name}")):
+            return None
+        raw = read_zip_member(zf, info, ctx.child(f"part={name}"))
+        if raw is None:
+            return None
+        root = parse(raw)
+        if root is None:
+            ctx.problem("corrupt", f"part={name}")
+        return root
+
+    manifest = xml("META-INF/manifest.xml")
+    if manifest is not None and any(local(e.tag) == "encryption-data" for e in manifest.iter()):
+        ctx.problem("encrypted")
+        return
+    content = xml("content.xml")
+    if content is not None:
+        for ann in [e for e in content.iter() if local(e.tag) == "annotation"]:
+            ctx.add("comments", odf_text(ann, skip_annotations=False))
+        if kind == "ods":
+            _ods(content, ctx)
+        elif kind == "odp":
+            _odp(content, ctx)
+        else:
+            body = next((e for e in content if local(e.tag) == "body"), content)
+            ctx.add("body", odf_text(body))
+    styles = xml("styles.xml")
+    if styles is not None:
+        for el in styles.iter():
+            if local(el.tag) in ("header", "footer", "header-left", "footer-left", "header-first", "footer-first"):
+                ctx.add(local(el.tag).split("-")[0], odf_text(el))
+    meta = xml("meta.xml")
+    if meta is not None:
+        ctx.add("metadata", "\n".join(e.text for e in meta.iter() if isinstance(e.tag, str) and e.text and e.text.strip()))
 
 
 def _ods(content: Any, ctx: Ctx) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from dlp_proxy.files.bounded import read_zip_member
+from dlp_proxy.files.bounded import entry_copies, read_zip_member
 from dlp_proxy.files.cells import BUILTIN_FORMATS, col_letters, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import split_row
@@ -34,10 +34,18 @@ _TEXT_TAGS = {"t", "delText", "instrText"}
 _BREAK_TAGS = {"br", "cr"}
 _PARA_TAGS = {"p", "tr", "si", "comment"}
 _ALT_ATTRS = ("descr", "title")
+#: text a reader never sees in the document as displayed: tracked deletions (hidden
+#: under "simple markup") and field codes (the field's result is shown)
+_UNSHOWN_TAGS = {"delText", "instrText"}
 
 
-def ooxml_text(root: Any) -> str:
-    """Run text of any OOXML part: w:t, a:t, deleted text, field codes, alt text."""
+def ooxml_text(root: Any, display: Display | None = None) -> str:
+    """Run text of any OOXML part: w:t, a:t, deleted text, field codes, alt text.
+
+    With ``display``: the text as the application displays it: runs the reader
+    cannot see (``Display.hidden``: hidden, white, tiny) and deleted text and field
+    codes are left out, so text hidden *inside* an identifier
+    (``536-22-<hidden>lorem</hidden>8710``) does not break the identifier in this reading."""
     parts: list[str] = []
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
@@ -48,6 +56,8 @@ def ooxml_text(root: Any) -> str:
                 parts.append("\n")
             elif name == "tc":
                 parts.append("\t")
+            continue
+        if display is not None and (name in _UNSHOWN_TAGS or (name == "r" and display.hidden(el))):
             continue
         if name in _TEXT_TAGS and el.text:
             parts.append(el.text)
@@ -66,12 +76,127 @@ def ooxml_text(root: Any) -> str:
     return re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip()
 
 
+#: a run in a font this small (points) is not readable on screen or paper
+TINY_POINTS = 2.0
+#: a run scaled horizontally to this per cent of its width or less (``w:w``) is unreadable
+TINY_SCALE = 10
+_WHITE = frozenset({"FFFFFF", "FFFFFFFF", "white", "bg1", "lt1", "background1"})
+_OFF = frozenset({"0", "false", "off"})
+
+
+def _on(el: Any) -> bool:
+    """A WordprocessingML toggle property (``<w:vanish/>``, ``w:val="true"``)."""
+    return next((v for k, v in el.attrib.items() if local(k) == "val"), "true").lower() not in _OFF
+
+
+def _val(el: Any, name: str = "val") -> str:
+    return next((v for k, v in el.attrib.items() if local(k) == name), "")
+
+
+def _run_props(rpr: Any) -> dict[str, Any]:
+    """The display properties a run (or a style) sets: hidden, white, tiny."""
+    props: dict[str, Any] = {}
+    if rpr is None:
+        return props
+    # DrawingML (pptx, charts, text boxes): a:rPr sz="100" (hundredths of a point)
+    size = rpr.get("sz")
+    if size is not None and size.isdigit():
+        props["tiny"] = int(size) / 100 <= TINY_POINTS
+    for child in rpr:
+        tag = local(child.tag)
+        if tag in ("vanish", "specVanish"):
+            props["hidden"] = _on(child)
+        elif tag in ("sz", "szCs") and _val(child).isdigit():  # half-points
+            props["tiny"] = props.get("tiny", False) or int(_val(child)) / 2 <= TINY_POINTS
+        elif tag == "w" and _val(child).rstrip("%").isdigit():
+            props["squeezed"] = int(_val(child).rstrip("%")) <= TINY_SCALE
+        elif tag == "color":
+            props["white"] = _val(child).upper() in _WHITE or _val(child, "themeColor") in _WHITE
+        elif tag == "solidFill":  # DrawingML fill of the glyphs
+            colour = next(iter(child), None)
+            props["white"] = colour is not None and (
+                (colour.get("val") or "").upper() in _WHITE or (colour.get("val") or "") in _WHITE)
+        elif tag == "noFill":
+            props["hidden"] = True
+    return props
+
+
+class Display:
+    """Which runs of a part a reader does not see: hidden (``w:vanish``,
+    ``w:specVanish``), white (on the usual white page), in a font of
+    ``TINY_POINTS`` or less, squeezed to ``TINY_SCALE`` per cent, or glyphs without
+    fill, set on the run or through its character or paragraph style (``styles``:
+    style id -> properties, from word/styles.xml)."""
+
+    def __init__(self, styles: dict[str, dict[str, Any]] | None = None) -> None:
+        self.styles = styles or {}
+        self.seen = False  # a hidden run was met
+
+    def hidden(self, run: Any) -> bool:
+        props: dict[str, Any] = {}
+        para = run.getparent()
+        while para is not None and local(para.tag) not in ("p",):
+            para = para.getparent()
+        if para is not None:
+            ppr = next((c for c in para if local(c.tag) == "pPr"), None)
+            style = next((c for c in ppr if local(c.tag) == "pStyle"), None) if ppr is not None else None
+            if style is not None:
+                props.update(self.styles.get(_val(style), {}))
+        rpr = next((c for c in run if local(c.tag) == "rPr"), None)
+        if rpr is not None:
+            style = next((c for c in rpr if local(c.tag) == "rStyle"), None)
+            if style is not None:
+                props.update(self.styles.get(_val(style), {}))
+            props.update(_run_props(rpr))
+        out = any(props.get(k) for k in ("hidden", "white", "tiny", "squeezed"))
+        self.seen = self.seen or out
+        return out
+
+
+def word_styles(root: Any) -> dict[str, dict[str, Any]]:
+    """Style id -> display properties (``_run_props``), following ``w:basedOn``."""
+    own: dict[str, tuple[str, dict[str, Any]]] = {}
+    for style in root:
+        if local(style.tag) != "style":
+            continue
+        sid = _val(style, "styleId")
+        based = next((_val(c) for c in style if local(c.tag) == "basedOn"), "")
+        rpr = next((c for c in style if local(c.tag) == "rPr"), None)
+        own[sid] = (based, _run_props(rpr))
+    out: dict[str, dict[str, Any]] = {}
+    for sid in own:
+        chain: list[dict[str, Any]] = []
+        at, seen = sid, set()
+        while at in own and at not in seen and len(chain) < 32:
+            seen.add(at)
+            chain.append(own[at][1])
+            at = own[at][0]
+        merged: dict[str, Any] = {}
+        for props in reversed(chain):
+            merged.update(props)
+        out[sid] = merged
+    return out
+
+
+def add_readings(ctx: Ctx, sub: str, root: Any, display: Display) -> None:
+    """The part's text as stored (every run), then, when it has runs a reader does not
+    see, as displayed (``sub/displayed``): both are judged."""
+    ctx.add(sub, ooxml_text(root))
+    table_rows(root, ctx, sub)
+    display.seen = False
+    shown = ooxml_text(root, display)
+    if display.seen:
+        ctx.add(f"{sub}/displayed", shown)
+        table_rows(root, ctx, f"{sub}/displayed", display)
+
+
 class Package:
-    def __init__(self, zf: zipfile.ZipFile, ctx: Ctx) -> None:
+    def __init__(self, zf: zipfile.ZipFile, ctx: Ctx, infos: dict[str, zipfile.ZipInfo] | None = None) -> None:
         self.zf = zf
         self.ctx = ctx
-        self.infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        self.infos = infos if infos is not None else {i.filename: i for i in zf.infolist() if not i.is_dir()}
         self.done: set[str] = set()
+        self.display = Display()
 
     def read(self, name: str) -> bytes | None:
         info = self.infos.get(name)
@@ -129,24 +254,29 @@ def extract_ooxml(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
         ctx.problem("corrupt")
         return
     with zf:
-        pkg = Package(zf, ctx)
-        if kind == "docx":
-            _docx(pkg)
-        elif kind == "xlsx":
-            _xlsx(pkg)
-        elif kind == "pptx":
-            _pptx(pkg)
-        _rest(pkg)
+        readings, too_many = entry_copies(zf)
+        if too_many:
+            ctx.problem("corrupt", "duplicate-entries")
+        for number, infos in enumerate(readings):
+            # a package with two entries of one name is read once per copy: the file is
+            # whatever the recipient's application takes it to be
+            pkg = Package(zf, ctx if number == 0 else ctx.child(f"entry-copy={number}"), infos)
+            if kind == "docx":
+                _docx(pkg)
+            elif kind == "xlsx":
+                _xlsx(pkg)
+            elif kind == "pptx":
+                _pptx(pkg)
+            _rest(pkg)
 
 
 def _add_part(pkg: Package, name: str, sub: str) -> None:
     root = pkg.xml(name)
     if root is not None:
-        pkg.ctx.add(sub, ooxml_text(root))
-        table_rows(root, pkg.ctx, sub)
+        add_readings(pkg.ctx, sub, root, pkg.display)
 
 
-def table_rows(root: Any, ctx: Ctx, sub: str) -> None:
+def table_rows(root: Any, ctx: Ctx, sub: str, display: Display | None = None) -> None:
     """Rows of Word and DrawingML tables (w:tr, a:tr) whose adjacent cells hold the
     groups of one identifier, each as a line of its own (``rows.split_row``)."""
     number = 0
@@ -154,13 +284,18 @@ def table_rows(root: Any, ctx: Ctx, sub: str) -> None:
         if not isinstance(el.tag, str) or local(el.tag) != "tr":
             continue
         number += 1
-        cells = [ooxml_text(tc).replace("\n", " ") for tc in el if isinstance(tc.tag, str) and local(tc.tag) == "tc"]
+        cells = [ooxml_text(tc, display).replace("\n", " ") for tc in el
+                 if isinstance(tc.tag, str) and local(tc.tag) == "tc"]
         for row in split_row(cells):
             ctx.add(f"{sub}/table-row={number}", row)
 
 
 def _docx(pkg: Package) -> None:
     rels = pkg.rels("word/document.xml")
+    styles_part = next((t for t, rtype in rels.values() if rtype == "styles"), "word/styles.xml")
+    styles = pkg.xml(styles_part)
+    if styles is not None:
+        pkg.display = Display(word_styles(styles))
     _add_part(pkg, "word/document.xml", "body")
     for target, rtype in rels.values():
         if target in pkg.done:
@@ -375,7 +510,8 @@ def _sheet_cells(
                     return False
                 if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
                     return False
-            if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={el.get('r', count + 1)}", ctx):
+            if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={el.get('r', count + 1)}", ctx,
+                                                            hidden_cols):
                 return False
             if header_row and (row_labels or row_has_digit):
                 # the first row with text is the header row, unless it holds numbers (data)
@@ -524,7 +660,7 @@ def _sheet_table(
                     line[col - 1] += " " + _table_value(value)
                 else:
                     line.append(_table_value(value))
-        if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={row_no}", ctx):
+        if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={row_no}", ctx, hidden_cols):
             return False
         if header_row and (row_labels or row_has_digit):
             headers = {} if row_has_digit else row_labels
@@ -549,10 +685,19 @@ def _sheet_table(
     return formula_values(formulas, values, ctx)
 
 
-def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx) -> bool:
+def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx, hidden_cols: set[int] | None = None) -> bool:
     """A row whose adjacent columns hold the groups of one identifier, as one line
     (``rows.split_row``; a gap between columns breaks a run).  False once the text
-    budget is spent."""
+    budget is spent.
+
+    With hidden columns between the row's cells, the row is also read as displayed
+    (``loc (displayed)``): the hidden columns' cells left out and the cells either side
+    of them adjacent, as Excel shows them (``536 | <hidden> | 22 | 8710``)."""
+    if hidden_cols and cells and any(lo in hidden_cols for lo in range(cells[0][0], cells[-1][0])):
+        shown = [(col - sum(1 for h in range(cells[0][0], col) if h in hidden_cols), text)
+                 for col, text in cells if col not in hidden_cols]
+        if len(shown) >= 2 and not _split_row_cells(shown, f"{loc} (displayed)", ctx):
+            return False
     line: list[str] = []
     last = 0
     for col, shown in cells:
@@ -653,8 +798,7 @@ def _pptx(pkg: Package) -> None:
         if root is None:
             continue
         hidden = " (hidden)" if root.get("show") in ("0", "false") else ""
-        ctx.add(f"slide={number}{hidden}", ooxml_text(root))
-        table_rows(root, ctx, f"slide={number}{hidden}")
+        add_readings(ctx, f"slide={number}{hidden}", root, pkg.display)
         for target, rtype in pkg.rels(part).values():
             sub = {"notesSlide": "notes", "comments": "comments", "chart": "chart", "diagramData": "diagram"}.get(
                 rtype
