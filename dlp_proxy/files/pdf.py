@@ -3,7 +3,9 @@ embedded files.
 
 pypdf's text extraction ignores fill colour, rendering mode 3 (invisible text)
 and the page boxes, so white-on-white text, invisible OCR layers and text placed
-outside the visible page are all returned: exactly what a DLP scanner wants.
+outside the visible page are all returned: exactly what a DLP scanner wants.  A page
+that has such text is also read as displayed (``page=N/displayed``, ``displayed_text``):
+text hidden *inside* an identifier must not break it where the reader sees it whole.
 """
 
 from __future__ import annotations
@@ -79,6 +81,14 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
             continue
         if not ctx.add(loc, text):
             return
+        try:
+            shown = displayed_text(page)
+        except TimeUp:
+            raise
+        except Exception:
+            shown = None  # the reading as stored stands
+        if shown is not None and shown != text and not ctx.add(f"{loc}/displayed", shown):
+            return
         if len("".join(text.split())) < IMAGE_ONLY_CHARS and ctx.limits.ocr:
             try:
                 _ocr_page(page, loc, ctx)
@@ -130,6 +140,131 @@ def _ocr_page(page: Any, loc: str, ctx: Ctx) -> None:
         ocr_image(page.images[name].image.convert("L"), ctx, sub)
     if len(images) > MAX_IMAGES_PER_PAGE:
         ctx.problem("ocr-limit", f"{loc}/ocr")
+
+
+#: text drawn in a font smaller than this (points, after scaling) is not readable
+TINY_POINTS = 2.0
+#: text showing operators
+_SHOW = frozenset({b"Tj", b"TJ", b"'", b'"'})
+
+
+def _mul(a: list[float], b: list[float]) -> list[float]:
+    return [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3], a[2] * b[0] + a[3] * b[2],
+            a[2] * b[1] + a[3] * b[3], a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5]]
+
+
+def _white(values: list[float]) -> bool:
+    if len(values) == 1:
+        return values[0] >= 0.98  # grey
+    if len(values) == 3:
+        return min(values) >= 0.98  # RGB
+    if len(values) == 4:
+        return max(values) <= 0.02  # CMYK
+    return False
+
+
+def displayed_text(page: Any) -> str | None:
+    """The page's text as a viewer shows it, or None when nothing on it is hidden: the
+    page's content stream with every text-showing operation a reader cannot see removed
+    (rendering mode 3 or 7, white fill or stroke as the mode draws, a font under
+    ``TINY_POINTS``, drawn outside the media box), then read as pypdf reads it.  Text in
+    form XObjects is kept as it is."""
+    from pypdf.generic import ContentStream
+
+    contents = page.get_contents()
+    if contents is None:
+        return None
+    stream = ContentStream(contents, page.pdf)
+    box = [float(v) for v in page.mediabox]
+    lo_x, hi_x = min(box[0], box[2]), max(box[0], box[2])
+    lo_y, hi_y = min(box[1], box[3]), max(box[1], box[3])
+    # graphics state: ctm, fill white, stroke white, render mode, font size, leading
+    state: dict[str, Any] = {"ctm": [1.0, 0, 0, 1.0, 0, 0], "fill": False, "stroke": False, "mode": 0}
+    saved: list[dict[str, Any]] = []
+    size = 0.0
+    leading = 0.0
+    tm = [1.0, 0, 0, 1.0, 0, 0]
+    line = list(tm)
+    kept: list[Any] = []
+    dropped = 0
+    for operands, op in stream.operations:
+        nums: list[float] = []
+        try:
+            nums = [float(v) for v in operands] if op not in _SHOW and op != b"Tf" else []
+        except (TypeError, ValueError):
+            nums = []
+        if op == b"q":
+            saved.append(dict(state))
+        elif op == b"Q" and saved:
+            state = saved.pop()
+        elif op == b"cm" and len(nums) == 6:
+            state["ctm"] = _mul(nums, state["ctm"])
+        elif op in (b"rg", b"g", b"k", b"sc", b"scn"):
+            state["fill"] = _white(nums)
+        elif op in (b"RG", b"G", b"K", b"SC", b"SCN"):
+            state["stroke"] = _white(nums)
+        elif op == b"Tr" and nums:
+            state["mode"] = int(nums[0])
+        elif op == b"Tf" and len(operands) == 2:
+            try:
+                size = float(operands[1])
+            except (TypeError, ValueError):
+                size = 0.0
+        elif op == b"TL" and nums:
+            leading = nums[0]
+        elif op == b"BT":
+            tm, line = [1.0, 0, 0, 1.0, 0, 0], [1.0, 0, 0, 1.0, 0, 0]
+        elif op == b"Tm" and len(nums) == 6:
+            tm, line = list(nums), list(nums)
+        elif op in (b"Td", b"TD") and len(nums) == 2:
+            if op == b"TD":
+                leading = -nums[1]
+            line = _mul([1.0, 0, 0, 1.0, nums[0], nums[1]], line)
+            tm = list(line)
+        elif op in (b"T*", b"'", b'"'):
+            line = _mul([1.0, 0, 0, 1.0, 0, -leading], line)
+            tm = list(line)
+        if op in _SHOW:
+            m = _mul(tm, state["ctm"])
+            x, y = m[4], m[5]
+            scale = abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
+            mode = state["mode"]
+            invisible = (
+                mode in (3, 7)
+                or (mode in (0, 2, 4, 6) and state["fill"] and (mode in (0, 4) or state["stroke"]))
+                or (mode in (1, 5) and state["stroke"])
+                or abs(size) * scale < TINY_POINTS
+                or not (lo_x - 1 <= x <= hi_x + 1 and lo_y - 1 <= y <= hi_y + 1)
+            )
+            if invisible:
+                dropped += 1
+                if op == b"'":
+                    kept.append(([], b"T*"))
+                elif op == b'"':
+                    kept.append((list(operands[:2]), b"Tw"))
+                continue
+        kept.append((operands, op))
+    if not dropped:
+        return None
+    from pypdf import PageObject
+    from pypdf.generic import NameObject
+
+    # a text matrix set and replaced before anything is shown moved nothing a reader
+    # sees (the jump to the hidden text): dropped, so the text either side stays one word
+    superseded: set[int] = set()
+    last_tm: int | None = None
+    for n, (_operands, op) in enumerate(kept):
+        if op in _SHOW or op in (b"Td", b"TD", b"T*", b"ET"):
+            last_tm = None
+        elif op == b"Tm":
+            if last_tm is not None:
+                superseded.add(last_tm)
+            last_tm = n
+    stream.operations = [item for n, item in enumerate(kept) if n not in superseded]
+    shown = PageObject(page.pdf, page.indirect_reference)  # a copy: the reader's page stays as read
+    shown.update(page)
+    shown[NameObject("/Contents")] = stream
+    return str(shown.extract_text() or "")
 
 
 def _metadata(reader: Any, ctx: Ctx) -> None:
