@@ -164,8 +164,9 @@ class _Pieces:
             line = ""
             end = None
             for _y, x, size, text in row:
-                # pieces drawn next to each other read as one word (a gap of an em is a space)
-                gap = "" if end is None or x - end < size else " "
+                # pieces drawn next to each other read as one word; the width is estimated
+                # (0.55 em a glyph), so only a gap of two ems is a space
+                gap = "" if end is None or x - end < 2 * size else " "
                 line += gap + text
                 end = x + len(text) * size * 0.55
             out.append(line)
