@@ -163,7 +163,7 @@ def test_svg_is_read_as_drawn(mode: str) -> None:
 
 
 def test_svg_entities_cannot_amplify() -> None:
-    levels = "".join(f'<!ENTITY e{n} "{("&e%d;" % (n - 1)) * 10}">' for n in range(1, 9))
+    levels = "".join(f'<!ENTITY e{n} "{f"&e{n - 1};" * 10}">' for n in range(1, 9))
     data = (f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY e0 "aaaaaaaaaa">{levels}'
             f'<!ENTITY x SYSTEM "file:///etc/passwd">]>'
             f'<svg xmlns="http://www.w3.org/2000/svg"><text x="1" y="9">&e8;&x;</text></svg>').encode()

@@ -8,6 +8,7 @@ the ones without a specific reader are reported as ``part=<name>``.
 
 from __future__ import annotations
 
+import bisect
 import io
 import posixpath
 import re
@@ -440,6 +441,7 @@ def _sheet_cells(
     below it, a cell with a digit is reported as ``<header>: <text>``, so a column headed "Account" or "SSN" gives
     its numbers their context, as in a CSV table."""
     hidden_cols: set[int] = set()
+    hidden_sorted: list[int] = []
     count = 0
     values: dict[str, str] = {}  # cell ref -> displayed value, for formula references
     headers: dict[str, str] | None = None  # column letters -> the header row's label
@@ -454,7 +456,10 @@ def _sheet_cells(
         if tag == "col" and el.get("hidden") in ("1", "true"):
             lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
             hidden_cols.update(range(lo, min(hi, lo + 16384) + 1))
+            hidden_sorted = []  # sorted again at the next row
         elif tag == "row":
+            if hidden_cols and not hidden_sorted:
+                hidden_sorted = sorted(hidden_cols)
             row_hidden = el.get("hidden") in ("1", "true")
             header_row = headers is None
             row_labels: dict[str, str] = {}
@@ -511,7 +516,7 @@ def _sheet_cells(
                 if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
                     return False
             if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={el.get('r', count + 1)}", ctx,
-                                                            hidden_cols):
+                                                            hidden_sorted):
                 return False
             if header_row and (row_labels or row_has_digit):
                 # the first row with text is the header row, unless it holds numbers (data)
@@ -568,6 +573,7 @@ def _sheet_table(
     right of column IV, a cell in a hidden row or column (located as such)."""
     suffix = " (hidden)" if hidden_sheet else ""
     hidden_cols: set[int] = set()
+    hidden_sorted: list[int] = []
     count = 0
     values: dict[str, str] = {}
     headers: dict[str, str] | None = None
@@ -596,9 +602,12 @@ def _sheet_table(
         if tag == "col" and el.get("hidden") in ("1", "true"):
             lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
             hidden_cols.update(range(lo, min(hi, lo + 16384) + 1))
+            hidden_sorted = []  # sorted again at the next row
             continue
         if tag != "row":
             continue
+        if hidden_cols and not hidden_sorted:
+            hidden_sorted = sorted(hidden_cols)
         try:
             row_no = int(el.get("r", "")) if el.get("r") else last_row + 1
         except ValueError:
@@ -660,7 +669,7 @@ def _sheet_table(
                     line[col - 1] += " " + _table_value(value)
                 else:
                     line.append(_table_value(value))
-        if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={row_no}", ctx, hidden_cols):
+        if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={row_no}", ctx, hidden_sorted):
             return False
         if header_row and (row_labels or row_has_digit):
             headers = {} if row_has_digit else row_labels
@@ -685,7 +694,7 @@ def _sheet_table(
     return formula_values(formulas, values, ctx)
 
 
-def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx, hidden_cols: set[int] | None = None) -> bool:
+def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx, hidden_cols: list[int] | None = None) -> bool:
     """A row whose adjacent columns hold the groups of one identifier, as one line
     (``rows.split_row``; a gap between columns breaks a run).  False once the text
     budget is spent.
@@ -693,17 +702,20 @@ def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx, hidden_co
     With hidden columns between the row's cells, the row is also read as displayed
     (``loc (displayed)``): the hidden columns' cells left out and the cells either side
     of them adjacent, as Excel shows them (``536 | <hidden> | 22 | 8710``)."""
-    if hidden_cols and cells and any(lo in hidden_cols for lo in range(cells[0][0], cells[-1][0])):
-        shown = [(col - sum(1 for h in range(cells[0][0], col) if h in hidden_cols), text)
-                 for col, text in cells if col not in hidden_cols]
-        if len(shown) >= 2 and not _split_row_cells(shown, f"{loc} (displayed)", ctx):
-            return False
+    if hidden_cols and cells:
+        ordered = hidden_cols  # sorted
+        first, end = cells[0][0], cells[-1][0]
+        if bisect.bisect_left(ordered, end) > bisect.bisect_left(ordered, first):
+            visible = [(col - bisect.bisect_left(ordered, col), value) for col, value in cells
+                       if bisect.bisect_left(ordered, col) == bisect.bisect_right(ordered, col)]
+            if len(visible) >= 2 and not _split_row_cells(visible, f"{loc} (displayed)", ctx):
+                return False
     line: list[str] = []
     last = 0
-    for col, shown in cells:
+    for col, value in cells:
         if line and col != last + 1:
             line.append("")
-        line.append(shown)
+        line.append(value)
         last = col
     return all(ctx.add(loc, row) for row in split_row(line))
 
