@@ -787,3 +787,22 @@ def svg_split(mode: str) -> bytes:
     else:
         body = f'<text x="160" y="40">{b}</text><desc>chart</desc><text x="10" y="40">Client SSN {a}</text>'
     return f"{head}{body}</svg>".encode()
+
+
+def xlsx_hidden_run(mode: str = "white", *, rows: int = 1) -> bytes:
+    """A cell ``Client SSN 536-22-<HIDDEN>8710`` whose middle rich-text run is ``white``
+    or ``tiny`` (1 pt); ``rows`` of filler after it make a large sheet (read as a table)."""
+    import openpyxl
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Note", "Amount"])
+    font = InlineFont(color="FFFFFFFF") if mode == "white" else InlineFont(sz=1)
+    ws.append([CellRichText(f"Client SSN {SSN_SPLIT[0]}", TextBlock(font, HIDDEN), f"{SSN_SPLIT[1]} on file"), 12])
+    for n in range(rows - 1):
+        ws.append([f"filler line {n}", n])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -74,6 +74,20 @@ def test_pdf_without_hidden_text_has_one_reading() -> None:
     assert ex.complete and not [loc for loc in _segments(ex) if "displayed" in loc]
 
 
+@pytest.mark.parametrize("mode", ["white", "tiny"])
+@pytest.mark.parametrize("rows", [1, 5000], ids=["cells", "table"])
+def test_xlsx_rich_text_run_hidden_inside_an_identifier(mode: str, rows: int) -> None:
+    """A white or 1-pt run of a cell's rich text; a small sheet is read cell by cell, a
+    large one as a table (whose line holds the displayed text, the stored text a segment)."""
+    ex = extract(filegen.xlsx_hidden_run(mode, rows=rows))
+    assert ex.complete
+    segs = _segments(ex)
+    assert f"{filegen.SSN_SPLIT[0]}{filegen.HIDDEN}{filegen.SSN_SPLIT[1]}" in segs["sheet=Sheet!A2"]
+    found = _found_at(ex)
+    assert len(found) == 1, found
+    assert found[0] == "sheet=Sheet!A2/displayed" if rows == 1 else found[0].startswith("sheet=Sheet/lines=1-"), found
+
+
 # -- 2. hidden spreadsheet columns between the parts ----------------------------------
 
 

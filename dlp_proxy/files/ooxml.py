@@ -361,13 +361,13 @@ def _col_index(letters: str) -> int:
 def _xlsx(pkg: Package) -> None:
     ctx = pkg.ctx
     wb_rels = pkg.rels("xl/workbook.xml")
-    shared: list[str] = []
+    shared: list[tuple[str, str]] = []  # (stored, displayed) per shared string
     for target, rtype in wb_rels.values():
         if rtype == "sharedStrings":
             root = pkg.xml(target)
             if root is not None:
                 for si in root:
-                    shared.append("".join(t.text or "" for t in si.iter() if local(t.tag) == "t"))
+                    shared.append(rich_text(si))
     formats = _cell_formats(pkg, wb_rels)
     wb = pkg.xml("xl/workbook.xml")
     if wb is None:
@@ -431,7 +431,8 @@ def _cell_formats(pkg: Package, wb_rels: dict[str, tuple[str, str]]) -> list[str
 
 
 def _sheet_cells(
-    data: bytes, sheet: str, hidden_sheet: bool, shared: list[str], ctx: Ctx, formats: list[str] | None = None
+    data: bytes, sheet: str, hidden_sheet: bool, shared: list[tuple[str, str]], ctx: Ctx,
+    formats: list[str] | None = None
 ) -> bool:
     """Every cell's text (see ``_cell_text``), then the displayed value of each formula
     that a simple string evaluation gives and its cached value does not show (the
@@ -553,7 +554,8 @@ def _table_value(shown: str) -> str:
 
 
 def _sheet_table(
-    data: bytes, sheet: str, hidden_sheet: bool, shared: list[str], ctx: Ctx, formats: list[str] | None = None
+    data: bytes, sheet: str, hidden_sheet: bool, shared: list[tuple[str, str]], ctx: Ctx,
+    formats: list[str] | None = None
 ) -> bool:
     """A large sheet as a delimited table: each row a line, its displayed values
     separated by tabs (column A first, an empty cell as an empty field, every line of
@@ -654,7 +656,7 @@ def _sheet_table(
             if formula:
                 formulas.append((ref, loc, formula, shown))
             extra = [p for p in text.split("\n") if p and p != shown and (
-                _FORMULA_TEXT.search(p) if p.startswith("=") else _LONG_DIGITS.search(p))]
+                _FORMULA_TEXT.search(p) if p.startswith("=") else _LONG_DIGITS.search(p) or c.get("t") in ("s", "inlineStr"))]
             if row_hidden or col in hidden_cols or col > TABLE_MAX_COLS:
                 # located as today: a reviewer sees the cell was hidden
                 if not ctx.add(loc, text) or (shown and shown not in text.split("\n")
@@ -736,10 +738,49 @@ def _is_label(text: str) -> bool:
     return 0 < len(t) <= MAX_HEADER_CHARS and any(ch.isalpha() for ch in t) and not t.startswith("=")
 
 
-def _cell_text(c: Any, shared: list[str], formats: list[str]) -> tuple[str, str, str]:
+def _spreadsheet_run_hidden(rpr: Any) -> bool:
+    """A SpreadsheetML rich-text run a reader does not see: white (``rgb`` FFFFFF, theme
+    colour 0, Excel's "Background 1") or in a font of ``TINY_POINTS`` or less."""
+    for child in rpr:
+        tag = local(child.tag)
+        if tag == "sz" and _number(child.get("val")) is not None:
+            if float(child.get("val")) <= TINY_POINTS:
+                return True
+        elif tag == "color" and ((child.get("rgb") or "").upper()[-6:] == "FFFFFF" or child.get("theme") == "0"):
+            return True
+    return False
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def rich_text(si: Any) -> tuple[str, str]:
+    """(stored, displayed) text of a shared or inline string: every run, and the runs a
+    reader sees (``_spreadsheet_run_hidden`` left out; phonetic runs are stored only)."""
+    stored = "".join(t.text or "" for t in si.iter() if local(t.tag) == "t")
+    if not any(local(r.tag) == "r" for r in si):
+        return stored, stored
+    shown: list[str] = []
+    for child in si:
+        tag = local(child.tag)
+        if tag == "t":
+            shown.append(child.text or "")
+        elif tag == "r":
+            rpr = next((c for c in child if local(c.tag) == "rPr"), None)
+            if rpr is None or not _spreadsheet_run_hidden(rpr):
+                shown.extend(t.text or "" for t in child if local(t.tag) == "t")
+    return stored, "".join(shown)
+
+
+def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tuple[str, str, str]:
     """(text to scan, displayed value, formula).  The text holds the stored value
     and the formula as written; the displayed value is the value under the cell's
-    number format (``000-00-0000`` on 536228710 shows ``536-22-8710``)."""
+    number format (``000-00-0000`` on 536228710 shows ``536-22-8710``), or a rich
+    string without its runs a reader does not see (``rich_text``)."""
     ctype = c.get("t", "n")
     parts: list[str] = []
     shown = ""
@@ -749,10 +790,10 @@ def _cell_text(c: Any, shared: list[str], formats: list[str]) -> tuple[str, str,
         if tag == "v" and child.text is not None:
             if ctype == "s":
                 try:
-                    shown = shared[int(child.text)]
+                    stored, shown = shared[int(child.text)]
                 except (ValueError, IndexError):
-                    shown = child.text
-                parts.append(shown)
+                    stored = shown = child.text
+                parts.append(stored)
             else:
                 shown = child.text
                 if ctype == "n":
@@ -765,8 +806,8 @@ def _cell_text(c: Any, shared: list[str], formats: list[str]) -> tuple[str, str,
                         shown = formatted
                 parts.append(child.text)
         elif tag == "is":
-            shown = "".join(t.text or "" for t in child.iter() if local(t.tag) == "t")
-            parts.append(shown)
+            stored, shown = rich_text(child)
+            parts.append(stored)
         elif tag == "f" and child.text:
             formula = child.text
             parts.append(f"={child.text}")
