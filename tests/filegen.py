@@ -806,3 +806,24 @@ def xlsx_hidden_run(mode: str = "white", *, rows: int = 1) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def odt_hidden_inside(mode: str) -> bytes:
+    """An ODT paragraph ``Client SSN 536-22-<HIDDEN>8710`` whose middle span is in a text
+    style that is ``hidden`` (text:display none), ``white`` or ``tiny`` (1 pt)."""
+    from odf.opendocument import OpenDocumentText
+    from odf.style import Style, TextProperties
+    from odf.text import P, Span
+
+    doc = OpenDocumentText()
+    props = {"hidden": {"display": "none"}, "white": {"color": "#ffffff"}, "tiny": {"fontsize": "1pt"}}[mode]
+    style = Style(name="Ghost", family="text")
+    style.addElement(TextProperties(**props))
+    doc.automaticstyles.addElement(style)
+    p = P(text=f"Client SSN {SSN_SPLIT[0]}")
+    p.addElement(Span(stylename=style, text=HIDDEN))
+    p.addText(f"{SSN_SPLIT[1]} on file")
+    doc.text.addElement(p)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()

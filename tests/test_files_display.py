@@ -53,6 +53,14 @@ def test_docx_without_hidden_runs_has_one_reading() -> None:
     assert not [loc for loc in _segments(ex) if "displayed" in loc]
 
 
+@pytest.mark.parametrize("mode", ["hidden", "white", "tiny"])
+def test_odt_span_hidden_inside_an_identifier(mode: str) -> None:
+    ex = extract(filegen.odt_hidden_inside(mode))
+    assert ex.complete and ex.file_type == "odt"
+    assert filegen.HIDDEN in _segments(ex)["body"]
+    assert _found_at(ex) == ["body/displayed"]
+
+
 @pytest.mark.parametrize("mode", ["white", "tiny"])
 def test_pptx_run_hidden_inside_an_identifier(mode: str) -> None:
     ex = extract(filegen.pptx_hidden_inside(mode))

@@ -21,7 +21,50 @@ _BLOCK = {"p", "h", "list-item", "table-row"}
 _MAX_REPEAT = 1024  # repeated empty cells/rows are only counted, never expanded
 
 
-def odf_text(root: Any, *, skip_annotations: bool = True) -> str:
+#: a font this small (points) is not readable
+TINY_POINTS = 2.0
+_WHITE = frozenset({"#ffffff", "#fff", "white"})
+
+
+def _attr(el: Any, name: str) -> str:
+    return next((v for k, v in el.attrib.items() if local(k) == name), "")
+
+
+def hidden_styles(*roots: Any) -> set[str]:
+    """Names of text and paragraph styles whose text a reader does not see:
+    ``text:display="none"``, white (``fo:color``), a font of ``TINY_POINTS`` or less;
+    a style based on one of them (``style:parent-style-name``) too."""
+    own: dict[str, tuple[str, bool]] = {}
+    for root in roots:
+        if root is None:
+            continue
+        for style in root.iter():
+            if local(style.tag) != "style":
+                continue
+            hidden = False
+            for props in style:
+                if local(props.tag) != "text-properties":
+                    continue
+                size = _attr(props, "font-size")
+                number = re.match(r"[\d.]+", size)
+                hidden = hidden or _attr(props, "display") == "none" or _attr(props, "color").lower() in _WHITE \
+                    or (size.endswith("pt") and number is not None and float(number.group().rstrip(".") or 0) <= TINY_POINTS)
+            own[_attr(style, "name")] = (_attr(style, "parent-style-name"), hidden)
+    out: set[str] = set()
+    for name in own:
+        at, seen = name, set()
+        while at in own and at not in seen:
+            seen.add(at)
+            if own[at][1]:
+                out.add(name)
+                break
+            at = own[at][0]
+    return out
+
+
+def odf_text(root: Any, *, skip_annotations: bool = True, hidden: set[str] | None = None) -> str:
+    """The text of ``root``; with ``hidden`` (``hidden_styles``), as displayed: text in
+    those styles, hidden text and hidden paragraphs left out."""
     parts: list[str] = []
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
@@ -35,7 +78,9 @@ def odf_text(root: Any, *, skip_annotations: bool = True) -> str:
             if el.tail and el is not root:
                 parts.append(el.tail)
             continue
-        if skip_annotations and name == "annotation" and el is not root:
+        if (skip_annotations and name == "annotation" and el is not root) or (
+                hidden is not None and el is not root and (
+                    name in ("hidden-text", "hidden-paragraph") or _attr(el, "style-name") in hidden)):
             if el.tail:
                 parts.append(el.tail)
             continue
@@ -88,6 +133,7 @@ def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, k
         ctx.problem("encrypted")
         return
     content = xml("content.xml")
+    styles = xml("styles.xml")
     if content is not None:
         for ann in [e for e in content.iter() if local(e.tag) == "annotation"]:
             ctx.add("comments", odf_text(ann, skip_annotations=False))
@@ -97,8 +143,12 @@ def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, k
             _odp(content, ctx)
         else:
             body = next((e for e in content if local(e.tag) == "body"), content)
-            ctx.add("body", odf_text(body))
-    styles = xml("styles.xml")
+            text = odf_text(body)
+            ctx.add("body", text)
+            hidden = hidden_styles(content, styles)
+            shown = odf_text(body, hidden=hidden)
+            if shown != text:
+                ctx.add("body/displayed", shown)
     if styles is not None:
         for el in styles.iter():
             if local(el.tag) in ("header", "footer", "header-left", "footer-left", "header-first", "footer-first"):
