@@ -73,7 +73,7 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
         loc = f"page={index + 1}"
         try:
             page = pages[index]
-            text = page.extract_text() or ""
+            text, hides = page_text(page)
         except TimeUp:
             raise
         except Exception:
@@ -82,7 +82,7 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
         if not ctx.add(loc, text):
             return
         try:
-            shown = displayed_text(page)
+            shown = displayed_text(page) if hides else None
         except TimeUp:
             raise
         except Exception:
@@ -144,6 +144,8 @@ def _ocr_page(page: Any, loc: str, ctx: Ctx) -> None:
 
 #: text drawn in a font smaller than this (points, after scaling) is not readable
 TINY_POINTS = 2.0
+#: text squeezed to this per cent of its width or less (``Tz``) is not readable
+TINY_SCALE = 10.0
 #: text showing operators
 _SHOW = frozenset({b"Tj", b"TJ", b"'", b'"'})
 
@@ -163,40 +165,38 @@ def _white(values: list[float]) -> bool:
     return False
 
 
-def displayed_text(page: Any) -> str | None:
-    """The page's text as a viewer shows it, or None when nothing on it is hidden: the
-    page's content stream with every text-showing operation a reader cannot see removed
-    (rendering mode 3 or 7, white fill or stroke as the mode draws, a font under
-    ``TINY_POINTS``, drawn outside the media box), then read as pypdf reads it.  Text in
-    form XObjects is kept as it is."""
-    from pypdf.generic import ContentStream
+class _Drawing:
+    """The graphics and text state of a content stream, as far as visibility goes:
+    ``step`` takes each operation in order and says whether it shows text a reader
+    cannot see (rendering mode 3 or 7, white fill or stroke as the mode draws, a font
+    under ``TINY_POINTS`` after scaling or squeezed to ``TINY_SCALE`` per cent, drawn
+    outside the media box)."""
 
-    contents = page.get_contents()
-    if contents is None:
-        return None
-    stream = ContentStream(contents, page.pdf)
-    box = [float(v) for v in page.mediabox]
-    lo_x, hi_x = min(box[0], box[2]), max(box[0], box[2])
-    lo_y, hi_y = min(box[1], box[3]), max(box[1], box[3])
-    # graphics state: ctm, fill white, stroke white, render mode, font size, leading
-    state: dict[str, Any] = {"ctm": [1.0, 0, 0, 1.0, 0, 0], "fill": False, "stroke": False, "mode": 0}
-    saved: list[dict[str, Any]] = []
-    size = 0.0
-    leading = 0.0
-    tm = [1.0, 0, 0, 1.0, 0, 0]
-    line = list(tm)
-    kept: list[Any] = []
-    dropped = 0
-    for operands, op in stream.operations:
+    def __init__(self, page: Any) -> None:
+        box = [float(v) for v in page.mediabox]
+        self.lo_x, self.hi_x = min(box[0], box[2]), max(box[0], box[2])
+        self.lo_y, self.hi_y = min(box[1], box[3]), max(box[1], box[3])
+        # graphics state: ctm, fill white, stroke white, render mode, font size, scaling, leading
+        self.state: dict[str, Any] = {"ctm": [1.0, 0, 0, 1.0, 0, 0], "fill": False, "stroke": False, "mode": 0,
+                                      "size": 0.0, "scale": 100.0, "leading": 0.0}
+        self.saved: list[dict[str, Any]] = []
+        self.tm = [1.0, 0, 0, 1.0, 0, 0]
+        self.line = list(self.tm)
+
+    def step(self, operands: Any, op: bytes, matrix: list[float] | None = None) -> bool:
+        """Update the state with one operation; True when it shows invisible text.
+        ``matrix``: the text rendering matrix when the caller tracks it (pypdf's visitor)."""
+        state = self.state
         nums: list[float] = []
-        try:
-            nums = [float(v) for v in operands] if op not in _SHOW and op != b"Tf" else []
-        except (TypeError, ValueError):
-            nums = []
+        if op not in _SHOW and op != b"Tf":
+            try:
+                nums = [float(v) for v in operands]
+            except (TypeError, ValueError):
+                nums = []
         if op == b"q":
-            saved.append(dict(state))
-        elif op == b"Q" and saved:
-            state = saved.pop()
+            self.saved.append(dict(state))
+        elif op == b"Q" and self.saved:
+            self.state = state = self.saved.pop()
         elif op == b"cm" and len(nums) == 6:
             state["ctm"] = _mul(nums, state["ctm"])
         elif op in (b"rg", b"g", b"k", b"sc", b"scn"):
@@ -205,44 +205,82 @@ def displayed_text(page: Any) -> str | None:
             state["stroke"] = _white(nums)
         elif op == b"Tr" and nums:
             state["mode"] = int(nums[0])
+        elif op == b"Tz" and nums:
+            state["scale"] = nums[0]
         elif op == b"Tf" and len(operands) == 2:
             try:
-                size = float(operands[1])
+                state["size"] = float(operands[1])
             except (TypeError, ValueError):
-                size = 0.0
+                state["size"] = 0.0
         elif op == b"TL" and nums:
-            leading = nums[0]
+            state["leading"] = nums[0]
         elif op == b"BT":
-            tm, line = [1.0, 0, 0, 1.0, 0, 0], [1.0, 0, 0, 1.0, 0, 0]
+            self.tm, self.line = [1.0, 0, 0, 1.0, 0, 0], [1.0, 0, 0, 1.0, 0, 0]
         elif op == b"Tm" and len(nums) == 6:
-            tm, line = list(nums), list(nums)
+            self.tm, self.line = list(nums), list(nums)
         elif op in (b"Td", b"TD") and len(nums) == 2:
             if op == b"TD":
-                leading = -nums[1]
-            line = _mul([1.0, 0, 0, 1.0, nums[0], nums[1]], line)
-            tm = list(line)
+                state["leading"] = -nums[1]
+            self.line = _mul([1.0, 0, 0, 1.0, nums[0], nums[1]], self.line)
+            self.tm = list(self.line)
         elif op in (b"T*", b"'", b'"'):
-            line = _mul([1.0, 0, 0, 1.0, 0, -leading], line)
-            tm = list(line)
-        if op in _SHOW:
-            m = _mul(tm, state["ctm"])
-            x, y = m[4], m[5]
-            scale = abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
-            mode = state["mode"]
-            invisible = (
-                mode in (3, 7)
-                or (mode in (0, 2, 4, 6) and state["fill"] and (mode in (0, 4) or state["stroke"]))
-                or (mode in (1, 5) and state["stroke"])
-                or abs(size) * scale < TINY_POINTS
-                or not (lo_x - 1 <= x <= hi_x + 1 and lo_y - 1 <= y <= hi_y + 1)
-            )
-            if invisible:
-                dropped += 1
-                if op == b"'":
-                    kept.append(([], b"T*"))
-                elif op == b'"':
-                    kept.append((list(operands[:2]), b"Tw"))
-                continue
+            self.line = _mul([1.0, 0, 0, 1.0, 0, -state["leading"]], self.line)
+            self.tm = list(self.line)
+        if op not in _SHOW:
+            return False
+        m = matrix if matrix is not None else _mul(self.tm, state["ctm"])
+        x, y = m[4], m[5]
+        scale = abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
+        mode = state["mode"]
+        return bool(
+            mode in (3, 7)
+            or (mode in (0, 2, 4, 6) and state["fill"] and (mode in (0, 4) or state["stroke"]))
+            or (mode in (1, 5) and state["stroke"])
+            or abs(state["size"]) * scale < TINY_POINTS
+            or abs(state["scale"]) <= TINY_SCALE
+            or not (self.lo_x - 1 <= x <= self.hi_x + 1 and self.lo_y - 1 <= y <= self.hi_y + 1)
+        )
+
+
+def page_text(page: Any) -> tuple[str, bool]:
+    """pypdf's text of the page, and whether it shows text a reader cannot see (found
+    while pypdf reads the page: a second pass, ``displayed_text``, only for such pages)."""
+    drawing = _Drawing(page)
+    found = False
+
+    def visit(op: bytes, args: Any, cm: Any, tm: Any) -> None:
+        nonlocal found
+        try:
+            hidden = drawing.step(args, op, _mul([float(v) for v in tm], [float(v) for v in cm]))
+        except Exception:
+            hidden = False
+        found = found or hidden
+
+    text = page.extract_text(visitor_operand_before=visit) or ""
+    return str(text), found
+
+
+def displayed_text(page: Any) -> str | None:
+    """The page's text as a viewer shows it, or None when nothing on it is hidden: the
+    page's content stream with every text-showing operation a reader cannot see
+    (``_Drawing``) removed, then read as pypdf reads it.  Text in form XObjects is kept."""
+    from pypdf.generic import ContentStream
+
+    contents = page.get_contents()
+    if contents is None:
+        return None
+    stream = ContentStream(contents, page.pdf)
+    drawing = _Drawing(page)
+    kept: list[Any] = []
+    dropped = 0
+    for operands, op in stream.operations:
+        if drawing.step(operands, op):
+            dropped += 1
+            if op == b"'":
+                kept.append(([], b"T*"))
+            elif op == b'"':
+                kept.append((list(operands[:2]), b"Tw"))
+            continue
         kept.append((operands, op))
     if not dropped:
         return None
