@@ -235,15 +235,32 @@ def test_displayed_identifier_is_stopped_by_the_gateway(gateway, tmp_path: Path,
     assert _files_reached(gateway) == []
 
 
-@pytest.mark.js
-def test_too_many_frames_is_held_as_uncheckable(gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """An animation with more distinct frames than are read: "could not be checked"."""
+def _too_many_frames() -> bytes:
     from dlp_proxy.files import images
+
+    return filegen.animated("GIF", [[f"status update {n}", "all clear"] for n in range(images.MAX_FRAMES + 2)])
+
+
+def _too_many_copies() -> bytes:
+    data = filegen.docx_table([["Item", "Status"]])
+    for n in range(5):
+        data = filegen.with_duplicate_entry(data, "word/document.xml", f"<x>{n}</x>".encode())
+    return data
+
+
+UNCHECKABLE = [("too-many-frames", _too_many_frames, "status.gif"),
+               ("too-many-copies", _too_many_copies, "notes.docx")]
+
+
+@pytest.mark.js
+@pytest.mark.parametrize(("name", "make", "filename"), UNCHECKABLE, ids=[u[0] for u in UNCHECKABLE])
+def test_uncheckable_file_is_held_as_such(gateway, tmp_path: Path, name: str, make, filename: str) -> None:  # type: ignore[no-untyped-def]
+    """More distinct frames than are read, more copies of a package entry than are read:
+    held, and the sender is told the file "could not be checked"."""
     from tests.test_files_gateway import _files_reached, _upload_js
 
-    frames = [[f"status update {n}", "all clear"] for n in range(images.MAX_FRAMES + 2)]
     gateway.sim.clear()
-    out = _upload_js(gateway, tmp_path, filegen.animated("GIF", frames), "status.gif")
+    out = _upload_js(gateway, tmp_path, make(), filename)
     assert out["ok"] is False and out["status_code"] == 403, out
     assert "could not be checked" in out.get("message", ""), out
     assert _files_reached(gateway) == []
@@ -283,3 +300,12 @@ def test_hostile_pdf_content_stream_never_raises(ops: list[str]) -> None:
     segs = _segments(ex)
     if "page=1/displayed" in segs:  # the displayed reading never shows text the stored one lacks
         assert set("".join(segs["page=1/displayed"].split())) <= set("".join(segs.get("page=1", "").split()))
+
+
+def test_zip_archive_with_two_members_of_one_name_reads_both() -> None:
+    clean = filegen.zip_of({"notes.csv": b"item,status\nreview,done\n"})
+    data = filegen.with_duplicate_entry(clean, "notes.csv", f"client,ssn\nAnn,{SSN}\n".encode())
+    ex = extract(data)
+    assert ex.complete
+    assert _found_at(ex)  # the first copy, which Python's zipfile would not open by name
+    assert any("review,done" in t for t in _segments(ex).values())
