@@ -184,6 +184,18 @@ def test_svg_is_read_as_drawn(mode: str) -> None:
     assert _segments(ex)["svg/displayed"] == f"Client SSN {SSN}"
 
 
+@pytest.mark.parametrize("head", [
+    '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n',
+    "<!-- Generator: a vector editor -->\n",
+    '\ufeff<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n',
+], ids=["doctype", "comment", "bom"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_svg_as_editors_write_it_is_read_as_drawn(head: str, encoding: str) -> None:
+    data = (head + filegen.svg_split("tspans").decode()).encode(encoding)
+    ex = extract(data)
+    assert _segments(ex).get("svg/displayed") == f"Client SSN {SSN}"
+
+
 def test_svg_entities_cannot_amplify() -> None:
     levels = "".join(f'<!ENTITY e{n} "{f"&e{n - 1};" * 10}">' for n in range(1, 9))
     data = (f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY e0 "aaaaaaaaaa">{levels}'
