@@ -773,7 +773,8 @@ def docx_duplicate_document() -> bytes:
 def svg_split(mode: str) -> bytes:
     """An SVG that draws ``Client SSN 536-22-8710``: ``tspans`` out of order,
     ``entity`` (an internal entity), ``hidden`` (an undrawn tspan inside) or
-    ``texts`` (two <text> elements placed side by side, the right one first)."""
+    ``texts`` (two <text> elements placed side by side, the right one first) or ``css``
+    (tspans hidden by a <style> rule)."""
     head = '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="80">'
     a, b = SSN_SPLIT
     if mode == "tspans":
@@ -784,6 +785,9 @@ def svg_split(mode: str) -> bytes:
     elif mode == "hidden":
         body = (f'<text x="10" y="40">Client SSN {a}<tspan style="display:none">{HIDDEN}</tspan>'
                 f'<tspan fill="#fff">x</tspan><tspan font-size="0.5">y</tspan>{b}</text>')
+    elif mode == "css":
+        body = (f'<style>/* chart */ .note, .x {{ display: none }} tspan#w {{ fill: #FFF }}</style>'
+                f'<text x="10" y="40">Client SSN {a}<tspan class="a note">{HIDDEN}</tspan><tspan id="w">q</tspan>{b}</text>')
     else:
         body = f'<text x="160" y="40">{b}</text><desc>chart</desc><text x="10" y="40">Client SSN {a}</text>'
     return f"{head}{body}</svg>".encode()

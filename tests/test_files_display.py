@@ -176,7 +176,7 @@ def test_too_many_copies_of_an_entry_is_unreadable() -> None:
 # -- 6. SVG --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["tspans", "entity", "hidden", "texts"])
+@pytest.mark.parametrize("mode", ["tspans", "entity", "hidden", "texts", "css"])
 def test_svg_is_read_as_drawn(mode: str) -> None:
     ex = extract(filegen.svg_split(mode))
     assert ex.complete

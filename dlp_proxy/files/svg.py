@@ -1,14 +1,16 @@
 """SVG as a browser displays it.
 
-Mattermost serves an uploaded SVG as an image and the web app renders it, so what a
+Mattermost serves an uploaded SVG as an image and the web app renders it (the server
+keeps SVGs out of preview generation and the client shows the file itself:
+mattermost-server PR #20141, MM-38982), so what a
 reader sees is the drawn text, not the file's text in document order.  The file is
 read as XML everywhere else (``plain.py``: every text node, attribute, comment); this
 module adds the *displayed* reading: the text of ``<text>`` elements, with internal
 entities expanded (``<!ENTITY a "536-22">`` ... ``&a;-8710``, libxml2 bounds their
 amplification), text that is not drawn left out (``display:none``,
 ``visibility:hidden``, zero opacity, no fill, white fill, a font of ``TINY_PX`` or
-less; ``<defs>``, ``<title>``, ``<desc>``, ``<metadata>``), and the pieces ordered by
-where they are drawn (``x``/``y`` of ``<text>``/``<tspan>``, per-glyph position
+less, set on the element or by a ``<style>`` rule with a simple selector; ``<defs>``,
+``<title>``, ``<desc>``, ``<metadata>``), and the pieces ordered by where they are drawn (``x``/``y`` of ``<text>``/``<tspan>``, per-glyph position
 lists), lines top to bottom, pieces left to right.  Transforms and text on a path are
 not applied (their pieces keep document order).
 """
@@ -49,12 +51,47 @@ def parse_svg(data: bytes) -> Any:
         return None
 
 
-def _style(el: Any) -> dict[str, str]:
-    props = {local(k): v.strip() for k, v in el.attrib.items()}
-    for decl in (props.get("style") or "").split(";"):
+_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"^(?:[A-Za-z][\w-]*|\*)?(?:[.#][\w-]+)?$")
+
+
+def _declarations(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for decl in text.split(";"):
         if ":" in decl:
             key, value = decl.split(":", 1)
-            props[key.strip().lower()] = value.strip()
+            out[key.strip().lower()] = value.replace("!important", "").strip()
+    return out
+
+
+def style_rules(root: Any) -> dict[str, dict[str, str]]:
+    """Rules of the SVG's ``<style>`` sheets with simple selectors (``text``, ``.c``,
+    ``#id``, ``tspan.c``), by selector: a class that hides text is applied."""
+    rules: dict[str, dict[str, str]] = {}
+    for el in root.iter():
+        if local(getattr(el, "tag", "")) != "style" or not el.text:
+            continue
+        css = re.sub(r"/\*.*?\*/", "", el.text[:100_000], flags=re.S)
+        for selectors, body in _RULE.findall(css):
+            props = _declarations(body)
+            for selector in selectors.split(","):
+                selector = selector.strip()
+                if selector and _SIMPLE_SELECTOR.match(selector):
+                    rules.setdefault(selector, {}).update(props)
+    return rules
+
+
+def _style(el: Any, rules: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    props: dict[str, str] = {}
+    if rules:
+        tag = local(el.tag)
+        classes = (el.get("class") or "").split()
+        ident = el.get("id")
+        for selector in ("*", tag, *(f".{c}" for c in classes), *(f"{tag}.{c}" for c in classes),
+                         *((f"#{ident}", f"{tag}#{ident}") if ident else ())):
+            props.update(rules.get(selector, {}))
+    props.update({local(k): v.strip() for k, v in el.attrib.items()})
+    props.update(_declarations(props.get("style") or ""))
     return props
 
 
@@ -74,9 +111,9 @@ class _State:
         self.fill, self.size, self.visible = fill, size, visible
 
 
-def _child_state(el: Any, parent: _State) -> _State | None:
+def _child_state(el: Any, parent: _State, rules: dict[str, dict[str, str]] | None = None) -> _State | None:
     """The inherited drawing state of ``el``; None when nothing under it is drawn."""
-    props = _style(el)
+    props = _style(el, rules)
     if props.get("display", "").lower() == "none":
         return None
     opacity = _number(props.get("opacity"))
@@ -176,6 +213,7 @@ class _Pieces:
 def displayed_text(root: Any) -> str:
     """The text an SVG draws, in reading order (module doc)."""
     pieces = _Pieces()
+    rules = style_rules(root)
     stack: list[tuple[Any, _State | None, bool, bool]] = [(root, _State(), False, False)]
     while stack:
         el, state, in_text, done = stack.pop()
@@ -192,7 +230,7 @@ def displayed_text(root: Any) -> str:
                 stack.append((el, state, in_text, True))
             continue
         parent_state = state
-        state = _child_state(el, state) if state is not None else None
+        state = _child_state(el, state, rules) if state is not None else None
         if state is None:
             # nothing of this element is drawn; its tail belongs to the parent
             if in_text and el.tail and parent_state is not None:
