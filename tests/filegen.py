@@ -626,3 +626,208 @@ def _msg_tree(subject: str, body: str, attachments: dict[str, bytes], embedded: 
             "__substg1.0_3701000D": inner,
         }
     return tree
+
+
+# -- text hidden from display (tests/test_files_display.py) ----------------------------------
+
+#: the identifier a reader sees whole, with ``HIDDEN`` hidden inside it in the file
+SSN_SPLIT = ("536-22-", "8710")
+HIDDEN = "lorem"
+
+
+def docx_hidden_inside(mode: str) -> bytes:
+    """A paragraph ``Client SSN 536-22-<HIDDEN>8710`` whose middle run is not displayed:
+    ``hidden`` (w:vanish), ``spec`` (w:specVanish), ``white``, ``tiny`` (1 pt) or
+    ``style`` (a character style that hides)."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.shared import Pt, RGBColor
+
+    d = docx.Document()
+    p = d.add_paragraph(f"Client SSN {SSN_SPLIT[0]}")
+    run = p.add_run(HIDDEN)
+    if mode == "hidden":
+        run.font.hidden = True
+    elif mode == "spec":
+        run._r.get_or_add_rPr().append(OxmlElement("w:specVanish"))
+    elif mode == "white":
+        run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    elif mode == "tiny":
+        run.font.size = Pt(1)
+    elif mode == "style":
+        style = d.styles.add_style("Ghost", WD_STYLE_TYPE.CHARACTER)
+        style.font.hidden = True
+        run.style = style
+    p.add_run(f"{SSN_SPLIT[1]} on file")
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+def pptx_hidden_inside(mode: str) -> bytes:
+    """A slide ``Client SSN 536-22-<HIDDEN>8710`` whose middle run is ``white`` or ``tiny``."""
+    from pptx import Presentation
+    from pptx.dml.color import RGBColor
+    from pptx.util import Inches, Pt
+
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    para = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(1)).text_frame.paragraphs[0]
+    for text in (f"Client SSN {SSN_SPLIT[0]}", HIDDEN, f"{SSN_SPLIT[1]} on file"):
+        run = para.add_run()
+        run.text = text
+        run.font.size = Pt(18)
+        if text == HIDDEN:
+            if mode == "white":
+                run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+            else:
+                run.font.size = Pt(1)
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()
+
+
+def pdf_hidden_inside(mode: str) -> bytes:
+    """A PDF line ``Client SSN 536-22-<HIDDEN>8710`` whose middle text is ``invisible``
+    (render mode 3), ``white``, ``tiny`` (0.5 pt) or ``offpage`` (drawn left of the page)."""
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    t = c.beginText(72, 700)
+    t.setFont("Helvetica", 12)
+    first = f"Client SSN {SSN_SPLIT[0]}"
+    t.textOut(first)
+    if mode == "invisible":
+        t.setTextRenderMode(3)
+        t.textOut(HIDDEN)
+        t.setTextRenderMode(0)
+    elif mode == "white":
+        t.setFillColorRGB(1, 1, 1)
+        t.textOut(HIDDEN)
+        t.setFillColorRGB(0, 0, 0)
+    elif mode == "tiny":
+        t.setFont("Helvetica", 0.5)
+        t.textOut(HIDDEN)
+        t.setFont("Helvetica", 12)
+    elif mode == "offpage":
+        t.setTextOrigin(-500, 700)
+        t.textOut(HIDDEN)
+        t.setTextOrigin(72 + c.stringWidth(first, "Helvetica", 12), 700)
+    t.textOut(f"{SSN_SPLIT[1]} on file")
+    c.drawText(t)
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def xlsx_hidden_column() -> bytes:
+    """A row ``Client | 536 | <hidden column: 99> | 22 | 8710``: Excel shows 536 | 22 | 8710."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Name", "Client", "SSN"])
+    ws.append(["Ann Example", "SSN", 536, 99, 22, 8710])
+    ws.column_dimensions["D"].hidden = True
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def animated(fmt: str, frames: list[list[str]], px: int = 14) -> bytes:
+    """An animation (``GIF``, ``PNG`` = APNG, ``WEBP``) of screenshots, one per ``frames`` item."""
+    from PIL import Image
+
+    pictures = [Image.open(io.BytesIO(screenshot(lines, px))).convert("RGB") for lines in frames]
+    out = io.BytesIO()
+    pictures[0].save(out, fmt, save_all=True, append_images=pictures[1:], duration=400, loop=0)
+    return out.getvalue()
+
+
+def with_duplicate_entry(package: bytes, name: str, first: bytes) -> bytes:
+    """``package`` (a ZIP) with a second entry ``name`` written *before* the others,
+    holding ``first``: Python's zipfile reads the last entry of a name, other readers the first."""
+    src = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    import warnings
+
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Duplicate name": the point of the file
+        for info in src.infolist():
+            if info.filename == name:
+                zf.writestr(name, first)
+            zf.writestr(info, src.read(info))
+    return out.getvalue()
+
+
+def docx_duplicate_document() -> bytes:
+    """A .docx with two word/document.xml: the first holds an SSN, the last is clean."""
+    clean = docx_table([["Item", "Status"]], text="Quarterly review notes")
+    body = zipfile.ZipFile(io.BytesIO(clean)).read("word/document.xml").decode()
+    first = body.replace("Quarterly review notes", f"Client SSN {SSN_SPLIT[0]}{SSN_SPLIT[1]}")
+    return with_duplicate_entry(clean, "word/document.xml", first.encode())
+
+
+def svg_split(mode: str) -> bytes:
+    """An SVG that draws ``Client SSN 536-22-8710``: ``tspans`` out of order,
+    ``entity`` (an internal entity), ``hidden`` (an undrawn tspan inside) or
+    ``texts`` (two <text> elements placed side by side, the right one first) or ``css``
+    (tspans hidden by a <style> rule)."""
+    head = '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="80">'
+    a, b = SSN_SPLIT
+    if mode == "tspans":
+        body = f'<text y="40"><tspan x="160">{b}</tspan><tspan x="10">Client SSN {a}</tspan></text>'
+    elif mode == "entity":
+        return (f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY g "{a}">]>{head}'
+                f'<text x="10" y="40">Client SSN &g;{b}</text></svg>').encode()
+    elif mode == "hidden":
+        body = (f'<text x="10" y="40">Client SSN {a}<tspan style="display:none">{HIDDEN}</tspan>'
+                f'<tspan fill="#fff">x</tspan><tspan font-size="0.5">y</tspan>{b}</text>')
+    elif mode == "css":
+        body = (f'<style>/* chart */ .note, .x {{ display: none }} tspan#w {{ fill: #FFF }}</style>'
+                f'<text x="10" y="40">Client SSN {a}<tspan class="a note">{HIDDEN}</tspan><tspan id="w">q</tspan>{b}</text>')
+    else:
+        body = f'<text x="160" y="40">{b}</text><desc>chart</desc><text x="10" y="40">Client SSN {a}</text>'
+    return f"{head}{body}</svg>".encode()
+
+
+def xlsx_hidden_run(mode: str = "white", *, rows: int = 1) -> bytes:
+    """A cell ``Client SSN 536-22-<HIDDEN>8710`` whose middle rich-text run is ``white``
+    or ``tiny`` (1 pt); ``rows`` of filler after it make a large sheet (read as a table)."""
+    import openpyxl
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Note", "Amount"])
+    font = InlineFont(color="FFFFFFFF") if mode == "white" else InlineFont(sz=1)
+    ws.append([CellRichText(f"Client SSN {SSN_SPLIT[0]}", TextBlock(font, HIDDEN), f"{SSN_SPLIT[1]} on file"), 12])
+    for n in range(rows - 1):
+        ws.append([f"filler line {n}", n])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def odt_hidden_inside(mode: str) -> bytes:
+    """An ODT paragraph ``Client SSN 536-22-<HIDDEN>8710`` whose middle span is in a text
+    style that is ``hidden`` (text:display none), ``white`` or ``tiny`` (1 pt)."""
+    from odf.opendocument import OpenDocumentText
+    from odf.style import Style, TextProperties
+    from odf.text import P, Span
+
+    doc = OpenDocumentText()
+    props = {"hidden": {"display": "none"}, "white": {"color": "#ffffff"}, "tiny": {"fontsize": "1pt"}}[mode]
+    style = Style(name="Ghost", family="text")
+    style.addElement(TextProperties(**props))
+    doc.automaticstyles.addElement(style)
+    p = P(text=f"Client SSN {SSN_SPLIT[0]}")
+    p.addElement(Span(stylename=style, text=HIDDEN))
+    p.addText(f"{SSN_SPLIT[1]} on file")
+    doc.text.addElement(p)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()

@@ -86,3 +86,26 @@ def read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: Ctx) -> byt
         return None
     ctx.budget.uncompressed += len(out)
     return bytes(out)
+
+
+#: copies of one entry name a package may hold: each copy is read (another reader of
+#: the file may take any of them); more copies are not read (``corrupt``)
+MAX_ENTRY_COPIES = 4
+
+
+def entry_copies(zf: zipfile.ZipFile) -> tuple[list[dict[str, zipfile.ZipInfo]], bool]:
+    """The package's entries by name, once per copy of a name that occurs more than once:
+    the first mapping takes each name's last entry (as Python's zipfile reads it), the
+    next ones the first, second ... copy (as Office or LibreOffice may read it).  One
+    mapping when no name repeats.  Also: whether a name has more than ``MAX_ENTRY_COPIES``
+    copies (those past it are not read)."""
+    by_name: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in zf.infolist():
+        if not info.is_dir():
+            by_name.setdefault(info.filename, []).append(info)
+    last = {name: infos[-1] for name, infos in by_name.items()}
+    copies = max((len(v) for v in by_name.values()), default=1)
+    out = [last]
+    for k in range(min(copies, MAX_ENTRY_COPIES) - 1):
+        out.append({name: infos[min(k, len(infos) - 1)] for name, infos in by_name.items()})
+    return out, copies > MAX_ENTRY_COPIES

@@ -1,5 +1,6 @@
-"""Images (PNG, JPEG, GIF first frame, WebP, BMP, every page of a TIFF, HEIC): decoded
-within the pixel limit, then read by the OCR engine (``ocr.py``)."""
+"""Images (PNG, JPEG, GIF, WebP, BMP, every page of a TIFF, HEIC, every distinct frame of
+an animated GIF, PNG or WebP): decoded within the pixel limit, then read by the OCR
+engine (``ocr.py``)."""
 
 from __future__ import annotations
 
@@ -134,11 +135,13 @@ def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub:
     if width * height > limits.ocr_max_pixels:
         ctx.problem("ocr-limit", sub)
         return
-    # A multi-page TIFF is a scan or a fax: every page (up to max_pages).  Animated
-    # GIF and WebP frames are one picture moving: the first frame.
+    # A multi-page TIFF is a scan or a fax: every page (up to max_pages).
     if img.format == "JPEG":
         img.draft("L", img.size)  # libjpeg decodes straight to grey: 70 ms instead of 200 for 12 MP
-    frames = int(getattr(img, "n_frames", 1) or 1) if img.format == "TIFF" else 1
+    frames = int(getattr(img, "n_frames", 1) or 1)
+    if frames > 1 and img.format != "TIFF":
+        _animation(img, frames, ctx, sub)
+        return
     if frames > limits.max_pages:
         ctx.problem("page-limit", sub)
     for index in range(min(frames, limits.max_pages)):
@@ -153,3 +156,58 @@ def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub:
             ctx.problem("corrupt", where)
             continue
         ocr_image(gray, ctx, where)
+
+
+#: distinct frames of an animated image (GIF, APNG, WebP) that are read; an animation
+#: with more is ``frame-limit`` (held as too large to inspect), its first ones read
+MAX_FRAMES = 24
+#: frames decoded at most to find the distinct ones (a long animation of few pictures)
+MAX_DECODED_FRAMES = 1000
+
+
+def _animation(img: Any, frames: int, ctx: Ctx, sub: str) -> None:
+    """Every distinct frame of an animation: a later frame shows text the first does not.
+    The first frame is read at ``sub``, frame N at ``frame=N/sub``; a frame identical
+    to one already read is skipped.  A text-free frame among frames with text is no
+    problem (``no-text`` only when no frame had text)."""
+    import hashlib
+
+    budget = ctx.budget
+    seen: set[bytes] = set()
+    read = 0
+    problems_before = len(budget.problems)
+    segments_before = len(budget.segments)
+    for index in range(frames):
+        where = sub if index == 0 else f"frame={index + 1}/{sub}"
+        if index >= MAX_DECODED_FRAMES:
+            ctx.problem("frame-limit", sub)
+            break
+        budget.check_time()
+        try:
+            img.seek(index)
+            if img.size[0] * img.size[1] > ctx.limits.ocr_max_pixels:
+                ctx.problem("ocr-limit", where)
+                continue
+            gray = img.convert("L")
+        except EOFError:
+            break
+        except Exception:
+            ctx.problem("corrupt", where)
+            continue
+        digest = hashlib.blake2b(gray.tobytes(), digest_size=16).digest() + gray.size[0].to_bytes(4, "big")
+        if digest in seen:
+            continue
+        seen.add(digest)
+        if read >= MAX_FRAMES:
+            ctx.problem("frame-limit", sub)
+            break
+        read += 1
+        ocr_image(gray, ctx, where)
+    if len(budget.segments) > segments_before:
+        # frames without text beside frames with text: the animation was read
+        budget.problems[problems_before:] = [
+            (code, loc) for code, loc in budget.problems[problems_before:] if code != "no-text"]
+    elif any(code == "no-text" for code, _ in budget.problems[problems_before:]):
+        budget.problems[problems_before:] = [
+            (code, loc) for code, loc in budget.problems[problems_before:] if code != "no-text"]
+        ctx.problem("no-text", sub)

@@ -29,6 +29,7 @@ PROBLEM_CODES: tuple[str, ...] = (
     "size-limit",  # file, member or total uncompressed bytes over their limit
     "text-limit",  # more extracted characters than max_total_extracted_chars
     "page-limit",  # more pages than max_pages (only the first max_pages were read)
+    "frame-limit",  # an animated image with more distinct frames than images.MAX_FRAMES
     "time-limit",  # max_seconds elapsed
     "corrupt",  # the format was recognised but could not be parsed (fully)
     "unsupported-type",  # no extractor for this content (only printable strings were taken)
@@ -50,6 +51,7 @@ PROBLEM_CAUSES: dict[str, str] = {
     "size-limit": "too_large",
     "text-limit": "too_large",
     "page-limit": "too_large",
+    "frame-limit": "too_large",
     "time-limit": "too_large",
     "ocr-limit": "too_large",
     "corrupt": "unreadable",

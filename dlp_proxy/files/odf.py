@@ -9,7 +9,7 @@ import re
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from dlp_proxy.files.bounded import read_zip_member
+from dlp_proxy.files.bounded import entry_copies, read_zip_member
 from dlp_proxy.files.cells import col_letters, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.xmltext import local, parse
@@ -21,7 +21,50 @@ _BLOCK = {"p", "h", "list-item", "table-row"}
 _MAX_REPEAT = 1024  # repeated empty cells/rows are only counted, never expanded
 
 
-def odf_text(root: Any, *, skip_annotations: bool = True) -> str:
+#: a font this small (points) is not readable
+TINY_POINTS = 2.0
+_WHITE = frozenset({"#ffffff", "#fff", "white"})
+
+
+def _attr(el: Any, name: str) -> str:
+    return next((v for k, v in el.attrib.items() if local(k) == name), "")
+
+
+def hidden_styles(*roots: Any) -> set[str]:
+    """Names of text and paragraph styles whose text a reader does not see:
+    ``text:display="none"``, white (``fo:color``), a font of ``TINY_POINTS`` or less;
+    a style based on one of them (``style:parent-style-name``) too."""
+    own: dict[str, tuple[str, bool]] = {}
+    for root in roots:
+        if root is None:
+            continue
+        for style in root.iter():
+            if local(style.tag) != "style":
+                continue
+            hidden = False
+            for props in style:
+                if local(props.tag) != "text-properties":
+                    continue
+                size = _attr(props, "font-size")
+                number = re.match(r"[\d.]+", size)
+                hidden = hidden or _attr(props, "display") == "none" or _attr(props, "color").lower() in _WHITE \
+                    or (size.endswith("pt") and number is not None and float(number.group().rstrip(".") or 0) <= TINY_POINTS)
+            own[_attr(style, "name")] = (_attr(style, "parent-style-name"), hidden)
+    out: set[str] = set()
+    for name in own:
+        at, seen = name, set()
+        while at in own and at not in seen:
+            seen.add(at)
+            if own[at][1]:
+                out.add(name)
+                break
+            at = own[at][0]
+    return out
+
+
+def odf_text(root: Any, *, skip_annotations: bool = True, hidden: set[str] | None = None) -> str:
+    """The text of ``root``; with ``hidden`` (``hidden_styles``), as displayed: text in
+    those styles, hidden text and hidden paragraphs left out."""
     parts: list[str] = []
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
@@ -35,7 +78,9 @@ def odf_text(root: Any, *, skip_annotations: bool = True) -> str:
             if el.tail and el is not root:
                 parts.append(el.tail)
             continue
-        if skip_annotations and name == "annotation" and el is not root:
+        if (skip_annotations and name == "annotation" and el is not root) or (
+                hidden is not None and el is not root and (
+                    name in ("hidden-text", "hidden-paragraph") or _attr(el, "style-name") in hidden)):
             if el.tail:
                 parts.append(el.tail)
             continue
@@ -62,43 +107,55 @@ def extract_odf(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
         ctx.problem("corrupt")
         return
     with zf:
-        infos = {i.filename: i for i in zf.infolist()}
+        readings, too_many = entry_copies(zf)
+        if too_many:
+            ctx.problem("corrupt", "duplicate-entries")
+        for number, infos in enumerate(readings):
+            # a package with two entries of one name is read once per copy (ooxml.py)
+            _package(zf, infos, ctx if number == 0 else ctx.child(f"entry-copy={number}"), kind)
 
-        def xml(name: str) -> Any:
-            info = infos.get(name)
-            if info is None or not ctx.budget.take_entry(ctx.loc(f"part={name}")):
-                return None
-            raw = read_zip_member(zf, info, ctx.child(f"part={name}"))
-            if raw is None:
-                return None
-            root = parse(raw)
-            if root is None:
-                ctx.problem("corrupt", f"part={name}")
-            return root
 
-        manifest = xml("META-INF/manifest.xml")
-        if manifest is not None and any(local(e.tag) == "encryption-data" for e in manifest.iter()):
-            ctx.problem("encrypted")
-            return
-        content = xml("content.xml")
-        if content is not None:
-            for ann in [e for e in content.iter() if local(e.tag) == "annotation"]:
-                ctx.add("comments", odf_text(ann, skip_annotations=False))
-            if kind == "ods":
-                _ods(content, ctx)
-            elif kind == "odp":
-                _odp(content, ctx)
-            else:
-                body = next((e for e in content if local(e.tag) == "body"), content)
-                ctx.add("body", odf_text(body))
-        styles = xml("styles.xml")
-        if styles is not None:
-            for el in styles.iter():
-                if local(el.tag) in ("header", "footer", "header-left", "footer-left", "header-first", "footer-first"):
-                    ctx.add(local(el.tag).split("-")[0], odf_text(el))
-        meta = xml("meta.xml")
-        if meta is not None:
-            ctx.add("metadata", "\n".join(e.text for e in meta.iter() if isinstance(e.tag, str) and e.text and e.text.strip()))
+def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, kind: str) -> None:
+    def xml(name: str) -> Any:
+        info = infos.get(name)
+        if info is None or not ctx.budget.take_entry(ctx.loc(f"part={name}")):
+            return None
+        raw = read_zip_member(zf, info, ctx.child(f"part={name}"))
+        if raw is None:
+            return None
+        root = parse(raw)
+        if root is None:
+            ctx.problem("corrupt", f"part={name}")
+        return root
+
+    manifest = xml("META-INF/manifest.xml")
+    if manifest is not None and any(local(e.tag) == "encryption-data" for e in manifest.iter()):
+        ctx.problem("encrypted")
+        return
+    content = xml("content.xml")
+    styles = xml("styles.xml")
+    if content is not None:
+        for ann in [e for e in content.iter() if local(e.tag) == "annotation"]:
+            ctx.add("comments", odf_text(ann, skip_annotations=False))
+        if kind == "ods":
+            _ods(content, ctx)
+        elif kind == "odp":
+            _odp(content, ctx)
+        else:
+            body = next((e for e in content if local(e.tag) == "body"), content)
+            text = odf_text(body)
+            ctx.add("body", text)
+            hidden = hidden_styles(content, styles)
+            shown = odf_text(body, hidden=hidden)
+            if shown != text:
+                ctx.add("body/displayed", shown)
+    if styles is not None:
+        for el in styles.iter():
+            if local(el.tag) in ("header", "footer", "header-left", "footer-left", "header-first", "footer-first"):
+                ctx.add(local(el.tag).split("-")[0], odf_text(el))
+    meta = xml("meta.xml")
+    if meta is not None:
+        ctx.add("metadata", "\n".join(e.text for e in meta.iter() if isinstance(e.tag, str) and e.text and e.text.strip()))
 
 
 def _ods(content: Any, ctx: Ctx) -> None:

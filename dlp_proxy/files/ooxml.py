@@ -8,6 +8,7 @@ the ones without a specific reader are reported as ``part=<name>``.
 
 from __future__ import annotations
 
+import bisect
 import io
 import posixpath
 import re
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from dlp_proxy.files.bounded import read_zip_member
+from dlp_proxy.files.bounded import entry_copies, read_zip_member
 from dlp_proxy.files.cells import BUILTIN_FORMATS, col_letters, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import split_row
@@ -34,10 +35,18 @@ _TEXT_TAGS = {"t", "delText", "instrText"}
 _BREAK_TAGS = {"br", "cr"}
 _PARA_TAGS = {"p", "tr", "si", "comment"}
 _ALT_ATTRS = ("descr", "title")
+#: text a reader never sees in the document as displayed: tracked deletions (hidden
+#: under "simple markup") and field codes (the field's result is shown)
+_UNSHOWN_TAGS = {"delText", "instrText"}
 
 
-def ooxml_text(root: Any) -> str:
-    """Run text of any OOXML part: w:t, a:t, deleted text, field codes, alt text."""
+def ooxml_text(root: Any, display: Display | None = None) -> str:
+    """Run text of any OOXML part: w:t, a:t, deleted text, field codes, alt text.
+
+    With ``display``: the text as the application displays it: runs the reader
+    cannot see (``Display.hidden``: hidden, white, tiny) and deleted text and field
+    codes are left out, so text hidden *inside* an identifier
+    (``536-22-<hidden>lorem</hidden>8710``) does not break the identifier in this reading."""
     parts: list[str] = []
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
@@ -48,6 +57,8 @@ def ooxml_text(root: Any) -> str:
                 parts.append("\n")
             elif name == "tc":
                 parts.append("\t")
+            continue
+        if display is not None and (name in _UNSHOWN_TAGS or (name == "r" and display.hidden(el))):
             continue
         if name in _TEXT_TAGS and el.text:
             parts.append(el.text)
@@ -66,12 +77,127 @@ def ooxml_text(root: Any) -> str:
     return re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip()
 
 
+#: a run in a font this small (points) is not readable on screen or paper
+TINY_POINTS = 2.0
+#: a run scaled horizontally to this per cent of its width or less (``w:w``) is unreadable
+TINY_SCALE = 10
+_WHITE = frozenset({"FFFFFF", "FFFFFFFF", "white", "bg1", "lt1", "background1"})
+_OFF = frozenset({"0", "false", "off"})
+
+
+def _on(el: Any) -> bool:
+    """A WordprocessingML toggle property (``<w:vanish/>``, ``w:val="true"``)."""
+    return next((v for k, v in el.attrib.items() if local(k) == "val"), "true").lower() not in _OFF
+
+
+def _val(el: Any, name: str = "val") -> str:
+    return next((v for k, v in el.attrib.items() if local(k) == name), "")
+
+
+def _run_props(rpr: Any) -> dict[str, Any]:
+    """The display properties a run (or a style) sets: hidden, white, tiny."""
+    props: dict[str, Any] = {}
+    if rpr is None:
+        return props
+    # DrawingML (pptx, charts, text boxes): a:rPr sz="100" (hundredths of a point)
+    size = rpr.get("sz")
+    if size is not None and size.isdigit():
+        props["tiny"] = int(size) / 100 <= TINY_POINTS
+    for child in rpr:
+        tag = local(child.tag)
+        if tag in ("vanish", "specVanish"):
+            props["hidden"] = _on(child)
+        elif tag in ("sz", "szCs") and _val(child).isdigit():  # half-points
+            props["tiny"] = props.get("tiny", False) or int(_val(child)) / 2 <= TINY_POINTS
+        elif tag == "w" and _val(child).rstrip("%").isdigit():
+            props["squeezed"] = int(_val(child).rstrip("%")) <= TINY_SCALE
+        elif tag == "color":
+            props["white"] = _val(child).upper() in _WHITE or _val(child, "themeColor") in _WHITE
+        elif tag == "solidFill":  # DrawingML fill of the glyphs
+            colour = next(iter(child), None)
+            props["white"] = colour is not None and (
+                (colour.get("val") or "").upper() in _WHITE or (colour.get("val") or "") in _WHITE)
+        elif tag == "noFill":
+            props["hidden"] = True
+    return props
+
+
+class Display:
+    """Which runs of a part a reader does not see: hidden (``w:vanish``,
+    ``w:specVanish``), white (on the usual white page), in a font of
+    ``TINY_POINTS`` or less, squeezed to ``TINY_SCALE`` per cent, or glyphs without
+    fill, set on the run or through its character or paragraph style (``styles``:
+    style id -> properties, from word/styles.xml)."""
+
+    def __init__(self, styles: dict[str, dict[str, Any]] | None = None) -> None:
+        self.styles = styles or {}
+        self.seen = False  # a hidden run was met
+
+    def hidden(self, run: Any) -> bool:
+        props: dict[str, Any] = {}
+        para = run.getparent()
+        while para is not None and local(para.tag) not in ("p",):
+            para = para.getparent()
+        if para is not None:
+            ppr = next((c for c in para if local(c.tag) == "pPr"), None)
+            style = next((c for c in ppr if local(c.tag) == "pStyle"), None) if ppr is not None else None
+            if style is not None:
+                props.update(self.styles.get(_val(style), {}))
+        rpr = next((c for c in run if local(c.tag) == "rPr"), None)
+        if rpr is not None:
+            style = next((c for c in rpr if local(c.tag) == "rStyle"), None)
+            if style is not None:
+                props.update(self.styles.get(_val(style), {}))
+            props.update(_run_props(rpr))
+        out = any(props.get(k) for k in ("hidden", "white", "tiny", "squeezed"))
+        self.seen = self.seen or out
+        return out
+
+
+def word_styles(root: Any) -> dict[str, dict[str, Any]]:
+    """Style id -> display properties (``_run_props``), following ``w:basedOn``."""
+    own: dict[str, tuple[str, dict[str, Any]]] = {}
+    for style in root:
+        if local(style.tag) != "style":
+            continue
+        sid = _val(style, "styleId")
+        based = next((_val(c) for c in style if local(c.tag) == "basedOn"), "")
+        rpr = next((c for c in style if local(c.tag) == "rPr"), None)
+        own[sid] = (based, _run_props(rpr))
+    out: dict[str, dict[str, Any]] = {}
+    for sid in own:
+        chain: list[dict[str, Any]] = []
+        at, seen = sid, set()
+        while at in own and at not in seen and len(chain) < 32:
+            seen.add(at)
+            chain.append(own[at][1])
+            at = own[at][0]
+        merged: dict[str, Any] = {}
+        for props in reversed(chain):
+            merged.update(props)
+        out[sid] = merged
+    return out
+
+
+def add_readings(ctx: Ctx, sub: str, root: Any, display: Display) -> None:
+    """The part's text as stored (every run), then, when it has runs a reader does not
+    see, as displayed (``sub/displayed``): both are judged."""
+    ctx.add(sub, ooxml_text(root))
+    table_rows(root, ctx, sub)
+    display.seen = False
+    shown = ooxml_text(root, display)
+    if display.seen:
+        ctx.add(f"{sub}/displayed", shown)
+        table_rows(root, ctx, f"{sub}/displayed", display)
+
+
 class Package:
-    def __init__(self, zf: zipfile.ZipFile, ctx: Ctx) -> None:
+    def __init__(self, zf: zipfile.ZipFile, ctx: Ctx, infos: dict[str, zipfile.ZipInfo] | None = None) -> None:
         self.zf = zf
         self.ctx = ctx
-        self.infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        self.infos = infos if infos is not None else {i.filename: i for i in zf.infolist() if not i.is_dir()}
         self.done: set[str] = set()
+        self.display = Display()
 
     def read(self, name: str) -> bytes | None:
         info = self.infos.get(name)
@@ -129,24 +255,29 @@ def extract_ooxml(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
         ctx.problem("corrupt")
         return
     with zf:
-        pkg = Package(zf, ctx)
-        if kind == "docx":
-            _docx(pkg)
-        elif kind == "xlsx":
-            _xlsx(pkg)
-        elif kind == "pptx":
-            _pptx(pkg)
-        _rest(pkg)
+        readings, too_many = entry_copies(zf)
+        if too_many:
+            ctx.problem("corrupt", "duplicate-entries")
+        for number, infos in enumerate(readings):
+            # a package with two entries of one name is read once per copy: the file is
+            # whatever the recipient's application takes it to be
+            pkg = Package(zf, ctx if number == 0 else ctx.child(f"entry-copy={number}"), infos)
+            if kind == "docx":
+                _docx(pkg)
+            elif kind == "xlsx":
+                _xlsx(pkg)
+            elif kind == "pptx":
+                _pptx(pkg)
+            _rest(pkg)
 
 
 def _add_part(pkg: Package, name: str, sub: str) -> None:
     root = pkg.xml(name)
     if root is not None:
-        pkg.ctx.add(sub, ooxml_text(root))
-        table_rows(root, pkg.ctx, sub)
+        add_readings(pkg.ctx, sub, root, pkg.display)
 
 
-def table_rows(root: Any, ctx: Ctx, sub: str) -> None:
+def table_rows(root: Any, ctx: Ctx, sub: str, display: Display | None = None) -> None:
     """Rows of Word and DrawingML tables (w:tr, a:tr) whose adjacent cells hold the
     groups of one identifier, each as a line of its own (``rows.split_row``)."""
     number = 0
@@ -154,13 +285,18 @@ def table_rows(root: Any, ctx: Ctx, sub: str) -> None:
         if not isinstance(el.tag, str) or local(el.tag) != "tr":
             continue
         number += 1
-        cells = [ooxml_text(tc).replace("\n", " ") for tc in el if isinstance(tc.tag, str) and local(tc.tag) == "tc"]
+        cells = [ooxml_text(tc, display).replace("\n", " ") for tc in el
+                 if isinstance(tc.tag, str) and local(tc.tag) == "tc"]
         for row in split_row(cells):
             ctx.add(f"{sub}/table-row={number}", row)
 
 
 def _docx(pkg: Package) -> None:
     rels = pkg.rels("word/document.xml")
+    styles_part = next((t for t, rtype in rels.values() if rtype == "styles"), "word/styles.xml")
+    styles = pkg.xml(styles_part)
+    if styles is not None:
+        pkg.display = Display(word_styles(styles))
     _add_part(pkg, "word/document.xml", "body")
     for target, rtype in rels.values():
         if target in pkg.done:
@@ -225,13 +361,13 @@ def _col_index(letters: str) -> int:
 def _xlsx(pkg: Package) -> None:
     ctx = pkg.ctx
     wb_rels = pkg.rels("xl/workbook.xml")
-    shared: list[str] = []
+    shared: list[tuple[str, str]] = []  # (stored, displayed) per shared string
     for target, rtype in wb_rels.values():
         if rtype == "sharedStrings":
             root = pkg.xml(target)
             if root is not None:
                 for si in root:
-                    shared.append("".join(t.text or "" for t in si.iter() if local(t.tag) == "t"))
+                    shared.append(rich_text(si))
     formats = _cell_formats(pkg, wb_rels)
     wb = pkg.xml("xl/workbook.xml")
     if wb is None:
@@ -295,7 +431,8 @@ def _cell_formats(pkg: Package, wb_rels: dict[str, tuple[str, str]]) -> list[str
 
 
 def _sheet_cells(
-    data: bytes, sheet: str, hidden_sheet: bool, shared: list[str], ctx: Ctx, formats: list[str] | None = None
+    data: bytes, sheet: str, hidden_sheet: bool, shared: list[tuple[str, str]], ctx: Ctx,
+    formats: list[str] | None = None
 ) -> bool:
     """Every cell's text (see ``_cell_text``), then the displayed value of each formula
     that a simple string evaluation gives and its cached value does not show (the
@@ -305,6 +442,7 @@ def _sheet_cells(
     below it, a cell with a digit is reported as ``<header>: <text>``, so a column headed "Account" or "SSN" gives
     its numbers their context, as in a CSV table."""
     hidden_cols: set[int] = set()
+    hidden_sorted: list[int] = []
     count = 0
     values: dict[str, str] = {}  # cell ref -> displayed value, for formula references
     headers: dict[str, str] | None = None  # column letters -> the header row's label
@@ -319,7 +457,10 @@ def _sheet_cells(
         if tag == "col" and el.get("hidden") in ("1", "true"):
             lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
             hidden_cols.update(range(lo, min(hi, lo + 16384) + 1))
+            hidden_sorted = []  # sorted again at the next row
         elif tag == "row":
+            if hidden_cols and not hidden_sorted:
+                hidden_sorted = sorted(hidden_cols)
             row_hidden = el.get("hidden") in ("1", "true")
             header_row = headers is None
             row_labels: dict[str, str] = {}
@@ -375,7 +516,8 @@ def _sheet_cells(
                     return False
                 if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
                     return False
-            if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={el.get('r', count + 1)}", ctx):
+            if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={el.get('r', count + 1)}", ctx,
+                                                            hidden_sorted):
                 return False
             if header_row and (row_labels or row_has_digit):
                 # the first row with text is the header row, unless it holds numbers (data)
@@ -412,7 +554,8 @@ def _table_value(shown: str) -> str:
 
 
 def _sheet_table(
-    data: bytes, sheet: str, hidden_sheet: bool, shared: list[str], ctx: Ctx, formats: list[str] | None = None
+    data: bytes, sheet: str, hidden_sheet: bool, shared: list[tuple[str, str]], ctx: Ctx,
+    formats: list[str] | None = None
 ) -> bool:
     """A large sheet as a delimited table: each row a line, its displayed values
     separated by tabs (column A first, an empty cell as an empty field, every line of
@@ -432,6 +575,7 @@ def _sheet_table(
     right of column IV, a cell in a hidden row or column (located as such)."""
     suffix = " (hidden)" if hidden_sheet else ""
     hidden_cols: set[int] = set()
+    hidden_sorted: list[int] = []
     count = 0
     values: dict[str, str] = {}
     headers: dict[str, str] | None = None
@@ -460,9 +604,12 @@ def _sheet_table(
         if tag == "col" and el.get("hidden") in ("1", "true"):
             lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
             hidden_cols.update(range(lo, min(hi, lo + 16384) + 1))
+            hidden_sorted = []  # sorted again at the next row
             continue
         if tag != "row":
             continue
+        if hidden_cols and not hidden_sorted:
+            hidden_sorted = sorted(hidden_cols)
         try:
             row_no = int(el.get("r", "")) if el.get("r") else last_row + 1
         except ValueError:
@@ -509,7 +656,7 @@ def _sheet_table(
             if formula:
                 formulas.append((ref, loc, formula, shown))
             extra = [p for p in text.split("\n") if p and p != shown and (
-                _FORMULA_TEXT.search(p) if p.startswith("=") else _LONG_DIGITS.search(p))]
+                _FORMULA_TEXT.search(p) if p.startswith("=") else _LONG_DIGITS.search(p) or c.get("t") in ("s", "inlineStr"))]
             if row_hidden or col in hidden_cols or col > TABLE_MAX_COLS:
                 # located as today: a reviewer sees the cell was hidden
                 if not ctx.add(loc, text) or (shown and shown not in text.split("\n")
@@ -524,7 +671,7 @@ def _sheet_table(
                     line[col - 1] += " " + _table_value(value)
                 else:
                     line.append(_table_value(value))
-        if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={row_no}", ctx):
+        if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={row_no}", ctx, hidden_sorted):
             return False
         if header_row and (row_labels or row_has_digit):
             headers = {} if row_has_digit else row_labels
@@ -549,16 +696,28 @@ def _sheet_table(
     return formula_values(formulas, values, ctx)
 
 
-def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx) -> bool:
+def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx, hidden_cols: list[int] | None = None) -> bool:
     """A row whose adjacent columns hold the groups of one identifier, as one line
     (``rows.split_row``; a gap between columns breaks a run).  False once the text
-    budget is spent."""
+    budget is spent.
+
+    With hidden columns between the row's cells, the row is also read as displayed
+    (``loc (displayed)``): the hidden columns' cells left out and the cells either side
+    of them adjacent, as Excel shows them (``536 | <hidden> | 22 | 8710``)."""
+    if hidden_cols and cells:
+        ordered = hidden_cols  # sorted
+        first, end = cells[0][0], cells[-1][0]
+        if bisect.bisect_left(ordered, end) > bisect.bisect_left(ordered, first):
+            visible = [(col - bisect.bisect_left(ordered, col), value) for col, value in cells
+                       if bisect.bisect_left(ordered, col) == bisect.bisect_right(ordered, col)]
+            if len(visible) >= 2 and not _split_row_cells(visible, f"{loc} (displayed)", ctx):
+                return False
     line: list[str] = []
     last = 0
-    for col, shown in cells:
+    for col, value in cells:
         if line and col != last + 1:
             line.append("")
-        line.append(shown)
+        line.append(value)
         last = col
     return all(ctx.add(loc, row) for row in split_row(line))
 
@@ -579,10 +738,49 @@ def _is_label(text: str) -> bool:
     return 0 < len(t) <= MAX_HEADER_CHARS and any(ch.isalpha() for ch in t) and not t.startswith("=")
 
 
-def _cell_text(c: Any, shared: list[str], formats: list[str]) -> tuple[str, str, str]:
+def _spreadsheet_run_hidden(rpr: Any) -> bool:
+    """A SpreadsheetML rich-text run a reader does not see: white (``rgb`` FFFFFF, theme
+    colour 0, Excel's "Background 1") or in a font of ``TINY_POINTS`` or less."""
+    for child in rpr:
+        tag = local(child.tag)
+        if tag == "sz" and _number(child.get("val")) is not None:
+            if float(child.get("val")) <= TINY_POINTS:
+                return True
+        elif tag == "color" and ((child.get("rgb") or "").upper()[-6:] == "FFFFFF" or child.get("theme") == "0"):
+            return True
+    return False
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def rich_text(si: Any) -> tuple[str, str]:
+    """(stored, displayed) text of a shared or inline string: every run, and the runs a
+    reader sees (``_spreadsheet_run_hidden`` left out; phonetic runs are stored only)."""
+    stored = "".join(t.text or "" for t in si.iter() if local(t.tag) == "t")
+    if not any(local(r.tag) == "r" for r in si):
+        return stored, stored
+    shown: list[str] = []
+    for child in si:
+        tag = local(child.tag)
+        if tag == "t":
+            shown.append(child.text or "")
+        elif tag == "r":
+            rpr = next((c for c in child if local(c.tag) == "rPr"), None)
+            if rpr is None or not _spreadsheet_run_hidden(rpr):
+                shown.extend(t.text or "" for t in child if local(t.tag) == "t")
+    return stored, "".join(shown)
+
+
+def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tuple[str, str, str]:
     """(text to scan, displayed value, formula).  The text holds the stored value
     and the formula as written; the displayed value is the value under the cell's
-    number format (``000-00-0000`` on 536228710 shows ``536-22-8710``)."""
+    number format (``000-00-0000`` on 536228710 shows ``536-22-8710``), or a rich
+    string without its runs a reader does not see (``rich_text``)."""
     ctype = c.get("t", "n")
     parts: list[str] = []
     shown = ""
@@ -592,10 +790,10 @@ def _cell_text(c: Any, shared: list[str], formats: list[str]) -> tuple[str, str,
         if tag == "v" and child.text is not None:
             if ctype == "s":
                 try:
-                    shown = shared[int(child.text)]
+                    stored, shown = shared[int(child.text)]
                 except (ValueError, IndexError):
-                    shown = child.text
-                parts.append(shown)
+                    stored = shown = child.text
+                parts.append(stored)
             else:
                 shown = child.text
                 if ctype == "n":
@@ -608,8 +806,8 @@ def _cell_text(c: Any, shared: list[str], formats: list[str]) -> tuple[str, str,
                         shown = formatted
                 parts.append(child.text)
         elif tag == "is":
-            shown = "".join(t.text or "" for t in child.iter() if local(t.tag) == "t")
-            parts.append(shown)
+            stored, shown = rich_text(child)
+            parts.append(stored)
         elif tag == "f" and child.text:
             formula = child.text
             parts.append(f"={child.text}")
@@ -653,8 +851,7 @@ def _pptx(pkg: Package) -> None:
         if root is None:
             continue
         hidden = " (hidden)" if root.get("show") in ("0", "false") else ""
-        ctx.add(f"slide={number}{hidden}", ooxml_text(root))
-        table_rows(root, ctx, f"slide={number}{hidden}")
+        add_readings(ctx, f"slide={number}{hidden}", root, pkg.display)
         for target, rtype in pkg.rels(part).values():
             sub = {"notesSlide": "notes", "comments": "comments", "chart": "chart", "diagramData": "diagram"}.get(
                 rtype

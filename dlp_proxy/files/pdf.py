@@ -3,7 +3,9 @@ embedded files.
 
 pypdf's text extraction ignores fill colour, rendering mode 3 (invisible text)
 and the page boxes, so white-on-white text, invisible OCR layers and text placed
-outside the visible page are all returned: exactly what a DLP scanner wants.
+outside the visible page are all returned: exactly what a DLP scanner wants.  A page
+that has such text is also read as displayed (``page=N/displayed``, ``displayed_text``):
+text hidden *inside* an identifier must not break it where the reader sees it whole.
 """
 
 from __future__ import annotations
@@ -71,13 +73,21 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
         loc = f"page={index + 1}"
         try:
             page = pages[index]
-            text = page.extract_text() or ""
+            text, hides = page_text(page)
         except TimeUp:
             raise
         except Exception:
             ctx.problem("corrupt", loc)
             continue
         if not ctx.add(loc, text):
+            return
+        try:
+            shown = displayed_text(page) if hides else None
+        except TimeUp:
+            raise
+        except Exception:
+            shown = None  # the reading as stored stands
+        if shown is not None and shown != text and not ctx.add(f"{loc}/displayed", shown):
             return
         if len("".join(text.split())) < IMAGE_ONLY_CHARS and ctx.limits.ocr:
             try:
@@ -130,6 +140,169 @@ def _ocr_page(page: Any, loc: str, ctx: Ctx) -> None:
         ocr_image(page.images[name].image.convert("L"), ctx, sub)
     if len(images) > MAX_IMAGES_PER_PAGE:
         ctx.problem("ocr-limit", f"{loc}/ocr")
+
+
+#: text drawn in a font smaller than this (points, after scaling) is not readable
+TINY_POINTS = 2.0
+#: text squeezed to this per cent of its width or less (``Tz``) is not readable
+TINY_SCALE = 10.0
+#: text showing operators
+_SHOW = frozenset({b"Tj", b"TJ", b"'", b'"'})
+
+
+def _mul(a: list[float], b: list[float]) -> list[float]:
+    return [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3], a[2] * b[0] + a[3] * b[2],
+            a[2] * b[1] + a[3] * b[3], a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5]]
+
+
+def _white(values: list[float]) -> bool:
+    if len(values) == 1:
+        return values[0] >= 0.98  # grey
+    if len(values) == 3:
+        return min(values) >= 0.98  # RGB
+    if len(values) == 4:
+        return max(values) <= 0.02  # CMYK
+    return False
+
+
+class _Drawing:
+    """The graphics and text state of a content stream, as far as visibility goes:
+    ``step`` takes each operation in order and says whether it shows text a reader
+    cannot see (rendering mode 3 or 7, white fill or stroke as the mode draws, a font
+    under ``TINY_POINTS`` after scaling or squeezed to ``TINY_SCALE`` per cent, drawn
+    outside the media box)."""
+
+    def __init__(self, page: Any) -> None:
+        box = [float(v) for v in page.mediabox]
+        self.lo_x, self.hi_x = min(box[0], box[2]), max(box[0], box[2])
+        self.lo_y, self.hi_y = min(box[1], box[3]), max(box[1], box[3])
+        # graphics state: ctm, fill white, stroke white, render mode, font size, scaling, leading
+        self.state: dict[str, Any] = {"ctm": [1.0, 0, 0, 1.0, 0, 0], "fill": False, "stroke": False, "mode": 0,
+                                      "size": 0.0, "scale": 100.0, "leading": 0.0}
+        self.saved: list[dict[str, Any]] = []
+        self.tm = [1.0, 0, 0, 1.0, 0, 0]
+        self.line = list(self.tm)
+
+    def step(self, operands: Any, op: bytes, matrix: list[float] | None = None) -> bool:
+        """Update the state with one operation; True when it shows invisible text.
+        ``matrix``: the text rendering matrix when the caller tracks it (pypdf's visitor)."""
+        state = self.state
+        nums: list[float] = []
+        if op not in _SHOW and op != b"Tf":
+            try:
+                nums = [float(v) for v in operands]
+            except (TypeError, ValueError):
+                nums = []
+        if op == b"q":
+            self.saved.append(dict(state))
+        elif op == b"Q" and self.saved:
+            self.state = state = self.saved.pop()
+        elif op == b"cm" and len(nums) == 6:
+            state["ctm"] = _mul(nums, state["ctm"])
+        elif op in (b"rg", b"g", b"k", b"sc", b"scn"):
+            state["fill"] = _white(nums)
+        elif op in (b"RG", b"G", b"K", b"SC", b"SCN"):
+            state["stroke"] = _white(nums)
+        elif op == b"Tr" and nums:
+            state["mode"] = int(nums[0])
+        elif op == b"Tz" and nums:
+            state["scale"] = nums[0]
+        elif op == b"Tf" and len(operands) == 2:
+            try:
+                state["size"] = float(operands[1])
+            except (TypeError, ValueError):
+                state["size"] = 0.0
+        elif op == b"TL" and nums:
+            state["leading"] = nums[0]
+        elif op == b"BT":
+            self.tm, self.line = [1.0, 0, 0, 1.0, 0, 0], [1.0, 0, 0, 1.0, 0, 0]
+        elif op == b"Tm" and len(nums) == 6:
+            self.tm, self.line = list(nums), list(nums)
+        elif op in (b"Td", b"TD") and len(nums) == 2:
+            if op == b"TD":
+                state["leading"] = -nums[1]
+            self.line = _mul([1.0, 0, 0, 1.0, nums[0], nums[1]], self.line)
+            self.tm = list(self.line)
+        elif op in (b"T*", b"'", b'"'):
+            self.line = _mul([1.0, 0, 0, 1.0, 0, -state["leading"]], self.line)
+            self.tm = list(self.line)
+        if op not in _SHOW:
+            return False
+        m = matrix if matrix is not None else _mul(self.tm, state["ctm"])
+        x, y = m[4], m[5]
+        scale = abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
+        mode = state["mode"]
+        return bool(
+            mode in (3, 7)
+            or (mode in (0, 2, 4, 6) and state["fill"] and (mode in (0, 4) or state["stroke"]))
+            or (mode in (1, 5) and state["stroke"])
+            or abs(state["size"]) * scale < TINY_POINTS
+            or abs(state["scale"]) <= TINY_SCALE
+            or not (self.lo_x - 1 <= x <= self.hi_x + 1 and self.lo_y - 1 <= y <= self.hi_y + 1)
+        )
+
+
+def page_text(page: Any) -> tuple[str, bool]:
+    """pypdf's text of the page, and whether it shows text a reader cannot see (found
+    while pypdf reads the page: a second pass, ``displayed_text``, only for such pages)."""
+    drawing = _Drawing(page)
+    found = False
+
+    def visit(op: bytes, args: Any, cm: Any, tm: Any) -> None:
+        nonlocal found
+        try:
+            hidden = drawing.step(args, op, _mul([float(v) for v in tm], [float(v) for v in cm]))
+        except Exception:
+            hidden = False
+        found = found or hidden
+
+    text = page.extract_text(visitor_operand_before=visit) or ""
+    return str(text), found
+
+
+def displayed_text(page: Any) -> str | None:
+    """The page's text as a viewer shows it, or None when nothing on it is hidden: the
+    page's content stream with every text-showing operation a reader cannot see
+    (``_Drawing``) removed, then read as pypdf reads it.  Text in form XObjects is kept."""
+    from pypdf.generic import ContentStream
+
+    contents = page.get_contents()
+    if contents is None:
+        return None
+    stream = ContentStream(contents, page.pdf)
+    drawing = _Drawing(page)
+    kept: list[Any] = []
+    dropped = 0
+    for operands, op in stream.operations:
+        if drawing.step(operands, op):
+            dropped += 1
+            if op == b"'":
+                kept.append(([], b"T*"))
+            elif op == b'"':
+                kept.append((list(operands[:2]), b"Tw"))
+            continue
+        kept.append((operands, op))
+    if not dropped:
+        return None
+    from pypdf import PageObject
+    from pypdf.generic import NameObject
+
+    # a text matrix set and replaced before anything is shown moved nothing a reader
+    # sees (the jump to the hidden text): dropped, so the text either side stays one word
+    superseded: set[int] = set()
+    last_tm: int | None = None
+    for n, (_operands, op) in enumerate(kept):
+        if op in _SHOW or op in (b"Td", b"TD", b"T*", b"ET"):
+            last_tm = None
+        elif op == b"Tm":
+            if last_tm is not None:
+                superseded.add(last_tm)
+            last_tm = n
+    stream.operations = [item for n, item in enumerate(kept) if n not in superseded]
+    shown = PageObject(page.pdf, page.indirect_reference)  # a copy: the reader's page stays as read
+    shown.update(page)
+    shown[NameObject("/Contents")] = stream
+    return str(shown.extract_text() or "")
 
 
 def _metadata(reader: Any, ctx: Ctx) -> None:

@@ -44,6 +44,11 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
             ctx.budget.check_time()
             if not ctx.add(f"text/{loc}", block):
                 return kind
+        if kind == "xml" and "<svg" in text[:65536]:
+            from dlp_proxy.files.svg import add_svg_reading
+
+            # an SVG is drawn by the browser: its text as displayed (svg.py)
+            add_svg_reading(data, ctx, text)
         return kind
     for loc, block in line_blocks(iter_decoded(data)):
         ctx.budget.check_time()

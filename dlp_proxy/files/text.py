@@ -205,7 +205,8 @@ def text_kind(text: str) -> str:
             pass
     if low.startswith("<!doctype html") or "<html" in low or ("<body" in low and "</" in low):
         return "html"
-    if low.startswith("<?xml") or (low.startswith("<") and re.match(r"<[a-z_][\w:.-]*[\s>/]", low)):
+    if low.startswith(("<?xml", "<!doctype", "<!--")) or (low.startswith("<") and re.match(r"<[a-z_][\w:.-]*[\s>/]", low)):
+        # a DOCTYPE or a comment before the root element (an SVG from an editor) is XML too
         return "xml"
     lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
     if len(lines) >= 2:
