@@ -122,6 +122,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Sim
     shutil.copytree(Path(ROOT) / "config", config)
     policy = (config / "policy.yaml").read_text()
     alerts = sim.channel("compliance_alerts")
+    # private channels redact here (the shipped policy holds them): the patch remediation
+    held = "    action: quarantine\n    match:\n      entities: [US_SSN,"
+    assert held in policy
+    policy = policy.replace(held, held.replace("quarantine", "redact"), 1)
     (config / "policy.yaml").write_text(policy.replace("alert_channel_id: null", f"alert_channel_id: {alerts}"))
     with ThreadedServer(app) as srv:
         httpx.post(f"{sim.url}/__sim/config", json={"allowed_untrusted_internal_connections": "127.0.0.1"})
@@ -134,10 +138,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Sim
             stop(sim.proc)
 
 
-def _button_post(gw: Gateway, url: str, message: str = "status below") -> httpx.Response:
+def _button_post(gw: Gateway, url: str, message: str = "status below", channel: str = "town_square") -> httpx.Response:
     with gw.client("alice") as c:
         return c.post("/api/v4/posts", json={
-            "channel_id": gw.sim.channel("town_square"), "message": message,
+            "channel_id": gw.sim.channel(channel), "message": message,
             "props": {"attachments": [{"text": "click to refresh", "actions": [
                 {"id": "refresh", "name": "Refresh", "type": "button", "integration": {"url": url, "context": {}}}]}]}})
 
@@ -208,3 +212,37 @@ def test_action_update_checked_after_the_fact(env: tuple[Gateway, Simulator, Int
     # one worker takes jobs in order: the clean update, checked first, was left alone
     post = _sim_post(sim, clean["id"])
     assert post["message"] == "refreshed: all clear" and not post["delete_at"]
+
+
+def test_redacted_update_is_patched(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    gw, sim, integ, base = env
+    post = _button_post(gw, f"{base}/allowed/hook", channel="private").json()
+    integ.answer = {"update": {"message": f"client SSN {SSN} confirmed"}}
+    with gw.client("alice") as c:
+        assert c.post(f"/api/v4/posts/{post['id']}/actions/refresh", json={}).status_code == 200
+    patched = _wait(lambda: "confirmed" in _sim_post(sim, post["id"])["message"] and
+                    SSN not in _sim_post(sim, post["id"])["message"] and _sim_post(sim, post["id"]), "the patch")
+    assert not patched["delete_at"] and "masked" in patched["message"]  # the policy's footnote
+    rec = _wait(lambda: [r for r in archive_records(gw.data_dir)
+                         if r.get("action") == "remediated" and r.get("remediation") == "patched"], "the record")[0]
+    assert rec["policy_action"] == "redact" and rec["remediation_result"] == "ok" and "content" in rec
+
+
+def test_unreadable_post_is_archived_and_alerted(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    gw, sim, integ, base = env
+    post = _button_post(gw, f"{base}/allowed/hook").json()
+    integ.answer = {}
+    with gw.client("alice") as c:
+        # the first click caches the post's channel for the click's own judging
+        assert c.post(f"/api/v4/posts/{post['id']}/actions/refresh", json={}).status_code == 200
+        httpx.post(f"{sim.url}/__sim/faults", json={"path_prefix": f"/api/v4/posts/{post['id']}", "method": "GET",
+                                                    "status": 500, "count": 1})
+        try:
+            assert c.post(f"/api/v4/posts/{post['id']}/actions/refresh", json={}).status_code == 200
+            failures = _wait(lambda: [r for r in archive_records(gw.data_dir) if r.get("type") == "failure"
+                                      and r.get("reason") == "integration-response-unreadable"], "the failure record")
+        finally:
+            httpx.delete(f"{sim.url}/__sim/faults")
+    assert failures[0]["route"] == "actions.post" and failures[0]["action"] == "fail_open"
+    _wait(lambda: [p for p in sim.posts() if p["channel_id"] == sim.channel("compliance_alerts")
+                   and "UNCHECKED" in p["message"] and failures[0]["record_id"] in p["message"]], "the alert")

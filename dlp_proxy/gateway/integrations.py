@@ -322,6 +322,7 @@ class ResponseWatch:
         ctx = replace(ctx, route=f"{job.route}.response")
         entities = policy.required_entities(ctx)
         scanned = await pipeline._scan(ex.items, entities)
+        scanned = await pipeline._cross_field(scanned, entities, None, [])  # split across attachment fields
         decision: Decision = policy.evaluate(scanned, ctx)
         if decision.action not in (Action.REDACT, Action.QUARANTINE, Action.BLOCK):
             return
