@@ -246,3 +246,40 @@ def test_unreadable_post_is_archived_and_alerted(env: tuple[Gateway, Simulator, 
     assert failures[0]["route"] == "actions.post" and failures[0]["action"] == "fail_open"
     _wait(lambda: [p for p in sim.posts() if p["channel_id"] == sim.channel("compliance_alerts")
                    and "UNCHECKED" in p["message"] and failures[0]["record_id"] in p["message"]], "the alert")
+
+
+def test_full_queue_is_archived_and_alerted() -> None:
+    """A check that finds the queue full is dropped, counted, and the next check archives
+    and alerts how many went unchecked (real simulator; the pipeline's archive stubbed)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from dlp_proxy.gateway.integrations import Job, ResponseWatch
+    from dlp_proxy.simulator import SimulatorServer
+
+    failures: list[dict[str, Any]] = []
+
+    async def record_failure(req: Any, **kw: Any) -> str:
+        failures.append(kw)
+        return f"rec{len(failures)}"
+
+    with SimulatorServer() as sim:
+        ids = httpx.get(sim.url + "/__sim/ids").json()
+        alerts = ids["channels"]["compliance_alerts"]
+        policy = SimpleNamespace(doc=SimpleNamespace(defaults=SimpleNamespace(alert_channel_id=alerts)))
+        pipeline = SimpleNamespace(record_failure=record_failure, policy=lambda: policy)
+
+        async def run() -> None:
+            async with httpx.AsyncClient(base_url=sim.url) as upstream:
+                watch = ResponseWatch(pipeline, upstream, ids["tokens"]["dlp-bot"], max_queue=1)
+                jobs = [Job("commands.execute", f"req{i}", "/api/v4/commands/execute", {}, "") for i in range(3)]
+                assert [watch.offer(j) for j in jobs] == [True, False, False]
+                watch.start()
+                await watch.stop(timeout=60)
+                assert watch.done == 1 and watch.dropped == 0
+
+        asyncio.run(run())
+        assert [f["reason"] for f in failures] == ["integration-response-queue-full"]
+        assert failures[0]["error"].startswith("2 integration response(s) not checked")
+        posts = httpx.get(sim.url + "/__sim/posts").json()
+        assert any(p["channel_id"] == alerts and "UNCHECKED" in p["message"] and "rec1" in p["message"] for p in posts)

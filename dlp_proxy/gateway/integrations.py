@@ -57,6 +57,8 @@ import httpx
 from dlp_proxy.gateway import atrest
 from dlp_proxy.gateway.extract import go_field_name, go_struct_fields
 from dlp_proxy.gateway.paths import go_clean
+from dlp_proxy.gateway.pipeline import GatewayRequest, _redactable, decode_and_extract
+from dlp_proxy.gateway.routes import match
 from dlp_proxy.model import Action, ContentItem, Decision, RequestContext
 
 log = logging.getLogger("dlp_proxy.gateway.integrations")
@@ -298,9 +300,6 @@ class ResponseWatch:
             await self._judge(job, post)
 
     async def _judge(self, job: Job, post: dict[str, Any]) -> None:
-        from dlp_proxy.gateway.pipeline import GatewayRequest, _redactable, decode_and_extract
-        from dlp_proxy.gateway.routes import match
-
         pipeline = self.pipeline
         started = time.perf_counter()
         post_id = str(post.get("id", ""))
@@ -376,8 +375,6 @@ class ResponseWatch:
 
     async def _unchecked(self, job: Job, why: str, reason: str) -> None:
         """Fail closed where nothing else can be done: archive, then alert compliance."""
-        from dlp_proxy.gateway.pipeline import GatewayRequest
-
         req = GatewayRequest("POST", job.target, {}, b"", client_ip=job.client_ip, request_id=job.request_id)
         record_id = await self.pipeline.record_failure(req, reason=reason, error=why, action=Action.FAIL_OPEN,
                                                        route_name=job.route)
