@@ -283,3 +283,21 @@ def test_full_queue_is_archived_and_alerted() -> None:
         assert failures[0]["error"].startswith("2 integration response(s) not checked")
         posts = httpx.get(sim.url + "/__sim/posts").json()
         assert any(p["channel_id"] == alerts and "UNCHECKED" in p["message"] and "rec1" in p["message"] for p in posts)
+
+
+def test_command_answer_is_read_back_from_its_channel(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    """A command's answer is posted by Mattermost (app/command.go HandleCommandResponse):
+    the channel's posts since the request are read with the bot token and judged."""
+    gw, sim, _, _ = env
+    channel = sim.channel("town_square")
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/commands/execute", json={"channel_id": channel, "command": "/echo status is green",
+                                                      "team_id": sim.ids["team"]})
+        assert r.status_code == 200, r.text
+    bot = f"Bearer {sim.token('dlp-bot')}"
+    reads = _wait(lambda: [q for q in sim.requests() if q["path"] == f"/api/v4/channels/{channel}/posts"
+                           and "since=" in q["query"] and dict(q["headers"]).get("authorization") == bot],
+                  "the bot's read of the channel")
+    assert reads
+    assert not [r for r in archive_records(gw.data_dir) if r.get("route") == "commands.execute"
+                and r.get("action") == "remediated"]
