@@ -55,6 +55,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from dlp_proxy.gateway import atrest
+from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.extract import go_field_name, go_struct_fields
 from dlp_proxy.gateway.paths import go_clean
 from dlp_proxy.gateway.pipeline import GatewayRequest, _redactable, decode_and_extract
@@ -287,7 +288,13 @@ class ResponseWatch:
                 resp.raise_for_status()
                 body = resp.json()
                 found = body.get("posts") if isinstance(body, dict) else None
-                posts = [p for p in (found or {}).values() if isinstance(p, dict)]
+                caller = await self._caller(job)
+                # what the command or dialog's integration wrote: the caller's posts (a
+                # command's answer is posted as its caller: app/command.go
+                # HandleCommandResponsePost) and bots' and webhooks' posts; other people's
+                # posts in that window came through the gateway themselves
+                posts = [p for p in (found or {}).values() if isinstance(p, dict) and (
+                    p.get("user_id") == caller or _from_integration(p))]
             else:
                 return  # Mattermost answered 200 without a channel: nothing it could post
         except (httpx.HTTPError, TimeoutError, ValueError) as exc:
@@ -298,6 +305,14 @@ class ResponseWatch:
             if post.get("delete_at"):
                 continue
             await self._judge(job, post)
+
+    async def _caller(self, job: Job) -> str | None:
+        context = getattr(self.pipeline, "context", None)
+        token = token_from_request(job.headers, "")
+        if context is None or not token:
+            return None
+        user = await context.user(token)
+        return user.id if user is not None else None
 
     async def _judge(self, job: Job, post: dict[str, Any]) -> None:
         pipeline = self.pipeline
@@ -396,6 +411,13 @@ class ResponseWatch:
                 log.warning("integration response alert refused", extra={"status": resp.status_code})
         except (httpx.HTTPError, TimeoutError):
             log.warning("integration response alert not sent", extra={"record_id": record_id})
+
+
+def _from_integration(post: Mapping[str, Any]) -> bool:
+    """A post Mattermost marks as a webhook's or a bot's (model.PostPropsFromWebhook,
+    PostPropsFromBot)."""
+    props = post.get("props")
+    return isinstance(props, dict) and any(str(props.get(k, "")).lower() == "true" for k in ("from_webhook", "from_bot"))
 
 
 def _policy_alert_channel(policy: Any) -> str | None:
