@@ -126,6 +126,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Sim
     held = "    action: quarantine\n    match:\n      entities: [US_SSN,"
     assert held in policy
     policy = policy.replace(held, held.replace("quarantine", "redact"), 1)
+    # bob's SSNs are exempt: a post is judged as its author's
+    assert "\nexceptions: []\n" in policy
+    policy = policy.replace("\nexceptions: []\n", "\nexceptions:\n  - {id: bob-exempt, scope: {users: [bob]}, entities: [US_SSN]}\n")
     (config / "policy.yaml").write_text(policy.replace("alert_channel_id: null", f"alert_channel_id: {alerts}"))
     with ThreadedServer(app) as srv:
         httpx.post(f"{sim.url}/__sim/config", json={"allowed_untrusted_internal_connections": "127.0.0.1"})
@@ -138,8 +141,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Sim
             stop(sim.proc)
 
 
-def _button_post(gw: Gateway, url: str, message: str = "status below", channel: str = "town_square") -> httpx.Response:
-    with gw.client("alice") as c:
+def _button_post(gw: Gateway, url: str, message: str = "status below", channel: str = "town_square",
+                 user: str = "alice") -> httpx.Response:
+    with gw.client(user) as c:
         return c.post("/api/v4/posts", json={
             "channel_id": gw.sim.channel(channel), "message": message,
             "props": {"attachments": [{"text": "click to refresh", "actions": [
@@ -301,3 +305,19 @@ def test_command_answer_is_read_back_from_its_channel(env: tuple[Gateway, Simula
     assert reads
     assert not [r for r in archive_records(gw.data_dir) if r.get("route") == "commands.execute"
                 and r.get("action") == "remediated"]
+
+
+def test_update_judged_as_the_posts_author(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    """The policy exempts bob's SSNs: the update of bob's post, clicked by alice, is his."""
+    gw, sim, integ, base = env
+    post = _button_post(gw, f"{base}/allowed/hook", user="bob").json()
+    marker = _button_post(gw, f"{base}/allowed/hook").json()  # alice's
+    integ.answer = {"update": {"message": f"the record {SSN}"}}
+    with gw.client("alice") as c:
+        assert c.post(f"/api/v4/posts/{post['id']}/actions/refresh", json={}).status_code == 200
+        assert c.post(f"/api/v4/posts/{marker['id']}/actions/refresh", json={}).status_code == 200
+    # one worker, in order: once alice's is remediated, bob's was judged
+    _wait(lambda: _sim_post(sim, marker["id"])["delete_at"], "alice's post deleted")
+    assert SSN in _sim_post(sim, post["id"])["message"] and not _sim_post(sim, post["id"])["delete_at"]
+    assert not [r for r in archive_records(gw.data_dir) if r.get("action") == "remediated"
+                and r.get("context", {}).get("user_id") == sim.ids["users"]["bob"]]

@@ -314,6 +314,31 @@ class ResponseWatch:
         user = await context.user(token)
         return user.id if user is not None else None
 
+    async def _as_author(self, ctx: RequestContext, author: str, policy: Any, route: Any) -> RequestContext:
+        """The post is judged as its author's (the sender policies scope on and exempt):
+        the button's poster for an action's update, the caller or the integration's bot
+        for a command or dialog.  Looked up with the bot token; a failed lookup is a
+        context error (the policy's failure mode decides)."""
+        if author == ctx.user_id:
+            return ctx
+        if not atrest.is_id(author):
+            return replace(ctx, user_id=None, username=None, user_roles=(), is_bot=False, groups=(),
+                           context_errors=(*ctx.context_errors, "author: not an id"))
+        try:
+            resp = await self._get(f"/api/v4/users/{author}")
+            resp.raise_for_status()
+            body = resp.json()
+            groups: tuple[str, ...] = ()
+            context = getattr(self.pipeline, "context", None)
+            if context is not None and self.token and "groups" in policy.needs_context_for(route.group):
+                groups = await context.groups(author, self.token)
+        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+            return replace(ctx, user_id=author, username=None, user_roles=(), is_bot=False, groups=(),
+                           context_errors=(*ctx.context_errors, f"author: {type(exc).__name__}"))
+        return replace(ctx, user_id=author, username=str(body.get("username", "")) or None,
+                       user_roles=tuple(str(body.get("roles", "")).split()), is_bot=bool(body.get("is_bot", False)),
+                       groups=groups)
+
     async def _judge(self, job: Job, post: dict[str, Any]) -> None:
         pipeline = self.pipeline
         started = time.perf_counter()
@@ -333,7 +358,8 @@ class ResponseWatch:
         _, ex = decode_and_extract(route, body, "", "application/json", "", pipeline.config.max_text_body_bytes)
         policy = pipeline.policy()
         ctx: RequestContext = await pipeline._context(req, route, {}, ex, "/api/v4/posts", policy)
-        ctx = replace(ctx, route=f"{job.route}.response")
+        ctx = replace(await self._as_author(ctx, str(post.get("user_id", "")), policy, route),
+                      route=f"{job.route}.response")
         entities = policy.required_entities(ctx)
         scanned = await pipeline._scan(ex.items, entities)
         scanned = await pipeline._cross_field(scanned, entities, None, [])  # split across attachment fields
