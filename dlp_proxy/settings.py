@@ -181,6 +181,8 @@ class Settings(BaseModel):
     post_channel_ttl: int = Field(30, ge=1, le=3600, description="seconds the channel of an edited post is cached (a thread can be moved)")
     split_max_fragments: int = Field(12, ge=2, le=32, description="pieces of identifiers kept per user and channel to catch one split across messages, fields and files (only texts with a digit count)")
     split_window_seconds: int = Field(1800, ge=1, description="seconds a piece stays in the split window")
+    integration_urls: tuple[str, ...] = Field((), description="comma-separated URL prefixes of integrations (interactive buttons and menus) whose answers Mattermost may post; a post whose action names any other integration, but a plugin's (`/plugins/...`, `rpc://`), is refused (docs/architecture.md \"Integration responses\")")
+    integration_check_queue: int = Field(1000, ge=1, le=100_000, description="post actions, dialog submissions and commands waiting for the after-the-fact check of what their integration posted; when full, the check is skipped, archived and alerted")
     # --- connections
     auth_negative_ttl: int = Field(10, ge=0, description="seconds a token Mattermost refused is remembered (writes with it are refused before their body is read)")
     unauthenticated_max_body: Size = Field(64 * 1024, description="largest body of a write without valid credentials to a route Mattermost may serve without a session")
@@ -265,6 +267,18 @@ class Settings(BaseModel):
     @classmethod
     def _trusted(cls, value: Any) -> tuple[str, ...]:
         return _cidrs(value)
+
+    @field_validator("integration_urls", mode="before")
+    @classmethod
+    def _integration_urls(cls, value: Any) -> tuple[str, ...]:
+        from urllib.parse import urlsplit
+
+        items = tuple(v.strip() for v in (value.split(",") if isinstance(value, str) else value or ()) if v.strip())
+        for item in items:
+            parts = urlsplit(item)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None:
+                raise ValueError(f"not an http(s) URL with a host: {item!r}")
+        return items
 
     # --- derived values
     def secret(self, name: str) -> str | None:

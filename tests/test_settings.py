@@ -63,6 +63,7 @@ SAMPLES: dict[str, str] = {
     "split_max_fragments": "20", "split_window_seconds": "600", "unauthenticated_max_body": "8k",
     "max_inflight_bytes": "64m", "max_connections_per_ip": "16", "client_header_timeout": "20",
     "client_body_timeout": "30", "client_body_min_rate": "4k", "sender_actions_url": "http://dlp-gateway:8080",
+    "integration_urls": "https://hooks.example.com/mm/,http://jira-bridge:8000", "integration_check_queue": "50",
     "export_worker": "w0-0", "export_identity_ttl": "60", "export_mattermost_url": "http://mm.example:8065",
     # OIDC sign-in for the console (review/oidc.py)
     "review_oidc_issuer": "https://idp.example/realms/acme", "review_oidc_client_id": "dlp-review",
@@ -166,7 +167,8 @@ def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> 
 
 @pytest.mark.parametrize("command", [["run", "--demo"], ["review"], ["quarantine", "list"], ["config", "check"]])
 @pytest.mark.parametrize(("variable", "value"), [("DLP_SCAN_DEADLINE", "abc"), ("DLP_FOUR_EYES", "maybe"),
-                                                 ("DLP_TRUSTED_PROXIES", "not-a-network"), ("DLP_MAX_BODY", "lots")])
+                                                 ("DLP_TRUSTED_PROXIES", "not-a-network"), ("DLP_MAX_BODY", "lots"),
+                                                 ("DLP_INTEGRATION_URLS", "hooks.example.com/mm")])
 def test_bad_values_are_one_line_and_exit_2(command: list[str], variable: str, value: str) -> None:
     out = _cli(*command, env={variable: value})
     assert out.returncode == 2, out.stdout + out.stderr

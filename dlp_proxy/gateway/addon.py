@@ -24,6 +24,7 @@ from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
+from dlp_proxy.gateway.integrations import WATCHED_ROUTES, job_for
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.interfaces import ArchiveError
@@ -115,6 +116,9 @@ class DLPAddon:
         self._tasks: set[asyncio.Task[None]] = set()
         #: answers SENDER_PREFIX itself (dlp_proxy.gateway.actions); set by the server
         self.sender_actions: SenderActions | None = None
+        #: checks what an integration posted after an action, dialog or command
+        #: (dlp_proxy.gateway.integrations.ResponseWatch); set by the server
+        self.integration_watch: Any = None
 
     # ------------------------------------------------------------ requestheaders
 
@@ -480,6 +484,8 @@ class DLPAddon:
                 await self.pipeline.release_upload(greq.request_id)
         if verdict.forward and verdict.route is not None:
             flow.metadata["dlp_route"] = verdict.route
+            flow.metadata["dlp_request_id"] = greq.request_id
+            flow.metadata["dlp_client_ip"] = greq.client_ip
         if verdict.forward and verdict.channel_changed is not None:
             flow.metadata["dlp_channel_changed"] = verdict.channel_changed
         self._apply(flow, greq, verdict)
@@ -492,6 +498,8 @@ class DLPAddon:
         mitmproxy awaits a hook's result only when it is awaitable."""
         self._exchange_done(flow)
         follow: Awaitable[None] | None = None
+        if self.integration_watch is not None and flow.metadata.get("dlp_route") in WATCHED_ROUTES:
+            self._watch_integration(flow)
         if flow.metadata.get("dlp_route") == "uploads.create":
             follow = self._register_upload(flow)
         elif flow.metadata.get("dlp_channel_changed") and self.pipeline.context is not None:
@@ -513,6 +521,23 @@ class DLPAddon:
             log.exception("could not release an upload's lock (it expires on its own)")
         if follow is not None:
             await follow
+
+    def _watch_integration(self, flow: http.HTTPFlow) -> None:
+        """Mattermost ran an integration for this request: what it posted is checked
+        in the background (dlp_proxy/gateway/integrations.py); never delays this answer."""
+        if flow.response is None or flow.response.status_code != 200:
+            return
+        try:
+            m = self.pipeline.classify(flow.request.method, flow.request.path)[0]
+            job = job_for(str(flow.metadata["dlp_route"]), str(flow.metadata.get("dlp_request_id", "")) or
+                          responses.new_request_id(), flow.request.method, flow.request.path,
+                          header_dict(flow.request.headers.fields), flow.request.raw_content or b"",
+                          str(flow.metadata.get("dlp_client_ip", "")), flow.request.timestamp_start, m.params)
+        except Exception:
+            log.exception("could not queue an integration response check")
+            return
+        if job is not None:
+            self.integration_watch.offer(job)
 
     def _release_upload(self, flow: http.HTTPFlow) -> None:
         """Mattermost answered (or the exchange failed): the next chunk of this upload

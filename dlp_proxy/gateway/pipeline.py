@@ -133,6 +133,9 @@ class GatewayConfig:
     #: a server on the old schema allows 4,000).  0: no check
     max_post_runes: int = 16383
     worker_id: str = "w0"
+    #: integrations whose answers may be posted (dlp_proxy.gateway.integrations.Allowlist);
+    #: None: an empty allowlist (only plugin routes)
+    integration_allowlist: Any = None
     redact_footnote: str = "(Identifiers in this message were masked by the data-loss-prevention gateway.)"
 
 
@@ -295,6 +298,11 @@ class Pipeline:
                         req, 400, responses.BAD_REQUEST_ID,
                         f"The message is longer than {self.config.max_post_runes} characters, which Mattermost does not accept.",
                         "message-too-long", route=route)
+        # an action naming an integration whose answers would go unchecked (integrations.py)
+        from dlp_proxy.gateway import integrations
+
+        if (why := integrations.refusal(ex.items, self.config.integration_allowlist or integrations.Allowlist())):
+            return await self._refuse(req, 403, integrations.NOT_ALLOWED_ID, why, integrations.NOT_ALLOWED_RULE, route=route)
         moved: Any = None
         if route.name == "posts.move":
             # the thread moves with the request: judged as the destination's content (gateway/moves.py)

@@ -227,7 +227,13 @@ async def run(settings: RunSettings) -> int:
         lifetime=quarantine.settings.expire_after + quarantine.settings.escalate_after)
 
     metrics = Metrics()
+    from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
+    from dlp_proxy.gateway.integrations import Allowlist, ResponseWatch
+
+    # the gateway's own buttons (held-message notices) are an allowlisted integration
+    own = (cfg.sender_actions_url.rstrip("/") + SENDER_PREFIX,) if cfg.sender_actions_url else ()
     config = GatewayConfig(
+        integration_allowlist=Allowlist(cfg.integration_urls + own),
         scan_deadline_seconds=settings.scan_deadline_seconds,
         unknown_write=settings.unknown_write,
         fail_open_routes=settings.fail_open_routes,
@@ -263,6 +269,9 @@ async def run(settings: RunSettings) -> int:
                      upstream_timeout=settings.upstream_timeout_seconds,
                      limits=Limits.from_settings(cfg))
     addon.sender_actions = sender_actions
+    # what integrations post after an action, dialog or command: checked after the fact
+    addon.integration_watch = ResponseWatch(pipeline, upstream, cfg.release_token, max_queue=cfg.integration_check_queue)
+    addon.integration_watch.start()
 
     opts = options.Options(
         mode=[f"reverse:{settings.upstream}"],
@@ -355,6 +364,7 @@ async def run(settings: RunSettings) -> int:
     if not drained:
         log.warning("in-flight requests did not finish in time; they are answered 503, never forwarded")
     master.shutdown()  # type: ignore[no-untyped-call]
+    await addon.integration_watch.stop(settings.drain_seconds)
     with contextlib.suppress(Exception):
         await asyncio.wait_for(master_task, 10)
     for server in servers:

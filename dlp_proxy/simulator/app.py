@@ -384,6 +384,10 @@ class Api:
         actor = self.actor(request)
         return json_response(self.sim.get_post(str(request.path_params["post_id"]), actor))
 
+    async def delete_post(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.delete_post(str(request.path_params["post_id"]), actor))
+
     async def update_post(self, request: Request) -> Response:
         actor = self.actor(request)
         pid = str(request.path_params["post_id"])
@@ -890,6 +894,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/posts/schedule/{{scheduled_id}}", w(api.update_schedule), methods=["PUT"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.get_post), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.update_post), methods=["PUT"]),
+        Route(f"{v4}/posts/{{post_id}}", w(api.delete_post), methods=["DELETE"]),
         Route(f"{v4}/posts/{{post_id}}/patch", w(api.patch_post), methods=["PUT"]),
         Route(f"{v4}/posts/{{post_id}}/thread", w(api.post_thread), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}/move", w(api.move_post), methods=["POST"]),

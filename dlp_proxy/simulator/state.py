@@ -792,6 +792,19 @@ class Simulator:
             post["update_at"] = t
             return self._post_out(post)
 
+    def delete_post(self, post_id: str, actor: str) -> JSON:
+        """api4/post.go deletePost: ``delete_post`` on one's own post, ``delete_others_posts``
+        (an admin here) on another's; app/post.go DeletePost sets ``delete_at``."""
+        with self.lock:
+            post = self.posts.get(post_id)
+            if post is None or post["delete_at"]:
+                raise SimError(404, "app.post.get.app_error", "Unable to get the post.")
+            self._channel(post["channel_id"], actor)
+            if post["user_id"] != actor and not self.is_admin(actor):
+                raise forbidden()
+            post["delete_at"] = post["update_at"] = now_ms()
+            return {"status": "OK"}
+
     def get_post(self, post_id: str, actor: str) -> JSON:
         with self.lock:
             post = self.posts.get(post_id)

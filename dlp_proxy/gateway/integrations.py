@@ -1,0 +1,452 @@
+"""What an integration answers: prevented at creation, checked after the fact.
+
+Content an integration sends back is written by Mattermost itself, never through
+the gateway (mattermost/mattermost):
+
+- ``server/channels/app/integration_action.go`` ``DoPostActionWithCookie``: a click
+  on an interactive button (POST /api/v4/posts/{post_id}/actions/{action_id}) makes
+  Mattermost POST to the action's ``integration.url``; the answer's ``update`` is
+  applied with ``UpdatePost`` (the post is rewritten), its ``ephemeral_text`` is
+  shown to the clicker.  ``DoActionRequest`` sends a URL whose ``path.Clean`` starts
+  with ``/plugins/`` or ``plugins/`` to a plugin in process (``DoLocalRequest``), and
+  ``rpc://<plugin>/<handle>`` to a plugin's ``ExecutePostAction`` hook; any other URL
+  goes out over HTTP.
+- ``app/command.go`` ``ExecuteCommand`` / ``HandleCommandResponse``: a custom slash
+  command's answer is posted in the channel; ``app/webhook.go`` ``TriggerWebhook``:
+  an outgoing webhook's answer is posted; ``SubmitInteractiveDialog``: a dialog's
+  submission goes to its ``url``, whose handler may post.
+
+So the gateway acts twice:
+
+1. **Prevention** (``refusal``, called from the pipeline on every content route): a
+   body whose message attachments carry an action (``...actions[i].integration.url``,
+   keys matched as Go's encoding/json matches them: case-insensitively) naming an
+   integration that is neither a plugin route nor on the allowlist
+   (``DLP_INTEGRATION_URLS``, URL prefixes) is refused with a 403 AppError that says
+   why and what to do, archived as its own decision (rule ``integration-not-allowed``).
+   That covers posts, edits, patches, scheduled posts, ephemeral posts, incoming
+   webhooks (JSON or ``payload=``), slash-command response webhooks and bots alike.
+2. **Detection** (``ResponseWatch``), for what prevention cannot cover (allowlisted
+   integrations, slash commands, dialog handlers): after Mattermost answered a post
+   action, a dialog submission or a command through the gateway, a background worker
+   reads the affected post(s) with the gateway's bot token and judges them with the
+   policy.  A post the policy would stop is remediated (patched to its redacted text
+   when the policy redacts and the text can be rewritten, else deleted), the original
+   is archived (encrypted, as any stopped message) with action ``remediated``, and
+   compliance is alerted.  A read that fails is archived as a failure and alerted.
+   The client's answer is never delayed: the hook only enqueues (bounded queue); a
+   job that finds the queue full is counted, and the next job archives and alerts
+   how many went unchecked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from dlp_proxy.gateway import atrest
+from dlp_proxy.gateway.context import token_from_request
+from dlp_proxy.gateway.extract import go_field_name, go_struct_fields
+from dlp_proxy.gateway.paths import go_clean
+from dlp_proxy.gateway.pipeline import GatewayRequest, _redactable, decode_and_extract
+from dlp_proxy.gateway.routes import match
+from dlp_proxy.model import Action, ContentItem, Decision, RequestContext
+
+log = logging.getLogger("dlp_proxy.gateway.integrations")
+
+NOT_ALLOWED_ID = "api.dlp.integration_not_allowed.app_error"
+NOT_ALLOWED_RULE = "integration-not-allowed"
+NOT_ALLOWED_MESSAGE = (
+    "This message has an interactive button or menu whose integration is not on the data-loss-prevention "
+    "gateway's allowlist: what that integration answers would be posted without being checked, so the "
+    "message was not sent. Ask an administrator to allowlist the integration (DLP_INTEGRATION_URLS), or use "
+    "an integration that is a Mattermost plugin."
+)
+
+#: a string field Mattermost reads as an action's integration URL (paths folded as Go folds keys)
+_ACTION_URL = re.compile(r"(?:^|\.)actions\[\d+\]\.integration\.url$")
+#: a URL the allowlist compares: printable ASCII, no whitespace, backslash or userinfo tricks
+_PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[!#-;=?-\[\]_a-z~]+")
+
+#: routes whose answer may have let an integration write a post, and where to look
+WATCHED_ROUTES: Mapping[str, str] = {
+    "actions.post": "post",  # the post the action belongs to (its update)
+    "actions.dialog_submit": "channel",  # the dialog's channel
+    "commands.execute": "channel",  # the command's channel
+}
+#: a post's update time is Mattermost's clock, the request's is the gateway's
+CLOCK_SKEW_MS = 5000
+
+
+def action_url_items(items: Iterable[ContentItem]) -> list[ContentItem]:
+    """The string fields of a body that Mattermost may read as an action's integration URL."""
+    return [i for i in items if _ACTION_URL.search(go_field_name(i.path))]
+
+
+def is_plugin_route(url: str) -> bool:
+    """A URL ``DoActionRequest`` serves in process: a plugin's HTTP route or RPC hook."""
+    if url.startswith("rpc://"):
+        return True
+    cleaned = go_clean(url)
+    return cleaned.startswith(("/plugins/", "plugins/"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prefix:
+    scheme: str
+    host: str
+    port: int
+    path: str  # "" or "/x/y" (no trailing slash): a whole segment prefix
+
+
+def _port(scheme: str, port: int | None) -> int:
+    return port if port is not None else (443 if scheme == "https" else 80)
+
+
+class Allowlist:
+    """URL prefixes of integrations whose answers may be posted (``DLP_INTEGRATION_URLS``).
+
+    A URL matches an entry when scheme, host and port are the entry's and its path is
+    the entry's path or below it (whole segments).  A URL with user info, a
+    backslash, whitespace, non-ASCII or dot segments matches nothing."""
+
+    def __init__(self, prefixes: Iterable[str] = ()) -> None:
+        self.prefixes: list[_Prefix] = []
+        for raw in prefixes:
+            raw = raw.strip()
+            if not raw:
+                continue
+            parts = urlsplit(raw)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None:
+                raise ValueError(f"an integration URL prefix must be an http(s) URL with a host: {raw!r}")
+            self.prefixes.append(_Prefix(parts.scheme, parts.hostname.lower(), _port(parts.scheme, parts.port),
+                                         parts.path.rstrip("/")))
+
+    def allows(self, url: str) -> bool:
+        if not self.prefixes or not _PLAIN_URL.fullmatch(url):
+            return False
+        try:
+            parts = urlsplit(url)
+            port = _port(parts.scheme.lower(), parts.port)
+        except ValueError:
+            return False
+        if "@" in parts.netloc or not parts.hostname:
+            return False
+        path = parts.path or "/"
+        cleaned = go_clean(path)
+        if path not in (cleaned, cleaned + "/"):
+            return False  # dot segments or doubled slashes: the integration would see another path
+        for p in self.prefixes:
+            if (parts.scheme.lower(), parts.hostname.lower(), port) != (p.scheme, p.host, p.port):
+                continue
+            if not p.path or path == p.path or path.startswith(p.path + "/"):
+                return True
+        return False
+
+
+def refusal(items: Iterable[ContentItem], allowlist: Allowlist) -> str | None:
+    """The sender's message when the body names an integration whose answers would
+    not be inspected (module doc), else None."""
+    for item in action_url_items(items):
+        if not is_plugin_route(item.text) and not allowlist.allows(item.text):
+            return NOT_ALLOWED_MESSAGE
+    return None
+
+
+# --------------------------------------------------------------------------- detection
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    route: str
+    request_id: str
+    target: str  # the request's path and query, as received
+    headers: Mapping[str, str]  # the caller's credentials only (their context)
+    client_ip: str
+    post_id: str | None = None
+    channel_id: str | None = None
+    since_ms: int = 0
+
+
+_CREDENTIAL_HEADERS = ("authorization", "cookie")
+
+
+def job_for(route: str, request_id: str, method: str, target: str, headers: Mapping[str, str], body: bytes,
+            client_ip: str, started: float, params: Mapping[str, str] | None) -> Job | None:
+    """The check a forwarded request calls for once Mattermost answered it, or None."""
+    where = WATCHED_ROUTES.get(route)
+    if where is None:
+        return None
+    creds = {k: v for k, v in headers.items() if k in _CREDENTIAL_HEADERS}
+    since = int(started * 1000) - CLOCK_SKEW_MS
+    if where == "post":
+        post_id = (params or {}).get("post_id", "")
+        return Job(route, request_id, target, creds, client_ip, post_id=post_id, since_ms=since)
+    channel_id = ""
+    try:
+        doc = json.loads(body or b"{}")
+        channel_id = go_struct_fields(doc, "body").get("body.channel_id", "") if isinstance(doc, dict) else ""
+    except ValueError:
+        pass
+    return Job(route, request_id, target, creds, client_ip, channel_id=channel_id, since_ms=since)
+
+
+class ResponseWatch:
+    """Checks, after the fact, the posts an integration's answer wrote (module doc).
+
+    ``pipeline``: the gateway's Pipeline (its detector, policy, context and archive);
+    ``upstream``: an httpx client to Mattermost; ``token``: the gateway's bot token
+    (reads every channel, edits and deletes others' posts: a system admin bot)."""
+
+    def __init__(self, pipeline: Any, upstream: httpx.AsyncClient, token: str | None, *, max_queue: int = 1000,
+                 workers: int = 1, timeout: float = 5.0, clock: Callable[[], float] = time.time) -> None:
+        self.pipeline = pipeline
+        self.upstream = upstream
+        self.token = token
+        self.timeout = timeout
+        self.clock = clock
+        self.workers = workers
+        self.queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=max_queue)
+        #: jobs refused because the queue was full, not yet archived
+        self.dropped = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        #: jobs done (tests wait on it)
+        self.done = 0
+
+    # ------------------------------------------------------------------ queue
+    def offer(self, job: Job) -> bool:
+        """Enqueue without waiting; False (counted, archived later) when the queue is full."""
+        try:
+            self.queue.put_nowait(job)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            log.warning("integration response check queue full", extra={"request_id": job.request_id})
+            return False
+        return True
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._worker()) for _ in range(self.workers)]
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.queue.join(), timeout)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _worker(self) -> None:
+        while True:
+            job = await self.queue.get()
+            try:
+                if self.dropped:
+                    count, self.dropped = self.dropped, 0
+                    await self._unchecked(job, f"{count} integration response(s) not checked: the check queue was full",
+                                          "integration-response-queue-full")
+                await self.check(job)
+            except Exception:
+                log.exception("integration response check failed", extra={"request_id": job.request_id})
+                with contextlib.suppress(Exception):
+                    await self._unchecked(job, "the check failed", "integration-response-check-failed")
+            finally:
+                self.done += 1
+                self.queue.task_done()
+
+    # ------------------------------------------------------------------ check
+    async def _get(self, path: str) -> httpx.Response:
+        return await asyncio.wait_for(
+            self.upstream.get(path, headers={"Authorization": f"Bearer {self.token}"}), self.timeout)
+
+    async def check(self, job: Job) -> None:
+        if not self.token:
+            await self._unchecked(job, "no bot token to read the post with", "integration-response-unchecked")
+            return
+        posts: list[dict[str, Any]] = []
+        try:
+            if job.post_id is not None:
+                if not atrest.is_id(job.post_id):
+                    return
+                resp = await self._get(f"/api/v4/posts/{job.post_id}")
+                if resp.status_code == 404:
+                    return  # an ephemeral post (never stored) or one deleted since: nothing is shown
+                resp.raise_for_status()
+                posts = [resp.json()]
+            elif job.channel_id and atrest.is_id(job.channel_id):
+                resp = await self._get(f"/api/v4/channels/{job.channel_id}/posts?since={max(job.since_ms, 1)}")
+                resp.raise_for_status()
+                body = resp.json()
+                found = body.get("posts") if isinstance(body, dict) else None
+                caller = await self._caller(job)
+                # what the command or dialog's integration wrote: the caller's posts (a
+                # command's answer is posted as its caller: app/command.go
+                # HandleCommandResponsePost) and bots' and webhooks' posts; other people's
+                # posts in that window came through the gateway themselves
+                posts = [p for p in (found or {}).values() if isinstance(p, dict) and (
+                    p.get("user_id") == caller or _from_integration(p))]
+            else:
+                return  # Mattermost answered 200 without a channel: nothing it could post
+        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+            await self._unchecked(job, f"the post could not be read ({type(exc).__name__})",
+                                  "integration-response-unreadable")
+            return
+        for post in posts:
+            if post.get("delete_at"):
+                continue
+            await self._judge(job, post)
+
+    async def _caller(self, job: Job) -> str | None:
+        context = getattr(self.pipeline, "context", None)
+        token = token_from_request(job.headers, "")
+        if context is None or not token:
+            return None
+        user = await context.user(token)
+        return user.id if user is not None else None
+
+    async def _as_author(self, ctx: RequestContext, author: str, policy: Any, route: Any) -> RequestContext:
+        """The post is judged as its author's (the sender policies scope on and exempt):
+        the button's poster for an action's update, the caller or the integration's bot
+        for a command or dialog.  Looked up with the bot token; a failed lookup is a
+        context error (the policy's failure mode decides)."""
+        if author == ctx.user_id:
+            return ctx
+        if not atrest.is_id(author):
+            return replace(ctx, user_id=None, username=None, user_roles=(), is_bot=False, groups=(),
+                           context_errors=(*ctx.context_errors, "author: not an id"))
+        try:
+            resp = await self._get(f"/api/v4/users/{author}")
+            resp.raise_for_status()
+            body = resp.json()
+            groups: tuple[str, ...] = ()
+            context = getattr(self.pipeline, "context", None)
+            if context is not None and self.token and "groups" in policy.needs_context_for(route.group):
+                groups = await context.groups(author, self.token)
+        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+            return replace(ctx, user_id=author, username=None, user_roles=(), is_bot=False, groups=(),
+                           context_errors=(*ctx.context_errors, f"author: {type(exc).__name__}"))
+        return replace(ctx, user_id=author, username=str(body.get("username", "")) or None,
+                       user_roles=tuple(str(body.get("roles", "")).split()), is_bot=bool(body.get("is_bot", False)),
+                       groups=groups)
+
+    async def _judge(self, job: Job, post: dict[str, Any]) -> None:
+        pipeline = self.pipeline
+        started = time.perf_counter()
+        post_id = str(post.get("id", ""))
+        channel_id = str(post.get("channel_id", ""))
+        if not atrest.is_id(post_id) or not atrest.is_id(channel_id):
+            return
+        doc: dict[str, Any] = {"channel_id": channel_id, "message": str(post.get("message", ""))}
+        if isinstance(post.get("props"), dict) and post["props"]:
+            doc["props"] = post["props"]
+        body = json.dumps(doc, ensure_ascii=False).encode()
+        m = match("POST", "/api/v4/posts")
+        route = m.route
+        assert route is not None
+        req = GatewayRequest(method="POST", target="/api/v4/posts", headers=dict(job.headers), body=body,
+                             client_ip=job.client_ip, request_id=job.request_id)
+        _, ex = decode_and_extract(route, body, "", "application/json", "", pipeline.config.max_text_body_bytes)
+        policy = pipeline.policy()
+        ctx: RequestContext = await pipeline._context(req, route, {}, ex, "/api/v4/posts", policy)
+        ctx = replace(await self._as_author(ctx, str(post.get("user_id", "")), policy, route),
+                      route=f"{job.route}.response")
+        entities = policy.required_entities(ctx)
+        scanned = await pipeline._scan(ex.items, entities)
+        scanned = await pipeline._cross_field(scanned, entities, None, [])  # split across attachment fields
+        decision: Decision = policy.evaluate(scanned, ctx)
+        if decision.action not in (Action.REDACT, Action.QUARANTINE, Action.BLOCK):
+            return
+        how, outcome = await self._remediate(post_id, ex, decision, policy,
+                                             redact=decision.action is Action.REDACT and _redactable(ex, decision))
+        record = pipeline._record(req, route, "/api/v4/posts", ctx, decision, ex.items, started)
+        record.update({
+            "route": job.route,
+            "path": pipeline._archived_path(GatewayRequest("POST", job.target, {}, b"")),
+            "action": "remediated",
+            "policy_action": decision.action.value,
+            "remediation": how,
+            "remediation_result": outcome,
+            "post_id": atrest.safe_id(pipeline.hash_key, post_id, verified=True),
+            "_content": [
+                {"path": atrest.safe_field_path(pipeline.hash_key, s.item.path), "text": s.item.text,
+                 "findings": [{"entity_type": f.entity_type, "start": f.start, "end": f.end} for f in s.findings]}
+                for s in decision.scanned
+            ],
+        })
+        record_id = await pipeline.archive.append(record)
+        kinds = ", ".join(sorted({f.entity_type for _, f in decision.findings})) or "none"
+        where = f"~{ctx.channel_name}" if ctx.channel_name else "a channel"
+        done = {"patched": "replaced its text with the redacted text", "deleted": "deleted the post"}[how]
+        text = (f"DLP REMEDIATED: an integration's answer ({job.route}) put {kinds} into a post in {where}; "
+                f"the gateway {done}" + ("" if outcome == "ok" else f", but Mattermost refused it ({outcome}): "
+                                         "remove the post by hand") +
+                f". Rule: {decision.rule_id or '-'} · record {record_id} · request {job.request_id}")
+        await self._alert(decision, policy, text, record_id)
+
+    async def _remediate(self, post_id: str, ex: Any, decision: Decision, policy: Any, *,
+                         redact: bool) -> tuple[str, str]:
+        """("patched" | "deleted", "ok" | what went wrong)."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            if redact:
+                new = json.loads(self.pipeline._redacted_body(ex, decision, policy.redact_footnote))
+                patch = {"message": new.get("message", "")}
+                if "props" in new:
+                    patch["props"] = new["props"]
+                resp = await asyncio.wait_for(
+                    self.upstream.put(f"/api/v4/posts/{post_id}/patch", json=patch, headers=headers), self.timeout)
+                how = "patched"
+            else:
+                resp = await asyncio.wait_for(self.upstream.delete(f"/api/v4/posts/{post_id}", headers=headers),
+                                              self.timeout)
+                how = "deleted"
+        except (httpx.HTTPError, TimeoutError) as exc:
+            return ("patched" if redact else "deleted"), type(exc).__name__
+        return how, "ok" if resp.status_code < 300 else f"status {resp.status_code}"
+
+    async def _unchecked(self, job: Job, why: str, reason: str) -> None:
+        """Fail closed where nothing else can be done: archive, then alert compliance."""
+        req = GatewayRequest("POST", job.target, {}, b"", client_ip=job.client_ip, request_id=job.request_id)
+        record_id = await self.pipeline.record_failure(req, reason=reason, error=why, action=Action.FAIL_OPEN,
+                                                       route_name=job.route)
+        text = (f"DLP UNCHECKED: an integration's answer ({job.route}) could not be checked: {why}. "
+                f"Review the channel by hand. Record {record_id or '-'} · request {job.request_id}")
+        await self._alert(None, self.pipeline.policy(), text, record_id or "")
+
+    async def _alert(self, decision: Decision | None, policy: Any, text: str, record_id: str) -> None:
+        channel = (decision.alert_channel_id if decision is not None else None) or _policy_alert_channel(policy)
+        if not channel or not self.token:
+            log.warning("integration response alert not sent: no alert channel", extra={"record_id": record_id})
+            return
+        try:
+            resp = await asyncio.wait_for(self.upstream.post(
+                "/api/v4/posts", json={"channel_id": channel, "message": text,
+                                       "props": {"from_dlp_proxy": True, "dlp_record_id": record_id}},
+                headers={"Authorization": f"Bearer {self.token}"}), self.timeout)
+            if resp.status_code >= 300:
+                log.warning("integration response alert refused", extra={"status": resp.status_code})
+        except (httpx.HTTPError, TimeoutError):
+            log.warning("integration response alert not sent", extra={"record_id": record_id})
+
+
+def _from_integration(post: Mapping[str, Any]) -> bool:
+    """A post Mattermost marks as a webhook's or a bot's (model.PostPropsFromWebhook,
+    PostPropsFromBot)."""
+    props = post.get("props")
+    return isinstance(props, dict) and any(str(props.get(k, "")).lower() == "true" for k in ("from_webhook", "from_bot"))
+
+
+def _policy_alert_channel(policy: Any) -> str | None:
+    value = getattr(getattr(getattr(policy, "doc", None), "defaults", None), "alert_channel_id", None)
+    return value if isinstance(value, str) and atrest.is_id(value) else None
+

@@ -1,0 +1,323 @@
+"""Integration responses (dlp_proxy/gateway/integrations.py): a post whose buttons name
+an integration that is neither a plugin route nor allowlisted is refused; what an
+allowlisted integration writes back when its button is clicked is checked after the
+fact and remediated.  Through the real gateway, the simulator (which performs post
+actions as app/integration_action.go DoPostActionWithCookie does) and a real
+integration server on a socket."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dlp_proxy.gateway.integrations import (
+    NOT_ALLOWED_ID,
+    NOT_ALLOWED_RULE,
+    Allowlist,
+    action_url_items,
+    is_plugin_route,
+    refusal,
+)
+from dlp_proxy.gateway.paths import go_clean
+from dlp_proxy.model import ContentItem
+from dlp_proxy.simulator import ThreadedServer
+from tests.conftest import ROOT, Gateway, Simulator, archive_records, start_gateway, start_simulator, stop
+
+SSN = "536-22-8710"
+
+
+# ----------------------------------------------------------------------------- pure
+
+
+def _items(url: str, path: str = "body.props.attachments[0].actions[0].integration.url") -> list[ContentItem]:
+    return [ContentItem("body.message", "hi"), ContentItem(path, url)]
+
+
+def test_plugin_routes_as_mattermost_resolves_them() -> None:
+    # DoActionRequest: path.Clean(rawURL) starting with /plugins/ or plugins/, or rpc://
+    for url in ("/plugins/jira/action", "plugins/x/y", "/plugins/../plugins/x", "rpc://myplugin/handle"):
+        assert is_plugin_route(url), url
+    for url in ("/plugins/../hooks/x", "plugins/../../x", "http://evil/plugins/x", "//evil/plugins/x",
+                " /plugins/x", "/pluginsx/y", "https://chat.example.com/plugins/x"):
+        assert not is_plugin_route(url), url
+
+
+def test_allowlist_prefixes() -> None:
+    allow = Allowlist(["https://hooks.example.com/mm", "http://127.0.0.1:8099"])
+    assert allow.allows("https://hooks.example.com/mm")
+    assert allow.allows("https://hooks.example.com/mm/a?x=1")
+    assert allow.allows("https://HOOKS.example.com:443/mm/a")
+    assert allow.allows("http://127.0.0.1:8099/anything")
+    for url in ("https://hooks.example.com/mmx", "http://hooks.example.com/mm/a", "https://hooks.example.com:8443/mm",
+                "https://hooks.example.com.evil/mm", "https://hooks.example.com@evil.com/mm",
+                "https://evil.com\\@hooks.example.com/mm", "https://hooks.example.com/mm/../admin",
+                "https://hooks.example.com/mm//a", "https://hooks.example.com/mm/ a", "http://127.0.0.1:8098/x"):
+        assert not allow.allows(url), url
+    assert not Allowlist().allows("https://hooks.example.com/mm")
+    with pytest.raises(ValueError):
+        Allowlist(["hooks.example.com"])
+
+
+def test_action_urls_are_found_as_go_reads_keys() -> None:
+    # attachments are re-decoded into SlackAttachment structs: keys match case-insensitively,
+    # U+017F (long s) folds to s
+    for path in ("body.props.attachments[0].Actions[1].Integration.URL", "form.payload.attachments[2].actions[0].integration.url",
+                 "body.attachments[0].action\u017f[0].integration.url"):
+        assert action_url_items(_items("http://x/", path)), path
+    assert not action_url_items(_items("http://x/", "body.props.attachments[0].actions[0].integration.context.url"))
+    assert refusal(_items("http://x/h"), Allowlist()) is not None
+    assert refusal(_items("/plugins/p/h"), Allowlist()) is None
+    assert refusal(_items("http://x/h"), Allowlist(["http://x/"])) is None
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_hostile_urls_never_crash_and_plugins_follow_go_clean(url: str) -> None:
+    allow = Allowlist(["https://hooks.example.com/mm"])
+    allowed = allow.allows(url)
+    plugin = is_plugin_route(url)
+    assert plugin == (url.startswith("rpc://") or go_clean(url).startswith(("/plugins/", "plugins/")))
+    if allowed:
+        assert url.isascii() and "\\" not in url and "@" not in url.split("/")[2]
+    assert (refusal(_items(url), allow) is None) == (plugin or allowed)
+
+
+# ------------------------------------------------------------------------ end to end
+
+
+class Integration:
+    """The insider's (or a vendor's) integration server: answers every action with ``answer``."""
+
+    def __init__(self) -> None:
+        self.answer: dict[str, Any] = {}
+        self.calls = 0
+
+    async def action(self, request: Request) -> Response:
+        await request.body()
+        self.calls += 1
+        return JSONResponse(self.answer)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Simulator, Integration, str]]:
+    integ = Integration()
+    app = Starlette(routes=[Route("/allowed/hook", integ.action, methods=["POST"]),
+                            Route("/other/hook", integ.action, methods=["POST"])])
+    sim = start_simulator()
+    base = tmp_path_factory.mktemp("integ")
+    config = base / "config"
+    shutil.copytree(Path(ROOT) / "config", config)
+    policy = (config / "policy.yaml").read_text()
+    alerts = sim.channel("compliance_alerts")
+    # private channels redact here (the shipped policy holds them): the patch remediation
+    held = "    action: quarantine\n    match:\n      entities: [US_SSN,"
+    assert held in policy
+    policy = policy.replace(held, held.replace("quarantine", "redact"), 1)
+    # bob's SSNs are exempt: a post is judged as its author's
+    assert "\nexceptions: []\n" in policy
+    policy = policy.replace("\nexceptions: []\n", "\nexceptions:\n  - {id: bob-exempt, scope: {users: [bob]}, entities: [US_SSN]}\n")
+    (config / "policy.yaml").write_text(policy.replace("alert_channel_id: null", f"alert_channel_id: {alerts}"))
+    with ThreadedServer(app) as srv:
+        httpx.post(f"{sim.url}/__sim/config", json={"allowed_untrusted_internal_connections": "127.0.0.1"})
+        gw = start_gateway(sim, base / "gw", config_dir=config,
+                           env={"DLP_INTEGRATION_URLS": f"{srv.url}/allowed/"})
+        try:
+            yield gw, sim, integ, srv.url
+        finally:
+            stop(gw.proc)
+            stop(sim.proc)
+
+
+def _button_post(gw: Gateway, url: str, message: str = "status below", channel: str = "town_square",
+                 user: str = "alice") -> httpx.Response:
+    with gw.client(user) as c:
+        return c.post("/api/v4/posts", json={
+            "channel_id": gw.sim.channel(channel), "message": message,
+            "props": {"attachments": [{"text": "click to refresh", "actions": [
+                {"id": "refresh", "name": "Refresh", "type": "button", "integration": {"url": url, "context": {}}}]}]}})
+
+
+def _wait(predicate: Any, what: str, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _sim_post(sim: Simulator, post_id: str) -> dict[str, Any]:
+    return next(p for p in sim.posts() if p["id"] == post_id)
+
+
+def test_unlisted_integration_refused(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    gw, sim, _, base = env
+    for url in (f"{base}/other/hook", "https://integrations.example.net/hook", f"{base}/allowed/../other/hook"):
+        r = _button_post(gw, url)
+        assert r.status_code == 403, r.text
+        err = r.json()
+        assert err["id"] == NOT_ALLOWED_ID and "allowlist" in err["message"] and "administrator" in err["message"]
+    # a webhook's attachments (form payload) and a patch are judged the same way
+    with gw.client("alice") as c:
+        pid = _button_post(gw, "/plugins/p/h").json()["id"]
+        r = c.put(f"/api/v4/posts/{pid}/patch", json={"props": {"attachments": [
+            {"actions": [{"id": "x", "name": "X", "integration": {"URL": f"{base}/other/hook"}}]}]}})
+        assert r.status_code == 403 and r.json()["id"] == NOT_ALLOWED_ID
+    records = [r for r in archive_records(gw.data_dir) if r.get("rule_id") == NOT_ALLOWED_RULE]
+    assert len(records) == 4 and all(r["action"] == "block" for r in records)
+    assert not any(base in json.dumps(r) for r in records)  # the URL is the sender's text: not archived
+
+
+def test_plugin_and_allowlisted_integrations_pass(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    gw, _, _, base = env
+    for url in ("/plugins/jira/action", "rpc://jira/handle", f"{base}/allowed/hook"):
+        r = _button_post(gw, url)
+        assert r.status_code == 201, (url, r.text)
+
+
+def test_action_update_checked_after_the_fact(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    gw, sim, integ, base = env
+    clean = _button_post(gw, f"{base}/allowed/hook").json()
+    leaky = _button_post(gw, f"{base}/allowed/hook").json()
+    with gw.client("alice") as c:
+        integ.answer = {"update": {"message": "refreshed: all clear"}}
+        r = c.post(f"/api/v4/posts/{clean['id']}/actions/refresh", json={})
+        assert r.status_code == 200, r.text
+        integ.answer = {"update": {"message": f"client SSN {SSN}"}}
+        r = c.post(f"/api/v4/posts/{leaky['id']}/actions/refresh", json={})
+        assert r.status_code == 200, r.text  # the click's answer is not held up by the check
+    # the SSN the integration wrote is removed (public channel: the policy blocks, so deleted)
+    _wait(lambda: _sim_post(sim, leaky["id"])["delete_at"], "the leaky post deleted")
+    records = _wait(lambda: [r for r in archive_records(gw.data_dir) if r.get("action") == "remediated"],
+                    "the remediation record")
+    assert len(records) == 1
+    rec = records[0]
+    assert rec["route"] == "actions.post" and rec["policy_action"] == "block" and rec["remediation"] == "deleted"
+    assert rec["remediation_result"] == "ok" and "US_SSN" in rec["entity_types"]
+    assert "content" in rec and SSN not in json.dumps(rec)  # the original, encrypted
+    # compliance is told (policy alert channel), without the value
+    alerts = _wait(lambda: [p for p in sim.posts() if p["channel_id"] == sim.channel("compliance_alerts")
+                            and "REMEDIATED" in p["message"]], "the compliance alert")
+    assert rec["record_id"] in alerts[0]["message"] and SSN not in alerts[0]["message"]
+    # one worker takes jobs in order: the clean update, checked first, was left alone
+    post = _sim_post(sim, clean["id"])
+    assert post["message"] == "refreshed: all clear" and not post["delete_at"]
+
+
+def test_redacted_update_is_patched(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    gw, sim, integ, base = env
+    post = _button_post(gw, f"{base}/allowed/hook", channel="private").json()
+    integ.answer = {"update": {"message": f"client SSN {SSN} confirmed"}}
+    with gw.client("alice") as c:
+        assert c.post(f"/api/v4/posts/{post['id']}/actions/refresh", json={}).status_code == 200
+    patched = _wait(lambda: "confirmed" in _sim_post(sim, post["id"])["message"] and
+                    SSN not in _sim_post(sim, post["id"])["message"] and _sim_post(sim, post["id"]), "the patch")
+    assert not patched["delete_at"] and "masked" in patched["message"]  # the policy's footnote
+    rec = _wait(lambda: [r for r in archive_records(gw.data_dir)
+                         if r.get("action") == "remediated" and r.get("remediation") == "patched"], "the record")[0]
+    assert rec["policy_action"] == "redact" and rec["remediation_result"] == "ok" and "content" in rec
+
+
+def test_unreadable_post_is_archived_and_alerted(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    gw, sim, integ, base = env
+    post = _button_post(gw, f"{base}/allowed/hook").json()
+    integ.answer = {}
+    with gw.client("alice") as c:
+        # the first click caches the post's channel for the click's own judging
+        assert c.post(f"/api/v4/posts/{post['id']}/actions/refresh", json={}).status_code == 200
+        httpx.post(f"{sim.url}/__sim/faults", json={"path_prefix": f"/api/v4/posts/{post['id']}", "method": "GET",
+                                                    "status": 500, "count": 1})
+        try:
+            assert c.post(f"/api/v4/posts/{post['id']}/actions/refresh", json={}).status_code == 200
+            failures = _wait(lambda: [r for r in archive_records(gw.data_dir) if r.get("type") == "failure"
+                                      and r.get("reason") == "integration-response-unreadable"], "the failure record")
+        finally:
+            httpx.delete(f"{sim.url}/__sim/faults")
+    assert failures[0]["route"] == "actions.post" and failures[0]["action"] == "fail_open"
+    _wait(lambda: [p for p in sim.posts() if p["channel_id"] == sim.channel("compliance_alerts")
+                   and "UNCHECKED" in p["message"] and failures[0]["record_id"] in p["message"]], "the alert")
+
+
+def test_full_queue_is_archived_and_alerted() -> None:
+    """A check that finds the queue full is dropped, counted, and the next check archives
+    and alerts how many went unchecked (real simulator; the pipeline's archive stubbed)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from dlp_proxy.gateway.integrations import Job, ResponseWatch
+    from dlp_proxy.simulator import SimulatorServer
+
+    failures: list[dict[str, Any]] = []
+
+    async def record_failure(req: Any, **kw: Any) -> str:
+        failures.append(kw)
+        return f"rec{len(failures)}"
+
+    with SimulatorServer() as sim:
+        ids = httpx.get(sim.url + "/__sim/ids").json()
+        alerts = ids["channels"]["compliance_alerts"]
+        policy = SimpleNamespace(doc=SimpleNamespace(defaults=SimpleNamespace(alert_channel_id=alerts)))
+        pipeline = SimpleNamespace(record_failure=record_failure, policy=lambda: policy)
+
+        async def run() -> None:
+            async with httpx.AsyncClient(base_url=sim.url) as upstream:
+                watch = ResponseWatch(pipeline, upstream, ids["tokens"]["dlp-bot"], max_queue=1)
+                jobs = [Job("commands.execute", f"req{i}", "/api/v4/commands/execute", {}, "") for i in range(3)]
+                assert [watch.offer(j) for j in jobs] == [True, False, False]
+                watch.start()
+                await watch.stop(timeout=60)
+                assert watch.done == 1 and watch.dropped == 0
+
+        asyncio.run(run())
+        assert [f["reason"] for f in failures] == ["integration-response-queue-full"]
+        assert failures[0]["error"].startswith("2 integration response(s) not checked")
+        posts = httpx.get(sim.url + "/__sim/posts").json()
+        assert any(p["channel_id"] == alerts and "UNCHECKED" in p["message"] and "rec1" in p["message"] for p in posts)
+
+
+def test_command_answer_is_read_back_from_its_channel(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    """A command's answer is posted by Mattermost (app/command.go HandleCommandResponse):
+    the channel's posts since the request are read with the bot token and judged."""
+    gw, sim, _, _ = env
+    channel = sim.channel("town_square")
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/commands/execute", json={"channel_id": channel, "command": "/echo status is green",
+                                                      "team_id": sim.ids["team"]})
+        assert r.status_code == 200, r.text
+    bot = f"Bearer {sim.token('dlp-bot')}"
+    reads = _wait(lambda: [q for q in sim.requests() if q["path"] == f"/api/v4/channels/{channel}/posts"
+                           and "since=" in q["query"] and dict(q["headers"]).get("authorization") == bot],
+                  "the bot's read of the channel")
+    assert reads
+    assert not [r for r in archive_records(gw.data_dir) if r.get("route") == "commands.execute"
+                and r.get("action") == "remediated"]
+
+
+def test_update_judged_as_the_posts_author(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    """The policy exempts bob's SSNs: the update of bob's post, clicked by alice, is his."""
+    gw, sim, integ, base = env
+    post = _button_post(gw, f"{base}/allowed/hook", user="bob").json()
+    marker = _button_post(gw, f"{base}/allowed/hook").json()  # alice's
+    integ.answer = {"update": {"message": f"the record {SSN}"}}
+    with gw.client("alice") as c:
+        assert c.post(f"/api/v4/posts/{post['id']}/actions/refresh", json={}).status_code == 200
+        assert c.post(f"/api/v4/posts/{marker['id']}/actions/refresh", json={}).status_code == 200
+    # one worker, in order: once alice's is remediated, bob's was judged
+    _wait(lambda: _sim_post(sim, marker["id"])["delete_at"], "alice's post deleted")
+    assert SSN in _sim_post(sim, post["id"])["message"] and not _sim_post(sim, post["id"])["delete_at"]
+    assert not [r for r in archive_records(gw.data_dir) if r.get("action") == "remediated"
+                and r.get("context", {}).get("user_id") == sim.ids["users"]["bob"]]
