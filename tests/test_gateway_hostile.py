@@ -503,12 +503,22 @@ def test_a_spooled_body_is_encrypted_and_checked(tmp_path: Path) -> None:
     body = b"ssn 536-22-8710 " * 200_000
     spooled = Spooled.write(str(tmp_path), body)
     on_disk = Path(spooled.path).read_bytes()
-    assert b"536-22-8710" not in on_disk and len(on_disk) == len(body)
+    records = -(-len(body) // 2**20)  # sealed a MiB at a time: 4 bytes of length and a 16-byte tag each
+    assert b"536-22-8710" not in on_disk and len(on_disk) == len(body) + 20 * records
     assert oct(Path(spooled.path).stat().st_mode & 0o777) == "0o600"
     assert spooled.read() == body
+    assert b"".join(spooled.chunks()) == body
     tampered = bytearray(on_disk)
     tampered[1000] ^= 1
     Path(spooled.path).write_bytes(bytes(tampered))
+    with pytest.raises(InvalidTag):
+        spooled.read()
+    # a record dropped from the end, or two records swapped: refused too
+    first = 4 + 2**20 + 16
+    Path(spooled.path).write_bytes(on_disk[: len(on_disk) - (len(on_disk) - 3 * first)])
+    with pytest.raises(ValueError):
+        spooled.read()
+    Path(spooled.path).write_bytes(on_disk[first : 2 * first] + on_disk[:first] + on_disk[2 * first :])
     with pytest.raises(InvalidTag):
         spooled.read()
     spooled.remove()

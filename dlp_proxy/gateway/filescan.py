@@ -24,7 +24,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -219,52 +219,105 @@ def _trim() -> None:
 #: bodies at least this large go to a worker through an encrypted spool file, not a pipe
 SPOOL_MIN_BYTES = 1024 * 1024
 _SPOOL_CHUNK = 1024 * 1024
+#: a spool file is a sequence of records ``length(4, big-endian) | AES-256-GCM(chunk) + tag(16)``;
+#: record ``i``'s nonce is ``i`` (12 bytes, big-endian; one key per spool), its associated data ``i`` (8 bytes)
+_REC_HEAD = 4
+_TAG_LEN = 16
+
+
+class SpoolWriter:
+    """A request body written to an encrypted spool file as it arrives
+    (``Spooled``): each ``feed`` seals its bytes as one record, so memory holds one
+    network read at a time, never the body.  ``finish`` returns the ``Spooled``
+    body; ``abort`` deletes the file.  An OSError from ``feed`` means the body
+    could not be kept: the request must be refused (fail closed)."""
+
+    def __init__(self, directory: str) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self.key = os.urandom(32)
+        self._aead = AESGCM(self.key)
+        fd, self.path = tempfile.mkstemp(dir=directory, suffix=".spool")
+        self._file: Any = os.fdopen(fd, "wb", buffering=0)
+        self.size = 0
+        self._index = 0
+
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        sealed = self._aead.encrypt(self._index.to_bytes(12, "big"), data, self._index.to_bytes(8, "big"))
+        self._file.write(len(sealed).to_bytes(_REC_HEAD, "big"))
+        self._file.write(sealed)
+        self._index += 1
+        self.size += len(data)
+
+    def finish(self) -> Spooled:
+        self._file.close()
+        return Spooled(self.path, self.key, self.size)
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
 
 class Spooled:
-    """A request body on its way to a worker: in a file only this process and its
-    workers can open (mode 0600 in a 0700 directory), AES-256-GCM under a key that
-    exists only in memory (the job's arguments), deleted when the job ends.  Passing
-    the bytes as a job argument would pickle them: a second copy of the body in the
-    gateway's memory for as long as the worker takes to read it."""
+    """A request body on disk: in a file only this process and its workers can open
+    (mode 0600 in a 0700 directory), AES-256-GCM under a key that exists only in
+    memory (this object, pickled into a job's arguments), in authenticated records
+    (``SpoolWriter``).  Read whole by a worker (``read``) or chunk by chunk when the
+    gateway forwards it (``chunks``); deleted when the request is done."""
 
-    def __init__(self, path: str, key: bytes, nonce: bytes, tag: bytes, size: int) -> None:
-        self.path, self.key, self.nonce, self.tag, self.size = path, key, nonce, tag, size
+    def __init__(self, path: str, key: bytes, size: int) -> None:
+        self.path, self.key, self.size = path, key, size
 
     @classmethod
     def write(cls, directory: str, data: bytes) -> Spooled:
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-        key, nonce = os.urandom(32), os.urandom(12)
-        enc = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
-        fd, path = tempfile.mkstemp(dir=directory, suffix=".spool")
+        """``data`` spooled in one go (a body already in memory)."""
+        writer = SpoolWriter(directory)
         try:
-            with os.fdopen(fd, "wb") as f:
-                view = memoryview(data)
-                for i in range(0, len(view), _SPOOL_CHUNK):
-                    f.write(enc.update(view[i : i + _SPOOL_CHUNK]))  # type: ignore[arg-type]  # a buffer: no copy
-                f.write(enc.finalize())
+            view = memoryview(data)
+            for i in range(0, len(view), _SPOOL_CHUNK):
+                writer.feed(view[i : i + _SPOOL_CHUNK])  # type: ignore[arg-type]  # a buffer: no copy
+            return writer.finish()
         except BaseException:
-            os.unlink(path)
+            writer.abort()
             raise
-        return cls(path, key, nonce, enc.tag, len(data))
 
-    def read(self) -> bytes:
-        """The body (in the worker).  Raises if the file was changed (the tag)."""
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    def chunks(self) -> Iterator[bytes]:
+        """The body's bytes, record by record, each authenticated before it is
+        given out; raises (``InvalidTag``, ``ValueError``) on a changed, reordered
+        or truncated file."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        dec = Cipher(algorithms.AES(self.key), modes.GCM(self.nonce, self.tag)).decryptor()
-        out = bytearray(self.size + 16)
-        view = memoryview(out)
-        done = 0
-        with open(self.path, "rb") as f:
-            while chunk := f.read(_SPOOL_CHUNK):
-                done += dec.update_into(chunk, view[done:])  # type: ignore[arg-type]  # writable buffer
-        dec.finalize()  # InvalidTag: not what the gateway wrote; the job fails (closed)
+        aead = AESGCM(self.key)
+        done = index = 0
+        with open(self.path, "rb", buffering=0) as f:
+            while head := f.read(_REC_HEAD):
+                length = int.from_bytes(head, "big")
+                sealed = f.read(length)
+                if len(head) != _REC_HEAD or len(sealed) != length or length < _TAG_LEN:
+                    raise ValueError("the spooled body is truncated")
+                plain = aead.decrypt(index.to_bytes(12, "big"), sealed, index.to_bytes(8, "big"))
+                del sealed
+                index += 1
+                done += len(plain)
+                if done > self.size:
+                    raise ValueError("the spooled body is not the size written")
+                yield plain
         if done != self.size:
             raise ValueError("the spooled body is not the size written")
+
+    def read(self) -> bytes:
+        """The whole body (in a worker).  Raises if the file was changed."""
+        out = bytearray(self.size)
+        view = memoryview(out)
+        done = 0
+        for chunk in self.chunks():
+            view[done : done + len(chunk)] = chunk
+            done += len(chunk)
         del view
-        del out[done:]
         return bytes(out)
 
     def remove(self) -> None:
@@ -279,8 +332,7 @@ def _extract_keep_job(route: Any, raw: bytes | Spooled, content_encoding: str, c
     The decoded body is sent back only when it differs from the one received."""
     _kept.clear()
     if isinstance(raw, Spooled):
-        spooled, raw = raw, raw.read()
-        spooled.remove()
+        raw = raw.read()  # (the gateway deletes the file: it may still forward from it)
     body, extracted = _extract_job(route, raw, content_encoding, content_type, query, max_text_bytes)
     del raw
     kept: list[str] = []
@@ -548,11 +600,23 @@ class ScanSession:
         #: paths of the file parts the worker holds, not yet judged
         self.kept: set[str] = set()
 
-    async def extract_body(self, route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,
-                           max_text_bytes: int, timeout: float, *, keep_files: bool) -> tuple[bytes, Any]:
+    async def extract_body(self, route: Any, raw: bytes | Spooled, content_encoding: str, content_type: str,
+                           query: str, max_text_bytes: int, timeout: float, *, keep_files: bool) -> tuple[bytes, Any]:
         """``FileScanner.extract_body`` in this session's worker.  ``keep_files``: the
         file parts come back empty (``FilePart.data`` is ``b""``) and stay in the
-        worker for ``scan_kept`` (``self.kept`` names them)."""
+        worker for ``scan_kept`` (``self.kept`` names them).  ``raw`` may be a body
+        spooled as it arrived (the gateway's ``SpoolWriter``): the worker reads the
+        file, and the body comes back as ``b""`` unless its decoding differs (the
+        caller keeps the spool and forwards from it)."""
+        if isinstance(raw, Spooled):
+            if not keep_files:
+                raise ValueError("a spooled body is extracted with its files kept in the worker")
+            async with asyncio.timeout(timeout):
+                decoded, extracted, kept = await self.scanner._run_on(
+                    self.slot, _extract_keep_job, route, raw, content_encoding, content_type, query, max_text_bytes,
+                    retry=False)
+                self.kept = set(kept)
+            return (b"" if decoded is None else decoded), extracted
         async with asyncio.timeout(timeout):
             if not keep_files:
                 decoded, extracted = await self.scanner._run_on(self.slot, _extract_job, route, raw, content_encoding,
