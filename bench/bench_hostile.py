@@ -77,8 +77,9 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def cpu_rss(pid: int) -> tuple[float, int, int]:
-    """(CPU seconds so far of the living tree, RSS of the tree, RSS of the process)."""
+def cpu_rss(pid: int, each: dict[int, int] | None = None) -> tuple[float, int, int]:
+    """(CPU seconds so far of the living tree, RSS of the tree, RSS of the process);
+    ``each``: filled with the RSS of every process of the tree."""
     cpu, rss, own = 0.0, 0, 0
     for p in tree(pid):
         try:
@@ -88,25 +89,39 @@ def cpu_rss(pid: int) -> tuple[float, int, int]:
         except OSError:
             continue
         rss += r
+        if each is not None:
+            each[p] = r
         if p == pid:
             own = r
     return cpu, rss, own
 
 
 class Sampler(threading.Thread):
-    """Peak RSS of the tree and of the process, every 0.1 s."""
+    """Peak RSS of the tree, of the process and of each other process of the tree
+    (the file workers), every ``interval`` seconds."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.pid = pid
+        self.interval = interval
         self.peak_tree = self.peak_own = 0
+        #: per process of the tree: (RSS when first seen, peak RSS)
+        self.each: dict[int, tuple[int, int]] = {}
         self.stop_event = threading.Event()
 
     def run(self) -> None:
         while not self.stop_event.is_set():
-            _, rss, own = cpu_rss(self.pid)
+            now: dict[int, int] = {}
+            _, rss, own = cpu_rss(self.pid, now)
             self.peak_tree, self.peak_own = max(self.peak_tree, rss), max(self.peak_own, own)
-            time.sleep(0.1)
+            for p, r in now.items():
+                first, peak = self.each.get(p, (r, r))
+                self.each[p] = (first, max(peak, r))
+            time.sleep(self.interval)
+
+    def worker_growth(self) -> int:
+        """The largest RSS growth of any process of the tree but the gateway's own."""
+        return max((peak - first for p, (first, peak) in self.each.items() if p != self.pid), default=0)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -294,7 +309,7 @@ def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dic
                 if r.status_code == 503:
                     time.sleep(0.2)
 
-    sampler = Sampler(gw.proc.pid)
+    sampler = Sampler(gw.proc.pid, interval=0.05)
     _, rss0, own0 = cpu_rss(gw.proc.pid)
     sampler.start()
     threads = [threading.Thread(target=loop) for _ in range(concurrent)]
@@ -311,6 +326,7 @@ def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dic
         "gateway_rss_growth_mb": round((sampler.peak_own - own0) / 2**20),
         "tree_growth_per_inflight_byte": round((sampler.peak_tree - rss0) / cap, 2),
         "gateway_growth_per_inflight_byte": round((sampler.peak_own - own0) / cap, 2),
+        "largest_worker_growth_mb": round(sampler.worker_growth() / 2**20),
         "answers": dict(codes),
     }
     return result

@@ -63,19 +63,24 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     _worker_detector = detector_factory(detector)(config_dir, ner=ner)
 
 
-def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | None,
+def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collection[str] | None,
          budget_seconds: float | None = None) -> tuple[Extraction, list[list[Finding]]]:
     """Extract, then detect every segment.  ``budget_seconds`` (from the job's start)
     bounds the whole job: when it is spent, the segments not yet judged are dropped and
     the extraction gets ``time-limit``, so an upload too large to judge in time is an
     uninspected file (the policy's ``too_large``) rather than a scan killed at the
-    request deadline."""
+    request deadline.  ``data`` in a one-item list: the job takes it out, and the
+    file's bytes are freed once its text is extracted (not held through detection)."""
     import time
 
     from dlp_proxy.files.runner import work
 
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
-    extraction = work(data, filename, limits)
+    if isinstance(data, list):
+        extraction = work(data.pop(), filename, limits)
+    else:
+        extraction = work(data, filename, limits)
+    del data
     findings: list[list[Finding]] = []
     headers = table_headers(extraction.segments)
     for seg in extraction.segments:
@@ -193,7 +198,7 @@ def unpack_findings(packed: Iterable[PackedFinding]) -> tuple[Finding, ...]:
     return tuple(Finding(e, s, t, sc, r, tr, ex) for e, s, t, sc, r, tr, ex in packed)
 
 
-def _packed_job(data: bytes, filename: str, limits: Any, entities: Collection[str] | None,
+def _packed_job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collection[str] | None,
                 budget_seconds: float | None = None) -> tuple[Extraction, list[tuple[PackedFinding, ...]]]:
     """``_job`` with its findings packed for the trip back (``pack_findings``)."""
     extraction, findings = _job(data, filename, limits, entities, budget_seconds)
@@ -223,6 +228,27 @@ _SPOOL_CHUNK = 1024 * 1024
 #: record ``i``'s nonce is ``i`` (12 bytes, big-endian; one key per spool), its associated data ``i`` (8 bytes)
 _REC_HEAD = 4
 _TAG_LEN = 16
+
+
+def _new_bytes(size: int) -> tuple[bytes | bytearray, memoryview]:
+    """A new ``bytes`` object of ``size`` bytes, not yet filled, and a writable view
+    of its contents: CPython's ``PyBytes_FromStringAndSize(NULL, size)``, whose
+    contents the C API lets its creator fill before anyone else sees the object.
+    Elsewhere (no ``ctypes.pythonapi``) a ``bytearray``, which the caller copies."""
+    import ctypes
+
+    try:
+        new = ctypes.pythonapi.PyBytes_FromStringAndSize
+        new.restype, new.argtypes = ctypes.py_object, (ctypes.c_void_p, ctypes.c_ssize_t)
+        as_string = ctypes.pythonapi.PyBytes_AsString
+        as_string.restype, as_string.argtypes = ctypes.c_void_p, (ctypes.py_object,)
+    except AttributeError:
+        out = bytearray(size)
+        return out, memoryview(out)
+    obj: bytes = new(None, size)
+    if size == 0:
+        return obj, memoryview(bytearray())
+    return obj, memoryview((ctypes.c_char * size).from_address(as_string(obj))).cast("B")
 
 
 class SpoolWriter:
@@ -310,15 +336,19 @@ class Spooled:
             raise ValueError("the spooled body is not the size written")
 
     def read(self) -> bytes:
-        """The whole body (in a worker).  Raises if the file was changed."""
-        out = bytearray(self.size)
-        view = memoryview(out)
+        """The whole body (in a worker).  Raises if the file was changed.
+
+        Decrypted straight into the ``bytes`` object returned (``_new_bytes``), not
+        into a buffer copied at the end: that copy was a second body in memory."""
+        out, view = _new_bytes(self.size)
         done = 0
-        for chunk in self.chunks():
-            view[done : done + len(chunk)] = chunk
-            done += len(chunk)
-        del view
-        return bytes(out)
+        try:
+            for chunk in self.chunks():
+                view[done : done + len(chunk)] = chunk
+                done += len(chunk)
+        finally:
+            view.release()
+        return out if isinstance(out, bytes) else bytes(out)
 
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -352,8 +382,9 @@ def _scan_kept_job(path: str, filename: str, limits: Any, entities: Collection[s
     data = _kept.pop(path, None)
     if data is None:
         raise LookupError("the scan worker no longer holds this file part")
+    box, data = [data], None  # (``_job`` frees the bytes once extracted)
     try:
-        return _packed_job(data, filename, limits, entities, budget_seconds)
+        return _packed_job(box, filename, limits, entities, budget_seconds)
     finally:
         if not _kept:
             _trim()
