@@ -17,6 +17,8 @@ each ``--duration`` seconds:
                messages (scanned in the scan workers, charged to his scan budget),
              - 1 loop of the same user posts 1,024 characters of compatibility
                digits (``⒈``: no ``\\d`` among them; scanned off the event loop);
+``single``   ``--upload-mb`` MB uploads one at a time (2 per round): seconds, answer, and
+             the peak RSS growth of the gateway, of the largest worker and of the tree;
 ``uploads``  authenticated ``--upload-mb`` MB text files, ``--uploads`` at a time, with
              the bytes-in-flight cap (``DLP_MAX_INFLIGHT_BYTES``) at twice one upload:
              the process tree's peak RSS growth against the bytes in flight.
@@ -296,6 +298,7 @@ def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dic
 
     def loop() -> None:
         with gw.client("carol") as c:
+            c.timeout = httpx.Timeout(300)  # judging 20 MB takes a while on a loaded machine
             while time.monotonic() < stop_at:
                 try:
                     r = c.post("/api/v4/files", params={"channel_id": channel},
@@ -330,6 +333,34 @@ def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dic
         "answers": dict(codes),
     }
     return result
+
+
+def single_phase(gw: Gateway, mb: int, count: int) -> dict[str, Any]:
+    """``count`` uploads of ``mb`` MB, one at a time: each one's seconds, answer, and the
+    peak RSS growth (sampled every 20 ms) of the gateway process, of the largest file
+    worker and of the tree, against the upload's size."""
+    channel = gw.sim.channel("town_square")
+    data = (b"quarterly notes, nothing sensitive here\n" * (mb * 2**20 // 40))[: mb * 2**20]
+    rows = []
+    with gw.client("carol") as c:
+        c.timeout = httpx.Timeout(600)
+        c.post("/api/v4/files", params={"channel_id": channel},  # warm the code paths
+               files={"files": ("a.txt", data[: 2 * 2**20], "text/plain")})
+        for _ in range(count):
+            time.sleep(1.0)
+            _, rss0, own0 = cpu_rss(gw.proc.pid)
+            sampler = Sampler(gw.proc.pid, interval=0.02)
+            sampler.start()
+            t0 = time.perf_counter()
+            r = c.post("/api/v4/files", params={"channel_id": channel}, files={"files": ("notes.txt", data, "text/plain")})
+            seconds = time.perf_counter() - t0
+            sampler.stop_event.set()
+            sampler.join()
+            rows.append({"status": r.status_code, "seconds": round(seconds, 1),
+                         "gateway_x": round((sampler.peak_own - own0) / len(data), 2),
+                         "worker_x": round(sampler.worker_growth() / len(data), 2),
+                         "tree_x": round((sampler.peak_tree - rss0) / len(data), 2)})
+    return {"phase": "single", "upload_mb": mb, "uploads": rows}
 
 
 def start_variant(sim: Any, data_dir: Path, env: dict[str, str], root: Path) -> Gateway:
@@ -408,6 +439,11 @@ def main() -> int:
                                                               pause=args.attack_pause)})
                         print(json.dumps(results[-1]), flush=True)
                         time.sleep(3)  # attackers' connections closed, budgets refill
+            if "single" in phases:
+                for _ in range(args.rounds):
+                    for v, gw in gws.items():
+                        results.append({"variant": v, **single_phase(gw, args.upload_mb, 2)})
+                        print(json.dumps(results[-1]), flush=True)
             if "uploads" in phases:
                 for v, gw in gws.items():
                     results.append({"variant": v, **uploads_phase(gw, args.upload_mb, args.uploads, args.duration)})

@@ -694,6 +694,15 @@ def test_an_upload_is_forwarded_from_its_spool_byte_for_byte(spool_gw: Gateway) 
                    files={"files": ("notes.txt", secret, "text/plain")})
         assert r.status_code == 403 and r.json()["id"].startswith("api.dlp."), r.text
         assert _forwarded_files(spool_gw) == []
+
+        # no body, and a small one: read as any body (no spool)
+        r = c.post(f"{spool_gw.url}/api/v4/files", params={"channel_id": town},
+                   headers={"Authorization": f"Bearer {sim.token('carol')}"})
+        assert r.status_code != 503 and r.json().get("detailed_error") != "spool-failed", r.text
+        r = c.post(f"{spool_gw.url}/api/v4/files", params={"channel_id": town},
+                   headers={"Authorization": f"Bearer {sim.token('carol')}"},
+                   files={"files": ("small.txt", data[:4000], "text/plain")})
+        assert r.status_code == 201, r.text
     assert _spool_files(spool_gw) == []
 
 

@@ -42,6 +42,7 @@ BODY_LIMIT = "dlp_body_limit"
 #: its ``filescan.SpoolWriter`` while it arrives, the bytes received, its ``filescan.Spooled``
 #: once complete, why it could not be kept (the request is then refused, fail closed)
 SPOOL = "dlp_spool"
+SPOOL_WANTED = "dlp_spool_wanted"
 SPOOL_RECEIVED = "dlp_spool_received"
 SPOOLED = "dlp_spooled"
 SPOOL_FAILED = "dlp_spool_failed"
@@ -187,7 +188,7 @@ class DLPAddon:
         cap = self.max_body_bytes if files else self.limits.max_text_body_bytes
         if (m.kind == "content" and route is not None and route.body is Body.FILES
                 and self.pipeline.file_scanner is not None):
-            flow.metadata[SPOOL] = None  # admitted: written to disk as it arrives (``_admit``)
+            flow.metadata[SPOOL_WANTED] = True  # once admitted, written to disk as it arrives (``_admit``)
         if m.kind not in ("content", "unknown_write") or route is None:
             self._admit(flow, cap, declared, has_body)
             return None
@@ -267,11 +268,8 @@ class DLPAddon:
         self.inflight_bytes += size
         self._reserved[flow.id] = (flow.client_conn.id, size)
         self._arm_body_timer(flow, self.limits.body_deadline(size))
-        if SPOOL in flow.metadata:
-            if declared is not None and declared <= SPOOL_BODY_MIN:
-                del flow.metadata[SPOOL]  # small: read inline, as any body
-            else:
-                self._start_spool(flow)
+        if flow.metadata.pop(SPOOL_WANTED, False) and (declared is None or declared > SPOOL_BODY_MIN):
+            self._start_spool(flow)  # (a small body is read inline, as any body)
         return None
 
     def _start_spool(self, flow: http.HTTPFlow) -> None:
