@@ -741,3 +741,43 @@ def test_a_spool_that_cannot_be_written_refuses_the_upload(spool_gw: Gateway) ->
                       headers={"Authorization": f"Bearer {sim.token('carol')}"}) as c:
         r = c.post("/api/v4/files", params={"channel_id": town}, files={"files": ("notes.txt", data, "text/plain")})
     assert r.status_code == 201, r.text
+
+
+def test_a_held_spooled_upload_is_released_byte_for_byte(spool_gw: Gateway) -> None:
+    """An upload spooled as it arrived, with an identifier, to a direct message: held
+    (the quarantine keeps the body, read back from the spool), approved from the CLI,
+    and released to Mattermost exactly as it was sent."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    sim = spool_gw.sim
+    data = b"quarterly notes, nothing sensitive here\n" * 20_000 + b"client ssn 536-22-8710\n"
+    req = httpx.Request("POST", f"{spool_gw.url}/api/v4/files?channel_id={sim.channel('dm_alice_bob')}",
+                        headers={"Authorization": f"Bearer {sim.token('alice')}"},
+                        files={"files": ("notes.txt", data, "text/plain")})
+    body = req.read()
+    sim.clear()
+    with httpx.Client(timeout=120) as c:
+        r = c.send(req)
+    assert r.status_code == 403 and r.json()["id"] == "api.dlp.quarantined.app_error", r.text
+    assert _forwarded_files(spool_gw) == []
+    env = {**os.environ, "DLP_DATA_DIR": str(spool_gw.data_dir), "DLP_UPSTREAM": sim.url,
+           "DLP_NOTIFY_TOKEN": sim.token("dlp-bot"), "DLP_RELEASE_BOT_TOKEN": sim.token("dlp-bot")}
+    env.pop("DLP_REDIS_URL", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dlp_proxy.cli", "quarantine", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    listed = cli("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    item = next(i for i in json.loads(listed.stdout) if i.get("status", "pending") == "pending")
+    approve = cli("approve", item["id"], "--reason", "verified with the client", "--principal", sim.ids["users"]["carol"])
+    assert approve.returncode == 0, approve.stdout + approve.stderr
+    deadline = time.monotonic() + 60
+    while not _forwarded_files(spool_gw) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _forwarded_files(spool_gw) == [body]
+    assert _spool_files(spool_gw) == []
