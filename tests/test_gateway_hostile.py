@@ -781,3 +781,57 @@ def test_a_held_spooled_upload_is_released_byte_for_byte(spool_gw: Gateway) -> N
         time.sleep(0.2)
     assert _forwarded_files(spool_gw) == [body]
     assert _spool_files(spool_gw) == []
+
+
+@given(st.lists(st.binary(max_size=300), max_size=12), st.data())
+@settings(max_examples=150, deadline=None)
+def test_a_spool_gives_back_what_was_fed_or_refuses(pieces: list[bytes], data: st.DataObject) -> None:
+    """Whatever the network reads were: the spool reads back their bytes, record by
+    record; a file cut anywhere or with any byte changed is refused, never read short."""
+    import tempfile
+
+    from cryptography.exceptions import InvalidTag
+
+    from dlp_proxy.gateway.filescan import SpoolWriter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = SpoolWriter(tmp)
+        for piece in pieces:
+            writer.feed(piece)
+        spooled = writer.finish()
+        assert spooled.read() == b"".join(pieces)
+        assert list(spooled.chunks()) == [p for p in pieces if p]
+        raw = Path(spooled.path).read_bytes()
+        if not raw:
+            return
+        cut = data.draw(st.integers(0, len(raw) - 1))
+        Path(spooled.path).write_bytes(raw[:cut])
+        with pytest.raises((ValueError, InvalidTag)):
+            spooled.read()
+        at = data.draw(st.integers(0, len(raw) - 1))
+        changed = bytearray(raw)
+        changed[at] ^= data.draw(st.integers(1, 255))
+        Path(spooled.path).write_bytes(bytes(changed))
+        with pytest.raises((ValueError, InvalidTag)):
+            spooled.read()
+
+
+def test_an_upload_cut_off_midway_leaves_no_spool(spool_gw: Gateway) -> None:
+    """A client that sends half its upload and goes away: nothing forwarded, nothing
+    archived as a decision, and its spool file is deleted."""
+    sim = spool_gw.sim
+    sim.clear()
+    head = (f"POST /api/v4/files?channel_id={sim.channel('town_square')}&filename=a.txt HTTP/1.1\r\n"
+            f"Host: mm\r\nContent-Type: text/plain\r\nContent-Length: 3000000\r\n"
+            f"Authorization: Bearer {sim.token('carol')}\r\n\r\n").encode()
+    with socket.create_connection(_addr(spool_gw)) as sock:
+        sock.sendall(head + b"x" * 1_000_000)
+        deadline = time.monotonic() + 10
+        while not _spool_files(spool_gw) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_spool_files(spool_gw)) == 1  # being written as it arrives
+    deadline = time.monotonic() + 10
+    while _spool_files(spool_gw) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _spool_files(spool_gw) == []
+    assert _forwarded_files(spool_gw) == []
