@@ -660,12 +660,13 @@ def _forwarded_files(gw: Gateway) -> list[bytes]:
 
 
 def test_an_upload_is_forwarded_from_its_spool_byte_for_byte(spool_gw: Gateway) -> None:
-    """A 3 MB upload, sent with a Content-Length and sent chunked: judged from the
-    spool its body was written to as it arrived, forwarded from it byte for byte;
+    """An 8 MB upload, sent with a Content-Length and sent chunked: judged from the
+    spool its body was written to as it arrived, forwarded from it byte for byte (the
+    forward waits whenever more than 1 MiB is queued for Mattermost);
     one with an identifier in it is stopped.  No spool file is left."""
     sim = spool_gw.sim
     town = sim.channel("town_square")
-    data = b"quarterly notes, nothing sensitive here\n" * 80_000
+    data = b"quarterly notes, nothing sensitive here\n" * 200_000
     req = httpx.Request("POST", f"{spool_gw.url}/api/v4/files?channel_id={town}",
                         headers={"Authorization": f"Bearer {sim.token('carol')}"},
                         files={"files": ("notes.txt", data, "text/plain")})
