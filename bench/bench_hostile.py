@@ -17,8 +17,9 @@ each ``--duration`` seconds:
                messages (scanned in the scan workers, charged to his scan budget),
              - 1 loop of the same user posts 1,024 characters of compatibility
                digits (``⒈``: no ``\\d`` among them; scanned off the event loop);
-``single``   ``--upload-mb`` MB uploads one at a time (2 per round): seconds, answer, and
-             the peak RSS growth of the gateway, of the largest worker and of the tree;
+``single``   ``--upload-mb`` MB uploads one at a time (2 per round): seconds, answer, the
+             peak RSS growth of the gateway, of the largest worker and of the tree, and
+             what the gateway and the tree still hold a second after each upload;
 ``uploads``  authenticated ``--upload-mb`` MB text files, ``--uploads`` at a time, with
              the bytes-in-flight cap (``DLP_MAX_INFLIGHT_BYTES``) at twice one upload:
              the process tree's peak RSS growth against the bytes in flight.
@@ -356,10 +357,14 @@ def single_phase(gw: Gateway, mb: int, count: int) -> dict[str, Any]:
             seconds = time.perf_counter() - t0
             sampler.stop_event.set()
             sampler.join()
+            time.sleep(1.0)
+            _, rss1, own1 = cpu_rss(gw.proc.pid)  # what the processes kept once the upload was done
             rows.append({"status": r.status_code, "seconds": round(seconds, 1),
                          "gateway_x": round((sampler.peak_own - own0) / len(data), 2),
                          "worker_x": round(sampler.worker_growth() / len(data), 2),
-                         "tree_x": round((sampler.peak_tree - rss0) / len(data), 2)})
+                         "tree_x": round((sampler.peak_tree - rss0) / len(data), 2),
+                         "gateway_kept_x": round((own1 - own0) / len(data), 2),
+                         "tree_kept_x": round((rss1 - rss0) / len(data), 2)})
     return {"phase": "single", "upload_mb": mb, "uploads": rows}
 
 
