@@ -187,7 +187,7 @@ class DLPAddon:
         files = route is not None and route.body in (Body.FILES, Body.UPLOAD_CHUNK)
         cap = self.max_body_bytes if files else self.limits.max_text_body_bytes
         if (m.kind == "content" and route is not None and route.body is Body.FILES
-                and self.pipeline.file_scanner is not None):
+                and getattr(self.pipeline, "file_scanner", None) is not None):
             flow.metadata[SPOOL_WANTED] = True  # once admitted, written to disk as it arrives (``_admit``)
         if m.kind not in ("content", "unknown_write") or route is None:
             self._admit(flow, cap, declared, has_body)
