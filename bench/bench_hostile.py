@@ -17,6 +17,9 @@ each ``--duration`` seconds:
                messages (scanned in the scan workers, charged to his scan budget),
              - 1 loop of the same user posts 1,024 characters of compatibility
                digits (``⒈``: no ``\\d`` among them; scanned off the event loop);
+``single``   ``--upload-mb`` MB uploads one at a time (2 per round): seconds, answer, the
+             peak RSS growth of the gateway, of the largest worker and of the tree, and
+             what the gateway and the tree still hold a second after each upload;
 ``uploads``  authenticated ``--upload-mb`` MB text files, ``--uploads`` at a time, with
              the bytes-in-flight cap (``DLP_MAX_INFLIGHT_BYTES``) at twice one upload:
              the process tree's peak RSS growth against the bytes in flight.
@@ -77,8 +80,9 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def cpu_rss(pid: int) -> tuple[float, int, int]:
-    """(CPU seconds so far of the living tree, RSS of the tree, RSS of the process)."""
+def cpu_rss(pid: int, each: dict[int, int] | None = None) -> tuple[float, int, int]:
+    """(CPU seconds so far of the living tree, RSS of the tree, RSS of the process);
+    ``each``: filled with the RSS of every process of the tree."""
     cpu, rss, own = 0.0, 0, 0
     for p in tree(pid):
         try:
@@ -88,25 +92,39 @@ def cpu_rss(pid: int) -> tuple[float, int, int]:
         except OSError:
             continue
         rss += r
+        if each is not None:
+            each[p] = r
         if p == pid:
             own = r
     return cpu, rss, own
 
 
 class Sampler(threading.Thread):
-    """Peak RSS of the tree and of the process, every 0.1 s."""
+    """Peak RSS of the tree, of the process and of each other process of the tree
+    (the file workers), every ``interval`` seconds."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.pid = pid
+        self.interval = interval
         self.peak_tree = self.peak_own = 0
+        #: per process of the tree: (RSS when first seen, peak RSS)
+        self.each: dict[int, tuple[int, int]] = {}
         self.stop_event = threading.Event()
 
     def run(self) -> None:
         while not self.stop_event.is_set():
-            _, rss, own = cpu_rss(self.pid)
+            now: dict[int, int] = {}
+            _, rss, own = cpu_rss(self.pid, now)
             self.peak_tree, self.peak_own = max(self.peak_tree, rss), max(self.peak_own, own)
-            time.sleep(0.1)
+            for p, r in now.items():
+                first, peak = self.each.get(p, (r, r))
+                self.each[p] = (first, max(peak, r))
+            time.sleep(self.interval)
+
+    def worker_growth(self) -> int:
+        """The largest RSS growth of any process of the tree but the gateway's own."""
+        return max((peak - first for p, (first, peak) in self.each.items() if p != self.pid), default=0)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -281,6 +299,7 @@ def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dic
 
     def loop() -> None:
         with gw.client("carol") as c:
+            c.timeout = httpx.Timeout(300)  # judging 20 MB takes a while on a loaded machine
             while time.monotonic() < stop_at:
                 try:
                     r = c.post("/api/v4/files", params={"channel_id": channel},
@@ -294,7 +313,7 @@ def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dic
                 if r.status_code == 503:
                     time.sleep(0.2)
 
-    sampler = Sampler(gw.proc.pid)
+    sampler = Sampler(gw.proc.pid, interval=0.05)
     _, rss0, own0 = cpu_rss(gw.proc.pid)
     sampler.start()
     threads = [threading.Thread(target=loop) for _ in range(concurrent)]
@@ -311,9 +330,42 @@ def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dic
         "gateway_rss_growth_mb": round((sampler.peak_own - own0) / 2**20),
         "tree_growth_per_inflight_byte": round((sampler.peak_tree - rss0) / cap, 2),
         "gateway_growth_per_inflight_byte": round((sampler.peak_own - own0) / cap, 2),
+        "largest_worker_growth_mb": round(sampler.worker_growth() / 2**20),
         "answers": dict(codes),
     }
     return result
+
+
+def single_phase(gw: Gateway, mb: int, count: int) -> dict[str, Any]:
+    """``count`` uploads of ``mb`` MB, one at a time: each one's seconds, answer, and the
+    peak RSS growth (sampled every 20 ms) of the gateway process, of the largest file
+    worker and of the tree, against the upload's size."""
+    channel = gw.sim.channel("town_square")
+    data = (b"quarterly notes, nothing sensitive here\n" * (mb * 2**20 // 40))[: mb * 2**20]
+    rows = []
+    with gw.client("carol") as c:
+        c.timeout = httpx.Timeout(600)
+        c.post("/api/v4/files", params={"channel_id": channel},  # warm the code paths
+               files={"files": ("a.txt", data[: 2 * 2**20], "text/plain")})
+        for _ in range(count):
+            time.sleep(1.0)
+            _, rss0, own0 = cpu_rss(gw.proc.pid)
+            sampler = Sampler(gw.proc.pid, interval=0.02)
+            sampler.start()
+            t0 = time.perf_counter()
+            r = c.post("/api/v4/files", params={"channel_id": channel}, files={"files": ("notes.txt", data, "text/plain")})
+            seconds = time.perf_counter() - t0
+            sampler.stop_event.set()
+            sampler.join()
+            time.sleep(1.0)
+            _, rss1, own1 = cpu_rss(gw.proc.pid)  # what the processes kept once the upload was done
+            rows.append({"status": r.status_code, "seconds": round(seconds, 1),
+                         "gateway_x": round((sampler.peak_own - own0) / len(data), 2),
+                         "worker_x": round(sampler.worker_growth() / len(data), 2),
+                         "tree_x": round((sampler.peak_tree - rss0) / len(data), 2),
+                         "gateway_kept_x": round((own1 - own0) / len(data), 2),
+                         "tree_kept_x": round((rss1 - rss0) / len(data), 2)})
+    return {"phase": "single", "upload_mb": mb, "uploads": rows}
 
 
 def start_variant(sim: Any, data_dir: Path, env: dict[str, str], root: Path) -> Gateway:
@@ -392,6 +444,11 @@ def main() -> int:
                                                               pause=args.attack_pause)})
                         print(json.dumps(results[-1]), flush=True)
                         time.sleep(3)  # attackers' connections closed, budgets refill
+            if "single" in phases:
+                for _ in range(args.rounds):
+                    for v, gw in gws.items():
+                        results.append({"variant": v, **single_phase(gw, args.upload_mb, 2)})
+                        print(json.dumps(results[-1]), flush=True)
             if "uploads" in phases:
                 for v, gw in gws.items():
                     results.append({"variant": v, **uploads_phase(gw, args.upload_mb, args.uploads, args.duration)})

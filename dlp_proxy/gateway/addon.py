@@ -40,6 +40,19 @@ WEBSOCKET_HISTORY = 0
 #: the largest body this flow may have (counted as it streams in when no Content-Length)
 EARLY = "dlp_early"
 BODY_LIMIT = "dlp_body_limit"
+#: flow.metadata keys of a body written to disk as it arrives (``patch_mitmproxy_early_answer``):
+#: its ``filescan.SpoolWriter`` while it arrives, the bytes received, its ``filescan.Spooled``
+#: once complete, why it could not be kept (the request is then refused, fail closed)
+SPOOL = "dlp_spool"
+SPOOL_WANTED = "dlp_spool_wanted"
+SPOOL_RECEIVED = "dlp_spool_received"
+SPOOLED = "dlp_spooled"
+SPOOL_FAILED = "dlp_spool_failed"
+#: a file route's body larger than this is spooled as it arrives (smaller ones are read inline)
+SPOOL_BODY_MIN = 256 * 1024
+#: bytes of a spooled body queued in the upstream connection's write buffer above which
+#: the forward waits for Mattermost to take them (``_pump_spool``)
+FORWARD_HIGH_WATER = 1024 * 1024
 
 UNAUTHENTICATED_ID = "api.dlp.unauthenticated.app_error"
 BUSY_ID = "api.dlp.busy.app_error"
@@ -101,6 +114,8 @@ class DLPAddon:
         self._conns: dict[str, _Conn] = {}
         self._per_ip: dict[str, int] = {}
         self._body_timers: dict[str, asyncio.TimerHandle] = {}
+        #: spool files of bodies received or being forwarded, by flow id (deleted when done)
+        self._spools: dict[str, Any] = {}
         #: refusals before the body was read, by reason (also a metric)
         self.early_refusals: dict[str, int] = {}
         self.upstream_timeout = upstream_timeout
@@ -189,6 +204,9 @@ class DLPAddon:
         route = m.route
         files = route is not None and route.body in (Body.FILES, Body.UPLOAD_CHUNK)
         cap = self.max_body_bytes if files else self.limits.max_text_body_bytes
+        if (m.kind == "content" and route is not None and route.body is Body.FILES
+                and getattr(self.pipeline, "file_scanner", None) is not None):
+            flow.metadata[SPOOL_WANTED] = True  # once admitted, written to disk as it arrives (``_admit``)
         if m.kind not in ("content", "unknown_write") or route is None:
             self._admit(flow, cap, declared, has_body)
             return None
@@ -268,7 +286,27 @@ class DLPAddon:
         self.inflight_bytes += size
         self._reserved[flow.id] = (flow.client_conn.id, size)
         self._arm_body_timer(flow, self.limits.body_deadline(size))
+        if flow.metadata.pop(SPOOL_WANTED, False) and (declared is None or declared > SPOOL_BODY_MIN):
+            self._start_spool(flow)  # (a small body is read inline, as any body)
         return None
+
+    def _start_spool(self, flow: http.HTTPFlow) -> None:
+        """An upload's body goes to an encrypted file as it arrives, never into
+        mitmproxy's buffer: a file worker reads it there, and the gateway forwards it
+        from there once judged (docs/architecture.md).  A spool that cannot be
+        opened or written refuses the request once its body is in (``_request``)."""
+        from dlp_proxy.gateway.filescan import SpoolWriter
+
+        assert self.pipeline.file_scanner is not None
+        try:
+            writer = SpoolWriter(self.pipeline.file_scanner.spool_dir())
+        except Exception as exc:
+            log.error("could not open a spool file; the request will be refused", extra={"error_type": type(exc).__name__})
+            flow.metadata[SPOOL_FAILED] = type(exc).__name__
+            writer = None
+        flow.metadata[SPOOL] = writer
+        if writer is not None:
+            self._spools[flow.id] = writer
 
     def _too_large(self, flow: http.HTTPFlow) -> None:
         self._answer_early(flow, responses.app_error(413, responses.TOO_LARGE_ID,
@@ -290,6 +328,10 @@ class DLPAddon:
             self.metrics.early_refusals.labels(reason=reason).inc()
 
     def _release(self, flow_id: str) -> None:
+        spool = self._spools.pop(flow_id, None)
+        if spool is not None:
+            # (a forward still reading it holds the file open: deleting it is safe)
+            spool.abort() if hasattr(spool, "abort") else spool.remove()
         held = self._reserved.pop(flow_id, None)
         if held is not None:
             self.inflight_bytes -= held[1]
@@ -438,19 +480,23 @@ class DLPAddon:
 
     async def _request(self, flow: http.HTTPFlow) -> None:
         req = flow.request
+        spooled = flow.metadata.get(SPOOLED)
+        if spooled is not None:
+            self._spools[flow.id] = spooled  # deleted when the exchange is done (``_release``)
         greq = GatewayRequest(
             method=req.method,
             target=req.path,
             headers=header_dict(req.headers.fields),
             body=req.raw_content or b"",
             client_ip=client_address(flow.client_conn.peername[0] if flow.client_conn.peername else "", ((k.decode("latin-1"), v.decode("latin-1")) for k, v in req.headers.fields), self.trusted_proxies),  # dlp_proxy/forwarding.py
+            spool=spooled,
         )
         started = time.perf_counter()
         route_name: str | None = None
         deadline = self.pipeline.config.scan_deadline_seconds
         classified = None
         try:
-            classified = self.pipeline.classify(greq.method, greq.target, has_body=bool(greq.body))
+            classified = self.pipeline.classify(greq.method, greq.target, has_body=bool(greq.body) or spooled is not None)
             m = classified[0]
             route_name = m.route.name if m.route else None
             if m.route is not None and (m.route.body in (Body.FILES, Body.UPLOAD_CHUNK) or m.route.name == "posts.move"):
@@ -458,6 +504,10 @@ class DLPAddon:
                 deadline = self.pipeline.config.file_deadline_seconds
         except Exception:  # noqa: S110 - a bad path is handled (and refused) by handle()
             pass
+        if SPOOL in flow.metadata and spooled is None:
+            # the body could not be kept on disk: never judged, never forwarded
+            await self._spool_failed(flow, greq, route_name)
+            return
         try:
             # asyncio.timeout, not wait_for: no extra task per request
             async with asyncio.timeout(deadline):
@@ -587,6 +637,21 @@ class DLPAddon:
             503, responses.UNAVAILABLE_ID,
             "The data-loss-prevention gateway could not check this message, so it was not sent. Try again in a moment.",
             request_id=greq.request_id, detailed_error=reason))
+
+    async def _spool_failed(self, flow: http.HTTPFlow, greq: GatewayRequest, route_name: str | None) -> None:
+        """A body whose spool file could not be written: archived as a failure and
+        refused (503), whatever ``fail_open_routes`` says (there is nothing to forward)."""
+        reason = str(flow.metadata.get(SPOOL_FAILED) or "incomplete")
+        log.error("request body could not be spooled; refused",
+                  extra={"request_id": greq.request_id, "error_type": reason, "route": route_name})
+        await self.pipeline.record_failure(greq, reason="spool-failed", error=reason, action=Action.FAIL_CLOSED,
+                                           route_name=route_name)
+        if self.metrics is not None:
+            self.metrics.decision(Action.FAIL_CLOSED.value, route_name or "unknown", ())
+        self._answer(flow, responses.app_error(
+            503, responses.UNAVAILABLE_ID,
+            "The data-loss-prevention gateway could not keep this upload to check it, so it was not sent. "
+            "Try again in a moment.", request_id=greq.request_id, detailed_error="spool-failed"))
 
     def _apply(self, flow: http.HTTPFlow, greq: GatewayRequest, verdict: Verdict) -> None:
         if self.metrics is not None and verdict.decision is not None:
@@ -852,18 +917,29 @@ def patch_mitmproxy_early_answer() -> None:
     is closed, an HTTP/2 stream reset), as mitmproxy does for a body over
     ``body_size_limit``.  A flow with ``BODY_LIMIT`` (a body without Content-Length)
     is refused with 413 as soon as more than that many bytes arrived.
+
+    A flow with a ``SPOOL`` writer (an upload, ``DLPAddon._start_spool``) has its body
+    written to that encrypted file as it arrives instead of into mitmproxy's buffer
+    (``state_consume_request_body``); once judged, it is forwarded from the file
+    (``_pump_spool``), a chunk at a time, pausing while more than
+    ``FORWARD_HIGH_WATER`` bytes wait in the upstream connection's write buffer.
+    mitmproxy's own streaming (``flow.request.stream``) cannot do this: it sends the
+    request upstream as it arrives, before the ``request`` hook judged it.
     Idempotent.
     """
     from mitmproxy.net.http import status_codes
+    from mitmproxy.proxy import commands
     from mitmproxy.proxy.layers import http as layers_http
     from mitmproxy.proxy.layers.http import _events as ev
-    from mitmproxy.proxy.layers.http._hooks import HttpErrorHook
+    from mitmproxy.proxy.layers.http._hooks import HttpErrorHook, HttpRequestHook, HttpResponseHeadersHook
 
     stream_cls: Any = layers_http.HttpStream
     if getattr(stream_cls, "_dlp_early_patched", False):
         return
     original_headers = stream_cls.state_wait_for_request_headers
     original_check = stream_cls.check_body_size
+    original_consume = stream_cls.state_consume_request_body
+    original_handle = stream_cls._handle_event
 
     def state_wait_for_request_headers(self: Any, event: Any) -> Generator[Any, Any, None]:
         yield from original_headers(self, event)
@@ -897,9 +973,141 @@ def patch_mitmproxy_early_answer() -> None:
         result: bool = yield from original_check(self, request)
         return result
 
+    def refuse_over_limit(self: Any) -> Generator[Any, Any, None]:
+        from mitmproxy import flow as mflow
+
+        message = "Request body exceeds the gateway's limit for this route."
+        self.flow.error = mflow.Error(message)
+        yield HttpErrorHook(self.flow)
+        yield layers_http.SendHttp(ev.ResponseProtocolError(self.stream_id, message, 413), self.context.client)
+        self.client_state = self.state_errored
+        self.flow.live = False
+
+    def state_consume_request_body(self: Any, event: Any) -> Generator[Any, Any, None]:
+        f = self.flow
+        if f is None or SPOOL not in f.metadata or isinstance(event, ev.RequestTrailers):
+            yield from original_consume(self, event)
+            return
+        writer = f.metadata[SPOOL]
+        if isinstance(event, ev.RequestData):
+            received = f.metadata[SPOOL_RECEIVED] = f.metadata.get(SPOOL_RECEIVED, 0) + len(event.data)
+            if writer is not None and SPOOL_FAILED not in f.metadata:
+                try:
+                    writer.feed(event.data)
+                except Exception as exc:  # the rest of the body is read and dropped; refused when complete
+                    f.metadata[SPOOL_FAILED] = type(exc).__name__
+                    writer.abort()
+            limit = f.metadata.get(BODY_LIMIT)
+            if limit is not None and received > limit:
+                yield from refuse_over_limit(self)
+            return
+        if not isinstance(event, ev.RequestEndOfMessage):
+            yield from original_consume(self, event)  # (raises: not an event of this state)
+            return
+        if writer is not None and SPOOL_FAILED not in f.metadata:
+            try:
+                f.metadata[SPOOLED] = writer.finish()
+            except Exception as exc:
+                f.metadata[SPOOL_FAILED] = type(exc).__name__
+                writer.abort()
+        f.request.timestamp_end = time.time()
+        f.request.data.content = b""  # the body is in the spool (Content-Length stays as sent)
+        self.client_state = self.state_done
+        yield HttpRequestHook(f)
+        if (yield from self.check_killed(True)):
+            return
+        if f.response:
+            f.response.timestamp_start = time.time()
+            yield HttpResponseHeadersHook(f)
+            if (yield from self.check_killed(True)):
+                return
+            yield from self.send_response()
+            return
+        spooled = f.metadata.get(SPOOLED)
+        if spooled is None and not f.request.raw_content:
+            # never forward a body that was not kept (the addon answers these itself)
+            yield layers_http.SendHttp(ev.ResponseProtocolError(self.stream_id, "request body not kept", 503),
+                                       self.context.client)
+            self.client_state = self.server_state = self.state_errored
+            return
+        ok = yield from self.make_server_connection()
+        if not ok:
+            return
+        content = f.request.raw_content
+        server = self.context.server
+        yield layers_http.SendHttp(ev.RequestHeaders(self.stream_id, f.request, False), server)
+        if content:  # a body the gateway replaced
+            yield layers_http.SendHttp(ev.RequestData(self.stream_id, content), server)
+        else:
+            self._dlp_forward = spooled.chunks()
+            yield from _pump_spool(self)
+            return
+        if f.request.trailers:
+            yield layers_http.SendHttp(ev.RequestTrailers(self.stream_id, f.request.trailers), server)
+        yield layers_http.SendHttp(ev.RequestEndOfMessage(self.stream_id), server)
+
+    def _pump_spool(self: Any) -> Generator[Any, Any, None]:
+        """Forward the spooled body's next chunks; wait (a wakeup) while the upstream
+        connection's write buffer holds more than ``FORWARD_HIGH_WATER``."""
+        chunks = self._dlp_forward
+        server = self.context.server
+        try:
+            while True:
+                if self.server_state == self.state_errored or not self.flow.live:
+                    chunks.close()
+                    self._dlp_forward = None
+                    return
+                if _upstream_backlog(self.flow) > FORWARD_HIGH_WATER:
+                    yield commands.RequestWakeup(0.005)
+                    return
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                yield layers_http.SendHttp(ev.RequestData(self.stream_id, chunk), server)
+        except Exception as exc:
+            # the spool changed under the gateway (its authentication failed): Mattermost
+            # gets a cut body (it stores nothing), the client an error
+            log.error("spooled body failed its check while forwarding", extra={"error_type": type(exc).__name__})
+            self._dlp_forward = None
+            yield layers_http.SendHttp(ev.RequestProtocolError(self.stream_id, "spooled body failed its check"), server)
+            yield layers_http.SendHttp(ev.ResponseProtocolError(self.stream_id, "spooled body failed its check", 502),
+                                       self.context.client)
+            self.client_state = self.server_state = self.state_errored
+            return
+        self._dlp_forward = None
+        if self.flow.request.trailers:
+            yield layers_http.SendHttp(ev.RequestTrailers(self.stream_id, self.flow.request.trailers), server)
+        yield layers_http.SendHttp(ev.RequestEndOfMessage(self.stream_id), server)
+
+    def _handle_event(self: Any, event: Any) -> Generator[Any, Any, None]:
+        from mitmproxy.proxy import events
+
+        if isinstance(event, events.Wakeup):  # only ``_pump_spool`` asks a stream for wakeups
+            if getattr(self, "_dlp_forward", None) is not None:
+                yield from _pump_spool(self)
+            return
+        yield from original_handle(self, event)
+
     stream_cls.state_wait_for_request_headers = state_wait_for_request_headers
     stream_cls.check_body_size = check_body_size
+    stream_cls.state_consume_request_body = state_consume_request_body
+    stream_cls._handle_event = _handle_event
     stream_cls._dlp_early_patched = True
+
+
+def _upstream_backlog(flow: http.HTTPFlow) -> int:
+    """Bytes waiting in the write buffer of the flow's upstream connection (0 when
+    it cannot be found)."""
+    try:
+        from mitmproxy import ctx
+
+        proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+        handler = proxyserver.connections.get(flow.client_conn.id) if proxyserver else None
+        io = handler.transports.get(flow.server_conn) if handler is not None else None
+        writer = io.writer if io is not None else None
+        return int(writer.transport.get_write_buffer_size()) if writer is not None else 0
+    except Exception:
+        return 0
 
 
 #: request headers the gateway sets for Mattermost (``_add_forward_headers``)

@@ -24,7 +24,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -63,19 +63,24 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     _worker_detector = detector_factory(detector)(config_dir, ner=ner)
 
 
-def _job(data: bytes, filename: str, limits: Any, entities: Collection[str] | None,
+def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collection[str] | None,
          budget_seconds: float | None = None) -> tuple[Extraction, list[list[Finding]]]:
     """Extract, then detect every segment.  ``budget_seconds`` (from the job's start)
     bounds the whole job: when it is spent, the segments not yet judged are dropped and
     the extraction gets ``time-limit``, so an upload too large to judge in time is an
     uninspected file (the policy's ``too_large``) rather than a scan killed at the
-    request deadline."""
+    request deadline.  ``data`` in a one-item list: the job takes it out, and the
+    file's bytes are freed once its text is extracted (not held through detection)."""
     import time
 
     from dlp_proxy.files.runner import work
 
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
-    extraction = work(data, filename, limits)
+    if isinstance(data, list):
+        extraction = work(data.pop(), filename, limits)
+    else:
+        extraction = work(data, filename, limits)
+    del data
     findings: list[list[Finding]] = []
     headers = table_headers(extraction.segments)
     for seg in extraction.segments:
@@ -193,7 +198,7 @@ def unpack_findings(packed: Iterable[PackedFinding]) -> tuple[Finding, ...]:
     return tuple(Finding(e, s, t, sc, r, tr, ex) for e, s, t, sc, r, tr, ex in packed)
 
 
-def _packed_job(data: bytes, filename: str, limits: Any, entities: Collection[str] | None,
+def _packed_job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collection[str] | None,
                 budget_seconds: float | None = None) -> tuple[Extraction, list[tuple[PackedFinding, ...]]]:
     """``_job`` with its findings packed for the trip back (``pack_findings``)."""
     extraction, findings = _job(data, filename, limits, entities, budget_seconds)
@@ -219,53 +224,131 @@ def _trim() -> None:
 #: bodies at least this large go to a worker through an encrypted spool file, not a pipe
 SPOOL_MIN_BYTES = 1024 * 1024
 _SPOOL_CHUNK = 1024 * 1024
+#: a spool file is a sequence of records ``length(4, big-endian) | AES-256-GCM(chunk) + tag(16)``;
+#: record ``i``'s nonce is ``i`` (12 bytes, big-endian; one key per spool), its associated data ``i`` (8 bytes)
+_REC_HEAD = 4
+_TAG_LEN = 16
+
+
+def _new_bytes(size: int) -> tuple[bytes | bytearray, memoryview]:
+    """A new ``bytes`` object of ``size`` bytes, not yet filled, and a writable view
+    of its contents: CPython's ``PyBytes_FromStringAndSize(NULL, size)``, whose
+    contents the C API lets its creator fill before anyone else sees the object.
+    Elsewhere (no ``ctypes.pythonapi``) a ``bytearray``, which the caller copies."""
+    import ctypes
+
+    try:
+        new = ctypes.pythonapi.PyBytes_FromStringAndSize
+        new.restype, new.argtypes = ctypes.py_object, (ctypes.c_void_p, ctypes.c_ssize_t)
+        as_string = ctypes.pythonapi.PyBytes_AsString
+        as_string.restype, as_string.argtypes = ctypes.c_void_p, (ctypes.py_object,)
+    except AttributeError:
+        out = bytearray(size)
+        return out, memoryview(out)
+    obj: bytes = new(None, size)
+    if size == 0:
+        return obj, memoryview(bytearray())
+    return obj, memoryview((ctypes.c_char * size).from_address(as_string(obj))).cast("B")
+
+
+class SpoolWriter:
+    """A request body written to an encrypted spool file as it arrives
+    (``Spooled``): each ``feed`` seals its bytes as one record, so memory holds one
+    network read at a time, never the body.  ``finish`` returns the ``Spooled``
+    body; ``abort`` deletes the file.  An OSError from ``feed`` means the body
+    could not be kept: the request must be refused (fail closed)."""
+
+    def __init__(self, directory: str) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self.key = os.urandom(32)
+        self._aead = AESGCM(self.key)
+        fd, self.path = tempfile.mkstemp(dir=directory, suffix=".spool")
+        self._file: Any = os.fdopen(fd, "wb", buffering=0)
+        self.size = 0
+        self._index = 0
+
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        sealed = self._aead.encrypt(self._index.to_bytes(12, "big"), data, self._index.to_bytes(8, "big"))
+        self._file.write(len(sealed).to_bytes(_REC_HEAD, "big"))
+        self._file.write(sealed)
+        self._index += 1
+        self.size += len(data)
+
+    def finish(self) -> Spooled:
+        self._file.close()
+        return Spooled(self.path, self.key, self.size)
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
 
 class Spooled:
-    """A request body on its way to a worker: in a file only this process and its
-    workers can open (mode 0600 in a 0700 directory), AES-256-GCM under a key that
-    exists only in memory (the job's arguments), deleted when the job ends.  Passing
-    the bytes as a job argument would pickle them: a second copy of the body in the
-    gateway's memory for as long as the worker takes to read it."""
+    """A request body on disk: in a file only this process and its workers can open
+    (mode 0600 in a 0700 directory), AES-256-GCM under a key that exists only in
+    memory (this object, pickled into a job's arguments), in authenticated records
+    (``SpoolWriter``).  Read whole by a worker (``read``) or chunk by chunk when the
+    gateway forwards it (``chunks``); deleted when the request is done."""
 
-    def __init__(self, path: str, key: bytes, nonce: bytes, tag: bytes, size: int) -> None:
-        self.path, self.key, self.nonce, self.tag, self.size = path, key, nonce, tag, size
+    def __init__(self, path: str, key: bytes, size: int) -> None:
+        self.path, self.key, self.size = path, key, size
 
     @classmethod
     def write(cls, directory: str, data: bytes) -> Spooled:
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-        key, nonce = os.urandom(32), os.urandom(12)
-        enc = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
-        fd, path = tempfile.mkstemp(dir=directory, suffix=".spool")
+        """``data`` spooled in one go (a body already in memory)."""
+        writer = SpoolWriter(directory)
         try:
-            with os.fdopen(fd, "wb") as f:
-                view = memoryview(data)
-                for i in range(0, len(view), _SPOOL_CHUNK):
-                    f.write(enc.update(view[i : i + _SPOOL_CHUNK]))  # type: ignore[arg-type]  # a buffer: no copy
-                f.write(enc.finalize())
+            view = memoryview(data)
+            for i in range(0, len(view), _SPOOL_CHUNK):
+                writer.feed(view[i : i + _SPOOL_CHUNK])  # type: ignore[arg-type]  # a buffer: no copy
+            return writer.finish()
         except BaseException:
-            os.unlink(path)
+            writer.abort()
             raise
-        return cls(path, key, nonce, enc.tag, len(data))
 
-    def read(self) -> bytes:
-        """The body (in the worker).  Raises if the file was changed (the tag)."""
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    def chunks(self) -> Iterator[bytes]:
+        """The body's bytes, record by record, each authenticated before it is
+        given out; raises (``InvalidTag``, ``ValueError``) on a changed, reordered
+        or truncated file."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        dec = Cipher(algorithms.AES(self.key), modes.GCM(self.nonce, self.tag)).decryptor()
-        out = bytearray(self.size + 16)
-        view = memoryview(out)
-        done = 0
-        with open(self.path, "rb") as f:
-            while chunk := f.read(_SPOOL_CHUNK):
-                done += dec.update_into(chunk, view[done:])  # type: ignore[arg-type]  # writable buffer
-        dec.finalize()  # InvalidTag: not what the gateway wrote; the job fails (closed)
+        aead = AESGCM(self.key)
+        done = index = 0
+        with open(self.path, "rb", buffering=0) as f:
+            while head := f.read(_REC_HEAD):
+                length = int.from_bytes(head, "big")
+                sealed = f.read(length)
+                if len(head) != _REC_HEAD or len(sealed) != length or length < _TAG_LEN:
+                    raise ValueError("the spooled body is truncated")
+                plain = aead.decrypt(index.to_bytes(12, "big"), sealed, index.to_bytes(8, "big"))
+                del sealed
+                index += 1
+                done += len(plain)
+                if done > self.size:
+                    raise ValueError("the spooled body is not the size written")
+                yield plain
         if done != self.size:
             raise ValueError("the spooled body is not the size written")
-        del view
-        del out[done:]
-        return bytes(out)
+
+    def read(self) -> bytes:
+        """The whole body (in a worker).  Raises if the file was changed.
+
+        Decrypted straight into the ``bytes`` object returned (``_new_bytes``), not
+        into a buffer copied at the end: that copy was a second body in memory."""
+        out, view = _new_bytes(self.size)
+        done = 0
+        try:
+            for chunk in self.chunks():
+                view[done : done + len(chunk)] = chunk
+                done += len(chunk)
+        finally:
+            view.release()
+        return out if isinstance(out, bytes) else bytes(out)
 
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -279,8 +362,7 @@ def _extract_keep_job(route: Any, raw: bytes | Spooled, content_encoding: str, c
     The decoded body is sent back only when it differs from the one received."""
     _kept.clear()
     if isinstance(raw, Spooled):
-        spooled, raw = raw, raw.read()
-        spooled.remove()
+        raw = raw.read()  # (the gateway deletes the file: it may still forward from it)
     body, extracted = _extract_job(route, raw, content_encoding, content_type, query, max_text_bytes)
     del raw
     kept: list[str] = []
@@ -300,8 +382,9 @@ def _scan_kept_job(path: str, filename: str, limits: Any, entities: Collection[s
     data = _kept.pop(path, None)
     if data is None:
         raise LookupError("the scan worker no longer holds this file part")
+    box, data = [data], None  # (``_job`` frees the bytes once extracted)
     try:
-        return _packed_job(data, filename, limits, entities, budget_seconds)
+        return _packed_job(box, filename, limits, entities, budget_seconds)
     finally:
         if not _kept:
             _trim()
@@ -548,11 +631,23 @@ class ScanSession:
         #: paths of the file parts the worker holds, not yet judged
         self.kept: set[str] = set()
 
-    async def extract_body(self, route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,
-                           max_text_bytes: int, timeout: float, *, keep_files: bool) -> tuple[bytes, Any]:
+    async def extract_body(self, route: Any, raw: bytes | Spooled, content_encoding: str, content_type: str,
+                           query: str, max_text_bytes: int, timeout: float, *, keep_files: bool) -> tuple[bytes, Any]:
         """``FileScanner.extract_body`` in this session's worker.  ``keep_files``: the
         file parts come back empty (``FilePart.data`` is ``b""``) and stay in the
-        worker for ``scan_kept`` (``self.kept`` names them)."""
+        worker for ``scan_kept`` (``self.kept`` names them).  ``raw`` may be a body
+        spooled as it arrived (the gateway's ``SpoolWriter``): the worker reads the
+        file, and the body comes back as ``b""`` unless its decoding differs (the
+        caller keeps the spool and forwards from it)."""
+        if isinstance(raw, Spooled):
+            if not keep_files:
+                raise ValueError("a spooled body is extracted with its files kept in the worker")
+            async with asyncio.timeout(timeout):
+                decoded, extracted, kept = await self.scanner._run_on(
+                    self.slot, _extract_keep_job, route, raw, content_encoding, content_type, query, max_text_bytes,
+                    retry=False)
+                self.kept = set(kept)
+            return (b"" if decoded is None else decoded), extracted
         async with asyncio.timeout(timeout):
             if not keep_files:
                 decoded, extracted = await self.scanner._run_on(self.slot, _extract_job, route, raw, content_encoding,

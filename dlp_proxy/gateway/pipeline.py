@@ -88,6 +88,9 @@ class GatewayRequest:
     body: bytes
     client_ip: str = ""
     request_id: str = field(default_factory=responses.new_request_id)
+    #: the body on disk (``filescan.Spooled``, written as it arrived) when ``body`` is
+    #: ``b""``: an upload, read by the file worker from the spool, never in this process
+    spool: Any = None
 
 
 @dataclass(slots=True)
@@ -213,9 +216,14 @@ class Pipeline:
         """``classified``: ``classify(req.method, req.target)`` when the caller already has it."""
         try:
             m, path, query = (classified if classified is not None
-                              else self.classify(req.method, req.target, has_body=bool(req.body)))
+                              else self.classify(req.method, req.target,
+                                                 has_body=bool(req.body) or req.spool is not None))
         except PathError as exc:
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request path is not valid ({exc}).", "bad-path")
+        if req.spool is not None and (m.route is None or m.route.body is not Body.FILES or self.file_scanner is None):
+            # only a file route's body is read from its spool (in a worker): any other
+            # reading of the request gets its bytes
+            req.body, req.spool = await asyncio.to_thread(req.spool.read), None
         if m.kind == "denied":
             return await self._refuse(req, 403, responses.DENIED_ID, f"This request is not allowed: {m.reason}.", "denied-route")
         if m.kind == "no_content":
@@ -268,9 +276,10 @@ class Pipeline:
         session = None
         ctype = req.headers.get("content-type", "")
 
-        args = (route, req.body, req.headers.get("content-encoding", ""), ctype, query, self.config.max_text_body_bytes)
+        args = (route, req.body if req.spool is None else req.spool, req.headers.get("content-encoding", ""), ctype,
+                query, self.config.max_text_body_bytes)
         try:
-            if len(req.body) <= INLINE_EXTRACT_BYTES:
+            if req.spool is None and len(req.body) <= INLINE_EXTRACT_BYTES:
                 body, ex = decode_and_extract(*args)
             elif self.file_scanner is not None:
                 # A large body (a file upload) takes the MIME parser ~20 ms per MB of
@@ -900,6 +909,8 @@ class Pipeline:
         if action is Action.QUARANTINE:
             if self.quarantine is None:
                 raise RuntimeError("policy chose quarantine but no quarantine store is configured")
+            if req.spool is not None and not body:  # the body is on disk (``GatewayRequest.spool``)
+                body = await asyncio.to_thread(req.spool.read)
             held = HeldRequest(
                 method=req.method.upper(),
                 path=req.target,
