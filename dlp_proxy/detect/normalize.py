@@ -52,6 +52,8 @@ hand-written lists:
 - ``list-markers`` and ``filler-words`` (detect/filler.py): an ordered list's numbering
   dropped; short words (or a ``#``) between the digit groups of an identifier's exact
   shape, with its label before them, read as one space;
+- ``struck-text``: ``normalize_without_struck`` is the second reading of a text with
+  ``~~struck~~`` text, without it (the engine judges both);
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
   (``SSN536-22-8710``, ``card4111...``, ``acctno12345678``) and before a word glued after
   a number of identifier length (``536228710please``).
@@ -897,6 +899,25 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
     if between is not None:
         result = _compose(result, between)
     return result
+
+
+#: GitHub/Mattermost strikethrough: ``~~`` around text that neither starts nor ends
+#: with a blank, within one paragraph
+_STRUCK = re.compile(r"~~(?=\S)(?:[^\n]|\n(?!\n)){1,400}?(?<=\S)~~")
+
+
+def normalize_without_struck(text: str, *, decode: bool = True) -> Normalized | None:
+    """The reading of ``text`` with struck-through text (``~~...~~``) left out, mapped
+    to ``text``; None when nothing is struck.  ``53~~7~~6`` renders its ``7`` struck
+    through: the reader may take the number with it or without it, so the engine
+    judges both readings (``normalize`` keeps the struck text, markers dropped)."""
+    if "~~" not in text:
+        return None
+    edits = [(m.start(), m.end(), "", m.start(), m.end()) for m in _STRUCK.finditer(text)]
+    if not edits:
+        return None
+    bare = _edit(text, edits, [], ["struck-text"] * len(edits))
+    return _compose(bare, normalize(bare.text, decode=decode))
 
 
 def _between_groups(text: str) -> Normalized | None:
