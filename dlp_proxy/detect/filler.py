@@ -21,7 +21,7 @@ import re
 #: words between two groups, at most
 MAX_FILLER_WORDS = 3
 #: a filler word, at most this many letters
-MAX_FILLER_LETTERS = 7
+MAX_FILLER_LETTERS = 8
 #: how far before the first group an identifier's label may be
 LABEL_REACH = 48
 
@@ -104,10 +104,11 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
 
 
 def _best(text: str, start: int) -> tuple[list[tuple[int, int]], int] | None:
-    """The groups from ``start`` (each with its span) that make up an identifier's shape
-    with filler or a ``#`` somewhere between them (blanks alone the detector reads
+    """The most groups from ``start`` (each with its span) that make up an identifier's
+    shape with filler or a ``#`` somewhere between them (blanks alone the detector reads
     already), and where they end."""
     parts: list[tuple[int, int]] = []
+    best: tuple[list[tuple[int, int]], int] | None = None  # the longest that fits a shape
     pos = start
     for _ in range(8):
         g = _PART.match(text, pos)
@@ -117,12 +118,12 @@ def _best(text: str, start: int) -> tuple[list[tuple[int, int]], int] | None:
         if len(parts) > 1 and _shape_ok([text[a:b] for a, b in parts]) and not _continues(text, g.end()):
             marked = any(text[a] == "#" for a, _ in parts)
             if marked or any(text[b:c].strip() for (_, b), (c, _) in itertools.pairwise(parts)):
-                return parts, g.end()
+                best = (list(parts), g.end())
         f = _FILLER.match(text, g.end())
         if f is None or f.end() == g.end():
             break
         pos = f.end()
-    return None
+    return best
 
 
 def _continues(text: str, end: int) -> bool:

@@ -626,7 +626,8 @@ def may_render(text: str) -> bool:
     return ("](" in text or "][" in text or ("<" in text and _TAG_HINT.search(text) is not None)
             or (":" in text and _EMOJI.search(text) is not None)
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
-            or digit_bound(text) > 0)  # "five three six two ..."
+            or digit_bound(text) > 0  # "five three six two ..."
+            or (may_have_filler(text) and bool(filler_edits(text))))  # "536, then 22, ends 8710"
 
 
 def rendered_digits(text: str) -> int:
