@@ -20,11 +20,11 @@ from dlp_proxy.recognizers._common import (
     Candidate,
     ContextHit,
     DLPRecognizer,
+    blank_header_table,
     candidates,
     cell_candidates,
     lookalike_note,
     luhn_ok,
-    blank_header_table,
     row_context,
 )
 

@@ -30,10 +30,10 @@ from dlp_proxy.recognizers._common import (
     Candidate,
     ContextHit,
     DLPRecognizer,
+    blank_header_table,
     candidates,
     cell_candidates,
     lookalike_note,
-    blank_header_table,
     row_context,
 )
 
