@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 
@@ -40,6 +41,13 @@ _PART = re.compile(r"(?<![A-Za-z0-9#])#?" + _GROUP + r"(?![A-Za-z0-9])")
 _FILLER = re.compile(
     rf"(?:[ \t]*[,;:/-]?[ \t]+|[ \t]*[,;:/-][ \t]*)(?:(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}"
     rf"|[A-Z][a-z]{{0,{MAX_FILLER_LETTERS - 1}}})[ \t]*[,;:]?[ \t]+){{0,{MAX_FILLER_WORDS}}}")
+#: a place where filler (or a ``#``) stands between two digit groups: digit-led, one pass
+_GAP = re.compile(
+    rf"[0-9A-Z](?:[ \t]*[,;:/-]?[ \t]+(?:[A-Za-z]{{1,{MAX_FILLER_LETTERS}}}[ \t]*[,;:]?[ \t]+){{1,{MAX_FILLER_WORDS}}}"
+    r"#?[0-9A-Z]|[ \t]*[,;:/-]?[ \t]*#[0-9])"
+)
+#: how far after its label a sequence of groups may reach
+_GROUPS_REACH = 80
 #: group starts tried after one label
 _STARTS_PER_LABEL = 3
 _CARD_SHAPES = frozenset({(4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), *((4, 4, 4, last) for last in range(1, 5))})
@@ -72,16 +80,24 @@ def may_have_filler(text: str) -> bool:
 
 def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """Edits (start, end, replacement, source start, source end) for ``filler-words``."""
+    gaps = [m.start() for m in _GAP.finditer(text)]
+    if not gaps:
+        return []
     edits: list[tuple[int, int, str, int, int]] = []
     done = -1
+    seen: set[int] = set()
     for label in _LABEL.finditer(text):
+        k = bisect.bisect_left(gaps, label.end())
+        if k == len(gaps) or gaps[k] > label.end() + LABEL_REACH + _GROUPS_REACH:
+            continue  # no filler or # between digit groups after this label
         tried = 0
-        for g in _PART.finditer(text, label.end(), min(len(text), label.end() + LABEL_REACH + 80)):
+        for g in _PART.finditer(text, label.end(), min(len(text), label.end() + LABEL_REACH + _GROUPS_REACH)):
             if g.start() - label.end() > LABEL_REACH or tried >= _STARTS_PER_LABEL:
                 break
             tried += 1
-            if g.start() < done:
+            if g.start() < done or g.start() in seen:
                 continue
+            seen.add(g.start())
             found = _best(text, g.start())
             if found is None:
                 continue
@@ -110,12 +126,16 @@ def _best(text: str, start: int) -> tuple[list[tuple[int, int]], int] | None:
     parts: list[tuple[int, int]] = []
     best: tuple[list[tuple[int, int]], int] | None = None  # the longest that fits a shape
     pos = start
+    size = 0
     for _ in range(8):
         g = _PART.match(text, pos)
         if g is None:
             break
         parts.append(g.span())
-        if len(parts) > 1 and _shape_ok([text[a:b] for a, b in parts]) and not _continues(text, g.end()):
+        size += sum(ch.isalnum() for ch in text[g.start():g.end()])
+        if size > 34:
+            break  # longer than any identifier read here
+        if len(parts) > 1 and size >= 9 and _shape_ok([text[a:b] for a, b in parts]) and not _continues(text, g.end()):
             marked = any(text[a] == "#" for a, _ in parts)
             if marked or any(text[b:c].strip() for (_, b), (c, _) in itertools.pairwise(parts)):
                 best = (list(parts), g.end())

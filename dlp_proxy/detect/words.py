@@ -143,11 +143,23 @@ def _windows(text: str, low: str) -> list[tuple[int, int]]:
     """Stretches of ``text`` around number words (merged), at token boundaries."""
     spans: list[tuple[int, int]] = []
     n = len(low)
+    whole = _whole()
     for w in _triggers():
         i = low.find(w)
         while i >= 0:
-            spans.append((max(0, i - _REACH), min(n, i + len(w) + _REACH)))
-            i = low.find(w, i + len(w))
+            j = i + len(w)
+            # the word's token: only a number word, number words run together, or a word
+            # touching a digit opens a window ("someone", "often" do not)
+            a, b = i, j
+            while a > 0 and i - a < 40 and low[a - 1].isalpha():
+                a -= 1
+            while b < n and b - j < 40 and low[b].isalpha():
+                b += 1
+            token = low[a:b]
+            if (token == w or (a > 0 and low[a - 1].isdigit()) or (b < n and low[b].isdigit())
+                    or whole.fullmatch(_fold(token)) is not None or not token.isascii()):
+                spans.append((max(0, i - _REACH), min(n, j + _REACH)))
+            i = low.find(w, j)
     if not spans:
         return []
     spans.sort()
