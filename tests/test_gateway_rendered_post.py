@@ -84,6 +84,9 @@ FOUND = [
                                      {"title": "c", "value": SERIAL, "short": True}]}]),
     _post("social security number", [{"pretext": AREA}, {"author_name": GROUP}, {"footer": SERIAL}]),
     {"channel_id": CHANNEL, "Message": f"client SSN {AREA}", "Props": {"attachments": [{"Title": f"{GROUP}-{SERIAL}"}]}},
+    _post(f"client SSN {AREA}-{GROUP}", [{"actions": [{"id": "a1", "name": SERIAL}]}]),
+    _post("client SSN five three six", [{"footer": "two two eight seven one zero"}]),
+    _post("client SSN", [{"text": f"1. {AREA}\n2. {GROUP}"}, {"footer": SERIAL}]),
 ]
 
 

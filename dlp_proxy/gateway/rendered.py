@@ -7,7 +7,7 @@ in this order (webapp/channels/src/components/post_view/message_attachments/
 message_attachment/message_attachment.tsx, ``render``): the pretext, the author
 name, the title, the text, the fields (``getFieldsTable``: a table whose header
 row holds the titles and whose body row the values, short fields side by side),
-the footer.  A reader sees them together, so a number split across them
+the footer, then the action buttons' names (``renderPostActions``).  A reader sees them together, so a number split across them
 (``message: "SSN 536-22"``, ``footer: "8710"``) is one number to the reader.
 
 ``RenderedPost`` builds two readings of one post, each judged as one text:
@@ -36,13 +36,14 @@ from collections.abc import Iterable
 #: the names are matched so too (a superset for ``props``, a map).
 _ATTACHMENT_PART = re.compile(
     r"^(?P<post>.*?)\.(?:props\.)?attachments\[(?P<a>[0-9]+)\]\."
-    r"(?P<part>pretext|author_name|title|text|footer|fields\[(?P<f>[0-9]+)\]\.(?P<fk>title|value))$",
+    r"(?P<part>pretext|author_name|title|text|footer|actions\[(?P<b>[0-9]+)\]\.name"
+    r"|fields\[(?P<f>[0-9]+)\]\.(?P<fk>title|value))$",
     re.IGNORECASE,
 )
 #: the message of a post (``message``) or of an incoming webhook payload (``text``)
 _MESSAGE = re.compile(r"^(?P<post>.*?)\.(?:message|text)$", re.IGNORECASE)
 #: render order of an attachment's parts (fields between the text and the footer)
-_ORDER = {"pretext": 0, "author_name": 1, "title": 2, "text": 3, "fields": 4, "footer": 5}
+_ORDER = {"pretext": 0, "author_name": 1, "title": 2, "text": 3, "fields": 4, "footer": 5, "actions": 6}
 #: a path that may be part of a post with attachments (a cheap test before grouping)
 RENDERED_PART = re.compile(r"(?i)attachments\[")
 #: a value longer than this is not put on the values line (it is read as shown)
@@ -57,6 +58,8 @@ def _key(path: str) -> tuple[str, tuple[int, int, int, int]] | None:
         if m.group("f") is not None:
             return m.group("post"), (1, int(m.group("a")), _ORDER["fields"] * 10_000 + int(m.group("f")) * 2
                                      + (m.group("fk").lower() == "value"), 0)
+        if m.group("b") is not None:  # the buttons, after the footer (``renderPostActions``)
+            return m.group("post"), (1, int(m.group("a")), _ORDER["actions"] * 10_000 + int(m.group("b")), 0)
         return m.group("post"), (1, int(m.group("a")), _ORDER[part] * 10_000, 0)
     m = _MESSAGE.match(path)
     if m is not None and "attachments[" not in path.lower():
