@@ -20,7 +20,7 @@ import itertools
 import re
 
 #: words between two groups, at most
-MAX_FILLER_WORDS = 3
+MAX_FILLER_WORDS = 4
 #: a filler word, at most this many letters
 MAX_FILLER_LETTERS = 8
 #: how far before the first group an identifier's label may be
@@ -36,15 +36,17 @@ _LABEL = re.compile(
 _GROUP = (r"(?:[0-9]{1,7}(?:[- ][0-9]{1,7}){0,4}|[A-Z]{2}[0-9]{2}(?: [A-Z0-9]{4}){0,7}(?: [A-Z0-9]{1,4})?"
           r"|[A-Z0-9]{4}(?: [A-Z0-9]{4}){0,7}(?: [A-Z0-9]{1,4})?)")
 _PART = re.compile(r"(?<![A-Za-z0-9#])#?" + _GROUP + r"(?![A-Za-z0-9])")
-#: what may stand between two groups: a comma/colon/semicolon/dash or blanks, then up to
-#: ``MAX_FILLER_WORDS`` short words (lower case or capitalized), each with its blanks
-_FILLER = re.compile(
-    rf"(?:[ \t]*[,;:/-]?[ \t]+|[ \t]*[,;:/-][ \t]*)(?:(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}"
-    rf"|[A-Z][a-z]{{0,{MAX_FILLER_LETTERS - 1}}})[ \t]*[,;:]?[ \t]+){{0,{MAX_FILLER_WORDS}}}")
+#: blanks, or one line break with blanks around it; and the same, optional
+_BL = r"(?:[ \t]*\n[ \t]*|[ \t]+)"
+_BL0 = r"[ \t]*\n?[ \t]*"
+#: a short word of filler, with a mark after it (``then,`` ``(then)`` ``last four:``)
+_WORD = rf"\(?(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}|[A-Z][a-z]{{0,{MAX_FILLER_LETTERS - 1}}})[,;:.)]?{_BL}"
+#: what may stand between two groups: a mark (comma, colon, semicolon, slash, dash, dot,
+#: bracket) or blanks, then up to ``MAX_FILLER_WORDS`` short words (lower case or capitalized)
+_FILLER = re.compile(rf"(?:{_BL0}[,;:/().-]?{_BL}|{_BL0}[,;:/().-]{_BL0})(?:{_WORD}){{0,{MAX_FILLER_WORDS}}}")
 #: a place where filler (or a ``#``) stands between two digit groups: digit-led, one pass
 _GAP = re.compile(
-    rf"[0-9A-Z](?:[ \t]*[,;:/-]?[ \t]+(?:[A-Za-z]{{1,{MAX_FILLER_LETTERS}}}[ \t]*[,;:]?[ \t]+){{1,{MAX_FILLER_WORDS}}}"
-    r"#?[0-9A-Z]|[ \t]*[,;:/-]?[ \t]*#[0-9])"
+    rf"[0-9A-Z](?:{_BL0}[,;:/().-]?{_BL}(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}#?[0-9A-Z]|{_BL0}[,;:/().-]?{_BL0}#[0-9])"
 )
 #: how far after its label a sequence of groups may reach
 _GROUPS_REACH = 80
@@ -168,7 +170,7 @@ def list_marker_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         j = k + 1
         while (j < len(items) and int(items[j].group(1)) == int(items[j - 1].group(1)) + 1
                and items[j].group(2) == items[k].group(2)
-               and text.count("\n", items[j - 1].end(), items[j].start()) == 1):
+               and 1 <= text.count("\n", items[j - 1].end(), items[j].start()) <= 2):
             j += 1
         if j - k >= 2:
             for m in items[k:j]:

@@ -931,13 +931,13 @@ def _between_groups(text: str) -> Normalized | None:
         edits.extend(marks)
         names.extend(["list-markers"] * len(marks))
     if may_have_filler(text):
-        fill = filler_edits(text)
-        if fill and edits:
+        if edits:  # the items as they render, then the filler between them
             listed = _edit(text, edits, [], names)
             fill = filler_edits(listed.text)
             if fill:
                 return _compose(listed, _edit(listed.text, fill, [], ["filler-words"] * len(fill)))
             return listed
+        fill = filler_edits(text)
         edits.extend(fill)
         names.extend(["filler-words"] * len(fill))
     if not edits:

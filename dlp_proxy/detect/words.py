@@ -5,6 +5,7 @@ An identifier spelled out is still the identifier.  What is read:
 - digit words of English, Spanish, French, German, Italian, Portuguese and Dutch
   (``five``, ``cinco``, ``cinq``, ``fünf``, ``cinque``, ``vijf``...), compared with
   accents folded (``zéro``, ``três``);
+- ``double``/``triple`` before a digit (``double two`` -> 22);
 - English compounds: teens (``eleven`` -> 11), tens alone or with a unit
   (``fifty-three``, ``eighty seven`` -> 53, 87), ``hundred`` after a digit
   (``5 hundred 36``, ``five hundred and six`` -> 536, 506);
@@ -45,11 +46,13 @@ _DIGIT_WORDS: dict[str, tuple[str, ...]] = {
     "nl": ("nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"),
 }
 #: alternative spellings of a digit word (Spanish "una", German "ein"/"eine", "zwo", "fuenf")
-_VARIANTS = {"una": "1", "ein": "1", "eine": "1", "zwo": "2", "fuenf": "5", "nought": "0"}
+_VARIANTS = {"una": "1", "ein": "1", "eine": "1", "zwo": "2", "fuenf": "5", "nought": "0", "oh": "0"}
 _TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 _TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
          "eighty": "8", "ninety": "9"}
 _HUNDRED = "hundred"
+#: "double two" is 22, "triple five" 555
+_REPEAT = {"double": 2, "triple": 3}
 
 
 @functools.cache
@@ -69,7 +72,7 @@ def _lexicon() -> dict[str, str]:
 #: tens and ``hundred``; the substrings looked for before any tokenizing
 @functools.cache
 def _all_words() -> tuple[str, ...]:
-    return tuple(sorted({*_lexicon(), *_TENS, _HUNDRED}, key=len, reverse=True))
+    return tuple(sorted({*_lexicon(), *_TENS, _HUNDRED, *_REPEAT}, key=len, reverse=True))
 
 
 #: the substrings looked for before any tokenizing: every word of three letters or more,
@@ -189,7 +192,7 @@ def _tokens(text: str, a: int, b: int) -> list[_Tok | None]:
             out.append(_Tok(m.start(), m.end(), (), s) if len(s) <= _MAX_GROUP else None)
             continue
         f = _fold(s)
-        if f in lex or f in _TENS or f == _HUNDRED:
+        if f in lex or f in _TENS or f == _HUNDRED or f in _REPEAT:
             out.append(_Tok(m.start(), m.end(), (f,), ""))
             continue
         seg = _segment(f) if len(f) >= 5 else None
@@ -209,7 +212,13 @@ def _run_digits(words: list[str]) -> str:
     while k < len(words):
         w = words[k]
         nxt = words[k + 1] if k + 1 < len(words) else None
-        if w.startswith("#"):
+        if w in _REPEAT:
+            if nxt is not None and (nxt in lex and len(lex[nxt]) == 1 or (nxt.startswith("#") and len(nxt) == 2)):
+                value = (lex[nxt] if nxt in lex else nxt[1:]) * _REPEAT[w]
+                k += 1
+            else:
+                value = ""
+        elif w.startswith("#"):
             value = w[1:]
         elif w in _TENS:
             if nxt is not None and nxt in lex and len(lex[nxt]) == 1 and lex[nxt] != "0":
@@ -310,7 +319,7 @@ def _emit(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]
         while j < len(run) and (
             (words[-1] in _TENS and run[j].words[:1] and run[j].words[0] in _lexicon()
              and len(_lexicon()[run[j].words[0]]) == 1 and len(run[j].words) == 1)
-            or run[j].words == (_HUNDRED,) or words[-1] == _HUNDRED
+            or run[j].words == (_HUNDRED,) or words[-1] in (_HUNDRED, *_REPEAT)
         ):
             words.extend(run[j].words if run[j].words else ["#" + run[j].digits])
             j += 1
