@@ -213,7 +213,7 @@ def _run_digits(words: list[str]) -> str:
         w = words[k]
         nxt = words[k + 1] if k + 1 < len(words) else None
         if w in _REPEAT:
-            if nxt is not None and (nxt in lex and len(lex[nxt]) == 1 or (nxt.startswith("#") and len(nxt) == 2)):
+            if nxt is not None and ((nxt in lex and len(lex[nxt]) == 1) or (nxt.startswith("#") and len(nxt) == 2)):
                 value = (lex[nxt] if nxt in lex else nxt[1:]) * _REPEAT[w]
                 k += 1
             else:
