@@ -6,8 +6,11 @@ header row, struck-through decoy digits)."""
 
 from __future__ import annotations
 
+import base64
+import random
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +19,7 @@ from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.detect.normalize import normalize, normalize_without_struck, rendered_digits
 from dlp_proxy.detect.words import _DIGIT_WORDS, _TEENS, _TENS
 from dlp_proxy.policy import testing as synth
+from tests.conftest import Gateway
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 SSN = synth.SSN
@@ -220,3 +224,20 @@ def test_rendered_digits_bounds_the_number_words(pieces: list[str]) -> None:
     text = "".join(pieces)
     seen = sum(c.isdigit() for c in normalize(text).text)
     assert sum(c.isdigit() for c in text) + rendered_digits(text) >= seen, text
+
+
+# -- end to end: through the real gateway -----------------------------------------------
+
+E2E = [c[1] for c in CASES if c[0] in ("mixed", "run together", "german", "filler starts/then/ends", "filler iban",
+                                       "ordered list", "table empty header", "struck decoy", "hash groups")]
+
+
+@pytest.mark.parametrize("message", E2E, ids=[f"e2e-{i}" for i in range(len(E2E))])
+def test_gateway_stops_the_class(gateway: Gateway, message: str) -> None:
+    marker = f"ref{random.randrange(10**6)}q"
+    r = httpx.post(f"{gateway.url}/api/v4/posts",
+                   json={"channel_id": gateway.sim.channel("town_square"), "message": f"{marker}\n\n{message}"},
+                   headers={"Authorization": f"Bearer {gateway.sim.token('alice')}"}, timeout=30)
+    assert r.status_code == 403, (r.status_code, r.text)
+    assert not any(marker.encode() in base64.b64decode(q["body_b64"]) for q in gateway.sim.requests()
+                   if q["path"] == "/api/v4/posts" and q["method"] == "POST")
