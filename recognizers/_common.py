@@ -309,6 +309,10 @@ def cell_candidates(text: str, lengths: Iterable[int],
                                     seps, 0, groups[0][0], groups[-1][1])
 
 
+#: how far above a table its caption may label a column that has no header
+TABLE_CAPTION_REACH = 80
+
+
 def _row_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     row_start = max(text.rfind(ROW, 0, start), text.rfind("\n", 0, start)) + 1
     ends = [k for k in (text.find(ROW, end), text.find("\n", end)) if k >= 0]
@@ -325,7 +329,34 @@ def row_context(rec: DLPRecognizer, text: str, c: Candidate) -> ContextHit | Non
         header = column_header(text, c.start)
         if header and rec._context_re.search(header):
             hit = ContextHit(header.lower(), 0)
+        elif not header or not any(ch.isalpha() for ch in header):
+            # a column with no header (an empty header row, or none): the table's caption,
+            # the text right above it, labels it ("client ssn" then "| | | |" ...)
+            table_start = text.rfind("\n", 0, c.start) + 1
+            caption = text[max(0, table_start - TABLE_CAPTION_REACH):table_start]
+            m = rec._context_re.search(caption)
+            if m is not None:
+                hit = ContextHit(m.group(0).lower(), -(len(caption) - m.start()))
+            elif header == "" and _blank_header_row(text, table_start):
+                # a Markdown table whose header row is wholly empty names no column: its
+                # rows read as the lines they render as (a line "536 | 22 | 8710" is one)
+                hit = ContextHit("", 0)
     return hit
+
+
+#: a table's first row with no text in any cell (``| | | |`` marked by ``mark_tables``)
+_BLANK_FIRST_ROW = re.compile(r"(?:\A|\n)[ \t|\x1f]*\x1f[ \t|\x1f]*\x1e")
+
+
+def blank_header_table(text: str) -> bool:
+    """``text`` (marked) holds a table whose header row is wholly empty."""
+    return CELL in text and _BLANK_FIRST_ROW.search(text) is not None
+
+
+def _blank_header_row(text: str, table_start: int) -> bool:
+    end = text.find(ROW, table_start)
+    header = text[table_start:end if end >= 0 else len(text)]
+    return CELL in header and not header.replace(CELL, "").strip(" \t|")
 
 
 def _cuts_a_unit(text: str, run: tuple[_Group, ...], i: int, j: int, seps: list[str]) -> bool:

@@ -20,6 +20,7 @@ from dlp_proxy.recognizers._common import (
     Candidate,
     ContextHit,
     DLPRecognizer,
+    blank_header_table,
     candidates,
     cell_candidates,
     lookalike_note,
@@ -95,7 +96,7 @@ class PaymentCardRecognizer(DLPRecognizer):
         if self.shaped_or_context_gate(text, candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS),
                                        lambda c: card_valid(c.digits) is not None, _card_shape):
             return True
-        return CELL in text and self.context_present(text) and any(self._in_cells(text))
+        return CELL in text and (self.context_present(text) or blank_header_table(text)) and any(self._in_cells(text))
 
     def _in_cells(self, text: str) -> Iterator[tuple[Candidate, ContextHit, str]]:
         """Card groups in adjacent cells of a row labelled with a card word."""
@@ -133,7 +134,7 @@ class PaymentCardRecognizer(DLPRecognizer):
                     lookalike_note(c),
                 )
             )
-        if CELL in text and self.context_present(text):
+        if CELL in text and (self.context_present(text) or blank_header_table(text)):
             for c, hit, brand in self._in_cells(text):
                 if not (taken and any(a < c.end and c.start < b for a, b in taken)):
                     out.append(self.result(CREDIT_CARD, c.start, c.end, 0.95, "groups-in-cells", f"luhn+iin({brand})", hit))

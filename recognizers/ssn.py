@@ -30,6 +30,7 @@ from dlp_proxy.recognizers._common import (
     Candidate,
     ContextHit,
     DLPRecognizer,
+    blank_header_table,
     candidates,
     cell_candidates,
     lookalike_note,
@@ -123,7 +124,7 @@ class _NineDigit(DLPRecognizer):
         # analyze reports a valid candidate only when it is shaped or has a context word
         if self.shaped_or_context_gate(text, candidates(text, NINE), lambda c: self.valid(c.digits), _shaped):
             return True
-        if not (("(" in text or CELL in text) and self.context_present(text)):
+        if not (("(" in text or CELL in text) and (self.context_present(text) or blank_header_table(text))):
             return False
         return any(self._bracketed(text)) or any(self._in_cells(text))
 
@@ -194,7 +195,7 @@ class _NineDigit(DLPRecognizer):
             out.append(
                 self.result(self.ENTITY, c.start, c.end, score, pattern, self.VALIDATION, hit, lookalike_note(c))
             )
-        if CELL in text and self.context_present(text):
+        if CELL in text and (self.context_present(text) or blank_header_table(text)):
             for c, hit in self._in_cells(text):
                 out.append(self.result(self.ENTITY, c.start, c.end, 0.9, "3-2-4-in-cells", self.VALIDATION, hit))
         if "(" in text:

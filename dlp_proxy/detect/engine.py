@@ -40,7 +40,14 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 import dlp_proxy.recognizers as builtin
 from dlp_proxy.detect.config import DetectionConfig, load_config
 from dlp_proxy.detect.decode import Blob, find_blobs
-from dlp_proxy.detect.normalize import DECODING, Normalized, may_render, normalize, sanitize
+from dlp_proxy.detect.normalize import (
+    DECODING,
+    Normalized,
+    may_render,
+    normalize,
+    normalize_without_struck,
+    sanitize,
+)
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
 from dlp_proxy.detect.structure import mark_tables, window_prefix
@@ -356,6 +363,15 @@ class Engine:
         if text.isascii() and not raw_quick and not may_render(text):
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)
+        bare = normalize_without_struck(text, decode=decode) if "~~" in text else None
+        if bare is not None:
+            # struck-through text: judged with it and without it (``53~~7~~6-22-8710``)
+            return _resolve(self._analyze_norm(bare, wanted, depth, budget, False)
+                            + self._analyze_plain(norm, text, wanted, depth, budget, raw_quick, decode))
+        return self._analyze_plain(norm, text, wanted, depth, budget, raw_quick, decode)
+
+    def _analyze_plain(self, norm: Normalized, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
+                       raw_quick: bool, decode: bool) -> list[Finding]:
         if decode and any(name in DECODING for _, _, name in norm.events):
             # Both readings: decoded (``536%2D22`` hides a dash) and as written
             # (``536!%22!%8710`` shows every digit; decoded, ``%22`` is a quote).

@@ -46,6 +46,14 @@ hand-written lists:
   (``emoji-digits``); letters with a Unicode Numeric_Value 0-9 (CJK numerals and their
   financial forms, Roman numerals) become digits in a run of ``MIN_NUMERAL_RUN`` digits
   and numerals or more (``cjk-numerals``);
+- ``latex-and-number-words``: number words as digits (detect/words.py: digit words of
+  en/es/fr/de/it/pt/nl, English teens, tens and ``hundred``, words run together, digits
+  mixed among them);
+- ``list-markers`` and ``filler-words`` (detect/filler.py): an ordered list's numbering
+  dropped; short words (or a ``#``) between the digit groups of an identifier's exact
+  shape, with its label before them, read as one space;
+- ``struck-text``: ``normalize_without_struck`` is the second reading of a text with
+  ``~~struck~~`` text, without it (the engine judges both);
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
   (``SSN536-22-8710``, ``card4111...``, ``acctno12345678``) and before a word glued after
   a number of identifier length (``536228710please``).
@@ -68,6 +76,9 @@ from importlib import resources
 from urllib.parse import unquote_to_bytes
 
 import regex
+
+from dlp_proxy.detect.filler import filler_edits, list_marker_edits, may_have_filler
+from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_word_edits
 
 MAX_DEPTH = 3
 
@@ -615,7 +626,8 @@ def may_render(text: str) -> bool:
     return ("](" in text or "][" in text or ("<" in text and _TAG_HINT.search(text) is not None)
             or (":" in text and _EMOJI.search(text) is not None)
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
-            or _number_word_digits(text) > 0)  # "five three six two ..."
+            or digit_bound(text) > 0  # "five three six two ..."
+            or (may_have_filler(text) and bool(filler_edits(text))))  # "536, then 22, ends 8710"
 
 
 def rendered_digits(text: str) -> int:
@@ -628,16 +640,7 @@ def rendered_digits(text: str) -> int:
         n += 2 * len(_EMOJI.findall(text))
     if not text.isascii():
         n += 2 * text.count(_KEYCAP_TEN) + len(_NUMERALS.findall(text))
-    return n + _number_word_digits(text)
-
-
-def _number_word_digits(text: str) -> int:
-    """At least as many as the number words of ``text`` read as digits (in runs long
-    enough, or touching a digit): every one with a non-letter on one side."""
-    low = _ascii_lower(text)
-    if not any(w in low for w in _NUMBER_WORDS):
-        return 0
-    return len(_word_hits(low))  # every word that may be in a run or touch a digit
+    return n + digit_bound(text)
 
 
 def _numeral_digit(ch: str) -> str:
@@ -829,82 +832,8 @@ _TEX_BETWEEN = re.compile(
 #: A command has two letters or more, and is no escape (``\x33``, ``\u0033``, ``\uFF11``:
 #: the encoded-text step decodes those).
 _TEX_NOISE = re.compile(r"\\[!,;:> ]|\\(?![xuU][0-9A-Fa-f])[A-Za-z]{2,20}[ \t]*|[{}]")
-#: English number words read as digits (``5three6``, ``five three six two ...``).
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-#: A number word touching a digit (the other side not a letter), or a run of at least
-#: ``MIN_NUMBER_WORDS`` whole words apart by one to three blanks or marks (no line
-#: break): "one of two" or "three or four" stay words.  Found with ``str.find`` on the
-#: ASCII-lower-cased text (a case-insensitive alternation cost ~30 ms on a 150 kB table).
-MIN_NUMBER_WORDS = 4
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _ascii_lower(text: str) -> str:
-    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
-
-
-def _word_hits(low: str) -> list[tuple[int, int, str]]:
-    """Number words of ``low`` with a non-letter on at least one side: (start, end, digit), in order."""
-    hits: list[tuple[int, int, str]] = []
-    n = len(low)
-    for digit, word in enumerate(_NUMBER_WORDS):
-        i = low.find(word)
-        while i >= 0:
-            j = i + len(word)
-            before = low[i - 1] if i else " "
-            after = low[j] if j < n else " "
-            if not ("a" <= before <= "z" and "a" <= after <= "z"):
-                hits.append((i, j, str(digit)))
-            i = low.find(word, j)
-    hits.sort()
-    return hits
-
-
-def _number_word_edits(text: str) -> list[tuple[int, int, str, int, int]]:
-    """Edits that read number words as digits (see ``MIN_NUMBER_WORDS``)."""
-    low = _ascii_lower(text)
-    if not any(w in low for w in _NUMBER_WORDS):
-        return []
-    hits = _word_hits(low)
-    n = len(low)
-
-    def letter(k: int) -> bool:
-        return 0 <= k < n and "a" <= low[k] <= "z"
-
-    def digit(k: int) -> bool:
-        return 0 <= k < n and "0" <= low[k] <= "9"
-
-    edits: list[tuple[int, int, str, int, int]] = []
-    whole = [h for h in hits if not letter(h[0] - 1) and not letter(h[1])]
-    run: list[tuple[int, int, str]] = []
-    in_run: set[int] = set()
-
-    def close() -> None:
-        if len(run) >= MIN_NUMBER_WORDS:
-            # the words' digits joined ("five three six" -> 536); a mark between keeps its place
-            for k, (a, b, d) in enumerate(run):
-                if k and text[run[k - 1][1] : a].isspace():
-                    edits.append((run[k - 1][1], a, "", run[k - 1][1], a))
-                edits.append((a, b, d, a, b))
-                in_run.add(a)
-        run.clear()
-
-    for h in whole:
-        if run:
-            gap = low[run[-1][1] : h[0]]
-            if not (1 <= len(gap) <= 3 and "\n" not in gap and not any(c.isalnum() for c in gap)):
-                close()
-        run.append(h)
-    close()
-    for a, b, d in hits:
-        if a not in in_run and ((digit(a - 1) and not letter(b)) or (not letter(a - 1) and digit(b))):
-            edits.append((a, b, d, a, b))
-    return edits
-
-
 def _may_latex_or_words(text: str) -> bool:
-    low = _ascii_lower(text)
-    return "$" in text or "\\" in text or "{" in text or any(w in low for w in _NUMBER_WORDS)
+    return "$" in text or "\\" in text or "{" in text or may_have_number_words(text)
 
 
 def _latex_and_words(text: str) -> Normalized | None:
@@ -924,7 +853,7 @@ def _latex_and_words(text: str) -> Normalized | None:
                 continue
             for n in _TEX_NOISE.finditer(text, m.start(), m.end()):
                 edits.append((n.start(), n.end(), "", n.start(), n.end()))
-    edits.extend(_number_word_edits(text))
+    edits.extend(number_word_edits(text))
     if not edits:
         return None
     edits = sorted(set(edits))
@@ -967,7 +896,53 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
         spelled = _spelled(result.text)
         if spelled is not None:
             result = _compose(result, spelled)
+    between = _between_groups(result.text)
+    if between is not None:
+        result = _compose(result, between)
     return result
+
+
+#: GitHub/Mattermost strikethrough: ``~~`` around text that neither starts nor ends
+#: with a blank, within one paragraph
+_STRUCK = re.compile(r"~~(?=\S)(?:[^\n]|\n(?!\n)){1,400}?(?<=\S)~~")
+
+
+def normalize_without_struck(text: str, *, decode: bool = True) -> Normalized | None:
+    """The reading of ``text`` with struck-through text (``~~...~~``) left out, mapped
+    to ``text``; None when nothing is struck.  ``53~~7~~6`` renders its ``7`` struck
+    through: the reader may take the number with it or without it, so the engine
+    judges both readings (``normalize`` keeps the struck text, markers dropped)."""
+    if "~~" not in text:
+        return None
+    edits = [(m.start(), m.end(), "", m.start(), m.end()) for m in _STRUCK.finditer(text)]
+    if not edits:
+        return None
+    bare = _edit(text, edits, [], ["struck-text"] * len(edits))
+    return _compose(bare, normalize(bare.text, decode=decode))
+
+
+def _between_groups(text: str) -> Normalized | None:
+    """Ordered-list markers and filler words between an identifier's digit groups
+    (detect/filler.py: ``list-markers``, ``filler-words``)."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    names: list[str] = []
+    if "\n" in text:
+        marks = list_marker_edits(text)
+        edits.extend(marks)
+        names.extend(["list-markers"] * len(marks))
+    if may_have_filler(text):
+        if edits:  # the items as they render, then the filler between them
+            listed = _edit(text, edits, [], names)
+            fill = filler_edits(listed.text)
+            if fill:
+                return _compose(listed, _edit(listed.text, fill, [], ["filler-words"] * len(fill)))
+            return listed
+        fill = filler_edits(text)
+        edits.extend(fill)
+        names.extend(["filler-words"] * len(fill))
+    if not edits:
+        return None
+    return _edit(text, edits, [], names)
 
 
 def _decode_layers(text: str) -> Normalized:

@@ -52,6 +52,8 @@ from dlp_proxy.gateway.extract import (
 from dlp_proxy.gateway.filescan import ScanSession
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.paths import PathError, readings, split_target
+from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
+from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
 from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, WRITE_METHODS, Body, Match, Route, match
 from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, QuarantineStore
 from dlp_proxy.keys import keyed_hash
@@ -573,7 +575,10 @@ class Pipeline:
                    and normalized_digits(scanned[i].item.text) >= 4][:CROSS_FIELD_MAX_TARGETS]
         joined_groups = [(g, members) for g, members in groups.items() if len(members) > 1
                          and sum(normalized_digits(scanned[i].item.text[:JOIN_MAX_LEAF_CHARS]) for i in members) >= 4]
-        if not targets and not joined_groups:
+        posts = [i for i in texts if scanned[i].item.kind is not ItemKind.FILE and _RENDERED_PART.search(scanned[i].item.path)]
+        posts_have_digits = bool(posts) and sum(normalized_digits(scanned[i].item.text[:JOIN_MAX_LEAF_CHARS])
+                                                 for i in texts if scanned[i].item.kind is not ItemKind.FILE) >= 4
+        if not targets and not joined_groups and not posts_have_digits:
             return scanned
         own: dict[int, frozenset[str]] = {}
         base = set(extra_terms)
@@ -587,7 +592,7 @@ class Pipeline:
             # field is then labelled with every field's words (its own included)
             joined = "\n".join(scanned[i].item.text[:CROSS_FIELD_MAX_CHARS] for i in texts)
             base |= set(terms_of(joined[: 4 * CROSS_FIELD_MAX_CHARS]))
-        labelled: list[CrossFieldText | JoinedText] = []
+        labelled: list[CrossFieldText | JoinedText | RenderedPost] = []
         total = 0
         for i in targets:
             others = set(base)
@@ -621,11 +626,27 @@ class Pipeline:
                 raise BodyError("too many values to inspect together with their context", 413)
             if together.lines:
                 labelled.append(together)
+        if posts_have_digits:
+            # a post as it is shown: its message and its attachments read as one text
+            # (gateway/rendered.py); the context words of every field label its values
+            post_terms = set(base)
+            for words in own.values():
+                post_terms |= words
+            for i in keyed:
+                post_terms |= keyed[i]
+            for post_reading in rendered_posts(((i, scanned[i].item.path, scanned[i].item.text[:CROSS_FIELD_MAX_CHARS])
+                                                for i in texts if scanned[i].item.kind is not ItemKind.FILE),
+                                               _label(post_terms)):
+                total += post_reading.pos
+                if total > CROSS_FIELD_MAX_TOTAL:
+                    raise BodyError("too many fields to inspect as the post shows them", 413)
+                labelled.append(post_reading)
         if not labelled:
             return scanned
         found = await self._scan([ContentItem("cross-field", a.text()) for a in labelled], entities, budget_key)
         out = list(scanned)
         joined_out: dict[str, list[Finding]] = {}
+        rendered_text: dict[str, str] = {}
         hits = [(reading, f) for reading, s in zip(labelled, found, strict=True) for f in s.findings]
         for reading, f in hits:
             hit = reading.locate(f.start, f.end)
@@ -635,6 +656,15 @@ class Pipeline:
                     joined_out.setdefault(reading.group, []).append(
                         replace(f, transforms=(*f.transforms, "cross-field-joined"),
                                 explanation=f"{f.explanation}; read across the fields of one object"))
+                elif isinstance(reading, RenderedPost) and reading.spans_values(f.start, f.end):
+                    # across the message and attachments of one post (as it is shown): the
+                    # post's own finding, once per entity type and post whichever reading saw it
+                    found_here = joined_out.setdefault(reading.group, [])
+                    if not any(g.entity_type == f.entity_type for g in found_here):
+                        rendered_text.setdefault(reading.group, reading.text())
+                        found_here.append(replace(f, transforms=(*f.transforms, "cross-field-rendered"),
+                                                  explanation=f"{f.explanation}; read across the message and "
+                                                              "attachments of one post, as it is shown"))
                 continue
             i, start, end = hit
             current = out[i]
@@ -646,6 +676,9 @@ class Pipeline:
         by_group = {a.group: a for a in labelled if isinstance(a, JoinedText)}
         for group, findings in joined_out.items():
             # not a field of the body: never rewritten (``_redactable``), so stopped, not masked
+            if group in rendered_text:
+                out.append(ScannedItem(ContentItem(group, rendered_text[group]), tuple(findings)))
+                continue
             out.append(ScannedItem(ContentItem(f"{group}{JOINED_SUFFIX}", by_group[group].text()), tuple(findings)))
         return out
 
