@@ -637,7 +637,7 @@ class Pipeline:
         kept: list[ContentItem] = []
         now_ms = None
         for i in items:
-            if i.path in _STAMP_FIELDS and now_ms is None:
+            if i.path in _OWN_FIELDS and now_ms is None:
                 now_ms = int(time.time() * 1000)
             (skipped if is_reference_id(i) or (now_ms is not None and is_mattermost_stamp(i, now_ms))
              else kept).append(i)
@@ -1151,10 +1151,11 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     fragment itself: a document's first and last lines (a blotter's header row and
     totals) joined with the sender's recent chat make identifiers no one wrote."""
     parts: list[str] = []
+    now_ms = int(time.time() * 1000)
     for s in scanned:
         text = s.item.text
         if (not text or is_reference_id(s.item) or _structural(s.item.path) or s.item.path.endswith(JOINED_SUFFIX)
-                or not may_carry_a_piece(text)):
+                or not may_carry_a_piece(text) or is_mattermost_stamp(s.item, now_ms)):
             continue
         if s.item.kind is ItemKind.FILE and len(text) > max_chars:
             continue
@@ -1200,6 +1201,9 @@ _STAMP_FIELDS = frozenset({
     f"{prefix}{name}" for prefix in ("body.", "body.post.")
     for name in ("create_at", "update_at", "edit_at", "delete_at", "pending_post_id")
 })
+#: counters Mattermost keeps itself, which the web app sends as 0 (``is_mattermost_stamp``)
+_COUNTER_FIELDS = frozenset({f"{prefix}reply_count" for prefix in ("body.", "body.post.")})
+_OWN_FIELDS = _STAMP_FIELDS | _COUNTER_FIELDS
 _STAMP = re.compile(r"[0-9]{13}")
 _PENDING_ID = re.compile(r"[a-z0-9]{26}:([0-9]{13})")
 #: how far from the gateway's clock a value may be and still be read as a timestamp:
@@ -1215,7 +1219,15 @@ def is_mattermost_stamp(item: ContentItem, now_ms: int) -> bool:
     card-length candidate: ~45 us each, docs/benchmarks.md), and no identifier has this
     shape: a 13-digit card number starts with 4, a timestamp of these years with 17-18,
     and the window holds ~3 billion of the 10 trillion 13-digit values.  Anything else
-    in these fields is scanned like any text."""
+    in these fields is scanned like any text.
+
+    Also a counter Mattermost keeps itself (``reply_count``) at ``0``, the constant the
+    web app's createPost sends with every post: a lone digit is a piece for the split
+    window (policy/split.py), so every clean post paid a Redis round trip and a window
+    scan for it; a constant the same for every sender carries nothing.  Any other value
+    there is read like any text."""
+    if item.path in _COUNTER_FIELDS:
+        return item.text == "0"
     if item.path not in _STAMP_FIELDS:
         return False
     text = item.text
