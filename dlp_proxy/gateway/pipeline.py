@@ -184,6 +184,8 @@ class Pipeline:
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
         #: the context words of key paths seen (``_KeyTerms``): ``body.message`` costs nothing twice
         self.key_terms_cache: dict[str, frozenset[str]] = {}
+        #: field paths that ``atrest.safe_field_path`` keeps as they are (``_field_path``)
+        self._plain_field_paths: set[str] = set()
         if context is not None and getattr(context, "terms_of", None) is None:
             # a channel's display name and purpose are cached as their context words only
             context.terms_of = getattr(detector, "context_terms", None)
@@ -379,7 +381,7 @@ class Pipeline:
         if decision.action in (Action.BLOCK, Action.QUARANTINE, Action.REDACT):
             record["_content"] = [
                 # the envelope keeps paths in clear (docs/archive.md): shape-checked
-                {"path": atrest.safe_field_path(self.hash_key, s.item.path), "text": s.item.text,
+                {"path": self._field_path(s.item.path), "text": s.item.text,
                  "findings": [{"entity_type": f.entity_type, "start": f.start, "end": f.end} for f in s.findings]}
                 for s in decision.scanned if s.findings or s.item.kind is not ItemKind.FILE
             ]
@@ -765,6 +767,19 @@ class Pipeline:
             return atrest.route_path(self.hash_key, route.template, dict(params))
         return atrest.mask_path(self.hash_key, path)
 
+    def _field_path(self, path: str) -> str:
+        """``atrest.safe_field_path``, remembered for the paths it keeps as they are
+        (``body.message`` is shape-checked once, not on every post).  Only those: the
+        set holds nothing the archive does not hold in clear."""
+        if path in self._plain_field_paths:
+            return path
+        safe = atrest.safe_field_path(self.hash_key, path)
+        if safe == path:
+            if len(self._plain_field_paths) >= KEY_TERMS_CACHE_SIZE:
+                self._plain_field_paths.clear()
+            self._plain_field_paths.add(path)
+        return safe
+
     def _head(self, req: GatewayRequest, record_type: str) -> dict[str, Any]:
         """Fields every record the gateway archives starts with."""
         return {"type": record_type, "time": utc_now_iso(time.time()), "request_id": req.request_id,
@@ -773,7 +788,7 @@ class Pipeline:
     def _record(self, req: GatewayRequest, route: Route, path: str, ctx: RequestContext, decision: Decision,
                 items: Sequence[ContentItem], started: float) -> dict[str, Any]:
         findings = [
-            {"path": atrest.safe_field_path(self.hash_key, p), **f.to_json()} for p, f in decision.findings
+            {"path": self._field_path(p), **f.to_json()} for p, f in decision.findings
         ]
         content_hash = keyed_hash(self.hash_key, "\x00".join(f"{i.path}\x01{i.text}" for i in items))
         return {
@@ -789,7 +804,7 @@ class Pipeline:
             "entity_types": sorted(set(decision.entity_types) | {f["entity_type"] for f in findings}),
             "entity_counts": decision.entity_counts(),
             "findings": findings,
-            "fields": sorted({atrest.safe_field_path(self.hash_key, i.path) for i in items})[:200],
+            "fields": sorted({self._field_path(i.path) for i in items})[:200],
             "content_hash": content_hash,
             "scan_ms": round((time.perf_counter() - started) * 1000, 3),
         }
@@ -979,9 +994,12 @@ _STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts",
                                "file_size", "size", "width", "height", "page", "per_page", "priority"})
 
 
+_PATH_PARTS = re.compile(r"[.\[\]#{}:~]")
+
+
 def _structural(path: str) -> bool:
     """Fields that hold ids, times and versions, never free text."""
-    last = re.split(r"[.\[\]#{}:~]", path.lower())
+    last = _PATH_PARTS.split(path.lower())
     seg = next((p for p in reversed(last) if p and not p.isdigit() and not p.startswith("dup")), "")
     return seg in _STRUCTURAL_NAMES or seg.endswith(("_at", "_id", "_ids"))
 
@@ -1287,7 +1305,7 @@ def normalized_digits(text: str) -> int:
     ``&`` (``&frac12;`` is ``1⁄2``) and one per ``%`` (a percent-escape's own hex
     digits are counted too).  Linear, no normalization pass: the gate runs on the
     event loop for every short text."""
-    n = sum(text.count(d) for d in _ASCII_DIGITS) + 2 * text.count("&") + text.count("%")
+    n = sum(map(text.count, _ASCII_DIGITS)) + 2 * text.count("&") + text.count("%")
     if not text.isascii():
         n += sum(_digit_weight(ch) for ch in _NON_ASCII.findall(text))
     # what rendering adds: digit emoji shortcodes, KEYCAP TEN, CJK numerals
