@@ -149,7 +149,22 @@ def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
             stop(proc)
             raise RuntimeError(f"gateway did not start: {(data_dir / 'gateway.log').read_text()[-3000:]}")
         time.sleep(0.1)
+    wait_quiet(proc.pid)
     return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_quiet(pid: int, limit: float = 120) -> None:
+    """Until the process tree is idle: the gateway opens its port while its file
+    workers are still building their detectors (server.py ``file_scanner.warm_up``),
+    seconds of CPU that the first scenario's figures would otherwise carry."""
+    deadline = time.monotonic() + limit
+    before = tree_cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = tree_cpu_seconds(pid)
+        if now - before < 0.05:
+            return
+        before = now
 
 
 def wrk(url: str, scenario: str, env: dict[str, str], duration: float, connections: int, threads: int) -> dict[str, Any]:
