@@ -517,6 +517,8 @@ class Pipeline:
         # fields that may give context: free text (ids, times, versions carry no label)
         texts = [i for i, s in enumerate(scanned)
                  if s.item.text and not is_reference_id(s.item) and not _structural(s.item.path)]
+        if _few_digits(scanned, texts):
+            return scanned
         key_terms = _KeyTerms(terms_of, self.key_terms_cache)
         keyed = {i: key_terms.of(scanned[i].item.path) for i in texts if scanned[i].item.kind is not ItemKind.FILE}
         groups: dict[str, list[int]] = {}
@@ -995,6 +997,26 @@ _STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts",
 
 
 _PATH_PARTS = re.compile(r"[.\[\]#{}:~]")
+
+
+def _few_digits(scanned: Sequence[ScannedItem], texts: Sequence[int]) -> bool:
+    """``Pipeline._cross_field`` has nothing to label nor to join: every target holds 4
+    digits or more (``normalized_digits``), and every joined group's fields 4 or more
+    together, so fewer than 4 in all the fields that may be either means neither (a
+    chat post without numbers stops here, before its key names' context words are
+    looked up).  Counted as both count them: whole, and a joined leaf's first
+    ``JOIN_MAX_LEAF_CHARS``."""
+    digits = 0
+    for i in texts:
+        item = scanned[i].item
+        if item.kind is ItemKind.FILE:
+            continue
+        digits += normalized_digits(item.text)
+        if len(item.text) > JOIN_MAX_LEAF_CHARS:
+            digits += normalized_digits(item.text[:JOIN_MAX_LEAF_CHARS])
+        if digits >= 4:
+            return False
+    return True
 
 
 def _structural(path: str) -> bool:
