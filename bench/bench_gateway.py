@@ -127,11 +127,13 @@ def start_noop(upstream: str, uvloop: bool) -> tuple[subprocess.Popen[bytes], st
 
 
 def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
-             extra: list[str], root: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
+             extra: list[str], root: Path = ROOT, profile: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port, admin = free_port(), free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     ready = data_dir / "ready"
     entry = ["-m", "dlp_proxy.cli"]
+    if profile:  # the event loop's thread under cProfile, written when the gateway stops (SIGTERM)
+        entry = ["-m", "cProfile", "-o", profile, *entry]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLP_")}
     env["DLP_NOTIFY_TOKEN"] = notify_token
     log = (data_dir / "gateway.log").open("ab")
@@ -147,7 +149,22 @@ def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
             stop(proc)
             raise RuntimeError(f"gateway did not start: {(data_dir / 'gateway.log').read_text()[-3000:]}")
         time.sleep(0.1)
+    wait_quiet(proc.pid)
     return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_quiet(pid: int, limit: float = 120) -> None:
+    """Until the process tree is idle: the gateway opens its port while its file
+    workers are still building their detectors (server.py ``file_scanner.warm_up``),
+    seconds of CPU that the first scenario's figures would otherwise carry."""
+    deadline = time.monotonic() + limit
+    before = tree_cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = tree_cpu_seconds(pid)
+        if now - before < 0.05:
+            return
+        before = now
 
 
 def wrk(url: str, scenario: str, env: dict[str, str], duration: float, connections: int, threads: int) -> dict[str, Any]:
@@ -378,6 +395,9 @@ def main() -> int:
     ap.add_argument("--base-root", help="variant 'base': the gateway run from this checkout (e.g. a `git worktree` "
                                         "of an earlier commit), to compare two versions side by side")
     ap.add_argument("--json-out")
+    ap.add_argument("--profile", metavar="PREFIX",
+                    help="run the gateway variants under cProfile; PREFIX-<variant>.prof is written when they stop "
+                         "(read with python -m pstats; CPU figures are then the profiler's, not the gateway's)")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
@@ -397,12 +417,14 @@ def main() -> int:
             if v.startswith("noop"):
                 procs[v], urls[v] = start_noop(sim.url, v.endswith("uvloop"))
             elif v.startswith("gateway"):
-                procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, v.endswith("uvloop"), args.gateway_arg)
+                procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, v.endswith("uvloop"), args.gateway_arg,
+                                             profile=f"{args.profile}-{v}.prof" if args.profile else None)
             elif v == "base":
                 if not args.base_root:
                     ap.error("variant 'base' needs --base-root")
                 procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, False, args.gateway_arg,
-                                             root=Path(args.base_root).resolve())
+                                             root=Path(args.base_root).resolve(),
+                                             profile=f"{args.profile}-{v}.prof" if args.profile else None)
         pids = {v: p.pid for v, p in procs.items()}
         env = {"BENCH_TOKEN": sim.token("alice"), "BENCH_CHANNEL": sim.channel("town_square"),
                "BENCH_USER_ID": str(sim.ids["users"]["alice"]), "BENCH_SSN": SSN, "BENCH_CARD": CARD}

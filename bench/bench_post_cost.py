@@ -11,7 +11,12 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
 - ``window_us``: the split-message window's scan after six chat posts with numbers
   (``SplitWindow.check``'s joined text, ``Engine.analyze``);
 - ``findings_back_ms``: what a digit-heavy post's ~1,000 findings cost the event loop
-  when they come back from a scan worker (unpickling the worker's answer).
+  when they come back from a scan worker (unpickling the worker's answer);
+- ``handle_us``: ``Pipeline.handle`` of one whole createPost request, averaged over the
+  21 chat messages of bench_gateway.py's ``clean`` scenario (7 with numbers), with the
+  split-message window on the Redis at 127.0.0.1:6379 (its own key prefix, deleted
+  after) and an archive that keeps nothing: what the gateway's own code costs a post
+  on the event loop, without mitmproxy, the network or the archive's disk.
 
 With ``--base-root`` the same is run from that checkout (an earlier commit) too, in
 alternation, and both are printed side by side.
@@ -28,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,8 +96,88 @@ def measure(repeat: int) -> dict[str, float]:
             pickle.loads(answer)
     findings_back = best(back, 5, repeat)
     pipeline.scan_pool.shutdown()
+    handle = handle_cost(det, policy, uid, channel, repeat)
     return {"post_items_us": round(post_items * 1e6, 1), "window_us": round(window * 1e6, 1),
-            "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings)}
+            "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings),
+            "handle_us": round(handle * 1e6, 1)}
+
+
+#: bench/wrk_gateway.lua's clean messages
+CLEAN = [
+    "Lunch at noon?", "The Q3 deck is in the shared drive.", "Order #4471 ships Friday, ticket 20931.",
+    "Can you review the model portfolio before the 2pm call?", "Market opens in 10 minutes.",
+    "Thanks, looks good to me.", "Rebalancing request for the growth sleeve is approved.",
+    "Hey team, quick reminder that the quarterly review moved to Thursday afternoon.",
+    "Please bring the updated onboarding checklist and the compliance training notes.",
+    "Markets were choppy this morning but the desk handled the flow well.",
+    "Can someone take a look at the draft client letter before it goes out?",
+    "I'll be out of office on Friday, Sam is covering my book.",
+    "Call moved to 3:30pm ET, dial-in is the usual bridge.",
+    "Thanks all for the great work on the migration, it went smoothly.",
+    "SPX closed at 5,948.71, up 0.4% on the day.",
+    "Let's sync after lunch about the new account opening workflow.",
+    "Who has the latest version of the best-execution deck?",
+    "Room 1204 is booked from 10 to 11:30",
+    "Client asked about rebalancing into more fixed income, I'll follow up.",
+    "Heads up, the VPN will be down for maintenance tonight.",
+    "Reminder: annual attestation is due by the end of the month.",
+]
+
+
+class _NoArchive:
+    async def append(self, record: Any) -> str:
+        return "r"
+
+
+def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> float:
+    import redis.asyncio as aioredis
+
+    from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline
+    from dlp_proxy.policy.split import SplitWindow
+
+    async def run() -> float:
+        client = aioredis.Redis(host="127.0.0.1", port=6379)
+        prefix = f"bench-post-cost:{os.getpid()}:"
+        window = SplitWindow(client, key=b"s" * 32, max_messages=12, ttl_seconds=1800, prefix=prefix)
+        pipeline = Pipeline(detector=det, policy=lambda: policy, archive=_NoArchive(), context=None,  # type: ignore[arg-type]
+                            quarantine=None, hash_key=b"h" * 32, split_window=window)
+        reqs = []
+        for i, message in enumerate(CLEAN):
+            now = int(time.time() * 1000) + i
+            body = json.dumps({"file_ids": [], "message": message, "channel_id": channel, "root_id": "",
+                               "pending_post_id": f"{uid}:{now}", "user_id": uid, "create_at": 0, "metadata": {},
+                               "props": {}, "update_at": now, "reply_count": 0}).encode()
+            reqs.append(GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, body,
+                                       client_ip="127.0.0.1"))
+        # no context resolver: the split window is keyed by the user id, so give the
+        # pipeline one through a context that names the user
+        pipeline._context = _fixed_context(pipeline._context, uid)  # type: ignore[method-assign]
+        times = []
+        try:
+            for _ in range(repeat):
+                t0 = time.process_time()
+                for _ in range(10):
+                    for r in reqs:
+                        v = await pipeline.handle(r)
+                        assert v.forward, v
+                times.append((time.process_time() - t0) / (10 * len(reqs)))
+        finally:
+            keys = [k async for k in client.scan_iter(match=prefix + "*")]
+            if keys:
+                await client.delete(*keys)
+            await client.aclose()
+            pipeline.scan_pool.shutdown()
+        return min(times)
+
+    return asyncio.run(run())
+
+
+def _fixed_context(real: Any, uid: str) -> Any:
+    from dataclasses import replace
+
+    async def ctx(*args: Any, **kwargs: Any) -> Any:
+        return replace(await real(*args, **kwargs), user_id=uid)
+    return ctx
 
 
 def main() -> int:

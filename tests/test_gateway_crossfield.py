@@ -230,3 +230,41 @@ def test_the_joined_reading_is_bounded_by_a_refusal_not_a_weaker_inspection(
     monkeypatch.setattr(pipeline_module, "CROSS_FIELD_MAX_TOTAL", 500)
     v, _ = _verdict(detector, _post(message="account review", **props))
     assert not v.forward and v.response is not None and v.response[0] == 413
+
+
+
+#: pieces of texts with a few digits: digits in every form the engine reads (ASCII,
+#: Arabic-Indic, superscript, parenthesized, full-width, CJK, a shortcode, escapes, a
+#: number word), and filler that makes a field longer than a joined leaf's part
+_FEW_DIGIT_TEXT = st.lists(st.sampled_from(list("ab ssn:-&%;#xX") + ["1", "5", "\u0663", "\u00b2", "\u2474", "\uff15",
+                                                                    ":one:", "&#53;", "%35", "five", "\u5341",
+                                                                    "z" * 120]),
+                           max_size=10).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fields=st.dictionaries(st.sampled_from(["message", "props.ssn", "props.account", "props.a", "props.note",
+                                               "props.attachments[0].fields[0].value",
+                                               "props.attachments[0].fields[0].title"]),
+                              _FEW_DIGIT_TEXT, min_size=1, max_size=6),
+       file_text=st.one_of(st.none(), _FEW_DIGIT_TEXT))
+def test_property_the_few_digits_shortcut_skips_only_what_cross_field_would_not_read(
+        fields: dict[str, str], file_text: str | None) -> None:
+    """``_cross_field`` returns early when ``_few_digits`` says so; it may only when no
+    field is a target (4 digits or more, as ``normalized_digits`` counts them) and no
+    object's fields hold 4 or more together in their joined parts."""
+    from dlp_proxy.gateway.pipeline import JOIN_MAX_LEAF_CHARS, _few_digits, normalized_digits
+
+    scanned = [ScannedItem(ContentItem(f"body.{k}", v), ()) for k, v in fields.items()]
+    if file_text is not None:
+        scanned.append(ScannedItem(ContentItem("file[0]", file_text, ItemKind.FILE), ()))
+    texts = [i for i, s in enumerate(scanned) if s.item.text]
+    if not _few_digits(scanned, texts):
+        return
+    fields_read = [scanned[i].item for i in texts if scanned[i].item.kind is not ItemKind.FILE]
+    assert all(normalized_digits(item.text) < 4 for item in fields_read)
+    groups: dict[str, int] = {}
+    for item in fields_read:
+        group = _parent_object(item.path)
+        groups[group] = groups.get(group, 0) + normalized_digits(item.text[:JOIN_MAX_LEAF_CHARS])
+    assert all(n < 4 for n in groups.values())

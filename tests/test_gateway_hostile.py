@@ -592,6 +592,26 @@ def test_mattermost_timestamps_are_not_scanned_but_anything_else_there_is() -> N
         assert not is_mattermost_stamp(ContentItem("body.update_at", value), now), value
         assert not is_mattermost_stamp(ContentItem("body.pending_post_id", f"{uid}:{value}"), now), value
     assert not is_mattermost_stamp(ContentItem("body.pending_post_id", f"536-22-8710:{now}"), now)
+    # the web app's reply_count is always 0; any other value there is read
+    assert is_mattermost_stamp(ContentItem("body.reply_count", "0"), now)
+    for value in ("5", "00", "536228710", " 0"):
+        assert not is_mattermost_stamp(ContentItem("body.reply_count", value), now), value
+
+
+def test_a_clean_web_app_post_puts_nothing_in_the_split_window() -> None:
+    """The body the web app sends for a post without digits adds no piece to the split
+    window (no Redis round trip, no window scan); a digit where its constant belongs does."""
+    from dlp_proxy.gateway.pipeline import ScannedItem, split_piece
+
+    now = int(time.time() * 1000)
+    uid = "of87r5na6sdaxwg9ik1ik3gboy"
+    fields = {"message": "lunch at noon?", "channel_id": "y7kk5cjibi194smnz58ymwypmh", "root_id": "",
+              "pending_post_id": f"{uid}:{now}", "user_id": uid, "create_at": "0", "update_at": str(now),
+              "reply_count": "0"}
+    scanned = [ScannedItem(ContentItem(f"body.{k}", v), ()) for k, v in fields.items()]
+    assert split_piece(scanned, 256) == ""
+    scanned[-1] = ScannedItem(ContentItem("body.reply_count", "7"), ())
+    assert split_piece(scanned, 256) == "7"
 
 
 def test_an_identifier_in_a_timestamp_field_is_still_stopped(hostile_gw: Gateway) -> None:

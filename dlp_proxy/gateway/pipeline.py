@@ -196,6 +196,8 @@ class Pipeline:
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
         #: the context words of key paths seen (``_KeyTerms``): ``body.message`` costs nothing twice
         self.key_terms_cache: dict[str, frozenset[str]] = {}
+        #: field paths that ``atrest.safe_field_path`` keeps as they are (``_field_path``)
+        self._plain_field_paths: set[str] = set()
         if context is not None and getattr(context, "terms_of", None) is None:
             # a channel's display name and purpose are cached as their context words only
             context.terms_of = getattr(detector, "context_terms", None)
@@ -426,7 +428,7 @@ class Pipeline:
         if decision.action in (Action.BLOCK, Action.QUARANTINE, Action.REDACT):
             record["_content"] = [
                 # the envelope keeps paths in clear (docs/archive.md): shape-checked
-                {"path": atrest.safe_field_path(self.hash_key, s.item.path), "text": s.item.text,
+                {"path": self._field_path(s.item.path), "text": s.item.text,
                  "findings": [{"entity_type": f.entity_type, "start": f.start, "end": f.end} for f in s.findings]}
                 for s in decision.scanned if s.findings or s.item.kind is not ItemKind.FILE
             ]
@@ -563,6 +565,8 @@ class Pipeline:
         # fields that may give context: free text (ids, times, versions carry no label)
         texts = [i for i, s in enumerate(scanned)
                  if s.item.text and not is_reference_id(s.item) and not _structural(s.item.path)]
+        if _few_digits(scanned, texts):
+            return scanned
         key_terms = _KeyTerms(terms_of, self.key_terms_cache)
         keyed = {i: key_terms.of(scanned[i].item.path) for i in texts if scanned[i].item.kind is not ItemKind.FILE}
         groups: dict[str, list[int]] = {}
@@ -716,7 +720,7 @@ class Pipeline:
         kept: list[ContentItem] = []
         now_ms = None
         for i in items:
-            if i.path in _STAMP_FIELDS and now_ms is None:
+            if i.path in _OWN_FIELDS and now_ms is None:
                 now_ms = int(time.time() * 1000)
             (skipped if is_reference_id(i) or (now_ms is not None and is_mattermost_stamp(i, now_ms))
              else kept).append(i)
@@ -844,6 +848,19 @@ class Pipeline:
             return atrest.route_path(self.hash_key, route.template, dict(params))
         return atrest.mask_path(self.hash_key, path)
 
+    def _field_path(self, path: str) -> str:
+        """``atrest.safe_field_path``, remembered for the paths it keeps as they are
+        (``body.message`` is shape-checked once, not on every post).  Only those: the
+        set holds nothing the archive does not hold in clear."""
+        if path in self._plain_field_paths:
+            return path
+        safe = atrest.safe_field_path(self.hash_key, path)
+        if safe == path:
+            if len(self._plain_field_paths) >= KEY_TERMS_CACHE_SIZE:
+                self._plain_field_paths.clear()
+            self._plain_field_paths.add(path)
+        return safe
+
     def _head(self, req: GatewayRequest, record_type: str) -> dict[str, Any]:
         """Fields every record the gateway archives starts with."""
         return {"type": record_type, "time": utc_now_iso(time.time()), "request_id": req.request_id,
@@ -852,7 +869,7 @@ class Pipeline:
     def _record(self, req: GatewayRequest, route: Route, path: str, ctx: RequestContext, decision: Decision,
                 items: Sequence[ContentItem], started: float) -> dict[str, Any]:
         findings = [
-            {"path": atrest.safe_field_path(self.hash_key, p), **f.to_json()} for p, f in decision.findings
+            {"path": self._field_path(p), **f.to_json()} for p, f in decision.findings
         ]
         content_hash = keyed_hash(self.hash_key, "\x00".join(f"{i.path}\x01{i.text}" for i in items))
         return {
@@ -868,7 +885,7 @@ class Pipeline:
             "entity_types": sorted(set(decision.entity_types) | {f["entity_type"] for f in findings}),
             "entity_counts": decision.entity_counts(),
             "findings": findings,
-            "fields": sorted({atrest.safe_field_path(self.hash_key, i.path) for i in items})[:200],
+            "fields": sorted({self._field_path(i.path) for i in items})[:200],
             "content_hash": content_hash,
             "scan_ms": round((time.perf_counter() - started) * 1000, 3),
         }
@@ -1060,9 +1077,32 @@ _STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts",
                                "file_size", "size", "width", "height", "page", "per_page", "priority"})
 
 
+_PATH_PARTS = re.compile(r"[.\[\]#{}:~]")
+
+
+def _few_digits(scanned: Sequence[ScannedItem], texts: Sequence[int]) -> bool:
+    """``Pipeline._cross_field`` has nothing to label nor to join: every target holds 4
+    digits or more (``normalized_digits``), and every joined group's fields 4 or more
+    together, so fewer than 4 in all the fields that may be either means neither (a
+    chat post without numbers stops here, before its key names' context words are
+    looked up).  Counted as both count them: whole, and a joined leaf's first
+    ``JOIN_MAX_LEAF_CHARS``."""
+    digits = 0
+    for i in texts:
+        item = scanned[i].item
+        if item.kind is ItemKind.FILE:
+            continue
+        digits += normalized_digits(item.text)
+        if len(item.text) > JOIN_MAX_LEAF_CHARS:
+            digits += normalized_digits(item.text[:JOIN_MAX_LEAF_CHARS])
+        if digits >= 4:
+            return False
+    return True
+
+
 def _structural(path: str) -> bool:
     """Fields that hold ids, times and versions, never free text."""
-    last = re.split(r"[.\[\]#{}:~]", path.lower())
+    last = _PATH_PARTS.split(path.lower())
     seg = next((p for p in reversed(last) if p and not p.isdigit() and not p.startswith("dup")), "")
     return seg in _STRUCTURAL_NAMES or seg.endswith(("_at", "_id", "_ids"))
 
@@ -1232,10 +1272,11 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     fragment itself: a document's first and last lines (a blotter's header row and
     totals) joined with the sender's recent chat make identifiers no one wrote."""
     parts: list[str] = []
+    now_ms = int(time.time() * 1000)
     for s in scanned:
         text = s.item.text
         if (not text or is_reference_id(s.item) or _structural(s.item.path) or s.item.path.endswith(JOINED_SUFFIX)
-                or not may_carry_a_piece(text)):
+                or not may_carry_a_piece(text) or is_mattermost_stamp(s.item, now_ms)):
             continue
         if s.item.kind is ItemKind.FILE and len(text) > max_chars:
             continue
@@ -1281,6 +1322,9 @@ _STAMP_FIELDS = frozenset({
     f"{prefix}{name}" for prefix in ("body.", "body.post.")
     for name in ("create_at", "update_at", "edit_at", "delete_at", "pending_post_id")
 })
+#: counters Mattermost keeps itself, which the web app sends as 0 (``is_mattermost_stamp``)
+_COUNTER_FIELDS = frozenset({f"{prefix}reply_count" for prefix in ("body.", "body.post.")})
+_OWN_FIELDS = _STAMP_FIELDS | _COUNTER_FIELDS
 _STAMP = re.compile(r"[0-9]{13}")
 _PENDING_ID = re.compile(r"[a-z0-9]{26}:([0-9]{13})")
 #: how far from the gateway's clock a value may be and still be read as a timestamp:
@@ -1296,7 +1340,15 @@ def is_mattermost_stamp(item: ContentItem, now_ms: int) -> bool:
     card-length candidate: ~45 us each, docs/benchmarks.md), and no identifier has this
     shape: a 13-digit card number starts with 4, a timestamp of these years with 17-18,
     and the window holds ~3 billion of the 10 trillion 13-digit values.  Anything else
-    in these fields is scanned like any text."""
+    in these fields is scanned like any text.
+
+    Also a counter Mattermost keeps itself (``reply_count``) at ``0``, the constant the
+    web app's createPost sends with every post: a lone digit is a piece for the split
+    window (policy/split.py), so every clean post paid a Redis round trip and a window
+    scan for it; a constant the same for every sender carries nothing.  Any other value
+    there is read like any text."""
+    if item.path in _COUNTER_FIELDS:
+        return item.text == "0"
     if item.path not in _STAMP_FIELDS:
         return False
     text = item.text
@@ -1360,7 +1412,7 @@ def normalized_digits(text: str) -> int:
     ``&`` (``&frac12;`` is ``1⁄2``) and one per ``%`` (a percent-escape's own hex
     digits are counted too).  Linear, no normalization pass: the gate runs on the
     event loop for every short text."""
-    n = sum(text.count(d) for d in _ASCII_DIGITS) + 2 * text.count("&") + text.count("%")
+    n = sum(map(text.count, _ASCII_DIGITS)) + 2 * text.count("&") + text.count("%")
     if not text.isascii():
         n += sum(_digit_weight(ch) for ch in _NON_ASCII.findall(text))
     # what rendering adds: digit emoji shortcodes, KEYCAP TEN, CJK numerals
