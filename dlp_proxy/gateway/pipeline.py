@@ -512,10 +512,13 @@ class Pipeline:
         terms_of = getattr(self.detector, "context_terms", None)
         if terms_of is None:
             return scanned
-        # fields that may give context: free text (ids, times, versions carry no label)
-        texts = [i for i, s in enumerate(scanned)
-                 if s.item.text and not is_reference_id(s.item) and not _structural(s.item.path)]
         key_terms = _KeyTerms(terms_of, self.key_terms_cache)
+        # fields that may give context: free text (ids, times, versions carry no label);
+        # a key named like an id whose words are an identifier's label (``taxpayer_id``,
+        # ``national_id``) holds that identifier, not a reference
+        texts = [i for i, s in enumerate(scanned)
+                 if s.item.text and not is_reference_id(s.item) and (
+                     not _structural(s.item.path) or (s.item.kind is not ItemKind.FILE and key_terms.of(s.item.path)))]
         keyed = {i: key_terms.of(scanned[i].item.path) for i in texts if scanned[i].item.kind is not ItemKind.FILE}
         groups: dict[str, list[int]] = {}
         for i in keyed:
@@ -523,7 +526,7 @@ class Pipeline:
         group_terms = {g: frozenset().union(*(keyed[i] for i in members)) for g, members in groups.items()}
         if len(texts) < 2 and not extra_terms and not any(group_terms.values()):
             return scanned
-        targets = [i for i in texts if scanned[i].item.kind is not ItemKind.FILE and not _structural(scanned[i].item.path)
+        targets = [i for i in texts if scanned[i].item.kind is not ItemKind.FILE
                    and normalized_digits(scanned[i].item.text) >= 4][:CROSS_FIELD_MAX_TARGETS]
         joined_groups = [(g, members) for g, members in groups.items() if len(members) > 1
                          and sum(normalized_digits(scanned[i].item.text[:JOIN_MAX_LEAF_CHARS]) for i in members) >= 4]
