@@ -339,10 +339,13 @@ class Pipeline:
                 # Every inspected text (fields, files, headers, drafts, commands...) may
                 # carry a piece of an identifier split across requests (policy/split.py);
                 # filler neither enters the window nor pays for its Redis round trip.
+                # one window per channel (its audience); an edit stands in its post's place
                 where = ctx.channel_id or f"~{route.group}"
+                edited = params.get("post_id") if route.group == "edits" else None
                 try:
-                    extra = await self.split_window.check(ctx.user_id, where, piece,
-                                                          _WindowScanner(self, _budget_key(ctx)))
+                    extra = await self.split_window.check(
+                        ctx.user_id, where, piece, _WindowScanner(self, _budget_key(ctx)),
+                        post_id=edited if edited and atrest.is_id(edited) else None)
                 except ScanBudgetExceeded:
                     return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                               "You sent more than the data-loss-prevention gateway can check right "
