@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.detect import build_detector
 from dlp_proxy.policy.split import SPLIT_TRANSFORM, SplitWindow, may_carry_a_piece
@@ -348,3 +351,77 @@ async def test_the_cost_of_a_post_is_bounded_by_the_pairs_not_the_window(redis_c
     # the bound: every join is at most two pieces' kept text plus the gap
     assert counting.chars <= (4 * 31 + 2 * split.MAX_CHAIN + 1) * ((split.MAX_CHAIN + 1) * (window.max_chars + 3)
                                                                    + len(split._GAP))
+
+
+# ---------------------------------------------------------------- properties
+
+_IDENTIFIERS = [("ssn ", "536-22-8710"), ("", "536-22-8710"), ("card ", "4111 1111 1111 1111"),
+                ("", "4111-1111-1111-1111"), ("ssn ", "536 22 8710")]
+_FILLERS = ["one sec", "ok", "lol sure", "brb 2 min", "room 12 is booked", "see you at 3:30pm",
+            "v2.14 shipped", "bought 1,500 shares at 182.35", "settles T+1", "call me at 4pm", "Q3 numbers look fine",
+            "ticket 48213 closed", "meeting moved to 10:45", "page 7 of the deck", "up 0.25% today"]
+_CHAT = [*_FILLERS, "room 536 is free", "22 people signed up", "order 8710 shipped", "build 3301",
+         "ext 4411", "2024-12-04 cutoff", "on 12/06 at 9", "PO 4400981 approved", "1,234.56 fee waived"]
+
+
+def _run(steps, max_messages=32):
+    """Posts ``steps`` ((user, text, post id)) through a fresh window, filler through
+    ``may_carry_a_piece`` as the gateway does; returns each step's findings."""
+    async def go():
+        client = aioredis.Redis(host="127.0.0.1", port=6379)
+        prefix = f"test:policy:split:prop:{uuid.uuid4().hex}:"
+        clock = [1_000_000.0]
+        window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=max_messages, ttl_seconds=1800,
+                             clock=lambda: clock[0])
+        out = []
+        try:
+            for user, text, post in steps:
+                clock[0] += 7
+                if not may_carry_a_piece(text):
+                    out.append([])
+                    continue
+                out.append(await window.check(user, "chan", text, _DETECTOR[0], post_id=post))
+        finally:
+            keys = [k async for k in client.scan_iter(match=prefix + "*")]
+            if keys:
+                await client.delete(*keys)
+            await client.aclose()
+        return out
+    return asyncio.run(go())
+
+
+_DETECTOR: list = []
+
+
+@pytest.fixture(scope="module", autouse=False)
+def property_detector(detector):
+    _DETECTOR[:] = [detector]
+    return detector
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ident=st.sampled_from(_IDENTIFIERS), cut=st.integers(1, 30), tail_first=st.booleans(),
+       fillers=st.lists(st.tuples(st.sampled_from(["u1", "u2", "u3"]), st.sampled_from(_FILLERS)), max_size=20),
+       gap=st.integers(0, 20), head_user=st.sampled_from(["u1", "u2"]), tail_user=st.sampled_from(["u1", "u3"]),
+       as_edit=st.booleans())
+def test_property_a_split_identifier_is_stopped_in_any_order_among_filler(
+        property_detector, ident, cut, tail_first, fillers, gap, head_user, tail_user, as_edit):
+    label, value = ident
+    k = 1 + cut % (len(value) - 1)
+    head, tail = label + value[:k], value[k:]
+    first, second = ((tail_user, tail), (head_user, head)) if tail_first else ((head_user, head), (tail_user, tail))
+    at = min(gap, len(fillers))
+    steps = [(u, t, None) for u, t in fillers[:at]] + [(*first, None)] + [(u, t, None) for u, t in fillers[at:]]
+    # the second half as a new post, or as an edit of an earlier post (finding (c))
+    steps.append((*second, "post0" if as_edit else None))
+    found = _run(steps)
+    assert found[-1], (steps, found)
+    assert all(SPLIT_TRANSFORM in f.transforms for f in found[-1])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chat=st.lists(st.tuples(st.sampled_from(["u1", "u2", "u3"]), st.sampled_from(_CHAT),
+                               st.sampled_from([None, None, None, "p1", "p2"])), min_size=2, max_size=30))
+def test_property_clean_chat_is_never_stopped(property_detector, chat):
+    found = _run(chat)
+    assert not any(found), [(s, [f.entity_type for f in fs]) for s, fs in zip(chat, found, strict=True) if fs]

@@ -69,6 +69,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any, NamedTuple, Protocol
@@ -90,6 +91,13 @@ SPLIT_TRANSFORM = "split-messages"
 #: The longest run of earlier pieces chained with the new one (an identifier in four
 #: posts); every other earlier piece is paired with the new one alone, in both orders.
 MAX_CHAIN = 3
+#: The weakest reading that counts across a join.  A join puts side by side texts
+#: their writers did not write together (often different people's): a shape alone
+#: that is weak in one message (a 3-2-4 with dots, blanks or slashes and no context
+#: word, 0.7: prices, versions, dates: "at 182.35" then "order 8710 shipped") is not
+#: enough; a dashed 3-2-4, a checksum (cards, routing numbers, IBANs) or a context
+#: word is.
+MIN_SCORE = 0.8
 #: Pieces a channel's window holds at most, whatever their size (the byte budget and
 #: the age limit usually evict first).
 MAX_STORED = 512
@@ -304,7 +312,7 @@ class SplitWindow:
         if scan is None:
             return []
         found = await _analyze(detector, scan.text, self.entities)
-        crossing = [(f, j) for f in found for j in scan.joins if j.crosses(f)]
+        crossing = [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)]
         if not crossing:
             return []
         # identifiers each piece holds on its own (scanned only now: most messages
@@ -346,6 +354,55 @@ def _dangling(ch: str) -> bool:
     return not ch.isalnum() and not ch.isspace()
 
 
+#: Characters counted as part of an identifier at a join: digits (any script), the
+#: letters the recognizers read as digits (O, o, l, I and their Cyrillic and Greek
+#: twins: recognizers/_common.py LOOKALIKE) and capital letters (an IBAN's bank code,
+#: a firm's account format "AB123-45678").
+_LOOKALIKES = frozenset("OolI\u041e\u043e\u039f\u03bf\u0406\u0456\u04c0")
+#: The fewest such characters an identifier the window looks for has (an account
+#: number: 6 digits, recognizers/bank.py): a pair whose pieces bring fewer to the join
+#: cannot hold one across it and is not scanned.
+MIN_JOIN_UNITS = 6
+#: How much of a piece around its digits at a join is scanned: more than any
+#: recognizer's context window reaches (60 characters before, 40 after).
+CONTEXT_BEFORE = 72
+CONTEXT_AFTER = 48
+#: Non-unit characters tolerated between two units of one identifier (separators:
+#: blanks, marks, a line break and its indent; a lone letter).
+_MAX_GAP = 12
+_IBAN_START = re.compile(r"[^\W\d_]{2}[0-9]{2}")
+
+
+def _unit(c: str) -> bool:
+    return c.isdigit() or c.isnumeric() or c.isupper() or c in _LOOKALIKES
+
+
+def _chain(text: str, at: int, step: int) -> tuple[int, int]:
+    """From ``at`` (the end of a piece's part when ``step`` is -1, its start when 1):
+    where the run of identifier characters and separators at that edge reaches, and
+    how many identifier characters it holds.  Generous (a word of capitals counts), so
+    that pruning on it never drops a join that holds an identifier."""
+    units = gap = 0
+    reach = at
+    i = at - 1 if step < 0 else at
+    while 0 <= i < len(text):
+        c = text[i]
+        if _unit(c):
+            units += 1
+            gap = 0
+            reach = i if step < 0 else i + 1
+        else:
+            lone = c.isalpha() and not (0 <= i - 1 and text[i - 1].isalpha()) and not (
+                i + 1 < len(text) and text[i + 1].isalpha())
+            if c.isalpha() and not lone:
+                break
+            gap += 1
+            if gap > _MAX_GAP:
+                break
+        i += step
+    return reach, units
+
+
 def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] | None:
     """The part of a piece that goes into a join: a piece followed by another ends at
     its last digit and a separator right after it (words after it are dropped); a
@@ -367,10 +424,26 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
         while start > 0 and first_digit - start < 3 and _dangling(text[start - 1]):
             start -= 1  # "-8710": the dash is the writer's separator
     if first and not last:
-        start = max(start, end - max_chars)
+        start = max(start, end - max_chars, _chain(text, end, -1)[0] - CONTEXT_BEFORE)
     if last and not first:
-        end = min(end, start + max_chars)
+        end = min(end, start + max_chars, _chain(text, start, 1)[0] + CONTEXT_AFTER)
     return start, end
+
+
+def _masked(context: str) -> str:
+    """Context around a join with its digits turned into letters (same length): words
+    stay context, other numbers cost the scan nothing and cannot make a candidate."""
+    if not any(c.isdigit() or c.isnumeric() for c in context):
+        return context
+    return "".join("z" if c.isdigit() or c.isnumeric() else c for c in context)
+
+
+def _may_meet(left: str, right: str) -> bool:
+    """Whether ``left`` then ``right`` (their parts in a pair join) may hold an
+    identifier across the join: enough identifier characters at the join, or the
+    start of an IBAN (country code and check digits) on the left."""
+    return (_chain(left, len(left), -1)[1] + _chain(right, 0, 1)[1] >= MIN_JOIN_UNITS
+            or _IBAN_START.search(left) is not None)
 
 
 def _joint(left: str, right: str) -> tuple[str, int]:
@@ -452,7 +525,13 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         if span is None:
             return None
         a, b = span
-        part = texts[pid][a:b]
+        source = texts[pid]
+        # digits away from the join only cost the scan: context words are what is kept
+        lo = _chain(source, b, -1)[0] if n == 0 and len(parts) > 1 else a
+        hi = _chain(source, a, 1)[0] if n == len(parts) - 1 and n else b
+        part = _masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b]
+        if len(parts) == 2 and n and not _may_meet(text, part):
+            return None
         skip = 0
         if n and glue:
             if not (text[-1:].isdigit() and part[:1].isdigit()):
@@ -465,55 +544,88 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     return text, _Join(tuple(segments), parts.index(new))
 
 
+class _Edges(NamedTuple):
+    """What a piece brings to a join: identifier characters at its end (joined before
+    another) and at its start (joined after another), and whether it holds the start
+    of an IBAN."""
+
+    tail: int
+    head: int
+    iban: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Edges:
+        end = _cut(text, True, False, len(text))
+        start = _cut(text, False, True, len(text))
+        if end is None or start is None:
+            return cls(0, 0, False)
+        return cls(_chain(text, end[1], -1)[1], _chain(text, start[0], 1)[1], _IBAN_START.search(text) is not None)
+
+    def may_meet(self, other: _Edges) -> bool:
+        """Either order of the two pieces may hold an identifier across the join."""
+        return (self.head + other.tail >= MIN_JOIN_UNITS or other.iban
+                or self.tail + other.head >= MIN_JOIN_UNITS or self.iban)
+
+
 def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan | None:
     """Every join worth scanning, in one text (joins ``_GAP`` apart), and each piece on
-    its own in another.  Joins: the new piece after and before each of the ``pairs``
-    most recent distinct earlier pieces (and once more glued where digits meet at the
-    join: a split inside a digit group) (other versions of the post an edit changes
-    included: readers saw them), and the chains of up to ``MAX_CHAIN + 1`` consecutive
-    pieces in channel order through the new one, where an edit stands in its post's
-    place (the time of the post's first version in the window) and replaces its
-    earlier versions.  At most ``4 * pairs + 2 * MAX_CHAIN + 1`` joins."""
-    texts: list[str] = []
-    index: dict[str, int] = {}
+    its own in another.
+
+    Pairs: the new piece after and before each of the ``pairs`` most recent distinct
+    earlier pieces that may meet it (``_Edges.may_meet``: enough identifier characters
+    at the join; a repeated text counts once; other versions of the post an edit
+    changes included, readers saw them), once with the writer's separator and once
+    glued where digits meet at the join (a cut inside a digit group).  Chains: the runs
+    of three to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the new
+    one, where an edit stands in its post's place (the time of the post's first version
+    in the window) and replaces its earlier versions.  At most
+    ``4 * pairs + 2 * MAX_CHAIN + 1`` joins, each at most ``MAX_CHAIN + 1`` parts of at
+    most ``max_chars`` characters (a pair's parts: their digits at the join and
+    ``CONTEXT_BEFORE`` / ``CONTEXT_AFTER`` characters around them)."""
+    texts = [new.s]
+    index: dict[str, int] = {new.s: 0}
+
+    def ref(text: str) -> int:
+        if text not in index:
+            index[text] = len(texts)
+            texts.append(text)
+        return index[text]
+
+    edges = _Edges.of(new.s)
+    partners: list[int] = []
     for p in sorted(earlier, key=lambda p: p.t, reverse=True):
-        if p.s != new.s and p.s not in index and len(index) < pairs:
-            index[p.s] = len(texts)
-            texts.append(p.s)
-    if not texts:
-        return None
-    new_id = len(texts)
-    texts.append(new.s)
+        if len(partners) >= pairs:
+            break
+        if p.s not in index and edges.may_meet(_Edges.of(p.s)):
+            partners.append(ref(p.s))
     joins: list[tuple[list[int], bool]] = []
-    for pid in range(new_id):
-        for pair in ([pid, new_id], [new_id, pid]):
+    for pid in partners:
+        for pair in ([pid, 0], [0, pid]):
             joins.append((pair, False))
             joins.append((pair, True))  # rendered only where digits meet at the join
     # channel order: a post's versions sit where its first one is; the new one stands
     # for them all (what readers see now)
     first_seen = {new.p: new.t} if new.p else {}
-    for p in earlier:
-        if p.p and p.t < first_seen.get(p.p, float("inf")):
-            first_seen[p.p] = p.t
     latest: dict[str, Piece] = {}
     for p in earlier:
-        if p.p and p.p != new.p and (p.p not in latest or p.t > latest[p.p].t):
-            latest[p.p] = p
-    view = [p for p in earlier if p.s in index and (not p.p or (p.p != new.p and latest[p.p] is p))]
+        if p.p:
+            first_seen[p.p] = min(p.t, first_seen.get(p.p, p.t))
+            if p.p != new.p and (p.p not in latest or p.t > latest[p.p].t):
+                latest[p.p] = p
+    view = [p for p in earlier if not p.p or (p.p != new.p and latest[p.p] is p)]
     view.append(new)
     view.sort(key=lambda p: (first_seen.get(p.p, p.t) if p.p else p.t, p.t))
-    at = view.index(new)
-    ids = [index[p.s] if p is not new else new_id for p in view]
+    at = max(i for i, p in enumerate(view) if p is new)
     for size in range(3, MAX_CHAIN + 2):
-        for lo in range(max(0, at - size + 1), min(at, len(ids) - size) + 1):
-            chain = ids[lo:lo + size]
-            if len(set(chain)) == size:
-                joins.append((chain, False))
+        for lo in range(max(0, at - size + 1), min(at, len(view) - size) + 1):
+            members = view[lo:lo + size]
+            if len({p.s for p in members}) == size:
+                joins.append(([0 if p is new else ref(p.s) for p in members], False))
     parts: list[str] = []
     rendered: list[_Join] = []
     pos = 0
     for chain, glue in joins:
-        got = _render(chain, texts, new_id, max_chars, glue)
+        got = _render(chain, texts, 0, max_chars, glue)
         if got is None:
             continue
         text, join = got
