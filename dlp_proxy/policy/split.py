@@ -370,6 +370,9 @@ CONTEXT_AFTER = 48
 #: Non-unit characters tolerated between two units of one identifier (separators:
 #: blanks, marks, a line break and its indent; a lone letter).
 _MAX_GAP = 12
+#: The most identifier characters one side of a join can give an identifier that
+#: crosses it (an IBAN has at most 34): digits further from the join are context.
+MAX_SIDE_UNITS = 33
 _IBAN_START = re.compile(r"[^\W\d_]{2}[0-9]{2}")
 
 
@@ -388,6 +391,8 @@ def _chain(text: str, at: int, step: int) -> tuple[int, int]:
     while 0 <= i < len(text):
         c = text[i]
         if _unit(c):
+            if units == MAX_SIDE_UNITS:
+                break
             units += 1
             gap = 0
             reach = i if step < 0 else i + 1
