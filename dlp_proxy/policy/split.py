@@ -66,6 +66,7 @@ one channel at once cannot both miss each other's fragment).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
@@ -558,18 +559,24 @@ class _Edges(NamedTuple):
     head: int
     iban: bool
 
-    @classmethod
-    def of(cls, text: str) -> _Edges:
-        end = _cut(text, True, False, len(text))
-        start = _cut(text, False, True, len(text))
-        if end is None or start is None:
-            return cls(0, 0, False)
-        return cls(_chain(text, end[1], -1)[1], _chain(text, start[0], 1)[1], _IBAN_START.search(text) is not None)
+    @staticmethod
+    def of(text: str) -> _Edges:
+        return _edges_of(text)
 
     def may_meet(self, other: _Edges) -> bool:
         """Either order of the two pieces may hold an identifier across the join."""
         return (self.head + other.tail >= MIN_JOIN_UNITS or other.iban
                 or self.tail + other.head >= MIN_JOIN_UNITS or self.iban)
+
+
+@functools.lru_cache(maxsize=4096)
+def _edges_of(text: str) -> _Edges:
+    """(A channel's pieces meet every new one: each is measured once per process.)"""
+    end = _cut(text, True, False, len(text))
+    start = _cut(text, False, True, len(text))
+    if end is None or start is None:
+        return _Edges(0, 0, False)
+    return _Edges(_chain(text, end[1], -1)[1], _chain(text, start[0], 1)[1], _IBAN_START.search(text) is not None)
 
 
 def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan | None:
