@@ -425,3 +425,14 @@ def test_property_a_split_identifier_is_stopped_in_any_order_among_filler(
 def test_property_clean_chat_is_never_stopped(property_detector, chat):
     found = _run(chat)
     assert not any(found), [(s, [f.entity_type for f in fs]) for s, fs in zip(chat, found, strict=True) if fs]
+
+
+async def test_a_stopped_requests_piece_is_withdrawn(redis_client, detector):
+    """The gateway takes a stopped request's piece out: no reader saw it, so it must not
+    complete (or be completed by) a later post."""
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    added = await window.add("u1", "c1", "client ssn 536-22-8710, please update the account", detector)
+    await window.withdraw(added)
+    assert await client.llen(window.redis_key("u1", "c1")) == 0
+    assert await window.check("u2", "c1", "call 212-555-0147 today", detector) == []

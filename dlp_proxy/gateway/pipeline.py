@@ -332,6 +332,7 @@ class Pipeline:
             return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                       "You sent more than the data-loss-prevention gateway can check right now. "
                                       "Wait a minute and try again.", "scan-budget", route=route)
+        window_piece = None  # policy.split.Added: taken out again if the request is stopped
         if (self.split_window is not None and ctx.user_id and upload_state != "partial"
                 and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
             piece = split_piece(scanned, self.split_window.max_chars)
@@ -343,9 +344,10 @@ class Pipeline:
                 where = ctx.channel_id or f"~{route.group}"
                 edited = params.get("post_id") if route.group == "edits" else None
                 try:
-                    extra = await self.split_window.check(
+                    window_piece = await self.split_window.add(
                         ctx.user_id, where, piece, _WindowScanner(self, _budget_key(ctx)),
                         post_id=edited if edited and atrest.is_id(edited) else None)
+                    extra = window_piece.findings
                 except ScanBudgetExceeded:
                     return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                               "You sent more than the data-loss-prevention gateway can check right "
@@ -376,6 +378,13 @@ class Pipeline:
                                reason="partial upload; the file is judged when complete")
         elif upload_state is not None and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
+        if window_piece is not None and decision.action in (Action.BLOCK, Action.QUARANTINE):
+            # no reader sees a stopped request's text: it completes nothing later (if
+            # Redis fails here the piece stays: a later join errs on the side of stopping)
+            try:
+                await self.split_window.withdraw(window_piece)
+            except Exception as exc:
+                log.warning("split window: a stopped request's piece could not be withdrawn (%s)", type(exc).__name__)
         record = self._record(req, route, path, ctx, decision, items, started)
         if decision.details.get("uninspected"):
             record["uninspected"] = list(decision.details["uninspected"])

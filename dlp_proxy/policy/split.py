@@ -201,6 +201,14 @@ def keep(text: str, max_chars: int) -> str:
     return f"{text[:max_chars]}\n{text[-max_chars:]}"
 
 
+class Added(NamedTuple):
+    """A piece added to a window, and what it completed."""
+
+    name: str
+    blob: bytes
+    findings: list[Finding]
+
+
 class SplitWindow:
     def __init__(
         self,
@@ -294,13 +302,28 @@ class SplitWindow:
         """Add ``text`` to the window of ``channel_id`` (``post_id``: the post it edits);
         return findings completed by it across messages.  Raises on Redis errors (the
         gateway fails closed)."""
+        return (await self.add(user_id, channel_id, text, detector, post_id=post_id)).findings
+
+    async def withdraw(self, added: Added) -> None:
+        """Take a piece out again: the request that carried it was stopped, so no reader
+        sees it (one more round trip, for stopped requests only)."""
+        await self.redis.lrem(added.name, 1, added.blob)
+
+    async def add(self, user_id: str, channel_id: str, text: str, detector: _Analyzer, *,
+                  post_id: str | None = None) -> Added:
+        """``check``, and what to hand ``withdraw`` if the request is stopped."""
         name = self.redis_key(user_id, channel_id)
         now = self.clock()
         new = Piece(now, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "")
         fragment: dict[str, Any] = {"t": now, "s": new.s}
         if new.p:
             fragment["p"] = new.p
-        stored = await self._push(name, self._seal(name, fragment), now)
+        blob = self._seal(name, fragment)
+        return Added(name, blob, await self._judge(name, blob, new, text, now, detector))
+
+    async def _judge(self, name: str, blob: bytes, new: Piece, text: str, now: float,
+                     detector: _Analyzer) -> list[Finding]:
+        stored = await self._push(name, blob, now)
         earlier: list[Piece] = []
         for blob in stored:
             opened = self._open(name, blob)
