@@ -76,9 +76,14 @@ def measure(repeat: int) -> dict[str, float]:
 
     msgs = ["Desk meeting moved to 3:30, room 12", "Can you check order 4471 before the close?", "Call me at ext 221",
             "Moved 2pm to 4pm", "Q3 deck is v12 now", "Room 7 is free at 10"]
-    pieces = [split._earlier_piece(x) for x in msgs[:5]]
-    head, _ = split._new_piece(msgs[5])
-    text = split._candidates_text(pieces, head).text
+    if hasattr(split, "plan"):  # the channel window (pairs both ways, chains)
+        scan = split.plan([split.Piece(float(i), x) for i, x in enumerate(msgs[:5])], split.Piece(9.0, msgs[5]),
+                          31, 256)
+        text = scan.text if scan is not None else ""
+    else:  # an earlier checkout: one user's chain
+        pieces = [split._earlier_piece(x) for x in msgs[:5]]
+        head, _ = split._new_piece(msgs[5])
+        text = split._candidates_text(pieces, head).text
     window = best(lambda: det.analyze(text, entities=SENSITIVE_ENTITIES), 100, repeat)
 
     digits = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]

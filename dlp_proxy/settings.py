@@ -179,10 +179,11 @@ class Settings(BaseModel):
     max_post_runes: int = Field(16383, ge=1, description="a post's message longer than this is refused before it is scanned (model/post.go PostMessageMaxRunesV2)")
     channel_context_ttl: int = Field(60, ge=1, le=3600, description="seconds a channel's type and context words are cached (a conversion or patch through the gateway drops them at once)")
     post_channel_ttl: int = Field(30, ge=1, le=3600, description="seconds the channel of an edited post is cached (a thread can be moved)")
-    split_max_fragments: int = Field(12, ge=2, le=32, description="pieces of identifiers kept per user and channel to catch one split across messages, fields and files (only texts with a digit count)")
+    split_max_fragments: int = Field(32, ge=2, le=64, description="a new piece of an identifier is joined (in both orders) with up to this many minus one of the channel's most recent distinct earlier pieces, to catch one split across messages, users, fields and files (only texts that may hold a piece count): the per-post cost bound")
     split_window_seconds: int = Field(1800, ge=1, description="seconds a piece stays in the split window")
     integration_urls: tuple[str, ...] = Field((), description="comma-separated URL prefixes of integrations (interactive buttons and menus) whose answers Mattermost may post; a post whose action names any other integration, but a plugin's (`/plugins/...`, `rpc://`), is refused (docs/architecture.md \"Integration responses\")")
     integration_check_queue: int = Field(1000, ge=1, le=100_000, description="post actions, dialog submissions and commands waiting for the after-the-fact check of what their integration posted; when full, the check is skipped, archived and alerted")
+    split_window_bytes: Size = Field(64 * 1024, ge=1024, description="encrypted pieces kept per channel in the split window (the oldest are evicted first; at most 512 pieces)")
     # --- connections
     auth_negative_ttl: int = Field(10, ge=0, description="seconds a token Mattermost refused is remembered (writes with it are refused before their body is read)")
     unauthenticated_max_body: Size = Field(64 * 1024, description="largest body of a write without valid credentials to a route Mattermost may serve without a session")

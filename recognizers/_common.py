@@ -68,6 +68,22 @@ MAX_LOOKALIKES = 3
 NINE: frozenset[int] = frozenset({9})
 
 
+#: Labels of a taxpayer identification number as they appear as JSON key names and
+#: form labels (``taxpayer_id``, ``taxId``, ``TAXID``, ``tid``) and spelled out: the
+#: gateway reads a key path's names as words (gateway/pipeline.py ``key_words``), so
+#: these give a value under such a key, or beside it in one object, identifier context
+#: (issue 15).  Shared by the SSN, ITIN and EIN recognizers: a TIN is any of the three.
+TAXPAYER_ID_LABELS = (
+    "taxid", "taxpayerid", "tax id no", "tax id num", "tid", "tax identification", "tax identification number",
+    "taxpayer identification", "taxpayer identification number", "taxpayer id number", "taxpayer number",
+)
+#: A national identification number (the SSN is the US one).
+NATIONAL_ID_LABELS = (
+    "national id", "nationalid", "national identifier", "national identification", "national identification number",
+    "national id number", "national id no",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     digits: str

@@ -26,7 +26,9 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from dlp_proxy.detect.structure import CELL
 from dlp_proxy.model import US_ITIN, US_SSN
 from dlp_proxy.recognizers._common import (
+    NATIONAL_ID_LABELS,
     NINE,
+    TAXPAYER_ID_LABELS,
     Candidate,
     ContextHit,
     DLPRecognizer,
@@ -217,6 +219,8 @@ class SsnRecognizer(_NineDigit):
         "ssn", "s s n", "ssns", "ss#", "ss #", "ssn#", "social", "social security", "soc sec", "ss no", "ss num",
         "tax id", "taxpayer id", "tin", "ssa", "social sec", "s.s.n", "s.s. no", "s.s. #", "socsec", "ssn no", "ssn nbr",
         "soc sec #", "soc sec no", "soc #", "soc no", "ss number", "ss nbr", "social #", "snn", "snn#",
+        *TAXPAYER_ID_LABELS, "soc", "social security number", "socialsecurity", "socialsecuritynumber",
+        *NATIONAL_ID_LABELS,
     )
     FUZZY = ("social", "security")
 
@@ -228,7 +232,7 @@ class ItinRecognizer(_NineDigit):
     ENTITY = US_ITIN
     VALIDATION = "itin-group-range"
     DEFAULT_CONTEXT = ("itin", "itin#", "itin no", "individual taxpayer", "taxpayer id", "tax id", "tin", "ssn",
-                       "social security", "w-7")
+                       "social security", "w-7", *TAXPAYER_ID_LABELS, "individual taxpayer identification number")
     FUZZY = ("itin", "social", "security")
 
     def valid(self, d: str) -> bool:

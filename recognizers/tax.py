@@ -9,7 +9,14 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.model import US_EIN
-from dlp_proxy.recognizers._common import NINE, DLPRecognizer, candidates, lookalike_note, may_have_candidates
+from dlp_proxy.recognizers._common import (
+    NINE,
+    TAXPAYER_ID_LABELS,
+    DLPRecognizer,
+    candidates,
+    lookalike_note,
+    may_have_candidates,
+)
 
 _PREFIXES = frozenset(
     [1, 2, 3, 4, 5, 6, *range(10, 17), *range(20, 28), *range(30, 49), *range(50, 69), *range(71, 78),
@@ -24,7 +31,8 @@ def ein_valid(d: str) -> bool:
 class EinRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "ein", "fein", "employer identification", "employer id", "federal tax id", "tax id", "tax id number",
-        "federal id", "tin", "irs number",
+        "federal id", "tin", "irs number", *TAXPAYER_ID_LABELS, "employer identification number",
+        "federal employer identification", "federal employer identification number", "feinumber", "fein number",
     )
 
     def __init__(self, context: list[str] | None = None) -> None:

@@ -455,13 +455,15 @@ async def test_the_split_windows_digit_dense_joins_are_scanned_in_a_worker() -> 
         # chat posts with numbers fill the window: their joins (over 1,024 characters
         # with the filler between joins) are still scanned inline
         for i in range(6):
-            await window.check("u3", "c1", f"ticket {4410 + i} moved to room {i + 2}, see you at 3:30", scanner)
+            await window.check("u3", "c3", f"ticket {4410 + i} moved to room {i + 2}, see you at 3:30", scanner)
         assert workers.texts == []
-        # posts of account numbers: every join is digit-dense, none is scanned inline
-        dense = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]
+        # posts of runs of numbers: every join is digit-dense (the digits at a join are
+        # scanned as they are; only context digits away from it are masked), none is
+        # scanned inline
         inline.inline_chars = 0
-        for _ in range(6):
-            await window.check("u2", "c1", dense, _WindowScanner(pipeline, "u:dense"))
+        for k in range(6):
+            dense = " ".join(f"{i:09d}" for i in range(2000 * k, 2000 * (k + 1)))[:16_000]
+            await window.check("u2", "c2", dense, _WindowScanner(pipeline, "u:dense"))
         assert inline.inline_chars == 0
         assert workers.texts and max(len(t) for t in workers.texts) > 1024
         assert budget.remaining("u:dense") <= 60.0 - 0.25 * len(workers.texts)

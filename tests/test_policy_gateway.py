@@ -613,9 +613,11 @@ def test_identifier_split_across_two_posts_is_caught(pg: PolicyGateway) -> None:
     assert note["ephemeral_target_user_id"] == pg.sim.ids["users"]["carol"]
     assert "previous messages" in note["message"] and "split-window" not in note["message"]
     assert "536" not in note["message"] and "1234" not in note["message"].replace(rid, "")
-    # another user's fragments in the same channel are not joined
+    # another user completing it in the same channel puts it in front of the same readers
+    # (issue 15); another channel's readers never saw the first half
     assert pg.post("carol", "town_square", "Client SSN is 536-22").status_code == 201
-    assert pg.post("bob", "town_square", "1234 thanks").status_code == 201
+    assert pg.post("bob", "dm_alice_bob", "1234 thanks").status_code == 201
+    assert _outcome(pg.post("bob", "town_square", "1234 thanks")) in ("blocked", "held")
 
 
 def test_identifier_built_up_by_edit_is_caught(pg: PolicyGateway) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.detect import build_detector
 from dlp_proxy.policy.split import SPLIT_TRANSFORM, SplitWindow, may_carry_a_piece
@@ -64,55 +67,70 @@ async def test_split_identifier_is_caught(redis_client, detector, messages, etyp
     last = messages[-1]
     assert 0 <= f.start < f.end <= len(last)
     assert SPLIT_TRANSFORM in f.transforms
-    assert "consecutive messages" in f.explanation
+    assert "messages of the channel" in f.explanation
 
 
-async def test_windows_are_per_user_and_channel(redis_client, detector):
+async def test_windows_are_per_channel_not_per_user(redis_client, detector):
     client, prefix = redis_client
     window = SplitWindow(client, key=KEY, prefix=prefix)
     await window.check("u1", "c1", "my ssn is 536-22", detector)
-    assert await window.check("u2", "c1", "8710", detector) == []
+    # another channel's readers never see the first half: no join across channels
     assert await window.check("u1", "c2", "8710", detector) == []
-    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
+    # another user of the same channel completes it in front of the same readers
+    assert [f.entity_type for f in await window.check("u2", "c1", "8710", detector)] == ["US_SSN"]
+    assert window.redis_key("u1", "c1") == window.redis_key("u2", "c1") != window.redis_key("u1", "c2")
+    # a text outside any channel (a profile field) has a window per user
+    await window.check("u1", "~profile", "my ssn is 536-22", detector)
+    assert await window.check("u2", "~profile", "8710", detector) == []
+    assert [f.entity_type for f in await window.check("u1", "~profile", "8710", detector)] == ["US_SSN"]
 
 
-async def test_window_limits_messages_and_age(redis_client, detector):
+async def test_window_forgets_by_age(redis_client, detector):
     client, prefix = redis_client
-    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=2)
-    await window.check("u1", "c1", "my ssn is 536", detector)
-    await window.check("u1", "c1", "22", detector)
-    # the first fragment fell out of a two-message window
-    assert await window.check("u1", "c1", "8710", detector) == []
-
-    window = SplitWindow(client, key=KEY, prefix=prefix + "ttl:", ttl_seconds=1)
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, ttl_seconds=60, clock=lambda: clock[0])
     await window.check("u1", "c1", "my ssn is 536-22", detector)
     name = window.redis_key("u1", "c1")
-    assert 0 < await client.ttl(name) <= 1
-    # age the stored fragment: rewrite its timestamp into the past through the same sealing
-    [blob] = await client.lrange(name, 0, -1)
-    frag = window._open(name, blob)
-    assert frag is not None
-    frag["t"] -= 5
-    await client.delete(name)
-    await client.rpush(name, window._seal(name, frag))
+    assert 0 < await client.ttl(name) <= 60
+    clock[0] += 61
     assert await window.check("u1", "c1", "8710", detector) == []
-    assert await client.llen(name) == 2  # the old fragment is only trimmed by count, never used
-
-
-async def test_window_keeps_at_most_max_messages_fragments(redis_client, detector):
-    client, prefix = redis_client
-    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=3)
-    for i in range(10):
-        assert await window.check("u1", "c1", f"note {i}", detector) == []
-    name = window.redis_key("u1", "c1")
+    # the expired fragment was evicted by the push itself (its time is in front of the blob)
     blobs = await client.lrange(name, 0, -1)
-    assert [window._open(name, b)["s"] for b in blobs] == ["note 7", "note 8", "note 9"]  # type: ignore[index]
-    assert 0 < await client.ttl(name) <= 300
+    assert [window._open(name, b)["s"] for b in blobs] == ["8710"]  # type: ignore[index]
+    clock[0] += 30
+    assert [f.entity_type for f in await window.check("u1", "c1", "my ssn is 536-22", detector)] == ["US_SSN"]
+
+
+async def test_window_evicts_by_size_not_by_a_small_count(redis_client, detector):
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_bytes=4096, clock=lambda: clock[0])
+    name = window.redis_key("u1", "c1")
+    for i in range(100):
+        clock[0] += 1
+        await window.check("u1", "c1", f"note {i:02d}", detector)
+    blobs = await client.lrange(name, 0, -1)
+    assert 20 < len(blobs) < 100 and sum(len(b) for b in blobs) <= 4096
+    kept = [window._open(name, b)["s"] for b in blobs]  # type: ignore[index]
+    assert kept == [f"note {i:02d}" for i in range(100 - len(kept), 100)]  # the oldest went first
+
+
+async def test_pairs_are_bounded_and_repeats_count_once(redis_client, detector):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=4)  # three earlier pieces
+    await window.check("u1", "c1", "ssn 536-22", detector)
+    for _ in range(10):  # the same filler over and over: one distinct piece
+        await window.check("u2", "c1", "room 12", detector)
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
+    await window.check("u1", "c2", "ssn 536-22", detector)
+    for i in range(3):  # three distinct pieces: the head is out of reach (the cost bound)
+        await window.check("u2", "c2", f"room {12 + i}", detector)
+    assert await window.check("u1", "c2", "8710", detector) == []
 
 
 async def test_nothing_readable_in_redis(redis_client, detector):
     client, prefix = redis_client
-    window = SplitWindow(client, key=KEY, prefix=prefix)
+    window = SplitWindow(client, key=KEY, prefix=prefix, clock=lambda: 1_000_000.0)
     await window.check("alice-id", "chan-id", "my ssn is 536-22", detector)
     await window.check("alice-id", "chan-id", "8710 thanks", detector)
     keys = [k async for k in client.scan_iter(match=prefix + "*")]
@@ -124,7 +142,7 @@ async def test_nothing_readable_in_redis(redis_client, detector):
     for needle in (b"536", b"8710", b"ssn", b"thanks"):
         assert not any(needle in blob for blob in blobs)
     # bound to its key: the same blob under another key does not decrypt
-    other = window.redis_key("bob", "chan-id")
+    other = window.redis_key("alice-id", "other-chan-id")
     assert window._open(other, blobs[0]) is None
     assert [window._open(name, b)["s"] for b in blobs] == ["my ssn is 536-22", "8710 thanks"]  # type: ignore[index]
     # a different installation key cannot read it either
@@ -171,16 +189,20 @@ def test_bad_limits():
     with pytest.raises(ValueError):
         SplitWindow(None, key=KEY, max_chars=4)
     with pytest.raises(ValueError):
-        SplitWindow(None, key=KEY, max_messages=33)
+        SplitWindow(None, key=KEY, max_messages=65)
+    with pytest.raises(ValueError):
+        SplitWindow(None, key=KEY, max_bytes=100)
 
 
 def test_fillers_do_not_enter_the_window():
     assert not may_carry_a_piece("one sec, phone died")
-    # one digit in a longer text is filler ("ok 1", "back in 5"): it must not push pieces out
-    assert not may_carry_a_piece("back in 5")
-    assert not may_carry_a_piece("ok 1")
+    # one digit amid words is filler ("brb 2 min"): it must not push pieces out
+    assert not may_carry_a_piece("brb 2 min")
+    assert not may_carry_a_piece("room 1 is free")
     assert may_carry_a_piece("back in 15")
     assert may_carry_a_piece("5") and may_carry_a_piece("-0") and may_carry_a_piece(" 5- ")  # a lone digit is a piece
+    # one digit at either end may be what a cut left ("ssn 5" then "36-22-8710")
+    assert may_carry_a_piece("ssn 5") and may_carry_a_piece("5 is the start") and may_carry_a_piece("ok 1")
     assert may_carry_a_piece("and \u2464\u2465 more")  # circled digits are digits to the detector
 
 
@@ -189,7 +211,7 @@ async def test_filler_with_one_digit_does_not_push_pieces_out(redis_client, dete
     window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=4)
     assert await window.check("u1", "c9", "ssn 536-22", detector) == []
     # the gateway asks may_carry_a_piece first: filler never reaches the window
-    for filler in ["ok 1", "brb 2", "one sec", "back in 5"] * 5:
+    for filler in ["brb 2 min", "one sec", "room 1 is free"] * 5:
         assert not may_carry_a_piece(filler)
     found = await window.check("u1", "c9", "-8710", detector)
     assert [f.entity_type for f in found] == ["US_SSN"]
@@ -217,8 +239,200 @@ async def test_unrelated_numbers_are_not_joined_into_an_identifier(redis_client,
 
 async def test_a_piece_older_than_the_window_is_not_joined(redis_client, detector):
     client, prefix = redis_client
-    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=3)
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, ttl_seconds=300, clock=lambda: clock[0])
     await window.check("u1", "c1", "536-22", detector)
-    for text in ("at 1", "at 2", "at 3"):
-        await window.check("u1", "c1", text, detector)
+    clock[0] += 301
     assert await window.check("u1", "c1", "8710", detector) == []
+
+
+# ---------------------------------------------------------------- issue 15: evasion of the window
+
+EVASIONS = [
+    # (user, text, post id of an edit) ... the last one completes the identifier
+    [("u1", "my ssn is 536-22", None), ("u2", "8710", None)],               # (a) two users, one channel
+    [("u1", "-8710 is the rest", None), ("u1", "ssn 536-22", None)],        # (b) the tail before the head
+    [("u2", "8710", None), ("u1", "ssn 536-22", None)],                     # (a)+(b)
+    [("u1", "notes 77", "p1"), ("u1", "ssn 536-22", None),                  # (c) an earlier post edited
+     ("u1", "notes -8710", "p1")],
+    [("u1", "ssn 536-2", None), ("u2", "2-8710", None)],                    # a cut inside a group
+    [("u1", "ssn 5", None), ("u1", "36-22-8710", None)],                    # one digit left of the cut
+    [("u1", "card 4111 1111", None), ("u2", "1111 1111", None)],
+]
+
+
+@pytest.mark.parametrize("messages", EVASIONS)
+async def test_evasions_of_the_window_are_caught(redis_client, detector, messages):
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=32)
+    for user, text, post in messages[:-1]:
+        assert may_carry_a_piece(text)
+        assert await window.check(user, "c1", text, detector, post_id=post) == []
+    user, text, post = messages[-1]
+    found = await window.check(user, "c1", text, detector, post_id=post)
+    assert found and all(SPLIT_TRANSFORM in f.transforms and 0 <= f.start < f.end <= len(text) for f in found)
+
+
+async def test_more_than_eleven_digit_fillers_between_the_halves(redis_client, detector):
+    client, prefix = redis_client  # (d): the gateway's default keeps 31 distinct pieces in reach
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=32)
+    await window.check("u1", "c1", "ssn 536-22", detector)
+    for i in range(25):
+        assert await window.check(f"u{i % 3}", "c1", f"room {i + 12} is booked, see you at {i % 9 + 1}pm", detector) == []
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
+
+
+async def test_an_edit_takes_its_posts_place_in_a_chain(redis_client, detector):
+    """Three pieces in three posts, the first one edited last: the reader sees
+    ssn 536 / 22 / 8710 in that order, though 536 was written after 8710."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=32, clock=lambda: clock[0])
+    for user, text, post in [("u1", "note 11", "p1"), ("u2", "22", None), ("u1", "8710", None)]:
+        clock[0] += 1
+        assert await window.check(user, "c1", text, detector, post_id=post) == []
+    clock[0] += 1
+    found = await window.check("u1", "c1", "ssn 536", detector, post_id="p1")
+    assert [f.entity_type for f in found] == ["US_SSN"] and "3 messages" in found[0].explanation
+
+
+async def test_an_edit_replaces_its_old_text_in_the_chain(redis_client, detector):
+    """The edited post's old text is no longer shown: it does not stand between the
+    new text's neighbours (but stays a pair partner: readers saw it)."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=32, clock=lambda: clock[0])
+    for user, text, post in [("u1", "ssn 536", None), ("u1", "x 99", "p2"), ("u2", "8710", None)]:
+        clock[0] += 1
+        await window.check(user, "c1", text, detector, post_id=post)
+    clock[0] += 1
+    # p2 now reads "22": ssn 536 / 22 / 8710 in channel order
+    found = await window.check("u1", "c1", "22", detector, post_id="p2")
+    assert [f.entity_type for f in found] == ["US_SSN"]
+
+
+class _Counting:
+    """The detector, counting what the window makes it scan."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls = 0
+        self.chars = 0
+
+    def analyze(self, text, *, entities=None):
+        self.calls += 1
+        self.chars += len(text)
+        return self.inner.analyze(text, entities=entities)
+
+
+async def test_the_cost_of_a_post_is_bounded_by_the_pairs_not_the_window(redis_client, detector):
+    """A full window (every piece distinct, hundreds stored) costs a new post at most
+    ``4 * (K) + 2 * MAX_CHAIN + 1`` joins of bounded size, whatever the window holds
+    (operations counted, not wall time: docs/benchmarks.md)."""
+    from dlp_proxy.policy import split
+
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=32, clock=lambda: clock[0])
+    for i in range(300):
+        clock[0] += 1
+        await window.check(f"u{i % 7}", "c1", f"ticket {10_000 + i} moved to room {i % 90 + 10}", detector)
+    stored = await client.llen(window.redis_key("u1", "c1"))
+    assert stored >= 300 or stored == split.MAX_STORED or stored > 200
+    earlier = [split.Piece(float(i), f"ticket {10_000 + i} moved to room {i % 90 + 10}") for i in range(300)]
+    scan = split.plan(earlier, split.Piece(1e9, "8710 thanks"), 31, window.max_chars)
+    assert scan is not None
+    assert len(scan.joins) <= 4 * 31 + 2 * split.MAX_CHAIN + 1
+    counting = _Counting(detector)
+    clock[0] += 1
+    assert await window.check("u1", "c1", "8710 thanks", counting) == []
+    assert counting.calls == 1  # nothing crossed: the pieces alone are not scanned
+    assert counting.chars == len(scan.text)
+    # the bound: every join is at most two pieces' kept text plus the gap
+    assert counting.chars <= (4 * 31 + 2 * split.MAX_CHAIN + 1) * ((split.MAX_CHAIN + 1) * (window.max_chars + 3)
+                                                                   + len(split._GAP))
+
+
+# ---------------------------------------------------------------- properties
+
+_IDENTIFIERS = [("ssn ", "536-22-8710"), ("", "536-22-8710"), ("card ", "4111 1111 1111 1111"),
+                ("", "4111-1111-1111-1111"), ("ssn ", "536 22 8710")]
+_FILLERS = ["one sec", "ok", "lol sure", "brb 2 min", "room 12 is booked", "see you at 3:30pm",
+            "v2.14 shipped", "bought 1,500 shares at 182.35", "settles T+1", "call me at 4pm", "Q3 numbers look fine",
+            "ticket 48213 closed", "meeting moved to 10:45", "page 7 of the deck", "up 0.25% today"]
+_CHAT = [*_FILLERS, "room 536 is free", "22 people signed up", "order 8710 shipped", "build 3301",
+         "ext 4411", "2024-12-04 cutoff", "on 12/06 at 9", "PO 4400981 approved", "1,234.56 fee waived"]
+
+
+def _run(steps, max_messages=32):
+    """Posts ``steps`` ((user, text, post id)) through a fresh window, filler through
+    ``may_carry_a_piece`` as the gateway does; returns each step's findings."""
+    async def go():
+        client = aioredis.Redis(host="127.0.0.1", port=6379)
+        prefix = f"test:policy:split:prop:{uuid.uuid4().hex}:"
+        clock = [1_000_000.0]
+        window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=max_messages, ttl_seconds=1800,
+                             clock=lambda: clock[0])
+        out = []
+        try:
+            for user, text, post in steps:
+                clock[0] += 7
+                if not may_carry_a_piece(text):
+                    out.append([])
+                    continue
+                out.append(await window.check(user, "chan", text, _DETECTOR[0], post_id=post))
+        finally:
+            keys = [k async for k in client.scan_iter(match=prefix + "*")]
+            if keys:
+                await client.delete(*keys)
+            await client.aclose()
+        return out
+    return asyncio.run(go())
+
+
+_DETECTOR: list = []
+
+
+@pytest.fixture(scope="module", autouse=False)
+def property_detector(detector):
+    _DETECTOR[:] = [detector]
+    return detector
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ident=st.sampled_from(_IDENTIFIERS), cut=st.integers(1, 30), tail_first=st.booleans(),
+       fillers=st.lists(st.tuples(st.sampled_from(["u1", "u2", "u3"]), st.sampled_from(_FILLERS)), max_size=20),
+       gap=st.integers(0, 20), head_user=st.sampled_from(["u1", "u2"]), tail_user=st.sampled_from(["u1", "u3"]),
+       as_edit=st.booleans())
+def test_property_a_split_identifier_is_stopped_in_any_order_among_filler(
+        property_detector, ident, cut, tail_first, fillers, gap, head_user, tail_user, as_edit):
+    label, value = ident
+    k = 1 + cut % (len(value) - 1)
+    head, tail = label + value[:k], value[k:]
+    first, second = ((tail_user, tail), (head_user, head)) if tail_first else ((head_user, head), (tail_user, tail))
+    at = min(gap, len(fillers))
+    steps = [(u, t, None) for u, t in fillers[:at]] + [(*first, None)] + [(u, t, None) for u, t in fillers[at:]]
+    # the second half as a new post, or as an edit of an earlier post (finding (c))
+    steps.append((*second, "post0" if as_edit else None))
+    found = _run(steps)
+    assert found[-1], (steps, found)
+    assert all(SPLIT_TRANSFORM in f.transforms for f in found[-1])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chat=st.lists(st.tuples(st.sampled_from(["u1", "u2", "u3"]), st.sampled_from(_CHAT),
+                               st.sampled_from([None, None, None, "p1", "p2"])), min_size=2, max_size=30))
+def test_property_clean_chat_is_never_stopped(property_detector, chat):
+    found = _run(chat)
+    assert not any(found), [(s, [f.entity_type for f in fs]) for s, fs in zip(chat, found, strict=True) if fs]
+
+
+async def test_a_stopped_requests_piece_is_withdrawn(redis_client, detector):
+    """The gateway takes a stopped request's piece out: no reader saw it, so it must not
+    complete (or be completed by) a later post."""
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    added = await window.add("u1", "c1", "client ssn 536-22-8710, please update the account", detector)
+    await window.withdraw(added)
+    assert await client.llen(window.redis_key("u1", "c1")) == 0
+    assert await window.check("u2", "c1", "call 212-555-0147 today", detector) == []

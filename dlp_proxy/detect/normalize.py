@@ -704,6 +704,59 @@ def _one_as_dash(run: str) -> bool:
     return False
 
 
+#: Digit groups with one ASCII letter between each two (``536x22x8710``): a candidate
+#: for ``_letter_separators``.  Digit-led: costs little on text with few digits.
+_LETTER_SEPARATED = re.compile(r"(?<![0-9])[0-9]{1,7}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _letter_separators(text: str) -> Normalized | None:
+    """A single ASCII letter, the same one (either case) between every two digit groups
+    of an identifier's exact shape (``_DASHED_SHAPES``: 3-2-4, 2-7, a card's fours,
+    Amex/Diners), is its separator: ``536x22x8710`` reads ``536-22-8710``.  The run
+    stands on its own (no digit or other letter glued to it) or is glued to the same
+    letter, which then separates a label too (``xSSNx536x22x8710`` reads
+    ``SSN 536-22-8710``).  Different letters (``AB123C45``, a CUSIP's check letter), other
+    shapes, and a run inside a longer hexadecimal token (a hash: ``deadb536b22b8710``)
+    stay as written."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _LETTER_SEPARATED.finditer(text):
+        run = m.group(0)
+        seps = [c for c in run if c.isalpha()]
+        sep = seps[0].lower()
+        if any(c.lower() != sep for c in seps):
+            continue
+        sizes = tuple(len(g) for g in re.split(r"[A-Za-z]", run))
+        if sizes not in _DASHED_SHAPES:
+            continue
+        a, b = m.span()
+        before = text[a - 1] if a else ""
+        after = text[b] if b < len(text) else ""
+        if (before.isalnum() and before.lower() != sep) or (after.isalnum() and after.lower() != sep):
+            continue  # inside a longer alphanumeric token
+        k, e = a, b
+        while k > 0 and text[k - 1].isascii() and text[k - 1].isalnum():
+            k -= 1
+        while e < len(text) and text[e].isascii() and text[e].isalnum():
+            e += 1
+        if sep in "abcdef" and (k < a - 1 or e > b + 1) and all(c in _HEX for c in text[k:e]):
+            continue  # more of a hexadecimal token around it: a hash, not an identifier
+        if after and after.lower() == sep and b + 1 < len(text) and text[b + 1].isdigit():
+            continue  # more digit groups follow: not this shape
+        edits.extend((i, i + 1, "-", i, i + 1) for i in range(a, b) if text[i].isalpha())
+        if before:
+            if before.lower() == sep:
+                edits.append((a - 1, a, " ", a - 1, a))
+                if k < a - 1 and text[k].lower() == sep and a - 1 - k > 2:
+                    edits.append((k, k + 1, " ", k, k + 1))  # "xSSNx": the label between two
+        if after and after.lower() == sep:
+            edits.append((b, b + 1, " ", b, b + 1))
+    if not edits:
+        return None
+    edits = sorted(set(edits))
+    return _edit(text, edits, [], ["letter-separators"] * len(edits))
+
+
 def _render(text: str) -> Normalized | None:
     """Links, emoji shortcodes and CJK numerals as they render (see the module doc)."""
     edits: list[tuple[int, int, str, int, int]] = []
@@ -889,6 +942,10 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
         tex = _latex_and_words(result.text)
         if tex is not None:
             result = _compose(result, tex)
+    if _GLUE_ANY.search(result.text) is not None:  # a digit touches a letter
+        lettered = _letter_separators(result.text)
+        if lettered is not None:
+            result = _compose(result, lettered)
     glued = _glued(result.text)
     if glued is not None:
         result = _compose(result, glued)

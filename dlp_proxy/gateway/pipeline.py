@@ -375,6 +375,7 @@ class Pipeline:
             return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                       "You sent more than the data-loss-prevention gateway can check right now. "
                                       "Wait a minute and try again.", "scan-budget", route=route)
+        window_piece = None  # policy.split.Added: taken out again if the request is stopped
         if (self.split_window is not None and ctx.user_id and upload_state != "partial"
                 and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
             piece = split_piece(scanned, self.split_window.max_chars)
@@ -382,10 +383,14 @@ class Pipeline:
                 # Every inspected text (fields, files, headers, drafts, commands...) may
                 # carry a piece of an identifier split across requests (policy/split.py);
                 # filler neither enters the window nor pays for its Redis round trip.
+                # one window per channel (its audience); an edit stands in its post's place
                 where = ctx.channel_id or f"~{route.group}"
+                edited = params.get("post_id") if route.group == "edits" else None
                 try:
-                    extra = await self.split_window.check(ctx.user_id, where, piece,
-                                                          _WindowScanner(self, _budget_key(ctx)))
+                    window_piece = await self.split_window.add(
+                        ctx.user_id, where, piece, _WindowScanner(self, _budget_key(ctx)),
+                        post_id=edited if edited and atrest.is_id(edited) else None)
+                    extra = window_piece.findings
                 except ScanBudgetExceeded:
                     return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                               "You sent more than the data-loss-prevention gateway can check right "
@@ -422,6 +427,13 @@ class Pipeline:
                                reason="partial upload; the file is judged when complete")
         elif upload_state is not None and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
+        if window_piece is not None and decision.action in (Action.BLOCK, Action.QUARANTINE):
+            # no reader sees a stopped request's text: it completes nothing later (if
+            # Redis fails here the piece stays: a later join errs on the side of stopping)
+            try:
+                await self.split_window.withdraw(window_piece)
+            except Exception as exc:
+                log.warning("split window: a stopped request's piece could not be withdrawn (%s)", type(exc).__name__)
         record = self._record(req, route, path, ctx, decision, items, started)
         if decision.details.get("uninspected"):
             record["uninspected"] = list(decision.details["uninspected"])
@@ -562,12 +574,15 @@ class Pipeline:
         terms_of = getattr(self.detector, "context_terms", None)
         if terms_of is None:
             return scanned
-        # fields that may give context: free text (ids, times, versions carry no label)
+        key_terms = _KeyTerms(terms_of, self.key_terms_cache)
+        # fields that may give context: free text (ids, times, versions carry no label);
+        # a key named like an id whose words are an identifier's label (``taxpayer_id``,
+        # ``national_id``) holds that identifier, not a reference
         texts = [i for i, s in enumerate(scanned)
-                 if s.item.text and not is_reference_id(s.item) and not _structural(s.item.path)]
+                 if s.item.text and not is_reference_id(s.item) and (
+                     not _structural(s.item.path) or (s.item.kind is not ItemKind.FILE and key_terms.of(s.item.path)))]
         if _few_digits(scanned, texts):
             return scanned
-        key_terms = _KeyTerms(terms_of, self.key_terms_cache)
         keyed = {i: key_terms.of(scanned[i].item.path) for i in texts if scanned[i].item.kind is not ItemKind.FILE}
         groups: dict[str, list[int]] = {}
         for i in keyed:
@@ -575,7 +590,7 @@ class Pipeline:
         group_terms = {g: frozenset().union(*(keyed[i] for i in members)) for g, members in groups.items()}
         if len(texts) < 2 and not extra_terms and not any(group_terms.values()):
             return scanned
-        targets = [i for i in texts if scanned[i].item.kind is not ItemKind.FILE and not _structural(scanned[i].item.path)
+        targets = [i for i in texts if scanned[i].item.kind is not ItemKind.FILE
                    and normalized_digits(scanned[i].item.text) >= 4][:CROSS_FIELD_MAX_TARGETS]
         joined_groups = [(g, members) for g, members in groups.items() if len(members) > 1
                          and sum(normalized_digits(scanned[i].item.text[:JOIN_MAX_LEAF_CHARS]) for i in members) >= 4]

@@ -253,7 +253,7 @@ async def run(settings: RunSettings) -> int:
         config=config,
         notifier=MattermostNotifier(upstream, settings.notify_token, sender_actions),
         split_window=SplitWindow(redis, key=hash_key, max_messages=cfg.split_max_fragments,
-                                 ttl_seconds=cfg.split_window_seconds),
+                                 ttl_seconds=cfg.split_window_seconds, max_bytes=cfg.split_window_bytes),
         uploads=uploads,
         redis=redis,
         file_scanner=file_scanner,

@@ -168,7 +168,7 @@ def sender_notice(
                  f"Reference: {ctx.request_id}" if ctx.request_id else ""]
         return "\n".join(line for line in lines if line)
     if message_excerpt_path == _SPLIT_ITEM_PATH:
-        where_line = "Where: across this message and your previous messages in this channel."
+        where_line = "Where: across this message and previous messages in this channel."
     elif message_excerpt_path:
         where_line = f"Where: `{message_excerpt_path}`."
     else:
@@ -176,7 +176,8 @@ def sender_notice(
     lines = [
         f"Your {what} in {where} ({when}) {verdict}.",
         where_line,
-        "Part of it was in your previous messages: an identifier sent in pieces is still customer data."
+        "Part of it was in previous messages in this channel (yours or another member's): an identifier "
+        "sent in pieces is still customer data."
         if split
         else "",
         _what_to_do(m),

@@ -1,69 +1,78 @@
-"""Identifiers split across consecutive messages or built up by edits.
+"""Identifiers split across messages or built up by edits, judged per channel.
 
-``123-45`` in one post and ``-6789`` in the next are each harmless to the detector;
-together they are an SSN.  ``SplitWindow`` keeps, per user and channel (a thread's
-posts are in their channel, so one window covers the channel and its threads; a text
-outside any channel, a profile field, has a window per route group), the last few
-*pieces* in Redis and runs the detector over them joined with the new one.  The
-gateway feeds it the digit-bearing texts of every inspected request: posts, edits,
-drafts, scheduled posts, slash commands, channel headers and purposes, bookmarks,
-the text extracted from files, plugin and unknown writes.  A finding that crosses from earlier messages into the
+``123-45`` in one post and ``-6789`` in another are each harmless to the detector;
+together, in front of the same readers, they are an SSN.  ``SplitWindow`` keeps, per
+*channel* (the audience: every user's pieces, so two colluding users each posting half
+are joined; a thread's posts are in their channel), the recent *pieces* in Redis and
+runs the detector over the new piece joined with earlier ones.  A text outside any
+channel (a profile field) has a window per user and route group.  The gateway feeds it
+the digit-bearing texts of every inspected request: posts, edits, drafts, scheduled
+posts, slash commands, channel headers and purposes, bookmarks, the text extracted from
+files, plugin and unknown writes.  A finding that crosses from earlier pieces into the
 new one is returned, located in the new message (the part of the identifier it
-contributed), with the transform ``split-messages``; the gateway judges it with the
-rest of the request's findings.
+contributed), with the transform ``split-messages``; the gateway judges it with the rest
+of the request's findings.
 
-How pieces are joined (``_candidates_text``):
+What is joined (``_plan``):
 
-- an earlier message joins up to its last digit and a separator right after it
-  (words after the piece, "536-22 and the rest later", are dropped; words before
-  it stay, as context); the new message joins from its first digit and a separator
-  right before it ("rest is -8710 ok");
-- filler (no digit, or a single digit in a longer text: "one sec", "ok 1") is no
-  piece (``may_carry_a_piece``): it never breaks a chain, and the gateway does not
-  even put it in the window, so filler cannot push pieces out of it;
-- joins scanned: the last one, two and three earlier pieces followed by the new one
-  (an identifier in up to four consecutive pieces), and each earlier piece alone
-  followed by the new one (two halves with other numbers posted between them), in
-  one text, far enough apart that neither digits nor context words cross joins;
-- each piece and the new message are also scanned on their own, and a finding
-  across a join that shares digits with an identifier one of them holds alone is
-  not reported (two complete SSNs in consecutive posts are not a third one made of
-  their halves).
+- **pairs, both orders**: the new piece after each of the last ``max_messages - 1``
+  distinct earlier pieces (head, then tail) *and before it* (tail posted first, or an
+  earlier post edited to add a half: the reader sees both, in whichever order);
+- **chains** of up to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the
+  new one (an identifier in three or four posts).  An edit (``post_id``) takes the place
+  of the post it edits: its new text is chained with that post's neighbours, and the
+  post's earlier version leaves the chain (it is no longer shown) but stays a pair
+  partner (readers saw it before the edit);
+- an earlier piece joins up to its last digit and a separator right after it (words
+  after the piece, "536-22 and the rest later", are dropped; words before it stay, as
+  context); a later piece joins from its first digit and a separator right before it;
+- filler (no digit, or a single digit in a longer text: "one sec", "ok 1") is no piece
+  (``may_carry_a_piece``): the gateway does not put it in the window at all;
+- each piece and the new message are also scanned on their own (only when something
+  crossed), and a finding across a join that shares digits with an identifier one of
+  them holds alone is not reported (two complete SSNs in consecutive posts are not a
+  third one made of their halves).
 
-Limits (constructor arguments, documented in docs/policy.md):
+Limits (constructor arguments, documented in docs/policy.md and docs/detection.md):
 
-- ``max_messages`` (default 6; the gateway: ``DLP_SPLIT_MAX_FRAGMENTS``, 12): the new
-  piece plus up to ``max_messages - 1`` earlier ones.
-- ``ttl_seconds`` (default 300; the gateway: ``DLP_SPLIT_WINDOW_SECONDS``, 1800):
-  fragments older than this are forgotten; the Redis key expires after this too.
-- ``max_chars`` (default 256): of each earlier message only the last ``max_chars``
-  characters are kept, and only the first ``max_chars`` of the new one are joined:
-  a split identifier sits at the boundary between messages.  The scanned text is at
-  most ``max_messages + 1`` joins of at most ``4 * (max_chars + 1)`` characters.
+- ``max_messages`` (default 6; the gateway: ``DLP_SPLIT_MAX_FRAGMENTS``): the new
+  piece is paired with up to ``max_messages - 1`` earlier distinct pieces of the
+  channel (the most recent ones): the cost bound.  Identical pieces count once, so a
+  repeated filler post does not push a half out of reach.
+- the window keeps pieces by *time and size*, not by a small count:
+  ``ttl_seconds`` (``DLP_SPLIT_WINDOW_SECONDS``) and ``max_bytes``
+  (``DLP_SPLIT_WINDOW_BYTES``) per channel, at most ``MAX_STORED`` pieces; the oldest
+  go first.
+- ``max_chars`` (default 256): a piece keeps its first and last ``max_chars``
+  characters (an identifier split across messages sits at a boundary).  The scanned
+  text is at most ``2 * (max_messages - 1) + 2 * MAX_CHAIN`` joins of at most
+  ``(MAX_CHAIN + 1) * (max_chars + 3)`` characters.
 
 Nothing readable is stored: each fragment is a small JSON object encrypted with
 AES-256-GCM under a key derived (HKDF-SHA256) from the installation's ``hash`` key,
-with the Redis key name as associated data, and the key name is an HMAC of user and
-channel.  A fragment that cannot be decrypted (key rotated, tampered) is dropped;
-a key of the wrong type (tampered, or a window written by an earlier version as one
-string) is deleted and the window restarted; the new message itself is still
-judged by the normal scan.
+with the Redis key name and the fragment's time as associated data; the time (whole
+seconds) is stored in clear in front of the blob so that the Lua script can evict by
+age; the key name is an HMAC of the channel (of user and route group outside a
+channel); a post id is kept only as an HMAC, inside the encrypted fragment.  A
+fragment that cannot be decrypted (key rotated, tampered) is dropped; a key of the
+wrong type (tampered, or a window written by an earlier version) is deleted and the
+window restarted; the new message itself is still judged by the normal scan.
 
 One Redis round trip per message: a Lua script reads the window (a Redis list),
-appends the new fragment, trims the list to ``max_messages`` and renews its TTL,
-atomically (two messages of one user at once cannot both miss each other's
-fragment half-way).  Two round trips (GET, then SET) cost a message that ends
-with digits about twice the Redis time, and with the gateway's own Redis
-(``appendfsync always``) both waited for the disk.
+appends the new fragment, evicts from the oldest end what is past ``ttl_seconds``,
+``max_bytes`` or ``MAX_STORED`` and renews the key's TTL, atomically (two messages in
+one channel at once cannot both miss each other's fragment).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
+import re
 import time
-from collections.abc import Awaitable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -80,19 +89,51 @@ log = logging.getLogger("dlp_proxy.policy.split")
 
 SEPARATOR = "\n"
 SPLIT_TRANSFORM = "split-messages"
-#: The longest run of earlier pieces joined with the new message (an identifier in
-#: four posts); any older piece is joined with the new message alone.
+#: The longest run of earlier pieces chained with the new one (an identifier in four
+#: posts); every other earlier piece is paired with the new one alone, in both orders.
 MAX_CHAIN = 3
+#: The weakest reading that counts across a join.  A join puts side by side texts
+#: their writers did not write together (often different people's): a shape alone
+#: that is weak in one message (a 3-2-4 with dots, blanks or slashes and no context
+#: word, 0.7: prices, versions, dates: "at 182.35" then "order 8710 shipped") is not
+#: enough; a dashed 3-2-4, a checksum (cards, routing numbers, IBANs) or a context
+#: word is.
+MIN_SCORE = 0.8
+#: Pieces a channel's window holds at most, whatever their size (the byte budget and
+#: the age limit usually evict first).
+MAX_STORED = 512
+#: Of the stored pieces, the newest ``READ_FACTOR * (max_messages - 1)`` are read back
+#: (pair partners are chosen among them: distinct texts, so repeats cost nothing).
+READ_FACTOR = 4
 
 
-#: KEYS[1] the window; ARGV: the new sealed fragment, max_messages, ttl_seconds.
-#: Returns the fragments stored before this one.
+#: KEYS[1] the window; ARGV: the new sealed fragment, the most pieces kept, the oldest
+#: time kept (whole seconds), the byte budget, the key's TTL, how many to return.
+#: Each blob starts with its time in clear ("<seconds>|"); a blob without one is
+#: evicted.  Returns the newest fragments stored before this one.
 _PUSH_LUA = """
 local before = redis.call('LRANGE', KEYS[1], 0, -1)
 redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
-return before
+local max_n = tonumber(ARGV[2])
+local cutoff = tonumber(ARGV[3])
+local budget = tonumber(ARGV[4])
+local total = string.len(ARGV[1])
+for i = 1, #before do total = total + string.len(before[i]) end
+local n = #before + 1
+local drop = 0
+for i = 1, #before do
+  local t = tonumber(string.match(before[i], '^(%d+)|'))
+  if t ~= nil and t >= cutoff and total <= budget and n - drop <= max_n then break end
+  total = total - string.len(before[i])
+  drop = drop + 1
+end
+if drop > 0 then redis.call('LTRIM', KEYS[1], drop, -1) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+local want = tonumber(ARGV[6])
+local first = math.max(drop + 1, #before - want + 1)
+local out = {}
+for i = first, #before do out[#out + 1] = before[i] end
+return out
 """
 
 
@@ -102,22 +143,30 @@ def _digit_count(text: str) -> int:
     return sum(1 for c in text if c.isdigit() or c.isnumeric())
 
 
-#: a text with a single digit is a piece only when it is nothing but that digit and
-#: separators ("5", "5-", "-0"): "ok 1", "brb 2 min" are filler, and filler must not
-#: push the real pieces out of the window
-_SEPARATORS = frozenset(" \t\r\n-./_,:#()+*~|\\")
+#: a text with a single digit is a piece only when the digit is at its start or end
+#: (separators aside: "5", "-0", "ssn 5", "5 is the first"): a split can leave one
+#: digit on either side of the cut.  A digit with words on both sides ("brb 2 min",
+#: "room 1 is free") is filler, and filler must not push the real pieces out of reach
+_SEPARATORS = " \t\r\n-./_,:;#()+*~|\\!?\"'"
+
+
+def _digit(c: str) -> bool:
+    return c.isdigit() or c.isnumeric()
 
 
 def may_carry_a_piece(message: str) -> bool:
     """Whether ``message`` may hold a piece of an identifier split across texts: two
-    digits or more (or digit forms normalization folds to digits), or one digit with
-    nothing but separators around it.  The others (filler) neither enter
-    the window nor pay for its Redis round trip, so the window holds the last pieces,
-    not the last messages."""
+    digits or more (or digit forms normalization folds to digits), or one digit at its
+    start or end (separators aside).  The others (filler) neither enter the window nor
+    pay for its Redis round trip, so the window holds pieces, not chatter.  Exact and
+    cheap: the gateway asks it before any Redis work."""
     n = _digit_count(message)
     if n >= 2:
         return True
-    return n == 1 and all(c in _SEPARATORS or c.isdigit() or c.isnumeric() for c in message)
+    if n == 0:
+        return False
+    core = message.strip(_SEPARATORS)
+    return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
 
 class _Analyzer(Protocol):
@@ -137,6 +186,29 @@ async def _analyze(detector: _Analyzer, text: str, entities: Collection[str]) ->
     return list(found)
 
 
+class Piece(NamedTuple):
+    """A fragment as read back from the window."""
+
+    t: float  # when it was added
+    s: str  # its text (first and last ``max_chars`` characters)
+    p: str = ""  # keyed hash of the post it is a version of ("" when unknown)
+
+
+def keep(text: str, max_chars: int) -> str:
+    """What is stored of a text: all of it, or its first and last ``max_chars``."""
+    if len(text) <= 2 * max_chars + 1:
+        return text
+    return f"{text[:max_chars]}\n{text[-max_chars:]}"
+
+
+class Added(NamedTuple):
+    """A piece added to a window, and what it completed."""
+
+    name: str
+    blob: bytes
+    findings: list[Finding]
+
+
 class SplitWindow:
     def __init__(
         self,
@@ -145,14 +217,16 @@ class SplitWindow:
         max_messages: int = 6,
         ttl_seconds: int = 300,
         max_chars: int = 256,
+        max_bytes: int = 65536,
         key: bytes | None = None,
         prefix: str = "dlp:split:",
         entities: Collection[str] = SENSITIVE_ENTITIES,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        if not 2 <= max_messages <= 32:
-            raise ValueError("max_messages must be 2 to 32 (the new piece and up to 31 earlier)")
-        if ttl_seconds < 1 or max_chars < 16:
-            raise ValueError("ttl_seconds must be >= 1 and max_chars >= 16")
+        if not 2 <= max_messages <= 64:
+            raise ValueError("max_messages must be 2 to 64 (the new piece and up to 63 earlier)")
+        if ttl_seconds < 1 or max_chars < 16 or max_bytes < 1024:
+            raise ValueError("ttl_seconds must be >= 1, max_chars >= 16 and max_bytes >= 1024")
         if key is None:
             from dlp_proxy.keys import load_key
 
@@ -161,28 +235,41 @@ class SplitWindow:
         self.max_messages = max_messages
         self.ttl_seconds = ttl_seconds
         self.max_chars = max_chars
+        self.max_bytes = max_bytes
         self.prefix = prefix
         self.entities = frozenset(entities)
+        self.clock = clock
         self._name_key = key
-        self._script = redis_client.register_script(_PUSH_LUA)
+        self._script = redis_client.register_script(_PUSH_LUA) if redis_client is not None else None
         self._aead = AESGCM(
-            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"dlp-proxy split-window v1").derive(
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"dlp-proxy split-window v2").derive(
                 key
             )
         )
 
     def redis_key(self, user_id: str, channel_id: str) -> str:
+        """The window of a channel (all its users: the audience); a text outside any
+        channel (``channel_id`` "~<route group>" or empty) has one per user and group."""
+        if channel_id and not channel_id.startswith("~"):
+            return self.prefix + keyed_hash(self._name_key, f"split\0channel\0{channel_id}")[:40]
         return self.prefix + keyed_hash(self._name_key, f"split\0{user_id}\0{channel_id}")[:40]
+
+    def post_tag(self, post_id: str) -> str:
+        return keyed_hash(self._name_key, f"split\0post\0{post_id}")[:24]
 
     # -- storage -------------------------------------------------------------------
     def _seal(self, name: str, fragment: dict[str, Any]) -> bytes:
+        stamp = str(int(fragment["t"])).encode()
         nonce = random_bytes(12)
         plain = json.dumps(fragment, separators=(",", ":")).encode("utf-8", "surrogatepass")
-        return nonce + self._aead.encrypt(nonce, plain, name.encode())
+        return stamp + b"|" + nonce + self._aead.encrypt(nonce, plain, name.encode() + b"|" + stamp)
 
     def _open(self, name: str, blob: bytes) -> dict[str, Any] | None:
+        stamp, bar, rest = blob.partition(b"|")
         try:
-            plain = self._aead.decrypt(blob[:12], blob[12:], name.encode())
+            if not bar or not stamp.isdigit():
+                raise ValueError("no time stamp")
+            plain = self._aead.decrypt(rest[:12], rest[12:], name.encode() + b"|" + stamp)
             data = json.loads(plain.decode("utf-8", "surrogatepass"))
         except (InvalidTag, ValueError):
             log.warning("a split-window fragment of %s could not be decrypted; dropped", name)
@@ -191,9 +278,12 @@ class SplitWindow:
             return None
         return data
 
-    async def _push(self, name: str, sealed: bytes) -> list[bytes]:
-        """Append ``sealed`` to the window; return the fragments that were there before."""
-        args = [sealed, self.max_messages, self.ttl_seconds]
+    async def _push(self, name: str, sealed: bytes, now: float) -> list[bytes]:
+        """Append ``sealed`` to the window, evict by age, size and count; return the
+        newest fragments that were there before."""
+        assert self._script is not None
+        args = [sealed, MAX_STORED, int(now) - self.ttl_seconds, self.max_bytes, self.ttl_seconds,
+                READ_FACTOR * (self.max_messages - 1)]
         try:
             return list(await self._script(keys=[name], args=args))
         except ResponseError as exc:
@@ -207,59 +297,71 @@ class SplitWindow:
         await self.redis.delete(self.redis_key(user_id, channel_id))
 
     # -- the check -----------------------------------------------------------------
-    async def check(self, user_id: str, channel_id: str, text: str, detector: _Analyzer) -> list[Finding]:
-        """Add ``text`` to the window; return findings completed by it across messages.
-        Raises on Redis errors (the gateway fails closed)."""
+    async def check(self, user_id: str, channel_id: str, text: str, detector: _Analyzer, *,
+                    post_id: str | None = None) -> list[Finding]:
+        """Add ``text`` to the window of ``channel_id`` (``post_id``: the post it edits);
+        return findings completed by it across messages.  Raises on Redis errors (the
+        gateway fails closed)."""
+        return (await self.add(user_id, channel_id, text, detector, post_id=post_id)).findings
+
+    async def withdraw(self, added: Added) -> None:
+        """Take a piece out again: the request that carried it was stopped, so no reader
+        sees it (one more round trip, for stopped requests only)."""
+        await self.redis.lrem(added.name, 1, added.blob)
+
+    async def add(self, user_id: str, channel_id: str, text: str, detector: _Analyzer, *,
+                  post_id: str | None = None) -> Added:
+        """``check``, and what to hand ``withdraw`` if the request is stopped."""
         name = self.redis_key(user_id, channel_id)
-        now = time.time()
-        stored = await self._push(name, self._seal(name, {"t": now, "s": text[-self.max_chars :]}))
-        opened = (self._open(name, blob) for blob in stored)
-        previous = [f for f in opened if f is not None and now - float(f.get("t", 0)) <= self.ttl_seconds]
-        previous = previous[-(self.max_messages - 1) :]
-        # filler posts (no digit) carry no piece: they neither join nor break a chain
-        pieces = [p for p in (_earlier_piece(str(f["s"])) for f in previous) if p]
-        head, lead = _new_piece(text[: self.max_chars])
-        if not pieces or not head:
+        now = self.clock()
+        new = Piece(now, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "")
+        fragment: dict[str, Any] = {"t": now, "s": new.s}
+        if new.p:
+            fragment["p"] = new.p
+        blob = self._seal(name, fragment)
+        return Added(name, blob, await self._judge(name, blob, new, text, now, detector))
+
+    async def _judge(self, name: str, blob: bytes, new: Piece, text: str, now: float,
+                     detector: _Analyzer) -> list[Finding]:
+        stored = await self._push(name, blob, now)
+        earlier: list[Piece] = []
+        for blob in stored:
+            opened = self._open(name, blob)
+            if opened is None:
+                continue
+            t = float(opened.get("t", 0))
+            if now - t <= self.ttl_seconds:
+                earlier.append(Piece(t, str(opened["s"]), str(opened.get("p", ""))))
+        scan = plan(earlier, new, self.max_messages - 1, self.max_chars)
+        if scan is None:
             return []
-        scan = _candidates_text(pieces, head)
         found = await _analyze(detector, scan.text, self.entities)
-        crossing = [f for f in found if any(f.start < j.offset < f.end for j in scan.joins)]
+        crossing = [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)]
         if not crossing:
             return []
-        # identifiers each piece and the new message hold on their own (scanned only now:
-        # most messages complete nothing)
+        # identifiers each piece holds on its own (scanned only now: most messages
+        # complete nothing)
         alone = await _analyze(detector, scan.alone_text, self.entities)
         findings: list[Finding] = []
         seen: set[tuple[str, int, int]] = set()
-        for f in crossing:
-            for join in scan.joins:
-                offset = join.offset
-                if not f.start < offset < f.end <= offset + len(head):
-                    continue
-                # the same digits in the pieces scanned alone: a finding there means this
-                # one is the tail of one whole identifier and the head of another
-                a, b = scan.alone[join.last]
-                left = (max(a, b - (join.piece_end - f.start)), b)
-                ha, _hb = scan.alone[-1]
-                right = (ha, ha + (f.end - offset))
-                if any(g.start < hi and lo < g.end for g in alone for lo, hi in (left, right)):
-                    continue
-                end = lead + min(len(head), f.end - offset)
-                if (f.entity_type, 0, end) in seen:
-                    break
-                seen.add((f.entity_type, 0, end))
-                findings.append(
-                    Finding(
-                        entity_type=f.entity_type,
-                        start=0,
-                        end=end,
-                        score=f.score,
-                        recognizer=f.recognizer,
-                        transforms=(*f.transforms, SPLIT_TRANSFORM),
-                        explanation=f"identifier completed across {join.used + 1} consecutive messages",
-                    )
+        for f, join in crossing:
+            if any(g.start < hi and lo < g.end for g in alone for lo, hi in join.alone_spans(f, scan.alone)):
+                continue  # the tail of one whole identifier and the head of another
+            start, end = join.in_new(f, text, new.s)
+            if (f.entity_type, start, end) in seen:
+                continue
+            seen.add((f.entity_type, start, end))
+            findings.append(
+                Finding(
+                    entity_type=f.entity_type,
+                    start=start,
+                    end=end,
+                    score=f.score,
+                    recognizer=f.recognizer,
+                    transforms=(*f.transforms, SPLIT_TRANSFORM),
+                    explanation=f"identifier completed across {join.touched(f)} messages of the channel",
                 )
-                break
+            )
         return findings
 
 
@@ -276,29 +378,101 @@ def _dangling(ch: str) -> bool:
     return not ch.isalnum() and not ch.isspace()
 
 
-def _earlier_piece(fragment: str) -> str:
-    """An earlier message as it joins the next one: up to its last digit and a
-    separator right after it (words after the piece, "536-22 and the rest later", are
-    dropped; words before it stay, as context); empty when it holds no digit."""
-    for i in range(len(fragment) - 1, -1, -1):
-        if fragment[i].isdigit():
-            j = i + 1
-            while j < len(fragment) and j - i <= 3 and _dangling(fragment[j]):
-                j += 1  # "536-22-": the dash is the writer's separator
-            return fragment[:j]
-    return ""
+#: Characters counted as part of an identifier at a join: digits (any script), the
+#: letters the recognizers read as digits (O, o, l, I and their Cyrillic and Greek
+#: twins: recognizers/_common.py LOOKALIKE) and capital letters (an IBAN's bank code,
+#: a firm's account format "AB123-45678").
+_LOOKALIKES = frozenset("OolI\u041e\u043e\u039f\u03bf\u0406\u0456\u04c0")
+#: The fewest such characters an identifier the window looks for has (an account
+#: number: 6 digits, recognizers/bank.py): a pair whose pieces bring fewer to the join
+#: cannot hold one across it and is not scanned.
+MIN_JOIN_UNITS = 6
+#: How much of a piece around its digits at a join is scanned: more than any
+#: recognizer's context window reaches (60 characters before, 40 after).
+CONTEXT_BEFORE = 72
+CONTEXT_AFTER = 48
+#: Non-unit characters tolerated between two units of one identifier (separators:
+#: blanks, marks, a line break and its indent; a lone letter).
+_MAX_GAP = 12
+#: The most identifier characters one side of a join can give an identifier that
+#: crosses it (an IBAN has at most 34): digits further from the join are context.
+MAX_SIDE_UNITS = 33
+_IBAN_START = re.compile(r"[^\W\d_]{2}[0-9]{2}")
 
 
-def _new_piece(head: str) -> tuple[str, int]:
-    """A message from its first digit and the separator right before it (words before
-    it, "and the rest:", are dropped), and where that is in the message."""
-    for i, ch in enumerate(head):
-        if ch.isdigit():
-            j = i
-            while j > 0 and i - j < 3 and _dangling(head[j - 1]):
-                j -= 1  # "-8710": the dash is the writer's separator
-            return head[j:], j
-    return "", 0
+def _unit(c: str) -> bool:
+    return c.isdigit() or c.isnumeric() or c.isupper() or c in _LOOKALIKES
+
+
+def _chain(text: str, at: int, step: int) -> tuple[int, int]:
+    """From ``at`` (the end of a piece's part when ``step`` is -1, its start when 1):
+    where the run of identifier characters and separators at that edge reaches, and
+    how many identifier characters it holds.  Generous (a word of capitals counts), so
+    that pruning on it never drops a join that holds an identifier."""
+    units = gap = 0
+    reach = at
+    i = at - 1 if step < 0 else at
+    while 0 <= i < len(text):
+        c = text[i]
+        if _unit(c):
+            if units == MAX_SIDE_UNITS:
+                break
+            units += 1
+            gap = 0
+            reach = i if step < 0 else i + 1
+        else:
+            lone = c.isalpha() and not (0 <= i - 1 and text[i - 1].isalpha()) and not (
+                i + 1 < len(text) and text[i + 1].isalpha())
+            if c.isalpha() and not lone:
+                break
+            gap += 1
+            if gap > _MAX_GAP:
+                break
+        i += step
+    return reach, units
+
+
+def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] | None:
+    """The part of a piece that goes into a join: a piece followed by another ends at
+    its last digit and a separator right after it (words after it are dropped); a
+    piece after another starts at its first digit and a separator right before it
+    (words before it are dropped); the first piece keeps up to ``max_chars`` before
+    its end (context words), the last one up to ``max_chars`` after its start.  None
+    when it holds no digit."""
+    first_digit = next((i for i, ch in enumerate(text) if ch.isdigit()), -1)
+    if first_digit < 0:
+        return None
+    start, end = 0, len(text)
+    if not last:
+        i = next(i for i in range(len(text) - 1, -1, -1) if text[i].isdigit())
+        end = i + 1
+        while end < len(text) and end - i <= 3 and _dangling(text[end]):
+            end += 1  # "536-22-": the dash is the writer's separator
+    if not first:
+        start = first_digit
+        while start > 0 and first_digit - start < 3 and _dangling(text[start - 1]):
+            start -= 1  # "-8710": the dash is the writer's separator
+    if first and not last:
+        start = max(start, end - max_chars, _chain(text, end, -1)[0] - CONTEXT_BEFORE)
+    if last and not first:
+        end = min(end, start + max_chars, _chain(text, start, 1)[0] + CONTEXT_AFTER)
+    return start, end
+
+
+def _masked(context: str) -> str:
+    """Context around a join with its digits turned into letters (same length): words
+    stay context, other numbers cost the scan nothing and cannot make a candidate."""
+    if not any(c.isdigit() or c.isnumeric() for c in context):
+        return context
+    return "".join("z" if c.isdigit() or c.isnumeric() else c for c in context)
+
+
+def _may_meet(left: str, right: str) -> bool:
+    """Whether ``left`` then ``right`` (their parts in a pair join) may hold an
+    identifier across the join: enough identifier characters at the join, or the
+    start of an IBAN (country code and check digits) on the left."""
+    return (_chain(left, len(left), -1)[1] + _chain(right, 0, 1)[1] >= MIN_JOIN_UNITS
+            or _IBAN_START.search(left) is not None)
 
 
 def _joint(left: str, right: str) -> tuple[str, int]:
@@ -320,56 +494,187 @@ def _joint(left: str, right: str) -> tuple[str, int]:
     return "\n", 0
 
 
+class _Segment(NamedTuple):
+    start: int  # in the scanned text
+    end: int
+    piece: int  # index in the plan's pieces (the last one is the new message)
+    src: int  # where the segment starts in that piece's text
+
+
 class _Join(NamedTuple):
-    offset: int  # where the new message starts in the scanned text
-    used: int  # earlier messages joined
-    last: int  # index of the last earlier piece
-    piece_end: int  # where that piece ends in the scanned text
+    segments: tuple[_Segment, ...]
+    new: int  # index of the new message in ``segments``
+
+    def crosses(self, f: Finding) -> bool:
+        """``f`` holds part of the new message and part of another piece."""
+        hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
+        seg = self.segments[self.new]
+        return len(hit) >= 2 and seg in hit and f.start >= self.segments[0].start and f.end <= self.segments[-1].end
+
+    def touched(self, f: Finding) -> int:
+        return sum(1 for s in self.segments if s.start < f.end and f.start < s.end)
+
+    def alone_spans(self, f: Finding, alone: list[int]) -> list[tuple[int, int]]:
+        """The digits ``f`` takes from each piece, where they are in the alone text."""
+        out = []
+        for s in self.segments:
+            lo, hi = max(f.start, s.start), min(f.end, s.end)
+            if lo < hi:
+                base = alone[s.piece] + s.src - s.start
+                out.append((base + lo, base + hi))
+        return out
+
+    def in_new(self, f: Finding, text: str, kept: str) -> tuple[int, int]:
+        """The part of the new message ``f`` covers, in the message's own offsets."""
+        s = self.segments[self.new]
+        lo, hi = max(f.start, s.start) - s.start + s.src, min(f.end, s.end) - s.start + s.src
+        if kept != text:  # a long message is kept as its head, a line break and its tail
+            half = (len(kept) - 1) // 2
+            lo, hi = (x if x <= half else x - half - 1 + len(text) - half for x in (lo, hi))
+        return max(0, min(lo, len(text))), max(0, min(hi, len(text)))
 
 
 class _Scan(NamedTuple):
     text: str
     joins: list[_Join]
     alone_text: str  # each piece, then the new message, on its own
-    alone: list[tuple[int, int]]  # where each is in alone_text
+    alone: list[int]  # where each piece starts in alone_text
 
 
-def _candidates_text(pieces: list[str], head: str) -> _Scan:
-    """One text holding every join worth scanning, and one holding each piece and the
-    new message on their own (a finding across a join that shares digits with an
-    identifier one of them holds alone is no split identifier: two complete SSNs in
-    consecutive posts are not a third made of their halves).
+def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
+            glue: bool = False) -> tuple[str, _Join] | None:
+    """A join of ``parts`` (indices into ``texts``) and where each part is in it.
+    ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
+    reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
+    meet there."""
+    text = ""
+    segments: list[_Segment] = []
+    for n, pid in enumerate(parts):
+        span = _cut(texts[pid], n == 0, n == len(parts) - 1, max_chars)
+        if span is None:
+            return None
+        a, b = span
+        source = texts[pid]
+        # digits away from the join only cost the scan: context words are what is kept
+        lo = _chain(source, b, -1)[0] if n == 0 and len(parts) > 1 else a
+        hi = _chain(source, a, 1)[0] if n == len(parts) - 1 and n else b
+        part = _masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b]
+        if len(parts) == 2 and n and not _may_meet(text, part):
+            return None
+        skip = 0
+        if n and glue:
+            if not (text[-1:].isdigit() and part[:1].isdigit()):
+                return None
+        elif n:
+            sep, skip = _joint(text, part)
+            text += sep
+        segments.append(_Segment(len(text), len(text) + len(part) - skip, pid, a + skip))
+        text += part[skip:]
+    return text, _Join(tuple(segments), parts.index(new))
 
-    Joins: the last one to ``MAX_CHAIN`` earlier pieces followed by the new one (an
-    identifier in several consecutive pieces), and each earlier piece alone followed
-    by the new one (two halves with other numbers posted between them); the first
-    piece of a join keeps its words (context), the later ones join from their first
-    digit.  At most ``MAX_CHAIN + len(pieces) - 1`` joins of bounded size.
-    """
-    n = len(pieces)
-    chains: list[list[int]] = [list(range(i, n)) for i in range(max(0, n - MAX_CHAIN), n)]
-    chains += [[i] for i in range(n - 1)]
+
+class _Edges(NamedTuple):
+    """What a piece brings to a join: identifier characters at its end (joined before
+    another) and at its start (joined after another), and whether it holds the start
+    of an IBAN."""
+
+    tail: int
+    head: int
+    iban: bool
+
+    @staticmethod
+    def of(text: str) -> _Edges:
+        return _edges_of(text)
+
+    def may_meet(self, other: _Edges) -> bool:
+        """Either order of the two pieces may hold an identifier across the join."""
+        return (self.head + other.tail >= MIN_JOIN_UNITS or other.iban
+                or self.tail + other.head >= MIN_JOIN_UNITS or self.iban)
+
+
+@functools.lru_cache(maxsize=4096)
+def _edges_of(text: str) -> _Edges:
+    """(A channel's pieces meet every new one: each is measured once per process.)"""
+    end = _cut(text, True, False, len(text))
+    start = _cut(text, False, True, len(text))
+    if end is None or start is None:
+        return _Edges(0, 0, False)
+    return _Edges(_chain(text, end[1], -1)[1], _chain(text, start[0], 1)[1], _IBAN_START.search(text) is not None)
+
+
+def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan | None:
+    """Every join worth scanning, in one text (joins ``_GAP`` apart), and each piece on
+    its own in another.
+
+    Pairs: the new piece after and before each of the ``pairs`` most recent distinct
+    earlier pieces that may meet it (``_Edges.may_meet``: enough identifier characters
+    at the join; a repeated text counts once; other versions of the post an edit
+    changes included, readers saw them), once with the writer's separator and once
+    glued where digits meet at the join (a cut inside a digit group).  Chains: the runs
+    of three to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the new
+    one, where an edit stands in its post's place (the time of the post's first version
+    in the window) and replaces its earlier versions.  At most
+    ``4 * pairs + 2 * MAX_CHAIN + 1`` joins, each at most ``MAX_CHAIN + 1`` parts of at
+    most ``max_chars`` characters (a pair's parts: their digits at the join and
+    ``CONTEXT_BEFORE`` / ``CONTEXT_AFTER`` characters around them)."""
+    texts = [new.s]
+    index: dict[str, int] = {new.s: 0}
+
+    def ref(text: str) -> int:
+        if text not in index:
+            index[text] = len(texts)
+            texts.append(text)
+        return index[text]
+
+    edges = _Edges.of(new.s)
+    partners: list[int] = []
+    for p in sorted(earlier, key=lambda p: p.t, reverse=True):
+        if len(partners) >= pairs:
+            break
+        if p.s not in index and edges.may_meet(_Edges.of(p.s)):
+            partners.append(ref(p.s))
+    joins: list[tuple[list[int], bool]] = []
+    for pid in partners:
+        for pair in ([pid, 0], [0, pid]):
+            joins.append((pair, False))
+            joins.append((pair, True))  # rendered only where digits meet at the join
+    # channel order: a post's versions sit where its first one is; the new one stands
+    # for them all (what readers see now)
+    first_seen = {new.p: new.t} if new.p else {}
+    latest: dict[str, Piece] = {}
+    for p in earlier:
+        if p.p:
+            first_seen[p.p] = min(p.t, first_seen.get(p.p, p.t))
+            if p.p != new.p and (p.p not in latest or p.t > latest[p.p].t):
+                latest[p.p] = p
+    view = [p for p in earlier if not p.p or (p.p != new.p and latest[p.p] is p)]
+    view.append(new)
+    view.sort(key=lambda p: (first_seen.get(p.p, p.t) if p.p else p.t, p.t))
+    at = max(i for i, p in enumerate(view) if p is new)
+    for size in range(3, MAX_CHAIN + 2):
+        for lo in range(max(0, at - size + 1), min(at, len(view) - size) + 1):
+            members = view[lo:lo + size]
+            if len({p.s for p in members}) == size:
+                joins.append(([0 if p is new else ref(p.s) for p in members], False))
     parts: list[str] = []
-    joins: list[_Join] = []
+    rendered: list[_Join] = []
     pos = 0
-    for chain in chains:
-        text = pieces[chain[0]]
-        for k in chain[1:]:
-            core = _new_piece(pieces[k])[0]
-            sep, skip = _joint(text, core)
-            text += sep + core[skip:]
-        piece_end = pos + len(text)
-        sep, skip = _joint(text, head)
-        text += sep
-        joins.append(_Join(pos + len(text) - skip, len(chain), chain[-1], piece_end))
-        text += head[skip:] + _GAP
-        parts.append(text)
-        pos += len(text)
-    alone: list[tuple[int, int]] = []
+    for chain, glue in joins:
+        got = _render(chain, texts, 0, max_chars, glue)
+        if got is None:
+            continue
+        text, join = got
+        rendered.append(join._replace(segments=tuple(s._replace(start=s.start + pos, end=s.end + pos)
+                                                     for s in join.segments)))
+        parts.append(text + _GAP)
+        pos += len(text) + len(_GAP)
+    if not rendered:
+        return None
+    alone: list[int] = []
     alone_parts: list[str] = []
-    pos = 0
-    for piece in (*pieces, head):
-        alone.append((pos, pos + len(piece)))
-        alone_parts.append(piece + _GAP)
-        pos += len(piece) + len(_GAP)
-    return _Scan("".join(parts), joins, "".join(alone_parts), alone)
+    at_pos = 0
+    for t in texts:
+        alone.append(at_pos)
+        alone_parts.append(t + _GAP)
+        at_pos += len(t) + len(_GAP)
+    return _Scan("".join(parts), rendered, "".join(alone_parts), alone)

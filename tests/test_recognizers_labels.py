@@ -1,0 +1,91 @@
+"""Key names and labels of a taxpayer or national identification number give identifier
+context (issue 15, finding 2): ``{"taxpayer_id": "536228710"}`` is read like "taxpayer
+id 536228710".  Real detector, real pipeline (cross-field context, gateway/pipeline.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.gateway.pipeline import GatewayConfig, GatewayRequest, Pipeline, key_words
+from dlp_proxy.policy.testing import SSN, policy_from
+
+DIGITS = SSN.replace("-", "")
+EIN = "12-3456789"
+CHANNEL = "y7kk5cjibi194smnz58ymwypmh"
+POLICY = """
+schema: 1
+rules:
+  - id: npi
+    action: block
+    match: {entities: [US_SSN, US_ITIN, US_EIN]}
+"""
+
+LABELS = ["taxpayer_id", "tax_id", "taxid", "TaxID", "TAXID", "taxpayerId", "fein", "national_id", "nationalId",
+          "tid", "TID", "soc", "taxpayer_identification_number", "taxIdentificationNumber",
+          "national_identification_number", "nationalIdNumber", "social_security_number", "taxpayerid"]
+
+
+class _Archive:
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    async def append(self, record: dict[str, Any]) -> str:
+        self.records.append(record)
+        return f"r{len(self.records)}"
+
+
+@pytest.fixture(scope="module")
+def detector() -> Any:
+    from dlp_proxy.detect import build_detector
+
+    return build_detector(None, ner=False)
+
+
+def _verdict(detector: Any, props: dict[str, Any], message: str = "see props") -> tuple[Any, list[dict[str, Any]]]:
+    policy = policy_from(POLICY)
+    archive = _Archive()
+    pipeline = Pipeline(detector=detector, policy=lambda: policy, archive=archive, context=None,  # type: ignore[arg-type]
+                        quarantine=None, hash_key=b"k" * 32, config=GatewayConfig())
+    body = {"channel_id": CHANNEL, "message": message, "props": props}
+    req = GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, json.dumps(body).encode())
+    return asyncio.run(pipeline.handle(req)), archive.records
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_a_taxpayer_id_label_is_context_words(detector: Any, label: str) -> None:
+    assert detector.context_terms(key_words(f"body.props.{label}")), label
+
+
+@pytest.mark.parametrize("label", LABELS)
+@pytest.mark.parametrize("value", [DIGITS, int(DIGITS), {"value": DIGITS}])
+def test_a_bare_number_under_a_taxpayer_id_key_is_stopped(detector: Any, label: str, value: Any) -> None:
+    v, records = _verdict(detector, {label: value})
+    assert not v.forward, (label, value)
+    assert {f["entity_type"] for f in records[-1]["findings"]} & {"US_SSN", "US_EIN", "US_ITIN"}
+
+
+@pytest.mark.parametrize("label", ["fein", "FEIN", "tax_id", "taxid", "employer_identification_number", "tid"])
+def test_an_ein_under_its_label_is_stopped(detector: Any, label: str) -> None:
+    v, records = _verdict(detector, {label: EIN})
+    assert not v.forward, label
+    assert "US_EIN" in {f["entity_type"] for f in records[-1]["findings"]}
+
+
+@pytest.mark.parametrize("text", [f"taxid {DIGITS}", f"TID: {DIGITS}", f"national id {DIGITS}", f"soc {DIGITS}",
+                                  f"taxpayer identification number {DIGITS}"])
+def test_the_labels_in_a_message(detector: Any, text: str) -> None:
+    assert {f.entity_type for f in detector.analyze(text)} & {"US_SSN", "US_EIN", "US_ITIN"}, text
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(["count", "total", "qty", "tide", "societies", "national_rank", "taxi"]),
+       number=st.integers(100_000_000, 999_999_999))
+def test_property_a_nine_digit_number_under_a_near_miss_key_passes(detector: Any, key: str, number: int) -> None:
+    v, records = _verdict(detector, {key: number}, message="weekly totals")
+    assert v.forward, (key, records[-1]["findings"])

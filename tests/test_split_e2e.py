@@ -1,0 +1,105 @@
+"""Identifiers split across messages, end to end (issue 15, finding 1): the real gateway
+process, its own Redis and the Mattermost simulator.  The four bypasses of the last
+insider pass: (a) two users each post half in one channel, (b) the tail before the
+head, (c) an earlier post edited to add the second half, (d) more than eleven
+digit-bearing posts between the halves.  Each is stopped and nothing of the completing
+request reaches Mattermost; the halves' channel-mates' ordinary chat passes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Gateway, Simulator, start_gateway, start_simulator, stop
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCKED = "api.dlp.blocked.app_error"
+POLICY = """
+schema: 1
+defaults: {min_score: 0.5, on_context_error: block}
+exceptions: []
+rules:
+  - id: npi
+    action: block
+    match: {entities: [US_SSN, US_ITIN, CREDIT_CARD, US_BANK_NUMBER]}
+"""
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    sim: Simulator = start_simulator()
+    base = tmp_path_factory.mktemp("split-e2e")
+    config = base / "config"
+    config.mkdir()
+    (config / "policy.yaml").write_text(POLICY)
+    (config / "recognizers.yaml").write_text((ROOT / "config" / "recognizers.yaml").read_text())
+    g = start_gateway(sim, base / "data", config_dir=config)
+    try:
+        yield g
+    finally:
+        stop(g.proc)
+        stop(sim.proc)
+
+
+def _send(gw: Gateway, user: str, method: str, path: str, body: Any) -> httpx.Response:
+    gw.sim.clear()
+    return httpx.request(method, gw.url + path, headers={"Authorization": f"Bearer {gw.sim.token(user)}"},
+                         content=json.dumps(body).encode(), timeout=90)
+
+
+def _post(gw: Gateway, user: str, channel: str, message: str) -> httpx.Response:
+    r = _send(gw, user, "POST", "/api/v4/posts", {"channel_id": gw.sim.channel(channel), "message": message})
+    return r
+
+
+def _passes(r: httpx.Response) -> dict[str, Any]:
+    assert r.status_code in (200, 201), r.text
+    return dict(r.json())
+
+
+def _stopped(gw: Gateway, r: httpx.Response, path: str) -> None:
+    assert r.status_code == 403 and r.json()["id"] == BLOCKED, (r.status_code, r.text)
+    reached = [q for q in gw.sim.requests() if q["path"] == path and q["method"] != "GET"
+               and b"from_dlp_proxy" not in base64.b64decode(q["body_b64"])]
+    assert reached == [], reached
+
+
+def test_a_two_users_each_post_half_in_one_channel(gw: Gateway) -> None:
+    _passes(_post(gw, "alice", "town_square", "client ssn 536-22"))
+    _stopped(gw, _post(gw, "bob", "town_square", "8710 thanks"), "/api/v4/posts")
+
+
+def test_b_the_tail_before_the_head(gw: Gateway) -> None:
+    _passes(_post(gw, "alice", "private", "-8710 is the rest"))
+    _stopped(gw, _post(gw, "alice", "private", "the ssn starts 536-22"), "/api/v4/posts")
+
+
+def test_c_an_earlier_post_edited_to_add_the_second_half(gw: Gateway) -> None:
+    first = _passes(_post(gw, "alice", "group", "notes 77"))
+    _passes(_post(gw, "alice", "group", "ssn 536-22"))
+    path = f"/api/v4/posts/{first['id']}/patch"
+    _stopped(gw, _send(gw, "alice", "PUT", path, {"message": "notes -8710"}), path)
+
+
+def test_d_more_than_eleven_digit_posts_between_the_halves(gw: Gateway) -> None:
+    _passes(_post(gw, "alice", "dm_alice_bob", "ssn 536-22"))
+    for i in range(16):
+        user = "bob" if i % 2 else "alice"
+        _passes(_post(gw, user, "dm_alice_bob", f"room {i + 12} is booked, see you at {i % 9 + 1}pm"))
+    _stopped(gw, _post(gw, "bob", "dm_alice_bob", "8710"), "/api/v4/posts")
+
+
+def test_halves_in_two_channels_are_not_joined(gw: Gateway) -> None:
+    # no one audience sees both (docs/detection.md, "Split across messages")
+    team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
+    one, two = (_passes(_send(gw, "alice", "POST", "/api/v4/channels",
+                              {"team_id": team, "name": f"desk-split-{n}", "display_name": f"Desk {n}", "type": "O"}))["id"]
+                for n in (1, 2))
+    _passes(_send(gw, "alice", "POST", "/api/v4/posts", {"channel_id": one, "message": "ssn 536-22"}))
+    _passes(_send(gw, "alice", "POST", "/api/v4/posts", {"channel_id": two, "message": "ticket 8710 closed"}))
