@@ -640,7 +640,32 @@ def rendered_digits(text: str) -> int:
         n += 2 * len(_EMOJI.findall(text))
     if not text.isascii():
         n += 2 * text.count(_KEYCAP_TEN) + len(_NUMERALS.findall(text))
-    return n + digit_bound(text)
+    words = digit_bound(text)
+    if not text.isascii() or any(m in text for m in "*_~`<"):
+        # number words the other steps expose: a numeral glued to a word ("五three"), an
+        # invisible character or markup inside one ("th\u200bree", "th**ree**")
+        words = max(words, digit_bound(_bare(text)))
+    return n + words
+
+
+_MARKUP = re.compile(r"<[^>]{0,200}>|[*_~`]")
+
+
+def _bare(text: str) -> str:
+    """``text`` with markup and invisible characters dropped and every non-ASCII
+    character with a numeric value made a space: where number words may be read once
+    the rendering steps have run (only for ``rendered_digits``'s bound)."""
+    out = []
+    for ch in _MARKUP.sub("", text):
+        if ch.isascii():
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Mn", "Me") or _ignorable(ch):
+            continue
+        elif unicodedata.numeric(ch, None) is not None:
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _numeral_digit(ch: str) -> str:
