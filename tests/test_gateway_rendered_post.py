@@ -315,7 +315,8 @@ _HIDDEN_PATH = st.sampled_from([
     "body.props.attachments[0].PRETEXT", "body.props.attachments[0].Footer", "body.props.attachments[1].TITLE",
     "body.props.attachments[0].Fields[0].value", "body.props.attachments[0].fields[0].VALUE",
     "body.props.attachments[0].pretext#dup0", "body.props.Attachments[0].text", "body.text",
-    "body.attachments[0].text", "body.props.attachments[0].actions[0].NAME",
+    "body.attachments[0].text", "body.props.attachments[0].actions[0].NAME", "body.props.attachments[0].title\n",
+    "body.attachments[0].text\n", "body.props.attachments[0].text\n",
 ])
 _SHOWN = [("body.message", "client SSN"), ("body.props.attachments[0].pretext", "536"),
           ("body.props.attachments[0].title", "22"), ("body.props.attachments[0].fields[0].value", "87"),

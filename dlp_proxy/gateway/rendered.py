@@ -53,11 +53,11 @@ _ATTACHMENT_PART = re.compile(
     r"^(?P<post>.*?)\.(?:(?P<props>props)\.)?(?P<att>attachments)\[(?P<a>[0-9]+)\]\."
     r"(?:(?P<actions>actions)\[(?P<b>[0-9]+)\]\.(?P<name>name)"
     r"|(?P<fields>fields)\[(?P<f>[0-9]+)\]\.(?P<fk>title|value)"
-    r"|(?P<part>pretext|author_name|title|text|footer))$",
+    r"|(?P<part>pretext|author_name|title|text|footer))\Z",
     re.IGNORECASE,
 )
 #: the message of a post (``message``) or of an incoming webhook payload (``text``)
-_MESSAGE = re.compile(r"^(?P<post>.*?)\.(?P<key>message|text)$", re.IGNORECASE)
+_MESSAGE = re.compile(r"^(?P<post>.*?)\.(?P<key>message|text)\Z", re.IGNORECASE)
 #: render order of an attachment's parts (fields between the text and the footer)
 _ORDER = {"pretext": 0, "author_name": 1, "title": 2, "text": 3, "fields": 4, "footer": 5, "actions": 6}
 #: a path that may be part of a post with attachments (a cheap test before grouping)
