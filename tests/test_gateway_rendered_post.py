@@ -230,3 +230,130 @@ def test_gateway_passes_a_post_with_attachments_and_no_identifier(gateway: Gatew
                    headers={"Authorization": f"Bearer {gateway.sim.token('bob')}"}, timeout=30)
     assert r.status_code == 201, (r.status_code, r.text)
     assert _reached(gateway, marker, "/api/v4/posts")
+
+
+# -- only what Mattermost shows, never between shown parts (attack-b findings 2 and 3) ---------
+
+DECOY = "please review the attached statement before the call tomorrow morning, thanks again"
+HIDDEN = [
+    # a case variant before the kept key: the web app reads ``pretext``
+    _post(f"client SSN {AREA}-{GROUP}-", [{"PRETEXT": DECOY, "pretext": SERIAL}]),
+    _post("client SSN", [{"FIELDS": [{"title": "a", "value": DECOY, "short": True}],
+                          "fields": [{"title": "a", "value": f"{AREA}-{GROUP}", "short": True},
+                                     {"title": "b", "value": SERIAL, "short": True}]}]),
+    # a message key the route does not read (model.Post has no ``text``)
+    {"channel_id": CHANNEL, "message": f"client SSN {AREA}-{GROUP}-", "text": DECOY,
+     "props": {"attachments": [{"pretext": SERIAL}]}},
+]
+WEBHOOK_HIDDEN = [
+    # CreateWebhookPost keeps only the payload's own attachments
+    {"text": "client SSN", "props": {"attachments": [{"fields": [{"title": "a", "value": DECOY, "short": True}]}]},
+     "attachments": [{"fields": [{"title": "a", "value": f"{AREA}-{GROUP}", "short": True},
+                                 {"title": "b", "value": SERIAL, "short": True}]}]},
+    {"text": f"client SSN {AREA}-{GROUP}-", "props": {"attachments": [{"pretext": DECOY}]},
+     "attachments": [{"pretext": SERIAL}]},
+    {"text": f"client SSN {AREA}-{GROUP}-", "attachments": [{"Pretext": DECOY, "pretext": SERIAL}]},
+]
+TITLES = [
+    _post("client SSN on file", [{"fields": [{"title": f"{AREA}-{GROUP}-", "value": "x", "short": True},
+                                             {"title": SERIAL, "value": "y", "short": True}]}]),
+    _post("client SSN on file", [{"fields": [{"title": f"{AREA}-{GROUP}", "value": "x", "short": True},
+                                             {"title": f"-{SERIAL}", "value": "y", "short": True}]}]),
+]
+
+
+@pytest.mark.parametrize("body", HIDDEN + TITLES, ids=[f"hidden-{i}" for i in range(len(HIDDEN))]
+                         + [f"titles-{i}" for i in range(len(TITLES))])
+def test_text_never_shown_does_not_separate_shown_parts(detector: Any, body: dict[str, Any]) -> None:
+    v, records = _verdict(detector, body)
+    assert not v.forward, records[-1]["findings"]
+
+
+@pytest.mark.parametrize("body", WEBHOOK_HIDDEN, ids=[f"webhook-hidden-{i}" for i in range(len(WEBHOOK_HIDDEN))])
+def test_a_webhooks_props_attachments_do_not_separate_shown_parts(detector: Any, body: dict[str, Any]) -> None:
+    v, records = _verdict(detector, body, path="/hooks/abcdefghijklmnopqrstuvwxyz")
+    assert not v.forward
+
+
+def test_the_readings_take_shown_keys_only() -> None:
+    items = [(0, "body.message", "client SSN 536-22-"),
+             (1, "body.props.attachments[0].PRETEXT", "decoy words"),
+             (2, "body.props.attachments[0].pretext", "8710"),
+             (3, "body.props.attachments[0].footer#dup0", "shadowed"),
+             (4, "body.props.ATTACHMENTS[0].text", "never read"),
+             (5, "body.attachments[0].text", "not a post field")]
+    texts = [r.text() for r in rendered_posts(items, "")]
+    assert "client SSN 536-22-\n8710" in texts  # the web app's exact keys
+    assert "client SSN 536-22-\ndecoy words" in texts  # Go's fold, had PRETEXT come last
+    assert not any("shadowed" in t or "never read" in t for t in texts)
+    assert not any("not a post field" in t and "536" in t for t in texts)
+    # a webhook: its own attachments with its text, never its props' attachments
+    hook = [(0, "body.text", "SSN 536-22-"), (1, "body.props.attachments[0].pretext", "decoy"),
+            (2, "body.attachments[0].pretext", "8710")]
+    assert "SSN 536-22-\n8710" in [r.text() for r in rendered_posts(hook, "")]
+    # titles of fields side by side, as their header row shows them
+    fields = [(0, "body.message", "m"), (1, "body.props.attachments[0].fields[0].title", "536-22-"),
+              (2, "body.props.attachments[0].fields[0].value", "x"),
+              (3, "body.props.attachments[0].fields[1].title", "8710"),
+              (4, "body.props.attachments[0].fields[1].value", "y")]
+    readings = rendered_posts(fields, "ssn")
+    assert [r.text() for r in readings][1:] == ["ssn: m x y", "ssn: 536-22- 8710"]
+    assert readings[2].spans_values(5, 17)
+
+
+def test_too_many_case_variants_are_refused() -> None:
+    from dlp_proxy.gateway.extract import BodyError
+
+    items = [(0, "body.text", "m")]
+    for a in range(5):
+        items += [(len(items), f"body.attachments[{a}].text", "x"), (len(items) + 1, f"body.attachments[{a}].TEXT", "y")]
+    with pytest.raises(BodyError):
+        rendered_posts(items, "")
+
+
+_HIDDEN_PATH = st.sampled_from([
+    "body.props.attachments[0].PRETEXT", "body.props.attachments[0].Footer", "body.props.attachments[1].TITLE",
+    "body.props.attachments[0].Fields[0].value", "body.props.attachments[0].fields[0].VALUE",
+    "body.props.attachments[0].pretext#dup0", "body.props.Attachments[0].text", "body.text",
+    "body.attachments[0].text", "body.props.attachments[0].actions[0].NAME", "body.props.attachments[0].title\n",
+    "body.attachments[0].text\n", "body.props.attachments[0].text\n",
+])
+_SHOWN = [("body.message", "client SSN"), ("body.props.attachments[0].pretext", "536"),
+          ("body.props.attachments[0].title", "22"), ("body.props.attachments[0].fields[0].value", "87"),
+          ("body.props.attachments[0].footer", "10"), ("body.props.attachments[1].text", "end")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(decoys=st.lists(st.tuples(_HIDDEN_PATH, st.text(min_size=1, max_size=40), st.integers(0, 20)), max_size=4),
+       label=st.sampled_from(["", "ssn"]))
+def test_property_a_decoy_in_a_key_never_shown_never_separates_shown_parts(
+        decoys: list[tuple[str, str, int]], label: str) -> None:
+    clean = [(i, path, text) for i, (path, text) in enumerate(_SHOWN)]
+    hostile = list(clean)
+    seen = {path for _, path, _ in clean}
+    for n, (path, text, at) in enumerate(decoys):
+        if path not in seen:  # one value per path, as a JSON object has
+            seen.add(path)
+            hostile.insert(min(at, len(hostile)), (100 + n, path, text))
+    expected = {r.text() for r in rendered_posts(clean, label)}
+    got = {r.text() for r in rendered_posts(hostile, label)}
+    assert expected <= got, (hostile, expected - got)
+
+
+@pytest.mark.parametrize("body", [HIDDEN[0], TITLES[0]], ids=["e2e-hidden-case-variant", "e2e-titles"])
+def test_gateway_stops_a_split_number_with_hidden_text_or_in_titles(gateway: Gateway, body: dict[str, Any]) -> None:
+    marker = f"ref{random.randrange(10**6)}q"
+    sent = {**body, "channel_id": gateway.sim.channel("town_square"), "message": f"{marker} {body['message']}"}
+    r = httpx.post(f"{gateway.url}/api/v4/posts", json=sent,
+                   headers={"Authorization": f"Bearer {gateway.sim.token('alice')}"}, timeout=30)
+    assert r.status_code == 403, (r.status_code, r.text)
+    assert not _reached(gateway, marker, "/api/v4/posts")
+
+
+def test_gateway_stops_a_webhook_whose_props_attachments_separate_shown_parts(gateway: Gateway) -> None:
+    marker = f"ref{random.randrange(10**6)}q"
+    path = f"/hooks/{gateway.sim.ids['incoming_hook']}"
+    body = {**WEBHOOK_HIDDEN[1], "text": f"{marker} {WEBHOOK_HIDDEN[1]['text']}"}
+    r = httpx.post(f"{gateway.url}{path}", timeout=30, json=body)
+    assert r.status_code in (400, 403), (r.status_code, r.text)
+    assert not _reached(gateway, marker, path)

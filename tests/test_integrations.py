@@ -95,6 +95,37 @@ def test_hostile_urls_never_crash_and_plugins_follow_go_clean(url: str) -> None:
     assert (refusal(_items(url), allow) is None) == (plugin or allowed)
 
 
+def _blocks(entries: dict[str, dict[str, str]]) -> list[ContentItem]:
+    return [ContentItem("body.message", "Approve? [Approve](mmaction://approve)")] + [
+        ContentItem(f"body.props.mm_blocks_actions.{aid}.{k}", v) for aid, e in entries.items() for k, v in e.items()]
+
+
+def test_mm_blocks_action_urls_are_checked() -> None:
+    # newer Mattermost: props.mm_blocks_actions.<id>.url of type external is the upstream
+    # URL DoActionRequest posts to (GetMmBlocksActionSpec -> ResolveMmBlocksAction)
+    allow = Allowlist(["https://hooks.example.com/mm"])
+    assert refusal(_blocks({"approve": {"type": "external", "url": "http://evil.example/hook"}}), allow)
+    assert refusal(_blocks({"a.b": {"url": "http://evil.example/hook", "type": "external"}}), allow)
+    # an unknown type or none at all: checked all the same
+    assert refusal(_blocks({"x": {"type": "External", "url": "http://evil.example/hook"}}), allow)
+    assert refusal(_blocks({"x": {"URL": "http://evil.example/hook"}}), allow)
+    # allowlisted, a plugin route, or a link the clicker opens: no integration answers
+    assert refusal(_blocks({"ok": {"type": "external", "url": "https://hooks.example.com/mm/a"}}), allow) is None
+    assert refusal(_blocks({"ok": {"type": "external", "url": "/plugins/jira/approve"}}), allow) is None
+    assert refusal(_blocks({"go": {"type": "openURL", "url": "https://docs.example.org/x"}}), allow) is None
+
+
+@given(aid=st.text(min_size=1, max_size=20), kind=st.text(max_size=10), url=st.text(max_size=60),
+       before=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_property_an_mm_blocks_url_passes_only_as_a_link_an_allowed_or_a_plugin_url(
+        aid: str, kind: str, url: str, before: bool) -> None:
+    allow = Allowlist(["https://hooks.example.com/mm"])
+    entry = {"type": kind, "url": url} if before else {"url": url, "type": kind}
+    passes = refusal(_blocks({aid: entry}), allow) is None
+    assert passes == (kind == "openURL" or is_plugin_route(url) or allow.allows(url))
+
+
 # ------------------------------------------------------------------------ end to end
 
 
@@ -321,3 +352,16 @@ def test_update_judged_as_the_posts_author(env: tuple[Gateway, Simulator, Integr
     assert SSN in _sim_post(sim, post["id"])["message"] and not _sim_post(sim, post["id"])["delete_at"]
     assert not [r for r in archive_records(gw.data_dir) if r.get("action") == "remediated"
                 and r.get("context", {}).get("user_id") == sim.ids["users"]["bob"]]
+
+
+def test_unlisted_mm_blocks_action_refused(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    gw, sim, _, base = env
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/posts", json={
+            "channel_id": sim.channel("town_square"), "message": "Approve? [Approve](mmaction://approve)",
+            "props": {"mm_blocks_actions": {"approve": {"type": "external", "url": f"{base}/other/hook"}}}})
+        assert r.status_code == 403 and r.json()["id"] == NOT_ALLOWED_ID, r.text
+        r = c.post("/api/v4/posts", json={
+            "channel_id": sim.channel("town_square"), "message": "Approve? [Approve](mmaction://approve)",
+            "props": {"mm_blocks_actions": {"approve": {"type": "external", "url": f"{base}/allowed/hook"}}}})
+        assert r.status_code == 201, r.text

@@ -20,7 +20,8 @@ So the gateway acts twice:
 
 1. **Prevention** (``refusal``, called from the pipeline on every content route): a
    body whose message attachments carry an action (``...actions[i].integration.url``,
-   keys matched as Go's encoding/json matches them: case-insensitively) naming an
+   keys matched as Go's encoding/json matches them: case-insensitively) or whose
+   ``props.mm_blocks_actions`` carry a button calling a URL (``action_url_items``) naming an
    integration that is neither a plugin route nor on the allowlist
    (``DLP_INTEGRATION_URLS``, URL prefixes) is refused with a 403 AppError that says
    why and what to do, archived as its own decision (rule ``integration-not-allowed``).
@@ -75,6 +76,12 @@ NOT_ALLOWED_MESSAGE = (
 
 #: a string field Mattermost reads as an action's integration URL (paths folded as Go folds keys)
 _ACTION_URL = re.compile(r"(?:^|\.)actions\[\d+\]\.integration\.url$")
+#: the URL of a markdown action (``props.mm_blocks_actions.<action id>.url``, newer
+#: Mattermost: server/public/model ``Post.GetMmBlocksActionSpec``, ``mmBlocksEntryMapToSpec``, read with exact
+#: keys; matched folded here, a superset); any action id, dots and all
+_MM_BLOCKS_URL = re.compile(r"(?:^|\.)mm_blocks_actions\..+\.url$", re.DOTALL)
+#: the one mm_blocks action type that calls no integration: the clicker is sent to its URL
+_MM_BLOCKS_OPEN_URL = "openURL"
 #: a URL the allowlist compares: printable ASCII, no whitespace, backslash or userinfo tricks
 _PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[!#-;=?-\[\]_a-z~]+")
 
@@ -89,8 +96,31 @@ CLOCK_SKEW_MS = 5000
 
 
 def action_url_items(items: Iterable[ContentItem]) -> list[ContentItem]:
-    """The string fields of a body that Mattermost may read as an action's integration URL."""
-    return [i for i in items if _ACTION_URL.search(go_field_name(i.path))]
+    """The string fields of a body that Mattermost may read as an action's integration URL:
+
+    - an attachment's action, ``...actions[i].integration.url`` (model/post.go
+      ``GetAction`` over ``Attachments()``: keys folded);
+    - a markdown action, ``props.mm_blocks_actions.<id>.url`` unless the entry's
+      ``type`` is ``openURL`` (server/channels/app ``resolvePostActionSetupFromPost``,
+      integration format mm_block/block/card: ``GetMmBlocksActionSpec`` then
+      ``ResolveMmBlocksAction``, whose ``ExternalURL`` for ``type: external`` is the
+      ``upstreamURL`` ``DoActionRequest`` posts to; any other type is refused by
+      Mattermost today, and checked here all the same)."""
+    items = list(items)
+    types: dict[str, list[str]] = {}
+    for i in items:
+        if i.path.endswith(".type"):
+            types.setdefault(i.path[: -len(".type")], []).append(i.text)
+    out = []
+    for i in items:
+        folded = go_field_name(i.path)
+        if _ACTION_URL.search(folded):
+            out.append(i)
+        elif _MM_BLOCKS_URL.search(folded):
+            kinds = types.get(i.path[: i.path.rfind(".")], [])
+            if not kinds or any(k != _MM_BLOCKS_OPEN_URL for k in kinds):
+                out.append(i)
+    return out
 
 
 def is_plugin_route(url: str) -> bool:
