@@ -402,3 +402,50 @@ def test_a_move_while_an_edit_of_its_thread_is_held_is_refused(mgw: Gateway) -> 
     assert _move(mgw, root, town).status_code == 200
     landed = [m for m in _moves(sim) if m["post_id"] == root]
     assert len(landed) == 1 and len(landed[0]["post_ids"]) == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(posts=st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=6, unique=True))
+def test_freeze_marks_are_exclusive_for_moves_shared_for_writes_and_name_no_post(posts: list[str]) -> None:
+    """ThreadFreeze on the real Redis (127.0.0.1:6379): hostile post ids never appear in
+    key names; a move excludes writes and other moves, writes share; each owner
+    drops only its own marks."""
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from dlp_proxy.gateway.moves import ThreadBusy, ThreadFreeze
+
+    async def run() -> None:
+        r = aioredis.Redis(host="127.0.0.1", port=6379)
+        tf = ThreadFreeze(r, os.urandom(32))
+        mine = list(posts)
+        try:
+            await tf.mark_writing("w1", mine[:1], 30)
+            await tf.mark_writing("w2", mine[:1], 30)  # two writes to one post at once
+            with pytest.raises(ThreadBusy):
+                await tf.mark_moving("m1", mine, 30)
+            assert not tf.holds("m1")
+            await tf.release("w1")
+            with pytest.raises(ThreadBusy):
+                await tf.mark_moving("m1", mine, 30)  # w2 still writes
+            await tf.release("w2")
+            await tf.mark_moving("m1", mine, 30)
+            names = tf._keys(mine)
+            assert all([await r.exists(k) for k in names if k.startswith(tf.MOVING)])
+            assert all(n.startswith((tf.MOVING, tf.WRITING)) and len(n.split(':')[-1]) == 32 for n in names)
+            assert not any(p in n for p in mine for n in names if len(p) >= 12)  # (a short one may be hex by chance)
+            with pytest.raises(ThreadBusy):
+                await tf.mark_writing("w3", mine[-1:], 30)
+            with pytest.raises(ThreadBusy):
+                await tf.mark_moving("m2", mine[-1:], 30)
+            await tf.release("w3")  # holds nothing: drops nothing
+            assert await r.exists(tf._keys(mine[-1:])[0])
+            await tf.release("m1")
+            assert not any([await r.exists(k) for k in tf._keys(mine)])
+            await tf.mark_writing("w4", mine, 30)
+            await tf.release("w4")
+        finally:
+            await r.aclose()
+
+    asyncio.run(run())
