@@ -273,3 +273,179 @@ def test_any_thread_answer_is_judged_or_refused(doc: Any) -> None:
     assert isinstance(out, MovedThread | MoveUnreadable)
     if isinstance(out, MovedThread):
         assert all(i.path.startswith("thread") for i in out.items)
+
+
+# ------------------------------------------------------------------ the thread is frozen while it moves
+
+def _held(sim: Simulator, path: str, method: str, *, status: int | None = None) -> None:
+    """Mattermost holds the next ``method path`` (recorded first, answered later):
+    the test waits for the record, never for a timer."""
+    fault: dict[str, Any] = {"delay_ms": 8000, "path_prefix": path, "method": method, "count": 1}
+    if status is not None:
+        fault["status"] = status
+    assert httpx.post(f"{sim.url}/__sim/faults", json=fault, timeout=10).status_code == 201
+
+
+def _wait_reached(sim: Simulator, path: str, method: str) -> None:
+    deadline = time.monotonic() + 30
+    while not any(r["path"] == path and r["method"] == method for r in sim.requests()):
+        assert time.monotonic() < deadline, f"{method} {path} never reached the simulator"
+        time.sleep(0.05)
+
+
+def _redis(gw: Gateway) -> Any:
+    import redis
+
+    return redis.Redis.from_url((gw.data_dir / "redis" / "url").read_text().strip())
+
+
+def _patch(gw: Gateway, post_id: str, message: str) -> httpx.Response:
+    with gw.client("alice") as c:
+        return c.put(f"/api/v4/posts/{post_id}/patch", json={"message": message})
+
+
+def _refused_as_moving(gw: Gateway, r: httpx.Response, route: str) -> None:
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert body["id"] == "api.dlp.thread_moving.app_error" and body["status_code"] == 409, body
+    assert "being moved" in body["message"] or "being changed" in body["message"], body
+    rec = _decision(gw, body["request_id"])
+    assert rec["route"] == route and rec["action"] == "block", rec
+    assert rec["rule_id"] == "thread-being-moved", rec
+
+
+def test_writes_to_a_thread_are_refused_while_its_move_is_held_at_mattermost(mgw: Gateway) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sim = mgw.sim
+    private, town = _channel(sim), sim.channel("town_square")
+    root = _post(sim, private, "status update")
+    reply = _post(sim, private, "thanks", root=root)
+    _held(sim, f"/api/v4/posts/{root}/move", "POST")
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            moving = pool.submit(_move, mgw, root, town)
+            _wait_reached(sim, f"/api/v4/posts/{root}/move", "POST")  # judged, marked, forwarded: held there
+            # the marks name no post: keyed hashes only
+            names = [k.decode() for k in _redis(mgw).scan_iter(match="dlp:moving:*", count=1000)]
+            assert len(names) >= 2 and not any(root in n or reply in n for n in names), names
+            r = _patch(mgw, reply, "client account number 536-22-8710")
+            _refused_as_moving(mgw, r, "posts.patch")
+            with mgw.client("alice") as c:
+                up = c.put(f"/api/v4/posts/{reply}", json={"id": reply, "channel_id": private, "message": "edited"})
+                _refused_as_moving(mgw, up, "posts.update")
+                # a new reply, its root_id read as Go reads it (keys fold case, the last one wins)
+                new = c.post("/api/v4/posts", content=json.dumps(
+                    {"channel_id": private, "message": "one more", "ROOT_ID": root}).encode(),
+                    headers={"Content-Type": "application/json"})
+                _refused_as_moving(mgw, new, "posts.create")
+                # another thread is not frozen
+                other = _post(sim, private, "another thread")
+                assert c.put(f"/api/v4/posts/{other}/patch", json={"message": "fine"}).status_code == 200
+            moved = moving.result(timeout=60)
+    finally:
+        httpx.delete(f"{sim.url}/__sim/faults", timeout=10)
+    assert moved.status_code == 200, moved.text
+    # the marks were dropped before the client had the answer
+    assert not list(_redis(mgw).scan_iter(match="dlp:moving:*", count=1000))
+    landed = [m for m in _moves(sim) if m["post_id"] == root]
+    assert len(landed) == 1
+    assert {p["message"] for p in sim.posts() if p["id"] in landed[0]["post_ids"]} == {"status update", "thanks"}
+
+
+def test_edits_work_again_once_mattermost_has_answered_the_move(mgw: Gateway) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sim = mgw.sim
+    private, town = _channel(sim), sim.channel("town_square")
+    root = _post(sim, private, "status update")
+    reply = _post(sim, private, "thanks", root=root)
+    _held(sim, f"/api/v4/posts/{root}/move", "POST", status=500)  # held, then Mattermost fails it
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            moving = pool.submit(_move, mgw, root, town)
+            _wait_reached(sim, f"/api/v4/posts/{root}/move", "POST")
+            _refused_as_moving(mgw, _patch(mgw, reply, "thanks again"), "posts.patch")
+            failed = moving.result(timeout=60)
+    finally:
+        httpx.delete(f"{sim.url}/__sim/faults", timeout=10)
+    assert failed.status_code == 500, failed.text
+    # the thread stayed where it was and is no longer frozen
+    r = _patch(mgw, reply, "thanks again")
+    assert r.status_code == 200, r.text
+    assert any(p["id"] == reply and p["message"] == "thanks again" for p in sim.posts())
+    assert _move(mgw, root, town).status_code == 200
+
+
+def test_a_move_while_an_edit_of_its_thread_is_held_is_refused(mgw: Gateway) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sim = mgw.sim
+    private, town = _channel(sim), sim.channel("town_square")
+    root = _post(sim, private, "status update")
+    reply = _post(sim, private, "thanks", root=root)
+    _held(sim, f"/api/v4/posts/{reply}/patch", "PUT")
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            editing = pool.submit(_patch, mgw, reply, "thanks, all done")
+            _wait_reached(sim, f"/api/v4/posts/{reply}/patch", "PUT")  # judged, marked, forwarded: held there
+            names = [k.decode() for k in _redis(mgw).scan_iter(match="dlp:writing:*", count=1000)]
+            assert names and not any(reply in n for n in names), names
+            r = _move(mgw, root, town)
+            _refused_as_moving(mgw, r, "posts.move")
+            assert not _reached(sim, root)
+            edited = editing.result(timeout=60)
+    finally:
+        httpx.delete(f"{sim.url}/__sim/faults", timeout=10)
+    assert edited.status_code == 200, edited.text
+    # the edit answered: the move goes through (and carries the edited reply, judged)
+    assert _move(mgw, root, town).status_code == 200
+    landed = [m for m in _moves(sim) if m["post_id"] == root]
+    assert len(landed) == 1 and len(landed[0]["post_ids"]) == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(posts=st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=6, unique=True))
+def test_freeze_marks_are_exclusive_for_moves_shared_for_writes_and_name_no_post(posts: list[str]) -> None:
+    """ThreadFreeze on the real Redis (127.0.0.1:6379): hostile post ids never appear in
+    key names; a move excludes writes and other moves, writes share; each owner
+    drops only its own marks."""
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from dlp_proxy.gateway.moves import ThreadBusy, ThreadFreeze
+
+    async def run() -> None:
+        r = aioredis.Redis(host="127.0.0.1", port=6379)
+        tf = ThreadFreeze(r, os.urandom(32))
+        mine = list(posts)
+        try:
+            await tf.mark_writing("w1", mine[:1], 30)
+            await tf.mark_writing("w2", mine[:1], 30)  # two writes to one post at once
+            with pytest.raises(ThreadBusy):
+                await tf.mark_moving("m1", mine, 30)
+            assert not tf.holds("m1")
+            await tf.release("w1")
+            with pytest.raises(ThreadBusy):
+                await tf.mark_moving("m1", mine, 30)  # w2 still writes
+            await tf.release("w2")
+            await tf.mark_moving("m1", mine, 30)
+            names = tf._keys(mine)
+            assert all([await r.exists(k) for k in names if k.startswith(tf.MOVING)])
+            assert all(n.startswith((tf.MOVING, tf.WRITING)) and len(n.split(':')[-1]) == 32 for n in names)
+            assert not any(p in n for p in mine for n in names if len(p) >= 12)  # (a short one may be hex by chance)
+            with pytest.raises(ThreadBusy):
+                await tf.mark_writing("w3", mine[-1:], 30)
+            with pytest.raises(ThreadBusy):
+                await tf.mark_moving("m2", mine[-1:], 30)
+            await tf.release("w3")  # holds nothing: drops nothing
+            assert await r.exists(tf._keys(mine[-1:])[0])
+            await tf.release("m1")
+            assert not any([await r.exists(k) for k in tf._keys(mine)])
+            await tf.mark_writing("w4", mine, 30)
+            await tf.release("w4")
+        finally:
+            await r.aclose()
+
+    asyncio.run(run())

@@ -520,18 +520,19 @@ class DLPAddon:
                 flow.kill()  # type: ignore[no-untyped-call]
             raise
         except BaseException as exc:
-            await self.pipeline.release_upload(greq.request_id)
+            await self.pipeline.release_locks(greq.request_id)
             await self._failed(flow, greq, exc, route_name)
             return
         finally:
             if self.metrics is not None:
                 self.metrics.observe_scan(time.perf_counter() - started)
-        if self.pipeline.holds_upload_lock(greq.request_id):
+        if self.pipeline.holds_locks(greq.request_id):
             if verdict.forward:
-                # held until Mattermost has answered this chunk (response / error hooks)
+                # held until Mattermost has answered this chunk, move or edit (response /
+                # error hooks): an upload's lock, a thread's marks (gateway/moves.py)
                 flow.metadata["dlp_upload_lock"] = greq.request_id
             else:
-                await self.pipeline.release_upload(greq.request_id)
+                await self.pipeline.release_locks(greq.request_id)
         if verdict.forward and verdict.route is not None:
             flow.metadata["dlp_route"] = verdict.route
             flow.metadata["dlp_request_id"] = greq.request_id
@@ -559,16 +560,16 @@ class DLPAddon:
         lock = flow.metadata.pop("dlp_upload_lock", None)
         if lock is not None:
             # released before the client has Mattermost's answer: a client sends the next
-            # chunk once it has it, and would find the lock still held (a background
-            # release raced it and lost on a loaded machine)
+            # chunk (or edits the moved thread) once it has it, and would find the lock
+            # still held (a background release raced it and lost on a loaded machine)
             return self._release_then(str(lock), follow)
         return follow
 
     async def _release_then(self, request_id: str, follow: Awaitable[None] | None) -> None:
         try:
-            await self.pipeline.release_upload(request_id)
+            await self.pipeline.release_locks(request_id)
         except Exception:
-            log.exception("could not release an upload's lock (it expires on its own)")
+            log.exception("could not release an upload's lock or a thread's marks (they expire on their own)")
         if follow is not None:
             await follow
 
@@ -594,7 +595,7 @@ class DLPAddon:
         may be judged."""
         request_id = flow.metadata.pop("dlp_upload_lock", None)
         if request_id is not None:
-            task = asyncio.get_running_loop().create_task(self.pipeline.release_upload(str(request_id)))
+            task = asyncio.get_running_loop().create_task(self.pipeline.release_locks(str(request_id)))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 

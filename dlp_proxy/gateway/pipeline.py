@@ -138,6 +138,9 @@ class GatewayConfig:
     #: a server on the old schema allows 4,000).  0: no check
     max_post_runes: int = 16383
     worker_id: str = "w0"
+    #: seconds Mattermost may take to answer (the addon's upstream timer): how long a
+    #: thread's "moving" / "writing" marks may outlive their request (gateway/moves.py)
+    upstream_timeout_seconds: float = 60.0
     #: integrations whose answers may be posted (dlp_proxy.gateway.integrations.Allowlist);
     #: None: an empty allowlist (only plugin routes)
     integration_allowlist: Any = None
@@ -185,6 +188,10 @@ class Pipeline:
         self.redis = redis
         #: request id -> the Redis key of the upload lock it holds (``_lock_upload``)
         self._upload_locks: dict[str, str] = {}
+        from dlp_proxy.gateway.moves import ThreadFreeze
+
+        #: a thread is frozen for writes while it is moved (gateway/moves.py)
+        self.thread_freeze = ThreadFreeze(redis, hash_key) if redis is not None else None
         #: dlp_proxy.gateway.filescan.FileScanner: files extracted and scanned off-process
         self.file_scanner = file_scanner
         #: FileScanner whose workers scan texts too long (or digit-heavy) for the event
@@ -321,15 +328,35 @@ class Pipeline:
             # the thread moves with the request: judged as the destination's content (gateway/moves.py)
             from dlp_proxy.gateway.moves import MoveUnreadable, moved_thread
 
+            freeze = None
+            if self.thread_freeze is not None:
+                tf, ttl = self.thread_freeze, self.config.file_deadline_seconds + self.config.upstream_timeout_seconds
+
+                async def freeze(ids: list[str]) -> None:
+                    await tf.mark_moving(req.request_id, ids, ttl)
             try:
                 moved = await moved_thread(self.context, token_from_request(req.headers, query),
                                            params.get("post_id", ""), max_file_bytes=MOVE_FILE_MAX_BYTES,
-                                           file_timeout=self.config.file_deadline_seconds)
+                                           file_timeout=self.config.file_deadline_seconds, freeze=freeze)
             except MoveUnreadable as exc:
-                return await self._refuse(req, exc.status, exc.error_id, str(exc), "move-thread-unreadable",
+                from dlp_proxy.gateway.moves import MOVING_ID, MOVING_RULE
+
+                return await self._refuse(req, exc.status, exc.error_id, str(exc),
+                                          MOVING_RULE if exc.error_id == MOVING_ID else "move-thread-unreadable",
                                           route=route)
             ex.items.extend(moved.items)
             ex.files.extend(moved.files)
+        elif self.thread_freeze is not None and (written := _thread_posts_written(route, params, ex)):
+            # a write to a post of a thread being moved is refused (and a move waits for it)
+            from dlp_proxy.gateway.moves import MOVING_ID, MOVING_MESSAGE, MOVING_RULE, ThreadBusy
+
+            deadline = (self.config.file_deadline_seconds if route.body in (Body.FILES, Body.UPLOAD_CHUNK)
+                        else self.config.scan_deadline_seconds)
+            try:
+                await self.thread_freeze.mark_writing(req.request_id, written,
+                                                      deadline + self.config.upstream_timeout_seconds)
+            except ThreadBusy:
+                return await self._refuse(req, 409, MOVING_ID, MOVING_MESSAGE, MOVING_RULE, route=route)
         upload_state: str | None = None
         if route.body is Body.UPLOAD_CHUNK:
             try:
@@ -500,6 +527,19 @@ class Pipeline:
 
     def holds_upload_lock(self, request_id: str) -> bool:
         return request_id in self._upload_locks
+
+    def holds_locks(self, request_id: str) -> bool:
+        """An upload lock or a thread's marks: held until Mattermost has answered."""
+        return request_id in self._upload_locks or (
+            self.thread_freeze is not None and self.thread_freeze.holds(request_id))
+
+    async def release_locks(self, request_id: str) -> None:
+        """Drop every lock and mark ``request_id`` holds (each expires on its own too)."""
+        try:
+            await self.release_upload(request_id)
+        finally:
+            if self.thread_freeze is not None:
+                await self.thread_freeze.release(request_id)
 
     async def _upload_offset(self, req: GatewayRequest, upload_id: str) -> dict[str, Any]:
         """The upload session as Mattermost holds it now (``getUpload``, api4/upload.go),
@@ -1093,6 +1133,20 @@ _STRUCTURAL_NAMES = frozenset({"id", "ids", "seq", "version", "timestamp", "ts",
 
 
 _PATH_PARTS = re.compile(r"[.\[\]#{}:~]")
+
+
+def _thread_posts_written(route: Route, params: Mapping[str, str], ex: Extracted) -> list[str]:
+    """The posts a request writes to, for the thread freeze (gateway/moves.py): the
+    post its path names (an edit, a patch, an action run on it: routes with
+    ``post_from="path.post_id"``), and the thread a new post replies to (its
+    ``root_id`` as Go's decoder reads it: ``Extracted.fields``).  Reactions carry no
+    content and are no content route."""
+    out: list[str] = []
+    if route.post_from == "path.post_id" and atrest.is_id(pid := params.get("post_id", "")):
+        out.append(pid)
+    if route.group == "posts" and atrest.is_id(root := ex.fields.get("body.root_id") or ""):
+        out.append(root)
+    return out
 
 
 def _few_digits(scanned: Sequence[ScannedItem], texts: Sequence[int]) -> bool:

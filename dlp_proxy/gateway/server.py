@@ -240,6 +240,7 @@ async def run(settings: RunSettings) -> int:
         worker_id=settings.worker_id,
         inline_scan_chars=cfg.inline_chars,
         file_deadline_seconds=settings.file_deadline_seconds,
+        upstream_timeout_seconds=settings.upstream_timeout_seconds,
         max_text_body_bytes=cfg.max_text_body,
         max_post_runes=cfg.max_post_runes,
     )
