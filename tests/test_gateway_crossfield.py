@@ -3,8 +3,6 @@ detector, the real pipeline, a policy that blocks SSNs and redacts nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 import pytest
@@ -13,17 +11,15 @@ from hypothesis import strategies as st
 
 from dlp_proxy.gateway.pipeline import (
     CrossFieldText,
-    GatewayConfig,
-    GatewayRequest,
     JoinedText,
-    Pipeline,
     _parent_object,
     _structural,
     key_words,
     split_piece,
 )
 from dlp_proxy.model import ContentItem, ItemKind, ScannedItem
-from dlp_proxy.policy.testing import SSN, policy_from
+from dlp_proxy.policy.testing import SSN
+from tests.inprocess import judge
 
 DIGITS = SSN.replace("-", "")
 CHANNEL = "y7kk5cjibi194smnz58ymwypmh"
@@ -36,15 +32,6 @@ rules:
 """
 
 
-class _Archive:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    async def append(self, record: dict[str, Any]) -> str:
-        self.records.append(record)
-        return f"r{len(self.records)}"
-
-
 @pytest.fixture(scope="module")
 def detector() -> Any:
     from dlp_proxy.detect import build_detector
@@ -53,12 +40,7 @@ def detector() -> Any:
 
 
 def _verdict(detector: Any, body: Any) -> Any:
-    policy = policy_from(POLICY)
-    archive = _Archive()
-    pipeline = Pipeline(detector=detector, policy=lambda: policy, archive=archive, context=None,  # type: ignore[arg-type]
-                        quarantine=None, hash_key=b"k" * 32, config=GatewayConfig())
-    req = GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, json.dumps(body).encode())
-    return asyncio.run(pipeline.handle(req)), archive.records
+    return judge(detector, body, policy_text=POLICY)
 
 
 def _post(**props: Any) -> dict[str, Any]:

@@ -5,7 +5,6 @@ and pipeline (properties), then end to end through the real gateway."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import random
@@ -16,11 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.gateway.pipeline import GatewayConfig, GatewayRequest, Pipeline
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
 from dlp_proxy.policy import testing as synth
-from dlp_proxy.policy.testing import policy_from
 from tests.conftest import Gateway
+from tests.inprocess import judge
 
 SSN = synth.SSN
 AREA, GROUP, SERIAL = SSN.split("-")
@@ -43,15 +41,6 @@ rules:
 PARTS = ("pretext", "author_name", "title", "text", "footer")
 
 
-class _Archive:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    async def append(self, record: dict[str, Any]) -> str:
-        self.records.append(record)
-        return f"r{len(self.records)}"
-
-
 @pytest.fixture(scope="module")
 def detector() -> Any:
     from dlp_proxy.detect import build_detector
@@ -60,12 +49,7 @@ def detector() -> Any:
 
 
 def _verdict(detector: Any, body: Any, path: str = "/api/v4/posts", policy_text: str = POLICY) -> Any:
-    policy = policy_from(policy_text)
-    archive = _Archive()
-    pipeline = Pipeline(detector=detector, policy=lambda: policy, archive=archive, context=None,  # type: ignore[arg-type]
-                        quarantine=None, hash_key=b"k" * 32, config=GatewayConfig())
-    req = GatewayRequest("POST", path, {"content-type": "application/json"}, json.dumps(body).encode())
-    return asyncio.run(pipeline.handle(req)), archive.records
+    return judge(detector, body, policy_text=policy_text, path=path)
 
 
 def _post(message: str, attachments: list[dict[str, Any]]) -> dict[str, Any]:

@@ -4,16 +4,15 @@ id 536228710".  Real detector, real pipeline (cross-field context, gateway/pipel
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.gateway.pipeline import GatewayConfig, GatewayRequest, Pipeline, key_words
-from dlp_proxy.policy.testing import SSN, policy_from
+from dlp_proxy.gateway.pipeline import key_words
+from dlp_proxy.policy.testing import SSN
+from tests.inprocess import judge
 
 DIGITS = SSN.replace("-", "")
 EIN = "12-3456789"
@@ -31,15 +30,6 @@ LABELS = ["taxpayer_id", "tax_id", "taxid", "TaxID", "TAXID", "taxpayerId", "fei
           "national_identification_number", "nationalIdNumber", "social_security_number", "taxpayerid"]
 
 
-class _Archive:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    async def append(self, record: dict[str, Any]) -> str:
-        self.records.append(record)
-        return f"r{len(self.records)}"
-
-
 @pytest.fixture(scope="module")
 def detector() -> Any:
     from dlp_proxy.detect import build_detector
@@ -48,13 +38,7 @@ def detector() -> Any:
 
 
 def _verdict(detector: Any, props: dict[str, Any], message: str = "see props") -> tuple[Any, list[dict[str, Any]]]:
-    policy = policy_from(POLICY)
-    archive = _Archive()
-    pipeline = Pipeline(detector=detector, policy=lambda: policy, archive=archive, context=None,  # type: ignore[arg-type]
-                        quarantine=None, hash_key=b"k" * 32, config=GatewayConfig())
-    body = {"channel_id": CHANNEL, "message": message, "props": props}
-    req = GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, json.dumps(body).encode())
-    return asyncio.run(pipeline.handle(req)), archive.records
+    return judge(detector, {"channel_id": CHANNEL, "message": message, "props": props}, policy_text=POLICY)
 
 
 @pytest.mark.parametrize("label", LABELS)
