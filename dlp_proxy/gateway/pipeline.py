@@ -500,7 +500,7 @@ class Pipeline:
 
     async def _lock_upload(self, req: GatewayRequest, upload_id: str) -> None:
         """One chunk of an upload at a time, from reading the session's offset until
-        Mattermost has answered (``release_upload``, called by the addon).  Two chunks
+        Mattermost has answered (``release_locks``, called by the addon).  Two chunks
         judged side by side would both read the same offset, each look partial, and
         go on unjudged while Mattermost stores both and completes the file.
         Mattermost itself takes the session's lock and refuses a chunk whose offset no
@@ -524,9 +524,6 @@ class Pipeline:
         # compare-and-delete in one step: a lock that expired and was taken by the next
         # chunk in between is not ours to drop
         await self.redis.eval(_RELEASE_IF_OURS, 1, key, request_id)  # type: ignore[misc]
-
-    def holds_upload_lock(self, request_id: str) -> bool:
-        return request_id in self._upload_locks
 
     def holds_locks(self, request_id: str) -> bool:
         """An upload lock or a thread's marks: held until Mattermost has answered."""
