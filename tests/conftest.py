@@ -32,6 +32,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for(predicate: Any, what: str, timeout: float = 30.0) -> Any:
+    """Poll ``predicate`` (state held by another process: a gateway, the simulator)
+    until it gives a true value, which is returned; fail naming ``what`` after a
+    generous ``timeout``.  Waits for a state, never races the work against a timer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
 def wait_port(port: int, proc: subprocess.Popen[Any] | None = None, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

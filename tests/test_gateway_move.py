@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Gateway, Simulator, archive_records, start_gateway, stop
+from tests.conftest import Gateway, Simulator, archive_records, start_gateway, stop, wait_for
 from tests.test_quarantine_gateway import _cli
 
 SSN_TEXT = "Client SSN 536-22-8710 for the transfer"
@@ -287,10 +287,8 @@ def _held(sim: Simulator, path: str, method: str, *, status: int | None = None) 
 
 
 def _wait_reached(sim: Simulator, path: str, method: str) -> None:
-    deadline = time.monotonic() + 30
-    while not any(r["path"] == path and r["method"] == method for r in sim.requests()):
-        assert time.monotonic() < deadline, f"{method} {path} never reached the simulator"
-        time.sleep(0.05)
+    wait_for(lambda: any(r["path"] == path and r["method"] == method for r in sim.requests()),
+             f"{method} {path} to reach the simulator")
 
 
 def _redis(gw: Gateway) -> Any:

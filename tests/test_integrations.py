@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,16 @@ from dlp_proxy.gateway.integrations import (
 from dlp_proxy.gateway.paths import go_clean
 from dlp_proxy.model import ContentItem
 from dlp_proxy.simulator import ThreadedServer
-from tests.conftest import ROOT, Gateway, Simulator, archive_records, start_gateway, start_simulator, stop
+from tests.conftest import (
+    ROOT,
+    Gateway,
+    Simulator,
+    archive_records,
+    start_gateway,
+    start_simulator,
+    stop,
+    wait_for,
+)
 
 SSN = "536-22-8710"
 
@@ -182,13 +190,7 @@ def _button_post(gw: Gateway, url: str, message: str = "status below", channel: 
 
 
 def _wait(predicate: Any, what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_for(predicate, what, timeout)
 
 
 def _sim_post(sim: Simulator, post_id: str) -> dict[str, Any]:
