@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dlp_proxy.policy.testing import SSN
 from dlp_proxy.simulator import ThreadedServer
 from tests.conftest import start_gateway, start_simulator, stop
 
@@ -54,7 +55,7 @@ def main(rounds: int) -> None:
                     "channel_id": sim.channel("town_square"), "message": "status",
                     "props": {"attachments": [{"actions": [{"id": "r", "name": "R", "integration": {"url": f"{srv.url}/hook"}}]}]}}).json()
                 ANSWER.clear()
-                ANSWER["update"] = {"message": "client SSN 536-22-8710" if kind == "ssn" else f"all clear {i}"}
+                ANSWER["update"] = {"message": f"client SSN {SSN}" if kind == "ssn" else f"all clear {i}"}
                 t0 = time.perf_counter()
                 assert c.post(f"/api/v4/posts/{post['id']}/actions/r", json={}).status_code == 200
                 t1 = time.perf_counter()
