@@ -372,3 +372,25 @@ def test_a_stopped_webhook_post_is_exported_as_its_hooks_creator(env: dict[str, 
     post = msgs[hooked[0] - 1]  # the post itself, then its notice
     assert post.findtext("LoginName") == "carol@acme.example" and post.findtext("UserType") == "user"
     assert manifest["identities"]["hooks"][sim.ids["incoming_hook"]]["user_id"] == sim.ids["users"]["carol"]
+
+
+@pytest.mark.parametrize(("how", "result", "said"), [
+    ("deleted", "ok", "then deleted it."),
+    ("patched", "ok", "then replaced its text with the redacted text."),
+    ("deleted", "403", "then deleted it but Mattermost refused the change: it may still be in Mattermost."),
+])
+def test_a_remediated_integration_answer_is_exported_with_what_the_gateway_did(
+        env: dict[str, str], tmp_path: Path, sim: Simulator, how: str, result: str, said: str) -> None:
+    # gateway/integrations.py: an integration's answer that Mattermost posted and the gateway then removed;
+    # Mattermost's own export has it only as deleted or edited, so ours must carry it
+    rec = {**decision(sim, 9, "carol", "town_square"), "action": "remediated", "policy_action": "block",
+           "route": "actions.post", "remediation": how, "remediation_result": result}
+    write(Path(env["DLP_DATA_DIR"]), [rec])
+    path = export(env, tmp_path / "c", "csv", "--decrypt", "--no-record")
+    with zipfile.ZipFile(path) as zf:
+        rows = list(csv.DictReader(io.StringIO(zf.read("posts.csv").decode())))
+    post = [r for r in rows if r["DLP Action"] == "remediated" and r["Post Type"] == "message"]
+    assert len(post) == 1 and SSN in post[0]["Post Message"] and post[0]["User Email"] == "carol@acme.example"
+    notices = [r["Post Message"] for r in rows if r["Post Type"] == "system_dlp_notice"
+               and "integration's answer (actions.post)" in r["Post Message"]]
+    assert len(notices) == 1 and said in notices[0], notices

@@ -31,7 +31,10 @@ from dlp_proxy.archive.export.identity import Identities, IdentityError, dm_part
 from dlp_proxy.archive.export.model import Channel, FileRef, MemberHistory, Post
 from dlp_proxy.archive.format import record_time
 
-STOPPED = frozenset({"block", "quarantine", "redact"})
+#: what the gateway stopped, and what it removed after the fact: an integration's answer that Mattermost
+#: posted (action ``remediated``, gateway/integrations.py); Mattermost's own export has that post as
+#: deleted or edited, so its content exists only here
+STOPPED = frozenset({"block", "quarantine", "redact", "remediated"})
 _VERB = {"block": "blocked", "quarantine": "held for review (quarantined)", "redact": "redacted"}
 #: file parts as the gateway names them (gateway/extract.py FilePart paths; "upload" for resumable uploads)
 _FILE_KEY = re.compile(r"^((?:file|chunk|upload)(?:\[\d+\])?)(?:\.name$|:)")
@@ -108,6 +111,13 @@ def notice(rec: Mapping[str, Any], sender: str, clear: bool, masked: bool) -> st
     if action == "redact":
         fate = ("was redacted: Mattermost received it with the detected values masked; "
                 "the original above did not reach Mattermost")
+    elif action == "remediated":
+        how = {"patched": "replaced its text with the redacted text", "deleted": "deleted it"}.get(
+            str(rec.get("remediation")), "removed it")
+        result = str(rec.get("remediation_result") or "")
+        fate = (f"was posted by Mattermost from an integration's answer ({rec.get('route') or '-'}); the DLP gateway "
+                f"then {how}" + ("" if result == "ok" else
+                                 " but Mattermost refused the change: it may still be in Mattermost"))
     elif action == "quarantine":
         fate = ("was held for review (quarantined) by the DLP gateway; it reaches Mattermost only if a reviewer "
                 "releases it (see the DLP review notices)")
