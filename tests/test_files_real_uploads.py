@@ -168,3 +168,20 @@ def test_image_over_the_pixel_limit_is_held(gateway: Gateway) -> None:
     assert resp.status_code == 403 and resp.json()["id"] == HELD
     assert "too large" in resp.json()["message"]
     assert _record(gateway, resp)["uninspected"][0]["cause"] == "too_large"
+
+
+def test_a_file_sent_without_signing_in_is_refused_never_held(gateway: Gateway) -> None:
+    """A plugin route Mattermost serves without a session (app/plugin_requests.go): a file
+    that cannot be checked would be held, but there is nobody to notify or to weigh, and
+    holding it would let anyone fill the review queue without credentials."""
+    gateway.sim.clear()
+    data = filegen.encrypted_zip(data=b"quarterly notes, nothing else\n")
+    resp = httpx.post(f"{gateway.url}/plugins/com.example.tracker/webhook?secret=abc", content=data,
+                      headers={"Content-Type": "application/zip"}, timeout=120)
+    assert resp.status_code == 403, resp.text
+    assert resp.json()["id"] == BLOCKED
+    assert not [r for r in gateway.sim.requests() if r["path"].startswith("/plugins/")]
+    record = next(r for r in archive_records(gateway.data_dir)
+                  if r.get("type") == "decision" and r.get("request_id") == resp.json()["request_id"])
+    assert record["action"] == "block" and record["rule_id"] == "uninspected-encrypted", record
+    assert "never held" in record["reason"]

@@ -389,6 +389,24 @@ def test_the_scan_budget_refuses_a_user_who_used_it(deadline_gw: Gateway) -> Non
         assert c.post("/api/v4/posts", json={"channel_id": town, "message": text}).status_code in (200, 201)
 
 
+def test_files_sent_without_signing_in_pay_from_the_addresss_scan_budget(deadline_gw: Gateway) -> None:
+    """A plugin route takes bodies without a session: a file sent that way is scanned in a
+    file worker and charged to the client address's budget (1 ms per hour here), so the
+    second is refused 429 before any scan."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("notes.txt", "quarterly notes, nothing else\n" * 50)
+    data = out.getvalue()
+    url = f"{deadline_gw.url}/plugins/com.example.tracker/webhook"
+    first = httpx.post(url, content=data, headers={"Content-Type": "application/zip"}, timeout=120)
+    assert first.status_code != 429, first.text
+    second = httpx.post(url, content=data, headers={"Content-Type": "application/zip"}, timeout=120)
+    assert second.status_code == 429 and second.json()["id"] == "api.dlp.scan_budget.app_error", second.text
+
+
 # ---------------------------------------------------------------- the split window's scans
 
 class _CountingDetector:

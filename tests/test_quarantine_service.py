@@ -265,6 +265,36 @@ async def test_self_approval_refused_by_principal(r: aioredis.Redis, sim: tuple[
     await svc.close()
 
 
+async def test_an_item_without_a_signed_in_sender_is_its_webhooks_creators_or_nobodys(
+        r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """An incoming webhook's message is its creator's (app/webhook.go CreateWebhookPost posts
+    as the hook's user): the creator may not approve it.  With neither a user nor a hook, no
+    approval can be shown not to be the sender's own: it can only be rejected."""
+    from dataclasses import replace
+
+    s, url = sim
+    svc = service(r, url)
+    base = make_held(s, sender="carol", channel="town_square")
+    hooked = replace(base, context=replace(base.context, user_id=None, username=None,
+                                           hook_id=s.ids["incoming_hook"], route_group="webhooks"))
+    item_id = await svc.hold(hooked)
+    carol = Actor("carol", frozenset({"approver"}), user_id=s.ids["users"]["carol"])
+    with pytest.raises(Forbidden, match="own message"):
+        await svc.approve(item_id, carol, "my hook, fine")
+    sam = Actor("sam", frozenset({"approver"}), user_id=s.ids["users"]["sam"])
+    assert (await svc.approve(item_id, sam, "carol's hook, approved by sam"))["state"] == "released"
+
+    nobody = replace(base, context=replace(base.context, user_id=None, username=None, hook_id=None))
+    anon = await svc.hold(nobody)
+    for actor in (carol, sam):
+        with pytest.raises(Forbidden, match="sender is unknown"):
+            await svc.approve(anon, actor, "looks fine to me")
+    assert (await svc.get(anon))["state"] == "held"
+    await svc.reject(anon, sam, "unknown sender")
+    assert (await svc.get(anon))["state"] == "rejected"
+    await svc.close()
+
+
 async def test_four_eyes_needs_two_distinct_approvers(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
     s, url = sim
     svc = service(r, url, four_eyes=True)

@@ -381,11 +381,28 @@ class Pipeline:
         ctx = await self._context(req, route, params, ex, path, policy, channel_terms)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
+        # Files sent without signing in (plugin routes Mattermost serves without a
+        # session) pay their scan time from the client address's scan budget, so one
+        # client cannot keep the file workers busy without credentials; a signed-in
+        # user's files are bounded by the file deadline and the worker pool instead.
+        file_budget = _budget_key(ctx) if not ctx.user_id and self.scan_budget is not None else None
         if upload_state != "partial":
             for index, part in enumerate(ex.files):
                 problems: list[str] = []
                 if self.file_scanner is not None:
-                    prescanned.extend(await self._scan_file(part, entities, problems, session))
+                    if file_budget is not None:
+                        try:
+                            self.scan_budget.check(file_budget)
+                        except ScanBudgetExceeded:
+                            return await self._refuse(
+                                req, 429, SCAN_BUDGET_ID, "You sent more than the data-loss-prevention gateway can "
+                                "check right now. Wait a minute and try again.", "scan-budget", route=route)
+                    started_file = time.perf_counter()
+                    try:
+                        prescanned.extend(await self._scan_file(part, entities, problems, session))
+                    finally:
+                        if file_budget is not None:
+                            self.scan_budget.charge(file_budget, time.perf_counter() - started_file)
                 else:
                     items.extend(await self._file_items(part, problems))
                 if problems:
@@ -445,6 +462,13 @@ class Pipeline:
         if route.group == "websocket" and decision.action in (Action.QUARANTINE, Action.REDACT):
             # a frame is never held (there is no request to release) nor rewritten
             decision = replace(decision, action=Action.BLOCK, reason=decision.reason + " (websocket frame: dropped)")
+        if decision.action is Action.QUARANTINE and not ctx.user_id and not ctx.hook_id:
+            # Nobody signed in sent it (a plugin route Mattermost serves without a session):
+            # there is no one to notify, no identity for a reviewer to weigh, and no one an
+            # approver can be shown not to be; holding it would let anyone fill the review
+            # queue and Redis without credentials.  It is refused, archived, never held.
+            decision = replace(decision, action=Action.BLOCK,
+                               reason=decision.reason + " (sent without signing in: never held; blocked)")
         if upload_state == "partial" and decision.action in (Action.ALLOW, Action.MONITOR):
             # A chunk that does not complete the file is kept (encrypted) and
             # forwarded: Mattermost shows nobody an incomplete upload.  The whole

@@ -100,3 +100,20 @@ class PrincipalResolver:
                 principal = user_id  # owned by a plugin: no person behind it
         self._cache[user_id] = (principal, self._clock() + CACHE_SECONDS)
         return principal
+
+    async def hook_owner(self, hook_id: str) -> str:
+        """The principal behind an incoming webhook: its creator (``user_id`` of
+        ``GET /api/v4/hooks/incoming/{id}``; Mattermost posts as the hook's creator,
+        app/webhook.go CreateWebhookPost), bots resolved to their owners.  A hook
+        that cannot be read makes the check fail closed (Unresolvable)."""
+        from dlp_proxy.quarantine.common import is_mattermost_id
+
+        if not is_mattermost_id(hook_id):
+            raise Unresolvable("the webhook's id is not a Mattermost id")
+        if not self.can_check:
+            raise Unresolvable("no Mattermost token is configured to read the webhook's creator (DLP_NOTIFY_TOKEN)")
+        status, hook = await self._get(f"/api/v4/hooks/incoming/{hook_id}")
+        creator = hook.get("user_id") if isinstance(hook, dict) else None
+        if status != 200 or not is_mattermost_id(creator):
+            raise Unresolvable(f"the webhook's creator could not be read (Mattermost answered {status})")
+        return await self.resolve(str(creator))

@@ -202,9 +202,17 @@ class QuarantineWorkflow(QuarantineDelivery):
             sender = h.get("sender_id", "")
             flag = h.get("sender_is_bot")
             theirs = sender
-            if sender and flag != "0":
+            if not sender:
+                # Nobody signed in sent it: an incoming webhook's message is its creator's
+                # (the principal); with neither, no one can show it is not their own.
+                hook = h.get("hook_id", "")
+                if not hook:
+                    raise Forbidden("this item's sender is unknown (it was sent without signing in), so "
+                                    "no approval can be shown not to be the sender's own: it can only be rejected")
+                theirs = await self.principals.hook_owner(hook)
+            elif flag != "0":
                 theirs = await self.principals.resolve(sender, is_bot=flag == "1")
-            elif sender:
+            else:
                 # the gateway saw the sender's users/me when it held the item (not a bot):
                 # looked up again when possible, and taken as a person if Mattermost cannot say
                 try:
@@ -212,7 +220,7 @@ class QuarantineWorkflow(QuarantineDelivery):
                 except Unresolvable:
                     theirs = sender
         except Unresolvable as exc:
-            raise Forbidden(f"cannot tell whose bot is involved, so the approval is refused: {exc}") from exc
+            raise Forbidden(f"cannot tell whose bot or webhook sent it, so the approval is refused: {exc}") from exc
         return mine, theirs
 
     async def approve(self, item_id: str, actor: Actor, reason: str, *, verdict: str | None = None) -> dict[str, Any]:
