@@ -71,15 +71,40 @@ def engine(languages: str = "eng") -> Any:
     return api
 
 
-def may_have_text(gray: Any) -> bool:
-    """Cheap check (a few ms for 12 MP): are there sharp strokes such as glyphs make?"""
+def may_have_text(gray: Any, colour: Any | None = None) -> bool:
+    """Cheap check (a few ms for 12 MP): are there sharp strokes such as glyphs make?
+    ``colour``: the picture in RGB, when it has colour.  Text whose colour differs from
+    its background's while their luminance is close (red on green, blue on black) has
+    no step in grey: its strokes are looked for in each of R, G and B as well."""
     import numpy as np
 
-    rows = np.asarray(gray, dtype=np.int16)[::2]
-    if rows.shape[1] < 2:
-        return False
-    edges = int(np.count_nonzero(np.abs(np.diff(rows, axis=1)) >= EDGE_STEP))
-    return edges >= MIN_EDGES
+    def sharp(channel: Any) -> bool:
+        rows = np.asarray(channel, dtype=np.int16)[::2]
+        if rows.ndim != 2 or rows.shape[1] < 2:
+            return False
+        return int(np.count_nonzero(np.abs(np.diff(rows, axis=1)) >= EDGE_STEP)) >= MIN_EDGES
+
+    if sharp(gray):
+        return True
+    return colour is not None and any(sharp(band) for band in colour.split()[:3])
+
+
+def colour_distance(colour: Any) -> Any:
+    """Ink black on white by colour: each pixel's largest channel difference from the
+    background colour (the most common one), inverted.  Text in another colour than
+    its background comes out dark whatever the two luminances (isoluminant red on
+    green, which greyscale turns into one flat grey)."""
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(colour.convert("RGB"), dtype=np.uint8)
+    sample = a[::4, ::4].reshape(-1, 3).astype(np.int32) // 8
+    keys = sample[:, 0] * 1024 + sample[:, 1] * 32 + sample[:, 2]
+    background = a[::4, ::4].reshape(-1, 3)[keys == int(np.bincount(keys).argmax())][0].astype(np.int16)
+    distance = np.zeros(a.shape[:2], dtype=np.int16)
+    for c in range(3):  # one channel at a time: a 50 MP picture never holds three int16 copies
+        np.maximum(distance, np.abs(a[:, :, c].astype(np.int16) - background[c]), out=distance)
+    return Image.fromarray((255 - np.clip(distance * 2, 0, 255)).astype(np.uint8))
 
 
 #: a first reading with a mean word confidence below this is retried (rotated, binarised)
@@ -144,7 +169,7 @@ def _ink_edges(gray: Any) -> int:
     return int(np.count_nonzero(np.abs(np.diff(rows, axis=1)) >= EDGE_STEP)) if rows.shape[1] > 1 else 0
 
 
-def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
+def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
     """OCR a decoded greyscale image within this file's OCR time budget.
 
     A poor first reading of a picture with a flat background (``FLAT_BACKGROUND``:
@@ -153,10 +178,15 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
     characters than the picture has ink (faint text, dim text in dark mode); turned
     180, 90, 270 degrees when the confidence stays low (rotated text); twice the size
     when its lines are small (``SMALL_LINE_PX``).  Kept: the first reading, the best
-    other one when it beats it, and the upscaled one."""
+    other one when it beats it, and the upscaled one.
+
+    Any picture whose readings found no text or only with a low confidence is read
+    again (``_clean_readings``): by colour distance (``colour``: the picture in RGB when
+    it has colour) and with a median filter, which removes dots and thin lines drawn
+    over text (a busy background hides text from Tesseract's first pass)."""
     from PIL import Image
 
-    if not may_have_text(gray):
+    if not may_have_text(gray, colour):
         ctx.problem("no-text", sub)
         return
     api = engine(ctx.limits.ocr_languages)
@@ -172,6 +202,7 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
     cap = RETRY_TIMES * max(first_seconds, 0.25)
     best, best_at, base = first, sub, gray
     if not _flat_background(gray):
+        best, best_at = _clean_readings(api, gray, colour, ctx, sub, cap, best, best_at)
         return _keep(ctx, sub, first, best_at, best)
 
     bw = binarize(gray)
@@ -195,6 +226,11 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
                 best, best_at, base = reading, f"{sub}/rotated={angle}", turned
                 if best.conf >= GOOD_CONFIDENCE:
                     break
+    if best.empty or best.conf < LOW_CONFIDENCE:
+        before = best
+        best, best_at = _clean_readings(api, gray, colour, ctx, sub, cap, best, best_at)
+        if best is not before:
+            base = gray
     w, h = base.size
     upscaled: _Reading | None = None
     room = min(ctx.limits.ocr_max_seconds - ctx.budget.ocr_seconds, ctx.budget.remaining_seconds() / 2)
@@ -203,6 +239,32 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str) -> None:
         upscaled = _recognize(api, base.resize((2 * w, 2 * h), Image.Resampling.LANCZOS), ctx,
                               f"{sub}/upscaled", retry=cap)
     _keep(ctx, sub, first, best_at, best, upscaled)
+
+
+def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str, cap: float,
+                    best: _Reading, best_at: str) -> tuple[_Reading, str]:
+    """Readings of the picture made plainer, while the best one found no text or has a
+    low confidence: by colour distance (when it has colour), then median-filtered (the
+    grey picture, and the colour distance).  Returns the best reading and where."""
+    from PIL import ImageFilter
+
+    def views() -> Any:
+        distance = colour_distance(colour) if colour is not None else None
+        if distance is not None:
+            yield "colour", distance
+        yield "median", gray.filter(ImageFilter.MedianFilter(3))
+        if distance is not None:
+            yield "colour/median", distance.filter(ImageFilter.MedianFilter(3))
+
+    for name, view in views():
+        if not (best.empty or best.conf < LOW_CONFIDENCE):
+            break
+        reading = _recognize(api, view, ctx, f"{sub}/{name}", retry=cap)
+        if reading is None:
+            break
+        if _beats(reading, best):
+            best, best_at = reading, f"{sub}/{name}"
+    return best, best_at
 
 
 def _beats(reading: _Reading, best: _Reading) -> bool:

@@ -117,6 +117,7 @@ MIN_IMAGE_SIDE = 32
 
 def _ocr_page(page: Any, loc: str, ctx: Ctx) -> None:
     """OCR the images of an image-only page (sizes checked before anything is decoded)."""
+    from dlp_proxy.files.images import grey_and_colour
     from dlp_proxy.files.ocr import ocr_image
 
     res: Any = page.get("/Resources")
@@ -137,7 +138,8 @@ def _ocr_page(page: Any, loc: str, ctx: Ctx) -> None:
             ctx.problem("ocr-limit", sub)
             continue
         ctx.budget.check_time()
-        ocr_image(page.images[name].image.convert("L"), ctx, sub)
+        gray, colour = grey_and_colour(page.images[name].image)
+        ocr_image(gray, ctx, sub, colour)
     if len(images) > MAX_IMAGES_PER_PAGE:
         ctx.problem("ocr-limit", f"{loc}/ocr")
 
