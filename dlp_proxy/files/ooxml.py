@@ -35,6 +35,9 @@ _TEXT_TAGS = {"t", "delText", "instrText"}
 _BREAK_TAGS = {"br", "cr"}
 _PARA_TAGS = {"p", "tr", "si", "comment"}
 _ALT_ATTRS = ("descr", "title")
+#: text WordprocessingML keeps in an attribute: element -> attribute (ECMA-376 Part 1,
+#: 17.16.19 fldSimple, 17.5.2.1 alias, 17.5.2.44 tag)
+_ATTR_TEXT = {"fldSimple": "instr", "alias": "val", "tag": "val"}
 #: text a reader never sees in the document as displayed: tracked deletions (hidden
 #: under "simple markup") and field codes (the field's result is shown)
 _UNSHOWN_TAGS = {"delText", "instrText"}
@@ -71,6 +74,12 @@ def ooxml_text(root: Any, display: Display | None = None) -> str:
                 value = el.get(attr)
                 if value:
                     parts.append(f"\n{value}\n")
+        elif display is None and name in _ATTR_TEXT:
+            # a simple field's code (its result is the runs inside, as for w:instrText) and a
+            # content control's title and tag (shown on its title tab when selected)
+            value = next((v for k, v in el.attrib.items() if local(k) == _ATTR_TEXT[name]), "")
+            if value:
+                parts.append(f"\n{value}\n")
         stack.append((el, True))
         for child in reversed(el):
             stack.append((child, False))
@@ -343,7 +352,34 @@ def _rest(pkg: Package) -> None:
                     pkg.ctx.child(f"image={posixpath.basename(name)}").extract(content, name=name)
             continue
         if name.endswith(".xml") or name.endswith(".vml"):
-            _add_part(pkg, name, f"part={name}")
+            root = pkg.xml(name)
+            if root is not None:
+                add_readings(pkg.ctx, f"part={name}", root, pkg.display)
+                # Parts no specific reader took hold their text in elements of their own
+                # (custom XML that content controls bind to and Word shows, chart caches
+                # ``c:v``): every element's character data is read too.
+                pkg.ctx.add(f"part={name}/data", xml_character_data(root))
+            continue
+        # Any other part (an ``altChunk`` target Word imports on open: HTML, MHT, RTF, text,
+        # another document; a thumbnail) is a file of its own kind; a picture only with OCR.
+        if name.lower().endswith(_PICTURES) and (not pkg.ctx.limits.ocr or name.startswith("docProps/thumbnail")):
+            continue  # (the package's thumbnail is a picture of its first page, which is read as text)
+        content = pkg.read(name)
+        if content is not None:
+            pkg.ctx.child(f"part={name}").extract(content, name=name)
+
+
+_PICTURES = (".jpeg", ".jpg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".webp")
+
+
+def xml_character_data(root: Any) -> str:
+    """Every element's text and tail, one per line."""
+    out: list[str] = []
+    for el in root.iter():
+        for value in (el.text, el.tail):
+            if value and value.strip():
+                out.append(value.strip())
+    return "\n".join(out)
 
 
 # -- XLSX ---------------------------------------------------------------------------
