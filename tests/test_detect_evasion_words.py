@@ -52,6 +52,9 @@ CASES = [
     ("spanish", "client SSN " + SPELLED["es"], "US_SSN"),
     ("french", "client SSN " + SPELLED["fr"], "US_SSN"),
     ("german", "client SSN " + SPELLED["de"], "US_SSN"),
+    ("french compounds", "client SSN cinq cent trente-six, vingt-deux, huit mille sept cent dix", "US_SSN"),
+    ("german compounds", "client SSN fünfhundertsechsunddreißig zweiundzwanzig achttausendsiebenhundertzehn", "US_SSN"),
+    ("spanish compounds", "client SSN quinientos treinta y seis, veintidós, ocho mil setecientos diez", "US_SSN"),
     ("double and oh", "client SSN five three six double two eight seven one oh", "US_SSN"),
     ("filler across lines", f"client SSN starts {AREA},\nthen {GROUP},\nends {SERIAL}", "US_SSN"),
     ("filler in brackets", f"client SSN {AREA} (then) {GROUP} (then) {SERIAL}", "US_SSN"),
@@ -229,6 +232,7 @@ def test_rendered_digits_bounds_the_number_words(pieces: list[str]) -> None:
 # -- end to end: through the real gateway -----------------------------------------------
 
 E2E = [c[1] for c in CASES if c[0] in ("mixed", "run together", "german", "filler starts/then/ends", "filler iban",
+                                       "french compounds",
                                        "ordered list", "table empty header", "struck decoy", "hash groups")]
 
 
