@@ -136,6 +136,7 @@ def _entries() -> dict[str, tuple[int, int]]:
     return table
 
 
+@functools.cache
 def _lexicon() -> dict[str, str]:
     """Folded digit word -> its digit (the words a single one of which touching a digit is read)."""
     return {w: str(v) for w, (k, v) in _entries().items() if k == _UNIT}
