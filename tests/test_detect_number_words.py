@@ -362,3 +362,53 @@ def test_prose_stays_words(engine: Engine, text: str) -> None:
     stopping = {"US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE"}
     assert not stopping & {f.entity_type for f in engine.analyze(text)}, text
     assert len(_read(text)) < 9, normalize(text).text
+
+
+# -- an IBAN's letters in the spelling alphabet (near an IBAN label) ------------------------
+
+_SPELLING = {"A": "alfa", "B": "bravo", "C": "charlie", "D": "delta", "E": "echo", "F": "foxtrot", "G": "golf",
+             "H": "hotel", "I": "india", "J": "juliett", "K": "kilo", "L": "lima", "M": "mike", "N": "november",
+             "O": "oscar", "P": "papa", "Q": "quebec", "R": "romeo", "S": "sierra", "T": "tango", "U": "uniform",
+             "V": "victor", "W": "whiskey", "X": "xray", "Y": "yankee", "Z": "zulu"}
+IBAN_GROUPS = ["GB82", "WEST", "1234", "5698", "7654", "32"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(spell=st.lists(st.booleans(), min_size=6, max_size=6), case=st.sampled_from([str.lower, str.title, str.upper]),
+       sep=st.sampled_from([" ", "-"]), group_sep=st.sampled_from([" ", ", "]),
+       label=st.sampled_from(["iban ", "IBAN: ", "my iban is "]), digits_in_words=st.booleans())
+def test_property_iban_letters_spelled(engine: Engine, spell: list[bool], case: Callable[[str], str], sep: str,
+                                       group_sep: str, label: str, digits_in_words: bool) -> None:
+    """Letters of the IBAN written in the spelling alphabet (any, some or all groups),
+    digits as digits or digit words: read back as the IBAN."""
+    spell[0] = True  # the country code at least
+    # the digit groups all in words or none: two digit words alone after digits are not
+    # read ("7654 three two": a run needs MIN_NUMBER_WORDS, "one of two" stays words)
+    spell[2:] = [spell[2]] * 4
+    groups = []
+    for g, spelled_out in zip(IBAN_GROUPS, spell, strict=True):
+        if not spelled_out:
+            groups.append(g)
+            continue
+        letters = sep.join(case(_SPELLING[c]) for c in g if c.isalpha())
+        run = "".join(c for c in g if c.isdigit())
+        if run:  # digit words apart by blanks (hyphens between digits stay marks: "5-3-6")
+            digits = " ".join(en(int(c), False) for c in run) if digits_in_words else run
+            letters = f"{letters}{sep}{digits}" if letters else digits
+        groups.append(letters)
+    text = label + group_sep.join(groups)
+    assert "IBAN_CODE" in {f.entity_type for f in engine.analyze(text)}, (text, normalize(text).text)
+
+
+@pytest.mark.parametrize("text", [
+    "golf bravo 82 rooms at the hotel, charlie and mike",  # no IBAN label: words
+    "Mike and Victor booked the hotel for 2 nights, iban later",
+    "hotel golf bravo 82 rooms, iban pending",
+])
+def test_spelling_alphabet_without_an_iban_stays_clean(engine: Engine, text: str) -> None:
+    assert "IBAN_CODE" not in {f.entity_type for f in engine.analyze(text)}, text
+
+
+def test_spelling_alphabet_is_read_only_near_an_iban_label() -> None:
+    assert normalize("golf bravo 82 west").text == "golf bravo 82 west"
+    assert normalize("iban golf bravo 82 west").text == "iban GB82 west"

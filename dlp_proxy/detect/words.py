@@ -14,7 +14,10 @@ French, German, Italian, Portuguese and Dutch, compared with accents folded (``z
 - ``double``/``triple`` before a digit (``double two`` -> 22);
 - words run together (``fivethreesix``, ``ventidue``, ``zweiundzwanzig``): a token
   that splits wholly into number words;
-- digits mixed among the words (``five 3 six 2 two``, ``8 mil 710``).
+- digits mixed among the words (``five 3 six 2 two``, ``8 mil 710``);
+- near an IBAN label (``iban`` in the text), an IBAN's letters in the ICAO/NATO
+  spelling alphabet (``golf bravo 82 WEST...`` -> ``GB82 WEST...``): read in a run that
+  is read anyway, or that starts an IBAN (two spelled letters, then two digits).
 
 Which words make one number is decided by place value, in one left-to-right pass: a
 word joins the number before it only where it fills a place that number leaves open
@@ -63,7 +66,7 @@ _TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5"
          "eighty": "8", "ninety": "9"}
 
 # kinds of number word
-_UNIT, _TEN, _TEEN, _TENS_K, _MULT100, _HUNDREDS, _THOUSAND, _CONJ, _TIMES, _GROUP = range(10)
+_UNIT, _TEN, _TEEN, _TENS_K, _MULT100, _HUNDREDS, _THOUSAND, _CONJ, _TIMES, _GROUP, _LETTER = range(11)
 
 #: the other words, by language: ten, eleven to nineteen, the tens (with the Italian forms
 #: elided before ``uno``/``otto``, the Spanish ``veinti-``), a hundred, the hundreds
@@ -108,6 +111,14 @@ _CONJ_WORDS = ("and", "y", "e", "et", "und", "en")
 _HUNDRED = "hundred"
 #: "double two" is 22, "triple five" 555
 _REPEAT = {"double": 2, "triple": 3}
+#: the ICAO/NATO spelling alphabet: an IBAN's letters spelled out ("golf bravo 82 ...")
+_NATO = {"alfa": "A", "alpha": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E", "foxtrot": "F",
+         "golf": "G", "hotel": "H", "india": "I", "juliett": "J", "juliet": "J", "kilo": "K", "lima": "L",
+         "mike": "M", "november": "N", "oscar": "O", "papa": "P", "quebec": "Q", "romeo": "R", "sierra": "S",
+         "tango": "T", "uniform": "U", "victor": "V", "whiskey": "W", "whisky": "W", "xray": "X", "yankee": "Y",
+         "zulu": "Z"}
+#: the label near which spelled letters are read
+_LETTERS_LABEL = "iban"
 #: written with their accent or sharp s: looked for as written before any folding
 _ACCENTED = ("fünf", "zéro", "três", "zwölf", "één", "dreißig")
 
@@ -185,7 +196,7 @@ def _fold(word: str) -> str:
 
 def may_have_number_words(text: str) -> bool:
     low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
-    return any(w in low for w in _triggers())
+    return any(w in low for w in _triggers()) or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -297,13 +308,15 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
     words = _LETTERS.findall(low)
     openers = _openers()
     hits = list(openers.intersection(words))
+    spelled = _NATO.keys() & set(words) if _LETTERS_LABEL in low else set()
+    hits.extend(spelled)
     heads, tails = _heads_tails()
     for t in set(words):
         if ((len(t) >= 5 and t[:2] in heads and t[-2:] in tails) or (len(t) >= 3 and not t.isascii())) \
                 and t not in openers and _opens(t):
             hits.append(t)
     glued = [g for g in _glued(low) if _has_trigger(g)]
-    if tight and not glued and _HUNDRED not in hits and (
+    if tight and not glued and not spelled and _HUNDRED not in hits and (
             sum(words.count(w) * _words_in(w) for w in hits) + sum(map(words.count, _SHORT_WORDS))) < 3:
         return [], []
     return hits, glued
@@ -328,7 +341,7 @@ def _glued(low: str) -> set[str]:
 def _words_in(token: str) -> int:
     """How many number words a token that opens a window holds (three where unknown: a
     non-ASCII token, read once the rendering steps have run)."""
-    if token in _entries():
+    if token in _entries() or token in _NATO:
         return 1
     seg = _segment(_fold(token))
     return 3 if seg is None else len(seg)
@@ -379,8 +392,9 @@ def _windows(text: str, low: str, tight: bool = True) -> list[tuple[int, int]]:
     return out
 
 
-def _tokens(text: str, a: int, b: int) -> list[_Tok | None]:
-    """Number tokens of ``text[a:b]`` in order; None where a token is no number."""
+def _tokens(text: str, a: int, b: int, letters: bool = False) -> list[_Tok | None]:
+    """Number tokens of ``text[a:b]`` in order; None where a token is no number.
+    ``letters``: spelling-alphabet words are tokens too (near an IBAN label)."""
     entries = _entries()
     out: list[_Tok | None] = []
     for m in _TOKEN.finditer(text, a, b):
@@ -389,7 +403,7 @@ def _tokens(text: str, a: int, b: int) -> list[_Tok | None]:
             out.append(_Tok(m.start(), m.end(), (), s) if len(s) <= _MAX_GROUP else None)
             continue
         f = _fold(s)
-        if f in entries:
+        if f in entries or (letters and f in _NATO):
             out.append(_Tok(m.start(), m.end(), (f,), ""))
             continue
         seg = _segment(f) if len(f) >= 4 else None
@@ -426,6 +440,8 @@ def _start(num: _Number, kind: int, value: int, word: str) -> None:
     num.last_kind, num.last_value = kind, value
     if kind == _GROUP:
         num.literal, num.cur, num.room = word, value, 0
+    elif kind == _LETTER:
+        num.literal = _NATO[word]
     elif kind == _THOUSAND:
         num.total, num.room = 1000, 1000
     else:
@@ -525,7 +541,7 @@ def _read(atoms: list[tuple[int, int, str]], join: list[bool]) -> list[_Number |
             num = None  # nothing joins a repeated digit
             continue
         _start(num, kind, value, word)
-        num.words = int(kind != _GROUP)
+        num.words = int(kind not in (_GROUP, _LETTER))
         k += 1
     return out
 
@@ -544,8 +560,9 @@ def number_word_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     if len(low) != len(text):
         low = text.translate(_ASCII_LOWER)
     edits: list[tuple[int, int, str, int, int]] = []
+    letters = _LETTERS_LABEL in low
     for a, b in _windows(text, low):
-        toks = _tokens(text, a, b)
+        toks = _tokens(text, a, b, letters)
         run: list[_Tok] = []
         for t in toks:
             if t is None:
@@ -601,6 +618,8 @@ def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, 
         for w in t.words or (t.digits,):
             if t.digits:
                 atoms.append((_GROUP, int(w), w))
+            elif w in _NATO:
+                atoms.append((_LETTER, 0, w))
             else:
                 atoms.append((*entries[w], w))
             join.append(not first or (ti > 0 and _joins(text[run[ti - 1].end : t.start])))
@@ -621,6 +640,12 @@ def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, 
 def _worth_reading(numbers: list[_Number], atoms: list[tuple[int, int, str]]) -> bool:
     if sum(n.words for n in numbers) >= MIN_NUMBER_WORDS or any(n.words >= 3 for n in numbers):
         return True
+    # an IBAN's start: two spelled letters, then its two check digits ("golf bravo 82")
+    for k in range(len(numbers) - 2):
+        check = numbers[k + 2].digits() + (numbers[k + 3].digits() if k + 3 < len(numbers) else "")
+        if atoms[numbers[k].first][0] == _LETTER and atoms[numbers[k + 1].first][0] == _LETTER and (
+                len(check) >= 2 and check[:2].isdigit()):
+            return True
     # "5 hundred", "five hundred": hundred with a number before it
     return any(n.last > n.first and any(atoms[k][2] == _HUNDRED for k in range(n.first + 1, n.last + 1))
                for n in numbers)
@@ -643,7 +668,8 @@ def _emit_numbers(text: str, run: list[_Tok], owner: list[int], numbers: list[_N
             edits.append((a, b, digits, a, b))
         if k + 1 < len(clusters) and clusters[k + 1][0] == tb + 1:
             gap_a, gap_b = b, run[tb + 1].start
-            if text[gap_a:gap_b].isspace():
+            # blanks between numbers dropped; a hyphen too after spelled letters ("Golf-Bravo-82")
+            if text[gap_a:gap_b].isspace() or (text[gap_a:gap_b] == "-" and digits.isalpha()):
                 edits.append((gap_a, gap_b, "", gap_a, gap_b))
 
 
@@ -657,5 +683,5 @@ def digit_bound(text: str) -> int:
         low = text.translate(_ASCII_LOWER)
     n = 0
     for a, b in _windows(text, low, tight=False):
-        n += sum(4 * len(t.words) for t in _tokens(text, a, b) if t is not None)
+        n += sum(4 * len(t.words) for t in _tokens(text, a, b, _LETTERS_LABEL in low) if t is not None)
     return n
