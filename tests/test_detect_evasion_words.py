@@ -52,6 +52,9 @@ CASES = [
     ("spanish", "client SSN " + SPELLED["es"], "US_SSN"),
     ("french", "client SSN " + SPELLED["fr"], "US_SSN"),
     ("german", "client SSN " + SPELLED["de"], "US_SSN"),
+    ("french compounds", "client SSN cinq cent trente-six, vingt-deux, huit mille sept cent dix", "US_SSN"),
+    ("german compounds", "client SSN fünfhundertsechsunddreißig zweiundzwanzig achttausendsiebenhundertzehn", "US_SSN"),
+    ("spanish compounds", "client SSN quinientos treinta y seis, veintidós, ocho mil setecientos diez", "US_SSN"),
     ("double and oh", "client SSN five three six double two eight seven one oh", "US_SSN"),
     ("filler across lines", f"client SSN starts {AREA},\nthen {GROUP},\nends {SERIAL}", "US_SSN"),
     ("filler in brackets", f"client SSN {AREA} (then) {GROUP} (then) {SERIAL}", "US_SSN"),
@@ -66,6 +69,11 @@ CASES = [
      "CREDIT_CARD"),
     ("filler iban", "IBAN GB82 WEST then 1234 5698 then 7654 32", "IBAN_CODE"),
     ("hash groups", f"client SSN #{AREA} #{GROUP} #{SERIAL}", "US_SSN"),
+    ("filler, label after", f"{AREA}, then {GROUP}, then {SERIAL} is her social security number", "US_SSN"),
+    ("filler, label after a dash", f"{AREA} and {GROUP} and {SERIAL} - social", "US_SSN"),
+    ("filler iban, label after", "GB82 WEST then 1234 5698 then 7654 32 is my iban", "IBAN_CODE"),
+    ("filler card, label after", f"{CARD_GROUPS[0]} then {CARD_GROUPS[1]}, next {CARD_GROUPS[2]} and last "
+     f"{CARD_GROUPS[3]} is the card number", "CREDIT_CARD"),
     ("ordered list", f"client SSN\n1. {AREA}\n2. {GROUP}\n3. {SERIAL}", "US_SSN"),
     ("ordered list parens", f"client SSN\n7) {AREA}\n8) {GROUP}\n9) {SERIAL}", "US_SSN"),
     ("table empty header", f"| | | |\n|---|---|---|\n| {AREA} | {GROUP} | {SERIAL} |", "US_SSN"),
@@ -96,6 +104,8 @@ NEGATIVES = [
     "version 1.2~~.3~~ ok and ~~old~~ new",
     "release 2024. was good\n2025. is better",
     "account review: first 3 then 22 rows, ends at 8710",
+    "shipped 536 boxes, and 22 crates, and 8710 pallets. ssn field empty",
+    "ssn field empty. shipped 536 boxes, and 22 crates, and 8710 pallets",
 ]
 
 
@@ -170,6 +180,24 @@ def test_property_filler_words_between_groups(engine: Engine, kind: str, fill: l
     assert entity in _types(engine, text), text
 
 
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["ssn", "card", "iban"]), fill=st.lists(st.sampled_from(FILLER), min_size=5, max_size=5),
+       comma=st.lists(st.booleans(), min_size=5, max_size=5), hashed=st.booleans(),
+       link=st.sampled_from([" ", " is her ", " - ", " that's the ", " (", " = ", ", their "]))
+def test_property_filler_words_label_after(engine: Engine, kind: str, fill: list[str], comma: list[bool],
+                                           hashed: bool, link: str) -> None:
+    """The label after the groups ("536, then 22, then 8710 is her ssn")."""
+    label, groups, entity = {"ssn": ("ssn", [AREA, GROUP, SERIAL], "US_SSN"),
+                             "card": ("card number", CARD_GROUPS, "CREDIT_CARD"),
+                             "iban": ("iban", ["GB82 WEST", "1234 5698", "7654 32"], "IBAN_CODE")}[kind]
+    mark = "#" if hashed and kind != "iban" else ""
+    text = f"{mark}{groups[0]}"
+    for k, g in enumerate(groups[1:]):
+        text += ("," if comma[k] else "") + f" {fill[k]} {mark}{g}"
+    text += link + label
+    assert entity in _types(engine, text), text
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fill=st.lists(st.sampled_from(["of", "in", "and", "plus", "by"]), min_size=2, max_size=2),
        numbers=st.tuples(st.integers(100, 999), st.integers(10, 99), st.integers(1000, 9999)))
@@ -229,6 +257,7 @@ def test_rendered_digits_bounds_the_number_words(pieces: list[str]) -> None:
 # -- end to end: through the real gateway -----------------------------------------------
 
 E2E = [c[1] for c in CASES if c[0] in ("mixed", "run together", "german", "filler starts/then/ends", "filler iban",
+                                       "french compounds",
                                        "ordered list", "table empty header", "struck decoy", "hash groups")]
 
 

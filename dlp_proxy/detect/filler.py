@@ -6,8 +6,9 @@
   ("#536 #22 #8710": Mattermost makes no hashtag of a ``#`` before a digit).  Read only
   when the groups' lengths make up an identifier's exact shape (SSN/ITIN 3-2-4, EIN 2-7,
   a card's fours, Amex 4-6-5, Diners 4-6-4, an IBAN's country, check digits and groups of
-  four) and an identifier's label is a few words before the first group: the filler
-  becomes one space.
+  four) and an identifier's label is a few words before the first group or after the
+  last ("536, then 22, then 8710 is her ssn"), in the same sentence (no ``.;!?`` and a
+  word between them): the filler becomes one space.
 - ``list-markers``: the markers of an ordered Markdown list ("1. 536\\n2. 22\\n3. 8710")
   render as list numbering, not as text of the item: dropped when two or more items in a
   row are numbered one after the other (a lone "2024. " may be a number the reader sees).
@@ -28,7 +29,7 @@ LABEL_REACH = 48
 
 #: identifiers' labels (lower case), as words
 _LABEL = re.compile(
-    r"(?i)(?<![a-z])(?:ssn|ssns|social security|soc sec|itin|ein|tin|tax id|card|credit|debit|visa|"
+    r"(?i)(?<![a-z])(?:ssn|ssns|social|soc sec|itin|ein|tin|tax id|card|credit|debit|visa|"
     r"mastercard|amex|pan|iban|account|acct|routing|aba|bank)(?![a-z])"
 )
 #: a digit group: digits (a card's or an IBAN's groups of up to four, SSN parts) with one
@@ -52,6 +53,11 @@ _GAP = re.compile(
 _GROUPS_REACH = 80
 #: group starts tried after one label
 _STARTS_PER_LABEL = 3
+#: group starts tried before one label (the groups of an IBAN, with filler: up to 8)
+_STARTS_BEFORE_LABEL = 10
+#: a sentence's end between a label and the groups: they belong to different sentences
+#: ("ssn field empty. shipped 536 boxes, then 22 crates...", "...8710 pallets. ssn field")
+_SENTENCE_END = re.compile(r"[.;!?]\s+[A-Za-z]")
 _CARD_SHAPES = frozenset({(4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), *((4, 4, 4, last) for last in range(1, 5))})
 _DIGIT_SHAPES = frozenset({(3, 2, 4), (2, 7), *_CARD_SHAPES})
 
@@ -88,28 +94,50 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     edits: list[tuple[int, int, str, int, int]] = []
     done = -1
     seen: set[int] = set()
+
+    def take(parts: list[tuple[int, int]]) -> None:
+        for (_, b), (c, _) in itertools.pairwise(parts):
+            if text[b:c] != " ":
+                edits.append((b, c, " ", b, c))
+        for a, _ in parts:
+            if text[a] == "#":
+                edits.append((a, a + 1, "", a, a + 1))
+
     for label in _LABEL.finditer(text):
         k = bisect.bisect_left(gaps, label.end())
-        if k == len(gaps) or gaps[k] > label.end() + LABEL_REACH + _GROUPS_REACH:
-            continue  # no filler or # between digit groups after this label
-        tried = 0
-        for g in _PART.finditer(text, label.end(), min(len(text), label.end() + LABEL_REACH + _GROUPS_REACH)):
-            if g.start() - label.end() > LABEL_REACH or tried >= _STARTS_PER_LABEL:
-                break
-            tried += 1
-            if g.start() < done or g.start() in seen:
+        if k < len(gaps) and gaps[k] <= label.end() + LABEL_REACH + _GROUPS_REACH:
+            # the label before the groups ("ssn: starts 536, then 22, ends 8710")
+            tried = 0
+            for g in _PART.finditer(text, label.end(), min(len(text), label.end() + LABEL_REACH + _GROUPS_REACH)):
+                if g.start() - label.end() > LABEL_REACH or tried >= _STARTS_PER_LABEL:
+                    break
+                tried += 1
+                if g.start() < done or g.start() in seen:
+                    continue
+                seen.add(g.start())
+                if _SENTENCE_END.search(text, label.end(), g.start()) is not None:
+                    break
+                found = _best(text, g.start())
+                if found is not None:
+                    parts, done = found
+                    take(parts)
+                    break
+        # the label after the groups ("536, then 22, then 8710 is her ssn"): groups that
+        # end at most LABEL_REACH before it, tried from the leftmost of the last few
+        lo = max(0, label.start() - LABEL_REACH - _GROUPS_REACH, done)
+        k = bisect.bisect_left(gaps, lo)
+        if k == len(gaps) or gaps[k] >= label.start():
+            continue  # no filler or # between digit groups before this label
+        starts = [g.start() for g in _PART.finditer(text, lo, label.start())][-_STARTS_BEFORE_LABEL:]
+        for start in starts:
+            if start < done:
                 continue
-            seen.add(g.start())
-            found = _best(text, g.start())
-            if found is None:
+            found = _best(text, start)
+            if (found is None or found[1] > label.start() or label.start() - found[1] > LABEL_REACH
+                    or _SENTENCE_END.search(text, found[1], label.start() + 1) is not None):
                 continue
             parts, done = found
-            for (_, b), (c, _) in itertools.pairwise(parts):
-                if text[b:c] != " ":
-                    edits.append((b, c, " ", b, c))
-            for a, _ in parts:
-                if text[a] == "#":
-                    edits.append((a, a + 1, "", a, a + 1))
+            take(parts)
             break
     edits.sort()
     kept: list[tuple[int, int, str, int, int]] = []

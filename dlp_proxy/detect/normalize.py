@@ -26,6 +26,9 @@ hand-written lists:
   inside a token that also holds ASCII letters or digits (an IBAN with one
   Cyrillic letter) or has ASCII digits a few characters away (an IBAN group
   written wholly in look-alikes); other words in another script are left alone;
+- ``enclosed-letters``: enclosed Latin letters NFKC keeps as symbols or brackets
+  (negative circled/squared capitals ``🅶``, regional indicators ``🇬``, parenthesized
+  ``🄶``) become their letter, by their Unicode name;
 - ``spelled-separators``: a separator written as a word between digit groups
   (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
   ``then`` -> a space), and the labels of ``area 417 group 63 serial 2958``
@@ -170,6 +173,21 @@ def _confusables() -> dict[str, str]:
         for prefix in ("LATIN LETTER SMALL CAPITAL ", "LATIN SMALL LETTER SMALL CAPITAL "):
             if name.startswith(prefix) and len(name) == len(prefix) + 1 and small not in table:
                 table[small] = name[-1]
+    return table
+
+
+@functools.cache
+def _enclosed_letters() -> dict[str, str]:
+    """Enclosed Latin letters NFKC leaves as symbols or with brackets, by their Unicode
+    name: negative circled and negative squared capitals (``🅶``, ``🅐``), regional
+    indicators (``🇬``: one alone shows a boxed letter, a pair a flag) and parenthesized
+    letters (``🄶``, ``⒢``: NFKC gives ``(G)``)."""
+    table: dict[str, str] = {}
+    for cp in (*range(0x249C, 0x24B6), *range(0x1F110, 0x1F12A), *range(0x1F150, 0x1F16A), *range(0x1F170, 0x1F18A),
+               *range(0x1F1E6, 0x1F200)):
+        name = unicodedata.name(chr(cp), "")
+        if "LETTER " in name and name[-2] == " " and name[-1].isalpha():
+            table[chr(cp)] = name[-1].lower() if "SMALL LETTER" in name else name[-1]
     return table
 
 
@@ -442,6 +460,9 @@ def _one_pass(text: str, decode: bool) -> Normalized:
         elif (value := _digit_value(ch, cat)) is not None:
             emit(value, i, i + 1)
             events.append((i, i + 1, "digit-forms"))
+        elif cat == "So" and (letter := _enclosed_letters().get(ch)) is not None:
+            emit(letter, i, i + 1)
+            events.append((i, i + 1, "enclosed-letters"))
         elif cat[0] == "L" and (look := _confusables().get(ch)) is not None:
             if i >= token_end:
                 token_end, token_fold = _token_has_ascii_alnum(text, i)

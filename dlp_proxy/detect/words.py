@@ -1,30 +1,43 @@
 """Number words read as digits, for the normalizer (``normalize._latex_and_words``).
 
-An identifier spelled out is still the identifier.  What is read:
+An identifier spelled out is still the identifier.  What is read, in English, Spanish,
+French, German, Italian, Portuguese and Dutch, compared with accents folded (``zéro``,
+``três``, ``dreißig`` -> ``dreissig``, ``tweeëntwintig`` -> ``tweeentwintig``):
 
-- digit words of English, Spanish, French, German, Italian, Portuguese and Dutch
-  (``five``, ``cinco``, ``cinq``, ``fünf``, ``cinque``, ``vijf``...), compared with
-  accents folded (``zéro``, ``três``);
+- digit words (``five``, ``cinco``, ``cinq``, ``fünf``, ``cinque``, ``vijf``...);
+- numbers below a million written as their language writes them: teens, tens with a
+  unit (``fifty-three``, ``vingt-deux``, ``treinta y seis``, ``vinte e dois``, German
+  and Dutch unit first: ``sechsunddreißig``, ``zesendertig``), French vigesimal tens
+  (``soixante-dix``, ``quatre-vingt-dix-sept``), hundreds (``5 hundred 36``, ``cinq cent
+  trente-six``, ``quinientos``, ``quinhentos e trinta``), thousands (``ocho mil
+  setecientos diez``, ``achttausendsiebenhundertzehn``);
 - ``double``/``triple`` before a digit (``double two`` -> 22);
-- English compounds: teens (``eleven`` -> 11), tens alone or with a unit
-  (``fifty-three``, ``eighty seven`` -> 53, 87), ``hundred`` after a digit
-  (``5 hundred 36``, ``five hundred and six`` -> 536, 506);
-- words run together (``fivethreesix`` -> 536): a token that splits wholly into
-  number words;
-- digits mixed among the words (``five 3 six 2 two``).
+- words run together (``fivethreesix``, ``ventidue``, ``zweiundzwanzig``): a token
+  that splits wholly into number words;
+- digits mixed among the words (``five 3 six 2 two``, ``8 mil 710``);
+- near an IBAN label (``iban`` in the text), an IBAN's letters in the ICAO/NATO
+  spelling alphabet (``golf bravo 82 WEST...`` -> ``GB82 WEST...``): read in a run that
+  is read anyway, or that starts an IBAN (two spelled letters, then two digits).
+
+Which words make one number is decided by place value, in one left-to-right pass: a
+word joins the number before it only where it fills a place that number leaves open
+(``thirty`` leaves the units: ``thirty six`` is 36; ``five`` leaves none: ``five three
+six`` is 536), and only across blanks or one hyphen (``thirty, six`` is 30,6).  A
+conjunction (``and``, ``y``, ``e``, ``et``, ``und``, ``en``) is read only inside a number.
 
 A *run* is a sequence of such tokens apart by one to three blanks or marks (no line
 break).  A run is read when it holds at least ``MIN_NUMBER_WORDS`` number words
-(each word of a run-together token counts) or a ``hundred`` between numbers:
-"one of two" or "three or four" stay words.  Blanks inside a run are dropped, marks
-kept (``fifty-three six, twenty-two`` -> ``536,22``).  A single word touching a
-digit (``5three6``) is a digit too.
+(each word of a run-together token counts; conjunctions do not), a number of three
+words or more, or ``hundred`` with a number before it: "one of two" or "three or
+four" stay words.  Blanks between the numbers of a run are dropped, marks kept
+(``fifty-three six, twenty-two`` -> ``536,22``).  A single digit word touching a digit
+(``5three6``) is a digit too.
 
-Why no library: ``text2num``'s ``alpha2digit`` (en/fr/es/de/...) reads compounds
-well, but returns a new string without offsets (a finding must map back to what the
-user sent), reads ``5 hundred 36`` as ``5 100 36``, splits digit runs into
-groups, and does not read words run together; the digit words of each language are
-a short closed list, kept here.
+Why no library: ``text2num``'s ``alpha2digit`` reads compounds well, but returns a new
+string without offsets (a finding must map back to what the user sent), reads ``5
+hundred 36`` as ``5 100 36``, splits digit runs into groups, and does not read words
+run together; ``num2words`` only writes numbers.  The words of each language are short
+closed lists, kept here; the tests write numbers with a writer of their own.
 """
 
 from __future__ import annotations
@@ -45,47 +58,122 @@ _DIGIT_WORDS: dict[str, tuple[str, ...]] = {
     "pt": ("zero", "um", "dois", "tres", "quatro", "cinco", "seis", "sete", "oito", "nove"),
     "nl": ("nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"),
 }
-#: alternative spellings of a digit word (Spanish "una", German "ein"/"eine", "zwo", "fuenf")
-_VARIANTS = {"una": "1", "ein": "1", "eine": "1", "zwo": "2", "fuenf": "5", "nought": "0", "oh": "0"}
+#: alternative spellings of a digit word (Spanish "una", "un", German "ein"/"eine", "zwo",
+#: "fuenf", Portuguese "uma"/"duas")
+_VARIANTS = {"una": 1, "un": 1, "ein": 1, "eine": 1, "zwo": 2, "fuenf": 5, "uma": 1, "duas": 2, "nought": 0, "oh": 0}
 _TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 _TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
          "eighty": "8", "ninety": "9"}
+
+# kinds of number word
+_UNIT, _TEN, _TEEN, _TENS_K, _MULT100, _HUNDREDS, _THOUSAND, _CONJ, _TIMES, _GROUP, _LETTER = range(11)
+
+#: the other words, by language: ten, eleven to nineteen, the tens (with the Italian forms
+#: elided before ``uno``/``otto``, the Spanish ``veinti-``), a hundred, the hundreds
+#: written as one word, a thousand, the conjunction inside a number
+_TEN_WORDS = ("ten", "diez", "dix", "zehn", "dieci", "dez", "tien")
+_TEEN_WORDS: dict[int, tuple[str, ...]] = {
+    11: ("eleven", "once", "onze", "elf", "undici"),
+    12: ("twelve", "doce", "douze", "zwolf", "zwoelf", "dodici", "doze", "twaalf"),
+    13: ("thirteen", "trece", "treize", "dreizehn", "tredici", "treze", "dertien"),
+    14: ("fourteen", "catorce", "quatorze", "vierzehn", "quattordici", "catorze", "veertien"),
+    15: ("fifteen", "quince", "quinze", "funfzehn", "fuenfzehn", "quindici", "vijftien"),
+    16: ("sixteen", "dieciseis", "seize", "sechzehn", "sedici", "dezesseis", "dezasseis", "zestien"),
+    17: ("seventeen", "diecisiete", "siebzehn", "diciassette", "dezessete", "dezassete", "zeventien"),
+    18: ("eighteen", "dieciocho", "achtzehn", "diciotto", "dezoito", "achttien"),
+    19: ("nineteen", "diecinueve", "neunzehn", "diciannove", "dezenove", "dezanove", "negentien"),
+}
+_TENS_WORDS: dict[int, tuple[str, ...]] = {
+    20: ("twenty", "veinte", "veinti", "vingt", "vingts", "zwanzig", "venti", "vent", "vinte", "twintig"),
+    30: ("thirty", "treinta", "trente", "dreissig", "dreisig", "trenta", "trent", "trinta", "dertig"),
+    40: ("forty", "fourty", "cuarenta", "quarante", "vierzig", "quaranta", "quarant", "quarenta", "veertig"),
+    50: ("fifty", "cincuenta", "cinquante", "funfzig", "fuenfzig", "cinquanta", "cinquant", "cinquenta", "vijftig"),
+    60: ("sixty", "sesenta", "soixante", "sechzig", "sessanta", "sessant", "sessenta", "zestig"),
+    70: ("seventy", "setenta", "septante", "siebzig", "settanta", "settant", "zeventig"),
+    80: ("eighty", "ochenta", "huitante", "octante", "achtzig", "ottanta", "ottant", "oitenta", "tachtig"),
+    90: ("ninety", "noventa", "nonante", "neunzig", "novanta", "novant", "negentig"),
+}
+#: French tens that take eleven to nineteen after them (``soixante-douze``, ``quatre-vingt-dix``)
+_VIGESIMAL = ("soixante", "vingt", "vingts")
+_HUNDRED_WORDS = ("hundred", "cien", "ciento", "cent", "cents", "hundert", "cento", "cem", "honderd")
+_HUNDREDS_WORDS: dict[int, tuple[str, ...]] = {
+    200: ("doscientos", "doscientas", "duzentos", "duzentas"),
+    300: ("trescientos", "trescientas", "trezentos", "trezentas"),
+    400: ("cuatrocientos", "cuatrocientas", "quatrocentos", "quatrocentas"),
+    500: ("quinientos", "quinientas", "quinhentos", "quinhentas"),
+    600: ("seiscientos", "seiscientas", "seiscentos", "seiscentas"),
+    700: ("setecientos", "setecientas", "setecentos", "setecentas"),
+    800: ("ochocientos", "ochocientas", "oitocentos", "oitocentas"),
+    900: ("novecientos", "novecientas", "novecentos", "novecentas"),
+}
+_THOUSAND_WORDS = ("thousand", "mil", "mille", "tausend", "mila", "duizend")
+_CONJ_WORDS = ("and", "y", "e", "et", "und", "en")
 _HUNDRED = "hundred"
 #: "double two" is 22, "triple five" 555
 _REPEAT = {"double": 2, "triple": 3}
+#: the ICAO/NATO spelling alphabet: an IBAN's letters spelled out ("golf bravo 82 ...")
+_NATO = {"alfa": "A", "alpha": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E", "foxtrot": "F",
+         "golf": "G", "hotel": "H", "india": "I", "juliett": "J", "juliet": "J", "kilo": "K", "lima": "L",
+         "mike": "M", "november": "N", "oscar": "O", "papa": "P", "quebec": "Q", "romeo": "R", "sierra": "S",
+         "tango": "T", "uniform": "U", "victor": "V", "whiskey": "W", "whisky": "W", "xray": "X", "yankee": "Y",
+         "zulu": "Z"}
+#: the label near which spelled letters are read
+_LETTERS_LABEL = "iban"
+#: written with their accent or sharp s: looked for as written before any folding
+_ACCENTED = ("fünf", "zéro", "três", "zwölf", "één", "dreißig")
+
+
+@functools.cache
+def _entries() -> dict[str, tuple[int, int]]:
+    """Folded word -> (kind, value)."""
+    table: dict[str, tuple[int, int]] = {}
+    for words in _DIGIT_WORDS.values():
+        for d, w in enumerate(words):
+            table.setdefault(w, (_UNIT, d))
+    for w, d in _VARIANTS.items():
+        table.setdefault(w, (_UNIT, d))
+    for w in _TEN_WORDS:
+        table[w] = (_TEN, 10)
+    for v, ws in _TEEN_WORDS.items():
+        table.update({w: (_TEEN, v) for w in ws})
+    for v, ws in _TENS_WORDS.items():
+        table.update({w: (_TENS_K, v) for w in ws})
+    table.update({w: (_MULT100, 100) for w in _HUNDRED_WORDS})
+    for v, ws in _HUNDREDS_WORDS.items():
+        table.update({w: (_HUNDREDS, v) for w in ws})
+    table.update({w: (_THOUSAND, 1000) for w in _THOUSAND_WORDS})
+    table.update({w: (_CONJ, 0) for w in _CONJ_WORDS})
+    table.update({w: (_TIMES, n) for w, n in _REPEAT.items()})
+    return table
 
 
 @functools.cache
 def _lexicon() -> dict[str, str]:
-    """Folded word -> digits (one digit, or two for the teens; a tens word maps to its tens digit)."""
-    table: dict[str, str] = {}
-    for words in _DIGIT_WORDS.values():
-        for d, w in enumerate(words):
-            table.setdefault(w, str(d))
-    table.update({k: v for k, v in _VARIANTS.items() if k not in table})
-    for k, w in enumerate(_TEENS):
-        table[w] = str(10 + k)
-    return table
+    """Folded digit word -> its digit (the words a single one of which touching a digit is read)."""
+    return {w: str(v) for w, (k, v) in _entries().items() if k == _UNIT}
 
 
-#: words that may start a run-together token or a run: every word of the lexicon, the
-#: tens and ``hundred``; the substrings looked for before any tokenizing
+#: words a run-together token may be made of: two letters or more (``y``, ``e`` only alone)
 @functools.cache
-def _all_words() -> tuple[str, ...]:
-    return tuple(sorted({*_lexicon(), *_TENS, _HUNDRED, *_REPEAT}, key=len, reverse=True))
-
-
-#: the substrings looked for before any tokenizing: every word of three letters or more,
-#: as folded and as written with its accent (``fünf``, ``zéro``, ``três``)
-@functools.cache
-def _triggers() -> tuple[str, ...]:
-    return (*(w for w in _all_words() if len(w) >= 3), "fünf", "zéro", "três")
+def _pieces() -> dict[int, frozenset[str]]:
+    by_len: dict[int, set[str]] = {}
+    for w in _entries():
+        if len(w) >= 2:
+            by_len.setdefault(len(w), set()).add(w)
+    return {n: frozenset(ws) for n, ws in sorted(by_len.items(), reverse=True)}
 
 
 @functools.cache
-def _whole() -> re.Pattern[str]:
-    """A token made wholly of number words (of two letters or more)."""
-    return re.compile("(?:" + "|".join(w for w in _all_words() if len(w) >= 2) + ")+")
+def _triggers() -> tuple[str, ...]:
+    """The substrings looked for before any tokenizing: a few that every number word of
+    three letters or more (conjunctions aside) holds, found greedily from the shortest
+    words, plus the accented spellings as written."""
+    words = sorted((w for w, (k, _) in _entries().items() if len(w) >= 3 and k != _CONJ), key=lambda w: (len(w), w))
+    chosen: list[str] = []
+    for w in words:
+        if not any(t in w for t in chosen):
+            chosen.append(w)
+    return (*chosen, *_ACCENTED)
 
 
 _TOKEN = re.compile(r"[^\W\d_]+|[0-9]+")
@@ -94,6 +182,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 _REACH = 48
 #: a digit group inside a run of words is at most this long
 _MAX_GROUP = 4
+#: a run-together token is read up to this length
+_MAX_TOKEN = 120
 
 
 def _fold(word: str) -> str:
@@ -106,30 +196,54 @@ def _fold(word: str) -> str:
 
 def may_have_number_words(text: str) -> bool:
     low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
-    return any(w in low for w in _triggers())
+    return any(w in low for w in _triggers()) or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
 
 
 @functools.lru_cache(maxsize=4096)
 def _segment(token: str) -> tuple[str, ...] | None:
-    """A letters-only token as number words run together, or None (the longest words
-    first, with backtracking; every word at least two letters)."""
-    if len(token) > 120 or _whole().fullmatch(token) is None:
-        return None
-    words = _all_words()
+    """A letters-only token as number words run together, or None: the longest words
+    first, with backtracking, memoized (linear in the token); every word at least two
+    letters; a conjunction only between a unit and a tens word (``sechsunddreissig``)
+    or after a hundred or a thousand."""
     n = len(token)
+    if n > _MAX_TOKEN:
+        return None
+    pieces = _pieces()
+    memo: dict[int, tuple[str, ...] | None] = {}
 
-    @functools.cache
     def split(i: int) -> tuple[str, ...] | None:
         if i == n:
             return ()
-        for w in words:
-            if len(w) >= 2 and token.startswith(w, i):
-                rest = split(i + len(w))
-                if rest is not None:
-                    return (w, *rest)
-        return None
+        if i in memo:
+            return memo[i]
+        memo[i] = None
+        for size, words in pieces.items():
+            w = token[i : i + size]
+            if len(w) == size and w in words:
+                rest = split(i + size)
+                if rest is not None and _conj_fits(w, rest, i == 0):
+                    memo[i] = (w, *rest)
+                    break
+        return memo[i]
 
-    return split(0)
+    out = split(0)
+    if out is None or _entries()[out[-1]][0] == _CONJ:
+        return None
+    for prev, w, nxt in zip(out, out[1:], out[2:], strict=False):
+        if _entries()[w][0] == _CONJ and not _conj_between(prev, nxt):
+            return None
+    return out
+
+
+def _conj_fits(w: str, rest: tuple[str, ...], first: bool) -> bool:
+    return not (_entries()[w][0] == _CONJ and (first or not rest))
+
+
+def _conj_between(prev: str, nxt: str) -> bool:
+    kp, vp = _entries()[prev]
+    kn, _ = _entries()[nxt]
+    return (kp == _UNIT and vp > 0 and kn == _TENS_K) or (kp in (_MULT100, _HUNDREDS, _THOUSAND) and kn in (
+        _UNIT, _TEN, _TEEN, _TENS_K, _HUNDREDS))
 
 
 class _Tok:
@@ -142,27 +256,123 @@ class _Tok:
         self.digits = digits  # a digit group's digits
 
 
-def _windows(text: str, low: str) -> list[tuple[int, int]]:
+_LETTERS = re.compile(r"[^\W\d_]+")
+#: a digit touching a letter ("5three6", "536five"): digit-led, so cheap on text with few digits
+_GLUE_POINT = re.compile(r"[0-9](?:(?<=[^\W\d_][0-9])|(?=[^\W\d_]))")
+
+
+@functools.lru_cache(maxsize=8192)
+def _opens(token: str) -> bool:
+    """A (lower-cased) token opens a window: a number word of three letters or more, number
+    words run together, or a non-ASCII token holding a number word ("五three")."""
+    if not token.isascii():
+        folded = _fold(token)
+        return _opens(folded) if folded.isascii() else _has_trigger(token)
+    if len(token) < 3:
+        return False
+    kind = _entries().get(token)
+    if kind is not None:
+        return kind[0] != _CONJ
+    return len(token) >= 5 and _segment(token) is not None
+
+
+@functools.lru_cache(maxsize=8192)
+def _has_trigger(token: str) -> bool:
+    return any(w in token for w in _triggers())
+
+
+@functools.cache
+def _openers() -> frozenset[str]:
+    return frozenset(w for w, (k, _) in _entries().items() if len(w) >= 3 and k != _CONJ)
+
+
+@functools.cache
+def _heads_tails() -> tuple[frozenset[str], frozenset[str]]:
+    """The first two and the last two letters of every word a run-together token may
+    be made of."""
+    words = [w for w, (k, _) in _entries().items() if len(w) >= 2 and k != _CONJ]
+    return frozenset(w[:2] for w in words), frozenset(w[-2:] for w in words)
+
+
+#: number words of two letters (not openers: counted among a text's number words)
+_SHORT_WORDS = ("un", "um", "oh")
+
+
+def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
+    """The tokens of ``low`` that open a window (each once), and the letters glued to a
+    digit that hold a number word; the common no-case in C (one ``findall``, a set test,
+    ``startswith``/``endswith`` with tuples), per-token work only for the rest.  With
+    ``tight``, empty where nothing can be read: fewer than three number words in all, no
+    ``hundred``, no word glued to a digit (not for a bound: a word may be glued to what
+    renders as a digit only later, ``&#53;three``, ``:five:three``)."""
+    words = _LETTERS.findall(low)
+    openers = _openers()
+    hits = list(openers.intersection(words))
+    spelled = _NATO.keys() & set(words) if _LETTERS_LABEL in low else set()
+    hits.extend(spelled)
+    heads, tails = _heads_tails()
+    for t in set(words):
+        if ((len(t) >= 5 and t[:2] in heads and t[-2:] in tails) or (len(t) >= 3 and not t.isascii())) \
+                and t not in openers and _opens(t):
+            hits.append(t)
+    glued = [g for g in _glued(low) if _has_trigger(g)]
+    if tight and not glued and not spelled and _HUNDRED not in hits and (
+            sum(words.count(w) * _words_in(w) for w in hits) + sum(map(words.count, _SHORT_WORDS))) < 3:
+        return [], []
+    return hits, glued
+
+
+def _glued(low: str) -> set[str]:
+    """The letters (up to 40 each side) touching a digit in ``low``."""
+    out: set[str] = set()
+    n = len(low)
+    for m in _GLUE_POINT.finditer(low):
+        i = m.start()
+        a = i
+        while a > 0 and i - a < 40 and low[a - 1].isalpha():
+            a -= 1
+        b = i + 1
+        while b < n and b - i <= 40 and low[b].isalpha():
+            b += 1
+        out.update(t for t in (low[a:i], low[i + 1 : b]) if t)
+    return out
+
+
+def _words_in(token: str) -> int:
+    """How many number words a token that opens a window holds (three where unknown: a
+    non-ASCII token, read once the rendering steps have run)."""
+    if token in _entries() or token in _NATO:
+        return 1
+    seg = _segment(_fold(token))
+    return 3 if seg is None else len(seg)
+
+
+def _find_all(low: str, token: str) -> list[int]:
+    """Where ``token`` stands as a whole token in ``low``."""
+    out: list[int] = []
+    i = low.find(token)
+    n = len(token)
+    while i >= 0:
+        if (i == 0 or not low[i - 1].isalpha()) and (i + n == len(low) or not low[i + n].isalpha()):
+            out.append(i)
+        i = low.find(token, i + 1)
+    return out
+
+
+def _windows(text: str, low: str, tight: bool = True) -> list[tuple[int, int]]:
     """Stretches of ``text`` around number words (merged), at token boundaries."""
+    hits, glued = _hits(low, tight)
+    if not hits and not glued:
+        return []
     spans: list[tuple[int, int]] = []
     n = len(low)
-    whole = _whole()
-    for w in _triggers():
-        i = low.find(w)
+    for w in hits:
+        spans.extend((max(0, i - _REACH), min(n, i + len(w) + _REACH)) for i in _find_all(low, w))
+    for g in glued:
+        i = low.find(g)
         while i >= 0:
-            j = i + len(w)
-            # the word's token: only a number word, number words run together, or a word
-            # touching a digit opens a window ("someone", "often" do not)
-            a, b = i, j
-            while a > 0 and i - a < 40 and low[a - 1].isalpha():
-                a -= 1
-            while b < n and b - j < 40 and low[b].isalpha():
-                b += 1
-            token = low[a:b]
-            if (token == w or (a > 0 and low[a - 1].isdigit()) or (b < n and low[b].isdigit())
-                    or whole.fullmatch(_fold(token)) is not None or not token.isascii()):
-                spans.append((max(0, i - _REACH), min(n, j + _REACH)))
-            i = low.find(w, j)
+            spans.append((max(0, i - _REACH), min(n, i + len(g) + _REACH)))
+            i = low.find(g, i + 1)
     if not spans:
         return []
     spans.sort()
@@ -182,9 +392,10 @@ def _windows(text: str, low: str) -> list[tuple[int, int]]:
     return out
 
 
-def _tokens(text: str, a: int, b: int) -> list[_Tok | None]:
-    """Number tokens of ``text[a:b]`` in order; None where a token is no number."""
-    lex = _lexicon()
+def _tokens(text: str, a: int, b: int, letters: bool = False) -> list[_Tok | None]:
+    """Number tokens of ``text[a:b]`` in order; None where a token is no number.
+    ``letters``: spelling-alphabet words are tokens too (near an IBAN label)."""
+    entries = _entries()
     out: list[_Tok | None] = []
     for m in _TOKEN.finditer(text, a, b):
         s = m.group(0)
@@ -192,64 +403,154 @@ def _tokens(text: str, a: int, b: int) -> list[_Tok | None]:
             out.append(_Tok(m.start(), m.end(), (), s) if len(s) <= _MAX_GROUP else None)
             continue
         f = _fold(s)
-        if f in lex or f in _TENS or f == _HUNDRED or f in _REPEAT:
+        if f in entries or (letters and f in _NATO):
             out.append(_Tok(m.start(), m.end(), (f,), ""))
             continue
-        seg = _segment(f) if len(f) >= 5 else None
-        if seg is not None and len(seg) >= 2:
-            out.append(_Tok(m.start(), m.end(), seg, ""))
-        else:
-            out.append(None)
+        seg = _segment(f) if len(f) >= 4 else None
+        out.append(_Tok(m.start(), m.end(), seg, "") if seg is not None and len(seg) >= 2 else None)
     return out
 
 
-def _run_digits(words: list[str]) -> str:
-    """The digits of a sequence of number words and digit groups (groups as ``#123``),
-    English compounds composed."""
-    lex = _lexicon()
-    out: list[str] = []
-    k = 0
-    while k < len(words):
-        w = words[k]
-        nxt = words[k + 1] if k + 1 < len(words) else None
-        if w in _REPEAT:
-            if nxt is not None and ((nxt in lex and len(lex[nxt]) == 1) or (nxt.startswith("#") and len(nxt) == 2)):
-                value = (lex[nxt] if nxt in lex else nxt[1:]) * _REPEAT[w]
-                k += 1
-            else:
-                value = ""
-        elif w.startswith("#"):
-            value = w[1:]
-        elif w in _TENS:
-            if nxt is not None and nxt in lex and len(lex[nxt]) == 1 and lex[nxt] != "0":
-                value = _TENS[w] + lex[nxt]
-                k += 1
-            else:
-                value = _TENS[w] + "0"
-        elif w == _HUNDRED:
-            value = ""  # a hundred with no digit before it: nothing of its own
+# -- place value ------------------------------------------------------------------------
+
+class _Number:
+    """One number being read: ``total`` (thousands) + ``cur`` (below a thousand), the
+    place left open (``room``: what may still be added is below it), the last word's
+    kind and value, and a digit group's digits while it is read as written."""
+
+    __slots__ = ("cur", "first", "last", "last_kind", "last_value", "literal", "prev_room", "room", "total", "words")
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.last = first
+        self.total = 0
+        self.cur = 0
+        self.room = 0
+        self.prev_room = 0
+        self.last_kind = -1
+        self.last_value = 0
+        self.literal: str | None = None
+        self.words = 0  # number words (not digit groups, not conjunctions)
+
+    def digits(self) -> str:
+        return self.literal if self.literal is not None else str(self.total + self.cur)
+
+
+def _start(num: _Number, kind: int, value: int, word: str) -> None:
+    num.last_kind, num.last_value = kind, value
+    if kind == _GROUP:
+        num.literal, num.cur, num.room = word, value, 0
+    elif kind == _LETTER:
+        num.literal = _NATO[word]
+    elif kind == _THOUSAND:
+        num.total, num.room = 1000, 1000
+    else:
+        num.cur = value
+        num.room = {_TEN: 10, _TENS_K: 20 if word in _VIGESIMAL else 10, _MULT100: 100, _HUNDREDS: 100}.get(kind, 0)
+
+
+def _extend(num: _Number, kind: int, value: int, word: str, after_conj: bool) -> bool:
+    """``num`` with one more word or digit group, if it fills a place ``num`` leaves open
+    (changes ``num`` only then)."""
+    lk, lv = num.last_kind, num.last_value
+    if after_conj and lk == _UNIT and 0 < lv and kind == _TENS_K and (num.prev_room == 0 or value + lv < num.prev_room):
+        num.cur += value  # "sechsunddreissig", "zesendertig": the unit came first
+        num.room, num.last_kind, num.last_value = 0, kind, value
+        return True
+    if kind == _TENS_K and word in ("vingt", "vingts") and lk == _UNIT and lv == 4 and not after_conj:
+        num.cur += 76  # "quatre-vingt": four twenties
+        num.room, num.last_kind, num.last_value = 20, kind, 80
+        return True
+    if kind == _MULT100 and lk == _THOUSAND:
+        num.cur, num.room = 100, 100  # "mille cent", "mil e cem": a hundred after a thousand
+        num.last_kind, num.last_value = kind, value
+        return True
+    if kind in (_MULT100, _THOUSAND):
+        if after_conj or (lk == _GROUP and (num.literal is None or num.literal[0] == "0")):
+            return False
+        sub = num.cur
+        if kind == _MULT100 and 1 <= sub <= 99 and lk in (_UNIT, _TEEN, _TENS_K, _GROUP) and (
+                lk != _GROUP or len(num.literal or "") == 1):
+            num.cur, num.room = sub * 100, 100
+        elif kind == _THOUSAND and num.total == 0 and 1 <= sub <= 999:
+            num.total, num.cur, num.room = sub * 1000, 0, 1000
         else:
-            value = lex[w]
-        nxt = words[k + 1] if k + 1 < len(words) else None
-        if nxt == _HUNDRED and len(value) == 1 and value != "0":
-            # "5 hundred 36", "five hundred six": the digit times a hundred plus what follows
-            k += 2
-            rest = ""
-            if k < len(words) and words[k] != _HUNDRED:
-                rest = _run_digits(_first_number(words[k:]))
-                k += len(_first_number(words[k:]))
-            out.append(value + rest.rjust(2, "0") if len(rest) <= 2 else value + "00" + rest)
+            return False
+        num.literal = None
+        num.last_kind, num.last_value = kind, value
+        return True
+    if kind in (_CONJ, _TIMES) or num.room == 0 or value == 0 or value >= num.room:
+        return False
+    if num.room == 10 and kind not in (_UNIT,):
+        return False  # after a tens word (or ten): a unit word only
+    if num.room == 20 and kind not in (_UNIT, _TEN, _TEEN):
+        return False
+    if kind == _GROUP and (word[0] == "0" or num.room < 100):
+        return False
+    num.prev_room = num.room
+    num.cur += value
+    num.literal = None
+    num.room = {_TEN: 10, _TENS_K: 20 if word in _VIGESIMAL else 10, _HUNDREDS: 100}.get(kind, 0)
+    if lk == _THOUSAND and kind == _UNIT:
+        num.room = 0  # "mil cinco": a unit; "mil quinientos": hundreds
+    num.last_kind, num.last_value = kind, value
+    return True
+
+
+def _read(atoms: list[tuple[int, int, str]], join: list[bool]) -> list[_Number | None]:
+    """The numbers of a run's words and digit groups (``atoms``: kind, value, word),
+    left to right; None where a conjunction does not fit (the run breaks there).
+    ``join[i]``: atom ``i`` may belong to the number of the atom before it."""
+    out: list[_Number | None] = []
+    num: _Number | None = None
+    conj = False
+    k = 0
+    while k < len(atoms):
+        kind, value, word = atoms[k]
+        if kind == _CONJ:
+            nxt = atoms[k + 1] if k + 1 < len(atoms) and join[k + 1] else None
+            if num is not None and join[k] and not conj and nxt is not None and _extend(_copy(num), *nxt, True):
+                conj = True
+                k += 1
+                continue
+            num = None
+            out.append(None)
+            conj = False
+            k += 1
             continue
-        out.append(value)
+        if num is not None and join[k] and _extend(num, kind, value, word, conj):
+            num.last = k
+            num.words += kind != _GROUP
+            conj = False
+            k += 1
+            continue
+        conj = False
+        num = _Number(k)
+        out.append(num)
+        if kind == _TIMES:
+            nxt = atoms[k + 1] if k + 1 < len(atoms) and join[k + 1] else None
+            num.words = 1
+            if nxt is not None and ((nxt[0] == _UNIT) or (nxt[0] == _GROUP and len(nxt[2]) == 1)):
+                num.literal = str(nxt[1]) * value
+                num.last = k + 1
+                num.words += nxt[0] == _UNIT
+                k += 2
+            else:
+                num.literal = ""
+                k += 1
+            num = None  # nothing joins a repeated digit
+            continue
+        _start(num, kind, value, word)
+        num.words = int(kind not in (_GROUP, _LETTER))
         k += 1
-    return "".join(out)
+    return out
 
 
-def _first_number(words: list[str]) -> list[str]:
-    """The words of the number that starts ``words``: a tens word with its unit, or one word."""
-    if len(words) >= 2 and words[0] in _TENS and words[1] in _lexicon() and len(_lexicon()[words[1]]) == 1:
-        return words[:2]
-    return words[:1]
+def _copy(num: _Number) -> _Number:
+    c = _Number(num.first)
+    for s in _Number.__slots__:
+        setattr(c, s, getattr(num, s))
+    return c
 
 
 def number_word_edits(text: str) -> list[tuple[int, int, str, int, int]]:
@@ -259,43 +560,36 @@ def number_word_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     if len(low) != len(text):
         low = text.translate(_ASCII_LOWER)
     edits: list[tuple[int, int, str, int, int]] = []
+    letters = _LETTERS_LABEL in low
     for a, b in _windows(text, low):
-        toks = _tokens(text, a, b)
+        toks = _tokens(text, a, b, letters)
         run: list[_Tok] = []
-
-        def close(run: list[_Tok]) -> None:
-            count = sum(len(t.words) for t in run if t.words != (_HUNDRED,))
-            hundred = any(t.words == (_HUNDRED,) for t in run[1:-1]) if len(run) >= 3 else (
-                len(run) == 2 and run[1].words == (_HUNDRED,))
-            if count < MIN_NUMBER_WORDS and not hundred:
-                return
-            _emit(text, run, edits)
-
         for t in toks:
             if t is None:
                 if run:
-                    close(run)
+                    _emit_run(text, run, edits)
                 run = []
                 continue
             if run:
                 gap = text[run[-1].end : t.start]
                 if not (1 <= len(gap) <= 3 and "\n" not in gap and not any(c.isalnum() for c in gap)):
-                    close(run)
+                    _emit_run(text, run, edits)
                     run = []
             run.append(t)
         if run:
-            close(run)
-        # a single number word glued to a digit ("5three6"): a digit too
+            _emit_run(text, run, edits)
+        # a single digit word glued to a digit ("5three6"): a digit too
+        lex = _lexicon()
         for t in toks:
             if t is None or len(t.words) != 1 or t.digits:
                 continue
             w = t.words[0]
-            if len(w) < 3 or w not in _lexicon():
+            if len(w) < 3 or w not in lex:
                 continue
             before = text[t.start - 1] if t.start else " "
             after = text[t.end] if t.end < len(text) else " "
             if before.isdigit() or after.isdigit():
-                edits.append((t.start, t.end, _lexicon()[w], t.start, t.end))
+                edits.append((t.start, t.end, lex[w], t.start, t.end))
     # glued digits inside a token: "5three6" tokenizes as 5 / three / 6 (no overlap with runs:
     # the first edit wins downstream)
     edits.sort()
@@ -308,42 +602,86 @@ def number_word_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     return kept
 
 
-def _emit(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]]) -> None:
-    """Edits for one run: its number tokens as digits, blanks between them dropped.
-    Tokens that compose (a tens word and its unit, ``hundred``) become one edit."""
-    k = 0
-    while k < len(run):
-        # the tokens that compose with this one
-        j = k + 1
-        words = list(run[k].words) if run[k].words else ["#" + run[k].digits]
-        while j < len(run) and (
-            (words[-1] in _TENS and run[j].words[:1] and run[j].words[0] in _lexicon()
-             and len(_lexicon()[run[j].words[0]]) == 1 and len(run[j].words) == 1)
-            or run[j].words == (_HUNDRED,) or words[-1] in (_HUNDRED, *_REPEAT)
-        ):
-            words.extend(run[j].words if run[j].words else ["#" + run[j].digits])
-            j += 1
-        if j > k + 1 and words[-1] == _HUNDRED and j < len(run):
-            pass
-        digits = _run_digits(words)
-        a, b = run[k].start, run[j - 1].end
+def _joins(gap: str) -> bool:
+    """Words apart by ``gap`` may make one number: blanks or one hyphen."""
+    return gap == "-" or (gap.isspace() and "\n" not in gap)
+
+
+def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]]) -> None:
+    """Edits for one run: its numbers as digits, blanks between them dropped."""
+    entries = _entries()
+    atoms: list[tuple[int, int, str]] = []
+    join: list[bool] = []
+    owner: list[int] = []  # the token of each atom
+    for ti, t in enumerate(run):
+        first = True
+        for w in t.words or (t.digits,):
+            if t.digits:
+                atoms.append((_GROUP, int(w), w))
+            elif w in _NATO:
+                atoms.append((_LETTER, 0, w))
+            else:
+                atoms.append((*entries[w], w))
+            join.append(not first or (ti > 0 and _joins(text[run[ti - 1].end : t.start])))
+            owner.append(ti)
+            first = False
+    numbers = _read(atoms, join)
+    # the run breaks where a conjunction does not fit
+    part: list[_Number] = []
+    for num in [*numbers, None]:
+        if num is not None:
+            part.append(num)
+            continue
+        if part and _worth_reading(part, atoms):
+            _emit_numbers(text, run, owner, part, edits)
+        part = []
+
+
+def _worth_reading(numbers: list[_Number], atoms: list[tuple[int, int, str]]) -> bool:
+    if sum(n.words for n in numbers) >= MIN_NUMBER_WORDS or any(n.words >= 3 for n in numbers):
+        return True
+    # an IBAN's start: two spelled letters, then its two check digits ("golf bravo 82")
+    for k in range(len(numbers) - 2):
+        check = numbers[k + 2].digits() + (numbers[k + 3].digits() if k + 3 < len(numbers) else "")
+        if atoms[numbers[k].first][0] == _LETTER and atoms[numbers[k + 1].first][0] == _LETTER and (
+                len(check) >= 2 and check[:2].isdigit()):
+            return True
+    # "5 hundred", "five hundred": hundred with a number before it
+    return any(n.last > n.first and any(atoms[k][2] == _HUNDRED for k in range(n.first + 1, n.last + 1))
+               for n in numbers)
+
+
+def _emit_numbers(text: str, run: list[_Tok], owner: list[int], numbers: list[_Number],
+                  edits: list[tuple[int, int, str, int, int]]) -> None:
+    # clusters: numbers sharing a token are one edit
+    clusters: list[tuple[int, int, str]] = []
+    for num in numbers:
+        ta, tb = owner[num.first], owner[num.last]
+        if clusters and clusters[-1][1] >= ta:
+            a, _, digits = clusters[-1]
+            clusters[-1] = (a, max(tb, clusters[-1][1]), digits + num.digits())
+        else:
+            clusters.append((ta, tb, num.digits()))
+    for k, (ta, tb, digits) in enumerate(clusters):
+        a, b = run[ta].start, run[tb].end
         if digits != text[a:b]:
             edits.append((a, b, digits, a, b))
-        if j < len(run):
-            gap_a, gap_b = run[j - 1].end, run[j].start
-            if text[gap_a:gap_b].isspace():
+        if k + 1 < len(clusters) and clusters[k + 1][0] == tb + 1:
+            gap_a, gap_b = b, run[tb + 1].start
+            # blanks between numbers dropped; a hyphen too after spelled letters ("Golf-Bravo-82")
+            if text[gap_a:gap_b].isspace() or (text[gap_a:gap_b] == "-" and digits.isalpha()):
                 edits.append((gap_a, gap_b, "", gap_a, gap_b))
-        k = j
 
 
 def digit_bound(text: str) -> int:
-    """At least as many digits as ``number_word_edits`` can add to ``text``: two per
-    number word in a number token (a teens or tens word is two digits, ``hundred`` two
-    zeros), for a gate that bounds the digits a scan sees without normalizing."""
+    """At least as many digits as ``number_word_edits`` can add to ``text``: four per
+    number word in a number token (a number of one word is at most four digits,
+    ``mille``; of k words at most six, below a million), for a gate that bounds the
+    digits a scan sees without normalizing."""
     low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
     if len(low) != len(text):
         low = text.translate(_ASCII_LOWER)
     n = 0
-    for a, b in _windows(text, low):
-        n += sum(2 * len(t.words) for t in _tokens(text, a, b) if t is not None)
+    for a, b in _windows(text, low, tight=False):
+        n += sum(4 * len(t.words) for t in _tokens(text, a, b, _LETTERS_LABEL in low) if t is not None)
     return n
