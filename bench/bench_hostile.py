@@ -1,7 +1,9 @@
 """The gateway under a hostile mix: what it costs, and what clean posts see.
 
     .venv/bin/python bench/bench_hostile.py [--duration 20] [--clean-clients 3] [--rounds 1]
-        [--upload-mb 20] [--uploads 6] [--phases quiet,hostile,uploads] [--attack-pause 0.05] [--json-out results.json]
+        [--upload-mb 20] [--uploads 6] [--phases quiet,hostile,uploads] [--attack-pause 0.05]
+        [--attacks unauth,uploads,badtoken,slowloris,digits,compat[/another set...]]
+        [--variants gateway,base --base-root /tmp/base] [--json-out results.json]
 
 One simulator and one gateway (``dlp-proxy run``, private Redis, --no-ner, the
 shipped policy and the default limits unless the environment sets them).  Phases,
@@ -24,9 +26,16 @@ each ``--duration`` seconds:
              the bytes-in-flight cap (``DLP_MAX_INFLIGHT_BYTES``) at twice one upload:
              the process tree's peak RSS growth against the bytes in flight.
 
+``--attacks``: the parts of the hostile mix (names above: ``unauth``, ``uploads``,
+``badtoken``, ``slowloris``, ``digits``, ``compat``); several sets separated by ``/``
+each get a quiet phase and a hostile phase (each part's share, side by side).
+
 Reported: clean-post p50/p99 per phase and the hostile/quiet p99 ratio (target
 within 2x), the CPU used by the gateway's process tree (process + workers, not
-Redis) per second of phase, its peak RSS, and what the attackers got back.
+Redis) and by its event-loop thread per second of phase, its peak RSS, what the
+attackers got back, and the CPU of the benchmark's own processes on the same cores
+(attack clients, clean clients, simulator) and of the whole machine (other jobs
+included), with the load average.
 Synthetic identifiers only (dlp_proxy.policy.testing).  Two shared cores: the
 load, the gateway and the simulator compete; read ratios, not absolutes.
 """
