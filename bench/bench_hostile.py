@@ -1,7 +1,9 @@
 """The gateway under a hostile mix: what it costs, and what clean posts see.
 
     .venv/bin/python bench/bench_hostile.py [--duration 20] [--clean-clients 3] [--rounds 1]
-        [--upload-mb 20] [--uploads 6] [--phases quiet,hostile,uploads] [--attack-pause 0.05] [--json-out results.json]
+        [--upload-mb 20] [--uploads 6] [--phases quiet,hostile,uploads] [--attack-pause 0.05]
+        [--attacks unauth,uploads,badtoken,slowloris,digits,compat[/another set...]]
+        [--variants gateway,base --base-root /tmp/base] [--json-out results.json]
 
 One simulator and one gateway (``dlp-proxy run``, private Redis, --no-ner, the
 shipped policy and the default limits unless the environment sets them).  Phases,
@@ -24,9 +26,16 @@ each ``--duration`` seconds:
              the bytes-in-flight cap (``DLP_MAX_INFLIGHT_BYTES``) at twice one upload:
              the process tree's peak RSS growth against the bytes in flight.
 
+``--attacks``: the parts of the hostile mix (names above: ``unauth``, ``uploads``,
+``badtoken``, ``slowloris``, ``digits``, ``compat``); several sets separated by ``/``
+each get a quiet phase and a hostile phase (each part's share, side by side).
+
 Reported: clean-post p50/p99 per phase and the hostile/quiet p99 ratio (target
 within 2x), the CPU used by the gateway's process tree (process + workers, not
-Redis) per second of phase, its peak RSS, and what the attackers got back.
+Redis) and by its event-loop thread per second of phase, its peak RSS, what the
+attackers got back, and the CPU of the benchmark's own processes on the same cores
+(attack clients, clean clients, simulator) and of the whole machine (other jobs
+included), with the load average.
 Synthetic identifiers only (dlp_proxy.policy.testing).  Two shared cores: the
 load, the gateway and the simulator compete; read ratios, not absolutes.
 """
@@ -34,8 +43,10 @@ load, the gateway and the simulator compete; read ratios, not absolutes.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import resource
 import socket
 import statistics
 import sys
@@ -78,6 +89,32 @@ def tree(pid: int) -> list[int]:
             out.append(child)
             todo.append(child)
     return out
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the process ``pid`` used so far (0 when gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def loop_thread_cpu(pid: int) -> float:
+    """CPU seconds of the process's main thread (the gateway's event loop: its
+    thread id is the process id)."""
+    try:
+        fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (/proc/stat), every core."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values) - idle) / TICK, sum(values) / TICK
 
 
 def cpu_rss(pid: int, each: dict[int, int] | None = None) -> tuple[float, int, int]:
@@ -215,7 +252,7 @@ def digit_posts(gw: Gateway, user: str, text: str, stop_at: float, codes: Counte
             time.sleep(PAUSE)
 
 
-def attack(gw: Gateway, duration: float, queue: Any, pause: float) -> None:
+def attack(gw: Gateway, duration: float, queue: Any, pause: float, kinds: set[str]) -> None:
     """The hostile mix, in a process of its own (its threads must not slow the
     process that times the clean posts).  ``pause``: seconds each loop waits between
     attempts (on two shared cores an unpaced attacker's own CPU use is what slows
@@ -227,7 +264,6 @@ def attack(gw: Gateway, duration: float, queue: Any, pause: float) -> None:
     codes: Counter[str] = Counter()
     digits = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]
     compat = "\u2488" * 1024
-    kinds = set(ATTACKS.split(","))
     threads: list[threading.Thread] = []
     if "unauth" in kinds:
         threads += [threading.Thread(target=raw_attack, args=(addr, "/api/v4/posts", 3_000_000, None, stop_at, codes,
@@ -249,11 +285,13 @@ def attack(gw: Gateway, duration: float, queue: Any, pause: float) -> None:
         t.start()
     for t in threads:
         t.join()
-    queue.put(dict(codes))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    queue.put((dict(codes), usage.ru_utime + usage.ru_stime))
 
 
-def phase(gw: Gateway, name: str, duration: float, clean_users: list[str], attackers: bool,
+def phase(gw: Gateway, name: str, duration: float, clean_users: list[str], attackers: str = "",
           pause: float = 0.0) -> dict[str, Any]:
+    """``attackers``: the attacks (comma-separated, of ``ATTACKS``) run during the phase."""
     import multiprocessing
 
     stop_at = time.monotonic() + duration
@@ -261,9 +299,13 @@ def phase(gw: Gateway, name: str, duration: float, clean_users: list[str], attac
     codes: Counter[str] = Counter()
     threads = [threading.Thread(target=clean_loop, args=(gw, u, stop_at, latencies, codes)) for u in clean_users]
     queue: Any = multiprocessing.get_context("fork").Queue()
-    attacker = multiprocessing.get_context("fork").Process(target=attack, args=(gw, duration, queue, pause)) if attackers else None
+    attacker = multiprocessing.get_context("fork").Process(
+        target=attack, args=(gw, duration, queue, pause, set(attackers.split(",")))) if attackers else None
     sampler = Sampler(gw.proc.pid)
     cpu0, rss0, _ = cpu_rss(gw.proc.pid)
+    loop0, sim0, own0 = loop_thread_cpu(gw.proc.pid), proc_cpu(gw.sim.proc.pid), time.process_time()
+    busy0, total0 = machine_busy()
+    attack_cpu = 0.0
     t0 = time.monotonic()
     sampler.start()
     if attacker is not None:
@@ -273,16 +315,29 @@ def phase(gw: Gateway, name: str, duration: float, clean_users: list[str], attac
     for t in threads:
         t.join()
     if attacker is not None:
-        codes.update(queue.get(timeout=120))
+        attack_codes, attack_cpu = queue.get(timeout=120)
+        codes.update(attack_codes)
         attacker.join(30)
     elapsed = time.monotonic() - t0
     cpu1, _, _ = cpu_rss(gw.proc.pid)
+    loop1, sim1, own1 = loop_thread_cpu(gw.proc.pid), proc_cpu(gw.sim.proc.pid), time.process_time()
+    busy1, total1 = machine_busy()
     sampler.stop_event.set()
     sampler.join()
     result = {
-        "phase": name, "seconds": round(elapsed, 1), "clean_posts": len(latencies),
+        "phase": name, "attacks": attackers, "seconds": round(elapsed, 1), "clean_posts": len(latencies),
         "clean_p50_ms": round(pct(latencies, 0.5) * 1000, 1), "clean_p99_ms": round(pct(latencies, 0.99) * 1000, 1),
         "tree_cpu_per_s": round((cpu1 - cpu0) / elapsed, 2),
+        # the gateway's event-loop thread alone (the rest of the tree: its other threads, the workers)
+        "loop_cpu_per_s": round((loop1 - loop0) / elapsed, 2),
+        # the benchmark's own processes, on the same cores: no gateway change makes these cheaper
+        "attack_clients_cpu_per_s": round(attack_cpu / elapsed, 2),
+        "clean_clients_cpu_per_s": round((own1 - own0) / elapsed, 2),  # (and the sampler)
+        "simulator_cpu_per_s": round((sim1 - sim0) / elapsed, 2),
+        # every process of the machine (other jobs included), in cores
+        "machine_busy_cores": round((busy1 - busy0) / elapsed, 2),
+        "machine_cores": round((total1 - total0) / elapsed, 1),
+        "load_average": round(os.getloadavg()[0], 1),
         "tree_rss_start_mb": round(rss0 / 2**20), "tree_rss_peak_mb": round(sampler.peak_tree / 2**20),
         "gateway_rss_peak_mb": round(sampler.peak_own / 2**20),
         "answers": dict(sorted(codes.items())),
@@ -398,8 +453,34 @@ def start_variant(sim: Any, data_dir: Path, env: dict[str, str], root: Path) -> 
     return Gateway(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}", proc, data_dir, sim, log_path)
 
 
+def summary(results: list[dict[str, Any]], variants: list[str], attack_sets: list[str]) -> None:
+    """Per variant and attack set: the clean p99 of the hostile phases against the quiet
+    phases run just before them (medians of the rounds), and what the CPU went to."""
+    for kinds in attack_sets:
+        for v in variants:
+            # every hostile phase follows its quiet phase (same variant, same set)
+            rows = [r for r in results if r["variant"] == v and r["phase"] in ("quiet", "hostile")]
+            pairs = [(q, h) for q, h in itertools.pairwise(rows)
+                     if q["phase"] == "quiet" and h["phase"] == "hostile" and h["attacks"] == kinds]
+            if not pairs:
+                continue
+            quiet = [q["clean_p99_ms"] for q, _ in pairs]
+            hostile = [h["clean_p99_ms"] for _, h in pairs]
+            rounds = ", ".join(f"{h / q:.2f}x" for q, h in zip(quiet, hostile, strict=True))
+
+            def med(key: str) -> float:
+                return float(statistics.median(h[key] for _, h in pairs))
+
+            print(f"{v} [{kinds}]: clean p99 quiet {statistics.median(quiet):.1f} ms, hostile "
+                  f"{statistics.median(hostile):.1f} ms, ratio {statistics.median(hostile) / statistics.median(quiet):.2f}x "
+                  f"(rounds {rounds}; target <= 2x); hostile CPU (cores): gateway tree {med('tree_cpu_per_s'):.2f} "
+                  f"(event loop {med('loop_cpu_per_s'):.2f}), attack clients {med('attack_clients_cpu_per_s'):.2f}, "
+                  f"clean clients {med('clean_clients_cpu_per_s'):.2f}, simulator {med('simulator_cpu_per_s'):.2f}, "
+                  f"machine {med('machine_busy_cores'):.2f}; load average {min(h['load_average'] for _, h in pairs)}-"
+                  f"{max(h['load_average'] for _, h in pairs)}", flush=True)
+
+
 def main() -> int:
-    global ATTACKS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--clean-clients", type=int, default=3)
@@ -409,7 +490,9 @@ def main() -> int:
     ap.add_argument("--phases", default="quiet,hostile,uploads")
     ap.add_argument("--attack-pause", type=float, default=0.05,
                     help="seconds each attack loop waits between attempts (0: as fast as this process can)")
-    ap.add_argument("--attacks", default=ATTACKS, help="which of " + ATTACKS)
+    ap.add_argument("--attacks", default=ATTACKS,
+                    help="which of " + ATTACKS + "; several sets separated by '/' (e.g. unauth/slowloris/"
+                         + ATTACKS + "): a hostile phase per set, each after its own quiet phase")
     ap.add_argument("--variants", default="gateway",
                     help="gateway (this checkout) and/or base (--base-root), alternated within each round")
     ap.add_argument("--base-root", help="variant 'base': the gateway run from this checkout (an earlier commit)")
@@ -418,7 +501,10 @@ def main() -> int:
     variants = args.variants.split(",")
     if "base" in variants and not args.base_root:
         ap.error("variant 'base' needs --base-root")
-    ATTACKS = args.attacks  # (the attacker process is forked: it sees this)
+    attack_sets = args.attacks.split("/")
+    unknown = {a for kinds in attack_sets for a in kinds.split(",")} - set(ATTACKS.split(","))
+    if unknown:
+        ap.error(f"unknown attacks {sorted(unknown)}")
     users = ["alice", "carol", "sam", "dlp-bot"][: args.clean_clients]
     os.environ.setdefault("DLP_MAX_INFLIGHT_BYTES", str(2 * args.upload_mb * 2**20 + 2**20))
     sim = start_simulator()
@@ -435,15 +521,16 @@ def main() -> int:
             time.sleep(2)
             phases = args.phases.split(",")
             for _ in range(args.rounds):
-                for v, gw in gws.items():
-                    if "quiet" in phases:
-                        results.append({"variant": v, **phase(gw, "quiet", args.duration, users, attackers=False)})
-                        print(json.dumps(results[-1]), flush=True)
-                    if "hostile" in phases:
-                        results.append({"variant": v, **phase(gw, "hostile", args.duration, users, attackers=True,
-                                                              pause=args.attack_pause)})
-                        print(json.dumps(results[-1]), flush=True)
-                        time.sleep(3)  # attackers' connections closed, budgets refill
+                for kinds in attack_sets:
+                    for v, gw in gws.items():
+                        if "quiet" in phases:
+                            results.append({"variant": v, **phase(gw, "quiet", args.duration, users)})
+                            print(json.dumps(results[-1]), flush=True)
+                        if "hostile" in phases:
+                            results.append({"variant": v, **phase(gw, "hostile", args.duration, users, attackers=kinds,
+                                                                  pause=args.attack_pause)})
+                            print(json.dumps(results[-1]), flush=True)
+                            time.sleep(3)  # attackers' connections closed, budgets refill
             if "single" in phases:
                 for _ in range(args.rounds):
                     for v, gw in gws.items():
@@ -457,13 +544,7 @@ def main() -> int:
             for gw in gws.values():
                 stop(gw.proc)
             stop(sim.proc)
-    for v in variants:
-        quiet = [r["clean_p99_ms"] for r in results if r["phase"] == "quiet" and r["variant"] == v]
-        hostile = [r["clean_p99_ms"] for r in results if r["phase"] == "hostile" and r["variant"] == v]
-        if quiet and hostile:
-            rounds = ", ".join(f"{h / q:.2f}x" for q, h in zip(quiet, hostile, strict=True))
-            print(f"{v}: clean p99 quiet {statistics.median(quiet):.1f} ms, hostile {statistics.median(hostile):.1f} ms, "
-                  f"ratio {statistics.median(hostile) / statistics.median(quiet):.2f}x (rounds {rounds}; target <= 2x)")
+    summary(results, variants, attack_sets if "quiet" in args.phases.split(",") else [])
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2))
     return 0

@@ -28,6 +28,7 @@ from dlp_proxy.gateway.context import ContextResolver
 from dlp_proxy.gateway.metrics import Metrics
 from dlp_proxy.gateway.notify import MattermostNotifier
 from dlp_proxy.gateway.pipeline import GatewayConfig, Pipeline
+from dlp_proxy.gateway.readpause import patch_pause_reads_during_request_headers
 from dlp_proxy.gateway.redis_supervisor import PrivateRedis
 from dlp_proxy.keys import KeyRing
 from dlp_proxy.settings import Settings, parse_hostport
@@ -125,6 +126,8 @@ async def run(settings: RunSettings) -> int:
     cfg = settings.cfg
     _patch_mitmproxy_error_pages()
     patch_mitmproxy_early_answer()
+    # a body is not read while the gateway decides whether it wants it (a refusal closes first)
+    patch_pause_reads_during_request_headers()
     skip_mitmproxy_debug_typechecks(keep=cfg.mitmproxy_typechecks)
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
