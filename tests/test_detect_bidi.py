@@ -206,3 +206,21 @@ def test_gateway_passes_right_to_left_chat(gateway: Gateway) -> None:
     r = _post(gateway, f"{HEBREW} 1250 {HEBREW}, 22 {HEBREW} {marker}", user="bob")
     assert r.status_code == 201, (r.status_code, r.text)
     assert _reached(gateway, marker)
+
+
+def test_an_unconfirmed_line_maps_as_a_whole(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the library's levels cannot be read (or the reordering disagrees with its
+    display string), every character of the line maps to the whole line: a finding
+    there masks the line, never less than what shows the value."""
+    import dlp_proxy.detect.bidi as bidi_mod
+
+    monkeypatch.setattr(bidi_mod, "_levels_and_classes", lambda line, direction: None)
+    line = RLO + f"client SSN {synth.SSN}"[::-1] + PDF
+    text = f"hello\n{line}\nbye"
+    (reading,) = displayed_readings(text)
+    assert reading.coarse == 1
+    found = [f for f in engine.analyze(text) if f.entity_type == "US_SSN"]
+    assert found and all((f.start, f.end) == (6, 6 + len(line)) for f in found)
+    redacted = redact_text(text, found)
+    assert redacted.startswith("hello\n") and redacted.endswith("\nbye")
+    assert not any(c.isdigit() for c in redacted)
