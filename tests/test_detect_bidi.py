@@ -224,3 +224,10 @@ def test_an_unconfirmed_line_maps_as_a_whole(engine: Engine, monkeypatch: pytest
     redacted = redact_text(text, found)
     assert redacted.startswith("hello\n") and redacted.endswith("\nbye")
     assert not any(c.isdigit() for c in redacted)
+
+
+def test_a_label_shown_reversed_is_context_for_another_field(engine: Engine) -> None:
+    """The gateway shows one field's context words to another field's numbers
+    (``Engine.context_terms``): a label written under an override counts as displayed."""
+    assert "ssn" not in engine.context_terms("NSS tneilc")
+    assert "ssn" in engine.context_terms(RLO + "NSS tneilc" + PDF)

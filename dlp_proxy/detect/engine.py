@@ -341,6 +341,8 @@ class Engine:
         if not text:
             return []
         ntext = normalize(text).text if not text.isascii() else text
+        if may_reorder(text):  # a label shown in another order ("RLO NSS tneilc PDF")
+            ntext = "\n".join([ntext, *(normalize(r.text).text for r in displayed_readings(text))])
         found: set[str] = set()
         for rec in self.analyzer.registry.recognizers:
             rx = getattr(rec, "_context_re", None)
