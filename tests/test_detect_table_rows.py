@@ -10,7 +10,8 @@ a candidate; it is reported when it validates (SSN validity, Luhn and issuer) an
 word for it labels the row: in the row, in the header of a column it spans, or in the
 table's caption (the text right above it), whatever the other headers say.  Numeric
 tables in chat with no such word (quantities, prices, dates across cells) and clean
-CSV blotters stay clean."""
+CSV blotters stay clean.  An IBAN (mod-97, the country's length and structure) is read
+across the cells of one row when it fills them whole, with no label needed."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 STOPPING = ("US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE")
 SSN_GROUPS = synth.SSN.split("-")
 CARD_GROUPS = synth.CARD.split(" ")
+IBAN_GROUPS = synth.IBAN.split(" ")
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +65,11 @@ CASES = [
      "US_SSN"),
     ("slash cells", "SSN below\n" + _table(list("abcde"), [SSN_GROUPS[0], "/", SSN_GROUPS[1], "/", SSN_GROUPS[2]]),
      "US_SSN"),
+    # an IBAN's mod-97 check is strong: across whole cells of one row, no label needed
+    ("IBAN in cells", _table(list("abcdef"), IBAN_GROUPS), "IBAN_CODE"),
+    ("IBAN in cells, label cell first", _table(list("abcdefg"), ["pay to", *IBAN_GROUPS]), "IBAN_CODE"),
+    ("IBAN split mid-group", _table(list("abc"), ["".join(IBAN_GROUPS)[:7], "".join(IBAN_GROUPS)[7:15],
+                                                  "".join(IBAN_GROUPS)[15:]]), "IBAN_CODE"),
 ]
 
 
@@ -113,6 +120,10 @@ NEGATIVES = [
     "| sym | qty | px |\n|---|---|---|\n| AAPL | 536 | 22 |\n| MSFT | 8710 | 301 |\n| IBM | 22 | 8710 |",
     "card fees by tier\n" + _table(["tier", "fee", "cap"], ["1", "25", "2500"]),
     "date,qty,px\n2026,11,19\n536,22,8710\n4111,1111,1111\n",
+    # an IBAN-like start and numbers after it that fail the check, or spill into a cell
+    _table(list("abcdef"), [*IBAN_GROUPS[:5], "33"]),
+    _table(list("abcdef"), [*IBAN_GROUPS[:5], IBAN_GROUPS[5] + "1"]),
+    "| desk | code | qty | px |\n|---|---|---|---|\n| FX | DE12 | 3456 | 7890 |\n| EQ | GB82 | 1200 | 5600 |",
 ]
 
 
