@@ -276,9 +276,17 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
 
 #: Adjacent table cells each holding one short group of digits ("| SSN | 536 | 22 | 8710 |").
 _CELL_NUM = r"[ \t]*[0-9]{1,6}(?:[-./][0-9]{1,6}){0,3}[ \t]*"
+#: a cell holding only a separator between two numeric cells ("| 536 | - | 22 | - | 8710 |")
+_CELL_MARK = r"[ \t]*[-./][ \t]*"
 _CELL_RUN_RE = re.compile(
-    rf"(?:(?<=[\x1f\x1e\n])|^){_CELL_NUM}(?:\x1f{_CELL_NUM})+(?=[\x1f\x1e\r\n]|$)"
+    rf"(?:(?<=[\x1f\x1e\n])|^){_CELL_NUM}(?:\x1f(?:{_CELL_MARK}\x1f)?{_CELL_NUM})+(?=[\x1f\x1e\r\n]|$)"
 )
+
+
+def single_digit_cells(sizes: tuple[int, ...]) -> bool:
+    """Groups of one digit each, nine or more (cell-joined: "| 5 | 3 | 6 | 2 | 2 | ..."):
+    a number spelled out one digit per cell, never a table's quantities."""
+    return len(sizes) >= 9 and max(sizes) == 1
 _CELL_GROUP_RE = re.compile(r"[0-9]+")
 
 
@@ -343,11 +351,12 @@ def row_context(rec: DLPRecognizer, text: str, c: Candidate) -> ContextHit | Non
     hit = rec.context_hit(row, c.start - row_start, c.end - row_start, before=60, after=40)
     if hit is None and rec._context_re is not None:
         header = column_header(text, c.start)
-        if header and rec._context_re.search(header):
-            hit = ContextHit(header.lower(), 0)
-        elif not header or not any(ch.isalpha() for ch in header):
-            # a column with no header (an empty header row, or none): the table's caption,
-            # the text right above it, labels it ("client ssn" then "| | | |" ...)
+        named = next((h for h in _spanned_headers(text, c.start, c.end) if rec._context_re.search(h)), None)
+        if named is not None:  # the header of a column the number spans ("| client | SSN |")
+            hit = ContextHit(named.lower(), 0)
+        else:
+            # the table's caption, the text right above it, labels the row's groups whatever
+            # the columns' headers ("client ssn" then "|area|group|serial|", "|a|b|c|d|", "| | |")
             table_start = text.rfind("\n", 0, c.start) + 1
             caption = text[max(0, table_start - TABLE_CAPTION_REACH):table_start]
             m = rec._context_re.search(caption)
@@ -358,6 +367,19 @@ def row_context(rec: DLPRecognizer, text: str, c: Candidate) -> ContextHit | Non
                 # rows read as the lines they render as (a line "536 | 22 | 8710" is one)
                 hit = ContextHit("", 0)
     return hit
+
+
+def _spanned_headers(text: str, start: int, end: int) -> list[str]:
+    """The header cells of every column ``[start, end)`` of a marked row spans."""
+    out: list[str] = []
+    pos = start
+    while 0 <= pos < end:
+        header = column_header(text, pos)
+        if header:
+            out.append(header)
+        pos = text.find(CELL, pos, end)
+        pos = pos + 1 if pos >= 0 else -1
+    return out
 
 
 #: a table's first row with no text in any cell (``| | | |`` marked by ``mark_tables``)

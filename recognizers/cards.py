@@ -26,6 +26,7 @@ from dlp_proxy.recognizers._common import (
     lookalike_note,
     luhn_ok,
     row_context,
+    single_digit_cells,
 )
 
 _CARD_LENGTHS = frozenset(range(13, 20))
@@ -79,7 +80,7 @@ def _card_shape(c: Candidate) -> bool:
 def _cells_card_shaped(sizes: tuple[int, ...]) -> bool:
     """Groups over cells as a card is grouped: fours (the last 1-4), Amex 4-6-5, Diners 4-6-4."""
     return len(sizes) >= 3 and ((all(x == 4 for x in sizes[:-1]) and 1 <= sizes[-1] <= 4)
-                                or sizes in ((4, 6, 5), (4, 6, 4)))
+                                or sizes in ((4, 6, 5), (4, 6, 4)) or single_digit_cells(sizes))
 
 
 class PaymentCardRecognizer(DLPRecognizer):

@@ -75,6 +75,18 @@ def _sep_end(text: str, i: int) -> int:
     return j
 
 
+#: A cell boundary between two groups of one table row (``|GB82|WEST|1234|...``), and a
+#: cell's own edges: an IBAN read across cells fills whole cells.
+_CELL_SEP = re.compile(r"[ \t]*\x1f[ \t]*(?=[A-Za-z0-9])")
+_CELL_START = re.compile(r"(?:^|(?<=[\x1f\x1e\n]))[ \t]*$")
+_CELL_END = re.compile(r"[ \t]*(?:[\x1f\x1e\r\n]|$)")
+
+
+def _whole_cells(text: str, start: int, end: int) -> bool:
+    line_start = max(text.rfind("\x1f", 0, start), text.rfind("\x1e", 0, start), text.rfind("\n", 0, start)) + 1
+    return _CELL_START.match(text[line_start:start]) is not None and _CELL_END.match(text, end) is not None
+
+
 def iban_valid(compact: str) -> bool:
     s = compact.upper()
     if IBAN_LENGTHS.get(s[:2]) != len(s) or not s.isalnum():
@@ -108,6 +120,7 @@ class IbanCodeRecognizer(DLPRecognizer):
             chars = [country, m.group(2)]
             n = 4
             i = m.end()
+            cells = False  # read across the cells of one table row (attack F2)
             while n < want and i < len(text):
                 ch = text[i]
                 if ch.isascii() and ch.isalnum():
@@ -120,9 +133,17 @@ class IbanCodeRecognizer(DLPRecognizer):
                     # ASCII letter or digit; table boundaries (U+001E/U+001F) end it
                     j = _sep_end(text, i)
                     if j == i:
-                        break
+                        # a cell boundary of the same row: the groups side by side as the
+                        # row renders; the IBAN must then fill whole cells (checked below)
+                        c = _CELL_SEP.match(text, i) if text[i] in " \t\x1f" else None
+                        if c is None:
+                            break
+                        j = c.end()
+                        cells = True
                     i = j
             if n != want or (i < len(text) and text[i].isascii() and text[i].isalnum()):
+                continue
+            if cells and not _whole_cells(text, m.start(), i):
                 continue
             compact = "".join(chars)
             note = ""
@@ -135,6 +156,6 @@ class IbanCodeRecognizer(DLPRecognizer):
                     continue
                 note = "lookalike-letters"
             hit = self.context_hit(text, m.start(), i)
-            out.append(self.result(IBAN_CODE, m.start(), i, 1.0 if hit else 0.95, f"iban-{country}", "mod97+length", hit,
-                                   note))
+            pattern = f"iban-{country}" + ("-in-cells" if cells else "")
+            out.append(self.result(IBAN_CODE, m.start(), i, 1.0 if hit else 0.95, pattern, "mod97+length", hit, note))
         return out

@@ -37,6 +37,7 @@ from dlp_proxy.recognizers._common import (
     cell_candidates,
     lookalike_note,
     row_context,
+    single_digit_cells,
 )
 
 # Numbers published in advertising or as specimens (SSA), never issued to a person.
@@ -132,8 +133,8 @@ class _NineDigit(DLPRecognizer):
 
     def _in_cells(self, text: str) -> Iterator[tuple[Candidate, ContextHit]]:
         """3-2-4 groups in adjacent cells of a row labelled for this number."""
-        for c in cell_candidates(text, NINE, lambda sizes: sizes == (3, 2, 4)):
-            if c.groups == (3, 2, 4) and self.valid(c.digits):
+        for c in cell_candidates(text, NINE, lambda sizes: sizes == (3, 2, 4) or single_digit_cells(sizes)):
+            if (c.groups == (3, 2, 4) or single_digit_cells(c.groups)) and self.valid(c.digits):
                 hit = row_context(self, text, c)
                 if hit is not None:
                     yield c, hit

@@ -38,6 +38,8 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
 import dlp_proxy.recognizers as builtin
+from dlp_proxy.detect.bidi import TRANSFORM as BIDI
+from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.detect.config import DetectionConfig, load_config
 from dlp_proxy.detect.decode import Blob, find_blobs
 from dlp_proxy.detect.normalize import (
@@ -339,6 +341,8 @@ class Engine:
         if not text:
             return []
         ntext = normalize(text).text if not text.isascii() else text
+        if may_reorder(text):  # a label shown in another order ("RLO NSS tneilc PDF")
+            ntext = "\n".join([ntext, *(normalize(r.text).text for r in displayed_readings(text))])
         found: set[str] = set()
         for rec in self.analyzer.registry.recognizers:
             rx = getattr(rec, "_context_re", None)
@@ -358,7 +362,11 @@ class Engine:
     # -- internals -------------------------------------------------------------
 
     def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
-                 decode: bool = True) -> list[Finding]:
+                 decode: bool = True, displayed: bool = False) -> list[Finding]:
+        if not displayed and decode and may_reorder(text):
+            # bidi controls or right-to-left characters: also judged as displayed (detect/bidi.py)
+            return _resolve(self._analyze(text, wanted, depth, budget, True, True)
+                            + self._analyze_displayed(text, wanted, depth, budget))
         raw_quick = text.isascii() and self.prefilter.quick(text)
         if text.isascii() and not raw_quick and not may_render(text):
             return []  # no digits, and no markup or shortcode that could render as some
@@ -369,6 +377,18 @@ class Engine:
             return _resolve(self._analyze_norm(bare, wanted, depth, budget, False)
                             + self._analyze_plain(norm, text, wanted, depth, budget, raw_quick, decode))
         return self._analyze_plain(norm, text, wanted, depth, budget, raw_quick, decode)
+
+    def _analyze_displayed(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget) -> list[Finding]:
+        """Findings of ``text``'s displayed readings (visual order), mapped to the
+        smallest span of ``text`` holding every character that shows them."""
+        out: list[Finding] = []
+        for reading in displayed_readings(text):
+            for f in self._analyze(reading.text, wanted, depth, budget, True, True):
+                a, b = reading.original_span(f.start, f.end)
+                note = f"displayed order ({reading.direction} paragraphs)"
+                out.append(replace(f, start=a, end=b, transforms=tuple(dict.fromkeys((*f.transforms, BIDI))),
+                                   explanation=f"{f.explanation}; {note}" if f.explanation else note))
+        return out
 
     def _analyze_plain(self, norm: Normalized, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                        raw_quick: bool, decode: bool) -> list[Finding]:

@@ -2,7 +2,8 @@
 
 Evasions this undoes (each recorded as a *transform* name on the findings it
 revealed, never with the value).  Which characters are affected comes from
-Unicode's own tables (``unicodedata``, the ``regex`` module's property tables and
+Unicode's own tables (``unicodedata2``, the current Unicode character database rather
+than the interpreter's older ``unicodedata``; the ``regex`` module's property tables and
 the Unicode confusables data shipped in ``confusable_homoglyphs``), not from
 hand-written lists:
 
@@ -73,12 +74,12 @@ import functools
 import html
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from urllib.parse import unquote_to_bytes
 
 import regex
+import unicodedata2 as unicodedata  # current Unicode tables, not Python 3.11's Unicode 14
 
 from dlp_proxy.detect.filler import filler_edits, list_marker_edits, may_have_filler
 from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_word_edits
@@ -234,7 +235,8 @@ def _is_mark(ch: str) -> bool:
 def _digitish(ch: str) -> bool:
     if ch.isascii():
         return ch.isdigit()
-    return ch.isdigit() or _digit_value(ch, unicodedata.category(ch)) is not None
+    cat = unicodedata.category(ch)
+    return cat == "Nd" or _digit_value(ch, cat) is not None
 
 
 def _mark_droppable(prev: str, text: str, i: int) -> bool:

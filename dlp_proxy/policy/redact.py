@@ -48,27 +48,34 @@ def _masker() -> Callable[[str, str], str]:
     return mask if callable(mask) else fallback_mask
 
 
+#: the transform of a finding seen in the displayed (bidi-reordered) order
+#: (dlp_proxy.detect.bidi.TRANSFORM): its span holds the characters in logical order,
+#: so "the last four" of it are not the last four the reader sees; it is masked in full
+_REORDERED = "bidi-reordering"
+
+
 def redact_text(text: str, findings: Sequence[Finding]) -> str:
     """``text`` with every finding's span masked.  Findings index ``text``."""
     spans = sorted(
-        (max(0, f.start), min(len(text), f.end), f.entity_type) for f in findings if f.end > f.start
+        (max(0, f.start), min(len(text), f.end), f.entity_type, _REORDERED in f.transforms)
+        for f in findings if f.end > f.start
     )
-    merged: list[tuple[int, int, str]] = []
-    for start, end, etype in spans:
+    merged: list[tuple[int, int, str, bool]] = []
+    for start, end, etype, reordered in spans:
         if merged and start <= merged[-1][1]:
             prev = merged[-1]
-            merged[-1] = (prev[0], max(prev[1], end), prev[2])
+            merged[-1] = (prev[0], max(prev[1], end), prev[2], prev[3] or reordered)
             continue
-        merged.append((start, end, etype))
+        merged.append((start, end, etype, reordered))
     mask = _masker()
     out: list[str] = []
     pos = 0
-    for start, end, etype in merged:
+    for start, end, etype, reordered in merged:
         out.append(text[pos:start])
         value = text[start:end]
-        masked = mask(etype, value)
+        masked = mask(etype, value) if not reordered else value
         if not isinstance(masked, str) or masked == value:
-            masked = fallback_mask(etype, value)
+            masked = fallback_mask(etype if not reordered else "", value)
         out.append(masked)
         pos = end
     out.append(text[pos:])
