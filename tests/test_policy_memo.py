@@ -288,3 +288,10 @@ def test_shipped_policy_memo_stays_small_over_many_channels_and_users():
 @given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text())
 def test_normalize_value_ascii_shortcut_is_the_same_normalization(value: str):
     assert normalize_value(value) == normalize_value_general(value)
+
+
+@pytest.mark.parametrize("digits", ["\U0001ccf0\U0001ccf5\U0001ccf9", "\U00011f50\U00011f55\U00011f59"])
+def test_a_value_in_digits_newer_than_pythons_unicode_hashes_as_its_ascii_digits(digits: str) -> None:
+    # outlined digits (Unicode 16) and Kawi (15): the detector folds them (detect/normalize.py on
+    # unicodedata2), so an exception or a memo keyed on the ASCII value must match them too
+    assert normalize_value("acct " + digits) == "ACCT059"

@@ -16,7 +16,10 @@ full-width digits hash alike: NFKC, then only letters and digits kept, upper-cas
 from __future__ import annotations
 
 import hashlib
-import unicodedata
+
+# current Unicode (as dlp_proxy.detect.normalize reads text), not Python 3.11's 14.0: a
+# digit added since is the digit the detector found
+import unicodedata2 as unicodedata
 
 from dlp_proxy.keys import keyed_hash
 
@@ -33,12 +36,10 @@ def normalize_value_general(value: str) -> str:
     text = unicodedata.normalize("NFKC", value)
     out = []
     for ch in text:
-        if ch.isdigit():
-            try:
-                out.append(str(unicodedata.digit(ch)))
-            except (TypeError, ValueError):
-                out.append(ch)
-        elif ch.isalnum():
+        digit = unicodedata.digit(ch, None)
+        if digit is not None:
+            out.append(str(digit))
+        elif ch.isalnum() or unicodedata.category(ch)[0] in "LN":
             out.append(ch.upper())
     return "".join(out)
 
