@@ -3,6 +3,7 @@ against a loop of stock Presidio.
 
     .venv/bin/python bench/bench_files.py [--mb 20] [--pages 100] [--presidio-chars 200000]
     .venv/bin/python bench/bench_files.py --mix [--repeat 3] [--posts-seconds 10]
+    .venv/bin/python bench/bench_files.py --blotters [--base-root /tmp/base] [--rounds 2]
 
 ``--mix``: the uploads people really make (screenshots of chat, web pages, spreadsheets
 and PDFs; phone photos; scanned and born-digital PDFs; Office files old and new;
@@ -13,6 +14,13 @@ files/s per core, p50/p99 inspection time per type, and the share of these clean
 uploads that would be held or blocked.  Then, unless ``--posts-seconds 0``, a real
 gateway: the p99 of clean posts (wrk, 16 connections) alone and while screenshots and
 photos are uploaded and OCR'd back to back (bench/bench_gateway.py's machinery).
+
+``--blotters``: CPU seconds (``time.process_time``) of the XLSX and CSV blotters of the
+mix (and an Excel-style XLSX blotter: dates, number formats, shared strings, formulas,
+a hidden column), each read in a fresh process of this checkout and of ``--base-root``,
+alternating: extraction alone (``extract``, no time limit; the best of ``--rounds``)
+and, once, the file worker's whole job (``filescan._job``: extraction and detection of
+every segment), with the segments and characters each reading gave.
 
 Runs in one process (one core).  Prints MB/s for CSV/text extraction, pages/s for
 PDF extraction, and, if dlp_proxy.detect.build_detector is importable, chars/s of
@@ -61,6 +69,75 @@ def timed(fn, repeat: int = 1):
     return best, out
 
 
+_BLOTTER_JOB = r"""
+import json, os, sys, time
+root, path, mode = sys.argv[1:4]
+sys.path.insert(0, root)
+from dlp_proxy.files import Limits, extract
+data = open(path, "rb").read()
+limits = Limits(max_seconds=3600)
+if mode == "job":
+    from dlp_proxy.detect import build_detector
+    from dlp_proxy.gateway import filescan
+    filescan._worker_detector = build_detector(None, ner=False)
+    filescan._worker_detector.analyze("warm up 123")
+    started = time.process_time()
+    ex, found = filescan._job(data, os.path.basename(path), limits, None)
+    findings = sum(len(f) for f in found)
+else:
+    started = time.process_time()
+    ex = extract(data, filename=os.path.basename(path), limits=limits)
+    findings = 0
+print(json.dumps({"cpu": time.process_time() - started, "segments": len(ex.segments),
+                  "chars": sum(len(s.text) for s in ex.segments), "findings": findings, "problems": ex.problems}))
+"""
+
+
+def run_blotters(base_root: str, rounds: int) -> int:
+    import json
+    import subprocess
+    import tempfile
+
+    from bench_mix import csv_blotter, xlsx_blotter
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+    from tests.test_files_xlsx_fast import blotter as excel_blotter
+
+    here = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+    roots = [("now", here)] + ([("base", os.path.abspath(base_root))] if base_root else [])
+    files = [("blotter-1mb.xlsx", lambda: xlsx_blotter(20_000)), ("blotter-5mb.xlsx", lambda: xlsx_blotter(100_000)),
+             ("excel-blotter.xlsx", lambda: excel_blotter(40_000)), ("blotter-5mb.csv", lambda: csv_blotter(5))]
+    print(f"# {platform.processor() or platform.machine()} python {platform.python_version()} cpus={os.cpu_count()} "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, make in files:
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as fh:
+                fh.write(make())
+            size = os.path.getsize(path) / 1e6
+            for mode in ("extract", "job"):
+                got: dict[str, list[dict]] = {label: [] for label, _ in roots}
+                for _ in range(rounds if mode == "extract" else 1):
+                    for label, root in roots:
+                        env = dict(os.environ, PYTHONPATH=root, OMP_THREAD_LIMIT="1")
+                        out = subprocess.run([sys.executable, "-c", _BLOTTER_JOB, root, path, mode], env=env,
+                                             capture_output=True, text=True, check=True, cwd=root)
+                        got[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+                cells = []
+                for label, _ in roots:
+                    runs = got[label]
+                    best = min(r["cpu"] for r in runs)
+                    r = runs[0]
+                    cells.append(f"{label} {best:.2f} s ({r['segments']} segments, {r['chars'] / 1e6:.2f} Mchars"
+                                 + (f", {r['findings']} findings" if mode == "job" else "")
+                                 + (f", problems {r['problems']}" if r["problems"] else "") + ")")
+                ratio = ""
+                if len(roots) == 2:
+                    ratio = f"  now/base x{min(r['cpu'] for r in got['now']) / min(r['cpu'] for r in got['base']):.2f}"
+                print(f"{name} {size:.1f} MB {mode}: " + " | ".join(cells) + ratio, flush=True)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=20)
@@ -69,9 +146,13 @@ def main() -> int:
     ap.add_argument("--mix", action="store_true", help="the realistic upload mix (see the module docstring)")
     ap.add_argument("--repeat", type=int, default=3, help="--mix: judgements of each file")
     ap.add_argument("--posts-seconds", type=float, default=10, help="--mix: wrk run length; 0 skips the gateway part")
-    ap.add_argument("--rounds", type=int, default=3, help="--mix: alternating alone/during-OCR pairs")
+    ap.add_argument("--rounds", type=int, default=3, help="--mix: alternating alone/during-OCR pairs; --blotters: readings of each file per checkout")
     ap.add_argument("--posts-only", action="store_true", help="--mix: only the clean-post p99 part")
+    ap.add_argument("--blotters", action="store_true", help="CPU per blotter file, this checkout and --base-root")
+    ap.add_argument("--base-root", default="", help="--blotters: another checkout to compare with")
     args = ap.parse_args()
+    if args.blotters:
+        return run_blotters(args.base_root, max(1, args.rounds))
     if args.mix:
         from bench_mix import run_mix
 

@@ -25,8 +25,9 @@ evaluated, nesting is limited to ``MAX_DEPTH``, and results are cut at
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def _holds(op: str, limit: float, v: float) -> bool:
     }[op]
 
 
-def _pick_section(sections: list[str], v: float) -> tuple[str, bool]:
+def _pick_section(sections: Sequence[str], v: float) -> tuple[str, bool]:
     """(section, whether its sign is already shown by the section) for value ``v``."""
     first = _CONDITION.match(sections[0])
     if first:
@@ -92,18 +93,22 @@ def _pick_section(sections: list[str], v: float) -> tuple[str, bool]:
     return sections[0], False
 
 
-def format_number(value: str, code: str) -> str | None:
-    """``value`` (a cell's stored number) as number format ``code`` displays it, or
-    None when the format is not one rendered here (see module doc)."""
-    try:
-        v = float(value)
-    except ValueError:
-        return None
-    if v != v or v in (float("inf"), float("-inf")) or abs(v) >= 1e21:
-        return None
-    if not code or code == "General" or code == "@":
-        return None
-    section, signed = _pick_section(_sections(code), v)
+Token = tuple[str, str]
+#: (integer part tokens, fraction tokens, has a decimal point, decimals, thousands
+#: scaling, indices of the integer part's placeholders, digit grouping)
+Layout = tuple[tuple[Token, ...], tuple[Token, ...], bool, int, int, tuple[int, ...], bool]
+
+
+@functools.lru_cache(maxsize=512)
+def _code_sections(code: str) -> tuple[str, ...]:
+    return tuple(_sections(code))
+
+
+@functools.lru_cache(maxsize=512)
+def _layout(section: str) -> Layout | str | None:
+    """What ``format_number`` needs of a format section, whatever the value (read once
+    per section, not per cell): None when the section is not rendered here, the text
+    of a section without digit placeholders, or its ``Layout``."""
     plain = _BRACKET.sub("", section)
     unquoted = re.sub(r'"[^"]*"|\\.', "", plain)
     if _DATE_LETTERS.search(unquoted) or "%" in unquoted or "/" in unquoted or "@" in unquoted:
@@ -147,14 +152,34 @@ def format_number(value: str, code: str) -> str | None:
             scale += 1
         elif k == "p":
             break
+    placeholders = [n for n, (k, _) in enumerate(int_tokens) if k == "p"]
+    last_p = placeholders[-1] if placeholders else -1
+    grouping = any(k == "," for n, (k, _) in enumerate(int_tokens) if placeholders and placeholders[0] < n < last_p)
+    return (tuple(int_tokens), tuple(frac_tokens), point < len(tokens), decimals, scale, tuple(placeholders),
+            grouping)
+
+
+def format_number(value: str, code: str) -> str | None:
+    """``value`` (a cell's stored number) as number format ``code`` displays it, or
+    None when the format is not one rendered here (see module doc)."""
+    try:
+        v = float(value)
+    except ValueError:
+        return None
+    if v != v or v in (float("inf"), float("-inf")) or abs(v) >= 1e21:
+        return None
+    if not code or code == "General" or code == "@":
+        return None
+    section, signed = _pick_section(_code_sections(code), v)
+    layout = _layout(section)
+    if layout is None or isinstance(layout, str):
+        return layout
+    int_tokens, frac_tokens, has_point, decimals, scale, placeholders, grouping = layout
     mag = abs(v) / (1000**scale)
     text = f"{mag:.{decimals}f}"
     int_digits, _, frac_digits = text.partition(".")
     if int_digits == "0":
         int_digits = ""
-    placeholders = [n for n, (k, _) in enumerate(int_tokens) if k == "p"]
-    last_p = placeholders[-1] if placeholders else -1
-    grouping = any(k == "," for n, (k, _) in enumerate(int_tokens) if placeholders and placeholders[0] < n < last_p)
     out: list[str] = []
     remaining = int_digits
     for n in range(len(int_tokens) - 1, -1, -1):
@@ -184,7 +209,7 @@ def format_number(value: str, code: str) -> str | None:
             frac_out.append(d)
         elif k == "t":
             frac_out.append(t)
-    result = int_part + ("." + "".join(frac_out) if point < len(tokens) else "")
+    result = int_part + ("." + "".join(frac_out) if has_point else "")
     if v < 0 and not signed:
         result = "-" + result
     return result[:MAX_RESULT]

@@ -394,6 +394,65 @@ def _col_index(letters: str) -> int:
     return n
 
 
+#: column letters -> number, for the columns met (a sheet has a few hundred at most)
+_COLUMNS: dict[str, int] = {}
+
+
+def _column_number(letters: str) -> int:
+    n = _col_index(letters)
+    if len(_COLUMNS) < 4096:
+        _COLUMNS[letters] = n
+    return n
+
+
+#: tag -> local name, for the tags met (a sheet has a handful): a dict look-up per
+#: element instead of a string split
+_LOCALS: dict[Any, str] = {}
+
+
+def _name(tag: Any) -> str:
+    name = _LOCALS.get(tag)
+    if name is None:
+        name = local(tag)
+        if len(_LOCALS) < 4096:
+            _LOCALS[tag] = name
+    return name
+
+
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def _has_digit(text: str) -> bool:
+    """``any(ch.isdigit() for ch in text)``, in C for ASCII text."""
+    if text.isascii():
+        return _ASCII_DIGIT.search(text) is not None
+    return any(map(str.isdigit, text))
+
+
+#: an element whose local name is ``f`` (a formula), with any namespace prefix
+_F_START = re.compile(rb"<(?:[^\s<>/:!?]+:)?f[\s/>]")
+#: an XML declaration in an encoding in which ASCII characters are their own bytes
+_ASCII_DECL = re.compile(
+    rb"<\?xml[^>]*?encoding\s*=\s*[\"'](?:utf-?8|us-ascii|ascii|iso-8859-\d+|latin-?1|windows-125\d|cp125\d)[\"']",
+    re.I)
+
+
+def _may_have_formulas(data: bytes) -> bool:
+    """Whether a sheet part can hold a formula (``<f>``): False only when its bytes
+    are in an encoding where ``<f`` is written as such (UTF-8 or an ASCII-compatible
+    declared one) and no such tag is there.  Without formulas the reader keeps no
+    cell values for their evaluation."""
+    head = data[:256]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if not head.startswith(b"<") or head[1:2] == b"\x00":
+        return True  # UTF-16/32, leading white space, not XML: assume formulas
+    if head.startswith(b"<?xml") and b"encoding" in head[: head.find(b"?>") if b"?>" in head else None] \
+            and not _ASCII_DECL.match(head):
+        return True
+    return _F_START.search(data) is not None
+
+
 def _xlsx(pkg: Package) -> None:
     ctx = pkg.ctx
     wb_rels = pkg.rels("xl/workbook.xml")
@@ -581,6 +640,9 @@ _LONG_DIGITS = re.compile(r"\d{7,}")
 _FORMULA_TEXT = re.compile(r'"|\d{5,}')
 
 
+_TABLE_UNSAFE = re.compile(r'[\t\n\r"]')
+
+
 def _table_value(shown: str) -> str:
     """A displayed value as a table cell: on one line, no tab, no double quote (which
     would make the detector read the rest of the line as one quoted cell)."""
@@ -632,11 +694,14 @@ def _sheet_table(
         block, block_chars = [], 0
         return ctx.add(loc, "\n".join(lines) + "\n")
 
+    keep_values = _may_have_formulas(data)
+    fmts = formats or []
+    key_columns: dict[str, bool] = {}  # header row's columns -> whether the column is a key column
     for _event, el in etree.iterparse(
         io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
         load_dtd=False, huge_tree=False
     ):
-        tag = local(el.tag)
+        tag = _name(el.tag)
         if tag == "col" and el.get("hidden") in ("1", "true"):
             lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
             hidden_cols.update(range(lo, min(hi, lo + 16384) + 1))
@@ -653,26 +718,30 @@ def _sheet_table(
         if row_no <= last_row:
             row_no = last_row + 1  # rows out of order: kept in file order
         row_hidden = el.get("hidden") in ("1", "true")
+        # a cell of this row read on its own (as _sheet_cells would), not as a table field
+        row_apart = row_hidden or bool(hidden_cols)
         header_row = headers is None
         row_labels: dict[str, str] = {}
         row_has_digit = False
         row_label = ""
         line: list[str] = []
         row_cells: list[tuple[int, str]] = []
-        for c in el:
-            if local(c.tag) != "c":
-                continue
+        for c in el.iterchildren("{*}c"):  # (any namespace or none: the elements ``local`` names "c")
             ref = c.get("r", "")
-            text, shown, formula = _cell_text(c, shared, formats or [])
+            text, shown, formula = _cell_text(c, shared, fmts)
             m = _CELL_RE.match(ref)
-            col = _col_index(m.group(1)) if m else len(line) + 1
-            if not m:
-                ref = f"{col_letters(col)}{row_no}"
-            values[ref] = shown
+            if m:
+                column = m.group(1)
+                col = _COLUMNS.get(column) or _column_number(column)
+            else:
+                col = len(line) + 1
+                column = col_letters(col)
+                ref = f"{column}{row_no}"
+            if keep_values:
+                values[ref] = shown
             if not text:
                 continue
-            column = m.group(1) if m else col_letters(col)
-            has_digit = any(ch.isdigit() for ch in text)
+            has_digit = _ASCII_DIGIT.search(text) is not None if text.isascii() else _has_digit(text)
             if shown:
                 row_cells.append((col, shown))
             if header_row:
@@ -682,35 +751,44 @@ def _sheet_table(
             value = shown
             if row_label and has_digit and value:
                 value = f"{row_label}: {value}"
-            elif not has_digit and _is_label(shown) and (
-                not headers or column not in headers or headers[column].strip().lower() in KEY_HEADERS
-            ):
+            elif not has_digit and (not headers or key_columns.get(column, True)) and _is_label(shown):
                 row_label = shown.strip()
-            flags = [f for f, on in (("hidden", hidden_sheet), ("hidden row", row_hidden),
-                                     ("hidden column", col in hidden_cols)) if on]
-            loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
-            if formula:
-                formulas.append((ref, loc, formula, shown))
-            extra = [p for p in text.split("\n") if p and p != shown and (
-                _FORMULA_TEXT.search(p) if p.startswith("=") else _LONG_DIGITS.search(p) or c.get("t") in ("s", "inlineStr"))]
-            if row_hidden or col in hidden_cols or col > TABLE_MAX_COLS:
-                # located as today: a reviewer sees the cell was hidden
-                if not ctx.add(loc, text) or (shown and shown not in text.split("\n")
-                                              and not ctx.add(f"{loc}/displayed", shown)):
-                    return False
-                continue
-            if extra and not ctx.add(loc, "\n".join(extra)):
-                return False
+            apart = col > TABLE_MAX_COLS or (row_apart and (row_hidden or col in hidden_cols))
+            # the cell's own segments: its formula, a stored value the display does not
+            # show, or the whole cell when it is hidden or right of column IV
+            plain = text == shown and "\n" not in text
+            if formula or apart or not plain:
+                flags = [f for f, on in (("hidden", hidden_sheet), ("hidden row", row_hidden),
+                                         ("hidden column", col in hidden_cols)) if on]
+                loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
+                if formula:
+                    formulas.append((ref, loc, formula, shown))
+                if apart:
+                    # located as today: a reviewer sees the cell was hidden
+                    if not ctx.add(loc, text) or (shown and shown not in text.split("\n")
+                                                  and not ctx.add(f"{loc}/displayed", shown)):
+                        return False
+                    continue
+                if not plain:
+                    extra = [p for p in text.split("\n") if p and p != shown and (
+                        _FORMULA_TEXT.search(p) if p.startswith("=")
+                        else _LONG_DIGITS.search(p) or c.get("t") in ("s", "inlineStr"))]
+                    if extra and not ctx.add(loc, "\n".join(extra)):
+                        return False
             if value:
-                line.extend([""] * (col - 1 - len(line)))
+                if len(line) < col - 1:
+                    line.extend([""] * (col - 1 - len(line)))
+                if _TABLE_UNSAFE.search(value) is not None:
+                    value = _table_value(value)
                 if len(line) >= col:  # a repeated or out-of-order reference
-                    line[col - 1] += " " + _table_value(value)
+                    line[col - 1] += " " + value
                 else:
-                    line.append(_table_value(value))
+                    line.append(value)
         if len(row_cells) >= 2 and not _split_row_cells(row_cells, f"sheet={sheet}!row={row_no}", ctx, hidden_sorted):
             return False
         if header_row and (row_labels or row_has_digit):
             headers = {} if row_has_digit else row_labels
+            key_columns = {k: v.strip().lower() in KEY_HEADERS for k, v in headers.items()}
         el.clear()
         if line:
             gap = row_no - (block_first + len(block))
@@ -771,7 +849,7 @@ MAX_HEADER_CHARS = 40
 def _is_label(text: str) -> bool:
     """A header cell: short text with a letter (not a number or a sentence)."""
     t = text.strip()
-    return 0 < len(t) <= MAX_HEADER_CHARS and any(ch.isalpha() for ch in t) and not t.startswith("=")
+    return 0 < len(t) <= MAX_HEADER_CHARS and any(map(str.isalpha, t)) and not t.startswith("=")
 
 
 def _spreadsheet_run_hidden(rpr: Any) -> bool:
@@ -797,6 +875,11 @@ def _number(value: str | None) -> float | None:
 def rich_text(si: Any) -> tuple[str, str]:
     """(stored, displayed) text of a shared or inline string: every run, and the runs a
     reader sees (``_spreadsheet_run_hidden`` left out; phonetic runs are stored only)."""
+    if len(si) == 1:  # one plain <t>: the usual string, read without walking the tree
+        t = si[0]
+        if len(t) == 0 and _name(t.tag) == "t" and _name(si.tag) != "t":
+            plain = t.text or ""
+            return plain, plain
     stored = "".join(t.text or "" for t in si.iter() if local(t.tag) == "t")
     if not any(local(r.tag) == "r" for r in si):
         return stored, stored
@@ -818,6 +901,33 @@ def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tup
     number format (``000-00-0000`` on 536228710 shows ``536-22-8710``), or a rich
     string without its runs a reader does not see (``rich_text``)."""
     ctype = c.get("t", "n")
+    if len(c) == 1:  # the usual cell: a value or an inline string alone (as the loop below reads it)
+        child = c[0]
+        name = _name(child.tag)
+        if name == "v":
+            value = child.text
+            if value is None:
+                return "", "", ""
+            if ctype == "s":
+                try:
+                    stored, shown = shared[int(value)]
+                except (ValueError, IndexError):
+                    stored = shown = value
+                return stored, shown, ""
+            shown = value
+            if ctype == "n":
+                try:
+                    code = formats[int(c.get("s", "0"))]
+                except (ValueError, IndexError):
+                    code = ""
+                if code and code != "General" and code != "@":  # (format_number shows those as stored)
+                    formatted = format_number(value, code)
+                    if formatted is not None and formatted != value:
+                        shown = formatted
+            return value, shown, ""
+        if name == "is":
+            stored, shown = rich_text(child)
+            return stored, shown, ""
     parts: list[str] = []
     shown = ""
     formula = ""

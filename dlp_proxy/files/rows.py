@@ -32,6 +32,13 @@ MAX_CELLS = 256
 SEP = " | "
 
 
+#: two adjacent cells (joined by NUL) that are group cells once their white space is
+#: collapsed (``_is_group``): a run needs one such pair.  A group cell holds no NUL, so a
+#: NUL inside another cell can only add a match (then the row is read in full), never hide one
+_ADJACENT_GROUPS = re.compile(
+    r"(?:^|\x00)\s*[A-Za-z]{0,2}[0-9]{1,6}\s*\x00(?=\s*[A-Za-z]{0,2}[0-9]{1,6}\s*(?:\x00|\Z))")
+
+
 def _is_group(cell: str) -> bool:
     return bool(_GROUP_CELL.fullmatch(cell))
 
@@ -41,6 +48,8 @@ def split_row(cells: Sequence[str]) -> list[str]:
     together, a line: the row's text cells (those without a digit: its labels, as
     context), then the run's cells joined by ``SEP``.  Other number cells of the row
     are left out, so nothing but the run's own cells can fuse.  [] for most rows."""
+    if _ADJACENT_GROUPS.search("\x00".join(cells[:MAX_CELLS])) is None:
+        return []  # no two adjacent group cells: no run (one regex pass, for most rows)
     cells = [" ".join(c.split()) for c in cells[:MAX_CELLS]]
     runs: list[list[str]] = []
     run: list[str] = []
