@@ -15,7 +15,7 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
 - ``handle_us``: ``Pipeline.handle`` of one whole createPost request, averaged over the
   21 chat messages of bench_gateway.py's ``clean`` scenario (7 with numbers), with the
   split-message window on the Redis at 127.0.0.1:6379 (its own key prefix, deleted
-  after) and an archive that keeps nothing: what the gateway's own code costs a post
+  after; the gateway's default window size) and an archive that keeps nothing: what the gateway's own code costs a post
   on the event loop, without mitmproxy, the network or the archive's disk.
 
 With ``--base-root`` the same is run from that checkout (an earlier commit) too, in
@@ -143,7 +143,15 @@ def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> f
     async def run() -> float:
         client = aioredis.Redis(host="127.0.0.1", port=6379)
         prefix = f"bench-post-cost:{os.getpid()}:"
-        window = SplitWindow(client, key=b"s" * 32, max_messages=12, ttl_seconds=1800, prefix=prefix)
+        try:  # the gateway's own window (DLP_SPLIT_MAX_FRAGMENTS, DLP_SPLIT_WINDOW_SECONDS)
+            from dlp_proxy.settings import Settings
+
+            fields = Settings.model_fields
+            max_messages = int(fields["split_max_fragments"].default)
+            ttl = int(fields["split_window_seconds"].default)
+        except (ImportError, KeyError, AttributeError):
+            max_messages, ttl = 12, 1800
+        window = SplitWindow(client, key=b"s" * 32, max_messages=max_messages, ttl_seconds=ttl, prefix=prefix)
         pipeline = Pipeline(detector=det, policy=lambda: policy, archive=_NoArchive(), context=None,  # type: ignore[arg-type]
                             quarantine=None, hash_key=b"h" * 32, split_window=window)
         reqs = []
