@@ -91,6 +91,11 @@ class Result:
     proxy_cpu_ms: float = 0.0
     sim_cpu_ms: float = 0.0
     busy_cores: float = 0.0
+    #: a gateway's archive over the run (its admin /metrics): mean fdatasync per group
+    #: commit (ms) and records per commit.  Every judged request waits for the commit
+    #: that covers its record, so at one connection the added p50 includes one fdatasync.
+    sync_ms: float = 0.0
+    records_per_commit: float = 0.0
 
 
 def machine() -> dict[str, str]:
@@ -130,6 +135,7 @@ def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
              extra: list[str], root: Path = ROOT, profile: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port, admin = free_port(), free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
+    admin_url = f"http://127.0.0.1:{admin}"
     ready = data_dir / "ready"
     entry = ["-m", "dlp_proxy.cli"]
     if profile:  # the event loop's thread under cProfile, written when the gateway stops (SIGTERM)
@@ -150,7 +156,31 @@ def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
             raise RuntimeError(f"gateway did not start: {(data_dir / 'gateway.log').read_text()[-3000:]}")
         time.sleep(0.1)
     wait_quiet(proc.pid)
+    ADMIN[proc.pid] = admin_url
     return proc, f"http://127.0.0.1:{port}"
+
+
+#: a gateway's admin URL by its pid (``archive_totals``)
+ADMIN: dict[int, str] = {}
+
+
+def archive_totals(pid: int | None) -> tuple[float, float, float]:
+    """(fdatasync seconds, commits, records) of a gateway's archive since it started,
+    from its admin /metrics; zeros for a target without one."""
+    url = ADMIN.get(pid or -1)
+    if url is None:
+        return 0.0, 0.0, 0.0
+    try:
+        text = httpx.get(f"{url}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return 0.0, 0.0, 0.0
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("dlp_archive_sync_seconds", "dlp_archive_commits", "dlp_archive_records"):
+            values[name] = float(value)
+    return (values.get("dlp_archive_sync_seconds", 0.0), values.get("dlp_archive_commits", 0.0),
+            values.get("dlp_archive_records", 0.0))
 
 
 def wait_quiet(pid: int, limit: float = 120) -> None:
@@ -237,6 +267,7 @@ class CpuMeter:
         self.proxy_pid, self.sim_pid = proxy_pid, sim_pid
 
     def __enter__(self) -> CpuMeter:
+        self.archive0 = archive_totals(self.proxy_pid)
         self.t0 = time.monotonic()
         self.proxy0 = tree_cpu_seconds(self.proxy_pid) if self.proxy_pid else 0.0
         self.sim0 = tree_cpu_seconds(self.sim_pid)
@@ -248,12 +279,17 @@ class CpuMeter:
         self.proxy = (tree_cpu_seconds(self.proxy_pid) if self.proxy_pid else 0.0) - self.proxy0
         self.sim = tree_cpu_seconds(self.sim_pid) - self.sim0
         self.busy = machine_busy_seconds() - self.busy0
+        self.archive = tuple(b - a for a, b in zip(self.archive0, archive_totals(self.proxy_pid), strict=True))
 
     def apply(self, r: Result) -> Result:
         n = max(r.requests, 1)
         r.proxy_cpu_ms = 1000 * self.proxy / n
         r.sim_cpu_ms = 1000 * self.sim / n
         r.busy_cores = self.busy / self.elapsed if self.elapsed else 0.0
+        sync, commits, records = self.archive
+        if commits > 0:
+            r.sync_ms = 1000 * sync / commits
+            r.records_per_commit = records / commits
         return r
 
 
@@ -288,7 +324,8 @@ def print_line(r: Result) -> None:
     spread = f"  round ratios {min(r.round_ratios):.2f}-{max(r.round_ratios):.2f}" if r.round_ratios else ""
     print(f"  {r.scenario:8s} {r.target:15s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
           f"  non-2xx {r.non_2xx}  errors {r.errors}  cpu/req proxy {r.proxy_cpu_ms:.3f} ms sim {r.sim_cpu_ms:.3f} ms"
-          f"  busy {r.busy_cores:.2f} cores{spread}", flush=True)
+          f"  busy {r.busy_cores:.2f} cores{spread}"
+          + (f"  fdatasync {r.sync_ms:.2f} ms x{r.records_per_commit:.1f} records" if r.sync_ms else ""), flush=True)
 
 
 def reference(target: str) -> str:
@@ -327,7 +364,8 @@ def measure(urls: dict[str, str], variants: list[str], scenario: str, env: dict[
                           statistics.median(r.p99_ms for r in runs), max(r.max_ms for r in runs),
                           sum(r.requests for r in runs), sum(r.non_2xx for r in runs), sum(r.errors for r in runs),
                           ratios, _weighted(runs, "proxy_cpu_ms"), _weighted(runs, "sim_cpu_ms"),
-                          statistics.mean(r.busy_cores for r in runs)))
+                          statistics.mean(r.busy_cores for r in runs), statistics.median(r.sync_ms for r in runs),
+                          statistics.median(r.records_per_commit for r in runs)))
     return out
 
 
@@ -492,8 +530,8 @@ def print_table(results: list[Result], big: dict[str, Any]) -> None:
     by = {(r.scenario, r.target): r for r in results}
     print()
     print("| scenario | target | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs noop | p50 added ms "
-          "| proxy CPU ms/req | sim CPU ms/req | busy cores |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| proxy CPU ms/req | sim CPU ms/req | busy cores | archive fdatasync ms (records each) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ref_name = reference(r.target)
         ref = by.get((r.scenario, ref_name))
@@ -502,7 +540,8 @@ def print_table(results: list[Result], big: dict[str, Any]) -> None:
             ratio += f" ({min(r.round_ratios):.2f}-{max(r.round_ratios):.2f})"
         added = f"{r.p50_ms - ref.p50_ms:+.2f}" if ref and r.target != ref_name else ""
         print(f"| {r.scenario} | {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.non_2xx} | {r.errors} "
-              f"| {ratio} | {added} | {r.proxy_cpu_ms:.3f} | {r.sim_cpu_ms:.3f} | {r.busy_cores:.2f} |")
+              f"| {ratio} | {added} | {r.proxy_cpu_ms:.3f} | {r.sim_cpu_ms:.3f} | {r.busy_cores:.2f} "
+              f"| {f'{r.sync_ms:.2f} ({r.records_per_commit:.1f})' if r.sync_ms else ''} |")
     print_cpu_budget(results)
     for v, b in big.items():
         spread = f" (per round {min(b['round_ratios']):.2f}-{max(b['round_ratios']):.2f})" if b["round_ratios"] else ""

@@ -15,8 +15,10 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
 - ``handle_us``: ``Pipeline.handle`` of one whole createPost request, averaged over the
   21 chat messages of bench_gateway.py's ``clean`` scenario (7 with numbers), with the
   split-message window on the Redis at 127.0.0.1:6379 (its own key prefix, deleted
-  after) and an archive that keeps nothing: what the gateway's own code costs a post
-  on the event loop, without mitmproxy, the network or the archive's disk.
+  after; the gateway's default window size) and an archive that keeps nothing: what the gateway's own code costs a post
+  on the event loop, without mitmproxy, the network or the archive's disk;
+  ``handle_piece_us`` / ``handle_plain_us``: the same for the 5 messages that go into the
+  split-message window (``split.may_carry_a_piece``) and for the 16 others.
 
 With ``--base-root`` the same is run from that checkout (an earlier commit) too, in
 alternation, and both are printed side by side.
@@ -104,7 +106,8 @@ def measure(repeat: int) -> dict[str, float]:
     handle = handle_cost(det, policy, uid, channel, repeat)
     return {"post_items_us": round(post_items * 1e6, 1), "window_us": round(window * 1e6, 1),
             "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings),
-            "handle_us": round(handle * 1e6, 1)}
+            "handle_us": round(handle["handle"] * 1e6, 1), "handle_piece_us": round(handle["piece"] * 1e6, 1),
+            "handle_plain_us": round(handle["plain"] * 1e6, 1)}
 
 
 #: bench/wrk_gateway.lua's clean messages
@@ -134,16 +137,25 @@ class _NoArchive:
         return "r"
 
 
-def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> float:
+def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> dict[str, float]:
     import redis.asyncio as aioredis
 
     from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline
+    from dlp_proxy.policy import split
     from dlp_proxy.policy.split import SplitWindow
 
-    async def run() -> float:
+    async def run() -> dict[str, float]:
         client = aioredis.Redis(host="127.0.0.1", port=6379)
         prefix = f"bench-post-cost:{os.getpid()}:"
-        window = SplitWindow(client, key=b"s" * 32, max_messages=12, ttl_seconds=1800, prefix=prefix)
+        try:  # the gateway's own window (DLP_SPLIT_MAX_FRAGMENTS, DLP_SPLIT_WINDOW_SECONDS)
+            from dlp_proxy.settings import Settings
+
+            fields = Settings.model_fields
+            max_messages = int(fields["split_max_fragments"].default)
+            ttl = int(fields["split_window_seconds"].default)
+        except (ImportError, KeyError, AttributeError):
+            max_messages, ttl = 12, 1800
+        window = SplitWindow(client, key=b"s" * 32, max_messages=max_messages, ttl_seconds=ttl, prefix=prefix)
         pipeline = Pipeline(detector=det, policy=lambda: policy, archive=_NoArchive(), context=None,  # type: ignore[arg-type]
                             quarantine=None, hash_key=b"h" * 32, split_window=window)
         reqs = []
@@ -157,22 +169,29 @@ def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> f
         # no context resolver: the split window is keyed by the user id, so give the
         # pipeline one through a context that names the user
         pipeline._context = _fixed_context(pipeline._context, uid)  # type: ignore[method-assign]
-        times = []
+        times: list[float] = []
+        kinds: dict[str, list[float]] = {"piece": [], "plain": []}
+        piece = [split.may_carry_a_piece(m) for m in CLEAN]
         try:
             for _ in range(repeat):
+                spent = {"piece": 0.0, "plain": 0.0}
                 t0 = time.process_time()
                 for _ in range(10):
-                    for r in reqs:
+                    for r, has_piece in zip(reqs, piece, strict=True):
+                        t1 = time.process_time()
                         v = await pipeline.handle(r)
+                        spent["piece" if has_piece else "plain"] += time.process_time() - t1
                         assert v.forward, v
                 times.append((time.process_time() - t0) / (10 * len(reqs)))
+                kinds["piece"].append(spent["piece"] / (10 * sum(piece)))
+                kinds["plain"].append(spent["plain"] / (10 * (len(piece) - sum(piece))))
         finally:
             keys = [k async for k in client.scan_iter(match=prefix + "*")]
             if keys:
                 await client.delete(*keys)
             await client.aclose()
             pipeline.scan_pool.shutdown()
-        return min(times)
+        return {"handle": min(times), "piece": min(kinds["piece"]), "plain": min(kinds["plain"])}
 
     return asyncio.run(run())
 

@@ -223,3 +223,33 @@ async def test_reads_are_forwarded_without_judging_but_denied_reads_are_judged()
     assert pending is not None
     await pending
     assert len(judged) == 2
+
+
+async def test_the_route_requestheaders_read_is_reused_only_for_the_same_request() -> None:
+    """``requestheaders`` classifies the request once (``CLASSIFIED``); ``_request``
+    judges with it only when the method, path and body presence are the ones it
+    read: otherwise the request is classified again."""
+    from dlp_proxy.gateway.addon import CLASSIFIED
+    from dlp_proxy.gateway.pipeline import Pipeline
+
+    got: list[Any] = []
+
+    class _Recording(_Pipeline):
+        async def handle(self, req: Any, classified: Any = None) -> Verdict:
+            got.append(classified)
+            return Verdict(forward=True)
+
+    addon = DLPAddon(_Recording(_raise), max_body_bytes=1000)  # type: ignore[arg-type]
+    path = "/api/v4/channels/x/patch"
+    earlier = Pipeline.classify(None, "PUT", path, has_body=True)  # type: ignore[arg-type]
+    f = _flow(path)
+    f.metadata[CLASSIFIED] = ("PUT", path, True, earlier)
+    await addon.request(f)
+    assert got[-1] is earlier
+    for stale in (("PUT", "/api/v4/users/me", True), ("PUT", path, False), ("POST", path, True)):
+        f = _flow(path)
+        old = Pipeline.classify(None, stale[0], stale[1], has_body=stale[2])  # type: ignore[arg-type]
+        f.metadata[CLASSIFIED] = (*stale, old)
+        await addon.request(f)
+        assert got[-1] is not old
+        assert got[-1][1] == path and got[-1][0] == Pipeline.classify(None, "PUT", path, has_body=True)[0]  # type: ignore[arg-type]

@@ -250,3 +250,22 @@ def test_property_the_few_digits_shortcut_skips_only_what_cross_field_would_not_
         group = _parent_object(item.path)
         groups[group] = groups.get(group, 0) + normalized_digits(item.text[:JOIN_MAX_LEAF_CHARS])
     assert all(n < 4 for n in groups.values())
+
+
+_WORDS = ("one", "two", "three", "eleven", "twenty", "hundred", "zero", "fünf", "zéro", "três", "nine", "seven",
+          "th**ree", "o:ne", ":one:", ":two:", "f_our", "six", "<b>", "&amp;", "%20")
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(_WORDS), st.text(alphabet="aeinorstuvwxyzABEFNOST0123 .-:*_~`<&%",
+                                                            max_size=12)), max_size=12))
+def test_the_short_digit_count_counts_what_the_full_one_does(parts):
+    """``normalized_digits`` skips ``rendered_digits`` for ASCII with no colon, markup
+    or number word: never where that would have added a digit."""
+    from dlp_proxy.detect.normalize import rendered_digits
+    from dlp_proxy.gateway.pipeline import _ASCII_DIGITS, normalized_digits
+
+    for text in ("".join(parts), " ".join(parts), " ".join(parts).upper()):
+        full = sum(map(text.count, _ASCII_DIGITS)) + 2 * text.count("&") + text.count("%")
+        if text.isascii():
+            assert normalized_digits(text) == full + rendered_digits(text)

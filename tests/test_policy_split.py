@@ -436,3 +436,36 @@ async def test_a_stopped_requests_piece_is_withdrawn(redis_client, detector):
     await window.withdraw(added)
     assert await client.llen(window.redis_key("u1", "c1")) == 0
     assert await window.check("u2", "c1", "call 212-555-0147 today", detector) == []
+
+
+@given(st.lists(st.binary(max_size=300), max_size=40))
+def test_fragments_come_back_as_pushed(blobs):
+    from dlp_proxy.policy.split import unpack_fragments
+
+    packed = b"".join(b"%d:%s" % (len(b), b) for b in blobs)  # what _PUSH_LUA returns
+    assert unpack_fragments(packed) == blobs
+    if packed:
+        # cut anywhere but at a fragment's end: refused (the gateway fails closed)
+        ends = {0}
+        for b in blobs:
+            ends.add(max(ends) + len(b"%d:%s" % (len(b), b)))
+        for cut in range(1, len(packed)):
+            if cut not in ends:
+                with pytest.raises(ValueError):
+                    unpack_fragments(packed[:cut])
+
+
+async def test_a_fragment_copied_to_another_window_is_refused_though_opened_before(redis_client, detector):
+    """The process keeps the fragments it opened (``SplitWindow._piece``), by window
+    and blob: one copied into another channel's window (a tampered Redis) is still
+    decrypted there, with that window's name, and dropped."""
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    await window.check("u1", "c1", "my ssn is 536-22", detector)
+    await window.check("u1", "c1", "ok", detector)  # reads (and keeps) the first one
+    name = window.redis_key("u1", "c1")
+    blobs = await client.lrange(name, 0, -1)
+    assert window._piece(name, blobs[0]) is not None
+    await client.rpush(window.redis_key("u1", "c2"), blobs[0])
+    assert await window.check("u1", "c2", "8710", detector) == []
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]

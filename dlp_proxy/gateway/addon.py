@@ -48,6 +48,10 @@ SPOOL_WANTED = "dlp_spool_wanted"
 SPOOL_RECEIVED = "dlp_spool_received"
 SPOOLED = "dlp_spooled"
 SPOOL_FAILED = "dlp_spool_failed"
+#: flow.metadata key: (method, path, has a body, ``Pipeline.classify``'s answer) as
+#: ``requestheaders`` classified the request; ``_request`` judges with it when the
+#: method, path and body presence are still the same (one classification a request)
+CLASSIFIED = "dlp_classified"
 #: a file route's body larger than this is spooled as it arrives (smaller ones are read inline)
 SPOOL_BODY_MIN = 256 * 1024
 #: bytes of a spooled body queued in the upstream connection's write buffer above which
@@ -195,7 +199,8 @@ class DLPAddon:
             req.headers.set_all("cookie", ["; ".join(cookies)])
         has_body = bool(te) or bool(declared)
         try:
-            m, path, query = self.pipeline.classify(req.method, req.path, has_body=has_body)
+            m, path, query = classified = self.pipeline.classify(req.method, req.path, has_body=has_body)
+            flow.metadata[CLASSIFIED] = (req.method, req.path, has_body, classified)  # reused by ``_request``
         except Exception:
             # a bad path: judged (and refused, archived) by the pipeline; its body is
             # still held to the text cap
@@ -443,11 +448,16 @@ class DLPAddon:
         if self.sender_actions is not None and flow.request.path.startswith(SENDER_PREFIX):
             return self._sender_action(flow)  # the gateway's own endpoint, never forwarded
         try:
-            if flow.request.method.upper() not in WRITE_METHODS and not flow.request.raw_content and \
-                    self.pipeline.classify(flow.request.method, flow.request.path)[0].kind == "passthrough":
-                self._arm_upstream_timer(flow)
-                self._add_forward_headers(flow)
-                return None
+            req = flow.request
+            if req.method.upper() not in WRITE_METHODS and not req.raw_content:
+                earlier = flow.metadata.get(CLASSIFIED)
+                classified = (earlier[3] if earlier is not None and earlier[:3] == (req.method, req.path, False)
+                              else self.pipeline.classify(req.method, req.path))
+                if classified[0].kind == "passthrough":
+                    flow.metadata.pop(CLASSIFIED, None)
+                    self._arm_upstream_timer(flow)
+                    self._add_forward_headers(flow)
+                    return None
         except Exception:  # noqa: S110 - a bad path (or anything odd) is judged, and refused, in _judge
             pass
         return self._judge(flow)
@@ -496,7 +506,12 @@ class DLPAddon:
         deadline = self.pipeline.config.scan_deadline_seconds
         classified = None
         try:
-            classified = self.pipeline.classify(greq.method, greq.target, has_body=bool(greq.body) or spooled is not None)
+            has_body = bool(greq.body) or spooled is not None
+            earlier = flow.metadata.pop(CLASSIFIED, None)
+            if earlier is not None and earlier[:3] == (greq.method, greq.target, has_body):
+                classified = earlier[3]  # as requestheaders read the same method, path and body presence
+            else:
+                classified = self.pipeline.classify(greq.method, greq.target, has_body=has_body)
             m = classified[0]
             route_name = m.route.name if m.route else None
             if m.route is not None and (m.route.body in (Body.FILES, Body.UPLOAD_CHUNK) or m.route.name == "posts.move"):

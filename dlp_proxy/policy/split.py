@@ -105,12 +105,15 @@ MAX_STORED = 512
 #: Of the stored pieces, the newest ``READ_FACTOR * (max_messages - 1)`` are read back
 #: (pair partners are chosen among them: distinct texts, so repeats cost nothing).
 READ_FACTOR = 4
+#: Fragments kept opened in the process (``SplitWindow._piece``), the oldest dropped first.
+OPENED_CACHE_SIZE = 4096
 
 
 #: KEYS[1] the window; ARGV: the new sealed fragment, the most pieces kept, the oldest
 #: time kept (whole seconds), the byte budget, the key's TTL, how many to return.
 #: Each blob starts with its time in clear ("<seconds>|"); a blob without one is
-#: evicted.  Returns the newest fragments stored before this one.
+#: evicted.  Returns the newest fragments stored before this one, as one string of
+#: ``<length>:<blob>`` (``unpack_fragments``).
 _PUSH_LUA = """
 local before = redis.call('LRANGE', KEYS[1], 0, -1)
 redis.call('RPUSH', KEYS[1], ARGV[1])
@@ -132,9 +135,28 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
 local want = tonumber(ARGV[6])
 local first = math.max(drop + 1, #before - want + 1)
 local out = {}
-for i = first, #before do out[#out + 1] = before[i] end
-return out
+for i = first, #before do out[#out + 1] = string.len(before[i]) .. ':' .. before[i] end
+return table.concat(out)
 """
+
+
+def unpack_fragments(packed: bytes) -> list[bytes]:
+    """The fragments ``_PUSH_LUA`` returns as one string (each ``<length>:<blob>``):
+    one bulk reply, not one per fragment, for the Redis client to parse.  Raises
+    ``ValueError`` on anything malformed (the gateway fails closed)."""
+    out: list[bytes] = []
+    i, n = 0, len(packed)
+    while i < n:
+        colon = packed.index(b":", i)
+        head = packed[i:colon]
+        if not head.isdigit():
+            raise ValueError("split window: malformed fragment list")
+        end = colon + 1 + int(head)
+        if end > n:
+            raise ValueError("split window: truncated fragment list")
+        out.append(packed[colon + 1:end])
+        i = end
+    return out
 
 
 def _digit_count(text: str) -> int:
@@ -241,6 +263,8 @@ class SplitWindow:
         self.clock = clock
         self._name_key = key
         self._script = redis_client.register_script(_PUSH_LUA) if redis_client is not None else None
+        #: fragments opened, by (window, blob): ``_piece``
+        self._opened: dict[tuple[str, bytes], Piece] = {}
         self._aead = AESGCM(
             HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"dlp-proxy split-window v2").derive(
                 key
@@ -278,6 +302,28 @@ class SplitWindow:
             return None
         return data
 
+    def _piece(self, name: str, blob: bytes) -> Piece | None:
+        """``_open`` as a ``Piece``, remembered by (window, blob): a fragment is read
+        back by up to ``READ_FACTOR * (max_messages - 1)`` later messages of its
+        channel, and is decrypted once per process, not once per reading.  The blob
+        (its nonce and tag) and the window's name (the associated data) are the key,
+        so a fragment copied to another window is still opened, and refused, there."""
+        key = (name, blob)
+        got = self._opened.get(key)
+        if got is not None:
+            return got
+        opened = self._open(name, blob)
+        if opened is None:
+            return None
+        piece = Piece(float(opened.get("t", 0)), str(opened["s"]), str(opened.get("p", "")))
+        self._remember(key, piece)
+        return piece
+
+    def _remember(self, key: tuple[str, bytes], piece: Piece) -> None:
+        if len(self._opened) >= OPENED_CACHE_SIZE:
+            del self._opened[next(iter(self._opened))]  # the oldest first
+        self._opened[key] = piece
+
     async def _push(self, name: str, sealed: bytes, now: float) -> list[bytes]:
         """Append ``sealed`` to the window, evict by age, size and count; return the
         newest fragments that were there before."""
@@ -285,13 +331,13 @@ class SplitWindow:
         args = [sealed, MAX_STORED, int(now) - self.ttl_seconds, self.max_bytes, self.ttl_seconds,
                 READ_FACTOR * (self.max_messages - 1)]
         try:
-            return list(await self._script(keys=[name], args=args))
+            return unpack_fragments(bytes(await self._script(keys=[name], args=args)))
         except ResponseError as exc:
             if "WRONGTYPE" not in str(exc):
                 raise
             log.warning("split window %s had the wrong type; starting a new one", name)
             await self.redis.delete(name)
-            return list(await self._script(keys=[name], args=args))
+            return unpack_fragments(bytes(await self._script(keys=[name], args=args)))
 
     async def clear(self, user_id: str, channel_id: str) -> None:
         await self.redis.delete(self.redis_key(user_id, channel_id))
@@ -324,14 +370,12 @@ class SplitWindow:
     async def _judge(self, name: str, blob: bytes, new: Piece, text: str, now: float,
                      detector: _Analyzer) -> list[Finding]:
         stored = await self._push(name, blob, now)
+        self._remember((name, blob), new)
         earlier: list[Piece] = []
-        for blob in stored:
-            opened = self._open(name, blob)
-            if opened is None:
-                continue
-            t = float(opened.get("t", 0))
-            if now - t <= self.ttl_seconds:
-                earlier.append(Piece(t, str(opened["s"]), str(opened.get("p", ""))))
+        for sealed in stored:
+            piece = self._piece(name, sealed)
+            if piece is not None and now - piece.t <= self.ttl_seconds:
+                earlier.append(piece)
         scan = plan(earlier, new, self.max_messages - 1, self.max_chars)
         if scan is None:
             return []
@@ -550,15 +594,10 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     text = ""
     segments: list[_Segment] = []
     for n, pid in enumerate(parts):
-        span = _cut(texts[pid], n == 0, n == len(parts) - 1, max_chars)
-        if span is None:
+        got = _part(texts[pid], n == 0, n == len(parts) - 1, len(parts) > 1, max_chars)
+        if got is None:
             return None
-        a, b = span
-        source = texts[pid]
-        # digits away from the join only cost the scan: context words are what is kept
-        lo = _chain(source, b, -1)[0] if n == 0 and len(parts) > 1 else a
-        hi = _chain(source, a, 1)[0] if n == len(parts) - 1 and n else b
-        part = _masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b]
+        a, part = got
         if len(parts) == 2 and n and not _may_meet(text, part):
             return None
         skip = 0
@@ -571,6 +610,21 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         segments.append(_Segment(len(text), len(text) + len(part) - skip, pid, a + skip))
         text += part[skip:]
     return text, _Join(tuple(segments), parts.index(new))
+
+
+@functools.lru_cache(maxsize=4096)
+def _part(source: str, first: bool, last: bool, multi: bool, max_chars: int) -> tuple[int, str] | None:
+    """What of ``source`` goes into a join at its place (``_cut``), with the digits
+    away from the join masked, and where that starts in ``source``.  (A channel's
+    pieces go into the joins of every new one: each is cut once per process.)"""
+    span = _cut(source, first, last, max_chars)
+    if span is None:
+        return None
+    a, b = span
+    # digits away from the join only cost the scan: context words are what is kept
+    lo = _chain(source, b, -1)[0] if first and multi else a
+    hi = _chain(source, a, 1)[0] if last and not first else b
+    return a, (_masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b])
 
 
 class _Edges(NamedTuple):
