@@ -269,3 +269,69 @@ def test_the_short_digit_count_counts_what_the_full_one_does(parts):
         full = sum(map(text.count, _ASCII_DIGITS)) + 2 * text.count("&") + text.count("%")
         if text.isascii():
             assert normalized_digits(text) == full + rendered_digits(text)
+
+
+# --------------------------------------------------------------------------- the split window's entries
+
+
+class _Context:
+    """A ContextResolver that knows one user and one channel (no Redis, no Mattermost)."""
+
+    async def user(self, token: str) -> Any:
+        from dlp_proxy.gateway.context import UserInfo
+
+        return UserInfo("u" * 26, "mallory", ("system_user",), False)
+
+    async def channel(self, channel_id: str, token: str | None = None) -> Any:
+        from dlp_proxy.gateway.context import ChannelInfo
+        from dlp_proxy.model import ChannelType
+
+        return ChannelInfo(channel_id, "town-square", ChannelType.OPEN, "t" * 26, False)
+
+    async def post_channel_id(self, post_id: str, token: str | None = None) -> str | None:
+        return None
+
+
+class _Window:
+    max_chars = 256
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+
+    async def add(self, user: str, where: str, piece: str, scanner: Any, post_id: str | None = None) -> Any:
+        from dlp_proxy.policy.split import Added
+
+        self.pieces.append(piece)
+        return Added("w", b"", [])
+
+    async def withdraw(self, added: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("message", "enters"), [
+    (f"ssn {DIGITS[:3]}-{DIGITS[3:5]}-{DIGITS[5:]} and the next one starts 536-22", False),  # blocked on its own
+    ("the next one starts 536-22", True),  # allowed: a piece of what may follow
+])
+def test_a_request_blocked_on_its_own_findings_never_enters_the_split_window(
+        detector: Any, message: str, enters: bool) -> None:
+    """Its piece would be withdrawn once decided; until then other people's posts in the
+    channel would be joined with it and stopped (attack pass: identifier-dense posts got
+    clean posts of others blocked)."""
+    import asyncio
+
+    from dlp_proxy.gateway.pipeline import GatewayConfig, GatewayRequest, Pipeline
+    from dlp_proxy.policy.testing import policy_from
+    from tests.inprocess import ListArchive
+
+    policy = policy_from(POLICY)
+    window = _Window()
+    pipeline = Pipeline(detector=detector, policy=lambda: policy, archive=ListArchive(), context=_Context(),  # type: ignore[arg-type]
+                        quarantine=None, hash_key=b"k" * 32, config=GatewayConfig(), split_window=window)
+    import json
+
+    body = json.dumps({"channel_id": "c" * 26, "message": message}).encode()
+    req = GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json",
+                                                   "authorization": "Bearer " + "x" * 26}, body)
+    verdict = asyncio.run(pipeline.handle(req))
+    assert verdict.forward is enters
+    assert bool(window.pieces) is enters, window.pieces

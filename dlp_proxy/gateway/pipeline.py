@@ -423,6 +423,12 @@ class Pipeline:
         if (self.split_window is not None and ctx.user_id and upload_state != "partial"
                 and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
             piece = split_piece(scanned, self.split_window.max_chars)
+            if piece and any(s.findings for s in scanned) and policy.evaluate(scanned, ctx).action is Action.BLOCK:
+                # Blocked on its own findings, whatever the window adds (nothing loosens a
+                # block): its piece would be withdrawn once decided, and until then other
+                # people's posts in the channel would be joined with it and stopped (a user
+                # posting identifier-dense messages would get clean posts blocked).
+                piece = ""
             if piece:
                 # Every inspected text (fields, files, headers, drafts, commands...) may
                 # carry a piece of an identifier split across requests (policy/split.py);
