@@ -8,9 +8,8 @@ the gateway (mattermost/mattermost):
   Mattermost POST to the action's ``integration.url``; the answer's ``update`` is
   applied with ``UpdatePost`` (the post is rewritten), its ``ephemeral_text`` is
   shown to the clicker.  ``DoActionRequest`` sends a URL whose ``path.Clean`` starts
-  with ``/plugins/`` or ``plugins/`` to a plugin in process (``DoLocalRequest``), and
-  ``rpc://<plugin>/<handle>`` to a plugin's ``ExecutePostAction`` hook; any other URL
-  goes out over HTTP.
+  with ``/plugins/`` or ``plugins/`` to a plugin in process (``DoLocalRequest``); any
+  other URL goes out over HTTP.
 - ``app/command.go`` ``ExecuteCommand`` / ``HandleCommandResponse``: a custom slash
   command's answer is posted in the channel; ``app/webhook.go`` ``TriggerWebhook``:
   an outgoing webhook's answer is posted; ``SubmitInteractiveDialog``: a dialog's
@@ -77,13 +76,38 @@ NOT_ALLOWED_MESSAGE = (
 #: a string field Mattermost reads as an action's integration URL (paths folded as Go folds keys)
 _ACTION_URL = re.compile(r"(?:^|\.)actions\[\d+\]\.integration\.url$")
 #: the URL of a markdown action (``props.mm_blocks_actions.<action id>.url``, newer
-#: Mattermost: server/public/model ``Post.GetMmBlocksActionSpec``, ``mmBlocksEntryMapToSpec``, read with exact
-#: keys; matched folded here, a superset); any action id, dots and all
-_MM_BLOCKS_URL = re.compile(r"(?:^|\.)mm_blocks_actions\..+\.url$", re.DOTALL)
+#: Mattermost: server/public/model/mm_blocks_actions.go ``Post.GetMmBlocksActionSpec``,
+#: ``mmBlocksEntryMapToSpec``).  ``props`` is a struct field (``Post.Props``: its key
+#: folded as Go folds it); below it everything is a ``map[string]any`` read with
+#: exact keys: ``GetProp("mm_blocks_actions")``, ``actionsTop[actionID]``,
+#: ``entryMap["type"]`` and ``entryMap["url"]``.  Any action id, dots and all.
+_MM_BLOCKS_URL = re.compile(r"(?:^|\.)([^.]+)\.mm_blocks_actions\.(.+)\.url$", re.DOTALL)
 #: the one mm_blocks action type that calls no integration: the clicker is sent to its URL
 _MM_BLOCKS_OPEN_URL = "openURL"
 #: a URL the allowlist compares: printable ASCII, no whitespace, backslash or userinfo tricks
 _PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[!#-;=?-\[\]_a-z~]+")
+
+#: a registration's field Mattermost calls with each trigger and whose answer it
+#: posts, by route (folded paths, as Go's encoding/json matches keys):
+#: model.OutgoingWebhook ``callback_urls`` (server/public/model/outgoing_webhook.go; each
+#: is POSTed by app/webhook.go TriggerWebhook, the answer's text and attachments posted
+#: by CreateWebhookPost) and model.Command ``url`` (server/public/model/command.go;
+#: app/command.go DoCommandRequest, the answer posted by HandleCommandResponse).  Neither
+#: is ever served in process: IsValid requires an http(s) URL (IsValidHTTPURL), so the
+#: plugin-route exemption of actions does not apply.
+REGISTRATION_URLS: Mapping[str, re.Pattern[str]] = {
+    "hooks.outgoing.create": re.compile(r"^body\.callback_urls\[\d+\]$"),
+    "hooks.outgoing.update": re.compile(r"^body\.callback_urls\[\d+\]$"),
+    "commands.create": re.compile(r"^body\.url$"),
+    "commands.update": re.compile(r"^body\.url$"),
+}
+REGISTRATION_MESSAGE = (
+    "This {what} calls an integration that is not on the data-loss-prevention gateway's allowlist: what that "
+    "integration answers would be posted without being checked, so it was not saved. Ask an administrator to "
+    "allowlist the integration (DLP_INTEGRATION_URLS)."
+)
+_REGISTRATION_WHAT = {"hooks.outgoing.create": "outgoing webhook", "hooks.outgoing.update": "outgoing webhook",
+                      "commands.create": "slash command", "commands.update": "slash command"}
 
 #: routes whose answer may have let an integration write a post, and where to look
 WATCHED_ROUTES: Mapping[str, str] = {
@@ -100,12 +124,16 @@ def action_url_items(items: Iterable[ContentItem]) -> list[ContentItem]:
 
     - an attachment's action, ``...actions[i].integration.url`` (model/post.go
       ``GetAction`` over ``Attachments()``: keys folded);
-    - a markdown action, ``props.mm_blocks_actions.<id>.url`` unless the entry's
-      ``type`` is ``openURL`` (server/channels/app ``resolvePostActionSetupFromPost``,
+    - a markdown action, ``props.mm_blocks_actions.<id>.url`` (exact keys below
+      ``props``) when the entry's ``type`` (exact key) is a non-empty string other
+      than ``openURL`` (server/channels/app ``resolvePostActionSetupFromPost``,
       integration format mm_block/block/card: ``GetMmBlocksActionSpec`` then
       ``ResolveMmBlocksAction``, whose ``ExternalURL`` for ``type: external`` is the
-      ``upstreamURL`` ``DoActionRequest`` posts to; any other type is refused by
-      Mattermost today, and checked here all the same)."""
+      ``upstreamURL`` ``DoActionRequest`` posts to; an entry without a string
+      ``type`` is no action (``mmBlocksEntryMapToSpec`` returns nil), ``openURL``
+      sends the clicker to the URL; any other type is refused by Mattermost today,
+      and checked here all the same).  Every reading of a duplicated ``type`` counts
+      (Go keeps the last): one that is not ``openURL`` makes the URL checked."""
     items = list(items)
     types: dict[str, list[str]] = {}
     for i in items:
@@ -113,20 +141,26 @@ def action_url_items(items: Iterable[ContentItem]) -> list[ContentItem]:
             types.setdefault(i.path[: -len(".type")], []).append(i.text)
     out = []
     for i in items:
-        folded = go_field_name(i.path)
-        if _ACTION_URL.search(folded):
+        if _ACTION_URL.search(go_field_name(i.path)):
             out.append(i)
-        elif _MM_BLOCKS_URL.search(folded):
-            kinds = types.get(i.path[: i.path.rfind(".")], [])
-            if not kinds or any(k != _MM_BLOCKS_OPEN_URL for k in kinds):
+            continue
+        m = _MM_BLOCKS_URL.search(i.path)
+        if m and go_field_name(m.group(1)) == "props":
+            kinds = [k for k in types.get(i.path[: -len(".url")], []) if k]
+            if any(k != _MM_BLOCKS_OPEN_URL for k in kinds):
                 out.append(i)
     return out
 
 
 def is_plugin_route(url: str) -> bool:
-    """A URL ``DoActionRequest`` serves in process: a plugin's HTTP route or RPC hook."""
-    if url.startswith("rpc://"):
-        return True
+    """A URL ``DoActionRequest`` serves in process: a plugin's HTTP route.
+
+    server/channels/app/integration_action.go ``DoActionRequest``: ``path.Clean(rawURL)``
+    starting with ``/plugins/`` or ``plugins/`` goes to ``DoLocalRequest``; every other
+    URL to ``http.NewRequest`` and the untrusted HTTP client.  No version read (the
+    ``url.Parse`` + ``path.Clean`` ones, and the older site-URL ``/plugins`` check that
+    still sends over HTTP) knows an ``rpc://`` scheme: such a URL is no plugin route
+    here, it must be allowlisted like any other (Go's client refuses the scheme)."""
     cleaned = go_clean(url)
     return cleaned.startswith(("/plugins/", "plugins/"))
 
@@ -184,9 +218,24 @@ class Allowlist:
         return False
 
 
-def refusal(items: Iterable[ContentItem], allowlist: Allowlist) -> str | None:
+def registration_url_items(route: str, items: Iterable[ContentItem]) -> list[ContentItem]:
+    """The string fields of an outgoing webhook's or a slash command's registration
+    that Mattermost will call (``REGISTRATION_URLS``); every duplicate and case variant
+    of the key, as Go keeps one of them (a superset)."""
+    pattern = REGISTRATION_URLS.get(route)
+    if pattern is None:
+        return []
+    return [i for i in items if pattern.search(go_field_name(i.path))]
+
+
+def refusal(items: Iterable[ContentItem], allowlist: Allowlist, route: str = "") -> str | None:
     """The sender's message when the body names an integration whose answers would
-    not be inspected (module doc), else None."""
+    not be inspected (module doc), else None.  ``route``: the route's name (a
+    registration's URLs are checked too)."""
+    items = list(items)
+    for item in registration_url_items(route, items):
+        if not allowlist.allows(item.text):
+            return REGISTRATION_MESSAGE.format(what=_REGISTRATION_WHAT[route])
     for item in action_url_items(items):
         if not is_plugin_route(item.text) and not allowlist.allows(item.text):
             return NOT_ALLOWED_MESSAGE
@@ -206,14 +255,61 @@ class Job:
     post_id: str | None = None
     channel_id: str | None = None
     since_ms: int = 0
+    #: other channels the answer may have posted to (a command's ``channel_id`` and its
+    #: ``extra_responses``' ones)
+    more_channels: tuple[str, ...] = ()
+    #: why the answer naming those channels could not be read ("" when it was)
+    answer_unread: str = ""
 
 
 _CREDENTIAL_HEADERS = ("authorization", "cookie")
 
 
+def answer_channels(answer: bytes | None) -> tuple[tuple[str, ...], str]:
+    """The channels a slash command's answer posted to besides the command's own, and
+    why they could not be read ("" when they could).
+
+    server/channels/api4/command.go ``executeCommand`` answers the client with the
+    ``model.CommandResponse`` (``json.NewEncoder(w).Encode(response)``: Mattermost's own
+    encoding, exact keys); app/command.go ``HandleCommandResponse`` posted it and each
+    of its ``extra_responses`` with ``HandleCommandResponsePost``, which puts a response
+    whose ``channel_id`` is set into that channel (the caller must be a member:
+    ``GetChannelMember``), else into the command's channel."""
+    if answer is None:
+        return (), "the command's answer was not kept by the proxy"
+    try:
+        doc = json.loads(answer)
+    except ValueError:
+        return (), "the command's answer is not JSON"
+    if not isinstance(doc, dict):
+        return (), "the command's answer is not a JSON object"
+    found: list[str] = []
+    pending: list[Any] = [doc]
+    depth = 0
+    while pending and depth < 8:  # extra responses of extra responses are not posted, but read all the same
+        nxt: list[Any] = []
+        for resp in pending:
+            if not isinstance(resp, dict):
+                continue
+            cid = resp.get("channel_id")
+            if isinstance(cid, str) and cid:
+                found.append(cid)
+            extra = resp.get("extra_responses")
+            if isinstance(extra, list):
+                nxt.extend(extra)
+        pending, depth = nxt, depth + 1
+    bad = [c for c in found if not atrest.is_id(c)]
+    if bad:
+        return (), "the command's answer names a channel that is not an id"
+    return tuple(dict.fromkeys(found)), ""
+
+
 def job_for(route: str, request_id: str, method: str, target: str, headers: Mapping[str, str], body: bytes,
-            client_ip: str, started: float, params: Mapping[str, str] | None) -> Job | None:
-    """The check a forwarded request calls for once Mattermost answered it, or None."""
+            client_ip: str, started: float, params: Mapping[str, str] | None,
+            answer: Callable[[], bytes | None] | None = None) -> Job | None:
+    """The check a forwarded request calls for once Mattermost answered it, or None.
+    ``answer``: Mattermost's answer body, read only for a route that needs it (a slash
+    command's names the other channels it posted to: ``answer_channels``)."""
     where = WATCHED_ROUTES.get(route)
     if where is None:
         return None
@@ -228,7 +324,15 @@ def job_for(route: str, request_id: str, method: str, target: str, headers: Mapp
         channel_id = go_struct_fields(doc, "body").get("body.channel_id", "") if isinstance(doc, dict) else ""
     except ValueError:
         pass
-    return Job(route, request_id, target, creds, client_ip, channel_id=channel_id, since_ms=since)
+    more: tuple[str, ...] = ()
+    unread = ""
+    if route == "commands.execute":
+        try:
+            more, unread = answer_channels(answer() if answer is not None else None)
+        except Exception as exc:  # a proxy that cannot give the body back: said so, archived
+            more, unread = (), f"the command's answer could not be read ({type(exc).__name__})"
+    return Job(route, request_id, target, creds, client_ip, channel_id=channel_id, since_ms=since,
+               more_channels=more, answer_unread=unread)
 
 
 class ResponseWatch:
@@ -313,20 +417,20 @@ class ResponseWatch:
                     return  # an ephemeral post (never stored) or one deleted since: nothing is shown
                 resp.raise_for_status()
                 posts = [resp.json()]
-            elif job.channel_id and atrest.is_id(job.channel_id):
-                resp = await self._get(f"/api/v4/channels/{job.channel_id}/posts?since={max(job.since_ms, 1)}")
-                resp.raise_for_status()
-                body = resp.json()
-                found = body.get("posts") if isinstance(body, dict) else None
-                caller = await self._caller(job)
-                # what the command or dialog's integration wrote: the caller's posts (a
-                # command's answer is posted as its caller: app/command.go
-                # HandleCommandResponsePost) and bots' and webhooks' posts; other people's
-                # posts in that window came through the gateway themselves
-                posts = [p for p in (found or {}).values() if isinstance(p, dict) and (
-                    p.get("user_id") == caller or _from_integration(p))]
             else:
-                return  # Mattermost answered 200 without a channel: nothing it could post
+                channels = [c for c in dict.fromkeys((job.channel_id or "", *job.more_channels)) if atrest.is_id(c)]
+                caller = await self._caller(job) if channels else None
+                for channel in channels:
+                    resp = await self._get(f"/api/v4/channels/{channel}/posts?since={max(job.since_ms, 1)}")
+                    resp.raise_for_status()
+                    body = resp.json()
+                    found = body.get("posts") if isinstance(body, dict) else None
+                    # what the command or dialog's integration wrote: the caller's posts (a
+                    # command's answer is posted as its caller: app/command.go
+                    # HandleCommandResponsePost) and bots' and webhooks' posts; other people's
+                    # posts in that window came through the gateway themselves
+                    posts.extend(p for p in (found or {}).values() if isinstance(p, dict) and (
+                        p.get("user_id") == caller or _from_integration(p)))
         except (httpx.HTTPError, TimeoutError, ValueError) as exc:
             await self._unchecked(job, f"the post could not be read ({type(exc).__name__})",
                                   "integration-response-unreadable")
@@ -335,6 +439,10 @@ class ResponseWatch:
             if post.get("delete_at"):
                 continue
             await self._judge(job, post)
+        if job.answer_unread:
+            # the command's own channel was read; others its answer may have posted to were not
+            await self._unchecked(job, job.answer_unread + ": other channels it may have posted to were not read",
+                                  "integration-response-unchecked")
 
     async def _caller(self, job: Job) -> str | None:
         context = getattr(self.pipeline, "context", None)

@@ -439,8 +439,32 @@ class Api:
         return json_response(await self.sim.interactions.submit_dialog(body, actor))
 
     async def execute_command(self, request: Request) -> Response:
+        # api4/command.go executeCommand: a custom command (simulator/commands.py) or a built-in one
         actor = self.actor(request)
-        return json_response(self.sim.execute_command(await self.json_body(request), actor))
+        body = await self.json_body(request)
+        custom = self.sim.custom.lookup(body, actor)
+        if custom is not None:
+            cmd, channel_id, text = custom
+            return json_response(await self.sim.custom.execute(cmd, body, actor, channel_id, text))
+        return json_response(self.sim.execute_command(body, actor))
+
+    async def create_command(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.custom.create_command(await self.json_body(request), actor), 201)
+
+    async def update_command(self, request: Request) -> Response:
+        actor = self.actor(request)
+        cid = str(request.path_params["command_id"])
+        return json_response(self.sim.custom.update_command(cid, await self.json_body(request), actor))
+
+    async def create_outgoing_hook(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.custom.create_outgoing_hook(await self.json_body(request), actor), 201)
+
+    async def update_outgoing_hook(self, request: Request) -> Response:
+        actor = self.actor(request)
+        hid = str(request.path_params["hook_id"])
+        return json_response(self.sim.custom.update_outgoing_hook(hid, await self.json_body(request), actor))
 
     # --------------------------------------------------------------- files
     async def upload_files(self, request: Request) -> Response:
@@ -902,6 +926,10 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/actions/dialogs/submit", w(api.dialog_submit), methods=["POST"]),
         Route(f"{v4}/actions/dialogs/open", w(api.dialog_open), methods=["POST"]),
         Route(f"{v4}/commands/execute", w(api.execute_command), methods=["POST"]),
+        Route(f"{v4}/commands", w(api.create_command), methods=["POST"]),
+        Route(f"{v4}/commands/{{command_id}}", w(api.update_command), methods=["PUT"]),
+        Route(f"{v4}/hooks/outgoing", w(api.create_outgoing_hook), methods=["POST"]),
+        Route(f"{v4}/hooks/outgoing/{{hook_id}}", w(api.update_outgoing_hook), methods=["PUT"]),
         Route(f"{v4}/drafts", w(api.draft), methods=["POST"]),
         Route(f"{v4}/files", w(api.upload_files), methods=["POST"]),
         Route(f"{v4}/files/{{file_id}}", w(api.get_file), methods=["GET"]),
