@@ -21,6 +21,7 @@ from dlp_proxy.quarantine import crypto, notices
 from dlp_proxy.quarantine.common import (
     RELEASE_PROP,
     SYSTEM,
+    Conflict,
     NotFound,
     State,
     _f,
@@ -65,6 +66,11 @@ class QuarantineDelivery(QuarantineStore):
         return bool(await self.r.zrangebyscore(self._k("deliverers"), now - within, "+inf"))
 
     async def _release(self, item_id: str, *, force: bool = False) -> str:
+        if not self.delivers:
+            # never from a process that only records decisions: it cannot judge the
+            # release again (``release_check``); the gateway's sweep releases it
+            raise Conflict("this process does not deliver releases: a running gateway releases the item",
+                           "not_delivering")
         key = self._k("item", item_id)
         h = await self._raw(item_id)
         idem_key = self._k("idem", h.get("idem") or item_id)
