@@ -114,7 +114,13 @@ WATCHED_ROUTES: Mapping[str, str] = {
     "actions.post": "post",  # the post the action belongs to (its update)
     "actions.dialog_submit": "channel",  # the dialog's channel
     "commands.execute": "channel",  # the command's channel
+    # a thread move: the copy Mattermost made in the destination is read back and judged
+    # (moves.py judged the source thread before it was forwarded; ``moved_posts``)
+    "posts.move": "channel",
 }
+#: app/post.go MoveThread: the reply it adds to the copied thread's new root
+#: (``model.PostTypeWrangler``) marks a moved thread in its destination
+WRANGLER_TYPE = "system_wrangler"
 #: a post's update time is Mattermost's clock, the request's is the gateway's
 CLOCK_SKEW_MS = 5000
 
@@ -260,6 +266,10 @@ class Job:
     more_channels: tuple[str, ...] = ()
     #: why the answer naming those channels could not be read ("" when it was)
     answer_unread: str = ""
+    #: a released move: the fingerprints (moves.post_fingerprint) of the posts a reviewer
+    #: approved and the release judged again; a copy that matches one is not judged
+    #: (the policy holds it: judging it would remove what was approved)
+    approved: frozenset[str] = frozenset()
 
 
 _CREDENTIAL_HEADERS = ("authorization", "cookie")
@@ -419,12 +429,19 @@ class ResponseWatch:
                 posts = [resp.json()]
             else:
                 channels = [c for c in dict.fromkeys((job.channel_id or "", *job.more_channels)) if atrest.is_id(c)]
-                caller = await self._caller(job) if channels else None
+                caller = await self._caller(job) if channels and job.route != "posts.move" else None
                 for channel in channels:
                     resp = await self._get(f"/api/v4/channels/{channel}/posts?since={max(job.since_ms, 1)}")
                     resp.raise_for_status()
                     body = resp.json()
                     found = body.get("posts") if isinstance(body, dict) else None
+                    if job.route == "posts.move":
+                        from dlp_proxy.gateway.moves import post_fingerprint
+
+                        key = self.pipeline.hash_key
+                        posts.extend(p for p in moved_posts((found or {}).values()) if not job.approved
+                                     or post_fingerprint(key, p.get("message"), p.get("props")) not in job.approved)
+                        continue
                     # what the command or dialog's integration wrote: the caller's posts (a
                     # command's answer is posted as its caller: app/command.go
                     # HandleCommandResponsePost) and bots' and webhooks' posts; other people's
@@ -525,7 +542,8 @@ class ResponseWatch:
         kinds = ", ".join(sorted({f.entity_type for _, f in decision.findings})) or "none"
         where = f"~{ctx.channel_name}" if ctx.channel_name else "a channel"
         done = {"patched": "replaced its text with the redacted text", "deleted": "deleted the post"}[how]
-        text = (f"DLP REMEDIATED: an integration's answer ({job.route}) put {kinds} into a post in {where}; "
+        what = "a moved thread" if job.route == "posts.move" else f"an integration's answer ({job.route})"
+        text = (f"DLP REMEDIATED: {what} put {kinds} into a post in {where}; "
                 f"the gateway {done}" + ("" if outcome == "ok" else f", but Mattermost refused it ({outcome}): "
                                          "remove the post by hand") +
                 f". Rule: {decision.rule_id or '-'} · record {record_id} · request {job.request_id}")
@@ -557,7 +575,8 @@ class ResponseWatch:
         req = GatewayRequest("POST", job.target, {}, b"", client_ip=job.client_ip, request_id=job.request_id)
         record_id = await self.pipeline.record_failure(req, reason=reason, error=why, action=Action.FAIL_OPEN,
                                                        route_name=job.route)
-        text = (f"DLP UNCHECKED: an integration's answer ({job.route}) could not be checked: {why}. "
+        what = "a moved thread" if job.route == "posts.move" else f"an integration's answer ({job.route})"
+        text = (f"DLP UNCHECKED: {what} could not be checked: {why}. "
                 f"Review the channel by hand. Record {record_id or '-'} · request {job.request_id}")
         await self._alert(None, self.pipeline.policy(), text, record_id or "")
 
@@ -575,6 +594,19 @@ class ResponseWatch:
                 log.warning("integration response alert refused", extra={"status": resp.status_code})
         except (httpx.HTTPError, TimeoutError):
             log.warning("integration response alert not sent", extra={"record_id": record_id})
+
+
+def moved_posts(found: Iterable[Any]) -> list[dict[str, Any]]:
+    """The posts of the threads moved into a channel, among its posts since the move.
+
+    app/post.go MoveThread -> CopyWranglerPostlist creates every post of the thread again
+    in the target (root first, new ids, the authors kept), then a ``system_wrangler``
+    post whose ``RootId`` is the new root: each such post names a moved thread, and
+    that root and its replies are what the move put there (system posts excepted)."""
+    posts = [p for p in found if isinstance(p, dict)]
+    roots = {str(p.get("root_id")) for p in posts if p.get("type") == WRANGLER_TYPE and p.get("root_id")}
+    return [p for p in posts if (str(p.get("id")) in roots or str(p.get("root_id", "")) in roots)
+            and not str(p.get("type", "")).startswith("system_")]
 
 
 def _from_integration(post: Mapping[str, Any]) -> bool:
