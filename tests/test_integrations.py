@@ -490,3 +490,48 @@ def test_command_extra_responses_read_back_in_their_channels(env: tuple[Gateway,
     assert rec["remediation"] == "patched" and rec["remediation_result"] == "ok" and SSN not in json.dumps(rec)
     clean = [p for p in sim.posts() if p["channel_id"] == sim.channel("town_square") and p["message"] == "report: all clear"]
     assert clean and not clean[0]["delete_at"]
+
+
+def test_registrations_made_behind_the_gateway_are_reported_at_its_start(tmp_path: Path) -> None:
+    """Outgoing webhooks and slash commands registered where the gateway could not
+    check them (before it, mmctl --local, a plugin) are listed with the bot token at
+    the gateway's start: each one not on the allowlist is archived and alerted."""
+    sim = start_simulator()
+    try:
+        config = tmp_path / "config"
+        shutil.copytree(Path(ROOT) / "config", config)
+        alerts = sim.channel("compliance_alerts")
+        policy = (config / "policy.yaml").read_text()
+        (config / "policy.yaml").write_text(policy.replace("alert_channel_id: null", f"alert_channel_id: {alerts}"))
+        admin = {"Authorization": f"Bearer {sim.token('carol')}"}
+        team = sim.ids["team"]
+        made = []
+        for path, body in (
+                ("/api/v4/hooks/outgoing", {"team_id": team, "trigger_words": ["go"],
+                                            "callback_urls": ["https://vendor.example/ok/hook"]}),
+                ("/api/v4/hooks/outgoing", {"team_id": team, "trigger_words": ["leak"],
+                                            "callback_urls": ["https://vendor.example/ok/x", "https://evil.example/x"]}),
+                ("/api/v4/commands", {"team_id": team, "trigger": "fine", "method": "P",
+                                      "url": "https://vendor.example/ok/cmd"}),
+                ("/api/v4/commands", {"team_id": team, "trigger": "exfil", "method": "G",
+                                      "url": "https://evil.example/cmd"})):
+            r = httpx.post(sim.url + path, json=body, headers=admin, timeout=10)
+            assert r.status_code == 201, r.text
+            made.append(r.json()["id"])
+        gw = start_gateway(sim, tmp_path / "gw", config_dir=config,
+                           env={"DLP_INTEGRATION_URLS": "https://vendor.example/ok/"})
+        try:
+            found = _wait(lambda: [r for r in archive_records(gw.data_dir)
+                                   if r.get("reason") == "integration-registration-not-allowed"], "the audit records")
+            _wait(lambda: len([r for r in archive_records(gw.data_dir)
+                               if r.get("reason") == "integration-registration-not-allowed"]) == 2, "both")
+            found = [r for r in archive_records(gw.data_dir) if r.get("reason") == "integration-registration-not-allowed"]
+            text = json.dumps(found)
+            assert made[1] in text and made[3] in text and made[0] not in text and made[2] not in text
+            assert "evil.example" not in text  # the URL is not archived
+            _wait(lambda: len([p for p in sim.posts() if p["channel_id"] == alerts and "not on the allowlist" in p["message"]])
+                  == 2, "the alerts")
+        finally:
+            stop(gw.proc)
+    finally:
+        stop(sim.proc)

@@ -570,15 +570,83 @@ class ResponseWatch:
             return ("patched" if redact else "deleted"), type(exc).__name__
         return how, "ok" if resp.status_code < 300 else f"status {resp.status_code}"
 
-    async def _unchecked(self, job: Job, why: str, reason: str) -> None:
+    async def _unchecked(self, job: Job, why: str, reason: str, *, text: str = "") -> None:
         """Fail closed where nothing else can be done: archive, then alert compliance."""
         req = GatewayRequest("POST", job.target, {}, b"", client_ip=job.client_ip, request_id=job.request_id)
         record_id = await self.pipeline.record_failure(req, reason=reason, error=why, action=Action.FAIL_OPEN,
                                                        route_name=job.route)
         what = "a moved thread" if job.route == "posts.move" else f"an integration's answer ({job.route})"
-        text = (f"DLP UNCHECKED: {what} could not be checked: {why}. "
-                f"Review the channel by hand. Record {record_id or '-'} · request {job.request_id}")
+        text = (text or f"DLP UNCHECKED: {what} could not be checked: {why}. Review the channel by hand.") + (
+            f" Record {record_id or '-'} · request {job.request_id}")
         await self._alert(None, self.pipeline.policy(), text, record_id or "")
+
+    # ------------------------------------------------------------------ registrations
+    async def audit_registrations(self, allowlist: Allowlist, request_id: str, *, per_page: int = 200,
+                                  max_pages: int = 50) -> int:
+        """The outgoing webhooks and slash commands already registered in Mattermost
+        (before the gateway, or where it cannot see: the System Console's own requests
+        do pass it, ``mmctl --local`` or a plugin's ``CreateCommand`` do not) whose URLs
+        are not on the allowlist: each is archived (a ``failure`` record,
+        ``integration-registration-not-allowed``; its id, never its URL) and compliance is
+        alerted, since what it answers is posted unchecked.  Run once at the gateway's
+        start; a listing that fails is archived and alerted too.  Returns how many.
+
+        Listed with the bot token as Mattermost lists them for a system admin:
+        api4/webhook.go ``getOutgoingHooks`` (no team or channel: every hook), api4/team.go
+        ``getAllTeams``, api4/command.go ``listCommands`` with ``custom_only=true``
+        (``ListTeamCommandsByUser``: the full ``model.Command``, its ``url`` included)."""
+        job = Job("integrations.audit", request_id, "/api/v4/hooks/outgoing", {}, "")
+        if not self.token:
+            await self._unchecked(job, "no bot token to list them with", "integration-registrations-unchecked",
+                                  text="DLP UNCHECKED: the outgoing webhooks and slash commands registered in "
+                                       "Mattermost could not be listed (no bot token).")
+            return 0
+        found: list[tuple[str, str, str]] = []  # (what, id, its API path)
+        try:
+            for hook in await self._pages("/api/v4/hooks/outgoing?", per_page, max_pages):
+                urls = hook.get("callback_urls")
+                if not hook.get("delete_at") and isinstance(urls, list) and any(
+                        not isinstance(u, str) or not allowlist.allows(u) for u in urls):
+                    found.append(("outgoing webhook", str(hook.get("id", "")), "/api/v4/hooks/outgoing/"))
+            for team in await self._pages("/api/v4/teams?", per_page, max_pages):
+                team_id = str(team.get("id", ""))
+                if not atrest.is_id(team_id):
+                    continue
+                resp = await self._get(f"/api/v4/commands?team_id={team_id}&custom_only=true")
+                resp.raise_for_status()
+                for cmd in resp.json() or []:
+                    url = cmd.get("url") if isinstance(cmd, dict) else None
+                    if isinstance(cmd, dict) and not cmd.get("delete_at") and not cmd.get("plugin_id") and (
+                            not isinstance(url, str) or not allowlist.allows(url)):
+                        found.append(("slash command", str(cmd.get("id", "")), "/api/v4/commands/"))
+        except (httpx.HTTPError, TimeoutError, ValueError, AttributeError) as exc:
+            await self._unchecked(job, f"the registrations could not be listed ({type(exc).__name__})",
+                                  "integration-registrations-unchecked",
+                                  text="DLP UNCHECKED: the outgoing webhooks and slash commands registered in "
+                                       f"Mattermost could not be listed ({type(exc).__name__}).")
+            return 0
+        for what, reg_id, path in found:
+            shown = reg_id if atrest.is_id(reg_id) else "?"
+            why = f"{what} {shown} calls an integration that is not on the allowlist"
+            # the record's path names the registration (the error text is capped)
+            one = replace(job, target=path + shown)
+            await self._unchecked(one, why, "integration-registration-not-allowed", text=(
+                f"DLP: {why} (DLP_INTEGRATION_URLS): what it answers is posted without being checked. "
+                "Delete it, or allowlist the integration."))
+        return len(found)
+
+    async def _pages(self, path: str, per_page: int, max_pages: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for page in range(max_pages):
+            resp = await self._get(f"{path}page={page}&per_page={per_page}")
+            resp.raise_for_status()
+            batch = resp.json()
+            if not isinstance(batch, list):
+                raise ValueError("not a list")
+            out.extend(b for b in batch if isinstance(b, dict))
+            if len(batch) < per_page:
+                return out
+        raise ValueError("more pages than the gateway reads")
 
     async def _alert(self, decision: Decision | None, policy: Any, text: str, record_id: str) -> None:
         channel = (decision.alert_channel_id if decision is not None else None) or _policy_alert_channel(policy)

@@ -275,6 +275,14 @@ async def run(settings: RunSettings) -> int:
     if isinstance(quarantine.release_check, ReleaseJudge):
         quarantine.release_check.watch = addon.integration_watch  # a released move is read back too
     addon.integration_watch.start()
+    # registrations made where the gateway could not check them: archived and alerted once
+    audit = asyncio.get_running_loop().create_task(addon.integration_watch.audit_registrations(
+        pipeline.config.integration_allowlist or Allowlist(), responses.new_request_id()))
+
+    def _audit_done(task: asyncio.Task[int]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("integration registration audit failed", exc_info=task.exception())
+    audit.add_done_callback(_audit_done)
 
     opts = options.Options(
         mode=[f"reverse:{settings.upstream}"],

@@ -127,10 +127,12 @@ class CustomCommands:
             if not isinstance(body, dict):
                 raise bad_param("command")
             if body.get("id") != command_id:
-                raise bad_param("command_id")
+                raise bad_param("command")  # api4 updateCommand: decode error or another id
             old = self.commands.get(command_id)
             if old is None or old["delete_at"]:
                 raise SimError(404, "api.command.command_not_found.app_error", "Command not found.")
+            if body.get("team_id", "") != old["team_id"]:
+                raise SimError(400, "api.command.team_mismatch.app_error", "Unable to update command across teams.")
             self._team_member(old["team_id"], actor)
             new = {**old, "trigger": str(body.get("trigger", "")).lower() if isinstance(body.get("trigger"), str) else None,
                    "method": body.get("method", ""), "url": body.get("url"), "update_at": now_ms(),
@@ -186,6 +188,27 @@ class CustomCommands:
             self._check_hook(new)
             self.outgoing_hooks[hook_id] = new
             return copy.deepcopy(new)
+
+    # ---------------------------------------------------------------- listing
+    def list_outgoing_hooks(self, actor: str, page: int, per_page: int) -> list[JSON]:
+        """api4/webhook.go getOutgoingHooks without team or channel: every hook, for a
+        session with manage_others_outgoing_webhooks system-wide (a system admin here)."""
+        with self.sim.lock:
+            if not self.sim.is_admin(actor):
+                raise forbidden()
+            hooks = sorted((h for h in self.outgoing_hooks.values() if not h["delete_at"]), key=lambda h: h["create_at"])
+            return copy.deepcopy(hooks[page * per_page:(page + 1) * per_page])
+
+    def list_commands(self, actor: str, team_id: str, custom_only: bool) -> list[JSON]:
+        """api4/command.go listCommands with ``custom_only=true``: the team's commands in
+        full (``ListTeamCommandsByUser``), all of them for a system admin, the caller's
+        own for a team member (built-in ones are not listed here)."""
+        with self.sim.lock:
+            self._team_member(team_id, actor)
+            if not custom_only:
+                raise bad_param("custom_only")
+            return [copy.deepcopy(c) for c in self.commands.values() if c["team_id"] == team_id
+                    and not c["delete_at"] and (self.sim.is_admin(actor) or c["creator_id"] == actor)]
 
     # ---------------------------------------------------------------- execution
     def lookup(self, body: Any, actor: str) -> tuple[JSON, str, str] | None:
