@@ -14,6 +14,10 @@ the gateway (mattermost/mattermost):
   command's answer is posted in the channel; ``app/webhook.go`` ``TriggerWebhook``:
   an outgoing webhook's answer is posted; ``SubmitInteractiveDialog``: a dialog's
   submission goes to its ``url``, whose handler may post.
+- Not inspected, by decision: an action answer's ``ephemeral_text`` and an ephemeral
+  command response (``SendEphemeralPost``: the clicker's or caller's websockets only,
+  never stored), and ``goto_location`` (a URL the caller's own client opens)
+  (docs/architecture.md "Integration responses").
 
 So the gateway acts twice:
 
@@ -26,11 +30,15 @@ So the gateway acts twice:
    why and what to do, archived as its own decision (rule ``integration-not-allowed``).
    That covers posts, edits, patches, scheduled posts, ephemeral posts, incoming
    webhooks (JSON or ``payload=``), slash-command response webhooks and bots alike.
+   The registrations of outgoing webhooks and slash commands are refused the same way
+   when a URL Mattermost will call is not allowlisted (``REGISTRATION_URLS``), and those
+   registered behind the gateway are reported at its start (``audit_registrations``).
 2. **Detection** (``ResponseWatch``), for what prevention cannot cover (allowlisted
    integrations, slash commands, dialog handlers): after Mattermost answered a post
-   action, a dialog submission or a command through the gateway, a background worker
-   reads the affected post(s) with the gateway's bot token and judges them with the
-   policy.  A post the policy would stop is remediated (patched to its redacted text
+   action, a dialog submission, a command (in its channel and every channel its answer
+   names: ``answer_channels``) or a thread move (the copy in the destination:
+   ``moved_posts``) through the gateway, a background worker reads the affected
+   post(s) with the gateway's bot token and judges them with the policy.  A post the policy would stop is remediated (patched to its redacted text
    when the policy redacts and the text can be rewritten, else deleted), the original
    is archived (encrypted, as any stopped message) with action ``remediated``, and
    compliance is alerted.  A read that fails is archived as a failure and alerted.

@@ -34,6 +34,8 @@ from dlp_proxy.settings import Settings, parse_hostport
 from dlp_proxy.wiring import context_settings, quarantine_settings, review_settings
 
 log = logging.getLogger("dlp_proxy.server")
+#: seconds the start waits for the integration registration audit before it is ready
+_AUDIT_READY_WAIT = 10.0
 
 
 @dataclass
@@ -361,6 +363,9 @@ async def run(settings: RunSettings) -> int:
     log.info("gateway ready", extra={"listen": f"{settings.listen_host}:{settings.listen_port}", "upstream": settings.upstream,
                                      "policy_version": policy_store.current.version, "worker": settings.worker_id,
                                      "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0]})
+    # the registration audit's few reads are done before the gateway says it is ready
+    # (bounded: a slow Mattermost lets it finish in the background)
+    await asyncio.wait({audit}, timeout=_AUDIT_READY_WAIT)
     if settings.ready_file:
         settings.ready_file.write_text("ready\n")
     stop_waiter = asyncio.create_task(stop_event.wait())
