@@ -447,3 +447,83 @@ def test_freeze_marks_are_exclusive_for_moves_shared_for_writes_and_name_no_post
             await r.aclose()
 
     asyncio.run(run())
+
+
+# ------------------------------------------------------------------ the destination read back
+
+def _direct_patch(sim: Simulator, post_id: str, message: str) -> None:
+    """A write that does not pass the gateway (a plugin, the API reached directly)."""
+    r = httpx.put(f"{sim.url}/api/v4/posts/{post_id}/patch", headers=_as(sim, "alice"), json={"message": message},
+                  timeout=10)
+    assert r.status_code == 200, r.text
+
+
+def _copy_of(sim: Simulator, root: str, message: str) -> dict[str, Any]:
+    landed = [m for m in _moves(sim) if m["post_id"] == root]
+    assert len(landed) == 1
+    return next(p for p in sim.posts() if p["id"] in landed[0]["post_ids"] and p["message"] == message)
+
+
+def _moved_remediations(gw: Gateway) -> list[dict[str, Any]]:
+    return [r for r in archive_records(gw.data_dir) if r.get("route") == "posts.move" and r.get("action") == "remediated"]
+
+
+def test_a_moved_thread_is_read_back_in_its_destination(mgw: Gateway) -> None:
+    """What Mattermost copied (app/post.go MoveThread: CopyWranglerPostlist, then a
+    system_wrangler reply on the new root) is read back and judged: a post changed
+    behind the gateway's back between the judgment and the copy is remediated there."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sim = mgw.sim
+    private, town = _channel(sim), sim.channel("town_square")
+    root = _post(sim, private, "status update")
+    reply = _post(sim, private, "thanks", root=root)
+    before = len(_moved_remediations(mgw))
+    _held(sim, f"/api/v4/posts/{root}/move", "POST")
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            moving = pool.submit(_move, mgw, root, town)
+            _wait_reached(sim, f"/api/v4/posts/{root}/move", "POST")  # judged clean, forwarded, held there
+            _direct_patch(sim, reply, SSN_TEXT)
+            moved = moving.result(timeout=60)
+    finally:
+        httpx.delete(f"{sim.url}/__sim/faults", timeout=10)
+    assert moved.status_code == 200, moved.text
+    leaked = _copy_of(sim, root, SSN_TEXT)
+    wait_for(lambda: next(p for p in sim.posts() if p["id"] == leaked["id"])["delete_at"],
+             "the copied post with the SSN removed from the public channel")
+    rec = wait_for(lambda: _moved_remediations(mgw)[before:], "the remediation record")[0]
+    assert rec["policy_action"] == "block" and rec["remediation"] == "deleted" and "536-22-8710" not in json.dumps(rec)
+    assert not _copy_of(sim, root, "status update")["delete_at"]  # the clean root stays
+
+
+def test_a_released_move_is_frozen_while_sent_and_read_back(mgw: Gateway) -> None:
+    """A held move judged again at its release reads its thread under the thread freeze
+    (an edit through the gateway while the release is at Mattermost is refused 409),
+    the marks are dropped once the send is over, and the copy is read back: what the
+    reviewer approved stays, what changed behind the gateway's back is remediated."""
+    sim = mgw.sim
+    private, dm = _channel(sim), sim.channel("dm_alice_bob")
+    root = _post(sim, private, "for bob only")
+    reply = _post(sim, private, SSN_TEXT, root=root)
+    r = _move(mgw, root, dm)
+    assert r.status_code == 403 and r.json()["id"] == "api.dlp.quarantined.app_error", r.text
+    item = _item_for(mgw, r.json()["request_id"])
+    before = len(_moved_remediations(mgw))
+    _held(sim, f"/api/v4/posts/{root}/move", "POST")
+    try:
+        ok = _cli(mgw, "approve", item, "--reason", "verified with the client by phone",
+                  "--principal", sim.ids["users"]["carol"])
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        _wait_reached(sim, f"/api/v4/posts/{root}/move", "POST")  # the release, judged again, at Mattermost
+        _refused_as_moving(mgw, _patch(mgw, reply, "edited while it moves"), "posts.patch")
+        _direct_patch(sim, root, "for bob only, account 536-22-8710 too")
+        wait_for(lambda: _state(mgw, item) == "released", "the release answered")
+    finally:
+        httpx.delete(f"{sim.url}/__sim/faults", timeout=10)
+    wait_for(lambda: not list(_redis(mgw).scan_iter(match="dlp:moving:*", count=1000)), "the marks dropped")
+    changed = _copy_of(sim, root, "for bob only, account 536-22-8710 too")
+    wait_for(lambda: next(p for p in sim.posts() if p["id"] == changed["id"])["delete_at"], "the changed root removed")
+    rec = wait_for(lambda: _moved_remediations(mgw)[before:], "the remediation record")[0]
+    assert rec["remediation"] == "deleted" and "536-22-8710" not in json.dumps(rec)
+    assert not _copy_of(sim, root, SSN_TEXT)["delete_at"]  # what the reviewer approved is delivered

@@ -27,8 +27,10 @@ from dlp_proxy.gateway.integrations import (
     NOT_ALLOWED_RULE,
     Allowlist,
     action_url_items,
+    answer_channels,
     is_plugin_route,
     refusal,
+    registration_url_items,
 )
 from dlp_proxy.gateway.paths import go_clean
 from dlp_proxy.model import ContentItem
@@ -55,11 +57,12 @@ def _items(url: str, path: str = "body.props.attachments[0].actions[0].integrati
 
 
 def test_plugin_routes_as_mattermost_resolves_them() -> None:
-    # DoActionRequest: path.Clean(rawURL) starting with /plugins/ or plugins/, or rpc://
-    for url in ("/plugins/jira/action", "plugins/x/y", "/plugins/../plugins/x", "rpc://myplugin/handle"):
+    # DoActionRequest: path.Clean(rawURL) starting with /plugins/ or plugins/; no version
+    # knows an rpc:// scheme (it would go to Go's HTTP client): not a plugin route
+    for url in ("/plugins/jira/action", "plugins/x/y", "/plugins/../plugins/x"):
         assert is_plugin_route(url), url
     for url in ("/plugins/../hooks/x", "plugins/../../x", "http://evil/plugins/x", "//evil/plugins/x",
-                " /plugins/x", "/pluginsx/y", "https://chat.example.com/plugins/x"):
+                " /plugins/x", "/pluginsx/y", "https://chat.example.com/plugins/x", "rpc://myplugin/handle"):
         assert not is_plugin_route(url), url
 
 
@@ -97,7 +100,7 @@ def test_hostile_urls_never_crash_and_plugins_follow_go_clean(url: str) -> None:
     allow = Allowlist(["https://hooks.example.com/mm"])
     allowed = allow.allows(url)
     plugin = is_plugin_route(url)
-    assert plugin == (url.startswith("rpc://") or go_clean(url).startswith(("/plugins/", "plugins/")))
+    assert plugin == go_clean(url).startswith(("/plugins/", "plugins/"))
     if allowed:
         assert url.isascii() and "\\" not in url and "@" not in url.split("/")[2]
     assert (refusal(_items(url), allow) is None) == (plugin or allowed)
@@ -114,9 +117,21 @@ def test_mm_blocks_action_urls_are_checked() -> None:
     allow = Allowlist(["https://hooks.example.com/mm"])
     assert refusal(_blocks({"approve": {"type": "external", "url": "http://evil.example/hook"}}), allow)
     assert refusal(_blocks({"a.b": {"url": "http://evil.example/hook", "type": "external"}}), allow)
-    # an unknown type or none at all: checked all the same
+    # an unknown type: checked all the same; a duplicated type: every reading counts
     assert refusal(_blocks({"x": {"type": "External", "url": "http://evil.example/hook"}}), allow)
-    assert refusal(_blocks({"x": {"URL": "http://evil.example/hook"}}), allow)
+    items = _blocks({"x": {"type": "openURL", "url": "http://evil.example/hook"}})
+    assert refusal([*items, ContentItem("body.props.mm_blocks_actions.x.type", "external")], allow)
+    # Go reads below props with exact keys (mm_blocks_actions.go mmBlocksEntryMapToSpec):
+    # no string type is no action, a "URL" or "Type" key is never read, nor a folded registry
+    assert refusal(_blocks({"x": {"URL": "http://evil.example/hook", "type": "external"}}), allow) is None
+    assert refusal(_blocks({"x": {"url": "http://evil.example/hook"}}), allow) is None
+    assert refusal(_blocks({"x": {"url": "http://evil.example/hook", "Type": "external"}}), allow) is None
+    folded = [ContentItem("body.props.MM_Blocks_Actions.x.url", "http://evil.example/hook"),
+              ContentItem("body.props.MM_Blocks_Actions.x.type", "external")]
+    assert refusal(folded, allow) is None
+    # ... but the struct field props is matched as Go folds it
+    assert refusal([ContentItem("body.PROP\u017f.mm_blocks_actions.x.url", "http://evil.example/hook"),
+                    ContentItem("body.PROP\u017f.mm_blocks_actions.x.type", "external")], allow)
     # allowlisted, a plugin route, or a link the clicker opens: no integration answers
     assert refusal(_blocks({"ok": {"type": "external", "url": "https://hooks.example.com/mm/a"}}), allow) is None
     assert refusal(_blocks({"ok": {"type": "external", "url": "/plugins/jira/approve"}}), allow) is None
@@ -131,7 +146,36 @@ def test_property_an_mm_blocks_url_passes_only_as_a_link_an_allowed_or_a_plugin_
     allow = Allowlist(["https://hooks.example.com/mm"])
     entry = {"type": kind, "url": url} if before else {"url": url, "type": kind}
     passes = refusal(_blocks({aid: entry}), allow) is None
-    assert passes == (kind == "openURL" or is_plugin_route(url) or allow.allows(url))
+    assert passes == (kind in ("openURL", "") or is_plugin_route(url) or allow.allows(url))
+
+
+def test_registration_urls_are_checked_as_go_reads_them() -> None:
+    # model.OutgoingWebhook callback_urls / model.Command url: struct fields, keys folded
+    allow = Allowlist(["https://hooks.example.com/mm"])
+    hook = [ContentItem("body.team_id", "t"), ContentItem("body.callback_urls[0]", "https://hooks.example.com/mm/a"),
+            ContentItem("body.Callback_URLs[1]", "http://evil.example/x")]
+    assert [i.text for i in registration_url_items("hooks.outgoing.create", hook)] == [
+        "https://hooks.example.com/mm/a", "http://evil.example/x"]
+    assert "outgoing webhook" in (refusal(hook, allow, "hooks.outgoing.update") or "")
+    assert refusal(hook[:2], allow, "hooks.outgoing.create") is None
+    cmd = [ContentItem("body.trigger", "x"), ContentItem("body.URL", "http://evil.example/cmd")]
+    assert "slash command" in (refusal(cmd, allow, "commands.create") or "")
+    assert refusal([ContentItem("body.url", "https://hooks.example.com/mm/c")], allow, "commands.update") is None
+    # a plugin route is no exemption here: Command.IsValid wants an http(s) URL
+    assert refusal([ContentItem("body.url", "/plugins/x/y")], allow, "commands.create")
+    # not a registration route: the same fields are nobody's URL
+    assert refusal(cmd, allow, "posts.create") is None
+    # nested keys are not the registration's fields
+    assert refusal([ContentItem("body.autocomplete_data.url", "http://evil.example/")], allow, "commands.create") is None
+
+
+def test_answer_channels_reads_the_command_response() -> None:
+    a, b = "a" * 26, "b" * 26
+    doc = {"text": "x", "channel_id": a, "extra_responses": [{"channel_id": b}, {"text": "same channel"}, None]}
+    assert answer_channels(json.dumps(doc).encode()) == ((a, b), "")
+    assert answer_channels(b'{"text": "x", "extra_responses": null}') == ((), "")
+    assert answer_channels(None)[1] and answer_channels(b"oops")[1] and answer_channels(b"[]")[1]
+    assert answer_channels(json.dumps({"channel_id": "../x"}).encode())[1]
 
 
 # ------------------------------------------------------------------------ end to end
@@ -142,19 +186,28 @@ class Integration:
 
     def __init__(self) -> None:
         self.answer: dict[str, Any] = {}
+        self.command_answer: dict[str, Any] = {}
         self.calls = 0
+        self.command_calls: list[str] = []
 
     async def action(self, request: Request) -> Response:
         await request.body()
         self.calls += 1
         return JSONResponse(self.answer)
 
+    async def command(self, request: Request) -> Response:
+        # app/command.go DoCommandRequest: a form POST
+        self.command_calls.append((await request.form()).get("command", ""))  # type: ignore[arg-type]
+        return JSONResponse(self.command_answer)
+
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Simulator, Integration, str]]:
     integ = Integration()
     app = Starlette(routes=[Route("/allowed/hook", integ.action, methods=["POST"]),
-                            Route("/other/hook", integ.action, methods=["POST"])])
+                            Route("/other/hook", integ.action, methods=["POST"]),
+                            Route("/allowed/command", integ.command, methods=["POST"]),
+                            Route("/other/command", integ.command, methods=["POST"])])
     sim = start_simulator()
     base = tmp_path_factory.mktemp("integ")
     config = base / "config"
@@ -217,9 +270,10 @@ def test_unlisted_integration_refused(env: tuple[Gateway, Simulator, Integration
 
 def test_plugin_and_allowlisted_integrations_pass(env: tuple[Gateway, Simulator, Integration, str]) -> None:
     gw, _, _, base = env
-    for url in ("/plugins/jira/action", "rpc://jira/handle", f"{base}/allowed/hook"):
+    for url in ("/plugins/jira/action", f"{base}/allowed/hook"):
         r = _button_post(gw, url)
         assert r.status_code == 201, (url, r.text)
+    assert _button_post(gw, "rpc://jira/handle").status_code == 403
 
 
 def test_action_update_checked_after_the_fact(env: tuple[Gateway, Simulator, Integration, str]) -> None:
@@ -367,3 +421,117 @@ def test_unlisted_mm_blocks_action_refused(env: tuple[Gateway, Simulator, Integr
             "channel_id": sim.channel("town_square"), "message": "Approve? [Approve](mmaction://approve)",
             "props": {"mm_blocks_actions": {"approve": {"type": "external", "url": f"{base}/allowed/hook"}}}})
         assert r.status_code == 201, r.text
+
+
+def test_unlisted_registrations_refused(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    """Outgoing webhooks and slash commands whose URLs are not allowlisted are never
+    saved: Mattermost would post what they answer (app/webhook.go TriggerWebhook,
+    app/command.go HandleCommandResponse) without the gateway seeing it."""
+    gw, sim, _, base = env
+    team = sim.ids["team"]
+    before = len(sim.requests())
+    with gw.client("alice") as c:
+        bad_hooks = [{"team_id": team, "channel_id": sim.channel("town_square"), "display_name": "h",
+                      "callback_urls": [f"{base}/allowed/hook", f"{base}/other/hook"]},
+                     {"team_id": team, "trigger_words": ["go"], "CALLBACK_URLS": ["https://evil.example/x"]}]
+        for body in bad_hooks:
+            r = c.post("/api/v4/hooks/outgoing", json=body)
+            assert r.status_code == 403 and r.json()["id"] == NOT_ALLOWED_ID and "outgoing webhook" in r.json()["message"], r.text
+        r = c.post("/api/v4/commands", json={"team_id": team, "trigger": "leak", "method": "P",
+                                              "url": f"{base}/allowed/../other/command"})
+        assert r.status_code == 403 and "slash command" in r.json()["message"], r.text
+        # allowlisted: saved by Mattermost; then an update to an unlisted URL is refused
+        hook = c.post("/api/v4/hooks/outgoing", json={"team_id": team, "trigger_words": ["go"],
+                                                       "callback_urls": [f"{base}/allowed/hook"]})
+        assert hook.status_code == 201, hook.text
+        cmd = c.post("/api/v4/commands", json={"team_id": team, "trigger": "okcmd", "method": "P",
+                                                "url": f"{base}/allowed/command"})
+        assert cmd.status_code == 201, cmd.text
+        r = c.put(f"/api/v4/hooks/outgoing/{hook.json()['id']}",
+                  json={**hook.json(), "callback_urls": [f"{base}/other/hook"]})
+        assert r.status_code == 403 and r.json()["id"] == NOT_ALLOWED_ID, r.text
+        r = c.put(f"/api/v4/commands/{cmd.json()['id']}", json={**cmd.json(), "url": f"{base}/other/command"})
+        assert r.status_code == 403 and r.json()["id"] == NOT_ALLOWED_ID, r.text
+        ok = c.put(f"/api/v4/commands/{cmd.json()['id']}", json={**cmd.json(), "url": f"{base}/allowed/command?v=2"})
+        assert ok.status_code == 200 and ok.json()["url"].endswith("?v=2"), ok.text
+    reached = [q for q in sim.requests()[before:] if q["path"].startswith(("/api/v4/hooks/outgoing", "/api/v4/commands"))]
+    assert [(q["method"], q["path"].rsplit("/", 1)[-1] == "outgoing" or q["path"] == "/api/v4/commands")
+            for q in reached] == [("POST", True), ("POST", True), ("PUT", False)]
+    records = [r for r in archive_records(gw.data_dir) if r.get("rule_id") == NOT_ALLOWED_RULE
+               and r.get("route", "").startswith(("hooks.outgoing", "commands."))]
+    assert len(records) == 5 and all(r["action"] == "block" for r in records)
+    assert not any(base in json.dumps(r) for r in records)
+
+
+def test_command_extra_responses_read_back_in_their_channels(env: tuple[Gateway, Simulator, Integration, str]) -> None:
+    """A custom command's answer may post into other channels (``channel_id`` of the
+    response or of its ``extra_responses``: app/command.go HandleCommandResponsePost):
+    the gateway reads the channels Mattermost's answer names and remediates there."""
+    gw, sim, integ, base = env
+    team = sim.ids["team"]
+    with gw.client("alice") as c:
+        cmd = c.post("/api/v4/commands", json={"team_id": team, "trigger": "report", "method": "P",
+                                                "url": f"{base}/allowed/command"})
+        assert cmd.status_code == 201, cmd.text
+        integ.command_answer = {"response_type": "in_channel", "text": "report: all clear",
+                                "extra_responses": [{"response_type": "in_channel", "channel_id": sim.channel("private"),
+                                                     "text": f"client SSN {SSN} on file"}]}
+        r = c.post("/api/v4/commands/execute", json={"channel_id": sim.channel("town_square"), "command": "/report now",
+                                                      "team_id": team})
+        assert r.status_code == 200, r.text
+        assert r.json()["extra_responses"][0]["channel_id"] == sim.channel("private")
+    assert integ.command_calls[-1] == "/report"
+    leaked = _wait(lambda: [p for p in sim.posts() if p["channel_id"] == sim.channel("private")
+                            and "on file" in p["message"]], "the extra response posted")[0]
+    # the private channel redacts: the post is patched in place
+    _wait(lambda: SSN not in _sim_post(sim, leaked["id"])["message"], "the extra response remediated")
+    rec = _wait(lambda: [r for r in archive_records(gw.data_dir) if r.get("route") == "commands.execute"
+                         and r.get("action") == "remediated"], "the remediation record")[0]
+    assert rec["remediation"] == "patched" and rec["remediation_result"] == "ok" and SSN not in json.dumps(rec)
+    clean = [p for p in sim.posts() if p["channel_id"] == sim.channel("town_square") and p["message"] == "report: all clear"]
+    assert clean and not clean[0]["delete_at"]
+
+
+def test_registrations_made_behind_the_gateway_are_reported_at_its_start(tmp_path: Path) -> None:
+    """Outgoing webhooks and slash commands registered where the gateway could not
+    check them (before it, mmctl --local, a plugin) are listed with the bot token at
+    the gateway's start: each one not on the allowlist is archived and alerted."""
+    sim = start_simulator()
+    try:
+        config = tmp_path / "config"
+        shutil.copytree(Path(ROOT) / "config", config)
+        alerts = sim.channel("compliance_alerts")
+        policy = (config / "policy.yaml").read_text()
+        (config / "policy.yaml").write_text(policy.replace("alert_channel_id: null", f"alert_channel_id: {alerts}"))
+        admin = {"Authorization": f"Bearer {sim.token('carol')}"}
+        team = sim.ids["team"]
+        made = []
+        for path, body in (
+                ("/api/v4/hooks/outgoing", {"team_id": team, "trigger_words": ["go"],
+                                            "callback_urls": ["https://vendor.example/ok/hook"]}),
+                ("/api/v4/hooks/outgoing", {"team_id": team, "trigger_words": ["leak"],
+                                            "callback_urls": ["https://vendor.example/ok/x", "https://evil.example/x"]}),
+                ("/api/v4/commands", {"team_id": team, "trigger": "fine", "method": "P",
+                                      "url": "https://vendor.example/ok/cmd"}),
+                ("/api/v4/commands", {"team_id": team, "trigger": "exfil", "method": "G",
+                                      "url": "https://evil.example/cmd"})):
+            r = httpx.post(sim.url + path, json=body, headers=admin, timeout=10)
+            assert r.status_code == 201, r.text
+            made.append(r.json()["id"])
+        gw = start_gateway(sim, tmp_path / "gw", config_dir=config,
+                           env={"DLP_INTEGRATION_URLS": "https://vendor.example/ok/"})
+        try:
+            found = _wait(lambda: [r for r in archive_records(gw.data_dir)
+                                   if r.get("reason") == "integration-registration-not-allowed"], "the audit records")
+            _wait(lambda: len([r for r in archive_records(gw.data_dir)
+                               if r.get("reason") == "integration-registration-not-allowed"]) == 2, "both")
+            found = [r for r in archive_records(gw.data_dir) if r.get("reason") == "integration-registration-not-allowed"]
+            text = json.dumps(found)
+            assert made[1] in text and made[3] in text and made[0] not in text and made[2] not in text
+            assert "evil.example" not in text  # the URL is not archived
+            _wait(lambda: len([p for p in sim.posts() if p["channel_id"] == alerts and "not on the allowlist" in p["message"]])
+                  == 2, "the alerts")
+        finally:
+            stop(gw.proc)
+    finally:
+        stop(sim.proc)

@@ -828,3 +828,46 @@ async def test_a_refused_release_can_be_rejected(r: aioredis.Redis, sim: tuple[S
     out = await svc.reject(item_id, CAROL, "the channel is public now")
     assert out["state"] == "rejected" and out["shredded"] and released_posts(s) == []
     await svc.close()
+
+
+async def test_forced_retry_from_a_console_that_does_not_deliver_is_judged_again_by_the_gateway(
+        r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """The stand-alone console (``dlp-proxy review``: delivers=False, no policy) never
+    sends a forced retry itself: it is queued, and the gateway's sweep makes it through
+    its release check like every release (gateway/rejudge.py)."""
+    s, url = sim
+    clock = Clock()
+    gateway = service(r, url, clock, release_timeout=0.3, retry_base=30)
+    console = QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=url,
+                                settings=QuarantineSettings(notify_token="dlp-bot-token", bot_token="dlp-bot-token"),
+                                clock=clock, delivers=False)
+    seen: list[str] = []
+    answers: list[str | None] = [None, "the channel is public now; not delivered", None]  # approve, forced, retry
+
+    async def check(payload: Any, credentials: Any) -> str | None:
+        seen.append(payload["method"])
+        return answers.pop(0)
+
+    gateway.release_check = check
+    item_id = await gateway.hold(make_held(s))
+    await _fault(url, delay_ms=1000, count=1, status=503)
+    assert (await gateway.approve(item_id, SAM, "fine"))["state"] == "release_unknown"
+    await asyncio.sleep(1.2)  # Mattermost failed the slow request: nothing landed
+    seen.clear()
+    out = await console.retry_release(item_id, SAM, "checked the channel, retry", force=True)
+    assert out["state"] == "release_unknown" and released_posts(s) == [] and seen == []
+    with pytest.raises(Conflict):
+        await console._release(item_id, force=True)  # never, from a process that does not deliver
+    clock.t += 1
+    assert (await gateway.expire_due())["retried"] == 1
+    out = await gateway.get(item_id)
+    assert out["state"] == "release_refused" and "public" in out["release_error"] and seen == ["POST"]
+    assert released_posts(s) == []
+    # the queue is consumed: a later sweep does nothing; a retry once the channel is back releases
+    assert (await gateway.expire_due())["retried"] == 0 and seen == ["POST"]
+    out = await console.retry_release(item_id, CAROL, "channel is private again")
+    clock.t += 1
+    await gateway.expire_due()
+    assert (await gateway.get(item_id))["state"] == "released" and len(released_posts(s)) == 1 and len(seen) == 2
+    await gateway.close()
+    await console.close()

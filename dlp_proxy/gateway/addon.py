@@ -598,7 +598,8 @@ class DLPAddon:
             job = job_for(str(flow.metadata["dlp_route"]), str(flow.metadata.get("dlp_request_id", "")) or
                           responses.new_request_id(), flow.request.method, flow.request.path,
                           header_dict(flow.request.headers.fields), flow.request.raw_content or b"",
-                          str(flow.metadata.get("dlp_client_ip", "")), flow.request.timestamp_start, m.params)
+                          str(flow.metadata.get("dlp_client_ip", "")), flow.request.timestamp_start, m.params,
+                          answer=lambda: flow.response.get_content(strict=False) if flow.response else None)
         except Exception:
             log.exception("could not queue an integration response check")
             return

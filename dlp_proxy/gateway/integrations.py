@@ -8,13 +8,16 @@ the gateway (mattermost/mattermost):
   Mattermost POST to the action's ``integration.url``; the answer's ``update`` is
   applied with ``UpdatePost`` (the post is rewritten), its ``ephemeral_text`` is
   shown to the clicker.  ``DoActionRequest`` sends a URL whose ``path.Clean`` starts
-  with ``/plugins/`` or ``plugins/`` to a plugin in process (``DoLocalRequest``), and
-  ``rpc://<plugin>/<handle>`` to a plugin's ``ExecutePostAction`` hook; any other URL
-  goes out over HTTP.
+  with ``/plugins/`` or ``plugins/`` to a plugin in process (``DoLocalRequest``); any
+  other URL goes out over HTTP.
 - ``app/command.go`` ``ExecuteCommand`` / ``HandleCommandResponse``: a custom slash
   command's answer is posted in the channel; ``app/webhook.go`` ``TriggerWebhook``:
   an outgoing webhook's answer is posted; ``SubmitInteractiveDialog``: a dialog's
   submission goes to its ``url``, whose handler may post.
+- Not inspected, by decision: an action answer's ``ephemeral_text`` and an ephemeral
+  command response (``SendEphemeralPost``: the clicker's or caller's websockets only,
+  never stored), and ``goto_location`` (a URL the caller's own client opens)
+  (docs/architecture.md "Integration responses").
 
 So the gateway acts twice:
 
@@ -27,11 +30,15 @@ So the gateway acts twice:
    why and what to do, archived as its own decision (rule ``integration-not-allowed``).
    That covers posts, edits, patches, scheduled posts, ephemeral posts, incoming
    webhooks (JSON or ``payload=``), slash-command response webhooks and bots alike.
+   The registrations of outgoing webhooks and slash commands are refused the same way
+   when a URL Mattermost will call is not allowlisted (``REGISTRATION_URLS``), and those
+   registered behind the gateway are reported at its start (``audit_registrations``).
 2. **Detection** (``ResponseWatch``), for what prevention cannot cover (allowlisted
    integrations, slash commands, dialog handlers): after Mattermost answered a post
-   action, a dialog submission or a command through the gateway, a background worker
-   reads the affected post(s) with the gateway's bot token and judges them with the
-   policy.  A post the policy would stop is remediated (patched to its redacted text
+   action, a dialog submission, a command (in its channel and every channel its answer
+   names: ``answer_channels``) or a thread move (the copy in the destination:
+   ``moved_posts``) through the gateway, a background worker reads the affected
+   post(s) with the gateway's bot token and judges them with the policy.  A post the policy would stop is remediated (patched to its redacted text
    when the policy redacts and the text can be rewritten, else deleted), the original
    is archived (encrypted, as any stopped message) with action ``remediated``, and
    compliance is alerted.  A read that fails is archived as a failure and alerted.
@@ -77,20 +84,51 @@ NOT_ALLOWED_MESSAGE = (
 #: a string field Mattermost reads as an action's integration URL (paths folded as Go folds keys)
 _ACTION_URL = re.compile(r"(?:^|\.)actions\[\d+\]\.integration\.url$")
 #: the URL of a markdown action (``props.mm_blocks_actions.<action id>.url``, newer
-#: Mattermost: server/public/model ``Post.GetMmBlocksActionSpec``, ``mmBlocksEntryMapToSpec``, read with exact
-#: keys; matched folded here, a superset); any action id, dots and all
-_MM_BLOCKS_URL = re.compile(r"(?:^|\.)mm_blocks_actions\..+\.url$", re.DOTALL)
+#: Mattermost: server/public/model/mm_blocks_actions.go ``Post.GetMmBlocksActionSpec``,
+#: ``mmBlocksEntryMapToSpec``).  ``props`` is a struct field (``Post.Props``: its key
+#: folded as Go folds it); below it everything is a ``map[string]any`` read with
+#: exact keys: ``GetProp("mm_blocks_actions")``, ``actionsTop[actionID]``,
+#: ``entryMap["type"]`` and ``entryMap["url"]``.  Any action id, dots and all.
+_MM_BLOCKS_URL = re.compile(r"(?:^|\.)([^.]+)\.mm_blocks_actions\.(.+)\.url$", re.DOTALL)
 #: the one mm_blocks action type that calls no integration: the clicker is sent to its URL
 _MM_BLOCKS_OPEN_URL = "openURL"
 #: a URL the allowlist compares: printable ASCII, no whitespace, backslash or userinfo tricks
 _PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[!#-;=?-\[\]_a-z~]+")
+
+#: a registration's field Mattermost calls with each trigger and whose answer it
+#: posts, by route (folded paths, as Go's encoding/json matches keys):
+#: model.OutgoingWebhook ``callback_urls`` (server/public/model/outgoing_webhook.go; each
+#: is POSTed by app/webhook.go TriggerWebhook, the answer's text and attachments posted
+#: by CreateWebhookPost) and model.Command ``url`` (server/public/model/command.go;
+#: app/command.go DoCommandRequest, the answer posted by HandleCommandResponse).  Neither
+#: is ever served in process: IsValid requires an http(s) URL (IsValidHTTPURL), so the
+#: plugin-route exemption of actions does not apply.
+REGISTRATION_URLS: Mapping[str, re.Pattern[str]] = {
+    "hooks.outgoing.create": re.compile(r"^body\.callback_urls\[\d+\]$"),
+    "hooks.outgoing.update": re.compile(r"^body\.callback_urls\[\d+\]$"),
+    "commands.create": re.compile(r"^body\.url$"),
+    "commands.update": re.compile(r"^body\.url$"),
+}
+REGISTRATION_MESSAGE = (
+    "This {what} calls an integration that is not on the data-loss-prevention gateway's allowlist: what that "
+    "integration answers would be posted without being checked, so it was not saved. Ask an administrator to "
+    "allowlist the integration (DLP_INTEGRATION_URLS)."
+)
+_REGISTRATION_WHAT = {"hooks.outgoing.create": "outgoing webhook", "hooks.outgoing.update": "outgoing webhook",
+                      "commands.create": "slash command", "commands.update": "slash command"}
 
 #: routes whose answer may have let an integration write a post, and where to look
 WATCHED_ROUTES: Mapping[str, str] = {
     "actions.post": "post",  # the post the action belongs to (its update)
     "actions.dialog_submit": "channel",  # the dialog's channel
     "commands.execute": "channel",  # the command's channel
+    # a thread move: the copy Mattermost made in the destination is read back and judged
+    # (moves.py judged the source thread before it was forwarded; ``moved_posts``)
+    "posts.move": "channel",
 }
+#: app/post.go MoveThread: the reply it adds to the copied thread's new root
+#: (``model.PostTypeWrangler``) marks a moved thread in its destination
+WRANGLER_TYPE = "system_wrangler"
 #: a post's update time is Mattermost's clock, the request's is the gateway's
 CLOCK_SKEW_MS = 5000
 
@@ -100,12 +138,16 @@ def action_url_items(items: Iterable[ContentItem]) -> list[ContentItem]:
 
     - an attachment's action, ``...actions[i].integration.url`` (model/post.go
       ``GetAction`` over ``Attachments()``: keys folded);
-    - a markdown action, ``props.mm_blocks_actions.<id>.url`` unless the entry's
-      ``type`` is ``openURL`` (server/channels/app ``resolvePostActionSetupFromPost``,
+    - a markdown action, ``props.mm_blocks_actions.<id>.url`` (exact keys below
+      ``props``) when the entry's ``type`` (exact key) is a non-empty string other
+      than ``openURL`` (server/channels/app ``resolvePostActionSetupFromPost``,
       integration format mm_block/block/card: ``GetMmBlocksActionSpec`` then
       ``ResolveMmBlocksAction``, whose ``ExternalURL`` for ``type: external`` is the
-      ``upstreamURL`` ``DoActionRequest`` posts to; any other type is refused by
-      Mattermost today, and checked here all the same)."""
+      ``upstreamURL`` ``DoActionRequest`` posts to; an entry without a string
+      ``type`` is no action (``mmBlocksEntryMapToSpec`` returns nil), ``openURL``
+      sends the clicker to the URL; any other type is refused by Mattermost today,
+      and checked here all the same).  Every reading of a duplicated ``type`` counts
+      (Go keeps the last): one that is not ``openURL`` makes the URL checked."""
     items = list(items)
     types: dict[str, list[str]] = {}
     for i in items:
@@ -113,20 +155,26 @@ def action_url_items(items: Iterable[ContentItem]) -> list[ContentItem]:
             types.setdefault(i.path[: -len(".type")], []).append(i.text)
     out = []
     for i in items:
-        folded = go_field_name(i.path)
-        if _ACTION_URL.search(folded):
+        if _ACTION_URL.search(go_field_name(i.path)):
             out.append(i)
-        elif _MM_BLOCKS_URL.search(folded):
-            kinds = types.get(i.path[: i.path.rfind(".")], [])
-            if not kinds or any(k != _MM_BLOCKS_OPEN_URL for k in kinds):
+            continue
+        m = _MM_BLOCKS_URL.search(i.path)
+        if m and go_field_name(m.group(1)) == "props":
+            kinds = [k for k in types.get(i.path[: -len(".url")], []) if k]
+            if any(k != _MM_BLOCKS_OPEN_URL for k in kinds):
                 out.append(i)
     return out
 
 
 def is_plugin_route(url: str) -> bool:
-    """A URL ``DoActionRequest`` serves in process: a plugin's HTTP route or RPC hook."""
-    if url.startswith("rpc://"):
-        return True
+    """A URL ``DoActionRequest`` serves in process: a plugin's HTTP route.
+
+    server/channels/app/integration_action.go ``DoActionRequest``: ``path.Clean(rawURL)``
+    starting with ``/plugins/`` or ``plugins/`` goes to ``DoLocalRequest``; every other
+    URL to ``http.NewRequest`` and the untrusted HTTP client.  No version read (the
+    ``url.Parse`` + ``path.Clean`` ones, and the older site-URL ``/plugins`` check that
+    still sends over HTTP) knows an ``rpc://`` scheme: such a URL is no plugin route
+    here, it must be allowlisted like any other (Go's client refuses the scheme)."""
     cleaned = go_clean(url)
     return cleaned.startswith(("/plugins/", "plugins/"))
 
@@ -184,9 +232,24 @@ class Allowlist:
         return False
 
 
-def refusal(items: Iterable[ContentItem], allowlist: Allowlist) -> str | None:
+def registration_url_items(route: str, items: Iterable[ContentItem]) -> list[ContentItem]:
+    """The string fields of an outgoing webhook's or a slash command's registration
+    that Mattermost will call (``REGISTRATION_URLS``); every duplicate and case variant
+    of the key, as Go keeps one of them (a superset)."""
+    pattern = REGISTRATION_URLS.get(route)
+    if pattern is None:
+        return []
+    return [i for i in items if pattern.search(go_field_name(i.path))]
+
+
+def refusal(items: Iterable[ContentItem], allowlist: Allowlist, route: str = "") -> str | None:
     """The sender's message when the body names an integration whose answers would
-    not be inspected (module doc), else None."""
+    not be inspected (module doc), else None.  ``route``: the route's name (a
+    registration's URLs are checked too)."""
+    items = list(items)
+    for item in registration_url_items(route, items):
+        if not allowlist.allows(item.text):
+            return REGISTRATION_MESSAGE.format(what=_REGISTRATION_WHAT[route])
     for item in action_url_items(items):
         if not is_plugin_route(item.text) and not allowlist.allows(item.text):
             return NOT_ALLOWED_MESSAGE
@@ -206,14 +269,65 @@ class Job:
     post_id: str | None = None
     channel_id: str | None = None
     since_ms: int = 0
+    #: other channels the answer may have posted to (a command's ``channel_id`` and its
+    #: ``extra_responses``' ones)
+    more_channels: tuple[str, ...] = ()
+    #: why the answer naming those channels could not be read ("" when it was)
+    answer_unread: str = ""
+    #: a released move: the fingerprints (moves.post_fingerprint) of the posts a reviewer
+    #: approved and the release judged again; a copy that matches one is not judged
+    #: (the policy holds it: judging it would remove what was approved)
+    approved: frozenset[str] = frozenset()
 
 
 _CREDENTIAL_HEADERS = ("authorization", "cookie")
 
 
+def answer_channels(answer: bytes | None) -> tuple[tuple[str, ...], str]:
+    """The channels a slash command's answer posted to besides the command's own, and
+    why they could not be read ("" when they could).
+
+    server/channels/api4/command.go ``executeCommand`` answers the client with the
+    ``model.CommandResponse`` (``json.NewEncoder(w).Encode(response)``: Mattermost's own
+    encoding, exact keys); app/command.go ``HandleCommandResponse`` posted it and each
+    of its ``extra_responses`` with ``HandleCommandResponsePost``, which puts a response
+    whose ``channel_id`` is set into that channel (the caller must be a member:
+    ``GetChannelMember``), else into the command's channel."""
+    if answer is None:
+        return (), "the command's answer was not kept by the proxy"
+    try:
+        doc = json.loads(answer)
+    except ValueError:
+        return (), "the command's answer is not JSON"
+    if not isinstance(doc, dict):
+        return (), "the command's answer is not a JSON object"
+    found: list[str] = []
+    pending: list[Any] = [doc]
+    depth = 0
+    while pending and depth < 8:  # extra responses of extra responses are not posted, but read all the same
+        nxt: list[Any] = []
+        for resp in pending:
+            if not isinstance(resp, dict):
+                continue
+            cid = resp.get("channel_id")
+            if isinstance(cid, str) and cid:
+                found.append(cid)
+            extra = resp.get("extra_responses")
+            if isinstance(extra, list):
+                nxt.extend(extra)
+        pending, depth = nxt, depth + 1
+    bad = [c for c in found if not atrest.is_id(c)]
+    if bad:
+        return (), "the command's answer names a channel that is not an id"
+    return tuple(dict.fromkeys(found)), ""
+
+
 def job_for(route: str, request_id: str, method: str, target: str, headers: Mapping[str, str], body: bytes,
-            client_ip: str, started: float, params: Mapping[str, str] | None) -> Job | None:
-    """The check a forwarded request calls for once Mattermost answered it, or None."""
+            client_ip: str, started: float, params: Mapping[str, str] | None,
+            answer: Callable[[], bytes | None] | None = None) -> Job | None:
+    """The check a forwarded request calls for once Mattermost answered it, or None.
+    ``answer``: Mattermost's answer body, read only for a route that needs it (a slash
+    command's names the other channels it posted to: ``answer_channels``)."""
     where = WATCHED_ROUTES.get(route)
     if where is None:
         return None
@@ -228,7 +342,15 @@ def job_for(route: str, request_id: str, method: str, target: str, headers: Mapp
         channel_id = go_struct_fields(doc, "body").get("body.channel_id", "") if isinstance(doc, dict) else ""
     except ValueError:
         pass
-    return Job(route, request_id, target, creds, client_ip, channel_id=channel_id, since_ms=since)
+    more: tuple[str, ...] = ()
+    unread = ""
+    if route == "commands.execute":
+        try:
+            more, unread = answer_channels(answer() if answer is not None else None)
+        except Exception as exc:  # a proxy that cannot give the body back: said so, archived
+            more, unread = (), f"the command's answer could not be read ({type(exc).__name__})"
+    return Job(route, request_id, target, creds, client_ip, channel_id=channel_id, since_ms=since,
+               more_channels=more, answer_unread=unread)
 
 
 class ResponseWatch:
@@ -313,20 +435,27 @@ class ResponseWatch:
                     return  # an ephemeral post (never stored) or one deleted since: nothing is shown
                 resp.raise_for_status()
                 posts = [resp.json()]
-            elif job.channel_id and atrest.is_id(job.channel_id):
-                resp = await self._get(f"/api/v4/channels/{job.channel_id}/posts?since={max(job.since_ms, 1)}")
-                resp.raise_for_status()
-                body = resp.json()
-                found = body.get("posts") if isinstance(body, dict) else None
-                caller = await self._caller(job)
-                # what the command or dialog's integration wrote: the caller's posts (a
-                # command's answer is posted as its caller: app/command.go
-                # HandleCommandResponsePost) and bots' and webhooks' posts; other people's
-                # posts in that window came through the gateway themselves
-                posts = [p for p in (found or {}).values() if isinstance(p, dict) and (
-                    p.get("user_id") == caller or _from_integration(p))]
             else:
-                return  # Mattermost answered 200 without a channel: nothing it could post
+                channels = [c for c in dict.fromkeys((job.channel_id or "", *job.more_channels)) if atrest.is_id(c)]
+                caller = await self._caller(job) if channels and job.route != "posts.move" else None
+                for channel in channels:
+                    resp = await self._get(f"/api/v4/channels/{channel}/posts?since={max(job.since_ms, 1)}")
+                    resp.raise_for_status()
+                    body = resp.json()
+                    found = body.get("posts") if isinstance(body, dict) else None
+                    if job.route == "posts.move":
+                        from dlp_proxy.gateway.moves import post_fingerprint
+
+                        key = self.pipeline.hash_key
+                        posts.extend(p for p in moved_posts((found or {}).values()) if not job.approved
+                                     or post_fingerprint(key, p.get("message"), p.get("props")) not in job.approved)
+                        continue
+                    # what the command or dialog's integration wrote: the caller's posts (a
+                    # command's answer is posted as its caller: app/command.go
+                    # HandleCommandResponsePost) and bots' and webhooks' posts; other people's
+                    # posts in that window came through the gateway themselves
+                    posts.extend(p for p in (found or {}).values() if isinstance(p, dict) and (
+                        p.get("user_id") == caller or _from_integration(p)))
         except (httpx.HTTPError, TimeoutError, ValueError) as exc:
             await self._unchecked(job, f"the post could not be read ({type(exc).__name__})",
                                   "integration-response-unreadable")
@@ -335,6 +464,10 @@ class ResponseWatch:
             if post.get("delete_at"):
                 continue
             await self._judge(job, post)
+        if job.answer_unread:
+            # the command's own channel was read; others its answer may have posted to were not
+            await self._unchecked(job, job.answer_unread + ": other channels it may have posted to were not read",
+                                  "integration-response-unchecked")
 
     async def _caller(self, job: Job) -> str | None:
         context = getattr(self.pipeline, "context", None)
@@ -417,7 +550,8 @@ class ResponseWatch:
         kinds = ", ".join(sorted({f.entity_type for _, f in decision.findings})) or "none"
         where = f"~{ctx.channel_name}" if ctx.channel_name else "a channel"
         done = {"patched": "replaced its text with the redacted text", "deleted": "deleted the post"}[how]
-        text = (f"DLP REMEDIATED: an integration's answer ({job.route}) put {kinds} into a post in {where}; "
+        what = "a moved thread" if job.route == "posts.move" else f"an integration's answer ({job.route})"
+        text = (f"DLP REMEDIATED: {what} put {kinds} into a post in {where}; "
                 f"the gateway {done}" + ("" if outcome == "ok" else f", but Mattermost refused it ({outcome}): "
                                          "remove the post by hand") +
                 f". Rule: {decision.rule_id or '-'} · record {record_id} · request {job.request_id}")
@@ -444,14 +578,83 @@ class ResponseWatch:
             return ("patched" if redact else "deleted"), type(exc).__name__
         return how, "ok" if resp.status_code < 300 else f"status {resp.status_code}"
 
-    async def _unchecked(self, job: Job, why: str, reason: str) -> None:
+    async def _unchecked(self, job: Job, why: str, reason: str, *, text: str = "") -> None:
         """Fail closed where nothing else can be done: archive, then alert compliance."""
         req = GatewayRequest("POST", job.target, {}, b"", client_ip=job.client_ip, request_id=job.request_id)
         record_id = await self.pipeline.record_failure(req, reason=reason, error=why, action=Action.FAIL_OPEN,
                                                        route_name=job.route)
-        text = (f"DLP UNCHECKED: an integration's answer ({job.route}) could not be checked: {why}. "
-                f"Review the channel by hand. Record {record_id or '-'} · request {job.request_id}")
+        what = "a moved thread" if job.route == "posts.move" else f"an integration's answer ({job.route})"
+        text = (text or f"DLP UNCHECKED: {what} could not be checked: {why}. Review the channel by hand.") + (
+            f" Record {record_id or '-'} · request {job.request_id}")
         await self._alert(None, self.pipeline.policy(), text, record_id or "")
+
+    # ------------------------------------------------------------------ registrations
+    async def audit_registrations(self, allowlist: Allowlist, request_id: str, *, per_page: int = 200,
+                                  max_pages: int = 50) -> int:
+        """The outgoing webhooks and slash commands already registered in Mattermost
+        (before the gateway, or where it cannot see: the System Console's own requests
+        do pass it, ``mmctl --local`` or a plugin's ``CreateCommand`` do not) whose URLs
+        are not on the allowlist: each is archived (a ``failure`` record,
+        ``integration-registration-not-allowed``; its id, never its URL) and compliance is
+        alerted, since what it answers is posted unchecked.  Run once at the gateway's
+        start; a listing that fails is archived and alerted too.  Returns how many.
+
+        Listed with the bot token as Mattermost lists them for a system admin:
+        api4/webhook.go ``getOutgoingHooks`` (no team or channel: every hook), api4/team.go
+        ``getAllTeams``, api4/command.go ``listCommands`` with ``custom_only=true``
+        (``ListTeamCommandsByUser``: the full ``model.Command``, its ``url`` included)."""
+        job = Job("integrations.audit", request_id, "/api/v4/hooks/outgoing", {}, "")
+        if not self.token:
+            await self._unchecked(job, "no bot token to list them with", "integration-registrations-unchecked",
+                                  text="DLP UNCHECKED: the outgoing webhooks and slash commands registered in "
+                                       "Mattermost could not be listed (no bot token).")
+            return 0
+        found: list[tuple[str, str, str]] = []  # (what, id, its API path)
+        try:
+            for hook in await self._pages("/api/v4/hooks/outgoing?", per_page, max_pages):
+                urls = hook.get("callback_urls")
+                if not hook.get("delete_at") and isinstance(urls, list) and any(
+                        not isinstance(u, str) or not allowlist.allows(u) for u in urls):
+                    found.append(("outgoing webhook", str(hook.get("id", "")), "/api/v4/hooks/outgoing/"))
+            for team in await self._pages("/api/v4/teams?", per_page, max_pages):
+                team_id = str(team.get("id", ""))
+                if not atrest.is_id(team_id):
+                    continue
+                resp = await self._get(f"/api/v4/commands?team_id={team_id}&custom_only=true")
+                resp.raise_for_status()
+                for cmd in resp.json() or []:
+                    url = cmd.get("url") if isinstance(cmd, dict) else None
+                    if isinstance(cmd, dict) and not cmd.get("delete_at") and not cmd.get("plugin_id") and (
+                            not isinstance(url, str) or not allowlist.allows(url)):
+                        found.append(("slash command", str(cmd.get("id", "")), "/api/v4/commands/"))
+        except (httpx.HTTPError, TimeoutError, ValueError, AttributeError) as exc:
+            await self._unchecked(job, f"the registrations could not be listed ({type(exc).__name__})",
+                                  "integration-registrations-unchecked",
+                                  text="DLP UNCHECKED: the outgoing webhooks and slash commands registered in "
+                                       f"Mattermost could not be listed ({type(exc).__name__}).")
+            return 0
+        for what, reg_id, path in found:
+            shown = reg_id if atrest.is_id(reg_id) else "?"
+            why = f"{what} {shown} calls an integration that is not on the allowlist"
+            # the record's path names the registration (the error text is capped)
+            one = replace(job, target=path + shown)
+            await self._unchecked(one, why, "integration-registration-not-allowed", text=(
+                f"DLP: {why} (DLP_INTEGRATION_URLS): what it answers is posted without being checked. "
+                "Delete it, or allowlist the integration."))
+        return len(found)
+
+    async def _pages(self, path: str, per_page: int, max_pages: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for page in range(max_pages):
+            resp = await self._get(f"{path}page={page}&per_page={per_page}")
+            resp.raise_for_status()
+            batch = resp.json()
+            if not isinstance(batch, list):
+                raise ValueError("not a list")
+            out.extend(b for b in batch if isinstance(b, dict))
+            if len(batch) < per_page:
+                return out
+        raise ValueError("more pages than the gateway reads")
 
     async def _alert(self, decision: Decision | None, policy: Any, text: str, record_id: str) -> None:
         channel = (decision.alert_channel_id if decision is not None else None) or _policy_alert_channel(policy)
@@ -467,6 +670,19 @@ class ResponseWatch:
                 log.warning("integration response alert refused", extra={"status": resp.status_code})
         except (httpx.HTTPError, TimeoutError):
             log.warning("integration response alert not sent", extra={"record_id": record_id})
+
+
+def moved_posts(found: Iterable[Any]) -> list[dict[str, Any]]:
+    """The posts of the threads moved into a channel, among its posts since the move.
+
+    app/post.go MoveThread -> CopyWranglerPostlist creates every post of the thread again
+    in the target (root first, new ids, the authors kept), then a ``system_wrangler``
+    post whose ``RootId`` is the new root: each such post names a moved thread, and
+    that root and its replies are what the move put there (system posts excepted)."""
+    posts = [p for p in found if isinstance(p, dict)]
+    roots = {str(p.get("root_id")) for p in posts if p.get("type") == WRANGLER_TYPE and p.get("root_id")}
+    return [p for p in posts if (str(p.get("id")) in roots or str(p.get("root_id", "")) in roots)
+            and not str(p.get("type", "")).startswith("system_")]
 
 
 def _from_integration(post: Mapping[str, Any]) -> bool:

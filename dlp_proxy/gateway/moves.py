@@ -30,6 +30,7 @@ reads (and so is not marked) makes the move a 409: the caller tries again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,21 @@ class MovedThread:
     files: list[FilePart] = field(default_factory=list)
     #: (path, problems, filename) of files not read in full (too large)
     unread: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
+    #: each post's (message, props) as read, for ``post_fingerprint`` (what was judged)
+    posts: list[tuple[Any, Any]] = field(default_factory=list)
+
+
+def post_fingerprint(hash_key: bytes, message: Any, props: Any) -> str:
+    """A keyed hash of what ``CopyWranglerPostlist`` copies of a post (its message and
+    props, as the strings the gateway judges): a copy in the destination with the same
+    fingerprint is what was judged; never the text itself."""
+    ex = Extracted()
+    try:
+        walk_json(message if message is not None else "", "m", ex)
+        walk_json(props or {}, "p", ex)
+    except BodyError:
+        return ""
+    return keyed_hash(hash_key, "moved-post:" + json.dumps([(i.path, i.text) for i in ex.items]))
 
 
 _UPSTREAM = (httpx.HTTPError, TimeoutError, ValueError)
@@ -242,6 +258,7 @@ async def moved_thread(context: ContextResolver | None, token: str | None, post_
             # what CopyWranglerPostlist creates again: the message and the props
             walk_json(post.get("message", ""), f"thread[{n}].message", ex)
             walk_json(post.get("props") or {}, f"thread[{n}].props", ex)
+            out.posts.append((post.get("message", ""), post.get("props") or {}))
         except BodyError as exc:
             raise MoveUnreadable(f"The thread is too large to check ({exc}); the gateway does not move it.",
                                  413, responses.TOO_LARGE_ID) from exc

@@ -321,7 +321,7 @@ class Pipeline:
         # an action naming an integration whose answers would go unchecked (integrations.py)
         from dlp_proxy.gateway import integrations
 
-        if (why := integrations.refusal(ex.items, self.config.integration_allowlist or integrations.Allowlist())):
+        if (why := integrations.refusal(ex.items, self.config.integration_allowlist or integrations.Allowlist(), route.name)):
             return await self._refuse(req, 403, integrations.NOT_ALLOWED_ID, why, integrations.NOT_ALLOWED_RULE, route=route)
         moved: Any = None
         if route.name == "posts.move":

@@ -8,16 +8,27 @@ channel (convertGroupMessageToChannel).  The gateway's channel-context cache
 for up to its TTL, so the channel is asked of Mattermost afresh
 (``ContextResolver.channel(fresh=True)``), with the credentials the release will be
 sent with.  The held content is scanned again for what the current policy needs
-in that context (a thread move reads its thread again: gateway/moves.py), and
-the current policy decides.  If it now does more than hold (blocks), the release
-is refused: ``QuarantineDelivery`` puts the item in ``release_refused`` with the
-reason, archives it and tells the reviewer on the item.  A hold (or anything
-looser) lets the approval stand.
+in that context, and the current policy decides.  If it now does more than hold
+(blocks), the release is refused: ``QuarantineDelivery`` puts the item in
+``release_refused`` with the reason, archives it and tells the reviewer on the
+item.  A hold (or anything looser) lets the approval stand.
+
+A thread move is judged again the way the gateway judges one (gateway/moves.py):
+its thread is read as it is now under the thread freeze (every post marked
+"moving" before the reading that is judged, so an edit or reply through the gateway
+between the check and the send is refused 409 instead of being copied unjudged),
+the marks held until the release's send is over (``finished``, called by
+``QuarantineDelivery``) or their TTL; and once sent, the copy Mattermost made in the
+destination is read back and judged (``ResponseWatch``, route ``posts.move``:
+remediated, archived and alerted like an integration's answer), as for a move the
+gateway forwarded live.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -53,11 +64,25 @@ def context_from_json(doc: Mapping[str, Any]) -> RequestContext:
     return RequestContext(**kw)
 
 
-class ReleaseJudge:
-    """``QuarantineDelivery.release_check`` for a gateway (see the module doc)."""
+#: a release's send comes after its check: the marks of a move it froze outlive the
+#: pipeline's own by one more upstream timeout
+_RELEASE_MARK_EXTRA = 1.0
 
-    def __init__(self, pipeline: Any) -> None:
+
+class ReleaseJudge:
+    """``QuarantineDelivery.release_check`` for a gateway (see the module doc).
+
+    ``watch``: the gateway's ``integrations.ResponseWatch`` (set by the server): a
+    released move's destination is read back through it."""
+
+    def __init__(self, pipeline: Any, watch: Any = None) -> None:
         self.pipeline = pipeline
+        self.watch = watch
+        #: held request id -> (freeze owner, credentials' tokens, check time, the judged
+        #: posts' fingerprints) of a move judged and about to be sent
+        self._moves: dict[str, tuple[str, list[str], float, frozenset[str]]] = {}
+        #: freeze owner -> the fingerprints of the thread it read
+        self._read: dict[str, frozenset[str]] = {}
 
     async def __call__(self, payload: Mapping[str, Any], credentials: Sequence[Sequence[tuple[str, str]]]) -> str | None:
         pipeline = self.pipeline
@@ -86,8 +111,56 @@ class ReleaseJudge:
                  for s in (payload.get("decision") or {}).get("scanned") or ()]
         incomplete: list[Any] = []
         files: list[Any] = []
-        if ctx.route == "posts.move":
-            items, files, incomplete = await self._thread_again(ctx, items, tokens, payload)
+        owner = None
+        try:
+            if ctx.route == "posts.move":
+                owner = f"release-{ctx.request_id or secrets.token_hex(8)}-{secrets.token_hex(4)}"
+                items, files, incomplete = await self._thread_again(ctx, items, tokens, payload, owner)
+            reason = await self._judge(ctx, items, files, incomplete, terms)
+        except BaseException:
+            await self._unfreeze(owner)
+            raise
+        if reason is not None:
+            await self._unfreeze(owner)  # nothing is sent
+        elif owner is not None and ctx.request_id:
+            self._moves[ctx.request_id] = (owner, tokens, time.time(), self._read.pop(owner, frozenset()))
+        elif owner is not None:
+            log.warning("a released move without a request id: its marks expire on their own, no read-back")
+        return reason
+
+    async def finished(self, payload: Mapping[str, Any], outcome: str) -> None:
+        """The release's send is over (``QuarantineDelivery``): ``outcome`` is "sent",
+        "unknown" (sent, the answer lost) or "failed" (nothing created).  A move's
+        marks are dropped; a move that may have landed is read back in its destination."""
+        ctx = context_from_json(payload.get("context") or {})
+        held = self._moves.pop(ctx.request_id or "", None)
+        if held is None:
+            return
+        owner, tokens, checked, approved = held
+        await self._unfreeze(owner)
+        if outcome == "failed" or self.watch is None or not ctx.channel_id or not atrest.is_id(ctx.channel_id):
+            return
+        from dlp_proxy.gateway.integrations import CLOCK_SKEW_MS, Job
+
+        headers = {"authorization": f"Bearer {tokens[0]}"} if tokens else {}
+        self.watch.offer(Job("posts.move", ctx.request_id or owner, str(payload.get("path", "")), headers,
+                             ctx.client_ip or "", channel_id=ctx.channel_id,
+                             since_ms=int(checked * 1000) - CLOCK_SKEW_MS, approved=approved))
+
+    async def _unfreeze(self, owner: str | None) -> None:
+        freeze = getattr(self.pipeline, "thread_freeze", None)
+        if owner is not None:
+            self._read.pop(owner, None)
+        if owner is None or freeze is None:
+            return
+        try:
+            await freeze.release(owner)
+        except Exception:  # the marks expire on their own
+            log.exception("could not drop a released move's thread marks")
+
+    async def _judge(self, ctx: RequestContext, items: list[ContentItem], files: list[Any], incomplete: list[Any],
+                     terms: list[str]) -> str | None:
+        pipeline = self.pipeline
         policy = pipeline.policy()
         entities = policy.required_entities(ctx)
         scanned = await pipeline._scan(items, entities)
@@ -115,24 +188,38 @@ class ReleaseJudge:
                 "not delivered")
 
     async def _thread_again(self, ctx: RequestContext, items: list[ContentItem], tokens: Sequence[str],
-                            payload: Mapping[str, Any]) -> tuple[list[ContentItem], list[Any], list[Any]]:
-        """A move's thread as it is now (replies may have been added since the hold)."""
+                            payload: Mapping[str, Any], owner: str) -> tuple[list[ContentItem], list[Any], list[Any]]:
+        """A move's thread as it is now (replies may have been added since the hold),
+        read under the thread freeze as the gateway reads a live move (moves.py
+        ``moved_thread`` with ``freeze``: marked, then read again; a write in flight or
+        a post that joined between the readings makes it unavailable now: retried)."""
         from urllib.parse import urlsplit
 
-        from dlp_proxy.gateway.moves import MoveUnreadable, moved_thread, unread_files
+        from dlp_proxy.gateway.moves import MoveUnreadable, moved_thread, post_fingerprint, unread_files
         from dlp_proxy.gateway.pipeline import MOVE_FILE_MAX_BYTES
 
         segments = urlsplit(str(payload.get("path", ""))).path.rstrip("/").split("/")
         post_id = segments[-2] if len(segments) >= 2 else ""
+        config = self.pipeline.config
+        store = getattr(self.pipeline, "thread_freeze", None)
+        freeze = None
+        if store is not None:
+            ttl = config.file_deadline_seconds + (1 + _RELEASE_MARK_EXTRA) * config.upstream_timeout_seconds
+
+            async def freeze(ids: list[str]) -> None:
+                await store.mark_moving(owner, ids, ttl)
         last: Exception | None = None
         for token in tokens:
             try:
                 moved = await moved_thread(self.pipeline.context, token, post_id, max_file_bytes=MOVE_FILE_MAX_BYTES,
-                                           file_timeout=self.pipeline.config.file_deadline_seconds)
+                                           file_timeout=config.file_deadline_seconds, freeze=freeze)
             except MoveUnreadable as exc:
                 last = exc
+                await self._unfreeze(owner)  # the next credentials take the marks again
                 continue
             kept = [i for i in items if not i.path.startswith("thread")]
+            key = self.pipeline.hash_key
+            self._read[owner] = frozenset(post_fingerprint(key, m, p) for m, p in moved.posts)
             return kept + moved.items, list(moved.files), unread_files(moved)
         raise ReleaseCheckUnavailable(f"the thread could not be read again ({last or 'no credentials'})")
 

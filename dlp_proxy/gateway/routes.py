@@ -135,6 +135,16 @@ CONTENT_ROUTES: tuple[Route, ...] = (
     R("hooks.incoming", "webhooks", "POST", "/hooks/{hook_id}", Body.WEBHOOK),
     R("hooks.command_response", "webhooks", "POST", "/hooks/commands/{hook_id}", Body.COMMAND_WEBHOOK),
     R("commands.execute", "commands", "POST", "/api/v4/commands/execute", channel_from="body.channel_id"),
+    # registrations of integrations Mattermost calls and whose answers it posts
+    # (api4/webhook.go createOutgoingHook/updateOutgoingHook, api4/command.go
+    # createCommand/updateCommand: json.NewDecoder into model.OutgoingWebhook /
+    # model.Command): their URLs are checked against the integration allowlist
+    # (gateway/integrations.py).  The hook's id is not ``hook_id``: that names an
+    # incoming webhook as the sender.
+    R("hooks.outgoing.create", "webhooks", "POST", "/api/v4/hooks/outgoing"),
+    R("hooks.outgoing.update", "webhooks", "PUT", "/api/v4/hooks/outgoing/{outgoing_hook_id}"),
+    R("commands.create", "commands", "POST", "/api/v4/commands"),
+    R("commands.update", "commands", "PUT", "/api/v4/commands/{command_id}"),
     # --- interactive messages (api4/integration_action.go)
     R("actions.post", "actions", "POST", "/api/v4/posts/{post_id}/actions/{action_id}", post_from="path.post_id"),
     R("actions.dialog_submit", "actions", "POST", "/api/v4/actions/dialogs/submit", channel_from="body.channel_id"),

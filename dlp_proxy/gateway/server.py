@@ -35,6 +35,8 @@ from dlp_proxy.settings import Settings, parse_hostport
 from dlp_proxy.wiring import context_settings, quarantine_settings, review_settings
 
 log = logging.getLogger("dlp_proxy.server")
+#: seconds the start waits for the integration registration audit before it is ready
+_AUDIT_READY_WAIT = 10.0
 
 
 @dataclass
@@ -275,7 +277,17 @@ async def run(settings: RunSettings) -> int:
     addon.sender_actions = sender_actions
     # what integrations post after an action, dialog or command: checked after the fact
     addon.integration_watch = ResponseWatch(pipeline, upstream, cfg.release_token, max_queue=cfg.integration_check_queue)
+    if isinstance(quarantine.release_check, ReleaseJudge):
+        quarantine.release_check.watch = addon.integration_watch  # a released move is read back too
     addon.integration_watch.start()
+    # registrations made where the gateway could not check them: archived and alerted once
+    audit = asyncio.get_running_loop().create_task(addon.integration_watch.audit_registrations(
+        pipeline.config.integration_allowlist or Allowlist(), responses.new_request_id()))
+
+    def _audit_done(task: asyncio.Task[int]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("integration registration audit failed", exc_info=task.exception())
+    audit.add_done_callback(_audit_done)
 
     opts = options.Options(
         mode=[f"reverse:{settings.upstream}"],
@@ -354,6 +366,9 @@ async def run(settings: RunSettings) -> int:
     log.info("gateway ready", extra={"listen": f"{settings.listen_host}:{settings.listen_port}", "upstream": settings.upstream,
                                      "policy_version": policy_store.current.version, "worker": settings.worker_id,
                                      "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0]})
+    # the registration audit's few reads are done before the gateway says it is ready
+    # (bounded: a slow Mattermost lets it finish in the background)
+    await asyncio.wait({audit}, timeout=_AUDIT_READY_WAIT)
     if settings.ready_file:
         settings.ready_file.write_text("ready\n")
     stop_waiter = asyncio.create_task(stop_event.wait())

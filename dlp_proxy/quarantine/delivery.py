@@ -21,6 +21,7 @@ from dlp_proxy.quarantine import crypto, notices
 from dlp_proxy.quarantine.common import (
     RELEASE_PROP,
     SYSTEM,
+    Conflict,
     NotFound,
     State,
     _f,
@@ -65,6 +66,11 @@ class QuarantineDelivery(QuarantineStore):
         return bool(await self.r.zrangebyscore(self._k("deliverers"), now - within, "+inf"))
 
     async def _release(self, item_id: str, *, force: bool = False) -> str:
+        if not self.delivers:
+            # never from a process that only records decisions: it cannot judge the
+            # release again (``release_check``); the gateway's sweep releases it
+            raise Conflict("this process does not deliver releases: a running gateway releases the item",
+                           "not_delivering")
         key = self._k("item", item_id)
         h = await self._raw(item_id)
         idem_key = self._k("idem", h.get("idem") or item_id)
@@ -137,6 +143,7 @@ class QuarantineDelivery(QuarantineStore):
         try:
             via, post_id = await self._send(item_id, *prepared)
         except _Ambiguous as exc:
+            await self._check_finished(prepared[0], "unknown")
             err = str(exc)
             await self._retrying(lambda: self._run(self._transition, [key], [
                 State.RELEASING.value, State.RELEASE_UNKNOWN.value, "release_error", err]))  # fmt: skip
@@ -144,7 +151,9 @@ class QuarantineDelivery(QuarantineStore):
             await self._record(SYSTEM, "release_unknown", h, reason=err)
             return State.RELEASE_UNKNOWN.value
         except _Failed as exc:
+            await self._check_finished(prepared[0], "failed")
             return await self._release_failed(item_id, h, idem_key, str(exc))
+        await self._check_finished(prepared[0], "sent")
         await self._retrying(lambda: self.r.set(idem_key, f"done:{item_id}:{post_id}", ex=int(self.settings.idem_ttl)))
         await self._settle(item_id, h, via=via, post_id=post_id)
         return State.RELEASED.value
@@ -167,6 +176,18 @@ class QuarantineDelivery(QuarantineStore):
         except Exception as exc:  # a broken check never lets the release out unjudged
             log.exception("release check failed")
             raise _Failed(f"not sent: the release could not be judged again ({type(exc).__name__})") from exc
+
+    async def _check_finished(self, payload: Mapping[str, Any], outcome: str) -> None:
+        """Tell the release check the send is over ("sent", "unknown" or "failed"), when
+        it wants to know (``finished``: gateway/rejudge.py drops a move's thread marks
+        and reads the moved thread back in its destination).  Never fails the release."""
+        finished = getattr(self.release_check, "finished", None)
+        if finished is None:
+            return
+        try:
+            await finished(payload, outcome)
+        except Exception:
+            log.exception("release check's finished hook failed")
 
     async def _release_refused(self, item_id: str, h: Mapping[str, str], idem_key: str, why: str) -> str:
         """Judged again at the release, the policy now stops it: nothing was sent.

@@ -83,6 +83,20 @@ class QuarantineExpiry(QuarantineWorkflow):
                 continue
             if result != State.RELEASE_FAILED.value:  # release_failed has its next attempt scheduled
                 await self.r.zrem(self._k("retry"), item_id)
+        for raw in await self.r.zrangebyscore(self._k("forced"), "-inf", now):
+            # A forced retry asked where nothing is delivered (retry_release): made here,
+            # judged again like every release.  A lease, as for retries; an item that is
+            # no longer release_unknown (released, rejected, retried meanwhile) is dropped.
+            item_id = _s(raw)
+            await self.r.zadd(self._k("forced"), {item_id: now + self.settings.retry_base})
+            if _s(await self.r.hget(self._k("item", item_id), "state")) == State.RELEASE_UNKNOWN.value:
+                try:
+                    await self._release(item_id, force=True)
+                    counts["retried"] += 1
+                except NotFound:
+                    pass
+            await self.r.zrem(self._k("forced"), item_id)
+            await self.r.hdel(self._k("item", item_id), "forced_retry_at")
         stale = now - self.settings.stale_release_after
         for raw in await self.r.zrangebyscore(self._k("releasing"), "-inf", stale):
             item_id = _s(raw)

@@ -14,6 +14,8 @@ Redis layout (``S`` is the stream name, default ``dlp:quarantine``):
 - ``S:open``            zset id -> expiry time of undecided items
 - ``S:all``             zset id -> creation time of every item not yet purged
 - ``S:retry``           zset id -> next release attempt of items whose release failed
+- ``S:forced``          zset id -> time a forced retry of a ``release_unknown`` item was asked
+                        by a process that does not deliver (the gateway's sweep makes it)
 - ``S:releasing``       zset id -> start time of releases in flight
 - ``S:idem:{key}``      release idempotency marker (``sending:...`` then ``done:...``)
 - ``S:audit``           stream of review records, only when no archive is configured
@@ -806,7 +808,7 @@ class QuarantineStore:
         pipe = self.r.pipeline(transaction=True)
         pipe.hdel(self._k("item", item_id), "wk", "ct")
         pipe.delete(self._k("cred", item_id))
-        for z in ("open", "retry", "releasing"):
+        for z in ("open", "retry", "forced", "releasing"):
             pipe.zrem(self._k(z), item_id)
         await pipe.execute()
         await self._finish_stream(h)

@@ -369,7 +369,7 @@ class QuarantineWorkflow(QuarantineDelivery):
         await self._finish_stream(h)
         pipe = self.r.pipeline(transaction=True)
         pipe.delete(self._k("item", item_id), self._k("cred", item_id), self._k("hist", item_id))
-        for z in ("open", "all", "retry", "releasing"):
+        for z in ("open", "all", "retry", "forced", "releasing"):
             pipe.zrem(self._k(z), item_id)
         await pipe.execute()
         return rec
@@ -387,8 +387,14 @@ class QuarantineWorkflow(QuarantineDelivery):
             force = False
         rec = await self._record(actor, "retry_release", h, reason=reason, force=force)
         await self._note(item_id, h, actor, "retry_release", reason, rec)
-        if self.delivers or force:
+        if self.delivers:
             await self._release(item_id, force=force)
+        elif force:
+            # A process that does not deliver (the stand-alone console, the CLI) has no
+            # policy to judge the release again with: the gateway's next sweep makes
+            # the forced retry, through the same re-judgment as every release.
+            await self.r.hset(self._k("item", item_id), "forced_retry_at", repr(self.clock()))
+            await self.r.zadd(self._k("forced"), {item_id: self.clock()})
         else:
             await self.r.zadd(self._k("retry"), {item_id: self.clock()})  # the gateway's next sweep
         return await self.get(item_id)

@@ -63,6 +63,8 @@ MESSAGES = {
     "rejected": "Rejected. The sender was told.",
     "commented": "Comment added.",
     "retried": "Release retried.",
+    "retry_queued": ("Retry asked: a running gateway makes it on its next sweep, judged again under the channel "
+                     "as it is then (it looks in Mattermost for the earlier delivery first)."),
     "bulk": "Bulk action done; see the results below.",
     "assigned": "Assigned.",
     "signed_out": "Signed out.",
@@ -356,7 +358,8 @@ class Console:
                 msg = "commented"
             elif action == "retry":
                 await self.q.retry_release(item_id, actor, reason, force=form.get("force") == "1")
-                msg = "retried"
+                # this console does not deliver: a gateway makes the retry (and judges it again)
+                msg = "retried" if self.q.delivers else "retry_queued"
             else:
                 return self.render("error.html", 404, title="Not found", message="Unknown action.", actor=actor)
         except NotFound:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -439,8 +440,52 @@ class Api:
         return json_response(await self.sim.interactions.submit_dialog(body, actor))
 
     async def execute_command(self, request: Request) -> Response:
+        # api4/command.go executeCommand: a custom command (simulator/commands.py) or a built-in one
         actor = self.actor(request)
-        return json_response(self.sim.execute_command(await self.json_body(request), actor))
+        body = await self.json_body(request)
+        custom = self.sim.custom.lookup(body, actor)
+        if custom is not None:
+            cmd, channel_id, text = custom
+            return json_response(await self.sim.custom.execute(cmd, body, actor, channel_id, text))
+        return json_response(self.sim.execute_command(body, actor))
+
+    async def create_command(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.custom.create_command(await self.json_body(request), actor), 201)
+
+    async def update_command(self, request: Request) -> Response:
+        actor = self.actor(request)
+        cid = str(request.path_params["command_id"])
+        return json_response(self.sim.custom.update_command(cid, await self.json_body(request), actor))
+
+    async def list_outgoing_hooks(self, request: Request) -> Response:
+        actor = self.actor(request)
+        page, per_page = _paging(request)
+        return json_response(self.sim.custom.list_outgoing_hooks(actor, page, per_page))
+
+    async def list_commands(self, request: Request) -> Response:
+        actor = self.actor(request)
+        q = request.query_params
+        return json_response(self.sim.custom.list_commands(actor, q.get("team_id", ""),
+                                                           q.get("custom_only", "") == "true"))
+
+    async def list_teams(self, request: Request) -> Response:
+        # api4/team.go getAllTeams: a system admin sees every team (others: the ones they belong to here)
+        actor = self.actor(request)
+        page, per_page = _paging(request)
+        with self.sim.lock:
+            teams = [copy.deepcopy(t) for tid, t in sorted(self.sim.teams.items())
+                     if self.sim.is_admin(actor) or actor in self.sim.team_members[tid]]
+        return json_response(teams[page * per_page:(page + 1) * per_page])
+
+    async def create_outgoing_hook(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.custom.create_outgoing_hook(await self.json_body(request), actor), 201)
+
+    async def update_outgoing_hook(self, request: Request) -> Response:
+        actor = self.actor(request)
+        hid = str(request.path_params["hook_id"])
+        return json_response(self.sim.custom.update_outgoing_hook(hid, await self.json_body(request), actor))
 
     # --------------------------------------------------------------- files
     async def upload_files(self, request: Request) -> Response:
@@ -902,6 +947,13 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/actions/dialogs/submit", w(api.dialog_submit), methods=["POST"]),
         Route(f"{v4}/actions/dialogs/open", w(api.dialog_open), methods=["POST"]),
         Route(f"{v4}/commands/execute", w(api.execute_command), methods=["POST"]),
+        Route(f"{v4}/commands", w(api.create_command), methods=["POST"]),
+        Route(f"{v4}/commands", w(api.list_commands), methods=["GET"]),
+        Route(f"{v4}/hooks/outgoing", w(api.list_outgoing_hooks), methods=["GET"]),
+        Route(f"{v4}/teams", w(api.list_teams), methods=["GET"]),
+        Route(f"{v4}/commands/{{command_id}}", w(api.update_command), methods=["PUT"]),
+        Route(f"{v4}/hooks/outgoing", w(api.create_outgoing_hook), methods=["POST"]),
+        Route(f"{v4}/hooks/outgoing/{{hook_id}}", w(api.update_outgoing_hook), methods=["PUT"]),
         Route(f"{v4}/drafts", w(api.draft), methods=["POST"]),
         Route(f"{v4}/files", w(api.upload_files), methods=["POST"]),
         Route(f"{v4}/files/{{file_id}}", w(api.get_file), methods=["GET"]),
@@ -927,3 +979,13 @@ def decode_body(record: dict[str, Any]) -> bytes:
 
 def decoded_path(raw_path: str) -> str:
     return unquote(raw_path)
+
+
+def _paging(request: Request) -> tuple[int, int]:
+    """api4 Params: ``page`` (default 0) and ``per_page`` (default 60, at most 200)."""
+    def num(name: str, default: int) -> int:
+        try:
+            return max(0, int(request.query_params.get(name, default)))
+        except ValueError:
+            return default
+    return num("page", 0), min(num("per_page", 60) or 60, 200)

@@ -155,11 +155,15 @@ class Simulator:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     #: interactive messages and dialogs (simulator/interactive.py)
     interactions: Any = field(default=None, repr=False)
+    #: custom slash commands and outgoing webhooks (simulator/commands.py)
+    custom: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        from dlp_proxy.simulator.commands import CustomCommands
         from dlp_proxy.simulator.interactive import Interactions
 
         self.interactions = Interactions(self)
+        self.custom = CustomCommands(self)
         self._seed()
 
     # ------------------------------------------------------------------ ids
