@@ -61,6 +61,10 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
         os.nice(nice)
     global _worker_detector
     _worker_detector = detector_factory(detector)(config_dir, ner=ner)
+    # What the jobs import (the body's extraction, the cross-field constants): at start,
+    # not in the first upload's job, so a worker's first upload does not also pay the
+    # ~7 MB of these modules (docs/benchmarks.md, "Upload memory").
+    import dlp_proxy.gateway.pipeline  # noqa: F401
 
 
 class SealedTexts:
