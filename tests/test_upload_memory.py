@@ -315,3 +315,51 @@ def test_property_text_is_decoded_as_before_with_the_utf8_check_a_chunk_at_a_tim
 
     data = b"".join(pieces)
     assert "".join(iter_decoded(data, chunk_bytes)) == _iter_decoded_reference(data, chunk_bytes)
+
+
+def _tree_rss(pid: int) -> int:
+    """RSS of ``pid`` and all its descendants (the gateway, its workers, its Redis)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def test_a_large_upload_keeps_the_process_trees_memory_within_one_and_a_half_times_the_file(gw: Gateway) -> None:
+    """16 MiB uploads through the real gateway, one at a time: the RSS of the gateway
+    and its workers together (/proc every 20 ms) grows by at most 1.5x the file (the
+    worker holds the body, then the file, its text sealed on disk; the gateway none of
+    it).  Two smaller uploads first, so both workers are past their first job."""
+    import threading
+    import time
+
+    data = "quarterly notes, nothing sensitive here\n" * (16 * 2**20 // 40)
+    for _ in range(2):
+        assert _post_file(gw, "carol", "town_square", data[: 4 * 2**20]).status_code == 201
+    growth = []
+    for _ in range(2):
+        time.sleep(1.0)
+        before, peak, done = _tree_rss(gw.proc.pid), [0], threading.Event()
+
+        def sample(peak: list[int] = peak, done: threading.Event = done) -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _tree_rss(gw.proc.pid))
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            r = _post_file(gw, "carol", "town_square", data)
+        finally:
+            done.set()
+            sampler.join()
+        assert r.status_code == 201, r.text
+        growth.append((peak[0] - before) / len(data))
+    print(f"process tree RSS growth per upload byte: {growth}")
+    assert max(growth) <= 1.5, f"the process tree grew {growth} x the upload"
