@@ -363,3 +363,28 @@ def test_a_large_upload_keeps_the_process_trees_memory_within_one_and_a_half_tim
         growth.append((peak[0] - before) / len(data))
     print(f"process tree RSS growth per upload byte: {growth}")
     assert max(growth) <= 1.5, f"the process tree grew {growth} x the upload"
+
+
+def test_a_text_that_cannot_be_sealed_fails_the_job_not_the_file(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while the text is sealed is raised by the job (the request fails
+    closed), not taken by the extractors for a corrupt file judged on what was read."""
+    import errno
+
+    from dlp_proxy.gateway.filescan import SealedSegments
+
+    texts = SealedTexts(str(tmp_path))
+    calls = []
+
+    def full(text: str) -> int:
+        calls.append(text)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(texts, "add", full)
+    data = ("quarterly notes\n" * 20_000).encode()
+    try:
+        with pytest.raises(OSError, match="No space left"):
+            _job(data, "notes.txt", Limits(), None, None, SealedSegments(texts))
+        assert calls
+    finally:
+        texts.close()
