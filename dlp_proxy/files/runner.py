@@ -111,11 +111,15 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise TimeUp()
 
 
-def work(data: bytes, filename: str, limits: Limits) -> Extraction:
-    """Runs in a worker process."""
+def work(data: bytes, filename: str, limits: Limits, segments: list[Any] | None = None) -> Extraction:
+    """Runs in a worker process.  ``segments``: the list the extraction's segments are
+    appended to (e.g. ``gateway.filescan.SealedSegments``, which keeps their texts
+    encrypted on disk); a new list by default."""
     from dlp_proxy.files.core import run
 
     budget = Budget(limits)
+    if segments is not None:
+        budget.segments = segments
     # The timer needs the main thread of a process of its own (a pool worker);
     # in a caller-supplied thread pool only the cooperative checks apply.
     armed = threading.current_thread() is threading.main_thread() and multiprocessing.parent_process() is not None

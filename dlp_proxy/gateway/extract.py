@@ -33,13 +33,14 @@ import json
 import re
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
 from dlp_proxy.gateway.goread import (
     GoReadError,
     Multipart,
+    Part,
     media_type_lenient,
     parse_media_type,
     read_multipart,
@@ -71,6 +72,9 @@ class FilePart:
     filename: str
     data: bytes
     content_type: str = ""
+    #: (start, end) of the file's bytes in the body when they were left there, not
+    #: copied out (``extract``'s ``defer_files_from``): ``data`` is then empty
+    span: tuple[int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -348,9 +352,24 @@ def _b64_decoded(data: bytes) -> bytes | None:
         return None
 
 
-def _multipart(body: bytes, boundary: str) -> Multipart:
+def _multipart(body: bytes, boundary: str, defer_files_from: int | None = None) -> Multipart:
+    """``read_multipart`` with the gateway's limits.  ``defer_files_from``: a file part
+    (a ``filename`` parameter, not base64) of at least this many bytes is left in the
+    body (``Part.span``), not copied out of it."""
+
+    def defer(part: Part) -> bool:
+        return part.transfer_encoding.strip().lower() != "base64" and part.has_filename_param()
+
     try:
-        mp = read_multipart(body, boundary, max_parts=MAX_MULTIPART_PARTS)
+        if defer_files_from is None:
+            mp = read_multipart(body, boundary, max_parts=MAX_MULTIPART_PARTS)
+        else:
+            mp = read_multipart(body, boundary, max_parts=MAX_MULTIPART_PARTS, defer=defer)
+            for i, part in enumerate(mp.parts):
+                if part.span is not None and part.span[1] - part.span[0] < defer_files_from:
+                    # small: copied out after all (bytes, as every other part)
+                    data = body[part.span[0] : part.span[1]]
+                    mp.parts[i] = replace(part, raw=data, data=data, span=None)
     except GoReadError as exc:
         msg = str(exc)
         raise BodyError(f"malformed multipart body ({msg})", 413 if "too many parts" in msg else 400) from None
@@ -399,6 +418,11 @@ def _add_multipart(mp: Multipart, out: Extracted, *, skip_first: bool = False) -
             continue
         name = part.form_name() or f"part{i}"
         filename = part.file_name()
+        if part.span is not None:
+            # left in the body (``_multipart``'s ``defer_files_from``): a file part, not base64
+            out.files.append(FilePart(f"file[{n_files}]", filename, b"", part.get("Content-Type"), part.span))
+            n_files += 1
+            continue
         readings = [part.data]
         if part.transfer_encoding.strip().lower() == "base64":
             decoded = _b64_decoded(part.data)
@@ -658,11 +682,16 @@ def extract(
     content_type: str,
     query: list[tuple[str, str]],
     go_query: list[tuple[str, str]] | None = None,
+    *,
+    defer_files_from: int | None = None,
 ) -> Extracted:
     """Content items of a request body as Mattermost's handler for ``route`` reads it
     (the bytes as received: request Content-Encoding is handled by the caller).
     ``query``: every pair of the query string, inspected; ``go_query``: the pairs Go's
-    ``url.ParseQuery`` keeps (goread.parse_query), from which fields are read."""
+    ``url.ParseQuery`` keeps (goread.parse_query), from which fields are read.
+    ``defer_files_from``: on a file route, a multipart file part of at least this many
+    bytes stays in the body (``FilePart.span``), not copied out (a file worker reads
+    it from the spooled body instead: no second copy of the file in its memory)."""
     out = Extracted()
     for key, value in query:
         if value:
@@ -700,7 +729,7 @@ def extract(
         # (uploadFileSimple, name in ?filename=).
         boundary = multipart_boundary(content_type)
         if boundary is not None:
-            _add_multipart(_multipart(body, boundary), out)
+            _add_multipart(_multipart(body, boundary, defer_files_from), out)
             return out
         filename = next((v for k, v in query if k == "filename"), "")
         out.files.append(FilePart("file[0]", filename, body, content_type))

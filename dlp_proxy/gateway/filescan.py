@@ -24,14 +24,14 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 from dlp_proxy.interfaces import Extraction, TextSegment
-from dlp_proxy.model import Finding, ScannedItem
+from dlp_proxy.model import ContentItem, Finding, ScannedItem
 
 _worker_detector: Any = None
 
@@ -61,34 +61,117 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
         os.nice(nice)
     global _worker_detector
     _worker_detector = detector_factory(detector)(config_dir, ner=ner)
+    # What the jobs import (the body's extraction, the cross-field constants): at start,
+    # not in the first upload's job, so a worker's first upload does not also pay the
+    # ~7 MB of these modules (docs/benchmarks.md, "Upload memory").
+    import dlp_proxy.gateway.pipeline  # noqa: F401
+
+
+class SealedTexts:
+    """Texts in a file of a worker's own, each sealed on its own (AES-256-GCM, nonce
+    and associated data its index) under a key only this object holds, as the spool
+    (``Spooled``): extracted text is never at rest in clear.  ``add`` returns an
+    index; ``text`` reads one back (authenticated); ``close`` deletes the file."""
+
+    def __init__(self, directory: str) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aead = AESGCM(os.urandom(32))
+        fd, self.path = tempfile.mkstemp(dir=directory, suffix=".texts")
+        self._file: Any = os.fdopen(fd, "w+b", buffering=0)
+        self._where: list[tuple[int, int]] = []
+        self._end = 0
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def add(self, text: str) -> int:
+        index = len(self._where)
+        nonce = index.to_bytes(12, "big")
+        sealed = self._aead.encrypt(nonce, text.encode("utf-8", "surrogatepass"), nonce)
+        self._file.seek(self._end)
+        self._file.write(sealed)
+        self._where.append((self._end, len(sealed)))
+        self._end += len(sealed)
+        return index
+
+    def text(self, index: int) -> str:
+        offset, length = self._where[index]
+        self._file.seek(offset)
+        sealed = self._file.read(length)
+        if len(sealed) != length:
+            raise ValueError("a sealed text is truncated")
+        nonce = index.to_bytes(12, "big")
+        return str(self._aead.decrypt(nonce, sealed, nonce).decode("utf-8", "surrogatepass"))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+class SealedSegments(list[TextSegment]):
+    """An extraction's segment list (``runner.work``'s ``segments``) that keeps each
+    text in ``SealedTexts``, not in memory: it holds the segments with empty texts,
+    in order, and the i-th text is ``texts.text(i)``.  So a worker holds the file or
+    its text at a time, not both (docs/benchmarks.md, "Upload memory").  A text that
+    cannot be written is kept as ``failed`` and raised by ``_job`` (the extractors
+    would take the error for a corrupt file)."""
+
+    def __init__(self, texts: SealedTexts) -> None:
+        super().__init__()
+        self.texts = texts
+        self.failed: BaseException | None = None
+
+    def append(self, segment: TextSegment) -> None:
+        if self.failed is not None:
+            raise self.failed
+        try:
+            self.texts.add(segment.text)
+        except OSError as exc:
+            self.failed = exc
+            raise
+        super().append(TextSegment(segment.location, ""))
 
 
 def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collection[str] | None,
-         budget_seconds: float | None = None) -> tuple[Extraction, list[list[Finding]]]:
+         budget_seconds: float | None = None, sealed: SealedSegments | None = None,
+         ) -> tuple[Extraction, list[list[Finding]]]:
     """Extract, then detect every segment.  ``budget_seconds`` (from the job's start)
     bounds the whole job: when it is spent, the segments not yet judged are dropped and
     the extraction gets ``time-limit``, so an upload too large to judge in time is an
     uninspected file (the policy's ``too_large``) rather than a scan killed at the
     request deadline.  ``data`` in a one-item list: the job takes it out, and the
-    file's bytes are freed once its text is extracted (not held through detection)."""
+    file's bytes are freed once its text is extracted (not held through detection).
+    ``sealed``: the segments' texts go there as they are extracted (the extraction's
+    segments come back with empty texts; ``sealed.texts.text(i)`` is the i-th)."""
     import time
 
     from dlp_proxy.files.runner import work
 
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     if isinstance(data, list):
-        extraction = work(data.pop(), filename, limits)
+        extraction = work(data.pop(), filename, limits, sealed)
     else:
-        extraction = work(data, filename, limits)
+        extraction = work(data, filename, limits, sealed)
     del data
+    if sealed is not None and sealed.failed is not None:
+        raise sealed.failed  # fail closed: the file's text could not be kept
     findings: list[list[Finding]] = []
-    headers = table_headers(extraction.segments)
-    for seg in extraction.segments:
+
+    def text_of(index: int, seg: TextSegment) -> str:
+        return seg.text if sealed is None else sealed.texts.text(index)
+
+    headers = table_headers([TextSegment(seg.location, text_of(i, seg) if _is_first_block(seg.location) else "")
+                             for i, seg in enumerate(extraction.segments)])
+    for i, seg in enumerate(extraction.segments):
         header = headers.get(seg.location)
+        text = text_of(i, seg)
         if header is None:
-            found = _analyze_segment(seg.text, entities, deadline)
+            found = _analyze_segment(text, entities, deadline)
         else:
-            found = _analyze_segment(header + seg.text, entities, deadline)
+            found = _analyze_segment(header + text, entities, deadline)
             if found is not None:
                 import dataclasses
 
@@ -105,6 +188,12 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
 
 
 _BLOCK_RE = re.compile(r"^(?P<prefix>(?:.*/)?)lines?=(?P<first>\d+)(?:-\d+)?$")
+
+
+def _is_first_block(location: str) -> bool:
+    """A line block that starts a file (or member): the one ``table_headers`` reads."""
+    m = _BLOCK_RE.match(location)
+    return m is not None and int(m.group("first")) == 1
 _DELIMITERS = (",", "\t", ";", "|")
 
 
@@ -167,10 +256,11 @@ def _analyze_segment(text: str, entities: Collection[str] | None, deadline: floa
 
 
 def _extract_job(route: Any, raw: bytes, content_encoding: str, content_type: str, query: str,
-                 max_text_bytes: int) -> tuple[bytes | None, Any]:
+                 max_text_bytes: int, defer_files_from: int | None = None) -> tuple[bytes | None, Any]:
     from dlp_proxy.gateway.pipeline import decode_and_extract
 
-    body, extracted = decode_and_extract(route, raw, content_encoding, content_type, query, max_text_bytes)
+    body, extracted = decode_and_extract(route, raw, content_encoding, content_type, query, max_text_bytes,
+                                         defer_files_from=defer_files_from)
     return (None if body is raw else body), extracted  # the same bytes are not sent back
 
 
@@ -199,15 +289,16 @@ def unpack_findings(packed: Iterable[PackedFinding]) -> tuple[Finding, ...]:
 
 
 def _packed_job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collection[str] | None,
-                budget_seconds: float | None = None) -> tuple[Extraction, list[tuple[PackedFinding, ...]]]:
+                budget_seconds: float | None = None, sealed: SealedSegments | None = None,
+                ) -> tuple[Extraction, list[tuple[PackedFinding, ...]]]:
     """``_job`` with its findings packed for the trip back (``pack_findings``)."""
-    extraction, findings = _job(data, filename, limits, entities, budget_seconds)
+    extraction, findings = _job(data, filename, limits, entities, budget_seconds, sealed)
     return extraction, [pack_findings(fs) for fs in findings]
 
 
 #: in a worker: the file parts of the body its session extracted last, kept here (not
 #: sent back to the gateway and out again) until the session's scan jobs take them
-_kept: dict[str, bytes] = {}
+_kept: dict[str, bytes | tuple[Spooled, int, int]] = {}
 
 
 def _trim() -> None:
@@ -335,6 +426,29 @@ class Spooled:
         if done != self.size:
             raise ValueError("the spooled body is not the size written")
 
+    def read_range(self, start: int, end: int) -> bytes:
+        """Bytes ``start:end`` of the body (in a worker), each record authenticated
+        (``chunks``); the records after ``end`` are not read.  Raises when the body
+        is shorter."""
+        if not 0 <= start <= end <= self.size:
+            raise ValueError("the range is not in the spooled body")
+        out, view = _new_bytes(end - start)
+        done = at = 0
+        try:
+            for chunk in self.chunks():
+                a, b = max(start, at), min(end, at + len(chunk))
+                if a < b:
+                    view[done : done + b - a] = memoryview(chunk)[a - at : b - at]
+                    done += b - a
+                at += len(chunk)
+                if at >= end:
+                    break
+        finally:
+            view.release()
+        if done != end - start:
+            raise ValueError("the spooled body is shorter than the range")
+        return out if isinstance(out, bytes) else bytes(out)
+
     def read(self) -> bytes:
         """The whole body (in a worker).  Raises if the file was changed.
 
@@ -356,43 +470,168 @@ class Spooled:
 
 
 def _extract_keep_job(route: Any, raw: bytes | Spooled, content_encoding: str, content_type: str, query: str,
-                      max_text_bytes: int) -> tuple[bytes | None, Any, list[str]]:
+                      max_text_bytes: int, in_spool: bool = False) -> tuple[bytes | None, Any, list[str]]:
     """``_extract_job``, the file parts' bytes kept in this worker (``_kept``, by part
     path) and sent back empty: the session's ``_scan_kept_job`` judges them here.
-    The decoded body is sent back only when it differs from the one received."""
-    _kept.clear()
+    The decoded body is sent back only when it differs from the one received.
+
+    ``in_spool``: ``raw`` is the request's own spool, which stays until the request is
+    done: a large multipart file part is not copied out of the body but read from the
+    spool when it is judged (``FilePart.span``), once the body is freed, so the worker
+    holds the body or the file, never both (docs/benchmarks.md, "Upload memory")."""
+    _drop_kept()
+    spool = raw if isinstance(raw, Spooled) and in_spool else None
+    if spool is not None:
+        _seal_dir.append(os.path.dirname(spool.path))
     if isinstance(raw, Spooled):
         raw = raw.read()  # (the gateway deletes the file: it may still forward from it)
-    body, extracted = _extract_job(route, raw, content_encoding, content_type, query, max_text_bytes)
+    body, extracted = _extract_job(route, raw, content_encoding, content_type, query, max_text_bytes,
+                                   SPOOL_MIN_BYTES if spool is not None else None)
     del raw
     kept: list[str] = []
     for i, part in enumerate(extracted.files):
         if part.path not in _kept:
-            _kept[part.path] = part.data
-            extracted.files[i] = dataclasses.replace(part, data=b"")
+            if part.span is not None:
+                if spool is None or body is not None:
+                    raise RuntimeError("a file part left in a body that is not the spooled one")
+                _kept[part.path] = (spool, *part.span)
+            else:
+                _kept[part.path] = part.data
+            extracted.files[i] = dataclasses.replace(part, data=b"", span=None)
             kept.append(part.path)
     return body, extracted, kept
 
 
+#: in a worker: the texts of the segments its session's scan jobs left here, by part
+#: path: (the text of a segment index, the indexes left), until the session ends
+#: (``_drop_kept``)
+_texts: dict[str, tuple[Callable[[int], str], frozenset[int]]] = {}
+#: in a worker: the sealed text files of its session (``SealedTexts``), deleted with it
+_sealed: list[SealedTexts] = []
+#: in a worker: the directory of the spool its session's body came from (the gateway's,
+#: 0700), where ``_scan_kept_job`` seals extracted texts; None: texts stay in memory
+_seal_dir: list[str] = []
+
+#: a segment at most this long comes back to the gateway whole (``_scan_kept_job``)
+KEEP_WHOLE_CHARS = 4096
+
+
+def _lead_chars() -> int:
+    """Characters of a file's first segments that come back whole: what the
+    cross-field pass reads of file texts when a request has many
+    (``Pipeline._cross_field``: the first ``4 * CROSS_FIELD_MAX_CHARS`` of the
+    joined fields, each field's first ``CROSS_FIELD_MAX_CHARS``)."""
+    from dlp_proxy.gateway.pipeline import CROSS_FIELD_MAX_CHARS
+
+    return 4 * CROSS_FIELD_MAX_CHARS
+
+
 def _scan_kept_job(path: str, filename: str, limits: Any, entities: Collection[str] | None,
-                   budget_seconds: float | None) -> tuple[Extraction, list[tuple[PackedFinding, ...]]]:
-    """``_packed_job`` over a part ``_extract_keep_job`` kept.  (Every segment's text comes
-    back: a held upload shows its reviewer the whole extracted text, not only the
-    segments with findings.)"""
-    data = _kept.pop(path, None)
-    if data is None:
+                   budget_seconds: float | None, whole_chars: int | None = None,
+                   ) -> tuple[Extraction, list[tuple[PackedFinding, ...]], dict[int, int]]:
+    """``_packed_job`` over a part ``_extract_keep_job`` kept, and the segments whose
+    text stayed here: {index: length}.
+
+    With ``whole_chars`` None every segment's text comes back.  Otherwise a segment
+    comes back with an empty text, its text kept in this worker (``_texts``), when it
+    has no finding, is longer than ``whole_chars`` and ``KEEP_WHOLE_CHARS``, and
+    follows the file's first ``_lead_chars()`` characters: nothing the gateway reads
+    of a file's text without findings is in it (``Pipeline._cross_field`` asks this
+    worker for its context words, ``kept_terms``; the split window takes only file
+    segments of at most its ``max_chars``), and a held upload, whose reviewer sees
+    the whole extracted text, fetches it (``kept_texts``) before it is held."""
+    held = _kept.pop(path, None)
+    if held is None:
         raise LookupError("the scan worker no longer holds this file part")
-    box, data = [data], None  # (``_job`` frees the bytes once extracted)
+    if isinstance(held, tuple):  # left in the spooled body: read from there now
+        spool, start, end = held
+        held = spool.read_range(start, end)
+    box, held = [held], None  # (``_job`` frees the bytes once extracted)
+    sealed = None
+    if whole_chars is not None and _seal_dir:
+        sealed = SealedSegments(SealedTexts(_seal_dir[0]))
+        _sealed.append(sealed.texts)
     try:
-        return _packed_job(box, filename, limits, entities, budget_seconds)
+        extraction, packed = _packed_job(box, filename, limits, entities, budget_seconds, sealed)
+        if whole_chars is None:
+            return extraction, packed, {}
+        whole, lead_chars = max(whole_chars, KEEP_WHOLE_CHARS), _lead_chars()
+        segments, lengths, lead = list(extraction.segments), {}, 0
+        from dlp_proxy.gateway.pipeline import CROSS_FIELD_MAX_CHARS
+
+        texts: dict[int, str] = {}
+        for i, (seg, found) in enumerate(zip(segments, packed, strict=True)):
+            text = seg.text if sealed is None else sealed.texts.text(i)
+            keep_whole = lead < lead_chars or found or len(text) <= whole
+            lead += min(len(text), CROSS_FIELD_MAX_CHARS)
+            if keep_whole:
+                if sealed is not None:
+                    segments[i] = TextSegment(seg.location, text)
+                continue
+            lengths[i] = len(text)
+            if sealed is None:
+                texts[i] = text
+                segments[i] = TextSegment(seg.location, "")
+        if lengths:
+            _texts[path] = (texts.__getitem__ if sealed is None else sealed.texts.text, frozenset(lengths))
+        if lengths or sealed is not None:
+            extraction = dataclasses.replace(extraction, segments=tuple(segments))
+        return extraction, packed, lengths
     finally:
         if not _kept:
             _trim()
 
 
+def _kept_texts_job(path: str) -> dict[int, str]:
+    """The texts ``_scan_kept_job`` kept of ``path``'s segments (they stay here)."""
+    held = _texts.get(path)
+    if held is None:
+        raise LookupError("the scan worker no longer holds this file's text")
+    text_of, indexes = held
+    return {i: text_of(i) for i in sorted(indexes)}
+
+
+def _kept_terms_job(path: str, indexes: Collection[int]) -> dict[int, list[str]]:
+    """``Engine.context_terms`` of kept segments as ``Pipeline._cross_field`` reads a
+    field's own words: of a text of at most ``CROSS_FIELD_MAX_CHARS`` that is not ASCII
+    or has a letter (the others are left out)."""
+    from dlp_proxy.gateway.pipeline import _ANY_LETTER, CROSS_FIELD_MAX_CHARS
+
+    held = _texts.get(path)
+    if held is None:
+        raise LookupError("the scan worker no longer holds this file's text")
+    text_of, left = held
+    terms_of = getattr(_worker_detector, "context_terms", None)
+    if terms_of is None:
+        raise RuntimeError("the scan worker's detector reads no context words")
+    out: dict[int, list[str]] = {}
+    for i in indexes:
+        if i not in left:
+            raise LookupError("the scan worker holds no text of this segment")
+        text = text_of(i)
+        if len(text) <= CROSS_FIELD_MAX_CHARS and (not text.isascii() or _ANY_LETTER.search(text)):
+            out[i] = list(terms_of(text))
+    return out
+
+
 def _drop_kept() -> None:
     _kept.clear()
+    _texts.clear()
+    _seal_dir.clear()
+    while _sealed:
+        _sealed.pop().close()
     _trim()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KeptFileText(ContentItem):
+    """A file segment whose text stayed in the scan session's worker
+    (``_scan_kept_job``): ``text`` is empty; ``length`` is the text's; ``part`` and
+    ``index`` name it for ``ScanSession.kept_texts`` and ``kept_terms``."""
+
+    part: str = ""
+    index: int = -1
+    length: int = 0
 
 
 def _scan_texts_job(items: Any, entities: Collection[str] | None) -> tuple[list[tuple[PackedFinding, ...]], float]:
@@ -570,7 +809,7 @@ class FileScanner:
         try:
             yield session
         finally:
-            if session.kept:
+            if session.kept or session.texts or session.sealing:
                 # left before its files were judged (an error, a refusal): free them
                 pool = self._slots[slot]
                 if pool is not None:
@@ -630,6 +869,10 @@ class ScanSession:
         self.slot = slot
         #: paths of the file parts the worker holds, not yet judged
         self.kept: set[str] = set()
+        #: paths of the file parts some of whose segments' texts the worker holds
+        self.texts: set[str] = set()
+        #: the worker may hold sealed texts (``SealedTexts``) to delete at the end
+        self.sealing = False
 
     async def extract_body(self, route: Any, raw: bytes | Spooled, content_encoding: str, content_type: str,
                            query: str, max_text_bytes: int, timeout: float, *, keep_files: bool) -> tuple[bytes, Any]:
@@ -642,10 +885,11 @@ class ScanSession:
         if isinstance(raw, Spooled):
             if not keep_files:
                 raise ValueError("a spooled body is extracted with its files kept in the worker")
+            self.sealing = True
             async with asyncio.timeout(timeout):
                 decoded, extracted, kept = await self.scanner._run_on(
                     self.slot, _extract_keep_job, route, raw, content_encoding, content_type, query, max_text_bytes,
-                    retry=False)
+                    True, retry=False)
                 self.kept = set(kept)
             return (b"" if decoded is None else decoded), extracted
         async with asyncio.timeout(timeout):
@@ -681,8 +925,11 @@ class ScanSession:
         return extraction, [list(unpack_findings(fs)) for fs in packed]
 
     async def scan_kept(self, path: str, filename: str, entities: Collection[str] | None,
-                        timeout: float) -> tuple[Extraction, list[list[Finding]]]:
-        """``FileScanner.scan`` of a part this session's worker holds."""
+                        timeout: float, *, whole_chars: int | None = None,
+                        ) -> tuple[Extraction, list[list[Finding]], dict[int, int]]:
+        """``FileScanner.scan`` of a part this session's worker holds, and {index:
+        length} of the segments whose text stayed in the worker (``_scan_kept_job``;
+        none unless ``whole_chars`` is given)."""
         from dlp_proxy.files import Limits
 
         if path not in self.kept:
@@ -690,7 +937,28 @@ class ScanSession:
         self.kept.discard(path)
         limits = self.scanner.limits or Limits(max_seconds=max(1.0, timeout / 2))
         async with asyncio.timeout(timeout):
-            extraction, packed = await self.scanner._run_on(
+            extraction, packed, left = await self.scanner._run_on(
                 self.slot, _scan_kept_job, path, filename, limits,
-                frozenset(entities) if entities is not None else None, timeout * JOB_BUDGET_SHARE, retry=False)
-        return extraction, [list(unpack_findings(fs)) for fs in packed]
+                frozenset(entities) if entities is not None else None, timeout * JOB_BUDGET_SHARE, whole_chars,
+                retry=False)
+        if left:
+            self.texts.add(path)
+        return extraction, [list(unpack_findings(fs)) for fs in packed], left
+
+    async def kept_texts(self, path: str, timeout: float) -> dict[int, str]:
+        """The texts of ``path``'s segments the worker kept (``scan_kept``), by index."""
+        if path not in self.texts:
+            raise LookupError("the session's worker holds no text of this file part")
+        async with asyncio.timeout(timeout):
+            texts: dict[int, str] = await self.scanner._run_on(self.slot, _kept_texts_job, path, retry=False)
+        return texts
+
+    async def kept_terms(self, path: str, indexes: Collection[int], timeout: float) -> dict[int, list[str]]:
+        """The context words of kept segments, as ``Pipeline._cross_field`` reads a
+        field's own (``_kept_terms_job``): by index, for those it reads."""
+        if path not in self.texts:
+            raise LookupError("the session's worker holds no text of this file part")
+        async with asyncio.timeout(timeout):
+            terms: dict[int, list[str]] = await self.scanner._run_on(
+                self.slot, _kept_terms_job, path, list(indexes), retry=False)
+        return terms

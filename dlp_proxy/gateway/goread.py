@@ -29,6 +29,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = ["GoReadError", "Multipart", "Part", "parse_media_type", "parse_query", "query_unescape",
@@ -287,6 +288,9 @@ class Part:
     data: bytes
     #: the Content-Transfer-Encoding header as sent (Go deletes it once it decoded QP)
     transfer_encoding: str = ""
+    #: (start, end) of ``raw`` in the body when the part was left where it stands
+    #: (``read_multipart``'s ``defer``): ``raw`` and ``data`` are then empty
+    span: tuple[int, int] | None = None
 
     def get(self, name: str) -> str:
         values = self.headers.get(name, [])
@@ -423,9 +427,14 @@ def quoted_printable_decode(data: bytes) -> bytes:
     return bytes(out)
 
 
-def read_multipart(body: bytes, boundary: str, *, max_parts: int = 1000) -> Multipart:
+def read_multipart(body: bytes, boundary: str, *, max_parts: int = 1000,
+                   defer: Callable[[Part], bool] | None = None) -> Multipart:
     """Every part ``multipart.NewReader(body, boundary).NextPart()`` yields, in order,
-    until io.EOF; ``GoReadError`` where Go returns any other error."""
+    until io.EOF; ``GoReadError`` where Go returns any other error.
+
+    ``defer``: asked of each part that is not quoted-printable (its headers set, its
+    bytes and ``span`` not yet); True leaves its bytes in the body, not copied out
+    (``span`` says where they are; ``raw`` and ``data`` are empty)."""
     if not boundary:
         raise GoReadError("multipart: boundary is empty")
     b = boundary.encode("utf-8", "surrogateescape")
@@ -484,8 +493,13 @@ def read_multipart(body: bytes, boundary: str, *, max_parts: int = 1000) -> Mult
                     i = body.find(nl_dash, i + 1)
             if end < 0:
                 raise GoReadError("multipart: unexpected EOF in a part")
-            raw = body[start:end]
             cte = headers.get("Content-Transfer-Encoding", [""])[0]
+            if defer is not None and cte.lower() != "quoted-printable" and defer(Part(headers, b"", b"", cte)):
+                out.parts.append(Part(headers, b"", b"", cte, (start, end)))
+                pos = end
+                expect_new_part = False
+                continue
+            raw = body[start:end]
             data = raw
             if cte.lower() == "quoted-printable":
                 data = quoted_printable_decode(raw)

@@ -49,7 +49,7 @@ from dlp_proxy.gateway.extract import (
     is_reference_id,
     no_content_shape_error,
 )
-from dlp_proxy.gateway.filescan import ScanSession
+from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.paths import PathError, readings, split_target
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
@@ -411,7 +411,7 @@ class Pipeline:
                     incomplete.append(UninspectedFile(part.path, tuple(problems), part.filename, index, len(ex.files)))
         try:
             scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
-            scanned = await self._cross_field(scanned, entities, _budget_key(ctx), channel_terms)
+            scanned = await self._cross_field(scanned, entities, _budget_key(ctx), channel_terms, session)
         except BodyError as exc:
             return await self._refuse(req, exc.status, responses.TOO_LARGE_ID, f"The request could not be inspected: {exc}.",
                                       "bad-body", route=route)
@@ -502,6 +502,10 @@ class Pipeline:
                 for s in decision.scanned if s.findings or s.item.kind is not ItemKind.FILE
             ]
         record_id = await self.archive.append(record)
+        if decision.action is Action.QUARANTINE:
+            # a held upload shows its reviewer the whole extracted text: the texts its
+            # worker kept come back now (``KeptFileText``)
+            decision = replace(decision, scanned=await self._whole_texts(decision.scanned, session))
         verdict = await self._act(req, route, ctx, decision, record_id, ex, body, policy)
         verdict.route = route.name
         if upload_state == "complete" and verdict.forward and self.uploads is not None and route.name != "remotecluster.upload":
@@ -622,7 +626,7 @@ class Pipeline:
         return "complete", whole, gaps
 
     async def _cross_field(self, scanned: list[ScannedItem], entities: Any, budget_key: str | None,
-                           extra_terms: Sequence[str]) -> list[ScannedItem]:
+                           extra_terms: Sequence[str], session: ScanSession | None = None) -> list[ScannedItem]:
         """Context across the fields of one request (findings 4): the context words of
         every other field (an attachment field's title, a pretext, a prop, the user's
         position being set) and of the channel's display name and purpose label each
@@ -637,7 +641,12 @@ class Pipeline:
         of an array, are seen together (``JoinedText``).
 
         Only the detector's own vocabulary crosses fields (``Engine.context_terms``);
-        structural fields (ids, timestamps, ``pending_post_id``) are never labelled."""
+        structural fields (ids, timestamps, ``pending_post_id``) are never labelled.
+
+        A file segment whose text stayed in the scan worker (``KeptFileText``, of
+        ``session``) gives the words the worker reads in it; it never comes before
+        its file's first ``4 * CROSS_FIELD_MAX_CHARS`` characters, so the joined
+        reading of many fields, cut there, is the same without it."""
         terms_of = getattr(self.detector, "context_terms", None)
         if terms_of is None:
             return scanned
@@ -646,7 +655,7 @@ class Pipeline:
         # a key named like an id whose words are an identifier's label (``taxpayer_id``,
         # ``national_id``) holds that identifier, not a reference
         texts = [i for i, s in enumerate(scanned)
-                 if s.item.text and not is_reference_id(s.item) and (
+                 if (s.item.text or isinstance(s.item, KeptFileText)) and not is_reference_id(s.item) and (
                      not _structural(s.item.path) or (s.item.kind is not ItemKind.FILE and key_terms.of(s.item.path)))]
         if _few_digits(scanned, texts):
             return scanned
@@ -669,7 +678,10 @@ class Pipeline:
         own: dict[int, frozenset[str]] = {}
         base = set(extra_terms)
         if len(texts) <= CROSS_FIELD_MAX_TARGETS:
+            own.update(await self._kept_terms(scanned, texts, session))
             for i in texts:
+                if isinstance(scanned[i].item, KeptFileText):
+                    continue
                 text = scanned[i].item.text
                 if len(text) <= CROSS_FIELD_MAX_CHARS and (not text.isascii() or _ANY_LETTER.search(text)):
                     own[i] = frozenset(terms_of(text))
@@ -771,11 +783,20 @@ class Pipeline:
     async def _scan_file(self, part: FilePart, entities: Any, problems: list[str],
                          session: ScanSession | None = None) -> list[ScannedItem]:
         """Extract and detect in a worker process (see filescan.py); a part the
-        request's scan session holds is judged in that worker."""
+        request's scan session holds is judged in that worker, and the long texts
+        without findings stay there (``KeptFileText``: the gateway holds none of a
+        large clean file; docs/benchmarks.md, "Upload memory")."""
         assert self.file_scanner is not None
         if session is not None and part.path in session.kept:
-            extraction, findings = await session.scan_kept(part.path, part.filename, entities,
-                                                           self.config.file_deadline_seconds)
+            whole = self.split_window.max_chars if self.split_window is not None else 0
+            extraction, findings, left = await session.scan_kept(part.path, part.filename, entities,
+                                                                 self.config.file_deadline_seconds, whole_chars=whole)
+            if not extraction.complete:
+                problems.extend(extraction.problems or ("incomplete",))
+            return [ScannedItem(KeptFileText(f"{part.path}:{seg.location}", "", ItemKind.FILE, part.path, i, left[i])
+                                if i in left else ContentItem(f"{part.path}:{seg.location}", seg.text, ItemKind.FILE),
+                                tuple(fs))
+                    for i, (seg, fs) in enumerate(zip(extraction.segments, findings, strict=True))]
         elif session is not None:  # (e.g. an upload's assembled file) in the worker this request holds
             extraction, findings = await session.scan(part.data, part.filename, entities,
                                                       self.config.file_deadline_seconds)
@@ -786,6 +807,38 @@ class Pipeline:
             problems.extend(extraction.problems or ("incomplete",))
         return [ScannedItem(ContentItem(f"{part.path}:{seg.location}", seg.text, ItemKind.FILE), tuple(fs))
                 for seg, fs in zip(extraction.segments, findings, strict=True)]
+
+    async def _whole_texts(self, scanned: Sequence[ScannedItem], session: ScanSession | None) -> tuple[ScannedItem, ...]:
+        """``scanned`` with the texts the scan session's worker kept put back
+        (``KeptFileText``); raises when it no longer holds them."""
+        kept = {s.item.part for s in scanned if isinstance(s.item, KeptFileText)}
+        if not kept:
+            return tuple(scanned)
+        if session is None:
+            raise RuntimeError("a file's text stayed in a scan worker no session holds")
+        texts = {part: await session.kept_texts(part, self.config.file_deadline_seconds) for part in sorted(kept)}
+        return tuple(ScannedItem(ContentItem(s.item.path, texts[s.item.part][s.item.index], ItemKind.FILE), s.findings)
+                     if isinstance(s.item, KeptFileText) else s for s in scanned)
+
+    async def _kept_terms(self, scanned: Sequence[ScannedItem], indexes: Sequence[int],
+                          session: ScanSession | None) -> dict[int, frozenset[str]]:
+        """For the ``KeptFileText`` items of ``scanned`` at ``indexes`` of at most
+        ``CROSS_FIELD_MAX_CHARS``, their own context words as ``_cross_field`` reads
+        them, asked of the worker that holds their texts (by index in ``scanned``)."""
+        wanted: dict[str, dict[int, int]] = {}  # part -> segment index -> index in scanned
+        for i in indexes:
+            item = scanned[i].item
+            if isinstance(item, KeptFileText) and item.length <= CROSS_FIELD_MAX_CHARS:
+                wanted.setdefault(item.part, {})[item.index] = i
+        if not wanted:
+            return {}
+        if session is None:
+            raise RuntimeError("a file's text stayed in a scan worker no session holds")
+        out: dict[int, frozenset[str]] = {}
+        for part, where in wanted.items():
+            found = await session.kept_terms(part, list(where), self.config.file_deadline_seconds)
+            out.update({where[index]: frozenset(words) for index, words in found.items()})
+        return out
 
     async def _file_items(self, part: FilePart, problems: list[str]) -> list[ContentItem]:
         """Without a file scanner (a pipeline assembled for tests or tools), a file
@@ -1105,7 +1158,7 @@ class Pipeline:
 
 
 def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_type: str, query: str,
-                       max_text_bytes: int) -> tuple[bytes, Extracted]:
+                       max_text_bytes: int, *, defer_files_from: int | None = None) -> tuple[bytes, Extracted]:
     """Read what the body and the query carry, as Mattermost will.
 
     Go's net/http never decodes a request's Content-Encoding, so Mattermost reads
@@ -1116,6 +1169,8 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
     plugin may decode it or not) both the bytes as sent and their decoding are
     inspected.
 
+    ``defer_files_from``: large file parts of ``raw`` are left in it (``extract``).
+
     Pure (no I/O, no state): run inline, in a thread or in a file worker process."""
     codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip().lower() not in ("", "identity")]
     qpairs = parse_qsl(query, keep_blank_values=True, max_num_fields=1000)
@@ -1123,7 +1178,7 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
         raise BodyError("Content-Encoding is not accepted on this route (Mattermost does not decode request bodies)")
     if route.body.value not in ("files", "upload_chunk") and len(raw) > max_text_bytes:
         raise BodyError("body is larger than the gateway accepts for this route", 413)
-    ex = extract(route, raw, content_type, qpairs, go_query=parse_query(query))
+    ex = extract(route, raw, content_type, qpairs, go_query=parse_query(query), defer_files_from=defer_files_from)
     if not codings or not raw:
         return raw, ex
     body = decode_content_encoding(raw, content_encoding)
