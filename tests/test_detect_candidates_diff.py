@@ -4,7 +4,8 @@
 every digit read as ``0`` and builds the groups of a run only when one of its sequences
 can have a wanted length; context words are searched in the lower-cased text of an
 ASCII text; the phone gate searches a necessary condition before each full pattern.
-Each is compared here with the code it replaced (kept below as the reference), on
+``mark_tables`` counts delimiters with one C-level count per line and marks a run of table
+lines at once.  Each is compared here with the code it replaced (kept below as the reference), on
 generated texts and on the corpora, as written and as the engine analyzes them
 (``mark_tables(sanitize(...))``, then ``normalize``).
 """
@@ -168,3 +169,63 @@ def test_corpus_texts_same_blobs() -> None:
     for text in _corpus_texts():
         for view in _views(text):
             assert _blobs(view) == _reference_blobs(view)
+
+
+def _reference_mark_tables(text: str) -> str:
+    """structure.mark_tables as first written: ``_count`` and ``_mark_line`` per line."""
+    from dlp_proxy.detect import structure as st_
+
+    if CELL in text or ROW in text:
+        text = text.replace(CELL, " ").replace(ROW, " ")
+    text = st_.canonical_breaks(text)
+    if "\n" not in text or not any(d in text for d in st_._DELIMS):
+        return text
+    lines = text.split("\n")
+    n = len(lines)
+    owner: list[str | None] = [None] * n
+    for delim in st_._DELIMS:
+        if delim not in text:
+            continue
+        counts = [st_._count(line, delim) if delim in line else 0 for line in lines]
+        i = 0
+        while i < n:
+            c = counts[i]
+            if c == 0 or owner[i] is not None:
+                i += 1
+                continue
+            j = i + 1
+            while j < n and counts[j] == c and owner[j] is None:
+                j += 1
+            if j - i >= st_._min_rows(delim, c):
+                for k in range(i, j):
+                    owner[k] = delim
+            i = j
+    if not any(owner):
+        return text
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        mark = owner[k]
+        out.append(line if mark is None else st_._mark_line(line, mark))
+        if k + 1 < n:
+            out.append(ROW if mark is not None and owner[k + 1] == mark else "\n")
+    return "".join(out)
+
+
+_TABLE_PIECES = st.one_of(
+    st.sampled_from([",", ", ", ";", "; ", "\t", "|", " | ", "\n", "\r\n", "\r", '"', '"a,b"', '"x;y\tz"', "a", "1", "22",
+                     "Bob", "536-22-8710", " ", CELL, ROW, "\x0b", "\u2028", "| --- |"]),
+    st.text(alphabet=",;\t|\n\" ab1", max_size=6),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_TABLE_PIECES, max_size=40).map("".join))
+def test_generated_texts_same_table_marks(text: str) -> None:
+    assert mark_tables(text) == _reference_mark_tables(text)
+
+
+def test_corpus_and_tables_same_table_marks() -> None:
+    texts = _corpus_texts() + [trade_csv(300), trade_csv(300, sep="\t"), dirty_csv(300)[0],
+                               trade_csv(50).replace("wire sent", '"wire, sent"')]
+    for text in texts:
+        assert mark_tables(text) == _reference_mark_tables(text)

@@ -71,12 +71,14 @@ import html
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from urllib.parse import unquote_to_bytes
 
 import regex
 
+from dlp_proxy.detect import gatescan
 from dlp_proxy.detect.filler import filler_edits, list_marker_edits, may_have_filler
 from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_word_edits
 
@@ -278,8 +280,8 @@ class Normalized:
     """Normalized text and, per normalized char, the original span it came from."""
 
     text: str
-    starts: list[int]
-    ends: list[int]
+    starts: Sequence[int]
+    ends: Sequence[int]
     #: (original start, original end, transform) for every change made
     events: list[tuple[int, int, str]] = field(default_factory=list)
 
@@ -306,7 +308,8 @@ class Normalized:
 
 def identity(text: str) -> Normalized:
     n = len(text)
-    return Normalized(text, list(range(n)), list(range(1, n + 1)), [])
+    # ranges, not lists: most of a file's windows are unchanged by normalization
+    return Normalized(text, range(n), range(1, n + 1), [])
 
 
 def sanitize(text: str) -> str:
@@ -604,6 +607,15 @@ _GLUED_SUFFIXES = ("no", "num", "nbr", "nr")
 _GLUE_POINT = re.compile(r"[0-9](?<=[A-Za-z][0-9])|[0-9](?<=[A-Za-z][#:.][0-9])")
 #: Any digit touching a letter (before it, or after it with one of ``#:.`` between).
 _GLUE_ANY = re.compile(r"[0-9](?:(?<=[A-Za-z][0-9])|(?<=[A-Za-z][#:.][0-9])|(?=[A-Za-z]))")
+#: The same without lookarounds (a match exactly where ``_GLUE_ANY`` has one), for the one
+#: pass of gatescan.py, which reads lookarounds loosely
+_GLUE_HINT = re.compile(r"[A-Za-z][#:.]?[0-9]|[0-9][A-Za-z]")
+gatescan.register(_GLUE_HINT)
+
+
+def _glue_any(text: str) -> bool:
+    """A digit touches a letter (``_GLUE_ANY`` has a match)."""
+    return gatescan.may_search(_GLUE_HINT, text) and _GLUE_ANY.search(text) is not None
 _GLUED_AFTER = re.compile(
     r"(?i)[0-9](" + "|".join((*_GLUED_LONG, "exp", "cvv", "cvc", "dob")) + r")(?![A-Za-z])"
 )
@@ -831,8 +843,8 @@ def _render(text: str) -> Normalized | None:
 
 def _glued(text: str) -> Normalized | None:
     """A space between a label and the digits glued to it ("SSN536-22-8710")."""
-    if _GLUE_ANY.search(text) is None:
-        return None  # no digit touches a letter: one digit-led search
+    if not _glue_any(text):
+        return None  # no digit touches a letter
     edits: list[tuple[int, int, str, int, int]] = []
     for m in _GLUE_POINT.finditer(text):
         d = m.start()  # the first digit
@@ -967,7 +979,7 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
         tex = _latex_and_words(result.text)
         if tex is not None:
             result = _compose(result, tex)
-    if _GLUE_ANY.search(result.text) is not None:  # a digit touches a letter
+    if _glue_any(result.text):  # a digit touches a letter
         lettered = _letter_separators(result.text)
         if lettered is not None:
             result = _compose(result, lettered)
