@@ -59,8 +59,11 @@ _LINE_PART = rf"(?:(?![ \t]+[#\u2116$\u00a2-\u00a5\u20a0-\u20cf])[ \t]{{0,2}}{_S
 #: to eight blanks and a line's part (``5120-0230`` line break, indented, ``-7970-8380``);
 #: never empty (the lookahead), and bounded, so a run costs linear time.
 _SEP = rf"(?=[ \t\r\n]|{_SEP_MARK}){_LINE_PART}(?:\r?\n[ \t]{{0,8}}{_LINE_PART}){{0,2}}"
+#: A run: its first character, then the check that no letter or digit is before it (after
+#: it, not in front: ``re`` then skips to the characters that can start a run, where a
+#: leading lookbehind is tried at every position).
 _RUN_RE = re.compile(
-    rf"(?<![A-Za-z0-9])[0-9{_LK}][0-9{_LK}]*(?:{_SEP}[0-9{_LK}]+)*(?![A-Za-z0-9])"
+    rf"[0-9{_LK}](?<![A-Za-z0-9][0-9{_LK}])[0-9{_LK}]*(?:{_SEP}[0-9{_LK}]+)*(?![A-Za-z0-9])"
 )
 _GROUP_RE = re.compile(rf"[0-9{_LK}]+")
 MAX_CANDIDATE_DIGITS = 19

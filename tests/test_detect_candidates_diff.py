@@ -4,7 +4,8 @@
 every digit read as ``0`` and builds the groups of a run only when one of its sequences
 can have a wanted length; context words are searched in the lower-cased text of an
 ASCII text; the phone gate searches a necessary condition before each full pattern.
-``mark_tables`` counts delimiters with one C-level count per line and marks a run of table
+The run, clock, date, amount and version patterns are digit-led (the check before the
+first digit after it).  ``mark_tables`` counts delimiters with one C-level count per line and marks a run of table
 lines at once.  Each is compared here with the code it replaced (kept below as the reference), on
 generated texts and on the corpora, as written and as the engine analyzes them
 (``mark_tables(sanitize(...))``, then ``normalize``).
@@ -13,6 +14,7 @@ generated texts and on the corpora, as written and as the engine analyzes them
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from unittest import mock
@@ -22,9 +24,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import build_detector, decode
+from dlp_proxy.detect import normalize as normalize_mod
 from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.structure import CELL, ROW, mark_tables
-from dlp_proxy.recognizers import _common, contact
+from dlp_proxy.recognizers import _common, _structure, contact
 from dlp_proxy.recognizers._common import Candidate, DLPRecognizer
 from tests.tablegen import dirty_csv, trade_csv
 
@@ -229,3 +232,46 @@ def test_corpus_and_tables_same_table_marks() -> None:
                                trade_csv(50).replace("wire sent", '"wire, sent"')]
     for text in texts:
         assert mark_tables(text) == _reference_mark_tables(text)
+
+
+# The digit-led patterns (the check before the first digit moved after it) against the
+# lookbehind-led ones they replaced: the same matches.
+_LED_BY_LOOKBEHIND = {
+    "run": (_common._RUN_RE,
+            rf"(?<![A-Za-z0-9])[0-9{_common._LK}][0-9{_common._LK}]*(?:{_common._SEP}[0-9{_common._LK}]+)*(?![A-Za-z0-9])"),
+    "clock": (_structure._CLOCK, r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?Z?(?![0-9])"),
+    "thousands": (_structure._THOUSANDS, r"(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])"),
+    "dotted": (_structure._DOTTED, r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])"),
+    "letters": (normalize_mod._LETTER_SEPARATED, r"(?<![0-9])[0-9]{1,7}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])"),
+    "b64-run": (decode._B64_RUN, r"[A-Za-z0-9+/_-]{12,}"),
+    "alnum-run": (decode._ALNUM_RUN, r"[0-9A-Za-z]{12,}"),
+    "date": (_structure._DATE,
+             r"(?<![0-9])(?:(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+             r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)[0-9]{2})(?![0-9])"),
+}
+
+
+def _same_matches(text: str) -> None:
+    for name, (new, old) in _LED_BY_LOOKBEHIND.items():
+        want = [(m.span(), m.group(0)) for m in re.finditer(old, text)]
+        assert [(m.span(), m.group(0)) for m in new.finditer(text)] == want, (name, text)
+
+
+_DIGIT_PIECES = st.one_of(
+    st.text(alphabet="0123456789", min_size=1, max_size=5),
+    st.sampled_from(["-", "/", ":", ".", ",", " ", "\n", "a", "Z", "T", "O", "l", "\u041e", "19", "20", "2024", "0", "1",
+                     "12", "31", "abcdefghijk", "+/_-", "x", "b", "11/19/2024", "2024-11-19", "14:30:15.123", "25,676", "10.4.12.1", "x1", CELL]),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_DIGIT_PIECES, max_size=20).map("".join))
+def test_digit_led_patterns_same_matches(text: str) -> None:
+    _same_matches(text)
+
+
+def test_digit_led_patterns_same_matches_corpus() -> None:
+    for text in _corpus_texts() + [trade_csv(200), dirty_csv(200)[0]]:
+        for view in _views(text):
+            _same_matches(view)
+            _same_matches(view.translate(_common._ZERO_DIGITS))

@@ -36,8 +36,10 @@ _TOKEN12 = re.compile(r"[A-Za-z0-9+/_-]{12}")
 # patterns are tried only at the start of each such run of 12 or more (found with a
 # leading character class, which the regex engine skips to; the patterns' leading
 # lookbehinds make it try every position): the same matches, ~4x cheaper on prose.
-_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{12,}")
-_ALNUM_RUN = re.compile(r"[0-9A-Za-z]{12,}")
+# (Each is a maximal run: its first character is not after another one, checked after
+# it, so a short word costs one try, not one per character.)
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_-](?<![A-Za-z0-9+/_-]{2})[A-Za-z0-9+/_-]{11,}")
+_ALNUM_RUN = re.compile(r"[0-9A-Za-z](?<![0-9A-Za-z]{2})[0-9A-Za-z]{11,}")
 gatescan.register(_TOKEN12, _HEX_SPACED_HINT)
 
 

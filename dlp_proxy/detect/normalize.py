@@ -743,7 +743,7 @@ def _one_as_dash(run: str) -> bool:
 
 #: Digit groups with one ASCII letter between each two (``536x22x8710``): a candidate
 #: for ``_letter_separators``.  Digit-led: costs little on text with few digits.
-_LETTER_SEPARATED = re.compile(r"(?<![0-9])[0-9]{1,7}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])")
+_LETTER_SEPARATED = re.compile(r"[0-9](?<![0-9]{2})[0-9]{0,6}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])")
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
