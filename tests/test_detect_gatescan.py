@@ -170,3 +170,20 @@ def test_long_tables_same_findings_without_the_pass(engine: Engine, monkeypatch:
         found = _findings(engine, text, True, monkeypatch)
         assert found == _findings(engine, text, False, monkeypatch)
     assert sum(1 for f in found if getattr(f, "entity_type", None) == "US_SSN") == 2 * planted  # both readings: all entities, then the sensitive ones
+
+
+def test_a_database_that_does_not_compile_gives_no_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    scanner = gatescan._Scanner()
+    scanner.register(re.compile(r"(?<![A-Za-z0-9])[0-9]{3}[0-9A-Z*@#]{5}[0-9](?![A-Za-z0-9])"))
+
+    class Refusing:
+        def compile(self, **_kw: object) -> None:
+            raise RuntimeError("too large")
+
+    monkeypatch.setattr(gatescan._hs, "Database", Refusing)
+    assert scanner.database() == (None, 1)
+    monkeypatch.setattr(gatescan, "_SCANNER", scanner)
+    gatescan.hits.cache_clear()
+    assert gatescan.hits("037833100") is None
+    assert gatescan.may_search(re.compile(r"(?<![A-Za-z0-9])[0-9]{3}[0-9A-Z*@#]{5}[0-9](?![A-Za-z0-9])"), "no cusip")
+    gatescan.hits.cache_clear()

@@ -208,9 +208,12 @@ class _Scanner:
             return built
         with self.lock:
             if self.built is None and self.exprs:
-                new = _hs.Database()
-                new.compile(expressions=[e for e, _ in self.exprs], ids=list(range(len(self.exprs))),
-                            elements=len(self.exprs), flags=[f for _, f in self.exprs])
+                new: Any = _hs.Database()
+                try:
+                    new.compile(expressions=[e for e, _ in self.exprs], ids=list(range(len(self.exprs))),
+                                elements=len(self.exprs), flags=[f for _, f in self.exprs])
+                except Exception:  # each compiled alone, but not together: no pass (searched as before)
+                    new = None
                 self.built = (new, len(self.exprs))
             return self.built
 
@@ -247,6 +250,8 @@ def hits(text: str) -> tuple[frozenset[int], int] | None:
     if built is None:
         return None
     db, covered = built
+    if db is None:
+        return None
     local = _SCANNER.local
     scratch = getattr(local, "scratch", None)
     if scratch is None or getattr(local, "db", None) is not db:
