@@ -187,3 +187,20 @@ def test_a_database_that_does_not_compile_gives_no_pass(monkeypatch: pytest.Monk
     assert gatescan.hits("037833100") is None
     assert gatescan.may_search(re.compile(r"(?<![A-Za-z0-9])[0-9]{3}[0-9A-Z*@#]{5}[0-9](?![A-Za-z0-9])"), "no cusip")
     gatescan.hits.cache_clear()
+
+
+_FILLER_PIECES = st.one_of(
+    _PIECES,
+    st.sampled_from(["536", "22", "8710", "4111", "1111", "GB82", "WEST", " then ", ", ", " and last four ", "#", ": ",
+                     " (then) ", "\n", " ends ", "ssn ", "card ", "iban ", "account: ", "starts "]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_FILLER_PIECES, max_size=25).map("".join))
+def test_filler_finds_nothing_without_a_gap(text: str) -> None:
+    # normalize.py skips filler_edits where its gap pattern has no match (gatescan's pass)
+    from dlp_proxy.detect import filler
+
+    if filler._GAP.search(text) is None:
+        assert filler.filler_edits(text) == []

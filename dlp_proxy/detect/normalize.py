@@ -78,7 +78,7 @@ from urllib.parse import unquote_to_bytes
 
 import regex
 
-from dlp_proxy.detect import gatescan
+from dlp_proxy.detect import filler, gatescan
 from dlp_proxy.detect.filler import filler_edits, list_marker_edits, may_have_filler
 from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_word_edits
 
@@ -639,7 +639,7 @@ def may_render(text: str) -> bool:
             or (":" in text and _EMOJI.search(text) is not None)
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
-            or (may_have_filler(text) and bool(filler_edits(text))))  # "536, then 22, ends 8710"
+            or (may_have_filler(text) and bool(_filler_edits(text))))  # "536, then 22, ends 8710"
 
 
 def rendered_digits(text: str) -> int:
@@ -1015,6 +1015,18 @@ def normalize_without_struck(text: str, *, decode: bool = True) -> Normalized | 
     return _compose(bare, normalize(bare.text, decode=decode))
 
 
+#: ``filler_edits`` finds nothing in a text where its gap pattern has no match (it
+#: returns at once then; tests/test_detect_gatescan.py holds it to that): the one pass
+#: of gatescan.py rules most tables out without the gap scan.
+gatescan.register(filler._GAP)
+
+
+def _filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    if not gatescan.may_search(filler._GAP, text):
+        return []
+    return filler_edits(text)
+
+
 def _between_groups(text: str) -> Normalized | None:
     """Ordered-list markers and filler words between an identifier's digit groups
     (detect/filler.py: ``list-markers``, ``filler-words``)."""
@@ -1027,11 +1039,11 @@ def _between_groups(text: str) -> Normalized | None:
     if may_have_filler(text):
         if edits:  # the items as they render, then the filler between them
             listed = _edit(text, edits, [], names)
-            fill = filler_edits(listed.text)
+            fill = _filler_edits(listed.text)
             if fill:
                 return _compose(listed, _edit(listed.text, fill, [], ["filler-words"] * len(fill)))
             return listed
-        fill = filler_edits(text)
+        fill = _filler_edits(text)
         edits.extend(fill)
         names.extend(["filler-words"] * len(fill))
     if not edits:
