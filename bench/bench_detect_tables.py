@@ -11,6 +11,10 @@ One process, CPU time (``time.process_time``), best of ``--repeat``.  Texts:
 - ``dirty-csv``: a client table with a synthetic SSN and account in every 50th row
   (labelled columns): the SSNs found are printed against those planted;
 - ``prose``: document text (the bench_detect chat sentences, numbers included).
+
+``--drop-step filler --drop-step number-words`` (a diagnostic, not the detector as
+shipped) replaces the normalizer's filler-words step (detect/filler.py) or number-words
+step (detect/words.py) by a no-op, to show what the rest of the detection costs.
 """
 
 from __future__ import annotations
@@ -47,7 +51,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=1.0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--drop-step", action="append", default=[], choices=["filler", "number-words"],
+                    help="diagnostic: replace this normalization step by a no-op")
     args = ap.parse_args()
+    if args.drop_step:
+        from dlp_proxy.detect import normalize as norm
+
+        if "filler" in args.drop_step:
+            norm.filler_edits = lambda _text: []  # type: ignore[assignment]
+        if "number-words" in args.drop_step:
+            norm.number_word_edits = lambda _text: []  # type: ignore[assignment]
+            norm.may_have_number_words = lambda _text: False  # type: ignore[assignment]
+        print(f"DIAGNOSTIC: steps dropped: {', '.join(args.drop_step)} (not the shipped detector)")
     engine = build_detector(ROOT / "config", ner=False)
     rng = random.Random(7)
     texts = {

@@ -32,6 +32,7 @@ from typing import NamedTuple
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect import gatescan
 from dlp_proxy.detect.structure import CELL, ROW, column_header
 from dlp_proxy.recognizers._fuzzy import FuzzyContext
 from dlp_proxy.recognizers._structure import cuts, fused
@@ -58,8 +59,11 @@ _LINE_PART = rf"(?:(?![ \t]+[#\u2116$\u00a2-\u00a5\u20a0-\u20cf])[ \t]{{0,2}}{_S
 #: to eight blanks and a line's part (``5120-0230`` line break, indented, ``-7970-8380``);
 #: never empty (the lookahead), and bounded, so a run costs linear time.
 _SEP = rf"(?=[ \t\r\n]|{_SEP_MARK}){_LINE_PART}(?:\r?\n[ \t]{{0,8}}{_LINE_PART}){{0,2}}"
+#: A run: its first character, then the check that no letter or digit is before it (after
+#: it, not in front: ``re`` then skips to the characters that can start a run, where a
+#: leading lookbehind is tried at every position).
 _RUN_RE = re.compile(
-    rf"(?<![A-Za-z0-9])[0-9{_LK}][0-9{_LK}]*(?:{_SEP}[0-9{_LK}]+)*(?![A-Za-z0-9])"
+    rf"[0-9{_LK}](?<![A-Za-z0-9][0-9{_LK}])[0-9{_LK}]*(?:{_SEP}[0-9{_LK}]+)*(?![A-Za-z0-9])"
 )
 _GROUP_RE = re.compile(rf"[0-9{_LK}]+")
 MAX_CANDIDATE_DIGITS = 19
@@ -384,11 +388,12 @@ def _spanned_headers(text: str, start: int, end: int) -> list[str]:
 
 #: a table's first row with no text in any cell (``| | | |`` marked by ``mark_tables``)
 _BLANK_FIRST_ROW = re.compile(r"(?:\A|\n)[ \t|\x1f]*\x1f[ \t|\x1f]*\x1e")
+gatescan.register(_BLANK_FIRST_ROW)
 
 
 def blank_header_table(text: str) -> bool:
     """``text`` (marked) holds a table whose header row is wholly empty."""
-    return CELL in text and _BLANK_FIRST_ROW.search(text) is not None
+    return CELL in text and gatescan.search(_BLANK_FIRST_ROW, text)
 
 
 def _blank_header_row(text: str, table_start: int) -> bool:
@@ -515,9 +520,11 @@ class ContextProbe:
         # lower-cased), ~30x faster on a file window than the case-insensitive search.
         lower = _first_char_alternation(words, lookbehind=False)
         self.loose_lower = None if lower is None else re.compile(lower)
+        if self.loose is not None:
+            gatescan.register(self.loose)
 
     def __call__(self, text: str) -> bool:
-        if self.loose is None:
+        if self.loose is None or not gatescan.may_search(self.loose, text):
             return False
         low = _ascii_lower(text) if self.literals is not None else None
         if low is not None and self.literals is not None:

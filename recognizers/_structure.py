@@ -34,23 +34,26 @@ _FIX_HINT = re.compile(r"[0-9]=[^\x01|^ ;,\t\n]*[\x01|^ ;,\t][0-9]{1,4}=")
 # Clock times with optional seconds/fraction; a date glued before one (20241203-, 2024-12-03T)
 # belongs to it.  The hints are literal-led searches that rule most texts out cheaply.
 _TIME_HINT = re.compile(r"[0-9]:[0-9]{2}")
-_CLOCK = re.compile(r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?Z?(?![0-9])")
+# (Digit-led patterns check the character before their first digit after it: ``re`` then
+# skips to digits, where a leading lookbehind is tried at every position.)
+_CLOCK = re.compile(r"[0-9](?<![0-9][0-9])[0-9]?:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?Z?(?![0-9])")
 _DATE_BEFORE = re.compile(r"(?<![0-9])(?:[0-9]{8}[-T ]|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ])$")
 # Calendar dates with a four-digit year (2024-11-19, 11/19/2024): the end of one CSV row's
 # date and the next row's id are not one number ("11-19\n10131" read as a routing number).
 _DATE_HINT = re.compile(r"-[01][0-9]-|/(?:19|20)[0-9]{2}")
+# (Digit-led: each alternative goes on after the first digit, which a lookbehind names.)
 _DATE = re.compile(
-    r"(?<![0-9])(?:(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
-    r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)[0-9]{2})(?![0-9])"
+    r"[0-9](?<![0-9][0-9])(?:(?:(?<=1)9|(?<=2)0)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:(?<=0)[1-9]|(?<=[1-9])|(?<=1)[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)[0-9]{2})(?![0-9])"
 )
 # Amounts and quantities with thousands separators (25,676; 4,512,000.50): one token, so a
 # CUSIP or an id after a share quantity never takes the quantity's digits, whatever
 # separators the digit runs accept.
 _THOUSANDS_HINT = re.compile(r"[0-9],[0-9]{3}")
-_THOUSANDS = re.compile(r"(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])")
+_THOUSANDS = re.compile(r"[0-9](?<![0-9,.][0-9])[0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])")
 # Three or more dot-separated numeric parts.
 _DOTTED_HINT = re.compile(r"\.[0-9]{1,6}\.")
-_DOTTED = re.compile(r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])")
+_DOTTED = re.compile(r"[0-9](?<![0-9.][0-9])[0-9]{0,4}(?:\.[0-9]{1,6}){2,}(?![0-9])")
 
 
 @functools.lru_cache(maxsize=256)

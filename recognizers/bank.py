@@ -29,6 +29,7 @@ from typing import Any
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect import gatescan
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from dlp_proxy.recognizers._common import (
     NINE,
@@ -276,13 +277,14 @@ class FirmAccountRecognizer(DLPRecognizer):
             except (KeyError, re.error, TypeError, ValueError) as exc:
                 raise ValueError(f"account_formats[{i}]: {exc}") from exc
             self.formats.append((name, rx, score, required))
+        gatescan.register(*self.patterns)
 
     @property
     def patterns(self) -> list[re.Pattern[str]]:
         return [rx for _, rx, _, _ in self.formats]
 
     def could_match(self, text: str) -> bool:
-        return any(rx.search(text) for _, rx, _, _ in self.formats)
+        return any(gatescan.search(rx, text) for _, rx, _, _ in self.formats)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -335,7 +337,7 @@ class SortCodeAccountRecognizer(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # the sort code's three pairs are always consecutive groups of a digit run
-        return 6 in candidate_lengths(text) and _SORT_PAIR_RE.search(text) is not None
+        return 6 in candidate_lengths(text) and gatescan.search(_SORT_PAIR_RE, text)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -369,6 +371,7 @@ _PAIR_WORDS = re.compile(
     r"checking|savings|payroll|beneficiary|remit|pay(?:ment)?)(?![a-z])",
     re.IGNORECASE,
 )
+gatescan.register(_SORT_PAIR_RE, _PAIR_RE, _PAIR_WORDS)
 
 
 class RoutingAccountPairRecognizer(DLPRecognizer):
@@ -385,7 +388,9 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # the routing number is a whole digit group (a run's group sum)
-        return (9 in candidate_lengths(text) and any(aba_valid(m.group(1)) for m in _PAIR_RE.finditer(text))
+        return (9 in candidate_lengths(text) and gatescan.may_search(_PAIR_RE, text)
+                and gatescan.may_search(_PAIR_WORDS, text)
+                and any(aba_valid(m.group(1)) for m in _PAIR_RE.finditer(text))
                 and _PAIR_WORDS.search(text) is not None)
 
     def analyze(

@@ -12,6 +12,7 @@ import re
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect import gatescan
 from dlp_proxy.model import EMAIL_ADDRESS, PHONE_NUMBER
 from dlp_proxy.recognizers._common import DLPRecognizer
 
@@ -32,6 +33,7 @@ _BARE_CORE_RE = re.compile(r"[2-9][0-9]{2}[2-9][0-9]{6}")
 #: Every ``_INTL_RE`` match starts with ``+``, a country code and at least one more digit.
 _INTL_CORE_RE = re.compile(r"\+[1-9][0-9]{0,2}[ .-]?\(?[0-9]")
 _INTL_RE = re.compile(r"(?<![0-9A-Za-z+])\+(?!1[ .-]?[2-9])[1-9][0-9]{0,2}(?:[ .-]?\(?[0-9]{1,4}\)?){2,5}(?![0-9])")
+gatescan.register(_EMAIL_RE, _NANP_RE, _BARE_RE, _INTL_RE)
 
 
 class EmailAddressRecognizer(DLPRecognizer):
@@ -39,7 +41,7 @@ class EmailAddressRecognizer(DLPRecognizer):
         super().__init__([EMAIL_ADDRESS], context=context)
 
     def could_match(self, text: str) -> bool:
-        return "@" in text and _EMAIL_RE.search(text) is not None
+        return "@" in text and gatescan.search(_EMAIL_RE, text)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -60,10 +62,12 @@ class PhoneNumberRecognizer(DLPRecognizer):
     def could_match(self, text: str) -> bool:
         # NANP and E.164 forms are reported without context, a bare ten digits only with it
         return (
-            (_NANP_CORE_RE.search(text) is not None and _NANP_RE.search(text) is not None)
-            or (_INTL_CORE_RE.search(text) is not None and _INTL_RE.search(text) is not None)
-            or (_BARE_CORE_RE.search(text) is not None and _BARE_RE.search(text) is not None
-                and self.context_anywhere(text))
+            (gatescan.may_search(_NANP_RE, text) and _NANP_CORE_RE.search(text) is not None
+             and _NANP_RE.search(text) is not None)
+            or (gatescan.may_search(_INTL_RE, text) and _INTL_CORE_RE.search(text) is not None
+                and _INTL_RE.search(text) is not None)
+            or (gatescan.may_search(_BARE_RE, text) and _BARE_CORE_RE.search(text) is not None
+                and _BARE_RE.search(text) is not None and self.context_anywhere(text))
         )
 
     def analyze(

@@ -14,6 +14,7 @@ import unicodedata
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect import gatescan
 from dlp_proxy.model import IBAN_CODE
 from dlp_proxy.recognizers._common import DLPRecognizer
 
@@ -44,6 +45,7 @@ BBAN_RE: dict[str, re.Pattern[str]] = {
 }
 
 _START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9]{2})")
+gatescan.register(_START_RE)
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 
 
@@ -106,7 +108,8 @@ class IbanCodeRecognizer(DLPRecognizer):
         super().__init__([IBAN_CODE], context=context)
 
     def could_match(self, text: str) -> bool:
-        return any(m.group(1).upper() in IBAN_LENGTHS for m in _START_RE.finditer(text))
+        return gatescan.may_search(_START_RE, text) and any(
+            m.group(1).upper() in IBAN_LENGTHS for m in _START_RE.finditer(text))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -15,6 +15,7 @@ import re
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect import gatescan
 from dlp_proxy.model import DATE_OF_BIRTH, US_DRIVER_LICENSE, US_PASSPORT
 from dlp_proxy.recognizers._common import DLPRecognizer
 
@@ -32,6 +33,7 @@ _DATE_RES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![A-Za-z])" + _MONTH_RX + r"\s+([0-9]{1,2})(?:st|nd|rd|th)?,?\s+([0-9]{4})(?![0-9])", re.I), "Mdy"),
     (re.compile(r"(?<![0-9])([0-9]{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RX + r",?\s+([0-9]{4})(?![0-9])", re.I), "dMy"),
 ]
+gatescan.register(_PASSPORT_RE, _DL_RE, *(rx for rx, _ in _DATE_RES))
 
 
 def _mk_date(y: int, m: int, d: int) -> dt.date | None:
@@ -50,7 +52,7 @@ class PassportRecognizer(DLPRecognizer):
         super().__init__([US_PASSPORT], context=context)
 
     def could_match(self, text: str) -> bool:
-        return self.context_anywhere(text) and _PASSPORT_RE.search(text) is not None
+        return gatescan.may_search(_PASSPORT_RE, text) and self.context_anywhere(text) and _PASSPORT_RE.search(text) is not None
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -75,7 +77,7 @@ class DriverLicenseRecognizer(DLPRecognizer):
         super().__init__([US_DRIVER_LICENSE], context=context)
 
     def could_match(self, text: str) -> bool:
-        return self.context_anywhere(text) and _DL_RE.search(text) is not None
+        return gatescan.may_search(_DL_RE, text) and self.context_anywhere(text) and _DL_RE.search(text) is not None
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -98,7 +100,8 @@ class BirthDateRecognizer(DLPRecognizer):
         super().__init__([DATE_OF_BIRTH], context=context)
 
     def could_match(self, text: str) -> bool:
-        return self.context_anywhere(text) and any(rx.search(text) for rx, _ in _DATE_RES)
+        return (any(gatescan.may_search(rx, text) for rx, _ in _DATE_RES) and self.context_anywhere(text)
+                and any(rx.search(text) for rx, _ in _DATE_RES))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -13,11 +13,13 @@ import re
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect import gatescan
 from dlp_proxy.model import CUSIP, ISIN
 from dlp_proxy.recognizers._common import DLPRecognizer
 
 _CUSIP_RE = re.compile(r"(?<![A-Za-z0-9])[0-9]{3}[0-9A-Z*@#]{5}[0-9](?![A-Za-z0-9])")
 _ISIN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9A-Z]{9}[0-9](?![A-Za-z0-9])")
+gatescan.register(_CUSIP_RE, _ISIN_RE)
 
 
 def _cval(c: str) -> int:
@@ -72,7 +74,7 @@ class CusipCodeRecognizer(DLPRecognizer):
         super().__init__([CUSIP], context=context)
 
     def could_match(self, text: str) -> bool:
-        return any(cusip_valid(m.group(0)) for m in _CUSIP_RE.finditer(text))
+        return gatescan.may_search(_CUSIP_RE, text) and any(cusip_valid(m.group(0)) for m in _CUSIP_RE.finditer(text))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -96,7 +98,7 @@ class IsinCodeRecognizer(DLPRecognizer):
         super().__init__([ISIN], context=context)
 
     def could_match(self, text: str) -> bool:
-        return any(isin_valid(m.group(0)) for m in _ISIN_RE.finditer(text))
+        return gatescan.may_search(_ISIN_RE, text) and any(isin_valid(m.group(0)) for m in _ISIN_RE.finditer(text))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

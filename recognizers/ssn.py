@@ -116,6 +116,8 @@ def _shaped(c: Candidate) -> float:
 
 class _NineDigit(DLPRecognizer):
     ENTITY = ""
+    #: the first characters (as written) a valid candidate can have; None: any
+    FIRST: frozenset[str] | None = None
 
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([self.ENTITY], context=context)
@@ -125,7 +127,7 @@ class _NineDigit(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # analyze reports a valid candidate only when it is shaped or has a context word
-        if self.shaped_or_context_gate(text, candidates(text, NINE), lambda c: self.valid(c.digits), _shaped):
+        if self.shaped_or_context_gate(text, candidates(text, NINE, self.FIRST), lambda c: self.valid(c.digits), _shaped):
             return True
         if not (("(" in text or CELL in text) and (self.context_present(text) or blank_header_table(text))):
             return False
@@ -235,6 +237,8 @@ class ItinRecognizer(_NineDigit):
     DEFAULT_CONTEXT = ("itin", "itin#", "itin no", "individual taxpayer", "taxpayer id", "tax id", "tin", "ssn",
                        "social security", "w-7", *TAXPAYER_ID_LABELS, "individual taxpayer identification number")
     FUZZY = ("itin", "social", "security")
+    #: an ITIN starts with 9 (a look-alike letter reads as 0 or 1)
+    FIRST = frozenset("9")
 
     def valid(self, d: str) -> bool:
         return itin_valid(d)

@@ -4,7 +4,9 @@
 every digit read as ``0`` and builds the groups of a run only when one of its sequences
 can have a wanted length; context words are searched in the lower-cased text of an
 ASCII text; the phone gate searches a necessary condition before each full pattern.
-Each is compared here with the code it replaced (kept below as the reference), on
+The run, clock, date, amount and version patterns are digit-led (the check before the
+first digit after it).  ``mark_tables`` counts delimiters with one C-level count per line and marks a run of table
+lines at once.  Each is compared here with the code it replaced (kept below as the reference), on
 generated texts and on the corpora, as written and as the engine analyzes them
 (``mark_tables(sanitize(...))``, then ``normalize``).
 """
@@ -12,6 +14,7 @@ generated texts and on the corpora, as written and as the engine analyzes them
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from unittest import mock
@@ -21,9 +24,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import build_detector, decode
+from dlp_proxy.detect import normalize as normalize_mod
 from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.structure import CELL, ROW, mark_tables
-from dlp_proxy.recognizers import _common, contact
+from dlp_proxy.recognizers import _common, _structure, contact
 from dlp_proxy.recognizers._common import Candidate, DLPRecognizer
 from tests.tablegen import dirty_csv, trade_csv
 
@@ -168,3 +172,106 @@ def test_corpus_texts_same_blobs() -> None:
     for text in _corpus_texts():
         for view in _views(text):
             assert _blobs(view) == _reference_blobs(view)
+
+
+def _reference_mark_tables(text: str) -> str:
+    """structure.mark_tables as first written: ``_count`` and ``_mark_line`` per line."""
+    from dlp_proxy.detect import structure as st_
+
+    if CELL in text or ROW in text:
+        text = text.replace(CELL, " ").replace(ROW, " ")
+    text = st_.canonical_breaks(text)
+    if "\n" not in text or not any(d in text for d in st_._DELIMS):
+        return text
+    lines = text.split("\n")
+    n = len(lines)
+    owner: list[str | None] = [None] * n
+    for delim in st_._DELIMS:
+        if delim not in text:
+            continue
+        counts = [st_._count(line, delim) if delim in line else 0 for line in lines]
+        i = 0
+        while i < n:
+            c = counts[i]
+            if c == 0 or owner[i] is not None:
+                i += 1
+                continue
+            j = i + 1
+            while j < n and counts[j] == c and owner[j] is None:
+                j += 1
+            if j - i >= st_._min_rows(delim, c):
+                for k in range(i, j):
+                    owner[k] = delim
+            i = j
+    if not any(owner):
+        return text
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        mark = owner[k]
+        out.append(line if mark is None else st_._mark_line(line, mark))
+        if k + 1 < n:
+            out.append(ROW if mark is not None and owner[k + 1] == mark else "\n")
+    return "".join(out)
+
+
+_TABLE_PIECES = st.one_of(
+    st.sampled_from([",", ", ", ";", "; ", "\t", "|", " | ", "\n", "\r\n", "\r", '"', '"a,b"', '"x;y\tz"', "a", "1", "22",
+                     "Bob", "536-22-8710", " ", CELL, ROW, "\x0b", "\u2028", "| --- |"]),
+    st.text(alphabet=",;\t|\n\" ab1", max_size=6),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_TABLE_PIECES, max_size=40).map("".join))
+def test_generated_texts_same_table_marks(text: str) -> None:
+    assert mark_tables(text) == _reference_mark_tables(text)
+
+
+def test_corpus_and_tables_same_table_marks() -> None:
+    texts = _corpus_texts() + [trade_csv(300), trade_csv(300, sep="\t"), dirty_csv(300)[0],
+                               trade_csv(50).replace("wire sent", '"wire, sent"')]
+    for text in texts:
+        assert mark_tables(text) == _reference_mark_tables(text)
+
+
+# The digit-led patterns (the check before the first digit moved after it) against the
+# lookbehind-led ones they replaced: the same matches.
+_LED_BY_LOOKBEHIND = {
+    "run": (_common._RUN_RE,
+            rf"(?<![A-Za-z0-9])[0-9{_common._LK}][0-9{_common._LK}]*(?:{_common._SEP}[0-9{_common._LK}]+)*(?![A-Za-z0-9])"),
+    "clock": (_structure._CLOCK, r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?Z?(?![0-9])"),
+    "thousands": (_structure._THOUSANDS, r"(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])"),
+    "dotted": (_structure._DOTTED, r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])"),
+    "letters": (normalize_mod._LETTER_SEPARATED, r"(?<![0-9])[0-9]{1,7}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])"),
+    "b64-run": (decode._B64_RUN, r"[A-Za-z0-9+/_-]{12,}"),
+    "alnum-run": (decode._ALNUM_RUN, r"[0-9A-Za-z]{12,}"),
+    "date": (_structure._DATE,
+             r"(?<![0-9])(?:(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+             r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)[0-9]{2})(?![0-9])"),
+}
+
+
+def _same_matches(text: str) -> None:
+    for name, (new, old) in _LED_BY_LOOKBEHIND.items():
+        want = [(m.span(), m.group(0)) for m in re.finditer(old, text)]
+        assert [(m.span(), m.group(0)) for m in new.finditer(text)] == want, (name, text)
+
+
+_DIGIT_PIECES = st.one_of(
+    st.text(alphabet="0123456789", min_size=1, max_size=5),
+    st.sampled_from(["-", "/", ":", ".", ",", " ", "\n", "a", "Z", "T", "O", "l", "\u041e", "19", "20", "2024", "0", "1",
+                     "12", "31", "abcdefghijk", "+/_-", "x", "b", "11/19/2024", "2024-11-19", "14:30:15.123", "25,676", "10.4.12.1", "x1", CELL]),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_DIGIT_PIECES, max_size=20).map("".join))
+def test_digit_led_patterns_same_matches(text: str) -> None:
+    _same_matches(text)
+
+
+def test_digit_led_patterns_same_matches_corpus() -> None:
+    for text in _corpus_texts() + [trade_csv(200), dirty_csv(200)[0]]:
+        for view in _views(text):
+            _same_matches(view)
+            _same_matches(view.translate(_common._ZERO_DIGITS))

@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dlp_proxy.detect import gatescan
+
 _B64_RE = re.compile(
     r"(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]*[0-9+/_-]|[A-Za-z0-9+/_-]*[A-Z][A-Za-z0-9+/_-]*[a-z]|[A-Za-z0-9+/_-]*[a-z][A-Za-z0-9+/_-]*[A-Z])"
     r"[A-Za-z0-9+/_-]{12,}={0,2}(?![A-Za-z0-9+/_=-])"
@@ -34,8 +36,11 @@ _TOKEN12 = re.compile(r"[A-Za-z0-9+/_-]{12}")
 # patterns are tried only at the start of each such run of 12 or more (found with a
 # leading character class, which the regex engine skips to; the patterns' leading
 # lookbehinds make it try every position): the same matches, ~4x cheaper on prose.
-_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{12,}")
-_ALNUM_RUN = re.compile(r"[0-9A-Za-z]{12,}")
+# (Each is a maximal run: its first character is not after another one, checked after
+# it, so a short word costs one try, not one per character.)
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_-](?<![A-Za-z0-9+/_-]{2})[A-Za-z0-9+/_-]{11,}")
+_ALNUM_RUN = re.compile(r"[0-9A-Za-z](?<![0-9A-Za-z]{2})[0-9A-Za-z]{11,}")
+gatescan.register(_TOKEN12, _HEX_SPACED_HINT)
 
 
 def _at_runs(rx: re.Pattern[str], runs: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -47,7 +52,8 @@ def _at_runs(rx: re.Pattern[str], runs: re.Pattern[str], text: str) -> Iterator[
 
 
 def _has_token12(text: str) -> bool:
-    return any(len(word) >= 12 for word in text.split()) and _TOKEN12.search(text) is not None
+    # twelve token characters in a row are in a whitespace-free word of twelve or more
+    return gatescan.search(_TOKEN12, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +95,7 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
     """Decoded blobs; a ``(start, end)`` tuple means a blob too large to decode."""
     seen: list[tuple[int, int]] = []
     escapes = "\\x" in text
-    spaced = _HEX_SPACED_HINT.search(text) is not None
+    spaced = gatescan.search(_HEX_SPACED_HINT, text)
     tokens = _has_token12(text)
     if not (escapes or spaced or tokens):
         return

@@ -38,6 +38,7 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
 import dlp_proxy.recognizers as builtin
+from dlp_proxy.detect import gatescan
 from dlp_proxy.detect.bidi import TRANSFORM as BIDI
 from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.detect.config import DetectionConfig, load_config
@@ -168,6 +169,28 @@ class _Enhancer(LemmaContextAwareEnhancer):
         return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
 
 
+class _GatedRegistry(RecognizerRegistry):  # type: ignore[misc]
+    """Presidio's registry, leaving out the recognizers whose could-match check said
+    False for the text being analyzed (``skipping``): such a recognizer returns no
+    result, and Presidio's context enhancement, thresholds and de-duplication work on
+    results only, so leaving it out changes nothing but the time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._skip = threading.local()
+
+    def skipping(self, skip: frozenset[int]) -> None:
+        """Leave out the recognizers with these ``id()`` in this thread's next analyses."""
+        self._skip.ids = skip
+
+    def get_recognizers(self, *args: Any, **kwargs: Any) -> list[EntityRecognizer]:
+        found: list[EntityRecognizer] = super().get_recognizers(*args, **kwargs)
+        skip: frozenset[int] | None = getattr(self._skip, "ids", None)
+        if skip:
+            return [r for r in found if id(r) not in skip]
+        return found
+
+
 def _always(_text: str) -> bool:
     return True
 
@@ -237,7 +260,8 @@ class Engine:
             for rx in firm.patterns:
                 extra_triggers.append(("firm-format", rx, frozenset({US_BANK_NUMBER})))
         self._yaml_entities: set[str] = set()
-        registry = RecognizerRegistry(recognizers=recs, supported_languages=["en"])
+        registry = _GatedRegistry(recognizers=recs, supported_languages=["en"])
+        self._registry = registry
         for spec in config.yaml_recognizers:
             spec = dict(spec)
             spec.setdefault("supported_language", "en")
@@ -263,6 +287,7 @@ class Engine:
             default_score_threshold=self.limits.score_threshold, context_aware_enhancer=_Enhancer(),
         )
         self.prefilter = Prefilter(extra_triggers)
+        gatescan.prepare()  # the recognizers' gate regexes, one pass per text (gatescan.py)
         self.supported: frozenset[str] = frozenset(
             e for e in (*ENTITY_TYPES, *self._yaml_entities) if e != PERSON or self.ner
         )
@@ -272,8 +297,10 @@ class Engine:
         self._gates: list[_Gate] = []
         self._entity_gates: dict[str, list[int]] = {}
         self._yaml_gates: list[tuple[frozenset[str], int]] = []
+        self._gate_ids: list[int] = []  # id() of each gate's recognizer
         for i, r in enumerate(registry.recognizers):
             self._gates.append(_recognizer_gate(r))
+            self._gate_ids.append(id(r))
             for ent in r.supported_entities:
                 self._entity_gates.setdefault(ent, []).append(i)
             if isinstance(r, PatternRecognizer):
@@ -407,12 +434,13 @@ class Engine:
         raw: list[tuple[int, int, str, float, str, str, tuple[str, ...]]] = []
         ents = self.prefilter.entities(ntext, wanted)
         if ents:
+            skip: frozenset[int] = frozenset()
             if self.gated:
-                ents, tokenize = self._could_match(ntext, ents)
+                ents, tokenize, skip = self._could_match(ntext, ents)
             else:
                 tokenize = bool(self._yaml_entities & ents)
             if ents:
-                for r in self._presidio(ntext, ents, tokenize):
+                for r in self._presidio(ntext, ents, tokenize, skip):
                     raw.append(_unpack(r))
         for blob in find_blobs(ntext, self.limits.max_blob_chars):
             if not isinstance(blob, Blob):
@@ -444,9 +472,11 @@ class Engine:
             out.append(Finding(ent, a, b, score, rec, transforms, expl))
         return _resolve(out)
 
-    def _could_match(self, ntext: str, ents: set[str]) -> tuple[set[str], bool]:
-        """The entities some recognizer could report in ``ntext``, and whether a YAML
-        recognizer could (its results need the tokenizer's artifacts for context).
+    def _could_match(self, ntext: str, ents: set[str]) -> tuple[set[str], bool, frozenset[int]]:
+        """The entities some recognizer could report in ``ntext``, whether a YAML
+        recognizer could (its results need the tokenizer's artifacts for context), and
+        the ``id()`` of the recognizers of those entities that cannot (Presidio leaves
+        them out: ``_GatedRegistry``).
 
         Presidio's analysis is per recognizer and per entity (selection, context
         enhancement, thresholds, de-duplication), so asking it only for these
@@ -468,26 +498,34 @@ class Engine:
                 if could:
                     live.add(ent)
                     break
+        # The other recognizers of the live entities: those that cannot match are left out.
+        for ent in live:
+            for i in self._entity_gates.get(ent, ()):
+                if seen[i] is None:
+                    seen[i] = gates[i](ntext)
+        ids = self._gate_ids
+        skip = frozenset(ids[i] for i, could in enumerate(seen) if could is False)
         for yaml_ents, i in self._yaml_gates:
-            if yaml_ents & live:
-                could = seen[i]
-                if could is None:
-                    could = seen[i] = gates[i](ntext)
-                if could:
-                    return live, True
-        return live, False
+            if yaml_ents & live and seen[i]:
+                return live, True, skip
+        return live, False, skip
 
-    def _presidio(self, ntext: str, ents: Collection[str], tokenize: bool) -> list[RecognizerResult]:
+    def _presidio(self, ntext: str, ents: Collection[str], tokenize: bool,
+                  skip: frozenset[int] = frozenset()) -> list[RecognizerResult]:
         if tokenize:
             with self._nlp_lock:
                 artifacts = self._fast_nlp.process_text(ntext, "en")
         else:
             artifacts = NlpArtifacts([], self._blank.make_doc(""), [], [], None, "en")
-        return list(
-            self.analyzer.analyze(
-                ntext, "en", entities=sorted(ents), nlp_artifacts=artifacts, return_decision_process=True
+        self._registry.skipping(skip)
+        try:
+            return list(
+                self.analyzer.analyze(
+                    ntext, "en", entities=sorted(ents), nlp_artifacts=artifacts, return_decision_process=True
+                )
             )
-        )
+        finally:
+            self._registry.skipping(frozenset())
 
     def _person(self, ntext: str) -> list[RecognizerResult]:
         assert self._ner_nlp is not None

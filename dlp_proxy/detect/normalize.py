@@ -74,6 +74,7 @@ import functools
 import html
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from urllib.parse import unquote_to_bytes
@@ -81,6 +82,7 @@ from urllib.parse import unquote_to_bytes
 import regex
 import unicodedata2 as unicodedata  # current Unicode tables, not Python 3.11's Unicode 14
 
+from dlp_proxy.detect import filler, gatescan
 from dlp_proxy.detect.filler import filler_edits, list_marker_edits, may_have_filler
 from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_word_edits
 
@@ -298,8 +300,8 @@ class Normalized:
     """Normalized text and, per normalized char, the original span it came from."""
 
     text: str
-    starts: list[int]
-    ends: list[int]
+    starts: Sequence[int]
+    ends: Sequence[int]
     #: (original start, original end, transform) for every change made
     events: list[tuple[int, int, str]] = field(default_factory=list)
 
@@ -326,7 +328,8 @@ class Normalized:
 
 def identity(text: str) -> Normalized:
     n = len(text)
-    return Normalized(text, list(range(n)), list(range(1, n + 1)), [])
+    # ranges, not lists: most of a file's windows are unchanged by normalization
+    return Normalized(text, range(n), range(1, n + 1), [])
 
 
 def sanitize(text: str) -> str:
@@ -627,6 +630,15 @@ _GLUED_SUFFIXES = ("no", "num", "nbr", "nr")
 _GLUE_POINT = re.compile(r"[0-9](?<=[A-Za-z][0-9])|[0-9](?<=[A-Za-z][#:.][0-9])")
 #: Any digit touching a letter (before it, or after it with one of ``#:.`` between).
 _GLUE_ANY = re.compile(r"[0-9](?:(?<=[A-Za-z][0-9])|(?<=[A-Za-z][#:.][0-9])|(?=[A-Za-z]))")
+#: The same without lookarounds (a match exactly where ``_GLUE_ANY`` has one), for the one
+#: pass of gatescan.py, which reads lookarounds loosely
+_GLUE_HINT = re.compile(r"[A-Za-z][#:.]?[0-9]|[0-9][A-Za-z]")
+gatescan.register(_GLUE_HINT)
+
+
+def _glue_any(text: str) -> bool:
+    """A digit touches a letter (``_GLUE_ANY`` has a match)."""
+    return gatescan.may_search(_GLUE_HINT, text) and _GLUE_ANY.search(text) is not None
 _GLUED_AFTER = re.compile(
     r"(?i)[0-9](" + "|".join((*_GLUED_LONG, "exp", "cvv", "cvc", "dob")) + r")(?![A-Za-z])"
 )
@@ -650,7 +662,7 @@ def may_render(text: str) -> bool:
             or (":" in text and _EMOJI.search(text) is not None)
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
-            or (may_have_filler(text) and bool(filler_edits(text))))  # "536, then 22, ends 8710"
+            or (may_have_filler(text) and bool(_filler_edits(text))))  # "536, then 22, ends 8710"
 
 
 def rendered_digits(text: str) -> int:
@@ -777,7 +789,7 @@ def _one_as_dash(run: str) -> bool:
 
 #: Digit groups with one ASCII letter between each two (``536x22x8710``): a candidate
 #: for ``_letter_separators``.  Digit-led: costs little on text with few digits.
-_LETTER_SEPARATED = re.compile(r"(?<![0-9])[0-9]{1,7}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])")
+_LETTER_SEPARATED = re.compile(r"[0-9](?<![0-9]{2})[0-9]{0,6}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])")
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -877,8 +889,8 @@ def _render(text: str) -> Normalized | None:
 
 def _glued(text: str) -> Normalized | None:
     """A space between a label and the digits glued to it ("SSN536-22-8710")."""
-    if _GLUE_ANY.search(text) is None:
-        return None  # no digit touches a letter: one digit-led search
+    if not _glue_any(text):
+        return None  # no digit touches a letter
     edits: list[tuple[int, int, str, int, int]] = []
     for m in _GLUE_POINT.finditer(text):
         d = m.start()  # the first digit
@@ -1013,7 +1025,7 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
         tex = _latex_and_words(result.text)
         if tex is not None:
             result = _compose(result, tex)
-    if _GLUE_ANY.search(result.text) is not None:  # a digit touches a letter
+    if _glue_any(result.text):  # a digit touches a letter
         lettered = _letter_separators(result.text)
         if lettered is not None:
             result = _compose(result, lettered)
@@ -1049,6 +1061,18 @@ def normalize_without_struck(text: str, *, decode: bool = True) -> Normalized | 
     return _compose(bare, normalize(bare.text, decode=decode))
 
 
+#: ``filler_edits`` finds nothing in a text where its gap pattern has no match (it
+#: returns at once then; tests/test_detect_gatescan.py holds it to that): the one pass
+#: of gatescan.py rules most tables out without the gap scan.
+gatescan.register(filler._GAP)
+
+
+def _filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    if not gatescan.may_search(filler._GAP, text):
+        return []
+    return filler_edits(text)
+
+
 def _between_groups(text: str) -> Normalized | None:
     """Ordered-list markers and filler words between an identifier's digit groups
     (detect/filler.py: ``list-markers``, ``filler-words``)."""
@@ -1061,11 +1085,11 @@ def _between_groups(text: str) -> Normalized | None:
     if may_have_filler(text):
         if edits:  # the items as they render, then the filler between them
             listed = _edit(text, edits, [], names)
-            fill = filler_edits(listed.text)
+            fill = _filler_edits(listed.text)
             if fill:
                 return _compose(listed, _edit(listed.text, fill, [], ["filler-words"] * len(fill)))
             return listed
-        fill = filler_edits(text)
+        fill = _filler_edits(text)
         edits.extend(fill)
         names.extend(["filler-words"] * len(fill))
     if not edits:

@@ -48,6 +48,7 @@ CELL = "\x1f"
 ROW = "\x1e"
 _DELIMS = ("\t", "|", ";", ",")
 _QUOTED = re.compile(r'"[^"\n]*"')
+_QUOTED_SPLIT = re.compile(r'("[^"\n]*")')
 #: A column header is a label, not a sentence: a longer first-row cell labels nothing.
 MAX_HEADER_CHARS = 40
 _DIGIT = re.compile(r"[0-9]")
@@ -81,6 +82,33 @@ def _count(line: str, delim: str) -> int:
     return n
 
 
+def _counts(lines: list[str], text: str, delim: str) -> list[int]:
+    """``_count`` of every line (C-level counts; ``_count`` itself only for a line with
+    a double quote)."""
+    counts = [line.count(delim) for line in lines]
+    if '"' in text and delim in (",", ";", "\t"):
+        counts = [_count(line, delim) if c and '"' in line else c for line, c in zip(lines, counts, strict=True)]
+        quoted = True
+    else:
+        quoted = False
+    spaced = delim + " "
+    if delim in (",", ";") and spaced in text:
+        # (a line with a double quote has its count from ``_count`` already)
+        return [0 if c and line.count(spaced) * 2 > c and not (quoted and '"' in line) else c
+                for line, c in zip(lines, counts, strict=True)]
+    return counts
+
+
+def _mark_block(block: str, delim: str) -> str:
+    """The lines of one run of table lines (joined by ``\n``), marked: every line break a
+    ``ROW``, every delimiter outside double quotes a ``CELL``."""
+    if '"' not in block or delim == "|":
+        return block.replace(delim, CELL).replace("\n", ROW)
+    # a quoted cell never spans a line break: the block's quoted cells are its lines'
+    parts = _QUOTED_SPLIT.split(block)  # outside, quoted, outside, ...
+    return "".join(p if k % 2 else p.replace(delim, CELL).replace("\n", ROW) for k, p in enumerate(parts))
+
+
 def _mark_line(line: str, delim: str) -> str:
     if '"' not in line or delim == "|":
         return line.replace(delim, CELL)
@@ -108,7 +136,7 @@ def mark_tables(text: str) -> str:
     for delim in _DELIMS:
         if delim not in text:
             continue
-        counts = [_count(line, delim) if delim in line else 0 for line in lines]
+        counts = _counts(lines, text, delim)
         i = 0
         while i < n:
             c = counts[i]
@@ -124,13 +152,18 @@ def mark_tables(text: str) -> str:
             i = j
     if not any(owner):
         return text
+    # runs of lines with one owner: a table's (its line breaks rows), or no table's
     out: list[str] = []
-    for k, line in enumerate(lines):
+    k = 0
+    while k < n:
         mark = owner[k]
-        out.append(line if mark is None else _mark_line(line, mark))
-        if k + 1 < n:
-            out.append(ROW if mark is not None and owner[k + 1] == mark else "\n")
-    marked = "".join(out)
+        j = k + 1
+        while j < n and owner[j] == mark:
+            j += 1
+        block = "\n".join(lines[k:j])
+        out.append(block if mark is None else _mark_block(block, mark))
+        k = j
+    marked = "\n".join(out)
     assert len(marked) == len(text)
     return marked
 

@@ -1,0 +1,281 @@
+"""One C-level pass over a text for every registered gate regex.
+
+The recognizers' ``could_match`` gates, the normalizer and the blob finder each search
+a long text (a 20 kB window of a file) with their own regexes, many led by a
+lookbehind or ``\\b`` that Python's ``re`` tries at every position.  A regex
+registered here (``register``) is compiled once more into one Hyperscan database in
+*prefilter* mode (``HS_FLAG_PREFILTER``: Hyperscan's approximation of a pattern
+matches a superset of what the pattern matches, lookarounds and back-references
+included), and ``hits(text)`` scans the text once for all of them.  A pattern with
+no hit there has no match in the text: ``may_search(rx, text)`` is then False
+without running ``rx``.  True proves nothing: the caller runs ``rx`` as before.
+
+So a gate gives the same answer with or without this pass.  The pass is used only
+where it is sound:
+
+- ASCII text only (Hyperscan scans bytes; a non-ASCII text gets no hits: every
+  ``may_search`` is True);
+- patterns whose Hyperscan reading is a superset on ASCII text: Python's ``\\s``
+  also matches U+001C..U+001F (the table marks, detect/structure.py), which PCRE's
+  does not, so it is widened; a pattern with a non-ASCII character, a ``\\u``,
+  ``\\U``, ``\\N``, ``\\p`` escape, ``{,n}`` (a literal in PCRE) or the VERBOSE flag is
+  not registered (its ``may_search`` is always True), nor one Hyperscan refuses;
+- without the ``hyperscan`` wheel (it is a dependency on x86-64 only), every
+  ``may_search`` is True.
+
+tests/test_detect_gatescan.py checks the superset property on generated texts and
+the corpora.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from typing import Any
+
+_hs: Any
+try:  # a dependency on x86-64; optional elsewhere
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover - exercised where the wheel is missing
+    _hs = None
+
+#: Python's ``\\s`` on ASCII text: PCRE's blanks plus the information separators
+_WIDE_S = r"\t\n\x0b\x0c\r \x1c-\x1f"
+_UNSAFE_ESCAPE = re.compile(r"\\[uUNpP]")
+#: one character: a set (not negated), an escape or a plain character
+_ONE_CHAR = r"(\[(?!\^)(?:\\.|[^\]\\])*\]|\\[^0-9bBAZ]|[^\\()\[\]|.^$*+?{}])"
+_LEADING_LOOKBEHIND = re.compile(r"\(\?<!" + _ONE_CHAR + r"\)")
+_TRAILING_LOOKAHEAD = re.compile(r"\(\?!" + _ONE_CHAR + r"\)\Z")
+
+
+def _negated(one: str) -> str:
+    """The set of the characters ``one`` (a ``_ONE_CHAR``) does not match."""
+    return "[^" + (one[1:-1] if one.startswith("[") else one) + "]"
+
+
+_INLINE_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+
+
+def _top_level_bar(pattern: str) -> bool:
+    """``pattern`` has an alternation outside every group."""
+    depth = 0
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern.startswith("[^]", i) or pattern.startswith("[]", i):
+                i += 2 if pattern[i + 1] == "]" else 3  # a leading ``]`` is a member
+                continue
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
+def _edges_consumed(pattern: str) -> str:
+    """A negative lookbehind of one character that opens the pattern, and a negative
+    lookahead of one that closes it, as the character they allow (or the edge of the
+    text): the same texts have a match, and Hyperscan, which reads lookarounds loosely
+    in prefilter mode, keeps them.  Only for a pattern of one alternative (its edges
+    are the match's edges)."""
+    if _top_level_bar(pattern):
+        return pattern
+    flags = _INLINE_FLAGS.match(pattern)
+    head = flags.group(0) if flags is not None else ""
+    pattern = pattern[len(head):]
+    lead = _LEADING_LOOKBEHIND.match(pattern)
+    if lead is not None and pattern[lead.end():lead.end() + 1] not in ("?", "*", "+", "{"):
+        pattern = "(?:^|" + _negated(lead.group(1)) + ")" + pattern[lead.end():]
+    tail = _TRAILING_LOOKAHEAD.search(pattern)
+    if tail is not None and not _escaped(pattern, tail.start()):
+        pattern = pattern[:tail.start()] + "(?:" + _negated(tail.group(1)) + "|$)"
+    return head + pattern
+
+
+def _escaped(pattern: str, at: int) -> bool:
+    """The character at ``at`` follows an odd number of backslashes."""
+    k = at
+    while k > 0 and pattern[k - 1] == "\\":
+        k -= 1
+    return (at - k) % 2 == 1
+
+
+def hs_pattern(rx: re.Pattern[str]) -> tuple[bytes, int] | None:
+    """``rx`` as a Hyperscan expression and flags whose matches on ASCII text are a
+    superset of ``rx``'s (in prefilter mode), or None where that is not assured."""
+    if _hs is None or not isinstance(rx.pattern, str):
+        return None
+    pattern: str = rx.pattern
+    if not pattern.isascii() or rx.flags & re.VERBOSE or "{," in pattern:
+        return None
+    pattern = _edges_consumed(pattern)
+    out: list[str] = []
+    in_class = False
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                return None
+            nxt = pattern[i + 1]
+            if _UNSAFE_ESCAPE.match(pattern, i):
+                return None
+            if nxt == "s":
+                out.append(_WIDE_S if in_class else f"[{_WIDE_S}]")
+            else:
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+            elif c == "[":
+                return None  # a nested set (Python warns; PCRE reads POSIX classes)
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            out.append(c)
+            i += 1
+            if i < n and pattern[i] == "^":
+                out.append("^")
+                i += 1
+            if i < n and pattern[i] == "]":  # a leading ``]`` is a member
+                out.append("\\]")
+                i += 1
+            continue
+        out.append(c)
+        i += 1
+    flags = _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_ALLOWEMPTY
+    if rx.flags & re.IGNORECASE:
+        flags |= _hs.HS_FLAG_CASELESS
+    if rx.flags & re.MULTILINE:
+        flags |= _hs.HS_FLAG_MULTILINE
+    if rx.flags & re.DOTALL:
+        flags |= _hs.HS_FLAG_DOTALL
+    return "".join(out).encode("ascii"), flags
+
+
+def _compiles(expr: bytes, flags: int) -> bool:
+    try:
+        db = _hs.Database()
+        db.compile(expressions=[expr], ids=[0], elements=1, flags=[flags])
+    except Exception:
+        return False
+    return True
+
+
+class _Scanner:
+    """The registered patterns and their database (rebuilt after a registration)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ids: dict[tuple[str, int], int] = {}  # (pattern, flags) -> id in the database
+        self.exprs: list[tuple[bytes, int]] = []
+        #: the database and how many patterns it holds (ids below that), set together
+        self.built: tuple[Any, int] | None = None
+        self.local = threading.local()
+
+    def register(self, rx: re.Pattern[str]) -> None:
+        key = (rx.pattern, rx.flags)
+        with self.lock:
+            if key in self.ids:
+                return
+            hp = hs_pattern(rx)
+            if hp is None or not _compiles(*hp):
+                return
+            self.ids[key] = len(self.exprs)
+            self.exprs.append(hp)
+            self.built = None
+
+    def database(self) -> tuple[Any, int] | None:
+        built = self.built
+        if built is not None:
+            return built
+        with self.lock:
+            if self.built is None and self.exprs:
+                new: Any = _hs.Database()
+                try:
+                    new.compile(expressions=[e for e, _ in self.exprs], ids=list(range(len(self.exprs))),
+                                elements=len(self.exprs), flags=[f for _, f in self.exprs])
+                except Exception:  # each compiled alone, but not together: no pass (searched as before)
+                    new = None
+                self.built = (new, len(self.exprs))
+            return self.built
+
+
+_SCANNER = _Scanner()
+#: False: no pass, every ``may_search`` True (the code as it was without it; for the
+#: differential tests)
+ENABLED = True
+
+
+def register(*patterns: re.Pattern[str]) -> None:
+    """Include ``patterns`` in the one pass (those it cannot read soundly are left out:
+    their ``may_search`` stays True)."""
+    if _hs is None:
+        return
+    for rx in patterns:
+        _SCANNER.register(rx)
+
+
+def prepare() -> None:
+    """Build the database now (the engine does, once its recognizers are registered),
+    not on the first text."""
+    if _hs is not None:
+        _SCANNER.database()
+
+
+@functools.lru_cache(maxsize=16)
+def hits(text: str) -> tuple[frozenset[int], int] | None:
+    """The ids of the registered patterns whose Hyperscan reading matches in ``text``,
+    and how many patterns the scan covered; None when no scan was made."""
+    if _hs is None or not text.isascii():
+        return None
+    built = _SCANNER.database()
+    if built is None:
+        return None
+    db, covered = built
+    if db is None:
+        return None
+    local = _SCANNER.local
+    scratch = getattr(local, "scratch", None)
+    if scratch is None or getattr(local, "db", None) is not db:
+        scratch = local.scratch = _hs.Scratch(db)
+        local.db = db
+    found: set[int] = set()
+
+    def on_match(idx: int, _from: int, _to: int, _flags: int, _ctx: object) -> bool | None:
+        found.add(idx)
+        return None
+
+    db.scan(text.encode("ascii"), match_event_handler=on_match, scratch=scratch)
+    return frozenset(found), covered
+
+
+def may_search(rx: re.Pattern[str], text: str) -> bool:
+    """False proves ``rx.search(text)`` is None (True proves nothing)."""
+    k = _SCANNER.ids.get((rx.pattern, rx.flags))
+    if k is None or not ENABLED:
+        return True
+    seen = hits(text)
+    return seen is None or k >= seen[1] or k in seen[0]
+
+
+def search(rx: re.Pattern[str], text: str) -> bool:
+    """``rx.search(text) is not None``, skipped when the one pass proves it False."""
+    return may_search(rx, text) and rx.search(text) is not None

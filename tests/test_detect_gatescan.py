@@ -1,0 +1,206 @@
+"""The one Hyperscan pass for the gate regexes (detect/gatescan.py) changes no finding.
+
+``may_search(rx, text)`` False must prove ``rx.search(text)`` is None: checked for every
+registered pattern on generated texts and on the corpora (as written and as the engine
+reads them), and the engine's findings with the pass and without it
+(``gatescan.ENABLED = False``: every regex searched as before) are compared on the
+corpora, generated texts and tables longer than one window.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import Engine, build_detector, gatescan
+from dlp_proxy.detect.normalize import normalize, sanitize
+from dlp_proxy.detect.structure import CELL, ROW, mark_tables
+from dlp_proxy.model import SENSITIVE_ENTITIES
+from dlp_proxy.policy.testing import SSN
+from tests.tablegen import dirty_csv, trade_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(gatescan._hs is None, reason="the hyperscan wheel is not installed")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return build_detector(ROOT / "config", ner=False)  # registers the firm's formats too
+
+
+def _registered() -> list[re.Pattern[str]]:
+    return [re.compile(p, f) for p, f in gatescan._SCANNER.ids]
+
+
+def _check_superset(text: str) -> None:
+    for rx in _registered():
+        if rx.search(text) is not None:
+            assert gatescan.may_search(rx, text), (rx.pattern, text)
+
+
+def _corpus_texts() -> list[str]:
+    texts = []
+    for name in ("corpus.jsonl", "bd_corpus.jsonl"):
+        with open(ROOT / "tests" / "data" / name, encoding="utf-8") as fh:
+            texts += [json.loads(line)["text"] for line in fh if line.strip()]
+    return texts
+
+
+def _views(text: str) -> Iterator[str]:
+    yield text
+    marked = mark_tables(sanitize(text))
+    yield marked
+    yield normalize(marked).text
+
+
+def test_the_gates_are_registered(engine: Engine) -> None:
+    # every recognizer module's gate regexes and the firm formats from config compile
+    keys = {p for p, _ in gatescan._SCANNER.ids}
+    assert r"\b[A-Z]{2}[0-9]{3}-[0-9]{5}\b" in keys
+    assert len(keys) >= 40
+    assert gatescan.hits("plain words only") is not None
+
+
+_PIECES = st.one_of(
+    st.text(alphabet="0123456789", min_size=1, max_size=10),
+    st.sampled_from([" ", "-", ".", "/", "\n", " \n ", "\r\n", "   ", "\t", ":", "|", ",", "+", "(", ")", "@", "#", "$",
+                     "*", "%", "=", "_", "O", "l", "x", "A1", "1a", CELL, ROW, "\x1c", "\x0b", "\x0c",
+                     "+1 ", "+44 20 ", "(212) ", "555-1234", "2024-02-27", "March 3, 1979", "3rd of May 1980",
+                     "Tel", "phone", "SSN", "ssn:", "Social Security", "soical", "tin", "Martin", "acct", "Account",
+                     "routing", "ABA", "iban", "IBAN", "GB33", "sort code", "s/c", "ITIN", "tax id", "EIN", "order",
+                     "passport", "driver's license", "DL", "dob", "born", "cusip", "ISIN", "US0378331005", "037833100",
+                     "AB123-45678", "5X123456", "CRN-12345678", "a@b.example.com", "wire", "and", "acct no",
+                     "536x22x8710", "SSN536", "abcdefABCDEF0123", "35 33 36 2d 32 32", "NTM2LTIyLTE5Mzc="]),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=4),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_PIECES, max_size=25).map("".join))
+def test_generated_texts_no_match_is_missed(text: str) -> None:
+    for view in _views(text):
+        _check_superset(view)
+
+
+def test_corpus_texts_no_match_is_missed() -> None:
+    texts = _corpus_texts()
+    assert len(texts) > 4000
+    for text in texts:
+        for view in _views(text):
+            _check_superset(view)
+
+
+def test_tables_no_match_is_missed() -> None:
+    for text in (trade_csv(400), trade_csv(400, sep="\t"), dirty_csv(400)[0]):
+        for view in _views(text):
+            _check_superset(view)
+
+
+def test_table_marks_are_blanks_for_backslash_s() -> None:
+    # Python's \s matches U+001C..U+001F (the table marks); PCRE's does not
+    rx = re.compile(r"sort\s+code[\s:]+[0-9]")
+    expr = gatescan.hs_pattern(rx)
+    assert expr is not None and b"\\x1c-\\x1f" in expr[0]
+    gatescan.register(rx)
+    assert gatescan.may_search(rx, "sort\x1fcode\x1e7")
+    assert not gatescan.may_search(rx, "sorted code 7")
+
+
+@pytest.mark.parametrize("pattern, flags", [
+    (r"a{,3}b", 0),  # a literal in PCRE
+    ("\u017fsn", re.IGNORECASE),  # LONG S matches an ASCII s case-insensitively
+    (r"\u017fsn", re.IGNORECASE),
+    (r"a b  # comment", re.VERBOSE),
+])
+def test_patterns_not_read_soundly_are_left_out(pattern: str, flags: int) -> None:
+    rx = re.compile(pattern, flags)
+    assert gatescan.hs_pattern(rx) is None
+    gatescan.register(rx)
+    assert gatescan.may_search(rx, "nothing here")  # not registered: always True
+
+
+def test_non_ascii_text_gets_no_pass() -> None:
+    assert gatescan.hits("SSN\u00a0" + SSN) is None
+    assert gatescan.may_search(re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9A-Z]{9}[0-9](?![A-Za-z0-9])"), "caf\u00e9")
+
+
+def test_a_pattern_registered_after_a_scan_is_not_ruled_out() -> None:
+    text = "late registration zq9zq9zq9"
+    assert gatescan.hits(text) is not None
+    rx = re.compile(r"zq9zq9zq9")
+    gatescan.register(rx)
+    assert gatescan.may_search(rx, text)
+    gatescan.prepare()
+    gatescan.hits.cache_clear()
+    assert gatescan.may_search(rx, text)
+    assert not gatescan.may_search(rx, "no such thing")
+
+
+def _findings(engine: Engine, text: str, enabled: bool, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    monkeypatch.setattr(gatescan, "ENABLED", enabled)
+    try:
+        return [*engine.analyze(text), "|", *engine.analyze(text, entities=SENSITIVE_ENTITIES)]
+    finally:
+        monkeypatch.setattr(gatescan, "ENABLED", True)
+
+
+def test_corpus_same_findings_without_the_pass(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    for text in _corpus_texts()[::2]:
+        assert _findings(engine, text, True, monkeypatch) == _findings(engine, text, False, monkeypatch), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=25).map("".join))
+def test_generated_same_findings_without_the_pass(engine: Engine, text: str) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        assert _findings(engine, text, True, mp) == _findings(engine, text, False, mp)
+
+
+def test_long_tables_same_findings_without_the_pass(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    dirty, planted = dirty_csv(4000)
+    for text in (trade_csv(1500), trade_csv(1500, sep="\t"), dirty):
+        assert len(text) > engine.limits.window_chars * 2
+        found = _findings(engine, text, True, monkeypatch)
+        assert found == _findings(engine, text, False, monkeypatch)
+    assert sum(1 for f in found if getattr(f, "entity_type", None) == "US_SSN") == 2 * planted  # both readings: all entities, then the sensitive ones
+
+
+def test_a_database_that_does_not_compile_gives_no_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    scanner = gatescan._Scanner()
+    scanner.register(re.compile(r"(?<![A-Za-z0-9])[0-9]{3}[0-9A-Z*@#]{5}[0-9](?![A-Za-z0-9])"))
+
+    class Refusing:
+        def compile(self, **_kw: object) -> None:
+            raise RuntimeError("too large")
+
+    monkeypatch.setattr(gatescan._hs, "Database", Refusing)
+    assert scanner.database() == (None, 1)
+    monkeypatch.setattr(gatescan, "_SCANNER", scanner)
+    gatescan.hits.cache_clear()
+    assert gatescan.hits("037833100") is None
+    assert gatescan.may_search(re.compile(r"(?<![A-Za-z0-9])[0-9]{3}[0-9A-Z*@#]{5}[0-9](?![A-Za-z0-9])"), "no cusip")
+    gatescan.hits.cache_clear()
+
+
+_FILLER_PIECES = st.one_of(
+    _PIECES,
+    st.sampled_from(["536", "22", "8710", "4111", "1111", "GB82", "WEST", " then ", ", ", " and last four ", "#", ": ",
+                     " (then) ", "\n", " ends ", "ssn ", "card ", "iban ", "account: ", "starts "]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_FILLER_PIECES, max_size=25).map("".join))
+def test_filler_finds_nothing_without_a_gap(text: str) -> None:
+    # normalize.py skips filler_edits where its gap pattern has no match (gatescan's pass)
+    from dlp_proxy.detect import filler
+
+    if filler._GAP.search(text) is None:
+        assert filler.filler_edits(text) == []
