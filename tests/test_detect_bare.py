@@ -4,7 +4,6 @@ over a per-code-point table gives what the per-character reading gives, for any 
 from __future__ import annotations
 
 import unicodedata2 as unicodedata  # the tables normalize reads (current Unicode)
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
