@@ -272,6 +272,7 @@ class SplitWindow:
         self.clock = clock
         self._name_key = key
         self._script = redis_client.register_script(_PUSH_LUA) if redis_client is not None else None
+        self._tag_script = redis_client.register_script(_TAG_LUA) if redis_client is not None else None
         #: fragments opened, by (window, blob): ``_piece``
         self._opened: dict[tuple[str, bytes], Piece] = {}
         self._aead = AESGCM(
@@ -360,7 +361,8 @@ class SplitWindow:
         fragment: dict[str, Any] = {"t": tagged.t, "s": tagged.s, "p": tagged.p}
         blob = self._seal(added.name, fragment)
         self._remember((added.name, blob), tagged)
-        return bool(await self.redis.eval(_TAG_LUA, 1, added.name, added.blob, blob))
+        assert self._tag_script is not None
+        return bool(await self._tag_script(keys=[added.name], args=[added.blob, blob]))
 
     async def clear(self, user_id: str, channel_id: str) -> None:
         await self.redis.delete(self.redis_key(user_id, channel_id))
