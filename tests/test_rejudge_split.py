@@ -5,11 +5,15 @@ takes; a failed send takes it out; a Redis error makes the release unavailable
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.detect import build_detector
 from dlp_proxy.gateway.rejudge import ReleaseJudge
@@ -116,3 +120,40 @@ async def test_a_redis_error_makes_the_release_unavailable() -> None:
     with pytest.raises(ReleaseCheckUnavailable, match="split-message window"):
         await judge._window(_ctx("r4"), [ContentItem("body.message", text)], _payload("r4", text))
     assert judge._placed == {}
+
+
+class _Tags:
+    def __init__(self) -> None:
+        self.tagged: list[str] = []
+
+    async def tag(self, added: Any, post_id: str) -> bool:
+        self.tagged.append(post_id)
+        return True
+
+
+_ID = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=26, max_size=26)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.binary(max_size=80),
+    st.builds(lambda i, extra: json.dumps({"id": i, **extra}).encode(), st.one_of(_ID, st.text(max_size=30)),
+              st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3)),
+    st.builds(lambda v: json.dumps(v).encode(), st.one_of(st.lists(_ID, max_size=2), st.integers(), st.none())),
+), st.sampled_from([200, 201, 400, 500]))
+def test_a_created_posts_answer_is_read_for_its_id_only(answer: bytes, status: int) -> None:
+    """``Pipeline.split_post_created`` reads Mattermost's createPost answer (201, the
+    post): any answer at all never raises, and tags the piece only with a Mattermost id
+    from a 201's JSON object."""
+    from dlp_proxy.gateway import atrest
+    from dlp_proxy.gateway.pipeline import Pipeline
+
+    tags = _Tags()
+    fake = type("P", (), {"split_window": tags})()
+    asyncio.run(Pipeline.split_post_created(fake, object(), status, answer))  # type: ignore[arg-type]
+    try:
+        doc = json.loads(answer)
+    except ValueError:
+        doc = None
+    want = doc.get("id") if status == 201 and isinstance(doc, dict) else None
+    assert tags.tagged == ([want] if isinstance(want, str) and atrest.is_id(want) else [])
