@@ -469,3 +469,35 @@ async def test_a_fragment_copied_to_another_window_is_refused_though_opened_befo
     await client.rpush(window.redis_key("u1", "c2"), blobs[0])
     assert await window.check("u1", "c2", "8710", detector) == []
     assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
+
+
+async def test_a_created_posts_tag_puts_its_first_edit_in_its_place(redis_client, detector):
+    """A post created through the gateway is tagged with its id once Mattermost answers
+    (``tag``): its first edit then stands where the post is, not at the edit's time.
+    The id is in Redis only as a keyed hash, inside the sealed fragment."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=32, clock=lambda: clock[0])
+    post_id = "abcdefghijklmnopqrstuvwxyz"
+    clock[0] += 1
+    created = await window.add("u1", "c1", "ref 77 noted", detector)
+    assert await window.tag(created, post_id)
+    for text in ("ssn 536", "-22"):
+        clock[0] += 1
+        assert await window.check("u1", "c1", text, detector) == []
+    raw = b"".join(await client.lrange(window.redis_key("u1", "c1"), 0, -1))
+    assert post_id.encode() not in raw and window.post_tag(post_id).encode() not in raw
+    clock[0] += 1
+    # 8710 / ssn 536 / -22 in channel order: no SSN (untagged, it would read 536-22-8710)
+    assert await window.check("u1", "c1", "8710", detector, post_id=post_id) == []
+    untagged = SplitWindow(client, key=KEY, prefix=prefix + "u:", max_messages=32, clock=lambda: clock[0])
+    await untagged.add("u1", "c1", "ref 77 noted", detector)
+    for text in ("ssn 536", "-22"):
+        await untagged.check("u1", "c1", text, detector)
+    found = await untagged.check("u1", "c1", "8710", detector, post_id=post_id)
+    assert [f.entity_type for f in found] == ["US_SSN"]  # the limit the tag removes
+    await client.delete(untagged.redis_key("u1", "c1"))
+    # a piece that has left the window is not tagged (nothing written)
+    await client.delete(window.redis_key("u1", "c1"))
+    assert not await window.tag(created, post_id)
+    assert await client.exists(window.redis_key("u1", "c1")) == 0

@@ -48,6 +48,9 @@ SPOOL_WANTED = "dlp_spool_wanted"
 SPOOL_RECEIVED = "dlp_spool_received"
 SPOOLED = "dlp_spooled"
 SPOOL_FAILED = "dlp_spool_failed"
+#: flow.metadata key: the piece a created post put in the split window, tagged with the
+#: post's id from Mattermost's answer (``Pipeline.split_post_created``)
+SPLIT_PIECE = "dlp_split_piece"
 #: flow.metadata key: (method, path, has a body, ``Pipeline.classify``'s answer) as
 #: ``requestheaders`` classified the request; ``_request`` judges with it when the
 #: method, path and body presence are still the same (one classification a request)
@@ -554,6 +557,8 @@ class DLPAddon:
             flow.metadata["dlp_client_ip"] = greq.client_ip
         if verdict.forward and verdict.channel_changed is not None:
             flow.metadata["dlp_channel_changed"] = verdict.channel_changed
+        if verdict.forward and verdict.split_piece is not None:
+            flow.metadata[SPLIT_PIECE] = verdict.split_piece
         self._apply(flow, greq, verdict)
 
     # ------------------------------------------------------------ response
@@ -572,6 +577,9 @@ class DLPAddon:
             # forgotten before forwarding too; again now, in case a request in between
             # cached the channel as it was
             follow = self._forget_channel(str(flow.metadata["dlp_channel_changed"]))
+        split = flow.metadata.pop(SPLIT_PIECE, None)
+        if split is not None and flow.response is not None:
+            follow = self._split_tag(split, flow.response.status_code, flow.response.get_content(strict=False), follow)
         lock = flow.metadata.pop("dlp_upload_lock", None)
         if lock is not None:
             # released before the client has Mattermost's answer: a client sends the next
@@ -579,6 +587,13 @@ class DLPAddon:
             # still held (a background release raced it and lost on a loaded machine)
             return self._release_then(str(lock), follow)
         return follow
+
+    async def _split_tag(self, added: Any, status: int, answer: bytes | None, follow: Awaitable[None] | None) -> None:
+        """The created post's id tags its piece in the split window (before the client
+        has the answer: its first edit cannot overtake the tag)."""
+        await self.pipeline.split_post_created(added, status, answer)
+        if follow is not None:
+            await follow
 
     async def _release_then(self, request_id: str, follow: Awaitable[None] | None) -> None:
         try:

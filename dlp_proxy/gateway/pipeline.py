@@ -108,6 +108,9 @@ class Verdict:
     #: a channel this request may convert or rename: its cached context is dropped
     #: again once Mattermost answered (``ContextResolver.forget_channel``)
     channel_changed: str | None = None
+    #: the piece a created post put in the split window (``policy.split.Added``): tagged
+    #: with the post's id once Mattermost answered (``split_post_created``)
+    split_piece: Any = None
 
 
 @dataclass(slots=True)
@@ -508,6 +511,8 @@ class Pipeline:
             decision = replace(decision, scanned=await self._whole_texts(decision.scanned, session))
         verdict = await self._act(req, route, ctx, decision, record_id, ex, body, policy)
         verdict.route = route.name
+        if window_piece is not None and verdict.forward and route.name == "posts.create":
+            verdict.split_piece = window_piece  # the post's id comes in Mattermost's answer
         if upload_state == "complete" and verdict.forward and self.uploads is not None and route.name != "remotecluster.upload":
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
         return verdict
@@ -563,6 +568,23 @@ class Pipeline:
         """An upload lock or a thread's marks: held until Mattermost has answered."""
         return request_id in self._upload_locks or (
             self.thread_freeze is not None and self.thread_freeze.holds(request_id))
+
+    async def split_post_created(self, added: Any, status: int, answer: bytes | None) -> None:
+        """Mattermost created a post whose text put a piece in the split window: the
+        piece is tagged with the post's id (api4/post.go createPost answers 201 with the
+        post), so that the post's first edit stands where the post is in the channel's
+        order (policy/split.py ``SplitWindow.tag``).  Only posts with a piece pay this
+        round trip; a failure leaves the piece untagged (an edit then stands at its own
+        time, as before), never fails the answer."""
+        if self.split_window is None or status != 201 or not answer:
+            return
+        try:
+            doc = json.loads(answer)
+            post_id = doc.get("id") if isinstance(doc, dict) else None
+            if isinstance(post_id, str) and atrest.is_id(post_id):
+                await self.split_window.tag(added, post_id)
+        except Exception as exc:
+            log.warning("split window: a created post's piece could not be tagged (%s)", type(exc).__name__)
 
     async def release_locks(self, request_id: str) -> None:
         """Drop every lock and mark ``request_id`` holds (each expires on its own too)."""

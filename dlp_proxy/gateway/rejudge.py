@@ -83,6 +83,9 @@ class ReleaseJudge:
         self._moves: dict[str, tuple[str, list[str], float, frozenset[str]]] = {}
         #: freeze owner -> the fingerprints of the thread it read
         self._read: dict[str, frozenset[str]] = {}
+        #: held request id -> the piece its release put back in the split window
+        #: (``policy.split.Added``): taken out again if the send failed
+        self._placed: dict[str, Any] = {}
 
     async def __call__(self, payload: Mapping[str, Any], credentials: Sequence[Sequence[tuple[str, str]]]) -> str | None:
         pipeline = self.pipeline
@@ -117,6 +120,8 @@ class ReleaseJudge:
                 owner = f"release-{ctx.request_id or secrets.token_hex(8)}-{secrets.token_hex(4)}"
                 items, files, incomplete = await self._thread_again(ctx, items, tokens, payload, owner)
             reason = await self._judge(ctx, items, files, incomplete, terms)
+            if reason is None and owner is None:
+                reason = await self._window(ctx, items, payload)
         except BaseException:
             await self._unfreeze(owner)
             raise
@@ -133,6 +138,14 @@ class ReleaseJudge:
         "unknown" (sent, the answer lost) or "failed" (nothing created).  A move's
         marks are dropped; a move that may have landed is read back in its destination."""
         ctx = context_from_json(payload.get("context") or {})
+        placed = self._placed.get(ctx.request_id or "")
+        if placed is not None and outcome != "unknown":
+            # "sent": it is shown now; "failed": nothing was created, its piece goes
+            # (a retry judges it again and puts it back).  "unknown": it may have
+            # landed, so it stays (a forced retry's check replaces it, ``_window``)
+            del self._placed[ctx.request_id or ""]
+            if outcome == "failed":
+                await self._withdraw(placed)
         held = self._moves.pop(ctx.request_id or "", None)
         if held is None:
             return
@@ -146,6 +159,57 @@ class ReleaseJudge:
         self.watch.offer(Job("posts.move", ctx.request_id or owner, str(payload.get("path", "")), headers,
                              ctx.client_ip or "", channel_id=ctx.channel_id,
                              since_ms=int(checked * 1000) - CLOCK_SKEW_MS, approved=approved))
+
+    async def _window(self, ctx: RequestContext, items: list[ContentItem], payload: Mapping[str, Any]) -> str | None:
+        """The held message's piece put back in the split window of the channel it is
+        delivered to, as its sender's (it was taken out at the hold: no reader saw it
+        then; policy/split.py).  If it now completes an identifier with the channel's
+        pieces that the reviewer was not shown at the hold (a half posted since), the
+        release is refused and the piece taken out again.  A Redis error makes the
+        release unavailable now (not sent, archived, retried: ``ReleaseCheckUnavailable``)."""
+        pipeline = self.pipeline
+        window = getattr(pipeline, "split_window", None)
+        if (window is None or not ctx.user_id or not ctx.channel_id or not atrest.is_id(ctx.channel_id)
+                or ctx.route == "posts.move"):
+            return None
+        from redis.exceptions import RedisError
+
+        from dlp_proxy.gateway.pipeline import _WindowScanner, split_piece
+
+        policy = pipeline.policy()
+        scanned = await pipeline._scan(items, policy.required_entities(ctx))
+        piece = split_piece(scanned, window.max_chars)
+        earlier = self._placed.pop(ctx.request_id or "", None)
+        try:
+            if earlier is not None:  # a forced retry's check: its first check's piece is replaced
+                await window.withdraw(earlier)
+            if not piece:
+                return None
+            edited = None
+            if ctx.route in ("posts.patch", "posts.update", "cards.patch", "cards.update"):
+                m = pipeline.classify(str(payload.get("method", "")), str(payload.get("path", "")))[0]
+                edited = (m.params or {}).get("post_id")
+            added = await window.add(ctx.user_id, ctx.channel_id, piece, _WindowScanner(pipeline, None),
+                                     post_id=edited if edited and atrest.is_id(edited) else None)
+        except (RedisError, OSError) as exc:
+            raise ReleaseCheckUnavailable(f"the split-message window could not be read: {type(exc).__name__}") from exc
+        approved = {(str(f.get("entity_type")), f.get("start"), f.get("end"))
+                    for s in (payload.get("decision") or {}).get("scanned") or () if s.get("path") == "split-window"
+                    for f in s.get("findings") or () if isinstance(f, dict)}
+        new = sorted({f.entity_type for f in added.findings if (f.entity_type, f.start, f.end) not in approved})
+        if not new:
+            if ctx.request_id:
+                self._placed[ctx.request_id] = added
+            return None
+        await self._withdraw(added)
+        return (f"judged again at the release, the message now completes an identifier ({', '.join(new)}) split "
+                "across messages of the channel with what was posted since the hold; not delivered")
+
+    async def _withdraw(self, added: Any) -> None:
+        try:
+            await self.pipeline.split_window.withdraw(added)
+        except Exception as exc:  # the piece stays: a later join errs on the side of stopping
+            log.warning("split window: a released message's piece could not be withdrawn (%s)", type(exc).__name__)
 
     async def _unfreeze(self, owner: str | None) -> None:
         freeze = getattr(self.pipeline, "thread_freeze", None)

@@ -140,6 +140,15 @@ return table.concat(out)
 """
 
 
+#: KEYS[1] the window; ARGV: a stored fragment, what replaces it (in its place).
+_TAG_LUA = """
+local i = redis.call('LPOS', KEYS[1], ARGV[1])
+if not i then return 0 end
+redis.call('LSET', KEYS[1], i, ARGV[2])
+return 1
+"""
+
+
 def unpack_fragments(packed: bytes) -> list[bytes]:
     """The fragments ``_PUSH_LUA`` returns as one string (each ``<length>:<blob>``):
     one bulk reply, not one per fragment, for the Redis client to parse.  Raises
@@ -263,6 +272,7 @@ class SplitWindow:
         self.clock = clock
         self._name_key = key
         self._script = redis_client.register_script(_PUSH_LUA) if redis_client is not None else None
+        self._tag_script = redis_client.register_script(_TAG_LUA) if redis_client is not None else None
         #: fragments opened, by (window, blob): ``_piece``
         self._opened: dict[tuple[str, bytes], Piece] = {}
         self._aead = AESGCM(
@@ -338,6 +348,21 @@ class SplitWindow:
             log.warning("split window %s had the wrong type; starting a new one", name)
             await self.redis.delete(name)
             return unpack_fragments(bytes(await self._script(keys=[name], args=args)))
+
+    async def tag(self, added: Added, post_id: str) -> bool:
+        """Tag a stored piece with the post Mattermost created from it (its id only as
+        ``post_tag``, inside the sealed fragment), so that the post's first edit stands
+        where the post is in the channel's order.  The fragment keeps its time and text;
+        one round trip (``_TAG_LUA``).  False when the piece has left the window."""
+        piece = self._piece(added.name, added.blob)
+        if piece is None or not post_id:
+            return False
+        tagged = piece._replace(p=self.post_tag(post_id))
+        fragment: dict[str, Any] = {"t": tagged.t, "s": tagged.s, "p": tagged.p}
+        blob = self._seal(added.name, fragment)
+        self._remember((added.name, blob), tagged)
+        assert self._tag_script is not None
+        return bool(await self._tag_script(keys=[added.name], args=[added.blob, blob]))
 
     async def clear(self, user_id: str, channel_id: str) -> None:
         await self.redis.delete(self.redis_key(user_id, channel_id))
