@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, job_for, shown_preview
+from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, job_for, shown_preview, shown_readings
 from dlp_proxy.policy.testing import SSN
 from dlp_proxy.simulator import ThreadedServer
 from tests.conftest import (
@@ -71,6 +71,17 @@ def test_property_shown_preview_never_crashes(doc: Any) -> None:
     answer = json.dumps({"metadata": {"embeds": doc}, "note": "opengraph"}).encode()
     shown = shown_preview(answer)
     assert shown is None or (shown["preview"] and all(isinstance(v, str) and v.strip() for v in shown["preview"]))
+
+
+def test_shown_readings_join_the_parts_where_their_digits_meet() -> None:
+    link = "https://notes.example/p/1"
+    assert shown_readings(f"see {link}", ["Site", "Title"]) == f"see {link}\nSite\nTitle"
+    split = shown_readings(f"client SSN {AREA_GROUP}- {link} more", ["Notes", f"{SERIAL} on file"])
+    assert split.endswith(f"\n\nclient SSN {AREA_GROUP}-\n{SERIAL} on file")
+    # a separator the writer put before the second half is kept
+    assert shown_readings(f"ref {AREA_GROUP}", [f"x -{SERIAL}"]).endswith(f"\n\nref {AREA_GROUP}\n-{SERIAL}")
+    # the link's own digits are no part
+    assert shown_readings(f"{link}", [f"{SERIAL}"]) == f"{link}\n{SERIAL}"
 
 
 def test_job_for_reads_the_answer_only_on_preview_routes() -> None:
@@ -164,6 +175,10 @@ def test_simulator_answers_with_the_preview_mattermost_would_store(env: tuple[Ga
         # an edit removing the link removes the embed (metadata.embeds is omitempty)
         edited = c.put(f"/api/v4/posts/{post['id']}/patch", json={"message": "no link"}).json()
         assert "embeds" not in edited["metadata"]
+        # a post with message attachments: their embed, no link fetched (getEmbedForPost)
+        att = c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"), "message": f"{base}/p/att",
+                                            "props": {"attachments": [{"text": "t"}]}}).json()
+        assert att["metadata"]["embeds"] == [{"type": "message_attachment"}] and "att" not in pages.fetches
         # ServiceSettings.EnableLinkPreviews=false: nothing fetched, nothing shown
         assert c.post("/__sim/config", json={"enable_link_previews": False}).json()["enable_link_previews"] is False
         try:

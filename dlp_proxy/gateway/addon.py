@@ -593,9 +593,12 @@ class DLPAddon:
         """Mattermost ran an integration for this request, or answered a post with a link
         preview it fetched itself: what it posted is checked in the background
         (dlp_proxy/gateway/integrations.py); never delays this answer."""
-        if flow.response is None or flow.response.status_code not in (
-                (200, 201) if flow.metadata.get("dlp_route") in PREVIEW_ROUTES else (200,)):
+        preview = flow.metadata.get("dlp_route") in PREVIEW_ROUTES
+        if flow.response is None or flow.response.status_code not in ((200, 201) if preview else (200,)):
             return
+        if preview and "content-encoding" not in flow.response.headers and (
+                b"opengraph" not in (flow.response.raw_content or b"")):
+            return  # the common post: no link preview in the answer, nothing else done
         try:
             m = self.pipeline.classify(flow.request.method, flow.request.path)[0]
             job = job_for(str(flow.metadata["dlp_route"]), str(flow.metadata.get("dlp_request_id", "")) or

@@ -45,6 +45,14 @@ So the gateway acts twice:
    The client's answer is never delayed: the hook only enqueues (bounded queue); a
    job that finds the queue full is counted, and the next job archives and alerts
    how many went unchecked.
+3. **Link previews** (``PREVIEW_ROUTES``): Mattermost fetches a post's first link
+   itself and shows every reader the page's OpenGraph site name, title and description
+   (app/post_metadata.go ``getEmbedForPost``); its answer to a create, update or patch
+   carries them (``metadata.embeds``).  Such an answer is judged as shown
+   (``shown_preview``, ``shown_readings``) by the same worker, as the author's post,
+   and a post the policy would stop is deleted (the preview cannot be patched away:
+   Mattermost keeps it per URL and hour), archived ``remediated`` with route
+   ``<route>.preview`` and alerted (docs/architecture.md "Link previews").
 """
 
 from __future__ import annotations

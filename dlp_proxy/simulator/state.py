@@ -643,7 +643,7 @@ class Simulator:
         OpenGraph, fetched by the server and kept per (URL, hour of the post's
         ``create_at``) (simulator/previews.py).  Called after the state lock is released
         by the API paths, so a slow page never holds the simulator up."""
-        embeds = self.previews.embeds(str(out.get("message", "")), int(out.get("create_at", 0)))
+        embeds = self.previews.embeds(str(out.get("message", "")), int(out.get("create_at", 0)), out.get("props"))
         with self.lock:
             post = self.posts.get(str(out.get("id", "")))
             if post is not None and post["update_at"] == out.get("update_at"):
