@@ -233,3 +233,59 @@ def test_an_edit_adding_a_leaky_link_is_remediated(env: tuple[Gateway, Simulator
     wait_for(lambda: _sim_post(sim, post["id"])["delete_at"], "the edited post deleted")
     rec = wait_for(lambda: _remediated(gw, "posts.patch.preview"), "the edit's record")[0]
     assert rec["remediation"] == "deleted" and rec["remediation_result"] == "ok"
+
+
+def test_a_refused_deletion_is_archived_and_alerted(env: tuple[Gateway, Simulator, Pages, str]) -> None:
+    gw, sim, pages, base = env
+    pages.og["stuck"] = {"title": f"SSN {SSN}"}
+    # Mattermost refuses the next DELETE of a post (the bot's remediation: nothing else in
+    # this module deletes), set before the post so the check cannot run first
+    httpx.post(f"{sim.url}/__sim/faults", json={"path_prefix": "/api/v4/posts/", "method": "DELETE",
+                                                "status": 500, "count": 1})
+    try:
+        r = _post(gw, f"look {base}/p/stuck")
+        assert r.status_code == 201, r.text
+        rec = wait_for(lambda: [x for x in _remediated(gw, "posts.create.preview")
+                                if x.get("remediation_result") == "status 500"], "the record")[0]
+    finally:
+        httpx.delete(f"{sim.url}/__sim/faults")
+    assert rec["remediation"] == "deleted" and not _sim_post(sim, r.json()["id"])["delete_at"]
+    wait_for(lambda: [p for p in sim.posts() if p["channel_id"] == sim.channel("compliance_alerts")
+                      and rec["record_id"] in p["message"] and "remove the post by hand" in p["message"]], "the alert")
+
+
+def test_an_unreadable_answer_or_no_token_is_archived_and_alerted() -> None:
+    """A preview answer the proxy could not give back, or no bot token to delete with:
+    archived as a failure and alerted (real simulator; the pipeline's archive stubbed)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from dlp_proxy.gateway.integrations import Job, ResponseWatch
+    from dlp_proxy.simulator import SimulatorServer
+
+    failures: list[dict[str, Any]] = []
+
+    async def record_failure(req: Any, **kw: Any) -> str:
+        failures.append(kw)
+        return f"rec{len(failures)}"
+
+    with SimulatorServer() as sim:
+        ids = httpx.get(sim.url + "/__sim/ids").json()
+        alerts = ids["channels"]["compliance_alerts"]
+        policy = SimpleNamespace(doc=SimpleNamespace(defaults=SimpleNamespace(alert_channel_id=alerts)))
+        pipeline = SimpleNamespace(record_failure=record_failure, policy=lambda: policy)
+        unread = Job("posts.patch", "req1", "/api/v4/posts/x/patch", {}, "",
+                     answer_unread="the post's answer could not be read (ValueError)")
+        shown = Job("posts.create", "req2", "/api/v4/posts", {}, "", post_id="p" * 26,
+                    shown={"id": "p" * 26, "channel_id": "c" * 26, "message": "x", "preview": ["t"]})
+
+        async def run() -> None:
+            async with httpx.AsyncClient(base_url=sim.url) as upstream:
+                await ResponseWatch(pipeline, upstream, ids["tokens"]["dlp-bot"]).check(unread)
+                await ResponseWatch(pipeline, upstream, None).check(shown)
+
+        asyncio.run(run())
+        assert [f["reason"] for f in failures] == ["link-preview-unchecked", "integration-response-unchecked"]
+        posts = httpx.get(sim.url + "/__sim/posts").json()
+        assert any(p["channel_id"] == alerts and "UNCHECKED" in p["message"] and "link preview" in p["message"]
+                   and "rec1" in p["message"] for p in posts)
