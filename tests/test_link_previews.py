@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +83,22 @@ def test_shown_readings_join_the_parts_where_their_digits_meet() -> None:
     assert shown_readings(f"ref {AREA_GROUP}", [f"x -{SERIAL}"]).endswith(f"\n\nref {AREA_GROUP}\n-{SERIAL}")
     # the link's own digits are no part
     assert shown_readings(f"{link}", [f"{SERIAL}"]) == f"{link}\n{SERIAL}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789 -.:/abcSN\n", max_size=40),
+       st.lists(st.text(alphabet="0123456789 -abc", max_size=20), max_size=3))
+def test_property_shown_readings_keep_what_is_shown_and_every_digit(message: str, preview: list[str]) -> None:
+    out = shown_readings(message, preview)
+    shown = "\n".join(p for p in (message, *preview) if p)
+    assert out.startswith(shown)
+    # the joined reading (if any) brings every digit of the parts it joins, in order
+    joined = out[len(shown):]
+    if joined:
+        assert joined.startswith("\n\n")
+        parts = [p for p in (message, *preview) if p]
+        no_links = "".join(c for p in parts for c in re.sub(r"https?://\S+", " ", p, flags=re.I) if c.isdigit())
+        assert "".join(c for c in joined if c.isdigit()) == no_links
 
 
 def test_job_for_reads_the_answer_only_on_preview_routes() -> None:
