@@ -306,3 +306,24 @@ def test_an_unreadable_answer_or_no_token_is_archived_and_alerted() -> None:
         posts = httpx.get(sim.url + "/__sim/posts").json()
         assert any(p["channel_id"] == alerts and "UNCHECKED" in p["message"] and "link preview" in p["message"]
                    and "rec1" in p["message"] for p in posts)
+
+
+def test_cli_flag_turns_previews_off(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ready = tmp_path / "ready.json"
+    proc = subprocess.Popen([sys.executable, "-m", "dlp_proxy.cli", "simulate", "--listen", "127.0.0.1:0",
+                             "--no-link-previews", "--ready-file", str(ready)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        def read() -> Any:
+            try:
+                return json.loads(ready.read_text())
+            except (OSError, ValueError):  # not written yet, or being written
+                return None
+
+        info = wait_for(read, "the simulator's ready file")
+        assert httpx.post(info["url"] + "/__sim/config", json={}).json()["enable_link_previews"] is False
+    finally:
+        stop(proc)
