@@ -394,3 +394,17 @@ def test_a_remediated_integration_answer_is_exported_with_what_the_gateway_did(
     notices = [r["Post Message"] for r in rows if r["Post Type"] == "system_dlp_notice"
                and "integration's answer (actions.post)" in r["Post Message"]]
     assert len(notices) == 1 and said in notices[0], notices
+
+
+def test_a_post_deleted_for_its_link_preview_is_exported_as_such(
+        env: dict[str, str], tmp_path: Path, sim: Simulator) -> None:
+    # gateway/integrations.py PREVIEW_ROUTES: the post and the preview Mattermost fetched, deleted
+    rec = {**decision(sim, 10, "carol", "town_square"), "action": "remediated", "policy_action": "block",
+           "route": "posts.create.preview", "remediation": "deleted", "remediation_result": "ok"}
+    write(Path(env["DLP_DATA_DIR"]), [rec])
+    path = export(env, tmp_path / "c", "csv", "--decrypt", "--no-record")
+    with zipfile.ZipFile(path) as zf:
+        rows = list(csv.DictReader(io.StringIO(zf.read("posts.csv").decode())))
+    notices = [r["Post Message"] for r in rows if r["Post Type"] == "system_dlp_notice"
+               and "link preview Mattermost fetched itself (posts.create.preview" in r["Post Message"]]
+    assert len(notices) == 1 and "then deleted it." in notices[0] and "integration" not in notices[0], notices

@@ -30,6 +30,11 @@ def register(subparsers: Any) -> None:
         help="answer for routes the simulator does not model: Mattermost's 404 AppError (default) or 200 {}",
     )
     parser.add_argument(
+        "--no-link-previews",
+        action="store_true",
+        help="fetch no link previews (ServiceSettings.EnableLinkPreviews=false; on by default, as in Mattermost)",
+    )
+    parser.add_argument(
         "--ready-file",
         type=Path,
         help="write {\"url\":..., \"ids\":...} as JSON to this file once listening (for test harnesses)",
@@ -72,6 +77,7 @@ def banner(url: str, sim: Simulator) -> str:
 def run(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
     sim = Simulator(unknown_route_status=int(args.unknown_routes))
+    sim.previews.enabled = not args.no_link_previews
 
     def ready(url: str) -> None:
         if args.json:

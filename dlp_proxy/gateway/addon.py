@@ -24,7 +24,7 @@ from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
-from dlp_proxy.gateway.integrations import WATCHED_ROUTES, job_for
+from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.interfaces import ArchiveError
@@ -569,7 +569,8 @@ class DLPAddon:
         mitmproxy awaits a hook's result only when it is awaitable."""
         self._exchange_done(flow)
         follow: Awaitable[None] | None = None
-        if self.integration_watch is not None and flow.metadata.get("dlp_route") in WATCHED_ROUTES:
+        if self.integration_watch is not None and (flow.metadata.get("dlp_route") in WATCHED_ROUTES or
+                                                   flow.metadata.get("dlp_route") in PREVIEW_ROUTES):
             self._watch_integration(flow)
         if flow.metadata.get("dlp_route") == "uploads.create":
             follow = self._register_upload(flow)
@@ -604,10 +605,15 @@ class DLPAddon:
             await follow
 
     def _watch_integration(self, flow: http.HTTPFlow) -> None:
-        """Mattermost ran an integration for this request: what it posted is checked
-        in the background (dlp_proxy/gateway/integrations.py); never delays this answer."""
-        if flow.response is None or flow.response.status_code != 200:
+        """Mattermost ran an integration for this request, or answered a post with a link
+        preview it fetched itself: what it posted is checked in the background
+        (dlp_proxy/gateway/integrations.py); never delays this answer."""
+        preview = flow.metadata.get("dlp_route") in PREVIEW_ROUTES
+        if flow.response is None or flow.response.status_code not in ((200, 201) if preview else (200,)):
             return
+        if preview and "content-encoding" not in flow.response.headers and (
+                b"opengraph" not in (flow.response.raw_content or b"")):
+            return  # the common post: no link preview in the answer, nothing else done
         try:
             m = self.pipeline.classify(flow.request.method, flow.request.path)[0]
             job = job_for(str(flow.metadata["dlp_route"]), str(flow.metadata.get("dlp_request_id", "")) or

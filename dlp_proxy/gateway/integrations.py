@@ -45,6 +45,14 @@ So the gateway acts twice:
    The client's answer is never delayed: the hook only enqueues (bounded queue); a
    job that finds the queue full is counted, and the next job archives and alerts
    how many went unchecked.
+3. **Link previews** (``PREVIEW_ROUTES``): Mattermost fetches a post's first link
+   itself and shows every reader the page's OpenGraph site name, title and description
+   (app/post_metadata.go ``getEmbedForPost``); its answer to a create, update or patch
+   carries them (``metadata.embeds``).  Such an answer is judged as shown
+   (``shown_preview``, ``shown_readings``) by the same worker, as the author's post,
+   and a post the policy would stop is deleted (the preview cannot be patched away:
+   Mattermost keeps it per URL and hour), archived ``remediated`` with route
+   ``<route>.preview`` and alerted (docs/architecture.md "Link previews").
 """
 
 from __future__ import annotations
@@ -126,6 +134,15 @@ WATCHED_ROUTES: Mapping[str, str] = {
     # (moves.py judged the source thread before it was forwarded; ``moved_posts``)
     "posts.move": "channel",
 }
+#: routes whose answer is the post as Mattermost will show it, link preview included
+#: (app/post.go CreatePost runs ``getEmbedsAndImages`` before it saves and answers the
+#: post prepared for the client; UpdatePost and PatchPost answer
+#: ``PreparePostForClientWithEmbedsAndImages``; cards are posts): an OpenGraph
+#: preview Mattermost fetched itself is judged with the message (``shown_preview``)
+PREVIEW_ROUTES = frozenset({"posts.create", "posts.update", "posts.patch",
+                            "cards.create", "cards.update", "cards.patch"})
+#: the OpenGraph fields the web app shows under a post (PostAttachmentOpenGraph), in order
+PREVIEW_FIELDS = ("site_name", "title", "description")
 #: app/post.go MoveThread: the reply it adds to the copied thread's new root
 #: (``model.PostTypeWrangler``) marks a moved thread in its destination
 WRANGLER_TYPE = "system_wrangler"
@@ -278,6 +295,8 @@ class Job:
     #: approved and the release judged again; a copy that matches one is not judged
     #: (the policy holds it: judging it would remove what was approved)
     approved: frozenset[str] = frozenset()
+    #: a post answered with a link preview (``shown_preview``): judged as shown, from the answer
+    shown: Mapping[str, Any] | None = None
 
 
 _CREDENTIAL_HEADERS = ("authorization", "cookie")
@@ -322,16 +341,95 @@ def answer_channels(answer: bytes | None) -> tuple[tuple[str, ...], str]:
     return tuple(dict.fromkeys(found)), ""
 
 
+def shown_preview(answer: bytes) -> dict[str, Any] | None:
+    """The post in Mattermost's answer when it carries an OpenGraph link preview with
+    text a reader sees, else None; the preview's shown fields under ``preview``.
+
+    model.Post ``metadata.embeds`` (server/public/model/post_metadata.go, post_embed.go:
+    ``{"type": "opengraph", "url": ..., "data": <opengraph.OpenGraph>}``), encoded by
+    Mattermost with exact keys.  An answer that does not hold the word ``opengraph``
+    is not parsed."""
+    if b"opengraph" not in answer:
+        return None
+    try:
+        doc = json.loads(answer)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    metadata = doc.get("metadata")
+    embeds = metadata.get("embeds") if isinstance(metadata, dict) else None
+    if not isinstance(embeds, list):
+        return None
+    shown: list[str] = []
+    for embed in embeds:
+        if not isinstance(embed, dict) or embed.get("type") != "opengraph" or not isinstance(embed.get("data"), dict):
+            continue
+        data = embed["data"]
+        shown.extend(v for v in (data.get(k) for k in PREVIEW_FIELDS) if isinstance(v, str) and v.strip())
+    if not shown:
+        return None
+    return {"id": doc.get("id"), "channel_id": doc.get("channel_id"), "user_id": doc.get("user_id"),
+            "message": doc.get("message", ""), "props": doc.get("props"), "preview": shown}
+
+
+_URL_IN_TEXT = re.compile(r"https?://\S+", re.I)
+
+
+def _digit_edges(text: str, first: bool, last: bool) -> str:
+    """``text`` as it meets its neighbours in ``shown_readings``' joined reading: up to
+    its last digit (and a separator the writer left right after it) when a part
+    follows, from its first digit (and a separator right before it) when one comes
+    before (as policy/split.py joins the pieces of a split identifier)."""
+    digits = [i for i, c in enumerate(text) if c.isdigit()]
+    start, end = 0, len(text)
+    if not last:
+        end = digits[-1] + 1
+        while end < len(text) and end - digits[-1] <= 3 and not text[end].isalnum() and not text[end].isspace():
+            end += 1
+    if not first:
+        start = digits[0]
+        while start > 0 and digits[0] - start < 3 and not text[start - 1].isalnum() and not text[start - 1].isspace():
+            start -= 1
+    return text[start:end]
+
+
+def shown_readings(message: str, preview: Iterable[str]) -> str:
+    """What is judged of a post with a link preview: the message then the preview's
+    site name, title and description, one per line (as the web app shows them); and,
+    when two or more of them hold digits, those parts joined where their digits meet
+    (links left out of the message: the preview's link sits between its text and
+    the preview), so an identifier begun in the message and ended in the preview is
+    read whole."""
+    parts = [p for p in (message, *preview) if p]
+    shown = "\n".join(parts)
+    digit_parts = [t for t in (_URL_IN_TEXT.sub(" ", p) for p in parts) if any(c.isdigit() for c in t)]
+    if len(digit_parts) < 2:
+        return shown
+    joined = "\n".join(_digit_edges(t, i == 0, i == len(digit_parts) - 1) for i, t in enumerate(digit_parts))
+    return shown + "\n\n" + joined
+
+
 def job_for(route: str, request_id: str, method: str, target: str, headers: Mapping[str, str], body: bytes,
             client_ip: str, started: float, params: Mapping[str, str] | None,
             answer: Callable[[], bytes | None] | None = None) -> Job | None:
     """The check a forwarded request calls for once Mattermost answered it, or None.
     ``answer``: Mattermost's answer body, read only for a route that needs it (a slash
     command's names the other channels it posted to: ``answer_channels``)."""
+    creds = {k: v for k, v in headers.items() if k in _CREDENTIAL_HEADERS}
+    if route in PREVIEW_ROUTES:
+        try:
+            body_back = answer() if answer is not None else None
+        except Exception as exc:  # a proxy that cannot give the body back: said so, archived
+            return Job(route, request_id, target, creds, client_ip,
+                       answer_unread=f"the post's answer could not be read ({type(exc).__name__})")
+        shown = shown_preview(body_back) if body_back else None
+        if shown is None:
+            return None
+        return Job(route, request_id, target, creds, client_ip, post_id=str(shown.get("id", "")), shown=shown)
     where = WATCHED_ROUTES.get(route)
     if where is None:
         return None
-    creds = {k: v for k, v in headers.items() if k in _CREDENTIAL_HEADERS}
     since = int(started * 1000) - CLOCK_SKEW_MS
     if where == "post":
         post_id = (params or {}).get("post_id", "")
@@ -425,6 +523,13 @@ class ResponseWatch:
         if not self.token:
             await self._unchecked(job, "no bot token to read the post with", "integration-response-unchecked")
             return
+        if job.route in PREVIEW_ROUTES:
+            if job.shown is not None:
+                await self._judge(job, dict(job.shown))
+            elif job.answer_unread:
+                await self._unchecked(job, job.answer_unread + ": its link preview was not checked",
+                                      "link-preview-unchecked")
+            return
         posts: list[dict[str, Any]] = []
         try:
             if job.post_id is not None:
@@ -509,7 +614,12 @@ class ResponseWatch:
         channel_id = str(post.get("channel_id", ""))
         if not atrest.is_id(post_id) or not atrest.is_id(channel_id):
             return
-        doc: dict[str, Any] = {"channel_id": channel_id, "message": str(post.get("message", ""))}
+        preview = job.shown is not None
+        # a link preview is judged as the web app shows it: the message, then the
+        # preview's site name, title and description (a number split between them is one)
+        message = shown_readings(str(post.get("message", "")), post.get("preview", ())) if preview \
+            else str(post.get("message", ""))
+        doc: dict[str, Any] = {"channel_id": channel_id, "message": message}
         if isinstance(post.get("props"), dict) and post["props"]:
             doc["props"] = post["props"]
         body = json.dumps(doc, ensure_ascii=False).encode()
@@ -522,18 +632,19 @@ class ResponseWatch:
         policy = pipeline.policy()
         ctx: RequestContext = await pipeline._context(req, route, {}, ex, "/api/v4/posts", policy)
         ctx = replace(await self._as_author(ctx, str(post.get("user_id", "")), policy, route),
-                      route=f"{job.route}.response")
+                      route=f"{job.route}.preview" if preview else f"{job.route}.response")
         entities = policy.required_entities(ctx)
         scanned = await pipeline._scan(ex.items, entities)
         scanned = await pipeline._cross_field(scanned, entities, None, [])  # split across attachment fields
         decision: Decision = policy.evaluate(scanned, ctx)
         if decision.action not in (Action.REDACT, Action.QUARANTINE, Action.BLOCK):
             return
-        how, outcome = await self._remediate(post_id, ex, decision, policy,
-                                             redact=decision.action is Action.REDACT and _redactable(ex, decision))
+        # a preview cannot be patched away (Mattermost keeps it per URL and hour): deleted
+        how, outcome = await self._remediate(post_id, ex, decision, policy, redact=not preview and (
+            decision.action is Action.REDACT and _redactable(ex, decision)))
         record = pipeline._record(req, route, "/api/v4/posts", ctx, decision, ex.items, started)
         record.update({
-            "route": job.route,
+            "route": f"{job.route}.preview" if preview else job.route,
             "path": pipeline._archived_path(GatewayRequest("POST", job.target, {}, b"")),
             "action": "remediated",
             "policy_action": decision.action.value,
@@ -550,7 +661,9 @@ class ResponseWatch:
         kinds = ", ".join(sorted({f.entity_type for _, f in decision.findings})) or "none"
         where = f"~{ctx.channel_name}" if ctx.channel_name else "a channel"
         done = {"patched": "replaced its text with the redacted text", "deleted": "deleted the post"}[how]
-        what = "a moved thread" if job.route == "posts.move" else f"an integration's answer ({job.route})"
+        what = ("a moved thread" if job.route == "posts.move" else
+                f"the link preview Mattermost fetched for a post ({job.route})" if preview else
+                f"an integration's answer ({job.route})")
         text = (f"DLP REMEDIATED: {what} put {kinds} into a post in {where}; "
                 f"the gateway {done}" + ("" if outcome == "ok" else f", but Mattermost refused it ({outcome}): "
                                          "remove the post by hand") +
@@ -583,7 +696,9 @@ class ResponseWatch:
         req = GatewayRequest("POST", job.target, {}, b"", client_ip=job.client_ip, request_id=job.request_id)
         record_id = await self.pipeline.record_failure(req, reason=reason, error=why, action=Action.FAIL_OPEN,
                                                        route_name=job.route)
-        what = "a moved thread" if job.route == "posts.move" else f"an integration's answer ({job.route})"
+        what = ("a moved thread" if job.route == "posts.move" else
+                f"a post's link preview ({job.route})" if job.route in PREVIEW_ROUTES else
+                f"an integration's answer ({job.route})")
         text = (text or f"DLP UNCHECKED: {what} could not be checked: {why}. Review the channel by hand.") + (
             f" Record {record_id or '-'} · request {job.request_id}")
         await self._alert(None, self.pipeline.policy(), text, record_id or "")

@@ -877,13 +877,19 @@ class Inspect:
             # ServiceSettings.AllowedUntrustedInternalConnections: space-separated hosts or CIDRs
             allowed = str(body.get("allowed_untrusted_internal_connections",
                                    " ".join(self.sim.interactions.allowed_internal))).split()
+            # ServiceSettings.EnableLinkPreviews (default true)
+            previews = body.get("enable_link_previews", self.sim.previews.enabled)
+            if not isinstance(previews, bool):
+                raise ValueError("enable_link_previews must be true or false")
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             return json_response({"error": f"bad config: {exc}"}, 400)
         self.sim.unknown_route_status = status
         self.sim.webhook_rule = rule
         self.sim.interactions.allowed_internal = allowed
+        self.sim.previews.enabled = previews
         return json_response({"unknown_route_status": status, "webhook_rule": rule,
-                              "allowed_untrusted_internal_connections": " ".join(allowed)})
+                              "allowed_untrusted_internal_connections": " ".join(allowed),
+                              "enable_link_previews": previews})
 
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

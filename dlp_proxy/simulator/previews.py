@@ -85,8 +85,14 @@ class LinkPreviews:
         self._saved: dict[tuple[str, int], dict[str, Any] | None] = {}
         self._lock = threading.Lock()
 
-    def embeds(self, message: str, create_at_ms: int) -> list[dict[str, Any]]:
-        """``metadata.embeds`` for a post (empty when previews are off or nothing is found)."""
+    def embeds(self, message: str, create_at_ms: int, props: Any = None) -> list[dict[str, Any]]:
+        """``metadata.embeds`` for a post (empty when previews are off or nothing is found).
+
+        app/post_metadata.go ``getEmbedForPost``: a post with ``props.attachments`` has a
+        ``message_attachment`` embed and no link fetched; with
+        ``ServiceSettings.EnableLinkPreviews`` off nothing is fetched."""
+        if isinstance(props, dict) and "attachments" in props:
+            return [{"type": "message_attachment"}]
         link = first_link(message) if self.enabled else None
         if link is None:
             return []

@@ -157,6 +157,9 @@ class Simulator:
     interactions: Any = field(default=None, repr=False)
     #: custom slash commands and outgoing webhooks (simulator/commands.py)
     custom: Any = field(default=None, repr=False)
+    #: link previews (simulator/previews.py; ServiceSettings.EnableLinkPreviews, on by
+    #: default as in Mattermost): the first link of a created or edited post is fetched
+    previews: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         from dlp_proxy.simulator.commands import CustomCommands
@@ -164,6 +167,10 @@ class Simulator:
 
         self.interactions = Interactions(self)
         self.custom = CustomCommands(self)
+        if self.previews is None:
+            from dlp_proxy.simulator.previews import LinkPreviews
+
+            self.previews = LinkPreviews(enabled=True)
         self._seed()
 
     # ------------------------------------------------------------------ ids
@@ -630,7 +637,31 @@ class Simulator:
                 raise SimError(400, "app.file_info.get.app_error", "Unable to get the file info.")
         return list(file_ids)
 
+    def _with_embeds(self, out: JSON) -> JSON:
+        """app/post.go CreatePost / UpdatePost: ``getEmbedsAndImages`` before the post is
+        returned (``PreparePostForClientWithEmbedsAndImages``): the first link's
+        OpenGraph, fetched by the server and kept per (URL, hour of the post's
+        ``create_at``) (simulator/previews.py).  Called after the state lock is released
+        by the API paths, so a slow page never holds the simulator up."""
+        embeds = self.previews.embeds(str(out.get("message", "")), int(out.get("create_at", 0)), out.get("props"))
+        with self.lock:
+            post = self.posts.get(str(out.get("id", "")))
+            if post is not None and post["update_at"] == out.get("update_at"):
+                # model.PostMetadata ``embeds,omitempty``
+                if embeds:
+                    post["metadata"]["embeds"] = embeds
+                else:
+                    post["metadata"].pop("embeds", None)
+        if embeds:
+            out.setdefault("metadata", {})["embeds"] = copy.deepcopy(embeds)
+        else:
+            out.get("metadata", {}).pop("embeds", None)
+        return out
+
     def create_post(self, body: Any, actor: str, *, post_type: str = "", from_webhook: bool = False) -> JSON:
+        return self._with_embeds(self._create_post(body, actor, post_type=post_type, from_webhook=from_webhook))
+
+    def _create_post(self, body: Any, actor: str, *, post_type: str = "", from_webhook: bool = False) -> JSON:
         with self.lock:
             if not isinstance(body, dict):
                 raise bad_param("post")
@@ -752,6 +783,9 @@ class Simulator:
         return post
 
     def update_post(self, post_id: str, body: Any, actor: str) -> JSON:
+        return self._with_embeds(self._update_post(post_id, body, actor))
+
+    def _update_post(self, post_id: str, body: Any, actor: str) -> JSON:
         with self.lock:
             if not isinstance(body, dict):
                 raise bad_param("post")
@@ -776,6 +810,9 @@ class Simulator:
             return self._post_out(post)
 
     def patch_post(self, post_id: str, body: Any, actor: str) -> JSON:
+        return self._with_embeds(self._patch_post(post_id, body, actor))
+
+    def _patch_post(self, post_id: str, body: Any, actor: str) -> JSON:
         with self.lock:
             if not isinstance(body, dict):
                 raise bad_param("post")

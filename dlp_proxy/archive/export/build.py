@@ -115,8 +115,11 @@ def notice(rec: Mapping[str, Any], sender: str, clear: bool, masked: bool) -> st
         how = {"patched": "replaced its text with the redacted text", "deleted": "deleted it"}.get(
             str(rec.get("remediation")), "removed it")
         result = str(rec.get("remediation_result") or "")
-        fate = (f"was posted by Mattermost from an integration's answer ({rec.get('route') or '-'}); the DLP gateway "
-                f"then {how}" + ("" if result == "ok" else
+        route = str(rec.get("route") or "-")
+        source = (f"was posted with a link preview Mattermost fetched itself ({route}: the message and the "
+                  "preview's site name, title and description above)" if route.endswith(".preview") else
+                  f"was posted by Mattermost from an integration's answer ({route})")
+        fate = (f"{source}; the DLP gateway then {how}" + ("" if result == "ok" else
                                  " but Mattermost refused the change: it may still be in Mattermost"))
     elif action == "quarantine":
         fate = ("was held for review (quarantined) by the DLP gateway; it reaches Mattermost only if a reviewer "
