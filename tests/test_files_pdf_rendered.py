@@ -94,6 +94,28 @@ def test_a_page_too_large_to_render_legibly_is_reported_not_passed() -> None:
     assert "ocr-limit" in ex.problems and _rendered(ex) == []
 
 
+def test_pages_are_not_rendered_once_the_file_s_ocr_time_is_spent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pypdfium2
+    from pypdf import PdfWriter
+
+    renders: list[int] = []
+    render = pypdfium2.PdfPage.render
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        renders.append(1)
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(pypdfium2.PdfPage, "render", counted)
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.append(PdfReader(io.BytesIO(filegen.pdf_tounicode_lie())))
+    out = io.BytesIO()
+    writer.write(out)
+    ex = extract(out.getvalue(), filename="statement.pdf", limits=Limits(ocr_max_seconds=0.000_001))
+    assert "ocr-limit" in ex.problems
+    assert len(renders) == 1  # the first page spent the OCR time; the others were not drawn
+
+
 def test_a_renderer_failure_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     import pypdfium2
 

@@ -305,6 +305,9 @@ class _Rendered:
 
         sub = f"{loc}/rendered"
         ctx.budget.check_time()
+        if ctx.budget.ocr_seconds >= ctx.limits.ocr_max_seconds:
+            ctx.problem("ocr-limit", sub)  # the file's OCR time is spent: not drawn for nothing
+            return
         with self._lock:
             if self.doc is None:
                 import pypdfium2 as pdfium
