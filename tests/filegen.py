@@ -13,6 +13,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
+from typing import Any
 
 SSN_BODY = "536-22-1234"
 SSN_WHITE = "536-22-2001"
@@ -33,6 +34,7 @@ SSN_RTF = "536-22-6002"
 SSN_EML = "536-22-6003"
 SSN_ATTACH = "536-22-6004"
 SSN_NESTED = "536-22-7001"
+SSN_DRAWN = "536-22-7102"
 
 
 # -- PDF -----------------------------------------------------------------------------
@@ -99,6 +101,118 @@ def pdf_owner_only() -> bytes:
     writer.encrypt(user_password="", owner_password="owner-only", algorithm="AES-128")
     out = io.BytesIO()
     writer.write(out)
+    return out.getvalue()
+
+
+def _hand_pdf(content: bytes, fonts: bytes, extra: list[bytes]) -> bytes:
+    """A one-page PDF written object by object: ``fonts`` is the page's /Font dictionary
+    body, ``extra`` the objects from number 5 on (fonts, CMaps)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << " + fonts
+            + b" >> >> /Contents 4 0 R >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream", *extra]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for n, obj in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+
+
+def pdf_tounicode_lie(ssn: str = SSN_DRAWN, *, lie: bool = True) -> bytes:
+    """``client SSN <ssn>`` where the digits are drawn with a Helvetica whose /Differences
+    map the codes a..j to the glyphs zero..nine (a viewer shows the digits), and (``lie``)
+    whose ToUnicode CMap maps the same codes to the letters a..j (text extraction reads
+    letters)."""
+    letters = ssn.translate(str.maketrans("0123456789", "abcdefghij")).encode()
+    diff = (b"/Encoding << /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [97 /zero /one /two "
+            b"/three /four /five /six /seven /eight /nine] >> ")
+    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /X def\n"
+            b"1 begincodespacerange <00> <FF> endcodespacerange\n10 beginbfchar "
+            + b" ".join(b"<%02X> <00%02X>" % (c, c) for c in range(0x61, 0x6B))
+            + b" endbfchar\nendcmap CMapName currentdict /CMap defineresource pop end end")
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica " + diff + (b"/ToUnicode 7 0 R " if lie else b"") + b">>"
+    extra = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", font]
+    if lie:
+        extra.append(b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream")
+    content = b"BT /F1 24 Tf 72 700 Td (client SSN ) Tj /F2 24 Tf (" + letters + b") Tj ET"
+    return _hand_pdf(content, b"/F1 5 0 R /F2 6 0 R", extra)
+
+
+def _line_image(text: str, px: int = 28) -> Any:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(FONT, px)
+    img = Image.new("RGB", (25 * len(text) + 40, 2 * px + 24), (255, 255, 255))
+    ImageDraw.Draw(img).text((10, 12), text, fill=(0, 0, 0), font=font)
+    return img
+
+
+def pdf_drawn(kind: str, ssn: str = SSN_DRAWN) -> bytes:
+    """A page whose text layer does not hold ``client SSN <ssn>`` but whose drawing shows it:
+    ``text-plus-image`` (a sentence of text and a picture of the line), ``inline-image``
+    (``BI .. ID .. EI``), ``form-image`` (the picture inside a form XObject),
+    ``vector-text`` (the line drawn as stroked lines, one per run of ink of a rasterised
+    glyph row: text turned into paths)."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    line = f"client SSN {ssn}"
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=(612, 792))
+    c.drawString(72, 740, "Quarterly memo: the desk reviewed the allocation schedule for the coming quarter.")
+    img = _line_image(line)
+    width, height = img.size[0] / 2, img.size[1] / 2
+    if kind == "text-plus-image":
+        c.drawImage(ImageReader(img), 72, 600, width=width, height=height)
+    elif kind == "inline-image":
+        c.drawInlineImage(img, 72, 600, width=width, height=height)
+    elif kind == "form-image":
+        c.beginForm("f1")
+        c.drawImage(ImageReader(img), 72, 600, width=width, height=height)
+        c.endForm()
+        c.doForm("f1")
+    elif kind == "vector-text":
+        grey = img.convert("L")
+        cell = 0.5  # points per pixel of the rasterised line
+        path = c.beginPath()
+        for y in range(grey.size[1]):
+            x = 0
+            row = [grey.getpixel((i, y)) < 128 for i in range(grey.size[0])]
+            while x < len(row):
+                if row[x]:
+                    start = x
+                    while x < len(row) and row[x]:
+                        x += 1
+                    top = 600 + (grey.size[1] - y) * cell
+                    path.moveTo(72 + start * cell, top)
+                    path.lineTo(72 + x * cell, top)
+                x += 1
+        c.setLineWidth(cell)
+        c.drawPath(path, stroke=1, fill=0)
+    else:
+        raise ValueError(kind)
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def pdf_ruled_report(rows: int = 5) -> bytes:
+    """Born-digital text in a standard font, under a few rules: nothing drawn that the text
+    layer does not hold."""
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=(612, 792))
+    c.drawString(72, 740, "Desk review: allocation schedule")
+    for n in range(rows):
+        c.drawString(72, 700 - 20 * n, f"Item {n + 1}: settlement calendar reviewed")
+        c.line(72, 695 - 20 * n, 540, 695 - 20 * n)
+    c.rect(60, 590, 490, 170)
+    c.showPage()
+    c.save()
     return out.getvalue()
 
 

@@ -46,6 +46,9 @@ STOPPED: list[tuple[str, Callable[[], bytes], str]] = [
     ("pptx-notes", filegen.pptx_document, "deck.pptx"),
     ("nested-zip", filegen.nested_zip, "bundle.zip"),
     ("pdf-named-txt", lambda: filegen.pdf_document(visible="nothing"), "innocent.txt"),
+    # shown only in what a viewer draws: a picture beside a sentence, a lying ToUnicode map
+    ("pdf-text-plus-image", lambda: filegen.pdf_drawn("text-plus-image"), "memo.pdf"),
+    ("pdf-tounicode-lie", filegen.pdf_tounicode_lie, "statement.pdf"),
 ]
 
 

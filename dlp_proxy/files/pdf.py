@@ -6,12 +6,22 @@ and the page boxes, so white-on-white text, invisible OCR layers and text placed
 outside the visible page are all returned: exactly what a DLP scanner wants.  A page
 that has such text is also read as displayed (``page=N/displayed``, ``displayed_text``):
 text hidden *inside* an identifier must not break it where the reader sees it whole.
+
+A text layer is only what the file declares; a viewer draws glyphs and pictures.  A page
+whose drawing may show what its text layer does not (``render_reasons``: any image, top-level,
+inline or inside a form XObject; a pattern; more than ``MAX_PATH_SEGMENTS`` lines and curves;
+a font that maps its codes to text through a ToUnicode CMap, a Type3 or composite font, or
+an embedded font program) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
+rendering OCR'd: ``page=N/rendered``.  Both readings are judged.  A page of text in the
+standard fonts without ToUnicode is not rendered: its text layer is what is drawn.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import re
+import threading
 from typing import TYPE_CHECKING, Any
 
 from dlp_proxy.files.limits import TimeUp
@@ -68,6 +78,19 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
     _metadata(reader, ctx)
     if n_pages > ctx.limits.max_pages:
         ctx.problem("page-limit")
+    rendered = _Rendered(data)
+    try:
+        if not _pages(pages, n_pages, rendered, ctx):
+            return
+    finally:
+        rendered.close()
+    _form_fields(reader, ctx)
+    _attachments(reader, ctx)
+
+
+def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx) -> bool:
+    """Read the pages (up to ``max_pages``); False when the file's text limit is reached."""
+    budget = ctx.budget
     for index in range(min(n_pages, ctx.limits.max_pages)):
         budget.check_time()
         loc = f"page={index + 1}"
@@ -80,7 +103,7 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
             ctx.problem("corrupt", loc)
             continue
         if not ctx.add(loc, text):
-            return
+            return False
         try:
             shown = displayed_text(page) if hides else None
         except TimeUp:
@@ -88,22 +111,39 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
         except Exception:
             shown = None  # the reading as stored stands
         if shown is not None and shown != text and not ctx.add(f"{loc}/displayed", shown):
-            return
-        if len("".join(text.split())) < IMAGE_ONLY_CHARS and ctx.limits.ocr:
+            return False
+        image_only = len("".join(text.split())) < IMAGE_ONLY_CHARS
+        read_images = False
+        if image_only and ctx.limits.ocr:
             try:
-                _ocr_page(page, loc, ctx)
+                read_images = _ocr_page(page, loc, ctx)
             except TimeUp:
                 raise
             except Exception:
                 ctx.problem("corrupt", f"{loc}/ocr")
+        if ctx.limits.ocr:
+            try:
+                reasons = render_reasons(page)
+            except TimeUp:
+                raise
+            except Exception:
+                reasons = {"unparsed"}  # what it draws is unknown: rendered
+            if read_images:
+                reasons.discard("image")  # its page images were read at their own resolution
+            if reasons:
+                try:
+                    rendered.ocr(index, loc, ctx, has_text=not image_only)
+                except TimeUp:
+                    raise
+                except Exception:
+                    ctx.problem("corrupt", f"{loc}/rendered")
         try:
             _annotations(page, index + 1, ctx)
         except TimeUp:
             raise
         except Exception:
             ctx.problem("corrupt", f"{loc}/annotations")
-    _form_fields(reader, ctx)
-    _attachments(reader, ctx)
+    return True
 
 
 #: a page whose text layer has fewer non-blank characters than this is taken as a scan:
@@ -115,8 +155,9 @@ MAX_IMAGES_PER_PAGE = 8
 MIN_IMAGE_SIDE = 32
 
 
-def _ocr_page(page: Any, loc: str, ctx: Ctx) -> None:
-    """OCR the images of an image-only page (sizes checked before anything is decoded)."""
+def _ocr_page(page: Any, loc: str, ctx: Ctx) -> bool:
+    """OCR the images of an image-only page (sizes checked before anything is decoded);
+    True when every page image worth reading was read."""
     from dlp_proxy.files.images import grey_and_colour
     from dlp_proxy.files.ocr import ocr_image
 
@@ -124,7 +165,7 @@ def _ocr_page(page: Any, loc: str, ctx: Ctx) -> None:
     res = res.get_object() if res is not None else None
     xobjects = res.get("/XObject") if hasattr(res, "get") else None
     if xobjects is None:
-        return
+        return False
     xobjects = xobjects.get_object()
     images = []
     for name in list(xobjects.keys())[:10000]:
@@ -132,16 +173,170 @@ def _ocr_page(page: Any, loc: str, ctx: Ctx) -> None:
         if hasattr(xobj, "get") and xobj.get("/Subtype") == "/Image":
             images.append((name, int(xobj.get("/Width", 0)), int(xobj.get("/Height", 0))))
     images = [i for i in images if min(i[1], i[2]) >= MIN_IMAGE_SIDE]
+    complete = bool(images)
     for n, (name, width, height) in enumerate(images[:MAX_IMAGES_PER_PAGE]):
         sub = f"{loc}/ocr" if len(images) == 1 else f"{loc}/ocr{n + 1}"
         if width * height > ctx.limits.ocr_max_pixels:
             ctx.problem("ocr-limit", sub)
+            complete = False
             continue
         ctx.budget.check_time()
         gray, colour = grey_and_colour(page.images[name].image)
         ocr_image(gray, ctx, sub, colour)
     if len(images) > MAX_IMAGES_PER_PAGE:
         ctx.problem("ocr-limit", f"{loc}/ocr")
+        complete = False
+    return complete
+
+
+#: a page drawing more line, curve and rectangle segments than this (``l``, ``c``, ``v``,
+#: ``y``, ``re``, in its content and its form XObjects) is rendered: characters can be drawn
+#: as strokes or boxes.  A few rules and boxes stay under it; a table grid may not
+MAX_PATH_SEGMENTS = 24
+#: form XObjects and fonts looked at per page at most (beyond: rendered)
+MAX_RESOURCES = 256
+#: the resolution pages are rendered at for OCR: 12 pt text is 25 px high
+RENDER_DPI = 150
+#: pages are not rendered below this resolution (a page too large for ``ocr_max_pixels``
+#: at it is reported ``ocr-limit``)
+MIN_RENDER_DPI = 100
+_SEGMENTS = frozenset({b"l", b"c", b"v", b"y", b"re"})
+#: literal and hex strings, comments, dictionaries' delimiters: not operators
+_NOT_OPERATOR = re.compile(rb"\((?:\\.|[^\\()])*\)|<[0-9A-Fa-f\s]*>|%[^\r\n]*")
+_TOKEN = re.compile(rb"[^\s\[\]<>()/{}%]+")
+_EMBEDDED = ("/FontFile", "/FontFile2", "/FontFile3")
+
+
+def _stream_reasons(content: bytes, reasons: set[str], segments: list[int]) -> None:
+    """Look at a content stream's operators: an inline image (``BI``) is a reason; line and
+    curve segments are counted (strings skipped, so text that spells an operator is not one)."""
+    for token in _TOKEN.findall(_NOT_OPERATOR.sub(b" ", content)):
+        if token in _SEGMENTS:
+            segments[0] += 1
+        elif token == b"BI":
+            reasons.add("inline-image")
+            return  # the image's bytes follow: nothing after them is tokenised
+
+
+def _font_reasons(font: Any, reasons: set[str]) -> None:
+    """A font whose drawn glyphs may not be the text its codes extract to."""
+    if not hasattr(font, "get"):
+        return
+    if "/ToUnicode" in font:
+        reasons.add("tounicode")
+    subtype = font.get("/Subtype")
+    if subtype in ("/Type3", "/Type0"):
+        reasons.add("font-program")
+    descriptor: Any = font.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else None
+    if hasattr(descriptor, "get") and any(key in descriptor for key in _EMBEDDED):
+        reasons.add("font-program")
+
+
+def render_reasons(page: Any) -> set[str]:
+    """Why the page's drawing may show what its text layer does not (empty: it shows its
+    text layer).  Resources are walked through form XObjects (each once); a page or form
+    without its own resources inherits nothing more than what is walked."""
+    reasons: set[str] = set()
+    segments = [0]
+    contents = page.get_contents()
+    if contents is not None:
+        _stream_reasons(bytes(contents.get_data()), reasons, segments)
+    seen: set[int] = set()
+    todo: list[tuple[Any, bool]] = [(page.get("/Resources"), True)]
+    walked = 0
+    while todo:
+        ref_res, top = todo.pop()
+        res: Any = ref_res.get_object() if ref_res is not None else None
+        if not hasattr(res, "get"):
+            continue
+        if res.get("/Pattern") is not None:
+            reasons.add("pattern")
+        fonts: Any = res.get("/Font")
+        fonts = fonts.get_object() if fonts is not None else None
+        for name in list(fonts.keys()) if hasattr(fonts, "keys") else []:
+            walked += 1
+            if walked > MAX_RESOURCES:
+                reasons.add("resource-limit")
+                return reasons
+            _font_reasons(fonts[name].get_object(), reasons)
+        xobjects: Any = res.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        for name in list(xobjects.keys()) if hasattr(xobjects, "keys") else []:
+            ref = xobjects.raw_get(name)
+            key = id(ref.get_object()) if not hasattr(ref, "idnum") else ref.idnum
+            if key in seen:
+                continue
+            seen.add(key)
+            walked += 1
+            if walked > MAX_RESOURCES:
+                reasons.add("resource-limit")
+                return reasons
+            xobj = ref.get_object()
+            if not hasattr(xobj, "get"):
+                continue
+            kind = xobj.get("/Subtype")
+            if kind == "/Image":
+                reasons.add("image" if top else "form-image")
+            elif kind == "/Form":
+                _stream_reasons(bytes(xobj.get_data()), reasons, segments)
+                todo.append((xobj.get("/Resources"), False))
+    if segments[0] > MAX_PATH_SEGMENTS:
+        reasons.add("paths")
+    return reasons
+
+
+class _Rendered:
+    """The PDF as PDFium draws it, opened on the first page that needs rendering.  PDFium is
+    not thread-safe: one rendering at a time in a process."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.doc: Any = None
+
+    def ocr(self, index: int, loc: str, ctx: Ctx, *, has_text: bool) -> None:
+        """OCR page ``index`` as rendered (``{loc}/rendered``).  A page that has a text
+        layer and whose rendering shows nothing like text adds no ``no-text`` problem: its
+        text layer was read."""
+        from dlp_proxy.files.images import grey_and_colour
+        from dlp_proxy.files.ocr import may_have_text, ocr_image
+
+        sub = f"{loc}/rendered"
+        ctx.budget.check_time()
+        if ctx.budget.ocr_seconds >= ctx.limits.ocr_max_seconds:
+            ctx.problem("ocr-limit", sub)  # the file's OCR time is spent: not drawn for nothing
+            return
+        with self._lock:
+            if self.doc is None:
+                import pypdfium2 as pdfium
+
+                self.doc = pdfium.PdfDocument(self.data, password="")
+            page = self.doc[index]
+            try:
+                width, height = page.get_size()
+                scale = RENDER_DPI / 72
+                area = max(width * height, 1.0)
+                if area * scale * scale > ctx.limits.ocr_max_pixels:
+                    scale = (ctx.limits.ocr_max_pixels / area) ** 0.5
+                if scale < MIN_RENDER_DPI / 72:
+                    ctx.problem("ocr-limit", sub)
+                    return
+                bitmap = page.render(scale=scale, may_draw_forms=True)
+                image = bitmap.to_pil()
+            finally:
+                page.close()
+        gray, colour = grey_and_colour(image)
+        if has_text and not may_have_text(gray, colour):
+            return
+        ocr_image(gray, ctx, sub, colour)
+
+    def close(self) -> None:
+        if self.doc is not None:
+            with self._lock:
+                self.doc.close()
+                self.doc = None
 
 
 #: text drawn in a font smaller than this (points, after scaling) is not readable

@@ -1,0 +1,91 @@
+"""Cost of reading PDFs as drawn (files/pdf.py ``page=N/rendered``) beside a base checkout.
+
+Each case is extracted in a child process per tree (this worktree and ``--base``), the two
+alternating, ``--reps`` times; the figure is the median CPU seconds of ``extract`` (the
+child's process time, OCR included), and the ratio ours/base.
+
+    PYTHONPATH=$PWD python bench/bench_pdf_render.py --base /tmp/pdf2_base --reps 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+
+CHILD = """
+import json, sys, time
+from dlp_proxy.files import extract
+data = open(sys.argv[1], "rb").read()
+extract(data, filename="warm.pdf")  # imports, OCR engine
+t = time.process_time()
+ex = extract(data, filename="a.pdf")
+print(json.dumps({"cpu": time.process_time() - t,
+                  "rendered": sum("/rendered" in s.location for s in ex.segments)}))
+"""
+
+
+def cases() -> dict[str, bytes]:
+    import io
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    from tests import filegen
+
+    pdfmetrics.registerFont(TTFont("DejaVu", filegen.FONT))
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    for _ in range(3):
+        c.setFont("DejaVu", 11)
+        for line in range(40):
+            c.drawString(40, 800 - 18 * line, f"Embedded-font memo line {line + 1}: allocation reviewed")
+        c.showPage()
+    c.save()
+    return {
+        "clean text, standard font, 3 pages": filegen.pdf_pages(3),
+        "clean text, embedded TTF (ToUnicode), 3 pages": out.getvalue(),
+        "scanned, 1 page": filegen.scanned_pdf(["Meeting minutes", "Q3 rebalancing approved by the committee"]),
+        "text + picture, 1 page": filegen.pdf_drawn("text-plus-image"),
+    }
+
+
+def run(tree: Path, path: str) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", CHILD, path], env=env, capture_output=True, text=True, check=True,
+                         cwd=tree)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", type=Path, required=True)
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in cases().items():
+            path = Path(tmp) / "case.pdf"
+            path.write_bytes(data)
+            ours: list[float] = []
+            base: list[float] = []
+            rendered = 0.0
+            for _ in range(args.reps):
+                r = run(HERE, str(path))
+                ours.append(r["cpu"])
+                rendered = r["rendered"]
+                base.append(run(args.base, str(path))["cpu"])
+            o, b = statistics.median(ours), statistics.median(base)
+            print(f"{name}: ours {o * 1000:.0f} ms CPU, base {b * 1000:.0f} ms, ratio {o / b:.2f}x, "
+                  f"rendered readings {rendered:.0f}")
+
+
+if __name__ == "__main__":
+    main()

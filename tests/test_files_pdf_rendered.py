@@ -1,0 +1,167 @@
+"""PDF pages read as a viewer draws them (files/pdf.py: ``render_reasons``, ``page=N/rendered``).
+
+Real PDFs made by tests/filegen.py: a picture of an identifier beside a sentence, an inline
+image, an image inside a form XObject, text drawn as strokes, and a font whose ToUnicode CMap
+says letters where the glyphs drawn are digits.  Each shows the identifier only in its
+drawing; the rendering's OCR reads it.  Born-digital text in standard fonts is not rendered.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from dlp_proxy.files import Limits, extract
+from dlp_proxy.files.pdf import MAX_PATH_SEGMENTS, _stream_reasons, render_reasons
+from dlp_proxy.interfaces import Extraction
+from tests import filegen
+
+SSN = filegen.SSN_DRAWN
+
+
+def _at(ex: Extraction, location: str) -> str:
+    return "".join(s.text for s in ex.segments if s.location == location)
+
+
+def _rendered(ex: Extraction) -> list[str]:
+    return [s.location for s in ex.segments if "/rendered" in s.location]
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+@pytest.mark.parametrize(("kind", "reason"), [
+    ("text-plus-image", "image"),
+    ("inline-image", "inline-image"),
+    ("form-image", "form-image"),
+    ("vector-text", "paths"),
+])
+def test_what_only_the_drawing_shows_is_read_from_the_rendering(kind: str, reason: str) -> None:
+    data = filegen.pdf_drawn(kind)
+    assert reason in render_reasons(PdfReader(io.BytesIO(data)).pages[0])
+    ex = extract(data, filename="memo.pdf")
+    assert SSN not in _at(ex, "page=1")  # the text layer has only the sentence
+    assert _digits(SSN) in _digits("".join(s.text for s in ex.segments if s.location.startswith("page=1/rendered")))
+
+
+def test_a_tounicode_map_that_lies_about_the_glyphs_is_read_from_the_rendering() -> None:
+    data = filegen.pdf_tounicode_lie()
+    ex = extract(data, filename="statement.pdf")
+    layer = _at(ex, "page=1")
+    assert SSN not in layer and "fdg-cc-hbac" in layer  # extraction reads the ToUnicode letters
+    assert SSN in _at(ex, "page=1/rendered")
+
+
+def test_the_same_font_without_tounicode_is_read_from_its_text_layer_and_not_rendered() -> None:
+    ex = extract(filegen.pdf_tounicode_lie(lie=False), filename="statement.pdf")
+    assert SSN in _at(ex, "page=1")
+    assert _rendered(ex) == []
+
+
+@pytest.mark.parametrize("make", [
+    lambda: filegen.pdf_document(2),
+    filegen.pdf_ruled_report,
+    lambda: filegen.pdf_pages(3),
+], ids=["hidden-text-doc", "ruled-report", "three-pages"])
+def test_born_digital_text_in_standard_fonts_is_not_rendered(make: Any) -> None:
+    data = make()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        assert render_reasons(page) == set()
+    ex = extract(data, filename="report.pdf")
+    assert _rendered(ex) == [] and ex.problems == ()
+
+
+def test_only_the_pages_that_need_it_are_rendered() -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for data in (filegen.pdf_pages(1), filegen.pdf_drawn("inline-image"), filegen.pdf_ruled_report()):
+        writer.append(PdfReader(io.BytesIO(data)))
+    out = io.BytesIO()
+    writer.write(out)
+    ex = extract(out.getvalue(), filename="pack.pdf")
+    assert _rendered(ex) == ["page=2/rendered"] and SSN in _at(ex, "page=2/rendered")
+
+
+def test_a_page_too_large_to_render_legibly_is_reported_not_passed() -> None:
+    ex = extract(filegen.pdf_tounicode_lie(), filename="statement.pdf", limits=Limits(ocr_max_pixels=100_000))
+    assert "ocr-limit" in ex.problems and _rendered(ex) == []
+
+
+def test_pages_are_not_rendered_once_the_file_s_ocr_time_is_spent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pypdfium2
+    from pypdf import PdfWriter
+
+    renders: list[int] = []
+    render = pypdfium2.PdfPage.render
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        renders.append(1)
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(pypdfium2.PdfPage, "render", counted)
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.append(PdfReader(io.BytesIO(filegen.pdf_tounicode_lie())))
+    out = io.BytesIO()
+    writer.write(out)
+    ex = extract(out.getvalue(), filename="statement.pdf", limits=Limits(ocr_max_seconds=0.000_001))
+    assert "ocr-limit" in ex.problems
+    assert len(renders) == 1  # the first page spent the OCR time; the others were not drawn
+
+
+def test_a_renderer_failure_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pypdfium2
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("pdfium")
+
+    monkeypatch.setattr(pypdfium2, "PdfDocument", broken)
+    ex = extract(filegen.pdf_tounicode_lie(), filename="statement.pdf")
+    assert "corrupt" in ex.problems
+
+
+def test_fonts_that_can_draw_other_glyphs_mark_the_page() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("DejaVu", filegen.FONT))
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    c.setFont("DejaVu", 12)
+    c.drawString(72, 700, "Quarterly memo")
+    c.showPage()
+    c.save()
+    reasons = render_reasons(PdfReader(io.BytesIO(out.getvalue())).pages[0])
+    assert {"tounicode", "font-program"} <= reasons
+
+
+def _literal(text: bytes) -> bytes:
+    return b"(" + text.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=40), max_size=12))
+def test_strings_that_spell_operators_are_not_operators(texts: list[bytes]) -> None:
+    content = b"BT /F1 12 Tf 72 700 Td " + b" ".join(_literal(t) + b" Tj" for t in texts) + b" ET"
+    reasons: set[str] = set()
+    segments = [0]
+    _stream_reasons(content, reasons, segments)
+    assert reasons == set() and segments == [0]
+
+
+@given(st.integers(min_value=0, max_value=3 * MAX_PATH_SEGMENTS), st.sampled_from([b"l", b"c", b"re"]))
+def test_path_segments_are_counted(n: int, op: bytes) -> None:
+    operands = {b"l": b"1 2", b"c": b"1 2 3 4 5 6", b"re": b"1 2 3 4"}[op]
+    content = b"q 0 0 m " + b" ".join(operands + b" " + op for _ in range(n)) + b" S Q BT (l c re) Tj ET"
+    reasons: set[str] = set()
+    segments = [0]
+    _stream_reasons(content, reasons, segments)
+    assert segments == [n] and reasons == set()
