@@ -165,3 +165,20 @@ def test_path_segments_are_counted(n: int, op: bytes) -> None:
     segments = [0]
     _stream_reasons(content, reasons, segments)
     assert segments == [n] and reasons == set()
+
+
+def test_fonts_alone_get_only_the_first_pages_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An office export embeds its fonts on every page: only the first FONT_RENDER_PAGES
+    pages are rendered for their fonts; a page with a picture is rendered wherever it is."""
+    from pypdf import PdfWriter
+
+    from dlp_proxy.files import pdf
+
+    monkeypatch.setattr(pdf, "FONT_RENDER_PAGES", 1)
+    writer = PdfWriter()
+    for data in (filegen.pdf_tounicode_lie(), filegen.pdf_tounicode_lie(), filegen.pdf_drawn("inline-image")):
+        writer.append(PdfReader(io.BytesIO(data)))
+    out = io.BytesIO()
+    writer.write(out)
+    ex = extract(out.getvalue(), filename="pack.pdf")
+    assert _rendered(ex) == ["page=1/rendered", "page=3/rendered"]

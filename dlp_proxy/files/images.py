@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from dlp_proxy.files.ocr import ocr_image
+from dlp_proxy.files.ocr import grey_and_colour, ocr_image
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -109,21 +109,6 @@ def extract_metadata(data: bytes, ctx: Ctx, img: Any | None) -> None:
         ctx.add("metadata", "\n".join(parts))
     if hidden:
         binary_strings(hidden, ctx.budget, ctx.loc("metadata/strings"))
-
-
-#: modes whose pixels carry no colour: read in grey only
-_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
-
-
-def grey_and_colour(img: Any) -> tuple[Any, Any | None]:
-    """The picture in grey, and in RGB when it has colour (``ocr.may_have_text`` and the
-    colour-distance reading look for text that differs from its background in colour
-    rather than in luminance).  A JPEG is decoded in colour for this (not straight to
-    grey, ~3x the decoding time of a 12 MP photo: still small beside OCR)."""
-    if img.mode in _GREY_MODES:
-        return img.convert("L"), None
-    colour = img.convert("RGB")
-    return colour.convert("L"), colour
 
 
 def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub: str = "ocr") -> None:

@@ -130,6 +130,11 @@ def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx) -> bool:
                 reasons = {"unparsed"}  # what it draws is unknown: rendered
             if read_images:
                 reasons.discard("image")  # its page images were read at their own resolution
+            if index >= FONT_RENDER_PAGES:
+                # Office exports embed their fonts with ToUnicode maps on every page: a
+                # rendering of each page would cost a page of OCR (~0.8 s) and hold any long
+                # report as too large.  Fonts alone make only the first pages rendered.
+                reasons -= _FONT_REASONS
             if reasons:
                 try:
                     rendered.ocr(index, loc, ctx, has_text=not image_only)
@@ -158,8 +163,7 @@ MIN_IMAGE_SIDE = 32
 def _ocr_page(page: Any, loc: str, ctx: Ctx) -> bool:
     """OCR the images of an image-only page (sizes checked before anything is decoded);
     True when every page image worth reading was read."""
-    from dlp_proxy.files.images import grey_and_colour
-    from dlp_proxy.files.ocr import ocr_image
+    from dlp_proxy.files.ocr import grey_and_colour, ocr_image
 
     res: Any = page.get("/Resources")
     res = res.get_object() if res is not None else None
@@ -216,6 +220,11 @@ def _stream_reasons(content: bytes, reasons: set[str], segments: list[int]) -> N
         elif token == b"BI":
             reasons.add("inline-image")
             return  # the image's bytes follow: nothing after them is tokenised
+
+
+#: pages (from the first) that a font alone gets rendered (see extract_pdf)
+FONT_RENDER_PAGES = 10
+_FONT_REASONS = frozenset({"tounicode", "font-program"})
 
 
 def _font_reasons(font: Any, reasons: set[str]) -> None:
@@ -300,8 +309,7 @@ class _Rendered:
         """OCR page ``index`` as rendered (``{loc}/rendered``).  A page that has a text
         layer and whose rendering shows nothing like text adds no ``no-text`` problem: its
         text layer was read."""
-        from dlp_proxy.files.images import grey_and_colour
-        from dlp_proxy.files.ocr import may_have_text, ocr_image
+        from dlp_proxy.files.ocr import grey_and_colour, may_have_text, ocr_image
 
         sub = f"{loc}/rendered"
         ctx.budget.check_time()
