@@ -243,6 +243,7 @@ def run_mix(args: Any) -> int:
     print(f"{'type':<12} {'p50 ms':>8} {'p99 ms':>8}  (n)")
     for kind, values in times.items():
         print(f"{kind:<12} {_pct(values, 0.5) * 1000:>8.0f} {_pct(values, 0.99) * 1000:>8.0f}  ({len(values)})")
+    print(f"# load average now {os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[1]:.1f} (5 min)")
     print(f"\nclean uploads held or blocked: {len(stopped)}/{len(mix)} = {100 * len(stopped) / len(mix):.1f} %")
     for line in stopped:
         print("  " + line)
