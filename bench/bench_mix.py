@@ -20,6 +20,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from tests import filegen  # noqa: E402
 
+#: the gateway's default file deadline (PipelineConfig.file_deadline_seconds)
+FILE_DEADLINE_SECONDS = 120.0
+
 CUSIPS = ["037833100", "594918104", "02079K305", "023135106", "88160R101", "30303M102", "46625H100", "92826C839"]
 SYMBOLS = ["AAPL", "MSFT", "GOOGL", "AMZN", "TSLA", "META", "JPM", "V"]
 
@@ -170,16 +173,28 @@ class Judge:
         filescan._worker_detector = build_detector(None, ner=False)
         self.filescan = filescan
         self.policy = load_policy(ROOT / "config" / "policy.yaml", hash_key=b"k" * 32)
+        #: CPU seconds of the last judgement (this process's time.process_time)
+        self.last_cpu = 0.0
 
     def judge(self, name: str, data: bytes) -> tuple[float, Any, Any]:
         from dlp_proxy.files import Limits
+        from dlp_proxy.interfaces import Extraction
         from dlp_proxy.model import ChannelType, ContentItem, ItemKind, RequestContext, ScannedItem
         from dlp_proxy.policy.uninspected import UninspectedFile, judge_uninspected
 
-        started = time.perf_counter()
-        # as the worker judges (filescan._job): later line blocks of a table read with its header row
-        ex, findings = self.filescan._job(data, name, Limits(max_seconds=60), None)
+        # as the gateway's file worker judges (FileScanner.scan -> filescan._job) with the
+        # gateway's default file deadline: its limits, the job's budget; a job still running
+        # at the deadline would be killed (the upload stopped)
+        timeout = FILE_DEADLINE_SECONDS
+        limits = (self.filescan.gateway_limits(timeout) if hasattr(self.filescan, "gateway_limits")
+                  else Limits(max_seconds=max(1.0, timeout / 2)))
+        started, cpu = time.perf_counter(), time.process_time()
+        ex, findings = self.filescan._job(data, name, limits, None, timeout * self.filescan.JOB_BUDGET_SHARE)
         elapsed = time.perf_counter() - started
+        self.last_cpu = time.process_time() - cpu
+        if elapsed > timeout:
+            ex = Extraction(file_type=ex.file_type, segments=(), complete=False, problems=("time-limit",))
+            findings = []
         scanned = [ScannedItem(ContentItem(f"file[0]:{s.location}", s.text, ItemKind.FILE), tuple(f))
                    for s, f in zip(ex.segments, findings, strict=True)]
         ctx = RequestContext(route="files.upload", route_group="files", user_id="u1", username="alice",
@@ -208,7 +223,8 @@ def run_mix(args: Any) -> int:
     total = 0.0
     n = 0
     stopped: list[str] = []
-    print(f"{'file':<22} {'type':<12} {'MB':>6} {'ms (median)':>12}  outcome")
+    print(f"# load {os.getloadavg()[0]:.1f}, file deadline {FILE_DEADLINE_SECONDS:.0f} s", flush=True)
+    print(f"{'file':<22} {'type':<12} {'MB':>6} {'ms (median)':>12} {'CPU ms':>8}  outcome")
     for kind, name, data in mix:
         per: list[float] = []
         for _ in range(args.repeat):
@@ -222,11 +238,12 @@ def run_mix(args: Any) -> int:
             outcome += " uninspected=" + ",".join(e["cause"] for e in decision.details["uninspected"])
         if decision.action.value in ("quarantine", "block"):
             stopped.append(f"{name}: {outcome} {sorted(decision.entity_types)}")
-        print(f"{name:<22} {kind:<12} {len(data) / 1e6:>6.2f} {statistics.median(per) * 1000:>12.0f}  {outcome}", flush=True)
+        print(f"{name:<22} {kind:<12} {len(data) / 1e6:>6.2f} {statistics.median(per) * 1000:>12.0f} {judge.last_cpu * 1000:>8.0f}  {outcome}", flush=True)
     print(f"\nfiles/s per core over the mix: {n / total:.2f} ({n} judgements in {total:.1f} s)")
     print(f"{'type':<12} {'p50 ms':>8} {'p99 ms':>8}  (n)")
     for kind, values in times.items():
         print(f"{kind:<12} {_pct(values, 0.5) * 1000:>8.0f} {_pct(values, 0.99) * 1000:>8.0f}  ({len(values)})")
+    print(f"# load average now {os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[1]:.1f} (5 min)")
     print(f"\nclean uploads held or blocked: {len(stopped)}/{len(mix)} = {100 * len(stopped) / len(mix):.1f} %")
     for line in stopped:
         print("  " + line)

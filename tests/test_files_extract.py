@@ -257,6 +257,42 @@ def test_time_limit_is_reported():
     assert not extraction.complete
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_budget_counts_cpu_time_with_a_wall_bound():
+    from dlp_proxy.files.limits import Budget, TimeUp
+
+    cpu, wall = _Clock(), _Clock()
+    budget = Budget(Limits(max_seconds=10, max_wall_seconds=60), cpu_clock=cpu, wall_clock=wall)
+    # a loaded host: 50 s of wall time go by for 9 s of the extraction's CPU: within its limit
+    cpu.now, wall.now = 9.0, 50.0
+    budget.check_time()
+    assert budget.remaining_seconds() == 1.0 and budget.remaining_wall_seconds() == 10.0
+    assert budget.slowdown() == 50.0 / 9.0
+    cpu.now = 10.5
+    with pytest.raises(TimeUp):
+        budget.check_time()
+    assert not budget.wall_expired
+
+
+def test_budget_wall_deadline_is_the_outer_bound():
+    from dlp_proxy.files.limits import Budget, TimeUp
+
+    cpu, wall = _Clock(), _Clock()
+    budget = Budget(Limits(max_seconds=10, max_wall_seconds=60), cpu_clock=cpu, wall_clock=wall)
+    cpu.now, wall.now = 1.0, 61.0  # barely any CPU given to the worker: still stopped
+    with pytest.raises(TimeUp):
+        budget.check_time()
+    assert budget.wall_expired and ("time-limit", "wall") in budget.problems
+    assert budget.result("csv").problems == ("time-limit",)
+
+
 def test_empty_file():
     extraction = extract(b"")
     assert extraction.complete and extraction.segments == ()

@@ -140,12 +140,86 @@ def test_retries_leave_the_first_reading_standing(monkeypatch: pytest.MonkeyPatc
     fake = _FakeEngine()
     monkeypatch.setattr(ocr, "engine", lambda languages="eng": fake)
     monkeypatch.setattr(ocr, "_median_line_px", lambda api: 14)
+    # the host as fast as the worker's CPU clock: Tesseract's wall timeout is twice the CPU time left
+    from dlp_proxy.files.limits import Budget
+
+    monkeypatch.setattr(Budget, "slowdown", lambda self: 1.0)
     limits = Limits(max_seconds=20, ocr_max_seconds=45)
     ex = extract(_shot(filegen.screenshot_lines(), {"px": 14}), filename="shot.png", limits=limits)
     assert ex.complete and [s.location for s in ex.segments] == ["ocr"]
     first, *retries = fake.timeouts
-    assert 19_000 <= first <= 20_000
+    assert 2 * 19_000 <= first <= 2 * 20_000
     # binarised, turned 180, 90, 270, then by colour distance, median-filtered, and both
     # (the screenshot has colour); none better
     assert len(retries) == 7
-    assert all(t <= ocr.RETRY_TIMES * 0.25 * 1000 + 50 for t in retries), retries
+    assert all(t <= 2 * (ocr.RETRY_TIMES * 0.25 * 1000 + 50) for t in retries), retries
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _TimedEngine(_FakeEngine):
+    """Each pass spends ``cpu`` seconds of the worker's CPU while ``wall`` seconds go by."""
+
+    def __init__(self, cpu_clock: _Clock, wall_clock: _Clock, cpu: float, wall: float, ok: bool = True) -> None:
+        super().__init__()
+        self.cpu_clock, self.wall_clock, self.cpu, self.wall, self.ok = cpu_clock, wall_clock, cpu, wall, ok
+
+    def Recognize(self, timeout: int = 0) -> bool:  # noqa: N802
+        super().Recognize(timeout)
+        self.cpu_clock.now += self.cpu
+        self.wall_clock.now += self.wall
+        return self.ok
+
+
+def test_ocr_time_is_the_workers_cpu_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pass that takes 40 s of wall time on a loaded host for 4 s of CPU is within a
+    10 s OCR budget; Tesseract's (wall) timeout stretches with the host's slowdown."""
+    from dlp_proxy.files import ocr
+    from dlp_proxy.files.context import Ctx
+    from dlp_proxy.files.limits import Budget
+
+    monkeypatch.setattr(ocr, "_median_line_px", lambda api: 14)
+    cpu, wall = _Clock(), _Clock()
+    budget = Budget(Limits(max_seconds=60, max_wall_seconds=110, ocr_max_seconds=10), cpu_clock=cpu, wall_clock=wall)
+    cpu.now, wall.now = 2.0, 10.0  # the file so far: 2 s of CPU in 10 s
+    api = _TimedEngine(cpu, wall, cpu=4.0, wall=40.0)
+    reading = ocr._recognize(api, object(), Ctx(budget), "ocr")
+    assert reading is not None and reading.text == "ab3 x9 qq"
+    assert budget.ocr_seconds == 4.0 and not budget.problems
+    assert api.timeouts == [int(10 * 1.5 * 5.0 * 1000)]  # 10 s of CPU left, 5x slower than the CPU clock
+    # the next pass has 6 s of CPU left and a wall timeout within the 60 s of wall time left
+    ocr._recognize(api, object(), Ctx(budget), "ocr2")
+    assert api.timeouts[1] == int(min(6 * 1.5 * 50 / 6, 60) * 1000)
+
+
+def test_ocr_pass_over_its_cpu_time_is_an_ocr_limit() -> None:
+    from dlp_proxy.files import ocr
+    from dlp_proxy.files.context import Ctx
+    from dlp_proxy.files.limits import Budget
+
+    cpu, wall = _Clock(), _Clock()
+    budget = Budget(Limits(max_seconds=60, ocr_max_seconds=10), cpu_clock=cpu, wall_clock=wall)
+    api = _TimedEngine(cpu, wall, cpu=10.0, wall=10.0, ok=False)  # Tesseract stopped at its timeout
+    assert ocr._recognize(api, object(), Ctx(budget), "ocr") is None
+    assert budget.problems == [("ocr-limit", "ocr")]
+    # nothing left: the next image is not read at all
+    second = _TimedEngine(cpu, wall, cpu=1, wall=1)
+    assert ocr._recognize(second, object(), Ctx(budget), "page=2") is None
+    assert ("ocr-limit", "page=2") in budget.problems and second.timeouts == []
+
+
+def test_ocr_pass_that_fails_early_is_ocr_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlp_proxy.files import ocr
+    from dlp_proxy.files.context import Ctx
+    from dlp_proxy.files.limits import Budget
+
+    cpu, wall = _Clock(), _Clock()
+    budget = Budget(Limits(max_seconds=60, ocr_max_seconds=10), cpu_clock=cpu, wall_clock=wall)
+    assert ocr._recognize(_TimedEngine(cpu, wall, cpu=1.0, wall=1.0, ok=False), object(), Ctx(budget), "ocr") is None
+    assert budget.problems == [("ocr-failed", "ocr")]

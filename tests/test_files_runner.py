@@ -57,7 +57,8 @@ async def test_runaway_worker_is_killed_and_pool_recovers(monkeypatch):
     await asyncio.sleep(0.2)
     started = time.monotonic()
     monkeypatch.setattr(runner, "work", _spin)
-    result = await extract_async(b"hello", limits=Limits(max_seconds=0.5))
+    # the parent waits for the wall bound (not the CPU limit) plus the grace
+    result = await extract_async(b"hello", limits=Limits(max_seconds=60, max_wall_seconds=0.5))
     assert result.problems == ("time-limit",)
     assert time.monotonic() - started < 3
     with pytest.raises(Exception):
@@ -91,3 +92,50 @@ async def test_caller_thread_executor_is_used():
         result = await extract_async(b"hello 536-22-1234", executor=ex)
     assert result.complete and "536-22-1234" in result.segments[0].text
     assert runner._pool is None  # the shared pool was not started
+
+
+def _stuck_in_worker(kind: str, limits: Limits) -> tuple[tuple[str, ...], float, float, bool]:
+    """Runs in a pool worker: ``runner.work`` over a "parser" that never checks its
+    budget, either burning CPU in pure Python or sleeping; (problems, CPU seconds,
+    wall seconds, stopped by the wall timer)."""
+    from dlp_proxy.files import core
+
+    stopped_by_wall: list[bool] = []
+
+    def stuck(data: bytes, budget: object, filename: str = "") -> object:
+        try:
+            if kind == "burn":
+                n = 0
+                while True:
+                    n += 1
+            while True:
+                time.sleep(60)
+        finally:
+            stopped_by_wall.append(bool(getattr(budget, "wall_expired", False)))
+
+    real = core.run
+    core.run = stuck  # type: ignore[assignment]
+    try:
+        cpu, wall = time.process_time(), time.monotonic()
+        ex = runner.work(b"x", "", limits)
+        return ex.problems, time.process_time() - cpu, time.monotonic() - wall, stopped_by_wall[0]
+    finally:
+        core.run = real
+
+
+async def test_cpu_bound_parse_is_stopped_by_the_cpu_timer():
+    # the wall bound is far away: only the worker's CPU timer (ITIMER_PROF) can stop it
+    loop = asyncio.get_running_loop()
+    limits = Limits(max_seconds=0.3, max_wall_seconds=600)
+    problems, cpu, _wall, by_wall = await loop.run_in_executor(runner.get_pool(), _stuck_in_worker, "burn", limits)
+    assert problems == ("time-limit",)
+    assert cpu >= 0.3 and not by_wall
+
+
+async def test_sleeping_worker_is_stopped_by_the_wall_deadline():
+    # no CPU spent: the CPU limit never comes; the wall timer (ITIMER_REAL) is the outer bound
+    loop = asyncio.get_running_loop()
+    limits = Limits(max_seconds=600, max_wall_seconds=0.3)
+    problems, cpu, wall, by_wall = await loop.run_in_executor(runner.get_pool(), _stuck_in_worker, "sleep", limits)
+    assert problems == ("time-limit",)
+    assert wall >= 0.3 and cpu < 0.3 and by_wall

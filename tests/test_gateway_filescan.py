@@ -51,3 +51,48 @@ def test_table_headers_only_for_delimited_blocks_of_one_file() -> None:
             TextSegment("b.txt/lines=1-1", "just prose here\n"), TextSegment("b.txt/lines=2-2", "more\n"),
             TextSegment("c.csv/lines=1-1", "1,2,3,4,5,6\n"), TextSegment("c.csv/lines=2-2", "7,8\n")]
     assert filescan.table_headers(segs) == {"a.csv/lines=3-4": "name,account\n"}
+
+
+class _Ticking:
+    """A clock that moves ``step`` seconds at every reading."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def _blotter() -> bytes:
+    return _table(7000, "trade_id,account,cusip,qty", "T{i:06d},ACC-{acc:05d},{cusip},100")
+
+
+def test_job_budget_counts_cpu_time_not_a_loaded_hosts_wall_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each reading of the wall clock: 5 s more (a worker starved of CPU), the CPU clock barely moves
+    monkeypatch.setattr(filescan, "_job_clocks", (_Ticking(0.001), _Ticking(5.0)))
+    limits = filescan.gateway_limits(10_000.0)
+    extraction, findings = filescan._job(_blotter(), "blotter.csv", limits, None, 60.0)
+    assert extraction.complete and len(findings) == len(extraction.segments) > 2
+
+
+def test_job_budget_spent_in_cpu_time_is_a_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(filescan, "_job_clocks", (_Ticking(5.0), _Ticking(0.0)))
+    extraction, findings = filescan._job(_blotter(), "blotter.csv", filescan.gateway_limits(120.0), None, 12.0)
+    assert "time-limit" in extraction.problems and not extraction.complete
+    assert len(findings) == len(extraction.segments) < 3
+
+
+def test_job_wall_bound_is_a_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a job given no CPU at all still ends, inside the file deadline, as time-limit
+    monkeypatch.setattr(filescan, "_job_clocks", (_Ticking(0.0), _Ticking(50.0)))
+    extraction, _ = filescan._job(_blotter(), "blotter.csv", filescan.gateway_limits(120.0), None, 96.0)
+    assert "time-limit" in extraction.problems and not extraction.complete
+
+
+def test_gateway_limits_keep_the_wall_bound_inside_the_file_deadline() -> None:
+    limits = filescan.gateway_limits(120.0)
+    assert limits.max_seconds == 60.0 and limits.max_wall_seconds == 120.0 * filescan.JOB_WALL_SHARE
+    operator = filescan.gateway_limits(120.0, Limits(max_seconds=20, max_wall_seconds=600, max_pages=7))
+    assert (operator.max_seconds, operator.max_wall_seconds, operator.max_pages) == (20, 108.0, 7)
+    assert filescan.gateway_limits(120.0, Limits(max_wall_seconds=30)).max_wall_seconds == 30

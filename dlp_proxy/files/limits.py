@@ -4,15 +4,18 @@
 docs/files.md).  ``Budget`` is private to one extraction: it collects segments
 and problems, counts characters, entries and uncompressed bytes, and carries the
 deadline that every extractor checks between units of work (pages, members,
-rows).  A runaway C call cannot be interrupted cooperatively; the process-pool
-runner (``runner.py``) adds a signal-based timer and, as a last resort, kills the
-worker.
+rows).  The time limits count the CPU time of the extracting process
+(``time.process_time``: its own work, which the file controls, not the time other
+processes on a loaded host take from it), with a wall-clock deadline as the outer
+bound.  A runaway C call cannot be interrupted cooperatively; the process-pool
+runner (``runner.py``) adds signal-based timers (CPU and wall) and, as a last
+resort, kills the worker.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -30,7 +33,7 @@ PROBLEM_CODES: tuple[str, ...] = (
     "text-limit",  # more extracted characters than max_total_extracted_chars
     "page-limit",  # more pages than max_pages (only the first max_pages were read)
     "frame-limit",  # an animated image with more distinct frames than images.MAX_FRAMES
-    "time-limit",  # max_seconds elapsed
+    "time-limit",  # max_seconds of CPU spent, or max_wall_seconds elapsed
     "corrupt",  # the format was recognised but could not be parsed (fully)
     "unsupported-type",  # no extractor for this content (only printable strings were taken)
     "ocr-disabled",  # an image that would need OCR, and OCR is off
@@ -85,14 +88,17 @@ class Limits:
     ratio_floor_bytes: int = 1 * MiB
     #: all decompressed bytes of one file, all levels together
     max_total_uncompressed_bytes: int = 512 * MiB
+    #: CPU seconds of the extracting process (its own work: tesseract's too, it runs in-process)
     max_seconds: float = 30.0
+    #: wall-clock seconds: the outer bound, however little CPU a loaded host gives the worker
+    max_wall_seconds: float = 120.0
     #: OCR images (top-level files, archive members, attachments, images in documents,
     #: image-only PDF pages) with Tesseract
     ocr: bool = True
     ocr_languages: str = "eng"
     #: images larger than this are not read (``ocr-limit``): 50 MP covers 48 MP phone photos
     ocr_max_pixels: int = 50_000_000
-    #: OCR time per file, all its images together (``ocr-limit`` when spent)
+    #: OCR CPU seconds per file, all its images together (``ocr-limit`` when spent)
     ocr_max_seconds: float = 45.0
 
     def __post_init__(self) -> None:
@@ -130,34 +136,65 @@ class Limits:
 
 
 class TimeUp(BaseException):
-    """The extraction's deadline passed (raised by Budget.check_time or the worker's timer).
+    """The extraction's CPU limit was spent or its wall deadline passed (raised by
+    Budget.check_time or the worker's timers).
 
     A BaseException so that parsers' own ``except Exception`` blocks cannot swallow it
     when the worker's SIGALRM timer fires inside them."""
 
 
 class Budget:
-    """Mutable state of one extraction.  Not thread-safe; one per extract() call."""
+    """Mutable state of one extraction.  Not thread-safe; one per extract() call.
 
-    def __init__(self, limits: Limits, *, start: float | None = None) -> None:
+    ``cpu_clock`` (default ``time.process_time``) counts against ``Limits.max_seconds``
+    and ``ocr_max_seconds``; ``wall_clock`` (default ``time.monotonic``) against
+    ``max_wall_seconds``.  Both injectable for tests."""
+
+    def __init__(self, limits: Limits, *, start: float | None = None,
+                 cpu_clock: Callable[[], float] = time.process_time,
+                 wall_clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
-        self.started = time.monotonic() if start is None else start
+        self.cpu_clock = cpu_clock
+        self.wall_clock = wall_clock
+        #: CPU clock at the start, and the CPU clock's reading at which max_seconds is spent
+        self.started = cpu_clock() if start is None else start
         self.deadline = self.started + limits.max_seconds
+        self.wall_started = wall_clock()
+        self.wall_deadline = self.wall_started + limits.max_wall_seconds
+        #: the extraction was stopped by the wall deadline (a loaded host), not its CPU limit
+        self.wall_expired = False
         self.segments: list[TextSegment] = []
         self.problems: list[tuple[str, str]] = []  # (code, location)
         self.chars = 0
         self.entries = 0
         self.uncompressed = 0
         self.text_full = False
-        self.ocr_seconds = 0.0  # OCR time spent so far (Limits.ocr_max_seconds)
+        self.ocr_seconds = 0.0  # OCR CPU time spent so far (Limits.ocr_max_seconds)
 
     # -- time -----------------------------------------------------------------
     def check_time(self) -> None:
-        if time.monotonic() > self.deadline:
+        if self.wall_clock() > self.wall_deadline:
+            self.wall_expired = True
+            self.problem("time-limit", "wall")
+            raise TimeUp()
+        if self.cpu_clock() > self.deadline:
             raise TimeUp()
 
     def remaining_seconds(self) -> float:
-        return max(0.0, self.deadline - time.monotonic())
+        """CPU seconds left (``max_seconds``)."""
+        return max(0.0, self.deadline - self.cpu_clock())
+
+    def remaining_wall_seconds(self) -> float:
+        return max(0.0, self.wall_deadline - self.wall_clock())
+
+    def slowdown(self) -> float:
+        """Wall seconds per CPU second of this extraction so far (>= 1; 1 until it has
+        spent a tenth of a CPU second): how much longer than its CPU time a step
+        takes on this host now."""
+        cpu = self.cpu_clock() - self.started
+        if cpu < 0.1:
+            return 1.0
+        return max(1.0, (self.wall_clock() - self.wall_started) / cpu)
 
     # -- problems -------------------------------------------------------------
     def problem(self, code: str, location: str = "") -> None:

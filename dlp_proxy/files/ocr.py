@@ -22,7 +22,6 @@ Outcomes, as problem codes of the Extraction (never a silent pass):
 from __future__ import annotations
 
 import os
-import time
 from glob import glob
 from typing import TYPE_CHECKING, Any
 
@@ -193,12 +192,12 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
     if api is None:
         ctx.problem("ocr-unavailable", sub)
         return
-    started = time.monotonic()
+    started = ctx.budget.cpu_clock()
     first = _recognize(api, gray, ctx, sub)
     if first is None:
         return
     # a retry may take a few times the first pass (an upscaled one reads 4x the pixels)
-    first_seconds = time.monotonic() - started
+    first_seconds = ctx.budget.cpu_clock() - started
     cap = RETRY_TIMES * max(first_seconds, 0.25)
     best, best_at, base = first, sub, gray
     if not _flat_background(gray):
@@ -290,20 +289,27 @@ def _recognize(api: Any, image: Any, ctx: Ctx, sub: str, *, retry: float = 0.0) 
     """One Tesseract pass within the OCR time left; None when it could not run or
     finish (with a problem, unless it is a retry).  A retry (``retry``: the seconds it
     may take at most) also leaves half of the file's remaining time, so a retry that
-    runs out of time never makes the whole file ``time-limit``: the first reading stands."""
+    runs out of time never makes the whole file ``time-limit``: the first reading stands.
+
+    The OCR time is CPU time (Tesseract runs in this process, one thread with
+    OMP_THREAD_LIMIT=1).  Tesseract's own timeout counts wall time: it gets the CPU
+    seconds left times the extraction's slowdown so far (wall per CPU second, at least
+    2x), within the wall time left; a pass that spent more CPU than it had is
+    ``ocr-limit`` however it ended."""
     budget = ctx.budget
     room = min(ctx.limits.ocr_max_seconds - budget.ocr_seconds, budget.remaining_seconds())
     if retry:
         room = min(room, retry, budget.remaining_seconds() / 2)
-    if room <= (0.05 if retry else 0.0):
+    wall_room = min(room * max(2.0, 1.5 * budget.slowdown()), budget.remaining_wall_seconds())
+    if room <= (0.05 if retry else 0.0) or wall_room <= 0.0:
         if not retry:
             ctx.problem("ocr-limit", sub)
         return None
-    started = time.monotonic()
+    started, wall_started = budget.cpu_clock(), budget.wall_clock()
     line_px = 0
     try:
         api.SetImage(image)
-        ok = bool(api.Recognize(timeout=max(1, int(room * 1000))))
+        ok = bool(api.Recognize(timeout=max(1, int(wall_room * 1000))))
         text = str(api.GetUTF8Text()) if ok else ""
         conf = int(api.MeanTextConf()) if ok and text.strip() else 0
         if ok and text.strip():
@@ -311,7 +317,8 @@ def _recognize(api: Any, image: Any, ctx: Ctx, sub: str, *, retry: float = 0.0) 
     except Exception:
         ok, text, conf = False, "", 0
     finally:
-        elapsed = time.monotonic() - started
+        elapsed = budget.cpu_clock() - started
+        waited = budget.wall_clock() - wall_started
         budget.ocr_seconds += elapsed
         try:
             api.Clear()
@@ -321,7 +328,8 @@ def _recognize(api: Any, image: Any, ctx: Ctx, sub: str, *, retry: float = 0.0) 
     if not ok:
         # a retry that fails or runs out of time only ends the retries
         if not retry:
-            ctx.problem("ocr-limit" if elapsed >= room * 0.9 else "ocr-failed", sub)
+            over = elapsed >= room * 0.9 or waited >= wall_room * 0.9
+            ctx.problem("ocr-limit" if over else "ocr-failed", sub)
         return None
     return _Reading(text, conf, line_px)
 

@@ -2,14 +2,17 @@
 
 Three layers keep one file from stalling or taking down the gateway:
 
-1. cooperative checks of the deadline between pages, members and rows (Budget);
-2. in the worker, a SIGALRM timer at ``max_seconds`` that raises TimeUp inside
-   whatever pure-Python parser is running (pypdf, zipfile, email are Python), so
-   the partial text is still returned, marked ``time-limit``;
-3. if the worker still has not answered ``HARD_GRACE`` seconds later (stuck in C,
-   or swapping), the pool's processes are killed and a new pool is started; the
-   caller gets ``time-limit``.  Other extractions that were running in the killed
-   pool are retried once on the new pool.
+1. cooperative checks of the limits between pages, members and rows (Budget);
+2. in the worker, two timers that raise TimeUp inside whatever pure-Python parser
+   is running (pypdf, zipfile, email are Python), so the partial text is still
+   returned, marked ``time-limit``: SIGPROF after ``max_seconds`` of the worker's
+   CPU time (its own work, which the file controls: a loaded host does not make a
+   clean file overrun it), and SIGALRM after ``max_wall_seconds`` of wall time,
+   the outer bound however little CPU the host gives the worker;
+3. if the worker still has not answered ``HARD_GRACE`` seconds after the wall
+   bound (stuck in C, or swapping), the pool's processes are killed and a new pool
+   is started; the caller gets ``time-limit``.  Other extractions that were running
+   in the killed pool are retried once on the new pool.
 
 Workers also get an address-space limit (``configure_pool(memory_limit_mb=...)``)
 so a decompression the limits did not foresee fails with MemoryError inside the
@@ -111,22 +114,36 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise TimeUp()
 
 
+#: the budget of the extraction running in this process (for the wall timer's handler)
+_current: Budget | None = None
+
+
+def _on_wall(signum: int, frame: FrameType | None) -> None:
+    if _current is not None:
+        _current.wall_expired = True
+        _current.problem("time-limit", "wall")
+    raise TimeUp()
+
+
 def work(data: bytes, filename: str, limits: Limits, segments: list[Any] | None = None) -> Extraction:
     """Runs in a worker process.  ``segments``: the list the extraction's segments are
     appended to (e.g. ``gateway.filescan.SealedSegments``, which keeps their texts
     encrypted on disk); a new list by default."""
     from dlp_proxy.files.core import run
 
+    global _current
     budget = Budget(limits)
     if segments is not None:
         budget.segments = segments
-    # The timer needs the main thread of a process of its own (a pool worker);
+    # The timers need the main thread of a process of its own (a pool worker);
     # in a caller-supplied thread pool only the cooperative checks apply.
     armed = threading.current_thread() is threading.main_thread() and multiprocessing.parent_process() is not None
-    previous: Any = None
+    previous: tuple[Any, Any] = (None, None)
     if armed:
-        previous = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, limits.max_seconds + 0.25)
+        _current = budget
+        previous = (signal.signal(signal.SIGPROF, _on_alarm), signal.signal(signal.SIGALRM, _on_wall))
+        signal.setitimer(signal.ITIMER_PROF, limits.max_seconds + 0.25)
+        signal.setitimer(signal.ITIMER_REAL, limits.max_wall_seconds + 0.25)
     try:
         return run(data, budget, filename)
     except TimeUp:
@@ -134,8 +151,11 @@ def work(data: bytes, filename: str, limits: Limits, segments: list[Any] | None 
         return budget.result("unknown")
     finally:
         if armed:
+            signal.setitimer(signal.ITIMER_PROF, 0)
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            signal.signal(signal.SIGPROF, previous[0])
+            signal.signal(signal.SIGALRM, previous[1])
+            _current = None
 
 
 def get_pool() -> ProcessPoolExecutor:
@@ -199,7 +219,7 @@ async def extract_async(
         pool = executor or get_pool()
         future = loop.run_in_executor(pool, work, bytes(data), filename, limits)
         try:
-            return await asyncio.wait_for(future, limits.max_seconds + HARD_GRACE)
+            return await asyncio.wait_for(future, limits.max_wall_seconds + HARD_GRACE)
         except TimeoutError:
             if executor is None and isinstance(pool, ProcessPoolExecutor):
                 _kill_pool(pool)

@@ -135,22 +135,34 @@ class SealedSegments(list[TextSegment]):
         super().append(TextSegment(segment.location, ""))
 
 
+#: the clocks of a job's budgets: its CPU time, and wall time (injectable for tests)
+_job_clocks: tuple[Callable[[], float], Callable[[], float]] = (time.process_time, time.monotonic)
+
+
 def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collection[str] | None,
          budget_seconds: float | None = None, sealed: SealedSegments | None = None,
          ) -> tuple[Extraction, list[list[Finding]]]:
-    """Extract, then detect every segment.  ``budget_seconds`` (from the job's start)
-    bounds the whole job: when it is spent, the segments not yet judged are dropped and
-    the extraction gets ``time-limit``, so an upload too large to judge in time is an
+    """Extract, then detect every segment.  ``budget_seconds`` of the worker's CPU time
+    (from the job's start) bound the whole job, and ``limits.max_wall_seconds`` of wall
+    time: when either is spent, the segments not yet judged are dropped and the
+    extraction gets ``time-limit``, so an upload too large to judge in time is an
     uninspected file (the policy's ``too_large``) rather than a scan killed at the
-    request deadline.  ``data`` in a one-item list: the job takes it out, and the
+    request deadline (``gateway_limits`` keeps the wall bound inside it).  ``data`` in a one-item list: the job takes it out, and the
     file's bytes are freed once its text is extracted (not held through detection).
     ``sealed``: the segments' texts go there as they are extracted (the extraction's
     segments come back with empty texts; ``sealed.texts.text(i)`` is the i-th)."""
-    import time
 
     from dlp_proxy.files.runner import work
 
-    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+    cpu_clock, wall_clock = _job_clocks
+    cpu_deadline = None if budget_seconds is None else cpu_clock() + budget_seconds
+    wall = getattr(limits, "max_wall_seconds", None)
+    wall_deadline = None if wall is None else wall_clock() + wall
+
+    def deadline() -> bool:
+        return ((cpu_deadline is not None and cpu_clock() > cpu_deadline)
+                or (wall_deadline is not None and wall_clock() > wall_deadline))
+
     if isinstance(data, list):
         extraction = work(data.pop(), filename, limits, sealed)
     else:
@@ -221,9 +233,24 @@ def table_headers(segments: Sequence[TextSegment]) -> dict[str, str]:
     return out
 
 
-#: share of the request's file deadline a scan job may spend; what it has not judged by
-#: then makes the file ``time-limit`` (held as too large), before the deadline kills it
+#: share of the request's file deadline a scan job may spend in CPU time; what it has not
+#: judged by then makes the file ``time-limit`` (held as too large)
 JOB_BUDGET_SHARE = 0.8
+#: share of the request's file deadline a scan job may take in wall time (however little
+#: CPU a loaded host gives it): ``time-limit`` too, before the deadline kills the worker
+JOB_WALL_SHARE = 0.9
+
+
+def gateway_limits(timeout: float, limits: Any = None) -> Any:
+    """The file limits of a scan job within a file deadline of ``timeout`` seconds:
+    ``limits`` (the operator's) or, by default, half of it in extraction CPU time; the
+    wall bound at most ``JOB_WALL_SHARE`` of it."""
+    from dlp_proxy.files import Limits
+
+    wall = max(1.0, timeout * JOB_WALL_SHARE)
+    if limits is None:
+        return Limits(max_seconds=max(1.0, timeout / 2), max_wall_seconds=wall)
+    return dataclasses.replace(limits, max_wall_seconds=min(limits.max_wall_seconds, wall))
 
 #: a segment longer than this is judged in overlapping windows of this size: the
 #: detector refuses a text over its own limit (5 M characters), and memory stays bounded
@@ -231,12 +258,11 @@ SEGMENT_WINDOW = 1_000_000
 SEGMENT_OVERLAP = 1_024
 
 
-def _analyze_segment(text: str, entities: Collection[str] | None, deadline: float | None = None) -> list[Finding] | None:
+def _analyze_segment(text: str, entities: Collection[str] | None,
+                     deadline: Callable[[], bool] | None = None) -> list[Finding] | None:
     """Findings in one extracted segment of any length, offsets in ``text``; None when
-    ``deadline`` (time.monotonic()) passed before the segment was wholly judged."""
-    import time
-
-    if deadline is not None and time.monotonic() > deadline:
+    ``deadline()`` said the job's time was spent before the segment was wholly judged."""
+    if deadline is not None and deadline():
         return None
     if len(text) <= SEGMENT_WINDOW:
         return list(_worker_detector.analyze(text, entities=entities))
@@ -247,7 +273,7 @@ def _analyze_segment(text: str, entities: Collection[str] | None, deadline: floa
 
     found: list[Finding] = []
     for w in iter_text_windows([TextSegment("", text)], window=SEGMENT_WINDOW, overlap=SEGMENT_OVERLAP):
-        if deadline is not None and time.monotonic() > deadline:
+        if deadline is not None and deadline():
             return None
         for f in _worker_detector.analyze(w.text, entities=entities):
             if f.end > w.new_from:  # a finding ending inside the overlap was whole in the previous window
@@ -764,9 +790,7 @@ class FileScanner:
 
     async def scan(self, data: bytes, filename: str, entities: Collection[str] | None,
                    timeout: float) -> tuple[Extraction, list[list[Finding]]]:
-        from dlp_proxy.files import Limits
-
-        limits = self.limits or Limits(max_seconds=max(1.0, timeout / 2))
+        limits = gateway_limits(timeout, self.limits)
         extraction, packed = await self.run(
             _packed_job, bytes(data), filename, limits, frozenset(entities) if entities is not None else None,
             timeout * JOB_BUDGET_SHARE, timeout=timeout)
@@ -915,9 +939,7 @@ class ScanSession:
                    timeout: float) -> tuple[Extraction, list[list[Finding]]]:
         """``FileScanner.scan`` in this session's worker (the request holds it: with one
         worker, a scan that waited for another would wait for its own request)."""
-        from dlp_proxy.files import Limits
-
-        limits = self.scanner.limits or Limits(max_seconds=max(1.0, timeout / 2))
+        limits = gateway_limits(timeout, self.scanner.limits)
         async with asyncio.timeout(timeout):
             extraction, packed = await self.scanner._run_on(
                 self.slot, _packed_job, bytes(data), filename, limits,
@@ -930,12 +952,10 @@ class ScanSession:
         """``FileScanner.scan`` of a part this session's worker holds, and {index:
         length} of the segments whose text stayed in the worker (``_scan_kept_job``;
         none unless ``whole_chars`` is given)."""
-        from dlp_proxy.files import Limits
-
         if path not in self.kept:
             raise LookupError("this file part is not held by the session's worker")
         self.kept.discard(path)
-        limits = self.scanner.limits or Limits(max_seconds=max(1.0, timeout / 2))
+        limits = gateway_limits(timeout, self.scanner.limits)
         async with asyncio.timeout(timeout):
             extraction, packed, left = await self.scanner._run_on(
                 self.slot, _scan_kept_job, path, filename, limits,
