@@ -158,6 +158,26 @@ def test_entities_in_ordinary_chat_find_nothing(engine: Engine) -> None:
         assert not _stops(engine, text), text
 
 
+TEX = [  # A17: KaTeX's \char in every radix it reads (in a ```latex block)
+    "client SSN\n```latex\n" + "".join(f"\\char{ord(c)}" if c.isdigit() else c for c in SSN) + "\n```",
+    "client SSN\n```latex\n" + "".join(f"\\char\"{ord(c):04X}" if c.isdigit() else c for c in SSN) + "\n```",
+    "client SSN\n```latex\n\\text{\\char\"00" + f"{ord(A[0]):X}}}{A[1:]}-{G}-{S}\n```",
+    "client SSN\n```latex\n" + "".join(f"\\char'{ord(c):o} " if c.isdigit() else c for c in SSN) + "\n```",
+    "client SSN\n```latex\n" + "".join(f"\\char`{c}" if c.isdigit() else c for c in SSN) + "\n```",
+]
+
+
+@pytest.mark.parametrize("text", TEX)
+def test_latex_char_in_every_radix(engine: Engine, text: str) -> None:
+    assert _stops(engine, text), text
+    assert SSN in normalize(text).text
+
+
+def test_latex_char_of_ordinary_text_finds_nothing(engine: Engine) -> None:
+    assert normalize("use \\char92 for a backslash").text == "use \\for a backslash"
+    assert not _stops(engine, "\\char65\\char66 costs 12 dollars")
+
+
 # ---------------------------------------------------------------- through the real gateway
 
 E2E = [
@@ -175,6 +195,7 @@ E2E = [
     "card " + CARD.replace(" ", "&nbsp;"),
     "card " + CARD.replace(" ", "&#x2007;"),
     "account number 1234&nbsp;5678&nbsp;9012",
+    *TEX,  # A17
 ]
 
 

@@ -408,7 +408,7 @@ _RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f
                   # entities and escapes: the decoded text is read as typed
                   "&#x4E94;", "&#53;", "&sup2;", "&#x2152;", "&#x2469;", "th&#114;ee", "&#58;five&#58;", "&amp;#53;",
                   "%E4%BA%94", "&#x200B;", "&nbsp;", "&#x202E;", "&#x1D7D3;",
-                  "&colon;five&colon;", "&fopf;ive", "t&hopf;ree", "&#x1F51F;"]
+                  "&colon;five&colon;", "&fopf;ive", "t&hopf;ree", "&#x1F51F;", "\\char`5", "\\char\"FF15"]
 
 
 @settings(max_examples=600, deadline=None)

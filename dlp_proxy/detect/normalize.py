@@ -113,7 +113,7 @@ def _needs_pass(text: str) -> bool:
     """ASCII ``text`` has something ``_one_pass`` changes (one character-class search,
     and the rarer triggers only behind an ``in`` test)."""
     return (_CHEAP_TRIGGER.search(text) is not None or (":" in text and _EMOJI.search(text) is not None)
-            or ("\r" in text and _BARE_CR.search(text) is not None))
+            or ("\r" in text and _BARE_CR.search(text) is not None) or "\\char" in text)
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
 #: U+001E/U+001F of the input into spaces first); every other control becomes a space.
 _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
@@ -671,11 +671,11 @@ def rendered_digits(text: str) -> int:
     that bounds the digits a scan sees without normalizing (the gateway's inline-scan
     gate adds this to its own count).  Linear; 0 for text with none of them.
 
-    A text with HTML entities or percent escapes is read decoded too (the engine reads
+    A text with HTML entities, percent escapes or LaTeX ``\\char`` is read decoded too (the engine reads
     the decoded text as typed): every digit its decoded text holds or normalizes to, and
     what rendering adds to it, are counted on top."""
     n = _rendered_digits(text)
-    if "&" in text or "%" in text:
+    if "&" in text or "%" in text or "\\char" in text:
         decoded = decode_escapes(text)
         if decoded is not None:
             shown = decoded.text
@@ -1158,10 +1158,29 @@ def _decode_once(text: str) -> Normalized | None:
                                 and decoded != "\t"):
                 edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", decoded), m.start(), m.end()))
                 names.append("percent-encoding")
+    if "\\char" in text:
+        for m in _TEX_CHAR.finditer(text):
+            dec, octal, hexa, quoted = m.groups()
+            code = (int(dec) if dec else int(octal, 8) if octal else int(hexa, 16) if hexa else ord(quoted))
+            if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+                edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", chr(code)), m.start(), m.end()))
+                names.append("latex-char")
     if not edits:
         return None
     order = sorted(range(len(edits)), key=lambda k: edits[k][0])
-    return _edit(text, [edits[k] for k in order], [], [names[k] for k in order])
+    kept: list[int] = []
+    reach = 0
+    for k in order:  # (an escape inside another's span: the first wins)
+        if edits[k][0] >= reach:
+            kept.append(k)
+            reach = edits[k][1]
+    return _edit(text, [edits[k] for k in kept], [], [names[k] for k in kept])
+
+
+#: KaTeX's ``\char`` (its macro reads a decimal number, ``'`` and octal digits, ``"`` and
+#: hex digits of any length, or a backquote and a character; one space after a number
+#: ends it): the character of that code (``\char53``, ``\char"0035``, ``\char`5``).
+_TEX_CHAR = re.compile(r"\\char[ \t]*(?:([0-9]{1,8})|'([0-7]{1,8})|\"([0-9A-Fa-f]{1,8})|`\\?(.))[ ]?")
 
 
 def decode_escapes(text: str) -> Normalized | None:
@@ -1171,7 +1190,7 @@ def decode_escapes(text: str) -> Normalized | None:
     Every later reading runs on this text as on any other (the whole normalizing pass,
     the displayed order of bidi controls, struck text, the quick checks): an escape
     shows its character, so the decoded text is what the reader sees."""
-    if "&" not in text and "%" not in text:
+    if "&" not in text and "%" not in text and "\\char" not in text:
         return None
     result: Normalized | None = None
     current = text
