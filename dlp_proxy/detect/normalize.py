@@ -38,8 +38,10 @@ hand-written lists:
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
   to a digit becomes a space);
-- ``html-entities`` and ``percent-encoding``: decoded in place, repeatedly up to
-  ``MAX_DEPTH`` layers (``&amp;#52;`` is two layers);
+- ``html-entities``, ``percent-encoding`` and ``latex-char`` (KaTeX's ``\\char``): decoded
+  first (``decode_escapes``), repeatedly up to ``MAX_DEPTH`` layers (``&amp;#52;`` is two
+  layers); the decoded text then goes through every step below as if typed
+  (``&nbsp;`` is a space, ``&#x200B;`` dropped);
 - ``line-breaks``: every Unicode line break (Line_Break BK, CR, LF, NL: ``\v``, ``\f``,
   a bare ``\r``, U+0085, U+2028, U+2029) becomes ``\n``; any other White_Space
   character a space, any other control a space (``control-chars``);
