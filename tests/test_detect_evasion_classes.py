@@ -404,7 +404,11 @@ def test_gateway_passes_the_look_alikes(gateway: Gateway) -> None:
 _RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f51f", "五", "零", "〇", "一个", "Ⅳ", "x",
                   "[1](u)", "**", "__", "<b>", "three", "one ", "$", "\\!", "{", "}", "\u0662",
                   "th", "ree", "\u200b", "\u0301", "fün", "f",
-                  "\U0001ccf5", "\U00011f53", "\U0001e4f8"]  # digits newer than Python 3.11's tables
+                  "\U0001ccf5", "\U00011f53", "\U0001e4f8",  # digits newer than Python 3.11's tables
+                  # entities and escapes: the decoded text is read as typed
+                  "&#x4E94;", "&#53;", "&sup2;", "&#x2152;", "&#x2469;", "th&#114;ee", "&#58;five&#58;", "&amp;#53;",
+                  "%E4%BA%94", "&#x200B;", "&nbsp;", "&#x202E;", "&#x1D7D3;",
+                  "&colon;five&colon;", "&fopf;ive", "t&hopf;ree", "&#x1F51F;", "\\char`5", "\\char\"FF15"]
 
 
 @settings(max_examples=600, deadline=None)
@@ -412,6 +416,8 @@ _RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f
 @example(["1", "1", "1", "五", "three"])  # a numeral glued to a number word (found by the full run)
 @example(["th", "\u200b", "ree"])
 @example(["th", "**", "ree", "**"])
+@example(["&#x2152;", "th&#114;ee", "&#x4E94;"])
+@example(["&fopf;ive", " ", "&colon;five&colon;", " ", "t&hopf;ree", " ", "&fopf;ive"])  # no digit in the raw text
 def test_rendered_digits_bounds_what_rendering_adds(pieces: list[str]) -> None:
     """ASCII digits + ``rendered_digits`` >= the digits the engine sees (what a gate that
     bounds the inline scan's digits without normalizing must count)."""

@@ -21,7 +21,8 @@ CASES = [
     ("_536_", " 536 ", {"markdown"}),
     ("<b>536</b>-<span class='x'>22</span>", "536-22", {"html-tags"}),
     ("a<br>b", "a b", {"html-tags"}),
-    ("&#53;&#x33;6&nbsp;x", "536\xa0x", {"html-entities"}),
+    # a decoded no-break space is folded as a literal one is (attack pass 4, A2)
+    ("&#53;&#x33;6&nbsp;x", "536 x", {"html-entities", "nfkc"}),
     ("%35%33%36-22", "536-22", {"percent-encoding"}),
     ("&amp;#53;", "5", {"html-entities"}),  # two layers
     ("536\u00a022", "536 22", {"nfkc"}),

@@ -1,7 +1,7 @@
 """Bounded decoding of base64 and hex blobs found in normalized text.
 
-HTML entities and percent-encoding are undone in place by ``normalize`` (they
-map character by character); base64 and hex change lengths wholesale, so a
+HTML entities, percent-encoding and LaTeX ``\\char`` are decoded by
+``normalize.decode_escapes`` (they map character by character); base64 and hex change lengths wholesale, so a
 blob is decoded, the decoded text analyzed recursively, and any finding is
 reported on the whole encoded span.  Only decodings that look like text are
 scanned (an embedded image or a hash decodes to binary and is skipped).

@@ -46,6 +46,7 @@ from dlp_proxy.detect.decode import Blob, find_blobs
 from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
+    decode_escapes,
     may_render,
     normalize,
     normalize_without_struck,
@@ -368,8 +369,10 @@ class Engine:
         if not text:
             return []
         ntext = normalize(text).text if not text.isascii() else text
-        if may_reorder(text):  # a label shown in another order ("RLO NSS tneilc PDF")
-            ntext = "\n".join([ntext, *(normalize(r.text).text for r in displayed_readings(text))])
+        decoded = decode_escapes(text)
+        shown = text if decoded is None else decoded.text
+        if may_reorder(shown):  # a label shown in another order ("RLO NSS tneilc PDF", also as entities)
+            ntext = "\n".join([ntext, *(normalize(r.text, decode=False).text for r in displayed_readings(shown))])
         found: set[str] = set()
         for rec in self.analyzer.registry.recognizers:
             rx = getattr(rec, "_context_re", None)
@@ -390,9 +393,19 @@ class Engine:
 
     def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                  decode: bool = True, displayed: bool = False) -> list[Finding]:
-        if not displayed and decode and may_reorder(text):
-            # bidi controls or right-to-left characters: also judged as displayed (detect/bidi.py)
-            return _resolve(self._analyze(text, wanted, depth, budget, True, True)
+        if decode and not displayed:
+            decoded = decode_escapes(text)
+            if decoded is not None:
+                # HTML entities or percent escapes: the text as written (``536!%22!%8710``
+                # shows every digit) and the decoded text as a text of its own, through
+                # every reading below (``&#x202E;`` is a bidi control, ``&nbsp;`` a space)
+                shown = self._analyze(decoded.text, wanted, depth, budget, False, False)
+                return _resolve(self._analyze(text, wanted, depth, budget, False, False)
+                                + [_through(decoded, f) for f in shown])
+        if not displayed and may_reorder(text):
+            # bidi controls or right-to-left characters: also judged as displayed (detect/bidi.py);
+            # the displayed reading is never decoded again (the browser decodes before it reorders)
+            return _resolve(self._analyze(text, wanted, depth, budget, decode, True)
                             + self._analyze_displayed(text, wanted, depth, budget))
         raw_quick = text.isascii() and self.prefilter.quick(text)
         if text.isascii() and not raw_quick and not may_render(text):
@@ -410,7 +423,7 @@ class Engine:
         smallest span of ``text`` holding every character that shows them."""
         out: list[Finding] = []
         for reading in displayed_readings(text):
-            for f in self._analyze(reading.text, wanted, depth, budget, True, True):
+            for f in self._analyze(reading.text, wanted, depth, budget, False, True):
                 a, b = reading.original_span(f.start, f.end)
                 note = f"displayed order ({reading.direction} paragraphs)"
                 out.append(replace(f, start=a, end=b, transforms=tuple(dict.fromkeys((*f.transforms, BIDI))),
@@ -536,6 +549,18 @@ class Engine:
                 ntext, "en", entities=[PERSON], nlp_artifacts=artifacts, return_decision_process=True
             )
         )
+
+
+def _through(decoded: Normalized, f: Finding) -> Finding:
+    """A finding of ``decoded.text`` on the text the escapes were decoded from."""
+    a, b = decoded.original_span(f.start, f.end)
+    transforms = tuple(dict.fromkeys((*decoded.transforms_in(a, b), *f.transforms)))
+    expl = f.explanation
+    if transforms and "normalization=" not in expl:
+        expl = f"{expl}; normalization={'+'.join(transforms)}"
+    elif transforms:
+        expl = re.sub(r"normalization=[^;]*", "normalization=" + "+".join(transforms), expl, count=1)
+    return replace(f, start=a, end=b, transforms=transforms, explanation=expl)
 
 
 def _unpack(r: RecognizerResult) -> tuple[int, int, str, float, str, str, tuple[str, ...]]:

@@ -38,8 +38,10 @@ hand-written lists:
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
   to a digit becomes a space);
-- ``html-entities`` and ``percent-encoding``: decoded in place, repeatedly up to
-  ``MAX_DEPTH`` layers (``&amp;#52;`` is two layers);
+- ``html-entities``, ``percent-encoding`` and ``latex-char`` (KaTeX's ``\\char``): decoded
+  first (``decode_escapes``), repeatedly up to ``MAX_DEPTH`` layers (``&amp;#52;`` is two
+  layers); the decoded text then goes through every step below as if typed
+  (``&nbsp;`` is a space, ``&#x200B;`` dropped);
 - ``line-breaks``: every Unicode line break (Line_Break BK, CR, LF, NL: ``\v``, ``\f``,
   a bare ``\r``, U+0085, U+2028, U+2029) becomes ``\n``; any other White_Space
   character a space, any other control a space (``control-chars``);
@@ -92,7 +94,7 @@ _TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,300
 _BLOCK_TAGS = frozenset(
     "br p div li ul ol tr td th table h1 h2 h3 h4 h5 h6 pre blockquote hr section article header footer".split()
 )
-_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+_ENTITY_RE = re.compile(r"&(?:#0*[0-9]{1,7}|#[xX]0*[0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 _PERCENT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
@@ -113,7 +115,7 @@ def _needs_pass(text: str) -> bool:
     """ASCII ``text`` has something ``_one_pass`` changes (one character-class search,
     and the rarer triggers only behind an ``in`` test)."""
     return (_CHEAP_TRIGGER.search(text) is not None or (":" in text and _EMOJI.search(text) is not None)
-            or ("\r" in text and _BARE_CR.search(text) is not None))
+            or ("\r" in text and _BARE_CR.search(text) is not None) or "\\char" in text)
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
 #: U+001E/U+001F of the input into spaces first); every other control becomes a space.
 _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
@@ -669,7 +671,30 @@ def rendered_digits(text: str) -> int:
     """At least how many digits the rendering steps (digit emoji shortcodes, U+1F51F KEYCAP
     TEN, letters with a numeric value such as CJK numerals) add to ``text``: for a gate
     that bounds the digits a scan sees without normalizing (the gateway's inline-scan
-    gate adds this to its own count).  Linear; 0 for text with none of them."""
+    gate adds this to its own count).  Linear; 0 for text with none of them.
+
+    A text with HTML entities, percent escapes or LaTeX ``\\char`` is read decoded too (the engine reads
+    the decoded text as typed): every digit its decoded text holds or normalizes to, and
+    what rendering adds to it, are counted on top."""
+    n = _rendered_digits(text)
+    if "&" in text or "%" in text or "\\char" in text:
+        decoded = decode_escapes(text)
+        if decoded is not None:
+            shown = decoded.text
+            n += sum(map(shown.count, "0123456789")) + _rendered_digits(shown)
+            if not shown.isascii():
+                n += sum(_char_digits(c) for c in shown if not c.isascii())
+    return n
+
+
+@functools.lru_cache(maxsize=65_536)
+def _char_digits(ch: str) -> int:
+    """Digits the pass makes of one non-ASCII character (``²`` 1, ``⑩`` 2, ``⅒`` 3)."""
+    return sum(c.isdigit() for c in _one_pass(ch, decode=False).text) + sum(
+        c.isdigit() for c in _one_pass(unicodedata.normalize("NFKC", ch), decode=False).text)
+
+
+def _rendered_digits(text: str) -> int:
     n = 0
     if ":" in text:
         n += 2 * len(_EMOJI.findall(text))
@@ -698,13 +723,17 @@ def _bare(text: str) -> str:
 
 def bare_char(ch: str) -> str | None:
     """What ``_bare`` makes of one character: itself, ``None`` (dropped: a combining
-    mark or an invisible character) or a space (a non-ASCII character with a numeric value)."""
+    mark or an invisible character), a space (a non-ASCII character with a numeric value)
+    or the ASCII letters NFKC folds it to."""
     if ch.isascii():
         return ch
     if unicodedata.category(ch) in ("Mn", "Me") or _ignorable(ch):
         return None
     if unicodedata.numeric(ch, None) is not None:
         return " "
+    folded: str = unicodedata.normalize("NFKC", ch)
+    if folded.isascii() and folded.isalpha():
+        return folded  # a compatibility letter (``𝕗``, full-width ``ｆ``): a number word's letter
     return ch
 
 
@@ -1098,14 +1127,79 @@ def _between_groups(text: str) -> Normalized | None:
 
 
 def _decode_layers(text: str) -> Normalized:
-    result = _one_pass(text, decode=True)
-    depth = 1
-    while depth < MAX_DEPTH and any(name in ("html-entities", "percent-encoding") for _, _, name in result.events):
-        if not (_ENTITY_RE.search(result.text) or _PERCENT_RE.search(result.text)):
+    """The decoded reading: escapes decoded first (``decode_escapes``), then the decoded
+    text through the whole pass, as if it had been typed (``536&nbsp;22`` reads as
+    ``536 22`` exactly as with a literal U+00A0)."""
+    decoded = decode_escapes(text)
+    if decoded is None:
+        return _one_pass(text, decode=False)
+    return _compose(decoded, _one_pass(decoded.text, decode=False))
+
+
+def _decode_once(text: str) -> Normalized | None:
+    """One layer of HTML entities and percent escapes decoded, nothing else changed."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    names: list[str] = []
+    if "&" in text:
+        for m in _ENTITY_RE.finditer(text):
+            decoded = html.unescape(m.group(0))
+            if decoded != m.group(0):
+                # decoded text never brings a table boundary or a control
+                edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", decoded), m.start(), m.end()))
+                names.append("html-entities")
+    if "%" in text:
+        for m in _PERCENT_RE.finditer(text):
+            try:
+                decoded = unquote_to_bytes(m.group(0)).decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            # an all-digit escape of a control (%11, %00; not the tab %09) is read as
+            # text: "4111%1111" keeps its percent sign as a separator (any P*/S* is one,
+            # issue 15); %1E, %0A... still decode (to a space, a line break)
+            if decoded and not (_DECODED_CONTROLS.search(decoded) and m.group(0).replace("%", "").isdigit()
+                                and decoded != "\t"):
+                edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", decoded), m.start(), m.end()))
+                names.append("percent-encoding")
+    if "\\char" in text:
+        for m in _TEX_CHAR.finditer(text):
+            dec, octal, hexa, quoted = m.groups()
+            code = (int(dec) if dec else int(octal, 8) if octal else int(hexa, 16) if hexa else ord(quoted))
+            if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+                edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", chr(code)), m.start(), m.end()))
+                names.append("latex-char")
+    if not edits:
+        return None
+    order = sorted(range(len(edits)), key=lambda k: edits[k][0])
+    kept: list[int] = []
+    reach = 0
+    for k in order:  # (an escape inside another's span: the first wins)
+        if edits[k][0] >= reach:
+            kept.append(k)
+            reach = edits[k][1]
+    return _edit(text, [edits[k] for k in kept], [], [names[k] for k in kept])
+
+
+#: KaTeX's ``\char`` (its macro reads a decimal number, ``'`` and octal digits, ``"`` and
+#: hex digits of any length, or a backquote and a character; one space after a number
+#: ends it): the character of that code (``\char53``, ``\char"0035``, ``\char`5``).
+_TEX_CHAR = re.compile(r"\\char[ \t]*(?:([0-9]{1,8})|'([0-7]{1,8})|\"([0-9A-Fa-f]{1,8})|`\\?(.))[ ]?")
+
+
+def decode_escapes(text: str) -> Normalized | None:
+    """``text`` with its HTML entities and percent escapes decoded, up to ``MAX_DEPTH``
+    layers (``&amp;#52;`` is two), and nothing else changed; None when it has none.
+
+    Every later reading runs on this text as on any other (the whole normalizing pass,
+    the displayed order of bidi controls, struck text, the quick checks): an escape
+    shows its character, so the decoded text is what the reader sees."""
+    if "&" not in text and "%" not in text and "\\char" not in text:
+        return None
+    result: Normalized | None = None
+    current = text
+    for _ in range(MAX_DEPTH):
+        step = _decode_once(current)
+        if step is None or step.text == current:
             break
-        again = _one_pass(result.text, decode=True)
-        if again.text == result.text:
-            break
-        result = _compose(result, again)
-        depth += 1
+        result = step if result is None else _compose(result, step)
+        current = step.text
     return result
