@@ -53,6 +53,11 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
             ctx.budget.check_time()
             if not ctx.add(f"text/{loc}", block):
                 return kind
+        if ctx.limits.ocr:
+            from dlp_proxy.files.embedded import extract_data_uris
+
+            # pictures written into the page (<img src="data:...">, SVG <image href>)
+            extract_data_uris(text, ctx)
         if kind == "xml" and "<svg" in text[:65536]:
             from dlp_proxy.files.svg import add_svg_reading
 
@@ -97,3 +102,7 @@ def extract_rtf(data: bytes, ctx: Ctx, kind: str = "rtf", name: str = "") -> Non
     stripped = re.sub(r"\\'([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), stripped)
     stripped = re.sub(r"\s+", " ", stripped)
     ctx.add("raw", stripped)
+    if ctx.limits.ocr:
+        from dlp_proxy.files.embedded import extract_rtf_pictures
+
+        extract_rtf_pictures(raw, ctx)
