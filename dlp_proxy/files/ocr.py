@@ -180,9 +180,12 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
     when its lines are small (``SMALL_LINE_PX``).  Kept: the first reading, the best
     other one when it beats it, and the upscaled one.
 
-    Any picture whose readings found no text or only with a low confidence is read
-    again (``_clean_readings``): by colour distance (``colour``: the picture in RGB when
-    it has colour) and with a median filter, which removes dots and thin lines drawn
+    A middling or partial reading of a flat picture is read again turned level
+    (``deskew``: text turned by 4 to 88 degrees).  Any picture whose readings found no
+    text, or only with a low confidence or far fewer characters than its ink, is read
+    again (``_clean_readings``): turned level, by colour distance (``colour``: the
+    picture in RGB when it has colour), by local contrast (gradient and rainbow
+    backgrounds), and with a median filter, which removes dots and thin lines drawn
     over text (a busy background hides text from Tesseract's first pass)."""
     from PIL import Image
 
