@@ -127,17 +127,6 @@ def grey_and_colour(img: Any) -> tuple[Any, Any | None]:
     return colour.convert("L"), colour
 
 
-def pillow_format(data: bytes) -> str:
-    """The format name when Pillow opens ``data`` as a raster (ICO, TGA, PCX, DDS, SGI,
-    QOI, ...), else "" (the header only: the pixels are decoded by ``extract_image``)."""
-    try:
-        img = _open(data)
-        width, height = img.size
-        return str(img.format or "") if width > 0 and height > 0 else ""
-    except Exception:
-        return ""
-
-
 def _has_alpha(img: Any) -> bool:
     return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in (img.info or {})
 

@@ -23,13 +23,11 @@ if TYPE_CHECKING:
 def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str = "") -> str:
     head = decode(data[:8192])
     if head is None:
-        from dlp_proxy.files.images import pillow_format
+        from dlp_proxy.files.sniff import pillow_format
 
         if pillow_format(data):
             # any raster Pillow reads (ICO, TGA, PCX, DDS, SGI, QOI, ...) is a picture
-            from dlp_proxy.files.images import extract_image
-
-            extract_image(data, ctx, "image")
+            ctx.extract(data, kind="image", name=name)
             binary_strings(data, ctx.budget, ctx.loc("strings"))
             return "image"
         ctx.problem("unsupported-type")

@@ -148,4 +148,18 @@ def _looks_like_eml(data: bytes) -> bool:
     return hits >= 2
 
 
-IMAGE_TYPES = frozenset({"png", "jpeg", "gif", "tiff", "bmp", "webp", "heic", "pnm", "xbm"})
+def pillow_format(data: bytes) -> str:
+    """The format name when Pillow opens ``data`` as a raster (ICO, TGA, PCX, DDS, SGI,
+    QOI, ...), else "" (the header only: the pixels are decoded by ``extract_image``)."""
+    try:
+        from PIL import Image
+
+        img = Image.open(io.BytesIO(data))
+        width, height = img.size
+        return str(img.format or "") if width > 0 and height > 0 else ""
+    except Exception:
+        return ""
+
+
+#: "image": a raster only Pillow recognised (``pillow_format``)
+IMAGE_TYPES = frozenset({"image", "png", "jpeg", "gif", "tiff", "bmp", "webp", "heic", "pnm", "xbm"})
