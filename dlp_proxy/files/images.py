@@ -1,13 +1,14 @@
-"""Images (PNG, JPEG, GIF, WebP, BMP, every page of a TIFF, HEIC, every distinct frame of
-an animated GIF, PNG or WebP): decoded within the pixel limit, then read by the OCR
-engine (``ocr.py``)."""
+"""Images (PNG, JPEG, GIF, WebP, BMP, Netpbm, XBM, every page of a TIFF, HEIC, every
+distinct frame of an animated GIF, PNG or WebP, and any other raster Pillow opens):
+decoded within the pixel limit, then read by the OCR engine (``ocr.py``); a picture with
+transparency over white and by its alpha channel (``views``)."""
 
 from __future__ import annotations
 
 import io
 from typing import TYPE_CHECKING, Any
 
-from dlp_proxy.files.ocr import grey_and_colour, ocr_image
+from dlp_proxy.files.ocr import GREY_MODES, grey_and_colour, ocr_image
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -111,6 +112,51 @@ def extract_metadata(data: bytes, ctx: Ctx, img: Any | None) -> None:
         binary_strings(hidden, ctx.budget, ctx.loc("metadata/strings"))
 
 
+def _has_alpha(img: Any) -> bool:
+    return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in (img.info or {})
+
+
+def views(img: Any) -> list[tuple[str, Any, Any | None]]:
+    """The pictures of one frame OCR reads: ``(suffix, grey, colour or None)``.
+
+    A picture with transparency is shown on the viewer's background, white in a light
+    theme and dark in a dark one: it is read composited over white, and its alpha
+    channel is read as a picture of its own (opaque = ink), which shows whatever is
+    drawn on the transparent parts whatever its colour (black text on a transparent
+    black background, white text on a transparent white one)."""
+    from PIL import Image, ImageOps
+
+    if not _has_alpha(img):
+        return [("", *grey_and_colour(img))]
+    rgba = img.convert("RGBA")
+    alpha = rgba.getchannel("A")
+    low, high = alpha.getextrema()
+    grey_only = img.mode in GREY_MODES or img.mode in ("LA", "La")
+    if low == 255:
+        return [("", *grey_and_colour(rgba.convert("L") if grey_only else rgba.convert("RGB")))]
+    white = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    out: list[tuple[str, Any, Any | None]] = [
+        ("", *grey_and_colour(white.convert("L") if grey_only else white.convert("RGB")))]
+    if high > low:
+        out.append(("/alpha", ImageOps.invert(alpha), None))
+    return out
+
+
+def read_frame(img: Any, ctx: Ctx, where: str) -> None:
+    """OCR every view (``views``) of one decoded frame at ``where``: ``no-text`` only
+    when no view had text."""
+    budget = ctx.budget
+    problems_before = len(budget.problems)
+    segments_before = len(budget.segments)
+    for suffix, gray, colour in views(img):
+        ocr_image(gray, ctx, where + suffix, colour)
+    if any(code == "no-text" for code, _ in budget.problems[problems_before:]):
+        budget.problems[problems_before:] = [
+            (code, loc) for code, loc in budget.problems[problems_before:] if code != "no-text"]
+        if len(budget.segments) == segments_before:
+            ctx.problem("no-text", where)
+
+
 def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub: str = "ocr") -> None:
     from PIL import Image, ImageOps
 
@@ -125,6 +171,11 @@ def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub:
     except Exception:
         img = None
     extract_metadata(data, ctx, img if not opened else None)
+    if kind in ("pnm", "xbm"):
+        # a Netpbm header and an X bitmap are text (comments, C source) around the pixels
+        from dlp_proxy.files.text import binary_strings
+
+        binary_strings(data, ctx.budget, ctx.loc("strings"))
     limits = ctx.limits
     if not limits.ocr:
         ctx.problem("ocr-disabled", sub)
@@ -149,11 +200,12 @@ def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub:
             if img.size[0] * img.size[1] > limits.ocr_max_pixels:
                 ctx.problem("ocr-limit", where)
                 continue
-            gray, colour = grey_and_colour(ImageOps.exif_transpose(img) or img)
+            frame = ImageOps.exif_transpose(img) or img
+            frame.load()
         except Exception:
             ctx.problem("corrupt", where)
             continue
-        ocr_image(gray, ctx, where, colour)
+        read_frame(frame, ctx, where)
 
 
 #: distinct frames of an animated image (GIF, APNG, WebP) that are read; an animation
@@ -186,7 +238,8 @@ def _animation(img: Any, frames: int, ctx: Ctx, sub: str) -> None:
             if img.size[0] * img.size[1] > ctx.limits.ocr_max_pixels:
                 ctx.problem("ocr-limit", where)
                 continue
-            gray, colour = grey_and_colour(img)
+            frame = img.copy()
+            gray = frame.convert("L")
         except EOFError:
             break
         except Exception:
@@ -200,7 +253,7 @@ def _animation(img: Any, frames: int, ctx: Ctx, sub: str) -> None:
             ctx.problem("frame-limit", sub)
             break
         read += 1
-        ocr_image(gray, ctx, where, colour)
+        read_frame(frame, ctx, where)
     if len(budget.segments) > segments_before:
         # frames without text beside frames with text: the animation was read
         budget.problems[problems_before:] = [

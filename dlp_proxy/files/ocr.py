@@ -179,9 +179,12 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
     when its lines are small (``SMALL_LINE_PX``).  Kept: the first reading, the best
     other one when it beats it, and the upscaled one.
 
-    Any picture whose readings found no text or only with a low confidence is read
-    again (``_clean_readings``): by colour distance (``colour``: the picture in RGB when
-    it has colour) and with a median filter, which removes dots and thin lines drawn
+    A middling or partial reading of a flat picture is read again turned level
+    (``deskew``: text turned by 4 to 88 degrees).  Any picture whose readings found no
+    text, or only with a low confidence or far fewer characters than its ink, is read
+    again (``_clean_readings``): turned level, by colour distance (``colour``: the
+    picture in RGB when it has colour), by local contrast (gradient and rainbow
+    backgrounds), and with a median filter, which removes dots and thin lines drawn
     over text (a busy background hides text from Tesseract's first pass)."""
     from PIL import Image
 
@@ -230,6 +233,13 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
         best, best_at = _clean_readings(api, gray, colour, ctx, sub, cap, best, best_at)
         if best is not before:
             base = gray
+    elif best.conf < GOOD_CONFIDENCE or _ink_edges(bw) > INK_PER_CHAR * max(len("".join(best.text.split())), 1):
+        # a middling or partial reading: text turned by a few degrees reads in part
+        level = deskew(gray)
+        if level is not None:
+            reading = _recognize(api, level, ctx, f"{sub}/deskewed", retry=cap)
+            if reading is not None and _more(reading, best):
+                best, best_at, base = reading, f"{sub}/deskewed", level
     w, h = base.size
     upscaled: _Reading | None = None
     room = min(ctx.limits.ocr_max_seconds - ctx.budget.ocr_seconds, ctx.budget.remaining_seconds() / 2)
@@ -243,27 +253,130 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
 def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str, cap: float,
                     best: _Reading, best_at: str) -> tuple[_Reading, str]:
     """Readings of the picture made plainer, while the best one found no text or has a
-    low confidence: by colour distance (when it has colour), then median-filtered (the
-    grey picture, and the colour distance).  Returns the best reading and where."""
+    low confidence: turned level (``deskew``, when its lines are turned), by colour
+    distance (when it has colour), by local contrast (``local_contrast``: gradient and
+    rainbow backgrounds), then median-filtered (the grey picture, and the colour
+    distance).  Returns the best reading and where."""
     from PIL import ImageFilter
 
     def views() -> Any:
+        level = deskew(gray)
+        if level is not None:
+            yield "deskewed", level
         distance = colour_distance(colour) if colour is not None else None
         if distance is not None:
             yield "colour", distance
+        yield "local", local_contrast(gray)
+        yield "local/light", local_contrast(gray, light=True)
         yield "median", gray.filter(ImageFilter.MedianFilter(3))
         if distance is not None:
             yield "colour/median", distance.filter(ImageFilter.MedianFilter(3))
 
+    def chars(reading: _Reading) -> int:
+        return len("".join(reading.text.split()))
+
+    def weak(reading: _Reading) -> bool:
+        # no text, a low confidence, or far fewer characters than the picture has ink
+        return reading.empty or reading.conf < LOW_CONFIDENCE or INK_PER_CHAR * chars(reading) < ink
+
+    ink = _ink_edges(gray)
     for name, view in views():
-        if not (best.empty or best.conf < LOW_CONFIDENCE):
+        if not weak(best) or (best_at != sub and best.conf >= GOOD_CONFIDENCE):
             break
         reading = _recognize(api, view, ctx, f"{sub}/{name}", retry=cap)
         if reading is None:
             break
-        if _beats(reading, best):
+        if _more(reading, best):
             best, best_at = reading, f"{sub}/{name}"
     return best, best_at
+
+
+def _more(reading: _Reading, best: _Reading) -> bool:
+    """``reading`` beats ``best``: more characters at about the confidence (``best`` read
+    part of the text), or a higher confidence without losing half the characters, or a
+    confident reading of more than twice the characters."""
+    if reading.empty:
+        return False
+    if best.empty:
+        return True
+    mine, theirs = len("".join(reading.text.split())), len("".join(best.text.split()))
+    if reading.conf < LOW_CONFIDENCE:
+        return reading.conf > best.conf and 2 * mine >= theirs
+    return ((mine > theirs and reading.conf >= best.conf - 10) or mine > 2 * theirs
+            or (reading.conf > best.conf and 2 * mine >= theirs))
+
+
+#: local contrast: a pixel at least this many grey levels darker (or lighter) than the
+#: mean of its neighbourhood is ink (text on a gradient or rainbow background)
+LOCAL_DELTA = 24
+#: deskew: text lines turned by at most this many degrees either way are looked for,
+#: in steps of ``SKEW_STEP``; turned less than ``MIN_SKEW``, Tesseract reads them as they are
+MAX_SKEW, SKEW_STEP, MIN_SKEW = 88, 2, 4
+#: the edge map the skew is estimated on is scaled down to at most this many pixels a side
+SKEW_SIDE = 480
+
+
+def local_contrast(gray: Any, *, light: bool = False) -> Any:
+    """Ink black on white by local contrast: a pixel further than ``LOCAL_DELTA`` from
+    the mean of its neighbourhood (a box about a tenth of the picture's smaller side) is
+    ink.  A background whose colour changes across the line (a gradient, a rainbow) has
+    no one background level for ``binarize``; its local mean follows it.  ``light``:
+    the ink is lighter than around it (white text), else darker."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    radius = max(6, min(gray.size) // 10)
+    a = np.asarray(gray, dtype=np.int16)
+    mean = np.asarray(gray.filter(ImageFilter.BoxBlur(radius)), dtype=np.int16)
+    ink = ((a - mean) if light else (mean - a)) > LOCAL_DELTA
+    return Image.fromarray(np.where(ink, 0, 255).astype(np.uint8))
+
+
+def skew_angle(gray: Any) -> int:
+    """The angle (degrees, counter-clockwise as ``Image.rotate``) text lines are turned
+    by, estimated by projection profile: the picture's sharp edges (``EDGE_STEP``)
+    turned back by each candidate angle give the sharpest row profile (lines of text
+    and the gaps between them) at the text's angle.  0 when no angle beats upright."""
+    import numpy as np
+    from PIL import Image
+
+    img = gray
+    scale = SKEW_SIDE / max(img.size)
+    if scale < 1:
+        img = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))))
+    a = np.asarray(img, dtype=np.int16)
+    if a.shape[0] < 3 or a.shape[1] < 3:
+        return 0
+    edges = np.zeros(a.shape, dtype=np.uint8)
+    edges[:, 1:] |= (np.abs(np.diff(a, axis=1)) >= EDGE_STEP).astype(np.uint8)
+    edges[1:, :] |= (np.abs(np.diff(a, axis=0)) >= EDGE_STEP).astype(np.uint8)
+    if not edges.any():
+        return 0
+    pic = Image.fromarray(edges * 255)
+
+    def score(angle: int) -> float:
+        rows = np.asarray(pic.rotate(-angle, expand=True), dtype=np.float64).sum(axis=1)
+        return float(np.sum(np.diff(rows) ** 2))
+
+    best, best_score = 0, score(0)
+    for angle in range(-MAX_SKEW, MAX_SKEW + 1, SKEW_STEP):
+        if angle == 0:
+            continue
+        value = score(angle)
+        if value > best_score * 1.05:
+            best, best_score = angle, value
+    return best if abs(best) >= MIN_SKEW else 0
+
+
+def deskew(gray: Any) -> Any | None:
+    """The picture turned so that its text lines are level, or None when they are."""
+    import numpy as np
+
+    angle = skew_angle(gray)
+    if not angle:
+        return None
+    background = int(np.bincount(np.asarray(gray, dtype=np.uint8)[::4, ::4].ravel(), minlength=256).argmax())
+    return gray.rotate(-angle, expand=True, fillcolor=background)
 
 
 def _beats(reading: _Reading, best: _Reading) -> bool:
@@ -351,7 +464,7 @@ def _median_line_px(api: Any) -> int:
 
 
 #: modes whose pixels carry no colour: read in grey only
-_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 
 
 def grey_and_colour(img: Any) -> tuple[Any, Any | None]:
@@ -359,7 +472,7 @@ def grey_and_colour(img: Any) -> tuple[Any, Any | None]:
     colour-distance reading look for text that differs from its background in colour
     rather than in luminance).  A JPEG is decoded in colour for this (not straight to
     grey, ~3x the decoding time of a 12 MP photo: still small beside OCR)."""
-    if img.mode in _GREY_MODES:
+    if img.mode in GREY_MODES:
         return img.convert("L"), None
     colour = img.convert("RGB")
     return colour.convert("L"), colour

@@ -153,6 +153,8 @@ def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, k
         for el in styles.iter():
             if local(el.tag) in ("header", "footer", "header-left", "footer-left", "header-first", "footer-first"):
                 ctx.add(local(el.tag).split("-")[0], odf_text(el))
+    if ctx.limits.ocr:
+        _pictures(zf, infos, content, ctx)
     meta = xml("meta.xml")
     if meta is not None:
         ctx.add("metadata", "\n".join(e.text for e in meta.iter() if isinstance(e.tag, str) and e.text and e.text.strip()))
@@ -245,3 +247,33 @@ def _odp(content: Any, ctx: Ctx) -> None:
         ctx.add(f"slide={number}", odf_text(page))
         for n in notes:
             ctx.add(f"slide={number}/notes", odf_text(n))
+
+
+def _pictures(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], content: Any, ctx: Ctx) -> None:
+    """Pictures of the document, read like an uploaded image: the package's
+    ``Pictures/`` (and any other image part a ``draw:image`` names) and pictures
+    written into content.xml as ``office:binary-data`` (base64)."""
+    import base64
+    import binascii
+
+    names = [n for n in infos if n.startswith(("Pictures/", "media/")) or n.lower().endswith(_PICTURE_EXTS)]
+    for name in names:
+        ctx.budget.check_time()
+        if not ctx.budget.take_entry(ctx.loc(f"image={name}")):
+            return
+        raw = read_zip_member(zf, infos[name], ctx.child(f"image={name}"))
+        if raw is not None:
+            ctx.child(f"image={name}").extract(raw, name=name)
+    if content is None:
+        return
+    for number, el in enumerate((e for e in content.iter() if local(e.tag) == "binary-data"), 1):
+        try:
+            blob = base64.b64decode(re.sub(r"\s+", "", el.text or ""))
+        except (binascii.Error, ValueError):
+            ctx.problem("corrupt", f"image=binary-data-{number}")
+            continue
+        if blob and ctx.budget.take_entry(ctx.loc(f"image=binary-data-{number}")):
+            ctx.child(f"image=binary-data-{number}").extract(blob)
+
+
+_PICTURE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".svg", ".svm", ".wmf", ".emf")

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str = "") -> str:
     head = decode(data[:8192])
     if head is None:
+        from dlp_proxy.files.sniff import pillow_format
+
+        if pillow_format(data):
+            # any raster Pillow reads (ICO, TGA, PCX, DDS, SGI, QOI, ...) is a picture
+            ctx.extract(data, kind="image", name=name)
+            binary_strings(data, ctx.budget, ctx.loc("strings"))
+            return "image"
         ctx.problem("unsupported-type")
         binary_strings(data, ctx.budget, ctx.loc("strings"))
         return "binary"
@@ -44,6 +51,11 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
             ctx.budget.check_time()
             if not ctx.add(f"text/{loc}", block):
                 return kind
+        if ctx.limits.ocr:
+            from dlp_proxy.files.embedded import extract_data_uris
+
+            # pictures written into the page (<img src="data:...">, SVG <image href>)
+            extract_data_uris(text, ctx)
         if kind == "xml" and "<svg" in text[:65536]:
             from dlp_proxy.files.svg import add_svg_reading
 
@@ -88,3 +100,7 @@ def extract_rtf(data: bytes, ctx: Ctx, kind: str = "rtf", name: str = "") -> Non
     stripped = re.sub(r"\\'([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), stripped)
     stripped = re.sub(r"\s+", " ", stripped)
     ctx.add("raw", stripped)
+    if ctx.limits.ocr:
+        from dlp_proxy.files.embedded import extract_rtf_pictures
+
+        extract_rtf_pictures(raw, ctx)

@@ -84,6 +84,14 @@ def sniff(data: bytes) -> str:
     for magic, kind in _UNSUPPORTED_MAGIC:
         if data.startswith(magic):
             return kind
+    # Netpbm (P1-P7) and X bitmaps (C source): images every Linux viewer shows
+    if re.match(rb"P[1-6](?:\s+|#[^\n]*\n)+\d+(?:\s+|#[^\n]*\n)+\d+\s", head):
+        return "pnm"
+    if re.match(rb"\s*(/\*.*?\*/\s*)?#define\s+\S*width\s+\d+", head, re.DOTALL):
+        return "xbm"
+    # PostScript / EPS is a program: drawn only by an interpreter the gateway does not run
+    if data.startswith((b"%!PS", b"\xc5\xd0\xd3\xc6")):
+        return "postscript"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"{\\rtf"):
         return "rtf"
@@ -140,4 +148,18 @@ def _looks_like_eml(data: bytes) -> bool:
     return hits >= 2
 
 
-IMAGE_TYPES = frozenset({"png", "jpeg", "gif", "tiff", "bmp", "webp", "heic"})
+def pillow_format(data: bytes) -> str:
+    """The format name when Pillow opens ``data`` as a raster (ICO, TGA, PCX, DDS, SGI,
+    QOI, ...), else "" (the header only: the pixels are decoded by ``extract_image``)."""
+    try:
+        from PIL import Image
+
+        img = Image.open(io.BytesIO(data))
+        width, height = img.size
+        return str(img.format or "") if width > 0 and height > 0 else ""
+    except Exception:
+        return ""
+
+
+#: "image": a raster only Pillow recognised (``pillow_format``)
+IMAGE_TYPES = frozenset({"image", "png", "jpeg", "gif", "tiff", "bmp", "webp", "heic", "pnm", "xbm"})
