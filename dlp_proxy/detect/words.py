@@ -553,31 +553,33 @@ def _copy(num: _Number) -> _Number:
     return c
 
 
-def number_word_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+def number_word_edits(text: str, min_words: int = MIN_NUMBER_WORDS) -> list[tuple[int, int, str, int, int]]:
     """Edits ``(start, end, replacement, source start, source end)`` that read number
-    words as digits (see the module doc), sorted, not overlapping."""
+    words as digits (see the module doc), sorted, not overlapping.  ``min_words``: the
+    number words a run needs to be read (``MIN_NUMBER_WORDS``; the split-message window
+    reads every one, ``split_reading``: a piece of a split identifier may hold one)."""
     low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
     if len(low) != len(text):
         low = text.translate(_ASCII_LOWER)
     edits: list[tuple[int, int, str, int, int]] = []
     letters = _LETTERS_LABEL in low
-    for a, b in _windows(text, low):
+    for a, b in _windows(text, low, tight=min_words >= 3):
         toks = _tokens(text, a, b, letters)
         run: list[_Tok] = []
         for t in toks:
             if t is None:
                 if run:
-                    _emit_run(text, run, edits)
+                    _emit_run(text, run, edits, min_words)
                 run = []
                 continue
             if run:
                 gap = text[run[-1].end : t.start]
                 if not (1 <= len(gap) <= 3 and "\n" not in gap and not any(c.isalnum() for c in gap)):
-                    _emit_run(text, run, edits)
+                    _emit_run(text, run, edits, min_words)
                     run = []
             run.append(t)
         if run:
-            _emit_run(text, run, edits)
+            _emit_run(text, run, edits, min_words)
         # a single digit word glued to a digit ("5three6"): a digit too
         lex = _lexicon()
         for t in toks:
@@ -607,7 +609,8 @@ def _joins(gap: str) -> bool:
     return gap == "-" or (gap.isspace() and "\n" not in gap)
 
 
-def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]]) -> None:
+def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]],
+              min_words: int = MIN_NUMBER_WORDS) -> None:
     """Edits for one run: its numbers as digits, blanks between them dropped."""
     entries = _entries()
     atoms: list[tuple[int, int, str]] = []
@@ -632,13 +635,14 @@ def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, 
         if num is not None:
             part.append(num)
             continue
-        if part and _worth_reading(part, atoms):
+        if part and _worth_reading(part, atoms, min_words):
             _emit_numbers(text, run, owner, part, edits)
         part = []
 
 
-def _worth_reading(numbers: list[_Number], atoms: list[tuple[int, int, str]]) -> bool:
-    if sum(n.words for n in numbers) >= MIN_NUMBER_WORDS or any(n.words >= 3 for n in numbers):
+def _worth_reading(numbers: list[_Number], atoms: list[tuple[int, int, str]],
+                   min_words: int = MIN_NUMBER_WORDS) -> bool:
+    if sum(n.words for n in numbers) >= min_words or any(n.words >= 3 for n in numbers):
         return True
     # an IBAN's start: two spelled letters, then its two check digits ("golf bravo 82")
     for k in range(len(numbers) - 2):
@@ -685,3 +689,25 @@ def digit_bound(text: str) -> int:
     for a, b in _windows(text, low, tight=False):
         n += sum(4 * len(t.words) for t in _tokens(text, a, b, _LETTERS_LABEL in low) if t is not None)
     return n
+
+
+def split_reading(text: str) -> str:
+    """``text`` with every run of number words written as its digits (``client SSN five
+    three six`` -> ``client SSN 536``), for the split-message window
+    (gateway/pipeline.py ``split_piece``): a piece of an identifier split across posts
+    may be a single word or three (the engine, which reads a run from
+    ``MIN_NUMBER_WORDS`` words, sees the join; the window's cuts and joins read digits).
+    ``text`` itself when it has no number word."""
+    if not may_have_number_words(text):
+        return text
+    edits = number_word_edits(text, min_words=1)
+    if not edits:
+        return text
+    out: list[str] = []
+    at = 0
+    for a, b, rep, _, _ in edits:
+        out.append(text[at:a])
+        out.append(rep)
+        at = b
+    out.append(text[at:])
+    return "".join(out)
