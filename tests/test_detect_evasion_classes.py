@@ -402,7 +402,7 @@ def test_gateway_passes_the_look_alikes(gateway: Gateway) -> None:
 
 
 _RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f51f", "五", "零", "〇", "一个", "Ⅳ", "Ⅻ", "ⅼ", "x",
-                  "[1](u)", "**", "__", "<b>", "three", "one ", "$", "\\!", "{", "}", "\u0662",
+                  "[1](u)", "**", "__", "<b>", "three", "one ", "dwa", "üç", "sıfır", "пять", "ένα", "$", "\\!", "{", "}", "\u0662",
                   "th", "ree", "\u200b", "\u0301", "fün", "f",
                   "\U0001ccf5", "\U00011f53", "\U0001e4f8"]  # digits newer than Python 3.11's tables
 

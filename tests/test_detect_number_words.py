@@ -443,3 +443,39 @@ def test_property_a_split_in_words_reads_as_its_digits_on_both_sides(data: st.Da
 @pytest.mark.parametrize("text", ["lunch at noon?", "hello there", "see the notes", "one sec"])
 def test_split_reading_leaves_text_without_number_runs(text: str) -> None:
     assert split_reading(text) == text.replace("one", "1")
+
+
+#: digit words of the languages read digit by digit (insider pass 4, A8), this file's own
+#: lists (with the spellings people type: Greek without accents, Polish without diacritics)
+_MORE: dict[str, list[tuple[str, ...]]] = {
+    "pl": [("zero",), ("jeden",), ("dwa",), ("trzy",), ("cztery",), ("pięć", "piec"), ("sześć", "szesc"),
+           ("siedem",), ("osiem",), ("dziewięć", "dziewiec")],
+    "sv": [("noll",), ("ett",), ("två", "tva"), ("tre",), ("fyra",), ("fem",), ("sex",), ("sju",), ("åtta", "atta"),
+           ("nio",)],
+    "tr": [("sıfır", "sifir"), ("bir",), ("iki",), ("üç", "uc"), ("dört", "dort"), ("beş", "bes"), ("altı", "alti"),
+           ("yedi",), ("sekiz",), ("dokuz",)],
+    "ru": [("ноль",), ("один",), ("два",), ("три",), ("четыре",), ("пять",), ("шесть",), ("семь",), ("восемь",),
+           ("девять",)],
+    "el": [("μηδέν", "μηδεν"), ("ένα", "ενα"), ("δύο", "δυο"), ("τρία", "τρια"), ("τέσσερα", "τεσσερα"),
+           ("πέντε", "πεντε"), ("έξι", "εξι"), ("επτά", "επτα"), ("οκτώ", "οκτω"), ("εννέα", "εννεα")],
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), lang=st.sampled_from(sorted(_MORE)), title=st.booleans())
+def test_property_digit_words_of_more_languages_read_back(data: st.DataObject, lang: str, title: bool) -> None:
+    """Any digit string written digit by digit in Polish, Swedish, Turkish, Russian or
+    Greek (with or without diacritics, lower or title case) reads back as its digits."""
+    digits = data.draw(st.text("0123456789", min_size=4, max_size=16))
+    words = [data.draw(st.sampled_from(_MORE[lang][int(d)])) for d in digits]
+    if title and lang != "tr":  # Turkish casing is locale-specific (İ, I)
+        words = [w.title() for w in words]
+    sep = data.draw(st.sampled_from([" ", ", ", "-"]))
+    text = sep.join(words)
+    assert _read(text) == digits, text
+
+
+@pytest.mark.parametrize("lang", sorted(_MORE))
+def test_the_ssn_in_digit_words_of_more_languages_is_stopped(engine: Engine, lang: str) -> None:
+    text = "client SSN " + " ".join(_MORE[lang][int(d)][0] for d in DIGITS)
+    assert "US_SSN" in [f.entity_type for f in engine.analyze(text)], (text, normalize(text).text)

@@ -4,7 +4,9 @@ An identifier spelled out is still the identifier.  What is read, in English, Sp
 French, German, Italian, Portuguese and Dutch, compared with accents folded (``zéro``,
 ``três``, ``dreißig`` -> ``dreissig``, ``tweeëntwintig`` -> ``tweeentwintig``):
 
-- digit words (``five``, ``cinco``, ``cinq``, ``fünf``, ``cinque``, ``vijf``...);
+- digit words (``five``, ``cinco``, ``cinq``, ``fünf``, ``cinque``, ``vijf``...), and
+  the digit words alone (no teens, tens or hundreds) of Polish, Swedish, Turkish,
+  Russian and Greek (``osiem``, ``fem``, ``beş``, ``пять``, ``πέντε``);
 - numbers below a million written as their language writes them: teens, tens with a
   unit (``fifty-three``, ``vingt-deux``, ``treinta y seis``, ``vinte e dois``, German
   and Dutch unit first: ``sechsunddreißig``, ``zesendertig``), French vigesimal tens
@@ -57,6 +59,16 @@ _DIGIT_WORDS: dict[str, tuple[str, ...]] = {
     "it": ("zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"),
     "pt": ("zero", "um", "dois", "tres", "quatro", "cinco", "seis", "sete", "oito", "nove"),
     "nl": ("nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"),
+}
+#: digit words of more languages, as written (lower case): read digit by digit only (no
+#: teens, tens or hundreds in these); folded like the text (``_fold``) for the table, and
+#: their written forms are triggers (``_triggers``: looked for before any folding)
+_MORE_DIGIT_WORDS: dict[str, tuple[str, ...]] = {
+    "pl": ("zero", "jeden", "dwa", "trzy", "cztery", "pięć", "sześć", "siedem", "osiem", "dziewięć"),
+    "sv": ("noll", "ett", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio"),
+    "tr": ("sıfır", "bir", "iki", "üç", "dört", "beş", "altı", "yedi", "sekiz", "dokuz"),
+    "ru": ("ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"),
+    "el": ("μηδέν", "ένα", "δύο", "τρία", "τέσσερα", "πέντε", "έξι", "επτά", "οκτώ", "εννέα"),
 }
 #: alternative spellings of a digit word (Spanish "una", "un", German "ein"/"eine", "zwo",
 #: "fuenf", Portuguese "uma"/"duas")
@@ -132,6 +144,10 @@ def _entries() -> dict[str, tuple[int, int]]:
             table.setdefault(w, (_UNIT, d))
     for w, d in _VARIANTS.items():
         table.setdefault(w, (_UNIT, d))
+    for words in _MORE_DIGIT_WORDS.values():
+        for d, w in enumerate(words):
+            table.setdefault(_fold(w), (_UNIT, d))
+            table.setdefault(_fold(w).replace("\u0131", "i"), (_UNIT, d))  # dotless i, folded by the normalizer
     for w in _TEN_WORDS:
         table[w] = (_TEN, 10)
     for v, ws in _TEEN_WORDS.items():
@@ -173,7 +189,8 @@ def _triggers() -> tuple[str, ...]:
     for w in words:
         if not any(t in w for t in chosen):
             chosen.append(w)
-    return (*chosen, *_ACCENTED)
+    more = tuple(w for ws in _MORE_DIGIT_WORDS.values() for w in ws if not w.isascii() and len(w) >= 3)
+    return (*chosen, *_ACCENTED, *more)
 
 
 _TOKEN = re.compile(r"[^\W\d_]+|[0-9]+")
@@ -295,7 +312,7 @@ def _heads_tails() -> tuple[frozenset[str], frozenset[str]]:
 
 
 #: number words of two letters (not openers: counted among a text's number words)
-_SHORT_WORDS = ("un", "um", "oh")
+_SHORT_WORDS = ("un", "um", "oh", "uc", "üç")
 
 
 def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
