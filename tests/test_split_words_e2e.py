@@ -130,3 +130,12 @@ def test_chat_with_number_words_passes(gw: Gateway) -> None:
     for message in ("one sec", "I have one or two questions", "meet at three", "two of them left at five",
                     "room one is free", "we need four more chairs", "the seven dwarfs"):
         _passes(_post(gw, "alice", ch, message))
+
+
+def test_digits_then_polish_words(gw: Gateway) -> None:
+    # the report's form: "client SSN 536 22", then the rest in Polish digit words
+    ch = _channel(gw)
+    digits = re.sub(r"\D", "", SSN)
+    polish = "zero jeden dwa trzy cztery piec szesc siedem osiem dziewiec".split()
+    _passes(_post(gw, "alice", ch, f"client SSN {digits[:3]} {digits[3:5]}"))
+    _stopped(gw, _post(gw, "alice", ch, " ".join(polish[int(d)] for d in digits[5:])))
