@@ -714,8 +714,10 @@ def split_reading(text: str) -> str:
     (gateway/pipeline.py ``split_piece``): a piece of an identifier split across posts
     may be a single word or three (the engine, which reads a run from
     ``MIN_NUMBER_WORDS`` words, sees the join; the window's cuts and joins read digits).
-    ``text`` itself when it has no number word."""
-    if not may_have_number_words(text):
+    ``text`` itself when none of its first or last ``_EDGE_TOKENS`` words is a number
+    word (a piece sits at a text's edge; a post with number words inside its prose pays
+    only this look)."""
+    if not _number_word_at_edge(text):
         return text
     edits = number_word_edits(text, min_words=1)
     if not edits:
@@ -728,3 +730,30 @@ def split_reading(text: str) -> str:
         at = b
     out.append(text[at:])
     return "".join(out)
+
+
+#: how many words at either end of a text ``split_reading`` looks at
+_EDGE_TOKENS = 3
+_EDGE_CHARS = 96
+_EDGE_PUNCT = ".,;:!?()[]{}\"'*_~`/#+=<>|"
+
+
+def _number_word_at_edge(text: str) -> bool:
+    if len(text) <= 2 * _EDGE_CHARS:
+        words = text.split()
+        edge = {*words[:_EDGE_TOKENS], *words[-_EDGE_TOKENS:]}
+    else:
+        edge = {*text[:_EDGE_CHARS].split()[:_EDGE_TOKENS], *text[-_EDGE_CHARS:].split()[-_EDGE_TOKENS:]}
+    entries = _entries()
+    heads, tails = _heads_tails()
+    for token in edge:
+        for t in token.split("-") if "-" in token else (token,):
+            t = t.strip(_EDGE_PUNCT)
+            if len(t) < 2 or not t.isalpha():
+                continue
+            w = t.translate(_ASCII_LOWER) if t.isascii() else _fold(t).replace("\u0131", "i")
+            kind = entries.get(w)
+            if (kind is not None and kind[0] != _CONJ) or (
+                    len(w) >= 5 and w[:2] in heads and w[-2:] in tails and _segment(w) is not None):
+                return True
+    return False
