@@ -211,8 +211,16 @@ def _fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@functools.cache
+def _ascii_triggers() -> tuple[str, ...]:
+    return tuple(w for w in _triggers() if w.isascii())
+
+
 def may_have_number_words(text: str) -> bool:
-    low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
+    if text.isascii():
+        low = text.translate(_ASCII_LOWER)
+        return any(w in low for w in _ascii_triggers()) or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
+    low = text.lower()
     return any(w in low for w in _triggers()) or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
 
 
