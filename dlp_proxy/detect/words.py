@@ -190,7 +190,7 @@ def _triggers() -> tuple[str, ...]:
         if not any(t in w for t in chosen):
             chosen.append(w)
     more = tuple(w for ws in _MORE_DIGIT_WORDS.values() for w in ws if not w.isascii() and len(w) >= 3)
-    return (*chosen, *_ACCENTED, *more)
+    return tuple(dict.fromkeys((*chosen, *_ACCENTED, *more)))
 
 
 _TOKEN = re.compile(r"[^\W\d_]+|[0-9]+")
