@@ -401,8 +401,8 @@ def test_gateway_passes_the_look_alikes(gateway: Gateway) -> None:
     assert _reached(gateway, marker)
 
 
-_RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f51f", "五", "零", "〇", "一个", "Ⅳ", "x",
-                  "[1](u)", "**", "__", "<b>", "three", "one ", "$", "\\!", "{", "}", "\u0662",
+_RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f51f", "五", "零", "〇", "一个", "Ⅳ", "Ⅻ", "ⅼ", "x",
+                  "[1](u)", "**", "__", "<b>", "three", "one ", "dwa", "üç", "sıfır", "пять", "ένα", "$", "\\!", "{", "}", "\u0662",
                   "th", "ree", "\u200b", "\u0301", "fün", "f",
                   "\U0001ccf5", "\U00011f53", "\U0001e4f8",  # digits newer than Python 3.11's tables
                   # entities and escapes: the decoded text is read as typed
@@ -426,3 +426,27 @@ def test_rendered_digits_bounds_what_rendering_adds(pieces: list[str]) -> None:
     # the gate's own count (gateway/pipeline.py normalized_digits) reads the current tables
     own = sum(c.isdigit() or unicodedata2.category(c) == "Nd" for c in text)
     assert own + rendered_digits(text) >= seen
+
+
+@settings(max_examples=300, deadline=None)
+@given(digits=st.text("123456789", min_size=1, max_size=20), lower=st.booleans(),
+       sep=st.sampled_from(["", "-", " "]))
+def test_property_roman_numerals_read_as_their_digits(digits: str, lower: bool, sep: str) -> None:
+    """Roman numerals of the Number Forms block, one per digit (insider pass 4, A10:
+    ``ⅤⅢⅥ`` is 536), written by code point (U+2160 ROMAN NUMERAL ONE + d - 1, the small
+    ones from U+2170), not from the reader's table."""
+    base = 0x2170 if lower else 0x2160
+    text = sep.join(chr(base + int(d) - 1) for d in digits)
+    assert regex.sub(r"[^0-9]", "", normalize(text).text) == digits, text
+
+
+def test_an_ssn_in_roman_numerals_is_found() -> None:
+    engine = build_detector(Path(__file__).resolve().parent.parent / "config", ner=False)
+    area, group, serial = synth.SSN.split("-")
+
+    def roman(part: str) -> str:
+        return "".join(chr(0x2160 + int(d) - 1) if d != "0" else "\u3007" for d in part)
+
+    text = f"client SSN {roman(area)}-{roman(group)}-{roman(serial)}"
+    assert "US_SSN" in [f.entity_type for f in engine.analyze(text)], text
+    assert normalize("Chapter \u216b").text == "Chapter 12"

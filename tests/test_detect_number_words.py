@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.detect.normalize import normalize, rendered_digits
-from dlp_proxy.detect.words import number_word_edits
+from dlp_proxy.detect.words import number_word_edits, split_reading
 from dlp_proxy.policy import testing as synth
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -412,3 +412,70 @@ def test_spelling_alphabet_without_an_iban_stays_clean(engine: Engine, text: str
 def test_spelling_alphabet_is_read_only_near_an_iban_label() -> None:
     assert normalize("golf bravo 82 west").text == "golf bravo 82 west"
     assert normalize("iban golf bravo 82 west").text == "iban GB82 west"
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), lang=st.sampled_from(sorted(WRITERS)), alt=st.booleans())
+def test_property_a_split_in_words_reads_as_its_digits_on_both_sides(data: st.DataObject, lang: str,
+                                                                     alt: bool) -> None:
+    """A digit string written in words and cut into two posts between its numbers: each
+    half, read for the split-message window (``split_reading``), holds its digits, so the
+    window's digit joins see the identifier (insider pass 4, A14); the window's
+    ``may_carry_a_piece`` takes each half (a half of one digit sits at its text's end)."""
+    from dlp_proxy.policy.split import may_carry_a_piece
+
+    digits = data.draw(st.text("0123456789", min_size=6, max_size=16))
+    cuts = _cuts(data.draw, len(digits)) or [len(digits) // 2]
+    chunks = [digits[a:b] for a, b in zip([0, *cuts], [*cuts, len(digits)], strict=True)]
+    at = data.draw(st.integers(1, len(chunks) - 1)) if len(chunks) > 1 else 1
+    head = written("".join(chunks[:at]), [len("".join(chunks[:k + 1])) for k in range(at - 1)], lang, alt, ", ")
+    tail_digits = "".join(chunks[at:])
+    tail = written(tail_digits, [len("".join(chunks[at:k + 1])) for k in range(at, len(chunks) - 1)], lang, alt,
+                   ", ") if tail_digits else ""
+    # a half of one two-letter word ("un", "um", "en") is not read (not a piece)
+    assume(all(len(w) > 2 for h in (head, tail) if len(h.split()) == 1 for w in h.split()))
+    halves = [f"client SSN {head}", tail] if tail else [f"client SSN {head}"]
+    read = [split_reading(h) for h in halves]
+    assert "".join(re.sub(r"[^0-9]", "", r) for r in read) == digits, (halves, read)
+    assert all(may_carry_a_piece(r) for r in read), read
+
+
+@pytest.mark.parametrize("text", ["lunch at noon?", "hello there", "see the notes", "one sec"])
+def test_split_reading_leaves_text_without_number_runs(text: str) -> None:
+    assert split_reading(text) == text.replace("one", "1")
+
+
+#: digit words of the languages read digit by digit (insider pass 4, A8), this file's own
+#: lists (with the spellings people type: Greek without accents, Polish without diacritics)
+_MORE: dict[str, list[tuple[str, ...]]] = {
+    "pl": [("zero",), ("jeden",), ("dwa",), ("trzy",), ("cztery",), ("pięć", "piec"), ("sześć", "szesc"),
+           ("siedem",), ("osiem",), ("dziewięć", "dziewiec")],
+    "sv": [("noll",), ("ett",), ("två", "tva"), ("tre",), ("fyra",), ("fem",), ("sex",), ("sju",), ("åtta", "atta"),
+           ("nio",)],
+    "tr": [("sıfır", "sifir"), ("bir",), ("iki",), ("üç", "uc"), ("dört", "dort"), ("beş", "bes"), ("altı", "alti"),
+           ("yedi",), ("sekiz",), ("dokuz",)],
+    "ru": [("ноль",), ("один",), ("два",), ("три",), ("четыре",), ("пять",), ("шесть",), ("семь",), ("восемь",),
+           ("девять",)],
+    "el": [("μηδέν", "μηδεν"), ("ένα", "ενα"), ("δύο", "δυο"), ("τρία", "τρια"), ("τέσσερα", "τεσσερα"),
+           ("πέντε", "πεντε"), ("έξι", "εξι"), ("επτά", "επτα"), ("οκτώ", "οκτω"), ("εννέα", "εννεα")],
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), lang=st.sampled_from(sorted(_MORE)), title=st.booleans())
+def test_property_digit_words_of_more_languages_read_back(data: st.DataObject, lang: str, title: bool) -> None:
+    """Any digit string written digit by digit in Polish, Swedish, Turkish, Russian or
+    Greek (with or without diacritics, lower or title case) reads back as its digits."""
+    digits = data.draw(st.text("0123456789", min_size=4, max_size=16))
+    words = [data.draw(st.sampled_from(_MORE[lang][int(d)])) for d in digits]
+    if title and lang != "tr":  # Turkish casing is locale-specific (İ, I)
+        words = [w.title() for w in words]
+    sep = data.draw(st.sampled_from([" ", ", ", "-"]))
+    text = sep.join(words)
+    assert _read(text) == digits, text
+
+
+@pytest.mark.parametrize("lang", sorted(_MORE))
+def test_the_ssn_in_digit_words_of_more_languages_is_stopped(engine: Engine, lang: str) -> None:
+    text = "client SSN " + " ".join(_MORE[lang][int(d)][0] for d in DIGITS)
+    assert "US_SSN" in [f.entity_type for f in engine.analyze(text)], (text, normalize(text).text)

@@ -97,7 +97,8 @@ def test_the_split_piece_keeps_head_and_tail() -> None:
 def test_a_file_enters_the_split_window_only_as_a_fragment() -> None:
     short = ScannedItem(ContentItem("file[0]", "part two: 8710", ItemKind.FILE), ())
     blotter = ScannedItem(ContentItem("file[0]", "id,qty\n" + "10131,500\n" * 100 + "total,50000", ItemKind.FILE), ())
-    assert split_piece([short], 256) == "part two: 8710"
+    # a piece enters as its reading, number words as digits (words.split_reading)
+    assert split_piece([short], 256) == "part 2: 8710"
     assert split_piece([blotter], 256) == ""
 
 

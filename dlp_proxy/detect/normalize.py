@@ -220,8 +220,9 @@ def _ignorable(ch: str) -> bool:
 
 
 def _digit_value(ch: str, cat: str) -> str | None:
-    """The ASCII digits of a non-Nd number character (circled, parenthesized...), or None."""
-    if cat != "No":
+    """The ASCII digits of a non-Nd number character (circled, parenthesized...; a Roman
+    numeral of the Number Forms block: ``Ⅷ`` 8, ``Ⅻ`` 12), or None."""
+    if cat != "No" and not (cat == "Nl" and _ROMAN_FIRST <= ch <= _ROMAN_LAST):
         return None
     d = unicodedata.digit(ch, None)
     if d is not None:
@@ -230,6 +231,13 @@ def _digit_value(ch: str, cat: str) -> str | None:
     if v is not None and v == int(v) and 0 <= v < 100:
         return str(int(v))
     return None
+
+
+#: the Roman numerals of the Number Forms block (category Nl): read as their value, a
+#: whole number below 100 (``ⅤⅢⅥ`` is 536, as a writer of digits one numeral each means)
+_ROMAN_FIRST, _ROMAN_LAST = "\u2160", "\u2188"
+#: those of two digits (10, 11, 12, 50): ``rendered_digits`` counts two for each
+_ROMAN_TENS = re.compile("[\u2169\u216a\u216b\u216c\u2179\u217a\u217b\u217c\u2186]")
 
 
 def _is_mark(ch: str) -> bool:
@@ -699,7 +707,7 @@ def _rendered_digits(text: str) -> int:
     if ":" in text:
         n += 2 * len(_EMOJI.findall(text))
     if not text.isascii():
-        n += 2 * text.count(_KEYCAP_TEN) + len(_NUMERALS.findall(text))
+        n += 2 * text.count(_KEYCAP_TEN) + len(_NUMERALS.findall(text)) + 2 * len(_ROMAN_TENS.findall(text))
     words = digit_bound(text)
     if not text.isascii() or any(m in text for m in "*_~`<"):
         # number words the other steps expose: a numeral glued to a word ("五three"), an

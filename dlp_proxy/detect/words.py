@@ -4,7 +4,9 @@ An identifier spelled out is still the identifier.  What is read, in English, Sp
 French, German, Italian, Portuguese and Dutch, compared with accents folded (``zéro``,
 ``três``, ``dreißig`` -> ``dreissig``, ``tweeëntwintig`` -> ``tweeentwintig``):
 
-- digit words (``five``, ``cinco``, ``cinq``, ``fünf``, ``cinque``, ``vijf``...);
+- digit words (``five``, ``cinco``, ``cinq``, ``fünf``, ``cinque``, ``vijf``...), and
+  the digit words alone (no teens, tens or hundreds) of Polish, Swedish, Turkish,
+  Russian and Greek (``osiem``, ``fem``, ``beş``, ``пять``, ``πέντε``);
 - numbers below a million written as their language writes them: teens, tens with a
   unit (``fifty-three``, ``vingt-deux``, ``treinta y seis``, ``vinte e dois``, German
   and Dutch unit first: ``sechsunddreißig``, ``zesendertig``), French vigesimal tens
@@ -57,6 +59,16 @@ _DIGIT_WORDS: dict[str, tuple[str, ...]] = {
     "it": ("zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"),
     "pt": ("zero", "um", "dois", "tres", "quatro", "cinco", "seis", "sete", "oito", "nove"),
     "nl": ("nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"),
+}
+#: digit words of more languages, as written (lower case): read digit by digit only (no
+#: teens, tens or hundreds in these); folded like the text (``_fold``) for the table, and
+#: their written forms are triggers (``_triggers``: looked for before any folding)
+_MORE_DIGIT_WORDS: dict[str, tuple[str, ...]] = {
+    "pl": ("zero", "jeden", "dwa", "trzy", "cztery", "pięć", "sześć", "siedem", "osiem", "dziewięć"),
+    "sv": ("noll", "ett", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio"),
+    "tr": ("sıfır", "bir", "iki", "üç", "dört", "beş", "altı", "yedi", "sekiz", "dokuz"),
+    "ru": ("ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"),
+    "el": ("μηδέν", "ένα", "δύο", "τρία", "τέσσερα", "πέντε", "έξι", "επτά", "οκτώ", "εννέα"),
 }
 #: alternative spellings of a digit word (Spanish "una", "un", German "ein"/"eine", "zwo",
 #: "fuenf", Portuguese "uma"/"duas")
@@ -132,6 +144,10 @@ def _entries() -> dict[str, tuple[int, int]]:
             table.setdefault(w, (_UNIT, d))
     for w, d in _VARIANTS.items():
         table.setdefault(w, (_UNIT, d))
+    for words in _MORE_DIGIT_WORDS.values():
+        for d, w in enumerate(words):
+            table.setdefault(_fold(w), (_UNIT, d))
+            table.setdefault(_fold(w).replace("\u0131", "i"), (_UNIT, d))  # dotless i, folded by the normalizer
     for w in _TEN_WORDS:
         table[w] = (_TEN, 10)
     for v, ws in _TEEN_WORDS.items():
@@ -173,7 +189,8 @@ def _triggers() -> tuple[str, ...]:
     for w in words:
         if not any(t in w for t in chosen):
             chosen.append(w)
-    return (*chosen, *_ACCENTED)
+    more = tuple(w for ws in _MORE_DIGIT_WORDS.values() for w in ws if not w.isascii() and len(w) >= 3)
+    return tuple(dict.fromkeys((*chosen, *_ACCENTED, *more)))
 
 
 _TOKEN = re.compile(r"[^\W\d_]+|[0-9]+")
@@ -194,8 +211,16 @@ def _fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@functools.cache
+def _ascii_triggers() -> tuple[str, ...]:
+    return tuple(w for w in _triggers() if w.isascii())
+
+
 def may_have_number_words(text: str) -> bool:
-    low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
+    if text.isascii():
+        low = text.translate(_ASCII_LOWER)
+        return any(w in low for w in _ascii_triggers()) or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
+    low = text.lower()
     return any(w in low for w in _triggers()) or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
 
 
@@ -295,7 +320,7 @@ def _heads_tails() -> tuple[frozenset[str], frozenset[str]]:
 
 
 #: number words of two letters (not openers: counted among a text's number words)
-_SHORT_WORDS = ("un", "um", "oh")
+_SHORT_WORDS = ("un", "um", "oh", "uc", "üç")
 
 
 def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
@@ -553,31 +578,33 @@ def _copy(num: _Number) -> _Number:
     return c
 
 
-def number_word_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+def number_word_edits(text: str, min_words: int = MIN_NUMBER_WORDS) -> list[tuple[int, int, str, int, int]]:
     """Edits ``(start, end, replacement, source start, source end)`` that read number
-    words as digits (see the module doc), sorted, not overlapping."""
+    words as digits (see the module doc), sorted, not overlapping.  ``min_words``: the
+    number words a run needs to be read (``MIN_NUMBER_WORDS``; the split-message window
+    reads every one, ``split_reading``: a piece of a split identifier may hold one)."""
     low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
     if len(low) != len(text):
         low = text.translate(_ASCII_LOWER)
     edits: list[tuple[int, int, str, int, int]] = []
     letters = _LETTERS_LABEL in low
-    for a, b in _windows(text, low):
+    for a, b in _windows(text, low, tight=min_words >= 3):
         toks = _tokens(text, a, b, letters)
         run: list[_Tok] = []
         for t in toks:
             if t is None:
                 if run:
-                    _emit_run(text, run, edits)
+                    _emit_run(text, run, edits, min_words)
                 run = []
                 continue
             if run:
                 gap = text[run[-1].end : t.start]
                 if not (1 <= len(gap) <= 3 and "\n" not in gap and not any(c.isalnum() for c in gap)):
-                    _emit_run(text, run, edits)
+                    _emit_run(text, run, edits, min_words)
                     run = []
             run.append(t)
         if run:
-            _emit_run(text, run, edits)
+            _emit_run(text, run, edits, min_words)
         # a single digit word glued to a digit ("5three6"): a digit too
         lex = _lexicon()
         for t in toks:
@@ -607,7 +634,8 @@ def _joins(gap: str) -> bool:
     return gap == "-" or (gap.isspace() and "\n" not in gap)
 
 
-def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]]) -> None:
+def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]],
+              min_words: int = MIN_NUMBER_WORDS) -> None:
     """Edits for one run: its numbers as digits, blanks between them dropped."""
     entries = _entries()
     atoms: list[tuple[int, int, str]] = []
@@ -632,13 +660,14 @@ def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, 
         if num is not None:
             part.append(num)
             continue
-        if part and _worth_reading(part, atoms):
+        if part and _worth_reading(part, atoms, min_words):
             _emit_numbers(text, run, owner, part, edits)
         part = []
 
 
-def _worth_reading(numbers: list[_Number], atoms: list[tuple[int, int, str]]) -> bool:
-    if sum(n.words for n in numbers) >= MIN_NUMBER_WORDS or any(n.words >= 3 for n in numbers):
+def _worth_reading(numbers: list[_Number], atoms: list[tuple[int, int, str]],
+                   min_words: int = MIN_NUMBER_WORDS) -> bool:
+    if sum(n.words for n in numbers) >= min_words or any(n.words >= 3 for n in numbers):
         return True
     # an IBAN's start: two spelled letters, then its two check digits ("golf bravo 82")
     for k in range(len(numbers) - 2):
@@ -685,3 +714,54 @@ def digit_bound(text: str) -> int:
     for a, b in _windows(text, low, tight=False):
         n += sum(4 * len(t.words) for t in _tokens(text, a, b, _LETTERS_LABEL in low) if t is not None)
     return n
+
+
+def split_reading(text: str) -> str:
+    """``text`` with every run of number words written as its digits (``client SSN five
+    three six`` -> ``client SSN 536``), for the split-message window
+    (gateway/pipeline.py ``split_piece``): a piece of an identifier split across posts
+    may be a single word or three (the engine, which reads a run from
+    ``MIN_NUMBER_WORDS`` words, sees the join; the window's cuts and joins read digits).
+    ``text`` itself when none of its first or last ``_EDGE_TOKENS`` words is a number
+    word (a piece sits at a text's edge; a post with number words inside its prose pays
+    only this look)."""
+    if not _number_word_at_edge(text):
+        return text
+    edits = number_word_edits(text, min_words=1)
+    if not edits:
+        return text
+    out: list[str] = []
+    at = 0
+    for a, b, rep, _, _ in edits:
+        out.append(text[at:a])
+        out.append(rep)
+        at = b
+    out.append(text[at:])
+    return "".join(out)
+
+
+#: how many words at either end of a text ``split_reading`` looks at
+_EDGE_TOKENS = 3
+_EDGE_CHARS = 96
+_EDGE_PUNCT = ".,;:!?()[]{}\"'*_~`/#+=<>|"
+
+
+def _number_word_at_edge(text: str) -> bool:
+    if len(text) <= 2 * _EDGE_CHARS:
+        words = text.split()
+        edge = {*words[:_EDGE_TOKENS], *words[-_EDGE_TOKENS:]}
+    else:
+        edge = {*text[:_EDGE_CHARS].split()[:_EDGE_TOKENS], *text[-_EDGE_CHARS:].split()[-_EDGE_TOKENS:]}
+    entries = _entries()
+    heads, tails = _heads_tails()
+    for token in edge:
+        for t in token.split("-") if "-" in token else (token,):
+            t = t.strip(_EDGE_PUNCT)
+            if len(t) < 2 or not t.isalpha():
+                continue
+            w = t.translate(_ASCII_LOWER) if t.isascii() else _fold(t).replace("\u0131", "i")
+            kind = entries.get(w)
+            if (kind is not None and kind[0] != _CONJ) or (
+                    len(w) >= 5 and w[:2] in heads and w[-2:] in tails and _segment(w) is not None):
+                return True
+    return False

@@ -36,6 +36,7 @@ import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.
 
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
+from dlp_proxy.detect.words import split_reading
 from dlp_proxy.gateway import atrest, responses
 from dlp_proxy.gateway.budget import ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
@@ -1439,7 +1440,8 @@ class CrossFieldText:
 
 def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     """What a request adds to the split window: its texts that may carry a piece
-    (``may_carry_a_piece``; ids Mattermost validates are no text), in order, one per
+    (``may_carry_a_piece`` of their reading with number words as digits,
+    ``words.split_reading``; ids Mattermost validates are no text), in order, one per
     line; a long one keeps its head and its tail (a split identifier sits at a
     boundary).  A file's extracted text enters only when it is short enough to be a
     fragment itself: a document's first and last lines (a blotter's header row and
@@ -1448,8 +1450,13 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     now_ms = int(time.time() * 1000)
     for s in scanned:
         text = s.item.text
-        if (not text or is_reference_id(s.item) or _structural(s.item.path) or s.item.path.endswith(JOINED_SUFFIX)
-                or not may_carry_a_piece(text) or is_mattermost_stamp(s.item, now_ms)):
+        if not text or is_reference_id(s.item) or _structural(s.item.path) or s.item.path.endswith(JOINED_SUFFIX):
+            continue
+        # number words as digits (``client SSN five three six`` is ``client SSN 536``): the
+        # window cuts and joins pieces at their digits; a text with neither digits nor
+        # number words is left as it is and pays nothing more (words.may_have_number_words)
+        text = split_reading(text)
+        if not may_carry_a_piece(text) or is_mattermost_stamp(s.item, now_ms):
             continue
         if s.item.kind is ItemKind.FILE and len(text) > max_chars:
             continue
