@@ -336,3 +336,22 @@ def test_a_request_blocked_on_its_own_findings_never_enters_the_split_window(
     verdict = asyncio.run(pipeline.handle(req))
     assert verdict.forward is enters
     assert bool(window.pieces) is enters, window.pieces
+
+
+_WORDS = st.sampled_from(["one", "zero", "vingt", "drei", "someone", "maintenance", "due", "lunch", "cinq", "osiem",
+                          "noon", " ", ",", "x"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_WORDS, st.text(st.characters(max_codepoint=127), max_size=6)), max_size=12))
+def test_the_number_word_scan_finds_what_the_trigger_regex_finds(parts: list[str]) -> None:
+    """normalized_digits' shortcut for ASCII text: the Hyperscan pass (where installed) and
+    the regex of every trigger word agree on whether a text holds a number word."""
+    import re as _re
+
+    from dlp_proxy.detect.words import _triggers
+    from dlp_proxy.gateway.pipeline import _has_number_word
+
+    text = "".join(parts).lower()
+    every = _re.compile("|".join(_re.escape(w) for w in _triggers()))
+    assert _has_number_word()(text) is (every.search(text) is not None)
