@@ -252,3 +252,81 @@ def test_a_char_formula_xlsx_is_stopped_by_the_gateway(gateway: Gateway) -> None
                       files={"files": ("book.xlsx", _xlsx(_char_formula))}, timeout=120)
     assert resp.status_code == 403, resp.text
     assert not [r for r in gateway.sim.requests() if r["path"] == "/api/v4/files"]
+
+
+# -- ODF (odfpy) and CSV ------------------------------------------------------------
+
+
+def _ods(cells: list[dict[str, str]]) -> bytes:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="S")
+    row = TableRow()
+    row.addElement(TableCell(valuetype="string", stringvalue="client SSN"))
+    row.lastChild.addElement(P(text="client SSN"))
+    for attrs in cells:
+        shown = attrs.pop("shown", "")
+        cell = TableCell(**attrs)
+        if shown:
+            cell.addElement(P(text=shown))
+        row.addElement(cell)
+    table.addElement(row)
+    doc.spreadsheet.addElement(table)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
+
+
+def _odt_user_field(value: str) -> bytes:
+    from odf.opendocument import OpenDocumentText
+    from odf.text import P, UserFieldDecl, UserFieldDecls, UserFieldGet
+
+    doc = OpenDocumentText()
+    decls = UserFieldDecls()
+    decls.addElement(UserFieldDecl(name="f", valuetype="string", stringvalue=value))
+    doc.text.addElement(decls)
+    p = P(text="client SSN ")
+    p.addElement(UserFieldGet(name="f"))
+    doc.text.addElement(p)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
+
+
+ODF = {
+    "ods-bare-value": lambda: _ods([{"valuetype": "float", "value": DIGITS}]),
+    "ods-char-formula": lambda: _ods([{"valuetype": "string", "stringvalue": "",
+                                       "formula": "of:=" + "&".join('"-"' if ch == "-" else f"CHAR({ord(ch)})"
+                                                                    for ch in SSN)}]),
+    "odt-user-field": lambda: _odt_user_field(SSN),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODF))
+def test_odf_values_and_formulas_are_read(detector: Engine, case: str) -> None:
+    assert _found(detector, ODF[case](), "a." + case[:3])
+
+
+def test_a_clean_ods_with_a_sum_passes(detector: Engine) -> None:
+    data = _ods([{"valuetype": "float", "value": "12", "shown": "12"},
+                 {"valuetype": "float", "value": "30", "formula": "of:=SUM([.B1];[.C1])", "shown": "42"}])
+    assert not _found(detector, data, "a.ods")
+    assert not _found(detector, _odt_user_field("quarterly"), "a.odt")
+
+
+@pytest.mark.parametrize("line", [
+    "client SSN," + "=" + "&".join(f"CHAR({ord(ch)})" for ch in SSN),
+    f"client SSN,={int(DIGITS) // 2}*2+{int(DIGITS) % 2}",
+])
+def test_csv_formula_fields_are_evaluated(detector: Engine, line: str) -> None:
+    assert "line=1/formulas" in _found(detector, (line + "\n").encode(), "a.csv")
+
+
+def test_a_clean_csv_with_formulas_passes(detector: Engine) -> None:
+    data = b"trade,qty,price,notional\nT1,100,12.5,=B2*C2\nT2,200,13.5,=B3*C3\ntotal,=B2+B3,,=D2+D3\n"
+    ex = extract(data, filename="a.csv")
+    assert any(s.location.endswith("/formulas") and "1250" in s.text.split("\n") for s in ex.segments), ex.segments
+    assert not _found(detector, data, "a.csv")
