@@ -157,6 +157,14 @@ DOCX = {
                        f'<w:listEntry w:val="none"/><w:listEntry w:val="{SSN}"/></w:ddList></w:ffData></w:fldChar></w:r>'
                        '<w:r><w:instrText> FORMDROPDOWN </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
                        '</w:p>', ""),
+    "symbol-fields": ('<w:p><w:r><w:t xml:space="preserve">client SSN </w:t></w:r>' + "".join(
+        f'<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> SYMBOL {ord(ch)} \\f Arial </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>' for ch in SSN)
+        + "</w:p>", ""),
+    "formula-field": ('<w:p><w:r><w:t xml:space="preserve">client SSN </w:t></w:r><w:r><w:fldChar w:fldCharType="begin"/>'
+                      f'</w:r><w:r><w:instrText> = {int(DIGITS) // 2}*2+{int(DIGITS) % 2} </w:instrText></w:r><w:r>'
+                      '<w:instrText>\\# "000\'-\'00\'-\'0000"</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/>'
+                      '</w:r><w:r><w:t>x</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>', ""),
     "hyperlink-tooltip": (f'<w:p><w:hyperlink w:anchor="x" w:tooltip="client SSN {SSN}"><w:r><w:t>see</w:t></w:r>'
                           '</w:hyperlink></w:p>', ""),
 }

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from dlp_proxy.files.bounded import entry_copies, read_zip_member
-from dlp_proxy.files.cells import BUILTIN_FORMATS, col_letters, format_number, formula_values
+from dlp_proxy.files.cells import BUILTIN_FORMATS, col_letters, evaluate, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import split_row
 from dlp_proxy.files.xmltext import local, parse
@@ -538,10 +538,73 @@ def sym_text(root: Any) -> str:
 
 
 def add_unread(ctx: Ctx, sub: str, root: Any) -> None:
-    """``unread_text`` of a part a specific reader took, as ``sub/data``."""
+    """``unread_text`` of a part a specific reader took, as ``sub/data``, and the
+    results of its computed fields (``field_results``) as ``sub/fields``."""
     text = unread_text(root, _READ_TAGS)
     if text:
         ctx.add(f"{sub}/data", text)
+    fields = field_results(root)
+    if fields:
+        ctx.add(f"{sub}/fields", fields)
+
+
+_FIELD_BEGIN = re.compile(r"^\s*(?:SYMBOL\s+(?P<sym>0x[0-9A-Fa-f]+|\d+)|=(?P<expr>[^\\]*)(?:\\#\s*\"?(?P<fmt>[^\"]*)\"?)?)")
+
+
+def _no_cell(ref: str) -> str | None:
+    """A Word field's formula is read without cells (a table reference counts as empty)."""
+    return None
+
+
+def field_results(root: Any) -> str:
+    """What Word shows once it updates the fields of a part (``w:updateFields`` asks it to
+    on open, F9 and printing do): a ``SYMBOL n`` field's character and an ``= formula``
+    field's value under its ``\\#`` picture (``cells.evaluate``; quotes of the picture
+    removed), each paragraph's results joined.  Field codes are read from ``w:instrText``
+    runs (begin to separate) and ``w:fldSimple``."""
+    lines: list[str] = []
+    for p in root.iter("{*}p"):
+        codes: list[str] = []
+        current: list[str] | None = None
+        for el in p.iter():
+            if not isinstance(el.tag, str):
+                continue
+            name = local(el.tag)
+            if name == "fldChar":
+                kind = next((v for k, v in el.attrib.items() if local(k) == "fldCharType"), "")
+                if kind == "begin":
+                    current = []
+                elif current is not None:
+                    codes.append("".join(current))
+                    current = None
+            elif name == "instrText" and current is not None:
+                current.append(el.text or "")
+            elif name == "fldSimple":
+                codes.append(next((v for k, v in el.attrib.items() if local(k) == "instr"), ""))
+        shown: list[str] = []
+        for code in codes[:4096]:
+            m = _FIELD_BEGIN.match(code)
+            if m is None:
+                continue
+            if m.group("sym"):
+                try:
+                    n = int(m.group("sym"), 0)
+                except ValueError:
+                    continue
+                if 0xF000 <= n <= 0xF0FF:
+                    n -= 0xF000
+                if 0 < n <= 0x10FFFF and not 0xD800 <= n <= 0xDFFF:
+                    shown.append(chr(n))
+                continue
+            value = evaluate(m.group("expr") or "", _no_cell)
+            if value is None:
+                continue
+            picture = (m.group("fmt") or "").replace("'", "")
+            formatted = format_number(value, picture) if picture else None
+            shown.append(formatted if formatted is not None else value)
+        if shown:
+            lines.append("".join(shown) if all(len(x) == 1 for x in shown) else " ".join(shown))
+    return "\n".join(lines)
 
 
 # -- XLSX ---------------------------------------------------------------------------
