@@ -392,12 +392,17 @@ def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> Non
                         continue
     counters: dict[str, dict[int, int]] = {}
     lines: list[str] = []
+    before = ""  # the paragraph before a list (its heading: "client SSN"), put in front of it
     for p in body.iter("{*}p"):
         ppr = next((c for c in p if isinstance(c.tag, str) and local(c.tag) == "pPr"), None)
         numpr = None if ppr is None else next(
             (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "numPr"), None)
         if numpr is None:
+            before = ooxml_text(p)[:200]
             continue
+        if before:
+            lines.append(before)
+            before = ""
         nid = val(numpr, "numId")
         try:
             ilvl = int(val(numpr, "ilvl", "0") or "0")
