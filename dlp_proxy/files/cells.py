@@ -13,10 +13,12 @@ holds (value, formula text, cached value) *and* what it displays:
   times, fractions, scientific and text formats are not rendered (None): the raw
   value is still reported.
 - ``evaluate(formula, lookup)`` evaluates string formulas: literals, numbers,
-  same-sheet cell references, ``&``, ``CONCATENATE``, ``CONCAT``, ``TEXT``,
-  ``TRIM``, ``UPPER``, ``LOWER``, ``LEFT``, ``RIGHT``, ``MID``, ``T``,
-  ``VALUE``.  Anything else (other functions, ranges, other sheets, arithmetic)
-  gives None; the formula text and its cached value are still reported.
+  same-sheet cell references, ``&``, arithmetic (``+ - * / ^``, unary minus) on
+  numbers, ``CONCATENATE``, ``CONCAT``, ``TEXT``, ``CHAR``, ``UNICHAR``, ``SUM``
+  (of single values), ``TRIM``, ``UPPER``, ``LOWER``, ``LEFT``, ``RIGHT``,
+  ``MID``, ``T``, ``VALUE``.  Anything else (other functions, ranges, other
+  sheets) gives None; the formula text and its cached value are still reported,
+  and a formula with no cached value is read as written.
 
 Both are bounded: formulas longer than ``MAX_FORMULA`` characters are not
 evaluated, nesting is limited to ``MAX_DEPTH``, and results are cut at
@@ -220,7 +222,7 @@ def format_number(value: str, code: str) -> str | None:
 _TOKEN = re.compile(
     r'\s*(?:(?P<str>"(?:[^"]|"")*")|(?P<num>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
     r"|(?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![A-Za-z0-9_(!:.]))"
-    r"|(?P<func>(?:_xlfn\.)?[A-Za-z][A-Za-z0-9.]*)\s*\(|(?P<op>[&(),]))"
+    r"|(?P<func>(?:_xlfn\.)?[A-Za-z][A-Za-z0-9.]*)\s*\(|(?P<op>[&(),;+*/^-]))"
 )
 
 
@@ -232,7 +234,41 @@ Lookup = Callable[[str], str | None]
 
 
 def _num_text(v: float) -> str:
+    if v != v or v in (float("inf"), float("-inf")):
+        raise _Unsupported
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
+
+
+def _as_number(s: str) -> float:
+    """A value in arithmetic: a number (an empty cell is 0); text that is no number
+    makes the formula unsupported (Excel shows #VALUE!)."""
+    if not s.strip():
+        return 0.0
+    try:
+        return float(s)
+    except ValueError as exc:
+        raise _Unsupported from exc
+
+
+def _arith(op: str, a: float, b: float) -> float:
+    if abs(a) > 1e300 or abs(b) > 1e300:
+        raise _Unsupported
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "/":
+        if b == 0:
+            raise _Unsupported  # (#DIV/0!)
+        return a / b
+    if abs(b) > 64 or abs(a) > 1e15:
+        raise _Unsupported
+    try:
+        return float(a**b)
+    except (OverflowError, ZeroDivisionError, ValueError) as exc:
+        raise _Unsupported from exc
 
 
 class _Parser:
@@ -241,6 +277,8 @@ class _Parser:
         self.pos = 0
         self.lookup = lookup
         self.depth = 0
+        #: whether the value last parsed is a number (a number format applies to it)
+        self.numeric = False
 
     def _next(self) -> re.Match[str] | None:
         m = _TOKEN.match(self.src, self.pos)
@@ -259,21 +297,57 @@ class _Parser:
         return m.group("op") if m is not None else None
 
     def expr(self) -> str:
+        """Concatenation (``&``, the lowest precedence) of sums."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise _Unsupported
-        value = self.term()
+        value = self.sum()
         while self._peek_op() == "&":
             self._expect("&")
-            value = (value + self.term())[:MAX_RESULT]
+            value = (value + self.sum())[:MAX_RESULT]
+            self.numeric = False
         self.depth -= 1
         return value
 
+    def sum(self) -> str:
+        value = self.product()
+        while (op := self._peek_op()) in ("+", "-"):
+            self._expect(op or "")
+            right = self.product()
+            value = _num_text(_arith(op or "", _as_number(value), _as_number(right)))
+            self.numeric = True
+        return value
+
+    def product(self) -> str:
+        value = self.unary()
+        while (op := self._peek_op()) in ("*", "/", "^"):
+            self._expect(op or "")
+            right = self.unary()
+            value = _num_text(_arith(op or "", _as_number(value), _as_number(right)))
+            self.numeric = True
+        return value
+
+    def unary(self) -> str:
+        op = self._peek_op()
+        if op in ("-", "+"):
+            self._expect(op or "")
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _Unsupported
+            value = self.unary()
+            self.depth -= 1
+            if op == "-":
+                self.numeric = True
+                return _num_text(-_as_number(value))
+            return value
+        return self.term()
+
     def term(self) -> str:
         m = self._next()
-        if m is None:
+        if m is None or m.group("op") not in (None, "("):
             raise _Unsupported
         self.pos = m.end()
+        self.numeric = m.group("num") is not None
         if m.group("str") is not None:
             return m.group("str")[1:-1].replace('""', '"')
         if m.group("num") is not None:
@@ -294,12 +368,14 @@ class _Parser:
                 while True:
                     args.append(self.expr())
                     op = self._peek_op()
-                    if op == ",":
-                        self._expect(",")
+                    if op in (",", ";"):
+                        self._expect(op or ",")
                         continue
                     self._expect(")")
                     break
-            return _call(name, args)
+            value = _call(name, args)
+            self.numeric = name in ("SUM", "VALUE")
+            return value
         raise _Unsupported
 
 
@@ -314,6 +390,14 @@ def _int_arg(s: str) -> int:
 
 
 def _call(name: str, args: list[str]) -> str:
+    if name in ("CHAR", "UNICHAR") and len(args) == 1:
+        code = int(_as_number(args[0]))
+        if not 1 <= code <= (255 if name == "CHAR" else 0x10FFFF) or 0xD800 <= code <= 0xDFFF:
+            raise _Unsupported
+        # CHAR is the Windows code page's character: cp1252 for 128-255
+        return bytes([code]).decode("cp1252", "replace") if name == "CHAR" else chr(code)
+    if name == "SUM":
+        return _num_text(sum(_as_number(a) for a in args))
     if name in ("CONCATENATE", "CONCAT"):
         return "".join(args)[:MAX_RESULT]
     if name == "TEXT" and len(args) == 2:
@@ -339,6 +423,13 @@ def _call(name: str, args: list[str]) -> str:
 def evaluate(formula: str, lookup: Lookup) -> str | None:
     """The text a simple string formula displays (``formula`` without its leading
     ``=``), or None when it uses anything not listed in the module doc."""
+    got = evaluate_typed(formula, lookup)
+    return None if got is None else got[0]
+
+
+def evaluate_typed(formula: str, lookup: Lookup) -> tuple[str, bool] | None:
+    """``evaluate``, and whether the result is a number (a literal, arithmetic, ``SUM``,
+    ``VALUE``): a cell's number format applies to a number, not to text."""
     src = formula.strip()
     if src.startswith("="):
         src = src[1:]
@@ -350,8 +441,8 @@ def evaluate(formula: str, lookup: Lookup) -> str | None:
     except (_Unsupported, RecursionError):
         return None
     if src[parser.pos :].strip():
-        return None  # something after the expression (arithmetic, a range...)
-    return value[:MAX_RESULT]
+        return None  # something after the expression (a range, a comparison...)
+    return value[:MAX_RESULT], parser.numeric
 
 
 def col_letters(n: int) -> str:
@@ -385,25 +476,39 @@ _TABLE_LOC = re.compile(r"sheet=[^/]*?(?P<flags> \(hidden\))?(?P<lines>/lines?=(
 _FORMULA_PASSES = 4
 
 
-def formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, str], ctx: Ctx) -> bool:
+def formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, str], ctx: Ctx,
+                   formats: dict[str, str] | None = None) -> bool:
     """Evaluate a sheet's formulas against its cell values (``values``: cell ref ->
-    displayed value, updated) and add each result the cached value does not show;
-    False once the text budget is spent."""
+    displayed value, updated) and add each result the cached value does not show,
+    under the cell's number format (``formats``: cell ref -> format code) when the
+    result is a number; a formula that cannot be evaluated and has no cached value is
+    read as written (its digits are scanned).  False once the text budget is spent."""
     results: dict[str, str] = {}
     for _ in range(_FORMULA_PASSES):
         changed = False
         for n, (ref, _loc, formula, _cached) in enumerate(formulas):
             if n % 256 == 0:
                 ctx.budget.check_time()
-            value = evaluate(formula, values.get)
+            got = evaluate_typed(formula, values.get)
+            value = None if got is None else got[0]
+            if got is not None and got[1] and formats and ref in formats:
+                shown = format_number(got[0], formats[ref])
+                if shown is not None:
+                    value = shown
             if value is not None and values.get(ref) != value:
                 values[ref] = value
                 results[ref] = value
                 changed = True
         if not changed:
             break
-    for ref, loc, _formula, cached in formulas:
+    for ref, loc, formula, cached in formulas:
         value = results.get(ref)
         if value and value != cached and not ctx.add(f"{loc}/formula value", value):
             return False
+        if ref not in results and not cached.strip() and _DIGIT.search(formula) \
+                and not ctx.add(f"{loc}/formula", f"={formula}"):
+            return False
     return True
+
+
+_DIGIT = re.compile(r"[0-9]")

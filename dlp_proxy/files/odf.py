@@ -10,9 +10,9 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from dlp_proxy.files.bounded import entry_copies, read_zip_member
-from dlp_proxy.files.cells import col_letters, formula_values
+from dlp_proxy.files.cells import col_letters, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
-from dlp_proxy.files.xmltext import local, parse
+from dlp_proxy.files.xmltext import local, parse, unread_text
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -134,11 +134,19 @@ def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, k
         return
     content = xml("content.xml")
     styles = xml("styles.xml")
+    for part, root in (("content", content), ("styles", styles)):
+        if root is not None:
+            # every element's character data and text attribute (a user field's value, a
+            # hidden-text field's value, a link's title, a form control's label), read
+            # apart from the specific reading: no element is skipped (attack pass 4, A6)
+            data = unread_text(root, _ODF_READ)
+            if data:
+                ctx.add(f"{part}/data", data)
     if content is not None:
         for ann in [e for e in content.iter() if local(e.tag) == "annotation"]:
             ctx.add("comments", odf_text(ann, skip_annotations=False))
         if kind == "ods":
-            _ods(content, ctx)
+            _ods(content, ctx, _number_styles(content, styles))
         elif kind == "odp":
             _odp(content, ctx)
         else:
@@ -160,7 +168,10 @@ def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, k
         ctx.add("metadata", "\n".join(e.text for e in meta.iter() if isinstance(e.tag, str) and e.text and e.text.strip()))
 
 
-def _ods(content: Any, ctx: Ctx) -> None:
+def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None) -> None:
+    """Each cell's text, stored value and formula (``sheet=S!B1``); a value under its
+    cell's number style as displayed (``/displayed``); a number with a label cell to
+    its left in the row as ``label: number``; formulas evaluated (``formula_values``)."""
     hidden_styles: set[str] = set()
     for el in content.iter():
         if local(el.tag) == "table-properties" and any(
@@ -182,6 +193,7 @@ def _ods(content: Any, ctx: Ctx) -> None:
             repeat = int(rattrs.get("number-rows-repeated", "1") or 1)
             row_hidden = rattrs.get("visibility") in ("collapse", "filter")
             col = 0
+            row_label = ""
             for c in r:
                 if local(c.tag) not in ("table-cell", "covered-table-cell"):
                     continue
@@ -200,6 +212,15 @@ def _ods(content: Any, ctx: Ctx) -> None:
                         formulas.append((ref, f"sheet={sheet}!{ref}", _of_formula(formula), shown or value))
                 if crepeat == 1 and repeat == 1 and (shown or value):
                     values[f"{col_letters(col + 1)}{row + 1}"] = shown or value
+                code = (formats or {}).get(cattrs.get("style-name", ""), "")
+                if code and cattrs.get("value") and cattrs.get("value-type") in ("float", "currency", "percentage"):
+                    displayed = format_number(cattrs["value"], code)
+                    if displayed and displayed not in text:
+                        text = f"{text}\n{displayed}" if text else displayed
+                if text and row_label and any(ch.isdigit() for ch in text):
+                    text = f"{row_label}: {text}"
+                elif shown and not any(ch.isdigit() for ch in shown) and 0 < len(shown.strip()) <= 40:
+                    row_label = shown.strip()
                 if text:
                     for k in range(min(crepeat, _MAX_REPEAT)):
                         for j in range(min(repeat, _MAX_REPEAT)):
@@ -213,6 +234,50 @@ def _ods(content: Any, ctx: Ctx) -> None:
             row += repeat
         if not formula_values(formulas, values, ctx):
             return
+
+
+#: ODF elements whose text the specific readings read (``odf_text``)
+_ODF_READ = frozenset({"p", "h", "span", "a", "s", "tab", "line-break"})
+
+
+def _number_styles(*roots: Any) -> dict[str, str]:
+    """Cell style name -> the spreadsheet number format code of its data style
+    (``number:number-style``: its ``number:text`` literals and ``number:number`` digits,
+    ``min-integer-digits`` zeros), for ``cells.format_number``."""
+    codes: dict[str, str] = {}
+    for root in roots:
+        if root is None:
+            continue
+        for el in root.iter("{*}number-style"):
+            name = next((v for k, v in el.attrib.items() if local(k) == "name"), "")
+            code: list[str] = []
+            for child in el:
+                tag = local(child.tag) if isinstance(child.tag, str) else ""
+                if tag == "text":
+                    code.append('"' + (child.text or "").replace('"', "") + '"')
+                elif tag == "number":
+                    attrs = {local(k): v for k, v in child.attrib.items()}
+                    try:
+                        digits = min(int(attrs.get("min-integer-digits", "1") or 1), 32)
+                        decimals = min(int(attrs.get("decimal-places", "0") or 0), 32)
+                    except ValueError:
+                        code = []
+                        break
+                    code.append("0" * max(digits, 1) + ("." + "0" * decimals if decimals else ""))
+                else:
+                    code = []
+                    break
+            if name and code and any(not c.startswith('"') for c in code):
+                codes[name] = "".join(code)
+    out: dict[str, str] = {}
+    for root in roots:
+        if root is None:
+            continue
+        for el in root.iter("{*}style"):
+            attrs = {local(k): v for k, v in el.attrib.items()}
+            if attrs.get("data-style-name") in codes and attrs.get("name"):
+                out[attrs["name"]] = codes[attrs["data-style-name"]]
+    return out
 
 
 _OF_REF = re.compile(r"\[\$?[^.\]\[]*\.\$?([A-Za-z]{1,3})\$?([0-9]{1,7})\]")

@@ -9,6 +9,7 @@ the ones without a specific reader are reported as ``part=<name>``.
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import posixpath
 import re
@@ -18,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from dlp_proxy.files.bounded import entry_copies, read_zip_member
-from dlp_proxy.files.cells import BUILTIN_FORMATS, col_letters, format_number, formula_values
+from dlp_proxy.files.cells import BUILTIN_FORMATS, col_letters, evaluate, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import split_row
-from dlp_proxy.files.xmltext import local, parse
+from dlp_proxy.files.xmltext import local, parse, unread_text
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -32,6 +33,7 @@ _NOISE = re.compile(
     r"/tableStyles\.xml$|/calcChain\.xml$|/printerSettings/|\.rels$|/customXml/itemProps)"
 )
 _TEXT_TAGS = {"t", "delText", "instrText"}
+_READ_TAGS = frozenset(_TEXT_TAGS)
 _BREAK_TAGS = {"br", "cr"}
 _PARA_TAGS = {"p", "tr", "si", "comment"}
 _ALT_ATTRS = ("descr", "title")
@@ -69,6 +71,8 @@ def ooxml_text(root: Any, display: Display | None = None) -> str:
             parts.append("\t")
         elif name in _BREAK_TAGS:
             parts.append("\n")
+        elif name == "sym":
+            parts.append(sym_text(el))
         if name in ("docPr", "cNvPr"):
             for attr in _ALT_ATTRS:
                 value = el.get(attr)
@@ -280,10 +284,15 @@ def extract_ooxml(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
             _rest(pkg)
 
 
-def _add_part(pkg: Package, name: str, sub: str) -> None:
+def _add_part(pkg: Package, name: str, sub: str) -> Any:
+    """Read part ``name`` as ``sub``; its parsed root (None when unread)."""
     root = pkg.xml(name)
     if root is not None:
         add_readings(pkg.ctx, sub, root, pkg.display)
+        # every other element and text attribute of the part (a tooltip, a form field's
+        # entries, a chart's cached title): a specific reader is never the only reader
+        add_unread(pkg.ctx, sub, root)
+    return root
 
 
 def table_rows(root: Any, ctx: Ctx, sub: str, display: Display | None = None) -> None:
@@ -306,7 +315,13 @@ def _docx(pkg: Package) -> None:
     styles = pkg.xml(styles_part)
     if styles is not None:
         pkg.display = Display(word_styles(styles))
-    _add_part(pkg, "word/document.xml", "body")
+    body = _add_part(pkg, "word/document.xml", "body")
+    _numbering(pkg, rels, body)
+    settings = next((t for t, rtype in rels.values() if rtype == "settings"), "word/settings.xml")
+    root = pkg.xml(settings)
+    if root is not None:
+        # document variables (``w:docVar``) a DOCVARIABLE field shows once updated
+        add_unread(pkg.ctx, "settings", root)
     for target, rtype in rels.values():
         if target in pkg.done:
             continue
@@ -320,6 +335,94 @@ def _docx(pkg: Package) -> None:
         }.get(rtype)
         if kind:
             _add_part(pkg, target, kind)
+
+
+def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str]], m: re.Match[str]) -> str:
+    """A list label's ``%n``: level n's counter (its start when not counted yet)."""
+    level = int(m.group(1)) - 1
+    return str(count.get(level, lvls.get(level, (1, ""))[0]))
+
+
+#: numbered paragraphs whose list labels are computed (a longer list keeps the rest uncomputed)
+MAX_LIST_LABELS = 20000
+
+
+def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> None:
+    """The labels Word computes for list paragraphs (``numbering``): each level's
+    ``w:lvlText`` with ``%n`` replaced by level n's counter, counted from its
+    ``w:start`` (ECMA-376 Part 1, 17.9), as decimal numbers; each label is followed by
+    its paragraph's text, one paragraph a line.  Every level's ``lvlText`` as written is
+    read by the part's generic reading."""
+    target = next((t for t, rtype in rels.values() if rtype == "numbering"), "word/numbering.xml")
+    root = pkg.xml(target)
+    if root is None:
+        return
+    add_unread(pkg.ctx, "numbering", root)
+    if body is None:
+        return
+
+    def val(el: Any, name: str, default: str = "") -> str:
+        child = next((c for c in el if isinstance(c.tag, str) and local(c.tag) == name), None)
+        return default if child is None else _val(child)
+
+    levels: dict[str, dict[int, tuple[int, str]]] = {}  # abstractNumId -> ilvl -> (start, lvlText)
+    nums: dict[str, str] = {}  # numId -> abstractNumId
+    starts: dict[tuple[str, int], int] = {}  # (numId, ilvl) -> startOverride
+    for el in root:
+        tag = local(el.tag) if isinstance(el.tag, str) else ""
+        if tag == "abstractNum":
+            aid = next((v for k, v in el.attrib.items() if local(k) == "abstractNumId"), "")
+            for lvl in el:
+                if isinstance(lvl.tag, str) and local(lvl.tag) == "lvl":
+                    try:
+                        ilvl = int(next((v for k, v in lvl.attrib.items() if local(k) == "ilvl"), "0"))
+                        start = int(val(lvl, "start", "1") or "1")
+                    except ValueError:
+                        continue
+                    levels.setdefault(aid, {})[ilvl] = (start, val(lvl, "lvlText"))
+        elif tag == "num":
+            nid = next((v for k, v in el.attrib.items() if local(k) == "numId"), "")
+            nums[nid] = val(el, "abstractNumId")
+            for override in el:
+                if isinstance(override.tag, str) and local(override.tag) == "lvlOverride":
+                    try:
+                        ilvl = int(next((v for k, v in override.attrib.items() if local(k) == "ilvl"), "0"))
+                        starts[(nid, ilvl)] = int(val(override, "startOverride", "x"))
+                    except ValueError:
+                        continue
+    counters: dict[str, dict[int, int]] = {}
+    lines: list[str] = []
+    before = ""  # the paragraph before a list (its heading: "client SSN"), put in front of it
+    for p in body.iter("{*}p"):
+        ppr = next((c for c in p if isinstance(c.tag, str) and local(c.tag) == "pPr"), None)
+        numpr = None if ppr is None else next(
+            (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "numPr"), None)
+        if numpr is None:
+            before = ooxml_text(p)[:200]
+            continue
+        if before:
+            lines.append(before)
+            before = ""
+        nid = val(numpr, "numId")
+        try:
+            ilvl = int(val(numpr, "ilvl", "0") or "0")
+        except ValueError:
+            continue
+        lvls = levels.get(nums.get(nid, ""), {})
+        if ilvl not in lvls:
+            continue
+        count = counters.setdefault(nid, {})
+        start = starts.get((nid, ilvl), lvls[ilvl][0])
+        count[ilvl] = count[ilvl] + 1 if ilvl in count else start
+        for deeper in [k for k in count if k > ilvl]:
+            del count[deeper]  # a deeper level restarts after a shallower one
+        label = re.sub(r"%([1-9])", functools.partial(_level_number, count, lvls), lvls[ilvl][1])
+        if label.strip():
+            lines.append(f"{label} {ooxml_text(p)}".strip())
+        if len(lines) >= MAX_LIST_LABELS:
+            break
+    if lines:
+        pkg.ctx.add("body/list-labels", "\n".join(lines))
 
 
 def _metadata(pkg: Package) -> None:
@@ -380,6 +483,92 @@ def xml_character_data(root: Any) -> str:
             if value and value.strip():
                 out.append(value.strip())
     return "\n".join(out)
+
+
+def sym_text(root: Any) -> str:
+    """A part's ``w:sym`` characters in order, joined (Word draws each as its character)."""
+    chars: list[str] = []
+    for el in root.iter("{*}sym"):  # (root itself when it is a w:sym)
+        char = next((v for k, v in el.attrib.items() if local(k) == "char"), "")
+        try:
+            code = int(char, 16)
+        except ValueError:
+            continue
+        if 0xF000 <= code <= 0xF0FF:
+            code -= 0xF000
+        if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+            chars.append(chr(code))
+    return "".join(chars)
+
+
+def add_unread(ctx: Ctx, sub: str, root: Any) -> None:
+    """``unread_text`` of a part a specific reader took, as ``sub/data``, and the
+    results of its computed fields (``field_results``) as ``sub/fields``."""
+    text = unread_text(root, _READ_TAGS)
+    if text:
+        ctx.add(f"{sub}/data", text)
+    fields = field_results(root)
+    if fields:
+        ctx.add(f"{sub}/fields", fields)
+
+
+_FIELD_BEGIN = re.compile(r"^\s*(?:SYMBOL\s+(?P<sym>0x[0-9A-Fa-f]+|\d+)|=(?P<expr>[^\\]*)(?:\\#\s*\"?(?P<fmt>[^\"]*)\"?)?)")
+
+
+def _no_cell(ref: str) -> str | None:
+    """A Word field's formula is read without cells (a table reference counts as empty)."""
+    return None
+
+
+def field_results(root: Any) -> str:
+    """What Word shows once it updates the fields of a part (``w:updateFields`` asks it to
+    on open, F9 and printing do): a ``SYMBOL n`` field's character and an ``= formula``
+    field's value under its ``\\#`` picture (``cells.evaluate``; quotes of the picture
+    removed), each paragraph's results joined.  Field codes are read from ``w:instrText``
+    runs (begin to separate) and ``w:fldSimple``."""
+    lines: list[str] = []
+    for p in root.iter("{*}p"):
+        codes: list[str] = []
+        current: list[str] | None = None
+        for el in p.iter():
+            if not isinstance(el.tag, str):
+                continue
+            name = local(el.tag)
+            if name == "fldChar":
+                kind = next((v for k, v in el.attrib.items() if local(k) == "fldCharType"), "")
+                if kind == "begin":
+                    current = []
+                elif current is not None:
+                    codes.append("".join(current))
+                    current = None
+            elif name == "instrText" and current is not None:
+                current.append(el.text or "")
+            elif name == "fldSimple":
+                codes.append(next((v for k, v in el.attrib.items() if local(k) == "instr"), ""))
+        shown: list[str] = []
+        for code in codes[:4096]:
+            m = _FIELD_BEGIN.match(code)
+            if m is None:
+                continue
+            if m.group("sym"):
+                try:
+                    n = int(m.group("sym"), 0)
+                except ValueError:
+                    continue
+                if 0xF000 <= n <= 0xF0FF:
+                    n -= 0xF000
+                if 0 < n <= 0x10FFFF and not 0xD800 <= n <= 0xDFFF:
+                    shown.append(chr(n))
+                continue
+            value = evaluate(m.group("expr") or "", _no_cell)
+            if value is None:
+                continue
+            picture = (m.group("fmt") or "").replace("'", "")
+            formatted = format_number(value, picture) if picture else None
+            shown.append(formatted if formatted is not None else value)
+        if shown:
+            lines.append("".join(shown) if all(len(x) == 1 for x in shown) else " ".join(shown))
+    return "\n".join(lines)
 
 
 # -- XLSX ---------------------------------------------------------------------------
@@ -542,10 +731,12 @@ def _sheet_cells(
     values: dict[str, str] = {}  # cell ref -> displayed value, for formula references
     headers: dict[str, str] | None = None  # column letters -> the header row's label
     formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, cached value)
-    for _event, el in etree.iterparse(
+    codes: dict[str, str] = {}  # formula cell ref -> its number format
+    events = etree.iterparse(
         io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
         load_dtd=False, huge_tree=False
-    ):
+    )
+    for _event, el in events:
         # only rows and column definitions raise events: a cell's <c>, <v>, <f> are read
         # with their row (a Python step per row, not three per cell)
         tag = local(el.tag)
@@ -607,6 +798,8 @@ def _sheet_cells(
                 loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
                 if formula and ref:
                     formulas.append((ref, loc, formula, shown))
+                    if code := _format_of(c, formats or []):
+                        codes[ref] = code
                 if not ctx.add(loc, text):
                     return False
                 if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
@@ -621,7 +814,27 @@ def _sheet_cells(
             count += 1
             if count % 256 == 0:
                 ctx.budget.check_time()
-    return formula_values(formulas, values, ctx)
+    return _sheet_rest(events.root, sheet, hidden_sheet, ctx) and formula_values(formulas, values, ctx, codes)
+
+
+def _format_of(c: Any, formats: list[str]) -> str:
+    """A cell's number format code ("" for General or none)."""
+    try:
+        code = formats[int(c.get("s", "0"))]
+    except (ValueError, IndexError):
+        return ""
+    return "" if code in ("General", "@") else code
+
+
+def _sheet_rest(root: Any, sheet: str, hidden_sheet: bool, ctx: Ctx) -> bool:
+    """Every element of a sheet part but its cells (``sheetData``, read cell by cell):
+    headers and footers, data validation prompts, hyperlink tooltips, ... (``unread_text``)."""
+    if root is None:
+        return True
+    parts = [unread_text(el) for el in root if isinstance(el.tag, str) and _name(el.tag) != "sheetData"]
+    text = "\n".join(p for p in parts if p)
+    suffix = " (hidden)" if hidden_sheet else ""
+    return not text or ctx.add(f"sheet={sheet}{suffix}/data", text)
 
 
 #: a sheet part larger than this (its XML, about 5,000 cells) is read as a table
@@ -697,10 +910,12 @@ def _sheet_table(
     keep_values = _may_have_formulas(data)
     fmts = formats or []
     key_columns: dict[str, bool] = {}  # header row's columns -> whether the column is a key column
-    for _event, el in etree.iterparse(
+    codes: dict[str, str] = {}  # formula cell ref -> its number format
+    events = etree.iterparse(
         io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
         load_dtd=False, huge_tree=False
-    ):
+    )
+    for _event, el in events:
         tag = _name(el.tag)
         if tag == "col" and el.get("hidden") in ("1", "true"):
             lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
@@ -763,6 +978,8 @@ def _sheet_table(
                 loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
                 if formula:
                     formulas.append((ref, loc, formula, shown))
+                    if code := _format_of(c, fmts):
+                        codes[ref] = code
                 if apart:
                     # located as today: a reviewer sees the cell was hidden
                     if not ctx.add(loc, text) or (shown and shown not in text.split("\n")
@@ -807,7 +1024,7 @@ def _sheet_table(
             ctx.budget.check_time()
     if not flush():
         return False
-    return formula_values(formulas, values, ctx)
+    return _sheet_rest(events.root, sheet, hidden_sheet, ctx) and formula_values(formulas, values, ctx, codes)
 
 
 def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx, hidden_cols: list[int] | None = None) -> bool:
@@ -998,6 +1215,7 @@ def _pptx(pkg: Package) -> None:
             continue
         hidden = " (hidden)" if root.get("show") in ("0", "false") else ""
         add_readings(ctx, f"slide={number}{hidden}", root, pkg.display)
+        add_unread(ctx, f"slide={number}{hidden}", root)
         for target, rtype in pkg.rels(part).values():
             sub = {"notesSlide": "notes", "comments": "comments", "chart": "chart", "diagramData": "diagram"}.get(
                 rtype

@@ -20,6 +20,43 @@ if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
 
 
+_FORMULA_FIELD = re.compile(r"(?:^|[,;\t])\s*\"?=")
+_FIELD_SEP = re.compile(r"[,;\t]")
+
+
+def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
+    """Fields of a delimited text that start with ``=``: Excel evaluates them when it opens
+    the file (``client SSN,=CHAR(53)&...``).  Each is evaluated as a sheet formula
+    (``cells.evaluate``; references to the block's own cells, column A first, line 1 of
+    the block row 1) and its value added as ``<loc>/formula line=N``, after the label to
+    its left.  False once the text budget is spent."""
+    import csv
+    import io
+
+    from dlp_proxy.files.cells import col_letters, evaluate
+
+    if _FORMULA_FIELD.search(block) is None:
+        return True
+    lines = block.splitlines()
+    first_line = next((ln for ln in lines if ln.strip()), "")
+    delimiter = max(",;\t", key=first_line.count) if _FIELD_SEP.search(first_line) else ","
+    rows = list(csv.reader(io.StringIO(block), delimiter=delimiter))
+    values = {f"{col_letters(c + 1)}{r + 1}": v for r, row in enumerate(rows) for c, v in enumerate(row[:702])}
+    out: list[str] = []
+    for r, row in enumerate(rows):
+        label = ""
+        for field in row:
+            if field.startswith("="):
+                value = evaluate(field, values.get)
+                if value is not None and value != field:
+                    out.append(f"{label}: {value}" if label else value)
+            elif field.strip() and not any(ch.isdigit() for ch in field):
+                label = field.strip()
+        if r % 256 == 0:
+            ctx.budget.check_time()
+    return not out or ctx.add(f"{loc}/formulas", "\n".join(out))
+
+
 def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str = "") -> str:
     head = decode(data[:8192])
     if head is None:
@@ -65,6 +102,8 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
     for loc, block in line_blocks(iter_decoded(data)):
         ctx.budget.check_time()
         if not ctx.add(loc, block):
+            return kind
+        if "=" in block and not csv_formulas(block, loc, ctx):
             return kind
         if "|" in block:
             first = int(loc.split("=", 1)[1].split("-", 1)[0])

@@ -66,3 +66,44 @@ def walk_text(root: Any, parts: list[str], *, attributes: bool) -> None:
         stack.append((el, True))
         for child in reversed(el):
             stack.append((child, False))
+
+
+#: attributes whose value is text a reader can be shown (a tooltip, an input prompt, a
+#: field's code, an alternative text, a list label, a form field's entry), whatever the element
+_TEXT_ATTRS = frozenset({
+    "text", "prompt", "promptTitle", "title", "tooltip", "instr", "descr", "displayText", "error",
+    "errorTitle", "caption", "label", "screenTip", "string-value", "value", "date-value", "description",
+    "formula", "condition", "placeholder", "help-message", "hint",
+})
+#: elements whose ``val`` attribute is text (ECMA-376 Part 1: 17.16.16 listEntry,
+#: 17.9.11 lvlText, 17.15.1.27 docVar, 17.16.9 default, 17.16.23 helpText, 17.16.31
+#: statusText, 17.5.2.1 alias, 17.5.2.44 tag, 17.16.35 textInput format)
+_VAL_TEXT = frozenset({"listEntry", "lvlText", "docVar", "default", "helpText", "statusText", "alias", "tag",
+                       "format", "name"})
+
+
+def unread_text(root: Any, skip: frozenset[str] = frozenset(), skip_children: frozenset[str] = frozenset()) -> str:
+    """The text of a part that a specific reader may not read: every element's character
+    data (but of the elements named in ``skip``, which the specific reader read), tails,
+    and the values of text attributes (``_TEXT_ATTRS``, and ``val`` of ``_VAL_TEXT``), one
+    item a line.
+    Elements named in ``skip_children`` are not entered (a sheet's cells)."""
+    out: list[str] = []
+    stack: list[Any] = [root]
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        name = local(el.tag)
+        if name not in skip and el.text and el.text.strip():
+            out.append(el.text.strip())
+        if el.attrib:
+            for key, value in el.attrib.items():
+                attr = local(key)
+                if value and value.strip() and (attr in _TEXT_ATTRS or (attr == "val" and name in _VAL_TEXT)):
+                    out.append(value.strip())
+        if name not in skip_children or el is root:
+            stack.extend(reversed(el))
+        if el is not root and el.tail and el.tail.strip():
+            out.append(el.tail.strip())
+    return "\n".join(out)
