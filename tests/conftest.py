@@ -186,3 +186,32 @@ def archive_records(data_dir: Path) -> list[dict[str, Any]]:
     from dlp_proxy.archive import iter_records
 
     return list(iter_records(data_dir / "archive"))
+
+
+STOPPED_IDS = ("api.dlp.blocked.app_error", "api.dlp.quarantined.app_error")
+
+
+def post_message(gw: Gateway, message: str, user: str = "alice") -> httpx.Response:
+    """POST /api/v4/posts in town square through the gateway, as ``user``."""
+    return httpx.post(f"{gw.url}/api/v4/posts", json={"channel_id": gw.sim.channel("town_square"), "message": message},
+                      headers={"Authorization": f"Bearer {gw.sim.token(user)}"}, timeout=30)
+
+
+def post_reached(gw: Gateway, marker: str) -> bool:
+    """Whether a created post holding ``marker`` reached the simulator (Mattermost)."""
+    import base64
+
+    return any(marker.encode() in base64.b64decode(r["body_b64"]) for r in gw.sim.requests()
+               if r["path"] == "/api/v4/posts" and r["method"] == "POST")
+
+
+def assert_post_stopped(gw: Gateway, message: str, separator: str = "\n") -> None:
+    """``message`` (with a unique marker after ``separator``) is refused with a DLP AppError
+    and nothing of it reaches Mattermost."""
+    import random
+
+    marker = f"{separator}ref{random.randrange(10**6)}q"
+    r = post_message(gw, message + marker)
+    assert r.status_code == 403, (r.status_code, r.text)
+    assert r.json()["id"] in STOPPED_IDS
+    assert not post_reached(gw, marker)

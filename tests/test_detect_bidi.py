@@ -12,12 +12,10 @@ test (which reorders from the library's levels and mirrors glyphs)."""
 
 from __future__ import annotations
 
-import base64
 import random
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 from bidi import get_display
 from bidi.mirror import MIRRORED
@@ -29,7 +27,7 @@ from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.policy import redact_text
 from dlp_proxy.policy import testing as synth
 from dlp_proxy.recognizers.ssn import SsnRecognizer
-from tests.conftest import Gateway
+from tests.conftest import Gateway, assert_post_stopped, post_message, post_reached
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 STOPPING = ("US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE")
@@ -182,30 +180,20 @@ E2E = [
 ]
 
 
-def _post(gw: Gateway, message: str, user: str = "alice") -> httpx.Response:
-    return httpx.post(f"{gw.url}/api/v4/posts", json={"channel_id": gw.sim.channel("town_square"), "message": message},
-                      headers={"Authorization": f"Bearer {gw.sim.token(user)}"}, timeout=30)
 
 
-def _reached(gw: Gateway, marker: str) -> bool:
-    return any(marker.encode() in base64.b64decode(r["body_b64"]) for r in gw.sim.requests()
-               if r["path"] == "/api/v4/posts" and r["method"] == "POST")
 
 
 @pytest.mark.parametrize("message", E2E, ids=[f"bidi-{i}" for i in range(len(E2E))])
 def test_gateway_stops_a_displayed_identifier(gateway: Gateway, message: str) -> None:
-    marker = f"\nref{random.randrange(10**6)}q"
-    r = _post(gateway, message + marker)
-    assert r.status_code == 403, (r.status_code, r.text)
-    assert r.json()["id"] in ("api.dlp.blocked.app_error", "api.dlp.quarantined.app_error")
-    assert not _reached(gateway, marker)
+    assert_post_stopped(gateway, message, separator='\n')
 
 
 def test_gateway_passes_right_to_left_chat(gateway: Gateway) -> None:
     marker = f"ok{random.randrange(10**6)}z"
-    r = _post(gateway, f"{HEBREW} 1250 {HEBREW}, 22 {HEBREW} {marker}", user="bob")
+    r = post_message(gateway, f"{HEBREW} 1250 {HEBREW}, 22 {HEBREW} {marker}", user="bob")
     assert r.status_code == 201, (r.status_code, r.text)
-    assert _reached(gateway, marker)
+    assert post_reached(gateway, marker)
 
 
 def test_an_unconfirmed_line_maps_as_a_whole(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

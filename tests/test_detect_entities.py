@@ -10,12 +10,10 @@ any of its characters written as HTML entities (named, decimal, hex, zero-padded
 
 from __future__ import annotations
 
-import base64
 import html.entities
 import random
 from pathlib import Path
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
@@ -23,7 +21,7 @@ from hypothesis import strategies as st
 from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.detect.normalize import decode_escapes, normalize
 from dlp_proxy.policy import testing as synth
-from tests.conftest import Gateway
+from tests.conftest import Gateway, assert_post_stopped, post_message, post_reached
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 STOPPING = ("US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE")
@@ -199,27 +197,17 @@ E2E = [
 ]
 
 
-def _post(gw: Gateway, message: str, user: str = "alice") -> httpx.Response:
-    return httpx.post(f"{gw.url}/api/v4/posts", json={"channel_id": gw.sim.channel("town_square"), "message": message},
-                      headers={"Authorization": f"Bearer {gw.sim.token(user)}"}, timeout=30)
 
 
-def _reached(gw: Gateway, marker: str) -> bool:
-    return any(marker.encode() in base64.b64decode(r["body_b64"]) for r in gw.sim.requests()
-               if r["path"] == "/api/v4/posts" and r["method"] == "POST")
 
 
 @pytest.mark.parametrize("message", E2E, ids=[f"entity-{i}" for i in range(len(E2E))])
 def test_gateway_stops_an_identifier_written_with_entities(gateway: Gateway, message: str) -> None:
-    marker = f"\nref{random.randrange(10**6)}q"
-    r = _post(gateway, message + marker)
-    assert r.status_code == 403, (r.status_code, r.text)
-    assert r.json()["id"] in ("api.dlp.blocked.app_error", "api.dlp.quarantined.app_error")
-    assert not _reached(gateway, marker)
+    assert_post_stopped(gateway, message, separator='\n')
 
 
 def test_gateway_passes_chat_with_entities(gateway: Gateway) -> None:
     marker = f"ok{random.randrange(10**6)}z"
-    r = _post(gateway, f"Q&amp;A at 10:30&nbsp;&ndash; room 5&nbsp;22 {marker}", user="bob")
+    r = post_message(gateway, f"Q&amp;A at 10:30&nbsp;&ndash; room 5&nbsp;22 {marker}", user="bob")
     assert r.status_code == 201, (r.status_code, r.text)
-    assert _reached(gateway, marker)
+    assert post_reached(gateway, marker)

@@ -10,12 +10,10 @@ and TeX between digits; English number words; small capitals; glued lower-case l
 
 from __future__ import annotations
 
-import base64
 import random
 import unicodedata
 from pathlib import Path
 
-import httpx
 import pytest
 import regex
 import unicodedata2
@@ -26,7 +24,7 @@ from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.detect.normalize import normalize, rendered_digits, sanitize
 from dlp_proxy.detect.structure import ROW, mark_tables
 from dlp_proxy.policy import testing as synth
-from tests.conftest import Gateway
+from tests.conftest import Gateway, assert_post_stopped, post_message, post_reached
 from tests.tablegen import trade_csv
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -374,31 +372,21 @@ E2E = [
 ]
 
 
-def _post(gw: Gateway, message: str, user: str = "alice") -> httpx.Response:
-    return httpx.post(f"{gw.url}/api/v4/posts", json={"channel_id": gw.sim.channel("town_square"), "message": message},
-                      headers={"Authorization": f"Bearer {gw.sim.token(user)}"}, timeout=30)
 
 
-def _reached(gw: Gateway, marker: str) -> bool:
-    return any(marker.encode() in base64.b64decode(r["body_b64"]) for r in gw.sim.requests()
-               if r["path"] == "/api/v4/posts" and r["method"] == "POST")
 
 
 @pytest.mark.parametrize("message", E2E, ids=[f"e2e-{i}" for i in range(len(E2E))])
 def test_gateway_stops_the_evasion(gateway: Gateway, message: str) -> None:
-    marker = f" ref{random.randrange(10**6)}q"
-    r = _post(gateway, message + marker)
-    assert r.status_code == 403, (r.status_code, r.text)
-    assert r.json()["id"] in ("api.dlp.blocked.app_error", "api.dlp.quarantined.app_error")
-    assert not _reached(gateway, marker)
+    assert_post_stopped(gateway, message, separator=' ')
 
 
 def test_gateway_passes_the_look_alikes(gateway: Gateway) -> None:
     marker = f"ok{random.randrange(10**6)}z"
     message = f"ORD12345678 shipped; see [ticket](https://jira.example.com/OPS) :one: vote {marker}"
-    r = _post(gateway, message, user="bob")
+    r = post_message(gateway, message, user="bob")
     assert r.status_code == 201, (r.status_code, r.text)
-    assert _reached(gateway, marker)
+    assert post_reached(gateway, marker)
 
 
 _RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f51f", "五", "零", "〇", "一个", "Ⅳ", "Ⅻ", "ⅼ", "x",
