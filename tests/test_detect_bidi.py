@@ -180,10 +180,6 @@ E2E = [
 ]
 
 
-
-
-
-
 @pytest.mark.parametrize("message", E2E, ids=[f"bidi-{i}" for i in range(len(E2E))])
 def test_gateway_stops_a_displayed_identifier(gateway: Gateway, message: str) -> None:
     assert_post_stopped(gateway, message, separator='\n')

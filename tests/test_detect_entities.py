@@ -197,10 +197,6 @@ E2E = [
 ]
 
 
-
-
-
-
 @pytest.mark.parametrize("message", E2E, ids=[f"entity-{i}" for i in range(len(E2E))])
 def test_gateway_stops_an_identifier_written_with_entities(gateway: Gateway, message: str) -> None:
     assert_post_stopped(gateway, message, separator='\n')

@@ -372,10 +372,6 @@ E2E = [
 ]
 
 
-
-
-
-
 @pytest.mark.parametrize("message", E2E, ids=[f"e2e-{i}" for i in range(len(E2E))])
 def test_gateway_stops_the_evasion(gateway: Gateway, message: str) -> None:
     assert_post_stopped(gateway, message, separator=' ')

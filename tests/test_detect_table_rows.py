@@ -138,9 +138,6 @@ def test_clean_blotters_stay_clean(engine: Engine) -> None:
 # ---------------------------------------------------------------- through the real gateway
 
 
-
-
-
 @pytest.mark.parametrize("text", [c[1] for c in CASES[:5]], ids=[c[0] for c in CASES[:5]])
 def test_gateway_stops_a_row_that_reads_as_an_identifier(gateway: Gateway, text: str) -> None:
     assert_post_stopped(gateway, text, separator='\n\n')
