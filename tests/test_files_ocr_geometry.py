@@ -1,5 +1,6 @@
 """Text a person reads at once but a plain OCR pass does not (attack pass 4): lines turned
-by a few to 80 degrees (A3: deskewed by projection profile) and text on a background whose
+by a few to 80 degrees (A3: deskewed by projection profile), upside down and tilted or
+mirrored (pass 5, B4: the level picture turned 180 degrees, the mirrored picture) and text on a background whose
 colour changes along the line (A5: rainbow, yellow-to-blue gradient; read by local
 contrast).  Real images rendered with a TrueType font; stops go through the real gateway."""
 
@@ -87,6 +88,36 @@ def test_text_turned_by_any_angle_up_to_80_degrees_is_read(detector: Engine, ang
     assert "US_SSN" in _entities(detector, rotated(angle)), angle
 
 
+@pytest.mark.parametrize("angle", range(0, 360, 5))
+def test_text_turned_by_every_fifth_degree_is_read(detector: Engine, angle: int) -> None:
+    # attack pass 5, B4: deskew levels lines turned by a+180 as upside down text (95-260
+    # degrees but 180 read as no text before)
+    assert "US_SSN" in _entities(detector, rotated(angle))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(angle=st.integers(0, 359))
+def test_text_turned_by_any_angle_is_read(detector: Engine, angle: int) -> None:
+    assert "US_SSN" in _entities(detector, rotated(angle)), angle
+
+
+@pytest.mark.parametrize("how", ["mirror", "flip"])
+def test_mirrored_text_is_read(detector: Engine, how: str) -> None:
+    from PIL import ImageOps
+
+    img = _line(TEXT, (0, 0, 0), (255, 255, 255))
+    assert "US_SSN" in _entities(detector, _png(getattr(ImageOps, how)(img)))
+
+
+@pytest.mark.parametrize("angle", [135, 200])
+def test_upside_down_clean_text_reads_clean(detector: Engine, angle: int) -> None:
+    data = rotated(angle, CLEAN)
+    ex = extract(data, filename="a.png")
+    assert ex.complete, ex.problems
+    assert "quarterly" in " ".join(s.text for s in ex.segments)
+    assert _entities(detector, data) == set()
+
+
 @pytest.mark.parametrize("angle", [0, 10, 30, 70, -45])
 def test_skew_angle_finds_the_angle_the_lines_are_turned_by(angle: int) -> None:
     from PIL import Image
@@ -125,6 +156,12 @@ def _upload(gw: Gateway, data: bytes) -> httpx.Response:
 
 def test_turned_text_is_stopped_by_the_gateway(gateway: Gateway) -> None:
     r = _upload(gateway, rotated(20))
+    assert r.status_code == 403, r.text
+    assert not [q for q in gateway.sim.requests() if q["path"] == "/api/v4/files"]
+
+
+def test_upside_down_tilted_text_is_stopped_by_the_gateway(gateway: Gateway) -> None:
+    r = _upload(gateway, rotated(135))
     assert r.status_code == 403, r.text
     assert not [q for q in gateway.sim.requests() if q["path"] == "/api/v4/files"]
 

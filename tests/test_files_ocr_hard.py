@@ -150,9 +150,9 @@ def test_retries_leave_the_first_reading_standing(monkeypatch: pytest.MonkeyPatc
     first, *retries = fake.timeouts
     assert 2 * 19_000 <= first <= 2 * 20_000
     # binarised, turned 180, 90, 270, then by colour distance, by local contrast (dark
-    # and light ink), median-filtered, and both (the screenshot has colour; its lines
-    # are level: no deskewed reading); none better
-    assert len(retries) == 9
+    # and light ink), median-filtered, and both, then mirrored and mirrored upside down
+    # (the screenshot has colour; its lines are level: no deskewed reading); none better
+    assert len(retries) == 11
     assert all(t <= 2 * (ocr.RETRY_TIMES * 0.25 * 1000 + 50) for t in retries), retries
 
 

@@ -180,12 +180,14 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
     other one when it beats it, and the upscaled one.
 
     A middling or partial reading of a flat picture is read again turned level
-    (``deskew``: text turned by 4 to 88 degrees).  Any picture whose readings found no
+    (``deskew``: text turned by 4 to 88 degrees), and that level picture turned 180
+    degrees (text turned by 92 to 268 degrees levels upside down).  Any picture whose readings found no
     text, or only with a low confidence or far fewer characters than its ink, is read
     again (``_clean_readings``): turned level, by colour distance (``colour``: the
     picture in RGB when it has colour), by local contrast (gradient and rainbow
     backgrounds), and with a median filter, which removes dots and thin lines drawn
-    over text (a busy background hides text from Tesseract's first pass)."""
+    over text (a busy background hides text from Tesseract's first pass), and last
+    mirrored (mirrored text)."""
     from PIL import Image
 
     if not may_have_text(gray, colour):
@@ -237,9 +239,16 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
         # a middling or partial reading: text turned by a few degrees reads in part
         level = deskew(gray)
         if level is not None:
-            reading = _recognize(api, level, ctx, f"{sub}/deskewed", retry=cap)
-            if reading is not None and _more(reading, best):
-                best, best_at, base = reading, f"{sub}/deskewed", level
+            # a row profile cannot tell lines turned by a from a+180: the level
+            # picture may be upside down
+            for name, view in (("deskewed", level), ("deskewed/180", level.rotate(180))):
+                reading = _recognize(api, view, ctx, f"{sub}/{name}", retry=cap)
+                if reading is None:
+                    break
+                if _more(reading, best):
+                    best, best_at, base = reading, f"{sub}/{name}", view
+                if best.conf >= GOOD_CONFIDENCE and best_at != sub:
+                    break
     w, h = base.size
     upscaled: _Reading | None = None
     room = min(ctx.limits.ocr_max_seconds - ctx.budget.ocr_seconds, ctx.budget.remaining_seconds() / 2)
@@ -253,16 +262,21 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
 def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str, cap: float,
                     best: _Reading, best_at: str) -> tuple[_Reading, str]:
     """Readings of the picture made plainer, while the best one found no text or has a
-    low confidence: turned level (``deskew``, when its lines are turned), by colour
+    low confidence: turned level (``deskew``, when its lines are turned; and that
+    turned 180 degrees), by colour
     distance (when it has colour), by local contrast (``local_contrast``: gradient and
     rainbow backgrounds), then median-filtered (the grey picture, and the colour
-    distance).  Returns the best reading and where."""
-    from PIL import ImageFilter
+    distance), mirrored (``ImageOps.mirror``, then ``flip``).  Returns the best reading
+    and where."""
+    from PIL import ImageFilter, ImageOps
 
     def views() -> Any:
         level = deskew(gray)
         if level is not None:
             yield "deskewed", level
+            # lines turned by a and a+180 level alike: text turned 92-268 degrees is
+            # upside down once level
+            yield "deskewed/180", level.rotate(180)
         distance = colour_distance(colour) if colour is not None else None
         if distance is not None:
             yield "colour", distance
@@ -271,6 +285,9 @@ def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str,
         yield "median", gray.filter(ImageFilter.MedianFilter(3))
         if distance is not None:
             yield "colour/median", distance.filter(ImageFilter.MedianFilter(3))
+        # mirrored text (a person reads it at once), level or upside down
+        yield "mirrored", ImageOps.mirror(gray)
+        yield "mirrored/180", ImageOps.flip(gray)
 
     def chars(reading: _Reading) -> int:
         return len("".join(reading.text.split()))
