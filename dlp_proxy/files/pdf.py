@@ -11,7 +11,8 @@ A text layer is only what the file declares; a viewer draws glyphs and pictures.
 whose drawing may show what its text layer does not (``render_reasons``: any image, top-level,
 inline or inside a form XObject; a pattern; more than ``MAX_PATH_SEGMENTS`` lines and curves;
 a font that maps its codes to text through a ToUnicode CMap, a Type3 or composite font, or
-an embedded font program) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
+an embedded font program; an annotation appearance stream; text drawn out of reading
+order, also read by position as ``page=N/layout``) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
 rendering OCR'd: ``page=N/rendered``.  Both readings are judged.  A page of text in the
 standard fonts without ToUnicode is not rendered: its text layer is what is drawn.
 """
@@ -639,7 +640,7 @@ def page_text(page: Any) -> tuple[str, bool, bool]:
         except Exception:
             return
         found = found or hidden
-        if op in _SHOW and not backwards:
+        if op in _SHOW and not hidden and not backwards:  # hidden text: displayed_text
             y, x = round(matrix[5]), matrix[4]
             if x < starts.get(y, x) - BACKWARDS_POINTS:
                 backwards = True
