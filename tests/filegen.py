@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.message
 import gzip
 import io
+import re
 import struct
 import tarfile
 import zipfile
@@ -122,11 +123,14 @@ def _hand_pdf(content: bytes, fonts: bytes, extra: list[bytes], *, page: bytes =
     return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
 
 
-def pdf_tounicode_lie(ssn: str = SSN_DRAWN, *, lie: bool = True, honest: bool = False, ranges: bool = False) -> bytes:
+def pdf_tounicode_lie(ssn: str = SSN_DRAWN, *, lie: bool = True, honest: bool = False, ranges: bool = False,
+                      differences: bool = True) -> bytes:
     """``client SSN <ssn>`` where the digits are drawn with a Helvetica whose /Differences
     map the codes a..j to the glyphs zero..nine (a viewer shows the digits), and (``lie``)
     whose ToUnicode CMap maps the same codes to the letters a..j (text extraction reads
-    letters; ``honest``: to the digits the glyphs show; ``ranges``: as one bfrange)."""
+    letters; ``honest``: to the digits the glyphs show; ``ranges``: as one bfrange;
+    without ``differences`` the digits are drawn by their own codes, WinAnsi, and the
+    CMap maps the digits' codes)."""
     letters = ssn.translate(str.maketrans("0123456789", "abcdefghij")).encode()
     diff = (b"/Encoding << /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [97 /zero /one /two "
             b"/three /four /five /six /seven /eight /nine] >> ")
@@ -136,6 +140,11 @@ def pdf_tounicode_lie(ssn: str = SSN_DRAWN, *, lie: bool = True, honest: bool = 
                b"10 beginbfchar " + b" ".join(b"<%02X> <00%02X>" % (c, c - 0x31 if honest else c) for c in range(0x61, 0x6B))
                + b" endbfchar")
             + b"\nendcmap CMapName currentdict /CMap defineresource pop end end")
+    if not differences:
+        letters = ssn.encode()
+        diff = b"/Encoding /WinAnsiEncoding "
+        cmap = cmap.replace(b"<61> <6A>", b"<30> <39>")
+        cmap = re.sub(rb"<6([1-9A])> <00", lambda m: b"<%02X> <00" % (int(m[1], 16) + 0x2F), cmap)
     font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica " + diff + (b"/ToUnicode 7 0 R " if lie else b"") + b">>"
     extra = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", font]
     if lie:

@@ -232,16 +232,19 @@ def test_glyphs_drawn_in_reading_order_get_no_layout_reading() -> None:
     assert [s.location for s in ex.segments if s.location.startswith("page=1/")] == []
 
 
-@pytest.mark.parametrize("ranges", [False, True], ids=["bfchar", "bfrange"])
+@pytest.mark.parametrize(("ranges", "differences"), [(False, True), (True, True), (False, False), (True, False)],
+                         ids=["bfchar", "bfrange", "winansi-bfchar", "winansi-bfrange"])
 def test_a_tounicode_map_that_disagrees_with_the_glyph_names_is_a_reason_on_any_page(
-        monkeypatch: pytest.MonkeyPatch, ranges: bool) -> None:
+        monkeypatch: pytest.MonkeyPatch, ranges: bool, differences: bool) -> None:
+    """The glyphs a standard font draws for a code (its /Differences name, else the code's
+    own character) are digits; the ToUnicode map says letters."""
     from pypdf import PdfWriter
 
     from dlp_proxy.files import pdf
 
-    lie = filegen.pdf_tounicode_lie(ranges=ranges)
+    lie = filegen.pdf_tounicode_lie(ranges=ranges, differences=differences)
     assert "tounicode-mismatch" in render_reasons(PdfReader(io.BytesIO(lie)).pages[0])
-    honest = filegen.pdf_tounicode_lie(ranges=ranges, honest=True)
+    honest = filegen.pdf_tounicode_lie(ranges=ranges, honest=True, differences=differences)
     assert render_reasons(PdfReader(io.BytesIO(honest)).pages[0]) == {"tounicode"}
     monkeypatch.setattr(pdf, "FONT_RENDER_PAGES", 1)
     writer = PdfWriter()

@@ -265,6 +265,12 @@ _HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
 MAX_CMAP_BYTES = 1 << 20
 
 
+_STANDARD_TEXT_FONTS = frozenset(
+    f"{family}{style}" for family, styles in (
+        ("Helvetica", ("", "-Bold", "-Oblique", "-BoldOblique")), ("Courier", ("", "-Bold", "-Oblique", "-BoldOblique")),
+        ("Times", ("-Roman", "-Bold", "-Italic", "-BoldItalic"))) for style in styles)
+
+
 def _glyph_char(name: str) -> str | None:
     name = name.lstrip("/")
     if name in _GLYPH_CHARS:
@@ -308,6 +314,13 @@ def _tounicode_disagrees(font: Any) -> bool:
     if font.get("/Subtype") in ("/Type0", "/Type3"):
         return False
     drawn = _differences(font)
+    descriptor: Any = font.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else None
+    base = str(font.get("/BaseFont", "")).lstrip("/")
+    if base in _STANDARD_TEXT_FONTS and not (hasattr(descriptor, "get") and any(k in descriptor for k in _EMBEDDED)):
+        # a standard text font drawn by the viewer: ASCII codes of digits and letters are
+        # those glyphs unless /Differences says otherwise
+        drawn = {c: chr(c) for c in range(0x30, 0x7B) if chr(c).isalnum()} | drawn
     if not drawn:
         return False
     stream: Any = font.get("/ToUnicode")
