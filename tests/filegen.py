@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.message
 import gzip
 import io
+import re
 import struct
 import tarfile
 import zipfile
@@ -104,12 +105,13 @@ def pdf_owner_only() -> bytes:
     return out.getvalue()
 
 
-def _hand_pdf(content: bytes, fonts: bytes, extra: list[bytes]) -> bytes:
+def _hand_pdf(content: bytes, fonts: bytes, extra: list[bytes], *, page: bytes = b"", catalog: bytes = b"") -> bytes:
     """A one-page PDF written object by object: ``fonts`` is the page's /Font dictionary
-    body, ``extra`` the objects from number 5 on (fonts, CMaps)."""
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    body, ``extra`` the objects from number 5 on (fonts, CMaps); ``page`` and ``catalog``
+    more entries of the page and catalog dictionaries."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << " + fonts
-            + b" >> >> /Contents 4 0 R >>",
+            + b" >> >> /Contents 4 0 R " + page + b">>",
             b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream", *extra]
     out = b"%PDF-1.4\n"
     offsets = []
@@ -121,24 +123,67 @@ def _hand_pdf(content: bytes, fonts: bytes, extra: list[bytes]) -> bytes:
     return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
 
 
-def pdf_tounicode_lie(ssn: str = SSN_DRAWN, *, lie: bool = True) -> bytes:
+def pdf_tounicode_lie(ssn: str = SSN_DRAWN, *, lie: bool = True, honest: bool = False, ranges: bool = False,
+                      differences: bool = True) -> bytes:
     """``client SSN <ssn>`` where the digits are drawn with a Helvetica whose /Differences
     map the codes a..j to the glyphs zero..nine (a viewer shows the digits), and (``lie``)
     whose ToUnicode CMap maps the same codes to the letters a..j (text extraction reads
-    letters)."""
+    letters; ``honest``: to the digits the glyphs show; ``ranges``: as one bfrange;
+    without ``differences`` the digits are drawn by their own codes, WinAnsi, and the
+    CMap maps the digits' codes)."""
     letters = ssn.translate(str.maketrans("0123456789", "abcdefghij")).encode()
     diff = (b"/Encoding << /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [97 /zero /one /two "
             b"/three /four /five /six /seven /eight /nine] >> ")
     cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /X def\n"
-            b"1 begincodespacerange <00> <FF> endcodespacerange\n10 beginbfchar "
-            + b" ".join(b"<%02X> <00%02X>" % (c, c) for c in range(0x61, 0x6B))
-            + b" endbfchar\nendcmap CMapName currentdict /CMap defineresource pop end end")
+            b"1 begincodespacerange <00> <FF> endcodespacerange\n"
+            + (b"1 beginbfrange <61> <6A> <00%02X> endbfrange" % (0x30 if honest else 0x61) if ranges else
+               b"10 beginbfchar " + b" ".join(b"<%02X> <00%02X>" % (c, c - 0x31 if honest else c) for c in range(0x61, 0x6B))
+               + b" endbfchar")
+            + b"\nendcmap CMapName currentdict /CMap defineresource pop end end")
+    if not differences:
+        letters = ssn.encode()
+        diff = b"/Encoding /WinAnsiEncoding "
+        cmap = cmap.replace(b"<61> <6A>", b"<30> <39>")
+        cmap = re.sub(rb"<6([1-9A])> <00", lambda m: b"<%02X> <00" % (int(m[1], 16) + 0x2F), cmap)
     font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica " + diff + (b"/ToUnicode 7 0 R " if lie else b"") + b">>"
     extra = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", font]
     if lie:
         extra.append(b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream")
     content = b"BT /F1 24 Tf 72 700 Td (client SSN ) Tj /F2 24 Tf (" + letters + b") Tj ET"
     return _hand_pdf(content, b"/F1 5 0 R /F2 6 0 R", extra)
+
+
+def pdf_annotation_drawn(subtype: str, ssn: str = SSN_DRAWN) -> bytes:
+    """A page of text with one annotation of ``subtype`` (``Widget``: a text field whose
+    /V is ``x``) whose appearance stream (/AP /N) draws ``client SSN <ssn>``."""
+    line = f"client SSN {ssn}".encode()
+    appearance = (b"BT /Helv 20 Tf 5 10 Td (" + line + b") Tj ET")
+    annot = (b"<< /Type /Annot /Subtype /" + subtype.encode() + b" /Rect [72 500 472 540] /F 4 /P 3 0 R "
+             + (b"/FT /Tx /T (f1) /V (x) " if subtype == "Widget" else b"/Contents (note) ")
+             + b"/AP << /N 7 0 R >> >>")
+    form = (b"<< /Type /XObject /Subtype /Form /BBox [0 0 400 40] /Resources << /Font << /Helv 5 0 R >> >> "
+            b"/Length %d >>\nstream\n" % len(appearance) + appearance + b"\nendstream")
+    content = b"BT /F1 12 Tf 72 700 Td (Meeting notes) Tj ET"
+    catalog = b"/AcroForm << /Fields [6 0 R] >> " if subtype == "Widget" else b""
+    return _hand_pdf(content, b"/F1 5 0 R", [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", annot, form],
+                     page=b"/Annots [6 0 R] ", catalog=catalog)
+
+
+def pdf_out_of_order(order: list[int], ssn: str = SSN_DRAWN, *, pieces: list[str] | None = None) -> bytes:
+    """``client SSN <ssn>`` on one line, its ``pieces`` (default: one per character) drawn
+    in ``order`` (indexes into the pieces), each at its own absolute text matrix (``Tm``)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    line = f"client SSN {ssn}"
+    parts = pieces if pieces is not None else list(line)
+    assert "".join(parts) == line
+    xs, x = [], 72.0
+    for part in parts:
+        xs.append(x)
+        x += stringWidth(part, "Helvetica", 20)
+    shows = b" ".join(b"1 0 0 1 %.2f 600 Tm (%s) Tj" % (xs[i], parts[i].encode()) for i in order)
+    content = b"BT /F1 20 Tf " + shows + b" ET"
+    return _hand_pdf(content, b"/F1 5 0 R", [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"])
 
 
 def _line_image(text: str, px: int = 28) -> Any:

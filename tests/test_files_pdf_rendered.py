@@ -169,16 +169,89 @@ def test_path_segments_are_counted(n: int, op: bytes) -> None:
 
 def test_fonts_alone_get_only_the_first_pages_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
     """An office export embeds its fonts on every page: only the first FONT_RENDER_PAGES
-    pages are rendered for their fonts; a page with a picture is rendered wherever it is."""
+    pages are rendered for fonts that read as their glyph names say; a page with a picture
+    is rendered wherever it is."""
     from pypdf import PdfWriter
 
     from dlp_proxy.files import pdf
 
     monkeypatch.setattr(pdf, "FONT_RENDER_PAGES", 1)
     writer = PdfWriter()
-    for data in (filegen.pdf_tounicode_lie(), filegen.pdf_tounicode_lie(), filegen.pdf_drawn("inline-image")):
+    honest = filegen.pdf_tounicode_lie(honest=True)
+    for data in (honest, honest, filegen.pdf_drawn("inline-image")):
         writer.append(PdfReader(io.BytesIO(data)))
     out = io.BytesIO()
     writer.write(out)
     ex = extract(out.getvalue(), filename="pack.pdf")
     assert _rendered(ex) == ["page=1/rendered", "page=3/rendered"]
+
+
+@pytest.mark.parametrize("subtype", ["Stamp", "Square", "FreeText", "Text", "Ink", "Widget"])
+def test_text_drawn_by_an_annotation_appearance_is_read_from_the_rendering(subtype: str) -> None:
+    """An annotation's (or a form field's) /AP /N draws on the page; its text is in neither
+    the page's text layer nor the annotation's /Contents (a widget's /V says ``x``)."""
+    data = filegen.pdf_annotation_drawn(subtype)
+    assert "annotation" in render_reasons(PdfReader(io.BytesIO(data)).pages[0])
+    ex = extract(data, filename="memo.pdf")
+    assert not any(SSN in s.text for s in ex.segments if "/rendered" not in s.location)
+    assert SSN in _at(ex, "page=1/rendered")
+
+
+_LINE = f"client SSN {SSN}"
+
+
+def test_pieces_drawn_right_to_left_are_read_by_position_and_rendered() -> None:
+    data = filegen.pdf_out_of_order([1, 0], pieces=[_LINE[:-4], _LINE[-4:]])
+    ex = extract(data, filename="memo.pdf")
+    assert SSN not in _at(ex, "page=1")  # drawing order: "7102client SSN 536-22-"
+    assert SSN in _at(ex, "page=1/layout") and SSN in _at(ex, "page=1/rendered")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(range(len(_LINE))))
+def test_glyphs_drawn_in_any_order_are_seen_out_of_order(order: list[int]) -> None:
+    from dlp_proxy.files.pdf import page_text
+
+    page = PdfReader(io.BytesIO(filegen.pdf_out_of_order(order))).pages[0]
+    text, _hides, backwards = page_text(page)
+    assert backwards == (order != sorted(order))
+
+
+def test_glyphs_shuffled_one_per_text_matrix_are_read_from_the_rendering() -> None:
+    import random
+
+    order = list(range(len(_LINE)))
+    random.Random(1).shuffle(order)
+    ex = extract(filegen.pdf_out_of_order(order), filename="memo.pdf")
+    assert SSN not in _at(ex, "page=1") and SSN in _at(ex, "page=1/rendered")
+
+
+def test_glyphs_drawn_in_reading_order_get_no_layout_reading() -> None:
+    ex = extract(filegen.pdf_out_of_order(list(range(len(_LINE)))), filename="memo.pdf")
+    assert SSN in _at(ex, "page=1")
+    assert [s.location for s in ex.segments if s.location.startswith("page=1/")] == []
+
+
+@pytest.mark.parametrize(("ranges", "differences"), [(False, True), (True, True), (False, False), (True, False)],
+                         ids=["bfchar", "bfrange", "winansi-bfchar", "winansi-bfrange"])
+def test_a_tounicode_map_that_disagrees_with_the_glyph_names_is_a_reason_on_any_page(
+        monkeypatch: pytest.MonkeyPatch, ranges: bool, differences: bool) -> None:
+    """The glyphs a standard font draws for a code (its /Differences name, else the code's
+    own character) are digits; the ToUnicode map says letters."""
+    from pypdf import PdfWriter
+
+    from dlp_proxy.files import pdf
+
+    lie = filegen.pdf_tounicode_lie(ranges=ranges, differences=differences)
+    assert "tounicode-mismatch" in render_reasons(PdfReader(io.BytesIO(lie)).pages[0])
+    honest = filegen.pdf_tounicode_lie(ranges=ranges, honest=True, differences=differences)
+    assert render_reasons(PdfReader(io.BytesIO(honest)).pages[0]) == {"tounicode"}
+    monkeypatch.setattr(pdf, "FONT_RENDER_PAGES", 1)
+    writer = PdfWriter()
+    for data in (honest, honest, lie):
+        writer.append(PdfReader(io.BytesIO(data)))
+    out = io.BytesIO()
+    writer.write(out)
+    ex = extract(out.getvalue(), filename="pack.pdf")
+    assert _rendered(ex) == ["page=1/rendered", "page=3/rendered"]  # page 3: past the font cap
+    assert SSN in _at(ex, "page=3/rendered")

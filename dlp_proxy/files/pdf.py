@@ -11,7 +11,8 @@ A text layer is only what the file declares; a viewer draws glyphs and pictures.
 whose drawing may show what its text layer does not (``render_reasons``: any image, top-level,
 inline or inside a form XObject; a pattern; more than ``MAX_PATH_SEGMENTS`` lines and curves;
 a font that maps its codes to text through a ToUnicode CMap, a Type3 or composite font, or
-an embedded font program) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
+an embedded font program; an annotation appearance stream; text drawn out of reading
+order, also read by position as ``page=N/layout``) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
 rendering OCR'd: ``page=N/rendered``.  Both readings are judged.  A page of text in the
 standard fonts without ToUnicode is not rendered: its text layer is what is drawn.
 """
@@ -96,7 +97,7 @@ def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx) -> bool:
         loc = f"page={index + 1}"
         try:
             page = pages[index]
-            text, hides = page_text(page)
+            text, hides, backwards = page_text(page)
         except TimeUp:
             raise
         except Exception:
@@ -111,6 +112,14 @@ def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx) -> bool:
         except Exception:
             shown = None  # the reading as stored stands
         if shown is not None and shown != text and not ctx.add(f"{loc}/displayed", shown):
+            return False
+        try:
+            laid = layout_text(page, text) if backwards else None
+        except TimeUp:
+            raise
+        except Exception:
+            laid = None  # the reading in drawing order stands; the page is rendered
+        if laid is not None and not ctx.add(f"{loc}/layout", laid):
             return False
         image_only = len("".join(text.split())) < IMAGE_ONLY_CHARS
         read_images = False
@@ -130,6 +139,8 @@ def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx) -> bool:
                 reasons = {"unparsed"}  # what it draws is unknown: rendered
             if read_images:
                 reasons.discard("image")  # its page images were read at their own resolution
+            if backwards:
+                reasons.add("out-of-order")
             if index >= FONT_RENDER_PAGES:
                 # Office exports embed their fonts with ToUnicode maps on every page: a
                 # rendering of each page would cost a page of OCR (~0.8 s) and hold any long
@@ -233,6 +244,8 @@ def _font_reasons(font: Any, reasons: set[str]) -> None:
         return
     if "/ToUnicode" in font:
         reasons.add("tounicode")
+        if _tounicode_disagrees(font):
+            reasons.add("tounicode-mismatch")
     subtype = font.get("/Subtype")
     if subtype in ("/Type3", "/Type0"):
         reasons.add("font-program")
@@ -240,6 +253,176 @@ def _font_reasons(font: Any, reasons: set[str]) -> None:
     descriptor = descriptor.get_object() if descriptor is not None else None
     if hasattr(descriptor, "get") and any(key in descriptor for key in _EMBEDDED):
         reasons.add("font-program")
+
+
+#: glyph names whose character is known without a glyph list: digits and single letters
+_GLYPH_CHARS = {name: str(n) for n, name in enumerate(
+    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
+_CMAP_CHARS = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_CMAP_RANGES = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
+_HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
+#: ToUnicode streams larger than this are not compared (the font stays a "tounicode" reason)
+MAX_CMAP_BYTES = 1 << 20
+
+
+_STANDARD_TEXT_FONTS = frozenset(
+    f"{family}{style}" for family, styles in (
+        ("Helvetica", ("", "-Bold", "-Oblique", "-BoldOblique")), ("Courier", ("", "-Bold", "-Oblique", "-BoldOblique")),
+        ("Times", ("-Roman", "-Bold", "-Italic", "-BoldItalic"))) for style in styles)
+
+
+def _glyph_char(name: str) -> str | None:
+    name = name.lstrip("/")
+    if name in _GLYPH_CHARS:
+        return _GLYPH_CHARS[name]
+    if len(name) == 1 and name.isascii() and name.isalpha():
+        return name
+    return None
+
+
+def _differences(font: Any) -> dict[int, str]:
+    """Codes of a simple font's /Encoding /Differences whose glyph is a digit or a letter."""
+    encoding: Any = font.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    diffs: Any = encoding.get("/Differences") if hasattr(encoding, "get") else None
+    diffs = diffs.get_object() if diffs is not None else None
+    out: dict[int, str] = {}
+    code = 0
+    for item in list(diffs)[:4096] if isinstance(diffs, list) else []:
+        item = item.get_object() if hasattr(item, "get_object") else item
+        if isinstance(item, (int, float)) and not isinstance(item, str):
+            code = int(item)
+            continue
+        char = _glyph_char(str(item))
+        if char is not None:
+            out[code] = char
+        code += 1
+    return out
+
+
+def _hex_text(raw: bytes) -> str:
+    digits = re.sub(rb"\s", b"", raw)
+    try:
+        return bytes.fromhex(digits.decode()).decode("utf-16-be", "replace")
+    except ValueError:
+        return ""
+
+
+def _tounicode_disagrees(font: Any) -> bool:
+    """A simple font whose /Differences draw a digit or letter glyph for a code that its
+    ToUnicode map reads as another character (the glyph shown is not the text extracted)."""
+    if font.get("/Subtype") in ("/Type0", "/Type3"):
+        return False
+    drawn = _differences(font)
+    descriptor: Any = font.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else None
+    base = str(font.get("/BaseFont", "")).lstrip("/")
+    if base in _STANDARD_TEXT_FONTS and not (hasattr(descriptor, "get") and any(k in descriptor for k in _EMBEDDED)):
+        # a standard text font drawn by the viewer: ASCII codes of digits and letters are
+        # those glyphs unless /Differences says otherwise
+        drawn = {c: chr(c) for c in range(0x30, 0x7B) if chr(c).isalnum()} | drawn
+    if not drawn:
+        return False
+    stream: Any = font.get("/ToUnicode")
+    stream = stream.get_object() if stream is not None else None
+    if not hasattr(stream, "get_data"):
+        return False
+    data = bytes(stream.get_data())
+    if len(data) > MAX_CMAP_BYTES:
+        return False
+    mapped: dict[int, str] = {}
+    for block in _CMAP_CHARS.findall(data):
+        values = _HEX.findall(block)
+        for src, dst in zip(values[::2], values[1::2], strict=False):
+            try:
+                mapped[int(re.sub(rb"\s", b"", src) or b"0", 16)] = _hex_text(dst)
+            except ValueError:
+                continue
+    for block in _CMAP_RANGES.findall(data):
+        for m in re.finditer(rb"<([0-9A-Fa-f\s]*)>\s*<([0-9A-Fa-f\s]*)>\s*(<[0-9A-Fa-f\s]*>|\[[^\]]*\])", block):
+            try:
+                lo, hi = int(re.sub(rb"\s", b"", m[1]), 16), int(re.sub(rb"\s", b"", m[2]), 16)
+            except ValueError:
+                continue
+            target = m[3]
+            for code in drawn:
+                if not lo <= code <= hi:
+                    continue
+                if target.startswith(b"["):
+                    items = _HEX.findall(target)
+                    if code - lo < len(items):
+                        mapped[code] = _hex_text(items[code - lo])
+                else:
+                    start = _hex_text(target[1:-1])
+                    if start:
+                        mapped[code] = start[:-1] + chr(min(ord(start[-1]) + code - lo, 0x10FFFF))
+    return any(code in mapped and mapped[code].strip() != char for code, char in drawn.items())
+
+
+_LITERAL = re.compile(rb"\((?:\\.|[^\\()])*\)")
+
+
+def _field_value(annot: Any) -> str:
+    node: Any = annot
+    for _ in range(32):
+        if "/V" in node:
+            return _s(node["/V"])
+        parent = node.get("/Parent")
+        if parent is None:
+            return ""
+        node = parent.get_object()
+    return ""
+
+
+def _widget_shows_its_value(annot: Any) -> bool:
+    """A form field whose appearance draws its value and nothing else: one stream, only
+    literal strings (together the field's /V, whitespace aside), no XObject, fonts without
+    a ToUnicode map or a font program whose /Differences draw no letter or digit for
+    another code."""
+    ap: Any = annot.get("/AP")
+    ap = ap.get_object() if ap is not None else None
+    normal: Any = ap.get("/N") if hasattr(ap, "get") else None
+    normal = normal.get_object() if normal is not None else None
+    if not hasattr(normal, "get_data"):
+        return False  # appearance states (check boxes, radio buttons): rendered
+    data = bytes(normal.get_data())
+    res: Any = normal.get("/Resources")
+    res = res.get_object() if res is not None else None
+    if hasattr(res, "get") and res.get("/XObject") is not None:
+        return False
+    fonts: Any = res.get("/Font") if hasattr(res, "get") else None
+    fonts = fonts.get_object() if fonts is not None else None
+    for name in list(fonts.keys())[:16] if hasattr(fonts, "keys") else []:
+        font = fonts[name].get_object()
+        reasons: set[str] = set()
+        _font_reasons(font, reasons)
+        if reasons or not hasattr(font, "get"):
+            return False
+        if any(chr(code) != char for code, char in _differences(font).items()):
+            return False  # a code drawn as another letter or digit than it reads
+    if _HEX.search(_LITERAL.sub(b" ", data).replace(b"<<", b"").replace(b">>", b"")):
+        return False
+    shown = b"".join(m[1:-1] for m in _LITERAL.findall(data))
+    try:
+        shown_text = shown.decode("latin-1")
+    except ValueError:
+        return False
+    return "".join(shown_text.split()) == "".join(_field_value(annot).split())
+
+
+def _annotation_reasons(page: Any, reasons: set[str]) -> None:
+    """An annotation with an appearance stream, or a form field whose appearance draws
+    more than its value, shows on the page what its text layer does not hold."""
+    annots: Any = page.get("/Annots")
+    annots = annots.get_object() if annots is not None else None
+    for ref in list(annots)[:10000] if isinstance(annots, list) else []:
+        annot = ref.get_object()
+        if not hasattr(annot, "get") or annot.get("/AP") is None:
+            continue
+        if annot.get("/Subtype") == "/Widget" and _widget_shows_its_value(annot):
+            continue
+        reasons.add("annotation")
+        return
 
 
 def render_reasons(page: Any) -> set[str]:
@@ -251,6 +434,7 @@ def render_reasons(page: Any) -> set[str]:
     contents = page.get_contents()
     if contents is not None:
         _stream_reasons(bytes(contents.get_data()), reasons, segments)
+    _annotation_reasons(page, reasons)
     seen: set[int] = set()
     todo: list[tuple[Any, bool]] = [(page.get("/Resources"), True)]
     walked = 0
@@ -321,6 +505,7 @@ class _Rendered:
                 import pypdfium2 as pdfium
 
                 self.doc = pdfium.PdfDocument(self.data, password="")
+                self.doc.init_forms()  # form fields drawn as a viewer draws them (their /AP)
             page = self.doc[index]
             try:
                 width, height = page.get_size()
@@ -331,7 +516,7 @@ class _Rendered:
                 if scale < MIN_RENDER_DPI / 72:
                     ctx.problem("ocr-limit", sub)
                     return
-                bitmap = page.render(scale=scale, may_draw_forms=True)
+                bitmap = page.render(scale=scale, may_draw_forms=True, draw_annots=True)
                 image = bitmap.to_pil()
             finally:
                 page.close()
@@ -347,6 +532,9 @@ class _Rendered:
                 self.doc = None
 
 
+#: a piece of text shown this many points or more left of the piece shown before it on the
+#: same baseline is out of reading order
+BACKWARDS_POINTS = 1.0
 #: text drawn in a font smaller than this (points, after scaling) is not readable
 TINY_POINTS = 2.0
 #: text squeezed to this per cent of its width or less (``Tz``) is not readable
@@ -447,22 +635,44 @@ class _Drawing:
         )
 
 
-def page_text(page: Any) -> tuple[str, bool]:
-    """pypdf's text of the page, and whether it shows text a reader cannot see (found
-    while pypdf reads the page: a second pass, ``displayed_text``, only for such pages)."""
+def page_text(page: Any) -> tuple[str, bool, bool]:
+    """pypdf's text of the page, whether it shows text a reader cannot see (found while
+    pypdf reads the page: a second pass, ``displayed_text``, only for such pages), and
+    whether it draws text out of reading order (a piece shown left of an earlier piece on
+    the same baseline: extraction follows the drawing order, a viewer the positions)."""
     drawing = _Drawing(page)
     found = False
+    backwards = False
+    starts: dict[int, float] = {}  # baseline (rounded y) -> x of the last piece shown on it
 
     def visit(op: bytes, args: Any, cm: Any, tm: Any) -> None:
-        nonlocal found
+        nonlocal found, backwards
         try:
-            hidden = drawing.step(args, op, _mul([float(v) for v in tm], [float(v) for v in cm]))
+            matrix = _mul([float(v) for v in tm], [float(v) for v in cm])
+            hidden = drawing.step(args, op, matrix)
         except Exception:
-            hidden = False
+            return
         found = found or hidden
+        if op in _SHOW and not hidden and not backwards:  # hidden text: displayed_text
+            y, x = round(matrix[5]), matrix[4]
+            if x < starts.get(y, x) - BACKWARDS_POINTS:
+                backwards = True
+            starts[y] = x
 
     text = page.extract_text(visitor_operand_before=visit) or ""
-    return str(text), found
+    return str(text), found, backwards
+
+
+def layout_text(page: Any, text: str) -> str | None:
+    """The page's text by position (pypdf's layout mode: lines top to bottom, glyphs left to
+    right), or None when it reads as ``text`` (the content-stream order) does, whitespace
+    aside.  Glyphs drawn out of reading order with absolute text matrices extract in
+    drawing order; a viewer shows them by position."""
+    laid = str(page.extract_text(extraction_mode="layout") or "")
+    laid = "\n".join(" ".join(line.split()) for line in laid.splitlines() if line.strip())
+    if "".join(laid.split()) == "".join(text.split()):
+        return None
+    return laid
 
 
 def displayed_text(page: Any) -> str | None:
