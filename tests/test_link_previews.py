@@ -271,9 +271,38 @@ def test_a_refused_deletion_is_archived_and_alerted(env: tuple[Gateway, Simulato
                       and rec["record_id"] in p["message"] and "remove the post by hand" in p["message"]], "the alert")
 
 
+def test_no_bot_token_the_preview_is_still_judged_archived_and_logged(
+        env: tuple[Gateway, Simulator, Pages, str], tmp_path: Path) -> None:
+    """No DLP_NOTIFY_TOKEN: the preview (from Mattermost's answer) is judged all the same;
+    the gateway cannot delete it, so it is archived as stopped but not remediated
+    (``remediation: impossible``) and, the alert needing the token too, logged as an error."""
+    gw, sim, pages, base = env
+    pages.og["notoken"] = {"title": "Holder", "description": f"SSN {SSN}"}
+    config = tmp_path / "config"
+    shutil.copytree(Path(ROOT) / "config", config)
+    policy = (config / "policy.yaml").read_text()
+    (config / "policy.yaml").write_text(policy.replace(
+        "alert_channel_id: null", f"alert_channel_id: {sim.channel('compliance_alerts')}"))
+    bare = start_gateway(sim, tmp_path / "gw", config_dir=config, env={"DLP_NOTIFY_TOKEN": ""})
+    try:
+        r = _post(bare, f"see {base}/p/notoken")
+        assert r.status_code == 201, r.text
+        rec = wait_for(lambda: _remediated(bare, "posts.create.preview"), "the record")[0]
+        assert rec["remediation"] == "impossible" and rec["remediation_result"] == "no bot token"
+        assert rec["policy_action"] == "block" and "US_SSN" in rec["entity_types"]
+        assert SSN not in json.dumps(rec)
+        assert not _sim_post(sim, r.json()["id"])["delete_at"]
+        wait_for(lambda: "no bot token to post it with" in bare.log(), "the error logged")
+        assert SSN not in bare.log()
+        assert not [x for x in archive_records(bare.data_dir) if x.get("reason") == "integration-response-unchecked"]
+    finally:
+        stop(bare.proc)
+
+
 def test_an_unreadable_answer_or_no_token_is_archived_and_alerted() -> None:
-    """A preview answer the proxy could not give back, or no bot token to delete with:
-    archived as a failure and alerted (real simulator; the pipeline's archive stubbed)."""
+    """A preview answer the proxy could not give back, or no bot token to read an
+    integration's answer with: archived as a failure and alerted (real simulator; the
+    pipeline's archive stubbed)."""
     import asyncio
     from types import SimpleNamespace
 
@@ -293,8 +322,7 @@ def test_an_unreadable_answer_or_no_token_is_archived_and_alerted() -> None:
         pipeline = SimpleNamespace(record_failure=record_failure, policy=lambda: policy)
         unread = Job("posts.patch", "req1", "/api/v4/posts/x/patch", {}, "",
                      answer_unread="the post's answer could not be read (ValueError)")
-        shown = Job("posts.create", "req2", "/api/v4/posts", {}, "", post_id="p" * 26,
-                    shown={"id": "p" * 26, "channel_id": "c" * 26, "message": "x", "preview": ["t"]})
+        shown = Job("commands.execute", "req2", "/api/v4/commands/execute", {}, "", channel_id="c" * 26)
 
         async def run() -> None:
             async with httpx.AsyncClient(base_url=sim.url) as upstream:
