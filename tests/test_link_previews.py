@@ -299,6 +299,32 @@ def test_no_bot_token_the_preview_is_still_judged_archived_and_logged(
         stop(bare.proc)
 
 
+def test_a_released_posts_leaking_preview_is_remediated(env: tuple[Gateway, Simulator, Pages, str]) -> None:
+    """A held post released by a reviewer: Mattermost's answer to the release carries a
+    link preview the reviewer never saw; it is judged (the preview only: the message was
+    approved) and the post deleted.  A released post with a clean preview stays."""
+    import os
+
+    from tests.test_split_release import _approve, _channel, _held, _item_for
+    from tests.test_split_release import _post as _post_in
+
+    gw, sim, pages, base = env
+    pages.og["rel"] = {"title": "Holder", "description": f"SSN {SSN}"}
+    pages.og["relclean"] = {"title": "Quarterly outlook"}
+    channel = _channel(gw)
+    mark = os.urandom(4).hex()
+    leak = _item_for(gw, _held(_post_in(gw, "alice", channel, f"SSN 536-22-8841 {mark} {base}/p/rel")))
+    clean = _item_for(gw, _held(_post_in(gw, "alice", channel, f"SSN 536-22-8841 c{mark} {base}/p/relclean")))
+    before = len(_remediated(gw, "posts.create.preview"))
+    assert _approve(gw, clean) == "released" and _approve(gw, leak) == "released"
+    recs = wait_for(lambda: _remediated(gw, "posts.create.preview")[before:], "the released post's record")
+    posts = [p for p in sim.posts() if mark in p.get("message", "")]
+    assert len(posts) == 2
+    gone = [p for p in posts if p["delete_at"]]
+    assert len(recs) == 1 and recs[0]["remediation"] == "deleted" and recs[0]["remediation_result"] == "ok"
+    assert len(gone) == 1 and f" {mark} " in gone[0]["message"]  # the leaking one; the clean one stays
+
+
 def test_an_unreadable_answer_or_no_token_is_archived_and_alerted() -> None:
     """A preview answer the proxy could not give back, or no bot token to read an
     integration's answer with: archived as a failure and alerted (real simulator; the
