@@ -271,9 +271,64 @@ def test_a_refused_deletion_is_archived_and_alerted(env: tuple[Gateway, Simulato
                       and rec["record_id"] in p["message"] and "remove the post by hand" in p["message"]], "the alert")
 
 
+def test_no_bot_token_the_preview_is_still_judged_archived_and_logged(
+        env: tuple[Gateway, Simulator, Pages, str], tmp_path: Path) -> None:
+    """No DLP_NOTIFY_TOKEN: the preview (from Mattermost's answer) is judged all the same;
+    the gateway cannot delete it, so it is archived as stopped but not remediated
+    (``remediation: impossible``) and, the alert needing the token too, logged as an error."""
+    gw, sim, pages, base = env
+    pages.og["notoken"] = {"title": "Holder", "description": f"SSN {SSN}"}
+    config = tmp_path / "config"
+    shutil.copytree(Path(ROOT) / "config", config)
+    policy = (config / "policy.yaml").read_text()
+    (config / "policy.yaml").write_text(policy.replace(
+        "alert_channel_id: null", f"alert_channel_id: {sim.channel('compliance_alerts')}"))
+    bare = start_gateway(sim, tmp_path / "gw", config_dir=config, env={"DLP_NOTIFY_TOKEN": ""})
+    try:
+        r = _post(bare, f"see {base}/p/notoken")
+        assert r.status_code == 201, r.text
+        rec = wait_for(lambda: _remediated(bare, "posts.create.preview"), "the record")[0]
+        assert rec["remediation"] == "impossible" and rec["remediation_result"] == "no bot token"
+        assert rec["policy_action"] == "block" and "US_SSN" in rec["entity_types"]
+        assert SSN not in json.dumps(rec)
+        assert not _sim_post(sim, r.json()["id"])["delete_at"]
+        wait_for(lambda: "no bot token to post it with" in bare.log(), "the error logged")
+        assert SSN not in bare.log()
+        assert not [x for x in archive_records(bare.data_dir) if x.get("reason") == "integration-response-unchecked"]
+    finally:
+        stop(bare.proc)
+
+
+def test_a_released_posts_leaking_preview_is_remediated(env: tuple[Gateway, Simulator, Pages, str]) -> None:
+    """A held post released by a reviewer: Mattermost's answer to the release carries a
+    link preview the reviewer never saw; it is judged (the preview only: the message was
+    approved) and the post deleted.  A released post with a clean preview stays."""
+    import os
+
+    from tests.test_split_release import _approve, _channel, _held, _item_for
+    from tests.test_split_release import _post as _post_in
+
+    gw, sim, pages, base = env
+    pages.og["rel"] = {"title": "Holder", "description": f"SSN {SSN}"}
+    pages.og["relclean"] = {"title": "Quarterly outlook"}
+    channel = _channel(gw)
+    mark = os.urandom(4).hex()
+    leak = _item_for(gw, _held(_post_in(gw, "alice", channel, f"SSN 536-22-8841 {mark} {base}/p/rel")))
+    clean = _item_for(gw, _held(_post_in(gw, "alice", channel, f"SSN 536-22-8841 c{mark} {base}/p/relclean")))
+    before = len(_remediated(gw, "posts.create.preview"))
+    assert _approve(gw, clean) == "released" and _approve(gw, leak) == "released"
+    recs = wait_for(lambda: _remediated(gw, "posts.create.preview")[before:], "the released post's record")
+    posts = [p for p in sim.posts() if mark in p.get("message", "")]
+    assert len(posts) == 2
+    gone = [p for p in posts if p["delete_at"]]
+    assert len(recs) == 1 and recs[0]["remediation"] == "deleted" and recs[0]["remediation_result"] == "ok"
+    assert len(gone) == 1 and f" {mark} " in gone[0]["message"]  # the leaking one; the clean one stays
+
+
 def test_an_unreadable_answer_or_no_token_is_archived_and_alerted() -> None:
-    """A preview answer the proxy could not give back, or no bot token to delete with:
-    archived as a failure and alerted (real simulator; the pipeline's archive stubbed)."""
+    """A preview answer the proxy could not give back, or no bot token to read an
+    integration's answer with: archived as a failure and alerted (real simulator; the
+    pipeline's archive stubbed)."""
     import asyncio
     from types import SimpleNamespace
 
@@ -293,8 +348,7 @@ def test_an_unreadable_answer_or_no_token_is_archived_and_alerted() -> None:
         pipeline = SimpleNamespace(record_failure=record_failure, policy=lambda: policy)
         unread = Job("posts.patch", "req1", "/api/v4/posts/x/patch", {}, "",
                      answer_unread="the post's answer could not be read (ValueError)")
-        shown = Job("posts.create", "req2", "/api/v4/posts", {}, "", post_id="p" * 26,
-                    shown={"id": "p" * 26, "channel_id": "c" * 26, "message": "x", "preview": ["t"]})
+        shown = Job("commands.execute", "req2", "/api/v4/commands/execute", {}, "", channel_id="c" * 26)
 
         async def run() -> None:
             async with httpx.AsyncClient(base_url=sim.url) as upstream:

@@ -520,15 +520,16 @@ class ResponseWatch:
             self.upstream.get(path, headers={"Authorization": f"Bearer {self.token}"}), self.timeout)
 
     async def check(self, job: Job) -> None:
-        if not self.token:
-            await self._unchecked(job, "no bot token to read the post with", "integration-response-unchecked")
-            return
         if job.route in PREVIEW_ROUTES:
+            # judged from Mattermost's answer: no token needed to judge (only to delete)
             if job.shown is not None:
                 await self._judge(job, dict(job.shown))
             elif job.answer_unread:
                 await self._unchecked(job, job.answer_unread + ": its link preview was not checked",
                                       "link-preview-unchecked")
+            return
+        if not self.token:
+            await self._unchecked(job, "no bot token to read the post with", "integration-response-unchecked")
             return
         posts: list[dict[str, Any]] = []
         try:
@@ -589,9 +590,10 @@ class ResponseWatch:
         context error (the policy's failure mode decides)."""
         if author == ctx.user_id:
             return ctx
-        if not atrest.is_id(author):
+        if not atrest.is_id(author) or not self.token:
             return replace(ctx, user_id=None, username=None, user_roles=(), is_bot=False, groups=(),
-                           context_errors=(*ctx.context_errors, "author: not an id"))
+                           context_errors=(*ctx.context_errors,
+                                           "author: not an id" if self.token else "author: no bot token"))
         try:
             resp = await self._get(f"/api/v4/users/{author}")
             resp.raise_for_status()
@@ -640,8 +642,11 @@ class ResponseWatch:
         if decision.action not in (Action.REDACT, Action.QUARANTINE, Action.BLOCK):
             return
         # a preview cannot be patched away (Mattermost keeps it per URL and hour): deleted
-        how, outcome = await self._remediate(post_id, ex, decision, policy, redact=not preview and (
-            decision.action is Action.REDACT and _redactable(ex, decision)))
+        if self.token:
+            how, outcome = await self._remediate(post_id, ex, decision, policy, redact=not preview and (
+                decision.action is Action.REDACT and _redactable(ex, decision)))
+        else:  # judged (from the answer) but nothing to remove it with: its own decision
+            how, outcome = "impossible", "no bot token"
         record = pipeline._record(req, route, "/api/v4/posts", ctx, decision, ex.items, started)
         record.update({
             "route": f"{job.route}.preview" if preview else job.route,
@@ -660,13 +665,16 @@ class ResponseWatch:
         record_id = await pipeline.archive.append(record)
         kinds = ", ".join(sorted({f.entity_type for _, f in decision.findings})) or "none"
         where = f"~{ctx.channel_name}" if ctx.channel_name else "a channel"
-        done = {"patched": "replaced its text with the redacted text", "deleted": "deleted the post"}[how]
+        done = {"patched": "replaced its text with the redacted text", "deleted": "deleted the post",
+                "impossible": "could not remove the post"}[how]
         what = ("a moved thread" if job.route == "posts.move" else
                 f"the link preview Mattermost fetched for a post ({job.route})" if preview else
                 f"an integration's answer ({job.route})")
         text = (f"DLP REMEDIATED: {what} put {kinds} into a post in {where}; "
-                f"the gateway {done}" + ("" if outcome == "ok" else f", but Mattermost refused it ({outcome}): "
-                                         "remove the post by hand") +
+                f"the gateway {done}" + ("" if outcome == "ok" else
+                                         ": no bot token (DLP_NOTIFY_TOKEN), remove the post by hand"
+                                         if how == "impossible" else
+                                         f", but Mattermost refused it ({outcome}): remove the post by hand") +
                 f". Rule: {decision.rule_id or '-'} · record {record_id} · request {job.request_id}")
         await self._alert(decision, policy, text, record_id)
 
@@ -774,7 +782,9 @@ class ResponseWatch:
     async def _alert(self, decision: Decision | None, policy: Any, text: str, record_id: str) -> None:
         channel = (decision.alert_channel_id if decision is not None else None) or _policy_alert_channel(policy)
         if not channel or not self.token:
-            log.warning("integration response alert not sent: no alert channel", extra={"record_id": record_id})
+            # nobody else will hear of it: an error, not a warning
+            log.error("integration response alert not sent: %s", "no alert channel" if not channel else
+                      "no bot token to post it with", extra={"record_id": record_id})
             return
         try:
             resp = await asyncio.wait_for(self.upstream.post(

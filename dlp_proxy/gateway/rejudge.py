@@ -133,6 +133,29 @@ class ReleaseJudge:
             log.warning("a released move without a request id: its marks expire on their own, no read-back")
         return reason
 
+    async def answered(self, payload: Mapping[str, Any], headers: Sequence[tuple[str, str]], answer: bytes) -> None:
+        """Mattermost's answer to a release that went out (``QuarantineDelivery``): a
+        post answered with a link preview is offered to the watch's preview check, as a
+        forwarded post's is (gateway/addon.py): what Mattermost added to the released
+        post (the preview it fetched) was not part of what the reviewer approved."""
+        if self.watch is None or not answer:
+            return
+        from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, job_for
+
+        method, target = str(payload.get("method", "")), str(payload.get("path", ""))
+        m = self.pipeline.classify(method, target)[0]
+        if m.route is None or m.route.name not in PREVIEW_ROUTES:
+            return
+        ctx = context_from_json(payload.get("context") or {})
+        job = job_for(m.route.name, ctx.request_id or secrets.token_hex(8), method, target,
+                      {k.lower(): v for k, v in headers}, b"", ctx.client_ip or "", time.time(), m.params,
+                      answer=lambda: answer)
+        if job is not None and job.shown is not None:
+            # the message and its props are what the reviewer approved: only the
+            # preview Mattermost added is judged (a number split between the message
+            # and the preview is not seen here)
+            self.watch.offer(replace(job, shown={**job.shown, "message": "", "props": None}))
+
     async def finished(self, payload: Mapping[str, Any], outcome: str) -> None:
         """The release's send is over (``QuarantineDelivery``): ``outcome`` is "sent",
         "unknown" (sent, the answer lost) or "failed" (nothing created).  A move's

@@ -276,7 +276,8 @@ async def run(settings: RunSettings) -> int:
                      limits=Limits.from_settings(cfg))
     addon.sender_actions = sender_actions
     # what integrations post after an action, dialog or command: checked after the fact
-    addon.integration_watch = ResponseWatch(pipeline, upstream, cfg.release_token, max_queue=cfg.integration_check_queue)
+    addon.integration_watch = ResponseWatch(pipeline, upstream, cfg.release_token or settings.notify_token,
+                                              max_queue=cfg.integration_check_queue)
     if isinstance(quarantine.release_check, ReleaseJudge):
         quarantine.release_check.watch = addon.integration_watch  # a released move is read back too
     addon.integration_watch.start()

@@ -141,7 +141,7 @@ class QuarantineDelivery(QuarantineStore):
             return State.RELEASED.value
         assert prepared is not None
         try:
-            via, post_id = await self._send(item_id, *prepared)
+            via, post_id, answer = await self._send(item_id, *prepared)
         except _Ambiguous as exc:
             await self._check_finished(prepared[0], "unknown")
             err = str(exc)
@@ -154,6 +154,7 @@ class QuarantineDelivery(QuarantineStore):
             await self._check_finished(prepared[0], "failed")
             return await self._release_failed(item_id, h, idem_key, str(exc))
         await self._check_finished(prepared[0], "sent")
+        await self._check_answered(prepared[0], answer)
         await self._retrying(lambda: self.r.set(idem_key, f"done:{item_id}:{post_id}", ex=int(self.settings.idem_ttl)))
         await self._settle(item_id, h, via=via, post_id=post_id)
         return State.RELEASED.value
@@ -188,6 +189,18 @@ class QuarantineDelivery(QuarantineStore):
             await finished(payload, outcome)
         except Exception:
             log.exception("release check's finished hook failed")
+
+    async def _check_answered(self, payload: Mapping[str, Any], answer: tuple[list[tuple[str, str]], bytes]) -> None:
+        """Give the release check Mattermost's answer to the release (``answered``:
+        gateway/rejudge.py offers a post whose answer carries a link preview to the
+        preview check, as for a forwarded post).  Never fails the release."""
+        answered = getattr(self.release_check, "answered", None)
+        if answered is None:
+            return
+        try:
+            await answered(payload, *answer)
+        except Exception:
+            log.exception("release check's answered hook failed")
 
     async def _release_refused(self, item_id: str, h: Mapping[str, str], idem_key: str, why: str) -> str:
         """Judged again at the release, the policy now stops it: nothing was sent.
@@ -295,9 +308,10 @@ class QuarantineDelivery(QuarantineStore):
 
     async def _send(
         self, item_id: str, payload: Mapping[str, Any], attempts: list[tuple[str, list[tuple[str, str]], bytes]]
-    ) -> tuple[str, str]:
+    ) -> tuple[str, str, tuple[list[tuple[str, str]], bytes]]:
         """Send the release (as the author, then as the bot on 401/403).  No Redis
-        access here: once this runs, the request may be on the wire."""
+        access here: once this runs, the request may be on the wire.  Returns how it
+        went out, the post's id and (the headers it was sent with, Mattermost's answer)."""
         last = ""
         for via, hdrs, data in attempts:
             url = self.upstream_url + payload["path"]
@@ -315,7 +329,7 @@ class QuarantineDelivery(QuarantineStore):
                     post_id = str(resp.json().get("id", ""))
                 except (ValueError, AttributeError):
                     pass
-                return via, post_id
+                return via, post_id, (hdrs, resp.content)
             last = f"Mattermost answered {resp.status_code} to the release as {via}"
             if resp.status_code not in (401, 403):
                 raise _Failed(last)

@@ -119,8 +119,10 @@ def notice(rec: Mapping[str, Any], sender: str, clear: bool, masked: bool) -> st
         source = (f"was posted with a link preview Mattermost fetched itself ({route}: the message and the "
                   "preview's site name, title and description above)" if route.endswith(".preview") else
                   f"was posted by Mattermost from an integration's answer ({route})")
-        fate = (f"{source}; the DLP gateway then {how}" + ("" if result == "ok" else
-                                 " but Mattermost refused the change: it may still be in Mattermost"))
+        fate = (f"{source}; the DLP gateway judged it one to stop but had no bot token to remove it: "
+                "it is still in Mattermost") if rec.get("remediation") == "impossible" else (
+            f"{source}; the DLP gateway then {how}" + ("" if result == "ok" else
+                                                       " but Mattermost refused the change: it may still be in Mattermost"))
     elif action == "quarantine":
         fate = ("was held for review (quarantined) by the DLP gateway; it reaches Mattermost only if a reviewer "
                 "releases it (see the DLP review notices)")
