@@ -52,6 +52,7 @@ FORMS = [
     "client SSN 5 3 6 two two 8 7 1 0",
     "client SSN 536 deux deux 8710",
     "- client SSN five three six\n- two two\n- eight seven one zero",
+    "client SSN\n\n|a|b|c|\n|-|-|-|\n|five three six|two two|eight seven one zero|",
 ]
 
 

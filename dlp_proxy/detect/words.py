@@ -650,7 +650,13 @@ def _continues(gap: str) -> bool:
 
 def _joins(gap: str) -> bool:
     """Words apart by ``gap`` may make one number: blanks or one hyphen."""
-    return gap == "-" or (gap.isspace() and "\n" not in gap)
+    return gap == "-" or (_blank(gap) and "\n" not in gap)
+
+
+def _blank(gap: str) -> bool:
+    """Blanks only, not a table boundary (U+001E/U+001F, detect/structure.py; ``isspace``
+    counts them)."""
+    return gap.isspace() and "\x1e" not in gap and "\x1f" not in gap
 
 
 def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]],
@@ -737,7 +743,7 @@ def _emit_numbers(text: str, run: list[_Tok], owner: list[int], numbers: list[_N
         if k + 1 < len(clusters) and clusters[k + 1][0] == tb + 1:
             gap_a, gap_b = b, run[tb + 1].start
             # blanks between numbers dropped; a hyphen too after spelled letters ("Golf-Bravo-82")
-            if text[gap_a:gap_b].isspace() or (text[gap_a:gap_b] == "-" and digits.isalpha()):
+            if _blank(text[gap_a:gap_b]) or (text[gap_a:gap_b] == "-" and digits.isalpha()):
                 edits.append((gap_a, gap_b, "", gap_a, gap_b))
 
 
