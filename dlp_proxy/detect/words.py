@@ -27,11 +27,13 @@ word joins the number before it only where it fills a place that number leaves o
 six`` is 536), and only across blanks or one hyphen (``thirty, six`` is 30,6).  A
 conjunction (``and``, ``y``, ``e``, ``et``, ``und``, ``en``) is read only inside a number.
 
-A *run* is a sequence of such tokens apart by one to three blanks or marks (no line
-break).  A run is read when it holds at least ``MIN_NUMBER_WORDS`` number words
-(each word of a run-together token counts; conjunctions do not), a number of three
-words or more, or ``hundred`` with a number before it: "one of two" or "three or
-four" stay words.  Blanks between the numbers of a run are dropped, marks kept
+A *run* is a sequence of such tokens apart by one to three blanks or marks, or by a
+line break with markup around it (``_continues``: one group per line, list items).  A run
+is read when it holds at least ``MIN_NUMBER_WORDS`` number words (each word of a
+run-together token counts; conjunctions do not), a number of three words or more, or
+``hundred`` with a number before it: "one of two" or "three or four" stay words; or,
+fewer words among digit groups, ``MIN_MIXED_DIGITS`` digits in all (``536 two two 8710``;
+a lone one-word number at either end stays a word: ``last four 7654 32``).  Blanks between the numbers of a run are dropped, marks kept
 (``fifty-three six, twenty-two`` -> ``536,22``).  A single digit word touching a digit
 (``5three6``) is a digit too.
 
@@ -50,6 +52,10 @@ import unicodedata
 
 #: a run needs this many number words
 MIN_NUMBER_WORDS = 4
+#: ... or, with digit groups among fewer words, this many digits in all
+MIN_MIXED_DIGITS = 7
+#: the longest gap holding a line break that a run goes on across
+_MAX_BREAK_GAP = 8
 
 _DIGIT_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
@@ -194,6 +200,7 @@ def _triggers() -> tuple[str, ...]:
 
 
 _TOKEN = re.compile(r"[^\W\d_]+|[0-9]+")
+_DIGIT = re.compile(r"[0-9]")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 #: how far around a number word the text is tokenized
 _REACH = 48
@@ -342,7 +349,8 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
             hits.append(t)
     glued = [g for g in _glued(low) if _has_trigger(g)]
     if tight and not glued and not spelled and _HUNDRED not in hits and (
-            sum(words.count(w) * _words_in(w) for w in hits) + sum(map(words.count, _SHORT_WORDS))) < 3:
+            sum(words.count(w) * _words_in(w) for w in hits) + sum(map(words.count, _SHORT_WORDS))) < 3 and (
+            not hits or _DIGIT.search(low) is None):
         return [], []
     return hits, glued
 
@@ -599,7 +607,7 @@ def number_word_edits(text: str, min_words: int = MIN_NUMBER_WORDS) -> list[tupl
                 continue
             if run:
                 gap = text[run[-1].end : t.start]
-                if not (1 <= len(gap) <= 3 and "\n" not in gap and not any(c.isalnum() for c in gap)):
+                if not _continues(gap):
                     _emit_run(text, run, edits, min_words)
                     run = []
             run.append(t)
@@ -629,9 +637,26 @@ def number_word_edits(text: str, min_words: int = MIN_NUMBER_WORDS) -> list[tupl
     return kept
 
 
+def _continues(gap: str) -> bool:
+    """A run goes on across ``gap``: one to three blanks or marks, or a line break with
+    markup around it (``\\n``, ``\\n\\n``, ``\\n- ``, ``|\\n|``: one group per line, list
+    item or table row), at most ``_MAX_BREAK_GAP`` characters and two line breaks."""
+    if not gap or any(c.isalnum() for c in gap):
+        return False
+    if "\n" not in gap:
+        return len(gap) <= 3
+    return len(gap) <= _MAX_BREAK_GAP and gap.count("\n") <= 2
+
+
 def _joins(gap: str) -> bool:
     """Words apart by ``gap`` may make one number: blanks or one hyphen."""
-    return gap == "-" or (gap.isspace() and "\n" not in gap)
+    return gap == "-" or (_blank(gap) and "\n" not in gap)
+
+
+def _blank(gap: str) -> bool:
+    """Blanks only, not a table boundary (U+001E/U+001F, detect/structure.py; ``isspace``
+    counts them)."""
+    return gap.isspace() and "\x1e" not in gap and "\x1f" not in gap
 
 
 def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]],
@@ -662,7 +687,27 @@ def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, 
             continue
         if part and _worth_reading(part, atoms, min_words):
             _emit_numbers(text, run, owner, part, edits)
+        elif part:
+            mixed = _mixed(part)
+            if mixed:
+                _emit_numbers(text, run, owner, mixed, edits)
         part = []
+
+
+def _mixed(numbers: list[_Number]) -> list[_Number]:
+    """Fewer number words among digit groups (``536 two two 8710``, ``53 six 22 8710``,
+    ``536 22 87 one zero``): the numbers to read, when the words and groups together make
+    ``MIN_MIXED_DIGITS`` digits.  A lone one-word number at either end is left as a word
+    (``last four 7654 32``, ``first three 536``: prose naming the groups)."""
+    part = numbers
+    if len(part) >= 2 and part[0].words == 1 and part[1].words == 0:
+        part = part[1:]
+    if len(part) >= 2 and part[-1].words == 1 and part[-2].words == 0:
+        part = part[:-1]
+    if any(n.words for n in part) and any(n.words == 0 for n in part) and (
+            sum(len(n.digits()) for n in part) >= MIN_MIXED_DIGITS):
+        return part
+    return []
 
 
 def _worth_reading(numbers: list[_Number], atoms: list[tuple[int, int, str]],
@@ -698,7 +743,7 @@ def _emit_numbers(text: str, run: list[_Tok], owner: list[int], numbers: list[_N
         if k + 1 < len(clusters) and clusters[k + 1][0] == tb + 1:
             gap_a, gap_b = b, run[tb + 1].start
             # blanks between numbers dropped; a hyphen too after spelled letters ("Golf-Bravo-82")
-            if text[gap_a:gap_b].isspace() or (text[gap_a:gap_b] == "-" and digits.isalpha()):
+            if _blank(text[gap_a:gap_b]) or (text[gap_a:gap_b] == "-" and digits.isalpha()):
                 edits.append((gap_a, gap_b, "", gap_a, gap_b))
 
 
