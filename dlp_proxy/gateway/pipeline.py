@@ -1604,9 +1604,10 @@ def normalized_digits(text: str) -> int:
     return n + rendered_digits(text)
 
 
-#: characters without which an ASCII text has no digit emoji shortcode (``:one:``) nor
-#: markup that rendering drops (``th**ree**``): ``detect.normalize.rendered_digits``
-_RENDERING_MARKS = ":*_~`<"
+#: characters without which an ASCII text has no digit emoji shortcode (``:one:``),
+#: markup that rendering drops (``th**ree**``) nor escape that decoding reads (``&amp;``,
+#: ``%35``, ``\char53``): ``detect.normalize.rendered_digits``
+_RENDERING_MARKS = ":*_~`<&%\\"
 
 
 @functools.cache
