@@ -782,9 +782,11 @@ class ResponseWatch:
     async def _alert(self, decision: Decision | None, policy: Any, text: str, record_id: str) -> None:
         channel = (decision.alert_channel_id if decision is not None else None) or _policy_alert_channel(policy)
         if not channel or not self.token:
-            # nobody else will hear of it: an error, not a warning
-            log.error("integration response alert not sent: %s", "no alert channel" if not channel else
-                      "no bot token to post it with", extra={"record_id": record_id})
+            # A warning, not an error: mitmproxy's errorcheck ends a gateway that logs an error
+            # while starting, and the start-up report of registered integrations alerts too.
+            # The record is archived either way.
+            log.warning("integration response alert not sent: %s", "no alert channel" if not channel else
+                        "no bot token to post it with", extra={"record_id": record_id})
             return
         try:
             resp = await asyncio.wait_for(self.upstream.post(
