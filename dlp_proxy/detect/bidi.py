@@ -1,8 +1,8 @@
 """The displayed reading of bidirectional text (Unicode Bidirectional Algorithm, UAX #9).
 
 The detector reads text in logical order; a browser shows it in visual order.  An
-override or an embedding (``RLO 0178-22-635 NSS tneilc PDF`` shows "client SSN
-536-22-8710"), an isolate, a right-to-left mark, or right-to-left letters and
+override or an embedding (``RLO <the SSN's characters reversed> NSS tneilc PDF`` shows
+"client SSN" and the SSN in reading order), an isolate, a right-to-left mark, or right-to-left letters and
 Arabic-Indic digits around digit groups reorder what the reader sees.  Mattermost
 stores and shows these characters as sent (``model.Post.IsValid`` counts runes,
 server/public/model/post.go), and the web app renders a post in a ``dir='auto'``
