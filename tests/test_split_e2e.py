@@ -31,10 +31,10 @@ rules:
 """
 
 
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+def split_gateway(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Gateway]:
+    """A gateway with its own simulator and POLICY (block every identifier), stopped after."""
     sim: Simulator = start_simulator()
-    base = tmp_path_factory.mktemp("split-e2e")
+    base = tmp_path_factory.mktemp(name)
     config = base / "config"
     config.mkdir()
     (config / "policy.yaml").write_text(POLICY)
@@ -45,6 +45,11 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     finally:
         stop(g.proc)
         stop(sim.proc)
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    yield from split_gateway(tmp_path_factory, "split-e2e")
 
 
 def _send(gw: Gateway, user: str, method: str, path: str, body: Any) -> httpx.Response:

@@ -7,30 +7,18 @@ completes the identifier, whoever writes it; ordinary chat with number words pas
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Iterator
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from dlp_proxy.policy.testing import CARD, SSN
-from tests.conftest import Gateway, Simulator, start_gateway, start_simulator, stop
+from tests.conftest import Gateway
+from tests.test_split_e2e import BLOCKED, _send, split_gateway
 
-ROOT = Path(__file__).resolve().parents[1]
-BLOCKED = "api.dlp.blocked.app_error"
-POLICY = """
-schema: 1
-defaults: {min_score: 0.5, on_context_error: block}
-exceptions: []
-rules:
-  - id: npi
-    action: block
-    match: {entities: [US_SSN, US_ITIN, CREDIT_CARD, US_BANK_NUMBER]}
-"""
 #: the test's own writer of digits as English words (not the reader's tables)
 _EN = "zero one two three four five six seven eight nine".split()
 _names = count()
@@ -42,24 +30,7 @@ def spell(digits: str) -> str:
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    sim: Simulator = start_simulator()
-    base = tmp_path_factory.mktemp("split-words-e2e")
-    config = base / "config"
-    config.mkdir()
-    (config / "policy.yaml").write_text(POLICY)
-    (config / "recognizers.yaml").write_text((ROOT / "config" / "recognizers.yaml").read_text())
-    g = start_gateway(sim, base / "data", config_dir=config)
-    try:
-        yield g
-    finally:
-        stop(g.proc)
-        stop(sim.proc)
-
-
-def _send(gw: Gateway, user: str, method: str, path: str, body: Any) -> httpx.Response:
-    gw.sim.clear()
-    return httpx.request(method, gw.url + path, headers={"Authorization": f"Bearer {gw.sim.token(user)}"},
-                         content=json.dumps(body).encode(), timeout=90)
+    yield from split_gateway(tmp_path_factory, "split-words-e2e")
 
 
 def _channel(gw: Gateway, shared: str | None = None) -> str:
