@@ -544,12 +544,15 @@ def _may_meet(left: str, right: str) -> bool:
             or _IBAN_START.search(left) is not None)
 
 
-def _joint(left: str, right: str) -> tuple[str, int]:
+def _joint(left: str, right: str, own: int = 0) -> tuple[str, int]:
     """What goes between two pieces, and how many leading characters of ``right`` to
     skip.  A separator the writer left at either end is the one used ("536-22-" then
     "8710", or "536-22" then "-8710"); otherwise the separator before the left
     piece's last digit group is repeated ("536-22" then "8710" reads 536-22-8710),
-    else a line break."""
+    else a line break.  ``own``: where the left piece starts in ``left`` (a chain's
+    earlier joins come before it): only a separator its writer wrote is repeated, never
+    one an earlier join put there (a date, then "536", "12" and "8710" in three more
+    posts do not read 536-12-8710)."""
     lead = len(right) - len(right.lstrip("".join(c for c in right[:3] if _dangling(c))))
     if left and _dangling(left[-1]):
         return "\n", lead  # keep the left one, drop a second one on the right
@@ -558,7 +561,7 @@ def _joint(left: str, right: str) -> tuple[str, int]:
     i = len(left)
     while i > 0 and left[i - 1].isdigit():
         i -= 1
-    if 0 < i < len(left) and (left[i - 1] in " \t" or _dangling(left[i - 1])) and (i < 2 or left[i - 2].isdigit()):
+    if own < i < len(left) and (left[i - 1] in " \t" or _dangling(left[i - 1])) and (i < 2 or left[i - 2].isdigit()):
         return left[i - 1], 0
     return "\n", 0
 
@@ -630,7 +633,7 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             if not (text[-1:].isdigit() and part[:1].isdigit()):
                 return None
         elif n:
-            sep, skip = _joint(text, part)
+            sep, skip = _joint(text, part, segments[-1].start)
             text += sep
         segments.append(_Segment(len(text), len(text) + len(part) - skip, pid, a + skip))
         text += part[skip:]
