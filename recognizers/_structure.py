@@ -13,7 +13,9 @@ between digit groups are read:
 * calendar dates with a four-digit year (``2024-11-19``, ``11/19/2024``): one token, so
   the end of a CSV row's date and the next row's id are never one number;
 * amounts and quantities with thousands separators (``25,676``, ``4,512,000.50``): one
-  token, never fused with the CUSIP or id after them.
+  token, never fused with the CUSIP or id after them;
+* percentages with a fraction (``0.25%``, ``12,5%``): one token, never the last group
+  of a number read across the numbers before them.
 
 ``cuts(text)`` gives the positions where such a token starts or ends (or a FIX
 field's value starts); ``fused(text, start, end)`` is True when a candidate
@@ -51,6 +53,10 @@ _DATE = re.compile(
 # separators the digit runs accept.
 _THOUSANDS_HINT = re.compile(r"[0-9],[0-9]{3}")
 _THOUSANDS = re.compile(r"[0-9](?<![0-9,.][0-9])[0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])")
+# Percentages with a fraction (0.25%, 12.5%): one token, so an identifier read across
+# numbers ("4411 8710 3301 0.25% today") never takes the integer part of a rate.
+_PERCENT_HINT = re.compile(r"[.,][0-9]{1,4}%")
+_PERCENT = re.compile(r"[0-9](?<![0-9.,][0-9])[0-9]{0,2}[.,][0-9]{1,4}%")
 # Three or more dot-separated numeric parts.
 _DOTTED_HINT = re.compile(r"\.[0-9]{1,6}\.")
 _DOTTED = re.compile(r"[0-9](?<![0-9.][0-9])[0-9]{0,4}(?:\.[0-9]{1,6}){2,}(?![0-9])")
@@ -77,6 +83,10 @@ def cuts(text: str) -> tuple[int, ...]:
             out.add(m.end())
     if _THOUSANDS_HINT.search(text):
         for m in _THOUSANDS.finditer(text):
+            out.add(m.start())
+            out.add(m.end())
+    if _PERCENT_HINT.search(text):
+        for m in _PERCENT.finditer(text):
             out.add(m.start())
             out.add(m.end())
     if _DOTTED_HINT.search(text):

@@ -241,6 +241,7 @@ _LED_BY_LOOKBEHIND = {
             rf"(?<![A-Za-z0-9])[0-9{_common._LK}][0-9{_common._LK}]*(?:{_common._SEP}[0-9{_common._LK}]+)*(?![A-Za-z0-9])"),
     "clock": (_structure._CLOCK, r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?Z?(?![0-9])"),
     "thousands": (_structure._THOUSANDS, r"(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])"),
+    "percent": (_structure._PERCENT, r"(?<![0-9.,])[0-9]{1,3}[.,][0-9]{1,4}%"),
     "dotted": (_structure._DOTTED, r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])"),
     "letters": (normalize_mod._LETTER_SEPARATED, r"(?<![0-9])[0-9]{1,7}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])"),
     "b64-run": (decode._B64_RUN, r"[A-Za-z0-9+/_-]{12,}"),

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from dlp_proxy.detect import build_detector
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
+    CREDIT_CARD,
     CUSIP,
     SENSITIVE_ENTITIES,
     US_BANK_NUMBER,
@@ -110,6 +111,9 @@ CASES: list[tuple[str, set[str], set[str]]] = [
     ("id,name,note,amount,date\n10114,J Lee,wire out,1500.00,2024-11-19\n10115,M Khan,ACH in,220.10,2024-11-20",
      set(), SENSITIVE_ENTITIES | {ABA_ROUTING_NUMBER}),
     ("wire log 11/19/2024\n10115 sent", set(), {ABA_ROUTING_NUMBER}),
+    # a rate after numbers is not the last group of a card ("4411 8710 3301 0" passes Luhn)
+    ("ext 4411 order 8710 build 3301 up 0.25% today", set(), SENSITIVE_ENTITIES),
+    (f"card {CARD} fee 0.25%", {CREDIT_CARD}, set()),
 ]
 
 
@@ -357,6 +361,8 @@ def test_held_out_decisions(engine, decide, text: str, stops: bool) -> None:  # 
         ("bot 25,676 323268169 @ 102", "676 323268169", True),  # a quantity's digits and the CUSIP after it
         ("bot 25,676 323268169 @ 102", "25,676", False),
         ("SSN 536,22,8710", "536,22,8710", False),  # not a thousands-separated amount
+        ("4411 8710 3301 0.25% today", "4411 8710 3301 0", True),  # a rate's integer part
+        ("fees up 12,5% on 4411", "12,5%", False),
     ],
 )
 def test_structural_tokens(text: str, span: str, is_fused: bool) -> None:
