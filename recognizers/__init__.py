@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dlp_proxy.recognizers._common import DLPRecognizer
 from dlp_proxy.recognizers.bank import (
+    AccountBesideRoutingRecognizer,
     AccountNumberRecognizer,
     FirmAccountRecognizer,
     RoutingAccountPairRecognizer,
@@ -24,6 +25,7 @@ from dlp_proxy.recognizers.ssn import ItinRecognizer, SsnRecognizer
 from dlp_proxy.recognizers.tax import EinRecognizer
 
 __all__ = [
+    "AccountBesideRoutingRecognizer",
     "AccountNumberRecognizer",
     "BirthDateRecognizer",
     "CusipCodeRecognizer",
@@ -47,12 +49,14 @@ __all__ = [
 
 
 def default_recognizers() -> list[DLPRecognizer]:
+    routing = RoutingNumberRecognizer()
     return [
         SsnRecognizer(),
         ItinRecognizer(),
         PaymentCardRecognizer(),
-        RoutingNumberRecognizer(),
+        routing,
         AccountNumberRecognizer(),
+        AccountBesideRoutingRecognizer(routing),  # routing's configured context words included
         SortCodeAccountRecognizer(),
         RoutingAccountPairRecognizer(),
         IbanCodeRecognizer(),

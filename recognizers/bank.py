@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from presidio_analyzer import RecognizerResult
@@ -252,6 +253,70 @@ class AccountNumberRecognizer(DLPRecognizer):
                 self.result(US_BANK_NUMBER, c.start, c.end, 0.8, f"{len(d)}-digits", "context-gated", hit,
                             lookalike_note(c))
             )
+        return out
+
+
+class AccountBesideRoutingRecognizer(DLPRecognizer):
+    """An account number with no account word, in a text that holds a routing number
+    (``RoutingNumberRecognizer``'s reading: ABA-valid, with a routing word): a wire or
+    ACH instruction written as people write it ("wire to routing 021000021 for Bob ...
+    credit 483920117"), the two numbers far apart or in two fields of one post as it is
+    shown (the gateway's cross-field reading).  Reported at the engine's and the
+    policy's default threshold (``SCORE``): it exists only beside a routing number, and
+    the pair is a customer's bank details (config/policy.yaml ``npi-*`` and
+    ``routing-with-account-*``); below the split window's ``MIN_SCORE``, so a number in
+    one post is never an account because of a routing number in another.  The numbers
+    that are something else are not accounts, as for ``AccountNumberRecognizer``:
+    amounts, dates, phone numbers, a CUSIP in trade talk, an EIN."""
+
+    SCORE = 0.5
+
+    def __init__(self, routing: RoutingNumberRecognizer) -> None:
+        super().__init__([US_BANK_NUMBER], name="AccountBesideRoutingRecognizer", context=[])
+        self._routing = routing
+
+    def _routings(self, text: str) -> list[tuple[int, int]]:
+        if not self._routing.could_match(text):
+            return []
+        return [(r.start, r.end) for r in self._routing.analyze(text, [ABA_ROUTING_NUMBER])]
+
+    def could_match(self, text: str) -> bool:
+        return bool(self._routings(text))
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        routings = self._routings(text)
+        if not routings:
+            return []
+        out: list[RecognizerResult] = []
+        taken: list[tuple[int, int]] = []
+        for c in sorted(candidates(text, _ACCOUNT_LENGTHS), key=lambda c: (c.start, -(c.end - c.start))):
+            if any(a < c.end and c.start < b for a, b in routings) or (
+                    taken and taken[-1][0] < c.end and c.start < taken[-1][1]):
+                continue
+            if not (c.whole_run or c.split_digits):
+                # "021000021 -> 483920117" is one run of digit groups: the account is the
+                # rest of the run beside the routing number
+                rest = [(a, b) for a, b in routings if c.run_start <= a and b <= c.run_end]
+                if not any((a == c.run_start and c.end == c.run_end) or (b == c.run_end and c.start == c.run_start)
+                           for a, b in rest):
+                    continue
+                c = replace(c, run_start=c.start, run_end=c.end)
+            if not AccountNumberRecognizer._number_like(c, text):
+                continue
+            d = c.digits
+            before = text[max(0, c.start - 40) : c.start]
+            if _yyyymmdd(d) or (_nanp10(d) and _PHONE_WORDS.search(before)) or _AMOUNT_WORDS.search(
+                    text[max(0, c.start - 15) : c.start]):
+                continue
+            if c.groups == (2, 7) and c.uniform_sep == "-":
+                continue  # a 2-7 number is an EIN's shape
+            if _security_id(c, text):
+                continue
+            taken.append((c.start, c.end))
+            out.append(self.result(US_BANK_NUMBER, c.start, c.end, self.SCORE, f"{len(d)}-digits",
+                                   "beside-routing-number", None, lookalike_note(c)))
         return out
 
 

@@ -357,3 +357,17 @@ def test_the_number_word_scan_finds_what_the_trigger_regex_finds(parts: list[str
     text = "".join(parts).lower()
     every = _re.compile("|".join(_re.escape(w) for w in _triggers()))
     assert _has_number_word()(text) is (every.search(text) is not None)
+
+
+def test_a_routing_number_in_the_message_and_an_account_in_an_attachment_are_stopped(detector: Any) -> None:
+    """Attack pass 6, C4: the two parts of a wire instruction in two fields of one post as
+    it is shown, under the shipped policy."""
+    from pathlib import Path
+
+    shipped = (Path(__file__).resolve().parents[1] / "config" / "policy.yaml").read_text()
+    body = _post(message="wire details for Bob: ABA 021000021", attachments=[{"text": "credit 483920117"}])
+    v, records = judge(detector, body, policy_text=shipped)
+    assert not v.forward
+    assert _blocked_for(records, "US_BANK_NUMBER")
+    clean = _post(message="wire details for Bob: ABA 021000021", attachments=[{"text": "call me after 4pm"}])
+    assert judge(detector, clean, policy_text=shipped)[0].forward

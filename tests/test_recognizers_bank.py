@@ -80,3 +80,56 @@ def test_firm_formats() -> None:
     assert len(rec.analyze("acct 5K123456", [])) == 1
     with pytest.raises(ValueError, match=r"account_formats\[0\]"):
         FirmAccountRecognizer([{"name": "bad", "regex": "("}])
+
+
+# ---------------------------------------------------------------- an account beside a routing number
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dlp_proxy.recognizers.bank import AccountBesideRoutingRecognizer  # noqa: E402
+
+BESIDE = AccountBesideRoutingRecognizer(ABA)
+_PROSE = ["the settlement desk confirmed", "the trade booked fine today", "thanks", "see the ticket",
+          "Bob asked twice", "per the client's letter", "\n", "- ops"]
+
+
+def _beside(text: str) -> list[str]:
+    return [text[r.start:r.end] for r in BESIDE.analyze(text, [])]
+
+
+@pytest.mark.parametrize(("text", "accounts"), [
+    ("wire to routing 021000021 for Bob. credit 483920117", ["483920117"]),
+    ("ABA 026009593 ... further credit 0049381726 please", ["0049381726"]),
+    ("routing 021000021 and the other one 8830-1192-77", ["8830-1192-77"]),
+    # numbers that are something else
+    ("Chase routing is 021000021, call 2125550143", []),
+    ("routing 021000021 settles 20241204", []),
+    ("routing 021000021 fee of 125000", []),
+    ("routing 021000021 bought 25,676 323268169 @ 102", []),
+    ("routing 021000021 paid $4839201", []),
+    ("routing 021000021 EIN 94-6350073", []),
+    # no routing number (no routing word, or not ABA-valid): nothing
+    ("order 021000021 credit 483920117", []),
+    ("routing 021000022 credit 483920117", []),
+])
+def test_an_account_beside_a_routing_number(text: str, accounts: list[str]) -> None:
+    assert _beside(text) == accounts
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(_PROSE), max_size=60), st.sampled_from(["credit", "for", "to", "->", ""]),
+       st.booleans())
+def test_property_a_routing_and_an_account_anywhere_in_one_text_are_both_found(prose: list[str], word: str,
+                                                                                account_first: bool) -> None:
+    """However far apart (attack pass 6, C4: 250 characters was the policy's reach)."""
+    from dlp_proxy.detect import build_detector
+
+    detector = _DETECTOR[0] if _DETECTOR else _DETECTOR.append(build_detector(None, ner=False)) or _DETECTOR[0]
+    routing, account = "wire to routing 021000021", f"{word} 483920117".strip()
+    parts = [account, *prose, routing] if account_first else [routing, *prose, account]
+    found = {f.entity_type for f in detector.analyze(" ".join(parts))}
+    assert {"ABA_ROUTING_NUMBER", "US_BANK_NUMBER"} <= found
+
+
+_DETECTOR: list = []
