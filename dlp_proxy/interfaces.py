@@ -107,6 +107,11 @@ class QuarantineStore(Protocol):
         """Store encrypted and durable (AOF fsync'd) before returning the item id."""
         ...
 
+    async def released_into(self, channel_id: str) -> bool:
+        """Whether a message held for ``channel_id`` was (or may have been) released
+        into it (gateway/audience.py)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class TextSegment:

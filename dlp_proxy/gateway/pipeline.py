@@ -37,7 +37,7 @@ import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
-from dlp_proxy.gateway import atrest, responses
+from dlp_proxy.gateway import atrest, audience, responses
 from dlp_proxy.gateway.budget import ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
@@ -259,6 +259,11 @@ class Pipeline:
         changed = channel_changed(req.method, path)
         if changed is not None and self.context is not None:
             await self.context.forget_channel(changed)
+        if self.quarantine is not None and (widened := audience.widened_channel(req.method, path, req.body)):
+            # a channel made public or shared after messages were released into it (gateway/audience.py)
+            if await audience.released_into(self.quarantine, widened):
+                return await self._refuse(req, 403, audience.WIDENED_ID, audience.WIDENED_MESSAGE,
+                                          audience.WIDENED_RULE, route=route)
         if m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS:
             return Verdict(forward=True, channel_changed=changed)  # a DELETE (or any verb) with nothing to read
         if m.kind == "unknown_write" and self.config.unknown_write == "allow":

@@ -538,6 +538,15 @@ class QuarantineStore:
         items = sort_items(await self._select(**filters), sort)
         return items[offset:] if limit is None else items[offset : offset + limit]
 
+    async def released_into(self, channel_id: str) -> bool:
+        """Whether an item held for ``channel_id`` was approved, is being released, was
+        released or may have been (``release_unknown``): its message may be in the
+        channel (gateway/audience.py refuses to widen such a channel's audience).  One
+        pass over the items, as ``list_items``: asked only when a channel is made public
+        or shared."""
+        found = await self._select(state="approved,releasing,release_unknown,released", channel=channel_id)
+        return any(i.get("channel_id") == channel_id for i in found)
+
     async def query(self, *, page: int = 1, size: int = 50, sort: str = "age",
                     **filters: Unpack[ItemFilters]) -> dict[str, Any]:
         """One page of ``list_items`` with the total: ``{"items", "total", "page",
