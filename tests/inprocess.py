@@ -23,9 +23,15 @@ class ListArchive:
 def judge(detector: Any, body: Any, *, policy_text: str, path: str = "/api/v4/posts") -> tuple[Verdict, list[dict[str, Any]]]:
     """``body`` (JSON) POSTed to ``path``, judged by ``Pipeline.handle``: the verdict and
     the archive's records."""
+    return judge_bytes(detector, json.dumps(body).encode(), "application/json", policy_text=policy_text, path=path)
+
+
+def judge_bytes(detector: Any, body: bytes, content_type: str, *, policy_text: str,
+                path: str = "/api/v4/posts") -> tuple[Verdict, list[dict[str, Any]]]:
+    """``judge`` of a body as sent, with its Content-Type."""
     policy = policy_from(policy_text)
     archive = ListArchive()
     pipeline = Pipeline(detector=detector, policy=lambda: policy, archive=archive, context=None,  # type: ignore[arg-type]
                         quarantine=None, hash_key=b"k" * 32, config=GatewayConfig())
-    req = GatewayRequest("POST", path, {"content-type": "application/json"}, json.dumps(body).encode())
+    req = GatewayRequest("POST", path, {"content-type": content_type}, body)
     return asyncio.run(pipeline.handle(req)), archive.records

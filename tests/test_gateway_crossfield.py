@@ -371,3 +371,34 @@ def test_a_routing_number_in_the_message_and_an_account_in_an_attachment_are_sto
     assert _blocked_for(records, "US_BANK_NUMBER")
     clean = _post(message="wire details for Bob: ABA 021000021", attachments=[{"text": "call me after 4pm"}])
     assert judge(detector, clean, policy_text=shipped)[0].forward
+
+
+# ---------------------------------------------------------------- a file's name and its content
+
+def _upload(detector: Any, name: str, content: str) -> tuple[Any, list[dict[str, Any]]]:
+    from tests.inprocess import judge_bytes
+
+    b = "dlpBoundary7"
+    body = (f"--{b}\r\nContent-Disposition: form-data; name=\"channel_id\"\r\n\r\n{CHANNEL}\r\n"
+            f"--{b}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
+            f"Content-Type: text/plain\r\n\r\n{content}\r\n--{b}--\r\n").encode()
+    return judge_bytes(detector, body, f"multipart/form-data; boundary={b}", policy_text=POLICY, path="/api/v4/files")
+
+
+def test_an_ssn_split_between_a_files_name_and_its_content_is_stopped(detector: Any) -> None:
+    """Attack pass 6, C8: Mattermost shows the name above the file's preview."""
+    v, records = _upload(detector, "Smith 702-31.txt", "ends 4419")
+    assert not v.forward
+    assert _blocked_for(records, "US_SSN")
+    assert _upload(detector, "Smith report.txt", "ends 4419")[0].forward
+    assert _upload(detector, "Smith 702-31.txt", "all clear")[0].forward
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(1, len(SSN) - 1), label=st.sampled_from(["", "Smith ", "client ssn "]),
+       ext=st.sampled_from([".txt", ".csv", ""]), after=st.sampled_from(["", " thanks", " (last four)"]))
+def test_property_an_ssn_cut_anywhere_between_name_and_content_is_stopped(detector: Any, cut: int, label: str,
+                                                                          ext: str, after: str) -> None:
+    head, tail = SSN[:cut], SSN[cut:]
+    v, _ = _upload(detector, f"{label}{head}{ext}", f"{tail}{after}")
+    assert not v.forward, (head, tail)

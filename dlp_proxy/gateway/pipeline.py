@@ -24,6 +24,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
@@ -68,7 +69,7 @@ from dlp_proxy.model import (
     RequestContext,
     ScannedItem,
 )
-from dlp_proxy.policy.split import may_carry_a_piece
+from dlp_proxy.policy.split import completed_within, may_carry_a_piece
 
 log = logging.getLogger("dlp_proxy.gateway")
 
@@ -428,6 +429,13 @@ class Pipeline:
             return await self._refuse(req, 429, SCAN_BUDGET_ID,
                                       "You sent more than the data-loss-prevention gateway can check right now. "
                                       "Wait a minute and try again.", "scan-budget", route=route)
+        if groups := _shown_with_their_names(scanned, SPLIT_MAX_CHARS):
+            # a file's name and its content, shown together: an identifier split between them
+            scanner = _WindowScanner(self, _budget_key(ctx))
+            for indices, texts in groups:
+                for k, f in await completed_within(texts, scanner, max_chars=SPLIT_MAX_CHARS):
+                    at = indices[k]
+                    scanned[at] = ScannedItem(scanned[at].item, (*scanned[at].findings, f))
         window_piece = None  # policy.split.Added: taken out again if the request is stopped
         if (self.split_window is not None and ctx.user_id and upload_state != "partial"
                 and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
@@ -1441,6 +1449,35 @@ class CrossFieldText:
             if a <= start and end <= b:
                 return index, offset + start - a, offset + end - a
         return None
+
+
+#: how much of a file's name and text ``_shown_with_their_names`` joins (the split
+#: window's default ``max_chars``)
+SPLIT_MAX_CHARS = 256
+
+
+def _shown_with_their_names(scanned: Sequence[ScannedItem], max_chars: int) -> list[tuple[list[int], list[str]]]:
+    """Per file of the request whose name may carry a piece of an identifier: its name
+    without the extension, then its texts short enough to be a fragment (as
+    ``split_piece`` takes them), with their indices in ``scanned`` (-1 for the name).
+    Mattermost shows a file's name above its preview."""
+    out: list[tuple[list[int], list[str]]] = []
+    for s in scanned:
+        if s.item.kind is not ItemKind.FILENAME or not s.item.path.endswith(".name"):
+            continue
+        stem = split_reading(os.path.splitext(s.item.text)[0])
+        if not may_carry_a_piece(stem):
+            continue
+        prefix = s.item.path[: -len(".name")] + ":"
+        indices, texts = [-1], [stem]
+        for i, f in enumerate(scanned):
+            if f.item.kind is ItemKind.FILE and f.item.path.startswith(prefix) and f.item.text \
+                    and len(f.item.text) <= max_chars and may_carry_a_piece(f.item.text):
+                indices.append(i)
+                texts.append(f.item.text)  # as written: its findings are located in it
+        if len(texts) > 1:
+            out.append((indices, texts))
+    return out
 
 
 def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:

@@ -404,34 +404,59 @@ class SplitWindow:
         scan = plan(earlier, new, self.max_messages - 1, self.max_chars)
         if scan is None:
             return []
-        found = await _analyze(detector, scan.text, self.entities)
-        crossing = [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)]
-        if not crossing:
-            return []
-        # identifiers each piece holds on its own (scanned only now: most messages
-        # complete nothing)
-        alone = await _analyze(detector, scan.alone_text, self.entities)
-        findings: list[Finding] = []
-        seen: set[tuple[str, int, int]] = set()
-        for f, join in crossing:
-            if any(g.start < hi and lo < g.end for g in alone for lo, hi in join.alone_spans(f, scan.alone)):
-                continue  # the tail of one whole identifier and the head of another
-            start, end = join.in_new(f, text, new.s)
-            if (f.entity_type, start, end) in seen:
-                continue
-            seen.add((f.entity_type, start, end))
-            findings.append(
-                Finding(
-                    entity_type=f.entity_type,
-                    start=start,
-                    end=end,
-                    score=f.score,
-                    recognizer=f.recognizer,
-                    transforms=(*f.transforms, SPLIT_TRANSFORM),
-                    explanation=f"identifier completed across {join.touched(f)} messages of the channel",
-                )
+        return await _completed(scan, text, new, detector, self.entities, "messages of the channel")
+
+
+async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, entities: Collection[str],
+                     where: str) -> list[Finding]:
+    """The findings of ``scan`` that cross from earlier pieces into ``new`` (``text``
+    as written), located in ``text``."""
+    found = await _analyze(detector, scan.text, entities)
+    crossing = [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)]
+    if not crossing:
+        return []
+    # identifiers each piece holds on its own (scanned only now: most messages
+    # complete nothing)
+    alone = await _analyze(detector, scan.alone_text, entities)
+    findings: list[Finding] = []
+    seen: set[tuple[str, int, int]] = set()
+    for f, join in crossing:
+        if any(g.start < hi and lo < g.end for g in alone for lo, hi in join.alone_spans(f, scan.alone)):
+            continue  # the tail of one whole identifier and the head of another
+        start, end = join.in_new(f, text, new.s)
+        if (f.entity_type, start, end) in seen:
+            continue
+        seen.add((f.entity_type, start, end))
+        findings.append(
+            Finding(
+                entity_type=f.entity_type,
+                start=start,
+                end=end,
+                score=f.score,
+                recognizer=f.recognizer,
+                transforms=(*f.transforms, SPLIT_TRANSFORM),
+                explanation=f"identifier completed across {join.touched(f)} {where}",
             )
-        return findings
+        )
+    return findings
+
+
+async def completed_within(texts: list[str], detector: _Analyzer, *, max_chars: int = 256,
+                           entities: Collection[str] = SENSITIVE_ENTITIES) -> list[tuple[int, Finding]]:
+    """An identifier split between texts that one request shows together, read with
+    the window's joins (``plan``) and without Redis: a file's name and its content
+    ("Smith 702-31.txt" holding "ends 4419": Mattermost shows the name above the
+    preview).  Each text is the new piece against those before it, in both orders.
+    Returns (index of the text, finding located in that text)."""
+    out: list[tuple[int, Finding]] = []
+    for k in range(1, len(texts)):
+        earlier = [Piece(float(i), keep(t, max_chars)) for i, t in enumerate(texts[:k])]
+        new = Piece(float(k), keep(texts[k], max_chars))
+        scan = plan(earlier, new, len(earlier), max_chars)
+        if scan is not None:
+            out.extend((k, f) for f in await _completed(scan, texts[k], new, detector, entities,
+                                                        "parts of the request shown together"))
+    return out
 
 
 #: Between two candidate joins: more line breaks than a separator may hold, and more
