@@ -232,8 +232,30 @@ def _combination(hits: Sequence[_Hit], types: Sequence[str], within: int | None)
     return False
 
 
-def match_rule(match: Match, hits: Sequence[_Hit], default_min_score: float) -> tuple[str, ...] | None:
-    """Entity types that make ``match`` hold, or None."""
+def _distinct_at_least(hits: Sequence[_Hit], n: int, keys: dict[int, tuple[Any, ...]] | None) -> bool:
+    """``len({h.value_key() for h in hits}) >= n``, reading values only until ``n`` distinct
+    ones are seen (a dense post's ~1,000 findings against a rule's ``min_count: 5``).
+    ``keys``: value keys already computed by the request's other rules (by ``id`` of the
+    hit, which the caller keeps alive), filled as values are read."""
+    seen: set[tuple[Any, ...]] = set()
+    for h in hits:
+        if keys is None:
+            key = h.value_key()
+        else:
+            got = keys.get(id(h))
+            if got is None:
+                got = keys[id(h)] = h.value_key()
+            key = got
+        seen.add(key)
+        if len(seen) >= n:
+            return True
+    return False
+
+
+def match_rule(match: Match, hits: Sequence[_Hit], default_min_score: float,
+               keys: dict[int, tuple[Any, ...]] | None = None) -> tuple[str, ...] | None:
+    """Entity types that make ``match`` hold, or None.  ``keys``: a memo of the hits'
+    value keys shared by the rules of one evaluation (``_distinct_at_least``)."""
     min_score = default_min_score if match.min_score is None else match.min_score
     relevant = {*(match.entities or ()), *(match.all_of or ())}
     qualifying = [h for h in hits if h.finding.entity_type in relevant and h.finding.score >= min_score]
@@ -247,7 +269,7 @@ def match_rule(match: Match, hits: Sequence[_Hit], default_min_score: float) -> 
         if len(any_of) < match.min_count:
             return None
         if match.count == "distinct" and match.min_count > 1:
-            if len({h.value_key() for h in any_of}) < match.min_count:
+            if not _distinct_at_least(any_of, match.min_count, keys):
                 return None
         driving.extend(h.finding.entity_type for h in any_of)
     if match.all_of is not None:
@@ -257,7 +279,7 @@ def match_rule(match: Match, hits: Sequence[_Hit], default_min_score: float) -> 
             combo = [h for h in qualifying if h.finding.entity_type in match.all_of]
             if len(combo) < match.min_count:
                 return None
-            if match.count == "distinct" and len({h.value_key() for h in combo}) < match.min_count:
+            if match.count == "distinct" and not _distinct_at_least(combo, match.min_count, keys):
                 return None
         driving.extend(match.all_of)
     return tuple(dict.fromkeys(driving))
@@ -554,10 +576,11 @@ class Policy:
             return fired
         default_min = self.doc.defaults.min_score
         present = {h.finding.entity_type for h in hits}
+        keys: dict[int, tuple[Any, ...]] = {}  # value keys, read once for all rules (``hits`` keeps them alive)
         for order, rule, state in view.live_rules:
             if self._rule_entities[order].isdisjoint(present):
                 continue  # match_rule would find no qualifying finding
-            types = match_rule(rule.match, hits, default_min)
+            types = match_rule(rule.match, hits, default_min, keys)
             if types is None:
                 continue
             if state == YES:
