@@ -4,7 +4,7 @@ counting every value (a dense post's ~1,000 findings against ``min_count: 5``)."
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.model import ContentItem, Finding, ScannedItem
@@ -113,3 +113,42 @@ def test_the_bulk_rule_stops_a_dense_post_and_not_one_value_repeated():
         scanned = hits[0].scanned
         item = ScannedItem(scanned.item, tuple(h.finding for h in hits))
         assert policy.evaluate([item], ctx()).action.value == action
+
+
+def _reference_combination(hits: list[_Hit], types: list[str], within: int | None) -> bool:
+    """``_combination`` as it was: every finding of every type compared with every candidate."""
+    by_type: dict[str, list[_Hit]] = {t: [] for t in types}
+    for h in hits:
+        if h.finding.entity_type in by_type:
+            by_type[h.finding.entity_type].append(h)
+    if any(not v for v in by_type.values()):
+        return False
+    if within is None:
+        return True
+    for idx in {h.item_index for h in hits if h.finding.entity_type in by_type}:
+        per_type = {t: [h.finding for h in v if h.item_index == idx] for t, v in by_type.items()}
+        if any(not v for v in per_type.values()):
+            continue
+        for candidates in per_type.values():
+            for x in candidates:
+                limit = x.end + within
+                if all(any(f.end >= x.end and f.start <= limit for f in fs) for fs in per_type.values()):
+                    return True
+    return False
+
+
+spans_st = st.lists(st.tuples(st.sampled_from(TYPES), st.integers(0, 30), st.integers(1, 6), st.integers(0, 1)),
+                    max_size=25)
+
+
+@settings(max_examples=500, deadline=None)
+@given(spans_st, st.lists(st.sampled_from(TYPES), min_size=2, max_size=3, unique=True), st.none() | st.integers(0, 20))
+@example([("US_SSN", 0, 5, 0), ("CREDIT_CARD", 9, 5, 0)], ["US_SSN", "CREDIT_CARD"], 4)  # exactly at the limit
+@example([("US_SSN", 0, 5, 0), ("CREDIT_CARD", 10, 5, 0)], ["US_SSN", "CREDIT_CARD"], 4)  # one past it
+def test_combination_agrees_with_comparing_every_pair(spans, types, within):
+    from dlp_proxy.policy.engine import _combination
+
+    items = {i: ScannedItem(ContentItem(f"body.f{i}", "x" * 200), ()) for i in (0, 1)}
+    hits = [_Hit(index, items[index], Finding(etype, start, start + length, 0.9, "test"))
+            for etype, start, length, index in spans]
+    assert _combination(hits, types, within) is _reference_combination(hits, types, within)
