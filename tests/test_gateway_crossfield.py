@@ -395,3 +395,19 @@ def test_property_context_words_read_only_where_they_label_give_the_same_finding
     finally:
         pipeline.scan_pool.shutdown()
     assert lazy == eager
+
+
+def test_the_decision_record_lists_every_finding_with_its_field_and_counts(detector: Any) -> None:
+    """``Pipeline._record`` reads each item's path once and counts as it lists: the same
+    findings, fields and counts as the decision's own (``Decision.findings``,
+    ``entity_counts``), for findings in several fields."""
+    numbers = " ".join(f"ssn {SSN[:-1]}{i}" for i in range(10))
+    v, records = _verdict(detector, _post(message=numbers, client_ssn=f"{SSN[:-1]}3", note="ssn " + SSN))
+    assert not v.forward and v.decision is not None
+    record = records[-1]
+    decision = v.decision
+    assert record["entity_counts"] == decision.entity_counts()
+    assert sum(record["entity_counts"].values()) == len(record["findings"]) == len(decision.findings) > 10
+    assert [(f["path"], f["entity_type"], f["start"], f["end"]) for f in record["findings"]] == [
+        (p, f.entity_type, f.start, f.end) for p, f in decision.findings]
+    assert record["entity_types"] == sorted(decision.entity_counts())
