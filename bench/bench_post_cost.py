@@ -12,6 +12,9 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
   (``SplitWindow.check``'s joined text, ``Engine.analyze``);
 - ``findings_back_ms``: what a digit-heavy post's ~1,000 findings cost the event loop
   when they come back from a scan worker (unpickling the worker's answer);
+- ``dense_loop_ms``: the event loop thread's CPU for ``Pipeline.handle`` of a post of
+  ~1,000 account numbers, its scan in a thread (a worker in the gateway): evaluation,
+  record and hand-off of its findings (``dense_loop_cost``);
 - ``handle_us``: ``Pipeline.handle`` of one whole createPost request, averaged over the
   21 chat messages of bench_gateway.py's ``clean`` scenario (7 with numbers), with the
   split-message window on the Redis at 127.0.0.1:6379 (its own key prefix, deleted
@@ -104,10 +107,11 @@ def measure(repeat: int) -> dict[str, float]:
     findings_back = best(back, 5, repeat)
     pipeline.scan_pool.shutdown()
     handle = handle_cost(det, policy, uid, channel, repeat)
+    dense = dense_loop_cost(det, policy, uid, channel, repeat)
     return {"post_items_us": round(post_items * 1e6, 1), "window_us": round(window * 1e6, 1),
             "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings),
             "handle_us": round(handle["handle"] * 1e6, 1), "handle_piece_us": round(handle["piece"] * 1e6, 1),
-            "handle_plain_us": round(handle["plain"] * 1e6, 1)}
+            "handle_plain_us": round(handle["plain"] * 1e6, 1), "dense_loop_ms": round(dense * 1e3, 2)}
 
 
 #: bench/wrk_gateway.lua's clean messages
@@ -192,6 +196,39 @@ def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> d
             await client.aclose()
             pipeline.scan_pool.shutdown()
         return {"handle": min(times), "piece": min(kinds["piece"]), "plain": min(kinds["plain"])}
+
+    return asyncio.run(run())
+
+
+def dense_loop_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> float:
+    """The event loop thread's CPU (``time.thread_time``) for ``Pipeline.handle`` of a
+    createPost whose message holds ~1,000 account numbers: its scan runs in the
+    pipeline's scan thread (a worker process in the gateway), so what is left is the
+    loop's share (findings back, evaluation, record, archive hand-off).  Best of
+    ``repeat``; no split window, an archive that keeps nothing."""
+    from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline
+
+    digits = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]
+    now = int(time.time() * 1000)
+    body = json.dumps({"file_ids": [], "message": digits, "channel_id": channel, "root_id": "",
+                       "pending_post_id": f"{uid}:{now}", "user_id": uid, "create_at": 0, "metadata": {},
+                       "props": {}, "update_at": now, "reply_count": 0}).encode()
+    req = GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, body, client_ip="127.0.0.1")
+
+    async def run() -> float:
+        pipeline = Pipeline(detector=det, policy=lambda: policy, archive=_NoArchive(), context=None,  # type: ignore[arg-type]
+                            quarantine=None, hash_key=b"h" * 32)
+        pipeline._context = _fixed_context(pipeline._context, uid)  # type: ignore[method-assign]
+        spent = []
+        try:
+            for _ in range(repeat + 1):
+                t0 = time.thread_time()
+                v = await pipeline.handle(req)
+                spent.append(time.thread_time() - t0)
+                assert not v.forward, v
+        finally:
+            pipeline.scan_pool.shutdown()
+        return min(spent[1:])
 
     return asyncio.run(run())
 

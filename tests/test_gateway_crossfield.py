@@ -402,3 +402,57 @@ def test_property_an_ssn_cut_anywhere_between_name_and_content_is_stopped(detect
     head, tail = SSN[:cut], SSN[cut:]
     v, _ = _upload(detector, f"{label}{head}{ext}", f"{tail}{after}")
     assert not v.forward, (head, tail)
+
+
+_LABEL_TEXT = st.lists(st.sampled_from(["ssn", "account", "routing", "acct no", "client", " ", "\n", "536", "22",
+                                        "8710", "4471902283", "011000015", "x" * 30, "taxpayer id"]),
+                       max_size=8).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=st.dictionaries(st.sampled_from(["message", "props.ssn", "props.account", "props.a", "props.note",
+                                               "props.list[0]", "props.list[1]", "props.obj.x", "props.obj.y",
+                                               "props.attachments[0].fields[0].value",
+                                               "props.attachments[0].fields[0].title"]),
+                              _LABEL_TEXT, min_size=1, max_size=6),
+       channel_terms=st.lists(st.sampled_from(["ssn", "account"]), max_size=1))
+def test_property_context_words_read_only_where_they_label_give_the_same_findings(
+        detector: Any, monkeypatch: pytest.MonkeyPatch, fields: dict[str, str], channel_terms: list[str]) -> None:
+    """``_cross_field`` reads a field's context words only when a reading of another
+    field, object or the post as shown takes them (``_labels_other_fields``): the same
+    findings as reading every field's words."""
+    import asyncio
+
+    from dlp_proxy.gateway import pipeline as pipeline_module
+    from dlp_proxy.gateway.pipeline import Pipeline
+
+    scanned = [ScannedItem(ContentItem(f"body.{k}", v), ()) for k, v in fields.items()]
+    pipeline = Pipeline(detector=detector, policy=lambda: None, archive=None, context=None,  # type: ignore[arg-type]
+                        quarantine=None, hash_key=b"h" * 32)
+    try:
+        def run() -> list[ScannedItem]:
+            return asyncio.run(pipeline._cross_field(list(scanned), None, None, channel_terms))
+
+        lazy = run()
+        with monkeypatch.context() as m:
+            m.setattr(pipeline_module, "_labels_other_fields", lambda texts, *_: set(texts))
+            eager = run()
+    finally:
+        pipeline.scan_pool.shutdown()
+    assert lazy == eager
+
+
+def test_the_decision_record_lists_every_finding_with_its_field_and_counts(detector: Any) -> None:
+    """``Pipeline._record`` reads each item's path once and counts as it lists: the same
+    findings, fields and counts as the decision's own (``Decision.findings``,
+    ``entity_counts``), for findings in several fields."""
+    numbers = " ".join(f"ssn {SSN[:-1]}{i}" for i in range(10))
+    v, records = _verdict(detector, _post(message=numbers, client_ssn=f"{SSN[:-1]}3", note="ssn " + SSN))
+    assert not v.forward and v.decision is not None
+    record = records[-1]
+    decision = v.decision
+    assert record["entity_counts"] == decision.entity_counts()
+    assert sum(record["entity_counts"].values()) == len(record["findings"]) == len(decision.findings) > 10
+    assert [(f["path"], f["entity_type"], f["start"], f["end"]) for f in record["findings"]] == [
+        (p, f.entity_type, f.start, f.end) for p, f in decision.findings]
+    assert record["entity_types"] == sorted(decision.entity_counts())

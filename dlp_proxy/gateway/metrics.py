@@ -52,12 +52,24 @@ class Metrics:
         )
         self.archive_failed = Gauge("dlp_archive_failed", "1 when the archive refuses writes (fail closed)",
                                     registry=self.registry)
+        self._decision_children: dict[tuple[str, str], Counter] = {}
+        self._entity_children: dict[str, Counter] = {}
         self.redis_up = Gauge("dlp_redis_up", "1 when Redis answered the last readiness/metrics ping", registry=self.registry)
 
     def decision(self, action: str, route: str, entity_types: Iterable[str]) -> None:
-        self.decisions.labels(action=action, route=route or "unknown").inc()
+        # the labelled children, looked up once per label set (``labels`` takes a lock
+        # and builds its key on every call); actions, route names and entity types are
+        # fixed sets of the gateway's own, so these stay small
+        key = (action, route or "unknown")
+        child = self._decision_children.get(key)
+        if child is None:
+            child = self._decision_children[key] = self.decisions.labels(action=key[0], route=key[1])
+        child.inc()
         for e in entity_types:
-            self.entities.labels(entity_type=e).inc()
+            counter = self._entity_children.get(e)
+            if counter is None:
+                counter = self._entity_children[e] = self.entities.labels(entity_type=e)
+            counter.inc()
 
     def uninspected(self, entries: Iterable[dict[str, str]]) -> None:
         for e in entries:
