@@ -156,17 +156,18 @@ class _Sleeps:
         self.waiting.append((seconds, fut))
         await fut
 
-    async def wake(self) -> float:
-        """Let the oldest wait end; how long it was."""
-        for _ in range(100):
-            if self.waiting:
-                break
+    async def settle(self) -> None:
+        for _ in range(10):
             await asyncio.sleep(0)
+
+    async def wake(self) -> float:
+        """Let the oldest wait still under way end; how long it was."""
+        await self.settle()
+        self.waiting = [(s, f) for s, f in self.waiting if not f.done()]
         seconds, fut = self.waiting.pop(0)
         self.now += seconds
         fut.set_result(None)
-        for _ in range(5):
-            await asyncio.sleep(0)
+        await self.settle()
         return seconds
 
 
@@ -186,19 +187,25 @@ def test_a_channel_is_read_until_after_mattermosts_timeout_and_a_burst_is_read_o
         watch._schedule(CHANNEL, job, watch.outgoing_reads)
         assert await t.wake() == 1.0
         first = _drain(watch)
-        assert [(j.poll, j.channel_id, j.since_ms) for j in first] == [(True, CHANNEL, 900_000)]
-        # a second post while the channel is being read: no second reader, its reads start again
-        watch._schedule(CHANNEL, Job(OUTGOING_ANSWER, "r2", "/", {}, "", since_ms=950_000), watch.outgoing_reads)
+        assert [(j.poll, j.channel_id, j.since_ms, j.route, j.readback_for) for j in first] == [
+            (True, CHANNEL, 900_000, "integrations.readback", (OUTGOING_ANSWER,))]
+        # the reader now waits 34 s for its last read; a webhook's post in that channel
+        # needs a read in 0.2 s: the wait is cut short, no second reader, the reads start again
+        watch._schedule(CHANNEL, Job("hooks.incoming", "r2", "/", {}, "", since_ms=950_000), watch.hook_reads)
         assert len(watch._readback_tasks) == 1
-        assert await t.wake() == 34.0  # the wait under way ends (the first post's last read)...
+        assert await t.wake() == 0.2  # the union of the reads, from now (t = 1001.2)
+        assert [(j.since_ms, j.readback_for) for j in _drain(watch)] == [
+            (900_000, ("hooks.incoming", OUTGOING_ANSWER))]
+        # a burst: the first request cuts the wait short once, the others wait for that read
+        # (a burst cannot starve the reads), and each read serves them all
+        for n in range(5):
+            watch._schedule(CHANNEL, Job("hooks.incoming", f"b{n}", "/", {}, "", since_ms=960_000), watch.hook_reads)
+        assert await t.wake() == 0.2
         assert [j.since_ms for j in _drain(watch)] == [900_000]
-        assert await t.wake() == 1.0  # ...and the second post's reads run in full
-        assert await t.wake() == 34.0
-        # a window is read until 5 s after its last read was due (a late wake), then no more
-        assert [j.since_ms for j in _drain(watch)] == [900_000, 950_000]
-        for _ in range(5):
-            await asyncio.sleep(0)
-        assert not watch._readbacks and not watch._readback_tasks  # done: nothing left waiting
+        assert await t.wake() == 0.8 and await t.wake() == 34.0  # t = 1036.2: after the first window's end
+        assert [j.since_ms for j in _drain(watch)] == [900_000, 900_000]
+        await t.settle()
+        assert not watch._readbacks and not watch._readback_tasks  # every window read at or after its end
         # at most max_queue channels at once: the others are counted (archived by the next job)
         for i in range(3):
             watch._schedule(str(i) * 26, job, watch.hook_reads)

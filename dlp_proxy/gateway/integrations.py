@@ -53,6 +53,16 @@ So the gateway acts twice:
    and a post the policy would stop is deleted (the preview cannot be patched away:
    Mattermost keeps it per URL and hour), archived ``remediated`` with route
    ``<route>.preview`` and alerted (docs/architecture.md "Link previews").
+4. **Read-back** (``ResponseWatch._schedule``): posts Mattermost creates with no answer
+   the gateway sees (an incoming webhook's, ``POST /hooks/{id}`` answering ``ok``; a
+   command response hook's; an outgoing webhook's answer to an ordinary post, posted by
+   app/webhook.go TriggerWebhook -> CreateWebhookPost after the post was answered) are
+   found by reading their channel back (``GET /api/v4/channels/{id}/posts?since=``), a
+   few times over Mattermost's own timeout for outgoing webhooks (``OUTGOING_READS``),
+   one reader per channel; each ``from_webhook``/``from_bot`` post not judged yet is
+   judged with its link preview, remediated as above, archived with route
+   ``integrations.readback`` (docs/architecture.md "Integration responses").  Every post
+   any check reads is judged with the preview it carries (``post_preview``).
 """
 
 from __future__ import annotations
@@ -594,12 +604,16 @@ def outgoing_job(request_id: str, target: str, answer: bytes | None, client_ip: 
 
 @dataclass(slots=True)
 class _Readback:
-    """A channel being read back: the requests it covers as (since ms, end of their reads)."""
+    """A channel being read back: the requests it covers as (since ms, when their reads
+    end: clock), until a read at or after that end has been made."""
     job: Job
     windows: list[tuple[int, float]]
     reads: tuple[float, ...]
-    restart: bool = False
     routes: set[str] = field(default_factory=set)
+    #: set when a request needs a read sooner than the reader's current wait ends
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: when the reader's current wait ends (clock)
+    wake_at: float = float("inf")
 
 
 class ResponseWatch:
@@ -721,17 +735,24 @@ class ResponseWatch:
 
     def _schedule(self, channel: str, job: Job, reads: tuple[float, ...]) -> None:
         """Read ``channel`` for posts Mattermost made since ``job.since_ms``, ``reads``
-        seconds from now.  A channel already being read is read on with the earliest
-        ``since`` still due and its reads start again (a burst is read once per wake,
-        never once per request); at most ``queue.maxsize`` channels, the others are
-        counted as dropped (archived and alerted by the next job)."""
-        end = self.clock() + reads[-1]
+        seconds from now, the last one at or after Mattermost's own deadline.  One reader
+        per channel: a request for a channel being read adds its window (each read serves
+        every window still due, from the earliest ``since``; a window is due until a read
+        at or after its end; the reads are the union of the requests'), and the reads start
+        again from now when its first read is due before the reader's current wait ends (so
+        a burst never starves the reads: after a restart the next read, the earliest of
+        all, is due before any later request's first one).  At most
+        ``queue.maxsize`` channels; the others are counted as dropped (archived and alerted
+        by the next job)."""
+        now = self.clock()
+        end = now + reads[-1]
         current = self._readbacks.get(channel)
         if current is not None:
             current.routes.add(job.route)
             current.windows.append((job.since_ms, end))
-            current.reads = max(current.reads, reads, key=lambda r: r[-1])
-            current.restart = True
+            current.reads = tuple(sorted(set(current.reads) | set(reads)))
+            if now + reads[0] < current.wake_at:
+                current.wake.set()
             return
         if len(self._readbacks) >= self.queue.maxsize:
             self.dropped += 1
@@ -742,25 +763,37 @@ class ResponseWatch:
         self._readback_tasks.add(task)
         task.add_done_callback(self._readback_tasks.discard)
 
+    async def _wait(self, seconds: float, rb: _Readback) -> bool:
+        """Wait ``seconds`` (the injected sleep); False when woken early by a request."""
+        rb.wake.clear()
+        rb.wake_at = self.clock() + seconds
+        sleeper = asyncio.ensure_future(self.sleep(max(0.0, seconds)))
+        waker = asyncio.ensure_future(rb.wake.wait())
+        try:
+            done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                if not task.done():
+                    task.cancel()
+        return sleeper in done
+
     async def _read_on(self, channel: str) -> None:
         rb = self._readbacks[channel]
         try:
             elapsed, i = 0.0, 0
-            while True:
-                if i >= len(rb.reads):
-                    return  # (a request during the last wait restarted the reads: i is 0)
-                rb.restart = False
-                await self.sleep(max(0.0, rb.reads[i] - elapsed))
-                elapsed, i = rb.reads[i], i + 1
-                if rb.restart:  # a new request: its reads start now (this wake still reads)
+            while rb.windows:
+                if i >= len(rb.reads):  # a window still due (added late): its reads again
                     elapsed, i = 0.0, 0
+                if not await self._wait(rb.reads[i] - elapsed, rb):
+                    elapsed, i = 0.0, 0  # a new request: the reads start again from now
+                    continue
+                elapsed, i = rb.reads[i], i + 1
                 now = self.clock()
-                live = [w for w in rb.windows if w[1] + 5.0 >= now] or rb.windows[-1:]  # 5 s: a late wake
-                rb.windows = live
-                since = min(w[0] for w in live)
+                since = min(w[0] for w in rb.windows)
                 self.offer(replace(rb.job, route=READBACK, channel_id=channel, since_ms=since, poll=True,
                                    more_channels=(), post_id=None, shown=None, answer_unread="",
                                    readback_for=tuple(sorted(rb.routes))))
+                rb.windows = [w for w in rb.windows if w[1] > now]
         finally:
             self._readbacks.pop(channel, None)
 
