@@ -222,6 +222,7 @@ def test_hooks_listing_drives_which_posts_are_parsed() -> None:
     watch._outgoing, watch._outgoing_at = [], t.now
     assert not watch.outgoing_possible()
     watch._outgoing = [{"team_id": "t" * 26, "channel_id": "", "trigger_words": ["go"], "trigger_when": 0}]
+    watch._triggers = [("", ("go",))]
     assert watch.outgoing_possible() and watch.wants_outgoing(CHANNEL, "go now")
     assert not watch.wants_outgoing(CHANNEL, "later")
     t.now += 16  # stale: every post may trigger until listed again

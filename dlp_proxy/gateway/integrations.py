@@ -557,15 +557,24 @@ def may_trigger(hook: Mapping[str, Any], channel_id: str, team_id: str | None, m
     None: not known, any team."""
     if hook.get("delete_at") or (team_id is not None and hook.get("team_id") != team_id):
         return False
-    hook_channel = hook.get("channel_id") or ""
+    return _fires(_trigger_of(hook), channel_id, _go_lstrip(message))
+
+
+def _trigger_of(hook: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """(channel id or "", trigger words) of an outgoing webhook."""
+    words = hook.get("trigger_words")
+    return (str(hook.get("channel_id") or ""),
+            tuple(w for w in words if isinstance(w, str)) if isinstance(words, list) else ())
+
+
+def _fires(trigger: tuple[str, tuple[str, ...]], channel_id: str, head: str) -> bool:
+    """``may_trigger`` on a hook's ``_trigger_of`` and the message without its leading space."""
+    hook_channel, words = trigger
     if hook_channel not in (channel_id, ""):
         return False
-    words = hook.get("trigger_words")
-    triggers = [w for w in words if isinstance(w, str)] if isinstance(words, list) else []
-    if hook_channel == channel_id and not triggers:
+    if hook_channel == channel_id and not words:
         return True
-    head = _go_lstrip(message)
-    return bool(head) and any(head.startswith(t) for t in triggers)
+    return bool(head) and head.startswith(words)
 
 
 def _go_is_space(c: str) -> bool:
@@ -647,6 +656,8 @@ class ResponseWatch:
         self._seen: OrderedDict[tuple[str, int], None] = OrderedDict()
         #: every outgoing webhook (``_outgoing_hooks``), when it was listed (clock)
         self._outgoing: list[dict[str, Any]] | None = None
+        #: their channels and trigger words (``_trigger_of``), matched on every created post
+        self._triggers: list[tuple[str, tuple[str, ...]]] = []
         self._outgoing_at = float("-inf")
         #: incoming webhooks read (id -> (when, hook))
         self._incoming: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
@@ -731,7 +742,8 @@ class ResponseWatch:
         on every created post."""
         if self._outgoing is None or self.clock() - self._outgoing_at > self.hooks_ttl:
             return True
-        return any(may_trigger(h, channel_id, None, message) for h in self._outgoing)
+        head = _go_lstrip(message)
+        return any(_fires(t, channel_id, head) for t in self._triggers)
 
     def _schedule(self, channel: str, job: Job, reads: tuple[float, ...]) -> None:
         """Read ``channel`` for posts Mattermost made since ``job.since_ms``, ``reads``
@@ -840,6 +852,7 @@ class ResponseWatch:
                                        "an answer to this post was not read back", "integration-response-unchecked")
             return None
         self._outgoing, self._outgoing_at = [h for h in hooks if not h.get("delete_at")], self.clock()
+        self._triggers = [_trigger_of(h) for h in self._outgoing]
         allowlist = getattr(getattr(self.pipeline, "config", None), "integration_allowlist", None) or Allowlist()
         for hook in self._outgoing:
             urls = hook.get("callback_urls")
