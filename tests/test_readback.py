@@ -234,6 +234,36 @@ def test_hooks_listing_drives_which_posts_are_parsed() -> None:
     assert not ResponseWatch(None, httpx.AsyncClient(), None).outgoing_possible()  # no token: nothing to list with
 
 
+class _Pipeline:
+    """What ResponseWatch's fail-closed path uses of the pipeline: the failure record."""
+
+    def __init__(self) -> None:
+        self.failures: list[tuple[str, str, str]] = []
+
+    async def record_failure(self, req: Any, *, reason: str, error: str, action: Any, route_name: str) -> str:
+        self.failures.append((reason, error, route_name))
+        return "rec"
+
+    def policy(self) -> None:
+        return None
+
+
+def test_what_cannot_be_read_back_is_archived() -> None:
+    async def run() -> None:
+        pipeline = _Pipeline()
+        hook = Job("hooks.incoming", "r", "/hooks/x", {}, "", hook_id="h" * 26)
+        await ResponseWatch(pipeline, httpx.AsyncClient(), None).check(hook)  # no bot token
+        # a command response hook where no command ran through this gateway: its channel is unknown
+        await ResponseWatch(pipeline, httpx.AsyncClient(), "token").check(
+            Job("hooks.command_response", "r", "/hooks/commands/x", {}, ""))
+        assert pipeline.failures == [
+            ("integration-response-unchecked", "no bot token to read the channel with", "hooks.incoming"),
+            ("integration-response-unchecked", "a command's response hook posted where no command ran through the "
+                                               "gateway", "hooks.command_response")]
+
+    asyncio.run(run())
+
+
 # ----------------------------------------------------------------------------- end to end
 
 
