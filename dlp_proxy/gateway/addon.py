@@ -24,7 +24,7 @@ from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
-from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for
+from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.interfaces import ArchiveError
@@ -608,9 +608,13 @@ class DLPAddon:
         """Mattermost ran an integration for this request, or answered a post with a link
         preview it fetched itself: what it posted is checked in the background
         (dlp_proxy/gateway/integrations.py); never delays this answer."""
-        preview = flow.metadata.get("dlp_route") in PREVIEW_ROUTES
-        if flow.response is None or flow.response.status_code not in ((200, 201) if preview else (200,)):
+        route = flow.metadata.get("dlp_route")
+        preview = route in PREVIEW_ROUTES
+        if flow.response is None or flow.response.status_code not in (
+                (200, 201) if preview or WATCHED_ROUTES.get(str(route)) == "registration" else (200,)):
             return
+        if route == "posts.create" and flow.response.status_code == 201 and self.integration_watch.outgoing_possible():
+            self._watch_outgoing(flow)
         if preview and "content-encoding" not in flow.response.headers and (
                 b"opengraph" not in (flow.response.raw_content or b"")):
             return  # the common post: no link preview in the answer, nothing else done
@@ -625,6 +629,19 @@ class DLPAddon:
             log.exception("could not queue an integration response check")
             return
         if job is not None:
+            self.integration_watch.offer(job)
+
+    def _watch_outgoing(self, flow: http.HTTPFlow) -> None:
+        """A created post an outgoing webhook may answer (integrations.outgoing_job): its
+        channel is read back; never delays this answer."""
+        try:
+            job = outgoing_job(str(flow.metadata.get("dlp_request_id", "")) or responses.new_request_id(),
+                               flow.request.path, flow.response.get_content(strict=False) if flow.response else None,
+                               str(flow.metadata.get("dlp_client_ip", "")), flow.request.timestamp_start)
+        except Exception:
+            log.exception("could not queue an outgoing webhook check")
+            return
+        if job is not None and self.integration_watch.wants_outgoing(job.channel_id or "", job.text):
             self.integration_watch.offer(job)
 
     def _release_upload(self, flow: http.HTTPFlow) -> None:

@@ -53,6 +53,16 @@ So the gateway acts twice:
    and a post the policy would stop is deleted (the preview cannot be patched away:
    Mattermost keeps it per URL and hour), archived ``remediated`` with route
    ``<route>.preview`` and alerted (docs/architecture.md "Link previews").
+4. **Read-back** (``ResponseWatch._schedule``): posts Mattermost creates with no answer
+   the gateway sees (an incoming webhook's, ``POST /hooks/{id}`` answering ``ok``; a
+   command response hook's; an outgoing webhook's answer to an ordinary post, posted by
+   app/webhook.go TriggerWebhook -> CreateWebhookPost after the post was answered) are
+   found by reading their channel back (``GET /api/v4/channels/{id}/posts?since=``), a
+   few times over Mattermost's own timeout for outgoing webhooks (``OUTGOING_READS``),
+   one reader per channel; each ``from_webhook``/``from_bot`` post not judged yet is
+   judged with its link preview, remediated as above, archived with route
+   ``integrations.readback`` (docs/architecture.md "Integration responses").  Every post
+   any check reads is judged with the preview it carries (``post_preview``).
 """
 
 from __future__ import annotations
@@ -63,10 +73,12 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
@@ -133,7 +145,37 @@ WATCHED_ROUTES: Mapping[str, str] = {
     # a thread move: the copy Mattermost made in the destination is read back and judged
     # (moves.py judged the source thread before it was forwarded; ``moved_posts``)
     "posts.move": "channel",
+    # posts Mattermost creates without answering them (``Readback``): an incoming
+    # webhook's (web/webhook.go incomingWebhook answers ``ok``), a command response
+    # hook's (commandWebhook answers ``ok``)
+    "hooks.incoming": "readback",
+    "hooks.command_response": "readback",
+    # an outgoing webhook registered or changed through the gateway: the hooks the
+    # gateway knows (which posts may trigger one) are listed again
+    "hooks.outgoing.create": "registration",
+    "hooks.outgoing.update": "registration",
 }
+#: the route name of the read-back of a channel after a post that may trigger an
+#: outgoing webhook (api4/post.go createPost: ``TriggerWebhooks``; ``outgoing_job``)
+OUTGOING_ANSWER = "hooks.outgoing.answer"
+#: the route name of one read of a channel (and of what it remediates: archived with
+#: ``readback_for``, the requests whose reads it served, since one read serves them all)
+READBACK = "integrations.readback"
+#: app/webhook.go doOutgoingWebhookRequest: ServiceSettings.OutgoingIntegrationRequestsTimeout
+#: (30 s by default): an outgoing webhook's answer is posted within it, or never
+OUTGOING_TIMEOUT_SECONDS = 30.0
+#: when a channel is read back after a post that may trigger an outgoing webhook,
+#: seconds after the post: early reads remove an answer soon, the last one comes after
+#: Mattermost's own timeout, when no answer can still be posted
+OUTGOING_READS = (0.5, 2.0, 5.0, 12.0, OUTGOING_TIMEOUT_SECONDS + 5.0)
+#: a webhook's post exists when Mattermost answers (HandleIncomingWebhook and
+#: HandleCommandWebhook create it before they return): one read, a moment later, so a
+#: burst to one channel is read once
+HOOK_READS = (0.2,)
+#: model.CommandWebhook: a command's response URL is valid 30 minutes (CommandWebhookLifetime)
+COMMAND_HOOK_LIFETIME = 30 * 60.0
+#: how long a listing of outgoing webhooks (or an incoming webhook) is trusted
+HOOKS_TTL = 15.0
 #: routes whose answer is the post as Mattermost will show it, link preview included
 #: (app/post.go CreatePost runs ``getEmbedsAndImages`` before it saves and answers the
 #: post prepared for the client; UpdatePost and PatchPost answer
@@ -297,6 +339,16 @@ class Job:
     approved: frozenset[str] = frozenset()
     #: a post answered with a link preview (``shown_preview``): judged as shown, from the answer
     shown: Mapping[str, Any] | None = None
+    #: an incoming webhook's id (its channel is Mattermost's: ``GET /api/v4/hooks/incoming/{id}``)
+    hook_id: str = ""
+    #: the channel names an incoming webhook's payload asks for (``channel``: every reading)
+    channel_names: tuple[str, ...] = ()
+    #: a post that may trigger an outgoing webhook: the start of its message (trigger words)
+    text: str = ""
+    #: one read of a channel for posts Mattermost made (``ResponseWatch._schedule``)
+    poll: bool = False
+    #: a read's requests' routes (``READBACK``)
+    readback_for: tuple[str, ...] = ()
 
 
 _CREDENTIAL_HEADERS = ("authorization", "cookie")
@@ -357,20 +409,28 @@ def shown_preview(answer: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(doc, dict):
         return None
-    metadata = doc.get("metadata")
+    shown = post_preview(doc)
+    if not shown:
+        return None
+    return {"id": doc.get("id"), "channel_id": doc.get("channel_id"), "user_id": doc.get("user_id"),
+            "message": doc.get("message", ""), "props": doc.get("props"), "preview": shown}
+
+
+def post_preview(post: Mapping[str, Any]) -> list[str]:
+    """The OpenGraph site names, titles and descriptions a reader is shown under a post
+    as Mattermost gives it (``metadata.embeds``, any read: app/post_metadata.go
+    ``PreparePostForClient`` fills them for a post list too)."""
+    metadata = post.get("metadata")
     embeds = metadata.get("embeds") if isinstance(metadata, dict) else None
     if not isinstance(embeds, list):
-        return None
+        return []
     shown: list[str] = []
     for embed in embeds:
         if not isinstance(embed, dict) or embed.get("type") != "opengraph" or not isinstance(embed.get("data"), dict):
             continue
         data = embed["data"]
         shown.extend(v for v in (data.get(k) for k in PREVIEW_FIELDS) if isinstance(v, str) and v.strip())
-    if not shown:
-        return None
-    return {"id": doc.get("id"), "channel_id": doc.get("channel_id"), "user_id": doc.get("user_id"),
-            "message": doc.get("message", ""), "props": doc.get("props"), "preview": shown}
+    return shown
 
 
 _URL_IN_TEXT = re.compile(r"https?://\S+", re.I)
@@ -431,6 +491,17 @@ def job_for(route: str, request_id: str, method: str, target: str, headers: Mapp
     if where is None:
         return None
     since = int(started * 1000) - CLOCK_SKEW_MS
+    if where == "registration":
+        return Job(route, request_id, target, {}, client_ip)
+    if route == "hooks.incoming":
+        return Job(route, request_id, target, {}, client_ip, since_ms=since,
+                   hook_id=(params or {}).get("hook_id", ""),
+                   channel_names=webhook_channel_names(body, headers.get("content-type", ""), target))
+    if route == "hooks.command_response":
+        # the response names other channels as a command's answer does (HandleCommandResponse);
+        # its own channel is the command's, which only Mattermost knows (``ResponseWatch``)
+        named, _ = answer_channels(body)
+        return Job(route, request_id, target, {}, client_ip, since_ms=since, more_channels=named)
     if where == "post":
         post_id = (params or {}).get("post_id", "")
         return Job(route, request_id, target, creds, client_ip, post_id=post_id, since_ms=since)
@@ -451,6 +522,109 @@ def job_for(route: str, request_id: str, method: str, target: str, headers: Mapp
                more_channels=more, answer_unread=unread)
 
 
+#: a field of an incoming webhook's payload that Mattermost reads as its ``channel``
+#: (model.IncomingWebhookRequest ``ChannelName``, json ``channel``; every reading
+#: extract.py takes: JSON body, ``payload=`` forms, multipart values), paths folded
+_WEBHOOK_CHANNEL = re.compile(r"^(?:decoded:)?(?:body|form|form\.payload(?:#\d+)?)\.channel$")
+
+
+def webhook_channel_names(body: bytes, content_type: str, target: str) -> tuple[str, ...]:
+    """Every channel name an incoming webhook's request may ask for (a superset:
+    every reading web/webhook.go incomingWebhook may take, as the gateway read it)."""
+    from dlp_proxy.gateway.extract import BodyError, extract
+    from dlp_proxy.gateway.goread import parse_query
+
+    m = match("POST", "/hooks/x")
+    if m.route is None:
+        return ()
+    query = target.partition("?")[2]
+    try:
+        ex = extract(m.route, body, content_type, parse_qsl(query, keep_blank_values=True, max_num_fields=1000),
+                     go_query=parse_query(query))
+    except (BodyError, ValueError):
+        return ()
+    names = [i.text for i in ex.items if i.text and _WEBHOOK_CHANNEL.match(go_field_name(i.path))]
+    return tuple(dict.fromkeys(names))
+
+
+def may_trigger(hook: Mapping[str, Any], channel_id: str, team_id: str | None, message: str) -> bool:
+    """Whether an outgoing webhook may fire for a post (app/webhook.go
+    handleWebhookEvents), as a superset: the hook's channel is the post's (any post
+    when it has no trigger words) or empty, and the message, its leading white space
+    left out as Go's ``unicode.IsSpace`` tells it, starts with one of the trigger
+    words (``TriggerWordExactMatch`` and ``TriggerWordStartsWith`` both need the
+    first ``strings.Fields`` word to start with it).  ``team_id``
+    None: not known, any team."""
+    if hook.get("delete_at") or (team_id is not None and hook.get("team_id") != team_id):
+        return False
+    return _fires(_trigger_of(hook), channel_id, _go_lstrip(message))
+
+
+def _trigger_of(hook: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """(channel id or "", trigger words) of an outgoing webhook."""
+    words = hook.get("trigger_words")
+    return (str(hook.get("channel_id") or ""),
+            tuple(w for w in words if isinstance(w, str)) if isinstance(words, list) else ())
+
+
+def _fires(trigger: tuple[str, tuple[str, ...]], channel_id: str, head: str) -> bool:
+    """``may_trigger`` on a hook's ``_trigger_of`` and the message without its leading space."""
+    hook_channel, words = trigger
+    if hook_channel not in (channel_id, ""):
+        return False
+    if hook_channel == channel_id and not words:
+        return True
+    return bool(head) and head.startswith(words)
+
+
+def _go_is_space(c: str) -> bool:
+    """Go's ``unicode.IsSpace`` (``strings.Fields``): the Latin-1 spaces, then Z*."""
+    if c <= "\xff":
+        return c in "\t\n\v\f\r \x85\xa0"
+    return unicodedata.category(c) in ("Zs", "Zl", "Zp")
+
+
+def _go_lstrip(text: str) -> str:
+    i = 0
+    while i < len(text) and _go_is_space(text[i]):
+        i += 1
+    return text[i:]
+
+
+def outgoing_job(request_id: str, target: str, answer: bytes | None, client_ip: str, started: float) -> Job | None:
+    """The read-back a created post calls for when an outgoing webhook may answer it
+    (api4/post.go createPost ``TriggerWebhooks``; the answer is posted by
+    app/webhook.go TriggerWebhook -> CreateWebhookPost with no request of its own),
+    from Mattermost's answer (the post: its channel and message), or None."""
+    if not answer:
+        return None
+    try:
+        doc = json.loads(answer)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("message"), str):
+        return None
+    channel_id, post_id = str(doc.get("channel_id", "")), str(doc.get("id", ""))
+    if not atrest.is_id(channel_id):
+        return None
+    return Job(OUTGOING_ANSWER, request_id, target, {}, client_ip, post_id=post_id if atrest.is_id(post_id) else None,
+               channel_id=channel_id, since_ms=int(started * 1000) - CLOCK_SKEW_MS, text=doc["message"][:4096])
+
+
+@dataclass(slots=True)
+class _Readback:
+    """A channel being read back: the requests it covers as (since ms, when their reads
+    end: clock), until a read at or after that end has been made."""
+    job: Job
+    windows: list[tuple[int, float]]
+    reads: tuple[float, ...]
+    routes: set[str] = field(default_factory=set)
+    #: set when a request needs a read sooner than the reader's current wait ends
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: when the reader's current wait ends (clock)
+    wake_at: float = float("inf")
+
+
 class ResponseWatch:
     """Checks, after the fact, the posts an integration's answer wrote (module doc).
 
@@ -459,14 +633,38 @@ class ResponseWatch:
     (reads every channel, edits and deletes others' posts: a system admin bot)."""
 
     def __init__(self, pipeline: Any, upstream: httpx.AsyncClient, token: str | None, *, max_queue: int = 1000,
-                 workers: int = 1, timeout: float = 5.0, clock: Callable[[], float] = time.time) -> None:
+                 workers: int = 1, timeout: float = 5.0, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 outgoing_reads: tuple[float, ...] = OUTGOING_READS, hook_reads: tuple[float, ...] = HOOK_READS,
+                 hooks_ttl: float = HOOKS_TTL) -> None:
         self.pipeline = pipeline
         self.upstream = upstream
         self.token = token
         self.timeout = timeout
         self.clock = clock
+        #: how the read-backs wait (injected by tests: no test races a timer)
+        self.sleep = sleep
+        self.outgoing_reads = outgoing_reads
+        self.hook_reads = hook_reads
+        self.hooks_ttl = hooks_ttl
         self.workers = workers
         self.queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=max_queue)
+        #: channels being read back (``_schedule``), at most ``max_queue``
+        self._readbacks: dict[str, _Readback] = {}
+        self._readback_tasks: set[asyncio.Task[None]] = set()
+        #: posts already judged by a read-back, (id, update_at), the newest kept
+        self._seen: OrderedDict[tuple[str, int], None] = OrderedDict()
+        #: every outgoing webhook (``_outgoing_hooks``), when it was listed (clock)
+        self._outgoing: list[dict[str, Any]] | None = None
+        #: their channels and trigger words (``_trigger_of``), matched on every created post
+        self._triggers: list[tuple[str, tuple[str, ...]]] = []
+        self._outgoing_at = float("-inf")
+        #: incoming webhooks read (id -> (when, hook))
+        self._incoming: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        #: channels a command ran in, when (a command response hook posts in its command's channel)
+        self._command_channels: OrderedDict[str, float] = OrderedDict()
+        #: registrations reported as not allowlisted (at the start or since)
+        self._reported: set[str] = set()
         #: jobs refused because the queue was full, not yet archived
         self.dropped = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -475,7 +673,13 @@ class ResponseWatch:
 
     # ------------------------------------------------------------------ queue
     def offer(self, job: Job) -> bool:
-        """Enqueue without waiting; False (counted, archived later) when the queue is full."""
+        """Enqueue without waiting; False (counted, archived later) when the queue is full.
+        An outgoing webhook registered or changed through the gateway is no job: the
+        hooks are listed again before the next post is matched (at once, so a post
+        right after it cannot be matched against the old listing)."""
+        if job.route in ("hooks.outgoing.create", "hooks.outgoing.update"):
+            self._outgoing_at = float("-inf")
+            return True
         try:
             self.queue.put_nowait(job)
         except asyncio.QueueFull:
@@ -489,6 +693,8 @@ class ResponseWatch:
         self._tasks = [loop.create_task(self._worker()) for _ in range(self.workers)]
 
     async def stop(self, timeout: float = 5.0) -> None:
+        for task in list(self._readback_tasks):  # reads not yet due are not waited for
+            task.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), timeout)
         for task in self._tasks:
@@ -519,7 +725,290 @@ class ResponseWatch:
         return await asyncio.wait_for(
             self.upstream.get(path, headers={"Authorization": f"Bearer {self.token}"}), self.timeout)
 
+    # ------------------------------------------------------------------ read-backs
+    def outgoing_possible(self) -> bool:
+        """False while the hooks last listed (within ``hooks_ttl``) are none at all: a
+        created post is then not even parsed.  False without a bot token: nothing can
+        be listed or read (the start-up audit archived and alerted it once,
+        ``audit_registrations``), rather than one record per post."""
+        if not self.token:
+            return False
+        return self._outgoing is None or bool(self._outgoing) or self.clock() - self._outgoing_at > self.hooks_ttl
+
+    def wants_outgoing(self, channel_id: str, message: str) -> bool:
+        """Whether a post just created may trigger an outgoing webhook (``may_trigger``
+        on the hooks last listed; True while they are not listed or the listing is
+        older than ``hooks_ttl``: the job lists them again).  In memory, no I/O: called
+        on every created post."""
+        if self._outgoing is None or self.clock() - self._outgoing_at > self.hooks_ttl:
+            return True
+        head = _go_lstrip(message)
+        return any(_fires(t, channel_id, head) for t in self._triggers)
+
+    def _schedule(self, channel: str, job: Job, reads: tuple[float, ...]) -> None:
+        """Read ``channel`` for posts Mattermost made since ``job.since_ms``, ``reads``
+        seconds from now, the last one at or after Mattermost's own deadline.  One reader
+        per channel: a request for a channel being read adds its window (each read serves
+        every window still due, from the earliest ``since``; a window is due until a read
+        at or after its end; the reads are the union of the requests'), and the reads start
+        again from now when its first read is due before the reader's current wait ends (so
+        a burst never starves the reads: after a restart the next read, the earliest of
+        all, is due before any later request's first one).  At most
+        ``queue.maxsize`` channels; the others are counted as dropped (archived and alerted
+        by the next job)."""
+        now = self.clock()
+        end = now + reads[-1]
+        current = self._readbacks.get(channel)
+        if current is not None:
+            current.routes.add(job.route)
+            current.windows.append((job.since_ms, end))
+            current.reads = tuple(sorted(set(current.reads) | set(reads)))
+            if now + reads[0] < current.wake_at:
+                current.wake.set()
+            return
+        if len(self._readbacks) >= self.queue.maxsize:
+            self.dropped += 1
+            log.warning("integration read-back limit reached", extra={"request_id": job.request_id})
+            return
+        self._readbacks[channel] = _Readback(job, [(job.since_ms, end)], reads, routes={job.route})
+        task = asyncio.get_running_loop().create_task(self._read_on(channel))
+        self._readback_tasks.add(task)
+        task.add_done_callback(self._readback_tasks.discard)
+
+    async def _wait(self, seconds: float, rb: _Readback) -> bool:
+        """Wait ``seconds`` (the injected sleep); False when woken early by a request."""
+        rb.wake.clear()
+        rb.wake_at = self.clock() + seconds
+        sleeper = asyncio.ensure_future(self.sleep(max(0.0, seconds)))
+        waker = asyncio.ensure_future(rb.wake.wait())
+        try:
+            done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                if not task.done():
+                    task.cancel()
+        return sleeper in done
+
+    async def _read_on(self, channel: str) -> None:
+        rb = self._readbacks[channel]
+        try:
+            elapsed, i = 0.0, 0
+            while rb.windows:
+                if i >= len(rb.reads):  # a window still due (added late): its reads again
+                    elapsed, i = 0.0, 0
+                if not await self._wait(rb.reads[i] - elapsed, rb):
+                    elapsed, i = 0.0, 0  # a new request: the reads start again from now
+                    continue
+                elapsed, i = rb.reads[i], i + 1
+                now = self.clock()
+                since = min(w[0] for w in rb.windows)
+                self.offer(replace(rb.job, route=READBACK, channel_id=channel, since_ms=since, poll=True,
+                                   more_channels=(), post_id=None, shown=None, answer_unread="",
+                                   readback_for=tuple(sorted(rb.routes))))
+                rb.windows = [w for w in rb.windows if w[1] > now]
+        finally:
+            self._readbacks.pop(channel, None)
+
+    async def _poll(self, job: Job) -> None:
+        """One read of a channel: the webhooks' and bots' posts since the request (every
+        post Mattermost makes for an integration carries ``from_webhook`` or
+        ``from_bot``: app/webhook.go CreateWebhookPost, app/command.go
+        HandleCommandResponsePost, app/post.go CreatePost for a bot) not judged yet are
+        judged, link previews included."""
+        channel = job.channel_id or ""
+        if not atrest.is_id(channel):
+            return
+        try:
+            resp = await self._get(f"/api/v4/channels/{channel}/posts?since={max(job.since_ms, 1)}")
+            resp.raise_for_status()
+            body = resp.json()
+        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+            await self._unchecked(job, f"the channel could not be read ({type(exc).__name__})",
+                                  "integration-response-unreadable")
+            return
+        found = body.get("posts") if isinstance(body, dict) else None
+        for post in (found or {}).values() if isinstance(found, dict) else ():
+            if not isinstance(post, dict) or post.get("delete_at") or not _from_integration(post):
+                continue
+            key = (str(post.get("id", "")), int(post.get("update_at", 0) or 0))
+            if key in self._seen:
+                continue
+            self._seen[key] = None
+            while len(self._seen) > 20_000:
+                self._seen.popitem(last=False)
+            await self._judge(job, post)
+
+    async def _outgoing_hooks(self, job: Job) -> list[dict[str, Any]] | None:
+        """Every outgoing webhook, listed again when the listing is older than
+        ``hooks_ttl``; one not on the allowlist seen for the first time is reported
+        (``_report``: registered behind the gateway while it runs).  None: could not be
+        listed (archived and alerted)."""
+        if self._outgoing is not None and self.clock() - self._outgoing_at <= self.hooks_ttl:
+            return self._outgoing
+        try:
+            hooks = await self._pages("/api/v4/hooks/outgoing?", 200, 50)
+        except (httpx.HTTPError, TimeoutError, ValueError, AttributeError) as exc:
+            await self._unchecked(job, f"the outgoing webhooks could not be listed ({type(exc).__name__}): "
+                                       "an answer to this post was not read back", "integration-response-unchecked")
+            return None
+        self._outgoing, self._outgoing_at = [h for h in hooks if not h.get("delete_at")], self.clock()
+        self._triggers = [_trigger_of(h) for h in self._outgoing]
+        allowlist = getattr(getattr(self.pipeline, "config", None), "integration_allowlist", None) or Allowlist()
+        for hook in self._outgoing:
+            urls = hook.get("callback_urls")
+            if not isinstance(urls, list) or any(not isinstance(u, str) or not allowlist.allows(u) for u in urls):
+                await self._report(job, "outgoing webhook", str(hook.get("id", "")), "/api/v4/hooks/outgoing/")
+        return self._outgoing
+
+    async def _report(self, job: Job, what: str, reg_id: str, path: str) -> None:
+        """A registration whose URLs are not allowlisted: archived (its id only) and alerted, once."""
+        shown = reg_id if atrest.is_id(reg_id) else "?"
+        if shown != "?" and shown in self._reported:
+            return
+        self._reported.add(shown)
+        why = f"{what} {shown} calls an integration that is not on the allowlist"
+        one = replace(job, target=path + shown)  # the record's path names the registration
+        await self._unchecked(one, why, "integration-registration-not-allowed", text=(
+            f"DLP: {why} (DLP_INTEGRATION_URLS): what it answers is posted without being checked. "
+            "Delete it, or allowlist the integration."))
+
+    async def _after_post(self, job: Job) -> None:
+        """A post that may trigger an outgoing webhook: its channel is read back over
+        Mattermost's timeout when one of the team's hooks may fire (``may_trigger``;
+        app/webhook.go handleWebhookEvents: open channels only)."""
+        hooks = await self._outgoing_hooks(job)
+        channel = job.channel_id or ""
+        if not hooks or not any(may_trigger(h, channel, None, job.text) for h in hooks):
+            return
+        try:
+            resp = await self._get(f"/api/v4/channels/{channel}")
+            resp.raise_for_status()
+            info = resp.json()
+        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+            await self._unchecked(job, f"the channel could not be read ({type(exc).__name__})",
+                                  "integration-response-unreadable")
+            return
+        if not isinstance(info, dict) or info.get("type") != "O":
+            return
+        team = str(info.get("team_id", ""))
+        if any(may_trigger(h, channel, team, job.text) for h in hooks):
+            self._schedule(channel, job, self.outgoing_reads)
+
+    async def _incoming_hook(self, hook_id: str) -> dict[str, Any] | None:
+        """An incoming webhook as Mattermost keeps it (api4/webhook.go getIncomingHook),
+        or None when it does not exist (any more)."""
+        cached = self._incoming.get(hook_id)
+        if cached is not None and self.clock() - cached[0] <= self.hooks_ttl:
+            return cached[1]
+        resp = await self._get(f"/api/v4/hooks/incoming/{hook_id}")
+        if resp.status_code == 404:
+            return None
+        resp.raise_for_status()
+        hook = resp.json()
+        if not isinstance(hook, dict):
+            raise ValueError("not an object")
+        self._incoming[hook_id] = (self.clock(), hook)
+        while len(self._incoming) > 1000:
+            self._incoming.popitem(last=False)
+        return hook
+
+    async def _direct_channel(self, creator: str, username: str) -> str:
+        """The direct channel between an incoming webhook's creator and ``@username``
+        ("" when that user does not exist: Mattermost refused the post)."""
+        if not atrest.is_id(creator) or not username:
+            return ""
+        resp = await self._get(f"/api/v4/users/username/{quote(username, safe='')}")
+        if resp.status_code == 404:
+            return ""
+        resp.raise_for_status()
+        user = resp.json()
+        other = str(user.get("id", "")) if isinstance(user, dict) else ""
+        if not atrest.is_id(other):
+            return ""
+        resp = await asyncio.wait_for(self.upstream.post(
+            "/api/v4/channels/direct", json=[creator, other], headers={"Authorization": f"Bearer {self.token}"}),
+            self.timeout)
+        resp.raise_for_status()
+        found = resp.json()
+        return str(found.get("id", "")) if isinstance(found, dict) else ""
+
+    async def _after_hook(self, job: Job) -> None:
+        """An incoming webhook's or a command response hook's request was answered: the
+        channels its post can be in are read back (``HOOK_READS``).
+
+        - incoming (app/webhook.go HandleIncomingWebhook): the hook's channel, or the
+          payload's ``channel``: ``@user`` a direct message between the hook's creator and
+          that user, ``#name`` or ``name`` the hook's team's channel of that name
+          (``GetByName``, deleted ones too); a locked hook posts only to its own channel.
+          Every name is read (a superset).  The direct channel is found as Mattermost
+          made it (``GetOrCreateDirectChannel``): api4/channel.go ``createDirectChannel``
+          answers the existing channel of any pair to a session with manage_system
+          (the bot), and the webhook's post already created it.
+        - command response (HandleCommandWebhook -> HandleCommandResponse): the command's
+          channel, which only Mattermost knows (model.CommandWebhook is never served):
+          every channel a command ran in through this gateway in the hook's lifetime (30
+          minutes), and the channels the response names (``answer_channels``)."""
+        channels: list[str] = []
+        if job.route == "hooks.incoming":
+            if not atrest.is_id(job.hook_id):
+                return
+            try:
+                hook = await self._incoming_hook(job.hook_id)
+                if hook is None:
+                    await self._unchecked(job, "the incoming webhook could not be found to read its channel",
+                                          "integration-response-unchecked")
+                    return
+                channels.append(str(hook.get("channel_id", "")))
+                for name in job.channel_names:
+                    if name.startswith("@"):
+                        channels.append(await self._direct_channel(str(hook.get("user_id", "")), name[1:]))
+                        continue
+                    name = name[1:] if name.startswith("#") else name
+                    team = str(hook.get("team_id", ""))
+                    if not name or not atrest.is_id(team):
+                        continue
+                    resp = await self._get(f"/api/v4/teams/{team}/channels/name/{quote(name, safe='')}"
+                                           "?include_deleted=true")
+                    if resp.status_code == 404:
+                        continue  # no such channel: Mattermost could not have posted there
+                    resp.raise_for_status()
+                    found = resp.json()
+                    channels.append(str(found.get("id", "")) if isinstance(found, dict) else "")
+            except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+                await self._unchecked(job, f"the webhook's channel could not be found ({type(exc).__name__})",
+                                      "integration-response-unreadable")
+                return
+        else:
+            now = self.clock()
+            for channel, at in list(self._command_channels.items()):
+                if now - at > COMMAND_HOOK_LIFETIME:
+                    del self._command_channels[channel]
+            channels.extend(self._command_channels)
+            channels.extend(job.more_channels)
+            if not channels:
+                await self._unchecked(job, "a command's response hook posted where no command ran through the "
+                                           "gateway", "integration-response-unchecked")
+                return
+        for channel in dict.fromkeys(channels):
+            if atrest.is_id(channel):
+                self._schedule(channel, job, self.hook_reads)
+
     async def check(self, job: Job) -> None:
+        if job.route == "commands.execute" and job.channel_id and atrest.is_id(job.channel_id):
+            self._command_channels[job.channel_id] = self.clock()
+            self._command_channels.move_to_end(job.channel_id)
+            while len(self._command_channels) > 256:
+                self._command_channels.popitem(last=False)
+        if job.route in (OUTGOING_ANSWER, READBACK, "hooks.incoming", "hooks.command_response"):
+            if not self.token:
+                await self._unchecked(job, "no bot token to read the channel with", "integration-response-unchecked")
+            elif job.poll:
+                await self._poll(job)
+            elif job.route == OUTGOING_ANSWER:
+                await self._after_post(job)
+            else:
+                await self._after_hook(job)
+            return
         if job.route in PREVIEW_ROUTES:
             # judged from Mattermost's answer: no token needed to judge (only to delete)
             if job.shown is not None:
@@ -616,10 +1105,12 @@ class ResponseWatch:
         channel_id = str(post.get("channel_id", ""))
         if not atrest.is_id(post_id) or not atrest.is_id(channel_id):
             return
-        preview = job.shown is not None
+        shown = list(post.get("preview", ())) if job.shown is not None else post_preview(post)
+        preview = bool(shown)
         # a link preview is judged as the web app shows it: the message, then the
-        # preview's site name, title and description (a number split between them is one)
-        message = shown_readings(str(post.get("message", "")), post.get("preview", ())) if preview \
+        # preview's site name, title and description (a number split between them is one);
+        # a post read back carries its own (metadata.embeds)
+        message = shown_readings(str(post.get("message", "")), shown) if preview \
             else str(post.get("message", ""))
         doc: dict[str, Any] = {"channel_id": channel_id, "message": message}
         if isinstance(post.get("props"), dict) and post["props"]:
@@ -656,6 +1147,7 @@ class ResponseWatch:
             "remediation": how,
             "remediation_result": outcome,
             "post_id": atrest.safe_id(pipeline.hash_key, post_id, verified=True),
+            **({"readback_for": list(job.readback_for)} if job.readback_for else {}),
             "_content": [
                 {"path": atrest.safe_field_path(pipeline.hash_key, s.item.path), "text": s.item.text,
                  "findings": [{"entity_type": f.entity_type, "start": f.start, "end": f.end} for f in s.findings]}
@@ -668,8 +1160,12 @@ class ResponseWatch:
         done = {"patched": "replaced its text with the redacted text", "deleted": "deleted the post",
                 "impossible": "could not remove the post"}[how]
         what = ("a moved thread" if job.route == "posts.move" else
-                f"the link preview Mattermost fetched for a post ({job.route})" if preview else
+                f"the link preview Mattermost fetched for a post ({job.route})" if preview and job.shown is not None
+                else f"an integration's post or its link preview ({job.route})" if preview else
                 f"an integration's answer ({job.route})")
+        if job.readback_for:
+            what = (f"an integration's post or its link preview, read back after {', '.join(job.readback_for)}"
+                    if preview else f"an integration's post, read back after {', '.join(job.readback_for)}")
         text = (f"DLP REMEDIATED: {what} put {kinds} into a post in {where}; "
                 f"the gateway {done}" + ("" if outcome == "ok" else
                                          ": no bot token (DLP_NOTIFY_TOKEN), remove the post by hand"
@@ -757,13 +1253,7 @@ class ResponseWatch:
                                        f"Mattermost could not be listed ({type(exc).__name__}).")
             return 0
         for what, reg_id, path in found:
-            shown = reg_id if atrest.is_id(reg_id) else "?"
-            why = f"{what} {shown} calls an integration that is not on the allowlist"
-            # the record's path names the registration (the error text is capped)
-            one = replace(job, target=path + shown)
-            await self._unchecked(one, why, "integration-registration-not-allowed", text=(
-                f"DLP: {why} (DLP_INTEGRATION_URLS): what it answers is posted without being checked. "
-                "Delete it, or allowlist the integration."))
+            await self._report(job, what, reg_id, path)
         return len(found)
 
     async def _pages(self, path: str, per_page: int, max_pages: int) -> list[dict[str, Any]]:

@@ -375,7 +375,11 @@ class Api:
     # --------------------------------------------------------------- posts
     async def create_post(self, request: Request) -> Response:
         actor = self.actor(request)
-        return json_response(self.sim.create_post(await self.json_body(request), actor), 201)
+        post = self.sim.create_post(await self.json_body(request), actor)
+        # api4/post.go createPost: CreatePostFlags{TriggerWebhooks: true}; the outgoing
+        # webhooks run after the answer (app/post.go handlePostEvents, simulator/commands.py)
+        self.sim.custom.fire_outgoing(post)
+        return json_response(post, 201)
 
     async def ephemeral(self, request: Request) -> Response:
         actor = self.actor(request)
@@ -461,7 +465,22 @@ class Api:
     async def list_outgoing_hooks(self, request: Request) -> Response:
         actor = self.actor(request)
         page, per_page = _paging(request)
-        return json_response(self.sim.custom.list_outgoing_hooks(actor, page, per_page))
+        q = request.query_params
+        return json_response(self.sim.custom.list_outgoing_hooks(actor, page, per_page, q.get("team_id", ""),
+                                                                 q.get("channel_id", "")))
+
+    async def channel_by_name(self, request: Request) -> Response:
+        """GET /teams/{team_id}/channels/name/{channel_name} (api4/channel.go
+        getChannelByName: the team's channel of that name; read_channel on it, or
+        a system admin; deleted ones with ``include_deleted=true``)."""
+        actor = self.actor(request)
+        tid, name = str(request.path_params["team_id"]), str(request.path_params["channel_name"])
+        deleted = request.query_params.get("include_deleted", "") == "true"
+        with self.sim.lock:
+            for c in self.sim.channels.values():
+                if c.get("team_id") == tid and c.get("name") == name and (deleted or not c.get("delete_at")):
+                    return json_response(self.sim.get_channel(c["id"], actor))
+        raise SimError(404, "app.channel.get_by_name.missing.app_error", "Channel does not exist.")
 
     async def list_commands(self, request: Request) -> Response:
         actor = self.actor(request)
@@ -928,6 +947,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/bots", w(api.create_bot), methods=["POST"]),
         Route(f"{v4}/bots/{{bot_id}}", w(api.get_bot), methods=["GET"]),
         Route(f"{v4}/teams/{{team_id}}", w(api.get_team), methods=["GET"]),
+        Route(f"{v4}/teams/{{team_id}}/channels/name/{{channel_name}}", w(api.channel_by_name), methods=["GET"]),
         Route(f"{v4}/channels", w(api.create_channel), methods=["POST"]),
         Route(f"{v4}/channels/direct", w(api.direct_channel), methods=["POST"]),
         Route(f"{v4}/channels/{{channel_id}}", w(api.get_channel), methods=["GET"]),

@@ -28,8 +28,21 @@ Sources (mattermost/mattermost):
   text or attachments is sent to the caller only.
 - ``api4/webhook.go`` ``createOutgoingHook`` / ``updateOutgoingHook`` and
   ``model/outgoing_webhook.go`` ``OutgoingWebhook.IsValid`` (``callback_urls``: at
-  least one, each ``IsValidHTTPURL``).  Outgoing webhooks are registered only: the
-  simulator does not fire them (app/webhook.go ``handleWebhookEvents``).
+  least one, each ``IsValidHTTPURL``).
+- ``app/post.go`` ``handlePostEvents``: a post created with ``TriggerWebhooks`` (api4
+  post.go ``createPost``; never a webhook's own post: ``CreateWebhookPost`` passes
+  ``CreatePostFlags{}``) runs ``handleWebhookEvents`` in a goroutine after Mattermost
+  answered: in an open channel only, the team's hooks whose ``channel_id`` is the
+  post's (every post when it has no trigger words) or empty, matching the message's
+  first ``strings.Fields`` word exactly (``trigger_when`` 0,
+  ``TriggerWordExactMatch``) or as a prefix (1, ``TriggerWordStartsWith``).
+  ``TriggerWebhook`` POSTs the ``OutgoingWebhookPayload`` (form, or JSON when the
+  hook's ``content_type`` is application/json) to every callback URL (untrusted
+  client, ``OutgoingIntegrationRequestsTimeout``) and an answer with ``text`` or
+  ``attachments`` is posted by ``CreateWebhookPost`` as the hook's creator
+  (``from_webhook``, ``webhook_display_name``, ``<url|text>`` links rewritten, a
+  ``response_type: comment`` answer as a reply), its link preview fetched as any post's
+  (``fire_outgoing``).
 
 Not modelled: the permission scheme (any team member may register a command or an
 outgoing webhook here; Mattermost asks for ``manage_own_slash_commands`` /
@@ -38,8 +51,11 @@ outgoing webhook here; Mattermost asks for ``manage_own_slash_commands`` /
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import json
+import re
 import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -53,6 +69,10 @@ if TYPE_CHECKING:
 
 JSON = dict[str, Any]
 TIMEOUT = 30.0
+#: app/webhook.go linkWithTextRegex (CreateWebhookPost: ``<url|text>`` -> ``[text](url)``)
+_LINK_WITH_TEXT = re.compile(r"<([^\n<|>]+)\|([^|\n>]+)>")
+#: model.OutgoingWebhook TriggerWhen values (app/webhook.go)
+TRIGGER_EXACT, TRIGGER_STARTS_WITH = 0, 1
 
 
 def _valid_http_url(url: Any) -> bool:
@@ -75,6 +95,8 @@ class CustomCommands:
         self.sim = sim
         self.commands: dict[str, JSON] = {}
         self.outgoing_hooks: dict[str, JSON] = {}
+        #: outgoing webhooks being triggered (handleWebhookEvents' goroutines)
+        self._firing: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ registration
     def _team_member(self, team_id: Any, actor: str) -> str:
@@ -190,13 +212,18 @@ class CustomCommands:
             return copy.deepcopy(new)
 
     # ---------------------------------------------------------------- listing
-    def list_outgoing_hooks(self, actor: str, page: int, per_page: int) -> list[JSON]:
-        """api4/webhook.go getOutgoingHooks without team or channel: every hook, for a
-        session with manage_others_outgoing_webhooks system-wide (a system admin here)."""
+    def list_outgoing_hooks(self, actor: str, page: int, per_page: int, team_id: str = "",
+                            channel_id: str = "") -> list[JSON]:
+        """api4/webhook.go getOutgoingHooks: the channel's hooks with ``channel_id``
+        (GetOutgoingWebhooksForChannelPageByUser), else the team's with ``team_id``
+        (GetOutgoingWebhooksForTeamPageByUser), else every hook; for a session with
+        manage_others_outgoing_webhooks (a system admin here)."""
         with self.sim.lock:
             if not self.sim.is_admin(actor):
                 raise forbidden()
-            hooks = sorted((h for h in self.outgoing_hooks.values() if not h["delete_at"]), key=lambda h: h["create_at"])
+            hooks = sorted((h for h in self.outgoing_hooks.values() if not h["delete_at"]
+                            and (h["channel_id"] == channel_id if channel_id else
+                                 h["team_id"] == team_id if team_id else True)), key=lambda h: h["create_at"])
             return copy.deepcopy(hooks[page * per_page:(page + 1) * per_page])
 
     def list_commands(self, actor: str, team_id: str, custom_only: bool) -> list[JSON]:
@@ -282,6 +309,98 @@ class CustomCommands:
             raise SimError(500, "api.command.execute_command.create_post_failed.app_error",
                            f"Command '{trigger}' failed to post response. Please contact your System Administrator.")
         return response
+
+    # ------------------------------------------------------- outgoing webhooks
+    def fire_outgoing(self, post: JSON) -> asyncio.Task[None] | None:
+        """app/post.go handlePostEvents: ``handleWebhookEvents`` in the background, after
+        the post was answered (module doc).  The task, or None when no hook is relevant."""
+        relevant = self._relevant_hooks(post)
+        if not relevant:
+            return None
+        task = asyncio.get_running_loop().create_task(self._trigger_all(post, relevant))
+        self._firing.add(task)
+        task.add_done_callback(self._firing.discard)
+        return task
+
+    def _relevant_hooks(self, post: JSON) -> list[tuple[JSON, str]]:
+        """app/webhook.go handleWebhookEvents: (hook, trigger word) for each hook that fires."""
+        sim = self.sim
+        with sim.lock:
+            channel = sim.channels.get(str(post.get("channel_id", "")))
+            if channel is None or channel.get("type") != "O":  # model.ChannelTypeOpen only
+                return []
+            words = str(post.get("message", "")).split()  # strings.Fields
+            first = words[0] if words else ""
+            out: list[tuple[JSON, str]] = []
+            for hook in self.outgoing_hooks.values():
+                if hook["delete_at"] or hook["team_id"] != channel.get("team_id"):
+                    continue
+                if hook["channel_id"] not in (post["channel_id"], ""):
+                    continue
+                triggers = [t for t in hook.get("trigger_words") or [] if isinstance(t, str)]
+                if hook["channel_id"] == post["channel_id"] and not triggers:
+                    out.append((copy.deepcopy(hook), ""))
+                elif hook.get("trigger_when", 0) == TRIGGER_EXACT and first and first in triggers:
+                    out.append((copy.deepcopy(hook), first))
+                elif hook.get("trigger_when", 0) == TRIGGER_STARTS_WITH and first and any(
+                        first.startswith(t) for t in triggers):
+                    out.append((copy.deepcopy(hook), next(t for t in triggers if first.startswith(t))))
+            return out
+
+    async def _trigger_all(self, post: JSON, relevant: list[tuple[JSON, str]]) -> None:
+        sim = self.sim
+        with sim.lock:
+            channel = copy.deepcopy(sim.channels[post["channel_id"]])
+            team = sim.teams.get(channel.get("team_id", ""), {})
+            user = sim.users.get(str(post.get("user_id", "")), {})
+        for hook, trigger_word in relevant:
+            payload = {"token": hook["token"], "team_id": hook["team_id"], "team_domain": team.get("name", ""),
+                       "channel_id": post["channel_id"], "channel_name": channel.get("name", ""),
+                       "timestamp": post.get("create_at", 0), "user_id": post.get("user_id", ""),
+                       "user_name": user.get("username", ""), "post_id": post["id"],
+                       "text": post.get("message", ""), "trigger_word": trigger_word,
+                       "file_ids": ",".join(post.get("file_ids") or [])}
+            await asyncio.gather(*(self._trigger(hook, url, payload, post) for url in hook["callback_urls"]))
+
+    async def _trigger(self, hook: JSON, url: str, payload: JSON, post: JSON) -> None:
+        """TriggerWebhook for one callback URL: a failure is logged by Mattermost, nothing posted."""
+        sim = self.sim
+        if hook.get("content_type") == "application/json":
+            body, ctype = json.dumps(payload).encode(), "application/json"
+        else:  # OutgoingWebhookPayload.ToFormValues
+            body, ctype = urlencode({k: str(v) for k, v in payload.items()}).encode(), "application/x-www-form-urlencoded"
+        try:
+            await sim.interactions._check_internal(urlsplit(url).hostname or "")
+            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
+                resp = await client.post(url, content=body, headers={"Content-Type": ctype, "Accept": "application/json"})
+            # doOutgoingWebhookRequest: json.NewDecoder(LimitReader(body, 1 MiB)).Decode, whatever the status
+            raw = resp.content[:1024 * 1024]
+            if not raw.strip():
+                return  # io.EOF: nothing to post
+            answer = json.JSONDecoder().raw_decode(raw.decode("utf-8", "replace").lstrip())[0]
+        except (SimError, httpx.HTTPError, ValueError):
+            return
+        if not isinstance(answer, dict):
+            return
+        text, attachments = answer.get("text"), answer.get("attachments")
+        if text is None and not (isinstance(attachments, list) and attachments):
+            return
+        props: JSON = dict(answer["props"]) if isinstance(answer.get("props"), dict) else {}
+        props["webhook_display_name"] = hook.get("display_name", "")
+        if isinstance(attachments, list) and attachments:
+            props["attachments"] = attachments
+        for key in ("override_icon_url", "override_username", "from_webhook"):
+            props.pop(key, None)
+        props["from_webhook"] = "true"
+        message = _LINK_WITH_TEXT.sub(r"[\2](\1)", text if isinstance(text, str) else "")
+        root = post["id"] if answer.get("response_type") == "comment" else ""
+        ptype = str(answer["type"]) if isinstance(answer.get("type"), str) else ""
+        if ptype.startswith("system_"):
+            return  # CreateWebhookPost refuses a system type
+        with contextlib.suppress(SimError):
+            await asyncio.to_thread(sim.create_post, {"channel_id": post["channel_id"], "message": message,
+                                                      "props": props, "root_id": root, "type": ptype},
+                                    hook["creator_id"], from_webhook=True)
 
     def _post(self, cmd: JSON, response: JSON, actor: str, channel_id: str, root_id: str) -> None:
         """HandleCommandResponsePost + CreateCommandPost."""

@@ -1243,14 +1243,26 @@ class Simulator:
                 props["override_icon_url"] = payload["icon_url"]
             channel_id = hook["channel_id"]
             wanted = payload.get("channel")
-            if isinstance(wanted, str) and wanted and not hook["channel_locked"]:
-                name = wanted.lstrip("~")
+            # app/webhook.go HandleIncomingWebhook: "@user" is the direct channel between
+            # the hook's creator and that user, "#name" or "name" the hook's team's channel
+            # of that name (GetByName, deleted ones too); a locked hook refuses any other
+            # channel than its own (403)
+            if isinstance(wanted, str) and wanted and wanted.startswith("@"):
+                user = next((u for u in self.users.values() if u["username"] == wanted[1:]), None)
+                if user is None:
+                    raise SimError(400, "web.incoming_webhook.user.app_error", "Couldn't find the user.")
+                channel_id = self.direct_channel([hook["user_id"], user["id"]], hook["user_id"])["id"]
+            elif isinstance(wanted, str) and wanted:
+                name = wanted[1:] if wanted.startswith("#") else wanted
                 for c in self.channels.values():
                     if c["name"] == name and c["team_id"] == hook["team_id"]:
                         channel_id = c["id"]
                         break
                 else:
                     raise SimError(404, "web.incoming_webhook.channel.app_error", "Couldn't find the channel.")
+            if hook["channel_locked"] and channel_id != hook["channel_id"]:
+                raise SimError(403, "web.incoming_webhook.channel_locked.app_error",
+                               "This webhook is not permitted to post to the requested channel.")
             self.create_post(
                 {"channel_id": channel_id, "message": text if isinstance(text, str) else str(text), "props": props},
                 hook["user_id"],
