@@ -1,0 +1,128 @@
+"""The number-words step's Hyperscan pass reads exactly what the Python tokenizing read.
+
+``detect/words.py`` finds the tokens that open a window, and the letters glued to a
+digit, by one Hyperscan pass (``_WordScan``) instead of tokenizing the whole text; it
+drops a window that holds neither a digit nor three number words (``_may_read``); it
+looks for a long ASCII text's triggers by one pass (``_TriggerScan``).  ``FAST = False``
+is the code as it was (``_hits_reference``, every window read, the ``in`` tests): both
+are compared here on generated hostile texts and on the corpora.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import words
+from dlp_proxy.detect.normalize import sanitize
+from dlp_proxy.detect.structure import mark_tables
+from tests.tablegen import dirty_csv, trade_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(words._word_scan() is None, reason="no hyperscan wheel: only the reference runs")
+
+#: number words of every kind and language, as written and folded, run together, with
+#: accents and other scripts, spelled letters, the IBAN label, digits and separators
+_ATOMS = [
+    *sorted(words._entries()), *words._NATO, "iban", "IBAN", "hundred", "Fünf", "dreißig", "zwölf", "üç", "пять",
+    "πέντε", "ünün", "unun", "fivethreesix", "ZweiUndZwanzig", "5", "36", "22", "8710", "0", "٣", "²", "五",
+    "the", "is", "due", "someone", "often", "stone", "x1", "T+1", "a", "of", "on", "client",
+]
+_GAPS = [" ", "  ", "-", ", ", "\n", "\n- ", "|", "\x1f", "\x1e", "", ".", "\u00a0", "é", "ß"]
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> str:
+    parts: list[str] = []
+    for _ in range(draw(st.integers(1, 40))):
+        parts.append(draw(st.sampled_from(_ATOMS)))
+        parts.append(draw(st.sampled_from(_GAPS)))
+    if draw(st.booleans()):
+        parts.insert(draw(st.integers(0, len(parts))), draw(st.text(max_size=30)))
+    text = "".join(parts)
+    return text.upper() if draw(st.integers(0, 5)) == 0 else text
+
+
+def _fast_and_reference(text: str, min_words: int) -> tuple[object, object]:
+    try:
+        words.FAST = True
+        fast = words.number_word_edits(text, min_words)
+        words.FAST = False
+        ref = words.number_word_edits(text, min_words)
+    finally:
+        words.FAST = True
+    return fast, ref
+
+
+def _lows(text: str) -> Iterator[str]:
+    low = text.translate(words._ASCII_LOWER) if text.isascii() else text.lower()
+    yield low if len(low) == len(text) else text.translate(words._ASCII_LOWER)
+
+
+def _check(text: str) -> None:
+    for low in _lows(text):
+        for tight in (True, False):
+            fh, fg = words._hits(low, tight)
+            rh, rg = words._hits_reference(low, tight)
+            assert sorted(fh) == sorted(rh), (text, tight)
+            assert sorted(fg) == sorted(rg), (text, tight)
+    for min_words in (words.MIN_NUMBER_WORDS, 3, 1):
+        fast, ref = _fast_and_reference(text, min_words)
+        assert fast == ref, (text, min_words)
+    long = (text + " ") * (words._LONG // max(1, len(text)) + 1)
+    for t in (text, long):
+        words.FAST = False
+        try:
+            ref_may = words.may_have_number_words(t)
+        finally:
+            words.FAST = True
+        assert words.may_have_number_words(t) == ref_may, t
+
+
+@settings(max_examples=600, deadline=None)
+@given(_texts())
+@example("Reminder: the report is due by the end of the month.")
+@example("536 22 871 zero and 5three6 plus un un un")
+@example("quatre vingt un")  # a three-word number with two window-opening tokens
+@example("five hundred")
+@example("unun oh one")  # tokens that count but open no window
+@example("five\u0663 and due")  # a digit of another script touching a digit word
+@example("iban golf bravo eight two")
+def test_the_one_pass_reads_what_tokenizing_read(text: str) -> None:
+    _check(text)
+
+
+def _corpus_texts() -> Iterator[str]:
+    for name in ("bd_corpus.jsonl", "corpus.jsonl"):
+        for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield json.loads(line)["text"]
+
+
+def test_the_corpora_and_tables_read_the_same() -> None:
+    n = 0
+    for text in _corpus_texts():
+        _check(text)
+        _check(mark_tables(sanitize(text)))
+        n += 1
+    assert n > 4000
+    for table in (trade_csv(300), dirty_csv(300)[0]):
+        _check(mark_tables(sanitize(table)))
+
+
+def test_a_lone_number_word_in_prose_opens_no_window_that_is_read() -> None:
+    """The class the window filter is for: prose with a word that is a number word in
+    some language ("due"), no digit near it, is not tokenized (and the filter is not
+    vacuous: without it the window is there)."""
+    text = "Reminder: annual attestation is due by the end of the month, thanks all. The desk is in room 1204."
+    low = text.lower()
+    assert words._windows(text, low, tight=False)
+    assert words._windows(text, low, tight=True) == []
+    near = "Reminder: the fee is due 536 22 8710 by the end of the month."
+    assert words._windows(near, near.lower(), tight=True)
