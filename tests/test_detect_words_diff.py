@@ -5,7 +5,9 @@ digit, by one Hyperscan pass (``_WordScan``) instead of tokenizing the whole tex
 drops a window that holds neither a digit nor three number words (``_may_read``); it
 looks for a long ASCII text's triggers by one pass (``_TriggerScan``).  ``FAST = False``
 is the code as it was (``_hits_reference``, every window read, the ``in`` tests): both
-are compared here on generated hostile texts and on the corpora.
+are compared here on generated hostile texts and on the corpora.  The filler step's
+labels (``detect/filler.py`` ``labels``) are found the same way and compared with
+``_LABEL.finditer``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import words
+from dlp_proxy.detect import filler, words
 from dlp_proxy.detect.normalize import sanitize
 from dlp_proxy.detect.structure import mark_tables
 from tests.tablegen import dirty_csv, trade_csv
@@ -126,3 +128,26 @@ def test_a_lone_number_word_in_prose_opens_no_window_that_is_read() -> None:
     assert words._windows(text, low, tight=True) == []
     near = "Reminder: the fee is due 536 22 8710 by the end of the month."
     assert words._windows(near, near.lower(), tight=True)
+
+
+# -- filler labels (detect/filler.py ``labels``: one Hyperscan pass, then ``_LABEL.match``) --
+
+_LABEL_ATOMS = [*filler._LABEL_WORDS, "ssns", "SSN", "Soc Sec", "ſſn", "\u212aard", "İtin", "ıtin", "xssn", "ssnx",
+                "mastercard", "tax  id", "536", "-", " ", ":", "é", "\n", "the", "card5", "5card"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_LABEL_ATOMS), max_size=30), st.text(max_size=20))
+@example(["ssns", " ", "ſſn", "İtin"], "")
+def test_the_label_pass_finds_what_the_label_pattern_finds(atoms: list[str], noise: str) -> None:
+    text = "".join(atoms) + noise
+    got = [(m.start(), m.end()) for m in filler.labels(text)]
+    assert got == [(m.start(), m.end()) for m in filler._LABEL.finditer(text)]
+
+
+def test_every_label_starts_with_a_scanned_word() -> None:
+    """The pass looks for ``_LABEL_WORDS``: each alternative of ``_LABEL`` must start
+    with one of them, or ``labels`` would miss its matches."""
+    body = filler._LABEL.pattern.split("(?:", 1)[1].rsplit(")(?![a-z])", 1)[0]
+    for alt in body.split("|"):
+        assert any(alt.startswith(w) for w in filler._LABEL_WORDS), alt
