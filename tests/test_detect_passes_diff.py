@@ -1,4 +1,6 @@
-"""The number-words step's Hyperscan pass reads exactly what the Python tokenizing read.
+"""Cheaper passes find exactly what the passes they replaced found.
+
+The number-words step's Hyperscan pass reads exactly what the Python tokenizing read.
 
 ``detect/words.py`` finds the tokens that open a window, and the letters glued to a
 digit, by one Hyperscan pass (``_WordScan``) instead of tokenizing the whole text; it
@@ -7,7 +9,8 @@ looks for a long ASCII text's triggers by one pass (``_TriggerScan``).  ``FAST =
 is the code as it was (``_hits_reference``, every window read, the ``in`` tests): both
 are compared here on generated hostile texts and on the corpora.  The filler step's
 labels (``detect/filler.py`` ``labels``) are found the same way and compared with
-``_LABEL.finditer``.
+``_LABEL.finditer``; the blob finder's run starts (``detect/decode.py`` ``_run_starts``)
+with the run patterns' own.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import filler, words
+from dlp_proxy.detect import decode, filler, words
 from dlp_proxy.detect.normalize import sanitize
 from dlp_proxy.detect.structure import mark_tables
 from tests.tablegen import dirty_csv, trade_csv
@@ -151,3 +154,17 @@ def test_every_label_starts_with_a_scanned_word() -> None:
     body = filler._LABEL.pattern.split("(?:", 1)[1].rsplit(")(?![a-z])", 1)[0]
     for alt in body.split("|"):
         assert any(alt.startswith(w) for w in filler._LABEL_WORDS), alt
+
+
+# -- blob runs (detect/decode.py ``_run_starts``: led by the character before a run) ----
+
+_RUN_ATOMS = ["abcdefghijkl", "QUJDREVGR0hJSktMTU5PUA==", "deadbeefcafe0011", "a", "Z9", "+", "/", "_", "-", "=",
+              " ", "\n", ":", "é", ",", "0x", "\\x41"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_RUN_ATOMS), max_size=40), st.text(max_size=20))
+def test_run_starts_are_the_run_patterns_starts(atoms: list[str], noise: str) -> None:
+    text = "".join(atoms) + noise
+    for runs in (decode._B64_RUN, decode._ALNUM_RUN):
+        assert list(decode._run_starts(runs, text)) == [m.start() for m in runs.finditer(text)]
