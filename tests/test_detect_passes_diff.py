@@ -16,6 +16,7 @@ with the run patterns' own.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import decode, filler, words
+from dlp_proxy.detect import normalize as normalize_mod
 from dlp_proxy.detect.normalize import sanitize
 from dlp_proxy.detect.structure import mark_tables
 from tests.tablegen import dirty_csv, trade_csv
@@ -168,3 +170,16 @@ def test_run_starts_are_the_run_patterns_starts(atoms: list[str], noise: str) ->
     text = "".join(atoms) + noise
     for runs in (decode._B64_RUN, decode._ALNUM_RUN):
         assert list(decode._run_starts(runs, text)) == [m.start() for m in runs.finditer(text)]
+
+
+# -- escapes: the first escape written outside the repeat (a literal ``re`` skips to) ----
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["%", "%2", "%22", "%4A", "%g1", "\\x", "\\x41", "\\x4", "a", " ", "1", "é"]),
+                max_size=40))
+def test_escape_patterns_match_as_the_repeated_group_did(atoms: list[str]) -> None:
+    text = "".join(atoms)
+    old_percent = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+    old_hex = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
+    assert [m.span() for m in normalize_mod._PERCENT_RE.finditer(text)] == [m.span() for m in old_percent.finditer(text)]
+    assert [m.span() for m in decode._HEX_ESC_RE.finditer(text)] == [m.span() for m in old_hex.finditer(text)]

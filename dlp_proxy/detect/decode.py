@@ -22,7 +22,8 @@ _B64_RE = re.compile(
     r"[A-Za-z0-9+/_-]{12,}={0,2}(?![A-Za-z0-9+/_=-])"
 )
 _HEX_RE = re.compile(r"(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){6,})(?![0-9A-Za-z])")
-_HEX_ESC_RE = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
+#: (the first escape outside the repeat: ``re`` then skips to each ``\\x``)
+_HEX_ESC_RE = re.compile(r"\\x[0-9A-Fa-f]{2}(?:\\x[0-9A-Fa-f]{2}){5,}")
 _HEX_SPACED_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){5,}(?![0-9A-Za-z])")
 # Cheap necessary conditions, checked first (most chat has no blob and the
 # patterns above, starting with lookarounds, are slow to search):
