@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import example, given, settings
@@ -183,3 +184,18 @@ def test_escape_patterns_match_as_the_repeated_group_did(atoms: list[str]) -> No
     old_hex = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
     assert [m.span() for m in normalize_mod._PERCENT_RE.finditer(text)] == [m.span() for m in old_percent.finditer(text)]
     assert [m.span() for m in decode._HEX_ESC_RE.finditer(text)] == [m.span() for m in old_hex.finditer(text)]
+
+
+# -- the normalizer's pass: "%" and "&" trigger it only where an escape starts ----------
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["%", "%22", "%2", "4.43%", "&", "&amp;", "&#53;", "&foo;", "Q&A", "536", " 22 ",
+                                 "8710", "ssn", "\n", "*", "_", "<b>", ":one:", "a", "\r", "\\char53"]), max_size=30))
+def test_a_text_the_pass_skips_normalizes_as_the_pass_did(atoms: list[str]) -> None:
+    text = "".join(atoms)
+    got = normalize_mod.normalize(text)
+    with mock.patch.object(normalize_mod, "_needs_pass", lambda _t: True):
+        ref = normalize_mod.normalize(text)
+    assert got.text == ref.text
+    assert list(got.starts) == list(ref.starts) and list(got.ends) == list(ref.ends)
+    assert got.events == ref.events

@@ -110,15 +110,20 @@ _EMOJI_DIGITS = {
     "seven": "7", "eight": "8", "nine": "9", "keycap_ten": "10",
 }
 _EMOJI = re.compile(r"(?i):(" + "|".join(_EMOJI_DIGITS) + r"):")
-_CHEAP_TRIGGER = re.compile(r"[<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d]")
+_CHEAP_TRIGGER = re.compile(r"[<*`~_\x00-\x08\x0b\x0c\x0e-\x1d]")
 _BARE_CR = re.compile(r"\r(?!\n)")
 
 
 def _needs_pass(text: str) -> bool:
     """ASCII ``text`` has something ``_one_pass`` changes (one character-class search,
-    and the rarer triggers only behind an ``in`` test)."""
+    and the rarer triggers only behind an ``in`` test).  A ``%`` or ``&`` changes
+    nothing unless it starts an escape (``_one_pass`` and ``decode_escapes`` decode only
+    a match of ``_PERCENT_RE`` or ``_ENTITY_RE``): "4.43%" or "Q&A" is no reason for the
+    character-by-character pass."""
     return (_CHEAP_TRIGGER.search(text) is not None or (":" in text and _EMOJI.search(text) is not None)
-            or ("\r" in text and _BARE_CR.search(text) is not None) or "\\char" in text)
+            or ("\r" in text and _BARE_CR.search(text) is not None) or "\\char" in text
+            or ("%" in text and _PERCENT_RE.search(text) is not None)
+            or ("&" in text and _ENTITY_RE.search(text) is not None))
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
 #: U+001E/U+001F of the input into spaces first); every other control becomes a space.
 _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
