@@ -199,3 +199,20 @@ def test_a_text_the_pass_skips_normalizes_as_the_pass_did(atoms: list[str]) -> N
     assert got.text == ref.text
     assert list(got.starts) == list(ref.starts) and list(got.ends) == list(ref.ends)
     assert got.events == ref.events
+
+
+# -- composing two readings: positions mapped by ``map`` when all are inside -----------
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=30), st.lists(st.integers(0, 40), max_size=30),
+       st.lists(st.integers(0, 40), max_size=30), st.booleans())
+def test_compose_maps_positions_as_the_comprehension_did(outer_pos: list[int], starts: list[int], ends: list[int],
+                                                         ranged: bool) -> None:
+    n = len(outer_pos)
+    outer = normalize_mod.Normalized("x" * n, range(n) if ranged else sorted(outer_pos),
+                                     range(1, n + 1) if ranged else [p + 1 for p in sorted(outer_pos)], [])
+    inner = normalize_mod.Normalized("y" * len(starts), starts, ends, [])
+    got = normalize_mod._compose(outer, inner)
+    last = outer.ends[-1] if outer.ends else 0
+    assert list(got.starts) == [outer.starts[s] if s < n else last for s in starts]
+    assert list(got.ends) == [outer.ends[e - 1] if 0 < e <= n else last for e in ends]

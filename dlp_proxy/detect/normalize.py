@@ -543,10 +543,29 @@ def _fold(s: str) -> str:
     return "".join(res)
 
 
+def _through_starts(outer: Normalized, inner: Sequence[int]) -> list[int]:
+    """``outer.starts[s]`` for each ``s`` of ``inner`` (past the end: ``outer``'s last end,
+    or 0).  When every ``s`` is inside (the usual case) by ``map`` at C speed: a window
+    of a file is tens of thousands of positions, mapped once per step that changes it."""
+    n = len(outer.starts)
+    if inner and n and min(inner) >= 0 and max(inner) < n:
+        return list(map(outer.starts.__getitem__, inner))
+    return [outer.starts[s] if s < n else (outer.ends[-1] if outer.ends else 0) for s in inner]
+
+
+def _through_ends(outer: Normalized, inner: Sequence[int]) -> list[int]:
+    """``outer.ends[e - 1]`` for each ``e`` of ``inner`` (0 or past the end: ``outer``'s
+    last end, or 0); by ``map`` when every ``e`` is inside."""
+    n = len(outer.ends)
+    if inner and n and min(inner) > 0 and max(inner) <= n:
+        return list(map(outer.ends.__getitem__, map((-1).__add__, inner)))
+    return [outer.ends[e - 1] if 0 < e <= n else (outer.ends[-1] if outer.ends else 0) for e in inner]
+
+
 def _compose(outer: Normalized, inner: Normalized) -> Normalized:
     """``inner`` normalized ``outer.text``; map inner positions through outer to the original."""
-    starts = [outer.starts[s] if s < len(outer.starts) else (outer.ends[-1] if outer.ends else 0) for s in inner.starts]
-    ends = [outer.ends[e - 1] if 0 < e <= len(outer.ends) else (outer.ends[-1] if outer.ends else 0) for e in inner.ends]
+    starts = _through_starts(outer, inner.starts)
+    ends = _through_ends(outer, inner.ends)
     events = list(outer.events)
     for s, e, name in inner.events:
         a, b = outer.original_span(s, e)
