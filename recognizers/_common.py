@@ -337,14 +337,36 @@ def single_digit_cells(sizes: tuple[int, ...]) -> bool:
 _CELL_GROUP_RE = re.compile(r"[0-9]+")
 
 
-@functools.lru_cache(maxsize=64)
-def _cell_runs(text: str) -> tuple[tuple[tuple[tuple[int, int], ...], tuple[int, ...]], ...]:
-    """Per run of adjacent numeric cells: its digit groups' spans and sizes (once per text,
-    shared by every recognizer)."""
+_CellRuns = tuple[tuple[tuple[tuple[int, int], ...], tuple[int, ...]], ...]
+
+
+def _scan_cells(text: str) -> _CellRuns:
     out = []
     for m in _CELL_RUN_RE.finditer(text):
         groups = tuple([(g.start(), g.end()) for g in _CELL_GROUP_RE.finditer(text, m.start(), m.end())])
         out.append((groups, tuple([b - a for a, b in groups])))
+    return tuple(out)
+
+
+_cached_cells = functools.lru_cache(maxsize=16_384)(_scan_cells)
+
+
+@functools.lru_cache(maxsize=64)
+def _cell_runs(text: str) -> _CellRuns:
+    """Per run of adjacent numeric cells: its digit groups' spans and sizes (once per text,
+    shared by every recognizer).  Found a table row at a time with every digit read as
+    ``0`` (as ``_row_runs``: a run of cells never crosses ``ROW``, and the pattern sees a
+    row's edges as it sees the boundary), each distinct row scanned once."""
+    zero = text.translate(_ZERO_DIGITS)
+    if ROW not in zero:
+        return _scan_cells(zero)
+    out = []
+    offset = 0
+    for row in zero.split(ROW):
+        if CELL in row and "0" in row:  # two cells or more, a digit
+            for groups, sizes in _cached_cells(row) if len(row) <= _CACHED_ROW else _scan_cells(row):
+                out.append((tuple([(a + offset, b + offset) for a, b in groups]), sizes))
+        offset += len(row) + 1
     return tuple(out)
 
 

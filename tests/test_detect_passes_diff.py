@@ -29,6 +29,7 @@ from dlp_proxy.detect import decode, filler, words
 from dlp_proxy.detect import normalize as normalize_mod
 from dlp_proxy.detect.normalize import sanitize
 from dlp_proxy.detect.structure import mark_tables
+from dlp_proxy.recognizers import _common
 from tests.tablegen import dirty_csv, trade_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,3 +217,31 @@ def test_compose_maps_positions_as_the_comprehension_did(outer_pos: list[int], s
     last = outer.ends[-1] if outer.ends else 0
     assert list(got.starts) == [outer.starts[s] if s < n else last for s in starts]
     assert list(got.ends) == [outer.ends[e - 1] if 0 < e <= n else last for e in ends]
+
+
+# -- digit runs and runs of numeric cells, a table row at a time (recognizers/_common.py) --
+
+_ROW_ATOMS = ["536", "22", "8710", "O", "l", "-", " ", "  ", ".", ",", "\x1f", "\x1e", "\n", "|", "a", "SSN", "$", "#",
+              "12:30", "1,250", "0.25%", "\t", "\x1f-\x1f", "\r\n"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_ROW_ATOMS), max_size=60))
+def test_row_at_a_time_runs_are_the_whole_texts_runs(atoms: list[str]) -> None:
+    text = "".join(atoms)
+    zero = text.translate(_common._ZERO_DIGITS)
+    whole = tuple((m.start(), m.end(), lens) for m in _common._RUN_RE.finditer(zero)
+                  if (lens := _common._shape_lengths(m.group(0))))
+    assert _common._run_shapes(text) == whole
+    assert _common._cell_runs.__wrapped__(text) == _common._scan_cells(text)
+
+
+def test_table_rows_runs_are_the_whole_texts_runs() -> None:
+    for table in (trade_csv(200), dirty_csv(200)[0], trade_csv(200, sep="\t")):
+        text = mark_tables(sanitize(table))
+        zero = text.translate(_common._ZERO_DIGITS)
+        whole = tuple((m.start(), m.end(), lens) for m in _common._RUN_RE.finditer(zero)
+                      if (lens := _common._shape_lengths(m.group(0))))
+        assert _common._run_shapes(text) == whole
+        assert _common._cell_runs.__wrapped__(text) == _common._scan_cells(text)
+        assert _common.ROW in text
