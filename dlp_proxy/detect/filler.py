@@ -138,6 +138,11 @@ def _label_scan() -> _LabelScan | None:
     return _LabelScan() if _hs is not None else None
 
 
+def prepare() -> None:
+    """Build the label pass's database now (the engine does, once), not on the first text."""
+    _label_scan()
+
+
 def labels(text: str) -> Iterator[re.Match[str]]:
     """``_LABEL.finditer(text)``: the same matches.  Every match of ``_LABEL`` starts with
     one of its words, so ``_LabelScan`` finds a superset of where matches start; each

@@ -479,6 +479,12 @@ def _trigger_scan() -> _TriggerScan | None:
     return _TriggerScan() if _hs is not None else None
 
 
+def prepare() -> None:
+    """Build the Hyperscan databases now (the engine does, once), not on the first text."""
+    _word_scan()
+    _trigger_scan()
+
+
 @functools.cache
 def _word_scan() -> _WordScan | None:
     return _WordScan() if _hs is not None else None
