@@ -167,13 +167,13 @@ def candidate_lengths(text: str) -> frozenset[int]:
     Computed once per text and shared by every recognizer: a text whose runs are
     too short (or too long) for a recognizer's lengths costs it one set test.
     The runs are found in the text with every digit read as ``0`` (the same runs,
-    ``_ZERO_DIGITS``), so a table's thousands of runs are a few distinct shapes and
-    no group is built (``digit_runs`` is only needed when a recognizer asks for
-    candidates of a length present here).
+    ``_ZERO_DIGITS``), a table row at a time (``_row_runs``), so a table's thousands of
+    runs are a few distinct rows and no group is built (``digit_runs`` is only needed
+    when a recognizer asks for candidates of a length present here).
     """
     out: set[int] = set()
-    for shape in set(_RUN_RE.findall(text.translate(_ZERO_DIGITS))):
-        out |= _shape_lengths(shape)
+    for _offset, _runs, lengths in _row_runs(text):
+        out |= lengths
     return frozenset(out)
 
 
@@ -197,11 +197,52 @@ def _shape_lengths(shape: str) -> frozenset[int]:
     return frozenset(out)
 
 
+_RunShapes = tuple[tuple[tuple[int, int, frozenset[int]], ...], frozenset[int]]
+#: a row up to this long is looked up in the cache of rows (longer ones are scanned)
+_CACHED_ROW = 512
+
+
+def _scan_runs(zero: str) -> _RunShapes:
+    """The runs of ``zero`` (a text with every digit ``0``) with a digit: their spans and
+    the lengths each can yield, and all those lengths."""
+    runs = tuple([(m.start(), m.end(), lens) for m in _RUN_RE.finditer(zero) if (lens := _shape_lengths(m.group(0)))])
+    out: set[int] = set()
+    for _a, _b, lens in runs:
+        out |= lens
+    return runs, frozenset(out)
+
+
+_cached_runs = functools.lru_cache(maxsize=16_384)(_scan_runs)
+
+
 @functools.lru_cache(maxsize=64)
+def _row_runs(text: str) -> tuple[tuple[int, tuple[tuple[int, int, frozenset[int]], ...], frozenset[int]], ...]:
+    """Per table row of ``text`` (split at ``ROW``; the whole text when it has none):
+    its offset, its runs (``_scan_runs``, spans in the row) and the lengths they yield.
+
+    A run never holds a table boundary (``ROW``, ``CELL``: neither a blank of ``_SEP``
+    nor a mark) and what the run pattern looks at around a run sees a boundary as it
+    sees the text's edge (neither is a letter or a digit), so a row has the same runs
+    alone as in its text.  A table's rows with every digit ``0`` repeat (a blotter has a
+    few dozen distinct rows): each distinct row is scanned once."""
+    zero = text.translate(_ZERO_DIGITS)
+    if ROW not in zero:
+        runs, lengths = _scan_runs(zero)
+        return ((0, runs, lengths),) if runs else ()
+    out = []
+    offset = 0
+    for row in zero.split(ROW):
+        if "0" in row:  # a run holds a digit
+            runs, lengths = _cached_runs(row) if len(row) <= _CACHED_ROW else _scan_runs(row)
+            if runs:
+                out.append((offset, runs, lengths))
+        offset += len(row) + 1
+    return tuple(out)
+
+
 def _run_shapes(text: str) -> tuple[tuple[int, int, frozenset[int]], ...]:
     """Every run of ``text`` with a digit: its span and the lengths it can yield."""
-    return tuple([(m.start(), m.end(), lens) for m in _RUN_RE.finditer(text.translate(_ZERO_DIGITS))
-                  if (lens := _shape_lengths(m.group(0)))])
+    return tuple([(offset + a, offset + b, lens) for offset, runs, _ in _row_runs(text) for a, b, lens in runs])
 
 
 @functools.lru_cache(maxsize=128)
@@ -211,8 +252,10 @@ def _runs_for(text: str, wanted: frozenset[int]) -> tuple[tuple[_Group, ...], ..
     per text and length set (every recognizer asks for its own lengths)."""
     group = _Group
     return tuple([
-        tuple([_new_tuple(group, (g.group(0), g.start(), g.end())) for g in _GROUP_RE.finditer(text, start, end)])
-        for start, end, lens in _run_shapes(text) if not lens.isdisjoint(wanted)
+        tuple([_new_tuple(group, (g.group(0), g.start(), g.end()))
+               for g in _GROUP_RE.finditer(text, offset + start, offset + end)])
+        for offset, runs, row_lengths in _row_runs(text) if not row_lengths.isdisjoint(wanted)
+        for start, end, lens in runs if not lens.isdisjoint(wanted)
     ])
 
 
@@ -294,14 +337,36 @@ def single_digit_cells(sizes: tuple[int, ...]) -> bool:
 _CELL_GROUP_RE = re.compile(r"[0-9]+")
 
 
-@functools.lru_cache(maxsize=64)
-def _cell_runs(text: str) -> tuple[tuple[tuple[tuple[int, int], ...], tuple[int, ...]], ...]:
-    """Per run of adjacent numeric cells: its digit groups' spans and sizes (once per text,
-    shared by every recognizer)."""
+_CellRuns = tuple[tuple[tuple[tuple[int, int], ...], tuple[int, ...]], ...]
+
+
+def _scan_cells(text: str) -> _CellRuns:
     out = []
     for m in _CELL_RUN_RE.finditer(text):
         groups = tuple([(g.start(), g.end()) for g in _CELL_GROUP_RE.finditer(text, m.start(), m.end())])
         out.append((groups, tuple([b - a for a, b in groups])))
+    return tuple(out)
+
+
+_cached_cells = functools.lru_cache(maxsize=16_384)(_scan_cells)
+
+
+@functools.lru_cache(maxsize=64)
+def _cell_runs(text: str) -> _CellRuns:
+    """Per run of adjacent numeric cells: its digit groups' spans and sizes (once per text,
+    shared by every recognizer).  Found a table row at a time with every digit read as
+    ``0`` (as ``_row_runs``: a run of cells never crosses ``ROW``, and the pattern sees a
+    row's edges as it sees the boundary), each distinct row scanned once."""
+    zero = text.translate(_ZERO_DIGITS)
+    if ROW not in zero:
+        return _scan_cells(zero)
+    out = []
+    offset = 0
+    for row in zero.split(ROW):
+        if CELL in row and "0" in row:  # two cells or more, a digit
+            for groups, sizes in _cached_cells(row) if len(row) <= _CACHED_ROW else _scan_cells(row):
+                out.append((tuple([(a + offset, b + offset) for a, b in groups]), sizes))
+        offset += len(row) + 1
     return tuple(out)
 
 

@@ -30,6 +30,8 @@ import bisect
 import functools
 import re
 
+from dlp_proxy.detect import gatescan
+
 # A FIX field: a 1-4 digit tag, "=", the value (up to the next field delimiter).
 _FIX_FIELD = re.compile(r"(?:(?<=[\x01|^ ;,\t])|^)([0-9]{1,4})=([^\x01|^ ;,\t\n]*)", re.MULTILINE)
 _FIX_HINT = re.compile(r"[0-9]=[^\x01|^ ;,\t\n]*[\x01|^ ;,\t][0-9]{1,4}=")
@@ -62,34 +64,39 @@ _DOTTED_HINT = re.compile(r"\.[0-9]{1,6}\.")
 _DOTTED = re.compile(r"[0-9](?<![0-9.][0-9])[0-9]{0,4}(?:\.[0-9]{1,6}){2,}(?![0-9])")
 
 
+#: the hints are searched in the one Hyperscan pass of every gate (detect/gatescan.py):
+#: a text with no hit skips the hint's own search (most texts have none of them)
+gatescan.register(_FIX_HINT, _TIME_HINT, _DATE_HINT, _THOUSANDS_HINT, _PERCENT_HINT, _DOTTED_HINT)
+
+
 @functools.lru_cache(maxsize=256)
 def cuts(text: str) -> tuple[int, ...]:
     out: set[int] = set()
-    if "=" in text and _FIX_HINT.search(text):
+    if "=" in text and gatescan.search(_FIX_HINT, text):
         for m in _FIX_FIELD.finditer(text):
             out.add(m.start(1))  # the tag starts a field
             out.add(m.start(2))  # the value is its own token
             out.add(m.end(2))
-    if _TIME_HINT.search(text):
+    if gatescan.search(_TIME_HINT, text):
         for m in _CLOCK.finditer(text):
             out.add(m.start())  # a date glued to the time is a date, the time a time
             out.add(m.end())
             d = _DATE_BEFORE.search(text, max(0, m.start() - 11), m.start())
             if d is not None:
                 out.add(d.start())
-    if _DATE_HINT.search(text):
+    if gatescan.search(_DATE_HINT, text):
         for m in _DATE.finditer(text):
             out.add(m.start())
             out.add(m.end())
-    if _THOUSANDS_HINT.search(text):
+    if gatescan.search(_THOUSANDS_HINT, text):
         for m in _THOUSANDS.finditer(text):
             out.add(m.start())
             out.add(m.end())
-    if _PERCENT_HINT.search(text):
+    if gatescan.search(_PERCENT_HINT, text):
         for m in _PERCENT.finditer(text):
             out.add(m.start())
             out.add(m.end())
-    if _DOTTED_HINT.search(text):
+    if gatescan.search(_DOTTED_HINT, text):
         for m in _DOTTED.finditer(text):
             out.add(m.start())
             out.add(m.end())

@@ -479,3 +479,13 @@ def test_property_digit_words_of_more_languages_read_back(data: st.DataObject, l
 def test_the_ssn_in_digit_words_of_more_languages_is_stopped(engine: Engine, lang: str) -> None:
     text = "client SSN " + " ".join(_MORE[lang][int(d)][0] for d in DIGITS)
     assert "US_SSN" in [f.entity_type for f in engine.analyze(text)], (text, normalize(text).text)
+
+
+@pytest.mark.parametrize("text", ["acht ²", "one two ²", "client ssn five three six ²", "①two three four five"])
+def test_a_digit_of_another_kind_among_number_words_is_no_crash(text: str) -> None:
+    """``²`` and ``①`` are digits to ``str.isdigit`` but letters to the tokenizer's
+    ``[^\\W\\d_]``: a token of them was read as a digit group and ``int()`` raised
+    (the split window reads raw post text: found by tests/test_detect_words_diff.py)."""
+    number_word_edits(text)
+    number_word_edits(text, min_words=1)
+    split_reading(text)

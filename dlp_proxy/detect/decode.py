@@ -22,7 +22,8 @@ _B64_RE = re.compile(
     r"[A-Za-z0-9+/_-]{12,}={0,2}(?![A-Za-z0-9+/_=-])"
 )
 _HEX_RE = re.compile(r"(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){6,})(?![0-9A-Za-z])")
-_HEX_ESC_RE = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
+#: (the first escape outside the repeat: ``re`` then skips to each ``\\x``)
+_HEX_ESC_RE = re.compile(r"\\x[0-9A-Fa-f]{2}(?:\\x[0-9A-Fa-f]{2}){5,}")
 _HEX_SPACED_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){5,}(?![0-9A-Za-z])")
 # Cheap necessary conditions, checked first (most chat has no blob and the
 # patterns above, starting with lookarounds, are slow to search):
@@ -40,13 +41,29 @@ _TOKEN12 = re.compile(r"[A-Za-z0-9+/_-]{12}")
 # it, so a short word costs one try, not one per character.)
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_-](?<![A-Za-z0-9+/_-]{2})[A-Za-z0-9+/_-]{11,}")
 _ALNUM_RUN = re.compile(r"[0-9A-Za-z](?<![0-9A-Za-z]{2})[0-9A-Za-z]{11,}")
+# The same starts, led by the character before the run (a run starts the text or follows
+# a character outside its class): the engine then tries only after such characters (a
+# blank, a mark), not at every letter of every word as the run patterns do.  A match
+# takes that character and twelve of the run, so the next is after the run.
+_B64_AFTER = re.compile(r"[^A-Za-z0-9+/_-][A-Za-z0-9+/_-]{12}")
+_ALNUM_AFTER = re.compile(r"[^0-9A-Za-z][0-9A-Za-z]{12}")
+_RUN_STARTS = {_B64_RUN: _B64_AFTER, _ALNUM_RUN: _ALNUM_AFTER}
 gatescan.register(_TOKEN12, _HEX_SPACED_HINT)
+
+
+def _run_starts(runs: re.Pattern[str], text: str) -> Iterator[int]:
+    """Where the matches of ``runs`` (``_B64_RUN`` or ``_ALNUM_RUN``) start."""
+    first = runs.match(text)
+    if first is not None:
+        yield 0
+    for r in _RUN_STARTS[runs].finditer(text):
+        yield r.start() + 1
 
 
 def _at_runs(rx: re.Pattern[str], runs: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     """``rx.finditer(text)`` for a pattern whose every match starts a match of ``runs``."""
-    for r in runs.finditer(text):
-        m = rx.match(text, r.start())
+    for start in _run_starts(runs, text):
+        m = rx.match(text, start)
         if m is not None:
             yield m
 

@@ -38,7 +38,8 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
 import dlp_proxy.recognizers as builtin
-from dlp_proxy.detect import gatescan
+from dlp_proxy.detect import filler, gatescan
+from dlp_proxy.detect import words as number_words
 from dlp_proxy.detect.bidi import TRANSFORM as BIDI
 from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.detect.config import DetectionConfig, load_config
@@ -289,6 +290,8 @@ class Engine:
         )
         self.prefilter = Prefilter(extra_triggers)
         gatescan.prepare()  # the recognizers' gate regexes, one pass per text (gatescan.py)
+        number_words.prepare()  # the number words' and the filler labels' passes, built now, not on a first text
+        filler.prepare()
         self.supported: frozenset[str] = frozenset(
             e for e in (*ENTITY_TYPES, *self._yaml_entities) if e != PERSON or self.ner
         )

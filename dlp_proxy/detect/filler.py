@@ -17,8 +17,18 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+_hs: Any
+try:  # a dependency on x86-64; optional elsewhere (the labels are then searched by ``_LABEL``)
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover - exercised where the wheel is missing
+    _hs = None
 
 #: words between two groups, at most
 MAX_FILLER_WORDS = 4
@@ -86,6 +96,72 @@ def may_have_filler(text: str) -> bool:
     return any(w in low for w in _LABEL_WORDS)
 
 
+#: False: ``labels`` is ``_LABEL.finditer`` (the reference; for the differential tests)
+FAST = True
+#: the characters other than ASCII letters that ``(?i)[a-z]`` matches (Python's ``re``
+#: docs), as the letter they match: so the Hyperscan pass sees every place a label
+#: can start
+_CASE_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+class _LabelScan:
+    """Where a label may start, in one Hyperscan pass (``_LABEL`` is led by a
+    lookbehind, which ``re`` tries at every position of the text): each label word,
+    case-insensitive, on the text as ASCII (the four non-ASCII letters ``(?i)`` reads as
+    ASCII ones folded, every other character ``?``: one byte each, the text's offsets)."""
+
+    def __init__(self) -> None:
+        words = sorted(set(_LABEL_WORDS))
+        self.lengths = [len(w) for w in words]
+        self.db = _hs.Database()
+        self.db.compile(expressions=[w.encode("ascii") for w in words], ids=list(range(len(words))),
+                        elements=len(words), flags=[_hs.HS_FLAG_CASELESS] * len(words))
+        self.local = threading.local()
+
+    def starts(self, text: str) -> list[int]:
+        scratch = getattr(self.local, "scratch", None)
+        if scratch is None:
+            scratch = self.local.scratch = _hs.Scratch(self.db)
+        out: list[int] = []
+        lengths = self.lengths
+
+        def on_match(idx: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            out.append(to - lengths[idx])
+
+        data = text.encode("ascii") if text.isascii() else text.translate(_CASE_FOLDS).encode("ascii", "replace")
+        self.db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return sorted(set(out))
+
+
+@functools.cache
+def _label_scan() -> _LabelScan | None:
+    return _LabelScan() if _hs is not None else None
+
+
+def prepare() -> None:
+    """Build the label pass's database now (the engine does, once), not on the first text."""
+    _label_scan()
+
+
+def labels(text: str) -> Iterator[re.Match[str]]:
+    """``_LABEL.finditer(text)``: the same matches.  Every match of ``_LABEL`` starts with
+    one of its words, so ``_LabelScan`` finds a superset of where matches start; each
+    is tried in order with ``_LABEL.match`` (whose lookbehind sees the text before it)
+    from the end of the last match on, as ``finditer`` scans."""
+    scan = _label_scan() if FAST else None
+    if scan is None:
+        yield from _LABEL.finditer(text)
+        return
+    reach = 0
+    for start in scan.starts(text):
+        if start < reach:
+            continue
+        m = _LABEL.match(text, start)
+        if m is not None:
+            reach = m.end()
+            yield m
+
+
 def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """Edits (start, end, replacement, source start, source end) for ``filler-words``."""
     gaps = [m.start() for m in _GAP.finditer(text)]
@@ -103,7 +179,7 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
             if text[a] == "#":
                 edits.append((a, a + 1, "", a, a + 1))
 
-    for label in _LABEL.finditer(text):
+    for label in labels(text):
         k = bisect.bisect_left(gaps, label.end())
         if k < len(gaps) and gaps[k] <= label.end() + LABEL_REACH + _GROUPS_REACH:
             # the label before the groups ("ssn: starts 536, then 22, ends 8710")

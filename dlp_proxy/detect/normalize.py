@@ -95,7 +95,10 @@ _BLOCK_TAGS = frozenset(
     "br p div li ul ol tr td th table h1 h2 h3 h4 h5 h6 pre blockquote hr section article header footer".split()
 )
 _ENTITY_RE = re.compile(r"&(?:#0*[0-9]{1,7}|#[xX]0*[0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
-_PERCENT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+#: one escape or more: written with the first escape outside the repeat (the same
+#: matches), so ``re`` skips to each ``%`` (it found no literal prefix in the repeated
+#: group and tried every position: ~50x slower on text with a percentage)
+_PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
 #: Mattermost's emoji shortcodes that render as digits: ``zero``..``nine`` are the keycap
@@ -107,15 +110,20 @@ _EMOJI_DIGITS = {
     "seven": "7", "eight": "8", "nine": "9", "keycap_ten": "10",
 }
 _EMOJI = re.compile(r"(?i):(" + "|".join(_EMOJI_DIGITS) + r"):")
-_CHEAP_TRIGGER = re.compile(r"[<&%*`~_\x00-\x08\x0b\x0c\x0e-\x1d]")
+_CHEAP_TRIGGER = re.compile(r"[<*`~_\x00-\x08\x0b\x0c\x0e-\x1d]")
 _BARE_CR = re.compile(r"\r(?!\n)")
 
 
 def _needs_pass(text: str) -> bool:
     """ASCII ``text`` has something ``_one_pass`` changes (one character-class search,
-    and the rarer triggers only behind an ``in`` test)."""
+    and the rarer triggers only behind an ``in`` test).  A ``%`` or ``&`` changes
+    nothing unless it starts an escape (``_one_pass`` and ``decode_escapes`` decode only
+    a match of ``_PERCENT_RE`` or ``_ENTITY_RE``): "4.43%" or "Q&A" is no reason for the
+    character-by-character pass."""
     return (_CHEAP_TRIGGER.search(text) is not None or (":" in text and _EMOJI.search(text) is not None)
-            or ("\r" in text and _BARE_CR.search(text) is not None) or "\\char" in text)
+            or ("\r" in text and _BARE_CR.search(text) is not None) or "\\char" in text
+            or ("%" in text and _PERCENT_RE.search(text) is not None)
+            or ("&" in text and _ENTITY_RE.search(text) is not None))
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
 #: U+001E/U+001F of the input into spaces first); every other control becomes a space.
 _KEPT_CONTROLS = "\t\n\r\x1e\x1f"
@@ -535,10 +543,29 @@ def _fold(s: str) -> str:
     return "".join(res)
 
 
+def _through_starts(outer: Normalized, inner: Sequence[int]) -> list[int]:
+    """``outer.starts[s]`` for each ``s`` of ``inner`` (past the end: ``outer``'s last end,
+    or 0).  When every ``s`` is inside (the usual case) by ``map`` at C speed: a window
+    of a file is tens of thousands of positions, mapped once per step that changes it."""
+    n = len(outer.starts)
+    if inner and n and min(inner) >= 0 and max(inner) < n:
+        return list(map(outer.starts.__getitem__, inner))
+    return [outer.starts[s] if s < n else (outer.ends[-1] if outer.ends else 0) for s in inner]
+
+
+def _through_ends(outer: Normalized, inner: Sequence[int]) -> list[int]:
+    """``outer.ends[e - 1]`` for each ``e`` of ``inner`` (0 or past the end: ``outer``'s
+    last end, or 0); by ``map`` when every ``e`` is inside."""
+    n = len(outer.ends)
+    if inner and n and min(inner) > 0 and max(inner) <= n:
+        return list(map(outer.ends.__getitem__, map((-1).__add__, inner)))
+    return [outer.ends[e - 1] if 0 < e <= n else (outer.ends[-1] if outer.ends else 0) for e in inner]
+
+
 def _compose(outer: Normalized, inner: Normalized) -> Normalized:
     """``inner`` normalized ``outer.text``; map inner positions through outer to the original."""
-    starts = [outer.starts[s] if s < len(outer.starts) else (outer.ends[-1] if outer.ends else 0) for s in inner.starts]
-    ends = [outer.ends[e - 1] if 0 < e <= len(outer.ends) else (outer.ends[-1] if outer.ends else 0) for e in inner.ends]
+    starts = _through_starts(outer, inner.starts)
+    ends = _through_ends(outer, inner.ends)
     events = list(outer.events)
     for s, e, name in inner.events:
         a, b = outer.original_span(s, e)

@@ -48,7 +48,15 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
+from typing import Any
+
+_hs: Any
+try:  # a dependency on x86-64; optional elsewhere (``_hits`` then tokenizes in Python)
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover - exercised where the wheel is missing
+    _hs = None
 
 #: a run needs this many number words
 MIN_NUMBER_WORDS = 4
@@ -225,6 +233,10 @@ def _ascii_triggers() -> tuple[str, ...]:
 
 def may_have_number_words(text: str) -> bool:
     if text.isascii():
+        if len(text) >= _LONG and FAST:
+            scan = _trigger_scan()
+            if scan is not None:
+                return scan.any(text)
         low = text.translate(_ASCII_LOWER)
         return any(w in low for w in _ascii_triggers()) or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
     low = text.lower()
@@ -332,6 +344,154 @@ _SHORT_WORDS = ("un", "um", "oh", "uc", "üç")
 
 def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
     """The tokens of ``low`` that open a window (each once), and the letters glued to a
+    digit that hold a number word (``_hits_reference``, found by one Hyperscan pass,
+    ``_WordScan``: the same lists, in another order)."""
+    scan = _word_scan() if FAST and _LETTERS_LABEL not in low else None
+    if scan is None:
+        return _hits_reference(low, tight)
+    starts, glue_points = scan.scan(low)
+    letter = _LETTER1.match
+    counts: dict[str, int] = {}
+    seen: set[int] = set()
+    for s in starts:  # a number word at the start of a token: the token
+        if s in seen or (s > 0 and letter(low, s - 1)):
+            continue
+        seen.add(s)
+        m = _LETTERS.match(low, s)
+        if m is not None:
+            t = m.group(0)
+            counts[t] = counts.get(t, 0) + 1
+    if not low.isascii():  # every token holding a non-ASCII letter (Hyperscan saw ``?``)
+        done = -1
+        for m in _NON_ASCII.finditer(low):
+            for p in range(m.start(), m.end()):
+                if p < done or not letter(low, p):
+                    continue
+                a = p
+                while a > 0 and letter(low, a - 1):
+                    a -= 1
+                tok = _LETTERS.match(low, a)
+                if tok is None:  # pragma: no cover - low[p] is a letter
+                    continue
+                done = tok.end()
+                if a not in seen:
+                    seen.add(a)
+                    t = tok.group(0)
+                    counts[t] = counts.get(t, 0) + 1
+    openers = _openers()
+    heads, tails = _heads_tails()
+    hits = [t for t in counts if t in openers or (
+        ((len(t) >= 5 and t[:2] in heads and t[-2:] in tails) or (len(t) >= 3 and not t.isascii())) and _opens(t))]
+    glued = [g for g in _letters_around(low, sorted(set(glue_points))) if _has_trigger(g)]
+    if tight and not glued and _HUNDRED not in hits and (
+            sum(counts[w] * _words_in(w) for w in hits) + sum(counts.get(w, 0) for w in _SHORT_WORDS)) < 3 and (
+            not hits or _DIGIT.search(low) is None):
+        return [], []
+    return hits, glued
+
+
+#: False: ``_hits`` tokenizes in Python (``_hits_reference``; for the differential tests)
+FAST = True
+#: one letter as ``_LETTERS`` reads letters
+_LETTER1 = re.compile(r"[^\W\d_]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+class _WordScan:
+    """One Hyperscan pass over a lower-cased text for ``_hits``: where a token may start
+    with a number word (every ASCII word a token that opens a window can start with, and
+    the two-letter words counted, after a character that is no ASCII letter), and where
+    a digit may touch a letter.  The text is scanned as ASCII with every other character
+    as ``?`` (one byte each: the offsets are the text's), so ``?`` stands for any letter
+    there; every hit is checked on the text itself (a superset, then the exact test)."""
+
+    def __init__(self) -> None:
+        words = sorted({w for w, (k, _) in _entries().items() if len(w) >= 2 and k != _CONJ and w.isascii()}
+                       | {w for w in _SHORT_WORDS if w.isascii()})
+        assert all(w.isalpha() for w in words)
+        self.lengths = [len(w) for w in words]
+        self.words = len(words)
+        exprs = [b"(?:^|[^A-Za-z])" + w.encode("ascii") for w in words]
+        exprs += [rb"[A-Za-z?][0-9]", rb"[0-9][A-Za-z?]"]  # a digit after, before a letter
+        self.db = _hs.Database()
+        self.db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                        flags=[0] * len(exprs))
+        self.local = threading.local()
+
+    def scan(self, low: str) -> tuple[list[int], list[int]]:
+        """Where a token may start with a number word; where a digit may touch a letter."""
+        scratch = getattr(self.local, "scratch", None)
+        if scratch is None:
+            scratch = self.local.scratch = _hs.Scratch(self.db)
+        starts: list[int] = []
+        glue: list[int] = []
+        lengths, words = self.lengths, self.words
+
+        def on_match(idx: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            if idx < words:
+                starts.append(to - lengths[idx])
+            else:
+                glue.append(to - 1 if idx == words else to - 2)
+
+        data = low.encode("ascii") if low.isascii() else low.encode("ascii", "replace")
+        self.db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return starts, glue
+
+
+#: from this length an ASCII text's triggers are looked for by one Hyperscan pass
+_LONG = 1024
+
+
+class _TriggerScan:
+    """``may_have_number_words`` on ASCII text in one Hyperscan pass: the ASCII
+    triggers, ``iban`` and the spelling alphabet's words, each reported once, case
+    folded as ``_ASCII_LOWER`` folds (the same answer as the ``in`` tests)."""
+
+    def __init__(self) -> None:
+        self.triggers = list(_ascii_triggers())
+        exprs = [*self.triggers, _LETTERS_LABEL, *_NATO]
+        assert all(w.isascii() and w.isalpha() for w in exprs)
+        self.db = _hs.Database()
+        self.db.compile(expressions=[w.encode("ascii") for w in exprs], ids=list(range(len(exprs))),
+                        elements=len(exprs), flags=[_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SINGLEMATCH] * len(exprs))
+        self.local = threading.local()
+
+    def any(self, text: str) -> bool:
+        scratch = getattr(self.local, "scratch", None)
+        if scratch is None:
+            scratch = self.local.scratch = _hs.Scratch(self.db)
+        found: set[int] = set()
+        k = len(self.triggers)
+
+        def on_match(idx: int, _from: int, _to: int, _flags: int, _ctx: object) -> bool:
+            found.add(idx)
+            return idx < k  # a trigger: the answer (the scan stops)
+
+        try:
+            self.db.scan(text.encode("ascii"), match_event_handler=on_match, scratch=scratch)
+        except _hs.ScanTerminated:
+            return True
+        return k in found and len(found) > 1
+
+
+@functools.cache
+def _trigger_scan() -> _TriggerScan | None:
+    return _TriggerScan() if _hs is not None else None
+
+
+def prepare() -> None:
+    """Build the Hyperscan databases now (the engine does, once), not on the first text."""
+    _word_scan()
+    _trigger_scan()
+
+
+@functools.cache
+def _word_scan() -> _WordScan | None:
+    return _WordScan() if _hs is not None else None
+
+
+def _hits_reference(low: str, tight: bool) -> tuple[list[str], list[str]]:
+    """The tokens of ``low`` that open a window (each once), and the letters glued to a
     digit that hold a number word; the common no-case in C (one ``findall``, a set test,
     ``startswith``/``endswith`` with tuples), per-token work only for the rest.  With
     ``tight``, empty where nothing can be read: fewer than three number words in all, no
@@ -357,10 +517,18 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
 
 def _glued(low: str) -> set[str]:
     """The letters (up to 40 each side) touching a digit in ``low``."""
+    return _letters_around(low, [m.start() for m in _GLUE_POINT.finditer(low)])
+
+
+def _letters_around(low: str, points: list[int]) -> set[str]:
+    """The letters (up to 40 each side) around each digit of ``points`` that touches a
+    letter (the others: none)."""
     out: set[str] = set()
     n = len(low)
-    for m in _GLUE_POINT.finditer(low):
-        i = m.start()
+    letter = _LETTER1.match
+    for i in points:
+        if not (low[i] in "0123456789" and ((i > 0 and letter(low, i - 1)) or letter(low, i + 1))):
+            continue
         a = i
         while a > 0 and i - a < 40 and low[a - 1].isalpha():
             a -= 1
@@ -393,36 +561,80 @@ def _find_all(low: str, token: str) -> list[int]:
 
 
 def _windows(text: str, low: str, tight: bool = True) -> list[tuple[int, int]]:
-    """Stretches of ``text`` around number words (merged), at token boundaries."""
+    """Stretches of ``text`` around number words (merged), at token boundaries.  With
+    ``tight``, only those that can give an edit (``_may_read``)."""
     hits, glued = _hits(low, tight)
     if not hits and not glued:
         return []
-    spans: list[tuple[int, int]] = []
+    # (start, end, number words of the token, whether it is read anyway): per occurrence
+    spans: list[tuple[int, int, int, bool]] = []
     n = len(low)
     for w in hits:
-        spans.extend((max(0, i - _REACH), min(n, i + len(w) + _REACH)) for i in _find_all(low, w))
+        weight, hundred = _words_in(w), w == _HUNDRED
+        spans.extend((max(0, i - _REACH), min(n, i + len(w) + _REACH), weight, hundred) for i in _find_all(low, w))
     for g in glued:
         i = low.find(g)
         while i >= 0:
-            spans.append((max(0, i - _REACH), min(n, i + len(g) + _REACH)))
+            spans.append((max(0, i - _REACH), min(n, i + len(g) + _REACH), 0, True))
             i = low.find(g, i + 1)
     if not spans:
         return []
     spans.sort()
-    merged: list[list[int]] = []
-    for a, b in spans:
+    merged: list[list[int]] = []  # start, end, number words, read anyway
+    for a, b, weight, anyway in spans:
         if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
+            last = merged[-1]
+            last[1] = max(last[1], b)
+            last[2] += weight
+            last[3] = int(last[3] or anyway)
         else:
-            merged.append([a, b])
+            merged.append([a, b, weight, int(anyway)])
+    filtered = tight and _LETTERS_LABEL not in low and FAST
     out: list[tuple[int, int]] = []
-    for a, b in merged:
+    for a, b, weight, read_anyway in merged:
         while a > 0 and text[a - 1].isalnum():
             a -= 1
         while b < n and text[b].isalnum():
             b += 1
+        if filtered and not read_anyway and not _may_read(text, low, a, b, weight):
+            continue
         out.append((a, b))
     return out
+
+
+def _may_read(text: str, low: str, a: int, b: int, words: int) -> bool:
+    """False proves ``number_word_edits`` (``min_words`` 3 or more, no spelled letters)
+    reads nothing in the window ``text[a:b]`` whose window-opening tokens hold ``words``
+    number words (counted as ``_words_in`` does, which is never fewer than ``_tokens``
+    reads) and no ``hundred``: nothing is read without three number words or a digit.
+
+    A run is read (``_worth_reading``) with ``min_words`` number words, a number of
+    three words, or ``hundred`` after a number; a run of fewer words only among digit
+    groups (``_mixed``); a single digit word only touching a digit.  A token that opens
+    no window but counts is a two-letter word (``un``, ``oh``) or four letters of two
+    (``unun``): those are added here."""
+    if _DIGIT.search(text, a, b) is not None:
+        return True
+    window = text[a:b]
+    if not window.isascii() and any(c.isdigit() for c in window):
+        return True  # a digit word touching a digit of another script ("five\u0663")
+    if words >= 3:
+        return True
+    openers = _openers()
+    entries = _entries()
+    for t in _LETTERS.findall(low, a, b):
+        if len(t) > 4 or t in openers:
+            continue  # counted in ``words`` when it is a number word
+        f = _fold(t)
+        kind = entries.get(f)
+        if kind is not None:
+            words += kind[0] != _CONJ
+        elif len(f) >= 4:
+            seg = _segment(f)
+            words += len(seg) if seg is not None and len(seg) >= 2 else 0
+        if words >= 3:
+            return True
+    return False
 
 
 def _tokens(text: str, a: int, b: int, letters: bool = False) -> list[_Tok | None]:
@@ -432,7 +644,7 @@ def _tokens(text: str, a: int, b: int, letters: bool = False) -> list[_Tok | Non
     out: list[_Tok | None] = []
     for m in _TOKEN.finditer(text, a, b):
         s = m.group(0)
-        if s[0].isdigit():
+        if s[0] in "0123456789":  # ([0-9]+: "²" is a letter token here, as _LETTERS reads it)
             out.append(_Tok(m.start(), m.end(), (), s) if len(s) <= _MAX_GROUP else None)
             continue
         f = _fold(s)
