@@ -52,7 +52,17 @@ def _chunk_bodies(gw: Gateway, uid: str) -> list[bytes]:
 
 
 def _leftovers(gw: Gateway) -> list[Path]:
-    return [p for p in gw.data_dir.rglob("*") if p.suffix in (".spool", ".chunks", ".texts")]
+    """Spool, upload-store and sealed-text files still there once they are all deleted,
+    or after 30 s: a worker deletes its sealed texts in a job of its own after the
+    request is answered (``ScanSession``'s end), so the answer may come first."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        left = [p for p in gw.data_dir.rglob("*") if p.suffix in (".spool", ".chunks", ".texts")]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
 
 
 def _pieces(data: bytes) -> Iterator[bytes]:

@@ -363,11 +363,21 @@ class Pipeline:
                 return await self._refuse(req, 409, MOVING_ID, MOVING_MESSAGE, MOVING_RULE, route=route)
         upload_state: str | None = None
         if route.body is Body.UPLOAD_CHUNK:
+            opened: list[ScanSession] = []
+            open_session: Callable[[], Awaitable[ScanSession]] | None = None
             if session is None and self.file_scanner is not None:
-                # a small chunk may complete a large file: it is assembled and judged in a worker
-                session = await stack.enter_async_context(self.file_scanner.session(self.config.file_deadline_seconds))
+                scanner = self.file_scanner
+
+                async def open_worker() -> ScanSession:
+                    # a small chunk (read inline) may complete a large file: it is
+                    # assembled and judged in a worker all the same, held to the end
+                    opened.append(await stack.enter_async_context(scanner.session(self.config.file_deadline_seconds)))
+                    return opened[0]
+                open_session = open_worker
             try:
-                upload_state, ex, gaps = await self._upload_chunk(req, route, params.get("upload_id", ""), ex, session)
+                upload_state, ex, gaps = await self._upload_chunk(req, route, params.get("upload_id", ""), ex, session,
+                                                                  open_session)
+                session = opened[0] if opened else session
             except BodyError as exc:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.",
                                           "bad-body", route=route)
@@ -611,7 +621,9 @@ class Pipeline:
         return dict(resp.json())
 
     async def _upload_chunk(self, req: GatewayRequest, route: Route, upload_id: str, ex: Extracted,
-                            session: ScanSession | None = None) -> tuple[str, Extracted, list[tuple[int, int]]]:
+                            session: ScanSession | None = None,
+                            open_session: Callable[[], Awaitable[ScanSession]] | None = None,
+                            ) -> tuple[str, Extracted, list[tuple[int, int]]]:
         """Store the chunk where Mattermost will put it; return ("partial"|"complete",
         the extraction of the whole file when complete, byte ranges never seen here).
 
@@ -624,7 +636,9 @@ class Pipeline:
         With a scan ``session`` the chunk never passes through this process: its
         worker, which holds it (or its place in the request's spool), seals it into
         the upload store, and a complete file is assembled there and judged there as
-        the part ``upload`` (docs/benchmarks.md, "Upload memory").
+        the part ``upload`` (docs/benchmarks.md, "Upload memory").  A chunk read
+        inline has no session: ``open_session`` opens one (for the rest of the
+        request) when the chunk completes the file.
 
         A remote cluster's upload (``remotecluster.upload``) has no user session to
         ask with: each of its chunks is judged with every chunk before it."""
@@ -650,6 +664,9 @@ class Pipeline:
             return len(chunk)
 
         async def whole(size: int | None, filename: str) -> tuple[Extracted, list[tuple[int, int]]]:
+            nonlocal session
+            if session is None and open_session is not None:
+                session = await open_session()  # (a partial chunk read inline waits for no worker)
             if session is not None:
                 gaps = (await session.assemble_upload(uploads, upload_id, size, "upload", timeout))[1]
                 data = b""  # (held by the session's worker: ``_scan_file`` judges it there)
