@@ -1,7 +1,7 @@
 """The gateway under a hostile mix: what it costs, and what clean posts see.
 
     .venv/bin/python bench/bench_hostile.py [--duration 20] [--clean-clients 3] [--rounds 1]
-        [--upload-mb 20] [--uploads 6] [--phases quiet,hostile,uploads] [--attack-pause 0.05]
+        [--upload-mb 20] [--uploads 6] [--chunk-mb 5] [--phases quiet,hostile,uploads] [--attack-pause 0.05]
         [--attacks unauth,uploads,badtoken,slowloris,digits,compat[/another set...]]
         [--variants gateway,base --base-root /tmp/base] [--json-out results.json]
 
@@ -24,7 +24,12 @@ each ``--duration`` seconds:
              what the gateway and the tree still hold a second after each upload;
 ``uploads``  authenticated ``--upload-mb`` MB text files, ``--uploads`` at a time, with
              the bytes-in-flight cap (``DLP_MAX_INFLIGHT_BYTES``) at twice one upload:
-             the process tree's peak RSS growth against the bytes in flight.
+             the process tree's peak RSS growth against the bytes in flight;
+``chunked``  the same as ``uploads``, each file sent as a resumable upload
+             (``POST /api/v4/uploads``, then ``--chunk-mb`` MB chunks to
+             ``/api/v4/uploads/{id}``): the whole file is judged when its last chunk comes;
+``single-chunked`` ``single`` with resumable uploads (``--chunk-mb`` MB chunks): the
+             peak growth against the file and against one chunk.
 
 ``--attacks``: the parts of the hostile mix (names above: ``unauth``, ``uploads``,
 ``badtoken``, ``slowloris``, ``digits``, ``compat``); several sets separated by ``/``
@@ -391,6 +396,94 @@ def uploads_phase(gw: Gateway, mb: int, concurrent: int, duration: float) -> dic
     return result
 
 
+def resumable_upload(c: httpx.Client, channel: str, data: bytes, chunk: int) -> str:
+    """``data`` as a resumable upload in ``chunk``-byte raw chunks (api4/upload.go): the
+    last answer's status, or what ended it (a refused chunk ends the upload)."""
+    r = c.post("/api/v4/uploads", json={"channel_id": channel, "filename": "notes.txt", "file_size": len(data)})
+    if r.status_code != 201:
+        return f"create {r.status_code}"
+    uid = r.json()["id"]
+    for at in range(0, len(data), chunk):
+        r = c.post(f"/api/v4/uploads/{uid}", content=data[at : at + chunk],
+                   headers={"Content-Type": "application/octet-stream"})
+        if r.status_code != 204:
+            return str(r.status_code) if at + chunk >= len(data) else f"chunk {r.status_code}"
+    return "204 at the end"
+
+
+def chunked_phase(gw: Gateway, mb: int, chunk_mb: int, concurrent: int, duration: float) -> dict[str, Any]:
+    """``uploads_phase`` with every file sent as a resumable upload."""
+    channel = gw.sim.channel("town_square")
+    data = (b"quarterly notes, nothing sensitive here\n" * (mb * 2**20 // 40))[: mb * 2**20]
+    stop_at = time.monotonic() + duration
+    codes: Counter[str] = Counter()
+
+    def loop() -> None:
+        with gw.client("carol") as c:
+            c.timeout = httpx.Timeout(300)
+            while time.monotonic() < stop_at:
+                try:
+                    codes[resumable_upload(c, channel, data, chunk_mb * 2**20)] += 1
+                except httpx.HTTPError:
+                    codes["closed while sending"] += 1
+                    time.sleep(0.2)
+
+    sampler = Sampler(gw.proc.pid, interval=0.05)
+    _, rss0, own0 = cpu_rss(gw.proc.pid)
+    sampler.start()
+    threads = [threading.Thread(target=loop) for _ in range(concurrent)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sampler.stop_event.set()
+    sampler.join()
+    cap = int(os.environ["DLP_MAX_INFLIGHT_BYTES"])
+    return {
+        "phase": "chunked", "upload_mb": mb, "chunk_mb": chunk_mb, "concurrent": concurrent,
+        "inflight_cap_mb": round(cap / 2**20), "load_average": round(os.getloadavg()[0], 1),
+        "tree_rss_growth_mb": round((sampler.peak_tree - rss0) / 2**20),
+        "gateway_rss_growth_mb": round((sampler.peak_own - own0) / 2**20),
+        "tree_growth_per_inflight_byte": round((sampler.peak_tree - rss0) / cap, 2),
+        "gateway_growth_per_inflight_byte": round((sampler.peak_own - own0) / cap, 2),
+        "largest_worker_growth_mb": round(sampler.worker_growth() / 2**20),
+        "answers": dict(codes),
+    }
+
+
+def single_chunked_phase(gw: Gateway, mb: int, chunk_mb: int, count: int) -> dict[str, Any]:
+    """``single_phase`` with resumable uploads: the peak growth against the file
+    (``*_x``) and against one chunk (``tree_per_chunk_x``)."""
+    channel = gw.sim.channel("town_square")
+    data = (b"quarterly notes, nothing sensitive here\n" * (mb * 2**20 // 40))[: mb * 2**20]
+    chunk = chunk_mb * 2**20
+    rows = []
+    with gw.client("carol") as c:
+        c.timeout = httpx.Timeout(600)
+        resumable_upload(c, channel, data[: 2 * chunk], chunk)  # warm the code paths
+        for _ in range(count):
+            time.sleep(1.0)
+            _, rss0, own0 = cpu_rss(gw.proc.pid)
+            sampler = Sampler(gw.proc.pid, interval=0.02)
+            sampler.start()
+            t0 = time.perf_counter()
+            status = resumable_upload(c, channel, data, chunk)
+            seconds = time.perf_counter() - t0
+            sampler.stop_event.set()
+            sampler.join()
+            time.sleep(1.0)
+            _, rss1, own1 = cpu_rss(gw.proc.pid)
+            rows.append({"status": status, "seconds": round(seconds, 1),
+                         "gateway_x": round((sampler.peak_own - own0) / len(data), 2),
+                         "worker_x": round(sampler.worker_growth() / len(data), 2),
+                         "tree_x": round((sampler.peak_tree - rss0) / len(data), 2),
+                         "tree_per_chunk_x": round((sampler.peak_tree - rss0) / min(chunk, len(data)), 2),
+                         "gateway_kept_x": round((own1 - own0) / len(data), 2),
+                         "tree_kept_x": round((rss1 - rss0) / len(data), 2)})
+    return {"phase": "single-chunked", "upload_mb": mb, "chunk_mb": chunk_mb, "uploads": rows,
+            "load_average": round(os.getloadavg()[0], 1)}
+
+
 def single_phase(gw: Gateway, mb: int, count: int) -> dict[str, Any]:
     """``count`` uploads of ``mb`` MB, one at a time: each one's seconds, answer, and the
     peak RSS growth (sampled every 20 ms) of the gateway process, of the largest file
@@ -487,6 +580,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--upload-mb", type=int, default=20)
     ap.add_argument("--uploads", type=int, default=6)
+    ap.add_argument("--chunk-mb", type=int, default=5,
+                    help="chunk size of the resumable uploads (Mattermost wants a first chunk of at least 5 MB)")
     ap.add_argument("--phases", default="quiet,hostile,uploads")
     ap.add_argument("--attack-pause", type=float, default=0.05,
                     help="seconds each attack loop waits between attempts (0: as fast as this process can)")
@@ -536,10 +631,21 @@ def main() -> int:
                     for v, gw in gws.items():
                         results.append({"variant": v, **single_phase(gw, args.upload_mb, 2)})
                         print(json.dumps(results[-1]), flush=True)
+            if "single-chunked" in phases:
+                for _ in range(args.rounds):
+                    for v, gw in gws.items():
+                        results.append({"variant": v, **single_chunked_phase(gw, args.upload_mb, args.chunk_mb, 2)})
+                        print(json.dumps(results[-1]), flush=True)
             if "uploads" in phases:
                 for v, gw in gws.items():
                     results.append({"variant": v, **uploads_phase(gw, args.upload_mb, args.uploads, args.duration)})
                     print(json.dumps(results[-1]), flush=True)
+            if "chunked" in phases:
+                for _ in range(args.rounds):
+                    for v, gw in gws.items():
+                        results.append({"variant": v, **chunked_phase(gw, args.upload_mb, args.chunk_mb, args.uploads,
+                                                                      args.duration)})
+                        print(json.dumps(results[-1]), flush=True)
         finally:
             for gw in gws.values():
                 stop(gw.proc)

@@ -388,3 +388,57 @@ def test_a_text_that_cannot_be_sealed_fails_the_job_not_the_file(tmp_path: Path,
         assert calls
     finally:
         texts.close()
+
+
+def _resumable(gw: Gateway, data: str, chunk: int) -> httpx.Response:
+    """``data`` as a resumable upload (api4/upload.go) in raw ``chunk``-byte chunks; the
+    last chunk's answer (every earlier one must be 204)."""
+    raw = data.encode()
+    with gw.client("carol") as c:
+        c.timeout = 300
+        r = c.post("/api/v4/uploads", json={"channel_id": gw.sim.channel("town_square"), "filename": "notes.txt",
+                                            "file_size": len(raw)})
+        assert r.status_code == 201, r.text
+        uid = r.json()["id"]
+        for at in range(0, len(raw), chunk):
+            r = c.post(f"/api/v4/uploads/{uid}", content=raw[at : at + chunk],
+                       headers={"Content-Type": "application/octet-stream"})
+            if at + chunk < len(raw):
+                assert r.status_code == 204, r.text
+    return r
+
+
+def test_a_large_resumable_upload_keeps_the_process_trees_memory_within_one_and_a_half_times_the_file(
+        gw: Gateway) -> None:
+    """A 16 MiB file as a resumable upload in two 8 MiB chunks, one upload at a time:
+    each chunk is spooled as it arrives and stored by the worker that reads it, the
+    whole file is assembled and judged in that worker, so the RSS of the gateway and
+    its workers together grows by at most 1.5x the file (before: the gateway held
+    each chunk, its copy from the worker, and the assembled file twice)."""
+    import threading
+    import time
+
+    data = "quarterly notes, nothing sensitive here\n" * (16 * 2**20 // 40)
+    for _ in range(2):  # both workers past their first job
+        assert _resumable(gw, data[: 4 * 2**20], 2 * 2**20).status_code in (200, 201)
+    growth = []
+    for _ in range(2):
+        time.sleep(1.0)
+        before, peak, done = _tree_rss(gw.proc.pid), [0], threading.Event()
+
+        def sample(peak: list[int] = peak, done: threading.Event = done) -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _tree_rss(gw.proc.pid))
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            r = _resumable(gw, data, 8 * 2**20)
+        finally:
+            done.set()
+            sampler.join()
+        assert r.status_code in (200, 201), r.text
+        growth.append((peak[0] - before) / len(data))
+    print(f"process tree RSS growth per resumable-upload byte: {growth}")
+    assert max(growth) <= 1.5, f"the process tree grew {growth} x the upload"

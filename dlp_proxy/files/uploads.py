@@ -21,6 +21,12 @@ key makes leftover chunk files unreadable.
 
 Concurrency: appends to one upload are serialised with ``flock`` (several
 gateway processes may share the directory) and a process-local lock.
+
+Memory: a large chunk is written as several records of at most ``PIECE_BYTES``
+(``write_pieces``, from a file worker reading the request's spool) and the whole
+file is assembled straight into one buffer (``assemble_into``), so neither a chunk
+nor the file is ever held twice (docs/benchmarks.md, "Upload memory").  ``spec``
+and ``from_spec`` carry a store to a file worker process.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -46,6 +52,8 @@ _HEADER = 4 + 12
 _TAG = 16
 _OFFSET = 8
 _SUFFIX = ".chunks"
+#: a chunk is sealed in records of at most this many bytes (``write_pieces``)
+PIECE_BYTES = 1 << 20
 
 
 class UploadError(DLPError):
@@ -94,6 +102,7 @@ class UploadStore:
             key = derive_store_key(load_key("quarantine-master"))
         if len(key) != 32:
             raise ValueError("upload store key must be 32 bytes")
+        self._key = key
         self._aead = AESGCM(key)
         self.max_bytes_per_upload = max_bytes_per_upload
         self.max_total_bytes = max_total_bytes
@@ -106,6 +115,16 @@ class UploadStore:
         from dlp_proxy.settings import data_dir
 
         return cls(data_dir() / "uploads", max_bytes_per_upload=max_bytes_per_upload, max_total_bytes=max_total_bytes)
+
+    def spec(self) -> tuple[str, int, int, bytes, bool]:
+        """What ``from_spec`` needs to open this store in another process (a file
+        worker; the key travels as the spool keys do, in the job's arguments)."""
+        return str(self.directory), self.max_bytes_per_upload, self.max_total_bytes, self._key, self.fsync
+
+    @classmethod
+    def from_spec(cls, spec: tuple[str, int, int, bytes, bool]) -> UploadStore:
+        directory, per_upload, total, key, fsync = spec
+        return cls(Path(directory), max_bytes_per_upload=per_upload, max_total_bytes=total, key=key, fsync=fsync)
 
     # -- paths ----------------------------------------------------------------
     def _path(self, upload_id: str) -> Path:
@@ -195,6 +214,23 @@ class UploadStore:
         return self._write(upload_id, chunk, offset, at_end=False)
 
     def _write(self, upload_id: str, chunk: bytes, offset: int | None, *, at_end: bool) -> int:
+        return self._write_pieces(upload_id, (chunk,), len(chunk), offset, at_end=at_end)
+
+    def write_pieces(self, upload_id: str, pieces: Iterable[bytes | memoryview], length: int,
+                     offset: int | None) -> int:
+        """``write_at`` (``offset`` given) or ``append`` (None) of a chunk of ``length``
+        bytes handed over in ``pieces``, each sealed as records of at most
+        ``PIECE_BYTES`` at their own offsets: the chunk is never whole in memory.  The
+        caps are checked for the whole chunk before anything is written; when the
+        pieces fail (raise) or do not add up to ``length``, the records written for
+        this chunk are cut off again and the error raised (UploadError for a length
+        that does not match)."""
+        if offset is not None and offset < 0:
+            raise UploadOffsetMismatch("negative chunk offset")
+        return self._write_pieces(upload_id, pieces, length, offset, at_end=offset is None)
+
+    def _write_pieces(self, upload_id: str, pieces: Iterable[bytes | memoryview], length: int, offset: int | None,
+                      *, at_end: bool) -> int:
         path = self._path(upload_id)
         with self._lock:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
@@ -207,24 +243,47 @@ class UploadStore:
                     offset = current
                 assert offset is not None
                 stored = self._plain_size(fd)[0]
-                if max(current, offset + len(chunk)) > self.max_bytes_per_upload or \
-                        stored + len(chunk) > 2 * self.max_bytes_per_upload:
+                if max(current, offset + length) > self.max_bytes_per_upload or \
+                        stored + length > 2 * self.max_bytes_per_upload:
                     raise UploadLimitExceeded(
                         f"upload would exceed max_bytes_per_upload ({self.max_bytes_per_upload} bytes)"
                     )
-                if self.total_bytes() + len(chunk) + _HEADER + _TAG + _OFFSET > self.max_total_bytes:
+                records = max(1, -(-length // PIECE_BYTES))
+                if self.total_bytes() + length + records * (_HEADER + _TAG + _OFFSET) > self.max_total_bytes:
                     raise UploadLimitExceeded(
                         f"upload store would exceed max_total_bytes ({self.max_total_bytes} bytes)"
                     )
-                nonce = secrets.token_bytes(12)
-                plain = offset.to_bytes(_OFFSET, "big") + bytes(chunk)
-                sealed = self._aead.encrypt(nonce, plain, self._aad(upload_id, count))
-                os.write(fd, len(sealed).to_bytes(4, "big") + nonce + sealed)
+                before = os.fstat(fd).st_size
+                at = offset
+                try:
+                    for piece in pieces:
+                        view = memoryview(piece)
+                        for i in range(0, len(view), PIECE_BYTES):
+                            part = view[i : i + PIECE_BYTES]
+                            if at + len(part) > offset + length:
+                                raise UploadError("the chunk is longer than it said")
+                            self._seal(fd, upload_id, count, at, part)
+                            count += 1
+                            at += len(part)
+                    if at != offset + length:
+                        raise UploadError("the chunk is shorter than it said")
+                    if length == 0:
+                        self._seal(fd, upload_id, count, at, b"")
+                except BaseException:
+                    os.ftruncate(fd, before)  # none of this chunk: the file is as it was
+                    raise
                 if self.fsync:
                     os.fsync(fd)
-                return max(current, offset + len(chunk))
+                return max(current, offset + length)
             finally:
                 os.close(fd)
+
+    def _seal(self, fd: int, upload_id: str, index: int, offset: int, data: bytes | memoryview) -> None:
+        nonce = secrets.token_bytes(12)
+        plain = offset.to_bytes(_OFFSET, "big") + bytes(data)
+        sealed = self._aead.encrypt(nonce, plain, self._aad(upload_id, index))
+        del plain
+        os.write(fd, len(sealed).to_bytes(4, "big") + nonce + sealed)
 
     @staticmethod
     def _aad(upload_id: str, index: int) -> bytes:
@@ -261,15 +320,25 @@ class UploadStore:
             covered.append((offset, end))
         total = len(buf) if size is None else size
         del buf[total:]
-        gaps: list[tuple[int, int]] = []
-        pos = 0
-        for start, end in sorted(covered):
-            if start > pos:
-                gaps.append((pos, min(start, total)))
-            pos = max(pos, end)
-        if pos < total:
-            gaps.append((pos, total))
-        return bytes(buf), [g for g in gaps if g[0] < g[1]]
+        return bytes(buf), _gaps(covered, total)
+
+    def assemble_into(self, upload_id: str, view: memoryview, size: int) -> list[tuple[int, int]]:
+        """``assemble`` of the first ``size`` bytes straight into ``view`` (at least
+        ``size`` bytes, e.g. a file worker's new ``bytes``), one record in memory at a
+        time; the ranges no chunk covered are zeroed and returned."""
+        if len(view) < size:
+            raise ValueError("the buffer is smaller than the file")
+        covered: list[tuple[int, int]] = []
+        for offset, chunk in self.iter_records(upload_id):
+            a, b = min(offset, size), min(offset + len(chunk), size)
+            if a < b:
+                view[a:b] = memoryview(chunk)[: b - a]
+            covered.append((offset, offset + len(chunk)))
+            del chunk
+        gaps = _gaps(covered, size)
+        for start, end in gaps:
+            view[start:end] = bytes(end - start)
+        return gaps
 
     def read(self, upload_id: str) -> bytes:
         return self.assemble(upload_id)[0]
@@ -298,3 +367,16 @@ class UploadStore:
                 except FileNotFoundError:
                     continue
         return removed
+
+
+def _gaps(covered: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
+    """The ranges of ``[0, total)`` no ``(start, end)`` of ``covered`` covers."""
+    gaps: list[tuple[int, int]] = []
+    pos = 0
+    for start, end in sorted(covered):
+        if start > pos:
+            gaps.append((pos, min(start, total)))
+        pos = max(pos, end)
+    if pos < total:
+        gaps.append((pos, total))
+    return [g for g in gaps if g[0] < g[1]]

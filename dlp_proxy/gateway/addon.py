@@ -55,7 +55,7 @@ SPLIT_PIECE = "dlp_split_piece"
 #: ``requestheaders`` classified the request; ``_request`` judges with it when the
 #: method, path and body presence are still the same (one classification a request)
 CLASSIFIED = "dlp_classified"
-#: a file route's body larger than this is spooled as it arrives (smaller ones are read inline)
+#: a file route's (or an upload chunk's) body larger than this is spooled as it arrives (smaller ones are read inline)
 SPOOL_BODY_MIN = 256 * 1024
 #: bytes of a spooled body queued in the upstream connection's write buffer above which
 #: the forward waits for Mattermost to take them (``_pump_spool``)
@@ -212,8 +212,7 @@ class DLPAddon:
         route = m.route
         files = route is not None and route.body in (Body.FILES, Body.UPLOAD_CHUNK)
         cap = self.max_body_bytes if files else self.limits.max_text_body_bytes
-        if (m.kind == "content" and route is not None and route.body is Body.FILES
-                and getattr(self.pipeline, "file_scanner", None) is not None):
+        if (m.kind == "content" and files and getattr(self.pipeline, "file_scanner", None) is not None):
             flow.metadata[SPOOL_WANTED] = True  # once admitted, written to disk as it arrives (``_admit``)
         if m.kind not in ("content", "unknown_write") or route is None:
             self._admit(flow, cap, declared, has_body)

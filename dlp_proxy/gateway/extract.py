@@ -713,11 +713,12 @@ def extract(
         boundary = multipart_boundary(content_type)
         out.body_format = "raw"
         if boundary is not None:
-            mp = _multipart(body, boundary)
+            # (a large first part with a filename is left in the body: ``defer_files_from``)
+            mp = _multipart(body, boundary, defer_files_from)
             if not mp.parts:
                 raise BodyError("multipart upload chunk without a part")
             first = mp.parts[0]
-            out.files.append(FilePart("chunk", first.file_name(), first.data, first.get("Content-Type")))
+            out.files.append(FilePart("chunk", first.file_name(), first.data, first.get("Content-Type"), first.span))
             _add_multipart(mp, out, skip_first=True)
             out.body_format = "raw"
         else:

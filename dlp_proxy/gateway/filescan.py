@@ -640,6 +640,69 @@ def _kept_terms_job(path: str, indexes: Collection[int]) -> dict[int, list[str]]
     return out
 
 
+def _spool_pieces(spool: Spooled, start: int, end: int) -> Iterator[memoryview]:
+    """Bytes ``start:end`` of a spooled body, a record at a time (each authenticated)."""
+    at = 0
+    for chunk in spool.chunks():
+        a, b = max(start, at), min(end, at + len(chunk))
+        if a < b:
+            yield memoryview(chunk)[a - at : b - at]
+        at += len(chunk)
+        if at >= end:
+            return
+
+
+def _store_kept_job(path: str, store: tuple[str, int, int, bytes, bool], upload_id: str,
+                    offset: int | None) -> tuple[int, int]:
+    """A resumable upload's chunk this worker holds (``_extract_keep_job``: its bytes,
+    or its place in the request's spool) written to the upload store
+    (dlp_proxy/files/uploads.py) at ``offset`` (None: at the end), sealed in pieces
+    as it is read, so the gateway never holds it and this worker holds it at most
+    once.  Returns (the chunk's length, where the stored file now ends)."""
+    from dlp_proxy.files.uploads import PIECE_BYTES, UploadStore
+
+    held = _kept.pop(path, None)
+    if held is None:
+        raise LookupError("the scan worker no longer holds this file part")
+    try:
+        if isinstance(held, tuple):
+            spool, start, end = held
+            length, pieces = end - start, _spool_pieces(spool, start, end)
+        else:
+            view = memoryview(held)
+            length, pieces = len(view), (view[i : i + PIECE_BYTES] for i in range(0, len(view), PIECE_BYTES))
+        end_of_file = UploadStore.from_spec(store).write_pieces(upload_id, pieces, length, offset)
+        return length, end_of_file
+    finally:
+        del held
+        if not _kept:
+            _trim()
+
+
+def _assemble_job(store: tuple[str, int, int, bytes, bool], upload_id: str, size: int | None, path: str,
+                  seal_dir: str) -> tuple[int, list[tuple[int, int]]]:
+    """A resumable upload's whole file, as Mattermost holds it, assembled from the
+    upload store straight into one buffer and kept in this worker as the part
+    ``path`` (``_scan_kept_job`` judges it here; its texts are sealed in
+    ``seal_dir``).  ``size``: the session's file_size (None: where the stored
+    chunks end).  Returns (its size, the byte ranges no chunk covered)."""
+    from dlp_proxy.files.uploads import UploadStore
+
+    uploads = UploadStore.from_spec(store)
+    if size is None:
+        size = uploads.size(upload_id)
+    out, view = _new_bytes(size)
+    try:
+        gaps = uploads.assemble_into(upload_id, view, size)
+    finally:
+        view.release()
+    _kept[path] = out if isinstance(out, bytes) else bytes(out)
+    del out
+    if not _seal_dir:
+        _seal_dir.append(seal_dir)
+    return size, gaps
+
+
 def _drop_kept() -> None:
     _kept.clear()
     _texts.clear()
@@ -934,6 +997,29 @@ class ScanSession:
                         spooled.remove()  # (the worker removed it already unless it failed first)
                 self.kept = set(kept)
         return (raw if decoded is None else decoded), extracted
+
+    async def store_chunk(self, path: str, store: Any, upload_id: str, offset: int | None,
+                          timeout: float) -> tuple[int, int]:
+        """``_store_kept_job``: the chunk this session's worker holds as ``path`` into
+        the upload store ``store`` (an ``UploadStore``); (its length, the file's end)."""
+        if path not in self.kept:
+            raise LookupError("this file part is not held by the session's worker")
+        self.kept.discard(path)
+        async with asyncio.timeout(timeout):
+            done: tuple[int, int] = await self.scanner._run_on(
+                self.slot, _store_kept_job, path, store.spec(), upload_id, offset, retry=False)
+        return done
+
+    async def assemble_upload(self, store: Any, upload_id: str, size: int | None, path: str,
+                              timeout: float) -> tuple[int, list[tuple[int, int]]]:
+        """``_assemble_job``: the upload's whole file kept in this session's worker as
+        ``path`` (``scan_kept`` judges it); (its size, the ranges no chunk covered)."""
+        self.sealing = True
+        self.kept.add(path)  # (dropped with the session if it is never judged)
+        async with asyncio.timeout(timeout):
+            done: tuple[int, list[tuple[int, int]]] = await self.scanner._run_on(
+                self.slot, _assemble_job, store.spec(), upload_id, size, path, self.scanner.spool_dir(), retry=False)
+        return done
 
     async def scan(self, data: bytes, filename: str, entities: Collection[str] | None,
                    timeout: float) -> tuple[Extraction, list[list[Finding]]]:

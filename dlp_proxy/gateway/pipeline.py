@@ -236,7 +236,8 @@ class Pipeline:
                                                  has_body=bool(req.body) or req.spool is not None))
         except PathError as exc:
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request path is not valid ({exc}).", "bad-path")
-        if req.spool is not None and (m.route is None or m.route.body is not Body.FILES or self.file_scanner is None):
+        if req.spool is not None and (m.route is None or m.route.body not in (Body.FILES, Body.UPLOAD_CHUNK)
+                                      or self.file_scanner is None):
             # only a file route's body is read from its spool (in a worker): any other
             # reading of the request gets its bytes
             req.body, req.spool = await asyncio.to_thread(req.spool.read), None
@@ -306,11 +307,10 @@ class Pipeline:
                 # A large body (a file upload) takes the MIME parser ~20 ms per MB of
                 # Python: in a worker process, so the event loop never waits for it.
                 # Its files stay in that worker to be judged there (one copy of the
-                # body in the gateway, not three: docs/benchmarks.md); an upload
-                # chunk's bytes come back, they are stored (dlp_proxy/files/uploads.py).
+                # body in the gateway, not three: docs/benchmarks.md); so does an
+                # upload chunk, which that worker stores (``_upload_chunk``).
                 session = await stack.enter_async_context(self.file_scanner.session(self.config.file_deadline_seconds))
-                body, ex = await session.extract_body(*args, timeout=self.config.file_deadline_seconds,
-                                                      keep_files=route.body is not Body.UPLOAD_CHUNK)
+                body, ex = await session.extract_body(*args, timeout=self.config.file_deadline_seconds, keep_files=True)
             else:
                 # (no worker pool: a pipeline assembled for tests or tools) in a thread
                 body, ex = await asyncio.to_thread(decode_and_extract, *args)
@@ -369,8 +369,21 @@ class Pipeline:
                 return await self._refuse(req, 409, MOVING_ID, MOVING_MESSAGE, MOVING_RULE, route=route)
         upload_state: str | None = None
         if route.body is Body.UPLOAD_CHUNK:
+            opened: list[ScanSession] = []
+            open_session: Callable[[], Awaitable[ScanSession]] | None = None
+            if session is None and self.file_scanner is not None:
+                scanner = self.file_scanner
+
+                async def open_worker() -> ScanSession:
+                    # a small chunk (read inline) may complete a large file: it is
+                    # assembled and judged in a worker all the same, held to the end
+                    opened.append(await stack.enter_async_context(scanner.session(self.config.file_deadline_seconds)))
+                    return opened[0]
+                open_session = open_worker
             try:
-                upload_state, ex, gaps = await self._upload_chunk(req, route, params.get("upload_id", ""), ex)
+                upload_state, ex, gaps = await self._upload_chunk(req, route, params.get("upload_id", ""), ex, session,
+                                                                  open_session)
+                session = opened[0] if opened else session
             except BodyError as exc:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.",
                                           "bad-body", route=route)
@@ -625,8 +638,10 @@ class Pipeline:
         resp.raise_for_status()
         return dict(resp.json())
 
-    async def _upload_chunk(self, req: GatewayRequest, route: Route, upload_id: str,
-                            ex: Extracted) -> tuple[str, Extracted, list[tuple[int, int]]]:
+    async def _upload_chunk(self, req: GatewayRequest, route: Route, upload_id: str, ex: Extracted,
+                            session: ScanSession | None = None,
+                            open_session: Callable[[], Awaitable[ScanSession]] | None = None,
+                            ) -> tuple[str, Extracted, list[tuple[int, int]]]:
         """Store the chunk where Mattermost will put it; return ("partial"|"complete",
         the extraction of the whole file when complete, byte ranges never seen here).
 
@@ -636,6 +651,13 @@ class Pipeline:
         ``file_size``.  A chunk Mattermost failed to store and the client sends
         again is written over at the same offset, so the judged file is the stored one.
 
+        With a scan ``session`` the chunk never passes through this process: its
+        worker, which holds it (or its place in the request's spool), seals it into
+        the upload store, and a complete file is assembled there and judged there as
+        the part ``upload`` (docs/benchmarks.md, "Upload memory").  A chunk read
+        inline has no session: ``open_session`` opens one (for the rest of the
+        request) when the chunk completes the file.
+
         A remote cluster's upload (``remotecluster.upload``) has no user session to
         ask with: each of its chunks is judged with every chunk before it."""
         if self.uploads is None:
@@ -644,27 +666,49 @@ class Pipeline:
             # Mattermost answers 400 too (api4/upload.go: c.RequireUploadId); the id
             # names a file of the upload store, so only its shape is accepted.
             raise BodyError("the upload id is not a Mattermost id")
-        chunk = ex.files[0].data if ex.files else b""
+        part = ex.files[0] if ex.files else None
+        uploads = self.uploads
+        timeout = self.config.file_deadline_seconds
+
+        async def store(offset: int | None) -> int:
+            """The chunk into the store at ``offset`` (None: at the end); its length."""
+            if session is not None and part is not None and part.path in session.kept:
+                return (await session.store_chunk(part.path, uploads, upload_id, offset, timeout))[0]
+            chunk = part.data if part is not None else b""
+            if offset is None:
+                await asyncio.to_thread(uploads.append, upload_id, chunk)
+            else:
+                await asyncio.to_thread(uploads.write_at, upload_id, chunk, offset)
+            return len(chunk)
+
+        async def whole(size: int | None, filename: str) -> tuple[Extracted, list[tuple[int, int]]]:
+            nonlocal session
+            if session is None and open_session is not None:
+                session = await open_session()  # (a partial chunk read inline waits for no worker)
+            if session is not None:
+                gaps = (await session.assemble_upload(uploads, upload_id, size, "upload", timeout))[1]
+                data = b""  # (held by the session's worker: ``_scan_file`` judges it there)
+            else:
+                data, gaps = await asyncio.to_thread(uploads.assemble, upload_id, size)
+            return Extracted(items=list(ex.items), files=[FilePart("upload", filename, data)],
+                             body_format="raw", fields=ex.fields), gaps
+
         if route.name == "remotecluster.upload":
-            await asyncio.to_thread(self.uploads.append, upload_id, chunk)
-            data = await asyncio.to_thread(self.uploads.read, upload_id)
-            return "complete", Extracted(items=list(ex.items), files=[FilePart("upload", "", data)],
-                                         body_format="raw", fields=ex.fields), []
+            await store(None)
+            return "complete", (await whole(None, ""))[0], []
         await self._lock_upload(req, upload_id)
-        session = await self._upload_offset(req, upload_id)
-        size = int(session.get("file_size", 0))
-        offset = int(session.get("file_offset", 0))
-        await self.register_upload(session)
-        await asyncio.to_thread(self.uploads.write_at, upload_id, chunk, offset)
+        session_doc = await self._upload_offset(req, upload_id)
+        size = int(session_doc.get("file_size", 0))
+        offset = int(session_doc.get("file_offset", 0))
+        await self.register_upload(session_doc)
+        length = await store(offset)
         # the chunk lands in the session's channel (app/upload.go UploadData works on
         # the stored session; a ``?channel_id=`` on the chunk is read by nobody)
-        ex.fields["upload.channel_id"] = str(session.get("channel_id", ""))
-        if offset + len(chunk) < size:
+        ex.fields["upload.channel_id"] = str(session_doc.get("channel_id", ""))
+        if offset + length < size:
             return "partial", ex, []
-        data, gaps = await asyncio.to_thread(self.uploads.assemble, upload_id, size)
-        whole = Extracted(items=list(ex.items), files=[FilePart("upload", str(session.get("filename", "")), data)],
-                          body_format="raw", fields=ex.fields)
-        return "complete", whole, gaps
+        complete, gaps = await whole(size, str(session_doc.get("filename", "")))
+        return "complete", complete, gaps
 
     async def _cross_field(self, scanned: list[ScannedItem], entities: Any, budget_key: str | None,
                            extra_terms: Sequence[str], session: ScanSession | None = None) -> list[ScannedItem]:
