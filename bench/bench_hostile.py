@@ -4,6 +4,7 @@
         [--upload-mb 20] [--uploads 6] [--chunk-mb 5] [--phases quiet,hostile,uploads] [--attack-pause 0.05]
         [--attacks unauth,uploads,badtoken,slowloris,digits,compat[/another set...]]
         [--variants gateway,base --base-root /tmp/base] [--json-out results.json]
+        [--variant-env "NAME:DLP_X=1;DLP_Y=2"]...
 
 One simulator and one gateway (``dlp-proxy run``, private Redis, --no-ner, the
 shipped policy and the default limits unless the environment sets them).  Phases,
@@ -34,6 +35,9 @@ each ``--duration`` seconds:
 ``--attacks``: the parts of the hostile mix (names above: ``unauth``, ``uploads``,
 ``badtoken``, ``slowloris``, ``digits``, ``compat``); several sets separated by ``/``
 each get a quiet phase and a hostile phase (each part's share, side by side).
+``--variant-env NAME:K=V;K=V`` (repeatable): one more variant, this checkout with those
+settings on top of the environment's, measured in the same rounds as the others (a
+setting's effect, side by side).
 
 Reported: clean-post p50/p99 per phase and the hostile/quiet p99 ratio (target
 within 2x), the CPU used by the gateway's process tree (process + workers, not
@@ -591,11 +595,21 @@ def main() -> int:
     ap.add_argument("--variants", default="gateway",
                     help="gateway (this checkout) and/or base (--base-root), alternated within each round")
     ap.add_argument("--base-root", help="variant 'base': the gateway run from this checkout (an earlier commit)")
+    ap.add_argument("--variant-env", action="append", default=[], metavar="NAME:K=V;K=V",
+                    help="one more variant: this checkout with these DLP_ settings (repeatable)")
     ap.add_argument("--json-out")
     args = ap.parse_args()
     variants = args.variants.split(",")
     if "base" in variants and not args.base_root:
         ap.error("variant 'base' needs --base-root")
+    variant_env: dict[str, dict[str, str]] = {}
+    for spec in args.variant_env:
+        name, sep, pairs = spec.partition(":")
+        settings = dict(pair.split("=", 1) for pair in pairs.split(";") if "=" in pair)
+        if not sep or not name or name in variants or not settings or not all(k.startswith("DLP_") for k in settings):
+            ap.error(f"--variant-env {spec!r}: NAME:DLP_KEY=VALUE;... with a new name")
+        variants.append(name)
+        variant_env[name] = settings
     attack_sets = args.attacks.split("/")
     unknown = {a for kinds in attack_sets for a in kinds.split(",")} - set(ATTACKS.split(","))
     if unknown:
@@ -609,8 +623,8 @@ def main() -> int:
         gws: dict[str, Gateway] = {}
         try:
             for v in variants:
-                root = ROOT if v == "gateway" else Path(args.base_root).resolve()
-                gws[v] = start_variant(sim, Path(tmp) / v, env, root)
+                root = Path(args.base_root).resolve() if v == "base" else ROOT
+                gws[v] = start_variant(sim, Path(tmp) / v, {**env, **variant_env.get(v, {})}, root)
                 with gws[v].client("alice") as c:  # warm the context cache
                     c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"), "message": "warm up"})
             time.sleep(2)

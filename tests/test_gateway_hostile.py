@@ -878,3 +878,102 @@ def test_an_upload_cut_off_midway_leaves_no_spool(spool_gw: Gateway) -> None:
         time.sleep(0.05)
     assert _spool_files(spool_gw) == []
     assert _forwarded_files(spool_gw) == []
+
+
+# ---------------------------------------------------------------- what a request costs the event loop
+
+async def test_the_loop_meter_counts_only_the_requests_own_steps() -> None:
+    """The meter times each step of the coroutine it wraps (injected clock): the work
+    another task does while the request waits is not the request's, and a request
+    that ends in an exception still has its time counted."""
+    import asyncio
+
+    from dlp_proxy.gateway.budget import LoopMeter
+
+    clock = [0.0]
+    meter = LoopMeter(lambda: clock[0])
+    gate = asyncio.Event()
+
+    async def request() -> None:
+        clock[0] += 0.020  # its own work before it waits
+        await gate.wait()
+        clock[0] += 0.010
+        raise ValueError("refused")
+
+    async def other() -> None:
+        clock[0] += 0.050  # another request's work, while this one waits
+        gate.set()
+
+    task = asyncio.create_task(other())
+    with pytest.raises(ValueError):
+        await meter.run(request())
+    await task
+    assert meter.seconds == pytest.approx(0.030)
+
+
+def test_loop_time_past_the_allowance_is_charged() -> None:
+    from dlp_proxy.gateway.budget import LOOP_ALLOWANCE, LoopMeter, ScanBudget, ScanBudgetExceeded
+
+    now = [0.0]
+    budget = ScanBudget(1.0, 60.0, clock=lambda: now[0])
+    meter = LoopMeter(lambda: 0.0)
+    meter.key, meter.seconds = "u:x", LOOP_ALLOWANCE  # a clean post's share: free
+    meter.charge(budget)
+    assert budget.remaining("u:x") == 1.0
+    meter.seconds = LOOP_ALLOWANCE + 1.1
+    meter.charge(budget)
+    assert budget.remaining("u:x") == pytest.approx(-0.1)
+    with pytest.raises(ScanBudgetExceeded):  # his next scan waits for the refill
+        budget.check("u:x")
+    now[0] = 6.01  # 0.1 s at 1 s a minute
+    budget.check("u:x")
+    nobody = LoopMeter(lambda: 0.0)
+    nobody.seconds = 5.0  # no sender known (refused before the context): nobody pays
+    nobody.charge(budget)
+    assert budget.remaining("u:x") > 0
+
+
+def test_the_pipeline_charges_a_requests_loop_time_to_its_sender() -> None:
+    """Judged in process (real engine and policy): a post whose judging takes 30 ms of
+    the loop's CPU time (the detector advances the injected clock) costs its sender
+    30 ms less the allowance; a cheap one costs nothing."""
+    import asyncio
+    import json
+
+    from dlp_proxy.detect import build_detector
+    from dlp_proxy.gateway.budget import LOOP_ALLOWANCE, ScanBudget
+    from dlp_proxy.gateway.pipeline import GatewayConfig, GatewayRequest, Pipeline
+    from dlp_proxy.policy.testing import policy_from
+    from tests.inprocess import ListArchive
+
+    clock = [0.0]
+    real = build_detector(None, ner=False)
+
+    class Slow:
+        cost = 0.0
+
+        def scan(self, items: Any, *, entities: Any = None) -> Any:
+            clock[0] += self.cost
+            return real.scan(items, entities=entities)
+
+        def analyze(self, text: str, *, entities: Any = None) -> Any:
+            return real.analyze(text, entities=entities)
+
+    detector = Slow()
+    budget = ScanBudget(10.0, 60.0, clock=lambda: 0.0)
+    policy = policy_from("schema: 1\nrules:\n  - id: npi\n    action: block\n    match: {entities: [US_SSN]}\n")
+    pipeline = Pipeline(detector=detector, policy=lambda: policy, archive=ListArchive(), context=None,  # type: ignore[arg-type]
+                        quarantine=None, hash_key=b"k" * 32, config=GatewayConfig(), scan_budget=budget)
+    pipeline.loop_clock = lambda: clock[0]
+
+    def post(message: str) -> Any:
+        body = json.dumps({"channel_id": "y7kk5cjibi194smnz58ymwypmh", "message": message}).encode()
+        req = GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, body, client_ip="10.0.0.9")
+        return asyncio.run(pipeline.handle(req))
+
+    detector.cost = 0.001
+    assert post("see you at 3").forward
+    assert budget.remaining("ip:10.0.0.9") == 10.0
+    detector.cost = 0.030
+    post("see you at 4")
+    assert budget.remaining("ip:10.0.0.9") == pytest.approx(10.0 - (0.030 - LOOP_ALLOWANCE))

@@ -39,7 +39,7 @@ from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
 from dlp_proxy.gateway import atrest, audience, responses
-from dlp_proxy.gateway.budget import ScanBudgetExceeded
+from dlp_proxy.gateway.budget import LoopMeter, ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
     BodyError,
@@ -205,6 +205,8 @@ class Pipeline:
         self.text_scanner = text_scanner
         #: dlp_proxy.gateway.budget.ScanBudget: off-loop scan seconds per user
         self.scan_budget = scan_budget
+        #: the clock of what a request costs the event loop (LoopMeter): the thread's CPU time
+        self.loop_clock: Callable[[], float] = time.thread_time
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
         #: the context words of key paths seen (``_KeyTerms``): ``body.message`` costs nothing twice
         self.key_terms_cache: dict[str, frozenset[str]] = {}
@@ -289,11 +291,17 @@ class Pipeline:
     # ------------------------------------------------------------------ inspect
 
     async def _inspect(self, req: GatewayRequest, route: Route, params: dict[str, str], path: str, query: str) -> Verdict:
-        async with contextlib.AsyncExitStack() as stack:  # (a scan session's worker is held until the end)
-            return await self._inspect_in(stack, req, route, params, path, query)
+        # what judging this request costs the event loop is charged to its sender's
+        # scan budget (past a clean post's own share: dlp_proxy.gateway.budget)
+        meter = LoopMeter(self.loop_clock)
+        try:
+            async with contextlib.AsyncExitStack() as stack:  # (a scan session's worker is held until the end)
+                return await meter.run(self._inspect_in(stack, req, route, params, path, query, meter))
+        finally:
+            meter.charge(self.scan_budget)
 
     async def _inspect_in(self, stack: contextlib.AsyncExitStack, req: GatewayRequest, route: Route,
-                          params: dict[str, str], path: str, query: str) -> Verdict:
+                          params: dict[str, str], path: str, query: str, meter: LoopMeter | None = None) -> Verdict:
         started = time.perf_counter()
         session = None
         ctype = req.headers.get("content-type", "")
@@ -402,6 +410,8 @@ class Pipeline:
         policy = self.policy()  # one policy object for the whole request, even across a reload
         channel_terms: list[str] = []
         ctx = await self._context(req, route, params, ex, path, policy, channel_terms)
+        if meter is not None:
+            meter.key = _budget_key(ctx)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         # Files sent without signing in (plugin routes Mattermost serves without a
@@ -418,8 +428,7 @@ class Pipeline:
                             self.scan_budget.check(file_budget)
                         except ScanBudgetExceeded:
                             return await self._refuse(
-                                req, 429, SCAN_BUDGET_ID, "You sent more than the data-loss-prevention gateway can "
-                                "check right now. Wait a minute and try again.", "scan-budget", route=route)
+                                req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
                     started_file = time.perf_counter()
                     try:
                         prescanned.extend(await self._scan_file(part, entities, problems, session))
@@ -440,15 +449,17 @@ class Pipeline:
                                       "bad-body", route=route)
         except ScanBudgetExceeded:
             return await self._refuse(req, 429, SCAN_BUDGET_ID,
-                                      "You sent more than the data-loss-prevention gateway can check right now. "
-                                      "Wait a minute and try again.", "scan-budget", route=route)
+                                      SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
         if groups := _shown_with_their_names(scanned, SPLIT_MAX_CHARS):
             # a file's name and its content, shown together: an identifier split between them
             scanner = _WindowScanner(self, _budget_key(ctx))
-            for indices, texts in groups:
-                for k, f in await completed_within(texts, scanner, max_chars=SPLIT_MAX_CHARS):
-                    at = indices[k]
-                    scanned[at] = ScannedItem(scanned[at].item, (*scanned[at].findings, f))
+            try:
+                for indices, texts in groups:
+                    for k, f in await completed_within(texts, scanner, max_chars=SPLIT_MAX_CHARS):
+                        at = indices[k]
+                        scanned[at] = ScannedItem(scanned[at].item, (*scanned[at].findings, f))
+            except ScanBudgetExceeded:
+                return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
         window_piece = None  # policy.split.Added: taken out again if the request is stopped
         #: the decision on ``scanned`` as it is, when made before the window (``evaluate`` is
         #: pure: the same findings and context give the same decision)
@@ -477,8 +488,7 @@ class Pipeline:
                     extra = window_piece.findings
                 except ScanBudgetExceeded:
                     return await self._refuse(req, 429, SCAN_BUDGET_ID,
-                                              "You sent more than the data-loss-prevention gateway can check right "
-                                              "now. Wait a minute and try again.", "scan-budget", route=route)
+                                              SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
                 if extra:
                     scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
                     decided = None
@@ -1286,6 +1296,8 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
 
 
 SCAN_BUDGET_ID = "api.dlp.scan_budget.app_error"
+SCAN_BUDGET_MESSAGE = ("You sent more than the data-loss-prevention gateway can check right now. "
+                       "Wait a minute and try again.")
 #: route groups whose body.message is a post's message (Mattermost's length limit applies);
 #: not webhooks: Mattermost splits a long webhook message into several posts
 _POST_GROUPS = frozenset({"posts", "edits", "scheduled", "drafts"})
