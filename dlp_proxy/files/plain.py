@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 #: ``=``, ``+``, ``-`` or ``@`` as a formula (the "CSV injection" prefixes); ``@`` is the
 #: Lotus form of ``=``, ``+``/``-`` keep their sign (``+53&"6-22"`` is ``=+53&"6-22"``)
 _FORMULA_START = ("=", "+", "-", "@")
-_FORMULA_FIELD = re.compile(r"(?:^|[,;\t])[ \t]*\"?(?:[=@]|[+-](?![\d.]*[ \t]*(?:[,;\t\r\n]|$)|[\d.]+\"))", re.MULTILINE)
+#: (the sign first, its field start looked behind for: a scan for a character class
+#: costs ~4x less than one for a field start, on a blotter full of commas)
+_FORMULA_FIELD = re.compile(
+    r"[=@+-](?:(?<=[,;\t\n][=@+-])|(?<=[,;\t\n] [=@+-])|(?<=[,;\t\n]\"[=@+-])|(?<=^[=@+-])|(?<=^\"[=@+-]))"
+    r"(?:(?<=[=@])|(?![\d.]*[ \t]*(?:[,;\t\r\n]|$)|[\d.]+\"))",
+    re.MULTILINE,
+)
 #: a signed number is a number, not a formula whose value says more
 _PLAIN_NUMBER = re.compile(r"[+-]?[\d.,\s]*")
 _FIELD_SEP = re.compile(r"[,;\t]")
@@ -149,6 +155,8 @@ def _legacy_readings(data: bytes, kind: str, ctx: Ctx) -> None:
     numerals (``text.cjk_readings``: Shift_JIS/CP932 ``５３６ー２２ー８７１０`` that reads
     as ``‚T‚R‚U`` in cp1252): each line block holding such a numeral, as
     ``encoding=cp932/lines=1-4`` (markup stripped for HTML and XML)."""
+    if data.isascii():
+        return  # (every reading of ASCII is the same)
     found = detect_encoding(data[:65536], whole=len(data) <= 65536)
     if found is None or found[1]:
         return  # binary, or a BOM says which encoding the file is in
