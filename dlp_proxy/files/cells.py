@@ -12,6 +12,9 @@ holds (value, formula text, cached value) *and* what it displays:
   of the special phone format ``[<=9999999]###-####;(###) ###-####``.  Dates,
   times, fractions, scientific and text formats are not rendered (None): the raw
   value is still reported.
+- ``format_text(text, code)`` applies a format's text section (the fourth, or one
+  with the ``@`` placeholder) to a text cell: ``"536-22-"@`` shows ``8710`` as
+  ``536-22-8710``.
 - ``evaluate(formula, lookup)`` evaluates string formulas: literals, numbers,
   same-sheet cell references, ``&``, arithmetic (``+ - * / ^``, unary minus) on
   numbers, ``CONCATENATE``, ``CONCAT``, ``TEXT``, ``CHAR``, ``UNICHAR``, ``SUM``
@@ -215,6 +218,53 @@ def format_number(value: str, code: str) -> str | None:
     if v < 0 and not signed:
         result = "-" + result
     return result[:MAX_RESULT]
+
+
+def _text_section(code: str) -> str | None:
+    """The section of ``code`` that formats text: the fourth, else the one holding an
+    ``@`` placeholder (a one-section text format such as ``"536-22-"@``); None when text
+    is shown as stored."""
+    sections = _code_sections(code)
+    if len(sections) >= 4:
+        return sections[3]
+    for section in sections:
+        if "@" in re.sub(r'"[^"]*"|\\.', "", section):
+            return section
+    return None
+
+
+def format_text(text: str, code: str) -> str | None:
+    """``text`` (a text cell's value) as number format ``code`` displays it: its text
+    section's literals around the ``@`` placeholder (``"536-22-"@`` shows ``8710`` as
+    ``536-22-8710``), or None when the format shows text as stored."""
+    if not code or code in ("General", "@") or ("@" not in code and code.count(";") < 3):
+        return None
+    section = _text_section(code)
+    if section is None:
+        return None
+    out: list[str] = []
+    plain = _BRACKET.sub("", section)
+    i = 0
+    while i < len(plain):
+        ch = plain[i]
+        if ch == '"':
+            end = plain.find('"', i + 1)
+            end = len(plain) if end < 0 else end
+            out.append(plain[i + 1 : end])
+            i = end + 1
+            continue
+        if ch == "\\" and i + 1 < len(plain):
+            out.append(plain[i + 1])
+            i += 2
+            continue
+        if ch in "_*" and i + 1 < len(plain):  # padding to a char's width / repeat fill
+            out.append(" " if ch == "_" else "")
+            i += 2
+            continue
+        out.append(text if ch == "@" else ch)
+        i += 1
+    shown = "".join(out)[:MAX_RESULT]
+    return None if shown == text else shown
 
 
 # -- formulas -------------------------------------------------------------------------

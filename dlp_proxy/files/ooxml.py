@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from dlp_proxy.files.bounded import entry_copies, read_zip_member
-from dlp_proxy.files.cells import BUILTIN_FORMATS, col_letters, evaluate, format_number, formula_values
+from dlp_proxy.files.cells import (
+    BUILTIN_FORMATS,
+    col_letters,
+    evaluate,
+    format_number,
+    format_text,
+    formula_values,
+)
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import split_row
 from dlp_proxy.files.xmltext import local, parse, unread_text
@@ -32,6 +39,21 @@ _NOISE = re.compile(
     r"/settings\.xml$|/webSettings\.xml$|/numbering\.xml$|/presProps\.xml$|/viewProps\.xml$|"
     r"/tableStyles\.xml$|/calcChain\.xml$|/printerSettings/|\.rels$|/customXml/itemProps)"
 )
+#: what a part named like noise must also be to be skipped: its content type and every
+#: relationship to it say styles, theme, settings... (a part a relationship or its
+#: content type makes content is read, whatever its name: attack pass 6, C3)
+_NOISE_TYPES = re.compile(
+    r"[./](styles|stylesWithEffects|theme|themeOverride|fontTable|settings|webSettings|numbering|presProps|"
+    r"viewProps|tableStyles|calcChain|customXmlProperties|printerSettings)(\+xml)?$", re.IGNORECASE)
+_NOISE_RELS = frozenset({"styles", "stylesWithEffects", "theme", "themeOverride", "fontTable", "settings",
+                         "webSettings", "numbering", "presProps", "viewProps", "tableStyles", "calcChain",
+                         "printerSettings", "customXmlProps"})
+
+
+def _is_noise(content_type: str, rel_types: set[str]) -> bool:
+    return bool(_NOISE_TYPES.search(content_type)) and rel_types <= _NOISE_RELS
+
+
 _TEXT_TAGS = {"t", "delText", "instrText"}
 _READ_TAGS = frozenset(_TEXT_TAGS)
 _BREAK_TAGS = {"br", "cr"}
@@ -211,6 +233,8 @@ class Package:
         self.infos = infos if infos is not None else {i.filename: i for i in zf.infolist() if not i.is_dir()}
         self.done: set[str] = set()
         self.display = Display()
+        self._rels: dict[str, dict[str, tuple[str, str]]] = {}
+        self._types: tuple[dict[str, str], dict[str, str]] | None = None
 
     def read(self, name: str) -> bytes | None:
         info = self.infos.get(name)
@@ -231,11 +255,15 @@ class Package:
         return root
 
     def rels(self, part: str) -> dict[str, tuple[str, str]]:
-        """rId -> (absolute target part, type) for ``part``; external links are collected."""
+        """rId -> (absolute target part, type) for ``part`` (``""``: the package's own
+        ``_rels/.rels``); external links are collected (once)."""
         folder, base = posixpath.split(part)
         rels_name = posixpath.join(folder, "_rels", base + ".rels")
-        data = self.read(rels_name)
+        if rels_name in self._rels:
+            return self._rels[rels_name]
         out: dict[str, tuple[str, str]] = {}
+        self._rels[rels_name] = out
+        data = self.read(rels_name)
         if data is None:
             return out
         root = parse(data)
@@ -258,6 +286,47 @@ class Package:
             self.ctx.add("links", "\n".join(external))
         return out
 
+    def content_type(self, name: str) -> str:
+        """The content type ``[Content_Types].xml`` gives part ``name``: its Override, else
+        the Default of its extension (part names compare case-insensitively, OPC 9.1.1.1)."""
+        if self._types is None:
+            overrides: dict[str, str] = {}
+            defaults: dict[str, str] = {}
+            data = self.read("[Content_Types].xml")
+            root = parse(data) if data is not None else None
+            for el in root if root is not None else ():
+                tag = local(el.tag)
+                if tag == "Override":
+                    overrides[el.get("PartName", "").lstrip("/").lower()] = el.get("ContentType", "")
+                elif tag == "Default":
+                    defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
+            self._types = overrides, defaults
+        overrides, defaults = self._types
+        low = name.lower()
+        if low in overrides:
+            return overrides[low]
+        return defaults.get(low.rsplit(".", 1)[-1] if "." in low else "", "")
+
+    def main_part(self) -> str | None:
+        """The package's main part as Word, Excel and PowerPoint find it: the target of the
+        ``officeDocument`` relationship of ``_rels/.rels`` (ECMA-376 Part 2, OPC), not a
+        conventional name; None when it names no part of the package."""
+        for target, rtype in self.rels("").values():
+            if rtype == "officeDocument" and target in self.infos:
+                return target
+        return None
+
+    def targets(self) -> dict[str, set[str]]:
+        """Every part some relationship of the package points at -> the relationship types."""
+        out: dict[str, set[str]] = {}
+        for name in list(self.infos):
+            if name.endswith(".rels") and (name == "_rels/.rels" or "/_rels/" in "/" + name):
+                folder = posixpath.dirname(posixpath.dirname(name))
+                part = posixpath.join(folder, posixpath.basename(name)[: -len(".rels")])
+                for target, rtype in self.rels(part).values():
+                    out.setdefault(target, set()).add(rtype)
+        return out
+
 
 def extract_ooxml(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
     try:
@@ -275,13 +344,35 @@ def extract_ooxml(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
             # a package with two entries of one name is read once per copy: the file is
             # whatever the recipient's application takes it to be
             pkg = Package(zf, ctx if number == 0 else ctx.child(f"entry-copy={number}"), infos)
-            if kind == "docx":
-                _docx(pkg)
-            elif kind == "xlsx":
-                _xlsx(pkg)
-            elif kind == "pptx":
-                _pptx(pkg)
+            main = pkg.main_part()
+            main_kind = _MAIN_KINDS.get(_main_kind(pkg.content_type(main))) if main else None
+            if main is None or main_kind is None:
+                # no officeDocument relationship to a main part of a known type: the
+                # conventional names (the package is read in full by _rest anyway)
+                main_kind = kind
+                main = _DEFAULT_MAIN.get(kind)
+            if main_kind == "docx" and main:
+                _docx(pkg, main)
+            elif main_kind == "xlsx" and main:
+                _xlsx(pkg, main)
+            elif main_kind == "pptx" and main:
+                _pptx(pkg, main)
             _rest(pkg)
+
+
+#: the conventional main part of each kind, read when the package names none
+_DEFAULT_MAIN = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}
+_MAIN_KINDS = {"wordprocessingml": "docx", "ms-word": "docx", "spreadsheetml": "xlsx", "ms-excel": "xlsx",
+               "presentationml": "pptx", "ms-powerpoint": "pptx"}
+
+
+def _main_kind(content_type: str) -> str:
+    """``wordprocessingml`` of ``application/vnd.openxmlformats-officedocument.
+    wordprocessingml.document.main+xml`` (documents, templates, macro-enabled ones)."""
+    for family in _MAIN_KINDS:
+        if f".{family}." in content_type.lower() and content_type.lower().endswith("main+xml"):
+            return family
+    return ""
 
 
 def _add_part(pkg: Package, name: str, sub: str) -> Any:
@@ -309,13 +400,13 @@ def table_rows(root: Any, ctx: Ctx, sub: str, display: Display | None = None) ->
             ctx.add(f"{sub}/table-row={number}", row)
 
 
-def _docx(pkg: Package) -> None:
-    rels = pkg.rels("word/document.xml")
+def _docx(pkg: Package, main: str = "word/document.xml") -> None:
+    rels = pkg.rels(main)
     styles_part = next((t for t, rtype in rels.values() if rtype == "styles"), "word/styles.xml")
     styles = pkg.xml(styles_part)
     if styles is not None:
         pkg.display = Display(word_styles(styles))
-    body = _add_part(pkg, "word/document.xml", "body")
+    body = _add_part(pkg, main, "body")
     _numbering(pkg, rels, body)
     settings = next((t for t, rtype in rels.values() if rtype == "settings"), "word/settings.xml")
     root = pkg.xml(settings)
@@ -437,11 +528,12 @@ def _metadata(pkg: Package) -> None:
 def _rest(pkg: Package) -> None:
     """Every part no specific reader took: metadata, embedded files, other XML."""
     _metadata(pkg)
+    targets = pkg.targets()  # also collects every relationship part's external links
     for name in list(pkg.infos):
         pkg.ctx.budget.check_time()
-        if name in pkg.done or _NOISE.search("/" + name):
-            if name.endswith(".rels") and name not in pkg.done:
-                pkg.rels(name.replace("_rels/", "")[: -len(".rels")])
+        if name in pkg.done or name.endswith(".rels") or name == "[Content_Types].xml":
+            continue
+        if _NOISE.search("/" + name) and _is_noise(pkg.content_type(name), targets.get(name, set())):
             continue
         if "/embeddings/" in name:
             content = pkg.read(name)
@@ -642,9 +734,9 @@ def _may_have_formulas(data: bytes) -> bool:
     return _F_START.search(data) is not None
 
 
-def _xlsx(pkg: Package) -> None:
+def _xlsx(pkg: Package, main: str = "xl/workbook.xml") -> None:
     ctx = pkg.ctx
-    wb_rels = pkg.rels("xl/workbook.xml")
+    wb_rels = pkg.rels(main)
     shared: list[tuple[str, str]] = []  # (stored, displayed) per shared string
     for target, rtype in wb_rels.values():
         if rtype == "sharedStrings":
@@ -652,8 +744,8 @@ def _xlsx(pkg: Package) -> None:
             if root is not None:
                 for si in root:
                     shared.append(rich_text(si))
-    formats = _cell_formats(pkg, wb_rels)
-    wb = pkg.xml("xl/workbook.xml")
+    formats, dxfs = _cell_formats(pkg, wb_rels)
+    wb = pkg.xml(main)
     if wb is None:
         return
     names: list[str] = []
@@ -680,6 +772,9 @@ def _xlsx(pkg: Package) -> None:
             reader = _sheet_table if len(data) > TABLE_MIN_BYTES else _sheet_cells
             if not reader(data, sheet_name, hidden_sheet, shared, ctx, formats):
                 return
+            if any(dxfs) and b"conditionalFormatting" in data and not _conditional_formats(
+                    data, sheet_name, hidden_sheet, shared, ctx, formats, dxfs):
+                return
         except TimeUp:
             raise
         except etree.XMLSyntaxError:
@@ -689,14 +784,22 @@ def _xlsx(pkg: Package) -> None:
                 _sheet_comments(pkg, target, sheet_name, hidden_sheet)
 
 
-def _cell_formats(pkg: Package, wb_rels: dict[str, tuple[str, str]]) -> list[str]:
-    """Per cell style index (the ``s`` attribute of a cell), its number format code."""
+def _cell_formats(pkg: Package, wb_rels: dict[str, tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Per cell style index (the ``s`` attribute of a cell), its number format code; and
+    per differential format (``dxfs``, what a conditional format applies), its number
+    format code ("" for none)."""
     target = next((t for t, rtype in wb_rels.values() if rtype == "styles"), "xl/styles.xml")
     root = pkg.xml(target)
     if root is None:
-        return []
+        return [], []
     codes: dict[int, str] = dict(BUILTIN_FORMATS)
     out: list[str] = []
+    dxfs: list[str] = []
+    for el in root:
+        if local(el.tag) == "dxfs":
+            for dxf in el:
+                fmt = next((f for f in dxf if local(f.tag) == "numFmt"), None)
+                dxfs.append("" if fmt is None else fmt.get("formatCode", ""))
     for el in root:
         tag = local(el.tag)
         if tag == "numFmts":
@@ -711,7 +814,70 @@ def _cell_formats(pkg: Package, wb_rels: dict[str, tuple[str, str]]) -> list[str
                     out.append(codes.get(int(xf.get("numFmtId", "0")), ""))
                 except ValueError:
                     out.append("")
-    return out
+    return out, dxfs
+
+
+#: conditional formats read per sheet, at most (each a range list and its formats)
+MAX_CONDITIONAL = 1024
+_RANGE = re.compile(r"\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?")
+
+
+def _conditional_formats(data: bytes, sheet: str, hidden_sheet: bool, shared: list[tuple[str, str]], ctx: Ctx,
+                         formats: list[str], dxfs: list[str]) -> bool:
+    """Cells as a conditional format with a number format shows them (Excel's
+    Conditional Formatting > Format > Number: a ``dxf`` ``numFmt`` replaces the cell's
+    format while the rule holds).  Rules are not evaluated: every cell of the rule's
+    ranges is also read under the rule's format, as ``sheet=S!B2/conditional``
+    (``"536-22-8710"`` on 1, ``000-00-0000`` on 536228710, ``"536-22-"@`` on "8710").
+    Rules of the worksheet (``dxfId``) and of its x14 extension (a ``dxf`` inline)."""
+    rules: list[tuple[list[tuple[int, int, int, int]], list[str]]] = []
+    for _event, el in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}conditionalFormatting",
+                                      resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False):
+        sqref = el.get("sqref") or next((x.text or "" for x in el.iter() if local(x.tag) == "sqref"), "")
+        codes: list[str] = []
+        for x in el.iter():
+            tag = local(x.tag)
+            if tag == "cfRule" and x.get("dxfId", "").isdigit() and int(x.get("dxfId", "")) < len(dxfs):
+                codes.append(dxfs[int(x.get("dxfId", ""))])
+            elif tag == "numFmt":
+                codes.append(x.get("formatCode", ""))
+        codes = [c for c in dict.fromkeys(codes) if c and c != "General"]
+        ranges = []
+        for span in _RANGE.finditer(sqref):
+            c1, r1 = _col_index(span.group(1)), int(span.group(2))
+            c2, r2 = (_col_index(span.group(3)), int(span.group(4))) if span.group(3) else (c1, r1)
+            ranges.append((min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)))
+        if codes and ranges and len(rules) < MAX_CONDITIONAL:
+            rules.append((ranges, codes))
+        el.clear()
+    if not rules:
+        return True
+    count = 0
+    for _event, row in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}row", resolve_entities=False,
+                                       no_network=True, load_dtd=False, huge_tree=False):
+        for c in row:
+            m = _CELL_RE.match(c.get("r", ""))
+            if local(c.tag) != "c" or m is None:
+                continue
+            col, line = _col_index(m.group(1)), int(m.group(2))
+            codes = [code for ranges, cs in rules for code in cs
+                     if any(c1 <= col <= c2 and r1 <= line <= r2 for c1, r1, c2, r2 in ranges)]
+            if not codes:
+                continue
+            text, shown, _formula = _cell_text(c, shared, formats)
+            value = next((v.text for v in c if local(v.tag) == "v"), None)
+            number = c.get("t", "n") == "n" and value is not None
+            for code in dict.fromkeys(codes):
+                out = format_number(value or "", code) if number else format_text(shown or text, code)
+                if out is not None and out not in (text, shown):
+                    loc = f"sheet={sheet}!{c.get('r')}" + (" (hidden)" if hidden_sheet else "") + "/conditional"
+                    if not ctx.add(loc, out):
+                        return False
+        row.clear()
+        count += 1
+        if count % 256 == 0:
+            ctx.budget.check_time()
+    return True
 
 
 def _sheet_cells(
@@ -1130,7 +1296,9 @@ def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tup
                     stored, shown = shared[int(value)]
                 except (ValueError, IndexError):
                     stored = shown = value
-                return stored, shown, ""
+                return stored, _as_text_format(c, formats, shown), ""
+            if ctype == "str":
+                return value, _as_text_format(c, formats, value), ""
             shown = value
             if ctype == "n":
                 try:
@@ -1144,7 +1312,7 @@ def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tup
             return value, shown, ""
         if name == "is":
             stored, shown = rich_text(child)
-            return stored, shown, ""
+            return stored, _as_text_format(c, formats, shown), ""
     parts: list[str] = []
     shown = ""
     formula = ""
@@ -1174,7 +1342,21 @@ def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tup
         elif tag == "f" and child.text:
             formula = child.text
             parts.append(f"={child.text}")
+    if ctype in ("s", "str", "inlineStr") and shown:
+        shown = _as_text_format(c, formats, shown)
     return "\n".join(p for p in parts if p), shown, formula
+
+
+def _as_text_format(c: Any, formats: list[str], shown: str) -> str:
+    """A text cell's value as its number format's text section shows it (``"536-22-"@``
+    on ``8710``: ``536-22-8710``; ``cells.format_text``)."""
+    if not formats or "s" not in c.attrib:
+        return shown
+    try:
+        code = formats[int(c.get("s", "0"))]
+    except (ValueError, IndexError):
+        return shown
+    return format_text(shown, code) or shown
 
 
 def _sheet_comments(pkg: Package, part: str, sheet: str, hidden_sheet: bool) -> None:
@@ -1191,10 +1373,10 @@ def _sheet_comments(pkg: Package, part: str, sheet: str, hidden_sheet: bool) -> 
 # -- PPTX ---------------------------------------------------------------------------
 
 
-def _pptx(pkg: Package) -> None:
+def _pptx(pkg: Package, main: str = "ppt/presentation.xml") -> None:
     ctx = pkg.ctx
-    pres_rels = pkg.rels("ppt/presentation.xml")
-    pres = pkg.xml("ppt/presentation.xml")
+    pres_rels = pkg.rels(main)
+    pres = pkg.xml(main)
     order: list[str] = []
     if pres is not None:
         for el in pres.iter():

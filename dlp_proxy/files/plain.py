@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING
 from dlp_proxy.files.rows import html_rows, pipe_rows
 from dlp_proxy.files.text import (
     binary_strings,
+    cjk_readings,
     decode,
+    detect_encoding,
     iter_decoded,
     json_strings,
     line_blocks,
+    numerals,
     strip_markup,
     text_kind,
 )
@@ -20,13 +23,28 @@ if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
 
 
-_FORMULA_FIELD = re.compile(r"(?:^|[,;\t])\s*\"?=")
+#: how a formula field starts: Excel (and LibreOffice) read a CSV field starting with
+#: ``=``, ``+``, ``-`` or ``@`` as a formula (the "CSV injection" prefixes); ``@`` is the
+#: Lotus form of ``=``, ``+``/``-`` keep their sign (``+53&"6-22"`` is ``=+53&"6-22"``)
+_FORMULA_START = ("=", "+", "-", "@")
+#: (the sign first, its field start looked behind for: a scan for a character class
+#: costs ~4x less than one for a field start, on a blotter full of commas)
+_FORMULA_FIELD = re.compile(
+    r"[=@+-](?:(?<=[,;\t\n][=@+-])|(?<=[,;\t\n] [=@+-])|(?<=[,;\t\n]\"[=@+-])|(?<=^[=@+-])|(?<=^\"[=@+-]))"
+    r"(?:(?<=[=@])|(?![\d.]*[ \t]*(?:[,;\t\r\n]|$)|[\d.]+\"))",
+    re.MULTILINE,
+)
+#: a signed number is a number, not a formula whose value says more
+_PLAIN_NUMBER = re.compile(r"[+-]?[\d.,\s]*")
 _FIELD_SEP = re.compile(r"[,;\t]")
+#: the encoding an XML declaration names
+_XML_ENCODING = re.compile(r"""^(\s*<\?xml\s[^>]{0,200}?encoding\s*=\s*)["'][^"']*["']""")
 
 
 def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
-    """Fields of a delimited text that start with ``=``: Excel evaluates them when it opens
-    the file (``client SSN,=CHAR(53)&...``).  Each is evaluated as a sheet formula
+    """Fields of a delimited text that start with ``=``, ``+``, ``-`` or ``@``: Excel
+    evaluates them as formulas when it opens the file (``client SSN,=CHAR(53)&...``,
+    ``+CHAR(53)&...``, ``@53&"6-22-87"&10``).  Each is evaluated as a sheet formula
     (``cells.evaluate``; references to the block's own cells, column A first, line 1 of
     the block row 1) and its value added as ``<loc>/formula line=N``, after the label to
     its left.  False once the text budget is spent."""
@@ -46,8 +64,9 @@ def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
     for r, row in enumerate(rows):
         label = ""
         for field in row:
-            if field.startswith("="):
-                value = evaluate(field, values.get)
+            if field.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(field):
+                formula = "=" + field[1:] if field[0] in "=@" else "=" + field
+                value = evaluate(formula, values.get)
                 if value is not None and value != field:
                     out.append(f"{label}: {value}" if label else value)
             elif field.strip() and not any(ch.isdigit() for ch in field):
@@ -74,11 +93,21 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
     if kind in ("html", "xml"):
         text = decode(data) or ""
         if kind == "xml":
-            from dlp_proxy.files.xmltext import xml_text
+            from dlp_proxy.files.xmltext import xml_readings
 
-            stripped = xml_text(text.encode("utf-8"))
-            if stripped is None:
-                stripped = strip_markup(text)
+            # the text is decoded already (by its declaration when it has one): the
+            # parser must not decode it again by that declaration
+            readings = xml_readings(_XML_ENCODING.sub(r'\1"utf-8"', text, count=1).encode("utf-8"))
+            if readings is None:
+                stripped = strip_markup(text, xml=True)
+            else:
+                # every element a field of its own; mixed content also read joined
+                stripped, joined = readings
+                if joined is not None:
+                    for loc, block in line_blocks([joined]):
+                        ctx.budget.check_time()
+                        if not ctx.add(f"text/joined/{loc}", block):
+                            return kind
         else:
             stripped = strip_markup(text)
             for number, row in html_rows(text):
@@ -98,12 +127,13 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
 
             # an SVG is drawn by the browser: its text as displayed (svg.py)
             add_svg_reading(data, ctx, text)
+        _legacy_readings(data, kind, ctx)
         return kind
     for loc, block in line_blocks(iter_decoded(data)):
         ctx.budget.check_time()
         if not ctx.add(loc, block):
             return kind
-        if "=" in block and not csv_formulas(block, loc, ctx):
+        if not csv_formulas(block, loc, ctx):
             return kind
         if "|" in block:
             first = int(loc.split("=", 1)[1].split("-", 1)[0])
@@ -116,7 +146,29 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
             ctx.add("json-decoded", json_strings(text))
         except ValueError:
             pass
+    _legacy_readings(data, kind, ctx)
     return kind
+
+
+def _legacy_readings(data: bytes, kind: str, ctx: Ctx) -> None:
+    """A file without a BOM read in every legacy CJK encoding under which it shows
+    numerals (``text.cjk_readings``: Shift_JIS/CP932 ``５３６ー２２ー８７１０`` that reads
+    as ``‚T‚R‚U`` in cp1252): each line block holding such a numeral, as
+    ``encoding=cp932/lines=1-4`` (markup stripped for HTML and XML)."""
+    if data.isascii():
+        return  # (every reading of ASCII is the same)
+    found = detect_encoding(data[:65536], whole=len(data) <= 65536)
+    if found is None or found[1]:
+        return  # binary, or a BOM says which encoding the file is in
+    for enc in cjk_readings(data, found[0]):
+        for loc, block in line_blocks(iter_decoded(data, encoding=enc)):
+            ctx.budget.check_time()
+            if numerals().search(block) is None:
+                continue
+            if kind in ("html", "xml"):
+                block = strip_markup(block, xml=kind == "xml")
+            if not ctx.add(f"encoding={enc}/{loc}", block):
+                return
 
 
 def extract_rtf(data: bytes, ctx: Ctx, kind: str = "rtf", name: str = "") -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
@@ -22,11 +24,64 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
+#: a charset declared where a browser or an XML parser reads it: an XML declaration at
+#: the start, an HTML ``<meta charset>`` / ``<meta http-equiv content="...; charset=">``
+#: in the first 1024 bytes (the WHATWG prescan)
+_XML_DECL = re.compile(rb"""\s{0,64}<\?xml\s[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
+_META_CHARSET = re.compile(rb"""<meta\s[^>]{0,400}?charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
+#: labels whose WHATWG encoding is a superset Python knows by another name (Shift_JIS is
+#: decoded as windows-31j, EUC-KR as windows-949, GB2312/GBK as GB18030, Big5 as HKSCS)
+_LABELS = {
+    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932", "ms_kanji": "cp932",
+    "csshiftjis": "cp932", "windows-31j": "cp932", "ms932": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+    "windows-949": "cp949", "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "chinese": "gb18030",
+    "csgb2312": "gb18030", "big5": "big5hkscs", "big5-hkscs": "big5hkscs", "cn-big5": "big5hkscs",
+    "x-x-big5": "big5hkscs", "csbig5": "big5hkscs",
+}
+
+
+def declared_encoding(head: bytes) -> str | None:
+    """The legacy charset the document declares (an XML declaration, an HTML ``<meta>``)
+    as a Python codec, as browsers and XML parsers honour it; None when there is no
+    declaration, it names no codec Python has, or it names a Unicode encoding or
+    Latin-1/ASCII (the detection below reads those already)."""
+    m = _XML_DECL.match(head) or _META_CHARSET.search(head[:1024])
+    if m is None:
+        return None
+    label = m.group(1).decode("ascii").lower()
+    label = _LABELS.get(label, label)
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    if name.startswith("utf") or name in ("ascii", "iso8859-1", "cp1252", "mbcs") or not _ascii_compatible(name):
+        return None
+    return name
+
+
+_ASCII_PROBE = "".join(map(chr, range(0x20, 0x7B))).replace("\\", "").replace("~", "")
+
+
+@functools.cache
+def _ascii_compatible(codec: str) -> bool:
+    """Whether ``codec`` reads ASCII letters, digits and marks as ASCII (a declaration in
+    ASCII can only truly name such a codec: one that would read ``<meta`` otherwise,
+    EBCDIC, UTF-7 or a stateful ISO-2022, is not honoured, and its reading is not taken
+    in place of the bytes' own)."""
+    try:
+        return _ASCII_PROBE.encode(codec).decode(codec) == _ASCII_PROBE and _ASCII_PROBE.encode(codec) == \
+            _ASCII_PROBE.encode("ascii")
+    except (UnicodeError, LookupError):
+        return False
+
+
 def detect_encoding(sample: bytes, *, whole: bool | None = None) -> tuple[str, int] | None:
     """(encoding, BOM length) for text, or None when ``sample`` looks binary.
 
-    Order: BOM, UTF-8, BOM-less UTF-16 (NULs in alternate positions), then cp1252
-    with a latin-1 fallback, the usual encodings of files from Windows desktops.
+    Order: BOM, a legacy charset the document declares (``declared_encoding``: an XML
+    declaration, an HTML ``<meta charset>``), UTF-8, BOM-less UTF-16 (NULs in alternate
+    positions), then cp1252 with a latin-1 fallback, the usual encodings of files from
+    Windows desktops.  Undeclared legacy CJK text is read besides (``cjk_readings``).
     ``whole``: the sample is the entire file (default: when shorter than 64 KiB), so
     a multi-byte sequence cut at its end is an error, not a continuation.
     """
@@ -49,6 +104,9 @@ def detect_encoding(sample: bytes, *, whole: bool | None = None) -> tuple[str, i
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32 or b == 127)
     if controls > 0.02 * len(sample):
         return None
+    declared = declared_encoding(sample)
+    if declared is not None:
+        return declared, 0
     try:
         # A multi-byte sequence may be cut at the end of the sample.
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=whole)
@@ -79,9 +137,13 @@ def decode(data: bytes) -> str | None:
     return body.decode(enc, errors="replace")
 
 
-def iter_decoded(data: bytes, chunk_bytes: int = 1 << 20) -> Iterator[str]:
-    """Decode ``data`` in chunks with an incremental decoder (bounded extra memory)."""
-    found = detect_encoding(data[:65536], whole=len(data) <= 65536)
+def iter_decoded(data: bytes, chunk_bytes: int = 1 << 20, encoding: str | None = None) -> Iterator[str]:
+    """Decode ``data`` in chunks with an incremental decoder (bounded extra memory);
+    in ``encoding`` when given (errors replaced), else the detected one."""
+    if encoding is not None:
+        found: tuple[str, int] | None = (encoding, 0)
+    else:
+        found = detect_encoding(data[:65536], whole=len(data) <= 65536)
     if found is None:
         return
     enc, bom = found
@@ -108,6 +170,76 @@ def iter_decoded(data: bytes, chunk_bytes: int = 1 << 20) -> Iterator[str]:
     tail = decoder.decode(b"", final=True)
     if tail:
         yield tail
+
+
+#: the legacy encodings of Japanese, Chinese and Korean Windows (Excel saves CSV and
+#: Notepad used to save text in them; Japanese Excel opens a BOM-less CSV as CP932):
+#: Shift_JIS/CP932, EUC-JP, GB2312/GBK/GB18030, Big5 (HKSCS), EUC-KR/CP949
+CJK_ENCODINGS = ("cp932", "euc_jp", "gb18030", "big5hkscs", "cp949")
+
+
+@functools.cache
+def _numeral_list() -> tuple[str, ...]:
+    """Every non-ASCII BMP character whose numeric value is a digit, 0 to 9: fullwidth
+    digits, CJK numerals (``〇一二三``, ``零壹贰叁``), circled and Roman numbers...
+    (what the detector reads as digits, detect/normalize.py ``_NUMERALS``)."""
+    return tuple(chr(c) for c in range(0x80, 0x10000)
+                 if not 0xD800 <= c < 0xE000 and unicodedata.numeric(chr(c), -1) in _DIGIT_VALUES)
+
+
+_DIGIT_VALUES = frozenset(range(10))
+
+
+@functools.cache
+def numerals() -> re.Pattern[str]:
+    """A non-ASCII digit or numeral (``_numeral_list``)."""
+    return re.compile("[" + "".join(re.escape(ch) for ch in _numeral_list()) + "]")
+
+
+@functools.cache
+def _encoded_numerals(encoding: str) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """The byte pairs that are a numeral in ``encoding``: (a cheap superset, any lead byte
+    of one before any trail byte of one; the pairs themselves).  A reading in it can show
+    a number the file's own reading does not only where the bytes hold one."""
+    pairs: dict[int, set[int]] = {}
+    for ch in _numeral_list():
+        try:
+            raw = ch.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        if len(raw) == 2:
+            pairs.setdefault(raw[0], set()).add(raw[1])
+    if not pairs:
+        never = re.compile(b"(?!)")
+        return never, never
+
+    def cls(values: set[int]) -> bytes:
+        return b"[" + b"".join(re.escape(bytes([v])) for v in sorted(values)) + b"]"
+
+    rough = re.compile(cls(set(pairs)) + cls(set().union(*pairs.values())))
+    exact = re.compile(b"|".join(re.escape(bytes([lead])) + cls(trails) for lead, trails in sorted(pairs.items())))
+    return rough, exact
+
+
+def cjk_readings(data: bytes, primary: str | None) -> list[str]:
+    """The legacy CJK encodings (``CJK_ENCODINGS``) under which ``data`` holds a numeral
+    (``５``, ``五``...) -- a number its own reading (``primary``, e.g. cp1252 or UTF-8)
+    shows as other characters.  A file without a BOM has no encoding of its own: the
+    recipient's application picks one, so every plausible reading is inspected.  Cost:
+    one byte scan per encoding; only a file with such a byte pair is decoded again."""
+    if primary is None or primary.startswith("utf-16") or primary.startswith("utf-32"):
+        return []
+    if data.isascii():
+        return []
+    out: list[str] = []
+    for enc in CJK_ENCODINGS:
+        if enc == primary:
+            continue
+        rough, exact = _encoded_numerals(enc)
+        m = rough.search(data)
+        if m is not None and exact.search(data, m.start()):
+            out.append(enc)
+    return out
 
 
 def line_blocks(chunks: Iterator[str] | list[str], block_chars: int = BLOCK_CHARS) -> Iterator[tuple[str, str]]:
@@ -157,18 +289,47 @@ def refine_location(location: str, text: str, offset: int) -> str:
     return f"{head}line={line}"
 
 
+#: HTML elements a browser lays out as a block, a line, a cell, a list entry or a box of
+#: their own (the WHATWG HTML rendering section's ``display: block``, ``list-item``,
+#: and ``table-*`` elements, ``option``s of a list, ``br``, and the elements whose text is not
+#: shown inline: ``head``, ``title``, ``script``, ``style``...): their start and end are
+#: line breaks, so ``<dt>Bob Smith</dt><dd>536-22-8710</dd>`` is two lines, never
+#: ``Bob Smith536-22-8710``.  Any other element is inline text and joined
+#: (``536-<b>22</b>-8710`` stays whole, as it is drawn), inline boxes (``img``, ``input``,
+#: ``button``) included: they sit on the line of the text around them.
+HTML_BREAKS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "br", "caption", "center", "col", "colgroup",
+    "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer",
+    "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup", "hr",
+    "html", "legend", "li", "listing", "main", "menu", "nav", "noscript", "ol", "optgroup", "option", "p",
+    "plaintext", "pre", "script", "search", "section", "style", "summary", "table", "tbody", "td",
+    "template", "tfoot", "th", "thead", "title", "tr", "ul", "xmp",
+})
+
+
 class _MarkupText(HTMLParser):
     """Text, comments and attribute values from HTML (and tolerant XML)."""
 
-    def __init__(self) -> None:
+    def __init__(self, breaks: frozenset[str] | None = HTML_BREAKS) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        #: element names whose boundaries break a line; None: every element's (XML)
+        self.breaks = breaks
+
+    def _breaks(self, tag: str) -> bool:
+        return self.breaks is None or tag in self.breaks
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._breaks(tag):
+            self.parts.append("\n")
         for _, value in attrs:
             if value and value.strip():
                 self.parts.append(f" {value} ")
-        if tag in {"p", "div", "br", "tr", "li", "td", "th", "h1", "h2", "h3", "table", "section"}:
+        if self._breaks(tag):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._breaks(tag):
             self.parts.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -185,9 +346,10 @@ class _MarkupText(HTMLParser):
         self.parts.append(data[6:] if data.startswith("CDATA[") else data)
 
 
-def strip_markup(text: str) -> str:
-    """Tags removed; text, comments, CDATA and attribute values kept, entities decoded."""
-    parser = _MarkupText()
+def strip_markup(text: str, *, xml: bool = False) -> str:
+    """Tags removed; text, comments, CDATA and attribute values kept, entities decoded.
+    ``xml``: every element boundary is a line break (no element is inline text)."""
+    parser = _MarkupText(None if xml else HTML_BREAKS)
     try:
         parser.feed(text)
         parser.close()
