@@ -144,3 +144,16 @@ def test_scan_large_spreadsheet_uses_pool(tmp_path: Path, capsys: pytest.Capture
     assert rc == 1
     assert [f["entity_type"] for f in data["findings"]] == ["US_SSN"]
     assert "250" in data["findings"][0]["location"]
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("h.csv", 'SSN\n+CHAR(53)&"36-22-8710"\n'),  # a formula Excel evaluates
+    ("c.xml", "<client><name>Bob Smith</name><ssn>536-22-8710</ssn></client>"),
+])
+def test_scan_file_reads_a_text_file_as_the_gateway_does(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        name: str, content: str) -> None:
+    """A file decodable as UTF-8 is still a file (files2's finding: the CLI read it as text)."""
+    path = tmp_path / name
+    path.write_text(content)
+    rc, out, _ = run(capsys, "scan", "--file", str(path), "--json", "--no-ner", "--default-decision")
+    assert rc == 1 and "US_SSN" in {f["entity_type"] for f in json.loads(out)["findings"]}, out

@@ -113,16 +113,14 @@ def _finding_json(f: Finding, text: str, show: bool, explain: bool, location: st
 
 def _read_text_arg(args: argparse.Namespace) -> list[ContentItem]:
     if args.file is not None:
+        # read as the gateway reads an upload (dlp_proxy.files.extract): a CSV's formulas,
+        # an XML or HTML file's elements, a declared or legacy charset are what its reader
+        # shows, not its bytes as UTF-8 text
         data = args.file.read_bytes()
-        if b"\x00" not in data[:8192]:
-            try:
-                return [ContentItem("file", data.decode("utf-8"))]
-            except UnicodeDecodeError:
-                pass
         try:
             from dlp_proxy.files import extract  # type: ignore[attr-defined, unused-ignore]
         except ImportError as exc:
-            raise DLPError(f"{args.file}: not plain UTF-8 text and file extraction is not available ({exc})") from exc
+            raise DLPError(f"{args.file}: file extraction is not available ({exc})") from exc
         ex = extract(data, filename=args.file.name)
         if not ex.complete:
             print(f"warning: {args.file}: extraction incomplete: {', '.join(ex.problems)}", file=sys.stderr)
