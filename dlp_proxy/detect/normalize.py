@@ -678,7 +678,7 @@ def may_render(text: str) -> bool:
     return ("](" in text or "][" in text or ("<" in text and _TAG_HINT.search(text) is not None)
             or (":" in text and _EMOJI.search(text) is not None)
             or ("\\" in text and _TEX_HINT.search(text) is not None)
-            or (":" in text and _SHORTCODE_HINT.search(text) is not None)  # "4111:star:1111"  # "\mathtt{536}-\mathtt{22}-..."
+            or may_have_shortcode(text)  # "4111:star:1111"  # "\mathtt{536}-\mathtt{22}-..."
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
             or (may_have_filler(text) and bool(_filler_edits(text))))  # "536, then 22, ends 8710"
@@ -1290,12 +1290,15 @@ def _in_shortcode(text: str, i: int) -> bool:
     return m is not None and m.end() > i
 
 
+def may_have_shortcode(text: str) -> bool:
+    """``text`` may hold an emoji shortcode between two digits."""
+    return text.count(":") >= 2 and _SHORTCODE_HINT.search(text) is not None
+
+
 def may_have_marks(text: str) -> bool:
-    """``text`` may hold bracketed digit groups or a shortcode between digits: a digit
-    beside a bracket (each bracket found by a one-class search, its neighbours looked at:
-    several times faster than an alternation on chat text with few brackets)."""
-    if ":" in text and _SHORTCODE_HINT.search(text) is not None:
-        return True
+    """``text`` may hold bracketed digit groups: a digit beside a bracket (each bracket
+    found by a one-class search, its neighbours looked at: several times faster than an
+    alternation on chat text with few brackets)."""
     find = _ASCII_BRACKETS.finditer if text.isascii() else _BRACKETS.finditer
     n = len(text)
     for m in find(text):
@@ -1306,9 +1309,9 @@ def may_have_marks(text: str) -> bool:
     return False
 
 
-def _group_marks(text: str) -> Normalized | None:
-    """Brackets around or beside digit groups and emoji shortcodes between them, as
-    separators (issue 15, attack pass 6 C14/C6): a run of two or more digit groups with a
+def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
+    """Brackets around or beside digit groups, or (``shortcodes``) emoji shortcodes
+    between them, as separators (issue 15, attack pass 6 C14/C6): a run of two or more digit groups with a
     bracket glued to one of them loses every bracket (and a Markdown escape's backslash):
     ``[536]-22-8710`` reads ``536-22-8710``, ``card (4532) (0151)...`` ``4532 0151...``; where
     only brackets were between two groups the separator the run writes elsewhere stands
@@ -1318,7 +1321,7 @@ def _group_marks(text: str) -> Normalized | None:
     ``212 555-0147``, an amount ``(1,500.00)`` ``1,500.00``)."""
     edits: list[tuple[int, int, str, int, int]] = []
     names: list[str] = []
-    if ":" in text:
+    if shortcodes:
         for m in _SHORTCODE_BETWEEN.finditer(text):
             name = m.group(0).strip(" \t:")
             if len(name) == 4 and name.isalnum() and _IBAN_START_BEFORE.search(text, max(0, m.start() - 5),
@@ -1326,7 +1329,7 @@ def _group_marks(text: str) -> Normalized | None:
                 continue
             edits.append((m.start(), m.end(), " ", m.start(), m.end()))  # with its blanks: one blank
             names.append("emoji-separators")
-    if may_have_marks(text):
+    if not shortcodes and may_have_marks(text):
         for m in _BRACKETED_RUN.finditer(text):
             run = m.group(0)
             if not any(unicodedata.category(c) in ("Ps", "Pe") for c in run) or _phone_notation(text, m):
@@ -1393,6 +1396,10 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
         tex = _latex_and_words(result.text)
         if tex is not None:
             result = _compose(result, tex)
+    if may_have_shortcode(result.text):  # before glued labels: ``536:be0:22`` is a shortcode
+        shortcodes = _group_marks(result.text, shortcodes=True)
+        if shortcodes is not None:
+            result = _compose(result, shortcodes)
     if _glue_any(result.text):  # a digit touches a letter
         lettered = _letter_separators(result.text)
         if lettered is not None:
@@ -1408,7 +1415,7 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
     if between is not None:
         result = _compose(result, between)
     if may_have_marks(result.text):  # after list markers: ``1) 536`` is an item's number
-        marks = _group_marks(result.text)
+        marks = _group_marks(result.text, shortcodes=False)
         if marks is not None:
             result = _compose(result, marks)
     return result
