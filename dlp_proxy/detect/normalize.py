@@ -1073,21 +1073,29 @@ _TEX_HINT = re.compile(r"\\(?:[A-Za-z]{2,30}\*?[ \t]*\{|[,:;>! ]|(?:quad|qquad|e
 _TEX_ARG_REACH = 160
 
 
-def _brace_end(text: str, i: int) -> int:
-    """The index of the ``}`` closing the ``{`` at ``i``, or -1 (none within
-    ``_TEX_ARG_REACH``, or a line break first)."""
-    depth = 0
-    for k in range(i, min(len(text), i + _TEX_ARG_REACH)):
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Each ``{`` -> the index of its ``}`` (one line, at most ``_TEX_ARG_REACH`` apart;
+    ``\\{`` ``\\}`` are characters, not braces): one linear pass with a stack, so a text of
+    many unclosed braces costs no more than one of a few."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE_OR_BREAK.finditer(text):
+        k = m.start()
         c = text[k]
-        if c == "{" and text[k - 1 : k] != "\\":
-            depth += 1
-        elif c == "}" and text[k - 1 : k] != "\\":
-            depth -= 1
-            if depth == 0:
-                return k
-        elif c == "\n":
-            return -1
-    return -1
+        if c == "\n":
+            stack.clear()
+        elif k and text[k - 1] == "\\":
+            continue
+        elif c == "{":
+            stack.append(k)
+        elif stack:
+            opened = stack.pop()
+            if k - opened < _TEX_ARG_REACH:
+                pairs[opened] = k
+    return pairs
+
+
+_BRACE_OR_BREAK = re.compile(r"[{}\n]")
 
 
 def _digit_beside(text: str, i: int, step: int) -> bool:
@@ -1123,6 +1131,10 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, 
     TeX written out without ``$`` is read as a reader reads it."""
     edits: list[tuple[int, int, str, int, int]] = []
     taken = 0  # the end of the last hidden span (nothing inside it is read again)
+    braces = _brace_pairs(text)
+
+    def _brace_end(_text: str, i: int) -> int:
+        return braces.get(i, -1)
 
     def inside(k: int) -> bool:
         return any(a <= k < b for a, b in pairs)
