@@ -350,3 +350,33 @@ KOREAN_NEGATIVES = [
 @pytest.mark.parametrize("text", KOREAN_NEGATIVES)
 def test_korean_prose_stays_words(engine: Engine, text: str) -> None:
     assert _types(engine, text) == set()
+
+
+# -- hostile input: the new readings keep the offset map and the digit gate honest ---------------
+
+_PIECES = [*"0123456789-[](){} :$\\_", "\\mathtt{", "\\overline{", "\\textcolor{red}{", "\\color{red}", "\\frac{",
+           "\\phantom{x}", "\\hspace{1em}", "\\,", "\\;", "\\!", "\\ ", "\\quad", "\\(", "\\)", ":star:", ":be0:",
+           ":heavy_minus_sign:", "「", "」", "［", "］", "오", "삼", "육", "이", "공", "twenty", "two", "eighty",
+           "DE", "(0)", "+", "\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=50))
+@example(["\\mathtt{", "5", "}", "-", "\\mathtt{", "2", "}"])
+@example(["오", "삼", "육", "-", "이", "이", "-", "8", "7", "1", "0"])
+def test_new_readings_map_back_and_stay_under_the_gate(pieces: list[str]) -> None:
+    """Every normalized character maps into the original, every digit comes from a span
+    holding a digit or a letter (a word, a Hangul syllable), and the gateway's digit gate
+    (ASCII digits + ``rendered_digits``) counts at least the digits the engine sees."""
+    from dlp_proxy.detect.normalize import rendered_digits, sanitize
+    raw = sanitize("".join(pieces))
+    n = normalize(raw)
+    assert len(n.starts) == len(n.ends) == len(n.text)
+    for s, e in zip(n.starts, n.ends, strict=True):
+        assert 0 <= s <= e <= len(raw)
+    for i, ch in enumerate(n.text):
+        if ch.isdigit():
+            piece = raw[n.starts[i] : n.ends[i]]
+            assert any(c.isdigit() or c.isalpha() for c in piece), (ch, piece)
+    own = sum(c.isdigit() for c in raw)
+    assert own + rendered_digits(raw) >= sum(c.isdigit() for c in n.text)
