@@ -369,7 +369,13 @@ E2E = [
     "wire to " + "/".join(IBAN_GROUPS),
     f"ssn ${AREA}$-${GROUP}$-${SERIAL}$",
     f"ssn {AREA[0]}three{AREA[2]}-{GROUP}-{SERIAL}",
+    # attack pass 6 (tests/test_detect_evasion_pass6.py): unlabelled, through the gateway
+    f"her number [{AREA}]-{GROUP}-{SERIAL}",
+    f"her number \\mathtt{{{AREA}}}-\\mathtt{{{GROUP}}}-\\mathtt{{{SERIAL}}}",
+    "card " + ":white_small_square:".join(CARD_GROUPS),
+    f"her number {AREA} twenty two {SERIAL}",
 ]
+assert GROUP == "22", "the E2E words above say the SSN's group"
 
 
 @pytest.mark.parametrize("message", E2E, ids=[f"e2e-{i}" for i in range(len(E2E))])

@@ -51,10 +51,17 @@ hand-written lists:
   emoji shortcodes (``:five:``, ``:keycap_ten:``) and U+1F51F become digits
   (``emoji-digits``); letters with a Unicode Numeric_Value 0-9 (CJK numerals and their
   financial forms, Roman numerals) become digits in a run of ``MIN_NUMERAL_RUN`` digits
-  and numerals or more (``cjk-numerals``);
-- ``latex-and-number-words``: number words as digits (detect/words.py: digit words of
-  en/es/fr/de/it/pt/nl, English teens, tens and ``hundred``, words run together, digits
-  mixed among them);
+  and numerals or more (``cjk-numerals``); Sino-Korean digit syllables (``오삼육-이이-팔칠일공``)
+  in a run of ``MIN_SINO_KOREAN_RUN`` (``sino-korean-digits``);
+- ``latex-and-number-words``: TeX as KaTeX renders it (a command with a braced argument
+  shows the argument, ``\\mathtt{536}``; spacing commands are blanks, nothing when narrower
+  than a word space between two digits; ``_tex_edits``), and number words as digits
+  (detect/words.py: digit words of en/es/fr/de/it/pt/nl, English teens, tens and
+  ``hundred``, words run together, digits mixed among them);
+- ``bracketed-groups`` and ``emoji-separators``: brackets (any Ps/Pe, Markdown-escaped
+  too) glued to the digit groups of a run are dropped (``[536]-22-8710``; telephone
+  notation left as written), and an emoji shortcode between two digits is a blank
+  (``4111:star:1111``): ``_group_marks``;
 - ``list-markers`` and ``filler-words`` (detect/filler.py): an ordered list's numbering
   dropped; short words (or a ``#``) between the digit groups of an identifier's exact
   shape, with its label before them, read as one space;
@@ -453,7 +460,7 @@ def _one_pass(text: str, decode: bool) -> Normalized:
             while k < n and text[k] in "*`~_":  # other markup between: dropped too
                 k += 1
             next_digit = k < n and (text[k].isdigit() or (text[k] == ":" and _EMOJI.match(text, k) is not None))
-            if prev_digit or next_digit:
+            if (prev_digit or next_digit) and not _in_shortcode(text, i):
                 if j - i == 1:
                     emit(" ", i, i + 1)  # 536_22_8710: a separator
                 # a run ("__" strong emphasis, or more) is markup: dropped
@@ -693,10 +700,12 @@ _MD_MARKS = ("*", "`", "~", "__")
 
 def may_render(text: str) -> bool:
     """``text`` (raw ASCII) may hold digits its raw form hides: markup between digits
-    (an HTML comment, a tag, a link, Markdown emphasis) or digit emoji shortcodes.  The engine's quick
+    (an HTML comment, a tag, a link, Markdown emphasis, TeX commands) or digit emoji shortcodes.  The engine's quick
     check runs on the raw text; with this, also on the normalized one."""
     return ("](" in text or "][" in text or ("<" in text and _TAG_HINT.search(text) is not None)
             or (":" in text and _EMOJI.search(text) is not None)
+            or ("\\" in text and _TEX_HINT.search(text) is not None)
+            or may_have_shortcode(text)  # "4111:star:1111"  # "\mathtt{536}-\mathtt{22}-..."
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
             or (may_have_filler(text) and bool(_filler_edits(text))))  # "536, then 22, ends 8710"
@@ -735,6 +744,7 @@ def _rendered_digits(text: str) -> int:
         n += 2 * len(_EMOJI.findall(text))
     if not text.isascii():
         n += 2 * text.count(_KEYCAP_TEN) + len(_NUMERALS.findall(text)) + 2 * len(_ROMAN_TENS.findall(text))
+        n += sum(sum(c in _SINO_KOREAN for c in m.group(0)) for m in _sino_korean_runs(text))
     words = digit_bound(text)
     if not text.isascii() or any(m in text for m in "*_~`<"):
         # number words the other steps expose: a numeral glued to a word ("五three"), an
@@ -904,6 +914,29 @@ def _letter_separators(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["letter-separators"] * len(edits))
 
 
+#: Sino-Korean digit words, one Hangul syllable each (영/공 zero: 공 as read in phone and
+#: account numbers; 령/륙 the initial-sound forms).
+_SINO_KOREAN = {"영": "0", "공": "0", "령": "0", "일": "1", "이": "2", "삼": "3", "사": "4", "오": "5", "육": "6",
+                "륙": "6", "칠": "7", "팔": "8", "구": "9"}
+#: A Sino-Korean digit run: at least ``MIN_SINO_KOREAN_RUN`` digit syllables and digits, with
+#: nothing or one mark (blanks around it) between two, not glued to another Hangul syllable
+#: (``오삼육-이이-팔칠일공``; never the words 이사, 사이, 오이, 일일이 of running Korean,
+#: which blanks separate).
+MIN_SINO_KOREAN_RUN = 7
+_SK = "".join(_SINO_KOREAN)
+_SINO_KOREAN_RUN = re.compile(
+    rf"(?<![\uac00-\ud7a3])[{_SK}0-9](?:(?:[ \t]?[^\w\s][ \t]?)?[{_SK}0-9]){{{MIN_SINO_KOREAN_RUN - 1},}}"
+    rf"(?![\uac00-\ud7a3])"
+)
+_SINO_KOREAN_HINT = re.compile(rf"[{_SK}](?:[ \t]?[^\w\s][ \t]?)?[{_SK}]")
+
+
+def _sino_korean_runs(text: str) -> list[re.Match[str]]:
+    if _SINO_KOREAN_HINT.search(text) is None:
+        return []
+    return [m for m in _SINO_KOREAN_RUN.finditer(text) if sum(c in _SINO_KOREAN for c in m.group(0)) >= 2]
+
+
 def _render(text: str) -> Normalized | None:
     """Links, emoji shortcodes and CJK numerals as they render (see the module doc)."""
     edits: list[tuple[int, int, str, int, int]] = []
@@ -937,6 +970,12 @@ def _render(text: str) -> Normalized | None:
                 if not ch.isascii() and _NUMERALS.match(ch):
                     edits.append((k, k + 1, "-" if dash else _numeral_digit(ch), k, k + 1))
                     names.append("cjk-numerals")
+    if not text.isascii():
+        for m in _sino_korean_runs(text):
+            for k in range(m.start(), m.end()):
+                if text[k] in _SINO_KOREAN:
+                    edits.append((k, k + 1, _SINO_KOREAN[text[k]], k, k + 1))
+                    names.append("sino-korean-digits")
     if not edits:
         return None
     order = sorted(range(len(edits)), key=lambda k: edits[k][0])
@@ -1032,6 +1071,164 @@ _TEX_BETWEEN = re.compile(
 #: A command has two letters or more, and is no escape (``\x33``, ``\u0033``, ``\uFF11``:
 #: the encoded-text step decodes those).
 _TEX_NOISE = re.compile(r"\\[!,;:> ]|\\(?![xuU][0-9A-Fa-f])[A-Za-z]{2,20}[ \t]*|[{}]")
+#: A TeX command with a braced argument (``\mathtt{536}``, ``\overline {22}``): KaTeX
+#: shows its argument (decorated), so the reading is the argument.
+_TEX_ARG_CMD = re.compile(r"\\([A-Za-z]{2,30})\*?[ \t]*\{")
+#: Commands whose first (or first two) braced arguments are not shown: a colour, a link's
+#: target, a label.
+_TEX_HIDDEN_ARGS = {"textcolor": 1, "colorbox": 1, "fcolorbox": 2, "href": 1}
+#: Commands whose argument is never shown and that show nothing themselves: a colour
+#: switch (``\color{red}8710``), a label.
+_TEX_SWITCHES = frozenset({"color", "label"})
+#: Commands that show a blank, whatever their argument: the phantoms (their argument's
+#: room, invisible) and explicit spaces.
+_TEX_BLANK_CMDS = frozenset({"phantom", "hphantom", "vphantom", "hspace", "mspace", "hskip", "mskip", "kern",
+                             "mkern"})
+#: Fractions and binomials: both arguments shown, read ``a/b``.
+_TEX_TWO_ARGS = frozenset({"frac", "dfrac", "tfrac", "cfrac", "binom", "dbinom", "tbinom"})
+#: TeX's spacing commands: narrower than a word space (``\,`` ``\:`` ``\;`` ``\>`` ``\!``,
+#: ``\thinspace``...; how TeX spaces the digits of one number, ``1\,000\,000``) or a word
+#: space and wider (``\ `` ``\quad`` ``\qquad`` ``\enspace``...).
+_TEX_SPACE = re.compile(
+    r"\\(?:([,:;>!])|( )|(quad|qquad|enspace|enskip|space|nobreakspace)(?![A-Za-z])"
+    r"|(thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace)(?![A-Za-z]))[ \t]?"
+)
+#: Text where a TeX command may show digits differently from how it is written: for the
+#: engine's quick check (``may_render``).
+_TEX_HINT = re.compile(r"\\(?:[A-Za-z]{2,30}\*?[ \t]*\{|[,:;>! ]|(?:quad|qquad|enspace|thinspace)(?![A-Za-z]))")
+#: How far a braced argument may reach (a longer one is not read).
+_TEX_ARG_REACH = 160
+
+
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Each ``{`` -> the index of its ``}`` (one line, at most ``_TEX_ARG_REACH`` apart;
+    ``\\{`` ``\\}`` are characters, not braces): one linear pass with a stack, so a text of
+    many unclosed braces costs no more than one of a few."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE_OR_BREAK.finditer(text):
+        k = m.start()
+        c = text[k]
+        if c == "\n":
+            stack.clear()
+        elif k and text[k - 1] == "\\":
+            continue
+        elif c == "{":
+            stack.append(k)
+        elif stack:
+            opened = stack.pop()
+            if k - opened < _TEX_ARG_REACH:
+                pairs[opened] = k
+    return pairs
+
+
+_BRACE_OR_BREAK = re.compile(r"[{}\n]")
+
+
+def _digit_beside(text: str, i: int, step: int) -> bool:
+    """A digit is the first thing shown from ``i`` on (``step`` -1: before it, +1: after
+    it), past braces, ``$`` and TeX commands that open an argument."""
+    k = i
+    while 0 <= k < len(text):
+        c = text[k]
+        if c.isdigit():
+            return True
+        if c in "{}$":
+            k += step
+            continue
+        if step > 0 and c == "\\":
+            m = _TEX_ARG_CMD.match(text, k)
+            if m is None:
+                return False
+            k = m.end()
+            continue
+        return False
+    return False
+
+
+def _tex_edits(text: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, str, int, int]]:
+    r"""TeX read as KaTeX renders it, where it shows digits: a command with a braced
+    argument shows the argument (``\mathtt{536}``, ``\overline{22}``, ``\mathrm{-}``,
+    nested too); the arguments a command hides (``\textcolor{red}{..}``'s colour) and the
+    phantoms and explicit spaces (``\phantom{x}``, ``\hspace{1em}``) show nothing
+    there; a spacing command is a blank, except one narrower than a word space (``\,``
+    ``\;`` ``\!``; or a phantom) between two digits: nothing, as TeX spaces the digits of
+    one number.  Outside a ``$`` pair (``pairs``: their inner spans) only a command whose
+    argument holds a digit or is a mark (``{-}``), and spacing beside a digit, are read:
+    TeX written out without ``$`` is read as a reader reads it."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    taken = 0  # the end of the last hidden span (nothing inside it is read again)
+    braces = _brace_pairs(text)
+
+    def _brace_end(_text: str, i: int) -> int:
+        return braces.get(i, -1)
+
+    def inside(k: int) -> bool:
+        return any(a <= k < b for a, b in pairs)
+
+    for m in _TEX_ARG_CMD.finditer(text):
+        if m.start() < taken:
+            continue
+        name = m.group(1)
+        close = _brace_end(text, m.end() - 1)
+        if close < 0:
+            continue
+        arg = text[m.end() : close]
+        if name in _TEX_BLANK_CMDS:
+            between = _digit_beside(text, m.start() - 1, -1) and _digit_beside(text, close + 1, 1)
+            if between or inside(m.start()) or _digit_beside(text, m.start() - 1, -1) or _digit_beside(text, close + 1, 1):
+                narrow = name.endswith("phantom")
+                edits.append((m.start(), close + 1, "" if (between and narrow) else " ", m.start(), close + 1))
+                taken = close + 1
+            continue
+        if name in _TEX_SWITCHES:
+            if inside(m.start()) or _digit_beside(text, close + 1, 1) or _digit_beside(text, m.start() - 1, -1):
+                edits.append((m.start(), close + 1, "", m.start(), close + 1))
+                taken = close + 1
+            continue
+        hidden = _TEX_HIDDEN_ARGS.get(name, 0)
+        if hidden:
+            end, shown = close, 1
+            while shown < hidden:  # the next hidden argument
+                k = end + 1
+                while k < len(text) and text[k] in " \t":
+                    k += 1
+                if k >= len(text) or text[k] != "{" or (end := _brace_end(text, k)) < 0:
+                    break
+                shown += 1
+            k = end + 1
+            while k < len(text) and text[k] in " \t":
+                k += 1
+            last = _brace_end(text, k) if k < len(text) and text[k] == "{" else -1
+            if last < 0 or not any(c.isdigit() for c in text[k:last]):
+                continue
+            edits.append((m.start(), k + 1, "", m.start(), k + 1))
+            edits.append((last, last + 1, "", last, last + 1))
+            taken = k + 1
+            continue
+        if not (any(c.isdigit() for c in arg) or (arg.strip() and len(arg.strip()) <= 3
+                                                    and not any(c.isalnum() for c in arg))):
+            continue
+        edits.append((m.start(), m.end(), "", m.start(), m.end()))
+        if name in _TEX_TWO_ARGS and text[close + 1 : close + 2] == "{":
+            second = _brace_end(text, close + 1)
+            if second > 0:
+                edits.append((close, close + 2, "/", close, close + 2))
+                edits.append((second, second + 1, "", second, second + 1))
+                continue
+        edits.append((close, close + 1, "", close, close + 1))
+    for m in _TEX_SPACE.finditer(text):
+        if m.start() < taken and any(a <= m.start() < b for a, b, *_ in edits):
+            continue
+        before = _digit_beside(text, m.start() - 1, -1)
+        after = _digit_beside(text, m.end(), 1)
+        if not (before or after or inside(m.start())):
+            continue
+        narrow = m.group(1) is not None or m.group(4) is not None
+        edits.append((m.start(), m.end(), "" if (narrow and before and after) else " ", m.start(), m.end()))
+    return edits
+
+
 def _may_latex_or_words(text: str) -> bool:
     return "$" in text or "\\" in text or "{" in text or may_have_number_words(text)
 
@@ -1039,20 +1236,30 @@ def _may_latex_or_words(text: str) -> bool:
 def _latex_and_words(text: str) -> Normalized | None:
     """Inline LaTeX and ```latex blocks as they render; number words as digits."""
     edits: list[tuple[int, int, str, int, int]] = []
+    pairs: list[tuple[int, int]] = []
     if "$" in text:
         for m in _TEX_PAIR.finditer(text):
             if not any(c.isdigit() for c in m.group(1)):
                 continue
+            pairs.append((m.start(1), m.end(1)))
             edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
-            for n in _TEX_NOISE.finditer(text, m.start(1), m.end(1)):
-                edits.append((n.start(), n.end(), "", n.start(), n.end()))
             edits.append((m.end() - 1, m.end(), "", m.end() - 1, m.end()))
+    read: set[int] = set()  # what the commands' reading covers: nothing else reads it
+    if "\\" in text:
+        for e in _tex_edits(text, pairs):
+            edits.append(e)
+            read.update(range(e[0], e[1]))
+    for a, b in pairs:  # what else TeX shows as nothing inside a pair: command names, braces
+        for n in _TEX_NOISE.finditer(text, a, b):
+            if n.start() not in read:
+                edits.append((n.start(), n.end(), "", n.start(), n.end()))
     if "\\" in text or "{" in text:
         for m in _TEX_BETWEEN.finditer(text):
             if not any(c in "\\{}" for c in m.group(0)):
                 continue
             for n in _TEX_NOISE.finditer(text, m.start(), m.end()):
-                edits.append((n.start(), n.end(), "", n.start(), n.end()))
+                if n.start() not in read:
+                    edits.append((n.start(), n.end(), "", n.start(), n.end()))
     edits.extend(number_word_edits(text))
     if not edits:
         return None
@@ -1064,6 +1271,145 @@ def _latex_and_words(text: str) -> Normalized | None:
             kept.append(e)
             reach = e[1]
     return _edit(text, kept, [], ["latex-and-number-words"] * len(kept))
+
+
+# -- brackets and emoji shortcodes between digit groups ---------------------------------
+
+#: An opening or closing bracket (any Unicode Ps/Pe: ``( ) [ ] { } ［ ］ ⟨ ⟩ 「 」``...), with the
+#: backslash of a Markdown escape (``\(`` renders ``(``).
+_BRACKET = r"\\?[\p{Ps}\p{Pe}]"
+#: A bracket glued to a digit: where a run of bracketed digit groups may be.
+_BRACKETS = regex.compile(r"[\p{Ps}\p{Pe}]")
+_ASCII_BRACKETS = re.compile(r"[()\[\]{}]")
+#: Digit groups with brackets around or beside them and short runs of marks or blanks
+#: between (``[536]-22-8710``, ``536)-22-8710``, ``\\(536\\)-\\(22\\)``, ``(4532) (0151)``):
+#: at most 10 groups of at most 8 digits, at most 6 characters between two.
+_BRACKETED_RUN = regex.compile(
+    rf"(?:{_BRACKET}){{0,2}}[0-9]{{1,8}}(?:(?:[^\w\n\\\p{{Ps}}\p{{Pe}}]|{_BRACKET}){{1,6}}[0-9]{{1,8}}){{1,9}}"
+    rf"(?:{_BRACKET}){{0,2}}"
+)
+#: Mattermost's emoji shortcode (``EMOJI_PATTERN``, ``:([\w+-]+):``,
+#: webapp/channels/src/utils/emoticons.tsx), with a letter in its name (never the ``:30:``
+#: of a time), between two digits with at most two blanks each side: the web app shows an
+#: emoji image there, the text shows the name: either way a separator (read, with the
+#: blanks around it, as one blank).
+_SHORTCODE_BETWEEN = re.compile(r"(?<=[0-9])[ \t]{0,2}:(?=[\w+-]*[A-Za-z])[\w+-]{1,60}:[ \t]{0,2}(?=[0-9])")
+#: The same, digit-led (a quick test: C speed on text with few digits)
+_SHORTCODE_HINT = re.compile(r"[0-9][ \t]{0,2}:[\w+-]{1,60}:[ \t]{0,2}[0-9]")
+#: An IBAN's start (country code and check digits) right before a colon: four letters or
+#: digits after it are the bank code (``GB82:WEST:1234...``, as GB, IE, NL, BG... write
+#: it), not a shortcode.
+_IBAN_START_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}$")
+
+
+#: Telephone notation with brackets: a NANP number ``(608) 976-4813`` (3-3-4 digits) or an
+#: international one (``+44 (0)20 7484 3953``: a ``+`` before it, or the ``(0)`` trunk
+#: prefix): how phones are written, left as written (the recognizers know it for a phone).
+_PHONE_SHAPE = (3, 3, 4)
+
+
+def _phone_notation(text: str, m: regex.Match[str]) -> bool:
+    groups = tuple(len(g) for g in re.findall(r"[0-9]+", m.group(0)))
+    if groups == _PHONE_SHAPE or "(0)" in m.group(0):
+        return True
+    before = text[max(0, m.start() - 2) : m.start()]
+    return "+" in before
+
+
+_SHORTCODE = re.compile(r":[\w+-]{1,60}:")
+
+
+def _in_shortcode(text: str, i: int) -> bool:
+    """``text[i]`` is inside a ``:name:`` shortcode (``536:a0_:22``: the ``_`` is the
+    name's, not a separator)."""
+    colon = text.rfind(":", max(0, i - 60), i)
+    if colon < 0:
+        return False
+    m = _SHORTCODE.match(text, colon)
+    return m is not None and m.end() > i
+
+
+def may_have_shortcode(text: str) -> bool:
+    """``text`` may hold an emoji shortcode between two digits."""
+    return text.count(":") >= 2 and _SHORTCODE_HINT.search(text) is not None
+
+
+def may_have_marks(text: str) -> bool:
+    """``text`` may hold bracketed digit groups: a digit beside a bracket (each bracket
+    found by a one-class search, its neighbours looked at: several times faster than an
+    alternation on chat text with few brackets)."""
+    find = _ASCII_BRACKETS.finditer if text.isascii() else _BRACKETS.finditer
+    n = len(text)
+    for m in find(text):
+        i = m.start()
+        if (i + 1 < n and text[i + 1].isdigit()) or (i and (text[i - 1].isdigit() or (
+                text[i - 1] == "\\" and i > 1 and text[i - 2].isdigit()))):
+            return True
+    return False
+
+
+def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
+    """Brackets around or beside digit groups, or (``shortcodes``) emoji shortcodes
+    between them, as separators (issue 15, attack pass 6 C14/C6): a run of two or more digit groups with a
+    bracket glued to one of them loses every bracket (and a Markdown escape's backslash):
+    ``[536]-22-8710`` reads ``536-22-8710``, ``card (4532) (0151)...`` ``4532 0151...``; where
+    only brackets were between two groups the separator the run writes elsewhere stands
+    (``(536)22-8710`` reads ``536-22-8710``), or a blank (``(4532)(0151)``).  A
+    shortcode between two digits is a blank (``4111:star:1111``).  Only how the groups are
+    separated changes: the recognizers still validate (a phone ``(212) 555-0147`` reads
+    ``212 555-0147``, an amount ``(1,500.00)`` ``1,500.00``)."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    names: list[str] = []
+    if shortcodes:
+        for m in _SHORTCODE_BETWEEN.finditer(text):
+            name = m.group(0).strip(" \t:")
+            if len(name) == 4 and name.isalnum() and _IBAN_START_BEFORE.search(text, max(0, m.start() - 5),
+                                                                                  m.start()) is not None:
+                continue
+            edits.append((m.start(), m.end(), " ", m.start(), m.end()))  # with its blanks: one blank
+            names.append("emoji-separators")
+    if not shortcodes and may_have_marks(text):
+        for m in _BRACKETED_RUN.finditer(text):
+            run = m.group(0)
+            if not any(unicodedata.category(c) in ("Ps", "Pe") for c in run) or _phone_notation(text, m):
+                continue
+            a, b = m.span()
+            gaps: list[tuple[int, int, str]] = []  # (start, end, what is left without brackets)
+            k = a
+            while k < b:
+                if text[k].isdigit():
+                    k += 1
+                    continue
+                j = k
+                while j < b and not text[j].isdigit():
+                    j += 1
+                gaps.append((k, j, "".join(c for c in text[k:j]
+                                           if c != "\\" and unicodedata.category(c) not in ("Ps", "Pe"))))
+                k = j
+            # a gap of brackets only reads as the separator the run writes elsewhere
+            # (``(536)22-8710``: ``536-22-8710``), else a blank
+            inner = [kept for g0, g1, kept in gaps if kept and g0 != a and g1 != b]
+            fill = max(inner, key=inner.count) if inner else " "
+            for k, j, kept in gaps:
+                if kept == text[k:j]:
+                    continue
+                if k == a:  # before the first group: nothing, mapped with the first digit
+                    edits.append((k, j + 1, kept + text[j], k, j + 1))
+                elif j == b:  # after the last group: nothing, mapped with the last digit
+                    edits.append((k - 1, j, text[k - 1] + kept, k - 1, j))
+                else:  # between two groups: what is left, or the run's separator
+                    edits.append((k, j, kept or fill, k, j))
+                names.append("bracketed-groups")
+    if not edits:
+        return None
+    order = sorted(range(len(edits)), key=lambda i: edits[i][0])
+    kept_edits: list[int] = []
+    reach = 0
+    for i in order:
+        if edits[i][0] >= reach:
+            kept_edits.append(i)
+            reach = edits[i][1]
+    return _edit(text, [edits[i] for i in kept_edits], [], [names[i] for i in kept_edits])
 
 
 #: the transforms that decode an escape (``%22``, ``&#53;``): their reading hides the
@@ -1089,6 +1435,10 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
         tex = _latex_and_words(result.text)
         if tex is not None:
             result = _compose(result, tex)
+    if may_have_shortcode(result.text):  # before glued labels: ``536:be0:22`` is a shortcode
+        shortcodes = _group_marks(result.text, shortcodes=True)
+        if shortcodes is not None:
+            result = _compose(result, shortcodes)
     if _glue_any(result.text):  # a digit touches a letter
         lettered = _letter_separators(result.text)
         if lettered is not None:
@@ -1103,6 +1453,10 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
     between = _between_groups(result.text)
     if between is not None:
         result = _compose(result, between)
+    if may_have_marks(result.text):  # after list markers: ``1) 536`` is an item's number
+        marks = _group_marks(result.text, shortcodes=False)
+        if marks is not None:
+            result = _compose(result, marks)
     return result
 
 

@@ -33,8 +33,12 @@ is read when it holds at least ``MIN_NUMBER_WORDS`` number words (each word of a
 run-together token counts; conjunctions do not), a number of three words or more, or
 ``hundred`` with a number before it: "one of two" or "three or four" stay words; or,
 fewer words among digit groups, ``MIN_MIXED_DIGITS`` digits in all (``536 two two 8710``;
-a lone one-word number at either end stays a word: ``last four 7654 32``).  Blanks between the numbers of a run are dropped, marks kept
-(``fifty-three six, twenty-two`` -> ``536,22``).  A single digit word touching a digit
+a lone one-word number at the start, or of two digits or more at the end, stays a word:
+``last four 7654 32``; a digit word at the end is a digit: ``536 22 871 zero``).  Blanks
+between the numbers of a run are dropped, marks kept (``fifty-three six, twenty-two`` ->
+``536,22``), except the two that show an SSN's 3-2-4 groups (``536 twenty two 8710`` ->
+``536 22 8710``, ``_shown_blanks``); two capitals before a run that starts with two
+digits in words are an IBAN's start (``DE eighty nine 3704...`` -> ``DE89...``).  A single digit word touching a digit
 (``5three6``) is a digit too.
 
 Why no library: ``text2num``'s ``alpha2digit`` reads compounds well, but returns a new
@@ -212,8 +216,9 @@ _DIGIT = re.compile(r"[0-9]")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 #: how far around a number word the text is tokenized
 _REACH = 48
-#: a digit group inside a run of words is at most this long
-_MAX_GROUP = 4
+#: a digit group inside a run of words is at most this long (an account number's 17
+#: digits: ``account forty eight 3920117``)
+_MAX_GROUP = 17
 #: a run-together token is read up to this length
 _MAX_TOKEN = 120
 
@@ -909,13 +914,15 @@ def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, 
 def _mixed(numbers: list[_Number]) -> list[_Number]:
     """Fewer number words among digit groups (``536 two two 8710``, ``53 six 22 8710``,
     ``536 22 87 one zero``): the numbers to read, when the words and groups together make
-    ``MIN_MIXED_DIGITS`` digits.  A lone one-word number at either end is left as a word
-    (``last four 7654 32``, ``first three 536``: prose naming the groups)."""
+    ``MIN_MIXED_DIGITS`` digits.  A lone one-word number at the start, or one of two
+    digits or more at the end, is left as a word (``last four 7654 32``, ``first three
+    536``: prose naming the groups); a digit word at the end is the last digit
+    (``536 22 871 zero``)."""
     part = numbers
     if len(part) >= 2 and part[0].words == 1 and part[1].words == 0:
         part = part[1:]
-    if len(part) >= 2 and part[-1].words == 1 and part[-2].words == 0:
-        part = part[:-1]
+    if len(part) >= 2 and part[-1].words == 1 and part[-2].words == 0 and len(part[-1].digits()) > 1:
+        part = part[:-1]  # a digit word at the end is the last digit (``536 22 871 zero``)
     if any(n.words for n in part) and any(n.words == 0 for n in part) and (
             sum(len(n.digits()) for n in part) >= MIN_MIXED_DIGITS):
         return part
@@ -941,22 +948,84 @@ def _emit_numbers(text: str, run: list[_Tok], owner: list[int], numbers: list[_N
                   edits: list[tuple[int, int, str, int, int]]) -> None:
     # clusters: numbers sharing a token are one edit
     clusters: list[tuple[int, int, str]] = []
+    worded: list[bool] = []  # a cluster holds a number word (not only a digit group)
     for num in numbers:
         ta, tb = owner[num.first], owner[num.last]
         if clusters and clusters[-1][1] >= ta:
             a, _, digits = clusters[-1]
             clusters[-1] = (a, max(tb, clusters[-1][1]), digits + num.digits())
+            worded[-1] = worded[-1] or num.words > 0
         else:
             clusters.append((ta, tb, num.digits()))
+            worded.append(num.words > 0)
+    shown = _shown_blanks(text, run, clusters, worded)
+    if clusters and worded[0] and clusters[0][0] == 0 and len(clusters[0][2]) == 2 and clusters[0][2].isdigit():
+        # "DE eighty nine 3704 ...": an IBAN's country code, then its check digits in words
+        # and at least 11 more digits: the code and the check digits are one token
+        start = run[0].start
+        if _COUNTRY_BEFORE.search(text, max(0, start - 4), start) is not None and (
+                sum(len(c[2]) for c in clusters) >= _IBAN_MIN_DIGITS):
+            gap = _COUNTRY_BEFORE.search(text, max(0, start - 4), start)
+            assert gap is not None
+            edits.append((gap.start(1), gap.end(1), "", gap.start(1), gap.end(1)))
     for k, (ta, tb, digits) in enumerate(clusters):
         a, b = run[ta].start, run[tb].end
         if digits != text[a:b]:
             edits.append((a, b, digits, a, b))
         if k + 1 < len(clusters) and clusters[k + 1][0] == tb + 1:
             gap_a, gap_b = b, run[tb + 1].start
-            # blanks between numbers dropped; a hyphen too after spelled letters ("Golf-Bravo-82")
-            if _blank(text[gap_a:gap_b]) or (text[gap_a:gap_b] == "-" and digits.isalpha()):
+            # blanks between numbers dropped (but those shown, below); a hyphen too after
+            # spelled letters ("Golf-Bravo-82")
+            if k in shown:
+                if text[gap_a:gap_b] != " ":
+                    edits.append((gap_a, gap_b, " ", gap_a, gap_b))
+            elif _blank(text[gap_a:gap_b]) or (text[gap_a:gap_b] == "-" and digits.isalpha()):
                 edits.append((gap_a, gap_b, "", gap_a, gap_b))
+
+
+#: two capital letters standing alone, then one blank (an IBAN's country code before
+#: its check digits written in words)
+_COUNTRY_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}([ \t])$")
+#: the fewest digits of an IBAN (Norway: 2 check digits and 11)
+_IBAN_MIN_DIGITS = 13
+#: digits of an SSN/ITIN, and where its groups end (3-2-4)
+_SSN_DIGITS = 9
+_SSN_CUTS = (3, 5)
+
+
+def _shown_blanks(text: str, run: list[_Tok], clusters: list[tuple[int, int, str]], worded: list[bool]) -> set[int]:
+    """The blanks between clusters (by the index of the cluster before) that stay, as
+    the groups a reader sees: where digit groups and numbers in words, apart by blanks,
+    make 9 digits and groups end after the 3rd and the 5th digit, those two blanks stay
+    (``536 twenty two 8710``, ``536 22 eighty seven ten``, ``five thirty six 22 8710``
+    read ``536 22 8710``: an SSN's 3-2-4 as written; joined, nine digits are no
+    identifier without a label; ``53 six two two 8710``, ``fifty three six two two 8710``
+    too: the blanks after the 3rd and the 5th digit are what shows the groups); every
+    other blank between numbers is dropped (``eighty seven ten`` is 8710)."""
+    out: set[int] = set()
+    seg: list[int] = []  # clusters apart by blanks only
+
+    def flush() -> None:
+        if len(seg) < 2 or sum(len(clusters[k][2]) for k in seg) != _SSN_DIGITS:
+            return
+        if not any(worded[k] for k in seg) or not all(clusters[k][2].isdigit() for k in seg):
+            return
+        cuts: dict[int, int] = {}  # digits before a blank -> the cluster before it
+        at = 0
+        for k in seg[:-1]:
+            at += len(clusters[k][2])
+            cuts[at] = k
+        if all(c in cuts for c in _SSN_CUTS):
+            out.update(cuts[c] for c in _SSN_CUTS)
+
+    for k in range(len(clusters)):
+        seg.append(k)
+        last = k + 1 >= len(clusters) or clusters[k + 1][0] != clusters[k][1] + 1 or not _blank(
+            text[run[clusters[k][1]].end : run[clusters[k + 1][0]].start])
+        if last:
+            flush()
+            seg = []
+    return out
 
 
 def digit_bound(text: str) -> int:
