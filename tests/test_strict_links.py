@@ -181,6 +181,10 @@ rules:
     action: redact
     match: {entities: [US_SSN]}
     scope: {channel_types: [D]}
+  - id: private-hold
+    action: quarantine
+    match: {entities: [US_SSN]}
+    scope: {channel_types: [P]}
 """
 
 
@@ -272,3 +276,20 @@ def test_a_message_redacted_and_rewritten(env: tuple[Gateway, Simulator, Pages, 
     assert r.json()["props"] == {"unsafe_links": "true"} and SSN not in r.json()["message"]
     (rec,) = _rewritten(gw)[before:]
     assert rec["action"] == "redact" and rec["rewritten"] == ["props.unsafe_links"]
+
+
+def test_a_held_post_is_released_without_its_preview(env: tuple[Gateway, Simulator, Pages, int]) -> None:
+    """Held as it will be released: the quarantine keeps the rewritten body."""
+    import os
+
+    from tests.test_split_release import _approve, _channel, _held, _item_for
+    from tests.test_split_release import _post as _post_in
+
+    gw, sim, pages, port = env
+    pages.og["held"] = {"title": f"SSN {SSN}"}
+    mark = os.urandom(4).hex()
+    item = _item_for(gw, _held(_post_in(gw, "alice", _channel(gw), f"SSN {SSN} {mark} http://127.0.0.1:{port}/p/held")))
+    assert _approve(gw, item) == "released"
+    (post,) = [p for p in sim.posts() if mark in p.get("message", "")]
+    assert post["props"]["unsafe_links"] == "true" and "embeds" not in post.get("metadata", {})
+    assert "held" not in pages.fetches
