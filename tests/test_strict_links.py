@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from dlp_proxy.gateway import links
-from dlp_proxy.gateway.extract import go_json_decode
+from dlp_proxy.gateway.extract import go_json_decode, go_struct_fields
 from dlp_proxy.policy.testing import SSN
 from dlp_proxy.settings import SettingsError, load_settings
 from dlp_proxy.simulator import ThreadedServer
@@ -146,6 +146,24 @@ def test_property_the_props_rewrite_keeps_gos_reading(pairs: list[tuple[str, Any
     assert new_props == {**(props or {}), "unsafe_links": "true"}
     assert new_fields == fields
     assert list(json.loads(out))[-1] == "props"  # one props key, the last
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["channel_id", "Channel_ID", "CHANNEL_ID", "message", "Message"]),
+                          st.sampled_from(["a", "b", "c"])), min_size=1, max_size=8))
+def test_property_a_rewritten_body_keeps_gos_struct_fields(pairs: list[tuple[str, str]]) -> None:
+    """``json.dumps`` writes an exact key where it first appeared: with case variants Go
+    would read another value (another channel than the one judged).  The rewrite keeps
+    the key sent last of each field, for the strict mode and the redact action alike."""
+    text = _object(pairs)
+    doc, _ = go_json_decode(text)
+    want = go_struct_fields(doc, "")
+    links.go_fields_collapsed(doc)
+    assert go_struct_fields(go_json_decode(json.dumps(doc))[0], "") == want
+    doc, _ = go_json_decode(text)
+    links.set_unsafe_links(doc)
+    got = go_struct_fields(go_json_decode(json.dumps(doc))[0], "")
+    assert {k: v for k, v in got.items() if not k.startswith("props.")} == want
 
 
 def test_a_props_go_refuses_is_left_alone() -> None:

@@ -125,6 +125,36 @@ def go_props(doc: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
     return True, props
 
 
+def go_fields_collapsed(doc: dict[str, Any]) -> None:
+    """Rewrite ``doc`` in place so that serialising it keeps Go's reading of its
+    top-level struct fields.  ``json.dumps`` writes each exact key once, where it first
+    appeared, with its last value: with case variants (``channel_id``, ``Channel_ID``,
+    ``channel_id``) Go would then read a different one (the variant written last, not
+    the key sent last), e.g. another channel than the one judged.  Each group of keys
+    Go matches to one field (``go_field_name``) becomes one key, the one sent last,
+    with its value as it is now (masked by the redact action if it was); a group of
+    objects is merged in document order (later keys win), as Go decodes each into the
+    struct or map the earlier ones filled (one level deep: nested structs sent twice
+    keep the later one)."""
+    pairs: Iterable[tuple[Any, Any]] = getattr(doc, "order", None) or list(doc.items())
+    groups: dict[str, list[str]] = {}
+    for key, _ in pairs:
+        if key in doc:  # (a key removed since it was read is gone)
+            groups.setdefault(go_field_name(str(key)), []).append(str(key))
+    merged: dict[str, Any] = {}
+    for keys in groups.values():
+        last = keys[-1]
+        if len(set(keys)) > 1 and all(isinstance(doc.get(k), dict) for k in keys):
+            value: Any = {}
+            for k in keys:
+                value.update(doc[k])
+        else:
+            value = doc.get(last)
+        merged[last] = value
+    doc.clear()
+    doc.update(merged)
+
+
 def can_set_unsafe_links(doc: Any) -> bool:
     return isinstance(doc, dict) and go_props(doc)[0]
 
@@ -137,6 +167,7 @@ def set_unsafe_links(doc: dict[str, Any]) -> None:
         raise ValueError("props is neither an object nor null")
     for key in [k for k in doc if go_field_name(str(k)) == "props"]:
         del doc[key]
+    go_fields_collapsed(doc)
     merged = dict(props or {})
     merged[UNSAFE_LINKS] = "true"
     doc["props"] = merged

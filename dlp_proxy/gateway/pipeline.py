@@ -1226,6 +1226,8 @@ class Pipeline:
             parent[message_loc[-1]] = f"{parent[message_loc[-1]]}\n\n{note}" if note else parent[message_loc[-1]]
         if unsafe_links:  # after the masking: it addresses props by the keys as sent
             links.set_unsafe_links(doc)
+        elif isinstance(doc, dict):  # serialised as Go read it (case-variant keys)
+            links.go_fields_collapsed(doc)
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
