@@ -311,3 +311,15 @@ def test_a_held_post_is_released_without_its_preview(env: tuple[Gateway, Simulat
     (post,) = [p for p in sim.posts() if mark in p.get("message", "")]
     assert post["props"]["unsafe_links"] == "true" and "embeds" not in post.get("metadata", {})
     assert "held" not in pages.fetches
+
+
+def test_a_redacted_body_names_the_channel_it_was_judged_in(env: tuple[Gateway, Simulator, Pages, int]) -> None:
+    """Case variants of ``channel_id``: Go keeps the one sent last (the DM, judged: redact);
+    the rewritten body must not turn the town square variant into the one Go keeps."""
+    gw, sim, _, _ = env
+    dm, town = sim.channel("dm_alice_bob"), sim.channel("town_square")
+    body = _object([("channel_id", dm), ("Channel_Id", town), ("channel_id", dm), ("message", f"SSN {SSN} v")])
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/posts", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
+    assert r.json()["channel_id"] == dm and SSN not in r.json()["message"]
