@@ -128,6 +128,10 @@ def role_ids(spec: str) -> dict[str, tuple[str, ...]]:
     return out
 
 
+#: a host name as gateway/links.py compares them (lower case, no scheme, no port)
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?")
+
+
 def _cidrs(value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else list(value or ())
     out = []
@@ -181,6 +185,8 @@ class Settings(BaseModel):
     post_channel_ttl: int = Field(30, ge=1, le=3600, description="seconds the channel of an edited post is cached (a thread can be moved)")
     split_max_fragments: int = Field(32, ge=2, le=64, description="a new piece of an identifier is joined (in both orders) with up to this many minus one of the channel's most recent distinct earlier pieces, to catch one split across messages, users, fields and files (only texts that may hold a piece count): the per-post cost bound")
     split_window_seconds: int = Field(1800, ge=1, description="seconds a piece stays in the split window")
+    link_previews: Literal["allow", "allowlist", "off"] = Field("allow", description="`allow`: Mattermost makes link previews and readers load remote images as usual (the gateway judges a preview after it is made); `allowlist`: a post (create, edit, patch, scheduled) holding a link or markdown image on a host not in `DLP_LINK_PREVIEW_HOSTS` is forwarded with `props.unsafe_links` so that Mattermost makes no preview and clients load no image; `off`: any host (docs/architecture.md \"Link previews\")")
+    link_preview_hosts: tuple[str, ...] = Field((), description="comma-separated host names whose links keep their previews with `DLP_LINK_PREVIEWS=allowlist` (exact names: list a subdomain on its own)")
     integration_urls: tuple[str, ...] = Field((), description="comma-separated URL prefixes of integrations (interactive buttons and menus, outgoing webhooks, slash commands) whose answers Mattermost may post; a post whose action names any other integration but a plugin route (`/plugins/...`), and an outgoing webhook or slash command registered with any other URL, is refused (docs/architecture.md \"Integration responses\")")
     integration_check_queue: int = Field(1000, ge=1, le=100_000, description="post actions, dialog submissions and commands waiting for the after-the-fact check of what their integration posted; when full, the check is skipped, archived and alerted")
     split_window_bytes: Size = Field(64 * 1024, ge=1024, description="encrypted pieces kept per channel in the split window (the oldest are evicted first; at most 512 pieces)")
@@ -268,6 +274,16 @@ class Settings(BaseModel):
     @classmethod
     def _trusted(cls, value: Any) -> tuple[str, ...]:
         return _cidrs(value)
+
+    @field_validator("link_preview_hosts", mode="before")
+    @classmethod
+    def _link_preview_hosts(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value or ())
+        hosts = tuple(str(i).strip().lower().rstrip(".") for i in items if str(i).strip())
+        for host in hosts:
+            if not _HOST_NAME.fullmatch(host):
+                raise ValueError(f"not a host name: {host!r}")
+        return hosts
 
     @field_validator("integration_urls", mode="before")
     @classmethod

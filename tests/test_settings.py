@@ -65,6 +65,7 @@ SAMPLES: dict[str, str] = {
     "max_inflight_bytes": "64m", "max_connections_per_ip": "16", "client_header_timeout": "20",
     "client_body_timeout": "30", "client_body_min_rate": "4k", "sender_actions_url": "http://dlp-gateway:8080",
     "integration_urls": "https://hooks.example.com/mm/,http://jira-bridge:8000", "integration_check_queue": "50",
+    "link_previews": "allowlist", "link_preview_hosts": "docs.example.com,wiki.example.com",
     "export_worker": "w0-0", "export_identity_ttl": "60", "export_mattermost_url": "http://mm.example:8065",
     # OIDC sign-in for the console (review/oidc.py)
     "review_oidc_issuer": "https://idp.example/realms/acme", "review_oidc_client_id": "dlp-review",

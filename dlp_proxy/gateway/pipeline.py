@@ -38,7 +38,7 @@ import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
-from dlp_proxy.gateway import atrest, audience, responses
+from dlp_proxy.gateway import atrest, audience, links, responses
 from dlp_proxy.gateway.budget import LoopMeter, ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
@@ -150,6 +150,10 @@ class GatewayConfig:
     #: None: an empty allowlist (only plugin routes)
     integration_allowlist: Any = None
     redact_footnote: str = "(Identifiers in this message were masked by the data-loss-prevention gateway.)"
+    #: DLP_LINK_PREVIEWS / DLP_LINK_PREVIEW_HOSTS (gateway/links.py): posts with other
+    #: links are forwarded with ``props.unsafe_links``
+    link_previews: str = "allow"
+    link_preview_hosts: frozenset[str] = frozenset()
 
 
 class Notifier:
@@ -536,7 +540,15 @@ class Pipeline:
                 await self.split_window.withdraw(window_piece)
             except Exception as exc:
                 log.warning("split window: a stopped request's piece could not be withdrawn (%s)", type(exc).__name__)
+        # DLP_LINK_PREVIEWS (gateway/links.py): a post forwarded or held with a link
+        # whose host is not allowlisted gets ``props.unsafe_links``: no preview is made
+        unsafe_links = (self.config.link_previews != "allow" and decision.action is not Action.BLOCK
+                        and links.needs_unsafe_links(route.name, ex.json_doc, self.config.link_previews,
+                                                     self.config.link_preview_hosts)
+                        and links.can_set_unsafe_links(ex.json_doc))
         record = self._record(req, route, path, ctx, decision, items, started)
+        if unsafe_links:
+            record["rewritten"] = ["props." + links.UNSAFE_LINKS]  # what changed, not content
         if decision.details.get("uninspected"):
             record["uninspected"] = list(decision.details["uninspected"])
         if decision.action in (Action.BLOCK, Action.QUARANTINE, Action.REDACT):
@@ -551,7 +563,7 @@ class Pipeline:
             # a held upload shows its reviewer the whole extracted text: the texts its
             # worker kept come back now (``KeptFileText``)
             decision = replace(decision, scanned=await self._whole_texts(decision.scanned, session))
-        verdict = await self._act(req, route, ctx, decision, record_id, ex, body, policy)
+        verdict = await self._act(req, route, ctx, decision, record_id, ex, body, policy, unsafe_links=unsafe_links)
         verdict.route = route.name
         if window_piece is not None and verdict.forward and route.name == "posts.create":
             verdict.split_piece = window_piece  # the post's id comes in Mattermost's answer
@@ -1178,7 +1190,8 @@ class Pipeline:
     # ------------------------------------------------------------------ act
 
     async def _act(self, req: GatewayRequest, route: Route, ctx: RequestContext, decision: Decision,
-                   record_id: str, ex: Extracted, body: bytes, policy: PolicyEngine) -> Verdict:
+                   record_id: str, ex: Extracted, body: bytes, policy: PolicyEngine, *,
+                   unsafe_links: bool = False) -> Verdict:
         """Carry out the policy's decision as it is; every word the sender sees comes
         from the policy's ``messages`` (dlp_proxy.policy.notify)."""
         from dlp_proxy.policy.notify import user_message
@@ -1188,16 +1201,23 @@ class Pipeline:
         after = (self._after(ctx, decision, record_id, policy) if decision.notify_sender or decision.alert_channel_id
                  else None)
         if action in (Action.ALLOW, Action.MONITOR):
+            if unsafe_links:  # the body as Go reads it, props rewritten (``links.set_unsafe_links``)
+                links.set_unsafe_links(ex.json_doc)
+                return Verdict(forward=True, new_body=json.dumps(ex.json_doc, ensure_ascii=False).encode("utf-8"),
+                               decision=decision, record_id=record_id, after=after)
             return Verdict(forward=True, decision=decision, record_id=record_id, after=after)
         if action is Action.REDACT:
-            new_body = self._redacted_body(ex, decision, footnote)
+            new_body = self._redacted_body(ex, decision, footnote, unsafe_links=unsafe_links)
             return Verdict(forward=True, new_body=new_body, decision=decision, record_id=record_id, after=after)
         worded = decision if decision.entity_types else replace(
             decision, entity_types=tuple(sorted({f.entity_type for _, f in decision.findings})))
         if action is Action.QUARANTINE:
             if self.quarantine is None:
                 raise RuntimeError("policy chose quarantine but no quarantine store is configured")
-            if req.spool is not None and not body:  # the body is on disk (``GatewayRequest.spool``)
+            if unsafe_links:  # held as it will be released: without its preview
+                links.set_unsafe_links(ex.json_doc)
+                body = json.dumps(ex.json_doc, ensure_ascii=False).encode("utf-8")
+            elif req.spool is not None and not body:  # the body is on disk (``GatewayRequest.spool``)
                 body = await asyncio.to_thread(req.spool.read)
             held = HeldRequest(
                 method=req.method.upper(),
@@ -1235,7 +1255,8 @@ class Pipeline:
 
         return run
 
-    def _redacted_body(self, ex: Extracted, decision: Decision, footnote: str | None = None) -> bytes:
+    def _redacted_body(self, ex: Extracted, decision: Decision, footnote: str | None = None, *,
+                       unsafe_links: bool = False) -> bytes:
         from dlp_proxy.policy import findings_to_redact, redact_text
 
         doc = ex.json_doc
@@ -1257,6 +1278,10 @@ class Pipeline:
                 parent = parent[key]
             note = self.config.redact_footnote if footnote is None else footnote
             parent[message_loc[-1]] = f"{parent[message_loc[-1]]}\n\n{note}" if note else parent[message_loc[-1]]
+        if unsafe_links:  # after the masking: it addresses props by the keys as sent
+            links.set_unsafe_links(doc)
+        elif isinstance(doc, dict):  # serialised as Go read it (case-variant keys)
+            links.go_fields_collapsed(doc)
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 

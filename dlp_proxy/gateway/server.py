@@ -248,6 +248,8 @@ async def run(settings: RunSettings) -> int:
         upstream_timeout_seconds=settings.upstream_timeout_seconds,
         max_text_body_bytes=cfg.max_text_body,
         max_post_runes=cfg.max_post_runes,
+        link_previews=cfg.link_previews,
+        link_preview_hosts=frozenset(cfg.link_preview_hosts),
     )
     pipeline = Pipeline(
         detector=detector,

@@ -12,7 +12,10 @@ and every reader is shown the page's site name, title and description under the
 post (``ServiceSettings.EnableLinkPreviews``, on by default).
 
 The simulator does the same for http(s) links so the gateway's after-the-fact check
-of what Mattermost fetched can be tested against a real page on a real socket."""
+of what Mattermost fetched can be tested against a real page on a real socket.  A post
+whose ``props.unsafe_links`` is the string ``"true"`` gets no embed (and Mattermost
+would measure no images) unless its first link is a permalink (``getEmbedsAndImages``,
+model/post.go ``HasUnsafeLinks``)."""
 
 from __future__ import annotations
 
@@ -30,6 +33,9 @@ TIMEOUT_SECONDS = 5.0
 _FENCE = re.compile(r"```.*?(```|$)", re.S)
 _CODE = re.compile(r"`[^`]*`")
 _LINK = re.compile(r"https?://[^\s<>()\[\]`]+", re.I)
+#: post_metadata.go looksLikeAPermalink: the site URL, then ``team/pl/<post id>`` (the
+#: simulator serves any host as its own site)
+_PERMALINK = re.compile(r"^[a-z]+://[^/]+/[0-9a-z_-]{1,64}/pl/[a-z0-9]{26}$")
 
 
 def first_link(message: str) -> str | None:
@@ -91,9 +97,17 @@ class LinkPreviews:
         app/post_metadata.go ``getEmbedForPost``: a post with ``props.attachments`` has a
         ``message_attachment`` embed and no link fetched; with
         ``ServiceSettings.EnableLinkPreviews`` off nothing is fetched."""
+        link = first_link(message)
+        if isinstance(props, dict) and props.get("unsafe_links") == "true" and not (
+                link is not None and _PERMALINK.search(link)):
+            # model/post.go HasUnsafeLinks (the string "true" only): getEmbedsAndImages
+            # returns before getEmbedForPost, and getImagesForPost returns none, unless
+            # the first link looks like a permalink (looksLikeAPermalink); nothing is
+            # fetched or stored
+            return []
         if isinstance(props, dict) and "attachments" in props:
             return [{"type": "message_attachment"}]
-        link = first_link(message) if self.enabled else None
+        link = link if self.enabled else None
         if link is None:
             return []
         key = (link, create_at_ms - create_at_ms % 3_600_000)  # model.FloorToNearestHour
