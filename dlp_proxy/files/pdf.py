@@ -14,7 +14,10 @@ a font that maps its codes to text through a ToUnicode CMap, a Type3 or composit
 an embedded font program; an annotation appearance stream; text drawn out of reading
 order, also read by position as ``page=N/layout``) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
 rendering OCR'd: ``page=N/rendered``.  Both readings are judged.  A page of text in the
-standard fonts without ToUnicode is not rendered: its text layer is what is drawn.
+standard fonts without ToUnicode is not rendered: its text layer is what is drawn.  Fonts
+alone get only the first ``FONT_RENDER_PAGES`` pages rendered; past them, the pages that
+show text in a font that draws other digits than its text layer says (``_FontCheck``,
+each font checked once on a specimen of the codes the document shows in it).
 """
 
 from __future__ import annotations
