@@ -361,14 +361,17 @@ def pptx_table(rows: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
-def xlsx_rows(rows: list[list[object]]) -> bytes:
-    """A workbook whose first sheet holds ``rows`` from A1 (numbers stay numbers)."""
+def xlsx_rows(rows: list[list[object]], formats: dict[str, str] | None = None) -> bytes:
+    """A workbook whose first sheet holds ``rows`` from A1 (numbers stay numbers);
+    ``formats``: number formats by cell (``{"B2": '0"-"'}``)."""
     import openpyxl
 
     wb = openpyxl.Workbook()
     ws = wb.active
     for row in rows:
         ws.append(row)
+    for cell, number_format in (formats or {}).items():
+        ws[cell].number_format = number_format
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
