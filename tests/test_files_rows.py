@@ -32,8 +32,8 @@ DIRTY: dict[str, Callable[[], bytes]] = {
     # number formats with literal text: Excel shows 536- 22- 8710 in the row
     "xlsx-format-literals": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 536, 22, 8710]],
                                                       {"B2": '0"-"', "C2": '0"-"'}),
-    "xlsx-format-literals-both-sides": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 536, 22, 8710]],
-                                                                 {"B2": '0"-"', "C2": '0"-"', "D2": '"/"0'}),
+    "xlsx-format-literals-slash": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 536, 22, 8710]],
+                                                            {"B2": '0"/"', "C2": '0"/"'}),
     "xlsx-row-label-below-header": lambda: filegen.xlsx_rows([["Field", "Value"], ["Name", "Ann"],
                                                               ["Tax id (SSN)", 536228710]]),
     "md": lambda: b"# Client\n\n| Field | A | B | C |\n|---|---|---|---|\n| Name | Ann | x | y |\n"
@@ -83,7 +83,8 @@ def test_split_row_needs_adjacent_short_number_cells() -> None:
     assert split_row(["IBAN", "DE89", "3704", "0044", "0532", "0130", "00"]) != []
     # separators a number format (or the writer) shows beside a cell's digits
     assert split_row(["SSN", "536-", "22-", "8710"]) == ["SSN : 536 | 22 | 8710"]
-    assert split_row(["SSN", "(536)", "22/", "-8710"]) == ["SSN : 536 | 22 | 8710"]
+    assert split_row(["SSN", "536)", "22/", "8710."]) == ["SSN : 536 | 22 | 8710"]
+    assert split_row(["Total", "45000", "-10"]) == []  # a leading sign: a negative number
     assert split_row(["Total", "-12.5", "-3.25"]) == []  # decimals are not group cells
     assert split_row(["SSN", "536", "", "22", "8710"]) == []  # an empty cell breaks the run
     assert split_row(["Qty", "100", "Price", "25.50"]) == []
