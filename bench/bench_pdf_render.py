@@ -55,6 +55,9 @@ def cases() -> dict[str, bytes]:
         "clean text, embedded TTF (ToUnicode), 3 pages": out.getvalue(),
         "scanned, 1 page": filegen.scanned_pdf(["Meeting minutes", "Q3 rebalancing approved by the committee"]),
         "text + picture, 1 page": filegen.pdf_drawn("text-plus-image"),
+        # past pdf.FONT_RENDER_PAGES the font check (one specimen a font) decides
+        "office-like, embedded TTF (ToUnicode), 14 pages": filegen.pdf_embedded_font_pages(14),
+        "same, ToUnicode lies about the digits, 14 pages": filegen.pdf_embedded_font_pages(14, lie=True),
     }
 
 

@@ -153,6 +153,49 @@ def pdf_tounicode_lie(ssn: str = SSN_DRAWN, *, lie: bool = True, honest: bool = 
     return _hand_pdf(content, b"/F1 5 0 R /F2 6 0 R", extra)
 
 
+def pdf_embedded_font_pages(n: int, *, secret_page: int = 0, lie: bool = False, ssn: str = SSN_DRAWN) -> bytes:
+    """``n`` pages of a memo in an embedded TrueType font with a ToUnicode map (as office
+    exports write them: DejaVu Sans, subset by reportlab), 30 lines a page, dates and
+    amounts in them; page ``secret_page`` (1-based) also holds ``client SSN <ssn>``.
+    ``lie``: the ToUnicode map reads the digit glyphs' codes as the letters a..j (a viewer
+    shows the digits, text extraction reads letters)."""
+    from pypdf import PdfReader, PdfWriter
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("DejaVuMemo", FONT))
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=(612, 792))
+    for page in range(1, n + 1):
+        c.setFont("DejaVuMemo", 11)
+        for line in range(30):
+            text = (f"client SSN {ssn}" if page == secret_page and line == 12 else
+                    f"Item {page}.{line + 1}: allocation reviewed on 2026-11-{(line % 28) + 1:02d}, EUR {line * 137} (ok)")
+            c.drawString(56, 760 - 24 * line, text)
+        c.showPage()
+    c.save()
+    if not lie:
+        return out.getvalue()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(out.getvalue())))
+    done: set[int] = set()
+    for pg in writer.pages:
+        fonts = pg["/Resources"]["/Font"]
+        for name in fonts:
+            font = fonts[name].get_object()
+            ref = font.raw_get("/ToUnicode") if "/ToUnicode" in font else None
+            if ref is None or ref.idnum in done:
+                continue
+            done.add(ref.idnum)
+            stream = font["/ToUnicode"].get_object()
+            data = stream.get_data()
+            data = re.sub(rb"<3([0-9])> <003[0-9]>", lambda m: b"<3%s> <00%02X>" % (m[1], 0x61 + int(m[1])), data)
+            stream.set_data(data)
+    result = io.BytesIO()
+    writer.write(result)
+    return result.getvalue()
+
+
 def pdf_annotation_drawn(subtype: str, ssn: str = SSN_DRAWN) -> bytes:
     """A page of text with one annotation of ``subtype`` (``Widget``: a text field whose
     /V is ``x``) whose appearance stream (/AP /N) draws ``client SSN <ssn>``."""
@@ -318,14 +361,17 @@ def pptx_table(rows: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
-def xlsx_rows(rows: list[list[object]]) -> bytes:
-    """A workbook whose first sheet holds ``rows`` from A1 (numbers stay numbers)."""
+def xlsx_rows(rows: list[list[object]], formats: dict[str, str] | None = None) -> bytes:
+    """A workbook whose first sheet holds ``rows`` from A1 (numbers stay numbers);
+    ``formats``: number formats by cell (``{"B2": '0"-"'}``)."""
     import openpyxl
 
     wb = openpyxl.Workbook()
     ws = wb.active
     for row in rows:
         ws.append(row)
+    for cell, number_format in (formats or {}).items():
+        ws[cell].number_format = number_format
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -49,6 +49,10 @@ STOPPED: list[tuple[str, Callable[[], bytes], str]] = [
     # shown only in what a viewer draws: a picture beside a sentence, a lying ToUnicode map
     ("pdf-text-plus-image", lambda: filegen.pdf_drawn("text-plus-image"), "memo.pdf"),
     ("pdf-tounicode-lie", filegen.pdf_tounicode_lie, "statement.pdf"),
+    # an embedded font whose ToUnicode map reads its digits as letters, the SSN on page 12
+    # (past pdf.FONT_RENDER_PAGES: found by the font check, files/pdf.py _FontCheck)
+    ("pdf-embedded-font-lie-page-12", lambda: filegen.pdf_embedded_font_pages(12, secret_page=12, lie=True),
+     "report.pdf"),
 ]
 
 

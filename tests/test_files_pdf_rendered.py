@@ -12,7 +12,7 @@ import io
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
@@ -255,3 +255,78 @@ def test_a_tounicode_map_that_disagrees_with_the_glyph_names_is_a_reason_on_any_
     ex = extract(out.getvalue(), filename="pack.pdf")
     assert _rendered(ex) == ["page=1/rendered", "page=3/rendered"]  # page 3: past the font cap
     assert SSN in _at(ex, "page=3/rendered")
+
+
+def test_an_embedded_font_that_lies_past_the_font_cap_gets_its_pages_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An office-like PDF in an embedded TrueType font whose ToUnicode map reads its digit
+    glyphs as letters: past FONT_RENDER_PAGES, the font check (a specimen of the codes the
+    document shows, drawn and OCR'd once a font) finds the lie and the page with the SSN is
+    rendered; the same PDF with an honest map gets no page past the cap rendered."""
+    from dlp_proxy.files import pdf
+
+    monkeypatch.setattr(pdf, "FONT_RENDER_PAGES", 1)
+    lie = filegen.pdf_embedded_font_pages(3, secret_page=3, lie=True)
+    ex = extract(lie, filename="report.pdf")
+    assert SSN not in _at(ex, "page=3")  # the text layer reads letters
+    assert _rendered(ex) == ["page=1/rendered", "page=2/rendered", "page=3/rendered"]
+    assert _digits(SSN) in _digits(_at(ex, "page=3/rendered"))
+    honest = extract(filegen.pdf_embedded_font_pages(3, secret_page=3), filename="report.pdf")
+    assert SSN in _at(honest, "page=3")
+    assert _rendered(honest) == ["page=1/rendered"]
+
+
+def test_the_font_check_compares_the_specimen_with_the_text_layer() -> None:
+    """``font_lies`` on the fonts themselves: the honest font's codes read as they
+    extract; the lying font draws digits for codes that extract to letters."""
+    from dlp_proxy.files.context import Ctx
+    from dlp_proxy.files.limits import Budget
+    from dlp_proxy.files.pdf import font_lies, page_font_uses
+
+    verdicts = []
+    for lie in (False, True):
+        page = PdfReader(io.BytesIO(filegen.pdf_embedded_font_pages(1, secret_page=1, lie=lie))).pages[0]
+        uses = page_font_uses(page)
+        assert uses is not None and len(uses) == 1
+        ((font, codes),) = uses.values()
+        assert set(b"0123456789SN") <= codes
+        verdicts.append(font_lies(font, sorted(codes), Ctx(Budget(Limits()))))
+    assert verdicts == [False, True]
+
+
+@pytest.mark.parametrize(("read", "claimed", "agree"), [
+    ("0123456789", "0123456789", True),
+    ("Oo1l", "Ool1", True),  # O and l read as the digits the recognizers take them for
+    ("4?7+", "4?7+", True),
+    ("5", "e", False),  # a digit drawn for a letter
+    ("0123456789", "0123456798", False),  # two digits swapped
+    ("012345678", "0123456789", False),  # a digit said but not drawn
+    ("07", "0?", True),  # ? drawn alone reads as 7
+    ("077", "0?", False),  # ... once
+])
+def test_digits_agree(read: str, claimed: str, agree: bool) -> None:
+    from dlp_proxy.files.pdf import _digits_agree
+
+    assert _digits_agree(read, claimed) is agree
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=64))
+def test_literal_strings_are_read_back_as_written(raw: bytes) -> None:
+    """A content stream's literal string, escaped as a writer escapes it (parentheses,
+    backslashes, octal for the rest), reads back as its bytes."""
+    from dlp_proxy.files.pdf import _tokens
+
+    escaped = b"".join(b"\\" + bytes([c]) if c in b"()\\" else b"\\%03o" % c if c < 32 or c > 126 else bytes([c])
+                       for c in raw)
+    assert list(_tokens(b"BT (" + escaped + b") Tj ET")) == [("o", b"BT"), ("s", raw), ("o", b"Tj"), ("o", b"ET")]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=200))
+def test_any_content_stream_is_tokenised_without_error(data: bytes) -> None:
+    from pypdf.generic import DictionaryObject
+
+    from dlp_proxy.files.pdf import _shown_codes
+
+    uses: dict[int, Any] = {}
+    assert _shown_codes(data, DictionaryObject(), uses) in (True, False)

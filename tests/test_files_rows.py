@@ -29,6 +29,11 @@ DIRTY: dict[str, Callable[[], bytes]] = {
     "pptx": lambda: filegen.pptx_table(SPLIT),
     "xlsx-split": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 536, 22, 8710]]),
     "xlsx-row-label": lambda: filegen.xlsx_rows([["SSN", 536228710]]),
+    # number formats with literal text: Excel shows 536- 22- 8710 in the row
+    "xlsx-format-literals": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 536, 22, 8710]],
+                                                      {"B2": '0"-"', "C2": '0"-"'}),
+    "xlsx-format-literals-slash": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 536, 22, 8710]],
+                                                            {"B2": '0"/"', "C2": '0"/"'}),
     "xlsx-row-label-below-header": lambda: filegen.xlsx_rows([["Field", "Value"], ["Name", "Ann"],
                                                               ["Tax id (SSN)", 536228710]]),
     "md": lambda: b"# Client\n\n| Field | A | B | C |\n|---|---|---|---|\n| Name | Ann | x | y |\n"
@@ -76,6 +81,11 @@ def test_cells_of_two_rows_never_fuse(detector: Engine, key: str) -> None:
 def test_split_row_needs_adjacent_short_number_cells() -> None:
     assert split_row(["SSN", "536", "22", "8710"]) == ["SSN : 536 | 22 | 8710"]
     assert split_row(["IBAN", "DE89", "3704", "0044", "0532", "0130", "00"]) != []
+    # separators a number format (or the writer) shows beside a cell's digits
+    assert split_row(["SSN", "536-", "22-", "8710"]) == ["SSN : 536 | 22 | 8710"]
+    assert split_row(["SSN", "536)", "22/", "8710."]) == ["SSN : 536 | 22 | 8710"]
+    assert split_row(["Total", "45000", "-10"]) == []  # a leading sign: a negative number
+    assert split_row(["Total", "-12.5", "-3.25"]) == []  # decimals are not group cells
     assert split_row(["SSN", "536", "", "22", "8710"]) == []  # an empty cell breaks the run
     assert split_row(["Qty", "100", "Price", "25.50"]) == []
     assert split_row(["12", "34"]) == []  # too few digits to be an identifier
@@ -108,7 +118,7 @@ def _upload(gw: Gateway, data: bytes, name: str) -> httpx.Response:
                       data={"channel_id": gw.sim.channel("town_square")}, files={"files": (name, data)}, timeout=120)
 
 
-@pytest.mark.parametrize("key", ["docx", "xlsx-row-label", "md"])
+@pytest.mark.parametrize("key", ["docx", "xlsx-row-label", "xlsx-format-literals", "md"])
 def test_split_row_upload_is_stopped_by_the_gateway(gateway: Gateway, key: str) -> None:
     r = _upload(gateway, DIRTY[key](), _name(key))
     assert r.status_code == 403, r.text

@@ -493,3 +493,36 @@ def grey_and_colour(img: Any) -> tuple[Any, Any | None]:
         return img.convert("L"), None
     colour = img.convert("RGB")
     return colour.convert("L"), colour
+
+
+def read_block(image: Any, ctx: Ctx) -> str | None:
+    """Tesseract's reading of ``image`` as one block of lines (page segmentation mode 6:
+    no layout analysis), within the file's OCR time; None when no engine could read it.
+    For pictures this module draws itself (``pdf.py``'s font specimens), not uploads."""
+    import tesserocr
+
+    api = engine(ctx.limits.ocr_languages)
+    if api is None:
+        return None
+    budget = ctx.budget
+    room = min(ctx.limits.ocr_max_seconds - budget.ocr_seconds, budget.remaining_seconds())
+    wall_room = min(room * max(2.0, 1.5 * budget.slowdown()), budget.remaining_wall_seconds())
+    if room <= 0.0 or wall_room <= 0.0:
+        return None
+    started = budget.cpu_clock()
+    try:
+        api.SetPageSegMode(tesserocr.PSM.SINGLE_BLOCK)
+        api.SetImage(image)
+        ok = bool(api.Recognize(timeout=max(1, int(wall_room * 1000))))
+        text = str(api.GetUTF8Text()) if ok else None
+    except Exception:
+        text = None
+    finally:
+        budget.ocr_seconds += budget.cpu_clock() - started
+        try:
+            api.Clear()
+            api.SetPageSegMode(tesserocr.PSM.AUTO)
+        except Exception:  # noqa: S110 - best effort: the engine is set up again on its next use
+            pass
+    budget.check_time()
+    return text

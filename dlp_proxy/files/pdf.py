@@ -14,7 +14,10 @@ a font that maps its codes to text through a ToUnicode CMap, a Type3 or composit
 an embedded font program; an annotation appearance stream; text drawn out of reading
 order, also read by position as ``page=N/layout``) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
 rendering OCR'd: ``page=N/rendered``.  Both readings are judged.  A page of text in the
-standard fonts without ToUnicode is not rendered: its text layer is what is drawn.
+standard fonts without ToUnicode is not rendered: its text layer is what is drawn.  Fonts
+alone get only the first ``FONT_RENDER_PAGES`` pages rendered; past them, the pages that
+show text in a font that draws other digits than its text layer says (``_FontCheck``,
+each font checked once on a specimen of the codes the document shows in it).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import io
 import logging
 import re
 import threading
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from dlp_proxy.files.limits import TimeUp
@@ -81,7 +85,7 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
         ctx.problem("page-limit")
     rendered = _Rendered(data)
     try:
-        if not _pages(pages, n_pages, rendered, ctx):
+        if not _pages(pages, n_pages, rendered, ctx, _FontCheck(pages, min(n_pages, ctx.limits.max_pages))):
             return
     finally:
         rendered.close()
@@ -89,7 +93,7 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
     _attachments(reader, ctx)
 
 
-def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx) -> bool:
+def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx, fonts: _FontCheck) -> bool:
     """Read the pages (up to ``max_pages``); False when the file's text limit is reached."""
     budget = ctx.budget
     for index in range(min(n_pages, ctx.limits.max_pages)):
@@ -141,11 +145,21 @@ def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx) -> bool:
                 reasons.discard("image")  # its page images were read at their own resolution
             if backwards:
                 reasons.add("out-of-order")
-            if index >= FONT_RENDER_PAGES:
+            if index >= FONT_RENDER_PAGES and reasons & _FONT_REASONS:
                 # Office exports embed their fonts with ToUnicode maps on every page: a
                 # rendering of each page would cost a page of OCR (~0.8 s) and hold any long
-                # report as too large.  Fonts alone make only the first pages rendered.
+                # report as too large.  Fonts alone make only the first pages rendered, and
+                # past them the pages that show text in a font that draws other digits
+                # than its text says (each font checked once: _FontCheck).
                 reasons -= _FONT_REASONS
+                if not reasons:
+                    try:
+                        if fonts.page_lies(index, ctx):
+                            reasons.add("font-lies")
+                    except TimeUp:
+                        raise
+                    except Exception:
+                        reasons.add("font-lies")  # a font that cannot be checked: as drawn
             if reasons:
                 try:
                     rendered.ocr(index, loc, ctx, has_text=not image_only)
@@ -813,3 +827,358 @@ def _attachments(reader: Any, ctx: Ctx) -> None:
             if not ctx.budget.take_entry(ctx.loc(f"attachment={name}")):
                 return
             ctx.child(f"attachment={name}").extract(bytes(blob), name=name)
+
+
+# -- fonts that may lie, checked once a font (pages past FONT_RENDER_PAGES) ----------------
+#
+# A font with a ToUnicode map or its own glyph program can draw other glyphs than its text
+# extracts to.  The first FONT_RENDER_PAGES pages that use one are rendered; past them, a
+# page whose only reason is such a font is rendered when one of the fonts it shows text in
+# draws a digit its text layer does not say (``_FontCheck``): every code the document
+# shows in the font (from every page read) is drawn once, by PDFium, in a specimen, and
+# the specimen OCR'd and compared with what pypdf extracts from the same codes.
+
+#: codes of one font drawn in one specimen at most (more: the font is taken as lying)
+MAX_SPECIMEN_CODES = 512
+#: glyphs a specimen line
+SPECIMEN_LINE = 12
+#: points a glyph in the specimen (rendered at 72 dpi: 24 px)
+SPECIMEN_POINTS = 24
+#: characters that Tesseract reads as a digit when a specimen draws them (measured on the
+#: DejaVu family): the letters the identifier recognizers read as digits anyway
+#: (recognizers/_common.py LOOKALIKE), strokes and brackets as 1, ``?`` as 7, ``+`` as 4,
+#: ``&`` as 8
+_LOOKALIKE_DIGITS = str.maketrans({
+    "O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "|": "1", "!": "1", "[": "1", "]": "1", "(": "1", ")": "1",
+    "{": "1", "}": "1", "/": "1", "\\": "1", "'": "1", "?": "7", "+": "4", "&": "8", "$": "5", "%": "8", "#": "4"})
+_DELIMS = b"()<>[]{}/%"
+_SPACE = b" \t\r\n\f\x00"
+
+
+def _literal(data: bytes, i: int) -> tuple[bytes, int]:
+    """The literal string starting at ``data[i] == '('`` (nested parentheses, escapes) and
+    the index after it."""
+    out = bytearray()
+    depth = 1
+    i += 1
+    n = len(data)
+    while i < n:
+        c = data[i]
+        if c == 0x5C:  # backslash
+            i += 1
+            if i >= n:
+                break
+            e = data[i]
+            if e in b"01234567":
+                j = i
+                while j < n and j < i + 3 and data[j] in b"01234567":
+                    j += 1
+                out.append(int(data[i:j], 8) & 0xFF)
+                i = j
+                continue
+            if e in b"\r\n":
+                i += 2 if data[i:i + 2] == b"\r\n" else 1
+                continue
+            out += {0x6E: b"\n", 0x72: b"\r", 0x74: b"\t", 0x62: b"\b", 0x66: b"\f"}.get(e, bytes([e]))
+            i += 1
+            continue
+        if c == 0x28:
+            depth += 1
+        elif c == 0x29:
+            depth -= 1
+            if depth == 0:
+                return bytes(out), i + 1
+        out.append(c)
+        i += 1
+    return bytes(out), n
+
+
+def _tokens(data: bytes) -> Any:
+    """The tokens of a content stream: ("s", bytes) for strings, ("n", name) for names,
+    ("[", ""), ("]", ""), ("o", operator or number).  Dictionaries' ``<<``/``>>`` are
+    skipped; an inline image (``BI``) ends the stream (``("BI", b"")``)."""
+    i, n = 0, len(data)
+    while i < n:
+        c = data[i]
+        if c in _SPACE:
+            i += 1
+        elif c == 0x25:  # comment
+            while i < n and data[i] not in b"\r\n":
+                i += 1
+        elif c == 0x28:
+            text, i = _literal(data, i)
+            yield "s", text
+        elif c == 0x3C:
+            if data[i:i + 2] == b"<<":
+                i += 2
+                continue
+            j = data.find(b">", i)
+            j = n if j < 0 else j
+            digits = re.sub(rb"[^0-9A-Fa-f]", b"", data[i + 1:j])
+            yield "s", bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+            i = j + 1
+        elif c == 0x3E:
+            i += 1
+        elif c in b"[]":
+            yield chr(c), b""
+            i += 1
+        elif c in b"{}":
+            i += 1
+        elif c == 0x2F:
+            j = i + 1
+            while j < n and data[j] not in _SPACE and data[j] not in _DELIMS:
+                j += 1
+            yield "n", data[i:j]
+            i = j
+        else:
+            j = i
+            while j < n and data[j] not in _SPACE and data[j] not in _DELIMS:
+                j += 1
+            word = data[i:j]
+            if word == b"BI":
+                yield "BI", b""
+                return
+            yield "o", word
+            i = j
+
+
+def _font_key(ref: Any) -> int:
+    return int(ref.idnum) if hasattr(ref, "idnum") else id(ref.get_object())
+
+
+def _code_width(font: Any) -> int:
+    """Bytes a code of ``font``: 1 (simple fonts), 2 (a Type0 font in Identity-H/V), 0
+    (another CMap: codes of varying width, not checked)."""
+    if font.get("/Subtype") != "/Type0":
+        return 1
+    return 2 if font.get("/Encoding") in ("/Identity-H", "/Identity-V") else 0
+
+
+def _codes(text: bytes, width: int) -> list[int]:
+    if width == 1:
+        return list(text)
+    return [int.from_bytes(text[i:i + 2], "big") for i in range(0, len(text) - 1, 2)]
+
+
+def _shown_codes(data: bytes, res: Any, uses: dict[int, tuple[Any, set[int]]]) -> bool:
+    """Add the codes each font shows in a content stream (``res``: its resources) to
+    ``uses``; False when the stream shows text in a font this cannot tell (no ``Tf``
+    before, a name missing from the resources, codes of varying width), sets a font
+    through an ExtGState, or holds an inline image."""
+    fonts: Any = res.get("/Font") if hasattr(res, "get") else None
+    fonts = fonts.get_object() if fonts is not None else None
+    states: Any = res.get("/ExtGState") if hasattr(res, "get") else None
+    states = states.get_object() if states is not None else None
+    for name in list(states.keys())[:MAX_RESOURCES] if hasattr(states, "keys") else []:
+        state = states[name].get_object()
+        if hasattr(state, "get") and state.get("/Font") is not None:
+            return False
+    current: Any = None
+    stack: list[Any] = []
+    strings: list[bytes] = []
+    names: list[str] = []
+    array: list[bytes] | None = None
+    for kind, value in _tokens(data):
+        if kind == "BI":
+            return False
+        if kind == "[":
+            array = []
+        elif kind == "]":
+            strings.extend(array or [])
+            array = None
+        elif kind == "s":
+            (array if array is not None else strings).append(value)
+        elif kind == "n":
+            names.append(value[1:].decode("latin-1"))
+        elif array is None and not (value[:1].isdigit() or value[:1] in b"+-."):
+            if value == b"q":
+                stack.append(current)
+            elif value == b"Q":
+                current = stack.pop() if stack else current
+            elif value == b"Tf":
+                name = "/" + names[-1] if names else ""
+                current = fonts.raw_get(name) if name and hasattr(fonts, "keys") and name in fonts else None
+                if current is None:
+                    return False
+            elif value in (b"Tj", b"'", b'"', b"TJ"):
+                if current is None:
+                    return False
+                font = current.get_object()
+                width = _code_width(font) if hasattr(font, "get") else 0
+                if width == 0:
+                    return False
+                codes = uses.setdefault(_font_key(current), (font, set()))[1]
+                for text in strings:
+                    codes.update(_codes(text, width))
+            strings, names = [], []
+    return True
+
+
+def page_font_uses(page: Any) -> dict[int, tuple[Any, set[int]]] | None:
+    """The codes each font shows on ``page`` (its content and the form XObjects it draws,
+    each once, up to MAX_RESOURCES), by font object; None when that cannot be told
+    (``_shown_codes``)."""
+    uses: dict[int, tuple[Any, set[int]]] = {}
+    res: Any = page.get("/Resources")
+    res = res.get_object() if res is not None else None
+    contents = page.get_contents()
+    if contents is not None and not _shown_codes(bytes(contents.get_data()), res, uses):
+        return None
+    seen: set[int] = set()
+    todo: list[Any] = [res]
+    while todo:
+        res = todo.pop()
+        xobjects: Any = res.get("/XObject") if hasattr(res, "get") else None
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        for name in list(xobjects.keys()) if hasattr(xobjects, "keys") else []:
+            ref = xobjects.raw_get(name)
+            key = _font_key(ref)
+            if key in seen:
+                continue
+            seen.add(key)
+            if len(seen) > MAX_RESOURCES:
+                return None
+            xobj = ref.get_object()
+            if not hasattr(xobj, "get") or xobj.get("/Subtype") != "/Form":
+                continue
+            own: Any = xobj.get("/Resources")
+            own = own.get_object() if own is not None else res
+            if not _shown_codes(bytes(xobj.get_data()), own, uses):
+                return None
+            todo.append(own)
+    return uses
+
+
+def _digits_agree(read: str, claimed: str) -> bool:
+    """Whether the digits OCR read in a specimen are the digits its codes extract to: those
+    in order, plus at most one ``0`` or ``1``... for each character of the text that looks
+    like it (``_LOOKALIKE_DIGITS``: ``O`` read as 0, ``?`` as 7)."""
+    drawn = [c for c in read if "0" <= c <= "9"]
+    said = [c for c in claimed if "0" <= c <= "9"]
+    extra = Counter(drawn)
+    it = iter(drawn)
+    if not all(any(c == d for d in it) for c in said):  # said is not a subsequence of drawn
+        return False
+    extra.subtract(said)
+    allowed = Counter(c for c in claimed.translate(_LOOKALIKE_DIGITS) if "0" <= c <= "9")
+    allowed.subtract(said)
+    return all(n <= max(allowed[d], 0) for d, n in extra.items() if n > 0)
+
+
+def font_lies(font: Any, codes: list[int], ctx: Ctx) -> bool:
+    """Whether ``font`` draws, for one of ``codes``, a digit that pypdf does not extract
+    for it: the codes drawn by PDFium in a specimen (codes whose text is a letter or a
+    digit, then the others, 12 a line), OCR'd, and the digits read compared with the
+    digits of the codes' text (the letters the recognizers read as digits, ``O`` and
+    ``l``..., counted as those digits; for codes whose text is punctuation, a digit
+    Tesseract reads for that punctuation drawn alone, ``?`` as 7, is not one).  True
+    too when the check cannot be made (too many codes, a specimen that does not extract
+    one line a code, no OCR)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+    from dlp_proxy.files.ocr import read_block
+
+    width = _code_width(font)
+    if not codes or len(codes) > MAX_SPECIMEN_CODES or width == 0:
+        return bool(codes)
+    writer = PdfWriter()
+    cloned: Any = font.clone(writer)
+    ref = cloned.indirect_reference or writer._add_object(cloned)
+    resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F"): ref})})
+
+    def page(content: bytes, size: tuple[float, float]) -> None:
+        new = writer.add_blank_page(*size)
+        stream = StreamObject()
+        stream.set_data(content)
+        new[NameObject("/Resources")] = resources
+        new[NameObject("/Contents")] = writer._add_object(stream)
+
+    hexes = [b"<%s>" % code.to_bytes(width, "big").hex().encode() for code in codes]
+    page(b"BT /F 10 Tf 10 %d Td 12 TL " % (12 * len(codes) + 4) + b" Tj T* ".join(hexes) + b" Tj ET",
+         (200, 12 * len(codes) + 20))
+    out = io.BytesIO()
+    writer.write(out)
+    lines = str(PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text() or "").split("\n")
+    if len(lines) < len(codes) or any(line.strip() for line in lines[len(codes):]):
+        return True
+    claims = [line.strip() for line in lines[: len(codes)]]
+    alnum = [n for n, claim in enumerate(claims) if claim.isascii() and claim.isalnum()]
+    others = [n for n, claim in enumerate(claims) if not (claim.isascii() and claim.isalnum())]
+    pt = SPECIMEN_POINTS
+    for group in (alnum, others):
+        rows = [group[i:i + SPECIMEN_LINE] for i in range(0, len(group), SPECIMEN_LINE)]
+        height = 2 * pt * (len(rows) + 1)
+        content = b"".join(b"BT /F %d Tf %d %d Td [%s] TJ ET\n" % (
+            pt, pt, height - 2 * pt * (k + 1), b" -400 ".join(hexes[n] for n in row)) for k, row in enumerate(rows))
+        page(content, (pt * (2 * SPECIMEN_LINE + 2), height))
+    out = io.BytesIO()
+    writer.write(out)
+    readings: list[str] = []
+    for index, group in ((1, alnum), (2, others)):
+        if not group:
+            readings.append("")
+            continue
+        ctx.budget.check_time()
+        with _Rendered._lock:
+            import pypdfium2 as pdfium
+
+            doc = pdfium.PdfDocument(out.getvalue())
+            try:
+                drawn = doc[index].render(scale=1).to_pil().convert("L")
+            finally:
+                doc.close()
+        read = read_block(drawn, ctx)
+        if read is None:
+            return True
+        readings.append(read)
+    return not all(_digits_agree(read, "".join(claims[n] for n in group))
+                   for read, group in zip(readings, (alnum, others), strict=True))
+
+
+class _FontCheck:
+    """Which pages past FONT_RENDER_PAGES show text in a font that lies (``font_lies``),
+    each font checked once on every code the document shows in it from there on."""
+
+    def __init__(self, pages: Any, end: int) -> None:
+        self.pages = pages
+        self.end = end
+        self.shown: dict[int, set[int]] | None = None
+        self.checked: dict[int, set[int]] = {}
+        self.lying: set[int] = set()
+
+    def _collect(self, start: int, ctx: Ctx) -> dict[int, set[int]]:
+        shown: dict[int, set[int]] = {}
+        for index in range(start, self.end):
+            ctx.budget.check_time()
+            try:
+                uses = page_font_uses(self.pages[index])
+            except TimeUp:
+                raise
+            except Exception:
+                uses = None
+            for key, (_font, codes) in (uses or {}).items():
+                shown.setdefault(key, set()).update(codes)
+        return shown
+
+    def page_lies(self, index: int, ctx: Ctx) -> bool:
+        uses = page_font_uses(self.pages[index])
+        if uses is None:
+            return True
+        if self.shown is None:
+            self.shown = self._collect(index, ctx)
+        for key, (font, codes) in uses.items():
+            reasons: set[str] = set()
+            _font_reasons(font, reasons)
+            if not reasons & _FONT_REASONS:
+                continue
+            if key in self.lying:
+                return True
+            todo = (codes | self.shown.get(key, set())) - self.checked.get(key, set())
+            if not todo:
+                continue
+            self.checked.setdefault(key, set()).update(todo)
+            if font_lies(font, sorted(todo), ctx):
+                self.lying.add(key)
+                return True
+        return False

@@ -20,9 +20,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+#: separators a cell can show after its digits: a number format's literals (``0"-"``
+#: shows 536 as ``536-``; Excel shows ``536-`` ``22-`` ``8710`` in one row) or typed
+#: text; stripped from the run's cells (the row line's ``SEP`` separates them).  Not
+#: before them: a leading ``-`` or ``(`` is a negative number's sign (a blotter's
+#: ``45000 | -10`` is no run)
+_EDGE = r"[-\u2010-\u2015./:)]{0,2}"
 #: a cell that can be one group of a split identifier: up to 6 digits, optionally
-#: after up to 2 letters (an IBAN's country code: ``DE89 | 3704 | 0044 | ...``)
-_GROUP_CELL = re.compile(r"[A-Za-z]{0,2}[0-9]{1,6}")
+#: after up to 2 letters (an IBAN's country code: ``DE89 | 3704 | 0044 | ...``), and
+#: up to two separators after them (``_EDGE``)
+_GROUP_CELL = re.compile(r"([A-Za-z]{0,2}[0-9]{1,6})" + _EDGE)
 #: digits of a run: from a split 7-digit account number to a 34-character IBAN
 MIN_RUN_DIGITS = 7
 MAX_RUN_DIGITS = 34
@@ -33,14 +40,11 @@ SEP = " | "
 
 
 #: two adjacent cells (joined by NUL) that are group cells once their white space is
-#: collapsed (``_is_group``): a run needs one such pair.  A group cell holds no NUL, so a
+#: collapsed (``_GROUP_CELL``): a run needs one such pair.  A group cell holds no NUL, so a
 #: NUL inside another cell can only add a match (then the row is read in full), never hide one
 _ADJACENT_GROUPS = re.compile(
-    r"(?:^|\x00)\s*[A-Za-z]{0,2}[0-9]{1,6}\s*\x00(?=\s*[A-Za-z]{0,2}[0-9]{1,6}\s*(?:\x00|\Z))")
-
-
-def _is_group(cell: str) -> bool:
-    return bool(_GROUP_CELL.fullmatch(cell))
+    r"(?:^|\x00)\s*[A-Za-z]{0,2}[0-9]{1,6}" + _EDGE + r"\s*\x00(?=\s*[A-Za-z]{0,2}[0-9]{1,6}" + _EDGE
+    + r"\s*(?:\x00|\Z))")
 
 
 def split_row(cells: Sequence[str]) -> list[str]:
@@ -55,7 +59,9 @@ def split_row(cells: Sequence[str]) -> list[str]:
     run: list[str] = []
     digits = 0
     for cell in [*cells, ""]:
-        if _is_group(cell):
+        group = _GROUP_CELL.fullmatch(cell)
+        if group:
+            cell = group[1]
             run.append(cell)
             digits += sum(ch.isdigit() for ch in cell)
             continue
@@ -69,7 +75,8 @@ def split_row(cells: Sequence[str]) -> list[str]:
 
 
 #: a markdown/pipe-table cell pair that can start a split identifier: ``| 536 | 22 |``
-_PIPE_PAIR = re.compile(r"\|[ \t]*[A-Za-z]{0,2}[0-9]{1,6}[ \t]*\|[ \t]*[0-9]{1,6}[ \t]*(?=\||$)", re.M)
+_PIPE_PAIR = re.compile(r"\|[ \t]*[A-Za-z]{0,2}[0-9]{1,6}" + _EDGE + r"[ \t]*\|[ \t]*[0-9]{1,6}" + _EDGE
+                        + r"[ \t]*(?=\||$)", re.M)
 
 
 def pipe_rows(text: str) -> list[tuple[int, str]]:
