@@ -292,9 +292,11 @@ def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str,
         yield "local", local_contrast(gray)
         yield "local/light", local_contrast(gray, light=True)
         yield "median", gray.filter(ImageFilter.MedianFilter(3))
-        # overlays and textures: struck lines, checkerboards, dotted text (ocr_clean)
-        for name, view in ocr_clean.views(gray):
-            yield f"clean/{name}", view
+        # overlays and textures: struck lines, checkerboards, dotted text (ocr_clean);
+        # on a flat background only (a text-free textured photo paid three passes)
+        if _flat_background(gray):
+            for name, view in ocr_clean.views(gray):
+                yield f"clean/{name}", view
         if distance is not None:
             yield "colour/median", distance.filter(ImageFilter.MedianFilter(3))
         # mirrored text (a person reads it at once), level or upside down
