@@ -249,6 +249,8 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
                     best, best_at, base = reading, f"{sub}/{name}", view
                 if best.conf >= GOOD_CONFIDENCE and best_at != sub:
                     break
+        # still partial: an overlay or texture may hide the rest (ocr_clean)
+        best, best_at = _clean_readings(api, gray, colour, ctx, sub, cap, best, best_at, overlays_only=True)
     w, h = base.size
     upscaled: _Reading | None = None
     room = min(ctx.limits.ocr_max_seconds - ctx.budget.ocr_seconds, ctx.budget.remaining_seconds() / 2)
@@ -260,17 +262,24 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
 
 
 def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str, cap: float,
-                    best: _Reading, best_at: str) -> tuple[_Reading, str]:
+                    best: _Reading, best_at: str, *, overlays_only: bool = False) -> tuple[_Reading, str]:
     """Readings of the picture made plainer, while the best one found no text or has a
     low confidence: turned level (``deskew``, when its lines are turned; and that
     turned 180 degrees), by colour
     distance (when it has colour), by local contrast (``local_contrast``: gradient and
     rainbow backgrounds), then median-filtered (the grey picture, and the colour
-    distance), mirrored (``ImageOps.mirror``, then ``flip``).  Returns the best reading
+    distance), cleaned of overlays and textures (``ocr_clean.views``; only these when
+    ``overlays_only``), mirrored (``ImageOps.mirror``, then ``flip``).  Returns the best reading
     and where."""
     from PIL import ImageFilter, ImageOps
 
+    from dlp_proxy.files import ocr_clean
+
     def views() -> Any:
+        if overlays_only:
+            for name, view in ocr_clean.views(gray):
+                yield f"clean/{name}", view
+            return
         level = deskew(gray)
         if level is not None:
             yield "deskewed", level
@@ -283,6 +292,11 @@ def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str,
         yield "local", local_contrast(gray)
         yield "local/light", local_contrast(gray, light=True)
         yield "median", gray.filter(ImageFilter.MedianFilter(3))
+        # overlays and textures: struck lines, checkerboards, dotted text (ocr_clean);
+        # on a flat background only (a text-free textured photo paid three passes)
+        if _flat_background(gray):
+            for name, view in ocr_clean.views(gray):
+                yield f"clean/{name}", view
         if distance is not None:
             yield "colour/median", distance.filter(ImageFilter.MedianFilter(3))
         # mirrored text (a person reads it at once), level or upside down
@@ -298,7 +312,7 @@ def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str,
 
     ink = _ink_edges(gray)
     for name, view in views():
-        if not weak(best) or (best_at != sub and best.conf >= GOOD_CONFIDENCE):
+        if not weak(best) or (best_at != sub and best.conf >= GOOD_CONFIDENCE and not overlays_only):
             break
         reading = _recognize(api, view, ctx, f"{sub}/{name}", retry=cap)
         if reading is None:
