@@ -321,12 +321,23 @@ def test_literal_strings_are_read_back_as_written(raw: bytes) -> None:
     assert list(_tokens(b"BT (" + escaped + b") Tj ET")) == [("o", b"BT"), ("s", raw), ("o", b"Tj"), ("o", b"ET")]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=200))
-def test_any_content_stream_is_tokenised_without_error(data: bytes) -> None:
+def test_any_content_stream_is_tokenised_without_error() -> None:
+    """Random bytes and random mixes of content-stream tokens (a seeded generator: the
+    hypothesis version of this test failed under pytest at a load of ~18 without a
+    traceback that could be read, and passed run directly)."""
+    import random
+
     from pypdf.generic import DictionaryObject
 
     from dlp_proxy.files.pdf import _shown_codes
 
-    uses: dict[int, Any] = {}
-    assert _shown_codes(data, DictionaryObject(), uses) in (True, False)
+    rng = random.Random(19)
+    parts = [b"(", b")", b"\\", b"<", b">", b"<<", b">>", b"[", b"]", b"/F1", b"Tf", b"Tj", b"TJ", b"q", b"Q",
+             b"BT", b"ET", b"BI", b"12", b"-3.5", b"%c\n", b" ", b"\\05", b"AB"]
+    for _ in range(3000):
+        if rng.random() < 0.5:
+            data = bytes(rng.randrange(256) for _ in range(rng.randrange(200)))
+        else:
+            data = b" ".join(rng.choice(parts) for _ in range(rng.randrange(40)))
+        uses: dict[int, Any] = {}
+        assert _shown_codes(data, DictionaryObject(), uses) in (True, False)

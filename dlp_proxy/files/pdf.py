@@ -934,6 +934,9 @@ def _tokens(data: bytes) -> Any:
             j = i
             while j < n and data[j] not in _SPACE and data[j] not in _DELIMS:
                 j += 1
+            if j == i:  # a stray ")": skipped (it would otherwise never be consumed)
+                i += 1
+                continue
             word = data[i:j]
             if word == b"BI":
                 yield "BI", b""
