@@ -70,6 +70,44 @@ def test_other_hosts_or_unreadable_authorities_lose_the_preview(message: str) ->
     assert _needs(message)
 
 
+@pytest.mark.parametrize("message", [
+    # markdown Unescape (character references, backslash escapes) before the URL is read
+    "see ![chart](https:&#47;&#47;evil.example/a.png)",
+    "see ![chart](https:&sol;&sol;evil.example/a.png)",
+    "see ![chart](https:&#x2F;&#x2F;evil.example/a.png)",
+    "see ![chart](https:/&#47;evil.example/a.png)",
+    "see ![chart][1]\n\n[1]: https:&#47;&#47;evil.example/b.png",   # a reference definition
+    "see https://docs.example.com/x and ![c](https:&#47;&#47;evil.example/c.png)",
+    "see [x](https:&#47;&#47;evil.example/p)",
+    "![c](https:\\/\\/evil.example/a)",
+    "![c](https:&amp;#47;&amp;#47;evil.example/a)",
+    "![c](&#119;ww.evil.example/a)",
+    # a special scheme without slashes: the authority follows the colon
+    "![c](http:evil.example/a.png)",
+    "![c](HTTPS:evil.example)",
+    "![c](https:/evil.example/a.png)",
+    "![c](ftp:evil.example/a.png)",
+])
+def test_entities_escapes_and_slashless_schemes_are_read_as_markdown_does(message: str) -> None:
+    assert _needs(message)
+
+
+_SLASH_FORMS = ["/", "&#47;", "&#047;", "&#x2F;", "&#X2f;", "&sol;", "\\/", "\\", "&#92;", "&bsol;"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_SLASH_FORMS), min_size=0, max_size=2),
+       st.sampled_from(["http", "https", "HTTPS", "ftp"]), st.sampled_from(["![c](", "[c](", "<", "[r]: ", " "]))
+def test_property_any_spelling_of_the_slashes_costs_the_preview(slashes: list[str], scheme: str, lead: str) -> None:
+    assert _needs(f"see {lead}{scheme}:{''.join(slashes)}evil.example/a.png)")
+
+
+def test_a_scheme_in_prose_keeps_the_preview() -> None:
+    for message in ("Use https: it is safer, see https://docs.example.com/a", "note: a&b at 10:30 &amp; more",
+                    "![c](https:docs.example.com/a.png)"):
+        assert not _needs(message), message
+
+
 def test_attachments_and_props_count_and_modes_and_routes() -> None:
     attachment = {"props": {"attachments": [{"text": "![i](https://evil.example/i.png)"}]}}
     assert _needs("clean", **attachment)
