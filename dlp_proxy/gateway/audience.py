@@ -3,7 +3,7 @@
 A held message that a security reviewer releases was judged for the audience its
 channel had then: in the shipped policy an identifier is held only in private
 channels, direct and group messages (``npi-private``), and blocked in public ones.
-Two writes change who can read a channel's history afterwards, without any new
+These writes change who can read a channel's history afterwards, without any new
 content passing the gateway:
 
 - ``PUT /api/v4/channels/{channel_id}/privacy`` with ``{"privacy": "O"}``: a private
