@@ -361,3 +361,17 @@ def test_a_redacted_body_names_the_channel_it_was_judged_in(env: tuple[Gateway, 
         r = c.post("/api/v4/posts", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 201, r.text
     assert r.json()["channel_id"] == dm and SSN not in r.json()["message"]
+
+
+def test_an_image_spelled_with_character_references_loses_its_preview(
+        env: tuple[Gateway, Simulator, Pages, int]) -> None:
+    """attack pass 7 D8, through the running gateway: Mattermost's markdown Unescape
+    reads ``&#47;`` as a slash in an image destination, so the remote image would show."""
+    gw, sim, _pages, port = env
+    for message in (f"see ![chart](http:&#47;&#47;127.0.0.1:{port}/p/img.png)",
+                    f"see ![chart][1]\n\n[1]: http:&sol;&sol;127.0.0.1:{port}/p/img.png",
+                    f"see ![chart](http:127.0.0.1:{port}/p/img.png)"):
+        with gw.client("alice") as c:
+            r = c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"), "message": message})
+        assert r.status_code == 201, r.text
+        assert _sim_post(sim, r.json()["id"])["props"].get("unsafe_links") == "true", message
