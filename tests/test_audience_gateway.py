@@ -70,13 +70,22 @@ def test_widening_is_refused_only_after_a_release(agw: Gateway) -> None:
     shared = httpx.post(f"{agw.url}/api/v4/remotecluster/{'r' * 26}/channels/{channel}/invite",
                         headers={"Authorization": f"Bearer {agw.sim.token('carol')}"}, timeout=30)
     assert shared.status_code == 403 and shared.json()["id"] == audience.WIDENED_ID
+    # the same sharing as a slash command (app/slashcommands/command_share.go doInviteRemote)
+    for command in (f"/share-channel invite --connectionID {'r' * 26}", "/SHARE-CHANNEL  share"):
+        executed = httpx.post(f"{agw.url}/api/v4/commands/execute", json={"channel_id": channel, "command": command},
+                              headers={"Authorization": f"Bearer {agw.sim.token('carol')}"}, timeout=30)
+        assert executed.status_code == 403 and executed.json()["id"] == audience.WIDENED_ID, executed.text
+    status = httpx.post(f"{agw.url}/api/v4/commands/execute",
+                        json={"channel_id": channel, "command": "/share-channel status"},
+                        headers={"Authorization": f"Bearer {agw.sim.token('carol')}"}, timeout=30)
+    assert status.json().get("id") != audience.WIDENED_ID, status.text
     # made private again (no widening) and another channel: not refused
     assert _privacy(agw, channel, b'{"privacy":"P"}').status_code == 200
     deadline = time.monotonic() + 10
     while not (recs := [r for r in archive_records(agw.data_dir) if r.get("rule_id") == audience.WIDENED_RULE]) \
             and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert len(recs) == 5
+    assert len(recs) == 7
     assert all(r["action"] == "block" for r in recs)
 
 
@@ -97,3 +106,31 @@ CHANNEL = "fi6g55gu8w4oq8szb9u547ec4c"
 ])
 def test_widened_channel_reads_the_body_as_go(method: str, path: str, body: bytes, widened: bool) -> None:
     assert (audience.widened_channel(method, path, body) == CHANNEL) is widened
+
+
+def _execute(command: str, **extra: str) -> bytes:
+    import json
+
+    return json.dumps({"channel_id": CHANNEL, "command": command, **extra}).encode()
+
+
+@pytest.mark.parametrize(("body", "widened"), [
+    (_execute(f"/share-channel invite --connectionID {'r' * 26}"), True),
+    (_execute("/Share-Channel invite --connectionID x --readonly Y"), True),   # the trigger is lower-cased
+    (_execute("/share-channel\tinvite"), False),           # the trigger ends at a space only: no such command
+    (_execute("/share-channel \u3000invite"), True),       # the action: strings.Fields (Unicode spaces)
+    (_execute("/share-channel share"), True),
+    (_execute("/share-channel bogus"), True),               # unknown: refused by Mattermost anyway
+    (_execute("/share-channel uninvite --connectionID x"), False),
+    (_execute("/share-channel unshare"), False),
+    (_execute("/share-channel status"), False),
+    (_execute("/share-channel --connectionID x invite"), False),  # no action: Mattermost asks for one
+    (_execute(" /share-channel invite"), False),            # not starting with "/": 400
+    (_execute("/echo /share-channel invite"), False),
+    (b'{"channel_id":"' + CHANNEL.encode() + b'","command":"/share-channel status","Command":"/share-channel invite"}',
+     True),                                                 # struct fields: any case, the last wins
+    (b'{"CHANNEL_ID":"' + CHANNEL.encode() + b'","command":"/share-channel invite"}', True),
+    (b'{"channel_id":"' + CHANNEL.encode() + b'","command":"/share-channel invite","command":"/away"}', False),
+])
+def test_a_share_channel_command_is_read_as_mattermost_runs_it(body: bytes, widened: bool) -> None:
+    assert (audience.widened_channel("POST", "/api/v4/commands/execute", body) == CHANNEL) is widened

@@ -70,6 +70,44 @@ def test_other_hosts_or_unreadable_authorities_lose_the_preview(message: str) ->
     assert _needs(message)
 
 
+@pytest.mark.parametrize("message", [
+    # markdown Unescape (character references, backslash escapes) before the URL is read
+    "see ![chart](https:&#47;&#47;evil.example/a.png)",
+    "see ![chart](https:&sol;&sol;evil.example/a.png)",
+    "see ![chart](https:&#x2F;&#x2F;evil.example/a.png)",
+    "see ![chart](https:/&#47;evil.example/a.png)",
+    "see ![chart][1]\n\n[1]: https:&#47;&#47;evil.example/b.png",   # a reference definition
+    "see https://docs.example.com/x and ![c](https:&#47;&#47;evil.example/c.png)",
+    "see [x](https:&#47;&#47;evil.example/p)",
+    "![c](https:\\/\\/evil.example/a)",
+    "![c](https:&amp;#47;&amp;#47;evil.example/a)",
+    "![c](&#119;ww.evil.example/a)",
+    # a special scheme without slashes: the authority follows the colon
+    "![c](http:evil.example/a.png)",
+    "![c](HTTPS:evil.example)",
+    "![c](https:/evil.example/a.png)",
+    "![c](ftp:evil.example/a.png)",
+])
+def test_entities_escapes_and_slashless_schemes_are_read_as_markdown_does(message: str) -> None:
+    assert _needs(message)
+
+
+_SLASH_FORMS = ["/", "&#47;", "&#047;", "&#x2F;", "&#X2f;", "&sol;", "\\/", "\\", "&#92;", "&bsol;"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_SLASH_FORMS), min_size=0, max_size=2),
+       st.sampled_from(["http", "https", "HTTPS", "ftp"]), st.sampled_from(["![c](", "[c](", "<", "[r]: ", " "]))
+def test_property_any_spelling_of_the_slashes_costs_the_preview(slashes: list[str], scheme: str, lead: str) -> None:
+    assert _needs(f"see {lead}{scheme}:{''.join(slashes)}evil.example/a.png)")
+
+
+def test_a_scheme_in_prose_keeps_the_preview() -> None:
+    for message in ("Use https: it is safer, see https://docs.example.com/a", "note: a&b at 10:30 &amp; more",
+                    "![c](https:docs.example.com/a.png)"):
+        assert not _needs(message), message
+
+
 def test_attachments_and_props_count_and_modes_and_routes() -> None:
     attachment = {"props": {"attachments": [{"text": "![i](https://evil.example/i.png)"}]}}
     assert _needs("clean", **attachment)
@@ -323,3 +361,17 @@ def test_a_redacted_body_names_the_channel_it_was_judged_in(env: tuple[Gateway, 
         r = c.post("/api/v4/posts", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 201, r.text
     assert r.json()["channel_id"] == dm and SSN not in r.json()["message"]
+
+
+def test_an_image_spelled_with_character_references_loses_its_preview(
+        env: tuple[Gateway, Simulator, Pages, int]) -> None:
+    """attack pass 7 D8, through the running gateway: Mattermost's markdown Unescape
+    reads ``&#47;`` as a slash in an image destination, so the remote image would show."""
+    gw, sim, _pages, port = env
+    for message in (f"see ![chart](http:&#47;&#47;127.0.0.1:{port}/p/img.png)",
+                    f"see ![chart][1]\n\n[1]: http:&sol;&sol;127.0.0.1:{port}/p/img.png",
+                    f"see ![chart](http:127.0.0.1:{port}/p/img.png)"):
+        with gw.client("alice") as c:
+            r = c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"), "message": message})
+        assert r.status_code == 201, r.text
+        assert _sim_post(sim, r.json()["id"])["props"].get("unsafe_links") == "true", message

@@ -61,7 +61,10 @@ So the gateway acts twice:
    few times over Mattermost's own timeout for outgoing webhooks (``OUTGOING_READS``),
    one reader per channel; each ``from_webhook``/``from_bot`` post not judged yet is
    judged with its link preview, remediated as above, archived with route
-   ``integrations.readback`` (docs/architecture.md "Integration responses").  Every post
+   ``integrations.readback`` (docs/architecture.md "Integration responses").  Not
+   read back: an outgoing webhook's answer to a post Mattermost creates with no request
+   (app/scheduled_post_job.go ``postScheduledPost``, a shared channel's synced post:
+   both with ``TriggerWebhooks: true``): docs/architecture.md "What is not covered".  Every post
    any check reads is judged with the preview it carries (``post_preview``).
 """
 

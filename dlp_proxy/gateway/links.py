@@ -20,7 +20,14 @@ two slashes dropped) and every ``www.`` starts an authority (markdown/autolink.g
 ``parseWWWAutolink``: ``www\\d{0,3}\\.``); an authority is allowlisted only when it is
 exactly a host name (letters, digits, dots, hyphens; a port) on the list.  Anything
 else (userinfo, percent-escapes, non-ASCII, a doubled slash in a path) counts as a
-host not on the list: the post loses its preview, never the other way round.
+host not on the list: the post loses its preview, never the other way round.  The
+text is also read markdown-unescaped (character references such as ``&#47;``,
+``&sol;``, ``&#x2F;`` decoded, backslash escapes dropped: markdown/inlines.go
+``Unescape``, which Mattermost applies to link and image destinations and reference
+definitions, as CommonMark clients do), and a special scheme followed by no ``//``
+(``http:evil.example/a.png``: a browser on an https page reads the authority after
+the colon) starts an authority too; so a link to an allowlisted host spelled with
+character references also loses its preview (its undecoded reading is no host name).
 
 ``props`` is rewritten as Go reads it (``model.Post``/``model.PostPatch``/
 ``model.ScheduledPost`` ``Props StringInterface `json:"props"```): every top-level
@@ -34,6 +41,7 @@ Mattermost refuse the post (``json.NewDecoder(r.Body).Decode``: UnmarshalTypeErr
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -54,16 +62,44 @@ _WWW = re.compile(r"(?<![A-Za-z0-9.\-_])www[0-9]{0,3}\.", re.I)
 _AUTHORITY = re.compile(r"[^/?#\s]*")
 _POINTY = re.compile(r"<[^<>\n]*>")
 _HOST = re.compile(r"([a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?)\.?(?::[0-9]{0,5})?")
+#: a WHATWG "special" scheme with no ``//`` after its colon: a browser on a page of
+#: another scheme reads what follows as the authority (``http:evil.example/a.png``
+#: on an https site loads http://evil.example/a.png; slashes and backslashes after the
+#: colon are skipped, "special authority ignore slashes state")
+_SCHEME = re.compile(r"(?<![A-Za-z0-9+.\-])(?:https?|wss?|ftp|file):(?![/\\]{2})[/\\]?", re.I)
+#: markdown backslash escapes (markdown/inlines.go ``Unescape``, ``isEscapableByte``)
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 #: markdown and prose around a link: stripped from an authority's end only
 _TRAILING = ")]}>*_~.,;:!?'\"`|"
 
 
+def _decoded(text: str) -> set[str]:
+    """The text as it is and as markdown reads a link destination or a reference
+    definition: server/public/shared/markdown/inlines.go ``Unescape`` (used for image
+    and link URLs, getFirstLinkAndImages) drops backslash escapes and decodes character
+    references (``&#47;``, ``&#x2F;``, ``&sol;``), as CommonMark clients do.  Python's
+    ``html.unescape`` is a superset (it also decodes some references without ``;``),
+    and the decoding is repeated while it changes the text (a doubly encoded slash):
+    more readings can only find more hosts."""
+    found = {text}
+    for _ in range(4):
+        if "&" not in text and "\\" not in text:
+            break
+        text = html.unescape(_ESCAPE.sub(r"\1", text))
+        if text in found:
+            break
+        found.add(text)
+    return found
+
+
 def _readings(text: str) -> Iterator[str]:
     """The text as Go's url.Parse reads it (Mattermost's fetch) and as a browser's URL
-    parser may (backslashes as slashes); each again with tabs dropped inside ``<...>``
-    (a CommonMark pointy link destination may hold a tab, which a browser strips from a
-    URL).  A link is allowlisted only when it is in every reading."""
-    for reading in ({_SLASHES.sub("//", text), _SLASHES.sub("//", text.replace("\\", "/"))}):
+    parser may (backslashes as slashes), each also markdown-unescaped (``_decoded``);
+    each again with tabs dropped inside ``<...>`` (a CommonMark pointy link destination
+    may hold a tab, which a browser strips from a URL).  A link is allowlisted only when
+    it is in every reading."""
+    variants = {v for d in _decoded(text) for v in (d, d.replace("\\", "/"))}
+    for reading in {_SLASHES.sub("//", v) for v in variants}:
         yield reading
         if "\t" in reading and "<" in reading:
             yield _POINTY.sub(lambda m: m.group(0).replace("\t", ""), reading)
@@ -75,8 +111,11 @@ def link_hosts(text: str) -> Iterator[str | None]:
     for reading in _readings(text):
         starts = [m.end() for m in re.finditer("//", reading)]
         starts += [m.start() for m in _WWW.finditer(reading)]
-        for start in starts:
+        schemes = [m.end() for m in _SCHEME.finditer(reading)]
+        for start in starts + schemes:
             authority = _AUTHORITY.match(reading, start).group(0).rstrip(_TRAILING)  # type: ignore[union-attr]
+            if not authority and start in schemes and start not in starts:
+                continue  # ``https:`` in prose: no authority follows, nothing is fetched
             m = _HOST.fullmatch(authority.lower())
             yield m.group(1) if m else None
 
@@ -103,7 +142,7 @@ def needs_unsafe_links(route_name: str, doc: Any, mode: str, hosts: frozenset[st
     if mode == "allow" or route_name not in ROUTES or not isinstance(doc, dict):
         return False
     return any(host is None or mode == "off" or host not in hosts
-               for text in post_strings(doc) if "/" in text or "\\" in text or "www" in text.lower()
+               for text in post_strings(doc) if any(c in text for c in "/\\:&") or "www" in text.lower()
                for host in link_hosts(text))
 
 
