@@ -50,6 +50,7 @@ from dlp_proxy.detect.normalize import (
     decode_escapes,
     may_render,
     normalize,
+    normalize_narrow_joined,
     normalize_without_struck,
     sanitize,
 )
@@ -415,6 +416,12 @@ class Engine:
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)
         bare = normalize_without_struck(text, decode=decode) if "~~" in text else None
+        joined = normalize_narrow_joined(text, decode=decode) if "\\" in text else None
+        if joined is not None:
+            # a narrow TeX space between digits: judged as a gap and as nothing (``2\,2``)
+            return _resolve(self._analyze_norm(joined, wanted, depth, budget, False)
+                            + (self._analyze_norm(bare, wanted, depth, budget, False) if bare is not None else [])
+                            + self._analyze_plain(norm, text, wanted, depth, budget, raw_quick, decode))
         if bare is not None:
             # struck-through text: judged with it and without it (``53~~7~~6-22-8710``)
             return _resolve(self._analyze_norm(bare, wanted, depth, budget, False)

@@ -54,14 +54,16 @@ hand-written lists:
   and numerals or more (``cjk-numerals``); Sino-Korean digit syllables (``오삼육-이이-팔칠일공``)
   in a run of ``MIN_SINO_KOREAN_RUN`` (``sino-korean-digits``);
 - ``latex-and-number-words``: TeX as KaTeX renders it (a command with a braced argument
-  shows the argument, ``\\mathtt{536}``; spacing commands are blanks, nothing when narrower
-  than a word space between two digits; ``_tex_edits``), and number words as digits
+  shows the argument, ``\\mathtt{536}``; spacing commands are blanks, a thin one too,
+  nothing when negative (``\\!``) between two digits; ``_tex_edits``; a thin one is nothing
+  in ``normalize_narrow_joined``'s second reading), and number words as digits
   (detect/words.py: digit words of en/es/fr/de/it/pt/nl, English teens, tens and
   ``hundred``, words run together, digits mixed among them);
 - ``bracketed-groups`` and ``emoji-separators``: brackets (any Ps/Pe, Markdown-escaped
   too) glued to the digit groups of a run are dropped (``[536]-22-8710``; telephone
-  notation left as written), and an emoji shortcode between two digits is a blank
-  (``4111:star:1111``): ``_group_marks``;
+  notation left as written; ``[536][22]`` and ``{536}{22}`` side by side too), and an emoji
+  shortcode (``4111:star:1111``, ``:+1:``) or a keycap ``*️⃣`` ``#️⃣`` between two digits
+  is a blank: ``_group_marks``;
 - ``list-markers`` and ``filler-words`` (detect/filler.py): an ordered list's numbering
   dropped; short words (or a ``#``) between the digit groups of an identifier's exact
   shape, with its label before them, read as one space;
@@ -108,6 +110,9 @@ _ENTITY_RE = re.compile(r"&(?:#0*[0-9]{1,7}|#[xX]0*[0-9A-Fa-f]{1,6}|[A-Za-z][A-Z
 _PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
+#: The keycap emoji of ``*`` and ``#`` (``*`` U+FE0F U+20E3; the variation selector may be
+#: left out): shown as an emoji image, so a separator between digits, never Markdown.
+_KEYCAP_SIGN = re.compile("[*#]\ufe0f?\u20e3")
 #: Mattermost's emoji shortcodes that render as digits: ``zero``..``nine`` are the keycap
 #: sequences 0030-fe0f-20e3..0039-fe0f-20e3 and ``keycap_ten`` is 1f51f in Mattermost's
 #: ``SystemEmojis`` (server/public/model/emoji_data.go, generated from the web app's emoji
@@ -400,6 +405,9 @@ def _one_pass(text: str, decode: bool) -> Normalized:
         run = plain(text, i)
         if run is not None:  # ASCII that no rule touches: copied at C speed
             j = run.end()
+            if text[j - 1] == "#" and j < n and text[j] in "\ufe0f\u20e3" and _KEYCAP_SIGN.match(text, j - 1):
+                j -= 1  # a keycap #️⃣: its own rule below
+        if run is not None and j > i:
             out.append(text[i:j])  # ``out`` holds strings; a char is out[-1][-1]
             starts.extend(range(i, j))
             ends.extend(range(i + 1, j + 1))
@@ -447,6 +455,12 @@ def _one_pass(text: str, decode: bool) -> Normalized:
                 events.append((i, m.end(), "emoji-digits"))
                 i = m.end()
                 continue
+        elif ch in "*#" and _KEYCAP_SIGN.match(text, i):
+            k = _KEYCAP_SIGN.match(text, i).end()  # type: ignore[union-attr]
+            emit(" ", i, k)  # keycap *️⃣ #️⃣: an emoji image, a separator (never markup)
+            events.append((i, k, "emoji-separators"))
+            i = k
+            continue
         elif ch in _MD_DROP:
             events.append((i, i + 1, "markdown"))
             i += 1
@@ -937,6 +951,18 @@ def _sino_korean_runs(text: str) -> list[re.Match[str]]:
     return [m for m in _SINO_KOREAN_RUN.finditer(text) if sum(c in _SINO_KOREAN for c in m.group(0)) >= 2]
 
 
+def _is_ref_link(text: str, m: re.Match[str]) -> bool:
+    """``[text][label]`` reads as a link (its label not shown): when the text defines the
+    label (``[label]: url``), or the label is no digit group.  An undefined label renders
+    as written (CommonMark), so ``[536][22][8710]`` is three bracketed digit groups side by
+    side (the bracket step reads them), while a footnote-like ``[536][1]-22-8710`` is still
+    read without its marker."""
+    label = m.group(2)
+    if re.search(r"(?m)^ {0,3}\[" + re.escape(label) + r"\]:", text) is not None:
+        return True
+    return not (len(label) >= 2 and label.isdigit())
+
+
 def _render(text: str) -> Normalized | None:
     """Links, emoji shortcodes and CJK numerals as they render (see the module doc)."""
     edits: list[tuple[int, int, str, int, int]] = []
@@ -953,7 +979,7 @@ def _render(text: str) -> Normalized | None:
             tail.append(m.span(2))
     if "][" in text:
         for m in _REF_LINK.finditer(text):
-            if any(c.isdigit() for c in m.group(1)):
+            if any(c.isdigit() for c in m.group(1)) and _is_ref_link(text, m):
                 edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
                 names.append("markdown-links")
                 edits.append((m.end(1), m.end(), "", m.end(1), m.end()))
@@ -1063,6 +1089,9 @@ _TEX_PAIR = re.compile(r"\$(?=[0-9A-Za-z\\{])([^$\n]{1,80}?)(?<=[0-9A-Za-z}])\$"
 #: TeX between two digits (in a ```latex block, whose fence the Markdown step drops):
 #: a short stretch of TeX tokens and marks with a backslash or brace in it
 #: (``536\text{-}22``, ``5\!36``, ``5{3}6``).
+#: Braces closing one digit group and opening the next (``{536}{22}``): outside TeX (the
+#: common case: a chat message shows its braces) side-by-side bracketed groups, a blank.
+_BRACE_GROUPS = re.compile(r"\}[ \t]*\{")
 _TEX_BETWEEN = re.compile(
     r"(?<=[0-9])(?=[^0-9\n]{0,40}?[\\{}])(?:\\[!,;:> ]|\\(?![xuU][0-9A-Fa-f])[A-Za-z]{2,20}[ \t]*|[{}]|[^\w\s\\{}]| ){1,12}(?=[0-9{\\])"
 )
@@ -1095,7 +1124,8 @@ _TEX_SPACE = re.compile(
 )
 #: Text where a TeX command may show digits differently from how it is written: for the
 #: engine's quick check (``may_render``).
-_TEX_HINT = re.compile(r"\\(?:[A-Za-z]{2,30}\*?[ \t]*\{|[,:;>! ]|(?:quad|qquad|enspace|thinspace)(?![A-Za-z]))")
+_TEX_HINT = re.compile(r"\\(?:[A-Za-z]{2,30}\*?[ \t]*\{|[,:;>! ]|(?:quad|qquad|enspace|enskip|space|nobreakspace"
+    r"|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace)(?![A-Za-z]))")
 #: How far a braced argument may reach (a longer one is not read).
 _TEX_ARG_REACH = 160
 
@@ -1146,7 +1176,8 @@ def _digit_beside(text: str, i: int, step: int) -> bool:
     return False
 
 
-def _tex_edits(text: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, str, int, int]]:
+def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = False
+               ) -> list[tuple[int, int, str, int, int]]:
     r"""TeX read as KaTeX renders it, where it shows digits: a command with a braced
     argument shows the argument (``\mathtt{536}``, ``\overline{22}``, ``\mathrm{-}``,
     nested too); the arguments a command hides (``\textcolor{red}{..}``'s colour) and the
@@ -1224,8 +1255,14 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, 
         after = _digit_beside(text, m.end(), 1)
         if not (before or after or inside(m.start())):
             continue
+        # a space, even a thin one (``\,`` ``\:`` ``\;`` ``\>`` ``\thinspace``), shows as a
+        # visible gap between two digit groups (``536\,22\,8710`` renders ``536 22 8710``):
+        # a blank; only a negative space (``\!`` ``\negthinspace``...) joins them
+        # (``join_narrow``: the second reading, where a thin space splits one group: ``2\,2``)
         narrow = m.group(1) is not None or m.group(4) is not None
-        edits.append((m.start(), m.end(), "" if (narrow and before and after) else " ", m.start(), m.end()))
+        negative = m.group(1) == "!" or (m.group(4) or "").startswith("neg")
+        joined = negative or (join_narrow and narrow)
+        edits.append((m.start(), m.end(), "" if (joined and before and after) else " ", m.start(), m.end()))
     return edits
 
 
@@ -1233,7 +1270,7 @@ def _may_latex_or_words(text: str) -> bool:
     return "$" in text or "\\" in text or "{" in text or may_have_number_words(text)
 
 
-def _latex_and_words(text: str) -> Normalized | None:
+def _latex_and_words(text: str, join_narrow: bool = False) -> Normalized | None:
     """Inline LaTeX and ```latex blocks as they render; number words as digits."""
     edits: list[tuple[int, int, str, int, int]] = []
     pairs: list[tuple[int, int]] = []
@@ -1246,7 +1283,7 @@ def _latex_and_words(text: str) -> Normalized | None:
             edits.append((m.end() - 1, m.end(), "", m.end() - 1, m.end()))
     read: set[int] = set()  # what the commands' reading covers: nothing else reads it
     if "\\" in text:
-        for e in _tex_edits(text, pairs):
+        for e in _tex_edits(text, pairs, join_narrow):
             edits.append(e)
             read.update(range(e[0], e[1]))
     for a, b in pairs:  # what else TeX shows as nothing inside a pair: command names, braces
@@ -1256,6 +1293,9 @@ def _latex_and_words(text: str) -> Normalized | None:
     if "\\" in text or "{" in text:
         for m in _TEX_BETWEEN.finditer(text):
             if not any(c in "\\{}" for c in m.group(0)):
+                continue
+            if _BRACE_GROUPS.fullmatch(m.group(0)):  # {536}{22}: side-by-side groups, a blank
+                edits.append((m.start(), m.end(), " ", m.start(), m.end()))
                 continue
             for n in _TEX_NOISE.finditer(text, m.start(), m.end()):
                 if n.start() not in read:
@@ -1289,11 +1329,13 @@ _BRACKETED_RUN = regex.compile(
     rf"(?:{_BRACKET}){{0,2}}"
 )
 #: Mattermost's emoji shortcode (``EMOJI_PATTERN``, ``:([\w+-]+):``,
-#: webapp/channels/src/utils/emoticons.tsx), with a letter in its name (never the ``:30:``
-#: of a time), between two digits with at most two blanks each side: the web app shows an
+#: webapp/channels/src/utils/emoticons.tsx), with a letter or a sign in its name (``:star:``,
+#: ``:+1:``, ``:-1:``) or one of the system emoji named by digits alone (``:100:``, ``:1234:``;
+#: never the ``:30:`` of a time), between two digits with at most two blanks each side: the web app shows an
 #: emoji image there, the text shows the name: either way a separator (read, with the
 #: blanks around it, as one blank).
-_SHORTCODE_BETWEEN = re.compile(r"(?<=[0-9])[ \t]{0,2}:(?=[\w+-]*[A-Za-z])[\w+-]{1,60}:[ \t]{0,2}(?=[0-9])")
+_SHORTCODE_BETWEEN = re.compile(
+    r"(?<=[0-9])[ \t]{0,2}:(?=[\w+-]*[A-Za-z+-]|(?:100|1234):)[\w+-]{1,60}:[ \t]{0,2}(?=[0-9])")
 #: The same, digit-led (a quick test: C speed on text with few digits)
 _SHORTCODE_HINT = re.compile(r"[0-9][ \t]{0,2}:[\w+-]{1,60}:[ \t]{0,2}[0-9]")
 #: An IBAN's start (country code and check digits) right before a colon: four letters or
@@ -1417,7 +1459,7 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
 DECODING = frozenset({"html-entities", "percent-encoding"})
 
 
-def normalize(text: str, *, decode: bool = True) -> Normalized:
+def normalize(text: str, *, decode: bool = True, join_narrow: bool = False) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection.  ``decode=False``: the
     reading that leaves HTML entities and percent escapes as written (``536%22`` shows
     the digits 2 and 2, which the decoded reading turns into a quote)."""
@@ -1432,7 +1474,7 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
         if rendered is not None:
             result = _compose(result, rendered)
     if _may_latex_or_words(result.text):
-        tex = _latex_and_words(result.text)
+        tex = _latex_and_words(result.text, join_narrow)
         if tex is not None:
             result = _compose(result, tex)
     if may_have_shortcode(result.text):  # before glued labels: ``536:be0:22`` is a shortcode
@@ -1463,6 +1505,20 @@ def normalize(text: str, *, decode: bool = True) -> Normalized:
 #: GitHub/Mattermost strikethrough: ``~~`` around text that neither starts nor ends
 #: with a blank, within one paragraph
 _STRUCK = re.compile(r"~~(?=\S)(?:[^\n]|\n(?!\n)){1,400}?(?<=\S)~~")
+
+
+#: A narrow TeX space (``\,`` ``\:`` ``\;`` ``\>`` ``\thinspace``...) between two digits
+_NARROW_TEX_BETWEEN = re.compile(r"[0-9][ \t]?\\(?:[,:;>]|thinspace|medspace|thickspace)(?![A-Za-z])[ \t]?[0-9]")
+
+
+def normalize_narrow_joined(text: str, *, decode: bool = True) -> Normalized | None:
+    r"""The second reading of a text with a narrow TeX space between two digits: joined
+    (``normalize`` reads it as the visible gap it renders, ``536\,22\,8710`` as
+    ``536 22 8710``; a thin space may as well split one group, ``2\,2``, which a reader
+    takes as one number): None when there is none.  The engine judges both readings."""
+    if "\\" not in text or _NARROW_TEX_BETWEEN.search(text) is None:
+        return None
+    return normalize(text, decode=decode, join_narrow=True)
 
 
 def normalize_without_struck(text: str, *, decode: bool = True) -> Normalized | None:
