@@ -24,7 +24,8 @@ French, German, Italian, Portuguese and Dutch, compared with accents folded (``z
 Which words make one number is decided by place value, in one left-to-right pass: a
 word joins the number before it only where it fills a place that number leaves open
 (``thirty`` leaves the units: ``thirty six`` is 36; ``five`` leaves none: ``five three
-six`` is 536), and only across blanks or one hyphen (``thirty, six`` is 30,6).  A
+six`` is 536), and only across blanks or one hyphen (``thirty, six`` is 30,6); a hyphen between two
+numbers in words is a blank (``536 two-two 8710`` is ``536 two two 8710``).  A
 conjunction (``and``, ``y``, ``e``, ``et``, ``und``, ``en``) is read only inside a number.
 
 A *run* is a sequence of such tokens apart by one to three blanks or marks, or by a
