@@ -175,7 +175,8 @@ def test_corpus_texts_same_blobs() -> None:
 
 
 def _reference_mark_tables(text: str) -> str:
-    """structure.mark_tables as first written: ``_count`` and ``_mark_line`` per line."""
+    """structure.mark_tables as first written: ``_count`` and ``_mark_line`` per line
+    (since pass 7, the ``\r`` of a CRLF between two rows a blank)."""
     from dlp_proxy.detect import structure as st_
 
     if CELL in text or ROW in text:
@@ -208,9 +209,12 @@ def _reference_mark_tables(text: str) -> str:
     out: list[str] = []
     for k, line in enumerate(lines):
         mark = owner[k]
+        row = mark is not None and k + 1 < n and owner[k + 1] == mark
+        if row and line.endswith("\r"):
+            line = line[:-1] + " "  # a CRLF row break: the \r a blank, the \n the ROW
         out.append(line if mark is None else st_._mark_line(line, mark))
         if k + 1 < n:
-            out.append(ROW if mark is not None and owner[k + 1] == mark else "\n")
+            out.append(ROW if row else "\n")
     return "".join(out)
 
 

@@ -56,7 +56,7 @@ from dlp_proxy.detect.normalize import (
 )
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
-from dlp_proxy.detect.structure import mark_tables, window_prefix
+from dlp_proxy.detect.structure import header_label_regex, mark_tables, window_prefix
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     CUSIP,
@@ -239,6 +239,10 @@ def _recognizer_gate(rec: Any) -> _Gate:
     return _always  # anything else: no shortcut, Presidio runs
 
 
+#: the entities whose recognizers' context words, as a CSV header cell, make a small table
+_HEADER_ENTITIES = SENSITIVE_ENTITIES
+
+
 class Engine:
     """Implements ``dlp_proxy.interfaces.Detector``.  Thread-safe."""
 
@@ -256,6 +260,9 @@ class Engine:
             words = [w for ent in r.supported_entities for w in config.context.get(ent, ())]
             if words:
                 r.add_context(words)
+        # a CSV header cell naming an identifier labels one or two data rows (structure.py)
+        self._header_label = header_label_regex([
+            w for r in recs if set(r.supported_entities) & _HEADER_ENTITIES for w in (r.context or ())])
         extra_triggers: list[tuple[str, re.Pattern[str], frozenset[str]]] = []
         if config.account_formats:
             firm = builtin.FirmAccountRecognizer(config.account_formats)
@@ -337,7 +344,7 @@ class Engine:
             raise DetectionLimitError(
                 f"text of {len(text)} characters exceeds detection limit max_chars={self.limits.max_chars}"
             )
-        text = mark_tables(sanitize(text))  # same length: table cell and row boundaries marked
+        text = mark_tables(sanitize(text), self._header_label)  # same length: table cell and row boundaries marked
         budget = _Budget()
         size, overlap = self.limits.window_chars, self.limits.window_overlap
         if len(text) <= size:
@@ -475,7 +482,7 @@ class Engine:
             budget.decoded += len(blob.text)
             if budget.decoded > self.limits.max_decoded_chars:
                 raise DetectionLimitError("decoded content exceeds detection limit max_decoded_chars")
-            for f in self._analyze(mark_tables(sanitize(blob.text)), wanted, depth + 1, budget):
+            for f in self._analyze(mark_tables(sanitize(blob.text), self._header_label), wanted, depth + 1, budget):
                 raw.append(
                     (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
                      f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))

@@ -24,9 +24,11 @@ A table is a run of consecutive lines with the same non-zero number of one
 delimiter outside double quotes: tab or ``|`` (TSV, markdown and pipe tables) on
 at least 2 lines; ``;`` or ``,`` (CSV) on at least 3 lines with at least two
 delimiters each (three cells), or on at least 5 lines, where most delimiters are
-not followed by a space (prose puts a space after its commas; CSV does not).  Two
-chat lines with one comma each are prose, not a table, so a line break there stays
-a separator.
+not followed by a space (prose puts a space after its commas; CSV does not); or on
+2-3 lines whose first has no digit and a cell naming an identifier (a recognizer's
+context word: ``Name,SSN`` above ``Bob Smith,536228710``), the header labelling one or
+two data rows.  Two chat lines with one comma each are otherwise prose, not a table, so
+a line break there stays a separator.
 
 ``column_header(text, pos)`` is the header cell (first row of the table, when
 that row has no digit: a first row with numbers is data, e.g. a file block cut
@@ -71,6 +73,33 @@ def _min_rows(delim: str, cells: int) -> int:
     return 3 if cells >= 2 else 5
 
 
+#: what may follow an identifier's label in a header cell ("SSN #", "Social Security Number")
+_LABEL_TAIL = r"(?:\s*(?:number|num|nbr|no\.?|#))?"
+
+
+def header_label_regex(labels: list[str] | tuple[str, ...]) -> re.Pattern[str]:
+    """A whole header cell naming an identifier: one of ``labels`` (the recognizers'
+    context words), then perhaps ``number``/``no``/``#``."""
+    words = sorted({w.strip().lower() for w in labels if w.strip()}, key=len, reverse=True)
+    if not words:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?:" + "|".join(re.escape(w) for w in words) + r")" + _LABEL_TAIL, re.IGNORECASE)
+
+
+def _labelled(lines: list[str], i: int, j: int, delim: str, label: re.Pattern[str]) -> bool:
+    """Lines ``i..j`` (a header and data rows, ``,`` or ``;``) are a table however few its rows:
+    its first line has no digit, short cells only, and one cell that names an identifier
+    ("Name,SSN" above "Bob Smith,536228710").  Two chat lines with commas under no such
+    header stay prose."""
+    if delim not in (",", ";") or j - i < 2:
+        return False
+    header = lines[i]
+    if _DIGIT.search(header):
+        return False
+    cells = [c.strip(' \t\r"') for c in header.split(delim)]
+    return all(len(c) <= MAX_HEADER_CHARS for c in cells) and any(label.fullmatch(c) for c in cells)
+
+
 def _count(line: str, delim: str) -> int:
     """Delimiters outside double quotes; 0 for a line that reads as prose (most of its
     commas or semicolons followed by a space: "Hi Bob, the 10-year is at 4.4%, ...")."""
@@ -101,7 +130,10 @@ def _counts(lines: list[str], text: str, delim: str) -> list[int]:
 
 def _mark_block(block: str, delim: str) -> str:
     """The lines of one run of table lines (joined by ``\n``), marked: every line break a
-    ``ROW``, every delimiter outside double quotes a ``CELL``."""
+    ``ROW``, every delimiter outside double quotes a ``CELL``.  The ``\r`` of a ``\r\n``
+    between two rows becomes a blank: the row break is the ``ROW`` (normalization would
+    make a lone ``\r`` a line break of its own, cutting the header row from its table)."""
+    block = block.replace("\r\n", " \n")
     if '"' not in block or delim == "|":
         return block.replace(delim, CELL).replace("\n", ROW)
     # a quoted cell never spans a line break: the block's quoted cells are its lines'
@@ -122,9 +154,10 @@ def _mark_line(line: str, delim: str) -> str:
     return "".join(out)
 
 
-def mark_tables(text: str) -> str:
+def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
     """``text`` with table cell and row boundaries marked (same length; see module doc).
-    U+001E/U+001F already in ``text`` become spaces."""
+    U+001E/U+001F already in ``text`` become spaces.  ``header_label`` (``header_label_regex``)
+    lets a header naming an identifier make a CSV table of one or two data rows."""
     if CELL in text or ROW in text:
         text = text.replace(CELL, " ").replace(ROW, " ")  # only this function marks boundaries
     text = canonical_breaks(text)
@@ -146,7 +179,8 @@ def mark_tables(text: str) -> str:
             j = i + 1
             while j < n and counts[j] == c and owner[j] is None:
                 j += 1
-            if j - i >= _min_rows(delim, c):
+            if j - i >= _min_rows(delim, c) or (
+                    header_label is not None and _labelled(lines, i, j, delim, header_label)):
                 for k in range(i, j):
                     owner[k] = delim
             i = j

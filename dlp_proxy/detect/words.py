@@ -24,7 +24,8 @@ French, German, Italian, Portuguese and Dutch, compared with accents folded (``z
 Which words make one number is decided by place value, in one left-to-right pass: a
 word joins the number before it only where it fills a place that number leaves open
 (``thirty`` leaves the units: ``thirty six`` is 36; ``five`` leaves none: ``five three
-six`` is 536), and only across blanks or one hyphen (``thirty, six`` is 30,6).  A
+six`` is 536), and only across blanks or one hyphen (``thirty, six`` is 30,6); a hyphen between two
+numbers in words is a blank (``536 two-two 8710`` is ``536 two two 8710``).  A
 conjunction (``and``, ``y``, ``e``, ``et``, ``und``, ``en``) is read only inside a number.
 
 A *run* is a sequence of such tokens apart by one to three blanks or marks, or by a
@@ -979,8 +980,16 @@ def _emit_numbers(text: str, run: list[_Tok], owner: list[int], numbers: list[_N
             if k in shown:
                 if text[gap_a:gap_b] != " ":
                     edits.append((gap_a, gap_b, " ", gap_a, gap_b))
-            elif _blank(text[gap_a:gap_b]) or (text[gap_a:gap_b] == "-" and digits.isalpha()):
+            elif _spaced(text[gap_a:gap_b], worded[k], worded[k + 1]) or (
+                    text[gap_a:gap_b] == "-" and digits.isalpha()):
                 edits.append((gap_a, gap_b, "", gap_a, gap_b))
+
+
+def _spaced(gap: str, worded_before: bool, worded_after: bool) -> bool:
+    """Two numbers apart by ``gap`` are apart as by a blank: blanks, or one hyphen between
+    two numbers in words (``two-two`` is ``two two``, 22; ``five-three-six`` 536; the
+    hyphen inside one number, ``twenty-two``, is read by place value before this)."""
+    return _blank(gap) or (gap == "-" and worded_before and worded_after)
 
 
 #: two capital letters standing alone, then one blank (an IBAN's country code before
@@ -1020,8 +1029,8 @@ def _shown_blanks(text: str, run: list[_Tok], clusters: list[tuple[int, int, str
 
     for k in range(len(clusters)):
         seg.append(k)
-        last = k + 1 >= len(clusters) or clusters[k + 1][0] != clusters[k][1] + 1 or not _blank(
-            text[run[clusters[k][1]].end : run[clusters[k + 1][0]].start])
+        last = k + 1 >= len(clusters) or clusters[k + 1][0] != clusters[k][1] + 1 or not _spaced(
+            text[run[clusters[k][1]].end : run[clusters[k + 1][0]].start], worded[k], worded[k + 1])
         if last:
             flush()
             seg = []
