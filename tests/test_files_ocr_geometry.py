@@ -11,7 +11,7 @@ import io
 import httpx
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
@@ -97,6 +97,7 @@ def test_text_turned_by_every_fifth_degree_is_read(detector: Engine, angle: int)
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(angle=st.integers(0, 359))
+@example(angle=182)  # found by this test: 2 degrees from upside down read as confident garbage
 def test_text_turned_by_any_angle_is_read(detector: Engine, angle: int) -> None:
     assert "US_SSN" in _entities(detector, rotated(angle)), angle
 

@@ -238,17 +238,19 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
     elif best.conf < GOOD_CONFIDENCE or _ink_edges(bw) > INK_PER_CHAR * max(len("".join(best.text.split())), 1):
         # a middling or partial reading: text turned by a few degrees reads in part
         level = deskew(gray)
-        if level is not None:
-            # a row profile cannot tell lines turned by a from a+180: the level
-            # picture may be upside down
-            for name, view in (("deskewed", level), ("deskewed/180", level.rotate(180))):
-                reading = _recognize(api, view, ctx, f"{sub}/{name}", retry=cap)
-                if reading is None:
-                    break
-                if _more(reading, best):
-                    best, best_at, base = reading, f"{sub}/{name}", view
-                if best.conf >= GOOD_CONFIDENCE and best_at != sub:
-                    break
+        # a row profile cannot tell lines turned by a from a+180: the level picture may
+        # be upside down; text turned by less than deskew's least angle from upside down
+        # (178-182 degrees) reads as confident garbage and is only turned
+        views = ((("deskewed", level), ("deskewed/180", level.rotate(180))) if level is not None
+                 else (("rotated=180", base.rotate(180)),))
+        for name, view in views:
+            reading = _recognize(api, view, ctx, f"{sub}/{name}", retry=cap)
+            if reading is None:
+                break
+            if _more(reading, best):
+                best, best_at, base = reading, f"{sub}/{name}", view
+            if best.conf >= GOOD_CONFIDENCE and best_at != sub:
+                break
         # still partial: an overlay or texture may hide the rest (ocr_clean)
         best, best_at = _clean_readings(api, gray, colour, ctx, sub, cap, best, best_at, overlays_only=True)
     w, h = base.size
