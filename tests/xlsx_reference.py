@@ -1,7 +1,8 @@
 """The XLSX sheet reading of commit 69aa853, frozen: the oracle of the differential
 tests (tests/test_files_xlsx_fast.py) that the faster reader in dlp_proxy/files/ooxml.py
 reads every sheet exactly as this one did (same segments, same locations, same order).
-Do not edit: it is the reference, not code in use."""
+Do not edit: it is the reference, not code in use (one amendment, marked: a deliberate
+change of what a number format shows)."""
 
 # ruff: noqa
 # mypy: ignore-errors
@@ -106,7 +107,8 @@ def format_number(value: str, code: str) -> str | None:
             i += 2
             continue
         if ch in "_*" and i + 1 < len(plain):  # padding to a char's width / repeat fill
-            tokens.append(("t", " " if ch == "_" else ""))
+            # amended (attack pass 7, D11): the fill ``*x`` shows one x, as cells.py now does
+            tokens.append(("t", " " if ch == "_" else plain[i + 1]))
             i += 2
             continue
         if ch in "0#?":

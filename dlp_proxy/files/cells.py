@@ -8,16 +8,16 @@ holds (value, formula text, cached value) *and* what it displays:
 
 - ``format_number(value, code)`` applies a number format code's digit placeholders
   (``0``, ``#``, ``?``), literal text (``"..."``, ``\\x`` and the characters Excel
-  shows as they are), thousands grouping, decimals, and the conditional sections
-  of the special phone format ``[<=9999999]###-####;(###) ###-####``.  Dates,
+  shows as they are; the fill ``*x`` as one ``x``), thousands grouping, decimals,
+  and the conditional sections of the special phone format ``[<=9999999]###-####;(###) ###-####``.  Dates,
   times, fractions, scientific and text formats are not rendered (None): the raw
   value is still reported.
 - ``format_text(text, code)`` applies a format's text section (the fourth, or one
   with the ``@`` placeholder) to a text cell: ``"536-22-"@`` shows ``8710`` as
   ``536-22-8710``.
 - ``evaluate(formula, lookup)`` evaluates string formulas: literals, numbers,
-  same-sheet cell references, ``&``, arithmetic (``+ - * / ^``, unary minus) on
-  numbers, ``CONCATENATE``, ``CONCAT``, ``TEXT``, ``CHAR``, ``UNICHAR``, ``SUM``
+  same-sheet cell references, ``TRUE``/``FALSE``, ``&``, arithmetic (``+ - * / ^``, unary minus) on
+  numbers, ``CONCATENATE``, ``CONCAT``, ``TEXTJOIN``, ``TEXT``, ``CHAR``, ``UNICHAR``, ``SUM``
   (of single values), ``TRIM``, ``UPPER``, ``LOWER``, ``LEFT``, ``RIGHT``,
   ``MID``, ``T``, ``VALUE``.  Anything else (other functions, ranges, other
   sheets) gives None; the formula text and its cached value are still reported,
@@ -132,8 +132,10 @@ def _layout(section: str) -> Layout | str | None:
             tokens.append(("t", plain[i + 1]))
             i += 2
             continue
-        if ch in "_*" and i + 1 < len(plain):  # padding to a char's width / repeat fill
-            tokens.append(("t", " " if ch == "_" else ""))
+        if ch in "_*" and i + 1 < len(plain):
+            # ``_x`` pads to x's width; ``*x`` repeats x to fill the cell: at least one x
+            # is shown (``000*-00-0000`` shows ``536-22-8710`` in a narrow cell)
+            tokens.append(("t", " " if ch == "_" else plain[i + 1]))
             i += 2
             continue
         if ch in "0#?":
@@ -257,8 +259,8 @@ def format_text(text: str, code: str) -> str | None:
             out.append(plain[i + 1])
             i += 2
             continue
-        if ch in "_*" and i + 1 < len(plain):  # padding to a char's width / repeat fill
-            out.append(" " if ch == "_" else "")
+        if ch in "_*" and i + 1 < len(plain):  # padding to a char's width / repeat fill (one x)
+            out.append(" " if ch == "_" else plain[i + 1])
             i += 2
             continue
         out.append(text if ch == "@" else ch)
@@ -272,6 +274,7 @@ def format_text(text: str, code: str) -> str | None:
 _TOKEN = re.compile(
     r'\s*(?:(?P<str>"(?:[^"]|"")*")|(?P<num>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
     r"|(?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![A-Za-z0-9_(!:.]))"
+    r"|(?P<bool>(?i:TRUE|FALSE))(?![A-Za-z0-9_(!:.])"
     r"|(?P<func>(?:_xlfn\.)?[A-Za-z][A-Za-z0-9.]*)\s*\(|(?P<op>[&(),;+*/^-]))"
 )
 
@@ -402,6 +405,8 @@ class _Parser:
             return m.group("str")[1:-1].replace('""', '"')
         if m.group("num") is not None:
             return _num_text(float(m.group("num")))
+        if m.group("bool") is not None:
+            return m.group("bool").upper()
         if m.group("ref") is not None:
             got = self.lookup(m.group("ref").replace("$", "").upper())
             return "" if got is None else got
@@ -446,10 +451,19 @@ def _call(name: str, args: list[str]) -> str:
             raise _Unsupported
         # CHAR is the Windows code page's character: cp1252 for 128-255
         return bytes([code]).decode("cp1252", "replace") if name == "CHAR" else chr(code)
+    if name in ("TRUE", "FALSE") and not args:
+        return name
     if name == "SUM":
         return _num_text(sum(_as_number(a) for a in args))
     if name in ("CONCATENATE", "CONCAT"):
         return "".join(args)[:MAX_RESULT]
+    if name == "TEXTJOIN" and len(args) >= 3:
+        # TEXTJOIN(delimiter, ignore_empty, text1, ...): ignore_empty is a boolean
+        # (TRUE/FALSE, or a number: 0 is FALSE)
+        flag = args[1].strip().upper()
+        ignore_empty = flag == "TRUE" or (flag not in ("FALSE", "") and _as_number(flag) != 0)
+        parts = [a for a in args[2:] if a or not ignore_empty]
+        return args[0].join(parts)[:MAX_RESULT]
     if name == "TEXT" and len(args) == 2:
         shown = format_number(args[0], args[1])
         return args[0] if shown is None else shown

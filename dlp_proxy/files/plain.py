@@ -34,6 +34,17 @@ _FORMULA_FIELD = re.compile(
     r"(?:(?<=[=@])|(?![\d.]*[ \t]*(?:[,;\t\r\n]|$)|[\d.]+\"))",
     re.MULTILINE,
 )
+#: a formula prefix after a blank: the field may start with blanks before it
+#: (``,  =536&"-22-"&8710``; the look-behinds above are of fixed width); the prefix
+#: first, the rarer character class (a search from every comma cost 3x the one above)
+_BLANK_PREFIX = re.compile(r"[=@+-](?<=[ \t][=@+-])")
+#: a number in scientific notation (``5.3622871E8``): Excel reads it as the number and
+#: shows a whole number of up to 11 digits in full under the General format (536228710)
+_SCI_FIELD = re.compile(
+    r"(^|[,;\t])([ \t]*\"?)([+-]?[0-9]+(?:\.[0-9]+)?[eE]\+?[0-9]{1,2})(?=\"?[ \t]*(?:[,;\t\r\n]|$))",
+    re.MULTILINE,
+)
+_SCI_HINT = re.compile(r"[eE](?<=[0-9][eE])\+?[0-9]")
 #: a signed number is a number, not a formula whose value says more
 _PLAIN_NUMBER = re.compile(r"[+-]?[\d.,\s]*")
 _FIELD_SEP = re.compile(r"[,;\t]")
@@ -44,7 +55,9 @@ _XML_ENCODING = re.compile(r"""^(\s*<\?xml\s[^>]{0,200}?encoding\s*=\s*)["'][^"'
 def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
     """Fields of a delimited text that start with ``=``, ``+``, ``-`` or ``@``: Excel
     evaluates them as formulas when it opens the file (``client SSN,=CHAR(53)&...``,
-    ``+CHAR(53)&...``, ``@53&"6-22-87"&10``).  Each is evaluated as a sheet formula
+    ``+CHAR(53)&...``, ``@53&"6-22-87"&10``), blanks before the prefix included.  A
+    block whose numbers in scientific notation Excel shows as whole numbers
+    (``5.3622871E8`` -> ``536228710``) is added as ``<loc>/shown``.  Each formula is evaluated as a sheet formula
     (``cells.evaluate``; references to the block's own cells, column A first, line 1 of
     the block row 1) and its value added as ``<loc>/formula line=N``, after the label to
     its left.  False once the text budget is spent."""
@@ -53,7 +66,11 @@ def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
 
     from dlp_proxy.files.cells import col_letters, evaluate
 
-    if _FORMULA_FIELD.search(block) is None:
+    if _SCI_HINT.search(block) is not None:
+        shown = _SCI_FIELD.sub(lambda m: m.group(1) + m.group(2) + _general_number(m.group(3)), block)
+        if shown != block and not ctx.add(f"{loc}/shown", shown):
+            return False
+    if _FORMULA_FIELD.search(block) is None and not _blank_formula_field(block):
         return True
     lines = block.splitlines()
     first_line = next((ln for ln in lines if ln.strip()), "")
@@ -63,7 +80,9 @@ def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
     out: list[str] = []
     for r, row in enumerate(rows):
         label = ""
-        for field in row:
+        for cell in row:
+            # blanks before a formula prefix are read as the formula (fail closed)
+            field = cell.lstrip(" \t") if cell.lstrip(" \t").startswith(_FORMULA_START) else cell
             if field.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(field):
                 formula = "=" + field[1:] if field[0] in "=@" else "=" + field
                 value = evaluate(formula, values.get)
@@ -74,6 +93,29 @@ def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
         if r % 256 == 0:
             ctx.budget.check_time()
     return not out or ctx.add(f"{loc}/formulas", "\n".join(out))
+
+
+def _blank_formula_field(block: str) -> bool:
+    """Whether a field of ``block`` is blanks (and a quote) before a formula prefix."""
+    for m in _BLANK_PREFIX.finditer(block):
+        j = m.start()
+        while j > 0 and block[j - 1] in " \t":
+            j -= 1
+        if j > 0 and block[j - 1] == '"':
+            j -= 1
+        if j == 0 or block[j - 1] in ",;\t\n":
+            return True
+    return False
+
+
+def _general_number(field: str) -> str:
+    """A number in scientific notation as Excel's General format shows it once the
+    CSV is opened: a whole number of up to 11 digits in full (``5.3622871E8`` ->
+    ``536228710``); any other value as written."""
+    v = float(field)
+    if v != int(v) or abs(v) >= 1e11:
+        return field
+    return str(int(v))
 
 
 def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str = "") -> str:

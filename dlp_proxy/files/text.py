@@ -174,8 +174,10 @@ def iter_decoded(data: bytes, chunk_bytes: int = 1 << 20, encoding: str | None =
 
 #: the legacy encodings of Japanese, Chinese and Korean Windows (Excel saves CSV and
 #: Notepad used to save text in them; Japanese Excel opens a BOM-less CSV as CP932):
-#: Shift_JIS/CP932, EUC-JP, GB2312/GBK/GB18030, Big5 (HKSCS), EUC-KR/CP949
-CJK_ENCODINGS = ("cp932", "euc_jp", "gb18030", "big5hkscs", "cp949")
+#: Shift_JIS/CP932, EUC-JP, GB2312/GBK/GB18030, Big5 (HKSCS), EUC-KR/CP949, and Johab
+#: (Korean Windows code page 1361, the other Korean double-byte encoding: its numerals
+#: are byte pairs no other of these reads as one)
+CJK_ENCODINGS = ("cp932", "euc_jp", "gb18030", "big5hkscs", "cp949", "johab")
 
 
 @functools.cache
@@ -307,21 +309,43 @@ HTML_BREAKS = frozenset({
 })
 
 
+#: HTML ruby annotations: a browser draws ``<rt>`` text above its base (and hides the
+#: ``<rp>`` fallback parentheses), so ``<ruby>536<rt>x</rt></ruby>-22-8710`` shows
+#: ``536-22-8710`` on its line; an ``<rt>``/``<rp>`` ends at the next one or at ``</ruby>``
+#: (its end tag may be omitted)
+RUBY_ANNOTATIONS = frozenset({"rt", "rp"})
+
+
 class _MarkupText(HTMLParser):
-    """Text, comments and attribute values from HTML (and tolerant XML)."""
+    """Text, comments and attribute values from HTML (and tolerant XML).  In HTML, ruby
+    annotation text (``<rt>``, ``<rp>``) is kept apart (``annotations``) and follows
+    its line, so the base text reads joined as it is drawn."""
 
     def __init__(self, breaks: frozenset[str] | None = HTML_BREAKS) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         #: element names whose boundaries break a line; None: every element's (XML)
         self.breaks = breaks
+        #: ruby annotation text, read apart from the line it sits on
+        self.annotations: list[str] = []
+        self._in_annotation = False
 
     def _breaks(self, tag: str) -> bool:
         return self.breaks is None or tag in self.breaks
 
+    def _line_break(self) -> None:
+        """A line ends: the ruby annotations drawn above it follow it, a line each."""
+        if self.annotations:
+            self.parts.extend(self.annotations)
+            self.annotations.clear()
+        self.parts.append("\n")
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.breaks is not None and tag in RUBY_ANNOTATIONS:
+            self._in_annotation = True
+            self.annotations.append("\n")
         if self._breaks(tag):
-            self.parts.append("\n")
+            self._line_break()
         for _, value in attrs:
             if value and value.strip():
                 self.parts.append(f" {value} ")
@@ -329,14 +353,16 @@ class _MarkupText(HTMLParser):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in RUBY_ANNOTATIONS or tag == "ruby" or self._breaks(tag):
+            self._in_annotation = False
         if self._breaks(tag):
-            self.parts.append("\n")
+            self._line_break()
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        (self.annotations if self._in_annotation else self.parts).append(data)
 
     def handle_comment(self, data: str) -> None:
         self.parts.append(f" {data} ")
@@ -347,7 +373,8 @@ class _MarkupText(HTMLParser):
 
 
 def strip_markup(text: str, *, xml: bool = False) -> str:
-    """Tags removed; text, comments, CDATA and attribute values kept, entities decoded.
+    """Tags removed; text, comments, CDATA and attribute values kept, entities decoded;
+    HTML ruby annotations (``<rt>``, ``<rp>``) after their line, a line each.
     ``xml``: every element boundary is a line break (no element is inline text)."""
     parser = _MarkupText(None if xml else HTML_BREAKS)
     try:
@@ -355,7 +382,9 @@ def strip_markup(text: str, *, xml: bool = False) -> str:
         parser.close()
     except Exception:
         return re.sub(r"<[^>]{0,2000}>", " ", text)
-    # Inline text is joined without a separator so ``536-<b>22</b>-1234`` stays whole.
+    # Inline text is joined without a separator so ``536-<b>22</b>-1234`` stays whole;
+    # ruby annotations follow their line, each on a line of its own.
+    parser._line_break()
     joined = "".join(parser.parts)
     return re.sub(r"[ \t]*\n[ \t\n]*", "\n", re.sub(r"[ \t\r\f\v]+", " ", joined)).strip()
 
