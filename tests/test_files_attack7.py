@@ -191,3 +191,55 @@ def test_attack7_files_are_stopped_by_the_gateway(gateway: Gateway, case: str) -
     assert resp.status_code == 403, resp.text
     assert resp.json()["id"] in ("api.dlp.blocked.app_error", "api.dlp.quarantined.app_error")
     assert not [r for r in gateway.sim.requests() if r["path"] == "/api/v4/files"]
+
+
+# -- D4: a DOCX part saved under the usual name of styles, numbering or settings ----------
+
+_W = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+      'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_ROOTS = {"header": "hdr", "footer": "ftr", "footnotes": "footnotes", "endnotes": "endnotes", "comments": "comments"}
+_CT = {"header": "header", "footer": "footer", "footnotes": "footnotes", "endnotes": "endnotes",
+       "comments": "comments"}
+
+
+def _docx_with_part_at(kind: str, name: str, text: str) -> bytes:
+    import zipfile
+
+    root = _ROOTS[kind]
+    inner = f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
+    if kind in ("footnotes", "endnotes", "comments"):
+        child = {"footnotes": "footnote", "endnotes": "endnote", "comments": "comment"}[kind]
+        inner = f'<w:{child} w:id="1">{inner}</w:{child}>'
+    part = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:{root} {_W}>{inner}</w:{root}>'
+    ct = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/'
+          'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+          'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/'
+          'document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+          f'<Override PartName="/word/{name}" ContentType="application/vnd.openxmlformats-officedocument.'
+          f'wordprocessingml.{_CT[kind]}+xml"/></Types>')
+    rels = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.'
+            f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{_R}/officeDocument" '
+            'Target="word/document.xml"/></Relationships>')
+    doc = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {_W}><w:body><w:p><w:r>'
+           '<w:t>Quarterly notes</w:t></w:r></w:p></w:body></w:document>')
+    drels = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.'
+             f'openxmlformats.org/package/2006/relationships"><Relationship Id="rIdX" Type="{_R}/{kind}" '
+             f'Target="{name}"/></Relationships>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", ct)
+        z.writestr("_rels/.rels", rels)
+        z.writestr("word/document.xml", doc)
+        z.writestr("word/_rels/document.xml.rels", drels)
+        z.writestr(f"word/{name}", part)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name", ["styles.xml", "numbering.xml", "settings.xml"])
+@pytest.mark.parametrize("kind", sorted(_ROOTS))
+def test_a_content_part_saved_under_an_auxiliary_parts_name_is_read(detector: Engine, kind: str, name: str) -> None:
+    """Attack pass 7, D4: with no styles (numbering, settings) relationship the reader
+    looked for those parts by their usual names and read a header saved there as styles."""
+    assert "US_SSN" in _found(detector, _docx_with_part_at(kind, name, f"Client SSN {SSN}"), "a.docx")
+    assert "US_SSN" not in _found(detector, _docx_with_part_at(kind, name, "Client notes"), "a.docx")

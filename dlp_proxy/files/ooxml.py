@@ -407,14 +407,18 @@ def _docx(pkg: Package, main: str = "word/document.xml") -> None:
     if styles is not None:
         pkg.display = Display(word_styles(styles))
     body = _add_part(pkg, main, "body")
-    _numbering(pkg, rels, body)
+    numbering = _numbering(pkg, rels, body)
     settings = next((t for t, rtype in rels.values() if rtype == "settings"), "word/settings.xml")
     root = pkg.xml(settings)
     if root is not None:
         # document variables (``w:docVar``) a DOCVARIABLE field shows once updated
         add_unread(pkg.ctx, "settings", root)
+    # parts read above as styles, numbering or settings (by their usual names when no
+    # relationship names them) that a relationship says are content are read as content
+    # too: a header saved as word/styles.xml is a header (attack pass 7, D4)
+    auxiliary = {styles_part, numbering, settings}
     for target, rtype in rels.values():
-        if target in pkg.done:
+        if target in pkg.done and target not in auxiliary:
             continue
         kind = {
             "header": "header",
@@ -438,8 +442,8 @@ def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str]], m: re
 MAX_LIST_LABELS = 20000
 
 
-def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> None:
-    """The labels Word computes for list paragraphs (``numbering``): each level's
+def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> str:
+    """The labels Word computes for list paragraphs (``numbering``; returns the part read as it): each level's
     ``w:lvlText`` with ``%n`` replaced by level n's counter, counted from its
     ``w:start`` (ECMA-376 Part 1, 17.9), as decimal numbers; each label is followed by
     its paragraph's text, one paragraph a line.  Every level's ``lvlText`` as written is
@@ -447,10 +451,10 @@ def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> Non
     target = next((t for t, rtype in rels.values() if rtype == "numbering"), "word/numbering.xml")
     root = pkg.xml(target)
     if root is None:
-        return
+        return target
     add_unread(pkg.ctx, "numbering", root)
     if body is None:
-        return
+        return target
 
     def val(el: Any, name: str, default: str = "") -> str:
         child = next((c for c in el if isinstance(c.tag, str) and local(c.tag) == name), None)
@@ -514,6 +518,7 @@ def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> Non
             break
     if lines:
         pkg.ctx.add("body/list-labels", "\n".join(lines))
+    return target
 
 
 def _metadata(pkg: Package) -> None:
