@@ -456,3 +456,30 @@ def test_the_decision_record_lists_every_finding_with_its_field_and_counts(detec
     assert [(f["path"], f["entity_type"], f["start"], f["end"]) for f in record["findings"]] == [
         (p, f.entity_type, f.start, f.end) for p, f in decision.findings]
     assert record["entity_types"] == sorted(decision.entity_counts())
+
+
+def _upload_files(detector: Any, files: list[tuple[str, str]]) -> tuple[Any, list[dict[str, Any]]]:
+    from tests.inprocess import judge_bytes
+
+    b = "dlpBoundary7"
+    body = f"--{b}\r\nContent-Disposition: form-data; name=\"channel_id\"\r\n\r\n{CHANNEL}\r\n"
+    for name, content in files:
+        body += (f"--{b}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
+                 f"Content-Type: text/plain\r\n\r\n{content}\r\n")
+    return judge_bytes(detector, (body + f"--{b}--\r\n").encode(), f"multipart/form-data; boundary={b}",
+                       policy_text=POLICY, path="/api/v4/files")
+
+
+def test_an_ssn_split_between_two_file_names_is_stopped(detector: Any) -> None:
+    """Attack pass 7, D5: a post shows its files' names side by side."""
+    # read as the split window reads two posts: the writer's separator is repeated at the join
+    assert not _upload_files(detector, [("Lee 536-22.txt", "notes"), ("8710.txt", "more notes")])[0].forward
+    assert not _upload_files(detector, [("Smith 536-22.txt", "a"), ("-8710.txt", "b")])[0].forward
+    assert _upload_files(detector, [("Lee 536.txt", "notes"), ("minutes.txt", "more notes")])[0].forward
+
+
+def test_a_file_name_enters_the_split_window_without_its_extension() -> None:
+    """Attack pass 7, D5: "Jones 618-40.txt" uploaded, then a post "ends 3321": the
+    window joins the name's stem with the post (the extension ended the piece on a dot)."""
+    item = ScannedItem(ContentItem("files[0].name", "Jones 536-22.txt", ItemKind.FILENAME), ())
+    assert split_piece([item], 256) == "Jones 536-22"

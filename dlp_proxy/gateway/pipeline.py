@@ -1568,7 +1568,8 @@ def _shown_with_their_names(scanned: Sequence[ScannedItem], max_chars: int) -> l
     """Per file of the request whose name may carry a piece of an identifier: its name
     without the extension, then its texts short enough to be a fragment (as
     ``split_piece`` takes them), with their indices in ``scanned`` (-1 for the name).
-    Mattermost shows a file's name above its preview."""
+    Mattermost shows a file's name above its preview.  And the names of the request's
+    files that may carry a piece, side by side (a post shows its files together)."""
     out: list[tuple[list[int], list[str]]] = []
     for s in scanned:
         if s.item.kind is not ItemKind.FILENAME or not s.item.path.endswith(".name"):
@@ -1585,6 +1586,12 @@ def _shown_with_their_names(scanned: Sequence[ScannedItem], max_chars: int) -> l
                 texts.append(f.item.text)  # as written: its findings are located in it
         if len(texts) > 1:
             out.append((indices, texts))
+    # the names of the request's files, side by side ("Lee 533.txt" and "47-2210.txt")
+    names = [(i, os.path.splitext(s.item.text)[0]) for i, s in enumerate(scanned)
+             if s.item.kind is ItemKind.FILENAME and s.item.path.endswith(".name")]
+    names = [(i, stem) for i, stem in names if may_carry_a_piece(split_reading(stem))]
+    if len(names) > 1:
+        out.append(([i for i, _ in names], [stem for _, stem in names]))  # a stem starts its name
     return out
 
 
@@ -1605,6 +1612,10 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
         # number words as digits (``client SSN five three six`` is ``client SSN 536``): the
         # window cuts and joins pieces at their digits; a text with neither digits nor
         # number words is left as it is and pays nothing more (words.may_have_number_words)
+        if s.item.kind is ItemKind.FILENAME:
+            # a file's name as it joins a post: "Jones 618-40.txt" then "ends 3321" is
+            # 618-40-3321 (the extension would end the piece on a dot)
+            text = os.path.splitext(text)[0]
         text = split_reading(text)
         if not may_carry_a_piece(text) or is_mattermost_stamp(s.item, now_ms):
             continue
