@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -86,45 +87,29 @@ def xml_readings(data: bytes) -> tuple[str, str | None] | None:
         if parent is not None and el.tail and el.tail.strip():
             mixed.add(parent)
     parts: list[str] = []
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        el, done = stack.pop()
-        element = isinstance(el.tag, str)
-        edge = _INLINE if el.getparent() in mixed else _EDGE
-        if done:
-            if element:
-                parts.append(edge)
-            if el.tail and el is not root:
-                parts.append(el.tail)
-            continue
-        if element:
-            parts.append(edge)
-            for value in el.attrib.values():
-                if value.strip():
-                    parts.append(f" {value} ")
-            if el.text:
-                parts.append(el.text)
-        elif el.text:  # comment / processing instruction
-            parts.append(f" {el.text} ")
-        stack.append((el, True))
-        for child in reversed(el):
-            stack.append((child, False))
+    walk_text(root, parts, attributes=True, edge=lambda el: _INLINE if el.getparent() in mixed else _EDGE)
     text = "".join(parts)
     separated = _BREAKS.sub("\n", text).strip()
     joined = _FIELD_BREAKS.sub("\n", text).replace(_INLINE, "").strip() if mixed else None
     return separated, joined
 
 
-def walk_text(root: Any, parts: list[str], *, attributes: bool) -> None:
-    """Append text in document order (text, children, then tail) without recursion."""
+def walk_text(root: Any, parts: list[str], *, attributes: bool,
+              edge: Callable[[Any], str] | None = None) -> None:
+    """Append text in document order (text, children, then tail) without recursion;
+    ``edge(element)``, when given, is appended where each element starts and ends."""
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         el, done = stack.pop()
         if done:
+            if edge is not None and isinstance(el.tag, str):
+                parts.append(edge(el))
             if el.tail and el is not root:
                 parts.append(el.tail)
             continue
         if isinstance(el.tag, str):
+            if edge is not None:
+                parts.append(edge(el))
             if attributes:
                 for value in el.attrib.values():
                     if value.strip():

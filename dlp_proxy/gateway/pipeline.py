@@ -1613,8 +1613,9 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
         # window cuts and joins pieces at their digits; a text with neither digits nor
         # number words is left as it is and pays nothing more (words.may_have_number_words)
         if s.item.kind is ItemKind.FILENAME:
-            # a file's name as it joins a post: "Jones 618-40.txt" then "ends 3321" is
-            # 618-40-3321 (the extension would end the piece on a dot)
+            # a file's name as it joins a post: a name ending in an SSN's first two groups,
+            # then a post with its last four, join as one SSN (the extension would end the
+            # piece on a dot, and a dot is not the writer's separator)
             text = os.path.splitext(text)[0]
         text = split_reading(text)
         if not may_carry_a_piece(text) or is_mattermost_stamp(s.item, now_ms):
