@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -331,20 +331,16 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def test_a_large_upload_keeps_the_process_trees_memory_within_one_and_a_half_times_the_file(gw: Gateway) -> None:
-    """16 MiB uploads through the real gateway, one at a time: the RSS of the gateway
-    and its workers together (/proc every 20 ms) grows by at most 1.5x the file (the
-    worker holds the body, then the file, its text sealed on disk; the gateway none of
-    it).  Two smaller uploads first, so both workers are past their first job."""
+def _tree_growth(gw: Gateway, send: Callable[[], httpx.Response], size: int,
+                 ok: tuple[int, ...]) -> list[float]:
+    """Twice: the peak RSS of the gateway's process tree (/proc every 20 ms) while
+    ``send()`` runs, less the RSS before it, per byte of the ``size``-byte upload."""
     import threading
     import time
 
-    data = "quarterly notes, nothing sensitive here\n" * (16 * 2**20 // 40)
-    for _ in range(2):
-        assert _post_file(gw, "carol", "town_square", data[: 4 * 2**20]).status_code == 201
     growth = []
     for _ in range(2):
-        time.sleep(1.0)
+        time.sleep(1.0)  # the previous upload's worker settles
         before, peak, done = _tree_rss(gw.proc.pid), [0], threading.Event()
 
         def sample(peak: list[int] = peak, done: threading.Event = done) -> None:
@@ -355,12 +351,24 @@ def test_a_large_upload_keeps_the_process_trees_memory_within_one_and_a_half_tim
         sampler = threading.Thread(target=sample)
         sampler.start()
         try:
-            r = _post_file(gw, "carol", "town_square", data)
+            r = send()
         finally:
             done.set()
             sampler.join()
-        assert r.status_code == 201, r.text
-        growth.append((peak[0] - before) / len(data))
+        assert r.status_code in ok, r.text
+        growth.append((peak[0] - before) / size)
+    return growth
+
+
+def test_a_large_upload_keeps_the_process_trees_memory_within_one_and_a_half_times_the_file(gw: Gateway) -> None:
+    """16 MiB uploads through the real gateway, one at a time: the RSS of the gateway
+    and its workers together (/proc every 20 ms) grows by at most 1.5x the file (the
+    worker holds the body, then the file, its text sealed on disk; the gateway none of
+    it).  Two smaller uploads first, so both workers are past their first job."""
+    data = "quarterly notes, nothing sensitive here\n" * (16 * 2**20 // 40)
+    for _ in range(2):
+        assert _post_file(gw, "carol", "town_square", data[: 4 * 2**20]).status_code == 201
+    growth = _tree_growth(gw, lambda: _post_file(gw, "carol", "town_square", data), len(data), (201,))
     print(f"process tree RSS growth per upload byte: {growth}")
     assert max(growth) <= 1.5, f"the process tree grew {growth} x the upload"
 
@@ -415,30 +423,9 @@ def test_a_large_resumable_upload_keeps_the_process_trees_memory_within_one_and_
     whole file is assembled and judged in that worker, so the RSS of the gateway and
     its workers together grows by at most 1.5x the file (before: the gateway held
     each chunk, its copy from the worker, and the assembled file twice)."""
-    import threading
-    import time
-
     data = "quarterly notes, nothing sensitive here\n" * (16 * 2**20 // 40)
     for _ in range(2):  # both workers past their first job
         assert _resumable(gw, data[: 4 * 2**20], 2 * 2**20).status_code in (200, 201)
-    growth = []
-    for _ in range(2):
-        time.sleep(1.0)
-        before, peak, done = _tree_rss(gw.proc.pid), [0], threading.Event()
-
-        def sample(peak: list[int] = peak, done: threading.Event = done) -> None:
-            while not done.is_set():
-                peak[0] = max(peak[0], _tree_rss(gw.proc.pid))
-                time.sleep(0.02)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        try:
-            r = _resumable(gw, data, 8 * 2**20)
-        finally:
-            done.set()
-            sampler.join()
-        assert r.status_code in (200, 201), r.text
-        growth.append((peak[0] - before) / len(data))
+    growth = _tree_growth(gw, lambda: _resumable(gw, data, 8 * 2**20), len(data), (200, 201))
     print(f"process tree RSS growth per resumable-upload byte: {growth}")
     assert max(growth) <= 1.5, f"the process tree grew {growth} x the upload"
