@@ -25,6 +25,7 @@ from dlp_proxy.files import extract
 from dlp_proxy.files.cells import evaluate, format_number, format_text
 from dlp_proxy.files.text import cjk_readings, strip_markup
 from tests.conftest import Gateway
+from tests.test_files_attack6 import _found, _where  # the same readings as attack pass 6's tests
 
 SSN = "536-22-8710"
 FW_SSN = "５３６－２２－８７１０"
@@ -33,15 +34,6 @@ FW_SSN = "５３６－２２－８７１０"
 @pytest.fixture(scope="module")
 def detector() -> Engine:
     return build_detector(ner=False)
-
-
-def _found(detector: Engine, data: bytes, filename: str) -> set[str]:
-    ex = extract(data, filename=filename)
-    return {f.entity_type for s in ex.segments for f in detector.analyze(s.text) if f.score >= 0.5}
-
-
-def _where(data: bytes, filename: str) -> list[tuple[str, str]]:
-    return [(s.location, s.text[:80]) for s in extract(data, filename=filename).segments]
 
 
 # -- D7: Johab ------------------------------------------------------------------------------
