@@ -375,3 +375,103 @@ def test_an_image_spelled_with_character_references_loses_its_preview(
             r = c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"), "message": message})
         assert r.status_code == 201, r.text
         assert _sim_post(sim, r.json()["id"])["props"].get("unsafe_links") == "true", message
+
+
+# ----------------------------------------------------------------------------- patches
+
+def _patch_doc(text: str) -> Any:
+    return go_json_decode(text)[0]
+
+
+def test_which_patches_keep_the_posts_props() -> None:
+    """model.PostPatch ``Props *StringInterface``: nil (absent, or null last) keeps them."""
+    for text in ('{"message": "x"}', '{"message": "x", "props": null}', '{"props": {"a": "1"}, "Props": null}'):
+        assert links.keeps_props("posts.patch", _patch_doc(text)), text
+    for text in ('{"props": {}}', '{"props": null, "PROPS": {"a": "1"}}', '{"props": "x"}'):
+        assert not links.keeps_props("posts.patch", _patch_doc(text)), text
+    assert not links.keeps_props("posts.update", _patch_doc('{"message": "x"}'))  # UpdatePost: props whole
+
+
+def test_the_current_props_are_sent_back_with_unsafe_links() -> None:
+    doc = _patch_doc('{"message": "https://evil.example/", "props": null}')
+    assert links.keep_current_props(doc, {"keep": "me", "attachments": [{"text": "t"}]})
+    links.set_unsafe_links(doc)
+    got = go_struct_fields(go_json_decode(json.dumps(doc))[0], "")
+    assert json.loads(json.dumps(doc))["props"] == {"keep": "me", "attachments": [{"text": "t"}], "unsafe_links": "true"}
+    assert got["message"] == "https://evil.example/"
+    # a post that has it already: nothing to rewrite
+    assert not links.keep_current_props(_patch_doc('{"message": "x"}'), {"unsafe_links": "true"})
+
+
+def test_a_post_whose_props_cannot_be_read_is_refused() -> None:
+    import asyncio
+
+    pid = "p" * 26
+
+    def answer(status: int, body: Any = None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url="http://mm", transport=httpx.MockTransport(
+            lambda request: httpx.Response(status, json=body if body is not None else {})))
+
+    async def read(client: Any, post_id: str = pid, token: str | None = "t") -> Any:
+        return await links.current_props(client, post_id, token, 1.0)
+
+    assert asyncio.run(read(answer(200, {"id": pid, "props": {"a": "1"}}))) == {"a": "1"}
+    assert asyncio.run(read(answer(200, {"id": pid}))) == {}
+    for client, post_id, token, status in ((answer(404), pid, "t", 404), (answer(401), pid, "t", 403),
+                                           (answer(403), pid, "t", 403), (answer(500), pid, "t", 503),
+                                           (answer(200, {"props": "x"}), pid, "t", 503),
+                                           (answer(200), "../x", "t", 400), (answer(200), pid, None, 503),
+                                           (None, pid, "t", 503)):
+        with pytest.raises(links.PropsUnreadable) as err:
+            asyncio.run(read(client, post_id, token))
+        assert err.value.status == status
+
+    def hang(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    with pytest.raises(links.PropsUnreadable) as err:
+        asyncio.run(read(httpx.AsyncClient(base_url="http://mm", transport=httpx.MockTransport(hang))))
+    assert err.value.status == 503
+
+
+def test_a_patch_without_props_keeps_the_posts_props_through_the_gateway(
+        env: tuple[Gateway, Simulator, Pages, int]) -> None:
+    """The simulator applies a patch as Mattermost does (props replace, nil keeps):
+    a link added by a patch without props costs the preview and nothing else."""
+    gw, sim, pages, port = env
+    pages.og["patched"] = {"title": f"SSN {SSN}"}
+    own = {"keep": "me", "attachments": [{"text": "quarterly report"}]}
+    before = len(_rewritten(gw))
+    with gw.client("alice") as c:
+        post = c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"), "message": "status",
+                                             "props": own}).json()
+        url = f"/api/v4/posts/{post['id']}/patch"
+        r = c.put(url, json={"message": f"see http://127.0.0.1:{port}/p/patched"})
+        assert r.status_code == 200, r.text
+        assert r.json()["props"] == {**own, "unsafe_links": "true"}
+        # again, props null: the post has unsafe_links already, the patch goes as it came
+        r = c.put(url, json={"message": f"again http://127.0.0.1:{port}/p/patched", "props": None})
+        assert r.status_code == 200, r.text
+        assert _sim_post(sim, post["id"])["props"] == {**own, "unsafe_links": "true"}
+        # props in a patch replace them all, in Mattermost as here
+        r = c.put(url, json={"message": f"last http://127.0.0.1:{port}/p/patched", "props": {"other": "x"}})
+        assert r.status_code == 200, r.text
+        assert _sim_post(sim, post["id"])["props"] == {"other": "x", "unsafe_links": "true"}
+    assert "patched" not in pages.fetches
+    assert [r["route"] for r in _rewritten(gw)[before:]] == ["posts.patch", "posts.patch"]
+
+
+def test_the_simulator_patches_as_mattermost_does() -> None:
+    """model/post.go Post.Patch: a nil pointer field is left as it is."""
+    from dlp_proxy.simulator.gohttp import json_decode
+    from dlp_proxy.simulator.state import Simulator as SimState
+
+    state = SimState()
+    alice, town = state.ids["users"]["alice"], state.ids["channels"]["town_square"]
+    post = state.create_post({"channel_id": town, "message": "m", "props": {"a": "1"}}, alice)
+    for raw, message, props in ((b'{"message": null, "props": null}', "m", {"a": "1"}),
+                                (b'{"Message": "n"}', "n", {"a": "1"}),
+                                (b'{"props": {"b": "2"}, "PROPS": {"c": "3"}}', "n", {"b": "2", "c": "3"}),
+                                (b'{"props": {"d": "4"}, "props": null}', "n", {"b": "2", "c": "3"})):
+        out = state.patch_post(post["id"], json_decode(raw), alice)
+        assert (out["message"], out["props"]) == (message, props), raw

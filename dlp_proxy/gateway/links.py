@@ -37,10 +37,31 @@ exact duplicate key wins; ``null`` sets the map to nil).  The forwarded body has
 of those keys replaced by one ``props`` key, last, holding that map plus
 ``unsafe_links: "true"``.  A ``props`` that is neither an object nor null makes
 Mattermost refuse the post (``json.NewDecoder(r.Body).Decode``: UnmarshalTypeError,
-400): the body is left as it is."""
+400): the body is left as it is.
+
+A patch (``PUT /api/v4/posts/{id}/patch``) is a ``model.PostPatch`` whose ``Props
+*StringInterface`` replaces the post's props whole when it is set and leaves them
+as they are when it is not (server/public/model/post.go ``Post.Patch``: ``if
+patch.Props != nil { o.SetProps(*patch.Props) }``; app/post.go ``PatchPost`` ->
+``UpdatePost`` with ``SafeUpdate: false``, which copies the patched post's props
+over the stored ones).  So a patch with no props (absent, or ``null``: a nil
+pointer) cannot simply gain ``props: {"unsafe_links": "true"}``: every other prop
+of the post (attachments, a webhook's ``override_username``, a reply's
+``previewed_post``...) would be dropped.  The gateway reads the post's props with
+the caller's token (``GET /api/v4/posts/{id}``, api4/post.go getPost) and sends
+them back with ``unsafe_links`` (``current_props``, ``keep_current_props``); a post
+that has ``unsafe_links`` already is forwarded as it came.  A post it cannot read
+is refused (fail closed).  Limits: a props change made by someone else between
+that read and Mattermost's patch is undone; with
+``ServiceSettings.ExperimentalEnableHardenedMode`` a patch by a user session of a
+post holding props reserved for integrations (``from_webhook``,
+``override_username``... model.ContainsIntegrationsReservedProps) is refused by
+Mattermost (api4/post.go patchPost ``postHardenedModeCheckWithContext`` checks the
+patch's props), as it would be had the client sent them."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import Iterable, Iterator
@@ -54,6 +75,8 @@ MODES = ("allow", "allowlist", "off")
 #: createPost, updatePost, patchPost; api4/scheduled_post.go: sent later by the
 #: scheduled post job, with the scheduled post's props)
 ROUTES = frozenset({"posts.create", "posts.update", "posts.patch", "posts.schedule.create", "posts.schedule.update"})
+#: the routes whose body is a ``model.PostPatch`` (``Props *StringInterface``)
+PATCH_ROUTES = frozenset({"posts.patch"})
 #: model.PostPropsUnsafeLinks
 UNSAFE_LINKS = "unsafe_links"
 
@@ -210,3 +233,65 @@ def set_unsafe_links(doc: dict[str, Any]) -> None:
     merged = dict(props or {})
     merged[UNSAFE_LINKS] = "true"
     doc["props"] = merged
+
+
+def keeps_props(route_name: str, doc: Any) -> bool:
+    """Whether ``doc`` is a patch that leaves the post's props as they are (Go reads
+    its ``Props`` as a nil pointer: no props key, or the last one ``null``)."""
+    return route_name in PATCH_ROUTES and isinstance(doc, dict) and go_props(doc) == (True, None)
+
+
+class PropsUnreadable(Exception):
+    """The post's props could not be read: ``status`` is what the gateway answers."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+async def current_props(upstream: Any, post_id: str, token: str | None, timeout: float) -> dict[str, Any]:
+    """The post's props as Mattermost holds them, read with the caller's own token
+    (``GET /api/v4/posts/{id}``: api4/post.go getPost, ``PreparePostForClient``; an
+    image-proxied attachment URL in them is turned back by patchPost's
+    ``PostPatchWithProxyRemovedFromImageURLs``).  ``PropsUnreadable`` otherwise:
+    404 or 403 when Mattermost would refuse the patch too (no such post, not the
+    caller's to read; a 401 is answered 403), 503 when Mattermost did not answer."""
+    from dlp_proxy.gateway import atrest
+
+    if not atrest.is_id(post_id):
+        raise PropsUnreadable(400, "the post id is not a Mattermost id")  # api4: RequirePostId, 400
+    if upstream is None or not token:
+        raise PropsUnreadable(503, "no Mattermost client or token to read the post with")
+    try:
+        resp = await asyncio.wait_for(upstream.get(f"/api/v4/posts/{post_id}",
+                                                   headers={"Authorization": f"Bearer {token}"}), timeout)
+    except Exception as exc:  # transport errors, a timeout: Mattermost did not answer
+        raise PropsUnreadable(503, f"the post could not be read ({type(exc).__name__})") from None
+    if resp.status_code in (401, 403, 404):
+        raise PropsUnreadable(404 if resp.status_code == 404 else 403,
+                              "the post could not be read with the caller's token")
+    if resp.status_code != 200:
+        raise PropsUnreadable(503, f"the post could not be read (status {resp.status_code})")
+    try:
+        body = resp.json()
+    except ValueError:
+        raise PropsUnreadable(503, "the post could not be read (not JSON)") from None
+    props = body.get("props") if isinstance(body, dict) else None
+    if props is None:
+        return {}
+    if not isinstance(props, dict):
+        raise PropsUnreadable(503, "the post's props are not an object")
+    return props
+
+
+def keep_current_props(doc: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Make the patch ``doc`` (``keeps_props``) carry the post's ``current`` props, so
+    that ``set_unsafe_links`` adds to them instead of replacing them; False (``doc``
+    untouched) when the post has ``unsafe_links`` already: nothing to change."""
+    if current.get(UNSAFE_LINKS) == "true":
+        return False
+    doc["props"] = dict(current)
+    order = getattr(doc, "order", None)
+    if order is not None:  # the last props key is the one Go's reading ends with
+        doc.order = [*order, ("props", doc["props"])]  # type: ignore[attr-defined]
+    return True

@@ -546,6 +546,21 @@ class Pipeline:
                         and links.needs_unsafe_links(route.name, ex.json_doc, self.config.link_previews,
                                                      self.config.link_preview_hosts)
                         and links.can_set_unsafe_links(ex.json_doc))
+        if unsafe_links and links.keeps_props(route.name, ex.json_doc):
+            # a patch with props replaces them all (links.py): the post's own go with it
+            try:
+                current = await links.current_props(self.context.upstream if self.context else None,
+                                                    params.get("post_id", ""), token_from_request(req.headers, query),
+                                                    self.config.scan_deadline_seconds)
+            except links.PropsUnreadable as exc:
+                if window_piece is not None:  # nothing reaches a reader
+                    with contextlib.suppress(Exception):
+                        await self.split_window.withdraw(window_piece)
+                return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
+                                          else responses.BAD_REQUEST_ID,
+                                          f"The post's link previews could not be turned off: {exc}.",
+                                          "unsafe-links-props", route=route)
+            unsafe_links = links.keep_current_props(ex.json_doc, current)
         record = self._record(req, route, path, ctx, decision, items, started)
         if unsafe_links:
             record["rewritten"] = ["props." + links.UNSAFE_LINKS]  # what changed, not content

@@ -570,6 +570,28 @@ class GoObject(dict[str, Any]):
         return isinstance(key, str) and self._field(key) is not _MISSING
 
 
+def pointer_field(obj: Any, name: str) -> tuple[bool, Any]:
+    """A pointer or map struct field as src/encoding/json/decode.go fills it from
+    ``obj`` (a ``GoObject``): every key that is ``name`` under ``fold_name``, in
+    document order; ``null`` sets the pointer (or map) to nil, an object is decoded
+    into the map an earlier one made (``d.object``: a non-nil map is reused, its
+    keys added, the last of an exact duplicate winning), any other value is the
+    value.  ``(False, None)``: nil (absent or null) - for ``model.PostPatch`` that
+    is "leave this field as it is" (model/post.go ``Post.Patch``)."""
+    want = fold_name(name)
+    value: Any = None
+    for key, v in getattr(obj, "pairs", None) or (obj.items() if isinstance(obj, dict) else ()):
+        if not (key == name or fold_name(key) == want):
+            continue
+        if isinstance(v, dict) and isinstance(value, dict):
+            value = {**value, **v}
+        elif isinstance(v, dict):
+            value = dict(v)
+        else:
+            value = v
+    return value is not None, value
+
+
 def _rune_string(s: str) -> str:
     """A decoded JSON string as Go holds it: decode.go unquoteBytes turns an escape
     of a lone UTF-16 surrogate into utf8.RuneError (U+FFFD); Python keeps it (a valid

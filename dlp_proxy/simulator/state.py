@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from dlp_proxy.simulator import gohttp
 from dlp_proxy.simulator.ids import id_from
 
 JSON = dict[str, Any]
@@ -813,23 +814,34 @@ class Simulator:
         return self._with_embeds(self._patch_post(post_id, body, actor))
 
     def _patch_post(self, post_id: str, body: Any, actor: str) -> JSON:
+        """api4/post.go patchPost -> app/post.go PatchPost: model.PostPatch has pointer
+        fields (``Message *string``, ``Props *StringInterface``, ``FileIds``,
+        ``IsPinned``); model/post.go ``Post.Patch`` sets each that is not nil, and
+        ``UpdatePost`` (SafeUpdate false) stores the patched post's props whole: props
+        in a patch REPLACE the post's props, no props (absent or null) keep them."""
         with self.lock:
             if not isinstance(body, dict):
                 raise bad_param("post")
             post = self._editable_post(post_id, actor)
             t = now_ms()
-            if "message" in body:
-                self._check_message(body["message"], body.get("props"))
-                if body["message"] != post["message"]:
+            has_message, message = gohttp.pointer_field(body, "message")
+            has_props, props = gohttp.pointer_field(body, "props")
+            if has_props and not isinstance(props, dict):
+                raise bad_param("props")  # json: UnmarshalTypeError -> 400
+            if has_message:
+                self._check_message(message, props if has_props else None)
+                if message != post["message"]:
                     post["edit_at"] = t
-                post["message"] = body["message"]
-            if "props" in body:
-                self._check_message(post["message"], body["props"])
-                post["props"] = body["props"] or {}
-            if "file_ids" in body:
-                post["file_ids"] = self._check_files(body["file_ids"], actor)
-            if "is_pinned" in body:
-                post["is_pinned"] = bool(body["is_pinned"])
+                post["message"] = message
+            if has_props:
+                self._check_message(post["message"], props)
+                post["props"] = props
+            has_files, file_ids = gohttp.pointer_field(body, "file_ids")
+            if has_files:
+                post["file_ids"] = self._check_files(file_ids, actor)
+            has_pinned, pinned = gohttp.pointer_field(body, "is_pinned")
+            if has_pinned:
+                post["is_pinned"] = bool(pinned)
             post["update_at"] = t
             return self._post_out(post)
 
