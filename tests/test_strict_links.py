@@ -475,3 +475,74 @@ def test_the_simulator_patches_as_mattermost_does() -> None:
                                 (b'{"props": {"d": "4"}, "props": null}', "n", {"b": "2", "c": "3"})):
         out = state.patch_post(post["id"], json_decode(raw), alice)
         assert (out["message"], out["props"]) == (message, props), raw
+
+
+# ----------------------------------------------------------------------------- incoming webhooks
+
+def test_a_webhook_is_rewritten_only_from_its_one_reading() -> None:
+    link, clean = {"text": "see https://evil.example/"}, {"text": "no link"}
+    assert links.webhook_request([("json", clean)], "allowlist", HOSTS) is None
+    assert links.webhook_request([("form", link)], "allowlist", HOSTS) is link
+    assert links.webhook_request([("form", link)], "allow", HOSTS) is None
+    assert links.webhook_request([("multipart", {"form.text": "no link"})], "allowlist", HOSTS) is None
+    for readings in ([("form", link), ("json", clean)], [("form", clean), ("json", link)],
+                     [("multipart", {"form.text": "https://evil.example/"})],
+                     [("json", {"text": "https://evil.example/", "props": "x"})],
+                     [("json", ["https://evil.example/"])]):
+        with pytest.raises(links.Unrewritable):
+            links.webhook_request(readings, "allowlist", HOSTS)
+
+
+def _hook_post(sim: Simulator, mark: str) -> dict[str, Any]:
+    (post,) = [p for p in sim.posts() if mark in p.get("message", "")]
+    return post
+
+
+def test_an_incoming_webhook_with_a_link_loses_its_preview(env: tuple[Gateway, Simulator, Pages, int]) -> None:
+    """app/webhook.go CreateWebhookPost copies the request's props into the post: the
+    gateway forwards the one reading (JSON, or a form's payload=) as JSON with
+    unsafe_links, the payload's own props kept."""
+    import os
+    from urllib.parse import urlencode
+
+    gw, sim, pages, port = env
+    pages.og["hook"] = {"title": f"SSN {SSN}"}
+    hook = f"/hooks/{sim.ids['incoming_hook']}"
+    before = len(_rewritten(gw))
+    marks = [os.urandom(4).hex() for _ in range(3)]
+    with httpx.Client(base_url=gw.url, timeout=30) as c:
+        r = c.post(hook, json={"text": f"{marks[0]} http://127.0.0.1:{port}/p/hook", "Props": {"keep": "me"}})
+        assert r.status_code == 200, r.text
+        payload = json.dumps({"text": f"{marks[1]} http://127.0.0.1:{port}/p/hook"})
+        r = c.post(hook, content=urlencode({"payload": payload}),
+                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 200, r.text
+        # a clean one, and one on an allowlisted host, go as they came
+        r = c.post(hook, json={"text": f"{marks[2]} http://localhost:{port}/p/fine"})
+        assert r.status_code == 200, r.text
+    first, second, third = (_hook_post(sim, m) for m in marks)
+    assert first["props"]["unsafe_links"] == "true" and first["props"]["keep"] == "me"
+    assert second["props"]["unsafe_links"] == "true" and "embeds" not in second.get("metadata", {})
+    assert "unsafe_links" not in third["props"]
+    assert "hook" not in pages.fetches
+    assert [r["route"] for r in _rewritten(gw)[before:]] == ["hooks.incoming", "hooks.incoming"]
+
+
+def test_a_multipart_webhook_with_a_link_is_refused(env: tuple[Gateway, Simulator, Pages, int]) -> None:
+    """gorilla/schema fills the request from a multipart form: no props can ride along."""
+    import os
+
+    from tests.test_gateway_e2e import _multipart
+
+    gw, sim, pages, port = env
+    mark = os.urandom(4).hex()
+    hook = f"/hooks/{sim.ids['incoming_hook']}"
+    with httpx.Client(base_url=gw.url, timeout=30) as c:
+        headers, body = _multipart([("text", None, f"{mark} http://127.0.0.1:{port}/p/multi".encode())])
+        r = c.post(hook, content=body, headers=headers)
+        assert r.status_code == 400, r.text
+        assert "send it as JSON" in r.json()["message"]
+        headers, body = _multipart([("text", None, f"{mark} no link".encode())])
+        assert c.post(hook, content=body, headers=headers).status_code == 200
+    assert [p["message"] for p in sim.posts() if mark in p.get("message", "")] == [f"{mark} no link"]
+    assert "multi" not in pages.fetches

@@ -89,6 +89,10 @@ class Extracted:
     body_format: str = "empty"
     #: string fields by dotted path without indices (for channel_id, root_id, ...)
     fields: dict[str, str] = field(default_factory=dict)
+    #: an incoming webhook's readings, one per branch some Mattermost version takes:
+    #: ("form", the first ``payload`` decoded: ``r.FormValue``), ("json", the body
+    #: decoded), ("multipart", its texts by item path) (gateway/links.py ``webhook_request``)
+    webhook_readings: list[tuple[str, Any]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- decoding
@@ -583,6 +587,8 @@ def _extract_incoming_webhook(body: bytes, content_type: str, query: list[tuple[
             doc = _json_reading(value, lenient=True)
             if doc is _NO_JSON:
                 continue  # IncomingWebhookRequestFromJSON fails: 400
+            if i == 0:  # r.FormValue("payload"): the first value, body before query
+                out.webhook_readings.append(("form", doc))
             read_something = True
             out.body_format = "form"
             # not redactable in place: a rewritten form is not what was judged
@@ -596,11 +602,14 @@ def _extract_incoming_webhook(body: bytes, content_type: str, query: list[tuple[
     if multipart:
         boundary = _webhook_boundary(content_type)
         if boundary is not None:
+            first = len(out.items)
             _add_multipart(_multipart(body, boundary), out)
             read_something = True
+            out.webhook_readings.append(("multipart", {i.path: i.text for i in out.items[first:]}))
     if json_branch and not parse_form_reads_body:
         doc = _json_reading(body.decode("utf-8", "replace"), lenient=True)
         if doc is not _NO_JSON:
+            out.webhook_readings.append(("json", doc))
             # redactable only when it is the one reading (a finding elsewhere blocks)
             out.json_doc = doc if not read_something else None
             read_something = True

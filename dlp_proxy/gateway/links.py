@@ -64,7 +64,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from dlp_proxy.gateway.extract import go_field_name
@@ -74,7 +74,13 @@ MODES = ("allow", "allowlist", "off")
 #: the routes whose body is a post Mattermost makes a preview for (api4/post.go
 #: createPost, updatePost, patchPost; api4/scheduled_post.go: sent later by the
 #: scheduled post job, with the scheduled post's props)
-ROUTES = frozenset({"posts.create", "posts.update", "posts.patch", "posts.schedule.create", "posts.schedule.update"})
+ROUTES = frozenset({"posts.create", "posts.update", "posts.patch", "posts.schedule.create", "posts.schedule.update",
+                    "hooks.incoming"})
+#: an incoming webhook (web/webhook.go incomingWebhook -> app/webhook.go
+#: HandleIncomingWebhook -> CreateWebhookPost, which copies the request's ``props``
+#: into the post, ``attachments``, ``override_*`` and ``from_webhook`` excepted, and
+#: splitWebhookPost gives every piece of a long text those props): ``webhook_request``
+WEBHOOK_ROUTES = frozenset({"hooks.incoming"})
 #: the routes whose body is a ``model.PostPatch`` (``Props *StringInterface``)
 PATCH_ROUTES = frozenset({"posts.patch"})
 #: model.PostPropsUnsafeLinks
@@ -241,12 +247,16 @@ def keeps_props(route_name: str, doc: Any) -> bool:
     return route_name in PATCH_ROUTES and isinstance(doc, dict) and go_props(doc) == (True, None)
 
 
-class PropsUnreadable(Exception):
-    """The post's props could not be read: ``status`` is what the gateway answers."""
+class Refused(Exception):
+    """The body needs ``unsafe_links`` and cannot get it: refused with ``status``."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
+
+
+class PropsUnreadable(Refused):
+    """The patched post's props could not be read."""
 
 
 async def current_props(upstream: Any, post_id: str, token: str | None, timeout: float) -> dict[str, Any]:
@@ -294,4 +304,59 @@ def keep_current_props(doc: dict[str, Any], current: dict[str, Any]) -> bool:
     order = getattr(doc, "order", None)
     if order is not None:  # the last props key is the one Go's reading ends with
         doc.order = [*order, ("props", doc["props"])]  # type: ignore[attr-defined]
+    return True
+
+
+class Unrewritable(Refused):
+    """A webhook that needs ``unsafe_links`` but has no one reading to rewrite (400)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(400, reason)
+
+
+def webhook_request(readings: list[tuple[str, Any]], mode: str, hosts: frozenset[str]) -> Any:
+    """The incoming webhook's ``IncomingWebhookRequest`` to forward as JSON with
+    ``unsafe_links`` (``extract.Extracted.webhook_readings``), or None when no
+    reading holds a link that needs it.
+
+    web/webhook.go incomingWebhook reads a form's ``payload`` (``r.FormValue``), the
+    values of a multipart form (gorilla/schema into the struct: no ``props`` can be
+    set that way) or the body as JSON, by Content-Type, and the versions in the field
+    pick the branch differently.  The request is forwarded as the one JSON document
+    every version reads the same way (``application/json``: the JSON branch in both;
+    a ``payload`` left in the query is then read by neither), with the reading's
+    ``props`` plus ``unsafe_links`` (``set_unsafe_links``, by the pipeline).  Refused
+    (``Unrewritable``) when a reading needs it and there is not exactly one reading,
+    or it is multipart: forwarding one would change what another version posts,
+    and a multipart request cannot carry props."""
+    if not any(needs_unsafe_links("hooks.incoming", doc if isinstance(doc, dict) else {"_": doc}, mode, hosts)
+               for _, doc in readings):
+        return None
+    if len(readings) != 1:
+        raise Unrewritable("the webhook body can be read more than one way; send it as JSON")
+    kind, doc = readings[0]
+    if kind == "multipart":
+        raise Unrewritable("a multipart webhook cannot carry props; send it as JSON")
+    if not isinstance(doc, dict) or not can_set_unsafe_links(doc):
+        raise Unrewritable("the webhook payload is not a JSON object whose props are an object")
+    return doc
+
+
+async def prepare(route_name: str, ex: Any, mode: str, hosts: frozenset[str], *, upstream: Any,
+                  post_id: str, token: Callable[[], str | None], timeout: float) -> bool:
+    """Whether the body the policy lets through (``ex.json_doc``, made ready here) is
+    forwarded with ``unsafe_links``: an incoming webhook's one reading becomes the
+    document (``webhook_request``); a patch without props gets the post's current
+    props (``current_props``).  ``Refused`` when it needs the prop and cannot get it."""
+    if mode == "allow" or route_name not in ROUTES:
+        return False
+    if route_name in WEBHOOK_ROUTES:
+        doc = webhook_request(ex.webhook_readings, mode, hosts)
+        if doc is None:
+            return False
+        ex.json_doc = doc  # forwarded as JSON: every version reads it the same way
+    if not (needs_unsafe_links(route_name, ex.json_doc, mode, hosts) and can_set_unsafe_links(ex.json_doc)):
+        return False
+    if keeps_props(route_name, ex.json_doc):
+        return keep_current_props(ex.json_doc, await current_props(upstream, post_id, token(), timeout))
     return True

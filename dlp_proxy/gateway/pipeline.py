@@ -540,27 +540,23 @@ class Pipeline:
                 await self.split_window.withdraw(window_piece)
             except Exception as exc:
                 log.warning("split window: a stopped request's piece could not be withdrawn (%s)", type(exc).__name__)
-        # DLP_LINK_PREVIEWS (gateway/links.py): a post forwarded or held with a link
-        # whose host is not allowlisted gets ``props.unsafe_links``: no preview is made
-        unsafe_links = (self.config.link_previews != "allow" and decision.action is not Action.BLOCK
-                        and links.needs_unsafe_links(route.name, ex.json_doc, self.config.link_previews,
-                                                     self.config.link_preview_hosts)
-                        and links.can_set_unsafe_links(ex.json_doc))
-        if unsafe_links and links.keeps_props(route.name, ex.json_doc):
-            # a patch with props replaces them all (links.py): the post's own go with it
+        # DLP_LINK_PREVIEWS (gateway/links.py): a post or incoming webhook forwarded or
+        # held with a link whose host is not allowlisted gets ``props.unsafe_links``
+        unsafe_links = False
+        if self.config.link_previews != "allow" and decision.action is not Action.BLOCK:
             try:
-                current = await links.current_props(self.context.upstream if self.context else None,
-                                                    params.get("post_id", ""), token_from_request(req.headers, query),
-                                                    self.config.scan_deadline_seconds)
-            except links.PropsUnreadable as exc:
+                unsafe_links = await links.prepare(
+                    route.name, ex, self.config.link_previews, self.config.link_preview_hosts,
+                    upstream=self.context.upstream if self.context else None, post_id=params.get("post_id", ""),
+                    token=lambda: token_from_request(req.headers, query), timeout=self.config.scan_deadline_seconds)
+            except links.Refused as exc:
                 if window_piece is not None:  # nothing reaches a reader
                     with contextlib.suppress(Exception):
                         await self.split_window.withdraw(window_piece)
                 return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
                                           else responses.BAD_REQUEST_ID,
-                                          f"The post's link previews could not be turned off: {exc}.",
-                                          "unsafe-links-props", route=route)
-            unsafe_links = links.keep_current_props(ex.json_doc, current)
+                                          f"The message's link previews could not be turned off: {exc}.",
+                                          "unsafe-links", route=route)
         record = self._record(req, route, path, ctx, decision, items, started)
         if unsafe_links:
             record["rewritten"] = ["props." + links.UNSAFE_LINKS]  # what changed, not content
@@ -1237,7 +1233,9 @@ class Pipeline:
             held = HeldRequest(
                 method=req.method.upper(),
                 path=req.target,
-                headers=tuple((k, v) for k, v in req.headers.items() if k in RELEASE_HEADERS),
+                # (a body rewritten with unsafe_links is JSON: an incoming webhook's form too)
+                headers=tuple((k, "application/json" if unsafe_links and k == "content-type" else v)
+                              for k, v in req.headers.items() if k in RELEASE_HEADERS),
                 # decoded: Content-Encoding is not kept for the release
                 body=body,
                 context=ctx,
