@@ -411,6 +411,20 @@ class Pipeline:
             from dlp_proxy.gateway.moves import unread_files
 
             incomplete.extend(unread_files(moved))
+        if route.name == "posts.schedule.update":
+            # Mattermost keeps the stored post's channel and thread (gateway/scheduled.py):
+            # the edit is judged there, not in the channel its body names
+            from dlp_proxy.gateway import scheduled
+
+            try:
+                ex.fields["body.channel_id"], ex.fields["body.root_id"] = await scheduled.stored_place(
+                    self.context.upstream if self.context else None, token_from_request(req.headers, query),
+                    params.get("scheduled_post_id", ""), self.config.scan_deadline_seconds)
+            except scheduled.NotFound as exc:
+                return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
+                                          else responses.BAD_REQUEST_ID,
+                                          f"The scheduled post could not be checked: {exc}.", "scheduled-post-unread",
+                                          route=route)
         policy = self.policy()  # one policy object for the whole request, even across a reload
         channel_terms: list[str] = []
         ctx = await self._context(req, route, params, ex, path, policy, channel_terms)

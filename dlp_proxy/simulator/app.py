@@ -412,10 +412,16 @@ class Api:
         actor = self.actor(request)
         return json_response(self.sim.create_scheduled(await self.json_body(request), actor), 201)
 
+    async def team_scheduled(self, request: Request) -> Response:
+        actor = self.actor(request)
+        direct = request.query_params.get("includeDirectChannels") == "true"
+        return json_response(self.sim.team_scheduled(str(request.path_params["team_id"]), actor, direct))
+
     async def update_schedule(self, request: Request) -> Response:
         actor = self.actor(request)
         sid = str(request.path_params["scheduled_id"])
-        return json_response(self.sim.update_scheduled(sid, await self.json_body(request), actor))
+        # (api4/scheduled_post.go updateScheduledPost answers 201, as createSchedulePost does)
+        return json_response(self.sim.update_scheduled(sid, await self.json_body(request), actor), 201)
 
     async def draft(self, request: Request) -> Response:
         actor = self.actor(request)
@@ -963,6 +969,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/posts/ephemeral", w(api.ephemeral), methods=["POST"]),
         Route(f"{v4}/posts/schedule", w(api.schedule), methods=["POST"]),
         Route(f"{v4}/posts/schedule/{{scheduled_id}}", w(api.update_schedule), methods=["PUT"]),
+        Route(f"{v4}/posts/scheduled/team/{{team_id}}", w(api.team_scheduled), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.get_post), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.update_post), methods=["PUT"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.delete_post), methods=["DELETE"]),

@@ -1112,18 +1112,50 @@ class Simulator:
             return copy.deepcopy(sp)
 
     def update_scheduled(self, sp_id: str, body: Any, actor: str) -> JSON:
+        """api4/scheduled_post.go updateScheduledPost -> app/scheduled_post.go
+        UpdateScheduledPost: the body is a whole ``model.ScheduledPost`` whose ``id``
+        must be the URL's (400); the stored one must exist (404) and be the caller's
+        (403); ``scheduledPostChecks`` checks create_post on the **body's** channel, and
+        then ``RestoreNonUpdatableFields`` (model/scheduled_post.go) puts back the
+        stored ``id``, ``create_at``, ``user_id``, ``channel_id`` and ``root_id``: the
+        post is sent where it was first scheduled, whatever channel the body names."""
         with self.lock:
-            sp = self.scheduled_posts.get(sp_id)
-            if sp is None or sp["user_id"] != actor:
-                raise SimError(404, "app.scheduled_post.get.app_error", "Unable to get the scheduled post.")
             if not isinstance(body, dict):
                 raise bad_param("scheduled_post")
-            merged = {**sp, **body}
-            fields = self._draft_fields(merged, actor)
-            if not isinstance(merged.get("scheduled_at"), int):
+            if body.get("id") != sp_id:
+                raise SimError(400, "api.context.invalid_url_param.app_error",
+                               "Invalid or missing scheduled_post_id in request URL.")
+            sp = self.scheduled_posts.get(sp_id)
+            if sp is None:
+                raise SimError(404, "app.update_scheduled_post.existing_scheduled_post.not_exist",
+                               "The scheduled post does not exist.")
+            if sp["user_id"] != actor:
+                raise SimError(403, "app.update_scheduled_post.update_permission.error",
+                               "You do not have permission to update this scheduled post.")
+            fields = self._draft_fields(body, actor)
+            scheduled_at = body.get("scheduled_at")
+            if not isinstance(scheduled_at, int) or scheduled_at <= 0:
                 raise bad_param("scheduled_at")
-            sp.update(fields, scheduled_at=merged["scheduled_at"], update_at=now_ms())
+            fields.update(user_id=sp["user_id"], channel_id=sp["channel_id"], root_id=sp["root_id"])
+            sp.update(fields, scheduled_at=scheduled_at, update_at=now_ms())
             return copy.deepcopy(sp)
+
+    def team_scheduled(self, team_id: str, actor: str, direct: bool) -> JSON:
+        """api4/scheduled_post.go getTeamScheduledPosts: the caller's scheduled posts in
+        the team's channels (``{team_id: [...]}``), and with ``includeDirectChannels=true``
+        those in direct and group channels (``directChannels``); view_team needed."""
+        with self.lock:
+            if team_id not in self.teams:
+                raise SimError(400, "api.context.invalid_url_param.app_error", "Invalid or missing team_id in request URL.")
+            if actor not in self.team_members[team_id] and not self.is_admin(actor):
+                raise forbidden()
+            mine = [sp for sp in self.scheduled_posts.values() if sp["user_id"] == actor]
+            out: JSON = {team_id: [copy.deepcopy(sp) for sp in mine
+                                   if self.channels.get(sp["channel_id"], {}).get("team_id") == team_id]}
+            if direct:
+                out["directChannels"] = [copy.deepcopy(sp) for sp in mine
+                                         if not self.channels.get(sp["channel_id"], {}).get("team_id")]
+            return out
 
     # ----------------------------------------------------------------- files
     def add_file(self, channel_id: str, filename: str, data: bytes, actor: str, content_type: str = "") -> JSON:
