@@ -104,6 +104,8 @@ NOT_ALLOWED_MESSAGE = (
     "an integration that is a Mattermost plugin."
 )
 
+#: what a failed read of Mattermost raises (transport, status, a body that is no JSON)
+_READ_ERRORS = (httpx.HTTPError, TimeoutError, ValueError)
 #: a string field Mattermost reads as an action's integration URL (paths folded as Go folds keys)
 _ACTION_URL = re.compile(r"(?:^|\.)actions\[\d+\]\.integration\.url$")
 #: the URL of a markdown action (``props.mm_blocks_actions.<action id>.url``, newer
@@ -728,6 +730,23 @@ class ResponseWatch:
         return await asyncio.wait_for(
             self.upstream.get(path, headers={"Authorization": f"Bearer {self.token}"}), self.timeout)
 
+    async def _json(self, path: str) -> Any:
+        """GET ``path`` with the bot token: its JSON (raises ``_READ_ERRORS``)."""
+        resp = await self._get(path)
+        resp.raise_for_status()
+        return resp.json()
+
+    async def _posts_since(self, channel: str, since_ms: int) -> list[dict[str, Any]]:
+        """One read of a channel: its posts since ``since_ms`` (api4/post.go
+        getPostsForChannel ``since``; raises ``_READ_ERRORS``)."""
+        body = await self._json(f"/api/v4/channels/{channel}/posts?since={max(since_ms, 1)}")
+        found = body.get("posts") if isinstance(body, dict) else None
+        return [p for p in found.values() if isinstance(p, dict)] if isinstance(found, dict) else []
+
+    async def _unreadable(self, job: Job, what: str, exc: BaseException) -> None:
+        """A read a check needed failed: archived and alerted, the check ends."""
+        await self._unchecked(job, f"{what} ({type(exc).__name__})", "integration-response-unreadable")
+
     # ------------------------------------------------------------------ read-backs
     def outgoing_possible(self) -> bool:
         """False while the hooks last listed (within ``hooks_ttl``) are none at all: a
@@ -822,16 +841,12 @@ class ResponseWatch:
         if not atrest.is_id(channel):
             return
         try:
-            resp = await self._get(f"/api/v4/channels/{channel}/posts?since={max(job.since_ms, 1)}")
-            resp.raise_for_status()
-            body = resp.json()
-        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
-            await self._unchecked(job, f"the channel could not be read ({type(exc).__name__})",
-                                  "integration-response-unreadable")
+            found = await self._posts_since(channel, job.since_ms)
+        except _READ_ERRORS as exc:
+            await self._unreadable(job, "the channel could not be read", exc)
             return
-        found = body.get("posts") if isinstance(body, dict) else None
-        for post in (found or {}).values() if isinstance(found, dict) else ():
-            if not isinstance(post, dict) or post.get("delete_at") or not _from_integration(post):
+        for post in found:
+            if post.get("delete_at") or not _from_integration(post):
                 continue
             key = (str(post.get("id", "")), int(post.get("update_at", 0) or 0))
             if key in self._seen:
@@ -884,12 +899,9 @@ class ResponseWatch:
         if not hooks or not any(may_trigger(h, channel, None, job.text) for h in hooks):
             return
         try:
-            resp = await self._get(f"/api/v4/channels/{channel}")
-            resp.raise_for_status()
-            info = resp.json()
-        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
-            await self._unchecked(job, f"the channel could not be read ({type(exc).__name__})",
-                                  "integration-response-unreadable")
+            info = await self._json(f"/api/v4/channels/{channel}")
+        except _READ_ERRORS as exc:
+            await self._unreadable(job, "the channel could not be read", exc)
             return
         if not isinstance(info, dict) or info.get("type") != "O":
             return
@@ -977,9 +989,8 @@ class ResponseWatch:
                     resp.raise_for_status()
                     found = resp.json()
                     channels.append(str(found.get("id", "")) if isinstance(found, dict) else "")
-            except (httpx.HTTPError, TimeoutError, ValueError) as exc:
-                await self._unchecked(job, f"the webhook's channel could not be found ({type(exc).__name__})",
-                                      "integration-response-unreadable")
+            except _READ_ERRORS as exc:
+                await self._unreadable(job, "the webhook's channel could not be found", exc)
                 return
         else:
             now = self.clock()
@@ -1037,26 +1048,21 @@ class ResponseWatch:
                 channels = [c for c in dict.fromkeys((job.channel_id or "", *job.more_channels)) if atrest.is_id(c)]
                 caller = await self._caller(job) if channels and job.route != "posts.move" else None
                 for channel in channels:
-                    resp = await self._get(f"/api/v4/channels/{channel}/posts?since={max(job.since_ms, 1)}")
-                    resp.raise_for_status()
-                    body = resp.json()
-                    found = body.get("posts") if isinstance(body, dict) else None
+                    found = await self._posts_since(channel, job.since_ms)
                     if job.route == "posts.move":
                         from dlp_proxy.gateway.moves import post_fingerprint
 
                         key = self.pipeline.hash_key
-                        posts.extend(p for p in moved_posts((found or {}).values()) if not job.approved
+                        posts.extend(p for p in moved_posts(found) if not job.approved
                                      or post_fingerprint(key, p.get("message"), p.get("props")) not in job.approved)
                         continue
                     # what the command or dialog's integration wrote: the caller's posts (a
                     # command's answer is posted as its caller: app/command.go
                     # HandleCommandResponsePost) and bots' and webhooks' posts; other people's
                     # posts in that window came through the gateway themselves
-                    posts.extend(p for p in (found or {}).values() if isinstance(p, dict) and (
-                        p.get("user_id") == caller or _from_integration(p)))
-        except (httpx.HTTPError, TimeoutError, ValueError) as exc:
-            await self._unchecked(job, f"the post could not be read ({type(exc).__name__})",
-                                  "integration-response-unreadable")
+                    posts.extend(p for p in found if p.get("user_id") == caller or _from_integration(p))
+        except _READ_ERRORS as exc:
+            await self._unreadable(job, "the post could not be read", exc)
             return
         for post in posts:
             if post.get("delete_at"):
