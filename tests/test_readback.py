@@ -234,6 +234,64 @@ def test_hooks_listing_drives_which_posts_are_parsed() -> None:
     assert not ResponseWatch(None, httpx.AsyncClient(), None).outgoing_possible()  # no token: nothing to list with
 
 
+def test_pending_read_backs_survive_a_restart_in_redis() -> None:
+    """A read-back pending when the gateway stops is kept in Redis (the channel id, the
+    window, the routes: nothing else) and resumed by the same worker at its next start:
+    read at once, the last read at or after the window's end; then the entry goes."""
+    import os
+
+    import redis.asyncio as aioredis
+
+    from dlp_proxy.gateway.integrations import READBACK_KEY
+
+    worker = "test-" + os.urandom(4).hex()
+    key = READBACK_KEY + worker
+
+    async def run() -> None:
+        redis = aioredis.Redis(host="127.0.0.1", port=6379)
+        try:
+            t = _Sleeps()
+            first = ResponseWatch(None, httpx.AsyncClient(), "token", clock=t.clock, sleep=t.sleep,
+                                  outgoing_reads=(1.0, 35.0), redis=redis, worker_id=worker)
+            first.start()
+            job = Job(OUTGOING_ANSWER, "r1", "/api/v4/posts", {"authorization": "Bearer x"}, "10.0.0.1",
+                      channel_id=CHANNEL, since_ms=900_000, text=f"SSN {SSN}")
+            first._schedule(CHANNEL, job, first.outgoing_reads)
+            await t.settle()
+            stored = {k.decode(): json.loads(v) for k, v in (await redis.hgetall(key)).items()}
+            assert stored == {CHANNEL: {"since": 900_000, "end": 1035.0, "routes": [OUTGOING_ANSWER]}}
+            assert 0 < await redis.ttl(key) <= 3600
+            await first.stop(0.1)  # stopped with the read due: it stays
+            assert await redis.hexists(key, CHANNEL)
+            # another worker's entries are not its own; unreadable ones are dropped
+            await redis.hset(key, "not-an-id", json.dumps({"since": 1, "end": 1, "routes": [OUTGOING_ANSWER]}))
+            await redis.hset(key, "d" * 26, "{")
+            await redis.hset(key, "e" * 26, json.dumps({"since": 1, "end": 1, "routes": ["posts.create"]}))
+            other = ResponseWatch(None, httpx.AsyncClient(), "token", clock=t.clock, sleep=t.sleep,
+                                  redis=redis, worker_id=worker + "-other")
+            assert await other.resume() == 0 and not other._readbacks
+            t.now = 1010.0  # restarted 10 s later
+            second = ResponseWatch(None, httpx.AsyncClient(), "token", clock=t.clock, sleep=t.sleep,
+                                   redis=redis, worker_id=worker)
+            second._tasks = [asyncio.get_running_loop().create_task(second._persister())]
+            assert await second.resume() == 1
+            assert set(await redis.hkeys(key)) == {CHANNEL.encode()}
+            assert await t.wake() == 0.0  # at once: what was posted while no gateway read it
+            (read,) = _drain(second)
+            assert (read.poll, read.channel_id, read.since_ms, read.readback_for) == (
+                True, CHANNEL, 900_000, (OUTGOING_ANSWER,))
+            assert await t.wake() == 25.0  # the last read at the window's end (t = 1035)
+            assert [j.since_ms for j in _drain(second)] == [900_000]
+            await t.settle()
+            assert not second._readbacks and not await redis.exists(key)  # done: the entry went
+            await second.stop(0.1)
+        finally:
+            await redis.delete(key)
+            await redis.aclose()
+
+    asyncio.run(run())
+
+
 class _Pipeline:
     """What ResponseWatch's fail-closed path uses of the pipeline: the failure record."""
 
@@ -431,3 +489,56 @@ def test_command_response_hook_post_is_read_back(env: tuple[Gateway, Simulator, 
     rec = wait_for(lambda: [r for r in _remediated(gw, "integrations.readback.preview")
                             if "hooks.command_response" in r["readback_for"]], "its record")[0]
     assert rec["remediation"] == "deleted"
+
+
+def test_a_read_back_pending_at_a_restart_is_done_by_the_next_start(tmp_path: Path) -> None:
+    """Through the real gateway: an outgoing webhook answers late; the gateway is stopped
+    before the answer is posted, and the one started next (same data dir, same private
+    Redis) reads the channel back and deletes the leaky answer."""
+    import threading
+    import time
+
+    servers = Servers()
+    released = threading.Event()  # set by the test's thread, polled by the server's
+
+    async def late(request: Request) -> Response:
+        payload = json.loads(await request.body())
+        servers.hook_calls.append(payload)
+        for _ in range(200):  # answers once the test let it (the first gateway is gone)
+            if released.is_set():
+                break
+            await asyncio.sleep(0.05)
+        return JSONResponse({"text": "late answer", "attachments": [{"text": f"holder SSN {SSN}"}]})
+
+    app = Starlette(routes=[Route("/allowed/outgoing", late, methods=["POST"])])
+    sim = start_simulator()
+    config = tmp_path / "config"
+    shutil.copytree(Path(ROOT) / "config", config)
+    gw = None
+    try:
+        with ThreadedServer(app) as srv:
+            httpx.post(f"{sim.url}/__sim/config", json={"allowed_untrusted_internal_connections": "127.0.0.1"})
+            env = {"DLP_INTEGRATION_URLS": f"{srv.url}/allowed/"}
+            gw = start_gateway(sim, tmp_path / "gw", config_dir=config, env=env)
+            with gw.client("carol") as c:
+                assert c.post("/api/v4/hooks/outgoing", json={
+                    "team_id": sim.ids["team"], "trigger_words": ["late"], "callback_urls": [f"{srv.url}/allowed/outgoing"],
+                    "content_type": "application/json"}).status_code == 201
+            with gw.client("alice") as c:
+                assert c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"),
+                                                     "message": "late report"}).status_code == 201
+            wait_for(lambda: servers.hook_calls, "the outgoing webhook called")
+            time.sleep(1.0)  # the read-back is scheduled (and kept in Redis); its reads are not done
+            assert stop(gw.proc) == 0
+            released.set()
+            answer = wait_for(lambda: _posts(sim, message="late answer"), "the late answer posted")[0]
+            assert not answer["delete_at"]  # nobody read it back: the first gateway is gone
+            gw = start_gateway(sim, tmp_path / "gw", config_dir=config, env=env)
+            wait_for(lambda: [p for p in _posts(sim, message="late answer") if p["delete_at"]], "the answer deleted")
+            rec = wait_for(lambda: [r for r in _remediated(gw, "integrations.readback")
+                                    if OUTGOING_ANSWER in r["readback_for"]], "the remediation record")[0]
+            assert rec["remediation"] == "deleted" and SSN not in json.dumps(rec)
+    finally:
+        if gw is not None:
+            stop(gw.proc)
+        stop(sim.proc)

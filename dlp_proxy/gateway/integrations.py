@@ -61,8 +61,10 @@ So the gateway acts twice:
    few times over Mattermost's own timeout for outgoing webhooks (``OUTGOING_READS``),
    one reader per channel; each ``from_webhook``/``from_bot`` post not judged yet is
    judged with its link preview, remediated as above, archived with route
-   ``integrations.readback`` (docs/architecture.md "Integration responses").  Not
-   read back: an outgoing webhook's answer to a post Mattermost creates with no request
+   ``integrations.readback`` (docs/architecture.md "Integration responses").  A
+   read-back pending when the process stops is kept in Redis (``READBACK_KEY``: the
+   channel id, its window and routes) and resumed by the same worker id at its next
+   start (``resume``).  Not read back: an outgoing webhook's answer to a post Mattermost creates with no request
    (app/scheduled_post_job.go ``postScheduledPost``, a shared channel's synced post:
    both with ``TriggerWebhooks: true``): docs/architecture.md "What is not covered".  Every post
    any check reads is judged with the preview it carries (``post_preview``).
@@ -85,7 +87,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
-from dlp_proxy.gateway import atrest
+from dlp_proxy.gateway import atrest, responses
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.extract import go_field_name, go_struct_fields
 from dlp_proxy.gateway.paths import go_clean
@@ -177,6 +179,16 @@ OUTGOING_READS = (0.5, 2.0, 5.0, 12.0, OUTGOING_TIMEOUT_SECONDS + 5.0)
 #: HandleCommandWebhook create it before they return): one read, a moment later, so a
 #: burst to one channel is read once
 HOOK_READS = (0.2,)
+#: the read-backs a worker has pending, kept in Redis so that a restart resumes them
+#: (``ResponseWatch.resume``): a hash per worker id, one field per channel id
+#: (shape-checked), its value ``{"since": ms, "end": epoch seconds, "routes": [...]}``
+#: (no content, no request)
+READBACK_KEY = "dlp:readbacks:"
+#: how long a worker's pending read-backs outlive its last write: a worker down longer
+#: (or gone for good) finds none
+READBACK_KEEP_SECONDS = 3600
+#: the routes a read-back serves: all an entry in Redis may name
+READBACK_ROUTES = frozenset({"hooks.outgoing.answer", "hooks.incoming", "hooks.command_response"})
 #: model.CommandWebhook: a command's response URL is valid 30 minutes (CommandWebhookLifetime)
 COMMAND_HOOK_LIFETIME = 30 * 60.0
 #: how long a listing of outgoing webhooks (or an incoming webhook) is trusted
@@ -641,8 +653,17 @@ class ResponseWatch:
                  workers: int = 1, timeout: float = 5.0, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  outgoing_reads: tuple[float, ...] = OUTGOING_READS, hook_reads: tuple[float, ...] = HOOK_READS,
-                 hooks_ttl: float = HOOKS_TTL) -> None:
+                 hooks_ttl: float = HOOKS_TTL, redis: Any = None, worker_id: str | None = None) -> None:
         self.pipeline = pipeline
+        #: where pending read-backs are kept (``READBACK_KEY``): the pipeline's Redis
+        #: unless given; None keeps them in memory only
+        self.redis = redis if redis is not None else getattr(pipeline, "redis", None)
+        self.worker_id = worker_id or str(getattr(getattr(pipeline, "config", None), "worker_id", "") or "w0")
+        #: channels whose read-back changed since it was last written to Redis
+        self._dirty: set[str] = set()
+        self._dirty_event = asyncio.Event()
+        #: set by ``stop``: what is pending then stays in Redis for the next start
+        self._stopping = False
         self.upstream = upstream
         self.token = token
         self.timeout = timeout
@@ -672,7 +693,7 @@ class ResponseWatch:
         self._reported: set[str] = set()
         #: jobs refused because the queue was full, not yet archived
         self.dropped = 0
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[Any]] = []
         #: jobs done (tests wait on it)
         self.done = 0
 
@@ -696,12 +717,19 @@ class ResponseWatch:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._worker()) for _ in range(self.workers)]
+        if self.redis is not None:
+            self._tasks.append(loop.create_task(self._persister()))
+            self._tasks.append(loop.create_task(self.resume()))
 
     async def stop(self, timeout: float = 5.0) -> None:
-        for task in list(self._readback_tasks):  # reads not yet due are not waited for
-            task.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), timeout)
+        # reads not yet due are not waited for: they stay in Redis, resumed at the next start
+        self._stopping = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._flush(), timeout)
+        for task in list(self._readback_tasks):
+            task.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -787,12 +815,14 @@ class ResponseWatch:
             current.reads = tuple(sorted(set(current.reads) | set(reads)))
             if now + reads[0] < current.wake_at:
                 current.wake.set()
+            self._persist(channel)
             return
         if len(self._readbacks) >= self.queue.maxsize:
             self.dropped += 1
             log.warning("integration read-back limit reached", extra={"request_id": job.request_id})
             return
         self._readbacks[channel] = _Readback(job, [(job.since_ms, end)], reads, routes={job.route})
+        self._persist(channel)
         task = asyncio.get_running_loop().create_task(self._read_on(channel))
         self._readback_tasks.add(task)
         task.add_done_callback(self._readback_tasks.discard)
@@ -828,8 +858,75 @@ class ResponseWatch:
                                    more_channels=(), post_id=None, shown=None, answer_unread="",
                                    readback_for=tuple(sorted(rb.routes))))
                 rb.windows = [w for w in rb.windows if w[1] > now]
+                self._persist(channel)
         finally:
-            self._readbacks.pop(channel, None)
+            if not self._stopping:  # (stopped: it stays, in Redis too, for the next start)
+                self._readbacks.pop(channel, None)
+                self._persist(channel)
+
+    # ------------------------------------------------------------------ kept in Redis
+    def _persist(self, channel: str) -> None:
+        """``channel``'s read-back changed: written to Redis by ``_persister``."""
+        if self.redis is None or self._stopping:
+            return
+        self._dirty.add(channel)
+        self._dirty_event.set()
+
+    async def _persister(self) -> None:
+        """One writer, so Redis always ends with each channel's latest state."""
+        while True:
+            await self._dirty_event.wait()
+            self._dirty_event.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        redis, key = self.redis, READBACK_KEY + self.worker_id
+        while self._dirty and redis is not None:
+            channel = self._dirty.pop()
+            rb = self._readbacks.get(channel)
+            try:
+                if rb is None or not rb.windows:
+                    await redis.hdel(key, channel)
+                    continue
+                entry = {"since": min(w[0] for w in rb.windows), "end": max(w[1] for w in rb.windows),
+                         "routes": sorted(rb.routes & READBACK_ROUTES)}
+                await redis.hset(key, channel, json.dumps(entry))
+                await redis.expire(key, READBACK_KEEP_SECONDS)
+            except Exception as exc:  # Redis down: the read-back goes on, in memory only
+                log.warning("a pending read-back could not be kept in Redis (%s)", type(exc).__name__)
+
+    async def resume(self) -> int:
+        """The read-backs this worker had pending when it stopped (``READBACK_KEY``),
+        scheduled again: read at once (posts Mattermost made while no gateway read
+        them), the last read at or after their end.  How many."""
+        if self.redis is None:
+            return 0
+        key = READBACK_KEY + self.worker_id
+        try:
+            entries = await self.redis.hgetall(key)
+        except Exception as exc:
+            log.warning("pending read-backs could not be read from Redis (%s)", type(exc).__name__)
+            return 0
+        now, resumed = self.clock(), 0
+        for raw_channel, raw in entries.items():
+            channel = raw_channel.decode("ascii", "replace") if isinstance(raw_channel, bytes) else str(raw_channel)
+            try:
+                entry = json.loads(raw)
+                since, end = int(entry["since"]), float(entry["end"])
+                routes = sorted({str(r) for r in entry["routes"]} & READBACK_ROUTES)
+            except (ValueError, TypeError, KeyError):
+                routes = []
+            if not atrest.is_id(channel) or not routes:
+                with contextlib.suppress(Exception):
+                    await self.redis.hdel(key, raw_channel)
+                continue
+            job = Job(routes[0], responses.new_request_id(), f"/api/v4/channels/{channel}/posts", {}, "",
+                      channel_id=channel, since_ms=since)
+            self._schedule(channel, job, tuple(sorted({0.0, max(0.0, end - now)})))
+            if channel in self._readbacks:
+                self._readbacks[channel].routes.update(routes)
+                resumed += 1
+        return resumed
 
     async def _poll(self, job: Job) -> None:
         """One read of a channel: the webhooks' and bots' posts since the request (every
