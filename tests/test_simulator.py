@@ -274,9 +274,10 @@ def test_scheduled_posts_and_drafts(sim, ids):
         assert {"id", "scheduled_at", "processed_at", "error_code", "message", "channel_id", "user_id"} <= set(sp)
         assert_app_error(c.post("/api/v4/posts/schedule", json={"channel_id": town, "message": "x"}), 400)
         upd = c.put(f"/api/v4/posts/schedule/{sp['id']}", json={**sp, "message": "even later"})
-        assert upd.status_code == 200 and upd.json()["message"] == "even later"
+        # api4/scheduled_post.go updateScheduledPost answers 201; another user's post is a 403
+        assert upd.status_code == 201 and upd.json()["message"] == "even later"
         with client(sim, "bob-token") as bob:
-            assert_app_error(bob.put(f"/api/v4/posts/schedule/{sp['id']}", json=sp), 404)
+            assert_app_error(bob.put(f"/api/v4/posts/schedule/{sp['id']}", json=sp), 403)
         draft = c.post("/api/v4/drafts", json={"channel_id": town, "message": "draft 1", "root_id": ""})
         assert draft.status_code == 201
         d = draft.json()
