@@ -50,6 +50,12 @@ SPLITS = [
     (["card 4111 1111", "hold on", "1111 1111"], "CREDIT_CARD"),
     # three pieces with words around each
     (["ssn is 536", "then 22", "and 8710 done"], "US_SSN"),
+    # a few characters a post, past four pieces, from a labelled first one (attack pass 8)
+    (["client SSN 5", "36", "22", "87", "10"], "US_SSN"),
+    (["client SSN 53", "6-2", "2-8", "71", "0"], "US_SSN"),
+    (["card 4", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1"], "CREDIT_CARD"),
+    # a repeated text is a member each time it is shown
+    (["card 4111", "1111", "1111", "1111"], "CREDIT_CARD"),
 ]
 
 
@@ -351,6 +357,57 @@ async def test_the_cost_of_a_post_is_bounded_by_the_pairs_not_the_window(redis_c
     # the bound: every join is at most two pieces' kept text plus the gap
     assert counting.chars <= (4 * 31 + 2 * split.MAX_CHAIN + 1) * ((split.MAX_CHAIN + 1) * (window.max_chars + 3)
                                                                    + len(split._GAP))
+
+
+def test_long_chains_are_bounded_and_need_a_piece_with_words():
+    """Chains past ``MAX_CHAIN + 1`` pieces go from a piece with words through bare
+    pieces: at most ``_LONG_JOINS`` of them, however many bare pieces the window holds,
+    and none through bare pieces alone (runs of bare numbers make Luhn-valid cards by
+    chance)."""
+    from dlp_proxy.policy import split
+
+    def longest(scan):
+        return max(len(j.segments) for j in scan.joins)
+
+    bare = [split.Piece(float(i), str(10 + i % 89)) for i in range(400)]
+    scan = split.plan(bare, split.Piece(1e9, "77"), 31, 256)
+    assert scan is not None and longest(scan) <= split.MAX_CHAIN + 1
+    labelled = [split.Piece(0.0, "client SSN 5"), *(split.Piece(float(i + 1), str(10 + i % 89)) for i in range(400))]
+    scan = split.plan(labelled[:5], split.Piece(1e9, "10"), 31, 256)
+    assert scan is not None and longest(scan) == 6
+    scan = split.plan(labelled, split.Piece(1e9, "10"), 31, 256)
+    assert scan is not None and longest(scan) <= split.MAX_CHAIN + 1  # the label is out of reach
+    # an edit of the labelled piece in the middle of bare ones: one start per length
+    tagged = [split.Piece(float(i), s, "p1" if i == 3 else "") for i, s in
+              enumerate(["11", "12", "13", "ssn 5", *(str(20 + k) for k in range(30))])]
+    scan = split.plan(tagged, split.Piece(1e9, "client ssn 5", "p1"), 31, 256)
+    assert scan is not None
+    long_joins = [j for j in scan.joins if len(j.segments) > split.MAX_CHAIN + 1]
+    assert 0 < len(long_joins) <= split._LONG_JOINS
+    assert len(scan.joins) <= 4 * 31 + 2 * split.MAX_CHAIN + 1 + split._LONG_JOINS
+
+
+async def test_past_four_pieces_a_checksum_alone_is_not_enough(redis_client, detector):
+    """``px 41`` then seven ``11``: 16 digits that pass Luhn with a Visa prefix, as bare
+    prices posted one after another may; only a context word makes it a card there."""
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix)
+    for text in ("px 41", *["11"] * 6):
+        assert await window.check("u1", "c1", text, detector) == []
+    assert await window.check("u1", "c1", "11", detector) == []
+    for text in ("card 41", *["11"] * 6):
+        assert await window.check("u1", "c2", text, detector) == []
+    assert [f.entity_type for f in await window.check("u1", "c2", "11", detector)] == ["CREDIT_CARD"]
+
+
+@given(st.lists(st.integers(1, 9999).map(str), min_size=5, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_bare_numbers_alone_never_chain_past_four(numbers):
+    from dlp_proxy.policy import split
+
+    earlier = [split.Piece(float(i), n) for i, n in enumerate(numbers[:-1])]
+    scan = split.plan(earlier, split.Piece(1e9, numbers[-1]), 31, 256)
+    assert scan is None or max(len(j.segments) for j in scan.joins) <= split.MAX_CHAIN + 1
 
 
 # ---------------------------------------------------------------- properties

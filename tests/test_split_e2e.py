@@ -108,3 +108,36 @@ def test_halves_in_two_channels_are_not_joined(gw: Gateway) -> None:
                 for n in (1, 2))
     _passes(_send(gw, "alice", "POST", "/api/v4/posts", {"channel_id": one, "message": "ssn 536-22"}))
     _passes(_send(gw, "alice", "POST", "/api/v4/posts", {"channel_id": two, "message": "ticket 8710 closed"}))
+
+
+def _fresh_channel(gw: Gateway, name: str) -> str:
+    """A new channel: the module's gateway keeps the other tests' pieces in theirs."""
+    team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
+    body = {"team_id": team, "name": name, "display_name": name, "type": "O"}
+    return str(_passes(_send(gw, "alice", "POST", "/api/v4/channels", body))["id"])
+
+
+def _post_in(gw: Gateway, user: str, channel_id: str, message: str) -> httpx.Response:
+    return _send(gw, user, "POST", "/api/v4/posts", {"channel_id": channel_id, "message": message})
+
+
+def test_e_drafts_do_not_push_the_first_half_out_of_reach(gw: Gateway) -> None:
+    # attack pass 8 (F8): drafts are seen by their writer alone, yet 40 of them with
+    # numbers that complete nothing took the place of the visible first half
+    channel = _fresh_channel(gw, "desk-drafts")
+    _passes(_post_in(gw, "alice", channel, "client SSN 536-22-"))
+    for i in range(2 * 32 + 8):
+        _passes(_send(gw, "alice", "POST", "/api/v4/drafts",
+                      {"channel_id": channel, "root_id": "", "message": f"ok {90000000 + 7 * i} {chr(97 + i % 26)}aa"}))
+    _stopped(gw, _post_in(gw, "alice", channel, "8710"), "/api/v4/posts")
+
+
+def test_f_an_identifier_typed_a_few_digits_a_post(gw: Gateway) -> None:
+    # attack pass 8 (F13): five posts, and a card of four repeated groups
+    five, card = _fresh_channel(gw, "desk-five"), _fresh_channel(gw, "desk-card")
+    for part in ("client SSN 53", "6-2", "2-8", "71"):
+        _passes(_post_in(gw, "alice", five, part))
+    _stopped(gw, _post_in(gw, "alice", five, "0"), "/api/v4/posts")
+    for part in ("card 4111", "1111", "1111"):
+        _passes(_post_in(gw, "alice", card, part))
+    _stopped(gw, _post_in(gw, "alice", card, "1111"), "/api/v4/posts")

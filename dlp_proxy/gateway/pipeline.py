@@ -482,7 +482,12 @@ class Pipeline:
         #: the decision on ``scanned`` as it is, when made before the window (``evaluate`` is
         #: pure: the same findings and context give the same decision)
         decided: Decision | None = None
+        # A draft is shown to its writer only (api4/drafts.go: a user's drafts are read by
+        # that user; the web app syncs them between the user's own devices) and is judged
+        # again as a post when sent: it is no piece other readers see, and must not push
+        # the pieces they do see out of the channel's window (40 drafts flushed it).
         if (self.split_window is not None and ctx.user_id and upload_state != "partial"
+                and route.group != "drafts"
                 and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
             piece = split_piece(scanned, self.split_window.max_chars)
             if piece and any(s.findings for s in scanned) and \

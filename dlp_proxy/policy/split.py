@@ -6,8 +6,8 @@ together, in front of the same readers, they are an SSN.  ``SplitWindow`` keeps,
 are joined; a thread's posts are in their channel), the recent *pieces* in Redis and
 runs the detector over the new piece joined with earlier ones.  A text outside any
 channel (a profile field) has a window per user and route group.  The gateway feeds it
-the digit-bearing texts of every inspected request: posts, edits, drafts, scheduled
-posts, slash commands, channel headers and purposes, bookmarks, the text extracted from
+the digit-bearing texts of every inspected request but drafts (their writer alone sees
+them): posts, edits, scheduled posts, slash commands, channel headers and purposes, bookmarks, the text extracted from
 files, plugin and unknown writes.  A finding that crosses from earlier pieces into the
 new one is returned, located in the new message (the part of the identifier it
 contributed), with the transform ``split-messages``; the gateway judges it with the rest
@@ -19,7 +19,9 @@ What is joined (``_plan``):
   distinct earlier pieces (head, then tail) *and before it* (tail posted first, or an
   earlier post edited to add a half: the reader sees both, in whichever order);
 - **chains** of up to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the
-  new one (an identifier in three or four posts).  An edit (``post_id``) takes the place
+  new one (an identifier in three or four posts; a repeated text is a member each time),
+  and up to ``LONG_CHAIN`` from a piece with words through bare pieces (``_bare``: an
+  identifier typed a few characters a post).  An edit (``post_id``) takes the place
   of the post it edits: its new text is chained with that post's neighbours, and the
   post's earlier version leaves the chain (it is no longer shown) but stays a pair
   partner (readers saw it before the edit);
@@ -45,8 +47,10 @@ Limits (constructor arguments, documented in docs/policy.md and docs/detection.m
   go first.
 - ``max_chars`` (default 256): a piece keeps its first and last ``max_chars``
   characters (an identifier split across messages sits at a boundary).  The scanned
-  text is at most ``2 * (max_messages - 1) + 2 * MAX_CHAIN`` joins of at most
-  ``(MAX_CHAIN + 1) * (max_chars + 3)`` characters.
+  text is at most ``4 * (max_messages - 1) + 2 * MAX_CHAIN + 1`` joins of at most
+  ``(MAX_CHAIN + 1) * (max_chars + 3)`` characters, plus the long chains: at most
+  ``_LONG_JOINS`` joins of two pieces' parts and ``LONG_CHAIN - 2`` bare ones (at most
+  ``BARE_CHARS`` characters each).
 
 Nothing readable is stored: each fragment is a small JSON object encrypted with
 AES-256-GCM under a key derived (HKDF-SHA256) from the installation's ``hash`` key,
@@ -92,6 +96,20 @@ SPLIT_TRANSFORM = "split-messages"
 #: The longest run of earlier pieces chained with the new one (an identifier in four
 #: posts); every other earlier piece is paired with the new one alone, in both orders.
 MAX_CHAIN = 3
+#: Longer chains, up to ``LONG_CHAIN`` pieces, go through *bare* pieces only: nothing
+#: but identifier characters and separators, at most ``BARE_UNITS`` of them ("36",
+#: "6-2", "1111"), as someone typing an identifier a few characters a post writes it,
+#: from a first piece with words ("client SSN 5", "card 4111": its label).  Each is
+#: short, so such a chain costs little; a piece with words ends it.  Bare pieces alone
+#: (no words anywhere) chain up to ``MAX_CHAIN + 1``: longer runs of bare numbers
+#: ("15", "38", "54", ...) make checksum-valid card numbers by chance.
+LONG_CHAIN = 20
+BARE_UNITS = 6
+BARE_CHARS = 16
+#: Long chains scanned for one new piece at most: per length, the chain starts at the
+#: last piece with words before a run of bare ones, so at most two (the new piece
+#: itself may be that start, an edit followed by bare pieces).
+_LONG_JOINS = 2 * (LONG_CHAIN - MAX_CHAIN - 1)
 #: The weakest reading that counts across a join.  A join puts side by side texts
 #: their writers did not write together (often different people's): a shape alone
 #: that is weak in one message (a 3-2-4 with dots, blanks or slashes and no context
@@ -99,6 +117,11 @@ MAX_CHAIN = 3
 #: enough; a dashed 3-2-4, a checksum (cards, routing numbers, IBANs) or a context
 #: word is.
 MIN_SCORE = 0.8
+#: A finding across more than ``MAX_CHAIN + 1`` pieces counts only with a context word
+#: (the recognizers' explanation names it: ``context='card'``): a checksum alone is not
+#: enough there, since the bare numbers of a price or a count posted one after another
+#: ("px 93", "94", "95", ...) make Luhn-valid card numbers by chance.
+_LABELLED = "context='"
 #: Pieces a channel's window holds at most, whatever their size (the byte budget and
 #: the age limit usually evict first).
 MAX_STORED = 512
@@ -412,7 +435,8 @@ async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, en
     """The findings of ``scan`` that cross from earlier pieces into ``new`` (``text``
     as written), located in ``text``."""
     found = await _analyze(detector, scan.text, entities)
-    crossing = [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)]
+    crossing = [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)
+                and (j.touched(f) <= MAX_CHAIN + 1 or _LABELLED in f.explanation)]
     if not crossing:
         return []
     # identifiers each piece holds on its own (scanned only now: most messages
@@ -640,7 +664,8 @@ class _Scan(NamedTuple):
 
 def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             glue: bool = False) -> tuple[str, _Join] | None:
-    """A join of ``parts`` (indices into ``texts``) and where each part is in it.
+    """A join of ``parts`` (indices into ``texts``; ``new``: the new message's place
+    among them) and where each part is in it.
     ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
     reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
     meet there."""
@@ -662,7 +687,7 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             text += sep
         segments.append(_Segment(len(text), len(text) + len(part) - skip, pid, a + skip))
         text += part[skip:]
-    return text, _Join(tuple(segments), parts.index(new))
+    return text, _Join(tuple(segments), new)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -678,6 +703,46 @@ def _part(source: str, first: bool, last: bool, multi: bool, max_chars: int) -> 
     lo = _chain(source, b, -1)[0] if first and multi else a
     hi = _chain(source, a, 1)[0] if last and not first else b
     return a, (_masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b])
+
+
+def _long_spans(bare: list[bool], at: int) -> list[tuple[int, int]]:
+    """The chains longer than ``MAX_CHAIN + 1`` through ``at`` (as ``[lo, hi)`` of the
+    pieces in channel order, ``bare`` telling which are bare): from a piece with words
+    through bare pieces, to ``LONG_CHAIN`` pieces.  A chain's start is the last piece
+    with words at or before ``at`` with only bare ones between (at most two: the one
+    before ``at``, and ``at`` itself), so at most ``_LONG_JOINS`` chains."""
+    starts = []
+    i = at - 1
+    while i >= 0 and at - i < LONG_CHAIN and bare[i]:
+        i -= 1
+    if i >= 0 and not bare[i]:
+        starts.append(i)
+    if not bare[at]:
+        starts.append(at)
+    spans = []
+    for lo in starts:
+        # [lo, hi): through ``at``, longer than MAX_CHAIN + 1, its middle (lo + 1 to
+        # hi - 2, ``at`` included when there) bare
+        for hi in range(max(at + 1, lo + MAX_CHAIN + 2), min(len(bare), lo + LONG_CHAIN) + 1):
+            if not all(bare[lo + 1:hi - 1]):
+                break
+            spans.append((lo, hi))
+    return spans
+
+
+@functools.lru_cache(maxsize=4096)
+def _bare(text: str) -> bool:
+    """Nothing but identifier characters and separators, at most ``BARE_UNITS`` of
+    them and ``BARE_CHARS`` characters: a piece a long chain may go through."""
+    if len(text) > BARE_CHARS:
+        return False
+    units = 0
+    for c in text:
+        if _unit(c):
+            units += 1
+        elif c.isalpha():
+            return False
+    return 0 < units <= BARE_UNITS
 
 
 class _Edges(NamedTuple):
@@ -720,7 +785,8 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     glued where digits meet at the join (a cut inside a digit group).  Chains: the runs
     of three to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the new
     one, where an edit stands in its post's place (the time of the post's first version
-    in the window) and replaces its earlier versions.  At most
+    in the window) and replaces its earlier versions; longer ones, to ``LONG_CHAIN``,
+    from a piece with words through bare pieces only.  At most
     ``4 * pairs + 2 * MAX_CHAIN + 1`` joins, each at most ``MAX_CHAIN + 1`` parts of at
     most ``max_chars`` characters (a pair's parts: their digits at the join and
     ``CONTEXT_BEFORE`` / ``CONTEXT_AFTER`` characters around them)."""
@@ -740,11 +806,11 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
             break
         if p.s not in index and edges.may_meet(_Edges.of(p.s)):
             partners.append(ref(p.s))
-    joins: list[tuple[list[int], bool]] = []
+    joins: list[tuple[list[int], bool, int]] = []
     for pid in partners:
-        for pair in ([pid, 0], [0, pid]):
-            joins.append((pair, False))
-            joins.append((pair, True))  # rendered only where digits meet at the join
+        for pair, at_new in (([pid, 0], 1), ([0, pid], 0)):
+            joins.append((pair, False, at_new))
+            joins.append((pair, True, at_new))  # rendered only where digits meet at the join
     # channel order: a post's versions sit where its first one is; the new one stands
     # for them all (what readers see now)
     first_seen = {new.p: new.t} if new.p else {}
@@ -758,16 +824,18 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     view.append(new)
     view.sort(key=lambda p: (first_seen.get(p.p, p.t) if p.p else p.t, p.t))
     at = max(i for i, p in enumerate(view) if p is new)
-    for size in range(3, MAX_CHAIN + 2):
-        for lo in range(max(0, at - size + 1), min(at, len(view) - size) + 1):
-            members = view[lo:lo + size]
-            if len({p.s for p in members}) == size:
-                joins.append(([0 if p is new else ref(p.s) for p in members], False))
+    spans = [(lo, lo + size) for size in range(3, MAX_CHAIN + 2)
+             for lo in range(max(0, at - size + 1), min(at, len(view) - size) + 1)]
+    spans += _long_spans([_bare(p.s) for p in view], at)
+    # a repeated text is a member each time it is shown ("card 4111", "1111", "1111",
+    # "1111"); the new message is the one at its own place
+    chains = [([0 if p is new else ref(p.s) for p in view[lo:hi]], at - lo) for lo, hi in spans]
+    joins.extend((chain, False, at_new) for chain, at_new in chains)
     parts: list[str] = []
     rendered: list[_Join] = []
     pos = 0
-    for chain, glue in joins:
-        got = _render(chain, texts, 0, max_chars, glue)
+    for chain, glue, at_new in joins:
+        got = _render(chain, texts, at_new, max_chars, glue)
         if got is None:
             continue
         text, join = got
