@@ -160,7 +160,7 @@ def _fragments(reply: Any) -> list[bytes]:
 
 def _digit_count(text: str) -> int:
     if text.isascii():
-        return sum(text.count(d) for d in "0123456789")
+        return sum(map(text.count, "0123456789"))
     return sum(1 for c in text if c.isdigit() or c.isnumeric())
 
 
