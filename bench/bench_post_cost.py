@@ -21,7 +21,9 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
   after; the gateway's default window size) and an archive that keeps nothing: what the gateway's own code costs a post
   on the event loop, without mitmproxy, the network or the archive's disk;
   ``handle_piece_us`` / ``handle_plain_us``: the same for the 5 messages that go into the
-  split-message window (``split.may_carry_a_piece``) and for the 16 others.
+  split-message window (``split.may_carry_a_piece``) and for the 16 others;
+  ``handle_dirty_us``: the same for the ``mix`` scenario's 3 posts with an identifier
+  (blocked; their sender notice, sent after the answer, is not included).
 
 With ``--base-root`` the same is run from that checkout (an earlier commit) too, in
 alternation, and both are printed side by side.
@@ -111,7 +113,8 @@ def measure(repeat: int) -> dict[str, float]:
     return {"post_items_us": round(post_items * 1e6, 1), "window_us": round(window * 1e6, 1),
             "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings),
             "handle_us": round(handle["handle"] * 1e6, 1), "handle_piece_us": round(handle["piece"] * 1e6, 1),
-            "handle_plain_us": round(handle["plain"] * 1e6, 1), "dense_loop_ms": round(dense * 1e3, 2)}
+            "handle_plain_us": round(handle["plain"] * 1e6, 1), "handle_dirty_us": round(handle["dirty"] * 1e6, 1),
+            "dense_loop_ms": round(dense * 1e3, 2)}
 
 
 #: bench/wrk_gateway.lua's clean messages
@@ -134,6 +137,15 @@ CLEAN = [
     "Heads up, the VPN will be down for maintenance tonight.",
     "Reminder: annual attestation is due by the end of the month.",
 ]
+
+
+def _dirty() -> list[str]:
+    """bench/wrk_gateway.lua's posts with an identifier (the ``mix`` scenario's 1 in 33)."""
+    from dlp_proxy.policy.testing import CARD, SSN
+
+    return [f"Client SSN is {SSN}, please update the account",
+            f"New client: SSN {SSN.replace('-', ' ')}, open the IRA today",
+            f"Card {CARD} exp 09/27 for the wire fee"]
 
 
 class _NoArchive:
@@ -162,19 +174,21 @@ def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> d
         window = SplitWindow(client, key=b"s" * 32, max_messages=max_messages, ttl_seconds=ttl, prefix=prefix)
         pipeline = Pipeline(detector=det, policy=lambda: policy, archive=_NoArchive(), context=None,  # type: ignore[arg-type]
                             quarantine=None, hash_key=b"h" * 32, split_window=window)
-        reqs = []
-        for i, message in enumerate(CLEAN):
+        def post(i: int, message: str) -> GatewayRequest:
             now = int(time.time() * 1000) + i
             body = json.dumps({"file_ids": [], "message": message, "channel_id": channel, "root_id": "",
                                "pending_post_id": f"{uid}:{now}", "user_id": uid, "create_at": 0, "metadata": {},
                                "props": {}, "update_at": now, "reply_count": 0}).encode()
-            reqs.append(GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, body,
-                                       client_ip="127.0.0.1"))
+            return GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, body,
+                                  client_ip="127.0.0.1")
+
+        reqs = [post(i, message) for i, message in enumerate(CLEAN)]
+        dirty = [post(i, message) for i, message in enumerate(_dirty())]
         # no context resolver: the split window is keyed by the user id, so give the
         # pipeline one through a context that names the user
         pipeline._context = _fixed_context(pipeline._context, uid)  # type: ignore[method-assign]
         times: list[float] = []
-        kinds: dict[str, list[float]] = {"piece": [], "plain": []}
+        kinds: dict[str, list[float]] = {"piece": [], "plain": [], "dirty": []}
         piece = [split.may_carry_a_piece(m) for m in CLEAN]
         try:
             for _ in range(repeat):
@@ -189,13 +203,20 @@ def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> d
                 times.append((time.process_time() - t0) / (10 * len(reqs)))
                 kinds["piece"].append(spent["piece"] / (10 * sum(piece)))
                 kinds["plain"].append(spent["plain"] / (10 * (len(piece) - sum(piece))))
+                t0 = time.process_time()
+                for _ in range(10):
+                    for r in dirty:
+                        v = await pipeline.handle(r)
+                        assert not v.forward, v
+                kinds["dirty"].append((time.process_time() - t0) / (10 * len(dirty)))
         finally:
             keys = [k async for k in client.scan_iter(match=prefix + "*")]
             if keys:
                 await client.delete(*keys)
             await client.aclose()
             pipeline.scan_pool.shutdown()
-        return {"handle": min(times), "piece": min(kinds["piece"]), "plain": min(kinds["plain"])}
+        return {"handle": min(times), "piece": min(kinds["piece"]), "plain": min(kinds["plain"]),
+                "dirty": min(kinds["dirty"])}
 
     return asyncio.run(run())
 
