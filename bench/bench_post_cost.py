@@ -23,7 +23,10 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
   ``handle_piece_us`` / ``handle_plain_us``: the same for the 5 messages that go into the
   split-message window (``split.may_carry_a_piece``) and for the 16 others;
   ``handle_dirty_us``: the same for the ``mix`` scenario's 3 posts with an identifier
-  (blocked; their sender notice, sent after the answer, is not included).
+  (blocked; their sender notice, sent after the answer, is not included);
+- ``notice_us``: the event loop thread's CPU for one sender notice's POST as
+  ``MattermostNotifier`` sends it (httpx, a kept-alive connection) to the simulator
+  (``dlp-proxy simulate``, started for it), 3 % of the ``mix``'s posts.
 
 With ``--base-root`` the same is run from that checkout (an earlier commit) too, in
 alternation, and both are printed side by side.
@@ -108,13 +111,14 @@ def measure(repeat: int) -> dict[str, float]:
             pickle.loads(answer)
     findings_back = best(back, 5, repeat)
     pipeline.scan_pool.shutdown()
+    notice = notice_cost(repeat)
     handle = handle_cost(det, policy, uid, channel, repeat)
     dense = dense_loop_cost(det, policy, uid, channel, repeat)
     return {"post_items_us": round(post_items * 1e6, 1), "window_us": round(window * 1e6, 1),
             "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings),
             "handle_us": round(handle["handle"] * 1e6, 1), "handle_piece_us": round(handle["piece"] * 1e6, 1),
             "handle_plain_us": round(handle["plain"] * 1e6, 1), "handle_dirty_us": round(handle["dirty"] * 1e6, 1),
-            "dense_loop_ms": round(dense * 1e3, 2)}
+            "dense_loop_ms": round(dense * 1e3, 2), "notice_us": round(notice * 1e6, 1)}
 
 
 #: bench/wrk_gateway.lua's clean messages
@@ -137,6 +141,41 @@ CLEAN = [
     "Heads up, the VPN will be down for maintenance tonight.",
     "Reminder: annual attestation is due by the end of the month.",
 ]
+
+
+def notice_cost(repeat: int) -> float:
+    """``notice_us``: best of ``repeat`` timings (``time.thread_time``) of 20 sender
+    notices posted the way ``MattermostNotifier.notify`` posts one."""
+    import httpx
+
+    from tests.conftest import start_simulator, stop
+
+    sim = start_simulator()
+
+    async def run() -> float:
+        token = sim.token("dlp-bot")
+        body = {"user_id": str(sim.ids["users"]["alice"]),
+                "post": {"channel_id": sim.channel("town_square"), "message": "Your message was not sent: " + "x" * 160,
+                         "props": {"from_dlp_proxy": True, "dlp_record_id": "r" * 28}}}
+        async with httpx.AsyncClient(base_url=sim.url) as client:
+            async def notice() -> None:
+                resp = await client.post("/api/v4/posts/ephemeral", json=body,
+                                         headers={"Authorization": f"Bearer {token}"})
+                assert resp.status_code < 300, resp.status_code
+            for _ in range(10):
+                await notice()
+            spent = []
+            for _ in range(repeat):
+                t0 = time.thread_time()
+                for _ in range(20):
+                    await notice()
+                spent.append((time.thread_time() - t0) / 20)
+        return min(spent)
+
+    try:
+        return asyncio.run(run())
+    finally:
+        stop(sim.proc)
 
 
 def _dirty() -> list[str]:
