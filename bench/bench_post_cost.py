@@ -24,6 +24,10 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
   split-message window (``split.may_carry_a_piece``) and for the 16 others;
   ``handle_dirty_us``: the same for the ``mix`` scenario's 3 posts with an identifier
   (blocked; their sender notice, sent after the answer, is not included);
+- ``reply_array_us`` / ``reply_packed_us``: a Lua script's reply of a full split window
+  (124 fragments of 150 bytes) on the event loop, as an array (what ``_PUSH_LUA``
+  returns) and as one ``<length>:<blob>`` string split in Python (what it returned
+  before): the script call and the reply, on the Redis at 127.0.0.1:6379;
 - ``notice_us``: the event loop thread's CPU for one sender notice's POST as
   ``MattermostNotifier`` sends it (httpx, a kept-alive connection) to the simulator
   (``dlp-proxy simulate``, started for it), 3 % of the ``mix``'s posts.
@@ -111,6 +115,7 @@ def measure(repeat: int) -> dict[str, float]:
             pickle.loads(answer)
     findings_back = best(back, 5, repeat)
     pipeline.scan_pool.shutdown()
+    replies = reply_cost(repeat)
     notice = notice_cost(repeat)
     handle = handle_cost(det, policy, uid, channel, repeat)
     dense = dense_loop_cost(det, policy, uid, channel, repeat)
@@ -118,7 +123,8 @@ def measure(repeat: int) -> dict[str, float]:
             "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings),
             "handle_us": round(handle["handle"] * 1e6, 1), "handle_piece_us": round(handle["piece"] * 1e6, 1),
             "handle_plain_us": round(handle["plain"] * 1e6, 1), "handle_dirty_us": round(handle["dirty"] * 1e6, 1),
-            "dense_loop_ms": round(dense * 1e3, 2), "notice_us": round(notice * 1e6, 1)}
+            "dense_loop_ms": round(dense * 1e3, 2), "notice_us": round(notice * 1e6, 1),
+            "reply_array_us": round(replies["array"] * 1e6, 1), "reply_packed_us": round(replies["packed"] * 1e6, 1)}
 
 
 #: bench/wrk_gateway.lua's clean messages
@@ -141,6 +147,51 @@ CLEAN = [
     "Heads up, the VPN will be down for maintenance tonight.",
     "Reminder: annual attestation is due by the end of the month.",
 ]
+
+
+def reply_cost(repeat: int) -> dict[str, float]:
+    """``reply_array_us`` / ``reply_packed_us``: best of ``repeat`` timings
+    (``time.thread_time``) of 100 script calls."""
+    import redis.asyncio as aioredis
+
+    async def run() -> dict[str, float]:
+        client = aioredis.Redis(host="127.0.0.1", port=6379)
+        name = f"bench-post-cost:{os.getpid()}:reply"
+        try:
+            await client.rpush(name, *[os.urandom(150) for _ in range(124)])
+            array = client.register_script("return redis.call('LRANGE', KEYS[1], 0, -1)")
+            packed = client.register_script(
+                "local b = redis.call('LRANGE', KEYS[1], 0, -1) local out = {} "
+                "for i = 1, #b do out[#out + 1] = string.len(b[i]) .. ':' .. b[i] end return table.concat(out)")
+
+            async def as_array() -> list[bytes]:
+                return list(await array(keys=[name]))
+
+            async def as_packed() -> list[bytes]:
+                raw, out, i = bytes(await packed(keys=[name])), [], 0
+                while i < len(raw):
+                    colon = raw.index(b":", i)
+                    end = colon + 1 + int(raw[i:colon])
+                    out.append(raw[colon + 1:end])
+                    i = end
+                return out
+
+            assert await as_array() == await as_packed()
+            best: dict[str, float] = {}
+            for label, fn in (("array", as_array), ("packed", as_packed)):
+                spent = []
+                for _ in range(repeat):
+                    t0 = time.thread_time()
+                    for _ in range(100):
+                        await fn()
+                    spent.append((time.thread_time() - t0) / 100)
+                best[label] = min(spent)
+            return best
+        finally:
+            await client.delete(name)
+            await client.aclose()
+
+    return asyncio.run(run())
 
 
 def notice_cost(repeat: int) -> float:
