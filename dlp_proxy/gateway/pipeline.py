@@ -1767,8 +1767,10 @@ def normalized_digits(text: str) -> int:
     return _count_digits(text)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _short_digits(text: str) -> int:
+    # 1,024 texts of at most 1,024 characters (at most ~4 MB): a post's own readings
+    # find its count again; nothing needs it across many posts
     return _count_digits(text)
 
 
