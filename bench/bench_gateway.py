@@ -96,6 +96,12 @@ class Result:
     #: that covers its record, so at one connection the added p50 includes one fdatasync.
     sync_ms: float = 0.0
     records_per_commit: float = 0.0
+    #: ``proxy_cpu_ms`` split: the proxy process's main thread (its event loop), its
+    #: other threads (a gateway's archive writer, scan threads), its child processes
+    #: (a gateway's redis-server and file workers)
+    loop_cpu_ms: float = 0.0
+    threads_cpu_ms: float = 0.0
+    children_cpu_ms: float = 0.0
 
 
 def machine() -> dict[str, str]:
@@ -220,9 +226,7 @@ _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 def _proc_ticks(pid: int) -> tuple[int, int]:
     """(utime + stime, parent pid) of one process, from /proc/<pid>/stat."""
-    raw = Path(f"/proc/{pid}/stat").read_text()
-    fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "
-    return int(fields[11]) + int(fields[12]), int(fields[1])
+    return _proc_ticks_of(Path(f"/proc/{pid}/stat"))
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -243,6 +247,33 @@ def tree_cpu_seconds(root: int) -> float:
                 wanted.add(child)
                 frontier.append(child)
     return total / _TICK
+
+
+def thread_cpu_seconds(pid: int) -> tuple[float, float]:
+    """(main thread, other threads) CPU seconds so far of process ``pid``, from
+    /proc/<pid>/task/*/stat (threads that have ended are not counted)."""
+    main = other = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0.0, 0.0
+    for task in tasks:
+        try:
+            ticks, _ = _proc_ticks_of(task / "stat")
+        except (OSError, ValueError, IndexError):
+            continue
+        if task.name == str(pid):
+            main += ticks
+        else:
+            other += ticks
+    return main / _TICK, other / _TICK
+
+
+def _proc_ticks_of(stat: Path) -> tuple[int, int]:
+    """(utime + stime, parent pid) from a process's or a thread's ``stat`` file."""
+    raw = stat.read_text()
+    fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "
+    return int(fields[11]) + int(fields[12]), int(fields[1])
 
 
 def machine_busy_seconds() -> float:
@@ -270,6 +301,7 @@ class CpuMeter:
         self.archive0 = archive_totals(self.proxy_pid)
         self.t0 = time.monotonic()
         self.proxy0 = tree_cpu_seconds(self.proxy_pid) if self.proxy_pid else 0.0
+        self.threads0 = thread_cpu_seconds(self.proxy_pid) if self.proxy_pid else (0.0, 0.0)
         self.sim0 = tree_cpu_seconds(self.sim_pid)
         self.busy0 = machine_busy_seconds()
         return self
@@ -277,6 +309,8 @@ class CpuMeter:
     def __exit__(self, *exc: object) -> None:
         self.elapsed = time.monotonic() - self.t0
         self.proxy = (tree_cpu_seconds(self.proxy_pid) if self.proxy_pid else 0.0) - self.proxy0
+        main, other = thread_cpu_seconds(self.proxy_pid) if self.proxy_pid else (0.0, 0.0)
+        self.loop, self.threads = main - self.threads0[0], other - self.threads0[1]
         self.sim = tree_cpu_seconds(self.sim_pid) - self.sim0
         self.busy = machine_busy_seconds() - self.busy0
         self.archive = tuple(b - a for a, b in zip(self.archive0, archive_totals(self.proxy_pid), strict=True))
@@ -285,6 +319,8 @@ class CpuMeter:
         n = max(r.requests, 1)
         r.proxy_cpu_ms = 1000 * self.proxy / n
         r.sim_cpu_ms = 1000 * self.sim / n
+        r.loop_cpu_ms, r.threads_cpu_ms = 1000 * self.loop / n, 1000 * self.threads / n
+        r.children_cpu_ms = max(0.0, r.proxy_cpu_ms - r.loop_cpu_ms - r.threads_cpu_ms)
         r.busy_cores = self.busy / self.elapsed if self.elapsed else 0.0
         sync, commits, records = self.archive
         if commits > 0:
@@ -324,6 +360,7 @@ def print_line(r: Result) -> None:
     spread = f"  round ratios {min(r.round_ratios):.2f}-{max(r.round_ratios):.2f}" if r.round_ratios else ""
     print(f"  {r.scenario:8s} {r.target:15s} {r.rps:8.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
           f"  non-2xx {r.non_2xx}  errors {r.errors}  cpu/req proxy {r.proxy_cpu_ms:.3f} ms sim {r.sim_cpu_ms:.3f} ms"
+          f" (loop {r.loop_cpu_ms:.3f}, threads {r.threads_cpu_ms:.3f}, children {r.children_cpu_ms:.3f})"
           f"  busy {r.busy_cores:.2f} cores{spread}"
           + (f"  fdatasync {r.sync_ms:.2f} ms x{r.records_per_commit:.1f} records" if r.sync_ms else ""), flush=True)
 
@@ -365,7 +402,8 @@ def measure(urls: dict[str, str], variants: list[str], scenario: str, env: dict[
                           sum(r.requests for r in runs), sum(r.non_2xx for r in runs), sum(r.errors for r in runs),
                           ratios, _weighted(runs, "proxy_cpu_ms"), _weighted(runs, "sim_cpu_ms"),
                           statistics.mean(r.busy_cores for r in runs), statistics.median(r.sync_ms for r in runs),
-                          statistics.median(r.records_per_commit for r in runs)))
+                          statistics.median(r.records_per_commit for r in runs), _weighted(runs, "loop_cpu_ms"),
+                          _weighted(runs, "threads_cpu_ms"), _weighted(runs, "children_cpu_ms")))
     return out
 
 
@@ -530,8 +568,9 @@ def print_table(results: list[Result], big: dict[str, Any]) -> None:
     by = {(r.scenario, r.target): r for r in results}
     print()
     print("| scenario | target | req/s | p50 ms | p99 ms | non-2xx | errors | req/s vs noop | p50 added ms "
-          "| proxy CPU ms/req | sim CPU ms/req | busy cores | archive fdatasync ms (records each) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| proxy CPU ms/req | of it loop / threads / children | sim CPU ms/req | busy cores "
+          "| archive fdatasync ms (records each) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ref_name = reference(r.target)
         ref = by.get((r.scenario, ref_name))
@@ -540,7 +579,9 @@ def print_table(results: list[Result], big: dict[str, Any]) -> None:
             ratio += f" ({min(r.round_ratios):.2f}-{max(r.round_ratios):.2f})"
         added = f"{r.p50_ms - ref.p50_ms:+.2f}" if ref and r.target != ref_name else ""
         print(f"| {r.scenario} | {r.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.non_2xx} | {r.errors} "
-              f"| {ratio} | {added} | {r.proxy_cpu_ms:.3f} | {r.sim_cpu_ms:.3f} | {r.busy_cores:.2f} "
+              f"| {ratio} | {added} | {r.proxy_cpu_ms:.3f} "
+              f"| {r.loop_cpu_ms:.3f} / {r.threads_cpu_ms:.3f} / {r.children_cpu_ms:.3f} "
+              f"| {r.sim_cpu_ms:.3f} | {r.busy_cores:.2f} "
               f"| {f'{r.sync_ms:.2f} ({r.records_per_commit:.1f})' if r.sync_ms else ''} |")
     print_cpu_budget(results)
     for v, b in big.items():

@@ -21,7 +21,16 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
   after; the gateway's default window size) and an archive that keeps nothing: what the gateway's own code costs a post
   on the event loop, without mitmproxy, the network or the archive's disk;
   ``handle_piece_us`` / ``handle_plain_us``: the same for the 5 messages that go into the
-  split-message window (``split.may_carry_a_piece``) and for the 16 others.
+  split-message window (``split.may_carry_a_piece``) and for the 16 others;
+  ``handle_dirty_us``: the same for the ``mix`` scenario's 3 posts with an identifier
+  (blocked; their sender notice, sent after the answer, is not included);
+- ``reply_array_us`` / ``reply_packed_us``: a Lua script's reply of a full split window
+  (124 fragments of 150 bytes) on the event loop, as an array (what ``_PUSH_LUA``
+  returns) and as one ``<length>:<blob>`` string split in Python (what it returned
+  before): the script call and the reply, on the Redis at 127.0.0.1:6379;
+- ``notice_us``: the event loop thread's CPU for one sender notice's POST as
+  ``MattermostNotifier`` sends it (httpx, a kept-alive connection) to the simulator
+  (``dlp-proxy simulate``, started for it), 3 % of the ``mix``'s posts.
 
 With ``--base-root`` the same is run from that checkout (an earlier commit) too, in
 alternation, and both are printed side by side.
@@ -106,12 +115,16 @@ def measure(repeat: int) -> dict[str, float]:
             pickle.loads(answer)
     findings_back = best(back, 5, repeat)
     pipeline.scan_pool.shutdown()
+    replies = reply_cost(repeat)
+    notice = notice_cost(repeat)
     handle = handle_cost(det, policy, uid, channel, repeat)
     dense = dense_loop_cost(det, policy, uid, channel, repeat)
     return {"post_items_us": round(post_items * 1e6, 1), "window_us": round(window * 1e6, 1),
             "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings),
             "handle_us": round(handle["handle"] * 1e6, 1), "handle_piece_us": round(handle["piece"] * 1e6, 1),
-            "handle_plain_us": round(handle["plain"] * 1e6, 1), "dense_loop_ms": round(dense * 1e3, 2)}
+            "handle_plain_us": round(handle["plain"] * 1e6, 1), "handle_dirty_us": round(handle["dirty"] * 1e6, 1),
+            "dense_loop_ms": round(dense * 1e3, 2), "notice_us": round(notice * 1e6, 1),
+            "reply_array_us": round(replies["array"] * 1e6, 1), "reply_packed_us": round(replies["packed"] * 1e6, 1)}
 
 
 #: bench/wrk_gateway.lua's clean messages
@@ -134,6 +147,95 @@ CLEAN = [
     "Heads up, the VPN will be down for maintenance tonight.",
     "Reminder: annual attestation is due by the end of the month.",
 ]
+
+
+def reply_cost(repeat: int) -> dict[str, float]:
+    """``reply_array_us`` / ``reply_packed_us``: best of ``repeat`` timings
+    (``time.thread_time``) of 100 script calls."""
+    import redis.asyncio as aioredis
+
+    async def run() -> dict[str, float]:
+        client = aioredis.Redis(host="127.0.0.1", port=6379)
+        name = f"bench-post-cost:{os.getpid()}:reply"
+        try:
+            await client.rpush(name, *[os.urandom(150) for _ in range(124)])
+            array = client.register_script("return redis.call('LRANGE', KEYS[1], 0, -1)")
+            packed = client.register_script(
+                "local b = redis.call('LRANGE', KEYS[1], 0, -1) local out = {} "
+                "for i = 1, #b do out[#out + 1] = string.len(b[i]) .. ':' .. b[i] end return table.concat(out)")
+
+            async def as_array() -> list[bytes]:
+                return list(await array(keys=[name]))
+
+            async def as_packed() -> list[bytes]:
+                raw, out, i = bytes(await packed(keys=[name])), [], 0
+                while i < len(raw):
+                    colon = raw.index(b":", i)
+                    end = colon + 1 + int(raw[i:colon])
+                    out.append(raw[colon + 1:end])
+                    i = end
+                return out
+
+            assert await as_array() == await as_packed()
+            best: dict[str, float] = {}
+            for label, fn in (("array", as_array), ("packed", as_packed)):
+                spent = []
+                for _ in range(repeat):
+                    t0 = time.thread_time()
+                    for _ in range(100):
+                        await fn()
+                    spent.append((time.thread_time() - t0) / 100)
+                best[label] = min(spent)
+            return best
+        finally:
+            await client.delete(name)
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
+def notice_cost(repeat: int) -> float:
+    """``notice_us``: best of ``repeat`` timings (``time.thread_time``) of 20 sender
+    notices posted the way ``MattermostNotifier.notify`` posts one."""
+    import httpx
+
+    from tests.conftest import start_simulator, stop
+
+    sim = start_simulator()
+
+    async def run() -> float:
+        token = sim.token("dlp-bot")
+        body = {"user_id": str(sim.ids["users"]["alice"]),
+                "post": {"channel_id": sim.channel("town_square"), "message": "Your message was not sent: " + "x" * 160,
+                         "props": {"from_dlp_proxy": True, "dlp_record_id": "r" * 28}}}
+        async with httpx.AsyncClient(base_url=sim.url) as client:
+            async def notice() -> None:
+                resp = await client.post("/api/v4/posts/ephemeral", json=body,
+                                         headers={"Authorization": f"Bearer {token}"})
+                assert resp.status_code < 300, resp.status_code
+            for _ in range(10):
+                await notice()
+            spent = []
+            for _ in range(repeat):
+                t0 = time.thread_time()
+                for _ in range(20):
+                    await notice()
+                spent.append((time.thread_time() - t0) / 20)
+        return min(spent)
+
+    try:
+        return asyncio.run(run())
+    finally:
+        stop(sim.proc)
+
+
+def _dirty() -> list[str]:
+    """bench/wrk_gateway.lua's posts with an identifier (the ``mix`` scenario's 1 in 33)."""
+    from dlp_proxy.policy.testing import CARD, SSN
+
+    return [f"Client SSN is {SSN}, please update the account",
+            f"New client: SSN {SSN.replace('-', ' ')}, open the IRA today",
+            f"Card {CARD} exp 09/27 for the wire fee"]
 
 
 class _NoArchive:
@@ -162,19 +264,21 @@ def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> d
         window = SplitWindow(client, key=b"s" * 32, max_messages=max_messages, ttl_seconds=ttl, prefix=prefix)
         pipeline = Pipeline(detector=det, policy=lambda: policy, archive=_NoArchive(), context=None,  # type: ignore[arg-type]
                             quarantine=None, hash_key=b"h" * 32, split_window=window)
-        reqs = []
-        for i, message in enumerate(CLEAN):
+        def post(i: int, message: str) -> GatewayRequest:
             now = int(time.time() * 1000) + i
             body = json.dumps({"file_ids": [], "message": message, "channel_id": channel, "root_id": "",
                                "pending_post_id": f"{uid}:{now}", "user_id": uid, "create_at": 0, "metadata": {},
                                "props": {}, "update_at": now, "reply_count": 0}).encode()
-            reqs.append(GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, body,
-                                       client_ip="127.0.0.1"))
+            return GatewayRequest("POST", "/api/v4/posts", {"content-type": "application/json"}, body,
+                                  client_ip="127.0.0.1")
+
+        reqs = [post(i, message) for i, message in enumerate(CLEAN)]
+        dirty = [post(i, message) for i, message in enumerate(_dirty())]
         # no context resolver: the split window is keyed by the user id, so give the
         # pipeline one through a context that names the user
         pipeline._context = _fixed_context(pipeline._context, uid)  # type: ignore[method-assign]
         times: list[float] = []
-        kinds: dict[str, list[float]] = {"piece": [], "plain": []}
+        kinds: dict[str, list[float]] = {"piece": [], "plain": [], "dirty": []}
         piece = [split.may_carry_a_piece(m) for m in CLEAN]
         try:
             for _ in range(repeat):
@@ -189,13 +293,20 @@ def handle_cost(det: Any, policy: Any, uid: str, channel: str, repeat: int) -> d
                 times.append((time.process_time() - t0) / (10 * len(reqs)))
                 kinds["piece"].append(spent["piece"] / (10 * sum(piece)))
                 kinds["plain"].append(spent["plain"] / (10 * (len(piece) - sum(piece))))
+                t0 = time.process_time()
+                for _ in range(10):
+                    for r in dirty:
+                        v = await pipeline.handle(r)
+                        assert not v.forward, v
+                kinds["dirty"].append((time.process_time() - t0) / (10 * len(dirty)))
         finally:
             keys = [k async for k in client.scan_iter(match=prefix + "*")]
             if keys:
                 await client.delete(*keys)
             await client.aclose()
             pipeline.scan_pool.shutdown()
-        return {"handle": min(times), "piece": min(kinds["piece"]), "plain": min(kinds["plain"])}
+        return {"handle": min(times), "piece": min(kinds["piece"]), "plain": min(kinds["plain"]),
+                "dirty": min(kinds["dirty"])}
 
     return asyncio.run(run())
 

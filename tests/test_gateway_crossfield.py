@@ -274,6 +274,17 @@ def test_the_short_digit_count_counts_what_the_full_one_does(parts):
             assert normalized_digits(text) == full + rendered_digits(text)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60), st.integers(1, 40))
+def test_a_remembered_digit_count_is_the_count(text, times):
+    """A short text's ``normalized_digits`` is remembered (``_short_digits``): the same
+    as counting it afresh, at any length around the cache's bound, any number of times."""
+    from dlp_proxy.gateway.pipeline import DIGITS_CACHE_CHARS, _count_digits, normalized_digits
+
+    for t in (text, (text * times)[:DIGITS_CACHE_CHARS], (text * 200)[:DIGITS_CACHE_CHARS + 1]):
+        assert normalized_digits(t) == _count_digits(t) == normalized_digits(t)
+
+
 # --------------------------------------------------------------------------- the split window's entries
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import pytest
@@ -499,21 +500,28 @@ async def test_a_stopped_requests_piece_is_withdrawn(redis_client, detector):
     assert await window.check("u2", "c1", "call 212-555-0147 today", detector) == []
 
 
-@given(st.lists(st.binary(max_size=300), max_size=40))
-def test_fragments_come_back_as_pushed(blobs):
-    from dlp_proxy.policy.split import unpack_fragments
+@pytest.mark.parametrize("reply", [b"12:abc", "abc", [b"a", "b"], [b"a", None], None, 3])
+def test_a_malformed_fragment_list_is_refused(reply):
+    """``_PUSH_LUA`` answers a list of blobs; anything else raises (the gateway fails
+    closed), never reads as an empty window."""
+    from dlp_proxy.policy.split import _fragments
 
-    packed = b"".join(b"%d:%s" % (len(b), b) for b in blobs)  # what _PUSH_LUA returns
-    assert unpack_fragments(packed) == blobs
-    if packed:
-        # cut anywhere but at a fragment's end: refused (the gateway fails closed)
-        ends = {0}
-        for b in blobs:
-            ends.add(max(ends) + len(b"%d:%s" % (len(b), b)))
-        for cut in range(1, len(packed)):
-            if cut not in ends:
-                with pytest.raises(ValueError):
-                    unpack_fragments(packed[:cut])
+    with pytest.raises(ValueError):
+        _fragments(reply)
+
+
+async def test_fragments_come_back_as_pushed_oldest_first(redis_client):
+    """The window's script returns the newest ``READ_FACTOR * (max_messages - 1)``
+    fragments stored before the new one, oldest first, byte for byte."""
+    from dlp_proxy.policy.split import READ_FACTOR
+
+    client, prefix = redis_client
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=3, max_bytes=1 << 20)
+    name, now = window.redis_key("u1", "c1"), time.time()
+    blobs = [b"%d|" % int(now) + bytes([i]) * (i % 7) + b"\x00:|\r\n" for i in range(12)]
+    for i, blob in enumerate(blobs):
+        back = await window._push(name, blob, now)
+        assert back == blobs[max(0, i - READ_FACTOR * 2):i]
 
 
 async def test_a_fragment_copied_to_another_window_is_refused_though_opened_before(redis_client, detector):
@@ -562,3 +570,30 @@ async def test_a_created_posts_tag_puts_its_first_edit_in_its_place(redis_client
     await client.delete(window.redis_key("u1", "c1"))
     assert not await window.tag(created, post_id)
     assert await client.exists(window.redis_key("u1", "c1")) == 0
+
+
+_EDGE_TEXTS = st.text(alphabet=st.sampled_from("0123456789 -./:#abcXYZOlI\nDE"), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(earlier=st.lists(_EDGE_TEXTS, max_size=8), new=_EDGE_TEXTS, warm=st.lists(_EDGE_TEXTS, max_size=6))
+def test_property_the_plan_is_the_same_with_its_caches_warm_or_cold(earlier, new, warm):
+    """``plan`` remembers what it reads of a piece (``_part``, ``_edges_of``, and the
+    join edges ``_left_edge`` / ``_right_edge``): a plan made with every cache empty,
+    after other plans, and again, is the same plan; and the join edges are what
+    ``_chain`` reads of the parts."""
+    from dlp_proxy.policy import split
+
+    pieces = [split.Piece(float(i), t) for i, t in enumerate(earlier)]
+    now = split.Piece(99.0, new)
+    for cached in (split._part, split._edges_of, split._left_edge, split._right_edge):
+        cached.cache_clear()
+    cold = split.plan(pieces, now, 5, 32)
+    for i, t in enumerate(warm):
+        split.plan([split.Piece(float(j), u) for j, u in enumerate(warm[:i])], split.Piece(50.0, t), 5, 32)
+    assert split.plan(pieces, now, 5, 32) == cold
+    for left in [*earlier, new]:
+        for right in [*earlier, new]:
+            assert split._may_meet(left, right) == (
+                split._chain(left, len(left), -1)[1] + split._chain(right, 0, 1)[1] >= split.MIN_JOIN_UNITS
+                or split._IBAN_START.search(left) is not None)
