@@ -171,6 +171,16 @@ class _Sleeps:
         return seconds
 
 
+async def _written(probe, expected: bool) -> None:
+    """Wait for the persister's Redis writes to land (real I/O: the injected clock's
+    ``settle`` only lets the loop turn), checking a state, not racing a timer: up to
+    ~10 s of polling, then the test's own assertion reports what is there."""
+    for _ in range(1000):
+        if bool(await probe()) == expected:
+            return
+        await asyncio.sleep(0.01)
+
+
 def _drain(watch: ResponseWatch) -> list[Job]:
     out = []
     while not watch.queue.empty():
@@ -258,6 +268,10 @@ def test_pending_read_backs_survive_a_restart_in_redis() -> None:
                       channel_id=CHANNEL, since_ms=900_000, text=f"SSN {SSN}")
             first._schedule(CHANNEL, job, first.outgoing_reads)
             await t.settle()
+            async def kept() -> bool:  # hset, then expire: both landed
+                return bool(await redis.ttl(key) > 0)
+
+            await _written(kept, True)  # the persister's writes: real Redis I/O
             stored = {k.decode(): json.loads(v) for k, v in (await redis.hgetall(key)).items()}
             assert stored == {CHANNEL: {"since": 900_000, "end": 1035.0, "routes": [OUTGOING_ANSWER]}}
             assert 0 < await redis.ttl(key) <= 3600
@@ -283,6 +297,7 @@ def test_pending_read_backs_survive_a_restart_in_redis() -> None:
             assert await t.wake() == 25.0  # the last read at the window's end (t = 1035)
             assert [j.since_ms for j in _drain(second)] == [900_000]
             await t.settle()
+            await _written(lambda: redis.exists(key), False)
             assert not second._readbacks and not await redis.exists(key)  # done: the entry went
             await second.stop(0.1)
         finally:
