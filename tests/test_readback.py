@@ -511,7 +511,6 @@ def test_a_read_back_pending_at_a_restart_is_done_by_the_next_start(tmp_path: Pa
     before the answer is posted, and the one started next (same data dir, same private
     Redis) reads the channel back and deletes the leaky answer."""
     import threading
-    import time
 
     servers = Servers()
     released = threading.Event()  # set by the test's thread, polled by the server's
@@ -543,7 +542,16 @@ def test_a_read_back_pending_at_a_restart_is_done_by_the_next_start(tmp_path: Pa
                 assert c.post("/api/v4/posts", json={"channel_id": sim.channel("town_square"),
                                                      "message": "late report"}).status_code == 201
             wait_for(lambda: servers.hook_calls, "the outgoing webhook called")
-            time.sleep(1.0)  # the read-back is scheduled (and kept in Redis); its reads are not done
+            # the read-back is scheduled and kept in the gateway's own Redis (its URL file);
+            # its reads are not done (the hook holds its answer back)
+            import redis as sync_redis
+
+            from dlp_proxy.gateway.integrations import READBACK_KEY
+
+            (url_file,) = [p for p in gw.data_dir.rglob("url") if p.read_text().startswith("redis://")]
+            private = sync_redis.Redis.from_url(url_file.read_text().strip())
+            wait_for(lambda: private.keys(READBACK_KEY + "*"), "the read-back kept in Redis")
+            private.close()
             assert stop(gw.proc) == 0
             released.set()
             answer = wait_for(lambda: _posts(sim, message="late answer"), "the late answer posted")[0]
