@@ -29,6 +29,7 @@ from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.detect.normalize import (
     _lookalike_digits,
     _pictograph_digits,
+    _punct_letters,
     normalize,
     normalize_lookalike,
     normalize_narrow_joined,
@@ -375,6 +376,22 @@ def _letter_symbols() -> list[str]:
 def test_property_a_symbol_spelled_with_letters_is_a_separator(engine: Engine, mark: str) -> None:
     """``™`` ``℠`` ``№``...: NFKC makes two letters or more of them, but between digit
     groups they show as a symbol, a separator (a circled ``Ⓑ`` is the letter it shows)."""
+    text = f"client SSN {mark.join(SSN_GROUPS)}"
+    assert "US_SSN" in _types(engine, text), (hex(ord(mark)), normalize(text).text)
+
+
+def _punctuation_letters() -> list[str]:
+    """Modifier letters (Lm) of the BMP, and the letters confusables.txt pairs with a
+    punctuation mark or symbol (``ꞏ`` ``·``), that are no dash (a dash reads ``-``)."""
+    out = [chr(cp) for cp in range(0x80, 0x10000) if unicodedata.category(chr(cp)) == "Lm"]
+    return sorted({*out, *_punct_letters()} - {"\u30fc", "\uff70"})
+
+
+@SETTINGS
+@given(mark=st.sampled_from(_punctuation_letters()))
+def test_property_a_letter_that_looks_like_punctuation_is_a_separator(engine: Engine, mark: str) -> None:
+    """``536ˑ22ˑ8710``, ``536ꞏ22ꞏ8710`` (attack pass 8 t13): a modifier letter, or a letter
+    that looks like a punctuation mark, between digit groups reads as a separator."""
     text = f"client SSN {mark.join(SSN_GROUPS)}"
     assert "US_SSN" in _types(engine, text), (hex(ord(mark)), normalize(text).text)
 

@@ -20,6 +20,8 @@ hand-written lists:
 - ``lookalike-digits``: ``normalize_lookalike``, the second reading of a text with a
   digit that looks like another digit (Bengali ``৪``, value 4, looks like ``8``: Unicode's
   confusables data, ``_lookalike_digits``), with the digit it looks like;
+- ``letter-punctuation``: a modifier letter (Lm) or a letter that looks like punctuation
+  (confusables data: ``ꞏ`` like ``·``) between two digits is a blank;
 - ``braille-digits``: the Braille number sign ``⠼`` and the cells a-j after it, digits;
 - ``latex-macros``: TeX macros defined in the text (``\\def\\x{8}``) expanded;
 - ``nfkc``: compatibility forms (full-width letters, odd spaces) folded;
@@ -247,6 +249,20 @@ def _pictograph_digits() -> dict[str, str]:
               and words[2] in _NAME_DIGITS and (words[2] != "ACE" or words[1] == "CARD")):
             table[ch] = _NAME_DIGITS[words[2]]
     return table
+
+
+@functools.cache
+def _punct_letters() -> frozenset[str]:
+    """Letters that Unicode's confusables data says look like a punctuation mark or a
+    symbol of the Latin-1 range (``ꞏ`` like ``·``, ``ǃ`` like ``!``, ``ꓸ`` like ``.``): between
+    two digits, a separator."""
+    raw = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    out = set()
+    for ch, glyphs in raw.items():
+        if len(ch) == 1 and not ch.isascii() and unicodedata.category(ch)[0] == "L" and any(
+                len(g["c"]) == 1 and ord(g["c"]) < 0x100 and unicodedata.category(g["c"])[0] in "PS" for g in glyphs):
+            out.add(ch)
+    return frozenset(out)
 
 
 @functools.cache
@@ -596,6 +612,12 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
         elif cat == "So" and (letter := _enclosed_letters().get(ch)) is not None:
             emit(letter, i, i + 1)
             events.append((i, i + 1, "enclosed-letters"))
+        elif (cat == "Lm" or ch in _punct_letters()) and ch not in _DASHES and out and out[-1][-1].isdigit() \
+                and _digitish(text[i + 1 : i + 2] or "x"):
+            # a modifier letter or a letter that looks like punctuation (``ˑ``, ``ꞏ`` like ``·``)
+            # between two digits: a separator, as a symbol there is (issue 15)
+            emit(" ", i, i + 1)
+            events.append((i, i + 1, "letter-punctuation"))
         elif cat[0] == "L" and (look := _confusables().get(ch)) is not None:
             if i >= token_end:
                 token_end, token_fold = _token_has_ascii_alnum(text, i)
