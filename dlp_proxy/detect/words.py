@@ -280,7 +280,7 @@ def _triggers() -> tuple[str, ...]:
 #: every combining mark of the Basic Multilingual Plane (Mn, Mc: Indic vowel signs, Thai
 #: tone marks, Hebrew points), which a word of those scripts holds between its letters
 _MARKS = "".join(chr(c) for c in range(0x0300, 0x10000) if unicodedata.category(chr(c)) in ("Mn", "Mc"))
-_TOKEN = re.compile(rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}])*|[0-9]+")
+_TOKEN = re.compile(rf"[^\W\d_]+(?:[{_MARKS}]+[^\W\d_]*)*|[0-9]+")
 _DIGIT = re.compile(r"[0-9]")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 #: how far around a number word the text is tokenized
@@ -374,7 +374,17 @@ class _Tok:
         self.digits = digits  # a digit group's digits
 
 
-_LETTERS = re.compile(rf"[^\W\d_](?:[^\W\d_]|[{_MARKS}])*")
+_LETTERS = re.compile(rf"[^\W\d_]+(?:[{_MARKS}]+[^\W\d_]*)*")
+_MARK_SET = frozenset(_MARKS)
+
+
+def _inside_token(low: str, s: int) -> bool:
+    """``low[s]`` continues a token (``_LETTERS``): a letter before it, or marks with a
+    letter before them (``ศนย์aath`` is one token)."""
+    k = s - 1
+    while k >= 0 and low[k] in _MARK_SET:
+        k -= 1
+    return k >= 0 and _LETTER1.match(low, k) is not None
 #: a digit touching a letter ("5three6", "536five"): digit-led, so cheap on text with few digits
 _GLUE_POINT = re.compile(r"[0-9](?:(?<=[^\W\d_][0-9])|(?=[^\W\d_]))")
 
@@ -415,7 +425,7 @@ def _heads_tails() -> tuple[frozenset[str], frozenset[str]]:
 #: number words of two letters (not openers: counted among a text's number words)
 _SHORT_WORDS = ("un", "um", "oh", "uc", "üç", *dict.fromkeys(
     f for w in (*(w for ws in _MORE_DIGIT_WORDS.values() for w in ws), *_MORE_VARIANTS)
-    for f in (w, _fold(w)) if len(f) <= 2 and (len(f) == 2 or not f.isascii())))
+    for f in (w, _fold(w)) if len(f) <= 2 and not f.isascii()))
 
 
 def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
@@ -430,7 +440,7 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
     counts: dict[str, int] = {}
     seen: set[int] = set()
     for s in starts:  # a number word at the start of a token: the token
-        if s in seen or (s > 0 and letter(low, s - 1)):
+        if s in seen or (s > 0 and _inside_token(low, s)):
             continue
         seen.add(s)
         m = _LETTERS.match(low, s)
@@ -444,8 +454,10 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
                 if p < done or not letter(low, p):
                     continue
                 a = p
-                while a > 0 and letter(low, a - 1):
+                while a > 0 and (letter(low, a - 1) or low[a - 1] in _MARK_SET):
                     a -= 1
+                while low[a] in _MARK_SET:  # a token starts at a letter
+                    a += 1
                 tok = _LETTERS.match(low, a)
                 if tok is None:  # pragma: no cover - low[p] is a letter
                     continue
