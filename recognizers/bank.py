@@ -125,8 +125,14 @@ STRONG_ACCOUNT = (
     "account ending", "acct ending", "account ending in", "margin account", "cash account", "sweep account",
     "wire to account", "account ID", "acc't", "acct. no", "acc. no", "a/c no", "a/c #", "accnt #", "accnt no",
     "acct nbr", "account nbr", "acc number", "accct", "acnt", "acnt #",
+    # Spanish, French, German labels, ASCII only (a non-ASCII word turns off the
+    # context probes' literal shortcut): "de cuenta" is in "número de cuenta", "nº de cuenta"
+    "de cuenta", "numero de cuenta", "cuenta bancaria", "cuenta corriente", "de compte", "numero de compte",
+    "compte bancaire", "compte courant", "kontonummer", "konto-nr", "kontonr", "konto nr", "bankkonto", "girokonto",
+    "depotnummer",
 )
-WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody", "acc't")
+WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody", "acc't", "bank", "ac", "cuenta", "compte",
+                "konto")
 #: Weak account words also accepted one typing slip away ("acount", "chekcing").
 FUZZY_ACCOUNT = ("account", "checking", "savings", "brokerage", "beneficiary")
 

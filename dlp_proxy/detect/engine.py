@@ -50,6 +50,7 @@ from dlp_proxy.detect.normalize import (
     decode_escapes,
     may_render,
     normalize,
+    normalize_lookalike,
     normalize_narrow_joined,
     normalize_without_struck,
     sanitize,
@@ -422,6 +423,18 @@ class Engine:
         if text.isascii() and not raw_quick and not may_render(text):
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)
+        alike = normalize_lookalike(text, decode=decode) if not text.isascii() else None
+        if alike is not None:
+            # a digit that looks like another digit (Bengali ``৪``, value 4, looks like 8):
+            # also judged with the digit it looks like, as the reader takes it
+            return _resolve(self._analyze_norm(alike, wanted, depth, budget, False)
+                            + self._analyze_readings(norm, text, wanted, depth, budget, raw_quick, decode))
+        return self._analyze_readings(norm, text, wanted, depth, budget, raw_quick, decode)
+
+    def _analyze_readings(self, norm: Normalized, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
+                          raw_quick: bool, decode: bool) -> list[Finding]:
+        """``text``'s findings in ``norm`` and in its other readings: without struck text,
+        with narrow TeX spaces joined."""
         bare = normalize_without_struck(text, decode=decode) if "~~" in text else None
         joined = normalize_narrow_joined(text, decode=decode) if "\\" in text else None
         if joined is not None:

@@ -14,6 +14,16 @@ hand-written lists:
   circled, negative-circled, parenthesized, full-stop, superscript, subscript
   digits; ``unicodedata.digit``) becomes that ASCII digit, and numbers such as
   circled eleven (``unicodedata.numeric``, a whole number below 100) their digits;
+- ``digit-pictographs``: a symbol whose picture shows a number without a Unicode
+  numeric value (die faces, mahjong number tiles, dominoes, clock faces, playing cards:
+  ``_pictograph_digits``, by Unicode name) becomes its digits;
+- ``lookalike-digits``: ``normalize_lookalike``, the second reading of a text with a
+  digit that looks like another digit (Bengali ``৪``, value 4, looks like ``8``: Unicode's
+  confusables data, ``_lookalike_digits``), with the digit it looks like;
+- ``letter-punctuation``: a modifier letter (Lm) or a letter that looks like punctuation
+  (confusables data: ``ꞏ`` like ``·``) between two digits is a blank;
+- ``braille-digits``: the Braille number sign ``⠼`` and the cells a-j after it, digits;
+- ``latex-macros``: TeX macros defined in the text (``\\def\\x{8}``) expanded;
 - ``nfkc``: compatibility forms (full-width letters, odd spaces) folded;
 - ``zero-width``: every Default_Ignorable_Code_Point (ZWSP, ZWNJ, ZWJ, word
   joiner, BOM, soft hyphen, variation selectors such as U+FE0F, the combining
@@ -201,6 +211,91 @@ def _confusables() -> dict[str, str]:
     return table
 
 
+_NAME_DIGITS = {"ONE": "1", "TWO": "2", "THREE": "3", "FOUR": "4", "FIVE": "5", "SIX": "6", "SEVEN": "7",
+                "EIGHT": "8", "NINE": "9", "ACE": "1"}
+
+
+@functools.cache
+def _pictograph_digits() -> dict[str, str]:
+    """Symbols (category So) whose picture shows a number but which have no Unicode
+    numeric value, read by their Unicode name (as ``_enclosed_letters``):
+
+    - die faces U+2680-2685 (``DIE FACE-5``: the pips, 1-6);
+    - mahjong number tiles U+1F007-1F021 (``MAHJONG TILE FIVE OF CIRCLES``: characters,
+      bamboos and circles, 1-9);
+    - domino tiles U+1F031-1F093 (``DOMINO TILE HORIZONTAL-03-05``: its two halves' pips,
+      two digits 0-6);
+    - clock faces U+1F550-1F55B (``CLOCK FACE FIVE OCLOCK``: the hour 1-9, and twelve
+      o'clock, the hand at the top, 0; ten, eleven and the half hours are left alone);
+    - playing cards U+1F0A1-1F0DF (``PLAYING CARD FIVE OF SPADES``: the rank in its corner,
+      ace 1 to nine).
+    """
+    table: dict[str, str] = {}
+    for cp in (*range(0x2680, 0x2686), *range(0x1F000, 0x1F02C), *range(0x1F030, 0x1F094),
+               *range(0x1F550, 0x1F55C), *range(0x1F0A0, 0x1F100)):
+        ch = chr(cp)
+        name = unicodedata.name(ch, "")
+        words = name.split()
+        if name.startswith("DIE FACE-"):
+            table[ch] = name[-1]
+        elif name.startswith("DOMINO TILE ") and name[-6:-3].startswith("-0") and name[-2:].isdigit():
+            table[ch] = name[-4] + name[-1]
+        elif name.startswith("CLOCK FACE ") and name.endswith(" OCLOCK"):
+            if words[2] in _NAME_DIGITS:
+                table[ch] = _NAME_DIGITS[words[2]]
+            elif words[2] == "TWELVE":
+                table[ch] = "0"
+        elif (name.startswith(("MAHJONG TILE ", "PLAYING CARD ")) and len(words) >= 5 and words[3] == "OF"
+              and words[2] in _NAME_DIGITS and (words[2] != "ACE" or words[1] == "CARD")):
+            table[ch] = _NAME_DIGITS[words[2]]
+    return table
+
+
+@functools.cache
+def _punct_letters() -> frozenset[str]:
+    """Letters that Unicode's confusables data says look like a punctuation mark or a
+    symbol of the Latin-1 range (``ꞏ`` like ``·``, ``ǃ`` like ``!``, ``ꓸ`` like ``.``): between
+    two digits, a separator."""
+    raw = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    out = set()
+    for ch, glyphs in raw.items():
+        if len(ch) == 1 and not ch.isascii() and unicodedata.category(ch)[0] == "L" and any(
+                len(g["c"]) == 1 and ord(g["c"]) < 0x100 and unicodedata.category(g["c"])[0] in "PS" for g in glyphs):
+            out.add(ch)
+    return frozenset(out)
+
+
+@functools.cache
+def _lookalike_digits() -> dict[str, str]:
+    """Characters that Unicode's confusables data (confusables.txt, as
+    ``confusable_homoglyphs`` ships it) says look like an ASCII digit other than the one
+    ``normalize`` reads them as: a decimal digit of another script whose value differs
+    from its look (BENGALI DIGIT FOUR ``৪`` looks like ``8``, ORIYA DIGIT TWO ``୨`` like
+    ``9``, GURMUKHI DIGIT ONE ``੧`` like ``9``...), and the symbols and signs that look like
+    a digit and have no value (ORIYA SIGN VISARGA ``ଃ`` like ``8``).  Letters are left to
+    ``_confusables`` (folded inside a token with ASCII).  ``normalize_lookalike`` reads a
+    text with these as the digit they look like."""
+    raw = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    table: dict[str, str] = {}
+    for ch, glyphs in raw.items():
+        if len(ch) != 1 or ch.isascii() or ch.isalpha():
+            continue
+        looks = sorted(g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isdigit())
+        if not looks:
+            continue
+        cat = unicodedata.category(ch)
+        read = (str(unicodedata.decimal(ch)) if cat == "Nd" else _digit_value(ch, cat)
+                or unicodedata.normalize("NFKC", ch))
+        if read not in looks:
+            table[ch] = looks[0]
+    return table
+
+
+@functools.cache
+def _lookalike_class() -> re.Pattern[str]:
+    return re.compile("[" + "".join(sorted(_lookalike_digits())) + "]")
+
+
 @functools.cache
 def _enclosed_letters() -> dict[str, str]:
     """Enclosed Latin letters NFKC leaves as symbols or with brackets, by their Unicode
@@ -241,7 +336,10 @@ def _ignorable(ch: str) -> bool:
 
 def _digit_value(ch: str, cat: str) -> str | None:
     """The ASCII digits of a non-Nd number character (circled, parenthesized...; a Roman
-    numeral of the Number Forms block: ``Ⅷ`` 8, ``Ⅻ`` 12), or None."""
+    numeral of the Number Forms block: ``Ⅷ`` 8, ``Ⅻ`` 12), or of a pictograph that shows a
+    number (``_pictograph_digits``: a die face, a mahjong tile...), or None."""
+    if cat == "So":
+        return _pictograph_digits().get(ch)
     if cat != "No" and not (cat == "Nl" and _ROMAN_FIRST <= ch <= _ROMAN_LAST):
         return None
     d = unicodedata.digit(ch, None)
@@ -371,7 +469,7 @@ def sanitize(text: str) -> str:
     return text
 
 
-def _one_pass(text: str, decode: bool) -> Normalized:
+def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -388,7 +486,11 @@ def _one_pass(text: str, decode: bool) -> Normalized:
 
     def _keep_or_nfkc(ch: str, i: int) -> None:
         folded = unicodedata.normalize("NFKC", ch)
-        if folded != ch:
+        if folded != ch and not (len(folded) > 1 and folded.isalpha() and unicodedata.category(ch)[0] in "SP" and (
+                (out and out[-1][-1].isdigit()) or text[i + 1 : i + 2].isdigit())):
+            # (a symbol NFKC spells with two letters or more, ``™`` ``℠`` ``№``, touching a
+            # digit: a symbol between digit groups is a separator, ``536™22™8710``, kept as
+            # written; a circled ``Ⓑ`` is one letter, the letter it shows)
             # NFKC can itself produce digits or dashes.
             emit(_fold(folded), i, i + 1)
             events.append((i, i + 1, "nfkc"))
@@ -497,16 +599,25 @@ def _one_pass(text: str, decode: bool) -> Normalized:
             continue
         # non-ASCII character
         cat = unicodedata.category(ch)
-        if cat == "Cf" or _ignorable(ch):
+        if lookalike and (alike := _lookalike_digits().get(ch)) is not None:
+            emit(alike, i, i + 1)  # the digit it looks like (``normalize_lookalike``)
+            events.append((i, i + 1, "lookalike-digits"))
+        elif cat == "Cf" or _ignorable(ch):
             events.append((i, i + 1, "zero-width"))
         elif cat in _MARKS and _mark_droppable(out[-1][-1] if out else "", text, i):
             events.append((i, i + 1, "combining-marks"))
         elif (value := _digit_value(ch, cat)) is not None:
             emit(value, i, i + 1)
-            events.append((i, i + 1, "digit-forms"))
+            events.append((i, i + 1, "digit-pictographs" if cat == "So" else "digit-forms"))
         elif cat == "So" and (letter := _enclosed_letters().get(ch)) is not None:
             emit(letter, i, i + 1)
             events.append((i, i + 1, "enclosed-letters"))
+        elif (cat == "Lm" or ch in _punct_letters()) and ch not in _DASHES and out and out[-1][-1].isdigit() \
+                and _digitish(text[i + 1 : i + 2] or "x"):
+            # a modifier letter or a letter that looks like punctuation (``ˑ``, ``ꞏ`` like ``·``)
+            # between two digits: a separator, as a symbol there is (issue 15)
+            emit(" ", i, i + 1)
+            events.append((i, i + 1, "letter-punctuation"))
         elif cat[0] == "L" and (look := _confusables().get(ch)) is not None:
             if i >= token_end:
                 token_end, token_fold = _token_has_ascii_alnum(text, i)
@@ -759,6 +870,12 @@ def _rendered_digits(text: str) -> int:
     if not text.isascii():
         n += 2 * text.count(_KEYCAP_TEN) + len(_NUMERALS.findall(text)) + 2 * len(_ROMAN_TENS.findall(text))
         n += sum(sum(c in _SINO_KOREAN for c in m.group(0)) for m in _sino_korean_runs(text))
+        if "\u283c" in text:
+            n += sum(sum(c in _BRAILLE_DIGITS for c in m.group(0)) for m in _BRAILLE_NUMBER.finditer(text))
+    if "\\" in text and _TEX_DEF_HINT.search(text) is not None:  # digits macros add (``\def\x{8}\x``)
+        macros = _tex_macros(text)
+        if macros is not None:
+            n += max(0, sum(map(macros.text.count, "0123456789")) - sum(map(text.count, "0123456789")))
     words = digit_bound(text)
     if not text.isascii() or any(m in text for m in "*_~`<"):
         # number words the other steps expose: a numeral glued to a word ("五three"), an
@@ -963,6 +1080,27 @@ def _is_ref_link(text: str, m: re.Match[str]) -> bool:
     return not (len(label) >= 2 and label.isdigit())
 
 
+#: Braille digits (Unified English Braille): the number sign ``⠼`` then the cells of the
+#: letters a-j, 1-9 and 0 (``⠼⠑⠉⠋`` is 536); in the number, a hyphen ``⠤``, a period ``⠲``,
+#: a comma ``⠂`` or a blank cell U+2800 before a further digit (or number sign) keep it
+#: going.  Nemeth code's lower-cell digits are not read.
+_BRAILLE_DIGITS = dict(zip("\u2801\u2803\u2809\u2819\u2811\u280b\u281b\u2813\u280a\u281a", "1234567890", strict=True))
+_BRAILLE_IN_NUMBER = {"\u283c": "", "\u2824": "-", "\u2832": ".", "\u2802": ",", "\u2800": " "}
+_BD = "".join(_BRAILLE_DIGITS)
+_BRAILLE_NUMBER = re.compile(f"\u283c[{_BD}](?:[{_BD}]|[\u2824\u2832\u2802\u2800]?\u283c?(?=[{_BD}]))*")
+
+
+def _braille_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    edits: list[tuple[int, int, str, int, int]] = []
+    if "\u283c" not in text:
+        return edits
+    for m in _BRAILLE_NUMBER.finditer(text):
+        for k in range(m.start(), m.end()):
+            c = text[k]
+            edits.append((k, k + 1, _BRAILLE_DIGITS.get(c) or _BRAILLE_IN_NUMBER[c], k, k + 1))
+    return edits
+
+
 def _render(text: str) -> Normalized | None:
     """Links, emoji shortcodes and CJK numerals as they render (see the module doc)."""
     edits: list[tuple[int, int, str, int, int]] = []
@@ -1002,6 +1140,9 @@ def _render(text: str) -> Normalized | None:
                 if text[k] in _SINO_KOREAN:
                     edits.append((k, k + 1, _SINO_KOREAN[text[k]], k, k + 1))
                     names.append("sino-korean-digits")
+        braille = _braille_edits(text)
+        edits.extend(braille)
+        names.extend(["braille-digits"] * len(braille))
     if not edits:
         return None
     order = sorted(range(len(edits)), key=lambda k: edits[k][0])
@@ -1102,17 +1243,49 @@ _TEX_BETWEEN = re.compile(
 _TEX_NOISE = re.compile(r"\\[!,;:> ]|\\(?![xuU][0-9A-Fa-f])[A-Za-z]{2,20}[ \t]*|[{}]")
 #: A TeX command with a braced argument (``\mathtt{536}``, ``\overline {22}``): KaTeX
 #: shows its argument (decorated), so the reading is the argument.
-_TEX_ARG_CMD = re.compile(r"\\([A-Za-z]{2,30})\*?[ \t]*\{")
+#: An optional argument in brackets before it (``\sqrt[3]{..}``'s index, ``\rule[1pt]{..}``'s
+#: raise) is not read.
+_TEX_ARG_CMD = re.compile(r"\\([A-Za-z]{2,30})\*?[ \t]*(?:\[[^\[\]{}\n]{0,30}\][ \t]*)?\{")
 #: Commands whose first (or first two) braced arguments are not shown: a colour, a link's
-#: target, a label.
-_TEX_HIDDEN_ARGS = {"textcolor": 1, "colorbox": 1, "fcolorbox": 2, "href": 1}
+#: target, a label; or shown small above or below the last (``\overset{a}{536}``,
+#: ``\underset``, ``\stackrel``, ``\overunderset{a}{b}{536}``: the reader reads the base);
+#: ``\raisebox{1pt}{536}``'s dimension.
+_TEX_HIDDEN_ARGS = {"textcolor": 1, "colorbox": 1, "fcolorbox": 2, "href": 1, "overset": 1, "underset": 1,
+                    "stackrel": 1, "overunderset": 2, "raisebox": 1}
 #: Commands whose argument is never shown and that show nothing themselves: a colour
 #: switch (``\color{red}8710``), a label.
 _TEX_SWITCHES = frozenset({"color", "label"})
 #: Commands that show a blank, whatever their argument: the phantoms (their argument's
 #: room, invisible) and explicit spaces.
+#: A spacing command's width decides: nothing when it is zero or negative, and nothing in
+#: the ``join_narrow`` reading when narrower than a word space (``_tex_width``).  ``\rule``
+#: (width, height: a bar, or an invisible strut of height 0) takes two arguments.
 _TEX_BLANK_CMDS = frozenset({"phantom", "hphantom", "vphantom", "hspace", "mspace", "hskip", "mskip", "kern",
-                             "mkern"})
+                             "mkern", "rule"})
+#: KaTeX's units (src/units.js) in em at the normal size (10 pt to the em; ``mu`` 1/18 em).
+_TEX_UNIT_EM = {"pt": 0.1, "mm": 0.7227 / 2.54, "cm": 7.227 / 2.54, "in": 7.227, "bp": 0.1 * 803 / 800,
+                "pc": 1.2, "dd": 0.1 * 1238 / 1157, "cc": 1.2 * 1238 / 1157, "nd": 0.1 * 685 / 642,
+                "nc": 1.2 * 685 / 642, "sp": 0.1 / 65536, "px": 0.1 * 803 / 800, "em": 1.0, "ex": 0.431,
+                "mu": 1 / 18}
+#: A TeX dimension: sign, number, unit (KaTeX's size argument, braced or bare)
+_TEX_DIMEN = r"([-+]?)[ \t]*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t]*(pt|mm|cm|in|bp|pc|dd|cc|nd|nc|sp|px|em|ex|mu)"
+_TEX_DIMEN_ARG = re.compile(r"[ \t]*" + _TEX_DIMEN + r"[ \t]*")
+#: KaTeX's spacing primitives with a bare dimension (src/functions/kern.js: ``\kern``
+#: ``\mkern`` ``\hskip`` ``\mskip`` take a size argument, braced or not: ``\kern1pt``,
+#: ``\mkern-4mu``); ``\relax`` after one (as KaTeX's ``\quad`` is defined) is nothing.
+_TEX_KERN = re.compile(r"\\(?:kern|mkern|hskip|mskip)(?![A-Za-z])[ \t]*" + _TEX_DIMEN
+                       + r"(?:[ \t]*\\relax(?![A-Za-z]))?[ \t]?")
+#: Narrower than a word space: TeX's thick space (``\;``, 5/18 em) and less.
+_TEX_NARROW_EM = 0.3
+
+
+def _tex_width(m: re.Match[str] | None) -> float | None:
+    """The width in em of a ``_TEX_DIMEN`` match (None: no dimension)."""
+    if m is None:
+        return None
+    sign, number, unit = m.group(1), m.group(2), m.group(3)
+    width = float(number) * _TEX_UNIT_EM[unit]
+    return -width if sign == "-" else width
 #: Fractions and binomials: both arguments shown, read ``a/b``.
 _TEX_TWO_ARGS = frozenset({"frac", "dfrac", "tfrac", "cfrac", "binom", "dbinom", "tbinom"})
 #: TeX's spacing commands: narrower than a word space (``\,`` ``\:`` ``\;`` ``\>`` ``\!``,
@@ -1124,8 +1297,9 @@ _TEX_SPACE = re.compile(
 )
 #: Text where a TeX command may show digits differently from how it is written: for the
 #: engine's quick check (``may_render``).
-_TEX_HINT = re.compile(r"\\(?:[A-Za-z]{2,30}\*?[ \t]*\{|[,:;>! ]|(?:quad|qquad|enspace|enskip|space|nobreakspace"
-    r"|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace)(?![A-Za-z]))")
+_TEX_HINT = re.compile(r"\\(?:[A-Za-z]{2,30}\*?[ \t]*[{\[]|[,:;>! ]|(?:quad|qquad|enspace|enskip|space|nobreakspace"
+    r"|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace|kern|mkern|hskip|mskip"
+    r"|[gex]?def|let|global)(?![A-Za-z]))")
 #: How far a braced argument may reach (a longer one is not read).
 _TEX_ARG_REACH = 160
 
@@ -1206,10 +1380,21 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
             continue
         arg = text[m.end() : close]
         if name in _TEX_BLANK_CMDS:
+            width = _tex_width(_TEX_DIMEN_ARG.fullmatch(arg))
+            if name == "rule":  # \rule{width}{height}: both arguments taken
+                k = close + 1
+                while k < len(text) and text[k] in " \t":
+                    k += 1
+                if k < len(text) and text[k] == "{" and _brace_end(text, k) > 0:
+                    height = _tex_width(_TEX_DIMEN_ARG.fullmatch(text[k + 1 : _brace_end(text, k)]))
+                    close = _brace_end(text, k)
+                    if width is not None and width > 0 and (height is None or height > 0):
+                        width = 1.0  # a visible bar: a separator, never nothing
             between = _digit_beside(text, m.start() - 1, -1) and _digit_beside(text, close + 1, 1)
             if between or inside(m.start()) or _digit_beside(text, m.start() - 1, -1) or _digit_beside(text, close + 1, 1):
-                narrow = name.endswith("phantom")
-                edits.append((m.start(), close + 1, "" if (between and narrow) else " ", m.start(), close + 1))
+                joined = (name.endswith("phantom") if width is None
+                          else width <= 0 or (join_narrow and width < _TEX_NARROW_EM))
+                edits.append((m.start(), close + 1, "" if (between and joined) else " ", m.start(), close + 1))
                 taken = close + 1
             continue
         if name in _TEX_SWITCHES:
@@ -1248,6 +1433,17 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
                 edits.append((second, second + 1, "", second, second + 1))
                 continue
         edits.append((close, close + 1, "", close, close + 1))
+    if "kern" in text or "skip" in text:
+        for m in _TEX_KERN.finditer(text):  # \kern1pt, \mkern-4mu: the width decides
+            if any(a <= m.start() < b for a, b, *_ in edits):
+                continue
+            before = _digit_beside(text, m.start() - 1, -1)
+            after = _digit_beside(text, m.end(), 1)
+            if not (before or after or inside(m.start())):
+                continue
+            width = _tex_width(m)
+            joined = width is not None and (width <= 0 or (join_narrow and width < _TEX_NARROW_EM))
+            edits.append((m.start(), m.end(), "" if (joined and before and after) else " ", m.start(), m.end()))
     for m in _TEX_SPACE.finditer(text):
         if m.start() < taken and any(a <= m.start() < b for a, b, *_ in edits):
             continue
@@ -1264,6 +1460,95 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
         joined = negative or (join_narrow and narrow)
         edits.append((m.start(), m.end(), "" if (joined and before and after) else " ", m.start(), m.end()))
     return edits
+
+
+#: A TeX macro definition without parameters, as KaTeX reads it (src/macros.js,
+#: src/functions/def.js): ``\def\x{8}`` (``\gdef`` ``\edef`` ``\xdef``, ``\global`` before),
+#: ``\newcommand{\x}{8}`` / ``\newcommand\x{8}`` (``\renewcommand`` ``\providecommand``),
+#: and ``\let\x=8`` / ``\let\x8`` (one token).  A definition with parameters (``#1``,
+#: ``[1]``) is not read.
+_TEX_DEF = re.compile(
+    r"(?:\\global[ \t]*)?\\(?:[gex]?def[ \t]*\\([A-Za-z]{1,30})[ \t]*\{"
+    r"|(?:newcommand|renewcommand|providecommand)\*?[ \t]*"
+    r"(?:\{[ \t]*\\([A-Za-z]{1,30})[ \t]*\}|\\([A-Za-z]{1,30}))[ \t]*\{"
+    r"|let[ \t]*\\([A-Za-z]{1,30})[ \t]*=?[ \t]?(\\[A-Za-z]{1,30}|[^\\\s{}%]))")
+_TEX_DEF_HINT = re.compile(r"\\(?:[gex]?def|let|newcommand|renewcommand|providecommand)(?![A-Za-z])")
+#: A macro's body longer than this is not read; expansion goes this many levels deep.
+_TEX_MACRO_BODY = 40
+_TEX_MACRO_DEPTH = 3
+#: At most this many definitions are read in one text (the rest are left as written).
+_TEX_MACRO_COUNT = 64
+
+
+def _tex_macros(text: str) -> Normalized | None:
+    r"""TeX macros defined in the text expanded as KaTeX expands them: the definition
+    shows nothing, each later use (``\x``, a control word, the blanks after it
+    skipped) shows its body, macros used in a body expanded too (``_TEX_MACRO_DEPTH``
+    levels).  ``$\def\x{8}536-22-\x710$`` shows ``536-22-8710``.  None when there is no
+    definition.  The whole text is one scope (an over-reading: KaTeX scopes a ``\def``
+    to its group, a ``\gdef`` to the expression)."""
+    if "\\" not in text or _TEX_DEF_HINT.search(text) is None:
+        return None
+    braces = _brace_pairs(text)
+    macros: dict[str, str] = {}
+    edits: list[tuple[int, int, str, int, int]] = []
+    defs: list[tuple[int, str]] = []  # (end of the definition, name)
+    reach = 0
+    for m in _TEX_DEF.finditer(text):
+        if m.start() < reach:
+            continue
+        name = m.group(1) or m.group(2) or m.group(3)
+        if name is not None:
+            close = braces.get(m.end() - 1, -1)
+            if close < 0 or close - m.end() > _TEX_MACRO_BODY:
+                continue
+            body, end = text[m.end() : close], close + 1
+            if "#" in body:
+                continue
+        else:
+            name, body, end = m.group(4), m.group(5), m.end()
+        while end < len(text) and text[end] in " \t":  # blanks after it: nothing in math
+            end += 1
+        if len(defs) >= _TEX_MACRO_COUNT:
+            break
+        macros[name] = body
+        edits.append((m.start(), end, "", m.start(), end))
+        defs.append((end, name))
+        reach = end
+    use = re.compile(r"\\(" + "|".join(sorted(macros, key=len, reverse=True)) + r")(?![A-Za-z])[ \t]*") if macros else None
+    for _ in range(_TEX_MACRO_DEPTH):  # macros used in a body, expanded when used
+        changed = False
+        for name, body in macros.items():
+            expanded = use.sub(lambda u: macros[u.group(1)], body) if use else body
+            if expanded != body:
+                macros[name], changed = expanded, True
+        if not changed:
+            break
+    # a body still naming a macro (recursive: KaTeX stops with an error and shows the
+    # source) or grown past the bound is left as written
+    macros = {k: v for k, v in macros.items() if len(v) <= _TEX_MACRO_BODY and (use is None or not use.search(v))}
+    first: dict[str, int] = {}
+    for end, name in defs:
+        first.setdefault(name, end)
+    grown = 0
+    if use is not None:  # one scan for every use after its name's definition
+        for u in use.finditer(text, defs[0][0]):
+            shown = macros.get(u.group(1))
+            if shown is not None and u.start() >= first[u.group(1)]:
+                edits.append((u.start(), u.end(), shown, u.start(), u.end()))
+                grown += len(shown)
+                if grown > len(text):  # expansion never more than doubles the text
+                    break
+    if not edits:
+        return None
+    edits.sort()
+    kept: list[tuple[int, int, str, int, int]] = []
+    reach = 0
+    for e in edits:  # a use redefined later: the first reading wins
+        if e[0] >= reach:
+            kept.append(e)
+            reach = e[1]
+    return _edit(text, kept, [], ["latex-macros"] * len(kept))
 
 
 def _may_latex_or_words(text: str) -> bool:
@@ -1315,17 +1600,19 @@ def _latex_and_words(text: str, join_narrow: bool = False) -> Normalized | None:
 
 # -- brackets and emoji shortcodes between digit groups ---------------------------------
 
-#: An opening or closing bracket (any Unicode Ps/Pe: ``( ) [ ] { } ［ ］ ⟨ ⟩ 「 」``...), with the
+#: An opening or closing bracket (any Unicode Ps/Pe: ``( ) [ ] { } ［ ］ ⟨ ⟩ 「 」``...), or quotation
+#: mark (Pi/Pf: ``« » ‹ › “ ” ‘ ’``: around a digit group, a bracket too), with the
 #: backslash of a Markdown escape (``\(`` renders ``(``).
-_BRACKET = r"\\?[\p{Ps}\p{Pe}]"
+_BRACKET = r"\\?[\p{Ps}\p{Pe}\p{Pi}\p{Pf}]"
+_BRACKET_CATS = ("Ps", "Pe", "Pi", "Pf")
 #: A bracket glued to a digit: where a run of bracketed digit groups may be.
-_BRACKETS = regex.compile(r"[\p{Ps}\p{Pe}]")
+_BRACKETS = regex.compile(r"[\p{Ps}\p{Pe}\p{Pi}\p{Pf}]")
 _ASCII_BRACKETS = re.compile(r"[()\[\]{}]")
 #: Digit groups with brackets around or beside them and short runs of marks or blanks
 #: between (``[536]-22-8710``, ``536)-22-8710``, ``\\(536\\)-\\(22\\)``, ``(4532) (0151)``):
 #: at most 10 groups of at most 8 digits, at most 6 characters between two.
 _BRACKETED_RUN = regex.compile(
-    rf"(?:{_BRACKET}){{0,2}}[0-9]{{1,8}}(?:(?:[^\w\n\\\p{{Ps}}\p{{Pe}}]|{_BRACKET}){{1,6}}[0-9]{{1,8}}){{1,9}}"
+    rf"(?:{_BRACKET}){{0,2}}[0-9]{{1,8}}(?:(?:[^\w\n\\\p{{Ps}}\p{{Pe}}\p{{Pi}}\p{{Pf}}]|{_BRACKET}){{1,6}}[0-9]{{1,8}}){{1,9}}"
     rf"(?:{_BRACKET}){{0,2}}"
 )
 #: Mattermost's emoji shortcode (``EMOJI_PATTERN``, ``:([\w+-]+):``,
@@ -1413,7 +1700,7 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
     if not shortcodes and may_have_marks(text):
         for m in _BRACKETED_RUN.finditer(text):
             run = m.group(0)
-            if not any(unicodedata.category(c) in ("Ps", "Pe") for c in run) or _phone_notation(text, m):
+            if not any(unicodedata.category(c) in _BRACKET_CATS for c in run) or _phone_notation(text, m):
                 continue
             a, b = m.span()
             gaps: list[tuple[int, int, str]] = []  # (start, end, what is left without brackets)
@@ -1426,7 +1713,7 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
                 while j < b and not text[j].isdigit():
                     j += 1
                 gaps.append((k, j, "".join(c for c in text[k:j]
-                                           if c != "\\" and unicodedata.category(c) not in ("Ps", "Pe"))))
+                                           if c != "\\" and unicodedata.category(c) not in _BRACKET_CATS)))
                 k = j
             # a gap of brackets only reads as the separator the run writes elsewhere
             # (``(536)22-8710``: ``536-22-8710``), else a blank
@@ -1459,20 +1746,26 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
 DECODING = frozenset({"html-entities", "percent-encoding"})
 
 
-def normalize(text: str, *, decode: bool = True, join_narrow: bool = False) -> Normalized:
+def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, lookalike: bool = False) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection.  ``decode=False``: the
     reading that leaves HTML entities and percent escapes as written (``536%22`` shows
-    the digits 2 and 2, which the decoded reading turns into a quote)."""
+    the digits 2 and 2, which the decoded reading turns into a quote).  ``lookalike``:
+    the characters of ``_lookalike_digits`` read as the digit they look like
+    (``normalize_lookalike``)."""
     if text.isascii() and not _needs_pass(text):
         result = identity(text)
     elif decode:
-        result = _decode_layers(text)
+        result = _decode_layers(text, lookalike)
     else:
-        result = _one_pass(text, decode=False)
+        result = _one_pass(text, decode=False, lookalike=lookalike)
     if "](" in result.text or "][" in result.text or _KEYCAP_TEN in result.text or not result.text.isascii():
         rendered = _render(result.text)
         if rendered is not None:
             result = _compose(result, rendered)
+    if "\\" in result.text:
+        macros = _tex_macros(result.text)
+        if macros is not None:
+            result = _compose(result, macros)
     if _may_latex_or_words(result.text):
         tex = _latex_and_words(result.text, join_narrow)
         if tex is not None:
@@ -1508,7 +1801,9 @@ _STRUCK = re.compile(r"~~(?=\S)(?:[^\n]|\n(?!\n)){1,400}?(?<=\S)~~")
 
 
 #: A narrow TeX space (``\,`` ``\:`` ``\;`` ``\>`` ``\thinspace``...) between two digits
-_NARROW_TEX_BETWEEN = re.compile(r"[0-9][ \t]?\\(?:[,:;>]|thinspace|medspace|thickspace)(?![A-Za-z])[ \t]?[0-9]")
+_NARROW_TEX_BETWEEN = re.compile(
+    r"[0-9][ \t]?\\(?:(?:[,:;>]|thinspace|medspace|thickspace)(?![A-Za-z])[ \t]?"
+    r"|(?:kern|mkern|hskip|mskip|hspace\*?|mspace|rule)(?![A-Za-z])[^0-9\n]{0,12}[0-9.]{1,8}[^0-9\n]{1,24}?)[0-9]")
 
 
 def normalize_narrow_joined(text: str, *, decode: bool = True) -> Normalized | None:
@@ -1519,6 +1814,17 @@ def normalize_narrow_joined(text: str, *, decode: bool = True) -> Normalized | N
     if "\\" not in text or _NARROW_TEX_BETWEEN.search(text) is None:
         return None
     return normalize(text, decode=decode, join_narrow=True)
+
+
+def normalize_lookalike(text: str, *, decode: bool = True) -> Normalized | None:
+    """The second reading of a text holding a character that looks like another digit
+    than its value (``_lookalike_digits``: Bengali ``৪`` has the value 4 and looks like
+    ``8``): with the digit it looks like.  ``normalize`` reads it by its value; a reader
+    sees the look, so a card ``4012 ৪888 8888 1881`` is valid (Luhn) only in this
+    reading.  None when there is no such character; the engine judges both readings."""
+    if text.isascii() or _lookalike_class().search(text) is None:
+        return None
+    return normalize(text, decode=decode, lookalike=True)
 
 
 def normalize_without_struck(text: str, *, decode: bool = True) -> Normalized | None:
@@ -1571,14 +1877,14 @@ def _between_groups(text: str) -> Normalized | None:
     return _edit(text, edits, [], names)
 
 
-def _decode_layers(text: str) -> Normalized:
+def _decode_layers(text: str, lookalike: bool = False) -> Normalized:
     """The decoded reading: escapes decoded first (``decode_escapes``), then the decoded
     text through the whole pass, as if it had been typed (``536&nbsp;22`` reads as
     ``536 22`` exactly as with a literal U+00A0)."""
     decoded = decode_escapes(text)
     if decoded is None:
-        return _one_pass(text, decode=False)
-    return _compose(decoded, _one_pass(decoded.text, decode=False))
+        return _one_pass(text, decode=False, lookalike=lookalike)
+    return _compose(decoded, _one_pass(decoded.text, decode=False, lookalike=lookalike))
 
 
 def _decode_once(text: str) -> Normalized | None:

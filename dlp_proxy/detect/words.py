@@ -6,7 +6,12 @@ French, German, Italian, Portuguese and Dutch, compared with accents folded (``z
 
 - digit words (``five``, ``cinco``, ``cinq``, ``fünf``, ``cinque``, ``vijf``...), and
   the digit words alone (no teens, tens or hundreds) of Polish, Swedish, Turkish,
-  Russian and Greek (``osiem``, ``fem``, ``beş``, ``пять``, ``πέντε``);
+  Russian, Greek (``osiem``, ``fem``, ``beş``, ``пять``, ``πέντε``), Indonesian,
+  Vietnamese, Czech, Hungarian, Finnish, Hebrew, Thai, pinyin, Tagalog, Swahili, Persian,
+  Bengali, Hindi (Devanagari and romanized), Arabic, Romanian, Latin and Japanese kana, with their common
+  other forms (``_MORE_VARIANTS``); a token holds the combining marks between its
+  letters (Indic vowel signs, Thai tone marks); a word two languages give different
+  digits (``ba``: Vietnamese 3, pinyin 8) takes the digit of its run's language;
 - numbers below a million written as their language writes them: teens, tens with a
   unit (``fifty-three``, ``vingt-deux``, ``treinta y seis``, ``vinte e dois``, German
   and Dutch unit first: ``sechsunddreißig``, ``zesendertig``), French vigesimal tens
@@ -88,6 +93,40 @@ _MORE_DIGIT_WORDS: dict[str, tuple[str, ...]] = {
     "tr": ("sıfır", "bir", "iki", "üç", "dört", "beş", "altı", "yedi", "sekiz", "dokuz"),
     "ru": ("ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"),
     "el": ("μηδέν", "ένα", "δύο", "τρία", "τέσσερα", "πέντε", "έξι", "επτά", "οκτώ", "εννέα"),
+    "id": ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan"),
+    "vi": ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"),
+    "cs": ("nula", "jedna", "dva", "tři", "čtyři", "pět", "šest", "sedm", "osm", "devět"),
+    "hu": ("nulla", "egy", "kettő", "három", "négy", "öt", "hat", "hét", "nyolc", "kilenc"),
+    "fi": ("nolla", "yksi", "kaksi", "kolme", "neljä", "viisi", "kuusi", "seitsemän", "kahdeksan", "yhdeksän"),
+    "he": ("אפס", "אחת", "שתיים", "שלוש", "ארבע", "חמש", "שש", "שבע", "שמונה", "תשע"),
+    "th": ("ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า"),
+    # pinyin "ba" is 8, Vietnamese "ba" 3: the run's other words decide (``_run_language``)
+    "zh-latn": ("ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu"),
+    "tl": ("sero", "isa", "dalawa", "tatlo", "apat", "lima", "anim", "pito", "walo", "siyam"),
+    "sw": ("sifuri", "moja", "mbili", "tatu", "nne", "tano", "sita", "saba", "nane", "tisa"),
+    "fa": ("صفر", "یک", "دو", "سه", "چهار", "پنج", "شش", "هفت", "هشت", "نه"),
+    "bn": ("শূন্য", "এক", "দুই", "তিন", "চার", "পাঁচ", "ছয়", "সাত", "আট", "নয়"),
+    "hi": ("शून्य", "एक", "दो", "तीन", "चार", "पाँच", "छह", "सात", "आठ", "नौ"),
+    "hi-latn": ("shunya", "ek", "do", "teen", "chaar", "paanch", "chhah", "saat", "aath", "nau"),
+    "ar": ("صفر", "واحد", "اثنان", "ثلاثة", "أربعة", "خمسة", "ستة", "سبعة", "ثمانية", "تسعة"),
+    "ja-kana": ("ぜろ", "いち", "に", "さん", "よん", "ご", "ろく", "なな", "はち", "きゅう"),
+    "ja-kata": ("ゼロ", "イチ", "ニ", "サン", "ヨン", "ゴ", "ロク", "ナナ", "ハチ", "キュウ"),
+    "ro": ("zero", "unu", "doi", "trei", "patru", "cinci", "șase", "șapte", "opt", "nouă"),
+    "la": ("nihil", "unus", "duo", "tres", "quattuor", "quinque", "sex", "septem", "octo", "novem"),
+}
+#: other spellings of those languages' digit words, as written: gender and case forms
+#: (Hebrew, Arabic, Czech, Hungarian), the Arabic yeh in Persian, other readings of
+#: Japanese digits, Indonesian/Tagalog words for zero, common romanized Hindi spellings
+_MORE_VARIANTS: dict[str, int] = {
+    "kosong": 0, "wala": 0, "şase": 6, "şapte": 7, "jeden": 1, "jedno": 1, "dvě": 2, "két": 2, "yao": 1, "liang": 2,
+    "אחד": 1, "שתים": 2, "שניים": 2, "שנים": 2, "שלושה": 3, "שלש": 3, "ארבעה": 4, "חמישה": 5, "חמשה": 5,
+    "שישה": 6, "ששה": 6, "שבעה": 7, "תשעה": 9,
+    "يک": 1, "يك": 1, "یك": 1,
+    "واحدة": 1, "اثنين": 2, "اثنتان": 2, "ثلاث": 3, "أربع": 4, "خمس": 5, "ست": 6, "سبع": 7, "ثمان": 8,
+    "ثماني": 8, "تسع": 9,
+    "पांच": 5, "छः": 6, "छे": 6,
+    "shoonya": 0, "chaar": 4, "char": 4, "panch": 5, "chhe": 6, "chah": 6, "aath": 8,
+    "れい": 0, "し": 4, "しち": 7, "く": 9, "きゅー": 9, "レイ": 0, "シ": 4, "シチ": 7, "ク": 9,
 }
 #: alternative spellings of a digit word (Spanish "una", "un", German "ein"/"eine", "zwo",
 #: "fuenf", Portuguese "uma"/"duas")
@@ -163,10 +202,10 @@ def _entries() -> dict[str, tuple[int, int]]:
             table.setdefault(w, (_UNIT, d))
     for w, d in _VARIANTS.items():
         table.setdefault(w, (_UNIT, d))
-    for words in _MORE_DIGIT_WORDS.values():
-        for d, w in enumerate(words):
-            table.setdefault(_fold(w), (_UNIT, d))
-            table.setdefault(_fold(w).replace("\u0131", "i"), (_UNIT, d))  # dotless i, folded by the normalizer
+    more = [(d, w) for words in _MORE_DIGIT_WORDS.values() for d, w in enumerate(words)]
+    for d, w in [*more, *((d, w) for w, d in _MORE_VARIANTS.items())]:
+        table.setdefault(_fold(w), (_UNIT, d))
+        table.setdefault(_fold(w).replace("\u0131", "i"), (_UNIT, d))  # dotless i, folded by the normalizer
     for w in _TEN_WORDS:
         table[w] = (_TEN, 10)
     for v, ws in _TEEN_WORDS.items():
@@ -180,6 +219,31 @@ def _entries() -> dict[str, tuple[int, int]]:
     table.update({w: (_CONJ, 0) for w in _CONJ_WORDS})
     table.update({w: (_TIMES, n) for w, n in _REPEAT.items()})
     return table
+
+
+@functools.cache
+def _word_languages() -> tuple[dict[str, frozenset[str]], dict[str, dict[str, int]]]:
+    """(folded digit word -> the languages that have it; a word two languages give
+    different digits, such as ``ba``: Vietnamese 3, pinyin 8 -> its digit by language)."""
+    langs: dict[str, set[str]] = {}
+    values: dict[str, dict[str, int]] = {}
+    for lang, words in (*_DIGIT_WORDS.items(), *_MORE_DIGIT_WORDS.items()):
+        for d, w in enumerate(words):
+            f = _fold(w)
+            langs.setdefault(f, set()).add(lang)
+            values.setdefault(f, {})[lang] = d
+    ambiguous = {w: v for w, v in values.items() if len(set(v.values())) > 1}
+    return {w: frozenset(ls) for w, ls in langs.items()}, ambiguous
+
+
+def _run_language(words: list[str]) -> str | None:
+    """The language most of ``words`` (folded digit words) belong to, or None."""
+    langs, _ = _word_languages()
+    count: dict[str, int] = {}
+    for w in words:
+        for lang in langs.get(w, ()):
+            count[lang] = count.get(lang, 0) + 1
+    return max(count, key=lambda k: count[k]) if count else None
 
 
 @functools.cache
@@ -208,11 +272,15 @@ def _triggers() -> tuple[str, ...]:
     for w in words:
         if not any(t in w for t in chosen):
             chosen.append(w)
-    more = tuple(w for ws in _MORE_DIGIT_WORDS.values() for w in ws if not w.isascii() and len(w) >= 3)
+    more = tuple(w for ws in (*_MORE_DIGIT_WORDS.values(), _MORE_VARIANTS) for w in ws
+                 if not w.isascii() and len(w) >= 2)  # two kana, two Hebrew letters: a word
     return tuple(dict.fromkeys((*chosen, *_ACCENTED, *more)))
 
 
-_TOKEN = re.compile(r"[^\W\d_]+|[0-9]+")
+#: every combining mark of the Basic Multilingual Plane (Mn, Mc: Indic vowel signs, Thai
+#: tone marks, Hebrew points), which a word of those scripts holds between its letters
+_MARKS = "".join(chr(c) for c in range(0x0300, 0x10000) if unicodedata.category(chr(c)) in ("Mn", "Mc"))
+_TOKEN = re.compile(rf"[^\W\d_]+(?:[{_MARKS}]+[^\W\d_]*)*|[0-9]+")
 _DIGIT = re.compile(r"[0-9]")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 #: how far around a number word the text is tokenized
@@ -306,7 +374,17 @@ class _Tok:
         self.digits = digits  # a digit group's digits
 
 
-_LETTERS = re.compile(r"[^\W\d_]+")
+_LETTERS = re.compile(rf"[^\W\d_]+(?:[{_MARKS}]+[^\W\d_]*)*")
+_MARK_SET = frozenset(_MARKS)
+
+
+def _inside_token(low: str, s: int) -> bool:
+    """``low[s]`` continues a token (``_LETTERS``): a letter before it, or marks with a
+    letter before them (``ศนย์aath`` is one token)."""
+    k = s - 1
+    while k >= 0 and low[k] in _MARK_SET:
+        k -= 1
+    return k >= 0 and _LETTER1.match(low, k) is not None
 #: a digit touching a letter ("5three6", "536five"): digit-led, so cheap on text with few digits
 _GLUE_POINT = re.compile(r"[0-9](?:(?<=[^\W\d_][0-9])|(?=[^\W\d_]))")
 
@@ -345,7 +423,9 @@ def _heads_tails() -> tuple[frozenset[str], frozenset[str]]:
 
 
 #: number words of two letters (not openers: counted among a text's number words)
-_SHORT_WORDS = ("un", "um", "oh", "uc", "üç")
+_SHORT_WORDS = ("un", "um", "oh", "uc", "üç", *dict.fromkeys(
+    f for w in (*(w for ws in _MORE_DIGIT_WORDS.values() for w in ws), *_MORE_VARIANTS)
+    for f in (w, _fold(w)) if len(f) <= 2 and not f.isascii()))
 
 
 def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
@@ -360,7 +440,7 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
     counts: dict[str, int] = {}
     seen: set[int] = set()
     for s in starts:  # a number word at the start of a token: the token
-        if s in seen or (s > 0 and letter(low, s - 1)):
+        if s in seen or (s > 0 and _inside_token(low, s)):
             continue
         seen.add(s)
         m = _LETTERS.match(low, s)
@@ -374,8 +454,10 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
                 if p < done or not letter(low, p):
                     continue
                 a = p
-                while a > 0 and letter(low, a - 1):
+                while a > 0 and (letter(low, a - 1) or low[a - 1] in _MARK_SET):
                     a -= 1
+                while low[a] in _MARK_SET:  # a token starts at a letter
+                    a += 1
                 tok = _LETTERS.match(low, a)
                 if tok is None:  # pragma: no cover - low[p] is a letter
                     continue
@@ -387,7 +469,7 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
     openers = _openers()
     heads, tails = _heads_tails()
     hits = [t for t in counts if t in openers or (
-        ((len(t) >= 5 and t[:2] in heads and t[-2:] in tails) or (len(t) >= 3 and not t.isascii())) and _opens(t))]
+        ((len(t) >= 5 and t[:2] in heads and t[-2:] in tails) or (len(t) >= 2 and not t.isascii())) and _opens(t))]
     glued = [g for g in _letters_around(low, sorted(set(glue_points))) if _has_trigger(g)]
     if tight and not glued and _HUNDRED not in hits and (
             sum(counts[w] * _words_in(w) for w in hits) + sum(counts.get(w, 0) for w in _SHORT_WORDS)) < 3 and (
@@ -510,7 +592,7 @@ def _hits_reference(low: str, tight: bool) -> tuple[list[str], list[str]]:
     hits.extend(spelled)
     heads, tails = _heads_tails()
     for t in set(words):
-        if ((len(t) >= 5 and t[:2] in heads and t[-2:] in tails) or (len(t) >= 3 and not t.isascii())) \
+        if ((len(t) >= 5 and t[:2] in heads and t[-2:] in tails) or (len(t) >= 2 and not t.isascii())) \
                 and t not in openers and _opens(t):
             hits.append(t)
     glued = [g for g in _glued(low) if _has_trigger(g)]
@@ -820,17 +902,17 @@ def number_word_edits(text: str, min_words: int = MIN_NUMBER_WORDS) -> list[tupl
         for t in toks:
             if t is None:
                 if run:
-                    _emit_run(text, run, edits, min_words)
+                    _emit_run(text, run, edits, min_words, letters)
                 run = []
                 continue
             if run:
                 gap = text[run[-1].end : t.start]
                 if not _continues(gap):
-                    _emit_run(text, run, edits, min_words)
+                    _emit_run(text, run, edits, min_words, letters)
                     run = []
             run.append(t)
         if run:
-            _emit_run(text, run, edits, min_words)
+            _emit_run(text, run, edits, min_words, letters)
         # a single digit word glued to a digit ("5three6"): a digit too
         lex = _lexicon()
         for t in toks:
@@ -878,19 +960,28 @@ def _blank(gap: str) -> bool:
 
 
 def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, int]],
-              min_words: int = MIN_NUMBER_WORDS) -> None:
-    """Edits for one run: its numbers as digits, blanks between them dropped."""
+              min_words: int = MIN_NUMBER_WORDS, letters: bool = False) -> None:
+    """Edits for one run: its numbers as digits, blanks between them dropped.  A word
+    both a digit and a spelled letter (``lima``: Indonesian and Tagalog five, and L) is
+    the letter only near an IBAN label (``letters``)."""
     entries = _entries()
     atoms: list[tuple[int, int, str]] = []
     join: list[bool] = []
     owner: list[int] = []  # the token of each atom
+    ambiguous = _word_languages()[1]
+    chosen: dict[str, int] = {}
+    if any(w in ambiguous for t in run for w in t.words):  # "ba": the run's language decides
+        lang = _run_language([w for t in run for w in t.words if w not in ambiguous])
+        chosen = {w: v[lang] for w, v in ambiguous.items() if lang in v}
     for ti, t in enumerate(run):
         first = True
         for w in t.words or (t.digits,):
             if t.digits:
                 atoms.append((_GROUP, int(w), w))
-            elif w in _NATO:
+            elif w in _NATO and (letters or w not in entries):
                 atoms.append((_LETTER, 0, w))
+            elif w in chosen:
+                atoms.append((_UNIT, chosen[w], w))
             else:
                 atoms.append((*entries[w], w))
             join.append(not first or (ti > 0 and _joins(text[run[ti - 1].end : t.start])))
