@@ -32,8 +32,11 @@ import re
 
 from dlp_proxy.detect import gatescan
 
-# A FIX field: a 1-4 digit tag, "=", the value (up to the next field delimiter).
-_FIX_FIELD = re.compile(r"(?:(?<=[\x01|^ ;,\t])|^)([0-9]{1,4})=([^\x01|^ ;,\t\n]*)", re.MULTILINE)
+# A FIX field: a 1-4 digit tag, "=", the value (up to the next field delimiter), which
+# holds a letter or digit: "536=^22=^8710" (a superscript equals and a caret between an
+# SSN's groups) is no FIX message, its "values" are empty.
+_FIX_FIELD = re.compile(r"(?:(?<=[\x01|^ ;,\t])|^)([0-9]{1,4})=([^\x01|^ ;,\t\n]*?[0-9A-Za-z][^\x01|^ ;,\t\n]*)",
+                        re.MULTILINE)
 _FIX_HINT = re.compile(r"[0-9]=[^\x01|^ ;,\t\n]*[\x01|^ ;,\t][0-9]{1,4}=")
 # Clock times with optional seconds/fraction; a date glued before one (20241203-, 2024-12-03T)
 # belongs to it.  The hints are literal-led searches that rule most texts out cheaply.
