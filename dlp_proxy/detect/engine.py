@@ -56,7 +56,13 @@ from dlp_proxy.detect.normalize import (
 )
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
-from dlp_proxy.detect.structure import header_label_regex, mark_tables, window_prefix
+from dlp_proxy.detect.structure import (
+    header_label_regex,
+    mark_tables,
+    row_span,
+    table_row_reading,
+    window_prefix,
+)
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     CUSIP,
@@ -142,9 +148,15 @@ def _load_ner() -> Any:
     return module.load(exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
 
 
+#: the transform of a finding in a table row read as shown
+TABLE_ROW = "table-row"
+
+
 @dataclass
 class _Budget:
     decoded: int = 0
+    #: inside a table-row reading (``structure.table_row_reading``): its lines are not read again
+    rows: bool = False
 
 
 _Gate = Callable[[str], bool]
@@ -472,6 +484,21 @@ class Engine:
             if ents:
                 for r in self._presidio(ntext, ents, tokenize, skip):
                     raw.append(_unpack(r))
+        if not budget.rows:
+            rows = table_row_reading(ntext)
+            if rows is not None:
+                # a table row's adjacent number cells as the reader sees them, side by side
+                # (``|536|22|8710|``): each row's line judged apart, found on the row's cells
+                reading, spans = rows
+                budget.rows = True
+                try:
+                    found = self._analyze(reading, wanted, depth, budget, False, True)
+                finally:
+                    budget.rows = False
+                for f in found:
+                    a, b = row_span(spans, f.start)
+                    raw.append((a, b, f.entity_type, f.score, f.recognizer, f"{TABLE_ROW}; {f.explanation}",
+                                (TABLE_ROW, *f.transforms)))
         for blob in find_blobs(ntext, self.limits.max_blob_chars):
             if not isinstance(blob, Blob):
                 raise DetectionLimitError("an encoded blob exceeds detection limit max_blob_chars")
