@@ -6,7 +6,8 @@ F1: Mattermost renders a Markdown table row as its cells side by side, so ``|a|b
 row, down a one-column table, with a cell of two dashed groups (``|536-22|8710|``) and on a
 line whose ``|`` makes no table.  A run under headers that each name their column
 (``|qty|px|id|``) stays three fields.  F7/F18: CSV/TSV files (the engine reads their rows)
-and ODT tables (``odf._table_rows``)."""
+and ODT tables (``odf._table_rows``).  F10: an ordered list shows its first number plus the
+item's index (``structure.rendered_list_numbers``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
-from dlp_proxy.detect.structure import CELL, ROW, mark_tables, table_row_reading
+from dlp_proxy.detect.structure import CELL, ROW, mark_tables, rendered_list_numbers, table_row_reading
 from dlp_proxy.files import extract
 from dlp_proxy.policy import testing as synth
 from dlp_proxy.recognizers.ssn import ssn_valid
@@ -166,6 +167,43 @@ def test_table_row_reading_cost_is_linear() -> None:
     t3 = time.process_time()
     table_row_reading(pipes)
     assert time.process_time() - t3 < 5.0
+
+
+# ---------------------------------------------------------------- F10: ordered lists as numbered
+
+
+def test_a_list_shows_its_first_number_plus_the_index(engine: Engine) -> None:
+    start = int(A + B + "0000")
+    text = f"client SSNs on file:\n\n{start}. (old)\n" + "1. John Smith\n" * 42
+    listed = rendered_list_numbers(text)
+    assert listed is not None
+    assert f"{start + 42}. John Smith" in listed.text
+    assert "US_SSN" in _stops(engine, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 999_999_999), st.lists(st.sampled_from(["1.", "1)", "7.", "1. x", "", "  indented",
+                                                              "lazy text", "- bullet", "# head"]),
+                                             max_size=30), st.sampled_from([".", ")"]))
+def test_rendered_list_numbers_map_back(start: int, lines: list[str], delim: str) -> None:
+    text = f"{start}{delim} first\n" + "\n".join(lines)
+    listed = rendered_list_numbers(text)
+    if listed is None:
+        return
+    for m in re.finditer(r"[0-9]+", listed.text):
+        a, b = listed.original_span(m.start(), m.end())
+        assert 0 <= a <= b <= len(text)
+        assert re.search(r"[0-9]", text[a:b])
+    # items of one list numbered one after the other, from the first one's number
+    shown = [int(m[1]) for m in re.finditer(rf"^([0-9]+){re.escape(delim)}(?=[ \t]|$)", listed.text, re.M)]
+    assert shown[0] == start
+    assert shown[1] == start + 1 if len(shown) > 1 and lines and lines[0].startswith("1" + delim) else True
+
+
+def test_lists_numbered_as_written_have_no_reading() -> None:
+    assert rendered_list_numbers("1. a\n2. b\n3. c") is None
+    assert rendered_list_numbers("plain text, no list.") is None
+    assert rendered_list_numbers("1. a\n\nsome paragraph\n\n1. b") is None  # two lists
 
 
 # ---------------------------------------------------------------- F7, F18: CSV/TSV and ODT files

@@ -59,6 +59,7 @@ from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
 from dlp_proxy.detect.structure import (
     header_label_regex,
     mark_tables,
+    rendered_list_numbers,
     row_span,
     table_row_reading,
     window_prefix,
@@ -148,8 +149,9 @@ def _load_ner() -> Any:
     return module.load(exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
 
 
-#: the transform of a finding in a table row read as shown
+#: the transforms of a finding in a table row read as shown and in an ordered list as numbered
 TABLE_ROW = "table-row"
+LIST_NUMBERS = "list-numbering"
 
 
 @dataclass
@@ -416,6 +418,21 @@ class Engine:
 
     def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                  decode: bool = True, displayed: bool = False) -> list[Finding]:
+        found = self._analyze_text(text, wanted, depth, budget, decode, displayed)
+        listed = rendered_list_numbers(text)
+        if listed is None:
+            return found
+        # ordered lists as the renderer numbers them (``536220000.`` then ``1.`` x 42 shows
+        # ``536220042.``): a reading of its own, each finding on the markers that show it
+        shown = []
+        for f in self._analyze_text(listed.text, wanted, depth, budget, decode, displayed):
+            a, b = listed.original_span(f.start, f.end)
+            shown.append(replace(f, start=a, end=b, transforms=tuple(dict.fromkeys((*f.transforms, LIST_NUMBERS))),
+                                 explanation=f"{f.explanation}; {LIST_NUMBERS}" if f.explanation else LIST_NUMBERS))
+        return _resolve(found + shown)
+
+    def _analyze_text(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
+                      decode: bool = True, displayed: bool = False) -> list[Finding]:
         if decode and not displayed:
             decoded = decode_escapes(text)
             if decoded is not None:

@@ -475,3 +475,100 @@ def row_span(spans: list[tuple[int, int, int]], pos: int) -> tuple[int, int]:
     k = bisect.bisect_right(spans, pos, key=lambda s: s[0]) - 1
     return spans[k][1], spans[k][2]
 
+
+# -- ordered lists as numbered -----------------------------------------------------------
+#
+# Markdown (CommonMark; Mattermost's marked) numbers an ordered list from its first
+# item's number (1 to 9 digits): ``536220000.`` then 42 items written ``1.`` shows
+# ``536220042.`` on the last one, a number the text never holds.
+
+#: an ordered list item's marker: indent, 1-9 digits, ``.`` or ``)``, then a blank or the line's end
+_OL_ITEM = re.compile(r"^([ \t]*)([0-9]{1,9})([.)])(?=[ \t]|$)", re.M)
+#: a line that starts another block (no lazy continuation of a list item's paragraph)
+_BLOCK_START = re.compile(r"[ \t]*(?:#|>|[-*+](?:[ \t]|$)|```|~~~|\||[0-9]{1,9}[.)](?:[ \t]|$))")
+
+
+class ListReading:
+    """``text`` with every ordered list item's number as the renderer shows it."""
+
+    def __init__(self, text: str, edits: list[tuple[int, int, int, int]]) -> None:
+        self.text = text
+        #: (start, end in the reading, start, end in the original) of each renumbered marker
+        self._edits = edits
+
+    def _original(self, pos: int, end: bool) -> int:
+        k = bisect.bisect_right(self._edits, pos, key=lambda e: e[0]) - 1
+        if k < 0:
+            return pos
+        _, re_, os_, oe = self._edits[k]
+        if pos < re_ or (end and pos == re_):
+            return oe if end else os_  # inside a renumbered marker: the whole marker
+        return pos - re_ + oe
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        return self._original(start, False), self._original(end, True)
+
+
+def _continues(text: str, a: int, b: int) -> bool:
+    """The lines between two items (``text[a:b]``) keep one list open: blank lines,
+    indented lines (an item's content) and lazy continuation lines (a paragraph line
+    right after an item's text, not after a blank line, that starts no other block)."""
+    blank = False
+    for line in text[a:b].split("\n")[1:-1]:
+        if not line.strip():
+            blank = True
+        elif line[:1] in (" ", "\t"):
+            blank = False
+        elif blank or _BLOCK_START.match(line):
+            return False
+    return True
+
+
+def rendered_list_numbers(text: str) -> ListReading | None:
+    """``text`` with each ordered list item's marker number replaced by the number the
+    renderer shows (its list's first number + the item's index), or None when every
+    item shows its written number (most texts: one regex pass).  Lists are nested by
+    indent; a list is continued by an item of the same indent and delimiter with blank,
+    indented or lazy lines between (``_continues``).  Linear in the text."""
+    if "." not in text and ")" not in text:
+        return None
+    items = list(_OL_ITEM.finditer(text))
+    if len(items) < 2:
+        return None
+    # open lists, innermost last: (indent, delimiter, first number, items so far)
+    open_lists: list[tuple[int, str, int, int]] = []
+    edits: list[tuple[int, int, str]] = []
+    prev_end = -1
+    for m in items:
+        indent = len(m[1].expandtabs(4))
+        if prev_end >= 0 and not _continues(text, prev_end, m.start()):
+            open_lists = []
+        while open_lists and open_lists[-1][0] > indent:
+            open_lists.pop()
+        if open_lists and open_lists[-1][0] == indent and open_lists[-1][1] == m[3]:
+            level, delim, first, count = open_lists.pop()
+            shown = str(first + count)
+            open_lists.append((level, delim, first, count + 1))
+            if shown != m[2]:
+                edits.append((m.start(2), m.end(2), shown))
+        else:
+            if open_lists and open_lists[-1][0] == indent:
+                open_lists.pop()  # another delimiter: a new list
+            open_lists.append((indent, m[3], int(m[2]), 1))
+            if str(int(m[2])) != m[2]:
+                edits.append((m.start(2), m.end(2), str(int(m[2]))))  # ``007.`` shows 7
+        prev_end = m.end()
+    if not edits:
+        return None
+    out: list[str] = []
+    spans: list[tuple[int, int, int, int]] = []
+    pos = at = 0
+    for a, b, shown in edits:
+        out.append(text[pos:a])
+        at += a - pos
+        out.append(shown)
+        spans.append((at, at + len(shown), a, b))
+        at += len(shown)
+        pos = b
+    out.append(text[pos:])
+    return ListReading("".join(out), spans)
