@@ -63,6 +63,14 @@ def test_a_row_shown_as_an_identifier_is_found_without_a_label(engine: Engine, n
     assert entity in _stops(engine, text), name
 
 
+def test_a_caption_labels_the_rows_line(engine: Engine) -> None:
+    # an account number split over two cells under a caption naming it (attack pass 8, t6.py)
+    assert "US_BANK_NUMBER" in _stops(engine, "account number\n\n|a|b|\n|-|-|\n|12345|67890|")
+    assert _stops(engine, "fills today\n\n|a|b|\n|-|-|\n|12345|67890|") == []
+    # a caption's own numbers never join the row's run
+    assert _stops(engine, "ticket 4471-22 below\n|a|b|\n|-|-|\n|8710|5|") == []
+
+
 def test_the_finding_covers_the_rows_cells(engine: Engine) -> None:
     text = f"see below\n\n|a|b|c|\n|-|-|-|\n|{A}|{B}|{C}|"
     found = [f for f in engine.analyze(text) if f.entity_type == "US_SSN"]
@@ -258,7 +266,9 @@ def test_odt_rows_of_two_rows_never_fuse(engine: Engine) -> None:
 # ---------------------------------------------------------------- through the real gateway
 
 
-@pytest.mark.parametrize("text", [F1[0][1], F1[4][1], F1[6][1]], ids=["cells", "column", "no-table"])
+@pytest.mark.parametrize("text", [F1[0][1], F1[4][1], F1[6][1],
+                                  f"client SSNs on file:\n\n{A}{B}0000. (old)\n" + "1. John Smith\n" * 42],
+                         ids=["cells", "column", "no-table", "list-numbering"])
 def test_gateway_stops_a_row_shown_as_an_identifier(gateway: Gateway, text: str) -> None:
     assert_post_stopped(gateway, text, separator="\n\n")
 

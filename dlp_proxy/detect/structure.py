@@ -391,8 +391,22 @@ def _header_cells(text: str, row_start: int) -> list[str] | None:
     return [header[a:b] for a, b in _cells_at(header, 0, len(header), _CELL_EDGE)]
 
 
+#: how far above a table its caption may be (``recognizers._common.TABLE_CAPTION_REACH``)
+CAPTION_REACH = 80
+_NUMBER_TOKEN = re.compile(r"\S*[0-9]\S*")
+
+
+def _caption(text: str, table_start: int) -> str:
+    """The words of the text right above a table (its caption: ``account number`` over
+    ``|12345|67890|``), as a label of its rows' lines; tokens with a digit left out, so
+    nothing in it can fuse with a run."""
+    above = text[max(0, table_start - CAPTION_REACH):table_start].replace(CELL, " ").replace(ROW, " ")
+    return " ".join(_NUMBER_TOKEN.sub(" ", above).split())
+
+
 def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
-              spans: list[tuple[int, int, int]], at: int, header: list[str] | None = None) -> int:
+              spans: list[tuple[int, int, int]], at: int, header: list[str] | None = None,
+              caption: str = "") -> int:
     """Appends the lines of ``cells``' runs (``split_row``) and their spans: (offset in
     the reading, start, end in ``text`` of the run's cells).  Left out: a run with a
     column that its header names (``|qty|px|id|`` over ``|291|78|3448|``: three fields,
@@ -404,7 +418,7 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
     if not runs:
         return at
     shown = [" ".join(v.split()) for v in values[:MAX_CELLS]]
-    labels = " ; ".join(c for c in shown if c and not any(ch.isdigit() for ch in c))
+    labels = " ; ".join(c for c in [caption, *shown] if c and not any(ch.isdigit() for ch in c))
     for i, j in runs:
         if all(len(_GROUP_CELL.fullmatch(c)[1]) == 1 for c in shown[i:j]):  # type: ignore[index]
             continue
@@ -445,8 +459,11 @@ def table_row_reading(text: str) -> tuple[str, list[tuple[int, int, int]]] | Non
         start = max(text.rfind("\n", 0, m.start()), text.rfind(ROW, 0, m.start())) + 1
         ends = [k for k in (text.find("\n", m.end() - 1), text.find(ROW, m.end() - 1)) if k >= 0]
         done = min(ends) if ends else len(text)
-        header = _header_cells(text, start) if CELL in text[start:done] else None
-        at = _add_runs(text, _cells_at(text, start, done, _CELL_EDGE), pieces, spans, at, header)
+        header = caption = None
+        if CELL in text[start:done]:
+            header = _header_cells(text, start)
+            caption = _caption(text, text.rfind("\n", 0, start) + 1)
+        at = _add_runs(text, _cells_at(text, start, done, _CELL_EDGE), pieces, spans, at, header, caption or "")
     if CELL + ROW + CELL in text:
         done = -1
         for m in _COLUMN_PAIR.finditer(lined):
@@ -464,7 +481,7 @@ def table_row_reading(text: str) -> tuple[str, list[tuple[int, int, int]]] | Non
                 column.append(filled[0] if filled else (row_start, row_start))
             if column and _names(text[column[0][0]:column[0][1]]) and not _DIGIT.search(text[column[0][0]:column[0][1]]):
                 continue  # a column named by its header (``|qty|`` over quantities)
-            at = _add_runs(text, column, pieces, spans, at)
+            at = _add_runs(text, column, pieces, spans, at, caption=_caption(text, start))
     if not pieces:
         return None
     return _PIECE_GAP.join(pieces), spans
