@@ -199,8 +199,9 @@ def test_markdown_table_header(engine: Engine) -> None:
 
 
 def test_candidate_never_spans_two_cells(engine: Engine) -> None:
-    # the 3-2-4 SSN split over three cells of a real table is three numbers
-    text = "a,b,c\n" + SSN.replace("-", ",") + "\n1,2,3\n4,5,6\n"
+    # the 3-2-4 SSN split over three cells of a real table is three numbers (under headers
+    # naming the columns: under ``a,b,c`` the row reads as shown, tests/test_detect_table_rows8.py)
+    text = "qty,px,id\n" + SSN.replace("-", ",") + "\n1,2,3\n4,5,6\n"
     assert not [f for f in engine.analyze(text) if f.entity_type == "US_SSN"]
     # ...while the same SSN inside one cell is found
     text = "a,b,c\n" + f"x,{SSN},y" + "\n1,2,3\n4,5,6\n"

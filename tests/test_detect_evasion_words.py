@@ -100,7 +100,7 @@ NEGATIVES = [
     "card ending 4111, expires 12 25",
     "shipped 536 boxes of 22 crates in 8710 pallets; the ssn field was empty all week long, sadly",
     "1. buy milk\n2. call 536 about the 22 boxes\n3. ship 8710 units",
-    "qty report\n| a | b | c |\n|---|---|---|\n| 536 | 22 | 8710 |",
+    "qty report\n| qty | px | id |\n|---|---|---|\n| 536 | 22 | 8710 |",
     "version 1.2~~.3~~ ok and ~~old~~ new",
     "release 2024. was good\n2025. is better",
     "account review: first 3 then 22 rows, ends at 8710",

@@ -57,7 +57,14 @@ from dlp_proxy.detect.normalize import (
 )
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
-from dlp_proxy.detect.structure import header_label_regex, mark_tables, window_prefix
+from dlp_proxy.detect.structure import (
+    header_label_regex,
+    mark_tables,
+    rendered_list_numbers,
+    row_span,
+    table_row_reading,
+    window_prefix,
+)
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     CUSIP,
@@ -143,9 +150,16 @@ def _load_ner() -> Any:
     return module.load(exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
 
 
+#: the transforms of a finding in a table row read as shown and in an ordered list as numbered
+TABLE_ROW = "table-row"
+LIST_NUMBERS = "list-numbering"
+
+
 @dataclass
 class _Budget:
     decoded: int = 0
+    #: inside a table-row reading (``structure.table_row_reading``): its lines are not read again
+    rows: bool = False
 
 
 _Gate = Callable[[str], bool]
@@ -405,6 +419,21 @@ class Engine:
 
     def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                  decode: bool = True, displayed: bool = False) -> list[Finding]:
+        found = self._analyze_text(text, wanted, depth, budget, decode, displayed)
+        listed = rendered_list_numbers(text)
+        if listed is None:
+            return found
+        # ordered lists as the renderer numbers them (``536220000.`` then ``1.`` x 42 shows
+        # ``536220042.``): a reading of its own, each finding on the markers that show it
+        shown = []
+        for f in self._analyze_text(listed.text, wanted, depth, budget, decode, displayed):
+            a, b = listed.original_span(f.start, f.end)
+            shown.append(replace(f, start=a, end=b, transforms=tuple(dict.fromkeys((*f.transforms, LIST_NUMBERS))),
+                                 explanation=f"{f.explanation}; {LIST_NUMBERS}" if f.explanation else LIST_NUMBERS))
+        return _resolve(found + shown)
+
+    def _analyze_text(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
+                      decode: bool = True, displayed: bool = False) -> list[Finding]:
         if decode and not displayed:
             decoded = decode_escapes(text)
             if decoded is not None:
@@ -485,6 +514,21 @@ class Engine:
             if ents:
                 for r in self._presidio(ntext, ents, tokenize, skip):
                     raw.append(_unpack(r))
+        if not budget.rows:
+            rows = table_row_reading(ntext)
+            if rows is not None:
+                # a table row's adjacent number cells as the reader sees them, side by side
+                # (``|536|22|8710|``): each row's line judged apart, found on the row's cells
+                reading, spans = rows
+                budget.rows = True
+                try:
+                    found = self._analyze(reading, wanted, depth, budget, False, True)
+                finally:
+                    budget.rows = False
+                for f in found:
+                    a, b = row_span(spans, f.start)
+                    raw.append((a, b, f.entity_type, f.score, f.recognizer, f"{TABLE_ROW}; {f.explanation}",
+                                (TABLE_ROW, *f.transforms)))
         for blob in find_blobs(ntext, self.limits.max_blob_chars):
             if not isinstance(blob, Blob):
                 raise DetectionLimitError("an encoded blob exceeds detection limit max_blob_chars")

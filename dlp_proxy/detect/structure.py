@@ -37,14 +37,22 @@ headed "account" labels every number below it).
 
 Cost: a few C-level ``str.count`` calls per line and one rewrite of the lines
 that belong to tables: linear in the text.
+
+A reader still sees a row's cells side by side: ``table_row_reading`` (below) reads each
+row's run of adjacent number cells as one line of its own (``split_row``, which the file
+extractors use too), and the engine judges those lines apart.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from collections.abc import Sequence
 
 import regex
+
+from dlp_proxy.detect import gatescan
 
 CELL = "\x1f"
 ROW = "\x1e"
@@ -252,3 +260,332 @@ def window_prefix(text: str, pos: int, max_skip: int) -> tuple[str, int]:
     if next_row < 0 or (0 <= next_line < next_row) or next_row + 1 - pos > max_skip:
         return "", 0  # the table ends in this row, or the row is longer than the overlap
     return text[table_start:header_end] + ROW, next_row + 1 - pos
+
+
+# -- table rows read as shown ---------------------------------------------------------
+#
+# A cell boundary is never a separator for the digit runs, but a reader sees a row's
+# cells side by side: ``|536|22|8710|`` renders as ``536 22 8710``.  A row with a run of
+# two or more adjacent short number-only cells is therefore also read as a line of its
+# own, the run's cells joined by ``SEP`` after the row's text cells (its labels):
+# ``split_row``.  Files add these lines to their text (docx/pptx/odt/xlsx/HTML/markdown
+# rows, ``files/rows.py``); the engine reads every row of a text this way
+# (``table_row_reading``: posts, any text field, text and CSV/TSV files), so the same
+# row is read the same wherever it is shown.
+
+#: separators a cell can show after its digits: a number format's literals (``0"-"``
+#: shows 536 as ``536-``; Excel shows ``536-`` ``22-`` ``8710`` in one row) or typed
+#: text; stripped from the run's cells (the row line's ``SEP`` separates them).  Not
+#: before them: a leading ``-`` or ``(`` is a negative number's sign (a blotter's
+#: ``45000 | -10`` is no run)
+GROUP_EDGE = r"[-\u2010-\u2015./:)]{0,2}"
+#: the digits of a cell that can hold groups of a split identifier: up to 6 digits,
+#: optionally after up to 2 letters (an IBAN's country code: ``DE89 | 3704 | ...``);
+#: or two such groups joined by one dash (``|536-22|8710|``: the dash is the cell's own
+#: separator; a date's three groups, ``2026-11-19``, or a decimal ``25.50`` is no group cell)
+_GROUP = r"[A-Za-z]{0,2}[0-9]{1,6}(?:[-\u2010-\u2015][0-9]{1,6})?"
+_DASH = re.compile(r"[-\u2010-\u2015]")
+#: a cell that can be groups of a split identifier, then up to two separators (``GROUP_EDGE``)
+_GROUP_CELL = re.compile(rf"({_GROUP}){GROUP_EDGE}")
+#: digits of a run: from a split 7-digit account number to a 34-character IBAN
+MIN_RUN_DIGITS = 7
+MAX_RUN_DIGITS = 34
+#: cells of a row that are read (a wider row keeps its first cells)
+MAX_CELLS = 256
+#: separator written between the cells of a row line
+SEP = " | "
+
+#: two adjacent cells (joined by NUL) that are group cells once their white space is
+#: collapsed (``_GROUP_CELL``): a run needs one such pair.  A group cell holds no NUL, so a
+#: NUL inside another cell can only add a match (then the row is read in full), never hide one
+_ADJACENT_GROUPS = re.compile(
+    rf"(?:^|\x00)\s*{_GROUP}{GROUP_EDGE}\s*\x00(?=\s*{_GROUP}{GROUP_EDGE}\s*(?:\x00|\Z))")
+
+
+def row_runs(cells: Sequence[str]) -> list[tuple[int, int]]:
+    """``[i, j)`` of each run of two or more adjacent group cells (``_GROUP_CELL``, white
+    space collapsed) of ``cells[:MAX_CELLS]`` with 7 to 34 digits together."""
+    if _ADJACENT_GROUPS.search("\x00".join(cells[:MAX_CELLS])) is None:
+        return []  # no two adjacent group cells: no run (one regex pass, for most rows)
+    runs: list[tuple[int, int]] = []
+    start = digits = 0
+    shown = [" ".join(c.split()) for c in cells[:MAX_CELLS]]
+    for k, cell in enumerate([*shown, ""]):
+        if _GROUP_CELL.fullmatch(cell):
+            digits += sum(ch.isdigit() for ch in cell)
+            continue
+        if k - start >= 2 and MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
+            runs.append((start, k))
+        start, digits = k + 1, 0
+    return runs
+
+
+def _run_line(shown: Sequence[str], i: int, j: int, labels: str) -> str:
+    groups = []
+    for cell in shown[i:j]:
+        m = _GROUP_CELL.fullmatch(cell)
+        assert m is not None
+        groups.append(_DASH.sub(SEP, m[1]))
+    run = SEP.join(groups)
+    return f"{labels} : {run}" if labels else run
+
+
+def split_row(cells: Sequence[str]) -> list[str]:
+    """For each run of two or more adjacent short number-only cells with 7 to 34 digits
+    together (``row_runs``), a line: the row's text cells (those without a digit: its
+    labels, as context), then the run's groups joined by ``SEP``.  Other number cells of
+    the row are left out, so nothing but the run's own cells can fuse.  [] for most rows."""
+    runs = row_runs(cells)
+    if not runs:
+        return []
+    shown = [" ".join(c.split()) for c in cells[:MAX_CELLS]]
+    labels = " ; ".join(c for c in shown if c and not any(ch.isdigit() for ch in c))
+    return [_run_line(shown, i, j, labels) for i, j in runs]
+
+
+#: two adjacent group cells on one line of a text: cells of a marked table row (``CELL``)
+#: or a line's ``|`` (a pipe that makes no table: ``536-22|8710``)
+#: (searched in ``"\n" + text``: every match starts with the boundary before its first cell,
+#: one character class that the regex engine skips to)
+_ROW_PAIR = re.compile(rf"[\x1f\x1e\n|][ \t]*{_GROUP}{GROUP_EDGE}[ \t]*[\x1f|][ \t]*{_GROUP}{GROUP_EDGE}[ \t]*"
+                       r"(?=[\x1f\x1e\r\n|]|\Z)")
+#: two group cells one above the other in a one-column Markdown table (``|536|`` over ``|22|``:
+#: rows of one cell between edge pipes; searched in ``"\n" + text`` too)
+_COLUMN_PAIR = re.compile(rf"[\x1e\n][ \t]*\x1f[ \t]*{_GROUP}{GROUP_EDGE}[ \t]*\x1f[ \t]*\x1e[ \t]*\x1f[ \t]*{_GROUP}{GROUP_EDGE}"
+                          r"[ \t]*\x1f[ \t]*(?=[\x1e\r\n]|\Z)")
+#: ``_ROW_PAIR`` on ASCII text, for the one Hyperscan pass (``gatescan``: its patterns are
+#: ASCII; a text with a U+2010 dash is not ASCII, and then every pattern is searched)
+_ROW_PAIR_GATE = re.compile(_ROW_PAIR.pattern.replace("\\u2010-\\u2015", "").replace("[\\x1f\\x1e\\n|]", "(?:^|[\\x1f\\x1e\\n|])", 1))
+gatescan.register(_ROW_PAIR_GATE)
+_CELL_EDGE = re.compile(r"[\x1f|]")
+#: between two rows' lines in ``table_row_reading``: more line breaks than a digit run crosses
+_PIECE_GAP = "\n\n\n\n"
+
+
+def _cells_at(text: str, start: int, end: int, edge: re.Pattern[str]) -> list[tuple[int, int]]:
+    """(start, end) of each cell of ``text[start:end]``, cells cut at ``edge``."""
+    out: list[tuple[int, int]] = []
+    pos = start
+    for m in edge.finditer(text, start, end):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, end))
+    return out
+
+
+def _names(cell: str) -> bool:
+    """A header cell that names its column: a word of two letters or more (``qty``,
+    ``px``, ``id``), not a column letter, a number or nothing (``a``, ``1``, ``-``)."""
+    return sum(ch.isalpha() for ch in cell) >= 2
+
+
+def _header_cells(text: str, row_start: int) -> list[str] | None:
+    """The cells of the first row of the marked table whose row starts at ``row_start``,
+    or None when that row is the first one or has a digit (then it is data too)."""
+    table_start = text.rfind("\n", 0, row_start) + 1
+    if table_start == row_start or text[row_start - 1:row_start] != ROW:
+        return None
+    header = text[table_start:text.find(ROW, table_start)]
+    if _DIGIT.search(header):
+        return None
+    return [header[a:b] for a, b in _cells_at(header, 0, len(header), _CELL_EDGE)]
+
+
+#: how far above a table its caption may be (``recognizers._common.TABLE_CAPTION_REACH``)
+CAPTION_REACH = 80
+_NUMBER_TOKEN = re.compile(r"\S*[0-9]\S*")
+
+
+def _caption(text: str, table_start: int) -> str:
+    """The words of the text right above a table (its caption: ``account number`` over
+    ``|12345|67890|``), as a label of its rows' lines; tokens with a digit left out, so
+    nothing in it can fuse with a run."""
+    above = text[max(0, table_start - CAPTION_REACH):table_start].replace(CELL, " ").replace(ROW, " ")
+    return " ".join(_NUMBER_TOKEN.sub(" ", above).split())
+
+
+def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
+              spans: list[tuple[int, int, int]], at: int, header: list[str] | None = None,
+              caption: str = "") -> int:
+    """Appends the lines of ``cells``' runs (``split_row``) and their spans: (offset in
+    the reading, start, end in ``text`` of the run's cells).  Left out: a run with a
+    column that its header names (``|qty|px|id|`` over ``|291|78|3448|``: three fields,
+    read joined only with a word for an identifier, ``_common.cell_candidates``) or that
+    has no header cell (GFM drops a row's cells beyond its header's), and a run of one
+    digit per cell (a count per column; also only with such a word)."""
+    values = [text[a:b] for a, b in cells]
+    runs = row_runs(values)
+    if not runs:
+        return at
+    shown = [" ".join(v.split()) for v in values[:MAX_CELLS]]
+    labels = " ; ".join(c for c in [caption, *shown] if c and not any(ch.isdigit() for ch in c))
+    for i, j in runs:
+        if all(len(_GROUP_CELL.fullmatch(c)[1]) == 1 for c in shown[i:j]):  # type: ignore[index]
+            continue
+        if header is not None and any(k >= len(header) or _names(header[k]) for k in range(i, j)):
+            continue
+        line = _run_line(shown, i, j, labels)
+        a, b = cells[i][0], cells[j - 1][1]
+        while text[a] in " \t":
+            a += 1
+        while text[b - 1] in " \t\r":
+            b -= 1
+        spans.append((at, a, b))
+        pieces.append(line)
+        at += len(line) + len(_PIECE_GAP)
+    return at
+
+
+def table_row_reading(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
+    """The rows of ``text`` (marked by ``mark_tables``) read as shown: for each row with a
+    run of adjacent group cells (``row_runs``), its ``split_row`` line; the lines joined by
+    more line breaks than a digit run crosses.  Rows are a table's marked rows, a line
+    holding ``|`` (a pipe that makes no table), and a one-column Markdown table read down
+    its column (its cells show one under the other, as lines do).  Returns the reading
+    and, per line, (its offset in the reading, start, end in ``text`` of its cells); None
+    when no row has such a run (one regex pass over the text for most texts)."""
+    if CELL not in text and "|" not in text:
+        return None
+    if not gatescan.may_search(_ROW_PAIR_GATE, text) and CELL + ROW + CELL not in text:
+        return None  # (the one Hyperscan pass found no pair of adjacent group cells)
+    pieces: list[str] = []
+    spans: list[tuple[int, int, int]] = []
+    at = 0
+    done = -1
+    lined = "\n" + text  # (offsets in ``lined`` are one more than in ``text``)
+    for m in _ROW_PAIR.finditer(lined):
+        if m.start() < done:
+            continue  # a later pair of a row already read
+        start = max(text.rfind("\n", 0, m.start()), text.rfind(ROW, 0, m.start())) + 1
+        ends = [k for k in (text.find("\n", m.end() - 1), text.find(ROW, m.end() - 1)) if k >= 0]
+        done = min(ends) if ends else len(text)
+        header = caption = None
+        if CELL in text[start:done]:
+            header = _header_cells(text, start)
+            caption = _caption(text, text.rfind("\n", 0, start) + 1)
+        at = _add_runs(text, _cells_at(text, start, done, _CELL_EDGE), pieces, spans, at, header, caption or "")
+    if CELL + ROW + CELL in text:
+        done = -1
+        for m in _COLUMN_PAIR.finditer(lined):
+            if m.start() < done:
+                continue
+            start = text.rfind("\n", 0, m.start()) + 1
+            end = text.find("\n", m.end() - 1)
+            done = end if end >= 0 else len(text)
+            column: list[tuple[int, int]] = []
+            for row_start, row_end in _cells_at(text, start, done, re.compile(ROW)):
+                filled = [c for c in _cells_at(text, row_start, row_end, _CELL_EDGE) if text[c[0]:c[1]].strip()]
+                if len(filled) > 1:
+                    column = []
+                    break  # a row of two cells: no one-column table
+                column.append(filled[0] if filled else (row_start, row_start))
+            if column and _names(text[column[0][0]:column[0][1]]) and not _DIGIT.search(text[column[0][0]:column[0][1]]):
+                continue  # a column named by its header (``|qty|`` over quantities)
+            at = _add_runs(text, column, pieces, spans, at, caption=_caption(text, start))
+    if not pieces:
+        return None
+    return _PIECE_GAP.join(pieces), spans
+
+
+def row_span(spans: list[tuple[int, int, int]], pos: int) -> tuple[int, int]:
+    """The span in the text of the ``table_row_reading`` line holding offset ``pos``."""
+    k = bisect.bisect_right(spans, pos, key=lambda s: s[0]) - 1
+    return spans[k][1], spans[k][2]
+
+
+# -- ordered lists as numbered -----------------------------------------------------------
+#
+# Markdown (CommonMark; Mattermost's marked) numbers an ordered list from its first
+# item's number (1 to 9 digits): ``536220000.`` then 42 items written ``1.`` shows
+# ``536220042.`` on the last one, a number the text never holds.
+
+#: an ordered list item's marker: indent, 1-9 digits, ``.`` or ``)``, then a blank or the line's end
+_OL_ITEM = re.compile(r"^([ \t]*)([0-9]{1,9})([.)])(?=[ \t]|$)", re.M)
+#: a line that starts another block (no lazy continuation of a list item's paragraph)
+_BLOCK_START = re.compile(r"[ \t]*(?:#|>|[-*+](?:[ \t]|$)|```|~~~|\||[0-9]{1,9}[.)](?:[ \t]|$))")
+
+
+class ListReading:
+    """``text`` with every ordered list item's number as the renderer shows it."""
+
+    def __init__(self, text: str, edits: list[tuple[int, int, int, int]]) -> None:
+        self.text = text
+        #: (start, end in the reading, start, end in the original) of each renumbered marker
+        self._edits = edits
+
+    def _original(self, pos: int, end: bool) -> int:
+        k = bisect.bisect_right(self._edits, pos, key=lambda e: e[0]) - 1
+        if k < 0:
+            return pos
+        _, re_, os_, oe = self._edits[k]
+        if pos < re_ or (end and pos == re_):
+            return oe if end else os_  # inside a renumbered marker: the whole marker
+        return pos - re_ + oe
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        return self._original(start, False), self._original(end, True)
+
+
+def _continues(text: str, a: int, b: int) -> bool:
+    """The lines between two items (``text[a:b]``) keep one list open: blank lines,
+    indented lines (an item's content) and lazy continuation lines (a paragraph line
+    right after an item's text, not after a blank line, that starts no other block)."""
+    blank = False
+    for line in text[a:b].split("\n")[1:-1]:
+        if not line.strip():
+            blank = True
+        elif line[:1] in (" ", "\t"):
+            blank = False
+        elif blank or _BLOCK_START.match(line):
+            return False
+    return True
+
+
+def rendered_list_numbers(text: str) -> ListReading | None:
+    """``text`` with each ordered list item's marker number replaced by the number the
+    renderer shows (its list's first number + the item's index), or None when every
+    item shows its written number (most texts: one regex pass).  Lists are nested by
+    indent; a list is continued by an item of the same indent and delimiter with blank,
+    indented or lazy lines between (``_continues``).  Linear in the text."""
+    if "." not in text and ")" not in text:
+        return None
+    items = list(_OL_ITEM.finditer(text))
+    if len(items) < 2:
+        return None
+    # open lists, innermost last: (indent, delimiter, first number, items so far)
+    open_lists: list[tuple[int, str, int, int]] = []
+    edits: list[tuple[int, int, str]] = []
+    prev_end = -1
+    for m in items:
+        indent = len(m[1].expandtabs(4))
+        if prev_end >= 0 and not _continues(text, prev_end, m.start()):
+            open_lists = []
+        while open_lists and open_lists[-1][0] > indent:
+            open_lists.pop()
+        if open_lists and open_lists[-1][0] == indent and open_lists[-1][1] == m[3]:
+            level, delim, first, count = open_lists.pop()
+            shown = str(first + count)
+            open_lists.append((level, delim, first, count + 1))
+            if shown != m[2]:
+                edits.append((m.start(2), m.end(2), shown))
+        else:
+            if open_lists and open_lists[-1][0] == indent:
+                open_lists.pop()  # another delimiter: a new list
+            open_lists.append((indent, m[3], int(m[2]), 1))
+            if str(int(m[2])) != m[2]:
+                edits.append((m.start(2), m.end(2), str(int(m[2]))))  # ``007.`` shows 7
+        prev_end = m.end()
+    if not edits:
+        return None
+    out: list[str] = []
+    spans: list[tuple[int, int, int, int]] = []
+    pos = at = 0
+    for a, b, shown in edits:
+        out.append(text[pos:a])
+        at += a - pos
+        out.append(shown)
+        spans.append((at, at + len(shown), a, b))
+        at += len(shown)
+        pos = b
+    out.append(text[pos:])
+    return ListReading("".join(out), spans)

@@ -13,69 +13,22 @@ numbers (left out).
 
 Only rows that can hold a split identifier are added (a short text's cost and a
 spreadsheet's size stay what they were): most rows have none.
+
+``split_row`` itself lives in dlp_proxy/detect/structure.py: the engine reads the rows
+of every text it is given (posts, text and CSV/TSV files) with it
+(``structure.table_row_reading``), so a row is read the same wherever it is shown.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-#: separators a cell can show after its digits: a number format's literals (``0"-"``
-#: shows 536 as ``536-``; Excel shows ``536-`` ``22-`` ``8710`` in one row) or typed
-#: text; stripped from the run's cells (the row line's ``SEP`` separates them).  Not
-#: before them: a leading ``-`` or ``(`` is a negative number's sign (a blotter's
-#: ``45000 | -10`` is no run)
-_EDGE = r"[-\u2010-\u2015./:)]{0,2}"
-#: a cell that can be one group of a split identifier: up to 6 digits, optionally
-#: after up to 2 letters (an IBAN's country code: ``DE89 | 3704 | 0044 | ...``), and
-#: up to two separators after them (``_EDGE``)
-_GROUP_CELL = re.compile(r"([A-Za-z]{0,2}[0-9]{1,6})" + _EDGE)
-#: digits of a run: from a split 7-digit account number to a 34-character IBAN
-MIN_RUN_DIGITS = 7
-MAX_RUN_DIGITS = 34
-#: cells of a row that are read (a wider row keeps its first cells)
-MAX_CELLS = 256
-#: separator written between the cells of a row line
-SEP = " | "
+from dlp_proxy.detect.structure import GROUP_EDGE, split_row
 
-
-#: two adjacent cells (joined by NUL) that are group cells once their white space is
-#: collapsed (``_GROUP_CELL``): a run needs one such pair.  A group cell holds no NUL, so a
-#: NUL inside another cell can only add a match (then the row is read in full), never hide one
-_ADJACENT_GROUPS = re.compile(
-    r"(?:^|\x00)\s*[A-Za-z]{0,2}[0-9]{1,6}" + _EDGE + r"\s*\x00(?=\s*[A-Za-z]{0,2}[0-9]{1,6}" + _EDGE
-    + r"\s*(?:\x00|\Z))")
-
-
-def split_row(cells: Sequence[str]) -> list[str]:
-    """For each run of two or more adjacent short number-only cells with 7 to 34 digits
-    together, a line: the row's text cells (those without a digit: its labels, as
-    context), then the run's cells joined by ``SEP``.  Other number cells of the row
-    are left out, so nothing but the run's own cells can fuse.  [] for most rows."""
-    if _ADJACENT_GROUPS.search("\x00".join(cells[:MAX_CELLS])) is None:
-        return []  # no two adjacent group cells: no run (one regex pass, for most rows)
-    cells = [" ".join(c.split()) for c in cells[:MAX_CELLS]]
-    runs: list[list[str]] = []
-    run: list[str] = []
-    digits = 0
-    for cell in [*cells, ""]:
-        group = _GROUP_CELL.fullmatch(cell)
-        if group:
-            cell = group[1]
-            run.append(cell)
-            digits += sum(ch.isdigit() for ch in cell)
-            continue
-        if len(run) >= 2 and MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
-            runs.append(run)
-        run, digits = [], 0
-    if not runs:
-        return []
-    labels = " ; ".join(c for c in cells if c and not any(ch.isdigit() for ch in c))
-    return [f"{labels} : {SEP.join(r)}" if labels else SEP.join(r) for r in runs]
-
+__all__ = ["html_rows", "pipe_rows", "split_row"]
 
 #: a markdown/pipe-table cell pair that can start a split identifier: ``| 536 | 22 |``
-_PIPE_PAIR = re.compile(r"\|[ \t]*[A-Za-z]{0,2}[0-9]{1,6}" + _EDGE + r"[ \t]*\|[ \t]*[0-9]{1,6}" + _EDGE
+_PIPE_PAIR = re.compile(r"\|[ \t]*[A-Za-z]{0,2}[0-9]{1,6}" + GROUP_EDGE + r"[ \t]*\|[ \t]*[0-9]{1,6}" + GROUP_EDGE
                         + r"[ \t]*(?=\||$)", re.M)
 
 
