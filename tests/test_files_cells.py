@@ -271,3 +271,61 @@ def test_ods_embedded_text_stands_its_position_from_the_right(value: int, digits
         want = d + "".join(t for p, t in embedded if p == i) + want
     want = "".join(t for p, t in sorted(embedded, key=lambda e: -e[0]) if p >= len(shown)) + want
     assert format_number(str(value), code) == want
+
+
+# -- format_text as it read before its tokenizer was shared with format_number --------
+
+
+def _format_text_before(text: str, code: str) -> str | None:
+    """cells.format_text as of 18cf208, frozen (its own copy of the section walk): the
+    oracle of the differential test below."""
+    import re
+
+    from dlp_proxy.files.cells import MAX_RESULT, _code_sections
+
+    if not code or code in ("General", "@") or ("@" not in code and code.count(";") < 3):
+        return None
+    sections = _code_sections(code)
+    section = None
+    if len(sections) >= 4:
+        section = sections[3]
+    else:
+        for s in sections:
+            if "@" in re.sub(r'"[^"]*"|\\.', "", s):
+                section = s
+                break
+    if section is None:
+        return None
+    out: list[str] = []
+    plain = re.sub(r"\[[^\]]*\]", "", section)
+    i = 0
+    while i < len(plain):
+        ch = plain[i]
+        if ch == '"':
+            end = plain.find('"', i + 1)
+            end = len(plain) if end < 0 else end
+            out.append(plain[i + 1 : end])
+            i = end + 1
+            continue
+        if ch == "\\" and i + 1 < len(plain):
+            out.append(plain[i + 1])
+            i += 2
+            continue
+        if ch in "_*" and i + 1 < len(plain):
+            out.append(" " if ch == "_" else plain[i + 1])
+            i += 2
+            continue
+        out.append(text if ch == "@" else ch)
+        i += 1
+    shown = "".join(out)[:MAX_RESULT]
+    return None if shown == text else shown
+
+
+@settings(max_examples=2000, deadline=None)
+@given(code=st.lists(st.sampled_from(list('0#?.,;"\\-_*[]<=>@%ymd ') + ["acct", '"536-22-"', "E+"]),
+                     max_size=24).map("".join),
+       text=st.sampled_from(["8710", "", "a@b", '"q"', "536-22-8710"]))
+def test_format_text_as_before(code: str, text: str) -> None:
+    from dlp_proxy.files.cells import format_text
+
+    assert format_text(text, code) == _format_text_before(text, code)
