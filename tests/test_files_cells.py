@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import httpx
 import openpyxl
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.files import extract
 from dlp_proxy.files.cells import evaluate, format_number
 from dlp_proxy.policy import testing as synth
+from tests.conftest import Gateway
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 SSN = synth.SSN
@@ -239,6 +241,16 @@ def test_ods_value_is_read_as_its_number_style_shows_it(engine: Engine, case: st
     texts = [s.text for s in ex.segments if s.location == "sheet=S!B1"]
     assert any(SSN in t for t in texts), texts
     assert any(f.entity_type == "US_SSN" for t in texts for f in engine.analyze(t))
+
+
+def test_ods_number_style_identifier_is_stopped_by_the_gateway(gateway: Gateway) -> None:
+    style, value, kw = ODS_STYLES["embedded"]
+    gateway.sim.clear()
+    r = httpx.post(f"{gateway.url}/api/v4/files", headers={"Authorization": f"Bearer {gateway.sim.token('alice')}"},
+                   data={"channel_id": gateway.sim.channel("town_square")},
+                   files={"files": ("book.ods", _ods_styled(style, value, **kw))}, timeout=120)
+    assert r.status_code == 403, r.text
+    assert not [q for q in gateway.sim.requests() if q["path"] == "/api/v4/files"]
 
 
 def test_ods_number_style_on_a_clean_value_finds_nothing(engine: Engine) -> None:
