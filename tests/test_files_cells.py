@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import httpx
 import openpyxl
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.files import extract
 from dlp_proxy.files.cells import evaluate, format_number
 from dlp_proxy.policy import testing as synth
+from tests.conftest import Gateway
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 SSN = synth.SSN
@@ -178,3 +180,164 @@ def test_xlsx_column_header_labels_the_cells_below(engine: Engine) -> None:
     assert "US_BANK_NUMBER" in found["sheet=Book!B2"]
     assert "US_SSN" in found["sheet=Book!C2"]  # nine bare digits, labelled by the header
     assert found["sheet=Book!D2"] == set()
+
+
+# -- ODS number styles -----------------------------------------------------------------
+
+_ODF_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+           'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+           'xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0" '
+           'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"')
+
+
+def _ods_styled(style: str, value: str, *, kind: str = "number-style", value_type: str = "float",
+                others: str = "") -> bytes:
+    """An ODS whose cell B1 stores ``value`` under the data style ``style`` (the children
+    of a ``number:<kind>`` named N1; ``others``: more data styles), its saved text the
+    stored value, as a generator writes it (LibreOffice shows the value under the style)."""
+    import zipfile
+
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF_NS} office:version="1.3">'
+               f'<office:automatic-styles><number:{kind} style:name="N1">{style}</number:{kind}>{others}'
+               '<style:style style:name="ce1" style:family="table-cell" style:data-style-name="N1"/>'
+               '</office:automatic-styles><office:body><office:spreadsheet><table:table table:name="S">'
+               '<table:table-row><table:table-cell office:value-type="string"><text:p>Note</text:p></table:table-cell>'
+               f'<table:table-cell table:style-name="ce1" office:value-type="{value_type}" office:value="{value}">'
+               f'<text:p>{value}</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>'
+               '</office:body></office:document-content>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+    return out.getvalue()
+
+
+def _digits(n: int, *embedded: tuple[int, str]) -> str:
+    inner = "".join(f'<number:embedded-text number:position="{p}">{t}</number:embedded-text>' for p, t in embedded)
+    return f'<number:number number:decimal-places="0" number:min-integer-digits="{n}">{inner}</number:number>'
+
+
+_LAST4 = '<number:text>536-22-</number:text><number:number number:min-integer-digits="4"/>'
+ODS_STYLES = {
+    # LibreOffice's own 000-00-0000: the separators are embedded in the number
+    "embedded": (_digits(9, (4, "-"), (6, "-")), SSN_DIGITS, {}),
+    "text-then-embedded": ("<number:text>5</number:text>" + _digits(8, (4, "-"), (6, "-")), SSN_DIGITS[1:], {}),
+    "text-properties": ('<style:text-properties fo:color="#000000"/>' + _LAST4, SERIAL, {}),
+    "map": ('<number:number number:min-integer-digits="1"/>'
+            '<style:map style:condition="value()&gt;=0" style:apply-style-name="N2"/>', SERIAL,
+            {"others": f'<number:number-style style:name="N2">{_LAST4}</number:number-style>'}),
+    "currency": ('<number:currency-symbol>536-22-</number:currency-symbol><number:number number:min-integer-digits="4"/>',
+                 SERIAL, {"kind": "currency-style", "value_type": "currency"}),
+    "quoted": ('<number:text>SSN "536-22-</number:text><number:number number:min-integer-digits="4"/>', SERIAL, {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODS_STYLES))
+def test_ods_value_is_read_as_its_number_style_shows_it(engine: Engine, case: str) -> None:
+    style, value, kw = ODS_STYLES[case]
+    ex = extract(_ods_styled(style, value, **kw), filename="a.ods")
+    texts = [s.text for s in ex.segments if s.location == "sheet=S!B1"]
+    assert any(SSN in t for t in texts), texts
+    assert any(f.entity_type == "US_SSN" for t in texts for f in engine.analyze(t))
+
+
+def test_ods_number_style_identifier_is_stopped_by_the_gateway(gateway: Gateway) -> None:
+    style, value, kw = ODS_STYLES["embedded"]
+    gateway.sim.clear()
+    r = httpx.post(f"{gateway.url}/api/v4/files", headers={"Authorization": f"Bearer {gateway.sim.token('alice')}"},
+                   data={"channel_id": gateway.sim.channel("town_square")},
+                   files={"files": ("book.ods", _ods_styled(style, value, **kw))}, timeout=120)
+    assert r.status_code == 403, r.text
+    assert not [q for q in gateway.sim.requests() if q["path"] == "/api/v4/files"]
+
+
+def test_ods_number_style_on_a_clean_value_finds_nothing(engine: Engine) -> None:
+    style = (_digits(1) + '<style:map style:condition="value()&lt;0" style:apply-style-name="N2"/>')
+    neg = '<number:number-style style:name="N2"><number:text>-</number:text>' + _digits(1) + "</number:number-style>"
+    for value in ("1200", "-35"):
+        ex = extract(_ods_styled(style, value, others=neg), filename="a.ods")
+        assert ex.complete and not [f for s in ex.segments for f in engine.analyze(s.text) if f.score >= 0.5]
+        assert any(s.location == "sheet=S!B1" for s in ex.segments)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**12), st.integers(1, 12),
+       st.lists(st.tuples(st.integers(0, 12), st.sampled_from(["-", " ", "/", ".-"])), max_size=3))
+def test_ods_embedded_text_stands_its_position_from_the_right(value: int, digits: int,
+                                                              embedded: list[tuple[int, str]]) -> None:
+    """A reference: the value's digits (at least ``digits`` of them), each embedded text
+    inserted with ``position`` digits right of it (at the left end when there are fewer,
+    the further position further left)."""
+    from lxml import etree
+
+    from dlp_proxy.files.odf import _number_code
+
+    number = etree.fromstring(f"<r {_ODF_NS}>{_digits(digits, *embedded)}</r>")[0]
+    code = _number_code(number)
+    assert code is not None
+    shown = str(value).zfill(digits)
+    want = ""
+    for i, d in enumerate(reversed(shown)):
+        want = d + "".join(t for p, t in embedded if p == i) + want
+    want = "".join(t for p, t in sorted(embedded, key=lambda e: -e[0]) if p >= len(shown)) + want
+    assert format_number(str(value), code) == want
+
+
+# -- format_text as it read before its tokenizer was shared with format_number --------
+
+
+def _format_text_before(text: str, code: str) -> str | None:
+    """cells.format_text as of 18cf208, frozen (its own copy of the section walk): the
+    oracle of the differential test below."""
+    import re
+
+    from dlp_proxy.files.cells import MAX_RESULT, _code_sections
+
+    if not code or code in ("General", "@") or ("@" not in code and code.count(";") < 3):
+        return None
+    sections = _code_sections(code)
+    section = None
+    if len(sections) >= 4:
+        section = sections[3]
+    else:
+        for s in sections:
+            if "@" in re.sub(r'"[^"]*"|\\.', "", s):
+                section = s
+                break
+    if section is None:
+        return None
+    out: list[str] = []
+    plain = re.sub(r"\[[^\]]*\]", "", section)
+    i = 0
+    while i < len(plain):
+        ch = plain[i]
+        if ch == '"':
+            end = plain.find('"', i + 1)
+            end = len(plain) if end < 0 else end
+            out.append(plain[i + 1 : end])
+            i = end + 1
+            continue
+        if ch == "\\" and i + 1 < len(plain):
+            out.append(plain[i + 1])
+            i += 2
+            continue
+        if ch in "_*" and i + 1 < len(plain):
+            out.append(" " if ch == "_" else plain[i + 1])
+            i += 2
+            continue
+        out.append(text if ch == "@" else ch)
+        i += 1
+    shown = "".join(out)[:MAX_RESULT]
+    return None if shown == text else shown
+
+
+@settings(max_examples=2000, deadline=None)
+@given(code=st.lists(st.sampled_from(list('0#?.,;"\\-_*[]<=>@%ymd ') + ["acct", '"536-22-"', "E+"]),
+                     max_size=24).map("".join),
+       text=st.sampled_from(["8710", "", "a@b", '"q"', "536-22-8710"]))
+def test_format_text_as_before(code: str, text: str) -> None:
+    from dlp_proxy.files.cells import format_text
+
+    assert format_text(text, code) == _format_text_before(text, code)

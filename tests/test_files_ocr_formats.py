@@ -1,6 +1,7 @@
 """Pictures the OCR path used to miss (attack pass 4): text on a transparent background
-(A4: the alpha channel was dropped onto black), and raster formats the sniffer did not
-take for images (A16: binary Netpbm, XBM, and any format Pillow opens; PostScript is held).
+(A4: the alpha channel was dropped onto black), the same in an image-only PDF page (an
+image whose soft mask draws the text), and raster formats the sniffer did not take for
+images (A16: binary Netpbm, XBM, and any format Pillow opens; PostScript is held).
 Real images rendered with a TrueType font; stops go through the real gateway."""
 
 from __future__ import annotations
@@ -89,6 +90,62 @@ def test_fully_transparent_picture_is_no_text() -> None:
     assert ex.problems == ("no-text",)
 
 
+def smask_pdf(text: str = TEXT, *, base: int = 0, px: int = 28) -> bytes:
+    """A one-page PDF whose only drawing is an image of one grey level ``base`` with a
+    soft mask (``/SMask``) holding ``text``: the page shows the text in that grey on
+    white, and the image's own pixels are flat."""
+    import zlib
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(filegen.FONT, px)
+    w, h = 40 + int(font.getlength(text)), px * 3
+    mask = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(mask).text((20, px), text, font=font, fill=255)
+
+    def image(data: bytes, extra: bytes = b"") -> bytes:
+        packed = zlib.compress(data)
+        return (b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+                b"/BitsPerComponent 8 %s/Filter /FlateDecode /Length %d >>\nstream\n" % (w, h, extra, len(packed))
+                + packed + b"\nendstream")
+
+    content = b"q %d 0 0 %d 0 0 cm /Im1 Do Q" % (w, h)
+    objects = [
+        image(mask.tobytes()),
+        image(bytes([base]) * (w * h), b"/SMask 1 0 R "),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Page /Parent 5 0 R /MediaBox [0 0 %d %d] /Resources << /XObject << /Im1 2 0 R >> >> "
+        b"/Contents 3 0 R >>" % (w, h),
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Catalog /Pages 5 0 R >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("base", [0, 90, 255])
+def test_pdf_page_drawn_by_an_image_soft_mask_is_read(detector: Engine, base: int) -> None:
+    """Black or grey text on the page (base 0, 90) and, as for a PNG's alpha channel,
+    white text on the white page (255), which the mask still holds."""
+    ex = extract(smask_pdf(base=base), filename="scan.pdf")
+    assert any(f.entity_type == "US_SSN" for s in ex.segments for f in detector.analyze(s.text)), ex.segments
+
+
+def test_clean_pdf_page_drawn_by_a_soft_mask_reads_clean(detector: Engine) -> None:
+    ex = extract(smask_pdf(CLEAN), filename="scan.pdf")
+    assert ex.complete, ex.problems
+    assert "quarterly" in " ".join(s.text for s in ex.segments)
+    assert not [f for s in ex.segments for f in detector.analyze(s.text) if f.score >= 0.5]
+
+
 def _pnm(kind: str) -> bytes:
     img = picture("RGB", fg=(0, 0, 0), bg=(255, 255, 255))
     return save(img.convert("L") if kind == "pgm" else img, "PPM")  # type: ignore[attr-defined]
@@ -143,6 +200,12 @@ def test_transparent_picture_is_stopped_by_the_gateway(gateway: Gateway) -> None
 
 def test_binary_ppm_is_stopped_by_the_gateway(gateway: Gateway) -> None:
     r = _upload(gateway, FORMATS["ppm-binary"](), "a.ppm")
+    assert r.status_code == 403, r.text
+    assert not [q for q in gateway.sim.requests() if q["path"] == "/api/v4/files"]
+
+
+def test_soft_mask_pdf_is_stopped_by_the_gateway(gateway: Gateway) -> None:
+    r = _upload(gateway, smask_pdf(), "scan.pdf")
     assert r.status_code == 403, r.text
     assert not [q for q in gateway.sim.requests() if q["path"] == "/api/v4/files"]
 

@@ -1,7 +1,8 @@
 """Pictures a person reads at once that a plain OCR pass misses because of what is drawn
 over or behind the text (attack pass 6, C9): a line struck through it, a grey/white
-checkerboard behind it, text drawn as dots (every third pixel).  Real images rendered
-with a TrueType font at two sizes; one stop goes through the real gateway."""
+checkerboard behind it, text drawn as dots (every third pixel), random dots and lines
+scribbled over it (``noise``, as on a captcha).  Real images rendered with a TrueType
+font at two sizes; one stop goes through the real gateway."""
 
 from __future__ import annotations
 
@@ -16,16 +17,36 @@ from hypothesis.extra.numpy import arrays
 
 from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.files import extract
-from dlp_proxy.files.ocr_clean import darkest_ink, long_runs
+from dlp_proxy.files.ocr_clean import ANGLE_STEP, darkest_ink, line_angles, long_runs, speckled
 from dlp_proxy.policy.testing import SSN
 from tests import filegen
 from tests.conftest import Gateway
 
-OVERLAYS = ("strike", "checker", "dotted")
+OVERLAYS = ("strike", "checker", "dotted", "noise")
 SIZES = (26, 34)
 
 
-def overlaid(text: str, px: int, overlay: str) -> bytes:
+def scribble(img: object, seed: int, lines: int = 12) -> None:
+    """Random dots and ``lines`` random black lines drawn over ``img`` (a Pillow image):
+    12 lines 1-2 px wide and dots 1 and 3 px wide over 3 % of the picture, or (more
+    than 12 lines) thin ones: 1 px lines and 1 px dots (the attack file noise.png had
+    40 thin lines at several angles)."""
+    from PIL import ImageDraw
+
+    rng = np.random.default_rng(seed)
+    draw = ImageDraw.Draw(img)  # type: ignore[arg-type]
+    w, h = img.size  # type: ignore[attr-defined]
+    thin = lines > 12
+    for _ in range(int(0.03 * w * h / 4)):
+        x, y, r = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(0, 1 if thin else 2))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=0)
+    for _ in range(lines):
+        x0, x1 = (int(v) for v in rng.integers(0, w, 2))
+        y0, y1 = (int(v) for v in rng.integers(0, h, 2))
+        draw.line((x0, y0, x1, y1), fill=0, width=int(rng.integers(1, 2 if thin else 3)))
+
+
+def overlaid(text: str, px: int, overlay: str, seed: int = 0, lines: int = 12) -> bytes:
     """``text`` black on white in DejaVuSans ``px`` px, with ``overlay`` drawn on it."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -43,6 +64,8 @@ def overlaid(text: str, px: int, overlay: str) -> bytes:
         top, bottom = draw.textbbox((10, px), text, font=font)[1::2]
         mid = (top + bottom) // 2
         draw.rectangle((0, mid - 1, w - 10, mid + 1), fill=0)
+    if overlay == "noise":
+        scribble(img, seed, lines)
     a = np.asarray(img).copy()
     if overlay == "dotted":
         yy, xx = np.indices(a.shape)
@@ -63,7 +86,7 @@ def _entities(detector: Engine, data: bytes) -> set[str]:
 
 
 @pytest.mark.parametrize("px", SIZES)
-@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("overlay", [o for o in OVERLAYS if o != "noise"])
 def test_overlaid_identifier_is_read(detector: Engine, overlay: str, px: int) -> None:
     assert "US_SSN" in _entities(detector, overlaid(f"Client SSN {SSN}", px, overlay))
 
@@ -75,6 +98,51 @@ def test_overlaid_text_without_identifier_finds_nothing(detector: Engine, overla
     ex = extract(data, filename="note.png")
     assert ex.segments, ex.problems  # the text is read (not "no-text")
     assert _entities(detector, data) == set()
+
+
+#: of 16 pictures (seeds 0-7 at 26 and 34 px), an SSN under random dots and lines is
+#: found in at least: measured 14 (12 lines) and 5 (40 thin lines); 11 and 1 before
+#: ``ocr_clean.without_noise``.  At 20 px, where strokes are as thin as the lines: 3 of 8
+#: (12 lines; none before).  A person reads all of them.
+NOISE_FOUND = {12: 13, 40: 4}
+
+
+@pytest.mark.parametrize("lines", sorted(NOISE_FOUND))
+def test_identifier_under_random_dots_and_lines_is_read(detector: Engine, lines: int) -> None:
+    found = [(px, seed) for px in SIZES for seed in range(8)
+             if "US_SSN" in _entities(detector, overlaid(f"Client SSN {SSN}", px, "noise", seed, lines))]
+    assert len(found) >= NOISE_FOUND[lines], found
+
+
+@pytest.mark.parametrize("lines", sorted(NOISE_FOUND))
+def test_random_dots_and_lines_over_text_without_identifier_find_nothing(detector: Engine, lines: int) -> None:
+    for px in SIZES:
+        for seed in range(4):
+            assert _entities(detector, overlaid("Client notes reviewed on Monday", px, "noise", seed, lines)) == set()
+
+
+def test_random_dots_and_lines_over_screenshots_only_are_speckled() -> None:
+    from PIL import Image
+
+    for px in (9, 12, 16, 26):
+        shot = Image.open(io.BytesIO(filegen.screenshot(filegen.screenshot_lines(ssn=SSN) * 4, px)))
+        assert not speckled(darkest_ink(shot.convert("L"))), px
+        scribble(shot, px)
+        assert speckled(darkest_ink(shot.convert("L"))), px
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 179), st.integers(1, 3))
+def test_line_angles_finds_a_line_drawn_at_any_angle(angle: int, width: int) -> None:
+    from math import cos, radians, sin
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (240, 240), 255)
+    dx, dy = 100 * cos(radians(angle)), 100 * sin(radians(angle))  # rows grow downwards
+    ImageDraw.Draw(img).line((120 - dx, 120 - dy, 120 + dx, 120 + dy), fill=0, width=width)
+    found = line_angles(darkest_ink(img), 120)[0]
+    assert min(abs(found - angle), 180 - abs(found - angle)) <= ANGLE_STEP
 
 
 def test_overlaid_identifier_is_stopped_by_the_gateway(gateway: Gateway) -> None:

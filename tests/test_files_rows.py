@@ -34,6 +34,12 @@ DIRTY: dict[str, Callable[[], bytes]] = {
                                                       {"B2": '0"-"', "C2": '0"-"'}),
     "xlsx-format-literals-slash": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 536, 22, 8710]],
                                                             {"B2": '0"/"', "C2": '0"/"'}),
+    # ... and before them: Excel shows 536 -22 -8710 (a stored 22 shown as -22 is no negative
+    # number), and 536 from a stored 36 under "5"00
+    "xlsx-format-literals-before": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 536, 22, 8710]],
+                                                             {"C2": '"-"0', "D2": '"-"0'}),
+    "xlsx-format-literals-before-digits": lambda: filegen.xlsx_rows([["Client", "Ann"], ["SSN", 36, 22, 8710]],
+                                                                    {"B2": '"5"00', "C2": '"-"00', "D2": '"-"0000'}),
     "xlsx-row-label-below-header": lambda: filegen.xlsx_rows([["Field", "Value"], ["Name", "Ann"],
                                                               ["Tax id (SSN)", 536228710]]),
     "md": lambda: b"# Client\n\n| Field | A | B | C |\n|---|---|---|---|\n| Name | Ann | x | y |\n"
@@ -47,6 +53,9 @@ CLEAN: dict[str, Callable[[], bytes]] = {
     "docx": lambda: filegen.docx_table(ACROSS_ROWS),
     "pptx": lambda: filegen.pptx_table(ACROSS_ROWS),
     "xlsx": lambda: filegen.xlsx_rows([["Ticket", "Qty", "Ref"], ["T-88812", 100, 536], [22, 8710, "settled"]]),
+    # a negative number under a format whose negative section shows "-" (a sign, not a literal)
+    "xlsx-negative-section": lambda: filegen.xlsx_rows([["Total", "Qty", "Adj"], ["Desk", 4500000, -10]],
+                                                       {"C2": '0;"-"0'}),
     "md": lambda: b"| Ticket | Qty | Ref |\n|---|---|---|\n| T-88812 | 100 | 536 |\n| 22 | 8710 | settled |\n",
     "html": lambda: b"<table><tr><td>T-88812</td><td>100</td><td>536</td></tr>"
                     b"<tr><td>22</td><td>8710</td><td>settled</td></tr></table>",

@@ -138,7 +138,7 @@ def test_mix_blotter_reads_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 FORMATS = ["General", "0", "000-00-0000", "#,##0.00", "yyyy-mm-dd", "@", '"acct "00000', "0.00;(0.00)",
-           "[<=9999999]###-####;(###) ###-####", "0%", "#,##0,", "\\A\\-0", ""]
+           "[<=9999999]###-####;(###) ###-####", "0%", "#,##0,", "\\A\\-0", "", "\"-\"0"]
 TEXTS = st.one_of(
     st.sampled_from(["536", "22", "8710", SSN_DIGITS, synth.SSN, "SSN", "Account", "type", "Field", "x\ny",
                      'say "hi"', "a\tb", " 12 ", "²³", "٣٤٥", "١٢٣٤٥٦٧٨", "=A1", "T-1", "", "  ", "ACC-00001",

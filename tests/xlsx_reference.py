@@ -1,8 +1,8 @@
 """The XLSX sheet reading of commit 69aa853, frozen: the oracle of the differential
 tests (tests/test_files_xlsx_fast.py) that the faster reader in dlp_proxy/files/ooxml.py
 reads every sheet exactly as this one did (same segments, same locations, same order).
-Do not edit: it is the reference, not code in use (one amendment, marked: a deliberate
-change of what a number format shows)."""
+Do not edit: it is the reference, not code in use (two amendments, marked: deliberate
+changes of what a number format shows)."""
 
 # ruff: noqa
 # mypy: ignore-errors
@@ -187,6 +187,21 @@ MAX_CELLS = 256
 SEP = " | "
 
 
+# amended (issue 19): separators a number format's literal shows before the digits of a
+# cell storing a number >= 0 are no sign: "-"0 shows 22 as -22, a group cell once dropped
+def _literal_lead(stored: str, shown: str) -> str:
+    m = re.match(r"[-\u2010-\u2015./:(]{1,2}(?=[0-9])", shown)
+    if m is None:
+        return shown
+    for line in stored.split("\n"):
+        try:
+            value = float(line)
+        except ValueError:
+            continue
+        return shown[m.end():] if value >= 0 else shown
+    return shown
+
+
 def _is_group(cell: str) -> bool:
     return bool(_GROUP_CELL.fullmatch(cell))
 
@@ -276,7 +291,8 @@ def _sheet_cells(
                 column = m.group(1) if m else ""
                 has_digit = any(ch.isdigit() for ch in text)
                 if m and shown:
-                    row_cells.append((_col_index(column), shown))
+                    # amended (issue 19): a number cell's format literal before its digits
+                    row_cells.append((_col_index(column), _literal_lead(text, shown)))
                 labels: list[str] = []
                 if header_row:
                     row_has_digit = row_has_digit or has_digit
@@ -434,7 +450,8 @@ def _sheet_table(
             column = m.group(1) if m else col_letters(col)
             has_digit = any(ch.isdigit() for ch in text)
             if shown:
-                row_cells.append((col, shown))
+                # amended (issue 19): a number cell's format literal before its digits
+                row_cells.append((col, _literal_lead(text, shown)))
             if header_row:
                 row_has_digit = row_has_digit or has_digit
                 if _is_label(shown):

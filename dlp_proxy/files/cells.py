@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -109,6 +109,30 @@ def _code_sections(code: str) -> tuple[str, ...]:
     return tuple(_sections(code))
 
 
+def _section_tokens(plain: str) -> Iterator[tuple[bool, str]]:
+    """A format section (brackets removed) as (literal, text) tokens: literal text
+    (``"..."``, ``\\x``, the padding ``_x`` as a blank, the fill ``*x`` as one x: at least
+    one x is shown, ``000*-00-0000`` shows ``536-22-8710`` in a narrow cell) as
+    (True, text), every other character as (False, character)."""
+    i = 0
+    while i < len(plain):
+        ch = plain[i]
+        if ch == '"':
+            end = plain.find('"', i + 1)
+            end = len(plain) if end < 0 else end
+            yield True, plain[i + 1 : end]
+            i = end + 1
+        elif ch == "\\" and i + 1 < len(plain):
+            yield True, plain[i + 1]
+            i += 2
+        elif ch in "_*" and i + 1 < len(plain):
+            yield True, " " if ch == "_" else plain[i + 1]
+            i += 2
+        else:
+            yield False, ch
+            i += 1
+
+
 @functools.lru_cache(maxsize=512)
 def _layout(section: str) -> Layout | str | None:
     """What ``format_number`` needs of a format section, whatever the value (read once
@@ -119,34 +143,15 @@ def _layout(section: str) -> Layout | str | None:
     if _DATE_LETTERS.search(unquoted) or "%" in unquoted or "/" in unquoted or "@" in unquoted:
         return None
     tokens: list[tuple[str, str]] = []  # ("p", placeholder) | ("t", literal) | ("." , "") | ("," , "")
-    i = 0
-    while i < len(plain):
-        ch = plain[i]
-        if ch == '"':
-            end = plain.find('"', i + 1)
-            end = len(plain) if end < 0 else end
-            tokens.append(("t", plain[i + 1 : end]))
-            i = end + 1
-            continue
-        if ch == "\\" and i + 1 < len(plain):
-            tokens.append(("t", plain[i + 1]))
-            i += 2
-            continue
-        if ch in "_*" and i + 1 < len(plain):
-            # ``_x`` pads to x's width; ``*x`` repeats x to fill the cell: at least one x
-            # is shown (``000*-00-0000`` shows ``536-22-8710`` in a narrow cell)
-            tokens.append(("t", " " if ch == "_" else plain[i + 1]))
-            i += 2
-            continue
-        if ch in "0#?":
+    for literal, ch in _section_tokens(plain):
+        if literal:
+            tokens.append(("t", ch))
+        elif ch in "0#?":
             tokens.append(("p", ch))
-        elif ch == ".":
-            tokens.append((".", ""))
-        elif ch == ",":
-            tokens.append((",", ""))
+        elif ch in ".,":
+            tokens.append((ch, ""))
         else:
             tokens.append(("t", ch))
-        i += 1
     if not any(k == "p" for k, _ in tokens):
         return "".join(t for k, t in tokens if k == "t")  # a format of text only
     point = next((n for n, (k, _) in enumerate(tokens) if k == "."), len(tokens))
@@ -244,27 +249,7 @@ def format_text(text: str, code: str) -> str | None:
     section = _text_section(code)
     if section is None:
         return None
-    out: list[str] = []
-    plain = _BRACKET.sub("", section)
-    i = 0
-    while i < len(plain):
-        ch = plain[i]
-        if ch == '"':
-            end = plain.find('"', i + 1)
-            end = len(plain) if end < 0 else end
-            out.append(plain[i + 1 : end])
-            i = end + 1
-            continue
-        if ch == "\\" and i + 1 < len(plain):
-            out.append(plain[i + 1])
-            i += 2
-            continue
-        if ch in "_*" and i + 1 < len(plain):  # padding to a char's width / repeat fill (one x)
-            out.append(" " if ch == "_" else plain[i + 1])
-            i += 2
-            continue
-        out.append(text if ch == "@" else ch)
-        i += 1
+    out = [text if ch == "@" and not literal else ch for literal, ch in _section_tokens(_BRACKET.sub("", section))]
     shown = "".join(out)[:MAX_RESULT]
     return None if shown == text else shown
 

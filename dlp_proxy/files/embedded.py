@@ -50,46 +50,17 @@ def extract_data_uris(text: str, ctx: Ctx) -> None:
 
 
 def rtf_pictures(raw: str) -> list[bytes]:
-    """The picture data of every RTF ``{\\pict ...}`` group (hex, as Word writes it),
-    except the ``\\nonshppict`` fallback copy of a picture already given."""
-    out: list[bytes] = []
-    for m in re.finditer(r"\{\s*\\pict\b", raw):
-        # the group up to its closing brace, nested groups (\picprop, \bliptag) left out
-        depth, pos = 1, m.end()
-        parts: list[str] = []
-        start = pos
-        while pos < len(raw) and depth:
-            ch = raw[pos]
-            if ch == "\\" and pos + 1 < len(raw) and raw[pos + 1] in "{}\\":
-                pos += 2
-                continue
-            if ch == "{":
-                if depth == 1:
-                    parts.append(raw[start:pos])
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 1:
-                    start = pos + 1
-                elif depth == 0:
-                    parts.append(raw[start:pos])
-            pos += 1
-        before = raw[max(0, m.start() - 400) : m.start()]
-        if re.search(r"\\nonshppict\b[^{}]*$", before):
-            continue
-        body = re.sub(r"\\[a-zA-Z]+-?\d* ?", "", "".join(parts))
-        digits = re.sub(r"[^0-9a-fA-F]", "", body)
-        if len(digits) % 2:
-            digits = digits[:-1]
-        if digits:
-            out.append(bytes.fromhex(digits))
-    return out
+    """The picture data of every RTF ``{\\pict ...}`` group (hex as Word writes it, or
+    ``\\binN`` bytes), except the ``\\nonshppict`` fallback copy of a picture already
+    given (``rtf.read``)."""
+    from dlp_proxy.files import rtf
+
+    return rtf.read(raw).pictures
 
 
-def extract_rtf_pictures(raw: str, ctx: Ctx) -> None:
-    if "\\pict" not in raw:
-        return
-    for number, blob in enumerate(rtf_pictures(raw), 1):
+def extract_rtf_pictures(pictures: list[bytes], ctx: Ctx) -> None:
+    """Each picture of an RTF file (``rtf_pictures``) read as a file of its own."""
+    for number, blob in enumerate(pictures, 1):
         where = f"image=pict-{number}"
         if not ctx.budget.take_entry(ctx.loc(where)):
             return

@@ -1,14 +1,14 @@
 """Images (PNG, JPEG, GIF, WebP, BMP, Netpbm, XBM, every page of a TIFF, HEIC, every
 distinct frame of an animated GIF, PNG or WebP, and any other raster Pillow opens):
 decoded within the pixel limit, then read by the OCR engine (``ocr.py``); a picture with
-transparency over white and by its alpha channel (``views``)."""
+transparency over white and by its alpha channel (``ocr.frame_views``)."""
 
 from __future__ import annotations
 
 import io
 from typing import TYPE_CHECKING, Any
 
-from dlp_proxy.files.ocr import GREY_MODES, grey_and_colour, ocr_image
+from dlp_proxy.files.ocr import read_frame
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -110,51 +110,6 @@ def extract_metadata(data: bytes, ctx: Ctx, img: Any | None) -> None:
         ctx.add("metadata", "\n".join(parts))
     if hidden:
         binary_strings(hidden, ctx.budget, ctx.loc("metadata/strings"))
-
-
-def _has_alpha(img: Any) -> bool:
-    return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in (img.info or {})
-
-
-def views(img: Any) -> list[tuple[str, Any, Any | None]]:
-    """The pictures of one frame OCR reads: ``(suffix, grey, colour or None)``.
-
-    A picture with transparency is shown on the viewer's background, white in a light
-    theme and dark in a dark one: it is read composited over white, and its alpha
-    channel is read as a picture of its own (opaque = ink), which shows whatever is
-    drawn on the transparent parts whatever its colour (black text on a transparent
-    black background, white text on a transparent white one)."""
-    from PIL import Image, ImageOps
-
-    if not _has_alpha(img):
-        return [("", *grey_and_colour(img))]
-    rgba = img.convert("RGBA")
-    alpha = rgba.getchannel("A")
-    low, high = alpha.getextrema()
-    grey_only = img.mode in GREY_MODES or img.mode in ("LA", "La")
-    if low == 255:
-        return [("", *grey_and_colour(rgba.convert("L") if grey_only else rgba.convert("RGB")))]
-    white = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    out: list[tuple[str, Any, Any | None]] = [
-        ("", *grey_and_colour(white.convert("L") if grey_only else white.convert("RGB")))]
-    if high > low:
-        out.append(("/alpha", ImageOps.invert(alpha), None))
-    return out
-
-
-def read_frame(img: Any, ctx: Ctx, where: str) -> None:
-    """OCR every view (``views``) of one decoded frame at ``where``: ``no-text`` only
-    when no view had text."""
-    budget = ctx.budget
-    problems_before = len(budget.problems)
-    segments_before = len(budget.segments)
-    for suffix, gray, colour in views(img):
-        ocr_image(gray, ctx, where + suffix, colour)
-    if any(code == "no-text" for code, _ in budget.problems[problems_before:]):
-        budget.problems[problems_before:] = [
-            (code, loc) for code, loc in budget.problems[problems_before:] if code != "no-text"]
-        if len(budget.segments) == segments_before:
-            ctx.problem("no-text", where)
 
 
 def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub: str = "ocr") -> None:

@@ -187,8 +187,13 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
     picture in RGB when it has colour), by local contrast (gradient and rainbow
     backgrounds), and with a median filter, which removes dots and thin lines drawn
     over text (a busy background hides text from Tesseract's first pass), and last
-    mirrored (mirrored text)."""
+    mirrored (mirrored text).  A flat picture whose best reading still has a low
+    confidence, or that has dots scattered over it, is also read without the long
+    lines and dots scribbled over it (``ocr_clean.without_noise``), that reading kept
+    beside the best one when it beats it."""
     from PIL import Image
+
+    from dlp_proxy.files import ocr_clean
 
     if not may_have_text(gray, colour):
         ctx.problem("no-text", sub)
@@ -253,6 +258,12 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
                 break
         # still partial: an overlay or texture may hide the rest (ocr_clean)
         best, best_at = _clean_readings(api, gray, colour, ctx, sub, cap, best, best_at, overlays_only=True)
+    # dots and lines scribbled over the text (ocr_clean.without_noise): kept beside the
+    # best reading when it beats it
+    noise: _Reading | None = None
+    cleaned = ocr_clean.without_noise(gray, weak=best.conf < LOW_CONFIDENCE)
+    if cleaned is not None:
+        noise = _recognize(api, cleaned, ctx, f"{sub}/clean/noise", retry=cap)
     w, h = base.size
     upscaled: _Reading | None = None
     room = min(ctx.limits.ocr_max_seconds - ctx.budget.ocr_seconds, ctx.budget.remaining_seconds() / 2)
@@ -260,7 +271,7 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
             and 4 * first_seconds <= room):  # four times the pixels: about four times the time
         upscaled = _recognize(api, base.resize((2 * w, 2 * h), Image.Resampling.LANCZOS), ctx,
                               f"{sub}/upscaled", retry=cap)
-    _keep(ctx, sub, first, best_at, best, upscaled)
+    _keep(ctx, sub, first, best_at, best, upscaled, noise)
 
 
 def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str, cap: float,
@@ -417,10 +428,12 @@ def _beats(reading: _Reading, best: _Reading) -> bool:
 
 
 def _keep(ctx: Ctx, sub: str, first: _Reading, best_at: str, best: _Reading,
-          upscaled: _Reading | None = None) -> None:
+          upscaled: _Reading | None = None, noise: _Reading | None = None) -> None:
     kept = [(sub, first.text)] if not first.empty else []
     if best is not first:
         kept.append((best_at, best.text))
+    if noise is not None and _more(noise, best):
+        kept.append((f"{sub}/clean/noise", noise.text))
     if upscaled is not None and not upscaled.empty:
         kept.append((f"{sub}/upscaled", upscaled.text))
     if not kept:
@@ -542,3 +555,48 @@ def read_block(image: Any, ctx: Ctx) -> str | None:
             pass
     budget.check_time()
     return text
+
+
+def _has_alpha(img: Any) -> bool:
+    return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in (img.info or {})
+
+
+def frame_views(img: Any) -> list[tuple[str, Any, Any | None]]:
+    """The pictures of one frame OCR reads: ``(suffix, grey, colour or None)``.
+
+    A picture with transparency is shown on the viewer's background, white in a light
+    theme and dark in a dark one: it is read composited over white, and its alpha
+    channel is read as a picture of its own (opaque = ink), which shows whatever is
+    drawn on the transparent parts whatever its colour (black text on a transparent
+    black background, white text on a transparent white one)."""
+    from PIL import Image, ImageOps
+
+    if not _has_alpha(img):
+        return [("", *grey_and_colour(img))]
+    rgba = img.convert("RGBA")
+    alpha = rgba.getchannel("A")
+    low, high = alpha.getextrema()
+    grey_only = img.mode in GREY_MODES or img.mode in ("LA", "La")
+    if low == 255:
+        return [("", *grey_and_colour(rgba.convert("L") if grey_only else rgba.convert("RGB")))]
+    white = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    out: list[tuple[str, Any, Any | None]] = [
+        ("", *grey_and_colour(white.convert("L") if grey_only else white.convert("RGB")))]
+    if high > low:
+        out.append(("/alpha", ImageOps.invert(alpha), None))
+    return out
+
+
+def read_frame(img: Any, ctx: Ctx, where: str) -> None:
+    """OCR every view (``frame_views``) of one decoded frame at ``where``: ``no-text`` only
+    when no view had text."""
+    budget = ctx.budget
+    problems_before = len(budget.problems)
+    segments_before = len(budget.segments)
+    for suffix, gray, colour in frame_views(img):
+        ocr_image(gray, ctx, where + suffix, colour)
+    if any(code == "no-text" for code, _ in budget.problems[problems_before:]):
+        budget.problems[problems_before:] = [
+            (code, loc) for code, loc in budget.problems[problems_before:] if code != "no-text"]
+        if len(budget.segments) == segments_before:
+            ctx.problem("no-text", where)

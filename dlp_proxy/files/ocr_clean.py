@@ -8,10 +8,17 @@ Each view is ink black on white, made with numpy and Pillow only:
 - ``lines``: long horizontal and vertical ink runs removed (a line struck through the
   text, underlines, table rules), strokes the line cut through joined again;
 - ``closed``: the ink dilated by one pixel: text drawn as dots (halftone, dot matrix,
-  every third pixel) becomes solid strokes.
+  every third pixel) becomes solid strokes;
+- ``noise``: long straight lines at any angle removed (``without_noise``: random
+  lines and dots drawn over the text, as on a captcha), strokes the lines cut through
+  joined again, then a 3 x 3 median filter for the dots.
 
-``ocr._clean_readings`` reads them (one OCR pass each) only while the readings so far
-are weak (no text, a low confidence, or too few characters for the picture's ink).
+``ocr._clean_readings`` reads the first three (one OCR pass each) only while the
+readings so far are weak (no text, a low confidence, or too few characters for the
+picture's ink).  ``noise`` is read by ``ocr.ocr_image`` after the other retries when
+the best reading's confidence is under 60 or the picture is ``speckled`` (dots
+scattered over it, where a median-filtered reading can pass for a good one), and kept
+beside the best reading when it beats it.
 """
 
 from __future__ import annotations
@@ -30,6 +37,32 @@ MIN_LINE_PX = 40
 #: a removed line pixel with ink within this many pixels on both sides across the line
 #: was part of a stroke the line crossed: kept
 REPAIR_PX = 4
+#: line angles are looked for in steps of this many degrees (a line half a degree off
+#: its step drifts by one pixel every 115 px; 2 degrees missed 1 px lines) ...
+ANGLE_STEP = 1
+#: ... at most this many of them (the angles with the most ink on one straight line,
+#: each the most of the angles within 2 steps of it; 24 left some of 40 lines) ...
+MAX_ANGLES = 64
+#: ... on at most this many ink pixels (a bigger picture's ink is sampled): the vote
+#: costs about this many times 90 angles
+HOUGH_POINTS = 10_000
+#: ``without_noise`` turns the picture for each direction with a line and back (~50 ms
+#: a megapixel): for at most this many pixels in all (~0.2 s; a 40,000 pixel picture
+#: gets every direction, a 1 MP one the 4 with the most ink)
+TURNED_PIXELS = 2_000_000
+#: a pixel of the picture turned (bilinear) with at least this much of an ink pixel in
+#: it is ink: a 1 px line turned by an odd angle stays unbroken (at 128 it fell apart
+#: into runs shorter than a line; measured: 5 of 24 pictures with 40 thin lines read
+#: against 1)
+TURNED_INK = 32
+#: a speck: ink within ``SPECK_PX`` pixels of a pixel with no ink one pixel further out
+SPECK_PX = 2
+#: a picture is speckled (dots scattered over it) when its specks' pixels are at least
+#: this share of its ink and of the whole picture (measured: 3-7 % of the ink and
+#: 0.5-0.9 % of the picture for random dots and lines over 20-34 px text; at most 0.23 %
+#: of the ink and 0.04 % of the picture for screenshots of text at 9-26 px, whose specks
+#: are dots on i and j, full stops and colons)
+SPECKS_OF_INK, SPECKS_OF_PICTURE = 0.01, 0.002
 
 
 def darkest_ink(gray: Any) -> Any:
@@ -79,23 +112,116 @@ def long_runs(ink: Any, length: int, axis: int) -> Any:
 def without_lines(gray: Any) -> Any:
     """The darkest ink without its long horizontal and vertical lines; a line pixel
     with ink on both sides across the line (a stroke it crossed) is kept."""
-    import numpy as np
 
     ink = darkest_ink(gray)
     length = max(MIN_LINE_PX, min(gray.size) // 2)
     horizontal, vertical = long_runs(ink, length, 1), long_runs(ink, length, 0)
     left = ink & ~(horizontal | vertical)
     for line, axis in ((horizontal, 0), (vertical, 1)):
-        before, after = np.zeros_like(left), np.zeros_like(left)
-        for k in range(1, REPAIR_PX + 1):
-            if axis == 0:
-                before[k:] |= left[:-k]
-                after[:-k] |= left[k:]
-            else:
-                before[:, k:] |= left[:, :-k]
-                after[:, :-k] |= left[:, k:]
-        left |= line & before & after
+        left |= _repaired(line, left, axis)
     return _image(left)
+
+
+def _repaired(line: Any, left: Any, axis: int) -> Any:
+    """The pixels of ``line`` (lines across ``axis``: 0, level lines) to keep: those
+    with ink of ``left`` (the ink that is no line) within ``REPAIR_PX`` on both sides
+    across the line (a stroke the line crossed)."""
+    import numpy as np
+
+    before, after = np.zeros_like(left), np.zeros_like(left)
+    for k in range(1, REPAIR_PX + 1):
+        if axis == 0:
+            before[k:] |= left[:-k]
+            after[:-k] |= left[k:]
+        else:
+            before[:, k:] |= left[:, :-k]
+            after[:, :-k] |= left[:, k:]
+    return line & before & after
+
+
+def line_angles(ink: Any, length: int) -> list[int]:
+    """The directions (degrees clockwise from the x axis, rows growing downwards; 0-178 in steps of
+    ``ANGLE_STEP``) in which ``ink`` may hold a straight line of ``length`` pixels: a
+    Hough vote (each ink pixel for every line through it), the ``MAX_ANGLES``
+    directions whose best line has at least half of ``length``, most ink first."""
+    import numpy as np
+
+    ys, xs = np.nonzero(ink)
+    if not len(xs):
+        return []
+    stride = max(1, len(xs) // HOUGH_POINTS)
+    ys, xs = ys[::stride], xs[::stride]
+    normals = np.deg2rad(np.arange(0, 180, ANGLE_STEP))
+    diag = int(np.hypot(*ink.shape)) + 1
+    rho = np.rint(np.outer(xs, np.cos(normals)) + np.outer(ys, np.sin(normals))).astype(np.int64) + diag
+    rho += (2 * diag + 1) * np.arange(len(normals))[None, :]
+    votes = np.bincount(rho.ravel(), minlength=(2 * diag + 1) * len(normals)).reshape(len(normals), -1)
+    peak = votes.max(axis=1) * stride
+    # one line votes for the angles next to its own too: only the most of them counts
+    top = np.max([np.roll(peak, k) for k in range(-2, 3)], axis=0)
+    order = [int(i) for i in np.argsort(-peak, kind="stable") if peak[i] == top[i] and peak[i] >= length // 2]
+    # a line's normal at n degrees: the line runs at n + 90 (image rows grow downwards)
+    return [(i * ANGLE_STEP + 90) % 180 for i in order[:MAX_ANGLES]]
+
+
+def _box_sums(ink: Any, radius: int) -> Any:
+    """For each pixel, the ink in the square of side ``2 * radius + 1`` around it."""
+    import numpy as np
+
+    h, w = ink.shape
+    n = 2 * radius + 1
+    c = np.zeros((h + n, w + n), dtype=np.int32)
+    c[radius + 1:radius + 1 + h, radius + 1:radius + 1 + w] = ink
+    np.cumsum(c, axis=0, out=c)
+    np.cumsum(c, axis=1, out=c)
+    return c[n:, n:] - c[:-n, n:] - c[n:, :-n] + c[:-n, :-n]
+
+
+def speckled(ink: Any) -> bool:
+    """Dots scattered over the picture: enough ink pixels (``SPECKS_OF_INK``,
+    ``SPECKS_OF_PICTURE``) lie in specks, blobs no wider than ``SPECK_PX`` pixels either
+    way from them with no ink one pixel further out."""
+    import numpy as np
+
+    if not ink.any():
+        return False
+    specks = int(np.count_nonzero(ink & (_box_sums(ink, SPECK_PX + 1) == _box_sums(ink, SPECK_PX))))
+    return specks >= SPECKS_OF_INK * int(np.count_nonzero(ink)) and specks >= SPECKS_OF_PICTURE * ink.size
+
+
+def without_noise(gray: Any, *, weak: bool = True) -> Any | None:
+    """A picture scribbled over with dots and lines (as a captcha is), cleaned: the
+    darkest ink without its long straight lines at any angle (strokes they crossed
+    kept, as in ``without_lines``), median-filtered (the dots).  None when it has no
+    such line and is not ``speckled``, or when the readings so far are not ``weak``
+    and it is not ``speckled`` (a screenshot read well costs no turning)."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    ink = darkest_ink(gray)
+    dotted = speckled(ink)
+    if not (weak or dotted):
+        return None
+    h, w = ink.shape
+    length = max(MIN_LINE_PX, min(gray.size) // 2)
+    picture = Image.fromarray(ink.astype(np.uint8) * 255)
+    removed = np.zeros_like(ink)
+    turns = max(1, TURNED_PIXELS // ink.size)
+    for angle in line_angles(ink, length)[:turns]:
+        # a line at ``angle`` (clockwise on screen: rows grow downwards) is level once
+        # turned that much counter-clockwise (``Image.rotate``)
+        level = np.asarray(picture.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)) >= TURNED_INK
+        runs = long_runs(level, length, 1)
+        if not runs.any():
+            continue
+        gone = runs & ~_repaired(runs, level & ~runs, 0)
+        back = np.asarray(Image.fromarray(gone.astype(np.uint8) * 255)
+                          .rotate(-angle, resample=Image.Resampling.BILINEAR, expand=True))
+        top, left = (back.shape[0] - h) // 2, (back.shape[1] - w) // 2
+        removed |= back[top:top + h, left:left + w] > 0
+    if not (dotted or removed.any()):
+        return None
+    return _image(ink & ~removed).filter(ImageFilter.MedianFilter(3))
 
 
 def views(gray: Any) -> Iterator[tuple[str, Any]]:

@@ -242,35 +242,88 @@ def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None) -> None:
 _ODF_READ = frozenset({"p", "h", "span", "a", "s", "tab", "line-break"})
 
 
+#: a ``style:map`` condition on the value (``value()>=0``), as ``cells`` reads a section's
+_MAP_CONDITION = re.compile(r"\s*value\(\)\s*(<=|>=|!=|<>|=|<|>)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
+#: number styles whose children are read: their literals, number and currency symbol
+_NUMBER_STYLES = frozenset({"number-style", "currency-style"})
+
+
+def _literal(text: str) -> str:
+    """``text`` as literal text of a spreadsheet number format (quoted; a quote escaped)."""
+    return '\\"'.join(f'"{piece}"' if piece else "" for piece in text.split('"'))
+
+
+def _number_code(number: Any) -> str | None:
+    """A ``number:number`` element as number format placeholders: ``min-integer-digits``
+    zeros, its ``number:embedded-text`` literals between the digits (``position``: how
+    many digits stand right of it; LibreOffice writes ``000-00-0000`` this way), digit
+    grouping, ``decimal-places``.  None when its attributes are no numbers."""
+    attrs = {local(k): v for k, v in number.attrib.items()}
+    try:
+        digits = min(int(attrs.get("min-integer-digits", "1") or 1), 32)
+        decimals = min(int(attrs.get("decimal-places", "0") or 0), 32)
+        embedded = [(min(int(next((v for k, v in e.attrib.items() if local(k) == "position"), "0") or 0), 64),
+                     "".join(e.itertext()))
+                    for e in number if isinstance(e.tag, str) and local(e.tag) == "embedded-text"]
+    except ValueError:
+        return None
+    # a text at a position past the minimum digits stands between optional digits (#):
+    # shown whatever the value, the value's further digits left of it (as Excel's #-0)
+    width = max(digits, 1, *(p + 1 for p, _ in embedded))
+    out: list[str] = []  # right to left
+    for i in range(width):
+        out.extend(_literal(t) for p, t in reversed(embedded) if p == i)
+        out.append("0" if i < max(digits, 1) else "#")
+    code = "".join(reversed(out))
+    if attrs.get("grouping") == "true" and not embedded:
+        code = "#,##" + code
+    return code + ("." + "0" * decimals if decimals else "")
+
+
 def _number_styles(*roots: Any) -> dict[str, str]:
     """Cell style name -> the spreadsheet number format code of its data style
-    (``number:number-style``: its ``number:text`` literals and ``number:number`` digits,
-    ``min-integer-digits`` zeros), for ``cells.format_number``."""
+    (``number:number-style`` or ``number:currency-style``: its ``number:text`` literals,
+    ``number:number`` digits (``_number_code``), fill character and currency symbol, in
+    order; ``style:text-properties`` changes no text), for ``cells.format_number``.  A
+    style whose ``style:map`` elements apply another style when the value meets a
+    condition (``value()>=0``) gets those styles' codes as conditional sections in front
+    of its own (the first two, as Excel's ``[>=0]...;...``).  A style with anything else
+    (scientific, fraction) has no code: its value is read as stored."""
     codes: dict[str, str] = {}
+    maps: dict[str, list[tuple[str, str, str]]] = {}  # style -> (operator, number, applied style)
     for root in roots:
         if root is None:
             continue
-        for el in root.iter("{*}number-style"):
+        for el in root.iter():
+            if not isinstance(el.tag, str) or local(el.tag) not in _NUMBER_STYLES:
+                continue
             name = next((v for k, v in el.attrib.items() if local(k) == "name"), "")
             code: list[str] = []
             for child in el:
                 tag = local(child.tag) if isinstance(child.tag, str) else ""
-                if tag == "text":
-                    code.append('"' + (child.text or "").replace('"', "") + '"')
+                if tag in ("text", "fill-character", "currency-symbol"):
+                    code.append(_literal("".join(child.itertext())))
                 elif tag == "number":
-                    attrs = {local(k): v for k, v in child.attrib.items()}
-                    try:
-                        digits = min(int(attrs.get("min-integer-digits", "1") or 1), 32)
-                        decimals = min(int(attrs.get("decimal-places", "0") or 0), 32)
-                    except ValueError:
+                    number = _number_code(child)
+                    if number is None:
                         code = []
                         break
-                    code.append("0" * max(digits, 1) + ("." + "0" * decimals if decimals else ""))
-                else:
+                    code.append(number)
+                elif tag == "map":
+                    attrs = {local(k): v for k, v in child.attrib.items()}
+                    m = _MAP_CONDITION.match(attrs.get("condition", ""))
+                    if m and attrs.get("apply-style-name"):
+                        op = "<>" if m.group(1) == "!=" else m.group(1)
+                        maps.setdefault(name, []).append((op, m.group(2), attrs["apply-style-name"]))
+                elif tag not in ("text-properties", ""):
                     code = []
                     break
-            if name and code and any(not c.startswith('"') for c in code):
+            if name and code:
                 codes[name] = "".join(code)
+    for name, conditions in maps.items():
+        sections = [f"[{op}{limit}]{codes[applied]}" for op, limit, applied in conditions if applied in codes][:2]
+        if sections and name in codes:
+            codes[name] = ";".join([*sections, codes[name]])
     out: dict[str, str] = {}
     for root in roots:
         if root is None:

@@ -28,7 +28,7 @@ from dlp_proxy.files.cells import (
     formula_values,
 )
 from dlp_proxy.files.limits import TimeUp
-from dlp_proxy.files.rows import split_row
+from dlp_proxy.files.rows import literal_lead, split_row
 from dlp_proxy.files.xmltext import local, parse, unread_text
 
 if TYPE_CHECKING:
@@ -937,7 +937,7 @@ def _sheet_cells(
                 column = m.group(1) if m else ""
                 has_digit = any(ch.isdigit() for ch in text)
                 if m and shown:
-                    row_cells.append((_col_index(column), shown))
+                    row_cells.append((_col_index(column), literal_lead(text, shown)))
                 labels: list[str] = []
                 if header_row:
                     row_has_digit = row_has_digit or has_digit
@@ -1129,7 +1129,7 @@ def _sheet_table(
                 continue
             has_digit = _ASCII_DIGIT.search(text) is not None if text.isascii() else _has_digit(text)
             if shown:
-                row_cells.append((col, shown))
+                row_cells.append((col, literal_lead(text, shown)))
             if header_row:
                 row_has_digit = row_has_digit or has_digit
                 if _is_label(shown):

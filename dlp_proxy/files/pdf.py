@@ -187,8 +187,11 @@ MIN_IMAGE_SIDE = 32
 
 def _ocr_page(page: Any, loc: str, ctx: Ctx) -> bool:
     """OCR the images of an image-only page (sizes checked before anything is decoded);
-    True when every page image worth reading was read."""
-    from dlp_proxy.files.ocr import grey_and_colour, ocr_image
+    True when every page image worth reading was read.  An image with a soft mask
+    (``/SMask``: pypdf gives it an alpha channel) is read as drawn on the white page and
+    by its mask (``ocr.read_frame``): text drawn by the mask alone, over an image of one
+    colour, shows only there."""
+    from dlp_proxy.files.ocr import read_frame
 
     res: Any = page.get("/Resources")
     res = res.get_object() if res is not None else None
@@ -210,8 +213,7 @@ def _ocr_page(page: Any, loc: str, ctx: Ctx) -> bool:
             complete = False
             continue
         ctx.budget.check_time()
-        gray, colour = grey_and_colour(page.images[name].image)
-        ocr_image(gray, ctx, sub, colour)
+        read_frame(page.images[name].image, ctx, sub)
     if len(images) > MAX_IMAGES_PER_PAGE:
         ctx.problem("ocr-limit", f"{loc}/ocr")
         complete = False

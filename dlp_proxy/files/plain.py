@@ -228,12 +228,15 @@ def extract_rtf(data: bytes, ctx: Ctx, kind: str = "rtf", name: str = "") -> Non
         if not ctx.add(loc, block):
             return
     # striprtf drops the contents of destinations such as {\*\...} (annotations,
-    # hidden fields); a crude pass over the raw control-word-free text keeps them.
-    stripped = re.sub(r"\\[a-z]+-?\d* ?|[{}]", " ", raw)
-    stripped = re.sub(r"\\'([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), stripped)
-    stripped = re.sub(r"\s+", " ", stripped)
-    ctx.add("raw", stripped)
+    # hidden fields) and reads \bin data as text; the reading of rtf.read keeps the
+    # first and skips the second (and decodes \u characters whatever striprtf made of
+    # the groups around them)
+    from dlp_proxy.files import rtf
+
+    reading = rtf.read(raw, ctx.budget.check_time)
+    lines = (" ".join(line.split()) for line in reading.text.split("\n"))
+    ctx.add("raw", "\n".join(line for line in lines if line))
     if ctx.limits.ocr:
         from dlp_proxy.files.embedded import extract_rtf_pictures
 
-        extract_rtf_pictures(raw, ctx)
+        extract_rtf_pictures(reading.pictures, ctx)

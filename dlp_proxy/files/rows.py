@@ -9,7 +9,9 @@ as one line with an explicit separator between its cells, after the row's text c
 (``SSN : 536 | 22 | 8710``): a segment of its own, so the detector reads the run as one
 number with the row's labels as context, and never fuses cells of two rows (each row
 is its own segment; a single line is never a table) nor the run with the row's other
-numbers (left out).
+numbers (left out).  A number cell whose format shows separators before its digits
+(``"-"0``: ``536 | -22 | -8710``) is a group cell too once the extractor drops them
+(``literal_lead``); a typed or signed ``-10`` is not.
 
 Only rows that can hold a split identifier are added (a short text's cost and a
 spreadsheet's size stay what they were): most rows have none.
@@ -25,7 +27,29 @@ import re
 
 from dlp_proxy.detect.structure import GROUP_EDGE, split_row
 
-__all__ = ["html_rows", "pipe_rows", "split_row"]
+#: separators a number format's literal shows before a cell's digits (``"-"0`` shows 22
+#: as ``-22``; Excel shows ``536`` ``-22`` ``-8710`` in one row)
+_LEAD = re.compile(r"[-\u2010-\u2015./:(]{1,2}(?=[0-9])")
+
+
+def literal_lead(stored: str, shown: str) -> str:
+    """A number cell's displayed text without the separators before its digits when
+    they cannot be its sign: the cell stores a number of at least 0 (``stored``: its
+    value; a line of it that is a number), so they are its format's literal text.  Any
+    other cell as shown (a typed ``-10`` or a negative number is signed)."""
+    m = _LEAD.match(shown)
+    if m is None:
+        return shown
+    for line in stored.split("\n"):
+        try:
+            value = float(line)
+        except ValueError:
+            continue
+        return shown[m.end():] if value >= 0 else shown
+    return shown
+
+
+__all__ = ["html_rows", "literal_lead", "pipe_rows", "split_row"]
 
 #: a markdown/pipe-table cell pair that can start a split identifier: ``| 536 | 22 |``
 _PIPE_PAIR = re.compile(r"\|[ \t]*[A-Za-z]{0,2}[0-9]{1,6}" + GROUP_EDGE + r"[ \t]*\|[ \t]*[0-9]{1,6}" + GROUP_EDGE
