@@ -1315,33 +1315,45 @@ class Simulator:
             )
 
     def command_webhook(self, hook_id: str, payload: Any) -> None:
+        """app/command.go HandleCommandWebhook -> HandleCommandResponse: a post for the
+        response and one for each of its ``extra_responses`` (HandleCommandResponsePost:
+        ``post.SetProps(response.Props)``, then ``from_webhook`` and the attachments)."""
         with self.lock:
             hook = self.command_hooks.get(hook_id)
             if hook is None:
                 raise SimError(404, "app.command_webhook.get.missing", "Webhook does not exist.")
             if not isinstance(payload, dict):
                 raise SimError(400, "web.command_webhook.parse.app_error", "Unable to parse incoming data.")
-            text = payload.get("text", "")
-            props: JSON = {"from_webhook": "true"}
-            if payload.get("attachments"):
-                props["attachments"] = payload["attachments"]
-            if not isinstance(text, str):
-                raise bad_param("text")
-            if payload.get("response_type") == "ephemeral":
-                self.ephemeral_posts.append(
-                    {
-                        "id": self.new_id("ephemeral"),
-                        "create_at": now_ms(),
-                        "channel_id": hook["channel_id"],
-                        "user_id": hook["user_id"],
-                        "message": text,
-                        "props": props,
-                        "type": "system_ephemeral",
-                        "ephemeral_target_user_id": hook["user_id"],
-                    }
-                )
-                return
-            self.create_post({"channel_id": hook["channel_id"], "message": text, "props": props}, hook["user_id"], from_webhook=True)
+            extras = payload.get("extra_responses") or []
+            if not isinstance(extras, list):
+                raise SimError(400, "web.command_webhook.parse.app_error", "Unable to parse incoming data.")
+            for response in [payload, *(e for e in extras if isinstance(e, dict))]:
+                self._command_response_post(hook, response)
+
+    def _command_response_post(self, hook: JSON, payload: JSON) -> None:
+        text = payload.get("text", "")
+        given = payload.get("props")
+        props: JSON = dict(given) if isinstance(given, dict) else {}
+        props["from_webhook"] = "true"
+        if payload.get("attachments"):
+            props["attachments"] = payload["attachments"]
+        if not isinstance(text, str):
+            raise bad_param("text")
+        if payload.get("response_type") == "ephemeral":
+            self.ephemeral_posts.append(
+                {
+                    "id": self.new_id("ephemeral"),
+                    "create_at": now_ms(),
+                    "channel_id": hook["channel_id"],
+                    "user_id": hook["user_id"],
+                    "message": text,
+                    "props": props,
+                    "type": "system_ephemeral",
+                    "ephemeral_target_user_id": hook["user_id"],
+                }
+            )
+            return
+        self.create_post({"channel_id": hook["channel_id"], "message": text, "props": props}, hook["user_id"], from_webhook=True)
 
     def execute_command(self, body: Any, actor: str) -> JSON:
         """Built-in commands /echo, /me, /shrug, /header, /purpose, /rename, /away, /online."""
