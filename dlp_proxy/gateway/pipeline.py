@@ -38,7 +38,7 @@ import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
-from dlp_proxy.gateway import atrest, audience, links, mentions, responses
+from dlp_proxy.gateway import atrest, audience, emoji, links, mentions, responses
 from dlp_proxy.gateway.budget import LoopMeter, ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
@@ -477,6 +477,10 @@ class Pipeline:
                     from dlp_proxy.policy.uninspected import UninspectedFile
 
                     incomplete.append(UninspectedFile(part.path, tuple(problems), part.filename, index, len(ex.files)))
+        if (why := emoji.digit_image_refusal(route.name, [*items, *(s.item for s in prescanned)])):
+            # a custom emoji showing a digit (gateway/emoji.py)
+            return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The custom emoji is not accepted: {why}.",
+                                      emoji.RULE, route=route)
         try:
             scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
             scanned = await self._cross_field(scanned, entities, _budget_key(ctx), channel_terms, session)

@@ -137,6 +137,9 @@ class Simulator:
     bookmarks: dict[str, JSON] = field(default_factory=dict)
     incoming_hooks: dict[str, JSON] = field(default_factory=dict)
     command_hooks: dict[str, JSON] = field(default_factory=dict)
+    #: custom emoji by id, and their pictures (POST /api/v4/emoji)
+    emoji: dict[str, JSON] = field(default_factory=dict)
+    emoji_images: dict[str, bytes] = field(default_factory=dict)
     bots: dict[str, JSON] = field(default_factory=dict)
     custom_status: dict[str, JSON] = field(default_factory=dict)
     runs: dict[str, JSON] = field(default_factory=dict)
@@ -1313,6 +1316,25 @@ class Simulator:
                 post_type="slack_attachment" if attachments else "",
                 from_webhook=True,
             )
+
+    def create_emoji(self, meta: JSON, image: bytes | None, actor: str) -> JSON:
+        """app/emoji.go CreateEmoji (see Api.create_emoji in app.py)."""
+        with self.lock:
+            name = meta.get("name")
+            if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z0-9_+\-]{1,64}", name):
+                raise SimError(400, "model.emoji.name.app_error", "Name must be 1 to 64 characters.")
+            if meta.get("creator_id") != actor:
+                raise SimError(403, "api.emoji.create.other_user.app_error", "Invalid user id.")
+            if any(e["name"] == name for e in self.emoji.values()):
+                raise SimError(400, "api.emoji.create.duplicate.app_error", "Unable to create emoji. Another emoji with the same name already exists.")
+            if not image:
+                raise SimError(400, "api.context.invalid_body_param.app_error", "Invalid or missing image in request body.")
+            eid = self.new_id("emoji")
+            now = now_ms()
+            self.emoji[eid] = {"id": eid, "create_at": now, "update_at": now, "delete_at": 0,
+                               "creator_id": actor, "name": name}
+            self.emoji_images[eid] = bytes(image)
+            return copy.deepcopy(self.emoji[eid])
 
     def command_webhook(self, hook_id: str, payload: Any) -> None:
         """app/command.go HandleCommandWebhook -> HandleCommandResponse: a post for the
