@@ -32,7 +32,7 @@ import binascii
 import json
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
@@ -628,18 +628,87 @@ def _webhook_boundary(content_type: str) -> str | None:
     return params.get("boundary") if mediatype == "multipart/form-data" else None
 
 
-def _extract_command_webhook(body: bytes, out: Extracted) -> None:
+def _extract_command_webhook(body: bytes, content_type: str, out: Extracted) -> None:
     """model.CommandResponseFromHTTPBody (web/webhook.go commandWebhook): older
-    versions decode JSON only for ``application/json`` and take any other body as
-    the response's plain text; newer ones try JSON first and fall back to the text.
-    So both readings are inspected, always."""
+    versions decode JSON only for ``application/json`` (``strings.Split(ct, ";")[0]``
+    trimmed) and take any other body as the response's plain text; a middle one tries
+    ``json.Unmarshal`` first and falls back to the text whatever the label; the newest
+    tries JSON first, then answers 400 for ``application/json`` and takes the text for
+    anything else.  Both readings are inspected, always; ``webhook_readings`` lists
+    the ones some version takes (``links.command_response`` rewrites only one)."""
     text = decode_text(body)
-    doc = _json_reading(text, lenient=True)
+    json_ct = content_type.split(";")[0].strip(" \t") == "application/json"
+    try:
+        doc, rest = go_json_decode(text, lenient=True)
+    except BodyError:
+        raise
+    except ValueError:
+        doc, rest = _NO_JSON, ""
     if doc is not _NO_JSON:
         out.json_doc = doc
         out.body_format = "json"
         walk_json(doc, "body", out)
+    # json.Unmarshal into model.CommandResponse: one value, an object (or null) whose
+    # fields have their Go types; anything else is an error (the text is read instead)
+    unmarshals = doc is not _NO_JSON and not rest.strip(" \t\r\n") and command_response_typed(doc)
+    if unmarshals or (json_ct and isinstance(doc, dict) and command_response_typed(doc)):
+        # (the oldest reads with json.Decoder: the first value, what follows unread)
+        out.webhook_readings.append(("json", doc))
+    if not json_ct or not unmarshals:
+        out.webhook_readings.append(("text", text))
     out.items.append(ContentItem("body.text#plain", text))
+
+
+#: string fields of model.CommandResponse and model.SlackAttachment (encoding/json:
+#: a value of another type is an UnmarshalTypeError; null leaves the zero value)
+_COMMAND_STRINGS = frozenset({"response_type", "text", "username", "channel_id", "icon_url", "type",
+                              "goto_location", "trigger_id"})
+_ATTACHMENT_STRINGS = frozenset({"fallback", "color", "pretext", "author_name", "author_link", "author_icon",
+                                 "title", "title_link", "text", "image_url", "thumb_url", "footer", "footer_icon"})
+
+
+def _doc_pairs(doc: dict[str, Any]) -> Iterable[tuple[Any, Any]]:
+    return getattr(doc, "order", None) or doc.items()
+
+
+def _attachment_typed(att: Any) -> bool:
+    if att is None:
+        return True
+    if not isinstance(att, dict):
+        return False
+    for key, value in _doc_pairs(att):
+        name = go_field_name(str(key))
+        if name in _ATTACHMENT_STRINGS and not (value is None or isinstance(value, str)):
+            return False
+        if name in ("fields", "actions") and not (value is None or (
+                isinstance(value, list) and all(v is None or isinstance(v, dict) for v in value))):
+            return False
+    return True
+
+
+def command_response_typed(doc: Any, depth: int = 0) -> bool:
+    """Whether ``json.Unmarshal`` fills a model.CommandResponse from ``doc`` without a
+    type error, as far as the fields that carry text and props go (the types inside
+    attachment fields and actions are not checked)."""
+    if doc is None:
+        return True
+    if not isinstance(doc, dict) or depth > 1:
+        return False
+    for key, value in _doc_pairs(doc):
+        name = go_field_name(str(key))
+        if name in _COMMAND_STRINGS and not (value is None or isinstance(value, str)):
+            return False
+        if name == "skip_slack_parsing" and not (value is None or isinstance(value, bool)):
+            return False
+        if name == "props" and not (value is None or isinstance(value, dict)):
+            return False
+        if name == "attachments" and not (value is None or (
+                isinstance(value, list) and all(_attachment_typed(a) for a in value))):
+            return False
+        if name == "extra_responses" and not (value is None or (
+                isinstance(value, list) and all(command_response_typed(r, depth + 1) for r in value))):
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- any body
@@ -746,7 +815,7 @@ def extract(
         out.body_format = "raw"
         return out
     if kind is Body.COMMAND_WEBHOOK:
-        _extract_command_webhook(body, out)
+        _extract_command_webhook(body, content_type, out)
         return out
     if kind is Body.ANY:
         _extract_any(body, content_type, out)

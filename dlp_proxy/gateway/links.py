@@ -75,12 +75,17 @@ MODES = ("allow", "allowlist", "off")
 #: createPost, updatePost, patchPost; api4/scheduled_post.go: sent later by the
 #: scheduled post job, with the scheduled post's props)
 ROUTES = frozenset({"posts.create", "posts.update", "posts.patch", "posts.schedule.create", "posts.schedule.update",
-                    "hooks.incoming"})
+                    "hooks.incoming", "hooks.command_response"})
 #: an incoming webhook (web/webhook.go incomingWebhook -> app/webhook.go
 #: HandleIncomingWebhook -> CreateWebhookPost, which copies the request's ``props``
 #: into the post, ``attachments``, ``override_*`` and ``from_webhook`` excepted, and
 #: splitWebhookPost gives every piece of a long text those props): ``webhook_request``
 WEBHOOK_ROUTES = frozenset({"hooks.incoming"})
+#: a slash command's delayed response (web/webhook.go commandWebhook ->
+#: app/command.go HandleCommandWebhook -> HandleCommandResponse: a post per response
+#: and per ``extra_responses`` item, each with that response's props,
+#: ``HandleCommandResponsePost``: ``post.SetProps(response.Props)``): ``command_response``
+COMMAND_ROUTES = frozenset({"hooks.command_response"})
 #: the routes whose body is a ``model.PostPatch`` (``Props *StringInterface``)
 PATCH_ROUTES = frozenset({"posts.patch"})
 #: model.PostPropsUnsafeLinks
@@ -342,6 +347,40 @@ def webhook_request(readings: list[tuple[str, Any]], mode: str, hosts: frozenset
     return doc
 
 
+def command_response(readings: list[tuple[str, Any]], mode: str, hosts: frozenset[str]) -> Any:
+    """The slash command response to forward as JSON with ``unsafe_links`` (on it and
+    on each of its ``extra_responses``, each a post of its own), or None when no
+    reading holds a link that needs it.
+
+    model.CommandResponseFromHTTPBody reads the body as JSON or as the response's
+    plain text, by version and Content-Type (``extract._extract_command_webhook``
+    lists the readings).  One reading is rewritten: JSON gets the props, plain text
+    becomes ``{"text": ...}`` (every version reads ``application/json`` JSON that
+    unmarshals as JSON: the same post, now with props).  A body read as JSON by some
+    versions and as text by others is refused (``Unrewritable``), as is a JSON
+    response whose props or extra responses cannot carry the prop."""
+    if not any(needs_unsafe_links("hooks.command_response", doc if isinstance(doc, dict) else {"_": doc}, mode, hosts)
+               for _, doc in readings):
+        return None
+    if len(readings) != 1:
+        raise Unrewritable("the command response is read as JSON by some Mattermost versions and as plain text "
+                           "by others; send it as application/json")
+    kind, doc = readings[0]
+    if kind == "text":
+        return {"text": doc}
+    if not isinstance(doc, dict) or not can_set_unsafe_links(doc):
+        raise Unrewritable("the command response is not a JSON object whose props are an object")
+    pairs: Iterable[tuple[Any, Any]] = getattr(doc, "order", None) or list(doc.items())
+    extras = [v for k, v in pairs if go_field_name(str(k)) == "extra_responses"]
+    for extra in extras[-1] if extras and isinstance(extras[-1], list) else ():  # Go keeps the last
+        if extra is None:
+            continue
+        if not can_set_unsafe_links(extra):
+            raise Unrewritable("an extra response is not a JSON object whose props are an object")
+        set_unsafe_links(extra)
+    return doc
+
+
 async def prepare(route_name: str, ex: Any, mode: str, hosts: frozenset[str], *, upstream: Any,
                   post_id: str, token: Callable[[], str | None], timeout: float) -> bool:
     """Whether the body the policy lets through (``ex.json_doc``, made ready here) is
@@ -355,6 +394,11 @@ async def prepare(route_name: str, ex: Any, mode: str, hosts: frozenset[str], *,
         if doc is None:
             return False
         ex.json_doc = doc  # forwarded as JSON: every version reads it the same way
+    elif route_name in COMMAND_ROUTES:
+        doc = command_response(ex.webhook_readings, mode, hosts)
+        if doc is None:
+            return False
+        ex.json_doc = doc  # forwarded as application/json: one reading in every version
     if not (needs_unsafe_links(route_name, ex.json_doc, mode, hosts) and can_set_unsafe_links(ex.json_doc)):
         return False
     if keeps_props(route_name, ex.json_doc):

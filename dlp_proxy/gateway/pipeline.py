@@ -38,7 +38,7 @@ import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
-from dlp_proxy.gateway import atrest, audience, links, responses
+from dlp_proxy.gateway import atrest, audience, emoji, links, mentions, responses
 from dlp_proxy.gateway.budget import LoopMeter, ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
@@ -340,6 +340,10 @@ class Pipeline:
                         req, 400, responses.BAD_REQUEST_ID,
                         f"The message is longer than {self.config.max_post_runes} characters, which Mattermost does not accept.",
                         "message-too-long", route=route)
+        if (why := mentions.display_name_refusal(route.name, ex.items)):
+            # digits shown as a display name beside others make numbers no text holds
+            return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The display name is not accepted: {why}.",
+                                      "display-name-digits", route=route)
         # an action naming an integration whose answers would go unchecked (integrations.py)
         from dlp_proxy.gateway import integrations
 
@@ -430,6 +434,20 @@ class Pipeline:
         ctx = await self._context(req, route, params, ex, path, policy, channel_terms)
         if meter is not None:
             meter.key = _budget_key(ctx)
+        if route.name in mentions.ROUTES and any("~" in i.text for i in items):
+            # ~channel mentions as the web app shows them: with display names (gateway/mentions.py)
+            try:
+                items.extend(ContentItem(f"{p}#mentions", shown) for p, shown in await mentions.rendered_mentions(
+                    ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT), team_id=ctx.team_id,
+                    upstream=self.context.upstream if self.context else None,
+                    token=token_from_request(req.headers, query),
+                    fallback_token=self.context.fallback_token if self.context else None,
+                    timeout=self.config.scan_deadline_seconds))
+            except mentions.Unresolved as exc:
+                return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
+                                          else responses.BAD_REQUEST_ID,
+                                          f"The message's channel mentions could not be read: {exc}.",
+                                          "mentions-unresolved", route=route)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         # Files sent without signing in (plugin routes Mattermost serves without a
@@ -459,6 +477,10 @@ class Pipeline:
                     from dlp_proxy.policy.uninspected import UninspectedFile
 
                     incomplete.append(UninspectedFile(part.path, tuple(problems), part.filename, index, len(ex.files)))
+        if (why := emoji.digit_image_refusal(route.name, [*items, *(s.item for s in prescanned)])):
+            # a custom emoji showing a digit (gateway/emoji.py)
+            return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The custom emoji is not accepted: {why}.",
+                                      emoji.RULE, route=route)
         try:
             scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
             scanned = await self._cross_field(scanned, entities, _budget_key(ctx), channel_terms, session)

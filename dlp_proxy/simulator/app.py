@@ -569,6 +569,35 @@ class Api:
                 client_ids = [client_id]
         return json_response({"file_infos": infos, "client_ids": client_ids}, 201)
 
+    async def create_emoji(self, request: Request) -> Response:
+        """api4/emoji.go createEmoji: ``r.ParseMultipartForm`` (not multipart: 400
+        ``api.emoji.create.parse.app_error``), the first ``emoji`` value a JSON
+        model.Emoji (missing or not JSON: 400 invalid ``emoji``); app/emoji.go
+        CreateEmoji: ``Emoji.IsValid`` (name 1-64 of ``[a-zA-Z0-9_+-]``), the creator
+        must be the caller (403 ``api.emoji.create.other_user.app_error``), a name taken
+        is 400 ``api.emoji.create.duplicate.app_error``, no ``image`` file 400; the
+        Emoji encoded back with 200 (createEmoji writes no status)."""
+        actor = self.actor(request)
+        ctype = request.headers.get("content-type", "")
+        raw = await request.body()
+        boundary = _multipart_boundary(ctype)
+        if boundary is None:
+            raise SimError(400, "api.emoji.create.parse.app_error", "Unable to create emoji. Could not understand request.")
+        try:
+            parts = gohttp.read_all_parts(raw, boundary)
+        except gohttp.GoError as exc:
+            raise SimError(400, "api.emoji.create.parse.app_error", "Unable to create emoji. Could not understand request.",
+                           str(exc)) from exc
+        values = [p.data for p in parts if p.form_name() == "emoji" and not p.file_name()]
+        images = [p.data for p in parts if p.form_name() == "image" and p.file_name()]
+        try:
+            meta = gohttp.json_decode(values[0], unmarshal=True) if values else None
+        except gohttp.GoError:
+            meta = None
+        if not isinstance(meta, dict):
+            raise bad_param("emoji")
+        return json_response(self.sim.create_emoji(meta, images[0] if images else None, actor))
+
     async def get_file(self, request: Request) -> Response:
         actor = self.actor(request)
         info, data = self.sim.get_file(str(request.path_params["file_id"]), actor)
@@ -995,6 +1024,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/uploads/{{upload_id}}", w(api.upload_data), methods=["POST"]),
         Route(f"{v4}/uploads/{{upload_id}}", w(api.get_upload), methods=["GET"]),
         Route("/hooks/commands/{hook_id}", w(api.command_hook), methods=["POST"]),
+        Route(f"{v4}/emoji", w(api.create_emoji), methods=["POST"]),
         Route("/hooks/{hook_id}", w(api.incoming_hook), methods=["POST"]),
         Route("/plugins/playbooks/api/v0/runs", w(api.create_run), methods=["POST"]),
         Route("/plugins/playbooks/api/v0/runs/{run_id}/status", w(api.run_status), methods=["POST"]),

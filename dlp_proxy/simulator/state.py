@@ -137,6 +137,9 @@ class Simulator:
     bookmarks: dict[str, JSON] = field(default_factory=dict)
     incoming_hooks: dict[str, JSON] = field(default_factory=dict)
     command_hooks: dict[str, JSON] = field(default_factory=dict)
+    #: custom emoji by id, and their pictures (POST /api/v4/emoji)
+    emoji: dict[str, JSON] = field(default_factory=dict)
+    emoji_images: dict[str, bytes] = field(default_factory=dict)
     bots: dict[str, JSON] = field(default_factory=dict)
     custom_status: dict[str, JSON] = field(default_factory=dict)
     runs: dict[str, JSON] = field(default_factory=dict)
@@ -1314,34 +1317,65 @@ class Simulator:
                 from_webhook=True,
             )
 
+    def create_emoji(self, meta: JSON, image: bytes | None, actor: str) -> JSON:
+        """app/emoji.go CreateEmoji (see Api.create_emoji in app.py)."""
+        with self.lock:
+            name = meta.get("name")
+            if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z0-9_+\-]{1,64}", name):
+                raise SimError(400, "model.emoji.name.app_error", "Name must be 1 to 64 characters.")
+            if meta.get("creator_id") != actor:
+                raise SimError(403, "api.emoji.create.other_user.app_error", "Invalid user id.")
+            if any(e["name"] == name for e in self.emoji.values()):
+                raise SimError(400, "api.emoji.create.duplicate.app_error", "Unable to create emoji. Another emoji with the same name already exists.")
+            if not image:
+                raise SimError(400, "api.context.invalid_body_param.app_error", "Invalid or missing image in request body.")
+            eid = self.new_id("emoji")
+            now = now_ms()
+            self.emoji[eid] = {"id": eid, "create_at": now, "update_at": now, "delete_at": 0,
+                               "creator_id": actor, "name": name}
+            self.emoji_images[eid] = bytes(image)
+            return copy.deepcopy(self.emoji[eid])
+
     def command_webhook(self, hook_id: str, payload: Any) -> None:
+        """app/command.go HandleCommandWebhook -> HandleCommandResponse: a post for the
+        response and one for each of its ``extra_responses`` (HandleCommandResponsePost:
+        ``post.SetProps(response.Props)``, then ``from_webhook`` and the attachments)."""
         with self.lock:
             hook = self.command_hooks.get(hook_id)
             if hook is None:
                 raise SimError(404, "app.command_webhook.get.missing", "Webhook does not exist.")
             if not isinstance(payload, dict):
                 raise SimError(400, "web.command_webhook.parse.app_error", "Unable to parse incoming data.")
-            text = payload.get("text", "")
-            props: JSON = {"from_webhook": "true"}
-            if payload.get("attachments"):
-                props["attachments"] = payload["attachments"]
-            if not isinstance(text, str):
-                raise bad_param("text")
-            if payload.get("response_type") == "ephemeral":
-                self.ephemeral_posts.append(
-                    {
-                        "id": self.new_id("ephemeral"),
-                        "create_at": now_ms(),
-                        "channel_id": hook["channel_id"],
-                        "user_id": hook["user_id"],
-                        "message": text,
-                        "props": props,
-                        "type": "system_ephemeral",
-                        "ephemeral_target_user_id": hook["user_id"],
-                    }
-                )
-                return
-            self.create_post({"channel_id": hook["channel_id"], "message": text, "props": props}, hook["user_id"], from_webhook=True)
+            extras = payload.get("extra_responses") or []
+            if not isinstance(extras, list):
+                raise SimError(400, "web.command_webhook.parse.app_error", "Unable to parse incoming data.")
+            for response in [payload, *(e for e in extras if isinstance(e, dict))]:
+                self._command_response_post(hook, response)
+
+    def _command_response_post(self, hook: JSON, payload: JSON) -> None:
+        text = payload.get("text", "")
+        given = payload.get("props")
+        props: JSON = dict(given) if isinstance(given, dict) else {}
+        props["from_webhook"] = "true"
+        if payload.get("attachments"):
+            props["attachments"] = payload["attachments"]
+        if not isinstance(text, str):
+            raise bad_param("text")
+        if payload.get("response_type") == "ephemeral":
+            self.ephemeral_posts.append(
+                {
+                    "id": self.new_id("ephemeral"),
+                    "create_at": now_ms(),
+                    "channel_id": hook["channel_id"],
+                    "user_id": hook["user_id"],
+                    "message": text,
+                    "props": props,
+                    "type": "system_ephemeral",
+                    "ephemeral_target_user_id": hook["user_id"],
+                }
+            )
+            return
+        self.create_post({"channel_id": hook["channel_id"], "message": text, "props": props}, hook["user_id"], from_webhook=True)
 
     def execute_command(self, body: Any, actor: str) -> JSON:
         """Built-in commands /echo, /me, /shrug, /header, /purpose, /rename, /away, /online."""
