@@ -137,7 +137,9 @@ def start_gateway(sim: Simulator, data_dir: Path, *extra: str, env: dict[str, st
              "--ready-file", str(ready), "--no-ner", *extra],
             cwd=ROOT, env=full_env, stdout=log, stderr=log,
         )
-    deadline = time.monotonic() + 90
+    # ready once its detector, file workers and Redis are up: ~5 s on a quiet machine,
+    # 77 s was seen with both cores busy; waits for the ready file, not a fixed time
+    deadline = time.monotonic() + 300
     while not ready.exists():
         if proc.poll() is not None:
             raise RuntimeError(f"gateway exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
