@@ -157,6 +157,36 @@ def read_frame(img: Any, ctx: Ctx, where: str) -> None:
             ctx.problem("no-text", where)
 
 
+#: the pages or frames read together (``_Joined``) at most, and the characters of each
+JOIN_MAX_PARTS = 64
+JOIN_PART_CHARS = 4096
+
+
+class _Joined:
+    """The readings of a picture's pages (TIFF) or frames (animation) one after the
+    other, one part a line, added as one more reading (``ocr/pages``, ``ocr/frames``):
+    a viewer sees them one after another, so an identifier split across two of them
+    ("client SSN 536-22-" then "8710") is read whole.  Each page's or frame's first
+    reading is its part."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.parts: list[str] = []
+
+    def read(self, frame: Any, where: str) -> None:
+        budget = self.ctx.budget
+        before = len(budget.segments)
+        read_frame(frame, self.ctx, where)
+        if len(self.parts) < JOIN_MAX_PARTS:
+            text = next((seg.text for seg in budget.segments[before:] if seg.text.strip()), "")
+            if text:
+                self.parts.append(text.strip()[:JOIN_PART_CHARS])
+
+    def add(self, sub: str) -> None:
+        if len(self.parts) > 1:
+            self.ctx.add(sub, "\n".join(self.parts))
+
+
 def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub: str = "ocr") -> None:
     from PIL import Image, ImageOps
 
@@ -193,6 +223,7 @@ def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub:
         return
     if frames > limits.max_pages:
         ctx.problem("page-limit", sub)
+    joined = _Joined(ctx)
     for index in range(min(frames, limits.max_pages)):
         where = sub if frames == 1 else f"page={index + 1}/{sub}"
         try:
@@ -205,7 +236,8 @@ def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub:
         except Exception:
             ctx.problem("corrupt", where)
             continue
-        read_frame(frame, ctx, where)
+        joined.read(frame, where)
+    joined.add(f"{sub}/pages")
 
 
 #: distinct frames of an animated image (GIF, APNG, WebP) that are read; an animation
@@ -224,6 +256,7 @@ def _animation(img: Any, frames: int, ctx: Ctx, sub: str) -> None:
 
     budget = ctx.budget
     seen: set[bytes] = set()
+    joined = _Joined(ctx)
     read = 0
     problems_before = len(budget.problems)
     segments_before = len(budget.segments)
@@ -253,7 +286,8 @@ def _animation(img: Any, frames: int, ctx: Ctx, sub: str) -> None:
             ctx.problem("frame-limit", sub)
             break
         read += 1
-        read_frame(frame, ctx, where)
+        joined.read(frame, where)
+    joined.add(f"{sub}/frames")
     if len(budget.segments) > segments_before:
         # frames without text beside frames with text: the animation was read
         budget.problems[problems_before:] = [
