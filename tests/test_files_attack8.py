@@ -311,6 +311,24 @@ def test_an_identifier_split_across_frames_or_pages_is_read_joined(detector: Eng
     assert "US_SSN" in _found(detector, data, "anim")
 
 
+@pytest.mark.parametrize("fmt", ["GIF", "TIFF"])
+def test_frames_are_joined_when_the_worker_seals_each_text(fmt: str, tmp_path: Path) -> None:
+    """In the gateway's file worker the extraction's segments come back without their
+    texts (``filescan.SealedSegments``): the joined reading is made from the texts as
+    they were read, not from the segments."""
+    from dlp_proxy.gateway import filescan
+
+    filescan._worker_detector = build_detector(ner=False)
+    sealed = filescan.SealedSegments(filescan.SealedTexts(str(tmp_path)))
+    try:
+        ex, found = filescan._job(_animation(["client SSN 536-22-", "8710"], fmt), "anim", filescan.gateway_limits(120),
+                                  None, sealed=sealed)
+    finally:
+        filescan._worker_detector = None
+    where = {s.location: [f.entity_type for f in fs] for s, fs in zip(ex.segments, found, strict=True)}
+    assert "US_SSN" in where.get("ocr/frames" if fmt == "GIF" else "ocr/pages", []), where
+
+
 def test_a_single_frame_has_no_joined_reading() -> None:
     ex = extract(_png(_line("client notes")), filename="one.png")
     assert not [s for s in ex.segments if s.location.endswith(("/frames", "/pages"))]
@@ -369,6 +387,7 @@ GATEWAY_CASES: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "f21-blur": (lambda: blurred(2.6), "shot.png", "image/png"),
     "f21-stacked": (stacked, "v.png", "image/png"),
     "f23-gif-frames": (lambda: _animation(["client SSN 536-22-", "8710"], "GIF"), "anim.gif", "image/gif"),
+    "f23-tiff-pages": (lambda: _animation(["client SSN 536-22-", "8710"], "TIFF"), "scan.tiff", "image/tiff"),
     "f15-xlsx-percent": (lambda: _xlsx_number(53622.871, "000-00-0000%%"), "clients.xlsx",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }

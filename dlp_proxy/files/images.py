@@ -162,6 +162,25 @@ JOIN_MAX_PARTS = 64
 JOIN_PART_CHARS = 4096
 
 
+def _recording(ctx: Ctx) -> Any:
+    """``ctx`` that also keeps the texts added through it (``texts``): the budget's
+    segments may not hold them (the gateway's worker seals each text as it is added)."""
+    from dataclasses import dataclass, field
+
+    from dlp_proxy.files.context import Ctx
+
+    @dataclass(frozen=True, slots=True)
+    class Recording(Ctx):
+        texts: list[str] = field(default_factory=list)
+
+        def add(self, sub: str, text: str) -> bool:
+            if text and not text.isspace():
+                self.texts.append(text)
+            return Ctx.add(self, sub, text)
+
+    return Recording(ctx.budget, ctx.depth, ctx.prefix, ctx.recurse)
+
+
 class _Joined:
     """The readings of a picture's pages (TIFF) or frames (animation) one after the
     other, one part a line, added as one more reading (``ocr/pages``, ``ocr/frames``):
@@ -174,13 +193,10 @@ class _Joined:
         self.parts: list[str] = []
 
     def read(self, frame: Any, where: str) -> None:
-        budget = self.ctx.budget
-        before = len(budget.segments)
-        read_frame(frame, self.ctx, where)
-        if len(self.parts) < JOIN_MAX_PARTS:
-            text = next((seg.text for seg in budget.segments[before:] if seg.text.strip()), "")
-            if text:
-                self.parts.append(text.strip()[:JOIN_PART_CHARS])
+        recording = _recording(self.ctx)
+        read_frame(frame, recording, where)
+        if len(self.parts) < JOIN_MAX_PARTS and recording.texts:
+            self.parts.append(recording.texts[0].strip()[:JOIN_PART_CHARS])
 
     def add(self, sub: str) -> None:
         if len(self.parts) > 1:
