@@ -39,7 +39,7 @@ AREA, GROUP, SERIAL = SSN.split("-")
         ("0", "0;-0;\"zero\"", "zero"),
         ("12", "General", None),
         ("45000", "yyyy-mm-dd", None),  # dates are not rendered
-        ("0.25", "0%", None),
+        ("0.25", "0%", "25%"),
         ("abc", "0", None),
     ],
 )

@@ -90,8 +90,10 @@ def format_number(value: str, code: str) -> str | None:
     section, signed = _pick_section(_sections(code), v)
     plain = _BRACKET.sub("", section)
     unquoted = re.sub(r'"[^"]*"|\\.', "", plain)
-    if _DATE_LETTERS.search(unquoted) or "%" in unquoted or "/" in unquoted or "@" in unquoted:
+    # amended (attack pass 8, F15): a % is shown and multiplies the value by 100, as cells.py now does
+    if _DATE_LETTERS.search(unquoted) or "/" in unquoted or "@" in unquoted:
         return None
+    percent = unquoted.count("%")
     tokens: list[tuple[str, str]] = []  # ("p", placeholder) | ("t", literal) | ("." , "") | ("," , "")
     i = 0
     while i < len(plain):
@@ -132,7 +134,9 @@ def format_number(value: str, code: str) -> str | None:
             scale += 1
         elif k == "p":
             break
-    mag = abs(v) / (1000**scale)
+    if percent > 8 or abs(v) * 100**percent >= 1e21:  # amended (attack pass 8, F15)
+        return None
+    mag = abs(v) * 100**percent / (1000**scale)  # amended (attack pass 8, F15)
     text = f"{mag:.{decimals}f}"
     int_digits, _, frac_digits = text.partition(".")
     if int_digits == "0":

@@ -9,9 +9,10 @@ holds (value, formula text, cached value) *and* what it displays:
 - ``format_number(value, code)`` applies a number format code's digit placeholders
   (``0``, ``#``, ``?``), literal text (``"..."``, ``\\x`` and the characters Excel
   shows as they are; the fill ``*x`` as one ``x``), thousands grouping, decimals,
-  and the conditional sections of the special phone format ``[<=9999999]###-####;(###) ###-####``.  Dates,
-  times, fractions, scientific and text formats are not rendered (None): the raw
-  value is still reported.
+  and the conditional sections of the special phone format ``[<=9999999]###-####;(###) ###-####``,
+  percent (each ``%`` shown and the value multiplied by 100: ``000-00-0000%%`` shows
+  53622.871 as ``536-22-8710%%``).  Dates, times, fractions, scientific and text formats
+  are not rendered (None): the raw value is still reported.
 - ``format_text(text, code)`` applies a format's text section (the fourth, or one
   with the ``@`` placeholder) to a text cell: ``"536-22-"@`` shows ``8710`` as
   ``536-22-8710``.
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 MAX_FORMULA = 4096
 MAX_DEPTH = 32
 MAX_RESULT = 4096
+#: a format with more ``%`` signs than this is not rendered (each multiplies by 100)
+MAX_PERCENT = 8
 
 #: Built-in number formats that matter for digits (ECMA-376 Part 1, 18.8.30).
 BUILTIN_FORMATS: dict[int, str] = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 49: "@"}
@@ -100,8 +103,8 @@ def _pick_section(sections: Sequence[str], v: float) -> tuple[str, bool]:
 
 Token = tuple[str, str]
 #: (integer part tokens, fraction tokens, has a decimal point, decimals, thousands
-#: scaling, indices of the integer part's placeholders, digit grouping)
-Layout = tuple[tuple[Token, ...], tuple[Token, ...], bool, int, int, tuple[int, ...], bool]
+#: scaling, indices of the integer part's placeholders, digit grouping, percent signs)
+Layout = tuple[tuple[Token, ...], tuple[Token, ...], bool, int, int, tuple[int, ...], bool, int]
 
 
 @functools.lru_cache(maxsize=512)
@@ -140,8 +143,11 @@ def _layout(section: str) -> Layout | str | None:
     of a section without digit placeholders, or its ``Layout``."""
     plain = _BRACKET.sub("", section)
     unquoted = re.sub(r'"[^"]*"|\\.', "", plain)
-    if _DATE_LETTERS.search(unquoted) or "%" in unquoted or "/" in unquoted or "@" in unquoted:
+    if _DATE_LETTERS.search(unquoted) or "/" in unquoted or "@" in unquoted:
         return None
+    # every % outside quotes is shown and multiplies the value by 100 (Excel: 0%% on
+    # 0.5 shows 5000%%)
+    percent = unquoted.count("%")
     tokens: list[tuple[str, str]] = []  # ("p", placeholder) | ("t", literal) | ("." , "") | ("," , "")
     for literal, ch in _section_tokens(plain):
         if literal:
@@ -168,7 +174,7 @@ def _layout(section: str) -> Layout | str | None:
     last_p = placeholders[-1] if placeholders else -1
     grouping = any(k == "," for n, (k, _) in enumerate(int_tokens) if placeholders and placeholders[0] < n < last_p)
     return (tuple(int_tokens), tuple(frac_tokens), point < len(tokens), decimals, scale, tuple(placeholders),
-            grouping)
+            grouping, percent)
 
 
 def format_number(value: str, code: str) -> str | None:
@@ -186,8 +192,10 @@ def format_number(value: str, code: str) -> str | None:
     layout = _layout(section)
     if layout is None or isinstance(layout, str):
         return layout
-    int_tokens, frac_tokens, has_point, decimals, scale, placeholders, grouping = layout
-    mag = abs(v) / (1000**scale)
+    int_tokens, frac_tokens, has_point, decimals, scale, placeholders, grouping, percent = layout
+    if percent > MAX_PERCENT or abs(v) * 100**percent >= 1e21:
+        return None
+    mag = abs(v) * 100**percent / (1000**scale)
     text = f"{mag:.{decimals}f}"
     int_digits, _, frac_digits = text.partition(".")
     if int_digits == "0":

@@ -112,6 +112,52 @@ def extract_metadata(data: bytes, ctx: Ctx, img: Any | None) -> None:
         binary_strings(hidden, ctx.budget, ctx.loc("metadata/strings"))
 
 
+#: the pages or frames read together (``_Joined``) at most, and the characters of each
+JOIN_MAX_PARTS = 64
+JOIN_PART_CHARS = 4096
+
+
+def _recording(ctx: Ctx) -> Any:
+    """``ctx`` that also keeps the texts added through it (``texts``): the budget's
+    segments may not hold them (the gateway's worker seals each text as it is added)."""
+    from dataclasses import dataclass, field
+
+    from dlp_proxy.files.context import Ctx
+
+    @dataclass(frozen=True, slots=True)
+    class Recording(Ctx):
+        texts: list[str] = field(default_factory=list)
+
+        def add(self, sub: str, text: str) -> bool:
+            if text and not text.isspace():
+                self.texts.append(text)
+            return Ctx.add(self, sub, text)
+
+    return Recording(ctx.budget, ctx.depth, ctx.prefix, ctx.recurse)
+
+
+class _Joined:
+    """The readings of a picture's pages (TIFF) or frames (animation) one after the
+    other, one part a line, added as one more reading (``ocr/pages``, ``ocr/frames``):
+    a viewer sees them one after another, so an identifier split across two of them
+    ("client SSN 536-22-" then "8710") is read whole.  Each page's or frame's first
+    reading is its part."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.parts: list[str] = []
+
+    def read(self, frame: Any, where: str) -> None:
+        recording = _recording(self.ctx)
+        read_frame(frame, recording, where)
+        if len(self.parts) < JOIN_MAX_PARTS and recording.texts:
+            self.parts.append(recording.texts[0].strip()[:JOIN_PART_CHARS])
+
+    def add(self, sub: str) -> None:
+        if len(self.parts) > 1:
+            self.ctx.add(sub, "\n".join(self.parts))
+
+
 def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub: str = "ocr") -> None:
     from PIL import Image, ImageOps
 
@@ -148,6 +194,7 @@ def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub:
         return
     if frames > limits.max_pages:
         ctx.problem("page-limit", sub)
+    joined = _Joined(ctx)
     for index in range(min(frames, limits.max_pages)):
         where = sub if frames == 1 else f"page={index + 1}/{sub}"
         try:
@@ -160,7 +207,8 @@ def extract_image(data: bytes, ctx: Ctx, kind: str = "png", name: str = "", sub:
         except Exception:
             ctx.problem("corrupt", where)
             continue
-        read_frame(frame, ctx, where)
+        joined.read(frame, where)
+    joined.add(f"{sub}/pages")
 
 
 #: distinct frames of an animated image (GIF, APNG, WebP) that are read; an animation
@@ -179,6 +227,7 @@ def _animation(img: Any, frames: int, ctx: Ctx, sub: str) -> None:
 
     budget = ctx.budget
     seen: set[bytes] = set()
+    joined = _Joined(ctx)
     read = 0
     problems_before = len(budget.problems)
     segments_before = len(budget.segments)
@@ -208,7 +257,8 @@ def _animation(img: Any, frames: int, ctx: Ctx, sub: str) -> None:
             ctx.problem("frame-limit", sub)
             break
         read += 1
-        read_frame(frame, ctx, where)
+        joined.read(frame, where)
+    joined.add(f"{sub}/frames")
     if len(budget.segments) > segments_before:
         # frames without text beside frames with text: the animation was read
         budget.problems[problems_before:] = [

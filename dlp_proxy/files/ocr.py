@@ -35,6 +35,11 @@ EDGE_STEP = 48
 #: fewer sharp edges than this (on every second row) and the image is taken as text-free;
 #: one 11-character identifier at 12 px gives ~150
 MIN_EDGES = 24
+#: a blurred picture (a Gaussian blur of sigma 2-3, still legible at 20 px and larger)
+#: has no step between neighbours: its strokes are looked for as steps of ``EDGE_STEP``
+#: across this many pixels (measured: 40 px text blurred by sigma 2.2-3.0 gives
+#: 1,600-3,000 such steps, 20 px text 26-385, a phone photo without text none)
+BLUR_SPAN = 4
 
 _engines: dict[str, Any] = {}
 
@@ -77,15 +82,19 @@ def may_have_text(gray: Any, colour: Any | None = None) -> bool:
     no step in grey: its strokes are looked for in each of R, G and B as well."""
     import numpy as np
 
-    def sharp(channel: Any) -> bool:
+    def sharp(channel: Any, span: int = 1) -> bool:
         rows = np.asarray(channel, dtype=np.int16)[::2]
-        if rows.ndim != 2 or rows.shape[1] < 2:
+        if rows.ndim != 2 or rows.shape[1] <= span:
             return False
-        return int(np.count_nonzero(np.abs(np.diff(rows, axis=1)) >= EDGE_STEP)) >= MIN_EDGES
+        steps = np.abs(rows[:, span:] - rows[:, :-span]) >= EDGE_STEP
+        return int(np.count_nonzero(steps)) >= MIN_EDGES
 
     if sharp(gray):
         return True
-    return colour is not None and any(sharp(band) for band in colour.split()[:3])
+    if colour is not None and any(sharp(band) for band in colour.split()[:3]):
+        return True
+    # blurred text: soft strokes, a step across a few pixels (``BLUR_SPAN``)
+    return sharp(gray, BLUR_SPAN)
 
 
 def colour_distance(colour: Any) -> Any:
@@ -215,11 +224,15 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
         return _keep(ctx, sub, first, best_at, best)
 
     bw = binarize(gray)
+    # text written one glyph per row (stacked digits): also read joined into one line
+    column = None
+    if (joined := stacked_column(bw)) is not None:
+        column = _recognize(api, joined, ctx, f"{sub}/column", retry=cap)
     chars = len("".join(first.text.split()))
     if first.conf < LOW_CONFIDENCE or _ink_edges(bw) > INK_PER_CHAR * max(chars, 1):
         reading = _recognize(api, bw, ctx, f"{sub}/binarized", retry=cap)
         if reading is None:
-            return _keep(ctx, sub, first, best_at, best)
+            return _keep(ctx, sub, first, best_at, best, column=column)
         if _beats(reading, best):
             best, best_at, base = reading, f"{sub}/binarized", bw
     if not best.empty and best.conf < LOW_CONFIDENCE:
@@ -230,7 +243,7 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
             turned = turned_base.rotate(angle, expand=True)
             reading = _recognize(api, turned, ctx, f"{sub}/rotated={angle}", retry=cap)
             if reading is None:
-                return _keep(ctx, sub, first, best_at, best)
+                return _keep(ctx, sub, first, best_at, best, column=column)
             if _beats(reading, best):
                 best, best_at, base = reading, f"{sub}/rotated={angle}", turned
                 if best.conf >= GOOD_CONFIDENCE:
@@ -271,7 +284,7 @@ def ocr_image(gray: Any, ctx: Ctx, sub: str, colour: Any | None = None) -> None:
             and 4 * first_seconds <= room):  # four times the pixels: about four times the time
         upscaled = _recognize(api, base.resize((2 * w, 2 * h), Image.Resampling.LANCZOS), ctx,
                               f"{sub}/upscaled", retry=cap)
-    _keep(ctx, sub, first, best_at, best, upscaled, noise)
+    _keep(ctx, sub, first, best_at, best, upscaled, noise, column)
 
 
 def _clean_readings(api: Any, gray: Any, colour: Any | None, ctx: Ctx, sub: str, cap: float,
@@ -423,12 +436,79 @@ def deskew(gray: Any) -> Any | None:
     return gray.rotate(-angle, expand=True, fillcolor=background)
 
 
+#: a stacked column: at least this many text rows that are one glyph wide...
+MIN_STACKED = 5
+#: ... a glyph wide: at most this many times the rows' median height
+STACKED_WIDTH = 1.6
+#: ... and pictures with more text rows than this are pages, not a column (not joined)
+MAX_STACKED_ROWS = 64
+
+
+def _ink_rows(ink: Any) -> list[tuple[int, int]]:
+    """The text rows of a binary ink map: runs of rows holding ink, a gap of less than a
+    fifth of the rows' median height (the dot of an i, a colon) closing no row."""
+    import numpy as np
+
+    on = np.concatenate(([False], ink.any(axis=1), [False]))
+    edges = np.flatnonzero(on[1:] != on[:-1])
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    if not runs:
+        return []
+    heights = sorted(b - a for a, b in runs)
+    close = max(2, heights[len(heights) // 2] // 5)
+    rows = [runs[0]]
+    for a, b in runs[1:]:
+        if a - rows[-1][1] < close:
+            rows[-1] = (rows[-1][0], b)
+        else:
+            rows.append((a, b))
+    return rows
+
+
+def stacked_column(bw: Any) -> Any | None:
+    """A picture whose text is written one glyph per row (digits stacked under a label)
+    as one line: every row's ink cut out and set side by side, centred on one baseline,
+    a word's width apart after and before a row wider than a glyph (the label).
+    Tesseract reads a stacked column as one line per glyph, misreading lone digits, and
+    the detector needs them joined.  ``bw``: ink black on white (``binarize``).  None
+    when the picture is no such column (fewer than ``MIN_STACKED`` glyph-wide rows,
+    or most of its rows wider, or more than ``MAX_STACKED_ROWS`` rows)."""
+    import numpy as np
+    from PIL import Image
+
+    ink = np.asarray(bw, dtype=np.uint8) < 128
+    rows = _ink_rows(ink)
+    if len(rows) < MIN_STACKED or len(rows) > MAX_STACKED_ROWS:
+        return None
+    heights = sorted(b - a for a, b in rows)
+    height = heights[len(heights) // 2]
+    boxes: list[tuple[int, int, int, int]] = []
+    for a, b in rows:
+        cols = np.flatnonzero(ink[a:b].any(axis=0))
+        boxes.append((int(cols[0]), a, int(cols[-1]) + 1, b))
+    narrow = sum(1 for x0, _, x1, _ in boxes if x1 - x0 <= STACKED_WIDTH * max(height, 1))
+    if narrow < MIN_STACKED or 2 * narrow < len(boxes):
+        return None
+    tall = max(b - a for _, a, _, b in boxes)
+    pad, glyph_gap = tall // 2 + 2, max(2, tall // 8)
+    wide = [x1 - x0 > STACKED_WIDTH * tall for x0, _, x1, _ in boxes]
+    gaps = [tall if wide[i] or wide[i + 1] else glyph_gap for i in range(len(boxes) - 1)]
+    out = Image.new("L", (sum(x1 - x0 for x0, _, x1, _ in boxes) + sum(gaps) + 2 * pad, tall + 2 * pad), 255)
+    x = pad
+    for i, box in enumerate(boxes):
+        piece = bw.crop(box)
+        out.paste(piece, (x, pad + (tall - piece.size[1]) // 2))
+        x += piece.size[0] + (gaps[i] if i < len(gaps) else 0)
+    return out
+
+
 def _beats(reading: _Reading, best: _Reading) -> bool:
     return not reading.empty and (best.empty or reading.conf > best.conf)
 
 
 def _keep(ctx: Ctx, sub: str, first: _Reading, best_at: str, best: _Reading,
-          upscaled: _Reading | None = None, noise: _Reading | None = None) -> None:
+          upscaled: _Reading | None = None, noise: _Reading | None = None,
+          column: _Reading | None = None) -> None:
     kept = [(sub, first.text)] if not first.empty else []
     if best is not first:
         kept.append((best_at, best.text))
@@ -436,6 +516,8 @@ def _keep(ctx: Ctx, sub: str, first: _Reading, best_at: str, best: _Reading,
         kept.append((f"{sub}/clean/noise", noise.text))
     if upscaled is not None and not upscaled.empty:
         kept.append((f"{sub}/upscaled", upscaled.text))
+    if column is not None and not column.empty:
+        kept.append((f"{sub}/column", column.text))
     if not kept:
         ctx.problem("no-text", sub)
         return

@@ -11,13 +11,25 @@ amplification), text that is not drawn left out (``display:none``,
 ``visibility:hidden``, zero opacity, no fill, white fill, a font of ``TINY_PX`` or
 less, set on the element or by a ``<style>`` rule with a simple selector; ``<defs>``,
 ``<title>``, ``<desc>``, ``<metadata>``), and the pieces ordered by where they are drawn (``x``/``y`` of ``<text>``/``<tspan>``, per-glyph position
-lists), lines top to bottom, pieces left to right.  Transforms and text on a path are
-not applied (their pieces keep document order).
+lists, moved by ``translate`` transforms and the translation part of a ``matrix``), lines
+top to bottom, pieces left to right.  Other transforms and text on a path are not applied
+in this reading (their pieces keep document order); the drawing below shows them.
+
+With OCR on, the SVG is also drawn (``render``: librsvg's ``rsvg-convert``, Debian's
+``librsvg2-bin``, in a child process with CPU, memory and time limits, from standard
+input so that no external file, URL or XInclude is ever loaded) and the drawing read
+like an uploaded image (``svg/rendered``): digits drawn as paths, text placed by
+transforms, fonts whose glyphs draw other characters are read as a viewer sees them
+(attack pass 8, F6).  An SVG that cannot be drawn within the limits is not fully
+inspected (``ocr-limit``, ``corrupt``, ``ocr-unavailable``).
 """
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
+import subprocess
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -105,10 +117,31 @@ def _numbers(value: str | None) -> list[float]:
 
 
 class _State:
-    __slots__ = ("fill", "size", "visible")
+    __slots__ = ("dx", "dy", "fill", "size", "visible")
 
-    def __init__(self, fill: str = "black", size: float = 16.0, visible: bool = True) -> None:
+    def __init__(self, fill: str = "black", size: float = 16.0, visible: bool = True,
+                 dx: float = 0.0, dy: float = 0.0) -> None:
         self.fill, self.size, self.visible = fill, size, visible
+        self.dx, self.dy = dx, dy
+
+
+_TRANSFORM = re.compile(r"(translate|matrix)\s*\(([^)]*)\)", re.I)
+
+
+def _translation(transform: str | None) -> tuple[float, float]:
+    """The translation of a ``transform`` attribute: its ``translate(x[, y])`` steps and
+    the ``e f`` of its ``matrix(a b c d e f)`` steps, added up (scales and rotations
+    are left to the drawing)."""
+    dx = dy = 0.0
+    for name, args in _TRANSFORM.findall(transform or ""):
+        values = _numbers(args)
+        if name.lower() == "translate" and values:
+            dx += values[0]
+            dy += values[1] if len(values) > 1 else 0.0
+        elif name.lower() == "matrix" and len(values) == 6:
+            dx += values[4]
+            dy += values[5]
+    return dx, dy
 
 
 def _child_state(el: Any, parent: _State, rules: dict[str, dict[str, str]] | None = None) -> _State | None:
@@ -133,7 +166,8 @@ def _child_state(el: Any, parent: _State, rules: dict[str, dict[str, str]] | Non
     fill_opacity = _number(props.get("fill-opacity"))
     if fill_opacity is not None and fill_opacity <= 0.01:
         fill = "none"
-    return _State(fill, size, visible)
+    dx, dy = _translation(props.get("transform"))
+    return _State(fill, size, visible, parent.dx + dx, parent.dy + dy)
 
 
 def _drawn(state: _State) -> bool:
@@ -149,9 +183,14 @@ class _Pieces:
         self.x = 0.0
         self.y = 0.0
 
-    def put(self, text: str, el: Any, state: _State, *, positioned: bool) -> None:
-        xs = _numbers(el.get("x")) if positioned else []
-        ys = _numbers(el.get("y")) if positioned else []
+    def put(self, text: str, el: Any, state: _State, *, positioned: bool, starts: bool = False) -> None:
+        """``starts``: a ``<text>`` element, which starts at its own x, y (0 when absent)
+        moved by its transforms."""
+        xs = [x + state.dx for x in _numbers(el.get("x"))] if positioned else []
+        ys = [y + state.dy for y in _numbers(el.get("y"))] if positioned else []
+        if starts and (state.dx or state.dy):
+            xs = xs or [state.dx]
+            ys = ys or [state.dy]
         if ys:
             self.y = ys[0]
         if len(xs) > 1:  # a position per glyph: each glyph drawn where it says
@@ -240,25 +279,163 @@ def displayed_text(root: Any) -> str:
         inside = in_text or name == "text"
         if inside and name in ("text", "tspan", "textPath", "a"):
             if el.text:
-                pieces.put(el.text, el, state, positioned=name in ("text", "tspan"))
+                pieces.put(el.text, el, state, positioned=name in ("text", "tspan"), starts=name == "text")
             elif name in ("text", "tspan"):
-                pieces.put("", el, state, positioned=True)
+                pieces.put("", el, state, positioned=True, starts=name == "text")
         stack.append((el, parent_state, in_text, True))
         for child in reversed(el):
             stack.append((child, state, inside, False))
     return "\n".join(line for line in pieces.lines() if line.strip())
 
 
+#: a drawing is at most this many pixels (and ``Limits.ocr_max_pixels``): scaled down to it
+RENDER_MAX_PIXELS = 8_000_000
+#: an SVG without a size of its own is drawn to fit a box this many pixels a side
+RENDER_FALLBACK_PX = 1600
+#: the renderer's CPU seconds (and, with the file's time left, its wall time) at most
+RENDER_SECONDS = 10.0
+#: the renderer's address space at most (bytes): 8 MP in 32-bit colour is 32 MB
+RENDER_MEMORY = 1 << 30
+#: CSS absolute units in pixels (SVG user units: 96 a CSS inch)
+_UNITS = {"": 1.0, "px": 1.0, "pt": 96 / 72, "pc": 16.0, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96.0,
+          "q": 96 / 101.6, "em": 16.0, "ex": 8.0}
+_LENGTH = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
+
+
+def _length(value: str | None) -> float | None:
+    m = _LENGTH.match(value or "")
+    if m is None or m.group(2).lower() not in _UNITS:
+        return None  # absent, a percentage, or not a length
+    number = float(m.group(1)) * _UNITS[m.group(2).lower()]
+    return number if 0 < number < 1e9 else None
+
+
+def intrinsic_size(root: Any) -> tuple[float, float] | None:
+    """The size (px) a viewer draws the SVG at: its ``width`` and ``height``, a missing
+    one from the ``viewBox``'s aspect; None when neither tells it."""
+    width, height = _length(root.get("width")), _length(root.get("height"))
+    box = _numbers(root.get("viewBox"))
+    aspect = box[2] / box[3] if len(box) == 4 and box[2] > 0 and box[3] > 0 else None
+    if width is None and height is None and aspect is not None:
+        width, height = box[2], box[3]
+    elif width is None and height is not None and aspect is not None:
+        width = height * aspect
+    elif height is None and width is not None and aspect is not None:
+        height = width / aspect
+    if width is None or height is None or not (0 < width < 1e9 and 0 < height < 1e9):
+        return None
+    return width, height
+
+
+def _renderer() -> str | None:
+    return shutil.which("rsvg-convert")
+
+
+def _limit_child() -> None:  # pragma: no cover - runs in the renderer's child process
+    import resource
+
+    cpu = int(RENDER_SECONDS) + 1
+    for limit, value in ((resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, RENDER_MEMORY),
+                         (resource.RLIMIT_FSIZE, 0), (resource.RLIMIT_NOFILE, 64)):
+        try:
+            _soft, hard = resource.getrlimit(limit)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(limit, (value, hard))
+        except (ValueError, OSError):
+            pass
+
+
+def render(data: bytes, root: Any, ctx: Ctx, sub: str) -> Any | None:
+    """The SVG as drawn, a PIL image on white, or None with a problem at ``sub``: no
+    renderer (``ocr-unavailable``), out of time (``ocr-limit``), not drawable
+    (``corrupt``).  Drawn at its own size, as a viewer shows it at 100 % (drawn
+    larger, hand-drawn digits read worse: a path-drawn 5 read as 9 at 2x), scaled down to
+    fit ``RENDER_MAX_PIXELS``; small text is read again upscaled by the OCR (``ocr.py``)."""
+    from PIL import Image
+
+    program = _renderer()
+    if program is None:
+        ctx.problem("ocr-unavailable", sub)
+        return None
+    max_pixels = min(RENDER_MAX_PIXELS, ctx.limits.ocr_max_pixels)
+    size = intrinsic_size(root)
+    if size is None:
+        args = ["--width", str(RENDER_FALLBACK_PX), "--height", str(RENDER_FALLBACK_PX), "--keep-aspect-ratio"]
+    else:
+        width, height = size
+        zoom = min(1.0, (max_pixels / (width * height)) ** 0.5)
+        args = ["--width", str(max(1, round(width * zoom))), "--height", str(max(1, round(height * zoom)))]
+    budget = ctx.budget
+    seconds = min(RENDER_SECONDS, budget.remaining_seconds(), budget.remaining_wall_seconds())
+    if seconds <= 0:
+        ctx.problem("ocr-limit", sub)
+        return None
+    try:
+        # from standard input: no base URL, so librsvg loads no file, URL or XInclude
+        # a fixed program, no shell, arguments made here; the child's limits set before exec
+        done = subprocess.run(
+            [program, "--format", "png", "--background-color", "white", *args],
+            input=data, capture_output=True, timeout=seconds, env={"PATH": "/usr/bin:/bin"},
+            cwd="/", preexec_fn=_limit_child, check=False)
+    except subprocess.TimeoutExpired:
+        ctx.problem("ocr-limit", sub)
+        return None
+    except OSError:
+        ctx.problem("ocr-unavailable", sub)
+        return None
+    finally:
+        budget.check_time()
+    if done.returncode != 0 or not done.stdout:
+        # killed by its CPU or memory limit, or an SVG librsvg cannot draw
+        ctx.problem("ocr-limit" if done.returncode < 0 else "corrupt", sub)
+        return None
+    try:
+        image = Image.open(io.BytesIO(done.stdout))
+        if image.size[0] * image.size[1] > max_pixels * 1.01:
+            ctx.problem("ocr-limit", sub)
+            return None
+        image.load()
+    except Exception:
+        ctx.problem("corrupt", sub)
+        return None
+    return image
+
+
+def add_rendered_reading(data: bytes, root: Any, ctx: Ctx) -> None:
+    """OCR the SVG as drawn (``svg/rendered``), as an uploaded image is read.  A drawing
+    without text adds no ``no-text``: the SVG's text was read as written and as displayed."""
+    from dlp_proxy.files.ocr import read_frame
+
+    sub = "svg/rendered"
+    if not ctx.limits.ocr:
+        ctx.problem("ocr-disabled", sub)
+        return
+    if ctx.budget.ocr_seconds >= ctx.limits.ocr_max_seconds:
+        ctx.problem("ocr-limit", sub)
+        return
+    image = render(data, root, ctx, sub)
+    if image is None:
+        return
+    budget = ctx.budget
+    problems_before = len(budget.problems)
+    read_frame(image, ctx, sub)
+    budget.problems[problems_before:] = [
+        (code, loc) for code, loc in budget.problems[problems_before:] if code != "no-text"]
+
+
 def add_svg_reading(data: bytes, ctx: Ctx, decoded: str = "") -> None:
-    """Add the displayed reading of an SVG (``svg/displayed``) and, when internal
-    entities change its text, the expanded text as written (``svg/entities``)."""
+    """Add the displayed reading of an SVG (``svg/displayed``), when internal entities
+    change its text the expanded text as written (``svg/entities``), and its drawing's
+    OCR reading (``svg/rendered``)."""
     root = parse_svg(data)
     if (root is None or not is_svg(root)) and decoded:
-        root = parse_svg(re.sub(r"^\s*<\?xml[^>]*\?>", "", decoded).encode("utf-8"))
+        data = re.sub(r"^\s*<\?xml[^>]*\?>", "", decoded).encode("utf-8")
+        root = parse_svg(data)
     if root is None or not is_svg(root):
         return
     ctx.budget.check_time()
     ctx.add("svg/displayed", displayed_text(root))
+    add_rendered_reading(data, root, ctx)
     if b"<!ENTITY" in data:
         from dlp_proxy.files.xmltext import walk_text
 

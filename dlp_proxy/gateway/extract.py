@@ -908,11 +908,31 @@ def _bool(v: Any) -> bool:
     return v is None or isinstance(v, bool)
 
 
+#: digits a telemetry string may hold (any script): metric names, platforms, agents and
+#: label values are words (``TTFB``, ``channel_switch``, ``macos``, ``team_controller``)
+TELEMETRY_MAX_DIGITS = 3
+_SEMVER = re.compile(r"\d{1,4}\.\d{1,4}\.\d{1,4}")
+
+
+def _telemetry_string_ok(v: str) -> bool:
+    """A client-metrics string: a name with at most ``TELEMETRY_MAX_DIGITS`` digits, a
+    report version (``0.1.0``), or an id.  Mattermost keeps only known metric names and
+    the accepted platforms and agents (server/public/model/metrics.go ``ProcessLabels``,
+    ``acceptedPlatforms``, ``acceptedAgents``; server/channels/app/metrics.go skips
+    unknown metrics), so no real client sends more digits; a dashed identifier
+    (``536-22-8710``, has no 5-digit run) is refused (attack pass 8, F14)."""
+    if len(v) > 256:
+        return False
+    if _SEMVER.fullmatch(v) or (_ID_SHAPE.fullmatch(v) and not _LONG_DIGITS.search(v)):
+        return True
+    return sum(1 for ch in v if ch.isdigit() or ch.isnumeric()) <= TELEMETRY_MAX_DIGITS
+
+
 def _telemetry_ok(v: Any, depth: int = 0) -> bool:
     if depth > 16:
         return False
     if isinstance(v, str):
-        return len(v) <= 256 and not _LONG_DIGITS.search(v)
+        return _telemetry_string_ok(v)
     if isinstance(v, dict):
         return len(v) <= 1000 and all(_telemetry_ok(k, depth + 1) and _telemetry_ok(x, depth + 1) for k, x in _ordered(v))
     if isinstance(v, list):
@@ -934,7 +954,8 @@ def no_content_shape_error(shape: str, body: bytes) -> str | None:
       booleans, small counts and millisecond timestamps only;
     - ``ids`` / ``names``: a JSON array of ids (model.IsValidId) / short names;
     - ``empty``: nothing (or an empty JSON value);
-    - ``telemetry``: client metrics: any JSON without a run of 5+ digits in a string;
+    - ``telemetry``: client metrics: any JSON whose strings are names with at most 3
+      digits, report versions or ids (``_telemetry_string_ok``);
     - ``credentials``, ``search``: never read.
 
     JSON is read as Go reads it (go_json_decode; keys matched as encoding/json does)."""
