@@ -22,6 +22,9 @@ from collections.abc import Callable
 
 _PR_SET_PDEATHSIG = 1
 
+#: DLP_WORKER_SCHEDULING: the Linux scheduling policies a worker may ask for
+SCHED_POLICIES: dict[str, str] = {"normal": "SCHED_OTHER", "batch": "SCHED_BATCH", "idle": "SCHED_IDLE"}
+
 
 def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
@@ -51,3 +54,19 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
             os.kill(os.getpid(), sig)
 
     return preexec
+
+
+def lower_priority(nice: int, policy: str = "normal") -> None:
+    """Make the calling thread (a worker's main thread, which runs its jobs; threads
+    it starts later inherit this) ``nice`` steps less favoured than now, under the
+    scheduling ``policy`` (a key of ``SCHED_POLICIES``).  ``batch``: the worker never
+    preempts a woken task; ``idle``: it runs only when no ordinary task of its
+    group wants the core, and a woken ordinary task preempts it at once.  A policy
+    the platform lacks is skipped; the nice value still applies."""
+    if policy not in SCHED_POLICIES:
+        raise ValueError(f"unknown scheduling policy {policy!r}")
+    if nice > 0:
+        os.nice(nice)
+    constant = getattr(os, SCHED_POLICIES[policy], None)
+    if policy != "normal" and constant is not None and hasattr(os, "sched_setscheduler"):
+        os.sched_setscheduler(0, constant, os.sched_param(0))
