@@ -176,7 +176,7 @@ class Settings(BaseModel):
     uploads_max_total: Size = Field(2 * 1024**3, description="bytes of resumable-upload chunks kept on disk at once")
     mitmproxy_typechecks: Bool = Field(False, description="keep mitmproxy's debug-only check of every HTTP message's field types (~0.1-0.2 ms of CPU per request)")
     scan_workers: int = Field(2, ge=0, le=64, description="processes that scan texts too long or digit-heavy for the event loop; a scan past its deadline kills its worker (0: threads, which a deadline cannot stop)")
-    scan_worker_nice: int = Field(5, ge=0, le=19, description="how much lower the text scan workers' CPU priority is than the gateway's")
+    scan_worker_nice: int = Field(19, ge=0, le=19, description="how much lower the text scan workers' CPU priority is than the gateway's (19, the lowest: a busy event loop runs first; see docs/benchmarks.md, \"Hostile load\")")
     worker_scheduling: Literal["normal", "batch", "idle"] = Field("normal", description="Linux scheduling policy of the scan and file workers, on top of their nice values: `batch` (never preempt a woken task) or `idle` (run only when the gateway's own processes leave a core free; starves them on a saturated host); see docs/benchmarks.md")
     user_scan_seconds: float = Field(5.0, gt=0, description="CPU seconds one user's requests may make the gateway spend judging per window (scan workers, and the event loop past 5 ms a request) before 429")
     user_scan_window: float = Field(60.0, gt=0, description="the window of `DLP_USER_SCAN_SECONDS`, in seconds")
