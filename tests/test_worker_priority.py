@@ -3,7 +3,9 @@
 gateway's event loop, so that a hostile user's scans and uploads wait for the
 cores while clean posts are answered (docs/benchmarks.md, "Hostile load").
 Read from /proc, through the real gateway: every thread of every worker, and a
-worker started again after a deadline killed its predecessor."""
+worker started again after a deadline killed its predecessor.  A worker builds its
+detector at the gateway's priority and lowers it after (a starved start-up would
+keep the gateway from opening its port on a loaded host)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dlp_proxy.procs import SCHED_POLICIES, lower_priority
 from tests.conftest import Gateway, Simulator, start_gateway, stop
+from tests.faults import faulty_detector
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -61,15 +65,24 @@ def _workers(gateway_pid: int) -> dict[int, list[tuple[int, int]]]:
     return out
 
 
+def recording_detector(config_dir: Any = None, *, ner: bool | None = None) -> Any:
+    """``tests.faults.faulty_detector`` (it burns CPU on a marker), built after writing
+    the building thread's (nice, policy) to ``$PRIORITY_LOG/<pid>``."""
+    Path(os.environ["PRIORITY_LOG"], str(os.getpid())).write_text(
+        f"{os.getpriority(os.PRIO_PROCESS, 0)} {os.sched_getscheduler(0)}")
+    return faulty_detector(config_dir, ner=ner)
+
+
 @pytest.fixture(scope="module")
 def niced_gw(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    # the fault detector burns CPU on a marker; a plug-in detector is never run
-    # inline, so every post's scan goes to a scan worker
+    # a plug-in detector is never run inline, so every post's scan goes to a scan worker
+    log = tmp_path_factory.mktemp("priority-log")
     gw = start_gateway(simulator, tmp_path_factory.mktemp("niced"), "--scan-deadline", "2", env={
         "DLP_SCAN_WORKERS": "2", "DLP_FILE_WORKERS": "1", "DLP_SCAN_WORKER_NICE": str(SCAN_NICE),
         "DLP_FILE_WORKER_NICE": str(FILE_NICE), "DLP_WORKER_SCHEDULING": "batch",
-        "DLP_DETECTOR": "tests.faults:faulty_detector",
+        "DLP_DETECTOR": "tests.test_worker_priority:recording_detector", "PRIORITY_LOG": str(log),
     })
+    gw.priority_log = log  # type: ignore[attr-defined]
     yield gw
     stop(gw.proc)
 
@@ -106,6 +119,10 @@ def test_workers_run_below_the_event_loop_at_their_settings(niced_gw: Gateway) -
         assert len(set(threads)) == 1, f"worker {pid}'s threads differ: {threads}"
         counts[threads[0]] = counts.get(threads[0], 0) + 1
     assert counts == expected
+    # and each built its detector before it lowered its priority: at the gateway's
+    built = {int(f.name): tuple(map(int, f.read_text().split())) for f in niced_gw.priority_log.iterdir()}
+    assert set(workers) <= set(built)
+    assert {built[pid] for pid in workers} == {_priority(niced_gw.proc.pid)}
     with niced_gw.client("alice") as c:  # and they judge: a clean post passes through a scan worker
         assert c.post("/api/v4/posts", json={"channel_id": niced_gw.sim.channel("town_square"),
                                              "message": "lunch at noon"}).status_code == 201
@@ -142,14 +159,21 @@ def test_lower_priority_sets_the_nice_value_and_the_policy(policy: str) -> None:
         "import os, threading\n"
         "from dlp_proxy.procs import lower_priority\n"
         "before = os.getpriority(os.PRIO_PROCESS, 0)\n"
+        "go, earlier = threading.Event(), []\n"
+        "def wait():\n"
+        "    go.wait(); earlier.append((os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0)))\n"
+        "old = threading.Thread(target=wait); old.start()\n"
         f"lower_priority(4, {policy!r})\n"
+        "go.set(); old.join()\n"
         "seen = []\n"
         "t = threading.Thread(target=lambda: seen.append((os.getpriority(os.PRIO_PROCESS, 0), "
         "os.sched_getscheduler(0))))\n"
         "t.start(); t.join()\n"
-        "print(os.getpriority(os.PRIO_PROCESS, 0) - before, os.sched_getscheduler(0), seen[0][0] - before, seen[0][1])\n")
-    constant = getattr(os, SCHED_POLICIES[policy])
-    assert out.split() == ["4", str(constant), "4", str(constant)]  # a thread started later inherits both
+        "print(os.getpriority(os.PRIO_PROCESS, 0) - before, os.sched_getscheduler(0), seen[0][0] - before, seen[0][1],"
+        " earlier[0][0] - before, earlier[0][1])\n")
+    constant = str(getattr(os, SCHED_POLICIES[policy]))
+    # the calling thread, a thread started later and one started before: all three
+    assert out.split() == ["4", constant] * 3
 
 
 def test_an_unknown_policy_is_refused() -> None:

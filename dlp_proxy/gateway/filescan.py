@@ -53,11 +53,6 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     from dlp_proxy.files import runner
     from dlp_proxy.procs import lower_priority
 
-    # Files and long scans are bulk work; chat posts are interactive.  A lower CPU
-    # priority lets the gateway's event loop (and Mattermost beside it) run first when
-    # cores are busy, so a large upload or a hostile user's scans slow other users'
-    # posts less (docs/benchmarks.md).  First, so the worker's threads inherit it.
-    lower_priority(nice, scheduling)
     # SIGINT ignored, address-space cap, parsers imported, exit with the gateway
     runner._init_worker(memory_limit_mb, owner_pid)
     global _worker_detector
@@ -66,6 +61,15 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     # not in the first upload's job, so a worker's first upload does not also pay the
     # ~7 MB of these modules (docs/benchmarks.md, "Upload memory").
     import dlp_proxy.gateway.pipeline  # noqa: F401
+
+    # Files and long scans are bulk work; chat posts are interactive.  A lower CPU
+    # priority lets the gateway's event loop (and Mattermost beside it) run first when
+    # cores are busy, so a large upload or a hostile user's scans slow other users'
+    # posts less (docs/benchmarks.md, "Hostile load").  Only now: the start-up (the
+    # detector's build, a few seconds of CPU) runs at the gateway's priority, so a
+    # loaded host does not starve the workers the gateway waits for before it opens
+    # its port, nor the one that replaces a worker a deadline killed.
+    lower_priority(nice, scheduling)
 
 
 class SealedTexts:
