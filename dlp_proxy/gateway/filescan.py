@@ -49,10 +49,20 @@ def detector_factory(spec: str | None = None) -> Any:
 
 
 def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, config_dir: str | None,
-                 detector: str | None, nice: int, scheduling: str = "normal") -> None:
+                 detector: str | None, nice: int, scheduling: str = "normal", quick_start: bool = False) -> None:
     from dlp_proxy.files import runner
     from dlp_proxy.procs import lower_priority
 
+    # Files and long scans are bulk work; chat posts are interactive.  A lower CPU
+    # priority lets the gateway's event loop (and Mattermost beside it) run first when
+    # cores are busy, so a large upload or a hostile user's scans slow other users'
+    # posts less (docs/benchmarks.md, "Hostile load").  ``quick_start``: the workers
+    # the gateway waits for before it opens its port (the scan workers) build their
+    # detector (~2 s of CPU) at the gateway's priority and lower it after: a loaded
+    # host would otherwise hold back the gateway's start, and a replacement after a
+    # deadline kill.  The others lower it first, so their start yields to those.
+    if not quick_start:
+        lower_priority(nice, scheduling)
     # SIGINT ignored, address-space cap, parsers imported, exit with the gateway
     runner._init_worker(memory_limit_mb, owner_pid)
     global _worker_detector
@@ -62,14 +72,8 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     # ~7 MB of these modules (docs/benchmarks.md, "Upload memory").
     import dlp_proxy.gateway.pipeline  # noqa: F401
 
-    # Files and long scans are bulk work; chat posts are interactive.  A lower CPU
-    # priority lets the gateway's event loop (and Mattermost beside it) run first when
-    # cores are busy, so a large upload or a hostile user's scans slow other users'
-    # posts less (docs/benchmarks.md, "Hostile load").  Only now: the start-up (the
-    # detector's build, a few seconds of CPU) runs at the gateway's priority, so a
-    # loaded host does not starve the workers the gateway waits for before it opens
-    # its port, nor the one that replaces a worker a deadline killed.
-    lower_priority(nice, scheduling)
+    if quick_start:
+        lower_priority(nice, scheduling)  # every thread, the owner watch's too
 
 
 class SealedTexts:
@@ -745,10 +749,12 @@ class FileScanner:
 
     def __init__(self, *, workers: int | None = None, ner: bool | None = False, memory_limit_mb: int | None = 3072,
                  limits: Any = None, config_dir: Path | None = None, detector: str | None = None,
-                 nice: int = 10, scheduling: str = "normal", spool_dir: Path | None = None) -> None:
+                 nice: int = 10, scheduling: str = "normal", quick_start: bool = False,
+                 spool_dir: Path | None = None) -> None:
         """``config_dir``/``detector``: the gateway's own (its Settings), so the
         workers judge with the same recognizers; ``nice``: DLP_FILE_WORKER_NICE or
         DLP_SCAN_WORKER_NICE; ``scheduling``: DLP_WORKER_SCHEDULING (``procs.lower_priority``);
+        ``quick_start``: the workers start at the gateway's priority (``_init_worker``);
         ``spool_dir``: where large bodies wait for a worker (encrypted, see ``Spooled``)."""
         self.config_dir = str(config_dir) if config_dir is not None else None
         self.detector = detector
@@ -760,6 +766,7 @@ class FileScanner:
         self.nice = nice
         #: Linux scheduling policy of the workers (DLP_WORKER_SCHEDULING)
         self.scheduling = scheduling
+        self.quick_start = quick_start
         self._slots: list[ProcessPoolExecutor | None] = [None] * self.workers
         self._idle: list[int] = list(range(self.workers))
         self._waiters: list[asyncio.Future[int]] = []
@@ -789,7 +796,7 @@ class FileScanner:
         return ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context(method),
             initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb, os.getpid(), self.config_dir,
-                                                self.detector, self.nice, self.scheduling),
+                                                self.detector, self.nice, self.scheduling, self.quick_start),
         )
 
     def _pool(self, slot: int) -> ProcessPoolExecutor:

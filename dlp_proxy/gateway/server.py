@@ -217,7 +217,7 @@ async def run(settings: RunSettings) -> int:
     # the deadline kills its worker (a thread could only be abandoned, still burning a core).
     text_scanner = FileScanner(workers=cfg.scan_workers, ner=settings.ner, config_dir=config_path,
                                detector=cfg.detector, nice=cfg.scan_worker_nice,
-                               scheduling=cfg.worker_scheduling) if cfg.scan_workers > 0 else None
+                               scheduling=cfg.worker_scheduling, quick_start=True) if cfg.scan_workers > 0 else None
     if text_scanner is not None:
         await text_scanner.start()  # ready before the port opens, like every other dependency
     from dlp_proxy.gateway.budget import ScanBudget
