@@ -41,7 +41,8 @@ setting's effect, side by side).
 
 Reported: clean-post p50/p99 per phase and the hostile/quiet p99 ratio (target
 within 2x), the CPU used by the gateway's process tree (process + workers, not
-Redis) and by its event-loop thread per second of phase, its peak RSS, what the
+Redis) and by its event-loop thread per second of phase, the time that thread was
+ready to run but waited for a core (``loop_wait_per_s``, from schedstat), its peak RSS, what the
 attackers got back, and the CPU of the benchmark's own processes on the same cores
 (attack clients, clean clients, simulator) and of the whole machine (other jobs
 included), with the load average.
@@ -107,6 +108,16 @@ def proc_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def loop_thread_wait(pid: int) -> float:
+    """Seconds the process's main thread (the event loop) has spent runnable but
+    waiting for a core (/proc/<pid>/task/<pid>/schedstat, second field; 0 without
+    schedstats): what the other processes on the cores cost the loop."""
+    try:
+        return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def loop_thread_cpu(pid: int) -> float:
@@ -313,6 +324,7 @@ def phase(gw: Gateway, name: str, duration: float, clean_users: list[str], attac
     sampler = Sampler(gw.proc.pid)
     cpu0, rss0, _ = cpu_rss(gw.proc.pid)
     loop0, sim0, own0 = loop_thread_cpu(gw.proc.pid), proc_cpu(gw.sim.proc.pid), time.process_time()
+    wait0 = loop_thread_wait(gw.proc.pid)
     busy0, total0 = machine_busy()
     attack_cpu = 0.0
     t0 = time.monotonic()
@@ -330,6 +342,7 @@ def phase(gw: Gateway, name: str, duration: float, clean_users: list[str], attac
     elapsed = time.monotonic() - t0
     cpu1, _, _ = cpu_rss(gw.proc.pid)
     loop1, sim1, own1 = loop_thread_cpu(gw.proc.pid), proc_cpu(gw.sim.proc.pid), time.process_time()
+    wait1 = loop_thread_wait(gw.proc.pid)
     busy1, total1 = machine_busy()
     sampler.stop_event.set()
     sampler.join()
@@ -339,6 +352,9 @@ def phase(gw: Gateway, name: str, duration: float, clean_users: list[str], attac
         "tree_cpu_per_s": round((cpu1 - cpu0) / elapsed, 2),
         # the gateway's event-loop thread alone (the rest of the tree: its other threads, the workers)
         "loop_cpu_per_s": round((loop1 - loop0) / elapsed, 2),
+        # seconds a second it was ready to run but waited for a core (the workers, the
+        # benchmark's processes and other jobs had them)
+        "loop_wait_per_s": round((wait1 - wait0) / elapsed, 2),
         # the benchmark's own processes, on the same cores: no gateway change makes these cheaper
         "attack_clients_cpu_per_s": round(attack_cpu / elapsed, 2),
         "clean_clients_cpu_per_s": round((own1 - own0) / elapsed, 2),  # (and the sampler)
@@ -571,7 +587,8 @@ def summary(results: list[dict[str, Any]], variants: list[str], attack_sets: lis
             print(f"{v} [{kinds}]: clean p99 quiet {statistics.median(quiet):.1f} ms, hostile "
                   f"{statistics.median(hostile):.1f} ms, ratio {statistics.median(hostile) / statistics.median(quiet):.2f}x "
                   f"(rounds {rounds}; target <= 2x); hostile CPU (cores): gateway tree {med('tree_cpu_per_s'):.2f} "
-                  f"(event loop {med('loop_cpu_per_s'):.2f}), attack clients {med('attack_clients_cpu_per_s'):.2f}, "
+                  f"(event loop {med('loop_cpu_per_s'):.2f}, waiting for a core {med('loop_wait_per_s'):.2f}; "
+                  f"quiet {statistics.median(q.get('loop_wait_per_s', 0.0) for q, _ in pairs):.2f}), attack clients {med('attack_clients_cpu_per_s'):.2f}, "
                   f"clean clients {med('clean_clients_cpu_per_s'):.2f}, simulator {med('simulator_cpu_per_s'):.2f}, "
                   f"machine {med('machine_busy_cores'):.2f}; load average {min(h['load_average'] for _, h in pairs)}-"
                   f"{max(h['load_average'] for _, h in pairs)}", flush=True)

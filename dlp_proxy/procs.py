@@ -22,6 +22,9 @@ from collections.abc import Callable
 
 _PR_SET_PDEATHSIG = 1
 
+#: DLP_WORKER_SCHEDULING: the Linux scheduling policies a worker may ask for
+SCHED_POLICIES: dict[str, str] = {"normal": "SCHED_OTHER", "batch": "SCHED_BATCH", "idle": "SCHED_IDLE"}
+
 
 def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
@@ -51,3 +54,32 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
             os.kill(os.getpid(), sig)
 
     return preexec
+
+
+def _threads() -> list[int]:
+    """Thread ids of this process (Linux), else ``[0]``: the calling thread."""
+    try:
+        return sorted(int(t) for t in os.listdir("/proc/self/task"))
+    except OSError:
+        return [0]
+
+
+def lower_priority(nice: int, policy: str = "normal") -> None:
+    """Make every thread of this process ``nice`` steps less favoured than it is
+    (capped at 19), under the scheduling ``policy`` (a key of ``SCHED_POLICIES``);
+    threads started later inherit both.  ``batch``: the process never preempts a
+    woken task; ``idle``: it runs only when no ordinary task of its group wants the
+    core, and a woken ordinary task preempts it at once.  A policy the platform
+    lacks is skipped; the nice value still applies.  (On Linux a nice value and a
+    policy belong to a thread, hence each thread.)"""
+    if policy not in SCHED_POLICIES:
+        raise ValueError(f"unknown scheduling policy {policy!r}")
+    constant = getattr(os, SCHED_POLICIES[policy], None)
+    for tid in _threads():
+        try:
+            if nice > 0:
+                os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+            if policy != "normal" and constant is not None and hasattr(os, "sched_setscheduler"):
+                os.sched_setscheduler(tid, constant, os.sched_param(0))
+        except ProcessLookupError:  # the thread ended meanwhile
+            continue

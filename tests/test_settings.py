@@ -58,7 +58,7 @@ SAMPLES: dict[str, str] = {
     "export_s3_prefix": "p/", "export_s3_endpoint_url": "http://127.0.0.1:9000", "export_smtp_host": "smtp.local",
     "export_smtp_port": "2525", "export_smtp_to": "ingest@archive.example", "export_smtp_user": "u",
     "export_smtp_password": "pw", "export_smtp_cafile": "/etc/ca.pem", "export_token": "tok", "export_decrypt": "1",
-    "scan_workers": "3", "scan_worker_nice": "7", "user_scan_seconds": "9", "user_scan_window": "30",
+    "scan_workers": "3", "scan_worker_nice": "7", "worker_scheduling": "batch", "user_scan_seconds": "9", "user_scan_window": "30",
     "max_text_body": "300000", "max_post_runes": "4000", "auth_negative_ttl": "30", "channel_context_ttl": "15", "post_channel_ttl": "5",
     "split_max_fragments": "20", "split_window_seconds": "600", "split_window_bytes": "32k",
     "unauthenticated_max_body": "8k",

@@ -49,22 +49,31 @@ def detector_factory(spec: str | None = None) -> Any:
 
 
 def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, config_dir: str | None,
-                 detector: str | None, nice: int) -> None:
+                 detector: str | None, nice: int, scheduling: str = "normal", quick_start: bool = False) -> None:
     from dlp_proxy.files import runner
+    from dlp_proxy.procs import lower_priority
 
+    # Files and long scans are bulk work; chat posts are interactive.  A lower CPU
+    # priority lets the gateway's event loop (and Mattermost beside it) run first when
+    # cores are busy, so a large upload or a hostile user's scans slow other users'
+    # posts less (docs/benchmarks.md, "Hostile load").  ``quick_start``: the workers
+    # the gateway waits for before it opens its port (the scan workers) build their
+    # detector (~2 s of CPU) at the gateway's priority and lower it after: a loaded
+    # host would otherwise hold back the gateway's start, and a replacement after a
+    # deadline kill.  The others lower it first, so their start yields to those.
+    if not quick_start:
+        lower_priority(nice, scheduling)
     # SIGINT ignored, address-space cap, parsers imported, exit with the gateway
     runner._init_worker(memory_limit_mb, owner_pid)
-    # Files are bulk work; chat posts are interactive.  A lower CPU priority lets the
-    # gateway's own process (and Mattermost beside it) run first when cores are busy,
-    # so a large upload slows other users' posts less (docs/benchmarks.md).
-    if nice > 0:
-        os.nice(nice)
     global _worker_detector
     _worker_detector = detector_factory(detector)(config_dir, ner=ner)
     # What the jobs import (the body's extraction, the cross-field constants): at start,
     # not in the first upload's job, so a worker's first upload does not also pay the
     # ~7 MB of these modules (docs/benchmarks.md, "Upload memory").
     import dlp_proxy.gateway.pipeline  # noqa: F401
+
+    if quick_start:
+        lower_priority(nice, scheduling)  # every thread, the owner watch's too
 
 
 class SealedTexts:
@@ -740,9 +749,12 @@ class FileScanner:
 
     def __init__(self, *, workers: int | None = None, ner: bool | None = False, memory_limit_mb: int | None = 3072,
                  limits: Any = None, config_dir: Path | None = None, detector: str | None = None,
-                 nice: int = 10, spool_dir: Path | None = None) -> None:
+                 nice: int = 10, scheduling: str = "normal", quick_start: bool = False,
+                 spool_dir: Path | None = None) -> None:
         """``config_dir``/``detector``: the gateway's own (its Settings), so the
-        workers judge with the same recognizers; ``nice``: DLP_FILE_WORKER_NICE;
+        workers judge with the same recognizers; ``nice``: DLP_FILE_WORKER_NICE or
+        DLP_SCAN_WORKER_NICE; ``scheduling``: DLP_WORKER_SCHEDULING (``procs.lower_priority``);
+        ``quick_start``: the workers start at the gateway's priority (``_init_worker``);
         ``spool_dir``: where large bodies wait for a worker (encrypted, see ``Spooled``)."""
         self.config_dir = str(config_dir) if config_dir is not None else None
         self.detector = detector
@@ -752,6 +764,9 @@ class FileScanner:
         self.limits = limits
         #: CPU priority offset of the workers (DLP_FILE_WORKER_NICE)
         self.nice = nice
+        #: Linux scheduling policy of the workers (DLP_WORKER_SCHEDULING)
+        self.scheduling = scheduling
+        self.quick_start = quick_start
         self._slots: list[ProcessPoolExecutor | None] = [None] * self.workers
         self._idle: list[int] = list(range(self.workers))
         self._waiters: list[asyncio.Future[int]] = []
@@ -781,7 +796,7 @@ class FileScanner:
         return ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context(method),
             initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb, os.getpid(), self.config_dir,
-                                                self.detector, self.nice),
+                                                self.detector, self.nice, self.scheduling, self.quick_start),
         )
 
     def _pool(self, slot: int) -> ProcessPoolExecutor:

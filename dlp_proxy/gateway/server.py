@@ -209,13 +209,15 @@ async def run(settings: RunSettings) -> int:
     # Files are extracted and scanned in worker processes.  NER is off there: a
     # name alone never stops a file, the identifiers do.
     file_scanner = FileScanner(workers=cfg.file_workers or None, ner=False, config_dir=config_path,
-                               detector=cfg.detector, nice=cfg.file_worker_nice, spool_dir=data_dir / "spool")
+                               detector=cfg.detector, nice=cfg.file_worker_nice, scheduling=cfg.worker_scheduling,
+                               spool_dir=data_dir / "spool")
     file_scanner.warm_up()
     # Texts too long (or too digit-heavy) for the event loop are scanned in worker
     # processes of their own, with the gateway's detector configuration: a scan past
     # the deadline kills its worker (a thread could only be abandoned, still burning a core).
     text_scanner = FileScanner(workers=cfg.scan_workers, ner=settings.ner, config_dir=config_path,
-                               detector=cfg.detector, nice=cfg.scan_worker_nice) if cfg.scan_workers > 0 else None
+                               detector=cfg.detector, nice=cfg.scan_worker_nice,
+                               scheduling=cfg.worker_scheduling, quick_start=True) if cfg.scan_workers > 0 else None
     if text_scanner is not None:
         await text_scanner.start()  # ready before the port opens, like every other dependency
     from dlp_proxy.gateway.budget import ScanBudget
