@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector, decode
+from dlp_proxy.detect import build_detector, decode, gatescan
 from dlp_proxy.detect import normalize as normalize_mod
 from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.structure import CELL, ROW, mark_tables
@@ -147,8 +147,10 @@ def _blobs(text: str) -> list[object]:
 
 
 def _reference_blobs(text: str) -> list[object]:
-    """find_blobs as first written: each pattern searched over the whole text."""
-    with mock.patch.object(decode, "_at_runs", lambda rx, _runs, t: rx.finditer(t)):
+    """find_blobs as first written: each pattern searched over the whole text, whatever
+    the gate pass reads (the twelve hex digits of a hex blob)."""
+    with mock.patch.object(decode, "_at_runs", lambda rx, _runs, t: rx.finditer(t)), \
+            mock.patch.object(gatescan, "ENABLED", False):
         return list(decode.find_blobs(text, 200))
 
 
