@@ -245,16 +245,32 @@ def _run_shapes(text: str) -> tuple[tuple[int, int, frozenset[int]], ...]:
     return tuple([(offset + a, offset + b, lens) for offset, runs, _ in _row_runs(text) for a, b, lens in runs])
 
 
+@functools.lru_cache(maxsize=64)
+def _rows_by_lengths(text: str) -> tuple[tuple[frozenset[int], tuple[int, ...]], ...]:
+    """The rows of ``_row_runs(text)`` grouped by the lengths they yield: each distinct
+    set of lengths with the indices (ascending) of its rows.  A table's rows yield a few
+    distinct sets, so a recognizer's lengths are tested against those, not every row."""
+    by: dict[frozenset[int], list[int]] = {}
+    for i, (_offset, _runs, lengths) in enumerate(_row_runs(text)):
+        by.setdefault(lengths, []).append(i)
+    return tuple([(lengths, tuple(rows)) for lengths, rows in by.items()])
+
+
 @functools.lru_cache(maxsize=128)
 def _runs_for(text: str, wanted: frozenset[int]) -> tuple[tuple[_Group, ...], ...]:
     """The runs of ``digit_runs(text)`` that have a sequence of groups of a ``wanted``
     length, built only for those (a table's dates and amounts are never split), once
     per text and length set (every recognizer asks for its own lengths)."""
     group = _Group
+    rows = _row_runs(text)
+    picked = [ids for lengths, ids in _rows_by_lengths(text) if not lengths.isdisjoint(wanted)]
+    if not picked:
+        return ()
+    order = picked[0] if len(picked) == 1 else sorted([i for ids in picked for i in ids])  # the text's order
     return tuple([
         tuple([_new_tuple(group, (g.group(0), g.start(), g.end()))
                for g in _GROUP_RE.finditer(text, offset + start, offset + end)])
-        for offset, runs, row_lengths in _row_runs(text) if not row_lengths.isdisjoint(wanted)
+        for offset, runs, _lengths in map(rows.__getitem__, order)
         for start, end, lens in runs if not lens.isdisjoint(wanted)
     ])
 

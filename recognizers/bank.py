@@ -425,9 +425,14 @@ class SortCodeAccountRecognizer(DLPRecognizer):
 
 # A nine-digit routing number, a joiner, then an account number: "021000021 / 12345678",
 # "021000021 / 1234-5678-90".
-_PAIR_RE = re.compile(
-    r"(?<![0-9A-Za-z.-])([0-9]{9})(?![0-9])[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{1,17}(?:[- .][0-9]{1,17}){0,4})(?![0-9A-Za-z-]|\.[0-9])"
-)
+_PAIR_TAIL = (r"(?![0-9])[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{1,17}(?:[- .][0-9]{1,17}){0,4})"
+              r"(?![0-9A-Za-z-]|\.[0-9])")
+_PAIR_RE = re.compile(r"(?<![0-9A-Za-z.-])([0-9]{9})" + _PAIR_TAIL)
+#: ``_PAIR_RE`` digit-led, for its searches (the same matches: the check before the
+#: first digit comes after it, so ``re`` skips to digits instead of trying the
+#: lookbehind at every position of a file's window); ``_PAIR_RE`` is the gate pass's
+#: reading (gatescan.py)
+_PAIR_LED = re.compile(r"([0-9](?<![0-9A-Za-z.-][0-9])[0-9]{8})" + _PAIR_TAIL)
 #: The account of a pair: 6 to 17 digits, bare or in dashed/spaced/dotted groups
 #: ("021000021 / 1234-5678-90").
 _PAIR_ACCOUNT_DIGITS = range(6, 18)
@@ -455,14 +460,14 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
         # the routing number is a whole digit group (a run's group sum)
         return (9 in candidate_lengths(text) and gatescan.may_search(_PAIR_RE, text)
                 and gatescan.may_search(_PAIR_WORDS, text)
-                and any(aba_valid(m.group(1)) for m in _PAIR_RE.finditer(text))
+                and any(aba_valid(m.group(1)) for m in _PAIR_LED.finditer(text))
                 and _PAIR_WORDS.search(text) is not None)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
-        for m in _PAIR_RE.finditer(text):
+        for m in _PAIR_LED.finditer(text):
             routing, acct = m.group(1), re.sub(r"[- .]", "", m.group(2))
             if len(acct) not in _PAIR_ACCOUNT_DIGITS:
                 continue

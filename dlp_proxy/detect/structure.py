@@ -41,6 +41,8 @@ that belong to tables: linear in the text.
 
 from __future__ import annotations
 
+import array
+import bisect
 import functools
 import re
 
@@ -230,6 +232,17 @@ def column_header(text: str, pos: int) -> str | None:
     return header if len(header) <= MAX_HEADER_CHARS else None
 
 
+@functools.lru_cache(maxsize=1)
+def _line_breaks(text: str) -> array.array[int]:
+    """Where ``text``'s line breaks are, once per text (8 bytes a line): a long file's
+    windows look up the line each starts in, where ``rfind`` went back over the whole
+    table before it (quadratic in a table's length)."""
+    return array.array("q", [m.start() for m in _BREAK.finditer(text)])
+
+
+_BREAK = re.compile("\n")
+
+
 def window_prefix(text: str, pos: int, max_skip: int) -> tuple[str, int]:
     """For a scan window of marked ``text`` starting at ``pos``: (the header row of the
     table ``pos`` is in, followed by ``ROW``; how many characters to skip so the window
@@ -241,14 +254,16 @@ def window_prefix(text: str, pos: int, max_skip: int) -> tuple[str, int]:
     a longer one is not skipped, and then no header is added either."""
     if pos <= 0 or not has_tables(text):
         return "", 0
-    last_row = text.rfind(ROW, 0, pos)
-    last_line = text.rfind("\n", 0, pos)
+    breaks = _line_breaks(text)
+    k = bisect.bisect_left(breaks, pos)  # breaks[k - 1] < pos <= breaks[k]
+    last_line = breaks[k - 1] if k else -1  # text.rfind("\n", 0, pos)
+    last_row = text.rfind(ROW, last_line + 1, pos)  # -1 for one before last_line
     if last_row <= last_line:
         return "", 0
     table_start = last_line + 1
     header_end = text.find(ROW, table_start)
     next_row = text.find(ROW, pos)
-    next_line = text.find("\n", pos)
+    next_line = breaks[k] if k < len(breaks) else -1  # text.find("\n", pos)
     if next_row < 0 or (0 <= next_line < next_row) or next_row + 1 - pos > max_skip:
         return "", 0  # the table ends in this row, or the row is longer than the overlap
     return text[table_start:header_end] + ROW, next_row + 1 - pos
