@@ -433,6 +433,10 @@ _PAIR_RE = re.compile(r"(?<![0-9A-Za-z.-])([0-9]{9})" + _PAIR_TAIL)
 #: lookbehind at every position of a file's window); ``_PAIR_RE`` is the gate pass's
 #: reading (gatescan.py)
 _PAIR_LED = re.compile(r"([0-9](?<![0-9A-Za-z.-][0-9])[0-9]{8})" + _PAIR_TAIL)
+#: A pair's routing number as it stands: exactly nine digits, not inside a longer number
+#: or token.  The pass reads ``_PAIR_RE`` without its lookarounds (a table's ten-digit
+#: accounts hold nine digits); this has none, so a text without it is not searched.
+_PAIR_HINT = re.compile(r"(?:^|[^0-9A-Za-z.-])[0-9]{9}(?:[^0-9]|$)")
 #: The account of a pair: 6 to 17 digits, bare or in dashed/spaced/dotted groups
 #: ("021000021 / 1234-5678-90").
 _PAIR_ACCOUNT_DIGITS = range(6, 18)
@@ -441,7 +445,7 @@ _PAIR_WORDS = re.compile(
     r"checking|savings|payroll|beneficiary|remit|pay(?:ment)?)(?![a-z])",
     re.IGNORECASE,
 )
-gatescan.register(_SORT_PAIR_RE, _PAIR_RE, _PAIR_WORDS)
+gatescan.register(_SORT_PAIR_RE, _PAIR_RE, _PAIR_HINT, _PAIR_WORDS)
 
 
 class RoutingAccountPairRecognizer(DLPRecognizer):
@@ -459,6 +463,7 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
     def could_match(self, text: str) -> bool:
         # the routing number is a whole digit group (a run's group sum)
         return (9 in candidate_lengths(text) and gatescan.may_search(_PAIR_RE, text)
+                and gatescan.may_search(_PAIR_HINT, text)
                 and gatescan.may_search(_PAIR_WORDS, text)
                 and any(aba_valid(m.group(1)) for m in _PAIR_LED.finditer(text))
                 and _PAIR_WORDS.search(text) is not None)
