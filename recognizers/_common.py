@@ -24,6 +24,7 @@ Context
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -229,15 +230,23 @@ def _row_runs(text: str) -> tuple[tuple[int, tuple[tuple[int, int, frozenset[int
     if ROW not in zero:
         runs, lengths = _scan_runs(zero)
         return ((0, runs, lengths),) if runs else ()
-    out = []
-    offset = 0
-    for row in zero.split(ROW):
+    rows = zero.split(ROW)
+    found = {}
+    for row in set(rows):
         if "0" in row:  # a run holds a digit
-            runs, lengths = _cached_runs(row) if len(row) <= _CACHED_ROW else _scan_runs(row)
-            if runs:
-                out.append((offset, runs, lengths))
-        offset += len(row) + 1
-    return tuple(out)
+            shapes = _cached_runs(row) if len(row) <= _CACHED_ROW else _scan_runs(row)
+            if shapes[0]:
+                found[row] = shapes
+    if not found:
+        return ()
+    # row i starts after the i rows before it and their i boundaries
+    return tuple([(start + i, *found[row]) for i, (start, row) in enumerate(zip(_row_starts(rows), rows, strict=True))
+                  if row in found])
+
+
+def _row_starts(rows: list[str]) -> list[int]:
+    """The length of the rows before each row of ``rows`` (without their boundaries)."""
+    return [0, *itertools.accumulate(map(len, rows[:-1]))]
 
 
 def _run_shapes(text: str) -> tuple[tuple[int, int, frozenset[int]], ...]:
@@ -376,13 +385,21 @@ def _cell_runs(text: str) -> _CellRuns:
     zero = text.translate(_ZERO_DIGITS)
     if ROW not in zero:
         return _scan_cells(zero)
-    out = []
-    offset = 0
-    for row in zero.split(ROW):
+    rows = zero.split(ROW)
+    found = {}
+    for row in set(rows):
         if CELL in row and "0" in row:  # two cells or more, a digit
-            for groups, sizes in _cached_cells(row) if len(row) <= _CACHED_ROW else _scan_cells(row):
-                out.append((tuple([(a + offset, b + offset) for a, b in groups]), sizes))
-        offset += len(row) + 1
+            cells = _cached_cells(row) if len(row) <= _CACHED_ROW else _scan_cells(row)
+            if cells:
+                found[row] = cells
+    if not found:
+        return ()
+    out = []
+    for i, (start, row) in enumerate(zip(_row_starts(rows), rows, strict=True)):
+        row_cells = found.get(row)
+        if row_cells is not None:
+            offset = start + i  # after the rows before it and their boundaries
+            out.extend([(tuple([(a + offset, b + offset) for a, b in groups]), sizes) for groups, sizes in row_cells])
     return tuple(out)
 
 
@@ -605,15 +622,21 @@ class ContextProbe:
             gatescan.register(self.loose)
 
     def __call__(self, text: str) -> bool:
-        if self.loose is None or not gatescan.may_search(self.loose, text):
+        if self.loose is None:
+            return False
+        seen = gatescan.scanned(self.loose, text)
+        if seen is False:
             return False
         low = _ascii_lower(text) if self.literals is not None else None
         if low is not None and self.literals is not None:
-            for lit in self.literals:
-                if lit in low:
-                    break
-            else:
-                return False
+            # the literals are a cheaper test than the regex, but each one missing costs a
+            # scan of the text: not tried where the pass has read the words already
+            if seen is None:
+                for lit in self.literals:
+                    if lit in low:
+                        break
+                else:
+                    return False
             if self.loose_lower is not None:
                 return self.loose_lower.search(low) is not None
         return self.loose.search(text) is not None
