@@ -24,6 +24,7 @@ Context
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -229,20 +230,39 @@ def _row_runs(text: str) -> tuple[tuple[int, tuple[tuple[int, int, frozenset[int
     if ROW not in zero:
         runs, lengths = _scan_runs(zero)
         return ((0, runs, lengths),) if runs else ()
-    out = []
-    offset = 0
-    for row in zero.split(ROW):
+    rows = zero.split(ROW)
+    found = {}
+    for row in set(rows):
         if "0" in row:  # a run holds a digit
-            runs, lengths = _cached_runs(row) if len(row) <= _CACHED_ROW else _scan_runs(row)
-            if runs:
-                out.append((offset, runs, lengths))
-        offset += len(row) + 1
-    return tuple(out)
+            shapes = _cached_runs(row) if len(row) <= _CACHED_ROW else _scan_runs(row)
+            if shapes[0]:
+                found[row] = shapes
+    if not found:
+        return ()
+    # row i starts after the i rows before it and their i boundaries
+    return tuple([(start + i, *found[row]) for i, (start, row) in enumerate(zip(_row_starts(rows), rows, strict=True))
+                  if row in found])
+
+
+def _row_starts(rows: list[str]) -> list[int]:
+    """The length of the rows before each row of ``rows`` (without their boundaries)."""
+    return [0, *itertools.accumulate(map(len, rows[:-1]))]
 
 
 def _run_shapes(text: str) -> tuple[tuple[int, int, frozenset[int]], ...]:
     """Every run of ``text`` with a digit: its span and the lengths it can yield."""
     return tuple([(offset + a, offset + b, lens) for offset, runs, _ in _row_runs(text) for a, b, lens in runs])
+
+
+@functools.lru_cache(maxsize=64)
+def _rows_by_lengths(text: str) -> tuple[tuple[frozenset[int], tuple[int, ...]], ...]:
+    """The rows of ``_row_runs(text)`` grouped by the lengths they yield: each distinct
+    set of lengths with the indices (ascending) of its rows.  A table's rows yield a few
+    distinct sets, so a recognizer's lengths are tested against those, not every row."""
+    by: dict[frozenset[int], list[int]] = {}
+    for i, (_offset, _runs, lengths) in enumerate(_row_runs(text)):
+        by.setdefault(lengths, []).append(i)
+    return tuple([(lengths, tuple(rows)) for lengths, rows in by.items()])
 
 
 @functools.lru_cache(maxsize=128)
@@ -251,10 +271,15 @@ def _runs_for(text: str, wanted: frozenset[int]) -> tuple[tuple[_Group, ...], ..
     length, built only for those (a table's dates and amounts are never split), once
     per text and length set (every recognizer asks for its own lengths)."""
     group = _Group
+    rows = _row_runs(text)
+    picked = [ids for lengths, ids in _rows_by_lengths(text) if not lengths.isdisjoint(wanted)]
+    if not picked:
+        return ()
+    order = picked[0] if len(picked) == 1 else sorted([i for ids in picked for i in ids])  # the text's order
     return tuple([
         tuple([_new_tuple(group, (g.group(0), g.start(), g.end()))
                for g in _GROUP_RE.finditer(text, offset + start, offset + end)])
-        for offset, runs, row_lengths in _row_runs(text) if not row_lengths.isdisjoint(wanted)
+        for offset, runs, _lengths in map(rows.__getitem__, order)
         for start, end, lens in runs if not lens.isdisjoint(wanted)
     ])
 
@@ -360,13 +385,21 @@ def _cell_runs(text: str) -> _CellRuns:
     zero = text.translate(_ZERO_DIGITS)
     if ROW not in zero:
         return _scan_cells(zero)
-    out = []
-    offset = 0
-    for row in zero.split(ROW):
+    rows = zero.split(ROW)
+    found = {}
+    for row in set(rows):
         if CELL in row and "0" in row:  # two cells or more, a digit
-            for groups, sizes in _cached_cells(row) if len(row) <= _CACHED_ROW else _scan_cells(row):
-                out.append((tuple([(a + offset, b + offset) for a, b in groups]), sizes))
-        offset += len(row) + 1
+            cells = _cached_cells(row) if len(row) <= _CACHED_ROW else _scan_cells(row)
+            if cells:
+                found[row] = cells
+    if not found:
+        return ()
+    out = []
+    for i, (start, row) in enumerate(zip(_row_starts(rows), rows, strict=True)):
+        row_cells = found.get(row)
+        if row_cells is not None:
+            offset = start + i  # after the rows before it and their boundaries
+            out.extend([(tuple([(a + offset, b + offset) for a, b in groups]), sizes) for groups, sizes in row_cells])
     return tuple(out)
 
 
@@ -589,15 +622,21 @@ class ContextProbe:
             gatescan.register(self.loose)
 
     def __call__(self, text: str) -> bool:
-        if self.loose is None or not gatescan.may_search(self.loose, text):
+        if self.loose is None:
+            return False
+        seen = gatescan.scanned(self.loose, text)
+        if seen is False:
             return False
         low = _ascii_lower(text) if self.literals is not None else None
         if low is not None and self.literals is not None:
-            for lit in self.literals:
-                if lit in low:
-                    break
-            else:
-                return False
+            # the literals are a cheaper test than the regex, but each one missing costs a
+            # scan of the text: not tried where the pass has read the words already
+            if seen is None:
+                for lit in self.literals:
+                    if lit in low:
+                        break
+                else:
+                    return False
             if self.loose_lower is not None:
                 return self.loose_lower.search(low) is not None
         return self.loose.search(text) is not None

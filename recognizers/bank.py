@@ -431,9 +431,18 @@ class SortCodeAccountRecognizer(DLPRecognizer):
 
 # A nine-digit routing number, a joiner, then an account number: "021000021 / 12345678",
 # "021000021 / 1234-5678-90".
-_PAIR_RE = re.compile(
-    r"(?<![0-9A-Za-z.-])([0-9]{9})(?![0-9])[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{1,17}(?:[- .][0-9]{1,17}){0,4})(?![0-9A-Za-z-]|\.[0-9])"
-)
+_PAIR_TAIL = (r"(?![0-9])[ \t]{0,3}(?:[/|,;&+:]|-{1,2}|\band\b|\r?\n)?[ \t]{0,3}([0-9]{1,17}(?:[- .][0-9]{1,17}){0,4})"
+              r"(?![0-9A-Za-z-]|\.[0-9])")
+_PAIR_RE = re.compile(r"(?<![0-9A-Za-z.-])([0-9]{9})" + _PAIR_TAIL)
+#: ``_PAIR_RE`` digit-led, for its searches (the same matches: the check before the
+#: first digit comes after it, so ``re`` skips to digits instead of trying the
+#: lookbehind at every position of a file's window); ``_PAIR_RE`` is the gate pass's
+#: reading (gatescan.py)
+_PAIR_LED = re.compile(r"([0-9](?<![0-9A-Za-z.-][0-9])[0-9]{8})" + _PAIR_TAIL)
+#: A pair's routing number as it stands: exactly nine digits, not inside a longer number
+#: or token.  The pass reads ``_PAIR_RE`` without its lookarounds (a table's ten-digit
+#: accounts hold nine digits); this has none, so a text without it is not searched.
+_PAIR_HINT = re.compile(r"(?:^|[^0-9A-Za-z.-])[0-9]{9}(?:[^0-9]|$)")
 #: The account of a pair: 6 to 17 digits, bare or in dashed/spaced/dotted groups
 #: ("021000021 / 1234-5678-90").
 _PAIR_ACCOUNT_DIGITS = range(6, 18)
@@ -442,7 +451,7 @@ _PAIR_WORDS = re.compile(
     r"checking|savings|payroll|beneficiary|remit|pay(?:ment)?)(?![a-z])",
     re.IGNORECASE,
 )
-gatescan.register(_SORT_PAIR_RE, _PAIR_RE, _PAIR_WORDS)
+gatescan.register(_SORT_PAIR_RE, _PAIR_RE, _PAIR_HINT, _PAIR_WORDS)
 
 
 class RoutingAccountPairRecognizer(DLPRecognizer):
@@ -460,15 +469,16 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
     def could_match(self, text: str) -> bool:
         # the routing number is a whole digit group (a run's group sum)
         return (9 in candidate_lengths(text) and gatescan.may_search(_PAIR_RE, text)
+                and gatescan.may_search(_PAIR_HINT, text)
                 and gatescan.may_search(_PAIR_WORDS, text)
-                and any(aba_valid(m.group(1)) for m in _PAIR_RE.finditer(text))
+                and any(aba_valid(m.group(1)) for m in _PAIR_LED.finditer(text))
                 and _PAIR_WORDS.search(text) is not None)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
-        for m in _PAIR_RE.finditer(text):
+        for m in _PAIR_LED.finditer(text):
             routing, acct = m.group(1), re.sub(r"[- .]", "", m.group(2))
             if len(acct) not in _PAIR_ACCOUNT_DIGITS:
                 continue

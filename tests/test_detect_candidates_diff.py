@@ -23,11 +23,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector, decode
+from dlp_proxy.detect import build_detector, decode, gatescan
 from dlp_proxy.detect import normalize as normalize_mod
 from dlp_proxy.detect.normalize import normalize, sanitize
-from dlp_proxy.detect.structure import CELL, ROW, mark_tables
-from dlp_proxy.recognizers import _common, _structure, contact
+from dlp_proxy.detect.structure import CELL, ROW, mark_tables, window_prefix
+from dlp_proxy.recognizers import _common, _structure, bank, contact
 from dlp_proxy.recognizers._common import Candidate, DLPRecognizer
 from tests.tablegen import dirty_csv, trade_csv
 
@@ -147,8 +147,10 @@ def _blobs(text: str) -> list[object]:
 
 
 def _reference_blobs(text: str) -> list[object]:
-    """find_blobs as first written: each pattern searched over the whole text."""
-    with mock.patch.object(decode, "_at_runs", lambda rx, _runs, t: rx.finditer(t)):
+    """find_blobs as first written: each pattern searched over the whole text, whatever
+    the gate pass reads (the twelve hex digits of a hex blob)."""
+    with mock.patch.object(decode, "_at_runs", lambda rx, _runs, t: rx.finditer(t)), \
+            mock.patch.object(gatescan, "ENABLED", False):
         return list(decode.find_blobs(text, 200))
 
 
@@ -238,6 +240,41 @@ def test_corpus_and_tables_same_table_marks() -> None:
         assert mark_tables(text) == _reference_mark_tables(text)
 
 
+def _reference_window_prefix(text: str, pos: int, max_skip: int) -> tuple[str, int]:
+    """structure.window_prefix as first written: the line breaks found by ``rfind``/``find``."""
+    if pos <= 0 or ROW not in text:
+        return "", 0
+    last_row = text.rfind(ROW, 0, pos)
+    last_line = text.rfind("\n", 0, pos)
+    if last_row <= last_line:
+        return "", 0
+    table_start = last_line + 1
+    header_end = text.find(ROW, table_start)
+    next_row = text.find(ROW, pos)
+    next_line = text.find("\n", pos)
+    if next_row < 0 or (0 <= next_line < next_row) or next_row + 1 - pos > max_skip:
+        return "", 0
+    return text[table_start:header_end] + ROW, next_row + 1 - pos
+
+
+def _same_window_prefixes(text: str) -> None:
+    marked = mark_tables(text)
+    for pos in range(len(marked) + 2):
+        for skip in (3, 400):
+            assert window_prefix(marked, pos, skip) == _reference_window_prefix(marked, pos, skip), (marked, pos)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_TABLE_PIECES, max_size=40).map("".join))
+def test_generated_texts_same_window_prefixes(text: str) -> None:
+    _same_window_prefixes(text)
+
+
+def test_tables_same_window_prefixes() -> None:
+    text = "notes above\n" + trade_csv(40) + "\nprose between\n\n" + dirty_csv(40)[0] + "\nend"
+    _same_window_prefixes(text)
+
+
 # The digit-led patterns (the check before the first digit moved after it) against the
 # lookbehind-led ones they replaced: the same matches.
 _LED_BY_LOOKBEHIND = {
@@ -248,6 +285,7 @@ _LED_BY_LOOKBEHIND = {
     "percent": (_structure._PERCENT, r"(?<![0-9.,])[0-9]{1,3}[.,][0-9]{1,4}%"),
     "dotted": (_structure._DOTTED, r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])"),
     "letters": (normalize_mod._LETTER_SEPARATED, r"(?<![0-9])[0-9]{1,7}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])"),
+    "routing-pair": (bank._PAIR_LED, bank._PAIR_RE.pattern),
     "b64-run": (decode._B64_RUN, r"[A-Za-z0-9+/_-]{12,}"),
     "alnum-run": (decode._ALNUM_RUN, r"[0-9A-Za-z]{12,}"),
     "date": (_structure._DATE,
@@ -260,12 +298,15 @@ def _same_matches(text: str) -> None:
     for name, (new, old) in _LED_BY_LOOKBEHIND.items():
         want = [(m.span(), m.group(0)) for m in re.finditer(old, text)]
         assert [(m.span(), m.group(0)) for m in new.finditer(text)] == want, (name, text)
+    # the pair's hint (the pass's reading of it rules a text out) holds every pair
+    if bank._PAIR_LED.search(text) is not None:
+        assert bank._PAIR_HINT.search(text) is not None, text
 
 
 _DIGIT_PIECES = st.one_of(
     st.text(alphabet="0123456789", min_size=1, max_size=5),
     st.sampled_from(["-", "/", ":", ".", ",", " ", "\n", "a", "Z", "T", "O", "l", "\u041e", "19", "20", "2024", "0", "1",
-                     "12", "31", "abcdefghijk", "+/_-", "x", "b", "11/19/2024", "2024-11-19", "14:30:15.123", "25,676", "10.4.12.1", "x1", CELL]),
+                     "12", "31", "abcdefghijk", "+/_-", "x", "b", "021000021", " / ", " and ", "--", "11/19/2024", "2024-11-19", "14:30:15.123", "25,676", "10.4.12.1", "x1", CELL]),
 )
 
 

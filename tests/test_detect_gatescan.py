@@ -15,11 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from presidio_analyzer import PatternRecognizer
 
 from dlp_proxy.detect import Engine, build_detector, gatescan
 from dlp_proxy.detect.normalize import normalize, sanitize
+from dlp_proxy.detect.regex_bounds import stdlib_twin
 from dlp_proxy.detect.structure import CELL, ROW, mark_tables
 from dlp_proxy.model import SENSITIVE_ENTITIES
 from dlp_proxy.policy.testing import SSN
@@ -204,3 +207,56 @@ def test_filler_finds_nothing_without_a_gap(text: str) -> None:
 
     if filler._GAP.search(text) is None:
         assert filler.filler_edits(text) == []
+
+
+# The YAML recognizers' patterns are searched by ``regex`` (Presidio's module, with its
+# flags) in their could-match gate; their stdlib twins are in the pass, whose False
+# must prove the ``regex`` search finds nothing.
+def _yaml_twins(engine: Engine) -> list[tuple[regex.Pattern[str], re.Pattern[str]]]:
+    out = []
+    for rec in engine.analyzer.registry.recognizers:
+        if type(rec) is PatternRecognizer:
+            for p in rec.patterns:
+                twin = stdlib_twin(p.regex, rec.global_regex_flags)
+                if twin is not None:
+                    out.append((regex.compile(p.regex, flags=rec.global_regex_flags), twin))
+    return out
+
+
+def _check_yaml_superset(engine: Engine, text: str) -> None:
+    for rx, twin in _yaml_twins(engine):
+        if rx.search(text) is not None:
+            assert gatescan.may_search(twin, text), (rx.pattern, text)
+
+
+def test_the_yaml_patterns_are_in_the_pass(engine: Engine) -> None:
+    twins = _yaml_twins(engine)
+    assert any(rx.pattern == r"\bCRN-?[0-9]{8}\b" for rx, _ in twins)  # config/recognizers.yaml
+    for _, twin in twins:
+        assert (twin.pattern, twin.flags) in gatescan._SCANNER.ids
+        assert not gatescan.may_search(twin, "no reference here")
+    assert gatescan.may_search(twins[0][1], "see crn-12345678 today")  # IGNORECASE, as Presidio reads it
+
+
+@pytest.mark.parametrize(("pattern", "flags"), [
+    (r"(?:CRN){e<=1}[0-9]{8}", 0),  # fuzzy matching: regex only
+    (r"\p{Lu}{2}[0-9]{6}", 0),
+    (r"(?V1)[[A-Z]--[IO]][0-9]{6}", 0),
+    (r"[A-Z]{2}[0-9]{6}", regex.VERSION1),
+    (r"(unclosed", 0),
+])
+def test_what_re_reads_otherwise_has_no_twin(pattern: str, flags: int) -> None:
+    assert stdlib_twin(pattern, flags) is None
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_PIECES, max_size=25).map("".join))
+def test_generated_texts_no_yaml_match_is_missed(engine: Engine, text: str) -> None:
+    for view in _views(text):
+        _check_yaml_superset(engine, view)
+
+
+def test_corpus_texts_no_yaml_match_is_missed(engine: Engine) -> None:
+    for text in _corpus_texts():
+        for view in _views(text):
+            _check_yaml_superset(engine, view)

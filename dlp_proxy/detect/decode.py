@@ -48,7 +48,10 @@ _ALNUM_RUN = re.compile(r"[0-9A-Za-z](?<![0-9A-Za-z]{2})[0-9A-Za-z]{11,}")
 _B64_AFTER = re.compile(r"[^A-Za-z0-9+/_-][A-Za-z0-9+/_-]{12}")
 _ALNUM_AFTER = re.compile(r"[^0-9A-Za-z][0-9A-Za-z]{12}")
 _RUN_STARTS = {_B64_RUN: _B64_AFTER, _ALNUM_RUN: _ALNUM_AFTER}
-gatescan.register(_TOKEN12, _HEX_SPACED_HINT)
+# a hex match holds twelve hex digits in a row (prose and tables rarely do: their
+# whitespace-free words of twelve are names, dates, ids)
+_HEX12 = re.compile(r"[0-9A-Fa-f]{12}")
+gatescan.register(_TOKEN12, _HEX_SPACED_HINT, _HEX12)
 
 
 def _run_starts(runs: re.Pattern[str], text: str) -> Iterator[int]:
@@ -128,7 +131,7 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
         if s:
             seen.append((m.start(), m.end()))
             yield Blob(m.start(), m.end(), "hex", s)
-    for m in _at_runs(_HEX_RE, _ALNUM_RUN, text if tokens else ""):
+    for m in _at_runs(_HEX_RE, _ALNUM_RUN, text if tokens and gatescan.may_search(_HEX12, text) else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
         if len(m.group(1)) > max_blob_chars:

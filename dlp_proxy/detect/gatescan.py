@@ -276,6 +276,21 @@ def may_search(rx: re.Pattern[str], text: str) -> bool:
     return seen is None or k >= seen[1] or k in seen[0]
 
 
+def scanned(rx: re.Pattern[str], text: str) -> bool | None:
+    """Whether ``rx``'s Hyperscan reading matched in ``text``; None when the pass did not
+    read it (no wheel, a non-ASCII text, ``rx`` not registered or registered after the
+    database was built, ``ENABLED`` False).  False proves ``rx.search(text)`` is None; True
+    is exact only for a pattern the reading does not widen (a case-insensitive literal
+    alternation): callers use it where True is a safe answer ("may hold a word")."""
+    k = _SCANNER.ids.get((rx.pattern, rx.flags))
+    if k is None or not ENABLED:
+        return None
+    seen = hits(text)
+    if seen is None or k >= seen[1]:
+        return None
+    return k in seen[0]
+
+
 def search(rx: re.Pattern[str], text: str) -> bool:
     """``rx.search(text) is not None``, skipped when the one pass proves it False."""
     return may_search(rx, text) and rx.search(text) is not None

@@ -165,6 +165,7 @@ _MARKS = frozenset({"Mn", "Me"})
 #: Written-out separators between digit groups, and SSA's own labels for the parts.
 _SPELLED_WORDS = ("dash", "hyphen", "minus", "slash", "dot", "then", "serial")
 _SPELLED_TRIGGER = re.compile("(?i)" + "|".join(_SPELLED_WORDS))
+gatescan.register(_SPELLED_TRIGGER)
 _SPELLED_SEP = re.compile(r"(?i)(?<=[0-9])[ \t]{0,3}(dash|hyphen|minus|slash|dot|then)[ \t]{0,3}(?=[0-9])")
 _SPELLED_AS = {"dash": "-", "hyphen": "-", "minus": "-", "slash": "/", "dot": ".", "then": " "}
 _SSA_LABELS = re.compile(
@@ -707,7 +708,11 @@ def _compose(outer: Normalized, inner: Normalized) -> Normalized:
 
 def _may_spell(text: str) -> bool:
     """A separator word or an SSA label may be in ``text`` (``in`` tests on the lower-cased
-    text: several times faster than the case-insensitive alternation on long text)."""
+    text: several times faster than the case-insensitive alternation on long text), or the
+    gate pass's reading of the words when it read the text (False proves none is in it)."""
+    seen = gatescan.scanned(_SPELLED_TRIGGER, text)
+    if seen is not None:
+        return seen
     if text.isascii():
         low = text.lower()
         return any(word in low for word in _SPELLED_WORDS)
@@ -817,6 +822,12 @@ _LONG_RUN_THEN_LETTER = re.compile(r"[0-9](?<![A-Za-z0-9#:.\-/][0-9])(?:[0-9 .\-
 #: Digits a run needs before a word glued after it is split off (the shortest identifier
 #: read without a label before it: SSN, ITIN, routing number).
 MIN_GLUED_DIGITS = 9
+#: What a match of ``_LONG_RUN_THEN_LETTER`` with ``MIN_GLUED_DIGITS`` digits or more
+#: holds (that many characters of the run or more, up to its 26, then two letters), for
+#: the one pass of gatescan.py: a text without it has no number to split from a word
+#: glued after it.
+_LONG_RUN_HINT = re.compile(rf"[0-9][0-9 .\-/]{{{MIN_GLUED_DIGITS - 1},25}}[A-Za-z]{{2}}")
+gatescan.register(_GLUED_AFTER, _LONG_RUN_HINT)
 #: The digits after a glued label, up to the letters glued after them ("ssn536-22-8710ok").
 _GLUED_DIGITS = re.compile(r"[0-9](?:[0-9 .\-/]{0,24}[0-9])?(?=[A-Za-z])")
 _TAG_HINT = re.compile(r"<[A-Za-z!/]")
@@ -1206,10 +1217,10 @@ def _glued(text: str) -> Normalized | None:
         tail = _GLUED_DIGITS.match(text, d)
         if tail is not None and _GLUED_AFTER.match(text, tail.end() - 1) is None:
             edits.append((tail.end(), tail.end(), " ", tail.end(), tail.end() + 1))  # "...8710ok"
-    if _GLUED_AFTER.search(text) is not None:
+    if gatescan.search(_GLUED_AFTER, text):
         for m in _GLUED_AFTER.finditer(text):
             edits.append((m.start(1), m.start(1), " ", m.start(1), m.start(1) + 1))
-    for m in _LONG_RUN_THEN_LETTER.finditer(text):
+    for m in _LONG_RUN_THEN_LETTER.finditer(text if gatescan.may_search(_LONG_RUN_HINT, text) else ""):
         # "5362287100please": a number of identifier length that starts on its own, with a
         # word glued after it; a token that starts with letters (an IBAN, an order id) is not it
         if sum(c.isdigit() for c in m.group(0)) >= MIN_GLUED_DIGITS:

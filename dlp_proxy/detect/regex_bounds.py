@@ -58,6 +58,27 @@ _SINGLE_CHAR = {_c.LITERAL, _c.NOT_LITERAL, _c.ANY, _c.IN}
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT}
 
 
+#: the flags the stdlib ``re`` and ``regex`` (version 0) read alike (same values in both)
+_SHARED_FLAGS = re.IGNORECASE | re.MULTILINE | re.DOTALL | re.UNICODE
+
+
+def stdlib_twin(pattern: str, flags: int = 0) -> re.Pattern[str] | None:
+    """``pattern`` compiled by the stdlib ``re``, where ``re`` reads it as ``regex`` does
+    (version 0, which follows ``re``): None for any flag but IGNORECASE, MULTILINE,
+    DOTALL and UNICODE, for syntax only ``regex`` knows (fuzzy braces, ``\\p{..}``,
+    ``(?V1)``...) and for what ``re`` refuses.  Registered in the gate pass
+    (gatescan.py), whose ``may_search`` False then proves the ``regex`` search finds
+    nothing on that text (tests/test_detect_gatescan.py checks it with ``regex``)."""
+    if flags & ~int(_SHARED_FLAGS):
+        return None
+    if any(m.group(0) == "{" for m in _BRACE.finditer(pattern)) or _REGEX_ONLY.search(pattern):
+        return None
+    try:
+        return re.compile(pattern, flags)
+    except (re.error, ValueError, TypeError):
+        return None
+
+
 class _NotProven(Exception):
     pass
 

@@ -45,6 +45,7 @@ extractors use too), and the engine judges those lines apart.
 
 from __future__ import annotations
 
+import array
 import bisect
 import functools
 import re
@@ -238,6 +239,25 @@ def column_header(text: str, pos: int) -> str | None:
     return header if len(header) <= MAX_HEADER_CHARS else None
 
 
+def _layout(text: str) -> tuple[bool, array.array[int]]:
+    """Whether ``text`` has a table, and where its line breaks are (8 bytes a line), once
+    per text: a long file's windows look up the line each starts in, where ``rfind`` went
+    back over the whole table before it (quadratic in a table's length).  Kept for the
+    last text by identity: a cache keyed by the text would compare the whole text with
+    an equal one kept from an earlier scan, at every window."""
+    global _LAST_LAYOUT
+    last = _LAST_LAYOUT
+    if last is not None and last[0] is text:
+        return last[1]
+    layout = (ROW in text, array.array("q", [m.start() for m in _BREAK.finditer(text)] if ROW in text else []))
+    _LAST_LAYOUT = (text, layout)  # one assignment: another thread sees the old or the new
+    return layout
+
+
+_BREAK = re.compile("\n")
+_LAST_LAYOUT: tuple[str, tuple[bool, array.array[int]]] | None = None
+
+
 def window_prefix(text: str, pos: int, max_skip: int) -> tuple[str, int]:
     """For a scan window of marked ``text`` starting at ``pos``: (the header row of the
     table ``pos`` is in, followed by ``ROW``; how many characters to skip so the window
@@ -247,16 +267,20 @@ def window_prefix(text: str, pos: int, max_skip: int) -> tuple[str, int]:
     the cells of a long table's later windows; the partial row skipped is whole in
     the previous window when it is at most ``max_skip`` (the windows' overlap) long;
     a longer one is not skipped, and then no header is added either."""
-    if pos <= 0 or not has_tables(text):
+    if pos <= 0:
         return "", 0
-    last_row = text.rfind(ROW, 0, pos)
-    last_line = text.rfind("\n", 0, pos)
+    tables, breaks = _layout(text)
+    if not tables:
+        return "", 0
+    k = bisect.bisect_left(breaks, pos)  # breaks[k - 1] < pos <= breaks[k]
+    last_line = breaks[k - 1] if k else -1  # text.rfind("\n", 0, pos)
+    last_row = text.rfind(ROW, last_line + 1, pos)  # -1 for one before last_line
     if last_row <= last_line:
         return "", 0
     table_start = last_line + 1
     header_end = text.find(ROW, table_start)
     next_row = text.find(ROW, pos)
-    next_line = text.find("\n", pos)
+    next_line = breaks[k] if k < len(breaks) else -1  # text.find("\n", pos)
     if next_row < 0 or (0 <= next_line < next_row) or next_row + 1 - pos > max_skip:
         return "", 0  # the table ends in this row, or the row is longer than the overlap
     return text[table_start:header_end] + ROW, next_row + 1 - pos
