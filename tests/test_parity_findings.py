@@ -286,11 +286,17 @@ def test_profile_position_gives_context_to_the_nickname(gw: Gateway) -> None:
 
 
 def test_split_across_a_draft_and_a_post(gw: Gateway) -> None:
-    town = gw.sim.channel("town_square")
+    """A draft is shown to its writer alone (api4/drafts.go: a user reads their own
+    drafts), so the half in it joins nothing while it is a draft; once sent, it is a
+    post beside the other half and is stopped (docs/detection.md, split window)."""
+    team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
+    cid = _through(gw, "POST", "/api/v4/channels", json_body={
+        "team_id": team, "name": "desk-draft", "display_name": "Desk draft", "type": "O"}).json()["id"]
     first, rest = SSN[:6], SSN[6:]  # "536-22" / "-8710"
-    r = _through(gw, "POST", "/api/v4/drafts", json_body={"channel_id": town, "message": f"client {first}"})
+    r = _through(gw, "POST", "/api/v4/drafts", json_body={"channel_id": cid, "message": f"client {first}"})
     assert r.status_code not in (400, 403), r.text
-    _stopped(gw, _post(gw, town, rest), "/api/v4/posts")
+    assert _post(gw, cid, rest).status_code == 201  # readers see "-8710" alone
+    _stopped(gw, _post(gw, cid, f"client {first}"), "/api/v4/posts")  # the draft, sent
 
 
 def test_split_across_a_channel_header_and_a_post(gw: Gateway) -> None:
