@@ -26,6 +26,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.files import Limits, extract
@@ -353,6 +355,49 @@ def test_percent_formats(value: str, code: str, shown: str | None) -> None:
 
 def test_xlsx_percent_format_shows_the_identifier(detector: Engine) -> None:
     data = _xlsx_number(53622.871, "000-00-0000%%")
+    assert "US_SSN" in _found(detector, data, "book.xlsx"), _where(data, "book.xlsx")
+
+
+# -- dates and times shown by a number format (after F15: "536-22-"yyyy) -----------------------
+
+
+@pytest.mark.parametrize(("value", "code", "shown"), [
+    # the 1900 date system (Excel's own 29 February 1900 is serial 60), then the 1904 one
+    ("2487454", '"536-22-"yyyy', "536-22-8710\n536-22-8714"),
+    ("45000", "yyyy-mm-dd", "2023-03-15\n2027-03-16"),
+    ("60", "dd-mmm-yy", "29-Feb-00\n01-Mar-04"),
+    ("45000.5", "h:mm AM/PM", "12:00 PM"),
+    ("45000.75", "hh:mm:ss", "18:00:00"),
+    ("1.5", "[h]:mm", "36:00"),
+    ("1.5", "[mm]:ss", "2160:00"),
+    ("45000.01", "mm:ss", "14:24"),  # minutes before seconds
+    ("45000", "dddd, mmmm d", "Wednesday, March 15\nTuesday, March 16"),
+    ("0.123456", "ss.000", "46.598"),
+    ("-5", "yyyy", None),  # Excel shows ####
+    ("2958466", "yyyy", None),  # past 9999-12-31
+    ("2.5", "# ?/?", None),  # a fraction: not rendered
+])
+def test_date_formats(value: str, code: str, shown: str | None) -> None:
+    assert format_number(value, code) == shown
+
+
+@given(st.integers(1, 2958465), st.sampled_from(["yyyy-mm-dd", "dd/mm/yy", "mmmm d, yyyy"]))
+@settings(max_examples=300, deadline=None)
+def test_a_date_reads_as_the_calendar_says(serial: int, code: str) -> None:
+    """The 1900 reading against Python's calendar: serial 61 onward is 1899-12-30 plus
+    the serial (Excel counts a 29 February 1900 that never was)."""
+    import datetime
+
+    shown = format_number(str(serial), code)
+    assert shown is not None
+    d = datetime.date(1899, 12, 30 if serial >= 61 else 31) + datetime.timedelta(days=serial)
+    if serial != 60:
+        assert shown.split("\n")[0] == d.strftime({"yyyy-mm-dd": "%Y-%m-%d", "dd/mm/yy": "%d/%m/%y",
+                                                   "mmmm d, yyyy": f"%B {d.day}, %Y"}[code])
+
+
+def test_xlsx_date_format_shows_the_identifier(detector: Engine) -> None:
+    data = _xlsx_number(2487454, '"536-22-"yyyy')
     assert "US_SSN" in _found(detector, data, "book.xlsx"), _where(data, "book.xlsx")
 
 

@@ -11,8 +11,9 @@ holds (value, formula text, cached value) *and* what it displays:
   shows as they are; the fill ``*x`` as one ``x``), thousands grouping, decimals,
   and the conditional sections of the special phone format ``[<=9999999]###-####;(###) ###-####``,
   percent (each ``%`` shown and the value multiplied by 100: ``000-00-0000%%`` shows
-  53622.871 as ``536-22-8710%%``).  Dates, times, fractions, scientific and text formats
-  are not rendered (None): the raw value is still reported.
+  53622.871 as ``536-22-8710%%``), dates and times (``format_date``: ``"536-22-"yyyy`` on
+  2487454 shows ``536-22-8710``; the 1900 and the 1904 date systems both read).  Fractions,
+  scientific and text formats are not rendered (None): the raw value is still reported.
 - ``format_text(text, code)`` applies a format's text section (the fourth, or one
   with the ``@`` placeholder) to a text cell: ``"536-22-"@`` shows ``8710`` as
   ``536-22-8710``.
@@ -190,7 +191,9 @@ def format_number(value: str, code: str) -> str | None:
         return None
     section, signed = _pick_section(_code_sections(code), v)
     layout = _layout(section)
-    if layout is None or isinstance(layout, str):
+    if layout is None:
+        return format_date(v, section)
+    if isinstance(layout, str):
         return layout
     int_tokens, frac_tokens, has_point, decimals, scale, placeholders, grouping, percent = layout
     if percent > MAX_PERCENT or abs(v) * 100**percent >= 1e21:
@@ -233,6 +236,135 @@ def format_number(value: str, code: str) -> str | None:
     if v < 0 and not signed:
         result = "-" + result
     return result[:MAX_RESULT]
+
+
+# -- dates and times -----------------------------------------------------------------
+
+#: the largest date serial Excel shows (9999-12-31); above it, or below 0, it shows ####
+MAX_DATE_SERIAL = 2958465
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: a date/time code: a run of one letter (``yyyy``, ``mm``, ``AM/PM``), ``.0``s after
+#: seconds, or an elapsed ``[h]``/``[mm]``/``[ss]``
+_DATE_CODE = re.compile(r"\[(?:h+|m+|s+)\]|AM/PM|am/pm|A/P|a/p|([yYmMdDhHsSeE])\1*|\.0+", re.IGNORECASE)
+
+
+def _serial_date(days: int, date1904: bool) -> tuple[int, int, int, int]:
+    """(year, month, day, weekday 0 = Monday) of a whole date serial: the 1900 system
+    with its 29 February 1900 (serial 60) and day 0 (``1900-01-00``), or the 1904 one."""
+    import datetime
+
+    if date1904:
+        d = datetime.date(1904, 1, 1) + datetime.timedelta(days=days)
+        return d.year, d.month, d.day, d.weekday()
+    if days == 0:
+        return 1900, 1, 0, 5
+    if days == 60:
+        return 1900, 2, 29, 2
+    d = datetime.date(1899, 12, 31 if days < 60 else 30) + datetime.timedelta(days=days)
+    return d.year, d.month, d.day, d.weekday()
+
+
+def _date_text(v: float, section: str, date1904: bool) -> str | None:
+    if v < 0 or v > MAX_DATE_SERIAL - (1462 if date1904 else 0):
+        return None  # Excel shows ####
+    kept = _BRACKET.sub(lambda m: m.group(0) if re.fullmatch(r"\[(?:h+|m+|s+)\]", m.group(0), re.I) else "",
+                        section)
+    # tokens: (literal, text) with the letters' runs as codes
+    tokens: list[tuple[bool, str]] = []
+    for literal, ch in _section_tokens(kept):
+        if literal:
+            tokens.append((True, ch))
+        elif tokens and not tokens[-1][0]:
+            tokens[-1] = (False, tokens[-1][1] + ch)
+        else:
+            tokens.append((False, ch))
+    codes: list[tuple[bool, str]] = []  # (literal, text or code)
+    for literal, text in tokens:
+        if literal:
+            codes.append((True, text))
+            continue
+        pos = 0
+        for m in _DATE_CODE.finditer(text):
+            if m.start() > pos:
+                codes.append((True, text[pos:m.start()]))
+            codes.append((False, m.group(0)))
+            pos = m.end()
+        if pos < len(text):
+            codes.append((True, text[pos:]))
+    fraction_digits = max((len(c) - 1 for lit, c in codes if not lit and c.startswith(".")), default=0)
+    days = int(v)
+    seconds_f = (v - days) * 86400
+    scale = 10 ** min(fraction_digits, 3)
+    ticks = round(seconds_f * scale)
+    if ticks >= 86400 * scale:
+        days, ticks = days + 1, ticks - 86400 * scale
+    whole, frac = divmod(ticks, scale)
+    hour, rest = divmod(whole, 3600)
+    minute, second = divmod(rest, 60)
+    try:
+        year, month, day, weekday = _serial_date(days, date1904)
+    except (OverflowError, ValueError):
+        return None
+    twelve = any(not lit and c.lower() in ("am/pm", "a/p") for lit, c in codes)
+    kinds = ["" if lit or c.lower() in ("am/pm", "a/p") or c.startswith(".") else c.strip("[")[0].lower()
+             for lit, c in codes]
+    out: list[str] = []
+    for n, (lit, c) in enumerate(codes):
+        if lit:
+            out.append(c)
+            continue
+        low = c.lower()
+        if low in ("am/pm", "a/p"):
+            mark = "AM" if hour < 12 else "PM"
+            out.append(mark if low == "am/pm" else mark[0])
+        elif low.startswith("["):
+            unit = low[1]
+            total = {"h": days * 24 + hour, "m": (days * 24 + hour) * 60 + minute,
+                     "s": ((days * 24 + hour) * 60 + minute) * 60 + second}[unit]
+            out.append(str(total).zfill(len(low) - 2))
+        elif low.startswith("."):
+            out.append("." + str(frac).zfill(min(fraction_digits, 3))[: len(low) - 1].ljust(len(low) - 1, "0"))
+        elif low[0] in "ye":
+            out.append(f"{year % 100:02d}" if low[0] == "y" and len(low) <= 2 else str(year))
+        elif low[0] == "d":
+            out.append(str(day) if len(low) == 1 else f"{day:02d}" if len(low) == 2
+                       else _DAYS[weekday][:3] if len(low) == 3 else _DAYS[weekday])
+        elif low[0] == "h":
+            h = (hour % 12 or 12) if twelve else hour
+            out.append(str(h) if len(low) == 1 else f"{h:02d}")
+        elif low[0] == "s":
+            out.append(str(second) if len(low) == 1 else f"{second:02d}")
+        else:  # m: minutes right after an hour or right before a second, else the month
+            before = next((k for k in reversed(kinds[:n]) if k), "")
+            after = next((k for k in kinds[n + 1:] if k), "")
+            if len(low) <= 2 and (before == "h" or after == "s"):
+                out.append(str(minute) if len(low) == 1 else f"{minute:02d}")
+            else:
+                out.append(str(month) if len(low) == 1 else f"{month:02d}" if len(low) == 2
+                           else _MONTHS[month - 1][:3] if len(low) == 3
+                           else _MONTHS[month - 1][0] if len(low) == 5 else _MONTHS[month - 1])
+    return "".join(out)[:MAX_RESULT]
+
+
+@functools.lru_cache(maxsize=4096)
+def format_date(v: float, section: str) -> str | None:
+    """A date or time format section applied to ``v`` as Excel displays it (``yyyy``,
+    ``mm``, ``dd``, ``hh``, ``ss``, names of months and days, AM/PM, elapsed ``[h]``,
+    fractions of a second, literal text: ``"536-22-"yyyy`` shows 2487454 as
+    ``536-22-8710``).  A workbook may count from 1900 or from 1904 (``date1904``, not
+    read here): both readings, one a line, when they differ.  None for a section that
+    is no date format (fractions ``?/?``, scientific ``0E+0``) or a value Excel shows
+    as ####."""
+    unquoted = re.sub(r'"[^"]*"|\\.', "", _BRACKET.sub("", section))
+    if "/" in unquoted.replace("AM/PM", "").replace("am/pm", "").replace("A/P", "").replace("a/p", "") \
+            and "?" in unquoted:
+        return None  # a fraction
+    if re.search(r"[eE][+-]", unquoted) or not re.search(r"[yYmMdDhHsS]", unquoted + section):
+        return None
+    readings = [r for r in (_date_text(v, section, False), _date_text(v, section, True)) if r is not None]
+    return "\n".join(dict.fromkeys(readings)) or None
 
 
 def _text_section(code: str) -> str | None:
