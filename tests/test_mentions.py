@@ -190,12 +190,14 @@ def test_user_mentions_are_read_with_each_name_the_setting_can_show(gw: Gateway)
             # an incoming webhook has no caller token: read with the gateway's fallback token
             r = c.post(f"/hooks/{gw.sim.ids['incoming_hook']}", json={"text": message})
             assert r.status_code not in (200, 201), r.text
+            r = c.post(f"/hooks/commands/{gw.sim.ids['command_hook']}", json={"text": message})
+            assert r.status_code not in (200, 201), r.text
     finally:
         for user in USERS:
             _sim_patch(gw, user, nickname="", first_name=user.capitalize(), last_name="")
     assert not any("@bob - @sam" in str(p.get("message", "")) for p in gw.sim.posts())
     blocked = [r for r in archive_records(gw.data_dir) if r.get("action") == "block"]
-    assert {"posts.create", "hooks.incoming"} <= {r.get("route") for r in blocked} and SSN not in str(blocked)
+    assert {"posts.create", "hooks.incoming", "hooks.command_response"} <= {r.get("route") for r in blocked} and SSN not in str(blocked)
 
 
 def test_bot_display_names_are_shown_for_their_mentions(gw: Gateway) -> None:
