@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.gateway import mentions
 from dlp_proxy.policy.testing import SSN
@@ -126,7 +128,7 @@ def test_resolution_fails_closed_and_is_bounded() -> None:
                                                       token="t", fallback_token=None, timeout=1.0,
                                                       cache=mentions.DisplayNames(), **kw))
 
-    assert run("a ~d536, ~d22-~d8710!") == [("body.message", "a ~536, ~22-~8710!")]
+    assert run("a ~d536, ~d22-~d8710!") == [("body.message", "a ~536, ~22-~8710!"), ("body.message", "a 536, 22-8710!")]
     assert run("nothing ~nope here") == []
     assert run("no mention at all") == [] and asked[-1].endswith("/nope")
     for text, status in (("~broken", 503), (" ".join(f"~n{i}" for i in range(mentions.MAX_LOOKUPS + 1)), 400)):
@@ -148,3 +150,175 @@ def test_mention_syntax_follows_the_web_app() -> None:
     assert mentions.render("see ~a-b-, ~A-B", shown.get) == "see ~536-, ~536"
     assert mentions.digits_only("536") and mentions.digits_only("22 - 8710") and mentions.digits_only("⑤")
     assert not mentions.digits_only("Desk 5") and not mentions.digits_only("--")
+
+
+# ------------------------------------------------------------------ @user mentions
+# The web app shows ``@name`` as ``@`` and the user's username, nickname or full name
+# by the teammate name display setting (components/at_mention, model.User.GetDisplayName);
+# a bot's display name is its user's first name (model.UserFromBot).
+
+def _sim_patch(gw: Gateway, user: str, **fields: str) -> None:
+    """A profile set straight in Mattermost (before the gateway, or by an admin tool)."""
+    r = httpx.put(f"{gw.sim.url}/api/v4/users/me/patch", headers={"Authorization": f"Bearer {gw.sim.token(user)}"},
+                  json=fields, timeout=10)
+    assert r.status_code == 200, r.text
+
+
+USERS = ("bob", "sam", "carol")
+
+
+def test_user_mentions_are_read_with_each_name_the_setting_can_show(gw: Gateway) -> None:
+    town = gw.sim.channel("town_square")
+    message = "client SSN " + " - ".join("@" + u for u in USERS)
+    try:
+        # shown by nickname (nickname_full_name)
+        for user, part in zip(USERS, SSN.split("-"), strict=True):
+            _sim_patch(gw, user, nickname=part)
+        with gw.client("alice") as c:
+            r = c.post("/api/v4/posts", json={"channel_id": town, "message": message})
+            assert r.status_code == 403, r.text
+            # trailing punctuation cut off as the web app does; case folded
+            r = c.post("/api/v4/posts", json={"channel_id": town, "message": "client SSN " + "-".join(
+                f"@{u.upper()}." for u in USERS)})
+            assert r.status_code == 403, r.text
+        # shown by full name only (full_name): the nickname is a word
+        for user, part in zip(USERS, SSN.split("-"), strict=True):
+            _sim_patch(gw, user, nickname="desk", first_name=part, last_name="")
+        with gw.client("alice") as c:
+            r = c.post("/api/v4/posts", json={"channel_id": town, "message": message})
+            assert r.status_code == 403, r.text
+            # an incoming webhook has no caller token: read with the gateway's fallback token
+            r = c.post(f"/hooks/{gw.sim.ids['incoming_hook']}", json={"text": message})
+            assert r.status_code not in (200, 201), r.text
+            r = c.post(f"/hooks/commands/{gw.sim.ids['command_hook']}", json={"text": message})
+            assert r.status_code not in (200, 201), r.text
+    finally:
+        for user in USERS:
+            _sim_patch(gw, user, nickname="", first_name=user.capitalize(), last_name="")
+    assert not any("@bob - @sam" in str(p.get("message", "")) for p in gw.sim.posts())
+    blocked = [r for r in archive_records(gw.data_dir) if r.get("action") == "block"]
+    assert {"posts.create", "hooks.incoming", "hooks.command_response"} <= {r.get("route") for r in blocked} and SSN not in str(blocked)
+
+
+def test_bot_display_names_are_shown_for_their_mentions(gw: Gateway) -> None:
+    names = []
+    for part in SSN.split("-"):
+        r = httpx.post(f"{gw.sim.url}/api/v4/bots", headers={"Authorization": f"Bearer {gw.sim.token('carol')}"},
+                       json={"username": _name(), "display_name": part}, timeout=10)
+        assert r.status_code == 201, r.text
+        names.append(r.json()["username"])
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/posts", json={"channel_id": gw.sim.channel("town_square"),
+                                          "message": "client SSN " + " - ".join("@" + n for n in names)})
+        assert r.status_code == 403, r.text
+
+
+def test_clean_user_mentions_pass_unchanged(gw: Gateway) -> None:
+    message = "ask @bob, @sam. or @no-such-user; mail bob@acme.example @channel"
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/posts", json={"channel_id": gw.sim.channel("town_square"), "message": message})
+        assert r.status_code == 201, r.text
+        assert r.json()["message"] == message
+
+
+def test_digit_only_user_bot_and_team_names_are_refused(gw: Gateway) -> None:
+    team = gw.sim.ids["team"]
+    with gw.client("carol") as c:
+        r = c.post("/api/v4/bots", json={"username": _name(), "display_name": "Rates"})
+        assert r.status_code == 201, r.text
+        bot = r.json()["user_id"]
+        r = c.post("/api/v4/teams", json={"name": _name(), "display_name": "Desk", "type": "O"})
+        assert r.status_code == 201, r.text
+        new_team = r.json()["id"]
+        for part in SSN.split("-"):
+            refused = [
+                c.put("/api/v4/users/me/patch", json={"nickname": part}),
+                c.put("/api/v4/users/me/patch", json={"First_Name": f" {part}-"}),
+                c.put("/api/v4/users/me/patch", json={"last_name": part}),
+                c.put(f"/api/v4/users/{gw.sim.ids['users']['carol']}", json={
+                    "id": gw.sim.ids["users"]["carol"], "username": "carol", "nickname": part}),
+                c.post("/api/v4/users", json={"username": _name(), "email": "x@acme.example", "password": "pw-Long-1",
+                                              "first_name": part}),
+                c.post("/api/v4/bots", json={"username": _name(), "display_name": part}),
+                c.put(f"/api/v4/bots/{bot}", json={"display_name": part}),
+                c.post(f"/api/v4/bots/{bot}/convert_to_user", json={"nickname": part}),
+                c.post("/api/v4/teams", json={"name": _name(), "display_name": part, "type": "O"}),
+                c.put(f"/api/v4/teams/{new_team}/patch", json={"display_name": part}),
+                c.put(f"/api/v4/teams/{team}", json={"id": team, "display_name": part}),
+            ]
+            for r in refused:
+                assert r.status_code == 400, (r.request.url, r.text)
+                assert "display name" in r.text
+        # names with a letter are names
+        assert c.put("/api/v4/users/me/patch", json={"nickname": "Desk 5"}).status_code == 200
+        assert c.put(f"/api/v4/bots/{bot}", json={"display_name": "Q3 bot"}).status_code == 200
+        assert c.put(f"/api/v4/teams/{new_team}/patch", json={"display_name": "Desk 2"}).status_code == 200
+        assert c.put("/api/v4/users/me/patch", json={"nickname": ""}).status_code == 200
+    got = httpx.get(f"{gw.sim.url}/api/v4/users/me", headers={"Authorization": f"Bearer {gw.sim.token('carol')}"},
+                    timeout=10).json()
+    assert got["first_name"] == "Carol" and got["last_name"] == ""
+
+
+def test_user_mention_syntax_and_shown_names() -> None:
+    assert [t for _, _, t in mentions.user_candidates("(@Bob.Smith.) x@y @all __@sam_ @a-")] == [
+        ["bob.smith.", "bob.smith"], ["sam_", "sam"], ["a-", "a"]]
+    user = ("bob", "", "536", "")
+    assert [mentions.shown_user_name(user, s) for s in mentions.NAME_SETTINGS] == ["bob", "536", "536"]
+    user = ("bob", "22", "Bob", "Smith")
+    assert [mentions.shown_user_name(user, s) for s in mentions.NAME_SETTINGS] == ["bob", "22", "Bob Smith"]
+    shown = {"a": "536"}
+    users = {"b": "22"}
+    assert mentions.render_all("~a-@b.-~x @c", shown.get, users.get) == "~536-@22.-~x @c"
+    assert mentions.render_all("~a-@b.-~x @c", shown.get, users.get, sigils=False) == "536-22.-~x @c"
+    assert mentions.render_all("@c ~x", shown.get, users.get) is None
+
+
+def test_user_resolution_is_one_request_bounded_and_fails_closed() -> None:
+    asked: list[Any] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        import json
+        names = json.loads(request.content)
+        asked.append(names)
+        if "broken" in names:
+            return httpx.Response(500, json={})
+        return httpx.Response(200, json=[{"username": n, "nickname": n[1:], "first_name": "", "last_name": ""}
+                                         for n in names if n.startswith("d")])
+
+    def run(text: str) -> list[tuple[str, str]]:
+        return asyncio.run(mentions.rendered_mentions([("body.message", text)], team_id="t" * 26,
+                                                      upstream=_client(answer), token="t", fallback_token=None,
+                                                      timeout=1.0, cache=mentions.DisplayNames()))
+
+    # username, nickname (or full name) readings, with and without the ``@``
+    assert {t for _, t in run("a @d536 @d22 @d8710")} == {"a d536 d22 d8710", "a @536 @22 @8710", "a 536 22 8710"}
+    assert len(asked) == 1
+    assert run("nobody @nope") == []
+    for text, status in (("@broken", 503), (" ".join(f"@n{i}" for i in range(mentions.MAX_LOOKUPS + 1)), 400)):
+        with pytest.raises(mentions.Unresolved) as err:
+            run(text)
+        assert err.value.status == status
+
+
+_NAMES = st.from_regex(r"[a-z][a-z0-9]{0,6}(?:[.\-_][a-z0-9]{1,4})?", fullmatch=True).filter(
+    lambda n: n not in ("all", "channel", "here"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("@~"), _NAMES, st.sampled_from(["", ".", "-", "_", "..", "!", ","]),
+                          st.sampled_from([" ", " - ", "\n", "(", ") ", "/", " *", "` "]), st.booleans()),
+                min_size=1, max_size=6))
+def test_property_every_mention_is_shown_with_its_name(pieces: list[tuple[str, str, str, str, bool]]) -> None:
+    # an oracle built with the text: each mention of a known name shows that name, the
+    # cut punctuation after it, whatever the case it was typed in
+    text, expected, channels, users = "", "", {}, {}
+    for i, (sigil, name, punct, sep, upper) in enumerate(pieces):
+        shown = f"<{i}>"
+        if sigil == "~":
+            name = name.replace(".", "-")  # model.IsValidChannelIdentifier: no dots
+        (channels if sigil == "~" else users)[name] = shown
+        typed = name.upper() if upper else name
+        text += sep + sigil + typed + punct
+        expected += sep + sigil + "%s" + punct
+    names = [channels[n.replace(".", "-")] if s == "~" else users[n] for s, n, *_ in pieces]
+    assert mentions.render_all(text, channels.get, users.get) == expected % tuple(names)

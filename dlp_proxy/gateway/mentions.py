@@ -1,4 +1,4 @@
-"""A post's ``~channel`` mentions as the web app shows them: with the display names.
+"""A post's ``~channel`` and ``@user`` mentions as the web app shows them: with names.
 
 The web app renders ``~town-square`` as a link whose text is ``~`` and the channel's
 *display name* (webapp/channels/src/utils/text_formatting.tsx
@@ -6,33 +6,40 @@ The web app renders ``~town-square`` as a link whose text is ``~`` and the chann
 the name lower-cased and looked up in ``channelNamesMap``; when it is not there,
 trailing punctuation is cut off one character at a time while the last character is
 punctuation (``[^\\p{L}\\d]``) and the rest is looked up again, the cut part shown
-after the link).  So three channels whose display names are ``536``, ``22`` and
-``8710`` turn ``client SSN ~a - ~b - ~c`` (no digit in it) into ``client SSN ~536 -
-~22 - ~8710`` for every reader.
+after the link).  It renders ``@bob`` as ``@`` and the user's username, nickname or
+full name by the reader's teammate name display setting (components/at_mention,
+server/public/model/user.go ``GetDisplayName``); a bot's display name is its user's
+first name (model/bot.go ``UserFromBot``).  So three channels or users shown as
+``536``, ``22`` and ``8710`` turn ``client SSN ~a - ~b - ~c`` (no digit in it) into
+``client SSN ~536 - ~22 - ~8710`` for every reader.
 
-``rendered_mentions`` gives each text of a post that holds a mention a second
-reading, the text with each mention replaced as the web app replaces it, judged
-like the text itself (a finding there belongs to no field: a redact decision for
-it becomes a block).  Names are resolved in the team of the post's channel with the
-caller's token (``GET /api/v4/teams/{team_id}/channels/name/{name}``, api4/channel.go
-``getChannelByName``), and with the gateway's fallback token when the caller cannot
-read the channel (a private channel the readers belong to and the writer left).  A
+``rendered_mentions`` gives each text of a post that holds a mention more readings,
+the text with each mention replaced as the web app replaces it (per team, per name
+display setting, with and without the links' sigils), judged like the text itself (a
+finding there belongs to no field: a redact decision for it becomes a block).
+Channel names are resolved in the team of the post's channel
+(``GET /api/v4/teams/{team_id}/channels/name/{name}``, api4/channel.go
+``getChannelByName``), user names with one ``POST /api/v4/users/usernames``
+(api4/user.go ``getUsersByUsernames``), with the caller's token and then the gateway's
+fallback token (a private channel the readers belong to and the writer left).  A
 post with no team (direct and group messages) is read in each of the caller's teams
 (``GET /api/v4/users/me/teams``; the web app resolves mentions in the reader's
-current team), at most ``MAX_TEAMS``.  Display names are kept in process memory
-only, for ``CACHE_SECONDS`` (never in Redis, never logged).
+current team), at most ``MAX_TEAMS``.  Incoming webhook and slash command response
+posts carry no caller token: read with the fallback token when there is one
+(``applies``).  Names are kept in process memory only, for ``CACHE_SECONDS`` (never
+in Redis, never logged).
 
 Bounded: at most ``MAX_LOOKUPS`` names looked up per request (each mention tries
 its name and its punctuation-stripped prefixes); more is refused (400), as is a
 lookup Mattermost does not answer (503): fail closed.
 
-The other way round (the channel renamed after the post) cannot be judged by
-reading the post: ``display_name_refusal`` refuses a channel or bookmark display
-name that has a digit and no letter (``536``, ``22-8710``), which is what a display
-name must be to make a number out of mentions that the detector cannot see.  A
-display name with letters (``Desk 536``) is allowed: its mentions are read with it
-from then on, but posts made before the rename are not judged again
-(docs/detection.md "Channel mentions").
+The other way round (a name changed after the post) cannot be judged by reading the
+post: ``display_name_refusal`` refuses a channel, bookmark, team or bot display name
+or a user's nickname, first or last name that has a digit and no letter (``536``,
+``22-8710``), which is what a name must be to make a number out of mentions that the
+detector cannot see.  A name with letters (``Desk 536``) is allowed: its mentions are
+read with it from then on, but posts made before the rename are not judged again
+(docs/detection.md "Mentions").
 """
 
 from __future__ import annotations
@@ -63,6 +70,14 @@ CACHE_MAX = 4096
 #: the routes whose texts the web app formats as a post (message and attachments)
 ROUTES = frozenset({"posts.create", "posts.update", "posts.patch", "posts.schedule.create",
                     "posts.schedule.update", "drafts.upsert"})
+#: posts made with no caller token (web/webhook.go incomingWebhook, commandWebhook):
+#: read only with the gateway's fallback token (docs/detection.md "Mentions")
+TOKENLESS_ROUTES = frozenset({"hooks.incoming", "hooks.command_response"})
+
+
+def applies(route_name: str, fallback_token: str | None) -> bool:
+    """Whether the route's texts are read with their mentions shown."""
+    return route_name in ROUTES or (route_name in TOKENLESS_ROUTES and bool(fallback_token))
 
 
 class Unresolved(Exception):
@@ -120,12 +135,85 @@ def render(text: str, names: Callable[[str], str | None]) -> str | None:
     return "".join(parts)
 
 
+#: text_formatting.tsx autolinkAtMentions, Constants.MENTIONS_REGEX
+#: ``/(?:\B|\b_+)@([a-z0-9.\-_]+)/gi`` (read a little wider here: any ``@`` not right
+#: after an ASCII letter or digit)
+_AT_MENTION = re.compile(r"(?<![A-Za-z0-9])@([A-Za-z0-9.\-_]+)")
+#: a username Mattermost can have (model.IsValidUsername: [a-z0-9.\-_], at most 64)
+_USERNAME = re.compile(r"[a-z0-9.\-_]{1,64}")
+#: shown as they are (app/user.go, Constants.SPECIAL_MENTIONS): no user has these names
+_SPECIAL = frozenset({"all", "channel", "here"})
+#: the teammate name display settings (model.ShowUsername, ShowNicknameFullName,
+#: ShowFullName); each reader may see any of them (a user preference overrides the
+#: system default), so the post is read with each
+NAME_SETTINGS = ("username", "nickname_full_name", "full_name")
+
+
+def user_candidates(text: str) -> list[tuple[int, int, list[str]]]:
+    """(start, end, names to try in order) of every ``@user`` mention: the whole
+    lower-cased name, then each prefix left when a trailing ``.``, ``-`` or ``_`` is
+    cut off (components/at_mention getUserOrGroupFromMentionName)."""
+    out = []
+    for m in _AT_MENTION.finditer(text):
+        name = m.group(1).lower()
+        tries = [name]
+        while name and name[-1] in "._-":
+            name = name[:-1]
+            if name:
+                tries.append(name)
+        tries = [t for t in tries if _USERNAME.fullmatch(t) and t not in _SPECIAL]
+        if tries:
+            out.append((m.start(), m.end(), tries))
+    return out
+
+
+def shown_user_name(user: tuple[str, str, str, str], setting: str) -> str:
+    """model.User.GetDisplayName (webapp displayUsername): (username, nickname,
+    first_name, last_name) as a reader with ``setting`` sees it."""
+    username, nickname, first, last = user
+    full = " ".join(p for p in (first, last) if p)
+    if setting == "nickname_full_name":
+        return nickname or full or username
+    if setting == "full_name":
+        return full or username
+    return username
+
+
+def render_all(text: str, channels: Callable[[str], str | None], users: Callable[[str], str | None], *,
+               sigils: bool = True) -> str | None:
+    """``text`` with its ``~channel`` and ``@user`` mentions shown as the web app
+    shows them (one pass: a shown name is never read as a mention again), or None
+    when nothing changes.  ``sigils=False``: the names without the ``~`` or ``@`` the
+    link starts with (the detector reads ``@536 - @22 - @8710`` as no number, a
+    reader sees one)."""
+    spans = [(s, e, t, "~", channels) for s, e, t in candidates(text)]
+    spans += [(s, e, t, "@", users) for s, e, t in user_candidates(text)]
+    spans.sort(key=lambda x: x[0])
+    parts: list[str] = []
+    pos = 0
+    for start, end, tries, sigil, names in spans:
+        if start < pos:
+            continue
+        full = text[start + 1:end]
+        for t in tries:
+            shown = names(t)
+            if shown is not None:
+                parts.append(text[pos:start])
+                parts.append((sigil if sigils else "") + shown + full[len(t):])  # the cut punctuation after the link
+                pos = end
+                break
+    parts.append(text[pos:])
+    out = "".join(parts)
+    return out if out != text else None
+
+
 class DisplayNames:
     """Display names of channels by (team, name), in process memory for ``CACHE_SECONDS``."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self._cache: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._users: dict[str, tuple[float, tuple[str, str, str, str] | None]] = {}
 
     def cached(self, team_id: str, name: str) -> tuple[bool, str | None]:
         hit = self._cache.get((team_id, name))
@@ -137,6 +225,17 @@ class DisplayNames:
         if len(self._cache) >= CACHE_MAX:
             self._cache.clear()
         self._cache[(team_id, name)] = (self.clock() + CACHE_SECONDS, display)
+
+    def cached_user(self, name: str) -> tuple[bool, tuple[str, str, str, str] | None]:
+        hit = self._users.get(name)
+        if hit is None or hit[0] <= self.clock():
+            return False, None
+        return True, hit[1]
+
+    def remember_user(self, name: str, user: tuple[str, str, str, str] | None) -> None:
+        if len(self._users) >= CACHE_MAX:
+            self._users.clear()
+        self._users[name] = (self.clock() + CACHE_SECONDS, user)
 
 
 _DEFAULT = DisplayNames()
@@ -181,48 +280,135 @@ async def _teams(upstream: Any, token: str, timeout: float) -> list[str]:
     return [t for t in ids if atrest.is_id(t)][:MAX_TEAMS]
 
 
+def _user_tuple(body: Any) -> tuple[str, tuple[str, str, str, str]] | None:
+    if not isinstance(body, dict) or not isinstance(body.get("username"), str):
+        return None
+    fields = [body.get(k) for k in ("nickname", "first_name", "last_name")]
+    return body["username"], (body["username"], *(f if isinstance(f, str) else "" for f in fields))  # type: ignore[return-value]
+
+
+async def _lookup_users(upstream: Any, names: list[str], tokens: Sequence[str],
+                        timeout: float) -> dict[str, tuple[str, str, str, str]]:
+    """(username, nickname, first, last) of each of ``names`` some token can see
+    (``POST /api/v4/users/usernames``, api4/user.go getUsersByUsernames: unknown or
+    unseen names are left out)."""
+    found: dict[str, tuple[str, str, str, str]] = {}
+    for token in tokens:
+        wanted = [n for n in names if n not in found]
+        if not wanted:
+            break
+        try:
+            resp = await asyncio.wait_for(upstream.post("/api/v4/users/usernames", json=wanted,
+                                                        headers={"Authorization": f"Bearer {token}"}), timeout)
+        except Exception as exc:
+            raise Unresolved(503, f"a user mention could not be resolved ({type(exc).__name__})") from None
+        if resp.status_code in (401, 403, 404):
+            continue
+        if resp.status_code != 200:
+            raise Unresolved(503, f"a user mention could not be resolved (status {resp.status_code})")
+        try:
+            users = resp.json()
+        except ValueError:
+            raise Unresolved(503, "a user mention could not be resolved (not JSON)") from None
+        for body in users if isinstance(users, list) else []:
+            got = _user_tuple(body)
+            if got is not None and got[0].lower() in wanted:
+                found[got[0].lower()] = got[1]
+    return found
+
+
 async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | None, upstream: Any,
                             token: str | None, fallback_token: str | None, timeout: float,
                             cache: DisplayNames | None = None) -> list[tuple[str, str]]:
     """(path, text as shown) for each (path, text) of a post that holds a mention that
-    resolves to a channel: one reading per team the post is read in."""
-    texts = [(p, t) for p, t in texts if "~" in t and candidates(t)]
+    resolves to a channel or a user: one reading per team the post is read in, per
+    teammate name display setting (``NAME_SETTINGS``) and with and without the links'
+    sigils, each distinct one once."""
+    texts = [(p, t) for p, t in texts if ("~" in t and candidates(t)) or ("@" in t and user_candidates(t))]
     if not texts:
         return []
+    token = token or fallback_token
     if upstream is None or not token:
-        raise Unresolved(503, "no Mattermost client or token to resolve channel mentions with")
+        raise Unresolved(503, "no Mattermost client or token to resolve mentions with")
     cache = cache or _DEFAULT
-    if team_id and atrest.is_id(team_id):
-        teams = [team_id]
-    else:
-        teams = await _teams(upstream, token, timeout)
     tokens = [token] + ([fallback_token] if fallback_token and fallback_token != token else [])
-    wanted = list(dict.fromkeys(n for _, t in texts for _, _, tries in candidates(t) for n in tries))
-    resolved: dict[tuple[str, str], str | None] = {}
     lookups = 0
+
+    def spend(n: int = 1) -> None:
+        nonlocal lookups
+        lookups += n
+        if lookups > MAX_LOOKUPS:
+            raise Unresolved(400, f"more than {MAX_LOOKUPS} mentions to resolve in one post")
+
+    # users: one request for every name not cached (a user's names are the same in every team)
+    user_names = list(dict.fromkeys(n for _, t in texts for _, _, tries in user_candidates(t) for n in tries))
+    users: dict[str, tuple[str, str, str, str] | None] = {}
+    missing = []
+    for name in user_names:
+        hit, value = cache.cached_user(name)
+        if hit:
+            users[name] = value
+        else:
+            missing.append(name)
+    if missing:
+        spend(len(missing))
+        found = await _lookup_users(upstream, missing, tokens, timeout)
+        for name in missing:
+            users[name] = found.get(name)
+            cache.remember_user(name, users[name])
+    # channels: in the post's team, or each of the caller's teams for a direct message
+    wanted = list(dict.fromkeys(n for _, t in texts for _, _, tries in candidates(t) for n in tries))
+    teams: list[str] = [""]
+    resolved: dict[tuple[str, str], str | None] = {}
+    if wanted:
+        if team_id and atrest.is_id(team_id):
+            teams = [team_id]
+        else:
+            teams = await _teams(upstream, token, timeout) or [""]
+        for team in teams:
+            for name in wanted:
+                if not team:
+                    continue
+                hit, shown = cache.cached(team, name)
+                if not hit:
+                    spend()
+                    shown = await _lookup(upstream, team, name, tokens, timeout)
+                    cache.remember(team, name, shown)
+                resolved[(team, name)] = shown
+    out: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
     for team in teams:
-        for name in wanted:
-            hit, shown = cache.cached(team, name)
-            if not hit:
-                lookups += 1
-                if lookups > MAX_LOOKUPS:
-                    raise Unresolved(400, f"more than {MAX_LOOKUPS} channel mentions to resolve in one post")
-                shown = await _lookup(upstream, team, name, tokens, timeout)
-                cache.remember(team, name, shown)
-            resolved[(team, name)] = shown
-    out = []
-    for team in teams:
-        for path, text in texts:
-            shown_text = render(text, lambda n, team=team: resolved.get((team, n)))  # type: ignore[misc]
-            if shown_text is not None:
-                out.append((path, shown_text))
+        for setting in NAME_SETTINGS:
+            def user_shown(n: str, setting: str = setting) -> str | None:
+                u = users.get(n)
+                return None if u is None else shown_user_name(u, setting)
+
+            for path, text in texts:
+                for sigils in (True, False):
+                    shown_text = render_all(text, lambda n, team=team: resolved.get((team, n)),  # type: ignore[misc]
+                                            user_shown, sigils=sigils)
+                    if shown_text is not None and (path, shown_text) not in seen:
+                        seen.add((path, shown_text))
+                        out.append((path, shown_text))
     return out
 
 
-#: the routes that set a display name shown wherever it is mentioned or listed
-#: (api4/channel.go createChannel, updateChannel, patchChannel; channel_bookmark.go)
-DISPLAY_NAME_ROUTES = frozenset({"channels.create", "channels.update", "channels.patch",
-                                 "bookmarks.create", "bookmarks.patch"})
+#: the fields of each route that set a name shown wherever it is mentioned or listed:
+#: channels (api4/channel.go createChannel, updateChannel, patchChannel), bookmarks
+#: (channel_bookmark.go), teams (api4/team.go createTeam, updateTeam, patchTeam: the
+#: team sidebar and switcher), users (api4/user.go createUser, updateUser, patchUser:
+#: ``@name`` shows the nickname or full name by the teammate name display setting,
+#: model.User.GetDisplayName) and bots (api4/bot.go createBot, patchBot: the display
+#: name is the bot user's first name, model.UserFromBot; convertBotToUser takes a
+#: model.UserPatch)
+_USER_NAMES = frozenset({"nickname", "first_name", "last_name"})
+DISPLAY_NAME_FIELDS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("channels.create", "channels.update", "channels.patch", "bookmarks.create", "bookmarks.patch",
+                     "teams.create", "teams.update", "teams.patch", "bots.create", "bots.patch"),
+                    frozenset({"display_name"})),
+    **dict.fromkeys(("users.create", "users.update", "users.patch", "bots.convert_to_user"), _USER_NAMES),
+}
+DISPLAY_NAME_ROUTES = frozenset(DISPLAY_NAME_FIELDS)
 
 
 def digits_only(text: str) -> bool:
@@ -239,11 +425,12 @@ def digits_only(text: str) -> bool:
 
 def display_name_refusal(route_name: str, items: Iterable[Any]) -> str | None:
     """Why the display name this request sets is refused, or None."""
-    if route_name not in DISPLAY_NAME_ROUTES:
+    fields = DISPLAY_NAME_FIELDS.get(route_name)
+    if fields is None:
         return None
     for item in items:
         top, dot, key = item.path.partition(".")
-        if top == "body" and dot and go_field_name(key) == "display_name" and digits_only(item.text):
+        if top == "body" and dot and go_field_name(key) in fields and digits_only(item.text):
             return ("a display name made of digits without a letter is not accepted: shown in a mention, "
                     "a list or a bookmark bar beside others, digits make numbers the message never holds")
     return None

@@ -434,19 +434,19 @@ class Pipeline:
         ctx = await self._context(req, route, params, ex, path, policy, channel_terms)
         if meter is not None:
             meter.key = _budget_key(ctx)
-        if route.name in mentions.ROUTES and any("~" in i.text for i in items):
-            # ~channel mentions as the web app shows them: with display names (gateway/mentions.py)
+        fallback = self.context.fallback_token if self.context else None
+        if mentions.applies(route.name, fallback) and any("~" in i.text or "@" in i.text for i in items):
+            # ~channel and @user mentions as the web app shows them: with display names (gateway/mentions.py)
             try:
                 items.extend(ContentItem(f"{p}#mentions", shown) for p, shown in await mentions.rendered_mentions(
                     ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT), team_id=ctx.team_id,
                     upstream=self.context.upstream if self.context else None,
-                    token=token_from_request(req.headers, query),
-                    fallback_token=self.context.fallback_token if self.context else None,
+                    token=token_from_request(req.headers, query), fallback_token=fallback,
                     timeout=self.config.scan_deadline_seconds))
             except mentions.Unresolved as exc:
                 return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
                                           else responses.BAD_REQUEST_ID,
-                                          f"The message's channel mentions could not be read: {exc}.",
+                                          f"The message's mentions could not be read: {exc}.",
                                           "mentions-unresolved", route=route)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []

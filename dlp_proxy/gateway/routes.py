@@ -166,6 +166,14 @@ CONTENT_ROUTES: tuple[Route, ...] = (
     R("users.update", "profile", "PUT", "/api/v4/users/{user_id}"),
     R("users.patch", "profile", "PUT", "/api/v4/users/{user_id}/patch"),
     R("users.custom_status", "profile", "PUT", "/api/v4/users/{user_id}/status/custom"),
+    # names shown in place of ``@username`` (nickname, first and last name; a bot's
+    # display name is its user's first name: model.UserFromBot): api4/user.go
+    # createUser (json into model.User), api4/bot.go createBot, patchBot
+    # (model.BotPatch), convertBotToUser (model.UserPatch); gateway/mentions.py
+    R("users.create", "profile", "POST", "/api/v4/users"),
+    R("bots.create", "profile", "POST", "/api/v4/bots"),
+    R("bots.patch", "profile", "PUT", "/api/v4/bots/{bot_user_id}"),
+    R("bots.convert_to_user", "profile", "POST", "/api/v4/bots/{bot_user_id}/convert_to_user"),
     # --- wiki pages (newer servers)
     R("wikis.write", "pages", "POST", "/api/v4/wikis/**"),
     R("wikis.update", "pages", "PUT", "/api/v4/wikis/**"),

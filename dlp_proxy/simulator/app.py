@@ -286,6 +286,23 @@ class Api:
         return json_response(self.sim.create_bot(await self.json_body(request), actor), 201)
 
     # --------------------------------------------------- teams / channels
+    async def patch_bot(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.patch_bot(str(request.path_params["bot_id"]), await self.json_body(request), actor))
+
+    async def users_by_usernames(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.users_by_usernames(await self.json_body(request), actor))
+
+    async def create_team(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_team(await self.json_body(request), actor), 201)
+
+    async def patch_team(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.patch_team(str(request.path_params["team_id"]), await self.json_body(request),
+                                                 actor))
+
     async def get_team(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.get_team(str(request.path_params["team_id"]), actor))
@@ -981,7 +998,12 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/groups/{{group_id}}/members", w(api.add_group_members), methods=["POST"]),
         Route(f"{v4}/bots", w(api.create_bot), methods=["POST"]),
         Route(f"{v4}/bots/{{bot_id}}", w(api.get_bot), methods=["GET"]),
+        Route(f"{v4}/bots/{{bot_id}}", w(api.patch_bot), methods=["PUT"]),
+        Route(f"{v4}/users/usernames", w(api.users_by_usernames), methods=["POST"]),
+        Route(f"{v4}/teams", w(api.create_team), methods=["POST"]),
         Route(f"{v4}/teams/{{team_id}}", w(api.get_team), methods=["GET"]),
+        Route(f"{v4}/teams/{{team_id}}", w(api.patch_team), methods=["PUT"]),
+        Route(f"{v4}/teams/{{team_id}}/patch", w(api.patch_team), methods=["PUT"]),
         Route(f"{v4}/teams/{{team_id}}/channels/name/{{channel_name}}", w(api.channel_by_name), methods=["GET"]),
         Route(f"{v4}/channels", w(api.create_channel), methods=["POST"]),
         Route(f"{v4}/channels/direct", w(api.direct_channel), methods=["POST"]),

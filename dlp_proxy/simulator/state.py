@@ -122,6 +122,8 @@ class Simulator:
     sessions: dict[str, Session] = field(default_factory=dict)
     teams: dict[str, JSON] = field(default_factory=dict)
     team_members: dict[str, set[str]] = field(default_factory=dict)
+    #: team admins of the teams made through POST /api/v4/teams (the seeded team has none but system admins)
+    team_admins: dict[str, set[str]] = field(default_factory=dict)
     channels: dict[str, JSON] = field(default_factory=dict)
     channel_members: dict[str, set[str]] = field(default_factory=dict)
     groups: dict[str, JSON] = field(default_factory=dict)
@@ -1595,6 +1597,8 @@ class Simulator:
             uid = self.new_id("bot")
             t = now_ms()
             self.users[uid] = self._user_json(uid, body["username"], "system_user", t, is_bot=True)
+            # model.UserFromBot: the bot's display name is its user's first name
+            self.users[uid]["first_name"] = str(body.get("display_name", ""))
             for members in self.team_members.values():
                 members.add(uid)
             bot: JSON = {
@@ -1609,6 +1613,81 @@ class Simulator:
             }
             self.bots[uid] = bot
             return copy.deepcopy(bot)
+
+    def patch_bot(self, bot_id: str, body: Any, actor: str) -> JSON:
+        """PUT /api/v4/bots/{bot_user_id} (api4/bot.go patchBot: model.BotPatch;
+        the owner (manage_bots) or a system admin (manage_others_bots); app/bot.go
+        PatchBot saves the user from model.UserFromBot, so the display name becomes
+        the bot user's first name)."""
+        with self.lock:
+            bot = self.bots.get(bot_id)
+            if bot is None or bot.get("delete_at") or (not self.is_admin(actor) and bot.get("owner_id") != actor):
+                raise SimError(404, "store.sql_bot.get.missing.app_error", "Unable to find the existing bot.")
+            if not isinstance(body, dict):
+                raise bad_param("bot")
+            for key in ("username", "display_name", "description"):
+                if isinstance(body.get(key), str):
+                    bot[key] = body[key]
+            bot["update_at"] = now_ms()
+            user = self.users[bot_id]
+            user["username"], user["first_name"] = bot["username"], bot["display_name"]
+            return copy.deepcopy(bot)
+
+    def users_by_usernames(self, body: Any, actor: str) -> list[JSON]:
+        """POST /api/v4/users/usernames (api4/user.go getUsersByUsernames: a JSON
+        array of usernames, model.SortedArrayFromJSON; unknown names left out;
+        app/user.go SanitizeProfile for others)."""
+        if not isinstance(body, list) or not body or not all(isinstance(u, str) for u in body):
+            raise bad_param("usernames")
+        with self.lock:
+            admin = self.is_admin(actor)
+            wanted = set(body)
+            out: list[JSON] = []
+            for uid, user in self.users.items():
+                if user["username"] not in wanted:
+                    continue
+                u = copy.deepcopy(user)
+                if not admin and uid != actor:
+                    for secret in ("email", "auth_data", "auth_service", "notify_props", "last_password_update"):
+                        u.pop(secret, None)
+                out.append(u)
+            return out
+
+    def create_team(self, body: Any, actor: str) -> JSON:
+        """POST /api/v4/teams (api4/team.go createTeam: model.Team from JSON;
+        create_team is a system_user permission; the creator joins as team admin)."""
+        with self.lock:
+            if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
+                raise bad_param("name")
+            if not isinstance(body.get("display_name"), str) or not body["display_name"]:
+                raise bad_param("display_name")
+            tid = self.new_id("team")
+            t = now_ms()
+            team = copy.deepcopy(self.teams[self.ids["team"]])
+            team.update({"id": tid, "create_at": t, "update_at": t, "name": body["name"],
+                         "display_name": body["display_name"], "type": str(body.get("type", "O")),
+                         "description": str(body.get("description", "")), "invite_id": self.new_id("invite")})
+            self.teams[tid] = team
+            self.team_members[tid] = {actor}
+            self.team_admins.setdefault(tid, set()).add(actor)
+            return copy.deepcopy(team)
+
+    def patch_team(self, team_id: str, body: Any, actor: str) -> JSON:
+        """PUT /api/v4/teams/{team_id}/patch and PUT /api/v4/teams/{team_id}
+        (api4/team.go patchTeam, updateTeam: manage_team, a team or system admin)."""
+        with self.lock:
+            team = self.teams.get(team_id)
+            if team is None:
+                raise not_found("team")
+            if actor not in self.team_admins.get(team_id, set()) and not self.is_admin(actor):
+                raise forbidden()
+            if not isinstance(body, dict):
+                raise bad_param("team")
+            for key in ("display_name", "description", "company_name", "allowed_domains", "allow_open_invite"):
+                if key in body and body[key] is not None:
+                    team[key] = body[key]
+            team["update_at"] = now_ms()
+            return copy.deepcopy(team)
 
     def get_bot(self, bot_id: str, actor: str, *, include_deleted: bool = False) -> JSON:
         """GET /api/v4/bots/{bot_user_id} as api4/bot.go getBot answers it: anyone
