@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector, decode
@@ -239,3 +239,28 @@ def _digit_runs_reference(text: str) -> list[list[tuple[str, int, int]]]:
 def test_digit_runs_fast_paths(text: str) -> None:
     got = [[(g.text, g.start, g.end) for g in run] for run in _common.digit_runs.__wrapped__(text)]
     assert got == _digit_runs_reference(text)
+
+
+_GLUED = st.tuples(
+    st.text(alphabet="abcisxAO ", max_size=4),  # letters before the word: a window may start inside a word
+    st.sampled_from([*WEAK_ACCOUNT, "replace", "isaac", "Mac", "BANK", "Ac"]),
+    st.sampled_from(["", " ", ": ", "#", "-", "O", "o", "l", "I", "\n", "x", "e", "\u041e"]),
+    st.text(alphabet="0123456789", min_size=6, max_size=12),
+    st.sampled_from(["", " ", ",", "x", "\n"]),
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_GLUED, min_size=1, max_size=4).map(" ".join))
+@example("isaac" + " " * 13 + "483920117")  # the window starts at "ac": a word there, not in the text
+@example("ac 483920117")
+def test_the_weak_account_gate_is_necessary(text: str) -> None:
+    """A weak account word glued to the number, or cut by the context window's start
+    (``isaac 48392011`` reads ``ac`` there): the account recognizer's gate (the loose
+    probe, then the word not followed by a letter a candidate cannot start with) lets
+    through every text its reading reports."""
+    from dlp_proxy.recognizers.bank import AccountNumberRecognizer
+
+    rec = AccountNumberRecognizer()
+    if rec.analyze(text, ["US_BANK_NUMBER"], None):
+        assert rec.could_match(text), text
