@@ -16,7 +16,8 @@ hand-written lists:
   circled eleven (``unicodedata.numeric``, a whole number below 100) their digits;
 - ``digit-pictographs``: a symbol whose picture shows a number without a Unicode
   numeric value (die faces, mahjong number tiles, dominoes, clock faces, playing cards:
-  ``_pictograph_digits``, by Unicode name) becomes its digits;
+  ``_pictograph_digits``, by Unicode name) becomes its digits, in the second reading
+  (``normalize_lookalike``; the first reads it as a symbol, a separator);
 - ``lookalike-digits``: ``normalize_lookalike``, the second reading of a text with a
   digit that looks like another digit (Bengali ``৪``, value 4, looks like ``8``: Unicode's
   confusables data, ``_lookalike_digits``), with the digit it looks like;
@@ -294,7 +295,9 @@ def _lookalike_digits() -> dict[str, str]:
 
 @functools.cache
 def _lookalike_class() -> re.Pattern[str]:
-    return re.compile("[" + "".join(sorted(_lookalike_digits())) + "]")
+    """A character read otherwise in the second reading: a digit that looks like another
+    one, or a pictograph that shows a number (``_pictograph_digits``)."""
+    return re.compile("[" + "".join(re.escape(c) for c in sorted({*_lookalike_digits(), *_pictograph_digits()})) + "]")
 
 
 @functools.cache
@@ -607,7 +610,9 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
             events.append((i, i + 1, "zero-width"))
         elif cat in _MARKS and _mark_droppable(out[-1][-1] if out else "", text, i):
             events.append((i, i + 1, "combining-marks"))
-        elif (value := _digit_value(ch, cat)) is not None:
+        elif (value := _digit_value(ch, cat)) is not None and (lookalike or cat != "So"):
+            # a pictograph's number (a die face) only in the second reading: in the first
+            # it is a symbol, a separator between digit groups as any other ("536⚀22⚀8710")
             emit(value, i, i + 1)
             events.append((i, i + 1, "digit-pictographs" if cat == "So" else "digit-forms"))
         elif cat == "So" and (letter := _enclosed_letters().get(ch)) is not None:
@@ -1830,7 +1835,8 @@ def normalize_narrow_joined(text: str, *, decode: bool = True) -> Normalized | N
 def normalize_lookalike(text: str, *, decode: bool = True) -> Normalized | None:
     """The second reading of a text holding a character that looks like another digit
     than its value (``_lookalike_digits``: Bengali ``৪`` has the value 4 and looks like
-    ``8``): with the digit it looks like.  ``normalize`` reads it by its value; a reader
+    ``8``), or a pictograph that shows a number (a die face, read in the first reading as
+    a symbol between groups): with the digit it looks like or shows.  ``normalize`` reads it by its value; a reader
     sees the look, so a card ``4012 ৪888 8888 1881`` is valid (Luhn) only in this
     reading.  None when there is no such character; the engine judges both readings."""
     if text.isascii() or _lookalike_class().search(text) is None:
