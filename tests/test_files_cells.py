@@ -38,7 +38,7 @@ AREA, GROUP, SERIAL = SSN.split("-")
         ("1234", "00000-0000", "00000-1234"),
         ("0", "0;-0;\"zero\"", "zero"),
         ("12", "General", None),
-        ("45000", "yyyy-mm-dd", None),  # dates are not rendered
+        ("45000", "yyyy-mm-dd", "2023-03-15\n2027-03-16"),  # dates as shown, in the 1900 and the 1904 system
         ("0.25", "0%", "25%"),
         ("abc", "0", None),
     ],
