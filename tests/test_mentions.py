@@ -110,6 +110,38 @@ def _client(answer: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url="http://mm", transport=httpx.MockTransport(answer))
 
 
+#: letters that show nothing or show as punctuation (attack pass 9, F6/F20): Hangul fillers
+#: (Lo, Default_Ignorable_Code_Point) and a click letter that looks like ``!``
+_BLANK_LETTERS = ("\u3164", "\u115f", "\u1160", "\uffa0", "\u01c3")
+
+
+def test_a_blank_or_punctuation_like_letter_does_not_make_a_digit_name_a_name(gw: Gateway) -> None:
+    team = gw.sim.ids["team"]
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/channels", json={"team_id": team, "name": _name(), "display_name": "desk", "type": "O"})
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+        for blank in (*_BLANK_LETTERS, "\u2800"):
+            r = c.put(f"/api/v4/channels/{cid}/patch", json={"display_name": f"536{blank}"})
+            assert r.status_code == 400, (blank, r.text)
+            r = c.post("/api/v4/channels", json={"team_id": team, "name": _name(), "display_name": f"{blank}22",
+                                                 "type": "O"})
+            assert r.status_code == 400, (blank, r.text)
+            r = c.put("/api/v4/users/me/patch", json={"nickname": f"8710{blank}", "first_name": f"8710{blank}"})
+            assert r.status_code == 400, (blank, r.text)
+        # a visible letter beside a filler is a name
+        assert c.put(f"/api/v4/channels/{cid}/patch", json={"display_name": "Desk\u3164536"}).status_code == 200
+
+
+@given(st.text("0123456789٥٣ -", min_size=1, max_size=8).filter(lambda t: any(ch not in " -" for ch in t)),
+       st.lists(st.sampled_from(_BLANK_LETTERS), max_size=3), st.randoms(use_true_random=False))
+def test_property_invisible_letters_never_hide_a_digit_only_name(digits: str, blanks: list[str], rnd: Any) -> None:
+    chars = list(digits) + blanks
+    rnd.shuffle(chars)
+    assert mentions.digits_only("".join(chars))
+    assert not mentions.digits_only("".join(chars) + "a")
+
+
 def test_resolution_fails_closed_and_is_bounded() -> None:
     team = "t" * 26
     asked: list[str] = []

@@ -35,8 +35,9 @@ lookup Mattermost does not answer (503): fail closed.
 
 The other way round (a name changed after the post) cannot be judged by reading the
 post: ``display_name_refusal`` refuses a channel, bookmark, team or bot display name
-or a user's nickname, first or last name that has a digit and no letter (``536``,
-``22-8710``), which is what a name must be to make a number out of mentions that the
+or a user's nickname, first or last name that has a digit and no visible letter (``536``,
+``22-8710``, ``536ㅤ`` with a blank Hangul filler, ``536ǃ`` with a click letter that shows
+``!``), which is what a name must be to make a number out of mentions that the
 detector cannot see.  A name with letters (``Desk 536``) is allowed: its mentions are
 read with it from then on, but posts made before the rename are not judged again
 (docs/detection.md "Mentions").
@@ -51,6 +52,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from dlp_proxy.detect import normalize
 from dlp_proxy.gateway import atrest
 from dlp_proxy.gateway.extract import go_field_name
 
@@ -411,12 +413,22 @@ DISPLAY_NAME_FIELDS: dict[str, frozenset[str]] = {
 DISPLAY_NAME_ROUTES = frozenset(DISPLAY_NAME_FIELDS)
 
 
+def visible_letter(ch: str) -> bool:
+    """A letter a reader sees as a letter: category ``L*``, and neither a
+    Default_Ignorable_Code_Point (the Hangul fillers U+115F, U+1160, U+3164, U+FFA0 are
+    ``Lo`` letters that render blank) nor a letter Unicode's confusables data says looks
+    like punctuation or a symbol (``ǃ`` U+01C3 like ``!``: detect/normalize.py's tables)."""
+    return (unicodedata.category(ch).startswith("L") and not normalize._ignorable(ch)
+            and ch not in normalize._punct_letters())
+
+
 def digits_only(text: str) -> bool:
-    """A display name with a digit (any script: ``Nd`` and digit-valued ``No``) and no letter."""
+    """A display name with a digit (any script: ``Nd`` and digit-valued ``No``) and no
+    visible letter (``536ㅤ`` with a Hangul filler shows ``536``)."""
     has_digit = False
     for ch in text:
         cat = unicodedata.category(ch)
-        if cat.startswith("L"):
+        if visible_letter(ch):
             return False
         if cat == "Nd" or unicodedata.digit(ch, None) is not None or unicodedata.numeric(ch, None) is not None:
             has_digit = True

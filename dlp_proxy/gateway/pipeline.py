@@ -38,7 +38,7 @@ import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
-from dlp_proxy.gateway import atrest, audience, emoji, links, mentions, responses
+from dlp_proxy.gateway import atrest, attached, audience, emoji, links, mentions, permalinks, responses
 from dlp_proxy.gateway.budget import LoopMeter, ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
@@ -448,6 +448,32 @@ class Pipeline:
                                           else responses.BAD_REQUEST_ID,
                                           f"The message's mentions could not be read: {exc}.",
                                           "mentions-unresolved", route=route)
+        if permalinks.applies(route.name, fallback) and any("pl" in i.text or "&" in i.text for i in items):
+            # a permalink shows the linked post's message under the post (gateway/permalinks.py)
+            try:
+                items.extend(ContentItem(f"{p}#permalink", shown) for p, shown in await permalinks.linked_readings(
+                    ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT),
+                    upstream=self.context.upstream if self.context else None,
+                    token=token_from_request(req.headers, query), fallback_token=fallback,
+                    timeout=self.config.scan_deadline_seconds))
+            except mentions.Unresolved as exc:
+                return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
+                                          else responses.BAD_REQUEST_ID,
+                                          f"The message's permalinks could not be read: {exc}.",
+                                          "permalink-unresolved", route=route)
+        if attached.applies(route.name, fallback) and any(i.path.startswith("body.file_ids[") for i in items):
+            # the names of the files the post shows under its message (gateway/attached.py)
+            try:
+                names = await attached.attached_names(
+                    items, upstream=self.context.upstream if self.context else None,
+                    token=token_from_request(req.headers, query), fallback_token=fallback,
+                    timeout=self.config.scan_deadline_seconds)
+                items.extend([*names, *attached.shown_together(items, names)])
+            except mentions.Unresolved as exc:
+                return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
+                                          else responses.BAD_REQUEST_ID,
+                                          f"The post's files could not be read: {exc}.",
+                                          "attached-files-unresolved", route=route)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         # Files sent without signing in (plugin routes Mattermost serves without a

@@ -1,0 +1,93 @@
+"""A post's message read with the names of the files it attaches (gateway/attached.py;
+attack pass 9, F15): the web app shows ``client SSN`` over the tiles ``536.txt``,
+``22.txt``, ``8710.txt``."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from dlp_proxy.gateway import attached
+from dlp_proxy.gateway.mentions import Unresolved
+from dlp_proxy.model import ContentItem
+from dlp_proxy.policy.testing import SSN
+from tests.conftest import Gateway, start_gateway, start_simulator, stop
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    sim = start_simulator()
+    gateway = start_gateway(sim, tmp_path_factory.mktemp("attached") / "gw")
+    try:
+        yield gateway
+    finally:
+        stop(gateway.proc)
+        stop(sim.proc)
+
+
+def _channel(gw: Gateway) -> str:
+    r = httpx.post(f"{gw.sim.url}/api/v4/channels", headers={"Authorization": f"Bearer {gw.sim.token('alice')}"},
+                   json={"team_id": gw.sim.ids["team"], "name": "zz-" + secrets.token_hex(4),
+                         "display_name": "Desk", "type": "P"}, timeout=10)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def _upload(gw: Gateway, channel: str, name: str) -> str:
+    """A clean file uploaded straight to Mattermost (its name alone holds no identifier)."""
+    r = httpx.post(f"{gw.sim.url}/api/v4/files", headers={"Authorization": f"Bearer {gw.sim.token('alice')}"},
+                   data={"channel_id": channel}, files={"files": (name, b"hello world notes", "text/plain")},
+                   timeout=30)
+    assert r.status_code == 201, r.text
+    return str(r.json()["file_infos"][0]["id"])
+
+
+def test_a_posts_message_is_read_with_its_files_names(gw: Gateway) -> None:
+    for names in ([f"{p}.txt" for p in SSN.split("-")], [f"{p} (1).txt" for p in SSN.split("-")]):
+        channel = _channel(gw)
+        ids = [_upload(gw, channel, n) for n in names]
+        with gw.client("alice") as c:
+            r = c.post("/api/v4/posts", json={"channel_id": channel, "message": "client SSN", "file_ids": ids})
+            assert r.status_code == 403, (names, r.text)
+    # clean: a label with names that make no number
+    channel = _channel(gw)
+    ids = [_upload(gw, channel, n) for n in ("notes.txt", "Q3 2026.txt")]
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/posts", json={"channel_id": channel, "message": "client notes", "file_ids": ids})
+        assert r.status_code == 201, r.text
+
+
+def _run(ids: list[str], answer: Any) -> list[ContentItem]:
+    async def go() -> list[ContentItem]:
+        async with httpx.AsyncClient(base_url="http://mm", transport=httpx.MockTransport(answer)) as upstream:
+            return await attached.attached_names(
+                [ContentItem(f"body.file_ids[{i}]", f) for i, f in enumerate(ids)], upstream=upstream,
+                token="tk", fallback_token="fb", timeout=5, cache=attached.FileNames())
+    return asyncio.run(go())
+
+
+def test_file_reads_fail_closed_and_are_bounded() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        fid = request.url.path.split("/")[-2]
+        if fid.startswith("a"):
+            return httpx.Response(200, json={"name": "536.txt"})
+        if fid.startswith("f"):
+            return httpx.Response(403, json={})
+        if fid.startswith("e"):
+            return httpx.Response(502, json={})
+        return httpx.Response(404, json={})
+
+    got = _run(["a" * 26, "b" * 26, "not an id"], answer)
+    assert [(i.path, i.text) for i in got] == [("body.file_ids[0].name", "536.txt")]
+    for bad, status in (("f", 400), ("e", 503)):
+        with pytest.raises(Unresolved) as exc:
+            _run([bad * 26], answer)
+        assert exc.value.status == status
+    with pytest.raises(Unresolved) as exc:
+        _run(["a" * 26] * (attached.MAX_FILES + 1), answer)
+    assert exc.value.status == 400
