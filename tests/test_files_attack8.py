@@ -370,6 +370,11 @@ def test_xlsx_percent_format_shows_the_identifier(detector: Engine) -> None:
     ("45000.75", "hh:mm:ss", "18:00:00"),
     ("1.5", "[h]:mm", "36:00"),
     ("1.5", "[mm]:ss", "2160:00"),
+    # an elapsed count alone shows any duration, past 9999-12-31 too (attack pass 9, F11)
+    (str(536228710 / 24), "[h]", "536228710"),
+    (str(536228710 / 1440), "[m]", "536228710"),
+    (str(536228710 / 86400), "[s]", "536228710"),
+    ("12", "[Red]0", "12"),  # a colour in brackets is no elapsed count
     ("45000.01", "mm:ss", "14:24"),  # minutes before seconds
     ("45000", "dddd, mmmm d", "Wednesday, March 15\nTuesday, March 16"),
     ("0.123456", "ss.000", "46.598"),

@@ -52,6 +52,8 @@ BUILTIN_FORMATS: dict[int, str] = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 
 _DATE_LETTERS = re.compile(r"[yYmMdDhHsS]|AM/PM|A/P|[eE][+-]")
 _CONDITION = re.compile(r"^\[(<=|>=|<>|<|>|=)(-?[0-9.]+)\]")
 _BRACKET = re.compile(r"\[[^\]]*\]")
+#: an elapsed count, a date/time code inside brackets (``[h]:mm``, ``[ss]``)
+_ELAPSED = re.compile(r"\[(?:h+|m+|s+)\]", re.IGNORECASE)
 
 
 def _sections(code: str) -> list[str]:
@@ -190,7 +192,7 @@ def format_number(value: str, code: str) -> str | None:
     if not code or code == "General" or code == "@":
         return None
     section, signed = _pick_section(_code_sections(code), v)
-    layout = _layout(section)
+    layout = None if _ELAPSED.search(section) else _layout(section)
     if layout is None:
         return format_date(v, section)
     if isinstance(layout, str):
@@ -267,8 +269,12 @@ def _serial_date(days: int, date1904: bool) -> tuple[int, int, int, int]:
 
 
 def _date_text(v: float, section: str, date1904: bool) -> str | None:
-    if v < 0 or v > MAX_DATE_SERIAL - (1462 if date1904 else 0):
-        return None  # Excel shows ####
+    # an elapsed count ([h], [mm], [ss]) with no date part shows any duration (536228710
+    # hours); a date beyond 9999-12-31 shows ####
+    elapsed = re.search(r"\[(?:h+|m+|s+)\]", section, re.IGNORECASE) is not None and not re.search(
+        r"[yYdD]", re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", section))
+    if v < 0 or (v > MAX_DATE_SERIAL - (1462 if date1904 else 0) and not elapsed) or v > 1e12:
+        return None
     kept = _BRACKET.sub(lambda m: m.group(0) if re.fullmatch(r"\[(?:h+|m+|s+)\]", m.group(0), re.I) else "",
                         section)
     # tokens: (literal, text) with the letters' runs as codes
@@ -306,7 +312,9 @@ def _date_text(v: float, section: str, date1904: bool) -> str | None:
     try:
         year, month, day, weekday = _serial_date(days, date1904)
     except (OverflowError, ValueError):
-        return None
+        if not elapsed:
+            return None
+        year, month, day, weekday = 9999, 12, 31, 4  # (shown only by a month's "m", read as minutes here)
     twelve = any(not lit and c.lower() in ("am/pm", "a/p") for lit, c in codes)
     kinds = ["" if lit or c.lower() in ("am/pm", "a/p") or c.startswith(".") else c.strip("[")[0].lower()
              for lit, c in codes]
