@@ -48,6 +48,7 @@ from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
     decode_escapes,
+    may_have_letter_digits,
     may_render,
     normalize,
     normalize_lookalike,
@@ -458,10 +459,10 @@ class Engine:
             return _resolve(self._analyze(text, wanted, depth, budget, decode, True)
                             + self._analyze_displayed(text, wanted, depth, budget))
         raw_quick = text.isascii() and self.prefilter.quick(text)
-        if text.isascii() and not raw_quick and not may_render(text):
+        if text.isascii() and not raw_quick and not may_render(text) and not may_have_letter_digits(text):
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)
-        alike = normalize_lookalike(text, decode=decode) if not text.isascii() else None
+        alike = normalize_lookalike(text, decode=decode)
         if alike is not None:
             # a digit that looks like another digit (Bengali ``৪``, value 4, looks like 8):
             # also judged with the digit it looks like, as the reader takes it

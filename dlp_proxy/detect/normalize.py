@@ -21,6 +21,10 @@ hand-written lists:
 - ``lookalike-digits``: ``normalize_lookalike``, the second reading of a text with a
   digit that looks like another digit (Bengali ``৪``, value 4, looks like ``8``: Unicode's
   confusables data, ``_lookalike_digits``), with the digit it looks like;
+- ``lookalike-letters``: in the same reading, letters drawn as digits (``B`` 8, ``g`` 9,
+  ``T`` 7, ``S`` 5, ``l`` 1, Cyrillic ``В`` ``З`` ``б``: ``_letter_digits``) in a run of whole
+  tokens of digits and such letters, one of them glued to a digit, 7 to 34 long
+  (``4012 BBBB BBBB 1BB1``, ``536-22-8T10``): ``_letter_digit_edits``;
 - ``letter-punctuation``: a modifier letter (Lm) or a letter that looks like punctuation
   (confusables data: ``ꞏ`` like ``·``) between two digits is a blank;
 - ``braille-digits``: the Braille number sign ``⠼`` and the cells a-j after it, digits;
@@ -70,8 +74,10 @@ hand-written lists:
   in ``normalize_narrow_joined``'s second reading), and number words as digits
   (detect/words.py: digit words of en/es/fr/de/it/pt/nl, English teens, tens and
   ``hundred``, words run together, digits mixed among them);
-- ``bracketed-groups`` and ``emoji-separators``: brackets (any Ps/Pe, Markdown-escaped
-  too) glued to the digit groups of a run are dropped (``[536]-22-8710``; telephone
+- ``bracketed-groups`` and ``emoji-separators``: brackets (any Ps/Pe/Pi/Pf, straight
+  quotes and angle brackets, Markdown-escaped too) glued to the digit groups of a run are
+  dropped (``[536]-22-8710``, ``["4111", "1111"]``, ``<4111> <1111>``; a blank where a word
+  would be glued to the first group: ``setCard(4111, ...`` reads ``setCard 4111, ...``; telephone
   notation left as written; ``[536][22]`` and ``{536}{22}`` side by side too), and an emoji
   shortcode (``4111:star:1111``, ``:+1:``) or a keycap ``*️⃣`` ``#️⃣`` between two digits
   is a blank: ``_group_marks``;
@@ -298,6 +304,99 @@ def _lookalike_class() -> re.Pattern[str]:
     """A character read otherwise in the second reading: a digit that looks like another
     one, or a pictograph that shows a number (``_pictograph_digits``)."""
     return re.compile("[" + "".join(re.escape(c) for c in sorted({*_lookalike_digits(), *_pictograph_digits()})) + "]")
+
+
+#: ASCII letters drawn as a digit (``B`` 8, ``g`` 9, ``T`` 7, ``S`` 5, ``Z`` 2, ``G`` 6, ``O`` 0,
+#: ``l`` 1...): the confusables data pairs only ``O`` and ``l`` with a digit, a writer who
+#: swaps a digit for a letter takes any of these (attack pass 9 F3).
+#: Not the hex digits' ``A`` ``D`` ``E`` (a hex id is no card), nor ``i`` (``1i``: a word).
+_DRAWN_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1", "Z": "2", "z": "2", "S": "5", "s": "5", "G": "6", "b": "6",
+                 "T": "7", "B": "8", "g": "9", "q": "9"}
+
+
+@functools.cache
+def _letter_digits() -> dict[str, str]:
+    """Letters read as the digit they look like inside a digit run (``_letter_digit_edits``):
+    ``_DRAWN_DIGITS``, every letter Unicode's confusables data says looks like a digit
+    (``З`` 3, ``б`` 6, ``Ƨ`` 2, ``Ʒ`` 3), and every letter it says looks like one of the
+    ``_DRAWN_DIGITS`` letters (Cyrillic ``В`` like ``B``: 8; ``ƽ`` like ``s``: 5)."""
+    raw = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    table = dict(_DRAWN_DIGITS)
+    for ch, glyphs in raw.items():
+        if len(ch) == 1 and ch.isalpha() and ch not in table:
+            looks = sorted(g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isdigit())
+            if looks:
+                table[ch] = looks[0]
+    for ch, letter in _confusables().items():
+        if ch not in table and letter in _DRAWN_DIGITS:
+            table[ch] = _DRAWN_DIGITS[letter]
+    return table
+
+
+@functools.cache
+def _letter_runs() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(a letter of ``_letter_digits`` glued to an ASCII digit, the same for ASCII text,
+    a run of whole tokens of ASCII digits and such letters with at most three marks or
+    blanks between two).  The hint is letter-led (a letter searched for, its neighbours
+    looked at): four times faster than ``[0-9]L|L[0-9]`` on digit-heavy tables."""
+    table = _letter_digits()
+    cls = "[" + "".join(re.escape(c) for c in sorted(table)) + "]"
+    ascii_cls = "[" + "".join(re.escape(c) for c in sorted(table) if c.isascii()) + "]"
+    hint = re.compile(rf"{cls}(?:(?<=[0-9].)|(?=[0-9]))")
+    ascii_hint = re.compile(rf"{ascii_cls}(?:(?<=[0-9].)|(?=[0-9]))")
+    tok = rf"(?:[0-9]|{cls})+"
+    run = re.compile(rf"(?<![^\W_]){tok}(?:[^\w\n]{{1,3}}{tok}){{0,7}}(?![^\W_])")
+    return hint, ascii_hint, run
+
+
+def _letter_hint(text: str) -> re.Pattern[str]:
+    hint, ascii_hint, _ = _letter_runs()
+    return ascii_hint if text.isascii() else hint
+
+
+def may_have_letter_digits(text: str) -> bool:
+    """``text`` has a letter of ``_letter_digits`` glued to an ASCII digit: where
+    ``normalize_lookalike`` may read letters as digits (``4012 BBBB BBBB 1BB1``)."""
+    return _letter_hint(text).search(text) is not None
+
+
+#: A letter run is read with digits when it holds 7 to 34 digits and letters (an
+#: identifier's length: an SSN's 9 to an IBAN's 34) and at most 12 letters.
+_LETTER_RUN_SIZE = (7, 34)
+_LETTER_RUN_LETTERS = 12
+
+
+def _letter_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """The letters of ``_letter_digits`` in a run of digit groups, read as the digit they
+    look like (attack pass 9 F3: ``4Ol2 8888 8888 l88l``, ``4012 BBBB BBBB 1BB1``, ``536-22-8T10``,
+    ``ƽƷб-ƧƧ-8ꓶlO``): only in a run of whole tokens of digits and such letters where one
+    token glues a letter to a digit (a word alone, ``Boss 2024``, is left alone), the run
+    an identifier's length (``_LETTER_RUN_SIZE``, ``_LETTER_RUN_LETTERS``)."""
+    hint = _letter_hint(text)
+    run = _letter_runs()[2]
+    if hint.search(text) is None:
+        return []
+    table = _letter_digits()
+    edits: list[tuple[int, int, str, int, int]] = []
+    reach = 0
+    for h in hint.finditer(text):
+        if h.start() < reach:
+            continue
+        # the run holding this hint: from the start of the line part before it
+        start = max(0, h.start() - 80)
+        for m in run.finditer(text, start, min(len(text), h.end() + 80)):
+            if m.end() <= h.start():
+                continue
+            if m.start() > h.start():
+                break
+            reach = m.end()
+            body = m.group(0)
+            letters = sum(1 for c in body if c in table)
+            size = letters + sum(1 for c in body if c.isdigit() and c.isascii())
+            if letters and _LETTER_RUN_SIZE[0] <= size <= _LETTER_RUN_SIZE[1] and letters <= _LETTER_RUN_LETTERS:
+                edits.extend((i, i + 1, table[c], i, i + 1) for i, c in enumerate(body, m.start()) if c in table)
+            break
+    return edits
 
 
 @functools.cache
@@ -1617,18 +1716,24 @@ def _latex_and_words(text: str, join_narrow: bool = False) -> Normalized | None:
 # -- brackets and emoji shortcodes between digit groups ---------------------------------
 
 #: An opening or closing bracket (any Unicode Ps/Pe: ``( ) [ ] { } ［ ］ ⟨ ⟩ 「 」``...), or quotation
-#: mark (Pi/Pf: ``« » ‹ › “ ” ‘ ’``: around a digit group, a bracket too), with the
-#: backslash of a Markdown escape (``\(`` renders ``(``).
-_BRACKET = r"\\?[\p{Ps}\p{Pe}\p{Pi}\p{Pf}]"
+#: mark (Pi/Pf: ``« » ‹ › “ ” ‘ ’``, and the straight ``" '`` and angle ``< >`` of code and
+#: data: ``["4111", "1111"]``, ``('536', '22')``, ``<4111> <1111>``: around a digit group, a
+#: bracket too; attack pass 9 F13), with the backslash of a Markdown escape (``\(`` renders ``(``).
+_ASCII_QUOTES = "\"'<>"
+_BRACKET = r"\\?[\p{Ps}\p{Pe}\p{Pi}\p{Pf}\"'<>]"
 _BRACKET_CATS = ("Ps", "Pe", "Pi", "Pf")
 #: A bracket glued to a digit: where a run of bracketed digit groups may be.
-_BRACKETS = regex.compile(r"[\p{Ps}\p{Pe}\p{Pi}\p{Pf}]")
-_ASCII_BRACKETS = re.compile(r"[()\[\]{}]")
+_BRACKETS = regex.compile(r"[\p{Ps}\p{Pe}\p{Pi}\p{Pf}\"'<>]")
+_ASCII_BRACKETS = re.compile(r"[()\[\]{}\"'<>]")
+
+
+def _is_bracket(c: str) -> bool:
+    return c in _ASCII_QUOTES or unicodedata.category(c) in _BRACKET_CATS
 #: Digit groups with brackets around or beside them and short runs of marks or blanks
 #: between (``[536]-22-8710``, ``536)-22-8710``, ``\\(536\\)-\\(22\\)``, ``(4532) (0151)``):
 #: at most 10 groups of at most 8 digits, at most 6 characters between two.
 _BRACKETED_RUN = regex.compile(
-    rf"(?:{_BRACKET}){{0,2}}[0-9]{{1,8}}(?:(?:[^\w\n\\\p{{Ps}}\p{{Pe}}\p{{Pi}}\p{{Pf}}]|{_BRACKET}){{1,6}}[0-9]{{1,8}}){{1,9}}"
+    rf"(?:{_BRACKET}){{0,2}}[0-9]{{1,8}}(?:(?:[^\w\n\\\p{{Ps}}\p{{Pe}}\p{{Pi}}\p{{Pf}}\"'<>]|{_BRACKET}){{1,6}}[0-9]{{1,8}}){{1,9}}"
     rf"(?:{_BRACKET}){{0,2}}"
 )
 #: Mattermost's emoji shortcode (``EMOJI_PATTERN``, ``:([\w+-]+):``,
@@ -1716,7 +1821,7 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
     if not shortcodes and may_have_marks(text):
         for m in _BRACKETED_RUN.finditer(text):
             run = m.group(0)
-            if not any(unicodedata.category(c) in _BRACKET_CATS for c in run) or _phone_notation(text, m):
+            if not any(_is_bracket(c) for c in run) or _phone_notation(text, m):
                 continue
             a, b = m.span()
             gaps: list[tuple[int, int, str]] = []  # (start, end, what is left without brackets)
@@ -1729,7 +1834,7 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
                 while j < b and not text[j].isdigit():
                     j += 1
                 gaps.append((k, j, "".join(c for c in text[k:j]
-                                           if c != "\\" and unicodedata.category(c) not in _BRACKET_CATS)))
+                                           if c != "\\" and not _is_bracket(c))))
                 k = j
             # a gap of brackets only reads as the separator the run writes elsewhere
             # (``(536)22-8710``: ``536-22-8710``), else a blank
@@ -1738,10 +1843,15 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
             for k, j, kept in gaps:
                 if kept == text[k:j]:
                     continue
-                if k == a:  # before the first group: nothing, mapped with the first digit
-                    edits.append((k, j + 1, kept + text[j], k, j + 1))
-                elif j == b:  # after the last group: nothing, mapped with the last digit
-                    edits.append((k - 1, j, text[k - 1] + kept, k - 1, j))
+                # before the first / after the last group: nothing (mapped with the digit beside),
+                # or a blank where a letter or digit would be glued to the group
+                # (``setCard(4111, ...``: ``setCard 4111, ...``, never ``setCard4111``)
+                if k == a:
+                    glue = " " if not kept and k and text[k - 1].isalnum() else kept
+                    edits.append((k, j + 1, glue + text[j], k, j + 1))
+                elif j == b:
+                    glue = " " if not kept and j < len(text) and text[j].isalnum() else kept
+                    edits.append((k - 1, j, text[k - 1] + glue, k - 1, j))
                 else:  # between two groups: what is left, or the run's separator
                     edits.append((k, j, kept or fill, k, j))
                 names.append("bracketed-groups")
@@ -1839,6 +1949,12 @@ def normalize_lookalike(text: str, *, decode: bool = True) -> Normalized | None:
     a symbol between groups): with the digit it looks like or shows.  ``normalize`` reads it by its value; a reader
     sees the look, so a card ``4012 ৪888 8888 1881`` is valid (Luhn) only in this
     reading.  None when there is no such character; the engine judges both readings."""
+    letters = _letter_digit_edits(text)
+    if letters:
+        # letters drawn as digits inside a digit run (``4Ol2 8888 8888 l88l``): read as
+        # those digits, then the text as a whole with the look of every digit
+        read = _edit(text, letters, [], ["lookalike-letters"] * len(letters))
+        return _compose(read, normalize(read.text, decode=decode, lookalike=True))
     if text.isascii() or _lookalike_class().search(text) is None:
         return None
     return normalize(text, decode=decode, lookalike=True)
