@@ -291,6 +291,9 @@ def test_a_remembered_digit_count_is_the_count(text, times):
 class _Context:
     """A ContextResolver that knows one user and one channel (no Redis, no Mattermost)."""
 
+    fallback_token: str | None = None  # no gateway token: mentions, permalinks and files are not read
+    upstream = None
+
     async def user(self, token: str) -> Any:
         from dlp_proxy.gateway.context import UserInfo
 

@@ -45,13 +45,12 @@ def _prepared(gray: Any) -> Any | None:
     return ImageOps.expand(gray, border=GLYPH_MARGIN, fill=255)
 
 
-def read_glyphs(views: list[tuple[str, Any, Any | None]], ctx: Ctx, where: str) -> bool:
-    """Read each view as one glyph and one word; True when a reading was kept."""
+def read_glyphs(views: list[tuple[str, Any, Any | None]], ctx: Ctx, where: str, api: Any) -> bool:
+    """Read each view as one glyph and one word with ``api`` (the caller's Tesseract
+    engine, ``ocr.engine``: this module imports no other reader); True when a reading
+    was kept."""
     import tesserocr
 
-    from dlp_proxy.files.ocr import engine
-
-    api = engine(ctx.limits.ocr_languages)
     if api is None:
         return False
     budget = ctx.budget

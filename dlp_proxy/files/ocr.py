@@ -25,6 +25,8 @@ import os
 from glob import glob
 from typing import TYPE_CHECKING, Any
 
+from dlp_proxy.files.glyph import GLYPH_MAX_PX, GLYPH_MAX_READ, read_glyphs
+
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
 
@@ -678,13 +680,11 @@ def read_frame(img: Any, ctx: Ctx, where: str) -> None:
     pictures = frame_views(img)
     for suffix, gray, colour in pictures:
         ocr_image(gray, ctx, where + suffix, colour)
-    from dlp_proxy.files.glyph import GLYPH_MAX_PX, GLYPH_MAX_READ, read_glyphs  # (glyph imports this module)
-
     if max(img.size) <= GLYPH_MAX_PX and sum(
             ch.isalnum() for seg in budget.segments[segments_before:] for ch in seg.text) < GLYPH_MAX_READ:
         # little or nothing read from a small picture: one character or a short word (a
         # custom emoji), which page reading misses or misreads: read as a glyph (files/glyph.py)
-        read_glyphs(pictures, ctx, where)
+        read_glyphs(pictures, ctx, where, engine(ctx.limits.ocr_languages))
     if any(code == "no-text" for code, _ in budget.problems[problems_before:]):
         budget.problems[problems_before:] = [
             (code, loc) for code, loc in budget.problems[problems_before:] if code != "no-text"]
