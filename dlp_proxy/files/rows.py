@@ -11,7 +11,9 @@ number with the row's labels as context, and never fuses cells of two rows (each
 is its own segment; a single line is never a table) nor the run with the row's other
 numbers (left out).  A number cell whose format shows separators before its digits
 (``"-"0``: ``536 | -22 | -8710``) is a group cell too once the extractor drops them
-(``literal_lead``); a typed or signed ``-10`` is not.
+(``literal_lead``); a typed or signed ``-10`` is not.  Cells are read as shown: a cell
+of several groups side by side is groups (``4111 1111 | 1111 1111``) and an empty cell
+inside a run is a wider gap, not a break (``536 | | 22 | 8710``; ``split_row``).
 
 Only rows that can hold a split identifier are added (a short text's cost and a
 spreadsheet's size stay what they were): most rows have none.
