@@ -20,7 +20,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
-from dlp_proxy.detect.structure import mark_tables, split_row, table_row_reading
+from dlp_proxy.detect.structure import mark_tables, rendered_list_numbers, split_row, table_row_reading
 from dlp_proxy.files import extract
 from dlp_proxy.policy import testing as synth
 from dlp_proxy.recognizers.ssn import ssn_valid
@@ -179,3 +179,39 @@ def test_table_row_reading_is_well_formed_on_hostile_rows(text: str) -> None:
         assert 0 <= a < b <= len(marked)
         assert at < len(reading)
         assert re.search(r"[0-9]", marked[a:b])
+
+
+# ---------------------------------------------------------------- F2: a list inside a blockquote
+
+
+@pytest.mark.parametrize("quote", ["> ", ">", "> > ", " > "])
+def test_a_list_in_a_blockquote_is_numbered_as_shown(engine: Engine, quote: str) -> None:
+    start = int(A + B + "0000")
+    text = f"client SSNs:\n\n{quote}{start}. old\n" + f"{quote}1. x\n" * 42
+    listed = rendered_list_numbers(text)
+    assert listed is not None and f"{start + 42}. x" in listed.text
+    assert "US_SSN" in _stops(engine, text)
+
+
+def test_a_quote_ends_a_list() -> None:
+    # a list outside the quote and one inside are two lists
+    listed = rendered_list_numbers("5. a\n> 1. b\n> 1. c")
+    assert listed is not None and "> 2. c" in listed.text and "5. a" in listed.text
+    assert rendered_list_numbers("5. a\n> 1. b") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 999_999_999), st.lists(st.tuples(st.sampled_from(["", "> ", ">", "> > ", " > "]),
+                                                       st.sampled_from(["1. x", "1) x", "", "text", "- b", "  1. y"])),
+                                             max_size=30))
+def test_quoted_list_numbers_map_back(start: int, lines: list[tuple[str, str]]) -> None:
+    text = f"> {start}. first\n" + "\n".join(q + line for q, line in lines)
+    listed = rendered_list_numbers(text)
+    if listed is None:
+        return
+    for m in re.finditer(r"[0-9]+", listed.text):
+        a, b = listed.original_span(m.start(), m.end())
+        assert 0 <= a <= b <= len(text)
+        assert re.search(r"[0-9]", text[a:b])
+    if lines and lines[0] == ("> ", "1. x"):
+        assert f"> {start + 1}. x" in listed.text

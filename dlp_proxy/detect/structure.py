@@ -576,7 +576,9 @@ def row_span(spans: list[tuple[int, int, int]], pos: int) -> tuple[int, int]:
 # ``536220042.`` on the last one, a number the text never holds.
 
 #: an ordered list item's marker: indent, 1-9 digits, ``.`` or ``)``, then a blank or the line's end
-_OL_ITEM = re.compile(r"^([ \t]*)([0-9]{1,9})([.)])(?=[ \t]|$)", re.M)
+#: (inside blockquotes: ``> 536220000.`` then ``> 1.`` items are one list in the quote)
+_OL_ITEM = re.compile(r"^((?:[ \t]{0,3}>[ \t]?)*)([ \t]*)([0-9]{1,9})([.)])(?=[ \t]|$)", re.M)
+_QUOTE_MARKS = re.compile(r"(?:[ \t]{0,3}>[ \t]?)*")
 #: a line that starts another block (no lazy continuation of a list item's paragraph)
 _BLOCK_START = re.compile(r"[ \t]*(?:#|>|[-*+](?:[ \t]|$)|```|~~~|\||[0-9]{1,9}[.)](?:[ \t]|$))")
 
@@ -608,6 +610,7 @@ def _continues(text: str, a: int, b: int) -> bool:
     right after an item's text, not after a blank line, that starts no other block)."""
     blank = False
     for line in text[a:b].split("\n")[1:-1]:
+        line = line[_QUOTE_MARKS.match(line).end():]  # type: ignore[union-attr]
         if not line.strip():
             blank = True
         elif line[:1] in (" ", "\t"):
@@ -632,24 +635,27 @@ def rendered_list_numbers(text: str) -> ListReading | None:
     open_lists: list[tuple[int, str, int, int]] = []
     edits: list[tuple[int, int, str]] = []
     prev_end = -1
+    quotes = ""
     for m in items:
-        indent = len(m[1].expandtabs(4))
-        if prev_end >= 0 and not _continues(text, prev_end, m.start()):
+        indent = len(m[2].expandtabs(4))
+        depth = m[1].count(">")
+        if prev_end >= 0 and (depth != quotes.count(">") or not _continues(text, prev_end, m.start())):
             open_lists = []
+        quotes = m[1]
         while open_lists and open_lists[-1][0] > indent:
             open_lists.pop()
-        if open_lists and open_lists[-1][0] == indent and open_lists[-1][1] == m[3]:
+        if open_lists and open_lists[-1][0] == indent and open_lists[-1][1] == m[4]:
             level, delim, first, count = open_lists.pop()
             shown = str(first + count)
             open_lists.append((level, delim, first, count + 1))
-            if shown != m[2]:
-                edits.append((m.start(2), m.end(2), shown))
+            if shown != m[3]:
+                edits.append((m.start(3), m.end(3), shown))
         else:
             if open_lists and open_lists[-1][0] == indent:
                 open_lists.pop()  # another delimiter: a new list
-            open_lists.append((indent, m[3], int(m[2]), 1))
-            if str(int(m[2])) != m[2]:
-                edits.append((m.start(2), m.end(2), str(int(m[2]))))  # ``007.`` shows 7
+            open_lists.append((indent, m[4], int(m[3]), 1))
+            if str(int(m[3])) != m[3]:
+                edits.append((m.start(3), m.end(3), str(int(m[3]))))  # ``007.`` shows 7
         prev_end = m.end()
     if not edits:
         return None
