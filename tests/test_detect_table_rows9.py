@@ -215,3 +215,30 @@ def test_quoted_list_numbers_map_back(start: int, lines: list[tuple[str, str]]) 
         assert re.search(r"[0-9]", text[a:b])
     if lines and lines[0] == ("> ", "1. x"):
         assert f"> {start + 1}. x" in listed.text
+
+
+# ---------------------------------------------------------------- F7: a CSV file of one data row
+
+CSV_ONE_ROW = {
+    "card": (f"name,a,b\nJohn Smith,{CARD[0]} {CARD[1]},{CARD[2]} {CARD[3]}\n", "CREDIT_CARD"),
+    "quoted-blank": (f'name,a,b\nJohn Smith,"{A} {B}",{C}\n', "US_SSN"),
+    "empty-cell": (f"name,a,,b,c\nJohn Smith,{A},,{B},{C}\n", "US_SSN"),
+    "excel-text": (f'name,a,b,c\nJohn Smith,="{A}",="{B}",="{C}"\n', "US_SSN"),
+    "5-4": (f"name,a,b\nJohn Smith,{A}{B},{C}\n", "US_SSN"),
+    "tsv": (f"name\ta\t\tb\nJohn Smith\t{A} {B}\t\t{C}\n", "US_SSN"),
+}
+
+
+@pytest.mark.parametrize("name", list(CSV_ONE_ROW))
+def test_a_csv_file_of_one_row_is_read_as_a_spreadsheet_shows_it(engine: Engine, name: str) -> None:
+    text, entity = CSV_ONE_ROW[name]
+    assert entity in _found(engine, text.encode(), "clients.tsv" if name == "tsv" else "clients.csv")
+
+
+def test_delimited_rows_leave_named_columns_apart() -> None:
+    from dlp_proxy.files.rows import delimited_rows
+
+    assert delimited_rows(f"name,a,b,c\nJohn Smith,{A},{B},{C}\n") == [(2, f"John Smith : {A} | {B} | {C}")]
+    assert delimited_rows(f"id,qty,px\n{A},{B},{C}\n412,55,1234\n") == []
+    assert delimited_rows(f"{A},{B},{C}\n") == [(1, f"{A} | {B} | {C}")]  # no header: the row is data
+    assert delimited_rows("plain prose, no numbers\n") == []

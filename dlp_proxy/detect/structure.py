@@ -330,7 +330,7 @@ SEP = " | "
 _SHAPES = {9: (3, 2, 4), 15: (4, 6, 5), 16: (4, 4, 4, 4)}
 
 #: a group cell as ``_ROW_PAIR`` and ``_ADJACENT_GROUPS`` find it (blanks not collapsed yet)
-_CELL_RX = rf'=?"?{_GROUP}(?:[ \t]+{_GROUP})*{GROUP_EDGE}"?'
+GROUP_CELL_RX = _CELL_RX = rf'=?"?{_GROUP}(?:[ \t]+{_GROUP})*{GROUP_EDGE}"?'
 #: two group cells with only empty cells between (joined by NUL) once their white space is
 #: collapsed (``_GROUP_CELL``): a run needs one such pair.  A group cell holds no NUL, so a
 #: NUL inside another cell can only add a match (then the row is read in full), never hide one
@@ -393,12 +393,14 @@ def _run_lines(shown: Sequence[str], i: int, j: int, labels: str) -> list[str]:
     return [f"{labels} : {run}" if labels else run for run in runs]
 
 
-def split_row(cells: Sequence[str]) -> list[str]:
+def split_row(cells: Sequence[str], header: Sequence[str] | None = None) -> list[str]:
     """For each run of two or more adjacent short number-only cells with 7 to 34 digits
     together (``row_runs``), a line: the row's text cells (those without a digit: its
     labels, as context), then the run's groups joined by ``SEP``.  Other number cells of
     the row are left out, so nothing but the run's own cells can fuse.  [] for most rows."""
     runs = row_runs(cells)
+    if header is not None:  # (a delimited file's header row: a run under named columns is left out)
+        runs = [(i, j) for i, j in runs if not any(k >= len(header) or _names(header[k]) for k in range(i, j) if cells[k].strip())]
     if not runs:
         return []
     shown = [_shown(c) for c in cells[:MAX_CELLS]]
