@@ -242,3 +242,17 @@ def test_delimited_rows_leave_named_columns_apart() -> None:
     assert delimited_rows(f"id,qty,px\n{A},{B},{C}\n412,55,1234\n") == []
     assert delimited_rows(f"{A},{B},{C}\n") == [(1, f"{A} | {B} | {C}")]  # no header: the row is data
     assert delimited_rows("plain prose, no numbers\n") == []
+
+
+def test_an_xlsx_row_with_an_empty_column_between_groups(engine: Engine) -> None:
+    # F19: Excel shows John Smith | 536 | (empty) | 22 | 8710
+    import openpyxl
+
+    for row in (["John Smith", A, None, B, C], ["John Smith", int(A), None, int(B), int(C)]):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(["name", "a", "b", "c", "d"])
+        ws.append(row)
+        out = io.BytesIO()
+        wb.save(out)
+        assert "US_SSN" in _found(engine, out.getvalue(), "clients.xlsx")
