@@ -95,7 +95,9 @@ def test_split_row_needs_adjacent_short_number_cells() -> None:
     assert split_row(["SSN", "536)", "22/", "8710."]) == ["SSN : 536 | 22 | 8710"]
     assert split_row(["Total", "45000", "-10"]) == []  # a leading sign: a negative number
     assert split_row(["Total", "-12.5", "-3.25"]) == []  # decimals are not group cells
-    assert split_row(["SSN", "536", "", "22", "8710"]) == []  # an empty cell breaks the run
+    # an empty cell is a wider gap, no break (attack pass 9 F19: Excel shows 536 _ 22 8710)
+    assert split_row(["SSN", "536", "", "22", "8710"]) == ["SSN : 536 | 22 | 8710"]
+    assert split_row(["SSN", "536", "x", "22", "8710"]) == []  # a text cell breaks the run
     assert split_row(["Qty", "100", "Price", "25.50"]) == []
     assert split_row(["12", "34"]) == []  # too few digits to be an identifier
     assert split_row(["536228710"]) == []  # one cell: read as it is already

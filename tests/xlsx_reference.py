@@ -219,6 +219,11 @@ def split_row(cells: Sequence[str]) -> list[str]:
     together, a line: the row's text cells (those without a digit: its labels, as
     context), then the run's cells joined by ``SEP``.  Other number cells of the row
     are left out, so nothing but the run's own cells can fuse.  [] for most rows."""
+    # amended (attack pass 9, F1/F7/F19): a row's cells are read as a reader sees them
+    # (several groups in a cell, empty cells between), as structure.split_row now does
+    from dlp_proxy.detect.structure import split_row as shown_row
+
+    return shown_row(cells)
     cells = [" ".join(c.split()) for c in cells[:MAX_CELLS]]
     runs: list[list[str]] = []
     run: list[str] = []

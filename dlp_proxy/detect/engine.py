@@ -525,7 +525,7 @@ class Engine:
                 for r in self._presidio(ntext, ents, tokenize, skip):
                     raw.append(_unpack(r))
         if not budget.rows:
-            rows = table_row_reading(ntext)
+            rows = table_row_reading(ntext, self._header_label)
             if rows is not None:
                 # a table row's adjacent number cells as the reader sees them, side by side
                 # (``|536|22|8710|``): each row's line judged apart, found on the row's cells

@@ -309,8 +309,12 @@ GROUP_EDGE = r"[-\u2010-\u2015./:)]{0,2}"
 #: separator; a date's three groups, ``2026-11-19``, or a decimal ``25.50`` is no group cell)
 _GROUP = r"[A-Za-z]{0,2}[0-9]{1,6}(?:[-\u2010-\u2015][0-9]{1,6})?"
 _DASH = re.compile(r"[-\u2010-\u2015]")
-#: a cell that can be groups of a split identifier, then up to two separators (``GROUP_EDGE``)
-_GROUP_CELL = re.compile(rf"({_GROUP}){GROUP_EDGE}")
+#: a cell that can be groups of a split identifier: one or more groups (``_GROUP``) side
+#: by side (``|4111 1111|1111 1111|``, ``|536 22|8710|``: a reader sees the blank between
+#: them as between two cells), then up to two separators (``GROUP_EDGE``); white space
+#: collapsed and a CSV/Excel text wrapper (``"536 22"``, ``="536"``) dropped (``_shown``)
+_GROUP_CELL = re.compile(rf"((?:{_GROUP} )*{_GROUP}){GROUP_EDGE}")
+_WRAPPED = re.compile(r'=?"([^"]*)"')
 #: digits of a run: from a split 7-digit account number to a 34-character IBAN
 MIN_RUN_DIGITS = 7
 MAX_RUN_DIGITS = 34
@@ -318,64 +322,101 @@ MAX_RUN_DIGITS = 34
 MAX_CELLS = 256
 #: separator written between the cells of a row line
 SEP = " | "
+#: the groups a reader takes a run's digits for when its cells split them otherwise
+#: (``|53|6|22|87|10|``, ``|53622|8710|``: nine digits read as an SSN's 3-2-4; sixteen as
+#: a card's 4-4-4-4, fifteen as 4-6-5): a second line of the run, regrouped, when the run
+#: has three groups or more or ends with the identifier's last group (two numbers such as
+#: a price and a notional, ``190 | 133000``, stay two numbers)
+_SHAPES = {9: (3, 2, 4), 15: (4, 6, 5), 16: (4, 4, 4, 4)}
 
-#: two adjacent cells (joined by NUL) that are group cells once their white space is
+#: a group cell as ``_ROW_PAIR`` and ``_ADJACENT_GROUPS`` find it (blanks not collapsed yet)
+GROUP_CELL_RX = _CELL_RX = rf'=?"?{_GROUP}(?:[ \t]+{_GROUP})*{GROUP_EDGE}"?'
+#: two group cells with only empty cells between (joined by NUL) once their white space is
 #: collapsed (``_GROUP_CELL``): a run needs one such pair.  A group cell holds no NUL, so a
 #: NUL inside another cell can only add a match (then the row is read in full), never hide one
 _ADJACENT_GROUPS = re.compile(
-    rf"(?:^|\x00)\s*{_GROUP}{GROUP_EDGE}\s*\x00(?=\s*{_GROUP}{GROUP_EDGE}\s*(?:\x00|\Z))")
+    rf"(?:^|\x00)\s*{_CELL_RX}\s*(?:\x00\s*)+(?={_CELL_RX}\s*(?:\x00|\Z))")
+
+
+def _shown(cell: str) -> str:
+    """A cell as a reader sees it: white space collapsed, a CSV quote or an Excel text
+    formula's ``="..."`` wrapper dropped."""
+    shown = " ".join(cell.split())
+    m = _WRAPPED.fullmatch(shown)
+    return " ".join(m[1].split()) if m else shown
 
 
 def row_runs(cells: Sequence[str]) -> list[tuple[int, int]]:
-    """``[i, j)`` of each run of two or more adjacent group cells (``_GROUP_CELL``, white
-    space collapsed) of ``cells[:MAX_CELLS]`` with 7 to 34 digits together."""
+    """``[i, j)`` of each run of two or more group cells (``_GROUP_CELL``, as ``_shown``)
+    of ``cells[:MAX_CELLS]`` with 7 to 34 digits together, adjacent but for empty cells
+    (a reader sees an empty cell as a wider gap: ``|536||22|8710|``)."""
     if _ADJACENT_GROUPS.search("\x00".join(cells[:MAX_CELLS])) is None:
         return []  # no two adjacent group cells: no run (one regex pass, for most rows)
     runs: list[tuple[int, int]] = []
-    start = digits = 0
-    shown = [" ".join(c.split()) for c in cells[:MAX_CELLS]]
-    for k, cell in enumerate([*shown, ""]):
+    start = digits = count = 0
+    last = -1
+    shown = [_shown(c) for c in cells[:MAX_CELLS]]
+    for k, cell in enumerate([*shown, "x"]):
         if _GROUP_CELL.fullmatch(cell):
             digits += sum(ch.isdigit() for ch in cell)
+            count += 1
+            last = k
             continue
-        if k - start >= 2 and MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
-            runs.append((start, k))
-        start, digits = k + 1, 0
+        if not cell and count:
+            continue  # an empty cell inside a run: a gap, no break
+        if count >= 2 and MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
+            runs.append((start, last + 1))
+        start, digits, count = k + 1, 0, 0
     return runs
 
 
-def _run_line(shown: Sequence[str], i: int, j: int, labels: str) -> str:
+def _run_lines(shown: Sequence[str], i: int, j: int, labels: str) -> list[str]:
+    """The run's line (its groups joined by ``SEP``) and, when its digits have an
+    identifier's length but other groups, the same digits in that identifier's groups."""
     groups = []
     for cell in shown[i:j]:
+        if not cell:
+            continue
         m = _GROUP_CELL.fullmatch(cell)
         assert m is not None
-        groups.append(_DASH.sub(SEP, m[1]))
-    run = SEP.join(groups)
-    return f"{labels} : {run}" if labels else run
+        groups.extend(_DASH.sub(" ", m[1]).split())
+    runs = [SEP.join(groups)]
+    digits = "".join(ch for g in groups for ch in g if ch.isdigit())
+    shape = _SHAPES.get(len(digits))
+    sizes = tuple(len(g) for g in groups)
+    if shape and len(digits) == sum(sizes) and sizes != shape and (len(sizes) >= 3 or sizes[-1] == shape[-1]):
+        at, regrouped = 0, []
+        for n in shape:
+            regrouped.append(digits[at:at + n])
+            at += n
+        runs.append(SEP.join(regrouped))
+    return [f"{labels} : {run}" if labels else run for run in runs]
 
 
-def split_row(cells: Sequence[str]) -> list[str]:
+def split_row(cells: Sequence[str], header: Sequence[str] | None = None) -> list[str]:
     """For each run of two or more adjacent short number-only cells with 7 to 34 digits
     together (``row_runs``), a line: the row's text cells (those without a digit: its
     labels, as context), then the run's groups joined by ``SEP``.  Other number cells of
     the row are left out, so nothing but the run's own cells can fuse.  [] for most rows."""
     runs = row_runs(cells)
+    if header is not None:  # (a delimited file's header row: a run under named columns is left out)
+        runs = [(i, j) for i, j in runs if not any(k >= len(header) or _names(header[k]) for k in range(i, j) if cells[k].strip())]
     if not runs:
         return []
-    shown = [" ".join(c.split()) for c in cells[:MAX_CELLS]]
+    shown = [_shown(c) for c in cells[:MAX_CELLS]]
     labels = " ; ".join(c for c in shown if c and not any(ch.isdigit() for ch in c))
-    return [_run_line(shown, i, j, labels) for i, j in runs]
+    return [line for i, j in runs for line in _run_lines(shown, i, j, labels)]
 
 
 #: two adjacent group cells on one line of a text: cells of a marked table row (``CELL``)
 #: or a line's ``|`` (a pipe that makes no table: ``536-22|8710``)
 #: (searched in ``"\n" + text``: every match starts with the boundary before its first cell,
 #: one character class that the regex engine skips to)
-_ROW_PAIR = re.compile(rf"[\x1f\x1e\n|][ \t]*{_GROUP}{GROUP_EDGE}[ \t]*[\x1f|][ \t]*{_GROUP}{GROUP_EDGE}[ \t]*"
+_ROW_PAIR = re.compile(rf"[\x1f\x1e\n|][ \t]*{_CELL_RX}[ \t]*(?:[\x1f|][ \t]*)+{_CELL_RX}[ \t]*"
                        r"(?=[\x1f\x1e\r\n|]|\Z)")
 #: two group cells one above the other in a one-column Markdown table (``|536|`` over ``|22|``:
 #: rows of one cell between edge pipes; searched in ``"\n" + text`` too)
-_COLUMN_PAIR = re.compile(rf"[\x1e\n][ \t]*\x1f[ \t]*{_GROUP}{GROUP_EDGE}[ \t]*\x1f[ \t]*\x1e[ \t]*\x1f[ \t]*{_GROUP}{GROUP_EDGE}"
+_COLUMN_PAIR = re.compile(rf"[\x1e\n][ \t]*\x1f[ \t]*{_CELL_RX}[ \t]*\x1f[ \t]*\x1e[ \t]*\x1f[ \t]*{_CELL_RX}"
                           r"[ \t]*\x1f[ \t]*(?=[\x1e\r\n]|\Z)")
 #: ``_ROW_PAIR`` on ASCII text, for the one Hyperscan pass (``gatescan``: its patterns are
 #: ASCII; a text with a U+2010 dash is not ASCII, and then every pattern is searched)
@@ -401,6 +442,12 @@ def _names(cell: str) -> bool:
     """A header cell that names its column: a word of two letters or more (``qty``,
     ``px``, ``id``), not a column letter, a number or nothing (``a``, ``1``, ``-``)."""
     return sum(ch.isalpha() for ch in cell) >= 2
+
+
+def _identifies(cell: str, label: re.Pattern[str] | None) -> bool:
+    """A header cell that names an identifier (``header_label_regex``: ``ssn``,
+    ``card number``): its column is read, with the header as its label."""
+    return label is not None and label.fullmatch(cell.strip(' \t"')) is not None
 
 
 def _header_cells(text: str, row_start: int) -> list[str] | None:
@@ -430,7 +477,7 @@ def _caption(text: str, table_start: int) -> str:
 
 def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
               spans: list[tuple[int, int, int]], at: int, header: list[str] | None = None,
-              caption: str = "") -> int:
+              caption: str = "", label: re.Pattern[str] | None = None) -> int:
     """Appends the lines of ``cells``' runs (``split_row``) and their spans: (offset in
     the reading, start, end in ``text`` of the run's cells).  Left out: a run with a
     column that its header names (``|qty|px|id|`` over ``|291|78|3448|``: three fields,
@@ -441,26 +488,29 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
     runs = row_runs(values)
     if not runs:
         return at
-    shown = [" ".join(v.split()) for v in values[:MAX_CELLS]]
+    shown = [_shown(v) for v in values[:MAX_CELLS]]
     labels = " ; ".join(c for c in [caption, *shown] if c and not any(ch.isdigit() for ch in c))
     for i, j in runs:
-        if all(len(_GROUP_CELL.fullmatch(c)[1]) == 1 for c in shown[i:j]):  # type: ignore[index]
+        filled = [c for c in shown[i:j] if c]
+        if all(len(_GROUP_CELL.fullmatch(c)[1]) == 1 for c in filled):  # type: ignore[index]
             continue
-        if header is not None and any(k >= len(header) or _names(header[k]) for k in range(i, j)):
+        if header is not None and not any(k < len(header) and _identifies(header[k], label) for k in range(i, j)) \
+                and any(k >= len(header) or _names(header[k]) for k in range(i, j) if shown[k]):
             continue
-        line = _run_line(shown, i, j, labels)
         a, b = cells[i][0], cells[j - 1][1]
         while text[a] in " \t":
             a += 1
         while text[b - 1] in " \t\r":
             b -= 1
-        spans.append((at, a, b))
-        pieces.append(line)
-        at += len(line) + len(_PIECE_GAP)
+        for line in _run_lines(shown, i, j, labels):
+            spans.append((at, a, b))
+            pieces.append(line)
+            at += len(line) + len(_PIECE_GAP)
     return at
 
 
-def table_row_reading(text: str) -> tuple[str, list[tuple[int, int, int]]] | None:
+def table_row_reading(text: str, header_label: re.Pattern[str] | None = None,
+                      ) -> tuple[str, list[tuple[int, int, int]]] | None:
     """The rows of ``text`` (marked by ``mark_tables``) read as shown: for each row with a
     run of adjacent group cells (``row_runs``), its ``split_row`` line; the lines joined by
     more line breaks than a digit run crosses.  Rows are a table's marked rows, a line
@@ -484,10 +534,13 @@ def table_row_reading(text: str) -> tuple[str, list[tuple[int, int, int]]] | Non
         ends = [k for k in (text.find("\n", m.end() - 1), text.find(ROW, m.end() - 1)) if k >= 0]
         done = min(ends) if ends else len(text)
         header = caption = None
+        cells = _cells_at(text, start, done, _CELL_EDGE)
         if CELL in text[start:done]:
             header = _header_cells(text, start)
             caption = _caption(text, text.rfind("\n", 0, start) + 1)
-        at = _add_runs(text, _cells_at(text, start, done, _CELL_EDGE), pieces, spans, at, header, caption or "")
+            if header is not None:
+                caption = " ".join([caption, *(c for c in header if _identifies(c, header_label))])
+        at = _add_runs(text, cells, pieces, spans, at, header, caption or "", header_label)
     if CELL + ROW + CELL in text:
         done = -1
         for m in _COLUMN_PAIR.finditer(lined):
@@ -503,7 +556,8 @@ def table_row_reading(text: str) -> tuple[str, list[tuple[int, int, int]]] | Non
                     column = []
                     break  # a row of two cells: no one-column table
                 column.append(filled[0] if filled else (row_start, row_start))
-            if column and _names(text[column[0][0]:column[0][1]]) and not _DIGIT.search(text[column[0][0]:column[0][1]]):
+            head = text[column[0][0]:column[0][1]] if column else ""
+            if column and _names(head) and not _DIGIT.search(head) and not _identifies(head, header_label):
                 continue  # a column named by its header (``|qty|`` over quantities)
             at = _add_runs(text, column, pieces, spans, at, caption=_caption(text, start))
     if not pieces:
@@ -524,7 +578,9 @@ def row_span(spans: list[tuple[int, int, int]], pos: int) -> tuple[int, int]:
 # ``536220042.`` on the last one, a number the text never holds.
 
 #: an ordered list item's marker: indent, 1-9 digits, ``.`` or ``)``, then a blank or the line's end
-_OL_ITEM = re.compile(r"^([ \t]*)([0-9]{1,9})([.)])(?=[ \t]|$)", re.M)
+#: (inside blockquotes: ``> 536220000.`` then ``> 1.`` items are one list in the quote)
+_OL_ITEM = re.compile(r"^((?:[ \t]{0,3}>[ \t]?)*)([ \t]*)([0-9]{1,9})([.)])(?=[ \t]|$)", re.M)
+_QUOTE_MARKS = re.compile(r"(?:[ \t]{0,3}>[ \t]?)*")
 #: a line that starts another block (no lazy continuation of a list item's paragraph)
 _BLOCK_START = re.compile(r"[ \t]*(?:#|>|[-*+](?:[ \t]|$)|```|~~~|\||[0-9]{1,9}[.)](?:[ \t]|$))")
 
@@ -556,6 +612,7 @@ def _continues(text: str, a: int, b: int) -> bool:
     right after an item's text, not after a blank line, that starts no other block)."""
     blank = False
     for line in text[a:b].split("\n")[1:-1]:
+        line = line[_QUOTE_MARKS.match(line).end():]  # type: ignore[union-attr]
         if not line.strip():
             blank = True
         elif line[:1] in (" ", "\t"):
@@ -580,24 +637,27 @@ def rendered_list_numbers(text: str) -> ListReading | None:
     open_lists: list[tuple[int, str, int, int]] = []
     edits: list[tuple[int, int, str]] = []
     prev_end = -1
+    quotes = ""
     for m in items:
-        indent = len(m[1].expandtabs(4))
-        if prev_end >= 0 and not _continues(text, prev_end, m.start()):
+        indent = len(m[2].expandtabs(4))
+        depth = m[1].count(">")
+        if prev_end >= 0 and (depth != quotes.count(">") or not _continues(text, prev_end, m.start())):
             open_lists = []
+        quotes = m[1]
         while open_lists and open_lists[-1][0] > indent:
             open_lists.pop()
-        if open_lists and open_lists[-1][0] == indent and open_lists[-1][1] == m[3]:
+        if open_lists and open_lists[-1][0] == indent and open_lists[-1][1] == m[4]:
             level, delim, first, count = open_lists.pop()
             shown = str(first + count)
             open_lists.append((level, delim, first, count + 1))
-            if shown != m[2]:
-                edits.append((m.start(2), m.end(2), shown))
+            if shown != m[3]:
+                edits.append((m.start(3), m.end(3), shown))
         else:
             if open_lists and open_lists[-1][0] == indent:
                 open_lists.pop()  # another delimiter: a new list
-            open_lists.append((indent, m[3], int(m[2]), 1))
-            if str(int(m[2])) != m[2]:
-                edits.append((m.start(2), m.end(2), str(int(m[2]))))  # ``007.`` shows 7
+            open_lists.append((indent, m[4], int(m[3]), 1))
+            if str(int(m[3])) != m[3]:
+                edits.append((m.start(3), m.end(3), str(int(m[3]))))  # ``007.`` shows 7
         prev_end = m.end()
     if not edits:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from dlp_proxy.files.rows import html_rows, pipe_rows
+from dlp_proxy.files.rows import delimited_rows, html_rows, pipe_rows
 from dlp_proxy.files.text import (
     binary_strings,
     cjk_readings,
@@ -48,6 +48,8 @@ _SCI_HINT = re.compile(r"[eE](?<=[0-9][eE])\+?[0-9]")
 #: a signed number is a number, not a formula whose value says more
 _PLAIN_NUMBER = re.compile(r"[+-]?[\d.,\s]*")
 _FIELD_SEP = re.compile(r"[,;\t]")
+#: a CSV/TSV block of fewer lines has its rows read as a spreadsheet shows them (``rows.delimited_rows``)
+_FEW_ROWS = 64
 #: the encoding an XML declaration names
 _XML_ENCODING = re.compile(r"""^(\s*<\?xml\s[^>]{0,200}?encoding\s*=\s*)["'][^"']*["']""")
 
@@ -180,6 +182,12 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
         if "|" in block:
             first = int(loc.split("=", 1)[1].split("-", 1)[0])
             for number, row in pipe_rows(block):
+                if not ctx.add(f"line={first + number - 1}/row", row):
+                    return kind
+        if kind in ("csv", "tsv") and block.count("\n", 0, 1 << 16) < _FEW_ROWS:
+            # (a small file: a delimited table of many rows is read by the detector, structure.py)
+            first = int(loc.split("=", 1)[1].split("-", 1)[0])
+            for number, row in delimited_rows(block):
                 if not ctx.add(f"line={first + number - 1}/row", row):
                     return kind
     if kind == "json" and b"\\u" in data:

@@ -11,7 +11,9 @@ number with the row's labels as context, and never fuses cells of two rows (each
 is its own segment; a single line is never a table) nor the run with the row's other
 numbers (left out).  A number cell whose format shows separators before its digits
 (``"-"0``: ``536 | -22 | -8710``) is a group cell too once the extractor drops them
-(``literal_lead``); a typed or signed ``-10`` is not.
+(``literal_lead``); a typed or signed ``-10`` is not.  Cells are read as shown: a cell
+of several groups side by side is groups (``4111 1111 | 1111 1111``) and an empty cell
+inside a run is a wider gap, not a break (``536 | | 22 | 8710``; ``split_row``).
 
 Only rows that can hold a split identifier are added (a short text's cost and a
 spreadsheet's size stay what they were): most rows have none.
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from dlp_proxy.detect.structure import GROUP_EDGE, split_row
+from dlp_proxy.detect.structure import GROUP_CELL_RX, GROUP_EDGE, split_row
 
 #: separators a number format's literal shows before a cell's digits (``"-"0`` shows 22
 #: as ``-22``; Excel shows ``536`` ``-22`` ``-8710`` in one row)
@@ -49,7 +51,7 @@ def literal_lead(stored: str, shown: str) -> str:
     return shown
 
 
-__all__ = ["html_rows", "literal_lead", "pipe_rows", "split_row"]
+__all__ = ["delimited_rows", "html_rows", "literal_lead", "pipe_rows", "split_row"]
 
 #: a markdown/pipe-table cell pair that can start a split identifier: ``| 536 | 22 |``
 _PIPE_PAIR = re.compile(r"\|[ \t]*[A-Za-z]{0,2}[0-9]{1,6}" + GROUP_EDGE + r"[ \t]*\|[ \t]*[0-9]{1,6}" + GROUP_EDGE
@@ -94,4 +96,41 @@ def html_rows(html: str) -> list[tuple[int, str]]:
     for n, tr in enumerate(_TR.finditer(html[:_MAX_HTML]), start=1):
         cells = [_html.unescape(_TAG.sub(" ", c.group(1))) for c in _CELL.finditer(tr.group(1))]
         out.extend((n, row) for row in split_row(cells))
+    return out
+
+
+#: two group cells of a CSV/TSV line with only empty fields between (``536,,22``, ``="536",="22"``)
+#: (searched in ``"\n" + block``: every match starts with one character class the engine skips to)
+_DELIM_PAIR = re.compile(rf"[\n,;\t][ \t]*{GROUP_CELL_RX}[ \t]*(?:[,;\t][ \t]*)+{GROUP_CELL_RX}[ \t]*(?=[,;\t\r\n]|\Z)")
+_DIGIT = re.compile(r"[0-9]")
+
+
+def delimited_rows(block: str) -> list[tuple[int, str]]:
+    """(line number, row line) of each CSV/TSV row of ``block`` with a split identifier
+    (``split_row``, as a spreadsheet shows the row), however few rows the block has (the
+    detector reads a delimited table's rows once it has a few: ``name,a,b,c`` over one
+    ``John Smith,536,22,8710`` is read here).  A run under header cells that name their
+    columns (``id,qty,px``) is left out.  Linear: one regex pass finds candidate lines."""
+    import csv
+
+    first = block.lstrip("\r\n").split("\n", 1)[0]
+    delim = max(",;\t", key=first.count)
+    if not first.count(delim):
+        return []
+    header = None if _DIGIT.search(first) else next(csv.reader([first], delimiter=delim), [])
+    out: list[tuple[int, str]] = []
+    pos = line_no = 0
+    line_end = -1
+    for m in _DELIM_PAIR.finditer("\n" + block):
+        if m.start() <= line_end:
+            continue  # a later pair of a line already read
+        start = block.rfind("\n", 0, m.start()) + 1  # (offsets in the searched text are one more)
+        end = block.find("\n", m.end() - 1)
+        line_end = end if end >= 0 else len(block)
+        cells = next(csv.reader([block[start:line_end].rstrip("\r")], delimiter=delim), [])
+        rows = split_row(cells, None if block[start:line_end].rstrip("\r") == first else header)
+        if rows:
+            line_no += block.count("\n", pos, start)
+            pos = start
+            out.extend((line_no + 1, row) for row in rows)
     return out
