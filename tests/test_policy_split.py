@@ -57,7 +57,22 @@ SPLITS = [
     (["card 4", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1"], "CREDIT_CARD"),
     # a repeated text is a member each time it is shown
     (["card 4111", "1111", "1111", "1111"], "CREDIT_CARD"),
+    # the label alone in a post, the bare number in the next (attack pass 9 F16): the
+    # readers see the label right over the number
+    (["client SSN:", "536228710"], "US_SSN"),
+    (["client SSN:", "ok", "536228710"], "US_SSN"),
+    (["John's account number:", "1234567890"], "US_BANK_NUMBER"),
+    # ... and starts a long chain
+    (["client SSN:", "53", "6-2", "2-8", "71", "0"], "US_SSN"),
 ]
+
+
+def test_a_label_is_a_piece_other_digit_free_chat_is_not():
+    assert may_carry_a_piece("client SSN:") and may_carry_a_piece("John's account number:")
+    assert may_carry_a_piece("her ITIN") and may_carry_a_piece("routing no.") and may_carry_a_piece("acct # is")
+    assert not may_carry_a_piece("the SSN form is on the wiki, thanks")
+    assert not may_carry_a_piece("disc0ver") and not may_carry_a_piece("ok")
+    assert not may_carry_a_piece("see you at lunch")
 
 
 @pytest.mark.parametrize(("messages", "etype"), SPLITS)
@@ -419,7 +434,8 @@ _FILLERS = ["one sec", "ok", "lol sure", "brb 2 min", "room 12 is booked", "see 
             "v2.14 shipped", "bought 1,500 shares at 182.35", "settles T+1", "call me at 4pm", "Q3 numbers look fine",
             "ticket 48213 closed", "meeting moved to 10:45", "page 7 of the deck", "up 0.25% today"]
 _CHAT = [*_FILLERS, "room 536 is free", "22 people signed up", "order 8710 shipped", "build 3301",
-         "ext 4411", "2024-12-04 cutoff", "on 12/06 at 9", "PO 4400981 approved", "1,234.56 fee waived"]
+         "ext 4411", "2024-12-04 cutoff", "on 12/06 at 9", "PO 4400981 approved", "1,234.56 fee waived",
+         "check your account", "new card", "which ssn?"]
 
 
 def _run(steps, max_messages=32):

@@ -198,17 +198,57 @@ def _digit(c: str) -> bool:
     return c.isdigit() or c.isnumeric()
 
 
+#: words that may follow a label at the end of a label post ("account number is:")
+_LABEL_TAIL = r"(?:\s*(?:is|was|no\.?|nbr|num|number|#|=|ending(?:\s+in)?)){0,2}"
+
+
+@functools.lru_cache(maxsize=1)
+def _label_at_end() -> re.Pattern[str]:
+    """The context words of the recognizers of the entities the window looks for,
+    as the last words of a text (separators after them aside)."""
+    from recognizers.bank import (  # the recognizers' own vocabulary
+        STRONG_ACCOUNT,
+        RoutingNumberRecognizer,
+        SortCodeAccountRecognizer,
+    )
+    from recognizers.cards import PaymentCardRecognizer
+    from recognizers.iban import IbanCodeRecognizer
+    from recognizers.ssn import ItinRecognizer, SsnRecognizer
+
+    words = {w.lower() for group in (SsnRecognizer.DEFAULT_CONTEXT, ItinRecognizer.DEFAULT_CONTEXT,
+                                     RoutingNumberRecognizer.DEFAULT_CONTEXT, STRONG_ACCOUNT,
+                                     SortCodeAccountRecognizer.DEFAULT_CONTEXT,
+                                     PaymentCardRecognizer.DEFAULT_CONTEXT, IbanCodeRecognizer.DEFAULT_CONTEXT)
+             for w in group if w.isascii()}
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"(?<![a-z0-9])(?:" + alts + r")(?![a-z0-9])" + _LABEL_TAIL + r"[\W_]*\Z")
+
+
+#: how much of a text's end ``is_label`` reads
+LABEL_CHARS = 48
+
+
+def is_label(message: str) -> bool:
+    """A text without digits that ends with an identifier's label ("client SSN:",
+    "John's account number:", "card no"): the readers see it right over the next
+    post, so a bare number there has its context word.  A label is a piece (the
+    first of a join, before the new one, ``_cut``)."""
+    tail = message[-LABEL_CHARS:].lower()
+    return any(c.isalpha() for c in tail) and _label_at_end().search(tail) is not None
+
+
 def may_carry_a_piece(message: str) -> bool:
     """Whether ``message`` may hold a piece of an identifier split across texts: two
-    digits or more (or digit forms normalization folds to digits), or one digit at its
-    start or end (separators aside).  The others (filler) neither enter the window nor
-    pay for its Redis round trip, so the window holds pieces, not chatter.  Exact and
-    cheap: the gateway asks it before any Redis work."""
+    digits or more (or digit forms normalization folds to digits), one digit at its
+    start or end (separators aside), or no digit and an identifier's label at its end
+    (``is_label``).  The others (filler) neither enter the window nor pay for its
+    Redis round trip, so the window holds pieces, not chatter.  Exact and cheap: the
+    gateway asks it before any Redis work."""
     n = _digit_count(message)
     if n >= 2:
         return True
     if n == 0:
-        return False
+        return is_label(message)
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
@@ -450,7 +490,7 @@ async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, en
                 score=f.score,
                 recognizer=f.recognizer,
                 transforms=(*f.transforms, SPLIT_TRANSFORM),
-                explanation=f"identifier completed across {join.touched(f)} {where}",
+                explanation=f"identifier completed across {max(2, join.touched(f))} {where}",
             )
         )
     return findings
@@ -547,10 +587,11 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     piece after another starts at its first digit and a separator right before it
     (words before it are dropped); the first piece keeps up to ``max_chars`` before
     its end (context words), the last one up to ``max_chars`` after its start.  None
-    when it holds no digit."""
+    when it holds no digit, but a label (``is_label``) first in a join: its end."""
     first_digit = next((i for i, ch in enumerate(text) if ch.isdigit()), -1)
     if first_digit < 0:
-        return None
+        # a label ("client SSN:") is context for the piece after it, and nothing else
+        return (max(0, len(text) - CONTEXT_BEFORE), len(text)) if first and not last and is_label(text) else None
     start, end = 0, len(text)
     if not last:
         i = next(i for i in range(len(text) - 1, -1, -1) if text[i].isdigit())
@@ -631,11 +672,15 @@ class _Segment(NamedTuple):
 class _Join(NamedTuple):
     segments: tuple[_Segment, ...]
     new: int  # index of the new message in ``segments``
+    label: bool = False  # the piece right before the new message is a label (no digit)
 
     def crosses(self, f: Finding) -> bool:
-        """``f`` holds part of the new message and part of another piece."""
+        """``f`` holds part of the new message and part of another piece, or lies in
+        the new message right after a label and reads its context word there."""
         hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
         seg = self.segments[self.new]
+        if self.label and hit == [seg] and _LABELLED in f.explanation:
+            return True
         return len(hit) >= 2 and seg in hit and f.start >= self.segments[0].start and f.end <= self.segments[-1].end
 
     def touched(self, f: Finding) -> int:
@@ -693,7 +738,11 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             text += sep
         segments.append(_Segment(len(text), len(text) + len(part) - skip, pid, a + skip))
         text += part[skip:]
-    return text, _Join(tuple(segments), new)
+    # a label right before a new message that starts with its number (words of its own
+    # before the number, "PO 4400981", are that number's label, not the post above's)
+    label = (new > 0 and not any(c.isdigit() for c in texts[parts[new - 1]])
+             and texts[parts[new]].lstrip(_SEPARATORS)[:1].isdigit())
+    return text, _Join(tuple(segments), new, label)
 
 
 @functools.lru_cache(maxsize=4096)
