@@ -613,3 +613,32 @@ def test_property_the_plan_is_the_same_with_its_caches_warm_or_cold(earlier, new
             assert split._may_meet(left, right) == (
                 split._chain(left, len(left), -1)[1] + split._chain(right, 0, 1)[1] >= split.MIN_JOIN_UNITS
                 or split._IBAN_START.search(left) is not None)
+
+
+async def test_a_post_edited_many_times_does_not_flush_the_window(redis_client, detector):
+    """Attack pass 9 F5: one post between the halves edited 40 times through distinct
+    numbers (readers see head / notes (edited) / tail).  Its versions count once as
+    pair partners, and the versions between its first and its previous one leave the
+    window (no reader sees them any more)."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, clock=lambda: clock[0])
+    clock[0] += 1
+    assert await window.check("u1", "c1", "client SSN 536-22-", detector) == []
+    created = await window.add("u2", "c1", "notes 100200300", detector)
+    assert await window.tag(created, "p" * 26)
+    for i in range(40):
+        clock[0] += 1
+        assert await window.check("u2", "c1", f"ok {i:02d}99999999999999999", detector, post_id="p" * 26) == []
+    assert await client.llen(window.redis_key("u1", "c1")) <= 4
+    clock[0] += 1
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
+
+
+def test_versions_of_one_post_count_once_as_partners():
+    from dlp_proxy.policy.split import Piece, plan
+
+    head = Piece(1.0, "client SSN 536-22-")
+    versions = [Piece(2.0 + i, f"ok {i:02d}99999999999", "tag") for i in range(10)]
+    scan = plan([head, *versions], Piece(20.0, "8710"), 5, 256)
+    assert scan is not None and "536-22-\n8710" in scan.text

@@ -24,7 +24,9 @@ What is joined (``_plan``):
   identifier typed a few characters a post).  An edit (``post_id``) takes the place
   of the post it edits: its new text is chained with that post's neighbours, and the
   post's earlier version leaves the chain (it is no longer shown) but stays a pair
-  partner (readers saw it before the edit);
+  partner (readers saw it before the edit); a post's versions count once among the
+  partners, and the window keeps a post's first version and the one the edit replaces
+  (the ones between leave it: one post edited 40 times flushed the window);
 - an earlier piece joins up to its last digit and a separator right after it (words
   after the piece, "536-22 and the rest later", are dropped; words before it stay, as
   context); a later piece joins from its first digit and a separator right before it;
@@ -451,10 +453,23 @@ class SplitWindow:
         self._remember((name, blob), new)
         earlier: list[Piece] = []
         opened = self._opened
+        versions: list[tuple[bytes, Piece]] = []  # the new piece's post's earlier versions, oldest first
         for sealed in stored:
             piece = opened.get((name, sealed)) or self._piece(name, sealed)  # ``_piece``, its hit inline
             if piece is not None and now - piece.t <= self.ttl_seconds:
                 earlier.append(piece)
+                if new.p and piece.p == new.p:
+                    versions.append((sealed, piece))
+        if len(versions) > 2:
+            # A post keeps its first version (its place in the channel) and the one the
+            # edit replaces: the versions between are shown no more, and a post edited 40
+            # times must not push the channel's other pieces out of the read-back.
+            pipe = self.redis.pipeline(transaction=False)
+            for sealed, _ in versions[1:-1]:
+                pipe.lrem(name, 1, sealed)
+            await pipe.execute()
+            gone = {id(piece) for _, piece in versions[1:-1]}
+            earlier = [p for p in earlier if id(p) not in gone]
         scan = plan(earlier, new, self.max_messages - 1, self.max_chars)
         if scan is None:
             return []
@@ -856,11 +871,14 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
 
     edges = _Edges.of(new.s)
     partners: list[int] = []
+    posts: set[str] = set()  # the posts a partner is a version of: each counts once
     for p in sorted(earlier, key=lambda p: p.t, reverse=True):
         if len(partners) >= pairs:
             break
-        if p.s not in index and edges.may_meet(_Edges.of(p.s)):
+        if p.s not in index and (not p.p or p.p not in posts) and edges.may_meet(_Edges.of(p.s)):
             partners.append(ref(p.s))
+            if p.p:
+                posts.add(p.p)
     joins: list[tuple[list[int], bool, int]] = []
     for pid in partners:
         for pair, at_new in (([pid, 0], 1), ([0, pid], 0)):
