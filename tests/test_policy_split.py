@@ -642,3 +642,27 @@ def test_versions_of_one_post_count_once_as_partners():
     versions = [Piece(2.0 + i, f"ok {i:02d}99999999999", "tag") for i in range(10)]
     scan = plan([head, *versions], Piece(20.0, "8710"), 5, 256)
     assert scan is not None and "536-22-\n8710" in scan.text
+
+
+async def test_a_deleted_posts_pieces_leave_the_window(redis_client, detector):
+    """Attack pass 9 F5: 40 posts between the halves, each deleted right after posting
+    (readers see head and tail adjacent), flushed the window.  A deleted post's pieces
+    (every version tagged with it) leave; the post id is in Redis only as keyed hashes."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, clock=lambda: clock[0])
+    clock[0] += 1
+    assert await window.check("u1", "c1", "client SSN 536-22-", detector) == []
+    for i in range(40):
+        clock[0] += 1
+        post_id = f"{i:02d}" + "q" * 24
+        created = await window.add("u2", "c1", f"ok {i:02d}99999999999999999 aaa", detector)
+        assert await window.tag(created, post_id)
+        await window.check("u2", "c1", f"ok {i:02d}88888888888888888 bbb", detector, post_id=post_id)  # an edit
+        raw = b"".join(await client.lrange(window.redis_key("u1", "c1"), 0, -1))
+        assert post_id.encode() not in raw and not [k async for k in client.scan_iter(match=f"*{post_id}*")]
+        assert await window.forget_post(post_id) == 2
+    assert await client.llen(window.redis_key("u1", "c1")) == 1
+    assert await window.forget_post("z" * 26) == 0  # a post with no piece: nothing
+    clock[0] += 1
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]

@@ -64,6 +64,10 @@ fragment that cannot be decrypted (key rotated, tampered) is dropped; a key of t
 wrong type (tampered, or a window written by an earlier version) is deleted and the
 window restarted; the new message itself is still judged by the normal scan.
 
+A post Mattermost deleted takes its pieces out (``forget_post``: the gateway calls it
+once ``DELETE /api/v4/posts/{id}`` is answered 200; the window is found by the post's
+entry, ``post_key``, written when the post is tagged or edited).
+
 One Redis round trip per message: a Lua script reads the window (a Redis list),
 appends the new fragment, evicts from the oldest end what is past ``ttl_seconds``,
 ``max_bytes`` or ``MAX_STORED`` and renews the key's TTL, atomically (two messages in
@@ -166,11 +170,13 @@ return out
 """
 
 
-#: KEYS[1] the window; ARGV: a stored fragment, what replaces it (in its place).
+#: KEYS[1] the window, KEYS[2] the post's entry (``post_key``); ARGV: a stored
+#: fragment, what replaces it (in its place), the window's name, the entry's TTL.
 _TAG_LUA = """
 local i = redis.call('LPOS', KEYS[1], ARGV[1])
 if not i then return 0 end
 redis.call('LSET', KEYS[1], i, ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', tonumber(ARGV[4]))
 return 1
 """
 
@@ -346,6 +352,30 @@ class SplitWindow:
     def post_tag(self, post_id: str) -> str:
         return keyed_hash(self._name_key, f"split\0post\0{post_id}")[:24]
 
+    def post_key(self, post_id: str) -> str:
+        """Which window holds a post's pieces (``forget_post``): a key named by a keyed
+        hash of the post id (not its ``post_tag``), the window's name as its value."""
+        return self.prefix + "post:" + keyed_hash(self._name_key, f"split\0post-window\0{post_id}")[:40]
+
+    async def forget_post(self, post_id: str) -> int:
+        """Mattermost deleted a post: no reader sees it any more, so its pieces (every
+        version tagged with it) leave its window.  Returns how many left.  Three round
+        trips, for deletes of posts with a piece only (others: one)."""
+        entry = self.post_key(post_id)
+        name = await self.redis.get(entry)
+        if not name:
+            return 0
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        tag = self.post_tag(post_id)
+        gone = [blob for blob in _fragments(await self.redis.lrange(name, 0, -1))
+                if (piece := self._piece(name, blob)) is not None and piece.p == tag]
+        pipe = self.redis.pipeline(transaction=False)
+        for blob in gone:
+            pipe.lrem(name, 1, blob)
+        pipe.delete(entry)
+        await pipe.execute()
+        return len(gone)
+
     # -- storage -------------------------------------------------------------------
     def _seal(self, name: str, fragment: dict[str, Any]) -> bytes:
         stamp = str(int(fragment["t"])).encode()
@@ -417,7 +447,8 @@ class SplitWindow:
         blob = self._seal(added.name, fragment)
         self._remember((added.name, blob), tagged)
         assert self._tag_script is not None
-        return bool(await self._tag_script(keys=[added.name], args=[added.blob, blob]))
+        return bool(await self._tag_script(keys=[added.name, self.post_key(post_id)],
+                                           args=[added.blob, blob, added.name, self.ttl_seconds]))
 
     async def clear(self, user_id: str, channel_id: str) -> None:
         await self.redis.delete(self.redis_key(user_id, channel_id))
@@ -445,6 +476,8 @@ class SplitWindow:
         if new.p:
             fragment["p"] = new.p
         blob = self._seal(name, fragment)
+        if post_id:  # an edit: a delete of its post takes it out (``forget_post``)
+            await self.redis.set(self.post_key(post_id), name, ex=self.ttl_seconds)
         return Added(name, blob, await self._judge(name, blob, new, text, now, detector))
 
     async def _judge(self, name: str, blob: bytes, new: Piece, text: str, now: float,
