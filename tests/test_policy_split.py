@@ -666,3 +666,40 @@ async def test_a_deleted_posts_pieces_leave_the_window(redis_client, detector):
     assert await window.forget_post("z" * 26) == 0  # a post with no piece: nothing
     clock[0] += 1
     assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
+
+
+async def test_labels_do_not_push_a_half_out_of_reach(redis_client, detector):
+    """A label (no digit) is context for the piece right after it only: distinct labels
+    posted between the halves take no pair partner's place."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, clock=lambda: clock[0])
+    clock[0] += 1
+    assert await window.check("u1", "c1", "client SSN 536-", detector) == []
+    for label in ("client SSN:", "her ITIN", "acct no", "routing number", "card no", "which ssn", "tax id",
+                  "the iban", "sort code"):
+        clock[0] += 1
+        assert may_carry_a_piece(label)
+        assert await window.check("u2", "c1", label, detector) == []
+    clock[0] += 1
+    assert [f.entity_type for f in await window.check("u1", "c1", "22-8710", detector)] == ["US_SSN"]
+
+
+async def test_replies_in_another_thread_do_not_push_a_half_out_of_reach(redis_client, detector):
+    """Attack pass 9 F5: 40 replies in an unrelated thread between the halves (collapsed
+    threads show the channel the halves side by side).  Partners of the new piece's own
+    timeline come first; the thread is in Redis only as a keyed hash."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=32, clock=lambda: clock[0])
+    clock[0] += 1
+    assert await window.check("u1", "c1", "client SSN 536-22-", detector) == []
+    root = "t" * 26
+    for i in range(40):
+        clock[0] += 1
+        added = await window.add("u2", "c1", f"ok {i:02d}99999999999999999 aaa", detector, thread=root)
+        assert added.findings == []
+    raw = b"".join(await client.lrange(window.redis_key("u1", "c1"), 0, -1))
+    assert root.encode() not in raw
+    clock[0] += 1
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]

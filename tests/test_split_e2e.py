@@ -181,3 +181,15 @@ def test_i_posts_deleted_between_the_halves(gw: Gateway) -> None:
                             headers={"Authorization": f"Bearer {gw.sim.token('alice')}"})
         assert gone.status_code == 200, gone.text
     _stopped(gw, _post_in(gw, "alice", channel, "8710"), "/api/v4/posts")
+
+
+def test_j_replies_in_another_thread_between_the_halves(gw: Gateway) -> None:
+    # attack pass 9 (F5): 40 replies in an unrelated thread between the halves (collapsed
+    # threads show the halves side by side in the channel)
+    channel = _fresh_channel(gw, "desk-thread")
+    root = _passes(_post_in(gw, "alice", channel, "standup notes"))
+    _passes(_post_in(gw, "alice", channel, "client SSN 536-22-"))
+    for i in range(40):
+        _passes(_send(gw, "alice", "POST", "/api/v4/posts", {"channel_id": channel, "root_id": root["id"],
+                                                             "message": f"ok {i:02d}99999999999999999 aaa"}))
+    _stopped(gw, _post_in(gw, "alice", channel, "8710"), "/api/v4/posts")

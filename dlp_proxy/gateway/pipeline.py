@@ -529,7 +529,9 @@ class Pipeline:
                 try:
                     window_piece = await self.split_window.add(
                         ctx.user_id, where, piece, _WindowScanner(self, _budget_key(ctx)),
-                        post_id=edited if edited and atrest.is_id(edited) else None)
+                        post_id=edited if edited and atrest.is_id(edited) else None,
+                        thread=root if route.name == "posts.create" and atrest.is_id(
+                            root := str(ex.fields.get("body.root_id") or "")) else None)
                     extra = window_piece.findings
                 except ScanBudgetExceeded:
                     return await self._refuse(req, 429, SCAN_BUDGET_ID,

@@ -16,7 +16,9 @@ of the request's findings.
 What is joined (``_plan``):
 
 - **pairs, both orders**: the new piece after each of the last ``max_messages - 1``
-  distinct earlier pieces (head, then tail) *and before it* (tail posted first, or an
+  distinct earlier pieces, those of its own timeline first (the channel's root posts, or
+  the thread it replies in: ``Piece.r``; replies in another thread are shown apart)
+  (head, then tail) *and before it* (tail posted first, or an
   earlier post edited to add a half: the reader sees both, in whichever order);
 - **chains** of up to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the
   new one (an identifier in three or four posts; a repeated text is a member each time),
@@ -284,6 +286,7 @@ class Piece(NamedTuple):
     t: float  # when it was added
     s: str  # its text (first and last ``max_chars`` characters)
     p: str = ""  # keyed hash of the post it is a version of ("" when unknown)
+    r: str = ""  # keyed hash of the thread it is a reply in ("": the channel's root posts)
 
 
 def keep(text: str, max_chars: int) -> str:
@@ -410,7 +413,7 @@ class SplitWindow:
         opened = self._open(name, blob)
         if opened is None:
             return None
-        piece = Piece(float(opened.get("t", 0)), str(opened["s"]), str(opened.get("p", "")))
+        piece = Piece(float(opened.get("t", 0)), str(opened["s"]), str(opened.get("p", "")), str(opened.get("r", "")))
         self._remember(key, piece)
         return piece
 
@@ -444,6 +447,8 @@ class SplitWindow:
             return False
         tagged = piece._replace(p=self.post_tag(post_id))
         fragment: dict[str, Any] = {"t": tagged.t, "s": tagged.s, "p": tagged.p}
+        if tagged.r:
+            fragment["r"] = tagged.r
         blob = self._seal(added.name, fragment)
         self._remember((added.name, blob), tagged)
         assert self._tag_script is not None
@@ -467,14 +472,18 @@ class SplitWindow:
         await self.redis.lrem(added.name, 1, added.blob)
 
     async def add(self, user_id: str, channel_id: str, text: str, detector: _Analyzer, *,
-                  post_id: str | None = None) -> Added:
-        """``check``, and what to hand ``withdraw`` if the request is stopped."""
+                  post_id: str | None = None, thread: str | None = None) -> Added:
+        """``check``, and what to hand ``withdraw`` if the request is stopped
+        (``thread``: the root post of the thread the text is a reply in)."""
         name = self.redis_key(user_id, channel_id)
         now = self.clock()
-        new = Piece(now, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "")
+        new = Piece(now, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "",
+                    keyed_hash(self._name_key, f"split\0thread\0{thread}")[:24] if thread else "")
         fragment: dict[str, Any] = {"t": now, "s": new.s}
         if new.p:
             fragment["p"] = new.p
+        if new.r:
+            fragment["r"] = new.r
         blob = self._seal(name, fragment)
         if post_id:  # an edit: a delete of its post takes it out (``forget_post``)
             await self.redis.set(self.post_key(post_id), name, ex=self.ttl_seconds)
@@ -768,6 +777,13 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
     reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
     meet there."""
+    if len(parts) > 1 and not any(c.isdigit() for c in texts[parts[0]]):
+        # a label is read over a number that starts the post after it, or over bare
+        # pieces ("client SSN:", "53", "6-2", ...): words before a later piece's number
+        # ("PO 4400981") are that number's own label, and are dropped at a join
+        rest = [texts[i] for i in parts[1:]]
+        if not (rest[0].lstrip(_SEPARATORS)[:1].isdigit() if len(rest) == 1 else all(map(_bare, rest))):
+            return None
     text = ""
     segments: list[_Segment] = []
     for n, pid in enumerate(parts):
@@ -905,9 +921,14 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     edges = _Edges.of(new.s)
     partners: list[int] = []
     posts: set[str] = set()  # the posts a partner is a version of: each counts once
-    for p in sorted(earlier, key=lambda p: p.t, reverse=True):
+    # the newest first, those of the new piece's own timeline (the channel's root posts,
+    # or its thread) before the others: replies in another thread (shown apart, collapsed
+    # threads) do not push the halves out of reach
+    for n, p in enumerate(sorted(earlier, key=lambda p: (p.r == new.r, p.t), reverse=True)):
         if len(partners) >= pairs:
             break
+        if n and not any(c.isdigit() for c in p.s):
+            continue  # a label is context for the piece right after it only: no partner's place
         if p.s not in index and (not p.p or p.p not in posts) and edges.may_meet(_Edges.of(p.s)):
             partners.append(ref(p.s))
             if p.p:
