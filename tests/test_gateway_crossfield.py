@@ -315,7 +315,8 @@ class _Window:
     def __init__(self) -> None:
         self.pieces: list[str] = []
 
-    async def add(self, user: str, where: str, piece: str, scanner: Any, post_id: str | None = None) -> Any:
+    async def add(self, user: str, where: str, piece: str, scanner: Any, post_id: str | None = None,
+                  thread: str | None = None) -> Any:
         from dlp_proxy.policy.split import Added
 
         self.pieces.append(piece)

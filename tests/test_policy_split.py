@@ -57,7 +57,22 @@ SPLITS = [
     (["card 4", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1"], "CREDIT_CARD"),
     # a repeated text is a member each time it is shown
     (["card 4111", "1111", "1111", "1111"], "CREDIT_CARD"),
+    # the label alone in a post, the bare number in the next (attack pass 9 F16): the
+    # readers see the label right over the number
+    (["client SSN:", "536228710"], "US_SSN"),
+    (["client SSN:", "ok", "536228710"], "US_SSN"),
+    (["John's account number:", "1234567890"], "US_BANK_NUMBER"),
+    # ... and starts a long chain
+    (["client SSN:", "53", "6-2", "2-8", "71", "0"], "US_SSN"),
 ]
+
+
+def test_a_label_is_a_piece_other_digit_free_chat_is_not():
+    assert may_carry_a_piece("client SSN:") and may_carry_a_piece("John's account number:")
+    assert may_carry_a_piece("her ITIN") and may_carry_a_piece("routing no.") and may_carry_a_piece("acct # is")
+    assert not may_carry_a_piece("the SSN form is on the wiki, thanks")
+    assert not may_carry_a_piece("disc0ver") and not may_carry_a_piece("ok")
+    assert not may_carry_a_piece("see you at lunch")
 
 
 @pytest.mark.parametrize(("messages", "etype"), SPLITS)
@@ -419,7 +434,8 @@ _FILLERS = ["one sec", "ok", "lol sure", "brb 2 min", "room 12 is booked", "see 
             "v2.14 shipped", "bought 1,500 shares at 182.35", "settles T+1", "call me at 4pm", "Q3 numbers look fine",
             "ticket 48213 closed", "meeting moved to 10:45", "page 7 of the deck", "up 0.25% today"]
 _CHAT = [*_FILLERS, "room 536 is free", "22 people signed up", "order 8710 shipped", "build 3301",
-         "ext 4411", "2024-12-04 cutoff", "on 12/06 at 9", "PO 4400981 approved", "1,234.56 fee waived"]
+         "ext 4411", "2024-12-04 cutoff", "on 12/06 at 9", "PO 4400981 approved", "1,234.56 fee waived",
+         "check your account", "new card", "which ssn?"]
 
 
 def _run(steps, max_messages=32):
@@ -597,3 +613,93 @@ def test_property_the_plan_is_the_same_with_its_caches_warm_or_cold(earlier, new
             assert split._may_meet(left, right) == (
                 split._chain(left, len(left), -1)[1] + split._chain(right, 0, 1)[1] >= split.MIN_JOIN_UNITS
                 or split._IBAN_START.search(left) is not None)
+
+
+async def test_a_post_edited_many_times_does_not_flush_the_window(redis_client, detector):
+    """Attack pass 9 F5: one post between the halves edited 40 times through distinct
+    numbers (readers see head / notes (edited) / tail).  Its versions count once as
+    pair partners, and the versions between its first and its previous one leave the
+    window (no reader sees them any more)."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, clock=lambda: clock[0])
+    clock[0] += 1
+    assert await window.check("u1", "c1", "client SSN 536-22-", detector) == []
+    created = await window.add("u2", "c1", "notes 100200300", detector)
+    assert await window.tag(created, "p" * 26)
+    for i in range(40):
+        clock[0] += 1
+        assert await window.check("u2", "c1", f"ok {i:02d}99999999999999999", detector, post_id="p" * 26) == []
+    assert await client.llen(window.redis_key("u1", "c1")) <= 4
+    clock[0] += 1
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
+
+
+def test_versions_of_one_post_count_once_as_partners():
+    from dlp_proxy.policy.split import Piece, plan
+
+    head = Piece(1.0, "client SSN 536-22-")
+    versions = [Piece(2.0 + i, f"ok {i:02d}99999999999", "tag") for i in range(10)]
+    scan = plan([head, *versions], Piece(20.0, "8710"), 5, 256)
+    assert scan is not None and "536-22-\n8710" in scan.text
+
+
+async def test_a_deleted_posts_pieces_leave_the_window(redis_client, detector):
+    """Attack pass 9 F5: 40 posts between the halves, each deleted right after posting
+    (readers see head and tail adjacent), flushed the window.  A deleted post's pieces
+    (every version tagged with it) leave; the post id is in Redis only as keyed hashes."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, clock=lambda: clock[0])
+    clock[0] += 1
+    assert await window.check("u1", "c1", "client SSN 536-22-", detector) == []
+    for i in range(40):
+        clock[0] += 1
+        post_id = f"{i:02d}" + "q" * 24
+        created = await window.add("u2", "c1", f"ok {i:02d}99999999999999999 aaa", detector)
+        assert await window.tag(created, post_id)
+        await window.check("u2", "c1", f"ok {i:02d}88888888888888888 bbb", detector, post_id=post_id)  # an edit
+        raw = b"".join(await client.lrange(window.redis_key("u1", "c1"), 0, -1))
+        assert post_id.encode() not in raw and not [k async for k in client.scan_iter(match=f"*{post_id}*")]
+        assert await window.forget_post(post_id) == 2
+    assert await client.llen(window.redis_key("u1", "c1")) == 1
+    assert await window.forget_post("z" * 26) == 0  # a post with no piece: nothing
+    clock[0] += 1
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]
+
+
+async def test_labels_do_not_push_a_half_out_of_reach(redis_client, detector):
+    """A label (no digit) is context for the piece right after it only: distinct labels
+    posted between the halves take no pair partner's place."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, clock=lambda: clock[0])
+    clock[0] += 1
+    assert await window.check("u1", "c1", "client SSN 536-", detector) == []
+    for label in ("client SSN:", "her ITIN", "acct no", "routing number", "card no", "which ssn", "tax id",
+                  "the iban", "sort code"):
+        clock[0] += 1
+        assert may_carry_a_piece(label)
+        assert await window.check("u2", "c1", label, detector) == []
+    clock[0] += 1
+    assert [f.entity_type for f in await window.check("u1", "c1", "22-8710", detector)] == ["US_SSN"]
+
+
+async def test_replies_in_another_thread_do_not_push_a_half_out_of_reach(redis_client, detector):
+    """Attack pass 9 F5: 40 replies in an unrelated thread between the halves (collapsed
+    threads show the channel the halves side by side).  Partners of the new piece's own
+    timeline come first; the thread is in Redis only as a keyed hash."""
+    client, prefix = redis_client
+    clock = [1_000_000.0]
+    window = SplitWindow(client, key=KEY, prefix=prefix, max_messages=32, clock=lambda: clock[0])
+    clock[0] += 1
+    assert await window.check("u1", "c1", "client SSN 536-22-", detector) == []
+    root = "t" * 26
+    for i in range(40):
+        clock[0] += 1
+        added = await window.add("u2", "c1", f"ok {i:02d}99999999999999999 aaa", detector, thread=root)
+        assert added.findings == []
+    raw = b"".join(await client.lrange(window.redis_key("u1", "c1"), 0, -1))
+    assert root.encode() not in raw
+    clock[0] += 1
+    assert [f.entity_type for f in await window.check("u1", "c1", "8710", detector)] == ["US_SSN"]

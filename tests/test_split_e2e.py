@@ -3,7 +3,9 @@ process, its own Redis and the Mattermost simulator.  The four bypasses of the l
 insider pass: (a) two users each post half in one channel, (b) the tail before the
 head, (c) an earlier post edited to add the second half, (d) more than eleven
 digit-bearing posts between the halves.  Each is stopped and nothing of the completing
-request reaches Mattermost; the halves' channel-mates' ordinary chat passes."""
+request reaches Mattermost; the halves' channel-mates' ordinary chat passes.  Later
+attack passes: drafts, a few characters a post, a label alone over the number, a post
+edited many times and posts deleted between the halves."""
 
 from __future__ import annotations
 
@@ -141,3 +143,53 @@ def test_f_an_identifier_typed_a_few_digits_a_post(gw: Gateway) -> None:
     for part in ("card 4111", "1111", "1111"):
         _passes(_post_in(gw, "alice", card, part))
     _stopped(gw, _post_in(gw, "alice", card, "1111"), "/api/v4/posts")
+
+
+def test_g_the_label_alone_in_the_post_above_the_number(gw: Gateway) -> None:
+    # attack pass 9 (F16): a digit-free label was no piece, so the bare number in the
+    # next post had no context word, and a long chain never started from it
+    pair, chain = _fresh_channel(gw, "desk-label"), _fresh_channel(gw, "desk-label-chain")
+    _passes(_post_in(gw, "alice", pair, "client SSN:"))
+    _stopped(gw, _post_in(gw, "alice", pair, "536228710"), "/api/v4/posts")
+    _passes(_post_in(gw, "alice", chain, "client SSN:"))
+    for part in ("53", "6-2", "2-8", "71"):
+        _passes(_post_in(gw, "alice", chain, part))
+    _stopped(gw, _post_in(gw, "alice", chain, "0"), "/api/v4/posts")
+
+
+def test_h_one_post_edited_many_times_between_the_halves(gw: Gateway) -> None:
+    # attack pass 9 (F5): each version of the post between the halves was a distinct
+    # piece, so 40 edits pushed the first half out of reach
+    channel = _fresh_channel(gw, "desk-edits")
+    _passes(_post_in(gw, "alice", channel, "client SSN 536-22-"))
+    notes = _passes(_post_in(gw, "alice", channel, "notes 100200300"))
+    path = f"/api/v4/posts/{notes['id']}/patch"
+    for i in range(40):
+        _passes(_send(gw, "alice", "PUT", path, {"message": f"ok {i:02d}99999999999999999"}))
+    _passes(_send(gw, "alice", "PUT", path, {"message": "notes"}))
+    _stopped(gw, _post_in(gw, "alice", channel, "8710"), "/api/v4/posts")
+
+
+def test_i_posts_deleted_between_the_halves(gw: Gateway) -> None:
+    # attack pass 9 (F5): 40 posts between the halves, each deleted right after
+    # posting: readers see the halves adjacent, the window had 40 pieces between them
+    channel = _fresh_channel(gw, "desk-deleted")
+    _passes(_post_in(gw, "alice", channel, "client SSN 536-22-"))
+    for i in range(40):
+        post = _passes(_post_in(gw, "alice", channel, f"ok {i:02d}99999999999999999 aaa"))
+        gone = httpx.delete(f"{gw.url}/api/v4/posts/{post['id']}", timeout=90,
+                            headers={"Authorization": f"Bearer {gw.sim.token('alice')}"})
+        assert gone.status_code == 200, gone.text
+    _stopped(gw, _post_in(gw, "alice", channel, "8710"), "/api/v4/posts")
+
+
+def test_j_replies_in_another_thread_between_the_halves(gw: Gateway) -> None:
+    # attack pass 9 (F5): 40 replies in an unrelated thread between the halves (collapsed
+    # threads show the halves side by side in the channel)
+    channel = _fresh_channel(gw, "desk-thread")
+    root = _passes(_post_in(gw, "alice", channel, "standup notes"))
+    _passes(_post_in(gw, "alice", channel, "client SSN 536-22-"))
+    for i in range(40):
+        _passes(_send(gw, "alice", "POST", "/api/v4/posts", {"channel_id": channel, "root_id": root["id"],
+                                                             "message": f"ok {i:02d}99999999999999999 aaa"}))
+    _stopped(gw, _post_in(gw, "alice", channel, "8710"), "/api/v4/posts")

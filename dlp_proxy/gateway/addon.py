@@ -25,7 +25,7 @@ from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
-from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict
+from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.interfaces import ArchiveError
 from dlp_proxy.model import Action
@@ -51,6 +51,9 @@ SPOOL_FAILED = "dlp_spool_failed"
 #: flow.metadata key: the piece a created post put in the split window, tagged with the
 #: post's id from Mattermost's answer (``Pipeline.split_post_created``)
 SPLIT_PIECE = "dlp_split_piece"
+#: a post a forwarded DELETE removes: its pieces leave the split window once Mattermost
+#: answered 200 (``Pipeline.split_post_deleted``)
+SPLIT_DELETED = "dlp_split_deleted"
 #: flow.metadata key: (method, path, has a body, ``Pipeline.classify``'s answer) as
 #: ``requestheaders`` classified the request; ``_request`` judges with it when the
 #: method, path and body presence are still the same (one classification a request)
@@ -558,6 +561,8 @@ class DLPAddon:
             flow.metadata["dlp_channel_changed"] = verdict.channel_changed
         if verdict.forward and verdict.split_piece is not None:
             flow.metadata[SPLIT_PIECE] = verdict.split_piece
+        if verdict.forward and classified is not None and (gone := deleted_post(greq.method, classified[1])):
+            flow.metadata[SPLIT_DELETED] = gone  # its pieces leave the split window once deleted
         self._apply(flow, greq, verdict)
 
     # ------------------------------------------------------------ response
@@ -580,6 +585,9 @@ class DLPAddon:
         split = flow.metadata.pop(SPLIT_PIECE, None)
         if split is not None and flow.response is not None:
             follow = self._split_tag(split, flow.response.status_code, flow.response.get_content(strict=False), follow)
+        deleted = flow.metadata.pop(SPLIT_DELETED, None)
+        if deleted is not None and flow.response is not None:
+            follow = self._split_forget(str(deleted), flow.response.status_code, follow)
         lock = flow.metadata.pop("dlp_upload_lock", None)
         if lock is not None:
             # released before the client has Mattermost's answer: a client sends the next
@@ -592,6 +600,12 @@ class DLPAddon:
         """The created post's id tags its piece in the split window (before the client
         has the answer: its first edit cannot overtake the tag)."""
         await self.pipeline.split_post_created(added, status, answer)
+        if follow is not None:
+            await follow
+
+    async def _split_forget(self, post_id: str, status: int, follow: Awaitable[None] | None) -> None:
+        """A deleted post's pieces leave the split window (``Pipeline.split_post_deleted``)."""
+        await self.pipeline.split_post_deleted(post_id, status)
         if follow is not None:
             await follow
 

@@ -555,7 +555,9 @@ class Pipeline:
                 try:
                     window_piece = await self.split_window.add(
                         ctx.user_id, where, piece, _WindowScanner(self, _budget_key(ctx)),
-                        post_id=edited if edited and atrest.is_id(edited) else None)
+                        post_id=edited if edited and atrest.is_id(edited) else None,
+                        thread=root if route.name == "posts.create" and atrest.is_id(
+                            root := str(ex.fields.get("body.root_id") or "")) else None)
                     extra = window_piece.findings
                 except ScanBudgetExceeded:
                     return await self._refuse(req, 429, SCAN_BUDGET_ID,
@@ -717,6 +719,18 @@ class Pipeline:
                 await self.split_window.tag(added, post_id)
         except Exception as exc:
             log.warning("split window: a created post's piece could not be tagged (%s)", type(exc).__name__)
+
+    async def split_post_deleted(self, post_id: str, status: int) -> None:
+        """Mattermost deleted a post (``DELETE /api/v4/posts/{id}`` answered 200): its
+        pieces leave the split window (no reader sees them; 40 posts each deleted after
+        posting flushed the window).  Only once Mattermost has agreed: a refused delete
+        leaves the post shown.  A failure is logged, never fails the answer."""
+        if self.split_window is None or status != 200:
+            return
+        try:
+            await self.split_window.forget_post(post_id)
+        except Exception as exc:
+            log.warning("split window: a deleted post's pieces could not be withdrawn (%s)", type(exc).__name__)
 
     async def release_locks(self, request_id: str) -> None:
         """Drop every lock and mark ``request_id`` holds (each expires on its own too)."""
@@ -1675,6 +1689,16 @@ def _shown_with_their_names(scanned: Sequence[ScannedItem], max_chars: int) -> l
     if len(names) > 1:
         out.append(([i for i, _ in names], [stem for _, stem in names]))  # a stem starts its name
     return out
+
+
+_DELETED_POST = re.compile(r"/api/v4/posts/([a-z0-9]{26})/?")
+
+
+def deleted_post(method: str, path: str) -> str | None:
+    """The post a request deletes (``DELETE /api/v4/posts/{id}``, api4/post.go
+    deletePost), for ``Pipeline.split_post_deleted``."""
+    m = _DELETED_POST.fullmatch(path) if method == "DELETE" else None
+    return m.group(1) if m else None
 
 
 def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:

@@ -16,7 +16,9 @@ of the request's findings.
 What is joined (``_plan``):
 
 - **pairs, both orders**: the new piece after each of the last ``max_messages - 1``
-  distinct earlier pieces (head, then tail) *and before it* (tail posted first, or an
+  distinct earlier pieces, those of its own timeline first (the channel's root posts, or
+  the thread it replies in: ``Piece.r``; replies in another thread are shown apart)
+  (head, then tail) *and before it* (tail posted first, or an
   earlier post edited to add a half: the reader sees both, in whichever order);
 - **chains** of up to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the
   new one (an identifier in three or four posts; a repeated text is a member each time),
@@ -24,7 +26,9 @@ What is joined (``_plan``):
   identifier typed a few characters a post).  An edit (``post_id``) takes the place
   of the post it edits: its new text is chained with that post's neighbours, and the
   post's earlier version leaves the chain (it is no longer shown) but stays a pair
-  partner (readers saw it before the edit);
+  partner (readers saw it before the edit); a post's versions count once among the
+  partners, and the window keeps a post's first version and the one the edit replaces
+  (the ones between leave it: one post edited 40 times flushed the window);
 - an earlier piece joins up to its last digit and a separator right after it (words
   after the piece, "536-22 and the rest later", are dropped; words before it stay, as
   context); a later piece joins from its first digit and a separator right before it;
@@ -61,6 +65,10 @@ channel); a post id is kept only as an HMAC, inside the encrypted fragment.  A
 fragment that cannot be decrypted (key rotated, tampered) is dropped; a key of the
 wrong type (tampered, or a window written by an earlier version) is deleted and the
 window restarted; the new message itself is still judged by the normal scan.
+
+A post Mattermost deleted takes its pieces out (``forget_post``: the gateway calls it
+once ``DELETE /api/v4/posts/{id}`` is answered 200; the window is found by the post's
+entry, ``post_key``, written when the post is tagged or edited).
 
 One Redis round trip per message: a Lua script reads the window (a Redis list),
 appends the new fragment, evicts from the oldest end what is past ``ttl_seconds``,
@@ -164,11 +172,13 @@ return out
 """
 
 
-#: KEYS[1] the window; ARGV: a stored fragment, what replaces it (in its place).
+#: KEYS[1] the window, KEYS[2] the post's entry (``post_key``); ARGV: a stored
+#: fragment, what replaces it (in its place), the window's name, the entry's TTL.
 _TAG_LUA = """
 local i = redis.call('LPOS', KEYS[1], ARGV[1])
 if not i then return 0 end
 redis.call('LSET', KEYS[1], i, ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', tonumber(ARGV[4]))
 return 1
 """
 
@@ -198,17 +208,57 @@ def _digit(c: str) -> bool:
     return c.isdigit() or c.isnumeric()
 
 
+#: words that may follow a label at the end of a label post ("account number is:")
+_LABEL_TAIL = r"(?:\s*(?:is|was|no\.?|nbr|num|number|#|=|ending(?:\s+in)?)){0,2}"
+
+
+@functools.lru_cache(maxsize=1)
+def _label_at_end() -> re.Pattern[str]:
+    """The context words of the recognizers of the entities the window looks for,
+    as the last words of a text (separators after them aside)."""
+    from recognizers.bank import (  # the recognizers' own vocabulary
+        STRONG_ACCOUNT,
+        RoutingNumberRecognizer,
+        SortCodeAccountRecognizer,
+    )
+    from recognizers.cards import PaymentCardRecognizer
+    from recognizers.iban import IbanCodeRecognizer
+    from recognizers.ssn import ItinRecognizer, SsnRecognizer
+
+    words = {w.lower() for group in (SsnRecognizer.DEFAULT_CONTEXT, ItinRecognizer.DEFAULT_CONTEXT,
+                                     RoutingNumberRecognizer.DEFAULT_CONTEXT, STRONG_ACCOUNT,
+                                     SortCodeAccountRecognizer.DEFAULT_CONTEXT,
+                                     PaymentCardRecognizer.DEFAULT_CONTEXT, IbanCodeRecognizer.DEFAULT_CONTEXT)
+             for w in group if w.isascii()}
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"(?<![a-z0-9])(?:" + alts + r")(?![a-z0-9])" + _LABEL_TAIL + r"[\W_]*\Z")
+
+
+#: how much of a text's end ``is_label`` reads
+LABEL_CHARS = 48
+
+
+def is_label(message: str) -> bool:
+    """A text without digits that ends with an identifier's label ("client SSN:",
+    "John's account number:", "card no"): the readers see it right over the next
+    post, so a bare number there has its context word.  A label is a piece (the
+    first of a join, before the new one, ``_cut``)."""
+    tail = message[-LABEL_CHARS:].lower()
+    return any(c.isalpha() for c in tail) and _label_at_end().search(tail) is not None
+
+
 def may_carry_a_piece(message: str) -> bool:
     """Whether ``message`` may hold a piece of an identifier split across texts: two
-    digits or more (or digit forms normalization folds to digits), or one digit at its
-    start or end (separators aside).  The others (filler) neither enter the window nor
-    pay for its Redis round trip, so the window holds pieces, not chatter.  Exact and
-    cheap: the gateway asks it before any Redis work."""
+    digits or more (or digit forms normalization folds to digits), one digit at its
+    start or end (separators aside), or no digit and an identifier's label at its end
+    (``is_label``).  The others (filler) neither enter the window nor pay for its
+    Redis round trip, so the window holds pieces, not chatter.  Exact and cheap: the
+    gateway asks it before any Redis work."""
     n = _digit_count(message)
     if n >= 2:
         return True
     if n == 0:
-        return False
+        return is_label(message)
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
@@ -236,6 +286,7 @@ class Piece(NamedTuple):
     t: float  # when it was added
     s: str  # its text (first and last ``max_chars`` characters)
     p: str = ""  # keyed hash of the post it is a version of ("" when unknown)
+    r: str = ""  # keyed hash of the thread it is a reply in ("": the channel's root posts)
 
 
 def keep(text: str, max_chars: int) -> str:
@@ -304,6 +355,30 @@ class SplitWindow:
     def post_tag(self, post_id: str) -> str:
         return keyed_hash(self._name_key, f"split\0post\0{post_id}")[:24]
 
+    def post_key(self, post_id: str) -> str:
+        """Which window holds a post's pieces (``forget_post``): a key named by a keyed
+        hash of the post id (not its ``post_tag``), the window's name as its value."""
+        return self.prefix + "post:" + keyed_hash(self._name_key, f"split\0post-window\0{post_id}")[:40]
+
+    async def forget_post(self, post_id: str) -> int:
+        """Mattermost deleted a post: no reader sees it any more, so its pieces (every
+        version tagged with it) leave its window.  Returns how many left.  Three round
+        trips, for deletes of posts with a piece only (others: one)."""
+        entry = self.post_key(post_id)
+        name = await self.redis.get(entry)
+        if not name:
+            return 0
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        tag = self.post_tag(post_id)
+        gone = [blob for blob in _fragments(await self.redis.lrange(name, 0, -1))
+                if (piece := self._piece(name, blob)) is not None and piece.p == tag]
+        pipe = self.redis.pipeline(transaction=False)
+        for blob in gone:
+            pipe.lrem(name, 1, blob)
+        pipe.delete(entry)
+        await pipe.execute()
+        return len(gone)
+
     # -- storage -------------------------------------------------------------------
     def _seal(self, name: str, fragment: dict[str, Any]) -> bytes:
         stamp = str(int(fragment["t"])).encode()
@@ -338,7 +413,7 @@ class SplitWindow:
         opened = self._open(name, blob)
         if opened is None:
             return None
-        piece = Piece(float(opened.get("t", 0)), str(opened["s"]), str(opened.get("p", "")))
+        piece = Piece(float(opened.get("t", 0)), str(opened["s"]), str(opened.get("p", "")), str(opened.get("r", "")))
         self._remember(key, piece)
         return piece
 
@@ -372,10 +447,13 @@ class SplitWindow:
             return False
         tagged = piece._replace(p=self.post_tag(post_id))
         fragment: dict[str, Any] = {"t": tagged.t, "s": tagged.s, "p": tagged.p}
+        if tagged.r:
+            fragment["r"] = tagged.r
         blob = self._seal(added.name, fragment)
         self._remember((added.name, blob), tagged)
         assert self._tag_script is not None
-        return bool(await self._tag_script(keys=[added.name], args=[added.blob, blob]))
+        return bool(await self._tag_script(keys=[added.name, self.post_key(post_id)],
+                                           args=[added.blob, blob, added.name, self.ttl_seconds]))
 
     async def clear(self, user_id: str, channel_id: str) -> None:
         await self.redis.delete(self.redis_key(user_id, channel_id))
@@ -394,15 +472,21 @@ class SplitWindow:
         await self.redis.lrem(added.name, 1, added.blob)
 
     async def add(self, user_id: str, channel_id: str, text: str, detector: _Analyzer, *,
-                  post_id: str | None = None) -> Added:
-        """``check``, and what to hand ``withdraw`` if the request is stopped."""
+                  post_id: str | None = None, thread: str | None = None) -> Added:
+        """``check``, and what to hand ``withdraw`` if the request is stopped
+        (``thread``: the root post of the thread the text is a reply in)."""
         name = self.redis_key(user_id, channel_id)
         now = self.clock()
-        new = Piece(now, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "")
+        new = Piece(now, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "",
+                    keyed_hash(self._name_key, f"split\0thread\0{thread}")[:24] if thread else "")
         fragment: dict[str, Any] = {"t": now, "s": new.s}
         if new.p:
             fragment["p"] = new.p
+        if new.r:
+            fragment["r"] = new.r
         blob = self._seal(name, fragment)
+        if post_id:  # an edit: a delete of its post takes it out (``forget_post``)
+            await self.redis.set(self.post_key(post_id), name, ex=self.ttl_seconds)
         return Added(name, blob, await self._judge(name, blob, new, text, now, detector))
 
     async def _judge(self, name: str, blob: bytes, new: Piece, text: str, now: float,
@@ -411,10 +495,23 @@ class SplitWindow:
         self._remember((name, blob), new)
         earlier: list[Piece] = []
         opened = self._opened
+        versions: list[tuple[bytes, Piece]] = []  # the new piece's post's earlier versions, oldest first
         for sealed in stored:
             piece = opened.get((name, sealed)) or self._piece(name, sealed)  # ``_piece``, its hit inline
             if piece is not None and now - piece.t <= self.ttl_seconds:
                 earlier.append(piece)
+                if new.p and piece.p == new.p:
+                    versions.append((sealed, piece))
+        if len(versions) > 2:
+            # A post keeps its first version (its place in the channel) and the one the
+            # edit replaces: the versions between are shown no more, and a post edited 40
+            # times must not push the channel's other pieces out of the read-back.
+            pipe = self.redis.pipeline(transaction=False)
+            for sealed, _ in versions[1:-1]:
+                pipe.lrem(name, 1, sealed)
+            await pipe.execute()
+            gone = {id(piece) for _, piece in versions[1:-1]}
+            earlier = [p for p in earlier if id(p) not in gone]
         scan = plan(earlier, new, self.max_messages - 1, self.max_chars)
         if scan is None:
             return []
@@ -450,7 +547,7 @@ async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, en
                 score=f.score,
                 recognizer=f.recognizer,
                 transforms=(*f.transforms, SPLIT_TRANSFORM),
-                explanation=f"identifier completed across {join.touched(f)} {where}",
+                explanation=f"identifier completed across {max(2, join.touched(f))} {where}",
             )
         )
     return findings
@@ -547,10 +644,11 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     piece after another starts at its first digit and a separator right before it
     (words before it are dropped); the first piece keeps up to ``max_chars`` before
     its end (context words), the last one up to ``max_chars`` after its start.  None
-    when it holds no digit."""
+    when it holds no digit, but a label (``is_label``) first in a join: its end."""
     first_digit = next((i for i, ch in enumerate(text) if ch.isdigit()), -1)
     if first_digit < 0:
-        return None
+        # a label ("client SSN:") is context for the piece after it, and nothing else
+        return (max(0, len(text) - CONTEXT_BEFORE), len(text)) if first and not last and is_label(text) else None
     start, end = 0, len(text)
     if not last:
         i = next(i for i in range(len(text) - 1, -1, -1) if text[i].isdigit())
@@ -631,11 +729,15 @@ class _Segment(NamedTuple):
 class _Join(NamedTuple):
     segments: tuple[_Segment, ...]
     new: int  # index of the new message in ``segments``
+    label: bool = False  # the piece right before the new message is a label (no digit)
 
     def crosses(self, f: Finding) -> bool:
-        """``f`` holds part of the new message and part of another piece."""
+        """``f`` holds part of the new message and part of another piece, or lies in
+        the new message right after a label and reads its context word there."""
         hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
         seg = self.segments[self.new]
+        if self.label and hit == [seg] and _LABELLED in f.explanation:
+            return True
         return len(hit) >= 2 and seg in hit and f.start >= self.segments[0].start and f.end <= self.segments[-1].end
 
     def touched(self, f: Finding) -> int:
@@ -675,6 +777,13 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
     reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
     meet there."""
+    if len(parts) > 1 and not any(c.isdigit() for c in texts[parts[0]]):
+        # a label is read over a number that starts the post after it, or over bare
+        # pieces ("client SSN:", "53", "6-2", ...): words before a later piece's number
+        # ("PO 4400981") are that number's own label, and are dropped at a join
+        rest = [texts[i] for i in parts[1:]]
+        if not (rest[0].lstrip(_SEPARATORS)[:1].isdigit() if len(rest) == 1 else all(map(_bare, rest))):
+            return None
     text = ""
     segments: list[_Segment] = []
     for n, pid in enumerate(parts):
@@ -693,7 +802,11 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             text += sep
         segments.append(_Segment(len(text), len(text) + len(part) - skip, pid, a + skip))
         text += part[skip:]
-    return text, _Join(tuple(segments), new)
+    # a label right before a new message that starts with its number (words of its own
+    # before the number, "PO 4400981", are that number's label, not the post above's)
+    label = (new > 0 and not any(c.isdigit() for c in texts[parts[new - 1]])
+             and texts[parts[new]].lstrip(_SEPARATORS)[:1].isdigit())
+    return text, _Join(tuple(segments), new, label)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -807,11 +920,19 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
 
     edges = _Edges.of(new.s)
     partners: list[int] = []
-    for p in sorted(earlier, key=lambda p: p.t, reverse=True):
+    posts: set[str] = set()  # the posts a partner is a version of: each counts once
+    # the newest first, those of the new piece's own timeline (the channel's root posts,
+    # or its thread) before the others: replies in another thread (shown apart, collapsed
+    # threads) do not push the halves out of reach
+    for n, p in enumerate(sorted(earlier, key=lambda p: (p.r == new.r, p.t), reverse=True)):
         if len(partners) >= pairs:
             break
-        if p.s not in index and edges.may_meet(_Edges.of(p.s)):
+        if n and not any(c.isdigit() for c in p.s):
+            continue  # a label is context for the piece right after it only: no partner's place
+        if p.s not in index and (not p.p or p.p not in posts) and edges.may_meet(_Edges.of(p.s)):
             partners.append(ref(p.s))
+            if p.p:
+                posts.add(p.p)
     joins: list[tuple[list[int], bool, int]] = []
     for pid in partners:
         for pair, at_new in (([pid, 0], 1), ([0, pid], 0)):
