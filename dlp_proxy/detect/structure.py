@@ -343,7 +343,11 @@ def _shown(cell: str) -> str:
     formula's ``="..."`` wrapper dropped."""
     shown = " ".join(cell.split())
     m = _WRAPPED.fullmatch(shown)
-    return " ".join(m[1].split()) if m else shown
+    if m:
+        return " ".join(m[1].split())
+    # a formula of a number (``=536``, what Excel shows as 536; also ``="536"`` once the
+    # normalizer has read its quotes as brackets around a group)
+    return shown[1:] if shown[:1] == "=" and shown[1:2].isdigit() else shown
 
 
 def row_runs(cells: Sequence[str]) -> list[tuple[int, int]]:
