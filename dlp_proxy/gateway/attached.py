@@ -24,13 +24,13 @@ shows nothing.  Not read: the files' contents with the message (only their names
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from dlp_proxy.gateway.lookups import TtlCache, read_field
 from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES, Unresolved
 from dlp_proxy.model import ContentItem, ItemKind
 
@@ -53,52 +53,19 @@ def file_ids(items: Iterable[ContentItem]) -> list[tuple[str, str]]:
     return [(i.path, i.text) for i in items if _FILE_ID_PATH.fullmatch(i.path) and _ID.fullmatch(i.text)]
 
 
-class FileNames:
+class FileNames(TtlCache[str, "str | None"]):
     """File names by id, in process memory for ``CACHE_SECONDS``."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._cache: dict[str, tuple[float, str | None]] = {}
-
-    def cached(self, file_id: str) -> tuple[bool, str | None]:
-        hit = self._cache.get(file_id)
-        if hit is None or hit[0] <= self.clock():
-            return False, None
-        return True, hit[1]
-
-    def remember(self, file_id: str, name: str | None) -> None:
-        if len(self._cache) >= CACHE_MAX:
-            self._cache.clear()
-        self._cache[file_id] = (self.clock() + CACHE_SECONDS, name)
+        super().__init__(CACHE_SECONDS, CACHE_MAX, clock)
 
 
 _DEFAULT = FileNames()
 
 
 async def _read(upstream: Any, file_id: str, tokens: Sequence[str], timeout: float) -> str | None:
-    forbidden = False
-    for token in tokens:
-        try:
-            resp = await asyncio.wait_for(upstream.get(f"/api/v4/files/{file_id}/info",
-                                                       headers={"Authorization": f"Bearer {token}"}), timeout)
-        except Exception as exc:  # transport errors, a timeout
-            raise Unresolved(503, f"an attached file could not be read ({type(exc).__name__})") from None
-        if resp.status_code == 404:
-            continue
-        if resp.status_code in (401, 403):
-            forbidden = True
-            continue
-        if resp.status_code != 200:
-            raise Unresolved(503, f"an attached file could not be read (status {resp.status_code})")
-        try:
-            body = resp.json()
-        except ValueError:
-            raise Unresolved(503, "an attached file could not be read (not JSON)") from None
-        name = body.get("name") if isinstance(body, dict) else None
-        return name if isinstance(name, str) else ""
-    if forbidden:
-        raise Unresolved(400, "an attached file the sender cannot read")
-    return None
+    return await read_field(upstream, f"/api/v4/files/{file_id}/info", "name", tokens, timeout,
+                            what="an attached file", forbidden="an attached file the sender cannot read")
 
 
 async def attached_names(items: Iterable[ContentItem], *, upstream: Any, token: str | None,

@@ -35,13 +35,13 @@ its current text; docs/detection.md "Permalink previews").
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from dlp_proxy.gateway.lookups import TtlCache, read_field
 from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES, Unresolved
 
 #: post_metadata.go looksLikeAPermalink: ``(/pl/)[a-z0-9]{26}$`` (any host: the site URL
@@ -82,23 +82,11 @@ def linked_ids(text: str) -> list[str]:
     return out
 
 
-class LinkedPosts:
+class LinkedPosts(TtlCache[str, "str | None"]):
     """Linked posts' messages by id, in process memory for ``CACHE_SECONDS``."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._cache: dict[str, tuple[float, str | None]] = {}
-
-    def cached(self, post_id: str) -> tuple[bool, str | None]:
-        hit = self._cache.get(post_id)
-        if hit is None or hit[0] <= self.clock():
-            return False, None
-        return True, hit[1]
-
-    def remember(self, post_id: str, message: str | None) -> None:
-        if len(self._cache) >= CACHE_MAX:
-            self._cache.clear()
-        self._cache[post_id] = (self.clock() + CACHE_SECONDS, message)
+        super().__init__(CACHE_SECONDS, CACHE_MAX, clock)
 
 
 _DEFAULT = LinkedPosts()
@@ -107,30 +95,10 @@ _DEFAULT = LinkedPosts()
 async def _read(upstream: Any, post_id: str, tokens: Sequence[str], timeout: float) -> str | None:
     """The message of post ``post_id``, read with the first token that may read it;
     None when there is no such post."""
-    forbidden = False
-    for token in tokens:
-        try:
-            resp = await asyncio.wait_for(upstream.get(f"/api/v4/posts/{post_id}",
-                                                       headers={"Authorization": f"Bearer {token}"}), timeout)
-        except Exception as exc:  # transport errors, a timeout
-            raise Unresolved(503, f"a linked post could not be read ({type(exc).__name__})") from None
-        if resp.status_code == 404:
-            continue
-        if resp.status_code in (401, 403):
-            forbidden = True
-            continue
-        if resp.status_code != 200:
-            raise Unresolved(503, f"a linked post could not be read (status {resp.status_code})")
-        try:
-            body = resp.json()
-        except ValueError:
-            raise Unresolved(503, "a linked post could not be read (not JSON)") from None
-        message = body.get("message") if isinstance(body, dict) else None
-        return message if isinstance(message, str) else ""
-    if forbidden:
-        raise Unresolved(400, "a permalink to a post the sender cannot read: its channel's members would see it "
-                              "under this post")
-    return None
+    return await read_field(upstream, f"/api/v4/posts/{post_id}", "message", tokens, timeout,
+                            what="a linked post",
+                            forbidden="a permalink to a post the sender cannot read: its channel's members "
+                                      "would see it under this post")
 
 
 def _keep(message: str) -> str:
