@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from dlp_proxy.procs import SCHED_POLICIES, lower_priority
-from tests.conftest import Gateway, Simulator, start_gateway, stop
+from tests.conftest import Gateway, Simulator, start_gateway, stop, wait_for
 from tests.faults import faulty_detector
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -122,14 +122,12 @@ def test_workers_run_below_the_event_loop_at_their_settings(niced_gw: Gateway) -
     assert counts == expected
     # the scan workers, which the gateway waits for before it opens its port, built their
     # detector at its priority; the file workers at their own, lower one
-    deadline = time.monotonic() + 60
-    while True:  # a file worker is at its priority before it builds its detector
+    def built_all() -> dict[int, tuple[int, ...]] | None:  # each worker's priority at its detector's build
         built = {int(f.name): tuple(map(int, f.read_text().split())) for f in niced_gw.priority_log.iterdir()
                  if f.read_text()}
-        if set(workers) <= set(built) or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert set(workers) <= set(built)
+        return built if set(workers) <= set(built) else None
+
+    built = wait_for(built_all, "every worker's priority at its detector's build", timeout=60)
     scan, files = _scan_and_file(niced_gw)
     assert sorted(built[pid] for pid in workers) == sorted(
         [_priority(niced_gw.proc.pid)] * 2 + [files]), {pid: (built[pid], workers[pid][0]) for pid in workers}
@@ -147,14 +145,13 @@ def test_a_worker_started_after_a_deadline_kill_has_the_same_priority(niced_gw: 
         r = c.post("/api/v4/posts", json={"channel_id": niced_gw.sim.channel("town_square"),
                                           "message": f"hello {SPIN_MARKER}"})
     assert r.status_code == 503 and r.json()["detailed_error"] == "scan-deadline", r.text
-    deadline = time.monotonic() + 60
-    while True:
+    def replaced() -> tuple[dict[int, list[tuple[int, int]]], set[int]] | None:
         workers = _workers(niced_gw.proc.pid)
         new = set(workers) - before
-        if new and all(workers[p][0] == _scan_and_file(niced_gw)[0] for p in new):
-            break
-        assert time.monotonic() < deadline, f"no replacement at the scan workers' priority: {workers}"
-        time.sleep(0.2)
+        ok = new and all(workers[p][0] == _scan_and_file(niced_gw)[0] for p in new)
+        return (workers, new) if ok else None
+
+    workers, new = wait_for(replaced, "a replacement at the scan workers' priority", timeout=60)
     assert len(new) == 1 and len(before - set(workers)) == 1  # the killed worker, and its replacement
 
 
