@@ -444,10 +444,7 @@ class Pipeline:
                     token=token_from_request(req.headers, query), fallback_token=fallback,
                     timeout=self.config.scan_deadline_seconds))
             except mentions.Unresolved as exc:
-                return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
-                                          else responses.BAD_REQUEST_ID,
-                                          f"The message's mentions could not be read: {exc}.",
-                                          "mentions-unresolved", route=route)
+                return await self._refuse_unresolved(req, exc, "The message's mentions could not be read", "mentions-unresolved", route)
         if permalinks.applies(route.name, fallback) and any("pl" in i.text or "&" in i.text for i in items):
             # a permalink shows the linked post's message under the post (gateway/permalinks.py)
             try:
@@ -457,10 +454,7 @@ class Pipeline:
                     token=token_from_request(req.headers, query), fallback_token=fallback,
                     timeout=self.config.scan_deadline_seconds))
             except mentions.Unresolved as exc:
-                return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
-                                          else responses.BAD_REQUEST_ID,
-                                          f"The message's permalinks could not be read: {exc}.",
-                                          "permalink-unresolved", route=route)
+                return await self._refuse_unresolved(req, exc, "The message's permalinks could not be read", "permalink-unresolved", route)
         if attached.applies(route.name, fallback) and any(i.path.startswith("body.file_ids[") for i in items):
             # the names of the files the post shows under its message (gateway/attached.py)
             try:
@@ -470,10 +464,7 @@ class Pipeline:
                     timeout=self.config.scan_deadline_seconds)
                 items.extend([*names, *attached.shown_together(items, names)])
             except mentions.Unresolved as exc:
-                return await self._refuse(req, exc.status, responses.UNAVAILABLE_ID if exc.status == 503
-                                          else responses.BAD_REQUEST_ID,
-                                          f"The post's files could not be read: {exc}.",
-                                          "attached-files-unresolved", route=route)
+                return await self._refuse_unresolved(req, exc, "The post's files could not be read", "attached-files-unresolved", route)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         # Files sent without signing in (plugin routes Mattermost serves without a
@@ -1049,6 +1040,14 @@ class Pipeline:
             problems.append("file-scanner-unavailable")
             return []
         return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
+
+    async def _refuse_unresolved(self, req: GatewayRequest, exc: mentions.Unresolved, what: str, reason: str,
+                                 route: Route) -> Verdict:
+        """What Mattermost was asked to show beside a request (mentions' names, linked
+        posts, attached files' names) could not be read: 400 when no token may read it,
+        503 when Mattermost does not answer (fail closed)."""
+        error_id = responses.UNAVAILABLE_ID if exc.status == 503 else responses.BAD_REQUEST_ID
+        return await self._refuse(req, exc.status, error_id, f"{what}: {exc}.", reason, route=route)
 
     async def _scan(self, items: Sequence[ContentItem], entities: Any, budget_key: str | None = None) -> list[ScannedItem]:
         skipped: list[ContentItem] = []
