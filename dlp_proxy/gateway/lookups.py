@@ -10,10 +10,17 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from dlp_proxy.gateway.mentions import Unresolved
-
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+class Unresolved(Exception):
+    """What a request names could not be read from Mattermost: refused with ``status``
+    (mentions, linked posts, attached files)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class TtlCache(Generic[K, V]):

@@ -55,6 +55,7 @@ from typing import Any
 from dlp_proxy.detect import normalize
 from dlp_proxy.gateway import atrest
 from dlp_proxy.gateway.extract import go_field_name
+from dlp_proxy.gateway.lookups import TtlCache, Unresolved
 
 #: text_formatting.tsx autolinkChannelMentions: ``/\B(~([a-z0-9.\-_]*))/gi``
 _MENTION = re.compile(r"(?<![A-Za-z0-9_])~([A-Za-z0-9.\-_]*)")
@@ -80,14 +81,6 @@ TOKENLESS_ROUTES = frozenset({"hooks.incoming", "hooks.command_response"})
 def applies(route_name: str, fallback_token: str | None) -> bool:
     """Whether the route's texts are read with their mentions shown."""
     return route_name in ROUTES or (route_name in TOKENLESS_ROUTES and bool(fallback_token))
-
-
-class Unresolved(Exception):
-    """The mentions could not be resolved: refused with ``status``."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
 
 
 def _punctuation(ch: str) -> bool:
@@ -210,34 +203,25 @@ def render_all(text: str, channels: Callable[[str], str | None], users: Callable
 
 
 class DisplayNames:
-    """Display names of channels by (team, name), in process memory for ``CACHE_SECONDS``."""
+    """Display names of channels by (team, name) and users by name, in process memory for
+    ``CACHE_SECONDS`` (two ``lookups.TtlCache``s of ``CACHE_MAX`` entries each)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._cache: dict[tuple[str, str], tuple[float, str | None]] = {}
-        self._users: dict[str, tuple[float, tuple[str, str, str, str] | None]] = {}
+        self._channels: TtlCache[tuple[str, str], str | None] = TtlCache(CACHE_SECONDS, CACHE_MAX, clock)
+        self._users: TtlCache[str, tuple[str, str, str, str] | None] = TtlCache(CACHE_SECONDS, CACHE_MAX, clock)
 
     def cached(self, team_id: str, name: str) -> tuple[bool, str | None]:
-        hit = self._cache.get((team_id, name))
-        if hit is None or hit[0] <= self.clock():
-            return False, None
-        return True, hit[1]
+        return self._channels.cached((team_id, name))
 
     def remember(self, team_id: str, name: str, display: str | None) -> None:
-        if len(self._cache) >= CACHE_MAX:
-            self._cache.clear()
-        self._cache[(team_id, name)] = (self.clock() + CACHE_SECONDS, display)
+        self._channels.remember((team_id, name), display)
 
     def cached_user(self, name: str) -> tuple[bool, tuple[str, str, str, str] | None]:
-        hit = self._users.get(name)
-        if hit is None or hit[0] <= self.clock():
-            return False, None
-        return True, hit[1]
+        return self._users.cached(name)
 
     def remember_user(self, name: str, user: tuple[str, str, str, str] | None) -> None:
-        if len(self._users) >= CACHE_MAX:
-            self._users.clear()
-        self._users[name] = (self.clock() + CACHE_SECONDS, user)
+        self._users.remember(name, user)
 
 
 _DEFAULT = DisplayNames()
