@@ -30,8 +30,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from dlp_proxy.gateway.lookups import TtlCache, read_field
-from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES, Unresolved
+from dlp_proxy.gateway.lookups import TtlCache, Unresolved, read_field
+from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
 from dlp_proxy.model import ContentItem, ItemKind
 
 _FILE_ID_PATH = re.compile(r"body\.file_ids\[\d+\]")

@@ -41,8 +41,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from dlp_proxy.gateway.lookups import TtlCache, read_field
-from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES, Unresolved
+from dlp_proxy.gateway.lookups import TtlCache, Unresolved, read_field
+from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
 
 #: post_metadata.go looksLikeAPermalink: ``(/pl/)[a-z0-9]{26}$`` (any host: the site URL
 #: the gateway is reached by need not be the one Mattermost is configured with)

@@ -53,6 +53,7 @@ from dlp_proxy.gateway.extract import (
 )
 from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
 from dlp_proxy.gateway.goread import parse_query
+from dlp_proxy.gateway.lookups import Unresolved
 from dlp_proxy.gateway.paths import PathError, readings, split_target
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
@@ -443,7 +444,7 @@ class Pipeline:
                     upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
                     timeout=self.config.scan_deadline_seconds))
-            except mentions.Unresolved as exc:
+            except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The message's mentions could not be read", "mentions-unresolved", route)
         if permalinks.applies(route.name, fallback) and any("pl" in i.text or "&" in i.text for i in items):
             # a permalink shows the linked post's message under the post (gateway/permalinks.py)
@@ -453,7 +454,7 @@ class Pipeline:
                     upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
                     timeout=self.config.scan_deadline_seconds))
-            except mentions.Unresolved as exc:
+            except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The message's permalinks could not be read", "permalink-unresolved", route)
         if attached.applies(route.name, fallback) and any(i.path.startswith("body.file_ids[") for i in items):
             # the names of the files the post shows under its message (gateway/attached.py)
@@ -463,7 +464,7 @@ class Pipeline:
                     token=token_from_request(req.headers, query), fallback_token=fallback,
                     timeout=self.config.scan_deadline_seconds)
                 items.extend([*names, *attached.shown_together(items, names)])
-            except mentions.Unresolved as exc:
+            except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The post's files could not be read", "attached-files-unresolved", route)
         entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
@@ -1041,7 +1042,7 @@ class Pipeline:
             return []
         return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
 
-    async def _refuse_unresolved(self, req: GatewayRequest, exc: mentions.Unresolved, what: str, reason: str,
+    async def _refuse_unresolved(self, req: GatewayRequest, exc: Unresolved, what: str, reason: str,
                                  route: Route) -> Verdict:
         """What Mattermost was asked to show beside a request (mentions' names, linked
         posts, attached files' names) could not be read: 400 when no token may read it,
