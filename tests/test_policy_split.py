@@ -536,8 +536,8 @@ async def test_fragments_come_back_as_pushed_oldest_first(redis_client):
     name, now = window.redis_key("u1", "c1"), time.time()
     blobs = [b"%d|" % int(now) + bytes([i]) * (i % 7) + b"\x00:|\r\n" for i in range(12)]
     for i, blob in enumerate(blobs):
-        back = await window._push(name, blob, now)
-        assert back == blobs[max(0, i - READ_FACTOR * 2):i]
+        back, later = await window._push(name, blob, now)
+        assert back == blobs[max(0, i - READ_FACTOR * 2):i] and later == []
 
 
 async def test_a_fragment_copied_to_another_window_is_refused_though_opened_before(redis_client, detector):

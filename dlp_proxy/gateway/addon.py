@@ -25,7 +25,7 @@ from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
-from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post
+from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post, replaced_scheduled
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.interfaces import ArchiveError
 from dlp_proxy.model import Action
@@ -54,6 +54,9 @@ SPLIT_PIECE = "dlp_split_piece"
 #: a post a forwarded DELETE removes: its pieces leave the split window once Mattermost
 #: answered 200 (``Pipeline.split_post_deleted``)
 SPLIT_DELETED = "dlp_split_deleted"
+#: an upload's files' text ends, kept by the ids in Mattermost's answer
+#: (``Pipeline.split_files_uploaded``)
+SPLIT_FILES = "dlp_split_files"
 #: flow.metadata key: (method, path, has a body, ``Pipeline.classify``'s answer) as
 #: ``requestheaders`` classified the request; ``_request`` judges with it when the
 #: method, path and body presence are still the same (one classification a request)
@@ -561,8 +564,13 @@ class DLPAddon:
             flow.metadata["dlp_channel_changed"] = verdict.channel_changed
         if verdict.forward and verdict.split_piece is not None:
             flow.metadata[SPLIT_PIECE] = verdict.split_piece
-        if verdict.forward and classified is not None and (gone := deleted_post(greq.method, classified[1])):
-            flow.metadata[SPLIT_DELETED] = gone  # its pieces leave the split window once deleted
+        if verdict.forward and verdict.split_files:
+            flow.metadata[SPLIT_FILES] = verdict.split_files
+        if verdict.forward and classified is not None and verdict.split_piece is None and (
+                gone := deleted_post(greq.method, classified[1]) or replaced_scheduled(greq.method, classified[1])):
+            # its pieces leave the split window once deleted (a scheduled post: or replaced
+            # by an edit that puts none there)
+            flow.metadata[SPLIT_DELETED] = gone
         self._apply(flow, greq, verdict)
 
     # ------------------------------------------------------------ response
@@ -585,6 +593,9 @@ class DLPAddon:
         split = flow.metadata.pop(SPLIT_PIECE, None)
         if split is not None and flow.response is not None:
             follow = self._split_tag(split, flow.response.status_code, flow.response.get_content(strict=False), follow)
+        files = flow.metadata.pop(SPLIT_FILES, None)
+        if files is not None and flow.response is not None:
+            follow = self._split_files(files, flow.response.status_code, flow.response.get_content(strict=False), follow)
         deleted = flow.metadata.pop(SPLIT_DELETED, None)
         if deleted is not None and flow.response is not None:
             follow = self._split_forget(str(deleted), flow.response.status_code, follow)
@@ -600,6 +611,14 @@ class DLPAddon:
         """The created post's id tags its piece in the split window (before the client
         has the answer: its first edit cannot overtake the tag)."""
         await self.pipeline.split_post_created(added, status, answer)
+        if follow is not None:
+            await follow
+
+    async def _split_files(self, texts: Any, status: int, answer: bytes | None,
+                           follow: Awaitable[None] | None) -> None:
+        """An upload's files' text ends are kept by their ids (``Pipeline.split_files_uploaded``),
+        before the client has the ids to attach."""
+        await self.pipeline.split_files_uploaded(texts, status, answer)
         if follow is not None:
             await follow
 

@@ -19,7 +19,8 @@ are kept in process memory only, for ``CACHE_SECONDS`` (a file's name does not c
 Bounded: at most ``MAX_FILES`` files per post (model/post.go ``PostFileidsMaxRunes``
 admits about ten ids; more: 400); a file neither token may read is refused (400, the
 post would show it), Mattermost not answering 503: fail closed.  A missing file (404)
-shows nothing.  Not read: the files' contents with the message (only their names).
+shows nothing.  The files' text ends, kept at upload, are joined with the message by the
+pipeline (``Pipeline._join_file_texts``, policy/split.py ``remember_file``).
 """
 
 from __future__ import annotations

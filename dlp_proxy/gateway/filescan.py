@@ -626,6 +626,16 @@ def _kept_texts_job(path: str) -> dict[int, str]:
     return {i: text_of(i) for i in sorted(indexes)}
 
 
+def _kept_ends_job(path: str, indexes: Collection[int], chars: int) -> dict[int, tuple[str, str]]:
+    """The first and last ``chars`` characters of kept segments' texts (they stay here):
+    an uploaded file's text ends, for the split window (``Pipeline._file_ends``)."""
+    held = _texts.get(path)
+    if held is None:
+        raise LookupError("the scan worker no longer holds this file's text")
+    text_of, left = held
+    return {i: (text[:chars], text[-chars:]) for i in sorted(set(indexes) & left) if (text := text_of(i))}
+
+
 def _kept_terms_job(path: str, indexes: Collection[int]) -> dict[int, list[str]]:
     """``Engine.context_terms`` of kept segments as ``Pipeline._cross_field`` reads a
     field's own words: of a text of at most ``CROSS_FIELD_MAX_CHARS`` that is not ASCII
@@ -1073,6 +1083,16 @@ class ScanSession:
         async with asyncio.timeout(timeout):
             texts: dict[int, str] = await self.scanner._run_on(self.slot, _kept_texts_job, path, retry=False)
         return texts
+
+    async def kept_ends(self, path: str, indexes: Collection[int], chars: int,
+                        timeout: float) -> dict[int, tuple[str, str]]:
+        """The first and last ``chars`` characters of kept segments (``_kept_ends_job``)."""
+        if path not in self.texts:
+            raise LookupError("the session's worker holds no text of this file part")
+        async with asyncio.timeout(timeout):
+            ends: dict[int, tuple[str, str]] = await self.scanner._run_on(
+                self.slot, _kept_ends_job, path, list(indexes), chars, retry=False)
+        return ends
 
     async def kept_terms(self, path: str, indexes: Collection[int], timeout: float) -> dict[int, list[str]]:
         """The context words of kept segments, as ``Pipeline._cross_field`` reads a

@@ -114,6 +114,9 @@ class Verdict:
     #: the piece a created post put in the split window (``policy.split.Added``): tagged
     #: with the post's id once Mattermost answered (``split_post_created``)
     split_piece: Any = None
+    #: an upload's files' text ends, kept by their ids from Mattermost's answer
+    #: (``split_files_uploaded``)
+    split_files: list[str] | None = None
 
 
 @dataclass(slots=True)
@@ -518,6 +521,19 @@ class Pipeline:
                         scanned[at] = ScannedItem(scanned[at].item, (*scanned[at].findings, f))
             except ScanBudgetExceeded:
                 return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
+        # the split window's view of uploaded files' texts (policy/split.py ``remember_file``):
+        # an upload's text ends, kept once Mattermost has stored it; a post's files' ends,
+        # joined with its message and pieces of the post
+        file_texts: list[str] | None = None
+        file_parts: list[ScannedItem] = []
+        if self.split_window is not None and ex.files and (
+                route.name == "files.upload" or (route.name == "uploads.chunk" and upload_state == "complete")):
+            file_texts = await self._file_ends(scanned, ex.files, session)
+        elif self.split_window is not None and (attached_ids := attached.file_ids(items)):
+            try:
+                file_parts = await self._join_file_texts(scanned, attached_ids, _budget_key(ctx))
+            except ScanBudgetExceeded:
+                return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
         window_piece = None  # policy.split.Added: taken out again if the request is stopped
         #: the decision on ``scanned`` as it is, when made before the window (``evaluate`` is
         #: pure: the same findings and context give the same decision)
@@ -529,7 +545,7 @@ class Pipeline:
         if (self.split_window is not None and ctx.user_id and upload_state != "partial"
                 and route.group != "drafts"
                 and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
-            piece = split_piece(scanned, self.split_window.max_chars)
+            piece = split_piece([*scanned, *file_parts], self.split_window.max_chars)
             if piece and any(s.findings for s in scanned) and \
                     (decided := policy.evaluate(scanned, ctx)).action is Action.BLOCK:
                 # Blocked on its own findings, whatever the window adds (nothing loosens a
@@ -543,13 +559,15 @@ class Pipeline:
                 # filler neither enters the window nor pays for its Redis round trip.
                 # one window per channel (its audience); an edit stands in its post's place
                 where = ctx.channel_id or f"~{route.group}"
-                edited = params.get("post_id") if route.group == "edits" else None
+                edited = (params.get("post_id") if route.group == "edits" else
+                          params.get("scheduled_post_id") if route.name == "posts.schedule.update" else None)
                 try:
                     window_piece = await self.split_window.add(
                         ctx.user_id, where, piece, _WindowScanner(self, _budget_key(ctx)),
                         post_id=edited if edited and atrest.is_id(edited) else None,
-                        thread=root if route.name == "posts.create" and atrest.is_id(
-                            root := str(ex.fields.get("body.root_id") or "")) else None)
+                        thread=root if route.name in _THREADED and atrest.is_id(
+                            root := str(ex.fields.get("body.root_id") or "")) else None,
+                        send_at=scheduled_send_time(ex.json_doc) if route.group == "scheduled" else None)
                     extra = window_piece.findings
                 except ScanBudgetExceeded:
                     return await self._refuse(req, 429, SCAN_BUDGET_ID,
@@ -637,8 +655,11 @@ class Pipeline:
             decision = replace(decision, scanned=await self._whole_texts(decision.scanned, session))
         verdict = await self._act(req, route, ctx, decision, record_id, ex, body, policy, unsafe_links=unsafe_links)
         verdict.route = route.name
-        if window_piece is not None and verdict.forward and route.name == "posts.create":
-            verdict.split_piece = window_piece  # the post's id comes in Mattermost's answer
+        if file_texts is not None and verdict.forward:
+            verdict.split_files = file_texts  # kept by the ids in Mattermost's answer
+        if window_piece is not None and verdict.forward and route.name in _THREADED:
+            # the post's (the scheduled post's) id comes in Mattermost's answer
+            verdict.split_piece = window_piece
         if upload_state == "complete" and verdict.forward and self.uploads is not None and route.name != "remotecluster.upload":
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
         return verdict
@@ -699,9 +720,12 @@ class Pipeline:
         """Mattermost created a post whose text put a piece in the split window: the
         piece is tagged with the post's id (api4/post.go createPost answers 201 with the
         post), so that the post's first edit stands where the post is in the channel's
-        order (policy/split.py ``SplitWindow.tag``).  Only posts with a piece pay this
-        round trip; a failure leaves the piece untagged (an edit then stands at its own
-        time, as before), never fails the answer."""
+        order (policy/split.py ``SplitWindow.tag``).  A scheduled post saved
+        (api4/scheduled_post.go createSchedulePost and updateScheduledPost answer 201
+        with the scheduled post) is tagged with its id the same way: its delete takes
+        the piece out, and an edit's piece replaces the versions before it.  Only posts
+        with a piece pay this round trip; a failure leaves the piece untagged (an edit
+        then stands at its own time, as before), never fails the answer."""
         if self.split_window is None or status != 201 or not answer:
             return
         try:
@@ -712,12 +736,92 @@ class Pipeline:
         except Exception as exc:
             log.warning("split window: a created post's piece could not be tagged (%s)", type(exc).__name__)
 
+    async def _file_ends(self, scanned: Sequence[ScannedItem], parts: Sequence[Any],
+                         session: ScanSession | None) -> list[str]:
+        """Per uploaded file part, in order: its extracted text's first and last
+        ``max_chars`` characters (``split.keep``), "" when they may carry no piece.  A
+        long segment without findings stayed in the scan worker (``KeptFileText``): its
+        ends are asked of it (``ScanSession.kept_ends``), never its whole text."""
+        assert self.split_window is not None
+        chars = self.split_window.max_chars
+        out = []
+        for part in parts:
+            segs = [s.item for s in scanned if s.item.kind is ItemKind.FILE and s.item.path.startswith(part.path + ":")]
+            kept = [it.index for it in segs if isinstance(it, KeptFileText)]
+            ends: dict[int, tuple[str, str]] = {}
+            if kept and session is not None:
+                try:
+                    ends = await session.kept_ends(part.path, [kept[0], kept[-1]], chars,
+                                                   self.config.file_deadline_seconds)
+                except Exception as exc:  # the worker no longer holds it: the ends it could give are unknown
+                    log.warning("split window: an upload's kept text ends could not be read (%s)", type(exc).__name__)
+            texts = [ends.get(it.index, ("", "")) if isinstance(it, KeptFileText) else (it.text, it.text)
+                     for it in segs]
+            head = tail = ""
+            for first, _ in texts:
+                head = f"{head}\n{first}" if head else first
+                if len(head) > chars:
+                    break
+            for _, last in reversed(texts):
+                tail = f"{last}\n{tail}" if tail else last
+                if len(tail) > chars:
+                    break
+            whole = head if len(head) <= chars and not kept else f"{head[:chars]}\n{tail[-chars:]}"
+            text = split_reading(whole)
+            out.append(text if may_carry_a_piece(text) else "")
+        return out
+
+    async def _join_file_texts(self, scanned: list[ScannedItem], ids: Sequence[tuple[str, str]],
+                               budget_key: str | None) -> list[ScannedItem]:
+        """A post's message judged with the text ends of the files it attaches
+        (``file_ids``, kept at upload: ``SplitWindow.file_texts``), in either order
+        (``completed_within``): Mattermost shows the message over the files, so
+        ``client SSN 536-22`` over a file holding ``8710`` is an SSN.  A finding is
+        added to the message's.  Returns the files' texts as items, pieces of the post
+        for the split window (``split_piece`` takes the short ones, as it does an
+        upload's)."""
+        assert self.split_window is not None
+        texts = await self.split_window.file_texts([fid for _, fid in ids])
+        parts = [ScannedItem(ContentItem(f"{path}#text", t, ItemKind.FILE), ()) for (path, _), t in zip(ids, texts, strict=True) if t]
+        at = next((i for i, s in enumerate(scanned) if s.item.path == "body.message" and s.item.kind is ItemKind.TEXT), None)
+        if parts and at is not None and may_carry_a_piece(split_reading(scanned[at].item.text)):
+            found = await completed_within([*(p.item.text for p in parts), scanned[at].item.text],
+                                           _WindowScanner(self, budget_key), max_chars=SPLIT_MAX_CHARS, last_only=True)
+            if found:
+                scanned[at] = ScannedItem(scanned[at].item, (*scanned[at].findings, *(f for _, f in found)))
+        return parts
+
+    async def split_files_uploaded(self, texts: Sequence[str], status: int, answer: bytes | None) -> None:
+        """Mattermost stored uploaded files (api4/file.go uploadFileStream answers 201
+        with ``file_infos``, in the order of the request's files; a resumable upload's
+        last chunk, api4/upload.go uploadData, 200 with the file's FileInfo): each file's text ends
+        are kept by its id for the posts that attach it (``SplitWindow.remember_file``).
+        A failure is logged, never fails the answer (a post then attaches a file whose
+        text ends are unknown: judged with its name only)."""
+        if self.split_window is None or status not in (200, 201) or not answer:
+            return
+        try:
+            doc = json.loads(answer)
+            # (a resumable upload's last chunk: api4/upload.go uploadData answers 200 with
+            # the one FileInfo)
+            infos = (doc.get("file_infos") if "file_infos" in doc else [doc]) if isinstance(doc, dict) else None
+            if not isinstance(infos, list) or len(infos) != len(texts):
+                return
+            for info, text in zip(infos, texts, strict=True):
+                fid = info.get("id") if isinstance(info, dict) else None
+                if text and isinstance(fid, str) and atrest.is_id(fid):
+                    await self.split_window.remember_file(fid, text)
+        except Exception as exc:
+            log.warning("split window: an upload's text ends could not be kept (%s)", type(exc).__name__)
+
     async def split_post_deleted(self, post_id: str, status: int) -> None:
-        """Mattermost deleted a post (``DELETE /api/v4/posts/{id}`` answered 200): its
-        pieces leave the split window (no reader sees them; 40 posts each deleted after
-        posting flushed the window).  Only once Mattermost has agreed: a refused delete
-        leaves the post shown.  A failure is logged, never fails the answer."""
-        if self.split_window is None or status != 200:
+        """Mattermost deleted a post (``DELETE /api/v4/posts/{id}`` answered 200) or a
+        scheduled post (``DELETE /api/v4/posts/schedule/{id}``: api4/scheduled_post.go
+        deleteScheduledPost answers 201): its pieces leave the split window (no reader
+        sees them; 40 posts each deleted after posting flushed the window).  Only once
+        Mattermost has agreed: a refused delete leaves the post shown.  A failure is
+        logged, never fails the answer."""
+        if self.split_window is None or status not in (200, 201):
             return
         try:
             await self.split_window.forget_post(post_id)
@@ -1691,12 +1795,36 @@ def _shown_with_their_names(scanned: Sequence[ScannedItem], max_chars: int) -> l
     return out
 
 
-_DELETED_POST = re.compile(r"/api/v4/posts/([a-z0-9]{26})/?")
+_DELETED_POST = re.compile(r"/api/v4/posts/(?:schedule/)?([a-z0-9]{26})/?")
+#: the routes whose piece is tagged with the id in Mattermost's answer, and whose
+#: ``root_id`` places the piece in its thread (a scheduled edit's is the stored one)
+_THREADED = frozenset({"posts.create", "posts.schedule.create", "posts.schedule.update"})
+
+
+def scheduled_send_time(doc: Any) -> float | None:
+    """A scheduled post's send time in seconds (its ``scheduled_at``, ms since the
+    epoch: model/scheduled_post.go; Mattermost refuses a body without a positive one),
+    None when the body has none."""
+    at = doc.get("scheduled_at") if isinstance(doc, dict) else None
+    return at / 1000 if isinstance(at, int) and not isinstance(at, bool) and at > 0 else None
+
+
+_SCHEDULED_POST = re.compile(r"/api/v4/posts/schedule/([a-z0-9]{26})/?")
+
+
+def replaced_scheduled(method: str, path: str) -> str | None:
+    """The scheduled post an edit replaces (``PUT /api/v4/posts/schedule/{id}``,
+    api4/scheduled_post.go updateScheduledPost): when the edit puts no piece in the
+    split window (its text carries none), its earlier versions leave the window all
+    the same once Mattermost has saved it (they are never sent), as a delete's do."""
+    m = _SCHEDULED_POST.fullmatch(path) if method == "PUT" else None
+    return m.group(1) if m else None
 
 
 def deleted_post(method: str, path: str) -> str | None:
     """The post a request deletes (``DELETE /api/v4/posts/{id}``, api4/post.go
-    deletePost), for ``Pipeline.split_post_deleted``."""
+    deletePost; ``DELETE /api/v4/posts/schedule/{id}``, api4/scheduled_post.go
+    deleteScheduledPost), for ``Pipeline.split_post_deleted``."""
     m = _DELETED_POST.fullmatch(path) if method == "DELETE" else None
     return m.group(1) if m else None
 

@@ -7,7 +7,7 @@ are joined; a thread's posts are in their channel), the recent *pieces* in Redis
 runs the detector over the new piece joined with earlier ones.  A text outside any
 channel (a profile field) has a window per user and route group.  The gateway feeds it
 the digit-bearing texts of every inspected request but drafts (their writer alone sees
-them): posts, edits, scheduled posts, slash commands, channel headers and purposes, bookmarks, the text extracted from
+them): posts, edits, scheduled posts (at their send time: ``add``), slash commands, channel headers and purposes, bookmarks, the text extracted from
 files, plugin and unknown writes.  A finding that crosses from earlier pieces into the
 new one is returned, located in the new message (the part of the identifier it
 contributed), with the transform ``split-messages``; the gateway judges it with the rest
@@ -51,7 +51,8 @@ Limits (constructor arguments, documented in docs/policy.md and docs/detection.m
   go first.
 - ``max_chars`` (default 256): a piece keeps its first and last ``max_chars``
   characters (an identifier split across messages sits at a boundary).  The scanned
-  text is at most ``4 * (max_messages - 1) + 2 * MAX_CHAIN + 1`` joins of at most
+  text is at most ``8 * (max_messages - 1) + 2 * MAX_CHAIN + 1`` joins (half of
+  the pairs with pieces shown after the new one: scheduled posts) of at most
   ``(MAX_CHAIN + 1) * (max_chars + 3)`` characters, plus the long chains: at most
   ``_LONG_JOINS`` joins of two pieces' parts and ``LONG_CHAIN - 2`` bare ones (at most
   ``BARE_CHARS`` characters each).
@@ -65,6 +66,11 @@ channel); a post id is kept only as an HMAC, inside the encrypted fragment.  A
 fragment that cannot be decrypted (key rotated, tampered) is dropped; a key of the
 wrong type (tampered, or a window written by an earlier version) is deleted and the
 window restarted; the new message itself is still judged by the normal scan.
+
+A scheduled post's piece waits apart until its send time (``scheduled_key``: a sorted
+set by send time, the same sealed blobs) and is moved into the window by the first
+piece of the channel after it.  An uploaded file's text ends are kept sealed by a keyed
+hash of its id (``remember_file``, ``file_texts``) for the posts that attach it.
 
 A post Mattermost deleted takes its pieces out (``forget_post``: the gateway calls it
 once ``DELETE /api/v4/posts/{id}`` is answered 200; the window is found by the post's
@@ -136,6 +142,9 @@ MAX_STORED = 512
 #: Of the stored pieces, the newest ``READ_FACTOR * (max_messages - 1)`` are read back
 #: (pair partners are chosen among them: distinct texts, so repeats cost nothing).
 READ_FACTOR = 4
+#: Seconds an uploaded file's text ends are kept for the posts that attach it
+#: (``SplitWindow.remember_file``): as long as the gateway keeps an upload session.
+FILE_SECONDS = 7 * 24 * 3600
 #: Fragments kept opened in the process (``SplitWindow._piece``), the oldest dropped first.
 OPENED_CACHE_SIZE = 4096
 
@@ -147,6 +156,9 @@ OPENED_CACHE_SIZE = 4096
 #: array reply: hiredis, a dependency, parses it in C; one ``<length>:<blob>`` string
 #: split in Python cost ~50 us more a message for a full window).
 _PUSH_LUA = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[3], ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[7])
+for i = 1, #due do redis.call('RPUSH', KEYS[1], due[i]) end
 local before = redis.call('LRANGE', KEYS[1], 0, -1)
 redis.call('RPUSH', KEYS[1], ARGV[1])
 local max_n = tonumber(ARGV[2])
@@ -168,7 +180,41 @@ local want = tonumber(ARGV[6])
 local first = math.max(drop + 1, #before - want + 1)
 local out = {}
 for i = first, #before do out[#out + 1] = before[i] end
-return out
+local later = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[7], ARGV[8], 'LIMIT', 0, want)
+return {out, later}
+"""
+
+
+#: KEYS[1] the window, KEYS[2] its scheduled pieces; ARGV: the new sealed fragment, its
+#: send time, the earliest and latest send time read back, how many to read back on
+#: each side, the most scheduled pieces kept, the scheduled pieces' TTL (seconds).
+#: Returns {the window's newest fragments, the scheduled ones sent at or before the new
+#: one (the nearest first), those sent after it (the nearest first)}.
+_SCHEDULE_LUA = """
+local want = tonumber(ARGV[5])
+local recent = redis.call('LRANGE', KEYS[1], -want, -1)
+local before = redis.call('ZREVRANGEBYSCORE', KEYS[2], ARGV[2], ARGV[3], 'LIMIT', 0, want)
+local after = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], ARGV[4], 'LIMIT', 0, want)
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+local n = redis.call('ZCARD', KEYS[2])
+local max_n = tonumber(ARGV[6])
+if n > max_n then redis.call('ZREMRANGEBYRANK', KEYS[2], max_n - n, -1) end
+local ttl = tonumber(ARGV[7])
+if redis.call('TTL', KEYS[2]) < ttl then redis.call('EXPIRE', KEYS[2], ttl) end
+return {recent, before, after}
+"""
+
+
+#: KEYS[1] the scheduled pieces, KEYS[2] the scheduled post's entry (``post_key``);
+#: ARGV: a stored fragment, what replaces it (at the same send time), the window's
+#: name, the entry's TTL.
+_TAG_SCHEDULED_LUA = """
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not at then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], at, ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', tonumber(ARGV[4]))
+return 1
 """
 
 
@@ -181,6 +227,14 @@ redis.call('LSET', KEYS[1], i, ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'EX', tonumber(ARGV[4]))
 return 1
 """
+
+
+def _groups(reply: Any, n: int) -> list[list[bytes]]:
+    """A script's reply of ``n`` lists of blobs.  Raises ``ValueError`` on anything
+    else (the gateway fails closed)."""
+    if not isinstance(reply, list) or len(reply) != n:
+        raise ValueError("split window: malformed fragment lists")
+    return [_fragments(r) for r in reply]
 
 
 def _fragments(reply: Any) -> list[bytes]:
@@ -302,6 +356,8 @@ class Added(NamedTuple):
     name: str
     blob: bytes
     findings: list[Finding]
+    #: a scheduled post's piece: kept apart until its send time (``scheduled_key``)
+    pending: bool = False
 
 
 class SplitWindow:
@@ -337,6 +393,9 @@ class SplitWindow:
         self._name_key = key
         self._script = redis_client.register_script(_PUSH_LUA) if redis_client is not None else None
         self._tag_script = redis_client.register_script(_TAG_LUA) if redis_client is not None else None
+        self._schedule_script = redis_client.register_script(_SCHEDULE_LUA) if redis_client is not None else None
+        self._tag_scheduled_script = (redis_client.register_script(_TAG_SCHEDULED_LUA)
+                                      if redis_client is not None else None)
         #: fragments opened, by (window, blob): ``_piece``
         self._opened: dict[tuple[str, bytes], Piece] = {}
         self._aead = AESGCM(
@@ -351,6 +410,12 @@ class SplitWindow:
         if channel_id and not channel_id.startswith("~"):
             return self.prefix + keyed_hash(self._name_key, f"split\0channel\0{channel_id}")[:40]
         return self.prefix + keyed_hash(self._name_key, f"split\0{user_id}\0{channel_id}")[:40]
+
+    @staticmethod
+    def scheduled_key(name: str) -> str:
+        """Where a window keeps its scheduled posts' pieces until they are sent: a
+        sorted set by send time (``add`` with ``send_at``), beside the window."""
+        return name + ":sched"
 
     def post_tag(self, post_id: str) -> str:
         return keyed_hash(self._name_key, f"split\0post\0{post_id}")[:24]
@@ -372,12 +437,20 @@ class SplitWindow:
         tag = self.post_tag(post_id)
         gone = [blob for blob in _fragments(await self.redis.lrange(name, 0, -1))
                 if (piece := self._piece(name, blob)) is not None and piece.p == tag]
+        unsent = await self._versions(name, tag)
         pipe = self.redis.pipeline(transaction=False)
         for blob in gone:
             pipe.lrem(name, 1, blob)
+        if unsent:
+            pipe.zrem(self.scheduled_key(name), *unsent)
         pipe.delete(entry)
         await pipe.execute()
-        return len(gone)
+        return len(gone) + len(unsent)
+
+    async def _versions(self, name: str, tag: str) -> list[bytes]:
+        """The scheduled pieces of ``name`` tagged ``tag`` (a scheduled post's versions)."""
+        return [blob for blob in _fragments(await self.redis.zrange(self.scheduled_key(name), 0, -1))
+                if (piece := self._piece(name, blob)) is not None and piece.p == tag]
 
     # -- storage -------------------------------------------------------------------
     def _seal(self, name: str, fragment: dict[str, Any]) -> bytes:
@@ -422,20 +495,24 @@ class SplitWindow:
             del self._opened[next(iter(self._opened))]  # the oldest first
         self._opened[key] = piece
 
-    async def _push(self, name: str, sealed: bytes, now: float) -> list[bytes]:
-        """Append ``sealed`` to the window, evict by age, size and count; return the
-        newest fragments that were there before."""
+    async def _push(self, name: str, sealed: bytes, now: float) -> tuple[list[bytes], list[bytes]]:
+        """Move the scheduled pieces sent by now into the window (at the end: their
+        send time is in them), append ``sealed``, evict by age, size and count; return
+        the newest fragments that were there before, and the scheduled ones sent within
+        the window's age from now (the soonest first)."""
         assert self._script is not None
         args = [sealed, MAX_STORED, int(now) - self.ttl_seconds, self.max_bytes, self.ttl_seconds,
-                READ_FACTOR * (self.max_messages - 1)]
+                READ_FACTOR * (self.max_messages - 1), repr(now), repr(now + self.ttl_seconds)]
+        keys = [name, self.scheduled_key(name)]
         try:
-            return _fragments(await self._script(keys=[name], args=args))
+            stored, later = _groups(await self._script(keys=keys, args=args), 2)
         except ResponseError as exc:
             if "WRONGTYPE" not in str(exc):
                 raise
             log.warning("split window %s had the wrong type; starting a new one", name)
-            await self.redis.delete(name)
-            return _fragments(await self._script(keys=[name], args=args))
+            await self.redis.delete(*keys)
+            stored, later = _groups(await self._script(keys=keys, args=args), 2)
+        return stored, later
 
     async def tag(self, added: Added, post_id: str) -> bool:
         """Tag a stored piece with the post Mattermost created from it (its id only as
@@ -451,9 +528,56 @@ class SplitWindow:
             fragment["r"] = tagged.r
         blob = self._seal(added.name, fragment)
         self._remember((added.name, blob), tagged)
+        if added.pending:
+            # a scheduled post saved (created, or edited: the edit replaces it, its other
+            # versions are never sent); found by its entry until its send time has passed
+            assert self._tag_scheduled_script is not None
+            ttl = max(1, int(piece.t - self.clock())) + self.ttl_seconds
+            if not await self._tag_scheduled_script(keys=[self.scheduled_key(added.name), self.post_key(post_id)],
+                                                    args=[added.blob, blob, added.name, ttl]):
+                return False
+            stale = [b for b in await self._versions(added.name, tagged.p) if b != blob]
+            if stale:
+                await self.redis.zrem(self.scheduled_key(added.name), *stale)
+            return True
         assert self._tag_script is not None
         return bool(await self._tag_script(keys=[added.name, self.post_key(post_id)],
                                            args=[added.blob, blob, added.name, self.ttl_seconds]))
+
+    # -- uploaded files' texts ----------------------------------------------------
+    def file_key(self, file_id: str) -> str:
+        """Where an uploaded file's text ends are kept (``remember_file``): a keyed hash
+        of its id."""
+        return self.prefix + "file:" + keyed_hash(self._name_key, f"split\0file\0{file_id}")[:40]
+
+    async def remember_file(self, file_id: str, text: str) -> None:
+        """Keep an uploaded file's text ends (its first and last ``max_chars``
+        characters, ``keep``) for ``FILE_SECONDS``, sealed as fragments are (the key's
+        name as associated data), so that a post attaching it (``file_ids``) is judged
+        with them (``file_texts``): Mattermost shows a post's message over its files."""
+        name = self.file_key(file_id)
+        nonce = random_bytes(12)
+        plain = json.dumps({"s": keep(text, self.max_chars)}).encode("utf-8", "surrogatepass")
+        await self.redis.set(name, nonce + self._aead.encrypt(nonce, plain, name.encode()), ex=FILE_SECONDS)
+
+    async def file_texts(self, file_ids: list[str]) -> list[str | None]:
+        """The text ends ``remember_file`` kept of each file (None: none kept, or not
+        readable any more: a key rotated, a tampered value).  One round trip."""
+        if not file_ids:
+            return []
+        names = [self.file_key(f) for f in file_ids]
+        out: list[str | None] = []
+        for name, blob in zip(names, await self.redis.mget(names), strict=True):
+            text = None
+            if isinstance(blob, bytes) and len(blob) > 12:
+                try:
+                    data = json.loads(self._aead.decrypt(blob[:12], blob[12:], name.encode()).decode(
+                        "utf-8", "surrogatepass"))
+                    text = data.get("s") if isinstance(data, dict) and isinstance(data.get("s"), str) else None
+                except (InvalidTag, ValueError):
+                    log.warning("an uploaded file's text ends could not be decrypted; dropped")
+            out.append(text)
+        return out
 
     async def clear(self, user_id: str, channel_id: str) -> None:
         await self.redis.delete(self.redis_key(user_id, channel_id))
@@ -469,14 +593,31 @@ class SplitWindow:
     async def withdraw(self, added: Added) -> None:
         """Take a piece out again: the request that carried it was stopped, so no reader
         sees it (one more round trip, for stopped requests only)."""
-        await self.redis.lrem(added.name, 1, added.blob)
+        if added.pending:
+            await self.redis.zrem(self.scheduled_key(added.name), added.blob)
+        else:
+            await self.redis.lrem(added.name, 1, added.blob)
 
     async def add(self, user_id: str, channel_id: str, text: str, detector: _Analyzer, *,
-                  post_id: str | None = None, thread: str | None = None) -> Added:
+                  post_id: str | None = None, thread: str | None = None,
+                  send_at: float | None = None) -> Added:
         """``check``, and what to hand ``withdraw`` if the request is stopped
-        (``thread``: the root post of the thread the text is a reply in)."""
+        (``thread``: the root post of the thread the text is a reply in).
+
+        ``send_at``: a scheduled post's send time (seconds; ``post_id``: the scheduled
+        post it edits).  Mattermost sends it itself then (app/scheduled_post_job.go),
+        not through the gateway, so its piece is placed where readers will see it: it
+        is judged now, at that time, with the window's pieces still young then and the
+        other scheduled pieces sent within the window's age of it, and kept apart
+        (``scheduled_key``) until then: it counts against no piece of the posts shown
+        now, and a delete or an edit of the scheduled post takes it out (``forget_post``,
+        ``tag``).  Once sent, the next piece of the channel moves it into the window at
+        its send time.  A send time already past is sent at the job's next run: a
+        piece of now."""
         name = self.redis_key(user_id, channel_id)
         now = self.clock()
+        if send_at is not None and send_at > now:
+            return await self._schedule(name, text, detector, now, send_at, post_id, thread)
         new = Piece(now, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "",
                     keyed_hash(self._name_key, f"split\0thread\0{thread}")[:24] if thread else "")
         fragment: dict[str, Any] = {"t": now, "s": new.s}
@@ -489,9 +630,41 @@ class SplitWindow:
             await self.redis.set(self.post_key(post_id), name, ex=self.ttl_seconds)
         return Added(name, blob, await self._judge(name, blob, new, text, now, detector))
 
+    async def _schedule(self, name: str, text: str, detector: _Analyzer, now: float, send_at: float,
+                        post_id: str | None, thread: str | None) -> Added:
+        new = Piece(send_at, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "",
+                    keyed_hash(self._name_key, f"split\0thread\0{thread}")[:24] if thread else "")
+        fragment: dict[str, Any] = {"t": send_at, "s": new.s}
+        if new.p:
+            fragment["p"] = new.p
+        if new.r:
+            fragment["r"] = new.r
+        blob = self._seal(name, fragment)
+        ttl = int(send_at - now) + 1 + self.ttl_seconds  # kept until sent, then its age
+        if post_id:  # an edit of a scheduled post: a delete of it takes the piece out
+            await self.redis.set(self.post_key(post_id), name, ex=ttl)
+        assert self._schedule_script is not None
+        want = READ_FACTOR * (self.max_messages - 1)
+        recent, before, after = _groups(await self._schedule_script(
+            keys=[name, self.scheduled_key(name)],
+            args=[blob, repr(send_at), repr(send_at - self.ttl_seconds), repr(send_at + self.ttl_seconds),
+                  want, MAX_STORED, ttl]), 3)
+        self._remember((name, blob), new)
+        earlier: list[Piece] = []
+        for sealed in (*recent, *before, *after):
+            piece = self._piece(name, sealed)
+            # shown within the window's age of the send time; the versions of the
+            # scheduled post this edit replaces are never sent
+            if piece is not None and abs(send_at - piece.t) <= self.ttl_seconds and not (new.p and piece.p == new.p):
+                earlier.append(piece)
+        scan = plan(earlier, new, self.max_messages - 1, self.max_chars)
+        found = [] if scan is None else await _completed(scan, text, new, detector, self.entities,
+                                                         "messages of the channel")
+        return Added(name, blob, found, pending=True)
+
     async def _judge(self, name: str, blob: bytes, new: Piece, text: str, now: float,
                      detector: _Analyzer) -> list[Finding]:
-        stored = await self._push(name, blob, now)
+        stored, later = await self._push(name, blob, now)
         self._remember((name, blob), new)
         earlier: list[Piece] = []
         opened = self._opened
@@ -502,6 +675,9 @@ class SplitWindow:
                 earlier.append(piece)
                 if new.p and piece.p == new.p:
                     versions.append((sealed, piece))
+        # scheduled posts sent within the window's age from now: shown with this one
+        earlier.extend(piece for sealed in later if (piece := self._piece(name, sealed)) is not None
+                       and piece.t - now <= self.ttl_seconds)
         if len(versions) > 2:
             # A post keeps its first version (its place in the channel) and the one the
             # edit replaces: the versions between are shown no more, and a post edited 40
@@ -554,14 +730,16 @@ async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, en
 
 
 async def completed_within(texts: list[str], detector: _Analyzer, *, max_chars: int = 256,
-                           entities: Collection[str] = SENSITIVE_ENTITIES) -> list[tuple[int, Finding]]:
+                           entities: Collection[str] = SENSITIVE_ENTITIES,
+                           last_only: bool = False) -> list[tuple[int, Finding]]:
     """An identifier split between texts that one request shows together, read with
     the window's joins (``plan``) and without Redis: a file's name and its content
     ("Smith 702-31.txt" holding "ends 4419": Mattermost shows the name above the
     preview).  Each text is the new piece against those before it, in both orders.
-    Returns (index of the text, finding located in that text)."""
+    Returns (index of the text, finding located in that text).  ``last_only``: only
+    the last text is the new piece (a post's message against its files' text ends)."""
     out: list[tuple[int, Finding]] = []
-    for k in range(1, len(texts)):
+    for k in range(max(1, len(texts) - 1) if last_only else 1, len(texts)):
         earlier = [Piece(float(i), keep(t, max_chars)) for i, t in enumerate(texts[:k])]
         new = Piece(float(k), keep(texts[k], max_chars))
         scan = plan(earlier, new, len(earlier), max_chars)
@@ -906,7 +1084,8 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     one, where an edit stands in its post's place (the time of the post's first version
     in the window) and replaces its earlier versions; longer ones, to ``LONG_CHAIN``,
     from a piece with words through bare pieces only.  At most
-    ``4 * pairs + 2 * MAX_CHAIN + 1`` joins, each at most ``MAX_CHAIN + 1`` parts of at
+    ``8 * pairs + 2 * MAX_CHAIN + 1`` joins (``4 * pairs`` with the pieces shown before
+    it, as many with those shown after it), each at most ``MAX_CHAIN + 1`` parts of at
     most ``max_chars`` characters (a pair's parts: their digits at the join and
     ``CONTEXT_BEFORE`` / ``CONTEXT_AFTER`` characters around them)."""
     texts = [new.s]
@@ -924,15 +1103,23 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     # the newest first, those of the new piece's own timeline (the channel's root posts,
     # or its thread) before the others: replies in another thread (shown apart, collapsed
     # threads) do not push the halves out of reach
-    for n, p in enumerate(sorted(earlier, key=lambda p: (p.r == new.r, p.t), reverse=True)):
-        if len(partners) >= pairs:
-            break
-        if n and not any(c.isdigit() for c in p.s):
-            continue  # a label is context for the piece right after it only: no partner's place
-        if p.s not in index and (not p.p or p.p not in posts) and edges.may_meet(_Edges.of(p.s)):
-            partners.append(ref(p.s))
-            if p.p:
-                posts.add(p.p)
+    # Pieces shown after the new one (scheduled posts sent later: ``SplitWindow.add``)
+    # have budget of their own, the soonest first: they do not push the pieces shown
+    # before it out of reach, nor these them.
+    shown_before = sorted((p for p in earlier if p.t <= new.t), key=lambda p: (p.r == new.r, p.t), reverse=True)
+    shown_after = sorted((p for p in earlier if p.t > new.t), key=lambda p: (p.r != new.r, p.t))
+    for group in (shown_before, shown_after):
+        taken = 0
+        for n, p in enumerate(group):
+            if taken >= pairs:
+                break
+            if (n or group is shown_after) and not any(c.isdigit() for c in p.s):
+                continue  # a label is context for the piece right after it only: no partner's place
+            if p.s not in index and (not p.p or p.p not in posts) and edges.may_meet(_Edges.of(p.s)):
+                partners.append(ref(p.s))
+                taken += 1
+                if p.p:
+                    posts.add(p.p)
     joins: list[tuple[list[int], bool, int]] = []
     for pid in partners:
         for pair, at_new in (([pid, 0], 1), ([0, pid], 0)):

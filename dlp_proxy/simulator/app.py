@@ -440,6 +440,11 @@ class Api:
         # (api4/scheduled_post.go updateScheduledPost answers 201, as createSchedulePost does)
         return json_response(self.sim.update_scheduled(sid, await self.json_body(request), actor), 201)
 
+    async def delete_schedule(self, request: Request) -> Response:
+        actor = self.actor(request)
+        # (api4/scheduled_post.go deleteScheduledPost answers 201 with the deleted one)
+        return json_response(self.sim.delete_scheduled(str(request.path_params["scheduled_id"]), actor), 201)
+
     async def draft(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.upsert_draft(await self.json_body(request), actor), 201)
@@ -1020,6 +1025,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/posts/ephemeral", w(api.ephemeral), methods=["POST"]),
         Route(f"{v4}/posts/schedule", w(api.schedule), methods=["POST"]),
         Route(f"{v4}/posts/schedule/{{scheduled_id}}", w(api.update_schedule), methods=["PUT"]),
+        Route(f"{v4}/posts/schedule/{{scheduled_id}}", w(api.delete_schedule), methods=["DELETE"]),
         Route(f"{v4}/posts/scheduled/team/{{team_id}}", w(api.team_scheduled), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.get_post), methods=["GET"]),
         Route(f"{v4}/posts/{{post_id}}", w(api.update_post), methods=["PUT"]),

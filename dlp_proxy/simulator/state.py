@@ -1145,6 +1145,20 @@ class Simulator:
             sp.update(fields, scheduled_at=scheduled_at, update_at=now_ms())
             return copy.deepcopy(sp)
 
+    def delete_scheduled(self, sp_id: str, actor: str) -> JSON:
+        """api4/scheduled_post.go deleteScheduledPost: the stored one must exist (404)
+        and be the caller's (403); answers the deleted scheduled post."""
+        with self.lock:
+            sp = self.scheduled_posts.get(sp_id)
+            if sp is None:
+                raise SimError(404, "app.delete_scheduled_post.existing_scheduled_post.not_exist",
+                               "The scheduled post does not exist.")
+            if sp["user_id"] != actor:
+                raise SimError(403, "app.delete_scheduled_post.delete_permission.error",
+                               "You do not have permission to delete this scheduled post.")
+            del self.scheduled_posts[sp_id]
+            return copy.deepcopy(sp)
+
     def team_scheduled(self, team_id: str, actor: str, direct: bool) -> JSON:
         """api4/scheduled_post.go getTeamScheduledPosts: the caller's scheduled posts in
         the team's channels (``{team_id: [...]}``), and with ``includeDirectChannels=true``
