@@ -484,7 +484,7 @@ def main() -> int:
                     help="run the gateway variants under cProfile; PREFIX-<variant>.prof is written when they stop "
                          "(read with python -m pstats; CPU figures are then the profiler's, not the gateway's)")
     ap.add_argument("--sample", metavar="PREFIX",
-                    help="run the proxies under bench/cpu_sample.py (a sampler of CPU time, ~1-2%% of it); "
+                    help="run the proxies under bench/cpu_sample.py (a sampler of CPU time, ~1 %% of it); "
                          "PREFIX-<variant>.raw holds the main thread's stacks from start-up's end "
                          "(read with python bench/cpu_sample.py --report PREFIX-<variant>.raw)")
     args = ap.parse_args()

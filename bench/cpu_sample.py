@@ -34,36 +34,44 @@ import signal
 import sys
 import threading
 import time
-from types import FrameType
+from types import CodeType, FrameType
 
 INTERVAL = 0.002
 _STDLIB = os.path.dirname(os.__file__) + "/"
 
 
+_CUTS = ("site-packages/", _STDLIB, os.getcwd() + "/")
+#: a frame's name by its code and line: a sample names ~50 frames
+_NAMES: dict[tuple[CodeType, int], str] = {}
+
+
 def _name(frame: FrameType) -> str:
-    code = frame.f_code
-    path = code.co_filename
-    for cut in ("site-packages/", _STDLIB, os.getcwd() + "/"):
-        if cut in path:
-            path = path.split(cut, 1)[1]
-            break
-    return f"{code.co_qualname} ({path}:{frame.f_lineno})"
+    key = (frame.f_code, frame.f_lineno)
+    got = _NAMES.get(key)
+    if got is None:
+        path = frame.f_code.co_filename
+        for cut in _CUTS:
+            if cut in path:
+                path = path.split(cut, 1)[1]
+                break
+        got = _NAMES[key] = f"{frame.f_code.co_qualname} ({path}:{frame.f_lineno})"
+    return got
 
 
 def install(out: str) -> None:
-    counts: collections.Counter[str] = collections.Counter()
+    counts: collections.Counter[tuple[str, ...]] = collections.Counter()  # stacks innermost first
 
     def sample(signum: int, frame: FrameType | None) -> None:
         stack = []
         while frame is not None:
             stack.append(_name(frame))
             frame = frame.f_back
-        counts[";".join(reversed(stack))] += 1
+        counts[tuple(stack)] += 1
 
     def dump() -> None:
         tmp = f"{out}.tmp"
         with open(tmp, "w") as fh:
-            fh.writelines(f"{k} {v}\n" for k, v in list(counts.items()))  # (a copy: the handler adds)
+            fh.writelines(f"{';'.join(reversed(k))} {v}\n" for k, v in list(counts.items()))  # (a copy: the handler adds)
         os.replace(tmp, out)
 
     def dumper() -> None:
