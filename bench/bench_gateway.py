@@ -50,6 +50,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -127,9 +128,14 @@ def machine() -> dict[str, str]:
     }
 
 
-def start_noop(upstream: str, uvloop: bool) -> tuple[subprocess.Popen[bytes], str]:
+#: bench/cpu_sample.py: a proxy run under it (``--sample``) is sampled by its CPU time
+SAMPLER = ROOT / "bench" / "cpu_sample.py"
+
+
+def start_noop(upstream: str, uvloop: bool, sample: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    argv = [sys.executable, str(ROOT / "bench" / "noop_proxy.py"), "--upstream", upstream, "--listen", f"127.0.0.1:{port}"]
+    argv = [sys.executable, *([str(SAMPLER), sample] if sample else []), str(ROOT / "bench" / "noop_proxy.py"),
+            "--upstream", upstream, "--listen", f"127.0.0.1:{port}"]
     if uvloop:
         argv.append("--uvloop")
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -138,7 +144,8 @@ def start_noop(upstream: str, uvloop: bool) -> tuple[subprocess.Popen[bytes], st
 
 
 def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
-             extra: list[str], root: Path = ROOT, profile: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+             extra: list[str], root: Path = ROOT, profile: str | None = None,
+             sample: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port, admin = free_port(), free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     admin_url = f"http://127.0.0.1:{admin}"
@@ -146,6 +153,8 @@ def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
     entry = ["-m", "dlp_proxy.cli"]
     if profile:  # the event loop's thread under cProfile, written when the gateway stops (SIGTERM)
         entry = ["-m", "cProfile", "-o", profile, *entry]
+    elif sample:  # the main thread's stacks by CPU time (bench/cpu_sample.py)
+        entry = [str(SAMPLER), sample, *entry]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLP_")}
     env["DLP_NOTIFY_TOKEN"] = notify_token
     log = (data_dir / "gateway.log").open("ab")
@@ -474,6 +483,10 @@ def main() -> int:
     ap.add_argument("--profile", metavar="PREFIX",
                     help="run the gateway variants under cProfile; PREFIX-<variant>.prof is written when they stop "
                          "(read with python -m pstats; CPU figures are then the profiler's, not the gateway's)")
+    ap.add_argument("--sample", metavar="PREFIX",
+                    help="run the proxies under bench/cpu_sample.py (a sampler of CPU time, ~1 %% of it); "
+                         "PREFIX-<variant>.raw holds the main thread's stacks from start-up's end "
+                         "(read with python bench/cpu_sample.py --report PREFIX-<variant>.raw)")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
@@ -491,17 +504,23 @@ def main() -> int:
     try:
         for v in variants:
             if v.startswith("noop"):
-                procs[v], urls[v] = start_noop(sim.url, v.endswith("uvloop"))
+                procs[v], urls[v] = start_noop(sim.url, v.endswith("uvloop"),
+                                               sample=f"{args.sample}-{v}.raw" if args.sample else None)
             elif v.startswith("gateway"):
                 procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, v.endswith("uvloop"), args.gateway_arg,
-                                             profile=f"{args.profile}-{v}.prof" if args.profile else None)
+                                             profile=f"{args.profile}-{v}.prof" if args.profile else None,
+                                             sample=f"{args.sample}-{v}.raw" if args.sample else None)
             elif v == "base":
                 if not args.base_root:
                     ap.error("variant 'base' needs --base-root")
                 procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, False, args.gateway_arg,
                                              root=Path(args.base_root).resolve(),
-                                             profile=f"{args.profile}-{v}.prof" if args.profile else None)
+                                             profile=f"{args.profile}-{v}.prof" if args.profile else None,
+                                             sample=f"{args.sample}-{v}.raw" if args.sample else None)
         pids = {v: p.pid for v, p in procs.items()}
+        if args.sample:
+            for p in procs.values():
+                p.send_signal(signal.SIGUSR2)  # start-up left out (bench/cpu_sample.py)
         env = {"BENCH_TOKEN": sim.token("alice"), "BENCH_CHANNEL": sim.channel("town_square"),
                "BENCH_USER_ID": str(sim.ids["users"]["alice"]), "BENCH_SSN": SSN, "BENCH_CARD": CARD}
         for scenario in scenarios:

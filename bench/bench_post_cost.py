@@ -10,6 +10,8 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
   yields (message, Mattermost ids and timestamps), one clean chat message;
 - ``window_us``: the split-message window's scan after six chat posts with numbers
   (``SplitWindow.check``'s joined text, ``Engine.analyze``);
+- ``plan_us``: ``split.plan`` of a chat post with a number against a full window
+  (124 earlier pieces, at the gateway's default ``DLP_SPLIT_MAX_FRAGMENTS``);
 - ``findings_back_ms``: what a digit-heavy post's ~1,000 findings cost the event loop
   when they come back from a scan worker (unpickling the worker's answer);
 - ``dense_loop_ms``: the event loop thread's CPU for ``Pipeline.handle`` of a post of
@@ -99,6 +101,11 @@ def measure(repeat: int) -> dict[str, float]:
         head, _ = split._new_piece(msgs[5])
         text = split._candidates_text(pieces, head).text
     window = best(lambda: det.analyze(text, entities=SENSITIVE_ENTITIES), 100, repeat)
+    # ``split.plan`` over a full channel window: at the gateway's default size (32) a new
+    # piece is planned against READ_FACTOR * 31 = 124 earlier ones (here 5 texts in turn)
+    full = [split.Piece(float(i), msgs[i % 5]) for i in range(124)]
+    plan_cost = best(lambda: split.plan(full, split.Piece(200.0, msgs[5]), 31, 256), 100, repeat) \
+        if hasattr(split, "plan") else 0.0
 
     digits = " ".join(f"acct {i:09d}" for i in range(2000))[:16_000]
     scanned = det.scan([ContentItem("body.message", digits)], entities=entities)
@@ -120,6 +127,7 @@ def measure(repeat: int) -> dict[str, float]:
     handle = handle_cost(det, policy, uid, channel, repeat)
     dense = dense_loop_cost(det, policy, uid, channel, repeat)
     return {"post_items_us": round(post_items * 1e6, 1), "window_us": round(window * 1e6, 1),
+            "plan_us": round(plan_cost * 1e6, 1),
             "findings_back_ms": round(findings_back * 1e3, 2), "findings": len(scanned[0].findings),
             "handle_us": round(handle["handle"] * 1e6, 1), "handle_piece_us": round(handle["piece"] * 1e6, 1),
             "handle_plain_us": round(handle["plain"] * 1e6, 1), "handle_dirty_us": round(handle["dirty"] * 1e6, 1),
