@@ -42,7 +42,7 @@ SPLITS = [
     (["ssn 536", "22", "8710"], "US_SSN"),
     (["card 4111 1111", "1111 1111"], "CREDIT_CARD"),
     # words around the halves
-    (["ok so it's 536-22 and the rest", "is 8710 ok?"], "US_SSN"),
+    (["ok so the ssn is 536-22 and the rest", "is 8710 ok?"], "US_SSN"),
     (["first part: 536-22-", "second part -8710 thanks"], "US_SSN"),
     (["536-22", "and then -8710"], "US_SSN"),
     # filler posts between the halves (fillers with a number too)
@@ -248,6 +248,16 @@ NOT_SPLITS = [
     ["SSNs: 536-22-8710, 536-22-8711", "536-22-8712, 536-22-8713 for the audit"],
     ["ssn 536-22-8710", "and 536-22-8711"],
     ["ABA routing 011000015 account 4471902283 for the wire please", "1234 thanks"],
+    # desk chat (attack pass 10 P1): a Treasury price in 32nds and a size are no SSN, and
+    # a label names the number right after it, not one that meets an earlier post
+    ["bid 5969 offered 2690 on the XOM", "17 lots TSLA at 116-23"],
+    ["17 lots TSLA at 116-23", "bid 5969 offered 2690 on the XOM"],
+    ["confirm 566463", "acct 95 is long 50,000 JPM"],
+    ["settle 5/2, confirm 128778", "ticket 4868 booked to acct DESK-4"],
+    ["TY 116-23 bid", "5969 lots done", "routing 021 to IEX"],
+    # halves among words with no label of their own read like the lines above (left
+    # to the reader: docs/detection.md "Split identifiers")
+    ["ok so it's 536-22 and the rest", "is 8710 ok?"],
 ]
 
 
@@ -435,7 +445,9 @@ _FILLERS = ["one sec", "ok", "lol sure", "brb 2 min", "room 12 is booked", "see 
             "ticket 48213 closed", "meeting moved to 10:45", "page 7 of the deck", "up 0.25% today"]
 _CHAT = [*_FILLERS, "room 536 is free", "22 people signed up", "order 8710 shipped", "build 3301",
          "ext 4411", "2024-12-04 cutoff", "on 12/06 at 9", "PO 4400981 approved", "1,234.56 fee waived",
-         "check your account", "new card", "which ssn?"]
+         "check your account", "new card", "which ssn?", "17 lots TSLA at 116-23", "bid 5969 offered 2690 on the XOM",
+         "confirm 566463", "acct 95 is long 50,000 JPM", "ticket 4868 booked to acct DESK-4", "TY 99-16+ offered",
+         "FV 108-072 bid 2500", "acct 7 done 1500"]
 
 
 def _run(steps, max_messages=32):

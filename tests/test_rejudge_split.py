@@ -125,10 +125,14 @@ async def test_a_redis_error_makes_the_release_unavailable() -> None:
 class _Tags:
     def __init__(self) -> None:
         self.tagged: list[str] = []
+        self.withdrawn: list[Any] = []
 
     async def tag(self, added: Any, post_id: str) -> bool:
         self.tagged.append(post_id)
         return True
+
+    async def withdraw(self, added: Any) -> None:
+        self.withdrawn.append(added)
 
 
 _ID = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=26, max_size=26)
@@ -140,20 +144,23 @@ _ID = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=26, max_
     st.builds(lambda i, extra: json.dumps({"id": i, **extra}).encode(), st.one_of(_ID, st.text(max_size=30)),
               st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3)),
     st.builds(lambda v: json.dumps(v).encode(), st.one_of(st.lists(_ID, max_size=2), st.integers(), st.none())),
-), st.sampled_from([200, 201, 400, 500]))
-def test_a_created_posts_answer_is_read_for_its_id_only(answer: bytes, status: int) -> None:
-    """``Pipeline.split_post_created`` reads Mattermost's createPost answer (201, the
-    post): any answer at all never raises, and tags the piece only with a Mattermost id
-    from a 201's JSON object."""
+), st.sampled_from([200, 201, 204, 400, 403, 404, 413, 500, 503]), st.sampled_from(["posts.create", "posts.update", None]))
+def test_an_answer_settles_the_requests_piece(answer: bytes, status: int, route: str | None) -> None:
+    """``Pipeline.split_answered`` reads Mattermost's answer: any answer at all never
+    raises; a refusal (not 2xx) withdraws the piece (nobody sees the text: attack pass
+    10 P5, a non-member's post poisoned a channel's window); a createPost 201 tags the
+    piece only with a Mattermost id from its JSON object."""
     from dlp_proxy.gateway import atrest
     from dlp_proxy.gateway.pipeline import Pipeline
 
     tags = _Tags()
     fake = type("P", (), {"split_window": tags})()
-    asyncio.run(Pipeline.split_post_created(fake, object(), status, answer))  # type: ignore[arg-type]
+    piece = object()
+    asyncio.run(Pipeline.split_answered(fake, piece, route, status, answer))  # type: ignore[arg-type]
     try:
         doc = json.loads(answer)
     except ValueError:
         doc = None
-    want = doc.get("id") if status == 201 and isinstance(doc, dict) else None
+    want = doc.get("id") if status == 201 and route == "posts.create" and isinstance(doc, dict) else None
     assert tags.tagged == ([want] if isinstance(want, str) and atrest.is_id(want) else [])
+    assert tags.withdrawn == ([] if 200 <= status < 300 else [piece])

@@ -193,3 +193,29 @@ def test_j_replies_in_another_thread_between_the_halves(gw: Gateway) -> None:
         _passes(_send(gw, "alice", "POST", "/api/v4/posts", {"channel_id": channel, "root_id": root["id"],
                                                              "message": f"ok {i:02d}99999999999999999 aaa"}))
     _stopped(gw, _post_in(gw, "alice", channel, "8710"), "/api/v4/posts")
+
+
+def test_desk_chat_is_not_joined_into_identifiers(gw: Gateway) -> None:
+    # attack pass 10 P1: a Treasury price in 32nds after a size, or a label in one post
+    # over digits of another, stopped 10 to 35 of 60 clean desk posts
+    channel = _fresh_channel(gw, "desk-rates")
+    for message in ("bid 5969 offered 2690 on the XOM", "17 lots TSLA at 116-23", "confirm 566463",
+                    "acct 95 is long 50,000 JPM", "settle 5/2, confirm 128778", "ticket 4868 booked to acct DESK-4",
+                    "TY 116-23 bid", "5969 lots done"):
+        _passes(_post_in(gw, "alice", channel, message))
+    # a split the writer shows is still joined: its own separator at the cut
+    other = _fresh_channel(gw, "desk-rates-b")
+    _passes(_post_in(gw, "alice", other, "17 lots TSLA at 116-23"))
+    _passes(_post_in(gw, "alice", other, "536-22-"))
+    _stopped(gw, _post_in(gw, "bob", other, "8710"), "/api/v4/posts")
+
+
+def test_a_post_mattermost_refuses_leaves_no_piece(gw: Gateway) -> None:
+    # attack pass 10 P5: bob, no member of alice's new channel, posts a half there:
+    # Mattermost refuses it (403), nobody sees it, and alice's next post is not joined with it
+    team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
+    body = {"team_id": team, "name": "desk-closed", "display_name": "desk-closed", "type": "O"}
+    channel = str(_passes(_send(gw, "alice", "POST", "/api/v4/channels", body))["id"])
+    refused = _post_in(gw, "bob", channel, "client SSN 536-22-")
+    assert refused.status_code == 403 and not refused.json()["id"].startswith("api.dlp."), refused.text
+    _passes(_post_in(gw, "alice", channel, "8710"))

@@ -49,7 +49,7 @@ SPOOL_RECEIVED = "dlp_spool_received"
 SPOOLED = "dlp_spooled"
 SPOOL_FAILED = "dlp_spool_failed"
 #: flow.metadata key: the piece a created post put in the split window, tagged with the
-#: post's id from Mattermost's answer (``Pipeline.split_post_created``)
+#: post's id from Mattermost's answer, or withdrawn if it refuses (``Pipeline.split_answered``)
 SPLIT_PIECE = "dlp_split_piece"
 #: a post a forwarded DELETE removes: its pieces leave the split window once Mattermost
 #: answered 200 (``Pipeline.split_post_deleted``)
@@ -592,7 +592,8 @@ class DLPAddon:
             follow = self._forget_channel(str(flow.metadata["dlp_channel_changed"]))
         split = flow.metadata.pop(SPLIT_PIECE, None)
         if split is not None and flow.response is not None:
-            follow = self._split_tag(split, flow.response.status_code, flow.response.get_content(strict=False), follow)
+            follow = self._split_tag(split, flow.metadata.get("dlp_route"), flow.response.status_code,
+                                     flow.response.get_content(strict=False), follow)
         files = flow.metadata.pop(SPLIT_FILES, None)
         if files is not None and flow.response is not None:
             follow = self._split_files(files, flow.response.status_code, flow.response.get_content(strict=False), follow)
@@ -607,10 +608,11 @@ class DLPAddon:
             return self._release_then(str(lock), follow)
         return follow
 
-    async def _split_tag(self, added: Any, status: int, answer: bytes | None, follow: Awaitable[None] | None) -> None:
-        """The created post's id tags its piece in the split window (before the client
-        has the answer: its first edit cannot overtake the tag)."""
-        await self.pipeline.split_post_created(added, status, answer)
+    async def _split_tag(self, added: Any, route: Any, status: int, answer: bytes | None,
+                         follow: Awaitable[None] | None) -> None:
+        """Mattermost's answer settles the request's piece in the split window (before
+        the client has the answer: its first edit cannot overtake the tag)."""
+        await self.pipeline.split_answered(added, route if isinstance(route, str) else None, status, answer)
         if follow is not None:
             await follow
 

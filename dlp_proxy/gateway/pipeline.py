@@ -111,8 +111,9 @@ class Verdict:
     #: a channel this request may convert or rename: its cached context is dropped
     #: again once Mattermost answered (``ContextResolver.forget_channel``)
     channel_changed: str | None = None
-    #: the piece a created post put in the split window (``policy.split.Added``): tagged
-    #: with the post's id once Mattermost answered (``split_post_created``)
+    #: the piece a forwarded request put in the split window (``policy.split.Added``):
+    #: withdrawn if Mattermost refuses the request, tagged with a created post's id
+    #: (``split_answered``)
     split_piece: Any = None
     #: an upload's files' text ends, kept by their ids from Mattermost's answer
     #: (``split_files_uploaded``)
@@ -657,8 +658,9 @@ class Pipeline:
         verdict.route = route.name
         if file_texts is not None and verdict.forward:
             verdict.split_files = file_texts  # kept by the ids in Mattermost's answer
-        if window_piece is not None and verdict.forward and route.name in _THREADED:
-            # the post's (the scheduled post's) id comes in Mattermost's answer
+        if window_piece is not None and verdict.forward:
+            # Mattermost's answer decides: a refusal takes the piece out again, a created
+            # (scheduled) post's id tags it (``split_answered``)
             verdict.split_piece = window_piece
         if upload_state == "complete" and verdict.forward and self.uploads is not None and route.name != "remotecluster.upload":
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
@@ -716,17 +718,32 @@ class Pipeline:
         return request_id in self._upload_locks or (
             self.thread_freeze is not None and self.thread_freeze.holds(request_id))
 
-    async def split_post_created(self, added: Any, status: int, answer: bytes | None) -> None:
-        """Mattermost created a post whose text put a piece in the split window: the
-        piece is tagged with the post's id (api4/post.go createPost answers 201 with the
-        post), so that the post's first edit stands where the post is in the channel's
-        order (policy/split.py ``SplitWindow.tag``).  A scheduled post saved
-        (api4/scheduled_post.go createSchedulePost and updateScheduledPost answer 201
-        with the scheduled post) is tagged with its id the same way: its delete takes
-        the piece out, and an edit's piece replaces the versions before it.  Only posts
-        with a piece pay this round trip; a failure leaves the piece untagged (an edit
-        then stands at its own time, as before), never fails the answer."""
-        if self.split_window is None or status != 201 or not answer:
+    async def split_answered(self, added: Any, route: str | None, status: int, answer: bytes | None) -> None:
+        """Mattermost answered a request whose text put a piece in the split window.
+        Refused (any status but 2xx: not a member of the channel, a bad field, a
+        permission; api4 handlers store nothing before they answer an error), nobody sees
+        the text: the piece leaves the window, or anyone could post into a channel he
+        may not write to and get its members' posts joined with his numbers and stopped
+        (attack pass 10 P5).  A created post (api4/post.go createPost answers 201 with
+        the post): the piece is tagged with the post's id, so that the post's first edit
+        stands where the post is in the channel's order (policy/split.py
+        ``SplitWindow.tag``).  A scheduled post saved (api4/scheduled_post.go
+        createSchedulePost and updateScheduledPost answer 201 with the scheduled post)
+        is tagged with its id the same way: its delete takes the piece out, and an
+        edit's piece replaces the versions before it.  Only requests with a piece pay
+        this round trip; a failure is logged (a piece left in errs on the side of
+        stopping; an untagged one puts an edit at its own time), never fails the
+        answer.  No answer at all (the exchange failed): the piece stays, Mattermost may
+        have stored the text."""
+        if self.split_window is None:
+            return
+        if not 200 <= status < 300:
+            try:
+                await self.split_window.withdraw(added)
+            except Exception as exc:
+                log.warning("split window: a refused request's piece could not be withdrawn (%s)", type(exc).__name__)
+            return
+        if route not in _THREADED or status != 201 or not answer:
             return
         try:
             doc = json.loads(answer)

@@ -86,6 +86,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import json
 import logging
 import re
@@ -100,7 +101,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import ResponseError
 
 from dlp_proxy.keys import keyed_hash
-from dlp_proxy.model import SENSITIVE_ENTITIES, Finding
+from dlp_proxy.model import CREDIT_CARD, IBAN_CODE, SENSITIVE_ENTITIES, Finding
 from dlp_proxy.randpool import random_bytes
 
 log = logging.getLogger("dlp_proxy.policy.split")
@@ -136,6 +137,28 @@ MIN_SCORE = 0.8
 #: enough there, since the bare numbers of a price or a count posted one after another
 #: ("px 93", "94", "95", ...) make Luhn-valid card numbers by chance.
 _LABELLED = "context='"
+#: Identifiers whose checksum and shape name them without a label (a card's Luhn check
+#: and issuer prefix, an IBAN's country, length and mod-97): a join may complete them
+#: unlabelled.  Every other one (an SSN or ITIN is any 3-2-4 with a valid area, a
+#: routing number's checksum passes one number in ten, an account number has none) is
+#: counted across a join only with a label of its own (``_labelled_here``) or where the
+#: writer visibly split it (``_Join.writers``): an equity desk's "17 lots TSLA at 116-23"
+#: after "bid 5969 offered 2690" is a Treasury price in 32nds and a size, not an SSN
+#: (attack pass 10 P1: 10 to 35 of 60 desk posts stopped).
+_SELF_EVIDENT = frozenset({CREDIT_CARD, IBAN_CODE})
+#: ``context='acct' (-14 chars)`` in a recognizer's explanation (recognizers/_common.py)
+_CONTEXT_AT = re.compile(r"context='([^']+)'(?: \(([+-]?\d+) chars\))?")
+#: A word between a number and a context word after it that hands the label to
+#: something else ("4868 booked to acct DESK-4": the account is DESK-4; "8710 is my
+#: SSN" labels 8710).
+_ELSEWHERE = re.compile(r"\b(?:to|for|from|at|in|on|into|onto|via|with|by|per|vs|under)\b")
+#: Words before a later piece's number that carry an earlier number on rather than
+#: name a new one (``_Join.continues``).
+_CONNECTIVES = frozenset({
+    "and", "then", "is", "are", "was", "it", "its", "the", "rest", "last", "next", "remaining", "other", "second",
+    "third", "part", "half", "plus", "also", "more", "digits", "digit", "four", "five", "two", "three", "of", "ok",
+    "so", "after", "that", "finally", "followed", "by", "end", "ends", "ending", "with",
+})
 #: Pieces a channel's window holds at most, whatever their size (the byte budget and
 #: the age limit usually evict first).
 MAX_STORED = 512
@@ -708,7 +731,9 @@ async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, en
     as written), located in ``text``."""
     found = await _analyze(detector, scan.text, entities)
     crossing = [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)
-                and (j.touched(f) <= MAX_CHAIN + 1 or _LABELLED in f.explanation)]
+                and (j.touched(f) <= MAX_CHAIN + 1 or _LABELLED in f.explanation)
+                and j.continues(f, scan)
+                and (f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))]
     if not crossing:
         return []
     # identifiers each piece holds on its own (scanned only now: most messages
@@ -905,6 +930,35 @@ def _joint(left: str, right: str, own: int = 0) -> tuple[str, int]:
     return "\n", 0
 
 
+def _labelled_here(f: Finding, join: _Join, scan: _Scan) -> bool:
+    """``f`` (read across ``join`` in ``scan``) has a label of its own: a context word
+    that names it as a reader reads one, before its first digit with no other number
+    in between ("acct 95 is long 50,000" labels 95, not the 50,000 that meets an earlier
+    post's "566463"), or right after it ("8710 is my SSN"; not "4868 booked to acct
+    DESK-4": ``_ELSEWHERE``), or a label-only post right above the new one.
+    Read in the pieces as written (a join masks the digits away from it).  A context
+    word the check cannot find again (the recognizer read it through a normalization)
+    is taken as the recognizer found it."""
+    m = _CONTEXT_AT.search(f.explanation)
+    if m is None:
+        return False
+    hit = [s for s in join.segments if s.start < f.end and f.start < s.end]
+    if join.label and hit == [join.segments[join.new]]:
+        return True  # a label-only post over the number that starts the next one
+    word, distance = m.group(1).lower(), int(m.group(2) or 0)
+    if distance < 0:
+        first = hit[0]
+        region = scan.piece(first.piece)[:first.src + max(0, f.start - first.start)].lower()
+        at = region.rfind(word)
+        return at < 0 or not any(c.isdigit() for c in region[at + len(word):])
+    if distance > 0:
+        last = hit[-1]
+        region = scan.piece(last.piece)[last.src + max(0, f.end - last.start):].lower()
+        at = region.find(word)
+        return at < 0 or not (any(c.isdigit() for c in region[:at]) or _ELSEWHERE.search(region[:at]))
+    return True  # a column's header (distance 0)
+
+
 class _Segment(NamedTuple):
     start: int  # in the scanned text
     end: int
@@ -925,6 +979,40 @@ class _Join(NamedTuple):
         if self.label and hit == [seg] and _LABELLED in f.explanation:
             return True
         return len(hit) >= 2 and seg in hit and f.start >= self.segments[0].start and f.end <= self.segments[-1].end
+
+    def continues(self, f: Finding, scan: _Scan) -> bool:
+        """Each later piece ``f`` reads on from starts with its number, or with words
+        that carry it on ("then 22", "and 8710 done", "last four 1234") or a separator
+        left dangling ("and then -8710"): words of its own before the number ("FV
+        108-072", "PO 4400981") name that number, which does not continue the one
+        above."""
+        hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
+        for seg in hit[1:]:
+            lead = scan.piece(seg.piece)
+            first = next((i for i, c in enumerate(lead) if c.isdigit()), len(lead))
+            words = lead[:first]
+            if words.rstrip()[-1:] and _dangling(words.rstrip()[-1]):
+                continue
+            if any(w not in _CONNECTIVES for w in re.findall(r"[^\W\d_]+", words.lower())):
+                return False
+        return True
+
+    def writers(self, f: Finding, scan: _Scan) -> bool:
+        """Every join ``f`` crosses is one its writers made visibly: a separator left
+        dangling at the cut ("536-22-" then "8710", "536-22" then "-8710"), or pieces that
+        hold nothing but the identifier's characters ("536-22" then "8710", each a post
+        of its own).  Not a separator the window repeated, or digits it glued, between
+        numbers that stand among words."""
+        hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
+        text = scan.text
+        for left, right in itertools.pairwise(hit):
+            between = text[left.end:right.start]
+            if between == "\n" and (_dangling(text[left.end - 1]) or _dangling(text[right.start])):
+                continue
+            if _numeric(scan.piece(left.piece)) and _numeric(scan.piece(right.piece)):
+                continue
+            return False
+        return True
 
     def touched(self, f: Finding) -> int:
         return sum(1 for s in self.segments if s.start < f.end and f.start < s.end)
@@ -955,6 +1043,12 @@ class _Scan(NamedTuple):
     alone_text: str  # each piece, then the new message, on its own
     alone: list[int]  # where each piece starts in alone_text
 
+    def piece(self, index: int) -> str:
+        """The text of piece ``index`` (0: the new message) as it was joined."""
+        start = self.alone[index]
+        end = self.alone[index + 1] if index + 1 < len(self.alone) else len(self.alone_text)
+        return self.alone_text[start:end - len(_GAP)]
+
 
 def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             glue: bool = False) -> tuple[str, _Join] | None:
@@ -981,7 +1075,11 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             return None
         skip = 0
         if n and glue:
-            if not (text[-1:].isdigit() and part[:1].isdigit()):
+            # a cut inside a digit group: the earlier post ends with its digits and the
+            # later one starts with them ("ssn 536-2" then "2-8710"); not a number with
+            # words of its own before it ("acct DESK-4" then "FV 108-072")
+            if not (text[-1:].isdigit() and part[:1].isdigit() and texts[parts[n - 1]].rstrip()[-1:].isdigit()
+                    and texts[pid].lstrip()[:1].isdigit()):
                 return None
         elif n:
             sep, skip = _joint(text, part, segments[-1].start)
@@ -1048,6 +1146,12 @@ def _bare(text: str) -> bool:
         elif c.isalpha():
             return False
     return 0 < units <= BARE_UNITS
+
+
+def _numeric(text: str) -> bool:
+    """A post of digits and separators only, no word ("536-22", "8710", "6-22-8710"): the
+    number is all it says (letters read as digits, O and l, are no word)."""
+    return any(c.isdigit() for c in text) and not any(c.isalpha() and c not in _LOOKALIKES for c in text)
 
 
 class _Edges(NamedTuple):
