@@ -85,7 +85,7 @@ def _post_with(gw: Gateway, channel: str, message: str, file_ids: list[str]) -> 
 
 def test_a_message_and_the_end_of_its_attached_file(gw: Gateway) -> None:
     channel = _fresh_channel(gw, "desk-file-tail")
-    fid = _upload(gw, channel, "notes.txt", _PROSE + "ref 8710")
+    fid = _upload(gw, channel, "notes.txt", _PROSE + "the rest: 8710")
     _stopped(gw, _post_with(gw, channel, "client SSN 536-22", [fid]), "/api/v4/posts")
 
 
@@ -109,7 +109,7 @@ def test_a_clean_message_with_a_file_passes(gw: Gateway) -> None:
 
 def test_a_message_and_the_end_of_a_file_uploaded_in_chunks(gw: Gateway) -> None:
     channel = _fresh_channel(gw, "desk-file-chunks")
-    data = (_PROSE + "ref 8710").encode()
+    data = (_PROSE + "the rest: 8710").encode()
     auth = {"Authorization": f"Bearer {gw.sim.token('alice')}"}
     r = httpx.post(f"{gw.url}/api/v4/uploads", headers=auth, timeout=90,
                    json={"channel_id": channel, "filename": "notes.txt", "file_size": len(data)})
