@@ -436,6 +436,16 @@ class Pipeline:
         if meter is not None:
             meter.key = _budget_key(ctx)
         fallback = self.context.fallback_token if self.context else None
+        entities = policy.required_entities(ctx)
+
+        async def screen(values: Sequence[str]) -> set[str]:
+            # a value copied from the request names a lookup only when the detector
+            # finds nothing in it (gateway/lookups.py sendable: Mattermost logs paths)
+            try:
+                return await self._holding_findings(values, entities, _budget_key(ctx))
+            except ScanBudgetExceeded:
+                raise Unresolved(429, "the scan budget is spent") from None
+
         if mentions.applies(route.name, fallback) and any("~" in i.text or "@" in i.text for i in items):
             # ~channel and @user mentions as the web app shows them: with display names (gateway/mentions.py)
             try:
@@ -443,7 +453,7 @@ class Pipeline:
                     ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT), team_id=ctx.team_id,
                     upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
-                    timeout=self.config.scan_deadline_seconds))
+                    timeout=self.config.scan_deadline_seconds, screen=screen))
             except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The message's mentions could not be read", "mentions-unresolved", route)
         if permalinks.applies(route.name, fallback) and any("pl" in i.text or "&" in i.text for i in items):
@@ -453,7 +463,7 @@ class Pipeline:
                     ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT),
                     upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
-                    timeout=self.config.scan_deadline_seconds))
+                    timeout=self.config.scan_deadline_seconds, screen=screen))
             except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The message's permalinks could not be read", "permalink-unresolved", route)
         if attached.applies(route.name, fallback) and any(i.path.startswith("body.file_ids[") for i in items):
@@ -462,11 +472,10 @@ class Pipeline:
                 names = await attached.attached_names(
                     items, upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
-                    timeout=self.config.scan_deadline_seconds)
+                    timeout=self.config.scan_deadline_seconds, screen=screen)
                 items.extend([*names, *attached.shown_together(items, names)])
             except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The post's files could not be read", "attached-files-unresolved", route)
-        entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         # Files sent without signing in (plugin routes Mattermost serves without a
         # session) pay their scan time from the client address's scan budget, so one
@@ -1050,6 +1059,13 @@ class Pipeline:
         error_id = responses.UNAVAILABLE_ID if exc.status == 503 else responses.BAD_REQUEST_ID
         return await self._refuse(req, exc.status, error_id, f"{what}: {exc}.", reason, route=route)
 
+    async def _holding_findings(self, values: Sequence[str], entities: Any, budget_key: str | None) -> set[str]:
+        """The ``values`` in which the detector finds something (each read on its own,
+        as a text: an id-shaped value is read too)."""
+        scanned = await self._scan([ContentItem(f"lookup[{n}]", v) for n, v in enumerate(values)], entities,
+                                   budget_key=budget_key)
+        return {s.item.text for s in scanned if s.findings}
+
     async def _scan(self, items: Sequence[ContentItem], entities: Any, budget_key: str | None = None) -> list[ScannedItem]:
         skipped: list[ContentItem] = []
         kept: list[ContentItem] = []
@@ -1219,7 +1235,7 @@ class Pipeline:
             "route": route.name,
             "route_group": route.group,
             "path": ctx.path,
-            "context": ctx.to_json(),
+            "context": atrest.safe_context(self.hash_key, ctx.to_json()),
             "action": decision.action.value,
             "rule_id": decision.rule_id,
             "reason": decision.reason,
