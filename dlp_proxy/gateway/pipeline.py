@@ -30,7 +30,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import httpx
 import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.py)
@@ -273,7 +273,8 @@ class Pipeline:
             if await audience.released_into(self.quarantine, widened):
                 return await self._refuse(req, 403, audience.WIDENED_ID, audience.WIDENED_MESSAGE,
                                           audience.WIDENED_RULE, route=route)
-        if m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS:
+        if (m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS
+                and not path_items(req.target)):
             return Verdict(forward=True, channel_changed=changed)  # a DELETE (or any verb) with nothing to read
         if m.kind == "unknown_write" and self.config.unknown_write == "allow":
             return Verdict(forward=True)
@@ -405,6 +406,9 @@ class Pipeline:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.",
                                           "bad-body", route=route)
         items = list(ex.items) + filename_items(ex.files)
+        if route.name == UNKNOWN_ROUTE_NAME:
+            # an unknown write's path is read like its query (a path segment may hold anything)
+            items.extend(path_items(req.target))
         incomplete: list[Any] = []  # dlp_proxy.policy.uninspected.UninspectedFile
         if upload_state is not None and gaps:
             # bytes Mattermost holds that never passed through here: not inspected
@@ -1967,6 +1971,27 @@ def inline_eligible(items: Sequence[ContentItem], max_chars: int) -> bool:
         if digits > INLINE_MAX_DIGITS:
             return False
     return True
+
+
+#: a path segment with nothing to read: a word (letters, ``_ - .``), an API version or a
+#: Mattermost id without a long digit run (atrest.mask_path keeps the same)
+_WORD_SEGMENT = re.compile(r"[A-Za-z_.\-]{1,64}|v\d")
+
+
+def path_items(target: str) -> list[ContentItem]:
+    """The path of a request the route table does not describe, as text to judge
+    (``path``: percent-decoded until stable, as ``paths.normalize_path`` reads it, case
+    kept), or nothing when every segment is a word or a plain id."""
+    raw_path = split_target(target)[0]
+    text = raw_path
+    for _ in range(4):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    if all(seg == "" or _WORD_SEGMENT.fullmatch(seg) or atrest.plain_id(seg) for seg in text.split("/")):
+        return []
+    return [ContentItem("path", text)]
 
 
 def _redactable(ex: Extracted, decision: Decision) -> bool:
