@@ -126,6 +126,9 @@ class GatewayConfig:
     max_text_body_bytes: int = 4 * 1024 * 1024
     #: "inspect" | "block" | "allow"
     unknown_write: str = "inspect"
+    #: the path of Mattermost's SiteURL ("/chat"; "" for none): routes are matched
+    #: under it, and Mattermost serves nothing outside it (``classify_path``)
+    upstream_subpath: str = ""
     #: route names whose inspection failures forward the request (recorded as fail_open)
     fail_open_routes: frozenset[str] = frozenset()
     #: action when a file cannot be fully inspected and the policy engine has no
@@ -232,7 +235,7 @@ class Pipeline:
         never sends such a path, and judging it as either route could judge
         the wrong body."""
         raw_path, query = split_target(target)
-        m, path = classify_path(method, raw_path, has_body=has_body)
+        m, path = classify_path(method, raw_path, has_body=has_body, subpath=self.config.upstream_subpath)
         return m, path, query
 
     async def handle(self, req: GatewayRequest, classified: tuple[Match, str, str] | None = None) -> Verdict:
@@ -248,6 +251,9 @@ class Pipeline:
             # only a file route's body is read from its spool (in a worker): any other
             # reading of the request gets its bytes
             req.body, req.spool = await asyncio.to_thread(req.spool.read), None
+        if m.kind == "not_found":
+            # outside Mattermost's subpath: no handler there would read it (classify_path)
+            return await self._refuse(req, 404, responses.NOT_FOUND_ID, NOT_FOUND_MESSAGE, "outside-subpath")
         if m.kind == "denied":
             return await self._refuse(req, 403, responses.DENIED_ID, f"This request is not allowed: {m.reason}.", "denied-route")
         if m.kind == "no_content":
@@ -1978,6 +1984,9 @@ def inline_eligible(items: Sequence[ContentItem], max_chars: int) -> bool:
 _WORD_SEGMENT = re.compile(r"[A-Za-z_.\-]{1,64}|v\d")
 
 
+NOT_FOUND_MESSAGE = "Sorry, we could not find the page."
+
+
 def path_items(target: str) -> list[ContentItem]:
     """The path of a request the route table does not describe, as text to judge
     (``path``: percent-decoded until stable, as ``paths.normalize_path`` reads it, case
@@ -2019,17 +2028,33 @@ UNKNOWN_ROUTE_NAME = UNKNOWN_ROUTE.name
 _KIND_RANK = {"passthrough": 0, "no_content": 1, "unknown_write": 2, "content": 3, "denied": 4}
 
 
-def classify_path(method: str, raw_path: str, *, has_body: bool = False) -> tuple[Match, str]:
-    """(match, the reading it came from) for the most inspected reading of ``raw_path``."""
+def classify_path(method: str, raw_path: str, *, has_body: bool = False, subpath: str = "") -> tuple[Match, str]:
+    """(match, the reading it came from) for the most inspected reading of ``raw_path``.
+
+    ``subpath`` (Mattermost's SiteURL path, ``/chat``): each reading is matched with it
+    taken off the front (app/server.go mounts every route under it).  A request no
+    reading of which is under it reaches no handler in Mattermost (the root router
+    redirects it into the subpath): a read passes, anything else is ``not_found``."""
     best: tuple[Match, str] | None = None
-    for path in readings(raw_path):
+    sub = subpath.rstrip("/").lower()
+    all_readings = readings(raw_path)
+    for path in all_readings:
+        if sub:
+            if path == sub:
+                path = "/"
+            elif path.startswith(sub + "/"):
+                path = path[len(sub):]
+            else:
+                continue
         m = match(method, path, has_body=has_body)
         if best is None or _KIND_RANK[m.kind] > _KIND_RANK[best[0].kind]:
             best = (m, path)
         elif (m.kind == "content" == best[0].kind and m.route is not None and best[0].route is not None
               and m.route.name != best[0].route.name):
             raise PathError("the path names two different routes")
-    assert best is not None
+    if best is None:  # outside the subpath in every reading
+        outside = match(method, "/", has_body=has_body)
+        return (outside if outside.kind == "passthrough" else Match("not_found")), all_readings[0]
     return best
 
 
