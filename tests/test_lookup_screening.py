@@ -89,9 +89,9 @@ def test_sendable_follows_mattermost_shapes_and_the_screen() -> None:
         got = await lookups.sendable(["town-square", "-x", "a" * 65, "ab", "flagged", "q3-2025-12-05", "ok"],
                                      lookups.CHANNEL_NAME, screen)
         assert got == ["town-square", "ab", "ok"]
-        got = await lookups.sendable(["bob", "1bob", "all", "b.o_b-"], lookups.USERNAME, None,
-                                     excluded=lookups.RESTRICTED_USERNAMES)
-        assert got == ["bob", "b.o_b-"]
+        got = await lookups.sendable(["bob", "1bob", "all", "b.o_b-", "Bob", "b" * 65, "u536228710"],
+                                     lookups.USERNAME, None, excluded=lookups.RESTRICTED_USERNAMES)
+        assert got == ["bob", "1bob", "b.o_b-"]
 
     asyncio.run(run())
 

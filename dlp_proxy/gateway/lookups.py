@@ -30,9 +30,9 @@ V = TypeVar("V")
 #: model.IsValidChannelIdentifier (validSimpleAlphaNum ``^[a-z0-9]+([a-z\-\_0-9]+|(__)?)[a-z0-9]*$``),
 #: at most ChannelNameMaxLength (64)
 CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
-#: model.IsValidUsername (validUsernameChars ``^[a-z][a-z0-9\.\-_]*$``, UserNameMaxLength 64)
-#: without model.restrictedUsernames
-USERNAME = re.compile(r"[a-z][a-z0-9.\-_]{0,63}")
+#: model.IsValidUsername (validUsernameChars ``^[a-z0-9\.\-_]+$``, UserNameMinLength 1,
+#: UserNameMaxLength 64) without model.restrictedUsernames
+USERNAME = re.compile(r"[a-z0-9.\-_]{1,64}")
 RESTRICTED_USERNAMES = frozenset({"all", "channel", "matterbot", "system"})
 #: a Mattermost id (model.NewId: 26 of ``[a-z0-9]``)
 ID = re.compile(r"[a-z0-9]{26}")
