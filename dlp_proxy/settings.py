@@ -40,6 +40,8 @@ from pydantic import (
     field_validator,
 )
 
+#: a SiteURL path (utils.GetSubpathFromConfig: url.Parse(SiteURL).Path)
+_SUBPATH = re.compile(r"(?:/[A-Za-z0-9._~\-]+)+/?")
 PACKAGED_CONFIG = Path(__file__).resolve().parent / "defaults"
 ENV_PREFIX = "DLP_"
 
@@ -152,7 +154,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, hide_input_in_errors=True)
 
     # --- where
-    upstream: str | None = Field(None, description="Mattermost base URL, e.g. `http://mattermost:8065` (`run --demo` starts the bundled simulator instead)")
+    upstream: str | None = Field(None, description="Mattermost base URL, e.g. `http://mattermost:8065`, with the path of its `SiteURL` when it has one (`http://mattermost:8065/chat`: routes are matched under `/chat`, a write outside it is refused 404; `run --demo` starts the bundled simulator instead)")
     listen: Listen = Field("127.0.0.1:8080", description="proxy address `HOST:PORT`")
     admin_listen: Listen = Field("127.0.0.1:9090", description="`/metrics`, `/healthz`, `/readyz` (`off` to disable)")
     review_listen: Listen = Field("127.0.0.1:8081", description="reviewer console, never the proxy port (`off` to disable); with `--workers N` only the first worker serves it")
@@ -271,6 +273,21 @@ class Settings(BaseModel):
     quarantine_master_key: SecretStr | None = Field(None, description="the quarantine master key itself, base64")
     hash_key: SecretStr | None = Field(None, description="the hash key itself, base64")
 
+    @field_validator("upstream")
+    @classmethod
+    def _upstream(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL with a host: {value!r}")
+        if parts.query or parts.fragment or parts.username is not None or \
+                (parts.path not in ("", "/") and not _SUBPATH.fullmatch(parts.path)):
+            raise ValueError("expected scheme://host[:port] and at most a SiteURL path (`/chat`)")
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _trusted(cls, value: Any) -> tuple[str, ...]:
@@ -344,6 +361,19 @@ class Settings(BaseModel):
             return self.inline_scan_chars
         # a plug-in detector's worst case is unknown: it always runs in a thread
         return 0 if self.detector else 1024
+
+
+def upstream_parts(upstream: str) -> tuple[str, str]:
+    """(origin, subpath) of a Mattermost base URL: ``http://mm:8065/chat`` ->
+    (``http://mm:8065``, ``/chat``).  Requests are forwarded to the origin (their paths
+    carry the subpath already); Mattermost serves every route under the subpath, the
+    path of its SiteURL (app/server.go ``RootRouter.PathPrefix(subpath)``); "" for none."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(upstream)
+    if not parts.scheme or not parts.netloc:
+        return upstream.rstrip("/"), ""  # not a URL (a client with its own base URL): as it is
+    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
 
 
 #: variables that were renamed: naming the old one is an error that says the new name

@@ -39,6 +39,12 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="write {\"url\":..., \"ids\":...} as JSON to this file once listening (for test harnesses)",
     )
+    parser.add_argument(
+        "--subpath",
+        default="",
+        help="serve every route under this path, as Mattermost does when ServiceSettings.SiteURL has a path "
+             "(`/chat`: `/chat/api/v4/posts`; requests outside it are redirected into it); /__sim/ stays at the root",
+    )
     parser.add_argument("--json", action="store_true", help="print the startup banner as one JSON line")
     parser.set_defaults(func=run)
 
@@ -76,7 +82,8 @@ def banner(url: str, sim: Simulator) -> str:
 
 def run(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
-    sim = Simulator(unknown_route_status=int(args.unknown_routes))
+    subpath = "/" + args.subpath.strip("/") if args.subpath.strip("/") else ""
+    sim = Simulator(unknown_route_status=int(args.unknown_routes), subpath=subpath)
     sim.previews.enabled = not args.no_link_previews
 
     def ready(url: str) -> None:

@@ -12,6 +12,10 @@ archived under ``_content``, encrypted (docs/archive.md).
   run in about 0.5 % of cases; a chosen one can hide an account number in it).
   Anything else becomes ``~`` + 20 hex of HMAC-SHA256 under the installation's
   ``hash`` key: equal values still match, the value is gone.
+- **Names** (usernames, channel, team and group names in a record's context and in
+  the identity cache in Redis): kept when no run of six or more digits is in them
+  (``digit_run``: NFKC-folded, short separators joined), else the keyed hash
+  (``safe_name``: ``u4111111111111111`` is a username Mattermost accepts).
 - **The request path**: the matched route's template with its parameters
   replaced by their shape-checked form (``/api/v4/posts/{post_id}/patch`` ->
   ``/api/v4/posts/<id>/patch``); for a path that matched no template,
@@ -31,10 +35,14 @@ archived under ``_content``, encrypted (docs/archive.md).
 from __future__ import annotations
 
 import re
+import unicodedata
+from typing import Any
 
 from dlp_proxy.keys import keyed_hash
 
 _ID = re.compile(r"[a-z0-9]{26}")
+#: digits in a row (separators joined) from which a value may hold an identifier
+MIN_DIGIT_RUN = 6
 _DIGIT_RUN = re.compile(r"\d{6,}")
 _WORD_SEGMENT = re.compile(r"[a-z_.\-]{1,40}|v\d|\*\*?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,39}")
@@ -67,6 +75,46 @@ def hashed(key: bytes, value: str, kind: str = "v") -> str:
 def plain_id(value: str) -> bool:
     """Id-shaped with no run of six digits: safe to keep without asking Mattermost."""
     return is_id(value) and not _DIGIT_RUN.search(value)
+
+
+def digit_run(value: str) -> int:
+    """The longest run of digits in ``value`` as a reader may take it: NFKC-folded,
+    format characters (zero-width) dropped, digits of any script read as digits and
+    separators of up to three characters between two digits joined (``u4111-1111``,
+    ``536 22 8710``)."""
+    folded = []
+    for ch in unicodedata.normalize("NFKC", value):
+        if unicodedata.category(ch) == "Cf":
+            continue
+        d = unicodedata.digit(ch, None)
+        folded.append(str(d) if d is not None else ch)
+    joined = _JOINED_DIGITS.sub("", "".join(folded))
+    return max((len(m) for m in re.findall(r"[0-9]+", joined)), default=0)
+
+
+def safe_name(key: bytes, value: str | None) -> str | None:
+    """A name copied from Mattermost or a request (user, channel, team, group, file
+    name) kept as is when no run of ``MIN_DIGIT_RUN`` digits is in it (nothing the
+    detector could read as a number), else its keyed hash (equal names still match)."""
+    if value is None or value == "" or digit_run(value) < MIN_DIGIT_RUN:
+        return value
+    return hashed(key, value, "name")
+
+
+#: the names a request's context carries (``RequestContext.to_json``)
+_CONTEXT_NAMES = ("username", "channel_name", "team_name")
+
+
+def safe_context(key: bytes, doc: dict[str, Any]) -> dict[str, Any]:
+    """A request context (``RequestContext.to_json``) with its names shape-checked
+    (``safe_name``): usernames, channel, team and group names."""
+    out = dict(doc)
+    for name in _CONTEXT_NAMES:
+        if isinstance(out.get(name), str):
+            out[name] = safe_name(key, out[name])
+    if isinstance(out.get("groups"), list):
+        out["groups"] = [safe_name(key, g) if isinstance(g, str) else g for g in out["groups"]]
+    return out
 
 
 def safe_id(key: bytes, value: str | None, *, verified: bool = False) -> str | None:

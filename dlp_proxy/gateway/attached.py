@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from dlp_proxy.gateway.lookups import TtlCache, Unresolved, read_field
+from dlp_proxy.gateway.lookups import ID, ID_DIGITS, Screen, TtlCache, Unresolved, read_field, sendable
 from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
 from dlp_proxy.model import ContentItem, ItemKind
 
@@ -71,8 +71,10 @@ async def _read(upstream: Any, file_id: str, tokens: Sequence[str], timeout: flo
 
 async def attached_names(items: Iterable[ContentItem], *, upstream: Any, token: str | None,
                          fallback_token: str | None, timeout: float,
-                         cache: FileNames | None = None) -> list[ContentItem]:
-    """A FILENAME item (``<path>.name``) per attached file that exists, in order."""
+                         cache: FileNames | None = None, screen: Screen | None = None) -> list[ContentItem]:
+    """A FILENAME item (``<path>.name``) per attached file that exists, in order.  Only
+    ids ``lookups.sendable`` keeps are read (``screen``: the detector); any other
+    reads as no file."""
     ids = file_ids(items)
     if not ids:
         return []
@@ -83,8 +85,11 @@ async def attached_names(items: Iterable[ContentItem], *, upstream: Any, token: 
         raise Unresolved(503, "no Mattermost client or token to read attached files with")
     cache = cache or _DEFAULT
     tokens = [token] + ([fallback_token] if fallback_token and fallback_token != token else [])
+    readable = set(await sendable((fid for _, fid in ids), ID, screen, digits=ID_DIGITS))
     out = []
     for path, fid in ids:
+        if fid not in readable:
+            continue
         hit, name = cache.cached(fid)
         if not hit:
             name = await _read(upstream, fid, tokens, timeout)

@@ -3,7 +3,10 @@
 The MMUSERID cookie is not authoritative, so the user is resolved with the
 caller's own token (GET /api/v4/users/me), the channel with GET
 /api/v4/channels/{id}.  Results are cached in Redis with a TTL under keys
-derived from a keyed hash of the token: no raw token is ever stored.
+derived from a keyed hash of the token: no raw token is ever stored.  An
+entry that carries a name which may hold an identifier (a username such as
+``u4111111111111111``: ``atrest.safe_name``) is kept in process memory only,
+never in Redis.
 
 Failure modes are distinct on purpose:
 - Redis unreachable raises (the gateway fails closed: a decision needs it);
@@ -16,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
 
+from dlp_proxy.gateway import atrest
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import ChannelType
@@ -159,8 +163,15 @@ class ContextResolver:
         self._remember(key, value, now)
         return value
 
-    async def _store(self, key: str, value: Any, ttl: int | None = None) -> None:
+    async def _store(self, key: str, value: Any, ttl: int | None = None, *, names: Iterable[str] = ()) -> None:
+        """Cache ``value`` here and in Redis; only here (``local_ttl``) when one of the
+        ``names`` it carries (a username, channel, team or group name Mattermost
+        accepted) may hold an identifier (``atrest.safe_name`` would hash it): no raw
+        identifier at rest, and policies still read the name as it is."""
         ttl = self.ttl if ttl is None else ttl
+        if any(atrest.safe_name(self.hash_key, n) != n for n in names):
+            self._remember(key, value, time.monotonic(), min(self.local_ttl, ttl))
+            return
         await self.redis.set(CACHE_PREFIX + key, json.dumps(value), ex=ttl)
         self._remember(key, value, time.monotonic(), min(self.local_ttl, ttl))
 
@@ -199,7 +210,8 @@ class ContextResolver:
                     "roles": str(body.get("roles", "")).split(),
                     "is_bot": bool(body.get("is_bot", False)),
                 }
-            await self._store(key, data, self.negative_ttl if data.get("invalid") else None)
+            await self._store(key, data, self.negative_ttl if data.get("invalid") else None,
+                              names=[str(data.get("username", ""))])
         if data.get("invalid"):
             return None
         return UserInfo(data["id"], data["username"], tuple(data["roles"]), bool(data["is_bot"]))
@@ -229,7 +241,7 @@ class ContextResolver:
                 # only, from the detector's vocabulary, never the text itself
                 "terms": self._terms(f"{body.get('display_name', '')}\n{body.get('purpose', '')}"),
             }
-            await self._store(key, data, self.channel_ttl)
+            await self._store(key, data, self.channel_ttl, names=[str(data["name"])])
         try:
             ctype: ChannelType | None = ChannelType(data["type"])
         except ValueError:
@@ -264,7 +276,7 @@ class ContextResolver:
                 return None  # not cached: may be this caller's permission only
             resp.raise_for_status()
             cached = str(resp.json().get("name", ""))
-            await self._store(key, cached)
+            await self._store(key, cached, names=[cached])
         return str(cached) or None
 
     async def post_channel_id(self, post_id: str, token: str | None) -> str | None:
@@ -321,7 +333,7 @@ class ContextResolver:
                 # the name a policy exempts, so a custom group's name proves nothing.
                 cached = [g.get("name", "") for g in resp.json()
                           if isinstance(g, dict) and _synced(g.get("source"))]
-            await self._store(key, cached)
+            await self._store(key, cached, names=[str(g) for g in cached])
         return tuple(str(g) for g in cached)
 
 

@@ -1,17 +1,66 @@
 """What the gateway reads back from Mattermost to show a request as readers see it: a
 short-lived cache in process memory and one field of an object read with the first
 token that may read it (``gateway/attached.py``: a file's name; ``gateway/permalinks.py``:
-a linked post's message).  Nothing read here is written to Redis or logged."""
+a linked post's message).  Nothing read here is written to Redis or logged.
+
+A lookup names what it reads with a value copied from the request (a ``~channel`` or
+``@user`` mention's name, a permalink's post id, an attached file id), before the
+request is decided: Mattermost logs the path of every request it serves
+(web/handlers.go ``ServeHTTP``) and so does any proxy in front of it.  ``sendable``
+keeps only the values that have the shape Mattermost accepts for them
+(``CHANNEL_NAME``, ``USERNAME``, ``ID``) and in which neither the detector
+(``Screen``, the request's entities) nor a digit-run check (``long_number``) finds
+anything: a value left out is not looked up (it reads as a name or object that does
+not exist); the text that holds it is judged all the same."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import Any, Generic, TypeVar
+
+from dlp_proxy.gateway import atrest
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+#: model.IsValidChannelIdentifier (validSimpleAlphaNum ``^[a-z0-9]+([a-z\-\_0-9]+|(__)?)[a-z0-9]*$``),
+#: at most ChannelNameMaxLength (64)
+CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
+#: model.IsValidUsername (validUsernameChars ``^[a-z0-9\.\-_]+$``, UserNameMinLength 1,
+#: UserNameMaxLength 64) without model.restrictedUsernames
+USERNAME = re.compile(r"[a-z0-9.\-_]{1,64}")
+RESTRICTED_USERNAMES = frozenset({"all", "channel", "matterbot", "system"})
+#: a Mattermost id (model.NewId: 26 of ``[a-z0-9]``)
+ID = re.compile(r"[a-z0-9]{26}")
+#: digits (separators of up to three characters between them joined) that make a value
+#: too number-like to send: names (a channel or user named for an account) and ids
+#: (about 1 in 10,000 random ids has such a run: read as not found)
+NAME_DIGITS = atrest.MIN_DIGIT_RUN
+ID_DIGITS = 9
+
+#: the values (of those given) in which the detector finds something
+Screen = Callable[[Sequence[str]], Awaitable[Collection[str]]]
+
+
+def long_number(value: str, digits: int) -> bool:
+    """``value`` holds a run of ``digits`` or more digits (short separators joined)."""
+    return atrest.digit_run(value) >= digits
+
+
+async def sendable(values: Iterable[str], shape: re.Pattern[str], screen: Screen | None, *,
+                   digits: int = NAME_DIGITS, excluded: Collection[str] = ()) -> list[str]:
+    """The distinct ``values`` that may name a lookup sent to Mattermost: of ``shape``,
+    not ``excluded``, no run of ``digits`` digits, nothing the detector (``screen``) finds."""
+    shaped = [v for v in dict.fromkeys(values)
+              if shape.fullmatch(v) and v not in excluded and not long_number(v, digits)]
+    if not shaped or screen is None:
+        return shaped
+    flagged = set(await screen(shaped))
+    return [v for v in shaped if v not in flagged]
 
 
 class Unresolved(Exception):

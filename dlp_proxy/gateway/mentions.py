@@ -55,13 +55,21 @@ from typing import Any
 from dlp_proxy.detect import normalize
 from dlp_proxy.gateway import atrest
 from dlp_proxy.gateway.extract import go_field_name
-from dlp_proxy.gateway.lookups import TtlCache, Unresolved
+from dlp_proxy.gateway.lookups import (
+    CHANNEL_NAME,
+    RESTRICTED_USERNAMES,
+    USERNAME,
+    Screen,
+    TtlCache,
+    Unresolved,
+    sendable,
+)
 
 #: text_formatting.tsx autolinkChannelMentions: ``/\B(~([a-z0-9.\-_]*))/gi``
 _MENTION = re.compile(r"(?<![A-Za-z0-9_])~([A-Za-z0-9.\-_]*)")
-#: a channel name Mattermost can have (model.IsValidChannelIdentifier: 1-64 of [a-z0-9_-]);
+#: a channel name Mattermost can have (model.IsValidChannelIdentifier, lookups.CHANNEL_NAME);
 #: the web app's map is keyed by such names, so nothing else resolves
-_CHANNEL_NAME = re.compile(r"[a-z0-9_\-]{1,64}")
+_CHANNEL_NAME = CHANNEL_NAME
 #: names looked up for one request (more: refused)
 MAX_LOOKUPS = 32
 #: teams a post without a team (direct or group message) is read in
@@ -134,8 +142,8 @@ def render(text: str, names: Callable[[str], str | None]) -> str | None:
 #: ``/(?:\B|\b_+)@([a-z0-9.\-_]+)/gi`` (read a little wider here: any ``@`` not right
 #: after an ASCII letter or digit)
 _AT_MENTION = re.compile(r"(?<![A-Za-z0-9])@([A-Za-z0-9.\-_]+)")
-#: a username Mattermost can have (model.IsValidUsername: [a-z0-9.\-_], at most 64)
-_USERNAME = re.compile(r"[a-z0-9.\-_]{1,64}")
+#: a username Mattermost can have (model.IsValidUsername, lookups.USERNAME)
+_USERNAME = USERNAME
 #: shown as they are (app/user.go, Constants.SPECIAL_MENTIONS): no user has these names
 _SPECIAL = frozenset({"all", "channel", "here"})
 #: the teammate name display settings (model.ShowUsername, ShowNicknameFullName,
@@ -305,11 +313,12 @@ async def _lookup_users(upstream: Any, names: list[str], tokens: Sequence[str],
 
 async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | None, upstream: Any,
                             token: str | None, fallback_token: str | None, timeout: float,
-                            cache: DisplayNames | None = None) -> list[tuple[str, str]]:
+                            cache: DisplayNames | None = None, screen: Screen | None = None) -> list[tuple[str, str]]:
     """(path, text as shown) for each (path, text) of a post that holds a mention that
     resolves to a channel or a user: one reading per team the post is read in, per
     teammate name display setting (``NAME_SETTINGS``) and with and without the links'
-    sigils, each distinct one once."""
+    sigils, each distinct one once.  Only names ``lookups.sendable`` keeps are looked
+    up (``screen``: the detector); any other reads as no channel or user."""
     texts = [(p, t) for p, t in texts if ("~" in t and candidates(t)) or ("@" in t and user_candidates(t))]
     if not texts:
         return []
@@ -327,7 +336,8 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
             raise Unresolved(400, f"more than {MAX_LOOKUPS} mentions to resolve in one post")
 
     # users: one request for every name not cached (a user's names are the same in every team)
-    user_names = list(dict.fromkeys(n for _, t in texts for _, _, tries in user_candidates(t) for n in tries))
+    user_names = await sendable((n for _, t in texts for _, _, tries in user_candidates(t) for n in tries),
+                                USERNAME, screen, excluded=RESTRICTED_USERNAMES)
     users: dict[str, tuple[str, str, str, str] | None] = {}
     missing = []
     for name in user_names:
@@ -343,7 +353,8 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
             users[name] = found.get(name)
             cache.remember_user(name, users[name])
     # channels: in the post's team, or each of the caller's teams for a direct message
-    wanted = list(dict.fromkeys(n for _, t in texts for _, _, tries in candidates(t) for n in tries))
+    wanted = await sendable((n for _, t in texts for _, _, tries in candidates(t) for n in tries),
+                            CHANNEL_NAME, screen)
     teams: list[str] = [""]
     resolved: dict[tuple[str, str], str | None] = {}
     if wanted:

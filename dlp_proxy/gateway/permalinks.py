@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from dlp_proxy.gateway.lookups import TtlCache, Unresolved, read_field
+from dlp_proxy.gateway.lookups import ID, ID_DIGITS, Screen, TtlCache, Unresolved, read_field, sendable
 from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
 
 #: post_metadata.go looksLikeAPermalink: ``(/pl/)[a-z0-9]{26}$`` (any host: the site URL
@@ -110,9 +110,10 @@ def _keep(message: str) -> str:
 
 async def linked_readings(texts: Iterable[tuple[str, str]], *, upstream: Any, token: str | None,
                           fallback_token: str | None, timeout: float,
-                          cache: LinkedPosts | None = None) -> list[tuple[str, str]]:
+                          cache: LinkedPosts | None = None, screen: Screen | None = None) -> list[tuple[str, str]]:
     """(path, text with the linked posts' messages under it) for each (path, text) of
-    a post that holds a permalink to a post that exists."""
+    a post that holds a permalink to a post that exists.  Only ids ``lookups.sendable``
+    keeps are read (``screen``: the detector); any other reads as no post."""
     found = [(p, t, ids) for p, t in texts if (ids := linked_ids(t))]
     if not found:
         return []
@@ -127,7 +128,7 @@ async def linked_readings(texts: Iterable[tuple[str, str]], *, upstream: Any, to
     cache = cache or _DEFAULT
     tokens = [token] + ([fallback_token] if fallback_token and fallback_token != token else [])
     messages: dict[str, str | None] = {}
-    for post_id in wanted:
+    for post_id in await sendable(wanted, ID, screen, digits=ID_DIGITS):
         hit, message = cache.cached(post_id)
         if not hit:
             message = await _read(upstream, post_id, tokens, timeout)

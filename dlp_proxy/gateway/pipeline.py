@@ -30,7 +30,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import httpx
 import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.py)
@@ -130,6 +130,9 @@ class GatewayConfig:
     max_text_body_bytes: int = 4 * 1024 * 1024
     #: "inspect" | "block" | "allow"
     unknown_write: str = "inspect"
+    #: the path of Mattermost's SiteURL ("/chat"; "" for none): routes are matched
+    #: under it, and Mattermost serves nothing outside it (``classify_path``)
+    upstream_subpath: str = ""
     #: route names whose inspection failures forward the request (recorded as fail_open)
     fail_open_routes: frozenset[str] = frozenset()
     #: action when a file cannot be fully inspected and the policy engine has no
@@ -236,7 +239,7 @@ class Pipeline:
         never sends such a path, and judging it as either route could judge
         the wrong body."""
         raw_path, query = split_target(target)
-        m, path = classify_path(method, raw_path, has_body=has_body)
+        m, path = classify_path(method, raw_path, has_body=has_body, subpath=self.config.upstream_subpath)
         return m, path, query
 
     async def handle(self, req: GatewayRequest, classified: tuple[Match, str, str] | None = None) -> Verdict:
@@ -252,6 +255,9 @@ class Pipeline:
             # only a file route's body is read from its spool (in a worker): any other
             # reading of the request gets its bytes
             req.body, req.spool = await asyncio.to_thread(req.spool.read), None
+        if m.kind == "not_found":
+            # outside Mattermost's subpath: no handler there would read it (classify_path)
+            return await self._refuse(req, 404, responses.NOT_FOUND_ID, NOT_FOUND_MESSAGE, "outside-subpath")
         if m.kind == "denied":
             return await self._refuse(req, 403, responses.DENIED_ID, f"This request is not allowed: {m.reason}.", "denied-route")
         if m.kind == "no_content":
@@ -277,7 +283,8 @@ class Pipeline:
             if await audience.released_into(self.quarantine, widened):
                 return await self._refuse(req, 403, audience.WIDENED_ID, audience.WIDENED_MESSAGE,
                                           audience.WIDENED_RULE, route=route)
-        if m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS:
+        if (m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS
+                and not path_items(req.target)):
             return Verdict(forward=True, channel_changed=changed)  # a DELETE (or any verb) with nothing to read
         if m.kind == "unknown_write" and self.config.unknown_write == "allow":
             return Verdict(forward=True)
@@ -409,6 +416,9 @@ class Pipeline:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.",
                                           "bad-body", route=route)
         items = list(ex.items) + filename_items(ex.files)
+        if route.name == UNKNOWN_ROUTE_NAME:
+            # an unknown write's path is read like its query (a path segment may hold anything)
+            items.extend(path_items(req.target))
         incomplete: list[Any] = []  # dlp_proxy.policy.uninspected.UninspectedFile
         if upload_state is not None and gaps:
             # bytes Mattermost holds that never passed through here: not inspected
@@ -440,6 +450,16 @@ class Pipeline:
         if meter is not None:
             meter.key = _budget_key(ctx)
         fallback = self.context.fallback_token if self.context else None
+        entities = policy.required_entities(ctx)
+
+        async def screen(values: Sequence[str]) -> set[str]:
+            # a value copied from the request names a lookup only when the detector
+            # finds nothing in it (gateway/lookups.py sendable: Mattermost logs paths)
+            try:
+                return await self._holding_findings(values, entities, _budget_key(ctx))
+            except ScanBudgetExceeded:
+                raise Unresolved(429, "the scan budget is spent") from None
+
         if mentions.applies(route.name, fallback) and any("~" in i.text or "@" in i.text for i in items):
             # ~channel and @user mentions as the web app shows them: with display names (gateway/mentions.py)
             try:
@@ -447,7 +467,7 @@ class Pipeline:
                     ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT), team_id=ctx.team_id,
                     upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
-                    timeout=self.config.scan_deadline_seconds))
+                    timeout=self.config.scan_deadline_seconds, screen=screen))
             except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The message's mentions could not be read", "mentions-unresolved", route)
         if permalinks.applies(route.name, fallback) and any("pl" in i.text or "&" in i.text for i in items):
@@ -457,7 +477,7 @@ class Pipeline:
                     ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT),
                     upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
-                    timeout=self.config.scan_deadline_seconds))
+                    timeout=self.config.scan_deadline_seconds, screen=screen))
             except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The message's permalinks could not be read", "permalink-unresolved", route)
         if attached.applies(route.name, fallback) and any(i.path.startswith("body.file_ids[") for i in items):
@@ -466,11 +486,10 @@ class Pipeline:
                 names = await attached.attached_names(
                     items, upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
-                    timeout=self.config.scan_deadline_seconds)
+                    timeout=self.config.scan_deadline_seconds, screen=screen)
                 items.extend([*names, *attached.shown_together(items, names)])
             except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The post's files could not be read", "attached-files-unresolved", route)
-        entities = policy.required_entities(ctx)
         prescanned: list[ScannedItem] = []
         # Files sent without signing in (plugin routes Mattermost serves without a
         # session) pay their scan time from the client address's scan budget, so one
@@ -1171,6 +1190,13 @@ class Pipeline:
         error_id = responses.UNAVAILABLE_ID if exc.status == 503 else responses.BAD_REQUEST_ID
         return await self._refuse(req, exc.status, error_id, f"{what}: {exc}.", reason, route=route)
 
+    async def _holding_findings(self, values: Sequence[str], entities: Any, budget_key: str | None) -> set[str]:
+        """The ``values`` in which the detector finds something (each read on its own,
+        as a text: an id-shaped value is read too)."""
+        scanned = await self._scan([ContentItem(f"lookup[{n}]", v) for n, v in enumerate(values)], entities,
+                                   budget_key=budget_key)
+        return {s.item.text for s in scanned if s.findings}
+
     async def _scan(self, items: Sequence[ContentItem], entities: Any, budget_key: str | None = None) -> list[ScannedItem]:
         skipped: list[ContentItem] = []
         kept: list[ContentItem] = []
@@ -1340,7 +1366,7 @@ class Pipeline:
             "route": route.name,
             "route_group": route.group,
             "path": ctx.path,
-            "context": ctx.to_json(),
+            "context": atrest.safe_context(self.hash_key, ctx.to_json()),
             "action": decision.action.value,
             "rule_id": decision.rule_id,
             "reason": decision.reason,
@@ -2098,6 +2124,30 @@ def inline_eligible(items: Sequence[ContentItem], max_chars: int) -> bool:
     return True
 
 
+#: a path segment with nothing to read: a word (letters, ``_ - .``), an API version or a
+#: Mattermost id without a long digit run (atrest.mask_path keeps the same)
+_WORD_SEGMENT = re.compile(r"[A-Za-z_.\-]{1,64}|v\d")
+
+
+NOT_FOUND_MESSAGE = "Sorry, we could not find the page."
+
+
+def path_items(target: str) -> list[ContentItem]:
+    """The path of a request the route table does not describe, as text to judge
+    (``path``: percent-decoded until stable, as ``paths.normalize_path`` reads it, case
+    kept), or nothing when every segment is a word or a plain id."""
+    raw_path = split_target(target)[0]
+    text = raw_path
+    for _ in range(4):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    if all(seg == "" or _WORD_SEGMENT.fullmatch(seg) or atrest.plain_id(seg) for seg in text.split("/")):
+        return []
+    return [ContentItem("path", text)]
+
+
 def _redactable(ex: Extracted, decision: Decision) -> bool:
     if ex.json_doc is None:
         return False
@@ -2123,17 +2173,33 @@ UNKNOWN_ROUTE_NAME = UNKNOWN_ROUTE.name
 _KIND_RANK = {"passthrough": 0, "no_content": 1, "unknown_write": 2, "content": 3, "denied": 4}
 
 
-def classify_path(method: str, raw_path: str, *, has_body: bool = False) -> tuple[Match, str]:
-    """(match, the reading it came from) for the most inspected reading of ``raw_path``."""
+def classify_path(method: str, raw_path: str, *, has_body: bool = False, subpath: str = "") -> tuple[Match, str]:
+    """(match, the reading it came from) for the most inspected reading of ``raw_path``.
+
+    ``subpath`` (Mattermost's SiteURL path, ``/chat``): each reading is matched with it
+    taken off the front (app/server.go mounts every route under it).  A request no
+    reading of which is under it reaches no handler in Mattermost (the root router
+    redirects it into the subpath): a read passes, anything else is ``not_found``."""
     best: tuple[Match, str] | None = None
-    for path in readings(raw_path):
+    sub = subpath.rstrip("/").lower()
+    all_readings = readings(raw_path)
+    for path in all_readings:
+        if sub:
+            if path == sub:
+                path = "/"
+            elif path.startswith(sub + "/"):
+                path = path[len(sub):]
+            else:
+                continue
         m = match(method, path, has_body=has_body)
         if best is None or _KIND_RANK[m.kind] > _KIND_RANK[best[0].kind]:
             best = (m, path)
         elif (m.kind == "content" == best[0].kind and m.route is not None and best[0].route is not None
               and m.route.name != best[0].route.name):
             raise PathError("the path names two different routes")
-    assert best is not None
+    if best is None:  # outside the subpath in every reading
+        outside = match(method, "/", has_body=has_body)
+        return (outside if outside.kind == "passthrough" else Match("not_found")), all_readings[0]
     return best
 
 

@@ -23,6 +23,8 @@ BAD_REQUEST_ID: Final = "api.dlp.bad_request.app_error"
 DENIED_ID: Final = "api.dlp.route_denied.app_error"
 UPSTREAM_ID: Final = "api.dlp.upstream_unavailable.app_error"
 UPSTREAM_TIMEOUT_ID: Final = "api.dlp.upstream_timeout.app_error"
+#: Mattermost's own 404 AppError id (web/handlers.go Handle404)
+NOT_FOUND_ID: Final = "api.context.404.app_error"
 
 
 def new_request_id() -> str:

@@ -31,7 +31,7 @@ from dlp_proxy.gateway.pipeline import GatewayConfig, Pipeline
 from dlp_proxy.gateway.readpause import patch_pause_reads_during_request_headers
 from dlp_proxy.gateway.redis_supervisor import PrivateRedis
 from dlp_proxy.keys import KeyRing
-from dlp_proxy.settings import Settings, parse_hostport
+from dlp_proxy.settings import Settings, parse_hostport, upstream_parts
 from dlp_proxy.wiring import context_settings, quarantine_settings, review_settings
 
 log = logging.getLogger("dlp_proxy.server")
@@ -252,6 +252,7 @@ async def run(settings: RunSettings) -> int:
         max_post_runes=cfg.max_post_runes,
         link_previews=cfg.link_previews,
         link_preview_hosts=frozenset(cfg.link_preview_hosts),
+        upstream_subpath=upstream_parts(settings.upstream)[1],
     )
     pipeline = Pipeline(
         detector=detector,
@@ -295,7 +296,7 @@ async def run(settings: RunSettings) -> int:
     audit.add_done_callback(_audit_done)
 
     opts = options.Options(
-        mode=[f"reverse:{settings.upstream}"],
+        mode=[f"reverse:{upstream_parts(settings.upstream)[0]}"],
         listen_host=settings.listen_host,
         listen_port=settings.listen_port,
         confdir=str(data_dir / "mitmproxy"),

@@ -28,6 +28,7 @@ from dlp_proxy.quarantine.common import (
     _s,
 )
 from dlp_proxy.quarantine.store import QuarantineStore
+from dlp_proxy.settings import upstream_parts
 
 log = logging.getLogger("dlp_proxy.quarantine")
 
@@ -314,7 +315,8 @@ class QuarantineDelivery(QuarantineStore):
         went out, the post's id and (the headers it was sent with, Mattermost's answer)."""
         last = ""
         for via, hdrs, data in attempts:
-            url = self.upstream_url + payload["path"]
+            # the held path is the client's: it carries Mattermost's subpath already
+            url = upstream_parts(self.upstream_url)[0] + payload["path"]
             try:
                 resp = await self._client().request(
                     payload["method"], url, headers=[*hdrs, ("X-DLP-Release", item_id)], content=data

@@ -40,6 +40,7 @@ import httpx
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from dlp_proxy.gateway import atrest
 from dlp_proxy.interfaces import Archive, HeldRequest, QuarantineError
 from dlp_proxy.policy.schema import Messages
 from dlp_proxy.quarantine import crypto, scripts
@@ -373,6 +374,7 @@ class QuarantineStore:
         cred = crypto.seal(dk, json.dumps(auth).encode(), item_id, "credentials") if auth else ""
         wk = crypto.wrap_key(self._master, dk, item_id)
         ctx = held.context
+        names_key = self._derived(self._master, "names")
         counts = held.decision.entity_counts()
         severity = severity_of(held.decision)
         fields: dict[str, str] = {
@@ -384,13 +386,15 @@ class QuarantineStore:
             "route_group": ctx.route_group,
             "method": held.method,
             "channel_id": ctx.channel_id or "",
-            "channel_name": ctx.channel_name or "",
+            # names in clear in Redis only when they hold no identifier (atrest.safe_name);
+            # the sealed request keeps them as they are
+            "channel_name": atrest.safe_name(names_key, ctx.channel_name or "") or "",
             "channel_type": ctx.channel_type.value if ctx.channel_type else "",
             "team_id": ctx.team_id or "",
-            "team_name": ctx.team_name or "",
+            "team_name": atrest.safe_name(names_key, ctx.team_name or "") or "",
             "root_id": ctx.root_id or "",
             "sender_id": ctx.user_id or "",
-            "sender_username": ctx.username or "",
+            "sender_username": atrest.safe_name(names_key, ctx.username or "") or "",
             "hook_id": ctx.hook_id or "",
             "entity_types": ",".join(sorted(counts)),
             "entity_counts": json.dumps(counts, sort_keys=True),

@@ -87,6 +87,8 @@ class RecordingMiddleware:
                 client=str(client[0]),
                 websocket=True,
             )
+            if self.sim.subpath and path.startswith(self.sim.subpath + "/"):
+                scope = _under(scope, self.sim.subpath)
             await self.app(scope, receive, send)
             return
 
@@ -139,7 +141,31 @@ class RecordingMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        subpath = self.sim.subpath
+        if subpath and scope["type"] == "http":
+            if path != subpath and not path.startswith(subpath + "/"):
+                # app/server.go: outside the subpath the root router's NotFoundHandler
+                # redirects into it (302, no handler runs)
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = subpath + path + (f"?{query}" if query else "")
+                await send_with_headers({"type": "http.response.start", "status": 302,
+                                         "headers": [(b"location", target.encode("utf-8", "replace")),
+                                                     (b"content-length", b"0")]})
+                await send_with_headers({"type": "http.response.body", "body": b""})
+                return
+            scope = _under(scope, subpath)
         await self.app(scope, replay, send_with_headers)
+
+
+def _under(scope: Scope, subpath: str) -> Scope:
+    """The request as the subrouter's routes see it: the subpath taken off the front."""
+    inner = dict(scope)
+    inner["path"] = scope["path"][len(subpath):] or "/"
+    raw = scope.get("raw_path")
+    if raw is not None:
+        # (the raw path may spell the subpath with escapes: read it off the decoded path)
+        inner["raw_path"] = raw[len(subpath):] if raw.startswith(subpath.encode()) else inner["path"].encode()
+    return inner
 
 
 def _token_from(request: Request) -> tuple[str, bool]:

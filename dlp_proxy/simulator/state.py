@@ -114,6 +114,9 @@ class Simulator:
     """State of one simulated Mattermost server (seeded on construction)."""
 
     unknown_route_status: int = 404
+    #: ServiceSettings.SiteURL's path ("/chat"; "" for none): every route is served under
+    #: it (app/server.go ``s.Router = s.RootRouter.PathPrefix(subpath).Subrouter()``)
+    subpath: str = ""
     #: how the incoming-webhook handler picks its reading (web/webhook.go):
     #: "mime" (newer: mime.ParseMediaType) or "split" (older: strings.Split(ct, "; ")[0])
     webhook_rule: str = "mime"

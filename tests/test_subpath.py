@@ -1,0 +1,116 @@
+"""Mattermost under a SiteURL subpath (atk10p F4).
+
+app/server.go mounts every route under the path of ``ServiceSettings.SiteURL``
+(``s.Router = s.RootRouter.PathPrefix(subpath).Subrouter()``) and redirects what is
+outside it into it.  The gateway had no notion of it: ``/chat/api/v4/...`` was an
+unknown write, so route-specific checks (a display name made of digits, mentions,
+channel scoping) were off.  ``DLP_UPSTREAM=http://mattermost:8065/chat`` now names it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from dlp_proxy.gateway.pipeline import classify_path
+from tests.conftest import ROOT, STOPPED_IDS, Gateway, Simulator, free_port, start_gateway, stop, wait_port
+
+SUB = "/chat"
+
+
+def _start_simulator(subpath: str) -> Simulator:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "dlp_proxy.cli", "simulate", "--listen", f"127.0.0.1:{port}",
+                             "--subpath", subpath], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_port(port, proc)
+    url = f"http://127.0.0.1:{port}"
+    return Simulator(url, proc, httpx.get(f"{url}/__sim/ids", timeout=10).json())
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    sim = _start_simulator(SUB)
+    # (the later --upstream wins: Mattermost's base URL with its SiteURL path)
+    gateway = start_gateway(sim, tmp_path_factory.mktemp("subpath") / "gw", "--upstream", sim.url + SUB)
+    try:
+        yield gateway
+    finally:
+        stop(gateway.proc)
+        stop(sim.proc)
+
+
+def _reached(gw: Gateway, path: str, method: str = "POST") -> bool:
+    return any(r["path"] == path and r["method"] == method for r in gw.sim.requests())
+
+
+def test_the_simulator_serves_under_its_subpath_as_mattermost_does(gw: Gateway) -> None:
+    headers = {"Authorization": f"Bearer {gw.sim.token('alice')}"}
+    r = httpx.get(f"{gw.sim.url}{SUB}/api/v4/users/me", headers=headers, timeout=10)
+    assert r.status_code == 200 and r.json()["username"] == "alice"
+    r = httpx.get(f"{gw.sim.url}/api/v4/users/me", headers=headers, timeout=10)
+    assert r.status_code == 302 and r.headers["location"] == f"{SUB}/api/v4/users/me"
+
+
+def test_routes_under_the_subpath_are_judged_as_their_routes(gw: Gateway) -> None:
+    town = gw.sim.channel("town_square")
+    team = gw.sim.ids["team"]
+    with gw.client("alice") as c:
+        gw.sim.clear()
+        # route-specific checks apply: a display name made of digits is refused (gateway/mentions.py)
+        r = c.put(f"{SUB}/api/v4/users/me/patch", json={"nickname": "22-8710"})
+        assert r.status_code == 400, r.text
+        r = c.post(f"{SUB}/api/v4/channels", json={"team_id": team, "name": "zz-sub", "display_name": "536",
+                                                     "type": "O"})
+        assert r.status_code == 400, r.text
+        assert not _reached(gw, f"{SUB}/api/v4/users/me/patch", "PUT")
+        assert not _reached(gw, f"{SUB}/api/v4/channels")
+        r = c.post(f"{SUB}/api/v4/posts", json={"channel_id": town, "message": "client SSN 536-22-8710"})
+        assert r.status_code == 403 and r.json()["id"] in STOPPED_IDS, r.text
+        # a clean post goes through, its mentions read under the subpath
+        gw.sim.clear()
+        r = c.post(f"{SUB}/api/v4/posts", json={"channel_id": town, "message": "see ~town-square"})
+        assert r.status_code == 201, r.text
+        paths = [q["path"] for q in gw.sim.requests()]
+        assert f"{SUB}/api/v4/posts" in paths
+        assert any(p.startswith(f"{SUB}/api/v4/teams/") and p.endswith("/channels/name/town-square")
+                   for p in paths), paths
+
+
+def test_writes_outside_the_subpath_are_refused_reads_pass(gw: Gateway) -> None:
+    town = gw.sim.channel("town_square")
+    with gw.client("alice") as c:
+        gw.sim.clear()
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": "hello"})
+        assert r.status_code == 404 and r.json()["id"] == "api.context.404.app_error", r.text
+        r = c.put("/chatty/api/v4/users/me/patch", json={"nickname": "22-8710"})
+        assert r.status_code == 404, r.text
+        assert not [q for q in gw.sim.requests() if q["method"] != "GET"]
+        r = c.get("/api/v4/users/me", follow_redirects=False)
+        assert r.status_code == 302, r.text  # Mattermost's answer, passed through
+
+
+def test_classification_takes_the_subpath_off_every_reading() -> None:
+    m, path = classify_path("POST", "/chat/api/v4/posts", subpath="/chat")
+    assert (m.kind, m.route and m.route.name, path) == ("content", "posts.create", "/api/v4/posts")
+    m, path = classify_path("POST", "/ch%61t/api/v4/posts", subpath="/chat")
+    assert m.route is not None and m.route.name == "posts.create"
+    assert classify_path("POST", "/api/v4/posts", subpath="/chat")[0].kind == "not_found"
+    assert classify_path("GET", "/api/v4/posts", subpath="/chat")[0].kind == "passthrough"
+    assert classify_path("POST", "/chat/api/v4/posts")[0].kind == "unknown_write"
+
+
+def test_the_upstream_url_names_the_subpath() -> None:
+    from pydantic import ValidationError
+
+    from dlp_proxy.settings import Settings, upstream_parts
+
+    assert upstream_parts("http://mm:8065/chat/") == ("http://mm:8065", "/chat")
+    assert upstream_parts("http://mm:8065") == ("http://mm:8065", "")
+    assert Settings(upstream="https://mm.example/team-chat").upstream == "https://mm.example/team-chat"
+    for bad in ("mm:8065", "http://mm/chat?x=1", "http://mm/chat#x", "http://user@mm/", "http://mm/a b"):
+        with pytest.raises(ValidationError):
+            Settings(upstream=bad)
