@@ -584,6 +584,7 @@ def row_span(spans: list[tuple[int, int, int]], pos: int) -> tuple[int, int]:
 #: an ordered list item's marker: indent, 1-9 digits, ``.`` or ``)``, then a blank or the line's end
 #: (inside blockquotes: ``> 536220000.`` then ``> 1.`` items are one list in the quote)
 _OL_ITEM = re.compile(r"^((?:[ \t]{0,3}>[ \t]?)*)([ \t]*)([0-9]{1,9})([.)])(?=[ \t]|$)", re.M)
+gatescan.register(_OL_ITEM)
 _QUOTE_MARKS = re.compile(r"(?:[ \t]{0,3}>[ \t]?)*")
 #: a line that starts another block (no lazy continuation of a list item's paragraph)
 _BLOCK_START = re.compile(r"[ \t]*(?:#|>|[-*+](?:[ \t]|$)|```|~~~|\||[0-9]{1,9}[.)](?:[ \t]|$))")
@@ -634,6 +635,8 @@ def rendered_list_numbers(text: str) -> ListReading | None:
     indented or lazy lines between (``_continues``).  Linear in the text."""
     if "." not in text and ")" not in text:
         return None
+    if not gatescan.may_search(_OL_ITEM, text):
+        return None  # no item at all (the one pass of gatescan.py proves it)
     items = list(_OL_ITEM.finditer(text))
     if len(items) < 2:
         return None
