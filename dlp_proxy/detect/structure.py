@@ -216,9 +216,25 @@ def has_tables(text: str) -> bool:
     return ROW in text
 
 
+#: ``column_header``'s last text (the object), position and answer: a recognizer's context
+#: searches ask it for one candidate up to three times in a row (strong, weak and
+#: misspelt words), and the answer depends on the text and the position only
+_last_header: tuple[str, int, str | None] | None = None
+
+
 def column_header(text: str, pos: int) -> str | None:
     """The header cell of the table column holding ``text[pos]`` (``text`` marked by
     ``mark_tables``), or None when ``pos`` is not below a table's first row."""
+    global _last_header
+    last = _last_header
+    if last is not None and last[0] is text and last[1] == pos:
+        return last[2]
+    header = _column_header(text, pos)
+    _last_header = (text, pos, header)
+    return header
+
+
+def _column_header(text: str, pos: int) -> str | None:
     if not has_tables(text):
         return None
     last_row = text.rfind(ROW, 0, pos)
