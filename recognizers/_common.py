@@ -662,6 +662,10 @@ class ContextHit:
     distance: int  # chars between the word and the candidate (negative = before)
 
 
+#: any digit (``\d``: as ``find_context`` has always read the words after a number)
+_ANY_DIGIT = re.compile(r"\d")
+
+
 def _other_line(window: str, pos: int) -> bool:
     """A line break between ``pos`` and the end of ``window``, and words before the
     number on its own line: the label above does not name this number (a form's
@@ -710,7 +714,7 @@ def find_context(
     if best is None and after:
         tail = text[end : end + after]
         # "... 123456789 is my SSN": only words right after, before any other number
-        cut = re.search(r"\d", tail)
+        cut = _ANY_DIGIT.search(tail)
         tail = tail[: cut.start()] if cut else tail
         for m in positive.finditer(tail):
             # "... acct # 123": a label right before the next number belongs to that number

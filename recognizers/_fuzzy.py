@@ -45,10 +45,14 @@ def edits1(word: str, *, substitutions: bool) -> set[str]:
 class FuzzyContext:
     """Slips of ``words`` (single lower-case words of four letters or more)."""
 
-    __slots__ = ("variants",)
+    __slots__ = ("_seen", "variants")
 
     def __init__(self, words: Sequence[str]) -> None:
         self.variants: dict[str, str] = {}
+        #: the last text ``found`` read and its answer (a recognizer asks once per candidate
+        #: of one text: the same object, the same answer, as ``variants`` never changes
+        #: after ``__init__``)
+        self._seen: tuple[str, tuple[str, ...]] | None = None
         for w in words:
             w = w.lower()
             if len(w) < 4 or not w.isalpha():
@@ -63,8 +67,13 @@ class FuzzyContext:
 
     def found(self, text: str) -> tuple[str, ...]:
         """The slips present in ``text`` (as whole words), sorted."""
+        seen = self._seen
+        if seen is not None and seen[0] is text:
+            return seen[1]
         variants = self.variants
-        return tuple(sorted(t for t in _tokens(text) if t in variants))
+        slips = tuple(sorted(t for t in _tokens(text) if t in variants))
+        self._seen = (text, slips)
+        return slips
 
     def present(self, text: str) -> bool:
         return bool(self.found(text))

@@ -46,7 +46,7 @@ class AllowList:
     regexes: tuple[re.Pattern[str], ...] = ()
 
     def allows(self, value: str) -> bool:
-        canon = "".join(c for c in value if c.isalnum()).lower()
+        canon = "".join(filter(str.isalnum, value)).lower()
         if canon in self.values or value in self.values:
             return True
         return any(rx.fullmatch(value) or rx.fullmatch(canon) for rx in self.regexes)

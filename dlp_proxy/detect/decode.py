@@ -54,8 +54,38 @@ _HEX12 = re.compile(r"[0-9A-Fa-f]{12}")
 gatescan.register(_TOKEN12, _HEX_SPACED_HINT, _HEX12)
 
 
+def _token_bytes(members: str) -> bytes:
+    """A ``bytes.translate`` table: a byte of ``members`` to ``T``, every other to a blank."""
+    return bytes(ord("T") if chr(b) in members else ord(" ") for b in range(256))
+
+
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+#: each run pattern's characters, as a ``bytes.translate`` table for ASCII text
+_RUN_BYTES = {_B64_RUN: _token_bytes(_ALNUM + "+/_-"), _ALNUM_RUN: _token_bytes(_ALNUM)}
+_TWELVE = b"T" * 12
+
+
 def _run_starts(runs: re.Pattern[str], text: str) -> Iterator[int]:
-    """Where the matches of ``runs`` (``_B64_RUN`` or ``_ALNUM_RUN``) start."""
+    """Where the matches of ``runs`` (``_B64_RUN`` or ``_ALNUM_RUN``) start: the start of
+    every maximal run of twelve or more of its characters, in order.
+
+    On ASCII text, the text translated to ``T`` (a run character) and blanks is searched
+    for twelve ``T`` with ``bytes.find`` (C-speed, Python per run only): the first found
+    from a blank (or the text's start) is the start of the next run of twelve or more (the
+    position before it is a blank, or it would have been found there), and the next
+    search starts at the blank that ends that run.  The same starts as the regexes below
+    (``runs`` at 0, then ``_RUN_STARTS``: a character outside the class then twelve in it,
+    one match per run), which other text runs."""
+    if text.isascii():
+        data = text.encode("ascii").translate(_RUN_BYTES[runs])
+        k = data.find(_TWELVE)
+        while k >= 0:
+            yield k
+            end = data.find(b" ", k)
+            if end < 0:
+                return
+            k = data.find(_TWELVE, end)
+        return
     first = runs.match(text)
     if first is not None:
         yield 0

@@ -384,7 +384,9 @@ class Engine:
             for f in self._analyze(chunk, wanted, 0, budget):
                 if f.start < len(prefix):
                     continue  # in the header copied in front of the window
-                g = replace(f, start=f.start + shift, end=f.end + shift)
+                # (``Finding``'s fields, in order: ``dataclasses.replace`` did the same, slower)
+                g = Finding(f.entity_type, f.start + shift, f.end + shift, f.score, f.recognizer, f.transforms,
+                            f.explanation)
                 key = (g.entity_type, g.start, g.end)
                 if key not in merged or merged[key].score < g.score:
                     merged[key] = g

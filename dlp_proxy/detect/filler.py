@@ -272,6 +272,7 @@ def _continues(text: str, end: int) -> bool:
 # -- ordered list markers --------------------------------------------------------------
 
 _LIST_ITEM = re.compile(r"(?m)^[ \t]{0,3}([0-9]{1,3})([.)])[ \t]+(?=\S)")
+gatescan.register(_LIST_ITEM)
 
 
 def list_marker_edits(text: str) -> list[tuple[int, int, str, int, int]]:
@@ -279,6 +280,8 @@ def list_marker_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     other (two or more in a row)."""
     if "." not in text and ")" not in text:
         return []
+    if not gatescan.may_search(_LIST_ITEM, text):
+        return []  # no item at all (the one pass of gatescan.py proves it)
     items = list(_LIST_ITEM.finditer(text))
     edits: list[tuple[int, int, str, int, int]] = []
     k = 0

@@ -349,15 +349,53 @@ def _letter_runs() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     return hint, ascii_hint, run
 
 
-def _letter_hint(text: str) -> re.Pattern[str]:
-    hint, ascii_hint, _ = _letter_runs()
-    return ascii_hint if text.isascii() else hint
+@functools.cache
+def _ascii_hint_bytes() -> bytes:
+    """A ``bytes.translate`` table for ASCII text: an ASCII digit to ``0``, an ASCII
+    letter of ``_letter_digits`` to ``L``, every other byte to a blank."""
+    table = bytearray(b" " * 256)
+    for d in b"0123456789":
+        table[d] = ord("0")
+    for c in _letter_digits():
+        if c.isascii():
+            table[ord(c)] = ord("L")
+    return bytes(table)
+
+
+def _ascii_hint_starts(text: str) -> list[int]:
+    """For ASCII ``text``: the starts of the matches of ``_letter_runs``' ASCII hint, in
+    order (a letter of ``_letter_digits`` with an ASCII digit before or after it).
+
+    The same positions as ``ascii_hint.finditer``: a hint match is one character (the
+    letter; its lookarounds consume nothing), so its matches are exactly the letters with
+    a digit beside them.  Here the text is translated to ``0`` (digit), ``L`` (such a
+    letter) and blanks in one C pass, and ``0L`` and ``L0`` are found with ``bytes.find``:
+    Python code runs per hint only, not per letter (prose has a letter of the class in
+    most words, and the regex tried each)."""
+    data = text.encode("ascii").translate(_ascii_hint_bytes())
+    found: set[int] = set()
+    for pair, at in ((b"0L", 1), (b"L0", 0)):
+        k = data.find(pair)
+        while k >= 0:
+            found.add(k + at)
+            k = data.find(pair, k + 1)
+    return sorted(found)
+
+
+def _letter_hint_starts(text: str) -> list[int]:
+    """The starts of the hint matches (``_letter_runs``) in ``text``, in order."""
+    if text.isascii():
+        return _ascii_hint_starts(text)
+    return [h.start() for h in _letter_runs()[0].finditer(text)]
 
 
 def may_have_letter_digits(text: str) -> bool:
     """``text`` has a letter of ``_letter_digits`` glued to an ASCII digit: where
     ``normalize_lookalike`` may read letters as digits (``4012 BBBB BBBB 1BB1``)."""
-    return _letter_hint(text).search(text) is not None
+    if text.isascii():
+        data = text.encode("ascii").translate(_ascii_hint_bytes())
+        return b"0L" in data or b"L0" in data
+    return _letter_runs()[0].search(text) is not None
 
 
 #: A letter run is read with digits when it holds 7 to 34 digits and letters (an
@@ -372,22 +410,22 @@ def _letter_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     ``ƽƷб-ƧƧ-8ꓶlO``): only in a run of whole tokens of digits and such letters where one
     token glues a letter to a digit (a word alone, ``Boss 2024``, is left alone), the run
     an identifier's length (``_LETTER_RUN_SIZE``, ``_LETTER_RUN_LETTERS``)."""
-    hint = _letter_hint(text)
-    run = _letter_runs()[2]
-    if hint.search(text) is None:
+    hints = _letter_hint_starts(text)
+    if not hints:
         return []
+    run = _letter_runs()[2]
     table = _letter_digits()
     edits: list[tuple[int, int, str, int, int]] = []
     reach = 0
-    for h in hint.finditer(text):
-        if h.start() < reach:
+    for h in hints:
+        if h < reach:
             continue
         # the run holding this hint: from the start of the line part before it
-        start = max(0, h.start() - 80)
-        for m in run.finditer(text, start, min(len(text), h.end() + 80)):
-            if m.end() <= h.start():
+        start = max(0, h - 80)
+        for m in run.finditer(text, start, min(len(text), h + 1 + 80)):
+            if m.end() <= h:
                 continue
-            if m.start() > h.start():
+            if m.start() > h:
                 break
             reach = m.end()
             body = m.group(0)
@@ -914,6 +952,33 @@ _GLUE_HINT = re.compile(r"[A-Za-z][#:.]?[0-9]|[0-9][A-Za-z]")
 gatescan.register(_GLUE_HINT)
 
 
+#: ``bytes.translate`` table: an ASCII letter to ``a``, an ASCII digit to ``0``, ``#:.`` to
+#: ``#``, every other byte to a blank (``_glue_points``)
+_GLUE_BYTES = bytes(ord("a") if chr(b).isascii() and chr(b).isalpha() else ord("0") if chr(b) in "0123456789"
+                    else ord("#") if chr(b) in "#:." else ord(" ") for b in range(256))
+
+
+def _glue_points(text: str) -> list[int]:
+    """The starts of ``_GLUE_POINT``'s matches in ``text``, in order: the ASCII digits with
+    an ASCII letter before them, or one of ``#:.`` then an ASCII letter.
+
+    A match is the one digit (the lookbehinds consume nothing), so the matches are exactly
+    those digits.  On ASCII text they are found as ``a0`` and ``a#0`` in the text
+    translated to ``a`` (letter), ``0`` (digit), ``#`` and blanks, by ``bytes.find`` (one
+    C pass, then Python per glue point, not per digit); other text runs the regex."""
+    if not text.isascii():
+        return [m.start() for m in _GLUE_POINT.finditer(text)]
+    data = text.encode("ascii").translate(_GLUE_BYTES)
+    found: list[int] = []
+    for pair, at in ((b"a0", 1), (b"a#0", 2)):
+        k = data.find(pair)
+        while k >= 0:
+            found.append(k + at)
+            k = data.find(pair, k + 1)
+    found.sort()
+    return found
+
+
 def _glue_any(text: str) -> bool:
     """A digit touches a letter (``_GLUE_ANY`` has a match)."""
     return gatescan.may_search(_GLUE_HINT, text) and _GLUE_ANY.search(text) is not None
@@ -1277,8 +1342,7 @@ def _glued(text: str) -> Normalized | None:
     if not _glue_any(text):
         return None  # no digit touches a letter
     edits: list[tuple[int, int, str, int, int]] = []
-    for m in _GLUE_POINT.finditer(text):
-        d = m.start()  # the first digit
+    for d in _glue_points(text):  # d: the first digit
         marked = text[d - 1] in "#:."
         j = d - 1 if marked else d  # the end of the letters
         k = j
@@ -1725,6 +1789,9 @@ _BRACKET_CATS = ("Ps", "Pe", "Pi", "Pf")
 #: A bracket glued to a digit: where a run of bracketed digit groups may be.
 _BRACKETS = regex.compile(r"[\p{Ps}\p{Pe}\p{Pi}\p{Pf}\"'<>]")
 _ASCII_BRACKETS = re.compile(r"[()\[\]{}\"'<>]")
+#: ``bytes.translate`` table for ``may_have_marks`` on ASCII text
+_BRACKET_BYTES = bytes(ord("B") if _ASCII_BRACKETS.fullmatch(chr(b)) else ord("0") if chr(b) in "0123456789"
+                       else ord("\\") if chr(b) == "\\" else ord(" ") for b in range(256))
 
 
 def _is_bracket(c: str) -> bool:
@@ -1788,7 +1855,13 @@ def may_have_marks(text: str) -> bool:
     """``text`` may hold bracketed digit groups: a digit beside a bracket (each bracket
     found by a one-class search, its neighbours looked at: several times faster than an
     alternation on chat text with few brackets)."""
-    find = _ASCII_BRACKETS.finditer if text.isascii() else _BRACKETS.finditer
+    if text.isascii():
+        # the same test on the text translated to ``B`` (a bracket of ``_ASCII_BRACKETS``),
+        # ``0`` (a digit: ``isdigit`` on ASCII), ``\`` and blanks: a bracket with a digit
+        # after it, before it, or before its escaping backslash (C-speed ``in`` tests)
+        data = text.encode("ascii").translate(_BRACKET_BYTES)
+        return b"B0" in data or b"0B" in data or b"0\\B" in data
+    find = _BRACKETS.finditer
     n = len(text)
     for m in find(text):
         i = m.start()

@@ -216,9 +216,25 @@ def has_tables(text: str) -> bool:
     return ROW in text
 
 
+#: ``column_header``'s last text (the object), position and answer: a recognizer's context
+#: searches ask it for one candidate up to three times in a row (strong, weak and
+#: misspelt words), and the answer depends on the text and the position only
+_last_header: tuple[str, int, str | None] | None = None
+
+
 def column_header(text: str, pos: int) -> str | None:
     """The header cell of the table column holding ``text[pos]`` (``text`` marked by
     ``mark_tables``), or None when ``pos`` is not below a table's first row."""
+    global _last_header
+    last = _last_header
+    if last is not None and last[0] is text and last[1] == pos:
+        return last[2]
+    header = _column_header(text, pos)
+    _last_header = (text, pos, header)
+    return header
+
+
+def _column_header(text: str, pos: int) -> str | None:
     if not has_tables(text):
         return None
     last_row = text.rfind(ROW, 0, pos)
@@ -584,6 +600,7 @@ def row_span(spans: list[tuple[int, int, int]], pos: int) -> tuple[int, int]:
 #: an ordered list item's marker: indent, 1-9 digits, ``.`` or ``)``, then a blank or the line's end
 #: (inside blockquotes: ``> 536220000.`` then ``> 1.`` items are one list in the quote)
 _OL_ITEM = re.compile(r"^((?:[ \t]{0,3}>[ \t]?)*)([ \t]*)([0-9]{1,9})([.)])(?=[ \t]|$)", re.M)
+gatescan.register(_OL_ITEM)
 _QUOTE_MARKS = re.compile(r"(?:[ \t]{0,3}>[ \t]?)*")
 #: a line that starts another block (no lazy continuation of a list item's paragraph)
 _BLOCK_START = re.compile(r"[ \t]*(?:#|>|[-*+](?:[ \t]|$)|```|~~~|\||[0-9]{1,9}[.)](?:[ \t]|$))")
@@ -634,6 +651,8 @@ def rendered_list_numbers(text: str) -> ListReading | None:
     indented or lazy lines between (``_continues``).  Linear in the text."""
     if "." not in text and ")" not in text:
         return None
+    if not gatescan.may_search(_OL_ITEM, text):
+        return None  # no item at all (the one pass of gatescan.py proves it)
     items = list(_OL_ITEM.finditer(text))
     if len(items) < 2:
         return None

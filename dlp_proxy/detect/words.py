@@ -439,8 +439,12 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
     letter = _LETTER1.match
     counts: dict[str, int] = {}
     seen: set[int] = set()
+    # On ASCII text no start is inside a token: the scan reports a word only after a
+    # character that is no ASCII letter (or at the text's start), and ``_inside_token``
+    # needs a letter (an ASCII one, in ASCII text) or a mark (none is ASCII) before it.
+    inside = not low.isascii()
     for s in starts:  # a number word at the start of a token: the token
-        if s in seen or (s > 0 and _inside_token(low, s)):
+        if s in seen or (inside and s > 0 and _inside_token(low, s)):
             continue
         seen.add(s)
         m = _LETTERS.match(low, s)
