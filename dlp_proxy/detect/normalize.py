@@ -1867,6 +1867,58 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
     return _edit(text, [edits[i] for i in kept_edits], [], [names[i] for i in kept_edits])
 
 
+#: Identifier labels a writer may spell in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``,
+#: ``1BAN``, ``c@rd``): only these words are folded (``_leet_labels``), never a number.
+LEET_LABELS = (
+    "ssn", "ssns", "social", "security", "itin", "tin", "taxpayer", "account", "accounts", "acct", "acc",
+    "accno", "acctno", "routing", "aba", "rtn", "transit", "iban", "swift", "card", "cards", "credit",
+    "debit", "visa", "mastercard", "amex", "clabe", "brokerage", "bank", "checking", "savings", "number",
+)
+#: The leet characters of each letter (what a writer types for it).
+_LEET = {"a": "4@", "b": "8", "c": "(", "e": "3", "g": "9", "i": "1!|", "l": "1|", "o": "0",
+         "s": "5$", "t": "7+", "z": "2"}
+_LEET_CHARS = frozenset("".join(_LEET.values()))
+
+
+@functools.lru_cache(maxsize=1)
+def _leet_label_re() -> re.Pattern[str]:
+    alts = []
+    for word in sorted(LEET_LABELS, key=len, reverse=True):
+        alts.append("".join(f"[{re.escape(c + c.upper() + _LEET.get(c, ''))}]" for c in word))
+    return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(alts) + r")(?![A-Za-z0-9])")
+
+
+def _leet_labels(text: str) -> Normalized | None:
+    """An identifier label spelled in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``, ``1BAN``)
+    read as the word: a token that is one of ``LEET_LABELS`` with each letter or one of
+    its leet characters (``_LEET``), holding a letter and a leet character.  Only the
+    label is folded, so a number beside it stays as written (``55N 536228710`` reads
+    ``SSN 536228710``); a token of digits alone (``484``) is no label."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _leet_label_re().finditer(text):
+        tok = m.group(0)
+        if not any(c.isalpha() for c in tok) or not any(c in _LEET_CHARS for c in tok):
+            continue
+        a = m.start()
+        for k, c in enumerate(tok):
+            if c in _LEET_CHARS:
+                low = next(w for w in LEET_LABELS if len(w) == len(tok) and _leet_fits(w, tok))[k]
+                edits.append((a + k, a + k + 1, low, a + k, a + k + 1))
+    return _edit(text, edits, [], ["leet-labels"] * len(edits)) if edits else None
+
+
+def _leet_fits(word: str, tok: str) -> bool:
+    return all(c == w or c == w.upper() or c in _LEET.get(w, "") for w, c in zip(word, tok, strict=True))
+
+
+def _may_leet(text: str) -> bool:
+    """A leet character glued to a letter (cheap test before ``_leet_labels``)."""
+    return _LEET_HINT.search(text) is not None
+
+
+_LEET_HINT = re.compile(r"[A-Za-z][0-9$@!|+(]|[0-9$@!|+(][A-Za-z]")
+
+
 #: the transforms that decode an escape (``%22``, ``&#53;``): their reading hides the
 #: escape's own characters, so a text with one is also read without decoding
 DECODING = frozenset({"html-entities", "percent-encoding"})
@@ -1900,6 +1952,10 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         shortcodes = _group_marks(result.text, shortcodes=True)
         if shortcodes is not None:
             result = _compose(result, shortcodes)
+    if _may_leet(result.text):  # before glued labels and letter separators: ``S5N``
+        leet = _leet_labels(result.text)
+        if leet is not None:
+            result = _compose(result, leet)
     if _glue_any(result.text):  # a digit touches a letter
         lettered = _letter_separators(result.text)
         if lettered is not None:

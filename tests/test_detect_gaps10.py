@@ -1,0 +1,57 @@
+"""Attack pass 10 evasions, each as a class (detect/normalize.py, structure.py, recognizers):
+
+- leet-spelled identifier labels (``S5N``, ``$SN``, ``@cct``, ``r0uting``, ``1BAN``) read as
+  the label (``normalize._leet_labels``), so a bare number that needs context is judged with it;
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect.normalize import normalize
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+STOPPING = {"US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE"}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return build_detector(REPO_CONFIG, ner=False)
+
+
+def _stops(engine: Engine, text: str) -> set[str]:
+    return {f.entity_type for f in engine.analyze(text)} & STOPPING
+
+
+@pytest.mark.parametrize(("text", "entity"), [
+    ("S5N 536228710", "US_SSN"),
+    ("$SN 536228710", "US_SSN"),
+    ("55N: 536228710", "US_SSN"),
+    ("my $0c1al 5ecur1ty is 536228710", "US_SSN"),
+    ("@cct 12345678901", "US_BANK_NUMBER"),
+    ("4cct no 12345678901", "US_BANK_NUMBER"),
+    ("r0uting 021000021", "ABA_ROUTING_NUMBER"),
+    ("r0u71ng 021000021", "ABA_ROUTING_NUMBER"),
+])
+def test_leet_label_gives_context(engine: Engine, text: str, entity: str) -> None:
+    assert entity in _stops(engine, text)
+
+
+def test_leet_label_folds_only_the_label() -> None:
+    n = normalize("S5N 536228710 and $$N")
+    assert n.text == "SsN 536228710 and ssN"
+    assert "leet-labels" in n.transforms_in(0, 3)
+
+
+@pytest.mark.parametrize("text", [
+    "484 536228710",  # digits alone are no label
+    "ab1 536228710",
+    "t3st run 536228710",
+    "5sn 4 u: see build 536228710",
+    "the 4cc3ss log 536228710",
+])
+def test_leet_hard_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)
