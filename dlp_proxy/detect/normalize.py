@@ -86,6 +86,8 @@ hand-written lists:
   shape, with its label before them, read as one space;
 - ``struck-text``: ``normalize_without_struck`` is the second reading of a text with
   ``~~struck~~`` text, without it (the engine judges both);
+- ``leet-labels``: an identifier label spelled in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``,
+  ``1BAN``: ``LEET_LABELS``, ``_LEET``) is the label; numbers are never folded;
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
   (``SSN536-22-8710``, ``card4111...``, ``acctno12345678``) and before a word glued after
   a number of identifier length (``536228710please``).
