@@ -55,3 +55,38 @@ def test_leet_label_folds_only_the_label() -> None:
 ])
 def test_leet_hard_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)
+
+
+# -- accounts with letters, CLABE -------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "brokerage account ABC123456",
+    "acct 5KX12345 for the transfer",
+    "please credit account 12345678AB today",
+    "Acct#: XY1234567",
+    "clabe 002180012345678906",
+    "transferencia SPEI a la CLABE 012 180 01234567890 9",
+    "002180012345678906",
+])
+def test_accounts_with_letters_and_clabe(engine: Engine, text: str) -> None:
+    assert "US_BANK_NUMBER" in _stops(engine, text)
+
+
+@pytest.mark.parametrize("text", [
+    "account locked, ticket INC0012345",
+    "account upgraded to v12345",
+    "account holds 037833100 shares",  # a CUSIP
+    "account team shipped build AB123456",
+    "clabe 002180012345678907",  # wrong check digit
+    "order 002180012345678906 shipped",  # an order label: no context, and labelled
+    "the account page, see ABC123",  # too few digits
+])
+def test_accounts_hard_negatives(engine: Engine, text: str) -> None:
+    assert "US_BANK_NUMBER" not in _stops(engine, text)
+
+
+def test_clabe_check_digit() -> None:
+    from recognizers.bank import clabe_valid
+    assert clabe_valid("002010077777777771")
+    assert not clabe_valid("002010077777777772")
