@@ -90,3 +90,42 @@ def test_clabe_check_digit() -> None:
     from recognizers.bank import clabe_valid
     assert clabe_valid("002010077777777771")
     assert not clabe_valid("002010077777777772")
+
+
+# -- fragments held apart by data's structure (structure.fragment_pieces) ---------
+
+
+@pytest.mark.parametrize(("text", "entity"), [
+    ("card_1=4111 card_2=1111 card_3=1111 card_4=1111", "CREDIT_CARD"),
+    ("card=4111&card=1111&card=1111&card=1111", "CREDIT_CARD"),
+    ("ssn_a=536&ssn_b=22&ssn_c=8710", "US_SSN"),
+    ('{"p1":"536","p2":"22","p3":"8710"}', "US_SSN"),
+    ("x[0]: 536, x[1]: 22, x[2]: 8710", "US_SSN"),
+    ('{"536": 1, "22": 2, "8710": 3}', "US_SSN"),
+    ("{'536': 'a', '22': 'b', '8710': 'c'}", "US_SSN"),
+    ("4111 and 1111 and 1111 and 1111", "CREDIT_CARD"),
+    ("4111 then 1111 plus 1111, 1111", "CREDIT_CARD"),
+    ("try 4111, and then 1111 / 1111 & 1111", "CREDIT_CARD"),
+    ("| 536 | 22 |\n|---|---|\n| 8710 | x |", "US_SSN"),
+    ("| 4111 | 1111 |\n|---|---|\n| 1111 | 1111 |", "CREDIT_CARD"),
+    ("x,n\na,536\nb,22\nc,8710", "US_SSN"),
+    ("id\tv\n1\t536\n2\t22\n3\t8710", "US_SSN"),
+    ("x,y\n536,1\n22,2\n8710,3", "US_SSN"),
+    ("name,ssn\nBob,536\n,22\n,8710", "US_SSN"),
+])
+def test_fragments_read_as_one(engine: Engine, text: str, entity: str) -> None:
+    assert entity in _stops(engine, text)
+
+
+@pytest.mark.parametrize("text", [
+    "rooms 4111, 1111, 1112 and 1111",  # not Luhn-valid
+    "ports 8080 and 8443 then 9090 plus 3000",
+    "item,qty\napple,536\npear,22\nfig,8710",  # a column its header names
+    '{"r": 255, "g": 128, "b": 0}',
+    "width=1920&height=1080&depth=24",  # different stems
+    "v1=1 v2=2 v3=3",  # too few digits
+    "| year | q1 |\n|---|---|\n| 2024 | 512 |\n| 2025 | 640 |",
+    "meeting at 10:30, 11:45 and 14:00",
+])
+def test_fragments_hard_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)
