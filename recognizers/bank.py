@@ -544,6 +544,9 @@ _ALNUM_ACCOUNT_RE = re.compile(
     r"(?<![A-Za-z0-9_/.#@:-])(?=[A-Za-z0-9]{6,17}(?![A-Za-z0-9_/@-]|\.[A-Za-z0-9]))"
     r"(?:[A-Za-z]{1,4}[0-9]{5,14}|[0-9]{1,3}[A-Za-z]{1,3}[0-9]{5,12}|[0-9]{5,14}[A-Za-z]{1,2})"
     r"(?![A-Za-z0-9])")
+#: what every match of ``_ALNUM_ACCOUNT_RE`` holds: a letter and five digits side by side
+_ALNUM_ACCOUNT_HINT = re.compile(r"[A-Za-z][0-9]{5}|[0-9]{5}[A-Za-z]")
+gatescan.register(_ALNUM_ACCOUNT_HINT)
 #: Prefixes of ticket and change numbers (ServiceNow, Salesforce...), never an account.
 _TICKET_PREFIX = re.compile(r"(?i)(?:inc|req|ritm|chg|prb|task|ctask|sr|cs|kb|rfc|sha|md|ipv|utf|iso|cve|jdk|ie|p|q|v)[0-9]")
 
@@ -556,10 +559,10 @@ class AlnumAccountRecognizer(AccountNumberRecognizer):
     valid CUSIP (``037833AB7``) is not an account."""
 
     def could_match(self, text: str) -> bool:
-        if not (self.context_anywhere(text) or (self._weak_probe(text) and self._weak_gate(text))
-                or self._weak_fuzzy.present(text)):
+        if not gatescan.search(_ALNUM_ACCOUNT_HINT, text) or _ALNUM_ACCOUNT_RE.search(text) is None:
             return False
-        return _ALNUM_ACCOUNT_RE.search(text) is not None
+        return bool(self.context_anywhere(text) or (self._weak_probe(text) and self._weak_gate(text))
+                    or self._weak_fuzzy.present(text))
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
