@@ -617,7 +617,6 @@ _WORD_JOINED = re.compile(
     r"(?<![0-9])[0-9]{4}(?:(?:[ \t]+|(?:[ \t]*(?:,|;|&|\+|/|and|then|plus|next|also|after|that|followed|by|is|comes)[ \t]*)+)"
     r"[0-9]{3,6}){2,4}(?![0-9])", re.IGNORECASE)
 _WORD_GROUP = re.compile(r"[0-9]+")
-_FRAGMENT_HINT = re.compile(r"[0-9][\"']?[ \t]*[,;&}\n\x1e\x1f|]|[0-9][\"']?:[ \t]|[0-9][ \t]+[A-Za-z]|[:=][ \t]*[\"']?[0-9]")
 #: the longest column read down without a label
 MAX_COLUMN_ROWS = 6
 _LINE_CELLS = re.compile(r"[\x1f|\t,;]")
@@ -766,23 +765,29 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
 
 
 #: a value or a key of one digit group (``x=536``, ``"p1": "536"``, ``"536": 1``)
-_KEYED_HINT = re.compile(r"""[0-9]["']?[ \t]*:[ \t]*["'A-Za-z0-9]|[:=][ \t]*["']?[0-9]""")
-_SEVEN_DIGITS = re.compile(r"(?:[0-9][^0-9]*){7}")
+_KEYED_HINT = re.compile(r"""[0-9]["']?:[ \t]|["'][ \t]*:|(?:[A-Za-z_\]]|[A-Za-z_][0-9]{1,2}|[A-Za-z] [0-9]{1,2}(?==))["']?[ \t]*[:=][ \t]*["']?[0-9]""")
+
+
+gatescan.register(_KEYED_HINT, _WORD_JOINED)
 
 
 def may_hold_fragments(text: str) -> bool:
     """Keyed digit groups and seven digits in all: ``fragment_pieces`` may read groups
     farther apart than the engine's quick check looks (``{'536': 'a', '22': 'b', ...}``)."""
-    return _KEYED_HINT.search(text) is not None and _SEVEN_DIGITS.search(text) is not None
+    return (("=" in text or ":" in text) and _digits(text) >= MIN_RUN_DIGITS
+            and _KEYED_HINT.search(text) is not None)
+
+
+def _digits(text: str) -> int:
+    return sum(map(text.count, "0123456789"))
 
 
 def fragment_pieces(text: str, label: re.Pattern[str] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, line) of each identifier fragment ``text`` holds apart (section above)."""
-    if _FRAGMENT_HINT.search(text) is None:
-        return []
-    out = _keyed_pieces(text) if (":" in text or "=" in text) else []
-    out += _word_joined_pieces(text)
-    if "\n" in text or ROW in text:
+    out = _keyed_pieces(text) if gatescan.search(_KEYED_HINT, text) else []
+    if gatescan.may_search(_WORD_JOINED, text):
+        out += _word_joined_pieces(text)
+    if ROW in text or ("\n" in text and _LINE_CELLS.search(text) is not None):
         out += _table_pieces(text, label)
     return out
 
