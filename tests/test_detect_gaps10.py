@@ -129,3 +129,37 @@ def test_fragments_read_as_one(engine: Engine, text: str, entity: str) -> None:
 ])
 def test_fragments_hard_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)
+
+
+# -- look-alike letters of several scripts, Nemeth digits, tag characters ----------
+
+
+@pytest.mark.parametrize("text", [
+    "ƽƷб-ƧƧ-8ꓶlO",  # Latin tone letters, Cyrillic be, Lisu uh (no confusables entry), l, O
+    "ƽƷб-ƧƧ-8710",  # whole tokens of look-alikes, no letter glued to a digit
+    "536-ƧƧ-ꓶ81O",
+    "ssn ƽƷб ƧƧ 8ꓶ1O",
+])
+def test_lookalike_letters_of_other_scripts(engine: Engine, text: str) -> None:
+    assert "US_SSN" in _stops(engine, text)
+
+
+@pytest.mark.parametrize("text", [
+    "⠼⠢⠒⠖-⠆⠆-⠦⠶⠂⠴",  # Nemeth lower-cell digits
+    "⠼⠢⠒⠖⠤⠆⠆⠤⠦⠶⠂⠴",
+    "⠼⠢⠒⠖⠀⠼⠆⠆⠀⠼⠦⠶⠂⠴",
+    "⠼⠑⠉⠋-⠼⠃⠃-⠼⠓⠛⠁⠚",  # literary (UEB) digits: read already
+    "5\U000e00313\U000e00206-2\U000e007f2-8710",  # tag characters inside the groups: dropped already
+])
+def test_braille_and_tag_digits(engine: Engine, text: str) -> None:
+    assert "US_SSN" in _stops(engine, text)
+
+
+@pytest.mark.parametrize("text", [
+    "Зоб 2024 года",
+    "Привет, как дела 2024",
+    "Ƨome ƽtuff 12",
+    "⠼⠁⠂⠃ ok",
+])
+def test_lookalike_hard_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)
