@@ -2,6 +2,13 @@
 
 - leet-spelled identifier labels (``S5N``, ``$SN``, ``@cct``, ``r0uting``, ``1BAN``) read as
   the label (``normalize._leet_labels``), so a bare number that needs context is judged with it;
+- accounts written with letters (``ABC123456``, ``5KX12345``) beside an account word, and
+  Mexican CLABEs (``recognizers/bank.py``);
+- identifier fragments that data holds apart (``structure.fragment_pieces``): values of keys
+  sharing a stem, digit keys of one object, card groups apart by words, a table's number
+  header continued by its first row, a short column read down;
+- look-alike letters of several scripts as whole tokens (``ƽƷб-ƧƧ-8710``), Lisu ``ꓶ``;
+  Nemeth Braille digits; tag characters inside digit groups (dropped already).
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ def _stops(engine: Engine, text: str) -> set[str]:
     ("4cct no 12345678901", "US_BANK_NUMBER"),
     ("r0uting 021000021", "ABA_ROUTING_NUMBER"),
     ("r0u71ng 021000021", "ABA_ROUTING_NUMBER"),
+    ("$$N 536228710", "US_SSN"),
+    ("c@rd 41111111 11111111", "CREDIT_CARD"),  # a grouping that needs a card word
+    ("1T1N 912701234", "US_ITIN"),
 ])
 def test_leet_label_gives_context(engine: Engine, text: str, entity: str) -> None:
     assert entity in _stops(engine, text)
