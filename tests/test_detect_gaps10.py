@@ -136,6 +136,8 @@ def test_fragments_read_as_one(engine: Engine, text: str, entity: str) -> None:
     "v1=1 v2=2 v3=3",  # too few digits
     "| year | q1 |\n|---|---|\n| 2024 | 512 |\n| 2025 | 640 |",
     "meeting at 10:30, 11:45 and 14:00",
+    "100,250\n120,300\n130,350",  # never regrouped into 3-2-4 (100 | 12 | 0130)
+    "x1=100&x2=120&x3=130",
 ])
 def test_fragments_hard_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)

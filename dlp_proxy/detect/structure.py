@@ -627,10 +627,14 @@ def _stem(key: str) -> str:
 
 
 def _piece(groups: list[str], label: str) -> list[str]:
+    """The groups' line, as written: never regrouped into an identifier's shape (as a row's
+    ``|53|6|22|87|10|`` is), so three short numbers read down a column or under keys
+    (``100``, ``120``, ``130``) stay three numbers."""
     digits = sum(len(g) for g in groups)
     if len(groups) < 2 or not MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
         return []
-    return _run_lines(groups, 0, len(groups), label)
+    line = SEP.join(groups)
+    return [f"{label} : {line}" if label else line]
 
 
 def _keyed_pieces(text: str) -> list[tuple[int, int, str]]:
