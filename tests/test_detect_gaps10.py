@@ -121,6 +121,7 @@ def test_clabe_check_digit() -> None:
     ("x,n\na,536\nb,22\nc,8710", "US_SSN"),
     ("id\tv\n1\t536\n2\t22\n3\t8710", "US_SSN"),
     ("x,y\n536,1\n22,2\n8710,3", "US_SSN"),
+    ("| 536 | 22 |\n| :-: | --- |\n| 8710 | x |", "US_SSN"),
     ("name,ssn\nBob,536\n,22\n,8710", "US_SSN"),
 ])
 def test_fragments_read_as_one(engine: Engine, text: str, entity: str) -> None:
@@ -138,6 +139,8 @@ def test_fragments_read_as_one(engine: Engine, text: str, entity: str) -> None:
     "meeting at 10:30, 11:45 and 14:00",
     "100,250\n120,300\n130,350",  # never regrouped into 3-2-4 (100 | 12 | 0130)
     "x1=100&x2=120&x3=130",
+    "4111,1\n1111,2\n1111,3\n1111,4",  # no header row: no column read (a window cut mid-table)
+    "9,4111\n1111,2\n1111,3",  # a CSV's rows are not read across
 ])
 def test_fragments_hard_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)

@@ -752,12 +752,16 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
                     break
                 continue
             lead.append(g)
-        if tail and lead:
+        # (a Markdown header, its delimiter row below it: a window cut mid-table has a data
+        # row first, and no table's rows are read across)
+        if tail and lead and "-" in text[block[0][1]:block[1][0]]:
             out.extend((block[0][0], block[1][1], line) for line in _piece(tail + lead, ""))
-        header = head if not any(_group_of(c) for c in head) else None
-        data = rows[1:] if header is not None else rows
+        if any(_group_of(c) for c in head):
+            continue  # no header row (a window cut mid-table, a headerless file): no column read
+        header = head
+        data = rows[1:]
         for k in range(n):
-            name = header[k].strip(' \t"') if header is not None else ""
+            name = header[k].strip(' \t"')
             named = label is not None and bool(name) and label.fullmatch(name) is not None
             if (_names(name) and not named) or (len(data) > MAX_COLUMN_ROWS and not named):
                 continue
