@@ -11,6 +11,8 @@ from dlp_proxy.recognizers._common import DLPRecognizer
 from dlp_proxy.recognizers.bank import (
     AccountBesideRoutingRecognizer,
     AccountNumberRecognizer,
+    AlnumAccountRecognizer,
+    ClabeRecognizer,
     FirmAccountRecognizer,
     RoutingAccountPairRecognizer,
     RoutingNumberRecognizer,
@@ -27,7 +29,9 @@ from dlp_proxy.recognizers.tax import EinRecognizer
 __all__ = [
     "AccountBesideRoutingRecognizer",
     "AccountNumberRecognizer",
+    "AlnumAccountRecognizer",
     "BirthDateRecognizer",
+    "ClabeRecognizer",
     "CusipCodeRecognizer",
     "DLPRecognizer",
     "DriverLicenseRecognizer",
@@ -56,6 +60,8 @@ def default_recognizers() -> list[DLPRecognizer]:
         PaymentCardRecognizer(),
         routing,
         AccountNumberRecognizer(),
+        AlnumAccountRecognizer(),
+        ClabeRecognizer(),
         AccountBesideRoutingRecognizer(routing),  # routing's configured context words included
         SortCodeAccountRecognizer(),
         RoutingAccountPairRecognizer(),

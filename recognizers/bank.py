@@ -33,6 +33,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from dlp_proxy.detect import gatescan
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from dlp_proxy.recognizers._common import (
+    _NEGATIVE_RE,
     NINE,
     Candidate,
     ContextHit,
@@ -534,3 +535,100 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
 
 
 _NEGATIVE_PAIR = re.compile(r"(?<![a-z])(?:order|ord|trade|exec|ticket|ref|invoice|conf(?:irm(?:ation)?)?|id)\W{0,4}$", re.IGNORECASE)
+
+
+#: An account number written with letters and digits, no dash (``ABC123456``, ``5KX12345``,
+#: ``12345678AB``): letters then digits, a digit then letters then digits, or digits then
+#: letters; 6-17 characters, at least five digits.
+_ALNUM_ACCOUNT_RE = re.compile(
+    r"(?<![A-Za-z0-9_/.#@:-])(?=[A-Za-z0-9]{6,17}(?![A-Za-z0-9_/@-]|\.[A-Za-z0-9]))"
+    r"(?:[A-Za-z]{1,4}[0-9]{5,14}|[0-9]{1,3}[A-Za-z]{1,3}[0-9]{5,12}|[0-9]{5,14}[A-Za-z]{1,2})"
+    r"(?![A-Za-z0-9])")
+#: what every match of ``_ALNUM_ACCOUNT_RE`` holds: a letter and five digits side by side
+_ALNUM_ACCOUNT_HINT = re.compile(r"[A-Za-z][0-9]{5}|[0-9]{5}[A-Za-z]")
+gatescan.register(_ALNUM_ACCOUNT_HINT)
+#: Prefixes of ticket and change numbers (ServiceNow, Salesforce...), never an account.
+_TICKET_PREFIX = re.compile(r"(?i)(?:inc|req|ritm|chg|prb|task|ctask|sr|cs|kb|rfc|sha|md|ipv|utf|iso|cve|jdk|ie|p|q|v)[0-9]")
+
+
+class AlnumAccountRecognizer(AccountNumberRecognizer):
+    """A bank or brokerage account number written with letters among its digits and no
+    dash (``brokerage account ABC123456``, ``account 5KX12345``): reported, like a
+    number-only account, next to an account word only (a strong label within 40
+    characters, a weak one within 15); a ticket number (``INC0012345``), a version or a
+    valid CUSIP (``037833AB7``) is not an account."""
+
+    def could_match(self, text: str) -> bool:
+        if not gatescan.search(_ALNUM_ACCOUNT_HINT, text) or _ALNUM_ACCOUNT_RE.search(text) is None:
+            return False
+        return bool(self.context_anywhere(text) or (self._weak_probe(text) and self._weak_gate(text))
+                    or self._weak_fuzzy.present(text))
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        for m in _ALNUM_ACCOUNT_RE.finditer(text):
+            tok = m.group(0)
+            if _TICKET_PREFIX.match(tok) or (len(tok) == 9 and cusip_valid(tok.upper())):
+                continue
+            hit = self.context_hit(text, m.start(), m.end(), before=40, after=0)
+            if hit is None:
+                hit = find_context(text, m.start(), m.end(), self._weak_re, before=15, after=0)
+            if hit is None or hit.distance >= 0:
+                continue
+            if _AMOUNT_WORDS.search(text[m.start() + hit.distance : m.start()]):
+                continue
+            out.append(self.result(US_BANK_NUMBER, m.start(), m.end(), 0.8, "alnum-account", "context-gated", hit))
+        return out
+
+
+#: Mexican bank codes (Banxico's list) that start a CLABE.
+_CLABE_BANKS = frozenset(
+    "002 006 009 012 014 019 021 030 032 036 037 042 044 058 059 060 062 072 102 103 106 108 110 112 113 116"
+    " 124 126 127 128 129 130 131 132 133 134 135 136 137 138 139 140 141 143 145 147 148 149 150 151 152"
+    " 153 154 155 156 157 158 159 160 166 168 600 601 602 605 606 607 608 610 613 614 615 616 617 618 619"
+    " 620 621 622 623 626 627 628 629 630 631 632 633 634 636 637 638 640 642 646 647 648 649 651 652 653"
+    " 655 656 659 670 901 902 903".split())
+CLABE_CONTEXT = ("clabe", "spei", "cuenta", "cuenta clabe", "transferencia", "interbancaria", "banco", *WEAK_ACCOUNT,
+                 *STRONG_ACCOUNT)
+
+
+def clabe_valid(d: str) -> bool:
+    """A CLABE's check digit: weights 3, 7, 1 over the first 17 digits (each product mod
+    10), the check digit makes the sum a multiple of ten."""
+    if len(d) != 18 or not d.isdigit():
+        return False
+    total = sum((ord(c) - 48) * (3, 7, 1)[i % 3] % 10 for i, c in enumerate(d[:17]))
+    return (10 - total % 10) % 10 == ord(d[17]) - 48
+
+
+class ClabeRecognizer(DLPRecognizer):
+    """A Mexican CLABE (18 digits: bank, branch, account, check digit), as US_BANK_NUMBER:
+    a valid check digit and a Mexican bank code; next to a CLABE or account word, or
+    without one when written whole (18 digits, or its 3-3-11-1 groups)."""
+
+    DEFAULT_CONTEXT = CLABE_CONTEXT
+
+    def __init__(self, context: list[str] | None = None) -> None:
+        super().__init__([US_BANK_NUMBER], name="ClabeRecognizer", context=context)
+
+    def could_match(self, text: str) -> bool:
+        return any(clabe_valid(c.digits) and c.digits[:3] in _CLABE_BANKS for c in candidates(text, (18,)))
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        for c in candidates(text, (18,)):
+            d = c.digits
+            if not (clabe_valid(d) and d[:3] in _CLABE_BANKS) or len(set(d)) <= 2:
+                continue
+            hit = self.context_hit(text, c.start, c.end, before=40, after=25)
+            shaped = c.whole_run and (c.is_bare or c.groups == (3, 3, 11, 1))
+            if hit is None and (not shaped or (_NEGATIVE_RE is not None and _NEGATIVE_RE.search(
+                    text, max(0, c.start - 30), c.start) is not None)):
+                continue  # "order 002180012345678906": another number's label
+            out.append(self.result(US_BANK_NUMBER, c.start, c.end, 0.85 if hit else 0.6, "clabe", "clabe-checksum",
+                                   hit, lookalike_note(c)))
+        return out

@@ -59,8 +59,10 @@ from dlp_proxy.detect.normalize import (
 from dlp_proxy.detect.prefilter import Prefilter
 from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking, stdlib_twin
 from dlp_proxy.detect.structure import (
+    ROW,
     header_label_regex,
     mark_tables,
+    may_hold_fragments,
     rendered_list_numbers,
     row_span,
     table_row_reading,
@@ -461,7 +463,8 @@ class Engine:
             return _resolve(self._analyze(text, wanted, depth, budget, decode, True)
                             + self._analyze_displayed(text, wanted, depth, budget))
         raw_quick = text.isascii() and self.prefilter.quick(text)
-        if text.isascii() and not raw_quick and not may_render(text) and not may_have_letter_digits(text):
+        if (text.isascii() and not raw_quick and not may_render(text) and not may_have_letter_digits(text)
+                and ROW not in text and not may_hold_fragments(text)):
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)
         alike = normalize_lookalike(text, decode=decode)
@@ -513,10 +516,11 @@ class Engine:
     def _analyze_norm(self, norm: Normalized, wanted: frozenset[str], depth: int, budget: _Budget,
                       raw_quick: bool) -> list[Finding]:
         ntext = norm.text
-        if not raw_quick and not self.prefilter.quick(ntext):
-            return []
+        quick = raw_quick or self.prefilter.quick(ntext)
+        if not quick and ROW not in ntext and not may_hold_fragments(ntext):
+            return []  # (a table's rows may hold groups farther apart than the quick check's window)
         raw: list[tuple[int, int, str, float, str, str, tuple[str, ...]]] = []
-        ents = self.prefilter.entities(ntext, wanted)
+        ents = self.prefilter.entities(ntext, wanted) if quick else set()
         if ents:
             skip: frozenset[int] = frozenset()
             if self.gated:
@@ -541,7 +545,7 @@ class Engine:
                     a, b = row_span(spans, f.start)
                     raw.append((a, b, f.entity_type, f.score, f.recognizer, f"{TABLE_ROW}; {f.explanation}",
                                 (TABLE_ROW, *f.transforms)))
-        for blob in find_blobs(ntext, self.limits.max_blob_chars):
+        for blob in find_blobs(ntext, self.limits.max_blob_chars) if quick else ():
             if not isinstance(blob, Blob):
                 raise DetectionLimitError("an encoded blob exceeds detection limit max_blob_chars")
             if depth + 1 > self.limits.max_decode_depth:
@@ -556,7 +560,7 @@ class Engine:
                     (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
                      f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))
                 )
-        if PERSON in wanted and self._ner_nlp is not None and (raw or wanted == {PERSON}):
+        if quick and PERSON in wanted and self._ner_nlp is not None and (raw or wanted == {PERSON}):
             for r in self._person(ntext):
                 raw.append(_unpack(r))
         out: list[Finding] = []

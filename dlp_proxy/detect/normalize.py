@@ -27,7 +27,8 @@ hand-written lists:
   (``4012 BBBB BBBB 1BB1``, ``536-22-8T10``): ``_letter_digit_edits``;
 - ``letter-punctuation``: a modifier letter (Lm) or a letter that looks like punctuation
   (confusables data: ``ꞏ`` like ``·``) between two digits is a blank;
-- ``braille-digits``: the Braille number sign ``⠼`` and the cells a-j after it, digits;
+- ``braille-digits``: the Braille number sign ``⠼`` and the cells a-j after it, digits; so are
+  Nemeth code's lower cells after it (``⠼⠢⠒⠖`` 536: ``_NEMETH_DIGITS``);
 - ``latex-macros``: TeX macros defined in the text (``\\def\\x{8}``) expanded;
 - ``nfkc``: compatibility forms (full-width letters, odd spaces) folded;
 - ``zero-width``: every Default_Ignorable_Code_Point (ZWSP, ZWNJ, ZWJ, word
@@ -86,6 +87,8 @@ hand-written lists:
   shape, with its label before them, read as one space;
 - ``struck-text``: ``normalize_without_struck`` is the second reading of a text with
   ``~~struck~~`` text, without it (the engine judges both);
+- ``leet-labels``: an identifier label spelled in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``,
+  ``1BAN``: ``LEET_LABELS``, ``_LEET``) is the label; numbers are never folded;
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
   (``SSN536-22-8710``, ``card4111...``, ``acctno12345678``) and before a word glued after
   a number of identifier length (``536228710please``).
@@ -314,6 +317,13 @@ _DRAWN_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1", "Z": "2", "z": "2", "S"
                  "T": "7", "B": "8", "g": "9", "q": "9"}
 
 
+#: Letters that look like a digit and that Unicode's confusables data pairs with none
+#: (checked against confusables.json: no entry, or none to a digit or a drawn letter):
+#: Lisu ``ꓶ`` (LETTER UH), Latin ``Ꞁ`` (CAPITAL TURNED L) and Canadian syllabics ``ᒣ``
+#: draw a ``7``; Cyrillic ``Ꙅ`` (CAPITAL REVERSED DZE) a ``2``.
+_MORE_DRAWN_DIGITS = {"\ua4f6": "7", "\ua780": "7", "\u14a3": "7", "\ua644": "2"}
+
+
 @functools.cache
 def _letter_digits() -> dict[str, str]:
     """Letters read as the digit they look like inside a digit run (``_letter_digit_edits``):
@@ -330,6 +340,8 @@ def _letter_digits() -> dict[str, str]:
     for ch, letter in _confusables().items():
         if ch not in table and letter in _DRAWN_DIGITS:
             table[ch] = _DRAWN_DIGITS[letter]
+    for ch, digit in _MORE_DRAWN_DIGITS.items():
+        table.setdefault(ch, digit)
     return table
 
 
@@ -342,7 +354,11 @@ def _letter_runs() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     table = _letter_digits()
     cls = "[" + "".join(re.escape(c) for c in sorted(table)) + "]"
     ascii_cls = "[" + "".join(re.escape(c) for c in sorted(table) if c.isascii()) + "]"
-    hint = re.compile(rf"{cls}(?:(?<=[0-9].)|(?=[0-9]))")
+    # non-ASCII: also a whole token of such letters beside a digit group or another such
+    # token across a mark (``ƽƷб-ƧƧ-8710``: no letter glued to a digit)
+    other = "[" + "".join(re.escape(c) for c in sorted(table) if not c.isascii()) + "]"
+    hint = re.compile(rf"{cls}(?:(?<=[0-9].)|(?=[0-9]))|(?<![^\W_]){other}+[-\u2010-\u2015./ ]{{1,3}}(?:[0-9]|{other})"
+                      rf"|[0-9][-\u2010-\u2015./ ]{{1,3}}{other}+(?![^\W_])")
     ascii_hint = re.compile(rf"{ascii_cls}(?:(?<=[0-9].)|(?=[0-9]))")
     tok = rf"(?:[0-9]|{cls})+"
     run = re.compile(rf"(?<![^\W_]){tok}(?:[^\w\n]{{1,3}}{tok}){{0,7}}(?![^\W_])")
@@ -1052,6 +1068,7 @@ def _rendered_digits(text: str) -> int:
         n += sum(sum(c in _SINO_KOREAN for c in m.group(0)) for m in _sino_korean_runs(text))
         if "\u283c" in text:
             n += sum(sum(c in _BRAILLE_DIGITS for c in m.group(0)) for m in _BRAILLE_NUMBER.finditer(text))
+            n += sum(sum(c in _NEMETH_DIGITS for c in m.group(0)) for m in _NEMETH_NUMBER.finditer(text))
     if "\\" in text and _TEX_DEF_HINT.search(text) is not None:  # digits macros add (``\def\x{8}\x``)
         macros = _tex_macros(text)
         if macros is not None:
@@ -1268,6 +1285,12 @@ _BRAILLE_DIGITS = dict(zip("\u2801\u2803\u2809\u2819\u2811\u280b\u281b\u2813\u28
 _BRAILLE_IN_NUMBER = {"\u283c": "", "\u2824": "-", "\u2832": ".", "\u2802": ",", "\u2800": " "}
 _BD = "".join(_BRAILLE_DIGITS)
 _BRAILLE_NUMBER = re.compile(f"\u283c[{_BD}](?:[{_BD}]|[\u2824\u2832\u2802\u2800]?\u283c?(?=[{_BD}]))*")
+#: Nemeth code's digits (mathematics Braille): the lower cells, 1-9 and 0, after the numeric
+#: indicator; a number's groups apart by a hyphen (Braille or ASCII) or a blank cell
+_NEMETH_DIGITS = dict(zip("\u2802\u2806\u2812\u2832\u2822\u2816\u2836\u2826\u2814\u2834", "1234567890", strict=True))
+_ND = "".join(_NEMETH_DIGITS)
+_NEMETH_NUMBER = re.compile(f"\u283c[{_ND}](?:[{_ND}]|[\u2824\u2800 -]?\u283c?(?=[{_ND}]))*")
+_NEMETH_IN_NUMBER = {"\u283c": "", "\u2824": "-", "\u2800": " ", " ": " ", "-": "-"}
 
 
 def _braille_edits(text: str) -> list[tuple[int, int, str, int, int]]:
@@ -1278,6 +1301,15 @@ def _braille_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         for k in range(m.start(), m.end()):
             c = text[k]
             edits.append((k, k + 1, _BRAILLE_DIGITS.get(c) or _BRAILLE_IN_NUMBER[c], k, k + 1))
+    taken = {k for k, *_ in edits}
+    for m in _NEMETH_NUMBER.finditer(text):
+        if m.start() in taken:
+            continue
+        for k in range(m.start(), m.end()):
+            c = text[k]
+            if c not in " -":
+                edits.append((k, k + 1, _NEMETH_DIGITS.get(c) or _NEMETH_IN_NUMBER[c], k, k + 1))
+    edits.sort(key=lambda e: e[0])
     return edits
 
 
@@ -1940,6 +1972,95 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
     return _edit(text, [edits[i] for i in kept_edits], [], [names[i] for i in kept_edits])
 
 
+#: Identifier labels a writer may spell in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``,
+#: ``1BAN``, ``c@rd``): only these words are folded (``_leet_labels``), never a number.
+LEET_LABELS = (
+    "ssn", "ssns", "social", "security", "itin", "tin", "taxpayer", "account", "accounts", "acct", "acc",
+    "accno", "acctno", "routing", "aba", "rtn", "transit", "iban", "swift", "card", "cards", "credit",
+    "debit", "visa", "mastercard", "amex", "clabe", "brokerage", "bank", "checking", "savings", "number",
+)
+#: The leet characters of each letter (what a writer types for it).
+_LEET = {"a": "4@", "b": "8", "c": "(", "e": "3", "g": "9", "i": "1!|", "l": "1|", "o": "0",
+         "s": "5$", "t": "7+", "z": "2"}
+_LEET_CHARS = frozenset("".join(_LEET.values()))
+
+
+@functools.lru_cache(maxsize=1)
+def _leet_label_re() -> re.Pattern[str]:
+    alts = []
+    for word in sorted(LEET_LABELS, key=len, reverse=True):
+        alts.append("".join(f"[{re.escape(c + c.upper() + _LEET.get(c, ''))}]" for c in word))
+    return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(alts) + r")(?![A-Za-z0-9])")
+
+
+def _leet_labels(text: str) -> Normalized | None:
+    """An identifier label spelled in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``, ``1BAN``)
+    read as the word: a token that is one of ``LEET_LABELS`` with each letter or one of
+    its leet characters (``_LEET``), holding a letter and a leet character.  Only the
+    label is folded, so a number beside it stays as written (``55N 536228710`` reads
+    ``SSN 536228710``); a token of digits alone (``484``) is no label."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    label = _leet_label_re()
+    done = -1
+    for h in _LEET_HINT.finditer(text):
+        if h.start() < done:
+            continue
+        # the token around the hint, matched whole against the labels
+        a = h.start()
+        while a > 0 and text[a - 1] in _TOKEN_CHARS:
+            a -= 1
+        b = h.end()
+        while b < len(text) and text[b] in _TOKEN_CHARS:
+            b += 1
+        done = b
+        if b - a > _LONGEST_LABEL:
+            continue
+        m = label.fullmatch(text, a, b)
+        if m is None:
+            continue
+        tok = m.group(0)
+        if not any(c.isalpha() for c in tok) or not any(c in _LEET_CHARS for c in tok):
+            continue
+        for k, c in enumerate(tok):
+            if c in _LEET_CHARS:
+                low = next(w for w in LEET_LABELS if len(w) == len(tok) and _leet_fits(w, tok))[k]
+                edits.append((a + k, a + k + 1, low, a + k, a + k + 1))
+    return _edit(text, edits, [], ["leet-labels"] * len(edits)) if edits else None
+
+
+def _leet_fits(word: str, tok: str) -> bool:
+    return all(c == w or c == w.upper() or c in _LEET.get(w, "") for w, c in zip(word, tok, strict=True))
+
+
+def _may_leet(text: str) -> bool:
+    """A leet character glued to a letter (cheap test before ``_leet_labels``)."""
+    return gatescan.may_search(_LEET_WORD, text) and _LEET_HINT.search(text) is not None
+
+
+_LEET_HINT = re.compile(r"[A-Za-z][0-9$@!|+(]|[0-9$@!|+(][A-Za-z]")
+
+
+def _leet_word_pattern() -> str:
+    """Each label with at least one leet character (one alternative per position that holds
+    it): what the one Hyperscan pass (``gatescan``) looks for, so a text with digits glued to
+    words (``5pm``, ``Q3``) but no leet label costs no search of its own."""
+    alts = set()
+    for word in LEET_LABELS:
+        for k, c in enumerate(word):
+            if c not in _LEET:
+                continue
+            parts = [f"[{re.escape(x + x.upper() + _LEET.get(x, ''))}]" for x in word]
+            parts[k] = f"[{re.escape(_LEET[c])}]"
+            alts.add("".join(parts))
+    return "(?:" + "|".join(sorted(alts)) + ")"
+
+
+_LEET_WORD = re.compile(_leet_word_pattern())
+gatescan.register(_LEET_WORD)
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789$@!|+(")
+_LONGEST_LABEL = max(map(len, LEET_LABELS))
+
+
 #: the transforms that decode an escape (``%22``, ``&#53;``): their reading hides the
 #: escape's own characters, so a text with one is also read without decoding
 DECODING = frozenset({"html-entities", "percent-encoding"})
@@ -1973,6 +2094,10 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         shortcodes = _group_marks(result.text, shortcodes=True)
         if shortcodes is not None:
             result = _compose(result, shortcodes)
+    if _may_leet(result.text):  # before glued labels and letter separators: ``S5N``
+        leet = _leet_labels(result.text)
+        if leet is not None:
+            result = _compose(result, leet)
     if _glue_any(result.text):  # a digit touches a letter
         lettered = _letter_separators(result.text)
         if lettered is not None:

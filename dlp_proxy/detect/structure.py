@@ -531,6 +531,28 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
 
 def table_row_reading(text: str, header_label: re.Pattern[str] | None = None,
                       ) -> tuple[str, list[tuple[int, int, int]]] | None:
+    """The rows of ``text`` read as shown (``_table_rows``), then the identifier fragments
+    that data and tables hold apart (``fragment_pieces``: values of keys sharing a stem,
+    digit keys of one object, card groups joined by words, a table's number header continued
+    by its first row, a short column read down), each a line of the reading."""
+    pieces: list[str] = []
+    spans: list[tuple[int, int, int]] = []
+    rows = _table_rows(text, header_label)
+    if rows is not None:
+        reading, spans = rows
+        pieces.append(reading)
+    at = len(pieces[0]) + len(_PIECE_GAP) if pieces else 0
+    for a, b, line in fragment_pieces(text, header_label):
+        spans.append((at, a, b))
+        pieces.append(line)
+        at += len(line) + len(_PIECE_GAP)
+    if not pieces:
+        return None
+    return _PIECE_GAP.join(pieces), spans
+
+
+def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
+                ) -> tuple[str, list[tuple[int, int, int]]] | None:
     """The rows of ``text`` (marked by ``mark_tables``) read as shown: for each row with a
     run of adjacent group cells (``row_runs``), its ``split_row`` line; the lines joined by
     more line breaks than a digit run crosses.  Rows are a table's marked rows, a line
@@ -583,6 +605,215 @@ def table_row_reading(text: str, header_label: re.Pattern[str] | None = None,
     if not pieces:
         return None
     return _PIECE_GAP.join(pieces), spans
+
+
+# -- identifier fragments held apart by data's structure ---------------------------------
+#
+# Code and data hold an identifier's groups in separate fields: ``card_1=4111 card_2=1111
+# ...``, ``ssn_a=536&ssn_b=22&ssn_c=8710``, ``{"p1":"536","p2":"22","p3":"8710"}``; as the
+# keys of one object (``{"536": 1, "22": 2, "8710": 3}``); apart by words
+# (``4111 and 1111 and 1111 and 1111``); in a table whose header row is numbers continued by
+# its first row, or down a short column (one group per row).  ``fragment_pieces`` reads each
+# as one line (``_run_lines``: the groups joined by ``SEP``, with its label), judged as a
+# table row's line is.
+
+#: ``key=value`` / ``"key": "value"`` with a value of one digit group
+_KEYED = re.compile(
+    r"""(?<![A-Za-z0-9_])(?P<key>[A-Za-z][A-Za-z0-9_.\-\[\]]{0,30}?(?: [0-9]{1,2})?)["']?[ \t]*[:=][ \t]*(?P<q>["']?)"""
+    r"""(?P<val>[0-9]{1,6})(?P=q)(?![0-9A-Za-z.])""")
+#: what may stand between two keyed values (joiners of query strings, objects, lists)
+_KEY_GAP = re.compile(r"""[ \t\n,;&{}"'|]{0,8}""")
+#: a key's suffix that numbers or letters its parts (``card_1``, ``ssn_a``, ``p3``, ``x[2]``)
+_KEY_SUFFIX = re.compile(r"(?:[ _.\-]?(?:[0-9]{1,2}|[A-Za-z])|\[[0-9A-Za-z]{0,2}\])$")
+#: a quoted digit group used as an object's key
+_DIGIT_KEY = re.compile(r"""(?<![0-9A-Za-z.:])(["']?)(?P<val>[0-9]{1,6})\1[ \t]*:(?![0-9])""")
+_KEY_VALUE_GAP = re.compile(r"""[ \t]*(?:"[^"\n{}]{0,24}"|'[^'\n{}]{0,24}'|[^"',\n{}]{0,24})[ \t]*,[ \t\n]*""")
+#: groups of a card apart by words or punctuation a writer puts between them
+_WORD_JOINED = re.compile(
+    r"(?<![0-9])[0-9]{4}(?:(?:[ \t]+|(?:[ \t]*(?:,|;|&|\+|/|and|then|plus|next|also|after|that|followed|by|is|comes)[ \t]*)+)"
+    r"[0-9]{3,6}){2,4}(?![0-9])", re.IGNORECASE)
+_WORD_GROUP = re.compile(r"[0-9]+")
+#: the longest column read down without a label
+MAX_COLUMN_ROWS = 6
+_LINE_CELLS = re.compile(r"[\x1f|\t,;]")
+
+
+def _stem(key: str) -> str:
+    return _KEY_SUFFIX.sub("", key).lower() or key.lower()
+
+
+def _piece(groups: list[str], label: str) -> list[str]:
+    """The groups' line, as written: never regrouped into an identifier's shape (as a row's
+    ``|53|6|22|87|10|`` is), so three short numbers read down a column or under keys
+    (``100``, ``120``, ``130``) stay three numbers."""
+    digits = sum(len(g) for g in groups)
+    if len(groups) < 2 or not MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
+        return []
+    line = SEP.join(groups)
+    return [f"{label} : {line}" if label else line]
+
+
+def _keyed_pieces(text: str) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    run: list[re.Match[str]] = []
+
+    def flush() -> None:
+        if len(run) >= 2:
+            stem = _stem(run[0]["key"])
+            label = stem if sum(ch.isalpha() for ch in stem) >= 2 else ""
+            for line in _piece([m["val"] for m in run], label):
+                out.append((run[0].start(), run[-1].end(), line))
+
+    for m in _KEYED.finditer(text):
+        if run and (_stem(m["key"]) != _stem(run[-1]["key"])
+                    or _KEY_GAP.fullmatch(text, run[-1].end(), m.start()) is None):
+            flush()
+            run = []
+        run.append(m)
+    flush()
+    run = []
+    for m in _DIGIT_KEY.finditer(text):
+        if run and _KEY_VALUE_GAP.fullmatch(text, run[-1].end(), m.start()) is None:
+            flush_keys(run, out)
+            run = []
+        run.append(m)
+    flush_keys(run, out)
+    return out
+
+
+def flush_keys(run: list[re.Match[str]], out: list[tuple[int, int, str]]) -> None:
+    """The digit keys of one object, in order, as one piece."""
+    if len(run) >= 2:
+        for line in _piece([m["val"] for m in run], ""):
+            out.append((run[0].start(), run[-1].end(), line))
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = (ord(c) - 48) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _word_joined_pieces(text: str) -> list[tuple[int, int, str]]:
+    """Groups of a card number with words or punctuation between them (``4111 and 1111
+    and 1111 and 1111``): read joined only when the digits are a Luhn-valid card's length
+    (the checksum is the writer's intent; a list of four-digit numbers almost never is)."""
+    out: list[tuple[int, int, str]] = []
+    for m in _WORD_JOINED.finditer(text):
+        groups = _WORD_GROUP.findall(m.group(0))
+        digits = "".join(groups)
+        if 13 <= len(digits) <= 19 and _luhn(digits) and len(set(digits)) > 1:
+            out.extend((m.start(), m.end(), line) for line in _piece(groups, ""))
+    return out
+
+
+def _table_lines(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """Each block of 2 to ``MAX_COLUMN_ROWS`` + 2 consecutive lines with the same number of
+    one cell delimiter: per line (start, end, cells); Markdown's delimiter row left out."""
+    out: list[tuple[int, int, list[tuple[int, int]]]] = []
+    pos = 0
+    for line in re.split(r"(?<=[\n\x1e])", text):
+        end = pos + len(line.rstrip("\n\x1e\r"))
+        body = text[pos:end]
+        if body.strip(" \t|\x1f-:") == "" and "-" in body:
+            pos += len(line)
+            continue  # |---|---|
+        out.append((pos, end, _cells_at(text, pos, end, _LINE_CELLS) if _LINE_CELLS.search(body) else []))
+        pos += len(line)
+    return out
+
+
+def _group_of(cell: str) -> str | None:
+    shown = _shown(cell.strip(' \t"'))
+    m = _GROUP_CELL.fullmatch(shown)
+    return None if m is None or " " in m[1] or _DASH.search(m[1]) else m[1]
+
+
+def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, int, str]]:
+    """A table's header row of numbers continued by its first row (``| 536 | 22 |`` over
+    ``| 8710 | x |``), and a column of one group per row read down (``536`` / ``22`` /
+    ``8710`` in one column), when it has at most ``MAX_COLUMN_ROWS`` rows or a header that
+    names an identifier; a column its header names otherwise (``qty``) is left alone."""
+    out: list[tuple[int, int, str]] = []
+    lines = _table_lines(text)
+    i = 0
+    while i < len(lines):
+        n = len(lines[i][2])
+        j = i
+        while j < len(lines) and n >= 2 and len(lines[j][2]) == n:
+            j += 1
+        if j - i < 2:
+            i += 1
+            continue
+        block = lines[i:j]
+        i = j
+        rows = [[text[a:b] for a, b in cells] for _, _, cells in block]
+        # the header's trailing number cells, then the first row's leading ones
+        head = rows[0]
+        tail: list[str] = []
+        for c in reversed(head):
+            g = _group_of(c)
+            if g is None:
+                if c.strip():
+                    break
+                continue
+            tail.insert(0, g)
+        lead: list[str] = []
+        for c in rows[1]:
+            g = _group_of(c)
+            if g is None:
+                if c.strip():
+                    break
+                continue
+            lead.append(g)
+        # (a Markdown header, its delimiter row below it: a window cut mid-table has a data
+        # row first, and no table's rows are read across)
+        if tail and lead and "-" in text[block[0][1]:block[1][0]]:
+            out.extend((block[0][0], block[1][1], line) for line in _piece(tail + lead, ""))
+        if any(_group_of(c) for c in head):
+            continue  # no header row (a window cut mid-table, a headerless file): no column read
+        header = head
+        data = rows[1:]
+        for k in range(n):
+            name = header[k].strip(' \t"')
+            named = label is not None and bool(name) and label.fullmatch(name) is not None
+            if (_names(name) and not named) or (len(data) > MAX_COLUMN_ROWS and not named):
+                continue
+            groups = [_group_of(r[k]) for r in data if k < len(r) and r[k].strip()]
+            if groups and all(groups):
+                out.extend((block[0][0], block[-1][1], line)
+                           for line in _piece([g for g in groups if g], name if named else ""))
+    return out
+
+
+#: a value or a key of one digit group (``x=536``, ``"p1": "536"``, ``"536": 1``)
+_KEYED_HINT = re.compile(r"""[0-9]["']?:[ \t]|["'][ \t]*:|(?:[A-Za-z_\]]|[A-Za-z_][0-9]{1,2}|[A-Za-z] [0-9]{1,2}(?==))["']?[ \t]*[:=][ \t]*["']?[0-9]""")
+
+
+gatescan.register(_KEYED_HINT, _WORD_JOINED)
+
+
+def may_hold_fragments(text: str) -> bool:
+    """Keyed digit groups and seven digits in all: ``fragment_pieces`` may read groups
+    farther apart than the engine's quick check looks (``{'536': 'a', '22': 'b', ...}``)."""
+    return (("=" in text or ":" in text) and _digits(text) >= MIN_RUN_DIGITS
+            and _KEYED_HINT.search(text) is not None)
+
+
+def _digits(text: str) -> int:
+    return sum(map(text.count, "0123456789"))
+
+
+def fragment_pieces(text: str, label: re.Pattern[str] | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, line) of each identifier fragment ``text`` holds apart (section above)."""
+    out = _keyed_pieces(text) if gatescan.search(_KEYED_HINT, text) else []
+    if gatescan.may_search(_WORD_JOINED, text):
+        out += _word_joined_pieces(text)
+    if ROW in text or ("\n" in text and _LINE_CELLS.search(text) is not None):
+        out += _table_pieces(text, label)
+    return out
 
 
 def row_span(spans: list[tuple[int, int, int]], pos: int) -> tuple[int, int]:
