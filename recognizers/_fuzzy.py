@@ -45,9 +45,10 @@ def edits1(word: str, *, substitutions: bool) -> set[str]:
 class FuzzyContext:
     """Slips of ``words`` (single lower-case words of four letters or more)."""
 
-    __slots__ = ("variants",)
+    __slots__ = ("_last", "variants")
 
     def __init__(self, words: Sequence[str]) -> None:
+        self._last: tuple[str, tuple[str, ...]] | None = None
         self.variants: dict[str, str] = {}
         for w in words:
             w = w.lower()
@@ -62,9 +63,16 @@ class FuzzyContext:
             self.variants.pop(w.lower(), None)  # the words themselves are exact context already
 
     def found(self, text: str) -> tuple[str, ...]:
-        """The slips present in ``text`` (as whole words), sorted."""
+        """The slips present in ``text`` (as whole words), sorted.  Kept for the last
+        text by identity: a recognizer asks once per candidate of the same text, and
+        each asking walked all the text's words."""
+        last = self._last
+        if last is not None and last[0] is text:
+            return last[1]
         variants = self.variants
-        return tuple(sorted(t for t in _tokens(text) if t in variants))
+        found = tuple(sorted(t for t in _tokens(text) if t in variants))
+        self._last = (text, found)  # one assignment: another thread sees the old or the new
+        return found
 
     def present(self, text: str) -> bool:
         return bool(self.found(text))
