@@ -469,27 +469,32 @@ def _identifies(cell: str, label: re.Pattern[str] | None) -> bool:
     return label is not None and label.fullmatch(cell.strip(' \t"')) is not None
 
 
-def _rfind_break(text: str, end: int) -> int:
-    """``text.rfind("\\n", 0, end)``, looked up in the text's line breaks (``_layout``)
-    when it has a table: a marked table's rows hold no line break, so ``rfind`` from a
-    row went back over every row above it, for every row (quadratic in a table's
-    length: 4 % of a CSV blotter's judgement).  The breaks are kept for the last text
-    by identity, apart from ``_layout``'s (which holds the whole text a window is cut
-    from, while this reads the window)."""
+def _breaks(text: str) -> array.array[int]:
+    """Where ``text``'s line breaks are (empty without a table), kept for the last text by
+    identity, apart from ``_layout``'s (which holds the whole text a window is cut from,
+    while this reads the window)."""
     global _LAST_BREAKS
     last = _LAST_BREAKS
     if last is not None and last[0] is text:
-        breaks = last[1]
-    else:
-        breaks = array.array("q", [m.start() for m in _BREAK.finditer(text)] if ROW in text else [])
-        _LAST_BREAKS = (text, breaks)  # one assignment: another thread sees the old or the new
-    if ROW not in text:
-        return text.rfind("\n", 0, end)
-    i = bisect.bisect_left(breaks, end)  # the breaks before ``end``
-    return breaks[i - 1] if i else -1
+        return last[1]
+    breaks = array.array("q", [m.start() for m in _BREAK.finditer(text)] if ROW in text else [])
+    _LAST_BREAKS = (text, breaks)  # one assignment: another thread sees the old or the new
+    return breaks
 
 
 _LAST_BREAKS: tuple[str, array.array[int]] | None = None
+
+
+def _rfind_break(text: str, end: int) -> int:
+    """``text.rfind("\\n", 0, end)``, looked up in the text's line breaks (``_breaks``)
+    when it has a table: a marked table's rows hold no line break, so ``rfind`` from a
+    row went back over every row above it, for every row (quadratic in a table's
+    length)."""
+    if ROW not in text:
+        return text.rfind("\n", 0, end)
+    breaks = _breaks(text)
+    i = bisect.bisect_left(breaks, end)  # the breaks before ``end``
+    return breaks[i - 1] if i else -1
 
 
 def _find_break(text: str, start: int) -> int:
@@ -497,10 +502,7 @@ def _find_break(text: str, start: int) -> int:
     (forward over a table's rows it is the same quadratic walk)."""
     if ROW not in text:
         return text.find("\n", start)
-    _rfind_break(text, 0)  # the text's breaks, kept
-    last = _LAST_BREAKS
-    assert last is not None and last[0] is text
-    breaks = last[1]
+    breaks = _breaks(text)
     i = bisect.bisect_left(breaks, start)  # the first break at or after ``start``
     return breaks[i] if i < len(breaks) else -1
 
