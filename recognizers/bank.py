@@ -41,6 +41,7 @@ from dlp_proxy.recognizers._common import (
     DLPRecognizer,
     _ascii_lower,
     _first_char_alternation,
+    ascii_lower_last,
     candidate_lengths,
     candidates,
     context_regex,
@@ -112,6 +113,11 @@ TRADE_WORDS = re.compile(
     r"bonds?|notes?|settled?|settles|allocat\w*|book|fill(?:ed)?|block)(?![a-z])|@(?=\s*[0-9])",
     re.IGNORECASE,
 )
+# TRADE_WORDS for lower-cased ASCII text (same positions): its pattern is ASCII with no
+# upper-case letter, so without IGNORECASE it matches there exactly where it matches the
+# text (~5x faster: every numeric CUSIP of a blotter with an account word is looked at)
+assert TRADE_WORDS.pattern.isascii() and TRADE_WORDS.pattern == TRADE_WORDS.pattern.lower()
+_TRADE_WORDS_LOWER = re.compile(TRADE_WORDS.pattern)
 # Words between an account label and a number that make the number an amount or a count.
 _AMOUNT_WORDS = re.compile(
     r"(?<![a-z])(?:count|counts|number of|balance|value|valued|equity|worth|total|totals|grew|grown|gained|gain|lost|loss|up|down|by|aum|nav|"
@@ -178,7 +184,9 @@ def _security_id(c: Candidate, text: str) -> bool:
     pos = 0
     for g in c.groups:
         if g == 9 and cusip_valid(c.digits[pos : pos + 9]):
-            return TRADE_WORDS.search(text, max(0, c.start - 60), min(len(text), c.end + 40)) is not None
+            low = ascii_lower_last(text)
+            words = TRADE_WORDS if low is None else _TRADE_WORDS_LOWER
+            return words.search(text if low is None else low, max(0, c.start - 60), min(len(text), c.end + 40)) is not None
         pos += g
     return False
 

@@ -227,3 +227,44 @@ def test_ocr_pass_that_fails_early_is_ocr_failed(monkeypatch: pytest.MonkeyPatch
     budget = Budget(Limits(max_seconds=60, ocr_max_seconds=10), cpu_clock=cpu, wall_clock=wall)
     assert ocr._recognize(_TimedEngine(cpu, wall, cpu=1.0, wall=1.0, ok=False), object(), Ctx(budget), "ocr") is None
     assert budget.problems == [("ocr-failed", "ocr")]
+
+
+class _GlyphEngine(_TimedEngine):
+    def __init__(self, cpu_clock: _Clock, wall_clock: _Clock, cpu: float, wall: float, ok: bool = True) -> None:
+        super().__init__(cpu_clock, wall_clock, cpu, wall, ok)
+        self.modes: list[object] = []
+
+    def SetPageSegMode(self, mode: object) -> None:  # noqa: N802
+        self.modes.append(mode)
+
+    def GetUTF8Text(self) -> str:  # noqa: N802
+        return "5"
+
+
+def test_glyph_reading_has_the_page_ocrs_time_limit() -> None:
+    """Each glyph reading is a Recognize with Tesseract's timeout, as a page's is (the
+    OCR CPU seconds left stretched by the host's slowdown); one stopped at its timeout
+    ends the glyph readings (GetUTF8Text alone recognized with no time limit)."""
+    from PIL import Image, ImageDraw
+
+    from dlp_proxy.files import glyph
+    from dlp_proxy.files.context import Ctx
+    from dlp_proxy.files.limits import Budget
+
+    gray = Image.new("L", (64, 64), 255)
+    ImageDraw.Draw(gray).rectangle((20, 10, 40, 50), fill=0)
+    views = [("", gray, None), ("/alpha", gray, None)]
+    cpu, wall = _Clock(), _Clock()
+    budget = Budget(Limits(max_seconds=60, max_wall_seconds=110, ocr_max_seconds=10), cpu_clock=cpu, wall_clock=wall)
+    cpu.now, wall.now = 2.0, 10.0  # the file so far: 2 s of CPU in 10 s
+    api = _GlyphEngine(cpu, wall, cpu=1.0, wall=5.0)
+    assert glyph.read_glyphs(views, Ctx(budget), "img", api)
+    assert api.timeouts[0] == int(10 * 1.5 * 5.0 * 1000)  # 10 s of OCR CPU left, 5x slower than the CPU clock
+    assert len(api.timeouts) == 4 and api.timeouts[1] < api.timeouts[0]
+    assert budget.ocr_seconds == 4.0
+
+    cpu, wall = _Clock(), _Clock()
+    budget = Budget(Limits(max_seconds=60, ocr_max_seconds=10), cpu_clock=cpu, wall_clock=wall)
+    api = _GlyphEngine(cpu, wall, cpu=10.0, wall=10.0, ok=False)  # Tesseract stopped at its timeout
+    assert not glyph.read_glyphs(views, Ctx(budget), "img", api)
+    assert len(api.timeouts) == 1 and budget.ocr_seconds == 10.0

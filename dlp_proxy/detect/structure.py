@@ -238,7 +238,7 @@ def _column_header(text: str, pos: int) -> str | None:
     if not has_tables(text):
         return None
     last_row = text.rfind(ROW, 0, pos)
-    last_line = text.rfind("\n", 0, pos)
+    last_line = _rfind_break(text, pos)
     if last_row <= last_line:
         return None  # not in a table, or in its first row
     row_start = last_row + 1
@@ -470,10 +470,48 @@ def _identifies(cell: str, label: re.Pattern[str] | None) -> bool:
     return label is not None and label.fullmatch(cell.strip(' \t"')) is not None
 
 
+def _breaks(text: str) -> array.array[int]:
+    """Where ``text``'s line breaks are (empty without a table), kept for the last text by
+    identity, apart from ``_layout``'s (which holds the whole text a window is cut from,
+    while this reads the window)."""
+    global _LAST_BREAKS
+    last = _LAST_BREAKS
+    if last is not None and last[0] is text:
+        return last[1]
+    breaks = array.array("q", [m.start() for m in _BREAK.finditer(text)] if ROW in text else [])
+    _LAST_BREAKS = (text, breaks)  # one assignment: another thread sees the old or the new
+    return breaks
+
+
+_LAST_BREAKS: tuple[str, array.array[int]] | None = None
+
+
+def _rfind_break(text: str, end: int) -> int:
+    """``text.rfind("\\n", 0, end)``, looked up in the text's line breaks (``_breaks``)
+    when it has a table: a marked table's rows hold no line break, so ``rfind`` from a
+    row went back over every row above it, for every row (quadratic in a table's
+    length)."""
+    if ROW not in text:
+        return text.rfind("\n", 0, end)
+    breaks = _breaks(text)
+    i = bisect.bisect_left(breaks, end)  # the breaks before ``end``
+    return breaks[i - 1] if i else -1
+
+
+def _find_break(text: str, start: int) -> int:
+    """``text.find("\\n", start)`` (``start`` >= 0), looked up as ``_rfind_break`` does
+    (forward over a table's rows it is the same quadratic walk)."""
+    if ROW not in text:
+        return text.find("\n", start)
+    breaks = _breaks(text)
+    i = bisect.bisect_left(breaks, start)  # the first break at or after ``start``
+    return breaks[i] if i < len(breaks) else -1
+
+
 def _header_cells(text: str, row_start: int) -> list[str] | None:
     """The cells of the first row of the marked table whose row starts at ``row_start``,
     or None when that row is the first one or has a digit (then it is data too)."""
-    table_start = text.rfind("\n", 0, row_start) + 1
+    table_start = _rfind_break(text, row_start) + 1
     if table_start == row_start or text[row_start - 1:row_start] != ROW:
         return None
     header = text[table_start:text.find(ROW, table_start)]
@@ -572,14 +610,14 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
     for m in _ROW_PAIR.finditer(lined):
         if m.start() < done:
             continue  # a later pair of a row already read
-        start = max(text.rfind("\n", 0, m.start()), text.rfind(ROW, 0, m.start())) + 1
-        ends = [k for k in (text.find("\n", m.end() - 1), text.find(ROW, m.end() - 1)) if k >= 0]
+        start = max(_rfind_break(text, m.start()), text.rfind(ROW, 0, m.start())) + 1
+        ends = [k for k in (_find_break(text, m.end() - 1), text.find(ROW, m.end() - 1)) if k >= 0]
         done = min(ends) if ends else len(text)
         header = caption = None
         cells = _cells_at(text, start, done, _CELL_EDGE)
         if CELL in text[start:done]:
             header = _header_cells(text, start)
-            caption = _caption(text, text.rfind("\n", 0, start) + 1)
+            caption = _caption(text, _rfind_break(text, start) + 1)
             if header is not None:
                 caption = " ".join([caption, *(c for c in header if _identifies(c, header_label))])
         at = _add_runs(text, cells, pieces, spans, at, header, caption or "", header_label)

@@ -11,7 +11,8 @@ than Mattermost keeps an emoji's original (``MaxEmojiOriginalWidth`` x ``Height`
 dark-on-light, scaled to ``GLYPH_HEIGHT`` px with a white margin, and read by Tesseract
 as one character (page segmentation mode 10) and as one word (8).  What either reads with
 a letter or digit in it is a segment ``<where>/glyph``.  It costs a few tens of ms of the
-file's OCR time, within the same budget (``Limits.ocr_max_seconds``)."""
+file's OCR time, within the same budget (``Limits.ocr_max_seconds``), each reading bounded
+as a page's is (``ocr._recognize``: Tesseract's timeout)."""
 
 from __future__ import annotations
 
@@ -56,18 +57,30 @@ def read_glyphs(views: list[tuple[str, Any, Any | None]], ctx: Ctx, where: str, 
     budget = ctx.budget
     found: list[str] = []
     started = budget.cpu_clock()
+    stopped = False
     try:
         for _suffix, gray, _colour in views:
+            if stopped:
+                break
             if gray.width > GLYPH_MAX_PX or gray.height > GLYPH_MAX_PX:
                 continue
             picture = _prepared(gray)
             if picture is None:
                 continue
             for mode in (tesserocr.PSM.SINGLE_CHAR, tesserocr.PSM.SINGLE_WORD):
-                if ctx.limits.ocr_max_seconds - budget.ocr_seconds - (budget.cpu_clock() - started) <= 0:
+                # the page OCR's bound (ocr._recognize): the OCR CPU seconds left, and
+                # Tesseract's own (wall) timeout stretched by the host's slowdown
+                room = min(ctx.limits.ocr_max_seconds - budget.ocr_seconds - (budget.cpu_clock() - started),
+                           budget.remaining_seconds())
+                wall_room = min(room * max(2.0, 1.5 * budget.slowdown()), budget.remaining_wall_seconds())
+                if room <= 0.0 or wall_room <= 0.0:
+                    stopped = True
                     break
                 api.SetPageSegMode(mode)
                 api.SetImage(picture)
+                if not api.Recognize(timeout=max(1, int(wall_room * 1000))):
+                    stopped = True  # stopped at its timeout (or failed): no more glyphs
+                    break
                 text = " ".join(str(api.GetUTF8Text() or "").split())
                 if any(c.isalnum() for c in text) and text not in found:
                     found.append(text)
