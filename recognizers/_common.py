@@ -61,12 +61,27 @@ _LINE_PART = rf"(?:(?![ \t]+[#\u2116$\u00a2-\u00a5\u20a0-\u20cf])[ \t]{{0,2}}{_S
 #: to eight blanks and a line's part (``5120-0230`` line break, indented, ``-7970-8380``);
 #: never empty (the lookahead), and bounded, so a run costs linear time.
 _SEP = rf"(?=[ \t\r\n]|{_SEP_MARK}){_LINE_PART}(?:\r?\n[ \t]{{0,8}}{_LINE_PART}){{0,2}}"
-#: A run: its first character, then the check that no letter or digit is before it (after
-#: it, not in front: ``re`` then skips to the characters that can start a run, where a
-#: leading lookbehind is tried at every position).
-_RUN_RE = re.compile(
-    rf"[0-9{_LK}](?<![A-Za-z0-9][0-9{_LK}])[0-9{_LK}]*(?:{_SEP}[0-9{_LK}]+)*(?![A-Za-z0-9])"
+#: How many ASCII letters glued to a number at a token's edge are read past
+#: (``SSN a536-22-8710``, ``card c4111111111111111``, ``4111111111111111x``): a reader
+#: drops one or two stray letters by eye (attack atk10p F1), and the gateway's own
+#: reading makes such glue of a separator (``**a**536``, ``a\u200b536``, fullwidth
+#: ``\uff58536``).  Three letters or more are a word or a prefix (``ORD2024...``: a
+#: label glued before a number is split off by detect/normalize.py); letters on both
+#: sides of a digit inside a token (hex and base64 ids, ``e8400``, ``41d4``) never.
+GLUED_LETTERS = 2
+#: Before a run's first character: no letter or digit (after it, not in front: ``re``
+#: then skips to the characters that can start a run, where a leading lookbehind is
+#: tried at every position), or a digit after one or two letters that open their token.
+_RUN_START = (
+    rf"(?:(?<![A-Za-z0-9][0-9{_LK}])"
+    r"|(?<=[A-Za-z][0-9])(?<![0-9][A-Za-z][0-9])(?<![A-Za-z]{3}[0-9])(?<![0-9][A-Za-z]{2}[0-9]))"
 )
+#: After a run: no letter or digit, or, after a digit, one or two letters that close
+#: their token (not after a look-alike letter: "370159660966 let" is no run ``... l``).
+_RUN_END = r"(?:(?![A-Za-z0-9])|(?<=[0-9])(?![0-9]|[A-Za-z](?:[A-Za-z]{2}|[A-Za-z]?[0-9])))"
+#: A run: its first character, the check of what is before it, groups and separators,
+#: the check of what is after it.
+_RUN_RE = re.compile(rf"[0-9{_LK}]{_RUN_START}[0-9{_LK}]*(?:{_SEP}[0-9{_LK}]+)*{_RUN_END}")
 _GROUP_RE = re.compile(rf"[0-9{_LK}]+")
 MAX_CANDIDATE_DIGITS = 19
 MAX_LOOKALIKES = 3
@@ -188,15 +203,48 @@ def _shape_lengths(shape: str) -> frozenset[int]:
     if shape.isdigit():  # one group of ASCII digits
         return frozenset((len(shape),)) if len(shape) <= MAX_CANDIDATE_DIGITS else frozenset()
     out: set[int] = set()
-    sizes = [len(g) for g in _GROUP_RE.findall(shape)]
+    groups = _GROUP_RE.findall(shape)
+    sizes = [len(g) for g in groups]
+    lead, trail = edge_lookalikes(groups[0], groups[-1])
     for i in range(len(sizes)):
         total = 0
         for j in range(i, len(sizes)):
             total += sizes[j]
-            if total > MAX_CANDIDATE_DIGITS:
+            if total > MAX_CANDIDATE_DIGITS + lead + trail:
                 break
-            out.add(total)
+            if total <= MAX_CANDIDATE_DIGITS:
+                out.add(total)
+            # the same sequence without the look-alike letters glued at the run's edges
+            trimmed = total - (lead if i == 0 else 0) - (trail if j == len(sizes) - 1 else 0)
+            if trimmed != total and 0 < trimmed <= MAX_CANDIDATE_DIGITS:
+                out.add(trimmed)
     return frozenset(out)
+
+
+_LK_SET = frozenset(_LK)
+
+
+def _lookalike_prefix(group: str) -> int:
+    n = 0
+    while n < len(group) and group[n] in _LK_SET:
+        n += 1
+    return n
+
+
+def edge_lookalikes(first: str, last: str) -> tuple[int, int]:
+    """How many look-alike letters at the start of a run's first group (``first``) and at
+    the end of its last group (``last``) may be letters glued to the number rather than
+    digits written as letters (``SSN I536-22-8710``, ``card 4111111111111111o``): one or
+    two (``GLUED_LETTERS``) next to an ASCII digit.  The run pattern reads a look-alike
+    letter as a digit, so such a run also yields its candidates without them."""
+    lead = _lookalike_prefix(first)
+    if not (0 < lead <= GLUED_LETTERS and lead < len(first) and first[lead] in "0123456789"):
+        lead = 0
+    tail = last[::-1]
+    trail = _lookalike_prefix(tail)
+    if not (0 < trail <= GLUED_LETTERS and trail < len(tail) and tail[trail] in "0123456789"):
+        trail = 0
+    return lead, trail
 
 
 _RunShapes = tuple[tuple[tuple[int, int, frozenset[int]], ...], frozenset[int]]
@@ -310,41 +358,63 @@ def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None =
     if not may_have_candidates(text, wanted):
         return  # no sequence of groups has a wanted digit count
     top = max(wanted)
-    cut: bool | None = None  # FIX fields, times, dates, amounts, versions are never fused (_structure.py)
+    cut: list[bool] = []  # FIX fields, times, dates, amounts, versions are never fused (_structure.py)
     for run in _runs_for(text, wanted):
-        run_start, run_end = run[0].start, run[-1].end
-        for i in range(len(run)):
-            if first is not None and run[i].text[0] not in first:
-                continue
-            digits = ""
-            sizes: list[int] = []
-            seps: list[str] = []
-            for j in range(i, len(run)):
-                g = run[j]
-                if j > i:
-                    seps.append(_sep(text, run[j - 1].end, g.start))
-                digits += g.text
-                sizes.append(len(g.text))
-                if len(digits) > top:
-                    break
-                if len(digits) in wanted:
-                    # _GROUP_RE admits ASCII digits and look-alike letters only
-                    looks = 0 if digits.isdigit() else sum(1 for c in digits if c in LOOKALIKE)
-                    if looks > MAX_LOOKALIKES or looks * 2 >= len(digits):
-                        continue
-                    if len(seps) > 1 and _cuts_a_unit(text, run, i, j, seps):
-                        continue
-                    if cut is None:
-                        cut = bool(cuts(text))
-                    if cut and fused(text, run[i].start, g.end):
-                        continue
-                    if looks:
-                        clean = "".join(LOOKALIKE.get(c, c) for c in digits)
-                    else:
-                        clean = digits
-                    yield Candidate(
-                        clean, run[i].start, g.end, tuple(sizes), tuple(seps), looks, run_start, run_end
-                    )
+        yield from _run_candidates(text, run, wanted, top, first, cut, None)
+        if run[0].text[0] in _LK_SET or run[-1].text[-1] in _LK_SET:
+            lead, trail = edge_lookalikes(run[0].text, run[-1].text)
+            if lead or trail:
+                # the run without the look-alike letters glued at its edges: only the
+                # sequences that hold a trimmed group (the others were yielded above)
+                groups = list(run)
+                g = groups[0]
+                groups[0] = _new_tuple(_Group, (g.text[lead:], g.start + lead, g.end))
+                g = groups[-1]
+                groups[-1] = _new_tuple(_Group, (g.text[: len(g.text) - trail], g.start, g.end - trail))
+                yield from _run_candidates(text, tuple(groups), wanted, top, first, cut, (lead > 0, trail > 0))
+
+
+def _run_candidates(text: str, run: tuple[_Group, ...], wanted: frozenset[int], top: int,
+                    first: frozenset[str] | None, cut: list[bool],
+                    trimmed: tuple[bool, bool] | None) -> Iterator[Candidate]:
+    """``candidates`` of one run; with ``trimmed`` (its first, last group trimmed), only
+    the sequences holding a trimmed group.  ``cut`` caches ``bool(cuts(text))``."""
+    run_start, run_end = run[0].start, run[-1].end
+    last = len(run) - 1
+    for i in range(len(run)):
+        if first is not None and run[i].text[0] not in first:
+            continue
+        digits = ""
+        sizes: list[int] = []
+        seps: list[str] = []
+        for j in range(i, len(run)):
+            g = run[j]
+            if j > i:
+                seps.append(_sep(text, run[j - 1].end, g.start))
+            digits += g.text
+            sizes.append(len(g.text))
+            if len(digits) > top:
+                break
+            if len(digits) in wanted:
+                if trimmed is not None and not ((trimmed[0] and i == 0) or (trimmed[1] and j == last)):
+                    continue
+                # _GROUP_RE admits ASCII digits and look-alike letters only
+                looks = 0 if digits.isdigit() else sum(1 for c in digits if c in LOOKALIKE)
+                if looks > MAX_LOOKALIKES or looks * 2 >= len(digits):
+                    continue
+                if len(seps) > 1 and _cuts_a_unit(text, run, i, j, seps):
+                    continue
+                if not cut:
+                    cut.append(bool(cuts(text)))
+                if cut[0] and fused(text, run[i].start, g.end):
+                    continue
+                if looks:
+                    clean = "".join(LOOKALIKE.get(c, c) for c in digits)
+                else:
+                    clean = digits
+                yield Candidate(
+                    clean, run[i].start, g.end, tuple(sizes), tuple(seps), looks, run_start, run_end
+                )
 
 
 #: Adjacent table cells each holding one short group of digits ("| SSN | 536 | 22 | 8710 |").
@@ -672,6 +742,19 @@ NEGATIVE_LABELS = [
 _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 
 
+def glued_reference(text: str, c: Candidate) -> bool:
+    """``c`` has letters glued to it (``GLUED_LETTERS``) and a label naming a reference
+    (``NEGATIVE_LABELS``: serial, order, part, tracking...) before it on its line: a
+    product or reference code with a check letter ("serial no. 4532015112830366X"), for a
+    recognizer to read so when no context word of its own names the number."""
+    before = _glued_letters_before(text, c.start)
+    if not (before or _glued_letters_after(text, c.end)) or _NEGATIVE_RE is None:
+        return False
+    lo = max(0, c.start - 40)
+    nl = text.rfind("\n", lo, c.start)
+    return _NEGATIVE_RE.search(text, nl + 1 if nl >= 0 else lo, c.start - before) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class ContextHit:
     word: str
@@ -795,6 +878,25 @@ def _header_word(positive: re.Pattern[str], header: str) -> str | None:
     return word
 
 
+def _glued_letters_before(text: str, start: int) -> int:
+    """The ASCII letters (up to ``GLUED_LETTERS``) right before ``start``."""
+    n = 0
+    while n < GLUED_LETTERS and start - n > 0 and text[start - n - 1] in _ASCII_LETTERS:
+        n += 1
+    return n
+
+
+def _glued_letters_after(text: str, end: int) -> int:
+    """The ASCII letters (up to ``GLUED_LETTERS``) right after ``end``."""
+    n = 0
+    while n < GLUED_LETTERS and end + n < len(text) and text[end + n] in _ASCII_LETTERS:
+        n += 1
+    return n
+
+
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
 def find_context(
     text: str,
     start: int,
@@ -810,15 +912,18 @@ def find_context(
     if positive is None:
         return None
     lo = max(0, start - before)
+    # letters glued to the number are no label of it ("token=ac3077722d": ``ac`` is not
+    # "a/c"; ``GLUED_LETTERS``): the window ends before them, the tail starts after them
+    glued = _glued_letters_before(text, start)
     best: ContextHit | None = None
     occurrences = _occurrences(positive, text)
-    if occurrences is None or occurrences.overlaps(lo, start):
-        window = text[lo:start]
+    if occurrences is None or occurrences.overlaps(lo, start - glued):
+        window = text[lo : start - glued]
         best_pos = -1
         for m in positive.finditer(window):
             if m.end() > best_pos:
                 best_pos = m.end()
-                best = ContextHit(m.group(0).lower(), -(len(window) - m.end()))
+                best = ContextHit(m.group(0).lower(), -(len(window) - m.end()) - glued)
         if best is not None and best.distance < 0 and _other_line(window, best_pos):
             best = None  # "Type: Roth IRA\nVAT 741 0913 59": a label on an earlier line is not this number's
         if best is not None and negative and _NEGATIVE_RE is not None:
@@ -835,7 +940,8 @@ def find_context(
             if word is not None:
                 return ContextHit(word, 0)
     if best is None and after and (occurrences is None or occurrences.overlaps(end, end + after)):
-        tail = text[end : end + after]
+        skip = _glued_letters_after(text, end)
+        tail = text[end + skip : end + after]
         # "... 123456789 is my SSN": only words right after, before any other number
         cut = _ANY_DIGIT.search(tail)
         tail = tail[: cut.start()] if cut else tail
@@ -843,7 +949,7 @@ def find_context(
             # "... acct # 123": a label right before the next number belongs to that number
             if cut is not None and not tail[m.end() :].strip(" \t#:.=-no"):
                 continue
-            best = ContextHit(m.group(0).lower(), m.start())
+            best = ContextHit(m.group(0).lower(), m.start() + skip)
             break
     return best
 

@@ -44,7 +44,13 @@ BBAN_RE: dict[str, re.Pattern[str]] = {
     for cc, spec in _BBAN_SPECS.items()
 }
 
-_START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9]{2})")
+#: An IBAN's country and check digits at a token's start, or after one or two letters
+#: glued before it (``IBAN xGB82WEST...``: a reader drops a stray letter, attack atk10p
+#: F1; recognizers/_common.py ``GLUED_LETTERS``).  The IBAN starts at group 1.
+_START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,2}([A-Za-z]{2})([0-9]{2})")
+#: After an IBAN: no letter or digit, or, after its last digit, one or two letters glued
+#: after it (not after a letter: "...Nrb for" is a read into the next word).
+_END_OK = re.compile(r"(?:(?![A-Za-z0-9])|(?<=[0-9])(?![0-9]|[A-Za-z](?:[A-Za-z]{2}|[A-Za-z]?[0-9])))")
 gatescan.register(_START_RE)
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 
@@ -144,9 +150,9 @@ class IbanCodeRecognizer(DLPRecognizer):
                         j = c.end()
                         cells = True
                     i = j
-            if n != want or (i < len(text) and text[i].isascii() and text[i].isalnum()):
+            if n != want or _END_OK.match(text, i) is None:
                 continue
-            if cells and not _whole_cells(text, m.start(), i):
+            if cells and not _whole_cells(text, m.start(1), i):
                 continue
             compact = "".join(chars)
             note = ""
@@ -158,7 +164,7 @@ class IbanCodeRecognizer(DLPRecognizer):
                 if swapped == compact or not iban_valid(swapped):
                     continue
                 note = "lookalike-letters"
-            hit = self.context_hit(text, m.start(), i)
+            hit = self.context_hit(text, m.start(1), i)
             pattern = f"iban-{country}" + ("-in-cells" if cells else "")
-            out.append(self.result(IBAN_CODE, m.start(), i, 1.0 if hit else 0.95, pattern, "mod97+length", hit, note))
+            out.append(self.result(IBAN_CODE, m.start(1), i, 1.0 if hit else 0.95, pattern, "mod97+length", hit, note))
         return out

@@ -35,6 +35,7 @@ from dlp_proxy.recognizers._common import (
     blank_header_table,
     candidates,
     cell_candidates,
+    glued_reference,
     lookalike_note,
     row_context,
     single_digit_cells,
@@ -188,8 +189,8 @@ class _NineDigit(DLPRecognizer):
                     and not c.split_digits):
                 continue  # "tax id# ... DUNS 07-123-4567": another grouping needs a word for a person's number
             base = _shaped(c)
-            if base and hit is None and _version_like(text, c):
-                continue  # "build 107.82.1172"
+            if base and hit is None and (_version_like(text, c) or glued_reference(text, c)):
+                continue  # "build 107.82.1172", "order x536-22-8710": a reference with a letter glued
             if hit is not None:
                 score = 0.95 if base else 0.9
             elif base:

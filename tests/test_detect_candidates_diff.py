@@ -36,17 +36,25 @@ _ALL_LENGTHS = frozenset(range(1, 20))
 
 
 def _reference_lengths(text: str) -> frozenset[int]:
-    """candidate_lengths as first written: every run's groups built by digit_runs."""
+    """candidate_lengths as first written: every run's groups built by digit_runs, and
+    the same run without the look-alike letters glued at its edges (``edge_lookalikes``:
+    ``I536-22-8710``, ``candidates`` yields those sequences too)."""
     out: set[int] = set()
     for run in _common.digit_runs.__wrapped__(text):
-        sizes = [len(g.text) for g in run]
-        for i in range(len(sizes)):
-            total = 0
-            for j in range(i, len(sizes)):
-                total += sizes[j]
-                if total > _common.MAX_CANDIDATE_DIGITS:
-                    break
-                out.add(total)
+        lead, trail = _common.edge_lookalikes(run[0].text, run[-1].text)
+        for drop_lead in {0, lead}:
+            for drop_trail in {0, trail}:
+                sizes = [len(g.text) for g in run]
+                sizes[0] -= drop_lead
+                sizes[-1] -= drop_trail
+                for i in range(len(sizes)):
+                    total = 0
+                    for j in range(i, len(sizes)):
+                        total += sizes[j]
+                        if total > _common.MAX_CANDIDATE_DIGITS:
+                            break
+                        if (drop_lead and i == 0) or (drop_trail and j == len(sizes) - 1) or not (drop_lead or drop_trail):
+                            out.add(total)
     return frozenset(out)
 
 
@@ -278,8 +286,12 @@ def test_tables_same_window_prefixes() -> None:
 # The digit-led patterns (the check before the first digit moved after it) against the
 # lookbehind-led ones they replaced: the same matches.
 _LED_BY_LOOKBEHIND = {
+    # a run stands alone, or has one or two letters glued at its token's edge beside a
+    # digit (``_common.GLUED_LETTERS``: "a536-22-8710", "4111111111111111x")
     "run": (_common._RUN_RE,
-            rf"(?<![A-Za-z0-9])[0-9{_common._LK}][0-9{_common._LK}]*(?:{_common._SEP}[0-9{_common._LK}]+)*(?![A-Za-z0-9])"),
+            r"(?:(?<![A-Za-z0-9])|(?<=(?<![A-Za-z0-9])[A-Za-z])(?=[0-9])|(?<=(?<![A-Za-z0-9])[A-Za-z][A-Za-z])(?=[0-9]))"
+            rf"[0-9{_common._LK}][0-9{_common._LK}]*(?:{_common._SEP}[0-9{_common._LK}]+)*"
+            r"(?:(?![A-Za-z0-9])|(?<=[0-9])(?=[A-Za-z]{1,2}(?![A-Za-z0-9])))"),
     "clock": (_structure._CLOCK, r"(?<![0-9])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?Z?(?![0-9])"),
     "thousands": (_structure._THOUSANDS, r"(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])"),
     "percent": (_structure._PERCENT, r"(?<![0-9.,])[0-9]{1,3}[.,][0-9]{1,4}%"),

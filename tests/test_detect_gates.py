@@ -180,16 +180,30 @@ def test_candidate_lengths_shortcut(text: str, lengths: set[int]) -> None:
     the same candidates as enumerating every run without the shortcut."""
     expected = []
     cuts_a_unit = set()
-    for run in _common.digit_runs(text):
-        for i in range(len(run)):
-            n = 0
-            for j in range(i, len(run)):
-                n += len(run[j].text)
-                if n in lengths:
-                    expected.append((run[i].start, run[j].end))
-                    seps = [_common._sep(text, run[k - 1].end, run[k].start) for k in range(i + 1, j + 1)]
-                    if len(seps) > 1 and _common._cuts_a_unit(text, run, i, j, seps):
-                        cuts_a_unit.add((run[i].start, run[j].end))
+    for whole in _common.digit_runs(text):
+        # the run, and the run without the look-alike letters glued at its edges (its
+        # sequences holding a trimmed group: ``_common.edge_lookalikes``)
+        lead, trail = _common.edge_lookalikes(whole[0].text, whole[-1].text)
+        variants: list[tuple[tuple[_common._Group, ...], tuple[bool, bool] | None]] = [(whole, None)]
+        if lead or trail:
+            groups = list(whole)
+            g = groups[0]
+            groups[0] = _common._Group(g.text[lead:], g.start + lead, g.end)
+            g = groups[-1]
+            groups[-1] = _common._Group(g.text[: len(g.text) - trail], g.start, g.end - trail)
+            variants.append((tuple(groups), (lead > 0, trail > 0)))
+        for run, trimmed in variants:
+            for i in range(len(run)):
+                n = 0
+                for j in range(i, len(run)):
+                    n += len(run[j].text)
+                    if trimmed is not None and not ((trimmed[0] and i == 0) or (trimmed[1] and j == len(run) - 1)):
+                        continue
+                    if n in lengths:
+                        expected.append((run[i].start, run[j].end))
+                        seps = [_common._sep(text, run[k - 1].end, run[k].start) for k in range(i + 1, j + 1)]
+                        if len(seps) > 1 and _common._cuts_a_unit(text, run, i, j, seps):
+                            cuts_a_unit.add((run[i].start, run[j].end))
     assert {len(c.digits) for c in _common.candidates(text, lengths)} <= _common.candidate_lengths(text)
     got = [(c.start, c.end) for c in _common.candidates(text, lengths)]
     # candidates drops sequences with too many look-alike letters, sequences that fuse a
