@@ -255,6 +255,12 @@ NOT_SPLITS = [
     ["confirm 566463", "acct 95 is long 50,000 JPM"],
     ["settle 5/2, confirm 128778", "ticket 4868 booked to acct DESK-4"],
     ["TY 116-23 bid", "5969 lots done", "routing 021 to IEX"],
+    # a separator glued to a word is no cut mark ("T+1"; found by the clean-chat property)
+    ["acct 7 done 1500", "settles T+1", "settles T+1"],
+    # digits glued to a word are no group a cut ends in; a label in an earlier post is
+    # not the label of a number that starts in a later one
+    ["2024-12-04 cutoff", "ticket 4868 booked to acct DESK-4"],
+    ["acct 95 is long 50,000 JPM", "bid 5969 offered 2690 on the XOM", "22 people signed up"],
     # halves among words with no label of their own read like the lines above (left
     # to the reader: docs/detection.md "Split identifiers")
     ["ok so it's 536-22 and the rest", "is 8710 ok?"],

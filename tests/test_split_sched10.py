@@ -198,7 +198,7 @@ async def test_a_files_text_ends_are_kept_sealed_by_a_keyed_hash_of_its_id(windo
 
 
 @pytest.mark.parametrize(("ends", "message"), [
-    (["Quarterly notes for the desk, nothing much.\nref 8710"], "client SSN 536-22"),
+    (["Quarterly notes for the desk, nothing much.\nthe rest 8710"], "client SSN 536-22"),
     (["-8710 is the rest\nQuarterly notes for the desk"], "client SSN 536-22"),
     (["Quarterly notes for the desk.\nclient SSN 536-22-"], "8710"),
     (["nothing here 12", "Quarterly notes.\nclient SSN 536-22-"], "8710 thanks"),

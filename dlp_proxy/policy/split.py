@@ -950,7 +950,10 @@ def _labelled_here(f: Finding, join: _Join, scan: _Scan) -> bool:
         first = hit[0]
         region = scan.piece(first.piece)[:first.src + max(0, f.start - first.start)].lower()
         at = region.rfind(word)
-        return at < 0 or not any(c.isdigit() for c in region[at + len(word):])
+        if at < 0:
+            # in a post before the one the number starts in: another post's label
+            return not any(word in scan.piece(s.piece).lower() for s in join.segments if s.start < first.start)
+        return not any(c.isdigit() for c in region[at + len(word):])
     if distance > 0:
         last = hit[-1]
         region = scan.piece(last.piece)[last.src + max(0, f.end - last.start):].lower()
@@ -982,18 +985,20 @@ class _Join(NamedTuple):
 
     def continues(self, f: Finding, scan: _Scan) -> bool:
         """Each later piece ``f`` reads on from starts with its number, or with words
-        that carry it on ("then 22", "and 8710 done", "last four 1234") or a separator
-        left dangling ("and then -8710"): words of its own before the number ("FV
-        108-072", "PO 4400981") name that number, which does not continue the one
-        above."""
+        that carry it on ("then 22", "and 8710 done", "last four 1234"; the last four
+        words before it on its line and in its sentence are read) or with a separator
+        left dangling as a cut mark ("and then -8710"): words of its own before the
+        number ("FV 108-072", "PO 4400981", "ref: 8710") name that number, which does not
+        continue the one above."""
         hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
         for seg in hit[1:]:
             lead = scan.piece(seg.piece)
             first = next((i for i, c in enumerate(lead) if c.isdigit()), len(lead))
-            words = lead[:first]
-            if words.rstrip()[-1:] and _dangling(words.rstrip()[-1]):
+            if _mark_before(lead, first):
                 continue
-            if any(w not in _CONNECTIVES for w in re.findall(r"[^\W\d_]+", words.lower())):
+            # the words right before the number, on its line and in its sentence
+            words = re.split(r"[\n.;!?]", lead[:first])[-1]
+            if any(w not in _CONNECTIVES for w in re.findall(r"[^\W\d_]+", words.lower())[-4:]):
                 return False
         return True
 
@@ -1007,7 +1012,8 @@ class _Join(NamedTuple):
         text = scan.text
         for left, right in itertools.pairwise(hit):
             between = text[left.end:right.start]
-            if between == "\n" and (_dangling(text[left.end - 1]) or _dangling(text[right.start])):
+            if between == "\n" and (_mark_after(scan.piece(left.piece), left.src + left.end - left.start)
+                                    or _mark_before(scan.piece(right.piece), right.src + _lead(text, right))):
                 continue
             if _numeric(scan.piece(left.piece)) and _numeric(scan.piece(right.piece)):
                 continue
@@ -1077,8 +1083,9 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         if n and glue:
             # a cut inside a digit group: the earlier post ends with its digits and the
             # later one starts with them ("ssn 536-2" then "2-8710"); not a number with
-            # words of its own before it ("acct DESK-4" then "FV 108-072")
-            if not (text[-1:].isdigit() and part[:1].isdigit() and texts[parts[n - 1]].rstrip()[-1:].isdigit()
+            # words of its own before it ("acct DESK-4" then "FV 108-072"), nor digits glued
+            # to a word ("DESK-4" then "2024-12-04")
+            if not (text[-1:].isdigit() and part[:1].isdigit() and _ends_in_a_group(texts[parts[n - 1]])
                     and texts[pid].lstrip()[:1].isdigit()):
                 return None
         elif n:
@@ -1146,6 +1153,56 @@ def _bare(text: str) -> bool:
         elif c.isalpha():
             return False
     return 0 < units <= BARE_UNITS
+
+
+def _ends_in_a_group(text: str) -> bool:
+    """``text`` ends with a digit group of a number ("ssn 536-2", "ssn 5"), not with
+    digits glued to a word ("DESK-4", "T+1", "v2")."""
+    text = text.rstrip()
+    i = len(text)
+    while i > 0 and text[i - 1].isdigit():
+        i -= 1
+    if i == len(text):
+        return False
+    if i and text[i - 1].isalpha():
+        return False
+    j = i
+    while j > 0 and _dangling(text[j - 1]):
+        j -= 1
+    return not (j < i and j > 0 and text[j - 1].isalpha())
+
+
+def _lead(text: str, seg: _Segment) -> int:
+    """How many separator characters a segment starts with before its first digit."""
+    n = 0
+    while seg.start + n < seg.end and _dangling(text[seg.start + n]):
+        n += 1
+    return n
+
+
+def _mark_before(piece: str, at: int) -> bool:
+    """A separator the writer left before the digit at ``at`` as a cut mark ("-8710",
+    "and then -8710"): a run of them standing apart (a blank or the piece's start before
+    it), not one glued to a word ("T+1", "A-4")."""
+    i = at
+    while i > 0 and piece[i - 1] in " \t":
+        i -= 1
+    j = i
+    while j > 0 and _dangling(piece[j - 1]):
+        j -= 1
+    return j < i and (j == 0 or piece[j - 1].isspace())
+
+
+def _mark_after(piece: str, at: int) -> bool:
+    """A separator the writer left after the digits ending before ``at`` as a cut mark
+    ("536-22-"): a run of them ending the piece or followed by a blank."""
+    i = at
+    while i > 0 and _dangling(piece[i - 1]):
+        i -= 1
+    j = i
+    while j < len(piece) and _dangling(piece[j]):
+        j += 1
+    return j > i and (j == len(piece) or piece[j].isspace())
 
 
 def _numeric(text: str) -> bool:
