@@ -10,7 +10,8 @@
   is a few words before the first group or after the last ("536, then 22, then 8710 is
   her ssn"), in the same sentence (no ``.;!?`` and a word between them): the filler
   becomes one space.  A price, a time, a date or a quantity with thousands separators is
-  no group (``_NOT_GROUP``).  After such a label, on its line (``_labelled``): groups of
+  no group (``_NOT_GROUP``).  After such a label, on its line (``_labelled``; a number
+  followed by a unit or a plural, "12345 users", is a count there, no group): groups of
   any lengths that make up the identifier, in the order the words name, a masked form's
   slots filled by the groups after it, a card one off with arithmetic beside it; the
   span is then read as the identifier written whole.
@@ -68,7 +69,7 @@ _FILLER = re.compile(rf"(?:{_BL0}[,;:/().-]?{_BL}|{_BL0}[,;:/().-]{_BL0})(?:{_WO
 _GAP = re.compile(
     rf"[0-9A-Z](?:{_BL0}[,;:/().-]?{_BL}(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}#?[0-9A-Z]|{_BL0}[,;:/().-]?{_BL0}#[0-9])"
     r"|[0-9]{5}[ \t]+[0-9]|[0-9][ \t]+[0-9]{5}"
-    r"|[0-9][^\n]{0,40}(?:[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)|[-+] ?1(?![0-9]))"
+    r"|[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)|[0-9) (][-+] ?1(?![0-9])"
 )
 #: how far after its label a sequence of groups may reach
 _GROUPS_REACH = 80
@@ -226,8 +227,8 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
             if text[a] == "#":
                 edits.append((a, a + 1, "", a, a + 1))
 
-    others = _not_groups(text)
     found_labels = list(labels(text))
+    others = _not_groups(text, found_labels)
     for label in found_labels:
         kinds = _label_kinds(label.group())
         if not kinds:
@@ -333,11 +334,24 @@ _NOT_GROUP = re.compile(
     r"|(?<![0-9/])[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?(?![0-9/])"
 )
 #: digits named in the words ("first 5", "the last 4 are"): a count, no group
-_COUNT = re.compile(r"(?i)(?<![a-z])(?:first|last|final|middle|next|other|remaining)[ \t]?[0-9]{1,2}(?![0-9])")
+_COUNT = re.compile(r"(?i)(?<![a-z])(?:first|last|final|middle|remaining)[ \t]?[0-9]{1,2}(?![0-9])")
 
 
-def _not_groups(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _NOT_GROUP.finditer(text)]
+def _not_groups(text: str, near: list[re.Match[str]]) -> list[tuple[int, int]]:
+    """``_NOT_GROUP``'s spans (sorted) where a label's groups may be: around each label."""
+    reach = LABEL_REACH + _GROUPS_REACH + 16
+    spans: list[tuple[int, int]] = []
+    lo = hi = -1
+    for label in near:
+        a, b = max(0, label.start() - reach), label.end() + reach
+        if a > hi:
+            if hi > lo:
+                spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+            lo = a
+        hi = max(hi, b)
+    if hi > lo:
+        spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+    return sorted(set(spans))
 
 
 def _overlaps(spans: list[tuple[int, int]], a: int, b: int) -> bool:
@@ -360,6 +374,13 @@ _MASKED = re.compile(_MASK)
 #: where the words say a group goes: first (0), between (1, no word), last (2)
 _HEAD = re.compile(r"(?i)(?<![a-z])(?:first|starts?|starting|begins?|beginning|bin|prefix|leading)(?![a-z])")
 _TAIL = re.compile(r"(?i)(?<![a-z])(?:last|ends?|ending|final|suffix)(?![a-z])|last[0-9]")
+#: a word after a number that makes it a count or an amount ("12345 users", "1234 ms",
+#: "12 of", "12345 failed"), not a group: a plural (not "is", "ends", "digits"...) or a unit
+_UNIT_AFTER = re.compile(
+    r"[ \t]*(?:%|(?!(?:is|was|as|its|has|this|plus|thus|digits|ends|starts|begins|equals|reads|follows|goes|comes)(?![A-Za-z]))[a-z]{2,}s(?![A-Za-z])"
+    r"|(?:failed|fail|done|left|of|per|each|total|pending|processed|took|remaining|more|to go|shs?|ms|secs?"
+    r"|mins?|hrs?|[km]|mm|bn|pct|percent|x|times)(?![A-Za-z]))", re.IGNORECASE)
+_A_WORD = re.compile(r"[A-Za-z]+")
 #: what turns a number into the one meant ("then subtract one", "(last digit +1)", "- 1")
 _ARITH = re.compile(r"(?i)subtract|minus|(?:take|knock) (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)"
                     r"|(?<![0-9])[-+] ?1(?![0-9])")
@@ -417,8 +438,11 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
             return None  # too far, or in another cell or row than the label
         if tokens and _ROW_END.search(text, tokens[0][1], m.start()) is not None:
             break  # the groups of one line and cell: a table's next row or cell is another record
-        if _overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end()):
+        if (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
+                or _UNIT_AFTER.match(text, m.end()) is not None):
             continue
+        if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > MAX_FILLER_WORDS + 1:
+            break
         words = text[prev : m.start()]
         place = 2 if _TAIL.search(words) else 0 if _HEAD.search(words) else 1
         tokens.append((m.start(), m.end(), _CHUNK.findall(m.group()), place))
