@@ -6,9 +6,15 @@
   ("#536 #22 #8710": Mattermost makes no hashtag of a ``#`` before a digit).  Read only
   when the groups' lengths make up an identifier's exact shape (SSN/ITIN 3-2-4, EIN 2-7,
   a card's fours, Amex 4-6-5, Diners 4-6-4, an IBAN's country, check digits and groups of
-  four) and an identifier's label is a few words before the first group or after the
-  last ("536, then 22, then 8710 is her ssn"), in the same sentence (no ``.;!?`` and a
-  word between them): the filler becomes one space.
+  four) and a label of that identifier (``_LABEL_KINDS``: "acct" or "bank" names no SSN)
+  is a few words before the first group or after the last ("536, then 22, then 8710 is
+  her ssn"), in the same sentence (no ``.;!?`` and a word between them): the filler
+  becomes one space.  A price, a time, a date or a quantity with thousands separators is
+  no group (``_NOT_GROUP``).  After such a label, on its line (``_labelled``; a number
+  followed by a unit or a plural, "12345 users", is a count there, no group): groups of
+  any lengths that make up the identifier, in the order the words name, a masked form's
+  slots filled by the groups after it, a card one off with arithmetic beside it; the
+  span is then read as the identifier written whole.
 - ``list-markers``: the markers of an ordered Markdown list ("1. 536\\n2. 22\\n3. 8710")
   render as list numbering, not as text of the item: dropped when two or more items in a
   row are numbered one after the other (a lone "2024. " may be a number the reader sees).
@@ -58,8 +64,12 @@ _WORD = rf"\(?(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}|[A-Z][a-z]{{0,{MAX_FILLER_LETTE
 #: bracket) or blanks, then up to ``MAX_FILLER_WORDS`` short words (lower case or capitalized)
 _FILLER = re.compile(rf"(?:{_BL0}[,;:/().-]?{_BL}|{_BL0}[,;:/().-]{_BL0})(?:{_WORD}){{0,{MAX_FILLER_WORDS}}}")
 #: a place where filler (or a ``#``) stands between two digit groups: digit-led, one pass
+#: (also: groups of a length no shape has with blanks between, "ssn 53622 1234", and
+#: arithmetic after a number, "card 4111111111111112 - 1": the label's reading, ``_labelled``)
 _GAP = re.compile(
     rf"[0-9A-Z](?:{_BL0}[,;:/().-]?{_BL}(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}#?[0-9A-Z]|{_BL0}[,;:/().-]?{_BL0}#[0-9])"
+    r"|[0-9]{5}[ \t]+[0-9]|[0-9][ \t]+[0-9]{5}"
+    r"|[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)|[0-9) (][-+] ?1(?![0-9])"
 )
 #: how far after its label a sequence of groups may reach
 _GROUPS_REACH = 80
@@ -72,24 +82,50 @@ _STARTS_BEFORE_LABEL = 10
 _SENTENCE_END = re.compile(r"[.;!?]\s+[A-Za-z]")
 _CARD_SHAPES = frozenset({(4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), *((4, 4, 4, last) for last in range(1, 5))})
 _DIGIT_SHAPES = frozenset({(3, 2, 4), (2, 7), *_CARD_SHAPES})
+_SSN, _EIN, _CARD, _IBAN = (frozenset({k}) for k in ("ssn", "ein", "card", "iban"))
+#: the identifier each shape reads as: a 3-2-4 is an SSN or ITIN, never a card or an account
+_SHAPE_KINDS: dict[tuple[int, ...], frozenset[str]] = {(3, 2, 4): _SSN, (2, 7): _EIN,
+                                                       **{shape: _CARD for shape in _CARD_SHAPES}}
 
 
 def _chunks(group: str) -> list[str]:
     return [c for c in re.split(r"[- ]", group.lstrip("#")) if c]
 
 
-def _shape_ok(groups: list[str]) -> bool:
+def _shape_kinds(groups: list[str]) -> frozenset[str]:
+    """The identifiers whose exact shape the groups' chunks make up (empty: none)."""
     chunks = [c for g in groups for c in _chunks(g)]
     if all(c.isdigit() for c in chunks):
-        return tuple(len(c) for c in chunks) in _DIGIT_SHAPES
+        shape = tuple(len(c) for c in chunks)
+        return _SHAPE_KINDS.get(shape, frozenset())
     # an IBAN: country and check digits, then groups of four, the last one to four
     if not re.fullmatch(r"[A-Z]{2}[0-9]{2}", chunks[0]) or len(chunks) < 3:
-        return False
-    return all(len(c) == 4 for c in chunks[1:-1]) and 1 <= len(chunks[-1]) <= 4 and 15 <= sum(map(len, chunks)) <= 34
+        return frozenset()
+    if all(len(c) == 4 for c in chunks[1:-1]) and 1 <= len(chunks[-1]) <= 4 and 15 <= sum(map(len, chunks)) <= 34:
+        return _IBAN
+    return frozenset()
 
 
 _LABEL_WORDS = ("ssn", "social", "soc sec", "itin", "ein", "tin", "tax id", "card", "credit", "debit", "visa",
                 "mastercard", "amex", "pan", "iban", "account", "acct", "routing", "aba", "bank")
+
+#: what each label names: a reading across words is weak evidence, kept only under a label
+#: of the identifier it reads ("acct 7 sold 10000 at 189.25, 1500 left" is no SSN; "bank"
+#: or "routing" names no SSN nor card).  An account word names an IBAN (its country, check
+#: digits and mod-97 checksum are evidence of their own), never a 3-2-4 or a card.
+_LABEL_KINDS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("ssn", "ssns", "social", "soc sec", "itin"), _SSN),
+    **dict.fromkeys(("tin", "tax id"), _SSN | _EIN),
+    "ein": _EIN,
+    **dict.fromkeys(("card", "credit", "debit", "visa", "mastercard", "amex", "pan"), _CARD),
+    "iban": _IBAN,
+    **dict.fromkeys(("account", "acct", "bank"), _IBAN),
+    **dict.fromkeys(("routing", "aba"), frozenset()),
+}
+
+
+def _label_kinds(label: str) -> frozenset[str]:
+    return _LABEL_KINDS.get(re.sub(r"\s+", " ", label.translate(_CASE_FOLDS).lower()), frozenset())
 
 
 #: the label words as one case-insensitive alternation, for the one pass of gatescan.py
@@ -191,7 +227,12 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
             if text[a] == "#":
                 edits.append((a, a + 1, "", a, a + 1))
 
-    for label in labels(text):
+    found_labels = list(labels(text))
+    others = _not_groups(text, found_labels)
+    for label in found_labels:
+        kinds = _label_kinds(label.group())
+        if not kinds:
+            continue
         k = bisect.bisect_left(gaps, label.end())
         if k < len(gaps) and gaps[k] <= label.end() + LABEL_REACH + _GROUPS_REACH:
             # the label before the groups ("ssn: starts 536, then 22, ends 8710")
@@ -205,7 +246,7 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
                 seen.add(g.start())
                 if _SENTENCE_END.search(text, label.end(), g.start()) is not None:
                     break
-                found = _best(text, g.start())
+                found = _best(text, g.start(), kinds, others)
                 if found is not None:
                     parts, done = found
                     take(parts)
@@ -220,13 +261,27 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         for start in starts:
             if start < done:
                 continue
-            found = _best(text, start)
+            found = _best(text, start, kinds, others)
             if (found is None or found[1] > label.start() or label.start() - found[1] > LABEL_REACH
                     or _SENTENCE_END.search(text, found[1], label.start() + 1) is not None):
                 continue
             parts, done = found
             take(parts)
             break
+    for n, label in enumerate(found_labels):
+        kinds = _label_kinds(label.group())
+        if not kinds:
+            continue
+        stop = found_labels[n + 1].start() if n + 1 < len(found_labels) else len(text)
+        read = _labelled(text, label.end(), min(stop, label.end() + LABEL_REACH + _GROUPS_REACH), kinds, others)
+        if read is None:
+            continue
+        a, b, ident, moved = read
+        clash = [e for e in edits if e[0] < b and a < e[1]]
+        if clash and not moved:
+            continue  # the groups in order: the reading above has them
+        edits = [e for e in edits if e not in clash]
+        edits.append((a, b, ident, a, b))
     edits.sort()
     kept: list[tuple[int, int, str, int, int]] = []
     reach = -1
@@ -237,23 +292,26 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     return kept
 
 
-def _best(text: str, start: int) -> tuple[list[tuple[int, int]], int] | None:
-    """The most groups from ``start`` (each with its span) that make up an identifier's
-    shape with filler or a ``#`` somewhere between them (blanks alone the detector reads
-    already), and where they end."""
+def _best(text: str, start: int, kinds: frozenset[str],
+          others: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], int] | None:
+    """The most groups from ``start`` (each with its span) that make up the shape of an
+    identifier of ``kinds`` with filler or a ``#`` somewhere between them (blanks alone
+    the detector reads already), and where they end.  A number that is something else
+    (``others``: a price, a time, a date, a quantity with thousands separators) is no group."""
     parts: list[tuple[int, int]] = []
     best: tuple[list[tuple[int, int]], int] | None = None  # the longest that fits a shape
     pos = start
     size = 0
     for _ in range(8):
         g = _PART.match(text, pos)
-        if g is None:
+        if g is None or _overlaps(others, g.start(), g.end()):
             break
         parts.append(g.span())
         size += sum(ch.isalnum() for ch in text[g.start():g.end()])
         if size > 34:
             break  # longer than any identifier read here
-        if len(parts) > 1 and size >= 9 and _shape_ok([text[a:b] for a, b in parts]) and not _continues(text, g.end()):
+        if (len(parts) > 1 and size >= 9 and kinds & _shape_kinds([text[a:b] for a, b in parts])
+                and not _continues(text, g.end())):
             marked = any(text[a] == "#" for a, _ in parts)
             if marked or any(text[b:c].strip() for (_, b), (c, _) in itertools.pairwise(parts)):
                 best = (list(parts), g.end())
@@ -262,6 +320,184 @@ def _best(text: str, start: int) -> tuple[list[tuple[int, int]], int] | None:
             break
         pos = f.end()
     return best
+
+
+#: a number that is something else than an identifier's digit group: a price (``189.25``,
+#: ``@ 415``, ``$1500``, ``px 101``), a quantity with thousands separators (``10,000``), a
+#: time (``10:30``), a date (``2026-12-05``, ``12/05``)
+_NOT_GROUP = re.compile(
+    r"(?<![0-9.,])[0-9]{1,7}\.[0-9]{2}(?![0-9]|[.,][0-9])"
+    r"|(?:[@$]|(?<![A-Za-z])px(?![A-Za-z]))[ \t]*[0-9][0-9,]*(?:\.[0-9]+)?"
+    r"|(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9]|,[0-9])"
+    r"|(?<![0-9:])[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?![0-9:])"
+    r"|(?<![0-9])(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?![0-9])"
+    r"|(?<![0-9/])[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?(?![0-9/])"
+)
+#: digits named in the words ("first 5", "the last 4 are"): a count, no group
+_COUNT = re.compile(r"(?i)(?<![a-z])(?:first|last|final|middle|remaining)[ \t]?[0-9]{1,2}(?![0-9])")
+
+
+def _not_groups(text: str, near: list[re.Match[str]]) -> list[tuple[int, int]]:
+    """``_NOT_GROUP``'s spans (sorted) where a label's groups may be: around each label."""
+    reach = LABEL_REACH + _GROUPS_REACH + 16
+    spans: list[tuple[int, int]] = []
+    lo = hi = -1
+    for label in near:
+        a, b = max(0, label.start() - reach), label.end() + reach
+        if a > hi:
+            if hi > lo:
+                spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+            lo = a
+        hi = max(hi, b)
+    if hi > lo:
+        spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+    return sorted(set(spans))
+
+
+def _overlaps(spans: list[tuple[int, int]], a: int, b: int) -> bool:
+    k = bisect.bisect_left(spans, (a, a))
+    return any(s < b and a < e for s, e in spans[max(0, k - 1) : k + 1])
+
+
+# -- a label's digits in any split, order or masked form --------------------------------
+
+#: a masked slot (``***``, ``xx``, ``XXXX``)
+_MASK = r"(?:[*xX\u2022]{2,19})"
+#: one token: chunks of digits or masked slots with a dash or blank between them, or an
+#: IBAN's country, check digits and what follows
+_TOKEN = re.compile(
+    rf"(?<![A-Za-z0-9*\u2022])(?:[A-Z]{{2}}[0-9]{{2}}[A-Z0-9]{{0,30}}|[0-9]{{1,19}}|{_MASK})"
+    rf"(?:[- ](?:[0-9]{{1,19}}|{_MASK}))*(?![A-Za-z0-9*\u2022])"
+)
+_CHUNK = re.compile(rf"[0-9]+|{_MASK}|[A-Z]{{2}}[0-9]{{2}}[A-Z0-9]*")
+_MASKED = re.compile(_MASK)
+#: where the words say a group goes: first (0), between (1, no word), last (2)
+_HEAD = re.compile(r"(?i)(?<![a-z])(?:first|starts?|starting|begins?|beginning|bin|prefix|leading)(?![a-z])")
+_TAIL = re.compile(r"(?i)(?<![a-z])(?:last|ends?|ending|final|suffix)(?![a-z])|last[0-9]")
+#: a word after a number that makes it a count or an amount ("12345 users", "1234 ms",
+#: "12 of", "12345 failed"), not a group: a plural (not "is", "ends", "digits"...) or a unit
+_UNIT_AFTER = re.compile(
+    r"[ \t]*(?:%|(?!(?:is|was|as|its|has|this|plus|thus|digits|ends|starts|begins|equals|reads|follows|goes|comes)(?![A-Za-z]))[a-z]{2,}s(?![A-Za-z])"
+    r"|(?:failed|fail|done|left|of|per|each|total|pending|processed|took|remaining|more|to go|shs?|ms|secs?"
+    r"|mins?|hrs?|[km]|mm|bn|pct|percent|x|times)(?![A-Za-z]))", re.IGNORECASE)
+_A_WORD = re.compile(r"[A-Za-z]+")
+#: what turns a number into the one meant ("then subtract one", "(last digit +1)", "- 1")
+_ARITH = re.compile(r"(?i)subtract|minus|(?:take|knock) (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)"
+                    r"|(?<![0-9])[-+] ?1(?![0-9])")
+#: a line break, or a table's record or cell mark (detect/structure.py)
+_ROW_END = re.compile("[\n\x1c-\x1f]")
+_TABLE_MARK = re.compile("[\x1c-\x1f]")
+#: tokens read after one label, at most
+_MAX_TOKENS = 6
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for k, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if k % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _iban_ok(value: str) -> bool:
+    moved = value[4:] + value[:4]
+    return 15 <= len(value) <= 34 and int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _as_identifier(value: str, kinds: frozenset[str]) -> str | None:
+    """``value`` (digits, or an IBAN's letters and digits) written as the identifier of
+    ``kinds`` it is, or None."""
+    if value[:2].isalpha():
+        return value if "iban" in kinds and value[2:4].isdigit() and _iban_ok(value) else None
+    if len(value) == 9 and "ssn" in kinds:
+        return f"{value[:3]}-{value[3:5]}-{value[5:]}"
+    if len(value) == 9 and "ein" in kinds:
+        return f"{value[:2]}-{value[2:]}"
+    if "card" in kinds and 13 <= len(value) <= 19 and value[0] in "23456" and _luhn(value):
+        return value
+    return None
+
+
+def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
+              others: list[tuple[int, int]]) -> tuple[int, int, str, bool] | None:
+    """The identifier of ``kinds`` that a label's following words give in pieces (``lo``
+    to ``hi``, one sentence), as (start, end, identifier): groups of any lengths that make
+    up its length ("ssn first five 53622 last four 1234", "card BIN 411111 rest
+    1111111111"), in the order the words name ("ssn ends 1234, starts 53622"), a masked
+    form and the groups that fill its slots ("SSN ***-**-1234, first five are 536-22"), or
+    a card one off with the arithmetic beside it ("card 4111111111111112 then subtract one").
+    The flag: the digits are not the groups in the order written (moved, filled or fixed)."""
+    end = _SENTENCE_END.search(text, lo, hi)
+    if end is not None:
+        hi = end.start()
+    counts = [m.span() for m in _COUNT.finditer(text, lo, hi)]
+    tokens: list[tuple[int, int, list[str], int]] = []  # span, chunks, where the words put it
+    prev = lo
+    for m in _TOKEN.finditer(text, lo, hi):
+        if not tokens and (m.start() - lo > LABEL_REACH or _TABLE_MARK.search(text, lo, m.start()) is not None):
+            return None  # too far, or in another cell or row than the label
+        if tokens and _ROW_END.search(text, tokens[0][1], m.start()) is not None:
+            break  # the groups of one line and cell: a table's next row or cell is another record
+        if (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
+                or _UNIT_AFTER.match(text, m.end()) is not None):
+            continue
+        if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > MAX_FILLER_WORDS + 1:
+            break
+        words = text[prev : m.start()]
+        place = 2 if _TAIL.search(words) else 0 if _HEAD.search(words) else 1
+        tokens.append((m.start(), m.end(), _CHUNK.findall(m.group()), place))
+        prev = m.end()
+        if len(tokens) >= _MAX_TOKENS:
+            break
+    if not tokens:
+        return None
+    masked = [t for t in tokens if any(_MASKED.fullmatch(c) for c in t[2])]
+    if masked:
+        return _fill(text, tokens, masked[0], kinds)
+    for i in range(min(3, len(tokens))):
+        for j in range(i + 2, min(len(tokens), i + 4) + 1):
+            run = tokens[i:j]
+            if any(len("".join(c)) < (4 if kinds == _CARD else 2) for _, _, c, _ in run):
+                continue
+            if (all(not text[b:c].strip() for (_, b, _, _), (c, _, _, _) in itertools.pairwise(run))
+                    and _shape_kinds(["-".join(c) for _, _, c, _ in run])):
+                continue  # blanks between the groups of a shape: the recognizers read it as written
+            ordered = sorted(run, key=lambda t: t[3])
+            ident = _as_identifier("".join("".join(c) for _, _, c, _ in ordered), kinds)
+            if ident is not None:
+                return run[0][0], run[-1][1], ident, ordered != run
+    if "card" in kinds:
+        for a, b, chunks, _ in tokens:
+            value = "".join(chunks)
+            if (value.isdigit() and 13 <= len(value) <= 19 and not _luhn(value)
+                    and _ARITH.search(text, b, min(hi, b + 40)) is not None):
+                for fixed in (str(int(value) - 1).zfill(len(value)), str(int(value) + 1).zfill(len(value))):
+                    ident = _as_identifier(fixed, kinds) if len(fixed) == len(value) else None
+                    if ident is not None:
+                        return a, b, ident, True
+    return None
+
+
+def _fill(text: str, tokens: list[tuple[int, int, list[str], int]], template: tuple[int, int, list[str], int],
+          kinds: frozenset[str]) -> tuple[int, int, str, bool] | None:
+    """A masked form's slots filled by the next groups of as many digits, in order."""
+    slots = sum(len(c) for c in template[2] if _MASKED.fullmatch(c))
+    rest = [t for t in tokens if t is not template and "".join(t[2]).isdigit()]
+    for i in range(len(rest)):
+        given = ""
+        for j in range(i, min(len(rest), i + 3)):
+            given += "".join(rest[j][2])
+            if len(given) < slots:
+                continue
+            if len(given) == slots:
+                digits = iter(given)
+                value = "".join("".join(next(digits) for _ in c) if _MASKED.fullmatch(c) else c for c in template[2])
+                ident = _as_identifier(value, kinds)
+                if ident is not None:
+                    used = [template, *rest[i : j + 1]]
+                    return min(t[0] for t in used), max(t[1] for t in used), ident, True
+            break
+    return None
 
 
 def _continues(text: str, end: int) -> bool:
