@@ -40,13 +40,15 @@ CELL = ('<table:table-row><table:table-cell office:value-type="string"><text:p>{
 
 
 def package(kind: str, body: str, *, styles: str = "", members: dict[str, bytes] | None = None,
-            head: str = "") -> bytes:
+            head: str = "", after_mimetype: str = "", in_manifest: str = "") -> bytes:
     """An ODF package of ``kind`` whose content.xml's office:body is ``body`` (and
-    styles.xml's office:master-styles ``styles``; ``head`` before the body), with ``members`` added."""
+    styles.xml's office:master-styles ``styles``; ``head`` before the body; ``after_mimetype`` after the media type in ``mimetype``,
+    ``in_manifest`` at the manifest's end), with ``members`` added."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(zipfile.ZipInfo("mimetype"), MIME[kind])
-        zf.writestr("META-INF/manifest.xml", MANIFEST.format(mt=MIME[kind]))
+        zf.writestr(zipfile.ZipInfo("mimetype"), MIME[kind] + after_mimetype)
+        zf.writestr("META-INF/manifest.xml", MANIFEST.format(mt=MIME[kind]).replace(
+            "</manifest:manifest>", in_manifest + "</manifest:manifest>"))
         zf.writestr("content.xml", f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {NS}>'
                                    f"{head}<office:body>{body}</office:body></office:document-content>")
         zf.writestr("styles.xml", f'<?xml version="1.0" encoding="UTF-8"?><office:document-styles {NS}>'
@@ -98,6 +100,9 @@ CASES = {
         "odg", f'<office:drawing><draw:page draw:name="p1"/></office:drawing><text:p>{t}</text:p>')),
     "odt-text-outside-body": ("odt", lambda t: package(
         "odt", "<office:text><text:p>Q4</text:p></office:text>", head=f"<text:p>{t}</text:p>")),
+    "ods-mimetype-tail": ("ods", lambda t: package("ods", sheet(), after_mimetype=f"\n{t}")),
+    "odt-manifest-text": ("odt", lambda t: package(
+        "odt", "<office:text><text:p>Q4</text:p></office:text>", in_manifest=f"<manifest:note>{t}</manifest:note>")),
     **{f"{kind}-member-{member}": (kind, (lambda k, m: lambda t: package(
         k, sheet() if k == "ods" else slides() if k == "odp" else "<office:text><text:p>Q4</text:p></office:text>",
         members={m: t.encode()}))(kind, member))

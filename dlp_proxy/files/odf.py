@@ -188,11 +188,16 @@ def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, k
     meta = xml("meta.xml")
     if meta is not None:
         ctx.add("metadata", unvisited_text(meta, Seen()))
+    if manifest is not None:
+        ctx.add("manifest", unvisited_text(manifest, Seen()))
     _members(zf, infos, ctx)
 
 
 #: package members the reading above takes (pictures: ``_pictures``, with OCR)
-_READ_MEMBERS = frozenset({"mimetype", "META-INF/manifest.xml", "content.xml", "styles.xml", "meta.xml"})
+_READ_MEMBERS = frozenset({"META-INF/manifest.xml", "content.xml", "styles.xml", "meta.xml"})
+
+
+_MEDIA_TYPE = re.compile(rb"\s*[\w.+-]+/[\w.+-]+\s*")
 
 
 def _is_picture_name(name: str) -> bool:
@@ -215,8 +220,8 @@ def _members(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx) -
         if not ctx.budget.take_entry(ctx.loc(f"part={name}")):
             return
         raw = read_zip_member(zf, info, ctx.child(f"part={name}"))
-        if not raw:
-            continue
+        if not raw or (name == "mimetype" and _MEDIA_TYPE.fullmatch(raw)):
+            continue  # (the package's media type, and nothing else)
         if not ctx.limits.ocr and sniff(raw) in IMAGE_TYPES:
             continue
         ctx.child(f"part={name}").extract(raw, name=name)
