@@ -13,7 +13,7 @@ from dlp_proxy.files.bounded import entry_copies, read_zip_member
 from dlp_proxy.files.cells import col_letters, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import split_row
-from dlp_proxy.files.xmltext import local, parse, unread_text
+from dlp_proxy.files.xmltext import TEXT_ATTRS, local, parse
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -63,9 +63,21 @@ def hidden_styles(*roots: Any) -> set[str]:
     return out
 
 
-def odf_text(root: Any, *, skip_annotations: bool = True, hidden: set[str] | None = None) -> str:
+class Seen:
+    """The elements whose character data (``text``) and tail (``tails``) a specific
+    reading read (``odf_text``); the safety net (``unvisited_text``) reads the rest."""
+
+    def __init__(self) -> None:
+        self.text: set[Any] = set()  # (the sets hold the lxml proxies, so they stay the same)
+        self.tails: set[Any] = set()
+
+
+def odf_text(root: Any, *, skip_annotations: bool = True, hidden: set[str] | None = None,
+             seen: Seen | None = None, leave_out: frozenset[str] = frozenset()) -> str:
     """The text of ``root``; with ``hidden`` (``hidden_styles``), as displayed: text in
-    those styles, hidden text and hidden paragraphs left out."""
+    those styles, hidden text and hidden paragraphs left out.  Elements named in
+    ``leave_out`` are not entered (a slide's speaker notes); with ``seen``, every element
+    whose text or tail was read is recorded there."""
     parts: list[str] = []
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
@@ -78,12 +90,16 @@ def odf_text(root: Any, *, skip_annotations: bool = True, hidden: set[str] | Non
                 parts.append("\t")
             if el.tail and el is not root:
                 parts.append(el.tail)
+                if seen is not None:
+                    seen.tails.add(el)
             continue
-        if (skip_annotations and name == "annotation" and el is not root) or (
+        if (skip_annotations and name == "annotation" and el is not root) or (name in leave_out and el is not root) or (
                 hidden is not None and el is not root and (
                     name in ("hidden-text", "hidden-paragraph") or _attr(el, "style-name") in hidden)):
             if el.tail:
                 parts.append(el.tail)
+                if seen is not None:
+                    seen.tails.add(el)
             continue
         if name == "s":
             parts.append(" ")
@@ -93,6 +109,8 @@ def odf_text(root: Any, *, skip_annotations: bool = True, hidden: set[str] | Non
             parts.append("\n")
         if isinstance(el.tag, str) and el.text:
             parts.append(el.text)
+            if seen is not None:
+                seen.text.add(el)
         stack.append((el, True))
         for child in reversed(el):
             stack.append((child, False))
@@ -135,24 +153,17 @@ def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, k
         return
     content = xml("content.xml")
     styles = xml("styles.xml")
-    for part, root in (("content", content), ("styles", styles)):
-        if root is not None:
-            # every element's character data and text attribute (a user field's value, a
-            # hidden-text field's value, a link's title, a form control's label), read
-            # apart from the specific reading: no element is skipped (attack pass 4, A6)
-            data = unread_text(root, _ODF_READ)
-            if data:
-                ctx.add(f"{part}/data", data)
+    seen = Seen()
     if content is not None:
         for ann in [e for e in content.iter() if local(e.tag) == "annotation"]:
-            ctx.add("comments", odf_text(ann, skip_annotations=False))
+            ctx.add("comments", odf_text(ann, skip_annotations=False, seen=seen))
         if kind == "ods":
-            _ods(content, ctx, _number_styles(content, styles))
+            _ods(content, ctx, _number_styles(content, styles), seen)
         elif kind == "odp":
-            _odp(content, ctx)
+            _odp(content, ctx, seen)
         else:
             body = next((e for e in content if local(e.tag) == "body"), content)
-            text = odf_text(body)
+            text = odf_text(body, seen=seen)
             ctx.add("body", text)
             hidden = hidden_styles(content, styles)
             shown = odf_text(body, hidden=hidden)
@@ -162,15 +173,98 @@ def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, k
     if styles is not None:
         for el in styles.iter():
             if local(el.tag) in ("header", "footer", "header-left", "footer-left", "header-first", "footer-first"):
-                ctx.add(local(el.tag).split("-")[0], odf_text(el))
+                ctx.add(local(el.tag).split("-")[0], odf_text(el, seen=seen))
+    for part, root in (("content", content), ("styles", styles)):
+        if root is not None:
+            # the safety net: every character data and tail the specific readings above did
+            # not visit (a Calc text box, text outside a sheet or slide, a master page's
+            # shapes) and every text attribute (a named expression's string, a form
+            # control's value, a link's title), whatever the element (attack pass 10, F18)
+            data = unvisited_text(root, seen)
+            if data:
+                ctx.add(f"{part}/data", data)
     if ctx.limits.ocr:
         _pictures(zf, infos, content, ctx)
     meta = xml("meta.xml")
     if meta is not None:
-        ctx.add("metadata", "\n".join(e.text for e in meta.iter() if isinstance(e.tag, str) and e.text and e.text.strip()))
+        ctx.add("metadata", unvisited_text(meta, Seen()))
+    if manifest is not None:
+        ctx.add("manifest", unvisited_text(manifest, Seen()))
+    _members(zf, infos, ctx)
 
 
-def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None) -> None:
+#: package members the reading above takes (pictures: ``_pictures``, with OCR)
+_READ_MEMBERS = frozenset({"META-INF/manifest.xml", "content.xml", "styles.xml", "meta.xml"})
+
+
+_MEDIA_TYPE = re.compile(rb"\s*[\w.+-]+/[\w.+-]+\s*")
+
+
+def _is_picture_name(name: str) -> bool:
+    return name.startswith(("Pictures/", "media/")) or name.lower().endswith(_PICTURE_EXTS)
+
+
+def _members(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx) -> None:
+    """Every member the ODF reading does not read (``settings.xml``, ``manifest.rdf``, an
+    embedded object's ``Object 1/content.xml``, its ``ObjectReplacements/`` picture, a
+    thumbnail, any other file put into the package) read as a file of its own, as
+    ``ooxml._rest`` reads a package's other parts: a recipient who unzips the package
+    reads it (attack pass 10, F22).  Without OCR a member that is a picture is left out
+    (as ooxml leaves its pictures); a member named like a picture that is none is read."""
+    from dlp_proxy.files.sniff import IMAGE_TYPES, sniff
+
+    for name, info in infos.items():
+        ctx.budget.check_time()
+        if name in _READ_MEMBERS or name.endswith("/") or (ctx.limits.ocr and _is_picture_name(name)):
+            continue
+        if not ctx.budget.take_entry(ctx.loc(f"part={name}")):
+            return
+        raw = read_zip_member(zf, info, ctx.child(f"part={name}"))
+        if not raw or (name == "mimetype" and _MEDIA_TYPE.fullmatch(raw)):
+            continue  # (the package's media type, and nothing else)
+        if not ctx.limits.ocr and sniff(raw) in IMAGE_TYPES:
+            continue
+        ctx.child(f"part={name}").extract(raw, name=name)
+
+
+#: ODF attributes whose value is text a reader can be shown, besides ``xmltext``'s
+#: (a named expression's formula and its string constants, a form control's value, a
+#: conditional text's two texts, an index entry's keys, a sheet's, a shape's, a named
+#: range's or a custom property's name, a style's display name, a link's target)
+_ODF_TEXT_ATTRS = frozenset({
+    "expression", "current-value", "default-value", "string-value-if-true", "string-value-if-false",
+    "string-value-phonetic", "key1", "key2", "display-name", "href", "message",
+})
+#: namespaces whose ``name`` attribute is a name a user gave (not a style's internal name)
+_NAMED = ("opendocument:xmlns:table:", "opendocument:xmlns:drawing:", "opendocument:xmlns:form:",
+          "opendocument:xmlns:meta:", "opendocument:xmlns:text:", "opendocument:xmlns:presentation:")
+
+
+def unvisited_text(root: Any, seen: Seen) -> str:
+    """Every character data and tail of ``root`` a specific reading did not read
+    (``seen``), a comment's text, and every text attribute (``xmltext.unread_text``'s,
+    ``_ODF_TEXT_ATTRS``, a user-given ``name``), one item a line."""
+    out: list[str] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            if el.text and el.text.strip():
+                out.append(el.text.strip())  # a comment: whoever unzips the package reads it
+        else:
+            if el.text and el.text.strip() and el not in seen.text:
+                out.append(el.text.strip())
+            for key, value in el.attrib.items():
+                if not value or not value.strip():
+                    continue
+                attr = local(key)
+                if attr in TEXT_ATTRS or attr in _ODF_TEXT_ATTRS or (
+                        attr == "name" and any(ns in key for ns in _NAMED)):
+                    out.append(value.strip())
+        if el is not root and el.tail and el.tail.strip() and el not in seen.tails:
+            out.append(el.tail.strip())
+    return "\n".join(out)
+
+
+def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None, seen: Seen | None = None) -> None:
     """Each cell's text, stored value and formula (``sheet=S!B1``); a value under its
     cell's number style as displayed (``/displayed``); a number with a label cell to
     its left in the row as ``label: number``; formulas evaluated (``formula_values``)."""
@@ -201,7 +295,7 @@ def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None) -> None:
                     continue
                 cattrs = {local(k): v for k, v in c.attrib.items()}
                 crepeat = int(cattrs.get("number-columns-repeated", "1") or 1)
-                shown = odf_text(c)
+                shown = odf_text(c, seen=seen)
                 text = shown
                 value = cattrs.get("value") or cattrs.get("string-value") or ""
                 if value and value not in text:
@@ -236,10 +330,6 @@ def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None) -> None:
             row += repeat
         if not formula_values(formulas, values, ctx):
             return
-
-
-#: ODF elements whose text the specific readings read (``odf_text``)
-_ODF_READ = frozenset({"p", "h", "span", "a", "s", "tab", "line-break"})
 
 
 #: a ``style:map`` condition on the value (``value()>=0``), as ``cells`` reads a section's
@@ -371,17 +461,15 @@ def _table_rows(root: Any, ctx: Ctx, sub: str) -> None:
             ctx.add(f"{sub}/table-row={number}", row)
 
 
-def _odp(content: Any, ctx: Ctx) -> None:
+def _odp(content: Any, ctx: Ctx, seen: Seen | None = None) -> None:
     number = 0
     for page in (e for e in content.iter() if local(e.tag) == "page"):
         number += 1
         notes = [e for e in page if local(e.tag) == "notes"]
-        for n in notes:
-            page.remove(n)
-        ctx.add(f"slide={number}", odf_text(page))
+        ctx.add(f"slide={number}", odf_text(page, seen=seen, leave_out=frozenset({"notes"})))
         _table_rows(page, ctx, f"slide={number}")
         for n in notes:
-            ctx.add(f"slide={number}/notes", odf_text(n))
+            ctx.add(f"slide={number}/notes", odf_text(n, seen=seen))
 
 
 def _pictures(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], content: Any, ctx: Ctx) -> None:

@@ -125,7 +125,7 @@ def walk_text(root: Any, parts: list[str], *, attributes: bool,
 
 #: attributes whose value is text a reader can be shown (a tooltip, an input prompt, a
 #: field's code, an alternative text, a list label, a form field's entry), whatever the element
-_TEXT_ATTRS = frozenset({
+TEXT_ATTRS = frozenset({
     "text", "prompt", "promptTitle", "title", "tooltip", "instr", "descr", "displayText", "error",
     "errorTitle", "caption", "label", "screenTip", "string-value", "value", "date-value", "description",
     "formula", "condition", "placeholder", "help-message", "hint",
@@ -140,7 +140,7 @@ _VAL_TEXT = frozenset({"listEntry", "lvlText", "docVar", "default", "helpText", 
 def unread_text(root: Any, skip: frozenset[str] = frozenset(), skip_children: frozenset[str] = frozenset()) -> str:
     """The text of a part that a specific reader may not read: every element's character
     data (but of the elements named in ``skip``, which the specific reader read), tails,
-    and the values of text attributes (``_TEXT_ATTRS``, and ``val`` of ``_VAL_TEXT``), one
+    and the values of text attributes (``TEXT_ATTRS``, and ``val`` of ``_VAL_TEXT``), one
     item a line.
     Elements named in ``skip_children`` are not entered (a sheet's cells)."""
     out: list[str] = []
@@ -155,7 +155,7 @@ def unread_text(root: Any, skip: frozenset[str] = frozenset(), skip_children: fr
         if el.attrib:
             for key, value in el.attrib.items():
                 attr = local(key)
-                if value and value.strip() and (attr in _TEXT_ATTRS or (attr == "val" and name in _VAL_TEXT)):
+                if value and value.strip() and (attr in TEXT_ATTRS or (attr == "val" and name in _VAL_TEXT)):
                     out.append(value.strip())
         if name not in skip_children or el is root:
             stack.extend(reversed(el))
