@@ -13,6 +13,13 @@ a post with a thousand findings spends ~16 ms there deciding and recording them,
 time every other user's posts wait, and a clean post's own judging (~1 ms) never
 is: a user who posts identifier-dense messages runs out sooner, and his next scan is
 refused (429, ``Pipeline._scan``).
+
+Every charge is CPU time, never wall time: a scan worker's job reports its own
+``process_time`` (the pickling and copies to and from the worker, and the wait for a
+free one, are not in it), the thread-pool fallback its thread's ``thread_time``, the
+loop meter the loop thread's.  On a loaded host a post waits longer but costs its
+sender no more.  (One exception: files sent without signing in are charged their wall
+time in the file worker, ``Pipeline._inspect_in``.)
 """
 
 from __future__ import annotations

@@ -1216,7 +1216,12 @@ class Pipeline:
             return list(self.detector.scan(items, entities=entities))
         # Off the event loop, so other users' posts keep flowing; in a worker process,
         # so the deadline kills a scan that runs too long (CPU back to idle), and
-        # charged to the user's scan budget.
+        # charged to the user's scan budget.  What is charged is the scan's CPU time
+        # (the worker's, ``_scan_texts_job``; the thread's, without scan workers), not
+        # the wall time: a loaded host (other users' scans, the waits for a free worker,
+        # the copies to and from it) must not make a user's ordinary posts cost more of
+        # his budget.  Wall time is charged only for a scan whose CPU time never came
+        # back (cancelled, or failed in the worker): an upper bound.
         budget = self.scan_budget if budget_key is not None else None
         if budget is not None:
             budget.check(budget_key)
@@ -1227,7 +1232,14 @@ class Pipeline:
                 scanned, cost = await self.text_scanner.scan_texts(items, entities, self.config.scan_deadline_seconds)
                 return list(scanned)
             loop = asyncio.get_running_loop()
-            return list(await loop.run_in_executor(self.scan_pool, lambda: self.detector.scan(items, entities=entities)))
+
+            def job() -> tuple[list[ScannedItem], float]:
+                begun = time.thread_time()
+                out = list(self.detector.scan(items, entities=entities))
+                return out, time.thread_time() - begun
+
+            scanned, cost = await loop.run_in_executor(self.scan_pool, job)
+            return scanned
         finally:
             if budget is not None:
                 budget.charge(budget_key, time.perf_counter() - started if cost is None else cost)
