@@ -158,6 +158,10 @@ _CONNECTIVES = frozenset({
     "and", "then", "is", "are", "was", "it", "its", "the", "rest", "last", "next", "remaining", "other", "second",
     "third", "part", "half", "plus", "also", "more", "digits", "digit", "four", "five", "two", "three", "of", "ok",
     "so", "after", "that", "finally", "followed", "by", "end", "ends", "ending", "with",
+    # the order words of a labelled reading across words (detect/filler.py): "ssn last
+    # four: 1234" then "first five 53622"
+    "first", "start", "starts", "starting", "begins", "begin", "beginning", "middle", "were", "number", "numbers",
+    "group", "groups", "parts", "piece", "six", "seven", "eight", "nine", "ten", "twelve", "one",
 })
 #: Pieces a channel's window holds at most, whatever their size (the byte budget and
 #: the age limit usually evict first).
