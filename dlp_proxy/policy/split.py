@@ -730,14 +730,18 @@ class SplitWindow:
 
 
 async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, entities: Collection[str],
-                     where: str) -> list[Finding]:
+                     where: str, *, posts: bool = True) -> list[Finding]:
     """The findings of ``scan`` that cross from earlier pieces into ``new`` (``text``
-    as written), located in ``text``."""
+    as written), located in ``text``.  ``posts``: the pieces are posts (written apart,
+    often by different people): a crossing reading must also name itself, have a
+    label of its own or show the writer's split (``_SELF_EVIDENT``); parts of one
+    request (a file's name and its text, a message and its files) are one writer's,
+    shown together, and need the score alone."""
     found = await _analyze(detector, scan.text, entities)
     crossing = [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)
                 and (j.touched(f) <= MAX_CHAIN + 1 or _LABELLED in f.explanation)
-                and j.continues(f, scan)
-                and (f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))]
+                and (not posts or (j.continues(f, scan) and (
+                    f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))))]
     if not crossing:
         return []
     # identifiers each piece holds on its own (scanned only now: most messages
@@ -782,7 +786,7 @@ async def completed_within(texts: list[str], detector: _Analyzer, *, max_chars: 
         scan = plan(earlier, new, len(earlier), max_chars)
         if scan is not None:
             out.extend((k, f) for f in await _completed(scan, texts[k], new, detector, entities,
-                                                        "parts of the request shown together"))
+                                                        "parts of the request shown together", posts=False))
     return out
 
 
