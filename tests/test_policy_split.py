@@ -46,8 +46,15 @@ SPLITS = [
     (["first part: 536-22-", "second part -8710 thanks"], "US_SSN"),
     (["536-22", "and then -8710"], "US_SSN"),
     # filler posts between the halves (fillers with a number too)
-    (["536-22", "one sec", "phone died", "ok", "8710"], "US_SSN"),
-    (["536-22", "back in 5", "room 12 is free", "8710"], "US_SSN"),
+    (["536-22-", "one sec", "phone died", "ok", "8710"], "US_SSN"),
+    (["ssn 536-22", "back in 5", "room 12 is free", "8710"], "US_SSN"),
+    # any words before the second half carry a labelled first half on (attack pass 11 F1)
+    (["client ssn 536-22", "remainder 8710"], "US_SSN"),
+    (["client ssn 536-22", "sorry, 8710"], "US_SSN"),
+    (["client ssn 536-22", "@bob 8710"], "US_SSN"),
+    (["client ssn 536-22", "typo, meant 8710"], "US_SSN"),
+    (["visa 4111 1111", "fyi 1111 1111"], "CREDIT_CARD"),
+    (["client ssn:", "536-22 rest to follow", "8710"], "US_SSN"),
     (["card 4111 1111", "hold on", "1111 1111"], "CREDIT_CARD"),
     # three pieces with words around each
     (["ssn is 536", "then 22", "and 8710 done"], "US_SSN"),
@@ -257,6 +264,12 @@ NOT_SPLITS = [
     ["TY 116-23 bid", "5969 lots done", "routing 021 to IEX"],
     # a separator glued to a word is no cut mark ("T+1"; found by the clean-chat property)
     ["acct 7 done 1500", "settles T+1", "settles T+1"],
+    # a trader's bare answers: a price in 32nds and a size (attack pass 11 P1); bare
+    # halves of an SSN with no label or cut mark read the same and are left to the reader
+    ["where is TY trading?", "116-23", "size?", "5000"],
+    ["FV level", "108-07", "1200"],
+    ["116-23", "4868"],
+    ["536-22", "one sec", "8710"],
     # digits glued to a word are no group a cut ends in; a label in an earlier post is
     # not the label of a number that starts in a later one
     ["2024-12-04 cutoff", "ticket 4868 booked to acct DESK-4"],
@@ -453,7 +466,7 @@ _CHAT = [*_FILLERS, "room 536 is free", "22 people signed up", "order 8710 shipp
          "ext 4411", "2024-12-04 cutoff", "on 12/06 at 9", "PO 4400981 approved", "1,234.56 fee waived",
          "check your account", "new card", "which ssn?", "17 lots TSLA at 116-23", "bid 5969 offered 2690 on the XOM",
          "confirm 566463", "acct 95 is long 50,000 JPM", "ticket 4868 booked to acct DESK-4", "TY 99-16+ offered",
-         "FV 108-072 bid 2500", "acct 7 done 1500"]
+         "FV 108-072 bid 2500", "acct 7 done 1500", "116-23", "5000", "size?", "107-01", "ok"]
 
 
 def _run(steps, max_messages=32):

@@ -152,16 +152,20 @@ _CONTEXT_AT = re.compile(r"context='([^']+)'(?: \(([+-]?\d+) chars\))?")
 #: something else ("4868 booked to acct DESK-4": the account is DESK-4; "8710 is my
 #: SSN" labels 8710).
 _ELSEWHERE = re.compile(r"\b(?:to|for|from|at|in|on|into|onto|via|with|by|per|vs|under)\b")
-#: Words before a later piece's number that carry an earlier number on rather than
-#: name a new one (``_Join.continues``).
-_CONNECTIVES = frozenset({
-    "and", "then", "is", "are", "was", "it", "its", "the", "rest", "last", "next", "remaining", "other", "second",
-    "third", "part", "half", "plus", "also", "more", "digits", "digit", "four", "five", "two", "three", "of", "ok",
-    "so", "after", "that", "finally", "followed", "by", "end", "ends", "ending", "with",
-    # the order words of a labelled reading across words (detect/filler.py): "ssn last
-    # four: 1234" then "first five 53622"
-    "first", "start", "starts", "starting", "begins", "begin", "beginning", "middle", "were", "number", "numbers",
-    "group", "groups", "parts", "piece", "six", "seven", "eight", "nine", "ten", "twelve", "one",
+#: Words before a later piece's number that name that number as one of its own (a desk's
+#: price, size, order, ticket; a reference): it does not continue a number above
+#: (``_Join.continues``).  Any other words carry it on: a closed list of connectives
+#: was walked round with any other word ("remainder 8710", "sorry, 8710": attack pass 11).
+_NAMES_A_NUMBER = frozenset({
+    "bid", "bids", "offer", "offered", "ask", "px", "price", "level", "size", "qty", "quantity", "lot", "lots",
+    "shares", "shs", "contracts", "sold", "bought", "buy", "sell", "fill", "filled", "fills", "working", "done",
+    "vwap", "twap", "avg", "average", "arrival", "slippage", "bps", "notional", "limit", "stop", "strike", "exp",
+    "ticket", "tkt", "order", "ord", "orders", "ref", "reference", "po", "invoice", "inv", "id", "case", "trade",
+    "trades", "confirm", "conf", "cusip", "isin", "sedol", "ticker", "ext", "extension", "room", "page", "pg",
+    "build", "version", "ver", "v", "release", "rev", "line", "row", "item", "step", "issue", "pr", "bug", "job",
+    "port", "pid", "node", "ty", "fv", "tu", "us", "wn", "ust", "yield", "coupon", "cpn", "maturity", "settle",
+    "settles", "settlement", "trade-date", "t", "qtr", "q", "fy", "year", "yr", "day", "days", "week", "month",
+    "phone", "tel", "fax", "cell", "mobile", "zip", "postcode", "at",
 })
 #: Pieces a channel's window holds at most, whatever their size (the byte budget and
 #: the age limit usually evict first).
@@ -956,11 +960,18 @@ def _labelled_here(f: Finding, join: _Join, scan: _Scan) -> bool:
     word, distance = m.group(1).lower(), int(m.group(2) or 0)
     if distance < 0:
         first = hit[0]
-        region = scan.piece(first.piece)[:first.src + max(0, f.start - first.start)].lower()
+        piece = scan.piece(first.piece)
+        start = first.src + max(0, f.start - first.start)
+        if _glued_to_a_word(piece, start):
+            return False  # "acct DESK-4": the label names DESK-4, not a number starting at its 4
+        region = piece[:start].lower()
         at = region.rfind(word)
         if at < 0:
-            # in a post before the one the number starts in: another post's label
-            return not any(word in scan.piece(s.piece).lower() for s in join.segments if s.start < first.start)
+            before = [s for s in join.segments if s.start < first.start]
+            if before and not _has_digit(scan.piece(before[-1].piece)) and word in scan.piece(before[-1].piece).lower():
+                return True  # a label-only post right above the posts the number reads through
+            # in a post with numbers before the one the number starts in: another number's label
+            return not any(word in scan.piece(s.piece).lower() for s in before)
         return not any(c.isdigit() for c in region[at + len(word):])
     if distance > 0:
         last = hit[-1]
@@ -992,12 +1003,12 @@ class _Join(NamedTuple):
         return len(hit) >= 2 and seg in hit and f.start >= self.segments[0].start and f.end <= self.segments[-1].end
 
     def continues(self, f: Finding, scan: _Scan) -> bool:
-        """Each later piece ``f`` reads on from starts with its number, or with words
-        that carry it on ("then 22", "and 8710 done", "last four 1234"; the last four
-        words before it on its line and in its sentence are read) or with a separator
-        left dangling as a cut mark ("and then -8710"): words of its own before the
-        number ("FV 108-072", "PO 4400981", "ref: 8710") name that number, which does not
-        continue the one above."""
+        """No later piece ``f`` reads on from names a number of its own: the last four
+        words before its number, on its line and in its sentence, hold no word that
+        names a number (``_NAMES_A_NUMBER``: "FV 108-072", "PO 4400981", "ticket 4868",
+        "bid 5969"), and the number is not glued to a word ("DESK-4").  Any other words
+        ("remainder 8710", "sorry, 8710", "@bob 8710", "then 22") carry the number above
+        on: the reading's own label, checksum or cut mark is its evidence."""
         hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
         for seg in hit[1:]:
             lead = scan.piece(seg.piece)
@@ -1006,16 +1017,17 @@ class _Join(NamedTuple):
                 continue
             # the words right before the number, on its line and in its sentence
             words = re.split(r"[\n.;!?]", lead[:first])[-1]
-            if any(w not in _CONNECTIVES for w in re.findall(r"[^\W\d_]+", words.lower())[-4:]):
+            if any(w in _NAMES_A_NUMBER for w in re.findall(r"[^\W\d_]+", words.lower())[-4:]):
                 return False
         return True
 
     def writers(self, f: Finding, scan: _Scan) -> bool:
         """Every join ``f`` crosses is one its writers made visibly: a separator left
-        dangling at the cut ("536-22-" then "8710", "536-22" then "-8710"), or pieces that
-        hold nothing but the identifier's characters ("536-22" then "8710", each a post
-        of its own).  Not a separator the window repeated, or digits it glued, between
-        numbers that stand among words."""
+        dangling at the cut ("536-22-" then "8710", "536-22" then "-8710"), or a digit
+        group cut in two by posts of nothing but the number ("536-2" then "2-8710").  Not
+        a separator the window repeated between whole groups: bare "116-23" then bare
+        "5000" are a trader's answers (a price in 32nds, a size: attack pass 11 P1), read
+        exactly like bare "536-22" then "8710"."""
         hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
         text = scan.text
         for left, right in itertools.pairwise(hit):
@@ -1023,8 +1035,8 @@ class _Join(NamedTuple):
             if between == "\n" and (_mark_after(scan.piece(left.piece), left.src + left.end - left.start)
                                     or _mark_before(scan.piece(right.piece), right.src + _lead(text, right))):
                 continue
-            if _numeric(scan.piece(left.piece)) and _numeric(scan.piece(right.piece)):
-                continue
+            if not between and _numeric(scan.piece(left.piece)) and _numeric(scan.piece(right.piece)):
+                continue  # a cut inside a digit group, posts of nothing but the number ("536-2", "2-8710")
             return False
         return True
 
@@ -1076,7 +1088,10 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         # pieces ("client SSN:", "53", "6-2", ...): words before a later piece's number
         # ("PO 4400981") are that number's own label, and are dropped at a join
         rest = [texts[i] for i in parts[1:]]
-        if not (rest[0].lstrip(_SEPARATORS)[:1].isdigit() if len(rest) == 1 else all(map(_bare, rest))):
+        # (or over a number that starts the post after it and bare pieces after that:
+        # "client ssn:", "536-22 rest to follow", "8710")
+        starts = rest[0].lstrip(_SEPARATORS)[:1].isdigit()
+        if not (starts if len(rest) == 1 else (starts or _bare(rest[0])) and all(map(_bare, rest[1:]))):
             return None
     text = ""
     segments: list[_Segment] = []
@@ -1161,6 +1176,21 @@ def _bare(text: str) -> bool:
         elif c.isalpha():
             return False
     return 0 < units <= BARE_UNITS
+
+
+def _glued_to_a_word(text: str, at: int) -> bool:
+    """The digit at ``at`` is part of a word's token ("DESK-4", "T+1", "rev3"): a
+    separator run glued to a letter, or three letters or more, right before it (one or
+    two glued letters, "a536-22", are a disguise the recognizers read through)."""
+    i = at
+    while i > 0 and _dangling(text[i - 1]):
+        i -= 1
+    if i < at:
+        return i > 0 and text[i - 1].isalpha()
+    j = i
+    while j > 0 and text[j - 1].isalpha():
+        j -= 1
+    return i - j >= 3
 
 
 def _ends_in_a_group(text: str) -> bool:
