@@ -6,7 +6,12 @@
   field abbreviations (``chk``, ``sav``, ``ffc``, ``fbo``, ``bene``: recognizers/bank.py
   ``DESK_ACCOUNT``), which name only the number right after them;
 - a nine-digit number with a CUSIP check digit beside securities words (restricted list,
-  stocks, positions) is a security, not an account (``SECURITIES_WORDS``).
+  stocks, positions) is a security, not an account (``SECURITIES_WORDS``);
+- a labelled number in scientific notation with a full-precision mantissa, as a spreadsheet
+  shows a long cell, is its digits (``normalize._scientific``);
+- digits spoken over the phone after a label: ICAO forms (wun, tree, fower, fife, niner),
+  homophones (won, to, too, for, ate) and ASCII Roman numerals one per digit, only in a run
+  of an identifier's length (``words.spoken_digit_edits``).
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect.words import spoken_digit_edits
 from tests.conftest import Gateway, assert_post_stopped
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -99,3 +107,65 @@ def test_an_account_label_beside_a_cusip_shaped_account_still_names_it(engine: E
 @pytest.mark.parametrize("message", ["ck# 4829103755 rt 021000021", "4829103755 / 021000021", "ffc 4829103755"])
 def test_gateway_stops_wire_details(gateway: Gateway, message: str) -> None:
     assert_post_stopped(gateway, message)
+
+
+# F7: scientific notation, as a spreadsheet shows a long cell (detect/normalize.py ``_scientific``)
+@pytest.mark.parametrize(("text", "entity"), [
+    ("card 4.111111111111111e15", "CREDIT_CARD"),
+    ("card 4.111111111111111E+15", "CREDIT_CARD"),
+    ("SSN 5.3622123e8", "US_SSN"),
+    ("SSN 536.221.234e0", "US_SSN"),
+])
+def test_scientific_notation_of_a_labelled_number(engine: Engine, text: str, entity: str) -> None:
+    assert entity in _stops(engine, text)
+
+
+@pytest.mark.parametrize("text", [
+    "SSN 5.36e8",  # an approximation, no identifier
+    "card 1.5e15 in revenue",
+    "the ssn table has 1.23456789e12 rows",
+    "4.111111111111111e15",  # no label
+    "avogadro 6.02214076e23",
+    "ssn growth 5.3622123e-8",
+])
+def test_scientific_notation_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)
+
+
+# F16, F8: digits spoken over the phone in a labelled run (detect/words.py ``spoken_digit_edits``)
+@pytest.mark.parametrize(("text", "entity"), [
+    ("ssn fife tree six two two wun two tree fower", "US_SSN"),
+    ("ssn five tree six too too won too tree for", "US_SSN"),
+    ("SSN: fife zee-ro ait, six two, wun two tree niner", "US_SSN"),
+    ("card fower wun wun wun, wun wun wun wun, wun wun wun wun, wun wun wun wun", "CREDIT_CARD"),
+    ("SSN V III VI II II I II III IV", "US_SSN"),
+])
+def test_spoken_digits_in_a_labelled_run(engine: Engine, text: str, entity: str) -> None:
+    assert entity in _stops(engine, text)
+
+
+@pytest.mark.parametrize("text", [
+    "ssn: I want to go to the store for a while, too",
+    "card for you to sign, too: won it for the team and ate too much",
+    "ssn to to to for for for too too won",  # homophones alone are words
+    "account chapters I II III IV V VI VII VIII IX",  # an enumeration
+    "I went to the tree for two hours, won one too",
+    "fife tree six two two wun two tree fower",  # no label
+    "card: section V III and VI",
+])
+def test_spoken_digit_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)
+
+
+_ENGLISH = ("i", "you", "we", "the", "a", "went", "want", "go", "store", "team", "sign", "it", "is", "was", "back",
+            "then", "and", "or", "in", "on", "at", "of", "my", "your", "ssn", "card", "account", "routing", "SSN",
+            "I", "V", "X", "ok", "won", "to", "too", "for", "fore", "ate", "tree", ",", "-", "/")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(_ENGLISH), min_size=1, max_size=40))
+def test_homophones_alone_never_make_a_number(engine: Engine, words: list[str]) -> None:
+    """English sentences with to/too/for/won/ate/tree (even next to a label) make no digit."""
+    text = " ".join(words)
+    assert spoken_digit_edits(text) == []
+    assert not _stops(engine, text)
