@@ -1030,7 +1030,7 @@ def may_render(text: str) -> bool:
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
             or (may_have_filler(text) and bool(_filler_edits(text)))  # "536, then 22, ends 8710"
-            or (gatescan.search(words.SPOKEN_LABEL, text) and bool(words.spoken_digit_edits(text))))  # "ssn V III VI ..."
+            or (_may_speak(text) and bool(words.spoken_digit_edits(text))))  # "ssn V III VI ..."
 
 
 def rendered_digits(text: str) -> int:
@@ -2101,7 +2101,12 @@ def _scientific(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["scientific-notation"] * len(edits)) if edits else None
 
 
-gatescan.register(words.SPOKEN_LABEL)
+gatescan.register(words.SPOKEN_LABEL, words.SPOKEN_GATE)
+
+
+def _may_speak(text: str) -> bool:
+    """A labelled run of spoken digits may be in ``text`` (cheap test before ``_spoken``)."""
+    return gatescan.search(words.SPOKEN_GATE, text) and gatescan.search(words.SPOKEN_LABEL, text)
 
 
 def _spoken(text: str) -> Normalized | None:
@@ -2137,7 +2142,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         macros = _tex_macros(result.text)
         if macros is not None:
             result = _compose(result, macros)
-    if gatescan.search(words.SPOKEN_LABEL, result.text):
+    if _may_speak(result.text):
         spoken = _spoken(result.text)
         if spoken is not None:
             result = _compose(result, spoken)

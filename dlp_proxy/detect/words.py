@@ -1226,6 +1226,13 @@ SPOKEN_LABEL = re.compile(
     r"pan|acct|account|a/c|routing|aba|rtn)(?![a-z])", re.IGNORECASE)
 
 
+_SPOKEN_ALT = "|".join(sorted({*_SPOKEN_PLAIN, *_ICAO_DIGITS, *_HOMOPHONES, *(r.lower() for r in _ROMAN)}, key=len,
+                              reverse=True)).replace("-", "\\-")
+#: four spoken-digit tokens in a row (a necessary condition of a run: what the one Hyperscan
+#: pass looks for, so ordinary chat with "account" or "card" costs no tokenizing)
+SPOKEN_GATE = re.compile(rf"\b(?:{_SPOKEN_ALT})(?:[ \t,;./-]{{1,4}}(?:{_SPOKEN_ALT})){{3}}\b", re.IGNORECASE)
+
+
 def _spoken_kind(tok: str) -> tuple[str, str] | None:
     """(the digit word, kind) of a token: ``plain``, ``icao``, ``homophone`` or ``roman``."""
     if tok in _ROMAN:
