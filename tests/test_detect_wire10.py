@@ -9,6 +9,7 @@
   stocks, positions) is a security, not an account (``SECURITIES_WORDS``);
 - a labelled number in scientific notation with a full-precision mantissa, as a spreadsheet
   shows a long cell, is its digits (``normalize._scientific``);
+- a digit group written once with a count ("4111 followed by 1111 three times": ``normalize._repeated``);
 - digits spoken over the phone after a label: ICAO forms (wun, tree, fower, fife, niner),
   homophones (won, to, too, for, ate) and ASCII Roman numerals one per digit, only in a run
   of an identifier's length (``words.spoken_digit_edits``).
@@ -168,4 +169,25 @@ def test_homophones_alone_never_make_a_number(engine: Engine, words: list[str]) 
     """English sentences with to/too/for/won/ate/tree (even next to a label) make no digit."""
     text = " ".join(words)
     assert spoken_digit_edits(text) == []
+    assert not _stops(engine, text)
+
+
+# F16: a digit group written once with a count (detect/normalize.py ``_repeated``)
+@pytest.mark.parametrize(("text", "entity"), [
+    ("card: 4111 followed by 1111 three times", "CREDIT_CARD"),
+    ("card 4111, then 1111 3 times", "CREDIT_CARD"),
+])
+def test_repeated_group_of_a_labelled_number(engine: Engine, text: str, entity: str) -> None:
+    assert entity in _stops(engine, text)
+
+
+@pytest.mark.parametrize("text", [
+    "card 4111 x4",  # 4111411141114111 fails the Luhn check: no card
+    "ordered 4111 x4 boxes",  # no label
+    "card games x4 tonight",
+    "card 12 x3",
+    "ssn table 1000 x4 rows",
+    "ping 1111 three times then 4111 twice",
+])
+def test_repeated_group_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)

@@ -2117,6 +2117,35 @@ def _spoken(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["spoken-digits"] * len(edits)) if edits else None
 
 
+_TIMES_WORDS = {"two": 2, "twice": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+#: A digit group repeated: ``4111 x4`` (the group four times), ``4111 followed by 1111 three
+#: times`` (the first group, then the second three times)
+_REPEATED = re.compile(
+    r"(?<![0-9A-Za-z.])([0-9]{1,6})(?:[ \t]*[x\u00d7*][ \t]*([2-5])(?![0-9A-Za-z])"
+    r"|[ \t,]+(?:then|followed[ \t]+by|and[ \t]+then)[ \t]+([0-9]{1,6})[ \t]+(twice|(?:two|three|four|five|[2-5])[ \t]+times)"
+    r"(?![A-Za-z0-9]))", re.IGNORECASE)
+_REPEATED_HINT = re.compile(r"[0-9][ \t]*[x\u00d7*][ \t]*[2-5]|times|twice", re.IGNORECASE)
+gatescan.register(_REPEATED_HINT)
+
+
+def _repeated(text: str) -> Normalized | None:
+    """``repeated-groups``: a labelled digit group written once with a count (``card 4111
+    x4``, ``card 4111 followed by 1111 three times``) is the digits it stands for, when they
+    make an identifier's length (9, or 13 to 19) right after an identifier label."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _REPEATED.finditer(text):
+        if m.group(2):
+            digits = m.group(1) * int(m.group(2))
+        else:
+            digits = m.group(1) + m.group(3) * _TIMES_WORDS[m.group(4).split()[0].lower()]
+        if not (len(digits) == 9 or 13 <= len(digits) <= 19):
+            continue
+        if words.SPOKEN_LABEL.search(text, max(0, m.start() - 30), m.start()) is None:
+            continue
+        edits.append((m.start(), m.end(), digits, m.start(), m.end()))
+    return _edit(text, edits, [], ["repeated-groups"] * len(edits)) if edits else None
+
+
 #: the transforms that decode an escape (``%22``, ``&#53;``): their reading hides the
 #: escape's own characters, so a text with one is also read without decoding
 DECODING = frozenset({"html-entities", "percent-encoding"})
@@ -2166,6 +2195,10 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         scientific = _scientific(result.text)
         if scientific is not None:
             result = _compose(result, scientific)
+    if gatescan.search(_REPEATED_HINT, result.text):
+        repeated = _repeated(result.text)
+        if repeated is not None:
+            result = _compose(result, repeated)
     glued = _glued(result.text)
     if glued is not None:
         result = _compose(result, glued)
