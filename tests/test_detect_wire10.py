@@ -10,6 +10,8 @@
 - a labelled number in scientific notation with a full-precision mantissa, as a spreadsheet
   shows a long cell, is its digits (``normalize._scientific``);
 - a digit group written once with a count ("4111 followed by 1111 three times": ``normalize._repeated``);
+- a digit group written once with a count ("4111 followed by 1111 three times":
+  ``normalize._repeated``);
 - digits spoken over the phone after a label: ICAO forms (wun, tree, fower, fife, niner),
   homophones (won, to, too, for, ate) and ASCII Roman numerals one per digit, only in a run
   of an identifier's length (``words.spoken_digit_edits``).

@@ -2124,7 +2124,8 @@ _REPEATED = re.compile(
     r"(?<![0-9A-Za-z.])([0-9]{1,6})(?:[ \t]*[x\u00d7*][ \t]*([2-5])(?![0-9A-Za-z])"
     r"|[ \t,]+(?:then|followed[ \t]+by|and[ \t]+then)[ \t]+([0-9]{1,6})[ \t]+(twice|(?:two|three|four|five|[2-5])[ \t]+times)"
     r"(?![A-Za-z0-9]))", re.IGNORECASE)
-_REPEATED_HINT = re.compile(r"[0-9][ \t]*[x\u00d7*][ \t]*[2-5]|times|twice", re.IGNORECASE)
+#: ``_REPEATED``'s necessary condition, ASCII (as the one Hyperscan pass reads it) and the sign ``×``
+_REPEATED_HINT = re.compile(r"[0-9][ \t]*[x*][ \t]*[2-5]|times|twice", re.IGNORECASE)
 gatescan.register(_REPEATED_HINT)
 
 
@@ -2195,7 +2196,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         scientific = _scientific(result.text)
         if scientific is not None:
             result = _compose(result, scientific)
-    if gatescan.search(_REPEATED_HINT, result.text):
+    if gatescan.search(_REPEATED_HINT, result.text) or "\u00d7" in result.text:
         repeated = _repeated(result.text)
         if repeated is not None:
             result = _compose(result, repeated)
