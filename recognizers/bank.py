@@ -515,7 +515,7 @@ _PAIR_WORDS = re.compile(
     r"(?<![a-z])(?:routing|rtn|aba|transit|r/t|rt|acct|account|a/c|bank(?:ing)?|wire|ach|deposit|direct deposit|refund|"
     r"checking|savings|payroll|beneficiary|remit|pay(?:ment)?|chk|ck|sav|svgs|dda|ffc|fbo|bene|bnf|for credit|credit to|"
     # the banks a wire names by their desk abbreviation
-    r"jpm|jpmc|chase|bofa|boa|wells|wfb|citi|citibank|usb|pnc|bny|bnym|mellon|td|hsbc|barclays|schwab|fidelity)(?![a-z])",
+    r"jpm|jpmc|chase|bofa|boa|wells|wfb|citi|citibank|pnc|bny|bnym|mellon|hsbc|barclays|schwab|fidelity)(?![a-z])",
     re.IGNORECASE,
 )
 #: An account number, a joiner, then a nine-digit routing number: the pair written account
