@@ -118,6 +118,13 @@ TRADE_WORDS = re.compile(
 # text (~5x faster: every numeric CUSIP of a blotter with an account word is looked at)
 assert TRADE_WORDS.pattern.isascii() and TRADE_WORDS.pattern == TRADE_WORDS.pattern.lower()
 _TRADE_WORDS_LOWER = re.compile(TRADE_WORDS.pattern)
+# Words that say a nine-digit number with a CUSIP check digit is a security, not an account
+# ("bank desk: 459200101 and 037833100 on the restricted list").
+SECURITIES_WORDS = re.compile(
+    r"(?<![a-z])(?:restricted(?:\s+list)?|watch\s*list|grey\s*list|gray\s*list|stocks?|equit(?:y|ies)|positions?|"
+    r"holdings?|tickers?|issuers?|securities|isins?|sedols?|portfolio|names?\s+restricted)(?![a-z])",
+    re.IGNORECASE,
+)
 # Words between an account label and a number that make the number an amount or a count.
 _AMOUNT_WORDS = re.compile(
     r"(?<![a-z])(?:count|counts|number of|balance|value|valued|equity|worth|total|totals|grew|grown|gained|gain|lost|loss|up|down|by|aum|nav|"
@@ -141,13 +148,34 @@ STRONG_ACCOUNT = (
     "compte bancaire", "compte courant", "kontonummer", "konto-nr", "kontonr", "konto nr", "bankkonto", "girokonto",
     "depotnummer",
 )
+#: Wire-desk abbreviations of account fields: check(ing) and savings accounts, "for further credit"
+#: (the broker-dealer wire field), "for benefit of", the beneficiary; read as weak words (15
+#: characters before the number).
+DESK_ACCOUNT = ("chk", "chk#", "ck#", "chkg", "sav", "sav#", "svgs", "svg", "ffc", "f/f/c", "fbo", "bene", "bnf",
+                "for credit to", "for further credit", "further credit to")
 WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody", "acc't", "bank", "ac", "cuenta", "compte",
-                "konto")
+                "konto", *DESK_ACCOUNT)
 #: Weak account words also accepted one typing slip away ("acount", "chekcing").
 FUZZY_ACCOUNT = ("account", "checking", "savings", "brokerage", "beneficiary")
 
 
 _ACCOUNT_LABEL = context_regex(STRONG_ACCOUNT + WEAK_ACCOUNT)
+_DESK_WORDS = frozenset(w.lower() for w in DESK_ACCOUNT)
+#: What may stand between a desk abbreviation and its number: the field's punctuation
+#: and number words ("chk# 4829103755", "sav acct no. 4829103755"); after the credit
+#: fields, a name too ("ffc J Doe 4829103755").  "chk the 4829103755 ticket" is a check.
+_DESK_GAP = re.compile(r"[\s#:.=-]*(?:(?:acct|account|a/c|no|nbr|num|number)\b[\s#:.=-]*)?")
+_DESK_NAME_GAP = re.compile(r"[\s#:.,=-]*(?:to[\s:]+)?(?:[A-Z][A-Za-z.'-]*[\s,:]+){0,4}"
+                            r"(?:(?:acct|account|a/c|no|nbr|num|number)\b[\s#:.=-]*)?")
+_DESK_CREDIT = frozenset({"ffc", "f/f/c", "fbo", "bene", "bnf", "for credit to", "for further credit", "further credit to"})
+
+
+def _desk_gap_ok(hit: ContextHit, text: str, start: int) -> bool:
+    """A desk abbreviation (``DESK_ACCOUNT``) names only the number right after it."""
+    if hit.word not in _DESK_WORDS or hit.distance >= 0:
+        return True
+    gap = text[start + hit.distance : start]
+    return (_DESK_NAME_GAP if hit.word in _DESK_CREDIT else _DESK_GAP).fullmatch(gap) is not None
 _EIN_WORDS = re.compile(r"(?<![a-z])(?:f?ein|tax\s*id|tin|taxpayer\s*id|employer\s*id\w*|federal\s*id|w-9)(?![a-z])",
                         re.IGNORECASE)
 _PHONE_WORDS = re.compile(r"(?<![a-z])(?:phone|call|dial|desk|tel|cell|mobile|fax|ext|reach|text)(?![a-z])", re.I)
@@ -184,9 +212,11 @@ def _security_id(c: Candidate, text: str) -> bool:
     pos = 0
     for g in c.groups:
         if g == 9 and cusip_valid(c.digits[pos : pos + 9]):
+            lo, hi = max(0, c.start - 60), min(len(text), c.end + 40)
             low = ascii_lower_last(text)
             words = TRADE_WORDS if low is None else _TRADE_WORDS_LOWER
-            return words.search(text if low is None else low, max(0, c.start - 60), min(len(text), c.end + 40)) is not None
+            return (words.search(text if low is None else low, lo, hi) is not None
+                    or SECURITIES_WORDS.search(text, lo, hi) is not None)
         pos += g
     return False
 
@@ -280,6 +310,8 @@ class AccountNumberRecognizer(DLPRecognizer):
             hit = self.context_hit(text, c.start, c.end, before=40, after=25)
             if hit is None:
                 hit = find_context(text, c.start, c.end, self._weak_re, before=15, after=0)
+                if hit is not None and not _desk_gap_ok(hit, text, c.start):
+                    hit = None
                 if hit is None:
                     hit = fuzzy_context(text, c.start, c.end, self._weak_fuzzy, before=30, after=0)
                 if hit is not None and (
@@ -489,11 +521,31 @@ _PAIR_HINT = re.compile(r"(?:^|[^0-9A-Za-z.-])[0-9]{9}(?:[^0-9]|$)")
 #: ("021000021 / 1234-5678-90").
 _PAIR_ACCOUNT_DIGITS = range(6, 18)
 _PAIR_WORDS = re.compile(
-    r"(?<![a-z])(?:routing|rtn|aba|transit|r/t|acct|account|a/c|bank(?:ing)?|wire|ach|deposit|direct deposit|refund|"
-    r"checking|savings|payroll|beneficiary|remit|pay(?:ment)?)(?![a-z])",
+    r"(?<![a-z])(?:routing|rtn|aba|transit|r/t|rt|acct|account|a/c|bank(?:ing)?|wire|ach|deposit|direct deposit|refund|"
+    r"checking|savings|payroll|beneficiary|remit|pay(?:ment)?|chk|ck|sav|svgs|dda|ffc|fbo|bene|bnf|for credit|credit to|"
+    # the banks a wire names by their desk abbreviation
+    r"jpm|jpmc|chase|bofa|boa|wells|wfb|citi|citibank|pnc|bny|bnym|mellon|hsbc|barclays|schwab|fidelity)(?![a-z])",
     re.IGNORECASE,
 )
-gatescan.register(_SORT_PAIR_RE, _PAIR_RE, _PAIR_HINT, _PAIR_WORDS)
+#: An account number, a joiner, then a nine-digit routing number: the pair written account
+#: first ("4829103755 / 021000021", "4829103755 @ 021000021", "ck# 4829103755 rt 021000021",
+#: "4829103755 via 021000021").  A routing word as the joiner is the pair's word.
+_REV_PAIR_RE = re.compile(
+    r"(?<![0-9A-Za-z.-])([0-9]{1,17}(?:-[0-9]{1,17}){0,4})(?![0-9A-Za-z-]|\.[0-9])"
+    r"[ \t]{0,3}(?:(?:[/|,;&+@:]|-{1,2}|\b(?:(via|at|and|(rt|r/t|aba|rtn|routing|transit|rtg))\b(?:[ \t]{0,2}(?:#|no\.?|number))?))"
+    r"[ \t]{0,3}:?[ \t]{0,3})?(?<![0-9])([0-9]{9})(?![0-9A-Za-z-]|\.[0-9])",
+    re.IGNORECASE,
+)
+#: ``_REV_PAIR_RE`` digit-led, for its searches (as ``_PAIR_LED``)
+_REV_PAIR_LED = re.compile(_REV_PAIR_RE.pattern.replace("(?<![0-9A-Za-z.-])([0-9]{1,17}",
+                                                          "([0-9](?<![0-9A-Za-z.-][0-9])[0-9]{0,16}", 1),
+                           re.IGNORECASE)
+#: Joiners that make an account-first pair bank details with no word around: a routing
+#: number written after the account with "/" or "@" ("4829103755 / 021000021").
+_BARE_REV_JOINER = re.compile(r"[ \t]*[/@][ \t]*")
+#: A label before a bare pair that names its numbers as something else ("downloads: 4829103 / 021000021").
+_OTHER_LABEL = re.compile(r"[A-Za-z]{2,}[ \t]*[:=#]?[ \t]*$")
+gatescan.register(_SORT_PAIR_RE, _PAIR_RE, _PAIR_HINT, _PAIR_WORDS, _REV_PAIR_RE)
 
 
 class RoutingAccountPairRecognizer(DLPRecognizer):
@@ -510,11 +562,45 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # the routing number is a whole digit group (a run's group sum)
-        return (9 in candidate_lengths(text) and gatescan.may_search(_PAIR_RE, text)
-                and gatescan.may_search(_PAIR_HINT, text)
-                and gatescan.may_search(_PAIR_WORDS, text)
+        if not (9 in candidate_lengths(text) and gatescan.may_search(_PAIR_HINT, text)):
+            return False
+        if (gatescan.may_search(_PAIR_RE, text) and gatescan.may_search(_PAIR_WORDS, text)
                 and any(aba_valid(m.group(1)) for m in _PAIR_LED.finditer(text))
-                and _PAIR_WORDS.search(text) is not None)
+                and _PAIR_WORDS.search(text) is not None):
+            return True
+        return gatescan.may_search(_REV_PAIR_RE, text) and any(
+            aba_valid(m.group(4)) for m in _REV_PAIR_LED.finditer(text))
+
+    def _reversed(self, text: str) -> list[tuple[int, int, int, int, ContextHit]]:
+        """Account-first pairs: (account start, end, routing start, end, the pair's word)."""
+        out: list[tuple[int, int, int, int, ContextHit]] = []
+        for m in _REV_PAIR_LED.finditer(text):
+            acct, routing = m.group(1).replace("-", ""), m.group(4)
+            if len(acct) not in _PAIR_ACCOUNT_DIGITS or not aba_valid(routing):
+                continue
+            if len(set(acct)) == 1 or acct.endswith("0000") or _yyyymmdd(acct) or aba_valid(acct):
+                continue
+            if _nanp10(acct) and _PHONE_WORDS.search(text, max(0, m.start() - 40), min(len(text), m.end() + 40)):
+                continue  # "2125550143 / 021000021 call me"
+            if _NEGATIVE_PAIR.search(text, max(0, m.start() - 25), m.start()):
+                continue
+            joiner = text[m.end(1) : m.start(4)]
+            if m.group(3):
+                hit = ContextHit(m.group(3).lower(), m.start(3) - m.end(1))
+            else:
+                words = _PAIR_WORDS.search(text, max(0, m.start() - 40), min(len(text), m.end() + 60))
+                if words is not None:
+                    hit = ContextHit(words.group(0).lower(), words.start() - m.start() if words.start() < m.start()
+                                     else words.start() - m.end())
+                elif _BARE_REV_JOINER.fullmatch(joiner) and not _OTHER_LABEL.search(text, max(0, m.start() - 30), m.start()):
+                    hit = ContextHit(joiner.strip(), 0)
+                else:
+                    continue
+                if "@" in joiner and (TRADE_WORDS.search(text, max(0, m.start() - 60), m.start())
+                                      or TRADE_WORDS.search(text, m.end(), min(len(text), m.end() + 40))):
+                    continue  # "bot 4829103755 @ 101": a quantity at a price
+            out.append((m.start(1), m.end(1), m.start(4), m.end(4), hit))
+        return out
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
@@ -539,6 +625,11 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
             if not entities or US_BANK_NUMBER in entities:
                 out.append(self.result(US_BANK_NUMBER, m.start(2), m.end(2), 0.95, "routing/account-pair",
                                        "after-routing-number", hit))
+        for a0, a1, r0, r1, hit in self._reversed(text):
+            if not entities or ABA_ROUTING_NUMBER in entities:
+                out.append(self.result(ABA_ROUTING_NUMBER, r0, r1, 0.85, "account/routing-pair", "aba-checksum+prefix", hit))
+            if not entities or US_BANK_NUMBER in entities:
+                out.append(self.result(US_BANK_NUMBER, a0, a1, 0.95, "account/routing-pair", "before-routing-number", hit))
         return out
 
 
@@ -583,7 +674,7 @@ class AlnumAccountRecognizer(AccountNumberRecognizer):
             hit = self.context_hit(text, m.start(), m.end(), before=40, after=0)
             if hit is None:
                 hit = find_context(text, m.start(), m.end(), self._weak_re, before=15, after=0)
-            if hit is None or hit.distance >= 0:
+            if hit is None or hit.distance >= 0 or not _desk_gap_ok(hit, text, m.start()):
                 continue
             if _AMOUNT_WORDS.search(text[m.start() + hit.distance : m.start()]):
                 continue

@@ -113,7 +113,7 @@ from urllib.parse import unquote_to_bytes
 import regex
 import unicodedata2 as unicodedata  # current Unicode tables, not Python 3.11's Unicode 14
 
-from dlp_proxy.detect import filler, gatescan
+from dlp_proxy.detect import filler, gatescan, words
 from dlp_proxy.detect.filler import filler_edits, list_marker_edits, may_have_filler
 from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_word_edits
 
@@ -1029,7 +1029,8 @@ def may_render(text: str) -> bool:
             or may_have_shortcode(text)  # "4111:star:1111"  # "\mathtt{536}-\mathtt{22}-..."
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
-            or (may_have_filler(text) and bool(_filler_edits(text))))  # "536, then 22, ends 8710"
+            or (may_have_filler(text) and bool(_filler_edits(text)))  # "536, then 22, ends 8710"
+            or (_may_speak(text) and bool(words.spoken_digit_edits(text))))  # "ssn V III VI ..."
 
 
 def rendered_digits(text: str) -> int:
@@ -2061,6 +2062,91 @@ _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 _LONGEST_LABEL = max(map(len, LEET_LABELS))
 
 
+#: A number in scientific notation as a spreadsheet shows a long cell (``4.111111111111111e15``,
+#: ``5.3622123e8``; groups with dots, ``536.221.234e0``)
+_SCIENTIFIC = re.compile(r"(?<![0-9A-Za-z.,_])([0-9]{1,17}(?:[.,][0-9]{1,17}){0,4})[eE]\+?([0-9]{1,2})(?![0-9A-Za-z_]|[.,][0-9])")
+_SCIENTIFIC_HINT = re.compile(r"[0-9][eE]\+?[0-9]")
+gatescan.register(_SCIENTIFIC_HINT)
+#: The identifier labels one of which must come before such a number (40 characters)
+_SCIENTIFIC_LABEL = re.compile(
+    r"(?<![a-z])(?:ssn|ss#|social|itin|tin|card|cc|credit|debit|visa|amex|mastercard|mc|pan|acct|account|a/c|"
+    r"routing|aba|rtn)(?![a-z])", re.IGNORECASE)
+#: Significant digits the mantissa must show: a spreadsheet's full-precision value of the
+#: identifier (a short mantissa, ``5.36e8``, is an approximation, no identifier)
+MIN_SCIENTIFIC_DIGITS = 8
+
+
+def _scientific(text: str) -> Normalized | None:
+    """``scientific-notation``: a labelled number written in scientific notation is read as
+    its digits when the value is a whole number of 9 to 19 digits whose mantissa shows at
+    least ``MIN_SCIENTIFIC_DIGITS`` significant digits (``card 4.111111111111111e15`` is
+    ``card 4111111111111111``, ``SSN 5.3622123e8`` ``SSN 536221230``); a mantissa of
+    several dotted groups is one number's groups (``536.221.234e0``)."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _SCIENTIFIC.finditer(text):
+        parts = re.split(r"[.,]", m.group(1))
+        exp = int(m.group(2))
+        if len(parts) == 2:
+            head, frac = parts
+            if exp < len(frac):
+                continue  # not a whole number
+            digits = head + frac + "0" * (exp - len(frac))
+        else:
+            digits = "".join(parts) + "0" * exp
+        if len("".join(parts).lstrip("0")) < MIN_SCIENTIFIC_DIGITS or not 9 <= len(digits) <= 19:
+            continue
+        if _SCIENTIFIC_LABEL.search(text, max(0, m.start() - 40), m.start()) is None:
+            continue
+        edits.append((m.start(), m.end(), digits, m.start(), m.end()))
+    return _edit(text, edits, [], ["scientific-notation"] * len(edits)) if edits else None
+
+
+gatescan.register(words.SPOKEN_LABEL, words.SPOKEN_GATE)
+
+
+def _may_speak(text: str) -> bool:
+    """A labelled run of spoken digits may be in ``text`` (cheap test before ``_spoken``)."""
+    return gatescan.search(words.SPOKEN_GATE, text) and gatescan.search(words.SPOKEN_LABEL, text)
+
+
+def _spoken(text: str) -> Normalized | None:
+    """``spoken-digits``: ICAO forms, homophones and Roman numerals of a labelled run of
+    spoken digits as the digit words (``words.spoken_digit_edits``), which the words
+    reader then reads."""
+    edits = [(a, b, w, a, b) for a, b, w in words.spoken_digit_edits(text)]
+    return _edit(text, edits, [], ["spoken-digits"] * len(edits)) if edits else None
+
+
+_TIMES_WORDS = {"two": 2, "twice": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+#: A digit group repeated: ``4111 x4`` (the group four times), ``4111 followed by 1111 three
+#: times`` (the first group, then the second three times)
+_REPEATED = re.compile(
+    r"(?<![0-9A-Za-z.])([0-9]{1,6})(?:[ \t]*[x\u00d7*][ \t]*([2-5])(?![0-9A-Za-z])"
+    r"|[ \t,]+(?:then|followed[ \t]+by|and[ \t]+then)[ \t]+([0-9]{1,6})[ \t]+(twice|(?:two|three|four|five|[2-5])[ \t]+times)"
+    r"(?![A-Za-z0-9]))", re.IGNORECASE)
+#: ``_REPEATED``'s necessary condition, ASCII (as the one Hyperscan pass reads it) and the sign ``×``
+_REPEATED_HINT = re.compile(r"[0-9][ \t]*[x*][ \t]*[2-5]|times|twice", re.IGNORECASE)
+gatescan.register(_REPEATED_HINT)
+
+
+def _repeated(text: str) -> Normalized | None:
+    """``repeated-groups``: a labelled digit group written once with a count (``card 4111
+    x4``, ``card 4111 followed by 1111 three times``) is the digits it stands for, when they
+    make an identifier's length (9, or 13 to 19) right after an identifier label."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _REPEATED.finditer(text):
+        if m.group(2):
+            digits = m.group(1) * int(m.group(2))
+        else:
+            digits = m.group(1) + m.group(3) * _TIMES_WORDS[m.group(4).split()[0].lower()]
+        if not (len(digits) == 9 or 13 <= len(digits) <= 19):
+            continue
+        if words.SPOKEN_LABEL.search(text, max(0, m.start() - 30), m.start()) is None:
+            continue
+        edits.append((m.start(), m.end(), digits, m.start(), m.end()))
+    return _edit(text, edits, [], ["repeated-groups"] * len(edits)) if edits else None
+
+
 #: the transforms that decode an escape (``%22``, ``&#53;``): their reading hides the
 #: escape's own characters, so a text with one is also read without decoding
 DECODING = frozenset({"html-entities", "percent-encoding"})
@@ -2086,6 +2172,10 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         macros = _tex_macros(result.text)
         if macros is not None:
             result = _compose(result, macros)
+    if _may_speak(result.text):
+        spoken = _spoken(result.text)
+        if spoken is not None:
+            result = _compose(result, spoken)
     if _may_latex_or_words(result.text):
         tex = _latex_and_words(result.text, join_narrow)
         if tex is not None:
@@ -2102,6 +2192,14 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         lettered = _letter_separators(result.text)
         if lettered is not None:
             result = _compose(result, lettered)
+    if gatescan.search(_SCIENTIFIC_HINT, result.text):
+        scientific = _scientific(result.text)
+        if scientific is not None:
+            result = _compose(result, scientific)
+    if gatescan.search(_REPEATED_HINT, result.text) or "\u00d7" in result.text:
+        repeated = _repeated(result.text)
+        if repeated is not None:
+            result = _compose(result, repeated)
     glued = _glued(result.text)
     if glued is not None:
         result = _compose(result, glued)

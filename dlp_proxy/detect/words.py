@@ -57,6 +57,7 @@ closed lists, kept here; the tests write numbers with a writer of their own.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 import unicodedata
@@ -1195,3 +1196,94 @@ def _number_word_at_edge(text: str) -> bool:
                     len(w) >= 5 and w[:2] in heads and w[-2:] in tails and _segment(w) is not None):
                 return True
     return False
+
+
+# Digits spoken over the phone, in a labelled run: ICAO radiotelephony forms, English
+# homophones of digit words, ASCII Roman numerals one per digit.
+
+#: ICAO radiotelephony pronunciations (Annex 10; "tree", "fife", "fower", "niner") that are
+#: not English words: each counts as a digit word of its own
+_ICAO_DIGITS = {"wun": "one", "fower": "four", "fife": "five", "ait": "eight", "niner": "nine", "zeero": "zero",
+                "zee-ro": "zero", "ze-ro": "zero"}
+#: English words that sound like a digit word ("tree" is ICAO's three too): read only in a
+#: run that holds ``MIN_SPOKEN_REAL`` digit words of their own
+_HOMOPHONES = {"won": "one", "to": "two", "too": "two", "tree": "three", "for": "four", "fore": "four", "ate": "eight"}
+_SPOKEN_PLAIN = frozenset(("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))
+_ROMAN = {"I": "one", "II": "two", "III": "three", "IV": "four", "V": "five", "VI": "six", "VII": "seven",
+          "VIII": "eight", "IX": "nine"}
+_NEXT = dict(zip(("one", "two", "three", "four", "five", "six", "seven", "eight"),
+                 ("two", "three", "four", "five", "six", "seven", "eight", "nine"), strict=True))
+#: a run of spoken digits is an identifier's length: an SSN/ITIN/routing number (9) to a card (19)
+SPOKEN_LENGTHS = range(9, 20)
+#: digit words (or ICAO forms) a run must hold besides homophones
+MIN_SPOKEN_REAL = 2
+_SPOKEN_TOKEN = re.compile(r"(?<![A-Za-z0-9'])(?:[Zz][Ee][Ee]?-[Rr][Oo]|[A-Za-z]+)(?![A-Za-z0-9'])")
+#: between two digits of a run: blanks, a comma, a dash, a slash or a dot
+_SPOKEN_GAP = re.compile(r"[ \t]{0,3}[,;./-]?[ \t]{1,3}|[ \t]{0,3}[,;./-][ \t]{0,3}")
+#: the identifier labels, one of which must come just before the run (30 characters)
+SPOKEN_LABEL = re.compile(
+    r"(?<![a-z])(?:ssn|ss#|social(?:\s+security)?|itin|tin|card|cc|credit\s+card|debit\s+card|visa|amex|mastercard|"
+    r"pan|acct|account|a/c|routing|aba|rtn)(?![a-z])", re.IGNORECASE)
+
+
+_SPOKEN_ALT = "|".join(sorted({*_SPOKEN_PLAIN, *_ICAO_DIGITS, *_HOMOPHONES, *(r.lower() for r in _ROMAN)}, key=len,
+                              reverse=True)).replace("-", "\\-")
+#: four spoken-digit tokens in a row (a necessary condition of a run: what the one Hyperscan
+#: pass looks for, so ordinary chat with "account" or "card" costs no tokenizing)
+SPOKEN_GATE = re.compile(rf"\b(?:{_SPOKEN_ALT})(?:[ \t,;./-]{{1,4}}(?:{_SPOKEN_ALT})){{3}}\b", re.IGNORECASE)
+
+
+def _spoken_kind(tok: str) -> tuple[str, str] | None:
+    """(the digit word, kind) of a token: ``plain``, ``icao``, ``homophone`` or ``roman``."""
+    if tok in _ROMAN:
+        return _ROMAN[tok], "roman"
+    low = tok.lower()
+    if low in _SPOKEN_PLAIN:
+        return low, "plain"
+    if low in _ICAO_DIGITS:
+        return _ICAO_DIGITS[low], "icao"
+    if low in _HOMOPHONES:
+        return _HOMOPHONES[low], "homophone"
+    return None
+
+
+def spoken_digit_edits(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, digit word) for each ICAO form, homophone or Roman numeral of a run
+    read as spoken digits: a run of ``SPOKEN_LENGTHS`` tokens that are each one digit
+    (English digit words, ICAO forms, homophones; or Roman numerals I-IX in capitals,
+    one per digit, not mixed with words), apart by blanks or one mark, right after an
+    identifier label (``SPOKEN_LABEL``, within 30 characters), with ``MIN_SPOKEN_REAL``
+    tokens that are not homophones ("ssn fife tree six two two wun two tree fower",
+    "ssn five tree six too too won too tree for", "SSN V III VI II II I II III IV").
+    The words reader (``read_number_words``) then reads the run as digits.  Ordinary
+    sentences never hold nine digit-sounding words in a row."""
+    out: list[tuple[int, int, str]] = []
+    run: list[tuple[re.Match[str], str, str]] = []
+    last_end = -1
+
+    def close() -> None:
+        if len(run) not in SPOKEN_LENGTHS:
+            return
+        kinds = [k for _, _, k in run]
+        roman = kinds.count("roman")
+        if roman and roman != len(run):
+            return
+        if roman and all(_ROMAN[b[0].group(0)] == _NEXT.get(_ROMAN[a[0].group(0)]) for a, b in itertools.pairwise(run)):
+            return  # "I II III IV V VI VII VIII IX": an enumeration
+        if not roman and (sum(k in ("plain", "icao") for k in kinds) < MIN_SPOKEN_REAL or all(k == "plain" for k in kinds)):
+            return
+        start = run[0][0].start()
+        if SPOKEN_LABEL.search(text, max(0, start - 30), start) is None:
+            return
+        out.extend((m.start(), m.end(), word) for m, word, kind in run if kind != "plain")
+
+    for m in _SPOKEN_TOKEN.finditer(text):
+        got = _spoken_kind(m.group(0))
+        if got is None or (run and not _SPOKEN_GAP.fullmatch(text, last_end, m.start())):
+            close()
+            run = []
+        if got is not None:
+            run.append((m, got[0], got[1]))
+            last_end = m.end()
+    close()
+    return out
