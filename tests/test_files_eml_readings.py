@@ -52,3 +52,11 @@ def test_a_mime_message_is_not_read_twice() -> None:
     data = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nhello=20there\r\n"
     texts = [s.text for s in extract(data).segments]
     assert not any("hello=20there" in t for t in texts)
+
+
+def test_a_utf7_mail_part_is_read_decoded_and_a_utf7_text_file_as_written() -> None:
+    # mail clients decode a declared UTF-7 charset; browsers (and so Mattermost's preview) have no UTF-7
+    body = b"Client SSN +ADUAMwA2-+AC0-22-1234\r\n"
+    mail = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n" + body
+    assert SSN in "".join(s.text for s in extract(mail).segments)
+    assert "+ADUAMwA2-+AC0-22-1234" in "".join(s.text for s in extract(body).segments)
