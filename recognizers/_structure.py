@@ -68,7 +68,7 @@ _PERCENT_HINT = re.compile(r"[.,][0-9]{1,4}%")
 _PERCENT = re.compile(r"[0-9](?<![0-9.,][0-9])[0-9]{0,2}[.,][0-9]{1,4}%")
 # Prices: a decimal after a price mark (not part of a dotted or thousands-grouped number; an
 # integer after one may be a group: "ssn@536-22-1234").
-_PRICE_HINT = re.compile(r"[0-9]\.[0-9]")
+_PRICE_HINT = re.compile(r"(?:[@$]|px|price|at)[ \t]*[0-9]{1,7}\.[0-9]")
 _PRICE = re.compile(
     r"(?:[@$]|(?<![A-Za-z])(?:px|price|at)(?![A-Za-z]))[ \t]*([0-9]{1,7}\.[0-9]{1,4})(?![0-9]|[.,][0-9])"
 )
