@@ -14,6 +14,10 @@ between digit groups are read:
   the end of a CSV row's date and the next row's id are never one number;
 * amounts and quantities with thousands separators (``25,676``, ``4,512,000.50``): one
   token, never fused with the CUSIP or id after them;
+* prices (``at 100.00``, ``@ 99.5``, ``$12.125``, ``px 101.5``: a decimal after ``at``,
+  ``@``, ``px``, ``price`` or ``$``; a bare ``536.22 1234`` may be an SSN written with two
+  marks): one token, so a routing or account number read across numbers never takes a
+  price's cents ("at 100.00, 9998 left");
 * percentages with a fraction (``0.25%``, ``12,5%``): one token, never the last group
   of a number read across the numbers before them.
 
@@ -62,6 +66,12 @@ _THOUSANDS = re.compile(r"[0-9](?<![0-9,.][0-9])[0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-
 # numbers ("4411 8710 3301 0.25% today") never takes the integer part of a rate.
 _PERCENT_HINT = re.compile(r"[.,][0-9]{1,4}%")
 _PERCENT = re.compile(r"[0-9](?<![0-9.,][0-9])[0-9]{0,2}[.,][0-9]{1,4}%")
+# Prices: a decimal after a price mark (not part of a dotted or thousands-grouped number; an
+# integer after one may be a group: "ssn@536-22-1234").
+_PRICE_HINT = re.compile(r"(?:[@$]|px|price|at)[ \t]*[0-9]{1,7}\.[0-9]")
+_PRICE = re.compile(
+    r"(?:[@$]|(?<![A-Za-z])(?:px|price|at)(?![A-Za-z]))[ \t]*([0-9]{1,7}\.[0-9]{1,4})(?![0-9]|[.,][0-9])"
+)
 # Three or more dot-separated numeric parts.
 _DOTTED_HINT = re.compile(r"\.[0-9]{1,6}\.")
 _DOTTED = re.compile(r"[0-9](?<![0-9.][0-9])[0-9]{0,4}(?:\.[0-9]{1,6}){2,}(?![0-9])")
@@ -69,7 +79,7 @@ _DOTTED = re.compile(r"[0-9](?<![0-9.][0-9])[0-9]{0,4}(?:\.[0-9]{1,6}){2,}(?![0-
 
 #: the hints are searched in the one Hyperscan pass of every gate (detect/gatescan.py):
 #: a text with no hit skips the hint's own search (most texts have none of them)
-gatescan.register(_FIX_HINT, _TIME_HINT, _DATE_HINT, _THOUSANDS_HINT, _PERCENT_HINT, _DOTTED_HINT)
+gatescan.register(_FIX_HINT, _TIME_HINT, _DATE_HINT, _THOUSANDS_HINT, _PERCENT_HINT, _PRICE_HINT, _DOTTED_HINT)
 
 
 @functools.lru_cache(maxsize=256)
@@ -99,6 +109,10 @@ def cuts(text: str) -> tuple[int, ...]:
         for m in _PERCENT.finditer(text):
             out.add(m.start())
             out.add(m.end())
+    if gatescan.search(_PRICE_HINT, text):
+        for m in _PRICE.finditer(text):
+            out.add(m.start(1))
+            out.add(m.end(1))
     if gatescan.search(_DOTTED_HINT, text):
         for m in _DOTTED.finditer(text):
             out.add(m.start())

@@ -48,7 +48,7 @@ hand-written lists:
   ``🄶``) become their letter, by their Unicode name;
 - ``spelled-separators``: a separator written as a word between digit groups
   (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
-  ``then`` -> a space), and the labels of ``area 417 group 63 serial 2958``
+  ``then`` -> a space, not between two whole hundreds: quantities), and the labels of ``area 417 group 63 serial 2958``
   (dashes): the words show the writer means one number;
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
@@ -178,6 +178,11 @@ _SPELLED_TRIGGER = re.compile("(?i)" + "|".join(_SPELLED_WORDS))
 gatescan.register(_SPELLED_TRIGGER)
 _SPELLED_SEP = re.compile(r"(?i)(?<=[0-9])[ \t]{0,3}(dash|hyphen|minus|slash|dot|then)[ \t]{0,3}(?=[0-9])")
 _SPELLED_AS = {"dash": "-", "hyphen": "-", "minus": "-", "slash": "/", "dot": ".", "then": " "}
+#: ``then`` between two round numbers (``on 1000 then 1200 more``) is a sequence of
+#: quantities, not one number: no identifier has two adjacent groups that are both whole
+#: hundreds (an SSN's group is never ``00``)
+_ROUND_BEFORE = re.compile(r"(?<![0-9.,])[1-9][0-9]*00$")
+_ROUND_AFTER = re.compile(r"[1-9][0-9]*00(?![0-9]|[.,][0-9])")
 _SSA_LABELS = re.compile(
     r"(?i)\barea(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{3})[ \t,;/-]{0,3}"
     r"group(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{2})[ \t,;/-]{0,3}"
@@ -885,6 +890,9 @@ def _spelled(text: str) -> Normalized | None:
         spans.append((m.end(1), m.start(2), "-"))
         spans.append((m.end(2), m.start(3), "-"))
     for m in _SPELLED_SEP.finditer(text):
+        if (m.group(1).lower() == "then" and _ROUND_AFTER.match(text, m.end()) is not None
+                and _ROUND_BEFORE.search(text, max(0, m.start() - 20), m.start()) is not None):
+            continue  # quantities one after the other
         if not any(a < m.end() and m.start() < b for a, b, _ in spans):
             spans.append((m.start(), m.end(), _SPELLED_AS[m.group(1).lower()]))
     if not spans:

@@ -1,5 +1,12 @@
 """E-mail messages (RFC 5322 / MIME): headers, every text part, every attachment
-(recursively, as its own file)."""
+(recursively, as its own file).
+
+Every reading a mail client could show is judged: each part decoded per its declared
+Content-Transfer-Encoding (Python's ``email`` decodes it with or without MIME-Version,
+as MIME clients do), and, for a message that does not declare MIME-Version, the whole
+message as written (``as-written``: RFC 2045 lets a client read such a message as plain
+RFC 822 text, its body undecoded; it is also the reading the file had as plain text, so
+taking a text file for a message never loses one)."""
 
 from __future__ import annotations
 
@@ -20,6 +27,8 @@ def extract_eml(data: bytes, ctx: Ctx, kind: str = "eml", name: str = "") -> Non
     msg = email.message_from_bytes(data, policy=email.policy.compat32)
     if msg.defects:
         ctx.problem("corrupt")
+    if msg.get("MIME-Version") is None:
+        ctx.child("as-written").extract(data, kind="text-or-binary", name=name)
     heads: list[str] = []
     for name in _HEADERS:
         for value in msg.get_all(name) or []:

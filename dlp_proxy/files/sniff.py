@@ -40,9 +40,12 @@ _UNSUPPORTED_MAGIC: tuple[tuple[bytes, str], ...] = (
 _EML_HEADERS = re.compile(
     rb"^(from|to|cc|subject|date|received|return-path|message-id|mime-version|delivered-to|"
     rb"reply-to|x-[a-z0-9-]+|content-type|sender|dkim-signature|authentication-results|"
-    rb"thread-topic|thread-index|in-reply-to|references):",
+    rb"thread-topic|thread-index|in-reply-to|references|content-transfer-encoding|content-disposition):",
     re.IGNORECASE,
 )
+#: a body transfer encoding: the header alone makes a header block a mail message (a
+#: mail client shows the body decoded)
+_EML_ENCODED = re.compile(rb"^content-transfer-encoding:[ \t]*(?:quoted-printable|base64)[ \t]*$", re.IGNORECASE)
 
 
 def sniff(data: bytes) -> str:
@@ -141,7 +144,9 @@ def _looks_like_eml(data: bytes) -> bool:
             break
         if line[:1] in (b" ", b"\t"):
             continue  # folded header continuation
-        if _EML_HEADERS.match(line):
+        if _EML_ENCODED.match(line):
+            hits += 2
+        elif _EML_HEADERS.match(line):
             hits += 1
         elif not re.match(rb"^[!-9;-~]+:", line):
             return False

@@ -67,7 +67,11 @@ def _ascii_compatible(codec: str) -> bool:
     """Whether ``codec`` reads ASCII letters, digits and marks as ASCII (a declaration in
     ASCII can only truly name such a codec: one that would read ``<meta`` otherwise,
     EBCDIC, UTF-7 or a stateful ISO-2022, is not honoured, and its reading is not taken
-    in place of the bytes' own)."""
+    in place of the bytes' own).  UTF-7 text gets no second reading: no client shows a
+    file of a post decoded from UTF-7 (the HTML standard forbids browsers to support it,
+    the WHATWG Encoding standard and so ``TextDecoder`` have no label for it), so what
+    the Mattermost apps show is the bytes as written; a mail part that declares it is
+    decoded by ``files/eml.py``, as mail clients do."""
     try:
         return _ASCII_PROBE.encode(codec).decode(codec) == _ASCII_PROBE and _ASCII_PROBE.encode(codec) == \
             _ASCII_PROBE.encode("ascii")
