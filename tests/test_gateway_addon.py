@@ -241,15 +241,16 @@ async def test_the_route_requestheaders_read_is_reused_only_for_the_same_request
 
     addon = DLPAddon(_Recording(_raise), max_body_bytes=1000)  # type: ignore[arg-type]
     path = "/api/v4/channels/x/patch"
-    earlier = Pipeline.classify(None, "PUT", path, has_body=True)  # type: ignore[arg-type]
+    plain = _Pipeline(_raise)  # a pipeline's classify with its default config (no subpath)
+    earlier = Pipeline.classify(plain, "PUT", path, has_body=True)  # type: ignore[arg-type]
     f = _flow(path)
     f.metadata[CLASSIFIED] = ("PUT", path, True, earlier)
     await addon.request(f)
     assert got[-1] is earlier
     for stale in (("PUT", "/api/v4/users/me", True), ("PUT", path, False), ("POST", path, True)):
         f = _flow(path)
-        old = Pipeline.classify(None, stale[0], stale[1], has_body=stale[2])  # type: ignore[arg-type]
+        old = Pipeline.classify(plain, stale[0], stale[1], has_body=stale[2])  # type: ignore[arg-type]
         f.metadata[CLASSIFIED] = (*stale, old)
         await addon.request(f)
         assert got[-1] is not old
-        assert got[-1][1] == path and got[-1][0] == Pipeline.classify(None, "PUT", path, has_body=True)[0]  # type: ignore[arg-type]
+        assert got[-1][1] == path and got[-1][0] == Pipeline.classify(plain, "PUT", path, has_body=True)[0]  # type: ignore[arg-type]
