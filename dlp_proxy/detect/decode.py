@@ -183,3 +183,21 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
         s = _texty(decoded)
         if s:
             yield Blob(m.start(), m.end(), "base64", s)
+
+
+def decode_token(token: str) -> str | None:
+    """The text a whole token (a path segment, a query word) decodes to when it is a
+    base64 or hex blob as ``find_blobs`` reads one in text, else None.
+
+    A path joins its segments with ``/``, a base64 character, so a segment encoded on its
+    own is not a blob of the joined text: the caller decodes it here, before joining."""
+    hexed = _HEX_RE.fullmatch(token)
+    if hexed is not None:
+        s = _texty(bytes.fromhex(hexed.group(1)))
+        if s:
+            return s
+    if _B64_RE.fullmatch(token) is not None:
+        decoded = _b64(token)
+        if decoded is not None:
+            return _texty(decoded)
+    return None

@@ -36,6 +36,7 @@ import httpx
 import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.py)
 
 from dlp_proxy.archive.format import utc_now_iso
+from dlp_proxy.detect.decode import decode_token
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
 from dlp_proxy.gateway import atrest, attached, audience, emoji, links, mentions, permalinks, responses
@@ -2144,20 +2145,50 @@ _WORD_SEGMENT = re.compile(r"[A-Za-z_.\-]{1,64}|v\d")
 NOT_FOUND_MESSAGE = "Sorry, we could not find the page."
 
 
-def path_items(target: str) -> list[ContentItem]:
-    """The path of a request the route table does not describe, as text to judge
-    (``path``: percent-decoded until stable, as ``paths.normalize_path`` reads it, case
-    kept), or nothing when every segment is a word or a plain id."""
-    raw_path = split_target(target)[0]
-    text = raw_path
-    for _ in range(4):
+def _fully_unquoted(text: str) -> str:
+    """``text`` percent-decoded until stable (``%2535`` is ``%35`` is ``5``), as a
+    server that decodes again reads it (``paths.normalize_path``)."""
+    for _ in range(8):
         decoded = unquote(text)
         if decoded == text:
             break
         text = decoded
-    if all(seg == "" or _WORD_SEGMENT.fullmatch(seg) or atrest.plain_id(seg) for seg in text.split("/")):
+    return text
+
+
+def _path_segment(segment: str) -> str:
+    """A segment as the detector should read it: a base64 or hex segment decoded
+    (``NTM2LTIyLTg3MTA=``), as the detector decodes a blob in text."""
+    return decode_token(segment) or segment
+
+
+def path_items(target: str) -> list[ContentItem]:
+    """The path of a request the route table does not describe, as text to judge, or
+    nothing when every segment is a word or a plain id and there is no query.
+
+    ``path``: the query's names and values, then the path, each percent-decoded until
+    stable (case kept), its segments joined by ``/`` (``536/22/8710`` reads as a number
+    written with slashes), a base64 or hex segment decoded: one text, so a label in the
+    query labels a number in the path (``/foo/536228710?ssn``) and the other way round.
+    ``path.run``: each run of two or more adjacent segments that are not words, alone (a
+    word before a number, ``update/536/22/8710``, would make it read as a version)."""
+    raw_path, query = split_target(target)
+    segments = [_path_segment(seg) for seg in _fully_unquoted(raw_path).split("/")]
+    quiet = [seg == "" or bool(_WORD_SEGMENT.fullmatch(seg)) or atrest.plain_id(seg) for seg in segments]
+    words = [_path_segment(_fully_unquoted(part)) for pair in parse_qsl(query, keep_blank_values=True)
+             for part in pair if part]
+    if all(quiet) and not words:
         return []
-    return [ContentItem("path", text)]
+    items = [ContentItem("path", " ".join([*words, "/".join(segments)]))]
+    run: list[str] = []
+    for seg in [*segments, ""]:
+        if seg and not _WORD_SEGMENT.fullmatch(seg):
+            run.append(seg)
+            continue
+        if len(run) > 1:
+            items.append(ContentItem("path.run", "/".join(run)))
+        run = []
+    return items
 
 
 def _redactable(ex: Extracted, decision: Decision) -> bool:
