@@ -211,7 +211,13 @@ def labels(text: str) -> Iterator[re.Match[str]]:
 
 
 def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
-    """Edits (start, end, replacement, source start, source end) for ``filler-words``."""
+    """Edits (start, end, replacement, source start, source end) for ``filler-words``.
+    Every edit comes from a label's reading (the loops below), so a text without a label
+    of an identifier kind has none: the labels are found first (one Hyperscan pass),
+    the gaps (a search of the whole text) only when one is there."""
+    found_labels = list(labels(text))
+    if not any(_label_kinds(m.group()) for m in found_labels):
+        return []
     gaps = [m.start() for m in _GAP.finditer(text)]
     if not gaps:
         return []
@@ -227,7 +233,6 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
             if text[a] == "#":
                 edits.append((a, a + 1, "", a, a + 1))
 
-    found_labels = list(labels(text))
     others = _not_groups(text, found_labels)
     for label in found_labels:
         kinds = _label_kinds(label.group())

@@ -747,10 +747,12 @@ def _word_joined_pieces(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def _table_lines(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
-    """Each block of 2 to ``MAX_COLUMN_ROWS`` + 2 consecutive lines with the same number of
-    one cell delimiter: per line (start, end, cells); Markdown's delimiter row left out."""
-    out: list[tuple[int, int, list[tuple[int, int]]]] = []
+def _table_lines(text: str) -> list[tuple[int, int, int]]:
+    """Per line (start, end, cells): how many cells ``_LINE_CELLS`` cuts it into (0 when
+    it has no delimiter; ``_cells_at`` cuts at every one of those single characters, so
+    the count is theirs plus one), Markdown's delimiter row left out.  The cells
+    themselves are cut only for the lines a reading looks at (``_line_cells``)."""
+    out: list[tuple[int, int, int]] = []
     pos = 0
     for line in re.split(r"(?<=[\n\x1e])", text):
         end = pos + len(line.rstrip("\n\x1e\r"))
@@ -758,9 +760,18 @@ def _table_lines(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
         if body.strip(" \t|\x1f-:") == "" and "-" in body:
             pos += len(line)
             continue  # |---|---|
-        out.append((pos, end, _cells_at(text, pos, end, _LINE_CELLS) if _LINE_CELLS.search(body) else []))
+        cuts = sum(map(body.count, _CELL_EDGES))
+        out.append((pos, end, cuts + 1 if cuts else 0))
         pos += len(line)
     return out
+
+
+#: ``_LINE_CELLS``'s characters
+_CELL_EDGES = ("\x1f", "|", "\t", ",", ";")
+
+
+def _line_cells(text: str, line: tuple[int, int, int]) -> list[str]:
+    return [text[a:b] for a, b in _cells_at(text, line[0], line[1], _LINE_CELLS)]
 
 
 def _group_of(cell: str) -> str | None:
@@ -778,18 +789,18 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
     lines = _table_lines(text)
     i = 0
     while i < len(lines):
-        n = len(lines[i][2])
+        n = lines[i][2]
         j = i
-        while j < len(lines) and n >= 2 and len(lines[j][2]) == n:
+        while j < len(lines) and n >= 2 and lines[j][2] == n:
             j += 1
         if j - i < 2:
             i += 1
             continue
         block = lines[i:j]
         i = j
-        rows = [[text[a:b] for a, b in cells] for _, _, cells in block]
         # the header's trailing number cells, then the first row's leading ones
-        head = rows[0]
+        head = _line_cells(text, block[0])
+        first = _line_cells(text, block[1])
         tail: list[str] = []
         for c in reversed(head):
             g = _group_of(c)
@@ -799,7 +810,7 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
                 continue
             tail.insert(0, g)
         lead: list[str] = []
-        for c in rows[1]:
+        for c in first:
             g = _group_of(c)
             if g is None:
                 if c.strip():
@@ -813,12 +824,17 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
         if any(_group_of(c) for c in head):
             continue  # no header row (a window cut mid-table, a headerless file): no column read
         header = head
-        data = rows[1:]
+        columns = []
         for k in range(n):
             name = header[k].strip(' \t"')
             named = label is not None and bool(name) and label.fullmatch(name) is not None
-            if (_names(name) and not named) or (len(data) > MAX_COLUMN_ROWS and not named):
+            if (_names(name) and not named) or (len(block) - 1 > MAX_COLUMN_ROWS and not named):
                 continue
+            columns.append((k, name, named))
+        if not columns:
+            continue  # a long table with no column to read: its rows are not cut into cells
+        data = [first, *(_line_cells(text, line) for line in block[2:])]
+        for k, name, named in columns:
             groups = [_group_of(r[k]) for r in data if k < len(r) and r[k].strip()]
             if groups and all(groups):
                 out.extend((block[0][0], block[-1][1], line)
