@@ -833,12 +833,21 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
             columns.append((k, name, named))
         if not columns:
             continue  # a long table with no column to read: its rows are not cut into cells
-        data = [first, *(_line_cells(text, line) for line in block[2:])]
+        data: dict[int, list[str]] = {1: first}  # a data row's cells, cut when first read
         for k, name, named in columns:
-            groups = [_group_of(r[k]) for r in data if k < len(r) and r[k].strip()]
-            if groups and all(groups):
-                out.extend((block[0][0], block[-1][1], line)
-                           for line in _piece([g for g in groups if g], name if named else ""))
+            groups: list[str] = []
+            for r in range(1, len(block)):
+                cells = data.get(r)
+                if cells is None:
+                    cells = data[r] = _line_cells(text, block[r])
+                if k < len(cells) and cells[k].strip():
+                    g = _group_of(cells[k])
+                    if g is None:
+                        groups = []
+                        break  # a cell that is no single group: the column is not read
+                    groups.append(g)
+            if groups:
+                out.extend((block[0][0], block[-1][1], line) for line in _piece(groups, name if named else ""))
     return out
 
 
