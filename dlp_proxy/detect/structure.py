@@ -800,27 +800,29 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
         i = j
         # the header's trailing number cells, then the first row's leading ones
         head = _line_cells(text, block[0])
-        first = _line_cells(text, block[1])
-        tail: list[str] = []
-        for c in reversed(head):
-            g = _group_of(c)
-            if g is None:
-                if c.strip():
-                    break
-                continue
-            tail.insert(0, g)
-        lead: list[str] = []
-        for c in first:
-            g = _group_of(c)
-            if g is None:
-                if c.strip():
-                    break
-                continue
-            lead.append(g)
+        first: list[str] | None = None
         # (a Markdown header, its delimiter row below it: a window cut mid-table has a data
         # row first, and no table's rows are read across)
-        if tail and lead and "-" in text[block[0][1]:block[1][0]]:
-            out.extend((block[0][0], block[1][1], line) for line in _piece(tail + lead, ""))
+        if "-" in text[block[0][1]:block[1][0]]:
+            tail: list[str] = []
+            for c in reversed(head):
+                g = _group_of(c)
+                if g is None:
+                    if c.strip():
+                        break
+                    continue
+                tail.insert(0, g)
+            first = _line_cells(text, block[1])
+            lead: list[str] = []
+            for c in first:
+                g = _group_of(c)
+                if g is None:
+                    if c.strip():
+                        break
+                    continue
+                lead.append(g)
+            if tail and lead:
+                out.extend((block[0][0], block[1][1], line) for line in _piece(tail + lead, ""))
         if any(_group_of(c) for c in head):
             continue  # no header row (a window cut mid-table, a headerless file): no column read
         header = head
@@ -833,7 +835,7 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
             columns.append((k, name, named))
         if not columns:
             continue  # a long table with no column to read: its rows are not cut into cells
-        data: dict[int, list[str]] = {1: first}  # a data row's cells, cut when first read
+        data: dict[int, list[str]] = {} if first is None else {1: first}  # a data row's cells, cut when first read
         for k, name, named in columns:
             groups: list[str] = []
             for r in range(1, len(block)):
