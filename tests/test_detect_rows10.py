@@ -139,3 +139,19 @@ def test_numbers_apart_never_name_an_identifier_without_a_label(engine: Engine, 
         text = f"{stem}\n" + "\n".join(nums) + "\n"
     found = {f.entity_type for f in engine.analyze(text)} & NAMED_ONLY
     assert found == set(), text
+
+
+@pytest.mark.parametrize("text", ["ŠSN 536228710", "Šocial 536228710", "sŠn 536228710", "àcct 12345678901"])
+def test_accented_labels_label(engine: Engine, text: str) -> None:
+    # F4: a label written with accented letters is the label (normalize._accented_labels)
+    assert _stops(engine, text), text
+
+
+@pytest.mark.parametrize("text", ["café 536228710", "Škoda 536228710", "naïve 12345678901"])
+def test_accented_words_are_no_labels(engine: Engine, text: str) -> None:
+    assert _stops(engine, text) == [], text
+
+
+def test_digits_then_iban_letters_after_a_card_label_do_not_crash(engine: Engine) -> None:
+    # hypothesis (test_detect_passes_diff) found filler._as_identifier's Luhn asked of "536536536GB82"
+    assert _stops(engine, "536 card 536 536 536 GB82 ") == []

@@ -89,6 +89,9 @@ hand-written lists:
   ``~~struck~~`` text, without it (the engine judges both);
 - ``leet-labels``: an identifier label spelled in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``,
   ``1BAN``: ``LEET_LABELS``, ``_LEET``) is the label; numbers are never folded;
+- ``accented-labels``: an identifier label written with accented letters (``ŠSN``, ``Šocial``,
+  ``àcct``: a letter and combining marks only) is the label (``LEET_LABELS``); only the
+  label's letters are folded;
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
   (``SSN536-22-8710``, ``card4111...``, ``acctno12345678``) and before a word glued after
   a number of identifier length (``536228710please``).
@@ -2061,6 +2064,42 @@ _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 _LONGEST_LABEL = max(map(len, LEET_LABELS))
 
 
+#: a word of letters holding a Latin letter with an accent (U+00C0-U+024F)
+_ACCENT_HINT = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
+_ACCENTED_WORD = re.compile(rf"[^\W\d_]{{2,{max(map(len, LEET_LABELS))}}}")
+
+
+def _unaccented(ch: str) -> str | None:
+    """The ASCII letter ``ch`` is with its accents (combining marks) left out, or None."""
+    if ch.isascii():
+        return ch
+    d: str = unicodedata.normalize("NFD", ch)
+    if d[0].isascii() and d[0].isalpha() and len(d) > 1 and all(unicodedata.category(x) == "Mn" for x in d[1:]):
+        return d[0]
+    return None
+
+
+def _accented_labels(text: str) -> Normalized | None:
+    """An identifier label written with accented letters (``ŠSN 536228710``) read as the
+    label: a word whose letters are ASCII letters with combining marks and that is one of
+    ``LEET_LABELS`` without them (attack 11 F4).  Other words stay as written."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _ACCENTED_WORD.finditer(text):
+        word = m.group(0)
+        if word.isascii():
+            continue
+        base = [_unaccented(ch) for ch in word]
+        if any(b is None for b in base) or "".join(b for b in base if b).lower() not in _LABEL_SET:
+            continue
+        for k, (ch, b) in enumerate(zip(word, base, strict=True)):
+            if b is not None and ch != b:
+                edits.append((m.start() + k, m.start() + k + 1, b, m.start() + k, m.start() + k + 1))
+    return _edit(text, edits, [], ["accented-labels"] * len(edits)) if edits else None
+
+
+_LABEL_SET = frozenset(LEET_LABELS)
+
+
 #: the transforms that decode an escape (``%22``, ``&#53;``): their reading hides the
 #: escape's own characters, so a text with one is also read without decoding
 DECODING = frozenset({"html-entities", "percent-encoding"})
@@ -2094,6 +2133,10 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         shortcodes = _group_marks(result.text, shortcodes=True)
         if shortcodes is not None:
             result = _compose(result, shortcodes)
+    if not result.text.isascii() and _ACCENT_HINT.search(result.text):  # ``ŠSN``
+        accented = _accented_labels(result.text)
+        if accented is not None:
+            result = _compose(result, accented)
     if _may_leet(result.text):  # before glued labels and letter separators: ``S5N``
         leet = _leet_labels(result.text)
         if leet is not None:
