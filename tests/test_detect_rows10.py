@@ -141,13 +141,16 @@ def test_numbers_apart_never_name_an_identifier_without_a_label(engine: Engine, 
     assert found == set(), text
 
 
-@pytest.mark.parametrize("text", ["ŠSN 536228710", "Šocial 536228710", "sŠn 536228710", "àcct 12345678901"])
+@pytest.mark.parametrize("text", ["ŠSN 536228710", "Šocial 536228710", "sŠn 536228710", "àcct 12345678901",
+                                  "5.5.N 536228710", "$.$.N. 536228710"])
 def test_accented_labels_label(engine: Engine, text: str) -> None:
-    # F4: a label written with accented letters is the label (normalize._accented_labels)
+    # F4: a label written with accented letters or dotted leet is the label (normalize._accented_labels,
+    # _dotted_leet_labels)
     assert _stops(engine, text), text
 
 
-@pytest.mark.parametrize("text", ["café 536228710", "Škoda 536228710", "naïve 12345678901"])
+@pytest.mark.parametrize("text", ["café 536228710", "Škoda 536228710", "naïve 12345678901", "v5.5.1 536228710",
+                                  "build 5.5.1 536228710"])
 def test_accented_words_are_no_labels(engine: Engine, text: str) -> None:
     assert _stops(engine, text) == [], text
 

@@ -88,7 +88,8 @@ hand-written lists:
 - ``struck-text``: ``normalize_without_struck`` is the second reading of a text with
   ``~~struck~~`` text, without it (the engine judges both);
 - ``leet-labels``: an identifier label spelled in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``,
-  ``1BAN``: ``LEET_LABELS``, ``_LEET``) is the label; numbers are never folded;
+  ``1BAN``: ``LEET_LABELS``, ``_LEET``; also its letters apart by dots, ``5.5.N``) is the label;
+  numbers are never folded;
 - ``accented-labels``: an identifier label written with accented letters (``ŠSN``, ``Šocial``,
   ``àcct``: a letter and combining marks only) is the label (``LEET_LABELS``); only the
   label's letters are folded;
@@ -2098,6 +2099,29 @@ def _accented_labels(text: str) -> Normalized | None:
 
 
 _LABEL_SET = frozenset(LEET_LABELS)
+#: a label's letters written one by one with dots, some in leet (``5.5.N``, ``$.$.N.``)
+_DOTTED_LEET = re.compile(r"(?<![A-Za-z0-9.$@!|+(])((?:[A-Za-z0-9$@!|+(]\.){2,4}[A-Za-z0-9$@!|+(])\.?(?![A-Za-z0-9])")
+_DOTTED_HINT = re.compile(r"[0-9$@!|+(]\.[A-Za-z0-9$@!|+(]\.|[A-Za-z]\.[0-9$@!|+(]\.|\.[A-Za-z0-9$@!|+(]\.[0-9$@!|+(]")
+
+
+def _dotted_leet_labels(text: str) -> Normalized | None:
+    """A label's letters apart by dots with leet characters among them (``5.5.N 536228710``)
+    read with the letters (``S.S.N``, which the recognizers' context reads as ``S.S.N.``):
+    only when the characters, dots left out, are one of ``LEET_LABELS`` and hold a letter
+    and a leet character (attack 11 F4); a version (``1.2.3``) has no letter."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _DOTTED_LEET.finditer(text):
+        chars = m.group(1)[::2]
+        if not any(c.isalpha() for c in chars) or not any(c in _LEET_CHARS for c in chars):
+            continue
+        word = next((w for w in LEET_LABELS if len(w) == len(chars) and _leet_fits(w, chars)), None)
+        if word is None:
+            continue
+        for k, c in enumerate(chars):
+            if c in _LEET_CHARS:
+                at = m.start(1) + 2 * k
+                edits.append((at, at + 1, word[k], at, at + 1))
+    return _edit(text, edits, [], ["leet-labels"] * len(edits)) if edits else None
 
 
 #: the transforms that decode an escape (``%22``, ``&#53;``): their reading hides the
@@ -2137,6 +2161,10 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         accented = _accented_labels(result.text)
         if accented is not None:
             result = _compose(result, accented)
+    if "." in result.text and _DOTTED_HINT.search(result.text):  # ``5.5.N``
+        dotted = _dotted_leet_labels(result.text)
+        if dotted is not None:
+            result = _compose(result, dotted)
     if _may_leet(result.text):  # before glued labels and letter separators: ``S5N``
         leet = _leet_labels(result.text)
         if leet is not None:
