@@ -101,6 +101,27 @@ def _version_like(text: str, c: Candidate) -> bool:
     return c.uniform_sep == "." and any(m.start() != c.start for m in _DOTTED.finditer(text))
 
 
+#: a separator that sets numbers apart rather than joins one: a table's cell edge ``|`` or a
+#: line break, when the groups stand alone on their line (``_apart``)
+_APART = re.compile(r"[|\n\x1e\x1f]")
+
+
+def _apart(text: str, c: Candidate) -> bool:
+    """The groups of ``c``, apart by cell edges or line breaks, alone on their line: a row of
+    cells or a column of values (``| 512 | 64 | 2048 |``, ``port`` over ``443`` / ``80`` /
+    ``8443``, the engine's readings of rows, columns and keyed values joined by
+    ``structure.SEP``), which names an SSN only with a word naming it (attack 11 P2); not a
+    number broken inside a sentence (``here it is 055`` / ``06`` / ``5360 before 4pm``, ``id
+    536|22|8710``)."""
+    sep = c.uniform_sep
+    if sep is None or not _APART.search(sep):
+        return False
+    line_start = max(text.rfind("\n", 0, c.start), text.rfind("\x1e", 0, c.start)) + 1
+    ends = [k for k in (text.find("\n", c.end), text.find("\x1e", c.end)) if k >= 0]
+    line_end = min(ends) if ends else len(text)
+    return not text[line_start:c.start].strip(" \t>*_`|\x1f") and not text[c.end:line_end].strip(" \t\r*_`|\x1f")
+
+
 def _shaped(c: Candidate) -> float:
     """Score for a 3-2-4 written number without context (0 when the shape is not enough)."""
     if c.split_digits and c.whole_run and len(c.groups) >= 7:
@@ -189,6 +210,8 @@ class _NineDigit(DLPRecognizer):
                     and not c.split_digits):
                 continue  # "tax id# ... DUNS 07-123-4567": another grouping needs a word for a person's number
             base = _shaped(c)
+            if base and hit is None and _apart(text, c):
+                continue  # a row or a column of numbers written apart: an SSN only with a word naming it
             if base and hit is None and (_version_like(text, c) or glued_reference(text, c)):
                 continue  # "build 107.82.1172", "order x536-22-8710": a reference with a letter glued
             if hit is not None:

@@ -125,6 +125,11 @@ def test_clabe_check_digit() -> None:
     ("name,ssn\nBob,536\n,22\n,8710", "US_SSN"),
 ])
 def test_fragments_read_as_one(engine: Engine, text: str, entity: str) -> None:
+    if entity == "US_SSN" and "ssn" not in text:
+        # attack 11 P2: numbers written apart (keys, digit keys, a row, a column) are an SSN only
+        # with a word naming it (no checksum names one): clean alone, stopped under a label
+        assert entity not in _stops(engine, text)
+        text = "client ssn\n\n" + text
     assert entity in _stops(engine, text)
 
 

@@ -60,7 +60,16 @@ F1 = [
 @pytest.mark.parametrize(("name", "text", "entity"), F1, ids=[c[0] for c in F1])
 def test_a_row_shown_as_an_identifier_is_found_without_a_label(engine: Engine, name: str, text: str,
                                                               entity: str) -> None:
+    if entity == "US_SSN" and name != "ssn-blank-headers":
+        # attack 11 P2: numbers written apart (cells, a column) are an SSN only with a word naming it
+        # (no checksum names one); a card names itself (Luhn and issuer)
+        assert entity not in _stops(engine, text), name
+        text = LABEL + text
     assert entity in _stops(engine, text), name
+
+
+#: a caption naming the identifier, above a table of numbers written apart
+LABEL = "client ssn\n\n"
 
 
 def test_a_caption_labels_the_rows_line(engine: Engine) -> None:
@@ -72,10 +81,9 @@ def test_a_caption_labels_the_rows_line(engine: Engine) -> None:
 
 
 def test_the_finding_covers_the_rows_cells(engine: Engine) -> None:
-    text = f"see below\n\n|a|b|c|\n|-|-|-|\n|{A}|{B}|{C}|"
+    text = f"client ssn below\n\n|a|b|c|\n|-|-|-|\n|{A}|{B}|{C}|"
     found = [f for f in engine.analyze(text) if f.entity_type == "US_SSN"]
     assert found and text[found[0].start:found[0].end] == f"{A}|{B}|{C}"
-    assert "table-row" in found[0].transforms
 
 
 # clean: headers naming each column, decimals, dates, ids, one digit per cell, runs too short
@@ -125,7 +133,7 @@ def test_any_ssn_across_cells_under_neutral_headers_is_found(engine: Engine, gro
         head = (["name"] if name_cell else []) + (heads + ["b"])[:len(cells)]
         text = ("|" + "|".join(head) + "|\n|" + "-|" * width + "\n|"
                 + "|".join(f"{pad}{c}{pad}" for c in [*lead, *cells]) + "|")
-    assert "US_SSN" in _stops(engine, text), text
+    assert "US_SSN" in _stops(engine, LABEL + text), text
 
 
 _WORDS = st.sampled_from(["qty", "px", "id", "amount", "total", "fee", "vol", "bid", "ask", "shares"])
@@ -245,15 +253,15 @@ def _found(engine: Engine, data: bytes, name: str) -> set[str]:
 
 
 FILES = {
-    "clients.csv": f"name,a,b,c\nJohn Smith,{A},{B},{C}\nJane Doe,412,55,1234\n".encode(),
-    "clients.tsv": f"name\ta\tb\tc\nJohn Smith\t{A}\t{B}\t{C}\n".encode(),
+    "clients.csv": f"name,ssn,b,c\nJohn Smith,{A},{B},{C}\nJane Doe,412,55,1234\n".encode(),
+    "clients.tsv": f"name\tssn\tb\tc\nJohn Smith\t{A}\t{B}\t{C}\n".encode(),
     "clients.odt": b"",
 }
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_file_rows_are_read_as_shown(engine: Engine, name: str) -> None:
-    data = _odt_table([["name", "a", "b", "c"], ["John Smith", A, B, C]]) if name.endswith(".odt") else FILES[name]
+    data = _odt_table([["name", "a", "b", "c"], ["John Smith ssn", A, B, C]]) if name.endswith(".odt") else FILES[name]
     assert "US_SSN" in _found(engine, data, name)
 
 
@@ -266,7 +274,7 @@ def test_odt_rows_of_two_rows_never_fuse(engine: Engine) -> None:
 # ---------------------------------------------------------------- through the real gateway
 
 
-@pytest.mark.parametrize("text", [F1[0][1], F1[4][1], F1[6][1],
+@pytest.mark.parametrize("text", [LABEL + F1[0][1], LABEL + F1[4][1], LABEL + F1[6][1],
                                   f"client SSNs on file:\n\n{A}{B}0000. (old)\n" + "1. John Smith\n" * 42],
                          ids=["cells", "column", "no-table", "list-numbering"])
 def test_gateway_stops_a_row_shown_as_an_identifier(gateway: Gateway, text: str) -> None:

@@ -64,7 +64,16 @@ F1 = [
 
 @pytest.mark.parametrize(("name", "text", "entity"), F1, ids=[c[0] for c in F1])
 def test_a_row_as_a_reader_sees_it_is_found(engine: Engine, name: str, text: str, entity: str) -> None:
+    if entity == "US_SSN" and "ssn" not in text:
+        # attack 11 P2: numbers written apart (cells, a column) are an SSN only with a word naming it
+        # (no checksum names one); a card names itself (Luhn and issuer)
+        assert entity not in _stops(engine, text), name
+        text = LABEL + text
     assert entity in _stops(engine, text), name
+
+
+#: a caption naming the identifier, above a table of numbers written apart
+LABEL = "client ssn\n\n"
 
 
 NEGATIVES = [
@@ -115,7 +124,8 @@ def _found(engine: Engine, data: bytes, name: str) -> set[str]:
 def test_office_rows_with_a_blank_inside_or_an_empty_cell_between(engine: Engine) -> None:
     # F19: DOCX rows (the XLSX rows' gaps become empty cells too, ooxml._split_row_cells)
     assert "CREDIT_CARD" in _found(engine, _docx_row([f"{CARD[0]} {CARD[1]}", f"{CARD[2]} {CARD[3]}"]), "c.docx")
-    assert "US_SSN" in _found(engine, _docx_row([A, "", B, C]), "s.docx")
+    assert "US_SSN" not in _found(engine, _docx_row([A, "", B, C]), "s.docx")  # no word names it (attack 11 P2)
+    assert "US_SSN" in _found(engine, _docx_row(["ssn", A, "", B, C]), "s.docx")
 
 
 @st.composite
@@ -145,7 +155,7 @@ def test_any_ssn_cut_into_cells_with_blanks_and_gaps_is_found(engine: Engine, di
     # two numbers side by side (3+6, a price and a notional) are read as two numbers
     assume(len(groups) >= 3 or len(groups[-1]) == 4)
     n = len(cells)
-    text = "|" + "|".join("x" * n) + "|\n|" + "-|" * n + "\n|" + "|".join(cells) + "|"
+    text = LABEL + "|" + "|".join("x" * n) + "|\n|" + "-|" * n + "\n|" + "|".join(cells) + "|"
     assert "US_SSN" in _stops(engine, text), text
 
 
@@ -218,14 +228,15 @@ def test_quoted_list_numbers_map_back(start: int, lines: list[tuple[str, str]]) 
 
 
 # ---------------------------------------------------------------- F7: a CSV file of one data row
+# (the SSN rows under a header naming it: numbers written apart need a label, attack 11 P2)
 
 CSV_ONE_ROW = {
     "card": (f"name,a,b\nJohn Smith,{CARD[0]} {CARD[1]},{CARD[2]} {CARD[3]}\n", "CREDIT_CARD"),
-    "quoted-blank": (f'name,a,b\nJohn Smith,"{A} {B}",{C}\n', "US_SSN"),
-    "empty-cell": (f"name,a,,b,c\nJohn Smith,{A},,{B},{C}\n", "US_SSN"),
-    "excel-text": (f'name,a,b,c\nJohn Smith,="{A}",="{B}",="{C}"\n', "US_SSN"),
-    "5-4": (f"name,a,b\nJohn Smith,{A}{B},{C}\n", "US_SSN"),
-    "tsv": (f"name\ta\t\tb\nJohn Smith\t{A} {B}\t\t{C}\n", "US_SSN"),
+    "quoted-blank": (f'name,ssn,b\nJohn Smith,"{A} {B}",{C}\n', "US_SSN"),
+    "empty-cell": (f"name,ssn,,b,c\nJohn Smith,{A},,{B},{C}\n", "US_SSN"),
+    "excel-text": (f'name,ssn,b,c\nJohn Smith,="{A}",="{B}",="{C}"\n', "US_SSN"),
+    "5-4": (f"name,ssn,b\nJohn Smith,{A}{B},{C}\n", "US_SSN"),
+    "tsv": (f"name\tssn\t\tb\nJohn Smith\t{A} {B}\t\t{C}\n", "US_SSN"),
 }
 
 
@@ -248,10 +259,10 @@ def test_an_xlsx_row_with_an_empty_column_between_groups(engine: Engine) -> None
     # F19: Excel shows John Smith | 536 | (empty) | 22 | 8710
     import openpyxl
 
-    for row in (["John Smith", A, None, B, C], ["John Smith", int(A), None, int(B), int(C)]):
+    for row in (["John Smith ssn", A, None, B, C], ["John Smith ssn", int(A), None, int(B), int(C)]):
         wb = openpyxl.Workbook()
         ws = wb.active
-        ws.append(["name", "a", "b", "c", "d"])
+        ws.append(["name", "a", "b", "c", "d"])  # the row's word names it (attack 11 P2: no label, no SSN)
         ws.append(row)
         out = io.BytesIO()
         wb.save(out)

@@ -70,6 +70,7 @@ from dlp_proxy.detect.structure import (
 )
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
+    ABA_ROUTING_NUMBER,
     CUSIP,
     ENTITY_TYPES,
     IBAN_CODE,
@@ -166,6 +167,13 @@ class _Budget:
 
 
 _Gate = Callable[[str], bool]
+
+#: identifiers that name themselves by no checksum (an SSN's ranges, an account's digits, a
+#: routing number's weak one): read from a table row, a column, keyed values or digit keys
+#: (numbers the writer wrote apart, ``table_row_reading``) only with a word naming them (its
+#: recognizer's context: a header, a key's stem, a caption); a card (Luhn and issuer) or an
+#: IBAN (mod 97) or a CLABE (its check digit) names itself (attack 11 P2: ``| 512 | 64 | 2048 |`` read as an SSN)
+_NAMED_BY_LABEL = frozenset({US_SSN, US_ITIN, US_EIN, US_BANK_NUMBER, ABA_ROUTING_NUMBER})
 
 
 class _Enhancer(LemmaContextAwareEnhancer):
@@ -542,6 +550,9 @@ class Engine:
                 finally:
                     budget.rows = False
                 for f in found:
+                    if f.entity_type in _NAMED_BY_LABEL and "context=none" in f.explanation \
+                            and f.recognizer != "ClabeRecognizer":
+                        continue  # numbers written apart, joined by the reading: such a number needs its label
                     a, b = row_span(spans, f.start)
                     raw.append((a, b, f.entity_type, f.score, f.recognizer, f"{TABLE_ROW}; {f.explanation}",
                                 (TABLE_ROW, *f.transforms)))

@@ -414,6 +414,8 @@ def _as_identifier(value: str, kinds: frozenset[str]) -> str | None:
     ``kinds`` it is, or None."""
     if value[:2].isalpha():
         return value if "iban" in kinds and value[2:4].isdigit() and _iban_ok(value) else None
+    if not value.isdigit():
+        return None  # digits then an IBAN's letters ("536 536 536 GB82"): no SSN, EIN or card
     if len(value) == 9 and "ssn" in kinds:
         return f"{value[:3]}-{value[3:5]}-{value[5:]}"
     if len(value) == 9 and "ein" in kinds:

@@ -88,7 +88,11 @@ hand-written lists:
 - ``struck-text``: ``normalize_without_struck`` is the second reading of a text with
   ``~~struck~~`` text, without it (the engine judges both);
 - ``leet-labels``: an identifier label spelled in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``,
-  ``1BAN``: ``LEET_LABELS``, ``_LEET``) is the label; numbers are never folded;
+  ``1BAN``: ``LEET_LABELS``, ``_LEET``; also its letters apart by dots, ``5.5.N``) is the label;
+  numbers are never folded;
+- ``accented-labels``: an identifier label written with accented letters (``ŠSN``, ``Šocial``,
+  ``àcct``: a letter and combining marks only) is the label (``LEET_LABELS``); only the
+  label's letters are folded;
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
   (``SSN536-22-8710``, ``card4111...``, ``acctno12345678``) and before a word glued after
   a number of identifier length (``536228710please``).
@@ -2155,6 +2159,65 @@ def _repeated(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["repeated-groups"] * len(edits)) if edits else None
 
 
+#: a word of letters holding a Latin letter with an accent (U+00C0-U+024F)
+_ACCENT_HINT = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
+_ACCENTED_WORD = re.compile(rf"[^\W\d_]{{2,{max(map(len, LEET_LABELS))}}}")
+
+
+def _unaccented(ch: str) -> str | None:
+    """The ASCII letter ``ch`` is with its accents (combining marks) left out, or None."""
+    if ch.isascii():
+        return ch
+    d: str = unicodedata.normalize("NFD", ch)
+    if d[0].isascii() and d[0].isalpha() and len(d) > 1 and all(unicodedata.category(x) == "Mn" for x in d[1:]):
+        return d[0]
+    return None
+
+
+def _accented_labels(text: str) -> Normalized | None:
+    """An identifier label written with accented letters (``ŠSN 536228710``) read as the
+    label: a word whose letters are ASCII letters with combining marks and that is one of
+    ``LEET_LABELS`` without them (attack 11 F4).  Other words stay as written."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _ACCENTED_WORD.finditer(text):
+        word = m.group(0)
+        if word.isascii():
+            continue
+        base = [_unaccented(ch) for ch in word]
+        if any(b is None for b in base) or "".join(b for b in base if b).lower() not in _LABEL_SET:
+            continue
+        for k, (ch, b) in enumerate(zip(word, base, strict=True)):
+            if b is not None and ch != b:
+                edits.append((m.start() + k, m.start() + k + 1, b, m.start() + k, m.start() + k + 1))
+    return _edit(text, edits, [], ["accented-labels"] * len(edits)) if edits else None
+
+
+_LABEL_SET = frozenset(LEET_LABELS)
+#: a label's letters written one by one with dots, some in leet (``5.5.N``, ``$.$.N.``)
+_DOTTED_LEET = re.compile(r"(?<![A-Za-z0-9.$@!|+(])((?:[A-Za-z0-9$@!|+(]\.){2,4}[A-Za-z0-9$@!|+(])\.?(?![A-Za-z0-9])")
+_DOTTED_HINT = re.compile(r"[0-9$@!|+(]\.[A-Za-z0-9$@!|+(]\.|[A-Za-z]\.[0-9$@!|+(]\.|\.[A-Za-z0-9$@!|+(]\.[0-9$@!|+(]")
+
+
+def _dotted_leet_labels(text: str) -> Normalized | None:
+    """A label's letters apart by dots with leet characters among them (``5.5.N 536228710``)
+    read with the letters (``S.S.N``, which the recognizers' context reads as ``S.S.N.``):
+    only when the characters, dots left out, are one of ``LEET_LABELS`` and hold a letter
+    and a leet character (attack 11 F4); a version (``1.2.3``) has no letter."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _DOTTED_LEET.finditer(text):
+        chars = m.group(1)[::2]
+        if not any(c.isalpha() for c in chars) or not any(c in _LEET_CHARS for c in chars):
+            continue
+        word = next((w for w in LEET_LABELS if len(w) == len(chars) and _leet_fits(w, chars)), None)
+        if word is None:
+            continue
+        for k, c in enumerate(chars):
+            if c in _LEET_CHARS:
+                at = m.start(1) + 2 * k
+                edits.append((at, at + 1, word[k], at, at + 1))
+    return _edit(text, edits, [], ["leet-labels"] * len(edits)) if edits else None
+
+
 #: the transforms that decode an escape (``%22``, ``&#53;``): their reading hides the
 #: escape's own characters, so a text with one is also read without decoding
 DECODING = frozenset({"html-entities", "percent-encoding"})
@@ -2192,6 +2255,14 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         shortcodes = _group_marks(result.text, shortcodes=True)
         if shortcodes is not None:
             result = _compose(result, shortcodes)
+    if not result.text.isascii() and _ACCENT_HINT.search(result.text):  # ``ŠSN``
+        accented = _accented_labels(result.text)
+        if accented is not None:
+            result = _compose(result, accented)
+    if "." in result.text and _DOTTED_HINT.search(result.text):  # ``5.5.N``
+        dotted = _dotted_leet_labels(result.text)
+        if dotted is not None:
+            result = _compose(result, dotted)
     if _may_leet(result.text):  # before glued labels and letter separators: ``S5N``
         leet = _leet_labels(result.text)
         if leet is not None:

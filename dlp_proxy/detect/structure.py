@@ -581,6 +581,8 @@ def table_row_reading(text: str, header_label: re.Pattern[str] | None = None,
         pieces.append(reading)
     at = len(pieces[0]) + len(_PIECE_GAP) if pieces else 0
     for a, b, line in fragment_pieces(text, header_label):
+        caption = _caption(text, a)  # the words before the fragments (``client ssn`` over them) label them too
+        line = f"{caption} ; {line}" if caption else line
         spans.append((at, a, b))
         pieces.append(line)
         at += len(line) + len(_PIECE_GAP)
@@ -699,7 +701,7 @@ def _keyed_pieces(text: str) -> list[tuple[int, int, str]]:
         if len(run) >= 2:
             stem = _stem(run[0]["key"])
             label = stem if sum(ch.isalpha() for ch in stem) >= 2 else ""
-            for line in _piece([m["val"] for m in run], label):
+            for line in _piece([m["val"] for m in _by_index(run)], label):
                 out.append((run[0].start(), run[-1].end(), line))
 
     for m in _KEYED.finditer(text):
@@ -716,6 +718,58 @@ def _keyed_pieces(text: str) -> list[tuple[int, int, str]]:
             run = []
         run.append(m)
     flush_keys(run, out)
+    return out
+
+
+def _by_index(run: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The keyed values in the order their keys' suffixes number or letter them (``ssn.0=536,
+    ssn.2=8710, ssn.1=22`` is 536, 22, 8710), when every key has a distinct such suffix;
+    else as written."""
+    index: list[tuple[int, str]] = []
+    for m in run:
+        suffix = _KEY_SUFFIX.search(m["key"])
+        raw = suffix[0].strip(" _.-[]") if suffix else ""
+        if not raw:
+            return run
+        index.append((int(raw), "") if raw.isdigit() else (0, raw.lower()))
+    if len(set(index)) != len(index):
+        return run
+    return [m for _, m in sorted(zip(index, run, strict=True), key=lambda t: t[0])]
+
+
+#: an object of parts under a key (``"ssn": {"1": "536", "2": "22", "3": "8710"}``): the
+#: key, then the object's body (no object inside it)
+#: one part: a key of one or two digits or one letter, a value of one digit group
+_ENTRY = r"""["']?(?:[0-9]{1,2}|[A-Za-z])["']?[ \t]*:[ \t]*(?:"[0-9]{1,6}"|'[0-9]{1,6}'|[0-9]{1,6})[ \t]*"""
+_PART_ENTRY = re.compile(r"""["']?(?P<idx>[0-9]{1,2}|[A-Za-z])["']?[ \t]*:[ \t]*(?P<q>["']?)(?P<val>[0-9]{1,6})(?P=q)[ \t]*(?:,|$)""")
+#: (also as the normalizer flattens it: ``{"ssn": 1: 536, 2: 22, 3: 8710}``)
+_PARTS_OBJECT = re.compile(
+    r"""["']?(?P<key>[A-Za-z][A-Za-z0-9_ .\-]{1,30}?)["']?[ \t]*[:=][ \t]*\{?[ \t\n]*"""
+    rf"""(?P<body>(?:{_ENTRY},[ \t\n]*){{1,8}}{_ENTRY})[ \t\n]*[}},]""")
+
+
+def _object_pieces(text: str) -> list[tuple[int, int, str]]:
+    """An object whose entries are parts (keys ``1``, ``2``, ``3`` or ``a``, ``b``, ``c``), read
+    in the keys' order with the object's own key as its label (``{"ssn": {"1": "536", "2":
+    "22", "3": "8710"}}`` reads ``ssn : 536 | 22 | 8710``)."""
+    out: list[tuple[int, int, str]] = []
+    for m in _PARTS_OBJECT.finditer(text):
+        body = m["body"].strip()
+        parts: list[tuple[tuple[int, str], str]] = []
+        pos = 0
+        while pos < len(body):
+            e = _PART_ENTRY.match(body, pos)
+            if e is None:
+                break
+            idx = e["idx"]
+            parts.append(((int(idx), "") if idx.isdigit() else (0, idx.lower()), e["val"]))
+            pos = e.end()
+            while pos < len(body) and body[pos] in " \t\n":
+                pos += 1
+        if pos < len(body) or len(parts) < 2 or len({k for k, _ in parts}) != len(parts):
+            continue
+        label = m["key"].strip().lower()
+        out.extend((m.start(), m.end(), line) for line in _piece([v for _, v in sorted(parts)], label))
     return out
 
 
@@ -854,7 +908,7 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
 
 
 #: a value or a key of one digit group (``x=536``, ``"p1": "536"``, ``"536": 1``)
-_KEYED_HINT = re.compile(r"""[0-9]["']?:[ \t]|["'][ \t]*:|(?:[A-Za-z_\]]|[A-Za-z_][0-9]{1,2}|[A-Za-z] [0-9]{1,2}(?==))["']?[ \t]*[:=][ \t]*["']?[0-9]""")
+_KEYED_HINT = re.compile(r"""[0-9]["']?:[ \t]|["'][ \t]*:|(?:[A-Za-z_\]]|[A-Za-z_.][0-9]{1,2}|[A-Za-z.] [0-9]{1,2}(?==))["']?[ \t]*[:=][ \t]*["']?[0-9]""")
 
 
 gatescan.register(_KEYED_HINT, _WORD_JOINED)
@@ -874,6 +928,8 @@ def _digits(text: str) -> int:
 def fragment_pieces(text: str, label: re.Pattern[str] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, line) of each identifier fragment ``text`` holds apart (section above)."""
     out = _keyed_pieces(text) if gatescan.search(_KEYED_HINT, text) else []
+    if "{" in text and out is not None and ":" in text:
+        out += _object_pieces(text)
     if gatescan.may_search(_WORD_JOINED, text):
         out += _word_joined_pieces(text)
     if ROW in text or ("\n" in text and _LINE_CELLS.search(text) is not None):
