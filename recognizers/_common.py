@@ -214,10 +214,13 @@ def _shape_lengths(shape: str) -> frozenset[int]:
                 break
             if total <= MAX_CANDIDATE_DIGITS:
                 out.add(total)
-            # the same sequence without the look-alike letters glued at the run's edges
-            trimmed = total - (lead if i == 0 else 0) - (trail if j == len(sizes) - 1 else 0)
-            if trimmed != total and 0 < trimmed <= MAX_CANDIDATE_DIGITS:
-                out.add(trimmed)
+            # the same sequence without the look-alike letters glued at either or both of
+            # the run's edges
+            cut_lead = lead if i == 0 else 0
+            cut_trail = trail if j == len(sizes) - 1 else 0
+            for trimmed in (total - cut_lead, total - cut_trail, total - cut_lead - cut_trail):
+                if trimmed != total and 0 < trimmed <= MAX_CANDIDATE_DIGITS:
+                    out.add(trimmed)
     return frozenset(out)
 
 
