@@ -466,7 +466,7 @@ _CHAT = [*_FILLERS, "room 536 is free", "22 people signed up", "order 8710 shipp
          "ext 4411", "2024-12-04 cutoff", "on 12/06 at 9", "PO 4400981 approved", "1,234.56 fee waived",
          "check your account", "new card", "which ssn?", "17 lots TSLA at 116-23", "bid 5969 offered 2690 on the XOM",
          "confirm 566463", "acct 95 is long 50,000 JPM", "ticket 4868 booked to acct DESK-4", "TY 99-16+ offered",
-         "FV 108-072 bid 2500", "acct 7 done 1500", "116-23", "5000", "size?", "107-01", "ok"]
+         "FV 108-072 bid 2500", "acct 7 done 1500", "size?", "ok"]
 
 
 def _run(steps, max_messages=32):
