@@ -1096,16 +1096,6 @@ class DLPRecognizer(EntityRecognizer):
         raise NotImplementedError
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = ord(c) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
 
 
 def lookalike_note(c: Candidate) -> str:

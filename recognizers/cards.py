@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect.checksums import luhn_ok
 from dlp_proxy.detect.structure import CELL
 from dlp_proxy.model import CREDIT_CARD
 from dlp_proxy.recognizers._common import (
@@ -25,7 +26,6 @@ from dlp_proxy.recognizers._common import (
     cell_candidates,
     glued_reference,
     lookalike_note,
-    luhn_ok,
     row_context,
     single_digit_cells,
 )

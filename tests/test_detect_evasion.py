@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect.checksums import luhn_ok
 from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.structure import CELL, ROW, column_header, mark_tables
 from dlp_proxy.policy import testing as synth
-from dlp_proxy.recognizers._common import luhn_ok
 from tests.tablegen import trade_csv
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
-from dlp_proxy.recognizers._common import luhn_ok
+from dlp_proxy.detect.checksums import luhn_ok
 from dlp_proxy.recognizers.iban import iban_valid
 from dlp_proxy.recognizers.securities import cusip_valid, isin_valid
 from dlp_proxy.recognizers.ssn import ssn_valid

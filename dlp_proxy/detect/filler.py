@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dlp_proxy.detect import gatescan
+from dlp_proxy.detect.checksums import luhn_ok
 
 _hs: Any
 try:  # a dependency on x86-64; optional elsewhere (the labels are then searched by ``_LABEL``)
@@ -396,12 +397,6 @@ _TABLE_MARK = re.compile("[\x1c-\x1f]")
 _MAX_TOKENS = 6
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for k, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if k % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
 
 
 def _iban_ok(value: str) -> bool:
@@ -420,7 +415,7 @@ def _as_identifier(value: str, kinds: frozenset[str]) -> str | None:
         return f"{value[:3]}-{value[3:5]}-{value[5:]}"
     if len(value) == 9 and "ein" in kinds:
         return f"{value[:2]}-{value[2:]}"
-    if "card" in kinds and 13 <= len(value) <= 19 and value[0] in "23456" and _luhn(value):
+    if "card" in kinds and 13 <= len(value) <= 19 and value[0] in "23456" and luhn_ok(value):
         return value
     return None
 
@@ -476,7 +471,7 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
     if "card" in kinds:
         for a, b, chunks, _ in tokens:
             value = "".join(chunks)
-            if (value.isdigit() and 13 <= len(value) <= 19 and not _luhn(value)
+            if (value.isdigit() and 13 <= len(value) <= 19 and not luhn_ok(value)
                     and _ARITH.search(text, b, min(hi, b + 40)) is not None):
                 for fixed in (str(int(value) - 1).zfill(len(value)), str(int(value) + 1).zfill(len(value))):
                     ident = _as_identifier(fixed, kinds) if len(fixed) == len(value) else None

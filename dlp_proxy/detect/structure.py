@@ -54,6 +54,7 @@ from collections.abc import Sequence
 import regex
 
 from dlp_proxy.detect import gatescan
+from dlp_proxy.detect.checksums import luhn_ok
 
 CELL = "\x1f"
 ROW = "\x1e"
@@ -780,12 +781,6 @@ def flush_keys(run: list[re.Match[str]], out: list[tuple[int, int, str]]) -> Non
             out.append((run[0].start(), run[-1].end(), line))
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = (ord(c) - 48) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
 
 
 def _word_joined_pieces(text: str) -> list[tuple[int, int, str]]:
@@ -796,7 +791,7 @@ def _word_joined_pieces(text: str) -> list[tuple[int, int, str]]:
     for m in _WORD_JOINED.finditer(text):
         groups = _WORD_GROUP.findall(m.group(0))
         digits = "".join(groups)
-        if 13 <= len(digits) <= 19 and _luhn(digits) and len(set(digits)) > 1:
+        if 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
             out.extend((m.start(), m.end(), line) for line in _piece(groups, ""))
     return out
 
