@@ -25,7 +25,7 @@ import redis
 import wsproto
 import wsproto.events as wse
 
-from dlp_proxy.gateway import atrest
+from dlp_proxy import atrest
 from dlp_proxy.policy.testing import ACCOUNT, CARD, ROUTING, SSN
 from tests.conftest import Gateway, archive_records, start_gateway, stop
 

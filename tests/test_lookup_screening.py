@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from dlp_proxy.gateway import atrest, lookups
+from dlp_proxy import atrest
+from dlp_proxy.gateway import lookups
 from tests.conftest import Gateway, start_gateway, start_simulator, stop, wait_for
 
 CARD = "4111111111111111"

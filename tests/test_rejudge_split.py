@@ -150,7 +150,7 @@ def test_an_answer_settles_the_requests_piece(answer: bytes, status: int, route:
     raises; a refusal (not 2xx) withdraws the piece (nobody sees the text: attack pass
     10 P5, a non-member's post poisoned a channel's window); a createPost 201 tags the
     piece only with a Mattermost id from its JSON object."""
-    from dlp_proxy.gateway import atrest
+    from dlp_proxy import atrest
     from dlp_proxy.gateway.pipeline import Pipeline
 
     tags = _Tags()

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
-from dlp_proxy.gateway import atrest
+from dlp_proxy import atrest
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import ChannelType

@@ -87,7 +87,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
-from dlp_proxy.gateway import atrest, responses
+from dlp_proxy import atrest
+from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.extract import go_field_name, go_struct_fields
 from dlp_proxy.gateway.paths import go_clean

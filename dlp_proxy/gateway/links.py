@@ -271,7 +271,7 @@ async def current_props(upstream: Any, post_id: str, token: str | None, timeout:
     ``PostPatchWithProxyRemovedFromImageURLs``).  ``PropsUnreadable`` otherwise:
     404 or 403 when Mattermost would refuse the patch too (no such post, not the
     caller's to read; a 401 is answered 403), 503 when Mattermost did not answer."""
-    from dlp_proxy.gateway import atrest
+    from dlp_proxy import atrest
 
     if not atrest.is_id(post_id):
         raise PropsUnreadable(400, "the post id is not a Mattermost id")  # api4: RequirePostId, 400

@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
-from dlp_proxy.gateway import atrest
+from dlp_proxy import atrest
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -52,8 +52,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from dlp_proxy import atrest
 from dlp_proxy.detect import normalize
-from dlp_proxy.gateway import atrest
 from dlp_proxy.gateway.extract import go_field_name
 from dlp_proxy.gateway.lookups import (
     CHANNEL_NAME,

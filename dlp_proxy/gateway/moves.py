@@ -37,7 +37,8 @@ from typing import Any
 
 import httpx
 
-from dlp_proxy.gateway import atrest, responses
+from dlp_proxy import atrest
+from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.context import ContextResolver
 from dlp_proxy.gateway.extract import BodyError, Extracted, FilePart, walk_json
 from dlp_proxy.keys import keyed_hash

@@ -35,11 +35,12 @@ from urllib.parse import parse_qsl, unquote
 import httpx
 import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.py)
 
+from dlp_proxy import atrest
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.decode import decode_token
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
-from dlp_proxy.gateway import atrest, attached, audience, emoji, links, mentions, permalinks, responses
+from dlp_proxy.gateway import attached, audience, emoji, links, mentions, permalinks, responses
 from dlp_proxy.gateway.budget import LoopMeter, ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
@@ -1338,7 +1339,7 @@ class Pipeline:
 
     def _safe_path(self, route: Route | None, params: Mapping[str, str], path: str) -> str:
         """The path as archived: the route template with shape-checked parameters, or
-        the masked path when no template matched (dlp_proxy.gateway.atrest)."""
+        the masked path when no template matched (dlp_proxy.atrest)."""
         if route is not None and route.name != UNKNOWN_ROUTE_NAME:
             return atrest.route_path(self.hash_key, route.template, dict(params))
         return atrest.mask_path(self.hash_key, path)

@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from dlp_proxy.gateway import atrest
+from dlp_proxy import atrest
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.model import SEVERITY, Action, ChannelType, ContentItem, ItemKind, RequestContext
 from dlp_proxy.quarantine.delivery import ReleaseCheckUnavailable

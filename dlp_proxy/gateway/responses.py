@@ -79,7 +79,7 @@ def protocol_error_bytes(status: int, message: str = "") -> bytes:
     request_id = new_request_id()
     # mitmproxy's message may quote the offending header or request line: quoted
     # values are withheld and digit runs masked (header values are never echoed)
-    from dlp_proxy.gateway.atrest import safe_text
+    from dlp_proxy.atrest import safe_text
 
     status, headers, body = app_error(status, error_id, text, request_id=request_id,
                                       detailed_error=safe_text(message)[:200])

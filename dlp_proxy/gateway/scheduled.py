@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from dlp_proxy.gateway import atrest
+from dlp_proxy import atrest
 
 
 class NotFound(Exception):

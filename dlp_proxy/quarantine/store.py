@@ -40,7 +40,7 @@ import httpx
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from dlp_proxy.gateway import atrest
+from dlp_proxy import atrest
 from dlp_proxy.interfaces import Archive, HeldRequest, QuarantineError
 from dlp_proxy.policy.schema import Messages
 from dlp_proxy.quarantine import crypto, scripts
