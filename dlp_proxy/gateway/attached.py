@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from dlp_proxy.gateway.lookups import ID, ID_DIGITS, Screen, TtlCache, Unresolved, read_field, sendable
+from dlp_proxy.gateway.lookups import Screen, TtlCache, Unresolved, read_field, read_ids
 from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
 from dlp_proxy.model import ContentItem, ItemKind
 
@@ -80,23 +80,10 @@ async def attached_names(items: Iterable[ContentItem], *, upstream: Any, token: 
         return []
     if len(ids) > MAX_FILES:
         raise Unresolved(400, f"more than {MAX_FILES} files attached to one post")
-    token = token or fallback_token
-    if upstream is None or not token:
-        raise Unresolved(503, "no Mattermost client or token to read attached files with")
-    cache = cache or _DEFAULT
-    tokens = [token] + ([fallback_token] if fallback_token and fallback_token != token else [])
-    readable = set(await sendable((fid for _, fid in ids), ID, screen, digits=ID_DIGITS))
-    out = []
-    for path, fid in ids:
-        if fid not in readable:
-            continue
-        hit, name = cache.cached(fid)
-        if not hit:
-            name = await _read(upstream, fid, tokens, timeout)
-            cache.remember(fid, name)
-        if name:
-            out.append(ContentItem(f"{path}.name", name, ItemKind.FILENAME))
-    return out
+    names = await read_ids((fid for _, fid in ids), upstream=upstream, token=token, fallback_token=fallback_token,
+                           timeout=timeout, cache=cache or _DEFAULT, screen=screen, what="attached files",
+                           read=_read)
+    return [ContentItem(f"{path}.name", name, ItemKind.FILENAME) for path, fid in ids if (name := names.get(fid))]
 
 
 def shown_together(items: Iterable[ContentItem], names: Sequence[ContentItem]) -> list[ContentItem]:

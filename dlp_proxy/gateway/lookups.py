@@ -94,6 +94,27 @@ class TtlCache(Generic[K, V]):
         self._cache[key] = (self.clock() + self.seconds, value)
 
 
+async def read_ids(ids: Iterable[str], *, upstream: Any, token: str | None, fallback_token: str | None,
+                   timeout: float, cache: TtlCache[str, str | None], screen: Screen | None, what: str,
+                   read: Callable[[Any, str, Sequence[str], float], Awaitable[str | None]]) -> dict[str, str | None]:
+    """The value ``read`` gives for each of the Mattermost ``ids`` that ``sendable``
+    keeps (ids shaped as Mattermost's, nothing the detector, ``screen``, finds in them),
+    from ``cache`` while it holds it; the caller's token first, then the fallback one.
+    Refused (503) when there is no client or token to read ``what`` with."""
+    token = token or fallback_token
+    if upstream is None or not token:
+        raise Unresolved(503, f"no Mattermost client or token to read {what} with")
+    tokens = [token] + ([fallback_token] if fallback_token and fallback_token != token else [])
+    out: dict[str, str | None] = {}
+    for i in await sendable(ids, ID, screen, digits=ID_DIGITS):
+        hit, value = cache.cached(i)
+        if not hit:
+            value = await read(upstream, i, tokens, timeout)
+            cache.remember(i, value)
+        out[i] = value
+    return out
+
+
 async def read_field(upstream: Any, path: str, field: str, tokens: Sequence[str], timeout: float, *,
                      what: str, forbidden: str) -> str | None:
     """The string ``field`` of the JSON object at ``path`` ("" when it has none), read

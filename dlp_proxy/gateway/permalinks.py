@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from dlp_proxy.gateway.lookups import ID, ID_DIGITS, Screen, TtlCache, Unresolved, read_field, sendable
+from dlp_proxy.gateway.lookups import Screen, TtlCache, Unresolved, read_field, read_ids
 from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
 
 #: post_metadata.go looksLikeAPermalink: ``(/pl/)[a-z0-9]{26}$`` (any host: the site URL
@@ -122,18 +122,9 @@ async def linked_readings(texts: Iterable[tuple[str, str]], *, upstream: Any, to
         wanted.extend(i for i in ids if i not in wanted)
     if len(wanted) > MAX_LINKS:
         raise Unresolved(400, f"more than {MAX_LINKS} permalinks in one post")
-    token = token or fallback_token
-    if upstream is None or not token:
-        raise Unresolved(503, "no Mattermost client or token to read linked posts with")
-    cache = cache or _DEFAULT
-    tokens = [token] + ([fallback_token] if fallback_token and fallback_token != token else [])
-    messages: dict[str, str | None] = {}
-    for post_id in await sendable(wanted, ID, screen, digits=ID_DIGITS):
-        hit, message = cache.cached(post_id)
-        if not hit:
-            message = await _read(upstream, post_id, tokens, timeout)
-            cache.remember(post_id, message)
-        messages[post_id] = message
+    messages = await read_ids(wanted, upstream=upstream, token=token, fallback_token=fallback_token,
+                              timeout=timeout, cache=cache or _DEFAULT, screen=screen, what="linked posts",
+                              read=_read)
     out = []
     for path, text, ids in found:
         shown = [_keep(m) for i in ids if (m := messages.get(i))]
