@@ -24,6 +24,22 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the identifiers a shipped policy stops
+STOPPING = frozenset({"US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE"})
+
+
+@pytest.fixture(scope="session")
+def engine() -> Any:
+    """The detector with the repository's config and no NER, built once for the session
+    (a module's own ``engine`` fixture takes precedence)."""
+    from dlp_proxy.detect import build_detector
+
+    return build_detector(ROOT / "config", ner=False)
+
+
+def stopped_as(engine: Any, text: str) -> set[str]:
+    """The identifiers ``engine`` finds in ``text`` that a shipped policy stops."""
+    return {f.entity_type for f in engine.analyze(text)} & STOPPING
 
 
 def free_port() -> int:

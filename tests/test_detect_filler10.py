@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect import Engine
 from dlp_proxy.detect.filler import filler_edits
 from dlp_proxy.policy import testing as synth
 from dlp_proxy.policy.split import SplitWindow, may_carry_a_piece
@@ -33,11 +33,6 @@ from tests.conftest import Gateway, assert_post_stopped, post_reached
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 STOPPING = ("US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE")
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(REPO_CONFIG, ner=False)
 
 
 def _types(engine: Engine, text: str) -> list[str]:

@@ -13,24 +13,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect import Engine
 from dlp_proxy.detect.normalize import normalize
-
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
-STOPPING = {"US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE"}
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(REPO_CONFIG, ner=False)
-
-
-def _stops(engine: Engine, text: str) -> set[str]:
-    return {f.entity_type for f in engine.analyze(text)} & STOPPING
+from tests.conftest import stopped_as
 
 
 @pytest.mark.parametrize(("text", "entity"), [
@@ -47,7 +34,7 @@ def _stops(engine: Engine, text: str) -> set[str]:
     ("1T1N 912701234", "US_ITIN"),
 ])
 def test_leet_label_gives_context(engine: Engine, text: str, entity: str) -> None:
-    assert entity in _stops(engine, text)
+    assert entity in stopped_as(engine, text)
 
 
 def test_leet_label_folds_only_the_label() -> None:
@@ -64,7 +51,7 @@ def test_leet_label_folds_only_the_label() -> None:
     "the 4cc3ss log 536228710",
 ])
 def test_leet_hard_negatives(engine: Engine, text: str) -> None:
-    assert not _stops(engine, text)
+    assert not stopped_as(engine, text)
 
 
 # -- accounts with letters, CLABE -------------------------------------------------
@@ -80,7 +67,7 @@ def test_leet_hard_negatives(engine: Engine, text: str) -> None:
     "002180012345678906",
 ])
 def test_accounts_with_letters_and_clabe(engine: Engine, text: str) -> None:
-    assert "US_BANK_NUMBER" in _stops(engine, text)
+    assert "US_BANK_NUMBER" in stopped_as(engine, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -93,7 +80,7 @@ def test_accounts_with_letters_and_clabe(engine: Engine, text: str) -> None:
     "the account page, see ABC123",  # too few digits
 ])
 def test_accounts_hard_negatives(engine: Engine, text: str) -> None:
-    assert "US_BANK_NUMBER" not in _stops(engine, text)
+    assert "US_BANK_NUMBER" not in stopped_as(engine, text)
 
 
 def test_clabe_check_digit() -> None:
@@ -128,9 +115,9 @@ def test_fragments_read_as_one(engine: Engine, text: str, entity: str) -> None:
     if entity == "US_SSN" and "ssn" not in text:
         # attack 11 P2: numbers written apart (keys, digit keys, a row, a column) are an SSN only
         # with a word naming it (no checksum names one): clean alone, stopped under a label
-        assert entity not in _stops(engine, text)
+        assert entity not in stopped_as(engine, text)
         text = "client ssn\n\n" + text
-    assert entity in _stops(engine, text)
+    assert entity in stopped_as(engine, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -148,7 +135,7 @@ def test_fragments_read_as_one(engine: Engine, text: str, entity: str) -> None:
     "9,4111\n1111,2\n1111,3",  # a CSV's rows are not read across
 ])
 def test_fragments_hard_negatives(engine: Engine, text: str) -> None:
-    assert not _stops(engine, text)
+    assert not stopped_as(engine, text)
 
 
 # -- look-alike letters of several scripts, Nemeth digits, tag characters ----------
@@ -161,7 +148,7 @@ def test_fragments_hard_negatives(engine: Engine, text: str) -> None:
     "ssn ƽƷб ƧƧ 8ꓶ1O",
 ])
 def test_lookalike_letters_of_other_scripts(engine: Engine, text: str) -> None:
-    assert "US_SSN" in _stops(engine, text)
+    assert "US_SSN" in stopped_as(engine, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -172,7 +159,7 @@ def test_lookalike_letters_of_other_scripts(engine: Engine, text: str) -> None:
     "5\U000e00313\U000e00206-2\U000e007f2-8710",  # tag characters inside the groups: dropped already
 ])
 def test_braille_and_tag_digits(engine: Engine, text: str) -> None:
-    assert "US_SSN" in _stops(engine, text)
+    assert "US_SSN" in stopped_as(engine, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -182,4 +169,4 @@ def test_braille_and_tag_digits(engine: Engine, text: str) -> None:
     "⠼⠁⠂⠃ ok",
 ])
 def test_lookalike_hard_negatives(engine: Engine, text: str) -> None:
-    assert not _stops(engine, text)
+    assert not stopped_as(engine, text)

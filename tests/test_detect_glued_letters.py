@@ -20,29 +20,22 @@ from __future__ import annotations
 import base64
 import random
 import string
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect import Engine
 from dlp_proxy.detect.checksums import luhn_ok
 from dlp_proxy.recognizers.iban import iban_valid
 from dlp_proxy.recognizers.securities import cusip_valid, isin_valid
 from dlp_proxy.recognizers.ssn import ssn_valid
 from tests.conftest import Gateway, assert_post_stopped
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 #: The identifier findings (a CUSIP or ISIN negative is itself an ISIN/CUSIP finding).
 IDENTIFIERS = frozenset({"US_SSN", "US_ITIN", "CREDIT_CARD", "IBAN_CODE", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER",
                          "US_EIN", "US_PASSPORT", "US_DRIVER_LICENSE"})
 _SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(REPO_CONFIG, ner=False)
 
 
 # -- identifiers ------------------------------------------------------------------------

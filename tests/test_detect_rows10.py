@@ -9,23 +9,15 @@ forms still stop: a nested object of parts under a labelled key, dotted stems ou
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect import Engine
 from dlp_proxy.files import extract
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 STOPPING = ("US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE", "US_EIN")
 NAMED_ONLY = {"US_SSN", "US_ITIN", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER", "US_EIN"}
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(REPO_CONFIG, ner=False)
 
 
 def _stops(engine: Engine, text: str) -> list[str]:

@@ -19,28 +19,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect import Engine
 from dlp_proxy.detect.words import spoken_digit_edits
-from tests.conftest import Gateway, assert_post_stopped
-
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
-STOPPING = {"US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE"}
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(REPO_CONFIG, ner=False)
-
-
-def _stops(engine: Engine, text: str) -> set[str]:
-    return {f.entity_type for f in engine.analyze(text)} & STOPPING
-
+from tests.conftest import Gateway, assert_post_stopped, stopped_as
 
 WIRES = [
     "ck# 4829103755 rt 021000021",
@@ -64,7 +49,7 @@ WIRES = [
 
 @pytest.mark.parametrize("text", WIRES)
 def test_wire_details_as_the_desk_writes_them(engine: Engine, text: str) -> None:
-    assert "US_BANK_NUMBER" in _stops(engine, text)
+    assert "US_BANK_NUMBER" in stopped_as(engine, text)
 
 
 WIRE_NEGATIVES = [
@@ -99,12 +84,12 @@ WIRE_NEGATIVES = [
 
 @pytest.mark.parametrize("text", WIRE_NEGATIVES)
 def test_wire_hard_negatives_stay_clean(engine: Engine, text: str) -> None:
-    assert not _stops(engine, text)
+    assert not stopped_as(engine, text)
 
 
 def test_an_account_label_beside_a_cusip_shaped_account_still_names_it(engine: Engine) -> None:
     # the exemption is for numbers the label does not touch
-    assert "US_BANK_NUMBER" in _stops(engine, "account 459200101 on the restricted list")
+    assert "US_BANK_NUMBER" in stopped_as(engine, "account 459200101 on the restricted list")
 
 
 @pytest.mark.parametrize("message", ["ck# 4829103755 rt 021000021", "4829103755 / 021000021", "ffc 4829103755"])
@@ -120,7 +105,7 @@ def test_gateway_stops_wire_details(gateway: Gateway, message: str) -> None:
     ("SSN 536.221.234e0", "US_SSN"),
 ])
 def test_scientific_notation_of_a_labelled_number(engine: Engine, text: str, entity: str) -> None:
-    assert entity in _stops(engine, text)
+    assert entity in stopped_as(engine, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -132,7 +117,7 @@ def test_scientific_notation_of_a_labelled_number(engine: Engine, text: str, ent
     "ssn growth 5.3622123e-8",
 ])
 def test_scientific_notation_negatives(engine: Engine, text: str) -> None:
-    assert not _stops(engine, text)
+    assert not stopped_as(engine, text)
 
 
 # F16, F8: digits spoken over the phone in a labelled run (detect/words.py ``spoken_digit_edits``)
@@ -144,7 +129,7 @@ def test_scientific_notation_negatives(engine: Engine, text: str) -> None:
     ("SSN V III VI II II I II III IV", "US_SSN"),
 ])
 def test_spoken_digits_in_a_labelled_run(engine: Engine, text: str, entity: str) -> None:
-    assert entity in _stops(engine, text)
+    assert entity in stopped_as(engine, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -157,7 +142,7 @@ def test_spoken_digits_in_a_labelled_run(engine: Engine, text: str, entity: str)
     "card: section V III and VI",
 ])
 def test_spoken_digit_negatives(engine: Engine, text: str) -> None:
-    assert not _stops(engine, text)
+    assert not stopped_as(engine, text)
 
 
 _ENGLISH = ("i", "you", "we", "the", "a", "went", "want", "go", "store", "team", "sign", "it", "is", "was", "back",
@@ -171,7 +156,7 @@ def test_homophones_alone_never_make_a_number(engine: Engine, words: list[str]) 
     """English sentences with to/too/for/won/ate/tree (even next to a label) make no digit."""
     text = " ".join(words)
     assert spoken_digit_edits(text) == []
-    assert not _stops(engine, text)
+    assert not stopped_as(engine, text)
 
 
 # F16: a digit group written once with a count (detect/normalize.py ``_repeated``)
@@ -180,7 +165,7 @@ def test_homophones_alone_never_make_a_number(engine: Engine, words: list[str]) 
     ("card 4111, then 1111 3 times", "CREDIT_CARD"),
 ])
 def test_repeated_group_of_a_labelled_number(engine: Engine, text: str, entity: str) -> None:
-    assert entity in _stops(engine, text)
+    assert entity in stopped_as(engine, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -192,4 +177,4 @@ def test_repeated_group_of_a_labelled_number(engine: Engine, text: str, entity: 
     "ping 1111 three times then 4111 twice",
 ])
 def test_repeated_group_negatives(engine: Engine, text: str) -> None:
-    assert not _stops(engine, text)
+    assert not stopped_as(engine, text)
