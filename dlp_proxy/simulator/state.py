@@ -1133,13 +1133,7 @@ class Simulator:
             if body.get("id") != sp_id:
                 raise SimError(400, "api.context.invalid_url_param.app_error",
                                "Invalid or missing scheduled_post_id in request URL.")
-            sp = self.scheduled_posts.get(sp_id)
-            if sp is None:
-                raise SimError(404, "app.update_scheduled_post.existing_scheduled_post.not_exist",
-                               "The scheduled post does not exist.")
-            if sp["user_id"] != actor:
-                raise SimError(403, "app.update_scheduled_post.update_permission.error",
-                               "You do not have permission to update this scheduled post.")
+            sp = self._own_scheduled(sp_id, actor, "update")
             fields = self._draft_fields(body, actor)
             scheduled_at = body.get("scheduled_at")
             if not isinstance(scheduled_at, int) or scheduled_at <= 0:
@@ -1148,17 +1142,24 @@ class Simulator:
             sp.update(fields, scheduled_at=scheduled_at, update_at=now_ms())
             return copy.deepcopy(sp)
 
+    def _own_scheduled(self, sp_id: str, actor: str, verb: str) -> JSON:
+        """The stored scheduled post ``actor`` may ``verb`` (update, delete): 404 when there
+        is none, 403 when it is someone else's (app/scheduled_post.go, the errors'
+        ids as Mattermost spells them per verb).  Called with the lock held."""
+        sp = self.scheduled_posts.get(sp_id)
+        if sp is None:
+            raise SimError(404, f"app.{verb}_scheduled_post.existing_scheduled_post.not_exist",
+                           "The scheduled post does not exist.")
+        if sp["user_id"] != actor:
+            raise SimError(403, f"app.{verb}_scheduled_post.{verb}_permission.error",
+                           f"You do not have permission to {verb} this scheduled post.")
+        return sp
+
     def delete_scheduled(self, sp_id: str, actor: str) -> JSON:
         """api4/scheduled_post.go deleteScheduledPost: the stored one must exist (404)
         and be the caller's (403); answers the deleted scheduled post."""
         with self.lock:
-            sp = self.scheduled_posts.get(sp_id)
-            if sp is None:
-                raise SimError(404, "app.delete_scheduled_post.existing_scheduled_post.not_exist",
-                               "The scheduled post does not exist.")
-            if sp["user_id"] != actor:
-                raise SimError(403, "app.delete_scheduled_post.delete_permission.error",
-                               "You do not have permission to delete this scheduled post.")
+            sp = self._own_scheduled(sp_id, actor, "delete")
             del self.scheduled_posts[sp_id]
             return copy.deepcopy(sp)
 
