@@ -17,9 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dlp_proxy.model import ContentItem, Decision, Finding, RequestContext, ScannedItem
+
+if TYPE_CHECKING:  # the policy package imports this module (DLPError)
+    from dlp_proxy.policy.facts import InspectionFacts
+    from dlp_proxy.policy.schema import Messages
 
 
 class DLPError(Exception):
@@ -65,7 +69,21 @@ class PolicyEngine(Protocol):
         detector skip e.g. NER when no rule needs PERSON."""
         ...
 
-    def evaluate(self, scanned: Sequence[ScannedItem], ctx: RequestContext) -> Decision: ...
+    def evaluate(self, scanned: Sequence[ScannedItem], ctx: RequestContext) -> Decision:
+        """The rules' decision on the findings and the context alone (replays, previews)."""
+        ...
+
+    def decide(self, scanned: Sequence[ScannedItem], ctx: RequestContext,
+               facts: InspectionFacts = ...) -> Decision:
+        """The final decision: ``evaluate``'s, as the reading's facts (files not fully
+        inspected, what can be rewritten, a websocket frame, no sign-in, a partial
+        upload) let it be carried out.  The gateway acts on it as is."""
+        ...
+
+    @property
+    def alert_channel_id(self) -> str | None:
+        """The default Compliance alert channel (None: no alerts without a rule's own)."""
+        ...
 
     def needs_context_for(self, route_group: str) -> frozenset[str]:
         """Context fields ("team", "groups") a rule or exception that could apply to
@@ -74,8 +92,8 @@ class PolicyEngine(Protocol):
 
     #: the line added under a redacted message
     redact_footnote: str
-    #: what people are told (dlp_proxy.policy.schema.Messages): AppErrors, sender notices
-    messages: Any
+    #: what people are told: AppErrors, sender notices
+    messages: Messages
 
 
 class Archive(Protocol):

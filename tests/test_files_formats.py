@@ -146,10 +146,10 @@ def test_uninspected_cause_decides_and_the_worst_wins() -> None:
     policy = policy_from(SHIPPED_LIKE)
     photo = UninspectedFile("file[0]", ("no-text",), "IMG_1.jpg", 0, 2)
     big = UninspectedFile("file[1]", ("ocr-limit", "corrupt"), "huge.png", 1, 2)
-    d = judge_uninspected(_allow(), [photo], policy)
+    d = judge_uninspected(_allow(), [photo], policy.doc.uninspected, policy.messages)
     assert d.action is Action.ALLOW and d.details["uninspected"][0]["cause"] == "no_text"
     assert "uninspected_message" not in d.details
-    d = judge_uninspected(_allow(), [photo, big], policy)
+    d = judge_uninspected(_allow(), [photo, big], policy.doc.uninspected, policy.messages)
     assert d.action is Action.BLOCK and d.rule_id == "uninspected-too-large" and d.notify_sender
     assert d.details["uninspected_message"] == "The .png file (2 of 2) could not be checked: it is too large to inspect."
     assert [e["cause"] for e in d.details["uninspected"]] == ["no_text", "too_large", "unreadable"]
@@ -160,12 +160,13 @@ def test_findings_decision_more_severe_is_kept_and_uninspected_recorded() -> Non
     text = f"ssn {SSN}"
     scanned = (ScannedItem(ContentItem("file[0]:ocr", text), (Finding("US_SSN", 4, 15, 0.9, "t"),)),)
     held = Decision(action=Action.QUARANTINE, policy_version="v", rule_id="ssn", entity_types=("US_SSN",), scanned=scanned)
-    d = judge_uninspected(held, [UninspectedFile("file[0]", ("encrypted",), "a.zip")], policy)
+    d = judge_uninspected(held, [UninspectedFile("file[0]", ("encrypted",), "a.zip")], policy.doc.uninspected,
+                          policy.messages)
     assert d.rule_id == "ssn" and d.details["uninspected"][0]["cause"] == "encrypted"
 
 
 def test_no_file_name_reaches_the_message() -> None:
-    d = judge_uninspected(_allow(), [UninspectedFile("file[0]", ("encrypted",), f"client {SSN}.zip")], None)
+    d = judge_uninspected(_allow(), [UninspectedFile("file[0]", ("encrypted",), f"client {SSN}.zip")])
     assert d.action is Action.QUARANTINE  # no policy: the gateway's fallback
     assert SSN not in str(d.details) and "The .zip file could not be checked" in d.details["uninspected_message"]
 

@@ -357,7 +357,7 @@ def test_full_queue_is_archived_and_alerted() -> None:
     with SimulatorServer() as sim:
         ids = httpx.get(sim.url + "/__sim/ids").json()
         alerts = ids["channels"]["compliance_alerts"]
-        policy = SimpleNamespace(doc=SimpleNamespace(defaults=SimpleNamespace(alert_channel_id=alerts)))
+        policy = SimpleNamespace(alert_channel_id=alerts)  # the PolicyEngine property the alert reads
         pipeline = SimpleNamespace(record_failure=record_failure, policy=lambda: policy)
 
         async def run() -> None:

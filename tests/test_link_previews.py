@@ -344,7 +344,7 @@ def test_an_unreadable_answer_or_no_token_is_archived_and_alerted() -> None:
     with SimulatorServer() as sim:
         ids = httpx.get(sim.url + "/__sim/ids").json()
         alerts = ids["channels"]["compliance_alerts"]
-        policy = SimpleNamespace(doc=SimpleNamespace(defaults=SimpleNamespace(alert_channel_id=alerts)))
+        policy = SimpleNamespace(alert_channel_id=alerts)  # the PolicyEngine property the alert reads
         pipeline = SimpleNamespace(record_failure=record_failure, policy=lambda: policy)
         unread = Job("posts.patch", "req1", "/api/v4/posts/x/patch", {}, "",
                      answer_unread="the post's answer could not be read (ValueError)")

@@ -317,8 +317,10 @@ class _Pipeline:
         self.failures.append((reason, error, route_name))
         return "rec"
 
-    def policy(self) -> None:
-        return None
+    def policy(self) -> Any:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(alert_channel_id=None)  # no alert channel: the alert is logged, not sent
 
 
 def test_what_cannot_be_read_back_is_archived() -> None:

@@ -92,9 +92,11 @@ from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.extract import go_field_name, go_struct_fields
 from dlp_proxy.gateway.paths import go_clean
-from dlp_proxy.gateway.pipeline import GatewayRequest, _redactable, decode_and_extract
+from dlp_proxy.gateway.pipeline import GatewayRequest, decode_and_extract, rewritable_paths
 from dlp_proxy.gateway.routes import match
+from dlp_proxy.interfaces import PolicyEngine
 from dlp_proxy.model import Action, ContentItem, Decision, RequestContext
+from dlp_proxy.policy.facts import InspectionFacts
 
 log = logging.getLogger("dlp_proxy.gateway.integrations")
 
@@ -1236,13 +1238,14 @@ class ResponseWatch:
         entities = policy.required_entities(ctx)
         scanned = await pipeline._scan(ex.items, entities)
         scanned = await pipeline._cross_field(scanned, entities, None, [])  # split across attachment fields
-        decision: Decision = policy.evaluate(scanned, ctx)
+        # a redaction patches the post's JSON string fields; anything else is deleted
+        decision: Decision = policy.decide(scanned, ctx, InspectionFacts(rewritable=rewritable_paths(ex)))
         if decision.action not in (Action.REDACT, Action.QUARANTINE, Action.BLOCK):
             return
         # a preview cannot be patched away (Mattermost keeps it per URL and hour): deleted
         if self.token:
-            how, outcome = await self._remediate(post_id, ex, decision, policy, redact=not preview and (
-                decision.action is Action.REDACT and _redactable(ex, decision)))
+            how, outcome = await self._remediate(post_id, ex, decision, policy,
+                                                 redact=not preview and decision.action is Action.REDACT)
         else:  # judged (from the answer) but nothing to remove it with: its own decision
             how, outcome = "impossible", "no bot token"
         record = pipeline._record(req, route, "/api/v4/posts", ctx, decision, ex.items, started)
@@ -1376,8 +1379,8 @@ class ResponseWatch:
                 return out
         raise ValueError("more pages than the gateway reads")
 
-    async def _alert(self, decision: Decision | None, policy: Any, text: str, record_id: str) -> None:
-        channel = (decision.alert_channel_id if decision is not None else None) or _policy_alert_channel(policy)
+    async def _alert(self, decision: Decision | None, policy: PolicyEngine, text: str, record_id: str) -> None:
+        channel = (decision.alert_channel_id if decision is not None else None) or policy_alert_channel(policy)
         if not channel or not self.token:
             # A warning, not an error: mitmproxy's errorcheck ends a gateway that logs an error
             # while starting, and the start-up report of registered integrations alerts too.
@@ -1416,7 +1419,8 @@ def _from_integration(post: Mapping[str, Any]) -> bool:
     return isinstance(props, dict) and any(str(props.get(k, "")).lower() == "true" for k in ("from_webhook", "from_bot"))
 
 
-def _policy_alert_channel(policy: Any) -> str | None:
-    value = getattr(getattr(getattr(policy, "doc", None), "defaults", None), "alert_channel_id", None)
-    return value if isinstance(value, str) and atrest.is_id(value) else None
+def policy_alert_channel(policy: PolicyEngine) -> str | None:
+    """The policy's default alert channel, when it has Mattermost's id shape."""
+    value = policy.alert_channel_id
+    return value if value is not None and atrest.is_id(value) else None
 

@@ -72,6 +72,7 @@ from dlp_proxy.model import (
     RequestContext,
     ScannedItem,
 )
+from dlp_proxy.policy.facts import InspectionFacts
 from dlp_proxy.policy.split import completed_within, may_carry_a_piece
 
 log = logging.getLogger("dlp_proxy.gateway")
@@ -557,8 +558,15 @@ class Pipeline:
             except ScanBudgetExceeded:
                 return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
         window_piece = None  # policy.split.Added: taken out again if the request is stopped
-        #: the decision on ``scanned`` as it is, when made before the window (``evaluate`` is
-        #: pure: the same findings and context give the same decision)
+        # what the reading learned besides the findings: the policy's decision takes it in
+        # and is final (policy/facts.py)
+        facts = InspectionFacts(
+            uninspected=tuple(incomplete), uninspected_fallback=self.config.incomplete_file_action,
+            rewritable=rewritable_paths(ex),
+            frame=route.group == "websocket", signed_in=bool(ctx.user_id or ctx.hook_id),
+            partial_upload=upload_state == "partial")
+        #: the decision on ``scanned`` as it is, when made before the window (``decide`` is
+        #: pure: the same findings, context and facts give the same decision)
         decided: Decision | None = None
         # A draft is shown to its writer only (api4/drafts.go: a user's drafts are read by
         # that user; the web app syncs them between the user's own devices) and is judged
@@ -569,7 +577,7 @@ class Pipeline:
                 and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
             piece = split_piece([*scanned, *file_parts], self.split_window.max_chars)
             if piece and any(s.findings for s in scanned) and \
-                    (decided := policy.evaluate(scanned, ctx)).action is Action.BLOCK:
+                    (decided := policy.decide(scanned, ctx, facts)).action is Action.BLOCK:
                 # Blocked on its own findings, whatever the window adds (nothing loosens a
                 # block): its piece would be withdrawn once decided, and until then other
                 # people's posts in the channel would be joined with it and stopped (a user
@@ -597,42 +605,15 @@ class Pipeline:
                 if extra:
                     scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
                     decided = None
-        decision = decided if decided is not None else policy.evaluate(scanned, ctx)
+        decision = decided if decided is not None else policy.decide(scanned, ctx, facts)
         if ctx.channel_type is not None and decision.action is not Action.BLOCK and any(s.findings for s in scanned):
             # a decision the channel's (cached) type loosened: made again with it read afresh
             from dlp_proxy.gateway.rejudge import recheck_loosened
 
             ctx, decision, scanned = await recheck_loosened(self, ctx, scanned, policy, decision,
-                                                            token_from_request(req.headers, query))
-        if incomplete:
-            # A file not fully inspected is its own outcome, decided per cause by the
-            # policy's ``uninspected`` section (dlp_proxy/policy/uninspected.py).
-            from dlp_proxy.policy.uninspected import judge_uninspected
-
-            decision = judge_uninspected(decision, incomplete, policy, fallback=self.config.incomplete_file_action)
-        if decision.action is Action.REDACT and not _redactable(ex, decision):
-            # Only string fields of a JSON body can be rewritten; anything else
-            # (form, file, a number, a repeated key) is stopped, never forwarded unmasked.
-            decision = replace(decision, action=Action.BLOCK,
-                               reason=decision.reason + " (redaction is not possible for this body; blocked)")
-        if route.group == "websocket" and decision.action in (Action.QUARANTINE, Action.REDACT):
-            # a frame is never held (there is no request to release) nor rewritten
-            decision = replace(decision, action=Action.BLOCK, reason=decision.reason + " (websocket frame: dropped)")
-        if decision.action is Action.QUARANTINE and not ctx.user_id and not ctx.hook_id:
-            # Nobody signed in sent it (a plugin route Mattermost serves without a session):
-            # there is no one to notify, no identity for a reviewer to weigh, and no one an
-            # approver can be shown not to be; holding it would let anyone fill the review
-            # queue and Redis without credentials.  It is refused, archived, never held.
-            decision = replace(decision, action=Action.BLOCK,
-                               reason=decision.reason + " (sent without signing in: never held; blocked)")
-        if upload_state == "partial" and decision.action in (Action.ALLOW, Action.MONITOR):
-            # A chunk that does not complete the file is kept (encrypted) and
-            # forwarded: Mattermost shows nobody an incomplete upload.  The whole
-            # file is judged when its last chunk arrives, before that chunk goes on.
-            # (What the request says besides the chunk, e.g. its query, was judged now.)
-            decision = replace(decision, rule_id=decision.rule_id or "upload-chunk-buffered",
-                               reason="partial upload; the file is judged when complete")
-        elif upload_state is not None and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
+                                                            token_from_request(req.headers, query), facts)
+        # acted on as is from here
+        if upload_state is not None and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
         if window_piece is not None and decision.action in (Action.BLOCK, Action.QUARANTINE):
             # no reader sees a stopped request's text: it completes nothing later (if
@@ -1107,7 +1088,7 @@ class Pipeline:
             out[i] = ScannedItem(current.item, (*current.findings, moved))
         by_group = {a.group: a for a in labelled if isinstance(a, JoinedText)}
         for group, findings in joined_out.items():
-            # not a field of the body: never rewritten (``_redactable``), so stopped, not masked
+            # not a field of the body: never rewritten (``rewritable_paths``), so stopped, not masked
             if group in rendered_text:
                 out.append(ScannedItem(ContentItem(group, rendered_text[group]), tuple(findings)))
                 continue
@@ -2192,10 +2173,10 @@ def path_items(target: str) -> list[ContentItem]:
     return items
 
 
-def _redactable(ex: Extracted, decision: Decision) -> bool:
-    if ex.json_doc is None:
-        return False
-    return all(path in ex.json_locations for path, _ in decision.findings)
+def rewritable_paths(ex: Extracted) -> Collection[str]:
+    """The item paths a redaction can rewrite: a JSON body's string fields (none for any
+    other body).  ``InspectionFacts.rewritable``."""
+    return ex.json_locations.keys() if ex.json_doc is not None else ()
 
 
 def _lookup(spec: str, params: dict[str, str], ex: Extracted) -> str | None:

@@ -37,7 +37,9 @@ import httpx
 
 from dlp_proxy import atrest
 from dlp_proxy.gateway.context import token_from_request
-from dlp_proxy.model import SEVERITY, Action, ChannelType, ContentItem, ItemKind, RequestContext
+from dlp_proxy.interfaces import PolicyEngine
+from dlp_proxy.model import SEVERITY, Action, ChannelType, ContentItem, Decision, ItemKind, RequestContext
+from dlp_proxy.policy.facts import NO_FACTS, InspectionFacts
 from dlp_proxy.quarantine.delivery import ReleaseCheckUnavailable
 
 log = logging.getLogger("dlp_proxy.gateway")
@@ -262,11 +264,8 @@ class ReleaseJudge:
 
                 incomplete.append(UninspectedFile(part.path, tuple(problems), part.filename))
         scanned = await pipeline._cross_field(scanned, entities, None, terms)
-        decision = policy.evaluate(scanned, ctx)
-        if incomplete:
-            from dlp_proxy.policy.uninspected import judge_uninspected
-
-            decision = judge_uninspected(decision, incomplete, policy, fallback=pipeline.config.incomplete_file_action)
+        decision = policy.decide(scanned, ctx, InspectionFacts(
+            uninspected=tuple(incomplete), uninspected_fallback=pipeline.config.incomplete_file_action))
         if SEVERITY[decision.action] <= SEVERITY[Action.QUARANTINE]:
             return None
         where = _TYPE_NAMES.get(ctx.channel_type, "unknown") if ctx.channel_type else "unknown"
@@ -311,8 +310,9 @@ class ReleaseJudge:
         raise ReleaseCheckUnavailable(f"the thread could not be read again ({last or 'no credentials'})")
 
 
-async def recheck_loosened(pipeline: Any, ctx: RequestContext, scanned: list[Any], policy: Any, decision: Any,
-                           token: str | None) -> tuple[RequestContext, Any, list[Any]]:
+async def recheck_loosened(pipeline: Any, ctx: RequestContext, scanned: list[Any], policy: PolicyEngine,
+                           decision: Decision, token: str | None,
+                           facts: InspectionFacts = NO_FACTS) -> tuple[RequestContext, Decision, list[Any]]:
     """A decision the channel's type or sharing made looser (findings held, masked or
     let through in a private channel that a public or shared one would block) is
     made again with the channel read afresh: the type came from the context cache,
@@ -321,6 +321,7 @@ async def recheck_loosened(pipeline: Any, ctx: RequestContext, scanned: list[Any
     channel's type does not change, costs nothing more (no Mattermost call, the
     TTL stays as it is for everything else).
 
+    ``facts``: the reading's (policy/facts.py), for the probe and the decision made again.
     Returns (context, decision, scanned), the inputs when nothing changed."""
     resolver = pipeline.context
     if (resolver is None or not ctx.channel_id or not atrest.is_id(ctx.channel_id) or token is None
@@ -328,7 +329,7 @@ async def recheck_loosened(pipeline: Any, ctx: RequestContext, scanned: list[Any
         return ctx, decision, scanned
     if ctx.channel_type is ChannelType.OPEN and ctx.channel_shared:
         return ctx, decision, scanned  # nothing stricter to become
-    probe = policy.evaluate(scanned, replace(ctx, channel_type=ChannelType.OPEN, channel_shared=True))
+    probe = policy.decide(scanned, replace(ctx, channel_type=ChannelType.OPEN, channel_shared=True), facts)
     if SEVERITY[probe.action] <= SEVERITY[decision.action]:
         return ctx, decision, scanned  # the type does not loosen this decision
     errors = [e for e in ctx.context_errors if not e.startswith("channel:")]
@@ -353,4 +354,4 @@ async def recheck_loosened(pipeline: Any, ctx: RequestContext, scanned: list[Any
     log.info("channel context re-read for a loosened decision",
              extra={"request_id": ctx.request_id, "channel_type_before": ctx.channel_type,
                     "channel_type_now": fresh.channel_type})
-    return fresh, policy.evaluate(scanned, fresh), scanned
+    return fresh, policy.decide(scanned, fresh, facts), scanned

@@ -345,11 +345,12 @@ async def run(settings: RunSettings) -> int:
         background.append(asyncio.ensure_future(scheduled_export))
 
     if settings.review_port is not None:
+        from dlp_proxy.gateway.integrations import policy_alert_channel
         from dlp_proxy.review import create_app as create_review_app
 
         # break-glass alerts go to DLP_REVIEW_ALERT_CHANNEL_ID, else the policy's compliance alert channel
         review_app = create_review_app(quarantine, upstream_url=settings.upstream, settings=review_settings(
-            cfg, hash_key=hash_key, alert_channel_id=_policy_alert_channel(policy_store)),
+            cfg, hash_key=hash_key, alert_channel_id=policy_alert_channel(policy_store.current)),
             context=context_settings(cfg), detector=detector)
         servers.append(await _serve_asgi(review_app, settings.review_host, settings.review_port))
     if settings.admin_port is not None:
@@ -448,14 +449,6 @@ async def _housekeeping(quarantine: Any, worker_id: str, interval: float = HOUSE
         except Exception:
             log.exception("quarantine housekeeping failed")
         await asyncio.sleep(interval)
-
-
-def _policy_alert_channel(policy_store: Any) -> str | None:
-    """The policy's compliance alert channel, when it is a channel id."""
-    from dlp_proxy.quarantine import is_mattermost_id
-
-    value = policy_store.current.doc.defaults.alert_channel_id
-    return value if is_mattermost_id(value) else None
 
 
 async def _serve_asgi(app: Any, host: str, port: int) -> Any:

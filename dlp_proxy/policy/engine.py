@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from dlp_proxy.model import SEVERITY, Action, ChannelType, Decision, Finding, RequestContext, ScannedItem
+from dlp_proxy.policy.facts import NO_FACTS, InspectionFacts, apply_facts
 from dlp_proxy.policy.schema import Exemption, Match, PolicyDoc, Rule, Scope, read_policy_file
 from dlp_proxy.policy.values import hmac_form, normalize_value, sha256_form
 
@@ -367,6 +368,18 @@ class Policy:
     @property
     def version(self) -> str:
         return self._version
+
+    @property
+    def alert_channel_id(self) -> str | None:
+        """The policy's default Compliance alert channel (``defaults.alert_channel_id``)."""
+        return self.doc.defaults.alert_channel_id
+
+    def decide(self, scanned: Sequence[ScannedItem], ctx: RequestContext,
+               facts: InspectionFacts = NO_FACTS) -> Decision:
+        """The final decision: the rules' (``evaluate``) as the reading's facts let it be
+        carried out (policy/facts.py).  The gateway acts on it as is."""
+        return apply_facts(self.evaluate(scanned, ctx), facts, uninspected=self.doc.uninspected,
+                           messages=self.messages)
 
     def required_entities(self, ctx: RequestContext) -> frozenset[str] | None:
         """Entity types some rule that could apply to ``ctx`` matches on."""

@@ -53,16 +53,14 @@ def file_label(f: UninspectedFile) -> str:
     return kind
 
 
-def judge_uninspected(decision: Decision, files: Sequence[UninspectedFile], policy: Any = None,
-                      fallback: Action = Action.QUARANTINE) -> Decision:
+def judge_uninspected(decision: Decision, files: Sequence[UninspectedFile], section: Uninspected | None = None,
+                      messages: Messages = _DEFAULT_MESSAGES, *, fallback: Action = Action.QUARANTINE) -> Decision:
     """``decision`` amended for the files that were not fully inspected (see module doc).
-    ``policy``: a Policy (its ``doc.uninspected`` and ``messages``), or None: every
-    cause takes ``fallback``."""
+    ``section``: the policy's ``uninspected`` actions, or None: every cause takes
+    ``fallback``; ``messages``: the policy's wording.  The gateway reaches this through
+    ``Policy.decide`` (policy/facts.py)."""
     if not files:
         return decision
-    doc = getattr(policy, "doc", None)
-    section: Uninspected | None = getattr(doc, "uninspected", None)
-    messages: Messages = getattr(policy, "messages", None) or _DEFAULT_MESSAGES
     entries: list[dict[str, Any]] = []
     worst: tuple[Action, str, UninspectedFile] | None = None
     for f in files:
