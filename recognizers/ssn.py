@@ -83,11 +83,50 @@ _BRACKET_HINT = re.compile(r"\([0-9]{2,4}\)")
 #: How far around a number a word naming a person's number is looked for when the
 #: nearest context word is a business one ("tax id 53-6228710 (her SSN)").
 _PERSONAL_REACH = (60, 40)
+#: Words naming a business's number specifically (recognizers/tax.py's EIN labels).
+_EIN_WORD = re.compile(r"(?<![a-z])(?:f?ein|fein\s*(?:number|no|#)|employer\s+id\w*|federal\s+(?:employer|tax)\s+id\w*)(?![a-z])",
+                       re.IGNORECASE)
 
 
 def _ein_shaped(c: Candidate) -> bool:
     """XX-XXXXXXX: the IRS's EIN format (a business identifier, recognizers/tax.py)."""
     return c.groups == (2, 7) and c.uniform_sep in ("-", " ")
+
+
+def _named_an_ein(text: str, c: Candidate) -> bool:
+    """A word naming an EIN on the number's line before it ("SSN/EIN: 12-7760308",
+    "entity has no SSN, EIN 12-7760308", "TIN type: EIN (not SSN) 46-6964369"): W-9 talk
+    names both, and the 2-7 grouping is the EIN's."""
+    lo = max(0, c.start - _PERSONAL_REACH[0])
+    nl = text.rfind("\n", lo, c.start)
+    return _EIN_WORD.search(text, nl + 1 if nl >= 0 else lo, c.start) is not None
+
+
+#: what may stand between a label and its number ("SSN: ", "her ssn is ", "SSN # ")
+_LABEL_GAP = re.compile(r"(?:[\s:#=.\-(]|\b(?:is|was|no|nbr|num|number|of)\b)*", re.IGNORECASE)
+
+
+#: a word for a person's number set right after one, in apposition ("tax id 78-4256078
+#: (her SSN)", "12-3456789, his social")
+_APPOSITION = re.compile(r"[ \t]*[(\[,;:\-–—][ \t]*(?:(?:his|her|their|the|its)[ \t]+)?"
+                         r"(?:(?:client|customer|owner|member|holder|individual|person|user)(?:'?s)?[ \t]+)?",
+                         re.IGNORECASE)
+
+
+def _labels_it(text: str, c: Candidate, context: re.Pattern[str] | None) -> bool:
+    """A word for a person's number right before ``c`` with nothing but a connective
+    between, or set right after it in apposition."""
+    if context is None:
+        return False
+    lo = max(0, c.start - 30)
+    for m in context.finditer(text, lo, c.start):
+        if _PERSONAL.match(m.group(0)) and _LABEL_GAP.fullmatch(text, m.end(), c.start):
+            return True
+    gap = _APPOSITION.match(text, c.end)
+    if gap is None:
+        return False
+    m = context.match(text, gap.end())
+    return m is not None and _PERSONAL.match(m.group(0)) is not None
 
 
 def _version_like(text: str, c: Candidate) -> bool:
@@ -204,8 +243,10 @@ class _NineDigit(DLPRecognizer):
             if hit is not None and not _PERSONAL.match(hit.word):
                 # "tax id 53-6228710 (her SSN)": a word for a person's number also near
                 hit = self.personal_hit(text, c.start, c.end) or hit
-            if _ein_shaped(c) and (hit is None or not _PERSONAL.match(hit.word)):
-                continue  # 12-3456789 next to "tax id" is a company's EIN, not a person's number
+            if _ein_shaped(c) and (hit is None or not _labels_it(text, c, self._context_re) or _named_an_ein(text, c)):
+                # 12-3456789 is the IRS's EIN format: a person's number only under a word
+                # naming one right before it, with no word naming an EIN on the line before
+                continue
             if (hit is not None and not _PERSONAL.match(hit.word) and c.groups not in ((3, 2, 4), (9,))
                     and not c.split_digits):
                 continue  # "tax id# ... DUNS 07-123-4567": another grouping needs a word for a person's number
