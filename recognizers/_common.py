@@ -758,6 +758,58 @@ def glued_reference(text: str, c: Candidate) -> bool:
     return _NEGATIVE_RE.search(text, nl + 1 if nl >= 0 else lo, c.start - before) is not None
 
 
+#: the last parts of a key or label that name a reference of its own (``order_id``,
+#: ``ExecID``, ``trade ref``, ``msg seq``, ``OrderNo``)
+_REFERENCE_TAILS = frozenset({"id", "ids", "ref", "refs", "reference", "seq", "seqnum", "sequence", "no", "nbr", "num"})
+_REFERENCE_WORDS = frozenset({
+    *(w for w in NEGATIVE_LABELS if " " not in w), "execid", "orderid", "ordid", "clordid", "tradeid", "txn", "txnid",
+    "transaction", "oid", "uuid", "guid", "msgseqnum", "seqnum", "msg", "exec", "cl", "ord",
+    # what a desk's numbers are: prices, levels and sizes
+    "px", "price", "level", "size", "lot", "share", "contract", "bid", "offer", "ask", "notional", "strike",
+})
+#: a quantity's unit right after a number (``266 34 3119 contracts``)
+UNIT_AFTER = re.compile(r"[ \t]+(?:contracts?|shares?|shs|lots?|bps|units?|cars|ct|pcs)(?![A-Za-z])", re.IGNORECASE)
+#: a label's tokens right before a number, with what may stand between (``: # = - no.``)
+_LABEL_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]{0,40}(?:[ \t]+[A-Za-z][A-Za-z0-9_.\-]{0,40})?)[ \t]*(?:[:#=/][ \t]*|[ \t]+)$")
+_CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+#: a FIX message's field before the value (``|17=``, SOH ``\x0137=``): ``8=FIX`` or ``35=``
+#: somewhere in the text
+_FIX_FIELD_BEFORE = re.compile(r"(?:^|[|\x01^;, \t])[0-9]{1,4}=$")
+_FIX_MESSAGE = re.compile(r"(?:^|[|\x01^;, \t])(?:8=FIX|35=[0-9A-Za-z]{1,2}(?:[|\x01^;, \t]|$))")
+
+
+def _names_a_reference(label: str) -> bool:
+    parts = [p.lower() for p in _CAMEL.findall(label.replace("_", " ").replace("-", " ").replace(".", " "))]
+    if not parts:
+        return False
+    joined = "".join(parts)
+    last = parts[-1]
+    singular = last[:-1] if last.endswith("s") and len(last) > 3 else last  # a REST path's /orders/<id>, "levels"
+    return (last in _REFERENCE_TAILS or last in _REFERENCE_WORDS or singular in _REFERENCE_WORDS
+            or joined in _REFERENCE_WORDS)
+
+
+def named_as_reference(text: str, c: Candidate, *, units: bool = False) -> bool:
+    """``c`` is a bare digit run that its own label names as a reference of another kind:
+    the key or words right before it on its line (``ExecID 4829622509269090``, ``order id:
+    394282622371472``, ``cl_ord_id=...``), the field of a FIX message it is the value of
+    (``|17=3563655727060546181|``), or the header of its table column (``exec_id``).  For
+    a recognizer whose identifier has no context word of its own there: an order or
+    execution id happens to pass a card's checksum one time in ten.  ``units``: a
+    quantity's unit right after it names it too (``266 34 3119 contracts``)."""
+    line_start = max(text.rfind("\n", 0, c.start), text.rfind(ROW, 0, c.start), text.rfind(CELL, 0, c.start)) + 1
+    before = text[max(line_start, c.start - 48):c.start]
+    if _FIX_FIELD_BEFORE.search(before) is not None and _FIX_MESSAGE.search(text) is not None:
+        return True
+    m = _LABEL_BEFORE.search(before)
+    if m is not None and (_names_a_reference(m.group(1)) or _names_a_reference(m.group(1).split()[-1])):
+        return True
+    if units and UNIT_AFTER.match(text, c.end) is not None:
+        return True  # "266 34 3119 contracts"
+    header = column_header(text, c.start) if CELL in text else None
+    return bool(header) and _names_a_reference(header.strip())  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True, slots=True)
 class ContextHit:
     word: str

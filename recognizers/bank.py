@@ -255,6 +255,33 @@ class _WeakGate:
         return self.any_case.search(text) is not None
 
 
+#: a key's own value right after the context word on its line (``acct=HF-ALPHA``,
+#: ``account_id=BK93``, ``acct:PB-3``): the word keys that value
+_KEY_VALUE_AFTER = re.compile(r"[A-Za-z0-9_.\-]*[ \t]*[=:][ \t]*[\"']?[A-Za-z0-9][A-Za-z0-9_.\-]*")
+#: the key whose value ``c`` is (``gross=``, ``id:``, ``msg_seq=``)
+_KEY_BEFORE = re.compile(r"(?:^|[ \t,;|&{])([A-Za-z][A-Za-z0-9_.\-]{0,40})[ \t]*[=:][ \t]*[\"']?$")
+
+
+def _keyed_elsewhere(text: str, c: Candidate, word_at: int) -> bool:
+    """``c`` is the value of a key of its own on the line where the context word at
+    ``word_at`` keys another value (``acct=HF-ALPHA gross=3154730048``, ``acct:PB-3
+    id:385553322871``): key=value logs and configs, where a word names the value it keys,
+    not the next key's number (attack 12d B2).  A context word keying ``c`` itself
+    (``acct=4829103755``, ``account number: ...``) or alone on the line above it (YAML's
+    ``account:`` over ``number: ...``) is kept."""
+    line_start = text.rfind("\n", 0, c.start) + 1
+    if word_at < line_start:
+        return False
+    key = _KEY_BEFORE.search(text, max(line_start, c.start - 48), c.start)
+    if key is None or key.start(1) <= word_at:
+        return False
+    word_end = word_at
+    while word_end < key.start(1) and text[word_end].isalpha():
+        word_end += 1
+    own = _KEY_VALUE_AFTER.match(text, word_end)
+    return own is not None and own.end() <= key.start(1)
+
+
 class AccountNumberRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = STRONG_ACCOUNT
 
@@ -322,6 +349,8 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue
             if hit.distance < 0 and _AMOUNT_WORDS.search(text[c.start + hit.distance : c.start]):
                 continue  # "account value 2485533": an amount, not an account number
+            if hit.distance < 0 and _keyed_elsewhere(text, c, c.start + hit.distance):
+                continue  # "acct=HF-ALPHA gross=3154730048": the account word keys a code of its own
             if c.groups == (2, 7) and c.uniform_sep == "-" and _EIN_WORDS.search(
                 text, max(0, c.start - 60), min(len(text), c.end + 30)
             ):

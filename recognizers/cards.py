@@ -26,6 +26,7 @@ from dlp_proxy.recognizers._common import (
     cell_candidates,
     glued_reference,
     lookalike_note,
+    named_as_reference,
     row_context,
     single_digit_cells,
 )
@@ -126,6 +127,8 @@ class PaymentCardRecognizer(DLPRecognizer):
             shaped = _card_shape(c)
             if hit is None and (not shaped or glued_reference(text, c)):
                 continue  # "serial no. 4532015112830366X": a reference with a check letter
+            if hit is None and c.is_bare and not c.lookalikes and named_as_reference(text, c):
+                continue  # "ExecID 4829622509269090", "|17=3563655727060546181|": an id of its own
             score = 1.0 if hit is not None else 0.95
             if c.lookalikes and hit is None and not c.is_bare:
                 score = 0.9

@@ -37,6 +37,7 @@ from dlp_proxy.recognizers._common import (
     cell_candidates,
     glued_reference,
     lookalike_note,
+    named_as_reference,
     row_context,
     single_digit_cells,
 )
@@ -125,8 +126,8 @@ def _labels_it(text: str, c: Candidate, context: re.Pattern[str] | None) -> bool
     gap = _APPOSITION.match(text, c.end)
     if gap is None:
         return False
-    m = context.match(text, gap.end())
-    return m is not None and _PERSONAL.match(m.group(0)) is not None
+    after = context.match(text, gap.end())
+    return after is not None and _PERSONAL.match(after.group(0)) is not None
 
 
 def _version_like(text: str, c: Candidate) -> bool:
@@ -255,6 +256,8 @@ class _NineDigit(DLPRecognizer):
                 continue  # a row or a column of numbers written apart: an SSN only with a word naming it
             if base and hit is None and (_version_like(text, c) or glued_reference(text, c)):
                 continue  # "build 107.82.1172", "order x536-22-8710": a reference with a letter glued
+            if base and hit is None and c.uniform_sep != "-" and named_as_reference(text, c, units=True):
+                continue  # "ref 360 78 2695", "levels 899.75.9149", "266 34 3119 contracts": named otherwise
             if hit is not None:
                 score = 0.95 if base else 0.9
             elif base:

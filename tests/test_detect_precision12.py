@@ -45,3 +45,91 @@ def test_an_ein_beside_an_ssn_word_is_no_ssn(engine: Any, template: str) -> None
 ])
 def test_a_person_s_number_in_ein_form_under_its_own_label_is_stopped(engine: Any, text: str) -> None:
     assert "US_SSN" in stopped_as(engine, text), text
+
+
+# -- B1: long numeric order/exec/trade ids that pass a card's checksum --------------------
+
+
+def _card_like(n: int, rng: random.Random) -> str:
+    """A Luhn- and issuer-valid digit run of length ``n`` (what one id in ten looks like)."""
+    from dlp_proxy.recognizers.cards import card_valid
+
+    while True:
+        d = rng.choice("3456") + "".join(rng.choice("0123456789") for _ in range(n - 1))
+        if card_valid(d):
+            return d
+
+
+ID_PLACES = [
+    "ExecID {v} filled", "order id {v} rejected", "order id: {v}", "cl_ord_id={v} status=NEW", "trade ref {v}",
+    "GET /api/v1/orders/{v} 200", "8=FIX.4.4|9=120|35=8|17={v}|37={w}|55=IBM|10=123|",
+    "8=FIX.4.2\x0135=D\x0111={v}\x0155=MSFT\x01", "TradeID={v}", "msg_seq: {v}",
+]
+
+
+@pytest.mark.parametrize("template", ID_PLACES)
+def test_an_id_named_by_its_label_is_no_card(engine: Any, template: str) -> None:
+    rng = random.Random(template)
+    for n in (13, 15, 16, 19):
+        text = template.format(v=_card_like(n, rng), w=_card_like(16, rng))
+        assert "CREDIT_CARD" not in stopped_as(engine, text), text
+
+
+def test_an_execution_export_with_numeric_ids_is_clean(engine: Any) -> None:
+    rng = random.Random(5)
+    rows = ["ts,cl_ord_id,order_id,exec_id,symbol,side,qty,px"] + [
+        f"2026-12-04T13:{i:02d}:00Z,{_card_like(16, rng)},{_card_like(16, rng)},{_card_like(19, rng)},AAPL,B,"
+        f"{rng.randrange(100, 5000)},{rng.randrange(100, 300)}.25" for i in range(40)]
+    assert not stopped_as(engine, "\n".join(rows))
+
+
+@pytest.mark.parametrize("text", [
+    "4111111111111111", "card 4111111111111111", "pay with 4111111111111111 ok", "order id 4111 1111 1111 1111",
+    "order id 4111111111111111 card", "card_number,name\n4111111111111111,bob\n5500005555555559,ann\n4012888888881881,al",
+    "ref 4111-1111-1111-1111",
+])
+def test_a_card_grouped_as_one_or_with_its_own_word_is_stopped(engine: Any, text: str) -> None:
+    assert "CREDIT_CARD" in stopped_as(engine, text), text
+
+
+# -- B2: key=value lines where the account word keys a code of its own --------------------
+
+@pytest.mark.parametrize("template", [
+    "2026-12-04T13:35:00Z INFO risk.check ok acct={code} gross={n}", "pnl acct={code} mtd={n} ytd={n}",
+    "acct:{code} id:{n}", "account_id={code} msg_seq={n}", "margin acct={code} req={n} excess={n}",
+])
+def test_an_account_word_keying_a_code_does_not_name_the_next_key_s_number(engine: Any, template: str) -> None:
+    rng = random.Random(template)
+    for _ in range(10):
+        code = rng.choice(["HF-ALPHA", "PB-3", "ALGO-2", "BK93", "BOOK-12", "MM01"])
+        text = template.replace("{code}", code)
+        while "{n}" in text:
+            text = text.replace("{n}", str(rng.randrange(10**8, 10**10)), 1)
+        assert "US_BANK_NUMBER" not in stopped_as(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "acct=4829103755", "account number: 4829103755", "acct=4829103755 gross=100", "wire to acct 4829103755 ref=77",
+    "acct: 4829103755", "account_no=4829103755 desk=HF",
+])
+def test_an_account_word_keying_the_number_is_kept(engine: Any, text: str) -> None:
+    assert "US_BANK_NUMBER" in stopped_as(engine, text), text
+
+
+# -- B3: spaced or dotted 3-2-4 named as something else ----------------------------------
+
+@pytest.mark.parametrize("template", [
+    "ref {a} {b} {c}", "ticket {a} {b} {c}", "order qty {a} {b} {c}", "px levels {a} {b} {c}",
+    "{a} {b} {c} contracts across 3 expiries", "levels {a}.{b}.{c}", "ref {a}.{b}.{c}", "OID {a}.{b}.{c}",
+])
+def test_a_spaced_or_dotted_3_2_4_named_otherwise_is_no_ssn(engine: Any, template: str) -> None:
+    rng = random.Random(template)
+    for _ in range(10):
+        text = template.format(a=rng.randrange(100, 899), b=rng.randrange(10, 99), c=rng.randrange(1000, 9999))
+        assert "US_SSN" not in stopped_as(engine, text), text
+
+
+@pytest.mark.parametrize("text", ["536 22 8710", "ssn 536 22 8710", "ssn 536.22.8710", "ref 536-22-8710",
+                                  "her social is 536 22 8710"])
+def test_a_3_2_4_alone_dashed_or_labelled_is_stopped(engine: Any, text: str) -> None:
+    assert "US_SSN" in stopped_as(engine, text), text
