@@ -778,36 +778,39 @@ _FIX_FIELD_BEFORE = re.compile(r"(?:^|[|\x01^;, \t])[0-9]{1,4}=$")
 _FIX_MESSAGE = re.compile(r"(?:^|[|\x01^;, \t])(?:8=FIX|35=[0-9A-Za-z]{1,2}(?:[|\x01^;, \t]|$))")
 
 
-def _names_a_reference(label: str) -> bool:
+def _names_a_reference(label: str, generic: bool = True) -> bool:
+    """``label`` names a reference (``generic``: also any key ending in id/ref/no/seq)."""
     parts = [p.lower() for p in _CAMEL.findall(label.replace("_", " ").replace("-", " ").replace(".", " "))]
     if not parts:
         return False
     joined = "".join(parts)
     last = parts[-1]
     singular = last[:-1] if last.endswith("s") and len(last) > 3 else last  # a REST path's /orders/<id>, "levels"
-    return (last in _REFERENCE_TAILS or last in _REFERENCE_WORDS or singular in _REFERENCE_WORDS
+    return ((generic and last in _REFERENCE_TAILS) or last in _REFERENCE_WORDS or singular in _REFERENCE_WORDS
             or joined in _REFERENCE_WORDS)
 
 
-def named_as_reference(text: str, c: Candidate, *, units: bool = False) -> bool:
+def named_as_reference(text: str, c: Candidate, *, units: bool = False, generic: bool = True) -> bool:
     """``c`` is a bare digit run that its own label names as a reference of another kind:
     the key or words right before it on its line (``ExecID 4829622509269090``, ``order id:
     394282622371472``, ``cl_ord_id=...``), the field of a FIX message it is the value of
     (``|17=3563655727060546181|``), or the header of its table column (``exec_id``).  For
     a recognizer whose identifier has no context word of its own there: an order or
     execution id happens to pass a card's checksum one time in ten.  ``units``: a
-    quantity's unit right after it names it too (``266 34 3119 contracts``)."""
+    quantity's unit right after it names it too (``266 34 3119 contracts``).  ``generic``:
+    any key ending in id, ref, no or seq names one (not for an SSN: "id 536|22|8710" may
+    be a person's id)."""
     line_start = max(text.rfind("\n", 0, c.start), text.rfind(ROW, 0, c.start), text.rfind(CELL, 0, c.start)) + 1
     before = text[max(line_start, c.start - 48):c.start]
     if _FIX_FIELD_BEFORE.search(before) is not None and _FIX_MESSAGE.search(text) is not None:
         return True
     m = _LABEL_BEFORE.search(before)
-    if m is not None and (_names_a_reference(m.group(1)) or _names_a_reference(m.group(1).split()[-1])):
+    if m is not None and (_names_a_reference(m.group(1), generic) or _names_a_reference(m.group(1).split()[-1], generic)):
         return True
     if units and UNIT_AFTER.match(text, c.end) is not None:
         return True  # "266 34 3119 contracts"
     header = column_header(text, c.start) if CELL in text else None
-    return bool(header) and _names_a_reference(header.strip())  # type: ignore[union-attr]
+    return bool(header) and _names_a_reference(header.strip(), generic)  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True, slots=True)

@@ -256,7 +256,7 @@ class _NineDigit(DLPRecognizer):
                 continue  # a row or a column of numbers written apart: an SSN only with a word naming it
             if base and hit is None and (_version_like(text, c) or glued_reference(text, c)):
                 continue  # "build 107.82.1172", "order x536-22-8710": a reference with a letter glued
-            if base and hit is None and c.uniform_sep != "-" and named_as_reference(text, c, units=True):
+            if base and hit is None and c.uniform_sep != "-" and named_as_reference(text, c, units=True, generic=False):
                 continue  # "ref 360 78 2695", "levels 899.75.9149", "266 34 3119 contracts": named otherwise
             if hit is not None:
                 score = 0.95 if base else 0.9

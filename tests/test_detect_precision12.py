@@ -133,3 +133,27 @@ def test_a_spaced_or_dotted_3_2_4_named_otherwise_is_no_ssn(engine: Any, templat
                                   "her social is 536 22 8710"])
 def test_a_3_2_4_alone_dashed_or_labelled_is_stopped(engine: Any, text: str) -> None:
     assert "US_SSN" in stopped_as(engine, text), text
+
+
+# -- B4/B7: counts and numbers named as another kind under an SSN word --------------------
+
+@pytest.mark.parametrize("template", [
+    "SSN backfill: {a} done, {b} failed, {c} remaining", "W-9 SSN checks: {a} matched, {b} mismatched (out of {c})",
+    "TIN/SSN mismatches (B-notice): {a} this year, {b} open, 3 letters sent",
+    "KBA: last four SSN {d}, zip {z}", "verified last 4 of SSN {d} and zip code {z}",
+    "caller ok - ssn last 4 {d}, dob year {y}, zip {z}",
+])
+def test_counts_and_other_numbers_under_an_ssn_word_are_no_ssn(engine: Any, template: str) -> None:
+    rng = random.Random(template)
+    for _ in range(15):
+        text = template.format(a=rng.randrange(100, 999), b=rng.randrange(10, 99), c=rng.randrange(1000, 9999),
+                               d=rng.randrange(1000, 9999), z=rng.randrange(10000, 99999), y=rng.randrange(1940, 2005))
+        assert "US_SSN" not in stopped_as(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "ssn first five 53622 last four 8710", "SSN starts 536, then 22, ends 8710", "ssn 536 then 22 then 8710",
+    "ssn 536 followed by 22 followed by 8710", "SSN ***-**-8710, first five are 536-22", "ssn ends 8710, starts 53622",
+])
+def test_an_ssn_given_in_pieces_is_still_read(engine: Any, text: str) -> None:
+    assert "US_SSN" in stopped_as(engine, text), text

@@ -310,8 +310,8 @@ def _best(text: str, start: int, kinds: frozenset[str],
     size = 0
     for _ in range(8):
         g = _PART.match(text, pos)
-        if g is None or _overlaps(others, g.start(), g.end()):
-            break
+        if g is None or _overlaps(others, g.start(), g.end()) or _UNIT_AFTER.match(text, g.end()) is not None:
+            break  # a price, a time...; or a count ("617 done, 77 failed, 4867 remaining")
         parts.append(g.span())
         size += sum(ch.isalnum() for ch in text[g.start():g.end()])
         if size > 34:
@@ -385,8 +385,18 @@ _TAIL = re.compile(r"(?i)(?<![a-z])(?:last|ends?|ending|final|suffix)(?![a-z])|l
 _UNIT_AFTER = re.compile(
     r"[ \t]*(?:%|(?!(?:is|was|as|its|has|this|plus|thus|digits|ends|starts|begins|equals|reads|follows|goes|comes)(?![A-Za-z]))[a-z]{2,}s(?![A-Za-z])"
     r"|(?:failed|fail|done|left|of|per|each|total|pending|processed|took|remaining|more|to go|shs?|ms|secs?"
-    r"|mins?|hrs?|[km]|mm|bn|pct|percent|x|times)(?![A-Za-z]))", re.IGNORECASE)
+    r"|mins?|hrs?|[km]|mm|bn|pct|percent|x|times|open|this|out of"
+    # a status in the past tense ("1703 matched, 246 mismatched"), not the words that join
+    # one group to the next ("536 followed by 22")
+    r"|(?!(?:followed|prefixed|suffixed|appended|repeated|reversed|padded|joined|separated|combined|concatenated"
+    r"|grouped|attached|added|used|needed|required|masked|redacted|hidden|listed|stored|called|named|noted)"
+    r"(?![A-Za-z]))[a-z]{3,}ed)(?![A-Za-z]))", re.IGNORECASE)
 _A_WORD = re.compile(r"[A-Za-z]+")
+#: a word right before a number that names it as another kind of number: no piece of the
+#: identifier a label's words give ("last four SSN 1396, zip 18937": a caller's check)
+_NAMED_OTHER = re.compile(
+    r"(?i)(?<![a-z])(?:zip(?:[ \t]*code)?|postal(?:[ \t]*code)?|postcode|ext|extension|phone|tel|fax|dob|born|year|yr|"
+    r"age|pin|room|floor|suite|apt|unit|order|ticket|ref|qty|px|price)[ \t]*[:#=.]?[ \t]*$")
 #: what turns a number into the one meant ("then subtract one", "(last digit +1)", "- 1")
 _ARITH = re.compile(r"(?i)subtract|minus|(?:take|knock) (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)"
                     r"|(?<![0-9])[-+] ?1(?![0-9])")
@@ -441,8 +451,9 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
         if tokens and _ROW_END.search(text, tokens[0][1], m.start()) is not None:
             break  # the groups of one line and cell: a table's next row or cell is another record
         if (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
-                or _UNIT_AFTER.match(text, m.end()) is not None):
-            continue
+                or _UNIT_AFTER.match(text, m.end()) is not None
+                or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None):
+            continue  # ... or a number the word right before names as another ("zip 18937")
         if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > MAX_FILLER_WORDS + 1:
             break
         words = text[prev : m.start()]
