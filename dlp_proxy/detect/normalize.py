@@ -51,7 +51,8 @@ hand-written lists:
   ``then`` -> a space, not between two whole hundreds: quantities), and the labels of ``area 417 group 63 serial 2958``
   (dashes): the words show the writer means one number;
 - ``unicode-dashes``: every dash-like character becomes ``-``;
-- ``html-tags``: tags dropped (block tags leave a space);
+- ``html-tags``: tags dropped (block tags leave a space); the text is also read with
+  its tags as written (``tags_as_written``: tag names, attributes, comments);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
   to a digit becomes a space);
 - ``html-entities``, ``percent-encoding`` and ``latex-char`` (KaTeX's ``\\char``): decoded
@@ -124,6 +125,8 @@ from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_wo
 MAX_DEPTH = 3
 
 _TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,300})?/?>", re.DOTALL)
+#: Where a tag ``_TAG_RE`` could match starts: ``tags_as_written`` makes each a space.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z!/])")
 _BLOCK_TAGS = frozenset(
     "br p div li ul ol tr td th table h1 h2 h3 h4 h5 h6 pre blockquote hr section article header footer".split()
 )
@@ -2294,6 +2297,19 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         if marks is not None:
             result = _compose(result, marks)
     return result
+
+
+def tags_as_written(text: str) -> str | None:
+    """The reading of ``text`` with its tags and comments as written: the ``<`` that starts
+    each made a space (same length: offsets are the text's own), so nothing is dropped
+    (``html-tags``); None when the text has none.  Mattermost shows a post's HTML as
+    text (the web app formats posts with marked's ``sanitize``: raw HTML is escaped,
+    webapp/channels/src/utils/markdown/index.ts), and where HTML renders, attribute
+    values (``title``, ``alt``, ``value``) are shown or a click away: what is between
+    ``<`` and ``>`` is read, and the engine judges both readings."""
+    if "<" not in text or _TAG_RE.search(text) is None:
+        return None
+    return _TAG_OPEN.sub(" ", text)
 
 
 #: GitHub/Mattermost strikethrough: ``~~`` around text that neither starts nor ends
