@@ -2,7 +2,7 @@
 web app formats posts with marked's ``sanitize``), so an identifier inside a tag, an
 attribute or a comment is seen by every reader.  The normalizer drops tags
 (``html-tags``); the engine also reads the text with them as written
-(``normalize.tags_as_written``).
+(``normalize.markup_as_written``); so with Markdown markers touching a digit.
 
 The property: wrapped in any tag-like or attribute-like markup, an identifier the
 detector finds in the same text with the brackets removed is found, on the identifier."""
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect.normalize import normalize, tags_as_written
+from dlp_proxy.detect.normalize import markup_as_written, normalize
 from dlp_proxy.policy import testing as synth
 from tests.conftest import stopped_as
 
@@ -113,6 +113,10 @@ ATK = [  # the attack pass's forms (a payload of four identifiers), each stopped
     "```\n<x client SSN 536-22-8710>\n```",
     '<img alt="536-22-8710"> SSN',
     '<a href="https://x.example/4111111111111111">card</a>',
+    "SSN 536-22-8710<b>5</b>",  # the tag dropped would join a digit to the number
+    # a Markdown marker dropped would join a digit to the number: shown as written
+    "SSN 536-22-8710*5", "SSN 536-22-8710`5`", "SSN 536-22-8710~5", "SSN 536-22-8710__7",
+    "card 4111111111111111*2", "card 4111111111111111**2**",
 ]
 
 
@@ -128,6 +132,7 @@ CLEAN = [  # tags and bracketed Mattermost syntax in ordinary chat: nothing is r
     "<!-- build 20241015.3 --> deployed v2.14.7 to 3 hosts at 10:42",
     '<a href="https://jira.example.com/browse/OPS-4471">OPS-4471</a> closed',
     "<div id=\"row-17\">17 trades, 4 breaks</div>",
+    "**4471** shares, `101.25`, ~2000 notional, fill_1500 at 10:42, 2*3*5 = 30",
 ]
 
 
@@ -136,11 +141,12 @@ def test_tags_in_clean_chat_stop_nothing(engine: Any, text: str) -> None:
     assert not stopped_as(engine, text), text
 
 
-def test_tags_as_written_keeps_every_character_where_it_was() -> None:
+def test_markup_as_written_keeps_every_character_where_it_was() -> None:
     text = '<b title="536-22-8710">x</b> <@alice> 3 < 4 <https://e.example>'
-    written = tags_as_written(text)
+    written = markup_as_written(text)
     assert written is not None and len(written) == len(text)
     # (every ``<`` that could start a tag: a tag may hold another, ``<a <b SSN ...>>``)
     assert written == ' b title="536-22-8710">x /b> <@alice> 3 < 4  https://e.example>'
     assert "html-tags" not in {name for *_, name in normalize(written).events}  # no tag left to drop
-    assert tags_as_written("3 < 4, <@alice>, <https://e.example>") is None
+    assert markup_as_written("3 < 4, <@alice>, <https://e.example>, *bold* a_b") is None
+    assert markup_as_written("SSN 536-22-8710*5 **x**") == "SSN 536-22-8710 5 **x**"
