@@ -117,6 +117,7 @@ ATK = [  # the attack pass's forms (a payload of four identifiers), each stopped
     # a Markdown marker dropped would join a digit to the number: shown as written
     "SSN 536-22-8710*5", "SSN 536-22-8710`5`", "SSN 536-22-8710~5", "SSN 536-22-8710__7",
     "card 4111111111111111*2", "card 4111111111111111**2**",
+    "SSN 536-22-8710:five:", "card 4111111111111111:one:",  # a digit emoji glued to the number
 ]
 
 
@@ -133,6 +134,7 @@ CLEAN = [  # tags and bracketed Mattermost syntax in ordinary chat: nothing is r
     '<a href="https://jira.example.com/browse/OPS-4471">OPS-4471</a> closed',
     "<div id=\"row-17\">17 trades, 4 breaks</div>",
     "**4471** shares, `101.25`, ~2000 notional, fill_1500 at 10:42, 2*3*5 = 30",
+    "ship 2:two: boxes at 10:30, 4:four:",
 ]
 
 
@@ -150,3 +152,4 @@ def test_markup_as_written_keeps_every_character_where_it_was() -> None:
     assert "html-tags" not in {name for *_, name in normalize(written).events}  # no tag left to drop
     assert markup_as_written("3 < 4, <@alice>, <https://e.example>, *bold* a_b") is None
     assert markup_as_written("SSN 536-22-8710*5 **x**") == "SSN 536-22-8710 5 **x**"
+    assert markup_as_written("SSN 536-22-8710:five: :five:") == "SSN 536-22-8710       :five:"

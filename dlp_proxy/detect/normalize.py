@@ -2306,8 +2306,10 @@ def markup_as_written(text: str) -> str | None:
     """The reading of ``text`` with its markup as written, where ``normalize`` drops it:
     the ``<`` that starts each tag or comment made a space (``html-tags`` drops them), and
     so is every Markdown marker run (``*`` `````` ``~`` ``_``) touching a digit (``markdown``
-    drops them: ``536-22-8710*5`` would read ``536-22-87105``).  Same length: offsets are
-    the text's own.  None when the text has neither.
+    drops them: ``536-22-8710*5`` would read ``536-22-87105``), and so is a digit emoji
+    shortcode touching a digit (``emoji-digits`` makes it a digit glued to the number: an
+    image beside it).  Same length: offsets are the text's own.  None when the text has
+    none of them.
 
     Nothing is dropped unread: Mattermost shows a post's HTML as text (the web app
     formats posts with marked's ``sanitize``, which escapes raw HTML:
@@ -2316,12 +2318,19 @@ def markup_as_written(text: str) -> str | None:
     emphasis is shown as written.  The engine judges both readings."""
     tags = "<" in text and _TAG_RE.search(text) is not None
     marks = ("*" in text or "`" in text or "~" in text or "_" in text) and _MARKS_BY_DIGIT.search(text) is not None
-    if not (tags or marks):
+
+    def glued(m: re.Match[str]) -> bool:
+        return text[m.start() - 1 : m.start()].isdigit() or text[m.end() : m.end() + 1].isdigit()
+
+    emoji = ":" in text and any(map(glued, _EMOJI.finditer(text)))
+    if not (tags or marks or emoji):
         return None
     if tags:
         text = _TAG_OPEN.sub(" ", text)
     if marks:
         text = _MARKS_BY_DIGIT.sub(lambda m: " " * len(m.group(0)), text)
+    if emoji:  # a digit emoji glued to a number (``536-22-8710:five:``): an image beside it
+        text = _EMOJI.sub(lambda m: " " * len(m.group(0)) if glued(m) else m.group(0), text)
     return text
 
 
