@@ -153,3 +153,33 @@ def test_markup_as_written_keeps_every_character_where_it_was() -> None:
     assert markup_as_written("3 < 4, <@alice>, <https://e.example>, *bold* a_b") is None
     assert markup_as_written("SSN 536-22-8710*5 **x**") == "SSN 536-22-8710 5 **x**"
     assert markup_as_written("SSN 536-22-8710:five: :five:") == "SSN 536-22-8710       :five:"
+
+
+FILES = [  # (name, content): a text file that starts with a tag is sniffed as XML, its markup stripped
+    ("notes.txt", b"<x client SSN 536-22-8710, please update the account>"),
+    ("notes.txt", b"<x client card 4111111111111111>\nthanks"),
+    ("page.html", b'<html><body><p title="client SSN 536-22-8710">hi</p></body></html>'),
+    ("page.html", b"<html><body><p>hi</p><!-- card 4111111111111111 --></body></html>"),
+    ("data.xml", b'<?xml version="1.0"?><rows><row note="client SSN 536-22-8710"/></rows>'),
+]
+
+
+def _file_stops(engine: Any, name: str, data: bytes) -> set[str]:
+    from dlp_proxy.files import extract
+
+    found: set[str] = set()
+    for seg in extract(data, filename=name).segments:
+        found |= stopped_as(engine, seg.text)
+    return found
+
+
+@pytest.mark.parametrize(("name", "data"), FILES)
+def test_identifier_in_a_files_markup_is_stopped(engine: Any, name: str, data: bytes) -> None:
+    assert _file_stops(engine, name, data), data
+
+
+def test_a_files_clean_markup_stops_nothing(engine: Any) -> None:
+    page = (b'<html><body><table><tr><td class="qty">1500</td><td>101.25</td></tr></table>'
+            b'<a href="https://jira.example.com/browse/OPS-4471?t=20241015">OPS-4471</a>'
+            b"<!-- build 20241015.3 --></body></html>")
+    assert not _file_stops(engine, "page.html", page)

@@ -51,6 +51,9 @@ _FIELD_SEP = re.compile(r"[,;\t]")
 #: a CSV/TSV block of fewer lines has its rows read as a spreadsheet shows them (``rows.delimited_rows``)
 _FEW_ROWS = 64
 #: the encoding an XML declaration names
+#: A tag, comment or declaration: the markup reading of an HTML or XML file (those holding a digit)
+_MARKUP = re.compile(r"<[^<>]{1,8000}>")
+_DIGIT = re.compile(r"[0-9]")
 _XML_ENCODING = re.compile(r"""^(\s*<\?xml\s[^>]{0,200}?encoding\s*=\s*)["'][^"']*["']""")
 
 
@@ -160,6 +163,14 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
         for loc, block in line_blocks([stripped]):
             ctx.budget.check_time()
             if not ctx.add(f"text/{loc}", block):
+                return kind
+        # the markup the readings above drop, read too: a tag, an attribute or a comment
+        # holding a digit (``<x client SSN 536-22-8710>`` in a text file that starts with
+        # a tag, ``<p title="...">``, ``<!-- ... -->``), one a line
+        markup = "\n".join(m.group(0) for m in _MARKUP.finditer(text) if _DIGIT.search(m.group(0)))
+        for loc, block in line_blocks([markup]):
+            ctx.budget.check_time()
+            if not ctx.add(f"markup/{loc}", block):
                 return kind
         if ctx.limits.ocr:
             from dlp_proxy.files.embedded import extract_data_uris
