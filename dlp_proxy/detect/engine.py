@@ -48,6 +48,7 @@ from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
     decode_escapes,
+    markup_as_written,
     may_have_letter_digits,
     may_render,
     normalize,
@@ -442,6 +443,11 @@ class Engine:
     def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                  decode: bool = True, displayed: bool = False) -> list[Finding]:
         found = self._analyze_text(text, wanted, depth, budget, decode, displayed)
+        written = markup_as_written(text)
+        if written is not None:
+            # tags, comments, Markdown markers by a digit: dropped in the readings above, read
+            # as written too (Mattermost shows a post's HTML as text: ``<x SSN 536-22-8710>``)
+            found = _resolve(found + self._analyze_text(written, wanted, depth, budget, decode, displayed))
         listed = rendered_list_numbers(text)
         if listed is None:
             return found

@@ -53,7 +53,9 @@ hand-written lists:
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
-  to a digit becomes a space);
+  to a digit becomes a space); the engine also reads the text with its tags (names,
+  attributes, comments) and the marker runs touching a digit as written
+  (``markup_as_written``): nothing is dropped unread;
 - ``html-entities``, ``percent-encoding`` and ``latex-char`` (KaTeX's ``\\char``): decoded
   first (``decode_escapes``), repeatedly up to ``MAX_DEPTH`` layers (``&amp;#52;`` is two
   layers); the decoded text then goes through every step below as if typed
@@ -124,6 +126,10 @@ from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_wo
 MAX_DEPTH = 3
 
 _TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,300})?/?>", re.DOTALL)
+#: Where a tag ``_TAG_RE`` could match starts, and Markdown marker runs touching a digit:
+#: ``markup_as_written`` makes each a space.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z!/])")
+_MARKS_BY_DIGIT = re.compile(r"(?<=[0-9])[*`~_]+|[*`~_]+(?=[0-9])")
 _BLOCK_TAGS = frozenset(
     "br p div li ul ol tr td th table h1 h2 h3 h4 h5 h6 pre blockquote hr section article header footer".split()
 )
@@ -2294,6 +2300,38 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         if marks is not None:
             result = _compose(result, marks)
     return result
+
+
+def markup_as_written(text: str) -> str | None:
+    """The reading of ``text`` with its markup as written, where ``normalize`` drops it:
+    the ``<`` that starts each tag or comment made a space (``html-tags`` drops them), and
+    so is every Markdown marker run (``*`` `````` ``~`` ``_``) touching a digit (``markdown``
+    drops them: ``536-22-8710*5`` would read ``536-22-87105``), and so is a digit emoji
+    shortcode touching a digit (``emoji-digits`` makes it a digit glued to the number: an
+    image beside it).  Same length: offsets are the text's own.  None when the text has
+    none of them.
+
+    Nothing is dropped unread: Mattermost shows a post's HTML as text (the web app
+    formats posts with marked's ``sanitize``, which escapes raw HTML:
+    webapp/channels/src/utils/markdown/index.ts), where HTML renders attribute values
+    (``title``, ``alt``, ``value``) are shown or a click away, and a marker that opens no
+    emphasis is shown as written.  The engine judges both readings."""
+    tags = "<" in text and _TAG_RE.search(text) is not None
+    marks = ("*" in text or "`" in text or "~" in text or "_" in text) and _MARKS_BY_DIGIT.search(text) is not None
+
+    def glued(m: re.Match[str]) -> bool:
+        return text[m.start() - 1 : m.start()].isdigit() or text[m.end() : m.end() + 1].isdigit()
+
+    emoji = ":" in text and any(map(glued, _EMOJI.finditer(text)))
+    if not (tags or marks or emoji):
+        return None
+    if tags:
+        text = _TAG_OPEN.sub(" ", text)
+    if marks:
+        text = _MARKS_BY_DIGIT.sub(lambda m: " " * len(m.group(0)), text)
+    if emoji:  # a digit emoji glued to a number (``536-22-8710:five:``): an image beside it
+        text = _EMOJI.sub(lambda m: " " * len(m.group(0)) if glued(m) else m.group(0), text)
+    return text
 
 
 #: GitHub/Mattermost strikethrough: ``~~`` around text that neither starts nor ends
