@@ -1097,6 +1097,13 @@ def _rendered_digits(text: str) -> int:
         # number words the other steps expose: a numeral glued to a word ("五three"), an
         # invisible character or markup inside one ("th\u200bree", "th**ree**")
         words = max(words, digit_bound(_bare(text)))
+    if n:
+        # number words glued to a digit that rendering makes ("üçüç🔟" reads 3310: the
+        # words glued to the keycap's 10), counted with the rendered digits in place
+        shown = _EMOJI.sub("00", text) if ":" in text else text
+        if not shown.isascii():
+            shown = _NUMERALS.sub("0", shown.replace(_KEYCAP_TEN, "10"))
+        words = max(words, digit_bound(shown), digit_bound(_bare(shown)))
     return n + words
 
 
