@@ -13,6 +13,9 @@ Targets, all in front of the same simulator process:
   noop/gateway    on asyncio's own event loop
   base            ``dlp-proxy run`` from another checkout (``--base-root``): an earlier commit, side by side
   *-uvloop        the same on uvloop (``dlp-proxy run --event-loop uvloop``; noop_proxy.py --uvloop)
+  noop-burn       the no-op proxy whose request hook runs the detector over ``--noop-burn`` chat
+                  messages a post (noop_proxy.py --burn): mitmproxy's own work beside work of the
+                  gateway's size that is no part of it (``--sample`` tells the two apart)
 
 Scenarios (bench/wrk_gateway.lua): ``get`` pass-through GET /api/v4/users/me;
 ``clean`` posts of ordinary chat with the web app's post body (a third carry
@@ -132,10 +135,11 @@ def machine() -> dict[str, str]:
 SAMPLER = ROOT / "bench" / "cpu_sample.py"
 
 
-def start_noop(upstream: str, uvloop: bool, sample: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_noop(upstream: str, uvloop: bool, sample: str | None = None,
+               burn: int = 0) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     argv = [sys.executable, *([str(SAMPLER), sample] if sample else []), str(ROOT / "bench" / "noop_proxy.py"),
-            "--upstream", upstream, "--listen", f"127.0.0.1:{port}"]
+            "--upstream", upstream, "--listen", f"127.0.0.1:{port}", *(["--burn", str(burn)] if burn else [])]
     if uvloop:
         argv.append("--uvloop")
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -467,6 +471,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--scenarios", default="get,clean,numbered,dirty,mix,upload")
     ap.add_argument("--variants", default="sim,noop,gateway,noop-uvloop,gateway-uvloop")
+    ap.add_argument("--noop-burn", type=int, default=45,
+                    help="variant noop-burn: chat messages its request hook runs the detector over, a post")
     ap.add_argument("--big-file-mb", type=float, default=10, help="0 to skip the large-file test")
     ap.add_argument("--latency-seconds", type=float, default=5,
                     help="per scenario and target, a run at ONE connection: the latency a request sees when the "
@@ -505,7 +511,10 @@ def main() -> int:
         for v in variants:
             if v.startswith("noop"):
                 procs[v], urls[v] = start_noop(sim.url, v.endswith("uvloop"),
-                                               sample=f"{args.sample}-{v}.raw" if args.sample else None)
+                                               sample=f"{args.sample}-{v}.raw" if args.sample else None,
+                                               burn=args.noop_burn if v == "noop-burn" else 0)
+                if v == "noop-burn":
+                    wait_quiet(procs[v].pid)  # (its detector is built after the port opens)
             elif v.startswith("gateway"):
                 procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, v.endswith("uvloop"), args.gateway_arg,
                                              profile=f"{args.profile}-{v}.prof" if args.profile else None,
