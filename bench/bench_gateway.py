@@ -168,16 +168,20 @@ def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
          "--ready-file", str(ready), "--no-ner", "--log-level", "WARNING",
          "--event-loop", "uvloop" if uvloop else "asyncio", *extra],
         cwd=root, env=env, stdout=log, stderr=log)  # `-m` imports dlp_proxy from cwd first
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + START_SECONDS
     while not ready.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             stop(proc)
             raise RuntimeError(f"gateway did not start: {(data_dir / 'gateway.log').read_text()[-3000:]}")
         time.sleep(0.1)
-    wait_quiet(proc.pid)
+    wait_quiet(proc.pid, START_SECONDS)
     ADMIN[proc.pid] = admin_url
     return proc, f"http://127.0.0.1:{port}"
 
+
+#: seconds a gateway may take to start (its detectors and file workers: minutes on a
+#: machine at a load average of 40)
+START_SECONDS = 420.0
 
 #: a gateway's admin URL by its pid (``archive_totals``)
 ADMIN: dict[int, str] = {}
