@@ -1018,6 +1018,7 @@ def patch_mitmproxy_early_answer() -> None:
     """
     from mitmproxy.net.http import status_codes
     from mitmproxy.proxy import commands
+    from mitmproxy.proxy.events import Wakeup as wakeup
     from mitmproxy.proxy.layers import http as layers_http
     from mitmproxy.proxy.layers.http import _events as ev
     from mitmproxy.proxy.layers.http._hooks import HttpErrorHook, HttpRequestHook, HttpResponseHeadersHook
@@ -1047,20 +1048,21 @@ def patch_mitmproxy_early_answer() -> None:
         self.server_state = self.state_errored
         f.live = False
 
+    # The wrappers below that only add a case (a body over the flow's limit, a spooled
+    # body, a wakeup) are plain functions handing back mitmproxy's own generator
+    # otherwise: a generator of their own around it was resumed at every event of
+    # every request (mitmproxy drives these with ``yield from`` and ``send``, which
+    # take any generator).
+
     def check_body_size(self: Any, request: bool) -> Generator[Any, Any, bool]:
         limit = self.flow.metadata.get(BODY_LIMIT) if request and self.flow is not None else None
         if limit is not None and len(self.request_body_buf) > limit:
-            from mitmproxy import flow as mflow
+            return refused_body_size(self)
+        return original_check(self, request)  # type: ignore[no-any-return]
 
-            message = "Request body exceeds the gateway's limit for this route."
-            self.flow.error = mflow.Error(message)
-            yield HttpErrorHook(self.flow)
-            yield layers_http.SendHttp(ev.ResponseProtocolError(self.stream_id, message, 413), self.context.client)
-            self.client_state = self.state_errored
-            self.flow.live = False
-            return True
-        result: bool = yield from original_check(self, request)
-        return result
+    def refused_body_size(self: Any) -> Generator[Any, Any, bool]:
+        yield from refuse_over_limit(self)
+        return True
 
     def refuse_over_limit(self: Any) -> Generator[Any, Any, None]:
         from mitmproxy import flow as mflow
@@ -1075,8 +1077,10 @@ def patch_mitmproxy_early_answer() -> None:
     def state_consume_request_body(self: Any, event: Any) -> Generator[Any, Any, None]:
         f = self.flow
         if f is None or SPOOL not in f.metadata or isinstance(event, ev.RequestTrailers):
-            yield from original_consume(self, event)
-            return
+            return original_consume(self, event)  # type: ignore[no-any-return]
+        return consume_into_spool(self, event, f)
+
+    def consume_into_spool(self: Any, event: Any, f: Any) -> Generator[Any, Any, None]:
         writer = f.metadata[SPOOL]
         if isinstance(event, ev.RequestData):
             received = f.metadata[SPOOL_RECEIVED] = f.metadata.get(SPOOL_RECEIVED, 0) + len(event.data)
@@ -1169,13 +1173,13 @@ def patch_mitmproxy_early_answer() -> None:
         yield layers_http.SendHttp(ev.RequestEndOfMessage(self.stream_id), server)
 
     def _handle_event(self: Any, event: Any) -> Generator[Any, Any, None]:
-        from mitmproxy.proxy import events
+        if isinstance(event, wakeup):  # only ``_pump_spool`` asks a stream for wakeups
+            return _woken(self)
+        return original_handle(self, event)  # type: ignore[no-any-return]
 
-        if isinstance(event, events.Wakeup):  # only ``_pump_spool`` asks a stream for wakeups
-            if getattr(self, "_dlp_forward", None) is not None:
-                yield from _pump_spool(self)
-            return
-        yield from original_handle(self, event)
+    def _woken(self: Any) -> Generator[Any, Any, None]:
+        if getattr(self, "_dlp_forward", None) is not None:
+            yield from _pump_spool(self)
 
     stream_cls.state_wait_for_request_headers = state_wait_for_request_headers
     stream_cls.check_body_size = check_body_size

@@ -1879,7 +1879,8 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     now_ms = int(time.time() * 1000)
     for s in scanned:
         text = s.item.text
-        if not text or is_reference_id(s.item) or _structural(s.item.path) or s.item.path.endswith(JOINED_SUFFIX):
+        if (not text or is_reference_id(s.item) or _structural(s.item.path) or s.item.path.endswith(JOINED_SUFFIX)
+                or is_mattermost_stamp(s.item, now_ms)):
             continue
         # number words as digits (``client SSN five three six`` is ``client SSN 536``): the
         # window cuts and joins pieces at their digits; a text with neither digits nor
@@ -1890,7 +1891,7 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
             # piece on a dot, and a dot is not the writer's separator)
             text = os.path.splitext(text)[0]
         text = split_reading(text)
-        if not may_carry_a_piece(text) or is_mattermost_stamp(s.item, now_ms):
+        if not may_carry_a_piece(text):
             continue
         if s.item.kind is ItemKind.FILE and len(text) > max_chars:
             continue
