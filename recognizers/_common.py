@@ -778,7 +778,9 @@ def _other_line(window: str, pos: int) -> bool:
 
 class _Occurrences:
     """Where the bare alternation of a context regex matches in a whole text (its
-    ``finditer`` spans, ascending and disjoint), to ask whether any lies in a span.
+    ``finditer`` spans, or on ASCII text the merged spans of every match Hyperscan
+    reports, ``gatescan.match_spans``: ascending and disjoint), to ask whether any lies
+    in a span.
 
     ``find_context`` searches a window ``text[lo:start]`` and a tail
     ``text[end:end + after]`` with the regex; a match there lies inside that span and
@@ -786,7 +788,9 @@ class _Occurrences:
     whole text returns, at or before ``a``, either a match starting at ``a`` (the bare
     alternation matches there whatever surrounds it) or one that began earlier and
     runs past ``a``: either way a returned span overlaps the window.  So "no returned
-    span overlaps the window" proves the regex finds nothing in it, and the window's
+    span overlaps the window" proves the regex finds nothing in it (and with Hyperscan's
+    spans: the bare alternation's match ``[a, e)`` in the window lies inside one of them,
+    which then overlaps the window), and the window's
     search (per candidate: ~20 us, most of a clean blotter's account reading) is
     skipped; the column header is looked up as before."""
 
@@ -848,11 +852,22 @@ def _occurrences(positive: re.Pattern[str], text: str) -> _Occurrences | None:
     return found
 
 
+def _register_occurrence_spans(positive: re.Pattern[str] | None) -> None:
+    """A recognizer's context regex: its bare alternation read by Hyperscan
+    (``gatescan.match_spans``) for ``_scan_occurrences``."""
+    forms = None if positive is None else _bare(positive)
+    if forms is not None:
+        gatescan.register_spans(forms[0])
+
+
 def _scan_occurrences(positive: re.Pattern[str], text: str) -> _Occurrences | None:
     forms = _bare(positive)
     if forms is None:
         return None
     bare, lower = forms
+    spans = gatescan.match_spans(bare, text)
+    if spans is not None:
+        return _Occurrences(*spans)
     low = ascii_lower_last(text) if lower is not None else None
     starts: list[int] = []
     ends: list[int] = []
@@ -990,6 +1005,7 @@ class DLPRecognizer(EntityRecognizer):
         self._context_re = context_regex(self.context)
         self._context_lower = lower_context_regex(self.context)
         self._context_probe = ContextProbe(self.context)
+        _register_occurrence_spans(self._context_re)
         self._fuzzy = FuzzyContext(self.FUZZY) if self.FUZZY else None
 
     def load(self) -> None:
@@ -1000,6 +1016,7 @@ class DLPRecognizer(EntityRecognizer):
         self._context_re = context_regex(self.context)
         self._context_lower = lower_context_regex(self.context)
         self._context_probe = ContextProbe(self.context)
+        _register_occurrence_spans(self._context_re)
 
     def could_match(self, text: str) -> bool:
         """A cheap necessary condition for ``analyze(text)`` to return anything.

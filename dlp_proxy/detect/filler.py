@@ -215,13 +215,15 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """Edits (start, end, replacement, source start, source end) for ``filler-words``.
     Every edit comes from a label's reading (the loops below), so a text without a label
     of an identifier kind has none: the labels are found first (one Hyperscan pass),
-    the gaps (a search of the whole text) only when one is there."""
+    the gaps near them (``gap_starts``) only when one is there."""
     found_labels = list(labels(text))
-    if not any(_label_kinds(m.group()) for m in found_labels):
+    near = [(m.start() - _GAP_REACH, m.end() + _GAP_REACH) for m in found_labels if _label_kinds(m.group())]
+    if not near:
         return []
-    gaps = [m.start() for m in _GAP.finditer(text)]
-    if not gaps:
-        return []
+    # the gaps are looked up only within _GAP_REACH of a label of a kind (below)
+    gaps = gap_starts(text, near)
+    if not gaps and _GAP.search(text) is None:
+        return []  # no gap in the whole text: no reading at all, _labelled's neither
     edits: list[tuple[int, int, str, int, int]] = []
     done = -1
     seen: set[int] = set()
@@ -240,7 +242,7 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         if not kinds:
             continue
         k = bisect.bisect_left(gaps, label.end())
-        if k < len(gaps) and gaps[k] <= label.end() + LABEL_REACH + _GROUPS_REACH:
+        if k < len(gaps) and gaps[k] <= label.end() + _GAP_REACH:
             # the label before the groups ("ssn: starts 536, then 22, ends 8710")
             tried = 0
             for g in _PART.finditer(text, label.end(), min(len(text), label.end() + LABEL_REACH + _GROUPS_REACH)):
@@ -296,6 +298,55 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
             kept.append(e)
             reach = e[1]
     return kept
+
+
+#: how far from a label ``filler_edits`` looks up gaps: the groups after it
+#: (``[label.end(), label.end() + _GAP_REACH]``) and before it (``[label.start() -
+#: _GAP_REACH, label.start())``)
+_GAP_REACH = LABEL_REACH + _GROUPS_REACH
+#: a character no match of ``_GAP`` holds: every character of a match is a digit, an ASCII
+#: letter, a blank, a line break or one of ``,;:/().#+-`` (``_GAP`` has no flag, no lookbehind)
+_GAP_BARRIER = r"[^0-9A-Za-z \t\n,;:/().#+\-]"
+#: the last such character of a span (``match(text, lo, hi)``: greedy, then back)
+_LAST_BARRIER = re.compile(r"(?s).*" + _GAP_BARRIER)
+#: how far back from a span ``gap_starts`` looks for such a character
+_BARRIER_LOOKBACK = 4096
+
+
+def gap_starts(text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """The starts of ``_GAP.finditer(text)``'s matches that lie in one of ``spans``
+    (``[a, b]``, sorted by start), the same as a search of the whole text finds, without
+    searching all of it.  A whole-text ``finditer`` and one from just after a character no
+    match holds (``_GAP_BARRIER``) find the same matches after it: no match before that
+    character reaches past it (nor starts on it), so the whole-text search goes on from
+    at most there, and finds the first match after it, then the same ones.  So before each
+    span the search restarts after the last such character (within
+    ``_BARRIER_LOOKBACK``), or else the search from the text's start goes on."""
+    out: list[int] = []
+    matches: Iterator[re.Match[str]] | None = None
+    pending: re.Match[str] | None = None  # the next match of ``matches``, not yet passed
+    pos = 0  # ``matches`` has found every match that starts before ``pos``
+    for a, b in spans:
+        a = max(a, 0)
+        if b < a:
+            continue
+        if matches is None or (pending is not None and pending.start() < a):
+            lo = max(pos, a - _BARRIER_LOOKBACK)
+            bar = _LAST_BARRIER.match(text, lo, a) if lo < a else None
+            if bar is not None:
+                matches = _GAP.finditer(text, bar.end())
+                pending = next(matches, None)
+            elif matches is None:
+                matches = _GAP.finditer(text)
+                pending = next(matches, None)
+        while pending is not None and pending.start() < a:
+            pending = next(matches, None)  # type: ignore[arg-type]
+        while pending is not None and pending.start() <= b:
+            if not out or out[-1] != pending.start():
+                out.append(pending.start())
+            pending = next(matches, None)  # type: ignore[arg-type]
+        pos = len(text) if pending is None else pending.start()
+    return out
 
 
 def _best(text: str, start: int, kinds: frozenset[str],

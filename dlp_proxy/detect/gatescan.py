@@ -294,3 +294,63 @@ def scanned(rx: re.Pattern[str], text: str) -> bool | None:
 def search(rx: re.Pattern[str], text: str) -> bool:
     """``rx.search(text) is not None``, skipped when the one pass proves it False."""
     return may_search(rx, text) and rx.search(text) is not None
+
+
+# -- where a regex matches, for a gate on spans ------------------------------------------
+
+#: per (pattern, flags) registered: its Hyperscan database in exact mode with leftmost
+#: starts, and its threads' scratch; None where Hyperscan does not read the pattern exactly
+_SPAN_DBS: dict[tuple[str, int], tuple[Any, threading.local] | None] = {}
+
+
+def register_spans(rx: re.Pattern[str]) -> None:
+    """Build ``rx``'s database for ``match_spans`` (once per pattern: a compilation
+    costs more than a search of a window, so only regexes kept for many texts are)."""
+    key = (rx.pattern, rx.flags)
+    if _hs is None or key in _SPAN_DBS:
+        return
+    hp = hs_pattern(rx)
+    built: tuple[Any, threading.local] | None = None
+    if hp is not None:
+        flags = _hs.HS_FLAG_SOM_LEFTMOST | (hp[1] & (_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_DOTALL))
+        try:
+            db = _hs.Database()
+            db.compile(expressions=[hp[0]], ids=[0], elements=1, flags=[flags])
+            built = (db, threading.local())
+        except Exception:  # a construct exact mode refuses (a lookaround, a large repeat)
+            built = None
+    _SPAN_DBS[key] = built
+
+
+def match_spans(rx: re.Pattern[str], text: str) -> tuple[list[int], list[int]] | None:
+    """(starts, ends) of ascending disjoint spans of ``text`` such that every match of
+    ``rx`` (at any position, as ``rx.match(text, pos)`` finds it: each of
+    ``rx.finditer(text)``'s included) lies inside one; None when not read here (no wheel,
+    a non-ASCII text, ``rx`` not registered with ``register_spans``, a pattern with a
+    lookaround or another construct Hyperscan's exact mode refuses or ``hs_pattern``
+    does not translate).
+
+    Hyperscan reports every end of a match with its leftmost start: a match of ``rx`` at
+    ``a`` ending at ``e`` lies inside the reported ``[s <= a, e)``; the reports overlapping
+    or touching are merged (they come in the order of their ends)."""
+    if _hs is None or not ENABLED or not text.isascii():
+        return None
+    built = _SPAN_DBS.get((rx.pattern, rx.flags))
+    if built is None:
+        return None
+    db, local = built
+    scratch = getattr(local, "scratch", None)
+    if scratch is None:
+        scratch = local.scratch = _hs.Scratch(db)
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def on_match(_idx: int, start: int, end: int, _flags: int, _ctx: object) -> None:
+        while ends and ends[-1] >= start:
+            ends.pop()
+            start = min(start, starts.pop())
+        starts.append(start)
+        ends.append(end)
+
+    db.scan(text.encode("ascii"), match_event_handler=on_match, scratch=scratch)
+    return starts, ends
