@@ -599,7 +599,14 @@ def context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
     alternation = _context_alternation(words)
     if alternation is None:
         return None
-    return re.compile(r"(?<![a-z0-9])" + alternation + r"(?![a-z0-9])", re.IGNORECASE)
+    rx = re.compile(r"(?<![a-z0-9])" + alternation + r"(?![a-z0-9])", re.IGNORECASE)
+    _CONTEXT_REGEXES.add((rx.pattern, rx.flags))
+    return rx
+
+
+#: ``context_regex``'s regexes (pattern, flags): a recognizer's, kept for every text (a
+#: fuzzy slips' regex is made per text), read by Hyperscan for ``_scan_occurrences``
+_CONTEXT_REGEXES: set[tuple[str, int]] = set()
 
 
 def loose_context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -852,19 +859,13 @@ def _occurrences(positive: re.Pattern[str], text: str) -> _Occurrences | None:
     return found
 
 
-def _register_occurrence_spans(positive: re.Pattern[str] | None) -> None:
-    """A recognizer's context regex: its bare alternation read by Hyperscan
-    (``gatescan.match_spans``) for ``_scan_occurrences``."""
-    forms = None if positive is None else _bare(positive)
-    if forms is not None:
-        gatescan.register_spans(forms[0])
-
-
 def _scan_occurrences(positive: re.Pattern[str], text: str) -> _Occurrences | None:
     forms = _bare(positive)
     if forms is None:
         return None
     bare, lower = forms
+    if (positive.pattern, positive.flags) in _CONTEXT_REGEXES:
+        gatescan.register_spans(bare)  # once per pattern: kept for every text
     spans = gatescan.match_spans(bare, text)
     if spans is not None:
         return _Occurrences(*spans)
@@ -1005,7 +1006,6 @@ class DLPRecognizer(EntityRecognizer):
         self._context_re = context_regex(self.context)
         self._context_lower = lower_context_regex(self.context)
         self._context_probe = ContextProbe(self.context)
-        _register_occurrence_spans(self._context_re)
         self._fuzzy = FuzzyContext(self.FUZZY) if self.FUZZY else None
 
     def load(self) -> None:
@@ -1016,7 +1016,6 @@ class DLPRecognizer(EntityRecognizer):
         self._context_re = context_regex(self.context)
         self._context_lower = lower_context_regex(self.context)
         self._context_probe = ContextProbe(self.context)
-        _register_occurrence_spans(self._context_re)
 
     def could_match(self, text: str) -> bool:
         """A cheap necessary condition for ``analyze(text)`` to return anything.

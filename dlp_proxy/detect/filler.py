@@ -307,6 +307,7 @@ _GAP_REACH = LABEL_REACH + _GROUPS_REACH
 #: a character no match of ``_GAP`` holds: every character of a match is a digit, an ASCII
 #: letter, a blank, a line break or one of ``,;:/().#+-`` (``_GAP`` has no flag, no lookbehind)
 _GAP_BARRIER = r"[^0-9A-Za-z \t\n,;:/().#+\-]"
+_BARRIER = re.compile(_GAP_BARRIER)
 #: the last such character of a span (``match(text, lo, hi)``: greedy, then back)
 _LAST_BARRIER = re.compile(r"(?s).*" + _GAP_BARRIER)
 #: how far back from a span ``gap_starts`` looks for such a character
@@ -316,37 +317,37 @@ _BARRIER_LOOKBACK = 4096
 def gap_starts(text: str, spans: list[tuple[int, int]]) -> list[int]:
     """The starts of ``_GAP.finditer(text)``'s matches that lie in one of ``spans``
     (``[a, b]``, sorted by start), the same as a search of the whole text finds, without
-    searching all of it.  A whole-text ``finditer`` and one from just after a character no
-    match holds (``_GAP_BARRIER``) find the same matches after it: no match before that
-    character reaches past it (nor starts on it), so the whole-text search goes on from
-    at most there, and finds the first match after it, then the same ones.  So before each
-    span the search restarts after the last such character (within
-    ``_BARRIER_LOOKBACK``), or else the search from the text's start goes on."""
-    out: list[int] = []
-    matches: Iterator[re.Match[str]] | None = None
-    pending: re.Match[str] | None = None  # the next match of ``matches``, not yet passed
-    pos = 0  # ``matches`` has found every match that starts before ``pos``
+    searching all of it.
+
+    No match holds a character of ``_GAP_BARRIER``, nor starts on one, and every element
+    of ``_GAP`` that reads one fails there as at the text's end (its one lookahead,
+    ``(?![0-9])``, succeeds at both).  So the whole-text ``finditer`` goes on from at most
+    just after such a character, and finds the first match after it, then the same ones
+    as a ``finditer`` from there; and one cut at such a character (``endpos``) finds the
+    same matches before it.  Each span is searched from after the last such character
+    before it (within ``_BARRIER_LOOKBACK``, else from where the last search stopped, or
+    the text's start) to the first one after it (or the text's end)."""
+    found: list[int] = []  # the matches' starts in the regions searched, ascending
+    searched = 0  # where the last search stopped: the text's start, a barrier or the text's end
+    out: set[int] = set()
     for a, b in spans:
         a = max(a, 0)
         if b < a:
             continue
-        if matches is None or (pending is not None and pending.start() < a):
-            lo = max(pos, a - _BARRIER_LOOKBACK)
-            bar = _LAST_BARRIER.match(text, lo, a) if lo < a else None
-            if bar is not None:
-                matches = _GAP.finditer(text, bar.end())
-                pending = next(matches, None)
-            elif matches is None:
-                matches = _GAP.finditer(text)
-                pending = next(matches, None)
-        while pending is not None and pending.start() < a:
-            pending = next(matches, None)  # type: ignore[arg-type]
-        while pending is not None and pending.start() <= b:
-            if not out or out[-1] != pending.start():
-                out.append(pending.start())
-            pending = next(matches, None)  # type: ignore[arg-type]
-        pos = len(text) if pending is None else pending.start()
-    return out
+        if b >= searched:
+            start = searched
+            if a > searched:
+                bar = _LAST_BARRIER.match(text, max(searched, a - _BARRIER_LOOKBACK), a)
+                if bar is not None:
+                    start = bar.end()
+            cut = _BARRIER.search(text, b + 1)
+            searched = len(text) if cut is None else cut.start()
+            found.extend(m.start() for m in _GAP.finditer(text, start, searched))
+        k = bisect.bisect_left(found, a)
+        while k < len(found) and found[k] <= b:
+            out.add(found[k])
+            k += 1
+    return sorted(out)
 
 
 def _best(text: str, start: int, kinds: frozenset[str],

@@ -309,6 +309,8 @@ def register_spans(rx: re.Pattern[str]) -> None:
     key = (rx.pattern, rx.flags)
     if _hs is None or key in _SPAN_DBS:
         return
+    if len(_SPAN_DBS) > 256:
+        _SPAN_DBS.clear()  # not expected: a few context regexes in a process
     hp = hs_pattern(rx)
     built: tuple[Any, threading.local] | None = None
     if hp is not None:
