@@ -83,6 +83,11 @@ _RUN_END = r"(?:(?![A-Za-z0-9])|(?<=[0-9])(?![0-9]|[A-Za-z](?:[A-Za-z]{2}|[A-Za-
 #: the check of what is after it.
 _RUN_RE = re.compile(rf"[0-9{_LK}]{_RUN_START}[0-9{_LK}]*(?:{_SEP}[0-9{_LK}]+)*{_RUN_END}")
 _GROUP_RE = re.compile(rf"[0-9{_LK}]+")
+#: where a run can start on ASCII text (``_RUN_START``): a digit or an ASCII look-alike
+#: letter at the text's start or after a character that is no ASCII letter or digit, or
+#: a digit after a letter; ``_RUN_RE`` is tried only there (``gatescan.finditer``)
+_RUN_LEAD = re.compile(r"(?:^|[^A-Za-z0-9])[0-9OolI]|[A-Za-z][0-9]")
+gatescan.register_spans(_RUN_LEAD, 2)  # its longest match
 MAX_CANDIDATE_DIGITS = 19
 MAX_LOOKALIKES = 3
 #: The nine-digit identifiers' candidate length (SSN, ITIN, EIN, routing number).
@@ -154,7 +159,7 @@ _new_tuple = tuple.__new__  # _Group(...) without the Python-level __new__ frame
 def digit_runs(text: str) -> tuple[tuple[_Group, ...], ...]:
     runs: list[tuple[_Group, ...]] = []
     group = _Group
-    for m in _RUN_RE.finditer(text):
+    for m in gatescan.finditer(_RUN_RE, _RUN_LEAD, text):
         whole = m.group(0)
         if whole.isdigit():  # one group of ASCII digits (separators and look-alikes are not digits)
             runs.append((_new_tuple(group, (whole, m.start(), m.end())),))
@@ -255,10 +260,12 @@ _RunShapes = tuple[tuple[tuple[int, int, frozenset[int]], ...], frozenset[int]]
 _CACHED_ROW = 512
 
 
-def _scan_runs(zero: str) -> _RunShapes:
+def _scan_runs(zero: str, lead: bool = False) -> _RunShapes:
     """The runs of ``zero`` (a text with every digit ``0``) with a digit: their spans and
-    the lengths each can yield, and all those lengths."""
-    runs = tuple([(m.start(), m.end(), lens) for m in _RUN_RE.finditer(zero) if (lens := _shape_lengths(m.group(0)))])
+    the lengths each can yield, and all those lengths (``lead``: searched where a run can
+    start, ``_RUN_LEAD``, for a whole text; a table's short rows are searched whole)."""
+    found = gatescan.finditer(_RUN_RE, _RUN_LEAD, zero) if lead else _RUN_RE.finditer(zero)
+    runs = tuple([(m.start(), m.end(), lens) for m in found if (lens := _shape_lengths(m.group(0)))])
     out: set[int] = set()
     for _a, _b, lens in runs:
         out |= lens
@@ -280,7 +287,7 @@ def _row_runs(text: str) -> tuple[tuple[int, tuple[tuple[int, int, frozenset[int
     few dozen distinct rows): each distinct row is scanned once."""
     zero = text.translate(_ZERO_DIGITS)
     if ROW not in zero:
-        runs, lengths = _scan_runs(zero)
+        runs, lengths = _scan_runs(zero, lead=True)
         return ((0, runs, lengths),) if runs else ()
     rows = zero.split(ROW)
     found = {}
@@ -785,9 +792,7 @@ def _other_line(window: str, pos: int) -> bool:
 
 class _Occurrences:
     """Where the bare alternation of a context regex matches in a whole text (its
-    ``finditer`` spans, or on ASCII text the merged spans of every match Hyperscan
-    reports, ``gatescan.match_spans``: ascending and disjoint), to ask whether any lies
-    in a span.
+    ``finditer`` spans, ascending and disjoint), to ask whether any lies in a span.
 
     ``find_context`` searches a window ``text[lo:start]`` and a tail
     ``text[end:end + after]`` with the regex; a match there lies inside that span and
@@ -795,9 +800,7 @@ class _Occurrences:
     whole text returns, at or before ``a``, either a match starting at ``a`` (the bare
     alternation matches there whatever surrounds it) or one that began earlier and
     runs past ``a``: either way a returned span overlaps the window.  So "no returned
-    span overlaps the window" proves the regex finds nothing in it (and with Hyperscan's
-    spans: the bare alternation's match ``[a, e)`` in the window lies inside one of them,
-    which then overlaps the window), and the window's
+    span overlaps the window" proves the regex finds nothing in it, and the window's
     search (per candidate: ~20 us, most of a clean blotter's account reading) is
     skipped; the column header is looked up as before."""
 
@@ -813,6 +816,23 @@ class _Occurrences:
             return False
         i = bisect.bisect_right(self.ends, a)  # the first span ending after a
         return i < len(self.starts) and self.starts[i] < b
+
+
+class _MatchEnds(_Occurrences):
+    """``_Occurrences`` from the ends of every match of the bare alternation in the text
+    (on ASCII text: one Hyperscan scan, ``gatescan.match_ends``; ``starts`` and ``ends``
+    both hold them): a match of the regex in a window or tail ``[a, b)`` is a match of
+    the bare alternation ``[x, e)`` with ``a <= x < e <= b``, whose end ``e`` is one of
+    them.  So "no end in ``(a, b]``" proves the regex finds nothing there."""
+
+    __slots__ = ()
+
+    def overlaps(self, a: int, b: int) -> bool:
+        """Some end lies in ``(a, b]`` (False for an empty span)."""
+        if a >= b:
+            return False
+        i = bisect.bisect_right(self.ends, a)
+        return i < len(self.ends) and self.ends[i] <= b
 
 
 _LOOK_BEFORE = r"(?<![a-z0-9])"
@@ -866,9 +886,9 @@ def _scan_occurrences(positive: re.Pattern[str], text: str) -> _Occurrences | No
     bare, lower = forms
     if (positive.pattern, positive.flags) in _CONTEXT_REGEXES:
         gatescan.register_spans(bare)  # once per pattern: kept for every text
-    spans = gatescan.match_spans(bare, text)
-    if spans is not None:
-        return _Occurrences(*spans)
+    read = gatescan.match_ends(bare, text)
+    if read is not None:
+        return _MatchEnds(read, read)
     low = ascii_lower_last(text) if lower is not None else None
     starts: list[int] = []
     ends: list[int] = []

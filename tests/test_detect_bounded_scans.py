@@ -7,25 +7,28 @@ detector is compared with a base checkout by bench/diff_findings.py).
   gap holds) and the starts of ``_GAP.finditer`` over the whole text in those spans;
 - ``structure._keyed_hint`` (the one pass on a lookahead-free form first) and
   ``_KEYED_HINT.search``;
-- ``gatescan.match_spans`` (Hyperscan's spans of a context regex's bare alternation):
-  every match of the alternation lies inside one of them.
+- ``gatescan.match_ends`` (Hyperscan's ends of a context regex's bare alternation):
+  every match of the alternation ends at one of them;
+- ``gatescan.finditer`` through a lead (the regex tried only where its lead matches) and
+  ``finditer``;
+- ``normalize._leet_hint_starts`` (byte classes) and ``_LEET_HINT.finditer``.
 """
 
 from __future__ import annotations
 
-import bisect
 import gc
 import json
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import filler, gatescan, structure
+from dlp_proxy.detect import filler, gatescan, normalize, structure
 from dlp_proxy.detect.structure import CELL, ROW, mark_tables
-from dlp_proxy.recognizers import _common
+from dlp_proxy.recognizers import _common, _structure
 from tests.tablegen import dirty_csv, trade_csv
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -98,7 +101,7 @@ def test_the_corpora_read_the_same() -> None:
         _check_gaps(text, near)
 
 
-def test_match_spans_hold_every_match_of_a_context_word(engine: object) -> None:
+def test_match_ends_hold_every_match_of_a_context_word(engine: object) -> None:
     regexes = {id(o._context_re): o._context_re for o in gc.get_objects()
                if isinstance(o, _common.DLPRecognizer) and o._context_re is not None}
     bares = [f[0] for f in map(_common._bare, regexes.values()) if f is not None]
@@ -107,16 +110,56 @@ def test_match_spans_hold_every_match_of_a_context_word(engine: object) -> None:
     for bare in bares:
         gatescan.register_spans(bare)
         for text in texts:
-            spans = gatescan.match_spans(bare, text)
-            if spans is None:
+            ends = gatescan.match_ends(bare, text)
+            if ends is None:
                 continue
             read += 1
-            starts, ends = spans
-            assert all(a < b for a, b in zip(starts, ends, strict=True))
-            assert all(b < a for b, a in zip(ends, starts[1:], strict=False))
+            assert ends == sorted(set(ends))
+            wanted = set()
             for pos in range(len(text)):
                 m = bare.match(text, pos)
                 if m is not None:
-                    k = bisect.bisect_right(ends, m.start())
-                    assert starts[k] <= m.start() and m.end() <= ends[k], (bare.pattern[:60], text[:80])
+                    wanted.add(m.end())
+            assert wanted <= set(ends), (bare.pattern[:60], text[:80])
     assert read  # the pass read them (a registered regex, ASCII texts)
+
+
+#: each regex ``gatescan.finditer`` reads through a lead, and its lead
+_LEAD_PAIRS = [(filler._GAP, filler._GAP_LEAD), (filler._NOT_GROUP, filler._NOT_GROUP_LEAD),
+               (_common._RUN_RE, _common._RUN_LEAD),
+               *((getattr(_structure, name), lead) for name, (lead, _) in
+                 zip(("_CLOCK", "_DATE", "_THOUSANDS", "_PERCENT", "_DOTTED"), _structure.LEADS, strict=True))]
+_LEAD_ATOMS = st.lists(st.sampled_from(
+    ["1", "12", "2024", "-", "/", ":", ".", ",", "%", "$", "@", "px", "at", "price", " ", "\t", "\n", "A", "Z",
+     "x", "ssn", "then", "#", "(", ")", "+", "subtract", "one", "less", "take", "19", "20", "0", "3", "é",
+     "O", "o", "l", "I", "ab", "_", CELL, ROW]
+), max_size=30).map("".join)
+
+
+def test_leads_longest_matches_are_as_registered() -> None:
+    for lead, longest in [(filler._GAP_LEAD, 8), (filler._NOT_GROUP_LEAD, 10), (_common._RUN_LEAD, 2),
+                          *_structure.LEADS]:
+        assert re._parser.parse(lead.pattern).getwidth()[1] == longest  # type: ignore[attr-defined]
+        assert gatescan._SPAN_DBS[(lead.pattern, lead.flags)] is not None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_LEAD_ATOMS, st.integers(0, 40), st.one_of(st.none(), st.integers(0, 60)))
+@example("The 10-year is at 4.43%, spread to the 2s is 12bps. The 10-year is at 4.43%, 12:30 2024-12-05", 0, None)
+def test_finditer_through_a_lead_is_finditer(text: str, pos: int, endpos: int | None) -> None:
+    for rx, lead in _LEAD_PAIRS:
+        want = [m.span() for m in (rx.finditer(text, pos) if endpos is None else rx.finditer(text, pos, endpos))]
+        assert [m.span() for m in gatescan.finditer(rx, lead, text, pos, endpos)] == want
+
+
+def test_finditer_through_a_lead_reads_the_corpora() -> None:
+    for text in _corpus_texts():
+        for rx, lead in _LEAD_PAIRS:
+            assert [m.span() for m in gatescan.finditer(rx, lead, text)] == [m.span() for m in rx.finditer(text)]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(["a", "Z", "1", "$", "@", "!", "|", "+", "(", " ", ".", "-", "é"]), max_size=25)
+       .map("".join))
+def test_leet_hint_starts_are_the_regexs(text: str) -> None:
+    assert normalize._leet_hint_starts(text) == [m.start() for m in normalize._LEET_HINT.finditer(text)]

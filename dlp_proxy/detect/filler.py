@@ -310,6 +310,11 @@ _GAP_BARRIER = r"[^0-9A-Za-z \t\n,;:/().#+\-]"
 _BARRIER = re.compile(_GAP_BARRIER)
 #: the last such character of a span (``match(text, lo, hi)``: greedy, then back)
 _LAST_BARRIER = re.compile(r"(?s).*" + _GAP_BARRIER)
+#: where ``_GAP`` can match: a digit or capital before a blank, a line break, a mark or a
+#: ``#``; two digits; a digit, bracket or blank before a sign; its words
+_GAP_LEAD = re.compile(r"[0-9A-Z][ \t\n,;:/().#-]|[0-9][0-9]|[0-9) (][-+]"
+                       r"|[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)")
+gatescan.register_spans(_GAP_LEAD, 8)  # its longest match
 #: how far back from a span ``gap_starts`` looks for such a character
 _BARRIER_LOOKBACK = 4096
 
@@ -342,7 +347,7 @@ def gap_starts(text: str, spans: list[tuple[int, int]]) -> list[int]:
                     start = bar.end()
             cut = _BARRIER.search(text, b + 1)
             searched = len(text) if cut is None else cut.start()
-            found.extend(m.start() for m in _GAP.finditer(text, start, searched))
+            found.extend(m.start() for m in gatescan.finditer(_GAP, _GAP_LEAD, text, start, searched))
         k = bisect.bisect_left(found, a)
         while k < len(found) and found[k] <= b:
             out.add(found[k])
@@ -391,6 +396,13 @@ _NOT_GROUP = re.compile(
     r"|(?<![0-9])(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?![0-9])"
     r"|(?<![0-9/])[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?(?![0-9/])"
 )
+#: where ``_NOT_GROUP`` can match (each alternative without its lookarounds): it is tried
+#: only inside this one's spans (``gatescan.finditer``)
+_NOT_GROUP_LEAD = re.compile(
+    r"[0-9]{1,7}\.[0-9]{2}|[@$]|px|[0-9]{1,3},[0-9]{3}|[0-9]{1,2}:[0-9]{2}"
+    r"|(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]|[0-9]{1,2}/[0-9]{1,2}"
+)
+gatescan.register_spans(_NOT_GROUP_LEAD, 10)  # its longest match
 #: digits named in the words ("first 5", "the last 4 are"): a count, no group
 _COUNT = re.compile(r"(?i)(?<![a-z])(?:first|last|final|middle|remaining)[ \t]?[0-9]{1,2}(?![0-9])")
 
@@ -404,11 +416,11 @@ def _not_groups(text: str, near: list[re.Match[str]]) -> list[tuple[int, int]]:
         a, b = max(0, label.start() - reach), label.end() + reach
         if a > hi:
             if hi > lo:
-                spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+                spans.extend(m.span() for m in gatescan.finditer(_NOT_GROUP, _NOT_GROUP_LEAD, text, lo, hi))
             lo = a
         hi = max(hi, b)
     if hi > lo:
-        spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+        spans.extend(m.span() for m in gatescan.finditer(_NOT_GROUP, _NOT_GROUP_LEAD, text, lo, hi))
     return sorted(set(spans))
 
 

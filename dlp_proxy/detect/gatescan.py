@@ -29,6 +29,7 @@ the corpora.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import threading
@@ -298,61 +299,129 @@ def search(rx: re.Pattern[str], text: str) -> bool:
 
 # -- where a regex matches, for a gate on spans ------------------------------------------
 
-#: per (pattern, flags) registered: its Hyperscan database in exact mode with leftmost
-#: starts, and its threads' scratch; None where Hyperscan does not read the pattern exactly
-_SPAN_DBS: dict[tuple[str, int], tuple[Any, threading.local] | None] = {}
+#: per (pattern, flags) registered: its Hyperscan database (exact mode: every end of every
+#: match is reported), its threads' scratch, and its longest match (None: unbounded); None
+#: where Hyperscan does not read the pattern exactly
+_SPAN_DBS: dict[tuple[str, int], tuple[Any, threading.local, int | None] | None] = {}
+#: per registered regex: the last text ``match_ends`` read (by identity) and its ends
+_LAST_ENDS: dict[tuple[str, int], tuple[str, list[int]]] = {}
 
 
-def register_spans(rx: re.Pattern[str]) -> None:
-    """Build ``rx``'s database for ``match_spans`` (once per pattern: a compilation
-    costs more than a search of a window, so only regexes kept for many texts are)."""
+def register_spans(rx: re.Pattern[str], longest: int | None = None) -> None:
+    """Build ``rx``'s database for ``match_ends`` (and ``match_spans`` and ``finditer``
+    when ``longest``, the length of its longest match, is given): once per pattern, a
+    compilation costs more than a search of a window, so only regexes kept for many texts
+    are.  (Hyperscan's leftmost-start mode is not used: it left out matches.)"""
     key = (rx.pattern, rx.flags)
     if _hs is None or key in _SPAN_DBS:
         return
     if len(_SPAN_DBS) > 256:
         _SPAN_DBS.clear()  # not expected: a few context regexes in a process
     hp = hs_pattern(rx)
-    built: tuple[Any, threading.local] | None = None
+    built: tuple[Any, threading.local, int | None] | None = None
     if hp is not None:
-        flags = _hs.HS_FLAG_SOM_LEFTMOST | (hp[1] & (_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_DOTALL))
+        flags = hp[1] & (_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_DOTALL)
         try:
             db = _hs.Database()
             db.compile(expressions=[hp[0]], ids=[0], elements=1, flags=[flags])
-            built = (db, threading.local())
+            built = (db, threading.local(), longest)
         except Exception:  # a construct exact mode refuses (a lookaround, a large repeat)
             built = None
     _SPAN_DBS[key] = built
 
 
-def match_spans(rx: re.Pattern[str], text: str) -> tuple[list[int], list[int]] | None:
-    """(starts, ends) of ascending disjoint spans of ``text`` such that every match of
-    ``rx`` (at any position, as ``rx.match(text, pos)`` finds it: each of
-    ``rx.finditer(text)``'s included) lies inside one; None when not read here (no wheel,
-    a non-ASCII text, ``rx`` not registered with ``register_spans``, a pattern with a
-    lookaround or another construct Hyperscan's exact mode refuses or ``hs_pattern``
-    does not translate).
-
-    Hyperscan reports every end of a match with its leftmost start: a match of ``rx`` at
-    ``a`` ending at ``e`` lies inside the reported ``[s <= a, e)``; the reports overlapping
-    or touching are merged (they come in the order of their ends)."""
-    if _hs is None or not ENABLED or not text.isascii():
+def match_ends(rx: re.Pattern[str], text: str) -> list[int] | None:
+    """The ends of every match of ``rx`` in ``text`` (at any position, as
+    ``rx.match(text, pos)`` finds them: each of ``rx.finditer(text)``'s included), ascending,
+    or None when not read here (no wheel, a non-ASCII text, ``rx`` not registered with
+    ``register_spans``, a pattern with a lookaround or another construct Hyperscan's exact
+    mode refuses or ``hs_pattern`` does not translate).  Hyperscan reports the end of every
+    match of the pattern (``hs_pattern``'s reading: a superset, ``\\s`` widened)."""
+    if _hs is None or not ENABLED:
         return None
-    built = _SPAN_DBS.get((rx.pattern, rx.flags))
-    if built is None:
+    key = (rx.pattern, rx.flags)
+    last = _LAST_ENDS.get(key)
+    if last is not None and last[0] is text:
+        return last[1]  # the same text again (a reading asks once per region)
+    built = _SPAN_DBS.get(key)
+    if built is None or not text.isascii():
         return None
-    db, local = built
+    db, local, _ = built
     scratch = getattr(local, "scratch", None)
     if scratch is None:
         scratch = local.scratch = _hs.Scratch(db)
-    starts: list[int] = []
-    ends: list[int] = []
+    found: list[int] = []
 
-    def on_match(_idx: int, start: int, end: int, _flags: int, _ctx: object) -> None:
-        while ends and ends[-1] >= start:
-            ends.pop()
-            start = min(start, starts.pop())
-        starts.append(start)
-        ends.append(end)
+    def on_match(_idx: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+        found.append(end)
 
     db.scan(text.encode("ascii"), match_event_handler=on_match, scratch=scratch)
-    return starts, ends
+    ends = sorted(set(found))
+    _LAST_ENDS[key] = (text, ends)  # one assignment: another thread sees the old or the new
+    return ends
+
+
+def match_spans(rx: re.Pattern[str], text: str) -> tuple[list[int], list[int]] | None:
+    """(starts, ends) of ascending disjoint spans of ``text`` such that every match of
+    ``rx`` lies inside one: each end of a match (``match_ends``) with the ``longest``
+    characters before it (``register_spans``), merged; None as ``match_ends`` or for a
+    regex registered without ``longest``."""
+    key = (rx.pattern, rx.flags)
+    last = _LAST_SPANS.get(key)
+    if last is not None and last[0] is text:
+        return last[1]  # the same text again (a reading asks once per region)
+    built = _SPAN_DBS.get(key)
+    if built is None or built[2] is None:
+        return None
+    longest = built[2]
+    ends = match_ends(rx, text)
+    if ends is None:
+        return None
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    for end in ends:
+        start = max(0, end - longest)
+        if out_ends and out_ends[-1] >= start:
+            out_ends[-1] = end
+        else:
+            out_starts.append(start)
+            out_ends.append(end)
+    _LAST_SPANS[key] = (text, (out_starts, out_ends))  # one assignment, as ``_LAST_ENDS``
+    return out_starts, out_ends
+
+
+#: per registered regex: the last text ``match_spans`` read (by identity) and its spans
+_LAST_SPANS: dict[tuple[str, int], tuple[str, tuple[list[int], list[int]]]] = {}
+
+
+def finditer(rx: re.Pattern[str], lead: re.Pattern[str], text: str, pos: int = 0,
+             endpos: int | None = None) -> list[re.Match[str]]:
+    """``list(rx.finditer(text, pos, endpos))``, searched only where ``lead`` matches.
+
+    For a ``rx`` that never matches an empty string, and a ``lead`` (registered with
+    ``register_spans`` and its longest match) that matches at every position where ``rx``
+    matches (in the text cut at ``endpos`` too: ``lead`` has no lookaround).  ``rx`` is
+    then tried (``rx.match(text, p, endpos)``) at each position inside ``lead``'s spans
+    (``match_spans``) from where the last match ended, in order: ``finditer`` tries every
+    position so, and finds no match anywhere else.  Without the spans, ``rx.finditer``."""
+    end = len(text) if endpos is None else min(endpos, len(text))
+    spans = match_spans(lead, text)
+    if spans is None:
+        return list(rx.finditer(text, pos, end))
+    starts, ends = spans
+    out: list[re.Match[str]] = []
+    at = pos
+    k = bisect.bisect_right(ends, pos)  # the first span that ends after ``pos``
+    match = rx.match
+    while k < len(starts) and starts[k] < end:
+        p = max(starts[k], at)
+        stop = min(ends[k], end)
+        while p < stop:
+            m = match(text, p, end)
+            if m is None:
+                p += 1
+                continue
+            out.append(m)
+            at = p = m.end()
+        k += 1
+    return out

@@ -463,8 +463,15 @@ def _cells_at(text: str, start: int, end: int, edge: re.Pattern[str]) -> list[tu
 
 def _names(cell: str) -> bool:
     """A header cell that names its column: a word of two letters or more (``qty``,
-    ``px``, ``id``), not a column letter, a number or nothing (``a``, ``1``, ``-``)."""
-    return sum(ch.isalpha() for ch in cell) >= 2
+    ``px``, ``id``), not a column letter, a number or nothing (``a``, ``1``, ``-``).
+    (Two letters counted, then no more: a line of prose is a long cell.)"""
+    seen = False
+    for ch in cell:
+        if ch.isalpha():
+            if seen:
+                return True
+            seen = True
+    return False
 
 
 def _identifies(cell: str, label: re.Pattern[str] | None) -> bool:
