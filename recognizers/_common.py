@@ -83,11 +83,6 @@ _RUN_END = r"(?:(?![A-Za-z0-9])|(?<=[0-9])(?![0-9]|[A-Za-z](?:[A-Za-z]{2}|[A-Za-
 #: the check of what is after it.
 _RUN_RE = re.compile(rf"[0-9{_LK}]{_RUN_START}[0-9{_LK}]*(?:{_SEP}[0-9{_LK}]+)*{_RUN_END}")
 _GROUP_RE = re.compile(rf"[0-9{_LK}]+")
-#: where a run can start on ASCII text (``_RUN_START``): a digit or an ASCII look-alike
-#: letter at the text's start or after a character that is no ASCII letter or digit, or
-#: a digit after a letter; ``_RUN_RE`` is tried only there (``gatescan.finditer``)
-_RUN_LEAD = re.compile(r"(?:^|[^A-Za-z0-9])[0-9OolI]|[A-Za-z][0-9]")
-gatescan.register_spans(_RUN_LEAD, 2)  # its longest match
 MAX_CANDIDATE_DIGITS = 19
 MAX_LOOKALIKES = 3
 #: The nine-digit identifiers' candidate length (SSN, ITIN, EIN, routing number).
@@ -159,7 +154,7 @@ _new_tuple = tuple.__new__  # _Group(...) without the Python-level __new__ frame
 def digit_runs(text: str) -> tuple[tuple[_Group, ...], ...]:
     runs: list[tuple[_Group, ...]] = []
     group = _Group
-    for m in gatescan.finditer(_RUN_RE, _RUN_LEAD, text):
+    for m in _RUN_RE.finditer(text):
         whole = m.group(0)
         if whole.isdigit():  # one group of ASCII digits (separators and look-alikes are not digits)
             runs.append((_new_tuple(group, (whole, m.start(), m.end())),))
@@ -260,12 +255,10 @@ _RunShapes = tuple[tuple[tuple[int, int, frozenset[int]], ...], frozenset[int]]
 _CACHED_ROW = 512
 
 
-def _scan_runs(zero: str, lead: bool = False) -> _RunShapes:
+def _scan_runs(zero: str) -> _RunShapes:
     """The runs of ``zero`` (a text with every digit ``0``) with a digit: their spans and
-    the lengths each can yield, and all those lengths (``lead``: searched where a run can
-    start, ``_RUN_LEAD``, for a whole text; a table's short rows are searched whole)."""
-    found = gatescan.finditer(_RUN_RE, _RUN_LEAD, zero) if lead else _RUN_RE.finditer(zero)
-    runs = tuple([(m.start(), m.end(), lens) for m in found if (lens := _shape_lengths(m.group(0)))])
+    the lengths each can yield, and all those lengths."""
+    runs = tuple([(m.start(), m.end(), lens) for m in _RUN_RE.finditer(zero) if (lens := _shape_lengths(m.group(0)))])
     out: set[int] = set()
     for _a, _b, lens in runs:
         out |= lens
@@ -287,7 +280,7 @@ def _row_runs(text: str) -> tuple[tuple[int, tuple[tuple[int, int, frozenset[int
     few dozen distinct rows): each distinct row is scanned once."""
     zero = text.translate(_ZERO_DIGITS)
     if ROW not in zero:
-        runs, lengths = _scan_runs(zero, lead=True)
+        runs, lengths = _scan_runs(zero)
         return ((0, runs, lengths),) if runs else ()
     rows = zero.split(ROW)
     found = {}

@@ -126,7 +126,6 @@ def test_match_ends_hold_every_match_of_a_context_word(engine: object) -> None:
 
 #: each regex ``gatescan.finditer`` reads through a lead, and its lead
 _LEAD_PAIRS = [(filler._GAP, filler._GAP_LEAD), (filler._NOT_GROUP, filler._NOT_GROUP_LEAD),
-               (_common._RUN_RE, _common._RUN_LEAD),
                *((getattr(_structure, name), lead) for name, (lead, _) in
                  zip(("_CLOCK", "_DATE", "_THOUSANDS", "_PERCENT", "_DOTTED"), _structure.LEADS, strict=True))]
 _LEAD_ATOMS = st.lists(st.sampled_from(
@@ -137,8 +136,7 @@ _LEAD_ATOMS = st.lists(st.sampled_from(
 
 
 def test_leads_longest_matches_are_as_registered() -> None:
-    for lead, longest in [(filler._GAP_LEAD, 8), (filler._NOT_GROUP_LEAD, 10), (_common._RUN_LEAD, 2),
-                          *_structure.LEADS]:
+    for lead, longest in [(filler._GAP_LEAD, 8), (filler._NOT_GROUP_LEAD, 10), *_structure.LEADS]:
         assert re._parser.parse(lead.pattern).getwidth()[1] == longest  # type: ignore[attr-defined]
         assert gatescan._SPAN_DBS[(lead.pattern, lead.flags)] is not None
 

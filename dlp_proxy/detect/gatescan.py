@@ -29,7 +29,6 @@ the corpora.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 import threading
@@ -308,8 +307,8 @@ _LAST_ENDS: dict[tuple[str, int], tuple[str, list[int]]] = {}
 
 
 def register_spans(rx: re.Pattern[str], longest: int | None = None) -> None:
-    """Build ``rx``'s database for ``match_ends`` (and ``match_spans`` and ``finditer``
-    when ``longest``, the length of its longest match, is given): once per pattern, a
+    """Build ``rx``'s database for ``match_ends`` (and for ``finditer`` as a lead when
+    ``longest``, the length of its longest match, is given): once per pattern, a
     compilation costs more than a search of a window, so only regexes kept for many texts
     are.  (Hyperscan's leftmost-start mode is not used: it left out matches.)"""
     key = (rx.pattern, rx.flags)
@@ -361,37 +360,28 @@ def match_ends(rx: re.Pattern[str], text: str) -> list[int] | None:
     return ends
 
 
-def match_spans(rx: re.Pattern[str], text: str) -> tuple[list[int], list[int]] | None:
-    """(starts, ends) of ascending disjoint spans of ``text`` such that every match of
-    ``rx`` lies inside one: each end of a match (``match_ends``) with the ``longest``
-    characters before it (``register_spans``), merged; None as ``match_ends`` or for a
-    regex registered without ``longest``."""
-    key = (rx.pattern, rx.flags)
-    last = _LAST_SPANS.get(key)
-    if last is not None and last[0] is text:
-        return last[1]  # the same text again (a reading asks once per region)
-    built = _SPAN_DBS.get(key)
-    if built is None or built[2] is None:
+def _lead_ends(rx: re.Pattern[str], text: str, pos: int, end: int) -> list[int] | None:
+    """The ends (in ``text``) of every match of ``rx`` inside ``text[pos:end]``, ascending;
+    None as ``match_ends``."""
+    if _hs is None or not ENABLED:
         return None
-    longest = built[2]
-    ends = match_ends(rx, text)
-    if ends is None:
+    built = _SPAN_DBS.get((rx.pattern, rx.flags))
+    if built is None:
         return None
-    out_starts: list[int] = []
-    out_ends: list[int] = []
-    for end in ends:
-        start = max(0, end - longest)
-        if out_ends and out_ends[-1] >= start:
-            out_ends[-1] = end
-        else:
-            out_starts.append(start)
-            out_ends.append(end)
-    _LAST_SPANS[key] = (text, (out_starts, out_ends))  # one assignment, as ``_LAST_ENDS``
-    return out_starts, out_ends
+    piece = text[pos:end]
+    if not piece.isascii():
+        return None
+    db, local, _ = built
+    scratch = getattr(local, "scratch", None)
+    if scratch is None:
+        scratch = local.scratch = _hs.Scratch(db)
+    found: list[int] = []
 
+    def on_match(_idx: int, _start: int, at: int, _flags: int, _ctx: object) -> None:
+        found.append(pos + at)
 
-#: per registered regex: the last text ``match_spans`` read (by identity) and its spans
-_LAST_SPANS: dict[tuple[str, int], tuple[str, tuple[list[int], list[int]]]] = {}
+    db.scan(piece.encode("ascii"), match_event_handler=on_match, scratch=scratch)
+    return sorted(set(found))
 
 
 def finditer(rx: re.Pattern[str], lead: re.Pattern[str], text: str, pos: int = 0,
@@ -399,29 +389,31 @@ def finditer(rx: re.Pattern[str], lead: re.Pattern[str], text: str, pos: int = 0
     """``list(rx.finditer(text, pos, endpos))``, searched only where ``lead`` matches.
 
     For a ``rx`` that never matches an empty string, and a ``lead`` (registered with
-    ``register_spans`` and its longest match) that matches at every position where ``rx``
-    matches (in the text cut at ``endpos`` too: ``lead`` has no lookaround).  ``rx`` is
-    then tried (``rx.match(text, p, endpos)``) at each position inside ``lead``'s spans
-    (``match_spans``) from where the last match ended, in order: ``finditer`` tries every
-    position so, and finds no match anywhere else.  Without the spans, ``rx.finditer``."""
+    ``register_spans`` and the length of its longest match) that matches at every
+    position where ``rx`` matches in ``text[:endpos]`` (a match starting there, inside
+    ``text[:endpos]``; ``lead`` has no lookaround nor anchor).  ``lead``'s matches in
+    ``text[pos:endpos]`` (one Hyperscan scan of that piece: its ends, and the longest
+    match before each) then cover every position where ``rx`` matches, and ``rx`` is
+    tried (``rx.match(text, p, endpos)``) at each position they cover from where the last
+    match ended, in order: ``finditer`` tries every position so, and finds no match
+    anywhere else.  Without the scan (no wheel, a non-ASCII piece), ``rx.finditer``."""
     end = len(text) if endpos is None else min(endpos, len(text))
-    spans = match_spans(lead, text)
-    if spans is None:
+    built = _SPAN_DBS.get((lead.pattern, lead.flags))
+    longest = None if built is None else built[2]
+    ends = None if longest is None or pos >= end else _lead_ends(lead, text, pos, end)
+    if longest is None or ends is None:
         return list(rx.finditer(text, pos, end))
-    starts, ends = spans
     out: list[re.Match[str]] = []
     at = pos
-    k = bisect.bisect_right(ends, pos)  # the first span that ends after ``pos``
     match = rx.match
-    while k < len(starts) and starts[k] < end:
-        p = max(starts[k], at)
-        stop = min(ends[k], end)
-        while p < stop:
+    for e in ends:
+        p = max(e - longest, at)
+        while p < e:
             m = match(text, p, end)
             if m is None:
                 p += 1
                 continue
             out.append(m)
             at = p = m.end()
-        k += 1
+        at = max(at, e)
     return out
