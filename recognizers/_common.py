@@ -620,7 +620,14 @@ def context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
     alternation = _context_alternation(words)
     if alternation is None:
         return None
-    return re.compile(r"(?<![a-z0-9])" + alternation + r"(?![a-z0-9])", re.IGNORECASE)
+    rx = re.compile(r"(?<![a-z0-9])" + alternation + r"(?![a-z0-9])", re.IGNORECASE)
+    _CONTEXT_REGEXES.add((rx.pattern, rx.flags))
+    return rx
+
+
+#: ``context_regex``'s regexes (pattern, flags): a recognizer's, kept for every text (a
+#: fuzzy slips' regex is made per text), read by Hyperscan for ``_scan_occurrences``
+_CONTEXT_REGEXES: set[tuple[str, int]] = set()
 
 
 def loose_context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -880,6 +887,23 @@ class _Occurrences:
         return i < len(self.starts) and self.starts[i] < b
 
 
+class _MatchEnds(_Occurrences):
+    """``_Occurrences`` from the ends of every match of the bare alternation in the text
+    (on ASCII text: one Hyperscan scan, ``gatescan.match_ends``; ``starts`` and ``ends``
+    both hold them): a match of the regex in a window or tail ``[a, b)`` is a match of
+    the bare alternation ``[x, e)`` with ``a <= x < e <= b``, whose end ``e`` is one of
+    them.  So "no end in ``(a, b]``" proves the regex finds nothing there."""
+
+    __slots__ = ()
+
+    def overlaps(self, a: int, b: int) -> bool:
+        """Some end lies in ``(a, b]`` (False for an empty span)."""
+        if a >= b:
+            return False
+        i = bisect.bisect_right(self.ends, a)
+        return i < len(self.ends) and self.ends[i] <= b
+
+
 _LOOK_BEFORE = r"(?<![a-z0-9])"
 _LOOK_AFTER = r"(?![a-z0-9])"
 
@@ -929,6 +953,11 @@ def _scan_occurrences(positive: re.Pattern[str], text: str) -> _Occurrences | No
     if forms is None:
         return None
     bare, lower = forms
+    if (positive.pattern, positive.flags) in _CONTEXT_REGEXES:
+        gatescan.register_spans(bare)  # once per pattern: kept for every text
+    read = gatescan.match_ends(bare, text)
+    if read is not None:
+        return _MatchEnds(read, read)
     low = ascii_lower_last(text) if lower is not None else None
     starts: list[int] = []
     ends: list[int] = []

@@ -215,13 +215,15 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """Edits (start, end, replacement, source start, source end) for ``filler-words``.
     Every edit comes from a label's reading (the loops below), so a text without a label
     of an identifier kind has none: the labels are found first (one Hyperscan pass),
-    the gaps (a search of the whole text) only when one is there."""
+    the gaps near them (``gap_starts``) only when one is there."""
     found_labels = list(labels(text))
-    if not any(_label_kinds(m.group()) for m in found_labels):
+    near = [(m.start() - _GAP_REACH, m.end() + _GAP_REACH) for m in found_labels if _label_kinds(m.group())]
+    if not near:
         return []
-    gaps = [m.start() for m in _GAP.finditer(text)]
-    if not gaps:
-        return []
+    # the gaps are looked up only within _GAP_REACH of a label of a kind (below)
+    gaps = gap_starts(text, near)
+    if not gaps and _GAP.search(text) is None:
+        return []  # no gap in the whole text: no reading at all, _labelled's neither
     edits: list[tuple[int, int, str, int, int]] = []
     done = -1
     seen: set[int] = set()
@@ -240,7 +242,7 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         if not kinds:
             continue
         k = bisect.bisect_left(gaps, label.end())
-        if k < len(gaps) and gaps[k] <= label.end() + LABEL_REACH + _GROUPS_REACH:
+        if k < len(gaps) and gaps[k] <= label.end() + _GAP_REACH:
             # the label before the groups ("ssn: starts 536, then 22, ends 8710")
             tried = 0
             for g in _PART.finditer(text, label.end(), min(len(text), label.end() + LABEL_REACH + _GROUPS_REACH)):
@@ -298,6 +300,61 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     return kept
 
 
+#: how far from a label ``filler_edits`` looks up gaps: the groups after it
+#: (``[label.end(), label.end() + _GAP_REACH]``) and before it (``[label.start() -
+#: _GAP_REACH, label.start())``)
+_GAP_REACH = LABEL_REACH + _GROUPS_REACH
+#: a character no match of ``_GAP`` holds: every character of a match is a digit, an ASCII
+#: letter, a blank, a line break or one of ``,;:/().#+-`` (``_GAP`` has no flag, no lookbehind)
+_GAP_BARRIER = r"[^0-9A-Za-z \t\n,;:/().#+\-]"
+_BARRIER = re.compile(_GAP_BARRIER)
+#: the last such character of a span (``match(text, lo, hi)``: greedy, then back)
+_LAST_BARRIER = re.compile(r"(?s).*" + _GAP_BARRIER)
+#: where ``_GAP`` can match: a digit or capital before a blank, a line break, a mark or a
+#: ``#``; two digits; a digit, bracket or blank before a sign; its words
+_GAP_LEAD = re.compile(r"[0-9A-Z][ \t\n,;:/().#-]|[0-9][0-9]|[0-9) (][-+]"
+                       r"|[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)")
+gatescan.register_spans(_GAP_LEAD, 8)  # its longest match
+#: how far back from a span ``gap_starts`` looks for such a character
+_BARRIER_LOOKBACK = 4096
+
+
+def gap_starts(text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """The starts of ``_GAP.finditer(text)``'s matches that lie in one of ``spans``
+    (``[a, b]``, sorted by start), the same as a search of the whole text finds, without
+    searching all of it.
+
+    No match holds a character of ``_GAP_BARRIER``, nor starts on one, and every element
+    of ``_GAP`` that reads one fails there as at the text's end (its one lookahead,
+    ``(?![0-9])``, succeeds at both).  So the whole-text ``finditer`` goes on from at most
+    just after such a character, and finds the first match after it, then the same ones
+    as a ``finditer`` from there; and one cut at such a character (``endpos``) finds the
+    same matches before it.  Each span is searched from after the last such character
+    before it (within ``_BARRIER_LOOKBACK``, else from where the last search stopped, or
+    the text's start) to the first one after it (or the text's end)."""
+    found: list[int] = []  # the matches' starts in the regions searched, ascending
+    searched = 0  # where the last search stopped: the text's start, a barrier or the text's end
+    out: set[int] = set()
+    for a, b in spans:
+        a = max(a, 0)
+        if b < a:
+            continue
+        if b >= searched:
+            start = searched
+            if a > searched:
+                bar = _LAST_BARRIER.match(text, max(searched, a - _BARRIER_LOOKBACK), a)
+                if bar is not None:
+                    start = bar.end()
+            cut = _BARRIER.search(text, b + 1)
+            searched = len(text) if cut is None else cut.start()
+            found.extend(m.start() for m in gatescan.finditer(_GAP, _GAP_LEAD, text, start, searched))
+        k = bisect.bisect_left(found, a)
+        while k < len(found) and found[k] <= b:
+            out.add(found[k])
+            k += 1
+    return sorted(out)
+
+
 def _best(text: str, start: int, kinds: frozenset[str],
           others: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], int] | None:
     """The most groups from ``start`` (each with its span) that make up the shape of an
@@ -339,6 +396,13 @@ _NOT_GROUP = re.compile(
     r"|(?<![0-9])(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?![0-9])"
     r"|(?<![0-9/])[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?(?![0-9/])"
 )
+#: where ``_NOT_GROUP`` can match (each alternative without its lookarounds): it is tried
+#: only inside this one's spans (``gatescan.finditer``)
+_NOT_GROUP_LEAD = re.compile(
+    r"[0-9]{1,7}\.[0-9]{2}|[@$]|px|[0-9]{1,3},[0-9]{3}|[0-9]{1,2}:[0-9]{2}"
+    r"|(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]|[0-9]{1,2}/[0-9]{1,2}"
+)
+gatescan.register_spans(_NOT_GROUP_LEAD, 10)  # its longest match
 #: digits named in the words ("first 5", "the last 4 are"): a count, no group
 _COUNT = re.compile(r"(?i)(?<![a-z])(?:first|last|final|middle|remaining)[ \t]?[0-9]{1,2}(?![0-9])")
 
@@ -352,11 +416,11 @@ def _not_groups(text: str, near: list[re.Match[str]]) -> list[tuple[int, int]]:
         a, b = max(0, label.start() - reach), label.end() + reach
         if a > hi:
             if hi > lo:
-                spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+                spans.extend(m.span() for m in gatescan.finditer(_NOT_GROUP, _NOT_GROUP_LEAD, text, lo, hi))
             lo = a
         hi = max(hi, b)
     if hi > lo:
-        spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+        spans.extend(m.span() for m in gatescan.finditer(_NOT_GROUP, _NOT_GROUP_LEAD, text, lo, hi))
     return sorted(set(spans))
 
 

@@ -1871,6 +1871,7 @@ _SHORTCODE_BETWEEN = re.compile(
     r"(?<=[0-9])[ \t]{0,2}:(?=[\w+-]*[A-Za-z+-]|(?:100|1234):)[\w+-]{1,60}:[ \t]{0,2}(?=[0-9])")
 #: The same, digit-led (a quick test: C speed on text with few digits)
 _SHORTCODE_HINT = re.compile(r"[0-9][ \t]{0,2}:[\w+-]{1,60}:[ \t]{0,2}[0-9]")
+gatescan.register(_SHORTCODE_HINT)
 #: An IBAN's start (country code and check digits) right before a colon: four letters or
 #: digits after it are the bank code (``GB82:WEST:1234...``, as GB, IE, NL, BG... write
 #: it), not a shortcode.
@@ -1906,7 +1907,7 @@ def _in_shortcode(text: str, i: int) -> bool:
 
 def may_have_shortcode(text: str) -> bool:
     """``text`` may hold an emoji shortcode between two digits."""
-    return text.count(":") >= 2 and _SHORTCODE_HINT.search(text) is not None
+    return text.count(":") >= 2 and gatescan.search(_SHORTCODE_HINT, text)
 
 
 def may_have_marks(text: str) -> bool:
@@ -2028,14 +2029,13 @@ def _leet_labels(text: str) -> Normalized | None:
     edits: list[tuple[int, int, str, int, int]] = []
     label = _leet_label_re()
     done = -1
-    for h in _LEET_HINT.finditer(text):
-        if h.start() < done:
+    for a in _leet_hint_starts(text):
+        if a < done:
             continue
         # the token around the hint, matched whole against the labels
-        a = h.start()
+        b = a + 2  # the hint's end
         while a > 0 and text[a - 1] in _TOKEN_CHARS:
             a -= 1
-        b = h.end()
         while b < len(text) and text[b] in _TOKEN_CHARS:
             b += 1
         done = b
@@ -2064,6 +2064,34 @@ def _may_leet(text: str) -> bool:
 
 
 _LEET_HINT = re.compile(r"[A-Za-z][0-9$@!|+(]|[0-9$@!|+(][A-Za-z]")
+#: on ASCII text: a letter as ``a``, a leet character as ``1``, any other byte as a blank
+_LEET_CLASSES = bytes(
+    ord("a") if chr(c).isascii() and chr(c).isalpha() else ord("1") if chr(c) in "0123456789$@!|+(" else ord(" ")
+    for c in range(256)
+)
+
+
+def _leet_hint_starts(text: str) -> list[int]:
+    """The starts of ``_LEET_HINT.finditer(text)`` (each match is two characters): on
+    ASCII text, the pairs ``a1`` and ``1a`` of the text's classes (``_LEET_CLASSES``)
+    found with ``bytes.find``, taken in order as ``finditer`` does (none inside the last)."""
+    if not text.isascii():
+        return [m.start() for m in _LEET_HINT.finditer(text)]
+    data = text.encode("ascii").translate(_LEET_CLASSES)
+    found: list[int] = []
+    for pair in (b"a1", b"1a"):
+        k = data.find(pair)
+        while k >= 0:
+            found.append(k)
+            k = data.find(pair, k + 1)
+    found.sort()
+    out: list[int] = []
+    reach = 0
+    for k in found:
+        if k >= reach:
+            out.append(k)
+            reach = k + 2
+    return out
 
 
 def _leet_word_pattern() -> str:
@@ -2209,6 +2237,7 @@ _LABEL_SET = frozenset(LEET_LABELS)
 #: a label's letters written one by one with dots, some in leet (``5.5.N``, ``$.$.N.``)
 _DOTTED_LEET = re.compile(r"(?<![A-Za-z0-9.$@!|+(])((?:[A-Za-z0-9$@!|+(]\.){2,4}[A-Za-z0-9$@!|+(])\.?(?![A-Za-z0-9])")
 _DOTTED_HINT = re.compile(r"[0-9$@!|+(]\.[A-Za-z0-9$@!|+(]\.|[A-Za-z]\.[0-9$@!|+(]\.|\.[A-Za-z0-9$@!|+(]\.[0-9$@!|+(]")
+gatescan.register(_DOTTED_HINT)
 
 
 def _dotted_leet_labels(text: str) -> Normalized | None:
@@ -2272,7 +2301,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         accented = _accented_labels(result.text)
         if accented is not None:
             result = _compose(result, accented)
-    if "." in result.text and _DOTTED_HINT.search(result.text):  # ``5.5.N``
+    if "." in result.text and gatescan.search(_DOTTED_HINT, result.text):  # ``5.5.N``
         dotted = _dotted_leet_labels(result.text)
         if dotted is not None:
             result = _compose(result, dotted)
