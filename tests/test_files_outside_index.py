@@ -205,3 +205,13 @@ def test_pdf_with_an_earlier_revision_is_stopped_end_to_end(gateway: Gateway) ->
     data = filegen.pdf_revised(f"Client SSN {SSN}", "Quarterly notes")
     _stopped(gateway, _upload(gateway, data, "notes.pdf"), "US_SSN")
     _forwarded(gateway, _upload(gateway, filegen.pdf_revised("Draft notes", "Quarterly notes"), "notes.pdf"))
+
+
+def test_a_zip_appended_to_a_pdf_or_tar_is_read_once() -> None:
+    """The ZIP the dispatcher reads as a polyglot (``polyglot=zip``) is not read again
+    as bytes outside the PDF's or the TAR's structure."""
+    for data in (filegen.pdf_with_zip_appended(),
+                 filegen.tar_of({"a.txt": NOTE}) + filegen.zip_of({"b.csv": SECRET})):
+        locations = [s.location for s in extract(data, limits=LIMITS).segments]
+        assert any(loc.startswith("polyglot=zip/member=") for loc in locations), locations
+        assert not [loc for loc in locations if "outside=" in loc], locations

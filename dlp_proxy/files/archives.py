@@ -130,11 +130,11 @@ def _tar_outside(data: bytes, ctx: Ctx, covered: list[tuple[int, int]], finished
     block, and everything after the last member (end blocks and record padding are
     zeros, which read as nothing).  When the reading stopped early (a limit, a broken
     header: already a problem), only the gaps before where it stopped."""
-    from dlp_proxy.files.outside import read_spans, uncovered
+    from dlp_proxy.files.outside import read_spans, uncovered, with_polyglot_zip
 
     if not covered:
         return
-    gaps = uncovered(len(data), covered)
+    gaps = uncovered(len(data), with_polyglot_zip(data, covered))
     if not finished:
         last = max(e for _, e in covered)
         gaps = [(s, e) for s, e in gaps if e <= last]

@@ -41,6 +41,9 @@ MIN_RUN = 5
 _UTF8_RUN = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]{" + str(MIN_RUN) + ",}")
 _UTF16LE_RUN = re.compile(rb"(?:[\x09\x20-\x7e]\x00){%d,}" % MIN_RUN)
 _UTF16BE_RUN = re.compile(rb"(?:\x00[\x09\x20-\x7e]){%d,}" % MIN_RUN)
+#: a binary span's printable runs are taken this many bytes at a time (time checked between)
+RUNS_CHUNK = 1 << 20
+RUNS_OVERLAP = 4096
 _ZLIB_HEAD = re.compile(rb"\x78[\x01\x5e\x9c\xda]")
 _LOCAL = b"PK\x03\x04"
 _ZIP_FAMILY = frozenset({"zip", "docx", "xlsx", "pptx", "ooxml", "odt", "ods", "odp", "odf"})
@@ -93,12 +96,14 @@ def _read_piece(piece: bytes, base: int, ctx: Ctx) -> None:
         # a file of a known type (gzip, PDF, TAR, an image ...): read as that file
         ctx.child(loc).extract(body, kind=kind)
         return
-    if decode(body[:8192]) is not None and decode(body) is not None:
+    if decode(body[:8192]) is not None:
         ctx.child(loc).extract(body, kind="text-or-binary")
         return
-    runs = printable_runs(body)
-    if runs:
-        ctx.add(loc, runs)
+    for at in range(0, len(body), RUNS_CHUNK):
+        ctx.budget.check_time()
+        # chunks overlap, so a run across a boundary is read whole in one of them
+        if not ctx.add(loc, printable_runs(body[at:at + RUNS_CHUNK + RUNS_OVERLAP])):
+            return
     head = _ZLIB_HEAD.search(body[:64])
     if head is not None:
         try:
@@ -114,11 +119,9 @@ def _read_piece(piece: bytes, base: int, ctx: Ctx) -> None:
 
 
 def printable_runs(data: bytes) -> str:
-    """The printable runs of ``data`` (``MIN_RUN`` characters or more): UTF-8 (Latin-1
-    bytes read as themselves), UTF-16LE and UTF-16BE, one a line."""
+    """The printable runs of ``data`` (``MIN_RUN`` characters or more): UTF-8 (ASCII
+    included), UTF-16LE and UTF-16BE, one a line."""
     text = data.decode("utf-8", "replace")
-    if text.count("\ufffd") > len(text) // 4:
-        text = data.decode("latin-1")
     parts = [m.group().strip() for m in _UTF8_RUN.finditer(text)]
     parts += [m.group().decode("utf-16-le") for m in _UTF16LE_RUN.finditer(data)]
     parts += [m.group().decode("utf-16-be") for m in _UTF16BE_RUN.finditer(data)]
@@ -172,6 +175,7 @@ def _walk_local(span: bytes, base: int, ctx: Ctx) -> list[tuple[int, int]]:
     taken: list[tuple[int, int]] = []
     pos = 0
     while True:
+        ctx.budget.check_time()
         i = span.find(_LOCAL, pos)
         if i < 0 or i + 30 > len(span):
             return taken
@@ -281,6 +285,14 @@ def _eocd_end(data: bytes, comment: int) -> int:
         return len(data)
     at = data.rfind(b"PK\x05\x06", max(0, len(data) - (1 << 16) - 22))
     return len(data) if at < 0 else min(len(data), at + 22 + comment)
+
+
+def with_polyglot_zip(data: bytes, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``covered`` and, when ``data`` also opens as a ZIP (a non-ZIP file the dispatcher
+    reads as a ZIP too: ``polyglot=zip``), what that reading consumes."""
+    if b"PK\x05\x06" not in data[-(65536 + 22):]:
+        return covered
+    return covered + (zip_covered(data) or [])
 
 
 def read_zip_outside(data: bytes, ctx: Ctx) -> None:

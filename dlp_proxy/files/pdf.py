@@ -131,11 +131,16 @@ def _catalog(reader: Any, ctx: Ctx) -> None:
         if key in seen:
             continue
         seen.add(key)
-        node = ref.get_object()
-        if not hasattr(node, "get"):
+        try:
+            node = ref.get_object()
+            if not hasattr(node, "get"):
+                continue
+            titles.append(_s(node.get("/Title")))
+            todo.extend(node.get(k) for k in ("/Next", "/First"))
+        except TimeUp:
+            raise
+        except Exception:  # noqa: S112 - a broken bookmark: the others are read (viewers skip it too)
             continue
-        titles.append(_s(node.get("/Title")))
-        todo.extend(node.get(k) for k in ("/Next", "/First"))
     ctx.add("outline", "\n".join(t for t in titles if t.strip()))
     labels: list[str] = []
     if "/PageLabels" in root:
@@ -179,16 +184,20 @@ def _tree(node: Any, kind: str, limit: int, *, keys: bool) -> Any:
         if key in seen:
             continue
         seen.add(key)
-        cur = ref.get_object()
-        if not hasattr(cur, "get"):
+        try:
+            cur = ref.get_object()
+            if not hasattr(cur, "get"):
+                continue
+            pairs = cur.get(kind)
+            pairs = list(pairs.get_object()) if pairs is not None else []
+            kids = cur.get("/Kids")
+            kids = list(kids.get_object()) if kids is not None else []
+        except TimeUp:
+            raise
+        except Exception:  # noqa: S112 - a broken node: the rest of the tree is read
             continue
-        pairs = cur.get(kind)
-        pairs = pairs.get_object() if pairs is not None else []
-        for i in range(0 if keys else 1, len(pairs), 2):
-            yield pairs[i]
-        kids = cur.get("/Kids")
-        if kids is not None:
-            todo.extend(kids.get_object())
+        yield from pairs[0 if keys else 1::2]
+        todo.extend(kids)
 
 
 def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx, fonts: _FontCheck) -> bool:
@@ -1423,11 +1432,13 @@ def _head_strings(head: bytes) -> list[str]:
     return out
 
 
-def _content_strings(content: bytes) -> str:
+def _content_strings(content: bytes, ctx: Ctx) -> str:
     """The strings a content stream shows, a text object (``BT`` ... ``ET``) a line."""
     lines: list[str] = []
     line: list[str] = []
-    for kind, value in _tokens(content):
+    for count, (kind, value) in enumerate(_tokens(content)):
+        if count % 4096 == 4095:
+            ctx.budget.check_time()
         if kind == "s":
             line.append(_string_text(value))
         elif kind == "o" and value == b"ET" and line:
@@ -1500,12 +1511,12 @@ def _structure(data: bytes) -> list[tuple[int, int]]:
 
 def _unreached(reader: Any, data: bytes, ctx: Ctx) -> None:
     """Read what the last revision's reading does not reach (see above)."""
-    from dlp_proxy.files.outside import read_spans, uncovered
+    from dlp_proxy.files.outside import read_spans, uncovered, with_polyglot_zip
 
     objects = _raw_objects(data, ctx)
     if not reader.is_encrypted:
         _unreached_objects(reader, objects, ctx)
-    covered = [(o.start, o.end) for o in objects] + _structure(data)
+    covered = with_polyglot_zip(data, [(o.start, o.end) for o in objects] + _structure(data))
     read_spans(data, uncovered(len(data), covered), ctx)
 
 
@@ -1594,7 +1605,7 @@ def _unreached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx)
     if b"/EmbeddedFile" in types or b"/Metadata" in types:
         ctx.child(loc).extract(stream)
     elif b"BT" in stream:
-        ctx.add(f"{loc}/content", _content_strings(stream))
+        ctx.add(f"{loc}/content", _content_strings(stream, ctx))
     else:
         from dlp_proxy.files.outside import printable_runs
 
