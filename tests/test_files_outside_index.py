@@ -215,3 +215,12 @@ def test_a_zip_appended_to_a_pdf_or_tar_is_read_once() -> None:
         locations = [s.location for s in extract(data, limits=LIMITS).segments]
         assert any(loc.startswith("polyglot=zip/member=") for loc in locations), locations
         assert not [loc for loc in locations if "outside=" in loc], locations
+
+
+def test_zip_entry_comments_are_read() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        info = zipfile.ZipInfo("readme.txt")
+        info.comment = b"Client SSN 536-22-8710"
+        zf.writestr(info, NOTE)
+    assert _where(out.getvalue()) == ["comment"]

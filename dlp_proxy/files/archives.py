@@ -53,8 +53,9 @@ def extract_zip(data: bytes, ctx: Ctx, kind: str = "zip", name: str = "") -> Non
             if not info.is_dir():
                 todo.append(info)
         ctx.add("members", "\n".join(names))
-        if zf.comment:
-            ctx.add("comment", zf.comment.decode("utf-8", "replace"))
+        # the archive's comment and each entry's (``zipinfo`` and ``unzip -z`` show them)
+        comments = [zf.comment] + [info.comment for info in infos[: ctx.limits.max_entries]]
+        ctx.add("comment", "\n".join(c.decode("utf-8", "replace") for c in comments if c))
         for info in todo:
             ctx.budget.check_time()
             member = ctx.member(info.filename)
