@@ -224,3 +224,17 @@ def test_zip_entry_comments_are_read() -> None:
         info.comment = b"Client SSN 536-22-8710"
         zf.writestr(info, NOTE)
     assert _where(out.getvalue()) == ["comment"]
+
+
+def test_destinations_named_by_page_number_are_not_one_long_number() -> None:
+    """LaTeX names destinations after pages: ``4``, ``5``, ``25`` ... one a line would
+    be read as a card number (4 5 25 26 27 28 29 3 2 20 is Luhn-valid)."""
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    for name in ("4", "5", "25", "26", "27", "28", "29", "3", "2", "20"):
+        w.add_named_destination(name, 0)
+    buf = io.BytesIO()
+    w.write(buf)
+    assert "names" not in [s.location for s in extract(buf.getvalue(), limits=LIMITS).segments]

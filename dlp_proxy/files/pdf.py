@@ -148,7 +148,7 @@ def _catalog(reader: Any, ctx: Ctx) -> None:
             value = value.get_object() if hasattr(value, "get_object") else value
             if hasattr(value, "get") and "/P" in value:
                 labels.append(_s(value["/P"]))
-    ctx.add("page-labels", "\n".join(t for t in labels if t.strip()))
+    ctx.add("page-labels", "\n".join(t for t in labels if _worded(t)))
     names: list[str] = []
     tree_root: Any = root.get("/Names")
     tree_root = tree_root.get_object() if tree_root is not None else None
@@ -169,8 +169,17 @@ def _catalog(reader: Any, ctx: Ctx) -> None:
     dests = dests.get_object() if dests is not None else None
     if dests is not None and hasattr(dests, "keys"):
         names.extend(str(k).lstrip("/") for k in list(dests.keys())[:limit])
-    ctx.add("names", "\n".join(t for t in names if t.strip()))
+    ctx.add("names", "\n".join(t for t in names if _worded(t)))
     ctx.add("language", _s(root.get("/Lang")))
+
+
+def _worded(text: str) -> bool:
+    """Whether a page label or a name is read: one of at most 4 characters and no letter
+    (``4``, ``25``, ``iv`` is a letter) holds nothing alone, and such names one a line
+    would be read as one long number (destinations named by page: ``4``, ``5``, ``25``
+    ... as a card number)."""
+    text = text.strip()
+    return len(text) > 4 or any(c.isalpha() for c in text)
 
 
 def _tree(node: Any, kind: str, limit: int, *, keys: bool) -> Any:
