@@ -56,7 +56,7 @@ from dlp_proxy.gateway.extract import (
 from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.lookups import Unresolved
-from dlp_proxy.gateway.paths import PathError, readings, split_target
+from dlp_proxy.gateway.paths import PathError, spellings, split_target, under_subpath
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
 from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, WRITE_METHODS, Body, Match, Route, match
@@ -2221,20 +2221,15 @@ def classify_path(method: str, raw_path: str, *, has_body: bool = False, subpath
     """(match, the reading it came from) for the most inspected reading of ``raw_path``.
 
     ``subpath`` (Mattermost's SiteURL path, ``/chat``): each reading is matched with it
-    taken off the front (app/server.go mounts every route under it).  A request no
+    taken off the front, case-sensitively, as gorilla/mux matches it
+    (``paths.under_subpath``; app/server.go mounts every route under it).  A request no
     reading of which is under it reaches no handler in Mattermost (the root router
     redirects it into the subpath): a read passes, anything else is ``not_found``."""
     best: tuple[Match, str] | None = None
-    sub = subpath.rstrip("/").lower()
-    all_readings = readings(raw_path)
-    for path in all_readings:
-        if sub:
-            if path == sub:
-                path = "/"
-            elif path.startswith(sub + "/"):
-                path = path[len(sub):]
-            else:
-                continue
+    sub = subpath.rstrip("/")
+    all_readings = spellings(raw_path)
+    for spelled in dict.fromkeys(p for r in all_readings if (p := under_subpath(r, sub)) is not None):
+        path = spelled.lower()
         m = match(method, path, has_body=has_body)
         if best is None or _KIND_RANK[m.kind] > _KIND_RANK[best[0].kind]:
             best = (m, path)
@@ -2243,7 +2238,7 @@ def classify_path(method: str, raw_path: str, *, has_body: bool = False, subpath
             raise PathError("the path names two different routes")
     if best is None:  # outside the subpath in every reading
         outside = match(method, "/", has_body=has_body)
-        return (outside if outside.kind == "passthrough" else Match("not_found")), all_readings[0]
+        return (outside if outside.kind == "passthrough" else Match("not_found")), all_readings[0].lower()
     return best
 
 
