@@ -216,3 +216,31 @@ def test_classification_matches_the_subpath_case_sensitively() -> None:
     m, _ = classify_path("POST", "/Team-Chat/api/v4/posts", subpath="/Team-Chat")
     assert m.route is not None and m.route.name == "posts.create"
     assert classify_path("POST", "/team-chat/api/v4/posts", subpath="/Team-Chat")[0].kind == "not_found"
+
+
+def test_integration_urls_under_a_subpath_as_mattermost_resolves_them(gw: Gateway) -> None:
+    """app/integration_action.go DoActionRequest: ``/plugins/...`` is served in process
+    from the root whatever the subpath (doPluginRequest); ``/chat/plugins/...`` is no
+    plugin route (an HTTP request without a host): refused unless allowlisted.  The
+    refusal's record names the route, the subpath taken off (``_archived_path``)."""
+    from dlp_proxy.gateway.integrations import NOT_ALLOWED_ID, is_plugin_route
+
+    assert is_plugin_route("/plugins/p/h") and not is_plugin_route("/chat/plugins/p/h")
+    town = gw.sim.channel("town_square")
+
+    def button(url: str) -> dict[str, object]:
+        return {"channel_id": town, "message": "approve?", "props": {"attachments": [
+            {"text": "x", "actions": [{"id": "ok", "name": "OK", "integration": {"url": url}}]}]}}
+
+    with gw.client("alice") as c:
+        gw.sim.clear()
+        r = c.post(f"{SUB}/api/v4/posts", json=button(f"{SUB}/plugins/p/h"))
+        assert r.status_code == 403 and r.json()["id"] == NOT_ALLOWED_ID, r.text
+        assert not _reached(gw, f"{SUB}/api/v4/posts")
+        request_id = r.json()["request_id"]
+        r = c.post(f"{SUB}/api/v4/posts", json=button("/plugins/p/h"))
+        assert r.status_code == 201, r.text
+    from tests.conftest import archive_records
+
+    (record,) = [rec for rec in archive_records(gw.data_dir) if rec.get("request_id") == request_id]
+    assert record["path"] == "/api/v4/posts" and record["route"] == "posts.create", record
