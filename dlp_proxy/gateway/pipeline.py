@@ -2298,8 +2298,8 @@ def classify_path(method: str, raw_path: str, *, has_body: bool = False, subpath
     best: tuple[Match, str] | None = None
     sub = subpath.rstrip("/")
     all_readings = spellings(raw_path)
-    for spelled in dict.fromkeys(p for r in all_readings if (p := under_subpath(r, sub)) is not None):
-        path = spelled.lower()
+    under = [p.lower() for r in all_readings if (p := under_subpath(r, sub)) is not None]
+    for path in under if len(under) < 2 else dict.fromkeys(under):
         m = match(method, path, has_body=has_body)
         if best is None or _KIND_RANK[m.kind] > _KIND_RANK[best[0].kind]:
             best = (m, path)
