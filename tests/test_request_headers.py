@@ -147,3 +147,23 @@ def test_more_header_text_than_a_client_sends_is_refused_unread(gateway: Gateway
         r = c.post("/api/v4/zzunknown/things", json={}, headers={"X-Pad": "words-" * 12000})
         assert r.status_code == 431 and r.json()["id"] == "api.dlp.request_too_large.app_error", r.text
         assert not _reached(gw, "POST", "/api/v4/zzunknown/things")
+
+
+def test_an_oauth_login_user_agent_is_judged(gateway: Gateway) -> None:
+    """web/oauth.go completeOAuth is a GET that logs in (app DoLogin: the session's props
+    from the User-Agent): its headers are judged though reads pass unread."""
+    import httpx
+
+    gw = gateway
+    with httpx.Client(base_url=gw.url, timeout=30) as c:
+        for path in ("/oauth/gitlab/complete?code=x&state=y", "/signup/gitlab/complete?code=x",
+                     "/login/office365/complete?code=x"):
+            gw.sim.clear()
+            r = c.get(path, headers={"User-Agent": "Mattermost/536-22-8710"})
+            assert r.status_code == 400 and "8710" not in r.text, (path, r.text)
+            assert not _reached(gw, "GET", path.split("?")[0])
+        gw.sim.clear()
+        c.get("/oauth/gitlab/complete?code=x", headers={"User-Agent": BROWSER})
+        assert _reached(gw, "GET", "/oauth/gitlab/complete")
+        c.get("/api/v4/users/me", headers={"User-Agent": "Mattermost/536-22-8710"})  # reads pass unread
+        assert _reached(gw, "GET", "/api/v4/users/me")

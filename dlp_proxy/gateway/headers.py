@@ -175,6 +175,18 @@ def _judged_one(raw_name: str, value: str, every: bool) -> str | None:
     return text
 
 
+#: reads whose headers Mattermost stores: web/oauth.go completeOAuth (``GET
+#: /oauth/{service}/complete`` and its older spellings under /signup, /login and
+#: /api/v3/oauth) calls app DoLogin, which stores the User-Agent's browser version in
+#: the new session's props (matched on the classified, lower-case path)
+SESSION_READS = re.compile(r"/(?:oauth|signup|login|api/v3/oauth)/[a-z0-9]+/complete")
+
+
+def session_read(path: str) -> bool:
+    """Whether a body-less read of ``path`` makes a session from its headers."""
+    return path.endswith("/complete") and SESSION_READS.fullmatch(path) is not None
+
+
 #: header text the gateway reads at most (values, Cookie apart): a real client sends
 #: a few KiB; Go's net/http accepts 1 MiB (http.DefaultMaxHeaderBytes), which would
 #: be scanned unbudgeted on every request

@@ -286,6 +286,10 @@ class Pipeline:
                                           HEADER_REFUSED_RULE)
             return Verdict(forward=True)
         if m.kind == "passthrough":
+            if headers.session_read(path) and await self._headers_carry(headers.header_items(req.headers, every=False)):
+                # an OAuth login's User-Agent becomes its session's browser version
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
+                                          HEADER_REFUSED_RULE)
             return Verdict(forward=True)
         route = m.route
         assert route is not None
