@@ -24,6 +24,7 @@ from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
+from dlp_proxy.gateway.headers import session_read
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post, replaced_scheduled
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
@@ -461,7 +462,7 @@ class DLPAddon:
                 earlier = flow.metadata.get(CLASSIFIED)
                 classified = (earlier[3] if earlier is not None and earlier[:3] == (req.method, req.path, False)
                               else self.pipeline.classify(req.method, req.path))
-                if classified[0].kind == "passthrough":
+                if classified[0].kind == "passthrough" and not session_read(classified[1]):
                     flow.metadata.pop(CLASSIFIED, None)
                     self._arm_upstream_timer(flow)
                     self._add_forward_headers(flow)
