@@ -72,8 +72,33 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     # ~7 MB of these modules (docs/benchmarks.md, "Upload memory").
     import dlp_proxy.gateway.pipeline  # noqa: F401
 
+    warm_detector(_worker_detector)
+
     if quick_start:
         lower_priority(nice, scheduling)  # every thread, the owner watch's too
+
+
+#: texts a new worker scans before it takes a job: prose, digits and times, letters
+#: outside ASCII (accented, full-width), a table.  The engine builds some of its
+#: tables on the first text that needs them (the confusables, the letters read as
+#: digits, the number words' heads): 30-120 ms of CPU, which a worker at nice 19 on a
+#: loaded host gets in more than a short scan deadline, so a worker that replaced one
+#: killed at the deadline would be killed again on its first post, and so on.
+WARM_UP_TEXTS = (
+    "all clear, see you at the standup",
+    "meet at 10:30 in room 4B, ext 5521, order #12 of 3",
+    "café naïve résumé ＡＢＣ ０１２ Привет γειά",
+    "| item | qty |\n|---|---|\n| pens | 12 |\n",
+)
+
+
+def warm_detector(detector: Any) -> None:
+    """Scan ``WARM_UP_TEXTS`` once, so the first job does not pay the engine's
+    first-text set-up; a detector that fails on them is left to fail on the job."""
+    try:
+        detector.scan([ContentItem(f"warm-up[{n}]", text) for n, text in enumerate(WARM_UP_TEXTS)])
+    except Exception:  # noqa: S110 - a plug-in detector's own business; the job reports it
+        pass
 
 
 class SealedTexts:
