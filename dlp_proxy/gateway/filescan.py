@@ -56,11 +56,11 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     # Files and long scans are bulk work; chat posts are interactive.  A lower CPU
     # priority lets the gateway's event loop (and Mattermost beside it) run first when
     # cores are busy, so a large upload or a hostile user's scans slow other users'
-    # posts less (docs/benchmarks.md, "Hostile load").  ``quick_start``: the workers
-    # the gateway waits for before it opens its port (the scan workers) build their
-    # detector (~2 s of CPU) at the gateway's priority and lower it after: a loaded
-    # host would otherwise hold back the gateway's start, and a replacement after a
-    # deadline kill.  The others lower it first, so their start yields to those.
+    # posts less (docs/benchmarks.md, "Hostile load").  ``quick_start`` (the gateway's
+    # scan and file workers): the worker builds and warms its detector (~3-5 s of CPU)
+    # at the gateway's priority and lowers it after, so a loaded host holds back neither
+    # the gateway's start (it waits for its scan workers), nor a replacement after a
+    # deadline kill, nor the first upload.  Without it, the priority is lowered first.
     if not quick_start:
         lower_priority(nice, scheduling)
     # SIGINT ignored, address-space cap, parsers imported, exit with the gateway
