@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,30 @@ def test_a_new_scan_worker_has_paid_the_engines_first_text_set_up_before_its_fir
             scanner.shutdown()
 
     assert asyncio.run(first_scan_cost()) < 0.025
+
+
+def test_a_deadline_while_the_worker_starts_does_not_kill_it(tmp_path: Path) -> None:
+    """A request whose deadline passes while the only worker is still starting (a
+    replacement building its detector) fails, and the worker is left to finish its
+    start-up: killed, it would lose it, and on a loaded host each request would kill the
+    next replacement before it was ready.  The start-up is held by the test (no timer
+    raced against it): it ends when the test creates the ``go`` file."""
+    import asyncio
+
+    from dlp_proxy.model import ContentItem
+
+    async def run() -> None:
+        scanner = filescan.FileScanner(workers=1, ner=False, nice=0, quick_start=True,
+                                       detector="tests.faults:gated_detector", config_dir=tmp_path)
+        try:
+            scanner.warm_up()
+            with pytest.raises(TimeoutError):
+                await scanner.scan_texts([ContentItem("m", "all clear")], None, 0.5)
+            assert scanner.killed == 0
+            (tmp_path / "go").touch()
+            scanned, _ = await scanner.scan_texts([ContentItem("m", "all clear")], None, 300)
+            assert len(scanned) == 1 and scanner.killed == 0
+        finally:
+            scanner.shutdown()
+
+    asyncio.run(run())

@@ -874,24 +874,60 @@ class FileScanner:
             except Exception:  # noqa: S110 - started again on the next job
                 pass
 
+    def _ready(self, slot: int) -> bool:
+        warm = self._warm.get(slot)
+        return warm is None or warm.done()
+
     async def _acquire(self) -> int:
-        if self._idle:
-            # a slot whose worker is ready first (a replaced one may still be starting)
+        """A free slot whose worker is ready.  A worker still starting (a replacement
+        building its detector) is waited for here, not handed a job: a job's deadline
+        kills its worker, and a starting one killed loses its start-up, so on a loaded
+        host each request would kill the next replacement before it was ready."""
+        loop = asyncio.get_running_loop()
+        while True:
             for i in range(len(self._idle) - 1, -1, -1):
-                warm = self._warm.get(self._idle[i])
-                if warm is None or warm.done():
+                if self._ready(self._idle[i]):
                     return self._idle.pop(i)
-            return self._idle.pop()
-        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            return await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                self._release(waiter.result())  # handed a slot as it was cancelled: pass it on
-            elif waiter in self._waiters:
+            # no free ready slot: wait for a slot to be released or a free one's worker to be ready
+            waiter: asyncio.Future[int] = loop.create_future()
+            self._waiters.append(waiter)
+            starting = [self._warm[s] for s in self._idle if s in self._warm]
+            ready: asyncio.Future[None] = loop.create_future()
+
+            def set_ready(ready: asyncio.Future[None] = ready) -> None:
+                if not ready.done():
+                    ready.set_result(None)
+
+            def fire(_f: Any) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(set_ready)
+
+            for f in starting:
+                f.add_done_callback(fire)
+            try:
+                either: list[asyncio.Future[Any]] = [waiter, ready]
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            except BaseException:
+                self._drop_waiter(waiter)
+                raise
+            finally:
+                if not ready.done():
+                    ready.cancel()
+            if waiter.done():
+                slot = waiter.result()
+                if self._ready(slot):
+                    return slot
+                self._idle.append(slot)  # handed a starting one: wait again
+            else:
+                self._drop_waiter(waiter)
+
+    def _drop_waiter(self, waiter: asyncio.Future[int]) -> None:
+        if waiter.done() and not waiter.cancelled():
+            self._release(waiter.result())  # handed a slot as it gave up: pass it on
+        else:
+            if waiter in self._waiters:
                 self._waiters.remove(waiter)
-            raise
+            waiter.cancel()
 
     def _release(self, slot: int) -> None:
         while self._waiters:
