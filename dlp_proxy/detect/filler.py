@@ -60,15 +60,20 @@ _PART = re.compile(r"(?<![A-Za-z0-9#])#?" + _GROUP + r"(?![A-Za-z0-9])")
 _BL = r"(?:[ \t]*\n[ \t]*|[ \t]+)"
 _BL0 = r"[ \t]*\n?[ \t]*"
 #: a short word of filler, with a mark after it (``then,`` ``(then)`` ``last four:``)
-_WORD = rf"\(?(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}|[A-Z][a-z]{{0,{MAX_FILLER_LETTERS - 1}}})[,;:.)]?{_BL}"
+_WORD = (rf"\(?(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}|[A-Z][a-z]{{0,{MAX_FILLER_LETTERS - 1}}})"
+         rf"(?:[,;:.)]?{_BL}|[?!][.)]?[ \t]+)")
+#: a mark closing the words before the next group ("4111 1111 - ok - 1111 1111")
+_CLOSE = rf"(?:[-,;:/(]{_BL})?"
 #: what may stand between two groups: a mark (comma, colon, semicolon, slash, dash, dot,
-#: bracket) or blanks, then up to ``MAX_FILLER_WORDS`` short words (lower case or capitalized)
-_FILLER = re.compile(rf"(?:{_BL0}[,;:/().-]?{_BL}|{_BL0}[,;:/().-]{_BL0})(?:{_WORD}){{0,{MAX_FILLER_WORDS}}}")
+#: bracket) or blanks, then up to ``MAX_FILLER_WORDS`` short words (lower case or
+#: capitalized, a mark after each, or a question's inside its line: "(lunch?) 8710"), and
+#: a mark closing them
+_FILLER = re.compile(rf"(?:{_BL0}[,;:/().-]?{_BL}|{_BL0}[,;:/().-]{_BL0})(?:(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}{_CLOSE})?")
 #: a place where filler (or a ``#``) stands between two digit groups: digit-led, one pass
 #: (also: groups of a length no shape has with blanks between, "ssn 53622 1234", and
 #: arithmetic after a number, "card 4111111111111112 - 1": the label's reading, ``_labelled``)
 _GAP = re.compile(
-    rf"[0-9A-Z](?:{_BL0}[,;:/().-]?{_BL}(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}#?[0-9A-Z]|{_BL0}[,;:/().-]?{_BL0}#[0-9])"
+    rf"[0-9A-Z](?:{_BL0}[,;:/().-]?{_BL}(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}{_CLOSE}#?[0-9A-Z]|{_BL0}[,;:/().-]?{_BL0}#[0-9])"
     r"|[0-9]{5}[ \t]+[0-9]|[0-9][ \t]+[0-9]{5}"
     r"|[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)|[0-9) (][-+] ?1(?![0-9])"
 )
