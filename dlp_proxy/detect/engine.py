@@ -393,8 +393,10 @@ class Engine:
         from dlp_proxy.policy.split import completed_lines
 
         marked = mark_tables(sanitize(text), self._header_label)
-        extra = [f for f in completed_lines(text, lambda t: self._analyze_all(t, wanted), marked=marked)
-                 if not any(g.entity_type == f.entity_type and g.start < f.end and f.start < g.end for g in found)]
+        # the joined lines read for every entity, as the text itself is when the gateway
+        # asks for all: a phone number there cancels an account reading of its digits
+        extra = [f for f in completed_lines(text, lambda t: self._analyze_all(t, self.supported), marked=marked)
+                 if f.entity_type in wanted and not any(g.entity_type == f.entity_type and g.start < f.end and f.start < g.end for g in found)]
         return _resolve(sorted([*found, *extra], key=lambda f: (f.start, f.end, f.entity_type))) if extra else found
 
     def _analyze_all(self, text: str, wanted: frozenset[str]) -> list[Finding]:
