@@ -60,16 +60,27 @@ _PART = re.compile(r"(?<![A-Za-z0-9#])#?" + _GROUP + r"(?![A-Za-z0-9])")
 _BL = r"(?:[ \t]*\n[ \t]*|[ \t]+)"
 _BL0 = r"[ \t]*\n?[ \t]*"
 #: a short word of filler, with a mark after it (``then,`` ``(then)`` ``last four:``)
-_WORD = rf"\(?(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}|[A-Z][a-z]{{0,{MAX_FILLER_LETTERS - 1}}})[,;:.)]?{_BL}"
+_WORD = (rf"\(?(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}|[A-Z][a-z]{{0,{MAX_FILLER_LETTERS - 1}}})"
+         rf"(?:[,;:.)]?{_BL}|[?!][.)]?[ \t]+)")
+#: a mark closing the words before the next group ("4111 1111 - ok - 1111 1111")
+_CLOSE = rf"(?:[-,;:/(]{_BL})?"
 #: what may stand between two groups: a mark (comma, colon, semicolon, slash, dash, dot,
-#: bracket) or blanks, then up to ``MAX_FILLER_WORDS`` short words (lower case or capitalized)
-_FILLER = re.compile(rf"(?:{_BL0}[,;:/().-]?{_BL}|{_BL0}[,;:/().-]{_BL0})(?:{_WORD}){{0,{MAX_FILLER_WORDS}}}")
+#: bracket) or blanks, then up to ``MAX_FILLER_WORDS`` short words (lower case or
+#: capitalized, a mark after each, or a question's inside its line: "(lunch?) 8710"), and
+#: a mark closing them
+_FILLER = re.compile(rf"(?:{_BL0}[,;:/().-]?{_BL}|{_BL0}[,;:/().-]{_BL0})(?:(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}{_CLOSE})?")
+#: a masked slot of one character a digit (``***``, ``xx``, ``XXXX``, ``####``, ``____``,
+#: ``????``, ``NNNN``) ...
+_SLOTS = r"(?:[*xX\u2022#_?]{2,19}|N{2,19})"
+#: where a masked slot follows digits (the gate of ``filler_edits``)
+_MASK_GAP = rf"[0-9][- ](?:{_SLOTS}|[\[<{{]|[A-Za-z]{{2,8}}(?![A-Za-z0-9]))"
 #: a place where filler (or a ``#``) stands between two digit groups: digit-led, one pass
 #: (also: groups of a length no shape has with blanks between, "ssn 53622 1234", and
-#: arithmetic after a number, "card 4111111111111112 - 1": the label's reading, ``_labelled``)
+#: arithmetic after a number, "card 4111111111111112 - 1": the label's reading, ``_labelled``;
+#: and a masked slot after digits, "536-22-####")
 _GAP = re.compile(
-    rf"[0-9A-Z](?:{_BL0}[,;:/().-]?{_BL}(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}#?[0-9A-Z]|{_BL0}[,;:/().-]?{_BL0}#[0-9])"
-    r"|[0-9]{5}[ \t]+[0-9]|[0-9][ \t]+[0-9]{5}"
+    rf"[0-9A-Z](?:{_BL0}[,;:/().-]?{_BL}(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}{_CLOSE}#?[0-9A-Z]|{_BL0}[,;:/().-]?{_BL0}#[0-9])"
+    r"|[0-9]{5}[ \t]+[0-9]|[0-9][ \t]+[0-9]{5}|" + _MASK_GAP +
     r"|[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)|[0-9) (][-+] ?1(?![0-9])"
 )
 #: how far after its label a sequence of groups may reach
@@ -431,16 +442,23 @@ def _overlaps(spans: list[tuple[int, int]], a: int, b: int) -> bool:
 
 # -- a label's digits in any split, order or masked form --------------------------------
 
-#: a masked slot (``***``, ``xx``, ``XXXX``)
-_MASK = r"(?:[*xX\u2022]{2,19})"
+#: ``_SLOTS`` (above) ...
+#: ... or a named one, of any width (``[redacted]``, ``<last4>``, ``{x}``)
+_NAMED = r"(?:\[[A-Za-z0-9 ]{1,12}\]|<[A-Za-z0-9 ]{1,12}>|\{[A-Za-z0-9 ]{1,8}\})"
+_MASK = rf"(?:{_SLOTS}|{_NAMED})"
 #: one token: chunks of digits or masked slots with a dash or blank between them, or an
 #: IBAN's country, check digits and what follows
 _TOKEN = re.compile(
-    rf"(?<![A-Za-z0-9*\u2022])(?:[A-Z]{{2}}[0-9]{{2}}[A-Z0-9]{{0,30}}|[0-9]{{1,19}}|{_MASK})"
-    rf"(?:[- ](?:[0-9]{{1,19}}|{_MASK}))*(?![A-Za-z0-9*\u2022])"
+    rf"(?<![A-Za-z0-9*\u2022#_?])(?:[A-Z]{{2}}[0-9]{{2}}[A-Z0-9]{{0,30}}|[0-9]{{1,19}}|{_MASK})"
+    rf"(?:[- ](?:[0-9]{{1,19}}|{_MASK}))*(?![A-Za-z0-9*\u2022#_?])"
 )
 _CHUNK = re.compile(rf"[0-9]+|{_MASK}|[A-Z]{{2}}[0-9]{{2}}[A-Z0-9]*")
 _MASKED = re.compile(_MASK)
+_FIXED_SLOTS = re.compile(_SLOTS)
+#: a word standing for a group, glued to the digits ("536-22-abcd") and given later
+#: ("where abcd = 8710", "abcd is 8710"): read as a named slot (``_placeholders``)
+_WORD_SLOT = re.compile(r"(?<=[0-9][- ])([A-Za-z]{2,8})(?![A-Za-z0-9])")
+_GIVEN = r"[ \t]*(?:=|:|is|are|->)[ \t]*[0-9]"
 #: where the words say a group goes: first (0), between (1, no word), last (2)
 _HEAD = re.compile(r"(?i)(?<![a-z])(?:first|starts?|starting|begins?|beginning|bin|prefix|leading)(?![a-z])")
 _TAIL = re.compile(r"(?i)(?<![a-z])(?:last|ends?|ending|final|suffix)(?![a-z])|last[0-9]")
@@ -503,18 +521,44 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
     form and the groups that fill its slots ("SSN ***-**-1234, first five are 536-22"), or
     a card one off with the arithmetic beside it ("card 4111111111111112 then subtract one").
     The flag: the digits are not the groups in the order written (moved, filled or fixed)."""
+    text = _placeholders(text, lo, hi)
     end = _SENTENCE_END.search(text, lo, hi)
-    if end is not None:
-        hi = end.start()
+    found = _read(text, lo, hi if end is None else end.start(), kinds, others)
+    if found is None and (end is not None or _ROW_END.search(text, lo, hi) is not None):
+        # a masked form filled in the next sentence or on the next line ("536-22-####; fill
+        # in 8710", "536-22-####" then "#### = 8710")
+        breaks = [m.start() for m in itertools.islice(_ROW_END.finditer(text, lo, hi), 2)]
+        found = _read(text, lo, breaks[1] if len(breaks) > 1 else hi, kinds, others, masked_only=True)
+    return found
+
+
+def _placeholders(text: str, lo: int, hi: int) -> str:
+    """``text`` with each word glued to digits that the words after it give digits for
+    ("536-22-abcd where abcd = 8710") written as a named slot of the same length
+    (``{bc}``), there and where it is given."""
+    for m in _WORD_SLOT.finditer(text, lo, hi):
+        word = m.group(1)
+        if _LABEL.fullmatch(word) or re.search(rf"(?<![A-Za-z]){word}{_GIVEN}", text[m.end() : hi]) is None:
+            continue
+        slot = "{" + word[1:-1] + "}"
+        text = text[: m.start()] + re.sub(rf"(?<![A-Za-z]){word}(?![A-Za-z])", slot, text[m.start() : hi]) + text[hi:]
+    return text
+
+
+def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple[int, int]],
+          masked_only: bool = False) -> tuple[int, int, str, bool] | None:
+    """``_labelled``'s reading of ``lo`` to ``hi`` (``masked_only``: a masked form's only)."""
     counts = [m.span() for m in _COUNT.finditer(text, lo, hi)]
     tokens: list[tuple[int, int, list[str], int]] = []  # span, chunks, where the words put it
     prev = lo
     for m in _TOKEN.finditer(text, lo, hi):
         if not tokens and (m.start() - lo > LABEL_REACH or _TABLE_MARK.search(text, lo, m.start()) is not None):
             return None  # too far, or in another cell or row than the label
-        if tokens and _ROW_END.search(text, tokens[0][1], m.start()) is not None:
+        if tokens and (_TABLE_MARK if masked_only else _ROW_END).search(text, tokens[0][1], m.start()) is not None:
             break  # the groups of one line and cell: a table's next row or cell is another record
-        if (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
+        if _MASKED.search(m.group()):
+            pass  # a masked form ("536-22-[last 4]"), no count
+        elif (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
                 or _UNIT_AFTER.match(text, m.end()) is not None
                 or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None):
             continue  # ... or a number the word right before names as another ("zip 18937")
@@ -531,6 +575,8 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
     masked = [t for t in tokens if any(_MASKED.fullmatch(c) for c in t[2])]
     if masked:
         return _fill(text, tokens, masked[0], kinds)
+    if masked_only:
+        return None
     for i in range(min(3, len(tokens))):
         for j in range(i + 2, min(len(tokens), i + 4) + 1):
             run = tokens[i:j]
@@ -558,17 +604,23 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
 def _fill(text: str, tokens: list[tuple[int, int, list[str], int]], template: tuple[int, int, list[str], int],
           kinds: frozenset[str]) -> tuple[int, int, str, bool] | None:
     """A masked form's slots filled by the next groups of as many digits, in order."""
-    slots = sum(len(c) for c in template[2] if _MASKED.fullmatch(c))
+    named = [c for c in template[2] if _MASKED.fullmatch(c) and not _FIXED_SLOTS.fullmatch(c)]
+    slots = sum(len(c) for c in template[2] if _FIXED_SLOTS.fullmatch(c))
     rest = [t for t in tokens if t is not template and "".join(t[2]).isdigit()]
     for i in range(len(rest)):
         given = ""
         for j in range(i, min(len(rest), i + 3)):
             given += "".join(rest[j][2])
+            if named:  # a named slot of any width: the next group (one named slot only)
+                if len(named) > 1 or slots:
+                    return None
+                slots = len(given)
             if len(given) < slots:
                 continue
             if len(given) == slots:
                 digits = iter(given)
-                value = "".join("".join(next(digits) for _ in c) if _MASKED.fullmatch(c) else c for c in template[2])
+                value = "".join("".join(next(digits) for _ in range(len(c) if _FIXED_SLOTS.fullmatch(c) else slots))
+                                if _MASKED.fullmatch(c) else c for c in template[2])
                 ident = _as_identifier(value, kinds)
                 if ident is not None:
                     used = [template, *rest[i : j + 1]]
