@@ -316,8 +316,9 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
 #: _GAP_REACH, label.start())``)
 _GAP_REACH = LABEL_REACH + _GROUPS_REACH
 #: a character no match of ``_GAP`` holds: every character of a match is a digit, an ASCII
-#: letter, a blank, a line break or one of ``,;:/().#+-`` (``_GAP`` has no flag, no lookbehind)
-_GAP_BARRIER = r"[^0-9A-Za-z \t\n,;:/().#+\-]"
+#: letter, a blank, a line break, one of ``,;:/().#+-``, a question or exclamation mark
+#: after a filler word, or a masked slot's ``*_?•[<{`` (``_GAP`` has no flag, no lookbehind)
+_GAP_BARRIER = r"[^0-9A-Za-z \t\n,;:/().#+\-?!*_\u2022\[<{]"
 _BARRIER = re.compile(_GAP_BARRIER)
 #: the last such character of a span (``match(text, lo, hi)``: greedy, then back)
 _LAST_BARRIER = re.compile(r"(?s).*" + _GAP_BARRIER)
@@ -336,8 +337,8 @@ def gap_starts(text: str, spans: list[tuple[int, int]]) -> list[int]:
     searching all of it.
 
     No match holds a character of ``_GAP_BARRIER``, nor starts on one, and every element
-    of ``_GAP`` that reads one fails there as at the text's end (its one lookahead,
-    ``(?![0-9])``, succeeds at both).  So the whole-text ``finditer`` goes on from at most
+    of ``_GAP`` that reads one fails there as at the text's end (its lookaheads,
+    ``(?![0-9])`` and ``(?![A-Za-z0-9])``, succeed at both).  So the whole-text ``finditer`` goes on from at most
     just after such a character, and finds the first match after it, then the same ones
     as a ``finditer`` from there; and one cut at such a character (``endpos``) finds the
     same matches before it.  Each span is searched from after the last such character
