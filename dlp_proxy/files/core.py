@@ -6,12 +6,15 @@ import importlib
 import io
 import zipfile
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from dlp_proxy.files.context import Ctx
 from dlp_proxy.files.limits import Budget, Limits, TimeUp
 from dlp_proxy.files.sniff import IMAGE_TYPES, sniff
 from dlp_proxy.files.text import binary_strings
 from dlp_proxy.interfaces import Extraction
+
+_T = TypeVar("_T")
 
 __all__ = ["CONTAINER_TYPES", "EXTRACTORS", "Ctx", "extract", "extract_into", "run"]
 
@@ -98,17 +101,7 @@ def extract_into(data: bytes, ctx: Ctx, *, kind: str | None = None, name: str = 
         ctx.problem("depth-limit")
         return "unknown"
     kind = kind or sniff(data)
-    public = _public(kind)
-    try:
-        public = _dispatch(data, ctx, kind, name) or public
-    except TimeUp:
-        raise
-    except RecursionError:
-        ctx.problem("depth-limit")
-    except MemoryError:
-        ctx.problem("size-limit")
-    except Exception:
-        ctx.problem("corrupt")
+    public = _guarded(ctx, _dispatch, data, ctx, kind, name) or _public(kind)
     if kind in _ZIP_FAMILY:
         if outside:
             _outside_zip(data, ctx)
@@ -138,8 +131,15 @@ def _dispatch(data: bytes, ctx: Ctx, kind: str, name: str) -> str | None:
 def _outside_zip(data: bytes, ctx: Ctx) -> None:
     from dlp_proxy.files.outside import read_zip_outside
 
+    _guarded(ctx, read_zip_outside, data, ctx)
+
+
+def _guarded(ctx: Ctx, fn: Callable[..., _T], *args: Any) -> _T | None:
+    """``fn(*args)``; a failure becomes the extraction's problem (nesting too deep:
+    ``depth-limit``, out of memory: ``size-limit``, anything else: ``corrupt``), never a
+    crash; a time limit goes on up."""
     try:
-        read_zip_outside(data, ctx)
+        return fn(*args)
     except TimeUp:
         raise
     except RecursionError:
@@ -148,6 +148,7 @@ def _outside_zip(data: bytes, ctx: Ctx) -> None:
         ctx.problem("size-limit")
     except Exception:
         ctx.problem("corrupt")
+    return None
 
 
 def _polyglot(data: bytes, ctx: Ctx, kind: str) -> None:
