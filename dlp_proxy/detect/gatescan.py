@@ -345,17 +345,7 @@ def match_ends(rx: re.Pattern[str], text: str) -> list[int] | None:
     built = _SPAN_DBS.get(key)
     if built is None or not text.isascii():
         return None
-    db, local, _ = built
-    scratch = getattr(local, "scratch", None)
-    if scratch is None:
-        scratch = local.scratch = _hs.Scratch(db)
-    found: list[int] = []
-
-    def on_match(_idx: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-        found.append(end)
-
-    db.scan(text.encode("ascii"), match_event_handler=on_match, scratch=scratch)
-    ends = sorted(set(found))
+    ends = _scan_ends(built, text.encode("ascii"), 0)
     _LAST_ENDS[key] = (text, ends)  # one assignment: another thread sees the old or the new
     return ends
 
@@ -371,16 +361,22 @@ def _lead_ends(rx: re.Pattern[str], text: str, pos: int, end: int) -> list[int] 
     piece = text[pos:end]
     if not piece.isascii():
         return None
+    return _scan_ends(built, piece.encode("ascii"), pos)
+
+
+def _scan_ends(built: Any, data: bytes, offset: int) -> list[int]:
+    """The ends of every match of a ``register_spans`` database in ``data``, plus
+    ``offset``, ascending and each once (this thread's scratch space)."""
     db, local, _ = built
     scratch = getattr(local, "scratch", None)
     if scratch is None:
         scratch = local.scratch = _hs.Scratch(db)
     found: list[int] = []
 
-    def on_match(_idx: int, _start: int, at: int, _flags: int, _ctx: object) -> None:
-        found.append(pos + at)
+    def on_match(_idx: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+        found.append(offset + end)
 
-    db.scan(piece.encode("ascii"), match_event_handler=on_match, scratch=scratch)
+    db.scan(data, match_event_handler=on_match, scratch=scratch)
     return sorted(set(found))
 
 
