@@ -11,7 +11,9 @@ awaiting the archive or Redis does not stall other connections.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Generator
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
+from dlp_proxy.gateway.lookups import TtlCache
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post, replaced_scheduled
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.interfaces import ArchiveError
@@ -72,8 +75,16 @@ BUSY_ID = "api.dlp.busy.app_error"
 
 #: content routes Mattermost serves without a session (web/webhook.go: the hook id is the credential)
 _NO_SESSION_ROUTES = frozenset({"hooks.incoming", "hooks.command_response"})
-#: service credentials Mattermost checks on their own routes only (web/handlers.go ServeHTTP)
-_SERVICE_TOKENS = (("/api/v4/cloud/", "x-cloud-token"), ("/api/v4/remotecluster/", "x-remotecluster-token"))
+#: service credentials Mattermost checks on their own routes only, before it reads a body
+#: (web/handlers.go ServeHTTP: RequireCloudKey, RequireRemoteClusterToken, which looks the
+#: X-RemoteCluster-Id up and compares its token): the route prefix and the headers that
+#: make up the credential
+_SERVICE_TOKENS = (("/api/v4/cloud/", ("x-cloud-token",)),
+                   ("/api/v4/remotecluster/", ("x-remotecluster-id", "x-remotecluster-token")))
+#: flow.metadata key: the keyed hash of a service credential not yet seen accepted
+SERVICE_CREDENTIAL = "dlp_service_credential"
+#: how long a service credential Mattermost accepted is trusted with its routes' caps
+SERVICE_TRUST_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +153,10 @@ class DLPAddon:
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: service credentials Mattermost answered 2xx to (keyed hashes): trusted with their
+        #: routes' caps before the body for ``SERVICE_TRUST_SECONDS``
+        self._services: TtlCache[bytes, bool] = TtlCache(SERVICE_TRUST_SECONDS, 4096)
+        self._service_key = secrets.token_bytes(32)
         #: answers SENDER_PREFIX itself (dlp_proxy.gateway.actions); set by the server
         self.sender_actions: SenderActions | None = None
         #: checks what an integration posted after an action, dialog or command
@@ -228,10 +243,17 @@ class DLPAddon:
         token = token_from_request(header_dict(headers.fields), query)
         resolver = self.pipeline.context
         if token is None:
-            if any(path.startswith(prefix) and headers.get(name) for prefix, name in _SERVICE_TOKENS):
-                self._admit(flow, cap, declared, has_body)  # checked by Mattermost on its own routes
-            else:
+            service = self._service_credential(path, headers)
+            if service is None:
                 self._unauthenticated(flow, needs_session, cap, declared, has_body)
+            elif self._services.cached(service)[0]:
+                self._admit(flow, cap, declared, has_body)  # Mattermost accepted it on a request before
+            else:
+                # Mattermost checks it before it reads the body; the gateway cannot, so a
+                # credential not yet seen accepted is held to the unauthenticated cap (a
+                # remote cluster's regular ping or a small request earns it the route's)
+                flow.metadata[SERVICE_CREDENTIAL] = service
+                self._admit(flow, min(cap, self.limits.unauthenticated_max_body_bytes), declared, has_body)
             return None
         if resolver is None:
             self._admit(flow, cap, declared, has_body)
@@ -244,6 +266,16 @@ class DLPAddon:
             self._unauthenticated(flow, needs_session, cap, declared, has_body)
             return None
         return self._check_token(flow, token, needs_session, cap, declared, has_body)
+
+    def _service_credential(self, path: str, headers: Any) -> bytes | None:
+        """A keyed hash (a key of this process, never stored) of the service credential
+        the request carries for its route, or None."""
+        for prefix, names in _SERVICE_TOKENS:
+            if path.startswith(prefix):
+                values = [headers.get(name) or "" for name in names]
+                if all(values):
+                    return hmac.new(self._service_key, "\x00".join([prefix, *values]).encode(), "sha256").digest()
+        return None
 
     async def _check_token(self, flow: http.HTTPFlow, token: str, needs_session: bool, cap: int,
                            declared: int | None, has_body: bool) -> None:
@@ -581,6 +613,9 @@ class DLPAddon:
         mitmproxy awaits a hook's result only when it is awaitable."""
         self._exchange_done(flow)
         follow: Awaitable[None] | None = None
+        service = flow.metadata.pop(SERVICE_CREDENTIAL, None)
+        if service is not None and flow.response is not None and 200 <= flow.response.status_code < 300:
+            self._services.remember(service, True)
         if self.integration_watch is not None and (flow.metadata.get("dlp_route") in WATCHED_ROUTES or
                                                    flow.metadata.get("dlp_route") in PREVIEW_ROUTES):
             self._watch_integration(flow)
@@ -838,6 +873,7 @@ class DLPAddon:
         h = dict(headers)
         if close:
             h["Connection"] = "close"
+        flow.metadata.pop(SERVICE_CREDENTIAL, None)  # the gateway's own answer verifies no credential
         flow.response = http.Response.make(status, body, h)
 
     def error(self, flow: http.HTTPFlow) -> None:
