@@ -254,6 +254,28 @@ def test_bytes_in_flight_are_capped_with_a_json_error(hostile_gw: Gateway) -> No
     assert r.status_code != 503, r.text
 
 
+def test_bodies_without_a_length_reserve_what_arrives_not_their_cap(hostile_gw: Gateway) -> None:
+    """Five chunked posts that send their headers and nothing more (attack 12p F8: each
+    reserved the route's whole 1 MiB cap for its body deadline, so the third was refused
+    busy, and 70 of them shut a real gateway's writes for minutes): each reserves a
+    first share only, so none is refused busy; they end when their body deadline closes
+    them (no answer: the request never completed)."""
+    token = hostile_gw.sim.token("alice")
+    socks = [socket.create_connection(_addr(hostile_gw)) for _ in range(5)]
+    try:
+        for sock in socks:
+            sock.sendall(_head("/api/v4/posts", None, token=token))
+        for sock in socks:
+            try:
+                status, body = _read_response(sock)
+            except (ConnectionError, OSError):
+                continue  # closed by the body deadline, unanswered: what a stalled body gets
+            assert status != 503, body
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def test_a_stalled_client_is_closed(hostile_gw: Gateway) -> None:
     """Slowloris: headers trickled in one line at a time never complete; a body that
     stops arriving.  Both connections are closed by the read timeouts (2 s here)."""

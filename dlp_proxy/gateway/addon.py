@@ -43,6 +43,11 @@ WEBSOCKET_HISTORY = 0
 #: the largest body this flow may have (counted as it streams in when no Content-Length)
 EARLY = "dlp_early"
 BODY_LIMIT = "dlp_body_limit"
+#: flow.metadata key: for a body without Content-Length, the addon's ``_grow``: its share
+#: of the bytes-in-flight budget grows as the body arrives (False: the budget is spent)
+BODY_GROW = "dlp_body_grow"
+#: what a body without Content-Length reserves of the budget before its bytes arrive
+CHUNKED_FIRST_RESERVE = 256 * 1024
 #: flow.metadata keys of a body written to disk as it arrives (``patch_mitmproxy_early_answer``):
 #: its ``filescan.SpoolWriter`` while it arrives, the bytes received, its ``filescan.Spooled``
 #: once complete, why it could not be kept (the request is then refused, fail closed)
@@ -319,7 +324,10 @@ class DLPAddon:
             return None
         if not has_body:
             return None
-        size = declared if declared is not None else cap
+        # a body without Content-Length reserves a first share and grows it as it arrives
+        # (``_grow``): reserving its route's whole cap let 70 chunked requests that sent
+        # nothing hold the whole budget for their body deadline (attack 12p F8)
+        size = declared if declared is not None else min(cap, CHUNKED_FIRST_RESERVE)
         if self.inflight_bytes + size > max(self.limits.max_inflight_bytes, cap):
             resp = responses.app_error(503, BUSY_ID, "The data-loss-prevention gateway is busy. Try again in a moment.",
                                        request_id=responses.new_request_id())
@@ -328,6 +336,7 @@ class DLPAddon:
             return None
         if declared is None:
             flow.metadata[BODY_LIMIT] = cap  # counted as it arrives (patch_mitmproxy_early_answer)
+            flow.metadata[BODY_GROW] = self._grow
         self.inflight_bytes += size
         self._reserved[flow.id] = (flow.client_conn.id, size)
         self._arm_body_timer(flow, self.limits.body_deadline(size))
@@ -371,6 +380,19 @@ class DLPAddon:
         self.early_refusals[reason] = self.early_refusals.get(reason, 0) + 1
         if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
             self.metrics.early_refusals.labels(reason=reason).inc()
+
+    def _grow(self, flow_id: str, received: int, limit: int) -> bool:
+        """A body without Content-Length has ``received`` bytes: its reservation grown to
+        cover them (doubling, at most ``limit``); False when the budget cannot."""
+        held = self._reserved.get(flow_id)
+        if held is None or received <= held[1]:
+            return True
+        want = min(limit, max(received, 2 * held[1]))
+        if self.inflight_bytes + want - held[1] > self.limits.max_inflight_bytes:
+            return False
+        self.inflight_bytes += want - held[1]
+        self._reserved[flow_id] = (held[0], want)
+        return True
 
     def _release(self, flow_id: str) -> None:
         spool = self._spools.pop(flow_id, None)
@@ -1083,8 +1105,22 @@ def patch_mitmproxy_early_answer() -> None:
         self.server_state = self.state_errored
         f.live = False
 
+    def refuse_busy(self: Any) -> Generator[Any, Any, None]:
+        from mitmproxy import flow as mflow
+
+        message = "The data-loss-prevention gateway is busy. Try again in a moment."
+        self.flow.error = mflow.Error(message)
+        yield HttpErrorHook(self.flow)
+        yield layers_http.SendHttp(ev.ResponseProtocolError(self.stream_id, message, 503), self.context.client)
+        self.client_state = self.state_errored
+        self.flow.live = False
+
     def check_body_size(self: Any, request: bool) -> Generator[Any, Any, bool]:
         limit = self.flow.metadata.get(BODY_LIMIT) if request and self.flow is not None else None
+        grow = self.flow.metadata.get(BODY_GROW) if limit is not None else None
+        if grow is not None and not grow(self.flow.id, len(self.request_body_buf), limit):
+            yield from refuse_busy(self)
+            return True
         if limit is not None and len(self.request_body_buf) > limit:
             from mitmproxy import flow as mflow
 
@@ -1123,7 +1159,10 @@ def patch_mitmproxy_early_answer() -> None:
                     f.metadata[SPOOL_FAILED] = type(exc).__name__
                     writer.abort()
             limit = f.metadata.get(BODY_LIMIT)
-            if limit is not None and received > limit:
+            grow = f.metadata.get(BODY_GROW) if limit is not None else None
+            if grow is not None and not grow(f.id, received, limit):
+                yield from refuse_busy(self)
+            elif limit is not None and received > limit:
                 yield from refuse_over_limit(self)
             return
         if not isinstance(event, ev.RequestEndOfMessage):
