@@ -180,7 +180,7 @@ def test_a_service_credential_earns_its_routes_cap_only_once_mattermost_accepted
     sim = hostile_gw.sim
     rc = sim.ids["remote_cluster"]
     upload = "/api/v4/remotecluster/upload/" + "u" * 26
-    big = 3 * 1024 * 1024
+    big = 256 * 1024  # over the unauthenticated cap (64 KiB), well under the route's
 
     def head(cluster: str, token: str, path: str, length: int) -> bytes:
         return _head(path, length, extra=f"X-RemoteCluster-Id: {cluster}\r\nX-RemoteCluster-Token: {token}\r\n")
@@ -201,7 +201,7 @@ def test_a_service_credential_earns_its_routes_cap_only_once_mattermost_accepted
     assert ping.status_code == 200, ping.text
     sim.clear()
     clean = b"nothing sensitive here, just a shared channel's attachment\n" * (big // 60)
-    r = httpx.post(hostile_gw.url + upload, content=clean, timeout=120,
+    r = httpx.post(hostile_gw.url + upload, content=clean, timeout=300,
                    headers={"X-RemoteCluster-Id": rc["id"], "X-RemoteCluster-Token": rc["token"],
                             "Content-Type": "application/octet-stream"})
     assert r.status_code == 200, r.text
