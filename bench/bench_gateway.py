@@ -13,6 +13,9 @@ Targets, all in front of the same simulator process:
   noop/gateway    on asyncio's own event loop
   base            ``dlp-proxy run`` from another checkout (``--base-root``): an earlier commit, side by side
   *-uvloop        the same on uvloop (``dlp-proxy run --event-loop uvloop``; noop_proxy.py --uvloop)
+  noop-burn       the no-op proxy whose request hook runs the detector over ``--noop-burn`` chat
+                  messages a post (noop_proxy.py --burn): mitmproxy's own work beside work of the
+                  gateway's size that is no part of it (``--sample`` tells the two apart)
 
 Scenarios (bench/wrk_gateway.lua): ``get`` pass-through GET /api/v4/users/me;
 ``clean`` posts of ordinary chat with the web app's post body (a third carry
@@ -132,10 +135,11 @@ def machine() -> dict[str, str]:
 SAMPLER = ROOT / "bench" / "cpu_sample.py"
 
 
-def start_noop(upstream: str, uvloop: bool, sample: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_noop(upstream: str, uvloop: bool, sample: str | None = None,
+               burn: int = 0) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     argv = [sys.executable, *([str(SAMPLER), sample] if sample else []), str(ROOT / "bench" / "noop_proxy.py"),
-            "--upstream", upstream, "--listen", f"127.0.0.1:{port}"]
+            "--upstream", upstream, "--listen", f"127.0.0.1:{port}", *(["--burn", str(burn)] if burn else [])]
     if uvloop:
         argv.append("--uvloop")
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -164,16 +168,20 @@ def start_gw(upstream: str, notify_token: str, data_dir: Path, uvloop: bool,
          "--ready-file", str(ready), "--no-ner", "--log-level", "WARNING",
          "--event-loop", "uvloop" if uvloop else "asyncio", *extra],
         cwd=root, env=env, stdout=log, stderr=log)  # `-m` imports dlp_proxy from cwd first
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + START_SECONDS
     while not ready.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             stop(proc)
             raise RuntimeError(f"gateway did not start: {(data_dir / 'gateway.log').read_text()[-3000:]}")
         time.sleep(0.1)
-    wait_quiet(proc.pid)
+    wait_quiet(proc.pid, START_SECONDS)
     ADMIN[proc.pid] = admin_url
     return proc, f"http://127.0.0.1:{port}"
 
+
+#: seconds a gateway may take to start (its detectors and file workers: minutes on a
+#: machine at a load average of 40)
+START_SECONDS = 420.0
 
 #: a gateway's admin URL by its pid (``archive_totals``)
 ADMIN: dict[int, str] = {}
@@ -467,6 +475,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--scenarios", default="get,clean,numbered,dirty,mix,upload")
     ap.add_argument("--variants", default="sim,noop,gateway,noop-uvloop,gateway-uvloop")
+    ap.add_argument("--noop-burn", type=int, default=45,
+                    help="variant noop-burn: chat messages its request hook runs the detector over, a post")
     ap.add_argument("--big-file-mb", type=float, default=10, help="0 to skip the large-file test")
     ap.add_argument("--latency-seconds", type=float, default=5,
                     help="per scenario and target, a run at ONE connection: the latency a request sees when the "
@@ -505,7 +515,10 @@ def main() -> int:
         for v in variants:
             if v.startswith("noop"):
                 procs[v], urls[v] = start_noop(sim.url, v.endswith("uvloop"),
-                                               sample=f"{args.sample}-{v}.raw" if args.sample else None)
+                                               sample=f"{args.sample}-{v}.raw" if args.sample else None,
+                                               burn=args.noop_burn if v == "noop-burn" else 0)
+                if v == "noop-burn":
+                    wait_quiet(procs[v].pid)  # (its detector is built after the port opens)
             elif v.startswith("gateway"):
                 procs[v], urls[v] = start_gw(sim.url, sim.token("dlp-bot"), tmp / v, v.endswith("uvloop"), args.gateway_arg,
                                              profile=f"{args.profile}-{v}.prof" if args.profile else None,

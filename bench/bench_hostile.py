@@ -557,7 +557,7 @@ def start_variant(sim: Any, data_dir: Path, env: dict[str, str], root: Path) -> 
             [sys.executable, "-m", "dlp_proxy.cli", "run", "--upstream", sim.url, "--listen", f"127.0.0.1:{port}",
              "--admin-listen", f"127.0.0.1:{admin}", "--review-listen", "off", "--data-dir", str(data_dir),
              "--ready-file", str(ready), "--no-ner"], cwd=root, env=full_env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # as tests.conftest.start_gateway: a loaded host
     while not ready.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             stop(proc)

@@ -9,7 +9,14 @@ hooks that do nothing.  Like the gateway, it drops mitmproxy's debug-only
 per-message type check (``skip_mitmproxy_debug_typechecks``; kept with
 DLP_MITMPROXY_TYPECHECKS=1 for both), so the baseline is mitmproxy at its fastest.
 
-    python bench/noop_proxy.py --upstream http://127.0.0.1:8065 --listen 127.0.0.1:8090 [--uvloop]
+``--burn N`` (the ``noop-burn`` variant of bench_gateway.py): the ``request`` hook of a
+post also runs the project's detector (``--no-ner``) over N chat messages, work of the
+gateway's size and kind (Python, the detector's tables) that is no part of mitmproxy:
+what mitmproxy's own work per request becomes beside it tells whether the gateway's
+mitmproxy costs more because of what the gateway does around it (caches, collector)
+or because of how the gateway hooks into mitmproxy.
+
+    python bench/noop_proxy.py --upstream http://127.0.0.1:8065 --listen 127.0.0.1:8090 [--uvloop] [--burn 45]
 """
 
 from __future__ import annotations
@@ -30,7 +37,33 @@ class NoopAddon:
         return None
 
 
-async def serve(upstream: str, host: str, port: int, max_body: int) -> None:
+#: what ``BurnAddon`` reads: chat messages of bench/wrk_gateway.lua's kind
+_CHAT = ("Thanks, looks good to me.", "Order #4471 ships Friday, ticket 20931.", "Market opens in 10 minutes.",
+         "Hey team, quick reminder that the quarterly review moved to Thursday afternoon.",
+         "Call moved to 3:30pm ET, dial-in is the usual bridge.", "SPX closed at 5,948.71, up 0.4% on the day.",
+         "Can someone take a look at the draft client letter before it goes out?")
+
+
+class BurnAddon(NoopAddon):
+    """``--burn N``: each POST runs the detector over N chat messages in its request hook."""
+
+    def __init__(self, n: int) -> None:
+        from dlp_proxy.detect import build_detector
+
+        self.detector = build_detector(ner=False)
+        self.n = n
+        self.count = 0
+
+    async def request(self, flow: Any) -> None:
+        if flow.request.method != "POST":
+            return None
+        for _ in range(self.n):
+            self.count += 1
+            self.detector.analyze(_CHAT[self.count % len(_CHAT)])
+        return None
+
+
+async def serve(upstream: str, host: str, port: int, max_body: int, burn: int = 0) -> None:
     from mitmproxy import options
     from mitmproxy.addons import core, errorcheck, next_layer, proxyserver, tlsconfig
     from mitmproxy.master import Master
@@ -42,7 +75,7 @@ async def serve(upstream: str, host: str, port: int, max_body: int) -> None:
                            confdir=tempfile.mkdtemp(prefix="noop-mitm-"))
     master = Master(opts)
     master.addons.add(core.Core(), proxyserver.Proxyserver(), next_layer.NextLayer(), tlsconfig.TlsConfig(),
-                      errorcheck.ErrorCheck(), NoopAddon())
+                      errorcheck.ErrorCheck(), BurnAddon(burn) if burn else NoopAddon())
     opts.update(keep_host_header=True, body_size_limit=str(max_body + 1), stream_large_bodies=None,
                 connection_strategy="lazy", http2=True, websocket=True)
     loop = asyncio.get_running_loop()
@@ -57,13 +90,15 @@ def main() -> int:
     ap.add_argument("--listen", default="127.0.0.1:8090")
     ap.add_argument("--max-body", type=int, default=100 * 1024 * 1024)
     ap.add_argument("--uvloop", action="store_true", help="run on uvloop instead of the stock asyncio loop")
+    ap.add_argument("--burn", type=int, default=0, help="a post's request hook runs the detector over this many "
+                    "chat messages (the noop-burn variant of bench_gateway.py)")
     args = ap.parse_args()
     if args.uvloop:
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     host, _, port = args.listen.rpartition(":")
-    asyncio.run(serve(args.upstream.rstrip("/"), host or "127.0.0.1", int(port), args.max_body))
+    asyncio.run(serve(args.upstream.rstrip("/"), host or "127.0.0.1", int(port), args.max_body, args.burn))
     return 0
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,11 @@ ENTITY_TYPES: tuple[str, ...] = (
 )
 
 #: Customer nonpublic personal information that the default decisions stop.
+#: True while a detector reads a text the split window joined from pieces of several
+#: texts (policy/split.py): no one's message, so the engine does not read its lines as
+#: pieces once more (detect/engine.py ``Engine._analyze_lines``)
+JOINED_TEXT: ContextVar[bool] = ContextVar("joined_text", default=False)
+
 SENSITIVE_ENTITIES: frozenset[str] = frozenset(
     {US_SSN, US_ITIN, CREDIT_CARD, ABA_ROUTING_NUMBER, US_BANK_NUMBER, IBAN_CODE}
 )

@@ -336,6 +336,24 @@ def _runs_for(text: str, wanted: frozenset[int]) -> tuple[tuple[_Group, ...], ..
     ])
 
 
+def _runs_kept(text: str, wanted: frozenset[int],
+               keep: Callable[[int, int], bool]) -> Iterator[tuple[_Group, ...]]:
+    """``_runs_for(text, wanted)`` without the runs whose span (as ``_row_runs`` has
+    it: its groups lie inside) ``keep`` rules out; those are not built, the others as
+    they are asked for (a ``could_match`` stops at its first)."""
+    group = _Group
+    rows = _row_runs(text)
+    picked = [ids for lengths, ids in _rows_by_lengths(text) if not lengths.isdisjoint(wanted)]
+    if not picked:
+        return
+    order = picked[0] if len(picked) == 1 else sorted([i for ids in picked for i in ids])  # the text's order
+    for offset, runs, _lengths in map(rows.__getitem__, order):
+        for start, end, lens in runs:
+            if not lens.isdisjoint(wanted) and keep(offset + start, offset + end):
+                yield tuple([_new_tuple(group, (g.group(0), g.start(), g.end()))
+                             for g in _GROUP_RE.finditer(text, offset + start, offset + end)])
+
+
 def may_have_candidates(text: str, lengths: frozenset[int]) -> bool:
     """False proves ``candidates(text, lengths)`` yields nothing (one cached set test)."""
     return max(lengths) > MAX_CANDIDATE_DIGITS or not lengths.isdisjoint(candidate_lengths(text))
@@ -353,16 +371,19 @@ def _sep(text: str, a: int, b: int) -> str:
     return stripped
 
 
-def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None = None) -> Iterator[Candidate]:
+def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None = None,
+               runs: Callable[[int, int], bool] | None = None) -> Iterator[Candidate]:
     """Every sequence of whole groups of one run with a digit count in ``lengths``;
     with ``first``, only those whose first character (as written: a look-alike
-    letter is not a digit) is one of ``first``."""
+    letter is not a digit) is one of ``first``; with ``runs``, only those of the runs
+    for whose span (every candidate of the run lies inside it) ``runs`` says True (the
+    others are not built: ``_runs_kept``)."""
     wanted = lengths if isinstance(lengths, frozenset) else frozenset(lengths)
     if not may_have_candidates(text, wanted):
         return  # no sequence of groups has a wanted digit count
     top = max(wanted)
     cut: list[bool] = []  # FIX fields, times, dates, amounts, versions are never fused (_structure.py)
-    for run in _runs_for(text, wanted):
+    for run in _runs_for(text, wanted) if runs is None else _runs_kept(text, wanted, runs):
         yield from _run_candidates(text, run, wanted, top, first, cut, None)
         if run[0].text[0] in _LK_SET or run[-1].text[-1] in _LK_SET:
             lead, trail = edge_lookalikes(run[0].text, run[-1].text)
@@ -599,7 +620,14 @@ def context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
     alternation = _context_alternation(words)
     if alternation is None:
         return None
-    return re.compile(r"(?<![a-z0-9])" + alternation + r"(?![a-z0-9])", re.IGNORECASE)
+    rx = re.compile(r"(?<![a-z0-9])" + alternation + r"(?![a-z0-9])", re.IGNORECASE)
+    _CONTEXT_REGEXES.add((rx.pattern, rx.flags))
+    return rx
+
+
+#: ``context_regex``'s regexes (pattern, flags): a recognizer's, kept for every text (a
+#: fuzzy slips' regex is made per text), read by Hyperscan for ``_scan_occurrences``
+_CONTEXT_REGEXES: set[tuple[str, int]] = set()
 
 
 def loose_context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -859,6 +887,23 @@ class _Occurrences:
         return i < len(self.starts) and self.starts[i] < b
 
 
+class _MatchEnds(_Occurrences):
+    """``_Occurrences`` from the ends of every match of the bare alternation in the text
+    (on ASCII text: one Hyperscan scan, ``gatescan.match_ends``; ``starts`` and ``ends``
+    both hold them): a match of the regex in a window or tail ``[a, b)`` is a match of
+    the bare alternation ``[x, e)`` with ``a <= x < e <= b``, whose end ``e`` is one of
+    them.  So "no end in ``(a, b]``" proves the regex finds nothing there."""
+
+    __slots__ = ()
+
+    def overlaps(self, a: int, b: int) -> bool:
+        """Some end lies in ``(a, b]`` (False for an empty span)."""
+        if a >= b:
+            return False
+        i = bisect.bisect_right(self.ends, a)
+        return i < len(self.ends) and self.ends[i] <= b
+
+
 _LOOK_BEFORE = r"(?<![a-z0-9])"
 _LOOK_AFTER = r"(?![a-z0-9])"
 
@@ -908,6 +953,11 @@ def _scan_occurrences(positive: re.Pattern[str], text: str) -> _Occurrences | No
     if forms is None:
         return None
     bare, lower = forms
+    if (positive.pattern, positive.flags) in _CONTEXT_REGEXES:
+        gatescan.register_spans(bare)  # once per pattern: kept for every text
+    read = gatescan.match_ends(bare, text)
+    if read is not None:
+        return _MatchEnds(read, read)
     low = ascii_lower_last(text) if lower is not None else None
     starts: list[int] = []
     ends: list[int] = []

@@ -80,6 +80,19 @@ _DOTTED = re.compile(r"[0-9](?<![0-9.][0-9])[0-9]{0,4}(?:\.[0-9]{1,6}){2,}(?![0-
 #: the hints are searched in the one Hyperscan pass of every gate (detect/gatescan.py):
 #: a text with no hit skips the hint's own search (most texts have none of them)
 gatescan.register(_FIX_HINT, _TIME_HINT, _DATE_HINT, _THOUSANDS_HINT, _PERCENT_HINT, _PRICE_HINT, _DOTTED_HINT)
+#: where each token's pattern can match: each matches at every position where its pattern
+#: matches (the pattern without its lookarounds, its lookbehind-named digits read as any),
+#: and the pattern is tried only inside the leads' spans (``gatescan.finditer``: the same
+#: matches as ``finditer`` over the whole text, without trying every position in Python's ``re``)
+#: (with the length of their longest match)
+_CLOCK_LEAD = re.compile(r"[0-9]{1,2}:[0-9]{2}")
+_DATE_LEAD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}")
+_THOUSANDS_LEAD = re.compile(r"[0-9]{1,3},[0-9]{3}")
+_PERCENT_LEAD = re.compile(r"[0-9]{1,3}[.,][0-9]{1,4}%")
+_DOTTED_LEAD = re.compile(r"[0-9]{1,5}\.[0-9]{1,6}\.[0-9]")
+LEADS = ((_CLOCK_LEAD, 5), (_DATE_LEAD, 10), (_THOUSANDS_LEAD, 7), (_PERCENT_LEAD, 9), (_DOTTED_LEAD, 14))
+for _lead, _longest in LEADS:
+    gatescan.register_spans(_lead, _longest)
 
 
 @functools.lru_cache(maxsize=256)
@@ -91,22 +104,22 @@ def cuts(text: str) -> tuple[int, ...]:
             out.add(m.start(2))  # the value is its own token
             out.add(m.end(2))
     if gatescan.search(_TIME_HINT, text):
-        for m in _CLOCK.finditer(text):
+        for m in gatescan.finditer(_CLOCK, _CLOCK_LEAD, text):
             out.add(m.start())  # a date glued to the time is a date, the time a time
             out.add(m.end())
             d = _DATE_BEFORE.search(text, max(0, m.start() - 11), m.start())
             if d is not None:
                 out.add(d.start())
     if gatescan.search(_DATE_HINT, text):
-        for m in _DATE.finditer(text):
+        for m in gatescan.finditer(_DATE, _DATE_LEAD, text):
             out.add(m.start())
             out.add(m.end())
     if gatescan.search(_THOUSANDS_HINT, text):
-        for m in _THOUSANDS.finditer(text):
+        for m in gatescan.finditer(_THOUSANDS, _THOUSANDS_LEAD, text):
             out.add(m.start())
             out.add(m.end())
     if gatescan.search(_PERCENT_HINT, text):
-        for m in _PERCENT.finditer(text):
+        for m in gatescan.finditer(_PERCENT, _PERCENT_LEAD, text):
             out.add(m.start())
             out.add(m.end())
     if gatescan.search(_PRICE_HINT, text):
@@ -114,7 +127,7 @@ def cuts(text: str) -> tuple[int, ...]:
             out.add(m.start(1))
             out.add(m.end(1))
     if gatescan.search(_DOTTED_HINT, text):
-        for m in _DOTTED.finditer(text):
+        for m in gatescan.finditer(_DOTTED, _DOTTED_LEAD, text):
             out.add(m.start())
             out.add(m.end())
     return tuple(sorted(out))

@@ -22,6 +22,7 @@ fused with the share quantity before it), an E.164 phone number, a price.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -31,6 +32,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect import gatescan
+from dlp_proxy.detect.structure import CELL, MAX_HEADER_CHARS, ROW, has_tables
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from dlp_proxy.recognizers._common import (
     _NEGATIVE_RE,
@@ -41,6 +43,9 @@ from dlp_proxy.recognizers._common import (
     DLPRecognizer,
     _ascii_lower,
     _first_char_alternation,
+    _header_word,
+    _Occurrences,
+    _occurrences,
     ascii_lower_last,
     candidate_lengths,
     candidates,
@@ -282,6 +287,138 @@ def _keyed_elsewhere(text: str, c: Candidate, word_at: int) -> bool:
     return own is not None and own.end() <= key.start(1)
 
 
+class _Unlabelled:
+    """Proves, for a candidate of one text, that ``AccountNumberRecognizer.analyze``'s
+    context searches find nothing: its strong words (``context_hit``: 40 characters
+    before, 25 after), weak words (15 before) and their typing slips (30 before).
+    ``find_context`` searches a window only where the regex's bare alternation occurs
+    (``_Occurrences``: no occurrence overlapping ``[start - before, start)`` or
+    ``[end, end + after)``, no match there; the window it searches ends at or before
+    ``start``), and looks up the column header (``structure.column_header``); so a
+    candidate with no occurrence there and a header that gives none of the regexes a
+    word gets no hit.  The header is found as ``column_header`` finds it, once per row
+    and table (the cell is counted per candidate).  A clean blotter's account words
+    (the header's ``account``, every row's ``ACC-``) reach a cell or two of a row: its
+    trade ids, amounts and order numbers are passed over without their three searches
+    and their shape checks."""
+
+    __slots__ = ("breaks", "fuzzy", "live", "regexes", "row", "spans", "strong", "text", "weak")
+
+    def __init__(self, text: str, regexes: list[re.Pattern[str]], strong: _Occurrences | None,
+                 weak: _Occurrences | None, fuzzy: _Occurrences | None) -> None:
+        self.text = text
+        self.regexes = regexes
+        self.strong = strong
+        self.weak = weak
+        self.fuzzy = fuzzy
+        self.breaks: list[int] | None = None
+        #: the last row asked about: (its ROW, the first line break after it, its header cells' liveness)
+        self.row: tuple[int, int, tuple[bool, ...]] | None = None
+        #: per table (the start of its line): whether each header cell gives a regex a word
+        self.live: dict[int, tuple[bool, ...]] = {}
+        self.spans: _Occurrences | None = None
+
+    def __call__(self, start: int, end: int) -> bool:
+        strong, weak, fuzzy = self.strong, self.weak, self.fuzzy
+        if strong is not None and (strong.overlaps(max(0, start - 40), start) or strong.overlaps(end, end + 25)):
+            return False
+        if weak is not None and weak.overlaps(max(0, start - 15), start):
+            return False
+        if fuzzy is not None and fuzzy.overlaps(max(0, start - 30), start):
+            return False
+        return not self._header_live(start)
+
+    def may_label(self, start: int, end: int) -> bool:
+        """False proves every candidate inside ``[start, end)`` (a digit run) unlabelled:
+        the span meets none of ``_spans``."""
+        spans = self.spans
+        if spans is None:
+            spans = self.spans = self._spans()
+        return spans.overlaps(start, end)
+
+    def _spans(self) -> _Occurrences:
+        """Where a candidate's span meets an account word's reach (a strong word's 25
+        characters before it and 40 after, a weak word's 15 after, a slip's 30 after), or
+        a cell under a header that gives a regex a word (a cell's characters and the
+        boundary after them: what ``column_header`` counts as its column), merged."""
+        spans: list[tuple[int, int]] = []
+        for occ, before, after in ((self.strong, 25, 40), (self.weak, 0, 15), (self.fuzzy, 0, 30)):
+            if occ is not None:
+                spans.extend((a - before, b + after) for a, b in zip(occ.starts, occ.ends, strict=True))
+        text = self.text
+        if has_tables(text):
+            if self.breaks is None:
+                self.breaks = [m.start() for m in _NEWLINE.finditer(text)]
+            row = text.find(ROW)
+            while row >= 0:
+                _, line_end, cells = self._row(row)  # the table's first row marker: its header
+                if any(cells):
+                    pos = row
+                    for part in text[row + 1 : line_end].split(ROW):
+                        cell = pos + 1
+                        for k, value in enumerate(part.split(CELL)):
+                            if k < len(cells) and cells[k]:
+                                spans.append((cell, cell + len(value) + 1))
+                            cell += len(value) + 1
+                        pos += len(part) + 1
+                row = text.find(ROW, line_end)
+        spans.sort()
+        starts: list[int] = []
+        ends: list[int] = []
+        for a, b in spans:
+            if ends and a <= ends[-1]:
+                ends[-1] = max(ends[-1], b)
+            else:
+                starts.append(a)
+                ends.append(b)
+        return _Occurrences(starts, ends)
+
+    def _header_live(self, pos: int) -> bool:
+        """``column_header(text, pos)`` is a header in which a regex finds a word."""
+        text = self.text
+        if not has_tables(text):
+            return False
+        last_row = text.rfind(ROW, 0, pos)
+        if last_row < 0:
+            return False  # no row marker before: column_header's last_row -1 <= last_line
+        row = self.row
+        if row is None or row[0] != last_row or pos > row[1]:
+            row = self.row = self._row(last_row)
+        if pos > row[1]:
+            return False  # a line break between the row marker and pos: not in a table
+        cells = row[2]
+        if not cells:
+            return False
+        column = text.count(CELL, last_row + 1, pos)
+        return column < len(cells) and cells[column]
+
+    def _row(self, last_row: int) -> tuple[int, int, tuple[bool, ...]]:
+        text = self.text
+        if self.breaks is None:
+            self.breaks = [m.start() for m in _NEWLINE.finditer(text)]
+        breaks = self.breaks
+        i = bisect.bisect_left(breaks, last_row)  # the breaks before the row marker
+        last_line = breaks[i - 1] if i else -1
+        next_break = breaks[i] if i < len(breaks) else len(text)
+        table_start = last_line + 1
+        cells = self.live.get(table_start)
+        if cells is None:
+            header_end = text.find(ROW, table_start)
+            header_line = text[table_start:header_end]
+            if _DIGIT.search(header_line):
+                cells = ()  # column_header: a first row with numbers is data
+            else:
+                words = [c.strip(' \t\r"') for c in header_line.split(CELL)]
+                cells = tuple(bool(w) and len(w) <= MAX_HEADER_CHARS
+                              and any(_header_word(rx, w) is not None for rx in self.regexes) for w in words)
+            self.live[table_start] = cells
+        return last_row, next_break, cells
+
+
+_DIGIT = re.compile(r"[0-9]")
+_NEWLINE = re.compile("\n")
+
+
 class AccountNumberRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = STRONG_ACCOUNT
 
@@ -319,18 +456,42 @@ class AccountNumberRecognizer(DLPRecognizer):
         if not (self.context_anywhere(text) or (self._weak_probe(text) and self._weak_gate(text))
                 or self._weak_fuzzy.present(text)):
             return False
-        return any(self._number_like(c, text) for c in candidates(text, _ACCOUNT_LENGTHS))
+        unlabelled = self._unlabelled(text)
+        if unlabelled is None:
+            return any(self._number_like(c, text) for c in candidates(text, _ACCOUNT_LENGTHS))
+        # only a candidate an account word may label (``analyze`` passes over the others)
+        return any(not unlabelled(c.start, c.end) and self._number_like(c, text)
+                   for c in candidates(text, _ACCOUNT_LENGTHS, runs=unlabelled.may_label))
+
+    def _unlabelled(self, text: str) -> _Unlabelled | None:
+        """``text``'s proof that a candidate has no account word (None: no proof)."""
+        if self._fuzzy is not None:
+            return None
+        regexes = [rx for rx in (self._context_re, self._weak_re) if rx is not None]
+        fuzzy = self._weak_fuzzy.regex(text)
+        if fuzzy is not None:
+            regexes.append(fuzzy)
+        found = [_occurrences(rx, text) for rx in regexes]
+        if any(occ is None for occ in found):
+            return None  # a regex without its bare form: searched per candidate
+        strong = None if self._context_re is None else found[0]
+        weak = None if self._weak_re is None else found[1 if strong is not None else 0]
+        return _Unlabelled(text, regexes, strong, weak, found[-1] if fuzzy is not None else None)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         taken: list[tuple[int, int]] = []
-        for c in sorted(candidates(text, _ACCOUNT_LENGTHS), key=lambda c: (c.start, -(c.end - c.start))):
+        unlabelled = self._unlabelled(text)
+        runs = None if unlabelled is None else unlabelled.may_label
+        for c in sorted(candidates(text, _ACCOUNT_LENGTHS, runs=runs), key=lambda c: (c.start, -(c.end - c.start))):
             # candidates come in start order and the taken spans are disjoint, so only the
             # last one can reach this candidate (one comparison, not one per finding so far)
             if taken and taken[-1][0] < c.end and c.start < taken[-1][1]:
                 continue
+            if unlabelled is not None and unlabelled(c.start, c.end):
+                continue  # no account word can label it: the searches below find none
             if not self._number_like(c, text):
                 continue
             d = c.digits

@@ -30,9 +30,33 @@ def _cval(c: str) -> int:
     return {"*": 36, "@": 37, "#": 38}[c]
 
 
+def _digit_sums(weight: int) -> dict[str, int]:
+    """Per ASCII character of a CUSIP, the digit sum of its value times ``weight``."""
+    out = {}
+    for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz*@#":
+        v = _cval(c) * weight
+        out[c] = v // 10 + v % 10
+    return out
+
+
+#: ``cusip_valid``'s sums for the even and odd positions, looked up (every numeric
+#: CUSIP of a blotter, and every nine-digit candidate in trade talk, is checked)
+_SUMS = (_digit_sums(1), _digit_sums(2))
+
+
 def cusip_valid(s: str) -> bool:
     if len(s) != 9 or not s[-1].isdigit():
         return False
+    even, odd = _SUMS
+    try:
+        total = (even[s[0]] + odd[s[1]] + even[s[2]] + odd[s[3]] + even[s[4]] + odd[s[5]] + even[s[6]]
+                 + odd[s[7]])
+    except KeyError:
+        return _cusip_valid(s)  # a character outside the table: computed as it was
+    return (10 - total % 10) % 10 == int(s[-1])
+
+
+def _cusip_valid(s: str) -> bool:
     total = 0
     for i, c in enumerate(s[:8]):
         v = _cval(c)

@@ -46,3 +46,13 @@ class _Faulty:
 
 def faulty_detector(config_dir: Any = None, *, ner: bool | None = None) -> _Faulty:
     return _Faulty(build_detector(config_dir, ner=ner))
+
+
+def gated_detector(config_dir: Any = None, *, ner: bool | None = None) -> Any:
+    """The real engine, built only once the file ``<config_dir>/go`` exists: a worker
+    whose start-up the test holds (``config_dir`` is the test's directory)."""
+    from pathlib import Path
+
+    while not (Path(config_dir) / "go").exists():
+        time.sleep(0.05)
+    return build_detector(None, ner=ner)

@@ -1036,3 +1036,118 @@ def odt_hidden_inside(mode: str) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+# -- bytes outside a format's index (files/outside.py) -------------------------------------
+
+
+def zip_with_gap(members: dict[str, bytes], gap: bytes) -> bytes:
+    """A ZIP with ``gap`` written between its first member and the rest (offsets kept
+    right: every reader opens it and lists the members)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, (name, data) in enumerate(members.items()):
+            zf.writestr(name, data)
+            if i == 0:
+                out.seek(zf.start_dir)
+                out.write(gap)
+                zf.start_dir = out.tell()
+    return out.getvalue()
+
+
+def zip_streamed(members: dict[str, bytes]) -> bytes:
+    """A ZIP written to a pipe (no seeking): local headers without sizes, each entry's
+    data followed by a data descriptor (what ``zip -`` and streaming writers make)."""
+
+    class Pipe(io.RawIOBase):
+        def __init__(self) -> None:
+            self.buf = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: Any) -> int:
+            self.buf += bytes(b)
+            return len(b)
+
+    pipe = Pipe()
+    with zipfile.ZipFile(pipe, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            with zf.open(name, "w") as fh:
+                fh.write(data)
+    return bytes(pipe.buf)
+
+
+def tar_pax(name: str = "readme.txt", data: bytes = b"hello", *, pax: dict[str, str] | None = None,
+            uname: str = "", tail: bytes = b"", padding: bytes = b"") -> bytes:
+    """A PAX TAR of one member, with PAX headers, an owner name, bytes in the member's
+    padding (after its data, before the next block) and bytes after the end blocks."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.uname = uname
+        info.pax_headers.update(pax or {})
+        tf.addfile(info, io.BytesIO(data))
+    blob = out.getvalue()
+    if padding:
+        at = blob.find(data, 512) + len(data)
+        assert len(padding) <= -len(data) % 512
+        blob = blob[:at] + padding + blob[at + len(padding):]
+    return blob + tail
+
+
+def pdf_revised(old_text: str, new_text: str, *, compress: bool = True, free: bool = False) -> bytes:
+    """A one-page PDF saved twice (an incremental update): revision 1 shows
+    ``old_text``; revision 2 points the page at a new content stream showing
+    ``new_text`` (``free``: and marks the old stream's object free), leaving revision 1's
+    stream in the file, as every editor, form filler and signer does."""
+
+    def stream(text: str) -> bytes:
+        data = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+        if compress:
+            data = zlib.compress(data)
+            return b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
+        return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+    body = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page % 4,
+            stream(old_text), b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    offsets = []
+    for number, obj in enumerate(body, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    o6 = len(out)
+    out += b"6 0 obj\n" + stream(new_text) + b"\nendobj\n"
+    o3 = len(out)
+    out += b"3 0 obj\n" + page % 6 + b"\nendobj\n"
+    xref2 = len(out)
+    freed = b"4 1\n0000000000 00001 f \n" if free else b""
+    out += b"xref\n0 1\n0000000000 65535 f \n3 1\n%010d 00000 n \n" % o3 + freed + b"6 1\n%010d 00000 n \n" % o6
+    out += b"trailer\n<< /Size 7 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (xref, xref2)
+    return out
+
+
+def pdf_catalog(*, outline: str = "", label: str = "", dest: str = "", lang: str = "") -> bytes:
+    """A blank page whose catalog carries an outline (bookmark) title, a page-label
+    prefix, a named destination and a language, each when given."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    if outline:
+        w.add_outline_item(title=outline, page_number=0)
+    if label:
+        w.set_page_label(0, 0, prefix=label)
+    if dest:
+        w.add_named_destination(dest, 0)
+    if lang:
+        w._root_object[NameObject("/Lang")] = TextStringObject(lang)
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()

@@ -185,3 +185,44 @@ def plugin_route(body: bytes, ctype: str, content_encoding: str) -> Reading:
             r.files.append(part.data)
         r.files.append(b)
     return r
+
+
+def request_headers(route: str, headers: dict[str, str]) -> Reading:
+    """The header values a handler reads and may store, as Go's net/http hands them over
+    (``Header.Get`` folds the name; the value is as sent).
+
+    - Every route (web/handlers.go ``Handler.ServeHTTP``): ``r.UserAgent()`` and
+      ``X-Forwarded-For`` go into the request context, written into audit records
+      (web/context.go ``MakeAuditRecord``); utils.GetIPAddress takes the first field of
+      the ``TrustedProxyIPHeader`` headers (``X-Forwarded-For``, ``X-Real-IP``) unchecked.
+      At login (app/login.go) the User-Agent's browser version is stored in the session.
+    - ``route == "plugin"`` (a plugin's ServeHTTP, a route nobody described): every header,
+      its name with its value, as sent and as a handler that percent-decodes or base64-decodes
+      a value reads it."""
+    r = Reading()
+    folded = {k.lower(): v for k, v in headers.items()}
+    if route == "plugin":
+        for name, value in folded.items():
+            for v in _decodings(value):
+                r.texts.append(f"{name} {v}")
+        return r
+    for name in ("user-agent", "x-forwarded-for", "x-real-ip"):
+        if name in folded:
+            value = folded[name]
+            r.texts.append(value)
+            if name != "user-agent":
+                r.texts.append(value.split(",")[0].strip())
+    return r
+
+
+def _decodings(value: str) -> list[str]:
+    import base64
+    import binascii
+    from urllib.parse import unquote
+
+    out = [value, unquote(value)]
+    try:
+        out.append(base64.b64decode(value, validate=True).decode("utf-8"))
+    except (binascii.Error, ValueError):
+        pass
+    return out

@@ -405,6 +405,7 @@ _RENDER_PIECES = ["1", "a", " ", "-", ":five:", ":keycap_ten:", ":one", "\U0001f
 @given(st.lists(st.sampled_from(_RENDER_PIECES), max_size=60))
 @example(["1", "1", "1", "五", "three"])  # a numeral glued to a number word (found by the full run)
 @example(["th", "\u200b", "ree"])
+@example(["üç", "üç", "&nbsp;", "üç", "üç", "&#x1F51F;"])  # number words glued to the keycap's 10 (found by a run)
 @example(["th", "**", "ree", "**"])
 @example(["&#x2152;", "th&#114;ee", "&#x4E94;"])
 @example(["&fopf;ive", " ", "&colon;five&colon;", " ", "t&hopf;ree", " ", "&fopf;ive"])  # no digit in the raw text

@@ -182,6 +182,20 @@ def test_identifier_is_stopped_and_never_reaches_mattermost(gateway: Gateway, ca
     assert _reached(gateway, path) == []
 
 
+#: Mattermost shows a post's HTML as text: what is between ``<`` and ``>`` is read
+TAGGED = ('<x client SSN 536-22-1234, please update the account>', '<b title="client SSN 536-22-1234">hi</b>')
+TAG_CASES = [c for c in CASES if c.name in ("posts.create", "files.multipart", "files.raw")]
+
+
+@pytest.mark.parametrize("message", TAGGED, ids=["inside", "attribute"])
+@pytest.mark.parametrize("case", TAG_CASES, ids=[c.name for c in TAG_CASES])
+def test_identifier_inside_a_tag_is_stopped(gateway: Gateway, case: Case, message: str) -> None:
+    r, _, path = _send(gateway, case, message)
+    assert r.status_code == 403, (r.status_code, r.text)
+    assert r.json()["id"] in STOP_IDS
+    assert _reached(gateway, path) == []
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_clean_request_reaches_mattermost_unchanged(gateway: Gateway, case: Case) -> None:
     r, body, path = _send(gateway, case, CLEAN)

@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -69,17 +71,19 @@ def test_inspection_raising_fails_closed_and_is_archived(faulty_gateway: Gateway
 
 
 def test_hung_scan_fails_closed_at_the_deadline(faulty_gateway: Gateway) -> None:
-    t0 = time.monotonic()
+    # The scan sleeps 30 s: a 503 archived as scan-deadline is the deadline's doing (a
+    # scan that finished would forward the post), without a wall-clock bound to race.
     err = _assert_503_not_forwarded(faulty_gateway, _post(faulty_gateway, f"hello {HANG_MARKER}"))
-    assert time.monotonic() - t0 < 10
     recs = [r for r in archive_records(faulty_gateway.data_dir) if r.get("request_id") == err["request_id"]]
     assert recs and recs[0]["reason"] == "scan-deadline" and recs[0]["action"] == "fail_closed"
-    # the gateway still serves others, once the killed scan worker's replacement has
-    # started (a few seconds on a loaded machine, more than this gateway's 1.5 s
-    # deadline: until then a scan fails closed, 503); each try by another user, so no
-    # one user's scan budget (charged for the failed tries) answers 429 instead
+    # The gateway still serves others: the other scan worker, and the killed one's
+    # replacement once started, have run the engine's first-text set-up
+    # (filescan.warm_detector), so a short post's scan fits the 1.5 s deadline even
+    # at nice 19 on a loaded host.  Waited for with a generous bound, each try by
+    # another user, so no one user's scan budget (charged for failed tries) answers
+    # 429 instead.
     answers: list[int] = []
-    users = iter(["bob", "carol", "alice"] * 10)
+    users = itertools.cycle(["bob", "carol", "alice"])
 
     def served() -> bool:
         gw = faulty_gateway
@@ -91,7 +95,7 @@ def test_hung_scan_fails_closed_at_the_deadline(faulty_gateway: Gateway) -> None
         assert r.status_code in (201, 503, 429), r.text
         return r.status_code == 201
 
-    wait_for(served, "a clean post served after the hung scan", timeout=90)
+    wait_for(served, "a clean post served after the hung scan", timeout=120)
 
 
 def test_oversized_declared_body_gets_json_413(faulty_gateway: Gateway) -> None:
@@ -259,7 +263,7 @@ def test_private_redis_is_supervised_and_restarted(simulator: Simulator, tmp_pat
             assert new_pid not in (None, pid) and r.json()["id"] == "api.dlp.quarantined.app_error", r.text
         else:
             _assert_503_not_forwarded(gw, r)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # a generous bound for a loaded host
         while (new_pid := _redis_pid(port)) in (None, pid):
             assert time.monotonic() < deadline, "the private Redis was not restarted"
             time.sleep(0.2)
@@ -277,19 +281,19 @@ def test_hung_mattermost_does_not_hold_the_client_forever(tmp_path: Path) -> Non
     sim = start_simulator()
     gw = start_gateway(sim, tmp_path / "gw", "--upstream-timeout", "2")
     try:
-        r = httpx.post(f"{sim.url}/__sim/faults", json={"delay_ms": 8000, "path_prefix": "/api/v4/posts", "method": "POST"},
-                       timeout=10)
+        # Mattermost answers after 120 s, past the client's 30 s: an answer at all, a
+        # 502 counted as a timeout, is the gateway's 2 s timeout's doing
+        r = httpx.post(f"{sim.url}/__sim/faults", json={"delay_ms": 120_000, "path_prefix": "/api/v4/posts",
+                                                        "method": "POST"}, timeout=10)
         assert r.status_code == 201
-        t0 = time.monotonic()
         r = _post(gw, "waiting on a hung server")
-        assert time.monotonic() - t0 < 10
         assert r.status_code == 502 and r.headers["content-type"] == "application/json", r.text
         assert r.json()["id"] == "api.dlp.upstream_unavailable.app_error"
         metrics = httpx.get(f"{gw.admin_url}/metrics", timeout=10).text
         assert 'dlp_upstream_errors_total{kind="timeout"} 1.0' in metrics
     finally:
         stop(gw.proc)
-        stop(sim.proc)
+        stop(sim.proc, signal.SIGKILL)  # (this test's own; its delayed answer is still pending)
 
 
 def test_killed_gateway_leaves_no_file_workers_behind(simulator: Simulator, tmp_path: Path) -> None:
@@ -304,7 +308,8 @@ def test_killed_gateway_leaves_no_file_workers_behind(simulator: Simulator, tmp_
         assert workers
         gw.proc.kill()
         gw.proc.wait(10)
-        deadline = time.monotonic() + 10
+        # (each worker notices its owner's death on its own; a generous bound for a loaded host)
+        deadline = time.monotonic() + 90
         alive = list(servers + workers)
         while alive and time.monotonic() < deadline:
             time.sleep(0.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,55 @@ def test_gateway_limits_keep_the_wall_bound_inside_the_file_deadline() -> None:
     operator = filescan.gateway_limits(120.0, Limits(max_seconds=20, max_wall_seconds=600, max_pages=7))
     assert (operator.max_seconds, operator.max_wall_seconds, operator.max_pages) == (20, 108.0, 7)
     assert filescan.gateway_limits(120.0, Limits(max_wall_seconds=30)).max_wall_seconds == 30
+
+
+def test_a_new_scan_worker_has_paid_the_engines_first_text_set_up_before_its_first_job() -> None:
+    """A worker's first scan costs what any scan costs: the engine's tables built on a
+    first text (30-120 ms of CPU without the warm-up: ~2 s at nice 19 on a loaded
+    host, past a short scan deadline, so a worker that replaced one killed at the
+    deadline was killed again on its first post) are built before the worker is
+    ready.  Measured in the worker's CPU time (``scan_texts``' cost), not wall time."""
+    import asyncio
+
+    from dlp_proxy.model import ContentItem
+
+    probes = ["ok, thanks", "lunch at 12:15 in 3C?", "señor Müller ＸＹＺ ３４ Здравствуйте"]
+    assert not set(probes) & set(filescan.WARM_UP_TEXTS)
+
+    async def first_scan_cost() -> float:
+        scanner = filescan.FileScanner(workers=1, ner=False, nice=0, quick_start=True)
+        try:
+            await scanner.start()
+            _, cost = await scanner.scan_texts([ContentItem(f"p{n}", t) for n, t in enumerate(probes)], None, 300)
+            return cost
+        finally:
+            scanner.shutdown()
+
+    assert asyncio.run(first_scan_cost()) < 0.025
+
+
+def test_a_deadline_while_the_worker_starts_does_not_kill_it(tmp_path: Path) -> None:
+    """A request whose deadline passes while the only worker is still starting (a
+    replacement building its detector) fails, and the worker is left to finish its
+    start-up: killed, it would lose it, and on a loaded host each request would kill the
+    next replacement before it was ready.  The start-up is held by the test (no timer
+    raced against it): it ends when the test creates the ``go`` file."""
+    import asyncio
+
+    from dlp_proxy.model import ContentItem
+
+    async def run() -> None:
+        scanner = filescan.FileScanner(workers=1, ner=False, nice=0, quick_start=True,
+                                       detector="tests.faults:gated_detector", config_dir=tmp_path)
+        try:
+            scanner.warm_up()
+            with pytest.raises(TimeoutError):
+                await scanner.scan_texts([ContentItem("m", "all clear")], None, 0.5)
+            assert scanner.killed == 0
+            (tmp_path / "go").touch()
+            scanned, _ = await scanner.scan_texts([ContentItem("m", "all clear")], None, 300)
+            assert len(scanned) == 1 and scanner.killed == 0
+        finally:
+            scanner.shutdown()
+
+    asyncio.run(run())

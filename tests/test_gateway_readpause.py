@@ -143,3 +143,43 @@ async def test_the_readers_own_flow_control_does_not_undo_the_pause() -> None:
     assert await reader.readexactly(64 * 1024 - buffered) == b"y" * (64 * 1024 - buffered)
     client.close()
     srv.close()
+
+
+def headed_hook(*fields: tuple[bytes, bytes]) -> Any:
+    from mitmproxy.http import Headers
+
+    return SimpleNamespace(name="requestheaders", blocking=False,
+                           flow=SimpleNamespace(request=SimpleNamespace(http_version="HTTP/1.1", headers=Headers(fields))))
+
+
+@pytest.mark.parametrize("fields", [(), ((b"content-length", b"0"),), ((b"content-length", b"350"),),
+                                    ((b"content-length", b"65536"),)],
+                         ids=["no-body", "empty", "chat-post", "one-read"])
+async def test_a_body_one_read_takes_is_not_paused_for(fields: tuple[tuple[bytes, bytes], ...]) -> None:
+    reader, client, srv = await connected()
+    transport = transport_of(reader)
+    handler = Handler(reader)
+    task = asyncio.ensure_future(server.ConnectionHandler.hook_task(handler, headed_hook(*fields)))
+    assert transport.is_reading()
+    handler.release.set()
+    await task
+    assert transport.is_reading()
+    client.close()
+    srv.close()
+
+
+@pytest.mark.parametrize("fields", [((b"content-length", b"65537"),), ((b"transfer-encoding", b"chunked"),),
+                                    ((b"content-length", b"10"), (b"content-length", b"10")),
+                                    ((b"content-length", b"\xc2\xb2"),), ((b"content-length", b"-1"),)],
+                         ids=["large", "chunked", "two-lengths", "not-ascii", "negative"])
+async def test_a_body_that_may_need_more_reads_is_paused_for(fields: tuple[tuple[bytes, bytes], ...]) -> None:
+    reader, client, srv = await connected()
+    transport = transport_of(reader)
+    handler = Handler(reader)
+    task = asyncio.ensure_future(server.ConnectionHandler.hook_task(handler, headed_hook(*fields)))
+    assert not transport.is_reading()
+    handler.release.set()
+    await task
+    assert transport.is_reading()
+    client.close()
+    srv.close()

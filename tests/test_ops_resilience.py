@@ -158,32 +158,30 @@ def test_mattermost_down_counts_upstream_errors(gw_own_sim: Gateway) -> None:
 
 def test_slow_mattermost_is_relayed_and_does_not_hold_others(gw_own_sim: Gateway) -> None:
     gw, sim = gw_own_sim, gw_own_sim.sim
-    delay = 3.0
+    delay = 15.0
     r = httpx.post(f"{sim.url}/__sim/faults", json={"delay_ms": int(delay * 1000), "path_prefix": "/api/v4/posts",
                                                     "method": "POST"}, timeout=10)
     assert r.status_code == 201, r.text
     try:
-        slow: dict[str, object] = {}
+        slow: list[tuple[int, float]] = []
 
         def slow_post() -> None:
             t0 = time.monotonic()
-            resp = _post(gw.url, sim, "slow but clean", timeout=30)
-            slow["status"], slow["elapsed"] = resp.status_code, time.monotonic() - t0
+            resp = _post(gw.url, sim, "slow but clean", timeout=90)
+            slow.append((resp.status_code, time.monotonic() - t0))
 
         threads = [threading.Thread(target=slow_post) for _ in range(4)]
         for t in threads:
             t.start()
-        time.sleep(0.3)
-        # while four posts wait on a slow Mattermost, reads still flow
-        fast = []
+        # while four posts wait on a slow Mattermost, reads still flow: all ten answered
+        # before any of the posts (a state, not a short bound raced against the reads)
         for _ in range(10):
-            t0 = time.monotonic()
             g = httpx.get(f"{gw.url}/api/v4/users/me", headers={"Authorization": f"Bearer {sim.token('alice')}"}, timeout=10)
             assert g.status_code == 200
-            fast.append(time.monotonic() - t0)
+        assert not slow, slow
         for t in threads:
-            t.join(30)
-        assert max(fast) < delay / 2, fast
-        assert slow["status"] == 201 and delay <= float(slow["elapsed"]) < delay + 5, slow  # type: ignore[arg-type]
+            t.join(90)
+        # relayed once each: answered 201 after Mattermost's delay
+        assert len(slow) == 4 and all(status == 201 and elapsed >= delay for status, elapsed in slow), slow
     finally:
         httpx.delete(f"{sim.url}/__sim/faults", timeout=10)

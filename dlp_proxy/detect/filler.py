@@ -60,16 +60,27 @@ _PART = re.compile(r"(?<![A-Za-z0-9#])#?" + _GROUP + r"(?![A-Za-z0-9])")
 _BL = r"(?:[ \t]*\n[ \t]*|[ \t]+)"
 _BL0 = r"[ \t]*\n?[ \t]*"
 #: a short word of filler, with a mark after it (``then,`` ``(then)`` ``last four:``)
-_WORD = rf"\(?(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}|[A-Z][a-z]{{0,{MAX_FILLER_LETTERS - 1}}})[,;:.)]?{_BL}"
+_WORD = (rf"\(?(?:[a-z]{{1,{MAX_FILLER_LETTERS}}}|[A-Z][a-z]{{0,{MAX_FILLER_LETTERS - 1}}})"
+         rf"(?:[,;:.)]?{_BL}|[?!][.)]?[ \t]+)")
+#: a mark closing the words before the next group ("4111 1111 - ok - 1111 1111")
+_CLOSE = rf"(?:[-,;:/(]{_BL})?"
 #: what may stand between two groups: a mark (comma, colon, semicolon, slash, dash, dot,
-#: bracket) or blanks, then up to ``MAX_FILLER_WORDS`` short words (lower case or capitalized)
-_FILLER = re.compile(rf"(?:{_BL0}[,;:/().-]?{_BL}|{_BL0}[,;:/().-]{_BL0})(?:{_WORD}){{0,{MAX_FILLER_WORDS}}}")
+#: bracket) or blanks, then up to ``MAX_FILLER_WORDS`` short words (lower case or
+#: capitalized, a mark after each, or a question's inside its line: "(lunch?) 8710"), and
+#: a mark closing them
+_FILLER = re.compile(rf"(?:{_BL0}[,;:/().-]?{_BL}|{_BL0}[,;:/().-]{_BL0})(?:(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}{_CLOSE})?")
+#: a masked slot of one character a digit (``***``, ``xx``, ``XXXX``, ``####``, ``____``,
+#: ``????``, ``NNNN``) ...
+_SLOTS = r"(?:[*xX\u2022#_?]{2,19}|N{2,19})"
+#: where a masked slot follows digits (the gate of ``filler_edits``)
+_MASK_GAP = rf"[0-9][- ](?:{_SLOTS}|[\[<{{]|[A-Za-z]{{2,8}}(?![A-Za-z0-9]))"
 #: a place where filler (or a ``#``) stands between two digit groups: digit-led, one pass
 #: (also: groups of a length no shape has with blanks between, "ssn 53622 1234", and
-#: arithmetic after a number, "card 4111111111111112 - 1": the label's reading, ``_labelled``)
+#: arithmetic after a number, "card 4111111111111112 - 1": the label's reading, ``_labelled``;
+#: and a masked slot after digits, "536-22-####")
 _GAP = re.compile(
-    rf"[0-9A-Z](?:{_BL0}[,;:/().-]?{_BL}(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}#?[0-9A-Z]|{_BL0}[,;:/().-]?{_BL0}#[0-9])"
-    r"|[0-9]{5}[ \t]+[0-9]|[0-9][ \t]+[0-9]{5}"
+    rf"[0-9A-Z](?:{_BL0}[,;:/().-]?{_BL}(?:{_WORD}){{1,{MAX_FILLER_WORDS}}}{_CLOSE}#?[0-9A-Z]|{_BL0}[,;:/().-]?{_BL0}#[0-9])"
+    r"|[0-9]{5}[ \t]+[0-9]|[0-9][ \t]+[0-9]{5}|" + _MASK_GAP +
     r"|[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)|[0-9) (][-+] ?1(?![0-9])"
 )
 #: how far after its label a sequence of groups may reach
@@ -215,13 +226,15 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """Edits (start, end, replacement, source start, source end) for ``filler-words``.
     Every edit comes from a label's reading (the loops below), so a text without a label
     of an identifier kind has none: the labels are found first (one Hyperscan pass),
-    the gaps (a search of the whole text) only when one is there."""
+    the gaps near them (``gap_starts``) only when one is there."""
     found_labels = list(labels(text))
-    if not any(_label_kinds(m.group()) for m in found_labels):
+    near = [(m.start() - _GAP_REACH, m.end() + _GAP_REACH) for m in found_labels if _label_kinds(m.group())]
+    if not near:
         return []
-    gaps = [m.start() for m in _GAP.finditer(text)]
-    if not gaps:
-        return []
+    # the gaps are looked up only within _GAP_REACH of a label of a kind (below)
+    gaps = gap_starts(text, near)
+    if not gaps and _GAP.search(text) is None:
+        return []  # no gap in the whole text: no reading at all, _labelled's neither
     edits: list[tuple[int, int, str, int, int]] = []
     done = -1
     seen: set[int] = set()
@@ -240,7 +253,7 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         if not kinds:
             continue
         k = bisect.bisect_left(gaps, label.end())
-        if k < len(gaps) and gaps[k] <= label.end() + LABEL_REACH + _GROUPS_REACH:
+        if k < len(gaps) and gaps[k] <= label.end() + _GAP_REACH:
             # the label before the groups ("ssn: starts 536, then 22, ends 8710")
             tried = 0
             for g in _PART.finditer(text, label.end(), min(len(text), label.end() + LABEL_REACH + _GROUPS_REACH)):
@@ -298,6 +311,62 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     return kept
 
 
+#: how far from a label ``filler_edits`` looks up gaps: the groups after it
+#: (``[label.end(), label.end() + _GAP_REACH]``) and before it (``[label.start() -
+#: _GAP_REACH, label.start())``)
+_GAP_REACH = LABEL_REACH + _GROUPS_REACH
+#: a character no match of ``_GAP`` holds: every character of a match is a digit, an ASCII
+#: letter, a blank, a line break, one of ``,;:/().#+-``, a question or exclamation mark
+#: after a filler word, or a masked slot's ``*_?•[<{`` (``_GAP`` has no flag, no lookbehind)
+_GAP_BARRIER = r"[^0-9A-Za-z \t\n,;:/().#+\-?!*_\u2022\[<{]"
+_BARRIER = re.compile(_GAP_BARRIER)
+#: the last such character of a span (``match(text, lo, hi)``: greedy, then back)
+_LAST_BARRIER = re.compile(r"(?s).*" + _GAP_BARRIER)
+#: where ``_GAP`` can match: a digit or capital before a blank, a line break, a mark or a
+#: ``#``; two digits; a digit, bracket or blank before a sign; its words
+_GAP_LEAD = re.compile(r"[0-9A-Z][ \t\n,;:/().#-]|[0-9][0-9]|[0-9) (][-+]"
+                       r"|[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)")
+gatescan.register_spans(_GAP_LEAD, 8)  # its longest match
+#: how far back from a span ``gap_starts`` looks for such a character
+_BARRIER_LOOKBACK = 4096
+
+
+def gap_starts(text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """The starts of ``_GAP.finditer(text)``'s matches that lie in one of ``spans``
+    (``[a, b]``, sorted by start), the same as a search of the whole text finds, without
+    searching all of it.
+
+    No match holds a character of ``_GAP_BARRIER``, nor starts on one, and every element
+    of ``_GAP`` that reads one fails there as at the text's end (its lookaheads,
+    ``(?![0-9])`` and ``(?![A-Za-z0-9])``, succeed at both).  So the whole-text ``finditer`` goes on from at most
+    just after such a character, and finds the first match after it, then the same ones
+    as a ``finditer`` from there; and one cut at such a character (``endpos``) finds the
+    same matches before it.  Each span is searched from after the last such character
+    before it (within ``_BARRIER_LOOKBACK``, else from where the last search stopped, or
+    the text's start) to the first one after it (or the text's end)."""
+    found: list[int] = []  # the matches' starts in the regions searched, ascending
+    searched = 0  # where the last search stopped: the text's start, a barrier or the text's end
+    out: set[int] = set()
+    for a, b in spans:
+        a = max(a, 0)
+        if b < a:
+            continue
+        if b >= searched:
+            start = searched
+            if a > searched:
+                bar = _LAST_BARRIER.match(text, max(searched, a - _BARRIER_LOOKBACK), a)
+                if bar is not None:
+                    start = bar.end()
+            cut = _BARRIER.search(text, b + 1)
+            searched = len(text) if cut is None else cut.start()
+            found.extend(m.start() for m in gatescan.finditer(_GAP, _GAP_LEAD, text, start, searched))
+        k = bisect.bisect_left(found, a)
+        while k < len(found) and found[k] <= b:
+            out.add(found[k])
+            k += 1
+    return sorted(out)
+
+
 def _best(text: str, start: int, kinds: frozenset[str],
           others: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], int] | None:
     """The most groups from ``start`` (each with its span) that make up the shape of an
@@ -339,6 +408,13 @@ _NOT_GROUP = re.compile(
     r"|(?<![0-9])(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?![0-9])"
     r"|(?<![0-9/])[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?(?![0-9/])"
 )
+#: where ``_NOT_GROUP`` can match (each alternative without its lookarounds): it is tried
+#: only inside this one's spans (``gatescan.finditer``)
+_NOT_GROUP_LEAD = re.compile(
+    r"[0-9]{1,7}\.[0-9]{2}|[@$]|px|[0-9]{1,3},[0-9]{3}|[0-9]{1,2}:[0-9]{2}"
+    r"|(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]|[0-9]{1,2}/[0-9]{1,2}"
+)
+gatescan.register_spans(_NOT_GROUP_LEAD, 10)  # its longest match
 #: digits named in the words ("first 5", "the last 4 are"): a count, no group
 _COUNT = re.compile(r"(?i)(?<![a-z])(?:first|last|final|middle|remaining)[ \t]?[0-9]{1,2}(?![0-9])")
 
@@ -352,11 +428,11 @@ def _not_groups(text: str, near: list[re.Match[str]]) -> list[tuple[int, int]]:
         a, b = max(0, label.start() - reach), label.end() + reach
         if a > hi:
             if hi > lo:
-                spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+                spans.extend(m.span() for m in gatescan.finditer(_NOT_GROUP, _NOT_GROUP_LEAD, text, lo, hi))
             lo = a
         hi = max(hi, b)
     if hi > lo:
-        spans.extend(m.span() for m in _NOT_GROUP.finditer(text, lo, hi))
+        spans.extend(m.span() for m in gatescan.finditer(_NOT_GROUP, _NOT_GROUP_LEAD, text, lo, hi))
     return sorted(set(spans))
 
 
@@ -367,16 +443,23 @@ def _overlaps(spans: list[tuple[int, int]], a: int, b: int) -> bool:
 
 # -- a label's digits in any split, order or masked form --------------------------------
 
-#: a masked slot (``***``, ``xx``, ``XXXX``)
-_MASK = r"(?:[*xX\u2022]{2,19})"
+#: ``_SLOTS`` (above) ...
+#: ... or a named one, of any width (``[redacted]``, ``<last4>``, ``{x}``)
+_NAMED = r"(?:\[[A-Za-z0-9 ]{1,12}\]|<[A-Za-z0-9 ]{1,12}>|\{[A-Za-z0-9 ]{1,8}\})"
+_MASK = rf"(?:{_SLOTS}|{_NAMED})"
 #: one token: chunks of digits or masked slots with a dash or blank between them, or an
 #: IBAN's country, check digits and what follows
 _TOKEN = re.compile(
-    rf"(?<![A-Za-z0-9*\u2022])(?:[A-Z]{{2}}[0-9]{{2}}[A-Z0-9]{{0,30}}|[0-9]{{1,19}}|{_MASK})"
-    rf"(?:[- ](?:[0-9]{{1,19}}|{_MASK}))*(?![A-Za-z0-9*\u2022])"
+    rf"(?<![A-Za-z0-9*\u2022#_?])(?:[A-Z]{{2}}[0-9]{{2}}[A-Z0-9]{{0,30}}|[0-9]{{1,19}}|{_MASK})"
+    rf"(?:[- ](?:[0-9]{{1,19}}|{_MASK}))*(?![A-Za-z0-9*\u2022#_?])"
 )
 _CHUNK = re.compile(rf"[0-9]+|{_MASK}|[A-Z]{{2}}[0-9]{{2}}[A-Z0-9]*")
 _MASKED = re.compile(_MASK)
+_FIXED_SLOTS = re.compile(_SLOTS)
+#: a word standing for a group, glued to the digits ("536-22-abcd") and given later
+#: ("where abcd = 8710", "abcd is 8710"): read as a named slot (``_placeholders``)
+_WORD_SLOT = re.compile(r"(?<=[0-9][- ])([A-Za-z]{2,8})(?![A-Za-z0-9])")
+_GIVEN = r"[ \t]*(?:=|:|is|are|->)[ \t]*[0-9]"
 #: where the words say a group goes: first (0), between (1, no word), last (2)
 _HEAD = re.compile(r"(?i)(?<![a-z])(?:first|starts?|starting|begins?|beginning|bin|prefix|leading)(?![a-z])")
 _TAIL = re.compile(r"(?i)(?<![a-z])(?:last|ends?|ending|final|suffix)(?![a-z])|last[0-9]")
@@ -439,18 +522,44 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
     form and the groups that fill its slots ("SSN ***-**-1234, first five are 536-22"), or
     a card one off with the arithmetic beside it ("card 4111111111111112 then subtract one").
     The flag: the digits are not the groups in the order written (moved, filled or fixed)."""
+    text = _placeholders(text, lo, hi)
     end = _SENTENCE_END.search(text, lo, hi)
-    if end is not None:
-        hi = end.start()
+    found = _read(text, lo, hi if end is None else end.start(), kinds, others)
+    if found is None and (end is not None or _ROW_END.search(text, lo, hi) is not None):
+        # a masked form filled in the next sentence or on the next line ("536-22-####; fill
+        # in 8710", "536-22-####" then "#### = 8710")
+        breaks = [m.start() for m in itertools.islice(_ROW_END.finditer(text, lo, hi), 2)]
+        found = _read(text, lo, breaks[1] if len(breaks) > 1 else hi, kinds, others, masked_only=True)
+    return found
+
+
+def _placeholders(text: str, lo: int, hi: int) -> str:
+    """``text`` with each word glued to digits that the words after it give digits for
+    ("536-22-abcd where abcd = 8710") written as a named slot of the same length
+    (``{bc}``), there and where it is given."""
+    for m in _WORD_SLOT.finditer(text, lo, hi):
+        word = m.group(1)
+        if _LABEL.fullmatch(word) or re.search(rf"(?<![A-Za-z]){word}{_GIVEN}", text[m.end() : hi]) is None:
+            continue
+        slot = "{" + word[1:-1] + "}"
+        text = text[: m.start()] + re.sub(rf"(?<![A-Za-z]){word}(?![A-Za-z])", slot, text[m.start() : hi]) + text[hi:]
+    return text
+
+
+def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple[int, int]],
+          masked_only: bool = False) -> tuple[int, int, str, bool] | None:
+    """``_labelled``'s reading of ``lo`` to ``hi`` (``masked_only``: a masked form's only)."""
     counts = [m.span() for m in _COUNT.finditer(text, lo, hi)]
     tokens: list[tuple[int, int, list[str], int]] = []  # span, chunks, where the words put it
     prev = lo
     for m in _TOKEN.finditer(text, lo, hi):
         if not tokens and (m.start() - lo > LABEL_REACH or _TABLE_MARK.search(text, lo, m.start()) is not None):
             return None  # too far, or in another cell or row than the label
-        if tokens and _ROW_END.search(text, tokens[0][1], m.start()) is not None:
+        if tokens and (_TABLE_MARK if masked_only else _ROW_END).search(text, tokens[0][1], m.start()) is not None:
             break  # the groups of one line and cell: a table's next row or cell is another record
-        if (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
+        if _MASKED.search(m.group()):
+            pass  # a masked form ("536-22-[last 4]"), no count
+        elif (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
                 or _UNIT_AFTER.match(text, m.end()) is not None
                 or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None):
             continue  # ... or a number the word right before names as another ("zip 18937")
@@ -467,6 +576,8 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
     masked = [t for t in tokens if any(_MASKED.fullmatch(c) for c in t[2])]
     if masked:
         return _fill(text, tokens, masked[0], kinds)
+    if masked_only:
+        return None
     for i in range(min(3, len(tokens))):
         for j in range(i + 2, min(len(tokens), i + 4) + 1):
             run = tokens[i:j]
@@ -494,17 +605,23 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
 def _fill(text: str, tokens: list[tuple[int, int, list[str], int]], template: tuple[int, int, list[str], int],
           kinds: frozenset[str]) -> tuple[int, int, str, bool] | None:
     """A masked form's slots filled by the next groups of as many digits, in order."""
-    slots = sum(len(c) for c in template[2] if _MASKED.fullmatch(c))
+    named = [c for c in template[2] if _MASKED.fullmatch(c) and not _FIXED_SLOTS.fullmatch(c)]
+    slots = sum(len(c) for c in template[2] if _FIXED_SLOTS.fullmatch(c))
     rest = [t for t in tokens if t is not template and "".join(t[2]).isdigit()]
     for i in range(len(rest)):
         given = ""
         for j in range(i, min(len(rest), i + 3)):
             given += "".join(rest[j][2])
+            if named:  # a named slot of any width: the next group (one named slot only)
+                if len(named) > 1 or slots:
+                    return None
+                slots = len(given)
             if len(given) < slots:
                 continue
             if len(given) == slots:
                 digits = iter(given)
-                value = "".join("".join(next(digits) for _ in c) if _MASKED.fullmatch(c) else c for c in template[2])
+                value = "".join("".join(next(digits) for _ in range(len(c) if _FIXED_SLOTS.fullmatch(c) else slots))
+                                if _MASKED.fullmatch(c) else c for c in template[2])
                 ident = _as_identifier(value, kinds)
                 if ident is not None:
                     used = [template, *rest[i : j + 1]]

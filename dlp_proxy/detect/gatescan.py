@@ -294,3 +294,126 @@ def scanned(rx: re.Pattern[str], text: str) -> bool | None:
 def search(rx: re.Pattern[str], text: str) -> bool:
     """``rx.search(text) is not None``, skipped when the one pass proves it False."""
     return may_search(rx, text) and rx.search(text) is not None
+
+
+# -- where a regex matches, for a gate on spans ------------------------------------------
+
+#: per (pattern, flags) registered: its Hyperscan database (exact mode: every end of every
+#: match is reported), its threads' scratch, and its longest match (None: unbounded); None
+#: where Hyperscan does not read the pattern exactly
+_SPAN_DBS: dict[tuple[str, int], tuple[Any, threading.local, int | None] | None] = {}
+#: per registered regex: the last text ``match_ends`` read (by identity) and its ends
+_LAST_ENDS: dict[tuple[str, int], tuple[str, list[int]]] = {}
+
+
+def register_spans(rx: re.Pattern[str], longest: int | None = None) -> None:
+    """Build ``rx``'s database for ``match_ends`` (and for ``finditer`` as a lead when
+    ``longest``, the length of its longest match, is given): once per pattern, a
+    compilation costs more than a search of a window, so only regexes kept for many texts
+    are.  (Hyperscan's leftmost-start mode is not used: it left out matches.)"""
+    key = (rx.pattern, rx.flags)
+    if _hs is None or key in _SPAN_DBS:
+        return
+    if len(_SPAN_DBS) > 256:
+        _SPAN_DBS.clear()  # not expected: a few context regexes in a process
+    hp = hs_pattern(rx)
+    built: tuple[Any, threading.local, int | None] | None = None
+    if hp is not None:
+        flags = hp[1] & (_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_DOTALL)
+        try:
+            db = _hs.Database()
+            db.compile(expressions=[hp[0]], ids=[0], elements=1, flags=[flags])
+            built = (db, threading.local(), longest)
+        except Exception:  # a construct exact mode refuses (a lookaround, a large repeat)
+            built = None
+    _SPAN_DBS[key] = built
+
+
+def match_ends(rx: re.Pattern[str], text: str) -> list[int] | None:
+    """The ends of every match of ``rx`` in ``text`` (at any position, as
+    ``rx.match(text, pos)`` finds them: each of ``rx.finditer(text)``'s included), ascending,
+    or None when not read here (no wheel, a non-ASCII text, ``rx`` not registered with
+    ``register_spans``, a pattern with a lookaround or another construct Hyperscan's exact
+    mode refuses or ``hs_pattern`` does not translate).  Hyperscan reports the end of every
+    match of the pattern (``hs_pattern``'s reading: a superset, ``\\s`` widened)."""
+    if _hs is None or not ENABLED:
+        return None
+    key = (rx.pattern, rx.flags)
+    last = _LAST_ENDS.get(key)
+    if last is not None and last[0] is text:
+        return last[1]  # the same text again (a reading asks once per region)
+    built = _SPAN_DBS.get(key)
+    if built is None or not text.isascii():
+        return None
+    db, local, _ = built
+    scratch = getattr(local, "scratch", None)
+    if scratch is None:
+        scratch = local.scratch = _hs.Scratch(db)
+    found: list[int] = []
+
+    def on_match(_idx: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+        found.append(end)
+
+    db.scan(text.encode("ascii"), match_event_handler=on_match, scratch=scratch)
+    ends = sorted(set(found))
+    _LAST_ENDS[key] = (text, ends)  # one assignment: another thread sees the old or the new
+    return ends
+
+
+def _lead_ends(rx: re.Pattern[str], text: str, pos: int, end: int) -> list[int] | None:
+    """The ends (in ``text``) of every match of ``rx`` inside ``text[pos:end]``, ascending;
+    None as ``match_ends``."""
+    if _hs is None or not ENABLED:
+        return None
+    built = _SPAN_DBS.get((rx.pattern, rx.flags))
+    if built is None:
+        return None
+    piece = text[pos:end]
+    if not piece.isascii():
+        return None
+    db, local, _ = built
+    scratch = getattr(local, "scratch", None)
+    if scratch is None:
+        scratch = local.scratch = _hs.Scratch(db)
+    found: list[int] = []
+
+    def on_match(_idx: int, _start: int, at: int, _flags: int, _ctx: object) -> None:
+        found.append(pos + at)
+
+    db.scan(piece.encode("ascii"), match_event_handler=on_match, scratch=scratch)
+    return sorted(set(found))
+
+
+def finditer(rx: re.Pattern[str], lead: re.Pattern[str], text: str, pos: int = 0,
+             endpos: int | None = None) -> list[re.Match[str]]:
+    """``list(rx.finditer(text, pos, endpos))``, searched only where ``lead`` matches.
+
+    For a ``rx`` that never matches an empty string, and a ``lead`` (registered with
+    ``register_spans`` and the length of its longest match) that matches at every
+    position where ``rx`` matches in ``text[:endpos]`` (a match starting there, inside
+    ``text[:endpos]``; ``lead`` has no lookaround nor anchor).  ``lead``'s matches in
+    ``text[pos:endpos]`` (one Hyperscan scan of that piece: its ends, and the longest
+    match before each) then cover every position where ``rx`` matches, and ``rx`` is
+    tried (``rx.match(text, p, endpos)``) at each position they cover from where the last
+    match ended, in order: ``finditer`` tries every position so, and finds no match
+    anywhere else.  Without the scan (no wheel, a non-ASCII piece), ``rx.finditer``."""
+    end = len(text) if endpos is None else min(endpos, len(text))
+    built = _SPAN_DBS.get((lead.pattern, lead.flags))
+    longest = None if built is None else built[2]
+    ends = None if longest is None or pos >= end else _lead_ends(lead, text, pos, end)
+    if longest is None or ends is None:
+        return list(rx.finditer(text, pos, end))
+    out: list[re.Match[str]] = []
+    at = pos
+    match = rx.match
+    for e in ends:
+        p = max(e - longest, at)
+        while p < e:
+            m = match(text, p, end)
+            if m is None:
+                p += 1
+                continue
+            out.append(m)
+            at = p = m.end()
+        at = max(at, e)
+    return out

@@ -53,7 +53,9 @@ hand-written lists:
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
-  to a digit becomes a space);
+  to a digit becomes a space); the engine also reads the text with its tags (names,
+  attributes, comments) and the marker runs touching a digit as written
+  (``markup_as_written``): nothing is dropped unread;
 - ``html-entities``, ``percent-encoding`` and ``latex-char`` (KaTeX's ``\\char``): decoded
   first (``decode_escapes``), repeatedly up to ``MAX_DEPTH`` layers (``&amp;#52;`` is two
   layers); the decoded text then goes through every step below as if typed
@@ -124,6 +126,10 @@ from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_wo
 MAX_DEPTH = 3
 
 _TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,300})?/?>", re.DOTALL)
+#: Where a tag ``_TAG_RE`` could match starts, and Markdown marker runs touching a digit:
+#: ``markup_as_written`` makes each a space.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z!/])")
+_MARKS_BY_DIGIT = re.compile(r"(?<=[0-9])[*`~_]+|[*`~_]+(?=[0-9])")
 _BLOCK_TAGS = frozenset(
     "br p div li ul ol tr td th table h1 h2 h3 h4 h5 h6 pre blockquote hr section article header footer".split()
 )
@@ -1091,6 +1097,13 @@ def _rendered_digits(text: str) -> int:
         # number words the other steps expose: a numeral glued to a word ("五three"), an
         # invisible character or markup inside one ("th\u200bree", "th**ree**")
         words = max(words, digit_bound(_bare(text)))
+    if n:
+        # number words glued to a digit that rendering makes ("üçüç🔟" reads 3310: the
+        # words glued to the keycap's 10), counted with the rendered digits in place
+        shown = _EMOJI.sub("00", text) if ":" in text else text
+        if not shown.isascii():
+            shown = _NUMERALS.sub("0", shown.replace(_KEYCAP_TEN, "10"))
+        words = max(words, digit_bound(shown), digit_bound(_bare(shown)))
     return n + words
 
 
@@ -1858,6 +1871,7 @@ _SHORTCODE_BETWEEN = re.compile(
     r"(?<=[0-9])[ \t]{0,2}:(?=[\w+-]*[A-Za-z+-]|(?:100|1234):)[\w+-]{1,60}:[ \t]{0,2}(?=[0-9])")
 #: The same, digit-led (a quick test: C speed on text with few digits)
 _SHORTCODE_HINT = re.compile(r"[0-9][ \t]{0,2}:[\w+-]{1,60}:[ \t]{0,2}[0-9]")
+gatescan.register(_SHORTCODE_HINT)
 #: An IBAN's start (country code and check digits) right before a colon: four letters or
 #: digits after it are the bank code (``GB82:WEST:1234...``, as GB, IE, NL, BG... write
 #: it), not a shortcode.
@@ -1893,7 +1907,7 @@ def _in_shortcode(text: str, i: int) -> bool:
 
 def may_have_shortcode(text: str) -> bool:
     """``text`` may hold an emoji shortcode between two digits."""
-    return text.count(":") >= 2 and _SHORTCODE_HINT.search(text) is not None
+    return text.count(":") >= 2 and gatescan.search(_SHORTCODE_HINT, text)
 
 
 def may_have_marks(text: str) -> bool:
@@ -2015,14 +2029,13 @@ def _leet_labels(text: str) -> Normalized | None:
     edits: list[tuple[int, int, str, int, int]] = []
     label = _leet_label_re()
     done = -1
-    for h in _LEET_HINT.finditer(text):
-        if h.start() < done:
+    for a in _leet_hint_starts(text):
+        if a < done:
             continue
         # the token around the hint, matched whole against the labels
-        a = h.start()
+        b = a + 2  # the hint's end
         while a > 0 and text[a - 1] in _TOKEN_CHARS:
             a -= 1
-        b = h.end()
         while b < len(text) and text[b] in _TOKEN_CHARS:
             b += 1
         done = b
@@ -2051,6 +2064,34 @@ def _may_leet(text: str) -> bool:
 
 
 _LEET_HINT = re.compile(r"[A-Za-z][0-9$@!|+(]|[0-9$@!|+(][A-Za-z]")
+#: on ASCII text: a letter as ``a``, a leet character as ``1``, any other byte as a blank
+_LEET_CLASSES = bytes(
+    ord("a") if chr(c).isascii() and chr(c).isalpha() else ord("1") if chr(c) in "0123456789$@!|+(" else ord(" ")
+    for c in range(256)
+)
+
+
+def _leet_hint_starts(text: str) -> list[int]:
+    """The starts of ``_LEET_HINT.finditer(text)`` (each match is two characters): on
+    ASCII text, the pairs ``a1`` and ``1a`` of the text's classes (``_LEET_CLASSES``)
+    found with ``bytes.find``, taken in order as ``finditer`` does (none inside the last)."""
+    if not text.isascii():
+        return [m.start() for m in _LEET_HINT.finditer(text)]
+    data = text.encode("ascii").translate(_LEET_CLASSES)
+    found: list[int] = []
+    for pair in (b"a1", b"1a"):
+        k = data.find(pair)
+        while k >= 0:
+            found.append(k)
+            k = data.find(pair, k + 1)
+    found.sort()
+    out: list[int] = []
+    reach = 0
+    for k in found:
+        if k >= reach:
+            out.append(k)
+            reach = k + 2
+    return out
 
 
 def _leet_word_pattern() -> str:
@@ -2196,6 +2237,7 @@ _LABEL_SET = frozenset(LEET_LABELS)
 #: a label's letters written one by one with dots, some in leet (``5.5.N``, ``$.$.N.``)
 _DOTTED_LEET = re.compile(r"(?<![A-Za-z0-9.$@!|+(])((?:[A-Za-z0-9$@!|+(]\.){2,4}[A-Za-z0-9$@!|+(])\.?(?![A-Za-z0-9])")
 _DOTTED_HINT = re.compile(r"[0-9$@!|+(]\.[A-Za-z0-9$@!|+(]\.|[A-Za-z]\.[0-9$@!|+(]\.|\.[A-Za-z0-9$@!|+(]\.[0-9$@!|+(]")
+gatescan.register(_DOTTED_HINT)
 
 
 def _dotted_leet_labels(text: str) -> Normalized | None:
@@ -2259,7 +2301,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         accented = _accented_labels(result.text)
         if accented is not None:
             result = _compose(result, accented)
-    if "." in result.text and _DOTTED_HINT.search(result.text):  # ``5.5.N``
+    if "." in result.text and gatescan.search(_DOTTED_HINT, result.text):  # ``5.5.N``
         dotted = _dotted_leet_labels(result.text)
         if dotted is not None:
             result = _compose(result, dotted)
@@ -2294,6 +2336,38 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         if marks is not None:
             result = _compose(result, marks)
     return result
+
+
+def markup_as_written(text: str) -> str | None:
+    """The reading of ``text`` with its markup as written, where ``normalize`` drops it:
+    the ``<`` that starts each tag or comment made a space (``html-tags`` drops them), and
+    so is every Markdown marker run (``*`` `````` ``~`` ``_``) touching a digit (``markdown``
+    drops them: ``536-22-8710*5`` would read ``536-22-87105``), and so is a digit emoji
+    shortcode touching a digit (``emoji-digits`` makes it a digit glued to the number: an
+    image beside it).  Same length: offsets are the text's own.  None when the text has
+    none of them.
+
+    Nothing is dropped unread: Mattermost shows a post's HTML as text (the web app
+    formats posts with marked's ``sanitize``, which escapes raw HTML:
+    webapp/channels/src/utils/markdown/index.ts), where HTML renders attribute values
+    (``title``, ``alt``, ``value``) are shown or a click away, and a marker that opens no
+    emphasis is shown as written.  The engine judges both readings."""
+    tags = "<" in text and _TAG_RE.search(text) is not None
+    marks = ("*" in text or "`" in text or "~" in text or "_" in text) and _MARKS_BY_DIGIT.search(text) is not None
+
+    def glued(m: re.Match[str]) -> bool:
+        return text[m.start() - 1 : m.start()].isdigit() or text[m.end() : m.end() + 1].isdigit()
+
+    emoji = ":" in text and any(map(glued, _EMOJI.finditer(text)))
+    if not (tags or marks or emoji):
+        return None
+    if tags:
+        text = _TAG_OPEN.sub(" ", text)
+    if marks:
+        text = _MARKS_BY_DIGIT.sub(lambda m: " " * len(m.group(0)), text)
+    if emoji:  # a digit emoji glued to a number (``536-22-8710:five:``): an image beside it
+        text = _EMOJI.sub(lambda m: " " * len(m.group(0)) if glued(m) else m.group(0), text)
+    return text
 
 
 #: GitHub/Mattermost strikethrough: ``~~`` around text that neither starts nor ends

@@ -48,6 +48,8 @@ from __future__ import annotations
 import array
 import bisect
 import functools
+import itertools
+import operator
 import re
 from collections.abc import Sequence
 
@@ -461,8 +463,15 @@ def _cells_at(text: str, start: int, end: int, edge: re.Pattern[str]) -> list[tu
 
 def _names(cell: str) -> bool:
     """A header cell that names its column: a word of two letters or more (``qty``,
-    ``px``, ``id``), not a column letter, a number or nothing (``a``, ``1``, ``-``)."""
-    return sum(ch.isalpha() for ch in cell) >= 2
+    ``px``, ``id``), not a column letter, a number or nothing (``a``, ``1``, ``-``).
+    (Two letters counted, then no more: a line of prose is a long cell.)"""
+    seen = False
+    for ch in cell:
+        if ch.isalpha():
+            if seen:
+                return True
+            seen = True
+    return False
 
 
 def _identifies(cell: str, label: re.Pattern[str] | None) -> bool:
@@ -800,7 +809,37 @@ def _table_lines(text: str) -> list[tuple[int, int, int]]:
     """Per line (start, end, cells): how many cells ``_LINE_CELLS`` cuts it into (0 when
     it has no delimiter; ``_cells_at`` cuts at every one of those single characters, so
     the count is theirs plus one), Markdown's delimiter row left out.  The cells
-    themselves are cut only for the lines a reading looks at (``_line_cells``)."""
+    themselves are cut only for the lines a reading looks at (``_line_cells``).
+
+    On ASCII text without a carriage return, the lines' lengths and delimiter counts come
+    from byte translations (C-level, the same as ``_table_lines_by_line``'s loop): the
+    text with its delimiters only, and with the delimiter row's characters removed (a
+    line left empty is one of those characters only)."""
+    if not text.isascii() or "\r" in text:
+        return _table_lines_by_line(text)
+    data = text.encode("ascii").translate(_ROW_AS_NL)
+    lengths = list(map(len, data.split(b"\n")))
+    cuts = list(map(len, data.translate(None, _NOT_EDGE).split(b"\n")))
+    starts = list(itertools.accumulate(map((1).__add__, lengths[:-1]), initial=0))
+    # cells: the cuts plus one, 0 without a cut
+    out = list(zip(starts, map(operator.add, starts, lengths), map(operator.add, cuts, map(bool, cuts)), strict=True))
+    rest = data.translate(None, _DELIMITER_ROW_CHARS).split(b"\n")
+    if b"" in rest:
+        drop = {k for k, r in enumerate(rest) if not r and b"-" in data[starts[k]:starts[k] + lengths[k]]}
+        if drop:
+            out = [line for k, line in enumerate(out) if k not in drop]  # |---|---|
+    return out
+
+
+#: the byte tables of ``_table_lines``: a record mark as a line break; every byte but
+#: ``_LINE_CELLS``'s and a line break; the characters of Markdown's delimiter row
+_ROW_AS_NL = bytes.maketrans(ROW.encode(), b"\n")
+_NOT_EDGE = bytes(c for c in range(256) if c not in b"\x1f|\t,;\n")
+_DELIMITER_ROW_CHARS = b" \t|\x1f-:"
+
+
+def _table_lines_by_line(text: str) -> list[tuple[int, int, int]]:
+    """``_table_lines``, line by line (any text)."""
     out: list[tuple[int, int, int]] = []
     pos = 0
     for line in re.split(r"(?<=[\n\x1e])", text):
@@ -817,6 +856,7 @@ def _table_lines(text: str) -> list[tuple[int, int, int]]:
 
 #: ``_LINE_CELLS``'s characters
 _CELL_EDGES = ("\x1f", "|", "\t", ",", ";")
+_CELLS_OF = operator.itemgetter(2)
 
 
 def _line_cells(text: str, line: tuple[int, int, int]) -> list[str]:
@@ -835,18 +875,12 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
     ``8710`` in one column), when it has at most ``MAX_COLUMN_ROWS`` rows or a header that
     names an identifier; a column its header names otherwise (``qty``) is left alone."""
     out: list[tuple[int, int, str]] = []
-    lines = _table_lines(text)
-    i = 0
-    while i < len(lines):
-        n = lines[i][2]
-        j = i
-        while j < len(lines) and n >= 2 and lines[j][2] == n:
-            j += 1
-        if j - i < 2:
-            i += 1
+    for n, run in itertools.groupby(_table_lines(text), key=_CELLS_OF):
+        if n < 2:
             continue
-        block = lines[i:j]
-        i = j
+        block = list(run)
+        if len(block) < 2:
+            continue  # a block: two or more lines in a row cut into the same cells
         # the header's trailing number cells, then the first row's leading ones
         head = _line_cells(text, block[0])
         first: list[str] | None = None
@@ -906,14 +940,24 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
 _KEYED_HINT = re.compile(r"""[0-9]["']?:[ \t]|["'][ \t]*:|(?:[A-Za-z_\]]|[A-Za-z_.][0-9]{1,2}|[A-Za-z.] [0-9]{1,2}(?==))["']?[ \t]*[:=][ \t]*["']?[0-9]""")
 
 
-gatescan.register(_KEYED_HINT, _WORD_JOINED)
+#: ``_KEYED_HINT`` without its lookahead, the ``=`` it looks for read instead (``[A-Za-z.]
+#: [0-9]{1,2}=``): the same texts have a match, and the one pass (gatescan.py), which
+#: reads a lookahead loosely (``at 3:30``), reads this one as it is
+_KEYED_GATE = re.compile(r"""[0-9]["']?:[ \t]|["'][ \t]*:|(?:[A-Za-z_\]]|[A-Za-z_.][0-9]{1,2})["']?[ \t]*[:=][ \t]*["']?[0-9]|[A-Za-z.] [0-9]{1,2}=[ \t]*["']?[0-9]""")
+
+
+gatescan.register(_KEYED_HINT, _KEYED_GATE, _WORD_JOINED)
+
+
+def _keyed_hint(text: str) -> bool:
+    """``_KEYED_HINT.search(text) is not None``, skipped when the one pass proves it False."""
+    return gatescan.may_search(_KEYED_GATE, text) and gatescan.search(_KEYED_HINT, text)
 
 
 def may_hold_fragments(text: str) -> bool:
     """Keyed digit groups and seven digits in all: ``fragment_pieces`` may read groups
     farther apart than the engine's quick check looks (``{'536': 'a', '22': 'b', ...}``)."""
-    return (("=" in text or ":" in text) and _digits(text) >= MIN_RUN_DIGITS
-            and _KEYED_HINT.search(text) is not None)
+    return ("=" in text or ":" in text) and _digits(text) >= MIN_RUN_DIGITS and _keyed_hint(text)
 
 
 def _digits(text: str) -> int:
@@ -922,7 +966,7 @@ def _digits(text: str) -> int:
 
 def fragment_pieces(text: str, label: re.Pattern[str] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, line) of each identifier fragment ``text`` holds apart (section above)."""
-    out = _keyed_pieces(text) if gatescan.search(_KEYED_HINT, text) else []
+    out = _keyed_pieces(text) if _keyed_hint(text) else []
     if "{" in text and out is not None and ":" in text:
         out += _object_pieces(text)
     if gatescan.may_search(_WORD_JOINED, text):

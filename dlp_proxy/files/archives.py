@@ -53,8 +53,9 @@ def extract_zip(data: bytes, ctx: Ctx, kind: str = "zip", name: str = "") -> Non
             if not info.is_dir():
                 todo.append(info)
         ctx.add("members", "\n".join(names))
-        if zf.comment:
-            ctx.add("comment", zf.comment.decode("utf-8", "replace"))
+        # the archive's comment and each entry's (``zipinfo`` and ``unzip -z`` show them)
+        comments = [zf.comment] + [info.comment for info in infos[: ctx.limits.max_entries]]
+        ctx.add("comment", "\n".join(c.decode("utf-8", "replace") for c in comments if c))
         for info in todo:
             ctx.budget.check_time()
             member = ctx.member(info.filename)
@@ -68,7 +69,13 @@ def extract_zip(data: bytes, ctx: Ctx, kind: str = "zip", name: str = "") -> Non
 
 
 def extract_tar(data: bytes, ctx: Ctx, kind: str = "tar", name: str = "") -> None:
+    """The members, their names, owners and PAX headers (``tar -tv`` and ``tar --pax``
+    show them), and the bytes no header or member data covers (a member's padding, what
+    follows the end blocks) read as they are (``outside.py``)."""
     names: list[str] = []
+    headers: list[str] = []
+    covered: list[tuple[int, int]] = []
+    finished = False
     try:
         tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
     except TimeUp:
@@ -86,11 +93,19 @@ def extract_tar(data: bytes, ctx: Ctx, kind: str = "tar", name: str = "") -> Non
                     ctx.problem("corrupt")
                     break
                 if info is None:
+                    finished = True
                     break
+                # the header blocks (PAX and GNU long-name blocks before them too) and
+                # the data
+                covered.append((info.offset, info.offset_data + info.size))
                 member = ctx.member(info.name)
                 if not ctx.budget.take_entry(member.prefix):
                     break
                 names.append(info.name + (f" -> {info.linkname}" if info.linkname else ""))
+                owners = " ".join(v for v in (info.uname, info.gname) if v)
+                pax = "\n".join(f"{k}={v}" for k, v in info.pax_headers.items()
+                                 if k not in ("path", "linkpath", "size", "mtime", "atime", "ctime"))
+                headers.append("\n".join(v for v in (f"{info.name}: {owners}" if owners else "", pax) if v))
                 if not info.isfile():
                     continue
                 if member.depth > ctx.limits.max_depth:
@@ -107,6 +122,24 @@ def extract_tar(data: bytes, ctx: Ctx, kind: str = "tar", name: str = "") -> Non
                 member.extract(content, name=info.name)
     finally:
         ctx.add("members", "\n".join(names))
+        ctx.add("headers", "\n".join(h for h in headers if h))
+    _tar_outside(data, ctx, covered, finished)
+
+
+def _tar_outside(data: bytes, ctx: Ctx, covered: list[tuple[int, int]], finished: bool) -> None:
+    """The bytes no member header or data covers: each member's padding to its last
+    block, and everything after the last member (end blocks and record padding are
+    zeros, which read as nothing).  When the reading stopped early (a limit, a broken
+    header: already a problem), only the gaps before where it stopped."""
+    from dlp_proxy.files.outside import read_spans, uncovered, with_polyglot_zip
+
+    if not covered:
+        return
+    gaps = uncovered(len(data), with_polyglot_zip(data, covered))
+    if not finished:
+        last = max(e for _, e in covered)
+        gaps = [(s, e) for s, e in gaps if e <= last]
+    read_spans(data, gaps, ctx)
 
 
 def _gzip_name(data: bytes) -> str:

@@ -85,8 +85,11 @@ def run(data: bytes, budget: Budget, filename: str = "") -> Extraction:
     return budget.result(file_type)
 
 
-def extract_into(data: bytes, ctx: Ctx, *, kind: str | None = None, name: str = "") -> str:
-    """Extract ``data`` into ctx's budget; returns the detected type."""
+def extract_into(data: bytes, ctx: Ctx, *, kind: str | None = None, name: str = "", outside: bool = True) -> str:
+    """Extract ``data`` into ctx's budget; returns the detected type.  A ZIP (or an
+    OOXML/ODF package) is also read outside its central directory (``outside.py``)
+    unless ``outside`` is False (a ZIP found inside a file read as another type: the
+    rest of that file is that type's)."""
     budget = ctx.budget
     budget.check_time()
     if not data:
@@ -106,7 +109,10 @@ def extract_into(data: bytes, ctx: Ctx, *, kind: str | None = None, name: str = 
         ctx.problem("size-limit")
     except Exception:
         ctx.problem("corrupt")
-    if kind not in _ZIP_FAMILY:
+    if kind in _ZIP_FAMILY:
+        if outside:
+            _outside_zip(data, ctx)
+    else:
         _polyglot(data, ctx, kind)
     return public
 
@@ -129,6 +135,21 @@ def _dispatch(data: bytes, ctx: Ctx, kind: str, name: str) -> str | None:
     return fn(data, ctx, kind, name)
 
 
+def _outside_zip(data: bytes, ctx: Ctx) -> None:
+    from dlp_proxy.files.outside import read_zip_outside
+
+    try:
+        read_zip_outside(data, ctx)
+    except TimeUp:
+        raise
+    except RecursionError:
+        ctx.problem("depth-limit")
+    except MemoryError:
+        ctx.problem("size-limit")
+    except Exception:
+        ctx.problem("corrupt")
+
+
 def _polyglot(data: bytes, ctx: Ctx, kind: str) -> None:
     """A file valid as two types (e.g. a PDF with a ZIP appended) is inspected as both."""
     if kind != "zip" and b"PK\x05\x06" in data[-(65536 + 22) :] and b"PK\x01\x02" in data:
@@ -137,7 +158,7 @@ def _polyglot(data: bytes, ctx: Ctx, kind: str) -> None:
         except Exception:
             ok = False
         if ok:
-            extract_into(data, ctx.child("polyglot=zip"), kind="zip")
+            extract_into(data, ctx.child("polyglot=zip"), kind="zip", outside=False)
     if kind not in ("pdf", "zip") and kind not in CONTAINER_TYPES:
         at = data.find(b"%PDF-")
         if at > 0:

@@ -26,9 +26,11 @@ import io
 import logging
 import re
 import threading
+import zlib
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from dlp_proxy.files.bounded import Bomb, TooBig
 from dlp_proxy.files.limits import TimeUp
 
 if TYPE_CHECKING:
@@ -91,6 +93,120 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
         rendered.close()
     _form_fields(reader, ctx)
     _attachments(reader, ctx)
+    _rest(reader, data, ctx)
+
+
+def _rest(reader: Any, data: bytes, ctx: Ctx) -> None:
+    """What the reading above does not reach: the catalog's own text (``_catalog``), the
+    objects the last revision does not reach and the bytes in no object (``_unreached``)."""
+    for sub in ("catalog", "objects"):
+        try:
+            if sub == "catalog":
+                _catalog(reader, ctx)
+            else:
+                _unreached(reader, data, ctx)
+        except TimeUp:
+            raise
+        except RecursionError:
+            ctx.problem("depth-limit", sub)
+        except Exception:
+            ctx.problem("corrupt", sub)
+
+
+def _catalog(reader: Any, ctx: Ctx) -> None:
+    """Text the catalog carries that viewers show: outline (bookmark) titles, page labels
+    (the page-number box), the names of named destinations, JavaScript and every other
+    name tree, the document's language."""
+    root: Any = reader.trailer["/Root"].get_object()
+    limit = ctx.limits.max_entries
+    titles: list[str] = []
+    outlines = root.get("/Outlines")
+    seen: set[int] = set()
+    todo: list[Any] = [outlines.get_object().get("/First")] if outlines is not None else []
+    while todo and len(seen) < limit:
+        ref = todo.pop()
+        if ref is None:
+            continue
+        key = _font_key(ref)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            node = ref.get_object()
+            if not hasattr(node, "get"):
+                continue
+            titles.append(_s(node.get("/Title")))
+            todo.extend(node.get(k) for k in ("/Next", "/First"))
+        except TimeUp:
+            raise
+        except Exception:  # noqa: S112 - a broken bookmark: the others are read (viewers skip it too)
+            continue
+    ctx.add("outline", "\n".join(t for t in titles if t.strip()))
+    labels: list[str] = []
+    if "/PageLabels" in root:
+        for value in _tree(root["/PageLabels"], "/Nums", limit, keys=False):
+            value = value.get_object() if hasattr(value, "get_object") else value
+            if hasattr(value, "get") and "/P" in value:
+                labels.append(_s(value["/P"]))
+    ctx.add("page-labels", "\n".join(t for t in labels if _worded(t)))
+    names: list[str] = []
+    tree_root: Any = root.get("/Names")
+    tree_root = tree_root.get_object() if tree_root is not None else None
+    if tree_root is not None and hasattr(tree_root, "items"):
+        for tree_name, tree in list(tree_root.items())[:64]:
+            keys = list(_tree(tree, "/Names", limit, keys=True))
+            names.extend(_s(k) for k in keys)
+            if tree_name == "/JavaScript":
+                for value in _tree(tree, "/Names", limit, keys=False):
+                    action = value.get_object() if hasattr(value, "get_object") else value
+                    script: Any = action.get("/JS") if hasattr(action, "get") else None
+                    script = script.get_object() if script is not None else None
+                    if script is not None and hasattr(script, "get_data"):
+                        names.append(script.get_data().decode("latin-1", "replace"))
+                    else:
+                        names.append(_s(script))
+    dests: Any = root.get("/Dests")
+    dests = dests.get_object() if dests is not None else None
+    if dests is not None and hasattr(dests, "keys"):
+        names.extend(str(k).lstrip("/") for k in list(dests.keys())[:limit])
+    ctx.add("names", "\n".join(t for t in names if _worded(t)))
+    ctx.add("language", _s(root.get("/Lang")))
+
+
+def _worded(text: str) -> bool:
+    """Whether a page label or a name is read: one of at most 4 characters and no letter
+    (``4``, ``25``, ``iv`` is a letter) holds nothing alone, and such names one a line
+    would be read as one long number (destinations named by page: ``4``, ``5``, ``25``
+    ... as a card number)."""
+    text = text.strip()
+    return len(text) > 4 or any(c.isalpha() for c in text)
+
+
+def _tree(node: Any, kind: str, limit: int, *, keys: bool) -> Any:
+    """The keys (``keys``) or values of a name tree (``kind`` "/Names") or number tree
+    ("/Nums"), ``limit`` nodes at most."""
+    seen: set[int] = set()
+    todo = [node]
+    while todo and len(seen) < limit:
+        ref = todo.pop()
+        key = _font_key(ref)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            cur = ref.get_object()
+            if not hasattr(cur, "get"):
+                continue
+            pairs = cur.get(kind)
+            pairs = list(pairs.get_object()) if pairs is not None else []
+            kids = cur.get("/Kids")
+            kids = list(kids.get_object()) if kids is not None else []
+        except TimeUp:
+            raise
+        except Exception:  # noqa: S112 - a broken node: the rest of the tree is read
+            continue
+        yield from pairs[0 if keys else 1::2]
+        todo.extend(kids)
 
 
 def _pages(pages: Any, n_pages: int, rendered: _Rendered, ctx: Ctx, fonts: _FontCheck) -> bool:
@@ -1187,3 +1303,319 @@ class _FontCheck:
                 self.lying.add(key)
                 return True
         return False
+
+
+# -- what the cross-reference chain does not reach -----------------------------------------
+#
+# A PDF is read through its last trailer: the catalog, the page tree, what they reference.
+# The file carries more: the objects of earlier revisions (an incremental update re-points
+# a page at a new content stream; the old one stays, in clear, and cutting the file at its
+# first %%EOF gives the earlier document, which any viewer opens), objects no revision
+# references, and bytes in no object at all.  ``_unreached`` reads every object the last
+# revision's reading does not (a top-level object that is not the one the cross-reference
+# table names for its number, or that nothing reachable from the trailer references; the
+# same for objects in object streams): its strings, and its stream (a content stream's
+# strings, an embedded file, XMP, a JPEG; fonts and other images are not read), and the
+# bytes outside every object, cross-reference section and trailer as they are
+# (``outside.py``).
+
+_OBJ = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj(?![A-Za-z])")
+_REF = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+R(?![A-Za-z])")
+_STREAM_KW = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n|\r)")
+_NAME_VALUE = re.compile(rb"/(Type|Subtype|Filter)[ \t\r\n\f\x00]*(\[[^\]]{0,400}\]|/[^ \t\r\n\f\x00/<>\[\]()]{1,64})")
+_PDF_DATE = re.compile(r"^D:\d{4}")
+#: objects read at most by the raw scan (more: ``corrupt``, the rest unread)
+MAX_RAW_OBJECTS = 200_000
+_SKIP_STREAMS = frozenset({b"/XRef", b"/ObjStm", b"/FontFile", b"/FontFile2", b"/FontFile3"})
+
+
+class _RawObject:
+    __slots__ = ("end", "gen", "head", "num", "start", "stream")
+
+    def __init__(self, num: int, gen: int, start: int, end: int, head: bytes, stream: bytes | None) -> None:
+        self.num, self.gen, self.start, self.end, self.head, self.stream = num, gen, start, end, head, stream
+
+
+def _raw_objects(data: bytes, ctx: Ctx) -> list[_RawObject]:
+    """Every ``N G obj ... endobj`` of the file in order (a stream's data skipped by its
+    ``endstream``, so nothing inside one is taken for an object)."""
+    out: list[_RawObject] = []
+    pos = 0
+    while len(out) < MAX_RAW_OBJECTS:
+        m = _OBJ.search(data, pos)
+        if m is None:
+            return out
+        if len(out) % 256 == 0:
+            ctx.budget.check_time()
+        body = m.end()
+        end_obj = data.find(b"endobj", body)
+        nxt = _OBJ.search(data, body, end_obj if end_obj >= 0 else len(data))
+        if nxt is not None and _STREAM_KW.search(data, body, nxt.start()) is None:
+            end_obj = -2  # no endobj before the next object: this one ends there
+            end_at = nxt.start()
+        if end_obj == -2:
+            out.append(_RawObject(int(m.group(1)), int(m.group(2)), m.start(), end_at, data[body:end_at], None))
+            pos = end_at
+            continue
+        s = _STREAM_KW.search(data, body, end_obj if end_obj >= 0 else len(data))
+        stream: bytes | None = None
+        head_end = end_obj if end_obj >= 0 else len(data)
+        if s is not None:
+            head_end = s.start()
+            stop = data.find(b"endstream", s.end())
+            stop = len(data) if stop < 0 else stop
+            stream = data[s.end():stop]
+            end_obj = data.find(b"endobj", stop)
+        end = len(data) if end_obj < 0 else end_obj + 6
+        out.append(_RawObject(int(m.group(1)), int(m.group(2)), m.start(), end, data[body:head_end], stream))
+        pos = end
+    ctx.problem("corrupt", "objects")
+    return out
+
+
+def _names(head: bytes, key: bytes) -> list[bytes]:
+    for m in _NAME_VALUE.finditer(head):
+        if m.group(1) == key:
+            return re.findall(rb"/[^ \t\r\n\f\x00/<>\[\]()]+", m.group(2))
+    return []
+
+
+def _decoded(obj: _RawObject, ctx: Ctx) -> bytes | None:
+    """The stream's data through its filters (None: a filter not decoded here, e.g. an
+    image codec)."""
+    import base64
+
+    from dlp_proxy.files.outside import _inflate
+
+    raw = obj.stream or b""
+    for name in _names(obj.head, b"Filter"):
+        ctx.budget.check_time()
+        if name in (b"/FlateDecode", b"/Fl"):
+            try:
+                raw = _inflate(raw, ctx, wbits=zlib.MAX_WBITS)
+            except zlib.error:
+                try:
+                    raw = _inflate(raw, ctx, wbits=-zlib.MAX_WBITS)
+                except zlib.error:
+                    return None
+        elif name in (b"/ASCIIHexDecode", b"/AHx"):
+            digits = re.sub(rb"[^0-9A-Fa-f]", b"", raw.split(b">", 1)[0])
+            raw = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+        elif name in (b"/ASCII85Decode", b"/A85"):
+            body = raw.strip().removeprefix(b"<~").split(b"~>", 1)[0]
+            raw = base64.a85decode(re.sub(rb"\s", b"", body))
+        elif name in (b"/LZWDecode", b"/LZW", b"/RunLengthDecode", b"/RL"):
+            from pypdf.filters import LZWDecode, RunLengthDecode
+
+            raw = (LZWDecode if b"LZW" in name else RunLengthDecode).decode(raw)
+        else:
+            return None
+    return raw
+
+
+def _string_text(raw: bytes) -> str:
+    if raw.startswith(b"\xfe\xff"):
+        return raw[2:].decode("utf-16-be", "replace")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", "replace")
+    return raw.decode("latin-1")
+
+
+def _texty(text: str) -> bool:
+    shown = sum(1 for c in text if c.isprintable() or c in "\t\r\n")
+    return bool(text.strip()) and shown >= 0.8 * len(text) and not _PDF_DATE.match(text)
+
+
+def _head_strings(head: bytes) -> list[str]:
+    """The strings of an object's dictionary (or of any object that is no stream)."""
+    out: list[str] = []
+    if b"(" not in head and b"<" not in head:
+        return out
+    for kind, value in _tokens(head):
+        if kind == "BI":
+            break
+        if kind == "s":
+            text = _string_text(value)
+            if _texty(text):
+                out.append(text)
+    return out
+
+
+def _content_strings(content: bytes, ctx: Ctx) -> str:
+    """The strings a content stream shows, a text object (``BT`` ... ``ET``) a line."""
+    lines: list[str] = []
+    line: list[str] = []
+    for count, (kind, value) in enumerate(_tokens(content)):
+        if count % 4096 == 4095:
+            ctx.budget.check_time()
+        if kind == "s":
+            line.append(_string_text(value))
+        elif kind == "o" and value == b"ET" and line:
+            lines.append("".join(line))
+            line = []
+        elif kind == "BI":
+            break
+    if line:
+        lines.append("".join(line))
+    return "\n".join(t for t in lines if _texty(t))
+
+
+def _objstm_objects(stream: bytes, head: bytes) -> list[tuple[int, bytes]]:
+    """(number, body) of each object in a decoded object stream."""
+    m = re.search(rb"/N[ \t\r\n\f\x00]+(\d+)", head)
+    f = re.search(rb"/First[ \t\r\n\f\x00]+(\d+)", head)
+    if m is None or f is None:
+        return []
+    first = int(f.group(1))
+    nums = [int(x) for x in re.findall(rb"\d+", stream[:first])]
+    pairs = list(zip(nums[0::2], nums[1::2], strict=False))[: int(m.group(1))]
+    out: list[tuple[int, bytes]] = []
+    for k, (num, off) in enumerate(pairs):
+        end = first + pairs[k + 1][1] if k + 1 < len(pairs) else len(stream)
+        out.append((num, stream[first + off:end]))
+    return out
+
+
+def _trailer_refs(reader: Any) -> set[int]:
+    refs: set[int] = set()
+    try:
+        for value in reader.trailer.values():
+            if hasattr(value, "idnum"):
+                refs.add(int(value.idnum))
+    except Exception:  # noqa: S110 - no trailer: nothing is reachable, everything is read raw
+        pass
+    return refs
+
+
+def _structure(data: bytes) -> list[tuple[int, int]]:
+    """The spans of the cross-reference sections, trailers and header lines."""
+    spans: list[tuple[int, int]] = []
+    header = data.find(b"%PDF-")
+    if header >= 0:
+        line = re.compile(rb"[^\r\n]*[\r\n]+")
+        m = line.match(data, header)
+        end = m.end() if m else header + 8
+        m2 = line.match(data, end)
+        if m2 is not None and data[end:end + 1] == b"%" and m2.end() - end < 64:
+            end = m2.end()  # the binary comment line
+        spans.append((0 if header < 1024 and not data[:header].strip(b"\x00 \t\r\n\f") else header, end))
+    for m in re.finditer(rb"(?<![A-Za-z])(xref|startxref)(?![A-Za-z])", data):
+        if m.group(1) == b"xref":
+            stop = data.find(b"trailer", m.end())
+            if stop < 0 or re.search(rb"[^0-9 \t\r\n\f fn]", data[m.end():stop]):
+                continue
+            start = m.start()
+        else:
+            start = m.start()
+        eof = data.find(b"%%EOF", m.end())
+        if eof < 0:
+            continue
+        spans.append((start, eof + 5))
+    for m in re.finditer(rb"(?<![A-Za-z])trailer(?![A-Za-z])", data):
+        eof = data.find(b"%%EOF", m.end())
+        if eof >= 0:
+            spans.append((m.start(), eof + 5))
+    return spans
+
+
+def _unreached(reader: Any, data: bytes, ctx: Ctx) -> None:
+    """Read what the last revision's reading does not reach (see above)."""
+    from dlp_proxy.files.outside import read_spans, uncovered, with_polyglot_zip
+
+    objects = _raw_objects(data, ctx)
+    if not reader.is_encrypted:
+        _unreached_objects(reader, objects, ctx)
+    covered = with_polyglot_zip(data, [(o.start, o.end) for o in objects] + _structure(data))
+    read_spans(data, uncovered(len(data), covered), ctx)
+
+
+def _unreached_objects(reader: Any, objects: list[_RawObject], ctx: Ctx) -> None:
+    xref: dict[int, dict[int, int]] = getattr(reader, "xref", {}) or {}
+    in_stm: dict[int, Any] = getattr(reader, "xref_objStm", {}) or {}
+    current: dict[int, _RawObject] = {}
+    for obj in objects:
+        if xref.get(obj.gen, {}).get(obj.num) == obj.start:
+            current[obj.num] = obj
+    # objects in object streams: (number, stream object number) -> body
+    packed: dict[tuple[int, int], bytes] = {}
+    decoded: dict[int, bytes | None] = {}
+    for obj in objects:
+        if obj.stream is not None and b"/ObjStm" in _names(obj.head, b"Type"):
+            try:
+                stream = _decoded(obj, ctx)
+            except TimeUp:
+                raise
+            except (Bomb, TooBig):
+                ctx.problem("size-limit", f"object={obj.num}@{obj.start}")
+                stream = None
+            except Exception:
+                stream = None
+            decoded[id(obj)] = stream
+            if stream is not None:
+                for num, packed_body in _objstm_objects(stream, obj.head):
+                    packed.setdefault((num, obj.num), packed_body)
+    current_packed: dict[int, bytes] = {}
+    for (num, stm), body in packed.items():
+        where = in_stm.get(num)
+        if where is not None and int(where[0]) == stm and stm in current and num not in current:
+            current_packed[num] = body
+    # reachable from the trailer through current objects
+    seen: set[int] = set()
+    todo = list(_trailer_refs(reader))
+    while todo:
+        num = todo.pop()
+        if num in seen:
+            continue
+        seen.add(num)
+        if len(seen) % 1024 == 0:
+            ctx.budget.check_time()
+        cur = current.get(num)
+        refs_from = cur.head if cur is not None else current_packed.get(num)
+        if refs_from is not None:
+            todo.extend(int(m.group(1)) for m in _REF.finditer(refs_from))
+    for obj in objects:
+        if obj.num in seen and current.get(obj.num) is obj:
+            continue
+        ctx.budget.check_time()
+        loc = f"object={obj.num}@{obj.start}"
+        if not ctx.add(loc, "\n".join(_head_strings(obj.head))):
+            return
+        if obj.stream is not None:
+            _unreached_stream(obj, decoded.get(id(obj)) if id(obj) in decoded else None, loc, ctx)
+    for (num, stm), body in packed.items():
+        if num in seen and current_packed.get(num) is body:
+            continue
+        ctx.budget.check_time()
+        if not ctx.add(f"object={num}@objstm={stm}", "\n".join(_head_strings(body))):
+            return
+
+
+def _unreached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx) -> None:
+    types = set(_names(obj.head, b"Type")) | set(_names(obj.head, b"Subtype"))
+    filters = _names(obj.head, b"Filter")
+    if types & _SKIP_STREAMS or re.search(rb"/Length[123](?![0-9])", obj.head):
+        return  # object and cross-reference streams (their objects are read), fonts
+    if b"/Image" in types:
+        if filters and filters[-1] in (b"/DCTDecode", b"/DCT", b"/JPXDecode"):
+            ctx.child(loc).extract(obj.stream or b"")
+        return  # other images are pixels: not read
+    if stream is None:
+        try:
+            stream = _decoded(obj, ctx)
+        except TimeUp:
+            raise
+        except (Bomb, TooBig):
+            ctx.problem("size-limit", loc)
+            return
+        except Exception:
+            stream = None
+    if stream is None:
+        return
+    if b"/EmbeddedFile" in types or b"/Metadata" in types:
+        ctx.child(loc).extract(stream)
+    elif b"BT" in stream:
+        ctx.add(f"{loc}/content", _content_strings(stream, ctx))
+    else:
+        from dlp_proxy.files.outside import printable_runs
+
+        ctx.add(f"{loc}/stream", printable_runs(stream))

@@ -51,6 +51,12 @@ _FIELD_SEP = re.compile(r"[,;\t]")
 #: a CSV/TSV block of fewer lines has its rows read as a spreadsheet shows them (``rows.delimited_rows``)
 _FEW_ROWS = 64
 #: the encoding an XML declaration names
+#: A tag, comment or declaration: the markup reading of an HTML or XML file (those holding a digit)
+_MARKUP = re.compile(r"<[^<>]{1,8000}>")
+_DIGIT = re.compile(r"[0-9]")
+#: a picture written into the markup (``src="data:image/png;base64,..."``): read by
+#: embedded.extract_data_uris, left out of the markup reading
+_DATA_URI = re.compile(r"data:[^\s\"'<>]{64,}")
 _XML_ENCODING = re.compile(r"""^(\s*<\?xml\s[^>]{0,200}?encoding\s*=\s*)["'][^"']*["']""")
 
 
@@ -171,6 +177,17 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
 
             # an SVG is drawn by the browser: its text as displayed (svg.py)
             add_svg_reading(data, ctx, text)
+        else:
+            # the markup the readings above drop, read too: a tag, an attribute or a comment
+            # holding a digit (``<x client SSN 536-22-8710>`` in a text file that starts with
+            # a tag, ``<p title="...">``, ``<!-- ... -->``), one a line (not an SVG's: its
+            # markup is the drawing's coordinates, its text read as drawn by svg.py)
+            tags = (_DATA_URI.sub("data:", m.group(0)) for m in _MARKUP.finditer(text))
+            markup = "\n".join(t for t in tags if _DIGIT.search(t))
+            for loc, block in line_blocks([markup]):
+                ctx.budget.check_time()
+                if not ctx.add(f"markup/{loc}", block):
+                    return kind
         _legacy_readings(data, kind, ctx)
         return kind
     for loc, block in line_blocks(iter_decoded(data)):

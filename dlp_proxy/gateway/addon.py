@@ -26,6 +26,7 @@ from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
+from dlp_proxy.gateway.headers import session_read
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
 from dlp_proxy.gateway.lookups import TtlCache
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post, replaced_scheduled
@@ -515,7 +516,7 @@ class DLPAddon:
                 earlier = flow.metadata.get(CLASSIFIED)
                 classified = (earlier[3] if earlier is not None and earlier[:3] == (req.method, req.path, False)
                               else self.pipeline.classify(req.method, req.path))
-                if classified[0].kind == "passthrough":
+                if classified[0].kind == "passthrough" and not session_read(classified[1]):
                     flow.metadata.pop(CLASSIFIED, None)
                     self._arm_upstream_timer(flow)
                     self._add_forward_headers(flow)
@@ -1076,6 +1077,7 @@ def patch_mitmproxy_early_answer() -> None:
     """
     from mitmproxy.net.http import status_codes
     from mitmproxy.proxy import commands
+    from mitmproxy.proxy.events import Wakeup as wakeup
     from mitmproxy.proxy.layers import http as layers_http
     from mitmproxy.proxy.layers.http import _events as ev
     from mitmproxy.proxy.layers.http._hooks import HttpErrorHook, HttpRequestHook, HttpResponseHeadersHook
@@ -1105,6 +1107,12 @@ def patch_mitmproxy_early_answer() -> None:
         self.server_state = self.state_errored
         f.live = False
 
+    # The wrappers below that only add a case (a body over the flow's limit, a spooled
+    # body, a wakeup) are plain functions handing back mitmproxy's own generator
+    # otherwise: a generator of their own around it was resumed at every event of
+    # every request (mitmproxy drives these with ``yield from`` and ``send``, which
+    # take any generator).
+
     def refuse_busy(self: Any) -> Generator[Any, Any, None]:
         from mitmproxy import flow as mflow
 
@@ -1117,22 +1125,21 @@ def patch_mitmproxy_early_answer() -> None:
 
     def check_body_size(self: Any, request: bool) -> Generator[Any, Any, bool]:
         limit = self.flow.metadata.get(BODY_LIMIT) if request and self.flow is not None else None
-        grow = self.flow.metadata.get(BODY_GROW) if limit is not None else None
-        if grow is not None and not grow(self.flow.id, len(self.request_body_buf), limit):
-            yield from refuse_busy(self)
-            return True
-        if limit is not None and len(self.request_body_buf) > limit:
-            from mitmproxy import flow as mflow
+        if limit is not None:
+            grow = self.flow.metadata.get(BODY_GROW)
+            if grow is not None and not grow(self.flow.id, len(self.request_body_buf), limit):
+                return refused_busy(self)
+            if len(self.request_body_buf) > limit:
+                return refused_body_size(self)
+        return original_check(self, request)  # type: ignore[no-any-return]
 
-            message = "Request body exceeds the gateway's limit for this route."
-            self.flow.error = mflow.Error(message)
-            yield HttpErrorHook(self.flow)
-            yield layers_http.SendHttp(ev.ResponseProtocolError(self.stream_id, message, 413), self.context.client)
-            self.client_state = self.state_errored
-            self.flow.live = False
-            return True
-        result: bool = yield from original_check(self, request)
-        return result
+    def refused_busy(self: Any) -> Generator[Any, Any, bool]:
+        yield from refuse_busy(self)
+        return True
+
+    def refused_body_size(self: Any) -> Generator[Any, Any, bool]:
+        yield from refuse_over_limit(self)
+        return True
 
     def refuse_over_limit(self: Any) -> Generator[Any, Any, None]:
         from mitmproxy import flow as mflow
@@ -1147,8 +1154,10 @@ def patch_mitmproxy_early_answer() -> None:
     def state_consume_request_body(self: Any, event: Any) -> Generator[Any, Any, None]:
         f = self.flow
         if f is None or SPOOL not in f.metadata or isinstance(event, ev.RequestTrailers):
-            yield from original_consume(self, event)
-            return
+            return original_consume(self, event)  # type: ignore[no-any-return]
+        return consume_into_spool(self, event, f)
+
+    def consume_into_spool(self: Any, event: Any, f: Any) -> Generator[Any, Any, None]:
         writer = f.metadata[SPOOL]
         if isinstance(event, ev.RequestData):
             received = f.metadata[SPOOL_RECEIVED] = f.metadata.get(SPOOL_RECEIVED, 0) + len(event.data)
@@ -1244,13 +1253,13 @@ def patch_mitmproxy_early_answer() -> None:
         yield layers_http.SendHttp(ev.RequestEndOfMessage(self.stream_id), server)
 
     def _handle_event(self: Any, event: Any) -> Generator[Any, Any, None]:
-        from mitmproxy.proxy import events
+        if isinstance(event, wakeup):  # only ``_pump_spool`` asks a stream for wakeups
+            return _woken(self)
+        return original_handle(self, event)  # type: ignore[no-any-return]
 
-        if isinstance(event, events.Wakeup):  # only ``_pump_spool`` asks a stream for wakeups
-            if getattr(self, "_dlp_forward", None) is not None:
-                yield from _pump_spool(self)
-            return
-        yield from original_handle(self, event)
+    def _woken(self: Any) -> Generator[Any, Any, None]:
+        if getattr(self, "_dlp_forward", None) is not None:
+            yield from _pump_spool(self)
 
     stream_cls.state_wait_for_request_headers = state_wait_for_request_headers
     stream_cls.check_body_size = check_body_size

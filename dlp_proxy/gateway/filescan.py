@@ -56,11 +56,11 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     # Files and long scans are bulk work; chat posts are interactive.  A lower CPU
     # priority lets the gateway's event loop (and Mattermost beside it) run first when
     # cores are busy, so a large upload or a hostile user's scans slow other users'
-    # posts less (docs/benchmarks.md, "Hostile load").  ``quick_start``: the workers
-    # the gateway waits for before it opens its port (the scan workers) build their
-    # detector (~2 s of CPU) at the gateway's priority and lower it after: a loaded
-    # host would otherwise hold back the gateway's start, and a replacement after a
-    # deadline kill.  The others lower it first, so their start yields to those.
+    # posts less (docs/benchmarks.md, "Hostile load").  ``quick_start`` (the gateway's
+    # scan and file workers): the worker builds and warms its detector (~3-5 s of CPU)
+    # at the gateway's priority and lowers it after, so a loaded host holds back neither
+    # the gateway's start (it waits for its scan workers), nor a replacement after a
+    # deadline kill, nor the first upload.  Without it, the priority is lowered first.
     if not quick_start:
         lower_priority(nice, scheduling)
     # SIGINT ignored, address-space cap, parsers imported, exit with the gateway
@@ -72,8 +72,33 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     # ~7 MB of these modules (docs/benchmarks.md, "Upload memory").
     import dlp_proxy.gateway.pipeline  # noqa: F401
 
+    warm_detector(_worker_detector)
+
     if quick_start:
         lower_priority(nice, scheduling)  # every thread, the owner watch's too
+
+
+#: texts a new worker scans before it takes a job: prose, digits and times, letters
+#: outside ASCII (accented, full-width), a table.  The engine builds some of its
+#: tables on the first text that needs them (the confusables, the letters read as
+#: digits, the number words' heads): 30-120 ms of CPU, which a worker at nice 19 on a
+#: loaded host gets in more than a short scan deadline, so a worker that replaced one
+#: killed at the deadline would be killed again on its first post, and so on.
+WARM_UP_TEXTS = (
+    "all clear, see you at the standup",
+    "meet at 10:30 in room 4B, ext 5521, order #12 of 3",
+    "café naïve résumé ＡＢＣ ０１２ Привет γειά",
+    "| item | qty |\n|---|---|\n| pens | 12 |\n",
+)
+
+
+def warm_detector(detector: Any) -> None:
+    """Scan ``WARM_UP_TEXTS`` once, so the first job does not pay the engine's
+    first-text set-up; a detector that fails on them is left to fail on the job."""
+    try:
+        detector.scan([ContentItem(f"warm-up[{n}]", text) for n, text in enumerate(WARM_UP_TEXTS)])
+    except Exception:  # noqa: S110 - a plug-in detector's own business; the job reports it
+        pass
 
 
 class SealedTexts:
@@ -849,24 +874,60 @@ class FileScanner:
             except Exception:  # noqa: S110 - started again on the next job
                 pass
 
+    def _ready(self, slot: int) -> bool:
+        warm = self._warm.get(slot)
+        return warm is None or warm.done()
+
     async def _acquire(self) -> int:
-        if self._idle:
-            # a slot whose worker is ready first (a replaced one may still be starting)
+        """A free slot whose worker is ready.  A worker still starting (a replacement
+        building its detector) is waited for here, not handed a job: a job's deadline
+        kills its worker, and a starting one killed loses its start-up, so on a loaded
+        host each request would kill the next replacement before it was ready."""
+        loop = asyncio.get_running_loop()
+        while True:
             for i in range(len(self._idle) - 1, -1, -1):
-                warm = self._warm.get(self._idle[i])
-                if warm is None or warm.done():
+                if self._ready(self._idle[i]):
                     return self._idle.pop(i)
-            return self._idle.pop()
-        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            return await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                self._release(waiter.result())  # handed a slot as it was cancelled: pass it on
-            elif waiter in self._waiters:
+            # no free ready slot: wait for a slot to be released or a free one's worker to be ready
+            waiter: asyncio.Future[int] = loop.create_future()
+            self._waiters.append(waiter)
+            starting = [self._warm[s] for s in self._idle if s in self._warm]
+            ready: asyncio.Future[None] = loop.create_future()
+
+            def set_ready(ready: asyncio.Future[None] = ready) -> None:
+                if not ready.done():
+                    ready.set_result(None)
+
+            def fire(_f: Any) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(set_ready)
+
+            for f in starting:
+                f.add_done_callback(fire)
+            try:
+                either: list[asyncio.Future[Any]] = [waiter, ready]
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            except BaseException:
+                self._drop_waiter(waiter)
+                raise
+            finally:
+                if not ready.done():
+                    ready.cancel()
+            if waiter.done():
+                slot = waiter.result()
+                if self._ready(slot):
+                    return slot
+                self._idle.append(slot)  # handed a starting one: wait again
+            else:
+                self._drop_waiter(waiter)
+
+    def _drop_waiter(self, waiter: asyncio.Future[int]) -> None:
+        if waiter.done() and not waiter.cancelled():
+            self._release(waiter.result())  # handed a slot as it gave up: pass it on
+        else:
+            if waiter in self._waiters:
                 self._waiters.remove(waiter)
-            raise
+            waiter.cancel()
 
     def _release(self, slot: int) -> None:
         while self._waiters:

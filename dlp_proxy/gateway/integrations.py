@@ -253,7 +253,17 @@ def is_plugin_route(url: str) -> bool:
     URL to ``http.NewRequest`` and the untrusted HTTP client.  No version read (the
     ``url.Parse`` + ``path.Clean`` ones, and the older site-URL ``/plugins`` check that
     still sends over HTTP) knows an ``rpc://`` scheme: such a URL is no plugin route
-    here, it must be allowlisted like any other (Go's client refuses the scheme)."""
+    here, it must be allowlisted like any other (Go's client refuses the scheme).
+
+    Mattermost under a SiteURL subpath (``/chat``): the in-process rule stays
+    ``/plugins/`` from the root (``doPluginRequest`` cuts ``plugins/<id>`` off the
+    cleaned URL and calls ``ServePluginRequest`` directly, no router and no subpath),
+    so ``/chat/plugins/x`` is no plugin route: Go sends it over HTTP, where a URL
+    without a host fails.  An absolute URL on the SiteURL's host under
+    ``path.Join(subpath, "plugins")`` is Mattermost's own plugin route reached over
+    HTTP (``getPostActionClient`` gives it the internal client and the clicker's
+    token); the gateway does not know the SiteURL's host, so such a URL must be
+    allowlisted (``https://chat.example.com/chat/plugins/``) like any other."""
     cleaned = go_clean(url)
     return cleaned.startswith(("/plugins/", "plugins/"))
 

@@ -116,18 +116,27 @@ def go_path(raw_path: str) -> tuple[str, bool]:
     return decoded, mux_clean_path(decoded) == decoded
 
 
-def _canonical(path: str) -> str:
-    """Lower-case, no trailing slash (the route table's spelling)."""
-    path = path.lower()
+def _untrailed(path: str) -> str:
+    """No trailing slash (the route table's spelling; the case is kept)."""
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
     return path
+
+
+def _canonical(path: str) -> str:
+    """Lower-case, no trailing slash (the route table's spelling)."""
+    return _untrailed(path.lower())
 
 
 def normalize_path(raw_path: str) -> str:
     """The most decoded reading, lower-case: percent-decoding repeated until
     stable (bounded), backslashes as slashes, ``;`` parameters dropped, dot
     segments resolved, empty segments and the trailing slash dropped."""
+    return _most_decoded(raw_path).lower()
+
+
+def _most_decoded(raw_path: str) -> str:
+    """``normalize_path`` with the case kept."""
     if len(raw_path) > MAX_PATH_LENGTH:
         raise PathError("path too long")
     path = raw_path
@@ -157,7 +166,26 @@ def normalize_path(raw_path: str) -> str:
                 segments.pop()
             continue
         segments.append(segment)
-    return ("/" + "/".join(segments)).lower()
+    return "/" + "/".join(segments)
+
+
+def spellings(raw_path: str) -> tuple[str, ...]:
+    """``readings`` with the case kept (Mattermost's subpath is matched on them:
+    gorilla/mux is case-sensitive)."""
+    if _PLAIN.fullmatch(raw_path):
+        # nothing to decode, fold or resolve: every reading is this one
+        return (_untrailed(raw_path),)
+    go, _served = go_path(raw_path)
+    # Go's reading, cleaned as mux would clean it (an unclean path is answered
+    # with a redirect, never handled, but inspecting it costs nothing)
+    out = [_untrailed(mux_clean_path(go))]
+    most = _most_decoded(raw_path)
+    if most not in out:
+        out.append(most)
+    trimmed = "/" + "/".join(s.strip() for s in most.split("/") if s.strip())
+    if trimmed not in out:
+        out.append(trimmed)
+    return tuple(out)
 
 
 def readings(raw_path: str) -> tuple[str, ...]:
@@ -165,18 +193,24 @@ def readings(raw_path: str) -> tuple[str, ...]:
     first, then the most decoded one when it differs, then that reading with
     whitespace trimmed around each segment *after* dot segments were resolved
     (a server that trims would see it; it only ever adds a reading)."""
-    if _PLAIN.fullmatch(raw_path):
-        # nothing to decode, fold or resolve: every reading is this one
-        return (_canonical(raw_path),)
-    go, _served = go_path(raw_path)
-    # Go's reading, cleaned as mux would clean it (an unclean path is answered
-    # with a redirect, never handled, but inspecting it costs nothing)
-    first = _canonical(mux_clean_path(go))
-    out = [first]
-    most = normalize_path(raw_path)
-    if most not in out:
-        out.append(most)
-    trimmed = "/" + "/".join(s.strip() for s in most.split("/") if s.strip())
-    if trimmed not in out:
-        out.append(trimmed)
-    return tuple(out)
+    return tuple(dict.fromkeys(p.lower() for p in spellings(raw_path)))
+
+
+def under_subpath(path: str, subpath: str) -> str | None:
+    """``path`` (one of ``spellings``) as Mattermost's subrouter matches it, with the
+    subpath taken off, or None when no route under the subpath can match it.
+
+    app/server.go: ``s.Router = s.RootRouter.PathPrefix(subpath).Subrouter()``, the
+    subpath being ``path.Clean`` of the SiteURL's path (utils/subpath.go
+    GetSubpathFromConfig).  gorilla/mux matches it case-sensitively, on the decoded
+    path; every route of the subrouter is the subpath followed by a route template
+    that starts with ``/``, so ``/chatty/...`` or ``/CHAT/api/v4/posts`` reach no
+    handler (the root router's NotFoundHandler redirects into the subpath; the
+    subrouter's answers 404).  ``subpath`` is without its trailing slash."""
+    if not subpath:
+        return path
+    if path == subpath:
+        return "/"
+    if path.startswith(subpath + "/"):
+        return path[len(subpath):]
+    return None

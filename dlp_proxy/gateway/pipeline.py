@@ -40,7 +40,7 @@ from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.decode import decode_token
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
-from dlp_proxy.gateway import attached, audience, emoji, links, mentions, permalinks, responses
+from dlp_proxy.gateway import attached, audience, emoji, headers, links, mentions, permalinks, responses
 from dlp_proxy.gateway.budget import LoopMeter, ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
@@ -56,7 +56,7 @@ from dlp_proxy.gateway.extract import (
 from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.lookups import Unresolved
-from dlp_proxy.gateway.paths import PathError, readings, split_target
+from dlp_proxy.gateway.paths import PathError, spellings, split_target, under_subpath
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
 from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, WRITE_METHODS, Body, Match, Route, match
@@ -227,6 +227,8 @@ class Pipeline:
         self.key_terms_cache: dict[str, frozenset[str]] = {}
         #: field paths that ``atrest.safe_field_path`` keeps as they are (``_field_path``)
         self._plain_field_paths: set[str] = set()
+        #: (text, entities) of header items the detector found nothing in (in memory only)
+        self._clean_headers: set[tuple[str, frozenset[str] | None]] = set()
         if context is not None and getattr(context, "terms_of", None) is None:
             # a channel's display name and purpose are cached as their context words only
             context.terms_of = getattr(detector, "context_terms", None)
@@ -258,6 +260,11 @@ class Pipeline:
             # only a file route's body is read from its spool (in a worker): any other
             # reading of the request gets its bytes
             req.body, req.spool = await asyncio.to_thread(req.spool.read), None
+        if m.kind != "passthrough" and headers.oversized(req.headers):
+            # more header text than a client sends: never read (gateway/headers.py)
+            return await self._refuse(req, 431, responses.TOO_LARGE_ID,
+                                      "The request's headers are larger than the data-loss-prevention gateway reads.",
+                                      "headers-too-large")
         if m.kind == "not_found":
             # outside Mattermost's subpath: no handler there would read it (classify_path)
             return await self._refuse(req, 404, responses.NOT_FOUND_ID, NOT_FOUND_MESSAGE, "outside-subpath")
@@ -273,8 +280,17 @@ class Pipeline:
             if problem is not None:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID,
                                           f"The request could not be inspected: {problem}.", "bad-body")
+            if (said := headers.header_items(req.headers, every=False)) and await self._headers_carry(said):
+                # its body is not read, its headers are: a login's User-Agent becomes its
+                # session's browser version (app/login.go; gateway/headers.py)
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
+                                          HEADER_REFUSED_RULE)
             return Verdict(forward=True)
         if m.kind == "passthrough":
+            if headers.session_read(path) and await self._headers_carry(headers.header_items(req.headers, every=False)):
+                # an OAuth login's User-Agent becomes its session's browser version
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
+                                          HEADER_REFUSED_RULE)
             return Verdict(forward=True)
         route = m.route
         assert route is not None
@@ -286,9 +302,12 @@ class Pipeline:
             if await audience.released_into(self.quarantine, widened):
                 return await self._refuse(req, 403, audience.WIDENED_ID, audience.WIDENED_MESSAGE,
                                           audience.WIDENED_RULE, route=route)
-        if (m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS
-                and not path_items(req.target)):
-            return Verdict(forward=True, channel_changed=changed)  # a DELETE (or any verb) with nothing to read
+        if m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS:
+            read = path_items(req.target, req.headers)
+            if all(i.path.startswith(_HEADER_PREFIX) for i in read) and not await self._headers_carry(read):
+                # a DELETE (or any verb) with nothing to read in its path, whose headers
+                # (with the path) hold nothing the detector finds (scanned once: ``_headers_carry``)
+                return Verdict(forward=True, channel_changed=changed)
         if m.kind == "unknown_write" and self.config.unknown_write == "allow":
             return Verdict(forward=True)
         if m.kind == "unknown_write" and self.config.unknown_write == "block":
@@ -420,8 +439,13 @@ class Pipeline:
                                           "bad-body", route=route)
         items = list(ex.items) + filename_items(ex.files)
         if route.name == UNKNOWN_ROUTE_NAME:
-            # an unknown write's path is read like its query (a path segment may hold anything)
-            items.extend(path_items(req.target))
+            # an unknown write's path is read like its query (a path segment may hold
+            # anything), its headers with them (gateway/headers.py)
+            items.extend(path_items(req.target, req.headers))
+        elif route.group != "websocket":
+            # the headers Mattermost stores (User-Agent), those the gateway controls when
+            # not their shape, and on a plugin's route every header (gateway/headers.py)
+            items.extend(headers.header_items(req.headers, every=route.template.startswith("/plugins/")))
         incomplete: list[Any] = []  # dlp_proxy.policy.uninspected.UninspectedFile
         if upload_state is not None and gaps:
             # bytes Mattermost holds that never passed through here: not inspected
@@ -525,8 +549,22 @@ class Pipeline:
             # a custom emoji showing a digit (gateway/emoji.py)
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The custom emoji is not accepted: {why}.",
                                       emoji.RULE, route=route)
+        # headers are scanned on their own: a text judged clean before (a client's
+        # User-Agent, on every request) is not scanned again (``_clean_headers``), and
+        # their scan is not charged to the sender's budget (a request's headers are
+        # bounded by the proxy's header limits)
+        said = [i for i in items if i.path.startswith(_HEADER_PREFIX)]
+        if said:
+            ekey = None if entities is None else frozenset(entities)
+            items = [i for i in items if not i.path.startswith(_HEADER_PREFIX)]
+            said = [i for i in said if (i.text, ekey) not in self._clean_headers]
         try:
             scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
+            if said:
+                heard = await self._scan(said, entities)
+                # a clean header is no field of the request's record (nor shown to a reviewer)
+                self._remember_clean_headers(heard, entities)
+                scanned.extend(s for s in heard if s.findings)
             scanned = await self._cross_field(scanned, entities, _budget_key(ctx), channel_terms, session)
         except BodyError as exc:
             return await self._refuse(req, exc.status, responses.TOO_LARGE_ID, f"The request could not be inspected: {exc}.",
@@ -1325,6 +1363,23 @@ class Pipeline:
             return atrest.route_path(self.hash_key, route.template, dict(params))
         return atrest.mask_path(self.hash_key, path)
 
+    async def _headers_carry(self, items: Sequence[ContentItem]) -> bool:
+        """Whether the detector finds anything in these header texts (all entity types:
+        a route whose body is not read has no policy context)."""
+        fresh = [i for i in items if (i.text, None) not in self._clean_headers]
+        if not fresh:
+            return False
+        scanned = await self._scan(fresh, None)
+        self._remember_clean_headers(scanned, None)
+        return any(s.findings for s in scanned)
+
+    def _remember_clean_headers(self, scanned: Sequence[ScannedItem], entities: Collection[str] | None) -> None:
+        for s in scanned:
+            if s.item.path.startswith(_HEADER_PREFIX) and not s.findings:
+                if len(self._clean_headers) >= KEY_TERMS_CACHE_SIZE:
+                    self._clean_headers.clear()
+                self._clean_headers.add((s.item.text, None if entities is None else frozenset(entities)))
+
     def _field_path(self, path: str) -> str:
         """``atrest.safe_field_path``, remembered for the paths it keeps as they are
         (``body.message`` is shape-checked once, not on every post).  Only those: the
@@ -1416,7 +1471,7 @@ class Pipeline:
     def _archived_path(self, req: GatewayRequest) -> str:
         """The archived path of a request known only by its target (a failure, a refusal)."""
         try:
-            m, path = classify_path(req.method, split_target(req.target)[0])
+            m, path = classify_path(req.method, split_target(req.target)[0], subpath=self.config.upstream_subpath)
         except PathError:
             return "<invalid>"
         return self._safe_path(m.route, m.params or {}, path)
@@ -1879,7 +1934,9 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
     now_ms = int(time.time() * 1000)
     for s in scanned:
         text = s.item.text
-        if not text or is_reference_id(s.item) or _structural(s.item.path) or s.item.path.endswith(JOINED_SUFFIX):
+        if (not text or is_reference_id(s.item) or _structural(s.item.path) or s.item.path.endswith(JOINED_SUFFIX)
+                or is_mattermost_stamp(s.item, now_ms)
+                or s.item.path.startswith(_HEADER_PREFIX)):  # a client's constant headers are no piece of a post
             continue
         # number words as digits (``client SSN five three six`` is ``client SSN 536``): the
         # window cuts and joins pieces at their digits; a text with neither digits nor
@@ -1890,7 +1947,7 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
             # piece on a dot, and a dot is not the writer's separator)
             text = os.path.splitext(text)[0]
         text = split_reading(text)
-        if not may_carry_a_piece(text) or is_mattermost_stamp(s.item, now_ms):
+        if not may_carry_a_piece(text):
             continue
         if s.item.kind is ItemKind.FILE and len(text) > max_chars:
             continue
@@ -2125,6 +2182,10 @@ _WORD_SEGMENT = re.compile(r"[A-Za-z_.\-]{1,64}|v\d")
 
 
 NOT_FOUND_MESSAGE = "Sorry, we could not find the page."
+#: a request whose body is not read, refused for what one of its headers holds
+HEADER_REFUSED_MESSAGE = ("This request was not sent: one of its headers holds what reads as a customer "
+                          "identifier (the data-loss-prevention gateway judges the headers Mattermost stores).")
+HEADER_REFUSED_RULE = "header-identifier"
 
 
 def _fully_unquoted(text: str) -> str:
@@ -2144,7 +2205,7 @@ def _path_segment(segment: str) -> str:
     return decode_token(segment) or segment
 
 
-def path_items(target: str) -> list[ContentItem]:
+def path_items(target: str, request_headers: Mapping[str, str] | None = None) -> list[ContentItem]:
     """The path of a request the route table does not describe, as text to judge, or
     nothing when every segment is a word or a plain id and there is no query.
 
@@ -2153,15 +2214,28 @@ def path_items(target: str) -> list[ContentItem]:
     written with slashes), a base64 or hex segment decoded: one text, so a label in the
     query labels a number in the path (``/foo/536228710?ssn``) and the other way round.
     ``path.run``: each run of two or more adjacent segments that are not words, alone (a
-    word before a number, ``update/536/22/8710``, would make it read as a version)."""
+    word before a number, ``update/536/22/8710``, would make it read as a version).
+
+    ``request_headers``: every header a handler may read (gateway/headers.py ``judged``
+    with ``every``: a custom header's name with its value, ``User-Agent``, a header the
+    gateway controls that is not its shape) joins the same text after the path, decoded
+    the same way: a plugin or an unknown route may read and store any of them."""
     raw_path, query = split_target(target)
     segments = [_path_segment(seg) for seg in _fully_unquoted(raw_path).split("/")]
     quiet = [seg == "" or bool(_WORD_SEGMENT.fullmatch(seg)) or atrest.plain_id(seg) for seg in segments]
     words = [_path_segment(_fully_unquoted(part)) for pair in parse_qsl(query, keep_blank_values=True)
              for part in pair if part]
+    said = [text for _, text in headers.judged(request_headers, every=True)] if request_headers else []
+    items: list[ContentItem] = []
+    if said:
+        # the headers with the path and query as one text (a label in one, a number in
+        # the other); a header item: never a piece of the split window
+        # (ids as ``<id>``: a client's headers on one route are one text, scanned once)
+        shown = "/".join("<id>" if atrest.plain_id(seg) else seg for seg in segments)
+        items.append(ContentItem(_HEADER_PREFIX + "request", " ".join([*words, shown, *said])))
     if all(quiet) and not words:
-        return []
-    items = [ContentItem("path", " ".join([*words, "/".join(segments)]))]
+        return items
+    items.append(ContentItem("path", " ".join([*words, "/".join(segments)])))
     run: list[str] = []
     for seg in [*segments, ""]:
         if seg and not _WORD_SEGMENT.fullmatch(seg):
@@ -2193,6 +2267,7 @@ def _lookup(spec: str, params: dict[str, str], ex: Extracted) -> str | None:
 
 
 UNKNOWN_ROUTE_NAME = UNKNOWN_ROUTE.name
+_HEADER_PREFIX = "header."
 
 #: how much inspection a classification gets (the larger wins among readings)
 _KIND_RANK = {"passthrough": 0, "no_content": 1, "unknown_write": 2, "content": 3, "denied": 4}
@@ -2202,20 +2277,15 @@ def classify_path(method: str, raw_path: str, *, has_body: bool = False, subpath
     """(match, the reading it came from) for the most inspected reading of ``raw_path``.
 
     ``subpath`` (Mattermost's SiteURL path, ``/chat``): each reading is matched with it
-    taken off the front (app/server.go mounts every route under it).  A request no
+    taken off the front, case-sensitively, as gorilla/mux matches it
+    (``paths.under_subpath``; app/server.go mounts every route under it).  A request no
     reading of which is under it reaches no handler in Mattermost (the root router
     redirects it into the subpath): a read passes, anything else is ``not_found``."""
     best: tuple[Match, str] | None = None
-    sub = subpath.rstrip("/").lower()
-    all_readings = readings(raw_path)
-    for path in all_readings:
-        if sub:
-            if path == sub:
-                path = "/"
-            elif path.startswith(sub + "/"):
-                path = path[len(sub):]
-            else:
-                continue
+    sub = subpath.rstrip("/")
+    all_readings = spellings(raw_path)
+    under = [p.lower() for r in all_readings if (p := under_subpath(r, sub)) is not None]
+    for path in under if len(under) < 2 else dict.fromkeys(under):
         m = match(method, path, has_body=has_body)
         if best is None or _KIND_RANK[m.kind] > _KIND_RANK[best[0].kind]:
             best = (m, path)
@@ -2224,7 +2294,7 @@ def classify_path(method: str, raw_path: str, *, has_body: bool = False, subpath
             raise PathError("the path names two different routes")
     if best is None:  # outside the subpath in every reading
         outside = match(method, "/", has_body=has_body)
-        return (outside if outside.kind == "passthrough" else Match("not_found")), all_readings[0]
+        return (outside if outside.kind == "passthrough" else Match("not_found")), all_readings[0].lower()
     return best
 
 

@@ -14,6 +14,12 @@ done, unless the connection was closed by then (an early answer).  What asyncio 
 already read is still delivered (two reads: ~370 KB of that 3 MB post): nothing is
 lost or reordered, and an admitted body arrives as before.
 
+Nor is a request whose body is at most ``SMALL_BODY`` bytes (a Content-Length that
+small, or no body: no Content-Length and no Transfer-Encoding): one read of the
+connection takes all of it, usually with its headers, so there is nothing to hold
+back, and the pause would cost every chat post and read an ``epoll`` removal, a re-add
+and a coroutine.
+
 HTTP/2: not paused during ``requestheaders`` (the connection carries other streams,
 which keep flowing while one stream's headers are judged).  Idempotent.
 """
@@ -24,14 +30,32 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+#: a declared body this small (or none) is not worth a pause: one read takes it
+#: (``StreamReader.read``'s chunk in mitmproxy is 64 KiB)
+SMALL_BODY = 64 * 1024
+
+
+def _small_body(request: Any) -> bool:
+    """Whether an HTTP/1 request declares one Content-Length of at most ``SMALL_BODY``
+    or no body at all (neither Content-Length nor Transfer-Encoding)."""
+    headers = getattr(request, "headers", None)
+    if headers is None:
+        return False
+    if headers.get_all("transfer-encoding"):
+        return False
+    lengths = headers.get_all("content-length")
+    if not lengths:
+        return True
+    return len(lengths) == 1 and lengths[0].isascii() and lengths[0].isdigit() and int(lengths[0]) <= SMALL_BODY
+
 
 def _client_transport(handler: Any, hook: Any) -> asyncio.Transport | None:
     """The asyncio transport of the client connection to pause during ``hook``, else None:
     ``next_layer`` (the connection's first bytes; no protocol layer reads it yet) and an
-    HTTP/1 request's ``requestheaders``."""
+    HTTP/1 request's ``requestheaders`` when its body may be more than one read (``_small_body``)."""
     if hook.name == "requestheaders":
         request = getattr(getattr(hook, "flow", None), "request", None)
-        if request is None or not str(request.http_version).startswith("HTTP/1"):
+        if request is None or not str(request.http_version).startswith("HTTP/1") or _small_body(request):
             return None
     elif hook.name == "next_layer":
         context = getattr(getattr(hook, "data", None), "context", None)

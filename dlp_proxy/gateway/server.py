@@ -210,8 +210,7 @@ async def run(settings: RunSettings) -> int:
     # name alone never stops a file, the identifiers do.
     file_scanner = FileScanner(workers=cfg.file_workers or None, ner=False, config_dir=config_path,
                                detector=cfg.detector, nice=cfg.file_worker_nice, scheduling=cfg.worker_scheduling,
-                               spool_dir=data_dir / "spool")
-    file_scanner.warm_up()
+                               quick_start=True, spool_dir=data_dir / "spool")
     # Texts too long (or too digit-heavy) for the event loop are scanned in worker
     # processes of their own, with the gateway's detector configuration: a scan past
     # the deadline kills its worker (a thread could only be abandoned, still burning a core).
@@ -220,6 +219,11 @@ async def run(settings: RunSettings) -> int:
                                scheduling=cfg.worker_scheduling, quick_start=True) if cfg.scan_workers > 0 else None
     if text_scanner is not None:
         await text_scanner.start()  # ready before the port opens, like every other dependency
+    # The file workers start once the scan workers are ready (so they do not hold back
+    # the port), also building their detector at the gateway's priority and lowering it
+    # after (``quick_start``): built at nice 10 they took minutes on a loaded host, and
+    # the first upload waited for them.
+    file_scanner.warm_up()
     from dlp_proxy.gateway.budget import ScanBudget
 
     scan_budget = ScanBudget(cfg.user_scan_seconds, cfg.user_scan_window)

@@ -101,7 +101,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import ResponseError
 
 from dlp_proxy.keys import keyed_hash
-from dlp_proxy.model import CREDIT_CARD, IBAN_CODE, SENSITIVE_ENTITIES, Finding
+from dlp_proxy.model import CREDIT_CARD, IBAN_CODE, JOINED_TEXT, SENSITIVE_ENTITIES, Finding
 from dlp_proxy.randpool import random_bytes
 
 log = logging.getLogger("dlp_proxy.policy.split")
@@ -367,10 +367,14 @@ class _Analyzer(Protocol):
 
 
 async def _analyze(detector: _Analyzer, text: str, entities: Collection[str]) -> list[Finding]:
-    found = detector.analyze(text, entities=entities)
-    if inspect.isawaitable(found):
-        return list(await found)
-    return list(found)
+    joined = JOINED_TEXT.set(True)  # a joined text: its lines are no pieces of one message
+    try:
+        found = detector.analyze(text, entities=entities)
+        if inspect.isawaitable(found):
+            return list(await found)
+        return list(found)
+    finally:
+        JOINED_TEXT.reset(joined)
 
 
 class Piece(NamedTuple):
@@ -741,16 +745,27 @@ async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, en
     label of its own or show the writer's split (``_SELF_EVIDENT``); parts of one
     request (a file's name and its text, a message and its files) are one writer's,
     shown together, and need the score alone."""
-    found = await _analyze(detector, scan.text, entities)
-    crossing = [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)
-                and (j.touched(f) <= MAX_CHAIN + 1 or _LABELLED in f.explanation)
-                and (not posts or (j.continues(f, scan) and (
-                    f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))))]
+    crossing = _crossing(scan, await _analyze(detector, scan.text, entities), posts)
     if not crossing:
         return []
     # identifiers each piece holds on its own (scanned only now: most messages
     # complete nothing)
-    alone = await _analyze(detector, scan.alone_text, entities)
+    return _located(scan, crossing, await _analyze(detector, scan.alone_text, entities), text, new, where)
+
+
+def _crossing(scan: _Scan, found: list[Finding], posts: bool) -> list[tuple[Finding, _Join]]:
+    """The readings of ``scan.text`` (``found``) that cross a join and count there
+    (``_completed``)."""
+    return [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)
+            and (j.touched(f) <= MAX_CHAIN + 1 or _LABELLED in f.explanation)
+            and (not posts or (j.continues(f, scan) and (
+                f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))))]
+
+
+def _located(scan: _Scan, crossing: list[tuple[Finding, _Join]], alone: list[Finding], text: str, new: Piece,
+             where: str) -> list[Finding]:
+    """``crossing`` without the readings that are the tail of one whole identifier and
+    the head of another (``alone``: each piece's own), located in the new ``text``."""
     findings: list[Finding] = []
     seen: set[tuple[str, int, int]] = set()
     for f, join in crossing:
@@ -793,6 +808,74 @@ async def completed_within(texts: list[str], detector: _Analyzer, *, max_chars: 
                                                         "parts of the request shown together", posts=False))
     return out
 
+
+
+#: ``completed_lines``: of a text's lines that may carry a piece, the first this many ...
+LINES_MAX_PIECES = 24
+#: ... each the new piece against this many of the pieces above it that may meet it
+LINES_PAIRS = 4
+_TABLE_MARKS = re.compile("[\x1c-\x1f]")
+_LINE_BREAK = re.compile("\r\n|[\n\r\u2028\u2029\x85\x0b\x0c]")
+#: a number that a word after it makes a count ("9980 letters sent", "617 done", "77 failed"):
+#: a plural (not "is", "digits", ...) or a status word
+_COUNTED = re.compile(
+    r"[0-9][0-9,.]*[ \t]+(?:(?!(?:is|was|as|its|has|this|plus|thus|digits|ends|starts|equals|reads|follows|goes|"
+    r"comes|rest)(?![A-Za-z]))[a-z]{2,}s|done|failed|left|open|closed|pending|processed|remaining|matched|"
+    r"mismatched|sent|rejected|approved|total)(?![A-Za-z])")
+
+
+def line_pieces(text: str, marked: str | None = None) -> list[tuple[int, str]]:
+    """The lines of ``text`` that may carry a piece (``may_carry_a_piece``, its counts
+    aside: "617 done", "77 failed" on lines of a status report are no pieces), with where
+    each starts, when other lines stand between two of them (two pieces on lines side
+    by side the engine reads together as written: an empty list); at most ``LINES_MAX_PIECES``.
+    ``marked``: ``text`` with a table's cell and row boundaries marked (detect/structure.py
+    ``mark_tables``, same length): a table's rows are records, no pieces of one number."""
+    pieces: list[tuple[int, str]] = []
+    between = False
+    pos = 0
+    for m in (*_LINE_BREAK.finditer(text), None):
+        end = len(text) if m is None else m.start()
+        line = text[pos:end]
+        if (may_carry_a_piece(line) and may_carry_a_piece(_COUNTED.sub(" ", line))
+                and (marked is None or _TABLE_MARKS.search(marked, pos, end + 1) is None)):
+            pieces.append((pos, line))
+            if len(pieces) >= LINES_MAX_PIECES:
+                break
+        elif pieces:
+            between = True  # filler, or a blank line, after a piece
+        if m is None:
+            break
+        pos = m.end()
+    return pieces if len(pieces) >= 3 or (between and len(pieces) == 2) else []
+
+
+def completed_lines(text: str, analyze: Callable[[str], list[Finding]], *, max_chars: int = 256,
+                    marked: str | None = None) -> list[Finding]:
+    """An identifier split between lines of one text with other lines between them
+    ("client SSN 536-22", "lunch at noon?", "8710"), read as the split window reads a
+    channel's posts, without Redis: the lines that may carry a piece are the pieces
+    (``line_pieces``; the others are filler, as filler posts never enter the window),
+    each the new piece against the ``LINES_PAIRS`` nearest above it that may meet it
+    and in the chains through it (``plan``), under the posts' rules (``_completed``:
+    a reading across lines counts only when it names itself, has a label of its own or
+    the writer visibly split it).  ``analyze``: the detector on a joined text.  Returns
+    the findings located in ``text`` (``marked``: as ``line_pieces``)."""
+    pieces = line_pieces(text, marked)
+    out: list[Finding] = []
+    for k in range(1, len(pieces)):
+        at, line = pieces[k]
+        new = Piece(float(k), keep(line, max_chars))
+        scan = plan([Piece(float(i), keep(t, max_chars)) for i, (_, t) in enumerate(pieces[:k])], new,
+                    LINES_PAIRS, max_chars)
+        if scan is None:
+            continue
+        crossing = _crossing(scan, analyze(scan.text), True)
+        if crossing:
+            out.extend(Finding(f.entity_type, f.start + at, f.end + at, f.score, f.recognizer, f.transforms,
+                               f.explanation)
+                       for f in _located(scan, crossing, analyze(scan.alone_text), line, new, "lines of the text"))
+    return out
 
 #: Between two candidate joins: more line breaks than a separator may hold, and more
 #: characters than a context window reaches back (letters that are no context word,

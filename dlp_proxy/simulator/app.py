@@ -142,20 +142,35 @@ class RecordingMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        query = scope.get("query_string", b"").decode("latin-1")
+        if (cleaned := gohttp.mux_clean_path(path)) != path:
+            # gorilla/mux Router.ServeHTTP (Mattermost's RootRouter: no SkipClean): a
+            # path that is not clean is answered 301 to its cleaned form, no handler runs
+            await _redirect(send_with_headers, 301, cleaned + (f"?{query}" if query else ""))
+            return
         subpath = self.sim.subpath
         if subpath and scope["type"] == "http":
+            if not path.startswith(subpath):
+                # app/server.go: outside the subpath (``RootRouter.PathPrefix(subpath)``,
+                # matched case-sensitively) the root router's NotFoundHandler redirects
+                # into it (302, no handler runs)
+                await _redirect(send_with_headers, 302, subpath + path + (f"?{query}" if query else ""))
+                return
             if path != subpath and not path.startswith(subpath + "/"):
-                # app/server.go: outside the subpath the root router's NotFoundHandler
-                # redirects into it (302, no handler runs)
-                query = scope.get("query_string", b"").decode("latin-1")
-                target = subpath + path + (f"?{query}" if query else "")
-                await send_with_headers({"type": "http.response.start", "status": 302,
-                                         "headers": [(b"location", target.encode("utf-8", "replace")),
-                                                     (b"content-length", b"0")]})
-                await send_with_headers({"type": "http.response.body", "body": b""})
+                # PathPrefix("/chat") is a string prefix: ``/chatty/...`` enters the
+                # subrouter, whose routes all start with ``/chat/``: its NotFoundHandler
+                # (Handle404) answers, no other handler runs
+                await app_error(404, "api.context.404.app_error", "Sorry, we could not find the page.",
+                                request_id)(scope, replay, send_with_headers)
                 return
             scope = _under(scope, subpath)
         await self.app(scope, replay, send_with_headers)
+
+
+async def _redirect(send: Send, status: int, location: str) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"location", location.encode("utf-8", "replace")), (b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _under(scope: Scope, subpath: str) -> Scope:

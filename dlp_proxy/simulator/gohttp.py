@@ -699,3 +699,38 @@ def auth_token(cookie_lines: list[str], authorization: str, query: bytes | str) 
     if len(h) > 5 and h[0:5].lower() == "token":
         return h[6:], False
     return query_get(query, "access_token"), False
+
+
+def path_clean(p: str) -> str:
+    """Go's ``path.Clean`` (lexical): ``//`` collapsed, ``.`` dropped, ``..`` resolved
+    (never above the root), ``""`` is ``"."``."""
+    if p == "":
+        return "."
+    rooted = p.startswith("/")
+    out: list[str] = []
+    for seg in p.split("/"):
+        if seg in ("", "."):
+            continue
+        if seg == "..":
+            if out and out[-1] != "..":
+                out.pop()
+            elif not rooted:
+                out.append("..")
+            continue
+        out.append(seg)
+    cleaned = "/".join(out)
+    return "/" + cleaned if rooted else (cleaned or ".")
+
+
+def mux_clean_path(p: str) -> str:
+    """gorilla/mux ``cleanPath`` (mux.go): ``path.Clean`` on a rooted path with its
+    trailing slash kept.  ``Router.ServeHTTP`` answers 301 to it, and runs no
+    handler, when it differs from the request's (decoded) path."""
+    if p == "":
+        return "/"
+    if not p.startswith("/"):
+        p = "/" + p
+    np = path_clean(p)
+    if p.endswith("/") and np != "/":
+        np += "/"
+    return np
