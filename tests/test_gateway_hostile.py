@@ -171,6 +171,43 @@ def test_unauthenticated_large_bodies_cost_no_scan(hostile_gw: Gateway) -> None:
     assert not [r for r in hostile_gw.sim.requests() if r.get("path") == "/api/v4/posts"]
 
 
+def test_a_service_credential_earns_its_routes_cap_only_once_mattermost_accepted_it(hostile_gw: Gateway) -> None:
+    """A remote cluster's X-RemoteCluster-Id/Token, which Mattermost checks before it reads
+    a body (web/handlers.go RequireRemoteClusterToken) and the gateway cannot: made-up
+    ones are held to the unauthenticated cap before their body (attack 12p F1: any value
+    had the upload route's 100 MiB, read, spooled and scanned); the cluster's own, once
+    Mattermost answered one of its requests (its regular ping) 2xx, get the route's cap."""
+    sim = hostile_gw.sim
+    rc = sim.ids["remote_cluster"]
+    upload = "/api/v4/remotecluster/upload/" + "u" * 26
+    big = 256 * 1024  # over the unauthenticated cap (64 KiB), well under the route's
+
+    def head(cluster: str, token: str, path: str, length: int) -> bytes:
+        return _head(path, length, extra=f"X-RemoteCluster-Id: {cluster}\r\nX-RemoteCluster-Token: {token}\r\n")
+
+    for cluster, token in ((rc["id"], "made-up"), ("x" * 26, "y" * 26), (rc["id"], rc["token"])):
+        with socket.create_connection(_addr(hostile_gw)) as sock:  # answered before one byte of the body
+            sock.sendall(head(cluster, token, upload, big))
+            status, body = _read_response(sock)
+            assert status == 413 and body["id"] == "api.dlp.request_too_large.app_error", (status, body)
+    forged = httpx.post(hostile_gw.url + "/api/v4/remotecluster/ping", content=b"{}", timeout=30,
+                        headers={"X-RemoteCluster-Id": rc["id"], "X-RemoteCluster-Token": "made-up"})
+    assert forged.status_code != 200  # Mattermost refused it: it earns nothing
+    with socket.create_connection(_addr(hostile_gw)) as sock:
+        sock.sendall(head(rc["id"], "made-up", upload, big))
+        assert _read_response(sock)[0] == 413
+    ping = httpx.post(hostile_gw.url + "/api/v4/remotecluster/ping", content=b"{}", timeout=30,
+                      headers={"X-RemoteCluster-Id": rc["id"], "X-RemoteCluster-Token": rc["token"]})
+    assert ping.status_code == 200, ping.text
+    sim.clear()
+    clean = b"nothing sensitive here, just a shared channel's attachment\n" * (big // 60)
+    r = httpx.post(hostile_gw.url + upload, content=clean, timeout=300,
+                   headers={"X-RemoteCluster-Id": rc["id"], "X-RemoteCluster-Token": rc["token"],
+                            "Content-Type": "application/octet-stream"})
+    assert r.status_code == 200, r.text
+    assert [x for x in sim.requests() if x.get("path") == upload]
+
+
 def test_a_body_over_the_routes_cap_is_refused_before_it_is_read(hostile_gw: Gateway) -> None:
     token = hostile_gw.sim.token("alice")
     with socket.create_connection(_addr(hostile_gw)) as sock:  # declared: answered at once
@@ -215,6 +252,28 @@ def test_bytes_in_flight_are_capped_with_a_json_error(hostile_gw: Gateway) -> No
             break
         time.sleep(0.2)
     assert r.status_code != 503, r.text
+
+
+def test_bodies_without_a_length_reserve_what_arrives_not_their_cap(hostile_gw: Gateway) -> None:
+    """Five chunked posts that send their headers and nothing more (attack 12p F8: each
+    reserved the route's whole 1 MiB cap for its body deadline, so the third was refused
+    busy, and 70 of them shut a real gateway's writes for minutes): each reserves a
+    first share only, so none is refused busy; they end when their body deadline closes
+    them (no answer: the request never completed)."""
+    token = hostile_gw.sim.token("alice")
+    socks = [socket.create_connection(_addr(hostile_gw)) for _ in range(5)]
+    try:
+        for sock in socks:
+            sock.sendall(_head("/api/v4/posts", None, token=token))
+        for sock in socks:
+            try:
+                status, body = _read_response(sock)
+            except (ConnectionError, OSError):
+                continue  # closed by the body deadline, unanswered: what a stalled body gets
+            assert status != 503, body
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def test_a_stalled_client_is_closed(hostile_gw: Gateway) -> None:

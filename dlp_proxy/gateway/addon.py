@@ -11,7 +11,9 @@ awaiting the archive or Redis does not stall other connections.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Generator
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.headers import session_read
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
+from dlp_proxy.gateway.lookups import TtlCache
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post, replaced_scheduled
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.interfaces import ArchiveError
@@ -41,6 +44,11 @@ WEBSOCKET_HISTORY = 0
 #: the largest body this flow may have (counted as it streams in when no Content-Length)
 EARLY = "dlp_early"
 BODY_LIMIT = "dlp_body_limit"
+#: flow.metadata key: for a body without Content-Length, the addon's ``_grow``: its share
+#: of the bytes-in-flight budget grows as the body arrives (False: the budget is spent)
+BODY_GROW = "dlp_body_grow"
+#: what a body without Content-Length reserves of the budget before its bytes arrive
+CHUNKED_FIRST_RESERVE = 256 * 1024
 #: flow.metadata keys of a body written to disk as it arrives (``patch_mitmproxy_early_answer``):
 #: its ``filescan.SpoolWriter`` while it arrives, the bytes received, its ``filescan.Spooled``
 #: once complete, why it could not be kept (the request is then refused, fail closed)
@@ -73,8 +81,16 @@ BUSY_ID = "api.dlp.busy.app_error"
 
 #: content routes Mattermost serves without a session (web/webhook.go: the hook id is the credential)
 _NO_SESSION_ROUTES = frozenset({"hooks.incoming", "hooks.command_response"})
-#: service credentials Mattermost checks on their own routes only (web/handlers.go ServeHTTP)
-_SERVICE_TOKENS = (("/api/v4/cloud/", "x-cloud-token"), ("/api/v4/remotecluster/", "x-remotecluster-token"))
+#: service credentials Mattermost checks on their own routes only, before it reads a body
+#: (web/handlers.go ServeHTTP: RequireCloudKey, RequireRemoteClusterToken, which looks the
+#: X-RemoteCluster-Id up and compares its token): the route prefix and the headers that
+#: make up the credential
+_SERVICE_TOKENS = (("/api/v4/cloud/", ("x-cloud-token",)),
+                   ("/api/v4/remotecluster/", ("x-remotecluster-id", "x-remotecluster-token")))
+#: flow.metadata key: the keyed hash of a service credential not yet seen accepted
+SERVICE_CREDENTIAL = "dlp_service_credential"
+#: how long a service credential Mattermost accepted is trusted with its routes' caps
+SERVICE_TRUST_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +159,10 @@ class DLPAddon:
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: service credentials Mattermost answered 2xx to (keyed hashes): trusted with their
+        #: routes' caps before the body for ``SERVICE_TRUST_SECONDS``
+        self._services: TtlCache[bytes, bool] = TtlCache(SERVICE_TRUST_SECONDS, 4096)
+        self._service_key = secrets.token_bytes(32)
         #: answers SENDER_PREFIX itself (dlp_proxy.gateway.actions); set by the server
         self.sender_actions: SenderActions | None = None
         #: checks what an integration posted after an action, dialog or command
@@ -229,10 +249,17 @@ class DLPAddon:
         token = token_from_request(header_dict(headers.fields), query)
         resolver = self.pipeline.context
         if token is None:
-            if any(path.startswith(prefix) and headers.get(name) for prefix, name in _SERVICE_TOKENS):
-                self._admit(flow, cap, declared, has_body)  # checked by Mattermost on its own routes
-            else:
+            service = self._service_credential(path, headers)
+            if service is None:
                 self._unauthenticated(flow, needs_session, cap, declared, has_body)
+            elif self._services.cached(service)[0]:
+                self._admit(flow, cap, declared, has_body)  # Mattermost accepted it on a request before
+            else:
+                # Mattermost checks it before it reads the body; the gateway cannot, so a
+                # credential not yet seen accepted is held to the unauthenticated cap (a
+                # remote cluster's regular ping or a small request earns it the route's)
+                flow.metadata[SERVICE_CREDENTIAL] = service
+                self._admit(flow, min(cap, self.limits.unauthenticated_max_body_bytes), declared, has_body)
             return None
         if resolver is None:
             self._admit(flow, cap, declared, has_body)
@@ -245,6 +272,16 @@ class DLPAddon:
             self._unauthenticated(flow, needs_session, cap, declared, has_body)
             return None
         return self._check_token(flow, token, needs_session, cap, declared, has_body)
+
+    def _service_credential(self, path: str, headers: Any) -> bytes | None:
+        """A keyed hash (a key of this process, never stored) of the service credential
+        the request carries for its route, or None."""
+        for prefix, names in _SERVICE_TOKENS:
+            if path.startswith(prefix):
+                values = [headers.get(name) or "" for name in names]
+                if all(values):
+                    return hmac.new(self._service_key, "\x00".join([prefix, *values]).encode(), "sha256").digest()
+        return None
 
     async def _check_token(self, flow: http.HTTPFlow, token: str, needs_session: bool, cap: int,
                            declared: int | None, has_body: bool) -> None:
@@ -288,7 +325,10 @@ class DLPAddon:
             return None
         if not has_body:
             return None
-        size = declared if declared is not None else cap
+        # a body without Content-Length reserves a first share and grows it as it arrives
+        # (``_grow``): reserving its route's whole cap let 70 chunked requests that sent
+        # nothing hold the whole budget for their body deadline (attack 12p F8)
+        size = declared if declared is not None else min(cap, CHUNKED_FIRST_RESERVE)
         if self.inflight_bytes + size > max(self.limits.max_inflight_bytes, cap):
             resp = responses.app_error(503, BUSY_ID, "The data-loss-prevention gateway is busy. Try again in a moment.",
                                        request_id=responses.new_request_id())
@@ -297,6 +337,7 @@ class DLPAddon:
             return None
         if declared is None:
             flow.metadata[BODY_LIMIT] = cap  # counted as it arrives (patch_mitmproxy_early_answer)
+            flow.metadata[BODY_GROW] = self._grow
         self.inflight_bytes += size
         self._reserved[flow.id] = (flow.client_conn.id, size)
         self._arm_body_timer(flow, self.limits.body_deadline(size))
@@ -340,6 +381,19 @@ class DLPAddon:
         self.early_refusals[reason] = self.early_refusals.get(reason, 0) + 1
         if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
             self.metrics.early_refusals.labels(reason=reason).inc()
+
+    def _grow(self, flow_id: str, received: int, limit: int) -> bool:
+        """A body without Content-Length has ``received`` bytes: its reservation grown to
+        cover them (doubling, at most ``limit``); False when the budget cannot."""
+        held = self._reserved.get(flow_id)
+        if held is None or received <= held[1]:
+            return True
+        want = min(limit, max(received, 2 * held[1]))
+        if self.inflight_bytes + want - held[1] > self.limits.max_inflight_bytes:
+            return False
+        self.inflight_bytes += want - held[1]
+        self._reserved[flow_id] = (held[0], want)
+        return True
 
     def _release(self, flow_id: str) -> None:
         spool = self._spools.pop(flow_id, None)
@@ -582,6 +636,9 @@ class DLPAddon:
         mitmproxy awaits a hook's result only when it is awaitable."""
         self._exchange_done(flow)
         follow: Awaitable[None] | None = None
+        service = flow.metadata.pop(SERVICE_CREDENTIAL, None)
+        if service is not None and flow.response is not None and 200 <= flow.response.status_code < 300:
+            self._services.remember(service, True)
         if self.integration_watch is not None and (flow.metadata.get("dlp_route") in WATCHED_ROUTES or
                                                    flow.metadata.get("dlp_route") in PREVIEW_ROUTES):
             self._watch_integration(flow)
@@ -839,6 +896,7 @@ class DLPAddon:
         h = dict(headers)
         if close:
             h["Connection"] = "close"
+        flow.metadata.pop(SERVICE_CREDENTIAL, None)  # the gateway's own answer verifies no credential
         flow.response = http.Response.make(status, body, h)
 
     def error(self, flow: http.HTTPFlow) -> None:
@@ -1055,11 +1113,29 @@ def patch_mitmproxy_early_answer() -> None:
     # every request (mitmproxy drives these with ``yield from`` and ``send``, which
     # take any generator).
 
+    def refuse_busy(self: Any) -> Generator[Any, Any, None]:
+        from mitmproxy import flow as mflow
+
+        message = "The data-loss-prevention gateway is busy. Try again in a moment."
+        self.flow.error = mflow.Error(message)
+        yield HttpErrorHook(self.flow)
+        yield layers_http.SendHttp(ev.ResponseProtocolError(self.stream_id, message, 503), self.context.client)
+        self.client_state = self.state_errored
+        self.flow.live = False
+
     def check_body_size(self: Any, request: bool) -> Generator[Any, Any, bool]:
         limit = self.flow.metadata.get(BODY_LIMIT) if request and self.flow is not None else None
-        if limit is not None and len(self.request_body_buf) > limit:
-            return refused_body_size(self)
+        if limit is not None:
+            grow = self.flow.metadata.get(BODY_GROW)
+            if grow is not None and not grow(self.flow.id, len(self.request_body_buf), limit):
+                return refused_busy(self)
+            if len(self.request_body_buf) > limit:
+                return refused_body_size(self)
         return original_check(self, request)  # type: ignore[no-any-return]
+
+    def refused_busy(self: Any) -> Generator[Any, Any, bool]:
+        yield from refuse_busy(self)
+        return True
 
     def refused_body_size(self: Any) -> Generator[Any, Any, bool]:
         yield from refuse_over_limit(self)
@@ -1092,7 +1168,10 @@ def patch_mitmproxy_early_answer() -> None:
                     f.metadata[SPOOL_FAILED] = type(exc).__name__
                     writer.abort()
             limit = f.metadata.get(BODY_LIMIT)
-            if limit is not None and received > limit:
+            grow = f.metadata.get(BODY_GROW) if limit is not None else None
+            if grow is not None and not grow(f.id, received, limit):
+                yield from refuse_busy(self)
+            elif limit is not None and received > limit:
                 yield from refuse_over_limit(self)
             return
         if not isinstance(event, ev.RequestEndOfMessage):

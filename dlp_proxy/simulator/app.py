@@ -13,6 +13,7 @@ import base64
 import copy
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
@@ -713,6 +714,35 @@ class Api:
         self.sim.command_webhook(str(request.path_params["hook_id"]), payload)
         return PlainTextResponse("ok")
 
+    # ------------------------------------------------------ remote clusters
+    def _remote_cluster(self, request: Request) -> Response | None:
+        """web/handlers.go ServeHTTP, RequireRemoteClusterToken: the X-RemoteCluster-Id's
+        stored token must match X-RemoteCluster-Token, checked before the handler reads
+        the body; otherwise 401 api.context.session_expired.app_error
+        (web/context.go RemoteClusterTokenRequired)."""
+        known = self.sim.ids["remote_cluster"]
+        if (request.headers.get("X-RemoteCluster-Id") == known["id"]
+                and request.headers.get("X-RemoteCluster-Token") == known["token"]):
+            return None
+        return app_error(401, "api.context.session_expired.app_error", "Invalid or expired session, please login again.",
+                         self.rid(request), "TokenRequired")
+
+    async def remote_cluster_ping(self, request: Request) -> Response:
+        """api4/remote_cluster.go remoteClusterPing: the frame's ping answered with the times."""
+        if (refused := self._remote_cluster(request)) is not None:
+            return refused
+        await request.body()
+        now = int(time.time() * 1000)
+        return json_response({"sent_at": now, "recv_at": now})
+
+    async def remote_cluster_upload(self, request: Request) -> Response:
+        """api4/remote_cluster.go uploadRemoteData: the bytes of an upload session a remote
+        cluster created; the file's info once written (recorded as it reached the server)."""
+        if (refused := self._remote_cluster(request)) is not None:
+            return refused
+        body = await request.body()
+        return json_response({"id": str(request.path_params["upload_id"]), "size": len(body)})
+
     # ----------------------------------------------------------- playbooks
     async def create_run(self, request: Request) -> Response:
         actor = self.actor(request)
@@ -1062,6 +1092,8 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/hooks/incoming/{{hook_id}}", w(api.get_incoming_hook), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}/bookmarks", w(api.create_bookmark), methods=["POST"]),
         Route(f"{v4}/channels/{{channel_id}}/bookmarks/{{bookmark_id}}", w(api.patch_bookmark), methods=["PATCH"]),
+        Route(f"{v4}/remotecluster/ping", w(api.remote_cluster_ping), methods=["POST"]),
+        Route(f"{v4}/remotecluster/upload/{{upload_id}}", w(api.remote_cluster_upload), methods=["POST"]),
         Route(f"{v4}/posts", w(api.create_post), methods=["POST"]),
         Route(f"{v4}/posts/ephemeral", w(api.ephemeral), methods=["POST"]),
         Route(f"{v4}/posts/schedule", w(api.schedule), methods=["POST"]),

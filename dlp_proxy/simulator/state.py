@@ -322,6 +322,8 @@ class Simulator:
             "group_security_reviewers": group_id,
             "incoming_hook": hook_id,
             "command_hook": cmd_hook_id,
+            # a remote cluster of shared channels (model.RemoteCluster: its RemoteId and the token it sends)
+            "remote_cluster": {"id": id_from("remote-cluster:partners"), "token": id_from("remote-cluster-token:partners")},
         }
 
     @staticmethod
