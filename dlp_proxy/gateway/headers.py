@@ -24,7 +24,9 @@ So on every inspected write ``User-Agent`` is judged, and every header the gatew
 controls or that is hop-by-hop (``SHAPES``: ``Authorization``, ``Cookie``,
 ``Content-Length``, ``Host``, ``X-Forwarded-For``...) is judged when its value is not
 the shape a real client sends; on an unknown write and a plugin route every other
-header is judged too, its name with its value (``X-SSN: 536228710``).  A value is
+header is judged too, its name with its value (``X-SSN: 536228710``), and so is every
+header of ``SHAPES`` whatever its shape (a plugin reads them as it likes:
+``U1NOOiA1MzYyMjg3MTA=`` has a cookie's shape and a host name's, and is base64 of an SSN).  A value is
 read with the same decoding as an unknown write's path (percent-decoding until
 stable, a base64 or hex token decoded: ``pipeline.path_items``).
 
@@ -163,7 +165,9 @@ def _judged_one(raw_name: str, value: str, every: bool) -> str | None:
     headers on every request; in memory only)."""
     name = raw_name.lower()
     if name in SHAPES:
-        if passes(name, value):
+        if passes(name, value) and not every:
+            # (a plugin reads its request's headers as it likes: with ``every`` each is
+            # read whatever its shape, a session token excepted)
             return None
     elif name not in STORED and not every:
         return None
