@@ -85,6 +85,17 @@ def _cells_card_shaped(sizes: tuple[int, ...]) -> bool:
                                 or sizes in ((4, 6, 5), (4, 6, 4)) or single_digit_cells(sizes))
 
 
+def _ids_in(text: str) -> bool:
+    """Evidence that the digit runs ``text``'s labels name as ids are ids: one of them, as
+    long as a card, fails a card's checks (Luhn and the issuer ranges).  A real card
+    always passes them; a random id of that length about 24 times in 25.  So a FIX
+    execution report's three ids or an export's id column holds ids, and the one in 25
+    that passes is no card; a lone "order id 4532015112830366", or a column of numbers
+    that all pass, is read as cards (attack 13 F1: a label alone let any card through)."""
+    return any(c.is_bare and card_valid(c.digits) is None and named_as_reference(text, c)
+               for c in candidates(text, _CARD_LENGTHS))
+
+
 class PaymentCardRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "card", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
@@ -101,6 +112,16 @@ class PaymentCardRecognizer(DLPRecognizer):
             return True
         return CELL in text and (self.context_present(text) or blank_header_table(text)) and any(self._in_cells(text))
 
+    def _card_word_near(self, text: str, c: Candidate) -> bool:
+        """A card word (card, cc, exp, cvv...) on ``c``'s line within 60 characters before
+        it or 40 after, whatever labels stand between ("card ref 4532015112830366",
+        "ref 4532015112830366 exp 11/27 cvv 123")."""
+        if self._context_re is None:
+            return False
+        lo = text.rfind("\n", max(0, c.start - 60), c.start) + 1 or max(0, c.start - 60)
+        hi = text.find("\n", c.end, c.end + 40)
+        return self._context_re.search(text, max(lo, c.start - 60), hi if hi >= 0 else min(len(text), c.end + 40)) is not None
+
     def _in_cells(self, text: str) -> Iterator[tuple[Candidate, ContextHit, str]]:
         """Card groups in adjacent cells of a row labelled with a card word."""
         for c in cell_candidates(text, _CARD_LENGTHS, _cells_card_shaped):
@@ -115,7 +136,9 @@ class PaymentCardRecognizer(DLPRecognizer):
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         taken: list[tuple[int, int]] = []
-        for c in sorted(candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS), key=lambda c: (c.start, -(c.end - c.start))):
+        found = sorted(candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS), key=lambda c: (c.start, -(c.end - c.start)))
+        ids: bool | None = None  # whether the text's labelled ids are ids (``_ids_in``), asked once
+        for c in found:
             # candidates come in start order and the taken spans are disjoint, so only the
             # last one can reach this candidate (one comparison, not one per finding so far)
             if taken and taken[-1][0] < c.end and c.start < taken[-1][1]:
@@ -128,7 +151,10 @@ class PaymentCardRecognizer(DLPRecognizer):
             if hit is None and (not shaped or glued_reference(text, c)):
                 continue  # "serial no. 4532015112830366X": a reference with a check letter
             if hit is None and c.is_bare and not c.lookalikes and named_as_reference(text, c):
-                continue  # "ExecID 4829622509269090", "|17=3563655727060546181|": an id of its own
+                if ids is None:
+                    ids = _ids_in(text)
+                if ids and not self._card_word_near(text, c):
+                    continue  # an execution report's or an export's ids, one of which passes a card's checks
             score = 1.0 if hit is not None else 0.95
             if c.lookalikes and hit is None and not c.is_bare:
                 score = 0.9

@@ -217,6 +217,15 @@ class _NineDigit(DLPRecognizer):
                 out.append((m.start(), m.end(), digits))
         return out
 
+    def _word_near(self, text: str, c: Candidate) -> bool:
+        """A context word on ``c``'s line within 60 characters before it, whatever labels
+        stand between ("client SSN ticket 536 22 8710": the reference label does not make
+        it a ticket's number)."""
+        if self._context_re is None:
+            return False
+        lo = max(text.rfind("\n", 0, c.start) + 1, c.start - 60)
+        return self._context_re.search(text, lo, c.start) is not None
+
     def personal_hit(self, text: str, start: int, end: int) -> ContextHit | None:
         """A context word naming a person's number on the same line near [start, end)."""
         if self._context_re is None:
@@ -256,7 +265,8 @@ class _NineDigit(DLPRecognizer):
                 continue  # a row or a column of numbers written apart: an SSN only with a word naming it
             if base and hit is None and (_version_like(text, c) or glued_reference(text, c)):
                 continue  # "build 107.82.1172", "order x536-22-8710": a reference with a letter glued
-            if base and hit is None and c.uniform_sep != "-" and named_as_reference(text, c, units=True, generic=False):
+            if (base and hit is None and c.uniform_sep != "-" and named_as_reference(text, c, units=True, generic=False)
+                    and not self._word_near(text, c)):
                 continue  # "ref 360 78 2695", "levels 899.75.9149", "266 34 3119 contracts": named otherwise
             if hit is not None:
                 score = 0.95 if base else 0.9

@@ -60,25 +60,54 @@ def _card_like(n: int, rng: random.Random) -> str:
             return d
 
 
+#: texts holding several ids named by their labels, one of them (``{v}``) passing a card's
+#: checks, the others (``{x}``) not: the ids are ids
 ID_PLACES = [
-    "ExecID {v} filled", "order id {v} rejected", "order id: {v}", "cl_ord_id={v} status=NEW", "trade ref {v}",
-    "GET /api/v1/orders/{v} 200", "8=FIX.4.4|9=120|35=8|17={v}|37={w}|55=IBM|10=123|",
-    "8=FIX.4.2\x0135=D\x0111={v}\x0155=MSFT\x01", "TradeID={v}", "msg_seq: {v}",
+    "ExecID {v} filled, ExecID {x} rejected", "order id {v} rejected; order id: {x} ok",
+    "cl_ord_id={v} orig_cl_ord_id={x} status=NEW", "trade ref {v} replaces trade ref {x}",
+    "GET /api/v1/orders/{v} 200\nGET /api/v1/orders/{x} 404", "8=FIX.4.4|9=120|35=8|11={x}|17={v}|37={x}|55=IBM|10=123|",
+    "8=FIX.4.2\x0135=D\x0111={v}\x0141={x}\x0155=MSFT\x01", "TradeID={v} ParentID={x}",
 ]
 
 
+def _not_card(n: int, rng: random.Random) -> str:
+    from dlp_proxy.recognizers.cards import card_valid
+
+    while True:
+        d = "".join(rng.choice("0123456789") for _ in range(n))
+        if d[0] != "0" and not card_valid(d):
+            return d
+
+
 @pytest.mark.parametrize("template", ID_PLACES)
-def test_an_id_named_by_its_label_is_no_card(engine: Any, template: str) -> None:
+def test_ids_named_by_their_labels_are_no_cards(engine: Any, template: str) -> None:
     rng = random.Random(template)
     for n in (13, 15, 16, 19):
-        text = template.format(v=_card_like(n, rng), w=_card_like(16, rng))
+        text = template.format(v=_card_like(n, rng), x=_not_card(n, rng))
         assert "CREDIT_CARD" not in stopped_as(engine, text), text
 
 
+@pytest.mark.parametrize("text", [
+    "card ref 4532015112830366", "pls charge ref 4532015112830366 exp 11/27 cvv 123", "ref 4532015112830366",
+    "credit card order id 4532015112830366", "ExecID 4532015112830366 filled",
+    "order id 4532015112830366 and order id 5398228707871527",
+])
+def test_a_label_alone_does_not_make_a_card_an_id(engine: Any, text: str) -> None:
+    """Attack 13 F1: a label before a card let it through; only other ids beside it that
+    fail a card's checks (what random ids do 24 times in 25) say the label names ids."""
+    assert "CREDIT_CARD" in stopped_as(engine, text), text
+
+
 def test_an_execution_export_with_numeric_ids_is_clean(engine: Any) -> None:
+    """Random 16 and 19 digit ids (attack 12d C1: a 200 KB export was blocked), every
+    tenth row's ids made to pass a card's checks."""
     rng = random.Random(5)
+
+    def ids(n: int, i: int) -> str:
+        return _card_like(n, rng) if i % 10 == 0 else _not_card(n, rng)
+
     rows = ["ts,cl_ord_id,order_id,exec_id,symbol,side,qty,px"] + [
-        f"2026-12-04T13:{i:02d}:00Z,{_card_like(16, rng)},{_card_like(16, rng)},{_card_like(19, rng)},AAPL,B,"
+        f"2026-12-04T13:{i:02d}:00Z,{ids(16, i)},{ids(16, i)},{ids(19, i)},AAPL,B,"
         f"{rng.randrange(100, 5000)},{rng.randrange(100, 300)}.25" for i in range(40)]
     assert not stopped_as(engine, "\n".join(rows))
 
@@ -130,7 +159,8 @@ def test_a_spaced_or_dotted_3_2_4_named_otherwise_is_no_ssn(engine: Any, templat
 
 
 @pytest.mark.parametrize("text", ["536 22 8710", "ssn 536 22 8710", "ssn 536.22.8710", "ref 536-22-8710",
-                                  "her social is 536 22 8710"])
+                                  "her social is 536 22 8710", "client SSN ticket 536 22 8710",
+                                  "customer ssn ref 536.22.8710"])
 def test_a_3_2_4_alone_dashed_or_labelled_is_stopped(engine: Any, text: str) -> None:
     assert "US_SSN" in stopped_as(engine, text), text
 

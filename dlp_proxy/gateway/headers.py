@@ -116,7 +116,7 @@ _ADDRESS_OR_PORT = re.compile(rf"\[[0-9A-Fa-f:.]+\]|(?<![A-Za-z0-9-]){_IPV4}(?![
 #: headers Mattermost itself stores on any route (see the module's docstring)
 STORED = frozenset({"user-agent"})
 #: the gateway's own request headers (the X-Forwarded-For it writes is judged before it does)
-_CREDENTIALS = frozenset({"authorization", "cookie"})
+_CREDENTIALS = frozenset({"authorization", "cookie", "x-csrf-token"})
 _IDS = re.compile(_ID)
 _PLAIN_NAME = re.compile(r"[a-z][a-z-]{0,40}")
 _WORDS = re.compile(r"[^\s,;=]+=*")
