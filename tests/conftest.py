@@ -206,7 +206,11 @@ def simulator() -> Iterator[Simulator]:
 
 @pytest.fixture(scope="session")
 def gateway(simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    gw = start_gateway(simulator, tmp_path_factory.mktemp("gw"))
+    # One gateway for the whole session: hundreds of tests post as the same few users
+    # within minutes, which no person does; the full suite spent alice's 5 s a minute
+    # of scan time and later tests got 429.  The budget is tested on gateways of its own
+    # (test_budget_desk.py, test_gateway_hostile.py).
+    gw = start_gateway(simulator, tmp_path_factory.mktemp("gw"), env={"DLP_USER_SCAN_SECONDS": "600"})
     yield gw
     stop(gw.proc)
 
