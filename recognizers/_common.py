@@ -773,6 +773,21 @@ NEGATIVE_LABELS = [
 _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 
 
+def word_on_line(rx: re.Pattern[str] | None, text: str, start: int, end: int, before: int, after: int = 0) -> bool:
+    """``rx`` matches on the line of ``text[start:end]`` within ``before`` characters
+    before it or ``after`` after it, whatever stands between (a plain search, unlike
+    ``find_context``, which stops at another label)."""
+    if rx is None:
+        return False
+    lo = max(text.rfind("\n", 0, start) + 1, start - before)
+    if rx.search(text, lo, start) is not None:
+        return True
+    if after <= 0:
+        return False
+    nl = text.find("\n", end, end + after)
+    return rx.search(text, end, nl if nl >= 0 else min(len(text), end + after)) is not None
+
+
 def glued_reference(text: str, c: Candidate) -> bool:
     """``c`` has letters glued to it (``GLUED_LETTERS``) and a label naming a reference
     (``NEGATIVE_LABELS``: serial, order, part, tracking...) before it on its line: a

@@ -29,6 +29,7 @@ from dlp_proxy.recognizers._common import (
     named_as_reference,
     row_context,
     single_digit_cells,
+    word_on_line,
 )
 
 _CARD_LENGTHS = frozenset(range(13, 20))
@@ -112,16 +113,6 @@ class PaymentCardRecognizer(DLPRecognizer):
             return True
         return CELL in text and (self.context_present(text) or blank_header_table(text)) and any(self._in_cells(text))
 
-    def _card_word_near(self, text: str, c: Candidate) -> bool:
-        """A card word (card, cc, exp, cvv...) on ``c``'s line within 60 characters before
-        it or 40 after, whatever labels stand between ("card ref 4532015112830366",
-        "ref 4532015112830366 exp 11/27 cvv 123")."""
-        if self._context_re is None:
-            return False
-        lo = text.rfind("\n", max(0, c.start - 60), c.start) + 1 or max(0, c.start - 60)
-        hi = text.find("\n", c.end, c.end + 40)
-        return self._context_re.search(text, max(lo, c.start - 60), hi if hi >= 0 else min(len(text), c.end + 40)) is not None
-
     def _in_cells(self, text: str) -> Iterator[tuple[Candidate, ContextHit, str]]:
         """Card groups in adjacent cells of a row labelled with a card word."""
         for c in cell_candidates(text, _CARD_LENGTHS, _cells_card_shaped):
@@ -153,7 +144,9 @@ class PaymentCardRecognizer(DLPRecognizer):
             if hit is None and c.is_bare and not c.lookalikes and named_as_reference(text, c):
                 if ids is None:
                     ids = _ids_in(text)
-                if ids and not self._card_word_near(text, c):
+                if ids and not word_on_line(self._context_re, text, c.start, c.end, 60, 40):
+                    # (no card word on its line within 60 characters before it or 40 after,
+                    # whatever labels stand between: "card ref 4532015112830366")
                     continue  # an execution report's or an export's ids, one of which passes a card's checks
             score = 1.0 if hit is not None else 0.95
             if c.lookalikes and hit is None and not c.is_bare:

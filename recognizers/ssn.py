@@ -40,6 +40,7 @@ from dlp_proxy.recognizers._common import (
     named_as_reference,
     row_context,
     single_digit_cells,
+    word_on_line,
 )
 
 # Numbers published in advertising or as specimens (SSA), never issued to a person.
@@ -98,9 +99,7 @@ def _named_an_ein(text: str, c: Candidate) -> bool:
     """A word naming an EIN on the number's line before it ("SSN/EIN: 12-7760308",
     "entity has no SSN, EIN 12-7760308", "TIN type: EIN (not SSN) 46-6964369"): W-9 talk
     names both, and the 2-7 grouping is the EIN's."""
-    lo = max(0, c.start - _PERSONAL_REACH[0])
-    nl = text.rfind("\n", lo, c.start)
-    return _EIN_WORD.search(text, nl + 1 if nl >= 0 else lo, c.start) is not None
+    return word_on_line(_EIN_WORD, text, c.start, c.end, _PERSONAL_REACH[0])
 
 
 #: what may stand between a label and its number ("SSN: ", "her ssn is ", "SSN # ")
@@ -217,15 +216,6 @@ class _NineDigit(DLPRecognizer):
                 out.append((m.start(), m.end(), digits))
         return out
 
-    def _word_near(self, text: str, c: Candidate) -> bool:
-        """A context word on ``c``'s line within 60 characters before it, whatever labels
-        stand between ("client SSN ticket 536 22 8710": the reference label does not make
-        it a ticket's number)."""
-        if self._context_re is None:
-            return False
-        lo = max(text.rfind("\n", 0, c.start) + 1, c.start - 60)
-        return self._context_re.search(text, lo, c.start) is not None
-
     def personal_hit(self, text: str, start: int, end: int) -> ContextHit | None:
         """A context word naming a person's number on the same line near [start, end)."""
         if self._context_re is None:
@@ -266,7 +256,7 @@ class _NineDigit(DLPRecognizer):
             if base and hit is None and (_version_like(text, c) or glued_reference(text, c)):
                 continue  # "build 107.82.1172", "order x536-22-8710": a reference with a letter glued
             if (base and hit is None and c.uniform_sep != "-" and named_as_reference(text, c, units=True, generic=False)
-                    and not self._word_near(text, c)):
+                    and not word_on_line(self._context_re, text, c.start, c.end, 60)):
                 continue  # "ref 360 78 2695", "levels 899.75.9149", "266 34 3119 contracts": named otherwise
             if hit is not None:
                 score = 0.95 if base else 0.9
