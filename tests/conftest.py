@@ -53,6 +53,23 @@ def stopped_as(engine: Any, text: str) -> set[str]:
     return {f.entity_type for f in engine.analyze(text)} & STOPPING
 
 
+def corpus_texts() -> Iterator[str]:
+    """Every text of the two corpora (tests/data), then generated clean and dirty tables,
+    each as written and with its table marks (for differential tests of the detector's scans)."""
+    import json
+
+    from dlp_proxy.detect.structure import mark_tables
+    from tests.tablegen import dirty_csv, trade_csv
+
+    for name in ("bd_corpus.jsonl", "corpus.jsonl"):
+        for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield json.loads(line)["text"]
+    for text in (trade_csv(300), trade_csv(300, sep="\t"), dirty_csv(300)[0]):
+        yield text
+        yield mark_tables(text)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

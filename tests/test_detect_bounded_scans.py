@@ -17,19 +17,17 @@ detector is compared with a base checkout by bench/diff_findings.py).
 from __future__ import annotations
 
 import gc
-import json
 import random
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import filler, gatescan, normalize, structure
-from dlp_proxy.detect.structure import CELL, ROW, mark_tables
+from dlp_proxy.detect.structure import CELL, ROW
 from dlp_proxy.recognizers import _common, _structure
-from tests.tablegen import dirty_csv, trade_csv
+from tests.conftest import corpus_texts as _corpus_texts
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -43,16 +41,6 @@ _GAPS = st.lists(st.sampled_from(
 _KEYED = st.lists(st.sampled_from(
     ["a", "x", "_", "]", ".", " ", "1", "22", "'", '"', ":", "=", "\t", "at 3:30", "p1", "a 12=5", "b 7 =5"]
 ), max_size=30).map("".join)
-
-
-def _corpus_texts() -> Iterator[str]:
-    for name in ("bd_corpus.jsonl", "corpus.jsonl"):
-        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                yield json.loads(line)["text"]
-    for text in (trade_csv(300), trade_csv(300, sep="\t"), dirty_csv(300)[0]):
-        yield text
-        yield mark_tables(text)
 
 
 def _check_gaps(text: str, spans: list[tuple[int, int]]) -> None:

@@ -10,17 +10,15 @@ other text.  Both are compared here on generated texts and on the corpora.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import normalize as N
-from dlp_proxy.detect.structure import CELL, ROW, mark_tables
+from dlp_proxy.detect.structure import CELL, ROW
 from recognizers._fuzzy import FuzzyContext
-from tests.tablegen import dirty_csv, trade_csv
+from tests.conftest import corpus_texts as _corpus_texts
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -61,16 +59,6 @@ def _check(text: str) -> None:
 @example("[536]-22-8710 (4532) \\(0151\\) 1\\[2")
 def test_byte_scans_find_what_the_regexes_find(text: str) -> None:
     _check(text)
-
-
-def _corpus_texts() -> Iterator[str]:
-    for name in ("bd_corpus.jsonl", "corpus.jsonl"):
-        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                yield json.loads(line)["text"]
-    for text in (trade_csv(300), trade_csv(300, sep="\t"), dirty_csv(300)[0]):
-        yield text
-        yield mark_tables(text)
 
 
 def test_byte_scans_read_the_corpora_and_tables_the_same() -> None:
