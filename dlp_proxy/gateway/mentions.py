@@ -31,7 +31,11 @@ in Redis, never logged).
 
 Bounded: at most ``MAX_LOOKUPS`` names looked up per request (each mention tries
 its name and its punctuation-stripped prefixes); more is refused (400), as is a
-lookup Mattermost does not answer (503): fail closed.
+lookup Mattermost does not answer (503): fail closed.  A name that is not sent to
+Mattermost for its digit run alone (``lookups.digit_named``: a channel name with a run
+of ``lookups.NAME_DIGITS`` digits, a username with ``USER_NAME_DIGITS``) is refused
+too (400, ``UNLOOKABLE``): its display name cannot be read, and reading it as no
+channel would let three such channels shown as ``536``, ``22`` and ``8710`` through.
 
 The other way round (a name changed after the post) cannot be judged by reading the
 post: ``display_name_refusal`` refuses a channel, bookmark, team or bot display name
@@ -57,11 +61,13 @@ from dlp_proxy.detect import normalize
 from dlp_proxy.gateway.extract import go_field_name
 from dlp_proxy.gateway.lookups import (
     CHANNEL_NAME,
+    ID_DIGITS,
     RESTRICTED_USERNAMES,
     USERNAME,
     Screen,
     TtlCache,
     Unresolved,
+    digit_named,
     sendable,
 )
 
@@ -70,6 +76,14 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9_])~([A-Za-z0-9.\-_]*)")
 #: a channel name Mattermost can have (model.IsValidChannelIdentifier, lookups.CHANNEL_NAME);
 #: the web app's map is keyed by such names, so nothing else resolves
 _CHANNEL_NAME = CHANNEL_NAME
+#: digits in a row that keep a username out of the lookup: the names travel in the
+#: body of ``POST /api/v4/users/usernames``, which Mattermost does not log, so a
+#: username with an employee number (``e123456``) is still read; a channel name
+#: travels in the path and keeps ``lookups.NAME_DIGITS``
+USER_NAME_DIGITS = ID_DIGITS
+#: why a post whose mention names such a name is refused (the name is not repeated)
+UNLOOKABLE = ("a mention names a channel or user whose name holds a long number, which is not sent to "
+              "Mattermost to be looked up before the message is checked; write that name without its ~ or @")
 #: names looked up for one request (more: refused)
 MAX_LOOKUPS = 32
 #: teams a post without a team (direct or group message) is read in
@@ -335,9 +349,17 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
         if lookups > MAX_LOOKUPS:
             raise Unresolved(400, f"more than {MAX_LOOKUPS} mentions to resolve in one post")
 
+    user_tries = [n for _, t in texts for _, _, tries in user_candidates(t) for n in tries]
+    channel_tries = [n for _, t in texts for _, _, tries in candidates(t) for n in tries]
+    # a name that may not be looked up for its digit run alone could show as any
+    # display name: refused, not read as no channel or user (fail closed)
+    if (await digit_named(channel_tries, CHANNEL_NAME, screen)
+            or await digit_named(user_tries, USERNAME, screen, digits=USER_NAME_DIGITS,
+                                 excluded=RESTRICTED_USERNAMES)):
+        raise Unresolved(400, UNLOOKABLE)
     # users: one request for every name not cached (a user's names are the same in every team)
-    user_names = await sendable((n for _, t in texts for _, _, tries in user_candidates(t) for n in tries),
-                                USERNAME, screen, excluded=RESTRICTED_USERNAMES)
+    user_names = await sendable(user_tries, USERNAME, screen, digits=USER_NAME_DIGITS,
+                                excluded=RESTRICTED_USERNAMES)
     users: dict[str, tuple[str, str, str, str] | None] = {}
     missing = []
     for name in user_names:
@@ -353,8 +375,7 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
             users[name] = found.get(name)
             cache.remember_user(name, users[name])
     # channels: in the post's team, or each of the caller's teams for a direct message
-    wanted = await sendable((n for _, t in texts for _, _, tries in candidates(t) for n in tries),
-                            CHANNEL_NAME, screen)
+    wanted = await sendable(channel_tries, CHANNEL_NAME, screen)
     teams: list[str] = [""]
     resolved: dict[tuple[str, str], str | None] = {}
     if wanted:
