@@ -1035,3 +1035,25 @@ def test_the_pipeline_charges_a_requests_loop_time_to_its_sender() -> None:
     detector.cost = 0.030
     post("see you at 4")
     assert budget.remaining("ip:10.0.0.9") == pytest.approx(10.0 - (0.030 - LOOP_ALLOWANCE))
+
+
+@pytest.mark.parametrize("trailer", ["X-Note: client SSN 536-22-8710", "Content-Length: 4"])
+def test_a_chunked_request_with_trailers_is_refused_with_an_app_error(hostile_gw: Gateway, trailer: str) -> None:
+    # mitmproxy's HTTP/1 reader raises NotImplementedError on request trailers (the
+    # connection handler crashed and the client waited for the read timeout): the
+    # gateway answers 400 at once, closes the connection and forwards nothing
+    token = hostile_gw.sim.token("alice")
+    body = json.dumps({"channel_id": hostile_gw.sim.channel("town_square"), "message": "trailer probe"}).encode()
+    hostile_gw.sim.clear()
+    with socket.create_connection(_addr(hostile_gw)) as sock:
+        sock.sendall(_head("/api/v4/posts", None, token, "Trailer: X-Note\r\n")
+                     + b"%x\r\n%s\r\n0\r\n%s\r\n\r\n" % (len(body), body, trailer.encode()))
+        status, err = _read_response(sock, timeout=20)
+        assert status == 400 and err["status_code"] == 400 and "trailers" in err["detailed_error"], err
+        assert "536" not in json.dumps(err)
+        assert _closed(sock, 10)
+    assert not [r for r in hostile_gw.sim.requests() if r["path"] == "/api/v4/posts"]
+    # the gateway still answers
+    with hostile_gw.client("alice") as c:
+        assert c.get("/api/v4/users/me").status_code == 200
+    assert "mitmproxy has crashed" not in hostile_gw.log()

@@ -15,7 +15,7 @@ import gc
 import logging
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,46 @@ def _patch_mitmproxy_error_pages() -> None:
     from mitmproxy.proxy.layers.http import _http1
 
     _http1.make_error_response = responses.protocol_error_bytes  # type: ignore[assignment]
+    _patch_mitmproxy_request_trailers()
+
+
+#: what the client is told of a chunked request that ends with trailer fields
+TRAILERS_REFUSED = "HTTP/1 request trailers are not accepted by the gateway"
+
+
+def _patch_mitmproxy_request_trailers() -> None:
+    """A chunked HTTP/1 request whose last chunk carries trailer fields is answered
+    400 (an AppError) and its connection closed, instead of crashing mitmproxy's
+    connection handler, which left the client waiting for an answer until the read
+    timeout (mitmproxy 11 and 12 raise NotImplementedError for HTTP/1 trailers:
+    proxy/layers/http/_http1.py ``read_body``).  Go's net/http reads request trailers
+    into ``Request.Trailer`` and no Mattermost handler reads that, so refusing loses
+    nothing a Mattermost client sends; the body was never forwarded (the gateway
+    forwards a request only once it is whole and judged).  Idempotent."""
+    from mitmproxy.proxy import commands
+    from mitmproxy.proxy.layers.http import _http1
+    from mitmproxy.proxy.layers.http._base import ReceiveHttp
+
+    conn_cls: Any = _http1.Http1Connection
+    if getattr(conn_cls, "_dlp_trailers_patched", False):
+        return
+    original = conn_cls.read_body
+
+    def read_body(self: Any, event: Any) -> Generator[Any, Any, None]:
+        try:
+            yield from original(self, event)
+        except NotImplementedError:
+            if not isinstance(self, _http1.Http1Server):
+                raise
+            # as mitmproxy answers a malformed request head (Http1Server.read_headers):
+            # the error response written here, then the connection closed; the stream
+            # then runs the error hook (a request protocol error sends nothing itself)
+            yield commands.SendData(self.conn, _http1.make_error_response(400, TRAILERS_REFUSED))
+            yield commands.CloseConnection(self.conn)
+            yield ReceiveHttp(self.ReceiveProtocolError(self.stream_id, TRAILERS_REFUSED))
+
+    conn_cls.read_body = read_body
+    conn_cls._dlp_trailers_patched = True
 
 
 def skip_mitmproxy_debug_typechecks(keep: bool = False) -> bool:
