@@ -13,8 +13,8 @@ keeps only the values that have the shape Mattermost accepts for them
 anything: a value left out is not looked up (it reads as a name or object that does
 not exist); the text that holds it is judged all the same.  Where what Mattermost
 shows for a value matters to the decision (a mention's display name), a value left
-out for its digit run alone (``digit_named``) makes the request refused instead
-(gateway/mentions.py)."""
+out for its digit run alone (``digit_named``) is looked up when the detector finds
+nothing in the request's texts as written (gateway/mentions.py)."""
 
 from __future__ import annotations
 
@@ -69,9 +69,7 @@ async def sendable(values: Iterable[str], shape: re.Pattern[str], screen: Screen
 async def digit_named(values: Iterable[str], shape: re.Pattern[str], screen: Screen | None, *,
                       digits: int = NAME_DIGITS, excluded: Collection[str] = ()) -> list[str]:
     """The distinct ``values`` of ``shape`` (not ``excluded``) that ``sendable`` leaves
-    out for their digit run alone: the detector finds nothing in them, so the text
-    that holds one is not stopped for it, and what Mattermost shows for it (a
-    mention's display name) cannot be read before the request is decided."""
+    out for their digit run alone (the detector finds nothing in them)."""
     long = [v for v in dict.fromkeys(values)
             if shape.fullmatch(v) and v not in excluded and long_number(v, digits)]
     if not long or screen is None:

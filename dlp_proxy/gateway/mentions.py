@@ -31,11 +31,12 @@ in Redis, never logged).
 
 Bounded: at most ``MAX_LOOKUPS`` names looked up per request (each mention tries
 its name and its punctuation-stripped prefixes); more is refused (400), as is a
-lookup Mattermost does not answer (503): fail closed.  A name that is not sent to
-Mattermost for its digit run alone (``lookups.digit_named``: a channel name with a run
-of ``lookups.NAME_DIGITS`` digits, a username with ``USER_NAME_DIGITS``) is refused
-too (400, ``UNLOOKABLE``): its display name cannot be read, and reading it as no
-channel would let three such channels shown as ``536``, ``22`` and ``8710`` through.
+lookup Mattermost does not answer (503): fail closed.  A name with a run of digits
+(``lookups.digit_named``: ``~250000``, ``~q3-2025-12-05``) is looked up only when the
+detector finds nothing in the texts as written (the post then reaches Mattermost with
+the name in it anyway); otherwise the post is stopped for what was found and the name
+is not sent.  Reading such a name as no channel whatever the text held let three
+channels named with digit runs and shown as ``536``, ``22`` and ``8710`` through.
 
 The other way round (a name changed after the post) cannot be judged by reading the
 post: ``display_name_refusal`` refuses a channel, bookmark, team or bot display name
@@ -61,7 +62,6 @@ from dlp_proxy.detect import normalize
 from dlp_proxy.gateway.extract import go_field_name
 from dlp_proxy.gateway.lookups import (
     CHANNEL_NAME,
-    ID_DIGITS,
     RESTRICTED_USERNAMES,
     USERNAME,
     Screen,
@@ -76,14 +76,6 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9_])~([A-Za-z0-9.\-_]*)")
 #: a channel name Mattermost can have (model.IsValidChannelIdentifier, lookups.CHANNEL_NAME);
 #: the web app's map is keyed by such names, so nothing else resolves
 _CHANNEL_NAME = CHANNEL_NAME
-#: digits in a row that keep a username out of the lookup: the names travel in the
-#: body of ``POST /api/v4/users/usernames``, which Mattermost does not log, so a
-#: username with an employee number (``e123456``) is still read; a channel name
-#: travels in the path and keeps ``lookups.NAME_DIGITS``
-USER_NAME_DIGITS = ID_DIGITS
-#: why a post whose mention names such a name is refused (the name is not repeated)
-UNLOOKABLE = ("a mention names a channel or user whose name holds a long number, which is not sent to "
-              "Mattermost to be looked up before the message is checked; write that name without its ~ or @")
 #: names looked up for one request (more: refused)
 MAX_LOOKUPS = 32
 #: teams a post without a team (direct or group message) is read in
@@ -351,15 +343,16 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
 
     user_tries = [n for _, t in texts for _, _, tries in user_candidates(t) for n in tries]
     channel_tries = [n for _, t in texts for _, _, tries in candidates(t) for n in tries]
-    # a name that may not be looked up for its digit run alone could show as any
-    # display name: refused, not read as no channel or user (fail closed)
-    if (await digit_named(channel_tries, CHANNEL_NAME, screen)
-            or await digit_named(user_tries, USERNAME, screen, digits=USER_NAME_DIGITS,
-                                 excluded=RESTRICTED_USERNAMES)):
-        raise Unresolved(400, UNLOOKABLE)
+    # a name with a run of digits (``~250000``, ``~q3-2025-12-05``) is looked up only when
+    # the detector finds nothing in the texts as written: such a post reaches Mattermost
+    # with the name in it anyway, so the lookup shows Mattermost nothing new; a post
+    # with a finding is stopped for it and its digit-run names are never sent
+    numbered = (await digit_named(channel_tries, CHANNEL_NAME, screen),
+                await digit_named(user_tries, USERNAME, screen, excluded=RESTRICTED_USERNAMES))
+    if any(numbered) and (screen is None or await screen([t for _, t in texts])):
+        numbered = ([], [])
     # users: one request for every name not cached (a user's names are the same in every team)
-    user_names = await sendable(user_tries, USERNAME, screen, digits=USER_NAME_DIGITS,
-                                excluded=RESTRICTED_USERNAMES)
+    user_names = [*await sendable(user_tries, USERNAME, screen, excluded=RESTRICTED_USERNAMES), *numbered[1]]
     users: dict[str, tuple[str, str, str, str] | None] = {}
     missing = []
     for name in user_names:
@@ -375,7 +368,7 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
             users[name] = found.get(name)
             cache.remember_user(name, users[name])
     # channels: in the post's team, or each of the caller's teams for a direct message
-    wanted = await sendable(channel_tries, CHANNEL_NAME, screen)
+    wanted = [*await sendable(channel_tries, CHANNEL_NAME, screen), *numbered[0]]
     teams: list[str] = [""]
     resolved: dict[tuple[str, str], str | None] = {}
     if wanted:
