@@ -62,6 +62,33 @@ def test_a_posts_message_is_read_with_its_files_names(gw: Gateway) -> None:
         assert r.status_code == 201, r.text
 
 
+def test_a_file_uploaded_in_another_channel_is_not_attached(gw: Gateway) -> None:
+    # Mattermost attaches any unattached file of the sender to a post in any channel
+    # (AttachToPost moves it); the gateway judged the upload for the channel it was
+    # uploaded in (an exempt channel, a private channel where a reviewer released it)
+    private = _channel(gw)
+    town = gw.sim.channel("town_square")
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/files", data={"channel_id": private},
+                   files={"files": ("desk notes.txt", b"hello world notes", "text/plain")})
+        assert r.status_code == 201, r.text
+        fid = r.json()["file_infos"][0]["id"]
+        gw.sim.clear()
+        for route, body in (("/api/v4/posts", {"channel_id": town, "message": "see file", "file_ids": [fid]}),
+                            ("/api/v4/drafts", {"channel_id": town, "message": "see file", "file_ids": [fid]})):
+            r = c.post(route, json=body)
+            assert r.status_code == 400, (route, r.text)
+            assert "another channel" in r.json()["message"] and "upload it again" in r.json()["message"]
+        assert not [q for q in gw.sim.requests() if q["method"] == "POST"], gw.sim.requests()
+        # in its own channel it is attached
+        r = c.post("/api/v4/posts", json={"channel_id": private, "message": "see file", "file_ids": [fid]})
+        assert r.status_code == 201, r.text
+        # a post edited to attach a file of another channel is refused too
+        other = _upload(gw, _channel(gw), "more notes.txt")
+        r = c.put(f"/api/v4/posts/{r.json()['id']}/patch", json={"file_ids": [fid, other]})
+        assert r.status_code == 400, r.text
+
+
 def _run(ids: list[str], answer: Any) -> list[ContentItem]:
     async def go() -> list[ContentItem]:
         async with httpx.AsyncClient(base_url="http://mm", transport=httpx.MockTransport(answer)) as upstream:

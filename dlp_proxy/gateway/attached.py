@@ -16,6 +16,14 @@ the split window, so completed_within does not join it).
 A finding there belongs to no field: a redact decision for it becomes a block.  Names
 are kept in process memory only, for ``CACHE_SECONDS`` (a file's name does not change).
 
+The same read gives the file's channel.  Mattermost attaches any file its sender
+uploaded and no post holds yet to a post in any channel (store/sqlstore/file_info_store.go
+``AttachToPost`` sets the file's ``ChannelId`` to the post's; app/post.go checks no
+channel), while the gateway judged the upload for the channel it was uploaded in
+(a channel exempted from a rule, a private channel where a reviewer released it): a
+post attaching a file uploaded in another channel is refused (400, upload it again
+in this channel).  The web and mobile apps upload a post's files in its channel.
+
 Bounded: at most ``MAX_FILES`` files per post (model/post.go ``PostFileidsMaxRunes``
 admits about ten ids; more: 400); a file neither token may read is refused (400, the
 post would show it), Mattermost not answering 503: fail closed.  A missing file (404)
@@ -31,7 +39,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from dlp_proxy.gateway.lookups import Screen, TtlCache, Unresolved, read_field, read_ids
+from dlp_proxy.gateway.lookups import Screen, TtlCache, Unresolved, read_fields, read_ids
 from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
 from dlp_proxy.model import ContentItem, ItemKind
 
@@ -54,8 +62,8 @@ def file_ids(items: Iterable[ContentItem]) -> list[tuple[str, str]]:
     return [(i.path, i.text) for i in items if _FILE_ID_PATH.fullmatch(i.path) and _ID.fullmatch(i.text)]
 
 
-class FileNames(TtlCache[str, "str | None"]):
-    """File names by id, in process memory for ``CACHE_SECONDS``."""
+class FileNames(TtlCache[str, "tuple[str, str] | None"]):
+    """(name, channel id) of files by id, in process memory for ``CACHE_SECONDS``."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(CACHE_SECONDS, CACHE_MAX, clock)
@@ -64,26 +72,37 @@ class FileNames(TtlCache[str, "str | None"]):
 _DEFAULT = FileNames()
 
 
-async def _read(upstream: Any, file_id: str, tokens: Sequence[str], timeout: float) -> str | None:
-    return await read_field(upstream, f"/api/v4/files/{file_id}/info", "name", tokens, timeout,
-                            what="an attached file", forbidden="an attached file the sender cannot read")
+async def _read(upstream: Any, file_id: str, tokens: Sequence[str], timeout: float) -> tuple[str, str] | None:
+    fields = await read_fields(upstream, f"/api/v4/files/{file_id}/info", ("name", "channel_id"), tokens, timeout,
+                               what="an attached file", forbidden="an attached file the sender cannot read")
+    return None if fields is None else (fields[0], fields[1])
+
+
+#: why a post attaching a file uploaded in another channel is refused
+OTHER_CHANNEL = ("a file uploaded in another channel is attached; it was checked for that channel, "
+                 "so upload it again in this one")
 
 
 async def attached_names(items: Iterable[ContentItem], *, upstream: Any, token: str | None,
-                         fallback_token: str | None, timeout: float,
+                         fallback_token: str | None, timeout: float, channel_id: str | None = None,
                          cache: FileNames | None = None, screen: Screen | None = None) -> list[ContentItem]:
     """A FILENAME item (``<path>.name``) per attached file that exists, in order.  Only
     ids ``lookups.sendable`` keeps are read (``screen``: the detector); any other
-    reads as no file."""
+    reads as no file.  A file uploaded in a channel other than the post's
+    (``channel_id``; unknown: any channel) is refused (400, ``OTHER_CHANNEL``): its
+    upload was judged for its own channel (module docstring)."""
     ids = file_ids(items)
     if not ids:
         return []
     if len(ids) > MAX_FILES:
         raise Unresolved(400, f"more than {MAX_FILES} files attached to one post")
-    names = await read_ids((fid for _, fid in ids), upstream=upstream, token=token, fallback_token=fallback_token,
+    infos = await read_ids((fid for _, fid in ids), upstream=upstream, token=token, fallback_token=fallback_token,
                            timeout=timeout, cache=cache or _DEFAULT, screen=screen, what="attached files",
                            read=_read)
-    return [ContentItem(f"{path}.name", name, ItemKind.FILENAME) for path, fid in ids if (name := names.get(fid))]
+    if any(info is not None and info[1] and info[1] != channel_id for info in infos.values()):
+        raise Unresolved(400, OTHER_CHANNEL)
+    return [ContentItem(f"{path}.name", info[0], ItemKind.FILENAME) for path, fid in ids
+            if (info := infos.get(fid)) and info[0]]
 
 
 def shown_together(items: Iterable[ContentItem], names: Sequence[ContentItem]) -> list[ContentItem]:

@@ -110,8 +110,8 @@ class TtlCache(Generic[K, V]):
 
 
 async def read_ids(ids: Iterable[str], *, upstream: Any, token: str | None, fallback_token: str | None,
-                   timeout: float, cache: TtlCache[str, str | None], screen: Screen | None, what: str,
-                   read: Callable[[Any, str, Sequence[str], float], Awaitable[str | None]]) -> dict[str, str | None]:
+                   timeout: float, cache: TtlCache[str, V | None], screen: Screen | None, what: str,
+                   read: Callable[[Any, str, Sequence[str], float], Awaitable[V | None]]) -> dict[str, V | None]:
     """The value ``read`` gives for each of the Mattermost ``ids`` that ``sendable``
     keeps (ids shaped as Mattermost's, nothing the detector, ``screen``, finds in them),
     from ``cache`` while it holds it; the caller's token first, then the fallback one.
@@ -120,7 +120,7 @@ async def read_ids(ids: Iterable[str], *, upstream: Any, token: str | None, fall
     if upstream is None or not token:
         raise Unresolved(503, f"no Mattermost client or token to read {what} with")
     tokens = [token] + ([fallback_token] if fallback_token and fallback_token != token else [])
-    out: dict[str, str | None] = {}
+    out: dict[str, V | None] = {}
     for i in await sendable(ids, ID, screen, digits=ID_DIGITS):
         hit, value = cache.cached(i)
         if not hit:
@@ -137,6 +137,13 @@ async def read_field(upstream: Any, path: str, field: str, tokens: Sequence[str]
     (404).  Refused, failing closed: 400 ``forbidden`` when no token may read it (its
     readers would see it), 503 when Mattermost does not answer as it should (``what``
     names the object in the reason)."""
+    fields = await read_fields(upstream, path, (field,), tokens, timeout, what=what, forbidden=forbidden)
+    return None if fields is None else fields[0]
+
+
+async def read_fields(upstream: Any, path: str, fields: Sequence[str], tokens: Sequence[str], timeout: float, *,
+                      what: str, forbidden: str) -> tuple[str, ...] | None:
+    """``read_field`` for several string fields of one object, in the order asked."""
     refused = False
     for token in tokens:
         try:
@@ -154,8 +161,8 @@ async def read_field(upstream: Any, path: str, field: str, tokens: Sequence[str]
             body = resp.json()
         except ValueError:
             raise Unresolved(503, f"{what} could not be read (not JSON)") from None
-        value = body.get(field) if isinstance(body, dict) else None
-        return value if isinstance(value, str) else ""
+        values = [body.get(f) if isinstance(body, dict) else None for f in fields]
+        return tuple(v if isinstance(v, str) else "" for v in values)
     if refused:
         raise Unresolved(400, forbidden)
     return None

@@ -513,7 +513,7 @@ class Pipeline:
                 names = await attached.attached_names(
                     items, upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
-                    timeout=self.config.scan_deadline_seconds, screen=screen)
+                    timeout=self.config.scan_deadline_seconds, channel_id=ctx.channel_id, screen=screen)
                 items.extend([*names, *attached.shown_together(items, names)])
             except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The post's files could not be read", "attached-files-unresolved", route)

@@ -720,7 +720,10 @@ class Simulator:
                 "metadata": metadata,
             }
             for fid in file_ids:
+                # store/sqlstore/file_info_store.go AttachToPost: PostId and ChannelId set
+                # to the post's, whichever channel the file was uploaded in
                 self.files[fid]["post_id"] = pid
+                self.files[fid]["channel_id"] = channel_id
             self.posts[pid] = post
             if root_id:
                 root = self.posts[root_id]
