@@ -23,10 +23,13 @@ archived under ``_content``, encrypted (docs/archive.md).
   versions or ids are kept, every other segment becomes ``*``.
 - **Field paths** (``body.props.x``, ``query.filename``, file locations such as
   ``file[0]:sheet=Q1!B2``): keys, sheet and member names come from the client.
-  Split at ``. : = ! / , ( )`` and spaces, a component that is not a short
-  identifier-like name (``[A-Za-z_][A-Za-z0-9_-]{0,39}`` with at most two
+  Split at ``. : = ! / , ( )``, spaces and ``{key}`` (the item of a JSON key), a
+  component that is not a short identifier-like name (``[A-Za-z_][A-Za-z0-9_-]{0,39}`` with at most two
   digits), an index ``[n]``, a number of at most five digits or a spreadsheet
-  cell reference (row at most 1048576) is replaced by its keyed hash.
+  cell reference (row at most 1048576) is replaced by its keyed hash; in a text
+  people read (the sender's notice, stored by Mattermost as a post) it is withheld
+  (``shown_field_path``: ``…``), and names with a long digit run are left out
+  (``shown_name``).
 - **Free text** that may quote a request (refusal messages built from a parser
   error): quoted substrings are withheld, runs of three or more digits masked,
   the length capped.  Header values are never put in a message in the first place.
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from dlp_proxy.keys import keyed_hash
@@ -52,7 +56,7 @@ _DIGITS3 = re.compile(r"\d{3,}")
 #: six or more digits with short separators between them ("536 22 8710", "5.3.6...")
 _SPACED_NUMBER = re.compile(r"\d(?:[^A-Za-z0-9]{0,3}\d){5,}")
 #: separators of field paths and of file locations (``file[0]:sheet=Q1!B2/comment``)
-_FIELD_SPLIT = re.compile(r"(\[\d{1,4}\]|[.:=!/ ,()])")
+_FIELD_SPLIT = re.compile(r"(\[\d{1,4}\]|\{key\}|[.:=!/ ,()])")
 _SMALL_NUMBER = re.compile(r"\d{1,5}")
 _CELL = re.compile(r"[A-Z]{1,3}(\d{1,7})")
 #: Excel's last row: a cell reference cannot carry a longer number
@@ -151,24 +155,51 @@ def mask_path(key: bytes, path: str) -> str:
 
 def safe_field_path(key: bytes, path: str) -> str:
     """A content item's field path with every client-chosen component shape-checked."""
+    return _shaped_field_path(path, lambda part: hashed(key, part, "field"))
+
+
+#: what a field path shown to people (a notice, an alert) has instead of a component
+#: it may not repeat
+WITHHELD = "\u2026"
+
+
+def shown_field_path(path: str) -> str:
+    """``safe_field_path`` for texts people read (the sender's notice, which Mattermost
+    stores as a post): every component it would hash is withheld (``…``) instead, so
+    no key is needed and no hash is shown (``file[0]:member=clients/536-22-8710.txt``
+    -> ``file[0]:member=clients/….txt``)."""
+    return _shaped_field_path(path, lambda part: WITHHELD)
+
+
+def _shaped_field_path(path: str, replace: Callable[[str], str]) -> str:
     parts = _FIELD_SPLIT.split(path)
     out: list[str] = []
     for part in parts:
-        if (len(part) <= 1 and not part.isdigit()) or _INDEX.fullmatch(part) or _SMALL_NUMBER.fullmatch(part):
+        if (len(part) <= 1 and not part.isdigit()) or _INDEX.fullmatch(part) or _SMALL_NUMBER.fullmatch(part) \
+                or part == "{key}":
             out.append(part)
         elif _NAME.fullmatch(part) and sum(c.isdigit() for c in part) <= 2:
             out.append(part)
         elif (cell := _CELL.fullmatch(part)) and int(cell.group(1)) <= _MAX_ROW:
             out.append(part)
         else:
-            out.append(hashed(key, part, "field"))
+            out.append(replace(part))
     result = "".join(out)
     # kept pieces must not line up into a long number ("536 22 8710" keeps three
-    # small numbers): then only the path's source is kept, the rest is hashed
-    if _DIGIT_RUN.search(_JOINED_DIGITS.sub("", re.sub(r"~[0-9a-f]{20}", "~", result))):
+    # small numbers): then only the path's source is kept, the rest is replaced
+    if digit_run(re.sub(r"~[0-9a-f]{20}", "~", result).replace(WITHHELD, "~")) >= MIN_DIGIT_RUN:
         head = re.match(r"[A-Za-z_]+(?:\[\d{1,4}\])?", path)
-        return (head.group(0) if head else "") + ":" + hashed(key, path, "field")
+        return (head.group(0) if head else "") + ":" + replace(path)
     return result
+
+
+def shown_name(value: str | None) -> str | None:
+    """A name (channel, team, user) as a text people read may show it: as is when no
+    run of ``MIN_DIGIT_RUN`` digits is in it, else None (the caller says "a channel",
+    or shows the object's id)."""
+    if not value or digit_run(value) >= MIN_DIGIT_RUN:
+        return None
+    return value
 
 
 def safe_text(text: str) -> str:

@@ -12,9 +12,12 @@ each identifier, as written and as its digits with any separator (``-``, space,
 
 from __future__ import annotations
 
+import email.message
+import io
 import json
 import re
 import socket
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ import wsproto.events as wse
 
 from dlp_proxy import atrest
 from dlp_proxy.policy.testing import ACCOUNT, CARD, ROUTING, SSN
-from tests.conftest import Gateway, archive_records, start_gateway, stop
+from tests.conftest import Gateway, archive_records, start_gateway, stop, wait_for
 
 IDENTIFIERS = [SSN, CARD, ACCOUNT, ROUTING]
 
@@ -114,8 +117,50 @@ def _run_hostile(gw: Gateway) -> None:
         if up.status_code == 201:
             sent.append(c.post(f"/api/v4/uploads/{up.json()['id']}", content=b"0123", headers={"Content-Type": "application/octet-stream"}))
         sent.append(c.post(f"/api/v4/uploads/{_digits(SSN)}", content=b"x", headers={"Content-Type": "application/octet-stream"}))
+    # identifiers in the names inside a stopped file (archive members, an email's
+    # attachment), in a JSON key and in a file's extension: the sender's notice names
+    # where the data was (a client without the hostile headers: they would be named)
+    with httpx.Client(base_url=gw.url, headers={"Authorization": f"Bearer {gw.sim.token('alice')}"}, timeout=150) as c:
+        stopped = [
+            c.post("/api/v4/files", data={"channel_id": town},
+                   files={"files": ("notes.zip", _zip_with_named_members(), "application/zip")}),
+            c.post("/api/v4/files", data={"channel_id": private},
+                   files={"files": ("notes.zip", _zip_with_named_members(), "application/zip")}),
+            c.post("/api/v4/files", data={"channel_id": town},
+                   files={"files": ("mail.eml", _eml_with_named_attachment(), "message/rfc822")}),
+            c.post("/api/v4/posts", json={"channel_id": town, "message": "see props",
+                                          "props": {f"acct{_digits(ACCOUNT)}": f"card {CARD}"}}),
+            c.post("/api/v4/files", data={"channel_id": town},
+                   files={"files": (f"notes.a{_digits(ACCOUNT)[:7]}", b"\x00\x01" * 64 + b"\xff", "application/x-bin")}),
+        ]
+        sent += stopped
     assert all(r.status_code < 500 for r in sent), [(r.request.url.path, r.status_code, r.text[:200]) for r in sent]
+    # the gateway's notices about the stopped files and post have reached Mattermost
+    for r in stopped[:4]:
+        assert r.status_code in (400, 403), (r.status_code, r.text[:300])
+        rid = r.json()["request_id"]
+        wait_for(lambda rid=rid: any(rid in str(p.get("message", "")) for p in gw.sim.posts()), f"the notice of {rid}")
     _hostile_websocket(gw, town)
+
+
+def _zip_with_named_members() -> bytes:
+    """A member whose name carries an identifier's digits in a form the detector does
+    not read as one (the names are scanned too): the finding is in its content, so
+    the notice points into the member."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(f"clients/{_digits(SSN)}.txt", f"card {CARD}\n")
+    return buf.getvalue()
+
+
+def _eml_with_named_attachment() -> bytes:
+    msg = email.message.EmailMessage()
+    msg["Subject"] = "notes"
+    msg["From"] = "a@example.com"
+    msg.set_content("see attached")
+    msg.add_attachment(f"card {CARD}\n".encode(), maintype="text", subtype="plain",
+                       filename=f"a{_digits(ACCOUNT)}.txt")
+    return bytes(msg)
 
 
 def _hostile_websocket(gw: Gateway, town: str) -> None:
@@ -198,6 +243,24 @@ def test_hostile_run_leaves_no_identifier_in_clear(hostile: Gateway) -> None:
     assert not found, found
 
 
+def test_gateway_posts_carry_no_identifier(hostile: Gateway) -> None:
+    """What the gateway itself posts to Mattermost about the hostile run (the sender's
+    ephemeral notices and bot DMs, compliance alerts) is stored by Mattermost in
+    clear: it names where the data was (``Where: `file[0]:member=clients/….txt```)
+    and the file by its kind, never a member's, attachment's or key's name that
+    carries an identifier (attack F5: "clients/536-22-8710.txt" was quoted)."""
+    rids = {str(r["request_id"]) for r in archive_records(hostile.data_dir) if r.get("request_id")}
+    mine = [p for p in hostile.sim.posts() if (p.get("props") or {}).get("from_dlp_proxy")
+            and any(rid in str(p.get("message", "")) for rid in rids)]
+    assert len(mine) >= 4, [p.get("message") for p in mine]
+    shown = "\n\n".join(str(p.get("message")) for p in mine)
+    # the notices do point into the member, the attachment and the key (shape-checked)
+    for where in ("member=clients/", "attachment=", "body.props"):
+        assert where in shown, (where, [line for line in shown.splitlines() if line.startswith("Where")][-6:])
+    leaked = [(p.get("message"), hits) for p in mine if (hits := find_identifiers(json.dumps(p).encode()))]
+    assert not leaked, leaked
+
+
 def test_archived_metadata_has_its_documented_form(hostile: Gateway) -> None:
     for rec in archive_records(hostile.data_dir):
         ctx = rec.get("context") or {}
@@ -226,7 +289,8 @@ def test_no_shaped_output_carries_a_long_number(digits: str, seps: list[str], he
     field path, a masked path nor an id keeps them lined up."""
     pieces = [digits[i:i + cut] for i in range(0, len(digits), cut)]
     body = "".join(p + (seps[i % len(seps)] if seps else "") for i, p in enumerate(pieces))
-    for out in (atrest.safe_field_path(_KEY, head + body), atrest.mask_path(_KEY, "/api/v4/" + body),
+    for out in (atrest.safe_field_path(_KEY, head + body), atrest.shown_field_path(head + body),
+                atrest.mask_path(_KEY, "/api/v4/" + body),
                 str(atrest.safe_id(_KEY, body)), atrest.safe_text(body)):
         unhashed = re.sub(r"~[0-9a-f]{20}", "~", out)
         joined = re.sub(r"(?<=\d)[^A-Za-z0-9]{1,3}(?=\d)", "", unhashed)

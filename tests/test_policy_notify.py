@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from dlp_proxy import atrest
 from dlp_proxy.model import Action, Decision, Finding
 from dlp_proxy.policy import (
     BLOCK_ERROR_ID,
@@ -117,6 +121,53 @@ def test_sender_notice(action, words):
     assert "Social Security number" in text and "`body.message`" in text and "req-77" in text
     assert "secure" in text and "review" in text
     assert SSN not in text and "8710" not in text
+
+
+@pytest.mark.parametrize(("path", "shown"), [
+    ("file[0]:member=clients/536-22-8710.txt/line=1", "`file[0]:member=clients/….txt/line=1`"),
+    ("file[0]:member=clients/536228710.txt", "`file[0]:member=clients/….txt`"),
+    ("file[0]:member=clients/536/22/8710.txt", "`file[0]:…`"),
+    ("file[0]:attachment=acct-4471902283.eml/attachment=x.txt", "`file[0]:attachment=….eml/attachment=x.txt`"),
+    ("body.props.acct4471902283", "`body.props.…`"),
+    ("body.props{key}", "`body.props{key}`"),
+    ("file[0]:sheet=Q1!B2", "`file[0]:sheet=Q1!B2`"),
+])
+def test_sender_notice_withholds_names_from_the_request(path: str, shown: str) -> None:
+    """Mattermost stores the notice (the bot's DM): a member, attachment, key or sheet
+    name that may carry an identifier is withheld from its ``Where:`` (attack F5)."""
+    text = sender_notice(_decision(Action.BLOCK), ctx(), message_excerpt_path=path)
+    assert f"Where: {shown}." in text, text
+    where = text.split("Where: ", 1)[1].split("\n", 1)[0]
+    assert not re.search(r"\d{6,}", re.sub(r"(?<=\d)\D{1,3}(?=\d)", "", where)), where
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789-/ ._:=!()a\u200b\u0665\uff15`", min_size=1, max_size=40))
+def test_sender_notice_never_lines_up_a_long_number(name: str) -> None:
+    digits = sum(c.isdigit() for c in name)
+    text = sender_notice(_decision(Action.BLOCK), ctx(), message_excerpt_path=f"file[0]:member={name}/line=1")
+    where = text.split("Where: ", 1)[1].split("\n", 1)[0]
+    assert atrest.digit_run(where) < atrest.MIN_DIGIT_RUN or digits < atrest.MIN_DIGIT_RUN, (name, where)
+    assert where.count("`") == 2, where
+
+
+def test_names_with_a_long_digit_run_are_not_shown() -> None:
+    c = ctx(username="u4111111111111111", channel_name="clients-536228710", team_name="t-4471902283",
+            user_id="uid1", channel_id="cid1", team_id="tid1")
+    d = _decision(Action.BLOCK)
+    notice = sender_notice(d, c, message_excerpt_path="body.message")
+    alert = alert_text(d, c)
+    for text in (notice, alert):
+        assert "4111111111111111" not in text and "536228710" not in text and "4471902283" not in text, text
+    assert "channel cid1" in notice
+    assert "by uid1 in channel cid1 (team tid1)" in alert
+
+
+def test_uninspected_extension_with_digits_is_not_shown() -> None:
+    from dlp_proxy.policy.uninspected import UninspectedFile, file_label
+
+    assert file_label(UninspectedFile("file[0]", ("encrypted",), "a.mp4")) == "the .mp4 file"
+    assert file_label(UninspectedFile("file[0]", ("encrypted",), "notes.a4471902")) == "the file"
 
 
 def test_sender_notice_direct_message_and_edits():

@@ -1276,7 +1276,7 @@ class ResponseWatch:
         })
         record_id = await pipeline.archive.append(record)
         kinds = ", ".join(sorted({f.entity_type for _, f in decision.findings})) or "none"
-        where = f"~{ctx.channel_name}" if ctx.channel_name else "a channel"
+        where = f"~{ctx.channel_name}" if atrest.shown_name(ctx.channel_name) else "a channel"
         done = {"patched": "replaced its text with the redacted text", "deleted": "deleted the post",
                 "impossible": "could not remove the post"}[how]
         what = ("a moved thread" if job.route == "posts.move" else

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from dlp_proxy.atrest import WITHHELD, shown_field_path, shown_name
 from dlp_proxy.model import (
     BLOCK_ERROR_ID,
     QUARANTINE_ERROR_ID,
@@ -93,7 +94,7 @@ def user_message(decision: Decision, policy: Policy | None = None) -> str:
 
 
 def _where(ctx: RequestContext) -> str:
-    if ctx.channel_name:
+    if shown_name(ctx.channel_name):
         return f"~{ctx.channel_name}"
     if ctx.channel_type is not None and ctx.channel_type.value in ("D", "G"):
         return "a direct message"
@@ -135,7 +136,11 @@ def sender_notice(
     """Text of the ephemeral post / bot DM telling the sender what happened.
 
     ``message_excerpt_path`` is the field that carried the data (e.g. ``body.message``
-    or ``file[0]:page=2``), shown so the sender knows which part to fix.
+    or ``file[0]:page=2``), shown so the sender knows which part to fix.  Mattermost
+    stores the notice (a bot DM; the ephemeral post reaches the client): the path's
+    client-chosen components (JSON keys, archive members, attachment and sheet names)
+    are shown only when they have a name's shape (``atrest.shown_field_path``), and a
+    channel name with a long digit run is not shown.
     """
     m = _messages(policy)
     when = (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -170,7 +175,7 @@ def sender_notice(
     if message_excerpt_path == _SPLIT_ITEM_PATH:
         where_line = "Where: across this message and previous messages in this channel."
     elif message_excerpt_path:
-        where_line = f"Where: `{message_excerpt_path}`."
+        where_line = f"Where: `{shown_field_path(message_excerpt_path).replace('`', WITHHELD)}`."
     else:
         where_line = ""
     lines = [
@@ -195,14 +200,16 @@ def alert_text(
 ) -> str:
     """Alert for the compliance channel: who, where, what kind, which rule.  No values."""
     when = (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    # names only when they carry no long digit run (atrest.shown_name), else the ids
     who = (
         f"@{ctx.username}"
-        if ctx.username
+        if shown_name(ctx.username)
         else (ctx.user_id or (f"webhook {ctx.hook_id}" if ctx.hook_id else "unknown sender"))
     )
     counts = decision.entity_counts()
     kinds = ", ".join(f"{t} x{counts.get(t, 0)}" for t in decision.entity_types) or "none"
-    team = f" (team {ctx.team_name or ctx.team_id})" if (ctx.team_name or ctx.team_id) else ""
+    team_shown = shown_name(ctx.team_name) or ctx.team_id
+    team = f" (team {team_shown})" if team_shown else ""
     parts = [
         f"DLP {decision.action.value.upper()}: {_WHAT.get(ctx.route_group, 'request')} by {who} "
         f"in {_where(ctx)}{team} at {when}",

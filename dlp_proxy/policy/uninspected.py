@@ -47,7 +47,9 @@ def cause_of(problem: str) -> str:
 
 def file_label(f: UninspectedFile) -> str:
     m = _EXTENSION.search(f.filename)
-    kind = f"the .{m.group(1).lower()} file" if m else "the file"  # capitalised at a sentence start
+    # an extension is the sender's text too: shown only with at most two digits (".mp4", not ".a5362287")
+    shown = m is not None and sum(c.isdigit() for c in m.group(1)) <= 2
+    kind = f"the .{m.group(1).lower()} file" if m and shown else "the file"  # capitalised at a sentence start
     if f.count > 1:
         return f"{kind} ({f.index + 1} of {f.count})"
     return kind

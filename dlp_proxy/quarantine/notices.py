@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from dlp_proxy import atrest
 from dlp_proxy.model import describe_entities
 from dlp_proxy.policy.notify import outcome_notice
 from dlp_proxy.policy.schema import Messages
@@ -68,8 +69,10 @@ async def send_dm(client: httpx.AsyncClient, base_url: str, token: str, user_id:
 def _where(h: Mapping[str, str]) -> str:
     if h.get("channel_type") in ("D", "G"):
         return "a direct message"
-    if h.get("channel_name"):
-        return f"~{h['channel_name']}"
+    name = h.get("channel_name", "")
+    # kept hashed (``~`` + hex) when it carries a long digit run (atrest.safe_name): not shown
+    if name and not name.startswith("~") and atrest.shown_name(name):
+        return f"~{name}"
     return "a channel"
 
 

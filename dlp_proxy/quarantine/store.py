@@ -194,17 +194,19 @@ def mask_for_export(text: str, findings: Sequence[dict[str, Any]]) -> str:
     return "".join(chars)
 
 
-def _example(held: HeldRequest) -> dict[str, Any]:
+def _example(held: HeldRequest, names_key: bytes) -> dict[str, Any]:
     """What a verdict on this hold teaches (``quarantine verdicts``): the masked
-    text of every scanned part with its findings, and the policy's context."""
+    text of every scanned part with its findings, and the policy's context.  It is
+    exported in clear: field paths (JSON keys, archive members, attachment names) and
+    names are shape-checked under ``names_key`` (atrest.safe_field_path, safe_context)."""
     d = held.decision
     parts = []
     for s in d.scanned:
         findings = [{k: f.to_json()[k] for k in ("entity_type", "start", "end", "score", "recognizer")}
                     for f in s.findings]  # fmt: skip
-        parts.append({"path": s.item.path, "kind": s.item.kind.value,
+        parts.append({"path": atrest.safe_field_path(names_key, s.item.path), "kind": s.item.kind.value,
                       "text": mask_for_export(s.item.text, findings), "findings": findings})  # fmt: skip
-    return {"parts": parts, "context": held.context.to_json(), "action": d.action.value, "rule_id": d.rule_id,
+    return {"parts": parts, "context": atrest.safe_context(names_key, held.context.to_json()), "action": d.action.value, "rule_id": d.rule_id,
             "policy_version": d.policy_version, "entity_types": list(d.entity_types)}  # fmt: skip
 
 
@@ -414,7 +416,7 @@ class QuarantineStore:
             "severity": severity,
             "sla_due": repr(created + self.settings.sla.get(severity, self.settings.sla_breach)),
             "sender_is_bot": "1" if ctx.is_bot else "0",
-            "example": self._seal_kept("example", item_id, json.dumps(_example(held), default=str).encode()),
+            "example": self._seal_kept("example", item_id, json.dumps(_example(held, names_key), default=str).encode()),
         }
         hist = self._hist_entry(SYSTEM, "hold", now, record_id=held.record_id)
         argv: list[str] = [
