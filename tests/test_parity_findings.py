@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import base64
 import json
+import lzma
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -443,3 +445,58 @@ def test_two_authorization_headers_are_refused(gw: Gateway) -> None:
     r = httpx.post(gw.url + "/api/v4/posts", headers=headers, content=body, timeout=90)
     assert r.status_code == 400 and r.json()["id"] == "api.dlp.bad_request.app_error"
     assert _reached(gw, "/api/v4/posts") == []
+
+
+# --------------------------------------------------------------------------- F7: unlabelled compressed bodies
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    c = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return c.compress(data) + c.flush()
+
+
+_COMPRESSIONS: dict[str, Any] = {
+    "zlib": zlib.compress,
+    "zlib-level1": lambda d: zlib.compress(d, 1),
+    "deflate": _raw_deflate,
+    "lzma-alone": lambda d: lzma.compress(d, format=lzma.FORMAT_ALONE),
+    "zstd": lambda d: __import__("zstandard").ZstdCompressor().compress(d),
+    "zlib-of-zlib": lambda d: zlib.compress(zlib.compress(d)),
+    "deflate-of-lzma": lambda d: _raw_deflate(lzma.compress(d, format=lzma.FORMAT_ALONE)),
+    "zlib-truncated": lambda d: zlib.compress(d)[:-6],  # io.ReadAll keeps what decoded
+}
+
+
+@pytest.mark.parametrize("path", ["/plugins/com.example.notes/api/v1/import", "/api/v4/widgets/import"])
+@pytest.mark.parametrize("kind", sorted(_COMPRESSIONS))
+def test_an_unlabelled_compressed_body_is_read_decompressed(gw: Gateway, kind: str, path: str) -> None:
+    """A plugin (or a handler the gateway does not know) may decompress its body itself
+    (Go's compress/zlib, compress/flate, ulikunitz/xz/lzma, klauspost/compress/zstd):
+    sent without Content-Encoding, the body is still read decompressed (attack F7)."""
+    body = _COMPRESSIONS[kind](json.dumps({"note": f"client ssn {SSN}"}).encode() * 3)
+    r = _through(gw, "POST", path, body, headers={"Content-Type": "application/octet-stream"})
+    _stopped(gw, r, path)
+    assert DIGITS not in r.text
+
+
+@pytest.mark.parametrize("kind", ["zlib", "deflate", "lzma-alone", "zstd"])
+def test_a_clean_compressed_body_passes_byte_for_byte(gw: Gateway, kind: str) -> None:
+    path = "/plugins/com.example.notes/api/v1/import"
+    body = _COMPRESSIONS[kind](b"lunch at noon, the usual place\n" * 20)
+    r = _through(gw, "POST", path, body, headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code not in (400, 403, 413, 415), r.text
+    (got,) = _reached(gw, path)
+    assert base64.b64decode(got["body_b64"]) == body
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (zlib.compress(b"\0" * (80 << 20), 9), 413),  # 80 MiB of zeros: over the decoded-body limit
+    (b"\x04\x22\x4d\x18" + b"\x40\x40\xc0" + b"x" * 40, 415),  # LZ4 frame: no decoder here
+    (b"\xff\x06\x00\x00sNaPpY" + b"x" * 40, 415),  # snappy framing
+])
+def test_an_unreadable_compressed_body_is_refused_not_read_weaker(gw: Gateway, body: bytes, status: int) -> None:
+    path = "/plugins/com.example.notes/api/v1/import"
+    r = _through(gw, "POST", path, body, headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == status, r.text
+    assert r.json()["id"].startswith("api.dlp."), r.text
+    assert _reached(gw, path) == []

@@ -14,7 +14,10 @@ body **the way Mattermost's handler for its route reads it** (docs/architecture.
   judged as the raw bytes Mattermost stores (and as their decoding), preamble and
   epilogue inspected;
 * any body on a route nobody described is typed by its content: a document,
-  archive or compressed stream goes to the file scanner.
+  archive or compressed stream goes to the file scanner, and a compressed stream
+  without a Content-Encoding label (zlib, raw deflate, LZMA alone, zstd) is read
+  decompressed too, as a plugin decompressing it itself reads it
+  (``unlabelled_streams``; bounded, refused when it cannot be read).
 
 Every key, string and number of a JSON document is walked (Go's decoder matches
 field names case-insensitively, so no field is "the" message), the values of
@@ -30,6 +33,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import lzma
 import re
 import zlib
 from collections.abc import Callable, Iterable
@@ -714,11 +718,136 @@ def command_response_typed(doc: Any, depth: int = 0) -> bool:
 # --------------------------------------------------------------------------- any body
 
 
-def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str = "body") -> None:
+#: compressed formats the gateway cannot decode, by their magic: a handler may (Go
+#: packages exist for each), so such a body on a route read by nobody knows how is refused
+_UNDECODABLE_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x04\x22\x4d\x18", "lz4"),  # LZ4 frame (pierrec/lz4)
+    (b"\xff\x06\x00\x00sNaPpY", "snappy"),  # snappy framing format (golang/snappy)
+    (b"\x1f\x9d", "compress"),  # Unix compress, LZW (compress/lzw with the .Z header)
+    (b"LZIP", "lzip"),
+)
+#: nested compressed readings followed (zlib of zlib of ...); deeper is refused
+MAX_STREAM_DEPTH = 4
+#: zlib FLG bytes with FLEVEL set by zlib's levels (a 0x78 CMF: 32 KiB window)
+_ZLIB_HEADERS = frozenset({b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda"})
+
+
+def _zlib_header(data: bytes) -> bool:
+    """RFC 1950: CM 8 (deflate), a window of at most 32 KiB, FCHECK, no preset dictionary
+    (Go's compress/zlib refuses one it is not given: ErrDictionary)."""
+    if len(data) < 3:
+        return False
+    cmf, flg = data[0], data[1]
+    return cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0 and not flg & 0x20
+
+
+def _lzma_alone_header(data: bytes) -> bool:
+    """The .lzma ("LZMA alone") header Go's ulikunitz/xz/lzma reads: a properties
+    byte (lc, lp, pb) below 225, a dictionary size, the size (or -1), and the range
+    coder's first byte, which is always 0."""
+    return len(data) >= 18 and data[0] < 225 and data[13] == 0
+
+
+def _stream_reading(data: bytes, kind: str, limit: int, *, whole: bool) -> bytes | None:
+    """``data`` decompressed as ``kind`` (zlib | deflate | lzma | zstd), or None
+    when it is not that (an error before any output, or, with ``whole``, a stream that
+    does not end exactly where the body does: a format without a magic number is taken
+    only then).  What decoded before a corrupt spot is kept: a handler reading with
+    ``io.ReadAll`` keeps it too.  Over ``limit`` bytes: ``BodyError`` 413 (never a
+    weaker reading)."""
+    out = bytearray()
+    step = 64 * 1024
+    ended = False
+    rest = b""
+    try:
+        if kind in ("zlib", "deflate"):
+            d = zlib.decompressobj(zlib.MAX_WBITS if kind == "zlib" else -zlib.MAX_WBITS)
+            for i in range(0, len(data), step):
+                chunk = d.decompress(data[i:i + step], limit + 1 - len(out))
+                out += chunk
+                if len(out) > limit or d.unconsumed_tail:
+                    raise BodyError("decompressed body is too large", 413)
+                if d.eof:
+                    ended, rest = True, d.unused_data + data[i + step:]
+                    break
+        elif kind == "lzma":
+            dl = lzma.LZMADecompressor(lzma.FORMAT_ALONE)
+            for i in range(0, len(data), step):
+                out += dl.decompress(data[i:i + step], limit + 1 - len(out))
+                while not dl.eof and not dl.needs_input and len(out) <= limit:
+                    out += dl.decompress(b"", limit + 1 - len(out))
+                if len(out) > limit:
+                    raise BodyError("decompressed body is too large", 413)
+                if dl.eof:
+                    ended, rest = True, dl.unused_data + data[i + step:]
+                    break
+        elif kind == "zstd":
+            out += _zstd(data, limit)
+            ended = True
+        else:  # pragma: no cover - the callers name the kinds above
+            raise ValueError(kind)
+    except BodyError as exc:
+        if exc.status == 413:
+            raise
+        ended = False  # zstd: corrupt
+    except (zlib.error, lzma.LZMAError, EOFError):
+        ended = False
+    if whole and (not ended or rest):
+        return None
+    return bytes(out) if out else None
+
+
+def unlabelled_streams(body: bytes, *, limit: int = MAX_DECODED_BYTES) -> list[tuple[str, bytes]]:
+    """The decompressed readings of a body sent without a Content-Encoding label, as a
+    handler that decompresses it itself reads it (Go's compress/zlib, compress/flate,
+    klauspost zstd, ulikunitz lzma): zlib and zstd by their header, LZMA alone by its
+    header and a whole stream, raw deflate (no magic) only when the whole body is one
+    complete stream.  (Brotli has no magic and no bounded decoder here: not read.)  gzip, bzip2 and xz are
+    documents (files/sniff.py): the file scanner opens them.  A compressed format the
+    gateway cannot decode: ``BodyError`` 415; more than ``limit`` bytes: 413."""
+    for magic, name in _UNDECODABLE_MAGIC:
+        if body.startswith(magic):
+            raise BodyError(f"a {name}-compressed body cannot be inspected here", 415)
+    if len(body) < 2:
+        return []
+    out: list[tuple[str, bytes]] = []
+    candidates: list[tuple[str, bool]] = []
+    if body[:2] in _ZLIB_HEADERS:
+        candidates.append(("zlib", False))
+    elif _zlib_header(body):
+        candidates.append(("zlib", True))
+    if body.startswith(b"\x28\xb5\x2f\xfd"):
+        candidates.append(("zstd", False))
+    if _lzma_alone_header(body):
+        candidates.append(("lzma", True))
+    if not _is_document(body):
+        candidates.append(("deflate", True))
+    for kind, whole in candidates:
+        decoded = _stream_reading(body, kind, limit, whole=whole)
+        if decoded is not None and decoded != body:
+            out.append((kind, decoded))
+    return out
+
+
+def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str = "body", depth: int = 0) -> None:
     """A route nobody described (unknown writes, plugin routes): every reading a
     handler could take.  A body that is a document, an archive or a compressed
-    stream goes to the file scanner; multipart is read as Go reads it; a form's
-    values, a JSON document's strings, else the text itself."""
+    stream goes to the file scanner; a compressed stream without a Content-Encoding
+    label (``unlabelled_streams``: a plugin may decompress it itself) is read
+    decompressed too, each reading as a body of its own (``body~zlib``...);
+    multipart is read as Go reads it; a form's values, a JSON document's strings,
+    else the text itself."""
+    streams = unlabelled_streams(body)
+    if streams and depth >= MAX_STREAM_DEPTH:
+        raise BodyError("compressed body nested too deeply")
+    for kind, decoded in streams:
+        reading = Extracted()
+        _extract_any(decoded, content_type, reading, prefix=f"{prefix}~{kind}", depth=depth + 1)
+        if len(out.items) + len(reading.items) > MAX_ITEMS:
+            raise BodyError("too many values in the body", 413)
+        # a reading, never the body a redaction rewrites (no json_doc, no fields)
+        out.items.extend(reading.items)
+        out.files.extend(reading.files)
     if _is_document(body):
         out.files.append(FilePart(f"{prefix}.file", "", body))
         out.body_format = "raw"
