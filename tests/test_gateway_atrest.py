@@ -177,6 +177,9 @@ def _hostile_websocket(gw: Gateway, town: str) -> None:
         frames = [
             {"seq": 1, "action": "user_typing", "data": {"channel_id": town, "parent_id": SSN}},
             {"seq": 2, "action": f"custom_{_digits(SSN)}", "data": {}},
+            # digits in pairs, joined by underscores: no run of three, still the SSN
+            {"seq": 6, "action": "custom_" + "_".join(_digits(SSN)[i:i + 2] for i in range(0, 9, 2)),
+             "data": {"note": "x"}},
             {"seq": 3, "action": "custom_calls_join", "data": {"channelID": _pad_id(ACCOUNT), "title": "t"}},
             {"seq": 4, "action": "ping", "data": {_digits(CARD): 1}},
             {"seq": 5, "action": "ping"},

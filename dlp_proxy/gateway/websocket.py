@@ -51,6 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dlp_proxy import atrest
 from dlp_proxy.gateway.extract import go_surrogates
 from dlp_proxy.gateway.routes import Body, Route
 
@@ -210,8 +211,11 @@ def _fold(key: str) -> str:
 
 def action_label(action: str) -> str:
     """The action as archived and as a route name: kept when it is a short name
-    without digit runs; otherwise replaced (``~other``)."""
-    if _ACTION.fullmatch(action) and not _DIGITS3.search(action):
+    without digit runs (none of three digits, none of six joined by short separators
+    as ``atrest.digit_run`` reads them: ``custom_53_62_28_71_0``) and with at most five
+    digits in all; otherwise replaced (``~other``)."""
+    if _ACTION.fullmatch(action) and not _DIGITS3.search(action) \
+            and atrest.digit_run(action) < atrest.MIN_DIGIT_RUN and sum(c.isdigit() for c in action) <= 5:
         return action
     return "~other"
 
