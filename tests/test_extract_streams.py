@@ -81,3 +81,32 @@ def test_too_deep_a_nest_is_refused() -> None:
         body = zlib.compress(body)
     with pytest.raises(BodyError):
         extract(UNKNOWN_ROUTE, body, "application/octet-stream", [])
+
+
+# --------------------------------------------------------------------------- the file scanner
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(min_size=1, max_size=200), st.sampled_from(["zlib", "lzma"]), st.integers(min_value=1, max_value=9),
+       st.binary(max_size=20))
+def test_the_file_scanner_opens_zlib_and_lzma_alone(text: str, codec: str, level: int, junk: bytes) -> None:
+    """A file that is a zlib or .lzma stream (``zlib-flate``, ``lzma``; Go's
+    compress/zlib, ulikunitz lzma) is opened like gzip, anywhere a file is read
+    (uploads, archive members, plugin bodies); bytes after a zlib stream are read too."""
+    from dlp_proxy.files.core import extract as extract_file
+
+    marker = f"ssn 536-22-8710 {text}"
+    data = CODECS[codec](marker.encode(), level)
+    if codec == "zlib":
+        data += junk
+    ex = extract_file(data)
+    assert ex.file_type == codec, (ex.file_type, ex.problems)
+    got = "".join(s.text for s in ex.segments)
+    assert "536-22-8710" in got, (got[:200], ex.problems)
+
+
+@pytest.mark.parametrize("text", [b"x^ a caret", b"x\x01", b"]\x00\x00\x80\x00 not lzma"])
+def test_text_that_looks_like_a_stream_stays_text(text: bytes) -> None:
+    from dlp_proxy.files.sniff import sniff
+
+    assert sniff(text) not in ("zlib", "lzma")

@@ -21,6 +21,7 @@ shows Mattermost stores the identifier where the gateway did not look.
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import lzma
 import zlib
@@ -464,6 +465,7 @@ _COMPRESSIONS: dict[str, Any] = {
     "zlib-of-zlib": lambda d: zlib.compress(zlib.compress(d)),
     "deflate-of-lzma": lambda d: _raw_deflate(lzma.compress(d, format=lzma.FORMAT_ALONE)),
     "zlib-truncated": lambda d: zlib.compress(d)[:-6],  # io.ReadAll keeps what decoded
+    "deflate-of-gzip": lambda d: _raw_deflate(gzip.compress(d)),
 }
 
 

@@ -1,4 +1,4 @@
-"""ZIP, TAR, gzip, bzip2 and xz, recursively, with bomb and size limits.
+"""ZIP, TAR, gzip, bzip2, xz, zlib and LZMA-alone, recursively, with bomb and size limits.
 
 Every decompression is bounded *while it runs* (never trusting declared sizes):
 output stops at the smaller of the bytes left in the file's uncompressed budget
@@ -182,11 +182,11 @@ def _inner_name(kind: str, data: bytes, outer: str) -> str:
         if name:
             return name
     base = outer.rsplit("/", 1)[-1]
-    for ext in (".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz"):
+    for ext in (".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zz", ".zlib", ".lzma", ".tlz"):
         if base.lower().endswith(ext):
             stem = base[: -len(ext)]
             return stem + ".tar" if ext.startswith(".t") else stem
-    return {"gzip": "(gunzip)", "bzip2": "(bunzip2)", "xz": "(unxz)"}[kind]
+    return {"gzip": "(gunzip)", "bzip2": "(bunzip2)", "xz": "(unxz)", "zlib": "(inflate)", "lzma": "(unlzma)"}[kind]
 
 
 def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
@@ -218,8 +218,8 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
         header = gzip_header_text(data)
         if header:
             ctx.add("gzip-header", header)
-        if trailing and trailing[0].strip(b"\0 \r\n\t"):
-            ctx.add("gzip-trailing", trailing[0].decode("utf-8", "replace"))
+    if trailing and trailing[0].strip(b"\0 \r\n\t"):
+        ctx.add(f"{kind}-trailing", trailing[0].decode("utf-8", "replace"))
     member.extract(out, name=inner)
 
 
@@ -233,7 +233,7 @@ def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None =
     d: Any = _new_decompressor(kind)
     while pos < len(data) or _pending(d, kind):
         ctx.budget.check_time()
-        if kind == "gzip":
+        if kind in ("gzip", "zlib"):
             if d.unconsumed_tail:
                 chunk = d.decompress(d.unconsumed_tail, READ_CHUNK)
             else:
@@ -244,13 +244,14 @@ def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None =
                 # concatenated gzip members: restart on what is left
                 rest = d.unused_data
                 pos -= len(rest)
-                if not rest.startswith(b"\x1f\x8b"):
+                if kind == "zlib" or not rest.startswith(b"\x1f\x8b"):
                     # trailing bytes after the last member: gzip(1) ignores them, the
                     # stored file still carries them (inspected as text by the caller)
                     if trailing is not None:
                         trailing.append(bytes(view[pos:]))
                     pos = len(data)
-                d = _new_decompressor(kind)
+                if kind != "zlib":  # one zlib stream (Go's compress/zlib stops there): it ended
+                    d = _new_decompressor(kind)
         else:
             if d.needs_input:
                 piece = bytes(view[pos : pos + READ_CHUNK])
@@ -270,7 +271,7 @@ def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None =
         if len(out) > cap:
             raise TooBig()
         check_ratio(ctx, len(out), pos)
-        if kind == "gzip" and pos >= len(data) and not d.unconsumed_tail and not chunk:
+        if kind in ("gzip", "zlib") and pos >= len(data) and not d.unconsumed_tail and not chunk:
             break
     return bytes(out), bool(d.eof)
 
@@ -278,12 +279,16 @@ def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None =
 def _new_decompressor(kind: str) -> Any:
     if kind == "gzip":
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if kind == "zlib":
+        return zlib.decompressobj(zlib.MAX_WBITS)
     if kind == "bzip2":
         return bz2.BZ2Decompressor()
+    if kind == "lzma":
+        return lzma.LZMADecompressor(lzma.FORMAT_ALONE)
     return lzma.LZMADecompressor()
 
 
 def _pending(d: Any, kind: str) -> bool:
-    if kind == "gzip":
+    if kind in ("gzip", "zlib"):
         return bool(d.unconsumed_tail)
     return not d.eof and not d.needs_input

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Stream names are UTF-16LE in the CFB directory; an OOXML file encrypted with a
@@ -53,7 +54,7 @@ def sniff(data: bytes) -> str:
 
     Document types: ``pdf``, ``docx``, ``xlsx``, ``pptx``, ``odt``, ``ods``, ``odp``,
     ``ooxml`` (an OOXML package of another kind), ``zip``, ``tar``, ``gzip``, ``bzip2``,
-    ``xz``, ``rtf``, ``eml``, ``cfb-encrypted`` (password-protected Office file),
+    ``xz``, ``zlib``, ``lzma`` (LZMA alone), ``rtf``, ``eml``, ``cfb-encrypted`` (password-protected Office file),
     ``cfb`` (legacy .doc/.xls/.ppt/.msg), ``png``/``jpeg``/... (images), ``text``,
     ``binary`` (nothing recognised) or an unsupported kind (``7z``, ``rar``, ...).
     """
@@ -73,6 +74,14 @@ def sniff(data: bytes) -> str:
         return "bzip2"
     if data.startswith(b"\xfd7zXZ\x00"):
         return "xz"
+    # zlib (RFC 1950) with zlib's own level flags, none of them printable (text starting
+    # "x^" stays text): Go's compress/zlib, Python's zlib.compress, `zlib-flate`
+    if data[:2] in (b"\x78\x01", b"\x78\x9c", b"\x78\xda") and len(data) > 2:
+        return "zlib"
+    if data.startswith(b"\x78\x5e") and _inflates(data):  # levels 2-5: "x^", so it must inflate
+        return "zlib"
+    if _lzma_alone(data):
+        return "lzma"
     if len(data) >= 262 and data[257:262] == b"ustar":
         return "tar"
     for magic, kind in _IMAGE_MAGIC:
@@ -108,6 +117,24 @@ def sniff(data: bytes) -> str:
         # with a local header: self-extracting archives, or prepended junk.
         return "zip"
     return "text-or-binary"
+
+
+def _inflates(data: bytes) -> bool:
+    """Whether the start of ``data`` inflates as zlib (some output, no error)."""
+    try:
+        return bool(zlib.decompressobj().decompress(data[:4096], 1024))
+    except zlib.error:
+        return False
+
+
+def _lzma_alone(data: bytes) -> bool:
+    """An .lzma ("LZMA alone") header as ``lzma``/``xz --format=lzma`` write it: the
+    usual properties byte (lc=3, lp=0, pb=2), a dictionary of 2^n or 2^n + 2^(n-1)
+    bytes, and the range coder's first byte, which is always 0."""
+    if len(data) < 18 or data[0] != 0x5D or data[13] != 0:
+        return False
+    dict_size = int.from_bytes(data[1:5], "little")
+    return any(dict_size in (1 << n, (1 << n) + (1 << (n - 1))) for n in range(12, 31))
 
 
 def zip_kind(data: bytes) -> str:

@@ -577,8 +577,10 @@ class DLPAddon:
                 classified = self.pipeline.classify(greq.method, greq.target, has_body=has_body)
             m = classified[0]
             route_name = m.route.name if m.route else None
-            if m.route is not None and (m.route.body in (Body.FILES, Body.UPLOAD_CHUNK) or m.route.name == "posts.move"):
-                # (a move carries the thread's files: gateway/moves.py)
+            if m.route is not None and (m.route.body in (Body.FILES, Body.UPLOAD_CHUNK) or m.route.name == "posts.move"
+                                        or (m.route.body is Body.ANY and has_body)):
+                # (a move carries the thread's files: gateway/moves.py; a body on a plugin or
+                # unknown route may be a file, or a compressed stream holding one: extract.py)
                 deadline = self.pipeline.config.file_deadline_seconds
         except Exception:  # noqa: S110 - a bad path is handled (and refused) by handle()
             pass
