@@ -87,12 +87,21 @@ def test_mentions_whose_names_hold_a_digit_run_are_read_when_the_text_is_clean(g
         for message in (f"see ~{digit_names[0]} for the notes", "buy ~250000 @ 101.25, ~~2026-12-05~~ moved"):
             r = c.post("/api/v4/posts", json={"channel_id": town, "message": message})
             assert r.status_code == 201, (message, r.text)
-        # a text the detector stops as written: stopped for it, its digit-run names not sent
+        # a request stopped on its own findings never sends its digit-run names: the
+        # text as written, a label in another field, a piece in the channel's window
         gw.sim.clear()
         r = c.post("/api/v4/posts", json={"channel_id": town, "message": f"client SSN {SSN} ~{stamp}-77294025"})
         assert r.status_code == 403, r.text
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": f"~{stamp}-536228799",
+                                          "props": {"attachments": [{"title": "Client SSN", "text": "see"}]}})
+        assert r.status_code == 403, r.text
+        desk = _direct_channel(gw, "Desk")["id"]
+        r = c.post("/api/v4/posts", json={"channel_id": desk, "message": "client SSN"})
+        assert r.status_code == 201, r.text
+        r = c.post("/api/v4/posts", json={"channel_id": desk, "message": "~536228733"})
+        assert r.status_code == 403, r.text
     sent = [f"{r['path']}?{r['query']}" for r in gw.sim.requests() if r["method"] == "GET"]
-    assert not [s for s in sent if "77294025" in s], sent
+    assert not [s for s in sent if "77294025" in s or "5362287" in s], sent
     assert not [p for p in gw.sim.posts() if stamp in str(p.get("message", ""))
                 and "notes" not in str(p.get("message", ""))]
 

@@ -645,6 +645,35 @@ class Pipeline:
                     scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
                     decided = None
         decision = decided if decided is not None else policy.decide(scanned, ctx, facts)
+        if (decision.action in (Action.ALLOW, Action.MONITOR) and mentions.applies(route.name, fallback)
+                and not any(s.findings for s in scanned)
+                and mentions.has_numbered_names(i.text for i in items
+                                                if i.kind is ItemKind.TEXT and "#" not in i.path)):
+            # mentions of names with a digit run, read only now that the request was decided
+            # clean without them (gateway/mentions.py: the name is then sent to Mattermost
+            # with the post anyway; a request stopped on its findings never sends it)
+            try:
+                shown = await mentions.rendered_mentions(
+                    ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT and "#" not in i.path),
+                    team_id=ctx.team_id, upstream=self.context.upstream if self.context else None,
+                    token=token_from_request(req.headers, query), fallback_token=fallback,
+                    timeout=self.config.scan_deadline_seconds, screen=screen, numbered=True)
+                more = await self._scan([ContentItem(f"{p}#mentions", t) for p, t in shown], entities,
+                                        budget_key=_budget_key(ctx))
+            except (Unresolved, ScanBudgetExceeded, BodyError) as exc:
+                if window_piece is not None:  # nothing reaches a reader
+                    with contextlib.suppress(Exception):
+                        await self.split_window.withdraw(window_piece)
+                if isinstance(exc, Unresolved):
+                    return await self._refuse_unresolved(req, exc, "The message's mentions could not be read",
+                                                         "mentions-unresolved", route)
+                if isinstance(exc, ScanBudgetExceeded):
+                    return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
+                return await self._refuse(req, exc.status, responses.TOO_LARGE_ID,
+                                          f"The request could not be inspected: {exc}.", "bad-body", route=route)
+            if any(s.findings for s in more):
+                scanned.extend(more)
+                decision = policy.decide(scanned, ctx, facts)
         if ctx.channel_type is not None and decision.action is not Action.BLOCK and any(s.findings for s in scanned):
             # a decision the channel's (cached) type loosened: made again with it read afresh
             from dlp_proxy.gateway.rejudge import recheck_loosened
