@@ -367,10 +367,13 @@ def test_user_resolution_is_one_request_bounded_and_fails_closed() -> None:
     assert {t for _, t in run("a @d536 @d22 @d8710")} == {"a d536 d22 d8710", "a @536 @22 @8710", "a 536 22 8710"}
     assert len(asked) == 1
     assert run("nobody @nope") == []
-    for text, status in (("@broken", 503), (" ".join(f"@n{i}" for i in range(mentions.MAX_LOOKUPS + 1)), 400)):
+    for text, status in (("@broken", 503), (" ".join(f"@n{i}" for i in range(mentions.MAX_USER_NAMES + 1)), 400)):
         with pytest.raises(mentions.Unresolved) as err:
             run(text)
         assert err.value.status == status
+    # a fills list writes a price after each @: one request reads every name
+    asked.clear()
+    assert run(", ".join(f"AAPL 100 @189.{i:02d}" for i in range(40))) == [] and len(asked) == 1
 
 
 _NAMES = st.from_regex(r"[a-z][a-z0-9]{0,6}(?:[.\-_][a-z0-9]{1,4})?", fullmatch=True).filter(

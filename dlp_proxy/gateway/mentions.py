@@ -29,8 +29,9 @@ posts carry no caller token: read with the fallback token when there is one
 (``applies``).  Names are kept in process memory only, for ``CACHE_SECONDS`` (never
 in Redis, never logged).
 
-Bounded: at most ``MAX_LOOKUPS`` names looked up per request (each mention tries
-its name and its punctuation-stripped prefixes); more is refused (400), as is a
+Bounded: at most ``MAX_LOOKUPS`` lookups per request (each channel mention tries its
+name and its punctuation-stripped prefixes, a lookup each; every user name not cached
+is read in one request, at most ``MAX_USER_NAMES`` names); more is refused (400), as is a
 lookup Mattermost does not answer (503): fail closed.  A name with a run of digits
 (``lookups.digit_named``: ``~250000``, ``~q3-2025-12-05``) is looked up only once the
 request, read without it, was decided clean (an allow with no finding: the pipeline
@@ -82,6 +83,8 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9_])~([A-Za-z0-9.\-_]*)")
 _CHANNEL_NAME = CHANNEL_NAME
 #: names looked up for one request (more: refused)
 MAX_LOOKUPS = 32
+#: user names read for one request, all in one ``POST /api/v4/users/usernames`` (more: refused)
+MAX_USER_NAMES = 512
 #: teams a post without a team (direct or group message) is read in
 MAX_TEAMS = 4
 #: seconds a resolved display name (or its absence) is trusted in process memory
@@ -382,7 +385,11 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
         else:
             missing.append(name)
     if missing:
-        spend(len(missing))
+        # one request reads them all: it costs one lookup, up to MAX_USER_NAMES names
+        # (a fills list writes a price after each @: ``100 @189.50``, 33 of them were refused)
+        if len(missing) > MAX_USER_NAMES:
+            raise Unresolved(400, f"more than {MAX_USER_NAMES} user mentions to resolve in one post")
+        spend()
         found = await _lookup_users(upstream, missing, tokens, timeout)
         for name in missing:
             users[name] = found.get(name)
