@@ -359,6 +359,8 @@ async def test_controllers_unread_at_hold_time_need_two_approvers(
     item_id = await weak.hold(_as(make_held(s, sender="dlp-bot", channel="town_square"), is_bot=True))
     await weak.close()
     svc = service(r, url)
+    shown = await svc.get(item_id)
+    assert shown["approvals_required"] == 2 and shown["controllers_known"] is False
     with pytest.raises(Forbidden, match="own message"):
         await svc.approve(item_id, Actor("carol", frozenset({"approver"}), user_id=s.ids["users"]["carol"]), "fine")
     sam = Actor("sam", frozenset({"approver"}), user_id=s.ids["users"]["sam"])

@@ -539,7 +539,9 @@ class QuarantineStore:
             "rule_id": h.get("rule_id", ""),
             "claimed_by": h.get("claimed_by", ""),
             "approvals": approvals,
-            "approvals_required": 2 if self.settings.four_eyes else 1,
+            # as fixed when it was held (four-eyes then, or its sender's controllers unread)
+            "approvals_required": int(_f(h.get("approvals_required"), 2 if self.settings.four_eyes else 1)),
+            "controllers_known": h.get("controllers_known", "") == "1",
             "escalated": h.get("escalated", "") == "1",
             "decided_by": h.get("decided_by", ""),
             "decided_at": _f(h.get("decided_at")) or None,
