@@ -221,7 +221,9 @@ class Console:
             # someone is guessing a break-glass password: Compliance hears of it once per lockout
             record["alert"] = await self.auth.alert_compliance(
                 f"Break-glass account locked after repeated failed sign-ins to the DLP review console, from {ip} "
-                f"at {fmt_time(now)}; it belongs to Mattermost user {exc.user_id}.")
+                f"at {fmt_time(now)}; it belongs to Mattermost user {exc.user_id}. Locked for that address (or, "
+                f"when guesses come from many addresses, for browsers that never signed in to it); a browser "
+                f"that signed in to it before still can.")
         try:
             await self.q.archive.append(record)
         except Exception as err:  # the refusal stands either way; the failure is visible in the log
