@@ -79,6 +79,9 @@ async def env(rserver: RedisServer, tmp_path: Path, request: pytest.FixtureReque
     client = aioredis.Redis.from_url(rserver.url)
     await client.flushall()
     archive = open_archive(tmp_path / "archive", worker_id="review", **ARCHIVE_KEYS)
+    # the reason masker builds its detector on first use (16 s on a loaded machine):
+    # built here, not inside a console request a 5 s client timeout is waiting for
+    await asyncio.to_thread(MASK_REASONS, "warm up")
     qs = QuarantineSettings(notify_token="dlp-bot-token", four_eyes=four_eyes)
     with simulator() as (sim, sim_url):
         if kw.pop("alert", False):
