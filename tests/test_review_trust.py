@@ -460,3 +460,20 @@ async def test_a_stolen_device_cookie_gets_no_more_guesses(env: Env) -> None:
         assert statuses == [403] * 5 + [429] * 2
         env.clock.t += 301
         assert (await sign_in(c, "sam", "sam-password")).status_code == 303
+
+
+@pytest.mark.parametrize("env", [{**TRUSTING, "clock": Clock(), "login_limit_ip": 4}], indirect=True)
+async def test_a_device_cookie_lifts_no_attempt_budget(env: Env) -> None:
+    """A browser with a device cookie skips the address's budget, not every budget:
+    the account's trusted browsers share one as large (here 4 attempts per window)."""
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        _from(c, "203.0.113.8")
+        assert (await sign_in(c, "sam", "sam-password")).status_code == 303
+        statuses = []
+        for _ in range(5):
+            c.cookies.delete("dlp_review_session")
+            statuses.append((await sign_in(c, "sam", "sam-password")).status_code)
+        assert statuses == [303] * 4 + [429]
+        env.clock.t += 301
+        c.cookies.delete("dlp_review_session")
+        assert (await sign_in(c, "sam", "sam-password")).status_code == 303

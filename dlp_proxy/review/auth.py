@@ -35,9 +35,10 @@ times higher (distributed guessing stays bounded; from one address it is never
 reached), and every attempt per address.  A browser that signed in to an account
 before carries a *device cookie* for it (signed, bound to the account; OWASP's
 "device cookies" against lockout): its attempts on that account are counted on that
-cookie alone, so a guesser anywhere -- even behind the same address -- can at most
-keep *new* browsers out of an account, never the holder's own.  Windows slide, on
-the injected clock.
+cookie alone (and every attempt on the account's trusted browsers' shared budget,
+not the address's), so a guesser anywhere -- even behind the same address -- can at
+most keep *new* browsers out of an account, never the holder's own.  Windows slide,
+on the injected clock.
 
 - Reviewers sign in with their Mattermost login and password, checked by the
   upstream (POST /api/v4/users/login); the console then reads /users/me and
@@ -425,6 +426,12 @@ class Authenticator:
             device = self.device_nonce(login, (devices or {}).get(self.device_cookie_name(login))) if login else None
             if device is None:
                 await self.check_ip(ip)
+            else:
+                # the address's budget is not this browser's to share with whoever else is
+                # behind it; the account's own trusted browsers share one instead (a holder
+                # who signs in again and again costs Mattermost no more than an address may)
+                await self._spend([(self._k("rl", "trusted", self.hashed("login", login)), self.s.login_limit_ip,
+                                    self.s.login_window)])  # fmt: skip
             if not login or not password:
                 raise SignInError("Enter your Mattermost username and password.", "empty")
             local = self.break_glass_account(login)
