@@ -1,10 +1,11 @@
-"""The cheap facts that spare ordinary multi-line chat the line reading
+"""The cheap facts that spare ordinary chat the line reading
 (detect/engine.py ``Engine._analyze_lines``, policy/split.py ``line_pieces``) decide
 exactly what the full reading decided: the same pieces, the same labels, the same digit
 counts, the same findings.  Each is compared with the reading as it was written before
 (kept here as the reference) on hostile generated texts: every line break the reader
 splits on, digits of other scripts, numeric characters, label words glued to letters
-and digits, characters whose lower case changes length, table marks.
+and digits, characters whose lower case changes length, table marks.  The same for the
+word lists searched as tries (detect/literals.py): the number words' pre-check.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from dlp_proxy.detect import words
 from dlp_proxy.detect.engine import _resolve
+from dlp_proxy.detect.literals import literal_trie
 from dlp_proxy.detect.normalize import sanitize
 from dlp_proxy.detect.structure import mark_tables
 from dlp_proxy.model import SENSITIVE_ENTITIES
@@ -139,3 +142,38 @@ def _ref_analyze_lines(engine: Any, text: str, wanted: frozenset[str]) -> list[A
 def test_the_engine_finds_what_the_ungated_line_reading_found(engine: Any, text: str) -> None:
     wanted = engine.supported
     assert engine._analyze_lines(text, wanted) == _ref_analyze_lines(engine, text, wanted)
+
+
+_SPECIAL = st.text(alphabet=st.sampled_from("ab.*?+()[]{}|^$\\#- \u00e9\u00df"), min_size=1, max_size=4)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SPECIAL, min_size=1, max_size=12), st.text(alphabet=st.sampled_from("ab.*?+()[]|^$\\#- x\u00e9"),
+                                                              max_size=40))
+def test_a_literal_trie_matches_where_a_word_occurs(ws: list[str], text: str) -> None:
+    rx = re.compile(literal_trie(ws))
+    assert (rx.search(text) is not None) == any(w in text for w in ws)
+    for w in ws:
+        assert rx.fullmatch(w)
+
+
+def _ref_may_have_number_words(text: str) -> bool:
+    low = text.translate(words._ASCII_LOWER) if text.isascii() else text.lower()
+    triggers = words._ascii_triggers() if text.isascii() else words._triggers()
+    return any(w in low for w in triggers) or (words._LETTERS_LABEL in low and any(w in low for w in words._NATO))
+
+
+_NUMBER_TEXT = st.lists(st.sampled_from(["five", "FIVE", "fünf", "F\u00dcNF", "dreißig", "zéro", "\u4e09", "\u05e9\u05dc\u05d5\u05e9",
+                                         "seven", "sevent", "niner", "iban", "IBAN", "alfa", "bravo", "ok", "lunch",
+                                         "\u305c\u308d", "\u0219ase", "\u015eASE", "\u0434\u0432\u0430", "\u0414\u0412\u0410",
+                                         "alt\u0131", "ALTI", "\u05e9\u05dc\u05d5\u05e9\u05d4", "\u0647\u0634\u062a",
+                                         "\u212a", "\u0130", "caf\u00e9", "\u2019", "536", "-", " ", "\n"]),
+                        max_size=12).map(" ".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(_NUMBER_TEXT, st.text(max_size=60), _texts))
+@example("Let's sync after lunch about the new account opening workflow.")
+@example("client SSN f\u00fcnf drei sechs")
+def test_the_number_word_precheck_as_written_before(text: str) -> None:
+    assert words.may_have_number_words(text) == _ref_may_have_number_words(text)
