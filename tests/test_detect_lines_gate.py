@@ -177,3 +177,32 @@ _NUMBER_TEXT = st.lists(st.sampled_from(["five", "FIVE", "fünf", "F\u00dcNF", "
 @example("client SSN f\u00fcnf drei sechs")
 def test_the_number_word_precheck_as_written_before(text: str) -> None:
     assert words.may_have_number_words(text) == _ref_may_have_number_words(text)
+
+
+def test_a_joined_window_text_is_not_read_by_lines_in_a_scan_worker(engine: Any) -> None:
+    """``model.JOINED_TEXT`` is a context variable of the gateway's process: a joined text
+    the split window sends to a scan worker (``Pipeline._scan`` of a digit-dense window,
+    gateway/pipeline.py ``_WindowScanner``) carries it in its item's path instead
+    (``split-window``, ``Engine.scan``).  In a real worker: the same text is read by
+    lines as a post's message and not as the window's."""
+    import asyncio
+
+    from dlp_proxy.gateway import filescan
+    from dlp_proxy.model import ContentItem
+
+    text = "client SSN 536-22\nlunch at noon?\n8710"
+    assert engine._analyze_all(text, engine.supported) == []  # found by the line reading only
+
+    async def run() -> list[Any]:
+        scanner = filescan.FileScanner(workers=1, ner=False, nice=0, quick_start=True)
+        try:
+            await scanner.start()
+            scanned, _ = await scanner.scan_texts(
+                [ContentItem("body.message", text), ContentItem("split-window", text)], None, 300)
+            return [s.findings for s in scanned]
+        finally:
+            scanner.shutdown()
+
+    message, window = asyncio.run(run())
+    assert {f.entity_type for f in message} == {"US_SSN"}
+    assert window == ()
