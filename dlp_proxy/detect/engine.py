@@ -387,25 +387,33 @@ class Engine:
         channel's posts (policy/split.py ``completed_lines``): an identifier whose
         pieces stand on lines with other lines between them ("client SSN 536-22",
         "lunch at noon?", "8710")."""
-        found = self._analyze_all(text, wanted)
         if (len(text) > LINES_MAX_CHARS or not wanted & SENSITIVE_ENTITIES or not _LINE_BREAKS.search(text)
                 or JOINED_TEXT.get()):
-            return found
-        from dlp_proxy.policy.split import completed_lines
+            return self._analyze_all(text, wanted)
+        from dlp_proxy.policy.split import completed_lines, line_pieces
 
+        if not line_pieces(text):
+            # fewer than two lines that may carry a piece (ordinary chat: no digits, a
+            # number or two, no label): nothing to read across lines.  Without the table
+            # marks, the pieces are a superset of those ``completed_lines`` reads (a marked
+            # row is no piece), so none there either; the text's table markup is read once
+            return self._analyze_all(text, wanted)
         marked = mark_tables(sanitize(text), self._header_label)
+        found = self._analyze_all(text, wanted, marked)
         # the joined lines read for every entity, as the text itself is when the gateway
         # asks for all: a phone number there cancels an account reading of its digits
         extra = [f for f in completed_lines(text, lambda t: self._analyze_all(t, self.supported), marked=marked)
                  if f.entity_type in wanted and not any(g.entity_type == f.entity_type and g.start < f.end and f.start < g.end for g in found)]
         return _resolve(sorted([*found, *extra], key=lambda f: (f.start, f.end, f.entity_type))) if extra else found
 
-    def _analyze_all(self, text: str, wanted: frozenset[str]) -> list[Finding]:
+    def _analyze_all(self, text: str, wanted: frozenset[str], marked: str | None = None) -> list[Finding]:
+        """``marked``: ``mark_tables(sanitize(text))``, when the caller has it already."""
         if len(text) > self.limits.max_chars:
             raise DetectionLimitError(
                 f"text of {len(text)} characters exceeds detection limit max_chars={self.limits.max_chars}"
             )
-        text = mark_tables(sanitize(text), self._header_label)  # same length: table cell and row boundaries marked
+        # same length: table cell and row boundaries marked
+        text = mark_tables(sanitize(text), self._header_label) if marked is None else marked
         budget = _Budget()
         size, overlap = self.limits.window_chars, self.limits.window_overlap
         if len(text) <= size:
