@@ -1,0 +1,288 @@
+"""Issue 19 / attack pass findings on files: text a recipient reads that extraction missed.
+
+Real files made here, read through the extractor and judged by the real detector (as
+tests/test_files_attack6.py does), and each class through the real gateway:
+
+- Single-file compressed uploads besides gzip, bzip2 and xz: a raw LZMA stream (``.lzma``,
+  ``xz --format=lzma``), zstd (``.zst``, and text in a skippable frame), Unix ``compress``
+  (``.Z``; the stream written here as compress 4.x writes it, checked with ``gzip -dc``,
+  which reads .Z too) and a raw zlib stream were read as binary: their text never seen.
+  Each is decompressed under the bomb limits (a bomb is ``zip-bomb``, never read weaker).
+- EBCDIC text (a mainframe export in cp037, cp500, cp1047: ``JOHN SMITH`` is
+  ``d1 d6 c8 d5 40 e2 ...``) read as Latin-1 noise and passed as clean text: it is also
+  read decoded (``encoding=cp037/lines=...``).
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import os
+import shutil
+import subprocess
+import zlib
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.files import Limits, extract, unlzw
+from dlp_proxy.files.sniff import sniff
+from dlp_proxy.files.text import looks_ebcdic
+from tests.conftest import Gateway
+from tests.test_files_attack6 import _found, _where
+
+SSN = "536-22-8710"
+TEXT = (f"client name,client SSN,account\nBob Smith,{SSN},483920117\n" * 3).encode()
+
+
+@pytest.fixture(scope="module")
+def detector() -> Engine:
+    return build_detector(ner=False)
+
+
+# -- .Z written as compress 4.x writes it ---------------------------------------------------------
+
+
+def compress_z(data: bytes, maxbits: int = 16, clear_every: int = 0) -> bytes:
+    """Unix ``compress`` output: LZW codes least significant bit first, in groups of eight
+    (a group of width n is n bytes), the group being filled padded to its n bytes when the
+    width grows or the table is cleared (``clear_every`` codes: a CLEAR code, 256)."""
+    out = bytearray(b"\x1f\x9d" + bytes([0x80 | maxbits]))
+    maxmaxcode = 1 << maxbits
+    n_bits, maxcode, free_ent = 9, (1 << 9) - 1, 257
+    table: dict[tuple[int, int], int] = {}
+    group: list[int] = []
+
+    def pack(codes: list[int], nbytes: int) -> None:
+        value = 0
+        for i, c in enumerate(codes):
+            value |= c << (i * n_bits)
+        out.extend(value.to_bytes(nbytes, "little"))
+
+    def output(code: int, clear: bool = False) -> None:
+        nonlocal n_bits, maxcode, group
+        group.append(code)
+        if len(group) == 8:
+            pack(group, n_bits)
+            group = []
+        if free_ent > maxcode or clear:
+            if group:
+                pack(group, n_bits)
+                group = []
+            if clear:
+                n_bits, maxcode = 9, (1 << 9) - 1
+            else:
+                n_bits += 1
+                maxcode = maxmaxcode if n_bits == maxbits else (1 << n_bits) - 1
+
+    if data:
+        ent, emitted = data[0], 0
+        for c in data[1:]:
+            if (ent, c) in table:
+                ent = table[(ent, c)]
+                continue
+            output(ent)
+            emitted += 1
+            if free_ent < maxmaxcode:
+                table[(ent, c)] = free_ent
+                free_ent += 1
+            ent = c
+            if clear_every and emitted % clear_every == 0:
+                table.clear()
+                free_ent = 257
+                output(256, clear=True)
+        output(ent)
+        pack(group, (len(group) * n_bits + 7) // 8)
+    return bytes(out)
+
+
+@pytest.mark.skipif(shutil.which("gzip") is None, reason="gzip reads .Z: the encoder's check")
+@pytest.mark.parametrize(("maxbits", "clear_every"), [(16, 0), (12, 0), (9, 0), (16, 300), (10, 77)])
+def test_compress_encoder_is_what_gzip_reads_and_unlzw_agrees(maxbits: int, clear_every: int) -> None:
+    data = TEXT * 2000 + os.urandom(20000)
+    z = compress_z(data, maxbits, clear_every)
+    assert subprocess.run(["gzip", "-dc"], input=z, capture_output=True, check=True).stdout == data
+    assert unlzw.decode(z, 1 << 30, lambda produced, consumed: None) == data
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000), st.integers(9, 16), st.sampled_from([0, 1, 5, 40]))
+def test_unlzw_reads_what_compress_writes(data: bytes, maxbits: int, clear_every: int) -> None:
+    assert unlzw.decode(compress_z(data, maxbits, clear_every), 1 << 30, lambda p, c: None) == data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=3, max_size=2000))
+def test_unlzw_hostile_input_is_decoded_or_refused(data: bytes) -> None:
+    z = b"\x1f\x9d\x90" + data
+    try:
+        unlzw.decode(z, 1 << 16, lambda p, c: None)
+    except (ValueError, unlzw.Overflow):
+        pass
+    ex = extract(z, filename="x.Z")  # never raises; a broken stream is corrupt (held)
+    assert ex.file_type == "compress"
+
+
+# -- compressed uploads -----------------------------------------------------------------------------
+
+
+def _zstd(data: bytes) -> bytes:
+    import zstandard
+
+    return bytes(zstandard.ZstdCompressor().compress(data))
+
+
+def _skippable(payload: bytes) -> bytes:
+    return b"\x50\x2a\x4d\x18" + len(payload).to_bytes(4, "little") + payload
+
+
+STREAMS = {
+    "lzma": (lambda: lzma.compress(TEXT, format=lzma.FORMAT_ALONE), "clients.csv.lzma"),
+    "lzma-unnamed": (lambda: lzma.compress(TEXT, format=lzma.FORMAT_ALONE), "upload.bin"),
+    "zstd": (lambda: _zstd(TEXT * 50), "clients.csv.zst"),
+    "zstd-two-frames": (lambda: _zstd(b"hello\n" * 50) + _zstd(TEXT * 50), "clients.zst"),
+    "zstd-skippable": (lambda: _zstd(b"hello\n" * 50) + _skippable(f"client SSN {SSN}\n".encode()), "a.zst"),
+    "compress": (lambda: compress_z(TEXT * 50), "clients.csv.Z"),
+    "zlib": (lambda: zlib.compress(TEXT * 50), "clients.zz"),
+    "zlib-best": (lambda: zlib.compress(TEXT * 50, 9), "clients.bin"),
+    "zlib-in-zip-of-tar": (lambda: _tar_with("clients.csv.Z", compress_z(TEXT * 50)), "x.tar"),
+}
+
+
+def _tar_with(name: str, content: bytes) -> bytes:
+    import io
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tf:
+        info = tarfile.TarInfo(name)
+        info.size = len(content)
+        tf.addfile(info, io.BytesIO(content))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("case", sorted(STREAMS))
+def test_compressed_upload_is_read(detector: Engine, case: str) -> None:
+    make, name = STREAMS[case]
+    data = make()
+    assert "US_SSN" in _found(detector, data, name), _where(data, name)
+    ex = extract(data, filename=name)
+    assert ex.complete, ex.problems
+
+
+def test_the_same_compressed_clean_files_pass(detector: Engine) -> None:
+    clean = b"ticket,status\n4411,open\n" * 40
+    for data in (lzma.compress(clean, format=lzma.FORMAT_ALONE), _zstd(clean), compress_z(clean), zlib.compress(clean)):
+        ex = extract(data, filename="report")
+        assert ex.complete, (sniff(data), ex.problems)
+        assert not _found(detector, data, "report")
+
+
+BOMBS = {
+    "lzma": lambda: lzma.compress(b"\0" * (200 << 20), format=lzma.FORMAT_ALONE),
+    "zstd": lambda: _zstd(b"\0" * (200 << 20)),
+    "zlib": lambda: zlib.compress(b"\0" * (200 << 20), 9),
+    "compress": lambda: compress_z(b"\0" * (4 << 20)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BOMBS))
+def test_compression_bombs_are_refused(kind: str) -> None:
+    data = BOMBS[kind]()
+    ex = extract(data, filename="bomb")
+    assert ex.file_type == kind
+    assert "zip-bomb" in ex.problems
+
+
+def test_a_stream_over_the_size_limit_is_refused_not_read_weaker() -> None:
+    data = zlib.compress(os.urandom(1 << 16) * 40)  # 2.5 MiB out of ~64 KiB: under the ratio limit of 100
+    ex = extract(data, filename="a.zz", limits=Limits(max_total_uncompressed_bytes=1 << 20))
+    assert "size-limit" in ex.problems
+
+
+def test_truncated_streams_are_held_with_what_was_decoded(detector: Engine) -> None:
+    body = TEXT + os.urandom(150000).hex().encode()  # several zstd blocks, the first one whole
+    for data in (_zstd(body), zlib.compress(body), lzma.compress(body, format=lzma.FORMAT_ALONE)):
+        cut = data[: len(data) * 3 // 4]
+        ex = extract(cut, filename="cut")
+        assert not ex.complete, sniff(cut)
+        assert "US_SSN" in _found(detector, cut, "cut"), _where(cut, "cut")
+
+
+@pytest.mark.parametrize("head", [b"x^2 + y^2", b"x\x01", b"x?", b"x}", b"]\x00\x00\x80\x00"])
+def test_text_that_starts_like_a_stream_is_still_text(detector: Engine, head: bytes) -> None:
+    data = head + f" client SSN {SSN}\n".encode()
+    assert sniff(data) not in ("zlib", "lzma"), sniff(data)
+    assert "US_SSN" in _found(detector, data, "notes.txt")
+
+
+# -- EBCDIC -------------------------------------------------------------------------------------------------
+
+EXPORT = (
+    "CLIENT-NAME          CLIENT-SSN   ACCOUNT-NO\n"
+    f"SMITH, JOHN          {SSN}  483920117\n"
+    "DOE, JANE            (NONE)       000012345\n"
+)
+
+
+def _ebcdic(text: str, codec: str) -> bytes:
+    if codec == "cp1047":
+        import ebcdic  # noqa: F401  (registers cp1047; installed with oletools)
+    return text.encode(codec)
+
+
+@pytest.mark.parametrize("codec", ["cp037", "cp500", "cp1047", "cp1140", "cp273"])
+@pytest.mark.parametrize("newline", ["\n", "\x85", ""])
+def test_ebcdic_export_is_read(detector: Engine, codec: str, newline: str) -> None:
+    # line ends: LF (0x25), NL (0x15: z/OS USS files), none (fixed-length records)
+    text = EXPORT.replace("\n", newline) if newline else "".join(f"{ln:<80}" for ln in EXPORT.splitlines())
+    data = _ebcdic(text, codec)
+    assert looks_ebcdic(data)
+    assert "US_SSN" in _found(detector, data, "EXPORT.TXT"), _where(data, "EXPORT.TXT")
+    assert extract(data, filename="EXPORT.TXT").complete
+
+
+def test_clean_ebcdic_passes(detector: Engine) -> None:
+    data = _ebcdic("BATCH REPORT 2024-03-01 RECORDS 000412 STATUS OK\n" * 200, "cp037")
+    ex = extract(data, filename="REPORT.TXT")
+    assert ex.complete and not _found(detector, data, "REPORT.TXT")
+
+
+def test_ascii_utf8_utf16_and_binaries_are_not_ebcdic() -> None:
+    samples = [EXPORT.encode(), EXPORT.encode("utf-16"), ("Über café " * 50).encode(), ("Привет мир " * 50).encode(),
+               ("日本語のテキスト" * 50).encode(), os.urandom(65536), zlib.compress(EXPORT.encode() * 100),
+               bz2.compress(os.urandom(5000)), b"\x40" * 4096, bytes(range(256)) * 64]
+    for sample in samples:
+        assert not looks_ebcdic(sample), sample[:40]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=64, max_size=4096))
+def test_random_bytes_are_not_ebcdic(data: bytes) -> None:
+    assert not looks_ebcdic(data)
+
+
+# -- through the gateway ----------------------------------------------------------------------------------
+
+GATEWAY_CASES = {
+    "lzma": (lambda: lzma.compress(TEXT, format=lzma.FORMAT_ALONE), "clients.csv.lzma"),
+    "zstd": (lambda: _zstd(TEXT * 50), "clients.csv.zst"),
+    "compress": (lambda: compress_z(TEXT * 50), "clients.csv.Z"),
+    "zlib": (lambda: zlib.compress(TEXT * 50), "clients.zz"),
+    "ebcdic": (lambda: _ebcdic(EXPORT, "cp037"), "EXPORT.TXT"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GATEWAY_CASES))
+def test_attack19_files_are_stopped_by_the_gateway(gateway: Gateway, case: str) -> None:
+    make, name = GATEWAY_CASES[case]
+    gateway.sim.clear()
+    resp = httpx.post(f"{gateway.url}/api/v4/files", headers={"Authorization": f"Bearer {gateway.sim.token('alice')}"},
+                      data={"channel_id": gateway.sim.channel("town_square")}, files={"files": (name, make())},
+                      timeout=120)
+    assert resp.status_code == 403, resp.text
+    assert resp.json()["id"] == "api.dlp.blocked.app_error", resp.text
+    assert not [r for r in gateway.sim.requests() if r["path"] == "/api/v4/files"]
