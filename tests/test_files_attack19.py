@@ -273,6 +273,8 @@ GATEWAY_CASES = {
     "compress": (lambda: compress_z(TEXT * 50), "clients.csv.Z"),
     "zlib": (lambda: zlib.compress(TEXT * 50), "clients.zz"),
     "ebcdic": (lambda: _ebcdic(EXPORT, "cp037"), "EXPORT.TXT"),
+    "docx-change-author": (lambda: _docx({}, OOXML_CASES["ins-author"][1]), "memo.docx"),
+    "docx-style-name": (lambda: _docx(*OOXML_CASES["style-name"]), "memo.docx"),
 }
 
 
@@ -286,3 +288,173 @@ def test_attack19_files_are_stopped_by_the_gateway(gateway: Gateway, case: str) 
     assert resp.status_code == 403, resp.text
     assert resp.json()["id"] == "api.dlp.blocked.app_error", resp.text
     assert not [r for r in gateway.sim.requests() if r["path"] == "/api/v4/files"]
+
+
+# -- OOXML: strings the file stores outside the text runs ---------------------------------------------------
+
+_NS = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+       'xmlns:w15="http://schemas.microsoft.com/office/word/2012/wordml" '
+       'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+       'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"')
+LINE = f"client SSN {SSN}"
+
+
+def _docx(replace: dict[str, str] | None = None, body_xml: str = "") -> bytes:
+    """filegen's clean memo with parts added or replaced and ``body_xml`` put before the body's end."""
+    import io
+    import zipfile
+
+    from tests import filegen
+
+    replace = dict(replace or {})
+    src = zipfile.ZipFile(io.BytesIO(filegen.docx_table([["quarterly", "memo"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename in replace:
+                data = replace.pop(info.filename).encode()
+            elif info.filename == "word/document.xml" and body_xml:
+                text = data.decode()
+                cut = text.rindex("<w:sectPr") if "<w:sectPr" in text else text.rindex("</w:body>")
+                text = text[:cut] + body_xml + text[cut:]
+                data = text.replace("<w:document ", f"<w:document {_NS} ", 1).encode()
+            zf.writestr(info, data)
+        for name, text in replace.items():
+            zf.writestr(name, text)
+    return out.getvalue()
+
+
+def _styles_with(style_xml: str) -> str:
+    return f'<w:styles {_NS}>{style_xml}</w:styles>'
+
+
+OOXML_CASES: dict[str, tuple[dict[str, str], str]] = {
+    # tracked changes: Word shows the author in the balloon and the Reviewing pane
+    "ins-author": ({}, f'<w:p><w:ins w:id="901" w:author="{LINE}" w:date="2024-01-02T00:00:00Z">'
+                       '<w:r><w:t>x</w:t></w:r></w:ins></w:p>'),
+    "del-author": ({}, f'<w:p><w:del w:id="902" w:author="{LINE}"><w:r><w:delText>x</w:delText></w:r></w:del></w:p>'),
+    "format-change-author": ({}, f'<w:p><w:r><w:rPr><w:b/><w:rPrChange w:id="903" w:author="{LINE}"><w:rPr/>'
+                                 '</w:rPrChange></w:rPr><w:t>x</w:t></w:r></w:p>'),
+    # Insert > Bookmark lists every bookmark's name
+    "bookmark-name": ({}, '<w:p><w:bookmarkStart w:id="904" w:name="client_SSN_536_22_8710"/><w:r><w:t>x</w:t></w:r>'
+                          '<w:bookmarkEnd w:id="904"/></w:p>'),
+    "bookmark-name-dashes": ({}, f'<w:p><w:bookmarkStart w:id="905" w:name="{LINE}"/><w:bookmarkEnd w:id="905"/></w:p>'),
+    "hyperlink-anchor": ({}, f'<w:p><w:hyperlink w:anchor="{LINE}"><w:r><w:t>see</w:t></w:r></w:hyperlink></w:p>'),
+    # comments: the author's name and initials head each comment
+    "comment-author": ({"word/comments.xml": f'<w:comments {_NS}><w:comment w:id="1" w:author="{LINE}" '
+                                             'w:initials="BS"><w:p><w:r><w:t>ok</w:t></w:r></w:p></w:comment>'
+                                             '</w:comments>'}, ""),
+    "comment-initials": ({"word/comments.xml": f'<w:comments {_NS}><w:comment w:id="1" w:author="Bob" '
+                                               f'w:initials="{SSN}"><w:p><w:r><w:t>SSN</w:t></w:r></w:p></w:comment>'
+                                               '</w:comments>'}, ""),
+    "people-author": ({"word/people.xml": f'<w15:people {_NS}><w15:person w15:author="{LINE}"><w15:presenceInfo '
+                                          'w15:providerId="None" w15:userId="Bob"/></w15:person></w15:people>'}, ""),
+    # File > Info > Properties > Advanced > Custom: the property's name and value
+    "custom-property-name": ({"docProps/custom.xml": (
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><property '
+        f'fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="2" name="{LINE}"><vt:bool>true</vt:bool>'
+        '</property></Properties>')}, ""),
+    "core-creator": ({"docProps/core.xml": (
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{LINE}</dc:creator></cp:coreProperties>')}, ""),
+    # the Styles pane and gallery show every style's name
+    "style-name": ({"word/styles.xml": _styles_with(f'<w:style w:type="paragraph" w:styleId="S1"><w:name w:val="{LINE}"/>'
+                                                     '</w:style>')}, ""),
+    "style-alias": ({"word/styles.xml": _styles_with('<w:style w:type="paragraph" w:styleId="S1"><w:name w:val="x"/>'
+                                                      f'<w:aliases w:val="{LINE}"/></w:style>')}, ""),
+    # the Selection Pane lists every drawing's name
+    "drawing-name": ({}, f'<w:p><w:r><w:drawing><wp:inline><wp:docPr id="77" name="{LINE}"/></wp:inline>'
+                         '</w:drawing></w:r></w:p>'),
+    # VML WordArt (older documents) draws its string; alt text of a VML shape
+    "vml-textpath": ({}, f'<w:p><w:r><w:pict><v:shape id="s1"><v:textpath string="{LINE}"/></v:shape></w:pict>'
+                         '</w:r></w:p>'),
+    "vml-alt": ({}, f'<w:p><w:r><w:pict><v:shape id="s2" alt="{LINE}"/></w:pict></w:r></w:p>'),
+    # smart tags and custom XML elements keep properties as name/value attributes
+    "custom-xml-attr": ({}, '<w:customXml w:element="client"><w:customXmlPr><w:attr w:name="ssn" w:val="536228710"/>'
+                            '</w:customXmlPr><w:p><w:r><w:t>x</w:t></w:r></w:p></w:customXml>'),
+    "docvar-name": ({"word/settings.xml": f'<w:settings {_NS}><w:docVars><w:docVar w:name="{LINE}" w:val="x"/>'
+                                          '</w:docVars></w:settings>'}, ""),
+    "mail-merge-query": ({"word/settings.xml": f'<w:settings {_NS}><w:mailMerge><w:mainDocumentType w:val="formLetters"/>'
+                                               f'<w:query w:val="SELECT * FROM clients WHERE ssn = \'{SSN}\'"/>'
+                                               '</w:mailMerge></w:settings>'}, ""),
+    "font-name": ({"word/fontTable.xml": f'<w:fonts {_NS}><w:font w:name="{LINE}"/></w:fonts>'}, ""),
+    "theme-name": ({"word/theme/theme1.xml": '<a:theme xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+                                             f'name="{LINE}"><a:themeElements/></a:theme>'}, ""),
+    # read before: field codes, alt text, a header (regressions)
+    "field-code": ({}, f'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> QUOTE "{LINE}" '
+                       '</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'),
+    "alt-text": ({}, f'<w:p><w:r><w:drawing><wp:inline><wp:docPr id="78" name="p" descr="{LINE}"/></wp:inline>'
+                     '</w:drawing></w:r></w:p>'),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OOXML_CASES))
+def test_strings_a_docx_stores_are_read(detector: Engine, case: str) -> None:
+    replace, body = OOXML_CASES[case]
+    data = _docx(replace, body)
+    assert "US_SSN" in _found(detector, data, "memo.docx"), _where(data, "memo.docx")
+
+
+def _package_with(data: bytes, parts: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            if info.filename not in parts:
+                zf.writestr(info, src.read(info))
+        for name, text in parts.items():
+            zf.writestr(name, text)
+    return out.getvalue()
+
+
+_P = 'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"'
+_X = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+OTHER_PACKAGES: dict[str, tuple[str, dict[str, str]]] = {
+    # PowerPoint shows a comment author's name and initials on each comment
+    "pptx-comment-author": ("pptx", {"ppt/commentAuthors.xml": f'<p:cmAuthorLst {_P}><p:cmAuthor id="1" name="{LINE}" '
+                                                               'initials="BS" lastIdx="1" clrIdx="0"/></p:cmAuthorLst>'}),
+    # a slide's shape name (Selection Pane)
+    "pptx-shape-name": ("pptx", {"ppt/slides/slide9.xml": f'<p:sld {_P}><p:cSld><p:spTree><p:sp><p:nvSpPr>'
+                                                          f'<p:cNvPr id="5" name="{LINE}"/></p:nvSpPr></p:sp>'
+                                                          '</p:spTree></p:cSld></p:sld>'}),
+    # Excel's threaded comments' people, a table's column names
+    "xlsx-person": ("xlsx", {"xl/persons/person.xml": f'<personList xmlns="http://schemas.microsoft.com/office/'
+                                                      f'spreadsheetml/2018/threadedcomments"><person displayName="{LINE}" '
+                                                      'id="{00000000-0000-0000-0000-000000000001}" userId="bob" '
+                                                      'providerId="None"/></personList>'}),
+    "xlsx-table-column": ("xlsx", {"xl/tables/table9.xml": f'<x:table {_X} id="9" name="T9" displayName="T9" ref="A1:A2">'
+                                                           f'<x:tableColumns count="1"><x:tableColumn id="1" '
+                                                           f'name="{LINE}"/></x:tableColumns></x:table>'}),
+}
+
+
+def _base(kind: str) -> bytes:
+    from tests import filegen
+
+    return filegen.pptx_table([["quarterly", "memo"]]) if kind == "pptx" else filegen.xlsx_rows([["quarterly", 4]])
+
+
+@pytest.mark.parametrize("case", sorted(OTHER_PACKAGES))
+def test_strings_pptx_and_xlsx_store_are_read(detector: Engine, case: str) -> None:
+    kind, parts = OTHER_PACKAGES[case]
+    data = _package_with(_base(kind), parts)
+    assert "US_SSN" in _found(detector, data, f"a.{kind}"), _where(data, f"a.{kind}")
+
+
+def test_clean_office_files_stay_clean(detector: Engine) -> None:
+    from pathlib import Path
+
+    import pptx
+
+    template = Path(pptx.__file__).parent / "templates" / "default.pptx"
+    for data, name in ((_docx(), "memo.docx"), (_base("pptx"), "a.pptx"), (_base("xlsx"), "a.xlsx"),
+                       (template.read_bytes(), "default.pptx")):
+        ex = extract(data, filename=name)
+        assert ex.complete, (name, ex.problems)
+        assert not _found(detector, data, name), (name, _where(data, name))
+        assert any(s.location.endswith("/attributes") for s in ex.segments), name

@@ -79,10 +79,6 @@ def sniff(data: bytes) -> str:
         return "zstd"  # a frame, or a skippable frame first (RFC 8878)
     if data.startswith(b"\x1f\x9d") and len(data) >= 3 and not data[2] & 0x60 and 9 <= data[2] & 0x1F <= 16:
         return "compress"  # Unix compress, .Z
-    if _lzma_alone(data):
-        return "lzma"
-    if _zlib(data):
-        return "zlib"
     if len(data) >= 262 and data[257:262] == b"ustar":
         return "tar"
     for magic, kind in _IMAGE_MAGIC:
@@ -117,6 +113,11 @@ def sniff(data: bytes) -> str:
         # A ZIP whose central directory is found at the end but which does not start
         # with a local header: self-extracting archives, or prepended junk.
         return "zip"
+    # streams without magic, after every type that has one
+    if _lzma_alone(data):
+        return "lzma"
+    if _zlib(data):
+        return "zlib"
     return "text-or-binary"
 
 
@@ -126,13 +127,18 @@ _TRIAL_BYTES = 4096
 
 def _lzma_alone(data: bytes) -> bool:
     """A raw LZMA stream (``.lzma``, ``xz --format=lzma``, LZMA SDK): a properties byte
-    (lc + lp * 9 + pb * 45 < 225), a dictionary size, and an uncompressed size that is
-    unknown (all ones) or under 256 GiB, as liblzma's picky reader checks; then the first
-    bytes must decode.  No text starts so (bytes 10-12 of the size are zero)."""
+    (lc + lp * 9 + pb * 45 < 225), a dictionary size of 2^n or 2^n + 2^(n-1), and an
+    uncompressed size that is unknown (all ones) or under 256 GiB, as liblzma's picky
+    reader (``xz --format=auto``) checks; then the first bytes must decode.  No text
+    starts so (bytes 10-12 of the size are zero)."""
     if len(data) < 14 or data[0] >= 225:
         return False
     size = int.from_bytes(data[5:13], "little")
     if size != (1 << 64) - 1 and size >= 1 << 38:
+        return False
+    dict_size = int.from_bytes(data[1:5], "little")
+    low = dict_size & -dict_size  # lowest set bit
+    if dict_size == 0 or dict_size not in (low, low * 3):
         return False
     return _trial(lzma.LZMADecompressor(format=lzma.FORMAT_ALONE), data)
 
