@@ -458,3 +458,27 @@ def test_clean_office_files_stay_clean(detector: Engine) -> None:
         assert ex.complete, (name, ex.problems)
         assert not _found(detector, data, name), (name, _where(data, name))
         assert any(s.location.endswith("/attributes") for s in ex.segments), name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=300))
+def test_text_is_never_sniffed_as_a_stream_without_magic(text: str) -> None:
+    for head in ("", "x^", "x\x01", "]"):
+        assert sniff((head + text).encode()) not in ("zlib", "lzma")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([b"\x28\xb5\x2f\xfd", b"\x50\x2a\x4d\x18", b"\x1f\x9d\x90", b"x\x9c",
+                        b"\x5d\x00\x00\x80\x00\xff\xff\xff\xff\xff\xff\xff\xff"]), st.binary(max_size=3000))
+def test_hostile_streams_never_crash_and_a_broken_one_is_held(head: bytes, tail: bytes) -> None:
+    data = head + tail
+    ex = extract(data, filename="x")  # never raises
+    assert ex.complete == (not ex.problems)
+    if sniff(data) == "zlib":
+        try:
+            d = zlib.decompressobj()
+            d.decompress(data)
+            broken = not d.eof or bool(d.unused_data)
+        except zlib.error:
+            broken = True
+        assert ex.complete != broken, ex.problems
