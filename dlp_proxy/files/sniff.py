@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import lzma
 import re
 import zipfile
+import zlib
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Stream names are UTF-16LE in the CFB directory; an OOXML file encrypted with a
@@ -53,7 +55,7 @@ def sniff(data: bytes) -> str:
 
     Document types: ``pdf``, ``docx``, ``xlsx``, ``pptx``, ``odt``, ``ods``, ``odp``,
     ``ooxml`` (an OOXML package of another kind), ``zip``, ``tar``, ``gzip``, ``bzip2``,
-    ``xz``, ``rtf``, ``eml``, ``cfb-encrypted`` (password-protected Office file),
+    ``xz``, ``lzma`` (raw LZMA), ``zstd``, ``compress`` (Unix .Z), ``zlib`` (raw zlib), ``rtf``, ``eml``, ``cfb-encrypted`` (password-protected Office file),
     ``cfb`` (legacy .doc/.xls/.ppt/.msg), ``png``/``jpeg``/... (images), ``text``,
     ``binary`` (nothing recognised) or an unsupported kind (``7z``, ``rar``, ...).
     """
@@ -73,6 +75,10 @@ def sniff(data: bytes) -> str:
         return "bzip2"
     if data.startswith(b"\xfd7zXZ\x00"):
         return "xz"
+    if data.startswith(b"\x28\xb5\x2f\xfd") or (data[1:4] == b"\x2a\x4d\x18" and 0x50 <= data[0] <= 0x5F):
+        return "zstd"  # a frame, or a skippable frame first (RFC 8878)
+    if data.startswith(b"\x1f\x9d") and len(data) >= 3 and not data[2] & 0x60 and 9 <= data[2] & 0x1F <= 16:
+        return "compress"  # Unix compress, .Z
     if len(data) >= 262 and data[257:262] == b"ustar":
         return "tar"
     for magic, kind in _IMAGE_MAGIC:
@@ -107,7 +113,55 @@ def sniff(data: bytes) -> str:
         # A ZIP whose central directory is found at the end but which does not start
         # with a local header: self-extracting archives, or prepended junk.
         return "zip"
+    # streams without magic, after every type that has one
+    if _lzma_alone(data):
+        return "lzma"
+    if _zlib(data):
+        return "zlib"
     return "text-or-binary"
+
+
+#: bytes of a stream without magic (raw LZMA, zlib) decoded to tell it from other files
+_TRIAL_BYTES = 4096
+
+
+def _lzma_alone(data: bytes) -> bool:
+    """A raw LZMA stream (``.lzma``, ``xz --format=lzma``, LZMA SDK): a properties byte
+    (lc + lp * 9 + pb * 45 < 225), a dictionary size of 2^n or 2^n + 2^(n-1), and an
+    uncompressed size that is unknown (all ones) or under 256 GiB, as liblzma's picky
+    reader (``xz --format=auto``) checks; then the first bytes must decode.  No text
+    starts so (bytes 10-12 of the size are zero)."""
+    if len(data) < 14 or data[0] >= 225:
+        return False
+    size = int.from_bytes(data[5:13], "little")
+    if size != (1 << 64) - 1 and size >= 1 << 38:
+        return False
+    dict_size = int.from_bytes(data[1:5], "little")
+    low = dict_size & -dict_size  # lowest set bit
+    if dict_size == 0 or dict_size not in (low, low * 3):
+        return False
+    return _trial(lzma.LZMADecompressor(format=lzma.FORMAT_ALONE), data)
+
+
+def _zlib(data: bytes) -> bool:
+    """A raw zlib stream (RFC 1950: ``zlib.compress``, ``.zz``, ``qpdf --qdf`` ...): a
+    deflate header whose check bits hold, no preset dictionary, and a start that inflates
+    (a text starting ``x^`` does not)."""
+    if len(data) < 8 or data[0] & 0x0F != 8 or data[0] >> 4 > 7 or data[1] & 0x20:
+        return False
+    if (data[0] << 8 | data[1]) % 31:
+        return False
+    return _trial(zlib.decompressobj(), data)
+
+
+def _trial(d: object, data: bytes) -> bool:
+    """Whether the first bytes decode without error (a stream this short must end)."""
+    piece = data[:_TRIAL_BYTES]
+    try:
+        d.decompress(piece, 1 << 20)  # type: ignore[attr-defined]
+    except (lzma.LZMAError, zlib.error, EOFError):
+        return False
+    return len(data) > _TRIAL_BYTES or bool(d.eof)  # type: ignore[attr-defined]
 
 
 def zip_kind(data: bytes) -> str:
