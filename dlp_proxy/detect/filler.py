@@ -381,6 +381,9 @@ def _best(text: str, start: int, kinds: frozenset[str],
         g = _PART.match(text, pos)
         if g is None or _overlaps(others, g.start(), g.end()) or _UNIT_AFTER.match(text, g.end()) is not None:
             break  # a price, a time...; or a count ("617 done, 77 failed, 4867 remaining")
+        if (NAMED_OTHER.search(text, max(parts[-1][1] if parts else 0, g.start() - 24), g.start()) is not None
+                or NAMED_OTHER_AFTER.match(text, g.end()) is not None):
+            break  # a number named as another kind ("zip 53622", "53622 (zip)")
         parts.append(g.span())
         size += sum(ch.isalnum() for ch in text[g.start():g.end()])
         if size > 34:
@@ -475,11 +478,23 @@ _UNIT_AFTER = re.compile(
     r"|grouped|attached|added|used|needed|required|masked|redacted|hidden|listed|stored|called|named|noted)"
     r"(?![A-Za-z]))[a-z]{3,}ed)(?![A-Za-z]))", re.IGNORECASE)
 _A_WORD = re.compile(r"[A-Za-z]+")
+#: words that name a number as another kind of number than an identifier's digits
+_OTHER_NUMBER = (r"zip(?:[ \t]*code)?|postal(?:[ \t]*code)?|postcode|ext|extension|phone|tel|fax|dob|born|year|yr|"
+                 r"age|pin|room|floor|suite|apt|unit|order|ticket|ref|qty|px|price")
 #: a word right before a number that names it as another kind of number: no piece of the
-#: identifier a label's words give ("last four SSN 1396, zip 18937": a caller's check)
-_NAMED_OTHER = re.compile(
-    r"(?i)(?<![a-z])(?:zip(?:[ \t]*code)?|postal(?:[ \t]*code)?|postcode|ext|extension|phone|tel|fax|dob|born|year|yr|"
-    r"age|pin|room|floor|suite|apt|unit|order|ticket|ref|qty|px|price)[ \t]*[:#=.]?[ \t]*$")
+#: identifier a label's words give ("last four SSN 1396, zip 18937": a caller's check),
+#: also with a verb between ("and the zip is 53622")
+NAMED_OTHER = re.compile(
+    rf"(?i)(?<![a-z])(?:{_OTHER_NUMBER})[ \t]*(?:[:#=.]|(?:is|was|of|reads|being)(?![a-z]))?[ \t]*$")
+_NAMED_OTHER = NAMED_OTHER
+#: ... or right after it, naming it and closing the phrase ("53622 (zip)", "53622 zip.",
+#: "53622 is the zip, and"; not "8710, zip 53622", where the word labels the next number,
+#: nor "6588 dob on file", where it labels what follows)
+NAMED_OTHER_AFTER = re.compile(
+    rf"(?i)[ \t]*[(\[,;\-]?[ \t]*(?:(?:is|was|=)[ \t]+)?(?:(?:the|my|her|his|their|its)[ \t]+)?(?:{_OTHER_NUMBER})"
+    r"(?![a-z])(?=[ \t]*(?:[)\].,;:!?]|\n|$)|[ \t]+(?:and|&|then|but|too|also|ok|pls|please|thx|thanks)(?![a-z]))")
+
+
 #: what turns a number into the one meant ("then subtract one", "(last digit +1)", "- 1")
 _ARITH = re.compile(r"(?i)subtract|minus|(?:take|knock) (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)"
                     r"|(?<![0-9])[-+] ?1(?![0-9])")
@@ -561,8 +576,9 @@ def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple
             pass  # a masked form ("536-22-[last 4]"), no count
         elif (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
                 or _UNIT_AFTER.match(text, m.end()) is not None
-                or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None):
-            continue  # ... or a number the word right before names as another ("zip 18937")
+                or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None
+                or NAMED_OTHER_AFTER.match(text, m.end()) is not None):
+            continue  # ... or a number the word right before or after names as another ("zip 18937", "18937 (zip)")
         if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > MAX_FILLER_WORDS + 1:
             break
         words = text[prev : m.start()]
