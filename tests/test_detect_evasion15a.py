@@ -45,14 +45,23 @@ def test_a_template_filled_by_name_is_read(engine: Any, text: str) -> None:
     '<span a="536" b="22-8710">client SSN</span>', 'client SSN <span a="536" b="22-8710"></span>',
     'client SSN <span title="536-22" data-z="8710"></span>', "<div x='536' y='22' z='8710'>ssn on file</div>",
     '<field first="536" mid="22" last="8710"/> (ssn)', 'ssn: <i k="53622" v="8710"></i>',
+    '<span a="536 22" b="8710">ssn</span>',
 ])
 def test_an_ssn_across_one_tag_s_attributes_is_read(engine: Any, text: str) -> None:
     assert "US_SSN" in stopped_as(engine, text), text
 
 
 @pytest.mark.parametrize("text", [
+    '<span a="4111 1111" b="1111 1111">card</span>', 'card <span a="4111" b="1111" c="1111" d="1111"></span>',
+    "card {a} {b} {c} {d} a=4111 b=1111 c=1111 d=1111", "card 4111-@@@@-@@@@-1111; fill in 1111 1111",
+])
+def test_a_card_across_attributes_templates_and_slots_is_read(engine: Any, text: str) -> None:
+    assert "CREDIT_CARD" in stopped_as(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
     '<img src="a.png" width="536" height="22" alt="8710">', '<td colspan="2" width="120" height="45">total 1650</td>',
-    '<rect x="536" y="22" width="8710" height="10"/>', "order {a}-{b} a=536 b=228710", "see {a}{b} a=53622 b=8710",
+    '<rect x="536" y="22" width="8710" height="10"/>', '<td width="120 45" height="1650">x</td>', "order {a}-{b} a=536 b=228710", "see {a}{b} a=53622 b=8710",
     "SSN field: %%%-%%-%%%% (none on file)", "build 4.2.1 ~~ old ~~ 536 users", "qty 100 @@ 22.50",
 ])
 def test_markup_and_templates_without_a_label_stay_clean(engine: Any, text: str) -> None:

@@ -966,10 +966,14 @@ def _digits(text: str) -> int:
 
 #: a tag's attributes (``a="536" b="22-8710"``): two or more quoted values apart by blanks,
 #: two of them digit groups at least (``_attribute_pieces``)
-_ATTR = r"""[A-Za-z_:][A-Za-z0-9_:.\-]{0,30}[ \t]*=[ \t]*(?:"[^"<>\n]{0,60}"|'[^'<>\n]{0,60}'|[^\s"'<>=]{1,60})"""
+#: (an unquoted value may be digit groups apart by blanks: the normalizer drops the quotes
+#: around digit groups, ``a="4111 1111"`` reads ``a=4111 1111``)
+_ATTR = (r"""[A-Za-z_:][A-Za-z0-9_:.\-]{0,30}[ \t]*=[ \t]*(?:"[^"<>\n]{0,60}"|'[^'<>\n]{0,60}'"""
+         r"""|[0-9]{1,9}(?:[- .][0-9]{1,9}){1,3}(?![0-9A-Za-z_:.\-]*[ \t]*=)|[^\s"'<>=]{1,60})""")
 _ATTRIBUTES = re.compile(rf"(?<![A-Za-z0-9_:.\-]){_ATTR}(?:[ \t\n]+{_ATTR}){{1,11}}")
 _ATTRIBUTE = re.compile(
-    r"""[A-Za-z_:][A-Za-z0-9_:.\-]{0,30}[ \t]*=[ \t]*(?:"([^"<>\n]{0,60})"|'([^'<>\n]{0,60})'|([^\s"'<>=]{1,60}))""")
+    r"""[A-Za-z_:][A-Za-z0-9_:.\-]{0,30}[ \t]*=[ \t]*(?:"([^"<>\n]{0,60})"|'([^'<>\n]{0,60})'"""
+    r"""|([0-9]{1,9}(?:[- .][0-9]{1,9}){1,3}(?![0-9A-Za-z_:.\-]*[ \t]*=)|[^\s"'<>=]{1,60}))""")
 _ATTRIBUTE_VALUE = re.compile(r"[ \t]*([0-9]{1,9}(?:[- .][0-9]{1,9}){0,3})[ \t]*")
 #: what a tag shows after its attributes: its text up to the next tag or the line's end
 _TAG_TEXT = re.compile(r"[ \t]*/?>?([^<>\n]{0,60})")
