@@ -130,6 +130,11 @@ _TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,300
 #: ``markup_as_written`` makes each a space.
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z!/])")
 _MARKS_BY_DIGIT = re.compile(r"(?<=[0-9])[*`~_]+|[*`~_]+(?=[0-9])")
+#: a masked slot written with Markdown's marker characters beside a digit group
+#: (``536-22-****``, ``~~~-~~-8710``): ``markdown`` drops it as emphasis, a reader of the
+#: text as written sees slots; ``markup_as_written`` writes it ``#`` for the masked reading
+_MASK_MARKS = re.compile(r"(?<=[0-9][- ])([*`~_])\1{1,18}(?![*`~_A-Za-z0-9])"
+                         r"|(?<![*`~_A-Za-z0-9])([*`~_])\2{1,18}(?=[- ](?:[0-9]|[*`~_#]{2}))")
 _BLOCK_TAGS = frozenset(
     "br p div li ul ol tr td th table h1 h2 h3 h4 h5 h6 pre blockquote hr section article header footer".split()
 )
@@ -2344,7 +2349,8 @@ def markup_as_written(text: str) -> str | None:
     so is every Markdown marker run (``*`` `````` ``~`` ``_``) touching a digit (``markdown``
     drops them: ``536-22-8710*5`` would read ``536-22-87105``), and so is a digit emoji
     shortcode touching a digit (``emoji-digits`` makes it a digit glued to the number: an
-    image beside it).  Same length: offsets are the text's own.  None when the text has
+    image beside it); a masked slot of marker characters beside a digit group
+    (``536-22-****``) is written ``#`` slots.  Same length: offsets are the text's own.  None when the text has
     none of them.
 
     Nothing is dropped unread: Mattermost shows a post's HTML as text (the web app
@@ -2359,8 +2365,11 @@ def markup_as_written(text: str) -> str | None:
         return text[m.start() - 1 : m.start()].isdigit() or text[m.end() : m.end() + 1].isdigit()
 
     emoji = ":" in text and any(map(glued, _EMOJI.finditer(text)))
-    if not (tags or marks or emoji):
+    masks = ("*" in text or "`" in text or "~" in text or "_" in text) and _MASK_MARKS.search(text) is not None
+    if not (tags or marks or emoji or masks):
         return None
+    if masks:  # a masked slot of marker characters (``536-22-****``): slots as written
+        text = _MASK_MARKS.sub(lambda m: "#" * len(m.group(0)), text)
     if tags:
         text = _TAG_OPEN.sub(" ", text)
     if marks:
@@ -2430,7 +2439,8 @@ gatescan.register(filler._GAP)
 
 
 def _filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
-    if not gatescan.may_search(filler._GAP, text):
+    if (not gatescan.may_search(filler._GAP, text) and not filler.may_have_slots(text)
+            and not filler.may_have_template(text)):
         return []
     return filler_edits(text)
 
