@@ -183,7 +183,7 @@ _PLAIN_RUN = re.compile(r"[^<&%*`~_:\x00-\x08\x0b-\x1d\x80-\U0010ffff]+")
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
 _MARKS = frozenset({"Mn", "Me"})
 #: Written-out separators between digit groups, and SSA's own labels for the parts.
-_SPELLED_WORDS = ("dash", "hyphen", "minus", "slash", "dot", "then", "serial")
+_SPELLED_WORDS = ("dash", "hyphen", "minus", "slash", "dot", "then", "serial", "middle", "first", "last")
 _SPELLED_TRIGGER = re.compile("(?i)" + "|".join(_SPELLED_WORDS))
 gatescan.register(_SPELLED_TRIGGER)
 _SPELLED_SEP = re.compile(r"(?i)(?<=[0-9])[ \t]{0,3}(dash|hyphen|minus|slash|dot|then)[ \t]{0,3}(?=[0-9])")
@@ -198,6 +198,46 @@ _SSA_LABELS = re.compile(
     r"group(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{2})[ \t,;/-]{0,3}"
     r"serial(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{4})(?![0-9])"
 )
+#: Words that name an SSN's part (attack pass 15 A2): the first (0: ``area``, ``first``,
+#: ``starts``...), the middle (1: ``group``, ``middle``) or the last (2: ``serial``,
+#: ``last``, ``ends``...), with a count of its digits (``last 4``, ``first three``).
+_POSITION_WORDS = {
+    **dict.fromkeys(("area", "first", "start", "starts", "starting", "begins", "beginning", "leading", "prefix"), 0),
+    **dict.fromkeys(("group", "middle", "mid", "center", "centre"), 1),
+    **dict.fromkeys(("serial", "last", "final", "end", "ends", "ending", "trailing", "suffix"), 2),
+}
+_POS = "(" + "|".join(sorted(_POSITION_WORDS, key=len, reverse=True)) + ")"
+_POS_COUNT = r"(?:[ \t]+(?:[2-4]|two|three|four)(?:[ \t]+digits?)?)?"
+_POS_TAIL = r"(?:[ \t]*(?:number|no\.?|#|digits?|part|group|is|are))?"
+#: a part: the word, perhaps a count, then the group (``last 4 8710``, ``area 536``,
+#: ``middle two: 22``); or the group then the word (``8710 last``)
+_POS_BEFORE = rf"(?<![A-Za-z]){_POS}{_POS_COUNT}{_POS_TAIL}[ \t:=#-]{{0,3}}([0-9]{{2,4}})(?![0-9A-Za-z])"
+_POS_AFTER = rf"(?<![0-9A-Za-z.,])([0-9]{{2,4}})[ \t]*(?:is[ \t]+)?(?:the[ \t]+)?{_POS}(?![A-Za-z])"
+_POS_JOIN = r"[ \t]*[,;/&-]?[ \t]*(?:(?:and|then|with)[ \t]+)?"
+_POSITIONAL = re.compile(
+    rf"(?i){_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}"
+    rf"|{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}"
+)
+_SSN_PART_LENGTHS = (3, 2, 4)
+
+
+def _positional_parts(text: str) -> list[tuple[int, int, str]]:
+    """An SSN's three parts each named by a word of its place, in any order (``serial
+    8710, group 22, area 536``, ``last 4 8710 middle 22 first 536``, ``8710 last, 22
+    middle, 536 first``): (start, end, ``AAA-GG-SSSS``) when the words name the three
+    places once each and each group has its part's length (a count, when written, too)."""
+    out: list[tuple[int, int, str]] = []
+    for m in _POSITIONAL.finditer(text):
+        g = m.groups()
+        pairs = [(g[k], g[k + 1]) for k in (0, 2, 4)] if g[0] is not None else [(g[k + 1], g[k]) for k in (6, 8, 10)]
+        places = [_POSITION_WORDS[w.lower()] for w, _ in pairs]
+        if sorted(places) != [0, 1, 2]:
+            continue
+        parts = dict(zip(places, (d for _, d in pairs), strict=True))
+        if any(len(parts[k]) != n for k, n in enumerate(_SSN_PART_LENGTHS)):
+            continue
+        out.append((m.start(), m.end(), "-".join(parts[k] for k in range(3))))
+    return out
 #: Half-width of the token examined around a confusable letter.
 _TOKEN_REACH = 40
 #: A token of look-alikes only is folded when an ASCII digit is this close to it.
@@ -895,7 +935,11 @@ def _may_spell(text: str) -> bool:
 def _spelled(text: str) -> Normalized | None:
     """Separator words between digits -> their mark; SSA labels -> ``AAA-GG-SSSS``."""
     spans: list[tuple[int, int, str]] = []  # (start, end, replacement) in text order
+    for a, b, ident in _positional_parts(text):
+        spans.append((a, b, ident))
     for m in _SSA_LABELS.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b, _ in spans):
+            continue
         spans.append((m.start(), m.start(1), ""))
         spans.append((m.end(1), m.start(2), "-"))
         spans.append((m.end(2), m.start(3), "-"))
@@ -1048,6 +1092,7 @@ def may_render(text: str) -> bool:
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
             or (may_have_filler(text) and bool(_filler_edits(text)))  # "536, then 22, ends 8710"
+            or (_may_spell(text) and bool(_positional_parts(text)))  # "ends 8710, starts 536, middle 22"
             or (_may_speak(text) and bool(words.spoken_digit_edits(text))))  # "ssn V III VI ..."
 
 
@@ -1100,11 +1145,34 @@ def _rendered_digits(text: str) -> int:
     if n:
         # number words glued to a digit that rendering makes ("üçüç🔟" reads 3310: the
         # words glued to the keycap's 10), counted with the rendered digits in place
+        # (and the Sino-Korean and Braille digits: ``00000오오two`` reads 00000552, the word
+        # glued to the 오 that reads 5)
         shown = _EMOJI.sub("00", text) if ":" in text else text
         if not shown.isascii():
             shown = _NUMERALS.sub("0", shown.replace(_KEYCAP_TEN, "10"))
+            shown = _rendered_in_place(shown)
         words = max(words, digit_bound(shown), digit_bound(_bare(shown)))
     return n + words
+
+
+def _rendered_in_place(text: str) -> str:
+    """``text`` with the digits of its Sino-Korean runs and Braille numbers written as
+    ``0`` in place (same length): where number words glued to them are read."""
+    runs = _sino_korean_runs(text)
+    if not runs and "\u283c" not in text:
+        return text
+    chars = list(text)
+    for m in runs:
+        for k in range(m.start(), m.end()):
+            if chars[k] in _SINO_KOREAN:
+                chars[k] = "0"
+    if "\u283c" in text:
+        for rx, cells in ((_BRAILLE_NUMBER, _BRAILLE_DIGITS), (_NEMETH_NUMBER, _NEMETH_DIGITS)):
+            for m in rx.finditer(text):
+                for k in range(m.start(), m.end()):
+                    if chars[k] in cells:
+                        chars[k] = "0"
+    return "".join(chars)
 
 
 _MARKUP = re.compile(r"<[^>]{0,200}>|[*_~`]")
