@@ -155,3 +155,73 @@ def test_hash_like_hex_without_label_stays_clean(engine: Engine, value: int, for
     """Hex of any value, written as code or logs write it, with no identifier's label:
     never a stop (the decoded reading keeps only findings a context word names)."""
     assert _types(engine, "see " + form.format(value) + " in the log") == set()
+
+
+# -- letters, marks and backslashes inside and between the groups -----------------------------
+
+CARD = synth.CARD.replace(" ", "")
+CARD_GROUPS = [CARD[i : i + 4] for i in range(0, 16, 4)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet="acdefhjkmnprtuvwxyACDEFHJKMNPRUVWXY", min_size=1, max_size=8), min_size=3,
+                max_size=3).filter(lambda runs: max(map(len, runs)) >= 2),
+       st.booleans())
+@example(["abc", "xyz", "q"], False)
+def test_letter_runs_between_groups_are_separators(engine: Engine, runs: list[str], card: bool) -> None:
+    """Runs of letters (one of two letters or more) glued between the groups of an exact
+    shape: the identifier's dashes (``536abc22xyz8710``).  Letters that draw a digit
+    (``O`` ``l`` ``S`` ``B``...) are left out: the look-alike reading takes those."""
+    if card:
+        text = "".join(g + (runs[k] if k < 3 else "") for k, g in enumerate(CARD_GROUPS))
+        assert "CREDIT_CARD" in _types(engine, text), text
+    else:
+        text = f"{AREA}{runs[0]}{GROUP}{runs[1]}{SERIAL}"
+        assert "US_SSN" in _types(engine, text), (text, normalize(text).text)
+
+
+INNER_MARKS = [f"{AREA[:2]}:{AREA[2]}-{GROUP}-{SERIAL}", f"{AREA}-{GROUP[0]}:{GROUP[1]}-{SERIAL[:2]}:{SERIAL[2:]}",
+               f"{AREA[0]}.{AREA[1:]} {GROUP} {SERIAL}", f"{AREA}/{GROUP}/{SERIAL[:1]};{SERIAL[1:]}",
+               f"client ssn {AREA[:2]}'{AREA[2]}-{GROUP}-{SERIAL}", f"card {CARD_GROUPS[0]} {CARD_GROUPS[1][:2]}:"
+               f"{CARD_GROUPS[1][2:]} {CARD_GROUPS[2]} {CARD_GROUPS[3]}"]
+
+
+@pytest.mark.parametrize("text", INNER_MARKS)
+def test_a_mark_inside_a_group_is_read_past(engine: Engine, text: str) -> None:
+    assert _types(engine, text) & {"US_SSN", "CREDIT_CARD"}, (text, normalize(text).text)
+
+
+IBAN_GROUPS = ["GB82", "WEST", "1234", "5698", "7654", "32"]
+
+
+@pytest.mark.parametrize("sep", ["\\", " \\", "\\\\", "\\ "])
+@pytest.mark.parametrize("label", ["", "IBAN "])
+def test_backslash_between_iban_groups(engine: Engine, sep: str, label: str) -> None:
+    text = label + sep.join(IBAN_GROUPS)
+    assert "IBAN_CODE" in _types(engine, text), (text, normalize(text).text)
+
+
+LOOKALIKES = ["S36-22-87IO", "536-ZZ-87IO", "S3G-22-B7lO", "SSN S36 22 87IO", "S36/22/87IO", "ssn SЗ6-22-87IO",
+              "SSN 53:6-22-87IO"]
+
+
+@pytest.mark.parametrize("text", LOOKALIKES)
+def test_letters_standing_for_digits(engine: Engine, text: str) -> None:
+    assert "US_SSN" in _types(engine, text), text
+
+
+MIXED_NEGATIVES = [
+    "build 536abc22xyz8710rc ready",  # letters glued to an end: one token, an id
+    "ORD536ab22cd8710 filled",
+    "sha deadb536bc22fe8710aa",
+    "train 12:30-14:45, back 18:05",
+    "ratio 1.5-2.25 and 3:1",
+    "release 2.1.0-22-1234 tagged",  # a version's points: no mark inside a group
+    "see C:\\Users\\ops\\reports\\2026 and \\\\share\\q4",
+    "$\\frac{5}{36}$ and \\alpha 22",
+]
+
+
+@pytest.mark.parametrize("text", MIXED_NEGATIVES)
+def test_ids_times_and_paths_stay_clean(engine: Engine, text: str) -> None:
+    assert _types(engine, text) == set(), (text, normalize(text).text)

@@ -1330,10 +1330,70 @@ def _letter_separators(text: str) -> Normalized | None:
                     edits.append((k, k + 1, " ", k, k + 1))  # "xSSNx": the label between two
         if after and after.lower() == sep:
             edits.append((b, b + 1, " ", b, b + 1))
+    edits.extend(_letter_run_edits(text, {e[0] for e in edits}))
     if not edits:
         return None
     edits = sorted(set(edits))
     return _edit(text, edits, [], ["letter-separators"] * len(edits))
+
+
+#: Digit groups with a run of letters between each two, one run of two letters or more
+#: (``536abc22xyz8710``, ``4111ab1111cd1111ef1111``: attack pass 15): a candidate for
+#: ``_letter_run_edits``.
+_LETTER_RUNS = re.compile(r"[0-9](?<![0-9]{2})[0-9]{0,6}(?:[A-Za-z]{1,8}[0-9]{1,7}){1,4}(?![0-9])")
+
+
+def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, int, int]]:
+    """Runs of letters glued between the digit groups of an identifier's exact shape
+    (``_DASHED_SHAPES``), at least one of two letters or more, the token standing on its
+    own (no letter or digit glued to either end): each run is the identifier's dash
+    (``536abc22xyz8710`` reads ``536-22-8710``).  A single letter between groups is
+    ``_letter_separators``' (the same letter only); a token that starts or ends with
+    letters (an order id, ``ORD536ab22cd8710``), other shapes and longer tokens stay as
+    written."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _LETTER_RUNS.finditer(text):
+        a, b = m.span()
+        if a in done or (a and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum()):
+            continue
+        runs = list(re.finditer(r"[A-Za-z]+", m.group(0)))
+        if max(len(r.group(0)) for r in runs) < 2:
+            continue
+        sizes = tuple(len(g) for g in re.split(r"[A-Za-z]+", m.group(0)))
+        if sizes not in _DASHED_SHAPES:
+            continue
+        edits.extend((a + r.start(), a + r.end(), "-", a + r.start(), a + r.end()) for r in runs)
+    return edits
+
+
+#: Digit groups apart by one separator (``-``, a blank, ``/``), one group or more split by
+#: a mark inside it (``53:6-22-8710``, ``536-2:2-87:10``): a candidate for ``_inner_mark_edits``.
+_INNER_GROUP = r"[0-9]{1,6}(?:[:;.,'|_\u00b7][0-9]{1,6}){0,2}"
+_INNER_MARKED = re.compile(
+    rf"(?<![0-9A-Za-z.:,;'|_\u00b7-]){_INNER_GROUP}(?:[- /]{_INNER_GROUP}){{1,4}}(?![0-9A-Za-z]|[-/.:,;'|_\u00b7][0-9])")
+
+
+def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """A mark inside a digit group of an identifier whose groups one separator keeps apart
+    (``53:6-22-8710``, ``536-2:2-87:10``, ``4111 11.11 1111 1111``): dropped when the
+    groups, marks left out, make up the identifier's exact shape (``_DASHED_SHAPES``) and
+    every group is apart from the next by the same separator.  A time or a decimal in a
+    range (``12:30-14:45``, ``1.5-2.25``) makes no such shape."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    if ":" not in text and "." not in text and "," not in text and not any(c in text for c in ";'|_\u00b7"):
+        return edits
+    for m in _INNER_MARKED.finditer(text):
+        run = m.group(0)
+        seps = re.findall(r"[- /]", run)
+        inside = re.findall(r"[:;.,'|_\u00b7]", run)
+        if len(set(seps)) != 1 or not inside or (len(inside) > 1 and ("." in inside or "," in inside)):
+            continue  # (two decimal points or more: a version, ``2.1.0-22-1234``)
+        sizes = tuple(sum(c.isdigit() for c in g) for g in run.split(seps[0]))
+        if sizes not in _DASHED_SHAPES:
+            continue
+        a = m.start()
+        edits.extend((a + k, a + k + 1, "", a + k, a + k + 1) for k, c in enumerate(run) if c in ":;.,'|_\u00b7")
+    return edits
 
 
 #: Sino-Korean digit words, one Hangul syllable each (영/공 zero: 공 as read in phone and
@@ -2361,6 +2421,9 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         tex = _latex_and_words(result.text, join_narrow)
         if tex is not None:
             result = _compose(result, tex)
+    inner = _inner_mark_edits(result.text)
+    if inner:  # a mark inside a group (``53:6-22-8710``); before shortcodes: ``2:2-87:10`` is none
+        result = _compose(result, _edit(result.text, inner, [], ["inner-marks"] * len(inner)))
     if may_have_shortcode(result.text):  # before glued labels: ``536:be0:22`` is a shortcode
         shortcodes = _group_marks(result.text, shortcodes=True)
         if shortcodes is not None:
@@ -2406,6 +2469,13 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
     return result
 
 
+#: a backslash between a letter or digit and a word (``82\WEST``), the word followed by
+#: another backslash, a blank or a digit: what ``_TEX_BETWEEN`` may read as a command
+_BACKSLASH_WORD = re.compile(r"[0-9A-Za-z][ \t]?\\[A-Za-z]{2,20}(?:\\|[ \t]|[0-9])")
+#: each backslash between two letters or digits: a separator as written
+_BACKSLASH_SEP = re.compile(r"(?<=[0-9A-Za-z \t])\\(?=[0-9A-Za-z])")
+
+
 def markup_as_written(text: str) -> str | None:
     """The reading of ``text`` with its markup as written, where ``normalize`` drops it:
     the ``<`` that starts each tag or comment made a space (``html-tags`` drops them), and
@@ -2427,8 +2497,13 @@ def markup_as_written(text: str) -> str | None:
         return text[m.start() - 1 : m.start()].isdigit() or text[m.end() : m.end() + 1].isdigit()
 
     emoji = ":" in text and any(map(glued, _EMOJI.finditer(text)))
-    if not (tags or marks or emoji):
+    # a backslash before letters between groups (``GB82\WEST\1234...``): TeX reads a command
+    # and drops it; written out, outside a ``$`` pair, it is a separator and the letters show
+    slashes = "\\" in text and _BACKSLASH_WORD.search(text) is not None
+    if not (tags or marks or emoji or slashes):
         return None
+    if slashes:
+        text = _BACKSLASH_SEP.sub(" ", text)
     if tags:
         text = _TAG_OPEN.sub(" ", text)
     if marks:
