@@ -203,6 +203,7 @@ _RADIX_WORD_BEFORE = re.compile(
 _RADIX_WORD_AFTER = re.compile(
     r"(?i)(?<![0-9A-Za-z])([0-9A-Fa-f]{3,64})[ \t]*\(?[ \t]*(?:in[ \t]+|as[ \t]+)?" + _BASE_WORD)
 _RADIX_H_SUFFIX = re.compile(r"(?<![0-9A-Za-z])([0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*[0-9][0-9A-Fa-f]*)[hH](?![0-9A-Za-z])")
+gatescan.register(_RADIX_H_SUFFIX)
 #: a cheap necessary condition of the patterns above (a stated base, or an ``h`` suffix)
 _BASE_NAME = r"(?:hex(?:adecimal)?|oct(?:al)?|bin(?:ary)?|base[ -]?(?:16|8|2))(?![a-z0-9])"
 RADIX_HINT = re.compile(
@@ -218,6 +219,13 @@ _SHORT_B64 = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{10,11}={1,2}(?![A
 NUMBER_DIGITS = range(6, 20)
 
 
+def may_radix(text: str) -> bool:
+    """A necessary condition of ``RADIX_HINT`` but its ``h`` suffix (``in`` tests: most chat
+    has none; a hex number written ``1ff63366h`` has digits enough for the quick check)."""
+    low = text.lower()
+    return "=" in text or any(w in low for w in ("0x", "0o", "0b", "hex", "oct", "bin", "base"))
+
+
 def _radix_value(token: str, base: int) -> str | None:
     if not re.fullmatch(_DIGITS_OF[base] + "+", token):
         return None
@@ -231,7 +239,7 @@ def find_numbers(text: str) -> Iterator[Blob]:
     short padded base64 token that decodes to a number (``_SHORT_B64``, kind ``base64``).  The engine
     reads each with the words before it and keeps only findings that a context word
     names: a bare hex address is no card."""
-    if RADIX_HINT.search(text) is None:
+    if not (may_radix(text) or gatescan.may_search(_RADIX_H_SUFFIX, text)) or RADIX_HINT.search(text) is None:
         return
     seen: list[tuple[int, int]] = []
 

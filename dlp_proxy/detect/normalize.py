@@ -183,7 +183,7 @@ _PLAIN_RUN = re.compile(r"[^<&%*`~_:\x00-\x08\x0b-\x1d\x80-\U0010ffff]+")
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
 _MARKS = frozenset({"Mn", "Me"})
 #: Written-out separators between digit groups, and SSA's own labels for the parts.
-_SPELLED_WORDS = ("dash", "hyphen", "minus", "slash", "dot", "then", "serial", "middle", "first", "last")
+_SPELLED_WORDS = ("dash", "hyphen", "minus", "slash", "dot", "then", "serial")
 _SPELLED_TRIGGER = re.compile("(?i)" + "|".join(_SPELLED_WORDS))
 gatescan.register(_SPELLED_TRIGGER)
 _SPELLED_SEP = re.compile(r"(?i)(?<=[0-9])[ \t]{0,3}(dash|hyphen|minus|slash|dot|then)[ \t]{0,3}(?=[0-9])")
@@ -218,7 +218,14 @@ _POSITIONAL = re.compile(
     rf"(?i){_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}"
     rf"|{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}"
 )
+gatescan.register(_POSITIONAL)
 _SSN_PART_LENGTHS = (3, 2, 4)
+
+
+def _may_position(text: str) -> bool:
+    """``_positional_parts`` may find something: the one pass of gatescan.py does not
+    rule ``_POSITIONAL`` out, and the text has nine digits."""
+    return gatescan.may_search(_POSITIONAL, text) and sum(map(text.count, "0123456789")) >= 9
 
 
 def _positional_parts(text: str) -> list[tuple[int, int, str]]:
@@ -227,6 +234,8 @@ def _positional_parts(text: str) -> list[tuple[int, int, str]]:
     middle, 536 first``): (start, end, ``AAA-GG-SSSS``) when the words name the three
     places once each and each group has its part's length (a count, when written, too)."""
     out: list[tuple[int, int, str]] = []
+    if not _may_position(text):
+        return out
     for m in _POSITIONAL.finditer(text):
         g = m.groups()
         pairs = [(g[k], g[k + 1]) for k in (0, 2, 4)] if g[0] is not None else [(g[k + 1], g[k]) for k in (6, 8, 10)]
@@ -236,7 +245,11 @@ def _positional_parts(text: str) -> list[tuple[int, int, str]]:
         parts = dict(zip(places, (d for _, d in pairs), strict=True))
         if any(len(parts[k]) != n for k, n in enumerate(_SSN_PART_LENGTHS)):
             continue
-        out.append((m.start(), m.end(), "-".join(parts[k] for k in range(3))))
+        digits = (2, 4, 6) if g[0] is not None else (7, 9, 11)  # the groups' match groups
+        # the identifier on its digits, first to last: the words before the first group and
+        # after the last stay as written (``area 536 group 22 serial 8710`` is found on
+        # ``536 group 22 serial 8710``)
+        out.append((m.start(digits[0]), m.end(digits[2]), "-".join(parts[k] for k in range(3))))
     return out
 #: Half-width of the token examined around a confusable letter.
 _TOKEN_REACH = 40
@@ -1092,7 +1105,7 @@ def may_render(text: str) -> bool:
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
             or (may_have_filler(text) and bool(_filler_edits(text)))  # "536, then 22, ends 8710"
-            or (_may_spell(text) and bool(_positional_parts(text)))  # "ends 8710, starts 536, middle 22"
+            or (_may_position(text) and bool(_positional_parts(text)))  # "ends 8710, starts 536, middle 22"
             or (_may_speak(text) and bool(words.spoken_digit_edits(text))))  # "ssn V III VI ..."
 
 
@@ -1346,8 +1359,9 @@ _LETTER_RUNS = re.compile(r"[0-9](?<![0-9]{2})[0-9]{0,6}(?:[A-Za-z]{1,8}[0-9]{1,
 def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, int, int]]:
     """Runs of letters glued between the digit groups of an identifier's exact shape
     (``_DASHED_SHAPES``), at least one of two letters or more, the token standing on its
-    own (no letter or digit glued to either end): each run is the identifier's dash
-    (``536abc22xyz8710`` reads ``536-22-8710``).  A single letter between groups is
+    own (no letter or digit glued to either end), a letter that is no hexadecimal digit
+    among them: each run is the identifier's dash (``536abc22xyz8710`` reads
+    ``536-22-8710``; ``614bd27e3934``, a UUID's last group, stays a hex token).  A single letter between groups is
     ``_letter_separators``' (the same letter only); a token that starts or ends with
     letters (an order id, ``ORD536ab22cd8710``), other shapes and longer tokens stay as
     written."""
@@ -1357,8 +1371,8 @@ def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, in
         if a in done or (a and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum()):
             continue
         runs = list(re.finditer(r"[A-Za-z]+", m.group(0)))
-        if max(len(r.group(0)) for r in runs) < 2:
-            continue
+        if max(len(r.group(0)) for r in runs) < 2 or all(c in _HEX for r in runs for c in r.group(0)):
+            continue  # (hexadecimal letters only: a request id, a UUID's group, ``614bd27e3934``)
         sizes = tuple(len(g) for g in re.split(r"[A-Za-z]+", m.group(0)))
         if sizes not in _DASHED_SHAPES:
             continue
@@ -1368,9 +1382,12 @@ def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, in
 
 #: Digit groups apart by one separator (``-``, a blank, ``/``), one group or more split by
 #: a mark inside it (``53:6-22-8710``, ``536-2:2-87:10``): a candidate for ``_inner_mark_edits``.
-_INNER_GROUP = r"[0-9]{1,6}(?:[:;.,'|_\u00b7][0-9]{1,6}){0,2}"
+_INNER_GROUP = r"[0-9]{1,6}(?:[:;.,'|_][0-9]{1,6}){0,2}"
 _INNER_MARKED = re.compile(
-    rf"(?<![0-9A-Za-z.:,;'|_\u00b7-]){_INNER_GROUP}(?:[- /]{_INNER_GROUP}){{1,4}}(?![0-9A-Za-z]|[-/.:,;'|_\u00b7][0-9])")
+    rf"(?<![0-9A-Za-z.:,;'|_-]){_INNER_GROUP}(?:[- /]{_INNER_GROUP}){{1,4}}(?![0-9A-Za-z]|[-/.:,;'|_][0-9])")
+
+
+gatescan.register(_INNER_MARKED)
 
 
 def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
@@ -1380,19 +1397,19 @@ def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     every group is apart from the next by the same separator.  A time or a decimal in a
     range (``12:30-14:45``, ``1.5-2.25``) makes no such shape."""
     edits: list[tuple[int, int, str, int, int]] = []
-    if ":" not in text and "." not in text and "," not in text and not any(c in text for c in ";'|_\u00b7"):
+    if not gatescan.may_search(_INNER_MARKED, text):
         return edits
     for m in _INNER_MARKED.finditer(text):
         run = m.group(0)
         seps = re.findall(r"[- /]", run)
-        inside = re.findall(r"[:;.,'|_\u00b7]", run)
+        inside = re.findall(r"[:;.,'|_]", run)
         if len(set(seps)) != 1 or not inside or (len(inside) > 1 and ("." in inside or "," in inside)):
             continue  # (two decimal points or more: a version, ``2.1.0-22-1234``)
         sizes = tuple(sum(c.isdigit() for c in g) for g in run.split(seps[0]))
         if sizes not in _DASHED_SHAPES:
             continue
         a = m.start()
-        edits.extend((a + k, a + k + 1, "", a + k, a + k + 1) for k, c in enumerate(run) if c in ":;.,'|_\u00b7")
+        edits.extend((a + k, a + k + 1, "", a + k, a + k + 1) for k, c in enumerate(run) if c in ":;.,'|_")
     return edits
 
 
@@ -2455,7 +2472,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
     glued = _glued(result.text)
     if glued is not None:
         result = _compose(result, glued)
-    if _may_spell(result.text):
+    if _may_spell(result.text) or _may_position(result.text):
         spelled = _spelled(result.text)
         if spelled is not None:
             result = _compose(result, spelled)
