@@ -49,7 +49,12 @@ hand-written lists:
 - ``spelled-separators``: a separator written as a word between digit groups
   (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
   ``then`` -> a space, not between two whole hundreds: quantities), and the labels of ``area 417 group 63 serial 2958``
-  (dashes): the words show the writer means one number;
+  (dashes): the words show the writer means one number; an SSN's parts named by their
+  place in any order (``serial 8710, group 22, area 536``, ``last 4 8710 middle 22 first
+  536``: ``_positional_parts``) read ``AAA-GG-SSSS``;
+- ``letter-separators`` also takes runs of letters between an exact shape's groups
+  (``536abc22xyz8710``: ``_letter_run_edits``), and ``inner-marks`` drops a mark inside a
+  group (``53:6-22-8710``: ``_inner_mark_edits``);
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
