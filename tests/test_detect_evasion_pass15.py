@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import itertools
+import random
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 from dlp_proxy.detect import Engine, build_detector
 from dlp_proxy.detect.normalize import normalize, rendered_digits, sanitize
 from dlp_proxy.policy import testing as synth
+from tests.conftest import Gateway
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 SSN = synth.SSN
@@ -229,3 +232,20 @@ MIXED_NEGATIVES = [
 @pytest.mark.parametrize("text", MIXED_NEGATIVES)
 def test_ids_times_and_paths_stay_clean(engine: Engine, text: str) -> None:
     assert _types(engine, text) == set(), (text, normalize(text).text)
+
+
+# -- end to end: through the real gateway -----------------------------------------------------
+
+E2E = [f"serial {SERIAL}, group {GROUP}, area {AREA}", f"acct hex {_ACCT:x}", f"SSN {_b64(AREA + GROUP + SERIAL)}",
+       f"{AREA}abc{GROUP}xyz{SERIAL}", f"{AREA[:2]}:{AREA[2]}-{GROUP}-{SERIAL}", "\\".join(IBAN_GROUPS)]
+
+
+@pytest.mark.parametrize("message", E2E, ids=[f"e2e-{i}" for i in range(len(E2E))])
+def test_gateway_stops_the_class(gateway: Gateway, message: str) -> None:
+    marker = f"ref{random.randrange(10**6)}q"
+    r = httpx.post(f"{gateway.url}/api/v4/posts",
+                   json={"channel_id": gateway.sim.channel("town_square"), "message": f"{marker}\n\n{message}"},
+                   headers={"Authorization": f"Bearer {gateway.sim.token('alice')}"}, timeout=30)
+    assert r.status_code == 403, (r.status_code, r.text)
+    assert not any(marker.encode() in base64.b64decode(q["body_b64"]) for q in gateway.sim.requests()
+                   if q["path"] == "/api/v4/posts" and q["method"] == "POST")
