@@ -206,6 +206,14 @@ def test_backslash_between_iban_groups(engine: Engine, sep: str, label: str) -> 
     assert "IBAN_CODE" in _types(engine, text), (text, normalize(text).text)
 
 
+@pytest.mark.parametrize("text", ["IBAN GB82 west 1234 5698 7654 32", "IBAN GB82 West 1234 5698 7654 32",
+                                  "iban: GB82 west 1234 5698 7654 32 pls"])
+def test_iban_bank_code_in_lower_case_is_no_filler(engine: Engine, text: str) -> None:
+    """The filler reading took ``west`` for a word between groups (and dropped it): an
+    IBAN's groups are read across words only where they pass mod 97."""
+    assert "IBAN_CODE" in _types(engine, text), (text, normalize(text).text)
+
+
 LOOKALIKES = ["S36-22-87IO", "536-ZZ-87IO", "S3G-22-B7lO", "SSN S36 22 87IO", "S36/22/87IO", "ssn SЗ6-22-87IO",
               "SSN 53:6-22-87IO"]
 
