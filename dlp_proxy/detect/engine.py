@@ -43,7 +43,7 @@ from dlp_proxy.detect import words as number_words
 from dlp_proxy.detect.bidi import TRANSFORM as BIDI
 from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.detect.config import DetectionConfig, load_config
-from dlp_proxy.detect.decode import Blob, find_blobs
+from dlp_proxy.detect.decode import Blob, find_blobs, find_numbers
 from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
@@ -614,7 +614,26 @@ class Engine:
             budget.decoded += len(blob.text)
             if budget.decoded > self.limits.max_decoded_chars:
                 raise DetectionLimitError("decoded content exceeds detection limit max_decoded_chars")
-            for f in self._analyze(mark_tables(sanitize(blob.text), self._header_label), wanted, depth + 1, budget):
+            # a short decoding is read after the words before the blob (its label: ``SSN
+            # NTM2MjI4NzEw``, base64 of ``536228710``, is the labelled number), digits and
+            # other characters of them blanked: nothing there is found again
+            label = _label_before(ntext, blob.start) if len(blob.text) <= _LABELLED_BLOB_CHARS else ""
+            for f in self._analyze(mark_tables(sanitize(label + blob.text), self._header_label), wanted,
+                                   depth + 1, budget):
+                if f.end <= len(label):
+                    continue
+                raw.append(
+                    (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
+                     f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))
+                )
+        for blob in find_numbers(ntext) if quick else ():
+            # a number in another base with the base stated (``SSN hex 1ff63366``): its
+            # decimal value after the words before it, kept only where a context word names
+            # what it is (a bare ``0x7ffd...`` address is no card)
+            label = _label_before(ntext, blob.start)
+            for f in self._analyze(label + blob.text, wanted, depth + 1, budget):
+                if f.end <= len(label) or "context='" not in f.explanation:
+                    continue
                 raw.append(
                     (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
                      f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))
@@ -698,6 +717,23 @@ class Engine:
                 ntext, "en", entities=[PERSON], nlp_artifacts=artifacts, return_decision_process=True
             )
         )
+
+
+#: a decoding at most this long is read after the words before its blob (``_label_before``)
+_LABELLED_BLOB_CHARS = 64
+#: how far before a blob its label is looked for (``filler.LABEL_REACH``)
+_LABEL_REACH = 48
+_NOT_LABEL = re.compile(r"[^A-Za-z #:./-]")
+
+
+def _label_before(ntext: str, start: int) -> str:
+    """The words before ``start`` on its line (at most ``_LABEL_REACH`` characters), every
+    character but ASCII letters, blanks and ``#:./-`` made a blank, and a blank after:
+    the context a decoded number is read in (no digit of it is read again)."""
+    lo = max(0, start - _LABEL_REACH)
+    line = max(ntext.rfind("\n", lo, start), ntext.rfind(ROW, lo, start))
+    words = _NOT_LABEL.sub(" ", ntext[max(lo, line + 1) : start])
+    return f"{words} " if words.strip() else ""
 
 
 def _through(decoded: Normalized, f: Finding) -> Finding:

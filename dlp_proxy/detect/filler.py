@@ -432,8 +432,12 @@ def _best(text: str, start: int, kinds: frozenset[str],
         size += sum(ch.isalnum() for ch in text[g.start():g.end()])
         if size > 34:
             break  # longer than any identifier read here
-        if (len(parts) > 1 and size >= 9 and kinds & _shape_kinds([text[a:b] for a, b in parts])
-                and not _continues(text, g.end())):
+        shape = kinds & _shape_kinds([text[a:b] for a, b in parts]) if len(parts) > 1 and size >= 9 else frozenset()
+        if shape == _IBAN and not _iban_ok("".join(c for a, b in parts for c in _chunks(text[a:b]))):
+            # an IBAN's groups only where they pass mod 97: ``IBAN GB82 west 1234 ...`` has
+            # its bank code in lower case, no filler word (attack pass 15)
+            shape = frozenset()
+        if shape and not _continues(text, g.end()):
             marked = any(text[a] == "#" for a, _ in parts)
             if marked or any(text[b:c].strip() for (_, b), (c, _) in itertools.pairwise(parts)):
                 best = (list(parts), g.end())

@@ -49,7 +49,12 @@ hand-written lists:
 - ``spelled-separators``: a separator written as a word between digit groups
   (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
   ``then`` -> a space, not between two whole hundreds: quantities), and the labels of ``area 417 group 63 serial 2958``
-  (dashes): the words show the writer means one number;
+  (dashes): the words show the writer means one number; an SSN's parts named by their
+  place in any order (``serial 8710, group 22, area 536``, ``last 4 8710 middle 22 first
+  536``: ``_positional_parts``) read ``AAA-GG-SSSS``;
+- ``letter-separators`` also takes runs of letters between an exact shape's groups
+  (``536abc22xyz8710``: ``_letter_run_edits``), and ``inner-marks`` drops a mark inside a
+  group (``53:6-22-8710``: ``_inner_mark_edits``);
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
@@ -203,6 +208,59 @@ _SSA_LABELS = re.compile(
     r"group(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{2})[ \t,;/-]{0,3}"
     r"serial(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{4})(?![0-9])"
 )
+#: Words that name an SSN's part (attack pass 15 A2): the first (0: ``area``, ``first``,
+#: ``starts``...), the middle (1: ``group``, ``middle``) or the last (2: ``serial``,
+#: ``last``, ``ends``...), with a count of its digits (``last 4``, ``first three``).
+_POSITION_WORDS = {
+    **dict.fromkeys(("area", "first", "start", "starts", "starting", "begins", "beginning", "leading", "prefix"), 0),
+    **dict.fromkeys(("group", "middle", "mid", "center", "centre"), 1),
+    **dict.fromkeys(("serial", "last", "final", "end", "ends", "ending", "trailing", "suffix"), 2),
+}
+_POS = "(" + "|".join(sorted(_POSITION_WORDS, key=len, reverse=True)) + ")"
+_POS_COUNT = r"(?:[ \t]+(?:[2-4]|two|three|four)(?:[ \t]+digits?)?)?"
+_POS_TAIL = r"(?:[ \t]*(?:number|no\.?|#|digits?|part|group|is|are))?"
+#: a part: the word, perhaps a count, then the group (``last 4 8710``, ``area 536``,
+#: ``middle two: 22``); or the group then the word (``8710 last``)
+_POS_BEFORE = rf"(?<![A-Za-z]){_POS}{_POS_COUNT}{_POS_TAIL}[ \t:=#-]{{0,3}}([0-9]{{2,4}})(?![0-9A-Za-z])"
+_POS_AFTER = rf"(?<![0-9A-Za-z.,])([0-9]{{2,4}})[ \t]*(?:is[ \t]+)?(?:the[ \t]+)?{_POS}(?![A-Za-z])"
+_POS_JOIN = r"[ \t]*[,;/&-]?[ \t]*(?:(?:and|then|with)[ \t]+)?"
+_POSITIONAL = re.compile(
+    rf"(?i){_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}"
+    rf"|{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}"
+)
+gatescan.register(_POSITIONAL)
+_SSN_PART_LENGTHS = (3, 2, 4)
+
+
+def _may_position(text: str) -> bool:
+    """``_positional_parts`` may find something: the one pass of gatescan.py does not
+    rule ``_POSITIONAL`` out, and the text has nine digits."""
+    return gatescan.may_search(_POSITIONAL, text) and sum(map(text.count, "0123456789")) >= 9
+
+
+def _positional_parts(text: str) -> list[tuple[int, int, str]]:
+    """An SSN's three parts each named by a word of its place, in any order (``serial
+    8710, group 22, area 536``, ``last 4 8710 middle 22 first 536``, ``8710 last, 22
+    middle, 536 first``): (start, end, ``AAA-GG-SSSS``) when the words name the three
+    places once each and each group has its part's length (a count, when written, too)."""
+    out: list[tuple[int, int, str]] = []
+    if not _may_position(text):
+        return out
+    for m in _POSITIONAL.finditer(text):
+        g = m.groups()
+        pairs = [(g[k], g[k + 1]) for k in (0, 2, 4)] if g[0] is not None else [(g[k + 1], g[k]) for k in (6, 8, 10)]
+        places = [_POSITION_WORDS[w.lower()] for w, _ in pairs]
+        if sorted(places) != [0, 1, 2]:
+            continue
+        parts = dict(zip(places, (d for _, d in pairs), strict=True))
+        if any(len(parts[k]) != n for k, n in enumerate(_SSN_PART_LENGTHS)):
+            continue
+        digits = (2, 4, 6) if g[0] is not None else (7, 9, 11)  # the groups' match groups
+        # the identifier on its digits, first to last: the words before the first group and
+        # after the last stay as written (``area 536 group 22 serial 8710`` is found on
+        # ``536 group 22 serial 8710``)
+        out.append((m.start(digits[0]), m.end(digits[2]), "-".join(parts[k] for k in range(3))))
+    return out
 #: Half-width of the token examined around a confusable letter.
 _TOKEN_REACH = 40
 #: A token of look-alikes only is folded when an ASCII digit is this close to it.
@@ -900,7 +958,11 @@ def _may_spell(text: str) -> bool:
 def _spelled(text: str) -> Normalized | None:
     """Separator words between digits -> their mark; SSA labels -> ``AAA-GG-SSSS``."""
     spans: list[tuple[int, int, str]] = []  # (start, end, replacement) in text order
+    for a, b, ident in _positional_parts(text):
+        spans.append((a, b, ident))
     for m in _SSA_LABELS.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b, _ in spans):
+            continue
         spans.append((m.start(), m.start(1), ""))
         spans.append((m.end(1), m.start(2), "-"))
         spans.append((m.end(2), m.start(3), "-"))
@@ -1053,6 +1115,7 @@ def may_render(text: str) -> bool:
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
             or (may_have_filler(text) and bool(_filler_edits(text)))  # "536, then 22, ends 8710"
+            or (_may_position(text) and bool(_positional_parts(text)))  # "ends 8710, starts 536, middle 22"
             or (_may_speak(text) and bool(words.spoken_digit_edits(text))))  # "ssn V III VI ..."
 
 
@@ -1105,11 +1168,34 @@ def _rendered_digits(text: str) -> int:
     if n:
         # number words glued to a digit that rendering makes ("üçüç🔟" reads 3310: the
         # words glued to the keycap's 10), counted with the rendered digits in place
+        # (and the Sino-Korean and Braille digits: ``00000오오two`` reads 00000552, the word
+        # glued to the 오 that reads 5)
         shown = _EMOJI.sub("00", text) if ":" in text else text
         if not shown.isascii():
             shown = _NUMERALS.sub("0", shown.replace(_KEYCAP_TEN, "10"))
+            shown = _rendered_in_place(shown)
         words = max(words, digit_bound(shown), digit_bound(_bare(shown)))
     return n + words
+
+
+def _rendered_in_place(text: str) -> str:
+    """``text`` with the digits of its Sino-Korean runs and Braille numbers written as
+    ``0`` in place (same length): where number words glued to them are read."""
+    runs = _sino_korean_runs(text)
+    if not runs and "\u283c" not in text:
+        return text
+    chars = list(text)
+    for m in runs:
+        for k in range(m.start(), m.end()):
+            if chars[k] in _SINO_KOREAN:
+                chars[k] = "0"
+    if "\u283c" in text:
+        for rx, cells in ((_BRAILLE_NUMBER, _BRAILLE_DIGITS), (_NEMETH_NUMBER, _NEMETH_DIGITS)):
+            for m in rx.finditer(text):
+                for k in range(m.start(), m.end()):
+                    if chars[k] in cells:
+                        chars[k] = "0"
+    return "".join(chars)
 
 
 _MARKUP = re.compile(r"<[^>]{0,200}>|[*_~`]")
@@ -1267,10 +1353,74 @@ def _letter_separators(text: str) -> Normalized | None:
                     edits.append((k, k + 1, " ", k, k + 1))  # "xSSNx": the label between two
         if after and after.lower() == sep:
             edits.append((b, b + 1, " ", b, b + 1))
+    edits.extend(_letter_run_edits(text, {e[0] for e in edits}))
     if not edits:
         return None
     edits = sorted(set(edits))
     return _edit(text, edits, [], ["letter-separators"] * len(edits))
+
+
+#: Digit groups with a run of letters between each two, one run of two letters or more
+#: (``536abc22xyz8710``, ``4111ab1111cd1111ef1111``: attack pass 15): a candidate for
+#: ``_letter_run_edits``.
+_LETTER_RUNS = re.compile(r"[0-9](?<![0-9]{2})[0-9]{0,6}(?:[A-Za-z]{1,8}[0-9]{1,7}){1,4}(?![0-9])")
+
+
+def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, int, int]]:
+    """Runs of letters glued between the digit groups of an identifier's exact shape
+    (``_DASHED_SHAPES``), at least one of two letters or more, the token standing on its
+    own (no letter or digit glued to either end), a letter that is no hexadecimal digit
+    among them: each run is the identifier's dash (``536abc22xyz8710`` reads
+    ``536-22-8710``; ``614bd27e3934``, a UUID's last group, stays a hex token).  A single letter between groups is
+    ``_letter_separators``' (the same letter only); a token that starts or ends with
+    letters (an order id, ``ORD536ab22cd8710``), other shapes and longer tokens stay as
+    written."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _LETTER_RUNS.finditer(text):
+        a, b = m.span()
+        if a in done or (a and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum()):
+            continue
+        runs = list(re.finditer(r"[A-Za-z]+", m.group(0)))
+        if max(len(r.group(0)) for r in runs) < 2 or all(c in _HEX for r in runs for c in r.group(0)):
+            continue  # (hexadecimal letters only: a request id, a UUID's group, ``614bd27e3934``)
+        sizes = tuple(len(g) for g in re.split(r"[A-Za-z]+", m.group(0)))
+        if sizes not in _DASHED_SHAPES:
+            continue
+        edits.extend((a + r.start(), a + r.end(), "-", a + r.start(), a + r.end()) for r in runs)
+    return edits
+
+
+#: Digit groups apart by one separator (``-``, a blank, ``/``), one group or more split by
+#: a mark inside it (``53:6-22-8710``, ``536-2:2-87:10``): a candidate for ``_inner_mark_edits``.
+_INNER_GROUP = r"[0-9]{1,6}(?:[:;.,'|_][0-9]{1,6}){0,2}"
+_INNER_MARKED = re.compile(
+    rf"(?<![0-9A-Za-z.:,;'|_-]){_INNER_GROUP}(?:[- /]{_INNER_GROUP}){{1,4}}(?![0-9A-Za-z]|[-/.:,;'|_][0-9])")
+
+
+gatescan.register(_INNER_MARKED)
+
+
+def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """A mark inside a digit group of an identifier whose groups one separator keeps apart
+    (``53:6-22-8710``, ``536-2:2-87:10``, ``4111 11.11 1111 1111``): dropped when the
+    groups, marks left out, make up the identifier's exact shape (``_DASHED_SHAPES``) and
+    every group is apart from the next by the same separator.  A time or a decimal in a
+    range (``12:30-14:45``, ``1.5-2.25``) makes no such shape."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    if not gatescan.may_search(_INNER_MARKED, text):
+        return edits
+    for m in _INNER_MARKED.finditer(text):
+        run = m.group(0)
+        seps = re.findall(r"[- /]", run)
+        inside = re.findall(r"[:;.,'|_]", run)
+        if len(set(seps)) != 1 or not inside or (len(inside) > 1 and ("." in inside or "," in inside)):
+            continue  # (two decimal points or more: a version, ``2.1.0-22-1234``)
+        sizes = tuple(sum(c.isdigit() for c in g) for g in run.split(seps[0]))
+        if sizes not in _DASHED_SHAPES:
+            continue
+        a = m.start()
+        edits.extend((a + k, a + k + 1, "", a + k, a + k + 1) for k, c in enumerate(run) if c in ":;.,'|_")
+    return edits
 
 
 #: Sino-Korean digit words, one Hangul syllable each (영/공 zero: 공 as read in phone and
@@ -2298,6 +2448,9 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         tex = _latex_and_words(result.text, join_narrow)
         if tex is not None:
             result = _compose(result, tex)
+    inner = _inner_mark_edits(result.text)
+    if inner:  # a mark inside a group (``53:6-22-8710``); before shortcodes: ``2:2-87:10`` is none
+        result = _compose(result, _edit(result.text, inner, [], ["inner-marks"] * len(inner)))
     if may_have_shortcode(result.text):  # before glued labels: ``536:be0:22`` is a shortcode
         shortcodes = _group_marks(result.text, shortcodes=True)
         if shortcodes is not None:
@@ -2329,7 +2482,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
     glued = _glued(result.text)
     if glued is not None:
         result = _compose(result, glued)
-    if _may_spell(result.text):
+    if _may_spell(result.text) or _may_position(result.text):
         spelled = _spelled(result.text)
         if spelled is not None:
             result = _compose(result, spelled)
@@ -2341,6 +2494,13 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         if marks is not None:
             result = _compose(result, marks)
     return result
+
+
+#: a backslash between a letter or digit and a word (``82\WEST``), the word followed by
+#: another backslash, a blank or a digit: what ``_TEX_BETWEEN`` may read as a command
+_BACKSLASH_WORD = re.compile(r"[0-9A-Za-z][ \t]?\\[A-Za-z]{2,20}(?:\\|[ \t]|[0-9])")
+#: each backslash between two letters or digits: a separator as written
+_BACKSLASH_SEP = re.compile(r"(?<=[0-9A-Za-z \t])\\(?=[0-9A-Za-z])")
 
 
 def markup_as_written(text: str) -> str | None:
@@ -2366,10 +2526,15 @@ def markup_as_written(text: str) -> str | None:
 
     emoji = ":" in text and any(map(glued, _EMOJI.finditer(text)))
     masks = ("*" in text or "`" in text or "~" in text or "_" in text) and _MASK_MARKS.search(text) is not None
-    if not (tags or marks or emoji or masks):
+    # a backslash before letters between groups (``GB82\WEST\1234...``): TeX reads a command
+    # and drops it; written out, outside a ``$`` pair, it is a separator and the letters show
+    slashes = "\\" in text and _BACKSLASH_WORD.search(text) is not None
+    if not (tags or marks or emoji or masks or slashes):
         return None
     if masks:  # a masked slot of marker characters (``536-22-****``): slots as written
         text = _MASK_MARKS.sub(lambda m: "#" * len(m.group(0)), text)
+    if slashes:
+        text = _BACKSLASH_SEP.sub(" ", text)
     if tags:
         text = _TAG_OPEN.sub(" ", text)
     if marks:
