@@ -223,3 +223,24 @@ def test_gateway_passes_korean_and_links(gateway: Gateway) -> None:
     r = post_message(gateway, message, user="bob")
     assert r.status_code == 201, (r.status_code, r.text)
     assert post_reached(gateway, marker)
+
+
+def test_gateway_refuses_stroke_letter_display_names(gateway: Gateway) -> None:
+    """``536ㅡ``, ``22ㅡ`` (digits and a letter drawn as a dash: refused as a digit name) and
+    ``SSN 536ㅡ22ㅡ8710`` (a name with letters, its SSN now found) were accepted."""
+    import secrets
+    import string
+
+    team = gateway.sim.ids["team"]
+    with gateway.client("alice") as c:
+        name = "zz-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
+        r = c.post("/api/v4/channels", json={"team_id": team, "name": name, "display_name": "desk", "type": "O"})
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+        for display in ("536\u3161", "22\u3161", "\u31618710", "536\u1428", "22\u318d"):
+            r = c.put(f"/api/v4/channels/{cid}/patch", json={"display_name": display})
+            assert r.status_code == 400, (display, r.status_code, r.text)
+        r = c.put(f"/api/v4/channels/{cid}/patch", json={"display_name": "SSN 536\u316122\u31618710"})
+        assert r.status_code in (400, 403), (r.status_code, r.text)
+        r = c.get(f"/api/v4/channels/{cid}")
+        assert r.status_code == 200 and r.json()["display_name"] == "desk", r.text
