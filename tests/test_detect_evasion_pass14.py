@@ -70,6 +70,16 @@ def test_stroke_letter_between_groups_is_a_separator(engine: Engine, mark: str, 
     assert entity in _types(engine, text), (unicodedata.name(mark), normalize(text).text)
 
 
+@pytest.mark.parametrize("mark", ["\u3161", "\u1428", "\u318d", "\u01c3", "\u02d1"])
+@pytest.mark.parametrize("around", ["{0} {1} {2}", "{0}{1}{1}{2}", "{0} {1}{1} {2}", "{0}\t{1}{2}"])
+def test_stroke_letter_with_blanks_or_doubled_is_a_separator(engine: Engine, mark: str, around: str) -> None:
+    """``536 ㅡ 22 ㅡ 8710``, ``536ㅡㅡ22ㅡㅡ8710`` (and the older ``ǃ`` ``ˑ``, issue 15): blanks
+    around the letter, or two of them, are still between two digit groups."""
+    sep = around.format("", mark, "")
+    text = f"client SSN {sep.join(SSN_GROUPS)}"
+    assert "US_SSN" in _types(engine, text), (unicodedata.name(mark), normalize(text).text)
+
+
 def test_the_rules_cover_the_attack_letters_and_leave_numerals_to_the_numeral_rule() -> None:
     letters = _punct_letters()
     for ch in set(STROKE_LETTERS) - {"\u3021", "\u4e00"}:

@@ -905,11 +905,14 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
         elif cat == "So" and (letter := _enclosed_letters().get(ch)) is not None:
             emit(letter, i, i + 1)
             events.append((i, i + 1, "enclosed-letters"))
-        elif (cat == "Lm" or ch in _punct_letters()) and ch not in _DASHES and out and out[-1][-1].isdigit() \
-                and _digitish(text[i + 1 : i + 2] or "x"):
+        elif (cat == "Lm" or ch in _punct_letters()) and ch not in _DASHES and out and _digit_before(out) \
+                and _digit_after(text, i):
             # a modifier letter or a letter that looks like punctuation (``ˑ``, ``ꞏ`` like ``·``)
-            # between two digits: a separator, as a symbol there is (issue 15)
-            emit(" ", i, i + 1)
+            # between two digits: a separator, as a symbol there is (issue 15); also with
+            # blanks around or doubled (``536 ㅡ 22``, ``536ㅡㅡ22``: attack pass 14 F4); after a
+            # blank, nothing more (``536 ㅡㅡ 22`` reads ``536  22``)
+            if out[-1][-1] not in " \t":
+                emit(" ", i, i + 1)
             events.append((i, i + 1, "letter-punctuation"))
         elif cat[0] == "L" and (look := _confusables().get(ch)) is not None:
             if i >= token_end:
@@ -937,6 +940,39 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
             _keep_or_nfkc(ch, i)
         i += 1
     return Normalized("".join(out), starts, ends, events)
+
+
+#: How far ``letter-punctuation`` looks past blanks and other such letters for the digits
+#: on either side (``536 ㅡㅡ 22``: four)
+_SEPARATOR_REACH = 4
+
+
+def _separator_letter(c: str) -> bool:
+    return not c.isascii() and (unicodedata.category(c) == "Lm" or c in _punct_letters()) and c not in _DASHES
+
+
+def _digit_before(out: list[str]) -> bool:
+    """The pass's output ends with a digit, after at most ``_SEPARATOR_REACH`` blanks (what
+    the letters before became, or the text's own)."""
+    seen = 0
+    for chunk in reversed(out):
+        for c in reversed(chunk):
+            if c.isdigit():
+                return True
+            if c not in " \t" or seen >= _SEPARATOR_REACH:
+                return False
+            seen += 1
+    return False
+
+
+def _digit_after(text: str, i: int) -> bool:
+    """A digit follows ``text[i]`` after at most ``_SEPARATOR_REACH`` blanks and letters that
+    show as separators."""
+    n = len(text)
+    j = i + 1
+    while j < n and j - i <= _SEPARATOR_REACH and (text[j] in " \t" or _separator_letter(text[j])):
+        j += 1
+    return j < n and _digitish(text[j])
 
 
 def _fold(s: str) -> str:
