@@ -29,7 +29,8 @@ hand-written lists:
   dash, a bar or a dot between two digits is a blank (``_punct_letters``: the confusables
   data followed transitively, ``ꞏ`` like ``·``, ``ㅡ`` like ``—``, ``丨`` like the CJK stroke
   ``㇑``; Unicode names such as ``ᐨ`` CANADIAN SYLLABICS FINAL SHORT HORIZONTAL STROKE; Hangul
-  araea ``ㆍ``, a dot; and their other case, ``ⲻ``, and half-width forms);
+  araea ``ㆍ``, a dot; and their other case, ``ⲻ``, and half-width forms), also with blanks
+  around it or doubled (``536 ㅡ 22``, ``536ㅡㅡ22``);
 - ``braille-digits``: the Braille number sign ``⠼`` and the cells a-j after it, digits; so are
   Nemeth code's lower cells after it (``⠼⠢⠒⠖`` 536: ``_NEMETH_DIGITS``);
 - ``latex-macros``: TeX macros defined in the text (``\\def\\x{8}``) expanded;
