@@ -152,8 +152,10 @@ def _client(answer: Any) -> httpx.AsyncClient:
 
 
 #: letters that show nothing or show as punctuation (attack pass 9, F6/F20): Hangul fillers
-#: (Lo, Default_Ignorable_Code_Point) and a click letter that looks like ``!``
-_BLANK_LETTERS = ("\u3164", "\u115f", "\u1160", "\uffa0", "\u01c3")
+#: (Lo, Default_Ignorable_Code_Point) and a click letter that looks like ``!``; letters drawn
+#: as a dash, a bar or a dot (attack pass 14 F4: Hangul ``ㅡ`` EU, syllabics ``ᐨ``, araea
+#: ``ㆍ``, the CJK numeral ``一``)
+_BLANK_LETTERS = ("\u3164", "\u115f", "\u1160", "\uffa0", "\u01c3", "\u3161", "\u1428", "\u318d", "\u4e00")
 
 
 def test_a_blank_or_punctuation_like_letter_does_not_make_a_digit_name_a_name(gw: Gateway) -> None:

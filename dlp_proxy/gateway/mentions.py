@@ -45,8 +45,8 @@ The other way round (a name changed after the post) cannot be judged by reading 
 post: ``display_name_refusal`` refuses a channel, bookmark, team or bot display name
 or a user's nickname, first or last name that has a digit and no visible letter (``536``,
 ``22-8710``, ``536ㅤ`` with a blank Hangul filler, ``536ǃ`` with a click letter that shows
-``!``), which is what a name must be to make a number out of mentions that the
-detector cannot see.  A name with letters (``Desk 536``) is allowed: its mentions are
+``!``, ``536ㅡ`` with a Hangul vowel drawn as a dash), which is what a name must be to make
+a number out of mentions that the detector cannot see.  A name with letters (``Desk 536``) is allowed: its mentions are
 read with it from then on, but posts made before the rename are not judged again
 (docs/detection.md "Mentions").
 """
@@ -452,10 +452,12 @@ DISPLAY_NAME_ROUTES = frozenset(DISPLAY_NAME_FIELDS)
 def visible_letter(ch: str) -> bool:
     """A letter a reader sees as a letter: category ``L*``, and neither a
     Default_Ignorable_Code_Point (the Hangul fillers U+115F, U+1160, U+3164, U+FFA0 are
-    ``Lo`` letters that render blank) nor a letter Unicode's confusables data says looks
-    like punctuation or a symbol (``ǃ`` U+01C3 like ``!``: detect/normalize.py's tables)."""
+    ``Lo`` letters that render blank) nor a letter that shows as punctuation, a dash, a bar
+    or a dot (``ǃ`` U+01C3 like ``!``, Hangul ``ㅡ`` like ``—``, ``ᐨ``, ``ㆍ``, the numeral ``一``:
+    detect/normalize.py ``separator_letters``, the letters the detector reads as a separator
+    between digits)."""
     return (unicodedata.category(ch).startswith("L") and not normalize._ignorable(ch)
-            and ch not in normalize._punct_letters())
+            and ch not in normalize.separator_letters())
 
 
 def digits_only(text: str) -> bool:
