@@ -44,6 +44,7 @@ from dlp_proxy.recognizers._common import (
     _ascii_lower,
     _first_char_alternation,
     _header_word,
+    _names_a_reference,
     _Occurrences,
     _occurrences,
     ascii_lower_last,
@@ -287,6 +288,68 @@ def _keyed_elsewhere(text: str, c: Candidate, word_at: int) -> bool:
     return own is not None and own.end() <= key.start(1)
 
 
+#: the label or key right before a number on its line, with what may stand between
+#: (``gross=``, ``"gross": ``, ``net 4499000``, ``rt:``, ``trade ref #``)
+_OWN_LABEL = re.compile(r"(?<![A-Za-z0-9_/&])([A-Za-z][A-Za-z0-9_.\-/&]{0,30}(?:[ \t]+[A-Za-z][A-Za-z0-9_.\-/&]{0,30})?)"
+                        r"[\"']?[ \t]*(?:[=:#][ \t]*)?[\"']?[ \t]*$")
+#: words that name a number as an amount, a quantity or a price (a key's or a label's
+#: last word: ``gross``, ``net_amt``, ``principal``), or as a routing number (``rt``, ``aba``)
+_OTHER_KIND_WORDS = frozenset({
+    "gross", "net", "amt", "amount", "amounts", "principal", "notional", "proceeds", "consideration", "qty",
+    "quantity", "px", "price", "fee", "fees", "comm", "commission", "par", "face", "cash", "bal", "balance",
+    "value", "total", "sum", "cost", "pnl", "size", "shares", "interest", "accrued", "usd", "eur", "gbp", "chf",
+    "jpy", "cad", "wire amt", "settle amt",
+})
+_ROUTING_KIND_WORDS = frozenset({"rt", "aba", "routing", "rtn", "transit", "rtg", "r/t", "r&t", "rte", "fedwire"})
+_SPLIT_LABEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|r/t|r&t", re.IGNORECASE)
+#: verbs of a transfer: "wire 1253750 to ...", "send 40000 to ..." name an amount
+_TRANSFER_VERB = frozenset({"wire", "wired", "send", "sent", "pay", "paid", "transfer", "transferred", "move", "moved",
+                            "remit", "remitted", "fund", "funded", "sweep", "swept"})
+_TO_AFTER = re.compile(r"[ \t]+(?:to|into|over\s+to)(?![A-Za-z])", re.IGNORECASE)
+
+
+#: a value of its own right after an account word (``acct=ACME``, ``acct: 12345678``,
+#: ``acct GSCO``): the word keys it
+_OWN_VALUE_AFTER = re.compile(r"[#.]?[ \t]*(?:[=:][ \t]*[\"']?[A-Za-z0-9][A-Za-z0-9_.\-]*|[ \t]+[\"']?[A-Z][A-Z0-9_.\-]+(?![A-Za-z0-9]))")
+
+
+def _keys_its_own(text: str, word_at: int, length: int) -> bool:
+    """The context word at ``word_at`` (after a number) keys a value of its own right
+    after it (``021000021 rt, acct ACME``, ``rt=021000021 acct=12345678``): it labels that
+    value, not the number before it."""
+    if text[word_at : word_at + length].lower() != text[word_at : word_at + length].lower().strip() or word_at < 0:
+        return False
+    return _OWN_VALUE_AFTER.match(text, word_at + length) is not None
+
+
+def named_other_kind(text: str, start: int, end: int) -> bool:
+    """The number at [start, end) is labelled as another kind of number than an account:
+    its own key or words right before it on its line (``gross=1253750``, ``"gross":
+    1253750``, ``net 4499000``, ``notional 12537500``, ``trade ref 88412345``, ``rt=021000021``)
+    name an amount, a quantity, a price, a reference or a routing number, and no account
+    word is among them (``acct_id=...``, ``account no ...`` are the account's own); or
+    a transfer verb before it and ``to`` after it make it the amount sent (``wire 1253750
+    to aba ...``).  A word for an account elsewhere on the line (``acct=ACME gross=...``,
+    ``aba 021000021 acct GSCO net 4499000``) then names something else than this number:
+    the nearest label is the number's own."""
+    line_start = max(text.rfind("\n", 0, start), text.rfind(ROW, 0, start), text.rfind(CELL, 0, start)) + 1
+    m = _OWN_LABEL.search(text, max(line_start, start - 48), start)
+    if m is None:
+        return False
+    label = m.group(1)
+    if _ACCOUNT_LABEL is not None and _ACCOUNT_LABEL.search(label) is not None:
+        return False
+    words = [w.lower() for w in _SPLIT_LABEL.findall(label.replace("_", " "))]
+    if not words:
+        return False
+    last = words[-1]
+    if last in _OTHER_KIND_WORDS or last in _ROUTING_KIND_WORDS or " ".join(words[-2:]) in _OTHER_KIND_WORDS:
+        return True
+    if _names_a_reference(label) or _names_a_reference(label.split()[-1]):
+        return True
+    return last in _TRANSFER_VERB and _TO_AFTER.match(text, end) is not None
+
+
 class _Unlabelled:
     """Proves, for a candidate of one text, that ``AccountNumberRecognizer.analyze``'s
     context searches find nothing: its strong words (``context_hit``: 40 characters
@@ -512,6 +575,11 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue  # "account value 2485533": an amount, not an account number
             if hit.distance < 0 and _keyed_elsewhere(text, c, c.start + hit.distance):
                 continue  # "acct=HF-ALPHA gross=3154730048": the account word keys a code of its own
+            if named_other_kind(text, c.start, c.end):
+                continue  # "rt=021000021 acct=ACME", "acct GSCO net 4499000": its own label names another number
+            if (hit.distance >= 0 and text[c.end + hit.distance : c.end + hit.distance + len(hit.word)].lower() == hit.word
+                    and _keys_its_own(text, c.end + hit.distance, len(hit.word))):
+                continue  # "021000021 rt, acct ACME": the word after keys a value of its own
             if c.groups == (2, 7) and c.uniform_sep == "-" and _EIN_WORDS.search(
                 text, max(0, c.start - 60), min(len(text), c.end + 30)
             ):
@@ -582,8 +650,8 @@ class AccountBesideRoutingRecognizer(DLPRecognizer):
                 continue
             if c.groups == (2, 7) and c.uniform_sep == "-":
                 continue  # a 2-7 number is an EIN's shape
-            if _security_id(c, text):
-                continue
+            if _security_id(c, text) or named_other_kind(text, c.start, c.end):
+                continue  # "acct=ACME gross=1253750 aba=021000021": the gross amount, not an account
             taken.append((c.start, c.end))
             out.append(self.result(US_BANK_NUMBER, c.start, c.end, self.SCORE, f"{len(d)}-digits",
                                    "beside-routing-number", None, lookalike_note(c)))
@@ -774,6 +842,8 @@ class RoutingAccountPairRecognizer(DLPRecognizer):
                 continue  # "2125550143 / 021000021 call me"
             if _NEGATIVE_PAIR.search(text, max(0, m.start() - 25), m.start()):
                 continue
+            if named_other_kind(text, m.start(1), m.end(1)):
+                continue  # "acct ACME gross 1253750 aba 021000021": an amount, then the routing number
             joiner = text[m.end(1) : m.start(4)]
             if m.group(3):
                 hit = ContextHit(m.group(3).lower(), m.start(3) - m.end(1))

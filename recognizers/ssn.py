@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from dlp_proxy.detect.filler import NAMED_OTHER, NAMED_OTHER_AFTER
 from dlp_proxy.detect.structure import CELL
 from dlp_proxy.model import US_ITIN, US_SSN
 from dlp_proxy.recognizers._common import (
@@ -161,6 +162,40 @@ def _apart(text: str, c: Candidate) -> bool:
     return not text[line_start:c.start].strip(" \t>*_`|\x1f") and not text[c.end:line_end].strip(" \t\r*_`|\x1f")
 
 
+#: words of a desk's quantities on a number's line: sizes, fills, lots and allocations
+_QUANTITY_WORDS = re.compile(
+    r"(?<![a-z])(?:qty|quantity|quantities|size[sd]?|lots?|contracts?|shares?|shs|units?|fill(?:s|ed)?|partials?|"
+    r"alloc\w*|legs?|blocks?|clips?|splits?|tranches?|buy|buying|bought|bot|sell|selling|sold|sld|bid|offer|px|"
+    r"working|done|filled|executed|exec|print(?:s|ed)?|crossed|orders?|tickets?|accounts|funds|books?)(?![a-z])|@",
+    re.IGNORECASE,
+)
+
+
+def _round(n: int, step: int) -> bool:
+    return n % step == 0
+
+
+def _round_quantities(text: str, c: Candidate) -> bool:
+    """A 3-2-4 whose three groups are round numbers (each a multiple of 5, the last of
+    50: ``125-50-2000``, ``250 10 5000``, ``300 25 4000``) among a desk's quantity words
+    on its line (``3 lots: 125-50-2000``, ``filled 250 10 5000``, ``split the 7500 as 125
+    50 2000``): sizes, fills or allocations written side by side, not a person's number.
+    About one valid SSN in 1,250 has such groups, and it is read as one with a word
+    naming it (the caller asks with no context hit only)."""
+    area, group, serial = int(c.digits[:3]), int(c.digits[3:5]), int(c.digits[5:])
+    if not (_round(area, 5) and _round(group, 5) and _round(serial, 50)):
+        return False
+    return word_on_line(_QUANTITY_WORDS, text, c.start, c.end, 60, 40)
+
+
+def _named_other(text: str, c: Candidate) -> bool:
+    """The digits the candidate reads are named as another kind of number right before or
+    after them ("zip 53622 8710", "8710, 53622 (zip)", "8710 - 53622 zip"): a caller's check
+    of the last four and a zip code, not an SSN written in odd groups."""
+    return (NAMED_OTHER.search(text, max(0, c.start - 24), c.start) is not None
+            or NAMED_OTHER_AFTER.match(text, c.end) is not None)
+
+
 def _shaped(c: Candidate) -> float:
     """Score for a 3-2-4 written number without context (0 when the shape is not enough)."""
     if c.split_digits and c.whole_run and len(c.groups) >= 7:
@@ -258,6 +293,10 @@ class _NineDigit(DLPRecognizer):
             if (base and hit is None and c.uniform_sep != "-" and named_as_reference(text, c, units=True, generic=False)
                     and not word_on_line(self._context_re, text, c.start, c.end, 60)):
                 continue  # "ref 360 78 2695", "levels 899.75.9149", "266 34 3119 contracts": named otherwise
+            if base and hit is None and _round_quantities(text, c):
+                continue  # "3 lots: 125-50-2000", "filled 250 10 5000": round sizes side by side
+            if hit is not None and not base and _named_other(text, c):
+                continue  # "last four SSN 8710, 53622 (zip)": the last four, then a zip code
             if hit is not None:
                 score = 0.95 if base else 0.9
             elif base:

@@ -5,6 +5,7 @@ attack pass 9, F15): the web app shows ``client SSN`` over the tiles ``536.txt``
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -118,3 +119,35 @@ def test_file_reads_fail_closed_and_are_bounded() -> None:
     with pytest.raises(Unresolved) as exc:
         _run(["a" * 26] * (attached.MAX_FILES + 1), answer)
     assert exc.value.status == 400
+
+
+@pytest.mark.parametrize("key", ["File_Ids", "FILE_IDS", "file_id\u017f"])
+def test_a_case_variant_of_the_file_ids_key_is_read_as_go_reads_it(gw: Gateway, key: str) -> None:
+    # encoding/json matches "File_Ids" (and the long s, U+017F, folded to s) to
+    # Post.FileIds: the files' names and channel are read whatever the key's case
+    channel = _channel(gw)
+    ids = [_upload(gw, channel, f"{p}.txt") for p in SSN.split("-")]
+    with gw.client("alice") as c:
+        body = json.dumps({"channel_id": channel, "message": "client SSN", key: ids}, ensure_ascii=False)
+        r = c.post("/api/v4/posts", content=body.encode(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 403, (key, r.text)
+        other = _upload(gw, _channel(gw), "notes.txt")
+        body = json.dumps({"channel_id": channel, "message": "see", key: [other]}, ensure_ascii=False)
+        r = c.post("/api/v4/posts", content=body.encode(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and "another channel" in r.json()["message"], (key, r.text)
+
+
+@pytest.mark.parametrize("key", ["Message", "MESSAGE", "me\u017f\u017fage"])
+def test_a_case_variant_of_the_message_key_is_joined_with_the_files_text(gw: Gateway, key: str) -> None:
+    # an attached file's text is read with the message Go reads (Post.Message)
+    channel = _channel(gw)
+    area, group, serial = SSN.split("-")
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/files", data={"channel_id": channel},
+                   files={"files": ("a.txt", serial.encode(), "text/plain")})
+        assert r.status_code == 201, r.text
+        fid = r.json()["file_infos"][0]["id"]
+        body = json.dumps({"channel_id": channel, key: f"client SSN {area}-{group}", "file_ids": [fid]},
+                          ensure_ascii=False)
+        r = c.post("/api/v4/posts", content=body.encode(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 403, (key, r.text)

@@ -129,10 +129,17 @@ def test_the_main_part_is_read_as_its_kind_and_the_decoy_too() -> None:
 
 def test_styles_and_theme_of_real_documents_are_still_noise() -> None:
     """python-docx/openpyxl packages: styles, theme, settings and font tables are declared
-    as such by their content types and relationships, and skipped as before."""
+    as such by their content types and relationships, and their text is skipped as before;
+    only the names they give a reader (their attribute values: a style's name in the Styles
+    pane, issue 19) are read, as ``part=<name>/attributes``, and hold nothing the detector finds."""
+    detector = build_detector(ner=False)
     for data, name in ((filegen.docx_document(), "a.docx"), (filegen.xlsx_document(), "a.xlsx")):
-        locations = [s.location for s in extract(data, filename=name).segments]
+        segments = extract(data, filename=name).segments
+        locations = [s.location for s in segments if not s.location.endswith("/attributes")]
         assert not [x for x in locations if any(k in x for k in ("theme", "styles", "fontTable", "settings.xml"))], locations
+        attributes = [s for s in segments if s.location.endswith("/attributes")]
+        assert attributes
+        assert not [f for s in attributes for f in detector.analyze(s.text) if f.score >= 0.5]
 
 
 # -- C2: legacy CJK encodings ---------------------------------------------------------------

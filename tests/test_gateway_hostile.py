@@ -1057,3 +1057,13 @@ def test_a_chunked_request_with_trailers_is_refused_with_an_app_error(hostile_gw
     with hostile_gw.client("alice") as c:
         assert c.get("/api/v4/users/me").status_code == 200
     assert "mitmproxy has crashed" not in hostile_gw.log()
+
+
+@pytest.mark.parametrize("chunks", [b"zz\r\nabc\r\n0\r\n\r\n", b"-3\r\nabc\r\n0\r\n\r\n", b"3\nabc\n0\n\n"])
+def test_a_malformed_chunked_body_is_answered_before_the_close(hostile_gw: Gateway, chunks: bytes) -> None:
+    token = hostile_gw.sim.token("alice")
+    with socket.create_connection(_addr(hostile_gw)) as sock:
+        sock.sendall(_head("/api/v4/posts", None, token) + chunks)
+        status, err = _read_response(sock, timeout=20)
+        assert status == 400 and err["status_code"] == 400, err
+        assert _closed(sock, 10)

@@ -87,12 +87,21 @@ def test_mentions_whose_names_hold_a_digit_run_are_read_when_the_text_is_clean(g
         for message in (f"see ~{digit_names[0]} for the notes", "buy ~250000 @ 101.25, ~~2026-12-05~~ moved"):
             r = c.post("/api/v4/posts", json={"channel_id": town, "message": message})
             assert r.status_code == 201, (message, r.text)
-        # a text the detector stops as written: stopped for it, its digit-run names not sent
+        # a request stopped on its own findings never sends its digit-run names: the
+        # text as written, a label in another field, a piece in the channel's window
         gw.sim.clear()
         r = c.post("/api/v4/posts", json={"channel_id": town, "message": f"client SSN {SSN} ~{stamp}-77294025"})
         assert r.status_code == 403, r.text
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": f"~{stamp}-536228799",
+                                          "props": {"attachments": [{"title": "Client SSN", "text": "see"}]}})
+        assert r.status_code == 403, r.text
+        desk = _direct_channel(gw, "Desk")["id"]
+        r = c.post("/api/v4/posts", json={"channel_id": desk, "message": "client SSN"})
+        assert r.status_code == 201, r.text
+        r = c.post("/api/v4/posts", json={"channel_id": desk, "message": "~536228733"})
+        assert r.status_code == 403, r.text
     sent = [f"{r['path']}?{r['query']}" for r in gw.sim.requests() if r["method"] == "GET"]
-    assert not [s for s in sent if "77294025" in s], sent
+    assert not [s for s in sent if "77294025" in s or "5362287" in s], sent
     assert not [p for p in gw.sim.posts() if stamp in str(p.get("message", ""))
                 and "notes" not in str(p.get("message", ""))]
 
@@ -143,8 +152,10 @@ def _client(answer: Any) -> httpx.AsyncClient:
 
 
 #: letters that show nothing or show as punctuation (attack pass 9, F6/F20): Hangul fillers
-#: (Lo, Default_Ignorable_Code_Point) and a click letter that looks like ``!``
-_BLANK_LETTERS = ("\u3164", "\u115f", "\u1160", "\uffa0", "\u01c3")
+#: (Lo, Default_Ignorable_Code_Point) and a click letter that looks like ``!``; letters drawn
+#: as a dash, a bar or a dot (attack pass 14 F4: Hangul ``ㅡ`` EU, syllabics ``ᐨ``, araea
+#: ``ㆍ``, the CJK numeral ``一``)
+_BLANK_LETTERS = ("\u3164", "\u115f", "\u1160", "\uffa0", "\u01c3", "\u3161", "\u1428", "\u318d", "\u4e00")
 
 
 def test_a_blank_or_punctuation_like_letter_does_not_make_a_digit_name_a_name(gw: Gateway) -> None:
@@ -358,10 +369,13 @@ def test_user_resolution_is_one_request_bounded_and_fails_closed() -> None:
     assert {t for _, t in run("a @d536 @d22 @d8710")} == {"a d536 d22 d8710", "a @536 @22 @8710", "a 536 22 8710"}
     assert len(asked) == 1
     assert run("nobody @nope") == []
-    for text, status in (("@broken", 503), (" ".join(f"@n{i}" for i in range(mentions.MAX_LOOKUPS + 1)), 400)):
+    for text, status in (("@broken", 503), (" ".join(f"@n{i}" for i in range(mentions.MAX_USER_NAMES + 1)), 400)):
         with pytest.raises(mentions.Unresolved) as err:
             run(text)
         assert err.value.status == status
+    # a fills list writes a price after each @: one request reads every name
+    asked.clear()
+    assert run(", ".join(f"AAPL 100 @189.{i:02d}" for i in range(40))) == [] and len(asked) == 1
 
 
 _NAMES = st.from_regex(r"[a-z][a-z0-9]{0,6}(?:[.\-_][a-z0-9]{1,4})?", fullmatch=True).filter(

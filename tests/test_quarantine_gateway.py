@@ -167,3 +167,36 @@ def test_the_senders_reference_finds_the_item_and_a_verdict_is_exported(qgw: Gat
     assert len(mine) == 1 and mine[0]["expect"] == "stop" and mine[0]["entities"] == ["US_SSN"]
     assert mine[0]["context"]["channel_type"] == "D" and "***-**-6120" in mine[0]["text"]
     assert "536-22-6120" not in export.read_text() and "536226120" not in export.read_text()
+
+
+def test_a_bots_message_stays_its_owners_after_the_bot_is_given_away(qgw: Gateway) -> None:
+    """The gateway records who controls the sending identity when it holds a message
+    (attack F4): carol's bot sends an SSN, carol gives the bot to bob (POST
+    /bots/{id}/assign/{user_id}); neither carol nor bob may approve it, sam may."""
+    sim = qgw.sim
+    users = sim.ids["users"]
+    bot, bot_auth = users["dlp-bot"], {"Authorization": f"Bearer {sim.token('dlp-bot')}"}
+    dm = httpx.post(f"{sim.url}/api/v4/channels/direct", json=[bot, users["alice"]], headers=bot_auth, timeout=30)
+    assert dm.status_code in (200, 201), dm.text
+    r = httpx.post(f"{qgw.url}/api/v4/posts", json={"channel_id": dm.json()["id"], "pending_post_id": os.urandom(8).hex(),
+                                                   "message": "Client file, SSN 536-22-6614, from the bot"},
+                   headers=bot_auth, timeout=30)  # fmt: skip
+    assert r.status_code == 403 and r.json()["id"] == "api.dlp.quarantined.app_error", r.text
+    listed = _cli(qgw, "list", "--json")
+    item = next(i for i in json.loads(listed.stdout) if i.get("request_id") == r.json()["request_id"])
+    carol_auth = {"Authorization": f"Bearer {sim.token('carol')}"}
+    given = httpx.post(f"{sim.url}/api/v4/bots/{bot}/assign/{users['bob']}", headers=carol_auth, timeout=30)
+    assert given.status_code == 200 and given.json()["owner_id"] == users["bob"], given.text
+    try:
+        for who in ("carol", "bob"):  # the owner when it was sent, and the owner now
+            refused = _cli(qgw, "approve", item["id"], "--reason", "fine by me", "--principal", users[who])
+            assert refused.returncode == 1 and "own message" in refused.stderr, (who, refused.stderr)
+        assert _posts_with(qgw, "536-22-6614") == []
+        ok = _cli(qgw, "approve", item["id"], "--reason", "checked with the desk", "--principal", users["sam"])
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        released = released_by_gateway(qgw, "536-22-6614", timeout=120)
+        state = next(i for i in json.loads(_cli(qgw, "list", "--json", "--state", "all").stdout) if i["id"] == item["id"])
+        assert len(released) == 1, (state, [p for p in sim.posts() if "6614" in p.get("message", "")])
+    finally:
+        back = httpx.post(f"{sim.url}/api/v4/bots/{bot}/assign/{users['carol']}", headers=carol_auth, timeout=30)
+        assert back.status_code == 200

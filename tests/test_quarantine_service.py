@@ -295,6 +295,98 @@ async def test_an_item_without_a_signed_in_sender_is_its_webhooks_creators_or_no
     await svc.close()
 
 
+# ------------------------------------------------------------------ whoever controls the sending identity
+
+def _as(held: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(held, context=replace(held.context, **changes))
+
+
+async def test_a_bot_given_away_after_the_hold_is_still_its_owners_message(
+        r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """The bot's owner when the message was held is recorded with it (attack F4): carol
+    sends through her bot, gives the bot to bob (POST /bots/{id}/assign/{user_id}) and
+    may still not approve; bob, who controls the bot now, may not either."""
+    s, url = sim
+    holder = service(r, url)
+    item_id = await holder.hold(_as(make_held(s, sender="dlp-bot", channel="town_square"), is_bot=True))
+    await holder.close()
+    with s.lock:
+        s.bots[s.ids["users"]["dlp-bot"]]["owner_id"] = s.ids["users"]["bob"]
+    console = service(r, url)  # another process: nothing cached from the hold
+    for who in ("carol", "bob"):
+        with pytest.raises(Forbidden, match="own message"):
+            await console.approve(item_id, Actor(who, frozenset({"approver"}), user_id=s.ids["users"][who]),
+                                  "fine by me")
+    assert (await console.get(item_id))["state"] == "held" and released_posts(s) == []
+    sam = Actor("sam", frozenset({"approver"}), user_id=s.ids["users"]["sam"])
+    assert (await console.approve(item_id, sam, "neither owner"))["state"] == "released"
+    await console.close()
+
+
+async def test_a_webhooks_message_is_its_owners_whatever_token_it_carried(
+        r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """Mattermost posts an incoming webhook's message as the hook's user and ignores a
+    token sent along: carol's hook called with alice's token is still carol's message
+    (attack F4); once recorded, deleting the hook does not block other approvers."""
+    s, url = sim
+    svc = service(r, url)
+    hooked = _as(make_held(s, sender="alice", channel="town_square"), hook_id=s.ids["incoming_hook"],
+                 route="hooks.incoming", route_group="webhooks")
+    item_id = await svc.hold(hooked)
+    carol = Actor("carol", frozenset({"approver"}), user_id=s.ids["users"]["carol"])
+    with pytest.raises(Forbidden, match="own message"):
+        await svc.approve(item_id, carol, "my hook, fine")
+    with s.lock:
+        s.incoming_hooks[s.ids["incoming_hook"]]["delete_at"] = 1
+    console = service(r, url)
+    with pytest.raises(Forbidden, match="own message"):
+        await console.approve(item_id, carol, "the hook is gone now")
+    sam = Actor("sam", frozenset({"approver"}), user_id=s.ids["users"]["sam"])
+    assert (await console.approve(item_id, sam, "carol's hook, approved by sam"))["state"] == "released"
+    await svc.close()
+    await console.close()
+
+
+async def test_controllers_unread_at_hold_time_need_two_approvers(
+        r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """The bot's owner could not be read when the message was held (the lookup token may
+    not read other people's bots): the item is held, needs two people even without
+    four-eyes, and neither may be the owner Mattermost names at approval time."""
+    s, url = sim
+    weak = service(r, url, notify_token=s.ids["tokens"]["alice"], bot_token=None)
+    item_id = await weak.hold(_as(make_held(s, sender="dlp-bot", channel="town_square"), is_bot=True))
+    await weak.close()
+    svc = service(r, url)
+    shown = await svc.get(item_id)
+    assert shown["approvals_required"] == 2 and shown["controllers_known"] is False
+    with pytest.raises(Forbidden, match="own message"):
+        await svc.approve(item_id, Actor("carol", frozenset({"approver"}), user_id=s.ids["users"]["carol"]), "fine")
+    sam = Actor("sam", frozenset({"approver"}), user_id=s.ids["users"]["sam"])
+    assert (await svc.approve(item_id, sam, "first look"))["state"] == "awaiting_second"
+    assert released_posts(s) == []
+    bob = Actor("bob", frozenset({"approver"}), user_id=s.ids["users"]["bob"])
+    assert (await svc.approve(item_id, bob, "second person"))["state"] == "released"
+    await svc.close()
+
+
+async def test_a_command_response_is_never_shown_not_to_be_an_approvers_own(
+        r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    """A slash command's response hook: the command's creator wrote the answer and
+    Mattermost never serves the hook (model.CommandWebhook): nobody may approve it."""
+    s, url = sim
+    svc = service(r, url)
+    held = _as(make_held(s, sender="alice", channel="town_square"), user_id=None, username=None,
+               hook_id=s.ids["command_hook"], route="hooks.command_response", route_group="webhooks")
+    item_id = await svc.hold(held)
+    for who in ("carol", "sam", "bob"):
+        with pytest.raises(Forbidden):
+            await svc.approve(item_id, Actor(who, frozenset({"approver"}), user_id=s.ids["users"][who]), "fine")
+    assert (await svc.get(item_id))["state"] == "held"
+    await svc.close()
+
+
 async def test_four_eyes_needs_two_distinct_approvers(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
     s, url = sim
     svc = service(r, url, four_eyes=True)

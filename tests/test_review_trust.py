@@ -36,6 +36,7 @@ from dlp_proxy.simulator.state import Simulator
 from tests.test_quarantine_support import (
     MASK_REASONS,
     MASTER,
+    Clock,
     RedisServer,
     ServedApp,
     all_posts,
@@ -57,6 +58,7 @@ class Env:
     url: str
     archive_dir: Path
     settings: ReviewSettings
+    clock: Any = None
 
     def records(self, action: str | None = None) -> list[dict[str, Any]]:
         recs = [r for r in iter_records(self.archive_dir) if r.get("type") == "review"]
@@ -73,9 +75,13 @@ def rserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
 async def env(rserver: RedisServer, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Env]:
     kw = dict(getattr(request, "param", {}))
     four_eyes = bool(kw.pop("four_eyes", False))
+    clock = kw.pop("clock", None)
     client = aioredis.Redis.from_url(rserver.url)
     await client.flushall()
     archive = open_archive(tmp_path / "archive", worker_id="review", **ARCHIVE_KEYS)
+    # the reason masker builds its detector on first use (16 s on a loaded machine):
+    # built here, not inside a console request a 5 s client timeout is waiting for
+    await asyncio.to_thread(MASK_REASONS, "warm up")
     qs = QuarantineSettings(notify_token="dlp-bot-token", four_eyes=four_eyes)
     with simulator() as (sim, sim_url):
         if kw.pop("alert", False):
@@ -84,8 +90,9 @@ async def env(rserver: RedisServer, tmp_path: Path, request: pytest.FixtureReque
         svc = QuarantineService(client, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=sim_url, settings=qs)
         app_svc = QuarantineService(aioredis.Redis.from_url(rserver.url), master_key=MASTER, mask_text=MASK_REASONS, archive=archive,
                                     upstream_url=sim_url, settings=qs)  # fmt: skip
-        with ServedApp(create_app(app_svc, upstream_url=sim_url, settings=settings)) as served:
-            yield Env(sim, sim_url, svc, served.url, tmp_path / "archive", settings)
+        auth = Authenticator(app_svc.r, sim_url, settings, clock=clock) if clock is not None else None
+        with ServedApp(create_app(app_svc, upstream_url=sim_url, settings=settings, authenticator=auth)) as served:
+            yield Env(sim, sim_url, svc, served.url, tmp_path / "archive", settings, clock)
         await svc.close()
     archive.close_sync()
     await client.aclose()
@@ -366,3 +373,107 @@ async def test_a_trusted_proxy_names_the_client(env: Env) -> None:
     ips = [r["client_ip"] for r in env.records("sign_in_failed")]
     assert ips == ["203.0.113.7", "203.0.113.7", "203.0.113.7", "203.0.113.9", "203.0.113.10"]
     assert [r["client_ip"] for r in env.records("sign_in")] == ["203.0.113.8"]
+
+
+# ---------------------------------------------------------------- nobody locks another person out
+
+TRUSTING = {"trusted_proxies": ("127.0.0.1/32",)}  # the test names each client's address (X-Real-IP)
+
+
+def _from(c: httpx.AsyncClient, address: str) -> httpx.AsyncClient:
+    c.headers["X-Real-IP"] = address
+    return c
+
+
+@pytest.mark.parametrize("env", [TRUSTING], indirect=True)
+async def test_guesses_from_another_address_do_not_lock_the_holder_out(env: Env) -> None:
+    """Attack F10: wrong guesses at sam's Mattermost login and at the break-glass
+    account from one address used up the account's budget for everyone.  Now they
+    lock only that address out of that account; sam and carol (bg-admin's holder)
+    sign in from their own."""
+    async with httpx.AsyncClient(base_url=env.url) as attacker:
+        _from(attacker, "198.51.100.66")
+        for _ in range(5):
+            assert (await sign_in(attacker, "sam", "guess")).status_code == 403
+        for _ in range(3):
+            assert (await sign_in(attacker, "bg-admin", "guess")).status_code == 403
+        assert (await sign_in(attacker, "sam", "sam-password")).status_code == 429  # this address is done
+        assert (await sign_in(attacker, "bg-admin", BG_PASSWORD)).status_code == 429
+    async with httpx.AsyncClient(base_url=env.url) as sam:
+        _from(sam, "203.0.113.7")
+        assert (await sign_in(sam, "sam", "sam-password")).status_code == 303
+    async with httpx.AsyncClient(base_url=env.url) as holder:
+        _from(holder, "203.0.113.8")
+        assert (await sign_in(holder, "bg-admin", BG_PASSWORD)).status_code == 303
+    failed = env.records("sign_in_failed")
+    assert [r["reason"] for r in failed] == ["bad_credentials"] * 8 + ["rate_limited"] * 2
+    assert {r["client_ip"] for r in failed} == {"198.51.100.66"}
+
+
+@pytest.mark.parametrize("env", [{**TRUSTING, "clock": Clock()}], indirect=True)
+async def test_distributed_guessing_is_bounded_and_a_known_browser_still_signs_in(env: Env) -> None:
+    """Guesses from many addresses stay bounded per account (10 an hour for a
+    break-glass account, whatever the number of addresses); they can keep a new
+    browser out for the window, never one that signed in to the account before
+    (its device cookie), and the window slides on the injected clock."""
+    async with httpx.AsyncClient(base_url=env.url) as known:
+        _from(known, "203.0.113.8")
+        assert (await sign_in(known, "breakglass", BG_PASSWORD)).status_code == 303
+        device = [k for k in known.cookies.keys() if k.startswith("dlp_review_device_")]  # noqa: SIM118
+        assert len(device) == 1 and "breakglass" not in device[0]
+        known.cookies.delete("dlp_review_session")
+        env.clock.t += 60
+        statuses = []
+        for i in range(20):  # 20 addresses, one guess each
+            async with httpx.AsyncClient(base_url=env.url) as bot:
+                statuses.append((await sign_in(_from(bot, f"198.51.100.{i}"), "breakglass", "guess")).status_code)
+        assert statuses == [403] * 10 + [429] * 10  # ten evaluated an hour, not twenty
+        async with httpx.AsyncClient(base_url=env.url) as fresh:
+            assert (await sign_in(_from(fresh, "203.0.113.9"), "breakglass", BG_PASSWORD)).status_code == 429
+        # the holder's browser: its own budget, unaffected (also from an address the guessers used)
+        _from(known, "198.51.100.3")
+        assert (await sign_in(known, "breakglass", BG_PASSWORD)).status_code == 303
+        known.cookies.delete("dlp_review_session")
+        # a device cookie is the account's own: it gives no way around another account's limits
+        for _ in range(3):
+            assert (await sign_in(_from(known, "203.0.113.8"), "bg-admin", "guess")).status_code == 403
+        assert (await sign_in(known, "bg-admin", BG_PASSWORD)).status_code == 429
+        # and a forged or stale one counts for nothing
+        known.cookies.set(device[0], "x.9999999999.00", path="/login")
+        assert (await sign_in(_from(known, "198.51.100.4"), "breakglass", BG_PASSWORD)).status_code == 429
+    env.clock.t += 3601  # the window slid past the guesses
+    async with httpx.AsyncClient(base_url=env.url) as fresh:
+        assert (await sign_in(_from(fresh, "203.0.113.9"), "breakglass", BG_PASSWORD)).status_code == 303
+
+
+@pytest.mark.parametrize("env", [{**TRUSTING, "clock": Clock()}], indirect=True)
+async def test_a_stolen_device_cookie_gets_no_more_guesses(env: Env) -> None:
+    """A device cookie exempts from the account-wide budget only: its own budget is
+    the per-address one (5 failures per window for a Mattermost login)."""
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        _from(c, "203.0.113.8")
+        assert (await sign_in(c, "sam", "sam-password")).status_code == 303
+        c.cookies.delete("dlp_review_session")
+        statuses = []
+        for i in range(7):
+            statuses.append((await sign_in(_from(c, f"198.51.100.{i}"), "sam", "guess")).status_code)
+        assert statuses == [403] * 5 + [429] * 2
+        env.clock.t += 301
+        assert (await sign_in(c, "sam", "sam-password")).status_code == 303
+
+
+@pytest.mark.parametrize("env", [{**TRUSTING, "clock": Clock(), "login_limit_ip": 4}], indirect=True)
+async def test_a_device_cookie_lifts_no_attempt_budget(env: Env) -> None:
+    """A browser with a device cookie skips the address's budget, not every budget:
+    the account's trusted browsers share one as large (here 4 attempts per window)."""
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        _from(c, "203.0.113.8")
+        assert (await sign_in(c, "sam", "sam-password")).status_code == 303
+        statuses = []
+        for _ in range(5):
+            c.cookies.delete("dlp_review_session")
+            statuses.append((await sign_in(c, "sam", "sam-password")).status_code)
+        assert statuses == [303] * 4 + [429]
+        env.clock.t += 301
+        c.cookies.delete("dlp_review_session")
+        assert (await sign_in(c, "sam", "sam-password")).status_code == 303

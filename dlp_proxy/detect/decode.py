@@ -185,6 +185,97 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
             yield Blob(m.start(), m.end(), "base64", s)
 
 
+#: A number written in another base with the base stated: a prefix (``0x1ff63366``,
+#: ``0o3775431546``, ``0b1111...``), a word before it (``hex 1ff63366``, ``in octal:
+#: 3775431546``, ``base16 ...``, ``binary ...``) or after it (``1ff63366 (hex)``,
+#: ``... in binary``), or an ``h`` suffix on a hex token holding a letter (``1ff63366h``).
+#: Its decimal value is read as a number of its own (``find_numbers``): what a reader
+#: converting it gets.  A hash, a commit id or a UUID is no such number (no base stated,
+#: or more digits than any identifier: the value must be ``NUMBER_DIGITS`` long).
+_BASE_WORDS = {"hex": 16, "hexadecimal": 16, "base16": 16, "octal": 8, "oct": 8, "base8": 8,
+               "binary": 2, "bin": 2, "base2": 2}
+_BASE_WORD = r"(hexadecimal|hex|octal|oct|binary|bin|base[ -]?(?:16|8|2))(?![A-Za-z0-9])"
+_DIGITS_OF = {16: "[0-9A-Fa-f]", 8: "[0-7]", 2: "[01]"}
+_RADIX_PREFIXED = re.compile(r"(?<![0-9A-Za-z])0([xXoObB])([0-9A-Fa-f]{3,64})(?![0-9A-Za-z])")
+_RADIX_WORD_BEFORE = re.compile(
+    r"(?i)(?<![A-Za-z0-9])" + _BASE_WORD + r"[ \t]*(?:(?:value|form|format|number|is|=|:)[ \t]*){0,2}"
+    r"([0-9A-Fa-f]{3,64})h?(?![0-9A-Za-z])")
+_RADIX_WORD_AFTER = re.compile(
+    r"(?i)(?<![0-9A-Za-z])([0-9A-Fa-f]{3,64})[ \t]*\(?[ \t]*(?:in[ \t]+|as[ \t]+)?" + _BASE_WORD)
+_RADIX_H_SUFFIX = re.compile(r"(?<![0-9A-Za-z])([0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*[0-9][0-9A-Fa-f]*)[hH](?![0-9A-Za-z])")
+gatescan.register(_RADIX_H_SUFFIX)
+#: a cheap necessary condition of the patterns above (a stated base, or an ``h`` suffix)
+_BASE_NAME = r"(?:hex(?:adecimal)?|oct(?:al)?|bin(?:ary)?|base[ -]?(?:16|8|2))(?![a-z0-9])"
+RADIX_HINT = re.compile(
+    r"(?i)(?<![0-9a-z])0[xob][0-9a-f]{3}"
+    rf"|(?<![a-z0-9]){_BASE_NAME}[^\n]{{0,16}}?[0-9a-f]{{3}}|[0-9a-f]{{3}}[ \t(]*(?:in |as )?{_BASE_NAME}"
+    r"|[0-9a-f]{5}h(?![0-9a-z])|[a-z0-9+/_-]{10}=")
+#: base64 shorter than ``find_blobs`` reads (12 characters before the padding): a padded
+#: token of 10 or 11 (7 or 8 bytes: ``MTIzNDU2Nzg=`` is ``12345678``), read when it
+#: decodes to a number
+_SHORT_B64 = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{10,11}={1,2}(?![A-Za-z0-9+/_=-])")
+#: the decimal value's length for it to be read: an identifier's (an account of 6, an
+#: SSN of 9, a card of up to 19)
+NUMBER_DIGITS = range(6, 20)
+
+
+def may_radix(text: str) -> bool:
+    """A necessary condition of ``RADIX_HINT`` but its ``h`` suffix (``in`` tests: most chat
+    has none; a hex number written ``1ff63366h`` has digits enough for the quick check)."""
+    low = text.lower()
+    return "=" in text or any(w in low for w in ("0x", "0o", "0b", "hex", "oct", "bin", "base"))
+
+
+def _radix_value(token: str, base: int) -> str | None:
+    if not re.fullmatch(_DIGITS_OF[base] + "+", token):
+        return None
+    value = str(int(token, base))
+    return value if len(value) in NUMBER_DIGITS else None
+
+
+def find_numbers(text: str) -> Iterator[Blob]:
+    """Numbers written in another base with the base stated (``_RADIX_PREFIXED`` and the
+    word patterns), as blobs whose text is the decimal value (kind ``radix``), and a
+    short padded base64 token that decodes to a number (``_SHORT_B64``, kind ``base64``).  The engine
+    reads each with the words before it and keeps only findings that a context word
+    names: a bare hex address is no card."""
+    if not (may_radix(text) or gatescan.may_search(_RADIX_H_SUFFIX, text)) or RADIX_HINT.search(text) is None:
+        return
+    seen: list[tuple[int, int]] = []
+
+    def fresh(a: int, b: int) -> bool:
+        return not any(x < b and a < y for x, y in seen)
+
+    for m in _RADIX_PREFIXED.finditer(text):
+        base = {"x": 16, "o": 8, "b": 2}[m.group(1).lower()]
+        value = _radix_value(m.group(2), base)
+        if value is not None and fresh(*m.span()):
+            seen.append(m.span())
+            yield Blob(m.start(), m.end(), "radix", value)
+    for rx, word, digits in ((_RADIX_WORD_BEFORE, 1, 2), (_RADIX_WORD_AFTER, 2, 1)):
+        for m in rx.finditer(text):
+            base = _base_of(m.group(word))
+            value = _radix_value(m.group(digits), base)
+            if value is not None and fresh(*m.span(digits)):
+                seen.append(m.span(digits))
+                yield Blob(m.start(digits), m.end(digits), "radix", value)
+    for m in _RADIX_H_SUFFIX.finditer(text):
+        value = _radix_value(m.group(1), 16)
+        if value is not None and fresh(*m.span()):
+            seen.append(m.span())
+            yield Blob(m.start(), m.end(), "radix", value)
+    if "=" in text:
+        for m in _SHORT_B64.finditer(text):
+            decoded = _b64(m.group(0))
+            shown = decoded.decode("ascii", "replace") if decoded is not None else ""
+            if re.fullmatch(r"[0-9][0-9 -]{4,}[0-9]", shown) and sum(c.isdigit() for c in shown) in NUMBER_DIGITS:
+                yield Blob(m.start(), m.end(), "base64", shown)
+
+
+def _base_of(word: str) -> int:
+    return _BASE_WORDS[word.lower().replace("-", "").replace(" ", "")]
+
+
 def decode_token(token: str) -> str | None:
     """The text a whole token (a path segment, a query word) decodes to when it is a
     base64 or hex blob as ``find_blobs`` reads one in text, else None.

@@ -43,7 +43,7 @@ from dlp_proxy.detect import words as number_words
 from dlp_proxy.detect.bidi import TRANSFORM as BIDI
 from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.detect.config import DetectionConfig, load_config
-from dlp_proxy.detect.decode import Blob, find_blobs
+from dlp_proxy.detect.decode import Blob, find_blobs, find_numbers
 from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
@@ -387,25 +387,33 @@ class Engine:
         channel's posts (policy/split.py ``completed_lines``): an identifier whose
         pieces stand on lines with other lines between them ("client SSN 536-22",
         "lunch at noon?", "8710")."""
-        found = self._analyze_all(text, wanted)
         if (len(text) > LINES_MAX_CHARS or not wanted & SENSITIVE_ENTITIES or not _LINE_BREAKS.search(text)
                 or JOINED_TEXT.get()):
-            return found
-        from dlp_proxy.policy.split import completed_lines
+            return self._analyze_all(text, wanted)
+        from dlp_proxy.policy.split import completed_lines, line_pieces
 
+        if not line_pieces(text):
+            # fewer than two lines that may carry a piece (ordinary chat: no digits, a
+            # number or two, no label): nothing to read across lines.  Without the table
+            # marks, the pieces are a superset of those ``completed_lines`` reads (a marked
+            # row is no piece), so none there either; the text's table markup is read once
+            return self._analyze_all(text, wanted)
         marked = mark_tables(sanitize(text), self._header_label)
+        found = self._analyze_all(text, wanted, marked)
         # the joined lines read for every entity, as the text itself is when the gateway
         # asks for all: a phone number there cancels an account reading of its digits
         extra = [f for f in completed_lines(text, lambda t: self._analyze_all(t, self.supported), marked=marked)
                  if f.entity_type in wanted and not any(g.entity_type == f.entity_type and g.start < f.end and f.start < g.end for g in found)]
         return _resolve(sorted([*found, *extra], key=lambda f: (f.start, f.end, f.entity_type))) if extra else found
 
-    def _analyze_all(self, text: str, wanted: frozenset[str]) -> list[Finding]:
+    def _analyze_all(self, text: str, wanted: frozenset[str], marked: str | None = None) -> list[Finding]:
+        """``marked``: ``mark_tables(sanitize(text))``, when the caller has it already."""
         if len(text) > self.limits.max_chars:
             raise DetectionLimitError(
                 f"text of {len(text)} characters exceeds detection limit max_chars={self.limits.max_chars}"
             )
-        text = mark_tables(sanitize(text), self._header_label)  # same length: table cell and row boundaries marked
+        # same length: table cell and row boundaries marked
+        text = mark_tables(sanitize(text), self._header_label) if marked is None else marked
         budget = _Budget()
         size, overlap = self.limits.window_chars, self.limits.window_overlap
         if len(text) <= size:
@@ -606,7 +614,26 @@ class Engine:
             budget.decoded += len(blob.text)
             if budget.decoded > self.limits.max_decoded_chars:
                 raise DetectionLimitError("decoded content exceeds detection limit max_decoded_chars")
-            for f in self._analyze(mark_tables(sanitize(blob.text), self._header_label), wanted, depth + 1, budget):
+            # a short decoding is read after the words before the blob (its label: ``SSN
+            # NTM2MjI4NzEw``, base64 of ``536228710``, is the labelled number), digits and
+            # other characters of them blanked: nothing there is found again
+            label = _label_before(ntext, blob.start) if len(blob.text) <= _LABELLED_BLOB_CHARS else ""
+            for f in self._analyze(mark_tables(sanitize(label + blob.text), self._header_label), wanted,
+                                   depth + 1, budget):
+                if f.end <= len(label):
+                    continue
+                raw.append(
+                    (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
+                     f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))
+                )
+        for blob in find_numbers(ntext) if quick else ():
+            # a number in another base with the base stated (``SSN hex 1ff63366``): its
+            # decimal value after the words before it, kept only where a context word names
+            # what it is (a bare ``0x7ffd...`` address is no card)
+            label = _label_before(ntext, blob.start)
+            for f in self._analyze(label + blob.text, wanted, depth + 1, budget):
+                if f.end <= len(label) or "context='" not in f.explanation:
+                    continue
                 raw.append(
                     (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
                      f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))
@@ -690,6 +717,23 @@ class Engine:
                 ntext, "en", entities=[PERSON], nlp_artifacts=artifacts, return_decision_process=True
             )
         )
+
+
+#: a decoding at most this long is read after the words before its blob (``_label_before``)
+_LABELLED_BLOB_CHARS = 64
+#: how far before a blob its label is looked for (``filler.LABEL_REACH``)
+_LABEL_REACH = 48
+_NOT_LABEL = re.compile(r"[^A-Za-z #:./-]")
+
+
+def _label_before(ntext: str, start: int) -> str:
+    """The words before ``start`` on its line (at most ``_LABEL_REACH`` characters), every
+    character but ASCII letters, blanks and ``#:./-`` made a blank, and a blank after:
+    the context a decoded number is read in (no digit of it is read again)."""
+    lo = max(0, start - _LABEL_REACH)
+    line = max(ntext.rfind("\n", lo, start), ntext.rfind(ROW, lo, start))
+    words = _NOT_LABEL.sub(" ", ntext[max(lo, line + 1) : start])
+    return f"{words} " if words.strip() else ""
 
 
 def _through(decoded: Normalized, f: Finding) -> Finding:

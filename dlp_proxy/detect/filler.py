@@ -13,8 +13,11 @@
   no group (``_NOT_GROUP``).  After such a label, on its line (``_labelled``; a number
   followed by a unit or a plural, "12345 users", is a count there, no group): groups of
   any lengths that make up the identifier, in the order the words name, a masked form's
-  slots filled by the groups after it, a card one off with arithmetic beside it; the
-  span is then read as the identifier written whole.
+  slots (any character repeated: ``uniform_slots``) filled by the groups after it, a
+  template's named slots given values by name (``{a}{b} a=53622 b=8710``: ``_assigned``),
+  a card one off with arithmetic beside it; the span is then read as the identifier
+  written whole.  A number a word right before or after it names as another kind (``zip
+  53622``, ``53622 (zip)``) is no group.
 - ``list-markers``: the markers of an ordered Markdown list ("1. 536\\n2. 22\\n3. 8710")
   render as list numbering, not as text of the item: dropped when two or more items in a
   row are numbered one after the other (a lone "2024. " may be a number the reader sees).
@@ -222,18 +225,59 @@ def labels(text: str) -> Iterator[re.Match[str]]:
             yield m
 
 
+#: a masked slot written with any other character, repeated (``%%%``, ``●●●●``, ``@@``,
+#: ``~~~``, ``...``, ``oo``): a writer picks whichever mask the reader does not know
+_ANY_SLOT = r"(?:[^\w\s\-\[\]{}<>()/|,;:'\"]{2,19}|o{2,19}|O{2,19})"
+#: a masked form with such slots: digit groups and slots apart by a dash or a blank
+_ANY_SLOT_FORM = re.compile(
+    rf"(?<![\w\-])(?:{_ANY_SLOT}|[0-9]{{1,9}})(?:[- ](?:{_ANY_SLOT}|[0-9]{{1,9}})){{1,3}}(?![\w])")
+_ANY_SLOT_CHUNK = re.compile(_ANY_SLOT)
+#: where ``_ANY_SLOT_FORM`` may match: a digit, a dash or a blank beside a repeated mark
+_ANY_SLOT_HINT = re.compile(r"[0-9][- ](?:([^\w\s])\1|oo|OO)|(?:([^\w\s])\2|oo|OO)[- ][0-9]")
+gatescan.register(_ANY_SLOT_HINT)
+
+
+def may_have_slots(text: str) -> bool:
+    """A masked form with slots of another character than ``_SLOTS``' may be in ``text``."""
+    return gatescan.may_search(_ANY_SLOT_HINT, text) and _ANY_SLOT_HINT.search(text) is not None
+
+
+def uniform_slots(text: str) -> str:
+    """``text`` with the slots of each masked form written with another character
+    (``%%%-%%-8710``, ``536-22-●●●●``, ``536-oo-8710``: one character repeated, beside a
+    digit group) written as ``#`` slots, one for one (same length, same offsets), so the
+    masked reading (``_fill``) reads them as it reads ``###-##-8710``."""
+    if not may_have_slots(text):
+        return text
+    out = list(text)
+    changed = False
+    for m in _ANY_SLOT_FORM.finditer(text):
+        chunks = list(_ANY_SLOT_CHUNK.finditer(text, m.start(), m.end()))
+        if not chunks or not any(ch.isdigit() for ch in m.group()):
+            continue
+        for ch in chunks:
+            run = ch.group()
+            if len(set(run)) != 1:
+                continue  # one character repeated: a slot; mixed marks are something else
+            out[ch.start() : ch.end()] = "#" * len(run)
+            changed = True
+    return "".join(out) if changed else text
+
+
 def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """Edits (start, end, replacement, source start, source end) for ``filler-words``.
     Every edit comes from a label's reading (the loops below), so a text without a label
     of an identifier kind has none: the labels are found first (one Hyperscan pass),
-    the gaps near them (``gap_starts``) only when one is there."""
+    the gaps near them (``gap_starts``) only when one is there.  Slots of a masked form
+    written with any repeated mark are read as ``#`` slots (``uniform_slots``)."""
+    text = uniform_slots(text)
     found_labels = list(labels(text))
     near = [(m.start() - _GAP_REACH, m.end() + _GAP_REACH) for m in found_labels if _label_kinds(m.group())]
     if not near:
         return []
     # the gaps are looked up only within _GAP_REACH of a label of a kind (below)
     gaps = gap_starts(text, near)
-    if not gaps and _GAP.search(text) is None:
+    if not gaps and _GAP.search(text) is None and not may_have_template(text):
         return []  # no gap in the whole text: no reading at all, _labelled's neither
     edits: list[tuple[int, int, str, int, int]] = []
     done = -1
@@ -381,12 +425,19 @@ def _best(text: str, start: int, kinds: frozenset[str],
         g = _PART.match(text, pos)
         if g is None or _overlaps(others, g.start(), g.end()) or _UNIT_AFTER.match(text, g.end()) is not None:
             break  # a price, a time...; or a count ("617 done, 77 failed, 4867 remaining")
+        if (NAMED_OTHER.search(text, max(parts[-1][1] if parts else 0, g.start() - 24), g.start()) is not None
+                or NAMED_OTHER_AFTER.match(text, g.end()) is not None):
+            break  # a number named as another kind ("zip 53622", "53622 (zip)")
         parts.append(g.span())
         size += sum(ch.isalnum() for ch in text[g.start():g.end()])
         if size > 34:
             break  # longer than any identifier read here
-        if (len(parts) > 1 and size >= 9 and kinds & _shape_kinds([text[a:b] for a, b in parts])
-                and not _continues(text, g.end())):
+        shape = kinds & _shape_kinds([text[a:b] for a, b in parts]) if len(parts) > 1 and size >= 9 else frozenset()
+        if shape == _IBAN and not _iban_ok("".join(c for a, b in parts for c in _chunks(text[a:b]))):
+            # an IBAN's groups only where they pass mod 97: ``IBAN GB82 west 1234 ...`` has
+            # its bank code in lower case, no filler word (attack pass 15)
+            shape = frozenset()
+        if shape and not _continues(text, g.end()):
             marked = any(text[a] == "#" for a, _ in parts)
             if marked or any(text[b:c].strip() for (_, b), (c, _) in itertools.pairwise(parts)):
                 best = (list(parts), g.end())
@@ -416,7 +467,10 @@ _NOT_GROUP_LEAD = re.compile(
 )
 gatescan.register_spans(_NOT_GROUP_LEAD, 10)  # its longest match
 #: digits named in the words ("first 5", "the last 4 are"): a count, no group
-_COUNT = re.compile(r"(?i)(?<![a-z])(?:first|last|final|middle|remaining)[ \t]?[0-9]{1,2}(?![0-9])")
+#: ... only with the digits or the word "digits" after it: "middle 22" alone is the group
+_COUNT = re.compile(r"(?i)(?<![a-z])(?:first|last|final|middle|remaining)[ \t]?[0-9]{1,2}(?![0-9])"
+                    r"(?=[ \t]*(?:digits?|nums?|numbers?|[:=#-]|are|is|were|was|read|reads)?[ \t]*[0-9]"
+                    r"|[ \t]+(?:digits?|nums?|numbers?)(?![a-z]))")
 
 
 def _not_groups(text: str, near: list[re.Match[str]]) -> list[tuple[int, int]]:
@@ -475,11 +529,23 @@ _UNIT_AFTER = re.compile(
     r"|grouped|attached|added|used|needed|required|masked|redacted|hidden|listed|stored|called|named|noted)"
     r"(?![A-Za-z]))[a-z]{3,}ed)(?![A-Za-z]))", re.IGNORECASE)
 _A_WORD = re.compile(r"[A-Za-z]+")
+#: words that name a number as another kind of number than an identifier's digits
+_OTHER_NUMBER = (r"zip(?:[ \t]*code)?|postal(?:[ \t]*code)?|postcode|ext|extension|phone|tel|fax|dob|born|year|yr|"
+                 r"age|pin|room|floor|suite|apt|unit|order|ticket|ref|qty|px|price")
 #: a word right before a number that names it as another kind of number: no piece of the
-#: identifier a label's words give ("last four SSN 1396, zip 18937": a caller's check)
-_NAMED_OTHER = re.compile(
-    r"(?i)(?<![a-z])(?:zip(?:[ \t]*code)?|postal(?:[ \t]*code)?|postcode|ext|extension|phone|tel|fax|dob|born|year|yr|"
-    r"age|pin|room|floor|suite|apt|unit|order|ticket|ref|qty|px|price)[ \t]*[:#=.]?[ \t]*$")
+#: identifier a label's words give ("last four SSN 1396, zip 18937": a caller's check),
+#: also with a verb between ("and the zip is 53622")
+NAMED_OTHER = re.compile(
+    rf"(?i)(?<![a-z])(?:{_OTHER_NUMBER})[ \t]*(?:[:#=.]|(?:is|was|of|reads|being)(?![a-z]))?[ \t]*$")
+_NAMED_OTHER = NAMED_OTHER
+#: ... or right after it, naming it and closing the phrase ("53622 (zip)", "53622 zip.",
+#: "53622 is the zip, and"; not "8710, zip 53622", where the word labels the next number,
+#: nor "6588 dob on file", where it labels what follows)
+NAMED_OTHER_AFTER = re.compile(
+    rf"(?i)[ \t]*[(\[,;\-]?[ \t]*(?:(?:is|was|=)[ \t]+)?(?:(?:the|my|her|his|their|its)[ \t]+)?(?:{_OTHER_NUMBER})"
+    r"(?![a-z])(?=[ \t]*(?:[)\].,;:!?]|\n|$)|[ \t]+(?:and|&|then|but|too|also|ok|pls|please|thx|thanks)(?![a-z]))")
+
+
 #: what turns a number into the one meant ("then subtract one", "(last digit +1)", "- 1")
 _ARITH = re.compile(r"(?i)subtract|minus|(?:take|knock) (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)"
                     r"|(?<![0-9])[-+] ?1(?![0-9])")
@@ -522,6 +588,10 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
     form and the groups that fill its slots ("SSN ***-**-1234, first five are 536-22"), or
     a card one off with the arithmetic beside it ("card 4111111111111112 then subtract one").
     The flag: the digits are not the groups in the order written (moved, filled or fixed)."""
+    if may_have_template(text):
+        filled = _assigned(text, lo, hi, kinds)
+        if filled is not None:
+            return filled
     text = _placeholders(text, lo, hi)
     end = _SENTENCE_END.search(text, lo, hi)
     found = _read(text, lo, hi if end is None else end.start(), kinds, others)
@@ -531,6 +601,60 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
         breaks = [m.start() for m in itertools.islice(_ROW_END.finditer(text, lo, hi), 2)]
         found = _read(text, lo, breaks[1] if len(breaks) > 1 else hi, kinds, others, masked_only=True)
     return found
+
+
+#: a slot named in a template, as code and mail-merge write them: ``{a}``, ``${a}``,
+#: ``$a``, ``%(a)s``, ``<a>``, ``[a]``, ``{{a}}``
+_TEMPLATE_SLOT = (r"(?:\{\{?([A-Za-z_][A-Za-z0-9_]{0,11})\}\}?|\$\{([A-Za-z_][A-Za-z0-9_]{0,11})\}"
+                  r"|\$([A-Za-z_][A-Za-z0-9_]{0,11})|%\(([A-Za-z_][A-Za-z0-9_]{0,11})\)s"
+                  r"|<([A-Za-z_][A-Za-z0-9_]{0,11})>|\[([A-Za-z_][A-Za-z0-9_]{0,11})\])")
+_TEMPLATE_SLOT_RE = re.compile(_TEMPLATE_SLOT)
+#: a template: slots and digit groups side by side or apart by a dash, a dot or a blank,
+#: with one slot at least ("{a}{b}", "{a}-{b}-{c}", "$a-22-$c", "536-{x}")
+_TEMPLATE = re.compile(rf"(?:{_TEMPLATE_SLOT}|[0-9]{{1,9}})(?:[-. ]?(?:{_TEMPLATE_SLOT}|[0-9]{{1,9}})){{1,5}}")
+#: where a template may be: a slot's opening beside a slot's end, a digit or a separator
+_TEMPLATE_HINT = re.compile(r"[}>\]0-9a-zA-Z_][-. ]?(?:\{\{?|\$\{?|%\(|<|\[)[A-Za-z_]")
+gatescan.register(_TEMPLATE_HINT)
+#: a slot's value given by its name (``a=536``, ``b: 22``, ``"c": "8710"``, ``x is 536``)
+_ASSIGN = r"(?<![A-Za-z0-9_]){name}[\"']?[ \t]*(?:=|:|->|is|are)[ \t]*[\"']?([0-9]{{1,9}}(?:[- ][0-9]{{1,9}}){{0,2}})(?![0-9])"
+#: how far after a template its slots' values may be given
+_ASSIGN_REACH = 160
+
+
+def may_have_template(text: str) -> bool:
+    """A template with named slots may be in ``text`` (``_assigned``)."""
+    return gatescan.may_search(_TEMPLATE_HINT, text) and _TEMPLATE_HINT.search(text) is not None
+
+
+def _assigned(text: str, lo: int, hi: int, kinds: frozenset[str]) -> tuple[int, int, str, bool] | None:
+    """A template after a label whose named slots the text gives values for by name
+    ("ssn {a}{b} where a=53622 b=8710", "ssn ${a}-${b}-${c}; a=536, b=22, c=8710",
+    "SSN <first>-<mid>-8710, first=536 mid=22"): the identifier it is filled in with."""
+    for form in _TEMPLATE.finditer(text, lo, hi):
+        if form.start() - lo > LABEL_REACH:
+            return None
+        slots = list(_TEMPLATE_SLOT_RE.finditer(text, form.start(), form.end()))
+        if not slots:
+            continue
+        reach = min(len(text), form.end() + _ASSIGN_REACH)
+        value = ""
+        pos = form.start()
+        end = form.end()
+        for slot in slots:
+            value += "".join(re.findall(r"[0-9]", text[pos : slot.start()]))
+            name = next(g for g in slot.groups() if g)
+            given = re.compile(_ASSIGN.format(name=re.escape(name))).search(text, form.end(), reach)
+            if given is None:
+                break
+            value += re.sub(r"[- ]", "", given.group(1))
+            end = max(end, given.end())
+            pos = slot.end()
+        else:
+            value += "".join(re.findall(r"[0-9]", text[pos : form.end()]))
+            ident = _as_identifier(value, kinds) if value else None
+            if ident is not None:
+                return form.start(), end, ident, True
+    return None
 
 
 def _placeholders(text: str, lo: int, hi: int) -> str:
@@ -561,8 +685,9 @@ def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple
             pass  # a masked form ("536-22-[last 4]"), no count
         elif (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
                 or _UNIT_AFTER.match(text, m.end()) is not None
-                or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None):
-            continue  # ... or a number the word right before names as another ("zip 18937")
+                or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None
+                or NAMED_OTHER_AFTER.match(text, m.end()) is not None):
+            continue  # ... or a number the word right before or after names as another ("zip 18937", "18937 (zip)")
         if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > MAX_FILLER_WORDS + 1:
             break
         words = text[prev : m.start()]

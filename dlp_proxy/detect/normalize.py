@@ -25,8 +25,12 @@ hand-written lists:
   ``T`` 7, ``S`` 5, ``l`` 1, Cyrillic ``В`` ``З`` ``б``: ``_letter_digits``) in a run of whole
   tokens of digits and such letters, one of them glued to a digit, 7 to 34 long
   (``4012 BBBB BBBB 1BB1``, ``536-22-8T10``): ``_letter_digit_edits``;
-- ``letter-punctuation``: a modifier letter (Lm) or a letter that looks like punctuation
-  (confusables data: ``ꞏ`` like ``·``) between two digits is a blank;
+- ``letter-punctuation``: a modifier letter (Lm) or a letter that looks like punctuation, a
+  dash, a bar or a dot between two digits is a blank (``_punct_letters``: the confusables
+  data followed transitively, ``ꞏ`` like ``·``, ``ㅡ`` like ``—``, ``丨`` like the CJK stroke
+  ``㇑``; Unicode names such as ``ᐨ`` CANADIAN SYLLABICS FINAL SHORT HORIZONTAL STROKE; Hangul
+  araea ``ㆍ``, a dot; and their other case, ``ⲻ``, and half-width forms), also with blanks
+  around it or doubled (``536 ㅡ 22``, ``536ㅡㅡ22``);
 - ``braille-digits``: the Braille number sign ``⠼`` and the cells a-j after it, digits; so are
   Nemeth code's lower cells after it (``⠼⠢⠒⠖`` 536: ``_NEMETH_DIGITS``);
 - ``latex-macros``: TeX macros defined in the text (``\\def\\x{8}``) expanded;
@@ -49,7 +53,12 @@ hand-written lists:
 - ``spelled-separators``: a separator written as a word between digit groups
   (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
   ``then`` -> a space, not between two whole hundreds: quantities), and the labels of ``area 417 group 63 serial 2958``
-  (dashes): the words show the writer means one number;
+  (dashes): the words show the writer means one number; an SSN's parts named by their
+  place in any order (``serial 8710, group 22, area 536``, ``last 4 8710 middle 22 first
+  536``: ``_positional_parts``) read ``AAA-GG-SSSS``;
+- ``letter-separators`` also takes runs of letters between an exact shape's groups
+  (``536abc22xyz8710``: ``_letter_run_edits``), and ``inner-marks`` drops a mark inside a
+  group (``53:6-22-8710``: ``_inner_mark_edits``);
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
@@ -65,7 +74,9 @@ hand-written lists:
   character a space, any other control a space (``control-chars``);
 - what renders as a number: a Markdown link whose text holds a digit is its text, its
   target appended after a paragraph break, still scanned (``markdown-links``; reference
-  links ``[536][1]`` too); a run of underscores is markup, dropped; Mattermost's digit
+  links ``[536][1]`` too); a link or image whose text is blank once the pass has run
+  (``[](x)``, ``[**](x)``, ``[&#8203;](x)``, ``![](x =0x0)``, ``[][r]`` with ``[r]: x``) is
+  nothing, its target appended the same way (an empty anchor, an image without ``alt``); a run of underscores is markup, dropped; Mattermost's digit
   emoji shortcodes (``:five:``, ``:keycap_ten:``) and U+1F51F become digits
   (``emoji-digits``); letters with a Unicode Numeric_Value 0-9 (CJK numerals and their
   financial forms, Roman numerals) become digits in a run of ``MIN_NUMERAL_RUN`` digits
@@ -107,11 +118,14 @@ U+FFFD first so nothing downstream can raise on them.
 
 from __future__ import annotations
 
+import array
+import bisect
 import functools
 import html
 import json
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from urllib.parse import unquote_to_bytes
@@ -130,6 +144,11 @@ _TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,300
 #: ``markup_as_written`` makes each a space.
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z!/])")
 _MARKS_BY_DIGIT = re.compile(r"(?<=[0-9])[*`~_]+|[*`~_]+(?=[0-9])")
+#: a masked slot written with Markdown's marker characters beside a digit group
+#: (``536-22-****``, ``~~~-~~-8710``): ``markdown`` drops it as emphasis, a reader of the
+#: text as written sees slots; ``markup_as_written`` writes it ``#`` for the masked reading
+_MASK_MARKS = re.compile(r"(?<=[0-9][- ])([*`~_])\1{1,18}(?![*`~_A-Za-z0-9])"
+                         r"|(?<![*`~_A-Za-z0-9])([*`~_])\2{1,18}(?=[- ](?:[0-9]|[*`~_#]{2}))")
 _BLOCK_TAGS = frozenset(
     "br p div li ul ol tr td th table h1 h2 h3 h4 h5 h6 pre blockquote hr section article header footer".split()
 )
@@ -198,6 +217,59 @@ _SSA_LABELS = re.compile(
     r"group(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{2})[ \t,;/-]{0,3}"
     r"serial(?:[ \t]*(?:number|no\.?|#))?[ \t:=#-]{0,3}([0-9]{4})(?![0-9])"
 )
+#: Words that name an SSN's part (attack pass 15 A2): the first (0: ``area``, ``first``,
+#: ``starts``...), the middle (1: ``group``, ``middle``) or the last (2: ``serial``,
+#: ``last``, ``ends``...), with a count of its digits (``last 4``, ``first three``).
+_POSITION_WORDS = {
+    **dict.fromkeys(("area", "first", "start", "starts", "starting", "begins", "beginning", "leading", "prefix"), 0),
+    **dict.fromkeys(("group", "middle", "mid", "center", "centre"), 1),
+    **dict.fromkeys(("serial", "last", "final", "end", "ends", "ending", "trailing", "suffix"), 2),
+}
+_POS = "(" + "|".join(sorted(_POSITION_WORDS, key=len, reverse=True)) + ")"
+_POS_COUNT = r"(?:[ \t]+(?:[2-4]|two|three|four)(?:[ \t]+digits?)?)?"
+_POS_TAIL = r"(?:[ \t]*(?:number|no\.?|#|digits?|part|group|is|are))?"
+#: a part: the word, perhaps a count, then the group (``last 4 8710``, ``area 536``,
+#: ``middle two: 22``); or the group then the word (``8710 last``)
+_POS_BEFORE = rf"(?<![A-Za-z]){_POS}{_POS_COUNT}{_POS_TAIL}[ \t:=#-]{{0,3}}([0-9]{{2,4}})(?![0-9A-Za-z])"
+_POS_AFTER = rf"(?<![0-9A-Za-z.,])([0-9]{{2,4}})[ \t]*(?:is[ \t]+)?(?:the[ \t]+)?{_POS}(?![A-Za-z])"
+_POS_JOIN = r"[ \t]*[,;/&-]?[ \t]*(?:(?:and|then|with)[ \t]+)?"
+_POSITIONAL = re.compile(
+    rf"(?i){_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}"
+    rf"|{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}"
+)
+gatescan.register(_POSITIONAL)
+_SSN_PART_LENGTHS = (3, 2, 4)
+
+
+def _may_position(text: str) -> bool:
+    """``_positional_parts`` may find something: the one pass of gatescan.py does not
+    rule ``_POSITIONAL`` out, and the text has nine digits."""
+    return gatescan.may_search(_POSITIONAL, text) and sum(map(text.count, "0123456789")) >= 9
+
+
+def _positional_parts(text: str) -> list[tuple[int, int, str]]:
+    """An SSN's three parts each named by a word of its place, in any order (``serial
+    8710, group 22, area 536``, ``last 4 8710 middle 22 first 536``, ``8710 last, 22
+    middle, 536 first``): (start, end, ``AAA-GG-SSSS``) when the words name the three
+    places once each and each group has its part's length (a count, when written, too)."""
+    out: list[tuple[int, int, str]] = []
+    if not _may_position(text):
+        return out
+    for m in _POSITIONAL.finditer(text):
+        g = m.groups()
+        pairs = [(g[k], g[k + 1]) for k in (0, 2, 4)] if g[0] is not None else [(g[k + 1], g[k]) for k in (6, 8, 10)]
+        places = [_POSITION_WORDS[w.lower()] for w, _ in pairs]
+        if sorted(places) != [0, 1, 2]:
+            continue
+        parts = dict(zip(places, (d for _, d in pairs), strict=True))
+        if any(len(parts[k]) != n for k, n in enumerate(_SSN_PART_LENGTHS)):
+            continue
+        digits = (2, 4, 6) if g[0] is not None else (7, 9, 11)  # the groups' match groups
+        # the identifier on its digits, first to last: the words before the first group and
+        # after the last stay as written (``area 536 group 22 serial 8710`` is found on
+        # ``536 group 22 serial 8710``)
+        out.append((m.start(digits[0]), m.end(digits[2]), "-".join(parts[k] for k in range(3))))
+    return out
 #: Half-width of the token examined around a confusable letter.
 _TOKEN_REACH = 40
 #: A token of look-alikes only is folded when an ASCII digit is this close to it.
@@ -278,17 +350,128 @@ def _pictograph_digits() -> dict[str, str]:
 
 
 @functools.cache
+def _confusables_data() -> dict[str, list[dict[str, str]]]:
+    """confusables.json of ``confusable_homoglyphs``, parsed once."""
+    data: dict[str, list[dict[str, str]]] = json.loads(
+        resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    return data
+
+
+@functools.cache
+def _confusable_classes() -> dict[str, frozenset[str]]:
+    """Each character of Unicode's confusables data (confusables.txt, as
+    ``confusable_homoglyphs`` ships it: each source with its prototype and each prototype
+    with its sources) -> every character confusable with it, followed transitively to a
+    fixed point (the characters sharing its skeleton, and the skeletons chained by the
+    data: ``ㅡ`` -> ``ー`` -> ``—``).  Single characters only."""
+    raw = _confusables_data()
+    parent: dict[str, str] = {}
+
+    def root(c: str) -> str:
+        while parent.setdefault(c, c) != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for ch, glyphs in raw.items():
+        if len(ch) != 1:
+            continue
+        for g in glyphs:
+            if len(g["c"]) == 1:
+                a, b = root(ch), root(g["c"])
+                if a != b:
+                    parent[a] = b
+    members: dict[str, set[str]] = {}
+    for c in list(parent):
+        members.setdefault(root(c), set()).add(c)
+    frozen = {r: frozenset(m) for r, m in members.items()}
+    return {c: frozen[root(c)] for c in parent}
+
+
+#: The CJK strokes (U+31C0 block) that are one straight stroke or a dot: heng (horizontal),
+#: shu (vertical), dian (dot).  A letter confusable with one is drawn as that stroke.
+_SINGLE_STROKES = frozenset({"CJK STROKE H", "CJK STROKE S", "CJK STROKE D"})
+#: Unicode names that say a letter is drawn as a single stroke, bar or dot (Canadian
+#: syllabics' finals ``ᐨ`` SHORT HORIZONTAL STROKE, ``ᐦ`` DOUBLE SHORT VERTICAL STROKES, ``ᣟ``
+#: RAISED DOT, Arabic ``ࢇ`` BASELINE ROUND DOT, Duployan HIGH/LOW DOT...): for letters the
+#: confusables data has no entry for.  Not a letter "WITH" a stroke (``đ``).
+_STROKE_NAME = re.compile(r"(?:HORIZONTAL|VERTICAL) (?:STROKES?|LINE|BAR)$|(?:MIDDLE|RAISED|HIGH|LOW|ROUND) DOT$")
+#: Hangul's araea: the vowel is written as a single dot (``ㆍ`` U+318D, its conjoining form
+#: ``ᆞ`` U+119E; ``ᆢ`` U+11A2 ssangaraea, two dots one above the other, like ``:``): neither
+#: the confusables data nor the names say so (the only hand-listed letters).
+_DOT_LETTERS = frozenset("ㆍᆞᆢ")
+#: Numerals drawn as a single stroke: ``一`` (CJK one, horizontal: confusable with ``—``) and
+#: ``〡`` (Hangzhou numeral one, vertical).  Between ASCII digit groups of an identifier's
+#: shape, its dash (``_one_as_dash``); elsewhere the numeral (``cjk-numerals``).
+_STROKE_NUMERALS = frozenset("一〡")
+
+
+@functools.cache
+def _stroke_candidates() -> str:
+    """Every letter (Lo, Nl; Lm are all separators anyway) outside the ideographs and the
+    algorithmically named syllables, as one string (a ``regex`` pass, not a Python loop over
+    1.1 million code points)."""
+    codes = array.array("I", range(0x80, 0xD800))
+    codes.extend(range(0xE000, sys.maxunicode + 1))
+    every = codes.tobytes().decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be")
+    return "".join(regex.findall(
+        r"(?V1)[[\p{Lo}\p{Nl}]--[\p{Ideographic}\p{Hangul_Syllable_Type=LV}\p{Hangul_Syllable_Type=LVT}"
+        r"\p{Block=Yi_Syllables}]]", every))
+
+
+@functools.cache
 def _punct_letters() -> frozenset[str]:
-    """Letters that Unicode's confusables data says look like a punctuation mark or a
-    symbol of the Latin-1 range (``ꞏ`` like ``·``, ``ǃ`` like ``!``, ``ꓸ`` like ``.``): between
-    two digits, a separator."""
-    raw = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    """Letters that look like a punctuation mark, a dash, a bar or a dot: between two
+    digits, a separator (``letter-punctuation``).  From Unicode's data:
+
+    - letters the confusables data pairs with a punctuation mark or symbol of the Latin-1
+      range (``ꞏ`` like ``·``, ``ǃ`` like ``!``, ``ꓸ`` like ``.``);
+    - letters whose confusables class, followed transitively (``_confusable_classes``), holds
+      no ASCII letter or digit (those are ``confusable-letters``, ``lookalike-letters``) and
+      holds a Latin-1 punctuation mark or symbol, a dash (Pd: ``ㅡ`` ``ᅳ`` -> ``ー`` -> ``—``)
+      or a single CJK stroke (``_SINGLE_STROKES``: ``丨`` ``ㅣ`` with ``㇑``);
+    - letters whose Unicode name says they are a stroke or a dot (``_STROKE_NAME``: ``ᐨ``);
+    - Hangul araea, a dot (``_DOT_LETTERS``);
+
+    then the other case of each (``ⲻ``, small of ``Ⲻ`` that looks like ``-``) and each letter
+    NFKC folds to one of them (half-width ``ￚ``).  Numerals are left out (``一`` ``〡``:
+    ``_STROKE_NUMERALS``)."""
+    raw = _confusables_data()
     out = set()
     for ch, glyphs in raw.items():
         if len(ch) == 1 and not ch.isascii() and unicodedata.category(ch)[0] == "L" and any(
                 len(g["c"]) == 1 and ord(g["c"]) < 0x100 and unicodedata.category(g["c"])[0] in "PS" for g in glyphs):
             out.add(ch)
-    return frozenset(out)
+
+    def stroke_like(c: str) -> bool:
+        cat = unicodedata.category(c)
+        return cat == "Pd" or (ord(c) < 0x100 and cat[0] in "PS") or unicodedata.name(c, "") in _SINGLE_STROKES
+
+    for ch, members in _confusable_classes().items():
+        if (not ch.isascii() and (unicodedata.category(ch)[0] == "L" or unicodedata.category(ch) == "Nl")
+                and not any(c.isascii() and c.isalnum() for c in members) and any(map(stroke_like, members))):
+            out.add(ch)
+    for ch in _stroke_candidates():
+        name = unicodedata.name(ch, "")
+        if " WITH " not in name and _STROKE_NAME.search(name):
+            out.add(ch)
+    out |= _DOT_LETTERS
+    for ch in list(out):
+        for other in (ch.upper(), ch.lower()):
+            if len(other) == 1 and other != ch and unicodedata.category(other)[0] == "L":
+                out.add(other)
+    for ch in _stroke_candidates():  # half-width Hangul ``ￚ`` ``ￜ``
+        if len(folded := unicodedata.normalize("NFKC", ch)) == 1 and folded != ch and folded in out:
+            out.add(ch)
+    return frozenset(c for c in out if unicodedata.numeric(c, None) is None)
+
+
+@functools.cache
+def separator_letters() -> frozenset[str]:
+    """Letters that show as punctuation, a dash, a bar or a dot (``_punct_letters``) and the
+    numerals drawn as a single stroke (``_STROKE_NUMERALS``): no letter to a reader of a
+    display name (gateway/mentions.py ``visible_letter``)."""
+    return _punct_letters() | _STROKE_NUMERALS
 
 
 @functools.cache
@@ -786,11 +969,14 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
         elif cat == "So" and (letter := _enclosed_letters().get(ch)) is not None:
             emit(letter, i, i + 1)
             events.append((i, i + 1, "enclosed-letters"))
-        elif (cat == "Lm" or ch in _punct_letters()) and ch not in _DASHES and out and out[-1][-1].isdigit() \
-                and _digitish(text[i + 1 : i + 2] or "x"):
+        elif (cat == "Lm" or ch in _punct_letters()) and ch not in _DASHES and out and _digit_before(out) \
+                and _digit_after(text, i):
             # a modifier letter or a letter that looks like punctuation (``ˑ``, ``ꞏ`` like ``·``)
-            # between two digits: a separator, as a symbol there is (issue 15)
-            emit(" ", i, i + 1)
+            # between two digits: a separator, as a symbol there is (issue 15); also with
+            # blanks around or doubled (``536 ㅡ 22``, ``536ㅡㅡ22``: attack pass 14 F4); after a
+            # blank, nothing more (``536 ㅡㅡ 22`` reads ``536  22``)
+            if out[-1][-1] not in " \t":
+                emit(" ", i, i + 1)
             events.append((i, i + 1, "letter-punctuation"))
         elif cat[0] == "L" and (look := _confusables().get(ch)) is not None:
             if i >= token_end:
@@ -818,6 +1004,39 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
             _keep_or_nfkc(ch, i)
         i += 1
     return Normalized("".join(out), starts, ends, events)
+
+
+#: How far ``letter-punctuation`` looks past blanks and other such letters for the digits
+#: on either side (``536 ㅡㅡ 22``: four)
+_SEPARATOR_REACH = 4
+
+
+def _separator_letter(c: str) -> bool:
+    return not c.isascii() and (unicodedata.category(c) == "Lm" or c in _punct_letters()) and c not in _DASHES
+
+
+def _digit_before(out: list[str]) -> bool:
+    """The pass's output ends with a digit, after at most ``_SEPARATOR_REACH`` blanks (what
+    the letters before became, or the text's own)."""
+    seen = 0
+    for chunk in reversed(out):
+        for c in reversed(chunk):
+            if c.isdigit():
+                return True
+            if c not in " \t" or seen >= _SEPARATOR_REACH:
+                return False
+            seen += 1
+    return False
+
+
+def _digit_after(text: str, i: int) -> bool:
+    """A digit follows ``text[i]`` after at most ``_SEPARATOR_REACH`` blanks and letters that
+    show as separators."""
+    n = len(text)
+    j = i + 1
+    while j < n and j - i <= _SEPARATOR_REACH and (text[j] in " \t" or _separator_letter(text[j])):
+        j += 1
+    return j < n and _digitish(text[j])
 
 
 def _fold(s: str) -> str:
@@ -895,7 +1114,11 @@ def _may_spell(text: str) -> bool:
 def _spelled(text: str) -> Normalized | None:
     """Separator words between digits -> their mark; SSA labels -> ``AAA-GG-SSSS``."""
     spans: list[tuple[int, int, str]] = []  # (start, end, replacement) in text order
+    for a, b, ident in _positional_parts(text):
+        spans.append((a, b, ident))
     for m in _SSA_LABELS.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b, _ in spans):
+            continue
         spans.append((m.start(), m.start(1), ""))
         spans.append((m.end(1), m.start(2), "-"))
         spans.append((m.end(2), m.start(3), "-"))
@@ -937,6 +1160,18 @@ def _spelled(text: str) -> Normalized | None:
 _LINK = re.compile(r"\[([^\[\]\n]{1,80})\]\(([^()\s]{0,500}(?:\s+\"[^\"\n]{0,80}\")?)\)")
 #: A reference link ``[536][1]`` renders as its text too (its target is defined elsewhere).
 _REF_LINK = re.compile(r"\[([^\[\]\n]{1,80})\]\[([^\[\]\n]{0,40})\]")
+#: A Markdown link or image whose text is blank (after the pass: emphasis markers, comments,
+#: entities and invisible characters already gone): ``[](x)``, ``[ ](x "t")``, ``![](x =0x0)``.
+#: Mattermost's marked (mattermost/marked lib/marked.js ``inline.link``: ``^!?\[(inside)\]\((href)\)``,
+#: ``inside`` may be empty, ``href`` anything but parentheses with two levels of balanced ones)
+#: renders it as an anchor with no text (webapp/channels/src/utils/markdown/renderer.tsx
+#: ``link()``: ``'>' + text + '</a>'``) or an image with an empty ``alt`` (``image()``, sized
+#: by ``=WxH``): nothing a reader sees between the characters around it.
+_EMPTY_LINK = re.compile(
+    r"!?\[[ \t\n]{0,80}\]\(((?:[^()\n]|\n(?!\n)|\((?:[^()\n]|\([^()\n]{0,200}\)){0,200}\)){0,500})\)")
+#: ``[][label]`` (``[] [label]``): marked's ``reflink`` with empty text; an anchor with no text
+#: when the text defines the label (``[label]: url``), else shown as written.
+_EMPTY_REF_LINK = re.compile(r"!?\[[ \t]{0,80}\][ \t]{0,8}\[([^\[\]\n]{1,40})\]")
 #: The one keycap emoji that is a single code point (U+1F51F KEYCAP TEN, category So
 #: without a numeric value); the others are a digit, U+FE0F and U+20E3 (combining-marks).
 _KEYCAP_TEN = "\N{KEYCAP TEN}"
@@ -1041,13 +1276,14 @@ def may_render(text: str) -> bool:
     """``text`` (raw ASCII) may hold digits its raw form hides: markup between digits
     (an HTML comment, a tag, a link, Markdown emphasis, TeX commands) or digit emoji shortcodes.  The engine's quick
     check runs on the raw text; with this, also on the normalized one."""
-    return ("](" in text or "][" in text or ("<" in text and _TAG_HINT.search(text) is not None)
+    return ("](" in text or "][" in text or "] [" in text or ("<" in text and _TAG_HINT.search(text) is not None)
             or (":" in text and _EMOJI.search(text) is not None)
             or ("\\" in text and _TEX_HINT.search(text) is not None)
             or may_have_shortcode(text)  # "4111:star:1111"  # "\mathtt{536}-\mathtt{22}-..."
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
             or digit_bound(text) > 0  # "five three six two ..."
             or (may_have_filler(text) and bool(_filler_edits(text)))  # "536, then 22, ends 8710"
+            or (_may_position(text) and bool(_positional_parts(text)))  # "ends 8710, starts 536, middle 22"
             or (_may_speak(text) and bool(words.spoken_digit_edits(text))))  # "ssn V III VI ..."
 
 
@@ -1100,11 +1336,34 @@ def _rendered_digits(text: str) -> int:
     if n:
         # number words glued to a digit that rendering makes ("üçüç🔟" reads 3310: the
         # words glued to the keycap's 10), counted with the rendered digits in place
+        # (and the Sino-Korean and Braille digits: ``00000오오two`` reads 00000552, the word
+        # glued to the 오 that reads 5)
         shown = _EMOJI.sub("00", text) if ":" in text else text
         if not shown.isascii():
             shown = _NUMERALS.sub("0", shown.replace(_KEYCAP_TEN, "10"))
+            shown = _rendered_in_place(shown)
         words = max(words, digit_bound(shown), digit_bound(_bare(shown)))
     return n + words
+
+
+def _rendered_in_place(text: str) -> str:
+    """``text`` with the digits of its Sino-Korean runs and Braille numbers written as
+    ``0`` in place (same length): where number words glued to them are read."""
+    runs = _sino_korean_runs(text)
+    if not runs and "\u283c" not in text:
+        return text
+    chars = list(text)
+    for m in runs:
+        for k in range(m.start(), m.end()):
+            if chars[k] in _SINO_KOREAN:
+                chars[k] = "0"
+    if "\u283c" in text:
+        for rx, cells in ((_BRAILLE_NUMBER, _BRAILLE_DIGITS), (_NEMETH_NUMBER, _NEMETH_DIGITS)):
+            for m in rx.finditer(text):
+                for k in range(m.start(), m.end()):
+                    if chars[k] in cells:
+                        chars[k] = "0"
+    return "".join(chars)
 
 
 _MARKUP = re.compile(r"<[^>]{0,200}>|[*_~`]")
@@ -1197,22 +1456,24 @@ def _edit(text: str, edits: list[tuple[int, int, str, int, int]], tail: list[tup
     return Normalized("".join(out), starts, ends, events)
 
 
-#: Group sizes of an identifier written with ``一`` (CJK one, a horizontal stroke) as its
-#: dash between ASCII digit groups: SSN/ITIN 3-2-4, EIN 2-7, cards in fours (the last 1-4),
-#: Amex 4-6-5, Diners 4-6-4.
+#: Group sizes of an identifier written with a stroke numeral (``一`` CJK one, ``〡`` Hangzhou
+#: one: ``_STROKE_NUMERALS``) as its dash between ASCII digit groups: SSN/ITIN 3-2-4, EIN 2-7,
+#: cards in fours (the last 1-4), Amex 4-6-5, Diners 4-6-4.
 _DASHED_SHAPES = frozenset({(3, 2, 4), (2, 7), (4, 6, 5), (4, 6, 4),
                             *((4, 4, 4, last) for last in range(1, 5)), (4, 4, 4, 4, 3)})
 
 
 def _one_as_dash(run: str) -> bool:
-    """``536一22一8710``: every numeral of the run is ``一`` between ASCII digits, and the
-    ASCII groups it separates are an identifier's shape: the stroke is its dash."""
-    if not run.isascii() and all(c.isascii() or c == "\u4e00" for c in run):
-        parts = run.split("\u4e00")
-        if len(parts) >= 3 and all(p and p[0].isdigit() and p[-1].isdigit() for p in parts):
-            sizes = tuple(sum(c.isdigit() for c in p) for p in parts)
-            return sizes in _DASHED_SHAPES
+    """``536一22一8710``, ``12〡3456789``, ``536-22一8710``: every numeral of the run is a stroke
+    numeral (``_STROKE_NUMERALS``) between ASCII digits, and the ASCII digit groups it and the
+    run's other separators make are an identifier's shape: the stroke is its dash."""
+    if not run.isascii() and all(c.isascii() or c in _STROKE_NUMERALS for c in run):
+        parts = _NON_DIGITS.split(run)
+        return all(parts) and tuple(map(len, parts)) in _DASHED_SHAPES
     return False
+
+
+_NON_DIGITS = re.compile(r"[^0-9]+")
 
 
 #: Digit groups with one ASCII letter between each two (``536x22x8710``): a candidate
@@ -1262,10 +1523,74 @@ def _letter_separators(text: str) -> Normalized | None:
                     edits.append((k, k + 1, " ", k, k + 1))  # "xSSNx": the label between two
         if after and after.lower() == sep:
             edits.append((b, b + 1, " ", b, b + 1))
+    edits.extend(_letter_run_edits(text, {e[0] for e in edits}))
     if not edits:
         return None
     edits = sorted(set(edits))
     return _edit(text, edits, [], ["letter-separators"] * len(edits))
+
+
+#: Digit groups with a run of letters between each two, one run of two letters or more
+#: (``536abc22xyz8710``, ``4111ab1111cd1111ef1111``: attack pass 15): a candidate for
+#: ``_letter_run_edits``.
+_LETTER_RUNS = re.compile(r"[0-9](?<![0-9]{2})[0-9]{0,6}(?:[A-Za-z]{1,8}[0-9]{1,7}){1,4}(?![0-9])")
+
+
+def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, int, int]]:
+    """Runs of letters glued between the digit groups of an identifier's exact shape
+    (``_DASHED_SHAPES``), at least one of two letters or more, the token standing on its
+    own (no letter or digit glued to either end), a letter that is no hexadecimal digit
+    among them: each run is the identifier's dash (``536abc22xyz8710`` reads
+    ``536-22-8710``; ``614bd27e3934``, a UUID's last group, stays a hex token).  A single letter between groups is
+    ``_letter_separators``' (the same letter only); a token that starts or ends with
+    letters (an order id, ``ORD536ab22cd8710``), other shapes and longer tokens stay as
+    written."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _LETTER_RUNS.finditer(text):
+        a, b = m.span()
+        if a in done or (a and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum()):
+            continue
+        runs = list(re.finditer(r"[A-Za-z]+", m.group(0)))
+        if max(len(r.group(0)) for r in runs) < 2 or all(c in _HEX for r in runs for c in r.group(0)):
+            continue  # (hexadecimal letters only: a request id, a UUID's group, ``614bd27e3934``)
+        sizes = tuple(len(g) for g in re.split(r"[A-Za-z]+", m.group(0)))
+        if sizes not in _DASHED_SHAPES:
+            continue
+        edits.extend((a + r.start(), a + r.end(), "-", a + r.start(), a + r.end()) for r in runs)
+    return edits
+
+
+#: Digit groups apart by one separator (``-``, a blank, ``/``), one group or more split by
+#: a mark inside it (``53:6-22-8710``, ``536-2:2-87:10``): a candidate for ``_inner_mark_edits``.
+_INNER_GROUP = r"[0-9]{1,6}(?:[:;.,'|_][0-9]{1,6}){0,2}"
+_INNER_MARKED = re.compile(
+    rf"(?<![0-9A-Za-z.:,;'|_-]){_INNER_GROUP}(?:[- /]{_INNER_GROUP}){{1,4}}(?![0-9A-Za-z]|[-/.:,;'|_][0-9])")
+
+
+gatescan.register(_INNER_MARKED)
+
+
+def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """A mark inside a digit group of an identifier whose groups one separator keeps apart
+    (``53:6-22-8710``, ``536-2:2-87:10``, ``4111 11.11 1111 1111``): dropped when the
+    groups, marks left out, make up the identifier's exact shape (``_DASHED_SHAPES``) and
+    every group is apart from the next by the same separator.  A time or a decimal in a
+    range (``12:30-14:45``, ``1.5-2.25``) makes no such shape."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    if not gatescan.may_search(_INNER_MARKED, text):
+        return edits
+    for m in _INNER_MARKED.finditer(text):
+        run = m.group(0)
+        seps = re.findall(r"[- /]", run)
+        inside = re.findall(r"[:;.,'|_]", run)
+        if len(set(seps)) != 1 or not inside or (len(inside) > 1 and ("." in inside or "," in inside)):
+            continue  # (two decimal points or more: a version, ``2.1.0-22-1234``)
+        sizes = tuple(sum(c.isdigit() for c in g) for g in run.split(seps[0]))
+        if sizes not in _DASHED_SHAPES:
+            continue
+        a = m.start()
+        edits.extend((a + k, a + k + 1, "", a + k, a + k + 1) for k, c in enumerate(run) if c in ":;.,'|_")
+    return edits
 
 
 #: Sino-Korean digit words, one Hangul syllable each (영/공 zero: 공 as read in phone and
@@ -1291,14 +1616,25 @@ def _sino_korean_runs(text: str) -> list[re.Match[str]]:
     return [m for m in _SINO_KOREAN_RUN.finditer(text) if sum(c in _SINO_KOREAN for c in m.group(0)) >= 2]
 
 
-def _is_ref_link(text: str, m: re.Match[str]) -> bool:
+#: A link reference definition: ``[label]: url`` at the start of a line, at most three spaces in
+#: (marked's ``block.def``).
+_LINK_DEF = re.compile(r"(?m)^ {0,3}\[([^\[\]\n]{1,40})\]:")
+
+
+def _defined_labels(text: str) -> frozenset[str]:
+    """The link reference labels ``text`` defines, as marked looks them up (lower case,
+    blanks folded: ``(cap[2] || cap[1]).replace(/\\s+/g, ' ')``, ``this.links[link.toLowerCase()]``)."""
+    return frozenset(" ".join(m.group(1).split()).lower() for m in _LINK_DEF.finditer(text))
+
+
+def _is_ref_link(defined: frozenset[str], m: re.Match[str]) -> bool:
     """``[text][label]`` reads as a link (its label not shown): when the text defines the
-    label (``[label]: url``), or the label is no digit group.  An undefined label renders
+    label (``[label]: url``: ``defined``, ``_defined_labels``), or the label is no digit group.  An undefined label renders
     as written (CommonMark), so ``[536][22][8710]`` is three bracketed digit groups side by
     side (the bracket step reads them), while a footnote-like ``[536][1]-22-8710`` is still
     read without its marker."""
     label = m.group(2)
-    if re.search(r"(?m)^ {0,3}\[" + re.escape(label) + r"\]:", text) is not None:
+    if " ".join(label.split()).lower() in defined:
         return True
     return not (len(label) >= 2 and label.isdigit())
 
@@ -1353,9 +1689,20 @@ def _render(text: str) -> Normalized | None:
             edits.append((m.end(1), m.end(), "", m.end(1), m.end()))
             names.append("markdown-links")
             tail.append(m.span(2))
+    if "](" in text:
+        for m in _EMPTY_LINK.finditer(text):
+            edits.append((m.start(), m.end(), "", m.start(), m.end()))
+            names.append("markdown-links")
+            tail.append(m.span(1))
+    defined = _defined_labels(text) if "]:" in text else frozenset()
+    if ("][" in text or "] [" in text) and defined:
+        for m in _EMPTY_REF_LINK.finditer(text):
+            if " ".join(m.group(1).split()).lower() in defined:
+                edits.append((m.start(), m.end(), "", m.start(), m.end()))
+                names.append("markdown-links")
     if "][" in text:
         for m in _REF_LINK.finditer(text):
-            if any(c.isdigit() for c in m.group(1)) and _is_ref_link(text, m):
+            if any(c.isdigit() for c in m.group(1)) and _is_ref_link(defined, m):
                 edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
                 names.append("markdown-links")
                 edits.append((m.end(1), m.end(), "", m.end(1), m.end()))
@@ -1390,9 +1737,29 @@ def _render(text: str) -> Normalized | None:
         if edits[k][0] >= reach or edits[k][0] == edits[k][1]:
             kept.append(k)
             reach = max(reach, edits[k][1])
-    inside_tail = [k for k in kept if any(a <= edits[k][0] < b for a, b in tail)]
-    kept = [k for k in kept if k not in inside_tail]
+    if tail:  # an edit inside a link's target is left out (the target is appended as written)
+        inside = _covered(tail)
+        kept = [k for k in kept if not inside(edits[k][0])]
     return _edit(text, [edits[k] for k in kept], tail, [names[k] for k in kept])
+
+
+def _covered(spans: list[tuple[int, int]]) -> Callable[[int], bool]:
+    """Whether a position lies in one of ``spans`` (half-open; they may nest or overlap): the
+    spans merged and bisected, so a text of many links costs n log n, not links x edits
+    (10,000 links in 60,000 characters took 80 s)."""
+    merged: list[list[int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    firsts = [a for a, _ in merged]
+
+    def inside(pos: int) -> bool:
+        i = bisect.bisect_right(firsts, pos) - 1
+        return i >= 0 and pos < merged[i][1]
+
+    return inside
 
 
 def _glued(text: str) -> Normalized | None:
@@ -2277,7 +2644,8 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         result = _decode_layers(text, lookalike)
     else:
         result = _one_pass(text, decode=False, lookalike=lookalike)
-    if "](" in result.text or "][" in result.text or _KEYCAP_TEN in result.text or not result.text.isascii():
+    if ("](" in result.text or "][" in result.text or "] [" in result.text or _KEYCAP_TEN in result.text
+            or not result.text.isascii()):
         rendered = _render(result.text)
         if rendered is not None:
             result = _compose(result, rendered)
@@ -2293,6 +2661,9 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         tex = _latex_and_words(result.text, join_narrow)
         if tex is not None:
             result = _compose(result, tex)
+    inner = _inner_mark_edits(result.text)
+    if inner:  # a mark inside a group (``53:6-22-8710``); before shortcodes: ``2:2-87:10`` is none
+        result = _compose(result, _edit(result.text, inner, [], ["inner-marks"] * len(inner)))
     if may_have_shortcode(result.text):  # before glued labels: ``536:be0:22`` is a shortcode
         shortcodes = _group_marks(result.text, shortcodes=True)
         if shortcodes is not None:
@@ -2324,7 +2695,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
     glued = _glued(result.text)
     if glued is not None:
         result = _compose(result, glued)
-    if _may_spell(result.text):
+    if _may_spell(result.text) or _may_position(result.text):
         spelled = _spelled(result.text)
         if spelled is not None:
             result = _compose(result, spelled)
@@ -2338,13 +2709,21 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
     return result
 
 
+#: a backslash between a letter or digit and a word (``82\WEST``), the word followed by
+#: another backslash, a blank or a digit: what ``_TEX_BETWEEN`` may read as a command
+_BACKSLASH_WORD = re.compile(r"[0-9A-Za-z][ \t]?\\[A-Za-z]{2,20}(?:\\|[ \t]|[0-9])")
+#: each backslash between two letters or digits: a separator as written
+_BACKSLASH_SEP = re.compile(r"(?<=[0-9A-Za-z \t])\\(?=[0-9A-Za-z])")
+
+
 def markup_as_written(text: str) -> str | None:
     """The reading of ``text`` with its markup as written, where ``normalize`` drops it:
     the ``<`` that starts each tag or comment made a space (``html-tags`` drops them), and
     so is every Markdown marker run (``*`` `````` ``~`` ``_``) touching a digit (``markdown``
     drops them: ``536-22-8710*5`` would read ``536-22-87105``), and so is a digit emoji
     shortcode touching a digit (``emoji-digits`` makes it a digit glued to the number: an
-    image beside it).  Same length: offsets are the text's own.  None when the text has
+    image beside it); a masked slot of marker characters beside a digit group
+    (``536-22-****``) is written ``#`` slots.  Same length: offsets are the text's own.  None when the text has
     none of them.
 
     Nothing is dropped unread: Mattermost shows a post's HTML as text (the web app
@@ -2359,8 +2738,16 @@ def markup_as_written(text: str) -> str | None:
         return text[m.start() - 1 : m.start()].isdigit() or text[m.end() : m.end() + 1].isdigit()
 
     emoji = ":" in text and any(map(glued, _EMOJI.finditer(text)))
-    if not (tags or marks or emoji):
+    masks = ("*" in text or "`" in text or "~" in text or "_" in text) and _MASK_MARKS.search(text) is not None
+    # a backslash before letters between groups (``GB82\WEST\1234...``): TeX reads a command
+    # and drops it; written out, outside a ``$`` pair, it is a separator and the letters show
+    slashes = "\\" in text and _BACKSLASH_WORD.search(text) is not None
+    if not (tags or marks or emoji or masks or slashes):
         return None
+    if masks:  # a masked slot of marker characters (``536-22-****``): slots as written
+        text = _MASK_MARKS.sub(lambda m: "#" * len(m.group(0)), text)
+    if slashes:
+        text = _BACKSLASH_SEP.sub(" ", text)
     if tags:
         text = _TAG_OPEN.sub(" ", text)
     if marks:
@@ -2430,7 +2817,8 @@ gatescan.register(filler._GAP)
 
 
 def _filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
-    if not gatescan.may_search(filler._GAP, text):
+    if (not gatescan.may_search(filler._GAP, text) and not filler.may_have_slots(text)
+            and not filler.may_have_template(text)):
         return []
     return filler_edits(text)
 

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from dlp_proxy.detect.decode import RADIX_HINT, may_radix
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
     CREDIT_CARD,
@@ -104,6 +105,9 @@ class Prefilter:
             or "@" in text
             or _QUICK_ESCAPES.search(text)
             or _QUICK_WORDS.search(text.lower())
+            # a number written in another base with the base stated (``0x1ff63366``, ``acct
+            # hex bc614e``: detect/decode.py ``find_numbers``), its digits too few for the above
+            or (may_radix(text) and RADIX_HINT.search(text) is not None)
             or any(_maybe_encoded(t) for t in _LONG_TOKEN.findall(text))
         ):
             return True

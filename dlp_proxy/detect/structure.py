@@ -964,9 +964,48 @@ def _digits(text: str) -> int:
     return sum(map(text.count, "0123456789"))
 
 
+#: a tag's attributes (``a="536" b="22-8710"``): two or more quoted values apart by blanks,
+#: two of them digit groups at least (``_attribute_pieces``)
+#: (an unquoted value may be digit groups apart by blanks: the normalizer drops the quotes
+#: around digit groups, ``a="4111 1111"`` reads ``a=4111 1111``)
+_ATTR = (r"""[A-Za-z_:][A-Za-z0-9_:.\-]{0,30}[ \t]*=[ \t]*(?:"[^"<>\n]{0,60}"|'[^'<>\n]{0,60}'"""
+         r"""|[0-9]{1,9}(?:[- .][0-9]{1,9}){1,3}(?![0-9A-Za-z_:.\-]*[ \t]*=)|[^\s"'<>=]{1,60})""")
+_ATTRIBUTES = re.compile(rf"(?<![A-Za-z0-9_:.\-]){_ATTR}(?:[ \t\n]+{_ATTR}){{1,11}}")
+_ATTRIBUTE = re.compile(
+    r"""[A-Za-z_:][A-Za-z0-9_:.\-]{0,30}[ \t]*=[ \t]*(?:"([^"<>\n]{0,60})"|'([^'<>\n]{0,60})'"""
+    r"""|([0-9]{1,9}(?:[- .][0-9]{1,9}){1,3}(?![0-9A-Za-z_:.\-]*[ \t]*=)|[^\s"'<>=]{1,60}))""")
+_ATTRIBUTE_VALUE = re.compile(r"[ \t]*([0-9]{1,9}(?:[- .][0-9]{1,9}){0,3})[ \t]*")
+#: what a tag shows after its attributes: its text up to the next tag or the line's end
+_TAG_TEXT = re.compile(r"[ \t]*/?>?([^<>\n]{0,60})")
+gatescan.register(_ATTRIBUTE)
+
+
+def _attribute_pieces(text: str) -> list[tuple[int, int, str]]:
+    """The digit groups of one tag's attribute values read side by side (``<span a="536"
+    b="22-8710">``: HTML shows every attribute's value in the markup as written, one
+    record), labelled by the words the tag shows after them (``>client SSN</span>``)."""
+    out: list[tuple[int, int, str]] = []
+    for m in _ATTRIBUTES.finditer(text):
+        groups: list[str] = []
+        values = 0
+        for a in _ATTRIBUTE.finditer(text, m.start(), m.end()):
+            v = _ATTRIBUTE_VALUE.fullmatch(a.group(1) or a.group(2) or a.group(3) or "")
+            if v is not None:
+                values += 1
+                groups.extend(_WORD_GROUP.findall(v.group(1)))
+        if values < 2:
+            continue
+        shown = _TAG_TEXT.match(text, m.end())
+        label = " ".join(w for w in (shown.group(1).split() if shown else []) if not any(ch.isdigit() for ch in w))
+        out.extend((m.start(), m.end(), line) for line in _piece(groups, label))
+    return out
+
+
 def fragment_pieces(text: str, label: re.Pattern[str] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, line) of each identifier fragment ``text`` holds apart (section above)."""
     out = _keyed_pieces(text) if _keyed_hint(text) else []
+    if "=" in text and gatescan.may_search(_ATTRIBUTE, text):
+        out += _attribute_pieces(text)
     if "{" in text and out is not None and ":" in text:
         out += _object_pieces(text)
     if gatescan.may_search(_WORD_JOINED, text):

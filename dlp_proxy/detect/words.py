@@ -63,6 +63,8 @@ import threading
 import unicodedata
 from typing import Any
 
+from dlp_proxy.detect.literals import literal_trie
+
 _hs: Any
 try:  # a dependency on x86-64; optional elsewhere (``_hits`` then tokenizes in Python)
     import hyperscan as _hs
@@ -313,9 +315,23 @@ def may_have_number_words(text: str) -> bool:
             if scan is not None:
                 return scan.any(text)
         low = text.translate(_ASCII_LOWER)
-        return any(w in low for w in _ascii_triggers()) or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
+        return (_ascii_trigger_re().search(low) is not None
+                or (_LETTERS_LABEL in low and any(w in low for w in _NATO)))
     low = text.lower()
-    return any(w in low for w in _triggers()) or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
+    return _trigger_re().search(low) is not None or (_LETTERS_LABEL in low and any(w in low for w in _NATO))
+
+
+@functools.cache
+def _ascii_trigger_re() -> re.Pattern[str]:
+    """``any(w in low for w in _ascii_triggers())`` as one search (literals.py: ~2.5 us a
+    chat message, ~11 us with ``in`` word by word)."""
+    return re.compile(literal_trie(_ascii_triggers()))
+
+
+@functools.cache
+def _trigger_re() -> re.Pattern[str]:
+    """``any(w in low for w in _triggers())`` as one search."""
+    return re.compile(literal_trie(_triggers()))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -576,6 +592,8 @@ def prepare() -> None:
     """Build the Hyperscan databases now (the engine does, once), not on the first text."""
     _word_scan()
     _trigger_scan()
+    _ascii_trigger_re()
+    _trigger_re()
 
 
 @functools.cache

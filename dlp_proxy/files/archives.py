@@ -1,4 +1,5 @@
-"""ZIP, TAR, gzip, bzip2, xz, zlib and LZMA-alone, recursively, with bomb and size limits.
+"""ZIP, TAR and single-file compressed streams (gzip, bzip2, xz, raw LZMA, zstd, Unix
+``compress`` .Z, raw zlib), recursively, with bomb and size limits.
 
 Every decompression is bounded *while it runs* (never trusting declared sizes):
 output stops at the smaller of the bytes left in the file's uncompressed budget
@@ -182,11 +183,23 @@ def _inner_name(kind: str, data: bytes, outer: str) -> str:
         if name:
             return name
     base = outer.rsplit("/", 1)[-1]
-    for ext in (".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zz", ".zlib", ".lzma", ".tlz"):
+    for ext in (".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".lzma", ".tlz", ".zst", ".tzst", ".z", ".taz",
+                ".zz", ".zlib"):
         if base.lower().endswith(ext):
             stem = base[: -len(ext)]
             return stem + ".tar" if ext.startswith(".t") else stem
-    return {"gzip": "(gunzip)", "bzip2": "(bunzip2)", "xz": "(unxz)", "zlib": "(inflate)", "lzma": "(unlzma)"}[kind]
+    return _STREAM_NAMES[kind]
+
+
+_STREAM_NAMES = {"gzip": "(gunzip)", "bzip2": "(bunzip2)", "xz": "(unxz)", "lzma": "(unlzma)", "zstd": "(unzstd)",
+                 "compress": "(uncompress)", "zlib": "(inflate)"}
+#: the largest zstd window accepted (zstd's own default limit, ``ZSTD_WINDOWLOG_LIMIT_DEFAULT``:
+#: what ``zstd -d`` decodes without ``--memory``); a larger one is ``corrupt``
+ZSTD_MAX_WINDOW = 1 << 27
+#: zstd input fed at a time: a 4-byte RLE block writes 128 KiB, so one slice writes at
+#: most 8 MiB before the size and ratio are checked
+_ZSTD_SLICE = 256
+_ZSTD_SKIPPABLE = range(0x184D2A50, 0x184D2A60)
 
 
 def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
@@ -218,15 +231,31 @@ def extract_stream(data: bytes, ctx: Ctx, kind: str, name: str) -> None:
         header = gzip_header_text(data)
         if header:
             ctx.add("gzip-header", header)
-    if trailing and trailing[0].strip(b"\0 \r\n\t"):
-        ctx.add(f"{kind}-trailing", trailing[0].decode("utf-8", "replace"))
+    for extra in trailing:
+        # bytes after the stream's end (gzip, zlib) and zstd's skippable frames: text a
+        # decompressor skips and the stored file carries
+        if extra.strip(b"\0 \r\n\t"):
+            ctx.add(f"{kind}-trailing" if kind != "zstd" else "zstd-skippable", extra.decode("utf-8", "replace"))
     member.extract(out, name=inner)
 
 
 def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None = None) -> tuple[bytes, bool]:
     """(output, whether the stream ended properly); bytes after the last gzip member
-    go to ``trailing``."""
+    or the zlib stream, and the data of zstd's skippable frames, go to ``trailing``."""
     cap = caps(ctx)
+    if kind == "zstd":
+        return _unzstd(data, ctx, cap, trailing)
+    if kind == "compress":
+        from dlp_proxy.files import unlzw
+
+        def check(produced: int, consumed: int) -> None:
+            ctx.budget.check_time()
+            check_ratio(ctx, produced, consumed)
+
+        try:
+            return unlzw.decode(data, cap, check), True
+        except unlzw.Overflow:
+            raise TooBig() from None
     out = bytearray()
     view = memoryview(data)
     pos = 0
@@ -250,8 +279,7 @@ def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None =
                     if trailing is not None:
                         trailing.append(bytes(view[pos:]))
                     pos = len(data)
-                if kind != "zlib":  # one zlib stream (Go's compress/zlib stops there): it ended
-                    d = _new_decompressor(kind)
+                d = _new_decompressor(kind)
         else:
             if d.needs_input:
                 piece = bytes(view[pos : pos + READ_CHUNK])
@@ -276,6 +304,38 @@ def _decompress(data: bytes, ctx: Ctx, kind: str, trailing: list[bytes] | None =
     return bytes(out), bool(d.eof)
 
 
+def _unzstd(data: bytes, ctx: Ctx, cap: int, trailing: list[bytes] | None) -> tuple[bytes, bool]:
+    """Zstandard frames one after another (``zstd -d`` reads them all), fed a slice at a
+    time so output is bounded as it grows; a skippable frame's data goes to ``trailing``.
+    A stream that stops inside a frame is not whole (``zstd -d`` writes what it decoded
+    before it complains, and that was inspected)."""
+    import zstandard
+
+    out = bytearray()
+    pos = start = 0
+    whole = True
+    d = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).decompressobj()
+    while pos < len(data):
+        ctx.budget.check_time()
+        piece = data[pos:pos + _ZSTD_SLICE]
+        pos += len(piece)
+        whole = False
+        try:
+            out += d.decompress(piece)
+        except zstandard.ZstdError:
+            raise ValueError("zstd") from None
+        if d.eof:
+            pos -= len(d.unused_data)
+            if trailing is not None and int.from_bytes(data[start:start + 4], "little") in _ZSTD_SKIPPABLE:
+                trailing.append(data[start + 8:pos])
+            start, whole = pos, True
+            d = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).decompressobj()
+        if len(out) > cap:
+            raise TooBig()
+        check_ratio(ctx, len(out), pos)
+    return bytes(out), whole
+
+
 def _new_decompressor(kind: str) -> Any:
     if kind == "gzip":
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -284,7 +344,7 @@ def _new_decompressor(kind: str) -> Any:
     if kind == "bzip2":
         return bz2.BZ2Decompressor()
     if kind == "lzma":
-        return lzma.LZMADecompressor(lzma.FORMAT_ALONE)
+        return lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
     return lzma.LZMADecompressor()
 
 

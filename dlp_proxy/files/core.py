@@ -18,7 +18,7 @@ _T = TypeVar("_T")
 
 __all__ = ["CONTAINER_TYPES", "EXTRACTORS", "Ctx", "extract", "extract_into", "run"]
 
-CONTAINER_TYPES = frozenset({"zip", "tar", "gzip", "bzip2", "xz", "zlib", "lzma"})
+CONTAINER_TYPES = frozenset({"zip", "tar", "gzip", "bzip2", "xz", "lzma", "zstd", "compress", "zlib"})
 _ZIP_FAMILY = frozenset({"zip", "docx", "xlsx", "pptx", "ooxml", "odt", "ods", "odp", "odf"})
 
 #: ``extractor(data, ctx, kind, name) -> a more precise type or None``

@@ -29,7 +29,7 @@ from dlp_proxy.files.cells import (
 )
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import literal_lead, split_row
-from dlp_proxy.files.xmltext import local, parse, unread_text
+from dlp_proxy.files.xmltext import attribute_text, local, parse, unread_text
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -235,6 +235,7 @@ class Package:
         self.display = Display()
         self._rels: dict[str, dict[str, tuple[str, str]]] = {}
         self._types: tuple[dict[str, str], dict[str, str]] | None = None
+        self._attributes_read: set[str] = set()
 
     def read(self, name: str) -> bytes | None:
         info = self.infos.get(name)
@@ -246,12 +247,19 @@ class Package:
         return read_zip_member(self.zf, info, self.ctx.child(f"part={name}"))
 
     def xml(self, name: str) -> Any:
+        """Part ``name`` parsed (None: absent, over a limit, or not XML: ``corrupt``); every
+        part parsed has its attribute values read once, whichever reader took it
+        (``part=<name>/attributes``: a tracked change's author, a bookmark's or a style's
+        name, a custom property's name; ``xmltext.attribute_text``)."""
         data = self.read(name)
         if data is None:
             return None
         root = parse(data)
         if root is None:
             self.ctx.problem("corrupt", f"part={name}")
+        elif name not in self._attributes_read:
+            self._attributes_read.add(name)
+            self.ctx.add(f"part={name}/attributes", attribute_text(root))
         return root
 
     def rels(self, part: str) -> dict[str, tuple[str, str]]:
@@ -539,6 +547,11 @@ def _rest(pkg: Package) -> None:
         if name in pkg.done or name.endswith(".rels") or name == "[Content_Types].xml":
             continue
         if _NOISE.search("/" + name) and _is_noise(pkg.content_type(name), targets.get(name, set())):
+            # styles, themes, font tables, settings: no text of the document, but names a
+            # reader is shown (a style's in the Styles pane, a font's, a theme's): their
+            # attribute values are read (``Package.xml``)
+            if name.endswith(".xml"):
+                pkg.xml(name)
             continue
         if "/embeddings/" in name:
             content = pkg.read(name)
@@ -1003,6 +1016,8 @@ def _sheet_rest(root: Any, sheet: str, hidden_sheet: bool, ctx: Ctx) -> bool:
     if root is None:
         return True
     parts = [unread_text(el) for el in root if isinstance(el.tag, str) and _name(el.tag) != "sheetData"]
+    # and the attribute values of those elements (``xmltext.attribute_text``)
+    parts += [attribute_text(el) for el in root if isinstance(el.tag, str) and _name(el.tag) != "sheetData"]
     text = "\n".join(p for p in parts if p)
     suffix = " (hidden)" if hidden_sheet else ""
     return not text or ctx.add(f"sheet={sheet}{suffix}/data", text)

@@ -12,8 +12,10 @@ from dlp_proxy.files.text import (
     decode,
     detect_encoding,
     iter_decoded,
+    iter_ebcdic,
     json_strings,
     line_blocks,
+    looks_ebcdic,
     numerals,
     strip_markup,
     text_kind,
@@ -127,7 +129,18 @@ def _general_number(field: str) -> str:
 
 
 def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str = "") -> str:
+    ebcdic = looks_ebcdic(data)
+    if ebcdic:
+        # a mainframe export in EBCDIC reads as Latin-1 noise or binary: read it decoded,
+        # as a second reading (``encoding=cp037/lines=...``)
+        for loc, block in line_blocks(iter_ebcdic(data)):
+            ctx.budget.check_time()
+            if not ctx.add(f"encoding=cp037/{loc}", block):
+                return "text"
     head = decode(data[:8192])
+    if head is None and ebcdic:
+        binary_strings(data, ctx.budget, ctx.loc("strings"))
+        return "text"  # text in EBCDIC, read above: no unsupported type
     if head is None:
         from dlp_proxy.files.sniff import pillow_format
 

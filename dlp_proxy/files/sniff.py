@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import lzma
 import re
 import zipfile
 import zlib
@@ -54,7 +55,7 @@ def sniff(data: bytes) -> str:
 
     Document types: ``pdf``, ``docx``, ``xlsx``, ``pptx``, ``odt``, ``ods``, ``odp``,
     ``ooxml`` (an OOXML package of another kind), ``zip``, ``tar``, ``gzip``, ``bzip2``,
-    ``xz``, ``zlib``, ``lzma`` (LZMA alone), ``rtf``, ``eml``, ``cfb-encrypted`` (password-protected Office file),
+    ``xz``, ``lzma`` (raw LZMA), ``zstd``, ``compress`` (Unix .Z), ``zlib`` (raw zlib), ``rtf``, ``eml``, ``cfb-encrypted`` (password-protected Office file),
     ``cfb`` (legacy .doc/.xls/.ppt/.msg), ``png``/``jpeg``/... (images), ``text``,
     ``binary`` (nothing recognised) or an unsupported kind (``7z``, ``rar``, ...).
     """
@@ -74,14 +75,10 @@ def sniff(data: bytes) -> str:
         return "bzip2"
     if data.startswith(b"\xfd7zXZ\x00"):
         return "xz"
-    # zlib (RFC 1950) with zlib's own level flags, none of them printable (text starting
-    # "x^" stays text): Go's compress/zlib, Python's zlib.compress, `zlib-flate`
-    if data[:2] in (b"\x78\x01", b"\x78\x9c", b"\x78\xda") and len(data) > 2:
-        return "zlib"
-    if data.startswith(b"\x78\x5e") and _inflates(data):  # levels 2-5: "x^", so it must inflate
-        return "zlib"
-    if _lzma_alone(data):
-        return "lzma"
+    if data.startswith(b"\x28\xb5\x2f\xfd") or (data[1:4] == b"\x2a\x4d\x18" and 0x50 <= data[0] <= 0x5F):
+        return "zstd"  # a frame, or a skippable frame first (RFC 8878)
+    if data.startswith(b"\x1f\x9d") and len(data) >= 3 and not data[2] & 0x60 and 9 <= data[2] & 0x1F <= 16:
+        return "compress"  # Unix compress, .Z
     if len(data) >= 262 and data[257:262] == b"ustar":
         return "tar"
     for magic, kind in _IMAGE_MAGIC:
@@ -116,25 +113,55 @@ def sniff(data: bytes) -> str:
         # A ZIP whose central directory is found at the end but which does not start
         # with a local header: self-extracting archives, or prepended junk.
         return "zip"
+    # streams without magic, after every type that has one
+    if _lzma_alone(data):
+        return "lzma"
+    if _zlib(data):
+        return "zlib"
     return "text-or-binary"
 
 
-def _inflates(data: bytes) -> bool:
-    """Whether the start of ``data`` inflates as zlib (some output, no error)."""
-    try:
-        return bool(zlib.decompressobj().decompress(data[:4096], 1024))
-    except zlib.error:
-        return False
+#: bytes of a stream without magic (raw LZMA, zlib) decoded to tell it from other files
+_TRIAL_BYTES = 4096
 
 
 def _lzma_alone(data: bytes) -> bool:
-    """An .lzma ("LZMA alone") header as ``lzma``/``xz --format=lzma`` write it: the
-    usual properties byte (lc=3, lp=0, pb=2), a dictionary of 2^n or 2^n + 2^(n-1)
-    bytes, and the range coder's first byte, which is always 0."""
-    if len(data) < 18 or data[0] != 0x5D or data[13] != 0:
+    """A raw LZMA stream (``.lzma``, ``xz --format=lzma``, LZMA SDK): a properties byte
+    (lc + lp * 9 + pb * 45 < 225), a dictionary size of 2^n or 2^n + 2^(n-1), and an
+    uncompressed size that is unknown (all ones) or under 256 GiB, as liblzma's picky
+    reader (``xz --format=auto``) checks; then the first bytes must decode.  No text
+    starts so (bytes 10-12 of the size are zero)."""
+    if len(data) < 14 or data[0] >= 225:
+        return False
+    size = int.from_bytes(data[5:13], "little")
+    if size != (1 << 64) - 1 and size >= 1 << 38:
         return False
     dict_size = int.from_bytes(data[1:5], "little")
-    return any(dict_size in (1 << n, (1 << n) + (1 << (n - 1))) for n in range(12, 31))
+    low = dict_size & -dict_size  # lowest set bit
+    if dict_size == 0 or dict_size not in (low, low * 3):
+        return False
+    return _trial(lzma.LZMADecompressor(format=lzma.FORMAT_ALONE), data)
+
+
+def _zlib(data: bytes) -> bool:
+    """A raw zlib stream (RFC 1950: ``zlib.compress``, ``.zz``, ``qpdf --qdf`` ...): a
+    deflate header whose check bits hold, no preset dictionary, and a start that inflates
+    (a text starting ``x^`` does not)."""
+    if len(data) < 8 or data[0] & 0x0F != 8 or data[0] >> 4 > 7 or data[1] & 0x20:
+        return False
+    if (data[0] << 8 | data[1]) % 31:
+        return False
+    return _trial(zlib.decompressobj(), data)
+
+
+def _trial(d: object, data: bytes) -> bool:
+    """Whether the first bytes decode without error (a stream this short must end)."""
+    piece = data[:_TRIAL_BYTES]
+    try:
+        d.decompress(piece, 1 << 20)  # type: ignore[attr-defined]
+    except (lzma.LZMAError, zlib.error, EOFError):
+        return False
+    return len(data) > _TRIAL_BYTES or bool(d.eof)  # type: ignore[attr-defined]
 
 
 def zip_kind(data: bytes) -> str:

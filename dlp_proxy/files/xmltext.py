@@ -162,3 +162,61 @@ def unread_text(root: Any, skip: frozenset[str] = frozenset(), skip_children: fr
         if el is not root and el.tail and el.tail.strip():
             out.append(el.tail.strip())
     return "\n".join(out)
+
+
+#: attribute values that are a file's structure, not text someone typed: numbers of up to
+#: 8 digits with a unit (sizes, positions, counts, EMUs), decimals, hex ids and colours
+#: (``w:rsidR``, ``w14:paraId``, ``FF0000``, a font's panose), GUIDs, dates, a letter
+#: prefix on up to 8 digits (``rId5``, ``Heading1``, cell references ``B7``, ``A1:D10``),
+#: row spans (``1:5``), VML's shape ids (``_x0000_s1026``) and Word's hidden bookmarks
+#: (``_Toc482937561``, ``_Ref...``, ``_Hlk...``, ``_GoBack``)
+_STRUCTURAL = re.compile(
+    r"[-+]?\d{1,8}(?:\.\d+)?(?:pt|in|cm|mm|pc|pi|px|%|em|ex|emu|dxa|deg|fd|f)?"
+    r"|[-+]?\d*\.\d+(?:[eE][-+]?\d+)?%?"
+    r"|#?[0-9A-Fa-f]{1,8}|[0-9A-Fa-f]{16,}"
+    r"|\{?[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}?"
+    r"|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[-+]\d{2}:\d{2})?)?"
+    r"|\$?[A-Za-z_]{1,12}\$?\d{1,8}(?::\$?[A-Za-z]{1,3}\$?\d{1,8})?|\d{1,5}:\d{1,5}"
+    r"|_x[0-9A-Fa-f]{4}_\w{0,16}|_(?:Toc|Ref|Hlk|Hlt|GoBack|Int|MailAutoSig|PictureBullets)\d*"
+)
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+#: a whole number alone is an id (PowerPoint's ``creationId``, ``sldId``: 10 digits a
+#: detector may take for a phone number); beside a word it is a value with its label
+_INTEGER = re.compile(r"[-+]?\d+")
+#: the markup-compatibility namespace (``mc:Ignorable="w14 w15 wp14"``): prefixes, no text
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+
+
+def attribute_text(root: Any) -> str:
+    """Every attribute value a person may have typed and a reader may see, one element a
+    line: Word shows a tracked change's ``w:author``, a comment's initials, a bookmark's
+    ``w:name`` (Insert > Bookmark), a style's name, a drawing's ``name`` (Selection
+    Pane), a custom property's ``name``, a VML WordArt ``string``; and any program can
+    read every attribute out of the file.  An element gives a line when one of its values
+    holds a digit and is not structure (``_STRUCTURAL``: sizes, ids, colours, dates; a
+    whole number only beside a value with a letter); the line holds all its values that
+    are not structure, words included, so a name beside a value is its context
+    (``<w:attr w:name="ssn" w:val="536228710"/>`` -> ``ssn 536228710``).  Each distinct
+    value is tested once (a document repeats its sizes and ids)."""
+    out: list[str] = []
+    kept_value: dict[str, bool] = {}
+    for el in root.iter(etree.Element):
+        items = el.items()
+        if not items:
+            continue
+        values: list[str] = []
+        for key, value in items:
+            keep = kept_value.get(value)
+            if keep is None:
+                stripped = value.strip()
+                keep = kept_value[value] = bool(stripped) and _STRUCTURAL.fullmatch(stripped) is None
+            if keep and not key.startswith(_MC):
+                values.append(value.strip())
+        if not values:
+            continue
+        if not any(_HAS_LETTER.search(v) for v in values):
+            values = [v for v in values if not _INTEGER.fullmatch(v)]
+        if any(_HAS_DIGIT.search(v) for v in values):
+            out.append(" ".join(values))
+    return "\n".join(out)

@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from dlp_proxy.gateway.extract import go_path
 from dlp_proxy.gateway.lookups import Screen, TtlCache, Unresolved, read_fields, read_ids
 from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
 from dlp_proxy.model import ContentItem, ItemKind
@@ -58,8 +59,16 @@ def applies(route_name: str, fallback_token: str | None) -> bool:
 
 
 def file_ids(items: Iterable[ContentItem]) -> list[tuple[str, str]]:
-    """(path, id) of each ``body.file_ids[i]`` that is a Mattermost id, in order."""
-    return [(i.path, i.text) for i in items if _FILE_ID_PATH.fullmatch(i.path) and _ID.fullmatch(i.text)]
+    """(path, id) of each ``body.file_ids[i]`` that is a Mattermost id, in order; the
+    key read as Go reads it (``extract.go_path``: ``File_Ids`` is ``file_ids``), every
+    case variant's ids (Go keeps the last: reading them all is the safe side)."""
+    return [(i.path, i.text) for i in items
+            if _FILE_ID_PATH.fullmatch(go_path(i.path)) and _ID.fullmatch(i.text)]
+
+
+def any_file_ids(items: Iterable[ContentItem]) -> bool:
+    """Whether an item is one of ``body.file_ids`` (as Go reads the key)."""
+    return any(go_path(i.path).startswith("body.file_ids[") for i in items)
 
 
 class FileNames(TtlCache[str, "tuple[str, str] | None"]):
@@ -111,7 +120,8 @@ def shown_together(items: Iterable[ContentItem], names: Sequence[ContentItem]) -
     a number is read), side by side and one a line (``body.message#files``)."""
     if not names:
         return []
-    message = next((i.text for i in items if i.path == "body.message" and i.kind is ItemKind.TEXT), "")
+    messages = [i.text for i in items if go_path(i.path) == "body.message" and i.kind is ItemKind.TEXT] or [""]
     stems = [os.path.splitext(n.text)[0] for n in names]
-    return [ContentItem("body.message#files", message + "\n" + " ".join(stems)),
-            ContentItem("body.message#files", message + "\n" + "\n".join(stems))]
+    return [ContentItem("body.message#files", message + sep + joined)
+            for message in dict.fromkeys(messages)
+            for sep, joined in (("\n", " ".join(stems)), ("\n", "\n".join(stems)))]

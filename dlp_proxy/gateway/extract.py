@@ -234,6 +234,16 @@ def go_field_name(key: str) -> str:
 
 
 _GO_FOLD = {"\u212a": "k", "\u017f": "s"}
+
+
+def go_path(path: str) -> str:
+    """An item's path (``body.File_Ids[0]``, keys as sent) with every key as Go matches
+    it to a struct field (``go_field_name``: ``body.file_ids[0]``).  Code that looks
+    for a field Mattermost reads (a post's ``message``, its ``file_ids``) compares this,
+    never the path as sent: ``{"File_Ids": [...]}`` fills ``Post.FileIds``
+    (encoding/json matches field names case-insensitively) and, compared as sent,
+    escaped every check of attached files (atk14 F1, F2)."""
+    return go_field_name(path)
 #: struct fields are recorded this deep (channel_id, post.channel_id, data.channel_id...)
 _FIELD_DEPTH = 8
 

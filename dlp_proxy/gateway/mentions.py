@@ -29,21 +29,24 @@ posts carry no caller token: read with the fallback token when there is one
 (``applies``).  Names are kept in process memory only, for ``CACHE_SECONDS`` (never
 in Redis, never logged).
 
-Bounded: at most ``MAX_LOOKUPS`` names looked up per request (each mention tries
-its name and its punctuation-stripped prefixes); more is refused (400), as is a
+Bounded: at most ``MAX_LOOKUPS`` lookups per request (each channel mention tries its
+name and its punctuation-stripped prefixes, a lookup each; every user name not cached
+is read in one request, at most ``MAX_USER_NAMES`` names); more is refused (400), as is a
 lookup Mattermost does not answer (503): fail closed.  A name with a run of digits
-(``lookups.digit_named``: ``~250000``, ``~q3-2025-12-05``) is looked up only when the
-detector finds nothing in the texts as written (the post then reaches Mattermost with
-the name in it anyway); otherwise the post is stopped for what was found and the name
-is not sent.  Reading such a name as no channel whatever the text held let three
-channels named with digit runs and shown as ``536``, ``22`` and ``8710`` through.
+(``lookups.digit_named``: ``~250000``, ``~q3-2025-12-05``) is looked up only once the
+request, read without it, was decided clean (an allow with no finding: the pipeline
+calls again with ``numbered``): the post then reaches Mattermost with the name in it
+anyway; a request stopped on its own findings (a label in another field, a piece
+in the channel's split window) never sends it.  Reading such a name as no channel
+whatever the text held let three channels named with digit runs and shown as
+``536``, ``22`` and ``8710`` through.
 
 The other way round (a name changed after the post) cannot be judged by reading the
 post: ``display_name_refusal`` refuses a channel, bookmark, team or bot display name
 or a user's nickname, first or last name that has a digit and no visible letter (``536``,
 ``22-8710``, ``536ㅤ`` with a blank Hangul filler, ``536ǃ`` with a click letter that shows
-``!``), which is what a name must be to make a number out of mentions that the
-detector cannot see.  A name with letters (``Desk 536``) is allowed: its mentions are
+``!``, ``536ㅡ`` with a Hangul vowel drawn as a dash), which is what a name must be to make
+a number out of mentions that the detector cannot see.  A name with letters (``Desk 536``) is allowed: its mentions are
 read with it from then on, but posts made before the rename are not judged again
 (docs/detection.md "Mentions").
 """
@@ -62,12 +65,14 @@ from dlp_proxy.detect import normalize
 from dlp_proxy.gateway.extract import go_field_name
 from dlp_proxy.gateway.lookups import (
     CHANNEL_NAME,
+    NAME_DIGITS,
     RESTRICTED_USERNAMES,
     USERNAME,
     Screen,
     TtlCache,
     Unresolved,
     digit_named,
+    long_number,
     sendable,
 )
 
@@ -78,6 +83,8 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9_])~([A-Za-z0-9.\-_]*)")
 _CHANNEL_NAME = CHANNEL_NAME
 #: names looked up for one request (more: refused)
 MAX_LOOKUPS = 32
+#: user names read for one request, all in one ``POST /api/v4/users/usernames`` (more: refused)
+MAX_USER_NAMES = 512
 #: teams a post without a team (direct or group message) is read in
 MAX_TEAMS = 4
 #: seconds a resolved display name (or its absence) is trusted in process memory
@@ -317,14 +324,32 @@ async def _lookup_users(upstream: Any, names: list[str], tokens: Sequence[str],
     return found
 
 
+def has_numbered_names(texts: Iterable[str]) -> bool:
+    """Whether a mention in ``texts`` names a channel or user with a digit run that
+    ``rendered_mentions`` looks up only with ``numbered`` (shape and digits only: the
+    detector's screen is applied when they are looked up)."""
+    for t in texts:
+        if "~" in t and any(CHANNEL_NAME.fullmatch(n) and long_number(n, NAME_DIGITS)
+                            for _, _, tries in candidates(t) for n in tries):
+            return True
+        if "@" in t and any(USERNAME.fullmatch(n) and n not in RESTRICTED_USERNAMES and long_number(n, NAME_DIGITS)
+                            for _, _, tries in user_candidates(t) for n in tries):
+            return True
+    return False
+
+
 async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | None, upstream: Any,
                             token: str | None, fallback_token: str | None, timeout: float,
-                            cache: DisplayNames | None = None, screen: Screen | None = None) -> list[tuple[str, str]]:
+                            cache: DisplayNames | None = None, screen: Screen | None = None,
+                            numbered: bool = False) -> list[tuple[str, str]]:
     """(path, text as shown) for each (path, text) of a post that holds a mention that
     resolves to a channel or a user: one reading per team the post is read in, per
     teammate name display setting (``NAME_SETTINGS``) and with and without the links'
     sigils, each distinct one once.  Only names ``lookups.sendable`` keeps are looked
-    up (``screen``: the detector); any other reads as no channel or user."""
+    up (``screen``: the detector); any other reads as no channel or user.  Names with
+    a digit run (``lookups.digit_named``) are looked up too only with ``numbered``:
+    the pipeline asks for them once the request, read without them, was decided
+    clean (``has_numbered_names``)."""
     texts = [(p, t) for p, t in texts if ("~" in t and candidates(t)) or ("@" in t and user_candidates(t))]
     if not texts:
         return []
@@ -343,16 +368,14 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
 
     user_tries = [n for _, t in texts for _, _, tries in user_candidates(t) for n in tries]
     channel_tries = [n for _, t in texts for _, _, tries in candidates(t) for n in tries]
-    # a name with a run of digits (``~250000``, ``~q3-2025-12-05``) is looked up only when
-    # the detector finds nothing in the texts as written: such a post reaches Mattermost
-    # with the name in it anyway, so the lookup shows Mattermost nothing new; a post
-    # with a finding is stopped for it and its digit-run names are never sent
-    numbered = (await digit_named(channel_tries, CHANNEL_NAME, screen),
-                await digit_named(user_tries, USERNAME, screen, excluded=RESTRICTED_USERNAMES))
-    if any(numbered) and (screen is None or await screen([t for _, t in texts])):
-        numbered = ([], [])
+    # a name with a run of digits (``~250000``, ``~q3-2025-12-05``) only once the request
+    # was decided clean without it: the post then reaches Mattermost with the name in it
+    # anyway, so the lookup shows Mattermost nothing new (module docstring)
+    extra = ((await digit_named(channel_tries, CHANNEL_NAME, screen),
+              await digit_named(user_tries, USERNAME, screen, excluded=RESTRICTED_USERNAMES))
+             if numbered else ([], []))
     # users: one request for every name not cached (a user's names are the same in every team)
-    user_names = [*await sendable(user_tries, USERNAME, screen, excluded=RESTRICTED_USERNAMES), *numbered[1]]
+    user_names = [*await sendable(user_tries, USERNAME, screen, excluded=RESTRICTED_USERNAMES), *extra[1]]
     users: dict[str, tuple[str, str, str, str] | None] = {}
     missing = []
     for name in user_names:
@@ -362,13 +385,17 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
         else:
             missing.append(name)
     if missing:
-        spend(len(missing))
+        # one request reads them all: it costs one lookup, up to MAX_USER_NAMES names
+        # (a fills list writes a price after each @: ``100 @189.50``, 33 of them were refused)
+        if len(missing) > MAX_USER_NAMES:
+            raise Unresolved(400, f"more than {MAX_USER_NAMES} user mentions to resolve in one post")
+        spend()
         found = await _lookup_users(upstream, missing, tokens, timeout)
         for name in missing:
             users[name] = found.get(name)
             cache.remember_user(name, users[name])
     # channels: in the post's team, or each of the caller's teams for a direct message
-    wanted = [*await sendable(channel_tries, CHANNEL_NAME, screen), *numbered[0]]
+    wanted = [*await sendable(channel_tries, CHANNEL_NAME, screen), *extra[0]]
     teams: list[str] = [""]
     resolved: dict[tuple[str, str], str | None] = {}
     if wanted:
@@ -425,10 +452,12 @@ DISPLAY_NAME_ROUTES = frozenset(DISPLAY_NAME_FIELDS)
 def visible_letter(ch: str) -> bool:
     """A letter a reader sees as a letter: category ``L*``, and neither a
     Default_Ignorable_Code_Point (the Hangul fillers U+115F, U+1160, U+3164, U+FFA0 are
-    ``Lo`` letters that render blank) nor a letter Unicode's confusables data says looks
-    like punctuation or a symbol (``ǃ`` U+01C3 like ``!``: detect/normalize.py's tables)."""
+    ``Lo`` letters that render blank) nor a letter that shows as punctuation, a dash, a bar
+    or a dot (``ǃ`` U+01C3 like ``!``, Hangul ``ㅡ`` like ``—``, ``ᐨ``, ``ㆍ``, the numeral ``一``:
+    detect/normalize.py ``separator_letters``, the letters the detector reads as a separator
+    between digits)."""
     return (unicodedata.category(ch).startswith("L") and not normalize._ignorable(ch)
-            and ch not in normalize._punct_letters())
+            and ch not in normalize.separator_letters())
 
 
 def digits_only(text: str) -> bool:

@@ -50,6 +50,7 @@ from dlp_proxy.gateway.extract import (
     decode_content_encoding,
     extract,
     filename_items,
+    go_path,
     is_reference_id,
     no_content_shape_error,
 )
@@ -368,7 +369,7 @@ class Pipeline:
 
         if self.config.max_post_runes and route.group in _POST_GROUPS:
             for item in ex.items:
-                if item.path in _MESSAGE_PATHS and len(item.text) > self.config.max_post_runes:
+                if go_path(item.path) in _MESSAGE_PATHS and len(item.text) > self.config.max_post_runes:
                     # Mattermost refuses it (400); no need to scan what cannot be posted
                     return await self._refuse(
                         req, 400, responses.BAD_REQUEST_ID,
@@ -507,7 +508,7 @@ class Pipeline:
                     timeout=self.config.scan_deadline_seconds, screen=screen))
             except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The message's permalinks could not be read", "permalink-unresolved", route)
-        if attached.applies(route.name, fallback) and any(i.path.startswith("body.file_ids[") for i in items):
+        if attached.applies(route.name, fallback) and attached.any_file_ids(items):
             # the names of the files the post shows under its message (gateway/attached.py)
             try:
                 names = await attached.attached_names(
@@ -644,6 +645,35 @@ class Pipeline:
                     scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
                     decided = None
         decision = decided if decided is not None else policy.decide(scanned, ctx, facts)
+        if (decision.action in (Action.ALLOW, Action.MONITOR) and mentions.applies(route.name, fallback)
+                and not any(s.findings for s in scanned)
+                and mentions.has_numbered_names(i.text for i in items
+                                                if i.kind is ItemKind.TEXT and "#" not in i.path)):
+            # mentions of names with a digit run, read only now that the request was decided
+            # clean without them (gateway/mentions.py: the name is then sent to Mattermost
+            # with the post anyway; a request stopped on its findings never sends it)
+            try:
+                shown = await mentions.rendered_mentions(
+                    ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT and "#" not in i.path),
+                    team_id=ctx.team_id, upstream=self.context.upstream if self.context else None,
+                    token=token_from_request(req.headers, query), fallback_token=fallback,
+                    timeout=self.config.scan_deadline_seconds, screen=screen, numbered=True)
+                more = await self._scan([ContentItem(f"{p}#mentions", t) for p, t in shown], entities,
+                                        budget_key=_budget_key(ctx))
+            except (Unresolved, ScanBudgetExceeded, BodyError) as exc:
+                if window_piece is not None:  # nothing reaches a reader
+                    with contextlib.suppress(Exception):
+                        await self.split_window.withdraw(window_piece)
+                if isinstance(exc, Unresolved):
+                    return await self._refuse_unresolved(req, exc, "The message's mentions could not be read",
+                                                         "mentions-unresolved", route)
+                if isinstance(exc, ScanBudgetExceeded):
+                    return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
+                return await self._refuse(req, exc.status, responses.TOO_LARGE_ID,
+                                          f"The request could not be inspected: {exc}.", "bad-body", route=route)
+            if any(s.findings for s in more):
+                scanned.extend(more)
+                decision = policy.decide(scanned, ctx, facts)
         if ctx.channel_type is not None and decision.action is not Action.BLOCK and any(s.findings for s in scanned):
             # a decision the channel's (cached) type loosened: made again with it read afresh
             from dlp_proxy.gateway.rejudge import recheck_loosened
@@ -840,8 +870,11 @@ class Pipeline:
         assert self.split_window is not None
         texts = await self.split_window.file_texts([fid for _, fid in ids])
         parts = [ScannedItem(ContentItem(f"{path}#text", t, ItemKind.FILE), ()) for (path, _), t in zip(ids, texts, strict=True) if t]
-        at = next((i for i, s in enumerate(scanned) if s.item.path == "body.message" and s.item.kind is ItemKind.TEXT), None)
-        if parts and at is not None and may_carry_a_piece(split_reading(scanned[at].item.text)):
+        # every case variant of the message key (``Message``: Go reads the last one sent)
+        for at in [i for i, s in enumerate(scanned)
+                   if go_path(s.item.path) == "body.message" and s.item.kind is ItemKind.TEXT]:
+            if not (parts and may_carry_a_piece(split_reading(scanned[at].item.text))):
+                continue
             found = await completed_within([*(p.item.text for p in parts), scanned[at].item.text],
                                            _WindowScanner(self, budget_key), max_chars=SPLIT_MAX_CHARS, last_only=True)
             if found:
@@ -1562,7 +1595,9 @@ class Pipeline:
                 parent = parent[key]
             original = parent[loc[-1]]
             parent[loc[-1]] = redact_text(original, findings)
-        message_loc = ex.json_locations.get("body.message")
+        # the footnote goes where Go reads the message: the last key it matches
+        message_loc = next((loc for p, loc in reversed(ex.json_locations.items()) if go_path(p) == "body.message"),
+                           None)
         if message_loc is not None and by_path:
             parent = doc
             for key in message_loc[:-1]:

@@ -97,6 +97,8 @@ def _patch_mitmproxy_error_pages() -> None:
 
 #: what the client is told of a chunked request that ends with trailer fields
 TRAILERS_REFUSED = "HTTP/1 request trailers are not accepted by the gateway"
+#: and of a body whose framing h11 cannot read (a bad chunk size, a bare LF)
+BODY_FRAMING = "the request body's HTTP/1 framing could not be read"
 
 
 def _patch_mitmproxy_request_trailers() -> None:
@@ -107,7 +109,9 @@ def _patch_mitmproxy_request_trailers() -> None:
     proxy/layers/http/_http1.py ``read_body``).  Go's net/http reads request trailers
     into ``Request.Trailer`` and no Mattermost handler reads that, so refusing loses
     nothing a Mattermost client sends; the body was never forwarded (the gateway
-    forwards a request only once it is whole and judged).  Idempotent."""
+    forwards a request only once it is whole and judged).  A body whose framing h11
+    cannot read (a bad chunk size) is answered 400 too before the close (mitmproxy
+    closed it without an answer).  Idempotent."""
     from mitmproxy.proxy import commands
     from mitmproxy.proxy.layers.http import _http1
     from mitmproxy.proxy.layers.http._base import ReceiveHttp
@@ -118,11 +122,18 @@ def _patch_mitmproxy_request_trailers() -> None:
     original = conn_cls.read_body
 
     def read_body(self: Any, event: Any) -> Generator[Any, Any, None]:
-        try:
+        if not isinstance(self, _http1.Http1Server):
             yield from original(self, event)
+            return
+        try:
+            # read_body's commands take no answer (it yields ReceiveHttp and, on a
+            # malformed body, CloseConnection): iterated here so that a malformed
+            # chunked body is answered too, as a malformed head is, before the close
+            for command in original(self, event):
+                if isinstance(command, commands.CloseConnection):
+                    yield commands.SendData(self.conn, _http1.make_error_response(400, BODY_FRAMING))
+                yield command
         except NotImplementedError:
-            if not isinstance(self, _http1.Http1Server):
-                raise
             # as mitmproxy answers a malformed request head (Http1Server.read_headers):
             # the error response written here, then the connection closed; the stream
             # then runs the error hook (a request protocol error sends nothing itself)

@@ -276,10 +276,17 @@ def _fragments(reply: Any) -> list[bytes]:
     return reply
 
 
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
 def _digit_count(text: str) -> int:
+    """The characters of ``text`` that are digits or numeric (``_digit``): the ASCII
+    digits counted at C speed, then the non-ASCII characters alone (no ASCII character
+    but 0-9 is a digit or numeric), not every character in a Python loop."""
+    n = sum(map(text.count, "0123456789"))
     if text.isascii():
-        return sum(map(text.count, "0123456789"))
-    return sum(1 for c in text if c.isdigit() or c.isnumeric())
+        return n
+    return n + sum(1 for c in _NON_ASCII.findall(text) if c.isdigit() or c.isnumeric())
 
 
 #: a text with a single digit is a piece only when the digit is at its start or end
@@ -306,9 +313,9 @@ _LABEL_TAIL = r"(?:\s*(?:is|was|no\.?|nbr|num|number|#|=|ending(?:\s+in)?)){0,2}
 
 
 @functools.lru_cache(maxsize=1)
-def _label_at_end() -> re.Pattern[str]:
-    """The context words of the recognizers of the entities the window looks for,
-    as the last words of a text (separators after them aside)."""
+def _label_words() -> list[str]:
+    """The context words of the recognizers of the entities the window looks for
+    (lower-cased, ASCII), the longest first."""
     from recognizers.bank import (  # the recognizers' own vocabulary
         STRONG_ACCOUNT,
         RoutingNumberRecognizer,
@@ -323,8 +330,30 @@ def _label_at_end() -> re.Pattern[str]:
                                      SortCodeAccountRecognizer.DEFAULT_CONTEXT,
                                      PaymentCardRecognizer.DEFAULT_CONTEXT, IbanCodeRecognizer.DEFAULT_CONTEXT)
              for w in group if w.isascii()}
-    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(r"(?<![a-z0-9])(?:" + alts + r")(?![a-z0-9])" + _LABEL_TAIL + r"[\W_]*\Z")
+    return sorted(words, key=len, reverse=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _label_at_end() -> re.Pattern[str]:
+    """The context words of the recognizers of the entities the window looks for,
+    as the last words of a text (separators after them aside)."""
+    from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
+
+    return re.compile(r"(?<![a-z0-9])" + literal_trie(_label_words()) + r"(?![a-z0-9])" + _LABEL_TAIL + r"[\W_]*\Z")
+
+
+@functools.lru_cache(maxsize=1)
+def _label_word() -> re.Pattern[str]:
+    """``_label_at_end``'s words anywhere, not followed by a letter or digit: a
+    lower-cased text in which this finds nothing has no line that ``is_label`` reads as
+    a label (a line's lower-cased end is a substring of the lower-cased text, a line
+    ends at a line break, and what follows a label in ``is_label`` follows it here), so
+    a text's lines need not be asked one by one (``line_pieces``).  No boundary before
+    the word: ``is_label`` reads a line's last ``LABEL_CHARS`` characters, where a word
+    may start the excerpt after a letter of the line."""
+    from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
+
+    return re.compile(literal_trie(_label_words()) + "(?![a-z0-9])")
 
 
 #: how much of a text's end ``is_label`` reads
@@ -340,18 +369,19 @@ def is_label(message: str) -> bool:
     return any(c.isalpha() for c in tail) and _label_at_end().search(tail) is not None
 
 
-def may_carry_a_piece(message: str) -> bool:
+def may_carry_a_piece(message: str, labels: bool = True) -> bool:
     """Whether ``message`` may hold a piece of an identifier split across texts: two
     digits or more (or digit forms normalization folds to digits), one digit at its
     start or end (separators aside), or no digit and an identifier's label at its end
     (``is_label``).  The others (filler) neither enter the window nor pay for its
     Redis round trip, so the window holds pieces, not chatter.  Exact and cheap: the
-    gateway asks it before any Redis work."""
+    gateway asks it before any Redis work.  ``labels`` False: the caller knows
+    ``message`` holds no label word (``_label_word``), and no label is looked for."""
     n = _digit_count(message)
     if n >= 2:
         return True
     if n == 0:
-        return is_label(message)
+        return labels and is_label(message)
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
@@ -824,6 +854,31 @@ _COUNTED = re.compile(
     r"mismatched|sent|rejected|approved|total)(?![A-Za-z])")
 
 
+_ASCII_DIGIT = re.compile("[0-9]")
+_DIGIT_OR_WIDE = re.compile("[0-9\x80-\U0010ffff]")
+
+
+def _digit_at(text: str, pos: int) -> int:
+    """Where the first digit (``_digit``) of ``text`` at or after ``pos`` is, or -1."""
+    if text.isascii():
+        m = _ASCII_DIGIT.search(text, pos)
+        return -1 if m is None else m.start()
+    while (m := _DIGIT_OR_WIDE.search(text, pos)) is not None:
+        if _digit(m.group()):
+            return m.start()
+        pos = m.end()
+    return -1
+
+
+def _digits_on_two_lines(text: str) -> bool:
+    """Whether two lines of ``text`` (``_LINE_BREAK``) hold a digit each: three searches."""
+    first = _digit_at(text, 0)
+    if first < 0:
+        return False
+    brk = _LINE_BREAK.search(text, first)
+    return brk is not None and _digit_at(text, brk.end()) >= 0
+
+
 def line_pieces(text: str, marked: str | None = None) -> list[tuple[int, str]]:
     """The lines of ``text`` that may carry a piece (``may_carry_a_piece``, its counts
     aside: "617 done", "77 failed" on lines of a status report are no pieces), with where
@@ -831,13 +886,18 @@ def line_pieces(text: str, marked: str | None = None) -> list[tuple[int, str]]:
     by side the engine reads together as written: an empty list); at most ``LINES_MAX_PIECES``.
     ``marked``: ``text`` with a table's cell and row boundaries marked (detect/structure.py
     ``mark_tables``, same length): a table's rows are records, no pieces of one number."""
+    # one search of the whole text instead of a label's regex at every line's end
+    # (~4 us a line, most of an ordinary multi-line message's line reading)
+    labels = _label_word().search(text.lower()) is not None
+    if not labels and not _digits_on_two_lines(text):
+        return []  # no label, and digits on one line at most: one piece at most
     pieces: list[tuple[int, str]] = []
     between = False
     pos = 0
     for m in (*_LINE_BREAK.finditer(text), None):
         end = len(text) if m is None else m.start()
         line = text[pos:end]
-        if (may_carry_a_piece(line) and may_carry_a_piece(_COUNTED.sub(" ", line))
+        if (may_carry_a_piece(line, labels) and may_carry_a_piece(_COUNTED.sub(" ", line))
                 and (marked is None or _TABLE_MARKS.search(marked, pos, end + 1) is None)):
             pieces.append((pos, line))
             if len(pieces) >= LINES_MAX_PIECES:

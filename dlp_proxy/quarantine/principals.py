@@ -15,6 +15,16 @@ notice token (a system admin: ``getBot`` hides other people's bots behind a 404
 without ``read_others_bots``).  A bot whose owner cannot be read makes the check
 fail closed: the caller refuses the approval.  A bot owned by a plugin (its
 ``owner_id`` is the plugin id, not a user id) is its own principal.
+
+Whoever controls the sending identity counts as the sender (``controllers``):
+the bot's owner, the incoming webhook's owner (``user_id`` of the hook: Mattermost
+posts as it, app/webhook.go CreateWebhookPost, whatever token the request carries).
+The gateway records them when it holds the message (``sender_controllers``), so
+giving the bot to someone else (``POST /bots/{id}/assign/{user_id}``) or deleting
+the hook after the hold changes nothing; the approval adds whoever controls it then.
+A slash command's response hook (``POST /hooks/commands/{id}``) is never served by
+Mattermost (model.CommandWebhook), so the command's creator, who wrote the answer,
+cannot be read: such an item is never shown not to be an approver's own.
 """
 
 from __future__ import annotations
@@ -117,3 +127,30 @@ class PrincipalResolver:
         if status != 200 or not is_mattermost_id(creator):
             raise Unresolvable(f"the webhook's creator could not be read (Mattermost answered {status})")
         return await self.resolve(str(creator))
+
+    async def controllers(self, *, sender_id: str, is_bot: bool, hook_id: str, route: str) -> tuple[list[str], str]:
+        """Everyone who controls the identity a message was sent as, read when it is
+        held: (principals, why they are not all known -- "" when they are).  The sender
+        itself; a bot's owner (resolved); an incoming webhook's owner (resolved), also
+        when the request carried someone's token (Mattermost ignores it and posts as
+        the hook's user).  A command response hook's command creator cannot be read,
+        nor anything once a lookup fails: the reason says so and the caller fails closed."""
+        found: list[str] = []
+        unknown: list[str] = []
+        if sender_id:
+            found.append(sender_id)
+            if is_bot:
+                try:
+                    found.append(await self.resolve(sender_id, is_bot=True))
+                except Unresolvable as exc:
+                    unknown.append(f"bot owner: {exc}")
+        if route == "hooks.command_response":
+            unknown.append("a slash command's response: its command's creator cannot be read from Mattermost")
+        elif hook_id:
+            try:
+                found.append(await self.hook_owner(hook_id))
+            except Unresolvable as exc:
+                unknown.append(f"webhook owner: {exc}")
+        if not sender_id and not hook_id:
+            unknown.append("no sender")
+        return list(dict.fromkeys(found)), "; ".join(unknown)

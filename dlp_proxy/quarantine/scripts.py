@@ -53,14 +53,23 @@ return 1
 # (quarantine/principals.py), the actor's and the sender's.
 # KEYS: item, retry zset; ARGV: actor name, actor principal (never ''), approvals
 # required, now, time after which a release not started yet is picked up by
-# expire_due, item id, the sender's principal ('' = the sender id itself)
+# expire_due, item id, the principals that count as the sender, comma-separated
+# (besides the sender id and the item's ``controllers``, recorded at hold time:
+# whoever controlled the sending identity, a bot's or a webhook's owner)
 APPROVE = """
 local s = redis.call('HGET', KEYS[1], 'state')
 if not s then return {'missing', ''} end
 if s ~= 'held' and s ~= 'awaiting_second' then return {'conflict', s} end
 if ARGV[2] == '' then return {'noprincipal', s} end
 local sender = redis.call('HGET', KEYS[1], 'sender_id')
-if sender == ARGV[2] or (ARGV[7] and ARGV[7] ~= '' and ARGV[7] == ARGV[2]) then return {'self', s} end
+if sender == ARGV[2] then return {'self', s} end
+for p in string.gmatch(ARGV[7] or '', '[^,]+') do
+  if p == ARGV[2] then return {'self', s} end
+end
+local held_by = redis.call('HGET', KEYS[1], 'controllers') or ''
+for p in string.gmatch(held_by, '[^,]+') do
+  if p == ARGV[2] then return {'self', s} end
+end
 -- the number of approvals was fixed when the item was held (older items: ARGV[3])
 local need = redis.call('HGET', KEYS[1], 'approvals_required') or ARGV[3]
 if s == 'held' and need == '2' then

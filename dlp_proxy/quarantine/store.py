@@ -379,6 +379,7 @@ class QuarantineStore:
         names_key = self._derived(self._master, "names")
         counts = held.decision.entity_counts()
         severity = severity_of(held.decision)
+        controllers, unknown = await self.sender_controllers(held)
         fields: dict[str, str] = {
             "id": item_id,
             "state": State.HELD.value,
@@ -411,8 +412,13 @@ class QuarantineStore:
             "wk": wk,
             "ct": ct,
             "release_attempts": "0",
-            # fixed now: a later change of DLP_FOUR_EYES does not change this item's rule
-            "approvals_required": "2" if self.settings.four_eyes else "1",
+            # fixed now: a later change of DLP_FOUR_EYES does not change this item's rule;
+            # an item whose sender's controllers could not all be read needs two people
+            "approvals_required": "2" if self.settings.four_eyes or unknown else "1",
+            # whoever controlled the sending identity when it was held (the sender, a bot's
+            # owner, a webhook's owner): none of them may approve (scripts.APPROVE)
+            "controllers": ",".join(controllers),
+            "controllers_known": "0" if unknown else "1",
             "severity": severity,
             "sla_due": repr(created + self.settings.sla.get(severity, self.settings.sla_breach)),
             "sender_is_bot": "1" if ctx.is_bot else "0",
@@ -445,6 +451,20 @@ class QuarantineStore:
             if int(local) < 1:
                 raise QuarantineError("Redis did not confirm the AOF fsync of the held item (WAITAOF)")
         return item_id
+
+    async def sender_controllers(self, held: HeldRequest) -> tuple[list[str], str]:
+        """Who controls the identity ``held`` was sent as, read now (principals.py
+        ``controllers``): (principals, why not all are known).  A lookup that fails or
+        takes longer than the release timeout leaves them unknown; the item is then
+        held anyway and needs two approvers, none of them a controller Mattermost
+        names at approval time (workflow.py ``_principals``)."""
+        ctx = held.context
+        try:
+            return await asyncio.wait_for(self.principals.controllers(
+                sender_id=ctx.user_id or "", is_bot=bool(ctx.is_bot), hook_id=ctx.hook_id or "", route=ctx.route),
+                self.settings.release_timeout)  # fmt: skip
+        except (TimeoutError, httpx.HTTPError) as exc:
+            return ([ctx.user_id] if ctx.user_id else []), f"lookup failed: {type(exc).__name__}"
 
     # ---------------------------------------------------------------- reading
     def _hist_entry(
@@ -521,7 +541,9 @@ class QuarantineStore:
             "rule_id": h.get("rule_id", ""),
             "claimed_by": h.get("claimed_by", ""),
             "approvals": approvals,
-            "approvals_required": 2 if self.settings.four_eyes else 1,
+            # as fixed when it was held (four-eyes then, or its sender's controllers unread)
+            "approvals_required": int(_f(h.get("approvals_required"), 2 if self.settings.four_eyes else 1)),
+            "controllers_known": h.get("controllers_known", "") == "1",
             "escalated": h.get("escalated", "") == "1",
             "decided_by": h.get("decided_by", ""),
             "decided_at": _f(h.get("decided_at")) or None,

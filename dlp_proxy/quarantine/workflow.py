@@ -188,10 +188,16 @@ class QuarantineWorkflow(QuarantineDelivery):
                 "verdict": verdict, "verdict_by": actor.name, "verdict_by_uid": actor.user_id or "",
                 "verdict_at": repr(self.clock())})  # fmt: skip
 
-    async def _principals(self, item_id: str, actor: Actor) -> tuple[str, str]:
-        """(the actor's principal, the sender's principal), bots resolved to their
-        owners (quarantine/principals.py).  Forbidden when it cannot be told."""
+    async def _principals(self, item_id: str, actor: Actor) -> tuple[str, list[str]]:
+        """(the actor's principal, every principal that counts as the sender), bots
+        resolved to their owners (quarantine/principals.py).  The sender counts as
+        whoever controlled its identity when it was held (``controllers``: the sender,
+        a bot's owner, a webhook's owner) and whoever controls it now (looked up
+        again: a bot given to someone else since).  Forbidden when it cannot be told:
+        a lookup that fails now is enough only when the hold recorded them all."""
         h = await self._raw(item_id)
+        recorded = [c for c in h.get("controllers", "").split(",") if c]
+        known = h.get("controllers_known") == "1"
         try:
             # A Mattermost password sign-in is never a bot (Mattermost refuses bots at
             # login: checkUserNotBot, server/channels/app/authentication.go); break-glass,
@@ -199,45 +205,51 @@ class QuarantineWorkflow(QuarantineDelivery):
             mine = actor.user_id or ""
             if mine and actor.via != "console":
                 mine = await self.principals.resolve(mine)
-            sender = h.get("sender_id", "")
-            flag = h.get("sender_is_bot")
-            theirs = sender
-            if not sender:
-                # Nobody signed in sent it: an incoming webhook's message is its creator's
-                # (the principal); with neither, no one can show it is not their own.
-                hook = h.get("hook_id", "")
-                if not hook:
-                    raise Forbidden("this item's sender is unknown (it was sent without signing in), so "
-                                    "no approval can be shown not to be the sender's own: it can only be rejected")
-                theirs = await self.principals.hook_owner(hook)
-            elif flag != "0":
-                theirs = await self.principals.resolve(sender, is_bot=flag == "1")
-            else:
+        except Unresolvable as exc:
+            raise Forbidden(f"cannot tell whose bot the approver's credential is, so the approval is refused: "
+                            f"{exc}") from exc
+        sender = h.get("sender_id", "")
+        flag = h.get("sender_is_bot")
+        hook = h.get("hook_id", "")
+        theirs = [sender, *recorded] if sender else list(recorded)
+        if not sender and not hook:
+            raise Forbidden("this item's sender is unknown (it was sent without signing in), so "
+                            "no approval can be shown not to be the sender's own: it can only be rejected")
+        try:
+            if hook:
+                # an incoming webhook's message is its owner's (the principal) whatever
+                # token the request carried; a command response hook cannot be read
+                theirs.append(await self.principals.hook_owner(hook))
+            if sender and flag != "0":
+                theirs.append(await self.principals.resolve(sender, is_bot=flag == "1"))
+            elif sender:
                 # the gateway saw the sender's users/me when it held the item (not a bot):
                 # looked up again when possible, and taken as a person if Mattermost cannot say
                 try:
-                    theirs = await self.principals.resolve(sender)
+                    theirs.append(await self.principals.resolve(sender))
                 except Unresolvable:
-                    theirs = sender
+                    pass
         except Unresolvable as exc:
-            raise Forbidden(f"cannot tell whose bot or webhook sent it, so the approval is refused: {exc}") from exc
-        return mine, theirs
+            if not known:
+                raise Forbidden(f"cannot tell whose bot or webhook sent it, so the approval is refused: {exc}") from exc
+        return mine, list(dict.fromkeys(t for t in theirs if t))
 
     async def approve(self, item_id: str, actor: Actor, reason: str, *, verdict: str | None = None) -> dict[str, Any]:
         """Approve; with four-eyes the first approval waits for a second person.
         Releases at once when the last approval lands.  Returns the item summary.
-        Self-approval and four-eyes compare principals, a bot counting as its owner."""
+        Self-approval and four-eyes compare principals, a bot counting as its owner and
+        whoever controls the sending identity as the sender (``_principals``)."""
         self._require(actor, "approve")
         reason = self._reason(reason, self.settings.decision_reason_min, "approve")
         verdict = self._verdict(verdict)
         key = self._k("item", item_id)
-        mine, sender_principal = await self._principals(item_id, actor)
+        mine, sender_principals = await self._principals(item_id, actor)
         now = self.clock()
         need = "2" if self.settings.four_eyes else "1"
         grace = now + self.settings.retry_base
         outcome, before = await self._run(
             self._approve, [key, self._k("retry")],
-            [actor.name, mine, need, repr(now), grace, item_id, sender_principal],
+            [actor.name, mine, need, repr(now), grace, item_id, ",".join(sender_principals)],
         )  # fmt: skip
         if outcome == "missing":
             raise NotFound(f"no quarantined item {item_id!r}")

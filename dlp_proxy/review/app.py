@@ -182,7 +182,7 @@ class Console:
         login_id, password = str(form.get("login_id", "")), str(form.get("password", ""))
         ip = self.client_ip(request)
         try:
-            actor = await self.auth.attempt(login_id, password, ip)
+            actor = await self.auth.attempt(login_id, password, ip, request.cookies)
         except SignInError as exc:
             await self._archive_failed_sign_in(login_id, ip, exc)
             return await self.login_form(request, str(exc), 429 if exc.reason == "rate_limited" else 403)
@@ -199,6 +199,12 @@ class Console:
         resp = RedirectResponse("/", 303, headers=SECURITY_HEADERS)
         self._cookie(resp, SESSION_COOKIE, sid, int(self.s.session_max))
         resp.delete_cookie(LOGIN_COOKIE, path="/")
+        # this browser signed in to this account: its later tries on it are counted on
+        # their own, out of reach of whoever guesses at the account (auth.budgets)
+        login = normalize_login(login_id)
+        resp.set_cookie(self.auth.device_cookie_name(login), self.auth.mint_device(login),
+                        max_age=int(self.s.device_ttl), httponly=True, secure=self.s.secure_cookies,
+                        samesite="strict", path="/login")  # fmt: skip
         return resp
 
     async def _archive_failed_sign_in(self, login_id: str, ip: str, exc: SignInError) -> None:
@@ -215,7 +221,9 @@ class Console:
             # someone is guessing a break-glass password: Compliance hears of it once per lockout
             record["alert"] = await self.auth.alert_compliance(
                 f"Break-glass account locked after repeated failed sign-ins to the DLP review console, from {ip} "
-                f"at {fmt_time(now)}; it belongs to Mattermost user {exc.user_id}.")
+                f"at {fmt_time(now)}; it belongs to Mattermost user {exc.user_id}. Locked for that address (or, "
+                f"when guesses come from many addresses, for browsers that never signed in to it); a browser "
+                f"that signed in to it before still can.")
         try:
             await self.q.archive.append(record)
         except Exception as err:  # the refusal stands either way; the failure is visible in the log

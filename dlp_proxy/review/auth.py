@@ -25,8 +25,20 @@ principals (quarantine/service.py).
 Sign-in limits count what is checked: the login as the lookup normalizes it
 (``normalize_login``), the resolved user id, and the client address as
 ``dlp_proxy.forwarding`` derives it (forwarding headers only from
-``DLP_TRUSTED_PROXIES``).  Break-glass accounts have a stricter limit.  Redis keys
+``DLP_TRUSTED_PROXIES``).  Break-glass accounts have stricter limits.  Redis keys
 hold keyed hashes, never a login or an address.
+
+Nobody can lock another person out (``Authenticator.budgets``).  Failures are
+counted per account *and address* (a guesser from one address locks only that
+address out of that account), per account over all addresses with a limit four
+times higher (distributed guessing stays bounded; from one address it is never
+reached), and every attempt per address.  A browser that signed in to an account
+before carries a *device cookie* for it (signed, bound to the account; OWASP's
+"device cookies" against lockout): its attempts on that account are counted on that
+cookie alone (and every attempt on the account's trusted browsers' shared budget,
+not the address's), so a guesser anywhere -- even behind the same address -- can at
+most keep *new* browsers out of an account, never the holder's own.  Windows slide,
+on the injected clock.
 
 - Reviewers sign in with their Mattermost login and password, checked by the
   upstream (POST /api/v4/users/login); the console then reads /users/me and
@@ -52,7 +64,7 @@ import json
 import secrets
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,10 +131,15 @@ class ReviewSettings:
     session_idle: float = 30 * 60.0
     session_max: float = 8 * 3600.0
     login_limit_ip: int = 20  # sign-in attempts per client address per window
-    login_limit_user: int = 5  # failed sign-ins per login and per user id per window
+    login_limit_user: int = 5  # failed sign-ins per login (and user id) and address, per window
+    #: failed sign-ins per login (and user id) from all addresses without a device cookie, per window
+    login_limit_account: int = 20
     login_window: float = 300.0
-    login_limit_break_glass: int = 3  # failed sign-ins per break-glass account per break_glass_window
+    login_limit_break_glass: int = 3  # failed sign-ins per break-glass account and address per break_glass_window
+    login_limit_break_glass_account: int = 10  # ... from all addresses without a device cookie
     break_glass_window: float = 3600.0
+    #: lifetime of the device cookie a browser gets for an account it signed in to
+    device_ttl: float = 90 * 86400.0
     break_glass_file: Path | None = None
     #: sha256(token) hex -> {"name": ..., "roles": [...], "user_id": <holder's Mattermost id>}
     api_tokens: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -238,28 +255,42 @@ def keyed(key: bytes, kind: str, value: str) -> str:
     return hmac.new(key, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-#: KEYS: failure budgets; ARGV: their limits, then their windows (seconds).
-#: -1: a budget is used up (nothing spent); else every budget spent once, and 1
-#: when one of them is now exactly at its limit.
+#: Sliding-window budgets, one sorted set each (score: the time of a try on the
+#: injected clock).  KEYS: the budgets; ARGV: now, this try's member, their limits,
+#: then their windows (seconds).  -1: a budget is used up (nothing spent); else every
+#: budget spent once, and 1 when one of them is now exactly at its limit.
 _RESERVE = """
 local n = #KEYS
+local now = tonumber(ARGV[1])
 for i = 1, n do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then return -1 end
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - tonumber(ARGV[2 + n + i]))
+  if redis.call('ZCARD', KEYS[i]) >= tonumber(ARGV[2 + i]) then return -1 end
 end
 local last = 0
 for i = 1, n do
-  local c = redis.call('INCR', KEYS[i])
-  redis.call('EXPIRE', KEYS[i], ARGV[n + i], 'NX')
-  if c == tonumber(ARGV[i]) then last = 1 end
+  redis.call('ZADD', KEYS[i], now, ARGV[2])
+  redis.call('EXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2 + n + i])) + 60)
+  if redis.call('ZCARD', KEYS[i]) == tonumber(ARGV[2 + i]) then last = 1 end
 end
 return last
 """
 
 
+@dataclass(frozen=True)
+class Spent:
+    """The tries one sign-in spent (given back on success) and whether this try is
+    the last a budget allows (its failure locks that budget for its window)."""
+
+    keys: list[str]
+    member: str
+    last: bool
+
+
 class Authenticator:
     def __init__(self, r: aioredis.Redis, upstream_url: str, settings: ReviewSettings,
-                 http: httpx.AsyncClient | None = None) -> None:  # fmt: skip
+                 http: httpx.AsyncClient | None = None, *, clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.r = r
+        self.clock = clock
         self.upstream = upstream_url.rstrip("/")
         self.s = settings
         self._http = http or httpx.AsyncClient(timeout=settings.mattermost_timeout)
@@ -274,48 +305,83 @@ class Authenticator:
         return keyed(self.s.hash_key, kind, value)
 
     # ------------------------------------------------------------ rate limits
-    async def _count(self, key: str, window: float) -> int:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, int(window), nx=True)
-        n, _ = await pipe.execute()
-        return int(n)
+    def budgets(self, login: str, user_id: str | None, ip: str, *, break_glass: bool,
+                device: str | None = None) -> list[tuple[str, int, float]]:  # fmt: skip
+        """(key, limit, window) of every failure budget a sign-in spends.
 
-    def _limit_keys(self, login: str, user_id: str | None, break_glass: bool) -> list[tuple[str, int, float]]:
-        """(key, limit, window) of every failure budget this sign-in spends."""
+        With a valid device cookie for this account (``device``, its nonce): that
+        cookie's own budget only.  Without: per account (the normalized login and
+        the user id it resolves to) and address, and per account from every address
+        (``login_limit_account``: four times the per-address limit by default, so one
+        address never reaches it)."""
         s = self.s
-        keys = [(self._k("rl", "bg" if break_glass else "login", self.hashed("login", login)),
-                 s.login_limit_break_glass if break_glass else s.login_limit_user,
-                 s.break_glass_window if break_glass else s.login_window)]  # fmt: skip
+        limit, window = (s.login_limit_break_glass, s.break_glass_window) if break_glass else \
+            (s.login_limit_user, s.login_window)  # fmt: skip
+        if device:
+            return [(self._k("rl", "dev", self.hashed("device", device)), limit, window)]
+        wide = s.login_limit_break_glass_account if break_glass else s.login_limit_account
+        where = self.hashed("ip", ip)
+        out: list[tuple[str, int, float]] = []
+        accounts = [("bg" if break_glass else "login", self.hashed("login", login), limit, wide, window)]
         if user_id:
-            keys.append((self._k("rl", "uid", self.hashed("uid", user_id)), s.login_limit_user, s.login_window))
-        return keys
+            accounts.append(("uid", self.hashed("uid", user_id), s.login_limit_user, s.login_limit_account,
+                             s.login_window))  # fmt: skip
+        for kind, h, lim, wide_lim, win in accounts:
+            out.append((self._k("rl", kind, h, "ip", where), lim, win))
+            out.append((self._k("rl", kind, h), wide_lim, win))
+        return out
 
-    async def check_ip(self, ip: str) -> None:
-        """Every attempt spends the address's budget, before any other work."""
-        ip_n = await self._count(self._k("rl", "ip", self.hashed("ip", ip)), self.s.login_window)
-        if ip_n > self.s.login_limit_ip:
-            raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
-
-    async def reserve(self, login: str, user_id: str | None = None, *,
-                      break_glass: bool = False) -> tuple[list[str], bool]:  # fmt: skip
-        """Spend one try of every failure budget *before* the password is checked,
-        in one atomic step (so parallel guesses cannot all pass a check made before
-        any of them failed); refuse, spending nothing, once a budget is used up.
-        ``release`` gives the tries back when the sign-in succeeds.  Returns the
-        keys spent and whether this try is the last a budget allows (its failure
-        locks the account for the window)."""
-        budgets = self._limit_keys(login, user_id, break_glass)
+    async def _spend(self, budgets: list[tuple[str, int, float]]) -> Spent:
+        """Spend one try of every budget in one atomic step, or raise rate_limited
+        spending nothing once one is used up."""
         keys = [k for k, _, _ in budgets]
-        args = [str(limit) for _, limit, _ in budgets] + [str(int(window)) for _, _, window in budgets]
+        member = f"{self.clock()!r}:{secrets.token_hex(6)}"
+        args = [repr(self.clock()), member, *(str(limit) for _, limit, _ in budgets),
+                *(repr(float(window)) for _, _, window in budgets)]  # fmt: skip
         res = int(await self._reserve(keys=keys, args=args))
         if res < 0:
             raise SignInError("Too many sign-in attempts. Wait a few minutes and try again.", "rate_limited")
-        return keys, res == 1
+        return Spent(keys, member, res == 1)
 
-    async def release(self, keys: list[str]) -> None:
-        for key in keys:
-            await self.r.decr(key)
+    async def check_ip(self, ip: str) -> None:
+        """Every attempt spends the address's budget, before any other work."""
+        await self._spend([(self._k("rl", "ip", self.hashed("ip", ip)), self.s.login_limit_ip, self.s.login_window)])
+
+    async def reserve(self, login: str, user_id: str | None = None, *, ip: str = "", break_glass: bool = False,
+                      device: str | None = None) -> Spent:  # fmt: skip
+        """Spend one try of every failure budget *before* the password is checked,
+        in one atomic step (so parallel guesses cannot all pass a check made before
+        any of them failed); refuse, spending nothing, once a budget is used up.
+        ``release`` gives the tries back when the sign-in succeeds."""
+        return await self._spend(self.budgets(login, user_id, ip, break_glass=break_glass, device=device))
+
+    async def release(self, spent: Spent) -> None:
+        for key in spent.keys:
+            await self.r.zrem(key, spent.member)
+
+    # ------------------------------------------------------------ device cookies
+    def device_cookie_name(self, login: str) -> str:
+        """One cookie per account a browser signed in to (the name reveals nothing)."""
+        return "dlp_review_device_" + self.hashed("device-name", login)[:16]
+
+    def _device_mac(self, login: str, nonce: str, expires: str) -> str:
+        return hmac.new(self.s.hash_key, "\x00".join(("device", login, nonce, expires)).encode(),
+                        hashlib.sha256).hexdigest()  # fmt: skip
+
+    def mint_device(self, login: str) -> str:
+        """A device cookie for ``login`` (normalized), given after a sign-in succeeded."""
+        nonce = secrets.token_urlsafe(18)
+        expires = str(int(self.clock() + self.s.device_ttl))
+        return f"{nonce}.{expires}.{self._device_mac(login, nonce, expires)}"
+
+    def device_nonce(self, login: str, value: str | None) -> str | None:
+        """The nonce of a valid, unexpired device cookie for ``login``, else None."""
+        parts = (value or "").split(".")
+        if len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) < self.clock():
+            return None
+        if not hmac.compare_digest(parts[2], self._device_mac(login, parts[0], parts[1])):
+            return None
+        return parts[0]
 
     # ------------------------------------------------------------ sign-in
     def _break_glass(self) -> dict[str, BreakGlassAccount]:
@@ -347,26 +413,37 @@ class Authenticator:
             return None
         return uid if is_mattermost_id(uid) else None
 
-    async def attempt(self, login_id: str, password: str, ip: str) -> Actor:
+    async def attempt(self, login_id: str, password: str, ip: str,
+                      devices: Mapping[str, str] | None = None) -> Actor:  # fmt: skip
         """One sign-in with its limits: returns the actor, or raises SignInError
-        (its ``reason``, ``user_id`` and ``break_glass`` say what to archive)."""
+        (its ``reason``, ``user_id`` and ``break_glass`` say what to archive).
+        ``devices``: the request's cookies; a valid device cookie for this login
+        puts the attempt on that cookie's budget alone (``budgets``)."""
         login = normalize_login(login_id)
         local: BreakGlassAccount | None = None
         uid: str | None = None
         try:
-            await self.check_ip(ip)
+            device = self.device_nonce(login, (devices or {}).get(self.device_cookie_name(login))) if login else None
+            if device is None:
+                await self.check_ip(ip)
+            else:
+                # the address's budget is not this browser's to share with whoever else is
+                # behind it; the account's own trusted browsers share one instead (a holder
+                # who signs in again and again costs Mattermost no more than an address may)
+                await self._spend([(self._k("rl", "trusted", self.hashed("login", login)), self.s.login_limit_ip,
+                                    self.s.login_window)])  # fmt: skip
             if not login or not password:
                 raise SignInError("Enter your Mattermost username and password.", "empty")
             local = self.break_glass_account(login)
             uid = local.user_id if local is not None else await self.resolve_user_id(login)
-            spent, last = await self.reserve(login, uid, break_glass=local is not None)
+            spent = await self.reserve(login, uid, ip=ip, break_glass=local is not None, device=device)
             try:
                 if local is not None:
                     actor = self._verify_break_glass(local, password)
                 else:
                     actor = await self._mattermost(login, password)
             except SignInError as exc:  # the reserved tries stay spent: they are this failure
-                exc.locked = last
+                exc.locked = spent.last
                 raise
             await self.release(spent)
             return actor

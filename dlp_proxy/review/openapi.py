@@ -94,7 +94,10 @@ def openapi_document() -> dict[str, Any]:
                         "entity_counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                         "record_id": {"type": "string", "description": "archive record of the quarantine"},
                         "approvals": {"type": "array", "items": {"type": "string"}},
-                        "approvals_required": {"type": "integer"},
+                        "approvals_required": {"type": "integer", "description": "fixed when held: 2 with four-eyes, "
+                                               "or when who controls the sender's identity could not be read"},
+                        "controllers_known": {"type": "boolean", "description": "whoever controls the sending identity "
+                                              "(a bot's or webhook's owner) was read when it was held"},
                         "decided_by": {"type": "string"},
                         "release_error": {"type": "string"},
                         "release_attempts": {"type": "integer"},

@@ -323,6 +323,11 @@ class Api:
         deleted = request.query_params.get("include_deleted", "").lower() in ("1", "true")
         return json_response(self.sim.get_bot(str(request.path_params["bot_id"]), actor, include_deleted=deleted))
 
+    async def assign_bot(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.assign_bot(str(request.path_params["bot_id"]),
+                                                 str(request.path_params["user_id"]), actor))
+
     async def create_bot(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.create_bot(await self.json_body(request), actor), 201)
@@ -1075,6 +1080,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/bots", w(api.create_bot), methods=["POST"]),
         Route(f"{v4}/bots/{{bot_id}}", w(api.get_bot), methods=["GET"]),
         Route(f"{v4}/bots/{{bot_id}}", w(api.patch_bot), methods=["PUT"]),
+        Route(f"{v4}/bots/{{bot_id}}/assign/{{user_id}}", w(api.assign_bot), methods=["POST"]),
         Route(f"{v4}/users/usernames", w(api.users_by_usernames), methods=["POST"]),
         Route(f"{v4}/teams", w(api.create_team), methods=["POST"]),
         Route(f"{v4}/teams/{{team_id}}", w(api.get_team), methods=["GET"]),

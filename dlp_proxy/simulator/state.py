@@ -1656,6 +1656,23 @@ class Simulator:
             user["username"], user["first_name"] = bot["username"], bot["display_name"]
             return copy.deepcopy(bot)
 
+    def assign_bot(self, bot_id: str, user_id: str, actor: str) -> JSON:
+        """POST /api/v4/bots/{bot_user_id}/assign/{user_id} (api4/bot.go assignBot: the
+        owner (manage_bots) or a system admin (manage_others_bots); a bot cannot own a
+        bot; app/bot.go UpdateBotOwner sets ``owner_id``)."""
+        with self.lock:
+            bot = self.bots.get(bot_id)
+            if bot is None or (not self.is_admin(actor) and bot.get("owner_id") != actor):
+                raise SimError(404, "store.sql_bot.get.missing.app_error", "Unable to find the existing bot.")
+            user = self.users.get(user_id)
+            if user is None:
+                raise not_found("user")
+            if user.get("is_bot"):
+                raise forbidden()
+            bot["owner_id"] = user_id
+            bot["update_at"] = now_ms()
+            return copy.deepcopy(bot)
+
     def users_by_usernames(self, body: Any, actor: str) -> list[JSON]:
         """POST /api/v4/users/usernames (api4/user.go getUsersByUsernames: a JSON
         array of usernames, model.SortedArrayFromJSON; unknown names left out;
