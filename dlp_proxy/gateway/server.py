@@ -130,13 +130,17 @@ def _patch_mitmproxy_request_trailers() -> None:
             # malformed body, CloseConnection): iterated here so that a malformed
             # chunked body is answered too, as a malformed head is, before the close
             for command in original(self, event):
-                if isinstance(command, commands.CloseConnection):
+                if isinstance(command, commands.CloseConnection) and not getattr(self, "_dlp_answered", False):
+                    self._dlp_answered = True
                     yield commands.SendData(self.conn, _http1.make_error_response(400, BODY_FRAMING))
                 yield command
         except NotImplementedError:
             # as mitmproxy answers a malformed request head (Http1Server.read_headers):
             # the error response written here, then the connection closed; the stream
             # then runs the error hook (a request protocol error sends nothing itself)
+            # one answer per connection: the close that follows is read again as a
+            # malformed body by h11 (atk15 F5: two 400s on one connection)
+            self._dlp_answered = True
             yield commands.SendData(self.conn, _http1.make_error_response(400, TRAILERS_REFUSED))
             yield commands.CloseConnection(self.conn)
             yield ReceiveHttp(self.ReceiveProtocolError(self.stream_id, TRAILERS_REFUSED))
