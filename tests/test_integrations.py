@@ -176,6 +176,10 @@ def test_answer_channels_reads_the_command_response() -> None:
     assert answer_channels(b'{"text": "x", "extra_responses": null}') == ((), "")
     assert answer_channels(None)[1] and answer_channels(b"oops")[1] and answer_channels(b"[]")[1]
     assert answer_channels(json.dumps({"channel_id": "../x"}).encode())[1]
+    # a response hook's body is the client's: its keys as Go reads them (atk15 F4)
+    assert answer_channels(json.dumps({"text": "x", "CHANNEL_ID": a}).encode()) == ((a,), "")
+    assert answer_channels(json.dumps({"Extra_Responses": [{"channel_id": b}]}).encode()) == ((b,), "")
+    assert answer_channels(json.dumps({"channel_id": a, "Channel_Id": b}).encode()) == ((a, b), "")
 
 
 # ------------------------------------------------------------------------ end to end

@@ -393,7 +393,9 @@ def answer_channels(answer: bytes | None) -> tuple[tuple[str, ...], str]:
     encoding, exact keys); app/command.go ``HandleCommandResponse`` posted it and each
     of its ``extra_responses`` with ``HandleCommandResponsePost``, which puts a response
     whose ``channel_id`` is set into that channel (the caller must be a member:
-    ``GetChannelMember``), else into the command's channel."""
+    ``GetChannelMember``), else into the command's channel.  A slash command
+    response hook's request body is read the same way, its keys as Go reads them
+    (model/command_response.go ``CommandResponseFromJSON``: ``json.Unmarshal``)."""
     if answer is None:
         return (), "the command's answer was not kept by the proxy"
     try:
@@ -410,12 +412,15 @@ def answer_channels(answer: bytes | None) -> tuple[tuple[str, ...], str]:
         for resp in pending:
             if not isinstance(resp, dict):
                 continue
-            cid = resp.get("channel_id")
-            if isinstance(cid, str) and cid:
-                found.append(cid)
-            extra = resp.get("extra_responses")
-            if isinstance(extra, list):
-                nxt.extend(extra)
+            # keys as Go reads them (a client's response body: ``CHANNEL_ID`` fills
+            # ChannelId, encoding/json matches field names case-insensitively); every
+            # case variant is read (Go keeps the last: more channels is the safe side)
+            for key, value in resp.items():
+                name = go_field_name(str(key))
+                if name == "channel_id" and isinstance(value, str) and value:
+                    found.append(value)
+                elif name == "extra_responses" and isinstance(value, list):
+                    nxt.extend(value)
         pending, depth = nxt, depth + 1
     bad = [c for c in found if not atrest.is_id(c)]
     if bad:
