@@ -125,13 +125,17 @@ def _patch_mitmproxy_request_trailers() -> None:
         if not isinstance(self, _http1.Http1Server):
             yield from original(self, event)
             return
+        server: Any = self  # carries the gateway's one-answer flag
         try:
             # read_body's commands take no answer (it yields ReceiveHttp and, on a
             # malformed body, CloseConnection): iterated here so that a malformed
             # chunked body is answered too, as a malformed head is, before the close
             for command in original(self, event):
-                if isinstance(command, commands.CloseConnection) and not getattr(self, "_dlp_answered", False):
-                    self._dlp_answered = True
+                if (isinstance(command, commands.CloseConnection) and server.response is None
+                        and not getattr(server, "_dlp_answered", False)):
+                    # (a request answered already, e.g. refused before its body, is not
+                    # answered again when its connection closes)
+                    server._dlp_answered = True
                     yield commands.SendData(self.conn, _http1.make_error_response(400, BODY_FRAMING))
                 yield command
         except NotImplementedError:
@@ -140,7 +144,7 @@ def _patch_mitmproxy_request_trailers() -> None:
             # then runs the error hook (a request protocol error sends nothing itself)
             # one answer per connection: the close that follows is read again as a
             # malformed body by h11 (atk15 F5: two 400s on one connection)
-            self._dlp_answered = True
+            server._dlp_answered = True
             yield commands.SendData(self.conn, _http1.make_error_response(400, TRAILERS_REFUSED))
             yield commands.CloseConnection(self.conn)
             yield ReceiveHttp(self.ReceiveProtocolError(self.stream_id, TRAILERS_REFUSED))
