@@ -57,7 +57,8 @@ hand-written lists:
   place in any order (``serial 8710, group 22, area 536``, ``last 4 8710 middle 22 first
   536``: ``_positional_parts``) read ``AAA-GG-SSSS``;
 - ``letter-separators`` also takes runs of letters between an exact shape's groups
-  (``536abc22xyz8710``: ``_letter_run_edits``), and ``inner-marks`` drops a mark inside a
+  (``536abc22xyz8710``, ``536ab-22cd-8710``: ``_letter_run_edits``; hexadecimal letters
+  only with an identifier label near or a checked shape: ``_hex_reads_as_id``), and ``inner-marks`` drops a mark inside a
   group (``53:6-22-8710``: ``_inner_mark_edits``);
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
