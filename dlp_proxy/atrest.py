@@ -53,16 +53,19 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,39}")
 _INDEX = re.compile(r"\[\d{1,4}\]")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _DIGITS3 = re.compile(r"\d{3,}")
-#: six or more digits with short separators between them ("536 22 8710", "5.3.6...")
-_SPACED_NUMBER = re.compile(r"\d(?:[^A-Za-z0-9]{0,3}\d){5,}")
+#: six or more digits with separators between them ("536 22 8710", "5.3.6...",
+#: "536----22----8710": a run of separators of any length reads as one, as the recognizers
+#: read it; the run and the digit are disjoint classes, so the match stays linear)
+_SPACED_NUMBER = re.compile(r"\d(?:[^A-Za-z0-9]*\d){5,}")
 #: separators of field paths and of file locations (``file[0]:sheet=Q1!B2/comment``)
 _FIELD_SPLIT = re.compile(r"(\[\d{1,4}\]|\{key\}|[.:=!/ ,()])")
 _SMALL_NUMBER = re.compile(r"\d{1,5}")
 _CELL = re.compile(r"[A-Z]{1,3}(\d{1,7})")
 #: Excel's last row: a cell reference cannot carry a longer number
 _MAX_ROW = 1048576
-#: separators between two digits (removed before looking for a long number)
-_JOINED_DIGITS = re.compile(r"(?<=\d)[^A-Za-z0-9]{1,3}(?=\d)")
+#: separators between two digits, a run of any length (removed before looking for a long
+#: number: ``a536----22----8710`` holds nine digits, as the recognizers read it)
+_JOINED_DIGITS = re.compile(r"(?<=\d)[^A-Za-z0-9]+(?=\d)")
 
 MAX_TEXT = 300
 
@@ -84,8 +87,8 @@ def plain_id(value: str) -> bool:
 def digit_run(value: str) -> int:
     """The longest run of digits in ``value`` as a reader may take it: NFKC-folded,
     format characters (zero-width) dropped, digits of any script read as digits and
-    separators of up to three characters between two digits joined (``u4111-1111``,
-    ``536 22 8710``)."""
+    a run of separators of any length between two digits joined (``u4111-1111``,
+    ``536 22 8710``, ``a536----22----8710``)."""
     folded = []
     for ch in unicodedata.normalize("NFKC", value):
         if unicodedata.category(ch) == "Cf":

@@ -51,12 +51,16 @@ _LK = "OolI\u041e\u043e\u039f\u03bf\u0406\u0456\u04c0"
 #: never separators (detect/structure.py).  Precision comes from validation (checksums,
 #: area rules) and the recognizers' grouping and context judgement, not from the class.
 _SEP_MARK = r"(?:[^\w\s]|_)"
-#: One line's part of a separator: up to three blanks, or one to three marks with up to
-#: two blanks either side (space-aligned columns, four blanks or more apart, stay apart).
+#: One line's part of a separator: up to three blanks, or a run of marks with up to two
+#: blanks before, between and after them (``-``, ``---``, ``----``, ``- - -``, ``....``:
+#: however the run is drawn it is one separator; ``_MARK_RUN`` marks at most, a bound that
+#: keeps the match linear) (space-aligned columns, four blanks or more apart, stay apart).
 #: A currency sign, ``#`` or ``№`` after a blank opens an amount or a reference, not a
 #: separator (``$536 $22 $8710``: three prices; ``#536 #22``: issue refs); glued
 #: (``536$22$8710``, ``536#22#8710``) it is a separator like any symbol.
-_LINE_PART = rf"(?:(?![ \t]+[#\u2116$\u00a2-\u00a5\u20a0-\u20cf])[ \t]{{0,2}}{_SEP_MARK}{{1,3}}[ \t]{{0,2}}|[ \t]{{0,3}})"
+_MARK_RUN = 32
+_LINE_PART = (rf"(?:(?![ \t]+[#\u2116$\u00a2-\u00a5\u20a0-\u20cf])[ \t]{{0,2}}{_SEP_MARK}"
+              rf"(?:[ \t]{{0,2}}{_SEP_MARK}){{0,{_MARK_RUN - 1}}}[ \t]{{0,2}}|[ \t]{{0,3}})")
 #: A separator: a line's part, or up to two line breaks each followed by an indent of up
 #: to eight blanks and a line's part (``5120-0230`` line break, indented, ``-7970-8380``);
 #: never empty (the lookahead), and bounded, so a run costs linear time.

@@ -57,7 +57,8 @@ hand-written lists:
   place in any order (``serial 8710, group 22, area 536``, ``last 4 8710 middle 22 first
   536``: ``_positional_parts``) read ``AAA-GG-SSSS``;
 - ``letter-separators`` also takes runs of letters between an exact shape's groups
-  (``536abc22xyz8710``: ``_letter_run_edits``), and ``inner-marks`` drops a mark inside a
+  (``536abc22xyz8710``, ``536ab-22cd-8710``: ``_letter_run_edits``; hexadecimal letters
+  only with an identifier label near or a checked shape: ``_hex_reads_as_id``), and ``inner-marks`` drops a mark inside a
   group (``53:6-22-8710``: ``_inner_mark_edits``);
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
@@ -134,6 +135,7 @@ import regex
 import unicodedata2 as unicodedata  # current Unicode tables, not Python 3.11's Unicode 14
 
 from dlp_proxy.detect import filler, gatescan, words
+from dlp_proxy.detect.checksums import aba_ok, luhn_ok
 from dlp_proxy.detect.filler import filler_edits, list_marker_edits, may_have_filler
 from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_word_edits
 
@@ -1531,17 +1533,69 @@ def _letter_separators(text: str) -> Normalized | None:
 
 
 #: Digit groups with a run of letters between each two, one run of two letters or more
-#: (``536abc22xyz8710``, ``4111ab1111cd1111ef1111``: attack pass 15): a candidate for
-#: ``_letter_run_edits``.
-_LETTER_RUNS = re.compile(r"[0-9](?<![0-9]{2})[0-9]{0,6}(?:[A-Za-z]{1,8}[0-9]{1,7}){1,4}(?![0-9])")
+#: (``536abc22xyz8710``, ``4111ab1111cd1111ef1111``: attack pass 15), a run may hold one
+#: ``-`` ``.`` ``/`` before or after its letters (``536ab-22cd-8710``: attack pass 16): a
+#: candidate for ``_letter_run_edits``.
+_LETTER_RUNS = re.compile(
+    r"[0-9](?<![0-9]{2})[0-9]{0,6}(?:(?:[-./]?[A-Za-z]{1,8}[-./]?|[-./])[0-9]{1,7}){1,4}(?![0-9])")
+_RUN_GAP = re.compile(r"[^0-9]+")
+#: The 4-4-1 split of a routing number, read only when its nine digits pass the ABA check.
+_ABA_SHAPE = (4, 4, 1)
+#: The identifier labels that make glued hexadecimal letters between digit groups a
+#: separator (``client SSN 536ee22ee8710``): on the token's line, ``_LABEL_BEFORE``
+#: characters before it or ``_LABEL_AFTER`` after it.
+_ID_LABEL = re.compile(
+    r"(?<![a-z])(?:ssns?|ss#|social|itin|tin|ein|taxpayer|cards?|cc|credit|debit|visa|amex|mastercard|pan|"
+    r"acct|account|a/c|routing|aba|rtn|transit|bank|checking|savings)(?![a-z])", re.IGNORECASE)
+_LABEL_BEFORE = 60
+_LABEL_AFTER = 30
+#: a separator that chains a token to the next hexadecimal group (a UUID's ``-``)
+_CHAIN = "-.:_/"
+
+
+def _labelled(text: str, a: int, b: int) -> bool:
+    """An identifier label (``_ID_LABEL``) on the line of ``text[a:b]``, near it."""
+    lo = max(text.rfind("\n", 0, a) + 1, a - _LABEL_BEFORE)
+    nl = text.find("\n", b)
+    hi = min(len(text) if nl < 0 else nl, b + _LABEL_AFTER)
+    return _ID_LABEL.search(text, lo, a) is not None or _ID_LABEL.search(text, b, hi) is not None
+
+
+def _hex_chained(text: str, a: int, b: int) -> bool:
+    """``text[a:b]`` is one group of a longer hexadecimal id: a chaining mark (``_CHAIN``)
+    and a letter or digit before or after it (``...-e89b-12d3a456...``, a UUID's groups)."""
+    return (a >= 2 and text[a - 1] in _CHAIN and text[a - 2].isalnum()) or (
+        b + 1 < len(text) and text[b] in _CHAIN and text[b + 1].isalnum())
+
+
+def _hex_reads_as_id(text: str, a: int, b: int, digits: str, sizes: tuple[int, ...]) -> bool:
+    """Runs of hexadecimal letters only between the groups of an identifier's shape
+    (``536ee22ee8710``, ``4111ab1111cd1111ef1111``): read as separators when an identifier
+    label is on the line near the token (``client SSN 536ee22ee8710``: ``_labelled``), or
+    without one when the digits pass the shape's check (a card's fours and Luhn, a
+    routing number's 4-4-1 and the ABA check); never when the token is one group of a
+    longer hexadecimal id (a UUID's group: ``_hex_chained``).  Otherwise it is a hex token
+    (a commit id, a request id, ``614bd27e3934``): an SSN's 3-2-4 has no check digit, and
+    a random 12-32 character hex id takes that shape often enough to matter."""
+    if _hex_chained(text, a, b):
+        return False
+    if _labelled(text, a, b):
+        return True
+    if sizes == _ABA_SHAPE:
+        return aba_ok(digits)
+    return len(sizes) >= 4 and sizes[0] == 4 and luhn_ok(digits)
 
 
 def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, int, int]]:
     """Runs of letters glued between the digit groups of an identifier's exact shape
-    (``_DASHED_SHAPES``), at least one of two letters or more, the token standing on its
-    own (no letter or digit glued to either end), a letter that is no hexadecimal digit
-    among them: each run is the identifier's dash (``536abc22xyz8710`` reads
-    ``536-22-8710``; ``614bd27e3934``, a UUID's last group, stays a hex token).  A single letter between groups is
+    (``_DASHED_SHAPES``, and a routing number's 4-4-1 when its digits pass the ABA check),
+    at least one of two letters or more, a run may hold a ``-`` ``.`` ``/`` at either end
+    (``536ab-22cd-8710``), the token standing on its own (no letter or digit glued to
+    either end): each run is the identifier's dash (``536abc22xyz8710`` reads
+    ``536-22-8710``).  Runs of hexadecimal letters only are read so only as
+    ``_hex_reads_as_id`` says (a label near, or a checked shape: ``client SSN
+    536ee22ee8710``, ``card 4111ab1111cd1111ef1111``); otherwise they stay a hex token
+    (``614bd27e3934``, a UUID's last group; a commit id).  A single letter between groups is
     ``_letter_separators``' (the same letter only); a token that starts or ends with
     letters (an order id, ``ORD536ab22cd8710``), other shapes and longer tokens stay as
     written."""
@@ -1550,13 +1604,21 @@ def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, in
         a, b = m.span()
         if a in done or (a and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum()):
             continue
-        runs = list(re.finditer(r"[A-Za-z]+", m.group(0)))
-        if max(len(r.group(0)) for r in runs) < 2 or all(c in _HEX for r in runs for c in r.group(0)):
-            continue  # (hexadecimal letters only: a request id, a UUID's group, ``614bd27e3934``)
-        sizes = tuple(len(g) for g in re.split(r"[A-Za-z]+", m.group(0)))
-        if sizes not in _DASHED_SHAPES:
+        letters = re.findall(r"[A-Za-z]+", m.group(0))
+        if not letters or max(map(len, letters)) < 2:
             continue
-        edits.extend((a + r.start(), a + r.end(), "-", a + r.start(), a + r.end()) for r in runs)
+        groups = re.findall(r"[0-9]+", m.group(0))
+        sizes = tuple(map(len, groups))
+        digits = "".join(groups)
+        if sizes == _ABA_SHAPE:
+            if not aba_ok(digits):
+                continue
+        elif sizes not in _DASHED_SHAPES:
+            continue
+        if all(c in _HEX for run in letters for c in run) and not _hex_reads_as_id(text, a, b, digits, sizes):
+            continue  # (a hex token: a request id, a UUID's group, ``614bd27e3934``)
+        edits.extend((a + r.start(), a + r.end(), "-", a + r.start(), a + r.end())
+                     for r in _RUN_GAP.finditer(m.group(0)))
     return edits
 
 

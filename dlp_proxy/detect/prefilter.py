@@ -45,10 +45,16 @@ _NUMERIC = frozenset(
      US_DRIVER_LICENSE, PHONE_NUMBER, CUSIP, ISIN, IBAN_CODE, DATE_OF_BIRTH}
 )
 
+#: six digits, each two apart by up to eight characters or by a run of separators of any
+#: length (``536----------22----------8710``: the recognizers read a run of marks as one
+#: separator, recognizers/_common.py ``_LINE_PART``); the two gaps' lengths are disjoint
+#: (up to 8, 9 or more) and neither holds a digit, so a match stays linear
+_DIGITS6 = r"[0-9](?:(?:[^0-9]{0,8}|[^0-9A-Za-z]{9,})[0-9]){5}"
+
 # (name, pattern, entities).  Patterns are written in the common subset of
 # Python re and Hyperscan (no lookaround, no backreferences).
 STATIC_PATTERNS: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("digits6", r"[0-9](?:[^0-9]{0,8}[0-9]){5}", _NUMERIC),
+    ("digits6", _DIGITS6, _NUMERIC),
     ("email", r"[A-Za-z0-9]@[A-Za-z0-9]", frozenset({EMAIL_ADDRESS})),
     ("iban", r"[A-Za-z]{2}[0-9]{2}", frozenset({IBAN_CODE})),
     ("dob", r"(?i)(?:dob|d\.o\.b|birth|born|bday|b-day)[^\n]{0,40}[0-9]", frozenset({DATE_OF_BIRTH})),
@@ -59,7 +65,7 @@ STATIC_PATTERNS: tuple[tuple[str, str, frozenset[str]], ...] = (
 # something that may hide one (base64 / percent / entity / hex escapes).
 # Several small searches beat one big alternation: each gets its own literal
 # prefix scan in the C regex engine.
-_QUICK_DIGITS = re.compile(r"[0-9](?:[^0-9]{0,8}[0-9]){5}")
+_QUICK_DIGITS = re.compile(_DIGITS6)
 _QUICK_ESCAPES = re.compile(r"%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{1,31};|\\x[0-9A-Fa-f]{2}")
 # ``serial``: "area 536, group 22, serial 8710" has its digits too far apart for the
 # digit pattern; normalization turns the labels into dashes.
