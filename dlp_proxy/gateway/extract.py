@@ -16,8 +16,10 @@ body **the way Mattermost's handler for its route reads it** (docs/architecture.
 * any body on a route nobody described is typed by its content: a document,
   archive or compressed stream goes to the file scanner, and a compressed stream
   without a Content-Encoding label (zlib, raw deflate, LZMA alone, zstd) is read
-  decompressed too, as a plugin decompressing it itself reads it
-  (``unlabelled_streams``; bounded, refused when it cannot be read).
+  decompressed too, as a plugin decompressing it itself reads it with ``io.ReadAll``:
+  trailing bytes ignored, a truncated or corrupt stream read up to where it stops, raw
+  deflate tried on every body (``unlabelled_streams``; an additional reading, bounded,
+  refused when it cannot be read).
 
 Every key, string and number of a JSON document is walked (Go's decoder matches
 field names case-insensitively, so no field is "the" message), the values of
