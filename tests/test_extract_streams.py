@@ -193,3 +193,21 @@ def test_a_trial_inflate_over_the_limit_is_refused_not_dropped() -> None:
 
 def test_a_body_that_errors_in_its_first_bytes_adds_no_reading() -> None:
     assert unlabelled_streams(b"\xff" * 64) == []  # BTYPE 11: an error at bit 1
+
+
+def test_at_the_nesting_limit_a_trial_inflate_is_dropped_a_stream_refused() -> None:
+    """Random bytes inflate a few bytes now and then (and so may their output): at the
+    nesting limit such a trial reading is dropped, a real stream refused."""
+    import random
+
+    garbage = random.Random(2).randbytes(512)  # inflates 8 bytes, then an error
+    assert [k for k, _ in unlabelled_streams(garbage)] == ["deflate"]
+    body = garbage
+    for _ in range(4):
+        body = zlib.compress(body)
+    extract(UNKNOWN_ROUTE, body, "application/octet-stream", [])  # not refused
+    stream = _raw_deflate(b"ssn 536-22-8710")
+    for _ in range(4):
+        stream = zlib.compress(stream)
+    with pytest.raises(BodyError):
+        extract(UNKNOWN_ROUTE, stream, "application/octet-stream", [])
