@@ -70,9 +70,19 @@ def test_a_stream_over_the_limit_is_refused(codec: str, size: int) -> None:
     assert err.value.status == 413
 
 
-@pytest.mark.parametrize("text", [b'{"message": "lunch"}', b"plain text", b"x^ looks like zlib", b"payload=x"])
+@pytest.mark.parametrize("text", [b"plain text", b"x^ looks like zlib", b"payload=x"])
 def test_ordinary_bodies_have_no_compressed_reading(text: bytes) -> None:
     assert unlabelled_streams(text) == []
+
+
+def test_a_body_that_inflates_garbage_is_still_read_as_itself() -> None:
+    """'{' (0x7b) opens a final fixed-Huffman block: the trial inflate yields a few bytes
+    before it errors; that is an additional reading, the JSON is read as ever."""
+    body = b'{"message": "ssn 536-22-8710"}'
+    assert [k for k, _ in unlabelled_streams(body)] == ["deflate"]
+    ex = extract(UNKNOWN_ROUTE, body, "application/json", [])
+    assert ex.json_doc == {"message": "ssn 536-22-8710"}
+    assert any(i.path == "body.message" and i.text == "ssn 536-22-8710" for i in ex.items)
 
 
 def test_too_deep_a_nest_is_refused() -> None:
@@ -110,3 +120,94 @@ def test_text_that_looks_like_a_stream_stays_text(text: bytes) -> None:
     from dlp_proxy.files.sniff import sniff
 
     assert sniff(text) not in ("zlib", "lzma")
+
+
+# --------------------------------------------------------------------------- raw deflate as Go's compress/flate reads it
+
+
+def _raw_deflate_sync(data: bytes) -> bytes:
+    """A raw deflate stream ended by a sync flush: no final block."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+
+
+_MSG = b'{"text": "client SSN 536-22-8710 please update the account"}'
+
+
+_CUT_OR_TRAILED: dict[str, bytes] = {
+    "trailing-newline": _raw_deflate(_MSG) + b"\n",
+    "trailing-nul": _raw_deflate(_MSG) + b"\0",
+    "junk": _raw_deflate(_MSG) + b"\x00\x01junk after the stream",
+    "truncated": _raw_deflate(_MSG)[:-3],
+    "sync-flush": _raw_deflate_sync(_MSG),
+    "zlib-junk": zlib.compress(_MSG) + b"\x00junk",
+    "lzma-junk": lzma.compress(_MSG, format=lzma.FORMAT_ALONE) + b"junk",
+    "lzma-truncated": lzma.compress(_MSG, format=lzma.FORMAT_ALONE)[:-5],
+    "zstd-junk": zstandard.ZstdCompressor().compress(_MSG) + b"junk",
+    "zstd-truncated": zstandard.ZstdCompressor().compress(_MSG)[:-3],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_CUT_OR_TRAILED))
+def test_a_stream_with_trailing_bytes_or_cut_short_is_read_as_go_reads_it(name: str) -> None:
+    """compress/flate (inflate.go) returns EOF after the final block without reading on,
+    and what it decoded with ErrUnexpectedEOF when input runs out: io.ReadAll has the text."""
+    assert "536-22-8710" in _texts(_CUT_OR_TRAILED[name])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(min_size=1, max_size=200), st.binary(max_size=40), st.booleans())
+def test_raw_deflate_then_any_bytes_is_read(text: str, tail: bytes, sync: bool) -> None:
+    """Whatever follows a raw deflate stream (or however much of its end is missing),
+    the text a Go plugin inflating it reads is in the gateway's items."""
+    marker = f"ssn 536-22-8710 {text}"
+    full = _raw_deflate(marker.encode())
+    body = _raw_deflate_sync(marker.encode()) + tail if sync else full + tail
+    assert marker in _texts(body) or marker.replace("\r", "") in _texts(body).replace("\r", "")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.binary(min_size=2, max_size=2000))
+def test_random_bytes_never_crash_extract_nor_exceed_limits(data: bytes) -> None:
+    """Random bytes through the unknown-route reading: items, or a BodyError; never
+    another exception, never a reading over the limit."""
+    try:
+        readings = unlabelled_streams(data, limit=1 << 12)
+    except BodyError as exc:
+        assert exc.status in (400, 413, 415)
+    else:
+        assert all(len(r) <= 1 << 12 for _, r in readings)
+    try:
+        extract(UNKNOWN_ROUTE, data, "application/octet-stream", [])
+    except BodyError as exc:
+        assert exc.status in (400, 413, 415)
+
+
+def test_a_trial_inflate_over_the_limit_is_refused_not_dropped() -> None:
+    """A raw deflate bomb with junk after it is still a bomb: 413, never read weaker."""
+    body = _raw_deflate(b"\0" * (1 << 20)) + b"junk"
+    with pytest.raises(BodyError) as err:
+        unlabelled_streams(body, limit=1 << 16)
+    assert err.value.status == 413
+
+
+def test_a_body_that_errors_in_its_first_bytes_adds_no_reading() -> None:
+    assert unlabelled_streams(b"\xff" * 64) == []  # BTYPE 11: an error at bit 1
+
+
+def test_at_the_nesting_limit_a_trial_inflate_is_dropped_a_stream_refused() -> None:
+    """Random bytes inflate a few bytes now and then (and so may their output): at the
+    nesting limit such a trial reading is dropped, a real stream refused."""
+    import random
+
+    garbage = random.Random(2).randbytes(512)  # inflates 8 bytes, then an error
+    assert [k for k, _ in unlabelled_streams(garbage)] == ["deflate"]
+    body = garbage
+    for _ in range(4):
+        body = zlib.compress(body)
+    extract(UNKNOWN_ROUTE, body, "application/octet-stream", [])  # not refused
+    stream = _raw_deflate(b"ssn 536-22-8710")
+    for _ in range(4):
+        stream = zlib.compress(stream)
+    with pytest.raises(BodyError):
+        extract(UNKNOWN_ROUTE, stream, "application/octet-stream", [])

@@ -24,6 +24,7 @@ import base64
 import gzip
 import json
 import lzma
+import random
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dlp_proxy.gateway.extract import unlabelled_streams
 from dlp_proxy.policy.testing import SSN
 from tests.conftest import Gateway, Simulator, start_gateway, start_simulator, stop
 
@@ -502,3 +504,40 @@ def test_an_unreadable_compressed_body_is_refused_not_read_weaker(gw: Gateway, b
     assert r.status_code == status, r.text
     assert r.json()["id"].startswith("api.dlp."), r.text
     assert _reached(gw, path) == []
+
+
+def _raw_deflate_sync(data: bytes) -> bytes:
+    c = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+
+
+_NOT_WHOLE: dict[str, Any] = {
+    "trailing-newline": lambda d: _raw_deflate(d) + b"\n",
+    "trailing-nul": lambda d: _raw_deflate(d) + b"\0",
+    "junk": lambda d: _raw_deflate(d) + b"\x00\x01junk",
+    "truncated": lambda d: _raw_deflate(d)[:-3],
+    "sync-flush": _raw_deflate_sync,
+}
+
+
+@pytest.mark.parametrize("path", ["/plugins/com.example.x/api/v1/note", "/api/v4/widgets/import"])
+@pytest.mark.parametrize("kind", sorted(_NOT_WHOLE))
+def test_raw_deflate_not_exactly_one_stream_is_read_too(gw: Gateway, kind: str, path: str) -> None:
+    """``io.ReadAll(flate.NewReader(r.Body))`` returns the text of a raw deflate stream
+    followed by bytes (compress/flate stops at the final block), of one cut short or
+    ended by a sync flush (what decoded, with ErrUnexpectedEOF): the gateway reads it too."""
+    body = _NOT_WHOLE[kind](json.dumps({"text": f"client SSN {SSN} please update the account"}).encode())
+    r = _through(gw, "POST", path, body, headers={"Content-Type": "application/octet-stream"})
+    _stopped(gw, r, path)
+    assert DIGITS not in r.text
+
+
+def test_a_binary_body_that_inflates_a_few_bytes_passes_byte_for_byte(gw: Gateway) -> None:
+    """A trial inflate is an additional reading: a clean binary body still passes."""
+    path = "/plugins/com.example.notes/api/v1/import"
+    body = random.Random(125).randbytes(512)  # inflates 5 bytes before it errors
+    assert unlabelled_streams(body)
+    r = _through(gw, "POST", path, body, headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code not in (400, 403, 413, 415), r.text
+    (got,) = _reached(gw, path)
+    assert base64.b64decode(got["body_b64"]) == body

@@ -16,8 +16,10 @@ body **the way Mattermost's handler for its route reads it** (docs/architecture.
 * any body on a route nobody described is typed by its content: a document,
   archive or compressed stream goes to the file scanner, and a compressed stream
   without a Content-Encoding label (zlib, raw deflate, LZMA alone, zstd) is read
-  decompressed too, as a plugin decompressing it itself reads it
-  (``unlabelled_streams``; bounded, refused when it cannot be read).
+  decompressed too, as a plugin decompressing it itself reads it with ``io.ReadAll``:
+  trailing bytes ignored, a truncated or corrupt stream read up to where it stops, raw
+  deflate tried on every body (``unlabelled_streams``; an additional reading, bounded,
+  refused when it cannot be read).
 
 Every key, string and number of a JSON document is walked (Go's decoder matches
 field names case-insensitively, so no field is "the" message), the values of
@@ -738,8 +740,6 @@ _UNDECODABLE_MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 #: nested compressed readings followed (zlib of zlib of ...); deeper is refused
 MAX_STREAM_DEPTH = 4
-#: zlib FLG bytes with FLEVEL set by zlib's levels (a 0x78 CMF: 32 KiB window)
-_ZLIB_HEADERS = frozenset({b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda"})
 
 
 def _zlib_header(data: bytes) -> bool:
@@ -758,84 +758,144 @@ def _lzma_alone_header(data: bytes) -> bool:
     return len(data) >= 18 and data[0] < 225 and data[13] == 0
 
 
-def _stream_reading(data: bytes, kind: str, limit: int, *, whole: bool) -> bytes | None:
-    """``data`` decompressed as ``kind`` (zlib | deflate | lzma | zstd), or None
-    when it is not that (an error before any output, or, with ``whole``, a stream that
-    does not end exactly where the body does: a format without a magic number is taken
-    only then).  What decoded before a corrupt spot is kept: a handler reading with
-    ``io.ReadAll`` keeps it too.  Over ``limit`` bytes: ``BodyError`` 413 (never a
-    weaker reading)."""
+#: input slice fed to the LZMA decoder at a time (output before a corrupt spot kept to this)
+_LZMA_SLICE = 512
+
+
+def _inflate_until_error(d: Any, data: bytes, room: int) -> bytes:
+    """The output of feeding ``data`` to the zlib decompressor ``d`` up to the byte at
+    which it fails (at most ``room`` + 1 bytes: the caller checks its limit).  ``d`` is
+    consumed: a slice of 256 at a time from a copy, the failing slice a byte at a time."""
+    out = bytearray()
+    for j in range(0, len(data), 256):
+        piece = data[j:j + 256]
+        before = d.copy()
+        try:
+            out += d.decompress(piece, room + 1 - len(out))
+            if len(out) > room or d.unconsumed_tail or d.eof:
+                return bytes(out)
+            continue
+        except zlib.error:
+            d = before
+        for k in range(len(piece)):
+            try:
+                out += d.decompress(piece[k:k + 1], room + 1 - len(out))
+            except zlib.error:
+                return bytes(out)
+            if len(out) > room or d.unconsumed_tail or d.eof:
+                return bytes(out)
+        return bytes(out)  # pragma: no cover - the slice failed as a whole
+    return bytes(out)
+
+
+def _stream_reading(data: bytes, kind: str, limit: int) -> tuple[bytes | None, bool]:
+    """``data`` decompressed as ``kind`` (zlib | deflate | lzma | zstd) the way Go's
+    readers hand it to ``io.ReadAll``, or None when nothing decodes (an error in the
+    first bytes), and whether the stream reached its end (a final block).  Like ``compress/flate`` (inflate.go), which returns EOF after the
+    final block without reading on, and the text decoded so far with
+    ``ErrUnexpectedEOF`` when input runs out: the output up to the end of the stream
+    (trailing bytes ignored), up to where the input ran out (a truncated stream, one
+    ended by a sync flush with no final block), or up to a corrupt spot.  Over
+    ``limit`` bytes: ``BodyError`` 413 (never a weaker reading)."""
     out = bytearray()
     step = 64 * 1024
     ended = False
-    rest = b""
     try:
         if kind in ("zlib", "deflate"):
             d = zlib.decompressobj(zlib.MAX_WBITS if kind == "zlib" else -zlib.MAX_WBITS)
             for i in range(0, len(data), step):
-                chunk = d.decompress(data[i:i + step], limit + 1 - len(out))
-                out += chunk
+                before = d.copy()
+                try:
+                    out += d.decompress(data[i:i + step], limit + 1 - len(out))
+                except zlib.error:
+                    # zlib drops the output of a call that fails; Go's reader hands
+                    # over what decoded before the error: redo the slice byte by byte
+                    out += _inflate_until_error(before, data[i:i + step], limit + 1 - len(out))
+                    d = before
+                    if len(out) > limit:
+                        raise BodyError("decompressed body is too large", 413) from None
+                    break
                 if len(out) > limit or d.unconsumed_tail:
                     raise BodyError("decompressed body is too large", 413)
                 if d.eof:
-                    ended, rest = True, d.unused_data + data[i + step:]
                     break
+            ended = d.eof
+            if not d.eof:
+                out += d.flush()  # what zlib holds back of a stream that ran out
+                if len(out) > limit:
+                    raise BodyError("decompressed body is too large", 413)
         elif kind == "lzma":
             dl = lzma.LZMADecompressor(lzma.FORMAT_ALONE)
-            for i in range(0, len(data), step):
-                out += dl.decompress(data[i:i + step], limit + 1 - len(out))
+            # fed in small slices: a failing call loses its output (and cannot be redone)
+            for i in range(0, len(data), _LZMA_SLICE):
+                out += dl.decompress(data[i:i + _LZMA_SLICE], limit + 1 - len(out))
                 while not dl.eof and not dl.needs_input and len(out) <= limit:
                     out += dl.decompress(b"", limit + 1 - len(out))
                 if len(out) > limit:
                     raise BodyError("decompressed body is too large", 413)
                 if dl.eof:
-                    ended, rest = True, dl.unused_data + data[i + step:]
                     break
+            ended = dl.eof
         elif kind == "zstd":
-            out += _zstd(data, limit)
+            import zstandard  # installed with mitmproxy
+
+            reader = zstandard.ZstdDecompressor().stream_reader(data)
+            try:
+                while len(out) <= limit:  # in slices: what decoded before a corrupt block is kept
+                    chunk = reader.read(min(step, limit + 1 - len(out)))
+                    if not chunk:
+                        break
+                    out += chunk
+            except zstandard.ZstdError:
+                pass
+            if len(out) > limit:
+                raise BodyError("decompressed body is too large", 413)
             ended = True
         else:  # pragma: no cover - the callers name the kinds above
             raise ValueError(kind)
-    except BodyError as exc:
-        if exc.status == 413:
-            raise
-        ended = False  # zstd: corrupt
     except (zlib.error, lzma.LZMAError, EOFError):
-        ended = False
-    if whole and (not ended or rest):
-        return None
-    return bytes(out) if out else None
+        pass  # corrupt: what decoded before it is the reading
+    return (bytes(out) if out else None), ended
 
 
 def unlabelled_streams(body: bytes, *, limit: int = MAX_DECODED_BYTES) -> list[tuple[str, bytes]]:
     """The decompressed readings of a body sent without a Content-Encoding label, as a
-    handler that decompresses it itself reads it (Go's compress/zlib, compress/flate,
-    klauspost zstd, ulikunitz lzma): zlib and zstd by their header, LZMA alone by its
-    header and a whole stream, raw deflate (no magic) only when the whole body is one
-    complete stream.  (Brotli has no magic and no bounded decoder here: not read.)  gzip, bzip2 and xz are
+    handler that decompresses it itself reads it (``io.ReadAll`` over Go's compress/zlib,
+    compress/flate, klauspost zstd, ulikunitz lzma): zlib and zstd by their header, LZMA
+    alone by its header, and raw deflate (no magic) whenever inflating the body yields
+    output.  Each is what the reader returns before its end or error: trailing bytes
+    after the stream ignored, a truncated or corrupt stream read up to where it stops
+    (``_stream_reading``).  Every reading is additional: the body is still read as
+    itself, so a binary body that happens to inflate a few bytes only adds a reading.
+    (Brotli has no magic and no bounded decoder here: not read.)  gzip, bzip2 and xz are
     documents (files/sniff.py): the file scanner opens them.  A compressed format the
     gateway cannot decode: ``BodyError`` 415; more than ``limit`` bytes: 413."""
+    return [(kind, decoded) for kind, decoded, _ in _stream_readings(body, limit)]
+
+
+def _stream_readings(body: bytes, limit: int) -> list[tuple[str, bytes, bool]]:
+    """``unlabelled_streams`` with, for each reading, whether its stream was
+    identified by a header or ended in a final block (not a mere trial inflate)."""
     for magic, name in _UNDECODABLE_MAGIC:
         if body.startswith(magic):
             raise BodyError(f"a {name}-compressed body cannot be inspected here", 415)
     if len(body) < 2:
         return []
-    out: list[tuple[str, bytes]] = []
-    candidates: list[tuple[str, bool]] = []
-    if body[:2] in _ZLIB_HEADERS:
-        candidates.append(("zlib", False))
-    elif _zlib_header(body):
-        candidates.append(("zlib", True))
+    out: list[tuple[str, bytes, bool]] = []
+    candidates: list[str] = []
+    if _zlib_header(body):
+        candidates.append("zlib")
     if body.startswith(b"\x28\xb5\x2f\xfd"):
-        candidates.append(("zstd", False))
+        candidates.append("zstd")
     if _lzma_alone_header(body):
-        candidates.append(("lzma", True))
-    if not _is_document(body):
-        candidates.append(("deflate", True))
-    for kind, whole in candidates:
-        decoded = _stream_reading(body, kind, limit, whole=whole)
+        candidates.append("lzma")
+    # raw deflate has no magic: any body may be one (a document's sniffed magic may
+    # sit after a stream that flate.NewReader reads and stops at: tried on it too)
+    candidates.append("deflate")
+    for kind in candidates:
+        decoded, ended = _stream_reading(body, kind, limit)
         if decoded is not None and decoded != body:
-            out.append((kind, decoded))
+            out.append((kind, decoded, kind != "deflate" or ended))
     return out
 
 
@@ -847,10 +907,15 @@ def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str 
     decompressed too, each reading as a body of its own (``body~zlib``...);
     multipart is read as Go reads it; a form's values, a JSON document's strings,
     else the text itself."""
-    streams = unlabelled_streams(body)
-    if streams and depth >= MAX_STREAM_DEPTH:
-        raise BodyError("compressed body nested too deeply")
-    for kind, decoded in streams:
+    streams = _stream_readings(body, MAX_DECODED_BYTES)
+    if depth >= MAX_STREAM_DEPTH:
+        # a stream this deep is refused; a trial inflate that found no final block is
+        # dropped there (random bytes inflate a few bytes now and then, and so may
+        # their output: a binary body must not be refused for that)
+        if any(sure for _, _, sure in streams):
+            raise BodyError("compressed body nested too deeply")
+        streams = []
+    for kind, decoded, _ in streams:
         reading = Extracted()
         _extract_any(decoded, content_type, reading, prefix=f"{prefix}~{kind}", depth=depth + 1)
         if len(out.items) + len(reading.items) > MAX_ITEMS:
