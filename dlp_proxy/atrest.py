@@ -169,7 +169,7 @@ WITHHELD = "\u2026"
 def shown_field_path(path: str) -> str:
     """``safe_field_path`` for texts people read (the sender's notice, which Mattermost
     stores as a post): every component it would hash is withheld (``…``) instead, so
-    no key is needed and no hash is shown (``file[0]:member=clients/536-22-8710.txt``
+    no key is needed and no hash is shown (``file[0]:member=clients/NNN-NN-NNNN.txt``
     -> ``file[0]:member=clients/….txt``)."""
     return _shaped_field_path(path, lambda part: WITHHELD)
 

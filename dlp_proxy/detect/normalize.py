@@ -1591,8 +1591,8 @@ def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, in
     (``_DASHED_SHAPES``, and a routing number's 4-4-1 when its digits pass the ABA check),
     at least one of two letters or more, a run may hold a ``-`` ``.`` ``/`` at either end
     (``536ab-22cd-8710``), the token standing on its own (no letter or digit glued to
-    either end): each run is the identifier's dash (``536abc22xyz8710`` reads
-    ``536-22-8710``).  Runs of hexadecimal letters only are read so only as
+    either end): each run is the identifier's dash (``NNNabcNNxyzNNNN`` reads
+    ``NNN-NN-NNNN``).  Runs of hexadecimal letters only are read so only as
     ``_hex_reads_as_id`` says (a label near, or a checked shape: ``client SSN
     536ee22ee8710``, ``card 4111ab1111cd1111ef1111``); otherwise they stay a hex token
     (``614bd27e3934``, a UUID's last group; a commit id).  A single letter between groups is
