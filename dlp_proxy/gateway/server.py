@@ -112,6 +112,7 @@ def _patch_mitmproxy_request_trailers() -> None:
     forwards a request only once it is whole and judged).  A body whose framing h11
     cannot read (a bad chunk size) is answered 400 too before the close (mitmproxy
     closed it without an answer).  Idempotent."""
+    from mitmproxy.connection import ConnectionState
     from mitmproxy.proxy import commands
     from mitmproxy.proxy.layers.http import _http1
     from mitmproxy.proxy.layers.http._base import ReceiveHttp
@@ -132,9 +133,13 @@ def _patch_mitmproxy_request_trailers() -> None:
             # chunked body is answered too, as a malformed head is, before the close
             for command in original(self, event):
                 if (isinstance(command, commands.CloseConnection) and server.response is None
+                        and self.conn.state & ConnectionState.CAN_WRITE
                         and not getattr(server, "_dlp_answered", False)):
-                    # (a request answered already, e.g. refused before its body, is not
-                    # answered again when its connection closes)
+                    # (a request answered already is not answered again when its
+                    # connection closes: mitmproxy's own error answers, e.g. the 413 for
+                    # a body over the limit, leave ``response`` unset but close the
+                    # connection, and the ConnectionClosed that follows reaches this
+                    # reader while the socket's writer is still open)
                     server._dlp_answered = True
                     yield commands.SendData(self.conn, _http1.make_error_response(400, BODY_FRAMING))
                 yield command
