@@ -61,3 +61,21 @@ def test_lock_file_pins_every_runtime_dependency_with_hashes() -> None:
         assert name in pinned, f"{name} is not in requirements.lock"
     blocks = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n", 2)[2])
     assert all("--hash=sha256:" in b for b in blocks if "==" in b)
+
+
+def test_no_runtime_module_imports_the_top_level_recognizers_package() -> None:
+    """``recognizers/`` installs as ``dlp_proxy.recognizers`` (package-dir): an import of
+    a top-level ``recognizers`` works from the repository root, where the tests run, and
+    fails in an installed gateway (every split-window post answered 503)."""
+    import ast
+
+    root = ROOT
+    offenders = []
+    for folder in ("dlp_proxy", "recognizers"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+                offenders += [f"{path.relative_to(root)}:{node.lineno}" for n in names
+                              if n == "recognizers" or n.startswith("recognizers.")]
+    assert offenders == []

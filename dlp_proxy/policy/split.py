@@ -316,14 +316,14 @@ _LABEL_TAIL = r"(?:\s*(?:is|was|no\.?|nbr|num|number|#|=|ending(?:\s+in)?)){0,2}
 def _label_words() -> list[str]:
     """The context words of the recognizers of the entities the window looks for
     (lower-cased, ASCII), the longest first."""
-    from recognizers.bank import (  # the recognizers' own vocabulary
+    from dlp_proxy.recognizers.bank import (  # the recognizers' own vocabulary
         STRONG_ACCOUNT,
         RoutingNumberRecognizer,
         SortCodeAccountRecognizer,
     )
-    from recognizers.cards import PaymentCardRecognizer
-    from recognizers.iban import IbanCodeRecognizer
-    from recognizers.ssn import ItinRecognizer, SsnRecognizer
+    from dlp_proxy.recognizers.cards import PaymentCardRecognizer
+    from dlp_proxy.recognizers.iban import IbanCodeRecognizer
+    from dlp_proxy.recognizers.ssn import ItinRecognizer, SsnRecognizer
 
     words = {w.lower() for group in (SsnRecognizer.DEFAULT_CONTEXT, ItinRecognizer.DEFAULT_CONTEXT,
                                      RoutingNumberRecognizer.DEFAULT_CONTEXT, STRONG_ACCOUNT,
