@@ -90,12 +90,49 @@ def test_a_file_uploaded_in_another_channel_is_not_attached(gw: Gateway) -> None
         assert r.status_code == 400, r.text
 
 
-def _run(ids: list[str], answer: Any) -> list[ContentItem]:
+def _copy(gw: Gateway, user: str, fid: str) -> str:
+    """What a plugin's CopyFileInfos makes of ``fid`` for ``user``: a file of no post and no channel."""
+    r = httpx.post(f"{gw.sim.url}/__sim/files/copy", json={"user_id": gw.sim.ids["users"][user], "file_ids": [fid]},
+                   timeout=10)
+    assert r.status_code == 201, r.text
+    return str(r.json()["file_ids"][0])
+
+
+def test_a_file_of_no_channel_is_not_attached(gw: Gateway) -> None:
+    # app/file.go CopyFileInfos (the plugin API) saves a copy with ChannelId and PostId
+    # empty; AttachToPost attaches any unattached file of the sender to a post in any
+    # channel, moving it there: its bytes were judged by the gateway for no channel
+    # (here: a file of another channel, copied by an integration for the sender)
+    private = _channel(gw)
+    fid = _upload(gw, private, "desk notes.txt")
+    copy = _copy(gw, "alice", fid)
+    r = httpx.get(f"{gw.sim.url}/api/v4/files/{copy}/info", headers={"Authorization": f"Bearer {gw.sim.token('alice')}"},
+                  timeout=10)
+    assert r.status_code == 200 and r.json()["channel_id"] == "" and r.json()["post_id"] == "", r.text
+    town = gw.sim.channel("town_square")
+    with gw.client("alice") as c:
+        gw.sim.clear()
+        for channel in (town, private):
+            for route, body in (("/api/v4/posts", {"channel_id": channel, "message": "see file", "file_ids": [copy]}),
+                                ("/api/v4/drafts", {"channel_id": channel, "message": "see file", "file_ids": [copy]})):
+                r = c.post(route, json=body)
+                assert r.status_code == 400, (route, r.text)
+                message = r.json()["message"]
+                assert "belongs to no channel" in message and "upload it again" in message, message
+        assert not [q for q in gw.sim.requests() if q["method"] == "POST"], gw.sim.requests()
+        # a post edited to attach it is refused too
+        r = c.post("/api/v4/posts", json={"channel_id": private, "message": "see file", "file_ids": [fid]})
+        assert r.status_code == 201, r.text
+        r = c.put(f"/api/v4/posts/{r.json()['id']}/patch", json={"file_ids": [fid, copy]})
+        assert r.status_code == 400 and "belongs to no channel" in r.json()["message"], r.text
+
+
+def _run(ids: list[str], answer: Any, channel_id: str | None = None) -> list[ContentItem]:
     async def go() -> list[ContentItem]:
         async with httpx.AsyncClient(base_url="http://mm", transport=httpx.MockTransport(answer)) as upstream:
             return await attached.attached_names(
                 [ContentItem(f"body.file_ids[{i}]", f) for i, f in enumerate(ids)], upstream=upstream,
-                token="tk", fallback_token="fb", timeout=5, cache=attached.FileNames())
+                token="tk", fallback_token="fb", timeout=5, channel_id=channel_id, cache=attached.FileNames())
     return asyncio.run(go())
 
 
@@ -103,22 +140,39 @@ def test_file_reads_fail_closed_and_are_bounded() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         fid = request.url.path.split("/")[-2]
         if fid.startswith("a"):
-            return httpx.Response(200, json={"name": "536.txt"})
+            return httpx.Response(200, json={"name": "536.txt", "channel_id": "c" * 26})
         if fid.startswith("f"):
             return httpx.Response(403, json={})
         if fid.startswith("e"):
             return httpx.Response(502, json={})
         return httpx.Response(404, json={})
 
-    got = _run(["a" * 26, "b" * 26, "not an id"], answer)
+    got = _run(["a" * 26, "b" * 26, "not an id"], answer, "c" * 26)
     assert [(i.path, i.text) for i in got] == [("body.file_ids[0].name", "536.txt")]
     for bad, status in (("f", 400), ("e", 503)):
         with pytest.raises(Unresolved) as exc:
-            _run([bad * 26], answer)
+            _run([bad * 26], answer, "c" * 26)
         assert exc.value.status == status
     with pytest.raises(Unresolved) as exc:
-        _run(["a" * 26] * (attached.MAX_FILES + 1), answer)
+        _run(["a" * 26] * (attached.MAX_FILES + 1), answer, "c" * 26)
     assert exc.value.status == 400
+
+
+def test_a_file_of_no_channel_is_refused_unless_already_attached() -> None:
+    # no channel and no post: AttachToPost would attach it (and move it here) now
+    def answer(request: httpx.Request) -> httpx.Response:
+        fid = request.url.path.split("/")[-2]
+        return httpx.Response(200, json={"name": "notes.txt", "channel_id": "",
+                                         "post_id": "p" * 26 if fid.startswith("p") else ""})
+
+    for channel in ("c" * 26, None):
+        with pytest.raises(Unresolved) as exc:
+            _run(["p" * 26, "a" * 26], answer, channel)
+        assert exc.value.status == 400 and str(exc.value) == attached.NO_CHANNEL
+        # one already attached to a post is not attached again (AttachToPost needs
+        # PostId = ''): shown only by its own post (an edit keeping its files)
+        got = _run(["p" * 26], answer, channel)
+        assert [(i.path, i.text) for i in got] == [("body.file_ids[0].name", "notes.txt")]
 
 
 @pytest.mark.parametrize("key", ["File_Ids", "FILE_IDS", "file_id\u017f"])

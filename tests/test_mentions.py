@@ -8,7 +8,10 @@ channels shown as ``536``, ``22`` and ``8710`` make ``client SSN ~a - ~b - ~c`` 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import secrets
+import shutil
 import string
 from collections.abc import Iterator
 from typing import Any
@@ -19,8 +22,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.gateway import mentions
-from dlp_proxy.policy.testing import SSN
-from tests.conftest import Gateway, archive_records, start_gateway, start_simulator, stop
+from dlp_proxy.policy.testing import CARD, SSN
+from tests.conftest import ROOT, Gateway, archive_records, start_gateway, start_simulator, stop
+
+#: SSNs masked wherever they are (a request with one is forwarded redacted), cards
+#: let through and recorded (forwarded as written, with findings)
+REDACT_POLICY = ("schema: 1\ndefaults: {min_score: 0.5, on_context_error: block, alert_channel_id: null}\n"
+                 "rules:\n  - id: redact-ssn\n    action: redact\n    match: {entities: [US_SSN]}\n"
+                 "  - id: monitor-card\n    action: monitor\n    match: {entities: [CREDIT_CARD]}\n")
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +41,20 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     finally:
         stop(gateway.proc)
         stop(sim.proc)
+
+
+@pytest.fixture(scope="module")
+def redacting(gw: Gateway, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """A second gateway in front of the same simulator whose policy redacts SSNs."""
+    base = tmp_path_factory.mktemp("mentions-redact")
+    config = base / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "policy.yaml").write_text(REDACT_POLICY)
+    gateway = start_gateway(gw.sim, base / "gw", config_dir=config)
+    try:
+        yield gateway
+    finally:
+        stop(gateway.proc)
 
 
 def _name() -> str:
@@ -104,6 +127,49 @@ def test_mentions_whose_names_hold_a_digit_run_are_read_when_the_text_is_clean(g
     assert not [s for s in sent if "77294025" in s or "5362287" in s], sent
     assert not [p for p in gw.sim.posts() if stamp in str(p.get("message", ""))
                 and "notes" not in str(p.get("message", ""))]
+
+
+def test_a_redacted_request_is_read_with_its_digit_run_mentions(redacting: Gateway) -> None:
+    # a redacted request is forwarded, masked: its mentions of names with a digit run
+    # are read as an allowed request's are, in the text as it is forwarded (the names
+    # Mattermost receives with the post anyway), after the decision
+    gw = redacting
+    stamp = _name()
+    digit_names = [f"{stamp}-2026120{i}" for i in range(3)]
+    desk = f"{stamp}-20261209"
+    for digit_name, display in [*zip(digit_names, SSN.split("-"), strict=True), (desk, "Rates desk")]:
+        r = httpx.post(f"{gw.sim.url}/api/v4/channels", headers={"Authorization": f"Bearer {gw.sim.token('alice')}"},
+                       json={"team_id": gw.sim.ids["team"], "name": digit_name, "display_name": display, "type": "O"},
+                       timeout=10)
+        assert r.status_code == 201, r.text
+    town = gw.sim.channel("town_square")
+    with gw.client("alice") as c:
+        gw.sim.clear()
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": f"old SSN {SSN}, see ~{desk}"})
+        assert r.status_code == 201, r.text
+        (sent,) = [json.loads(base64.b64decode(q["body_b64"])) for q in gw.sim.requests()
+                   if q["method"] == "POST" and q["path"] == "/api/v4/posts"]
+        assert SSN not in sent["message"] and f"~{desk}" in sent["message"], sent
+        looked_up = [q["path"] for q in gw.sim.requests() if q["method"] == "GET" and desk in q["path"]]
+        assert looked_up, "the digit-run name of the forwarded text was not read"
+        # the masked text shows an SSN through its mentions' display names: stopped
+        gw.sim.clear()
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": f"old SSN {SSN}; client " + " - ".join(
+            "~" + n for n in digit_names)})
+        assert r.status_code == 403, r.text
+        assert not [q for q in gw.sim.requests() if q["method"] == "POST" and q["path"] == "/api/v4/posts"]
+        # so is a request forwarded as written with findings (a monitor decision)
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": f"card {CARD} refunded"})
+        assert r.status_code == 201, r.text
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": f"card {CARD} refunded; client " + " - ".join(
+            "~" + n for n in digit_names)})
+        assert r.status_code == 403, r.text
+        # a digit-run name the masking takes out of the text is never sent
+        gw.sim.clear()
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": f"client SSN ~{SSN}, see ~{desk}"})
+        assert r.status_code in (201, 403), r.text
+        sent_paths = [f"{q['path']}?{q['query']}" for q in gw.sim.requests() if q["method"] == "GET"]
+        assert not [p for p in sent_paths if SSN in p or SSN.replace("-", "") in p], sent_paths
 
 
 def test_clean_mentions_pass_unchanged(gw: Gateway) -> None:

@@ -79,3 +79,47 @@ def test_no_runtime_module_imports_the_top_level_recognizers_package() -> None:
                 offenders += [f"{path.relative_to(root)}:{node.lineno}" for n in names
                               if n == "recognizers" or n.startswith("recognizers.")]
     assert offenders == []
+
+
+#: modules imported at run time that pyproject.toml does not name, on purpose: each is
+#: imported under ``except ImportError`` and the code works without it
+OPTIONAL_IMPORTS = {
+    "uvloop": "--event-loop uvloop/auto (cli/run.py); a test extra",
+    "tldextract": "made offline only when presidio brings it (detect/engine.py)",
+}
+
+
+def test_every_module_imported_at_run_time_is_a_declared_dependency() -> None:
+    """A third-party module that dlp_proxy or recognizers imports (at the top or inside a
+    function) is named in pyproject.toml's dependencies: one that only arrives with another
+    package leaves when that package stops depending on it (mitmproxy 12.3 no longer
+    brings zstandard, which gateway/extract.py and files/archives.py import)."""
+    import ast
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    root = Path(__file__).resolve().parent.parent
+    deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = {norm(re.match(r"[A-Za-z0-9_.\-]+", d).group(0)) for d in deps}  # type: ignore[union-attr]
+    imported: dict[str, set[str]] = {}
+    for base in ("dlp_proxy", "recognizers"):
+        for path in sorted((root / base).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                         [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+                for name in names:
+                    imported.setdefault(name.split(".")[0], set()).add(str(path.relative_to(root)))
+    own = {"dlp_proxy", "recognizers", "__future__"}
+    dists = packages_distributions()
+    missing = {}
+    for module, where in sorted(imported.items()):
+        if module in sys.stdlib_module_names or module in own or module in OPTIONAL_IMPORTS:
+            continue
+        names = {norm(d) for d in dists.get(module, [module])}
+        if not names & declared:
+            missing[module] = sorted(where)
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"

@@ -24,6 +24,23 @@ channel), while the gateway judged the upload for the channel it was uploaded in
 post attaching a file uploaded in another channel is refused (400, upload it again
 in this channel).  The web and mobile apps upload a post's files in its channel.
 
+A file of *no* channel (``channel_id`` empty) is attached the same way: AttachToPost's
+only conditions are ``PostId = ''`` and the creator (the sender, or ``nouser``), and it
+moves the file into the post's channel; neither api4/post.go ``createPostChecks`` nor
+app/post.go ``CreatePost`` → ``attachFilesToPost`` → ``attachFileIDsToPost`` (nor an
+edit's app/post.go ``attachNewFilesToPost``) looks at the file's channel.  Such files
+are made by app/file.go ``CopyFileInfos`` (``ChannelId = ""``, ``PostId = ""``: the
+plugin API's copy of any file, a post of another channel's included), by plugins and
+imports, and are the legacy rows the ``ChannelId`` column was added after (read back as
+``COALESCE(FileInfo.ChannelId, '')``).  Their bytes were never judged by the gateway
+for this channel: every upload it judges names its channel (api4/file.go
+``uploadFileStream`` requires ``channel_id``; an attachment's upload session too), so
+no id it judged has an empty one, and a copy gets a new id.  A post attaching an
+unattached file of no channel is refused (400, ``NO_CHANNEL``).  One already attached
+to a post (``post_id`` set) is not attached again (AttachToPost needs ``PostId = ''``;
+a post shows the files whose ``PostId`` is its own, store ``GetForPost``): it is shown
+only by the post it already belongs to (an edit keeping its files), and passes.
+
 Bounded: at most ``MAX_FILES`` files per post (model/post.go ``PostFileidsMaxRunes``
 admits about ten ids; more: 400); a file neither token may read is refused (400, the
 post would show it), Mattermost not answering 503: fail closed.  A missing file (404)
@@ -37,7 +54,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from dlp_proxy.gateway.extract import go_path
 from dlp_proxy.gateway.lookups import Screen, TtlCache, Unresolved, read_fields, read_ids
@@ -71,8 +88,17 @@ def any_file_ids(items: Iterable[ContentItem]) -> bool:
     return any(go_path(i.path).startswith("body.file_ids[") for i in items)
 
 
-class FileNames(TtlCache[str, "tuple[str, str] | None"]):
-    """(name, channel id) of files by id, in process memory for ``CACHE_SECONDS``."""
+class Attached(NamedTuple):
+    """What ``GET /api/v4/files/{id}/info`` says of an attached file (model.FileInfo)."""
+
+    name: str
+    channel_id: str
+    post_id: str
+
+
+class FileNames(TtlCache[str, "Attached | None"]):
+    """(name, channel id, post id) of files by id, in process memory for ``CACHE_SECONDS``
+    (a file's post id, once set, never changes: store ``Upsert`` keeps it)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(CACHE_SECONDS, CACHE_MAX, clock)
@@ -81,15 +107,18 @@ class FileNames(TtlCache[str, "tuple[str, str] | None"]):
 _DEFAULT = FileNames()
 
 
-async def _read(upstream: Any, file_id: str, tokens: Sequence[str], timeout: float) -> tuple[str, str] | None:
-    fields = await read_fields(upstream, f"/api/v4/files/{file_id}/info", ("name", "channel_id"), tokens, timeout,
-                               what="an attached file", forbidden="an attached file the sender cannot read")
-    return None if fields is None else (fields[0], fields[1])
+async def _read(upstream: Any, file_id: str, tokens: Sequence[str], timeout: float) -> Attached | None:
+    fields = await read_fields(upstream, f"/api/v4/files/{file_id}/info", ("name", "channel_id", "post_id"), tokens,
+                               timeout, what="an attached file", forbidden="an attached file the sender cannot read")
+    return None if fields is None else Attached(*fields)
 
 
 #: why a post attaching a file uploaded in another channel is refused
 OTHER_CHANNEL = ("a file uploaded in another channel is attached; it was checked for that channel, "
                  "so upload it again in this one")
+#: why a post attaching a file of no channel is refused
+NO_CHANNEL = ("an attached file belongs to no channel (a copy made by an integration, or an import), so its "
+              "content was never checked for this channel; upload it again in this one")
 
 
 async def attached_names(items: Iterable[ContentItem], *, upstream: Any, token: str | None,
@@ -99,7 +128,8 @@ async def attached_names(items: Iterable[ContentItem], *, upstream: Any, token: 
     ids ``lookups.sendable`` keeps are read (``screen``: the detector); any other
     reads as no file.  A file uploaded in a channel other than the post's
     (``channel_id``; unknown: any channel) is refused (400, ``OTHER_CHANNEL``): its
-    upload was judged for its own channel (module docstring)."""
+    upload was judged for its own channel; so is an unattached file of no channel
+    (400, ``NO_CHANNEL``): it was never judged for any (module docstring)."""
     ids = file_ids(items)
     if not ids:
         return []
@@ -108,10 +138,13 @@ async def attached_names(items: Iterable[ContentItem], *, upstream: Any, token: 
     infos = await read_ids((fid for _, fid in ids), upstream=upstream, token=token, fallback_token=fallback_token,
                            timeout=timeout, cache=cache or _DEFAULT, screen=screen, what="attached files",
                            read=_read)
-    if any(info is not None and info[1] and info[1] != channel_id for info in infos.values()):
+    found = [info for info in infos.values() if info is not None]
+    if any(info.channel_id and info.channel_id != channel_id for info in found):
         raise Unresolved(400, OTHER_CHANNEL)
-    return [ContentItem(f"{path}.name", info[0], ItemKind.FILENAME) for path, fid in ids
-            if (info := infos.get(fid)) and info[0]]
+    if any(not info.channel_id and not info.post_id for info in found):
+        raise Unresolved(400, NO_CHANNEL)
+    return [ContentItem(f"{path}.name", info.name, ItemKind.FILENAME) for path, fid in ids
+            if (info := infos.get(fid)) and info.name]
 
 
 def shown_together(items: Iterable[ContentItem], names: Sequence[ContentItem]) -> list[ContentItem]:

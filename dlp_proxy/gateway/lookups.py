@@ -13,8 +13,8 @@ keeps only the values that have the shape Mattermost accepts for them
 anything: a value left out is not looked up (it reads as a name or object that does
 not exist); the text that holds it is judged all the same.  Where what Mattermost
 shows for a value matters to the decision (a mention's display name), a value left
-out for its digit run alone (``digit_named``) is looked up when the detector finds
-nothing in the request's texts as written (gateway/mentions.py)."""
+out for its digit run alone (``digit_named``) is looked up once the request is decided
+to be forwarded, in its texts as forwarded (gateway/mentions.py)."""
 
 from __future__ import annotations
 

@@ -34,12 +34,14 @@ name and its punctuation-stripped prefixes, a lookup each; every user name not c
 is read in one request, at most ``MAX_USER_NAMES`` names); more is refused (400), as is a
 lookup Mattermost does not answer (503): fail closed.  A name with a run of digits
 (``lookups.digit_named``: ``~250000``, ``~q3-2025-12-05``) is looked up only once the
-request, read without it, was decided clean (an allow with no finding: the pipeline
-calls again with ``numbered``): the post then reaches Mattermost with the name in it
-anyway; a request stopped on its own findings (a label in another field, a piece
-in the channel's split window) never sends it.  Reading such a name as no channel
-whatever the text held let three channels named with digit runs and shown as
-``536``, ``22`` and ``8710`` through.
+request, read without it, was decided to be forwarded (the pipeline calls again with
+``numbered``): allowed with no finding, or forwarded with findings, then in its texts
+as forwarded (masked by a redact decision: a name the masking takes out is never
+sent; ``pipeline._forwarded_texts``).  The post then reaches Mattermost with the name
+in it anyway; a request stopped on its own findings (a label in another field, a
+piece in the channel's split window) or held never sends it.  Reading such a name as
+no channel whatever the text held let three channels named with digit runs and shown
+as ``536``, ``22`` and ``8710`` through (beside a masked SSN too).
 
 The other way round (a name changed after the post) cannot be judged by reading the
 post: ``display_name_refusal`` refuses a channel, bookmark, team or bot display name
@@ -348,8 +350,8 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
     sigils, each distinct one once.  Only names ``lookups.sendable`` keeps are looked
     up (``screen``: the detector); any other reads as no channel or user.  Names with
     a digit run (``lookups.digit_named``) are looked up too only with ``numbered``:
-    the pipeline asks for them once the request, read without them, was decided
-    clean (``has_numbered_names``)."""
+    the pipeline asks for them once the request, read without them, was decided to
+    be forwarded, with its texts as forwarded (``has_numbered_names``)."""
     texts = [(p, t) for p, t in texts if ("~" in t and candidates(t)) or ("@" in t and user_candidates(t))]
     if not texts:
         return []
@@ -369,8 +371,9 @@ async def rendered_mentions(texts: Iterable[tuple[str, str]], *, team_id: str | 
     user_tries = [n for _, t in texts for _, _, tries in user_candidates(t) for n in tries]
     channel_tries = [n for _, t in texts for _, _, tries in candidates(t) for n in tries]
     # a name with a run of digits (``~250000``, ``~q3-2025-12-05``) only once the request
-    # was decided clean without it: the post then reaches Mattermost with the name in it
-    # anyway, so the lookup shows Mattermost nothing new (module docstring)
+    # was decided to be forwarded without it, in its texts as forwarded: the post then
+    # reaches Mattermost with the name in it anyway, so the lookup shows Mattermost
+    # nothing new (module docstring)
     extra = ((await digit_named(channel_tries, CHANNEL_NAME, screen),
               await digit_named(user_tries, USERNAME, screen, excluded=RESTRICTED_USERNAMES))
              if numbered else ([], []))

@@ -56,7 +56,7 @@ from dlp_proxy.gateway.extract import (
 )
 from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
 from dlp_proxy.gateway.goread import parse_query
-from dlp_proxy.gateway.lookups import Unresolved
+from dlp_proxy.gateway.lookups import Screen, Unresolved
 from dlp_proxy.gateway.paths import PathError, spellings, split_target, under_subpath
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
@@ -74,7 +74,7 @@ from dlp_proxy.model import (
     ScannedItem,
 )
 from dlp_proxy.policy.facts import InspectionFacts
-from dlp_proxy.policy.split import completed_within, may_carry_a_piece
+from dlp_proxy.policy.split import Added, completed_within, may_carry_a_piece
 
 log = logging.getLogger("dlp_proxy.gateway")
 
@@ -645,41 +645,50 @@ class Pipeline:
                     scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
                     decided = None
         decision = decided if decided is not None else policy.decide(scanned, ctx, facts)
-        if (decision.action in (Action.ALLOW, Action.MONITOR) and mentions.applies(route.name, fallback)
-                and not any(s.findings for s in scanned)
-                and mentions.has_numbered_names(i.text for i in items
-                                                if i.kind is ItemKind.TEXT and "#" not in i.path)):
+        posted = [i for i in items if i.kind is ItemKind.TEXT and "#" not in i.path]
+        numbered = mentions.applies(route.name, fallback)
+        if (numbered and decision.action in (Action.ALLOW, Action.MONITOR) and not any(s.findings for s in scanned)
+                and mentions.has_numbered_names(i.text for i in posted)):
             # mentions of names with a digit run, read only now that the request was decided
             # clean without them (gateway/mentions.py: the name is then sent to Mattermost
             # with the post anyway; a request stopped on its findings never sends it)
-            try:
-                shown = await mentions.rendered_mentions(
-                    ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT and "#" not in i.path),
-                    team_id=ctx.team_id, upstream=self.context.upstream if self.context else None,
-                    token=token_from_request(req.headers, query), fallback_token=fallback,
-                    timeout=self.config.scan_deadline_seconds, screen=screen, numbered=True)
-                more = await self._scan([ContentItem(f"{p}#mentions", t) for p, t in shown], entities,
-                                        budget_key=_budget_key(ctx))
-            except (Unresolved, ScanBudgetExceeded, BodyError) as exc:
-                if window_piece is not None:  # nothing reaches a reader
-                    with contextlib.suppress(Exception):
-                        await self.split_window.withdraw(window_piece)
-                if isinstance(exc, Unresolved):
-                    return await self._refuse_unresolved(req, exc, "The message's mentions could not be read",
-                                                         "mentions-unresolved", route)
-                if isinstance(exc, ScanBudgetExceeded):
-                    return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
-                return await self._refuse(req, exc.status, responses.TOO_LARGE_ID,
-                                          f"The request could not be inspected: {exc}.", "bad-body", route=route)
+            numbered = False
+            more = await self._numbered_mentions(
+                req, route, ctx, [(i.path, i.text) for i in posted], entities, token_from_request(req.headers, query),
+                fallback, screen, window_piece)
+            if isinstance(more, Verdict):
+                return more
             if any(s.findings for s in more):
                 scanned.extend(more)
                 decision = policy.decide(scanned, ctx, facts)
-        if ctx.channel_type is not None and decision.action is not Action.BLOCK and any(s.findings for s in scanned):
-            # a decision the channel's (cached) type loosened: made again with it read afresh
-            from dlp_proxy.gateway.rejudge import recheck_loosened
+        for last in (False, True):
+            if ctx.channel_type is not None and decision.action is not Action.BLOCK and any(s.findings for s in scanned):
+                # a decision the channel's (cached) type loosened: made again with it read afresh
+                from dlp_proxy.gateway.rejudge import recheck_loosened
 
-            ctx, decision, scanned = await recheck_loosened(self, ctx, scanned, policy, decision,
-                                                            token_from_request(req.headers, query), facts)
+                ctx, decision, scanned = await recheck_loosened(self, ctx, scanned, policy, decision,
+                                                                token_from_request(req.headers, query), facts)
+            if (last or not numbered or decision.action not in (Action.ALLOW, Action.MONITOR, Action.REDACT)
+                    or not any(s.findings for s in scanned)):
+                break
+            # A request forwarded with findings (masked by a redact decision, or as it is
+            # by an allow or monitor one) is read with its digit-run mentions too, now that
+            # its decision is made, in its texts as they are forwarded: a masked name is
+            # never looked up, every other one reaches Mattermost with the post anyway.
+            # Read without them, ``~q3-20261200 - ~q3-20261201 - ~q3-20261202`` beside a
+            # masked SSN went through showing another one.  What they show belongs to no
+            # field: a finding there stops the request (no redaction reaches it).
+            forwarded = _forwarded_texts(posted, decision)
+            if not mentions.has_numbered_names(t for _, t in forwarded):
+                break
+            more = await self._numbered_mentions(req, route, ctx, forwarded, entities,
+                                                 token_from_request(req.headers, query), fallback, screen, window_piece)
+            if isinstance(more, Verdict):
+                return more
+            if not any(s.findings for s in more):
+                break
+            scanned.extend(more)
+            decision = policy.decide(scanned, ctx, facts)
         # acted on as is from here
         if upload_state is not None and decision.action not in (Action.ALLOW, Action.MONITOR) and self.uploads is not None:
             await asyncio.to_thread(self.uploads.discard, params.get("upload_id", ""))
@@ -1236,6 +1245,34 @@ class Pipeline:
             return []
         return [ContentItem(f"{part.path}:text", text, ItemKind.FILE)]
 
+    async def _numbered_mentions(self, req: GatewayRequest, route: Route, ctx: RequestContext,
+                                 texts: Sequence[tuple[str, str]], entities: Any, token: str | None,
+                                 fallback: str | None, screen: Screen,
+                                 window_piece: Added | None) -> list[ScannedItem] | Verdict:
+        """``texts`` (path, text as forwarded) read with their mentions of names with a
+        digit run shown (``mentions.rendered_mentions`` with ``numbered``), scanned as
+        ``<path>#mentions``; called only once the request is decided to be forwarded
+        (gateway/mentions.py).  A refusal (the names could not be read, the scan budget,
+        a body too large to read) takes the request's piece out of the split window."""
+        try:
+            shown = await mentions.rendered_mentions(
+                texts, team_id=ctx.team_id, upstream=self.context.upstream if self.context else None,
+                token=token, fallback_token=fallback,
+                timeout=self.config.scan_deadline_seconds, screen=screen, numbered=True)
+            return await self._scan([ContentItem(f"{p}#mentions", t) for p, t in shown], entities,
+                                    budget_key=_budget_key(ctx))
+        except (Unresolved, ScanBudgetExceeded, BodyError) as exc:
+            if window_piece is not None and self.split_window is not None:  # nothing reaches a reader
+                with contextlib.suppress(Exception):
+                    await self.split_window.withdraw(window_piece)
+            if isinstance(exc, Unresolved):
+                return await self._refuse_unresolved(req, exc, "The message's mentions could not be read",
+                                                     "mentions-unresolved", route)
+            if isinstance(exc, ScanBudgetExceeded):
+                return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
+            return await self._refuse(req, exc.status, responses.TOO_LARGE_ID,
+                                      f"The request could not be inspected: {exc}.", "bad-body", route=route)
+
     async def _refuse_unresolved(self, req: GatewayRequest, exc: Unresolved, what: str, reason: str,
                                  route: Route) -> Verdict:
         """What Mattermost was asked to show beside a request (mentions' names, linked
@@ -1609,6 +1646,17 @@ class Pipeline:
         elif isinstance(doc, dict):  # serialised as Go read it (case-variant keys)
             links.go_fields_collapsed(doc)
         return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def _forwarded_texts(posted: Sequence[ContentItem], decision: Decision) -> list[tuple[str, str]]:
+    """(path, text) of each of a request's own texts as a forwarding ``decision`` sends
+    it: masked where a redact decision masks it (``Pipeline._redacted_body``: the same
+    findings, the same masking), else as written.  (The redact footnote, the policy's
+    own words, is not read.)"""
+    from dlp_proxy.policy import findings_to_redact, redact_text
+
+    masked = findings_to_redact(decision) if decision.action is Action.REDACT else {}
+    return [(i.path, redact_text(i.text, masked[i.path]) if i.path in masked else i.text) for i in posted]
 
 
 def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_type: str, query: str,

@@ -1012,6 +1012,19 @@ class Inspect:
             self.sim.faults.append(fault)
         return json_response(vars(fault), 201)
 
+    async def copy_files(self, request: Request) -> Response:
+        """What a plugin's ``CopyFileInfos`` makes (app/file.go): copies of files with no
+        post and no channel, created by ``user_id``."""
+        try:
+            body = json.loads(await request.body())
+            user_id, file_ids = body["user_id"], body["file_ids"]
+        except (ValueError, TypeError, KeyError) as exc:
+            return json_response({"error": f"bad copy: {exc}"}, 400)
+        try:
+            return json_response({"file_ids": self.sim.copy_files(str(user_id), file_ids)}, 201)
+        except SimError as err:
+            return json_response({"error": err.message}, err.status)
+
     async def events(self, request: Request) -> Response:
         """Websocket events the server published to a user (``ephemeral_message``,
         ``open_dialog``): what the web app would receive."""
@@ -1058,6 +1071,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{SIM_PREFIX}posts", ins.posts, methods=["GET"]),
         Route(f"{SIM_PREFIX}ids", ins.ids, methods=["GET"]),
         Route(f"{SIM_PREFIX}moves", ins.moves, methods=["GET"]),
+        Route(f"{SIM_PREFIX}files/copy", ins.copy_files, methods=["POST"]),
         Route(f"{SIM_PREFIX}ws_messages", ins.ws_messages, methods=["GET"]),
         Route(f"{SIM_PREFIX}faults", ins.faults, methods=["GET", "POST", "DELETE"]),
         Route(f"{SIM_PREFIX}config", ins.config, methods=["POST"]),

@@ -1222,8 +1222,36 @@ class Simulator:
             info = self.files.get(file_id)
             if info is None:
                 raise SimError(404, "app.file_info.get.app_error", "Unable to get the file info.")
-            self._channel(info["channel_id"], actor)
+            if not info["channel_id"]:
+                # api4/file.go getFileInfo: read permission on info.ChannelId (none for
+                # no channel but a system admin's), or the file's creator
+                if actor != info["user_id"] and not self.is_admin(actor):
+                    raise forbidden()
+            else:
+                self._channel(info["channel_id"], actor)
             return copy.deepcopy(info), self.file_bytes[file_id]
+
+    def copy_files(self, user_id: str, file_ids: Any) -> list[str]:
+        """app/file.go CopyFileInfos (the plugin API's ``CopyFileInfos``): each file's
+        FileInfo saved again under a new id, created by ``user_id``, with ``PostId`` and
+        ``ChannelId`` empty (the bytes are shared, not copied); a missing file is 404."""
+        with self.lock:
+            if user_id not in self.users:
+                raise not_found("user")
+            if not isinstance(file_ids, list) or not all(isinstance(f, str) for f in file_ids):
+                raise bad_param("file_ids")
+            out: list[str] = []
+            t = now_ms()
+            for fid in file_ids:
+                info = self.files.get(fid)
+                if info is None:
+                    raise SimError(404, "app.file_info.get.app_error", "Unable to get the file info.")
+                new_id = self.new_id("file")
+                self.files[new_id] = {**copy.deepcopy(info), "id": new_id, "user_id": user_id, "create_at": t,
+                                      "update_at": t, "post_id": "", "channel_id": ""}
+                self.file_bytes[new_id] = self.file_bytes[fid]
+                out.append(new_id)
+            return out
 
     def create_upload(self, body: Any, actor: str) -> JSON:
         with self.lock:
