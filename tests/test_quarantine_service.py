@@ -181,6 +181,26 @@ async def test_a_pasted_identifier_in_a_reason_is_masked_in_the_archive_and_the_
     await svc.close()
 
 
+async def test_notes_are_masked_for_a_viewer_who_may_not_reveal(r: aioredis.Redis, sim: tuple[Simulator, str]) -> None:
+    # attack 16h F6: an auditor read a reviewer's comment and reveal reason in clear
+    # while the item was open (the archive's copy was masked)
+    s, url = sim
+    svc = service(r, url)
+    item_id = await svc.hold(make_held(s))
+    await svc.comment(item_id, RITA, f"is {SSN} the client's?")
+    await svc.reveal(item_id, SAM, f"checking {SSN} against the CRM")
+    for viewer in (AUDREY, RITA, SAM):
+        notes = [h["note"] for h in (await svc.show(item_id, viewer))["history"] if h.get("note")]
+        assert len(notes) == 2, notes
+        if viewer.can("reveal"):  # who may reveal the content may read what reviewers typed
+            assert any(SSN in n for n in notes)
+        else:
+            assert all(SSN not in n and SSN_DIGITS not in n.replace("-", "") for n in notes), notes
+            assert "is ***-**-**** the client's?" in notes
+    assert not AUDREY.can("reveal") and SAM.can("reveal")
+    await svc.close()
+
+
 @pytest.mark.parametrize("masker", ["none", "broken"])
 async def test_a_reason_that_cannot_be_checked_is_withheld_never_kept_in_clear(
     r: aioredis.Redis, sim: tuple[Simulator, str], masker: str

@@ -52,6 +52,8 @@ class QuarantineWorkflow(QuarantineDelivery):
             await self._note(item_id, h, actor, "reveal", reveal_reason or "", rec)
         item["revealed"] = revealing
         item["history"] = await self.history(item_id, data_key=dk)
+        if not actor.can("reveal"):
+            await self._mask_notes(item["history"])
         if payload is None:
             item["content"] = None
             return item
@@ -74,6 +76,15 @@ class QuarantineWorkflow(QuarantineDelivery):
         item["decision_reason"] = payload["decision"].get("reason", "")
         item["has_credentials"] = bool(await self.r.exists(self._k("cred", item_id)))
         return item
+
+    async def _mask_notes(self, history: list[dict[str, Any]]) -> None:
+        """Notes (comments, reasons) as a viewer without the reveal permission may
+        read them: masked by the detector, as the archive keeps them (a reviewer may
+        have typed the identifier); withheld when they cannot be checked."""
+        for entry in history:
+            note = entry.get("note")
+            if isinstance(note, str) and note and entry.get("via") != "system":
+                entry["note"] = await self._checked_reason(Actor(str(entry.get("actor", "")), frozenset()), note)
 
     async def reveal(self, item_id: str, actor: Actor, reason: str) -> dict[str, Any]:
         return await self.show(item_id, actor, reveal_reason=reason)
