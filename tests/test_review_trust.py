@@ -477,3 +477,62 @@ async def test_a_device_cookie_lifts_no_attempt_budget(env: Env) -> None:
         env.clock.t += 301
         c.cookies.delete("dlp_review_session")
         assert (await sign_in(c, "sam", "sam-password")).status_code == 303
+
+
+# ---------------------------------------------------------------- roles read again
+
+
+async def test_a_sessions_roles_are_read_again_from_their_sources(env: Env, tmp_path: Path) -> None:
+    """attack 16h F5: a session kept the roles it got at sign-in for its whole life
+    (up to 8 hours): a grant removed from the configuration, a synced group left, an
+    account deactivated or a break-glass entry deleted still approved."""
+    from dlp_proxy.review.auth import ROLE_RECHECK
+
+    clock = Clock()
+    ip = "192.0.2.10"
+
+    async def signed_in(settings: ReviewSettings, login: str, password: str) -> tuple[Authenticator, str]:
+        auth = Authenticator(env.svc.r, env.sim_url, settings, clock=clock)
+        return auth, await auth.create_session(await auth.attempt(login, password, ip))
+
+    async def roles(auth: Authenticator, sid: str) -> set[str] | None:
+        got = await auth.session(sid)
+        return None if got is None else set(got[0].roles)
+
+    # a grant in the console's configuration, removed when the console restarts (no lookup token)
+    granted = make_env_settings(tmp_path, lookup_token=None,
+                                role_user_ids={"approver": (uid("bob"),), "auditor": (uid("bob"),)})
+    auth, bob = await signed_in(granted, "bob", "bob-password")
+    assert await roles(auth, bob) == {"approver", "auditor"}
+    restarted = Authenticator(env.svc.r, env.sim_url, clock=clock,
+                              settings=make_env_settings(tmp_path, lookup_token=None, role_user_ids={"auditor": (uid("bob"),)}))
+    assert await roles(restarted, bob) == {"approver", "auditor"}  # read again only after ROLE_RECHECK
+    clock.t += ROLE_RECHECK
+    assert await roles(restarted, bob) == {"auditor"}
+
+    # Mattermost's side, read with the lookup token: a synced group left, an account deactivated
+    looked_up = make_env_settings(tmp_path)
+    auth, sam = await signed_in(looked_up, "sam", "sam-password")
+    auth, carol = await signed_in(looked_up, "carol", "carol-password")
+    assert await roles(auth, sam) == {"reviewer"} and await roles(auth, carol) == {"admin"}
+    with env.sim.lock:
+        env.sim.group_members[env.sim.ids["group_security_reviewers"]].discard(uid("sam"))
+        env.sim.users[uid("carol")]["delete_at"] = 1
+    clock.t += ROLE_RECHECK - 1
+    assert await roles(auth, sam) == {"reviewer"} and await roles(auth, carol) == {"admin"}
+    clock.t += 1
+    assert await roles(auth, sam) is None and await roles(auth, carol) is None
+    assert await auth.session(sam) is None  # the session is gone, not only refused once
+
+    # a break-glass entry deleted from its file
+    auth, bg = await signed_in(looked_up, "bg-admin", BG_PASSWORD)
+    assert await roles(auth, bg) == {"admin"}
+    bg_file = looked_up.break_glass_file
+    assert bg_file is not None
+    data = json.loads(bg_file.read_text())
+    data["accounts"] = [a for a in data["accounts"] if a["username"] != "bg-admin"]
+    bg_file.write_text(json.dumps(data))
+    clock.t += ROLE_RECHECK
+    assert await roles(auth, bg) is None
+    for a in (auth, restarted):
+        await a.aclose()

@@ -86,6 +86,8 @@ if TYPE_CHECKING:
 #: ``plugin_`` prefix of group-sync plugins (model.GroupSourcePluginPrefix, e.g.
 #: ``plugin_keycloak`` for SAML).  An entry ending in ``_`` is a prefix.
 SYNCED_GROUP_SOURCES = ("ldap", "plugin_")
+#: a console session's roles are read from their sources again after this many seconds
+ROLE_RECHECK = 60.0
 
 #: sign-in failure reasons as archived (the oidc_* ones: review/oidc.py)
 REASONS = ("empty", "rate_limited", "bad_credentials", "no_role", "mattermost_unavailable", "mattermost_error",
@@ -297,6 +299,8 @@ class Authenticator:
         self._hasher = PasswordHasher()
         self._reserve = r.register_script(_RESERVE) if r is not None else None
         self._break_glass()  # a bad break-glass file stops the start, with its one-line reason
+        #: user id -> the Mattermost sources of a password sign-in's roles, until its session is made
+        self._sources: dict[str, dict[str, Any]] = {}
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.s.redis_prefix, *parts))
@@ -516,16 +520,22 @@ class Authenticator:
                 await self._http.post(self.upstream + "/api/v4/users/logout", headers=auth)
             except httpx.HTTPError:
                 pass
-        roles = self.roles_for(uid, set(str(me.get("roles", "")).split()), groups)
+        system_roles = set(str(me.get("roles", "")).split())
+        roles = self.roles_for(uid, system_roles, groups)
         if not roles:
             raise SignInError("Your Mattermost account has no security review role.", "no_role")
+        self._sources[uid] = self._sources_of(system_roles, groups)
         return Actor(str(me.get("username", login_id)), frozenset(roles), user_id=uid, via="console")
 
     # ------------------------------------------------------------ sessions
     async def create_session(self, actor: Actor) -> str:
         sid = secrets.token_urlsafe(32)
         now = time.time()
-        data = {"actor": actor.to_json(), "csrf": secrets.token_urlsafe(32), "created": now}
+        data = {"actor": actor.to_json(), "csrf": secrets.token_urlsafe(32), "created": now,
+                "roles_at": self.clock()}  # fmt: skip
+        sources = self._sources.pop(actor.user_id or "", None)
+        if actor.via == "console" and sources is not None:
+            data["sources"] = sources
         await self.r.set(self._k("session", token_hash(sid)), json.dumps(data), ex=int(self.s.session_idle))
         return sid
 
@@ -540,11 +550,69 @@ class Authenticator:
         if time.time() - float(data["created"]) > self.s.session_max:
             await self.r.delete(key)
             return None
-        await self.r.expire(key, int(self.s.session_idle))  # sliding idle timeout
         a = data["actor"]
-        return Actor(a["name"], frozenset(a["roles"]), user_id=a.get("user_id"), via=a.get("via", "console")), str(
-            data["csrf"]
-        )
+        actor = Actor(a["name"], frozenset(a["roles"]), user_id=a.get("user_id"), via=a.get("via", "console"))
+        if self.clock() - float(data.get("roles_at", 0.0)) >= ROLE_RECHECK:
+            checked = await self.recheck(actor, data.get("sources"))
+            if checked is None:  # the person lost every role (or is gone): the session ends
+                await self.r.delete(key)
+                return None
+            data["actor"], data["roles_at"] = checked.to_json(), self.clock()
+            actor = checked
+            await self.r.set(key, json.dumps(data), ex=int(self.s.session_idle))
+        else:
+            await self.r.expire(key, int(self.s.session_idle))  # sliding idle timeout
+        return actor, str(data["csrf"])
+
+    async def recheck(self, actor: Actor, sources: Mapping[str, Any] | None = None) -> Actor | None:
+        """A signed-in actor's roles as their sources grant them now (a session keeps
+        what it was given at sign-in for at most ``ROLE_RECHECK`` seconds), or None
+        when none is left.  A break-glass account is read from its file again.  A
+        Mattermost user, with the lookup token configured, is read from Mattermost
+        (``GET /users/{id}``: deactivated or gone ends the session), fail closed when
+        Mattermost does not answer.  A password sign-in's roles are then worked out
+        again with the console's configuration as it is now (``roles_for``) from the
+        user's system roles and synced groups: read again when the token may read
+        another user's groups (api4/group.go getGroupsByUserId needs manage_system),
+        else as they were at sign-in (``sources``).  A single sign-on's roles (from
+        its identity provider too) are kept while its Mattermost user is active."""
+        if actor.via == "break-glass":
+            try:
+                local = self._break_glass().get(normalize_login(actor.name))
+            except (OSError, ValueError):
+                return None  # edited into something invalid: fail closed
+            if local is None or local.user_id != actor.user_id or not local.roles:
+                return None
+            return Actor(local.username, local.roles, user_id=local.user_id, via=actor.via)
+        uid = actor.user_id
+        if uid is None or not is_mattermost_id(uid):
+            return None
+        system_roles = set(sources.get("roles", ())) if sources else set()
+        groups: list[Any] = list(sources.get("groups", ())) if sources else []
+        if self.s.lookup_token:
+            auth = {"Authorization": f"Bearer {self.s.lookup_token}"}
+            try:
+                resp = await self._http.get(self.upstream + f"/api/v4/users/{uid}", headers=auth)
+                user = resp.json() if resp.status_code == 200 else None
+                if not isinstance(user, dict) or user.get("delete_at"):
+                    return None
+                system_roles = set(str(user.get("roles", "")).split())
+                if actor.via == "console":
+                    groups_resp = await self._http.get(self.upstream + f"/api/v4/users/{uid}/groups", headers=auth)
+                    fresh = groups_resp.json() if groups_resp.status_code == 200 else None
+                    if isinstance(fresh, list):
+                        groups = fresh
+            except (httpx.HTTPError, ValueError):
+                return None
+        roles = set(self.roles_for(uid, system_roles, groups)) if actor.via == "console" else set(actor.roles)
+        return Actor(actor.name, frozenset(roles), user_id=uid, via=actor.via) if roles else None
+
+    def _sources_of(self, system_roles: set[str], groups: list[Any]) -> dict[str, Any]:
+        """What a password sign-in's roles were worked out from, as a session keeps
+        it: system role names and the synced groups only (id, name, source)."""
+        kept = [{k: g.get(k) for k in ("id", "name", "source")} for g in groups
+                if isinstance(g, dict) and not g.get("delete_at") and self.roles_for("", set(), [g])]
+        return {"roles": sorted(r for r in system_roles if r.replace("_", "").isalnum()), "groups": kept}
 
     async def end_session(self, sid: str | None) -> None:
         if sid:
