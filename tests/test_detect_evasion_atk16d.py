@@ -1,0 +1,114 @@
+"""Recall findings of red-team pass atk16d (number words, filler labels, interleaved
+letters), each as a class with its look-alikes that must stay as written:
+
+- the letter ``o`` said for zero inside a run of English number words (``six o four
+  eight``, ``NINE FOUR O NINE``, ``two-eight-o-nine``), never elsewhere (``a o b``,
+  ``five o'clock``, Spanish/Italian ``o``, "or");
+- a run that starts with one digit word followed by single digits (``seven 5 8 9 four
+  7 eight 6 4``), not after a word naming a part (``last four 8 7 1 0``);
+- Sino-Korean digit syllables standing alone, blanks between them (``육 육 이 - 팔 사
+  - ...``), and CJK numeral groups with `` - `` between them (``九六零 - 七一 - 二一三九``);
+- chat shorthand as an identifier's label before filler between groups (``cc``,
+  ``cc#``, ``ss#``, ``soc``, ``a/c``, ``acc``), and ``no.`` after a label (``ITIN no. is
+  983 space 58 space 4044``);
+- a letter between every two digits (``0z0z7z1z0z5z6z2z4``): one letter repeated,
+  or words saying to drop the letters, or random lower-case letters beside a label;
+  never hex ids, hashes, UUIDs or sizes (``4x8``, ``1920x1080``).
+
+The engine and ``stopped_as`` are the session's (tests/conftest.py); the writers of
+digits are the other evasion tests' (``_english``, ``_korean``, ``_cjk``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import Engine
+from dlp_proxy.detect.normalize import normalize
+from dlp_proxy.policy import testing as synth
+from tests.conftest import stopped_as
+from tests.test_detect_evasion_words import DIGITS, LABELS, SERIAL, _english
+
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+EN = tuple(_english(str(d), "digits")[0] for d in range(10))  # the English digit words
+ROUTING = synth.ROUTING
+ACCOUNT = synth.ACCOUNT
+#: (label, digits, what is found) of identifiers with zeros inside
+WITH_ZEROS = [("routing number", ROUTING, "ABA_ROUTING_NUMBER"), ("routing", ROUTING, "ABA_ROUTING_NUMBER"),
+              ("account number", ACCOUNT, "US_BANK_NUMBER"), ("client SSN", DIGITS, "US_SSN")]
+
+
+def _case(word: str, how: str) -> str:
+    return {"lower": word, "upper": word.upper(), "title": word.title()}[how]
+
+
+# -- 1. "o" for zero -------------------------------------------------------------------
+
+@SETTINGS
+@given(which=st.sampled_from(WITH_ZEROS), zero=st.lists(st.sampled_from(["o", "O", "oh", "zero"]), min_size=12,
+                                                          max_size=12),
+       how=st.sampled_from(["lower", "upper", "title"]), sep=st.sampled_from([" ", "-", ", "]))
+@example(which=WITH_ZEROS[0], zero=["o"] * 12, how="upper", sep=" ")
+@example(which=WITH_ZEROS[3], zero=["o"] * 12, how="lower", sep="-")
+def test_property_o_for_zero_in_a_run_of_number_words(engine: Engine, which: tuple[str, str, str], zero: list[str],
+                                                      how: str, sep: str) -> None:
+    label, digits, entity = which
+    zeros = iter(["o", *zero])  # the first zero always an "o"
+    words = [_case(next(zeros) if d == "0" else EN[int(d)], how) for d in digits]
+    text = f"{label} {sep.join(words)}"
+    assert entity in {f.entity_type for f in engine.analyze(text)}, (text, normalize(text).text)
+
+
+_O = re.compile(r"(?<![\w'])[oO](?![\w'])")
+_NOT_ENGLISH = ["a", "b", "well", "uno", "dos", "tres", "cuatro", "due", "tre", "quattro", "vai", "x", "says",
+                "ok", "o'clock", "O'Brien", "7", "12"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([*_NOT_ENGLISH, "o", "O"]), min_size=1, max_size=16),
+       st.sampled_from([" ", " - ", ", "]))
+@example(["uno", "o", "dos", "o", "tres", "o", "cuatro", "o", "due"], " ")
+@example(["a", "o", "b", "o", "7", "o", "12"], " ")
+def test_property_o_without_an_english_number_word_beside_it_is_a_letter(pieces: list[str], sep: str) -> None:
+    text = "fyi " + sep.join(pieces)
+    assert _O.findall(normalize(text).text) == _O.findall(text), (text, normalize(text).text)
+
+
+@pytest.mark.parametrize("text", [
+    "five o'clock, six o'clock, seven o'clock, eight o'clock", "o o o o o o o o o", "O say can you see, one two",
+    "room one o one", "a o b o c o d o e o f", "six o o o o seven o o",
+])
+def test_o_in_prose_reads_no_number(engine: Engine, text: str) -> None:
+    assert stopped_as(engine, text) == set()
+    assert not any(c.isdigit() for c in normalize(text).text), text
+
+
+# -- 2. a digit word, then single digits -----------------------------------------------
+
+@SETTINGS
+@given(label=st.sampled_from([*LABELS, "ssn\n", "his SSN is\n", "her social"]),
+       words=st.lists(st.booleans(), min_size=8, max_size=8), dashes=st.booleans())
+@example(label="ssn\n", words=[False, False, False, True, False, True, False, False], dashes=False)
+def test_property_a_digit_word_then_single_digits(engine: Engine, label: str, words: list[bool], dashes: bool) -> None:
+    """The first digit in words, the next as a digit, the rest either (fewer than four
+    words: read as digits mixed with words)."""
+    how = [True, False, *words[1:]]
+    while sum(how) > 3:
+        how[how.index(True, 2)] = False
+    toks = [EN[int(d)] if w else d for d, w in zip(DIGITS, how, strict=True)]
+    run = " - ".join(" ".join(toks[a:b]) for a, b in ((0, 3), (3, 5), (5, 9))) if dashes else " ".join(toks)
+    text = f"{label} {run}"
+    assert "US_SSN" in stopped_as(engine, text), (text, normalize(text).text)
+
+
+def test_a_counted_part_stays_a_count(engine: Engine) -> None:
+    """A word naming a part before the digit word: the word is a count, not a digit."""
+    text = "ssn first five 5 3 6 2 2 last four 8 7 1 0"
+    assert "US_SSN" in stopped_as(engine, text), normalize(text).text
+    assert "four" in normalize("ssn last four 8 7 1 0").text
+    # a lone count before digit groups, as before
+    assert "four" in normalize(f"ssn last four {SERIAL} 32").text
