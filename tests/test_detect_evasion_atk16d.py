@@ -28,10 +28,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine
-from dlp_proxy.detect.normalize import normalize
+from dlp_proxy.detect.normalize import normalize, rendered_digits
 from dlp_proxy.policy import testing as synth
 from tests.conftest import stopped_as
-from tests.test_detect_evasion_words import DIGITS, LABELS, SERIAL, _english
+from tests.test_detect_evasion_classes import _cjk
+from tests.test_detect_evasion_pass6 import _korean
+from tests.test_detect_evasion_words import AREA, CARD_GROUPS, DIGITS, GROUP, LABELS, SERIAL, _english
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 EN = tuple(_english(str(d), "digits")[0] for d in range(10))  # the English digit words
@@ -112,3 +114,37 @@ def test_a_counted_part_stays_a_count(engine: Engine) -> None:
     assert "four" in normalize("ssn last four 8 7 1 0").text
     # a lone count before digit groups, as before
     assert "four" in normalize(f"ssn last four {SERIAL} 32").text
+
+
+# -- 3. Sino-Korean syllables apart by blanks, CJK numeral groups apart by " - " -------
+
+@SETTINGS
+@given(inner=st.sampled_from([" ", "  ", " - "]), between=st.sampled_from([" - ", " ", "  ", "-"]),
+       zero=st.sampled_from(["공", "영"]), card=st.booleans(), label=st.sampled_from(["", "ssn ", "social: "]))
+def test_property_korean_digit_syllables_apart_by_blanks(engine: Engine, inner: str, between: str, zero: str,
+                                                          card: bool, label: str) -> None:
+    groups = CARD_GROUPS if card else [AREA, GROUP, SERIAL]
+    text = ("card " if card else label or "ssn ") + between.join(inner.join(_korean(g, zero)) for g in groups)
+    assert ("CREDIT_CARD" if card else "US_SSN") in stopped_as(engine, text), (text, normalize(text).text)
+    assert rendered_digits(text) >= sum(map(len, groups))  # the gateway's digit gate sees them
+
+
+@SETTINGS
+@given(inner=st.sampled_from(["", " "]), between=st.sampled_from([" - ", " . ", " / ", " – "]),
+       forms=st.sampled_from(["〇一二三四五六七八九", "零一二三四五六七八九", "零壹贰叁肆伍陆柒捌玖"]))
+def test_property_cjk_numeral_groups_apart_by_a_spaced_mark(engine: Engine, inner: str, between: str,
+                                                           forms: str) -> None:
+    text = "ssn " + between.join(inner.join(_cjk(g, forms)) for g in (AREA, GROUP, SERIAL))
+    assert "US_SSN" in stopped_as(engine, text), (text, normalize(text).text)
+
+
+@pytest.mark.parametrize("text", [
+    "오늘 이 사람은 일 이 삼 사 오 했다",
+    "이 사 오 일 구 해요",  # six syllables: no run
+    "사과 이 개, 배 삼 개, 감 오 개 주세요",
+    "三 - 四个人, 五 - 六个",
+    "第一 - 二 章",
+])
+def test_korean_and_chinese_prose_stays_words(engine: Engine, text: str) -> None:
+    assert stopped_as(engine, text) == set()
+    assert not any(c.isdigit() for c in normalize(text).text), (text, normalize(text).text)

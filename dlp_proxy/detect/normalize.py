@@ -81,8 +81,9 @@ hand-written lists:
   emoji shortcodes (``:five:``, ``:keycap_ten:``) and U+1F51F become digits
   (``emoji-digits``); letters with a Unicode Numeric_Value 0-9 (CJK numerals and their
   financial forms, Roman numerals) become digits in a run of ``MIN_NUMERAL_RUN`` digits
-  and numerals or more (``cjk-numerals``); Sino-Korean digit syllables (``오삼육-이이-팔칠일공``)
-  in a run of ``MIN_SINO_KOREAN_RUN`` (``sino-korean-digits``);
+  and numerals or more (``cjk-numerals``, ``九六零 - 七一 - 二一三九``); Sino-Korean digit
+  syllables (``오삼육-이이-팔칠일공``, ``육 육 이 - 팔 사 - ...``) in a run of
+  ``MIN_SINO_KOREAN_RUN`` (``sino-korean-digits``);
 - ``latex-and-number-words``: TeX as KaTeX renders it (a command with a braced argument
   shows the argument, ``\\mathtt{536}``; spacing commands are blanks, a thin one too,
   nothing when negative (``\\!``) between two digits; ``_tex_edits``; a thin one is nothing
@@ -1189,7 +1190,7 @@ _NUMERAL_VALUE = [regex.compile(rf"\p{{Numeric_Value={d}}}") for d in range(10)]
 MIN_NUMERAL_RUN = 4
 _NUMERAL_RUN = regex.compile(
     r"(?:[0-9]|(?=[\p{Lo}\p{Nl}])[" + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + r"])"
-    r"(?:[^\p{L}\p{N}\n]{0,2}(?:[0-9]|(?=[\p{Lo}\p{Nl}])["
+    r"(?:(?:[^\p{L}\p{N}\n]{0,2}|[ \t][^\p{L}\p{N}\s][ \t])(?:[0-9]|(?=[\p{Lo}\p{Nl}])["
     + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + r"]))"
     + "{" + str(MIN_NUMERAL_RUN - 1) + ",}"
 )
@@ -1662,14 +1663,17 @@ _SINO_KOREAN = {"영": "0", "공": "0", "령": "0", "일": "1", "이": "2", "삼
 #: A Sino-Korean digit run: at least ``MIN_SINO_KOREAN_RUN`` digit syllables and digits, with
 #: nothing or one mark (blanks around it) between two, not glued to another Hangul syllable
 #: (``오삼육-이이-팔칠일공``; never the words 이사, 사이, 오이, 일일이 of running Korean,
-#: which blanks separate).
+#: which blanks separate); or each syllable standing alone, one or two blanks or a mark
+#: between two (``육 육 이 - 팔 사 - 일 팔 이 일``: a digit said one syllable at a time; running
+#: Korean has no seven such one-syllable words in a row).
 MIN_SINO_KOREAN_RUN = 7
 _SK = "".join(_SINO_KOREAN)
 _SINO_KOREAN_RUN = re.compile(
     rf"(?<![\uac00-\ud7a3])[{_SK}0-9](?:(?:[ \t]?[^\w\s][ \t]?)?[{_SK}0-9]){{{MIN_SINO_KOREAN_RUN - 1},}}"
     rf"(?![\uac00-\ud7a3])"
+    rf"|(?<![\w])[{_SK}](?:(?:[ \t]{{1,2}}|[ \t]?[^\w\s][ \t]?)[{_SK}0-9](?![\w])){{{MIN_SINO_KOREAN_RUN - 1},}}"
 )
-_SINO_KOREAN_HINT = re.compile(rf"[{_SK}](?:[ \t]?[^\w\s][ \t]?)?[{_SK}]")
+_SINO_KOREAN_HINT = re.compile(rf"[{_SK}](?:[ \t]?[^\w\s][ \t]?|[ \t]{{1,2}})?[{_SK}]")
 
 
 def _sino_korean_runs(text: str) -> list[re.Match[str]]:
