@@ -33,7 +33,7 @@ from dlp_proxy.policy import testing as synth
 from tests.conftest import stopped_as
 from tests.test_detect_evasion_classes import _cjk
 from tests.test_detect_evasion_pass6 import _korean
-from tests.test_detect_evasion_words import AREA, CARD_GROUPS, DIGITS, GROUP, LABELS, SERIAL, _english
+from tests.test_detect_evasion_words import AREA, CARD_GROUPS, DIGITS, FILLER, GROUP, LABELS, SERIAL, _english
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 EN = tuple(_english(str(d), "digits")[0] for d in range(10))  # the English digit words
@@ -148,3 +148,39 @@ def test_property_cjk_numeral_groups_apart_by_a_spaced_mark(engine: Engine, inne
 def test_korean_and_chinese_prose_stays_words(engine: Engine, text: str) -> None:
     assert stopped_as(engine, text) == set()
     assert not any(c.isdigit() for c in normalize(text).text), (text, normalize(text).text)
+
+
+# -- 4. chat shorthand labels before filler between the groups -------------------------
+
+_SHORTHAND = [("cc", "card"), ("cc#", "card"), ("CC", "card"), ("ss#", "ssn"), ("SS#", "ssn"), ("soc", "ssn"),
+              ("a/c", "iban"), ("acc", "iban"), ("acct#", "iban")]
+
+
+@SETTINGS
+@given(label=st.sampled_from(_SHORTHAND), fill=st.lists(st.sampled_from([*FILLER, "uh", "um"]), min_size=5,
+                                                        max_size=5),
+       lead=st.sampled_from(["", "is ", ": ", "= "]))
+@example(label=("cc", "card"), fill=["uh"] * 5, lead="is ")
+def test_property_shorthand_labels_before_filler(engine: Engine, label: tuple[str, str], fill: list[str],
+                                                 lead: str) -> None:
+    word, kind = label
+    groups, entity = {"ssn": ([AREA, GROUP, SERIAL], "US_SSN"), "card": (CARD_GROUPS, "CREDIT_CARD"),
+                      "iban": (["GB82 WEST", "1234 5698", "7654 32"], "IBAN_CODE")}[kind]
+    text = f"{word} {lead}{groups[0]}" + "".join(f" {f} {g}" for f, g in zip(fill, groups[1:], strict=False))
+    assert entity in stopped_as(engine, text), (text, normalize(text).text)
+
+
+@pytest.mark.parametrize("filler", ["space", "then", "and"])
+def test_no_after_a_label_ends_no_sentence(engine: Engine, filler: str) -> None:
+    text = f"ITIN no. is {AREA} {filler} {GROUP} {filler} {SERIAL}"
+    assert "US_SSN" in stopped_as(engine, text), normalize(text).text
+
+
+@pytest.mark.parametrize("text", [
+    f"cc: ops team. shipped {AREA} boxes, then {GROUP} crates, then {SERIAL} pallets",
+    f"cc bob; {AREA} boxes of {GROUP} crates in {SERIAL} pallets",
+    f"a/c review: first 3 then {GROUP} rows, ends at {SERIAL}",
+    f"ssn? no. shipped {AREA} boxes, then {GROUP} crates, then {SERIAL}",
+])
+def test_shorthand_labels_need_the_shape_and_the_sentence(engine: Engine, text: str) -> None:
+    assert stopped_as(engine, text) == set(), normalize(text).text
