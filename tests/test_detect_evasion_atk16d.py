@@ -22,9 +22,10 @@ digits are the other evasion tests' (``_english``, ``_korean``, ``_cjk``).
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine
@@ -184,3 +185,72 @@ def test_no_after_a_label_ends_no_sentence(engine: Engine, filler: str) -> None:
 ])
 def test_shorthand_labels_need_the_shape_and_the_sentence(engine: Engine, text: str) -> None:
     assert stopped_as(engine, text) == set(), normalize(text).text
+
+
+# -- 5. a letter between every two digits ------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_TOLD = ["(ignore the letters)", "- drop the letters", "digits only", "(remove all letters)"]
+
+
+def _interleave(digits: str, letters: list[str]) -> str:
+    return "".join(d + letters[k % len(letters)] for k, d in enumerate(digits))[:-1]
+
+
+@SETTINGS
+@given(which=st.sampled_from([("ssn", DIGITS, "US_SSN"), ("card", "".join(CARD_GROUPS), "CREDIT_CARD"),
+                              ("routing", ROUTING, "ABA_ROUTING_NUMBER")]),
+       letter=st.sampled_from([*_LETTERS, *_LETTERS.upper()]),
+       others=st.lists(st.sampled_from(_LETTERS), min_size=18, max_size=18),
+       how=st.sampled_from(["one letter", "told", "labelled"]), told=st.sampled_from(_TOLD),
+       where=st.sampled_from(["{label} {v}", "{label}: {v} {told}", "{v} {told} - {label}"]))
+@example(which=("ssn", DIGITS, "US_SSN"), letter="z", others=["w"] * 18, how="one letter", told=_TOLD[0],
+         where="{label}: {v} {told}")
+def test_property_a_letter_between_every_two_digits(engine: Engine, which: tuple[str, str, str], letter: str,
+                                                    others: list[str], how: str, told: str, where: str) -> None:
+    label, digits, entity = which
+    if how == "one letter":
+        letters = [letter]
+    else:
+        letters = [others[0], "q" if others[0] != "q" else "z", *others[1:]]  # two letters at least, one not hex
+    if how == "labelled":
+        where = "{label} {v}"
+    text = where.format(label=label, v=_interleave(digits, letters), told=told)
+    assert entity in {f.entity_type for f in engine.analyze(text)}, (text, normalize(text).text)
+
+
+def _interleaved_read(text: str) -> bool:
+    return any(name == "interleaved-letters" for _, _, name in normalize(text).events)
+
+
+@SETTINGS
+@given(token=st.one_of(
+    st.text("0123456789abcdef", min_size=8, max_size=64),
+    st.text("0123456789ABCDEF", min_size=8, max_size=64),
+    st.builds(lambda n: uuid.UUID(int=n).hex, st.integers(0, 2**128 - 1)),
+    st.builds(lambda a, b, c: f"{a}x{b}x{c}", st.integers(1, 9999), st.integers(1, 9999), st.integers(1, 999)),
+    st.text("0123456789abcdefghijklmnopqrstuvwxyz", min_size=8, max_size=40)),
+    label=st.sampled_from(["acct hash", "card token", "ssn field id", "order", "commit", "sku"]))
+@example(token="4a5b6c7d8e9f0a1b2c3", label="acct hash")
+@example(token="1920x1080", label="sku")
+def test_property_hex_ids_and_sizes_keep_their_letters(token: str, label: str) -> None:
+    """Hex ids, hashes, UUIDs, sizes and random ids beside labels: no letter dropped, but
+    where one letter stands between every two of eight digits or more."""
+    letters = token[1::2]
+    one_letter = len(token) >= 15 and token[0::2].isdigit() and len(set(letters.lower())) == 1 \
+        and letters.isalpha()
+    assume(not one_letter)
+    text = f"{label} {token} ok"
+    assert not _interleaved_read(text) or (
+        not all(c in "0123456789abcdefABCDEF" for c in letters) and token[0::2].isdigit()), text
+
+
+@pytest.mark.parametrize("text", [
+    "crate 4x8x2 and panel 4x8, screen 1920x1080, bolts 3x5x7x9",
+    "ssn field id 3f4a9c2e1b7d5f8a6 (hex)",
+    "acct 1a2b3c4d5e6f7a8b9 is an etag",
+    f"order {uuid.UUID(int=0x1234567890abcdef1234567890abcdef)} shipped",
+])
+def test_interleaved_look_alikes_stay(engine: Engine, text: str) -> None:
+    assert not _interleaved_read(text)
+    assert stopped_as(engine, text) == set()
