@@ -51,8 +51,8 @@ LABEL_REACH = 48
 
 #: identifiers' labels (lower case), as words
 _LABEL = re.compile(
-    r"(?i)(?<![a-z])(?:ssn|ssns|social|soc sec|itin|ein|tin|tax id|card|credit|debit|visa|"
-    r"mastercard|amex|pan|iban|account|acct|routing|aba|bank)(?![a-z])"
+    r"(?i)(?<![a-z])(?:ssn|ssns|ss#|social|soc sec|soc|itin|ein|tin|tax id|card|cc|credit|debit|visa|"
+    r"mastercard|amex|pan|iban|account|acct|acc|a/c|routing|aba|bank)(?![a-z])"
 )
 #: a digit group: digits (a card's or an IBAN's groups of up to four, SSN parts) with one
 #: dash or blank between its own parts, or an IBAN's upper-case groups
@@ -95,6 +95,15 @@ _STARTS_BEFORE_LABEL = 10
 #: a sentence's end between a label and the groups: they belong to different sentences
 #: ("ssn field empty. shipped 536 boxes, then 22 crates...", "...8710 pallets. ssn field")
 _SENTENCE_END = re.compile(r"[.;!?]\s+[A-Za-z]")
+#: the abbreviation of "number" right after a label ("ITIN no. is 983...", "acct nbr. 12"):
+#: its dot ends no sentence
+_NUMBER_ABBREVIATION = re.compile(r"(?i)[ \t]*(?:no|nbr|num)\.")
+
+
+def _after_label(text: str, label: re.Match[str]) -> int:
+    """Where a label's sentence goes on: after the label, and after a ``no.`` right after it."""
+    m = _NUMBER_ABBREVIATION.match(text, label.end())
+    return label.end() if m is None else m.end()
 _CARD_SHAPES = frozenset({(4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), *((4, 4, 4, last) for last in range(1, 5))})
 _DIGIT_SHAPES = frozenset({(3, 2, 4), (2, 7), *_CARD_SHAPES})
 _SSN, _EIN, _CARD, _IBAN = (frozenset({k}) for k in ("ssn", "ein", "card", "iban"))
@@ -121,20 +130,22 @@ def _shape_kinds(groups: list[str]) -> frozenset[str]:
     return frozenset()
 
 
-_LABEL_WORDS = ("ssn", "social", "soc sec", "itin", "ein", "tin", "tax id", "card", "credit", "debit", "visa",
-                "mastercard", "amex", "pan", "iban", "account", "acct", "routing", "aba", "bank")
+_LABEL_WORDS = ("ssn", "ss#", "social", "soc sec", "soc", "itin", "ein", "tin", "tax id", "card", "cc", "credit",
+                "debit", "visa", "mastercard", "amex", "pan", "iban", "account", "acct", "acc", "a/c", "routing",
+                "aba", "bank")
 
 #: what each label names: a reading across words is weak evidence, kept only under a label
 #: of the identifier it reads ("acct 7 sold 10000 at 189.25, 1500 left" is no SSN; "bank"
 #: or "routing" names no SSN nor card).  An account word names an IBAN (its country, check
 #: digits and mod-97 checksum are evidence of their own), never a 3-2-4 or a card.
 _LABEL_KINDS: dict[str, frozenset[str]] = {
-    **dict.fromkeys(("ssn", "ssns", "social", "soc sec", "itin"), _SSN),
+    # the shorthand of chat ("ss#", "soc", "cc", "cc#", "acc", "a/c") names what the word does
+    **dict.fromkeys(("ssn", "ssns", "ss#", "social", "soc sec", "soc", "itin"), _SSN),
     **dict.fromkeys(("tin", "tax id"), _SSN | _EIN),
     "ein": _EIN,
-    **dict.fromkeys(("card", "credit", "debit", "visa", "mastercard", "amex", "pan"), _CARD),
+    **dict.fromkeys(("card", "cc", "credit", "debit", "visa", "mastercard", "amex", "pan"), _CARD),
     "iban": _IBAN,
-    **dict.fromkeys(("account", "acct", "bank"), _IBAN),
+    **dict.fromkeys(("account", "acct", "acc", "a/c", "bank"), _IBAN),
     **dict.fromkeys(("routing", "aba"), frozenset()),
 }
 
@@ -307,7 +318,7 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
                 if g.start() < done or g.start() in seen:
                     continue
                 seen.add(g.start())
-                if _SENTENCE_END.search(text, label.end(), g.start()) is not None:
+                if _SENTENCE_END.search(text, _after_label(text, label), g.start()) is not None:
                     break
                 found = _best(text, g.start(), kinds, others)
                 if found is not None:
@@ -336,7 +347,8 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         if not kinds:
             continue
         stop = found_labels[n + 1].start() if n + 1 < len(found_labels) else len(text)
-        read = _labelled(text, label.end(), min(stop, label.end() + LABEL_REACH + _GROUPS_REACH), kinds, others)
+        read = _labelled(text, _after_label(text, label), min(stop, label.end() + LABEL_REACH + _GROUPS_REACH), kinds,
+                        others)
         if read is None:
             continue
         a, b, ident, moved = read

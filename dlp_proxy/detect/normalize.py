@@ -60,6 +60,9 @@ hand-written lists:
   (``536abc22xyz8710``, ``536ab-22cd-8710``: ``_letter_run_edits``; hexadecimal letters
   only with an identifier label near or a checked shape: ``_hex_reads_as_id``), and ``inner-marks`` drops a mark inside a
   group (``53:6-22-8710``: ``_inner_mark_edits``);
+- ``interleaved-letters``: a letter between every two digits of a token, one letter
+  repeated or with words saying to drop them (``0z0z7z1z0z5z6z2z4 (ignore the letters)``:
+  ``_interleaved``), dropped;
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
@@ -81,8 +84,9 @@ hand-written lists:
   emoji shortcodes (``:five:``, ``:keycap_ten:``) and U+1F51F become digits
   (``emoji-digits``); letters with a Unicode Numeric_Value 0-9 (CJK numerals and their
   financial forms, Roman numerals) become digits in a run of ``MIN_NUMERAL_RUN`` digits
-  and numerals or more (``cjk-numerals``); Sino-Korean digit syllables (``오삼육-이이-팔칠일공``)
-  in a run of ``MIN_SINO_KOREAN_RUN`` (``sino-korean-digits``);
+  and numerals or more (``cjk-numerals``, ``九六零 - 七一 - 二一三九``); Sino-Korean digit
+  syllables (``오삼육-이이-팔칠일공``, ``육 육 이 - 팔 사 - ...``) in a run of
+  ``MIN_SINO_KOREAN_RUN`` (``sino-korean-digits``);
 - ``latex-and-number-words``: TeX as KaTeX renders it (a command with a braced argument
   shows the argument, ``\\mathtt{536}``; spacing commands are blanks, a thin one too,
   nothing when negative (``\\!``) between two digits; ``_tex_edits``; a thin one is nothing
@@ -1189,7 +1193,7 @@ _NUMERAL_VALUE = [regex.compile(rf"\p{{Numeric_Value={d}}}") for d in range(10)]
 MIN_NUMERAL_RUN = 4
 _NUMERAL_RUN = regex.compile(
     r"(?:[0-9]|(?=[\p{Lo}\p{Nl}])[" + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + r"])"
-    r"(?:[^\p{L}\p{N}\n]{0,2}(?:[0-9]|(?=[\p{Lo}\p{Nl}])["
+    r"(?:(?:[^\p{L}\p{N}\n]{0,2}|[ \t][^\p{L}\p{N}\s][ \t])(?:[0-9]|(?=[\p{Lo}\p{Nl}])["
     + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + r"]))"
     + "{" + str(MIN_NUMERAL_RUN - 1) + ",}"
 )
@@ -1532,6 +1536,67 @@ def _letter_separators(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["letter-separators"] * len(edits))
 
 
+#: Single digits (or an IBAN's capitals) with one ASCII letter between each two, nine digits
+#: or more, as a token of its own (``0z0z7z1z0z5z6z2z4``): a candidate for ``_interleaved``.
+_INTERLEAVED = re.compile(r"(?<![0-9A-Za-z])[0-9A-Z](?:[A-Za-z][0-9A-Z]){7,}(?![0-9A-Za-z])")
+_INTERLEAVED_HINT = re.compile(r"[0-9][A-Za-z][0-9][A-Za-z][0-9][A-Za-z][0-9]")
+gatescan.register(_INTERLEAVED_HINT)
+#: the digits read from such a token, at least (one fewer, an account number's eight, with
+#: words saying to drop the letters or an identifier label near)
+MIN_INTERLEAVED_DIGITS = 9
+#: words telling the reader to leave the letters out ("(ignore the letters)", "drop the
+#: letters", "digits only"), on the token's line
+_IGNORE_LETTERS = re.compile(
+    r"(?i)(?<![a-z])(?:(?:ignore|drop|remove|skip|strip|delete|disregard|omit|without|minus|no)[ \t]+"
+    r"(?:the[ \t]+|all[ \t]+(?:the[ \t]+)?|any[ \t]+)?(?:letters?|alphas?|chars?|characters?)"
+    r"|(?:digits|numbers|numerals)[ \t]+only|only[ \t]+(?:the[ \t]+)?(?:digits|numbers|numerals)"
+    r"|letters[ \t]+(?:are[ \t]+)?(?:noise|filler|padding|fake|decoys?))(?![a-z])")
+#: an IBAN's country and check digits (its mod-97 check is the recognizer's)
+_IBAN_START = re.compile(r"[A-Z]{2}[0-9]{2}")
+_IBAN_LABEL = re.compile(r"(?i)(?<![a-z])iban(?![a-z])")
+#: how far from the token such words may be (on its line)
+_IGNORE_REACH = 60
+
+
+def _interleaved(text: str) -> Normalized | None:
+    """A letter between every two digits of a token of nine digits or more (eight with
+    the words or a label below) (``0z0z7z1z0z5z6z2z4``, ``4x8x0x9x...``): the letters are dropped
+    (``interleaved-letters``) when they are one letter repeated (either case: no id, hash
+    or size writes one letter between every two of nine digits; ``4x8`` is two), or when
+    words on the token's line tell the reader to leave them out (``(ignore the
+    letters)``, ``drop the letters``, ``digits only``: ``_IGNORE_LETTERS``), or, letters
+    of the token all lower case and one of them no hexadecimal digit (a hex id is
+    ``0-9a-f``), between digits (or after an IBAN's country and check digits), with an
+    identifier label on the line near it (``_labelled``: ``ssn: 2z4w0y0v3w5j1h6w8``).  An IBAN's capitals between the letters are kept
+    (``NhLh4h4hIhNhGh...`` reads ``NL44INGB...``), with one letter repeated or the
+    words only."""
+    if not gatescan.may_search(_INTERLEAVED_HINT, text) or _INTERLEAVED_HINT.search(text) is None:
+        return None
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _INTERLEAVED.finditer(text):
+        token = m.group(0)
+        kept, dropped = token[0::2], token[1::2]
+        digits = sum(c.isdigit() for c in kept)
+        if digits < MIN_INTERLEAVED_DIGITS - 1:
+            continue
+        a, b = m.span()
+        lo = max(text.rfind("\n", 0, a) + 1, a - _IGNORE_REACH)
+        nl = text.find("\n", b)
+        hi = min(len(text) if nl < 0 else nl, b + _IGNORE_REACH)
+        told = _IGNORE_LETTERS.search(text, lo, a) is not None or _IGNORE_LETTERS.search(text, b, hi) is not None
+        iban = _IBAN_START.match(kept) is not None
+        labelled = _labelled(text, a, b) or (iban and _IBAN_LABEL.search(text, lo, hi) is not None)
+        if digits < MIN_INTERLEAVED_DIGITS and not (told or labelled):
+            continue
+        if len({c.lower() for c in dropped}) > 1 and not told and not (
+                (kept.isdigit() or iban) and dropped.islower() and not all(c in _HEX for c in dropped) and labelled):
+            continue
+        edits.extend((k, k + 1, "", k, k + 1) for k in range(a + 1, b, 2))
+    if not edits:
+        return None
+    return _edit(text, edits, [], ["interleaved-letters"] * len(edits))
+
+
 #: Digit groups with a run of letters between each two, one run of two letters or more
 #: (``536abc22xyz8710``, ``4111ab1111cd1111ef1111``: attack pass 15), a run may hold one
 #: ``-`` ``.`` ``/`` before or after its letters (``536ab-22cd-8710``: attack pass 16): a
@@ -1662,14 +1727,17 @@ _SINO_KOREAN = {"영": "0", "공": "0", "령": "0", "일": "1", "이": "2", "삼
 #: A Sino-Korean digit run: at least ``MIN_SINO_KOREAN_RUN`` digit syllables and digits, with
 #: nothing or one mark (blanks around it) between two, not glued to another Hangul syllable
 #: (``오삼육-이이-팔칠일공``; never the words 이사, 사이, 오이, 일일이 of running Korean,
-#: which blanks separate).
+#: which blanks separate); or each syllable standing alone, one or two blanks or a mark
+#: between two (``육 육 이 - 팔 사 - 일 팔 이 일``: a digit said one syllable at a time; running
+#: Korean has no seven such one-syllable words in a row).
 MIN_SINO_KOREAN_RUN = 7
 _SK = "".join(_SINO_KOREAN)
 _SINO_KOREAN_RUN = re.compile(
     rf"(?<![\uac00-\ud7a3])[{_SK}0-9](?:(?:[ \t]?[^\w\s][ \t]?)?[{_SK}0-9]){{{MIN_SINO_KOREAN_RUN - 1},}}"
     rf"(?![\uac00-\ud7a3])"
+    rf"|(?<![\w])[{_SK}](?:(?:[ \t]{{1,2}}|[ \t]?[^\w\s][ \t]?)[{_SK}0-9](?![\w])){{{MIN_SINO_KOREAN_RUN - 1},}}"
 )
-_SINO_KOREAN_HINT = re.compile(rf"[{_SK}](?:[ \t]?[^\w\s][ \t]?)?[{_SK}]")
+_SINO_KOREAN_HINT = re.compile(rf"[{_SK}](?:[ \t]?[^\w\s][ \t]?|[ \t]{{1,2}})?[{_SK}]")
 
 
 def _sino_korean_runs(text: str) -> list[re.Match[str]]:
@@ -2743,6 +2811,9 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         if leet is not None:
             result = _compose(result, leet)
     if _glue_any(result.text):  # a digit touches a letter
+        interleaved = _interleaved(result.text)  # before letter separators: ``0z0z7z...``
+        if interleaved is not None:
+            result = _compose(result, interleaved)
         lettered = _letter_separators(result.text)
         if lettered is not None:
             result = _compose(result, lettered)

@@ -19,6 +19,8 @@ French, German, Italian, Portuguese and Dutch, compared with accents folded (``z
   trente-six``, ``quinientos``, ``quinhentos e trinta``), thousands (``ocho mil
   setecientos diez``, ``achttausendsiebenhundertzehn``);
 - ``double``/``triple`` before a digit (``double two`` -> 22);
+- the letter ``o`` for zero next to an English number word (``six o four eight``;
+  ``_zero_letters``), never counted as a number word;
 - words run together (``fivethreesix``, ``ventidue``, ``zweiundzwanzig``): a token
   that splits wholly into number words;
 - digits mixed among the words (``five 3 six 2 two``, ``8 mil 710``);
@@ -40,7 +42,7 @@ run-together token counts; conjunctions do not), a number of three words or more
 ``hundred`` with a number before it: "one of two" or "three or four" stay words; or,
 fewer words among digit groups, ``MIN_MIXED_DIGITS`` digits in all (``536 two two 8710``;
 a lone one-word number at the start, or of two digits or more at the end, stays a word:
-``last four 7654 32``; a digit word at the end is a digit: ``536 22 871 zero``).  Blanks
+``last four 7654 32``, but a digit word followed by one digit (``seven 5 8 9 ...``) is a digit; a digit word at the end is a digit: ``536 22 871 zero``).  Blanks
 between the numbers of a run are dropped, marks kept (``fifty-three six, twenty-two`` ->
 ``536,22``), except the two that show an SSN's 3-2-4 groups (``536 twenty two 8710`` ->
 ``536 22 8710``, ``_shown_blanks``); two capitals before a run that starts with two
@@ -134,6 +136,10 @@ _MORE_VARIANTS: dict[str, int] = {
 #: alternative spellings of a digit word (Spanish "una", "un", German "ein"/"eine", "zwo",
 #: "fuenf", Portuguese "uma"/"duas")
 _VARIANTS = {"una": 1, "un": 1, "ein": 1, "eine": 1, "zwo": 2, "fuenf": 5, "uma": 1, "duas": 2, "nought": 0, "oh": 0}
+#: the letter ``o`` said for zero ("six o four eight", "two-eight-o-nine"): a digit only inside
+#: a run, next to an English number word of ``_O_NEIGHBOURS`` (``_zero_letters``), never
+#: before an apostrophe ("five o'clock"), never counted as a number word
+_O_ZERO = "o"
 _TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 _TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
          "eighty": "8", "ninety": "9"}
@@ -166,6 +172,8 @@ _TENS_WORDS: dict[int, tuple[str, ...]] = {
     80: ("eighty", "ochenta", "huitante", "octante", "achtzig", "ottanta", "ottant", "oitenta", "tachtig"),
     90: ("ninety", "noventa", "nonante", "neunzig", "novanta", "novant", "negentig"),
 }
+#: the English number words beside which an ``o`` is zero (digit words, teens, tens)
+_O_NEIGHBOURS = frozenset((*_DIGIT_WORDS["en"], "oh", "nought", "double", "triple", *_TEENS, *_TENS))
 #: French tens that take eleven to nineteen after them (``soixante-douze``, ``quatre-vingt-dix``)
 _VIGESIMAL = ("soixante", "vingt", "vingts")
 _HUNDRED_WORDS = ("hundred", "cien", "ciento", "cent", "cents", "hundert", "cento", "cem", "honderd")
@@ -762,6 +770,9 @@ def _tokens(text: str, a: int, b: int, letters: bool = False) -> list[_Tok | Non
         if f in entries or (letters and f in _NATO):
             out.append(_Tok(m.start(), m.end(), (f,), ""))
             continue
+        if s in ("o", "O") and text[m.end() : m.end() + 1] not in ("'", "\u2019"):
+            out.append(_Tok(m.start(), m.end(), (_O_ZERO,), ""))  # kept only beside number words
+            continue
         seg = _segment(f) if len(f) >= 4 else None
         out.append(_Tok(m.start(), m.end(), seg, "") if seg is not None and len(seg) >= 2 else None)
     return out
@@ -774,7 +785,8 @@ class _Number:
     place left open (``room``: what may still be added is below it), the last word's
     kind and value, and a digit group's digits while it is read as written."""
 
-    __slots__ = ("cur", "first", "last", "last_kind", "last_value", "literal", "prev_room", "room", "total", "words")
+    __slots__ = ("cur", "first", "last", "last_kind", "last_value", "literal", "oh", "prev_room", "room", "total",
+                 "words")
 
     def __init__(self, first: int) -> None:
         self.first = first
@@ -786,7 +798,8 @@ class _Number:
         self.last_kind = -1
         self.last_value = 0
         self.literal: str | None = None
-        self.words = 0  # number words (not digit groups, not conjunctions)
+        self.words = 0  # number words (not digit groups, not conjunctions, not ``o``)
+        self.oh = False  # the letter ``o`` for zero: neither a number word nor a digit group
 
     def digits(self) -> str:
         return self.literal if self.literal is not None else str(self.total + self.cur)
@@ -889,7 +902,7 @@ def _read(atoms: list[tuple[int, int, str]], join: list[bool]) -> list[_Number |
             if nxt is not None and ((nxt[0] == _UNIT) or (nxt[0] == _GROUP and len(nxt[2]) == 1)):
                 num.literal = str(nxt[1]) * value
                 num.last = k + 1
-                num.words += nxt[0] == _UNIT
+                num.words += nxt[0] == _UNIT and nxt[2] != _O_ZERO
                 k += 2
             else:
                 num.literal = ""
@@ -897,7 +910,8 @@ def _read(atoms: list[tuple[int, int, str]], join: list[bool]) -> list[_Number |
             num = None  # nothing joins a repeated digit
             continue
         _start(num, kind, value, word)
-        num.words = int(kind not in (_GROUP, _LETTER))
+        num.oh = word == _O_ZERO
+        num.words = int(kind not in (_GROUP, _LETTER) and not num.oh)
         k += 1
     return out
 
@@ -920,7 +934,7 @@ def number_word_edits(text: str, min_words: int = MIN_NUMBER_WORDS) -> list[tupl
     edits: list[tuple[int, int, str, int, int]] = []
     letters = _LETTERS_LABEL in low
     for a, b in _windows(text, low, tight=min_words >= 3):
-        toks = _tokens(text, a, b, letters)
+        toks = _zero_letters(text, _tokens(text, a, b, letters))
         run: list[_Tok] = []
         for t in toks:
             if t is None:
@@ -958,6 +972,41 @@ def number_word_edits(text: str, min_words: int = MIN_NUMBER_WORDS) -> list[tupl
             kept.append(e)
             reach = max(reach, e[1])
     return kept
+
+
+def _zero_letters(text: str, toks: list[_Tok | None]) -> list[_Tok | None]:
+    """``toks`` with each ``o`` token (``_O_ZERO``) kept only in a chain of them (apart by
+    what a run goes on across, ``_continues``) that an English number word
+    (``_O_NEIGHBOURS``) stands right before or after: "six o four eight", "NINE FOUR O
+    NINE", "two-eight-o-nine".  Elsewhere an ``o`` is a letter ("a o b", "o well")."""
+    if not any(t is not None and t.words == (_O_ZERO,) for t in toks):
+        return toks
+    out = list(toks)
+
+    def beside(i: int, j: int) -> bool:  # toks[i] and toks[j] (j = i +- 1) are one run's neighbours
+        if not 0 <= j < len(toks) or toks[j] is None or toks[i] is None:
+            return False
+        lo, hi = (toks[i], toks[j]) if i < j else (toks[j], toks[i])
+        assert lo is not None and hi is not None
+        return _continues(text[lo.end : hi.start])
+
+    def worded(j: int) -> bool:
+        t = toks[j]
+        return t is not None and len(t.words) == 1 and t.words[0] in _O_NEIGHBOURS
+
+    k = 0
+    while k < len(toks):
+        t = toks[k]
+        if t is None or t.words != (_O_ZERO,):
+            k += 1
+            continue
+        e = k
+        while e + 1 < len(toks) and beside(e, e + 1) and (toks[e + 1] or t).words == (_O_ZERO,):
+            e += 1
+        if not ((beside(k, k - 1) and worded(k - 1)) or (beside(e, e + 1) and worded(e + 1))):
+            out[k : e + 1] = [None] * (e + 1 - k)
+        k = e + 1
+    return out
 
 
 def _continues(gap: str) -> bool:
@@ -1005,6 +1054,8 @@ def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, 
                 atoms.append((_LETTER, 0, w))
             elif w in chosen:
                 atoms.append((_UNIT, chosen[w], w))
+            elif w == _O_ZERO:
+                atoms.append((_UNIT, 0, w))
             else:
                 atoms.append((*entries[w], w))
             join.append(not first or (ti > 0 and _joins(text[run[ti - 1].end : t.start])))
@@ -1020,25 +1071,41 @@ def _emit_run(text: str, run: list[_Tok], edits: list[tuple[int, int, str, int, 
         if part and _worth_reading(part, atoms, min_words):
             _emit_numbers(text, run, owner, part, edits)
         elif part:
-            mixed = _mixed(part)
+            start = run[owner[part[0].first]].start
+            mixed = _mixed(part, atoms, _NAMES_A_PART.search(text, max(0, start - 24), start) is not None)
             if mixed:
                 _emit_numbers(text, run, owner, mixed, edits)
         part = []
 
 
-def _mixed(numbers: list[_Number]) -> list[_Number]:
+#: a word naming a part of an identifier, right before a run ("last four 8 7 1 0",
+#: "first three 5 3 6"): the run's first number word is then a count
+_NAMES_A_PART = re.compile(
+    r"(?i)(?<![a-z])(?:first|last|middle|final|next|remaining|starts?|starting|ends?|ending|begins?|beginning)"
+    r"[ \t]*[:=-]?[ \t]*$")
+
+
+def _group(num: _Number) -> bool:
+    """``num`` is a digit group as written (no number word, not an ``o`` for zero)."""
+    return num.words == 0 and not num.oh
+
+
+def _mixed(numbers: list[_Number], atoms: list[tuple[int, int, str]], counted: bool = False) -> list[_Number]:
     """Fewer number words among digit groups (``536 two two 8710``, ``53 six 22 8710``,
     ``536 22 87 one zero``): the numbers to read, when the words and groups together make
     ``MIN_MIXED_DIGITS`` digits.  A lone one-word number at the start, or one of two
     digits or more at the end, is left as a word (``last four 7654 32``, ``first three
-    536``: prose naming the groups); a digit word at the end is the last digit
-    (``536 22 871 zero``)."""
+    536``: prose naming the groups), except a digit word at the start followed by a
+    one-digit group, digit by digit (``seven 5 8 9 four 7 eight 6 4``), unless a word
+    naming a part stands before it (``counted``: ``last four 8 7 1 0``); a digit word at
+    the end is the last digit (``536 22 871 zero``)."""
     part = numbers
-    if len(part) >= 2 and part[0].words == 1 and part[1].words == 0:
+    if len(part) >= 2 and part[0].words == 1 and _group(part[1]) and (
+            counted or atoms[part[0].first][0] != _UNIT or len(part[1].digits()) != 1):
         part = part[1:]
-    if len(part) >= 2 and part[-1].words == 1 and part[-2].words == 0 and len(part[-1].digits()) > 1:
+    if len(part) >= 2 and part[-1].words == 1 and _group(part[-2]) and len(part[-1].digits()) > 1:
         part = part[:-1]  # a digit word at the end is the last digit (``536 22 871 zero``)
-    if any(n.words for n in part) and any(n.words == 0 for n in part) and (
+    if any(n.words for n in part) and any(_group(n) for n in part) and (
             sum(len(n.digits()) for n in part) >= MIN_MIXED_DIGITS):
         return part
     return []
@@ -1069,10 +1136,10 @@ def _emit_numbers(text: str, run: list[_Tok], owner: list[int], numbers: list[_N
         if clusters and clusters[-1][1] >= ta:
             a, _, digits = clusters[-1]
             clusters[-1] = (a, max(tb, clusters[-1][1]), digits + num.digits())
-            worded[-1] = worded[-1] or num.words > 0
+            worded[-1] = worded[-1] or num.words > 0 or num.oh
         else:
             clusters.append((ta, tb, num.digits()))
-            worded.append(num.words > 0)
+            worded.append(num.words > 0 or num.oh)
     shown = _shown_blanks(text, run, clusters, worded)
     if clusters and worded[0] and clusters[0][0] == 0 and len(clusters[0][2]) == 2 and clusters[0][2].isdigit():
         # "DE eighty nine 3704 ...": an IBAN's country code, then its check digits in words
