@@ -983,3 +983,24 @@ async def test_forced_retry_from_a_console_that_does_not_deliver_is_judged_again
     assert (await gateway.get(item_id))["state"] == "released" and len(released_posts(s)) == 1 and len(seen) == 2
     await gateway.close()
     await console.close()
+
+
+@pytest.mark.parametrize("state", ["held", "awaiting_second", "rejected"])
+async def test_a_release_retry_of_an_item_with_no_release_is_refused(
+    r: aioredis.Redis, sim: tuple[Simulator, str], state: str
+) -> None:
+    # attack 16h: a retry on a held item answered 200 and archived a retry that did nothing
+    s, url = sim
+    svc = service(r, url, four_eyes=True)
+    item_id = await svc.hold(make_held(s))
+    if state == "awaiting_second":
+        await svc.approve(item_id, SAM, "first approval")
+    elif state == "rejected":
+        await svc.reject(item_id, RITA, "not a business need")
+    assert (await svc.get(item_id))["state"] == state
+    before = [x for x in await audit(r) if x["action"] == "retry_release"]
+    with pytest.raises(Conflict):
+        await svc.retry_release(item_id, SAM, "retry the release please", force=True)
+    assert [x for x in await audit(r) if x["action"] == "retry_release"] == before == []
+    assert released_posts(s) == []
+    await svc.close()

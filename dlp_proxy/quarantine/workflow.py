@@ -29,6 +29,9 @@ from dlp_proxy.quarantine.delivery import QuarantineDelivery
 from dlp_proxy.quarantine.masking import segments
 from dlp_proxy.quarantine.principals import Unresolvable
 
+#: states a release retry is refused in (409): a released item's retry changes nothing
+_NOT_RETRIED = OPEN_STATES | {State.REJECTED.value, State.EXPIRED.value}
+
 
 class QuarantineWorkflow(QuarantineDelivery):
     """Reviewer and sender actions on items (see the module doc)."""
@@ -406,6 +409,8 @@ class QuarantineWorkflow(QuarantineDelivery):
         self._require(actor, "retry")
         reason = self._reason(reason, self.settings.decision_reason_min, "retry a release")
         h = await self._raw(item_id)
+        if h.get("state") in _NOT_RETRIED:  # not approved, or never to be sent: nothing to retry
+            raise Conflict(f"item {item_id} is {h.get('state')}: there is no release to retry", h.get("state", ""))
         if force and h.get("state") != State.RELEASE_UNKNOWN.value:
             force = False
         rec = await self._record(actor, "retry_release", h, reason=reason, force=force)
