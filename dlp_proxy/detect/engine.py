@@ -62,6 +62,7 @@ from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
 from dlp_proxy.detect.structure import (
     ROW,
     header_label_regex,
+    mark_html_tables,
     mark_tables,
     may_hold_fragments,
     rendered_list_numbers,
@@ -72,6 +73,7 @@ from dlp_proxy.detect.structure import (
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
+    CREDIT_CARD,
     CUSIP,
     ENTITY_TYPES,
     IBAN_CODE,
@@ -182,6 +184,12 @@ _Gate = Callable[[str], bool]
 #: recognizer's context: a header, a key's stem, a caption); a card (Luhn and issuer) or an
 #: IBAN (mod 97) or a CLABE (its check digit) names itself (attack 11 P2: ``| 512 | 64 | 2048 |`` read as an SSN)
 _NAMED_BY_LABEL = frozenset({US_SSN, US_ITIN, US_EIN, US_BANK_NUMBER, ABA_ROUTING_NUMBER})
+#: ... and a card whose cells hold other groups than a card's (``|39764|37246|77016|``: three
+#: quantities, 15 digits that pass Luhn with a 3x issuer one row in some two hundred; det17,
+#: HTML table rows read side by side): the reading regroups them, which takes a label too.
+#: A card's own groups in cells (``|4111|1111|1111|1111|``, Amex's 4-6-5) name themselves.
+_CARD_CELLS = re.compile(r"4(?:,4)*(?:,[1-4])?|4,6,[45]")
+_DIGIT_GROUPS = re.compile(r"[0-9]+")
 
 
 class _Enhancer(LemmaContextAwareEnhancer):
@@ -510,7 +518,9 @@ class Engine:
                 # HTML entities or percent escapes: the text as written (``536!%22!%8710``
                 # shows every digit) and the decoded text as a text of its own, through
                 # every reading below (``&#x202E;`` is a bidi control, ``&nbsp;`` a space)
-                shown = self._analyze(decoded.text, wanted, depth, budget, False, False)
+                # (an HTML table the escapes spell, ``&lt;td&gt;``, has its cells marked as a
+                # table written plainly has: ``mark_html_tables``, same length)
+                shown = self._analyze(mark_html_tables(decoded.text), wanted, depth, budget, False, False)
                 return _resolve(self._analyze(text, wanted, depth, budget, False, False)
                                 + [_through(decoded, f) for f in shown])
         if not displayed and may_reorder(text):
@@ -602,6 +612,9 @@ class Engine:
                             and f.recognizer != "ClabeRecognizer":
                         continue  # numbers written apart, joined by the reading: such a number needs its label
                     a, b = row_span(spans, f.start)
+                    if f.entity_type == CREDIT_CARD and "context=none" in f.explanation and not _CARD_CELLS.fullmatch(
+                            ",".join(str(len(g)) for g in _DIGIT_GROUPS.findall(ntext, a, b))):
+                        continue  # a card's digits in other cells than its groups: read with a label only
                     raw.append((a, b, f.entity_type, f.score, f.recognizer, f"{TABLE_ROW}; {f.explanation}",
                                 (TABLE_ROW, *f.transforms)))
         for blob in find_blobs(ntext, self.limits.max_blob_chars) if quick else ():

@@ -141,7 +141,11 @@ from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_wo
 
 MAX_DEPTH = 3
 
-_TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,300})?/?>", re.DOTALL)
+#: (a tag of an HTML table's cell or row that ``structure.mark_html_tables`` marked ends in
+#: the boundary it makes, ``CELL``/``ROW`` for its ``>``: the last alternative; no tag's
+#: attributes run over a boundary)
+_TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:(?![\x1e\x1f])\s[^<>\x1e\x1f]{0,300})?/?>"
+                     r"|<[Tt][DdHhRr](?:(?![\x1e\x1f])\s[^<>\x1e\x1f]{0,300})?/?[\x1e\x1f]", re.DOTALL)
 #: Where a tag ``_TAG_RE`` could match starts, and Markdown marker runs touching a digit:
 #: ``markup_as_written`` makes each a space.
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z!/])")
@@ -876,8 +880,13 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
         if ch == "<":
             m = _TAG_RE.match(text, i)
             if m:
+                end = text[m.end() - 1]
                 name = m.group(0)[1:].lstrip("/").split(None, 1)[0].rstrip("/>").lower() if m.group(0)[1:2] != "!" else ""
-                if name in _BLOCK_TAGS:
+                if end in "\x1e\x1f":
+                    emit(end, i, m.end())  # an HTML table's cell or row boundary (``mark_html_tables``)
+                elif name == "table":
+                    emit("\n", i, m.end())  # a table is a block of its own lines, as rendered
+                elif name in _BLOCK_TAGS:
                     emit(" ", i, m.end())
                 events.append((i, m.end(), "html-tags"))
                 i = m.end()

@@ -1,0 +1,157 @@
+"""Detection gaps of det17, each as a class with its look-alikes that must stay clean:
+
+- precision: an HTML table's cell boundary is never a separator (``<td>300</td><td>45</td>
+  <td>1350</td>`` is a row of three values, as ``|300|45|1350|`` is), with attributes, any
+  case, blanks and line breaks, closing tags left out; a value inside one cell, a column
+  headed by its label and a row's cells under a caption are still read;
+- recall: an SSN given as its first five and last four digits with the counts written as
+  digits (``ssn first 5 ... last 4 ...``);
+- recall: a letter drawn as a digit standing alone as a group (``S-3-6-2-2-8-7-I-O``), and
+  ``i`` read as ``1`` as ``I`` and ``l`` are;
+- recall: a run of separator marks of any length between an IBAN's groups
+  (``GB82 -- WEST -- ...``), as digit runs read one since pass 16.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect.structure import CELL, ROW, mark_tables
+from dlp_proxy.policy import testing as synth
+from tests.conftest import stopped_as
+
+AREA, GROUP, SERIAL = synth.SSN.split("-")
+DIGITS = AREA + GROUP + SERIAL
+IBAN_GROUPS = synth.IBAN.split()
+
+# -- HTML table cells ------------------------------------------------------------------
+
+
+def _tag(draw: Any, name: str, close: bool = False) -> str:
+    """One table tag as people paste them: any case, maybe attributes, maybe blanks."""
+    name = "".join(c.upper() if draw(st.booleans()) else c for c in name)
+    if close:
+        return f"</{name}>"
+    attrs = draw(st.sampled_from(["", ' class="num"', " align=right", ' style="width:40px"', " nowrap",
+                                  ' data-col="2"', ' colspan="1"']))
+    return f"<{name}{attrs}>"
+
+
+@st.composite
+def html_row(draw: Any, cells: list[str], header: bool = False) -> str:
+    cell = "th" if header else "td"
+    gap = draw(st.sampled_from(["", " ", "\n", "\n  ", "\t"]))
+    closes = draw(st.booleans())  # </td> may be left out
+    row = gap.join(f"{_tag(draw, cell)}{v}{_tag(draw, cell, True) if closes else ''}" for v in cells)
+    return f"{_tag(draw, 'tr')}{gap}{row}{gap}{_tag(draw, 'tr', True)}"
+
+
+@st.composite
+def html_table(draw: Any, rows: list[list[str]], header: list[str] | None = None) -> str:
+    gap = draw(st.sampled_from(["", "\n", " "]))
+    body = [draw(html_row(header, header=True))] if header else []
+    body += [draw(html_row(r)) for r in rows]
+    if draw(st.booleans()):
+        body = [f"<tbody>{gap}", *body, "</tbody>"]
+    return f"{_tag(draw, 'table')}{gap}{gap.join(body)}{gap}{_tag(draw, 'table', True)}"
+
+
+#: a P&L / quantity row: three numbers of an SSN's group sizes (3, 2, 4 digits), area valid;
+#: or three of five digits (15 digits: a card's length, Luhn and a 3x issuer one row in ~200)
+_ROW_NUMBERS = st.one_of(
+    st.tuples(st.integers(100, 665), st.integers(10, 99), st.integers(1000, 9999)),
+    st.tuples(st.integers(30000, 39999), st.integers(10000, 99999), st.integers(10000, 99999)),
+).map(lambda t: [str(v) for v in t])
+
+
+@pytest.mark.parametrize("text", [
+    "<table><tr><td>300</td><td>45</td><td>1350</td></tr></table>",
+    "<TABLE><TR><TD>300</TD><TD>45</TD><TD>1350</TD></TR></TABLE>",
+    '<table border="1"><tr><td class="qty">300</td> <td class="px">45</td> <td class="pnl">1350</td></tr></table>',
+    "<table>\n  <tr>\n    <td>300</td>\n    <td>45</td>\n    <td>1350</td>\n  </tr>\n</table>",
+    "<table><tr><td>300<td>45<td>1350</table>",  # closing tags left out
+    "<tr><td>300</td><td>45</td><td>1350</td></tr>",  # a row pasted without its table
+    "P&L by desk: <table><tr><th>qty</th><th>px</th><th>pnl</th></tr><tr><td>300</td><td>45</td><td>1350</td></tr></table>",
+    "&lt;table&gt;&lt;tr&gt;&lt;td&gt;300&lt;/td&gt;&lt;td&gt;45&lt;/td&gt;&lt;td&gt;1350&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;",
+])
+def test_html_table_cells_are_separate_values(engine: Any, text: str) -> None:
+    assert stopped_as(engine, text) == set(), text
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data(), st.lists(_ROW_NUMBERS, min_size=1, max_size=3), st.booleans())
+@example(None, [["300", "45", "1350"]], False)
+def test_any_html_table_of_numbers_is_no_identifier(engine: Any, data: Any, rows: list[list[str]], named: bool) -> None:
+    """Rows of numbers an SSN's group sizes apart only by cell boundaries, in any table
+    markup (case, attributes, blanks, line breaks, closing tags or not, with a header of
+    column names or none): never one number."""
+    if data is None:
+        text = "<table><tr><td>300</td><td>45</td><td>1350</td></tr></table>"
+    else:
+        text = data.draw(html_table(rows, ["qty", "px", "pnl"] if named else None))
+    assert stopped_as(engine, text) == set(), text
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.sampled_from(["one-cell", "header", "caption", "header-split"]))
+def test_html_table_identifiers_are_still_read(engine: Any, data: Any, form: str) -> None:
+    """A value inside one cell, a column headed by its label (as a CSV header labels the
+    cells below it), a row's cells joined under a caption or a header naming the
+    identifier: found, as in a Markdown table."""
+    if form == "one-cell":
+        text = data.draw(html_table([["Bob", synth.SSN]]))
+    elif form == "header":
+        text = data.draw(html_table([["Bob", DIGITS]], ["name", "SSN"]))
+    elif form == "caption":
+        text = "client SSN " + data.draw(html_table([[AREA, GROUP, SERIAL]]))
+    else:
+        text = data.draw(html_table([[AREA, GROUP, SERIAL]], ["SSN", "b", "c"]))
+    assert "US_SSN" in stopped_as(engine, text), text
+
+
+_CARD_DIGITS = synth.CARD.replace(" ", "")
+_CARD_REGROUPED = [_CARD_DIGITS[:5], _CARD_DIGITS[5:10], _CARD_DIGITS[10:]]  # 5-5-6: not a card's groups
+
+
+@pytest.mark.parametrize("text", [
+    "<table><tr><td>39764</td><td>37246</td><td>77016</td></tr></table>",  # 15 digits, Luhn, a 3x issuer
+    "|39764|37246|77016|",
+    "<table><tr>" + "".join(f"<td>{c}</td>" for c in _CARD_REGROUPED) + "</tr></table>",
+    "|" + "|".join(_CARD_REGROUPED) + "|",
+])
+def test_a_card_regrouped_from_other_cells_needs_a_label(engine: Any, text: str) -> None:
+    """A table row's cells read side by side are regrouped into a card's groups only with a
+    label (as an SSN or an account needs one there); a card's own groups in cells name
+    themselves."""
+    assert stopped_as(engine, text) == set(), text
+    assert "CREDIT_CARD" in stopped_as(engine, "card number " + text), text
+    own = "<table><tr>" + "".join(f"<td>{g}</td>" for g in synth.CARD.split()) + "</tr></table>"
+    assert "CREDIT_CARD" in stopped_as(engine, own)
+
+
+@pytest.mark.parametrize("text", [
+    f"client SSN <table><tr><td>{AREA}<br>{GROUP}<br>{SERIAL}</td></tr></table>",  # one cell's lines
+    f"client SSN {AREA}-{GROUP}<td>{SERIAL}",  # a cell tag in prose: no table (a browser drops it)
+    f"client SSN {AREA}-{GROUP}-{SERIAL} <table><tr><td>300</td><td>45</td></tr></table>",
+])
+def test_cell_tags_outside_a_table_row_still_join(engine: Any, text: str) -> None:
+    assert "US_SSN" in stopped_as(engine, text), text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.lists(_ROW_NUMBERS, min_size=1, max_size=3))
+def test_html_marks_keep_length_and_only_mark_boundaries(data: Any, rows: list[list[str]]) -> None:
+    """``mark_tables`` marks an HTML table in place: same length, only a tag's closing
+    ``>`` becomes a boundary and line breaks inside a table blanks; every cell's digits
+    and every attribute stay."""
+    text = data.draw(html_table(rows))
+    marked = mark_tables(text)
+    assert len(marked) == len(text)
+    for a, b in zip(text, marked, strict=True):
+        assert a == b or (a == ">" and b in (CELL, ROW)) or (a in "\r\n" and b == " ")
+    assert marked.count(CELL) == sum(len(r) for r in rows)
+    assert marked.count(ROW) == len(rows) - 1
