@@ -155,3 +155,30 @@ def test_html_marks_keep_length_and_only_mark_boundaries(data: Any, rows: list[l
         assert a == b or (a == ">" and b in (CELL, ROW)) or (a in "\r\n" and b == " ")
     assert marked.count(CELL) == sum(len(r) for r in rows)
     assert marked.count(ROW) == len(rows) - 1
+
+
+# -- an SSN as its first five and last four digits --------------------------------------
+
+_FIRST = ["first 5", "first five", "first 5 digits", "first5", "first 5:", "first 5 ="]
+_LAST = ["last 4", "last four", "last 4 digits", "last4", "last 4:", "last 4 -"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(_FIRST), st.sampled_from(_LAST), st.booleans(), st.sampled_from(["ssn", "SSN", "social"]),
+       st.sampled_from([" ", ", ", " and "]))
+@example("first 5", "last 4", False, "ssn", " ")
+@example("first 5", "last 4", True, "ssn", ", ")
+def test_first_five_and_last_four_are_one_ssn(engine: Any, first: str, last: str, swapped: bool, label: str,
+                                              joint: str) -> None:
+    head, tail = f"{first} {AREA}{GROUP}", f"{last} {SERIAL}"
+    text = f"{label} {tail}{joint}{head}" if swapped else f"{label} {head}{joint}{tail}"
+    assert "US_SSN" in stopped_as(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "working the first 5 10000 lots, last 4 1500 left",  # no identifier label
+    "ssn field empty. first 5 fills 10000, last 4 fills 1500",  # another sentence, counts of fills
+    "acct 7: first 5 trades 12345, last 4 trades 6789",
+])
+def test_counts_without_an_ssn_stay_clean(engine: Any, text: str) -> None:
+    assert stopped_as(engine, text) == set(), text
