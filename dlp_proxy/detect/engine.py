@@ -184,7 +184,7 @@ _Gate = Callable[[str], bool]
 #: recognizer's context: a header, a key's stem, a caption); a card (Luhn and issuer) or an
 #: IBAN (mod 97) or a CLABE (its check digit) names itself (attack 11 P2: ``| 512 | 64 | 2048 |`` read as an SSN)
 _NAMED_BY_LABEL = frozenset({US_SSN, US_ITIN, US_EIN, US_BANK_NUMBER, ABA_ROUTING_NUMBER})
-#: ... and a card whose cells hold other groups than a card's (``|39764|37246|77016|``: three
+#: ... and a card whose cells hold other groups than a card's (``|NNNNN|NNNNN|NNNNN|``: three
 #: quantities, 15 digits that pass Luhn with a 3x issuer one row in some two hundred; det17,
 #: HTML table rows read side by side): the reading regroups them, which takes a label too.
 #: A card's own groups in cells (``|4111|1111|1111|1111|``, Amex's 4-6-5) name themselves.

@@ -183,13 +183,13 @@ def mark_html_tables(text: str) -> str:
     that boundary; its attributes stay in the tag, dropped as rendered, shown by
     ``markup_as_written``), and every line break inside a table a blank (a table's rows are
     one marked line, as a delimited table's; a break inside a cell renders as a blank).
-    A reader sees each cell in a column of its own: ``<td>300</td><td>45</td><td>1350</td>``
-    is a row of three values, never one number, as ``|300|45|1350|`` is.
+    A reader sees each cell in a column of its own: ``<td>NNN</td><td>NN</td><td>NNNN</td>``
+    is a row of three values, never one number, as ``|NNN|NN|NNNN|`` is.
 
     A table is a run of table tags (any case, with attributes) that opens at ``<table>``, at
     ``<tr>``, or at a cell tag with only blanks before it on its line, and goes on while only
     blanks stand between two tags outside a cell (text inside a cell or caption is its
-    content); it ends at ``</table>``.  A cell tag inside prose (``536-22<td>8710``: a
+    content); it ends at ``</table>``.  A cell tag inside prose (``NNN-NN<td>NNNN``: a
     browser drops a cell outside a table) marks nothing.  Marks already in ``text`` (a
     delimited table's) are left as they are."""
     if "<" not in text or _HTML_TABLE_HINT.search(text) is None:
