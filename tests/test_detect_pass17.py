@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect.structure import CELL, ROW, mark_tables
@@ -181,4 +181,58 @@ def test_first_five_and_last_four_are_one_ssn(engine: Any, first: str, last: str
     "acct 7: first 5 trades 12345, last 4 trades 6789",
 ])
 def test_counts_without_an_ssn_stay_clean(engine: Any, text: str) -> None:
+    assert stopped_as(engine, text) == set(), text
+
+
+# -- letters drawn as digits standing alone as a group -----------------------------------
+
+#: the letters ``normalize._DRAWN_DIGITS`` reads, by the digit they draw
+_DRAWN = {"0": "Oo", "1": "lIi", "2": "Zz", "5": "Ss", "6": "Gb", "7": "T", "8": "B", "9": "gq"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data(), st.sampled_from(["-", " ", ".", " - ", "/"]))
+@example(None, "-")
+def test_a_letter_standing_alone_as_a_group_is_its_digit(engine: Any, data: Any, sep: str) -> None:
+    """An SSN written in groups of one to three digits, the groups of one digit drawn as
+    letters that stand alone between separators (``S-3-6-2-2-8-7-I-O``): read as the
+    digits, wherever the same groups written in digits are read."""
+    if data is None:
+        text, plain = "client SSN S-3-6-2-2-8-7-I-O", "client SSN 5-3-6-2-2-8-7-1-0"
+    else:
+        sizes: list[int] = []
+        while sum(sizes) < len(DIGITS):
+            sizes.append(data.draw(st.integers(1, min(3, len(DIGITS) - sum(sizes)))))
+        groups, at = [], 0
+        for n in sizes:
+            groups.append(DIGITS[at:at + n])
+            at += n
+        alone = [k for k, g in enumerate(groups) if len(g) == 1 and g in _DRAWN]
+        assume(len(alone) >= 1)
+        picked = data.draw(st.lists(st.sampled_from(alone), min_size=1, max_size=3, unique=True))
+        drawn = [data.draw(st.sampled_from(_DRAWN[g])) if k in picked else g for k, g in enumerate(groups)]
+        text, plain = f"client SSN {sep.join(drawn)} on file", f"client SSN {sep.join(groups)} on file"
+        assume("US_SSN" in stopped_as(engine, plain))
+    assert "US_SSN" in stopped_as(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    f"client SSN {AREA}-{GROUP}-{SERIAL[:2]}iO",  # lower-case i as I and l
+    f"client SSN {AREA}-{GROUP}-{SERIAL[:2]}i0",
+    f"client SSN {AREA}-{GROUP}-{SERIAL[:2]}l0",
+])
+def test_lower_case_i_is_a_one(engine: Any, text: str) -> None:
+    assert "US_SSN" in stopped_as(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "settles T+2, bought 100 B 5 S 10 at 45",
+    "i5-12400 and i7-13700 laptops for the desk, 5 o clock pickup",
+    "class B 1000000 shares, class A 250000",
+    "S&P 500 at 5,948, Q3 I think 4.4% on the 10 yr",
+    "rows 5 I 3 O 2 S 1 were re-run",
+    "T 1 2 3 4 5 6 7 8 9 10",
+    "wifi6 router, pi4 b, 5 g 4 g",
+])
+def test_single_letters_in_chat_stay_clean(engine: Any, text: str) -> None:
     assert stopped_as(engine, text) == set(), text

@@ -24,7 +24,8 @@ hand-written lists:
 - ``lookalike-letters``: in the same reading, letters drawn as digits (``B`` 8, ``g`` 9,
   ``T`` 7, ``S`` 5, ``l`` 1, Cyrillic ``В`` ``З`` ``б``: ``_letter_digits``) in a run of whole
   tokens of digits and such letters, one of them glued to a digit, 7 to 34 long
-  (``4012 BBBB BBBB 1BB1``, ``536-22-8T10``): ``_letter_digit_edits``;
+  (``4012 BBBB BBBB 1BB1``, ``536-22-8T10``), or standing alone as a group among digit
+  groups (``S-N-N-N-N-N-N-I-O``: ``_alone_letter_run``): ``_letter_digit_edits``;
 - ``letter-punctuation``: a modifier letter (Lm) or a letter that looks like punctuation, a
   dash, a bar or a dot between two digits is a blank (``_punct_letters``: the confusables
   data followed transitively, ``ꞏ`` like ``·``, ``ㅡ`` like ``—``, ``丨`` like the CJK stroke
@@ -516,9 +517,11 @@ def _lookalike_class() -> re.Pattern[str]:
 #: ASCII letters drawn as a digit (``B`` 8, ``g`` 9, ``T`` 7, ``S`` 5, ``Z`` 2, ``G`` 6, ``O`` 0,
 #: ``l`` 1...): the confusables data pairs only ``O`` and ``l`` with a digit, a writer who
 #: swaps a digit for a letter takes any of these (attack pass 9 F3).
-#: Not the hex digits' ``A`` ``D`` ``E`` (a hex id is no card), nor ``i`` (``1i``: a word).
-_DRAWN_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1", "Z": "2", "z": "2", "S": "5", "s": "5", "G": "6", "b": "6",
-                 "T": "7", "B": "8", "g": "9", "q": "9"}
+#: Not the hex digits' ``A`` ``D`` ``E`` (a hex id is no card).  ``i`` is a ``1`` as ``I`` and
+#: ``l`` are (det17: ``NNN-NN-NNiO``); a run still needs an identifier's length and the
+#: recognizers' checks (``i5-12400``, a CPU, reads ``15-12400``: no identifier).
+_DRAWN_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "Z": "2", "z": "2", "S": "5", "s": "5", "G": "6",
+                 "b": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
 
 
 #: Letters that look like a digit and that Unicode's confusables data pairs with none
@@ -562,7 +565,10 @@ def _letter_runs() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     # token across a mark (``ƽƷб-ƧƧ-8710``: no letter glued to a digit)
     other = "[" + "".join(re.escape(c) for c in sorted(table) if not c.isascii()) + "]"
     hint = re.compile(rf"{cls}(?:(?<=[0-9].)|(?=[0-9]))|(?<![^\W_]){other}+[-\u2010-\u2015./ ]{{1,3}}(?:[0-9]|{other})"
-                      rf"|[0-9][-\u2010-\u2015./ ]{{1,3}}{other}+(?![^\W_])")
+                      rf"|[0-9][-\u2010-\u2015./ ]{{1,3}}{other}+(?![^\W_])"
+                      # a letter standing alone as a group, beside a digit group (``S-N-N-N-N-N-N-I-O``)
+                      rf"|(?<![^\W_]){cls}(?=[^\w\n]{{1,3}}[0-9])"
+                      rf"|(?:(?<=[0-9][^\w\n])|(?<=[0-9][^\w\n]{{2}})|(?<=[0-9][^\w\n]{{3}})){cls}(?![^\W_])")
     ascii_hint = re.compile(rf"{ascii_cls}(?:(?<=[0-9].)|(?=[0-9]))")
     tok = rf"(?:[0-9]|{cls})+"
     run = re.compile(rf"(?<![^\W_]){tok}(?:[^\w\n]{{1,3}}{tok}){{0,7}}(?![^\W_])")
@@ -570,16 +576,37 @@ def _letter_runs() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 
 @functools.cache
+def _single_letter_run() -> re.Pattern[str]:
+    """A run of digit groups and letters of ``_letter_digits`` each standing alone as a
+    group (one letter between two marks or blanks, not a tag's name: ``<b>``), at most
+    three marks or blanks between two groups, up to 34 groups: ``S-N-N-N-N-N-N-I-O``,
+    ``NNN - N Z - NN l O``."""
+    cls = "[" + "".join(re.escape(c) for c in sorted(_letter_digits())) + "]"
+    # (a tag's name is no group: ``N<b>NN``, ``</i>``)
+    tok = rf"(?:[0-9]+|(?<!<)(?<!</){cls}(?!>))"
+    return re.compile(rf"(?<![^\W_]){tok}(?:[^\w\n]{{1,3}}{tok}){{1,33}}(?![^\W_])")
+
+
+@functools.cache
 def _ascii_hint_bytes() -> bytes:
     """A ``bytes.translate`` table for ASCII text: an ASCII digit to ``0``, an ASCII
-    letter of ``_letter_digits`` to ``L``, every other byte to a blank."""
+    letter of ``_letter_digits`` to ``L``, any other word character to ``w``, a line break
+    to ``n``, every other byte (a mark, a blank) to a blank."""
     table = bytearray(b" " * 256)
+    for w in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_":
+        table[w] = ord("w")
     for d in b"0123456789":
         table[d] = ord("0")
     for c in _letter_digits():
         if c.isascii():
             table[ord(c)] = ord("L")
+    table[ord("\n")] = ord("n")
     return bytes(table)
+
+
+#: in ``_ascii_hint_bytes``' translation: a letter standing alone as a group with a digit
+#: beside it across one to three marks or blanks (``S-3``, ``7-I``): the letter's place
+_ALONE_HINT = re.compile(rb"(?<![w0L])L(?= {1,3}0)|0 {1,3}(L)(?![w0L])")
 
 
 def _ascii_hint_starts(text: str) -> list[int]:
@@ -599,6 +626,7 @@ def _ascii_hint_starts(text: str) -> list[int]:
         while k >= 0:
             found.add(k + at)
             k = data.find(pair, k + 1)
+    found.update(m.start(1) if m.group(1) else m.start() for m in _ALONE_HINT.finditer(data))
     return sorted(found)
 
 
@@ -614,7 +642,7 @@ def may_have_letter_digits(text: str) -> bool:
     ``normalize_lookalike`` may read letters as digits (``4012 BBBB BBBB 1BB1``)."""
     if text.isascii():
         data = text.encode("ascii").translate(_ascii_hint_bytes())
-        return b"0L" in data or b"L0" in data
+        return b"0L" in data or b"L0" in data or _ALONE_HINT.search(data) is not None
     return _letter_runs()[0].search(text) is not None
 
 
@@ -640,6 +668,9 @@ def _letter_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     for h in hints:
         if h < reach:
             continue
+        if text[h].isascii() and text[h] in table and not _word_char(text, h - 1) and not _word_char(text, h + 1):
+            reach = _alone_letter_run(text, h, table, edits)
+            continue
         # the run holding this hint: from the start of the line part before it
         start = max(0, h - 80)
         for m in run.finditer(text, start, min(len(text), h + 1 + 80)):
@@ -655,6 +686,37 @@ def _letter_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
                 edits.extend((i, i + 1, table[c], i, i + 1) for i, c in enumerate(body, m.start()) if c in table)
             break
     return edits
+
+
+def _word_char(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] == "_")
+
+
+def _alone_letter_run(text: str, h: int, table: dict[str, str], edits: list[tuple[int, int, str, int, int]]) -> int:
+    """For a letter of ``_letter_digits`` standing alone as a group at ``h`` (no digit
+    glued to it: ``S-N-N-N-N-N-N-I-O``), the edits of the run of digit groups and such
+    letters holding it (``_single_letter_run``): each letter read as its digit, when the
+    run has an identifier's length (``_LETTER_RUN_SIZE``), at most ``_LETTER_RUN_LETTERS``
+    letters and at least two digits for each letter (one letter standing for a digit
+    among digits, never letters among a few numbers: ``T 2``, ``class B 500``).  Returns
+    where the run ends (the hints before it are done)."""
+    for m in _single_letter_run().finditer(text, max(0, h - _ALONE_REACH), min(len(text), h + 1 + _ALONE_REACH)):
+        if m.end() <= h:
+            continue
+        if m.start() > h:
+            break
+        body = m.group(0)
+        letters = sum(1 for c in body if c in table)
+        digits = sum(1 for c in body if c.isdigit() and c.isascii())
+        if (_LETTER_RUN_SIZE[0] <= letters + digits <= _LETTER_RUN_SIZE[1] and letters <= _LETTER_RUN_LETTERS
+                and digits >= 2 * letters):
+            edits.extend((i, i + 1, table[c], i, i + 1) for i, c in enumerate(body, m.start()) if c in table)
+        return m.end()
+    return h + 1
+
+
+#: how far on either side of a letter standing alone its run is looked for
+_ALONE_REACH = 160
 
 
 @functools.cache
