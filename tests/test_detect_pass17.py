@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 from dlp_proxy.detect.structure import CELL, ROW, mark_tables
 from dlp_proxy.policy import testing as synth
 from tests.conftest import stopped_as
+from tests.test_budget_desk import _SYMS, desk_chat
 
 AREA, GROUP, SERIAL = synth.SSN.split("-")
 DIGITS = AREA + GROUP + SERIAL
@@ -236,3 +238,66 @@ def test_lower_case_i_is_a_one(engine: Any, text: str) -> None:
 ])
 def test_single_letters_in_chat_stay_clean(engine: Any, text: str) -> None:
     assert stopped_as(engine, text) == set(), text
+
+
+# -- IBAN separator runs ----------------------------------------------------------------
+
+_MARKS = "-._/~=*|+:"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=_MARKS, min_size=1, max_size=12), st.integers(0, 2), st.booleans())
+@example("--", 1, True)
+@example("----", 1, False)
+@example("-" * 32, 0, True)
+def test_any_separator_run_between_iban_groups_is_found(engine: Any, marks: str, blanks: int, label: bool) -> None:
+    """Any run of marks (up to two blanks around and between them) between an IBAN's
+    groups: one separator, as between digit groups."""
+    pad = " " * blanks
+    sep = pad + pad.join(marks) + pad
+    text = ("IBAN " if label else "pay to ") + sep.join(IBAN_GROUPS) + " today"
+    assert "IBAN_CODE" in stopped_as(engine, text), text
+
+
+def test_iban_separator_runs_are_bounded(engine: Any) -> None:
+    """More marks than a digit run reads as one separator (32): the groups stay apart."""
+    sep = " " + "-" * 40 + " "
+    assert "IBAN_CODE" not in stopped_as(engine, "pay to " + sep.join(IBAN_GROUPS))
+
+
+# -- clean finance chat -----------------------------------------------------------------
+
+
+def _finance_chat(seed: int, n: int) -> list[str]:
+    """Desk chat (``desk_chat``) and lines with tickers, quantities, prices, dates, CUSIPs,
+    order ids, single letters (share classes, T+n), counts (first/last n), separator runs
+    and HTML tables of numbers."""
+    rnd = random.Random(seed)
+    chat = desk_chat(seed)
+    cusips = ["037833100", "38259P508", "594918104", "912828ZT0", "46625H100"]
+
+    def cells(k: int) -> str:
+        return "".join(f"<td>{rnd.randint(1, 99999)}</td>" for _ in range(k))
+
+    lines = []
+    for _ in range(n):
+        lines.append(rnd.choice([
+            lambda: next(chat),
+            lambda: f"CUSIP {rnd.choice(cusips)} {rnd.randint(1, 9) * 100} @ {rnd.randint(90, 110)}-{rnd.randint(0, 31):02d}",
+            lambda: f"ord {rnd.choice('ABCDEFGHJK')}{rnd.randint(100000, 999999)} {rnd.choice(_SYMS)} "
+                    f"{rnd.choice(['B', 'S'])} {rnd.randint(1, 50) * 100} {rnd.randint(10, 999)}.{rnd.randint(0, 99):02d}",
+            lambda: f"first {rnd.randint(2, 9)} fills {rnd.randint(100, 99999)}, last {rnd.randint(2, 9)} "
+                    f"{rnd.randint(100, 9999)} on {rnd.randint(1, 12)}/{rnd.randint(1, 28)}",
+            lambda: f"class {rnd.choice('ABC')} {rnd.randint(1000, 999999)} sh, T+{rnd.randint(1, 3)} settle "
+                    f"{rnd.randint(2024, 2026)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+            lambda: f"<table><tr><th>qty</th><th>px</th><th>pnl</th></tr><tr>{cells(3)}</tr><tr>{cells(3)}</tr></table>",
+            lambda: f"<table><tr>{cells(rnd.randint(2, 5))}</tr></table>",
+            lambda: f"{rnd.choice(_SYMS)} -- {rnd.randint(100, 999)} -- {rnd.randint(10, 99)} -- {rnd.randint(1000, 9999)} bps",
+            lambda: f"S {rnd.randint(1, 9)} B {rnd.randint(1, 9)} O {rnd.randint(1, 9)} net {rnd.randint(1, 9)} I think",
+        ])())
+    return lines
+
+
+def test_generated_finance_chat_stays_clean(engine: Any) -> None:
+    stopped = [line for line in _finance_chat(17, 400) if stopped_as(engine, line)]
+    assert stopped == []

@@ -62,9 +62,11 @@ hand-written lists:
   only with an identifier label near or a checked shape: ``_hex_reads_as_id``), and ``inner-marks`` drops a mark inside a
   group (``53:6-22-8710``: ``_inner_mark_edits``);
 - ``unicode-dashes``: every dash-like character becomes ``-``;
-- ``html-tags``: tags dropped (block tags leave a space);
+- ``html-tags``: tags dropped (block tags leave a space; an HTML table's cell and row tags
+  that ``structure.mark_html_tables`` marked leave their boundary, ``<table>`` a line break);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
-  to a digit becomes a space); the engine also reads the text with its tags (names,
+  to a digit becomes a space; a ``*`` or ``~`` run with white space on both sides is no
+  emphasis and stays a mark); the engine also reads the text with its tags (names,
   attributes, comments) and the marker runs touching a digit as written
   (``markup_as_written``): nothing is dropped unread;
 - ``html-entities``, ``percent-encoding`` and ``latex-char`` (KaTeX's ``\\char``): decoded
@@ -166,6 +168,17 @@ _ENTITY_RE = re.compile(r"&(?:#0*[0-9]{1,7}|#[xX]0*[0-9A-Fa-f]{1,6}|[A-Za-z][A-Z
 _PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
+
+
+def _blank_around(text: str, i: int, ch: str) -> bool:
+    """The run of ``ch`` at ``i`` (its first character) has white space or the text's
+    edge on both sides."""
+    j = i
+    while j < len(text) and text[j] == ch:
+        j += 1
+    return (i == 0 or text[i - 1].isspace()) and (j == len(text) or text[j].isspace())
+
+
 #: The keycap emoji of ``*`` and ``#`` (``*`` U+FE0F U+20E3; the variation selector may be
 #: left out): shown as an emoji image, so a separator between digits, never Markdown.
 _KEYCAP_SIGN = re.compile("[*#]\ufe0f?\u20e3")
@@ -992,6 +1005,18 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
             i = k
             continue
         elif ch in _MD_DROP:
+            if ch != "`" and _blank_around(text, i, ch):
+                # a run of ``*`` or ``~`` with white space on both sides neither opens nor
+                # closes emphasis (CommonMark's flanking rules): shown as written, a mark
+                # (``CCNN  *  BANK  *  NNNN``, ``NNN  ~  NN``)
+                j = i
+                while j < n and text[j] == ch:
+                    j += 1
+                out.append(text[i:j])
+                starts.extend(range(i, j))
+                ends.extend(range(i + 1, j + 1))
+                i = j
+                continue
             events.append((i, i + 1, "markdown"))
             i += 1
             continue
