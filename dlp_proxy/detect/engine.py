@@ -65,6 +65,7 @@ from dlp_proxy.detect.structure import (
     mark_html_tables,
     mark_tables,
     may_hold_fragments,
+    regrouped_line,
     rendered_list_numbers,
     row_span,
     table_row_reading,
@@ -184,12 +185,10 @@ _Gate = Callable[[str], bool]
 #: recognizer's context: a header, a key's stem, a caption); a card (Luhn and issuer) or an
 #: IBAN (mod 97) or a CLABE (its check digit) names itself (attack 11 P2: ``| 512 | 64 | 2048 |`` read as an SSN)
 _NAMED_BY_LABEL = frozenset({US_SSN, US_ITIN, US_EIN, US_BANK_NUMBER, ABA_ROUTING_NUMBER})
-#: ... and a card whose cells hold other groups than a card's (``|NNNNN|NNNNN|NNNNN|``: three
-#: quantities, 15 digits that pass Luhn with a 3x issuer one row in some two hundred; det17,
-#: HTML table rows read side by side): the reading regroups them, which takes a label too.
-#: A card's own groups in cells (``|4111|1111|1111|1111|``, Amex's 4-6-5) name themselves.
-_CARD_CELLS = re.compile(r"4(?:,4)*(?:,[1-4])?|4,6,[45]")
-_DIGIT_GROUPS = re.compile(r"[0-9]+")
+#: ... and a card the reading regrouped (``structure.regrouped_line``: cells
+#: ``|NNNNN|NNNNN|NNNNN|``, three quantities whose 15 digits pass Luhn with a 3x issuer one
+#: row in some two hundred, read in a card's 4-6-5; det17, HTML table rows read side by side)
+#: takes a label too; a card's own groups in cells (``|4111|1111|1111|1111|``) name themselves.
 
 
 class _Enhancer(LemmaContextAwareEnhancer):
@@ -612,8 +611,8 @@ class Engine:
                             and f.recognizer != "ClabeRecognizer":
                         continue  # numbers written apart, joined by the reading: such a number needs its label
                     a, b = row_span(spans, f.start)
-                    if f.entity_type == CREDIT_CARD and "context=none" in f.explanation and not _CARD_CELLS.fullmatch(
-                            ",".join(str(len(g)) for g in _DIGIT_GROUPS.findall(ntext, a, b))):
+                    if f.entity_type == CREDIT_CARD and "context=none" in f.explanation \
+                            and regrouped_line(reading, f.start):
                         continue  # a card's digits in other cells than its groups: read with a label only
                     raw.append((a, b, f.entity_type, f.score, f.recognizer, f"{TABLE_ROW}; {f.explanation}",
                                 (TABLE_ROW, *f.transforms)))

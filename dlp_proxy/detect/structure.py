@@ -1096,6 +1096,24 @@ def fragment_pieces(text: str, label: re.Pattern[str] | None = None) -> list[tup
     return out
 
 
+def regrouped_line(reading: str, pos: int) -> bool:
+    """The line of ``table_row_reading``'s ``reading`` holding ``pos`` gives the digits of
+    the line before it in other groups (``_run_lines``' second line: ``|NNNNN|NNNNN|NNNNN|``
+    read in a card's 4-6-5), not the groups the cells hold."""
+    start = reading.rfind(_PIECE_GAP, 0, pos)
+    if start < 0:
+        return False
+    before = reading.rfind(_PIECE_GAP, 0, start)
+    end = reading.find(_PIECE_GAP, pos)
+    prev = reading[before + len(_PIECE_GAP) if before >= 0 else 0 : start]
+    line = reading[start + len(_PIECE_GAP) : end if end >= 0 else len(reading)]
+    groups, prev_groups = _DIGIT_RUNS.findall(line), _DIGIT_RUNS.findall(prev)
+    return "".join(groups) == "".join(prev_groups) and groups != prev_groups
+
+
+_DIGIT_RUNS = re.compile(r"[0-9]+")
+
+
 def row_span(spans: list[tuple[int, int, int]], pos: int) -> tuple[int, int]:
     """The span in the text of the ``table_row_reading`` line holding offset ``pos``."""
     k = bisect.bisect_right(spans, pos, key=lambda s: s[0]) - 1
