@@ -578,14 +578,21 @@ def _letter_runs() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     # token across a mark (``ƽƷб-ƧƧ-8710``: no letter glued to a digit)
     other = "[" + "".join(re.escape(c) for c in sorted(table) if not c.isascii()) + "]"
     hint = re.compile(rf"{cls}(?:(?<=[0-9].)|(?=[0-9]))|(?<![^\W_]){other}+[-\u2010-\u2015./ ]{{1,3}}(?:[0-9]|{other})"
-                      rf"|[0-9][-\u2010-\u2015./ ]{{1,3}}{other}+(?![^\W_])"
-                      # a letter standing alone as a group, beside a digit group (``S-N-N-N-N-N-N-I-O``)
-                      rf"|(?<![^\W_]){cls}(?=[^\w\n]{{1,3}}[0-9])"
-                      rf"|(?:(?<=[0-9][^\w\n])|(?<=[0-9][^\w\n]{{2}})|(?<=[0-9][^\w\n]{{3}})){cls}(?![^\W_])")
+                      rf"|[0-9][-\u2010-\u2015./ ]{{1,3}}{other}+(?![^\W_])")
     ascii_hint = re.compile(rf"{ascii_cls}(?:(?<=[0-9].)|(?=[0-9]))")
     tok = rf"(?:[0-9]|{cls})+"
     run = re.compile(rf"(?<![^\W_]){tok}(?:[^\w\n]{{1,3}}{tok}){{0,7}}(?![^\W_])")
     return hint, ascii_hint, run
+
+
+@functools.cache
+def _alone_hint() -> re.Pattern[str]:
+    """For text that is not ASCII: an ASCII letter of ``_letter_digits`` standing alone as a
+    group beside a digit group across one to three marks or blanks (the letter is group 1
+    or 2; ``_alone_starts`` for ASCII text).  Each alternative opens with a character class,
+    so the search skips to its candidates."""
+    cls = "[" + "".join(re.escape(c) for c in sorted(_letter_digits()) if c.isascii()) + "]"
+    return re.compile(rf"({cls})(?<![^\W_].)(?=[^\w\n]{{1,3}}[0-9])|[0-9][^\w\n]{{1,3}}({cls})(?![^\W_])")
 
 
 @functools.cache
@@ -617,9 +624,50 @@ def _ascii_hint_bytes() -> bytes:
     return bytes(table)
 
 
-#: in ``_ascii_hint_bytes``' translation: a letter standing alone as a group with a digit
-#: beside it across one to three marks or blanks (``S-3``, ``7-I``): the letter's place
-_ALONE_HINT = re.compile(rb"(?<![w0L])L(?= {1,3}0)|0 {1,3}(L)(?![w0L])")
+#: in ``_ascii_hint_bytes``' translation: whole groups of digits and lone letters with one
+#: to three marks or blanks between two (``_single_letter_run``'s tokens)
+_ALONE_WINDOW = re.compile(rb"(?<![w0L])(?:0+|L)(?: {1,3}(?:0+|L))*(?![w0L])")
+
+
+def _alone_run_size(data: bytes, k: int) -> int:
+    """The digits and letters of the run of whole digit groups and lone letters holding
+    ``k`` in ``data`` (at least the size of ``_single_letter_run``'s run there): under 7 no
+    such run has an identifier's length (``T+1. I'll``, ``11/22. I'll``: no hint, the clean
+    path stays fast).  Searched in a slice around ``k`` (runs up to 34 groups)."""
+    lo = max(0, k - _ALONE_REACH)
+    for m in _ALONE_WINDOW.finditer(data, lo, min(len(data), k + 1 + _ALONE_REACH)):
+        if m.start() <= k < m.end():
+            return m.end() - m.start() - m.group(0).count(b" ")
+        if m.start() > k:
+            break
+    return 0
+
+
+def _alone_starts(data: bytes, first: bool = False) -> list[int]:
+    """In ``_ascii_hint_bytes``' translation ``data``: where a letter stands alone as a group
+    with a digit beside it across one to three marks or blanks (``S-N``, ``N-I``), the
+    letter's place (``first``: the first one found only), when the run around it may have an
+    identifier's length (``_alone_run_size``).  ``bytes.find`` for a letter, blanks and a
+    digit or the other way round, each hit then checked for a letter standing alone; a
+    regex with lookarounds here tried every position of every clean message (~20 us)."""
+    found: list[int] = []
+    n = len(data)
+    for pair, before in _ALONE_PAIRS:
+        k = data.find(pair)
+        while k >= 0:
+            at = k if before else k + len(pair) - 1  # the letter
+            edge = at - 1 if before else at + 1  # its other side: a blank, a line break or the edge
+            if (edge < 0 or edge >= n or data[edge] in b" n") and _alone_run_size(data, at) >= 7:
+                found.append(at)
+                if first:
+                    return found
+            k = data.find(pair, k + 1)
+    return found
+
+
+#: (a letter, one to three blanks and a digit, or the other way round; the letter first)
+_ALONE_PAIRS = tuple((b"L" + b" " * k + b"0", True) for k in (1, 2, 3)) + tuple(
+    (b"0" + b" " * k + b"L", False) for k in (1, 2, 3))
 
 
 def _ascii_hint_starts(text: str) -> list[int]:
@@ -639,7 +687,7 @@ def _ascii_hint_starts(text: str) -> list[int]:
         while k >= 0:
             found.add(k + at)
             k = data.find(pair, k + 1)
-    found.update(m.start(1) if m.group(1) else m.start() for m in _ALONE_HINT.finditer(data))
+    found.update(_alone_starts(data))
     return sorted(found)
 
 
@@ -647,7 +695,9 @@ def _letter_hint_starts(text: str) -> list[int]:
     """The starts of the hint matches (``_letter_runs``) in ``text``, in order."""
     if text.isascii():
         return _ascii_hint_starts(text)
-    return [h.start() for h in _letter_runs()[0].finditer(text)]
+    starts = {h.start() for h in _letter_runs()[0].finditer(text)}
+    starts.update(m.start(1) if m.group(1) else m.start(2) for m in _alone_hint().finditer(text))
+    return sorted(starts)
 
 
 def may_have_letter_digits(text: str) -> bool:
@@ -655,8 +705,8 @@ def may_have_letter_digits(text: str) -> bool:
     ``normalize_lookalike`` may read letters as digits (``4012 BBBB BBBB 1BB1``)."""
     if text.isascii():
         data = text.encode("ascii").translate(_ascii_hint_bytes())
-        return b"0L" in data or b"L0" in data or _ALONE_HINT.search(data) is not None
-    return _letter_runs()[0].search(text) is not None
+        return b"0L" in data or b"L0" in data or bool(_alone_starts(data, first=True))
+    return _letter_runs()[0].search(text) is not None or _alone_hint().search(text) is not None
 
 
 #: A letter run is read with digits when it holds 7 to 34 digits and letters (an
