@@ -218,6 +218,12 @@ def test_a_letter_standing_alone_as_a_group_is_its_digit(engine: Any, data: Any,
     assert "US_SSN" in stopped_as(engine, text), text
 
 
+def test_a_lone_letter_in_text_that_is_not_ascii(engine: Any) -> None:
+    """The same reading in a text with other scripts (its own hint: ``normalize._alone_hint``)."""
+    drawn = "-".join(_DRAWN[d][0] if k in (0, 7) and d in _DRAWN else d for k, d in enumerate(DIGITS))
+    assert "US_SSN" in stopped_as(engine, f"Клиент SSN {drawn}, merci — café"), drawn
+
+
 @pytest.mark.parametrize("text", [
     f"client SSN {AREA}-{GROUP}-{SERIAL[:2]}iO",  # lower-case i as I and l
     f"client SSN {AREA}-{GROUP}-{SERIAL[:2]}i0",
