@@ -1,7 +1,7 @@
 """IBAN_CODE: ISO 13616 country lengths and the mod-97 check.
 
-Accepts print format (groups of four separated by spaces), any short run of
-punctuation, symbols or blanks between groups (``/`` ``.`` ``|`` `` - ``), lower
+Accepts print format (groups of four separated by spaces), any run of punctuation,
+symbols or blanks between groups (``/`` ``.`` ``|`` `` - `` `` -- ``, ``_sep_end``), lower
 case and compact form.  Scanning stops exactly at the country's length so a word
 after the IBAN is never swallowed.
 """
@@ -16,7 +16,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect import gatescan
 from dlp_proxy.model import IBAN_CODE
-from dlp_proxy.recognizers._common import DLPRecognizer
+from dlp_proxy.recognizers._common import _MARK_RUN, DLPRecognizer
 
 IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27,
@@ -55,24 +55,29 @@ gatescan.register(_START_RE)
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 
 
-#: A separator run between groups: at most three marks and three blanks (as digit runs:
-#: recognizers/_common.py ``_LINE_PART``), one line break.
-_SEP_MARKS = 3
+#: A separator run between groups, as digit runs read one (recognizers/_common.py
+#: ``_LINE_PART``): a run of marks of any length drawn (``--``, ``- - -``, ``....``), at
+#: most ``_MARK_RUN`` marks, with up to three blanks before, between and after them (or
+#: up to three blanks alone), one line break.  The bound keeps a scan linear: each group
+#: looks at most ``_MARK_RUN`` marks and their blanks ahead.
+_SEP_MARKS = _MARK_RUN
 _SEP_BLANKS = 3
 
 
 def _sep_end(text: str, i: int) -> int:
     """The end of a separator run starting at ``i`` before an ASCII letter or digit, or ``i``."""
     j = i
-    breaks = marks = blanks = 0
+    breaks = marks = blanks = 0  # (blanks: in a row, since the last mark or break)
     while j < len(text):
         ch = text[j]
         if ch in "\n\u2028\u2029\x85":  # CRLF is one break
             breaks += 1
+            blanks = 0
         elif ch.isspace() and ch not in "\x1e\x1f":
             blanks += ch != "\r"
         elif not ch.isalnum() and unicodedata.category(ch)[0] in "PS":
             marks += 1
+            blanks = 0
         else:
             break
         if breaks > 1 or marks > _SEP_MARKS or blanks > _SEP_BLANKS:

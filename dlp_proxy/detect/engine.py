@@ -62,8 +62,10 @@ from dlp_proxy.detect.regex_bounds import SHORT_TEXT_CHARS, bounded_backtracking
 from dlp_proxy.detect.structure import (
     ROW,
     header_label_regex,
+    mark_html_tables,
     mark_tables,
     may_hold_fragments,
+    regrouped_line,
     rendered_list_numbers,
     row_span,
     table_row_reading,
@@ -72,6 +74,7 @@ from dlp_proxy.detect.structure import (
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
+    CREDIT_CARD,
     CUSIP,
     ENTITY_TYPES,
     IBAN_CODE,
@@ -182,6 +185,10 @@ _Gate = Callable[[str], bool]
 #: recognizer's context: a header, a key's stem, a caption); a card (Luhn and issuer) or an
 #: IBAN (mod 97) or a CLABE (its check digit) names itself (attack 11 P2: ``| 512 | 64 | 2048 |`` read as an SSN)
 _NAMED_BY_LABEL = frozenset({US_SSN, US_ITIN, US_EIN, US_BANK_NUMBER, ABA_ROUTING_NUMBER})
+#: ... and a card the reading regrouped (``structure.regrouped_line``: cells
+#: ``|NNNNN|NNNNN|NNNNN|``, three quantities whose 15 digits pass Luhn with a 3x issuer one
+#: row in some two hundred, read in a card's 4-6-5; det17, HTML table rows read side by side)
+#: takes a label too; a card's own groups in cells (``|4111|1111|1111|1111|``) name themselves.
 
 
 class _Enhancer(LemmaContextAwareEnhancer):
@@ -510,7 +517,9 @@ class Engine:
                 # HTML entities or percent escapes: the text as written (``536!%22!%8710``
                 # shows every digit) and the decoded text as a text of its own, through
                 # every reading below (``&#x202E;`` is a bidi control, ``&nbsp;`` a space)
-                shown = self._analyze(decoded.text, wanted, depth, budget, False, False)
+                # (an HTML table the escapes spell, ``&lt;td&gt;``, has its cells marked as a
+                # table written plainly has: ``mark_html_tables``, same length)
+                shown = self._analyze(mark_html_tables(decoded.text), wanted, depth, budget, False, False)
                 return _resolve(self._analyze(text, wanted, depth, budget, False, False)
                                 + [_through(decoded, f) for f in shown])
         if not displayed and may_reorder(text):
@@ -602,6 +611,9 @@ class Engine:
                             and f.recognizer != "ClabeRecognizer":
                         continue  # numbers written apart, joined by the reading: such a number needs its label
                     a, b = row_span(spans, f.start)
+                    if f.entity_type == CREDIT_CARD and "context=none" in f.explanation \
+                            and regrouped_line(reading, f.start):
+                        continue  # a card's digits in other cells than its groups: read with a label only
                     raw.append((a, b, f.entity_type, f.score, f.recognizer, f"{TABLE_ROW}; {f.explanation}",
                                 (TABLE_ROW, *f.transforms)))
         for blob in find_blobs(ntext, self.limits.max_blob_chars) if quick else ():

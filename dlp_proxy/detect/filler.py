@@ -485,6 +485,9 @@ _COUNT = re.compile(r"(?i)(?<![a-z])(?:first|last|final|middle|remaining)[ \t]?[
                     r"|[ \t]+(?:digits?|nums?|numbers?)(?![a-z]))")
 
 
+_DIGITS_BLANK = re.compile(r"[0-9]")
+
+
 def _not_groups(text: str, near: list[re.Match[str]]) -> list[tuple[int, int]]:
     """``_NOT_GROUP``'s spans (sorted) where a label's groups may be: around each label."""
     reach = LABEL_REACH + _GROUPS_REACH + 16
@@ -686,6 +689,15 @@ def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple
           masked_only: bool = False) -> tuple[int, int, str, bool] | None:
     """``_labelled``'s reading of ``lo`` to ``hi`` (``masked_only``: a masked form's only)."""
     counts = [m.span() for m in _COUNT.finditer(text, lo, hi)]
+    if counts:
+        # a count's digits are no group, nor part of the group after them: "first 5 NNNNN
+        # last 4 NNNN" holds the tokens NNNNN and NNNN, not "5 NNNNN" and "4 NNNN" (a token
+        # joins chunks apart by a blank); blanked, same length
+        parts, at = [], 0
+        for a, b in counts:
+            parts += [text[at:a], _DIGITS_BLANK.sub(" ", text[a:b])]
+            at = b
+        text = "".join([*parts, text[at:]])
     tokens: list[tuple[int, int, list[str], int]] = []  # span, chunks, where the words put it
     prev = lo
     for m in _TOKEN.finditer(text, lo, hi):

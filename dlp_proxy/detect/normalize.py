@@ -24,7 +24,8 @@ hand-written lists:
 - ``lookalike-letters``: in the same reading, letters drawn as digits (``B`` 8, ``g`` 9,
   ``T`` 7, ``S`` 5, ``l`` 1, Cyrillic ``В`` ``З`` ``б``: ``_letter_digits``) in a run of whole
   tokens of digits and such letters, one of them glued to a digit, 7 to 34 long
-  (``4012 BBBB BBBB 1BB1``, ``536-22-8T10``): ``_letter_digit_edits``;
+  (``4012 BBBB BBBB 1BB1``, ``536-22-8T10``), or standing alone as a group among digit
+  groups (``S-N-N-N-N-N-N-I-O``: ``_alone_letter_run``): ``_letter_digit_edits``;
 - ``letter-punctuation``: a modifier letter (Lm) or a letter that looks like punctuation, a
   dash, a bar or a dot between two digits is a blank (``_punct_letters``: the confusables
   data followed transitively, ``ꞏ`` like ``·``, ``ㅡ`` like ``—``, ``丨`` like the CJK stroke
@@ -64,9 +65,11 @@ hand-written lists:
   repeated or with words saying to drop them (``0z0z7z1z0z5z6z2z4 (ignore the letters)``:
   ``_interleaved``), dropped;
 - ``unicode-dashes``: every dash-like character becomes ``-``;
-- ``html-tags``: tags dropped (block tags leave a space);
+- ``html-tags``: tags dropped (block tags leave a space; an HTML table's cell and row tags
+  that ``structure.mark_html_tables`` marked leave their boundary, ``<table>`` a line break);
 - ``markdown``: emphasis/code markers dropped (``*``, `````, ``~``, and ``_`` next
-  to a digit becomes a space); the engine also reads the text with its tags (names,
+  to a digit becomes a space; a ``*`` or ``~`` run with white space on both sides is no
+  emphasis and stays a mark); the engine also reads the text with its tags (names,
   attributes, comments) and the marker runs touching a digit as written
   (``markup_as_written``): nothing is dropped unread;
 - ``html-entities``, ``percent-encoding`` and ``latex-char`` (KaTeX's ``\\char``): decoded
@@ -145,7 +148,11 @@ from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_wo
 
 MAX_DEPTH = 3
 
-_TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:\s[^<>]{0,300})?/?>", re.DOTALL)
+#: (a tag of an HTML table's cell or row that ``structure.mark_html_tables`` marked ends in
+#: the boundary it makes, ``CELL``/``ROW`` for its ``>``: the last alternative; no tag's
+#: attributes run over a boundary)
+_TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]{0,30}(?:(?![\x1e\x1f])\s[^<>\x1e\x1f]{0,300})?/?>"
+                     r"|<[Tt][DdHhRr](?:(?![\x1e\x1f])\s[^<>\x1e\x1f]{0,300})?/?[\x1e\x1f]", re.DOTALL)
 #: Where a tag ``_TAG_RE`` could match starts, and Markdown marker runs touching a digit:
 #: ``markup_as_written`` makes each a space.
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z!/])")
@@ -165,6 +172,17 @@ _ENTITY_RE = re.compile(r"&(?:#0*[0-9]{1,7}|#[xX]0*[0-9A-Fa-f]{1,6}|[A-Za-z][A-Z
 _PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u02d7\u2796\u30fc\u2500")
 _MD_DROP = frozenset("*`~")
+
+
+def _blank_around(text: str, i: int, ch: str) -> bool:
+    """The run of ``ch`` at ``i`` (its first character) has white space or the text's
+    edge on both sides."""
+    j = i
+    while j < len(text) and text[j] == ch:
+        j += 1
+    return (i == 0 or text[i - 1].isspace()) and (j == len(text) or text[j].isspace())
+
+
 #: The keycap emoji of ``*`` and ``#`` (``*`` U+FE0F U+20E3; the variation selector may be
 #: left out): shown as an emoji image, so a separator between digits, never Markdown.
 _KEYCAP_SIGN = re.compile("[*#]\ufe0f?\u20e3")
@@ -516,9 +534,11 @@ def _lookalike_class() -> re.Pattern[str]:
 #: ASCII letters drawn as a digit (``B`` 8, ``g`` 9, ``T`` 7, ``S`` 5, ``Z`` 2, ``G`` 6, ``O`` 0,
 #: ``l`` 1...): the confusables data pairs only ``O`` and ``l`` with a digit, a writer who
 #: swaps a digit for a letter takes any of these (attack pass 9 F3).
-#: Not the hex digits' ``A`` ``D`` ``E`` (a hex id is no card), nor ``i`` (``1i``: a word).
-_DRAWN_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1", "Z": "2", "z": "2", "S": "5", "s": "5", "G": "6", "b": "6",
-                 "T": "7", "B": "8", "g": "9", "q": "9"}
+#: Not the hex digits' ``A`` ``D`` ``E`` (a hex id is no card).  ``i`` is a ``1`` as ``I`` and
+#: ``l`` are (det17: ``NNN-NN-NNiO``); a run still needs an identifier's length and the
+#: recognizers' checks (``i5-12400``, a CPU, reads ``15-12400``: no identifier).
+_DRAWN_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "Z": "2", "z": "2", "S": "5", "s": "5", "G": "6",
+                 "b": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
 
 
 #: Letters that look like a digit and that Unicode's confusables data pairs with none
@@ -570,16 +590,88 @@ def _letter_runs() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 
 
 @functools.cache
+def _alone_hint() -> re.Pattern[str]:
+    """For text that is not ASCII: an ASCII letter of ``_letter_digits`` standing alone as a
+    group beside a digit group across one to three marks or blanks (the letter is group 1
+    or 2; ``_alone_starts`` for ASCII text).  Each alternative opens with a character class,
+    so the search skips to its candidates."""
+    cls = "[" + "".join(re.escape(c) for c in sorted(_letter_digits()) if c.isascii()) + "]"
+    return re.compile(rf"({cls})(?<![^\W_].)(?=[^\w\n]{{1,3}}[0-9])|[0-9][^\w\n]{{1,3}}({cls})(?![^\W_])")
+
+
+@functools.cache
+def _single_letter_run() -> re.Pattern[str]:
+    """A run of digit groups and letters of ``_letter_digits`` each standing alone as a
+    group (one letter between two marks or blanks, not a tag's name: ``<b>``), at most
+    three marks or blanks between two groups, up to 34 groups: ``S-N-N-N-N-N-N-I-O``,
+    ``NNN - N Z - NN l O``."""
+    cls = "[" + "".join(re.escape(c) for c in sorted(_letter_digits())) + "]"
+    # (a tag's name is no group: ``N<b>NN``, ``</i>``)
+    tok = rf"(?:[0-9]+|(?<!<)(?<!</){cls}(?!>))"
+    return re.compile(rf"(?<![^\W_]){tok}(?:[^\w\n]{{1,3}}{tok}){{1,33}}(?![^\W_])")
+
+
+@functools.cache
 def _ascii_hint_bytes() -> bytes:
     """A ``bytes.translate`` table for ASCII text: an ASCII digit to ``0``, an ASCII
-    letter of ``_letter_digits`` to ``L``, every other byte to a blank."""
+    letter of ``_letter_digits`` to ``L``, any other word character to ``w``, a line break
+    to ``n``, every other byte (a mark, a blank) to a blank."""
     table = bytearray(b" " * 256)
+    for w in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_":
+        table[w] = ord("w")
     for d in b"0123456789":
         table[d] = ord("0")
     for c in _letter_digits():
         if c.isascii():
             table[ord(c)] = ord("L")
+    table[ord("\n")] = ord("n")
     return bytes(table)
+
+
+#: in ``_ascii_hint_bytes``' translation: whole groups of digits and lone letters with one
+#: to three marks or blanks between two (``_single_letter_run``'s tokens)
+_ALONE_WINDOW = re.compile(rb"(?<![w0L])(?:0+|L)(?: {1,3}(?:0+|L))*(?![w0L])")
+
+
+def _alone_run_size(data: bytes, k: int) -> int:
+    """The digits and letters of the run of whole digit groups and lone letters holding
+    ``k`` in ``data`` (at least the size of ``_single_letter_run``'s run there): under 7 no
+    such run has an identifier's length (``T+1. I'll``, ``11/22. I'll``: no hint, the clean
+    path stays fast).  Searched in a slice around ``k`` (runs up to 34 groups)."""
+    lo = max(0, k - _ALONE_REACH)
+    for m in _ALONE_WINDOW.finditer(data, lo, min(len(data), k + 1 + _ALONE_REACH)):
+        if m.start() <= k < m.end():
+            return m.end() - m.start() - m.group(0).count(b" ")
+        if m.start() > k:
+            break
+    return 0
+
+
+def _alone_starts(data: bytes, first: bool = False) -> list[int]:
+    """In ``_ascii_hint_bytes``' translation ``data``: where a letter stands alone as a group
+    with a digit beside it across one to three marks or blanks (``S-N``, ``N-I``), the
+    letter's place (``first``: the first one found only), when the run around it may have an
+    identifier's length (``_alone_run_size``).  ``bytes.find`` for a letter, blanks and a
+    digit or the other way round, each hit then checked for a letter standing alone; a
+    regex with lookarounds here tried every position of every clean message (~20 us)."""
+    found: list[int] = []
+    n = len(data)
+    for pair, before in _ALONE_PAIRS:
+        k = data.find(pair)
+        while k >= 0:
+            at = k if before else k + len(pair) - 1  # the letter
+            edge = at - 1 if before else at + 1  # its other side: a blank, a line break or the edge
+            if (edge < 0 or edge >= n or data[edge] in b" n") and _alone_run_size(data, at) >= 7:
+                found.append(at)
+                if first:
+                    return found
+            k = data.find(pair, k + 1)
+    return found
+
+
+#: (a letter, one to three blanks and a digit, or the other way round; the letter first)
+_ALONE_PAIRS = tuple((b"L" + b" " * k + b"0", True) for k in (1, 2, 3)) + tuple(
+    (b"0" + b" " * k + b"L", False) for k in (1, 2, 3))
 
 
 def _ascii_hint_starts(text: str) -> list[int]:
@@ -599,6 +691,7 @@ def _ascii_hint_starts(text: str) -> list[int]:
         while k >= 0:
             found.add(k + at)
             k = data.find(pair, k + 1)
+    found.update(_alone_starts(data))
     return sorted(found)
 
 
@@ -606,7 +699,9 @@ def _letter_hint_starts(text: str) -> list[int]:
     """The starts of the hint matches (``_letter_runs``) in ``text``, in order."""
     if text.isascii():
         return _ascii_hint_starts(text)
-    return [h.start() for h in _letter_runs()[0].finditer(text)]
+    starts = {h.start() for h in _letter_runs()[0].finditer(text)}
+    starts.update(m.start(1) if m.group(1) else m.start(2) for m in _alone_hint().finditer(text))
+    return sorted(starts)
 
 
 def may_have_letter_digits(text: str) -> bool:
@@ -614,8 +709,8 @@ def may_have_letter_digits(text: str) -> bool:
     ``normalize_lookalike`` may read letters as digits (``4012 BBBB BBBB 1BB1``)."""
     if text.isascii():
         data = text.encode("ascii").translate(_ascii_hint_bytes())
-        return b"0L" in data or b"L0" in data
-    return _letter_runs()[0].search(text) is not None
+        return b"0L" in data or b"L0" in data or bool(_alone_starts(data, first=True))
+    return _letter_runs()[0].search(text) is not None or _alone_hint().search(text) is not None
 
 
 #: A letter run is read with digits when it holds 7 to 34 digits and letters (an
@@ -640,6 +735,9 @@ def _letter_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     for h in hints:
         if h < reach:
             continue
+        if text[h].isascii() and text[h] in table and not _word_char(text, h - 1) and not _word_char(text, h + 1):
+            reach = _alone_letter_run(text, h, table, edits)
+            continue
         # the run holding this hint: from the start of the line part before it
         start = max(0, h - 80)
         for m in run.finditer(text, start, min(len(text), h + 1 + 80)):
@@ -655,6 +753,37 @@ def _letter_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
                 edits.extend((i, i + 1, table[c], i, i + 1) for i, c in enumerate(body, m.start()) if c in table)
             break
     return edits
+
+
+def _word_char(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] == "_")
+
+
+def _alone_letter_run(text: str, h: int, table: dict[str, str], edits: list[tuple[int, int, str, int, int]]) -> int:
+    """For a letter of ``_letter_digits`` standing alone as a group at ``h`` (no digit
+    glued to it: ``S-N-N-N-N-N-N-I-O``), the edits of the run of digit groups and such
+    letters holding it (``_single_letter_run``): each letter read as its digit, when the
+    run has an identifier's length (``_LETTER_RUN_SIZE``), at most ``_LETTER_RUN_LETTERS``
+    letters and at least two digits for each letter (one letter standing for a digit
+    among digits, never letters among a few numbers: ``T 2``, ``class B 500``).  Returns
+    where the run ends (the hints before it are done)."""
+    for m in _single_letter_run().finditer(text, max(0, h - _ALONE_REACH), min(len(text), h + 1 + _ALONE_REACH)):
+        if m.end() <= h:
+            continue
+        if m.start() > h:
+            break
+        body = m.group(0)
+        letters = sum(1 for c in body if c in table)
+        digits = sum(1 for c in body if c.isdigit() and c.isascii())
+        if (_LETTER_RUN_SIZE[0] <= letters + digits <= _LETTER_RUN_SIZE[1] and letters <= _LETTER_RUN_LETTERS
+                and digits >= 2 * letters):
+            edits.extend((i, i + 1, table[c], i, i + 1) for i, c in enumerate(body, m.start()) if c in table)
+        return m.end()
+    return h + 1
+
+
+#: how far on either side of a letter standing alone its run is looked for
+_ALONE_REACH = 160
 
 
 @functools.cache
@@ -880,8 +1009,13 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
         if ch == "<":
             m = _TAG_RE.match(text, i)
             if m:
+                end = text[m.end() - 1]
                 name = m.group(0)[1:].lstrip("/").split(None, 1)[0].rstrip("/>").lower() if m.group(0)[1:2] != "!" else ""
-                if name in _BLOCK_TAGS:
+                if end in "\x1e\x1f":
+                    emit(end, i, m.end())  # an HTML table's cell or row boundary (``mark_html_tables``)
+                elif name == "table":
+                    emit("\n", i, m.end())  # a table is a block of its own lines, as rendered
+                elif name in _BLOCK_TAGS:
                     emit(" ", i, m.end())
                 events.append((i, m.end(), "html-tags"))
                 i = m.end()
@@ -925,6 +1059,18 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
             i = k
             continue
         elif ch in _MD_DROP:
+            if ch != "`" and _blank_around(text, i, ch):
+                # a run of ``*`` or ``~`` with white space on both sides neither opens nor
+                # closes emphasis (CommonMark's flanking rules): shown as written, a mark
+                # (``CCNN  *  BANK  *  NNNN``, ``NNN  ~  NN``)
+                j = i
+                while j < n and text[j] == ch:
+                    j += 1
+                out.append(text[i:j])
+                starts.extend(range(i, j))
+                ends.extend(range(i + 1, j + 1))
+                i = j
+                continue
             events.append((i, i + 1, "markdown"))
             i += 1
             continue

@@ -166,18 +166,99 @@ def _mark_line(line: str, delim: str) -> str:
     return "".join(out)
 
 
+#: an HTML table's structural tag (``normalize._TAG_RE`` matches each at the same span: a
+#: name, then a blank and attributes, or ``>``), or a comment (its tags are no table's)
+_HTML_TABLE_TAG = re.compile(
+    r"<!--.*?-->|<(/?)(table|thead|tbody|tfoot|tr|td|th|caption|colgroup|col)(?:\s[^<>\x1e\x1f]{0,300})?/?>",
+    re.IGNORECASE | re.DOTALL)
+_HTML_TABLE_HINT = re.compile(r"<(?:t[dhr]|table)[\s/>]", re.IGNORECASE)
+#: tags inside which text is content (a cell's, a caption's): anything may stand there
+_HTML_CONTENT = frozenset(("td", "th", "caption"))
+
+
+def mark_html_tables(text: str) -> str:
+    """``text`` with its HTML tables' cell and row boundaries marked, same length: the
+    ``>`` closing each ``<td ...>``/``<th ...>`` becomes ``CELL`` and the ``>`` of each
+    ``<tr ...>`` after a table's first cells ``ROW`` (``normalize`` reads a tag so closed as
+    that boundary; its attributes stay in the tag, dropped as rendered, shown by
+    ``markup_as_written``), and every line break inside a table a blank (a table's rows are
+    one marked line, as a delimited table's; a break inside a cell renders as a blank).
+    A reader sees each cell in a column of its own: ``<td>NNN</td><td>NN</td><td>NNNN</td>``
+    is a row of three values, never one number, as ``|NNN|NN|NNNN|`` is.
+
+    A table is a run of table tags (any case, with attributes) that opens at ``<table>``, at
+    ``<tr>``, or at a cell tag with only blanks before it on its line, and goes on while only
+    blanks stand between two tags outside a cell (text inside a cell or caption is its
+    content); it ends at ``</table>``.  A cell tag inside prose (``NNN-NN<td>NNNN``: a
+    browser drops a cell outside a table) marks nothing.  Marks already in ``text`` (a
+    delimited table's) are left as they are."""
+    if "<" not in text or _HTML_TABLE_HINT.search(text) is None:
+        return text
+    marks: list[tuple[int, str]] = []  # (position, mark) edits: CELL, ROW or a blank
+    start = -1  # the open table's first tag, -1 when none
+    last = 0  # the end of the open table's last tag
+    content = False  # after a cell's (or caption's) opening tag: its text is content
+    cells = False  # a cell seen in the open table: a later ``<tr>`` starts a row
+
+    def close() -> None:
+        nonlocal start
+        for k in range(start, last):
+            if text[k] in "\r\n":
+                marks.append((k, " "))
+        start = -1
+
+    for m in _HTML_TABLE_TAG.finditer(text):
+        if m.group(2) is None:
+            continue  # a comment
+        slash, name = m.group(1), m.group(2).lower()
+        if start >= 0 and not content and text[last:m.start()].strip():
+            close()  # text between two tags outside a cell: the table ended before it
+        if start >= 0 and name == "table" and not slash:
+            close()  # a table opening in a table: read as the next one
+        if start < 0:
+            line = text.rfind("\n", 0, m.start()) + 1
+            if slash or not (name in ("table", "tr") or (name in ("td", "th") and not text[line:m.start()].strip())):
+                continue
+            start, content, cells = m.start(), False, False
+        last = m.end()
+        if slash:
+            content = False
+            if name == "table":
+                close()
+            continue
+        if name in ("td", "th"):
+            marks.append((m.end() - 1, CELL))
+            cells = True
+        elif name == "tr" and cells:
+            marks.append((m.end() - 1, ROW))
+        content = name in _HTML_CONTENT
+    if start >= 0:
+        close()
+    if not marks:
+        return text
+    chars = list(text)
+    for k, mark in marks:
+        chars[k] = mark
+    return "".join(chars)
+
+
 def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
     """``text`` with table cell and row boundaries marked (same length; see module doc).
     U+001E/U+001F already in ``text`` become spaces.  ``header_label`` (``header_label_regex``)
-    lets a header naming an identifier make a CSV table of one or two data rows."""
+    lets a header naming an identifier make a CSV table of one or two data rows.  HTML
+    tables are marked first (``mark_html_tables``); a line holding one is no delimited
+    table's."""
     if CELL in text or ROW in text:
         text = text.replace(CELL, " ").replace(ROW, " ")  # only this function marks boundaries
     text = canonical_breaks(text)
+    text = mark_html_tables(text)
     if "\n" not in text or not any(d in text for d in _DELIMS):
         return text
     lines = text.split("\n")
     n = len(lines)
-    owner: list[str | None] = [None] * n  # the delimiter of the table a line belongs to
+    # the delimiter of the table a line belongs to ("" for an HTML table's line: its marks are its own)
+    owner: list[str | None] = ["" if CELL in line or ROW in line else None for line in lines] \
+        if CELL in text or ROW in text else [None] * n
     for delim in _DELIMS:
         if delim not in text:
             continue
@@ -207,7 +288,7 @@ def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
         while j < n and owner[j] == mark:
             j += 1
         block = "\n".join(lines[k:j])
-        out.append(block if mark is None else _mark_block(block, mark))
+        out.append(block if not mark else _mark_block(block, mark))
         k = j
     marked = "\n".join(out)
     assert len(marked) == len(text)
@@ -1013,6 +1094,24 @@ def fragment_pieces(text: str, label: re.Pattern[str] | None = None) -> list[tup
     if ROW in text or ("\n" in text and _LINE_CELLS.search(text) is not None):
         out += _table_pieces(text, label)
     return out
+
+
+def regrouped_line(reading: str, pos: int) -> bool:
+    """The line of ``table_row_reading``'s ``reading`` holding ``pos`` gives the digits of
+    the line before it in other groups (``_run_lines``' second line: ``|NNNNN|NNNNN|NNNNN|``
+    read in a card's 4-6-5), not the groups the cells hold."""
+    start = reading.rfind(_PIECE_GAP, 0, pos)
+    if start < 0:
+        return False
+    before = reading.rfind(_PIECE_GAP, 0, start)
+    end = reading.find(_PIECE_GAP, pos)
+    prev = reading[before + len(_PIECE_GAP) if before >= 0 else 0 : start]
+    line = reading[start + len(_PIECE_GAP) : end if end >= 0 else len(reading)]
+    groups, prev_groups = _DIGIT_RUNS.findall(line), _DIGIT_RUNS.findall(prev)
+    return "".join(groups) == "".join(prev_groups) and groups != prev_groups
+
+
+_DIGIT_RUNS = re.compile(r"[0-9]+")
 
 
 def row_span(spans: list[tuple[int, int, int]], pos: int) -> tuple[int, int]:
