@@ -270,8 +270,11 @@ class Pipeline:
             # only a file route's body is read from its spool (in a worker): any other
             # reading of the request gets its bytes
             req.body, req.spool = await asyncio.to_thread(req.spool.read), None
-        if m.kind != "passthrough" and headers.oversized(req.headers):
-            # more header text than a client sends: never read (gateway/headers.py)
+        if headers.oversized(req.headers):
+            # more header text than a client sends: never read (gateway/headers.py); a
+            # read too, answered with an AppError rather than forwarded to be refused
+            # in plain text upstream (Go's net/http answers "431 Request Header Fields
+            # Too Large" as text/plain over 1 MiB: src/net/http/server.go readRequest)
             return await self._refuse(req, 431, responses.TOO_LARGE_ID,
                                       "The request's headers are larger than the data-loss-prevention gateway reads.",
                                       "headers-too-large")
