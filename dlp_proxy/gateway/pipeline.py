@@ -398,6 +398,12 @@ class Pipeline:
             # digits shown as a display name beside others make numbers no text holds
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The display name is not accepted: {why}.",
                                       "display-name-digits", route=route)
+        from dlp_proxy.gateway import ownprops
+
+        if ownprops.reserved_prop(route.group, ex):
+            # a prop only the gateway sets (its release workflow trusts it): gateway/ownprops.py
+            return await self._refuse(req, 400, ownprops.REFUSED_ID, ownprops.REFUSED_MESSAGE, ownprops.REFUSED_RULE,
+                                      route=route)
         # an action naming an integration whose answers would go unchecked (integrations.py)
         from dlp_proxy.gateway import integrations
 
