@@ -1,6 +1,6 @@
 """The declarative route table: every Mattermost route that can carry content.
 
-Three kinds of entries, all matched against the *normalized* path
+Four kinds of entries, all matched against the *normalized* path
 (dlp_proxy.gateway.paths.normalize_path):
 
 - ``CONTENT_ROUTES``: known routes that put content in front of people.  Each
@@ -10,6 +10,8 @@ Three kinds of entries, all matched against the *normalized* path
   (posts, edits, files, headers, webhooks...).
 - ``DENIED_ROUTES``: answered with a 403 AppError, never forwarded
   (``/api/v5/graphql`` existed only behind a feature flag and was removed).
+- ``QUERY_ROUTES``: body-less reads whose query string Mattermost hands to a plugin
+  or an integration: the query is judged like a body when it is not trivial.
 - ``NO_CONTENT_ROUTES``: writes that carry no user-visible content (search,
   credentials, read markers...).  They pass without inspection.  A credential
   route is here on purpose: passwords must never be scanned, archived or held.
