@@ -226,3 +226,14 @@ def _decodings(value: str) -> list[str]:
     except (binascii.Error, ValueError):
         pass
     return out
+
+
+def plugin_query(query: str) -> Reading:
+    """A read whose query Mattermost hands on (server/channels/app/plugin_requests.go
+    servePluginRequest: a plugin's ServeHTTP gets ``r.URL``; app/command_autocomplete.go
+    getDynamicListArgument: ``user_input`` in the FetchURL's query): the values a
+    handler reads with ``r.URL.Query()`` (url.ParseQuery), and their names."""
+    r = Reading()
+    for key, value in gohttp.parse_query(query):
+        r.texts.extend(t.decode("utf-8", "replace") for t in (key, value) if t)
+    return r

@@ -323,6 +323,74 @@ def test_undescribed_write_routes(data: st.DataObject) -> None:
     _check("POST", path, headers, body, oracle.plugin_route(body, ctype, headers.get("Content-Encoding", "")))
 
 
+#: a text wrapped so that it looks like something else to a reader that picks one
+#: reading by the first bytes: a UTF-16 byte-order mark before ASCII, an RTF whose
+#: ``\\*\\datastore`` group an RTF reader skips, an e-mail with the text in its MIME
+#: preamble, a GIF with the text after its trailer, a PDF header (atk16p F7, F8)
+DISGUISES: list[Callable[[bytes], bytes]] = [
+    lambda t: b"\xff\xfe" + t,
+    lambda t: b"\xfe\xff" + t,
+    lambda t: b"\xef\xbb\xbf" + t,
+    lambda t: b"{\\rtf1\\ansi hello {\\*\\datastore " + t + b"}}",
+    lambda t: (b"From: ops@example.com\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n"
+               + t + b"\r\n--BB\r\nContent-Type: text/plain\r\n\r\nhello\r\n--BB--\r\n"),
+    lambda t: base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7") + b"\n" + t,
+    lambda t: b"%PDF-1.4\n" + t + b"\n%%EOF\n",
+]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_text_that_looks_like_a_document_is_read_as_text_too(data: st.DataObject) -> None:
+    """A text body or value that starts like a document (or with a byte-order mark) is
+    read as text as Go reads it (``string(b)``: bytes as they are) *and* as what it
+    looks like, never only as one: on a plugin or unknown route (the plugin's ServeHTTP
+    gets the raw bytes) and in an incoming webhook's multipart value (posted verbatim)."""
+    text = data.draw(SECRET_TEXTS).encode()
+    wrapped = data.draw(st.sampled_from(DISGUISES))(text)
+    where = data.draw(st.sampled_from(["plugin", "webhook-multipart", "command-response"]))
+    if where == "plugin":
+        ctype = data.draw(st.sampled_from(["text/plain", "", "application/octet-stream", "application/json"]))
+        headers = {"Content-Type": ctype} if ctype else {}
+        path = data.draw(st.sampled_from(["/plugins/com.example.notes/api/v1/note", "/api/v4/some/new/route",
+                                          "/plugins/playbooks/api/v0/runs"]))
+        _check("POST", path, headers, wrapped, oracle.plugin_route(wrapped, ctype, ""))
+    elif where == "webhook-multipart":
+        boundary, body = data.draw(multipart_bodies([("text", None, wrapped), ("username", None, b"bot")]))
+        ctype = f"multipart/form-data; boundary=\"{boundary}\""
+        reading = oracle.incoming_webhook(body, ctype, "", "mime")
+        _check("POST", "/hooks/abcdefghijklmnopqrstuvwxyz", {"Content-Type": ctype}, body, reading)
+    else:
+        ctype = data.draw(st.sampled_from(["text/plain", ""]))
+        _check("POST", "/hooks/commands/abcdefghijklmnopqrstuvwxyz", {"Content-Type": ctype} if ctype else {},
+               wrapped, oracle.command_webhook(wrapped, ctype))
+
+
+#: reads whose query Mattermost hands to a plugin or an integration (routes.QUERY_ROUTES)
+QUERY_PATHS = ["/plugins/com.mattermost.plugin-todo/add", "/plugins/playbooks/api/v0/runs",
+               f"/api/v4/teams/{CHANNEL}/commands/autocomplete_suggestions"]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_a_query_handed_to_a_plugin_is_read(data: st.DataObject) -> None:
+    """A body-less GET (HEAD, OPTIONS) whose query a plugin's ServeHTTP or a command's
+    dynamic-list FetchURL gets: whatever ``url.ParseQuery`` reads from it is judged."""
+    from urllib.parse import quote, quote_plus
+
+    text = data.draw(SECRET_TEXTS)
+    name = data.draw(st.sampled_from(["message", "user_input", "q", "text", "ssn"]))
+    value = data.draw(st.sampled_from([quote(text), quote_plus(text), quote(text, safe=""),
+                                       "".join(f"%{b:02X}" for b in text.encode())]))
+    extras = data.draw(st.lists(st.sampled_from(["page=0", "per_page=60", f"channel_id={CHANNEL}", "a=b"]),
+                                max_size=3))
+    pairs = [*extras, f"{name}={value}"]
+    query = "&".join(data.draw(st.permutations(pairs)))
+    method = data.draw(st.sampled_from(["GET", "GET", "HEAD", "OPTIONS"]))
+    path = data.draw(st.sampled_from(QUERY_PATHS))
+    _check(method, f"{path}?{query}", {}, b"", oracle.plugin_query(query))
+
+
 #: where a header rides: a header the gateway controls, one Mattermost stores, a custom one
 HEADER_NAMES = ["User-Agent", "X-Forwarded-For", "X-Real-IP", "Referer", "X-Request-ID", "X-Client-Ref", "X-SSN",
                 "Authorization", "Cookie", "Host", "Content-Type", "Accept-Language", "Origin", "x-forwarded-for"]

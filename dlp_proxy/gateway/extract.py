@@ -181,12 +181,33 @@ def _zstd(data: bytes, limit: int) -> bytes:
 
 
 def decode_text(data: bytes) -> str:
-    """Bytes to text the way Go does: invalid UTF-8 becomes U+FFFD, never an error."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16", errors="replace")
+    """Bytes to text the way Go does (``string(b)``): the bytes as they are, invalid
+    UTF-8 as U+FFFD, never an error; a byte-order mark is no instruction (a UTF-8
+    one stays U+FEFF, a UTF-16 one two U+FFFD).  The other plausible readings are
+    ``text_readings``: a reader must never take one of them *instead of* this one."""
     return data.decode("utf-8", errors="replace")
+
+
+def text_readings(data: bytes) -> list[tuple[str, str]]:
+    """Every plausible decoding of ``data`` as text, as (path suffix, text), Go's
+    first (``decode_text``, suffix ``""``): then, when it starts with a UTF-16
+    byte-order mark, UTF-16 as the mark says (``~utf16``: a reader that trusts the
+    mark), and when the bytes are not valid UTF-8, Latin-1 (``~latin1``: a reader
+    that takes bytes as characters).  Each is inspected: a UTF-16 mark followed by
+    ASCII was read as UTF-16 only (garbage) while a plugin reads the ASCII (atk16p F7).
+    (A file's text is read by dlp_proxy.files, not here.)"""
+    go = decode_text(data)
+    out = [("", go)]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        utf16 = data.decode("utf-16", errors="replace")
+        if utf16 != go:
+            out.append(("~utf16", utf16))
+    if "\ufffd" in go and not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            out.append(("~latin1", data.decode("latin-1")))
+    return out
 
 
 # --------------------------------------------------------------------------- JSON walk
@@ -450,26 +471,37 @@ def _add_multipart(mp: Multipart, out: Extracted, *, skip_first: bool = False) -
                 readings.append(decoded)
         for j, data in enumerate(readings):
             suffix = "" if j == 0 else "~base64"
-            if filename or part.has_filename_param() or _is_document(data):
+            is_file = bool(filename or part.has_filename_param())
+            if is_file or _is_document(data):
                 out.files.append(FilePart(f"file[{n_files}]{suffix}", filename, data, part.get("Content-Type")))
                 had_file = True
-                continue
-            text = decode_text(data)
+                if is_file:
+                    continue
+            # a value (no filename: Go's multipart.Reader.ReadForm puts it in
+            # Form.Value) is text to its reader whatever it looks like: an incoming
+            # webhook posts ``text`` verbatim (web/webhook.go incomingWebhook:
+            # ParseMultipartForm, schema.Decode of r.PostForm).  One that looks like a
+            # document is read as that too, never instead (atk16p F8).
+            texts = text_readings(data)
+            text = texts[0][1]
+            walked = False
             if name == "payload":
                 doc = _json_reading(text, lenient=True)
                 if doc is not _NO_JSON:
                     walk_json(doc, f"form.payload{suffix}", out)  # not redactable: a multipart body
-                    continue
-            if text:
+                    walked = True
+            if text and not walked:
                 out.items.append(ContentItem(f"form.{name}{suffix}", text))
                 if j == 0:
                     # multipart.Form.Value[name][0] / r.FormValue: case-sensitive, first
                     out.fields.setdefault(f"form.{name}", text)
+            for other, reading in texts[1:]:
+                out.items.append(ContentItem(f"form.{name}{suffix}{other}", reading))
         n_files += had_file
     for where, data in (("preamble", mp.preamble), ("epilogue", mp.epilogue)):
-        text = decode_text(data)
-        if text.strip():
-            out.items.append(ContentItem(f"multipart.{where}", text))
+        for other, text in text_readings(data):
+            if text.strip():
+                out.items.append(ContentItem(f"multipart.{where}{other}", text))
     # channel_id may come as a form field on multipart uploads
     if "form.channel_id" in out.fields:
         out.fields.setdefault("query.channel_id", out.fields["form.channel_id"])
@@ -673,6 +705,8 @@ def _extract_command_webhook(body: bytes, content_type: str, out: Extracted) -> 
     if not json_ct or not unmarshals:
         out.webhook_readings.append(("text", text))
     out.items.append(ContentItem("body.text#plain", text))
+    for other, reading in text_readings(body)[1:]:
+        out.items.append(ContentItem(f"body.text#plain{other}", reading))
 
 
 #: string fields of model.CommandResponse and model.SlackAttachment (encoding/json:
@@ -924,14 +958,27 @@ def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str 
         out.items.extend(reading.items)
         out.files.extend(reading.files)
     if _is_document(body):
+        # a document, archive or compressed stream goes to the file scanner, *and* is
+        # read as text below: a plugin's ServeHTTP gets the raw bytes
+        # (server/channels/app/plugin_requests.go servePluginRequest) and may read them
+        # as text; an e-mail, RTF or GIF-looking body was read as that document only,
+        # and what its reader skips (a MIME preamble, a {\*\datastore} group, bytes
+        # after a GIF trailer) went through (atk16p F7)
         out.files.append(FilePart(f"{prefix}.file", "", body))
         out.body_format = "raw"
-        return
     boundary = _webhook_boundary(content_type) if content_type else None
     if boundary is not None:
         _add_multipart(_multipart(body, boundary), out)
     mt = media_type_lenient(content_type) if content_type else None
-    text = decode_text(body)
+    texts = text_readings(body)
+    text = texts[0][1]
+    for other, other_text in texts[1:]:
+        # every other decoding (a UTF-16 byte-order mark trusted, Latin-1): its text,
+        # and its JSON document when it is one
+        out.items.append(ContentItem(f"{prefix}{other}", other_text))
+        other_doc = _json_reading(other_text, lenient=True)
+        if other_doc is not _NO_JSON and not isinstance(other_doc, str):
+            walk_json(other_doc, f"{prefix}{other}", out)
     if mt is not None and mt[0] == FORM:
         for key, value in parse_form(body):
             if key == "payload":

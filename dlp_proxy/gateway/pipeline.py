@@ -60,7 +60,16 @@ from dlp_proxy.gateway.lookups import Screen, Unresolved
 from dlp_proxy.gateway.paths import PathError, spellings, split_target, under_subpath
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
-from dlp_proxy.gateway.routes import UNKNOWN_ROUTE, WRITE_METHODS, Body, Match, Route, match
+from dlp_proxy.gateway.routes import (
+    QUERY_ROUTE_SUFFIX,
+    UNKNOWN_ROUTE,
+    WRITE_METHODS,
+    Body,
+    Match,
+    Route,
+    match,
+    query_is_trivial,
+)
 from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, QuarantineStore
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import (
@@ -261,8 +270,11 @@ class Pipeline:
             # only a file route's body is read from its spool (in a worker): any other
             # reading of the request gets its bytes
             req.body, req.spool = await asyncio.to_thread(req.spool.read), None
-        if m.kind != "passthrough" and headers.oversized(req.headers):
-            # more header text than a client sends: never read (gateway/headers.py)
+        if headers.oversized(req.headers):
+            # more header text than a client sends: never read (gateway/headers.py); a
+            # read too, answered with an AppError rather than forwarded to be refused
+            # in plain text upstream (Go's net/http answers "431 Request Header Fields
+            # Too Large" as text/plain over 1 MiB: src/net/http/server.go readRequest)
             return await self._refuse(req, 431, responses.TOO_LARGE_ID,
                                       "The request's headers are larger than the data-loss-prevention gateway reads.",
                                       "headers-too-large")
@@ -287,6 +299,13 @@ class Pipeline:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
                                           HEADER_REFUSED_RULE)
             return Verdict(forward=True)
+        if m.kind == "query":
+            # a read whose query Mattermost hands to a plugin or an integration
+            # (routes.QUERY_ROUTES): judged like a body unless it is trivial
+            assert m.route is not None
+            if query_is_trivial(query):
+                return Verdict(forward=True)
+            return await self._inspect(req, m.route, m.params or {}, path, query)
         if m.kind == "passthrough":
             if headers.session_read(path) and await self._headers_carry(headers.header_items(req.headers, every=False)):
                 # an OAuth login's User-Agent becomes its session's browser version
@@ -379,6 +398,12 @@ class Pipeline:
             # digits shown as a display name beside others make numbers no text holds
             return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The display name is not accepted: {why}.",
                                       "display-name-digits", route=route)
+        from dlp_proxy.gateway import ownprops
+
+        if ownprops.reserved_prop(route.group, ex):
+            # a prop only the gateway sets (its release workflow trusts it): gateway/ownprops.py
+            return await self._refuse(req, 400, ownprops.REFUSED_ID, ownprops.REFUSED_MESSAGE, ownprops.REFUSED_RULE,
+                                      route=route)
         # an action naming an integration whose answers would go unchecked (integrations.py)
         from dlp_proxy.gateway import integrations
 
@@ -603,6 +628,7 @@ class Pipeline:
             uninspected=tuple(incomplete), uninspected_fallback=self.config.incomplete_file_action,
             rewritable=rewritable_paths(ex),
             frame=route.group == "websocket", signed_in=bool(ctx.user_id or ctx.hook_id),
+            holdable=not route.name.endswith(QUERY_ROUTE_SUFFIX),
             partial_upload=upload_state == "partial")
         #: the decision on ``scanned`` as it is, when made before the window (``decide`` is
         #: pure: the same findings, context and facts give the same decision)
@@ -610,9 +636,11 @@ class Pipeline:
         # A draft is shown to its writer only (api4/drafts.go: a user's drafts are read by
         # that user; the web app syncs them between the user's own devices) and is judged
         # again as a post when sent: it is no piece other readers see, and must not push
-        # the pieces they do see out of the channel's window (40 drafts flushed it).
+        # the pieces they do see out of the channel's window (40 drafts flushed it).  Nor
+        # is a read's query (``.query`` routes): an autocomplete request per keystroke
+        # repeats what was typed, and nobody reads it as a post.
         if (self.split_window is not None and ctx.user_id and upload_state != "partial"
-                and route.group != "drafts"
+                and route.group != "drafts" and not route.name.endswith(QUERY_ROUTE_SUFFIX)
                 and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
             piece = split_piece([*scanned, *file_parts], self.split_window.max_chars)
             if piece and any(s.findings for s in scanned) and \
@@ -2353,7 +2381,7 @@ UNKNOWN_ROUTE_NAME = UNKNOWN_ROUTE.name
 _HEADER_PREFIX = "header."
 
 #: how much inspection a classification gets (the larger wins among readings)
-_KIND_RANK = {"passthrough": 0, "no_content": 1, "unknown_write": 2, "content": 3, "denied": 4}
+_KIND_RANK = {"passthrough": 0, "query": 1, "no_content": 2, "unknown_write": 3, "content": 4, "denied": 5}
 
 
 def classify_path(method: str, raw_path: str, *, has_body: bool = False, subpath: str = "") -> tuple[Match, str]:

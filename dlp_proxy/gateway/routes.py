@@ -1,6 +1,6 @@
 """The declarative route table: every Mattermost route that can carry content.
 
-Three kinds of entries, all matched against the *normalized* path
+Four kinds of entries, all matched against the *normalized* path
 (dlp_proxy.gateway.paths.normalize_path):
 
 - ``CONTENT_ROUTES``: known routes that put content in front of people.  Each
@@ -10,6 +10,8 @@ Three kinds of entries, all matched against the *normalized* path
   (posts, edits, files, headers, webhooks...).
 - ``DENIED_ROUTES``: answered with a 403 AppError, never forwarded
   (``/api/v5/graphql`` existed only behind a feature flag and was removed).
+- ``QUERY_ROUTES``: body-less reads whose query string Mattermost hands to a plugin
+  or an integration: the query is judged like a body when it is not trivial.
 - ``NO_CONTENT_ROUTES``: writes that carry no user-visible content (search,
   credentials, read markers...).  They pass without inspection.  A credential
   route is here on purpose: passwords must never be scanned, archived or held.
@@ -184,6 +186,62 @@ CONTENT_ROUTES: tuple[Route, ...] = (
     R("playbooks.patch", "playbooks", "PATCH", "/plugins/playbooks/**", Body.ANY),
 )
 
+#: Body-less reads (GET/HEAD/OPTIONS) whose *query string* Mattermost hands to a plugin
+#: or an integration: inspected like a body (items ``query.<name>``), decided by the
+#: policy, archived, refused with a 403 AppError when stopped (never held: there is no
+#: write to release), when the query is not trivial (``query_is_trivial``); every other
+#: body-less read passes unread.  Route names end in ``.query``.
+#:
+#: - ``/plugins/{plugin_id}/**``: server/channels/app/plugin_requests.go
+#:   ServePluginRequest -> servePluginRequest hands the whole request, query and
+#:   headers included, to the plugin's ServeHTTP whatever its method (Playbooks first:
+#:   its own policy group);
+#: - ``GET /api/v4/teams/{team_id}/commands/autocomplete_suggestions``: api4/command.go
+#:   listCommandAutocompleteSuggestions reads ``user_input`` (and ``channel_id``) from
+#:   the query; app/command_autocomplete.go getDynamicListArgument puts it in the
+#:   query of a GET to the command's dynamic-list FetchURL (doPluginRequest: the
+#:   plugin's ServeHTTP).
+QUERY_ROUTE_SUFFIX = ".query"
+QUERY_ROUTES: tuple[Route, ...] = (
+    R("playbooks.query", "playbooks", "GET", "/plugins/playbooks/**", Body.ANY),
+    R("plugins.query", "unknown", "GET", "/plugins/**", Body.ANY),
+    R("commands.autocomplete.query", "commands", "GET", "/api/v4/teams/{team_id}/commands/autocomplete_suggestions",
+      Body.ANY, channel_from="query.channel_id"),
+)
+
+#: a query's words that carry nothing to inspect: ids (no run of 5 digits) and words of
+#: ``[A-Za-z0-9_.:-]`` that hold, all together, at most ``_TRIVIAL_DIGITS`` digits
+_WORD = re.compile(r"[A-Za-z0-9_.:\-]{0,64}")
+_ID = re.compile(r"[a-z0-9]{26}")
+_DIGITS_RUN = re.compile(r"[0-9]{5}")
+_TRIVIAL_DIGITS = 4
+
+
+def query_is_trivial(query: str) -> bool:
+    """Whether a ``QUERY_ROUTES`` read's query string (as sent, without ``?``) needs no
+    inspection: empty, or every name and value (percent-decoded, ``+`` as a space) an
+    id or a comma-separated list of words, with at most 4 digits in the whole query
+    outside ids (``page=0&per_page=60``, ``statuses=InProgress,Finished``: a number
+    cut into several values is not trivial).  Anything else is read."""
+    if not query:
+        return True
+    if len(query) > 2048:
+        return False
+    from urllib.parse import unquote_plus
+
+    digits = 0
+    for pair in query.split("&"):
+        for part in pair.split("=", 1):
+            text = unquote_plus(part)
+            for word in text.split(","):
+                if _ID.fullmatch(word) and not _DIGITS_RUN.search(word):
+                    continue
+                if "%" in word or not _WORD.fullmatch(word):
+                    return False
+                digits += sum(c.isdigit() for c in word)
+    return digits <= _TRIVIAL_DIGITS
+
+
 DENIED_ROUTES: tuple[tuple[str, str], ...] = (
     # (template, reason)
     ("/api/v5/**", "the GraphQL API (/api/v5/graphql) is not used by Mattermost clients and is denied"),
@@ -242,7 +300,7 @@ NO_CONTENT_ROUTES: tuple[tuple[str, str, str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    kind: str  # "content" | "denied" | "no_content" | "unknown_write" | "passthrough"
+    kind: str  # "content" | "denied" | "no_content" | "unknown_write" | "query" | "passthrough"
     route: Route | None = None
     params: dict[str, str] | None = None
     reason: str = ""
@@ -263,6 +321,11 @@ def match(method: str, path: str, *, has_body: bool = False) -> Match:
             return Match("denied", reason=reason)
     if method in READ_METHODS:
         if not has_body:
+            for route in QUERY_ROUTES:
+                m = route.pattern.match(path)
+                if m:
+                    # its query is read when not trivial (pipeline: ``query_is_trivial``)
+                    return Match("query", route, m.groupdict())
             return Match("passthrough")
         return Match("unknown_write", UNKNOWN_ROUTE, {})
     for route in CONTENT_ROUTES:

@@ -10,6 +10,8 @@ the reading then settle what that decision can be carried out as:
 - a redaction needs every finding in a string field of a JSON body (the only thing the
   gateway can rewrite); otherwise the request is blocked, never forwarded unmasked;
 - a websocket frame has no request to hold and is never rewritten: dropped (blocked);
+- a read whose query is judged (gateway/routes.py ``QUERY_ROUTES``) is never held: a
+  held read released later answers nobody; blocked;
 - a request nobody signed in sent (a plugin route Mattermost serves without a session)
   is never held: there is no one to notify, no identity for a reviewer to weigh, and
   holding it would let anyone fill the review queue without credentials;
@@ -49,6 +51,9 @@ class InspectionFacts:
     signed_in: bool = True
     #: a chunk that does not complete its upload
     partial_upload: bool = False
+    #: a request that can be held and released later (a read's query cannot: there is
+    #: no write to release; routes.QUERY_ROUTES)
+    holdable: bool = True
 
 
 NO_FACTS = InspectionFacts()
@@ -68,6 +73,8 @@ def apply_facts(decision: Decision, facts: InspectionFacts, *, uninspected: Unin
                              " (redaction is not possible for this body; blocked)")
     if facts.frame and decision.action in (Action.QUARANTINE, Action.REDACT):
         decision = _override(decision, Action.BLOCK, "websocket-frame", " (websocket frame: dropped)")
+    if decision.action is Action.QUARANTINE and not facts.holdable:
+        decision = _override(decision, Action.BLOCK, "not-holdable", " (a read's query: never held; blocked)")
     if decision.action is Action.QUARANTINE and not facts.signed_in:
         decision = _override(decision, Action.BLOCK, "not-signed-in",
                              " (sent without signing in: never held; blocked)")
