@@ -375,6 +375,29 @@ def _sep(text: str, a: int, b: int) -> str:
     return stripped
 
 
+def continues_past(text: str, c: Candidate) -> bool:
+    """``c``'s groups are some of a longer run that goes on before or after them with
+    ``c``'s own separator (``9400 6251 0551 7637 1984 05``: a tracking number's 22
+    digits, four of whose inner groups make ``6251 0551 7637 1984``).  A reader reads
+    the run as one number; a part of it is no number of its own."""
+    sep = c.uniform_sep
+    if sep is None:
+        return False
+    if c.start > c.run_start:
+        i = c.start - 1
+        while i > c.run_start and not (text[i].isdigit() or text[i] in _LK_SET):
+            i -= 1
+        if _sep(text, i + 1, c.start) == sep:
+            return True
+    if c.end < c.run_end:
+        j = c.end
+        while j < c.run_end and not (text[j].isdigit() or text[j] in _LK_SET):
+            j += 1
+        if _sep(text, c.end, j) == sep:
+            return True
+    return False
+
+
 def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None = None,
                runs: Callable[[int, int], bool] | None = None) -> Iterator[Candidate]:
     """Every sequence of whole groups of one run with a digit count in ``lengths``;
