@@ -3,10 +3,15 @@ members and the identifiers beside them that must still be stopped:
 
 - a card is never a part of a longer run of groups with the same separator (a USPS
   tracking number's 22 digits, four of whose inner groups pass a card's checks);
+- each finding of a base64 or hex decoding stays distinct, on the part of the blob that
+  writes it (a routing number and the account beside it: the account was dropped);
+- a label after a short blob names it (``393632373432363232 (his ITIN)``), and spaced hex
+  bytes led by ``0x`` or ``\\x`` are read (``0x36 31 38 2d ...``).
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -14,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect.checksums import luhn_ok
+from dlp_proxy.policy import testing as synth
 from tests.conftest import stopped_as
 
 DIGITS = "0123456789"
@@ -53,6 +59,61 @@ def test_a_card_grouped_as_a_card_is_still_stopped(engine: Any, text: str) -> No
     """The run is the card, or a card word labels the run starting at it, or another
     separator ends the card: still a card."""
     assert "CREDIT_CARD" in stopped_as(engine, text), text
+
+
+# -- decodings: distinct findings, a label on either side, 0x-led spaced bytes --------------
+
+ABAS = ["021000021", "011000015", "026009593", "121000358", "111000025", "322271627", "071000013"]
+WIRES = ["wire: RTN {r} / acct {a}", "routing {r} account no {a}", "ABA {r}, a/c {a}", "routing {r} acct # {a}"]
+
+
+def _encode(text: str, how: str) -> str:
+    raw = text.encode()
+    if how == "base64":
+        return base64.b64encode(raw).decode()
+    if how == "hex":
+        return raw.hex()
+    if how == "0x spaced":
+        return "0x" + " ".join(f"{b:02x}" for b in raw)
+    if how == "each 0x":
+        return " ".join(f"0x{b:02x}" for b in raw)
+    return " ".join(f"{b:02x}" for b in raw)
+
+
+ENCODINGS = ["base64", "hex", "0x spaced", "each 0x", "spaced"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(ABAS), st.text(DIGITS, min_size=8, max_size=12), st.sampled_from(WIRES),
+       st.sampled_from(ENCODINGS), st.sampled_from(["", "decode this: ", "(b64) ", "fyi "]))
+def test_a_decoded_wire_is_judged_as_the_decoded_text(aba: str, acct: str, wire: str, how: str, lead: str) -> None:
+    """The decision on an encoded wire instruction is the decision on its decoding: the
+    routing number's and the account's findings are not merged onto one span (where the
+    account yielded to the routing number: monitor only)."""
+    plain = wire.format(r=aba, a=acct)
+    text = lead + _encode(plain, how)
+    want = stopped_as(_ENGINE, plain)
+    assert stopped_as(_ENGINE, text) == want, (text, plain)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["his SSN", "her social", "SSN", "ssn", "social security no", "SS#"]),
+       st.sampled_from(ENCODINGS), st.sampled_from(["-", "", " "]),
+       st.sampled_from(["hex-decode: {b} ({l})", "{b} - {l}", "decode: {b} is the {l}", "{b} ({l})"]))
+def test_a_label_after_a_blob_names_its_decoding(label: str, how: str, sep: str, where: str) -> None:
+    """``hex-decode: 393632373432363232 (his ITIN)``: the label after the blob names it, as
+    one before it does; spaced bytes led by ``0x`` are bytes (``ssn hex: 0x36 31 38 2d ...``)."""
+    number = synth.SSN.replace("-", sep)
+    text = where.format(b=_encode(number, how), l=label)
+    assert "US_SSN" in stopped_as(_ENGINE, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "hex 353336323238373130 (build id)", "trace 353336323238373130 - ticket", "request id 4e54 4d32 4d6a 4930 (hex)",
+    "cc de ad be ef 01 02 03 04 05 06", "blob 353336323238373130\nSSN form is on the wiki",
+])
+def test_a_decoding_with_no_label_of_its_own_is_not_named(engine: Any, text: str) -> None:
+    assert not stopped_as(engine, text.replace("\\n", "\n")), text
 
 
 def _engine() -> Any:
