@@ -140,10 +140,12 @@ class PaymentCardRecognizer(DLPRecognizer):
                 continue
             hit = self.context_hit(text, c.start, c.end, before=60)
             shaped = _card_shape(c)
-            if shaped and not c.is_bare and continues_past(text, c) and (hit is None or c.start != c.run_start):
+            if (shaped and not c.is_bare and not c.split_digits and continues_past(text, c)
+                    and (hit is None or c.start != c.run_start)):
                 # four groups of a longer run grouped alike (a USPS tracking number's
                 # ``9400 6251 0551 7637 1984 05``): the run is one number, its parts are
-                # none; a card only with a card word and the run starting at it
+                # none; a card only with a card word and the run starting at it (digits
+                # spaced one by one are no grouping: a card among them is still read)
                 continue
             if hit is None and (not shaped or glued_reference(text, c)):
                 continue  # "serial no. 4532015112830366X": a reference with a check letter
