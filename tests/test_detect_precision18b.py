@@ -5,6 +5,8 @@ members and the identifiers beside them that must still be stopped:
   tracking number's 22 digits, four of whose inner groups pass a card's checks);
 - each finding of a base64 or hex decoding stays distinct, on the part of the blob that
   writes it (a routing number and the account beside it: the account was dropped);
+- an ISIN is no IBAN's start, and an IBAN read after a separator takes no lower-case word
+  (``new issue LU8363344773 priced at``: the mod-97 check passed by chance);
 - a label after a short blob names it (``393632373432363232 (his ITIN)``), and spaced hex
   bytes led by ``0x`` or ``\\x`` are read (``0x36 31 38 2d ...``).
 """
@@ -15,7 +17,7 @@ import base64
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect.checksums import luhn_ok
@@ -59,6 +61,37 @@ def test_a_card_grouped_as_a_card_is_still_stopped(engine: Any, text: str) -> No
     """The run is the card, or a card word labels the run starting at it, or another
     separator ends the card: still a card."""
     assert "CREDIT_CARD" in stopped_as(engine, text), text
+
+
+# -- an ISIN and the words after it are no IBAN --------------------------------------------
+
+SIX = ["priced", "traded", "called", "looked", "closed", "booked", "quoted", "filled", "rolled", "capped",
+       "issued", "listed", "opened", "marked", "offers", "trades", "priced", "widens", "tights", "spread"]
+TWO = ["at", "in", "up", "on", "to", "by", "as", "ok", "so", "of", "is", "it", "an", "or", "go", "no", "we"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(DIGITS, min_size=9, max_size=9), st.data())
+def test_an_isin_and_the_words_after_it_are_no_iban(body: str, data: st.DataObject) -> None:
+    """An LU ISIN followed by two words whose letters make a 20-character LU IBAN that
+    passes mod 97 (the words picked so it does): the ISIN, not an IBAN."""
+    from dlp_proxy.recognizers.iban import iban_valid
+    from dlp_proxy.recognizers.securities import isin_valid
+
+    isin = next("LU" + body + d for d in DIGITS if isin_valid("LU" + body + d))
+    words = [(a, b) for a in SIX for b in TWO if iban_valid(isin + a + b)]
+    assume(words)
+    a, b = data.draw(st.sampled_from(words))
+    text = f"new issue {isin} {a} {b} 101.25"
+    assert "IBAN_CODE" not in stopped_as(_ENGINE, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "IBAN GB82 WEST 1234 5698 7654 32", "iban gb82 west 1234 5698 7654 32 thanks", "GB82WEST12345698765432 priced",
+    "wire to GB82 WEST 1234 5698 7654 32 at noon", "IBAN DE89 3704 0044 0532 0130 00", "Gb82 West 1234 5698 7654 32",
+])
+def test_an_iban_is_still_stopped(engine: Any, text: str) -> None:
+    assert "IBAN_CODE" in stopped_as(engine, text), text
 
 
 # -- decodings: distinct findings, a label on either side, 0x-led spaced bytes --------------
