@@ -1047,6 +1047,10 @@ def _glued_letters_after(text: str, end: int) -> int:
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
+#: how far past the end of ``find_context``'s tail a word that starts in it is read
+_WORD_REACH = 40
+
+
 def find_context(
     text: str,
     start: int,
@@ -1070,10 +1074,12 @@ def find_context(
     if occurrences is None or occurrences.overlaps(lo, start - glued):
         window = text[lo : start - glued]
         best_pos = -1
-        for m in positive.finditer(window):
-            if m.end() > best_pos:
-                best_pos = m.end()
-                best = ContextHit(m.group(0).lower(), -(len(window) - m.end()) - glued)
+        # searched in the text, not the window: a word cut at the window's start is no word
+        # ("| BAC | 1560116 | 80101861": the window's "AC" is a ticker's end, not "ac")
+        for m in positive.finditer(text, lo, start - glued):
+            if m.end() - lo > best_pos:
+                best_pos = m.end() - lo
+                best = ContextHit(m.group(0).lower(), -(len(window) - best_pos) - glued)
         if best is not None and best.distance < 0 and _other_line(window, best_pos):
             best = None  # "Type: Roth IRA\nVAT 741 0913 59": a label on an earlier line is not this number's
         if best is not None and negative and _NEGATIVE_RE is not None:
@@ -1095,11 +1101,16 @@ def find_context(
         # "... 123456789 is my SSN": only words right after, before any other number
         cut = _ANY_DIGIT.search(tail)
         tail = tail[: cut.start()] if cut else tail
-        for m in positive.finditer(tail):
+        t0 = end + skip
+        t1 = t0 + len(tail)
+        # (a word the tail's end cuts is read whole: "accounting" is no "acc")
+        for m in positive.finditer(text, t0, min(len(text), t1 + _WORD_REACH)):
+            if m.start() >= t1:
+                break
             # "... acct # 123": a label right before the next number belongs to that number
-            if cut is not None and not tail[m.end() :].strip(" \t#:.=-no"):
+            if cut is not None and not tail[m.end() - t0 :].strip(" \t#:.=-no"):
                 continue
-            best = ContextHit(m.group(0).lower(), m.start() + skip)
+            best = ContextHit(m.group(0).lower(), m.start() - t0 + skip)
             break
     return best
 
