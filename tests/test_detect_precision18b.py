@@ -5,8 +5,12 @@ members and the identifiers beside them that must still be stopped:
   tracking number's 22 digits, four of whose inner groups pass a card's checks);
 - each finding of a base64 or hex decoding stays distinct, on the part of the blob that
   writes it (a routing number and the account beside it: the account was dropped);
+- a FIX message's id field (``|37=...|``, OrderID) holds an id, not a card, when the
+  message shows itself one (begin string, message type, eight fields or more);
 - an ISIN is no IBAN's start, and an IBAN read after a separator takes no lower-case word
   (``new issue LU8363344773 priced at``: the mod-97 check passed by chance);
+- a word cut by a context window's edge is no word (a P&L table's ``| BAC | 1560116 |
+  80101861``: the window before the number started at ``AC``, read as ``ac``);
 - a label after a short blob names it (``393632373432363232 (his ITIN)``), and spaced hex
   bytes led by ``0x`` or ``\\x`` are read (``0x36 31 38 2d ...``).
 """
@@ -63,6 +67,43 @@ def test_a_card_grouped_as_a_card_is_still_stopped(engine: Any, text: str) -> No
     assert "CREDIT_CARD" in stopped_as(engine, text), text
 
 
+# -- a FIX message's id fields ------------------------------------------------------------
+
+FIX_ID_TAGS = ["11", "17", "37", "41", "198", "527", "880"]
+
+
+def _fix(fields: list[tuple[str, str]], sep: str) -> str:
+    body = sep.join(f"{k}={v}" for k, v in fields)
+    return f"8=FIX.4.4{sep}9={len(body)}{sep}{body}{sep}10=123{sep}"
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(FIX_ID_TAGS), st.sampled_from(["4", "51", "6011", "37"]), st.text(DIGITS, min_size=14, max_size=14),
+       st.sampled_from(["|", "^", "\x01"]), st.text(DIGITS, min_size=9, max_size=11),
+       st.sampled_from(["", "raw fix: ", "seeing this reject: ", "```\n"]), st.sampled_from(["D", "8", "F", "G"]))
+def test_a_fix_message_s_id_field_is_no_card(tag: str, iin: str, body: str, sep: str, other: str, lead: str,
+                                            kind: str) -> None:
+    """An execution report's OrderID that passes a card's checks (its other ids shorter
+    than a card: no evidence ``_ids_in`` reads) is the order's id."""
+    card = _card((iin + body)[: 14 if iin == "37" else 15])
+    fields = [("35", kind), ("49", "BRKR"), ("56", "EXEC"), ("34", "97311"), ("52", "20260809-13:47:17.486"),
+              ("11" if tag != "11" else "41", other), (tag, card), ("55", "QQQ"), ("54", "1"), ("38", "500")]
+    text = lead + _fix(fields, sep)
+    assert "CREDIT_CARD" not in stopped_as(_ENGINE, text), text
+
+
+@pytest.mark.parametrize("text", [
+    _fix([("35", "8"), ("49", "A"), ("56", "B"), ("34", "1"), ("52", "x"), ("58", "4111111111111111"), ("55", "IBM")], "|"),
+    _fix([("35", "D"), ("49", "A"), ("56", "B"), ("34", "1"), ("52", "x"), ("1", "4111111111111111"), ("55", "IBM")], "|"),
+    _fix([("35", "8"), ("49", "A"), ("56", "B"), ("58", "card on file"), ("37", "4111111111111111"), ("55", "IBM")], "|"),
+    "37=4111111111111111 rejected", "35=D|37=4111111111111111|55=IBM", "order id 4111111111111111",
+])
+def test_a_card_outside_a_fix_id_field_is_still_stopped(engine: Any, text: str) -> None:
+    """A card in a FIX message's free text or account field, with a card word, or under a
+    FIX tag outside a whole message (attack 13 F1: a label alone is no id): a card."""
+    assert "CREDIT_CARD" in stopped_as(engine, text), text
+
+
 # -- an ISIN and the words after it are no IBAN --------------------------------------------
 
 SIX = ["priced", "traded", "called", "looked", "closed", "booked", "quoted", "filled", "rolled", "capped",
@@ -92,6 +133,36 @@ def test_an_isin_and_the_words_after_it_are_no_iban(body: str, data: st.DataObje
 ])
 def test_an_iban_is_still_stopped(engine: Any, text: str) -> None:
     assert "IBAN_CODE" in stopped_as(engine, text), text
+
+
+# -- a word cut at a context window's edge ---------------------------------------------------
+
+UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(UPPER, min_size=1, max_size=2), st.sampled_from(["AC", "ACC", "ACCT", "SSN", "CC"]),
+       st.lists(st.text(DIGITS, min_size=7, max_size=8).filter(lambda d: d[0] != "0"), min_size=3, max_size=3),
+       st.sampled_from(["|", "\t"]))
+def test_a_ticker_ending_in_a_label_is_no_label(head: str, tail: str, cells: list[str], sep: str) -> None:
+    """A P&L row's ticker (``BAC``) whose end is a label (``ac``) labels nothing: the window
+    before the second number started inside the ticker and read its end as a word."""
+    rows = ["desk", "realized", "unrealized", "total"], [head + tail, *cells]
+    if sep == "|":
+        lines = ["| " + " | ".join(r) + " |" for r in rows]
+        lines.insert(1, "|---|---:|---:|---:|")
+    else:
+        lines = ["\t".join(r) for r in rows]
+    text = "EOD P&L\n" + "\n".join(lines)
+    assert not stopped_as(_ENGINE, text) & {"US_BANK_NUMBER", "US_SSN", "CREDIT_CARD"}, text
+
+
+@pytest.mark.parametrize("text", [
+    "| desk | account | pnl |\n|---|---|---:|\n| BAC | 80101861 | 1560116 |", "ac# 80101861", "ac no 80101861",
+    "a/c 80101861", "BAC a/c 80101861", "0049381726 is the account number", "client SSN 536228710",
+])
+def test_an_account_label_is_still_read(engine: Any, text: str) -> None:
+    assert stopped_as(engine, text.replace("\\n", "\n")), text
 
 
 # -- decodings: distinct findings, a label on either side, 0x-led spaced bytes --------------
