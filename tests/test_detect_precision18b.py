@@ -18,6 +18,7 @@ members and the identifiers beside them that must still be stopped:
 from __future__ import annotations
 
 import base64
+import functools
 from typing import Any
 
 import pytest
@@ -196,8 +197,7 @@ def test_a_decoded_wire_is_judged_as_the_decoded_text(aba: str, acct: str, wire:
     account yielded to the routing number: monitor only)."""
     plain = wire.format(r=aba, a=acct)
     text = lead + _encode(plain, how)
-    want = stopped_as(_ENGINE, plain)
-    assert stopped_as(_ENGINE, text) == want, (text, plain)
+    assert _decision(text) == _decision(plain), (text, plain)
 
 
 @settings(max_examples=60, deadline=None)
@@ -218,6 +218,25 @@ def test_a_label_after_a_blob_names_its_decoding(label: str, how: str, sep: str,
 ])
 def test_a_decoding_with_no_label_of_its_own_is_not_named(engine: Any, text: str) -> None:
     assert not stopped_as(engine, text.replace("\\n", "\n")), text
+
+
+@functools.cache
+def _policy() -> Any:
+    from dlp_proxy.policy import load_policy
+    from tests.conftest import ROOT
+
+    return load_policy(ROOT / "config" / "policy.yaml")
+
+
+def _decision(text: str) -> str:
+    """The shipped policy's action on ``text`` posted (``posts.create``, channel type
+    unresolved), as the red team's harness judged it."""
+    from dlp_proxy.model import ContentItem, RequestContext, ScannedItem
+
+    scanned = [ScannedItem(ContentItem("body.message", text), tuple(_ENGINE.analyze(text)))]
+    action = _policy().evaluate(
+        scanned, RequestContext(route="posts.create", route_group="posts")).action
+    return str(getattr(action, "value", action))
 
 
 def _engine() -> Any:
