@@ -3,9 +3,9 @@
 Accepts print format (groups of four separated by spaces), any short run of
 punctuation, symbols or blanks between groups (``/`` ``.`` ``|`` `` - ``), lower
 case and compact form.  Scanning stops exactly at the country's length so a word
-after the IBAN is never swallowed, and at a group after a separator that is a word (letters
-only: lower case after an upper-case country code, or more than four letters); a first
-token that is a valid ISIN (12 characters) read on into more is the ISIN.
+after the IBAN is never swallowed, and at a group after a separator that is a word (more
+than four letters, no digit); a first token that is a valid ISIN (12 characters) read on
+into more is the ISIN.
 """
 
 from __future__ import annotations
@@ -101,15 +101,12 @@ _GROUP = re.compile(r"[A-Za-z0-9]+")
 _GROUP_LETTERS = 4
 
 
-def _a_word(text: str, i: int, upper: bool) -> bool:
+def _a_word(text: str, i: int) -> bool:
     """The group at ``i`` (after a separator) is a word, no group of an IBAN: letters only,
-    lower case after an upper-case country code (``LU8363344773 priced at``), or more
-    letters than a print-format group holds (``... 7654 32 Thanks``)."""
+    more than a print-format group holds (``LU8363344773 priced at``).  (A bank code in
+    lower case is a group: ``GB82 west 1234 ...``.)"""
     m = _GROUP.match(text, i)
-    if m is None or not m.group(0).isalpha():
-        return False
-    g = m.group(0)
-    return len(g) > _GROUP_LETTERS or (upper and len(g) > 1 and g.islower())
+    return m is not None and len(m.group(0)) > _GROUP_LETTERS and m.group(0).isalpha()
 
 
 def _whole_cells(text: str, start: int, end: int) -> bool:
@@ -152,7 +149,6 @@ class IbanCodeRecognizer(DLPRecognizer):
             n = 4
             i = m.end()
             cells = False  # read across the cells of one table row (attack F2)
-            upper = m.group(1).isupper()
             first = 0  # the characters before the first separator
             while n < want and i < len(text):
                 ch = text[i]
@@ -174,7 +170,7 @@ class IbanCodeRecognizer(DLPRecognizer):
                             break
                         j = c.end()
                         cells = True
-                    if _a_word(text, j, upper):
+                    if _a_word(text, j):
                         break  # "new issue LU8363344773 priced at": the words after it are no group of it
                     i = j
             if n != want or _END_OK.match(text, i) is None:
