@@ -375,6 +375,29 @@ def _sep(text: str, a: int, b: int) -> str:
     return stripped
 
 
+def continues_past(text: str, c: Candidate) -> bool:
+    """``c``'s groups are some of a longer run that goes on before or after them with
+    ``c``'s own separator (``9400 6251 0551 7637 1984 05``: a tracking number's 22
+    digits, four of whose inner groups make ``6251 0551 7637 1984``).  A reader reads
+    the run as one number; a part of it is no number of its own."""
+    sep = c.uniform_sep
+    if sep is None:
+        return False
+    if c.start > c.run_start:
+        i = c.start - 1
+        while i > c.run_start and not (text[i].isdigit() or text[i] in _LK_SET):
+            i -= 1
+        if _sep(text, i + 1, c.start) == sep:
+            return True
+    if c.end < c.run_end:
+        j = c.end
+        while j < c.run_end and not (text[j].isdigit() or text[j] in _LK_SET):
+            j += 1
+        if _sep(text, c.end, j) == sep:
+            return True
+    return False
+
+
 def candidates(text: str, lengths: Iterable[int], first: frozenset[str] | None = None,
                runs: Callable[[int, int], bool] | None = None) -> Iterator[Candidate]:
     """Every sequence of whole groups of one run with a digit count in ``lengths``;
@@ -1024,6 +1047,10 @@ def _glued_letters_after(text: str, end: int) -> int:
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
+#: how far past the end of ``find_context``'s tail a word that starts in it is read
+_WORD_REACH = 40
+
+
 def find_context(
     text: str,
     start: int,
@@ -1047,10 +1074,12 @@ def find_context(
     if occurrences is None or occurrences.overlaps(lo, start - glued):
         window = text[lo : start - glued]
         best_pos = -1
-        for m in positive.finditer(window):
-            if m.end() > best_pos:
-                best_pos = m.end()
-                best = ContextHit(m.group(0).lower(), -(len(window) - m.end()) - glued)
+        # searched in the text, not the window: a word cut at the window's start is no word
+        # ("| BAC | 1560116 | 80101861": the window's "AC" is a ticker's end, not "ac")
+        for m in positive.finditer(text, lo, start - glued):
+            if m.end() - lo > best_pos:
+                best_pos = m.end() - lo
+                best = ContextHit(m.group(0).lower(), -(len(window) - best_pos) - glued)
         if best is not None and best.distance < 0 and _other_line(window, best_pos):
             best = None  # "Type: Roth IRA\nVAT 741 0913 59": a label on an earlier line is not this number's
         if best is not None and negative and _NEGATIVE_RE is not None:
@@ -1072,11 +1101,16 @@ def find_context(
         # "... 123456789 is my SSN": only words right after, before any other number
         cut = _ANY_DIGIT.search(tail)
         tail = tail[: cut.start()] if cut else tail
-        for m in positive.finditer(tail):
+        t0 = end + skip
+        t1 = t0 + len(tail)
+        # (a word the tail's end cuts is read whole: "accounting" is no "acc")
+        for m in positive.finditer(text, t0, min(len(text), t1 + _WORD_REACH)):
+            if m.start() >= t1:
+                break
             # "... acct # 123": a label right before the next number belongs to that number
-            if cut is not None and not tail[m.end() :].strip(" \t#:.=-no"):
+            if cut is not None and not tail[m.end() - t0 :].strip(" \t#:.=-no"):
                 continue
-            best = ContextHit(m.group(0).lower(), m.start() + skip)
+            best = ContextHit(m.group(0).lower(), m.start() - t0 + skip)
             break
     return best
 

@@ -9,6 +9,7 @@ digit at a time it needs no context; any other grouping needs a card word.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from presidio_analyzer import RecognizerResult
@@ -24,6 +25,7 @@ from dlp_proxy.recognizers._common import (
     blank_header_table,
     candidates,
     cell_candidates,
+    continues_past,
     glued_reference,
     lookalike_note,
     named_as_reference,
@@ -97,6 +99,44 @@ def _ids_in(text: str) -> bool:
                for c in candidates(text, _CARD_LENGTHS))
 
 
+#: FIX tags whose values are ids of orders, executions, trades and requests (FIX 4.2-5.0
+#: data dictionary: ClOrdID 11, ExecID 17, ExecRefID 19, OrderID 37, OrigClOrdID 41,
+#: ListID 66, AllocID 70, RefAllocID 72, QuoteID 117, QuoteReqID 131, SecondaryOrderID 198,
+#: SecondaryClOrdID 526, SecondaryExecID 527, CrossID 548, TradeReportID 571, MassStatusReqID
+#: 584, OrdStatusReqID 790, SecondaryTradeReportID 818, TradeLinkID 820, TrdMatchID 880,
+#: TradeID 1003, SecondaryTradeID 1040); never Account (1) or Text (58)
+_FIX_ID_TAGS = ("11", "17", "19", "37", "41", "66", "70", "72", "117", "131", "198", "526", "527", "548", "571",
+                "584", "790", "818", "820", "880", "1003", "1040")
+#: a FIX field's start: a field separator (SOH, ``|``, ``^``, as logs print it; a blank, as the
+#: normalizer makes SOH) then a tag
+_FIX_SEP = r"[|\x01^ \t]"
+_FIX_FIELD = re.compile(rf"(?:^|{_FIX_SEP})[0-9]{{1,4}}=")
+_FIX_BEGIN = re.compile(rf"(?:^|{_FIX_SEP}|\s)8=FIXT?\.[0-9]")
+_FIX_TYPE = re.compile(rf"{_FIX_SEP}35=[0-9A-Za-z]{{1,2}}(?:{_FIX_SEP}|$)")
+_FIX_ID_BEFORE = re.compile(rf"{_FIX_SEP}(?:{'|'.join(_FIX_ID_TAGS)})=$")
+_FIX_VALUE_END = re.compile(rf"(?:{_FIX_SEP}|\s|$)")
+#: fields a FIX message shows at least (the header's 8, 9, 35, 49, 56, 34, 52 and a body)
+_FIX_FIELDS = 8
+
+
+def _fix_id(text: str, c: Candidate) -> bool:
+    """``c`` is the whole value of a FIX id field (``|37=...|``: OrderID) of a message on
+    its line that shows itself one: its begin string ``8=FIX.4.x``, a message type ``35=``
+    and ``_FIX_FIELDS`` fields or more.  Its tag names it an order's or an execution's
+    id as no chat label does (attack 13 F1: "card ref <pan>"); the structure is the
+    evidence ``_ids_in`` looks for in other ids (atk16d: FIX execution reports, whose
+    other ids are shorter than a card, were stopped once in 100)."""
+    if not c.is_bare or _FIX_ID_BEFORE.search(text, max(0, c.start - 6), c.start) is None:
+        return False
+    if _FIX_VALUE_END.match(text, c.end) is None:
+        return False
+    lo = text.rfind("\n", 0, c.start) + 1
+    hi = text.find("\n", c.end)
+    line = text[lo : hi if hi >= 0 else len(text)]
+    return (_FIX_BEGIN.search(line) is not None and _FIX_TYPE.search(line) is not None
+            and sum(1 for _ in _FIX_FIELD.finditer(line)) >= _FIX_FIELDS)
+
+
 class PaymentCardRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "card", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
@@ -139,12 +179,19 @@ class PaymentCardRecognizer(DLPRecognizer):
                 continue
             hit = self.context_hit(text, c.start, c.end, before=60)
             shaped = _card_shape(c)
+            if (shaped and not c.is_bare and not c.split_digits and continues_past(text, c)
+                    and (hit is None or c.start != c.run_start)):
+                # four groups of a longer run grouped alike (a USPS tracking number's
+                # ``9400 6251 0551 7637 1984 05``): the run is one number, its parts are
+                # none; a card only with a card word and the run starting at it (digits
+                # spaced one by one are no grouping: a card among them is still read)
+                continue
             if hit is None and (not shaped or glued_reference(text, c)):
                 continue  # "serial no. 4532015112830366X": a reference with a check letter
             if hit is None and c.is_bare and not c.lookalikes and named_as_reference(text, c):
                 if ids is None:
                     ids = _ids_in(text)
-                if ids and not word_on_line(self._context_re, text, c.start, c.end, 60, 40):
+                if (ids or _fix_id(text, c)) and not word_on_line(self._context_re, text, c.start, c.end, 60, 40):
                     # (no card word on its line within 60 characters before it or 40 after,
                     # whatever labels stand between: "card ref 4532015112830366")
                     continue  # an execution report's or an export's ids, one of which passes a card's checks

@@ -3,7 +3,9 @@
 Accepts print format (groups of four separated by spaces), any run of punctuation,
 symbols or blanks between groups (``/`` ``.`` ``|`` `` - `` `` -- ``, ``_sep_end``), lower
 case and compact form.  Scanning stops exactly at the country's length so a word
-after the IBAN is never swallowed.
+after the IBAN is never swallowed, and at a group after a separator that is a word (more
+than four letters, no digit); a first token that is a valid ISIN (12 characters) read on
+into more is the ISIN.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from dlp_proxy.detect import gatescan
 from dlp_proxy.model import IBAN_CODE
 from dlp_proxy.recognizers._common import _MARK_RUN, DLPRecognizer
+from dlp_proxy.recognizers.securities import isin_valid
 
 IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27,
@@ -95,6 +98,22 @@ _CELL_START = re.compile(r"(?:^|(?<=[\x1f\x1e\n]))[ \t]*$")
 _CELL_END = re.compile(r"[ \t]*(?:[\x1f\x1e\r\n]|$)")
 
 
+#: an ISIN's length: a country code, nine characters and its check digit
+_ISIN_CHARS = 12
+#: the letters and digits of one group after a separator
+_GROUP = re.compile(r"[A-Za-z0-9]+")
+#: how many letters a print-format group holds
+_GROUP_LETTERS = 4
+
+
+def _a_word(text: str, i: int) -> bool:
+    """The group at ``i`` (after a separator) is a word, no group of an IBAN: letters only,
+    more than a print-format group holds (``LU8363344773 priced at``).  (A bank code in
+    lower case is a group: ``GB82 west 1234 ...``.)"""
+    m = _GROUP.match(text, i)
+    return m is not None and len(m.group(0)) > _GROUP_LETTERS and m.group(0).isalpha()
+
+
 def _whole_cells(text: str, start: int, end: int) -> bool:
     line_start = max(text.rfind("\x1f", 0, start), text.rfind("\x1e", 0, start), text.rfind("\n", 0, start)) + 1
     return _CELL_START.match(text[line_start:start]) is not None and _CELL_END.match(text, end) is not None
@@ -135,6 +154,7 @@ class IbanCodeRecognizer(DLPRecognizer):
             n = 4
             i = m.end()
             cells = False  # read across the cells of one table row (attack F2)
+            first = 0  # the characters before the first separator
             while n < want and i < len(text):
                 ch = text[i]
                 if ch.isascii() and ch.isalnum():
@@ -142,6 +162,7 @@ class IbanCodeRecognizer(DLPRecognizer):
                     n += 1
                     i += 1
                 else:
+                    first = first or n
                     # a separator: a run of up to three blanks, punctuation or symbols
                     # (any Unicode P*/S*, issue 15), at most one line break, before an
                     # ASCII letter or digit; table boundaries (U+001E/U+001F) end it
@@ -154,12 +175,16 @@ class IbanCodeRecognizer(DLPRecognizer):
                             break
                         j = c.end()
                         cells = True
+                    if _a_word(text, j):
+                        break  # "new issue LU8363344773 priced at": the words after it are no group of it
                     i = j
             if n != want or _END_OK.match(text, i) is None:
                 continue
             if cells and not _whole_cells(text, m.start(1), i):
                 continue
             compact = "".join(chars)
+            if first == _ISIN_CHARS and isin_valid(compact[:_ISIN_CHARS]):
+                continue  # an ISIN (its own check digit), then more: never the start of an IBAN
             note = ""
             if not iban_valid(compact):
                 # O/o for 0 and l/I for 1 after the country code (a look-alike letter,

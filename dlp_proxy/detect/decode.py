@@ -2,8 +2,8 @@
 
 HTML entities, percent-encoding and LaTeX ``\\char`` are decoded by
 ``normalize.decode_escapes`` (they map character by character); base64 and hex change lengths wholesale, so a
-blob is decoded, the decoded text analyzed recursively, and any finding is
-reported on the whole encoded span.  Only decodings that look like text are
+blob is decoded, the decoded text analyzed recursively, and each finding is
+reported on the part of the encoded span that writes it (``encoded_span``).  Only decodings that look like text are
 scanned (an embedded image or a hash decodes to binary and is skipped).
 """
 
@@ -24,11 +24,15 @@ _B64_RE = re.compile(
 _HEX_RE = re.compile(r"(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){6,})(?![0-9A-Za-z])")
 #: (the first escape outside the repeat: ``re`` then skips to each ``\\x``)
 _HEX_ESC_RE = re.compile(r"\\x[0-9A-Fa-f]{2}(?:\\x[0-9A-Fa-f]{2}){5,}")
-_HEX_SPACED_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){5,}(?![0-9A-Za-z])")
+#: (each byte may carry its own ``0x`` or ``\\x``: ``0x36 31 38 ...``, ``0x36 0x31 ...``)
+_HEX_SPACED_RE = re.compile(
+    r"(?:(?<![0-9A-Za-z\\])(?:0[xX])?|\\x)[0-9A-Fa-f]{2}(?:[ :](?:0[xX]|\\x)?[0-9A-Fa-f]{2}){5,}(?![0-9A-Za-z])")
+#: a byte's two hex digits in a spaced-hex blob (after its ``0x`` or ``\\x``, if any)
+_HEX_PAIR = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}")
 # Cheap necessary conditions, checked first (most chat has no blob and the
 # patterns above, starting with lookarounds, are slow to search):
-# a spaced-hex match contains five "[ :]XX" in a row;
-_HEX_SPACED_HINT = re.compile(r"[ :][0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){4}")
+# a spaced-hex match contains five "[ :]XX" in a row (each XX perhaps after its 0x or \x);
+_HEX_SPACED_HINT = re.compile(r"[ :](?:0[xX]|\\x)?[0-9A-Fa-f]{2}(?:[ :](?:0[xX]|\\x)?[0-9A-Fa-f]{2}){4}")
 # a hex or base64 match is 12+ token characters, inside a whitespace-free word of 12+.
 _TOKEN12 = re.compile(r"[A-Za-z0-9+/_-]{12}")
 # Where a match can start.  A base64 match (its leading lookbehind, its greedy body
@@ -112,6 +116,23 @@ class Blob:
     end: int
     kind: str  # "base64" | "hex"
     text: str  # decoded
+    #: a hex blob's byte ``i`` is written by the two hex digits at ``pairs[i]`` (empty:
+    #: base64, where every four characters from ``start`` write three bytes)
+    pairs: tuple[int, ...] = ()
+
+
+def encoded_span(blob: Blob, a: int, b: int) -> tuple[int, int]:
+    """The part of ``blob`` (offsets of the text it was found in) that writes the bytes
+    ``a`` to ``b`` of its decoding: base64's four-character groups, hex's digit pairs
+    (with the separators between them).  Distinct findings of one decoding get distinct
+    spans, each covering every character that writes it."""
+    if b <= a:
+        return blob.start, blob.end
+    if blob.kind == "base64":
+        return blob.start + 4 * (a // 3), min(blob.end, blob.start + 4 * ((b - 1) // 3) + 4)
+    if len(blob.pairs) < b:
+        return blob.start, blob.end
+    return blob.pairs[a], blob.pairs[b - 1] + 2
 
 
 def _texty(raw: bytes) -> str | None:
@@ -126,6 +147,28 @@ def _texty(raw: bytes) -> str | None:
         return None
     # A decoding must carry something worth scanning: digits or another encoding layer.
     return s
+
+
+def _spaced_text(pairs: list[re.Match[str]]) -> tuple[str, list[re.Match[str]]] | None:
+    """The text spaced hex ``pairs`` write, and the pairs that write it: all of them, or
+    without a word of two hex letters at either end that is no byte of it (``cc 36 30 31
+    ...``: the label ``cc``, then the bytes)."""
+    ends = [(0, len(pairs))]
+    lead = pairs[0].group(0).isalpha()
+    trail = pairs[-1].group(0).isalpha()
+    if lead:
+        ends.append((1, len(pairs)))
+    if trail:
+        ends.append((0, len(pairs) - 1))
+    if lead and trail:
+        ends.append((1, len(pairs) - 1))
+    for a, b in ends:
+        if b - a < 6:
+            continue
+        s = _texty(bytes.fromhex("".join(p.group(0) for p in pairs[a:b])))
+        if s:
+            return s, pairs[a:b]
+    return None
 
 
 def _b64(token: str) -> bytes | None:
@@ -154,13 +197,15 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
         s = _texty(raw)
         if s:
             seen.append((m.start(), m.end()))
-            yield Blob(m.start(), m.end(), "hex", s)
+            yield Blob(m.start(), m.end(), "hex", s, tuple(range(m.start() + 2, m.end(), 4)))
     for m in _HEX_SPACED_RE.finditer(text if spaced else ""):
-        raw = bytes.fromhex(re.sub(r"[ :]", "", m.group(0)))
-        s = _texty(raw)
-        if s:
+        if any(a <= m.start() < b for a, b in seen):
+            continue
+        found = _spaced_text(list(_HEX_PAIR.finditer(text, m.start(), m.end())))
+        if found is not None:
+            s, pairs = found
             seen.append((m.start(), m.end()))
-            yield Blob(m.start(), m.end(), "hex", s)
+            yield Blob(pairs[0].start(), pairs[-1].end(), "hex", s, tuple(p.start() for p in pairs))
     for m in _at_runs(_HEX_RE, _ALNUM_RUN, text if tokens and gatescan.may_search(_HEX12, text) else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
@@ -170,7 +215,7 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
         s = _texty(bytes.fromhex(m.group(1)))
         if s:
             seen.append((m.start(), m.end()))
-            yield Blob(m.start(), m.end(), "hex", s)
+            yield Blob(m.start(), m.end(), "hex", s, tuple(range(m.start(1), m.end(1), 2)))
     for m in _at_runs(_B64_RE, _B64_RUN, text if tokens else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue

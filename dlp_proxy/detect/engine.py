@@ -43,7 +43,7 @@ from dlp_proxy.detect import words as number_words
 from dlp_proxy.detect.bidi import TRANSFORM as BIDI
 from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.detect.config import DetectionConfig, load_config
-from dlp_proxy.detect.decode import Blob, find_blobs, find_numbers
+from dlp_proxy.detect.decode import Blob, encoded_span, find_blobs, find_numbers
 from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
@@ -626,16 +626,30 @@ class Engine:
             budget.decoded += len(blob.text)
             if budget.decoded > self.limits.max_decoded_chars:
                 raise DetectionLimitError("decoded content exceeds detection limit max_decoded_chars")
-            # a short decoding is read after the words before the blob (its label: ``SSN
-            # NTM2MjI4NzEw``, base64 of ``536228710``, is the labelled number), digits and
-            # other characters of them blanked: nothing there is found again
-            label = _label_before(ntext, blob.start) if len(blob.text) <= _LABELLED_BLOB_CHARS else ""
-            for f in self._analyze(mark_tables(sanitize(label + blob.text), self._header_label), wanted,
+            # a short decoding is read between the words before the blob and those after
+            # it (its label: ``SSN NTM2MjI4NzEw``, base64 of ``536228710``, is the labelled
+            # number; ``393632373432363232 (his ITIN)``), digits and other characters of
+            # them blanked: nothing there is found again
+            short = len(blob.text) <= _LABELLED_BLOB_CHARS
+            label = _label_before(ntext, blob.start) if short else ""
+            after = _label_after(ntext, blob.end) if short else ""
+            if short:
+                # and, lines apart (no digit run reaches it, no label on the decoding's line),
+                # the blob's line as written without the blob: the numbers around it (the
+                # routing number an account beside it is read with: ``base64 NjY1MDk4Njkw -
+                # wire: RTN 326354757 / acct``), never found again themselves
+                after += _PARAGRAPHS + _line_around(ntext, blob.start, blob.end)
+            body = len(label) + len(blob.text)
+            for f in self._analyze(mark_tables(sanitize(label + blob.text + after), self._header_label), wanted,
                                    depth + 1, budget):
-                if f.end <= len(label):
+                if f.end <= len(label) or f.start >= body:
                     continue
+                # each finding on the part of the blob that writes it: the decoding's
+                # findings stay distinct (a routing number and the account beside it)
+                a, b = _byte_span(blob.text, max(0, f.start - len(label)), min(body, f.end) - len(label))
+                s, e = encoded_span(blob, a, b)
                 raw.append(
-                    (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
+                    (s, e, f.entity_type, f.score, f.recognizer,
                      f"{blob.kind}-decoded; {f.explanation}", (blob.kind, *f.transforms))
                 )
         for blob in find_numbers(ntext) if quick else ():
@@ -643,8 +657,9 @@ class Engine:
             # decimal value after the words before it, kept only where a context word names
             # what it is (a bare ``0x7ffd...`` address is no card)
             label = _label_before(ntext, blob.start)
-            for f in self._analyze(label + blob.text, wanted, depth + 1, budget):
-                if f.end <= len(label) or "context='" not in f.explanation:
+            body = len(label) + len(blob.text)
+            for f in self._analyze(label + blob.text + _label_after(ntext, blob.end), wanted, depth + 1, budget):
+                if f.end <= len(label) or f.start >= body or "context='" not in f.explanation:
                     continue
                 raw.append(
                     (blob.start, blob.end, f.entity_type, f.score, f.recognizer,
@@ -731,9 +746,10 @@ class Engine:
         )
 
 
-#: a decoding at most this long is read after the words before its blob (``_label_before``)
+#: a decoding at most this long is read between the words before its blob and those after it
+#: (``_label_before``, ``_label_after``)
 _LABELLED_BLOB_CHARS = 64
-#: how far before a blob its label is looked for (``filler.LABEL_REACH``)
+#: how far before (and after) a blob its label is looked for (``filler.LABEL_REACH``)
 _LABEL_REACH = 48
 _NOT_LABEL = re.compile(r"[^A-Za-z #:./-]")
 
@@ -746,6 +762,38 @@ def _label_before(ntext: str, start: int) -> str:
     line = max(ntext.rfind("\n", lo, start), ntext.rfind(ROW, lo, start))
     words = _NOT_LABEL.sub(" ", ntext[max(lo, line + 1) : start])
     return f"{words} " if words.strip() else ""
+
+
+def _label_after(ntext: str, end: int) -> str:
+    """The words after ``end`` on its line (at most ``_LABEL_REACH`` characters), made as
+    ``_label_before`` makes them, after a blank: a label after a blob (``... (his ITIN)``)."""
+    hi = min(len(ntext), end + _LABEL_REACH)
+    stops = [i for i in (ntext.find("\n", end, hi), ntext.find(ROW, end, hi)) if i >= 0]
+    words = _NOT_LABEL.sub(" ", ntext[end : min(stops, default=hi)])
+    return f" {words}" if words.strip() else ""
+
+
+#: between a decoding and its blob's line (``_line_around``): more line breaks than a
+#: digit run crosses (``recognizers._common._SEP``: two)
+_PARAGRAPHS = "\n\n\n\n"
+
+
+def _line_around(ntext: str, start: int, end: int) -> str:
+    """The text of ``ntext[start:end]``'s line up to ``_LABEL_REACH`` characters either
+    side of it, as written, the span itself left out."""
+    lo = max(0, start - _LABEL_REACH)
+    lo = max(lo, ntext.rfind("\n", lo, start) + 1, ntext.rfind(ROW, lo, start) + 1)
+    hi = min(len(ntext), end + _LABEL_REACH)
+    stops = [i for i in (ntext.find("\n", end, hi), ntext.find(ROW, end, hi)) if i >= 0]
+    return f"{ntext[lo:start]} {ntext[end:min(stops, default=hi)]}"
+
+
+def _byte_span(decoded: str, a: int, b: int) -> tuple[int, int]:
+    """The UTF-8 bytes of ``decoded[a:b]`` (offsets in the bytes the blob decoded to)."""
+    if decoded.isascii():
+        return a, b
+    start = len(decoded[:a].encode("utf-8", "surrogatepass"))
+    return start, start + len(decoded[a:b].encode("utf-8", "surrogatepass"))
 
 
 def _through(decoded: Normalized, f: Finding) -> Finding:
