@@ -367,7 +367,8 @@ class DLPAddon:
         self.inflight_bytes += size
         self._party_bytes[party] = self._party_bytes.get(party, 0) + size
         self._reserved[flow.id] = (flow.client_conn.id, size, party)
-        self._arm_body_timer(flow, self.limits.body_deadline(limit))
+        # (the deadline of a declared body is its length's; of one without, its first share's)
+        self._arm_body_timer(flow, self.limits.body_deadline(declared if declared is not None else size))
         if flow.metadata.pop(SPOOL_WANTED, False) and (declared is None or declared > SPOOL_BODY_MIN):
             self._start_spool(flow)  # (a small body is read inline, as any body)
         return None
