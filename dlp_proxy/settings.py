@@ -197,6 +197,7 @@ class Settings(BaseModel):
     auth_negative_ttl: int = Field(10, ge=0, description="seconds a token Mattermost refused is remembered (writes with it are refused before their body is read)")
     unauthenticated_max_body: Size = Field(64 * 1024, description="largest body of a write without valid credentials to a route Mattermost may serve without a session")
     max_inflight_bytes: Size = Field(256 * 1024**2, description="request bodies being received or judged, all connections together (503 above)")
+    max_inflight_bytes_per_client: Size = Field(64 * 1024**2, description="request bodies being received or judged for one user (or, without valid credentials, one client address); a single request may still take its route's cap (0: no cap; 503 above)")
     max_connections_per_ip: int = Field(256, ge=0, description="open client connections per address (0: no cap; trusted proxies are not capped)")
     client_header_timeout: float = Field(75.0, gt=0, description="seconds a client has to send complete request headers")
     client_body_timeout: float = Field(60.0, gt=0, description="seconds a body may take to arrive, plus one per `DLP_CLIENT_BODY_MIN_RATE` bytes it declares")

@@ -230,13 +230,15 @@ def test_a_body_over_the_routes_cap_is_refused_before_it_is_read(hostile_gw: Gat
 
 
 def test_bytes_in_flight_are_capped_with_a_json_error(hostile_gw: Gateway) -> None:
-    """Two authenticated 900 kB bodies that stall hold 1.8 MiB of the 2 MiB budget:
-    a third is answered 503 busy at once; when the stalled ones go, it is accepted."""
+    """Two authenticated 950 kB bodies that stall one byte short hold 1.9 MB of the
+    2 MiB budget (a body's share grows as its bytes arrive: one that sent nothing holds
+    256 KiB, attack 16h F3): a third, whose first share does not fit, is answered 503
+    busy at once; when the stalled ones go, it is accepted."""
     token = hostile_gw.sim.token("alice")
     stalled = [socket.create_connection(_addr(hostile_gw)) for _ in range(2)]
     try:
         for sock in stalled:
-            sock.sendall(_head("/api/v4/posts", 900_000, token=token) + b"{")
+            sock.sendall(_head("/api/v4/posts", 950_000, token=token) + b"{" * (950_000 - 1))
         time.sleep(0.5)  # (no timer raced: the stalled bodies have 2 s + 0.9 s to arrive; the third is answered at once)
         with socket.create_connection(_addr(hostile_gw)) as sock:
             sock.sendall(_head("/api/v4/posts", 900_000, token=token))

@@ -44,6 +44,11 @@ WEBSOCKET_HISTORY = 0
 #: the largest body this flow may have (counted as it streams in when no Content-Length)
 EARLY = "dlp_early"
 BODY_LIMIT = "dlp_body_limit"
+#: flow.metadata key: the cap the request was admitted with (its decoded readings are held to it)
+ADMITTED_CAP = "dlp_admitted_cap"
+#: flow.metadata key: the user whose credentials the request carries, when known before
+#: its body (its bytes in flight count against that user's share: ``_party``)
+PARTY_USER = "dlp_party_user"
 #: flow.metadata key: for a body without Content-Length, the addon's ``_grow``: its share
 #: of the bytes-in-flight budget grows as the body arrives (False: the budget is spent)
 BODY_GROW = "dlp_body_grow"
@@ -77,6 +82,15 @@ SPOOL_BODY_MIN = 256 * 1024
 FORWARD_HIGH_WATER = 1024 * 1024
 
 UNAUTHENTICATED_ID = "api.dlp.unauthenticated.app_error"
+#: flow.metadata keys of a websocket: whether it is authenticated (the upgrade's
+#: credentials, or an ``authentication_challenge`` frame Mattermost will accept), and the
+#: refusal reasons already archived for it (a repeated one is counted, not archived again)
+WS_AUTH = "dlp_ws_auth"
+WS_ARCHIVED = "dlp_ws_archived"
+#: seconds an unauthenticated websocket may stay open: Mattermost closes one that set no
+#: token at the first tick of its ``authTicker`` (app/platform/web_conn.go
+#: ``authCheckInterval = 5 * time.Second``, writePump)
+WS_AUTH_SECONDS = 5.0
 BUSY_ID = "api.dlp.busy.app_error"
 
 #: content routes Mattermost serves without a session (web/webhook.go: the hook id is the credential)
@@ -105,6 +119,9 @@ class Limits:
     unauthenticated_max_body_bytes: int = 64 * 1024
     #: request bodies being received or judged, all connections together (503 above)
     max_inflight_bytes: int = 256 * 1024 * 1024
+    #: of those, what one party (a user; without valid credentials, a client address) may
+    #: hold; a single request may still take its route's cap (0: no cap)
+    max_inflight_bytes_per_client: int = 64 * 1024 * 1024
     #: open client connections per address (0: no cap); peers in DLP_TRUSTED_PROXIES are not capped
     max_connections_per_ip: int = 256
     #: seconds from connect (or the end of the previous exchange) to complete request headers
@@ -116,7 +133,9 @@ class Limits:
     @classmethod
     def from_settings(cls, cfg: Settings) -> Limits:
         return cls(max_text_body_bytes=cfg.max_text_body, unauthenticated_max_body_bytes=cfg.unauthenticated_max_body,
-                   max_inflight_bytes=cfg.max_inflight_bytes, max_connections_per_ip=cfg.max_connections_per_ip,
+                   max_inflight_bytes=cfg.max_inflight_bytes,
+                   max_inflight_bytes_per_client=cfg.max_inflight_bytes_per_client,
+                   max_connections_per_ip=cfg.max_connections_per_ip,
                    header_timeout=cfg.client_header_timeout, body_timeout=cfg.client_body_timeout,
                    body_min_rate=float(cfg.client_body_min_rate))
 
@@ -137,9 +156,11 @@ class DLPAddon:
         # goes back to the system (see return_large_allocations)
         return_large_allocations()
         self.limits = limits or Limits(max_text_body_bytes=pipeline.config.max_text_body_bytes)
-        #: bytes of request bodies being received or judged, by flow id (and its connection)
+        #: bytes of request bodies being received or judged, by flow id (its connection,
+        #: its reservation, the party that holds it) and by party (``_party``)
         self.inflight_bytes = 0
-        self._reserved: dict[str, tuple[str, int]] = {}
+        self._reserved: dict[str, tuple[str, int, str]] = {}
+        self._party_bytes: dict[str, int] = {}
         #: per connection id: its address, open exchanges, its read timer
         self._conns: dict[str, _Conn] = {}
         self._per_ip: dict[str, int] = {}
@@ -266,6 +287,8 @@ class DLPAddon:
             return None
         known = resolver.user_cached(token)
         if known is True:
+            cached_id = getattr(resolver, "user_id_cached", None)
+            flow.metadata[PARTY_USER] = cached_id(token) if cached_id is not None else None
             self._admit(flow, cap, declared, has_body)
             return None
         if known is False:
@@ -299,6 +322,7 @@ class DLPAddon:
             if user is None:
                 self._unauthenticated(flow, needs_session, cap, declared, has_body)
             else:
+                flow.metadata[PARTY_USER] = user.id
                 self._admit(flow, cap, declared, has_body)
         except Exception:
             log.exception("requestheaders failed; refusing")
@@ -320,27 +344,31 @@ class DLPAddon:
 
     def _admit(self, flow: http.HTTPFlow, cap: int, declared: int | None, has_body: bool) -> None:
         """Body size and bytes in flight; the body's read deadline."""
+        flow.metadata[ADMITTED_CAP] = cap
         if declared is not None and declared > cap:
             self._too_large(flow)
             return None
         if not has_body:
             return None
-        # a body without Content-Length reserves a first share and grows it as it arrives
-        # (``_grow``): reserving its route's whole cap let 70 chunked requests that sent
-        # nothing hold the whole budget for their body deadline (attack 12p F8)
-        size = declared if declared is not None else min(cap, CHUNKED_FIRST_RESERVE)
-        if self.inflight_bytes + size > max(self.limits.max_inflight_bytes, cap):
-            resp = responses.app_error(503, BUSY_ID, "The data-loss-prevention gateway is busy. Try again in a moment.",
-                                       request_id=responses.new_request_id())
-            resp[1]["Retry-After"] = "5"
-            self._answer_early(flow, resp, "busy")
+        # every body reserves a first share and grows it as its bytes arrive (``_grow``):
+        # reserving its route's whole cap (a chunked body, attack 12p F8) or its declared
+        # Content-Length (attack 16h F3: 64 idle connections declaring 4 MiB to the login
+        # route, or one user's three idle uploads, held the whole budget for their body
+        # deadline) before a byte arrived let a few parties that send nothing shut
+        # everyone's writes.  A declared body still has its declared size's deadline.
+        limit = declared if declared is not None else cap
+        size = min(limit, CHUNKED_FIRST_RESERVE)
+        party = self._party(flow)
+        if not self._fits(party, size, cap):
+            self._busy_early(flow)
             return None
-        if declared is None:
-            flow.metadata[BODY_LIMIT] = cap  # counted as it arrives (patch_mitmproxy_early_answer)
-            flow.metadata[BODY_GROW] = self._grow
+        flow.metadata[BODY_LIMIT] = limit  # counted as it arrives (patch_mitmproxy_early_answer)
+        flow.metadata[BODY_GROW] = self._grow
         self.inflight_bytes += size
-        self._reserved[flow.id] = (flow.client_conn.id, size)
-        self._arm_body_timer(flow, self.limits.body_deadline(size))
+        self._party_bytes[party] = self._party_bytes.get(party, 0) + size
+        self._reserved[flow.id] = (flow.client_conn.id, size, party)
+        # (the deadline of a declared body is its length's; of one without, its first share's)
+        self._arm_body_timer(flow, self.limits.body_deadline(declared if declared is not None else size))
         if flow.metadata.pop(SPOOL_WANTED, False) and (declared is None or declared > SPOOL_BODY_MIN):
             self._start_spool(flow)  # (a small body is read inline, as any body)
         return None
@@ -382,17 +410,42 @@ class DLPAddon:
         if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
             self.metrics.early_refusals.labels(reason=reason).inc()
 
+    def _party(self, flow: http.HTTPFlow) -> str:
+        """Who holds a body's bytes in flight: the user whose credentials it carries, else
+        the client address (as ``dlp_proxy.forwarding`` reads it behind a trusted proxy)."""
+        user = flow.metadata.get(PARTY_USER)
+        if user:
+            return "u:" + str(user)
+        peer = flow.client_conn.peername[0] if flow.client_conn.peername else ""
+        fields = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in flow.request.headers.fields)
+        return "ip:" + client_address(peer, fields, self.trusted_proxies)
+
+    def _fits(self, party: str, more: int, cap: int) -> bool:
+        """Whether ``more`` bytes may be reserved: within the whole budget and the party's
+        share of it (a single request may always take its route's cap, ``cap``)."""
+        if self.inflight_bytes + more > max(self.limits.max_inflight_bytes, cap):
+            return False
+        share = self.limits.max_inflight_bytes_per_client
+        return not share or self._party_bytes.get(party, 0) + more <= max(share, cap)
+
+    def _busy_early(self, flow: http.HTTPFlow) -> None:
+        resp = responses.app_error(503, BUSY_ID, "The data-loss-prevention gateway is busy. Try again in a moment.",
+                                   request_id=responses.new_request_id())
+        resp[1]["Retry-After"] = "5"
+        self._answer_early(flow, resp, "busy")
+
     def _grow(self, flow_id: str, received: int, limit: int) -> bool:
-        """A body without Content-Length has ``received`` bytes: its reservation grown to
-        cover them (doubling, at most ``limit``); False when the budget cannot."""
+        """A body has ``received`` bytes: its reservation grown to cover them (doubling,
+        at most ``limit``); False when the budget (or its party's share) cannot."""
         held = self._reserved.get(flow_id)
         if held is None or received <= held[1]:
             return True
         want = min(limit, max(received, 2 * held[1]))
-        if self.inflight_bytes + want - held[1] > self.limits.max_inflight_bytes:
+        if not self._fits(held[2], want - held[1], limit):
             return False
         self.inflight_bytes += want - held[1]
-        self._reserved[flow_id] = (held[0], want)
+        self._party_bytes[held[2]] = self._party_bytes.get(held[2], 0) + want - held[1]
+        self._reserved[flow_id] = (held[0], want, held[2])
         return True
 
     def _release(self, flow_id: str) -> None:
@@ -403,6 +456,11 @@ class DLPAddon:
         held = self._reserved.pop(flow_id, None)
         if held is not None:
             self.inflight_bytes -= held[1]
+            left = self._party_bytes.get(held[2], 0) - held[1]
+            if left > 0:
+                self._party_bytes[held[2]] = left
+            else:
+                self._party_bytes.pop(held[2], None)
         timer = self._body_timers.pop(flow_id, None)
         if timer is not None:
             timer.cancel()
@@ -441,7 +499,7 @@ class DLPAddon:
                 self._per_ip[conn.ip] = left
             else:
                 self._per_ip.pop(conn.ip, None)
-        for flow_id in [f for f, (cid, _) in self._reserved.items() if cid == client.id]:
+        for flow_id in [f for f, (cid, _, _) in self._reserved.items() if cid == client.id]:
             self._release(flow_id)
 
     def _exchange_started(self, flow: http.HTTPFlow) -> None:
@@ -485,17 +543,22 @@ class DLPAddon:
             self.early_refusals["read-timeout"] = self.early_refusals.get("read-timeout", 0) + 1
             if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
                 self.metrics.early_refusals.labels(reason="read-timeout").inc()
-            from mitmproxy import ctx
-
-            proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
-            handler = proxyserver.connections.get(client_id) if proxyserver else None
-            if handler is None:
-                return
-            for conn, io in list(handler.transports.items()):
-                if conn.id == client_id and io.handler is not None:
-                    io.handler.cancel(f"client read timeout ({phase})")
+            self._close_client(client_id, f"client read timeout ({phase})")
         except Exception:
             log.exception("closing a slow client failed")
+
+    @staticmethod
+    def _close_client(client_id: str, why: str) -> None:
+        """Close a client connection (its handler is cancelled: the socket is closed)."""
+        from mitmproxy import ctx
+
+        proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+        handler = proxyserver.connections.get(client_id) if proxyserver else None
+        if handler is None:
+            return
+        for conn, io in list(handler.transports.items()):
+            if conn.id == client_id and io.handler is not None:
+                io.handler.cancel(why)
 
     # ------------------------------------------------------------ request
 
@@ -567,6 +630,7 @@ class DLPAddon:
             body=req.raw_content or b"",
             client_ip=client_address(flow.client_conn.peername[0] if flow.client_conn.peername else "", ((k.decode("latin-1"), v.decode("latin-1")) for k, v in req.headers.fields), self.trusted_proxies),  # dlp_proxy/forwarding.py
             spool=spooled,
+            body_limit=flow.metadata.get(ADMITTED_CAP),
         )
         started = time.perf_counter()
         route_name: str | None = None
@@ -950,6 +1014,80 @@ class DLPAddon:
             return None
         return self._judge_frame(flow, message)
 
+    def websocket_start(self, flow: http.HTTPFlow) -> None:
+        """An unauthenticated websocket is closed after ``WS_AUTH_SECONDS`` unless it
+        authenticated by then, as Mattermost closes it (web_conn.go writePump's authTicker)."""
+        try:
+            loop = asyncio.get_running_loop()
+            loop.call_later(WS_AUTH_SECONDS, lambda: self._spawn(self._ws_auth_deadline(flow)))
+        except Exception:
+            log.exception("websocket_start failed")
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _ws_auth_deadline(self, flow: http.HTTPFlow) -> None:
+        try:
+            if flow.live and await self._ws_authenticated(flow) is False:
+                self._count_early("ws-unauthenticated")
+                self._close_client(flow.client_conn.id, "websocket not authenticated in time")
+        except Exception:
+            log.exception("websocket authentication deadline failed")
+
+    async def _ws_authenticated(self, flow: http.HTTPFlow) -> bool:
+        """Whether the socket is authenticated: the upgrade's credentials as Mattermost
+        reads them (app/authentication.go ParseAuthTokenFromRequest; api4/websocket.go
+        connectWebSocket upgrades without a session, and an invalid token leaves the
+        socket unauthenticated), or an ``authentication_challenge`` accepted since.
+        Mattermost or Redis unreachable: True (frames are judged as they always were)."""
+        state = flow.metadata.get(WS_AUTH)
+        if state is not None:
+            return bool(state)
+        resolver = self.pipeline.context
+        token = token_from_request(header_dict(flow.request.headers.fields), flow.request.path.partition("?")[2])
+        if resolver is None:
+            state = True
+        elif token is None:
+            state = False
+        else:
+            try:
+                state = await resolver.user(token) is not None
+            except Exception as exc:
+                log.warning("websocket credentials could not be checked", extra={"error_type": type(exc).__name__})
+                return True  # (asked again at the next frame)
+        flow.metadata[WS_AUTH] = state
+        return state
+
+    async def _ws_challenge(self, flow: http.HTTPFlow, token: str) -> bool | None:
+        """An ``authentication_challenge`` on an unauthenticated socket: True when
+        Mattermost will accept the token, False when it will not (it closes the socket:
+        app/platform/websocket_router.go ServeWebSocket), None when it cannot be told."""
+        resolver = self.pipeline.context
+        if resolver is None:
+            return None
+        try:
+            return await resolver.user(token) is not None
+        except Exception as exc:
+            log.warning("websocket credentials could not be checked", extra={"error_type": type(exc).__name__})
+            return None
+
+    def _count_early(self, reason: str) -> None:
+        self.early_refusals[reason] = self.early_refusals.get(reason, 0) + 1
+        if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
+            self.metrics.early_refusals.labels(reason=reason).inc()
+
+    def _first_refusal(self, flow: http.HTTPFlow, reason: str) -> bool:
+        """True the first time a websocket has a frame refused for ``reason``: only that
+        one is archived (a frame refused unread carries nothing to keep, and archiving
+        each would let one socket make the gateway fsync per frame: attack 16h F7)."""
+        seen = flow.metadata.setdefault(WS_ARCHIVED, set())
+        if reason in seen:
+            return False
+        seen.add(reason)
+        return True
+
     async def _judge_frame(self, flow: http.HTTPFlow, message: Any) -> None:
         from dlp_proxy.gateway import websocket
 
@@ -975,6 +1113,29 @@ class DLPAddon:
             route = websocket.frame_route(judged.action_label)
             route_name = route.name
             label = websocket.metric_label(judged.action_label)
+            if not await self._ws_authenticated(flow):
+                # Mattermost's router serves an unauthenticated socket nothing but an
+                # authentication_challenge (app/platform/websocket_router.go ServeWebSocket:
+                # not_authenticated for any other action; a challenge whose token is not a
+                # string or not a session closes the socket): here nothing else is
+                # forwarded, judged or archived per frame (one record per socket and reason)
+                if judged.kind == "pass" and judged.token is not None:
+                    accepted = await self._ws_challenge(flow, judged.token)
+                    if accepted is not False:
+                        flow.metadata[WS_AUTH] = True  # (not told: its frames are judged as any socket's)
+                        flow.metadata["dlp_ws_token"] = judged.token
+                        message.dropped = False
+                        return
+                closing = judged.action_label == "authentication_challenge"
+                self._count_early("ws-unauthenticated")
+                if self._first_refusal(flow, "unauthenticated"):
+                    await self.pipeline.refuse_frame(greq, route, "the websocket is not authenticated")
+                if closing:
+                    self._close_client(flow.client_conn.id, "websocket authentication refused")
+                else:
+                    self._refuse_frame(flow, judged.seq, "This socket is not signed in, so this was not sent.",
+                                       UNAUTHENTICATED_ID)
+                return
             if judged.kind == "pass":
                 if judged.token is not None:
                     flow.metadata["dlp_ws_token"] = judged.token  # memory only, for the next frames' context
@@ -982,7 +1143,10 @@ class DLPAddon:
                 return
             async with asyncio.timeout(self.pipeline.config.scan_deadline_seconds):
                 if judged.kind == "drop":
-                    await self.pipeline.refuse_frame(greq, route, judged.reason)
+                    if self._first_refusal(flow, judged.reason):
+                        await self.pipeline.refuse_frame(greq, route, judged.reason)
+                    else:
+                        self._count_early("ws-frame-repeated")
                     if self.metrics is not None:
                         self.metrics.decision(Action.BLOCK.value, label, ())
                     self._refuse_frame(flow, judged.seq, "The message was not sent: the data-loss-prevention gateway cannot read it.")
@@ -1016,7 +1180,7 @@ class DLPAddon:
                 self._idle.set()
 
     @staticmethod
-    def _refuse_frame(flow: http.HTTPFlow, seq: int | None, message: str) -> None:
+    def _refuse_frame(flow: http.HTTPFlow, seq: int | None, message: str, error_id: str = responses.BLOCKED_ID) -> None:
         """Answer a dropped frame as Mattermost answers a failed one (the client's
         callback for ``seq`` fires); best effort, injected toward the client only."""
         if seq is None:
@@ -1028,7 +1192,7 @@ class DLPAddon:
 
             proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
             if proxyserver is not None:
-                proxyserver.inject_websocket(flow, True, refusal_reply(seq, responses.BLOCKED_ID, message))
+                proxyserver.inject_websocket(flow, True, refusal_reply(seq, error_id, message))
         except Exception:
             log.exception("could not answer a dropped websocket frame")
 
@@ -1069,8 +1233,11 @@ def patch_mitmproxy_early_answer() -> None:
     flow marked ``EARLY`` the response is sent right after the hook and the stream
     is ended with a protocol error that writes nothing more (the HTTP/1 connection
     is closed, an HTTP/2 stream reset), as mitmproxy does for a body over
-    ``body_size_limit``.  A flow with ``BODY_LIMIT`` (a body without Content-Length)
-    is refused with 413 as soon as more than that many bytes arrived.
+    ``body_size_limit``.  A flow with ``BODY_LIMIT`` (every admitted body: its
+    Content-Length, or its route's cap without one) has its share of the bytes in
+    flight grown as its bytes arrive (``BODY_GROW``; 503 when the budget or its
+    party's share cannot grow) and is refused with 413 as soon as more than that
+    many bytes arrived.
 
     A flow with a ``SPOOL`` writer (an upload, ``DLPAddon._start_spool``) has its body
     written to that encrypted file as it arrives instead of into mitmproxy's buffer

@@ -193,6 +193,13 @@ class ContextResolver:
             return None
         return not hit[1].get("invalid")
 
+    def user_id_cached(self, token: str) -> str | None:
+        """The token's user id from the in-process cache only (None: not known here, or refused)."""
+        hit = self._local.get("user:" + keyed_hash(self.hash_key, token))
+        if hit is None or hit[0] <= time.monotonic() or hit[1].get("invalid"):
+            return None
+        return str(hit[1].get("id") or "") or None
+
     async def user(self, token: str) -> UserInfo | None:
         """The token's user; None when Mattermost says the token is not valid."""
         key = "user:" + keyed_hash(self.hash_key, token)

@@ -35,14 +35,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import lzma
 import re
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
+# every decompression is bounded there (``Room``: a decoded reading is held to the raw body's limit)
+from dlp_proxy.gateway.decode import MAX_DECODED_BYTES, MAX_STREAM_DEPTH, Room, stream_readings
+from dlp_proxy.gateway.decode import BodyError as BodyError  # (re-exported: callers import it from here)
+from dlp_proxy.gateway.decode import decode_content_encoding as decode_content_encoding
+from dlp_proxy.gateway.decode import unlabelled_streams as unlabelled_streams
 from dlp_proxy.gateway.goread import (
     GoReadError,
     Multipart,
@@ -56,20 +59,7 @@ from dlp_proxy.model import ContentItem, ItemKind
 
 MAX_JSON_DEPTH = 64
 MAX_ITEMS = 20_000
-MAX_DECODED_BYTES = 64 * 1024 * 1024
 MAX_MULTIPART_PARTS = 256
-
-
-class BodyError(ValueError):
-    """The body cannot be read safely; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-    def __reduce__(self) -> tuple[Any, tuple[str, int]]:
-        # raised in a file worker process and pickled back: keep the status
-        return (BodyError, (str(self), self.status))
 
 
 @dataclass(slots=True)
@@ -103,81 +93,6 @@ class Extracted:
 
 # --------------------------------------------------------------------------- decoding
 
-
-def decode_content_encoding(raw: bytes, encoding: str, *, limit: int = MAX_DECODED_BYTES) -> bytes:
-    """Undo Content-Encoding (gzip, deflate, br, zstd; chained) with an output cap."""
-    data = raw
-    codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
-    for coding in reversed(codings):
-        if coding in ("identity", ""):
-            continue
-        if coding in ("gzip", "x-gzip"):
-            data = _inflate(data, 16 + zlib.MAX_WBITS, limit)
-        elif coding == "deflate":
-            try:
-                data = _inflate(data, zlib.MAX_WBITS, limit)
-            except BodyError:
-                data = _inflate(data, -zlib.MAX_WBITS, limit)  # raw deflate, as some clients send
-        elif coding == "br":
-            data = _brotli(data, limit)
-        elif coding == "zstd":
-            data = _zstd(data, limit)
-        else:
-            raise BodyError(f"unsupported Content-Encoding {coding!r}", 415)
-    return data
-
-
-def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
-    d = zlib.decompressobj(wbits)
-    try:
-        out = d.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise BodyError(f"body cannot be decompressed: {exc}") from None
-    if len(out) > limit or d.unconsumed_tail:
-        raise BodyError("decompressed body is too large", 413)
-    if not d.eof:
-        raise BodyError("compressed body is truncated")
-    if d.unused_data:
-        # gzip allows concatenated members; decode them too rather than ignore them
-        if wbits == 16 + zlib.MAX_WBITS:
-            return out + _inflate(d.unused_data, wbits, limit - len(out))
-        raise BodyError("trailing data after compressed body")
-    return out
-
-
-def _brotli(data: bytes, limit: int) -> bytes:
-    try:
-        import brotli  # installed with mitmproxy
-    except ImportError:  # pragma: no cover - mitmproxy depends on it
-        raise BodyError("brotli-encoded bodies are not supported here", 415) from None
-    dec = brotli.Decompressor()
-    out = bytearray()
-    try:
-        # feed in slices so a bomb is caught before it is fully inflated
-        for i in range(0, len(data), 16384):
-            out += dec.process(data[i : i + 16384])
-            if len(out) > limit:
-                raise BodyError("decompressed body is too large", 413)
-        if not dec.is_finished():
-            raise BodyError("compressed body is truncated")
-    except brotli.error as exc:
-        raise BodyError(f"body cannot be decompressed: {exc}") from None
-    return bytes(out)
-
-
-def _zstd(data: bytes, limit: int) -> bytes:
-    try:
-        import zstandard  # installed with mitmproxy
-    except ImportError:  # pragma: no cover
-        raise BodyError("zstd-encoded bodies are not supported here", 415) from None
-    try:
-        reader = zstandard.ZstdDecompressor().stream_reader(data)
-        out = reader.read(limit + 1)
-    except zstandard.ZstdError as exc:
-        raise BodyError(f"body cannot be decompressed: {exc}") from None
-    if len(out) > limit:
-        raise BodyError("decompressed body is too large", 413)
-    return bytes(out)
 
 
 def decode_text(data: bytes) -> str:
@@ -764,176 +679,9 @@ def command_response_typed(doc: Any, depth: int = 0) -> bool:
 # --------------------------------------------------------------------------- any body
 
 
-#: compressed formats the gateway cannot decode, by their magic: a handler may (Go
-#: packages exist for each), so such a body on a route read by nobody knows how is refused
-_UNDECODABLE_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x04\x22\x4d\x18", "lz4"),  # LZ4 frame (pierrec/lz4)
-    (b"\xff\x06\x00\x00sNaPpY", "snappy"),  # snappy framing format (golang/snappy)
-    (b"\x1f\x9d", "compress"),  # Unix compress, LZW (compress/lzw with the .Z header)
-    (b"LZIP", "lzip"),
-)
-#: nested compressed readings followed (zlib of zlib of ...); deeper is refused
-MAX_STREAM_DEPTH = 4
 
-
-def _zlib_header(data: bytes) -> bool:
-    """RFC 1950: CM 8 (deflate), a window of at most 32 KiB, FCHECK, no preset dictionary
-    (Go's compress/zlib refuses one it is not given: ErrDictionary)."""
-    if len(data) < 3:
-        return False
-    cmf, flg = data[0], data[1]
-    return cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0 and not flg & 0x20
-
-
-def _lzma_alone_header(data: bytes) -> bool:
-    """The .lzma ("LZMA alone") header Go's ulikunitz/xz/lzma reads: a properties
-    byte (lc, lp, pb) below 225, a dictionary size, the size (or -1), and the range
-    coder's first byte, which is always 0."""
-    return len(data) >= 18 and data[0] < 225 and data[13] == 0
-
-
-#: input slice fed to the LZMA decoder at a time (output before a corrupt spot kept to this)
-_LZMA_SLICE = 512
-
-
-def _inflate_until_error(d: Any, data: bytes, room: int) -> bytes:
-    """The output of feeding ``data`` to the zlib decompressor ``d`` up to the byte at
-    which it fails (at most ``room`` + 1 bytes: the caller checks its limit).  ``d`` is
-    consumed: a slice of 256 at a time from a copy, the failing slice a byte at a time."""
-    out = bytearray()
-    for j in range(0, len(data), 256):
-        piece = data[j:j + 256]
-        before = d.copy()
-        try:
-            out += d.decompress(piece, room + 1 - len(out))
-            if len(out) > room or d.unconsumed_tail or d.eof:
-                return bytes(out)
-            continue
-        except zlib.error:
-            d = before
-        for k in range(len(piece)):
-            try:
-                out += d.decompress(piece[k:k + 1], room + 1 - len(out))
-            except zlib.error:
-                return bytes(out)
-            if len(out) > room or d.unconsumed_tail or d.eof:
-                return bytes(out)
-        return bytes(out)  # pragma: no cover - the slice failed as a whole
-    return bytes(out)
-
-
-def _stream_reading(data: bytes, kind: str, limit: int) -> tuple[bytes | None, bool]:
-    """``data`` decompressed as ``kind`` (zlib | deflate | lzma | zstd) the way Go's
-    readers hand it to ``io.ReadAll``, or None when nothing decodes (an error in the
-    first bytes), and whether the stream reached its end (a final block).  Like ``compress/flate`` (inflate.go), which returns EOF after the
-    final block without reading on, and the text decoded so far with
-    ``ErrUnexpectedEOF`` when input runs out: the output up to the end of the stream
-    (trailing bytes ignored), up to where the input ran out (a truncated stream, one
-    ended by a sync flush with no final block), or up to a corrupt spot.  Over
-    ``limit`` bytes: ``BodyError`` 413 (never a weaker reading)."""
-    out = bytearray()
-    step = 64 * 1024
-    ended = False
-    try:
-        if kind in ("zlib", "deflate"):
-            d = zlib.decompressobj(zlib.MAX_WBITS if kind == "zlib" else -zlib.MAX_WBITS)
-            for i in range(0, len(data), step):
-                before = d.copy()
-                try:
-                    out += d.decompress(data[i:i + step], limit + 1 - len(out))
-                except zlib.error:
-                    # zlib drops the output of a call that fails; Go's reader hands
-                    # over what decoded before the error: redo the slice byte by byte
-                    out += _inflate_until_error(before, data[i:i + step], limit + 1 - len(out))
-                    d = before
-                    if len(out) > limit:
-                        raise BodyError("decompressed body is too large", 413) from None
-                    break
-                if len(out) > limit or d.unconsumed_tail:
-                    raise BodyError("decompressed body is too large", 413)
-                if d.eof:
-                    break
-            ended = d.eof
-            if not d.eof:
-                out += d.flush()  # what zlib holds back of a stream that ran out
-                if len(out) > limit:
-                    raise BodyError("decompressed body is too large", 413)
-        elif kind == "lzma":
-            dl = lzma.LZMADecompressor(lzma.FORMAT_ALONE)
-            # fed in small slices: a failing call loses its output (and cannot be redone)
-            for i in range(0, len(data), _LZMA_SLICE):
-                out += dl.decompress(data[i:i + _LZMA_SLICE], limit + 1 - len(out))
-                while not dl.eof and not dl.needs_input and len(out) <= limit:
-                    out += dl.decompress(b"", limit + 1 - len(out))
-                if len(out) > limit:
-                    raise BodyError("decompressed body is too large", 413)
-                if dl.eof:
-                    break
-            ended = dl.eof
-        elif kind == "zstd":
-            import zstandard  # installed with mitmproxy
-
-            reader = zstandard.ZstdDecompressor().stream_reader(data)
-            try:
-                while len(out) <= limit:  # in slices: what decoded before a corrupt block is kept
-                    chunk = reader.read(min(step, limit + 1 - len(out)))
-                    if not chunk:
-                        break
-                    out += chunk
-            except zstandard.ZstdError:
-                pass
-            if len(out) > limit:
-                raise BodyError("decompressed body is too large", 413)
-            ended = True
-        else:  # pragma: no cover - the callers name the kinds above
-            raise ValueError(kind)
-    except (zlib.error, lzma.LZMAError, EOFError):
-        pass  # corrupt: what decoded before it is the reading
-    return (bytes(out) if out else None), ended
-
-
-def unlabelled_streams(body: bytes, *, limit: int = MAX_DECODED_BYTES) -> list[tuple[str, bytes]]:
-    """The decompressed readings of a body sent without a Content-Encoding label, as a
-    handler that decompresses it itself reads it (``io.ReadAll`` over Go's compress/zlib,
-    compress/flate, klauspost zstd, ulikunitz lzma): zlib and zstd by their header, LZMA
-    alone by its header, and raw deflate (no magic) whenever inflating the body yields
-    output.  Each is what the reader returns before its end or error: trailing bytes
-    after the stream ignored, a truncated or corrupt stream read up to where it stops
-    (``_stream_reading``).  Every reading is additional: the body is still read as
-    itself, so a binary body that happens to inflate a few bytes only adds a reading.
-    (Brotli has no magic and no bounded decoder here: not read.)  gzip, bzip2 and xz are
-    documents (files/sniff.py): the file scanner opens them.  A compressed format the
-    gateway cannot decode: ``BodyError`` 415; more than ``limit`` bytes: 413."""
-    return [(kind, decoded) for kind, decoded, _ in _stream_readings(body, limit)]
-
-
-def _stream_readings(body: bytes, limit: int) -> list[tuple[str, bytes, bool]]:
-    """``unlabelled_streams`` with, for each reading, whether its stream was
-    identified by a header or ended in a final block (not a mere trial inflate)."""
-    for magic, name in _UNDECODABLE_MAGIC:
-        if body.startswith(magic):
-            raise BodyError(f"a {name}-compressed body cannot be inspected here", 415)
-    if len(body) < 2:
-        return []
-    out: list[tuple[str, bytes, bool]] = []
-    candidates: list[str] = []
-    if _zlib_header(body):
-        candidates.append("zlib")
-    if body.startswith(b"\x28\xb5\x2f\xfd"):
-        candidates.append("zstd")
-    if _lzma_alone_header(body):
-        candidates.append("lzma")
-    # raw deflate has no magic: any body may be one (a document's sniffed magic may
-    # sit after a stream that flate.NewReader reads and stops at: tried on it too)
-    candidates.append("deflate")
-    for kind in candidates:
-        decoded, ended = _stream_reading(body, kind, limit)
-        if decoded is not None and decoded != body:
-            out.append((kind, decoded, kind != "deflate" or ended))
-    return out
-
-
-def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str = "body", depth: int = 0) -> None:
+def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str = "body", depth: int = 0,
+                 room: Room | None = None) -> None:
     """A route nobody described (unknown writes, plugin routes): every reading a
     handler could take.  A body that is a document, an archive or a compressed
     stream goes to the file scanner; a compressed stream without a Content-Encoding
@@ -941,7 +689,8 @@ def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str 
     decompressed too, each reading as a body of its own (``body~zlib``...);
     multipart is read as Go reads it; a form's values, a JSON document's strings,
     else the text itself."""
-    streams = _stream_readings(body, MAX_DECODED_BYTES)
+    room = room if room is not None else Room(MAX_DECODED_BYTES)
+    streams = stream_readings(body, room)  # (every reading, nested ones too, taken from one room)
     if depth >= MAX_STREAM_DEPTH:
         # a stream this deep is refused; a trial inflate that found no final block is
         # dropped there (random bytes inflate a few bytes now and then, and so may
@@ -951,7 +700,7 @@ def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str 
         streams = []
     for kind, decoded, _ in streams:
         reading = Extracted()
-        _extract_any(decoded, content_type, reading, prefix=f"{prefix}~{kind}", depth=depth + 1)
+        _extract_any(decoded, content_type, reading, prefix=f"{prefix}~{kind}", depth=depth + 1, room=room)
         if len(out.items) + len(reading.items) > MAX_ITEMS:
             raise BodyError("too many values in the body", 413)
         # a reading, never the body a redaction rewrites (no json_doc, no fields)
@@ -1013,6 +762,7 @@ def extract(
     go_query: list[tuple[str, str]] | None = None,
     *,
     defer_files_from: int | None = None,
+    decoded_limit: int = MAX_DECODED_BYTES,
 ) -> Extracted:
     """Content items of a request body as Mattermost's handler for ``route`` reads it
     (the bytes as received: request Content-Encoding is handled by the caller).
@@ -1020,7 +770,9 @@ def extract(
     ``url.ParseQuery`` keeps (goread.parse_query), from which fields are read.
     ``defer_files_from``: on a file route, a multipart file part of at least this many
     bytes stays in the body (``FilePart.span``), not copied out (a file worker reads
-    it from the spooled body instead: no second copy of the file in its memory)."""
+    it from the spooled body instead: no second copy of the file in its memory).
+    ``decoded_limit``: the most the body's decompressed readings (``decode.py``) may come
+    to, all together: the limit the raw body was held to (413 past it)."""
     out = Extracted()
     for key, value in query:
         if value:
@@ -1069,7 +821,7 @@ def extract(
         _extract_command_webhook(body, content_type, out)
         return out
     if kind is Body.ANY:
-        _extract_any(body, content_type, out)
+        _extract_any(body, content_type, out, room=Room(decoded_limit))
         return out
     _extract_json_route(body, out)
     return out

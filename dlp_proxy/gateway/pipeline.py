@@ -109,6 +109,9 @@ class GatewayRequest:
     #: the body on disk (``filescan.Spooled``, written as it arrived) when ``body`` is
     #: ``b""``: an upload, read by the file worker from the spool, never in this process
     spool: Any = None
+    #: the largest body the gateway admitted this request with (the route's cap, or the
+    #: unauthenticated cap: ``DLPAddon._admit``); its decoded readings are held to it too
+    body_limit: int | None = None
 
 
 @dataclass(slots=True)
@@ -364,8 +367,25 @@ class Pipeline:
         session = None
         ctype = req.headers.get("content-type", "")
 
+        limit = self.config.max_text_body_bytes
+        if req.body_limit is not None:
+            limit = min(limit, req.body_limit)  # (a request without credentials: the unauthenticated cap)
+        encoded = req.headers.get("content-encoding", "").strip().lower() not in ("", "identity")
+        if (req.body or req.spool is not None) and (route.body is Body.ANY or encoded):
+            # a body that may be read decompressed (gateway/decode.py) is decoded only once
+            # its sender is known (the user, else the client address) and has scan time
+            # left: what the decoding costs the event loop is charged there (the meter),
+            # also when it ends in a refusal (attack 16h F1: nothing was ever charged)
+            early_key = await self._sender_key(req, query)
+            if meter is not None:
+                meter.key = early_key
+            if early_key is not None and self.scan_budget is not None:
+                try:
+                    self.scan_budget.check(early_key)
+                except ScanBudgetExceeded:
+                    return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
         args = (route, req.body if req.spool is None else req.spool, req.headers.get("content-encoding", ""), ctype,
-                query, self.config.max_text_body_bytes)
+                query, limit)
         try:
             if req.spool is None and len(req.body) <= INLINE_EXTRACT_BYTES:
                 body, ex = decode_and_extract(*args)
@@ -1363,6 +1383,20 @@ class Pipeline:
             if budget is not None:
                 budget.charge(budget_key, time.perf_counter() - started if cost is None else cost)
 
+    async def _sender_key(self, req: GatewayRequest, query: str) -> str | None:
+        """Whose scan budget pays, before the body is read: the token's user (the
+        cached ``users/me`` resolution the credentials check made), else the client
+        address (``_budget_key`` once the context is known)."""
+        token = token_from_request(req.headers, query)
+        if token and self.context is not None:
+            try:
+                user = await self.context.user(token)
+            except _UPSTREAM_ERRORS:
+                user = None
+            if user is not None and user.id:
+                return "u:" + user.id
+        return "ip:" + req.client_ip if req.client_ip else None
+
     async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str,
                        policy: PolicyEngine, channel_terms: list[str] | None = None) -> RequestContext:
         token = token_from_request(req.headers, split_target(req.target)[1])
@@ -1708,13 +1742,15 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
         raise BodyError("Content-Encoding is not accepted on this route (Mattermost does not decode request bodies)")
     if route.body.value not in ("files", "upload_chunk") and len(raw) > max_text_bytes:
         raise BodyError("body is larger than the gateway accepts for this route", 413)
-    ex = extract(route, raw, content_type, qpairs, go_query=parse_query(query), defer_files_from=defer_files_from)
+    # every decoded reading (an unlabelled stream, the Content-Encoding undone, and that
+    # one's own readings) is held to the limit the raw body was held to, decoded in
+    # steps that never pass it (gateway/decode.py): 413 at the cap, never a weaker reading
+    ex = extract(route, raw, content_type, qpairs, go_query=parse_query(query), defer_files_from=defer_files_from,
+                 decoded_limit=max_text_bytes)
     if not codings or not raw:
         return raw, ex
-    body = decode_content_encoding(raw, content_encoding)
-    if len(body) > max_text_bytes:
-        raise BodyError("body is larger than the gateway accepts for this route", 413)
-    decoded = extract(route, body, content_type, [])
+    body = decode_content_encoding(raw, content_encoding, limit=max_text_bytes)
+    decoded = extract(route, body, content_type, [], decoded_limit=max_text_bytes - len(body))
     ex.items.extend(ContentItem(f"decoded:{i.path}", i.text, i.kind) for i in decoded.items)
     ex.files.extend(FilePart(f"decoded:{f.path}", f.filename, f.data, f.content_type) for f in decoded.files)
     ex.json_doc = None  # two readings: nothing to redact in place
