@@ -298,6 +298,8 @@ _LED_BY_LOOKBEHIND = {
     "dotted": (_structure._DOTTED, r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])"),
     "letters": (normalize_mod._LETTER_SEPARATED, r"(?<![0-9])[0-9]{1,7}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])"),
     "routing-pair": (bank._PAIR_LED, bank._PAIR_RE.pattern),
+    # a mark inside a digit group (``53:6-22-8710``): normalize._inner_mark_edits
+    "inner-marked": (normalize_mod._INNER_MARKED_DIGIT_LED, normalize_mod._INNER_MARKED.pattern),
     "b64-run": (decode._B64_RUN, r"[A-Za-z0-9+/_-]{12,}"),
     "alnum-run": (decode._ALNUM_RUN, r"[0-9A-Za-z]{12,}"),
     "date": (_structure._DATE,
@@ -318,7 +320,7 @@ def _same_matches(text: str) -> None:
 _DIGIT_PIECES = st.one_of(
     st.text(alphabet="0123456789", min_size=1, max_size=5),
     st.sampled_from(["-", "/", ":", ".", ",", " ", "\n", "a", "Z", "T", "O", "l", "\u041e", "19", "20", "2024", "0", "1",
-                     "12", "31", "abcdefghijk", "+/_-", "x", "b", "021000021", " / ", " and ", "--", "11/19/2024", "2024-11-19", "14:30:15.123", "25,676", "10.4.12.1", "x1", CELL]),
+                     "12", "31", "abcdefghijk", "+/_-", "x", "b", "021000021", " / ", " and ", "--", "11/19/2024", "2024-11-19", "14:30:15.123", "25,676", "10.4.12.1", "x1", CELL, ";", "'", "|", "_", "53:6-22"]),
 )
 
 

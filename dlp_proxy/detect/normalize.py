@@ -1629,6 +1629,14 @@ _INNER_MARKED = re.compile(
     rf"(?<![0-9A-Za-z.:,;'|_-]){_INNER_GROUP}(?:[- /]{_INNER_GROUP}){{1,4}}(?![0-9A-Za-z]|[-/.:,;'|_][0-9])")
 
 
+#: ``_INNER_MARKED`` digit-led: the check before its first digit made after that digit (the
+#: same matches: ``re`` then skips to the digits, where the leading lookbehind was tried at
+#: every position of the text); the one pass reads ``_INNER_MARKED`` itself
+_INNER_MARKED_DIGIT_LED = re.compile(
+    rf"[0-9](?<![0-9A-Za-z.:,;'|_-][0-9])[0-9]{{0,5}}(?:[:;.,'|_][0-9]{{1,6}}){{0,2}}(?:[- /]{_INNER_GROUP}){{1,4}}"
+    r"(?![0-9A-Za-z]|[-/.:,;'|_][0-9])")
+
+
 gatescan.register(_INNER_MARKED)
 
 
@@ -1641,7 +1649,7 @@ def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     edits: list[tuple[int, int, str, int, int]] = []
     if not gatescan.may_search(_INNER_MARKED, text):
         return edits
-    for m in _INNER_MARKED.finditer(text):
+    for m in _INNER_MARKED_DIGIT_LED.finditer(text):
         run = m.group(0)
         seps = re.findall(r"[- /]", run)
         inside = re.findall(r"[:;.,'|_]", run)
