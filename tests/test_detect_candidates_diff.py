@@ -330,6 +330,33 @@ def test_digit_led_patterns_same_matches(text: str) -> None:
     _same_matches(text)
 
 
+def _inner_edits_reference(text: str) -> list[tuple[int, int, str, int, int]]:
+    """``normalize._inner_mark_edits`` without the one pass's gates (every run searched)."""
+    with mock.patch.object(gatescan, "ENABLED", False):
+        return normalize_mod._inner_mark_edits(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_DIGIT_PIECES, max_size=20).map("".join))
+def test_inner_mark_edits_gated_same_edits(text: str) -> None:
+    """A text where the pass finds no mark inside a digit group gets no inner-mark edit:
+    the same edits as searching every run."""
+    for view in (text, mark_tables(sanitize(text))):
+        assert normalize_mod._inner_mark_edits(view) == _inner_edits_reference(view), view
+
+
+@pytest.mark.parametrize("mark", list(":;.,'|_"))
+def test_inner_mark_edits_gated_each_mark(mark: str) -> None:
+    text = f"client SSN 53{mark}6-22-8710 and 4111 11{mark}11 1111 1111"
+    assert normalize_mod._inner_mark_edits(text) == _inner_edits_reference(text) != []
+
+
+def test_inner_mark_edits_gated_corpora() -> None:
+    for text in _corpus_texts() + [trade_csv(200), dirty_csv(200)[0]]:
+        for view in _views(text):
+            assert normalize_mod._inner_mark_edits(view) == _inner_edits_reference(view)
+
+
 def test_digit_led_patterns_same_matches_corpus() -> None:
     for text in _corpus_texts() + [trade_csv(200), dirty_csv(200)[0]]:
         for view in _views(text):

@@ -1637,7 +1637,10 @@ _INNER_MARKED_DIGIT_LED = re.compile(
     r"(?![0-9A-Za-z]|[-/.:,;'|_][0-9])")
 
 
-gatescan.register(_INNER_MARKED)
+#: a mark inside a digit group: every run ``_inner_mark_edits`` edits holds one (a run
+#: without is passed over), so a text with none has no edit
+_INNER_MARK_HINT = re.compile(r"[0-9][:;.,'|_][0-9]")
+gatescan.register(_INNER_MARKED, _INNER_MARK_HINT)
 
 
 def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
@@ -1647,7 +1650,7 @@ def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     every group is apart from the next by the same separator.  A time or a decimal in a
     range (``12:30-14:45``, ``1.5-2.25``) makes no such shape."""
     edits: list[tuple[int, int, str, int, int]] = []
-    if not gatescan.may_search(_INNER_MARKED, text):
+    if not gatescan.may_search(_INNER_MARK_HINT, text) or not gatescan.may_search(_INNER_MARKED, text):
         return edits
     for m in _INNER_MARKED_DIGIT_LED.finditer(text):
         run = m.group(0)
