@@ -23,6 +23,7 @@ fused with the share quantity before it), an E.164 phone number, a price.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -47,6 +48,7 @@ from dlp_proxy.recognizers._common import (
     _names_a_reference,
     _Occurrences,
     _occurrences,
+    _rows_by_lengths,
     ascii_lower_last,
     candidate_lengths,
     candidates,
@@ -365,7 +367,7 @@ class _Unlabelled:
     trade ids, amounts and order numbers are passed over without their three searches
     and their shape checks."""
 
-    __slots__ = ("breaks", "fuzzy", "live", "regexes", "row", "spans", "strong", "text", "weak")
+    __slots__ = ("breaks", "cells", "fuzzy", "lazy", "live", "regexes", "row", "spans", "strong", "text", "weak")
 
     def __init__(self, text: str, regexes: list[re.Pattern[str]], strong: _Occurrences | None,
                  weak: _Occurrences | None, fuzzy: _Occurrences | None) -> None:
@@ -379,7 +381,11 @@ class _Unlabelled:
         self.row: tuple[int, int, tuple[bool, ...]] | None = None
         #: per table (the start of its line): whether each header cell gives a regex a word
         self.live: dict[int, tuple[bool, ...]] = {}
+        #: the account words' reach (``_word_spans``, merged), and with the live cells (``_spans``)
         self.spans: _Occurrences | None = None
+        self.cells: _Occurrences | None = None
+        #: ``may_label`` reads the cells at each span asked about (not a list of every row's)
+        self.lazy = False
 
     def __call__(self, start: int, end: int) -> bool:
         strong, weak, fuzzy = self.strong, self.weak, self.fuzzy
@@ -393,21 +399,47 @@ class _Unlabelled:
 
     def may_label(self, start: int, end: int) -> bool:
         """False proves every candidate inside ``[start, end)`` (a digit run) unlabelled:
-        the span meets none of ``_spans``."""
+        the span meets none of ``_spans``.  ``lazy`` (a text with few rows that hold a
+        run of an account's length: a client table's identifiers every 50th row), the
+        live cells are not listed (a table's every row): a span without a table boundary
+        meets one where its first character is in a live cell (``_header_live``), and the
+        account words' reach is one merged list."""
+        if not self.lazy:
+            cells = self.cells
+            if cells is None:
+                cells = self.cells = self._spans()
+            return cells.overlaps(start, end)
         spans = self.spans
         if spans is None:
-            spans = self.spans = self._spans()
-        return spans.overlaps(start, end)
+            spans = self.spans = self._merged(self._word_spans())
+        if spans.overlaps(start, end):
+            return True
+        text = self.text
+        if start >= end or not has_tables(text):
+            return False
+        if text.find(ROW, start, end) >= 0 or text.find(CELL, start, end) >= 0:
+            self.lazy = False  # (a run holds none: not expected)
+            return self.may_label(start, end)
+        # the span's characters up to its first line break are in its first character's
+        # cell (the last of its line, when there is a break: the break is that cell's
+        # boundary); a line after that one holds no row marker before the span's
+        # characters on it (the span holds none), so none of them is in a table's data
+        return self._header_live(start)
 
-    def _spans(self) -> _Occurrences:
+    def _word_spans(self) -> list[tuple[int, int]]:
         """Where a candidate's span meets an account word's reach (a strong word's 25
-        characters before it and 40 after, a weak word's 15 after, a slip's 30 after), or
-        a cell under a header that gives a regex a word (a cell's characters and the
-        boundary after them: what ``column_header`` counts as its column), merged."""
+        characters before it and 40 after, a weak word's 15 after, a slip's 30 after)."""
         spans: list[tuple[int, int]] = []
         for occ, before, after in ((self.strong, 25, 40), (self.weak, 0, 15), (self.fuzzy, 0, 30)):
             if occ is not None:
                 spans.extend((a - before, b + after) for a, b in zip(occ.starts, occ.ends, strict=True))
+        return spans
+
+    def _spans(self) -> _Occurrences:
+        """``_word_spans`` and every cell under a header that gives a regex a word (a
+        cell's characters and the boundary after them: what ``column_header`` counts as
+        its column), merged: what ``may_label`` reads."""
+        spans = self._word_spans()
         text = self.text
         if has_tables(text):
             if self.breaks is None:
@@ -415,16 +447,15 @@ class _Unlabelled:
             row = text.find(ROW)
             while row >= 0:
                 _, line_end, cells = self._row(row)  # the table's first row marker: its header
-                if any(cells):
-                    pos = row
-                    for part in text[row + 1 : line_end].split(ROW):
-                        cell = pos + 1
-                        for k, value in enumerate(part.split(CELL)):
-                            if k < len(cells) and cells[k]:
-                                spans.append((cell, cell + len(value) + 1))
-                            cell += len(value) + 1
-                        pos += len(part) + 1
+                for k, live in enumerate(cells):
+                    if live:  # the column's cell of each row after the header (one C-level search)
+                        spans.extend([(m.start(1), m.end(1) + 1)
+                                      for m in _column_cell(k).finditer(text, row, line_end)])
                 row = text.find(ROW, line_end)
+        return self._merged(spans)
+
+    @staticmethod
+    def _merged(spans: list[tuple[int, int]]) -> _Occurrences:
         spans.sort()
         starts: list[int] = []
         ends: list[int] = []
@@ -480,6 +511,20 @@ class _Unlabelled:
 
 _DIGIT = re.compile(r"[0-9]")
 _NEWLINE = re.compile("\n")
+#: ``may_label`` reads the live cells at a span's first character in a text with at most
+#: this many rows holding a run of an account's length (more: every row's cells listed
+#: once cost less than a look-up per run, a blotter's ids and amounts)
+_LAZY_CELLS = 48
+
+
+@functools.lru_cache(maxsize=64)
+def _column_cell(k: int) -> re.Pattern[str]:
+    """A row's cell ``k`` (0: the first), as group 1: a ``ROW``, then ``k`` cells each
+    closed by a ``CELL``, then the cell's characters up to the next boundary.  Searched
+    from a table's first ``ROW`` to its line break, it matches at every row with a cell
+    ``k``: no match crosses a ``ROW``, so the next search starts at the next row's."""
+    other = f"[^{ROW}{CELL}]"
+    return re.compile(f"{ROW}(?:{other}*{CELL}){{{k}}}({other}*)")
 
 
 class AccountNumberRecognizer(DLPRecognizer):
@@ -491,6 +536,8 @@ class AccountNumberRecognizer(DLPRecognizer):
         self._weak_probe = ContextProbe(list(weak_context))
         self._weak_gate = _WeakGate(weak_context)
         self._weak_fuzzy = FuzzyContext(FUZZY_ACCOUNT)
+        #: the last text ``_unlabelled`` read (by identity) and its proof
+        self._last_unlabelled: tuple[str, _Unlabelled | None] | None = None
 
     @staticmethod
     def _number_like(c: Candidate, text: str) -> bool:
@@ -527,9 +574,19 @@ class AccountNumberRecognizer(DLPRecognizer):
                    for c in candidates(text, _ACCOUNT_LENGTHS, runs=unlabelled.may_label))
 
     def _unlabelled(self, text: str) -> _Unlabelled | None:
-        """``text``'s proof that a candidate has no account word (None: no proof)."""
+        """``text``'s proof that a candidate has no account word (None: no proof).  The
+        last text's is kept (by identity): ``could_match`` and ``analyze`` ask for the same
+        window's, and its spans (a table's account column, row by row) are found once."""
         if self._fuzzy is not None:
             return None
+        last = self._last_unlabelled
+        if last is not None and last[0] is text:
+            return last[1]
+        got = self._new_unlabelled(text)
+        self._last_unlabelled = (text, got)  # one assignment: another thread sees the old or the new
+        return got
+
+    def _new_unlabelled(self, text: str) -> _Unlabelled | None:
         regexes = [rx for rx in (self._context_re, self._weak_re) if rx is not None]
         fuzzy = self._weak_fuzzy.regex(text)
         if fuzzy is not None:
@@ -539,7 +596,11 @@ class AccountNumberRecognizer(DLPRecognizer):
             return None  # a regex without its bare form: searched per candidate
         strong = None if self._context_re is None else found[0]
         weak = None if self._weak_re is None else found[1 if strong is not None else 0]
-        return _Unlabelled(text, regexes, strong, weak, found[-1] if fuzzy is not None else None)
+        proof = _Unlabelled(text, regexes, strong, weak, found[-1] if fuzzy is not None else None)
+        # (the rows by lengths: found once per text, as ``candidates`` reads them)
+        proof.lazy = sum(len(rows) for lengths, rows in _rows_by_lengths(text)
+                         if not lengths.isdisjoint(_ACCOUNT_LENGTHS)) <= _LAZY_CELLS
+        return proof
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -298,6 +298,8 @@ _LED_BY_LOOKBEHIND = {
     "dotted": (_structure._DOTTED, r"(?<![0-9.])[0-9]{1,5}(?:\.[0-9]{1,6}){2,}(?![0-9])"),
     "letters": (normalize_mod._LETTER_SEPARATED, r"(?<![0-9])[0-9]{1,7}(?:[A-Za-z][0-9]{1,7}){1,4}(?![0-9])"),
     "routing-pair": (bank._PAIR_LED, bank._PAIR_RE.pattern),
+    # a mark inside a digit group (``53:6-22-8710``): normalize._inner_mark_edits
+    "inner-marked": (normalize_mod._INNER_MARKED_DIGIT_LED, normalize_mod._INNER_MARKED.pattern),
     "b64-run": (decode._B64_RUN, r"[A-Za-z0-9+/_-]{12,}"),
     "alnum-run": (decode._ALNUM_RUN, r"[0-9A-Za-z]{12,}"),
     "date": (_structure._DATE,
@@ -318,7 +320,7 @@ def _same_matches(text: str) -> None:
 _DIGIT_PIECES = st.one_of(
     st.text(alphabet="0123456789", min_size=1, max_size=5),
     st.sampled_from(["-", "/", ":", ".", ",", " ", "\n", "a", "Z", "T", "O", "l", "\u041e", "19", "20", "2024", "0", "1",
-                     "12", "31", "abcdefghijk", "+/_-", "x", "b", "021000021", " / ", " and ", "--", "11/19/2024", "2024-11-19", "14:30:15.123", "25,676", "10.4.12.1", "x1", CELL]),
+                     "12", "31", "abcdefghijk", "+/_-", "x", "b", "021000021", " / ", " and ", "--", "11/19/2024", "2024-11-19", "14:30:15.123", "25,676", "10.4.12.1", "x1", CELL, ";", "'", "|", "_", "53:6-22"]),
 )
 
 
@@ -326,6 +328,33 @@ _DIGIT_PIECES = st.one_of(
 @given(st.lists(_DIGIT_PIECES, max_size=20).map("".join))
 def test_digit_led_patterns_same_matches(text: str) -> None:
     _same_matches(text)
+
+
+def _inner_edits_reference(text: str) -> list[tuple[int, int, str, int, int]]:
+    """``normalize._inner_mark_edits`` without the one pass's gates (every run searched)."""
+    with mock.patch.object(gatescan, "ENABLED", False):
+        return normalize_mod._inner_mark_edits(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_DIGIT_PIECES, max_size=20).map("".join))
+def test_inner_mark_edits_gated_same_edits(text: str) -> None:
+    """A text where the pass finds no mark inside a digit group gets no inner-mark edit:
+    the same edits as searching every run."""
+    for view in (text, mark_tables(sanitize(text))):
+        assert normalize_mod._inner_mark_edits(view) == _inner_edits_reference(view), view
+
+
+@pytest.mark.parametrize("mark", list(":;.,'|_"))
+def test_inner_mark_edits_gated_each_mark(mark: str) -> None:
+    text = f"client SSN 53{mark}6-22-8710 and 4111 11{mark}11 1111 1111"
+    assert normalize_mod._inner_mark_edits(text) == _inner_edits_reference(text) != []
+
+
+def test_inner_mark_edits_gated_corpora() -> None:
+    for text in _corpus_texts() + [trade_csv(200), dirty_csv(200)[0]]:
+        for view in _views(text):
+            assert normalize_mod._inner_mark_edits(view) == _inner_edits_reference(view)
 
 
 def test_digit_led_patterns_same_matches_corpus() -> None:

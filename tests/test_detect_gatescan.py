@@ -260,3 +260,31 @@ def test_corpus_texts_no_yaml_match_is_missed(engine: Engine) -> None:
     for text in _corpus_texts():
         for view in _views(text):
             _check_yaml_superset(engine, view)
+
+
+_RADIX_PIECES = st.lists(st.one_of(
+    st.sampled_from(["0x", "0X", "0o", "0B", "HEX", "Hex", "oct", "OcT", "bin", "BASE", "bas", "he", "0", "x", "o",
+                     "b", "=", " ", "\n", "536", "ff", "İ", "é", CELL, ROW]),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=3),
+), max_size=20).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_RADIX_PIECES)
+def test_radix_words_read_from_the_pass_are_may_radix(text: str) -> None:
+    """``decode._may_radix_scanned`` (the words read by the one pass: a case-insensitive
+    literal alternation, read exactly) answers as ``may_radix`` (seven searches of the
+    lower-cased text), scanned or not."""
+    from dlp_proxy.detect import decode
+
+    assert decode._may_radix_scanned(text) is decode.may_radix(text), text
+    if text.isascii():
+        assert gatescan.scanned(decode._RADIX_WORDS, text) is not None
+
+
+def test_radix_words_read_from_the_pass_read_the_corpora() -> None:
+    from dlp_proxy.detect import decode
+
+    for text in _corpus_texts() + [trade_csv(200), dirty_csv(200)[0]]:
+        for view in _views(text):
+            assert decode._may_radix_scanned(view) is decode.may_radix(view)

@@ -107,3 +107,119 @@ def test_blotter_searches_only_cells_an_account_word_reaches(engine: Any, monkey
     numeric = [r for r in found if text[r.start : r.end] in {"037833100", "594918104", "023135106"}]
     assert found and len(numeric) == len(found)  # the numeric CUSIPs (then cancelled by the CUSIP reading)
     assert len(calls) == len(found)  # one weak search a row: its CUSIP's
+
+
+def _reference_spans(gate: Any) -> list[tuple[int, int]]:
+    """``_Unlabelled._spans`` as first written: every row of a table walked cell by cell
+    (the header's live cells' spans), then merged."""
+    from dlp_proxy.detect.structure import CELL, ROW, has_tables
+
+    spans: list[tuple[int, int]] = []
+    for occ, before, after in ((gate.strong, 25, 40), (gate.weak, 0, 15), (gate.fuzzy, 0, 30)):
+        if occ is not None:
+            spans.extend((a - before, b + after) for a, b in zip(occ.starts, occ.ends, strict=True))
+    text = gate.text
+    if has_tables(text):
+        row = text.find(ROW)
+        while row >= 0:
+            _, line_end, cells = gate._row(row)
+            if any(cells):
+                pos = row
+                for part in text[row + 1 : line_end].split(ROW):
+                    cell = pos + 1
+                    for k, value in enumerate(part.split(CELL)):
+                        if k < len(cells) and cells[k]:
+                            spans.append((cell, cell + len(value) + 1))
+                        cell += len(value) + 1
+                    pos += len(part) + 1
+            row = text.find(ROW, line_end)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _ragged(seed: int) -> str:
+    """Tables with an account column in any place (the last one included), rows of the
+    header's width and some ragged ones (a cell fewer or more), empty cells, quoted
+    cells, numbers at a row's edges, two or three tables apart by prose; account words
+    in a few data cells only (their reach is listed apart from the columns)."""
+    rnd = random.Random(seed)
+    out = []
+    for _table in range(rnd.randrange(1, 4)):
+        width = rnd.randrange(2, 6)
+        header = [rnd.choice(["id", "amount", "memo", "client", "note", ""]) for _ in range(width)]
+        header[rnd.randrange(width)] = rnd.choice(["account", "acct no", "a/c"])
+        out.append(",".join(header))
+        for _ in range(rnd.randrange(3, 40)):
+            cells = [rnd.choice(["", "12345678", "4471902283", "x", '"a,b"', "99.5", "536 22", "client 7"])
+                     for _ in range(width + (rnd.choice([-1, 1]) if rnd.random() < 0.15 else 0))]
+            if rnd.random() < 0.03:
+                cells[0] = "acct 4829103755"
+            out.append(",".join(cells))
+        out.append(rnd.choice(["", "some prose between tables, 12345678 here", "notes 4471902283\n7788"]))
+    return "\n".join(out) + rnd.choice(["", "\n"])
+
+
+@pytest.mark.parametrize("index", range(len(TEXTS) + 40))
+def test_spans_are_the_row_walk(engine: Any, index: int) -> None:
+    """``_spans`` finds a live column's cell of each row by one search per column: the
+    spans the cell-by-cell walk it replaced found."""
+    raw = TEXTS[index] if index < len(TEXTS) else _ragged(index)
+    for sep in (",", "\t"):
+        text = _marked(engine, raw.replace(",", sep))
+        gate = bank.AccountNumberRecognizer()._new_unlabelled(text)
+        assert gate is not None
+        spans = gate._spans()
+        assert list(zip(spans.starts, spans.ends, strict=True)) == _reference_spans(gate), raw[:60]
+
+
+def test_proof_is_kept_for_the_same_text_only(engine: Any) -> None:
+    """``could_match`` and ``analyze`` share a window's proof (the same text object);
+    an equal text built apart gets its own."""
+    rec = bank.AccountNumberRecognizer()
+    text = _marked(engine, TEXTS[3])
+    gate = rec._unlabelled(text)
+    assert gate is not None and rec._unlabelled(text) is gate
+    other = "".join(list(text))
+    assert other == text and other is not text
+    assert rec._unlabelled(other) is not gate
+
+
+@pytest.mark.parametrize("index", range(len(TEXTS) + 40))
+def test_may_label_is_the_spans_overlap(engine: Any, index: int) -> None:
+    """``may_label`` reads the live cells at the span's characters (a cell and its line
+    breaks), not from a list of every row's: the answer of the merged list, for every
+    span without a table boundary (a run holds none) and for every run."""
+    from dlp_proxy.detect.structure import CELL, ROW
+
+    raw = TEXTS[index] if index < len(TEXTS) else _ragged(index)
+    rnd = random.Random(index)
+    for sep in (",", "\t"):
+        text = _marked(engine, raw.replace(",", sep))
+        rec = bank.AccountNumberRecognizer()
+        spans = rec._new_unlabelled(text)._spans()  # type: ignore[union-attr]
+        asked: list[tuple[int, int]] = []
+        for offset, runs, _lengths in _common._row_runs(text):
+            asked.extend((offset + a, offset + b) for a, b, _ in runs)
+        for _ in range(300):
+            a = rnd.randrange(len(text))
+            asked.append((a, min(len(text), a + rnd.randrange(1, 30))))
+        kept = {lazy: rec._new_unlabelled(text) for lazy in (True, False)}  # caches filled as the queries come
+        for lazy, gate in kept.items():
+            gate.lazy = lazy  # type: ignore[union-attr]
+        checked = 0
+        for k, (a, b) in enumerate(asked + [(a, a + 1) for a in range(len(text))]):
+            if ROW in text[a:b] or CELL in text[a:b]:
+                continue
+            for lazy in (True, False):
+                gate = rec._new_unlabelled(text) if k % 7 == 0 else kept[lazy]  # and one with cold caches
+                assert gate is not None
+                gate.lazy = lazy
+                assert gate.may_label(a, b) is spans.overlaps(a, b), (raw[:40], lazy, a, b, text[a:b])
+            checked += 1
+        assert checked > 50

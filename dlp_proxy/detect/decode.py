@@ -271,6 +271,22 @@ def may_radix(text: str) -> bool:
     return "=" in text or any(w in low for w in ("0x", "0o", "0b", "hex", "oct", "bin", "base"))
 
 
+#: ``may_radix``'s words as one case-insensitive literal alternation, in the one pass
+#: (detect/gatescan.py), which reads such a pattern exactly
+_RADIX_WORDS = re.compile("0x|0o|0b|hex|oct|bin|base", re.IGNORECASE)
+gatescan.register(_RADIX_WORDS)
+
+
+def _may_radix_scanned(text: str) -> bool:
+    """``may_radix(text)``, its words read from the one pass where it read the text (a
+    window's pass is made before its numbers are looked for), not by seven searches of the
+    lower-cased text."""
+    if "=" in text:
+        return True
+    read = gatescan.scanned(_RADIX_WORDS, text)
+    return may_radix(text) if read is None else read
+
+
 def _radix_value(token: str, base: int) -> str | None:
     if not re.fullmatch(_DIGITS_OF[base] + "+", token):
         return None
@@ -284,7 +300,7 @@ def find_numbers(text: str) -> Iterator[Blob]:
     short padded base64 token that decodes to a number (``_SHORT_B64``, kind ``base64``).  The engine
     reads each with the words before it and keeps only findings that a context word
     names: a bare hex address is no card."""
-    if not (may_radix(text) or gatescan.may_search(_RADIX_H_SUFFIX, text)) or RADIX_HINT.search(text) is None:
+    if not (_may_radix_scanned(text) or gatescan.may_search(_RADIX_H_SUFFIX, text)) or RADIX_HINT.search(text) is None:
         return
     seen: list[tuple[int, int]] = []
 
