@@ -16,6 +16,7 @@ from mitmproxy.connection import Client, ConnectionState
 from mitmproxy.proxy import commands, events
 from mitmproxy.proxy.context import Context
 from mitmproxy.proxy.layers.http import _http1
+from mitmproxy.proxy.layers.http._events import ResponseProtocolError
 
 from dlp_proxy.gateway import server as gateway_server
 
@@ -36,13 +37,27 @@ def _sent(cmds: list[Any]) -> list[bytes]:
     return [c.data for c in cmds if isinstance(c, commands.SendData)]
 
 
-def test_no_second_answer_once_mitmproxy_closed_the_connection() -> None:
+def test_no_second_answer_once_mitmproxy_answered_and_closed() -> None:
     layer, client = _server()
     list(layer.handle_event(events.DataReceived(client, HEAD)))
-    client.state = ConnectionState.CLOSED  # mitmproxy answered 413 and closed (server.close_connection)
+    # mitmproxy answers the body over its limit itself (HttpStream: ResponseProtocolError
+    # 413 through Http1Server.send), then closes: server.close_connection sets CLOSED
+    answer = list(layer.handle_event(ResponseProtocolError(layer.stream_id, "too large", 413)))
+    assert [d[:12] for d in _sent(answer)] == [b"HTTP/1.1 413"]
+    client.state = ConnectionState.CLOSED
     cmds = list(layer.handle_event(events.ConnectionClosed(client)))
     assert _sent(cmds) == []
     assert any(isinstance(c, commands.CloseConnection) for c in cmds)
+
+
+def test_a_body_cut_short_by_the_gateways_own_close_is_answered() -> None:
+    # the gateway's body deadline closes a connection whose body never completes
+    # (a bare-LF chunk line h11 waits on forever): nothing answered it yet
+    layer, client = _server()
+    list(layer.handle_event(events.DataReceived(client, CHUNKED_HEAD + b"3\nabc\n0\n\n")))
+    client.state = ConnectionState.CLOSED
+    sent = _sent(list(layer.handle_event(events.ConnectionClosed(client))))
+    assert len(sent) == 1 and sent[0].startswith(b"HTTP/1.1 400"), sent
 
 
 @pytest.mark.parametrize("bad", [b"zz\r\nabc\r\n", b"-3\r\nabc\r\n"])

@@ -112,10 +112,10 @@ def _patch_mitmproxy_request_trailers() -> None:
     forwards a request only once it is whole and judged).  A body whose framing h11
     cannot read (a bad chunk size) is answered 400 too before the close (mitmproxy
     closed it without an answer).  Idempotent."""
-    from mitmproxy.connection import ConnectionState
     from mitmproxy.proxy import commands
     from mitmproxy.proxy.layers.http import _http1
     from mitmproxy.proxy.layers.http._base import ReceiveHttp
+    from mitmproxy.proxy.layers.http._events import ResponseProtocolError
 
     conn_cls: Any = _http1.Http1Connection
     if getattr(conn_cls, "_dlp_trailers_patched", False):
@@ -133,13 +133,13 @@ def _patch_mitmproxy_request_trailers() -> None:
             # chunked body is answered too, as a malformed head is, before the close
             for command in original(self, event):
                 if (isinstance(command, commands.CloseConnection) and server.response is None
-                        and self.conn.state & ConnectionState.CAN_WRITE
                         and not getattr(server, "_dlp_answered", False)):
                     # (a request answered already is not answered again when its
                     # connection closes: mitmproxy's own error answers, e.g. the 413 for
                     # a body over the limit, leave ``response`` unset but close the
                     # connection, and the ConnectionClosed that follows reaches this
-                    # reader while the socket's writer is still open)
+                    # reader while the socket's writer is still open: ``send`` below
+                    # marks them)
                     server._dlp_answered = True
                     yield commands.SendData(self.conn, _http1.make_error_response(400, BODY_FRAMING))
                 yield command
@@ -154,7 +154,16 @@ def _patch_mitmproxy_request_trailers() -> None:
             yield commands.CloseConnection(self.conn)
             yield ReceiveHttp(self.ReceiveProtocolError(self.stream_id, TRAILERS_REFUSED))
 
+    original_send = _http1.Http1Server.send
+
+    def send(self: Any, event: Any) -> Generator[Any, Any, None]:
+        for command in original_send(self, event):
+            if isinstance(command, commands.SendData) and isinstance(event, ResponseProtocolError):
+                self._dlp_answered = True  # mitmproxy's own error answer (Http1Server.send)
+            yield command
+
     conn_cls.read_body = read_body
+    _http1.Http1Server.send = send  # type: ignore[method-assign]
     conn_cls._dlp_trailers_patched = True
 
 
