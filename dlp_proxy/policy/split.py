@@ -369,6 +369,18 @@ def is_label(message: str) -> bool:
     return any(c.isalpha() for c in tail) and _label_at_end().search(tail) is not None
 
 
+@functools.lru_cache(maxsize=4096)
+def _ends_in_label(text: str) -> bool:
+    """A piece with digits whose words after its last digit are an identifier's label
+    ("ABA 032468018, acct #", "wire: RTN 050174960 / a/c"): the readers see that label
+    right over the next post, as they see a label-only post (``is_label``), so a piece
+    first in a join keeps it (``_cut``) and it names a number that starts the next one."""
+    i = len(text)
+    while i > 0 and not text[i - 1].isdigit():
+        i -= 1
+    return 0 < i < len(text) and is_label(text[i:])
+
+
 def may_carry_a_piece(message: str, labels: bool = True) -> bool:
     """Whether ``message`` may hold a piece of an identifier split across texts: two
     digits or more (or digit forms normalization folds to digits), one digit at its
@@ -798,6 +810,11 @@ def _located(scan: _Scan, crossing: list[tuple[Finding, _Join]], alone: list[Fin
     the head of another (``alone``: each piece's own), located in the new ``text``."""
     findings: list[Finding] = []
     seen: set[tuple[str, int, int]] = set()
+    # an identifier a piece holds alone is one read at the window's own bar: the alone
+    # text has every piece in one text, so a weaker reading there may come from another
+    # piece ("58231509" is an account at 0.5 only beside the routing number of the post
+    # above: "ABA 320536762, acct # 2354" then "58231509" is one account, not two)
+    alone = [g for g in alone if g.score >= MIN_SCORE]
     for f, join in crossing:
         if any(g.start < hi and lo < g.end for g in alone for lo, hi in join.alone_spans(f, scan.alone)):
             continue  # the tail of one whole identifier and the head of another
@@ -1016,7 +1033,9 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
         # a label ("client SSN:") is context for the piece after it, and nothing else
         return (max(0, len(text) - CONTEXT_BEFORE), len(text)) if first and not last and is_label(text) else None
     start, end = 0, len(text)
-    if not last:
+    if not last and first and _ends_in_label(text):
+        pass  # "ABA 032468018, acct #": the label after the digits names the next piece's number
+    elif not last:
         i = next(i for i in range(len(text) - 1, -1, -1) if text[i].isdigit())
         end = i + 1
         while end < len(text) and end - i <= 3 and _dangling(text[end]):
@@ -1111,8 +1130,10 @@ def _labelled_here(f: Finding, join: _Join, scan: _Scan) -> bool:
         at = region.rfind(word)
         if at < 0:
             before = [s for s in join.segments if s.start < first.start]
-            if before and not _has_digit(scan.piece(before[-1].piece)) and word in scan.piece(before[-1].piece).lower():
-                return True  # a label-only post right above the posts the number reads through
+            above = scan.piece(before[-1].piece) if before else ""
+            if (before and (not _has_digit(above) or (len(before) == 1 and _ends_in_label(above)))
+                    and word in above.lower() and (_bare(piece) or piece.lstrip(_SEPARATORS)[:1].isdigit())):
+                return True  # a label (alone, or after a post's numbers) right above the posts the number reads through
             # in a post with numbers before the one the number starts in: another number's label
             return not any(word in scan.piece(s.piece).lower() for s in before)
         return not any(c.isdigit() for c in region[at + len(word):])
@@ -1261,7 +1282,7 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         text += part[skip:]
     # a label right before a new message that starts with its number (words of its own
     # before the number, "PO 4400981", are that number's label, not the post above's)
-    label = (new > 0 and not _has_digit(texts[parts[new - 1]])
+    label = (new > 0 and (not _has_digit(texts[parts[new - 1]]) or (new == 1 and _ends_in_label(texts[parts[0]])))
              and texts[parts[new]].lstrip(_SEPARATORS)[:1].isdigit())
     return text, _Join(tuple(segments), new, label)
 
