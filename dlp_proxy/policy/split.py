@@ -1287,6 +1287,36 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     return text, _Join(tuple(segments), new, label)
 
 
+#: A writer's hint which part of a split number a post holds ("first part", "last
+#: half", "2nd bit"): the pairs read both orders, so the hint orders nothing, but
+#: between a label and the number ("SS# first part 544 74") it puts the label out of
+#: the recognizers' reach (their context words must be next to the number).
+_HINT = (r"(?:the\s+)?(?:first|second|third|fourth|last|final|other|next|remaining|1st|2nd|3rd|4th)"
+         r"\s+(?:part|half|bit|piece|chunk|section|group|digits|numbers?)s?")
+
+
+@functools.lru_cache(maxsize=1)
+def _hinted_label() -> re.Pattern[str]:
+    """A label, then a hint, then the number: ``_part`` writes the hint first and the
+    label next to the number (the same characters, the same length)."""
+    from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
+    from recognizers.bank import WEAK_ACCOUNT  # "account", "brokerage": context words, no labels on their own
+
+    words = sorted({*_label_words(), *(w.lower() for w in WEAK_ACCOUNT if w.isascii())}, key=len, reverse=True)
+    return re.compile(r"(?i)(?<![a-z0-9])(" + literal_trie(words) + r"(?![a-z0-9])(?:[ \t]*(?:is|was|no\.?|nbr|num|number|#)){0,2})"
+                      r"([ \t:#.=()-]*)("
+                      + _HINT + r")([ \t:#.=-]*)(?=[0-9])")
+
+
+def _unhinted(part: str) -> str:
+    """``part`` with a hint between a label and its number moved before the label
+    ("SS# first part 544 74" reads "first part SS# 544 74")."""
+    if "part" not in part.lower() and not any(w in part.lower() for w in ("half", "bit", "piece", "chunk",
+                                                                           "section", "group", "digits", "number")):
+        return part
+    return _hinted_label().sub(lambda m: m.group(3) + m.group(2) + m.group(1) + m.group(4), part)
+
+
 @functools.lru_cache(maxsize=4096)
 def _part(source: str, first: bool, last: bool, multi: bool, max_chars: int) -> tuple[int, str] | None:
     """What of ``source`` goes into a join at its place (``_cut``), with the digits
@@ -1299,7 +1329,8 @@ def _part(source: str, first: bool, last: bool, multi: bool, max_chars: int) -> 
     # digits away from the join only cost the scan: context words are what is kept
     lo = _chain(source, b, -1)[0] if first and multi else a
     hi = _chain(source, a, 1)[0] if last and not first else b
-    return a, (_masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b])
+    part = _masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b]
+    return a, _unhinted(part) if first else part
 
 
 def _long_spans(bare: list[bool], at: int) -> list[tuple[int, int]]:
