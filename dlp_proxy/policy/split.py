@@ -393,7 +393,7 @@ def may_carry_a_piece(message: str, labels: bool = True) -> bool:
     if n >= 2:
         return True
     if n == 0:
-        return labels and is_label(message)
+        return _capitals(message) or (labels and is_label(message))
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
@@ -1030,6 +1030,8 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     when it holds no digit, but a label (``is_label``) first in a join: its end."""
     first_digit = next((i for i, ch in enumerate(text) if ch.isdigit()), -1)
     if first_digit < 0:
+        if _capitals(text):
+            return 0, len(text)  # an IBAN's bank code or letters typed a post ("BARC", "G")
         # a label ("client SSN:") is context for the piece after it, and nothing else
         return (max(0, len(text) - CONTEXT_BEFORE), len(text)) if first and not last and is_label(text) else None
     start, end = 0, len(text)
@@ -1038,10 +1040,17 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     elif not last:
         i = next(i for i in range(len(text) - 1, -1, -1) if text[i].isdigit())
         end = i + 1
+        if m := _CAPITALS_AFTER.match(text, end):
+            end = m.end()  # "IBAN: NL16-RABO": an IBAN's bank code after its check digits
         while end < len(text) and end - i <= 3 and _dangling(text[end]):
             end += 1  # "536-22-": the dash is the writer's separator
     if not first:
         start = first_digit
+        while start > 0 and first_digit - start < 4 and "A" <= text[start - 1] <= "Z":
+            start -= 1  # "P628": an IBAN's group of a capital and digits
+        if start < first_digit and start > 0 and text[start - 1].isalnum():
+            start = first_digit  # capitals ending a word ("DESK4") are no group
+        first_digit = start
         while start > 0 and first_digit - start < 3 and _dangling(text[start - 1]):
             start -= 1  # "-8710": the dash is the writer's separator
     if first and not last:
@@ -1049,6 +1058,18 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     if last and not first:
         end = min(end, start + max_chars, _chain(text, start, 1)[0] + CONTEXT_AFTER)
     return start, end
+
+
+#: capitals right after a piece's last digit, at most a separator between, ending the
+#: piece or a word: an IBAN's bank code ("NL16-RABO", "GB82WEST")
+_CAPITALS_AFTER = re.compile(r"[-./ ]?[A-Z]{1,4}(?![^\W_])")
+_CAPITALS = re.compile(r"[\s\-./_,:;#]*[A-Z]{1,4}[\s\-./_,:;#]*")
+
+
+def _capitals(text: str) -> bool:
+    """A post of nothing but one to four capital letters (separators aside): an IBAN's
+    bank code ("BARC", "INGB-") or its letters typed a post ("G", "B")."""
+    return len(text) <= BARE_CHARS and _CAPITALS.fullmatch(text) is not None
 
 
 def _masked(context: str) -> str:
@@ -1247,7 +1268,7 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
     reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
     meet there."""
-    if len(parts) > 1 and not _has_digit(texts[parts[0]]):
+    if len(parts) > 1 and not _has_digit(texts[parts[0]]) and not _capitals(texts[parts[0]]):
         # a label is read over a number that starts the post after it, or over bare
         # pieces ("client SSN:", "53", "6-2", ...): words before a later piece's number
         # ("PO 4400981") are that number's own label, and are dropped at a join
@@ -1282,7 +1303,8 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         text += part[skip:]
     # a label right before a new message that starts with its number (words of its own
     # before the number, "PO 4400981", are that number's label, not the post above's)
-    label = (new > 0 and (not _has_digit(texts[parts[new - 1]]) or (new == 1 and _ends_in_label(texts[parts[0]])))
+    above = texts[parts[new - 1]] if new > 0 else ""
+    label = (new > 0 and ((not _has_digit(above) and is_label(above)) or (new == 1 and _ends_in_label(above)))
              and texts[parts[new]].lstrip(_SEPARATORS)[:1].isdigit())
     return text, _Join(tuple(segments), new, label)
 
@@ -1331,6 +1353,39 @@ def _part(source: str, first: bool, last: bool, multi: bool, max_chars: int) -> 
     hi = _chain(source, a, 1)[0] if last and not first else b
     part = _masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b]
     return a, _unhinted(part) if first else part
+
+
+#: Words after a number that make it a quantity of chat: a time, a duration, a share,
+#: a count of people ("back in 5 min", "1 sec", "4% lol", "22 people").
+_CHAT_UNIT = (r"(?:%|\$|am|pm|a\.m\.|p\.m\.|h|hr|hrs|hour|hours|min|mins|minute|minutes|sec|secs|second|seconds"
+              r"|ms|s|x|k|mm|bn|m|bps|pts|points|pct|percent|people|ppl|guys|folks|times|mo|wk|wks|yrs|days?|weeks?"
+              r"|months?|years?|ish|o'clock|lots|shares|shs|contracts|cents?|bucks|dollars|usd|eur|gbp)")
+#: Words before a number that make it a time or an amount in chat ("back in 5", "up 2",
+#: "around 10"): with ``_NAMES_A_NUMBER``, ``_chat``'s words.
+_CHAT_BEFORE = ("in", "by", "around", "till", "until", "before", "after", "about", "approx", "up", "down", "from",
+                "for", "like", "maybe", "over", "under", "than")
+#: A number of chat: a time ("2:30", "at 3"), a price or a share ("$5", "4%", "1.5x"),
+#: a number a word before it names (``_NAMES_A_NUMBER``: "room 12", "meeting at 3"), or
+#: one a unit after it measures ("1 sec", "22 people").
+_CHAT_NUMBER = re.compile(
+    r"(?i)\b\d{1,2}:\d{2}(?::\d{2})?\b"
+    r"|[$\u00a3\u20ac]\s?\d[\d,.]*"
+    r"|\d[\d,.]*\s?" + _CHAT_UNIT + r"(?![a-z0-9])"
+    r"|(?<![a-z0-9])(?:" + "|".join(sorted((re.escape(w) for w in (*_NAMES_A_NUMBER, *_CHAT_BEFORE)), key=len,
+                                           reverse=True))
+    + r")[ \t#:.~]{1,3}\d[\d,.:]*(?![\d-])")
+
+
+@functools.lru_cache(maxsize=4096)
+def _chat(text: str) -> bool:
+    """A piece that is ordinary chat: words (no bare number), no identifier's label
+    word, and every digit in a number of chat (``_CHAT_NUMBER``: "room 12 is free",
+    "call at 2:30?", "meeting at 3", "1 sec", "NVDA up 4% lol").  A chain also runs past
+    such pieces (``plan``): filler posts with a number between the pieces of an
+    identifier typed a group a post must not break the chain."""
+    if _bare(text) or _numeric(text) or _label_word().search(text.lower()) is not None:
+        return False
+    return not _has_digit(_CHAT_NUMBER.sub(" ", text))
 
 
 def _long_spans(bare: list[bool], at: int) -> list[tuple[int, int]]:
@@ -1539,13 +1594,25 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     view = [p for p in earlier if not p.p or (p.p != new.p and latest[p.p] is p)]
     view.append(new)
     view.sort(key=lambda p: (first_seen.get(p.p, p.t) if p.p else p.t, p.t))
-    at = max(i for i, p in enumerate(view) if p is new)
-    spans = [(lo, lo + size) for size in range(3, MAX_CHAIN + 2)
-             for lo in range(max(0, at - size + 1), min(at, len(view) - size) + 1)]
-    spans += _long_spans([_bare(p.s) for p in view], at)
-    # a repeated text is a member each time it is shown ("card 4111", "1111", "1111",
-    # "1111"); the new message is the one at its own place
-    chains = [([0 if p is new else ref(p.s) for p in view[lo:hi]], at - lo) for lo, hi in spans]
+    # the chains once through every piece, and once more past the chat between them
+    # (``_chat``: "room 12 is free", "call at 2:30?" between "itin 988", "62" and
+    # "6132"), the same spans: at most twice the joins
+    chains: list[tuple[list[int], int]] = []
+    seen: set[tuple[int, ...]] = set()
+    for members in (view, [p for p in view if p is new or not _chat(p.s)]):
+        if members is not view and len(members) == len(view):
+            break  # no chat among them
+        at = max(i for i, p in enumerate(members) if p is new)
+        spans = [(lo, lo + size) for size in range(3, MAX_CHAIN + 2)
+                 for lo in range(max(0, at - size + 1), min(at, len(members) - size) + 1)]
+        spans += _long_spans([_bare(p.s) for p in members], at)
+        # a repeated text is a member each time it is shown ("card 4111", "1111", "1111",
+        # "1111"); the new message is the one at its own place
+        for lo, hi in spans:
+            chain = [0 if p is new else ref(p.s) for p in members[lo:hi]]
+            if (key := (*chain, at - lo)) not in seen:
+                seen.add(key)
+                chains.append((chain, at - lo))
     joins.extend((chain, False, at_new) for chain, at_new in chains)
     parts: list[str] = []
     rendered: list[_Join] = []
