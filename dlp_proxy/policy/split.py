@@ -118,13 +118,13 @@ MAX_CHAIN = 3
 #: short, so such a chain costs little; a piece with words ends it.  Bare pieces alone
 #: (no words anywhere) chain up to ``MAX_CHAIN + 1``: longer runs of bare numbers
 #: ("15", "38", "54", ...) make checksum-valid card numbers by chance.
-LONG_CHAIN = 20
+LONG_CHAIN = 36
 BARE_UNITS = 6
 BARE_CHARS = 16
 #: Long chains scanned for one new piece at most: per length, the chain starts at the
 #: last piece with words before a run of bare ones, so at most two (the new piece
 #: itself may be that start, an edit followed by bare pieces).
-_LONG_JOINS = 2 * (LONG_CHAIN - MAX_CHAIN - 1)
+_LONG_JOINS = 32
 #: The weakest reading that counts across a join.  A join puts side by side texts
 #: their writers did not write together (often different people's): a shape alone
 #: that is weak in one message (a 3-2-4 with dots, blanks or slashes and no context
@@ -378,7 +378,47 @@ def _ends_in_label(text: str) -> bool:
     i = len(text)
     while i > 0 and not text[i - 1].isdigit():
         i -= 1
-    return 0 < i < len(text) and is_label(text[i:])
+    if not 0 < i < len(text):
+        return False
+    if is_label(text[i:]):
+        return True
+    # "wire: RTN 222107383 / account": after a routing number, an account word is its label
+    words = re.findall(r"[a-z/']+", text[i:].lower())
+    return bool(words) and words[-1] in _account_words() and _routing_word().search(text[:i].lower()) is not None
+
+
+@functools.lru_cache(maxsize=1)
+def _account_words() -> frozenset[str]:
+    from recognizers.bank import WEAK_ACCOUNT
+
+    return frozenset(w.lower() for w in WEAK_ACCOUNT if " " not in w)
+
+
+@functools.lru_cache(maxsize=1)
+def _routing_word() -> re.Pattern[str]:
+    from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
+    from recognizers.bank import RoutingNumberRecognizer
+
+    words = sorted({w.lower() for w in RoutingNumberRecognizer.DEFAULT_CONTEXT if w.isascii()}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9])" + literal_trie(words) + r"(?![a-z0-9])")
+
+
+_SPACED = re.compile(r"[ \t]*(?:[A-Z0-9]{1,4}[ \t]+)+[A-Z0-9]{1,4}[ \t]*")
+
+
+def unspaced(text: str) -> str:
+    """A post of capital letters typed apart and short groups ("E S 66", "I T 82",
+    "B A R C", "W 109": an IBAN spelled a few characters a post, its number words read
+    as digits) with the blanks next to a lone capital left out ("ES66", "BARC"), as the
+    recognizers read an IBAN's groups.  Any other text is returned as it is."""
+    if len(text) > 2 * BARE_CHARS or _SPACED.fullmatch(text) is None:
+        return text
+    tokens = text.split()
+    out = tokens[0]
+    for prev, token in itertools.pairwise(tokens):
+        lone = (len(prev) == 1 and prev.isalpha()) or (len(token) == 1 and token.isalpha())
+        out += token if lone else " " + token
+    return out if out != " ".join(tokens) else text
 
 
 def may_carry_a_piece(message: str, labels: bool = True) -> bool:
@@ -393,7 +433,7 @@ def may_carry_a_piece(message: str, labels: bool = True) -> bool:
     if n >= 2:
         return True
     if n == 0:
-        return _capitals(message) or (labels and is_label(message))
+        return _capitals(message) or _capitals(unspaced(message)) or (labels and is_label(message))
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
@@ -701,6 +741,7 @@ class SplitWindow:
         piece of now."""
         name = self.redis_key(user_id, channel_id)
         now = self.clock()
+        text = unspaced(text)
         if send_at is not None and send_at > now:
             return await self._schedule(name, text, detector, now, send_at, post_id, thread)
         new = Piece(now, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "",
@@ -800,6 +841,7 @@ def _crossing(scan: _Scan, found: list[Finding], posts: bool) -> list[tuple[Find
     (``_completed``)."""
     return [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)
             and (j.touched(f) <= MAX_CHAIN + 1 or _LABELLED in f.explanation)
+            and (not j.compact or f.entity_type in _SELF_EVIDENT)
             and (not posts or (j.continues(f, scan) and (
                 f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))))]
 
@@ -1177,6 +1219,9 @@ class _Join(NamedTuple):
     segments: tuple[_Segment, ...]
     new: int  # index of the new message in ``segments``
     label: bool = False  # the piece right before the new message is a label (no digit)
+    #: bare pieces written together (a long chain through letters: ``plan``): it counts
+    #: for an identifier that names itself only (``_SELF_EVIDENT``), not as the writer's cut
+    compact: bool = False
 
     def crosses(self, f: Finding) -> bool:
         """``f`` holds part of the new message and part of another piece, or lies in
@@ -1197,6 +1242,8 @@ class _Join(NamedTuple):
         hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
         for seg in hit[1:]:
             lead = scan.piece(seg.piece)
+            if _bare(lead):
+                continue  # nothing but identifier characters ("Q954-", "T"): no word names it
             first = next((i for i, c in enumerate(lead) if c.isdigit()), len(lead))
             if _mark_before(lead, first):
                 continue
@@ -1288,7 +1335,15 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         if len(parts) == 2 and n and not _may_meet(text, part):
             return None
         skip = 0
-        if n and glue:
+        if n and glue and len(parts) > 2:
+            # a long chain through letters typed a post ("IBAN", "G", "B", "8", "0", ...):
+            # bare pieces written together, as the identifier is
+            if _bare(texts[parts[n - 1]]) and _bare(texts[pid]) and _unit(text[-1:] or " ") and _unit(part[:1] or " "):
+                pass
+            else:
+                sep, skip = _joint(text, part, segments[-1].start)
+                text += sep
+        elif n and glue:
             # a cut inside a digit group: the earlier post ends with its digits and the
             # later one starts with them ("ssn 536-2" then "2-8710"); not a number with
             # words of its own before it ("acct DESK-4" then "FV 108-072"), nor digits glued
@@ -1306,7 +1361,7 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     above = texts[parts[new - 1]] if new > 0 else ""
     label = (new > 0 and ((not _has_digit(above) and is_label(above)) or (new == 1 and _ends_in_label(above)))
              and texts[parts[new]].lstrip(_SEPARATORS)[:1].isdigit())
-    return text, _Join(tuple(segments), new, label)
+    return text, _Join(tuple(segments), new, label, glue and len(parts) > 2)
 
 
 #: A writer's hint which part of a split number a post holds ("first part", "last
@@ -1597,23 +1652,30 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     # the chains once through every piece, and once more past the chat between them
     # (``_chat``: "room 12 is free", "call at 2:30?" between "itin 988", "62" and
     # "6132"), the same spans: at most twice the joins
-    chains: list[tuple[list[int], int]] = []
+    chains: list[tuple[list[int], int, bool]] = []
     seen: set[tuple[int, ...]] = set()
+    longs = 0  # long chains rendered: at most ``_LONG_JOINS`` in all
     for members in (view, [p for p in view if p is new or not _chat(p.s)]):
         if members is not view and len(members) == len(view):
             break  # no chat among them
         at = max(i for i, p in enumerate(members) if p is new)
         spans = [(lo, lo + size) for size in range(3, MAX_CHAIN + 2)
                  for lo in range(max(0, at - size + 1), min(at, len(members) - size) + 1)]
-        spans += _long_spans([_bare(p.s) for p in members], at)
+        spans += _long_spans([_bare(p.s) and not is_label(p.s) for p in members], at)
         # a repeated text is a member each time it is shown ("card 4111", "1111", "1111",
         # "1111"); the new message is the one at its own place
         for lo, hi in spans:
             chain = [0 if p is new else ref(p.s) for p in members[lo:hi]]
-            if (key := (*chain, at - lo)) not in seen:
+            if (key := (*chain, at - lo)) not in seen and (hi - lo <= MAX_CHAIN + 1 or longs < _LONG_JOINS):
                 seen.add(key)
-                chains.append((chain, at - lo))
-    joins.extend((chain, False, at_new) for chain, at_new in chains)
+                chains.append((chain, at - lo, False))
+                if hi - lo > MAX_CHAIN + 1:
+                    longs += 1
+                    if longs < _LONG_JOINS and any(_capitals(p.s) for p in members[lo + 1:hi]):
+                        # letters among the bare pieces: once more written together
+                        chains.append((chain, at - lo, True))
+                        longs += 1
+    joins.extend((chain, glue, at_new) for chain, at_new, glue in chains)
     parts: list[str] = []
     rendered: list[_Join] = []
     pos = 0
@@ -1623,7 +1685,7 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
             continue
         text, join = got
         rendered.append(_Join(tuple([_Segment(s.start + pos, s.end + pos, s.piece, s.src) for s in join.segments]),
-                              join.new, join.label))
+                              join.new, join.label, join.compact))
         parts.append(text + _GAP)
         pos += len(text) + len(_GAP)
     if not rendered:
