@@ -846,17 +846,20 @@ def _crossing(scan: _Scan, found: list[Finding], posts: bool) -> list[tuple[Find
                 f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))))]
 
 
+_BESIDE_ROUTING = "validation=beside-routing-number"
+
+
 def _located(scan: _Scan, crossing: list[tuple[Finding, _Join]], alone: list[Finding], text: str, new: Piece,
              where: str) -> list[Finding]:
     """``crossing`` without the readings that are the tail of one whole identifier and
     the head of another (``alone``: each piece's own), located in the new ``text``."""
     findings: list[Finding] = []
     seen: set[tuple[str, int, int]] = set()
-    # an identifier a piece holds alone is one read at the window's own bar: the alone
-    # text has every piece in one text, so a weaker reading there may come from another
-    # piece ("58231509" is an account at 0.5 only beside the routing number of the post
-    # above: "ABA 320536762, acct # 2354" then "58231509" is one account, not two)
-    alone = [g for g in alone if g.score >= MIN_SCORE]
+    # the alone text has every piece in one text: an account read there only beside a
+    # routing number in another piece (recognizers/bank.py AccountBesideRoutingRecognizer,
+    # "however far from it") is no identifier a piece holds alone ("ABA 320536762, acct #
+    # 2354" then "58231509" is one account, not two)
+    alone = [g for g in alone if _BESIDE_ROUTING not in g.explanation]
     for f, join in crossing:
         if any(g.start < hi and lo < g.end for g in alone for lo, hi in join.alone_spans(f, scan.alone)):
             continue  # the tail of one whole identifier and the head of another
