@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect.words import split_reading
-from dlp_proxy.policy.split import SPLIT_TRANSFORM, plan, Piece, unspaced
+from dlp_proxy.policy.split import SPLIT_TRANSFORM, Piece, plan, unspaced
 from dlp_proxy.policy.testing import ACCOUNT, CARD, IBAN, ROUTING, SSN
-from tests.test_policy_split import _run, detector, property_detector  # noqa: F401 (fixtures)
+from tests.test_policy_split import _run
+from tests.test_policy_split import detector as detector  # noqa: F401 - fixture
+from tests.test_policy_split import property_detector as property_detector  # noqa: F401 - fixture
 
 _DIGITS = re.sub(r"\D", "", SSN)
 _IBAN = IBAN.replace(" ", "")

@@ -23,7 +23,9 @@ What is joined (``_plan``):
 - **chains** of up to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the
   new one (an identifier in three or four posts; a repeated text is a member each time),
   and up to ``LONG_CHAIN`` from a piece with words through bare pieces (``_bare``: an
-  identifier typed a few characters a post).  An edit (``post_id``) takes the place
+  identifier typed a few characters a post; with letters among them, once more written
+  together: an IBAN a character a post), each once through every piece and once past
+  the chat between them (``_chat``: "room 12 is free", "call at 2:30?").  An edit (``post_id``) takes the place
   of the post it edits: its new text is chained with that post's neighbours, and the
   post's earlier version leaves the chain (it is no longer shown) but stays a pair
   partner (readers saw it before the edit); a post's versions count once among the
@@ -51,11 +53,11 @@ Limits (constructor arguments, documented in docs/policy.md and docs/detection.m
   go first.
 - ``max_chars`` (default 256): a piece keeps its first and last ``max_chars``
   characters (an identifier split across messages sits at a boundary).  The scanned
-  text is at most ``8 * (max_messages - 1) + 2 * MAX_CHAIN + 1`` joins (half of
-  the pairs with pieces shown after the new one: scheduled posts) of at most
-  ``(MAX_CHAIN + 1) * (max_chars + 3)`` characters, plus the long chains: at most
-  ``_LONG_JOINS`` joins of two pieces' parts and ``LONG_CHAIN - 2`` bare ones (at most
-  ``BARE_CHARS`` characters each).
+  text is at most ``8 * (max_messages - 1) + 2 * (2 * MAX_CHAIN + 1)`` joins (half
+  of the pairs with pieces shown after the new one: scheduled posts; the chains twice,
+  through every piece and past the chat) of at most ``(MAX_CHAIN + 1) * (max_chars + 3)``
+  characters, plus the long chains: at most ``_LONG_JOINS`` joins of two pieces' parts
+  and ``LONG_CHAIN - 2`` bare ones (at most ``BARE_CHARS`` characters each).
 
 Nothing readable is stored: each fragment is a small JSON object encrypted with
 AES-256-GCM under a key derived (HKDF-SHA256) from the installation's ``hash`` key,
@@ -121,9 +123,10 @@ MAX_CHAIN = 3
 LONG_CHAIN = 36
 BARE_UNITS = 6
 BARE_CHARS = 16
-#: Long chains scanned for one new piece at most: per length, the chain starts at the
-#: last piece with words before a run of bare ones, so at most two (the new piece
-#: itself may be that start, an edit followed by bare pieces).
+#: Long chains scanned for one new piece at most, in all (through every piece, past the
+#: chat, written together): per length, the chain starts at the last piece with words
+#: before a run of bare ones, so at most two (the new piece itself may be that start,
+#: an edit followed by bare pieces); an edit amid many bare pieces is cut off here.
 _LONG_JOINS = 32
 #: The weakest reading that counts across a join.  A join puts side by side texts
 #: their writers did not write together (often different people's): a shape alone
