@@ -424,19 +424,22 @@ def unspaced(text: str) -> str:
     return out if out != " ".join(tokens) else text
 
 
-def may_carry_a_piece(message: str, labels: bool = True) -> bool:
+def may_carry_a_piece(message: str, labels: bool = True, capitals: bool = False) -> bool:
     """Whether ``message`` may hold a piece of an identifier split across texts: two
     digits or more (or digit forms normalization folds to digits), one digit at its
     start or end (separators aside), or no digit and an identifier's label at its end
     (``is_label``).  The others (filler) neither enter the window nor pay for its
     Redis round trip, so the window holds pieces, not chatter.  Exact and cheap: the
     gateway asks it before any Redis work.  ``labels`` False: the caller knows
-    ``message`` holds no label word (``_label_word``), and no label is looked for."""
+    ``message`` holds no label word (``_label_word``), and no label is looked for.
+    ``capitals``: a post of one to four capitals ("BARC", "G", "E S": an IBAN's bank
+    code, its letters typed a post) is a piece too (the gateway's posts: ``split_piece``;
+    not a text's lines, ``line_pieces``, where such a line is read as written)."""
     n = _digit_count(message)
     if n >= 2:
         return True
     if n == 0:
-        return _capitals(message) or _capitals(unspaced(message)) or (labels and is_label(message))
+        return (capitals and (_capitals(message) or _capitals(unspaced(message)))) or (labels and is_label(message))
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
