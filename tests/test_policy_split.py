@@ -482,7 +482,7 @@ def _run(steps, max_messages=32):
         try:
             for user, text, post in steps:
                 clock[0] += 7
-                if not may_carry_a_piece(text):
+                if not may_carry_a_piece(text, capitals=True):  # as the gateway's split_piece
                     out.append([])
                     continue
                 out.append(await window.check(user, "chan", text, _DETECTOR[0], post_id=post))

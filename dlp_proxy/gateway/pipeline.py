@@ -2094,7 +2094,7 @@ def split_piece(scanned: Sequence[ScannedItem], max_chars: int) -> str:
             # piece on a dot, and a dot is not the writer's separator)
             text = os.path.splitext(text)[0]
         text = split_reading(text)
-        if not may_carry_a_piece(text):
+        if not may_carry_a_piece(text, capitals=True):
             continue
         if s.item.kind is ItemKind.FILE and len(text) > max_chars:
             continue

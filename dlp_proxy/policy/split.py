@@ -23,7 +23,9 @@ What is joined (``_plan``):
 - **chains** of up to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the
   new one (an identifier in three or four posts; a repeated text is a member each time),
   and up to ``LONG_CHAIN`` from a piece with words through bare pieces (``_bare``: an
-  identifier typed a few characters a post).  An edit (``post_id``) takes the place
+  identifier typed a few characters a post; with letters among them, once more written
+  together: an IBAN a character a post), each once through every piece and once past
+  the chat between them (``_chat``: "room 12 is free", "call at 2:30?").  An edit (``post_id``) takes the place
   of the post it edits: its new text is chained with that post's neighbours, and the
   post's earlier version leaves the chain (it is no longer shown) but stays a pair
   partner (readers saw it before the edit); a post's versions count once among the
@@ -51,11 +53,11 @@ Limits (constructor arguments, documented in docs/policy.md and docs/detection.m
   go first.
 - ``max_chars`` (default 256): a piece keeps its first and last ``max_chars``
   characters (an identifier split across messages sits at a boundary).  The scanned
-  text is at most ``8 * (max_messages - 1) + 2 * MAX_CHAIN + 1`` joins (half of
-  the pairs with pieces shown after the new one: scheduled posts) of at most
-  ``(MAX_CHAIN + 1) * (max_chars + 3)`` characters, plus the long chains: at most
-  ``_LONG_JOINS`` joins of two pieces' parts and ``LONG_CHAIN - 2`` bare ones (at most
-  ``BARE_CHARS`` characters each).
+  text is at most ``8 * (max_messages - 1) + 2 * (2 * MAX_CHAIN + 1)`` joins (half
+  of the pairs with pieces shown after the new one: scheduled posts; the chains twice,
+  through every piece and past the chat) of at most ``(MAX_CHAIN + 1) * (max_chars + 3)``
+  characters, plus the long chains: at most ``_LONG_JOINS`` joins of two pieces' parts
+  and ``LONG_CHAIN - 2`` bare ones (at most ``BARE_CHARS`` characters each).
 
 Nothing readable is stored: each fragment is a small JSON object encrypted with
 AES-256-GCM under a key derived (HKDF-SHA256) from the installation's ``hash`` key,
@@ -118,13 +120,14 @@ MAX_CHAIN = 3
 #: short, so such a chain costs little; a piece with words ends it.  Bare pieces alone
 #: (no words anywhere) chain up to ``MAX_CHAIN + 1``: longer runs of bare numbers
 #: ("15", "38", "54", ...) make checksum-valid card numbers by chance.
-LONG_CHAIN = 20
+LONG_CHAIN = 36
 BARE_UNITS = 6
 BARE_CHARS = 16
-#: Long chains scanned for one new piece at most: per length, the chain starts at the
-#: last piece with words before a run of bare ones, so at most two (the new piece
-#: itself may be that start, an edit followed by bare pieces).
-_LONG_JOINS = 2 * (LONG_CHAIN - MAX_CHAIN - 1)
+#: Long chains scanned for one new piece at most, in all (through every piece, past the
+#: chat, written together): per length, the chain starts at the last piece with words
+#: before a run of bare ones, so at most two (the new piece itself may be that start,
+#: an edit followed by bare pieces); an edit amid many bare pieces is cut off here.
+_LONG_JOINS = 32
 #: The weakest reading that counts across a join.  A join puts side by side texts
 #: their writers did not write together (often different people's): a shape alone
 #: that is weak in one message (a 3-2-4 with dots, blanks or slashes and no context
@@ -369,19 +372,74 @@ def is_label(message: str) -> bool:
     return any(c.isalpha() for c in tail) and _label_at_end().search(tail) is not None
 
 
-def may_carry_a_piece(message: str, labels: bool = True) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _ends_in_label(text: str) -> bool:
+    """A piece with digits whose words after its last digit are an identifier's label
+    ("ABA 032468018, acct #", "wire: RTN 050174960 / a/c"): the readers see that label
+    right over the next post, as they see a label-only post (``is_label``), so a piece
+    first in a join keeps it (``_cut``) and it names a number that starts the next one."""
+    i = len(text)
+    while i > 0 and not text[i - 1].isdigit():
+        i -= 1
+    if not 0 < i < len(text):
+        return False
+    if is_label(text[i:]):
+        return True
+    # "wire: RTN 222107383 / account": after a routing number, an account word is its label
+    words = re.findall(r"[a-z/']+", text[i:].lower())
+    return bool(words) and words[-1] in _account_words() and _routing_word().search(text[:i].lower()) is not None
+
+
+@functools.lru_cache(maxsize=1)
+def _account_words() -> frozenset[str]:
+    from recognizers.bank import WEAK_ACCOUNT
+
+    return frozenset(w.lower() for w in WEAK_ACCOUNT if " " not in w)
+
+
+@functools.lru_cache(maxsize=1)
+def _routing_word() -> re.Pattern[str]:
+    from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
+    from recognizers.bank import RoutingNumberRecognizer
+
+    words = sorted({w.lower() for w in RoutingNumberRecognizer.DEFAULT_CONTEXT if w.isascii()}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9])" + literal_trie(words) + r"(?![a-z0-9])")
+
+
+_SPACED = re.compile(r"[ \t]*(?:[A-Z0-9]{1,4}[ \t]+)+[A-Z0-9]{1,4}[ \t]*")
+
+
+def unspaced(text: str) -> str:
+    """A post of capital letters typed apart and short groups ("E S 66", "I T 82",
+    "B A R C", "W 109": an IBAN spelled a few characters a post, its number words read
+    as digits) with the blanks next to a lone capital left out ("ES66", "BARC"), as the
+    recognizers read an IBAN's groups.  Any other text is returned as it is."""
+    if len(text) > 2 * BARE_CHARS or _SPACED.fullmatch(text) is None:
+        return text
+    tokens = text.split()
+    out = tokens[0]
+    for prev, token in itertools.pairwise(tokens):
+        lone = (len(prev) == 1 and prev.isalpha()) or (len(token) == 1 and token.isalpha())
+        out += token if lone else " " + token
+    return out if out != " ".join(tokens) else text
+
+
+def may_carry_a_piece(message: str, labels: bool = True, capitals: bool = False) -> bool:
     """Whether ``message`` may hold a piece of an identifier split across texts: two
     digits or more (or digit forms normalization folds to digits), one digit at its
     start or end (separators aside), or no digit and an identifier's label at its end
     (``is_label``).  The others (filler) neither enter the window nor pay for its
     Redis round trip, so the window holds pieces, not chatter.  Exact and cheap: the
     gateway asks it before any Redis work.  ``labels`` False: the caller knows
-    ``message`` holds no label word (``_label_word``), and no label is looked for."""
+    ``message`` holds no label word (``_label_word``), and no label is looked for.
+    ``capitals``: a post of one to four capitals ("BARC", "G", "E S": an IBAN's bank
+    code, its letters typed a post) is a piece too (the gateway's posts: ``split_piece``;
+    not a text's lines, ``line_pieces``, where such a line is read as written)."""
     n = _digit_count(message)
     if n >= 2:
         return True
     if n == 0:
-        return labels and is_label(message)
+        return (capitals and (_capitals(message) or _capitals(unspaced(message)))) or (labels and is_label(message))
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
@@ -689,6 +747,7 @@ class SplitWindow:
         piece of now."""
         name = self.redis_key(user_id, channel_id)
         now = self.clock()
+        text = unspaced(text)
         if send_at is not None and send_at > now:
             return await self._schedule(name, text, detector, now, send_at, post_id, thread)
         new = Piece(now, keep(text, self.max_chars), self.post_tag(post_id) if post_id else "",
@@ -788,8 +847,12 @@ def _crossing(scan: _Scan, found: list[Finding], posts: bool) -> list[tuple[Find
     (``_completed``)."""
     return [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)
             and (j.touched(f) <= MAX_CHAIN + 1 or _LABELLED in f.explanation)
+            and (not j.compact or f.entity_type in _SELF_EVIDENT)
             and (not posts or (j.continues(f, scan) and (
                 f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))))]
+
+
+_BESIDE_ROUTING = "validation=beside-routing-number"
 
 
 def _located(scan: _Scan, crossing: list[tuple[Finding, _Join]], alone: list[Finding], text: str, new: Piece,
@@ -798,6 +861,11 @@ def _located(scan: _Scan, crossing: list[tuple[Finding, _Join]], alone: list[Fin
     the head of another (``alone``: each piece's own), located in the new ``text``."""
     findings: list[Finding] = []
     seen: set[tuple[str, int, int]] = set()
+    # the alone text has every piece in one text: an account read there only beside a
+    # routing number in another piece (recognizers/bank.py AccountBesideRoutingRecognizer,
+    # "however far from it") is no identifier a piece holds alone ("ABA 320536762, acct #
+    # 2354" then "58231509" is one account, not two)
+    alone = [g for g in alone if _BESIDE_ROUTING not in g.explanation]
     for f, join in crossing:
         if any(g.start < hi and lo < g.end for g in alone for lo, hi in join.alone_spans(f, scan.alone)):
             continue  # the tail of one whole identifier and the head of another
@@ -1013,16 +1081,27 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     when it holds no digit, but a label (``is_label``) first in a join: its end."""
     first_digit = next((i for i, ch in enumerate(text) if ch.isdigit()), -1)
     if first_digit < 0:
+        if _capitals(text):
+            return 0, len(text)  # an IBAN's bank code or letters typed a post ("BARC", "G")
         # a label ("client SSN:") is context for the piece after it, and nothing else
         return (max(0, len(text) - CONTEXT_BEFORE), len(text)) if first and not last and is_label(text) else None
     start, end = 0, len(text)
-    if not last:
+    if not last and first and _ends_in_label(text):
+        pass  # "ABA 032468018, acct #": the label after the digits names the next piece's number
+    elif not last:
         i = next(i for i in range(len(text) - 1, -1, -1) if text[i].isdigit())
         end = i + 1
+        if m := _CAPITALS_AFTER.match(text, end):
+            end = m.end()  # "IBAN: NL16-RABO": an IBAN's bank code after its check digits
         while end < len(text) and end - i <= 3 and _dangling(text[end]):
             end += 1  # "536-22-": the dash is the writer's separator
     if not first:
         start = first_digit
+        while start > 0 and first_digit - start < 4 and "A" <= text[start - 1] <= "Z":
+            start -= 1  # "P628": an IBAN's group of a capital and digits
+        if start < first_digit and start > 0 and text[start - 1].isalnum():
+            start = first_digit  # capitals ending a word ("DESK4") are no group
+        first_digit = start
         while start > 0 and first_digit - start < 3 and _dangling(text[start - 1]):
             start -= 1  # "-8710": the dash is the writer's separator
     if first and not last:
@@ -1030,6 +1109,18 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     if last and not first:
         end = min(end, start + max_chars, _chain(text, start, 1)[0] + CONTEXT_AFTER)
     return start, end
+
+
+#: capitals right after a piece's last digit, at most a separator between, ending the
+#: piece or a word: an IBAN's bank code ("NL16-RABO", "GB82WEST")
+_CAPITALS_AFTER = re.compile(r"[-./ ]?[A-Z]{1,4}(?![^\W_])")
+_CAPITALS = re.compile(r"[\s\-./_,:;#]*[A-Z]{1,4}[\s\-./_,:;#]*")
+
+
+def _capitals(text: str) -> bool:
+    """A post of nothing but one to four capital letters (separators aside): an IBAN's
+    bank code ("BARC", "INGB-") or its letters typed a post ("G", "B")."""
+    return len(text) <= BARE_CHARS and _CAPITALS.fullmatch(text) is not None
 
 
 def _masked(context: str) -> str:
@@ -1111,8 +1202,10 @@ def _labelled_here(f: Finding, join: _Join, scan: _Scan) -> bool:
         at = region.rfind(word)
         if at < 0:
             before = [s for s in join.segments if s.start < first.start]
-            if before and not _has_digit(scan.piece(before[-1].piece)) and word in scan.piece(before[-1].piece).lower():
-                return True  # a label-only post right above the posts the number reads through
+            above = scan.piece(before[-1].piece) if before else ""
+            if (before and (not _has_digit(above) or (len(before) == 1 and _ends_in_label(above)))
+                    and word in above.lower() and (_bare(piece) or piece.lstrip(_SEPARATORS)[:1].isdigit())):
+                return True  # a label (alone, or after a post's numbers) right above the posts the number reads through
             # in a post with numbers before the one the number starts in: another number's label
             return not any(word in scan.piece(s.piece).lower() for s in before)
         return not any(c.isdigit() for c in region[at + len(word):])
@@ -1135,6 +1228,9 @@ class _Join(NamedTuple):
     segments: tuple[_Segment, ...]
     new: int  # index of the new message in ``segments``
     label: bool = False  # the piece right before the new message is a label (no digit)
+    #: bare pieces written together (a long chain through letters: ``plan``): it counts
+    #: for an identifier that names itself only (``_SELF_EVIDENT``), not as the writer's cut
+    compact: bool = False
 
     def crosses(self, f: Finding) -> bool:
         """``f`` holds part of the new message and part of another piece, or lies in
@@ -1155,6 +1251,8 @@ class _Join(NamedTuple):
         hit = [s for s in self.segments if s.start < f.end and f.start < s.end]
         for seg in hit[1:]:
             lead = scan.piece(seg.piece)
+            if _bare(lead):
+                continue  # nothing but identifier characters ("Q954-", "T"): no word names it
             first = next((i for i, c in enumerate(lead) if c.isdigit()), len(lead))
             if _mark_before(lead, first):
                 continue
@@ -1226,7 +1324,7 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
     reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
     meet there."""
-    if len(parts) > 1 and not _has_digit(texts[parts[0]]):
+    if len(parts) > 1 and not _has_digit(texts[parts[0]]) and not _capitals(texts[parts[0]]):
         # a label is read over a number that starts the post after it, or over bare
         # pieces ("client SSN:", "53", "6-2", ...): words before a later piece's number
         # ("PO 4400981") are that number's own label, and are dropped at a join
@@ -1246,7 +1344,15 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         if len(parts) == 2 and n and not _may_meet(text, part):
             return None
         skip = 0
-        if n and glue:
+        if n and glue and len(parts) > 2:
+            # a long chain through letters typed a post ("IBAN", "G", "B", "8", "0", ...):
+            # bare pieces written together, as the identifier is
+            if _bare(texts[parts[n - 1]]) and _bare(texts[pid]) and _unit(text[-1:] or " ") and _unit(part[:1] or " "):
+                pass
+            else:
+                sep, skip = _joint(text, part, segments[-1].start)
+                text += sep
+        elif n and glue:
             # a cut inside a digit group: the earlier post ends with its digits and the
             # later one starts with them ("ssn 536-2" then "2-8710"); not a number with
             # words of its own before it ("acct DESK-4" then "FV 108-072"), nor digits glued
@@ -1261,9 +1367,40 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         text += part[skip:]
     # a label right before a new message that starts with its number (words of its own
     # before the number, "PO 4400981", are that number's label, not the post above's)
-    label = (new > 0 and not _has_digit(texts[parts[new - 1]])
+    above = texts[parts[new - 1]] if new > 0 else ""
+    label = (new > 0 and ((not _has_digit(above) and is_label(above)) or (new == 1 and _ends_in_label(above)))
              and texts[parts[new]].lstrip(_SEPARATORS)[:1].isdigit())
-    return text, _Join(tuple(segments), new, label)
+    return text, _Join(tuple(segments), new, label, glue and len(parts) > 2)
+
+
+#: A writer's hint which part of a split number a post holds ("first part", "last
+#: half", "2nd bit"): the pairs read both orders, so the hint orders nothing, but
+#: between a label and the number ("SS# first part 544 74") it puts the label out of
+#: the recognizers' reach (their context words must be next to the number).
+_HINT = (r"(?:the\s+)?(?:first|second|third|fourth|last|final|other|next|remaining|1st|2nd|3rd|4th)"
+         r"\s+(?:part|half|bit|piece|chunk|section|group|digits|numbers?)s?")
+
+
+@functools.lru_cache(maxsize=1)
+def _hinted_label() -> re.Pattern[str]:
+    """A label, then a hint, then the number: ``_part`` writes the hint first and the
+    label next to the number (the same characters, the same length)."""
+    from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
+    from recognizers.bank import WEAK_ACCOUNT  # "account", "brokerage": context words, no labels on their own
+
+    words = sorted({*_label_words(), *(w.lower() for w in WEAK_ACCOUNT if w.isascii())}, key=len, reverse=True)
+    return re.compile(r"(?i)(?<![a-z0-9])(" + literal_trie(words) + r"(?![a-z0-9])(?:[ \t]*(?:is|was|no\.?|nbr|num|number|#)){0,2})"
+                      r"([ \t:#.=()-]*)("
+                      + _HINT + r")([ \t:#.=-]*)(?=[0-9])")
+
+
+def _unhinted(part: str) -> str:
+    """``part`` with a hint between a label and its number moved before the label
+    ("SS# first part 544 74" reads "first part SS# 544 74")."""
+    if "part" not in part.lower() and not any(w in part.lower() for w in ("half", "bit", "piece", "chunk",
+                                                                           "section", "group", "digits", "number")):
+        return part
+    return _hinted_label().sub(lambda m: m.group(3) + m.group(2) + m.group(1) + m.group(4), part)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1278,7 +1415,41 @@ def _part(source: str, first: bool, last: bool, multi: bool, max_chars: int) -> 
     # digits away from the join only cost the scan: context words are what is kept
     lo = _chain(source, b, -1)[0] if first and multi else a
     hi = _chain(source, a, 1)[0] if last and not first else b
-    return a, (_masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b])
+    part = _masked(source[a:lo]) + source[lo:hi] + _masked(source[hi:b]) if (lo, hi) != (a, b) else source[a:b]
+    return a, _unhinted(part) if first else part
+
+
+#: Words after a number that make it a quantity of chat: a time, a duration, a share,
+#: a count of people ("back in 5 min", "1 sec", "4% lol", "22 people").
+_CHAT_UNIT = (r"(?:%|\$|am|pm|a\.m\.|p\.m\.|h|hr|hrs|hour|hours|min|mins|minute|minutes|sec|secs|second|seconds"
+              r"|ms|s|x|k|mm|bn|m|bps|pts|points|pct|percent|people|ppl|guys|folks|times|mo|wk|wks|yrs|days?|weeks?"
+              r"|months?|years?|ish|o'clock|lots|shares|shs|contracts|cents?|bucks|dollars|usd|eur|gbp)")
+#: Words before a number that make it a time or an amount in chat ("back in 5", "up 2",
+#: "around 10"): with ``_NAMES_A_NUMBER``, ``_chat``'s words.
+_CHAT_BEFORE = ("in", "by", "around", "till", "until", "before", "after", "about", "approx", "up", "down", "from",
+                "for", "like", "maybe", "over", "under", "than")
+#: A number of chat: a time ("2:30", "at 3"), a price or a share ("$5", "4%", "1.5x"),
+#: a number a word before it names (``_NAMES_A_NUMBER``: "room 12", "meeting at 3"), or
+#: one a unit after it measures ("1 sec", "22 people").
+_CHAT_NUMBER = re.compile(
+    r"(?i)\b\d{1,2}:\d{2}(?::\d{2})?\b"
+    r"|[$\u00a3\u20ac]\s?\d[\d,.]*"
+    r"|\d[\d,.]*\s?" + _CHAT_UNIT + r"(?![a-z0-9])"
+    r"|(?<![a-z0-9])(?:" + "|".join(sorted((re.escape(w) for w in (*_NAMES_A_NUMBER, *_CHAT_BEFORE)), key=len,
+                                           reverse=True))
+    + r")[ \t#:.~]{1,3}\d[\d,.:]*(?![\d-])")
+
+
+@functools.lru_cache(maxsize=4096)
+def _chat(text: str) -> bool:
+    """A piece that is ordinary chat: words (no bare number), no identifier's label
+    word, and every digit in a number of chat (``_CHAT_NUMBER``: "room 12 is free",
+    "call at 2:30?", "meeting at 3", "1 sec", "NVDA up 4% lol").  A chain also runs past
+    such pieces (``plan``): filler posts with a number between the pieces of an
+    identifier typed a group a post must not break the chain."""
+    if _bare(text) or _numeric(text) or _label_word().search(text.lower()) is not None:
+        return False
+    return not _has_digit(_CHAT_NUMBER.sub(" ", text))
 
 
 def _long_spans(bare: list[bool], at: int) -> list[tuple[int, int]]:
@@ -1487,14 +1658,33 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     view = [p for p in earlier if not p.p or (p.p != new.p and latest[p.p] is p)]
     view.append(new)
     view.sort(key=lambda p: (first_seen.get(p.p, p.t) if p.p else p.t, p.t))
-    at = max(i for i, p in enumerate(view) if p is new)
-    spans = [(lo, lo + size) for size in range(3, MAX_CHAIN + 2)
-             for lo in range(max(0, at - size + 1), min(at, len(view) - size) + 1)]
-    spans += _long_spans([_bare(p.s) for p in view], at)
-    # a repeated text is a member each time it is shown ("card 4111", "1111", "1111",
-    # "1111"); the new message is the one at its own place
-    chains = [([0 if p is new else ref(p.s) for p in view[lo:hi]], at - lo) for lo, hi in spans]
-    joins.extend((chain, False, at_new) for chain, at_new in chains)
+    # the chains once through every piece, and once more past the chat between them
+    # (``_chat``: "room 12 is free", "call at 2:30?" between "itin 988", "62" and
+    # "6132"), the same spans: at most twice the joins
+    chains: list[tuple[list[int], int, bool]] = []
+    seen: set[tuple[int, ...]] = set()
+    longs = 0  # long chains rendered: at most ``_LONG_JOINS`` in all
+    for members in (view, [p for p in view if p is new or not _chat(p.s)]):
+        if members is not view and len(members) == len(view):
+            break  # no chat among them
+        at = max(i for i, p in enumerate(members) if p is new)
+        spans = [(lo, lo + size) for size in range(3, MAX_CHAIN + 2)
+                 for lo in range(max(0, at - size + 1), min(at, len(members) - size) + 1)]
+        spans += _long_spans([_bare(p.s) and not is_label(p.s) for p in members], at)
+        # a repeated text is a member each time it is shown ("card 4111", "1111", "1111",
+        # "1111"); the new message is the one at its own place
+        for lo, hi in spans:
+            chain = [0 if p is new else ref(p.s) for p in members[lo:hi]]
+            if (key := (*chain, at - lo)) not in seen and (hi - lo <= MAX_CHAIN + 1 or longs < _LONG_JOINS):
+                seen.add(key)
+                chains.append((chain, at - lo, False))
+                if hi - lo > MAX_CHAIN + 1:
+                    longs += 1
+                    if longs < _LONG_JOINS and any(_capitals(p.s) for p in members[lo + 1:hi]):
+                        # letters among the bare pieces: once more written together
+                        chains.append((chain, at - lo, True))
+                        longs += 1
+    joins.extend((chain, glue, at_new) for chain, at_new, glue in chains)
     parts: list[str] = []
     rendered: list[_Join] = []
     pos = 0
@@ -1504,7 +1694,7 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
             continue
         text, join = got
         rendered.append(_Join(tuple([_Segment(s.start + pos, s.end + pos, s.piece, s.src) for s in join.segments]),
-                              join.new, join.label))
+                              join.new, join.label, join.compact))
         parts.append(text + _GAP)
         pos += len(text) + len(_GAP)
     if not rendered:
