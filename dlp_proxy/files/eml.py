@@ -28,7 +28,7 @@ def extract_eml(data: bytes, ctx: Ctx, kind: str = "eml", name: str = "") -> Non
     if msg.defects:
         ctx.problem("corrupt")
     if msg.get("MIME-Version") is None:
-        ctx.child("as-written").extract(data, kind="text-or-binary", name=name)
+        ctx.span("as-written").extract(data, kind="text-or-binary", name=name)
     heads: list[str] = []
     for name in _HEADERS:
         for value in msg.get_all(name) or []:

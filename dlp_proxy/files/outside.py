@@ -94,10 +94,10 @@ def _read_piece(piece: bytes, base: int, ctx: Ctx) -> None:
     kind = sniff(body)
     if kind not in ("text-or-binary", "text") and kind not in _ZIP_FAMILY:
         # a file of a known type (gzip, PDF, TAR, an image ...): read as that file
-        ctx.child(loc).extract(body, kind=kind)
+        ctx.span(loc).extract(body, kind=kind)
         return
     if decode(body[:8192]) is not None:
-        ctx.child(loc).extract(body, kind="text-or-binary")
+        ctx.span(loc).extract(body, kind="text-or-binary")
         return
     for at in range(0, len(body), RUNS_CHUNK):
         ctx.budget.check_time()
