@@ -84,8 +84,8 @@ def extract_rtf_data(groups: list[tuple[str, str]], pictures: list[bytes], ctx: 
     (``image=pict-1/bytes``): with OCR it is read as an image (``extract_rtf_pictures``),
     its bytes included."""
     from dlp_proxy.files import rtf
-    from dlp_proxy.files.outside import printable_runs
     from dlp_proxy.files.sniff import sniff
+    from dlp_proxy.files.text import printable_runs
 
     for number, (name, content) in enumerate(groups, 1):
         ctx.budget.check_time()

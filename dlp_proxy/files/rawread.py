@@ -36,9 +36,10 @@ the time limit between chunks, so a limit hit fails closed as any reading does.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dlp_proxy.files.outside import _UTF8_RUN, _UTF16BE_RUN, _UTF16LE_RUN, MIN_RUN, printable_runs
+from dlp_proxy.files.text import _UTF8_RUN, _UTF16BE_RUN, _UTF16LE_RUN, MIN_RUN, printable_runs
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -79,7 +80,7 @@ def _utf8_reading(data: bytes, found: tuple[str, int] | None) -> bool:
 
 
 def _text(data: bytes, ctx: Ctx) -> None:
-    from dlp_proxy.files.text import detect_encoding, iter_decoded, line_blocks
+    from dlp_proxy.files.text import detect_encoding, line_blocks
 
     found = detect_encoding(data[:65536], whole=len(data) <= 65536)
     if _utf8_reading(data, found):
@@ -88,7 +89,7 @@ def _text(data: bytes, ctx: Ctx) -> None:
     utf8 = data.count(0) <= max(8, MAX_NUL_SHARE * len(data))
     if utf8:
         # UTF-8 ignoring the BOM and the detected charset: what the web app shows
-        for loc, block in line_blocks(iter_decoded(data, encoding="utf-8")):
+        for loc, block in line_blocks(_utf8(data)):
             ctx.budget.check_time()
             if not ctx.add(f"encoding=utf-8/{loc}", block):
                 return
@@ -97,6 +98,14 @@ def _text(data: bytes, ctx: Ctx) -> None:
     le = bom % 2 if enc.startswith("utf-16-le") else None
     be = bom % 2 if enc.startswith("utf-16-be") else None
     _runs(data, ctx, utf8=not utf8, skip_le=le, skip_be=be)
+
+
+def _utf8(data: bytes, chunk: int = RUNS_CHUNK) -> Iterator[str]:
+    """``data`` decoded as UTF-8 (errors replaced), a chunk at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    view = memoryview(data)
+    for pos in range(0, len(data), chunk):
+        yield decoder.decode(view[pos:pos + chunk], final=pos + chunk >= len(data))
 
 
 def _cut(data: bytes, end: int) -> tuple[int, int]:

@@ -468,6 +468,23 @@ def json_strings(text: str) -> str:
     return "\n".join(out)
 
 
+#: printable runs of this many characters or more are read from a binary span
+MIN_RUN = 5
+_UTF8_RUN = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]{" + str(MIN_RUN) + ",}")
+_UTF16LE_RUN = re.compile(rb"(?:[\x09\x20-\x7e]\x00){%d,}" % MIN_RUN)
+_UTF16BE_RUN = re.compile(rb"(?:\x00[\x09\x20-\x7e]){%d,}" % MIN_RUN)
+
+
+def printable_runs(data: bytes) -> str:
+    """The printable runs of ``data`` (``MIN_RUN`` characters or more): UTF-8 (ASCII
+    included), UTF-16LE and UTF-16BE, one a line."""
+    text = data.decode("utf-8", "replace")
+    parts = [m.group().strip() for m in _UTF8_RUN.finditer(text)]
+    parts += [m.group().decode("utf-16-le") for m in _UTF16LE_RUN.finditer(data)]
+    parts += [m.group().decode("utf-16-be") for m in _UTF16BE_RUN.finditer(data)]
+    return "\n".join(p for p in parts if len(p) >= MIN_RUN)
+
+
 _ASCII_RUN = re.compile(rb"[\x20-\x7e\t]{5,}")
 _UTF16_RUN = re.compile(rb"(?:[\x20-\x7e]\x00){5,}")
 
