@@ -387,7 +387,18 @@ def test_hidden_bytes_are_stopped_end_to_end(gateway: Gateway) -> None:
         _stopped(gateway, _upload(gateway, data, name), "US_SSN")
 
 
+def _clean_docx() -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Quarterly review notes: rebalancing, order 4400118273, settles 2026-12-01.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def test_clean_files_still_pass_end_to_end(gateway: Gateway) -> None:
-    for name, data in {"report.docx": filegen.docx_document(), "mail.eml": _eml("This is a MIME message.", ""),
+    for name, data in {"report.docx": _rezip(_clean_docx(), comment=b"saved by the desk"),
+                       "mail.eml": _eml("This is a MIME message.", "").replace(b"a@example.com", b"Desk notes"),
                        "statement.pdf": _pdf_packed(_CATALOG), "notes.txt": b"\xff\xfeQuarterly notes\n"}.items():
         _forwarded(gateway, _upload(gateway, data, name))
