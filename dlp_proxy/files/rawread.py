@@ -21,7 +21,10 @@ ones included, to ``read_raw`` after its format's reading; the union of both is 
   ignoring the BOM and the detected charset (``encoding=utf-8/lines=...``; a UTF-16 or
   UTF-32 BOM followed by ASCII reads as garbage in the BOM's encoding and as the text in
   the web app), unless it is mostly NULs (a real UTF-16 file), then its UTF-8 runs; and
-  its UTF-16 runs at the alignment the file's own decoding did not read.
+  its UTF-16 runs at the alignment the file's own decoding did not read.  Where the
+  file's charset is ASCII-compatible (cp1252, a declared CJK one), a line of ASCII bytes
+  reads the same in both, so only the UTF-8 lines that differ and hold a digit are given
+  (an identifier beside a byte cp1252 reads as a letter, ``SSN\xe9536...``).
 - A slice of a file already read raw (a span outside a ZIP's index, a polyglot's second
   reading, a message's as-written text: ``Ctx.covered``) is not read again.
 
@@ -36,6 +39,7 @@ the time limit between chunks, so a limit hit fails closed as any reading does.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -88,11 +92,17 @@ def _text(data: bytes, ctx: Ctx) -> None:
     enc, bom = found if found is not None else ("", 0)
     utf8 = data.count(0) <= max(8, MAX_NUL_SHARE * len(data))
     if utf8:
-        # UTF-8 ignoring the BOM and the detected charset: what the web app shows
-        for loc, block in line_blocks(_utf8(data)):
+        # UTF-8 ignoring the BOM and the detected charset: what the web app shows.  Read
+        # in an ASCII-compatible charset (cp1252, a declared CJK one), a line of ASCII
+        # bytes is the same text in both readings: only the lines that differ and hold a
+        # digit are given (the others blank, so line numbers hold)
+        differ = enc != "" and not enc.startswith(("utf-16", "utf-32"))
+        for loc, block in line_blocks(_utf8(data, differ=differ)):
             ctx.budget.check_time()
             if not ctx.add(f"encoding=utf-8/{loc}", block):
                 return
+    if b"\x00" not in data:
+        return  # no UTF-16 runs, and the UTF-8 reading above has every UTF-8 run
     # the UTF-16 runs the file's own decoding did not read (a byte put in shifts the
     # rest of a UTF-16 text by one: garbage in the BOM's decoding, text in these runs)
     le = bom % 2 if enc.startswith("utf-16-le") else None
@@ -100,12 +110,28 @@ def _text(data: bytes, ctx: Ctx) -> None:
     _runs(data, ctx, utf8=not utf8, skip_le=le, skip_be=be)
 
 
-def _utf8(data: bytes, chunk: int = RUNS_CHUNK) -> Iterator[str]:
-    """``data`` decoded as UTF-8 (errors replaced), a chunk at a time."""
+#: a line of ASCII characters only, or without a digit (``_utf8(differ=True)``)
+_SAME_LINE = re.compile(r"^(?:[\x00-\x09\x0b-\x7f]*|[^\d\n]*)$", re.MULTILINE)
+
+
+def _utf8(data: bytes, chunk: int = RUNS_CHUNK, *, differ: bool = False) -> Iterator[str]:
+    """``data`` decoded as UTF-8 (errors replaced), a chunk at a time; ``differ``: the
+    lines of ASCII characters only, or without a digit, blanked (whole lines: a chunk's
+    last line waits for the next chunk)."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     view = memoryview(data)
+    carry = ""
     for pos in range(0, len(data), chunk):
-        yield decoder.decode(view[pos:pos + chunk], final=pos + chunk >= len(data))
+        text = decoder.decode(view[pos:pos + chunk], final=pos + chunk >= len(data))
+        if not differ:
+            yield text
+            continue
+        text = carry + text
+        cut = text.rfind("\n") + 1 if pos + chunk < len(data) else len(text)
+        text, carry = text[:cut], text[cut:]
+        yield _SAME_LINE.sub("", text)
+    if carry:
+        yield _SAME_LINE.sub("", carry)
 
 
 def _cut(data: bytes, end: int) -> tuple[int, int]:
