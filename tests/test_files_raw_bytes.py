@@ -337,8 +337,9 @@ def test_cp1252_text_is_also_read_as_utf8() -> None:
 def test_the_raw_reading_keeps_the_text_limit() -> None:
     import random
 
-    noise = random.Random(7).randbytes(3 * RUNS_CHUNK)
-    reading = extract(b"GIF89a" + noise, limits=Limits(ocr=False, max_total_extracted_chars=5000))
+    noise = random.Random(7).randbytes(RUNS_CHUNK)
+    orders = b"".join(b"\0order %010d\0" % i for i in range(200_000))  # runs that may hold an identifier
+    reading = extract(b"GIF89a" + noise + orders, limits=Limits(ocr=False, max_total_extracted_chars=5000))
     assert "text-limit" in reading.problems and not reading.complete
     assert sum(len(s.text) for s in reading.segments) <= 5000
 
@@ -355,6 +356,15 @@ def test_the_raw_reading_checks_the_time_limit() -> None:
     from dlp_proxy.files.core import run
 
     assert run(b"GIF89a" + b"\0" * 64 + _text(SSN), budget).segments
+
+
+def test_random_bytes_give_no_runs() -> None:
+    # compressed data and pixels read as noise, which holds no identifier's digit groups
+    import random
+
+    budget = Budget(LIMITS)
+    read_raw(random.Random(11).randbytes(2 * RUNS_CHUNK), Ctx(budget), "jpeg", "jpeg")
+    assert sum(len(s.text) for s in budget.segments) < 200
 
 
 def test_chunks_do_not_cut_a_run() -> None:

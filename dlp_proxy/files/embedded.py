@@ -79,13 +79,14 @@ def extract_rtf_data(groups: list[tuple[str, str]], pictures: list[bytes], ctx: 
     takes for an embedded object, a theme or a data store.  A group whose bytes hold a
     file of a type read here (a ZIP or Office package, a PDF, an image, gzip, RTF; found
     after an OLE1 object header too) is read as that file (``data=objdata-1``); any
-    other group's bytes (an OLE compound file, a password hash) by their printable runs.
+    other group's bytes (an OLE compound file, a password hash) by their printable runs
+    that may hold an identifier (``text.identifier_runs``).
     Without OCR, a picture (``\\pict``) is read by its printable runs likewise
     (``image=pict-1/bytes``): with OCR it is read as an image (``extract_rtf_pictures``),
     its bytes included."""
     from dlp_proxy.files import rtf
     from dlp_proxy.files.sniff import sniff
-    from dlp_proxy.files.text import printable_runs
+    from dlp_proxy.files.text import identifier_runs
 
     for number, (name, content) in enumerate(groups, 1):
         ctx.budget.check_time()
@@ -99,11 +100,11 @@ def extract_rtf_data(groups: list[tuple[str, str]], pictures: list[bytes], ctx: 
         at = min(starts) if starts else -1
         if at >= 0 and sniff(blob[at:]) not in ("text-or-binary", "text", "cfb"):
             ctx.child(where).extract(blob[at:])
-        elif not ctx.add(where, printable_runs(blob)):
+        elif not ctx.add(where, identifier_runs(blob)):
             return
     if ctx.limits.ocr:
         return
     for number, blob in enumerate(pictures, 1):
         ctx.budget.check_time()
-        if not ctx.add(f"image=pict-{number}/bytes", printable_runs(blob)):
+        if not ctx.add(f"image=pict-{number}/bytes", identifier_runs(blob)):
             return

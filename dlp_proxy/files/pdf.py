@@ -1626,14 +1626,18 @@ def _name_text(raw: bytes) -> str:
     return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw[1:]).decode("latin-1")
 
 
+#: a hex string (``<...>``, not a dictionary's ``<<``), an escape in a literal string, a ``#xx`` in a name
+_ENCODED = re.compile(rb"(?<!<)<(?!<)[0-9A-Fa-f \t\r\n\f\x00]*>|\\|#[0-9A-Fa-f]{2}")
+
+
 def _object_values(body: bytes, *, clear: bool) -> str:
     """The strings and names of an object (not a stream's data): every string that reads
     as text, the name before it (its key: ``/PieceInfo (...)`` gives ``PieceInfo ...``),
     and every name that holds a digit or an escape.  ``clear``: the object's bytes are in
     clear in the file (the raw reading has them): only strings and names written encoded
     (hex, escapes, ``#xx``) are read."""
-    if b"(" not in body and b"<" not in body and b"#" not in body and clear:
-        return ""
+    if clear and _ENCODED.search(body) is None:
+        return ""  # no hex string, escape or #xx: the raw reading has every string and name
     plain = body.replace(b"\\", b"") if clear else b""  # (a string's ``\(`` as the raw reading shows it)
     out: list[str] = []
     key = ""
@@ -1665,10 +1669,10 @@ def _reached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx) -
     types = set(_names(obj.head, b"Type")) | set(_names(obj.head, b"Subtype"))
     if types & {b"/Image", b"/EmbeddedFile"}:
         return
-    _unreached_stream(obj, stream, f"{loc}/values", ctx)
+    _unreached_stream(obj, stream, f"{loc}/values", ctx, reached=True)
 
 
-def _unreached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx) -> None:
+def _unreached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx, *, reached: bool = False) -> None:
     types = set(_names(obj.head, b"Type")) | set(_names(obj.head, b"Subtype"))
     filters = _names(obj.head, b"Filter")
     if types & _SKIP_STREAMS or re.search(rb"/Length[123](?![0-9])", obj.head):
@@ -1694,6 +1698,8 @@ def _unreached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx)
     elif b"BT" in stream:
         ctx.add(f"{loc}/content", _content_strings(stream, ctx))
     else:
-        from dlp_proxy.files.outside import printable_runs
+        from dlp_proxy.files.text import identifier_runs, printable_runs
 
-        ctx.add(f"{loc}/stream", printable_runs(stream))
+        # (a reached stream's runs that may hold an identifier: ICC profiles, CMaps and
+        # other binary data of every PDF give runs of noise)
+        ctx.add(f"{loc}/stream", identifier_runs(stream) if reached else printable_runs(stream))

@@ -43,7 +43,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dlp_proxy.files.text import _UTF8_RUN, _UTF16BE_RUN, _UTF16LE_RUN, MIN_RUN, printable_runs
+from dlp_proxy.files.text import identifier_runs
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -159,24 +159,10 @@ def _runs(data: bytes, ctx: Ctx, *, utf8: bool, skip_le: int | None = None, skip
         end, nxt = (n, n) if pos + RUNS_CHUNK >= n else _cut(data, pos + RUNS_CHUNK)
         end = min(end, n)
         piece = data[pos:end]
-        if utf8 and skip_le is None and skip_be is None:
-            text = printable_runs(piece)
-        else:
-            text = _some_runs(piece, pos, utf8, skip_le, skip_be)
+        text = identifier_runs(piece, utf8=utf8, base=pos, skip_le=skip_le, skip_be=skip_be)
         if not ctx.add(f"bytes={pos}-{end}", text):
             return
         pos = max(nxt, pos + 1)
-
-
-def _some_runs(piece: bytes, base: int, utf8: bool, skip_le: int | None, skip_be: int | None) -> str:
-    parts: list[str] = []
-    if utf8:
-        parts += [m.group().strip() for m in _UTF8_RUN.finditer(piece.decode("utf-8", "replace"))]
-    for pattern, codec, skip in ((_UTF16LE_RUN, "utf-16-le", skip_le), (_UTF16BE_RUN, "utf-16-be", skip_be)):
-        for m in pattern.finditer(piece):
-            if skip is None or (base + m.start()) % 2 != skip:
-                parts.append(m.group().decode(codec))
-    return "\n".join(p for p in parts if len(p) >= MIN_RUN)
 
 
 __all__ = ["CUT_WINDOW", "RUNS_CHUNK", "TEXT_TYPES", "read_raw"]
