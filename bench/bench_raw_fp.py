@@ -91,7 +91,12 @@ def main() -> int:
                 if not (_NEW.search(seg.location) or (package and _PACKAGE_NEW.search(seg.location))):
                     continue
                 chars[kind] += len(seg.text)
-                for f in engine.analyze(seg.text):
+                try:
+                    found = engine.analyze(seg.text)
+                except Exception as exc:  # the gateway holds such a file (DetectionLimitError)
+                    findings.append((kind, f"error {type(exc).__name__}", 0.0, path, seg.location, ""))
+                    continue
+                for f in found:
                     findings.append((kind, f.entity_type, round(f.score, 2), path, seg.location,
                                      shape(seg.text[max(0, f.start - 20):f.end + 20])))
             cpu[kind] += time.process_time() - t
