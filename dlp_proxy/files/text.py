@@ -488,9 +488,10 @@ def printable_runs(data: bytes) -> str:
 #: a run of a file's raw bytes (``identifier_runs``): printable UTF-8, line ends included
 _TEXT_RUN = re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]{" + str(MIN_RUN) + ",}")
 #: ... kept when it holds this many digits (any script's) in a row, at most 3 separators
-#: (blanks, ``-``, ``.``, ``/``, parentheses...) between two of them, or an address ``x@y.zz``
+#: (blanks, ``-``, ``.``, ``/``, parentheses...) between two of them, or an address ``xx@yyy.zz``
+#: (shorter ones occur in compressed data: ``y@c.Hr`` once in a 7.9 MB XLSX)
 RUN_DIGITS = 6
-_RUN_KEPT = re.compile(r"\d(?:[^\w@]{0,3}\d){" + str(RUN_DIGITS - 1) + r"}|[\w.+-]@[\w-]+\.\w\w")
+_RUN_KEPT = re.compile(r"\d(?:[^\w@]{0,3}\d){" + str(RUN_DIGITS - 1) + r"}|[\w.%+-]{2}@[\w-]{3,}\.[A-Za-z]{2}")
 
 
 def identifier_runs(data: bytes, *, utf8: bool = True, base: int = 0, skip_le: int | None = None,
@@ -499,8 +500,8 @@ def identifier_runs(data: bytes, *, utf8: bool = True, base: int = 0, skip_le: i
     (ASCII included; ``utf8``), UTF-16LE and UTF-16BE runs of ``MIN_RUN`` characters or
     more (line ends inside a run kept: a label on the line above its number stays with
     it) that hold ``RUN_DIGITS`` digits in a row (at most 3 separators between two) or an
-    e-mail address's shape (``x@y.zz``).  Every identifier the detector finds in a file's bytes is such a group of
-    digits (SSN, card, IBAN, account, routing and phone numbers in their usual writing)
+    e-mail address's shape (``xx@yyy.zz``).  Every identifier the detector finds in a
+    file's bytes is such a group of digits (SSN, card, IBAN, account, routing and phone numbers in their usual writing)
     or an e-mail address; the other runs of a binary (random bytes of compressed data and
     pixels give ~4.5 % of their size in runs of mixed-script noise, which the detector
     reads at a few thousand characters a second) are left out.
