@@ -95,10 +95,12 @@ def main() -> int:
                     found = engine.analyze(seg.text)
                 except Exception as exc:  # the gateway holds such a file (DetectionLimitError)
                     findings.append((kind, f"error {type(exc).__name__}", 0.0, path, seg.location, ""))
+                    print(f"  finding: {findings[-1]}", flush=True)
                     continue
                 for f in found:
                     findings.append((kind, f.entity_type, round(f.score, 2), path, seg.location,
                                      shape(seg.text[max(0, f.start - 20):f.end + 20])))
+                    print(f"  finding: {findings[-1]}", flush=True)
             cpu[kind] += time.process_time() - t
         if files[kind]:
             print(f"{kind}: {files[kind]} files, {chars[kind] / 1e6:.2f} Mchars of new readings, "
