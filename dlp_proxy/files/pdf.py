@@ -1633,8 +1633,9 @@ _ENCODED = re.compile(rb"(?<!<)<(?!<)[0-9A-Fa-f \t\r\n\f\x00]*>|\\|#[0-9A-Fa-f]{
 def _object_values(body: bytes, *, clear: bool) -> str:
     """The strings and names of an object (not a stream's data): every string that reads
     as text, the name before it (its key: ``/PieceInfo (...)`` gives ``PieceInfo ...``),
-    and every name that holds a digit or an escape.  ``clear``: the object's bytes are in
-    clear in the file (the raw reading has them): only strings and names written encoded
+    and every name written with a ``#xx`` escape (names with digits, ``/section.1.2.3``
+    destinations one a line, read as card numbers across lines: left out).  ``clear``:
+    the object's bytes are in clear in the file (the raw reading has them): only strings and names written encoded
     (hex, escapes, ``#xx``) are read."""
     if clear and _ENCODED.search(body) is None:
         return ""  # no hex string, escape or #xx: the raw reading has every string and name
@@ -1647,7 +1648,7 @@ def _object_values(body: bytes, *, clear: bool) -> str:
         if kind == "n":
             name = _name_text(value)
             encoded = b"#" in value
-            if encoded or (not clear and any(ch.isdigit() for ch in name)):
+            if encoded:
                 out.append(name)
                 key = ""
             else:
