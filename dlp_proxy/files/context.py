@@ -39,6 +39,10 @@ class Ctx:
     depth: int = 0
     prefix: str = ""
     recurse: Recurse = _no_recursion
+    #: the bytes this context extracts are a slice of a file whose raw bytes were read
+    #: already (``rawread.py``): a span outside a ZIP's index, a polyglot's second
+    #: reading, a message's as-written text; not read raw again
+    covered: bool = False
 
     @property
     def limits(self) -> Limits:
@@ -66,6 +70,11 @@ class Ctx:
     def child(self, sub: str) -> Ctx:
         """Context for an embedded file (attachment, OLE object) at ``sub``."""
         return Ctx(self.budget, self.depth + 1, self.loc(sub), self.recurse)
+
+    def span(self, sub: str) -> Ctx:
+        """Context for a slice of the file read as a file of its own (``child``, but the
+        slice's bytes are not read raw again: ``covered``)."""
+        return Ctx(self.budget, self.depth + 1, self.loc(sub), self.recurse, True)
 
     def extract(self, data: bytes, *, kind: str | None = None, name: str = "") -> str:
         """Extract a nested file into this context (build it with ``member``/``child``);

@@ -92,7 +92,8 @@ def extract_into(data: bytes, ctx: Ctx, *, kind: str | None = None, name: str = 
     """Extract ``data`` into ctx's budget; returns the detected type.  A ZIP (or an
     OOXML/ODF package) is also read outside its central directory (``outside.py``)
     unless ``outside`` is False (a ZIP found inside a file read as another type: the
-    rest of that file is that type's)."""
+    rest of that file is that type's).  Every file's bytes are also read as text
+    (``rawread.py``) unless ``ctx.covered`` (a slice of a file read so already)."""
     budget = ctx.budget
     budget.check_time()
     if not data:
@@ -107,7 +108,15 @@ def extract_into(data: bytes, ctx: Ctx, *, kind: str | None = None, name: str = 
             _outside_zip(data, ctx)
     else:
         _polyglot(data, ctx, kind)
+    # the union of the format's reading and the bytes read as text (``rawread.py``)
+    _guarded(ctx, _raw, data, ctx, kind, public)
     return public
+
+
+def _raw(data: bytes, ctx: Ctx, kind: str, public: str) -> None:
+    from dlp_proxy.files.rawread import read_raw
+
+    read_raw(data, ctx, kind, public)
 
 
 def _public(kind: str) -> str:
@@ -159,8 +168,8 @@ def _polyglot(data: bytes, ctx: Ctx, kind: str) -> None:
         except Exception:
             ok = False
         if ok:
-            extract_into(data, ctx.child("polyglot=zip"), kind="zip", outside=False)
+            extract_into(data, ctx.span("polyglot=zip"), kind="zip", outside=False)
     if kind not in ("pdf", "zip") and kind not in CONTAINER_TYPES:
         at = data.find(b"%PDF-")
         if at > 0:
-            extract_into(data[at:], ctx.child("polyglot=pdf"), kind="pdf")
+            extract_into(data[at:], ctx.span("polyglot=pdf"), kind="pdf")

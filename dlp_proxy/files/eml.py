@@ -6,7 +6,9 @@ Content-Transfer-Encoding (Python's ``email`` decodes it with or without MIME-Ve
 as MIME clients do), and, for a message that does not declare MIME-Version, the whole
 message as written (``as-written``: RFC 2045 lets a client read such a message as plain
 RFC 822 text, its body undecoded; it is also the reading the file had as plain text, so
-taking a text file for a message never loses one)."""
+taking a text file for a message never loses one).  Every multipart's preamble and
+epilogue (the text around its boundaries) is read too: the file stores it, and a
+nested message's (an attachment's, base64-encoded) is no clear byte of the upload."""
 
 from __future__ import annotations
 
@@ -28,16 +30,23 @@ def extract_eml(data: bytes, ctx: Ctx, kind: str = "eml", name: str = "") -> Non
     if msg.defects:
         ctx.problem("corrupt")
     if msg.get("MIME-Version") is None:
-        ctx.child("as-written").extract(data, kind="text-or-binary", name=name)
+        ctx.span("as-written").extract(data, kind="text-or-binary", name=name)
     heads: list[str] = []
     for name in _HEADERS:
         for value in msg.get_all(name) or []:
             heads.append(f"{name}: {_header(value)}")
     ctx.add("headers", "\n".join(heads))
-    index = 0
+    index = multiparts = 0
     for part in msg.walk():
         ctx.budget.check_time()
         if part.is_multipart():
+            # the text before the first boundary and after the last (RFC 2046 5.1.1 says
+            # to ignore it; the stored file holds it, and a client showing the source,
+            # or a reader of a nested message, shows it)
+            multiparts += 1
+            extra = [t for t in (part.preamble, part.epilogue) if isinstance(t, str) and t.strip()]
+            if extra and not ctx.add(f"multipart={multiparts}/preamble-epilogue", "\n".join(extra)):
+                return
             continue
         index += 1
         if not ctx.budget.take_entry(ctx.loc(f"part={index}")):

@@ -9,7 +9,7 @@ import re
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from dlp_proxy.files.bounded import entry_copies, read_zip_member
+from dlp_proxy.files.bounded import entry_copies, read_zip_member, zip_directory
 from dlp_proxy.files.cells import col_letters, format_number, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import split_row
@@ -126,6 +126,8 @@ def extract_odf(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
         ctx.problem("corrupt")
         return
     with zf:
+        # the entry names, comments and extra fields, as for a plain ZIP (archive tools show them)
+        zip_directory(zf, data, ctx)
         readings, too_many = entry_copies(zf)
         if too_many:
             ctx.problem("corrupt", "duplicate-entries")

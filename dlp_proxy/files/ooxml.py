@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from dlp_proxy.files.bounded import entry_copies, read_zip_member
+from dlp_proxy.files.bounded import entry_copies, read_zip_member, zip_directory
 from dlp_proxy.files.cells import (
     BUILTIN_FORMATS,
     col_letters,
@@ -345,6 +345,8 @@ def extract_ooxml(data: bytes, ctx: Ctx, kind: str, name: str = "") -> None:
         ctx.problem("corrupt")
         return
     with zf:
+        # the entry names, comments and extra fields, as for a plain ZIP (archive tools show them)
+        zip_directory(zf, data, ctx)
         readings, too_many = entry_copies(zf)
         if too_many:
             ctx.problem("corrupt", "duplicate-entries")

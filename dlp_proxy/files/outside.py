@@ -33,14 +33,12 @@ from typing import Any
 from dlp_proxy.files.bounded import READ_CHUNK, Bomb, TooBig, caps, check_ratio
 from dlp_proxy.files.context import Ctx
 from dlp_proxy.files.limits import TimeUp
+from dlp_proxy.files.text import MIN_RUN, printable_runs
+
+__all__ = ["MIN_RUN", "printable_runs", "read_span", "read_spans", "read_zip_outside", "uncovered", "zip_covered"]
 
 #: bytes that carry nothing (padding of TAR records, line ends between PDF objects)
 _BLANK = b"\x00 \t\r\n\f"
-#: printable runs of this many characters or more are read from a binary span
-MIN_RUN = 5
-_UTF8_RUN = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]{" + str(MIN_RUN) + ",}")
-_UTF16LE_RUN = re.compile(rb"(?:[\x09\x20-\x7e]\x00){%d,}" % MIN_RUN)
-_UTF16BE_RUN = re.compile(rb"(?:\x00[\x09\x20-\x7e]){%d,}" % MIN_RUN)
 #: a binary span's printable runs are taken this many bytes at a time (time checked between)
 RUNS_CHUNK = 1 << 20
 RUNS_OVERLAP = 4096
@@ -94,10 +92,10 @@ def _read_piece(piece: bytes, base: int, ctx: Ctx) -> None:
     kind = sniff(body)
     if kind not in ("text-or-binary", "text") and kind not in _ZIP_FAMILY:
         # a file of a known type (gzip, PDF, TAR, an image ...): read as that file
-        ctx.child(loc).extract(body, kind=kind)
+        ctx.span(loc).extract(body, kind=kind)
         return
     if decode(body[:8192]) is not None:
-        ctx.child(loc).extract(body, kind="text-or-binary")
+        ctx.span(loc).extract(body, kind="text-or-binary")
         return
     for at in range(0, len(body), RUNS_CHUNK):
         ctx.budget.check_time()
@@ -116,16 +114,6 @@ def _read_piece(piece: bytes, base: int, ctx: Ctx) -> None:
         if out:
             ctx.budget.uncompressed += len(out)
             ctx.child(f"{loc}/zlib").extract(out)
-
-
-def printable_runs(data: bytes) -> str:
-    """The printable runs of ``data`` (``MIN_RUN`` characters or more): UTF-8 (ASCII
-    included), UTF-16LE and UTF-16BE, one a line."""
-    text = data.decode("utf-8", "replace")
-    parts = [m.group().strip() for m in _UTF8_RUN.finditer(text)]
-    parts += [m.group().decode("utf-16-le") for m in _UTF16LE_RUN.finditer(data)]
-    parts += [m.group().decode("utf-16-be") for m in _UTF16BE_RUN.finditer(data)]
-    return "\n".join(p for p in parts if len(p) >= MIN_RUN)
 
 
 def _inflate(raw: bytes, ctx: Ctx, *, wbits: int) -> bytes:

@@ -1573,24 +1573,107 @@ def _unreached_objects(reader: Any, objects: list[_RawObject], ctx: Ctx) -> None
         refs_from = cur.head if cur is not None else current_packed.get(num)
         if refs_from is not None:
             todo.extend(int(m.group(1)) for m in _REF.finditer(refs_from))
+    contents = _page_contents(reader, ctx)
     for obj in objects:
-        if obj.num in seen and current.get(obj.num) is obj:
-            continue
         ctx.budget.check_time()
         loc = f"object={obj.num}@{obj.start}"
+        if obj.num in seen and current.get(obj.num) is obj:
+            # reached: read by the readings above where they know the object; its other
+            # strings and names are read here (a JavaScript action, a custom key), those
+            # not in clear in the file (hex, escapes) only: the raw reading has the others
+            if not ctx.add(f"{loc}/values", _object_values(obj.head, clear=True)):
+                return
+            if obj.stream is not None and obj.num not in contents:
+                _reached_stream(obj, decoded.get(id(obj)) if id(obj) in decoded else None, loc, ctx)
+            continue
         if not ctx.add(loc, "\n".join(_head_strings(obj.head))):
             return
         if obj.stream is not None:
             _unreached_stream(obj, decoded.get(id(obj)) if id(obj) in decoded else None, loc, ctx)
     for (num, stm), body in packed.items():
-        if num in seen and current_packed.get(num) is body:
-            continue
         ctx.budget.check_time()
+        if num in seen and current_packed.get(num) is body:
+            # a reached object in an object stream: compressed, so no raw reading sees it
+            if not ctx.add(f"object={num}@objstm={stm}/values", _object_values(body, clear=False)):
+                return
+            continue
         if not ctx.add(f"object={num}@objstm={stm}", "\n".join(_head_strings(body))):
             return
 
 
-def _unreached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx) -> None:
+def _page_contents(reader: Any, ctx: Ctx) -> set[int]:
+    """The object numbers of the pages' content streams (read by the page readings)."""
+    out: set[int] = set()
+    try:
+        for number, page in enumerate(reader.pages):
+            if number >= ctx.limits.max_pages:
+                break
+            ref: Any = page.raw_get("/Contents") if "/Contents" in page else None
+            if hasattr(ref, "idnum"):
+                out.add(int(ref.idnum))
+                ref = ref.get_object()  # one stream, or an array of them
+            if isinstance(ref, list):
+                out.update(int(r.idnum) for r in ref if hasattr(r, "idnum"))
+    except TimeUp:
+        raise
+    except Exception:  # noqa: S110 - contents not found: their streams are read as any other
+        pass
+    return out
+
+
+def _name_text(raw: bytes) -> str:
+    """A name token (``/client#20SSN``) as the text it names (``#xx`` escapes decoded)."""
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw[1:]).decode("latin-1")
+
+
+#: a hex string (``<...>``, not a dictionary's ``<<``), an escape in a literal string, a ``#xx`` in a name
+_ENCODED = re.compile(rb"(?<!<)<(?!<)[0-9A-Fa-f \t\r\n\f\x00]*>|\\|#[0-9A-Fa-f]{2}")
+
+
+def _object_values(body: bytes, *, clear: bool) -> str:
+    """The strings and names of an object (not a stream's data): every string that reads
+    as text, the name before it (its key: ``/PieceInfo (...)`` gives ``PieceInfo ...``),
+    and every name written with a ``#xx`` escape (names with digits, ``/section.1.2.3``
+    destinations one a line, read as card numbers across lines: left out).  ``clear``:
+    the object's bytes are in clear in the file (the raw reading has them): only strings and names written encoded
+    (hex, escapes, ``#xx``) are read."""
+    if clear and _ENCODED.search(body) is None:
+        return ""  # no hex string, escape or #xx: the raw reading has every string and name
+    plain = body.replace(b"\\", b"") if clear else b""  # (a string's ``\(`` as the raw reading shows it)
+    out: list[str] = []
+    key = ""
+    for kind, value in _tokens(body):
+        if kind == "BI":
+            break
+        if kind == "n":
+            name = _name_text(value)
+            encoded = b"#" in value
+            if encoded:
+                out.append(name)
+                key = ""
+            else:
+                key = name
+        elif kind == "s":
+            text = _string_text(value)
+            if _texty(text) and not (clear and value in plain):
+                out.append(f"{key} {text}" if key else text)
+            key = ""
+        else:
+            key = ""
+    return "\n".join(out)
+
+
+def _reached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx) -> None:
+    """A stream the last revision reaches, other than a page's content: read as an
+    unreached one is (a JavaScript action's script, an appearance stream's strings),
+    except pictures (OCR'd by the page readings) and embedded files (``_attachments``)."""
+    types = set(_names(obj.head, b"Type")) | set(_names(obj.head, b"Subtype"))
+    if types & {b"/Image", b"/EmbeddedFile"}:
+        return
+    _unreached_stream(obj, stream, f"{loc}/values", ctx, reached=True)
+
+
+def _unreached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx, *, reached: bool = False) -> None:
     types = set(_names(obj.head, b"Type")) | set(_names(obj.head, b"Subtype"))
     filters = _names(obj.head, b"Filter")
     if types & _SKIP_STREAMS or re.search(rb"/Length[123](?![0-9])", obj.head):
@@ -1616,6 +1699,8 @@ def _unreached_stream(obj: _RawObject, stream: bytes | None, loc: str, ctx: Ctx)
     elif b"BT" in stream:
         ctx.add(f"{loc}/content", _content_strings(stream, ctx))
     else:
-        from dlp_proxy.files.outside import printable_runs
+        from dlp_proxy.files.text import identifier_runs, printable_runs
 
-        ctx.add(f"{loc}/stream", printable_runs(stream))
+        # (a reached stream's runs that may hold an identifier: ICC profiles, CMaps and
+        # other binary data of every PDF give runs of noise)
+        ctx.add(f"{loc}/stream", identifier_runs(stream) if reached else printable_runs(stream))

@@ -274,7 +274,10 @@ def extract_rtf(data: bytes, ctx: Ctx, kind: str = "rtf", name: str = "") -> Non
     reading = rtf.read(raw, ctx.budget.check_time)
     lines = (" ".join(line.split()) for line in reading.text.split("\n"))
     ctx.add("raw", "\n".join(line for line in lines if line))
-    if ctx.limits.ocr:
-        from dlp_proxy.files.embedded import extract_rtf_pictures
+    from dlp_proxy.files.embedded import extract_rtf_data, extract_rtf_pictures
 
+    # the data groups hex-decoded (objects, data stores, themes), and without OCR the
+    # pictures' bytes: the file's raw reading sees their hex digits only (rawread.py)
+    extract_rtf_data(reading.data, reading.pictures, ctx)
+    if ctx.limits.ocr:
         extract_rtf_pictures(reading.pictures, ctx)

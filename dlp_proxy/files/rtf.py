@@ -46,6 +46,10 @@ TEXT, DATA, PICT = 0, 1, 2
 class Reading:
     text: str = ""
     pictures: list[bytes] = field(default_factory=list)
+    #: (destination, content) of every data group (``_DATA``: ``\\objdata``,
+    #: ``\\datastore``, ``\\themedata``, a group inside a picture, ...): its text as
+    #: written (hex as Word writes it, ``\\binN`` bytes as latin-1 characters)
+    data: list[tuple[str, str]] = field(default_factory=list)
 
 
 def read(raw: str, check: Callable[[], None] | None = None) -> Reading:
@@ -59,6 +63,9 @@ def read(raw: str, check: Callable[[], None] | None = None) -> Reading:
     dest, uc, skip, apart = TEXT, 1, 0, False
     hexdata: list[str] = []
     bindata: list[str] = []
+    datatext: list[str] = []  # the content of the data group being read
+    dataname = ""
+    data: list[tuple[str, str]] = []
     pos, n, count = 0, len(raw), 0
 
     def flush() -> None:
@@ -92,6 +99,8 @@ def read(raw: str, check: Callable[[], None] | None = None) -> Reading:
                 pending.append(int(hexbyte, 16))
             elif dest == PICT:
                 hexdata.append(hexbyte)
+            else:
+                datatext.append(hexbyte)
             continue
         flush()
         if text is not None:
@@ -103,17 +112,25 @@ def read(raw: str, check: Callable[[], None] | None = None) -> Reading:
                 out.append(text)
             elif dest == PICT:
                 hexdata.append(text)
+            else:
+                datatext.append(text)
         elif brace == "{":
             stack.append((dest, uc, apart))
             if dest == PICT:
                 dest = DATA  # a group inside a picture (\picprop, \blipuid) holds no picture data
+                dataname = "pict-group"
             skip, apart = 0, False
         elif brace == "}":
             if dest == PICT:
                 picture()
             if apart:
                 out.append("\n")
+            was = dest
             dest, uc, apart = stack.pop() if stack else (TEXT, 1, False)
+            if was == DATA and dest != DATA:
+                if datatext:
+                    data.append((dataname, "".join(datatext)))
+                datatext.clear()
             skip = 0
         elif symbol is not None:
             if dest == TEXT and symbol == "*" and not apart:
@@ -127,6 +144,8 @@ def read(raw: str, check: Callable[[], None] | None = None) -> Reading:
                 size = max(0, int(param or 0))
                 if dest == PICT:
                     bindata.append(raw[pos : pos + size])
+                elif dest == DATA:
+                    datatext.append(raw[pos : pos + size])
                 pos += size
             elif word == "u" and param is not None:
                 if dest == TEXT:
@@ -144,6 +163,7 @@ def read(raw: str, check: Callable[[], None] | None = None) -> Reading:
                     dest = PICT
                 elif word in _DATA:
                     dest = DATA
+                    dataname = word
                 elif word in _APART and not apart:
                     out.append("\n")
                     apart = True
@@ -154,4 +174,18 @@ def read(raw: str, check: Callable[[], None] | None = None) -> Reading:
     flush()
     if dest == PICT:
         picture()  # an unclosed picture group at the end of the file
-    return Reading("".join(out), pictures)
+    if datatext:
+        data.append((dataname, "".join(datatext)))  # an unclosed data group
+    return Reading("".join(out), pictures, data)
+
+
+_HEX_TEXT = re.compile(r"[0-9a-fA-F\s]+")
+
+
+def data_bytes(content: str) -> bytes:
+    """A data group's bytes: its hex digits decoded (as Word reads ``\\objdata``,
+    ``\\themedata``, ``\\datastore``); content that is not hex as written."""
+    if _HEX_TEXT.fullmatch(content):
+        digits = re.sub(r"\s", "", content)
+        return bytes.fromhex(digits[: len(digits) // 2 * 2])
+    return content.encode("latin-1", "replace")
