@@ -446,6 +446,25 @@ class Engine:
             pos += size - overlap
         return _resolve(sorted(merged.values(), key=lambda f: (f.start, f.end, f.entity_type)))
 
+    def could_find(self, text: str) -> bool:
+        """False only when ``analyze(text)`` (any entities) is proven empty by the engine's
+        own first gate (``_analyze_text``: the prefilter's quick check, markup and number
+        words that render as digits, look-alike letters glued to digits, keyed fragments)
+        on a text no other reading applies to: one ASCII line within one window, no table
+        marks, escapes, markup or list numbers.  True proves nothing.  For the gateway's
+        cheap reads of what a handler gets besides the body (a plugin's path and headers):
+        a number written in words or with look-alike letters is never skipped."""
+        if not text:
+            return False
+        if (not text.isascii() or len(text) > min(self.limits.window_chars, self.limits.max_chars)
+                or _LINE_BREAKS.search(text) is not None or ROW in text):
+            return True
+        if mark_tables(sanitize(text), self._header_label) != text or decode_escapes(text) is not None \
+                or markup_as_written(text) is not None or rendered_list_numbers(text) is not None:
+            return True
+        return bool(self.prefilter.quick(text) or may_render(text) or may_have_letter_digits(text)
+                    or may_hold_fragments(text))
+
     def scan(self, items: Sequence[ContentItem], *, entities: Collection[str] | None = None) -> list[ScannedItem]:
         return [ScannedItem(item, tuple(self._scan_item(item, entities))) for item in items]
 

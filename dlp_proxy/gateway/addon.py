@@ -30,7 +30,7 @@ from dlp_proxy.gateway.headers import oversized, session_read
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
 from dlp_proxy.gateway.lookups import TtlCache
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post, replaced_scheduled
-from dlp_proxy.gateway.routes import WRITE_METHODS, Body, query_is_trivial
+from dlp_proxy.gateway.routes import WRITE_METHODS, Body
 from dlp_proxy.interfaces import ArchiveError
 from dlp_proxy.model import Action
 from dlp_proxy.settings import Settings
@@ -579,11 +579,12 @@ class DLPAddon:
                 earlier = flow.metadata.get(CLASSIFIED)
                 classified = (earlier[3] if earlier is not None and earlier[:3] == (req.method, req.path, False)
                               else self.pipeline.classify(req.method, req.path))
+                said = header_dict(req.headers.fields)
                 if (((classified[0].kind == "passthrough" and not session_read(classified[1]))
-                        or (classified[0].kind == "query" and query_is_trivial(classified[2])))
-                        and not oversized(header_dict(req.headers.fields))):
-                    # (a read whose query a plugin gets is judged unless it is trivial:
-                    # routes.QUERY_ROUTES)
+                        or (classified[0].kind == "query" and self.pipeline.read_passes(req.path, said, classified)))
+                        and not oversized(said)):
+                    # (a read whose query, path and headers a plugin gets is judged unless
+                    # its query is trivial and the rest proven clean: routes.QUERY_ROUTES)
                     flow.metadata.pop(CLASSIFIED, None)
                     self._arm_upstream_timer(flow)
                     self._add_forward_headers(flow)

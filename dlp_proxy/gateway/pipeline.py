@@ -58,6 +58,7 @@ from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.lookups import Screen, Unresolved
 from dlp_proxy.gateway.paths import PathError, spellings, split_target, under_subpath
+from dlp_proxy.gateway.paths import go_path as go_url_path
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
 from dlp_proxy.gateway.routes import (
@@ -240,7 +241,9 @@ class Pipeline:
         self.key_terms_cache: dict[str, frozenset[str]] = {}
         #: field paths that ``atrest.safe_field_path`` keeps as they are (``_field_path``)
         self._plain_field_paths: set[str] = set()
-        #: (text, entities) of header items the detector found nothing in (in memory only)
+        #: (text, entities) of header items the detector found nothing in, and (text, None)
+        #: of what else a read's handler gets, found empty or proven so by the detector's
+        #: gate (``_reads_carry``; in memory only)
         self._clean_headers: set[tuple[str, frozenset[str] | None]] = set()
         if context is not None and getattr(context, "terms_of", None) is None:
             # a channel's display name and purpose are cached as their context words only
@@ -304,9 +307,11 @@ class Pipeline:
             return Verdict(forward=True)
         if m.kind == "query":
             # a read whose query Mattermost hands to a plugin or an integration
-            # (routes.QUERY_ROUTES): judged like a body unless it is trivial
+            # (routes.QUERY_ROUTES): judged like a body unless its query is trivial and
+            # what else the handler gets (a plugin's path and headers: ``plugin_read_items``)
+            # holds nothing the detector finds (its own gate first: ``_reads_carry``)
             assert m.route is not None
-            if query_is_trivial(query):
+            if query_is_trivial(query) and not await self._reads_carry(self._query_read(req.target, req.headers, path)):
                 return Verdict(forward=True)
             return await self._inspect(req, m.route, m.params or {}, path, query)
         if m.kind == "passthrough":
@@ -327,7 +332,9 @@ class Pipeline:
                                           audience.WIDENED_RULE, route=route)
         if m.kind == "unknown_write" and not req.body and not query and req.method.upper() not in WRITE_METHODS:
             read = path_items(req.target, req.headers)
-            if all(i.path.startswith(_HEADER_PREFIX) for i in read) and not await self._headers_carry(read):
+            plugin = (plugin_read_items(req.target, req.headers, self.config.upstream_subpath)
+                      if path.startswith(PLUGIN_PREFIX) else [])
+            if all(i.path.startswith(_HEADER_PREFIX) for i in read) and not await self._reads_carry([*read, *plugin]):
                 # a DELETE (or any verb) with nothing to read in its path, whose headers
                 # (with the path) hold nothing the detector finds (scanned once: ``_headers_carry``)
                 return Verdict(forward=True, channel_changed=changed)
@@ -484,6 +491,10 @@ class Pipeline:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, f"The request could not be inspected: {exc}.",
                                           "bad-body", route=route)
         items = list(ex.items) + filename_items(ex.files)
+        if path.startswith(PLUGIN_PREFIX):
+            # a plugin's ServeHTTP gets the path after its id and every header, whatever
+            # the method (app/plugin_requests.go servePluginRequest)
+            items.extend(plugin_read_items(req.target, None, self.config.upstream_subpath))
         if route.name == UNKNOWN_ROUTE_NAME:
             # an unknown write's path is read like its query (a path segment may hold
             # anything), its headers with them (gateway/headers.py)
@@ -1498,19 +1509,62 @@ class Pipeline:
     async def _headers_carry(self, items: Sequence[ContentItem]) -> bool:
         """Whether the detector finds anything in these header texts (all entity types:
         a route whose body is not read has no policy context)."""
-        fresh = [i for i in items if (i.text, None) not in self._clean_headers]
+        return await self._reads_carry(items)
+
+    def _query_read(self, target: str, request_headers: Mapping[str, str], path: str) -> list[ContentItem]:
+        """What the handler of a ``query`` read gets besides its query's fields: on a
+        plugin's route its path after the plugin id and its headers
+        (``plugin_read_items``), else the query's words (``query_items``)."""
+        if path.startswith(PLUGIN_PREFIX):
+            return plugin_read_items(target, request_headers, self.config.upstream_subpath)
+        return query_items(split_target(target)[1])
+
+    def read_passes(self, target: str, request_headers: Mapping[str, str], classified: tuple[Match, str, str]) -> bool:
+        """Whether a body-less ``query`` read may be forwarded without a scan (the
+        gateway's synchronous path, gateway/addon.py): its query is trivial and every
+        text its handler gets is proven empty by the detector's gate or was judged
+        clean before (``_reads_carry`` scans the others)."""
+        m, path, query = classified
+        return (m.kind == "query" and query_is_trivial(query)
+                and not self._fresh_reads(self._query_read(target, request_headers, path)))
+
+    def _fresh_reads(self, items: Sequence[ContentItem]) -> list[ContentItem]:
+        """The texts of ``items`` the detector's own gate (``could_find``: number words
+        and look-alike letters included, never a digit count) does not prove empty and
+        that were not judged clean before (all entity types)."""
+        could_find = getattr(self.detector, "could_find", None)
+        fresh = []
+        for i in items:
+            if (i.text, None) in self._clean_headers:
+                continue
+            if could_find is not None and not could_find(i.text):
+                self._remember_clean_text(i.text)  # proven empty: not gated again
+                continue
+            fresh.append(i)
+        return fresh
+
+    async def _reads_carry(self, items: Sequence[ContentItem]) -> bool:
+        """Whether the detector finds anything in these texts a handler gets besides a
+        body (headers, a plugin's path, a read's query; all entity types): only
+        ``_fresh_reads`` are scanned; a clean one is remembered."""
+        fresh = self._fresh_reads(items)
         if not fresh:
             return False
         scanned = await self._scan(fresh, None)
-        self._remember_clean_headers(scanned, None)
+        self._remember_clean_headers(scanned, None, every=True)
         return any(s.findings for s in scanned)
 
-    def _remember_clean_headers(self, scanned: Sequence[ScannedItem], entities: Collection[str] | None) -> None:
+    def _remember_clean_headers(self, scanned: Sequence[ScannedItem], entities: Collection[str] | None,
+                                every: bool = False) -> None:
+        """``every``: any item's text (``_reads_carry``), else headers only."""
         for s in scanned:
-            if s.item.path.startswith(_HEADER_PREFIX) and not s.findings:
-                if len(self._clean_headers) >= KEY_TERMS_CACHE_SIZE:
-                    self._clean_headers.clear()
-                self._clean_headers.add((s.item.text, None if entities is None else frozenset(entities)))
+            if (every or s.item.path.startswith(_HEADER_PREFIX)) and not s.findings:
+                self._remember_clean_text(s.item.text, None if entities is None else frozenset(entities))
+
+    def _remember_clean_text(self, text: str, entities: frozenset[str] | None = None) -> None:
+        if len(self._clean_headers) >= KEY_TERMS_CACHE_SIZE:
+            self._clean_headers.clear()
+        self._clean_headers.add((text, entities))
 
     def _field_path(self, path: str) -> str:
         """``atrest.safe_field_path``, remembered for the paths it keeps as they are
@@ -2392,6 +2446,71 @@ def path_items(target: str, request_headers: Mapping[str, str] | None = None) ->
             items.append(ContentItem("path.run", "/".join(run)))
         run = []
     return items
+
+
+#: the classified path of a plugin's route (routes.QUERY_ROUTES: ``/plugins/{plugin_id}/**``)
+PLUGIN_PREFIX = "/plugins/"
+#: Mattermost's plugin route: app/channels.go ``PathPrefix("/plugins/{plugin_id:[A-Za-z0-9\\_\\-\\.]+}")``
+_PLUGIN_ROUTE = re.compile(r"/plugins/[A-Za-z0-9_.\-]+(?=/|$)", re.IGNORECASE)
+
+
+def query_items(query: str) -> list[ContentItem]:
+    """A read's query as one text to judge: every name and value (a name is a word a
+    handler may read, ``?536-22-8710``), percent-decoded until stable, a base64 or hex
+    word decoded (``path_items``)."""
+    words = [_path_segment(_fully_unquoted(part)) for pair in parse_qsl(query, keep_blank_values=True)
+             for part in pair if part]
+    return [ContentItem("query", " ".join(words))] if words else []
+
+
+def plugin_read_items(target: str, request_headers: Mapping[str, str] | None, subpath: str = "") -> list[ContentItem]:
+    """What a plugin's ServeHTTP gets besides the body, as texts to judge
+    (server/channels/app/plugin_requests.go servePluginRequest: the whole request, its
+    ``r.URL.Path`` with ``<subpath>/plugins/<plugin_id>`` trimmed off):
+
+    - ``plugin.path``: the query's names and values, then the path after the plugin id
+      as Go's net/url decodes it (once: ``paths.go_path``), a base64 or hex segment
+      decoded: one text (a label in the query labels a number in the path);
+    - ``plugin.path.written``: that path as written (its escapes), and
+      ``plugin.path.decoded``: percent-decoded until stable, when they differ;
+    - with ``request_headers``, each header a plugin reads (gateway/headers.py
+      ``header_items`` with ``every``): never echoed, archived like any field.
+
+    A path whose Go reading names no plugin route (a reading the gateway classified as
+    one) is read whole."""
+    items = list(_plugin_path_items(target, subpath))
+    if request_headers:
+        items.extend(headers.header_items(request_headers, every=True))
+    return items
+
+
+@functools.lru_cache(maxsize=4096)
+def _plugin_path_items(target: str, subpath: str) -> tuple[ContentItem, ...]:
+    """``plugin_read_items``' path and query (remembered: a client reads the same plugin
+    paths again and again; in memory only)."""
+    raw_path, query = split_target(target)
+    try:
+        go, _ = go_url_path(raw_path)
+    except PathError:
+        go = raw_path
+    sub = subpath.rstrip("/")
+    rest = go[len(sub):] if sub and go.startswith(sub + "/") else go
+    m = _PLUGIN_ROUTE.match(rest)
+    after = rest[m.end():] if m else go
+    written = raw_path
+    at = re.search(r"/plugins/[A-Za-z0-9_.\-]+(?=/|$)", raw_path, re.IGNORECASE)
+    if at is not None and m is not None:
+        written = raw_path[at.end():]
+    words = [_path_segment(_fully_unquoted(part)) for pair in parse_qsl(query, keep_blank_values=True)
+             for part in pair if part]
+    shown = "/".join(_path_segment(seg) for seg in after.split("/"))
+    items: list[ContentItem] = []
+    if words or shown.strip("/"):
+        items.append(ContentItem("plugin.path", " ".join([*words, shown])))
+    for name, text in (("plugin.path.written", written), ("plugin.path.decoded", _fully_unquoted(after))):
+        if text not in (after, shown) and text.strip("/"):
+            items.append(ContentItem(name, text))
+    return tuple(items)
 
 
 def rewritable_paths(ex: Extracted) -> Collection[str]:

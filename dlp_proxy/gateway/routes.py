@@ -189,8 +189,10 @@ CONTENT_ROUTES: tuple[Route, ...] = (
 #: Body-less reads (GET/HEAD/OPTIONS) whose *query string* Mattermost hands to a plugin
 #: or an integration: inspected like a body (items ``query.<name>``), decided by the
 #: policy, archived, refused with a 403 AppError when stopped (never held: there is no
-#: write to release), when the query is not trivial (``query_is_trivial``); every other
-#: body-less read passes unread.  Route names end in ``.query``.
+#: write to release), when the query is not trivial (``query_is_trivial``) or what else the
+#: handler gets holds something (a plugin's path after its id and its headers:
+#: ``Pipeline.read_passes``); every other body-less read passes unread.  Route names end
+#: in ``.query``.
 #:
 #: - ``/plugins/{plugin_id}/**``: server/channels/app/plugin_requests.go
 #:   ServePluginRequest -> servePluginRequest hands the whole request, query and
@@ -222,7 +224,12 @@ def query_is_trivial(query: str) -> bool:
     inspection: empty, or every name and value (percent-decoded, ``+`` as a space) an
     id or a comma-separated list of words, with at most 4 digits in the whole query
     outside ids (``page=0&per_page=60``, ``statuses=InProgress,Finished``: a number
-    cut into several values is not trivial).  Anything else is read."""
+    cut into several values is not trivial).  Anything else is read.
+
+    The shape only: a trivial query still passes unread only when the detector's own
+    gate proves its words (and on a plugin's route its path and headers) empty, or they
+    were scanned clean (``Pipeline.read_passes``): number words and look-alike letters
+    walk around a digit count."""
     if not query:
         return True
     if len(query) > 2048:
