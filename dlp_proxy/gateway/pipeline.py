@@ -304,6 +304,14 @@ class Pipeline:
                 # session's browser version (app/login.go; gateway/headers.py)
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
                                           HEADER_REFUSED_RULE)
+            if m.shape == "credentials" and req.body and (kept := credential_fields(path, req.body)):
+                # the fields of a credential request Mattermost stores or shows, judged on
+                # their own: the password, token and MFA code are never read nor archived
+                judged = await self._inspect(replace(req, body=json.dumps(kept).encode(), spool=None),
+                                             CREDENTIALS_ROUTE, {}, path, "")
+                if judged.forward:  # the request as sent (nothing of it is rewritten)
+                    return Verdict(forward=True, decision=judged.decision, record_id=judged.record_id)
+                return judged
             return Verdict(forward=True)
         if m.kind == "query":
             # a read whose query Mattermost hands to a plugin or an integration
@@ -659,7 +667,7 @@ class Pipeline:
             uninspected=tuple(incomplete), uninspected_fallback=self.config.incomplete_file_action,
             rewritable=rewritable_paths(ex),
             frame=route.group == "websocket", signed_in=bool(ctx.user_id or ctx.hook_id),
-            holdable=not route.name.endswith(QUERY_ROUTE_SUFFIX),
+            holdable=not route.name.endswith(QUERY_ROUTE_SUFFIX) and route is not CREDENTIALS_ROUTE,
             partial_upload=upload_state == "partial")
         #: the decision on ``scanned`` as it is, when made before the window (``decide`` is
         #: pure: the same findings, context and facts give the same decision)
@@ -672,6 +680,7 @@ class Pipeline:
         # repeats what was typed, and nobody reads it as a post.
         if (self.split_window is not None and ctx.user_id and upload_state != "partial"
                 and route.group != "drafts" and not route.name.endswith(QUERY_ROUTE_SUFFIX)
+                and route is not CREDENTIALS_ROUTE
                 and (route.group != "websocket" or route.name.startswith("websocket.custom_"))):
             piece = split_piece([*scanned, *file_parts], self.split_window.max_chars)
             if piece and any(s.findings for s in scanned) and \
@@ -2446,6 +2455,41 @@ def path_items(target: str, request_headers: Mapping[str, str] | None = None) ->
             items.append(ContentItem("path.run", "/".join(run)))
         run = []
     return items
+
+
+#: a credential route's fields judged (``credential_fields``): never held (a login cannot
+#: wait for a reviewer, and the request kept would lack its password), never in the window
+CREDENTIALS_ROUTE = Route("credentials.fields", "credentials", "POST", "/api/v4/users/login", Body.JSON)
+#: (classified path, field names) of the fields of a credential route's JSON body that are
+#: no secret and that Mattermost stores or shows:
+#: - ``/oauth/authorize`` (web/oauth.go authorizeOAuthApp -> model.AuthorizeRequestFromJSON,
+#:   app/oauth.go AllowOAuthAppAccessToUser): ``state`` and ``scope`` are saved in
+#:   OAuthAuthData and ``state`` goes back to the OAuth app in the redirect, whose
+#:   ``redirect_uri`` is saved too (a struct: Go's encoding/json matches names
+#:   case-insensitively);
+#: - ``/api/v4/users/login`` (api4/user.go login, model.MapFromJSON): ``login_id`` goes
+#:   into the audit record, ``device_id`` becomes the session's DeviceId (stored, listed
+#:   with the user's sessions, sent to the push proxy).
+_CREDENTIAL_FIELDS: dict[str, frozenset[str]] = {
+    "/oauth/authorize": frozenset({"state", "scope", "redirect_uri"}),
+    "/api/v4/users/login": frozenset({"login_id", "device_id"}),
+}
+
+
+def credential_fields(path: str, body: bytes) -> dict[str, str]:
+    """The non-secret fields of a credential route's JSON body (``_CREDENTIAL_FIELDS``,
+    names matched case-insensitively: a superset of what Go reads), or {}: the rest (a
+    password, a token, an MFA code) is never looked at."""
+    names = _CREDENTIAL_FIELDS.get(path)
+    if names is None:
+        return {}
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    return {k: v for k, v in doc.items() if isinstance(k, str) and k.lower() in names and isinstance(v, str) and v}
 
 
 #: the classified path of a plugin's route (routes.QUERY_ROUTES: ``/plugins/{plugin_id}/**``)

@@ -261,7 +261,8 @@ NO_CONTENT_ROUTES: tuple[tuple[str, str, str, str], ...] = (
     # (extract.no_content_shape_error; anything else is refused with a 400 AppError):
     # "typing", "view", "refs" (ids, booleans and small numbers only), "ids", "names",
     # "empty"; "credentials" and "search" bodies are never read (passwords must not be
-    # scanned or archived; search terms are shown to nobody), "telemetry" takes names
+    # scanned or archived; search terms are shown to nobody) but for the fields of a
+    # credential route Mattermost stores (pipeline.credential_fields), "telemetry" takes names
     # with at most 3 digits, versions and ids only (extract._telemetry_string_ok)
     ("*", "/api/v4/users/login", "credentials", "credentials"),
     ("*", "/api/v4/users/login/**", "credentials", "credentials"),
