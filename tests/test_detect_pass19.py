@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -103,4 +104,37 @@ def test_footnotes_of_ordinary_numbers_stay_clean(engine: Any, nums: list[int], 
     refs = "".join(f"[^{i + 1}]" for i in range(len(nums)))
     defs = "\n".join(f"[^{i + 1}]: {words} {n}" for i, n in enumerate(nums))
     text = f"Revenue grew 4% y/y{refs}\n\n{defs}"
+    assert stopped_as(engine, text) == set(), text
+
+
+# -- number words of another script among ASCII digits -------------------------------------
+
+SCRIPT_WORDS = {
+    "ru": "ноль один два три четыре пять шесть семь восемь девять".split(),
+    "el": "μηδέν ένα δύο τρία τέσσερα πέντε έξι επτά οκτώ εννέα".split(),
+    "uk": "нуль один два три чотири пʼять шість сім вісім девʼять".split(),
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(lang=st.sampled_from(sorted(SCRIPT_WORDS)), worded=st.sets(st.integers(0, 8), min_size=1, max_size=4),
+       sep=st.sampled_from([" ", " - ", ", "]))
+@example(lang="ru", worded={1}, sep=" ")
+@example(lang="uk", worded={0}, sep=" ")
+def test_script_number_words_among_digits(engine: Any, lang: str, worded: set[int], sep: str) -> None:
+    """A Cyrillic or Greek digit word among ASCII digits (``SSN 5 три 6 2 2 8 7 1 0``) is
+    its digit, never folded into Latin look-alike letters because digits are near."""
+    words = SCRIPT_WORDS[lang]
+    toks = [words[int(c)] if k in worded else c for k, c in enumerate(SSN_DIGITS)]
+    parts = [" ".join(toks[:3]), " ".join(toks[3:5]), " ".join(toks[5:])]
+    text = f"SSN {sep.join(parts)}"
+    assert "US_SSN" in stopped_as(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "спасибо, 2 акции по 45 и 1350 позже",  # Russian chat with quantities, no identifier
+    "три варианта: 536 или 22 или 8710",
+    "τρία 5 6 lots at 99.5",
+])
+def test_script_words_near_numbers_stay_clean(engine: Any, text: str) -> None:
     assert stopped_as(engine, text) == set(), text

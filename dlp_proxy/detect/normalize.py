@@ -47,10 +47,12 @@ hand-written lists:
   like an ASCII letter or digit (Cyrillic ``А``, Greek ``Ο``...) is folded to it
   inside a token that also holds ASCII letters or digits (an IBAN with one
   Cyrillic letter) or has ASCII digits a few characters away (an IBAN group
-  written wholly in look-alikes); other words in another script are left alone;
+  written wholly in look-alikes), unless it is a digit word (``5 три 6``: detect/words.py);
+  other words in another script are left alone;
 - ``enclosed-letters``: enclosed Latin letters NFKC keeps as symbols or brackets
   (negative circled/squared capitals ``🅶``, regional indicators ``🇬``, parenthesized
-  ``🄶``) become their letter, by their Unicode name;
+  ``🄶``) become their letter, by their Unicode name; a flag (two regional indicators)
+  glued after a digit is a blank instead (``emoji-separators``: ``142🇺🇸486``);
 - ``spelled-separators``: a separator written as a word between digit groups
   (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
   ``then`` -> a space, not between two whole hundreds: quantities), and the labels of ``area 417 group 63 serial 2958``
@@ -897,8 +899,11 @@ def _token_has_ascii_alnum(text: str, i: int) -> tuple[int, bool]:
         k += 1
     if not found:
         # a group of an identifier written wholly in look-alikes ("GB82 ԜЕЅТ 1234"):
-        # ASCII digits a few characters away
-        found = _ASCII_DIGIT.search(text, max(0, j - _DIGIT_REACH), min(n, k + _DIGIT_REACH)) is not None
+        # ASCII digits a few characters away; never a number word of its own script among
+        # digits (``5 три 6``, ``5 τρία 6``: detect/words.py reads it as its digit, attack
+        # atk17d words_script_mixed)
+        found = _ASCII_DIGIT.search(text, max(0, j - _DIGIT_REACH), min(n, k + _DIGIT_REACH)) is not None \
+            and not words.is_digit_word(text[j:k])
     return k, found
 
 
