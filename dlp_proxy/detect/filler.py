@@ -790,6 +790,27 @@ _LIST_ITEM = re.compile(r"(?m)^[ \t]{0,3}([0-9]{1,3})([.)])[ \t]+(?=\S)")
 gatescan.register(_LIST_ITEM)
 
 
+#: A Markdown footnote (GitHub's, PHP Markdown Extra's): its definition's marker at a
+#: line's start (``[^1]: ``, ``[^a]: ``) and a reference to it (``card[^1][^2]``).  Read as
+#: a list item's marker is: the definitions are lines of text one under the other, the
+#: references marks a reader passes over (``cc[^1][^2]`` then ``[^1]: 4111``, ``[^2]: 1111``
+#: reads ``cc`` then ``4111``, ``1111``).
+_FOOTNOTE_DEF = re.compile(r"(?m)^[ \t]{0,3}\[\^[^\]\s\[]{1,20}\]:[ \t]*")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s\[]{1,20}\](?!:)")
+
+
+def footnote_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """Edits dropping Markdown footnotes' definition markers and references, when the text
+    has a definition (a ``[^x]`` with no definition is text as written)."""
+    if "[^" not in text:
+        return []
+    defs = list(_FOOTNOTE_DEF.finditer(text))
+    if not defs:
+        return []
+    spans = [(m.start(), m.end()) for m in defs] + [(m.start(), m.end()) for m in _FOOTNOTE_REF.finditer(text)]
+    return [(a, b, "", a, b) for a, b in sorted(spans)]
+
+
 def list_marker_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """Edits dropping the markers of an ordered list's items numbered one after the
     other (two or more in a row)."""

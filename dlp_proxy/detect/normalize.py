@@ -47,10 +47,12 @@ hand-written lists:
   like an ASCII letter or digit (Cyrillic ``А``, Greek ``Ο``...) is folded to it
   inside a token that also holds ASCII letters or digits (an IBAN with one
   Cyrillic letter) or has ASCII digits a few characters away (an IBAN group
-  written wholly in look-alikes); other words in another script are left alone;
+  written wholly in look-alikes), unless it is a digit word (``5 три 6``: detect/words.py);
+  other words in another script are left alone;
 - ``enclosed-letters``: enclosed Latin letters NFKC keeps as symbols or brackets
   (negative circled/squared capitals ``🅶``, regional indicators ``🇬``, parenthesized
-  ``🄶``) become their letter, by their Unicode name;
+  ``🄶``) become their letter, by their Unicode name; a flag (two regional indicators)
+  glued after a digit is a blank instead (``emoji-separators``: ``142🇺🇸486``);
 - ``spelled-separators``: a separator written as a word between digit groups
   (``dash``, ``hyphen``, ``minus`` -> ``-``; ``slash`` -> ``/``; ``dot`` -> ``.``;
   ``then`` -> a space, not between two whole hundreds: quantities), and the labels of ``area 417 group 63 serial 2958``
@@ -143,7 +145,7 @@ import unicodedata2 as unicodedata  # current Unicode tables, not Python 3.11's 
 
 from dlp_proxy.detect import filler, gatescan, words
 from dlp_proxy.detect.checksums import aba_ok, luhn_ok
-from dlp_proxy.detect.filler import filler_edits, list_marker_edits, may_have_filler
+from dlp_proxy.detect.filler import filler_edits, footnote_edits, list_marker_edits, may_have_filler
 from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_word_edits
 
 MAX_DEPTH = 3
@@ -897,8 +899,11 @@ def _token_has_ascii_alnum(text: str, i: int) -> tuple[int, bool]:
         k += 1
     if not found:
         # a group of an identifier written wholly in look-alikes ("GB82 ԜЕЅТ 1234"):
-        # ASCII digits a few characters away
-        found = _ASCII_DIGIT.search(text, max(0, j - _DIGIT_REACH), min(n, k + _DIGIT_REACH)) is not None
+        # ASCII digits a few characters away; never a number word of its own script among
+        # digits (``5 три 6``, ``5 τρία 6``: detect/words.py reads it as its digit, attack
+        # atk17d words_script_mixed)
+        found = _ASCII_DIGIT.search(text, max(0, j - _DIGIT_REACH), min(n, k + _DIGIT_REACH)) is not None \
+            and not words.is_digit_word(text[j:k])
     return k, found
 
 
@@ -1118,6 +1123,14 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
             # it is a symbol, a separator between digit groups as any other ("536⚀22⚀8710")
             emit(value, i, i + 1)
             events.append((i, i + 1, "digit-pictographs" if cat == "So" else "digit-forms"))
+        elif _RI_FIRST <= ch <= _RI_LAST and (k := _flag_between_digits(text, i, out)):
+            # a flag (a pair of regional indicators) glued after a digit: a picture between
+            # the digit groups, a separator as any emoji there (``142🇺🇸486``), never the
+            # letters ``US`` glued to the number (attack atk17d emoji_split)
+            emit(" ", i, k)
+            events.append((i, k, "emoji-separators"))
+            i = k
+            continue
         elif cat == "So" and (letter := _enclosed_letters().get(ch)) is not None:
             emit(letter, i, i + 1)
             events.append((i, i + 1, "enclosed-letters"))
@@ -1165,6 +1178,29 @@ _SEPARATOR_REACH = 4
 
 def _separator_letter(c: str) -> bool:
     return not c.isascii() and (unicodedata.category(c) == "Lm" or c in _punct_letters()) and c not in _DASHES
+
+
+#: the regional indicator symbols (U+1F1E6..U+1F1FF): a pair shows a flag
+_RI_FIRST, _RI_LAST = "\U0001f1e6", "\U0001f1ff"
+
+
+def _flag_between_digits(text: str, i: int, out: list[str]) -> int:
+    """The end of the flag at ``i`` (exactly two regional indicators, with variation
+    selectors or joiners after them) when the pass's output ends with an ASCII digit and no
+    regional indicator follows the pair, or 0.  Four or more in a row spell letters (an IBAN's
+    bank code written with them, ``🇼🇪🇸🇹``), and a flag after a blank or a word (``🇬🇧82``)
+    stays a country code."""
+    n = len(text)
+    if not (out and out[-1] and out[-1][-1].isascii() and out[-1][-1].isdigit()):
+        return 0
+    if not (i + 1 < n and _RI_FIRST <= text[i + 1] <= _RI_LAST):
+        return 0
+    k = i + 2
+    while k < n and text[k] in "\ufe0f\ufe0e\u200d":
+        k += 1
+    if k < n and _RI_FIRST <= text[k] <= _RI_LAST:
+        return 0
+    return k
 
 
 def _digit_before(out: list[str]) -> bool:
@@ -3120,6 +3156,9 @@ def _between_groups(text: str) -> Normalized | None:
     names: list[str] = []
     if "\n" in text:
         marks = list_marker_edits(text)
+        notes = footnote_edits(text)
+        if notes:  # (footnotes: their markers are no ordered list's)
+            marks = sorted(marks + notes)
         edits.extend(marks)
         names.extend(["list-markers"] * len(marks))
     if may_have_filler(text):

@@ -6,7 +6,7 @@ French, German, Italian, Portuguese and Dutch, compared with accents folded (``z
 
 - digit words (``five``, ``cinco``, ``cinq``, ``fünf``, ``cinque``, ``vijf``...), and
   the digit words alone (no teens, tens or hundreds) of Polish, Swedish, Turkish,
-  Russian, Greek (``osiem``, ``fem``, ``beş``, ``пять``, ``πέντε``), Indonesian,
+  Russian, Ukrainian, Greek (``osiem``, ``fem``, ``beş``, ``пять``, ``πέντε``), Indonesian,
   Vietnamese, Czech, Hungarian, Finnish, Hebrew, Thai, pinyin, Tagalog, Swahili, Persian,
   Bengali, Hindi (Devanagari and romanized), Arabic, Romanian, Latin and Japanese kana, with their common
   other forms (``_MORE_VARIANTS``); a token holds the combining marks between its
@@ -117,6 +117,8 @@ _MORE_DIGIT_WORDS: dict[str, tuple[str, ...]] = {
     "ja-kana": ("ぜろ", "いち", "に", "さん", "よん", "ご", "ろく", "なな", "はち", "きゅう"),
     "ja-kata": ("ゼロ", "イチ", "ニ", "サン", "ヨン", "ゴ", "ロク", "ナナ", "ハチ", "キュウ"),
     "ro": ("zero", "unu", "doi", "trei", "patru", "cinci", "șase", "șapte", "opt", "nouă"),
+    # Ukrainian: the apostrophe of ``пʼять`` written as U+02BC, a letter (Lm)
+    "uk": ("нуль", "один", "два", "три", "чотири", "пʼять", "шість", "сім", "вісім", "девʼять"),
     "la": ("nihil", "unus", "duo", "tres", "quattuor", "quinque", "sex", "septem", "octo", "novem"),
 }
 #: other spellings of those languages' digit words, as written: gender and case forms
@@ -309,6 +311,12 @@ def _fold(word: str) -> str:
         return word.translate(_ASCII_LOWER)
     decomposed = unicodedata.normalize("NFD", word.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def is_digit_word(token: str) -> bool:
+    """``token`` is a digit word (``три``, ``τρία``, ``пʼять``: ``_entries``), as the text
+    holds it."""
+    return _fold(token) in _entries()
 
 
 @functools.cache
