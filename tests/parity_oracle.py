@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from dlp_proxy.simulator import gohttp
+from dlp_proxy.simulator.app import escape_control_chars_from_payload
 
 
 @dataclass
@@ -121,8 +122,8 @@ def incoming_webhook(body: bytes, ctype: str, query: str, rule: str) -> Reading:
         values = (gohttp.parse_query(body) if consumed else []) + gohttp.parse_query(query)
         payload = gohttp.form_values(values, "payload")
         raw = (payload[0] if payload else "").encode("utf-8")
-        if not _json(raw, r):
-            _json(raw, r, lenient=True)
+        if not _json(raw, r):  # IncomingWebhookRequestFromJSON's retry (model/incoming_webhook.go)
+            _json(escape_control_chars_from_payload(raw), r)
         return r
     if is_multipart:
         for part in _parts(body, ctype) or []:
@@ -130,7 +131,7 @@ def incoming_webhook(body: bytes, ctype: str, query: str, rule: str) -> Reading:
                 r.texts.append(part.data.decode("utf-8", "replace"))
         return r
     if not consumed and not _json(body, r):
-        _json(body, r, lenient=True)
+        _json(escape_control_chars_from_payload(body), r)
     return r
 
 

@@ -401,7 +401,7 @@ def _add_multipart(mp: Multipart, out: Extracted, *, skip_first: bool = False) -
             text = texts[0][1]
             walked = False
             if name == "payload":
-                doc = _json_reading(text, lenient=True)
+                doc = _webhook_reading(text)
                 if doc is not _NO_JSON:
                     walk_json(doc, f"form.payload{suffix}", out)  # not redactable: a multipart body
                     walked = True
@@ -487,6 +487,49 @@ def _json_reading(text: str, *, lenient: bool) -> Any:
     return doc
 
 
+#: server/public/model/incoming_webhook.go escapeControlCharsFromPayload: the regexp
+#: ``(?s)"(text|fallback|pretext|author_name|title|value)"\s*:\s*"(\\"|[^"])*"``; Go's
+#: ``\s`` is ``[\t\n\f\r ]`` (RE2 Perl class: no ``\v``, nothing beyond ASCII), and
+#: RE2 picks the match a backtracking engine picks (leftmost-first), as Python's ``re`` does
+_GO_WEBHOOK_ESCAPE = re.compile(r'"(?:text|fallback|pretext|author_name|title|value)"'
+                                r'[\t\n\f\r ]*:[\t\n\f\r ]*"(?:\\"|[^"])*"', re.S)
+
+
+def escape_control_chars_from_payload(text: str) -> str:
+    """server/public/model/incoming_webhook.go ``escapeControlCharsFromPayload``: in
+    each ``"key": "value"`` match of ``_GO_WEBHOOK_ESCAPE``, every raw line feed
+    becomes the two characters backslash-n and every raw tab backslash-t (the whole
+    match: a backslash before a raw line feed makes an escaped backslash then ``n``).
+    On text decoded with U+FFFD for invalid UTF-8: no byte the rewrite looks at (``"``,
+    ``\\``, LF, TAB) is ever part of an invalid sequence, so it is the same rewrite."""
+    return _GO_WEBHOOK_ESCAPE.sub(lambda m: m.group(0).replace("\n", "\\n").replace("\t", "\\t"), text)
+
+
+def go_incoming_webhook_decode(text: str) -> Any:
+    """server/public/model/incoming_webhook.go ``IncomingWebhookRequestFromJSON``: the
+    first JSON value (``json.Decoder.Decode``, what follows unread), and only when that
+    fails, the same decode of ``escape_control_chars_from_payload(text)``.
+    ``ValueError`` when both fail (Mattermost: 400 model.incoming_hook.parse_data.app_error);
+    ``BodyError`` when it nests too deep to read here.  (Go also fails on a field of
+    the wrong type: such a document is read here all the same, more than Mattermost reads.)"""
+    try:
+        return go_json_decode(text)[0]
+    except ValueError as exc:
+        if isinstance(exc, BodyError):
+            raise
+    return go_json_decode(escape_control_chars_from_payload(text))[0]
+
+
+def _webhook_reading(text: str) -> Any:
+    """``go_incoming_webhook_decode``, or ``_NO_JSON`` when Mattermost cannot decode it."""
+    try:
+        return go_incoming_webhook_decode(text)
+    except BodyError:
+        raise
+    except ValueError:
+        return _NO_JSON
+
+
 def _extract_json_route(body: bytes, out: Extracted) -> None:
     """A JSON route (api4/*.go: ``json.NewDecoder(r.Body).Decode`` or
     ``model.XFromJSON``, whatever the Content-Type): the body must be one JSON
@@ -547,9 +590,12 @@ def _extract_incoming_webhook(body: bytes, content_type: str, query: list[tuple[
         payloads = [v for k, v in (parse_form(body) if parse_form_reads_body else []) if k == "payload"]
         payloads += [v for k, v in query if k == "payload"]
         for i, value in enumerate(payloads):
-            doc = _json_reading(value, lenient=True)
+            # every payload through Mattermost's decode, its retry included: one it
+            # cannot decode is refused, never skipped (a backslash before a raw line
+            # feed is valid only after the retry's rewrite: it was skipped unread, atk17p F4)
+            doc = _webhook_reading(value)
             if doc is _NO_JSON:
-                continue  # IncomingWebhookRequestFromJSON fails: 400
+                raise BodyError("an incoming webhook payload= that Mattermost's decoder cannot read")
             if i == 0:  # r.FormValue("payload"): the first value, body before query
                 out.webhook_readings.append(("form", doc))
             read_something = True
@@ -570,7 +616,7 @@ def _extract_incoming_webhook(body: bytes, content_type: str, query: list[tuple[
             read_something = True
             out.webhook_readings.append(("multipart", {i.path: i.text for i in out.items[first:]}))
     if json_branch and not parse_form_reads_body:
-        doc = _json_reading(body.decode("utf-8", "replace"), lenient=True)
+        doc = _webhook_reading(body.decode("utf-8", "replace"))
         if doc is not _NO_JSON:
             out.webhook_readings.append(("json", doc))
             # redactable only when it is the one reading (a finding elsewhere blocks)
@@ -731,7 +777,7 @@ def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str 
     if mt is not None and mt[0] == FORM:
         for key, value in parse_form(body):
             if key == "payload":
-                doc = _json_reading(value, lenient=True)
+                doc = _webhook_reading(value)
                 if doc is not _NO_JSON:
                     walk_json(doc, f"{prefix}.form.payload", out)
                     continue

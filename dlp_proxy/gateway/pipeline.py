@@ -40,7 +40,17 @@ from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.decode import decode_token
 from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
 from dlp_proxy.detect.words import split_reading
-from dlp_proxy.gateway import attached, audience, emoji, headers, links, mentions, permalinks, responses
+from dlp_proxy.gateway import (
+    attached,
+    audience,
+    emoji,
+    fullname,
+    headers,
+    links,
+    mentions,
+    permalinks,
+    responses,
+)
 from dlp_proxy.gateway.budget import LoopMeter, ScanBudgetExceeded
 from dlp_proxy.gateway.context import ContextResolver, token_from_request
 from dlp_proxy.gateway.extract import (
@@ -562,6 +572,15 @@ class Pipeline:
                     timeout=self.config.scan_deadline_seconds, screen=screen))
             except Unresolved as exc:
                 return await self._refuse_unresolved(req, exc, "The message's mentions could not be read", "mentions-unresolved", route)
+        if route.name in fullname.ROUTES:
+            # first and last name shown joined (model.User.GetFullName): gateway/fullname.py
+            try:
+                items.extend(ContentItem(p, shown) for p, shown in await fullname.readings(
+                    route.name, params, items, upstream=self.context.upstream if self.context else None,
+                    token=token_from_request(req.headers, query), fallback_token=fallback,
+                    timeout=self.config.scan_deadline_seconds, screen=screen))
+            except Unresolved as exc:
+                return await self._refuse_unresolved(req, exc, "The user's names could not be read", "names-unresolved", route)
         if permalinks.applies(route.name, fallback) and any("pl" in i.text or "&" in i.text for i in items):
             # a permalink shows the linked post's message under the post (gateway/permalinks.py)
             try:

@@ -54,8 +54,9 @@ class Body(enum.StrEnum):
     #: document whatever the Content-Type; anything else is refused
     JSON = "json"
     #: web/webhook.go incomingWebhook: form ``payload=`` (body, then query), multipart
-    #: values, or JSON (lenient on control characters), chosen by Content-Type in two
-    #: ways across versions: every reading is inspected
+    #: values, or JSON (model.IncomingWebhookRequestFromJSON: decoded, and on an error
+    #: decoded again with raw LF/TAB escaped), chosen by Content-Type in two ways across
+    #: versions: every reading is inspected
     WEBHOOK = "webhook"
     #: web/webhook.go commandWebhook, model.CommandResponseFromHTTPBody: JSON, or the
     #: whole body as the response text: both readings are inspected
