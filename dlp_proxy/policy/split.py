@@ -392,7 +392,7 @@ def _ends_in_label(text: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _account_words() -> frozenset[str]:
-    from recognizers.bank import WEAK_ACCOUNT
+    from dlp_proxy.recognizers.bank import WEAK_ACCOUNT
 
     return frozenset(w.lower() for w in WEAK_ACCOUNT if " " not in w)
 
@@ -400,7 +400,7 @@ def _account_words() -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def _routing_word() -> re.Pattern[str]:
     from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
-    from recognizers.bank import RoutingNumberRecognizer
+    from dlp_proxy.recognizers.bank import RoutingNumberRecognizer
 
     words = sorted({w.lower() for w in RoutingNumberRecognizer.DEFAULT_CONTEXT if w.isascii()}, key=len, reverse=True)
     return re.compile(r"(?<![a-z0-9])" + literal_trie(words) + r"(?![a-z0-9])")
@@ -1386,7 +1386,9 @@ def _hinted_label() -> re.Pattern[str]:
     """A label, then a hint, then the number: ``_part`` writes the hint first and the
     label next to the number (the same characters, the same length)."""
     from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
-    from recognizers.bank import WEAK_ACCOUNT  # "account", "brokerage": context words, no labels on their own
+    from dlp_proxy.recognizers.bank import (
+        WEAK_ACCOUNT,  # "account", "brokerage": context words, no labels on their own
+    )
 
     words = sorted({*_label_words(), *(w.lower() for w in WEAK_ACCOUNT if w.isascii())}, key=len, reverse=True)
     return re.compile(r"(?i)(?<![a-z0-9])(" + literal_trie(words) + r"(?![a-z0-9])(?:[ \t]*(?:is|was|no\.?|nbr|num|number|#)){0,2})"
