@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from dlp_proxy.gateway.decode import BodyError, Room, decode_content_encoding, unlabelled_streams
-from tests.conftest import Gateway, Simulator, archive_records, start_gateway, stop
+from tests.conftest import Gateway, Simulator, archive_records, start_gateway, stop, wait_for
 from tests.test_gateway_hostile import _addr, _cpu_seconds, _head, _read_response, _rss
 
 MiB = 1024 * 1024
@@ -248,6 +248,7 @@ def test_an_authenticated_socket_archives_a_repeated_refusal_once(gw16: Gateway)
         assert conn.wait(lambda e: isinstance(e, dict) and e.get("seq_reply") == 9, timeout=30)["status"] == "OK"
     finally:
         conn.close()
-    time.sleep(0.5)
+    wait_for(lambda: len(archive_records(gw16.data_dir)) > before, "the first refusal archived")
+    time.sleep(0.5)  # (time for a second record, were one written, before the count)
     records = archive_records(gw16.data_dir)[before:]
     assert [r.get("route") for r in records] == ["websocket.~binary"], json.dumps(records)[:500]

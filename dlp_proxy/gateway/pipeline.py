@@ -2519,7 +2519,7 @@ _PLUGIN_ROUTE = re.compile(r"/plugins/[A-Za-z0-9_.\-]+(?=/|$)", re.IGNORECASE)
 
 def query_items(query: str) -> list[ContentItem]:
     """A read's query as one text to judge: every name and value (a name is a word a
-    handler may read, ``?536-22-8710``), percent-decoded until stable, a base64 or hex
+    handler may read, ``?NNN-NN-NNNN``), percent-decoded until stable, a base64 or hex
     word decoded (``path_items``)."""
     words = [_path_segment(_fully_unquoted(part)) for pair in parse_qsl(query, keep_blank_values=True)
              for part in pair if part]
