@@ -190,6 +190,26 @@ def _archived(gw: Gateway) -> int:
     return len(archive_records(gw.data_dir))
 
 
+def _records_before_a_fence(gw: Gateway, since: int) -> list[dict[str, object]]:
+    """The records archived since ``since`` and before a fence: a post refused after
+    the socket closed.  The archive writes in order, so anything the socket caused is
+    in the archive before the fence's record (no sleep raced against the writer)."""
+    with gw.client("carol") as c:
+        c.timeout = 60
+        r = c.post("/api/v4/posts", json={"channel_id": gw.sim.channel("town_square"),
+                                          "message": "fence: client SSN 536-22-1234"})
+    assert r.status_code == 403, r.text
+
+    def fence() -> int | None:
+        records = archive_records(gw.data_dir)[since:]
+        return next((i for i, rec in enumerate(records) if str(rec.get("route", "")).startswith("post")), None)
+
+    wait_for(lambda: fence() is not None, "the fence post archived")
+    at = fence()
+    assert at is not None
+    return archive_records(gw.data_dir)[since:since + at]
+
+
 def test_unauthenticated_websocket_frames_are_not_archived_per_frame(gw16: Gateway) -> None:
     """Attack 16h F7: each binary frame on a websocket opened without credentials was
     dropped and archived (~600 records/s per socket).  Mattermost serves such a socket
@@ -225,8 +245,7 @@ def test_unauthenticated_websocket_frames_are_not_archived_per_frame(gw16: Gatew
         assert closed, "an unauthenticated websocket was not closed"
     finally:
         conn.close()
-    time.sleep(0.5)
-    added = _archived(gw16) - before
+    added = len(_records_before_a_fence(gw16, before))
     print(f"{sent} unauthenticated frames: {added} archive records")
     assert sent >= 100 and added <= 1
     assert not any(m.get("bytes_b64") for m in httpx.get(gw16.sim.url + "/__sim/ws_messages", timeout=10).json()
@@ -248,7 +267,5 @@ def test_an_authenticated_socket_archives_a_repeated_refusal_once(gw16: Gateway)
         assert conn.wait(lambda e: isinstance(e, dict) and e.get("seq_reply") == 9, timeout=30)["status"] == "OK"
     finally:
         conn.close()
-    wait_for(lambda: len(archive_records(gw16.data_dir)) > before, "the first refusal archived")
-    time.sleep(0.5)  # (time for a second record, were one written, before the count)
-    records = archive_records(gw16.data_dir)[before:]
+    records = _records_before_a_fence(gw16, before)
     assert [r.get("route") for r in records] == ["websocket.~binary"], json.dumps(records)[:500]
