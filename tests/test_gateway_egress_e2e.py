@@ -141,6 +141,32 @@ def test_an_identifier_in_an_oauth_or_saml_redirect_is_refused(gateway: Gateway,
     assert _reached(gateway, path) == []
 
 
+@pytest.mark.parametrize(
+    "path,params",
+    [
+        ("/api/v4/system/ping", {"device_id": f"android_rn:ssn {SSN_BODY}"}),
+        ("/api/v4/plugins/marketplace", {"filter": f"ssn {SSN_BODY}"}),
+    ],
+    ids=["ping-device", "marketplace-filter"],
+)
+def test_a_query_sent_to_the_push_proxy_or_the_marketplace_is_judged(
+    gateway: Gateway, path: str, params: dict[str, str]
+) -> None:
+    gateway.sim.clear()
+    r = httpx.get(gateway.url + path, params=params, headers=_auth(gateway), timeout=60)
+    _stopped(gateway, r)
+    assert _reached(gateway, path) == []
+
+
+def test_a_ping_passes_as_sent(gateway: Gateway) -> None:
+    for query in ("", "get_server_status=true&use_rest_semantics=true", "device_id=android_rn-v2:abcdef"):
+        gateway.sim.clear()
+        r = httpx.get(f"{gateway.url}/api/v4/system/ping" + (f"?{query}" if query else ""), timeout=60)
+        assert r.status_code == 200 and r.json()["status"] == "OK", r.text
+        reached = _reached(gateway, "/api/v4/system/ping")
+        assert len(reached) == 1 and reached[0]["query"] == query
+
+
 def test_a_clean_oauth_read_passes_as_sent(gateway: Gateway) -> None:
     params = {
         "response_type": "code",

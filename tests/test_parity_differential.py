@@ -395,7 +395,8 @@ def test_a_query_handed_to_a_plugin_is_read(data: st.DataObject) -> None:
 #: (path, the name the handler reads)
 EGRESS_READS = [("/api/v4/redirect_location", "url"), ("/api/v4/image", "url"), ("/oauth/authorize", "state"),
                 ("/oauth/authorize", "redirect_uri"), ("/oauth/gitlab/login", "redirect_to"),
-                ("/oauth/gitlab/login", "login_hint"), ("/login/sso/saml", "redirect_to")]
+                ("/oauth/gitlab/login", "login_hint"), ("/login/sso/saml", "redirect_to"),
+                ("/api/v4/system/ping", "device_id"), ("/api/v4/plugins/marketplace", "filter")]
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

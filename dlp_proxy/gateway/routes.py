@@ -227,7 +227,13 @@ QUERY_ROUTE_SUFFIX = ".query"
 #:   endpoint); the older ``complete`` spellings under ``/signup``, ``/login`` and
 #:   ``/api/v3/oauth`` (they also make a session from the headers: ``headers.session_read``);
 #: - ``/login/sso/saml`` (web/saml.go loginWithSaml): ``redirect_to``, ``action``,
-#:   ``email_token``, ``desktop_token`` go into the RelayState sent to the SAML provider.
+#:   ``email_token``, ``desktop_token`` go into the RelayState sent to the SAML provider;
+#: - ``/api/v4/system/ping`` (api4/system.go getSystemPing): ``r.FormValue("device_id")``
+#:   is the device a test push notification is sent to through the push proxy
+#:   (app SendTestPushNotification); clients ping often, mostly with no query;
+#: - ``/api/v4/plugins/marketplace`` (api4/plugin.go getMarketplacePlugins ->
+#:   parseMarketplacePluginFilter): ``filter`` and the rest go in the query of the
+#:   request to the plugin marketplace (app GetMarketplacePlugins).
 EGRESS_QUERY_ROUTES: tuple[Route, ...] = (
     R("redirect_location.query", "unknown", "GET", "/api/v4/redirect_location", Body.ANY),
     R("image.query", "unknown", "GET", "/api/v4/image", Body.ANY),
@@ -236,6 +242,8 @@ EGRESS_QUERY_ROUTES: tuple[Route, ...] = (
     R("oauth.complete.query", "unknown", "GET", "/login/{service}/complete", Body.ANY),
     R("oauth.complete.query", "unknown", "GET", "/api/v3/oauth/{service}/complete", Body.ANY),
     R("saml.query", "unknown", "GET", "/login/sso/saml", Body.ANY),
+    R("system.ping.query", "unknown", "GET", "/api/v4/system/ping", Body.ANY),
+    R("marketplace.query", "unknown", "GET", "/api/v4/plugins/marketplace", Body.ANY),
 )
 EGRESS_QUERY_ROUTE_NAMES = frozenset(r.name for r in EGRESS_QUERY_ROUTES)
 QUERY_ROUTES: tuple[Route, ...] = (
