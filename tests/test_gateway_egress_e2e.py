@@ -77,6 +77,7 @@ def test_an_identifier_in_a_url_mattermost_fetches_is_refused(
     assert rec["route"].endswith(".query")
     assert _reached(gateway, route) == []
     assert SSN_BODY not in json.dumps(rec) and DIGITS not in json.dumps(rec)
+    assert SSN_BODY not in gateway.log() and DIGITS not in gateway.log()
 
 
 def test_a_clean_link_reaches_mattermost_unchanged(gateway: Gateway) -> None:
