@@ -54,8 +54,37 @@ _START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,2}([A-Za-z]{2})([0-9]{2})")
 #: After an IBAN: no letter or digit, or, after its last digit, one or two letters glued
 #: after it (not after a letter: "...Nrb for" is a read into the next word).
 _END_OK = re.compile(r"(?:(?![A-Za-z0-9])|(?<=[0-9])(?![0-9]|[A-Za-z](?:[A-Za-z]{2}|[A-Za-z]?[0-9])))")
-gatescan.register(_START_RE)
+#: The same start split by a separator (det21): inside the check digits (``GB8 2WES T123
+#: ...``) or one character at a time (``G B 8 2 W E S T ...``, ``G-B-8-2-...``): a run of up
+#: to three blanks, or one punctuation mark or symbol with up to three blanks around it,
+#: between two of the four characters, one inside the country code or the check digits
+#: ("is 12" is prose; ``GB 82...`` is ``_START_RE``'s), and all three when the country code
+#: is in lower case (``g b 8 2 w e s t ...``).  The length, the BBAN structure and the
+#: mod-97 check decide; ``could_match`` reads the IBAN through, so prose with such a start
+#: ("AT 5,948.71") costs no full pass.
+_SPLIT_SEP = r"(?:[ \t]{1,3}|[ \t]{0,3}(?:[^\w\s]|_)[ \t]{0,3})"
+_SPLIT_START_RE = re.compile(
+    rf"(?<![A-Za-z0-9])([A-Za-z]){_SPLIT_SEP}?([A-Za-z]){_SPLIT_SEP}?([0-9]){_SPLIT_SEP}?([0-9])")
+#: Check digits written with a letter drawn as a digit (``GB9O OBDV ...``, a look-alike
+#: letter folded to ``O`` by normalization): the start read, the look-alike reading below
+#: decides.
+_LOOKALIKE_START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,2}([A-Za-z]{2})([0-9][OolI]|[OolI][0-9])")
+gatescan.register(_START_RE, _SPLIT_START_RE, _LOOKALIKE_START_RE)
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
+
+
+def _lookalike_digits(compact: str) -> str:
+    """``compact`` with the letters drawn as digits (``O`` ``o`` 0, ``l`` ``I`` 1) read as
+    digits where the country's BBAN structure (and the check digits) want a digit; where the
+    structure is not known, everywhere after the country code."""
+    spec = _BBAN_SPECS.get(compact[:2].upper())
+    if spec is None:
+        return compact[:2] + compact[2:].translate(_DIGIT_LOOKALIKES)
+    kinds = "nn" + "".join(k * int(v) for k, v in re.findall(r"([nac])([0-9]+)", spec))
+    body = compact[2:]
+    if len(kinds) != len(body):
+        return compact
+    return compact[:2] + "".join(c.translate(_DIGIT_LOOKALIKES) if k == "n" else c for c, k in zip(body, kinds, strict=True))
 
 
 #: A separator run between groups, as digit runs read one (recognizers/_common.py
@@ -138,63 +167,102 @@ class IbanCodeRecognizer(DLPRecognizer):
         super().__init__([IBAN_CODE], context=context)
 
     def could_match(self, text: str) -> bool:
-        return gatescan.may_search(_START_RE, text) and any(
-            m.group(1).upper() in IBAN_LENGTHS for m in _START_RE.finditer(text))
+        if any(gatescan.may_search(rx, text) and _starts(rx, text) for rx in (_START_RE, _LOOKALIKE_START_RE)):
+            return True
+        # a split start is read through here (prose such as "AT 5,948.71" has one): the
+        # engine's full pass runs only for a text that holds such an IBAN
+        if not gatescan.may_search(_SPLIT_START_RE, text):
+            return False
+        found: list[RecognizerResult] = []
+        for start, head, end in _starts(_SPLIT_START_RE, text):
+            self._read(text, start, head, end, found)
+            if found:
+                return True
+        return False
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
-        for m in _START_RE.finditer(text):
-            country = m.group(1).upper()
-            want = IBAN_LENGTHS.get(country)
-            if want is None:
-                continue
-            chars = [country, m.group(2)]
-            n = 4
-            i = m.end()
-            cells = False  # read across the cells of one table row (attack F2)
-            first = 0  # the characters before the first separator
-            while n < want and i < len(text):
-                ch = text[i]
-                if ch.isascii() and ch.isalnum():
-                    chars.append(ch)
-                    n += 1
-                    i += 1
-                else:
-                    first = first or n
-                    # a separator: a run of up to three blanks, punctuation or symbols
-                    # (any Unicode P*/S*, issue 15), at most one line break, before an
-                    # ASCII letter or digit; table boundaries (U+001E/U+001F) end it
-                    j = _sep_end(text, i)
-                    if j == i:
-                        # a cell boundary of the same row: the groups side by side as the
-                        # row renders; the IBAN must then fill whole cells (checked below)
-                        c = _CELL_SEP.match(text, i) if text[i] in " \t\x1f" else None
-                        if c is None:
-                            break
-                        j = c.end()
-                        cells = True
-                    if _a_word(text, j):
-                        break  # "new issue LU8363344773 priced at": the words after it are no group of it
-                    i = j
-            if n != want or _END_OK.match(text, i) is None:
-                continue
-            if cells and not _whole_cells(text, m.start(1), i):
-                continue
-            compact = "".join(chars)
-            if first == _ISIN_CHARS and isin_valid(compact[:_ISIN_CHARS]):
-                continue  # an ISIN (its own check digit), then more: never the start of an IBAN
-            note = ""
-            if not iban_valid(compact):
-                # O/o for 0 and l/I for 1 after the country code (a look-alike letter,
-                # or a Cyrillic/Greek one folded to it by normalization): the mod-97
-                # check decides, so a real letter there is never misread
-                swapped = compact[:2] + compact[2:].translate(_DIGIT_LOOKALIKES)
-                if swapped == compact or not iban_valid(swapped):
-                    continue
-                note = "lookalike-letters"
-            hit = self.context_hit(text, m.start(1), i)
-            pattern = f"iban-{country}" + ("-in-cells" if cells else "")
-            out.append(self.result(IBAN_CODE, m.start(1), i, 1.0 if hit else 0.95, pattern, "mod97+length", hit, note))
+        seen: set[int] = set()
+        for rx in (_START_RE, _LOOKALIKE_START_RE, _SPLIT_START_RE):
+            if gatescan.may_search(rx, text):
+                for start, head, end in _starts(rx, text):
+                    if start not in seen:
+                        seen.add(start)
+                        self._read(text, start, head, end, out)
         return out
+
+    def _read(self, text: str, start: int, head: str, end: int, out: list[RecognizerResult]) -> None:
+        country = head[:2].upper()
+        want = IBAN_LENGTHS.get(country)
+        if want is None:
+            return
+        chars = [country, head[2:]]
+        n = 4
+        i = end
+        cells = False  # read across the cells of one table row (attack F2)
+        first = 0  # the characters before the first separator
+        while n < want and i < len(text):
+            ch = text[i]
+            if ch.isascii() and ch.isalnum():
+                chars.append(ch)
+                n += 1
+                i += 1
+            else:
+                first = first or n
+                # a separator: a run of up to three blanks, punctuation or symbols
+                # (any Unicode P*/S*, issue 15), at most one line break, before an
+                # ASCII letter or digit; table boundaries (U+001E/U+001F) end it
+                j = _sep_end(text, i)
+                if j == i:
+                    # a cell boundary of the same row: the groups side by side as the
+                    # row renders; the IBAN must then fill whole cells (checked below)
+                    c = _CELL_SEP.match(text, i) if text[i] in " \t\x1f" else None
+                    if c is None:
+                        break
+                    j = c.end()
+                    cells = True
+                if _a_word(text, j):
+                    break  # "new issue LU8363344773 priced at": the words after it are no group of it
+                i = j
+        if n != want or _END_OK.match(text, i) is None:
+            return
+        if cells and not _whole_cells(text, start, i):
+            return
+        compact = "".join(chars)
+        if first == _ISIN_CHARS and isin_valid(compact[:_ISIN_CHARS]):
+            return  # an ISIN (its own check digit), then more: never the start of an IBAN
+        note = ""
+        if not iban_valid(compact):
+            # O/o for 0 and l/I for 1 where the country's structure wants a digit (a
+            # look-alike letter, or a Cyrillic/Greek/mathematical one folded to it by
+            # normalization): the mod-97 check decides, so a real letter there is
+            # never misread, nor a bank code's ``O`` or ``I`` (``BOFI``)
+            swapped = _lookalike_digits(compact)
+            if swapped == compact or not iban_valid(swapped):
+                return
+            note = "lookalike-letters"
+        hit = self.context_hit(text, start, i)
+        pattern = f"iban-{country}" + ("-in-cells" if cells else "") + ("-split" if end - start != len(head) else "")
+        out.append(self.result(IBAN_CODE, start, i, 1.0 if hit else 0.95, pattern, "mod97+length", hit, note))
+
+
+def _starts(rx: re.Pattern[str], text: str) -> list[tuple[int, str, int]]:
+    """(start, the country code and check digits as written, end of the start) of each
+    match of ``rx`` whose country code has an IBAN length (a split start: with a separator)."""
+    out: list[tuple[int, str, int]] = []
+    split = rx is _SPLIT_START_RE
+    for m in rx.finditer(text):
+        head = "".join(m.groups())
+        if head[:2].upper() not in IBAN_LENGTHS:
+            continue
+        start = m.start(1)
+        if split:
+            letters, middle, digits = m.start(2) > m.end(1), m.start(3) > m.end(2), m.start(4) > m.end(3)
+            if not (letters or digits):
+                continue  # no separator inside the code or the check digits: "is 12", "GB 82..." (_START_RE's)
+            if not head[:2].isupper() and not (letters and middle and digits):
+                continue  # lower case: only written one character at a time ("g b 8 2 w e s t ...")
+        out.append((start, head, m.end()))
+    return out
