@@ -33,7 +33,7 @@ Positive families (every identifier synthetic, checksums computed):
 Hard-negative families: look-alike letters in ordinary finance chat, mathematical text,
 Greek and Cyrillic prose with numbers, version numbers, plus-addressed e-mails without
 account context, Markdown tables without identifiers, hex ids and leet words near
-identifier-looking numbers.
+identifier-looking numbers, an IBAN label followed by words and other numbers.
 """
 
 from __future__ import annotations
@@ -552,6 +552,23 @@ def neg_hex_leet(rng: random.Random) -> str:
     )
 
 
+def neg_iban_words(rng: random.Random) -> str:
+    """An IBAN label followed by words, ids and amounts (what ``_read_alike`` reads after
+    a label must be an IBAN, not prose with ``O`` ``l`` ``I`` in it)."""
+    return bd.desk(
+        rng.choice(
+            [
+                f"IBAN field is empty on {rng.randint(2, 40)} of the {rng.randint(41, 99)} forms",
+                f"IBAN: Oil and gas desk still waiting on {rng.choice(bd.FIRMS)}",
+                f"IBAN lookup for Ollie IIlI failed, ticket {rng.randint(100000, 999999)}",
+                f"IBAN bill pay limit is {rng.randint(1, 99)}0,000 EUR, ref OO{rng.randint(10000000, 99999999)}",
+                f"IBAN {rng.choice(['DE', 'GB', 'FR', 'NL'])} format check v{rng.randint(1, 9)}.{rng.randint(0, 99)} released",
+                f"IBAN: {rng.choice(['pending', 'TBD', 'see attached', 'n/a'])} - order {rng.randint(10**9, 10**10 - 1)} settles {bd.date()}",
+            ]
+        )
+    )
+
+
 POSITIVE: dict[str, Gen] = {
     "confusable-strict": confusable_strict,
     "confusable-broad": confusable_broad,
@@ -571,6 +588,7 @@ NEGATIVE: dict[str, Gen] = {
     "neg-plus-email": neg_plus_email,
     "neg-md-table": neg_md_table,
     "neg-hex-leet": neg_hex_leet,
+    "neg-iban-words": neg_iban_words,
 }
 
 

@@ -10,6 +10,7 @@ into more is the ISIN.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -68,7 +69,7 @@ _SPLIT_START_RE = re.compile(
 #: Check digits written with a letter drawn as a digit (``GB9O OBDV ...``, a look-alike
 #: letter folded to ``O`` by normalization): the start read, the look-alike reading below
 #: decides.
-_LOOKALIKE_START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,2}([A-Za-z]{2})([0-9][OolI]|[OolI][0-9])")
+_LOOKALIKE_START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9][OolI]|[OolI][0-9])")
 gatescan.register(_START_RE, _SPLIT_START_RE, _LOOKALIKE_START_RE)
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 
@@ -170,14 +171,19 @@ class IbanCodeRecognizer(DLPRecognizer):
         if any(gatescan.may_search(rx, text) and _starts(rx, text) for rx in (_START_RE, _LOOKALIKE_START_RE)):
             return True
         # a split start is read through here (prose such as "AT 5,948.71" has one): the
-        # engine's full pass runs only for a text that holds such an IBAN
-        if not gatescan.may_search(_SPLIT_START_RE, text):
-            return False
+        # engine's full pass runs only for a text that holds such an IBAN; so is an IBAN
+        # after its label read by its look (``_read_alike``)
         found: list[RecognizerResult] = []
-        for start, head, end in _starts(_SPLIT_START_RE, text):
-            self._read(text, start, head, end, found)
-            if found:
-                return True
+        if gatescan.may_search(_SPLIT_START_RE, text):
+            for start, head, end in _starts(_SPLIT_START_RE, text):
+                self._read(text, start, head, end, found)
+                if found:
+                    return True
+        if gatescan.may_search(_IBAN_LABEL, text):
+            for m in _IBAN_LABEL.finditer(text):
+                self._read_alike(text, m.end(), found)
+                if found:
+                    return True
         return False
 
     def analyze(
@@ -191,7 +197,46 @@ class IbanCodeRecognizer(DLPRecognizer):
                     if start not in seen:
                         seen.add(start)
                         self._read(text, start, head, end, out)
+        if gatescan.may_search(_IBAN_LABEL, text):
+            for m in _IBAN_LABEL.finditer(text):
+                if not any(r.start <= m.end() < r.end or m.end() <= r.start <= m.end() + 4 for r in out):
+                    self._read_alike(text, m.end(), out)
         return out
+
+    def _read_alike(self, text: str, at: int, out: list[RecognizerResult]) -> None:
+        """The IBAN right after an ``IBAN`` label (det21), each of its characters read by the
+        place it takes: a letter where the country's structure wants a letter, a digit where
+        it wants a digit, as Unicode's confusables data says the character looks
+        (``_alike``): ``lE49 ...`` is ``IE49``, ``GBO6 TKlC ...`` is ``GB06 TKIC ...``,
+        ``⊤`` is ``T``, ``𝈒`` is ``7``, a ``|`` glued among digits is ``1``.  Read twice (as
+        written where a character is already an ASCII letter or digit, and wholly by the
+        look, a place for either a letter or a digit taking the letter, then the digit); the
+        length, the BBAN structure and the mod-97 check decide."""
+        units = _alike_units(text, at)
+        if len(units) < 15:
+            return
+        country = "".join(_alike_as(ch, "L", True, "L") for _, ch in units[:2])
+        want = IBAN_LENGTHS.get(country)
+        if want is None or len(units) < want:
+            return
+        first, last = units[0][0], units[want - 1][0]
+        if len(units) > want and units[want][0] == last + 1:
+            return  # more of the run glued on: not this IBAN's end
+        spec = _BBAN_SPECS.get(country)
+        kinds = "LLDD" + ("".join(k * int(v) for k, v in re.findall(r"([nac])([0-9]+)", spec)).translate(
+            _KIND) if spec is not None else "C" * (want - 4))
+        if len(kinds) != want:
+            return
+        taken = units[:want]
+        if sum(1 for _, ch in taken if ch.isascii() and ch.isdigit()) < _ALIKE_MIN_DIGITS:
+            return  # words after the label ("IBAN bill lookup is ..."), no number written
+        for by_look, either in ((False, "L"), (True, "L"), (True, "D")):
+            compact = "".join(_alike_as(ch, k, by_look, either) for (_, ch), k in zip(taken, kinds, strict=True))
+            if len(compact) == want and iban_valid(compact):
+                hit = self.context_hit(text, first, last + 1)
+                out.append(self.result(IBAN_CODE, first, last + 1, 1.0 if hit else 0.95, f"iban-{country}-lookalike",
+                                       "mod97+length", hit, "lookalike-letters"))
+                return
 
     def _read(self, text: str, start: int, head: str, end: int, out: list[RecognizerResult]) -> None:
         country = head[:2].upper()
@@ -246,6 +291,85 @@ class IbanCodeRecognizer(DLPRecognizer):
         hit = self.context_hit(text, start, i)
         pattern = f"iban-{country}" + ("-in-cells" if cells else "") + ("-split" if end - start != len(head) else "")
         out.append(self.result(IBAN_CODE, start, i, 1.0 if hit else 0.95, pattern, "mod97+length", hit, note))
+
+
+#: An ``IBAN`` label and what may stand between it and the number (``IBAN no.:``)
+_IBAN_LABEL = re.compile(r"(?i)(?<![a-z])iban(?![a-z])[ \t]{0,3}(?:(?:no\.?|number|#)[ \t]{0,3})?[:=#-]?[ \t]{0,3}")
+gatescan.register(_IBAN_LABEL)
+_KIND = str.maketrans("nac", "DLC")
+#: ASCII digits an IBAN read by its look must hold as written (a Dutch IBAN has 10)
+_ALIKE_MIN_DIGITS = 8
+#: Marks between the groups of an IBAN read by ``_read_alike`` (one, blanks around it)
+_ALIKE_SEPS = frozenset("-./_:,\u00b7")
+#: Vertical bars the confusables data leaves out of ``|``'s class (NFKC makes the
+#: half-width ``￨`` this box-drawing one)
+_MORE_BARS = {"\u2502": "|"}
+
+
+@functools.cache
+def _alike(ch: str) -> tuple[str, str]:
+    """(the capital ASCII letter, the ASCII digit) ``ch`` looks like by Unicode's confusables
+    data (its class, ``normalize._confusable_classes``), ``""`` for none; an ASCII letter
+    or digit is one of its class (``l`` looks like ``I`` and ``1``, ``O`` like ``0``)."""
+    from dlp_proxy.detect.normalize import _confusable_classes
+
+    ch = _MORE_BARS.get(ch, ch)
+    members = _confusable_classes().get(ch, frozenset()) | {ch}
+    letters = sorted(c.upper() for c in members if c.isascii() and c.isalpha())
+    digits = sorted(c for c in members if c.isascii() and c.isdigit())
+    letter = ch.upper() if ch.isascii() and ch.isalpha() and ch.upper() in letters else (letters[0] if letters else "")
+    if ch == "l" or (letter == "L" and "I" in letters):
+        letter = "I"  # ``l`` in a letter's place is the ``I`` it is drawn as (``lE49``)
+    return letter, (ch if ch.isascii() and ch.isdigit() else digits[0] if digits else "")
+
+
+def _alike_unit(ch: str) -> bool:
+    if ch.isascii():
+        return ch.isalnum() or ch == "|"
+    return ch.isalnum() or ch in _MORE_BARS or any(_alike(ch))
+
+
+def _alike_as(ch: str, kind: str, by_look: bool, either: str) -> str:
+    """``ch`` read in a place of ``kind`` (``L`` letter, ``D`` digit, ``C`` either): as
+    written when it is an ASCII letter or digit and ``by_look`` is False, else as it looks;
+    in a place for either, as the letter (``either`` ``L``) or the digit (``D``) it looks
+    like first (``520O``: the ``O`` a zero), else as the other."""
+    if not by_look and ch.isascii() and ch.isalnum():
+        return ch.upper()
+    letter, digit = _alike(ch)
+    if kind == "L":
+        return letter
+    if kind == "D":
+        return digit
+    if ch.isascii() and ch.isdigit():
+        return ch
+    return (letter or digit) if either == "L" else (digit or letter)
+
+
+def _alike_units(text: str, at: int) -> list[tuple[int, str]]:
+    """The characters of a run from ``at`` that ``_read_alike`` reads as an IBAN's (with
+    their offsets): up to 34 of them, with up to three blanks or one mark and its blanks
+    between two; the run ends at anything else."""
+    units: list[tuple[int, str]] = []
+    i, n = at, len(text)
+    while i < n and len(units) < 35:
+        ch = text[i]
+        if _alike_unit(ch):
+            units.append((i, ch))
+            i += 1
+            continue
+        j = i
+        while j < n and j - i < 3 and text[j] in " \t":
+            j += 1
+        if j < n and text[j] in _ALIKE_SEPS:
+            j += 1
+            k = j
+            while j < n and j - k < 3 and text[j] in " \t":
+                j += 1
+        if j == i or not units or j >= n or not _alike_unit(text[j]):
+            break
+        i = j
+    return units
 
 
 def _starts(rx: re.Pattern[str], text: str) -> list[tuple[int, str, int]]:

@@ -261,3 +261,39 @@ def test_markdown_table_header_with_a_form_number(engine: Engine) -> None:
     assert (start, start + 9) in _found(engine, text, "US_SSN")
     clean = "| Trade ID | Quantity (Q3, net) | Px |\n|---|---|---|\n| T10131 | 758184461 | 101.25 |"
     assert not _stops(engine, clean)
+
+
+# ---------------------------------------------------------------- an IBAN read by its look after its label
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "lE29 AIBK 9311 5212 3456 78",  # l for I in the country code
+        "GBO5 OEVO 7913 4952 2688 74",  # O for 0 in the check digits, real O in the bank code
+        "CH65 7012 6537 520O 8247 2",  # O for 0 where Switzerland's structure allows a letter
+        "GB78 ⊤EST 1234 5698 7654 32",  # a symbol drawn as T (GB78TEST...)
+        "GB82 WEST 1234 5698 7654 3|",  # a bar drawn as 1 (hmm: not this IBAN's last digit)
+    ],
+)
+def test_iban_read_by_its_look_after_its_label(engine: Engine, written: str) -> None:
+    text = f"beneficiary IBAN: {written} thx"
+    start = text.index(written)
+    spans = _found(engine, text, "IBAN_CODE")
+    if written.endswith("3|"):
+        assert not spans  # GB82WEST12345698765431 fails mod 97: a look never makes a wrong one valid
+    else:
+        assert spans == [(start, start + len(written))], (text, spans)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IBAN bill lookup is down again, use the old form",
+        "IBAN: Oil and gas desk still waiting on the Frankfurt office",
+        "IBAN field is empty on 12 of the 40 onboarding forms",
+        "iban lO lI Ol IO lO Il oI lo",
+    ],
+)
+def test_words_after_an_iban_label_stay_words(engine: Engine, text: str) -> None:
+    assert not _found(engine, text, "IBAN_CODE"), text
