@@ -569,6 +569,31 @@ def neg_iban_words(rng: random.Random) -> str:
     )
 
 
+def neg_far_label(rng: random.Random) -> str:
+    """A number alone on its line in a message that names an SSN elsewhere, in a line that
+    says more than the label, or a line pointing back that names something else."""
+    num = str(rng.randint(100_000_000, 899_999_999))
+    gap = [rng.choice(_FILLER_LINES) for _ in range(rng.randint(2, 3))]
+    before = rng.choice(
+        [
+            "SSN lookup in the CRM times out for entity accounts since Monday",
+            "no SSN needed for the LLC, they gave us the EIN on the W-9",
+            "reminder: never paste a client's social security number in chat",
+        ]
+    )
+    after = rng.choice(
+        [
+            "^ that's the order id for the block trade",
+            "(above: the OMS ticket number)",
+            "the number above is the FIX session id",
+            "^ confirm ref from the custodian",
+        ]
+    )
+    if rng.random() < 0.5:
+        return "\n".join([before, *gap, num, "thanks"])
+    return "\n".join(["SSN questions go to ops", *gap, num, after])
+
+
 POSITIVE: dict[str, Gen] = {
     "confusable-strict": confusable_strict,
     "confusable-broad": confusable_broad,
@@ -589,6 +614,7 @@ NEGATIVE: dict[str, Gen] = {
     "neg-md-table": neg_md_table,
     "neg-hex-leet": neg_hex_leet,
     "neg-iban-words": neg_iban_words,
+    "neg-far-label": neg_far_label,
 }
 
 

@@ -297,3 +297,37 @@ def test_iban_read_by_its_look_after_its_label(engine: Engine, written: str) -> 
 )
 def test_words_after_an_iban_label_stay_words(engine: Engine, text: str) -> None:
     assert not _found(engine, text, "IBAN_CODE"), text
+
+
+# ---------------------------------------------------------------- a label lines away
+
+FILLER = "Employer: Northwind Capital LP\npls confirm by EOD\nPhone on file"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"868753578\n{FILLER}\n^ that's the SSN",
+        f"868 75 3578\n{FILLER}\nthe number above is his ssn",
+        f"868753578\n{FILLER}\n(above: her social)",
+        f"Social Security Number\n{FILLER}\nok\n868753578",
+        f"Client SSN below\n{FILLER}\n868-75-3578",
+    ],
+)
+def test_ssn_with_its_label_lines_away(engine: Engine, text: str) -> None:
+    digits = next(t for t in text.split("\n") if t[:1].isdigit())
+    start = text.index(digits)
+    assert (start, start + len(digits)) in _found(engine, text, "US_SSN"), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"868753578\n{FILLER}\n^ that's the order id for the block trade",
+        f"SSN lookup in the CRM times out for entity accounts since Monday\n{FILLER}\nok\n868753578",
+        f"SSN\n{FILLER}\nTrade 4411 filled\n868753578\nok",  # another number between
+        f"868753578 is the order id\n{FILLER}\n^ that's the SSN",  # not alone on its line
+    ],
+)
+def test_a_far_label_must_be_a_label_of_a_lone_number(engine: Engine, text: str) -> None:
+    assert not _found(engine, text, "US_SSN"), text
