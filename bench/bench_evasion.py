@@ -29,6 +29,7 @@ Positive families (every identifier synthetic, checksums computed):
     plus-address        an account number in an e-mail plus-address with account context
     reversed-labelled   (measured only: see docs/detection.md) a labelled card or SSN written
                         backwards
+    rot13-labelled      (measured only) a message with an SSN in rot13: its digits stay
 
 Hard-negative families: look-alike letters in ordinary finance chat, mathematical text,
 Greek and Cyrillic prose with numbers, version numbers, plus-addressed e-mails without
@@ -376,6 +377,15 @@ def reversed_labelled(rng: random.Random) -> str:
     return bd.desk(f"{_card_label(rng)} backwards {v}")
 
 
+def rot13_labelled(rng: random.Random) -> str:
+    """The whole message in rot13 (letters only: the digits stay as written)."""
+    import codecs
+
+    d = bd.ssn()
+    v = rng.choice([d, bd.fmt_ssn(d), bd.fmt_ssn(d, " ")])
+    return codecs.encode(bd.desk(f"{_ssn_label(rng)} {v}"), "rot13")
+
+
 # ---------------------------------------------------------------- hard negatives
 
 _LOOKALIKE_WORDS = {
@@ -604,6 +614,7 @@ POSITIVE: dict[str, Gen] = {
     "md-table-long-header": md_table_long_header,
     "plus-address": plus_address,
     "reversed-labelled": reversed_labelled,
+    "rot13-labelled": rot13_labelled,
 }
 NEGATIVE: dict[str, Gen] = {
     "neg-lookalike-chat": neg_lookalike_chat,
