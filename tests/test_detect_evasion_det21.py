@@ -218,6 +218,12 @@ def test_leet_digits_in_a_labelled_ssn(
     assert (start, start + len(written)) in _found(engine, text, "US_SSN"), text
 
 
+def test_leet_ssn_with_three_letters_in_ascii_text(engine: Engine) -> None:
+    """Three letters leave six digits: enough for the raw quick check to send the text on."""
+    text = "client SSN: 5EG-22-87A0"
+    assert _found(engine, text, "US_SSN") == [(12, 23)]
+
+
 def test_leet_digits_in_a_labelled_card(engine: Engine) -> None:
     text = "Visa 4111 1111 1111 111A thx"  # 4111 1111 1111 1114? no: the synthetic card's last 1
     assert not _stops(engine, text)  # 4111111111111114 fails Luhn: the reading is checked

@@ -725,7 +725,6 @@ def _letter_hint_starts(text: str) -> list[int]:
 #: card's Luhn check, an SSN's area rules).  A hex id is no such shape, or has no label.
 _LEETD_DIGITS = {"A": "4", "E": "3", "T": "7", "G": "6", "S": "5", "B": "8", "Z": "2", "O": "0", "I": "1"}
 _LEETD_C = "[0-9AETGSBZOI]"
-_LEET_DIGIT_HINT = re.compile(r"[0-9][AE]|[AE][0-9]")
 _LEETD_HINT = re.compile(r"[0-9][- ]?[AETGSBZOI]|[AETGSBZOI][- ]?[0-9]")
 _LEETD_SHAPE = re.compile(
     rf"(?<![\w.-])(?:(?P<ssn>{_LEETD_C}{{3}}([- ]?){_LEETD_C}{{2}}\2{_LEETD_C}{{4}})"
@@ -789,11 +788,9 @@ _LEETD_GAP = 24
 
 def may_have_letter_digits(text: str) -> bool:
     """``text`` has a letter of ``_letter_digits`` glued to an ASCII digit: where
-    ``normalize_lookalike`` may read letters as digits (``4012 BBBB BBBB 1BB1``), or a
-    leet ``A``/``E`` glued to one in text that is not ASCII (``_leet_digit_edits``; in
-    ASCII text the prefilter's quick check finds the digits of a leet identifier's shape)."""
-    if not text.isascii() and _LEET_DIGIT_HINT.search(text) is not None:
-        return True
+    ``normalize_lookalike`` may read letters as digits (``4012 BBBB BBBB 1BB1``).  (A leet
+    identifier, ``_leet_digit_edits``, holds two digits for each letter: the prefilter's
+    quick check finds six of them close together.)"""
     if text.isascii():
         data = text.encode("ascii").translate(_ascii_hint_bytes())
         return b"0L" in data or b"L0" in data or bool(_alone_starts(data, first=True))
