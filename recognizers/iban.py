@@ -58,19 +58,23 @@ _END_OK = re.compile(r"(?:(?![A-Za-z0-9])|(?<=[0-9])(?![0-9]|[A-Za-z](?:[A-Za-z]
 #: The same start split by a separator (det21): inside the check digits (``GB8 2WES T123
 #: ...``) or one character at a time (``G B 8 2 W E S T ...``, ``G-B-8-2-...``): a run of up
 #: to three blanks, or one punctuation mark or symbol with up to three blanks around it,
-#: between two of the four characters, one inside the country code or the check digits
-#: ("is 12" is prose; ``GB 82...`` is ``_START_RE``'s), and all three when the country code
-#: is in lower case (``g b 8 2 w e s t ...``).  The length, the BBAN structure and the
+#: between two of the four characters, one inside the country code (this pattern) or the
+#: check digits (``_SPLIT_CHECK_RE``; "is 12" is prose, ``GB 82...`` is ``_START_RE``'s), and
+#: all three when the country code is in lower case (``g b 8 2 w e s t ...``).  The length, the BBAN structure and the
 #: mod-97 check decide; ``could_match`` reads the IBAN through, so prose with such a start
 #: ("AT 5,948.71") costs no full pass.
 _SPLIT_SEP = r"(?:[ \t]{1,3}|[ \t]{0,3}(?:[^\w\s]|_)[ \t]{0,3})"
 _SPLIT_START_RE = re.compile(
-    rf"(?<![A-Za-z0-9])([A-Za-z]){_SPLIT_SEP}?([A-Za-z]){_SPLIT_SEP}?([0-9]){_SPLIT_SEP}?([0-9])")
+    rf"(?<![A-Za-z0-9])([A-Za-z]){_SPLIT_SEP}([A-Za-z]){_SPLIT_SEP}?([0-9]){_SPLIT_SEP}?([0-9])")
+#: the same with the country code's letters side by side, in capitals, and a separator
+#: inside the check digits (``GB8 2WES ...``); two patterns, so prose ("is 12", "at 5,948")
+#: is passed over by the regex engine, not by Python
+_SPLIT_CHECK_RE = re.compile(rf"(?<![A-Za-z0-9])([A-Z])([A-Z]){_SPLIT_SEP}?([0-9]){_SPLIT_SEP}([0-9])")
 #: Check digits written with a letter drawn as a digit (``GB9O OBDV ...``, a look-alike
 #: letter folded to ``O`` by normalization): the start read, the look-alike reading below
 #: decides.
 _LOOKALIKE_START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9][OolI]|[OolI][0-9])")
-gatescan.register(_START_RE, _SPLIT_START_RE, _LOOKALIKE_START_RE)
+gatescan.register(_START_RE, _SPLIT_START_RE, _SPLIT_CHECK_RE, _LOOKALIKE_START_RE)
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 
 
@@ -174,11 +178,12 @@ class IbanCodeRecognizer(DLPRecognizer):
         # engine's full pass runs only for a text that holds such an IBAN; so is an IBAN
         # after its label read by its look (``_read_alike``)
         found: list[RecognizerResult] = []
-        if gatescan.may_search(_SPLIT_START_RE, text):
-            for start, head, end in _starts(_SPLIT_START_RE, text):
-                self._read(text, start, head, end, found)
-                if found:
-                    return True
+        for rx in (_SPLIT_START_RE, _SPLIT_CHECK_RE):
+            if gatescan.may_search(rx, text):
+                for start, head, end in _starts(rx, text):
+                    self._read(text, start, head, end, found)
+                    if found:
+                        return True
         if gatescan.may_search(_IBAN_LABEL, text):
             for m in _IBAN_LABEL.finditer(text):
                 self._read_alike(text, m.end(), found)
@@ -191,7 +196,7 @@ class IbanCodeRecognizer(DLPRecognizer):
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         seen: set[int] = set()
-        for rx in (_START_RE, _LOOKALIKE_START_RE, _SPLIT_START_RE):
+        for rx in (_START_RE, _LOOKALIKE_START_RE, _SPLIT_START_RE, _SPLIT_CHECK_RE):
             if gatescan.may_search(rx, text):
                 for start, head, end in _starts(rx, text):
                     if start not in seen:
@@ -382,11 +387,7 @@ def _starts(rx: re.Pattern[str], text: str) -> list[tuple[int, str, int]]:
         if head[:2].upper() not in IBAN_LENGTHS:
             continue
         start = m.start(1)
-        if split:
-            letters, middle, digits = m.start(2) > m.end(1), m.start(3) > m.end(2), m.start(4) > m.end(3)
-            if not (letters or digits):
-                continue  # no separator inside the code or the check digits: "is 12", "GB 82..." (_START_RE's)
-            if not head[:2].isupper() and not (letters and middle and digits):
-                continue  # lower case: only written one character at a time ("g b 8 2 w e s t ...")
+        if split and not head[:2].isupper() and not (m.start(3) > m.end(2) and m.start(4) > m.end(3)):
+            continue  # lower case: only written one character at a time ("g b 8 2 w e s t ...")
         out.append((start, head, m.end()))
     return out

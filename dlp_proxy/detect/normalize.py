@@ -750,9 +750,13 @@ def _may_leet_digits(text: str) -> bool:
     return _LEETD_HINT.search(text) is not None
 
 
+gatescan.register(_LEETD_SHAPE, _LEETD_SSN_LABEL, _LEETD_CARD_LABEL)
+
+
 def _leet_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """The edits reading leet digits (``_LEETD_DIGITS``) in a labelled identifier's shape."""
-    if not _may_leet_digits(text):
+    if not _may_leet_digits(text) or not gatescan.may_search(_LEETD_SHAPE, text) or not (
+            gatescan.may_search(_LEETD_SSN_LABEL, text) or gatescan.may_search(_LEETD_CARD_LABEL, text)):
         return []
     edits: list[tuple[int, int, str, int, int]] = []
     for m in _LEETD_SHAPE.finditer(text):
