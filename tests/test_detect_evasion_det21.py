@@ -337,3 +337,22 @@ def test_ssn_with_its_label_lines_away(engine: Engine, text: str) -> None:
 )
 def test_a_far_label_must_be_a_label_of_a_lone_number(engine: Engine, text: str) -> None:
     assert not _found(engine, text, "US_SSN"), text
+
+
+# ---------------------------------------------------------------- bars drawn as 1
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("pls SSN 536-22-87\uffe80", "US_SSN"),  # half-width bar for the 1 of 8710
+        ("card 4\u2223\u2223\u2223 1111 1111 1111", "CREDIT_CARD"),  # DIVIDES for the 1s of 4111
+    ],
+)
+def test_a_bar_glued_to_a_digit_reads_as_one(engine: Engine, text: str, entity: str) -> None:
+    assert _found(engine, text, entity), text
+
+
+def test_bars_as_separators_still_separate(engine: Engine) -> None:
+    assert _found(engine, "card 4111\u22231111\u22231111\u22231111", "CREDIT_CARD")
+    assert not _stops(engine, "qty 100\u2223200\u2223300 px 101.25")

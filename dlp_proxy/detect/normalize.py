@@ -1200,6 +1200,9 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
         if lookalike and (alike := _lookalike_digits().get(ch)) is not None:
             emit(alike, i, i + 1)  # the digit it looks like (``normalize_lookalike``)
             events.append((i, i + 1, "lookalike-digits"))
+        elif lookalike and ch in _BAR_ONES and _bar_glued(text, i):
+            emit("1", i, i + 1)  # a bar glued to a digit drawn as ``1`` (det21: ``9￨66``, ``0￨∣-``)
+            events.append((i, i + 1, "lookalike-digits"))
         elif cat == "Cf" or _ignorable(ch):
             events.append((i, i + 1, "zero-width"))
         elif cat in _MARKS and _mark_droppable(out[-1][-1] if out else "", text, i):
@@ -3190,6 +3193,25 @@ def normalize_narrow_joined(text: str, *, decode: bool = True) -> Normalized | N
     return normalize(text, decode=decode, join_narrow=True)
 
 
+#: Vertical bars that are not ASCII (``∣`` DIVIDES, half-width ``￨``, box-drawing ``│``,
+#: which the confusables data pairs with ``l``/``1`` or NFKC makes of one): glued to a digit
+#: (a run of up to three), the second reading takes each for the ``1`` it is drawn as (the first reads
+#: it as a separator, as any symbol).  The ASCII ``|`` is a separator of code and tables.
+_BAR_ONES = frozenset("\u2223\uffe8\u2502")
+_BAR_BETWEEN = re.compile(r"(?<=\w)[\u2223\uffe8\u2502]|[\u2223\uffe8\u2502](?=\w)")
+
+
+def _bar_glued(text: str, i: int) -> bool:
+    """The run of ``_BAR_ONES`` holding ``text[i]`` (three at most) touches a digit."""
+    a = i
+    while a > 0 and i - a < 3 and text[a - 1] in _BAR_ONES:
+        a -= 1
+    b = i + 1
+    while b < len(text) and b - i < 3 and text[b] in _BAR_ONES:
+        b += 1
+    return (a > 0 and _digitish(text[a - 1])) or (b < len(text) and _digitish(text[b]))
+
+
 def normalize_lookalike(text: str, *, decode: bool = True) -> Normalized | None:
     """The second reading of a text holding a character that looks like another digit
     than its value (``_lookalike_digits``: Bengali ``৪`` has the value 4 and looks like
@@ -3211,7 +3233,7 @@ def normalize_lookalike(text: str, *, decode: bool = True) -> Normalized | None:
         # those digits, then the text as a whole with the look of every digit
         read = _edit(text, letters, [], ["lookalike-letters"] * len(letters))
         return _compose(read, normalize(read.text, decode=decode, lookalike=True))
-    if text.isascii() or _lookalike_class().search(text) is None:
+    if text.isascii() or (_lookalike_class().search(text) is None and _BAR_BETWEEN.search(text) is None):
         return None
     return normalize(text, decode=decode, lookalike=True)
 
