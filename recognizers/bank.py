@@ -200,12 +200,20 @@ def _nanp10(d: str) -> bool:
     return len(d) == 10 and d[0] in "23456789" and d[3] in "23456789"
 
 
+def _plus_tag(c: Candidate, text: str) -> bool:
+    """The number is the tag of an e-mail plus-address (``john+48213377@example.com``: a
+    mailbox name glued before the ``+``, the ``@`` right after), not an E.164 phone's ``+``
+    (det21: an account number hidden in the tag; the account word still decides)."""
+    return (c.start >= 2 and (text[c.start - 2].isalnum() or text[c.start - 2] in "._-")
+            and text.startswith("@", c.end))
+
+
 def _phone_like(c: Candidate, text: str) -> bool:
     if c.groups in ((3, 3, 4), (3, 4)) and c.uniform_sep in ("-", ".", " "):
         return True
     if c.groups[-3:] == (3, 3, 4) and len(c.seps) >= 2 and c.seps[-2] == ")" and c.seps[-1] in ("-", ".", " "):
         return True  # (608) 976-4813: brackets are separators too (issue 15), the area code's are a phone's
-    if c.start > 0 and text[c.start - 1] == "+":
+    if c.start > 0 and text[c.start - 1] == "+" and not _plus_tag(c, text):
         return True  # E.164: +1 770 509 9183, +44 20 7946 0018
     if c.groups == (1, 3, 3, 4) and c.digits[0] == "1" and c.uniform_sep in ("-", ".", " "):
         return True
@@ -566,6 +574,8 @@ class AccountNumberRecognizer(DLPRecognizer):
         if not (self.context_anywhere(text) or (self._weak_probe(text) and self._weak_gate(text))
                 or self._weak_fuzzy.present(text)):
             return False
+        if "+" in text and "@" in text and _PLUS_TAG.search(text):
+            return True  # an e-mail plus-address's numeric tag (``_plus_tags``)
         unlabelled = self._unlabelled(text)
         if unlabelled is None:
             return any(self._number_like(c, text) for c in candidates(text, _ACCOUNT_LENGTHS))
@@ -652,7 +662,38 @@ class AccountNumberRecognizer(DLPRecognizer):
                 self.result(US_BANK_NUMBER, c.start, c.end, 0.8, f"{len(d)}-digits", "context-gated", hit,
                             lookalike_note(c))
             )
+        if "+" in text and "@" in text:
+            out += self._plus_tags(text, taken)
         return out
+
+    def _plus_tags(self, text: str, taken: list[tuple[int, int]]) -> list[RecognizerResult]:
+        """An account number as the tag of an e-mail plus-address (``john+48213377@...``,
+        det21), labelled by an account word around the whole address: the words name the
+        address's tag ("send the confirms to john+48213377@example.com, the tag is his
+        account number"), so they are looked for from the address's edges, a strong word
+        60 characters before or after, a weak one 30 before or 60 after.  The number must
+        look like one (not one digit repeated, no date, no round ``0000`` end)."""
+        out: list[RecognizerResult] = []
+        for m in _PLUS_TAG.finditer(text):
+            a, b = m.span(1)
+            d = m.group(1)
+            if len(d) not in _ACCOUNT_LENGTHS or len(set(d)) <= 2 or d.endswith("0000") or _yyyymmdd(d):
+                continue
+            if any(x < b and a < y for x, y in taken):
+                continue  # found above with its own label
+            hit = self.context_hit(text, m.start(), m.end(), before=60, after=60)
+            if hit is None and self._weak_re is not None:
+                hit = find_context(text, m.start(), m.end(), self._weak_re, before=30, after=60)
+            if hit is None:
+                continue
+            out.append(self.result(US_BANK_NUMBER, a, b, 0.8, f"{len(d)}-digits-plus-address", "context-gated", hit))
+        return out
+
+
+#: An e-mail address whose plus tag is a number: the mailbox, ``+``, the digits (group 1),
+#: ``@`` and a domain.  Bounded: a mailbox of 64 characters, a domain of 253.
+_PLUS_TAG = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._-]{0,63}\+([0-9]{6,17})@"
+                       r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])")
 
 
 class AccountBesideRoutingRecognizer(DLPRecognizer):

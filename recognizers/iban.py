@@ -10,6 +10,7 @@ into more is the ISIN.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -54,8 +55,41 @@ _START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,2}([A-Za-z]{2})([0-9]{2})")
 #: After an IBAN: no letter or digit, or, after its last digit, one or two letters glued
 #: after it (not after a letter: "...Nrb for" is a read into the next word).
 _END_OK = re.compile(r"(?:(?![A-Za-z0-9])|(?<=[0-9])(?![0-9]|[A-Za-z](?:[A-Za-z]{2}|[A-Za-z]?[0-9])))")
-gatescan.register(_START_RE)
+#: The same start split by a separator (det21): inside the check digits (``GB8 2WES T123
+#: ...``) or one character at a time (``G B 8 2 W E S T ...``, ``G-B-8-2-...``): a run of up
+#: to three blanks, or one punctuation mark or symbol with up to three blanks around it,
+#: between two of the four characters, one inside the country code (this pattern) or the
+#: check digits (``_SPLIT_CHECK_RE``; "is 12" is prose, ``GB 82...`` is ``_START_RE``'s), and
+#: all three when the country code is in lower case (``g b 8 2 w e s t ...``).  The length, the BBAN structure and the
+#: mod-97 check decide; ``could_match`` reads the IBAN through, so prose with such a start
+#: ("AT 5,948.71") costs no full pass.
+_SPLIT_SEP = r"(?:[ \t]{1,3}|[ \t]{0,3}(?:[^\w\s]|_)[ \t]{0,3})"
+_SPLIT_START_RE = re.compile(
+    rf"(?<![A-Za-z0-9])([A-Za-z]){_SPLIT_SEP}([A-Za-z]){_SPLIT_SEP}?([0-9]){_SPLIT_SEP}?([0-9])")
+#: the same with the country code's letters side by side, in capitals, and a separator
+#: inside the check digits (``GB8 2WES ...``); two patterns, so prose ("is 12", "at 5,948")
+#: is passed over by the regex engine, not by Python
+_SPLIT_CHECK_RE = re.compile(rf"(?<![A-Za-z0-9])([A-Z])([A-Z]){_SPLIT_SEP}?([0-9]){_SPLIT_SEP}([0-9])")
+#: Check digits written with a letter drawn as a digit (``GB9O OBDV ...``, a look-alike
+#: letter folded to ``O`` by normalization): the start read, the look-alike reading below
+#: decides.
+_LOOKALIKE_START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9][OolI]|[OolI][0-9])")
+gatescan.register(_START_RE, _SPLIT_START_RE, _SPLIT_CHECK_RE, _LOOKALIKE_START_RE)
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
+
+
+def _lookalike_digits(compact: str) -> str:
+    """``compact`` with the letters drawn as digits (``O`` ``o`` 0, ``l`` ``I`` 1) read as
+    digits where the country's BBAN structure (and the check digits) want a digit; where the
+    structure is not known, everywhere after the country code."""
+    spec = _BBAN_SPECS.get(compact[:2].upper())
+    if spec is None:
+        return compact[:2] + compact[2:].translate(_DIGIT_LOOKALIKES)
+    kinds = "nn" + "".join(k * int(v) for k, v in re.findall(r"([nac])([0-9]+)", spec))
+    body = compact[2:]
+    if len(kinds) != len(body):
+        return compact
+    return compact[:2] + "".join(c.translate(_DIGIT_LOOKALIKES) if k == "n" else c for c, k in zip(body, kinds, strict=True))
 
 
 #: A separator run between groups, as digit runs read one (recognizers/_common.py
@@ -138,63 +172,222 @@ class IbanCodeRecognizer(DLPRecognizer):
         super().__init__([IBAN_CODE], context=context)
 
     def could_match(self, text: str) -> bool:
-        return gatescan.may_search(_START_RE, text) and any(
-            m.group(1).upper() in IBAN_LENGTHS for m in _START_RE.finditer(text))
+        if any(gatescan.may_search(rx, text) and _starts(rx, text) for rx in (_START_RE, _LOOKALIKE_START_RE)):
+            return True
+        # a split start is read through here (prose such as "AT 5,948.71" has one): the
+        # engine's full pass runs only for a text that holds such an IBAN; so is an IBAN
+        # after its label read by its look (``_read_alike``)
+        found: list[RecognizerResult] = []
+        for rx in (_SPLIT_START_RE, _SPLIT_CHECK_RE):
+            if gatescan.may_search(rx, text):
+                for start, head, end in _starts(rx, text):
+                    self._read(text, start, head, end, found)
+                    if found:
+                        return True
+        if gatescan.may_search(_IBAN_LABEL, text):
+            for m in _IBAN_LABEL.finditer(text):
+                self._read_alike(text, m.end(), found)
+                if found:
+                    return True
+        return False
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
-        for m in _START_RE.finditer(text):
-            country = m.group(1).upper()
-            want = IBAN_LENGTHS.get(country)
-            if want is None:
-                continue
-            chars = [country, m.group(2)]
-            n = 4
-            i = m.end()
-            cells = False  # read across the cells of one table row (attack F2)
-            first = 0  # the characters before the first separator
-            while n < want and i < len(text):
-                ch = text[i]
-                if ch.isascii() and ch.isalnum():
-                    chars.append(ch)
-                    n += 1
-                    i += 1
-                else:
-                    first = first or n
-                    # a separator: a run of up to three blanks, punctuation or symbols
-                    # (any Unicode P*/S*, issue 15), at most one line break, before an
-                    # ASCII letter or digit; table boundaries (U+001E/U+001F) end it
-                    j = _sep_end(text, i)
-                    if j == i:
-                        # a cell boundary of the same row: the groups side by side as the
-                        # row renders; the IBAN must then fill whole cells (checked below)
-                        c = _CELL_SEP.match(text, i) if text[i] in " \t\x1f" else None
-                        if c is None:
-                            break
-                        j = c.end()
-                        cells = True
-                    if _a_word(text, j):
-                        break  # "new issue LU8363344773 priced at": the words after it are no group of it
-                    i = j
-            if n != want or _END_OK.match(text, i) is None:
-                continue
-            if cells and not _whole_cells(text, m.start(1), i):
-                continue
-            compact = "".join(chars)
-            if first == _ISIN_CHARS and isin_valid(compact[:_ISIN_CHARS]):
-                continue  # an ISIN (its own check digit), then more: never the start of an IBAN
-            note = ""
-            if not iban_valid(compact):
-                # O/o for 0 and l/I for 1 after the country code (a look-alike letter,
-                # or a Cyrillic/Greek one folded to it by normalization): the mod-97
-                # check decides, so a real letter there is never misread
-                swapped = compact[:2] + compact[2:].translate(_DIGIT_LOOKALIKES)
-                if swapped == compact or not iban_valid(swapped):
-                    continue
-                note = "lookalike-letters"
-            hit = self.context_hit(text, m.start(1), i)
-            pattern = f"iban-{country}" + ("-in-cells" if cells else "")
-            out.append(self.result(IBAN_CODE, m.start(1), i, 1.0 if hit else 0.95, pattern, "mod97+length", hit, note))
+        seen: set[int] = set()
+        for rx in (_START_RE, _LOOKALIKE_START_RE, _SPLIT_START_RE, _SPLIT_CHECK_RE):
+            if gatescan.may_search(rx, text):
+                for start, head, end in _starts(rx, text):
+                    if start not in seen:
+                        seen.add(start)
+                        self._read(text, start, head, end, out)
+        if gatescan.may_search(_IBAN_LABEL, text):
+            for m in _IBAN_LABEL.finditer(text):
+                if not any(r.start <= m.end() < r.end or m.end() <= r.start <= m.end() + 4 for r in out):
+                    self._read_alike(text, m.end(), out)
         return out
+
+    def _read_alike(self, text: str, at: int, out: list[RecognizerResult]) -> None:
+        """The IBAN right after an ``IBAN`` label (det21), each of its characters read by the
+        place it takes: a letter where the country's structure wants a letter, a digit where
+        it wants a digit, as Unicode's confusables data says the character looks
+        (``_alike``): ``lE49 ...`` is ``IE49``, ``GBO6 TKlC ...`` is ``GB06 TKIC ...``,
+        ``⊤`` is ``T``, ``𝈒`` is ``7``, a ``|`` glued among digits is ``1``.  Read twice (as
+        written where a character is already an ASCII letter or digit, and wholly by the
+        look, a place for either a letter or a digit taking the letter, then the digit); the
+        length, the BBAN structure and the mod-97 check decide."""
+        units = _alike_units(text, at)
+        if len(units) < 15:
+            return
+        country = "".join(_alike_as(ch, "L", True, "L") for _, ch in units[:2])
+        want = IBAN_LENGTHS.get(country)
+        if want is None or len(units) < want:
+            return
+        first, last = units[0][0], units[want - 1][0]
+        if len(units) > want and units[want][0] == last + 1:
+            return  # more of the run glued on: not this IBAN's end
+        spec = _BBAN_SPECS.get(country)
+        kinds = "LLDD" + ("".join(k * int(v) for k, v in re.findall(r"([nac])([0-9]+)", spec)).translate(
+            _KIND) if spec is not None else "C" * (want - 4))
+        if len(kinds) != want:
+            return
+        taken = units[:want]
+        if sum(1 for _, ch in taken if ch.isascii() and ch.isdigit()) < _ALIKE_MIN_DIGITS:
+            return  # words after the label ("IBAN bill lookup is ..."), no number written
+        for by_look, either in ((False, "L"), (True, "L"), (True, "D")):
+            compact = "".join(_alike_as(ch, k, by_look, either) for (_, ch), k in zip(taken, kinds, strict=True))
+            if len(compact) == want and iban_valid(compact):
+                hit = self.context_hit(text, first, last + 1)
+                out.append(self.result(IBAN_CODE, first, last + 1, 1.0 if hit else 0.95, f"iban-{country}-lookalike",
+                                       "mod97+length", hit, "lookalike-letters"))
+                return
+
+    def _read(self, text: str, start: int, head: str, end: int, out: list[RecognizerResult]) -> None:
+        country = head[:2].upper()
+        want = IBAN_LENGTHS.get(country)
+        if want is None:
+            return
+        chars = [country, head[2:]]
+        n = 4
+        i = end
+        cells = False  # read across the cells of one table row (attack F2)
+        first = 0  # the characters before the first separator
+        while n < want and i < len(text):
+            ch = text[i]
+            if ch.isascii() and ch.isalnum():
+                chars.append(ch)
+                n += 1
+                i += 1
+            else:
+                first = first or n
+                # a separator: a run of up to three blanks, punctuation or symbols
+                # (any Unicode P*/S*, issue 15), at most one line break, before an
+                # ASCII letter or digit; table boundaries (U+001E/U+001F) end it
+                j = _sep_end(text, i)
+                if j == i:
+                    # a cell boundary of the same row: the groups side by side as the
+                    # row renders; the IBAN must then fill whole cells (checked below)
+                    c = _CELL_SEP.match(text, i) if text[i] in " \t\x1f" else None
+                    if c is None:
+                        break
+                    j = c.end()
+                    cells = True
+                if _a_word(text, j):
+                    break  # "new issue LU8363344773 priced at": the words after it are no group of it
+                i = j
+        if n != want or _END_OK.match(text, i) is None:
+            return
+        if cells and not _whole_cells(text, start, i):
+            return
+        compact = "".join(chars)
+        if first == _ISIN_CHARS and isin_valid(compact[:_ISIN_CHARS]):
+            return  # an ISIN (its own check digit), then more: never the start of an IBAN
+        note = ""
+        if not iban_valid(compact):
+            # O/o for 0 and l/I for 1 where the country's structure wants a digit (a
+            # look-alike letter, or a Cyrillic/Greek/mathematical one folded to it by
+            # normalization): the mod-97 check decides, so a real letter there is
+            # never misread, nor a bank code's ``O`` or ``I`` (``BOFI``)
+            swapped = _lookalike_digits(compact)
+            if swapped == compact or not iban_valid(swapped):
+                return
+            note = "lookalike-letters"
+        hit = self.context_hit(text, start, i)
+        pattern = f"iban-{country}" + ("-in-cells" if cells else "") + ("-split" if end - start != len(head) else "")
+        out.append(self.result(IBAN_CODE, start, i, 1.0 if hit else 0.95, pattern, "mod97+length", hit, note))
+
+
+#: An ``IBAN`` label and what may stand between it and the number (``IBAN no.:``)
+_IBAN_LABEL = re.compile(r"(?i)(?<![a-z])iban(?![a-z])[ \t]{0,3}(?:(?:no\.?|number|#)[ \t]{0,3})?[:=#-]?[ \t]{0,3}")
+gatescan.register(_IBAN_LABEL)
+_KIND = str.maketrans("nac", "DLC")
+#: ASCII digits an IBAN read by its look must hold as written (a Dutch IBAN has 10)
+_ALIKE_MIN_DIGITS = 8
+#: Marks between the groups of an IBAN read by ``_read_alike`` (one, blanks around it)
+_ALIKE_SEPS = frozenset("-./_:,\u00b7")
+#: Vertical bars the confusables data leaves out of ``|``'s class (NFKC makes the
+#: half-width ``￨`` this box-drawing one)
+_MORE_BARS = {"\u2502": "|"}
+
+
+@functools.cache
+def _alike(ch: str) -> tuple[str, str]:
+    """(the capital ASCII letter, the ASCII digit) ``ch`` looks like by Unicode's confusables
+    data (its class, ``normalize._confusable_classes``), ``""`` for none; an ASCII letter
+    or digit is one of its class (``l`` looks like ``I`` and ``1``, ``O`` like ``0``)."""
+    from dlp_proxy.detect.normalize import _confusable_classes
+
+    ch = _MORE_BARS.get(ch, ch)
+    members = _confusable_classes().get(ch, frozenset()) | {ch}
+    letters = sorted(c.upper() for c in members if c.isascii() and c.isalpha())
+    digits = sorted(c for c in members if c.isascii() and c.isdigit())
+    letter = ch.upper() if ch.isascii() and ch.isalpha() and ch.upper() in letters else (letters[0] if letters else "")
+    if ch == "l" or (letter == "L" and "I" in letters):
+        letter = "I"  # ``l`` in a letter's place is the ``I`` it is drawn as (``lE49``)
+    return letter, (ch if ch.isascii() and ch.isdigit() else digits[0] if digits else "")
+
+
+def _alike_unit(ch: str) -> bool:
+    if ch.isascii():
+        return ch.isalnum() or ch == "|"
+    return ch.isalnum() or ch in _MORE_BARS or any(_alike(ch))
+
+
+def _alike_as(ch: str, kind: str, by_look: bool, either: str) -> str:
+    """``ch`` read in a place of ``kind`` (``L`` letter, ``D`` digit, ``C`` either): as
+    written when it is an ASCII letter or digit and ``by_look`` is False, else as it looks;
+    in a place for either, as the letter (``either`` ``L``) or the digit (``D``) it looks
+    like first (``520O``: the ``O`` a zero), else as the other."""
+    if not by_look and ch.isascii() and ch.isalnum():
+        return ch.upper()
+    letter, digit = _alike(ch)
+    if kind == "L":
+        return letter
+    if kind == "D":
+        return digit
+    if ch.isascii() and ch.isdigit():
+        return ch
+    return (letter or digit) if either == "L" else (digit or letter)
+
+
+def _alike_units(text: str, at: int) -> list[tuple[int, str]]:
+    """The characters of a run from ``at`` that ``_read_alike`` reads as an IBAN's (with
+    their offsets): up to 34 of them, with up to three blanks or one mark and its blanks
+    between two; the run ends at anything else."""
+    units: list[tuple[int, str]] = []
+    i, n = at, len(text)
+    while i < n and len(units) < 35:
+        ch = text[i]
+        if _alike_unit(ch):
+            units.append((i, ch))
+            i += 1
+            continue
+        j = i
+        while j < n and j - i < 3 and text[j] in " \t":
+            j += 1
+        if j < n and text[j] in _ALIKE_SEPS:
+            j += 1
+            k = j
+            while j < n and j - k < 3 and text[j] in " \t":
+                j += 1
+        if j == i or not units or j >= n or not _alike_unit(text[j]):
+            break
+        i = j
+    return units
+
+
+def _starts(rx: re.Pattern[str], text: str) -> list[tuple[int, str, int]]:
+    """(start, the country code and check digits as written, end of the start) of each
+    match of ``rx`` whose country code has an IBAN length (a split start: with a separator)."""
+    out: list[tuple[int, str, int]] = []
+    split = rx is _SPLIT_START_RE
+    for m in rx.finditer(text):
+        head = "".join(m.groups())
+        if head[:2].upper() not in IBAN_LENGTHS:
+            continue
+        start = m.start(1)
+        if split and not head[:2].isupper() and not (m.start(3) > m.end(2) and m.start(4) > m.end(3)):
+            continue  # lower case: only written one character at a time ("g b 8 2 w e s t ...")
+        out.append((start, head, m.end()))
+    return out

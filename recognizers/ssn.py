@@ -75,6 +75,20 @@ _EXTENSION_AFTER = re.compile(r"\.[A-Za-z]")
 # Context words that name an individual's number specifically: with one of them, even
 # a 2-7 grouping is read as an SSN/ITIN (no one writes "SSN" before a company's EIN).
 _PERSONAL = re.compile(r"ss|snn|soc|itin|individual|w-7", re.IGNORECASE)
+#: ``far_label``: how many lines away, how long a label line, the words it may hold besides
+#: the label (before the number; after it, with a word pointing back)
+_FAR_LINES = 4
+_FAR_LABEL_CHARS = 48
+_SIX_DIGITS = re.compile(r"[0-9](?:[^0-9\n]{0,2}[0-9]){5}")
+_ANY_DIGIT_RE = re.compile(r"[0-9]")
+_FAR_WORD = re.compile(r"[A-Za-z']+")
+_FAR_BEFORE_WORDS = frozenset(("client", "clients", "client's", "her", "his", "their", "the", "customer", "customer's",
+                               "primary", "number", "no", "nbr", "num", "below", "follows", "following", "is", "here",
+                               "new", "of", "account", "holder", "owner", "spouse", "joint"))
+_FAR_AFTER_WORDS = frozenset(("that", "that's", "thats", "is", "was", "the", "his", "her", "their", "client", "client's",
+                              "clients", "customer", "number", "no", "above", "this", "it's", "its", "primary",
+                              "spouse", "holder", "owner"))
+_FAR_POINTER = re.compile(r"\^|(?i:\babove\b|\bthat'?s\b|\bthat is\b|\bthis is\b|\bit'?s\b)")
 #: A 3-2-4 with a group in brackets ("SSN (536) 22-8710", "536 (22) 8710"): brackets are
 #: not separators in digit runs (lists, phone area codes), so it is read here, with a
 #: word naming a person's number required.
@@ -251,6 +265,43 @@ class _NineDigit(DLPRecognizer):
                 out.append((m.start(), m.end(), digits))
         return out
 
+    def far_label(self, text: str, start: int, end: int) -> ContextHit | None:
+        """A label line for a number alone on its line (det21), up to ``_FAR_LINES`` lines
+        away, with no other line of six digits or more between them: before it, a line that
+        is the label alone (``SSN``, ``Client SSN below``, ``her social security number:``);
+        after it, one that points back (``^ that's the SSN``, ``(above: her social)``,
+        ``the number above is his ssn``).  A line that says more is no label of it ("SSN
+        lookup is down" then an order number)."""
+        if self._context_re is None:
+            return None
+        ls = text.rfind("\n", 0, start) + 1
+        le = text.find("\n", end)
+        le = len(text) if le < 0 else le
+        if text[ls:start].strip(" \t*_-:>•") or text[end:le].strip(" \t*_.,;"):
+            return None  # not alone on its line
+        for step in (-1, 1):
+            pos = ls - 1 if step < 0 else le
+            for _ in range(_FAR_LINES):
+                if (step < 0 and pos <= 0) or (step > 0 and pos >= len(text)):
+                    break
+                if step < 0:
+                    a = text.rfind("\n", 0, pos) + 1
+                    line, pos = text[a:pos], a - 1
+                else:
+                    b = text.find("\n", pos + 1)
+                    b = len(text) if b < 0 else b
+                    line, pos = text[pos + 1 : b], b
+                if _SIX_DIGITS.search(line):
+                    break  # another number between: the label is that one's
+                m = self._context_re.search(line)
+                if m is None or len(line) > _FAR_LABEL_CHARS or _ANY_DIGIT_RE.search(line):
+                    continue
+                rest = _FAR_WORD.findall(line[: m.start()] + " " + line[m.end() :])
+                words = _FAR_BEFORE_WORDS if step < 0 else _FAR_AFTER_WORDS
+                if all(w.lower() in words for w in rest) and (step < 0 or _FAR_POINTER.search(line)):
+                    return ContextHit(m.group(0).lower(), (a - start) if step < 0 else (pos - end))
+        return None
+
     def personal_hit(self, text: str, start: int, end: int) -> ContextHit | None:
         """A context word naming a person's number on the same line near [start, end)."""
         if self._context_re is None:
@@ -275,6 +326,8 @@ class _NineDigit(DLPRecognizer):
             if not self.valid(c.digits):
                 continue
             hit = self.context_hit(text, c.start, c.end)
+            if hit is None and "\n" in text:
+                hit = self.far_label(text, c.start, c.end)
             if hit is not None and not _PERSONAL.match(hit.word):
                 # "tax id 53-6228710 (her SSN)": a word for a person's number also near
                 hit = self.personal_hit(text, c.start, c.end) or hit

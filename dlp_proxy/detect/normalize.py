@@ -323,7 +323,17 @@ def _confusables() -> dict[str, str]:
                 return (0 if c.isupper() == ch.isupper() else 1, c)
             return (2, c)
 
-        table[ch] = min(ascii_alnum, key=rank)
+        best = min(ascii_alnum, key=rank)
+        # confusables.txt's prototype of ``I`` is ``l``: a capital (Cyrillic ``Ӏ``, fullwidth
+        # ``Ｉ``, mathematical ``𝐼``) is read as the capital it is drawn as, and a letter NFKC
+        # spells as one ASCII letter or digit (the mathematical and fullwidth forms) as that
+        # (det21: ``𝐼𝐸04 ...``, an Irish IBAN, read ``lE04``)
+        nfkc = unicodedata.normalize("NFKC", ch)
+        if len(nfkc) == 1 and nfkc.isascii() and nfkc.isalnum():
+            best = nfkc
+        elif best == "l" and ch.isupper():
+            best = "I"
+        table[ch] = best
     # Small capitals (IPA and phonetic extensions: ``ɢ`` ``ʙ`` ``ᴡ``...) that the
     # confusables data leaves out: by their Unicode name, to the capital they render as.
     for cp in (*range(0x0250, 0x02B0), *range(0x1D00, 0x1DC0), *range(0xA720, 0xA800), *range(0xAB30, 0xAB70)):
@@ -706,9 +716,85 @@ def _letter_hint_starts(text: str) -> list[int]:
     return sorted(starts)
 
 
+#: Leet digits (det21): ``A`` 4 and ``E`` 3 (hex digits: never in ``_DRAWN_DIGITS``), with
+#: the drawn capitals ``T`` 7, ``G`` 6, ``S`` 5, ``B`` 8, ``Z`` 2, ``O`` 0, ``I`` 1, read only
+#: in an identifier's exact shape with that identifier's label on its line
+#: (``SSN 5E6-22-12E4``, ``card 4111 1111 1111 111A``): an SSN's 3-2-4 or nine, a card's
+#: four fours, sixteen, or Amex 4-6-5, at most three letters (four in a card), at least
+#: two digits for each letter; the recognizers still validate (a
+#: card's Luhn check, an SSN's area rules).  A hex id is no such shape, or has no label.
+_LEETD_DIGITS = {"A": "4", "E": "3", "T": "7", "G": "6", "S": "5", "B": "8", "Z": "2", "O": "0", "I": "1"}
+_LEETD_C = "[0-9AETGSBZOI]"
+_LEETD_HINT = re.compile(r"[0-9][- ]?[AETGSBZOI]|[AETGSBZOI][- ]?[0-9]")
+_LEETD_SHAPE = re.compile(
+    rf"(?<![\w.-])(?:(?P<ssn>{_LEETD_C}{{3}}([- ]?){_LEETD_C}{{2}}\2{_LEETD_C}{{4}})"
+    rf"|(?P<card>{_LEETD_C}{{4}}([- ]?){_LEETD_C}{{4}}\4{_LEETD_C}{{4}}\4{_LEETD_C}{{4}}|{_LEETD_C}{{4}}([- ]?){_LEETD_C}{{6}}\5{_LEETD_C}{{5}}))"
+    r"(?![\w.-]|-?[0-9])")
+_LEETD_SSN_LABEL = re.compile(r"(?i)(?<![a-z])(?:ssn|ss#|social|soc\.? ?sec|itin|tax ?id)(?![a-z])")
+_LEETD_CARD_LABEL = re.compile(r"(?i)(?<![a-z])(?:card|cc#?|credit|debit|visa|mastercard|master card|amex|discover|pan)(?![a-z])")
+_LEETD_REACH = 40
+
+
+#: ASCII text as bytes: a digit ``0``, a leet letter ``L``, a blank or hyphen ``-``, else ``x``
+_LEETD_BYTES = bytes(ord("0") if chr(b).isdigit() else ord("L") if chr(b) in _LEETD_DIGITS
+                     else ord("-") if chr(b) in " -" else ord("x") for b in range(256))
+_LEETD_PAIRS = (b"0L", b"L0", b"0-L", b"L-0")
+
+
+def _may_leet_digits(text: str) -> bool:
+    """``text`` has a leet letter beside a digit, perhaps across a blank or hyphen (what
+    ``_LEETD_HINT`` finds; on ASCII text by a byte translation, several times faster)."""
+    if text.isascii():
+        data = text.encode("ascii").translate(_LEETD_BYTES)
+        return any(p in data for p in _LEETD_PAIRS)
+    return _LEETD_HINT.search(text) is not None
+
+
+gatescan.register(_LEETD_SHAPE, _LEETD_SSN_LABEL, _LEETD_CARD_LABEL)
+
+
+def _leet_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """The edits reading leet digits (``_LEETD_DIGITS``) in a labelled identifier's shape."""
+    if not _may_leet_digits(text) or not gatescan.may_search(_LEETD_SHAPE, text) or not (
+            gatescan.may_search(_LEETD_SSN_LABEL, text) or gatescan.may_search(_LEETD_CARD_LABEL, text)):
+        return []
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _LEETD_SHAPE.finditer(text):
+        body = m.group(0)
+        letters = sum(1 for c in body if c in _LEETD_DIGITS)
+        digits = sum(1 for c in body if c.isdigit())
+        if not letters or letters > (4 if m.group("card") else 3) or digits < 2 * letters:
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        line_end = text.find("\n", m.end())
+        line_end = len(text) if line_end < 0 else line_end
+        near = text[max(line_start, m.start() - _LEETD_REACH) : m.start()] + " " + text[m.end() : min(line_end, m.end() + _LEETD_REACH)]
+        label = _LEETD_CARD_LABEL if m.group("card") else _LEETD_SSN_LABEL
+        if label.search(near) is None:
+            continue
+        edits.extend((i, i + 1, _LEETD_DIGITS[c], i, i + 1) for i, c in enumerate(body, m.start()) if c in _LEETD_DIGITS)
+    return edits
+
+
+def _leet_digit_spans(edits: list[tuple[int, int, str, int, int]]) -> list[tuple[int, int]]:
+    """The spans of the identifiers ``_leet_digit_edits`` read (edits at most ``_LEETD_GAP`` apart: one run)."""
+    spans: list[tuple[int, int]] = []
+    for e in sorted(edits):
+        if spans and e[0] - spans[-1][1] <= _LEETD_GAP:
+            spans[-1] = (spans[-1][0], e[1])
+        else:
+            spans.append((e[0], e[1]))
+    return spans
+
+
+_LEETD_GAP = 24
+
+
 def may_have_letter_digits(text: str) -> bool:
     """``text`` has a letter of ``_letter_digits`` glued to an ASCII digit: where
-    ``normalize_lookalike`` may read letters as digits (``4012 BBBB BBBB 1BB1``)."""
+    ``normalize_lookalike`` may read letters as digits (``4012 BBBB BBBB 1BB1``).  (A leet
+    identifier, ``_leet_digit_edits``, holds two digits for each letter: the prefilter's
+    quick check finds six of them close together.)"""
     if text.isascii():
         data = text.encode("ascii").translate(_ascii_hint_bytes())
         return b"0L" in data or b"L0" in data or bool(_alone_starts(data, first=True))
@@ -1113,6 +1199,9 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
         cat = unicodedata.category(ch)
         if lookalike and (alike := _lookalike_digits().get(ch)) is not None:
             emit(alike, i, i + 1)  # the digit it looks like (``normalize_lookalike``)
+            events.append((i, i + 1, "lookalike-digits"))
+        elif lookalike and ch in _BAR_ONES and _bar_glued(text, i):
+            emit("1", i, i + 1)  # a bar glued to a digit drawn as ``1`` (det21: ``9￨66``, ``0￨∣-``)
             events.append((i, i + 1, "lookalike-digits"))
         elif cat == "Cf" or _ignorable(ch):
             events.append((i, i + 1, "zero-width"))
@@ -3104,6 +3193,25 @@ def normalize_narrow_joined(text: str, *, decode: bool = True) -> Normalized | N
     return normalize(text, decode=decode, join_narrow=True)
 
 
+#: Vertical bars that are not ASCII (``∣`` DIVIDES, half-width ``￨``, box-drawing ``│``,
+#: which the confusables data pairs with ``l``/``1`` or NFKC makes of one): glued to a digit
+#: (a run of up to three), the second reading takes each for the ``1`` it is drawn as (the first reads
+#: it as a separator, as any symbol).  The ASCII ``|`` is a separator of code and tables.
+_BAR_ONES = frozenset("\u2223\uffe8\u2502")
+_BAR_BETWEEN = re.compile(r"(?<=\w)[\u2223\uffe8\u2502]|[\u2223\uffe8\u2502](?=\w)")
+
+
+def _bar_glued(text: str, i: int) -> bool:
+    """The run of ``_BAR_ONES`` holding ``text[i]`` (three at most) touches a digit."""
+    a = i
+    while a > 0 and i - a < 3 and text[a - 1] in _BAR_ONES:
+        a -= 1
+    b = i + 1
+    while b < len(text) and b - i < 3 and text[b] in _BAR_ONES:
+        b += 1
+    return (a > 0 and _digitish(text[a - 1])) or (b < len(text) and _digitish(text[b]))
+
+
 def normalize_lookalike(text: str, *, decode: bool = True) -> Normalized | None:
     """The second reading of a text holding a character that looks like another digit
     than its value (``_lookalike_digits``: Bengali ``৪`` has the value 4 and looks like
@@ -3112,12 +3220,20 @@ def normalize_lookalike(text: str, *, decode: bool = True) -> Normalized | None:
     sees the look, so a card ``4012 ৪888 8888 1881`` is valid (Luhn) only in this
     reading.  None when there is no such character; the engine judges both readings."""
     letters = _letter_digit_edits(text)
+    leet = _leet_digit_edits(text)
+    if leet:
+        # the leet reading's identifiers and their labels: another run's letters read as
+        # digits there would spell the label away (``is`` ``15``, ``SS#`` ``55#``)
+        near = [(a - _LEETD_REACH, b + _LEETD_REACH) for a, b in _leet_digit_spans(leet)]
+        have = {e[0] for e in leet}
+        letters = sorted([*leet, *(e for e in letters if e[0] not in have
+                                   and not any(x <= e[0] < y for x, y in near))])
     if letters:
         # letters drawn as digits inside a digit run (``4Ol2 8888 8888 l88l``): read as
         # those digits, then the text as a whole with the look of every digit
         read = _edit(text, letters, [], ["lookalike-letters"] * len(letters))
         return _compose(read, normalize(read.text, decode=decode, lookalike=True))
-    if text.isascii() or _lookalike_class().search(text) is None:
+    if text.isascii() or (_lookalike_class().search(text) is None and _BAR_BETWEEN.search(text) is None):
         return None
     return normalize(text, decode=decode, lookalike=True)
 

@@ -318,6 +318,16 @@ def column_header(text: str, pos: int) -> str | None:
     return header
 
 
+#: A cell of a first row that holds a value, not a name: three digits in a row, or digits
+#: and no letter (``4411``, ``12.5``, ``03/11``).  A header may name a form or a period with
+#: a digit or two (``SSN on W-9 (primary)``, ``Q3 acct``: det21).
+_DATA_CELL = re.compile(r"[0-9]{3}|^[^A-Za-z]*[0-9][^A-Za-z]*$")
+
+
+def _data_cell(cell: str) -> bool:
+    return _DATA_CELL.search(cell.strip()) is not None
+
+
 def _column_header(text: str, pos: int) -> str | None:
     if not has_tables(text):
         return None
@@ -330,9 +340,9 @@ def _column_header(text: str, pos: int) -> str | None:
     header_end = text.find(ROW, table_start)
     column = text.count(CELL, row_start, pos)
     header_line = text[table_start:header_end]
-    if _DIGIT.search(header_line):
-        return None  # a first row with numbers is data (a window or block cut mid-table)
     cells = header_line.split(CELL)
+    if _DIGIT.search(header_line) and any(_data_cell(c) for c in cells):
+        return None  # a first row with numbers is data (a window or block cut mid-table)
     if column >= len(cells):
         return None
     header = cells[column].strip(' \t\r"')
