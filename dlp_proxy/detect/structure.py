@@ -904,8 +904,8 @@ def _table_lines(text: str) -> list[tuple[int, int, int]]:
     starts = list(itertools.accumulate(map((1).__add__, lengths[:-1]), initial=0))
     # cells: the cuts plus one, 0 without a cut
     out = list(zip(starts, map(operator.add, starts, lengths), map(operator.add, cuts, map(bool, cuts)), strict=True))
-    rest = data.translate(None, _DELIMITER_ROW_CHARS).split(b"\n")
-    if b"" in rest:
+    if b"-" in data and _DELIMITER_ROW.search(data) is not None:  # (one C-level search: most texts have none)
+        rest = data.translate(None, _DELIMITER_ROW_CHARS).split(b"\n")
         drop = {k for k, r in enumerate(rest) if not r and b"-" in data[starts[k]:starts[k] + lengths[k]]}
         if drop:
             out = [line for k, line in enumerate(out) if k not in drop]  # |---|---|
@@ -917,6 +917,8 @@ def _table_lines(text: str) -> list[tuple[int, int, int]]:
 _ROW_AS_NL = bytes.maketrans(ROW.encode(), b"\n")
 _NOT_EDGE = bytes(c for c in range(256) if c not in b"\x1f|\t,;\n")
 _DELIMITER_ROW_CHARS = b" \t|\x1f-:"
+#: a line of those characters only, with a ``-``: a line ``_table_lines`` leaves out
+_DELIMITER_ROW = re.compile(rb"^[ \t|\x1f:-]*-[ \t|\x1f:-]*$", re.M)
 
 
 def _table_lines_by_line(text: str) -> list[tuple[int, int, int]]:
