@@ -263,12 +263,14 @@ def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
         if delim not in text:
             continue
         counts = _counts(lines, text, delim)
+        # only the lines with the delimiter start a run (``itertools.compress``: C-level;
+        # a window's joined text is mostly lines without one, its filler)
         i = 0
-        while i < n:
+        for start in itertools.compress(range(n), counts):
+            if start < i or owner[start] is not None:
+                continue  # inside the run read last, or another delimiter's table
+            i = start
             c = counts[i]
-            if c == 0 or owner[i] is not None:
-                i += 1
-                continue
             j = i + 1
             while j < n and counts[j] == c and owner[j] is None:
                 j += 1
