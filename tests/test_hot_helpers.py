@@ -4,6 +4,8 @@ written), and what they remember stays bounded."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 
 from hypothesis import given, settings
@@ -11,6 +13,19 @@ from hypothesis import strategies as st
 
 from dlp_proxy import forwarding
 from dlp_proxy.gateway import extract
+from dlp_proxy.keys import keyed_hash
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(min_size=0, max_size=64), st.one_of(st.binary(max_size=300), st.text(max_size=200)))
+def test_keyed_hash_is_hmac_sha256(key: bytes, data: bytes | str) -> None:
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    assert keyed_hash(key, data) == hmac.new(key, raw, hashlib.sha256).hexdigest()
+
+
+def test_keyed_hash_keeps_lone_surrogates() -> None:
+    # a lone surrogate (JSON "\ud800") is hashed as its surrogatepass bytes, not refused
+    assert keyed_hash(b"k" * 32, "\ud800") == hmac.new(b"k" * 32, b"\xed\xa0\x80", hashlib.sha256).hexdigest()
 
 
 def _address_reference(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
