@@ -9,7 +9,8 @@ Each figure is the best of ``--repeat`` timings (``time.process_time``) of a loo
 - ``post_items_us``: ``Pipeline._scan`` of the items the web app's createPost body
   yields (message, Mattermost ids and timestamps), one clean chat message;
 - ``window_us``: the split-message window's scan after six chat posts with numbers
-  (``SplitWindow.check``'s joined text, ``Engine.analyze``);
+  (``SplitWindow.check``'s joined text, ``Engine.analyze`` with ``JOINED_TEXT`` set, as
+  the window scans it);
 - ``plan_us``: ``split.plan`` of a chat post with a number against a full window
   (124 earlier pieces, at the gateway's default ``DLP_SPLIT_MAX_FRAGMENTS``);
 - ``findings_back_ms``: what a digit-heavy post's ~1,000 findings cost the event loop
@@ -100,7 +101,17 @@ def measure(repeat: int) -> dict[str, float]:
         pieces = [split._earlier_piece(x) for x in msgs[:5]]
         head, _ = split._new_piece(msgs[5])
         text = split._candidates_text(pieces, head).text
-    window = best(lambda: det.analyze(text, entities=SENSITIVE_ENTITIES), 100, repeat)
+    # as the window scans it (policy/split.py ``_analyze``): a joined text, whose lines
+    # are no pieces of one message (an earlier checkout without the flag reads it as is)
+    import dlp_proxy.model as model_mod
+
+    joined = getattr(model_mod, "JOINED_TEXT", None)
+    token = joined.set(True) if joined is not None else None
+    try:
+        window = best(lambda: det.analyze(text, entities=SENSITIVE_ENTITIES), 100, repeat)
+    finally:
+        if joined is not None and token is not None:
+            joined.reset(token)
     # ``split.plan`` over a full channel window: at the gateway's default size (32) a new
     # piece is planned against READ_FACTOR * 31 = 124 earlier ones (here 5 texts in turn)
     full = [split.Piece(float(i), msgs[i % 5]) for i in range(124)]

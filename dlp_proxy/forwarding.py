@@ -9,6 +9,7 @@ client cannot pick the address a rate limit counts or the archive records.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 
@@ -32,7 +33,15 @@ def parse_networks(spec: Iterable[str]) -> tuple[Network, ...]:
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """A plain IP address, or None.  IPv6 zone ids (``fe80::1%anything``) are
-    refused: Python keeps the zone text verbatim, so it would carry header text."""
+    refused: Python keeps the zone text verbatim, so it would carry header text.
+    A text of an address's length is remembered (the addresses are immutable
+    values): a connection's peer is parsed on each of its requests otherwise."""
+    if len(text) <= 64:
+        return _remembered_address(text)
+    return _parse_address(text)
+
+
+def _parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         addr = ipaddress.ip_address(text.strip())
     except ValueError:
@@ -40,6 +49,9 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if isinstance(addr, ipaddress.IPv6Address) and addr.scope_id is not None:
         return None
     return addr
+
+
+_remembered_address = functools.lru_cache(maxsize=1024)(_parse_address)
 
 
 def peer_is_trusted(peer: str, networks: Sequence[Network]) -> bool:

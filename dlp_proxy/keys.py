@@ -18,7 +18,6 @@ ones make the quick start work and are documented as such (docs/operations.md).
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import secrets
@@ -110,4 +109,6 @@ def keyed_hash(key: bytes, data: bytes | str) -> str:
     value can be matched without being stored."""
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
-    return hmac.new(key, data, hashlib.sha256).hexdigest()
+    # one-shot (OpenSSL's HMAC, no ``hmac.HMAC`` object): the same digest, ~3 % fewer
+    # instructions (several a request: the content hash, the context's names)
+    return hmac.digest(key, data, "sha256").hex()

@@ -263,12 +263,14 @@ def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
         if delim not in text:
             continue
         counts = _counts(lines, text, delim)
+        # only the lines with the delimiter start a run (``itertools.compress``: C-level;
+        # a window's joined text is mostly lines without one, its filler)
         i = 0
-        while i < n:
+        for start in itertools.compress(range(n), counts):
+            if start < i or owner[start] is not None:
+                continue  # inside the run read last, or another delimiter's table
+            i = start
             c = counts[i]
-            if c == 0 or owner[i] is not None:
-                i += 1
-                continue
             j = i + 1
             while j < n and counts[j] == c and owner[j] is None:
                 j += 1
@@ -914,8 +916,8 @@ def _table_lines(text: str) -> list[tuple[int, int, int]]:
     starts = list(itertools.accumulate(map((1).__add__, lengths[:-1]), initial=0))
     # cells: the cuts plus one, 0 without a cut
     out = list(zip(starts, map(operator.add, starts, lengths), map(operator.add, cuts, map(bool, cuts)), strict=True))
-    rest = data.translate(None, _DELIMITER_ROW_CHARS).split(b"\n")
-    if b"" in rest:
+    if b"-" in data and _DELIMITER_ROW.search(data) is not None:  # (one C-level search: most texts have none)
+        rest = data.translate(None, _DELIMITER_ROW_CHARS).split(b"\n")
         drop = {k for k, r in enumerate(rest) if not r and b"-" in data[starts[k]:starts[k] + lengths[k]]}
         if drop:
             out = [line for k, line in enumerate(out) if k not in drop]  # |---|---|
@@ -927,6 +929,8 @@ def _table_lines(text: str) -> list[tuple[int, int, int]]:
 _ROW_AS_NL = bytes.maketrans(ROW.encode(), b"\n")
 _NOT_EDGE = bytes(c for c in range(256) if c not in b"\x1f|\t,;\n")
 _DELIMITER_ROW_CHARS = b" \t|\x1f-:"
+#: a line of those characters only, with a ``-``: a line ``_table_lines`` leaves out
+_DELIMITER_ROW = re.compile(rb"^[ \t|\x1f:-]*-[ \t|\x1f:-]*$", re.M)
 
 
 def _table_lines_by_line(text: str) -> list[tuple[int, int, int]]:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -166,9 +167,23 @@ def go_field_name(key: str) -> str:
     non-ASCII runes whose fold orbit holds an ASCII letter (U+212A KELVIN SIGN ~ k,
     U+017F LONG S ~ s) can reach one; every other rune is kept as it is (it matches
     no ASCII name).  Not ``str.lower``: it turns U+0130 into ``i`` + a combining dot."""
+    if len(key) <= _REMEMBERED_KEY:
+        return _go_field_name_remembered(key)
+    return _go_field_name(key)
+
+
+#: keys up to this long have their field name remembered (a body's keys are the same
+#: few field names and paths, read several times a request); longer ones are not kept
+_REMEMBERED_KEY = 96
+
+
+def _go_field_name(key: str) -> str:
     if key.isascii():
         return key.lower()
     return "".join(c.lower() if c.isascii() else _GO_FOLD.get(c, c) for c in key)
+
+
+_go_field_name_remembered = functools.lru_cache(maxsize=2048)(_go_field_name)
 
 
 _GO_FOLD = {"\u212a": "k", "\u017f": "s"}
