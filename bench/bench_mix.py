@@ -201,7 +201,8 @@ class Judge:
                              channel_id="c1", channel_name="town-square", channel_type=ChannelType.OPEN)
         decision = self.policy.evaluate(scanned, ctx)
         if not ex.complete:
-            decision = judge_uninspected(decision, [UninspectedFile("file[0]", ex.problems, name)], self.policy)
+            decision = judge_uninspected(decision, [UninspectedFile("file[0]", ex.problems, name)],
+                                         self.policy.doc.uninspected, self.policy.doc.messages)
         return elapsed, ex, decision
 
 

@@ -186,6 +186,7 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
     ``sealed``: the segments' texts go there as they are extracted (the extraction's
     segments come back with empty texts; ``sealed.texts.text(i)`` is the i-th)."""
 
+    from dlp_proxy.files.rawread import judge_raw
     from dlp_proxy.files.runner import work
 
     cpu_clock, wall_clock = _job_clocks
@@ -226,7 +227,7 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
                          for f in found if f.start >= len(header)]
         if found is None:
             break
-        findings.append(found)
+        findings.append(judge_raw(seg.location, text, found, lambda t: _worker_detector.analyze(t, entities=entities)))
     if len(findings) < len(extraction.segments):
         extraction = Extraction(file_type=extraction.file_type, segments=extraction.segments[: len(findings)],
                                 complete=False, problems=(*extraction.problems, "time-limit"))
