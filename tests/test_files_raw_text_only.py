@@ -19,7 +19,7 @@ from dlp_proxy.detect import build_detector
 from dlp_proxy.files.limits import Limits
 from dlp_proxy.files.rawread import RELINE_MAX, is_raw_reading, judge_raw, raw_finding_stands, usual_groups
 from dlp_proxy.gateway import filescan
-from tests import hiddengen
+from tests import filegen, hiddengen
 from tests.conftest import Gateway
 from tests.test_files_real_uploads import _forwarded, _stopped, _upload
 
@@ -219,3 +219,12 @@ def test_a_clean_picture_is_forwarded_and_an_appended_ssn_stopped(gateway: Gatew
     _stopped(gateway, _upload(gateway, picture + b"\n536-22-8710\n", name), "US_SSN")
     card = hiddengen.digit_pixels("pairs", fmt)
     _forwarded(gateway, _upload(gateway, card, name))
+
+
+@pytest.mark.parametrize("fmt", ["BMP", "TIFF"])
+def test_a_photo_saved_uncompressed_has_no_identifier(fmt: str) -> None:
+    # its dark pixels read as digits among marks (``9!*9(99"-9 *9``): read so before, a card
+    # and an SSN (five "identifiers": blocked as a bulk disclosure)
+    photo = filegen.photo_like(1600, 1200, seed=2, fmt=fmt)
+    assert _stopping(photo, f"IMG_0004.{fmt.lower()}") == set()
+    assert "US_SSN" in _stopping(photo + b"\nSSN 536-22-8710\n", f"IMG_0004.{fmt.lower()}")

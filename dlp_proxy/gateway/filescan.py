@@ -184,7 +184,10 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
     request deadline (``gateway_limits`` keeps the wall bound inside it).  ``data`` in a one-item list: the job takes it out, and the
     file's bytes are freed once its text is extracted (not held through detection).
     ``sealed``: the segments' texts go there as they are extracted (the extraction's
-    segments come back with empty texts; ``sealed.texts.text(i)`` is the i-th)."""
+    segments come back with empty texts; ``sealed.texts.text(i)`` is the i-th).
+    A finding in a reading of bytes no viewer shows as text (a binary's raw bytes, a PDF
+    object's values...) counts only when it is written there as text
+    (``rawread.judge_raw``: pixels and a font's tables read as digits do not)."""
 
     from dlp_proxy.files.rawread import judge_raw
     from dlp_proxy.files.runner import work
