@@ -170,14 +170,16 @@ def main() -> int:
     print(f"TOTAL: {sum(files.values())} files, {sum(chars.values()) / 1e6:.2f} Mchars, {len(findings)} findings")
     for i, (kind, entity, score, path, loc, context) in enumerate(findings):
         print(f"  {kind} {entity} {score} {path} {loc} {context!r} {'stands' if stands.get(i) else 'left out'}")
+    errors = [f for f in findings if f[1].startswith("error ")]
     kept = [f for i, f in enumerate(findings) if stands.get(i)]
+    findings = [f for f in findings if not f[1].startswith("error ")]
     stop = [f for f in findings if f[1] in STOPPED]
     stop_kept = [f for f in kept if f[1] in STOPPED]
     print(f"findings: {len(findings)} all -> {len(kept)} stand (in {len({f[3] for f in findings})} -> "
           f"{len({f[3] for f in kept})} files); by type: "
           + ", ".join(f"{t} {n} -> {Counter(f[1] for f in kept)[t]}" for t, n in Counter(f[1] for f in findings).most_common()))
     print(f"findings of the types the shipped policy stops: {len(stop)} -> {len(stop_kept)}, "
-          f"files: {len({f[3] for f in stop})} -> {len({f[3] for f in stop_kept})}")
+          f"files: {len({f[3] for f in stop})} -> {len({f[3] for f in stop_kept})}; detector errors: {len(errors)}")
     return 0
 
 
