@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.detect import build_detector
 from dlp_proxy.files.limits import Limits
@@ -228,3 +230,45 @@ def test_a_photo_saved_uncompressed_has_no_identifier(fmt: str) -> None:
     photo = filegen.photo_like(1600, 1200, seed=2, fmt=fmt)
     assert _stopping(photo, f"IMG_0004.{fmt.lower()}") == set()
     assert "US_SSN" in _stopping(photo + b"\nSSN 536-22-8710\n", f"IMG_0004.{fmt.lower()}")
+
+
+_noise = st.binary(min_size=0, max_size=300)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    before=_noise,
+    after=_noise,
+    label=st.sampled_from(["", "client ", "ref: ", "SSN "]),
+    case=st.sampled_from(
+        [w for w in hiddengen.WRITINGS if w[0] in ("ssn-bare", "card-grouped", "iban-compact")]
+    ),
+)
+def test_an_identifier_between_random_bytes_is_still_found(
+    before: bytes, after: bytes, label: str, case: tuple[str, str, str]
+) -> None:
+    _, text, entity = case
+    data = (
+        hiddengen.digit_pixels("pairs", "PNG")
+        + before
+        + b"\x00"
+        + f"{label}{text}".encode()
+        + b"\x00"
+        + after
+    )
+    assert entity in _stopping(data, "shot.png")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("0123456789 -./:#'&\n\rabcSN,()"), max_size=60),
+    data=st.data(),
+)
+def test_the_rule_takes_any_text_and_span(text: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    transforms = data.draw(st.sampled_from([(), ("split-messages",), ("bracketed-groups",)]))
+    f = _F("US_SSN", start, end, transforms)
+    kept = judge_raw("bytes=0-60", text, [f], lambda t: [])
+    assert kept in ([], [f])
+    assert isinstance(usual_groups(text[start:end]), bool)
