@@ -165,6 +165,10 @@ def test_a_number_read_across_a_line_end_gives_way_to_its_line() -> None:
     assert judge_raw("bytes=0-47", text, found) == []
     many = found * (RELINE_MAX + 1)
     assert len(judge_raw("bytes=0-47", text, many, lambda t: [])) == 1
+    # the re-readings are the file's: a list shared by its segments
+    left = [1]
+    assert judge_raw("bytes=0-47", text, found, detector.analyze, left) != found and left == [0]
+    assert judge_raw("bytes=47-94", text, found, detector.analyze, left) == found
 
 
 # -- clean pictures whose pixel bytes read as digits ------------------------------------------------------

@@ -258,25 +258,26 @@ def raw_finding_stands(text: str, finding: _Found) -> bool:
     return usual_groups(written) or _LABELLED.search(finding.explanation) is not None
 
 
-#: a line read again for an identifier the detector read across its end, at most this
-#: many characters of it (around the identifier's start) and this many times a segment
-#: (past that, such findings stand: fail closed)
-RELINE_CHARS = 4096
-RELINE_MAX = 32
+#: a line read again for an identifier the detector read across its end: at most this
+#: many characters of it (from a little before the identifier's start), and this many
+#: times a file (``judge_raw``'s ``relines``; past that, such findings stand: fail closed)
+RELINE_CHARS = 512
+RELINE_MAX = 64
 
 
 def judge_raw(location: str, text: str, findings: Sequence[_F],
-              analyze: Callable[[str], Sequence[_F]] | None = None) -> list[_F]:
+              analyze: Callable[[str], Sequence[_F]] | None = None, relines: list[int] | None = None) -> list[_F]:
     """``findings`` in a segment at ``location`` with ``text``: those of a raw reading
     that are not written there as text (``raw_finding_stands``) left out.  A finding the
     detector read across a line end (a number followed by the next line's digits:
     ``12345678901`` + ``1 0 obj``) gives way to what ``analyze`` (the detector) finds of
-    its type on its first line, if that stands; past ``RELINE_MAX`` such findings, they
-    stand as found."""
+    its type on its first line, if that stands.  ``relines``: the re-readings left to the
+    file, one list shared by its segments (None: ``RELINE_MAX`` for this segment); past
+    them, such findings stand as found."""
     if not findings or not is_raw_reading(location):
         return list(findings)
+    left = relines if relines is not None else [RELINE_MAX]
     kept: list[_F] = []
-    relines = 0
     for f in findings:
         if raw_finding_stands(text, f):
             kept.append(f)
@@ -284,10 +285,10 @@ def judge_raw(location: str, text: str, findings: Sequence[_F],
         written = text[f.start:f.end]
         if not _LINE_BREAK.search(written.strip()) or _ACROSS_LINES.intersection(f.transforms) or analyze is None:
             continue
-        relines += 1
-        if relines > RELINE_MAX:
+        if left[0] <= 0:
             kept.append(f)
             continue
+        left[0] -= 1
         kept.extend(_on_its_line(text, f, analyze))
     return kept
 
@@ -295,7 +296,7 @@ def judge_raw(location: str, text: str, findings: Sequence[_F],
 def _on_its_line(text: str, f: _F, analyze: Callable[[str], Sequence[_F]]) -> list[_F]:
     """What ``analyze`` finds of ``f``'s type on the line ``f`` starts on (at most
     ``RELINE_CHARS`` of it), where ``f`` is, that stands (offsets in ``text``)."""
-    start = max(_last_break(text, f.start), f.start - RELINE_CHARS // 2)
+    start = max(_last_break(text, f.start), f.start - RELINE_CHARS // 4)
     m = _LINE_BREAK.search(text, f.start)
     end = min(m.start() if m else len(text), start + RELINE_CHARS)
     line = text[start:end]

@@ -189,7 +189,7 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
     object's values...) counts only when it is written there as text
     (``rawread.judge_raw``: pixels and a font's tables read as digits do not)."""
 
-    from dlp_proxy.files.rawread import judge_raw
+    from dlp_proxy.files.rawread import RELINE_MAX, judge_raw
     from dlp_proxy.files.runner import work
 
     cpu_clock, wall_clock = _job_clocks
@@ -213,6 +213,10 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
     def text_of(index: int, seg: TextSegment) -> str:
         return seg.text if sealed is None else sealed.texts.text(index)
 
+    def reline(line: str) -> list[Finding]:
+        return list(_worker_detector.analyze(line, entities=entities))
+
+    relines = [RELINE_MAX]  # a raw reading's lines read again, for the whole file
     headers = table_headers([TextSegment(seg.location, text_of(i, seg) if _is_first_block(seg.location) else "")
                              for i, seg in enumerate(extraction.segments)])
     for i, seg in enumerate(extraction.segments):
@@ -230,7 +234,7 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
                          for f in found if f.start >= len(header)]
         if found is None:
             break
-        findings.append(judge_raw(seg.location, text, found, lambda t: _worker_detector.analyze(t, entities=entities)))
+        findings.append(judge_raw(seg.location, text, found, reline, relines))
     if len(findings) < len(extraction.segments):
         extraction = Extraction(file_type=extraction.file_type, segments=extraction.segments[: len(findings)],
                                 complete=False, problems=(*extraction.problems, "time-limit"))
