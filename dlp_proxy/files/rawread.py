@@ -36,12 +36,14 @@ fields).  The text counts against the file's character budget and the reading ch
 the time limit between chunks, so a limit hit fails closed as any reading does.
 
 What the detector finds in such a reading of bytes no viewer shows as text (``RAW_READING``:
-``bytes=...``, a PDF object's ``values`` and undrawn ``stream``, an RTF's ``data=...`` and
-picture ``bytes``, a ZIP's ``extra`` fields) stands only when it is written there as text
-(``raw_finding_stands``): on one line, read without joining lines (the detector reads a
-short text's lines as chat messages split across posts: a binary's runs, one a line,
-joined that way gave most of the false findings: a font's tables, a certificate's
-dates, a PDF's section numbers); not a decimal's digits; and in an identifier's usual
+``bytes=...``, a PDF object's ``values``, undrawn ``stream`` and name trees' ``names``, an
+RTF's ``data=...`` and picture ``bytes``, a ZIP's ``extra`` fields, the ``strings`` of a
+binary no reader read) stands only when it is written there as text (``judge_raw``, in
+the file worker's ``filescan._job``): on one line, read without joining lines (the
+detector reads a short text's lines as chat messages split across posts: a binary's
+runs, one a line, joined that way gave most of the false findings: a font's tables, a
+certificate's dates, a PDF's section numbers; a number read across a line end gives way
+to what its own line holds); not a decimal's digits; and in an identifier's usual
 groups (one run of digits, or groups of three or more with at most one of two and a last
 one of any length: ``536-22-8710``, ``4111 1111 1111 1111``, ``GB82 WEST 1234 5698 7654
 32``), unless the detector read a label beside it (its explanation names a context
