@@ -254,6 +254,7 @@ def main() -> int:
     ap.add_argument("--posts-seconds", type=float, default=10, help="--mix: wrk run length; 0 skips the gateway part")
     ap.add_argument("--rounds", type=int, default=3, help="--mix: alternating alone/during-OCR pairs; --blotters: readings of each file per checkout")
     ap.add_argument("--posts-only", action="store_true", help="--mix: only the clean-post p99 part")
+    ap.add_argument("--only", nargs="*", default=None, help="--mix: only these files of the mix (names)")
     ap.add_argument("--blotters", action="store_true", help="CPU per blotter file, this checkout and --base-root")
     ap.add_argument("--base-root", default="", help="--blotters, --same-findings: another checkout to compare with")
     ap.add_argument("--same-findings", action="store_true",

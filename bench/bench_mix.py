@@ -131,6 +131,10 @@ def upload_mix() -> list[tuple[str, str, bytes]]:
         ("photo", "IMG_0001.jpg", filegen.photo_like(4032, 3024, seed=1)),
         ("photo", "IMG_0002.jpg", filegen.photo_like(1600, 1200, seed=2)),
         ("photo", "IMG_0003.jpg", _textured_photo()),
+        # uncompressed (a photo saved as BMP or TIFF by an editor or a scanner's software):
+        # its pixel bytes stand in the file, and the raw reading reads them
+        ("photo", "IMG_0004.bmp", filegen.photo_like(1600, 1200, seed=2, fmt="BMP")),
+        ("photo", "IMG_0005.tif", filegen.photo_like(1600, 1200, seed=4, fmt="TIFF")),
         ("scanned-pdf", "scan.pdf", filegen.scanned_pdf([clean, "Signed by the committee", "Page notes"], pages=3)),
         ("pdf", "report.pdf", filegen.pdf_pages(20, clean)),
         ("office", "notes.docx", clean_docx()),
@@ -201,7 +205,8 @@ class Judge:
                              channel_id="c1", channel_name="town-square", channel_type=ChannelType.OPEN)
         decision = self.policy.evaluate(scanned, ctx)
         if not ex.complete:
-            decision = judge_uninspected(decision, [UninspectedFile("file[0]", ex.problems, name)], self.policy)
+            decision = judge_uninspected(decision, [UninspectedFile("file[0]", ex.problems, name)],
+                                         self.policy.doc.uninspected, self.policy.doc.messages)
         return elapsed, ex, decision
 
 
@@ -214,6 +219,8 @@ def run_mix(args: Any) -> int:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     print("# building the mix ...", flush=True)
     mix = upload_mix()
+    if getattr(args, "only", None):
+        mix = [m for m in mix if m[1] in args.only]
     if args.posts_only:
         posts_during_ocr(args, [d for k, _, d in mix if k in ("screenshot", "photo")])
         return 0

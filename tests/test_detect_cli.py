@@ -157,3 +157,18 @@ def test_scan_file_reads_a_text_file_as_the_gateway_does(tmp_path: Path, capsys:
     path.write_text(content)
     rc, out, _ = run(capsys, "scan", "--file", str(path), "--json", "--no-ner", "--default-decision")
     assert rc == 1 and "US_SSN" in {f["entity_type"] for f in json.loads(out)["findings"]}, out
+
+
+def test_scan_file_keeps_a_raw_readings_findings_as_the_gateway_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # a clean picture whose pixel bytes read "5 3 6 2 2 8 7 1 0": no finding (files/rawread.py judge_raw)
+    from tests import hiddengen
+
+    path = tmp_path / "shot.bmp"
+    path.write_bytes(hiddengen.digit_pixels("spaced"))
+    rc, out, _ = run(capsys, "scan", "--file", str(path), "--json", "--no-ner", "--default-decision")
+    assert rc == 0 and json.loads(out)["findings"] == []
+    path.write_bytes(hiddengen.digit_pixels("spaced") + b"\n536-22-8710\n")
+    rc, out, _ = run(capsys, "scan", "--file", str(path), "--json", "--no-ner", "--default-decision")
+    assert rc == 1 and [f["entity_type"] for f in json.loads(out)["findings"]] == ["US_SSN"]

@@ -133,6 +133,20 @@ def _read_text_arg(args: argparse.Namespace) -> list[ContentItem]:
     return [ContentItem("text", args.text)]
 
 
+def _judge_raw(scanned: list[ScannedItem], args: argparse.Namespace) -> list[ScannedItem]:
+    """A file's findings as the gateway's file worker keeps them: in a reading of bytes no
+    viewer shows as text, only those written there as text (files/rawread.py ``judge_raw``)."""
+    from dlp_proxy.detect import build_detector
+    from dlp_proxy.files.rawread import RELINE_MAX, is_raw_reading, judge_raw
+
+    if not any(s.findings and is_raw_reading(s.item.path) for s in scanned):
+        return scanned
+    engine = build_detector(args.config_dir, ner=False)
+    relines = [RELINE_MAX]
+    return [ScannedItem(s.item, tuple(judge_raw(s.item.path, s.item.text, s.findings, engine.analyze, relines)))
+            for s in scanned]
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     from dlp_proxy.detect import DetectionLimitError, build_detector, mask
 
@@ -150,6 +164,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         else:
             engine = build_detector(args.config_dir, ner=args.ner)
             scanned = engine.scan(items)
+        if args.file is not None:
+            scanned = _judge_raw(scanned, args)
     except DetectionLimitError as exc:
         print(f"fail closed: {exc}", file=sys.stderr)
         return 3

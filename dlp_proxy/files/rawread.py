@@ -34,14 +34,32 @@ hex-decoded data groups; ``eml.py``: every multipart's preamble and epilogue;
 ``bounded.zip_directory``: a ZIP-based package's comment, entry names and extra
 fields).  The text counts against the file's character budget and the reading checks
 the time limit between chunks, so a limit hit fails closed as any reading does.
+
+What the detector finds in such a reading of bytes no viewer shows as text (``RAW_READING``:
+``bytes=...``, a PDF object's ``values``, undrawn ``stream`` and name trees' ``names``, an
+RTF's ``data=...`` and picture ``bytes``, a ZIP's ``extra`` fields, the ``strings`` of a
+binary no reader read) stands only when it is written there as text (``judge_raw``, in
+the file worker's ``filescan._job``): on one line, read without joining lines (the
+detector reads a short text's lines as chat messages split across posts: a binary's
+runs, one a line, joined that way gave most of the false findings: a font's tables, a
+certificate's dates, a PDF's section numbers; a number read across a line end gives way
+to what its own line holds); not a decimal's digits; and in an identifier's usual
+groups (one run of digits, or groups of three or more with at most one of two and a last
+one of any length: ``536-22-8710``, ``4111 1111 1111 1111``, ``GB82 WEST 1234 5698 7654
+32``), unless the detector read a label beside it (its explanation names a context
+word of three letters or more: ``SSN 5 3 6 2 2 8 7 1 0``; ``ac`` or ``no`` occur in a
+binary's runs by chance).  Numbers in other groups (``1 0 0 0 1 0 0 0 1``, ``35 37 26 26 ...``,
+``3,58,57,58``) are a binary's data: PostScript matrices, font widths, lexer tables.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
+import itertools
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from dlp_proxy.files.text import identifier_runs
 
@@ -165,4 +183,140 @@ def _runs(data: bytes, ctx: Ctx, *, utf8: bool, skip_le: int | None = None, skip
         pos = max(nxt, pos + 1)
 
 
-__all__ = ["CUT_WINDOW", "RUNS_CHUNK", "TEXT_TYPES", "read_raw"]
+#: the last part of the location of a reading of bytes no viewer shows as text: the raw
+#: reading's chunks (``bytes=0-1048571``), an RTF picture's bytes (``image=pict-1/bytes``),
+#: an RTF data group's runs (``data=objdata-1``), a ZIP entry's extra fields (``extra``), a
+#: PDF object's values, an undrawn stream's runs and the keys of its name trees
+#: (``object=7@1043/values``, ``.../stream``, ``names``), the printable strings of a binary
+#: no reader read or of what an image carries besides its pixels (``strings``,
+#: ``metadata/strings``)
+RAW_READING = re.compile(r"(?:^|/)(?:bytes=\d+-\d+|bytes|data=[^/=]+-\d+|extra|values|stream|strings|names)$")
+#: transforms by which the detector read an identifier across lines (policy/split.py's
+#: reading of a short text's lines, or a line break inside the identifier)
+_ACROSS_LINES = frozenset({"split-messages", "line-breaks"})
+_LINE_BREAK = re.compile("[\n\r\u2028\u2029\x85\x0b\x0c]")
+#: the alphanumeric groups of an identifier as written (``GB82``, ``WEST``, ``8710``)
+_GROUP = re.compile(r"[^\W_]+")
+_DIGIT = re.compile(r"\d")
+#: what stands between two groups of an identifier written as text
+_SEPARATOR = re.compile(r"\s*[-./\u2010-\u2015\u2212\ufe63\uff0d]?\s*")
+#: a decimal point and digits next to the identifier: a quantity's digits (``0.5772156649015329``)
+_DECIMAL_BEFORE = re.compile(r"\d\.$")
+_DECIMAL_AFTER = re.compile(r"^\.\d")
+#: a recognizer's explanation of a finding with a context word beside it (``recognizers._common``)
+#: of three characters or more: one or two letters (``ac``, ``no``) occur in a binary's runs by chance
+_LABELLED = re.compile(r"(?:^|; )context='[^']{3,}'")
+
+
+class _Found(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def transforms(self) -> tuple[str, ...]: ...
+    @property
+    def explanation(self) -> str: ...
+
+
+_F = TypeVar("_F", bound=_Found)
+
+
+def is_raw_reading(location: str) -> bool:
+    """Whether ``location`` is a reading of bytes no viewer shows as text (``RAW_READING``)."""
+    return RAW_READING.search(location) is not None
+
+
+def usual_groups(written: str) -> bool:
+    """Whether an identifier as written stands in an identifier's usual groups: one
+    group, or groups of three characters or more but for at most one of two and the last
+    (SSN 3-2-4, cards 4-4-4-4 and 4-6-5, an IBAN's groups of four with its check digits
+    and tail, an account number in one piece or hyphenated), each two apart by blanks
+    or one dash, dot or slash (``536 - 22 - 8710``), not by other marks (``767&'&546767``)."""
+    groups = list(_GROUP.finditer(written))
+    if len(groups) <= 1:
+        return True
+    inner = [len(g.group()) for g in groups[:-1]]
+    if min(inner) < 2 or sum(1 for n in inner if n < 3) > 1:
+        return False
+    return all(_SEPARATOR.fullmatch(written, a.end(), b.start()) for a, b in itertools.pairwise(groups))
+
+
+def raw_finding_stands(text: str, finding: _Found) -> bool:
+    """Whether ``finding``, in ``text`` (a raw reading: ``is_raw_reading``), is written
+    there as text (module doc): on one line and read without joining lines, not a
+    decimal's digits, and in its usual groups or beside a label (the detector's
+    explanation names the context word it found: ``context='ssn'``)."""
+    if _ACROSS_LINES.intersection(finding.transforms):
+        return False
+    written = text[finding.start:finding.end]
+    if _LINE_BREAK.search(written.strip()):
+        return False
+    if len(_DIGIT.findall(written)) < 6:
+        return True  # not written in digits (words, look-alike letters, an encoding): as the detector read it
+    if _DECIMAL_BEFORE.search(text[max(0, finding.start - 2):finding.start]) or _DECIMAL_AFTER.search(
+            text[finding.end:finding.end + 2]):
+        return False
+    return usual_groups(written) or _LABELLED.search(finding.explanation) is not None
+
+
+#: a line read again for an identifier the detector read across its end: at most this
+#: many characters of it (from a little before the identifier's start), and this many
+#: times a file (``judge_raw``'s ``relines``; past that, such findings stand: fail closed)
+RELINE_CHARS = 512
+RELINE_MAX = 64
+
+
+def judge_raw(location: str, text: str, findings: Sequence[_F],
+              analyze: Callable[[str], Sequence[_F]] | None = None, relines: list[int] | None = None) -> list[_F]:
+    """``findings`` in a segment at ``location`` with ``text``: those of a raw reading
+    that are not written there as text (``raw_finding_stands``) left out.  A finding the
+    detector read across a line end (a number followed by the next line's digits:
+    ``12345678901`` + ``1 0 obj``) gives way to what ``analyze`` (the detector) finds of
+    its type on its first line, if that stands.  ``relines``: the re-readings left to the
+    file, one list shared by its segments (None: ``RELINE_MAX`` for this segment); past
+    them, such findings stand as found."""
+    if not findings or not is_raw_reading(location):
+        return list(findings)
+    left = relines if relines is not None else [RELINE_MAX]
+    kept: list[_F] = []
+    for f in findings:
+        if raw_finding_stands(text, f):
+            kept.append(f)
+            continue
+        written = text[f.start:f.end]
+        if not _LINE_BREAK.search(written.strip()) or _ACROSS_LINES.intersection(f.transforms) or analyze is None:
+            continue
+        if left[0] <= 0:
+            kept.append(f)
+            continue
+        left[0] -= 1
+        kept.extend(_on_its_line(text, f, analyze))
+    return kept
+
+
+def _on_its_line(text: str, f: _F, analyze: Callable[[str], Sequence[_F]]) -> list[_F]:
+    """What ``analyze`` finds of ``f``'s type on the line ``f`` starts on (at most
+    ``RELINE_CHARS`` of it), where ``f`` is, that stands (offsets in ``text``)."""
+    start = max(_last_break(text, f.start), f.start - RELINE_CHARS // 4)
+    m = _LINE_BREAK.search(text, f.start)
+    end = min(m.start() if m else len(text), start + RELINE_CHARS)
+    line = text[start:end]
+    out: list[_F] = []
+    for g in analyze(line):
+        if (getattr(g, "entity_type", None) != getattr(f, "entity_type", None)
+                or not (start + g.start < f.end and f.start < start + g.end)):
+            continue
+        moved = dataclasses.replace(g, start=g.start + start, end=g.end + start)  # type: ignore[type-var]
+        if raw_finding_stands(text, moved):
+            out.append(moved)
+    return out
+
+
+def _last_break(text: str, before: int) -> int:
+    """Where the line holding ``text[before]`` starts."""
+    return max(text.rfind(c, 0, before) for c in "\n\r\u2028\u2029\x85\x0b\x0c") + 1
+
+
+__all__ = ["CUT_WINDOW", "RAW_READING", "RUNS_CHUNK", "TEXT_TYPES", "is_raw_reading", "judge_raw",
+           "raw_finding_stands", "read_raw", "usual_groups"]

@@ -184,8 +184,12 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
     request deadline (``gateway_limits`` keeps the wall bound inside it).  ``data`` in a one-item list: the job takes it out, and the
     file's bytes are freed once its text is extracted (not held through detection).
     ``sealed``: the segments' texts go there as they are extracted (the extraction's
-    segments come back with empty texts; ``sealed.texts.text(i)`` is the i-th)."""
+    segments come back with empty texts; ``sealed.texts.text(i)`` is the i-th).
+    A finding in a reading of bytes no viewer shows as text (a binary's raw bytes, a PDF
+    object's values...) counts only when it is written there as text
+    (``rawread.judge_raw``: pixels and a font's tables read as digits do not)."""
 
+    from dlp_proxy.files.rawread import RELINE_MAX, judge_raw
     from dlp_proxy.files.runner import work
 
     cpu_clock, wall_clock = _job_clocks
@@ -209,6 +213,10 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
     def text_of(index: int, seg: TextSegment) -> str:
         return seg.text if sealed is None else sealed.texts.text(index)
 
+    def reline(line: str) -> list[Finding]:
+        return list(_worker_detector.analyze(line, entities=entities))
+
+    relines = [RELINE_MAX]  # a raw reading's lines read again, for the whole file
     headers = table_headers([TextSegment(seg.location, text_of(i, seg) if _is_first_block(seg.location) else "")
                              for i, seg in enumerate(extraction.segments)])
     for i, seg in enumerate(extraction.segments):
@@ -226,7 +234,7 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
                          for f in found if f.start >= len(header)]
         if found is None:
             break
-        findings.append(found)
+        findings.append(judge_raw(seg.location, text, found, reline, relines))
     if len(findings) < len(extraction.segments):
         extraction = Extraction(file_type=extraction.file_type, segments=extraction.segments[: len(findings)],
                                 complete=False, problems=(*extraction.problems, "time-limit"))
