@@ -11,7 +11,8 @@ reads (attack pass 21p, F1).  So the containers are walked here, in the file's b
   then its text tags: ``icc_texts``);
 - JPEG: ``COM``, APP1 EXIF and XMP, the Extended XMP chunks joined by their offsets,
   the APP2 ``ICC_PROFILE`` chunks joined by their sequence numbers (an identifier split
-  across two segments is read whole), APP13 (Photoshop, IPTC) as printable runs;
+  across two segments is read whole), APP13 (Photoshop, IPTC) by its printable runs
+  that may hold an identifier (``text.identifier_runs``, as every binary span is);
 - GIF: every comment, application (XMP, ICC profile) and plain-text extension, its
   sub-blocks joined, wherever it is among the frames;
 - WebP: the RIFF ``EXIF``, ``XMP `` and ``ICCP`` chunks;
@@ -30,7 +31,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from dlp_proxy.files.bounded import READ_CHUNK, Bomb, TooBig, caps, check_ratio
-from dlp_proxy.files.text import printable_runs
+from dlp_proxy.files.text import identifier_runs
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -118,9 +119,9 @@ def _decoded(data: bytes) -> str:
 def icc_texts(profile: bytes, out: Texts) -> None:
     """The text tags of an ICC profile (``desc``, ``cprt``, ``dmnd``, ``dmdd``, ``vued``...,
     whatever their signature): ``textDescriptionType`` (ASCII and Unicode), ``textType``,
-    ``multiLocalizedUnicodeType`` (every record), iccMAX ``utf8``/``utf16`` and ``zut8``
-    (deflated UTF-8); then the profile's printable runs (UTF-8, UTF-16 either order), for
-    the text of any other tag type."""
+    ``multiLocalizedUnicodeType`` (every record), iccMAX ``utf8``/``ut16`` and ``zut8``
+    (deflated UTF-8); then the profile's printable runs that may hold an identifier
+    (UTF-8, UTF-16 either order: ``text.identifier_runs``), for any other tag type's text."""
     if len(profile) >= 132:
         count = min(int.from_bytes(profile[128:132], "big"), MAX_ICC_TAGS)
         for n in range(count):
@@ -129,7 +130,7 @@ def icc_texts(profile: bytes, out: Texts) -> None:
                 break
             offset, size = struct.unpack(">II", profile[at + 4 : at + 12])
             _icc_tag(profile[offset : offset + size], out)
-    out.add(printable_runs(profile))
+    out.add(identifier_runs(profile))
 
 
 def _icc_tag(tag: bytes, out: Texts) -> None:
@@ -202,9 +203,9 @@ def exif_payload(payload: bytes, out: Texts) -> None:
     try:
         exif.load(payload if payload[:6] == b"Exif\x00\x00" else b"Exif\x00\x00" + payload)
         exif_texts(exif, out)
-    except Exception:  # noqa: S110 - a broken EXIF block: its printable runs are read below
+    except Exception:  # noqa: S110 - a broken EXIF block: its runs are read below
         pass
-    out.add(printable_runs(payload))
+    out.add(identifier_runs(payload))
 
 
 # -- PNG ---------------------------------------------------------------------------------
@@ -291,7 +292,7 @@ def jpeg_texts(data: bytes, out: Texts) -> None:
         elif marker == 0xE2 and body.startswith(_ICC) and len(body) >= 14:
             icc[body[12]] = body[14:]
         elif 0xE0 <= marker <= 0xEF:
-            out.add(printable_runs(body))
+            out.add(identifier_runs(body))
         if marker == 0xDA:  # entropy-coded data up to the next marker that is no RSTn / stuffing
             while pos + 1 < len(data):
                 if data[pos] == 0xFF and data[pos + 1] not in (0x00, *range(0xD0, 0xD8)):
@@ -354,7 +355,7 @@ def gif_texts(data: bytes, out: Texts) -> None:
             elif app == b"XMP DataXMP":
                 out.add(data[start + 12 : pos].decode("utf-8", "replace"))
             else:
-                out.add(printable_runs(rest))
+                out.add(identifier_runs(rest))
 
 
 # -- WebP --------------------------------------------------------------------------------
@@ -376,7 +377,7 @@ def webp_texts(data: bytes, out: Texts) -> None:
         elif kind == b"ICCP":
             icc_texts(body, out)
         elif kind not in (b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"):
-            out.add(printable_runs(body))
+            out.add(identifier_runs(body))
 
 
 def container_texts(data: bytes, ctx: Ctx) -> Texts:

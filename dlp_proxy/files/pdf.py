@@ -9,10 +9,12 @@ text hidden *inside* an identifier must not break it where the reader sees it wh
 
 A text layer is only what the file declares; a viewer draws glyphs and pictures.  A page
 whose drawing may show what its text layer does not (``render_reasons``: any image, top-level,
-inline or inside a form XObject; a pattern; more than ``MAX_PATH_SEGMENTS`` lines and curves;
-a font that maps its codes to text through a ToUnicode CMap, a Type3 or composite font, or
-an embedded font program; an annotation appearance stream; text drawn out of reading
-order, also read by position as ``page=N/layout``) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
+inline or inside a form XObject; a pattern; a shading; a soft mask; more than
+``MAX_PATH_SEGMENTS`` lines and curves as painted, a form XObject counted each time it is
+painted (``_Painted``); a font that maps its codes to text through a ToUnicode CMap, a Type3
+or composite font, or an embedded font program; a standard font whose ``/Differences`` name
+glyphs the Adobe Glyph List does not map; an annotation appearance stream; text drawn out of
+reading order, also read by position as ``page=N/layout``) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
 rendering OCR'd: ``page=N/rendered``.  Both readings are judged.  A page of text in the
 standard fonts without ToUnicode is not rendered: its text layer is what is drawn.  Fonts
 alone get only the first ``FONT_RENDER_PAGES`` pages rendered; past them, the pages that
@@ -469,9 +471,6 @@ def _font_reasons(font: Any, reasons: set[str]) -> None:
         reasons.add("glyph-names")
 
 
-#: glyph names whose character is known without a glyph list: digits and single letters
-_GLYPH_CHARS = {name: str(n) for n, name in enumerate(
-    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
 _CMAP_CHARS = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _CMAP_RANGES = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
 _HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
