@@ -26,6 +26,7 @@ cap (``MAX_CONTAINER_BYTES``), the file's uncompressed budget or the ratio limit
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from typing import TYPE_CHECKING, Any
@@ -259,6 +260,17 @@ _EXT_XMP = b"http://ns.adobe.com/xmp/extension/\x00"
 _ICC = b"ICC_PROFILE\x00"
 
 
+#: a marker after a JPEG scan's entropy-coded data: 0xFF followed by no stuffing (0x00) nor RSTn
+_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+
+
+def scan_end(data: bytes, pos: int) -> int:
+    """Where the entropy-coded data of a JPEG scan starting at ``pos`` ends (its next
+    marker; the last byte when none follows)."""
+    m = _SCAN_END.search(data, pos)
+    return m.start() if m else max(pos, len(data) - 1)
+
+
 def jpeg_texts(data: bytes, out: Texts) -> None:
     """Every marker segment before the image data and between its scans: ``COM``, APP1
     EXIF / XMP / Extended XMP (joined), APP2 ICC profile chunks (joined), other APPn as
@@ -293,11 +305,8 @@ def jpeg_texts(data: bytes, out: Texts) -> None:
             icc[body[12]] = body[14:]
         elif 0xE0 <= marker <= 0xEF:
             out.add(identifier_runs(body))
-        if marker == 0xDA:  # entropy-coded data up to the next marker that is no RSTn / stuffing
-            while pos + 1 < len(data):
-                if data[pos] == 0xFF and data[pos + 1] not in (0x00, *range(0xD0, 0xD8)):
-                    break
-                pos += 1
+        if marker == 0xDA:
+            pos = scan_end(data, pos)
     for pieces in extended.values():
         joined = b"".join(pieces[k] for k in sorted(pieces))
         out.add(joined.decode("utf-8", "replace"))

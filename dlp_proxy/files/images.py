@@ -65,10 +65,9 @@ def _jpeg_hidden(data: bytes) -> bytes:
             out.append(data[pos + 4 : pos + 2 + length])
         pos += 2 + length
         if marker == 0xDA:  # entropy-coded data up to the next marker that is no RSTn / stuffing
-            while pos + 1 < len(data):
-                if data[pos] == 0xFF and data[pos + 1] not in (0x00, *range(0xD0, 0xD8)):
-                    break
-                pos += 1
+            from dlp_proxy.files.imagemeta import scan_end
+
+            pos = scan_end(data, pos)
     out.append(data[pos:])
     return b"\n".join(out)
 
