@@ -521,6 +521,19 @@ def test_uuencoded_blocks_are_decoded(detector) -> None:  # type: ignore[no-unty
     assert prose.complete and not any("uudecode" in s.location for s in prose.segments)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.binary(max_size=400),
+    st.sampled_from([b"begin 644 a.txt\n", b"begin-base64 600 b\r\n", b"begin 0644 c\n"]),
+)
+def test_hostile_uuencoded_blocks_never_break_the_reading(body: bytes, head: bytes) -> None:
+    from dlp_proxy.files.context import Ctx
+    from dlp_proxy.files.limits import Budget, Limits
+    from dlp_proxy.files.plain import uudecoded
+
+    uudecoded(b"notes\n" + head + body + b"\nend\n", Ctx(Budget(Limits())))
+
+
 # -- through the gateway ------------------------------------------------------------------
 
 STOPPED: dict[str, tuple[Callable[[], bytes], str]] = {
