@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from dlp_proxy.files import Limits, extract
-from dlp_proxy.files.pdf import MAX_PATH_SEGMENTS, _stream_reasons, render_reasons
+from dlp_proxy.files.pdf import MAX_PATH_SEGMENTS, _stream_paint, render_reasons
 from dlp_proxy.interfaces import Extraction
 from tests import filegen
 
@@ -152,9 +152,7 @@ def _literal(text: bytes) -> bytes:
 def test_strings_that_spell_operators_are_not_operators(texts: list[bytes]) -> None:
     content = b"BT /F1 12 Tf 72 700 Td " + b" ".join(_literal(t) + b" Tj" for t in texts) + b" ET"
     reasons: set[str] = set()
-    segments = [0]
-    _stream_reasons(content, reasons, segments)
-    assert reasons == set() and segments == [0]
+    assert _stream_paint(content, reasons) == (0, []) and reasons == set()
 
 
 @given(st.integers(min_value=0, max_value=3 * MAX_PATH_SEGMENTS), st.sampled_from([b"l", b"c", b"re"]))
@@ -162,9 +160,7 @@ def test_path_segments_are_counted(n: int, op: bytes) -> None:
     operands = {b"l": b"1 2", b"c": b"1 2 3 4 5 6", b"re": b"1 2 3 4"}[op]
     content = b"q 0 0 m " + b" ".join(operands + b" " + op for _ in range(n)) + b" S Q BT (l c re) Tj ET"
     reasons: set[str] = set()
-    segments = [0]
-    _stream_reasons(content, reasons, segments)
-    assert segments == [n] and reasons == set()
+    assert _stream_paint(content, reasons) == (n, []) and reasons == set()
 
 
 def test_fonts_alone_get_only_the_first_pages_rendered(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,19 +65,23 @@ def _jpeg_hidden(data: bytes) -> bytes:
             out.append(data[pos + 4 : pos + 2 + length])
         pos += 2 + length
         if marker == 0xDA:  # entropy-coded data up to the next marker that is no RSTn / stuffing
-            while pos + 1 < len(data):
-                if data[pos] == 0xFF and data[pos + 1] not in (0x00, *range(0xD0, 0xD8)):
-                    break
-                pos += 1
+            from dlp_proxy.files.imagemeta import scan_end
+
+            pos = scan_end(data, pos)
     out.append(data[pos:])
     return b"\n".join(out)
 
 
 def extract_metadata(data: bytes, ctx: Ctx, img: Any | None) -> None:
     """What an image carries besides its pixels, which Mattermost stores and serves
-    with the file: text chunks, comments, EXIF and XMP, private chunks and bytes after
-    the image's end.  Read as strings(1) reads a binary (``binary_strings``).  ``img``:
-    the image as ``extract_image`` opened it (None when Pillow could not)."""
+    with the file: text chunks (compressed ones inflated), comments, EXIF, XMP and the
+    ICC profile's text, wherever in the file they are (``imagemeta.container_texts``:
+    the file's own containers, not Pillow's partial view), then what Pillow reads of
+    the formats walked there by nobody else (TIFF tags, HEIC's EXIF, XMP and profile).
+    Private chunks and bytes after the image's end are read as strings(1) reads a
+    binary (``binary_strings``).  ``img``: the image as ``extract_image`` opened it
+    (None when Pillow could not)."""
+    from dlp_proxy.files.imagemeta import container_texts, exif_texts, icc_texts
     from dlp_proxy.files.text import binary_strings
 
     if data[:8] == b"\x89PNG\r\n\x1a\n":
@@ -86,28 +90,26 @@ def extract_metadata(data: bytes, ctx: Ctx, img: Any | None) -> None:
         hidden = _jpeg_hidden(data)
     else:
         hidden = b""
-    parts: list[str] = []
-    try:
-        if img is None:
-            raise ValueError("no image")
-        for key, value in (img.info or {}).items():
-            if key in ("icc_profile", "exif", "transparency", "dpi", "gamma"):
-                continue
-            if isinstance(value, bytes):
-                value = value.decode("utf-8", "replace")
-            if isinstance(value, str):
-                parts.append(f"{key}: {value}")
-        exif = img.getexif()
-        for tag, value in [*exif.items(), *exif.get_ifd(0x8769).items()]:
-            if isinstance(value, bytes):
-                value = value.decode("utf-16-le" if tag in (0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F) else "utf-8",
-                                     "replace")
-            if isinstance(value, str) and value.strip():
-                parts.append(value)
-    except Exception:  # noqa: S110 - the pixels' reader reports a corrupt image
-        pass
-    if parts:
-        ctx.add("metadata", "\n".join(parts))
+    texts = container_texts(data, ctx)
+    walked = data[:8] == b"\x89PNG\r\n\x1a\n" or data[:2] == b"\xff\xd8" or data[:3] == b"GIF" or (
+        data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+    if img is not None and not walked:
+        try:
+            for key, value in (img.info or {}).items():
+                if key in ("exif", "transparency", "dpi", "gamma"):
+                    continue
+                if key == "icc_profile" and isinstance(value, bytes):
+                    icc_texts(value, texts)
+                    continue
+                if isinstance(value, bytes):
+                    value = value.decode("utf-8", "replace")
+                if isinstance(value, str):
+                    texts.add(f"{key}: {value}")
+            exif_texts(img.getexif(), texts)
+        except Exception:  # noqa: S110 - the pixels' reader reports a corrupt image
+            pass
+    if texts.parts:
+        ctx.add("metadata", "\n".join(texts.parts))
     if hidden:
         binary_strings(hidden, ctx.budget, ctx.loc("metadata/strings"))
 

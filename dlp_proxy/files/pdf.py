@@ -9,10 +9,12 @@ text hidden *inside* an identifier must not break it where the reader sees it wh
 
 A text layer is only what the file declares; a viewer draws glyphs and pictures.  A page
 whose drawing may show what its text layer does not (``render_reasons``: any image, top-level,
-inline or inside a form XObject; a pattern; more than ``MAX_PATH_SEGMENTS`` lines and curves;
-a font that maps its codes to text through a ToUnicode CMap, a Type3 or composite font, or
-an embedded font program; an annotation appearance stream; text drawn out of reading
-order, also read by position as ``page=N/layout``) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
+inline or inside a form XObject; a pattern; a shading; a soft mask; more than
+``MAX_PATH_SEGMENTS`` lines and curves as painted, a form XObject counted each time it is
+painted (``_Painted``); a font that maps its codes to text through a ToUnicode CMap, a Type3
+or composite font, or an embedded font program; a standard font whose ``/Differences`` name
+glyphs the Adobe Glyph List does not map; an annotation appearance stream; text drawn out of
+reading order, also read by position as ``page=N/layout``) is rendered as a viewer renders it (PDFium, ``pypdfium2``) and the
 rendering OCR'd: ``page=N/rendered``.  Both readings are judged.  A page of text in the
 standard fonts without ToUnicode is not rendered: its text layer is what is drawn.  Fonts
 alone get only the first ``FONT_RENDER_PAGES`` pages rendered; past them, the pages that
@@ -31,6 +33,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from dlp_proxy.files.bounded import Bomb, TooBig
+from dlp_proxy.files.glyphnames import glyph_text, install
 from dlp_proxy.files.limits import TimeUp
 
 if TYPE_CHECKING:
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
 
 for _name in ("pypdf", "pypdf._reader", "pypdf.generic", "pypdf._page"):
     logging.getLogger(_name).setLevel(logging.ERROR)
+#: pypdf's text of a /Differences glyph name as the Adobe Glyph List says (``five.alt`` is 5)
+install()
 
 
 def _s(value: Any) -> str:
@@ -354,15 +359,91 @@ _TOKEN = re.compile(rb"[^\s\[\]<>()/{}%]+")
 _EMBEDDED = ("/FontFile", "/FontFile2", "/FontFile3")
 
 
-def _stream_reasons(content: bytes, reasons: set[str], segments: list[int]) -> None:
-    """Look at a content stream's operators: an inline image (``BI``) is a reason; line and
-    curve segments are counted (strings skipped, so text that spells an operator is not one)."""
+#: nesting of form XObjects followed when counting what a page paints (deeper: rendered)
+MAX_FORM_DEPTH = 16
+_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+def _stream_paint(content: bytes, reasons: set[str]) -> tuple[int, list[bytes]]:
+    """A content stream's line and curve segments and the names it paints with ``Do``, in
+    order (strings skipped, so text that spells an operator is not one).  An inline image
+    (``BI``) and a shading painted with ``sh`` are reasons."""
+    segments = 0
+    painted: list[bytes] = []
+    previous = b""
     for token in _TOKEN.findall(_NOT_OPERATOR.sub(b" ", content)):
         if token in _SEGMENTS:
-            segments[0] += 1
+            segments += 1
+        elif token == b"Do":
+            painted.append(b"/" + _NAME_ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), previous))
+        elif token == b"sh":
+            reasons.add("shading")
         elif token == b"BI":
             reasons.add("inline-image")
-            return  # the image's bytes follow: nothing after them is tokenised
+            break  # the image's bytes follow: nothing after them is tokenised
+        previous = token
+    return segments, painted
+
+
+class _Painted:
+    """What a page paints, counted as painted: every ``Do`` of a form XObject adds that
+    form's segments (its own and those of the forms it paints, recursively) each time it
+    is painted, so one small form painted 800 times is 800 boxes (attack pass 21p, F5).
+    Each form's stream is read once (by form and resources); a form painted inside
+    itself or nested deeper than ``MAX_FORM_DEPTH`` is a reason, as is an image painted."""
+
+    def __init__(self, reasons: set[str]) -> None:
+        self.reasons = reasons
+        self.memo: dict[tuple[int, int], int] = {}
+        self.active: set[int] = set()
+        self.forms = 0
+        #: the forms whose streams were read here
+        self.read: set[int] = set()
+
+    def stream(self, content: bytes, res: Any, depth: int) -> int:
+        segments, painted = _stream_paint(content, self.reasons)
+        xobjects: Any = res.get("/XObject") if hasattr(res, "get") else None
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        for name in painted:
+            key = name.decode("latin-1")
+            if not hasattr(xobjects, "get") or key not in xobjects:
+                continue  # nothing by that name: a viewer paints nothing
+            segments += self.form(xobjects.raw_get(key), res, depth + 1)
+            if segments > 1 << 40:
+                break
+        return segments
+
+    def form(self, ref: Any, res: Any, depth: int) -> int:
+        xobj = ref.get_object()
+        if not hasattr(xobj, "get"):
+            return 0
+        kind = xobj.get("/Subtype")
+        if kind == "/Image":
+            self.reasons.add("image" if depth == 1 else "form-image")
+            return 0
+        if kind != "/Form":
+            return 0
+        key = _font_key(ref)
+        own: Any = xobj.get("/Resources")
+        own = own.get_object() if own is not None else res  # a form without resources: its painter's
+        memo = (key, id(own))
+        if memo in self.memo:
+            return self.memo[memo]
+        if key in self.active or depth > MAX_FORM_DEPTH:
+            self.reasons.add("form-depth")
+            return 0
+        self.forms += 1
+        if self.forms > MAX_RESOURCES:
+            self.reasons.add("resource-limit")
+            return 0
+        self.active.add(key)
+        self.read.add(key)
+        try:
+            count = self.stream(bytes(xobj.get_data()), own, depth)
+        finally:
+            self.active.discard(key)
+        self.memo[memo] = count
+        return count
 
 
 #: pages (from the first) that a font alone gets rendered (see extract_pdf)
@@ -385,11 +466,11 @@ def _font_reasons(font: Any, reasons: set[str]) -> None:
     descriptor = descriptor.get_object() if descriptor is not None else None
     if hasattr(descriptor, "get") and any(key in descriptor for key in _EMBEDDED):
         reasons.add("font-program")
+    elif "/ToUnicode" not in font and subtype not in ("/Type3", "/Type0") and _unmapped_names(font):
+        # the viewer's own font draws a glyph by a name the text layer cannot read: as drawn
+        reasons.add("glyph-names")
 
 
-#: glyph names whose character is known without a glyph list: digits and single letters
-_GLYPH_CHARS = {name: str(n) for n, name in enumerate(
-    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
 _CMAP_CHARS = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _CMAP_RANGES = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
 _HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
@@ -404,11 +485,11 @@ _STANDARD_TEXT_FONTS = frozenset(
 
 
 def _glyph_char(name: str) -> str | None:
-    name = name.lstrip("/")
-    if name in _GLYPH_CHARS:
-        return _GLYPH_CHARS[name]
-    if len(name) == 1 and name.isascii() and name.isalpha():
-        return name
+    """The digit or letter glyph ``name`` draws (Adobe Glyph List rules: ``five.alt`` and
+    ``uni0035`` are 5), None for any other."""
+    text = glyph_text(name)
+    if len(text) == 1 and text.isascii() and text.isalnum():
+        return text
     return None
 
 
@@ -430,6 +511,20 @@ def _differences(font: Any) -> dict[int, str]:
             out[code] = char
         code += 1
     return out
+
+
+def _unmapped_names(font: Any) -> bool:
+    """A simple font's /Differences name a glyph the Adobe Glyph List maps to nothing
+    (``g5``, ``glyph123``): the text layer holds the name, the viewer draws its glyph."""
+    encoding: Any = font.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    diffs: Any = encoding.get("/Differences") if hasattr(encoding, "get") else None
+    diffs = diffs.get_object() if diffs is not None else None
+    for item in list(diffs)[:4096] if isinstance(diffs, list) else []:
+        item = item.get_object() if hasattr(item, "get_object") else item
+        if isinstance(item, str) and item not in ("/.notdef", "/space") and not glyph_text(str(item)):
+            return True
+    return False
 
 
 def _hex_text(raw: bytes) -> str:
@@ -557,15 +652,35 @@ def _annotation_reasons(page: Any, reasons: set[str]) -> None:
         return
 
 
+def _resource_reasons(res: Any, reasons: set[str]) -> None:
+    """What a resource dictionary holds that draws more than text in the standard fonts:
+    a pattern, a shading (a mesh shading paints any shape: digits as triangles), a
+    graphics state with a soft mask (a form whose drawing shapes what is painted)."""
+    if res.get("/Pattern") is not None:
+        reasons.add("pattern")
+    if res.get("/Shading") is not None:
+        reasons.add("shading")
+    states: Any = res.get("/ExtGState")
+    states = states.get_object() if states is not None else None
+    for name in list(states.keys())[:MAX_RESOURCES] if hasattr(states, "keys") else []:
+        state = states[name].get_object()
+        mask: Any = state.get("/SMask") if hasattr(state, "get") else None
+        if mask is not None and mask.get_object() != "/None":
+            reasons.add("soft-mask")
+            return
+
+
 def render_reasons(page: Any) -> set[str]:
     """Why the page's drawing may show what its text layer does not (empty: it shows its
     text layer).  Resources are walked through form XObjects (each once); a page or form
-    without its own resources inherits nothing more than what is walked."""
+    without its own resources inherits nothing more than what is walked.  Segments are
+    counted as painted (``_Painted``): a form painted N times counts N times."""
     reasons: set[str] = set()
-    segments = [0]
     contents = page.get_contents()
-    if contents is not None:
-        _stream_reasons(bytes(contents.get_data()), reasons, segments)
+    page_res: Any = page.get("/Resources")
+    page_res = page_res.get_object() if page_res is not None else None
+    painted = _Painted(reasons)
+    segments = painted.stream(bytes(contents.get_data()), page_res, 0) if contents is not None else 0
     _annotation_reasons(page, reasons)
     seen: set[int] = set()
     todo: list[tuple[Any, bool]] = [(page.get("/Resources"), True)]
@@ -575,8 +690,7 @@ def render_reasons(page: Any) -> set[str]:
         res: Any = ref_res.get_object() if ref_res is not None else None
         if not hasattr(res, "get"):
             continue
-        if res.get("/Pattern") is not None:
-            reasons.add("pattern")
+        _resource_reasons(res, reasons)
         fonts: Any = res.get("/Font")
         fonts = fonts.get_object() if fonts is not None else None
         for name in list(fonts.keys()) if hasattr(fonts, "keys") else []:
@@ -604,9 +718,10 @@ def render_reasons(page: Any) -> set[str]:
             if kind == "/Image":
                 reasons.add("image" if top else "form-image")
             elif kind == "/Form":
-                _stream_reasons(bytes(xobj.get_data()), reasons, segments)
+                if _font_key(ref) not in painted.read:  # not painted: an inline image or a shading in it
+                    _stream_paint(bytes(xobj.get_data()), reasons)
                 todo.append((xobj.get("/Resources"), False))
-    if segments[0] > MAX_PATH_SEGMENTS:
+    if segments > MAX_PATH_SEGMENTS:
         reasons.add("paths")
     return reasons
 

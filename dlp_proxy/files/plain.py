@@ -153,6 +153,8 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
         binary_strings(data, ctx.budget, ctx.loc("strings"))
         return "binary"
     kind = text_kind(decode(data) or "" if len(data) <= 8192 else head)
+    if b"begin" in data:
+        uudecoded(data, ctx)
     if kind in ("html", "xml"):
         text = decode(data) or ""
         if kind == "xml":
@@ -228,6 +230,63 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
             pass
     _legacy_readings(data, kind, ctx)
     return kind
+
+
+#: ``begin 644 name`` (uuencode) or ``begin-base64 644 name`` (``uuencode -m``) on a line of its own
+_UU_BEGIN = re.compile(rb"^begin(-base64)? [0-7]{3,4} ([^\r\n]{1,255}?)\r?$", re.MULTILINE)
+#: encoded blocks of one file decoded at most (more: ``corrupt``, the rest unread)
+MAX_UU_BLOCKS = 64
+
+
+def uudecoded(data: bytes, ctx: Ctx) -> None:
+    """Each uuencoded block of a text file (``begin 644 name`` ... ``end``, or ``uuencode
+    -m``'s ``begin-base64`` ... ``====``) decoded, as ``uudecode`` does, and read as the file
+    it is (``uudecode=<name>``): the detector decodes base64 and hex words, not uuencode's
+    lines, and a base64 block split in lines is read a line at a time.  Bounded by the
+    file's uncompressed budget; a line that does not decode ends its block."""
+    import base64
+    import binascii
+
+    from dlp_proxy.files.bounded import caps
+
+    for number, m in enumerate(_UU_BEGIN.finditer(data)):
+        if number >= MAX_UU_BLOCKS:
+            ctx.problem("corrupt", "uudecode")
+            return
+        b64 = bool(m[1])
+        name = m[2].decode("latin-1").strip()
+        cap = caps(ctx)
+        out = bytearray()
+        pos = m.end()
+        lines = 0
+        while pos < len(data):
+            nl = data.find(b"\n", pos + 1)
+            nl = len(data) if nl < 0 else nl
+            line = data[pos:nl].strip(b"\r\n")
+            pos = nl
+            lines += 1
+            if lines % 4096 == 0:
+                ctx.budget.check_time()
+            if not line:
+                continue
+            if not b64 and line == b"`":
+                continue  # the empty last line
+            if line == (b"====" if b64 else b"end"):
+                break
+            if not b64:
+                expected = ((line[0] - 32) % 64 + 2) // 3 * 4
+                if not expected <= len(line) - 1 <= expected + 2:
+                    break  # no uuencoded line (a line's first character counts its bytes)
+            try:
+                out += base64.b64decode(line, validate=True) if b64 else binascii.a2b_uu(line)
+            except (binascii.Error, ValueError):
+                break
+            if len(out) > cap:
+                ctx.problem("size-limit", f"uudecode={name}")
+                return
+        if out:
+            ctx.budget.uncompressed += len(out)
+            ctx.child(f"uudecode={name}").extract(bytes(out), name=name)
 
 
 def _legacy_readings(data: bytes, kind: str, ctx: Ctx) -> None:
