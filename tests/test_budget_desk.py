@@ -61,7 +61,7 @@ class _CpuScanner:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
-    async def scan_texts(self, items: Any, entities: Any, timeout: float) -> tuple[list[Any], float]:
+    async def scan_texts(self, items: Any, entities: Any, timeout: float, spent: Any = None) -> tuple[list[Any], float]:
         started = time.thread_time()
         out = list(self.inner.scan(items, entities=entities))
         return out, time.thread_time() - started

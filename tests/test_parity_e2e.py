@@ -234,12 +234,17 @@ def test_class9_archive_on_an_undescribed_route_is_opened(gateway: Gateway, path
 
 def test_class9_remote_cluster_upload_is_a_file_route(gateway: Gateway) -> None:
     path = "/api/v4/remotecluster/upload/abcdefghijklmnopqrstuvwxyz"
+    rc = gateway.sim.ids["remote_cluster"]  # (credentials Mattermost refuses never reach the body: admission.py)
     r = httpx.post(gateway.url + path, content=_zip(CSV), timeout=30,
-                   headers={"X-RemoteCluster-Token": "t", "X-RemoteCluster-Id": "r",  # model/client4.go
+                   headers={"X-RemoteCluster-Token": rc["token"], "X-RemoteCluster-Id": rc["id"],  # model/client4.go
                             "Content-Type": "application/octet-stream"})
     gateway.sim.clear()
     assert r.status_code in (400, 403), r.text
     assert r.json()["id"] in STOPPED
+    r = httpx.post(gateway.url + path, content=_zip(CSV), timeout=30,
+                   headers={"X-RemoteCluster-Token": "t", "X-RemoteCluster-Id": "r",
+                            "Content-Type": "application/octet-stream"})
+    assert r.status_code == 403 and r.json()["id"] == "api.dlp.unauthenticated.app_error", r.text
 
 
 def test_clean_files_and_webhooks_still_go_through(gateway: Gateway) -> None:

@@ -15,7 +15,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,8 @@ from dlp_proxy.forwarding import client_address, peer_is_trusted
 from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
+from dlp_proxy.gateway.admission import CredentialCheck
+from dlp_proxy.gateway.budget import address_group
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.headers import oversized, session_read
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
@@ -52,8 +54,9 @@ PARTY_USER = "dlp_party_user"
 #: flow.metadata key: for a body without Content-Length, the addon's ``_grow``: its share
 #: of the bytes-in-flight budget grows as the body arrives (False: the budget is spent)
 BODY_GROW = "dlp_body_grow"
-#: what a body without Content-Length reserves of the budget before its bytes arrive
-CHUNKED_FIRST_RESERVE = 256 * 1024
+#: a body of more than this many bytes (declared, or a route cap without Content-Length)
+#: is *large*: one party may have ``Limits.max_large_bodies_per_client`` of them arriving
+LARGE_BODY = 1024 * 1024
 #: flow.metadata keys of a body written to disk as it arrives (``patch_mitmproxy_early_answer``):
 #: its ``filescan.SpoolWriter`` while it arrives, the bytes received, its ``filescan.Spooled``
 #: once complete, why it could not be kept (the request is then refused, fail closed)
@@ -91,7 +94,7 @@ WS_ARCHIVED = "dlp_ws_archived"
 #: token at the first tick of its ``authTicker`` (app/platform/web_conn.go
 #: ``authCheckInterval = 5 * time.Second``, writePump)
 WS_AUTH_SECONDS = 5.0
-BUSY_ID = "api.dlp.busy.app_error"
+BUSY_ID = responses.MIDBODY_BUSY_ID
 
 #: content routes Mattermost serves without a session (web/webhook.go: the hook id is the credential)
 _NO_SESSION_ROUTES = frozenset({"hooks.incoming", "hooks.command_response"})
@@ -122,13 +125,23 @@ class Limits:
     #: of those, what one party (a user; without valid credentials, a client address) may
     #: hold; a single request may still take its route's cap (0: no cap)
     max_inflight_bytes_per_client: int = 64 * 1024 * 1024
-    #: open client connections per address (0: no cap); peers in DLP_TRUSTED_PROXIES are not capped
+    #: open client connections per address (an IPv6 /64 counts as one; 0: no cap); peers
+    #: in DLP_TRUSTED_PROXIES are not capped
     max_connections_per_ip: int = 256
+    #: open client connections in all (0: no cap; ``connection_cap`` works it out from the
+    #: process's file limit): above it a new connection is closed at once
+    max_client_connections: int = 0
+    #: large bodies (``LARGE_BODY``) one party may have arriving at once (0: no cap)
+    max_large_bodies_per_client: int = 16
     #: seconds from connect (or the end of the previous exchange) to complete request headers
     header_timeout: float = 75.0
-    #: seconds a body may take to arrive, plus one per ``body_min_rate`` bytes it declares
+    #: seconds a body may take to arrive, plus one per ``body_min_rate`` bytes it declares;
+    #: also the grace period after which the bytes received must keep up with
+    #: ``body_min_rate`` (``received >= body_min_rate * (elapsed - body_timeout)``)
     body_timeout: float = 60.0
     body_min_rate: float = 16 * 1024
+    #: seconds a body may go without a byte before its connection is closed (0: no limit)
+    body_idle_timeout: float = 30.0
 
     @classmethod
     def from_settings(cls, cfg: Settings) -> Limits:
@@ -136,12 +149,47 @@ class Limits:
                    max_inflight_bytes=cfg.max_inflight_bytes,
                    max_inflight_bytes_per_client=cfg.max_inflight_bytes_per_client,
                    max_connections_per_ip=cfg.max_connections_per_ip,
+                   max_client_connections=connection_cap(cfg.max_client_connections),
+                   max_large_bodies_per_client=cfg.max_large_bodies_per_client,
                    header_timeout=cfg.client_header_timeout, body_timeout=cfg.client_body_timeout,
-                   body_min_rate=float(cfg.client_body_min_rate))
+                   body_min_rate=float(cfg.client_body_min_rate), body_idle_timeout=cfg.client_body_idle_timeout)
 
     def body_deadline(self, size: int) -> float:
         """Seconds a body of ``size`` bytes may take to arrive."""
         return self.body_timeout + size / max(1.0, self.body_min_rate)
+
+
+#: file descriptors kept for everything but client connections (the archive, Redis,
+#: the workers' pipes, the upstream pool, spool files), at most a quarter of the limit
+FD_RESERVE = 1024
+#: descriptors one client connection may hold: its socket, its upstream connection
+#: (mitmproxy opens one per client connection), an upload's spool file
+FDS_PER_CONNECTION = 3
+
+
+def connection_cap(configured: int | None, soft_limit: int | None = None) -> int:
+    """The client-connection cap: what ``DLP_MAX_CLIENT_CONNECTIONS`` says (0: none), or
+    by default ``(RLIMIT_NOFILE - reserve) / 3``, ``reserve = min(1024, limit / 4)``; a
+    configured cap above that is lowered to it (with a warning): past the file limit the
+    gateway could no longer open its archive, Redis or upstream connections (attack 21h
+    F3: ~80 addresses at 256 connections each reached 19,216 of 20,000)."""
+    if soft_limit is None:
+        import resource
+
+        soft_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft_limit == -1 or soft_limit >= 1 << 30:  # RLIM_INFINITY
+        safe = 1 << 20
+    else:
+        safe = max(16, (soft_limit - min(FD_RESERVE, soft_limit // 4)) // FDS_PER_CONNECTION)
+    if configured is None:
+        return safe
+    if configured == 0:
+        return 0
+    if configured > safe:
+        log.warning("DLP_MAX_CLIENT_CONNECTIONS is above what the file limit allows; lowered",
+                    extra={"configured": configured, "cap": safe, "rlimit_nofile": soft_limit})
+        return safe
+    return configured
 
 
 class DLPAddon:
@@ -164,7 +212,12 @@ class DLPAddon:
         #: per connection id: its address, open exchanges, its read timer
         self._conns: dict[str, _Conn] = {}
         self._per_ip: dict[str, int] = {}
-        self._body_timers: dict[str, asyncio.TimerHandle] = {}
+        #: bodies arriving, by flow id: their progress and read timer (``_BodyWatch``)
+        self._body_timers: dict[str, _BodyWatch] = {}
+        #: large bodies arriving, by flow id (its party) and by party
+        self._large: dict[str, str] = {}
+        self._party_large: dict[str, int] = {}
+        self.clock: Callable[[], float] = time.monotonic
         #: spool files of bodies received or being forwarded, by flow id (deleted when done)
         self._spools: dict[str, Any] = {}
         #: refusals before the body was read, by reason (also a metric)
@@ -189,6 +242,9 @@ class DLPAddon:
         #: checks what an integration posted after an action, dialog or command
         #: (dlp_proxy.gateway.integrations.ResponseWatch); set by the server
         self.integration_watch: Any = None
+        #: incoming-webhook ids and remote-cluster credentials, asked of Mattermost before
+        #: the body (dlp_proxy.gateway.admission); set by the server
+        self.credentials: CredentialCheck | None = None
 
     # ------------------------------------------------------------ requestheaders
 
@@ -265,11 +321,32 @@ class DLPAddon:
         if m.kind not in ("content", "unknown_write") or route is None:
             self._admit(flow, cap, declared, has_body)
             return None
-        needs_session = m.kind == "content" and route.name not in _NO_SESSION_ROUTES
+        credentials = self.credentials
+        if route.name == "hooks.incoming" and credentials is not None and credentials.can_check_hooks:
+            # the hook's id is this route's credential (whatever token the request carries:
+            # Mattermost posts as the hook's creator): an unknown hook is refused as
+            # Mattermost refuses it, before its body is read or scanned (attack 21h F1)
+            hook_id = str((m.params or {}).get("hook_id") or "")
+            known = credentials.hook_cached(hook_id)
+            if known is None:
+                return self._verify_hook(flow, hook_id, route, path, query, cap, declared, has_body)
+            if known != 200:
+                self._unknown_hook(flow, known)
+                return None
+        return self._check_credentials(flow, route, path, query, cap, declared, has_body, m.kind == "content")
+
+    def _check_credentials(self, flow: http.HTTPFlow, route: Any, path: str, query: str, cap: int,
+                           declared: int | None, has_body: bool, content: bool = True) -> Awaitable[None] | None:
+        """The request's token (or service credential), as Mattermost would check it."""
+        req = flow.request
+        needs_session = content and route.name not in _NO_SESSION_ROUTES
         headers = req.headers
         token = token_from_request(header_dict(headers.fields), query)
         resolver = self.pipeline.context
         if token is None:
+            remote = self._remote_cluster_credential(path, headers)
+            if remote is not None and self.credentials is not None and self.credentials.can_check_services:
+                return self._check_remote_cluster(flow, remote, cap, declared, has_body)
             service = self._service_credential(path, headers)
             if service is None:
                 self._unauthenticated(flow, needs_session, cap, declared, has_body)
@@ -295,6 +372,92 @@ class DLPAddon:
             self._unauthenticated(flow, needs_session, cap, declared, has_body)
             return None
         return self._check_token(flow, token, needs_session, cap, declared, has_body)
+
+    @staticmethod
+    def _remote_cluster_credential(path: str, headers: Any) -> tuple[str, str] | None:
+        if not path.startswith("/api/v4/remotecluster/"):
+            return None
+        remote_id, token = headers.get("x-remotecluster-id") or "", headers.get("x-remotecluster-token") or ""
+        return (remote_id, token) if remote_id and token else None
+
+    def _check_remote_cluster(self, flow: http.HTTPFlow, remote: tuple[str, str], cap: int,
+                              declared: int | None, has_body: bool) -> Awaitable[None] | None:
+        """A remote cluster's credential, as Mattermost judges it (``admission``): accepted,
+        the route's cap; refused, answered before the body (attack 21h F1)."""
+        assert self.credentials is not None
+        known = self.credentials.service_cached(*remote)
+        if known is None:
+            return self._verify_remote_cluster(flow, remote, cap, declared, has_body)
+        self._remote_cluster_answered(flow, known, cap, declared, has_body)
+        return None
+
+    def _remote_cluster_answered(self, flow: http.HTTPFlow, status: int, cap: int, declared: int | None,
+                                 has_body: bool) -> None:
+        if status == 200:
+            self._admit(flow, cap, declared, has_body)
+            return
+        # Mattermost answers 401 api.context.session_expired.app_error (web/context.go
+        # RemoteClusterTokenRequired); the gateway never answers 401: 403, its own id
+        self._answer_early(flow, responses.app_error(
+            403, UNAUTHENTICATED_ID, "The remote cluster's credentials were not accepted, so this was not sent.",
+            request_id=responses.new_request_id()), "unauthenticated")
+
+    async def _verify_remote_cluster(self, flow: http.HTTPFlow, remote: tuple[str, str], cap: int,
+                                     declared: int | None, has_body: bool) -> None:
+        assert self.credentials is not None
+        try:
+            status = await self.credentials.remote_cluster(*remote)
+        except Exception as exc:
+            log.warning("a remote cluster's credentials could not be checked; refusing",
+                        extra={"error_type": type(exc).__name__})
+            self._unverified(flow)
+            return
+        try:
+            self._remote_cluster_answered(flow, status, cap, declared, has_body)
+        except Exception:
+            log.exception("requestheaders failed; refusing")
+            self._answer_early(flow, responses.app_error(503, responses.UNAVAILABLE_ID, _UNAVAILABLE,
+                                                         request_id=responses.new_request_id()), "error")
+
+    async def _verify_hook(self, flow: http.HTTPFlow, hook_id: str, route: Any, path: str, query: str, cap: int,
+                           declared: int | None, has_body: bool) -> None:
+        assert self.credentials is not None
+        try:
+            status = await self.credentials.hook(hook_id)
+        except Exception as exc:
+            log.warning("a webhook could not be looked up; refusing", extra={"error_type": type(exc).__name__})
+            self._unverified(flow)
+            return
+        try:
+            if status != 200:
+                self._unknown_hook(flow, status)
+                return
+            more = self._check_credentials(flow, route, path, query, cap, declared, has_body)
+            if more is not None:
+                await more
+        except Exception:
+            log.exception("requestheaders failed; refusing")
+            self._answer_early(flow, responses.app_error(503, responses.UNAVAILABLE_ID, _UNAVAILABLE,
+                                                         request_id=responses.new_request_id()), "error")
+
+    def _unknown_hook(self, flow: http.HTTPFlow, status: int) -> None:
+        """As app/webhook.go HandleIncomingWebhook answers a hook it cannot find (400) or
+        when incoming webhooks are off (501), before the body is read."""
+        from dlp_proxy.gateway import admission
+
+        if status == 501:
+            resp = responses.app_error(501, admission.HOOK_DISABLED_ID, admission.HOOK_DISABLED_MESSAGE,
+                                       request_id=responses.new_request_id())
+        else:
+            resp = responses.app_error(400, admission.HOOK_INVALID_ID, admission.HOOK_INVALID_MESSAGE,
+                                       request_id=responses.new_request_id())
+        self._answer_early(flow, resp, "unknown-hook")
+
+    def _unverified(self, flow: http.HTTPFlow) -> None:
+        """The credential could not be checked with Mattermost: fail closed (503)."""
+        self._answer_early(flow, responses.app_error(
+            503, responses.UNAVAILABLE_ID, "The gateway could not check these credentials with Mattermost. Try again.",
+            request_id=responses.new_request_id()), "unverified")
 
     def _service_credential(self, path: str, headers: Any) -> bytes | None:
         """A keyed hash (a key of this process, never stored) of the service credential
@@ -356,19 +519,30 @@ class DLPAddon:
         # route, or one user's three idle uploads, held the whole budget for their body
         # deadline) before a byte arrived let a few parties that send nothing shut
         # everyone's writes.  A declared body still has its declared size's deadline.
+        # Nor a first share (attack 21h F7: 4 users x 256 uploads declaring 100 MB and
+        # sending nothing held the 256 MiB budget in 256 KiB first shares for the 1 h 48 min
+        # of their deadline): a body holds what has arrived, and no more than
+        # ``max_large_bodies_per_client`` large ones of a party may be arriving at once;
+        # one that stops sending is closed (``_BodyWatch``: idle timeout, minimum rate).
         limit = declared if declared is not None else cap
-        size = min(limit, CHUNKED_FIRST_RESERVE)
         party = self._party(flow)
-        if not self._fits(party, size, cap):
+        if not self._fits(party, 0, cap):
             self._busy_early(flow)
+            return None
+        large_cap = self.limits.max_large_bodies_per_client
+        large = limit > LARGE_BODY
+        if large and large_cap and self._party_large.get(party, 0) >= large_cap:
+            self._busy_early(flow, "large-bodies")
             return None
         flow.metadata[BODY_LIMIT] = limit  # counted as it arrives (patch_mitmproxy_early_answer)
         flow.metadata[BODY_GROW] = self._grow
-        self.inflight_bytes += size
-        self._party_bytes[party] = self._party_bytes.get(party, 0) + size
-        self._reserved[flow.id] = (flow.client_conn.id, size, party)
-        # (the deadline of a declared body is its length's; of one without, its first share's)
-        self._arm_body_timer(flow, self.limits.body_deadline(declared if declared is not None else size))
+        self._reserved[flow.id] = (flow.client_conn.id, 0, party)
+        if large:
+            self._large[flow.id] = party
+            self._party_large[party] = self._party_large.get(party, 0) + 1
+        # (the deadline of a declared body is its length's; of one without, a first share's)
+        self._arm_body_timer(flow, self.limits.body_deadline(declared if declared is not None else
+                                                             min(limit, 256 * 1024)))
         if flow.metadata.pop(SPOOL_WANTED, False) and (declared is None or declared > SPOOL_BODY_MIN):
             self._start_spool(flow)  # (a small body is read inline, as any body)
         return None
@@ -418,7 +592,7 @@ class DLPAddon:
             return "u:" + str(user)
         peer = flow.client_conn.peername[0] if flow.client_conn.peername else ""
         fields = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in flow.request.headers.fields)
-        return "ip:" + client_address(peer, fields, self.trusted_proxies)
+        return "ip:" + address_group(client_address(peer, fields, self.trusted_proxies))
 
     def _fits(self, party: str, more: int, cap: int) -> bool:
         """Whether ``more`` bytes may be reserved: within the whole budget and the party's
@@ -428,15 +602,19 @@ class DLPAddon:
         share = self.limits.max_inflight_bytes_per_client
         return not share or self._party_bytes.get(party, 0) + more <= max(share, cap)
 
-    def _busy_early(self, flow: http.HTTPFlow) -> None:
+    def _busy_early(self, flow: http.HTTPFlow, reason: str = "busy") -> None:
         resp = responses.app_error(503, BUSY_ID, "The data-loss-prevention gateway is busy. Try again in a moment.",
                                    request_id=responses.new_request_id())
         resp[1]["Retry-After"] = "5"
-        self._answer_early(flow, resp, "busy")
+        self._answer_early(flow, resp, reason)
 
     def _grow(self, flow_id: str, received: int, limit: int) -> bool:
         """A body has ``received`` bytes: its reservation grown to cover them (doubling,
         at most ``limit``); False when the budget (or its party's share) cannot."""
+        watch = self._body_timers.get(flow_id)
+        if watch is not None and received > watch.received:
+            watch.received = received
+            watch.last = self.clock()
         held = self._reserved.get(flow_id)
         if held is None or received <= held[1]:
             return True
@@ -464,21 +642,33 @@ class DLPAddon:
         timer = self._body_timers.pop(flow_id, None)
         if timer is not None:
             timer.cancel()
+        party = self._large.pop(flow_id, None)
+        if party is not None:
+            left = self._party_large.get(party, 0) - 1
+            if left > 0:
+                self._party_large[party] = left
+            else:
+                self._party_large.pop(party, None)
 
     # ------------------------------------------------------------ connections
 
     def client_connected(self, client: connection.Client) -> None:
-        """Per-address connection cap; the first request's headers get ``header_timeout``."""
+        """Connection caps, in all and per address (an IPv6 /64 counted as one address);
+        the first request's headers get ``header_timeout``.  A connection above a cap is
+        closed at once, before a byte of it is read."""
         try:
-            ip = client.peername[0] if client.peername else ""
+            peer = client.peername[0] if client.peername else ""
+            total = self.limits.max_client_connections
+            if total and len(self._conns) >= total:
+                # (proxies in DLP_TRUSTED_PROXIES too: their connections hold descriptors alike)
+                self._refuse_connection(client, "too many client connections", "connections-total")
+                return
+            ip = address_group(peer)
             cap = self.limits.max_connections_per_ip
-            counted = bool(cap) and not self._trusted(ip)
+            counted = bool(cap) and not self._trusted(peer)
             if counted:
                 if self._per_ip.get(ip, 0) >= cap:
-                    client.error = "too many connections from this address"
-                    self.early_refusals["connections"] = self.early_refusals.get("connections", 0) + 1
-                    if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
-                        self.metrics.early_refusals.labels(reason="connections").inc()
+                    self._refuse_connection(client, "too many connections from this address", "connections")
                     return
                 self._per_ip[ip] = self._per_ip.get(ip, 0) + 1
             conn = _Conn(ip if counted else None)
@@ -486,6 +676,12 @@ class DLPAddon:
             self._arm_header_timer(client.id, conn)
         except Exception:
             log.exception("client_connected failed")
+
+    def _refuse_connection(self, client: connection.Client, why: str, reason: str) -> None:
+        client.error = why  # mitmproxy closes a client whose connect hook set an error
+        self.early_refusals[reason] = self.early_refusals.get(reason, 0) + 1
+        if self.metrics is not None and hasattr(self.metrics, "early_refusals"):
+            self.metrics.early_refusals.labels(reason=reason).inc()
 
     def client_disconnected(self, client: connection.Client) -> None:
         conn = self._conns.pop(client.id, None)
@@ -530,10 +726,55 @@ class DLPAddon:
         conn.timer = asyncio.get_running_loop().call_later(self.limits.header_timeout, self._read_timeout, client_id, "headers")
 
     def _arm_body_timer(self, flow: http.HTTPFlow, seconds: float) -> None:
+        """The body's read rules (``_BodyWatch``): its total deadline (``seconds``), the
+        idle timeout between its bytes, and the minimum rate after the grace period."""
         if self.limits.body_timeout <= 0:
             return
-        self._body_timers[flow.id] = asyncio.get_running_loop().call_later(
-            seconds, self._read_timeout, flow.client_conn.id, "body")
+        now = self.clock()
+        watch = _BodyWatch(flow.client_conn.id, now, now + seconds)
+        self._body_timers[flow.id] = watch
+        self._watch_body(flow.id, watch, now)
+
+    def _watch_body(self, flow_id: str, watch: _BodyWatch, now: float) -> None:
+        phase, due = self._body_rule(watch, now)
+        if phase is not None:
+            self._body_timers.pop(flow_id, None)
+            self._read_timeout(watch.client_id, phase)
+            return
+        watch.handle = asyncio.get_running_loop().call_later(max(0.0, due - now), self._body_check, flow_id)
+
+    def _body_check(self, flow_id: str) -> None:
+        watch = self._body_timers.get(flow_id)
+        if watch is None:
+            return
+        try:
+            watch.handle = None
+            self._watch_body(flow_id, watch, self.clock())
+        except Exception:
+            log.exception("checking a body's progress failed")
+
+    def _body_rule(self, watch: _BodyWatch, now: float) -> tuple[str | None, float]:
+        """(the rule a body broke, or None; when to look again).  Rules: the total
+        deadline; no byte for ``body_idle_timeout`` seconds; after ``body_timeout``
+        seconds, fewer than ``body_min_rate`` bytes per second since then (attack 21h F7:
+        a declared 100 MB that never came held its connection for the 1 h 48 min of
+        the total deadline)."""
+        lim = self.limits
+        if now >= watch.deadline:
+            return "body", now
+        due = watch.deadline
+        if lim.body_idle_timeout > 0:
+            idle_at = watch.last + lim.body_idle_timeout
+            if now >= idle_at:
+                return "body-idle", now
+            due = min(due, idle_at)
+        if lim.body_min_rate > 0:
+            # the moment the bytes received stop being enough
+            short_at = watch.start + lim.body_timeout + watch.received / lim.body_min_rate
+            if now >= short_at:
+                return "body-rate", now
+            due = min(due, short_at)
+        return None, due
 
     def _read_timeout(self, client_id: str, phase: str) -> None:
         """A client that did not send its headers (or body) in time: closed, like a
@@ -1211,6 +1452,26 @@ class DLPAddon:
         return True
 
 
+class _BodyWatch:
+    """A body arriving: when it started, its last byte, the bytes so far, its total
+    deadline, the timer that looks at it next (``DLPAddon._body_rule``)."""
+
+    __slots__ = ("client_id", "deadline", "handle", "last", "received", "start")
+
+    def __init__(self, client_id: str, start: float, deadline: float) -> None:
+        self.client_id = client_id
+        self.start = start
+        self.last = start
+        self.received = 0
+        self.deadline = deadline
+        self.handle: asyncio.TimerHandle | None = None
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+
 class _Conn:
     """A client connection's read-timeout state."""
 
@@ -1290,7 +1551,7 @@ def patch_mitmproxy_early_answer() -> None:
     def refuse_busy(self: Any) -> Generator[Any, Any, None]:
         from mitmproxy import flow as mflow
 
-        message = "The data-loss-prevention gateway is busy. Try again in a moment."
+        message = responses.MIDBODY_BUSY_MESSAGE
         self.flow.error = mflow.Error(message)
         yield HttpErrorHook(self.flow)
         yield layers_http.SendHttp(ev.ResponseProtocolError(self.stream_id, message, 503), self.context.client)

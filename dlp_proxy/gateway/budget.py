@@ -19,7 +19,14 @@ Every charge is CPU time, never wall time: a scan worker's job reports its own
 free one, are not in it), the thread-pool fallback its thread's ``thread_time``, the
 loop meter the loop thread's.  On a loaded host a post waits longer but costs its
 sender no more.  (One exception: files sent without signing in are charged their wall
-time in the file worker, ``Pipeline._inspect_in``.)
+time in the file worker, ``Pipeline._inspect_in``.)  A scan that waited for a busy
+worker and reached its deadline before it started costs nothing; one killed at its
+deadline costs the CPU its worker spent on it (``FileScanner.run``'s ``spent``).
+
+Requests without a user are charged by client address (``address_group``: an IPv4
+address, an IPv6 /64, one customer's allocation), and all of them together by
+``ANONYMOUS``, a bucket of its own (``anonymous_seconds``): many addresses cannot buy
+more scan time than that, whatever they send.
 """
 
 from __future__ import annotations
@@ -35,14 +42,38 @@ T = TypeVar("T")
 LOOP_ALLOWANCE = 0.005
 
 
+#: the bucket every request without a user is charged to as well (its keys start "ip:")
+ANONYMOUS = "ip:*"
+
+
+def address_group(ip: str) -> str:
+    """What counts as one client address for budgets and caps: an IPv4 address (also
+    written IPv4-mapped), an IPv6 address's /64 (one subscriber's network: 2^64
+    addresses for the price of one); anything unreadable as itself."""
+    import ipaddress
+
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(addr) >> 64 << 64, 64)))
+    return str(addr)
+
+
 class ScanBudgetExceeded(Exception):
     """This principal used its scan time; refused (429) until the bucket refills."""
 
 
 class ScanBudget:
     def __init__(self, seconds: float, window: float = 60.0, *, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000) -> None:
+                 max_keys: int = 100_000, anonymous_seconds: float = 0.0) -> None:
         self.capacity = float(seconds)
+        #: the ``ANONYMOUS`` bucket's capacity (0: none), refilled over the same window
+        self.anonymous_capacity = float(anonymous_seconds)
+        self.anonymous_rate = self.anonymous_capacity / window if window > 0 else 0.0
         self.rate = self.capacity / window if window > 0 else 0.0
         self.clock = clock
         self.max_keys = max_keys
@@ -54,25 +85,38 @@ class ScanBudget:
         return self.capacity > 0
 
     def _level(self, key: str, now: float) -> float:
-        level, when = self._buckets.get(key, (self.capacity, now))
-        return min(self.capacity, level + (now - when) * self.rate)
+        capacity, rate = ((self.anonymous_capacity, self.anonymous_rate) if key == ANONYMOUS
+                          else (self.capacity, self.rate))
+        level, when = self._buckets.get(key, (capacity, now))
+        return min(capacity, level + (now - when) * rate)
+
+    def _anonymous(self, key: str) -> bool:
+        return self.anonymous_capacity > 0 and key.startswith("ip:") and key != ANONYMOUS
 
     def check(self, key: str) -> None:
-        """Raise ``ScanBudgetExceeded`` when ``key`` has no scan time left."""
-        if not self.enabled:
-            return
-        if self._level(key, self.clock()) <= 0:
-            raise ScanBudgetExceeded(key)
-
-    def charge(self, key: str, seconds: float) -> None:
+        """Raise ``ScanBudgetExceeded`` when ``key`` (or, for a key without a user, all
+        of them together) has no scan time left."""
         if not self.enabled:
             return
         now = self.clock()
+        if self._level(key, now) <= 0 or (self._anonymous(key) and self._level(ANONYMOUS, now) <= 0):
+            raise ScanBudgetExceeded(key)
+
+    def charge(self, key: str, seconds: float) -> None:
+        if not self.enabled or seconds <= 0:
+            return
+        if self._anonymous(key):
+            self._charge(ANONYMOUS, seconds)
+        self._charge(key, seconds)
+
+    def _charge(self, key: str, seconds: float) -> None:
+        now = self.clock()
         if key not in self._buckets and len(self._buckets) >= self.max_keys:
             # drop the buckets that are full again (they carry no state), else start over
-            self._buckets = {k: v for k, v in self._buckets.items() if self._level(k, now) < self.capacity}
+            self._buckets = {k: v for k, v in self._buckets.items()
+                             if k == ANONYMOUS or self._level(k, now) < self.capacity}
             if len(self._buckets) >= self.max_keys:
-                self._buckets.clear()
+                self._buckets = {k: v for k, v in self._buckets.items() if k == ANONYMOUS}
         self._buckets[key] = (self._level(key, now) - seconds, now)
 
     def remaining(self, key: str) -> float:

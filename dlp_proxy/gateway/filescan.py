@@ -783,6 +783,23 @@ def _scan_texts_job(items: Any, entities: Collection[str] | None) -> tuple[list[
     return [pack_findings(s.findings) for s in scanned], time.process_time() - started
 
 
+def _pool_cpu(pool: Any) -> float:
+    """CPU seconds (user + system) the pool's worker processes used so far, read from
+    /proc (0 where it cannot be read: the job is then charged nothing)."""
+    total = 0.0
+    for pid in dict(getattr(pool, "_processes", None) or {}):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+_CLOCK_TICKS = float(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100.0
+
+
 class FileScanner:
     """A pool of worker processes, each in a *slot* of its own (a one-process
     ``ProcessPoolExecutor``), so a job that overruns its deadline - or whose caller
@@ -954,11 +971,13 @@ class FileScanner:
         return extraction, [list(unpack_findings(fs)) for fs in packed]
 
     async def scan_texts(self, items: Any, entities: Collection[str] | None,
-                         timeout: float) -> tuple[list[ScannedItem], float]:
-        """``detector.scan(items)`` in a worker; (scanned items, the worker's CPU seconds)."""
+                         timeout: float, spent: list[float] | None = None) -> tuple[list[ScannedItem], float]:
+        """``detector.scan(items)`` in a worker; (scanned items, the worker's CPU seconds).
+        ``spent``: see ``run``."""
         items = list(items)
         packed, cost = await self.run(
-            _scan_texts_job, items, frozenset(entities) if entities is not None else None, timeout=timeout)
+            _scan_texts_job, items, frozenset(entities) if entities is not None else None, timeout=timeout,
+            spent=spent)
         if len(packed) != len(items):
             raise RuntimeError("the scan worker answered for another number of texts")
         return [ScannedItem(item, unpack_findings(fs)) for item, fs in zip(items, packed, strict=True)], cost
@@ -1000,27 +1019,33 @@ class FileScanner:
                         pass
             self._release(slot)
 
-    async def run(self, fn: Any, *args: Any, timeout: float) -> Any:
+    async def run(self, fn: Any, *args: Any, timeout: float, spent: list[float] | None = None) -> Any:
         """``fn(*args)`` in a worker within ``timeout`` seconds (waiting for a free
         worker included).  On timeout, or when the caller is cancelled, the worker
         running the job is killed (a runaway job must not keep a core busy); a
-        worker that crashed is replaced and the job retried once."""
+        worker that crashed is replaced and the job retried once.  ``spent``: the CPU
+        seconds the worker spent on a job killed this way is appended to it (nothing
+        for a job still waiting for a free worker: the wait is not its sender's)."""
         async with asyncio.timeout(timeout):
             slot = await self._acquire()
             try:
-                return await self._run_on(slot, fn, *args)
+                return await self._run_on(slot, fn, *args, spent=spent)
             finally:
                 self._release(slot)
 
-    async def _run_on(self, slot: int, fn: Any, *args: Any, retry: bool = True) -> Any:
+    async def _run_on(self, slot: int, fn: Any, *args: Any, retry: bool = True,
+                      spent: list[float] | None = None) -> Any:
         loop = asyncio.get_running_loop()
         for attempt in range(2 if retry else 1):
             pool = self._pool(slot)
+            before = _pool_cpu(pool) if spent is not None else 0.0
             future = loop.run_in_executor(pool, fn, *args)
             try:
                 return await future
             except (TimeoutError, asyncio.CancelledError):
                 self.killed += 1
+                if spent is not None:
+                    spent.append(max(0.0, _pool_cpu(pool) - before))  # measured before the kill
                 self._kill(slot, pool)
                 raise
             except BrokenProcessPool:

@@ -67,6 +67,11 @@ _PROTOCOL_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+#: what ``DLPAddon`` answers when the bytes in flight are spent (before or during a body)
+MIDBODY_BUSY_ID = "api.dlp.busy.app_error"
+MIDBODY_BUSY_MESSAGE = "The data-loss-prevention gateway is busy. Try again in a moment."
+
+
 def protocol_error_bytes(status: int, message: str = "") -> bytes:
     """A complete HTTP/1.1 AppError response for mitmproxy's own protocol errors
     (malformed framing, body over the size limit, upstream unreachable), which
@@ -76,6 +81,10 @@ def protocol_error_bytes(status: int, message: str = "") -> bytes:
     error_id, text = _PROTOCOL_ERRORS.get(
         status, (BAD_REQUEST_ID if status < 500 else UPSTREAM_ID, "The gateway could not handle the request.")
     )
+    if status == 503 and message == MIDBODY_BUSY_MESSAGE:
+        # a body refused as it arrives past the bytes in flight (addon ``refuse_busy``):
+        # the same AppError as the refusal before the body
+        error_id, text = MIDBODY_BUSY_ID, MIDBODY_BUSY_MESSAGE
     request_id = new_request_id()
     # mitmproxy's message may quote the offending header or request line: quoted
     # values are withheld and digit runs masked (header values are never echoed)

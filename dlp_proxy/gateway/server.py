@@ -299,7 +299,8 @@ async def run(settings: RunSettings) -> int:
     file_scanner.warm_up()
     from dlp_proxy.gateway.budget import ScanBudget
 
-    scan_budget = ScanBudget(cfg.user_scan_seconds, cfg.user_scan_window)
+    scan_budget = ScanBudget(cfg.user_scan_seconds, cfg.user_scan_window,
+                             anonymous_seconds=cfg.unauthenticated_scan_seconds)
 
     from dlp_proxy.gateway.actions import SenderActions, SenderTokens
 
@@ -357,6 +358,14 @@ async def run(settings: RunSettings) -> int:
                      upstream_timeout=settings.upstream_timeout_seconds,
                      limits=Limits.from_settings(cfg))
     addon.sender_actions = sender_actions
+    from dlp_proxy.gateway.admission import CredentialCheck
+
+    # incoming-webhook ids and remote-cluster credentials checked before their bodies
+    addon.credentials = CredentialCheck(upstream, settings.notify_token)
+    if not settings.notify_token:
+        log.warning("no DLP_NOTIFY_TOKEN: incoming webhooks are judged without checking that the hook exists")
+    log.info("client connection caps", extra={"total": addon.limits.max_client_connections,
+                                               "per_address": addon.limits.max_connections_per_ip})
     # what integrations post after an action, dialog or command: checked after the fact
     addon.integration_watch = ResponseWatch(pipeline, upstream, cfg.release_token or settings.notify_token,
                                               max_queue=cfg.integration_check_queue)
