@@ -60,6 +60,8 @@ from dlp_proxy.gateway.extract import (
     decode_content_encoding,
     extract,
     filename_items,
+    go_field_name,
+    go_json_decode,
     go_path,
     is_reference_id,
     no_content_shape_error,
@@ -67,7 +69,7 @@ from dlp_proxy.gateway.extract import (
 from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.lookups import Screen, Unresolved
-from dlp_proxy.gateway.paths import PathError, spellings, split_target, under_subpath
+from dlp_proxy.gateway.paths import PathError, check_target, spellings, split_target, under_subpath
 from dlp_proxy.gateway.paths import go_path as go_url_path
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
@@ -269,6 +271,7 @@ class Pipeline:
         different content routes are refused (``PathError``): a real client
         never sends such a path, and judging it as either route could judge
         the wrong body."""
+        check_target(target)  # a raw '#': Go keeps it in the path, refused (paths.check_target)
         raw_path, query = split_target(target)
         m, path = classify_path(method, raw_path, has_body=has_body, subpath=self.config.upstream_subpath)
         return m, path, query
@@ -314,7 +317,14 @@ class Pipeline:
                 # session's browser version (app/login.go; gateway/headers.py)
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
                                           HEADER_REFUSED_RULE)
-            if m.shape == "credentials" and req.body and (kept := credential_fields(path, req.body)):
+            try:
+                kept = credential_fields(path, req.body) if m.shape == "credentials" and req.body else {}
+            except CredentialBodyError as exc:
+                # Go reads the stored fields of this body, and the gateway cannot be sure
+                # which (issue 14: refuse rather than judge nothing)
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID,
+                                          f"The request could not be inspected: {exc}.", "bad-body")
+            if kept:
                 # the fields of a credential request Mattermost stores or shows, judged on
                 # their own: the password, token and MFA code are never read nor archived
                 judged = await self._inspect(replace(req, body=json.dumps(kept).encode(), spool=None),
@@ -2481,34 +2491,71 @@ def path_items(target: str, request_headers: Mapping[str, str] | None = None) ->
 CREDENTIALS_ROUTE = Route("credentials.fields", "credentials", "POST", "/api/v4/users/login", Body.JSON)
 #: (classified path, field names) of the fields of a credential route's JSON body that are
 #: no secret and that Mattermost stores or shows:
-#: - ``/oauth/authorize`` (web/oauth.go authorizeOAuthApp -> model.AuthorizeRequestFromJSON,
-#:   app/oauth.go AllowOAuthAppAccessToUser): ``state`` and ``scope`` are saved in
-#:   OAuthAuthData and ``state`` goes back to the OAuth app in the redirect, whose
-#:   ``redirect_uri`` is saved too (a struct: Go's encoding/json matches names
-#:   case-insensitively);
-#: - ``/api/v4/users/login`` (api4/user.go login, model.MapFromJSON): ``login_id`` goes
-#:   into the audit record, ``device_id`` becomes the session's DeviceId (stored, listed
-#:   with the user's sessions, sent to the push proxy).
+#: - ``/oauth/authorize`` (web/oauth.go authorizeOAuthApp: ``json.NewDecoder(r.Body).Decode``
+#:   into a ``*model.AuthorizeRequest``, server/public/model/authorize.go; app/oauth.go
+#:   AllowOAuthAppAccessToUser): ``state``, ``scope``, ``redirect_uri``,
+#:   ``code_challenge`` (with its ``code_challenge_method``) and ``resource`` are saved in
+#:   OAuthAuthData and ``state`` goes back to the OAuth app in the redirect (a struct:
+#:   encoding/json matches names case-insensitively, ``ſ`` U+017F as ``s``, ``K`` U+212A
+#:   as ``k``: ``extract.go_field_name``);
+#: - ``/api/v4/users/login`` (api4/user.go login, ``model.MapFromJSON``): ``login_id`` and
+#:   ``id`` go into the audit record, ``device_id`` becomes the session's DeviceId (stored,
+#:   listed with the user's sessions, sent to the push proxy).  A map: Go matches keys
+#:   exactly; they are matched here as the struct would be (a superset).
 _CREDENTIAL_FIELDS: dict[str, frozenset[str]] = {
-    "/oauth/authorize": frozenset({"state", "scope", "redirect_uri"}),
-    "/api/v4/users/login": frozenset({"login_id", "device_id"}),
+    "/oauth/authorize": frozenset({"state", "scope", "redirect_uri", "code_challenge", "code_challenge_method",
+                                   "resource"}),
+    "/api/v4/users/login": frozenset({"login_id", "device_id", "id"}),
 }
 
 
+class CredentialBodyError(ValueError):
+    """A credential route's body the gateway cannot read its stored fields from as Go
+    does (``credential_fields``): refused with a 400, never forwarded unjudged."""
+
+
 def credential_fields(path: str, body: bytes) -> dict[str, str]:
-    """The non-secret fields of a credential route's JSON body (``_CREDENTIAL_FIELDS``,
-    names matched case-insensitively: a superset of what Go reads), or {}: the rest (a
-    password, a token, an MFA code) is never looked at."""
+    """The non-secret fields of a credential route's JSON body (``_CREDENTIAL_FIELDS``),
+    read as Go reads them, or {}: the rest (a password, a token, an MFA code) is never
+    looked at.
+
+    Go: ``json.NewDecoder(r.Body).Decode`` (model.MapFromJSON ignores its error; the
+    OAuth handler does not): the first JSON value only, invalid UTF-8 and lone
+    surrogates as U+FFFD (``extract.go_json_decode``).  Every value of a matching key
+    is kept, repeated keys and case variants too (Go keeps the last one; a later type
+    error keeps the earlier keys in the map), a value that is not a string as its
+    JSON text.  ``CredentialBodyError`` where the one reading is not certain: a body
+    that is not one JSON object (data after it, not JSON, nested too deep, not an
+    object): no Mattermost client sends one, and judging nothing is not an option."""
     names = _CREDENTIAL_FIELDS.get(path)
     if names is None:
         return {}
+    text = body.decode("utf-8", "replace")  # Go: invalid UTF-8 in a string -> U+FFFD
+    if not text.strip(" \t\r\n"):
+        return {}  # Go: EOF (an empty map; the OAuth handler answers 400)
     try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return {}
+        doc, rest = go_json_decode(text)
+    except BodyError:
+        raise CredentialBodyError("the body is nested too deeply") from None
+    except ValueError:
+        raise CredentialBodyError("the body is not a JSON document") from None
+    if rest.strip(" \t\r\n"):
+        raise CredentialBodyError("data after the JSON document")
     if not isinstance(doc, dict):
-        return {}
-    return {k: v for k, v in doc.items() if isinstance(k, str) and k.lower() in names and isinstance(v, str) and v}
+        raise CredentialBodyError("the body is not a JSON object")
+    pairs = getattr(doc, "order", None)
+    kept: dict[str, str] = {}
+    for key, value in (pairs if pairs is not None else doc.items()):
+        name = go_field_name(str(key))
+        if name not in names or value is None or value == "":
+            continue
+        text_value = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        slot, n = name, 0
+        while slot in kept:  # every value of the key (Go keeps the last, another reader the first)
+            n += 1
+            slot = f"{name}#{n}"
+        kept[slot] = text_value
+    return kept
 
 
 #: the classified path of a plugin's route (routes.QUERY_ROUTES: ``/plugins/{plugin_id}/**``)
