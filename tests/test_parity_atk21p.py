@@ -246,3 +246,11 @@ def test_the_text_reading_is_added_only_when_the_json_reading_leaves_something_o
     ):
         ex = extract(UNKNOWN_ROUTE, body, "application/json", [])
         assert [i.text for i in ex.items if i.path == "body~text"] == [body.decode()], body
+
+
+def test_raw_bytes_that_are_not_utf8_in_the_target_are_refused() -> None:
+    # mitmproxy's Request.path: the target decoded with surrogateescape; Go keeps the bytes
+    with pytest.raises(PathError):
+        paths.check_target("/plugins/x/\udcff536-22-8710")
+    assert not gateway_forwards("GET", "/plugins/x/\udcffa", {}, b"")
+    paths.check_target("/plugins/x/\u00e9")  # raw UTF-8 is read as Go reads it

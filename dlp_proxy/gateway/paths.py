@@ -68,6 +68,14 @@ def check_target(target: str) -> None:
     it means (``%23``), and never sends a fragment."""
     if "#" in target:
         raise PathError("'#' in the request target")
+    if _RAW_NOT_UTF8.search(target):
+        # raw bytes that are not UTF-8 (mitmproxy hands them over as surrogate escapes):
+        # Go keeps them in r.URL.Path as they are, every client percent-encodes them
+        raise PathError("bytes in the request target that are not UTF-8")
+
+
+#: a byte that is not UTF-8, as ``surrogateescape`` decodes it (mitmproxy's ``Request.path``)
+_RAW_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def _has_control(text: str) -> bool:
