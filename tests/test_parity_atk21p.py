@@ -254,3 +254,28 @@ def test_raw_bytes_that_are_not_utf8_in_the_target_are_refused() -> None:
         paths.check_target("/plugins/x/\udcff536-22-8710")
     assert not gateway_forwards("GET", "/plugins/x/\udcffa", {}, b"")
     paths.check_target("/plugins/x/\u00e9")  # raw UTF-8 is read as Go reads it
+
+
+# --------------------------------------------------------------------------- F4: a read's stored headers
+
+FILE_ID = "abcdefghijkmnopqrstuvwxyz0"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"/api/v4/files/{FILE_ID}",
+        f"/api/v4/files/{FILE_ID}/link",
+        "/api/v4/posts/abcdefghijkmnopqrstuvwxyz1/thread",
+        "/api/v4/users/me",
+    ],
+)
+@pytest.mark.parametrize("header", ["User-Agent", "X-Forwarded-For"])
+def test_a_read_whose_handler_audits_has_its_stored_headers_judged(target: str, header: str) -> None:
+    # web/context.go MakeAuditRecord: Actor.Client = the User-Agent, the address from
+    # X-Forwarded-For (TrustedProxyIPHeader); api4/file.go getFile/getFileLink audit
+    assert not gateway_forwards("GET", target, {header: f"Mozilla/5.0 client SSN {SSN}"}, b"")
+    assert gateway_forwards(
+        "GET", target, {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0"}, b""
+    )
+    assert not gateway_forwards("GET", target, {"User-Agent": "Mozilla/5.0 " + "a" * 5000}, b"")

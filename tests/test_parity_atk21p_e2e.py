@@ -18,6 +18,7 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.conftest import Gateway, archive_records
@@ -220,3 +221,67 @@ def test_a_clean_plugin_json_body_passes_as_sent(gateway: Gateway) -> None:
     )
     reached = [r for r in gateway.sim.requests() if r["path"] == "/plugins/com.example.notes/api/v1/notes"]
     assert len(reached) == 1 and base64.b64decode(reached[0]["body_b64"]) == body
+
+
+# --------------------------------------------------------------------------- F4: a read's stored headers
+
+FILE_ID = "abcdefghijkmnopqrstuvwxyz0"
+
+
+@pytest.mark.parametrize("path", [f"/api/v4/files/{FILE_ID}", f"/api/v4/files/{FILE_ID}/link"])
+@pytest.mark.parametrize("header", ["User-Agent", "X-Forwarded-For"])
+def test_the_headers_an_audited_read_stores_are_judged(gateway: Gateway, path: str, header: str) -> None:
+    """api4/file.go getFile / getFileLink: c.MakeAuditRecord, whose Actor.Client is the
+    User-Agent and whose address comes from X-Forwarded-For (web/context.go)."""
+    gateway.sim.clear()
+    status, err = _send(gateway, "GET", path.encode(), headers={header: f"Mozilla/5.0 client SSN {SSN_BODY}"})
+    assert status == 400 and err is not None and err["id"] == BAD_ID, (status, err)
+    assert _reached(gateway, SSN_BODY) == []
+    gateway.sim.clear()
+    _send(
+        gateway,
+        "GET",
+        path.encode(),
+        headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0"},
+    )
+    assert [r["path"] for r in gateway.sim.requests()] == [path]
+
+
+# --------------------------------------------------------------------------- the simulator reads as Go does
+
+
+def _sim_send(sim_url: str, method: str, target: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    u = urlsplit(sim_url)
+    head = method.encode() + b" " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    head += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+    with socket.create_connection((u.hostname, u.port), timeout=30) as s:
+        s.sendall(head + body)
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    return int(out.split(b" ", 2)[1]), out.split(b"\r\n\r\n", 1)[1]
+
+
+def test_the_simulator_keeps_a_hash_in_the_path_as_go_does(gateway: Gateway) -> None:
+    """url.ParseRequestURI cuts no fragment: r.URL.Path keeps '#...' (the plugin gets it)."""
+    sim = gateway.sim
+    sim.clear()
+    _sim_send(sim.url, "GET", b"/plugins/com.example.notes/note#client%20x")
+    assert [r["path"] for r in sim.requests()] == ["/plugins/com.example.notes/note#client x"]
+
+
+def test_the_simulator_reads_a_login_as_map_from_json(gateway: Gateway) -> None:
+    """api4/user.go login: model.MapFromJSON (the first value, trailing bytes unread,
+    invalid UTF-8 as U+FFFD, keys exact); the device_id is stored in the session."""
+    sim = gateway.sim
+    body = b'{"login_id":"alice","password":"alice-password","device_id":"dev-\xff-1"} trailing'
+    status, payload = _sim_send(sim.url, "POST", b"/api/v4/users/login", body)
+    assert status == 200, payload
+    with httpx.Client(base_url=sim.url, headers={"Authorization": f"Bearer {sim.token('alice')}"}) as c:
+        devices = [s["device_id"] for s in c.get("/api/v4/users/me/sessions").json()]
+    assert "dev-\ufffd-1" in devices
+    # a case variant is another key of the map: no login_id, no login
+    status, _ = _sim_send(
+        sim.url, "POST", b"/api/v4/users/login", b'{"LOGIN_ID":"alice","password":"alice-password"}'
+    )
+    assert status == 401

@@ -191,6 +191,11 @@ def session_read(path: str) -> bool:
     return path.endswith("/complete") and SESSION_READS.fullmatch(path) is not None
 
 
+#: the stored header text (``header_items`` without ``every``) a body-less read may carry:
+#: its User-Agent is judged on every read (an audit record holds it), unbudgeted, so no
+#: more than a real client sends (a browser's is a few hundred characters); 400 past it
+MAX_READ_HEADER_CHARS = 4096
+
 #: header text the gateway reads at most (values, Cookie apart): a real client sends
 #: a few KiB; Go's net/http accepts 1 MiB (http.DefaultMaxHeaderBytes), which would
 #: be scanned unbudgeted on every request

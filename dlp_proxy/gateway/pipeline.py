@@ -343,8 +343,16 @@ class Pipeline:
                 return Verdict(forward=True)
             return await self._inspect(req, m.route, m.params or {}, path, query)
         if m.kind == "passthrough":
-            if headers.session_read(path) and await self._headers_carry(headers.header_items(req.headers, every=False)):
-                # an OAuth login's User-Agent becomes its session's browser version
+            # a read's User-Agent (and a controlled header not of its shape) is stored too:
+            # every audit record holds it (web/context.go MakeAuditRecord: ``Actor.Client``),
+            # and reads audit (api4/file.go getFile, getFileLink, getFileInfosForPost;
+            # api4/post.go getPostThread...), and an OAuth login's becomes its session's
+            # browser version (headers.session_read).  Remembered once judged clean.
+            said = headers.header_items(req.headers, every=False)
+            if sum(len(i.text) for i in said) > headers.MAX_READ_HEADER_CHARS:
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID, READ_HEADERS_TOO_LONG_MESSAGE,
+                                          "read-headers-too-long")
+            if said and await self._headers_carry(said):
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
                                           HEADER_REFUSED_RULE)
             return Verdict(forward=True)
@@ -1555,7 +1563,17 @@ class Pipeline:
         (``plugin_read_items``), else the query's words (``query_items``)."""
         if path.startswith(PLUGIN_PREFIX):
             return plugin_read_items(target, request_headers, self.config.upstream_subpath)
-        return query_items(split_target(target)[1])
+        # (its User-Agent goes into the handler's audit record: ``read_headers_pass``)
+        return [*query_items(split_target(target)[1]), *headers.header_items(request_headers, every=False)]
+
+    def read_headers_pass(self, request_headers: Mapping[str, str]) -> bool:
+        """Whether a body-less ``passthrough`` read may be forwarded without a scan (the
+        gateway's synchronous path, gateway/addon.py): the headers Mattermost stores
+        from it (``headers.header_items``: its User-Agent in the audit record a handler
+        writes) are few and proven clean (the detector's gate, or judged clean before)."""
+        said = headers.header_items(request_headers, every=False)
+        return (sum(len(i.text) for i in said) <= headers.MAX_READ_HEADER_CHARS
+                and not self._fresh_reads(said))
 
     def read_passes(self, target: str, request_headers: Mapping[str, str], classified: tuple[Match, str, str]) -> bool:
         """Whether a body-less ``query`` read may be forwarded without a scan (the
@@ -2425,6 +2443,8 @@ NOT_FOUND_MESSAGE = "Sorry, we could not find the page."
 HEADER_REFUSED_MESSAGE = ("This request was not sent: one of its headers holds what reads as a customer "
                           "identifier (the data-loss-prevention gateway judges the headers Mattermost stores).")
 HEADER_REFUSED_RULE = "header-identifier"
+READ_HEADERS_TOO_LONG_MESSAGE = ("This request was not sent: its User-Agent (or another header Mattermost stores) "
+                                 "is longer than a real client sends.")
 
 
 def _fully_unquoted(text: str) -> str:
