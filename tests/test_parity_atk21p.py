@@ -279,3 +279,25 @@ def test_a_read_whose_handler_audits_has_its_stored_headers_judged(target: str, 
         "GET", target, {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0"}, b""
     )
     assert not gateway_forwards("GET", target, {"User-Agent": "Mozilla/5.0 " + "a" * 5000}, b"")
+
+
+def test_a_watched_command_body_is_read_as_go_reads_it() -> None:
+    """integrations.job_for: the channel a forwarded slash command runs in, read with Go's
+    decoder (invalid UTF-8 as U+FFFD); json.loads refused the body and nothing was watched."""
+    from dlp_proxy.gateway.integrations import job_for
+
+    channel = "y7kk5cjibi194smnz58ymwypmh"
+    body = b'{"channel_id":"%s","command":"/echo \xff hi"}' % channel.encode()
+    job = job_for(
+        "commands.execute",
+        "r",
+        "POST",
+        "/api/v4/commands/execute",
+        {},
+        body,
+        "",
+        0.0,
+        {},
+        answer=lambda: b"{}",
+    )
+    assert job is not None and job.channel_id == channel
