@@ -301,3 +301,12 @@ def test_a_watched_command_body_is_read_as_go_reads_it() -> None:
         answer=lambda: b"{}",
     )
     assert job is not None and job.channel_id == channel
+
+
+def test_a_read_judges_only_the_headers_an_audit_record_stores() -> None:
+    """A large cookie of another site on the same domain (an SSO proxy's JWT) is no part
+    of an audit record: a read with it passes; X-Real-IP is (utils.GetIPAddress)."""
+    target = f"/api/v4/files/{FILE_ID}"
+    jwt = "AWSELBAuthSessionCookie-0=" + "eyJ0eXAiOiJKV1Qi" * 400
+    assert gateway_forwards("GET", target, {"Cookie": jwt, "User-Agent": "Mozilla/5.0 Chrome/120.0"}, b"")
+    assert not gateway_forwards("GET", target, {"X-Real-IP": f"client SSN {SSN}"}, b"")

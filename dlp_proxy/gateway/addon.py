@@ -580,7 +580,7 @@ class DLPAddon:
                 classified = (earlier[3] if earlier is not None and earlier[:3] == (req.method, req.path, False)
                               else self.pipeline.classify(req.method, req.path))
                 said = header_dict(req.headers.fields)
-                if (((classified[0].kind == "passthrough" and self.pipeline.read_headers_pass(said))
+                if (((classified[0].kind == "passthrough" and self.pipeline.read_headers_pass(said, classified[1]))
                         or (classified[0].kind == "query" and self.pipeline.read_passes(req.path, said, classified)))
                         and not oversized(said)):
                     # (a read whose query, path and headers a plugin gets is judged unless

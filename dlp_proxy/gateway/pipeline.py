@@ -348,7 +348,7 @@ class Pipeline:
             # and reads audit (api4/file.go getFile, getFileLink, getFileInfosForPost;
             # api4/post.go getPostThread...), and an OAuth login's becomes its session's
             # browser version (headers.session_read).  Remembered once judged clean.
-            said = headers.header_items(req.headers, every=False)
+            said = headers.read_items(req.headers, path)
             if sum(len(i.text) for i in said) > headers.MAX_READ_HEADER_CHARS:
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, READ_HEADERS_TOO_LONG_MESSAGE,
                                           "read-headers-too-long")
@@ -1564,14 +1564,15 @@ class Pipeline:
         if path.startswith(PLUGIN_PREFIX):
             return plugin_read_items(target, request_headers, self.config.upstream_subpath)
         # (its User-Agent goes into the handler's audit record: ``read_headers_pass``)
-        return [*query_items(split_target(target)[1]), *headers.header_items(request_headers, every=False)]
+        return [*query_items(split_target(target)[1]), *headers.read_items(request_headers, path)]
 
-    def read_headers_pass(self, request_headers: Mapping[str, str]) -> bool:
-        """Whether a body-less ``passthrough`` read may be forwarded without a scan (the
-        gateway's synchronous path, gateway/addon.py): the headers Mattermost stores
-        from it (``headers.header_items``: its User-Agent in the audit record a handler
-        writes) are few and proven clean (the detector's gate, or judged clean before)."""
-        said = headers.header_items(request_headers, every=False)
+    def read_headers_pass(self, request_headers: Mapping[str, str], path: str) -> bool:
+        """Whether a body-less ``passthrough`` read of ``path`` (classified) may be
+        forwarded without a scan (the gateway's synchronous path, gateway/addon.py): the
+        headers Mattermost stores from it (``headers.read_items``: its User-Agent in the
+        audit record a handler writes) are few and proven clean (the detector's gate, or
+        judged clean before)."""
+        said = headers.read_items(request_headers, path)
         return (sum(len(i.text) for i in said) <= headers.MAX_READ_HEADER_CHARS
                 and not self._fresh_reads(said))
 
