@@ -255,3 +255,35 @@ def plugin_query(query: str) -> Reading:
     for key, value in gohttp.parse_query(query):
         r.texts.extend(t.decode("utf-8", "replace") for t in (key, value) if t)
     return r
+
+
+def credential_route(path: str, body: bytes) -> Reading:
+    """The stored fields of a credential route as Go reads them (``json.NewDecoder(r.Body)
+    .Decode``: the first value, the rest unread; invalid UTF-8 as U+FFFD):
+
+    - ``/api/v4/users/login`` (api4/user.go login): ``model.MapFromJSON`` into a
+      ``map[string]string``, its error ignored (server/public/model/utils.go): keys
+      matched exactly; ``id``, ``login_id`` (audit record), ``device_id`` (session);
+    - ``/oauth/authorize`` (web/oauth.go authorizeOAuthApp): a ``*model.AuthorizeRequest``
+      (keys folded as encoding/json folds them: ``gohttp.GoObject``), refused on any
+      decode error; ``state``, ``scope``, ``redirect_uri``, ``code_challenge``,
+      ``code_challenge_method``, ``resource`` are stored in OAuthAuthData."""
+    r = Reading()
+    try:
+        doc = gohttp.json_decode(body)
+    except gohttp.GoError:
+        return r
+    if not isinstance(doc, dict):
+        return r
+    if path == "/api/v4/users/login":
+        # a map: the last value of each exact key (GoObject keeps them as sent)
+        for name in ("id", "login_id", "device_id"):
+            values = [v for k, v in doc.pairs if k == name and isinstance(v, str)]  # type: ignore[attr-defined]
+            if values:
+                r.texts.append(values[-1])
+        return r
+    for name in ("state", "scope", "redirect_uri", "code_challenge", "code_challenge_method", "resource"):
+        value = doc.get(name)
+        if isinstance(value, str):
+            r.texts.append(value)
+    return r

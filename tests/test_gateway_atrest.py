@@ -165,10 +165,20 @@ def _eml_with_named_attachment() -> bytes:
 
 def _hostile_websocket(gw: Gateway, town: str) -> None:
     host, port = gw.url.removeprefix("http://").split(":")
+    # an upgrade whose User-Agent holds a card is refused (a read's stored headers are
+    # judged: atk21p F4), its header never echoed nor kept in clear
     ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
     with socket.create_connection((host, int(port)), timeout=60) as sock:
         sock.sendall(ws.send(wse.Request(host=f"{host}:{port}", target=f"/api/v4/websocket?x={SSN}", extra_headers=[
             (b"authorization", f"Bearer {gw.sim.token('alice')}".encode()), (b"user-agent", f"ua {CARD}".encode())])))
+        sock.settimeout(60)
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        assert _digits(CARD).encode() not in answer and CARD.encode() not in answer
+    ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(ws.send(wse.Request(host=f"{host}:{port}", target=f"/api/v4/websocket?x={SSN}", extra_headers=[
+            (b"authorization", f"Bearer {gw.sim.token('alice')}".encode()), (b"user-agent", b"ua")])))
         sock.settimeout(60)  # a generous bound for a loaded host
         accepted = False
         while not accepted:

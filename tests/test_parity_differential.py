@@ -429,7 +429,10 @@ HEADER_ROUTES = [("plugin", "POST", "/plugins/com.example.crm/api/records", b'{"
                  ("plugin", "DELETE", "/api/v4/some/new/route", b""),
                  ("plugin", "PUT", "/plugins/playbooks/api/v0/runs/x", b"{}"),
                  ("core", "POST", "/api/v4/posts", b'{"channel_id": "' + CHANNEL.encode() + b'", "message": "hi"}'),
-                 ("core", "POST", "/api/v4/users/login", b'{"login_id": "a", "password": "b"}')]
+                 ("core", "POST", "/api/v4/users/login", b'{"login_id": "a", "password": "b"}'),
+                 # reads that write audit records (api4/file.go getFile, getFileLink; atk21p F4)
+                 ("core", "GET", "/api/v4/files/abcdefghijkmnopqrstuvwxyz0", b""),
+                 ("core", "GET", "/api/v4/files/abcdefghijkmnopqrstuvwxyz0/link", b"")]
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

@@ -170,5 +170,9 @@ def test_an_oauth_login_user_agent_is_judged(gateway: Gateway) -> None:
         gw.sim.clear()
         c.get("/oauth/gitlab/complete?code=x", headers={"User-Agent": BROWSER})
         assert _reached(gw, "GET", "/oauth/gitlab/complete")
-        c.get("/api/v4/users/me", headers={"User-Agent": "Mattermost/536-22-8710"})  # reads pass unread
+        # any read's User-Agent is judged too: reads write audit records holding it
+        # (web/context.go MakeAuditRecord; api4/file.go getFile...: atk21p F4)
+        r = c.get("/api/v4/users/me", headers={"User-Agent": "Mattermost/536-22-8710"})
+        assert r.status_code == 400 and not _reached(gw, "GET", "/api/v4/users/me")
+        c.get("/api/v4/users/me", headers={"User-Agent": BROWSER})
         assert _reached(gw, "GET", "/api/v4/users/me")

@@ -28,7 +28,7 @@ from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.admission import CredentialCheck
 from dlp_proxy.gateway.budget import address_group
 from dlp_proxy.gateway.context import token_from_request
-from dlp_proxy.gateway.headers import oversized, session_read
+from dlp_proxy.gateway.headers import oversized
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
 from dlp_proxy.gateway.lookups import TtlCache
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post, replaced_scheduled
@@ -821,7 +821,7 @@ class DLPAddon:
                 classified = (earlier[3] if earlier is not None and earlier[:3] == (req.method, req.path, False)
                               else self.pipeline.classify(req.method, req.path))
                 said = header_dict(req.headers.fields)
-                if (((classified[0].kind == "passthrough" and not session_read(classified[1]))
+                if (((classified[0].kind == "passthrough" and self.pipeline.read_headers_pass(said, classified[1]))
                         or (classified[0].kind == "query" and self.pipeline.read_passes(req.path, said, classified)))
                         and not oversized(said)):
                     # (a read whose query, path and headers a plugin gets is judged unless

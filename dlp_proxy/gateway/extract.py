@@ -502,6 +502,46 @@ def _json_reading(text: str, *, lenient: bool) -> Any:
     return doc
 
 
+def _json_reading_rest(text: str) -> tuple[Any, str]:
+    """(``_json_reading(text, lenient=True)``, what follows the first value)."""
+    try:
+        return go_json_decode(text, lenient=True)
+    except BodyError:
+        raise
+    except ValueError:
+        return _NO_JSON, ""
+
+
+#: an object key a text reading reads no differently: a short name (``title``,
+#: ``channel_id``); a longer key or one with other characters is read as text too
+#: (nine number words take at least 27 letters)
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z_\-.]{0,23}")
+
+
+def _json_reads_all(doc: Any, rest: str) -> bool:
+    """Whether the JSON reading of a body (``walk_json``) holds everything a reader of
+    its raw text would see: nothing but white space after the first value, no float
+    (Python's float keeps 17 significant digits: ``4111111111111111111.5`` is not
+    read back as written), no object key other than a short plain name (keys are read
+    only when they hold a digit: ``walk_json``)."""
+    if rest.strip(" \t\r\n"):
+        return False
+    stack: list[Any] = [doc]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float):
+            return False
+        if isinstance(v, dict):
+            for key in v:
+                if not _PLAIN_KEY.fullmatch(str(key)):
+                    return False
+            stack.extend(v.values())
+            stack.extend(value for _, value in getattr(v, "shadowed", ()))
+        elif isinstance(v, list):
+            stack.extend(v)
+    return True
+
+
 #: server/public/model/incoming_webhook.go escapeControlCharsFromPayload: the regexp
 #: ``(?s)"(text|fallback|pretext|author_name|title|value)"\s*:\s*"(\\"|[^"])*"``; Go's
 #: ``\s`` is ``[\t\n\f\r ]`` (RE2 Perl class: no ``\v``, nothing beyond ASCII), and
@@ -800,12 +840,19 @@ def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str 
                 out.items.append(ContentItem(f"{prefix}.form.{key}", value))
     # and a handler that decodes the body as JSON whatever the label (json.Decoder
     # reads the first value: a JSON document in front of a multipart section counts)
-    doc = _json_reading(text, lenient=True)
+    doc, rest = _json_reading_rest(text)
     if doc is not _NO_JSON:
         if out.json_doc is None and boundary is None:
             out.json_doc = doc
             out.body_format = "json"
         walk_json(doc, prefix, out)
+        if not _json_reads_all(doc, rest):
+            # the handler is unknown: a plugin's ServeHTTP gets the raw body
+            # (app/plugin_requests.go servePluginRequest) and may read all of it as text,
+            # where the JSON reading left bytes unread (what follows the first value:
+            # ``{"title":"note"}\nclient SSN ...``, atk21p F7) or read them differently (a
+            # key's text, a number Python's float rounds): the whole text is read too
+            out.items.append(ContentItem(f"{prefix}~text", text))
         return
     if boundary is None:
         out.body_format = out.body_format if out.body_format != "empty" else "raw"

@@ -191,6 +191,28 @@ def session_read(path: str) -> bool:
     return path.endswith("/complete") and SESSION_READS.fullmatch(path) is not None
 
 
+#: the item paths of the headers any read's handler may store: reads write audit
+#: records (api4/file.go getFile, getFileLink; api4/post.go getPostThread...), whose
+#: ``Actor.Client`` is the User-Agent and whose address comes from X-Forwarded-For or
+#: X-Real-IP (web/context.go MakeAuditRecord, utils.GetIPAddress)
+_READ_STORED = frozenset({"header.user-agent", "header.x-forwarded-for", "header.x-real-ip"})
+
+
+def read_items(headers: Mapping[str, str], path: str) -> list[ContentItem]:
+    """The headers of a body-less read to judge (``path``: its classified path): those
+    an audit record stores (``_READ_STORED``, when not of their shape), all of
+    ``header_items`` on a read that logs in (``session_read``)."""
+    items = header_items(headers, every=False)
+    if session_read(path):
+        return items
+    return [i for i in items if i.path in _READ_STORED]
+
+
+#: the stored header text (``read_items``) a body-less read may carry:
+#: its User-Agent is judged on every read (an audit record holds it), unbudgeted, so no
+#: more than a real client sends (a browser's is a few hundred characters); 400 past it
+MAX_READ_HEADER_CHARS = 4096
+
 #: header text the gateway reads at most (values, Cookie apart): a real client sends
 #: a few KiB; Go's net/http accepts 1 MiB (http.DefaultMaxHeaderBytes), which would
 #: be scanned unbudgeted on every request

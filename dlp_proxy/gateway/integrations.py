@@ -90,7 +90,7 @@ import httpx
 from dlp_proxy import atrest
 from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.context import token_from_request
-from dlp_proxy.gateway.extract import go_field_name, go_struct_fields
+from dlp_proxy.gateway.extract import go_field_name, go_json_decode, go_struct_fields
 from dlp_proxy.gateway.paths import go_clean
 from dlp_proxy.gateway.pipeline import GatewayRequest, decode_and_extract, rewritable_paths
 from dlp_proxy.gateway.routes import match
@@ -542,7 +542,10 @@ def job_for(route: str, request_id: str, method: str, target: str, headers: Mapp
         return Job(route, request_id, target, creds, client_ip, post_id=post_id, since_ms=since)
     channel_id = ""
     try:
-        doc = json.loads(body or b"{}")
+        # read as Mattermost's handler reads it (json.NewDecoder: the first value, invalid
+        # UTF-8 as U+FFFD); json.loads refused a body with a byte that is not UTF-8, which
+        # Mattermost runs all the same (atk21p: every reading of a body as Go's)
+        doc, _rest = go_json_decode((body or b"{}").decode("utf-8", "replace"))
         channel_id = go_struct_fields(doc, "body").get("body.channel_id", "") if isinstance(doc, dict) else ""
     except ValueError:
         pass

@@ -51,11 +51,31 @@ class PathError(ValueError):
 
 
 def split_target(target: str) -> tuple[str, str]:
-    """Split a request target into (path, query) without decoding."""
+    """Split a request target into (path, query) without decoding, as Go's
+    ``url.ParseRequestURI`` does (src/net/url/url.go ``parse`` with ``viaRequest``:
+    ``strings.Cut(rest, "?")``): a ``#`` is no fragment on the server side, it stays
+    in the path (or the query) it is written in.  ``check_target`` refuses it."""
     path, _, query = target.partition("?")
-    # a fragment never reaches a server, but a hostile client can still send one
-    path = path.split("#", 1)[0]
     return path, query
+
+
+def check_target(target: str) -> None:
+    """``PathError`` for a request target no client sends and that Go reads otherwise
+    than a URL parser would: a raw ``#``.  Go's ``url.ParseRequestURI`` assumes there
+    is no fragment and keeps ``#...`` in ``r.URL.Path`` (or in the raw query), so
+    gorilla/mux's plugin route hands ``/plugins/<id>/note#client SSN ...`` to the
+    plugin (atk21p F2); every browser and Mattermost client percent-encodes a ``#``
+    it means (``%23``), and never sends a fragment."""
+    if "#" in target:
+        raise PathError("'#' in the request target")
+    if _RAW_NOT_UTF8.search(target):
+        # raw bytes that are not UTF-8 (mitmproxy hands them over as surrogate escapes):
+        # Go keeps them in r.URL.Path as they are, every client percent-encodes them
+        raise PathError("bytes in the request target that are not UTF-8")
+
+
+#: a byte that is not UTF-8, as ``surrogateescape`` decodes it (mitmproxy's ``Request.path``)
+_RAW_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def _has_control(text: str) -> bool:
@@ -108,6 +128,7 @@ def go_path(raw_path: str) -> tuple[str, bool]:
     ``PathError`` where Go's parser answers 400."""
     if len(raw_path) > MAX_PATH_LENGTH:
         raise PathError("path too long")
+    check_target(raw_path)
     if _BAD_ESCAPE.search(raw_path):
         raise PathError("invalid percent-escape in path")
     if _has_control(raw_path):
@@ -172,6 +193,7 @@ def _most_decoded(raw_path: str) -> str:
 def spellings(raw_path: str) -> tuple[str, ...]:
     """``readings`` with the case kept (Mattermost's subpath is matched on them:
     gorilla/mux is case-sensitive)."""
+    check_target(raw_path)
     if _PLAIN.fullmatch(raw_path):
         # nothing to decode, fold or resolve: every reading is this one
         return (_untrailed(raw_path),)

@@ -60,6 +60,8 @@ from dlp_proxy.gateway.extract import (
     decode_content_encoding,
     extract,
     filename_items,
+    go_field_name,
+    go_json_decode,
     go_path,
     is_reference_id,
     no_content_shape_error,
@@ -67,7 +69,7 @@ from dlp_proxy.gateway.extract import (
 from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
 from dlp_proxy.gateway.goread import parse_query
 from dlp_proxy.gateway.lookups import Screen, Unresolved
-from dlp_proxy.gateway.paths import PathError, spellings, split_target, under_subpath
+from dlp_proxy.gateway.paths import PathError, check_target, spellings, split_target, under_subpath
 from dlp_proxy.gateway.paths import go_path as go_url_path
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
 from dlp_proxy.gateway.rendered import RenderedPost, rendered_posts
@@ -270,6 +272,7 @@ class Pipeline:
         different content routes are refused (``PathError``): a real client
         never sends such a path, and judging it as either route could judge
         the wrong body."""
+        check_target(target)  # a raw '#': Go keeps it in the path, refused (paths.check_target)
         raw_path, query = split_target(target)
         m, path = classify_path(method, raw_path, has_body=has_body, subpath=self.config.upstream_subpath)
         return m, path, query
@@ -315,7 +318,14 @@ class Pipeline:
                 # session's browser version (app/login.go; gateway/headers.py)
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
                                           HEADER_REFUSED_RULE)
-            if m.shape == "credentials" and (kept := credential_fields(path, req.body, query)):
+            try:
+                kept = credential_fields(path, req.body, query) if m.shape == "credentials" else {}
+            except CredentialBodyError as exc:
+                # Go reads the stored fields of this body, and the gateway cannot be sure
+                # which (issue 14: refuse rather than judge nothing)
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID,
+                                          f"The request could not be inspected: {exc}.", "bad-body")
+            if kept:
                 # the fields of a credential request Mattermost stores or shows, judged on
                 # their own: the password, token and MFA code are never read nor archived
                 judged = await self._inspect(replace(req, body=json.dumps(kept).encode(), spool=None),
@@ -341,8 +351,16 @@ class Pipeline:
                 return Verdict(forward=True)
             return await self._inspect(req, m.route, m.params or {}, path, query)
         if m.kind == "passthrough":
-            if headers.session_read(path) and await self._headers_carry(headers.header_items(req.headers, every=False)):
-                # an OAuth login's User-Agent becomes its session's browser version
+            # a read's User-Agent (and a controlled header not of its shape) is stored too:
+            # every audit record holds it (web/context.go MakeAuditRecord: ``Actor.Client``),
+            # and reads audit (api4/file.go getFile, getFileLink, getFileInfosForPost;
+            # api4/post.go getPostThread...), and an OAuth login's becomes its session's
+            # browser version (headers.session_read).  Remembered once judged clean.
+            said = headers.read_items(req.headers, path)
+            if sum(len(i.text) for i in said) > headers.MAX_READ_HEADER_CHARS:
+                return await self._refuse(req, 400, responses.BAD_REQUEST_ID, READ_HEADERS_TOO_LONG_MESSAGE,
+                                          "read-headers-too-long")
+            if said and await self._headers_carry(said):
                 return await self._refuse(req, 400, responses.BAD_REQUEST_ID, HEADER_REFUSED_MESSAGE,
                                           HEADER_REFUSED_RULE)
             return Verdict(forward=True)
@@ -1566,9 +1584,21 @@ class Pipeline:
         URLs (``egress_items``), else the query's words (``query_items``)."""
         if path.startswith(PLUGIN_PREFIX):
             return plugin_read_items(target, request_headers, self.config.upstream_subpath)
+        # (its User-Agent goes into the handler's audit record: ``read_headers_pass``)
+        said = headers.read_items(request_headers, path)
         if route is not None and route.name in EGRESS_QUERY_ROUTE_NAMES:
-            return egress_items(split_target(target)[1])
-        return query_items(split_target(target)[1])
+            return [*egress_items(split_target(target)[1]), *said]
+        return [*query_items(split_target(target)[1]), *said]
+
+    def read_headers_pass(self, request_headers: Mapping[str, str], path: str) -> bool:
+        """Whether a body-less ``passthrough`` read of ``path`` (classified) may be
+        forwarded without a scan (the gateway's synchronous path, gateway/addon.py): the
+        headers Mattermost stores from it (``headers.read_items``: its User-Agent in the
+        audit record a handler writes) are few and proven clean (the detector's gate, or
+        judged clean before)."""
+        said = headers.read_items(request_headers, path)
+        return (sum(len(i.text) for i in said) <= headers.MAX_READ_HEADER_CHARS
+                and not self._fresh_reads(said))
 
     def read_passes(self, target: str, request_headers: Mapping[str, str], classified: tuple[Match, str, str]) -> bool:
         """Whether a body-less ``query`` read may be forwarded without a scan (the
@@ -2450,6 +2480,8 @@ NOT_FOUND_MESSAGE = "Sorry, we could not find the page."
 HEADER_REFUSED_MESSAGE = ("This request was not sent: one of its headers holds what reads as a customer "
                           "identifier (the data-loss-prevention gateway judges the headers Mattermost stores).")
 HEADER_REFUSED_RULE = "header-identifier"
+READ_HEADERS_TOO_LONG_MESSAGE = ("This request was not sent: its User-Agent (or another header Mattermost stores) "
+                                 "is longer than a real client sends.")
 
 
 def _fully_unquoted(text: str) -> str:
@@ -2516,14 +2548,17 @@ def path_items(target: str, request_headers: Mapping[str, str] | None = None) ->
 CREDENTIALS_ROUTE = Route("credentials.fields", "credentials", "POST", "/api/v4/users/login", Body.JSON)
 #: (classified path, field names) of the fields of a credential route's JSON body that are
 #: no secret and that Mattermost stores or shows:
-#: - ``/oauth/authorize`` (web/oauth.go authorizeOAuthApp -> model.AuthorizeRequestFromJSON,
-#:   app/oauth.go AllowOAuthAppAccessToUser): ``state`` and ``scope`` are saved in
-#:   OAuthAuthData and ``state`` goes back to the OAuth app in the redirect, whose
-#:   ``redirect_uri`` is saved too (a struct: Go's encoding/json matches names
-#:   case-insensitively);
-#: - ``/api/v4/users/login`` (api4/user.go login, model.MapFromJSON): ``login_id`` goes
-#:   into the audit record, ``device_id`` becomes the session's DeviceId (stored, listed
-#:   with the user's sessions, sent to the push proxy);
+#: - ``/oauth/authorize`` (web/oauth.go authorizeOAuthApp: ``json.NewDecoder(r.Body).Decode``
+#:   into a ``*model.AuthorizeRequest``, server/public/model/authorize.go; app/oauth.go
+#:   AllowOAuthAppAccessToUser): ``state``, ``scope``, ``redirect_uri``,
+#:   ``code_challenge`` (with its ``code_challenge_method``) and ``resource`` are saved in
+#:   OAuthAuthData and ``state`` goes back to the OAuth app in the redirect (a struct:
+#:   encoding/json matches names case-insensitively, ``ſ`` U+017F as ``s``, ``K`` U+212A
+#:   as ``k``: ``extract.go_field_name``);
+#: - ``/api/v4/users/login`` (api4/user.go login, ``model.MapFromJSON``): ``login_id`` and
+#:   ``id`` go into the audit record, ``device_id`` becomes the session's DeviceId (stored,
+#:   listed with the user's sessions, sent to the push proxy).  A map: Go matches keys
+#:   exactly; they are matched here as the struct would be (a superset);
 #: - ``/api/v4/users/login/desktop_token`` (loginWithDesktopToken, model.MapFromJSON):
 #:   ``device_id``, the session's DeviceId (DoLogin);
 #: - ``/api/v4/users/login/switch`` (switchAccountType, json into model.SwitchRequest):
@@ -2539,9 +2574,10 @@ CREDENTIALS_ROUTE = Route("credentials.fields", "credentials", "POST", "/api/v4/
 #: ``/api/v4/users/login/sso/code-exchange`` (``login_code``, ``code_verifier``, ``state``:
 #: one-time secrets compared, not stored) and the password routes keep nothing readable.
 _CREDENTIAL_FIELDS: dict[str, frozenset[str]] = {
-    "/oauth/authorize": frozenset({"state", "scope", "redirect_uri"}),
+    "/oauth/authorize": frozenset({"state", "scope", "redirect_uri", "code_challenge", "code_challenge_method",
+                                   "resource"}),
     "/oauth/intune": frozenset({"device_id", "voip_device_id"}),
-    "/api/v4/users/login": frozenset({"login_id", "device_id"}),
+    "/api/v4/users/login": frozenset({"login_id", "device_id", "id"}),
     "/api/v4/users/login/desktop_token": frozenset({"device_id"}),
     "/api/v4/users/login/switch": frozenset({"email", "ldap_id", "current_service", "new_service"}),
     "/api/v4/users/login/cws": frozenset({"login_id", "utm_campaign"}),
@@ -2552,28 +2588,75 @@ _CREDENTIAL_FIELDS: dict[str, frozenset[str]] = {
 _FORM_CREDENTIAL_ROUTES = frozenset({"/api/v4/users/login/cws"})
 
 
+class CredentialBodyError(ValueError):
+    """A credential route's body the gateway cannot read its stored fields from as Go
+    does (``credential_fields``): refused with a 400, never forwarded unjudged."""
+
+
 def credential_fields(path: str, body: bytes, query: str = "") -> dict[str, str]:
-    """The non-secret fields of a credential route's body (``_CREDENTIAL_FIELDS``, names
-    matched case-insensitively: a superset of what Go reads), or {}: the rest (a
-    password, a token, an MFA code) is never looked at.  On a route read as a form
-    (``_FORM_CREDENTIAL_ROUTES``) the body as a form and the query too, every value of a
-    name (keyed ``name``, ``name#2``...): a superset of Go's first value."""
+    """The non-secret fields of a credential route's JSON body (``_CREDENTIAL_FIELDS``),
+    read as Go reads them, or {}: the rest (a password, a token, an MFA code) is never
+    looked at.  On a route read as a form (``_FORM_CREDENTIAL_ROUTES``: ``r.ParseForm``)
+    the body as a form and the query, every value of a name (names matched
+    case-insensitively, a superset of Go's exact first value), and the body as JSON too
+    when it is one (never refused: the handler does not read JSON).
+
+    Go: ``json.NewDecoder(r.Body).Decode`` (model.MapFromJSON ignores its error; the
+    OAuth handler does not): the first JSON value only, invalid UTF-8 and lone
+    surrogates as U+FFFD (``extract.go_json_decode``).  Every value of a matching key
+    is kept, repeated keys and case variants too (Go keeps the last one; a later type
+    error keeps the earlier keys in the map), a value that is not a string as its
+    JSON text.  ``CredentialBodyError`` where the one reading is not certain: a body
+    that is not one JSON object (data after it, not JSON, nested too deep, not an
+    object): no Mattermost client sends one, and judging nothing is not an option."""
     names = _CREDENTIAL_FIELDS.get(path)
     if names is None:
         return {}
-    pairs: list[tuple[str, object]] = []
+    if path in _FORM_CREDENTIAL_ROUTES:
+        return _form_credential_fields(names, body, query)
+    text = body.decode("utf-8", "replace")  # Go: invalid UTF-8 in a string -> U+FFFD
+    if not text.strip(" \t\r\n"):
+        return {}  # Go: EOF (an empty map; the OAuth handler answers 400)
     try:
-        doc = json.loads(body) if body else None
-    except (ValueError, RecursionError):
+        doc, rest = go_json_decode(text)
+    except BodyError:
+        raise CredentialBodyError("the body is nested too deeply") from None
+    except ValueError:
+        raise CredentialBodyError("the body is not a JSON document") from None
+    if rest.strip(" \t\r\n"):
+        raise CredentialBodyError("data after the JSON document")
+    if not isinstance(doc, dict):
+        raise CredentialBodyError("the body is not a JSON object")
+    pairs = getattr(doc, "order", None)
+    kept: dict[str, str] = {}
+    for key, value in (pairs if pairs is not None else doc.items()):
+        name = go_field_name(str(key))
+        if name not in names or value is None or value == "":
+            continue
+        text_value = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        slot, n = name, 0
+        while slot in kept:  # every value of the key (Go keeps the last, another reader the first)
+            n += 1
+            slot = f"{name}#{n}"
+        kept[slot] = text_value
+    return kept
+
+
+def _form_credential_fields(names: frozenset[str], body: bytes, query: str) -> dict[str, str]:
+    """``credential_fields`` of a route whose handler calls ``r.ParseForm``."""
+    pairs: list[tuple[str, object]] = []
+    text = body.decode("utf-8", "replace") if body else ""
+    try:
+        doc, _rest = go_json_decode(text) if text.strip(" \t\r\n") else (None, "")
+    except (BodyError, ValueError):
         doc = None
     if isinstance(doc, dict):
-        pairs.extend(doc.items())
-    if path in _FORM_CREDENTIAL_ROUTES:
-        for text in (body.decode("utf-8", "replace") if body else "", query):
-            pairs.extend(parse_qsl(text, keep_blank_values=False))
+        pairs.extend((str(k), v) for k, v in doc.items())
+    for form in (text, query):
+        pairs.extend(parse_qsl(form, keep_blank_values=False))
     kept: dict[str, str] = {}
     for k, v in pairs:
-        if isinstance(k, str) and k.lower() in names and isinstance(v, str) and v:
+        if k.lower() in names and isinstance(v, str) and v:
             key, n = k, 1
             while key in kept:
                 n += 1

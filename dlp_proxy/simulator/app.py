@@ -58,6 +58,23 @@ def json_response(data: Any, status: int = 200) -> Response:
     )
 
 
+def map_from_json(body: bytes) -> dict[str, str]:
+    """server/public/model/utils.go ``MapFromJSON`` (see ``Api.login``)."""
+    try:
+        doc = gohttp.json_decode(body)
+    except gohttp.GoError:
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    out: dict[str, str] = {}
+    for key, value in getattr(doc, "pairs", None) or doc.items():
+        # decode.go object(): each value is decoded into a zero string and stored under
+        # its key; null and a value of another type (UnmarshalTypeError, saved, decoding
+        # goes on) leave it ""
+        out[key] = value if isinstance(value, str) else ""
+    return out
+
+
 class RecordingMiddleware:
     """Records each request (raw body included), injects faults, adds Mattermost headers."""
 
@@ -242,16 +259,28 @@ class Api:
         return json_response({"ActiveSearchBackend": "database", "AndroidLatestVersion": "", "status": "OK"})
 
     async def login(self, request: Request) -> Response:
-        body = await self.json_body(request)
-        if not isinstance(body, dict):
-            raise bad_param("login_id")
-        session, user = self.sim.login(str(body.get("login_id", "")), str(body.get("password", "")))
+        # api4/user.go login: ``props := model.MapFromJSON(r.Body)`` (server/public/model/
+        # utils.go: ``json.NewDecoder(data).Decode(&objmap)`` into a map[string]string, its
+        # error ignored): the first JSON value, what follows unread, invalid UTF-8 as
+        # U+FFFD; a map, so keys match exactly (no case folding) and the last one wins; a
+        # value that is not a string is skipped (UnmarshalTypeError), the others kept;
+        # a body Go cannot decode is an empty map.  ``device_id`` is stored in the session.
+        props = map_from_json(await request.body())
+        session, user = self.sim.login(props.get("login_id", ""), props.get("password", ""),
+                                       props.get("device_id", ""))
         resp = json_response(user)
         resp.headers["Token"] = session.token
         resp.set_cookie("MMAUTHTOKEN", session.token, path="/", httponly=True, samesite="lax")
         resp.set_cookie("MMUSERID", user["id"], path="/", samesite="lax")
         resp.set_cookie("MMCSRF", session.csrf, path="/", samesite="lax")
         return resp
+
+    async def user_sessions(self, request: Request) -> Response:
+        actor = self.actor(request)
+        uid = self._user_id(request, actor)
+        if uid != actor:
+            raise SimError(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+        return json_response(self.sim.user_sessions(uid))
 
     async def logout(self, request: Request) -> Response:
         token, _ = _token_from(request)
@@ -1202,6 +1231,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         *(Route(f"/oauth/{{service}}/{step}", w(api.oauth_login), methods=["GET"])
           for step in ("login", "mobile_login", "signup")),
         Route("/login/sso/saml", w(api.saml_login), methods=["GET"]),
+        Route(f"{v4}/users/{{user_id}}/sessions", w(api.user_sessions), methods=["GET"]),
         Route(f"{v4}/users/username/{{username}}", w(api.user_by_username), methods=["GET"]),
         Route(f"{v4}/users/email/{{email}}", w(api.user_by_email), methods=["GET"]),
         Route(f"{v4}/users/ids", w(api.users_by_ids), methods=["POST"]),

@@ -107,6 +107,9 @@ class Session:
     user_id: str
     csrf: str
     kind: str  # "pat" or "session"
+    #: the login's ``device_id`` (app/login.go DoLogin: ``session.DeviceId``; listed with
+    #: the user's sessions, sent to the push proxy)
+    device_id: str = ""
 
 
 @dataclass
@@ -449,7 +452,7 @@ class Simulator:
         with self.lock:
             return self.sessions.get(token)
 
-    def login(self, login_id: str, password: str) -> tuple[Session, JSON]:
+    def login(self, login_id: str, password: str, device_id: str = "") -> tuple[Session, JSON]:
         with self.lock:
             user = self.user_by_login(login_id)
             if user is None or self.passwords.get(user["username"]) != password or not password:
@@ -459,9 +462,15 @@ class Simulator:
                     "Enter a valid email or username and/or password.",
                 )
             token = self.new_id("session-token")
-            session = Session(token, user["id"], csrf=self.new_id("csrf"), kind="session")
+            session = Session(token, user["id"], csrf=self.new_id("csrf"), kind="session", device_id=device_id)
             self.sessions[token] = session
             return session, copy.deepcopy(user)
+
+    def user_sessions(self, user_id: str) -> list[JSON]:
+        """api4/user.go getSessions: the user's sessions, sanitized (no token)."""
+        with self.lock:
+            return [{"user_id": s.user_id, "device_id": s.device_id, "props": {}}
+                    for s in self.sessions.values() if s.user_id == user_id and s.kind == "session"]
 
     def logout(self, token: str) -> None:
         with self.lock:
