@@ -118,7 +118,7 @@ def test_the_login_routes_fields() -> None:
             '{"current_service":"email","new_service":"ldap","Email":"a@b.c","LDAP_ID":"bob",'
             f'"password":"{PASSWORD}","new_password":"{PASSWORD}","mfa_code":"123456"}}'
         ).encode(),
-    ) == {"current_service": "email", "new_service": "ldap", "Email": "a@b.c", "LDAP_ID": "bob"}
+    ) == {"current_service": "email", "new_service": "ldap", "email": "a@b.c", "ldap_id": "bob"}  # Go's folds
     assert credential_fields("/api/v4/users/login/desktop_token", b'{"token":"t","device_id":"d"}') == {
         "device_id": "d"
     }
