@@ -11,7 +11,6 @@ import redis.asyncio as aioredis
 from dlp_proxy.quarantine import crypto, scripts
 from dlp_proxy.quarantine.common import (
     SYSTEM,
-    Conflict,
     NotFound,
     State,
     _f,
