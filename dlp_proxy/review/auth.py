@@ -54,6 +54,10 @@ on the injected clock.
 - Sessions live in Redis under a SHA-256 of the cookie value, with an idle and an
   absolute lifetime; each session has its own CSRF token.
 - API tokens for SOAR tools are configured as SHA-256 hashes (never in clear).
+  With the lookup token, a token's holder is looked up in Mattermost as a session's
+  roles are (``api_actor``): deactivated or gone refuses the token, and a Mattermost
+  that cannot say refuses the request.  A break-glass account refuses a holder
+  Mattermost says is deactivated, and works when Mattermost cannot be asked.
 """
 
 from __future__ import annotations
