@@ -260,6 +260,10 @@ class QuarantineWorkflow(QuarantineDelivery):
         verdict = self._verdict(verdict)
         key = self._k("item", item_id)
         mine, sender_principals = await self._principals(item_id, actor)
+        # masked before the state changes: the first reason a process masks builds its
+        # detector (tens of seconds on a loaded host), and an approval left without its
+        # archive record past retry_base is taken back by the sweep (approval_unrecorded)
+        shown = await self._checked_reason(actor, reason)
         need = "2" if self.settings.four_eyes else "1"
         for _ in range(2):
             now = self.clock()
@@ -283,7 +287,7 @@ class QuarantineWorkflow(QuarantineDelivery):
         if outcome == "unproven":
             # on the record as a request (the reviewers see it in the history), never as an approval
             h = await self._raw(item_id)
-            rec = await self._record(actor, "approve_request", h, reason=reason, state_before=before)
+            rec = await self._record(actor, "approve_request", h, reason=shown, checked=True, state_before=before)
             await self._note(item_id, h, actor, "approve_request", reason, rec)
             raise UnprovenPrincipal(f"{actor.name}'s principal is claimed, not proven (a CLI --principal without the "
                             "operator's Mattermost token): it cannot count as one of the two approvals this item "
@@ -301,7 +305,7 @@ class QuarantineWorkflow(QuarantineDelivery):
         h = await self._raw(item_id)
         action = "approve_first" if outcome == "first" else "approve"
         try:
-            rec = await self._record(actor, action, h, reason=reason, state_before=before,
+            rec = await self._record(actor, action, h, reason=shown, checked=True, state_before=before,
                                      **self._verdict_fields(actor, verdict))
         except Exception:
             after = State.AWAITING_SECOND.value if outcome == "first" else State.APPROVED.value
