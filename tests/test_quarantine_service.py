@@ -1004,3 +1004,99 @@ async def test_a_release_retry_of_an_item_with_no_release_is_refused(
     assert [x for x in await audit(r) if x["action"] == "retry_release"] == before == []
     assert released_posts(s) == []
     await svc.close()
+
+
+# ------------------------------------------------------------ the review deadline binds approvals
+async def test_an_approval_past_the_deadline_expires_the_item_instead(
+    r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    """The sweep has not run (a stopped gateway, the seconds between sweeps): an
+    approval at or after ``expires_at`` is refused (409 expired) and the item is
+    expired as the sweep would (archived, sender told, shredded), never released."""
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock, expire_after=600)
+    item_id = await svc.hold(make_held(s))
+    clock.t += 600  # exactly at the deadline: the sweep would expire it now
+    with pytest.raises(Conflict) as exc:
+        await svc.approve(item_id, SAM, "approved after the deadline")
+    assert exc.value.state == "expired"
+    item = await svc.get(item_id)
+    assert item["state"] == "expired" and item["shredded"]
+    assert [rec["action"] for rec in await audit(r)] == ["expire"]
+    assert "not reviewed in time" in ephemerals(s)[0]["message"]
+    assert await r.zscore("dlp:quarantine:open", item_id) is None
+    assert released_posts(s) == []
+    assert (await svc.expire_due())["expired"] == 0  # nothing left for the sweep
+    await svc.close()
+
+
+async def test_four_eyes_second_approval_past_the_deadline_is_refused(
+    r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock, expire_after=600, four_eyes=True)
+    item_id = await svc.hold(make_held(s))
+    clock.t += 100
+    assert (await svc.approve(item_id, SAM, "first approval in time"))["state"] == "awaiting_second"
+    clock.t += 501
+    with pytest.raises(Conflict):
+        await svc.approve(item_id, CAROL, "second approval too late")
+    assert (await svc.get(item_id))["state"] == "expired"
+    assert [rec["action"] for rec in await audit(r)] == ["approve_first", "expire"]
+    assert released_posts(s) == []
+    await svc.close()
+
+
+async def test_an_escalating_queue_escalates_a_late_approval_first(
+    r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    """With ``on_expiry: escalate`` the sweep would have escalated the item (a new
+    deadline), so an approval just past the first deadline escalates it and counts."""
+    s, url = sim
+    clock = Clock()
+    svc = service(r, url, clock, expire_after=600, on_expiry="escalate", escalate_after=100)
+    item_id = await svc.hold(make_held(s))
+    clock.t += 650
+    assert (await svc.approve(item_id, SAM, "approved in the escalation window"))["state"] == "released"
+    assert [rec["action"] for rec in await audit(r)] == ["escalate", "approve", "released"]
+    late = await svc.hold(make_held(s))
+    clock.t += 650
+    await svc.expire_due()  # escalated
+    clock.t += 101
+    with pytest.raises(Conflict):
+        await svc.approve(late, SAM, "past the escalation deadline too")
+    assert (await svc.get(late))["state"] == "expired"
+    await svc.close()
+
+
+async def test_release_of_an_item_approved_late_is_refused_one_approved_in_time_goes_out(
+    r: aioredis.Redis, sim: tuple[Simulator, str]
+) -> None:
+    """Approved before its deadline, released after it (the gateway was down): sent.
+    Approved after its deadline (by a version that did not check it): expired at the
+    release step, never sent."""
+    s, url = sim
+    clock = Clock()
+    recorder = QuarantineService(r, master_key=MASTER, mask_text=MASK_REASONS, archive=None, upstream_url=url,
+                                 settings=QuarantineSettings(expire_after=600), clock=clock, delivers=False)
+    gateway = service(r, url, clock, expire_after=600)
+    in_time = await gateway.hold(make_held(s))
+    late = await gateway.hold(make_held(s))
+    clock.t += 500
+    assert (await recorder.approve(in_time, SAM, "approved in time"))["state"] == "approved"
+    assert (await recorder.approve(late, SAM, "stands for an old approval"))["state"] == "approved"
+    # what an approval without the deadline check left: decided after expires_at
+    await r.hset(f"dlp:quarantine:item:{late}", "expires_at", repr(clock.t - 1))
+    clock.t += 3600
+    await gateway.expire_due()
+    assert (await gateway.get(in_time))["state"] == "released"
+    assert (await gateway.get(late))["state"] == "expired"
+    assert len(released_posts(s)) == 1
+    records = await audit(r)
+    assert [rec["action"] for rec in records if rec["item_id"] == late] == ["approve", "expire"]
+    assert [rec["action"] for rec in records if rec["item_id"] == in_time] == ["approve", "released"]
+    assert "approved after the review deadline" in [rec for rec in records if rec["item_id"] == late][-1]["reason"]
+    await recorder.close()
+    await gateway.close()

@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 
 from dlp_proxy.archive import iter_records, open_archive
 from dlp_proxy.quarantine import Actor, Forbidden, QuarantineService, QuarantineSettings
-from dlp_proxy.review import ReviewSettings, create_app, hash_password
+from dlp_proxy.review import ReviewSettings, create_app, hash_password, token_hash
 from dlp_proxy.review.auth import Authenticator, load_api_tokens, load_break_glass, normalize_login
-from dlp_proxy.simulator.state import Simulator
+from dlp_proxy.simulator.state import Fault, Simulator
 from tests.test_quarantine_support import (
     MASK_REASONS,
     MASTER,
@@ -524,7 +524,10 @@ async def test_a_sessions_roles_are_read_again_from_their_sources(env: Env, tmp_
     assert await roles(auth, sam) is None and await roles(auth, carol) is None
     assert await auth.session(sam) is None  # the session is gone, not only refused once
 
-    # a break-glass entry deleted from its file
+    # a break-glass entry deleted from its file (its holder, carol, active again: a
+    # deactivated holder's break-glass account is refused, see below)
+    with env.sim.lock:
+        env.sim.users[uid("carol")]["delete_at"] = 0
     auth, bg = await signed_in(looked_up, "bg-admin", BG_PASSWORD)
     assert await roles(auth, bg) == {"admin"}
     bg_file = looked_up.break_glass_file
@@ -536,3 +539,107 @@ async def test_a_sessions_roles_are_read_again_from_their_sources(env: Env, tmp_
     assert await roles(auth, bg) is None
     for a in (auth, restarted):
         await a.aclose()
+
+
+# ---------------------------------------------------------------- API tokens and break-glass follow their holder
+MM_ADMIN = {"Authorization": "Bearer dlp-bot-token"}
+
+
+@pytest.mark.parametrize("env", [{"clock": Clock()}], indirect=True)
+async def test_an_api_token_follows_its_holder_in_mattermost(env: Env) -> None:
+    """attack 21h F4: a SOAR token kept approving and revealing after its holder was
+    deactivated.  With the lookup token the holder is looked up (every ROLE_RECHECK
+    seconds, as a session is): deactivated (DELETE /users/{id}, api4/user.go deleteUser)
+    refuses approve, reject, reveal and reading (403); reactivated works again; a
+    Mattermost that cannot say is refused too (503), never let through."""
+    from dlp_proxy.review.auth import ROLE_RECHECK
+
+    clock = env.clock
+    item = await env.svc.hold(make_held(env.sim))  # sent by alice; the token is bob's
+    async with httpx.AsyncClient(base_url=env.url, headers={"Authorization": f"Bearer {APPROVER_TOKEN}"}) as api, \
+            httpx.AsyncClient(base_url=env.sim_url, headers=MM_ADMIN) as mm:  # fmt: skip
+        assert (await api.get(f"/api/v1/items/{item}")).status_code == 200
+        resp = await mm.delete(f"/api/v4/users/{uid('bob')}")
+        assert resp.status_code == 200, resp.text
+        assert (await mm.get(f"/api/v4/users/{uid('bob')}")).json()["delete_at"] > 0
+        assert (
+            await mm.get("/api/v4/users/me", headers={"Authorization": "Bearer bob-token"})
+        ).status_code == 401
+        clock.t += ROLE_RECHECK
+        for action in ("approve", "reject", "reveal"):
+            resp = await api.post(
+                f"/api/v1/items/{item}/{action}", json={"reason": "checking the number for the case"}
+            )
+            assert resp.status_code == 403 and resp.json()["error"] == "forbidden", (action, resp.text)
+            assert "deactivated" in resp.json()["message"]
+        assert (await api.get("/api/v1/items")).status_code == 403
+        assert (await env.svc.get(item))["state"] == "held"
+
+        assert (await mm.put(f"/api/v4/users/{uid('bob')}/active", json={"active": True})).status_code == 200
+        assert (
+            await api.get(f"/api/v1/items/{item}")
+        ).status_code == 403  # the refusal holds for ROLE_RECHECK
+        clock.t += ROLE_RECHECK
+        assert (await api.get(f"/api/v1/items/{item}")).status_code == 200
+
+        with env.sim.lock:
+            env.sim.faults.append(Fault(status=500, path_prefix=f"/api/v4/users/{uid('bob')}", method="GET"))
+        clock.t += ROLE_RECHECK
+        resp = await api.post(f"/api/v1/items/{item}/approve", json={"reason": "fine by me, approved"})
+        assert resp.status_code == 503 and resp.json()["error"] == "unavailable", resp.text
+        with env.sim.lock:
+            env.sim.faults.clear()
+        resp = await api.post(f"/api/v1/items/{item}/approve", json={"reason": "fine by me, approved"})
+        assert resp.status_code == 200 and resp.json()["state"] == "released", resp.text
+
+
+SAM_TOKEN = "soar-sam-token-0123456789abcdef"
+
+
+@pytest.mark.parametrize("env", [{"clock": Clock(), "api_tokens": {
+    token_hash(SAM_TOKEN): {"name": "soar-sam", "roles": ["reviewer", "approver"], "user_id": uid("sam"),
+                            "roles_from": "mattermost"}}}], indirect=True)  # fmt: skip
+async def test_a_token_with_roles_from_mattermost_keeps_only_what_its_holder_holds(env: Env) -> None:
+    """``roles_from: mattermost``: the file's roles that the holder also holds now by
+    the console's role sources (sam: reviewer by the synced group, not approver)."""
+    from dlp_proxy.review.auth import ROLE_RECHECK
+
+    item = await env.svc.hold(make_held(env.sim))
+    async with httpx.AsyncClient(base_url=env.url, headers={"Authorization": f"Bearer {SAM_TOKEN}"}) as api:
+        resp = await api.post(f"/api/v1/items/{item}/approve", json={"reason": "fine by me, approved"})
+        assert resp.status_code == 403 and "may not approve" in resp.json()["message"], resp.text
+        assert (await api.get(f"/api/v1/items/{item}")).status_code == 200  # a reviewer may view
+        with env.sim.lock:
+            env.sim.group_members[env.sim.ids["group_security_reviewers"]].discard(uid("sam"))
+        env.clock.t += ROLE_RECHECK
+        resp = await api.get(f"/api/v1/items/{item}")
+        assert resp.status_code == 403 and "no longer holds" in resp.json()["message"]
+
+
+@pytest.mark.parametrize("env", [{"clock": Clock(), "alert": True}], indirect=True)
+async def test_break_glass_refuses_a_deactivated_holder_and_works_when_mattermost_is_down(env: Env) -> None:
+    """Break-glass stays file-only (Mattermost may be down) but not for a person
+    Mattermost *says* is deactivated: at sign-in and at the session's recheck."""
+    from dlp_proxy.review.auth import ROLE_RECHECK
+
+    async with (
+        httpx.AsyncClient(base_url=env.url) as c,
+        httpx.AsyncClient(base_url=env.sim_url, headers=MM_ADMIN) as mm,
+    ):
+        assert (await sign_in(c, "bg-admin", BG_PASSWORD)).status_code == 303  # held by carol, active
+        assert (await c.get("/")).status_code == 200
+        assert (await mm.delete(f"/api/v4/users/{uid('carol')}")).status_code == 200
+        env.clock.t += ROLE_RECHECK
+        assert (await c.get("/")).status_code == 303  # the session ended at its recheck
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        resp = await sign_in(c, "bg-admin", BG_PASSWORD)
+        assert resp.status_code == 403 and "deactivated" in resp.text
+        failed = env.records("sign_in_failed")[-1]
+        assert failed["reason"] == "holder_deactivated" and failed["user_id"] == uid("carol")
+    with env.sim.lock:  # Mattermost cannot answer: break-glass works, and alerts as always
+        env.sim.faults.append(Fault(status=503, path_prefix=f"/api/v4/users/{uid('carol')}", method="GET"))
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        assert (await sign_in(c, "bg-admin", BG_PASSWORD)).status_code == 303
+        assert (await c.get("/")).status_code == 200
+    assert env.records("sign_in")[-1]["actor"]["via"] == "break-glass"
+    assert env.records("sign_in")[-1]["alert"] == "sent"

@@ -283,7 +283,11 @@ def test_cli_approval_is_released_once_by_the_gateway_and_four_eyes_true_needs_t
     try:
         marker = f"client SSN {SSN} for the four-eyes test {os.urandom(4).hex()}"
         item = _hold(gw, marker)
-        first = _quarantine_cli(gw, "approve", item, "--reason", "verified by phone", env={"DLP_FOUR_EYES": "true"})
+        # under four-eyes an approval counts only from a proven principal: carol's own token
+        token = tmp_path / "carol.token"
+        token.write_text(simulator.token("carol"))
+        first = _quarantine_cli(gw, "approve", item, "--reason", "verified by phone", "--token-file", str(token),
+                                env={"DLP_FOUR_EYES": "true", "DLP_UPSTREAM": simulator.url})  # fmt: skip
         assert first.returncode == 0, first.stderr
         _sweeps_after(gw)
         listed = {i["id"]: i for i in json.loads(_quarantine_cli(gw, "list", "--json", "--state", "all").stdout)}

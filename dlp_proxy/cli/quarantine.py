@@ -11,6 +11,13 @@ running gateway (which knows Mattermost and the bot token) releases the item on
 its next sweep, exactly once; with no gateway running the CLI says so and the
 item stays approved until one starts.  The CLI operator acts as ``cli:<os user>`` with the admin role (whoever
 can reach Redis and read the master key can do this anyway).
+
+Who the operator is: ``--token-file`` (a file, or ``-`` for standard input) holds the
+operator's own Mattermost token (a personal access token), which the CLI resolves
+with ``GET /api/v4/users/me`` at ``DLP_UPSTREAM`` (api4/user.go getUser, ``me``) --
+a *proven* principal.  ``--principal`` / ``DLP_OPERATOR_USER_ID`` alone is *claimed*:
+archived as claimed (``proof``), with the OS user and host, and never one of two
+four-eyes approvals (the attempt is archived as ``approve_request``).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import contextlib
 import getpass
 import json
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -87,6 +95,12 @@ async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quaran
     import redis.asyncio as aioredis
 
     cfg = args.settings = quarantine_cli_settings(args)
+    if getattr(args, "token_file", None):
+        try:
+            args.proven_principal = await _prove(cfg, args.token_file)
+        except QuarantineError as exc:
+            print(f"dlp-proxy quarantine: {exc}", file=sys.stderr)
+            return 1
     r = aioredis.Redis.from_url(redis_url(cfg))
     archive = _archive(cfg, worker)
     svc = _service(cfg, r, archive, upstream=cfg.upstream or "")
@@ -102,17 +116,69 @@ async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quaran
         await r.aclose()
 
 
+def _read_token(path: str) -> str:
+    """The operator's token from a file or standard input (``-``; asked without echo
+    on a terminal): never from a flag or the environment, which other users of the
+    host can read (ps, /proc/PID/environ) and shells keep in their history."""
+    if path == "-":
+        raw = getpass.getpass("Mattermost token: ") if sys.stdin.isatty() else sys.stdin.readline()
+    else:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                raw = fh.readline()
+        except OSError as exc:
+            raise QuarantineError(f"--token-file: cannot read it ({exc.strerror})") from exc
+    token = raw.strip()
+    if not token:
+        raise QuarantineError("--token-file: no token in it")
+    return token
+
+
+async def _prove(cfg: Settings, token_file: str) -> str:
+    """The operator's principal, proven: their Mattermost token resolved with
+    ``GET /api/v4/users/me`` at ``DLP_UPSTREAM``.  A bot's or a deactivated user's
+    token proves no operator; a ``--principal`` naming someone else is refused."""
+    import httpx
+
+    from dlp_proxy.quarantine import is_mattermost_id
+
+    token = _read_token(token_file)
+    if not cfg.upstream:
+        raise QuarantineError("--token-file needs DLP_UPSTREAM (Mattermost's URL) to check the token")
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            resp = await http.get(cfg.upstream.rstrip("/") + "/api/v4/users/me",
+                                  headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        me = resp.json() if resp.status_code == 200 else None
+    except (httpx.HTTPError, ValueError) as exc:
+        raise QuarantineError(f"cannot check the token with Mattermost ({type(exc).__name__})") from exc
+    if not isinstance(me, dict) or not is_mattermost_id(me.get("id")):
+        raise QuarantineError(f"Mattermost did not accept the token (HTTP {resp.status_code})")
+    if me.get("is_bot") or me.get("delete_at"):
+        raise QuarantineError("the token is a bot's or a deactivated user's: it proves no operator")
+    claimed = cfg.operator_user_id
+    if claimed and claimed != me["id"]:
+        raise QuarantineError("--principal / DLP_OPERATOR_USER_ID names someone else than the token's holder")
+    return str(me["id"])
+
+
 def _actor(args: argparse.Namespace | None = None) -> Any:
-    """The operator: ``--principal`` (or ``$DLP_OPERATOR_USER_ID``) is their own
-    Mattermost user id, so an approval from the shell is the same person as their
-    console session (self-approval and four-eyes compare it; approving needs it)."""
+    """The operator: proven by their own Mattermost token (``--token-file``), else
+    claimed by ``--principal`` (or ``$DLP_OPERATOR_USER_ID``), their Mattermost user
+    id, so an approval from the shell is the same person as their console session
+    (self-approval and four-eyes compare it; approving needs it; a claimed one is
+    never one of two four-eyes approvals).  The OS user and host are archived too."""
     from dlp_proxy.quarantine import Actor, is_mattermost_id
 
     cfg: Settings | None = getattr(args, "settings", None)
-    principal = cfg.operator_user_id if cfg is not None else None
+    proven = getattr(args, "proven_principal", None)
+    principal = proven or (cfg.operator_user_id if cfg is not None else None)
     if principal is not None and not is_mattermost_id(principal):
         raise QuarantineError("--principal / DLP_OPERATOR_USER_ID must be a Mattermost user id (26 characters a-z0-9)")
-    return Actor(f"cli:{getpass.getuser()}", frozenset({"admin"}), user_id=principal, via="cli")
+    proof = "mattermost-token" if proven else "claimed" if principal else None
+    user = getpass.getuser()
+    return Actor(f"cli:{user}", frozenset({"admin"}), user_id=principal, via="cli", proof=proof, os_user=user,
+                 host=socket.gethostname())  # fmt: skip
 
 
 def _print(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -302,7 +368,11 @@ def register(sub: Any) -> None:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.add_argument("--principal", metavar="USER_ID",
-                       help="your Mattermost user id (default $DLP_OPERATOR_USER_ID); approving needs it")
+                       help="your Mattermost user id (default $DLP_OPERATOR_USER_ID); approving needs it. "
+                            "Claimed, not proven: never one of two four-eyes approvals")  # fmt: skip
+        p.add_argument("--token-file", metavar="FILE",
+                       help="a file holding your own Mattermost personal access token (- : standard input): "
+                            "proves who you are (users/me at DLP_UPSTREAM)")  # fmt: skip
 
     p = qs.add_parser("list", help="search, sort and page the queue (oldest first)")
     common(p)

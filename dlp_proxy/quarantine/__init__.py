@@ -18,6 +18,7 @@ from dlp_proxy.quarantine.service import (
     QuarantineSettings,
     RedisAuditLog,
     State,
+    UnprovenPrincipal,
     is_mattermost_id,
     rotate_master_key,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "QuarantineSettings",
     "RedisAuditLog",
     "State",
+    "UnprovenPrincipal",
     "is_mattermost_id",
     "rotate_master_key",
 ]

@@ -99,6 +99,11 @@ class Forbidden(QuarantineError):
     """The actor's role does not allow the action, or it is their own message."""
 
 
+class UnprovenPrincipal(Forbidden):
+    """A claimed principal (a CLI ``--principal`` without proof) approving an item that
+    needs two approvals: recorded as a request (``approve_request``), never counted."""
+
+
 class InvalidRequest(QuarantineError):
     """A required reason is missing or too short, an unknown action, ..."""
 
@@ -177,12 +182,20 @@ class Actor:
     (``--principal``), and any later sign-in method (an OIDC identity maps to the
     same id).  One person is one principal whatever the way in: self-approval and
     four-eyes compare principals, never names, and an approval needs one.
-    ``name`` is for display and history only; ``via`` says which way in."""
+    ``name`` is for display and history only; ``via`` says which way in.
+
+    ``proof`` says how a CLI principal was established: ``mattermost-token`` (the
+    operator's own token, resolved with ``users/me``) or ``claimed`` (``--principal``
+    taken on trust: never one of two four-eyes approvals); ``os_user`` and ``host``
+    are where the CLI ran.  Each is archived when set (None elsewhere)."""
 
     name: str
     roles: frozenset[str]
     user_id: str | None = None  # the principal (Mattermost user id)
     via: str = "console"  # console | api | cli | break-glass | system
+    proof: str | None = None
+    os_user: str | None = None
+    host: str | None = None
 
     @property
     def principal(self) -> str | None:
@@ -192,12 +205,16 @@ class Actor:
         return bool(self.roles & PERMISSIONS[permission])
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "user_id": self.user_id,
             "roles": sorted(self.roles),
             "via": self.via,
         }
+        for k in ("proof", "os_user", "host"):
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
+        return out
 
 
 SYSTEM = Actor("system", frozenset({"admin"}), via="system")

@@ -101,6 +101,8 @@ class QuarantineDelivery(QuarantineStore):
             return await abort()
         if outcome == "conflict":
             return before
+        if outcome == "late":
+            return await self._expire_late(item_id, before)
         if outcome == "marked":
             if before.startswith("done:"):
                 # Same idempotency key already released (a retried post held twice).
@@ -403,6 +405,11 @@ class QuarantineDelivery(QuarantineStore):
         hdrs = [(k, v) for k, v in headers if k.lower() != "content-type"]
         hdrs += [("Authorization", f"Bearer {token}"), ("Content-Type", "application/json")]
         return "bot", hdrs, json.dumps(copy).encode()
+
+    async def _expire_late(self, item_id: str, before: str) -> str:
+        """An item approved at or after its review deadline: never sent (workflow.py
+        expires it; this layer alone leaves it as it is)."""
+        return before
 
     async def _notify(self, h: Mapping[str, str], outcome: str, *, reason: str = "") -> None:
         """Tell the sender (ephemeral post in the original channel).  A failure is

@@ -11,7 +11,6 @@ import redis.asyncio as aioredis
 from dlp_proxy.quarantine import crypto, scripts
 from dlp_proxy.quarantine.common import (
     SYSTEM,
-    Conflict,
     NotFound,
     State,
     _f,
@@ -32,29 +31,9 @@ class QuarantineExpiry(QuarantineWorkflow):
         now = self.clock()
         counts = {"expired": 0, "escalated": 0, "retried": 0, "unknown": 0}
         for raw in await self.r.zrangebyscore(self._k("open"), "-inf", now):
-            item_id = _s(raw)
-            try:
-                h = await self._raw(item_id)
-            except NotFound:
-                await self.r.zrem(self._k("open"), item_id)
-                continue
-            if self.settings.on_expiry == "escalate" and h.get("escalated") != "1":
-                new_exp = now + self.settings.escalate_after
-                outcome, _ = await self._run(self._transition, [self._k("item", item_id)],
-                                             ["held,awaiting_second", h.get("state", ""), "escalated", "1",
-                                              "expires_at", repr(new_exp)])  # fmt: skip
-                if outcome == "ok":
-                    await self.r.zadd(self._k("open"), {item_id: new_exp})
-                    rec = await self._record(SYSTEM, "escalate", h, reason="undecided past the review deadline")
-                    await self._note(item_id, h, SYSTEM, "escalate", "", rec)
-                    counts["escalated"] += 1
-                continue
-            try:
-                await self._final(item_id, SYSTEM, "expire", State.EXPIRED, "undecided past the review deadline",
-                                  from_states=(State.HELD, State.AWAITING_SECOND), notify=True)  # fmt: skip
-                counts["expired"] += 1
-            except Conflict:
-                await self.r.zrem(self._k("open"), item_id)
+            done = await self.expire_item(_s(raw), now)
+            if done in counts:
+                counts[done] += 1
         for raw in await self.r.zrangebyscore(self._k("retry"), "-inf", now):
             item_id = _s(raw)
             # A lease, not a removal: if this sweep dies or loses Redis before the

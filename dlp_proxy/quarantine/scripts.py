@@ -55,11 +55,18 @@ return 1
 # required, now, time after which a release not started yet is picked up by
 # expire_due, item id, the principals that count as the sender, comma-separated
 # (besides the sender id and the item's ``controllers``, recorded at hold time:
-# whoever controlled the sending identity, a bot's or a webhook's owner)
+# whoever controlled the sending identity, a bot's or a webhook's owner), '1' when
+# the actor's principal is only claimed (a CLI ``--principal`` without proof: it
+# never counts as one of two approvals)
+# An item at or past its ``expires_at`` is not approved, first or second approval
+# alike (``expired``): the deadline is for the decision, and the sweep may not have
+# run yet (the caller then expires it as the sweep would, quarantine/expiry.py).
 APPROVE = """
 local s = redis.call('HGET', KEYS[1], 'state')
 if not s then return {'missing', ''} end
 if s ~= 'held' and s ~= 'awaiting_second' then return {'conflict', s} end
+local exp = tonumber(redis.call('HGET', KEYS[1], 'expires_at') or '')
+if exp and tonumber(ARGV[4]) >= exp then return {'expired', s} end
 if ARGV[2] == '' then return {'noprincipal', s} end
 local sender = redis.call('HGET', KEYS[1], 'sender_id')
 if sender == ARGV[2] then return {'self', s} end
@@ -72,6 +79,7 @@ for p in string.gmatch(held_by, '[^,]+') do
 end
 -- the number of approvals was fixed when the item was held (older items: ARGV[3])
 local need = redis.call('HGET', KEYS[1], 'approvals_required') or ARGV[3]
+if need == '2' and ARGV[8] == '1' then return {'unproven', s} end
 if s == 'held' and need == '2' then
   redis.call('HSET', KEYS[1], 'state', 'awaiting_second', 'approver1', ARGV[1],
              'approver1_uid', ARGV[2], 'approver1_at', ARGV[4])
@@ -94,6 +102,10 @@ return {'ok', s}
 # absent) in the same atomic step that moves the item to 'releasing' and puts it in
 # the releasing zset (so a release begun by a process that then loses Redis or dies
 # is always found by the stale-release sweep).
+# An item whose last approval came at or after its deadline (``decided_at`` >=
+# ``expires_at``: approved by a version that did not check it) is never sent
+# (``late``; the caller expires it).  One approved in time is sent whenever the
+# release happens (docs/quarantine.md, "Review deadline").
 # KEYS: item, idem key, releasing zset; ARGV: item id, now, force ('1' or '0'),
 # marker ttl seconds, release token (random, names this attempt)
 BEGIN_RELEASE = """
@@ -103,6 +115,9 @@ local force = ARGV[3] == '1'
 if not (s == 'approved' or s == 'release_failed' or s == 'release_refused' or (force and s == 'release_unknown')) then
   return {'conflict', s}
 end
+local exp = tonumber(redis.call('HGET', KEYS[1], 'expires_at') or '')
+local decided = tonumber(redis.call('HGET', KEYS[1], 'decided_at') or '')
+if exp and decided and decided >= exp then return {'late', s} end
 local m = redis.call('GET', KEYS[2])
 if m then
   local mine = 'sending:' .. ARGV[1] .. ':'

@@ -16,6 +16,7 @@ from dlp_proxy.quarantine.common import (
     ACTIVE_STATES,
     OPEN_STATES,
     PERMISSIONS,
+    SYSTEM,
     VERDICTS,
     Actor,
     Conflict,
@@ -23,6 +24,7 @@ from dlp_proxy.quarantine.common import (
     InvalidRequest,
     NotFound,
     State,
+    UnprovenPrincipal,
     _s,
 )
 from dlp_proxy.quarantine.delivery import QuarantineDelivery
@@ -258,15 +260,38 @@ class QuarantineWorkflow(QuarantineDelivery):
         verdict = self._verdict(verdict)
         key = self._k("item", item_id)
         mine, sender_principals = await self._principals(item_id, actor)
-        now = self.clock()
+        # masked before the state changes: the first reason a process masks builds its
+        # detector (tens of seconds on a loaded host), and an approval left without its
+        # archive record past retry_base is taken back by the sweep (approval_unrecorded)
+        shown = await self._checked_reason(actor, reason)
         need = "2" if self.settings.four_eyes else "1"
-        grace = now + self.settings.retry_base
-        outcome, before = await self._run(
-            self._approve, [key, self._k("retry")],
-            [actor.name, mine, need, repr(now), grace, item_id, ",".join(sender_principals)],
-        )  # fmt: skip
+        for _ in range(2):
+            now = self.clock()
+            grace = now + self.settings.retry_base
+            outcome, before = await self._run(
+                self._approve, [key, self._k("retry")],
+                [actor.name, mine, need, repr(now), grace, item_id, ",".join(sender_principals),
+                 "1" if actor.proof == "claimed" else "0"],
+            )  # fmt: skip
+            if outcome != "expired":
+                break
+            # past its deadline and the sweep has not run yet: do what it would do; an
+            # escalation (on_expiry: escalate) gives a new deadline, so try once more
+            if await self.expire_item(item_id, now) != "escalated":
+                raise Conflict(f"item {item_id} is expired: its review deadline passed before this approval",
+                               State.EXPIRED.value)  # fmt: skip
+        if outcome == "expired":  # escalated, and already past the new deadline too
+            raise Conflict(f"item {item_id} is past its review deadline", State.EXPIRED.value)
         if outcome == "missing":
             raise NotFound(f"no quarantined item {item_id!r}")
+        if outcome == "unproven":
+            # on the record as a request (the reviewers see it in the history), never as an approval
+            h = await self._raw(item_id)
+            rec = await self._record(actor, "approve_request", h, reason=shown, checked=True, state_before=before)
+            await self._note(item_id, h, actor, "approve_request", reason, rec)
+            raise UnprovenPrincipal(f"{actor.name}'s principal is claimed, not proven (a CLI --principal without the "
+                            "operator's Mattermost token): it cannot count as one of the two approvals this item "
+                            "needs; prove it (dlp-proxy quarantine approve --token-file) or approve in the console")
         if outcome == "noprincipal":
             raise Forbidden(f"{actor.name} has no principal (the Mattermost user id of the person acting): "
                             "an approval needs one")
@@ -280,7 +305,7 @@ class QuarantineWorkflow(QuarantineDelivery):
         h = await self._raw(item_id)
         action = "approve_first" if outcome == "first" else "approve"
         try:
-            rec = await self._record(actor, action, h, reason=reason, state_before=before,
+            rec = await self._record(actor, action, h, reason=shown, checked=True, state_before=before,
                                      **self._verdict_fields(actor, verdict))
         except Exception:
             after = State.AWAITING_SECOND.value if outcome == "first" else State.APPROVED.value
@@ -302,6 +327,55 @@ class QuarantineWorkflow(QuarantineDelivery):
                 # bot token) releases it on its next sweep, exactly once.
                 await self.r.zadd(self._k("retry"), {item_id: now})
         return await self.get(item_id)
+
+    async def expire_item(self, item_id: str, now: float) -> str:
+        """What the sweep does to one undecided item past its deadline: escalate it
+        once (``on_expiry: escalate``, a new deadline) or expire it (rejected as
+        undecided, archived, the sender told, the content shredded).  Returns
+        ``escalated``, ``expired`` or ``gone`` (decided or purged meanwhile).  An
+        approval that finds the item past its deadline calls this too, so an item is
+        never approved late because the sweep has not run yet (workflow.approve)."""
+        try:
+            h = await self._raw(item_id)
+        except NotFound:
+            await self.r.zrem(self._k("open"), item_id)
+            return "gone"
+        if self.settings.on_expiry == "escalate" and h.get("escalated") != "1":
+            new_exp = now + self.settings.escalate_after
+            outcome, _ = await self._run(self._transition, [self._k("item", item_id)],
+                                         ["held,awaiting_second", h.get("state", ""), "escalated", "1",
+                                          "expires_at", repr(new_exp)])  # fmt: skip
+            if outcome != "ok":
+                return "gone"
+            await self.r.zadd(self._k("open"), {item_id: new_exp})
+            rec = await self._record(SYSTEM, "escalate", h, reason="undecided past the review deadline")
+            await self._note(item_id, h, SYSTEM, "escalate", "", rec)
+            return "escalated"
+        try:
+            await self._final(item_id, SYSTEM, "expire", State.EXPIRED, "undecided past the review deadline",
+                              from_states=(State.HELD, State.AWAITING_SECOND), notify=True)  # fmt: skip
+        except Conflict:
+            await self.r.zrem(self._k("open"), item_id)
+            return "gone"
+        return "expired"
+
+    async def _expire_late(self, item_id: str, before: str) -> str:
+        """An item whose approval came at or after its review deadline (scripts.BEGIN_RELEASE
+        ``late``: approved by a version that did not check the deadline) is expired, not
+        sent, as if the sweep had expired it in time.  A forced retry of such an item
+        whose earlier send is unaccounted for stays ``release_unknown`` (a person checks
+        Mattermost and rejects it)."""
+        if before == State.RELEASE_UNKNOWN.value:
+            return before
+        try:
+            await self._final(item_id, SYSTEM, "expire", State.EXPIRED,
+                              "approved after the review deadline: not released",
+                              from_states=(State.APPROVED, State.RELEASE_FAILED, State.RELEASE_REFUSED),
+                              notify=True)  # fmt: skip
+        except Conflict as exc:
+            return exc.state
+        await self.r.zrem(self._k("retry"), item_id)
+        return State.EXPIRED.value
 
     async def reject(self, item_id: str, actor: Actor, reason: str, *, notify: bool = True,
                      verdict: str | None = None) -> dict[str, Any]:  # fmt: skip

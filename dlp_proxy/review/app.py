@@ -40,7 +40,14 @@ from dlp_proxy.quarantine import (
     is_mattermost_id,
 )
 from dlp_proxy.quarantine.service import MAX_PAGE_SIZE, SEVERITIES, SORTS, VERDICTS
-from dlp_proxy.review.auth import Authenticator, ReviewSettings, SignInError, normalize_login
+from dlp_proxy.review.auth import (
+    Authenticator,
+    HolderRefused,
+    HolderUnavailable,
+    ReviewSettings,
+    SignInError,
+    normalize_login,
+)
 from dlp_proxy.review.context import ContextSettings, ConversationContext, context_openapi, context_routes
 from dlp_proxy.review.dashboard import Dashboard, dashboard_openapi, dashboard_routes
 from dlp_proxy.review.oidc import routes as oidc_routes
@@ -380,7 +387,13 @@ class Console:
     # ------------------------------------------------------------ API
     def api(self, fn: Callable[[Request, Actor], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
-            actor = self.auth.api_actor(request.headers.get("authorization", ""))
+            try:
+                actor = await self.auth.api_actor(request.headers.get("authorization", ""))
+            except HolderRefused as exc:
+                return JSONResponse({"error": "forbidden", "message": str(exc)}, 403)
+            except HolderUnavailable as exc:
+                return JSONResponse({"error": "unavailable", "message": f"cannot check the token's holder in "
+                                     f"Mattermost now: {exc}"}, 503, headers={"Retry-After": "30"})  # fmt: skip
             if actor is None:
                 return JSONResponse({"error": "unauthorized", "message": "a valid Bearer token is required"}, 401,
                                     headers={"WWW-Authenticate": "Bearer"})  # fmt: skip

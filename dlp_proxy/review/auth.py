@@ -54,6 +54,10 @@ on the injected clock.
 - Sessions live in Redis under a SHA-256 of the cookie value, with an idle and an
   absolute lifetime; each session has its own CSRF token.
 - API tokens for SOAR tools are configured as SHA-256 hashes (never in clear).
+  With the lookup token, a token's holder is looked up in Mattermost as a session's
+  roles are (``api_actor``): deactivated or gone refuses the token, and a Mattermost
+  that cannot say refuses the request.  A break-glass account refuses a holder
+  Mattermost says is deactivated, and works when Mattermost cannot be asked.
 """
 
 from __future__ import annotations
@@ -86,13 +90,18 @@ if TYPE_CHECKING:
 #: ``plugin_`` prefix of group-sync plugins (model.GroupSourcePluginPrefix, e.g.
 #: ``plugin_keycloak`` for SAML).  An entry ending in ``_`` is a prefix.
 SYNCED_GROUP_SOURCES = ("ldap", "plugin_")
-#: a console session's roles are read from their sources again after this many seconds
+#: a console session's roles are read from their sources again after this many seconds;
+#: an API token's holder is looked up in Mattermost again after as many
 ROLE_RECHECK = 60.0
+#: where an API token's roles come from (``roles_from`` in the token file): ``file``
+#: (the file's roles, while the holder is an active Mattermost user) or ``mattermost``
+#: (the file's roles the holder also holds now by the console's role sources)
+API_ROLE_SOURCES = ("file", "mattermost")
 
 #: sign-in failure reasons as archived (the oidc_* ones: review/oidc.py)
 REASONS = ("empty", "rate_limited", "bad_credentials", "no_role", "mattermost_unavailable", "mattermost_error",
            "break_glass_file", "oidc_unavailable", "oidc_state", "oidc_error", "oidc_token", "oidc_id_token",
-           "no_mattermost_user", "sso_header")  # fmt: skip
+           "no_mattermost_user", "sso_header", "holder_deactivated")  # fmt: skip
 
 
 def normalize_login(raw: str) -> str:
@@ -173,6 +182,9 @@ class ReviewSettings:
             if not is_mattermost_id(info.get("user_id")):
                 raise ValueError(f"review settings: API token {info.get('name', digest[:8])!r} needs user_id, "
                                  "the Mattermost user id of the person who holds it")  # fmt: skip
+            if info.get("roles_from", "file") not in API_ROLE_SOURCES:
+                raise ValueError(f"review settings: API token {info.get('name', digest[:8])!r}: roles_from must be "
+                                 f"one of {', '.join(API_ROLE_SOURCES)}")  # fmt: skip
         if self.alert_channel_id is not None and not is_mattermost_id(self.alert_channel_id):
             raise ValueError("review settings: alert_channel_id must be a Mattermost channel id")
         parse_networks(self.trusted_proxies)
@@ -183,6 +195,16 @@ class ReviewSettings:
     @property
     def networks(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
+
+
+class HolderUnavailable(Exception):
+    """Mattermost could not say whether an API token's holder is still allowed: the
+    request is refused (503), never let through."""
+
+
+class HolderRefused(Exception):
+    """An API token whose holder is deactivated or gone in Mattermost, or no longer
+    holds a role the token needs (403)."""
 
 
 class SignInError(Exception):
@@ -203,7 +225,8 @@ def token_hash(token: str) -> str:
 
 def load_api_tokens(path: Path) -> dict[str, dict[str, Any]]:
     """``{"tokens": [{"name": "soar", "sha256": "...", "roles": ["approver"],
-    "user_id": "<Mattermost id of the person who holds the token>"}]}``"""
+    "user_id": "<Mattermost id of the person who holds the token>",
+    "roles_from": "file"}]}`` (``roles_from``: ``API_ROLE_SOURCES``, default ``file``)"""
     data = json.loads(path.read_text())
     out: dict[str, dict[str, Any]] = {}
     for i, t in enumerate(data.get("tokens", [])):
@@ -213,7 +236,11 @@ def load_api_tokens(path: Path) -> dict[str, dict[str, Any]]:
         if not is_mattermost_id(t.get("user_id")):
             raise ValueError(f"{path}: tokens[{i}] needs user_id, the 26-character Mattermost user id "
                              "of the person who holds the token")  # fmt: skip
-        out[str(t["sha256"])] = {"name": str(t.get("name", f"token{i}")), "roles": roles, "user_id": t["user_id"]}
+        source = t.get("roles_from", "file")
+        if source not in API_ROLE_SOURCES:
+            raise ValueError(f"{path}: tokens[{i}] roles_from must be one of {', '.join(API_ROLE_SOURCES)}")
+        out[str(t["sha256"])] = {"name": str(t.get("name", f"token{i}")), "roles": roles, "user_id": t["user_id"],
+                                 "roles_from": source}  # fmt: skip
     return out
 
 
@@ -301,6 +328,9 @@ class Authenticator:
         self._break_glass()  # a bad break-glass file stops the start, with its one-line reason
         #: user id -> the Mattermost sources of a password sign-in's roles, until its session is made
         self._sources: dict[str, dict[str, Any]] = {}
+        #: token digest -> (checked at, the actor or why it is refused): API holders are
+        #: looked up again after ROLE_RECHECK seconds
+        self._api_checked: dict[str, tuple[float, Actor | str]] = {}
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.s.redis_prefix, *parts))
@@ -444,6 +474,9 @@ class Authenticator:
             try:
                 if local is not None:
                     actor = self._verify_break_glass(local, password)
+                    if await self.holder_deactivated(local.user_id):
+                        raise SignInError("The person who holds this break-glass account is deactivated in "
+                                          "Mattermost; it cannot be used.", "holder_deactivated")  # fmt: skip
                 else:
                     actor = await self._mattermost(login, password)
             except SignInError as exc:  # the reserved tries stay spent: they are this failure
@@ -583,6 +616,8 @@ class Authenticator:
                 return None  # edited into something invalid: fail closed
             if local is None or local.user_id != actor.user_id or not local.roles:
                 return None
+            if await self.holder_deactivated(local.user_id):
+                return None
             return Actor(local.username, local.roles, user_id=local.user_id, via=actor.via)
         uid = actor.user_id
         if uid is None or not is_mattermost_id(uid):
@@ -618,14 +653,80 @@ class Authenticator:
         if sid:
             await self.r.delete(self._k("session", token_hash(sid)))
 
-    def api_actor(self, authorization: str) -> Actor | None:
+    async def _holder(self, uid: str) -> dict[str, Any] | None:
+        """``GET /users/{uid}`` with the lookup token (api4/user.go getUser): the user
+        when active; None when Mattermost says deactivated (``delete_at`` > 0: DELETE
+        /users/{id} or PUT /users/{id}/active, api4/user.go deleteUser /
+        updateUserActive) or gone (404).  HolderUnavailable when it does not answer
+        that (unreachable, another status, a body that is not this user)."""
+        auth = {"Authorization": f"Bearer {self.s.lookup_token}"}
+        try:
+            resp = await self._http.get(self.upstream + f"/api/v4/users/{uid}", headers=auth)
+            if resp.status_code == 404:
+                return None
+            user = resp.json() if resp.status_code == 200 else None
+        except (httpx.HTTPError, ValueError) as exc:
+            raise HolderUnavailable(f"Mattermost is not reachable ({type(exc).__name__})") from exc
+        if not isinstance(user, dict) or user.get("id") != uid:
+            raise HolderUnavailable(f"Mattermost did not say who the holder is (HTTP {resp.status_code})")
+        return None if user.get("delete_at") else user
+
+    async def holder_deactivated(self, uid: str) -> bool:
+        """A break-glass holder's check: True only when Mattermost *answers* that the
+        person is deactivated or gone.  Break-glass is for when Mattermost is down, so
+        an unreachable Mattermost (or no lookup token) lets the account work, as before."""
+        if not self.s.lookup_token:
+            return False
+        try:
+            return await self._holder(uid) is None
+        except HolderUnavailable:
+            return False
+
+    async def api_actor(self, authorization: str) -> Actor | None:
+        """The actor of an API request's Bearer token, or None for an unknown token.
+        With the lookup token configured, the holder is looked up in Mattermost (at
+        most every ``ROLE_RECHECK`` seconds, as a console session is): a deactivated or
+        gone holder, or one who no longer holds any of the token's roles when the
+        token's ``roles_from`` is ``mattermost``, raises HolderRefused; a Mattermost
+        that cannot be asked raises HolderUnavailable (fail closed)."""
         if not authorization.lower().startswith("bearer "):
             return None
         digest = token_hash(authorization[7:].strip())
         for known, info in self.s.api_tokens.items():
             if hmac.compare_digest(known, digest):
-                return Actor(f"api:{info['name']}", frozenset(info["roles"]), user_id=str(info["user_id"]), via="api")
+                actor = Actor(f"api:{info['name']}", frozenset(info["roles"]), user_id=str(info["user_id"]), via="api")
+                if not self.s.lookup_token:
+                    return actor
+                return await self._api_checked_actor(known, actor, str(info.get("roles_from", "file")))
         return None
+
+    async def _api_checked_actor(self, digest: str, actor: Actor, roles_from: str) -> Actor:
+        now = self.clock()
+        cached = self._api_checked.get(digest)
+        if cached is None or now - cached[0] >= ROLE_RECHECK or now < cached[0]:
+            uid = actor.user_id or ""
+            user = await self._holder(uid)  # HolderUnavailable: nothing cached, refused now
+            result: Actor | str
+            if user is None:
+                result = "the token's holder is deactivated or gone in Mattermost"
+            elif roles_from == "mattermost":
+                try:
+                    resp = await self._http.get(self.upstream + f"/api/v4/users/{uid}/groups",
+                                                headers={"Authorization": f"Bearer {self.s.lookup_token}"})  # fmt: skip
+                    fresh = resp.json() if resp.status_code == 200 else None
+                except (httpx.HTTPError, ValueError) as exc:
+                    raise HolderUnavailable(f"Mattermost is not reachable ({type(exc).__name__})") from exc
+                # groups the lookup token may not read (403) count as none: fewer roles, never more
+                groups: list[Any] = fresh if isinstance(fresh, list) else []
+                roles = actor.roles & self.roles_for(uid, set(str(user.get("roles", "")).split()), groups)
+                result = (Actor(actor.name, frozenset(roles), user_id=uid, via=actor.via) if roles else
+                          "the token's holder no longer holds any of its roles in Mattermost")  # fmt: skip
+            else:
+                result = actor
+            self._api_checked[digest] = cached = (now, result)
+        if isinstance(cached[1], str):
+            raise HolderRefused(cached[1])
+        return cached[1]
 
     async def alert_compliance(self, message: str) -> str:
         """Post ``message`` to the compliance alert channel (the gateway's alert

@@ -20,10 +20,13 @@ def openapi_document() -> dict[str, Any]:
     }
     errors = {
         "401": _err("missing or unknown Bearer token"),
-        "403": _err("the token's role does not allow this, or self-approval / same approver twice"),
+        "403": _err("the token's role does not allow this, self-approval / same approver twice, or the "
+                    "token's holder is deactivated in Mattermost (or no longer holds its roles)"),
         "404": _err("no such item"),
-        "409": _err("the item is in a state that does not allow this (someone else acted first)"),
+        "409": _err("the item is in a state that does not allow this (someone else acted first; "
+                    "state expired: its review deadline passed)"),
         "422": _err("missing or too short reason, bad body"),
+        "503": _err("the token's holder cannot be checked in Mattermost now (retried later)"),
     }
     item_ok = {"200": {"description": "the item after the action",
                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}}  # fmt: skip

@@ -339,6 +339,23 @@ class Api:
         actor = self.actor(request)
         return json_response(self.sim.patch_user(self._user_id(request, actor), await self.json_body(request), actor))
 
+    async def delete_user(self, request: Request) -> Response:
+        """DELETE /api/v4/users/{id}: deactivation (api4/user.go deleteUser, not ``permanent``)."""
+        actor = self.actor(request)
+        if request.query_params.get("permanent", "").lower() == "true":
+            # ServiceSettings.EnableAPIUserDeletion is off by default
+            raise SimError(401, "api.user.delete_user.not_enabled.app_error",
+                           "Permanent user deletion feature is not enabled. Please contact your System Administrator.")  # fmt: skip
+        return json_response(self.sim.set_active(self._user_id(request, actor), False, actor))
+
+    async def update_user_active(self, request: Request) -> Response:
+        """PUT /api/v4/users/{id}/active ``{"active": bool}`` (api4/user.go updateUserActive)."""
+        actor = self.actor(request)
+        body = await self.json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("active"), bool):
+            raise bad_param("active")
+        return json_response(self.sim.set_active(self._user_id(request, actor), body["active"], actor))
+
     async def update_user(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.update_user(self._user_id(request, actor), await self.json_body(request), actor))
@@ -1237,6 +1254,8 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/users/ids", w(api.users_by_ids), methods=["POST"]),
         Route(f"{v4}/users/{{user_id}}", w(api.get_user), methods=["GET"]),
         Route(f"{v4}/users/{{user_id}}", w(api.update_user), methods=["PUT"]),
+        Route(f"{v4}/users/{{user_id}}", w(api.delete_user), methods=["DELETE"]),
+        Route(f"{v4}/users/{{user_id}}/active", w(api.update_user_active), methods=["PUT"]),
         Route(f"{v4}/users/{{user_id}}/patch", w(api.patch_user), methods=["PUT"]),
         Route(f"{v4}/users/{{user_id}}/typing", w(api.typing), methods=["POST"]),
         Route(f"{v4}/users/{{user_id}}/groups", w(api.user_groups), methods=["GET"]),

@@ -450,7 +450,13 @@ class Simulator:
     # ------------------------------------------------------------------ auth
     def session_for_token(self, token: str) -> Session | None:
         with self.lock:
-            return self.sessions.get(token)
+            session = self.sessions.get(token)
+            user = self.users.get(session.user_id) if session is not None else None
+            # a deactivated user's access tokens are refused while it lasts
+            # (app/session.go createSessionForUserAccessToken: user.DeleteAt != 0)
+            if user is not None and user.get("delete_at"):
+                return None
+            return session
 
     def login(self, login_id: str, password: str, device_id: str = "") -> tuple[Session, JSON]:
         with self.lock:
@@ -461,6 +467,9 @@ class Simulator:
                     "api.user.login.invalid_credentials_email_username",
                     "Enter a valid email or username and/or password.",
                 )
+            if user.get("delete_at"):  # app/authentication.go checkUserNotDisabled
+                raise SimError(401, "api.user.login.inactive.app_error",
+                               "Login failed because your account has been deactivated.")  # fmt: skip
             token = self.new_id("session-token")
             session = Session(token, user["id"], csrf=self.new_id("csrf"), kind="session", device_id=device_id)
             self.sessions[token] = session
@@ -1617,6 +1626,25 @@ class Simulator:
         if user_id != actor and not self.is_admin(actor):
             raise forbidden()
         return user
+
+    def set_active(self, user_id: str, active: bool, actor: str) -> JSON:
+        """DELETE /users/{id} (a soft delete) and PUT /users/{id}/active as api4/user.go
+        deleteUser / updateUserActive and app.UpdateActive do them: ``delete_at`` is set
+        to now (0 again when reactivated) and a deactivation revokes the user's sessions
+        (RevokeAllSessions); GET /users/{id} then shows ``delete_at`` > 0.  Another
+        user needs a system admin (edit_other_users, sysconsole_write_user_management_users),
+        as does a system admin's account (manage_system)."""
+        with self.lock:
+            user = self._editable_user(user_id, actor)
+            if self.is_admin(user_id) and not self.is_admin(actor):
+                raise forbidden()
+            user["delete_at"] = 0 if active else now_ms()
+            user["update_at"] = now_ms()
+            if not active:
+                revoked = [t for t, sess in self.sessions.items() if sess.user_id == user_id and sess.kind == "session"]
+                for token in revoked:
+                    del self.sessions[token]
+            return {"status": "OK"}
 
     _USER_FIELDS = ("username", "nickname", "first_name", "last_name", "position", "email", "locale", "props", "notify_props", "timezone")
 
