@@ -551,6 +551,20 @@ class Engine:
                 and ROW not in text and not may_hold_fragments(text)):
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)
+        if any(name == _NUMBER_WORDS for _, _, name in norm.events):
+            # number words read as digits beside digits (``536-22-8710 four`` reads
+            # ``536-22-87104``): the text is also judged with its words as words, or a
+            # word after a number would hide it
+            worded = normalize(text, decode=decode, words=False)
+            if worded.text != norm.text:
+                return _resolve(self._analyze_readings(worded, text, wanted, depth, budget, raw_quick, decode)
+                                + self._analyze_words_read(norm, text, wanted, depth, budget, raw_quick, decode))
+        return self._analyze_words_read(norm, text, wanted, depth, budget, raw_quick, decode)
+
+    def _analyze_words_read(self, norm: Normalized, text: str, wanted: frozenset[str], depth: int,
+                            budget: _Budget, raw_quick: bool, decode: bool) -> list[Finding]:
+        """``_analyze``'s readings of ``norm`` (number words read as digits) and, where a
+        digit looks like another, of the look-alike reading."""
         alike = normalize_lookalike(text, decode=decode)
         if alike is not None:
             # a digit that looks like another digit (Bengali ``৪``, value 4, looks like 8):
@@ -768,6 +782,8 @@ class Engine:
 #: a decoding at most this long is read between the words before its blob and those after it
 #: (``_label_before``, ``_label_after``)
 _LABELLED_BLOB_CHARS = 64
+#: the normalizer's event name for number words read as digits (``normalize._latex_and_words``)
+_NUMBER_WORDS = "latex-and-number-words"
 #: how far before (and after) a blob its label is looked for (``filler.LABEL_REACH``)
 _LABEL_REACH = 48
 _NOT_LABEL = re.compile(r"[^A-Za-z #:./-]")

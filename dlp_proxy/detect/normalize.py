@@ -2571,8 +2571,9 @@ def _may_latex_or_words(text: str) -> bool:
     return "$" in text or "\\" in text or "{" in text or may_have_number_words(text)
 
 
-def _latex_and_words(text: str, join_narrow: bool = False) -> Normalized | None:
-    """Inline LaTeX and ```latex blocks as they render; number words as digits."""
+def _latex_and_words(text: str, join_narrow: bool = False, words: bool = True) -> Normalized | None:
+    """Inline LaTeX and ```latex blocks as they render; number words as digits (unless
+    ``words`` is false)."""
     edits: list[tuple[int, int, str, int, int]] = []
     pairs: list[tuple[int, int]] = []
     if "$" in text:
@@ -2601,7 +2602,8 @@ def _latex_and_words(text: str, join_narrow: bool = False) -> Normalized | None:
             for n in _TEX_NOISE.finditer(text, m.start(), m.end()):
                 if n.start() not in read:
                     edits.append((n.start(), n.end(), "", n.start(), n.end()))
-    edits.extend(number_word_edits(text))
+    if words:
+        edits.extend(number_word_edits(text))
     if not edits:
         return None
     edits = sorted(set(edits))
@@ -3044,12 +3046,15 @@ def _dotted_leet_labels(text: str) -> Normalized | None:
 DECODING = frozenset({"html-entities", "percent-encoding"})
 
 
-def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, lookalike: bool = False) -> Normalized:
+def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, lookalike: bool = False,
+              words: bool = True) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection.  ``decode=False``: the
     reading that leaves HTML entities and percent escapes as written (``536%22`` shows
     the digits 2 and 2, which the decoded reading turns into a quote).  ``lookalike``:
     the characters of ``_lookalike_digits`` read as the digit they look like
-    (``normalize_lookalike``)."""
+    (``normalize_lookalike``).  ``words=False``: number words stay words (the reading
+    beside the one that spells them as digits: ``536-22-8710 four`` is an SSN and a
+    word, not ``536-22-87104``)."""
     if text.isascii() and not _needs_pass(text):
         result = identity(text)
     elif decode:
@@ -3069,8 +3074,9 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         spoken = _spoken(result.text)
         if spoken is not None:
             result = _compose(result, spoken)
-    if _may_latex_or_words(result.text):
-        tex = _latex_and_words(result.text, join_narrow)
+    if _may_latex_or_words(result.text) if words else ("$" in result.text or "\\" in result.text
+                                                           or "{" in result.text):
+        tex = _latex_and_words(result.text, join_narrow, words)
         if tex is not None:
             result = _compose(result, tex)
     inner = _inner_mark_edits(result.text)
