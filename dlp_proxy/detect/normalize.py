@@ -209,6 +209,7 @@ def _needs_pass(text: str) -> bool:
     character-by-character pass."""
     return (_CHEAP_TRIGGER.search(text) is not None or (":" in text and _EMOJI.search(text) is not None)
             or ("\r" in text and _BARE_CR.search(text) is not None) or "\\char" in text
+            or ("\\" in text and _BACKSLASH_ESC.search(text) is not None)
             or ("%" in text and _PERCENT_RE.search(text) is not None)
             or ("&" in text and _ENTITY_RE.search(text) is not None))
 #: Line layout, and the table boundaries only detect/structure.py writes (it turns any
@@ -1574,7 +1575,7 @@ def rendered_digits(text: str) -> int:
     the decoded text as typed): every digit its decoded text holds or normalizes to, and
     what rendering adds to it, are counted on top."""
     n = _rendered_digits(text)
-    if "&" in text or "%" in text or "\\char" in text:
+    if "&" in text or "%" in text or "\\" in text:
         decoded = decode_escapes(text)
         if decoded is not None:
             shown = decoded.text
@@ -2140,6 +2141,12 @@ def _render(text: str) -> Normalized | None:
         braille = _braille_edits(text)
         edits.extend(braille)
         names.extend(["braille-digits"] * len(braille))
+    if "\\" in text:
+        for m in _BACKSLASH_ESC.finditer(text):
+            char = _backslash_char(m)
+            if char is not None:
+                edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", char), m.start(), m.end()))
+                names.append("backslash-escapes")
     if not edits:
         return None
     order = sorted(range(len(edits)), key=lambda k: edits[k][0])
@@ -3339,6 +3346,12 @@ def _decode_once(text: str) -> Normalized | None:
             if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
                 edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", chr(code)), m.start(), m.end()))
                 names.append("latex-char")
+    if "\\" in text:
+        for m in _BACKSLASH_ESC.finditer(text):
+            char = _backslash_char(m)
+            if char is not None:
+                edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", char), m.start(), m.end()))
+                names.append("backslash-escapes")
     if not edits:
         return None
     order = sorted(range(len(edits)), key=lambda k: edits[k][0])
@@ -3357,6 +3370,28 @@ def _decode_once(text: str) -> Normalized | None:
 _TEX_CHAR = re.compile(r"\\char[ \t]*(?:([0-9]{1,8})|'([0-7]{1,8})|\"([0-9A-Fa-f]{1,8})|`\\?(.))[ ]?")
 
 
+#: Source-code and JSON escapes of one character: ``\\u0035`` (JSON, JavaScript, Java,
+#: Python; a UTF-16 surrogate pair as one character), ``\\u{35}`` (ES6, Rust, Swift),
+#: ``\\U00000035`` (Python, C), ``\\x35`` and ``\\065`` (three octal digits: C, Python,
+#: shells).  ``\\x`` and octal are read only for an ASCII character: runs of them that
+#: write UTF-8 bytes are ``decode.find_blobs``' hex reading.
+_BACKSLASH_ESC = re.compile(
+    r"\\(?:u([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,6})\}"
+    r"|U([0-9A-Fa-f]{8})|x([0-7][0-9A-Fa-f])|([0-1][0-7]{2}))")
+
+
+def _backslash_char(m: re.Match[str]) -> str | None:
+    high, low, u4, braced, u8, hex2, octal = m.groups()
+    if high is not None:
+        code = 0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00)
+    else:
+        digits = u4 or braced or u8 or hex2
+        code = int(digits, 16) if digits is not None else int(octal, 8)
+    if not 0 < code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return None
+    return chr(code)
+
+
 def decode_escapes(text: str) -> Normalized | None:
     """``text`` with its HTML entities and percent escapes decoded, up to ``MAX_DEPTH``
     layers (``&amp;#52;`` is two), and nothing else changed; None when it has none.
@@ -3364,7 +3399,7 @@ def decode_escapes(text: str) -> Normalized | None:
     Every later reading runs on this text as on any other (the whole normalizing pass,
     the displayed order of bidi controls, struck text, the quick checks): an escape
     shows its character, so the decoded text is what the reader sees."""
-    if "&" not in text and "%" not in text and "\\char" not in text:
+    if "&" not in text and "%" not in text and "\\" not in text:
         return None
     result: Normalized | None = None
     current = text

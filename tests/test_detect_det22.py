@@ -1,0 +1,97 @@
+"""Held-out red-team pass atk21d (issue 15): the classes it found weak.
+
+- JSON / source-code escapes of single characters (``\\u0035``, ``\\u{35}``, ``\\U00000035``,
+  ``\\x35``, ``\\065``) decoded like HTML entities and percent escapes, with the finding on
+  the escapes that write it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect.normalize import decode_escapes
+from dlp_proxy.policy import testing as synth
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+STOPPING = ("US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE")
+SSN, CARD = synth.SSN, synth.CARD
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return build_detector(REPO_CONFIG, ner=False)
+
+
+def _stops(engine: Engine, text: str) -> bool:
+    return any(f.entity_type in STOPPING for f in engine.analyze(text))
+
+
+# ---------------------------------------------------------------- backslash escapes
+
+PLAIN = [
+    f"client SSN {SSN}",
+    f"the social is {SSN.replace('-', '')}",
+    f"card {CARD}",
+    f"IBAN {synth.IBAN}",
+    f"account number {synth.ROUTING[:4]}-{synth.ROUTING[4:8]}",
+]
+
+
+def _escape(ch: str, form: int) -> str:
+    cp = ord(ch)
+    return [f"\\u{cp:04x}", f"\\u{cp:04X}", f"\\u{{{cp:x}}}", f"\\U{cp:08x}", f"\\x{cp:02x}", f"\\{cp:03o}"][
+        form
+    ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), which=st.integers(0, len(PLAIN) - 1), json=st.booleans())
+def test_backslash_escapes_are_caught_as_the_plain_text(
+    engine: Engine, data: st.DataObject, which: int, json: bool
+) -> None:
+    text = PLAIN[which]
+    label, value = (
+        text.rsplit(" ", 1) if which != 2 and which != 3 else (text.split(" ", 1)[0], text.split(" ", 1)[1])
+    )
+    picks = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, len(value) - 1), st.integers(0, 5)), min_size=1, max_size=len(value)
+        )
+    )
+    chosen = dict(picks)
+    encoded = "".join(_escape(c, chosen[k]) if k in chosen else c for k, c in enumerate(value))
+    assume(encoded != value)
+    written = f'{label} {{"id":"X-1","v":"{encoded}"}}' if json else f"{label} {encoded}"
+    decoded = decode_escapes(written)
+    assert decoded is not None and value in decoded.text
+    assert _stops(engine, written), written
+
+
+def test_a_finding_in_escapes_points_at_them(engine: Engine) -> None:
+    esc = "".join(f"\\u{ord(c):04x}" for c in SSN)
+    text = f'the social is {{"ssn":"{esc}"}} ok'
+    f = next(f for f in engine.analyze(text) if f.entity_type == "US_SSN")
+    assert esc in text[f.start : f.end] and "backslash-escapes" in f.transforms
+
+
+def test_a_surrogate_pair_is_one_character() -> None:
+    decoded = decode_escapes("x \\ud835\\udfd3 y")  # U+1D7D3 MATHEMATICAL BOLD DIGIT FIVE
+    assert decoded is not None and decoded.text == "x \U0001d7d3 y"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "path C:\\users\\123\\file and \\x41",
+        "regex \\d{3}-\\d{2} and \\u00e9t\\u00e9 2024",
+        "see \\\\server\\share\\2024\\q3 report, 12 items",
+        "lone \\ud835 surrogate 12",
+    ],
+)
+def test_escapes_in_ordinary_text_stop_nothing(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text), text
