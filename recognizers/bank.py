@@ -208,9 +208,19 @@ def _plus_tag(c: Candidate, text: str) -> bool:
             and text.startswith("@", c.end))
 
 
+#: an international calling code right before a candidate (``+33 1 38 57 90 50``,
+#: ``+44 (0)20 7946 0018``): the candidate is the national number
+_CALLING_CODE_BEFORE = re.compile(r"\+[0-9]{1,3}[ \t.-]?(?:\(0\)[ \t.-]?)?\Z")
+
+
 def _phone_like(c: Candidate, text: str) -> bool:
     if c.groups in ((3, 3, 4), (3, 4)) and c.uniform_sep in ("-", ".", " "):
         return True
+    if c.start > 1 and _CALLING_CODE_BEFORE.search(text, max(0, c.start - 10), c.start) is not None:
+        return True
+    if (len(c.groups) >= 4 and c.groups[0] <= 2 and all(g == 2 for g in c.groups[1:])
+            and c.uniform_sep in (" ", ".", "-") and (c.groups[0] == 1 or c.digits[0] == "0")):
+        return True  # French and other European grouping: 01 38 57 90 50, 1 38 57 90 50
     if c.groups[-3:] == (3, 3, 4) and len(c.seps) >= 2 and c.seps[-2] == ")" and c.seps[-1] in ("-", ".", " "):
         return True  # (608) 976-4813: brackets are separators too (issue 15), the area code's are a phone's
     if c.start > 0 and text[c.start - 1] == "+" and not _plus_tag(c, text):
@@ -535,6 +545,73 @@ def _column_cell(k: int) -> re.Pattern[str]:
     return re.compile(f"{ROW}(?:{other}*{CELL}){{{k}}}({other}*)")
 
 
+#: How desk chat names an account without its label right before the number (atk21d):
+#: "the account for Ana Sousa is N", "account number of Mr. Grunwald: N", "for NAME the
+#: account on file is N", "NAME gave us a new account yesterday, it's N" (``_PHRASE_BEFORE``,
+#: ending where the number starts), "N is K. Nakamura's account no", "N - that's the account
+#: for NAME", "N (NAME, acct)" (``_PHRASE_AFTER``, from where it ends), and a label in another
+#: language right before it ("номер счёта N", "口座番号 N": ``_FOREIGN_LABEL``).  Only a name
+#: (capitalized words, a title, "household"/"trust"...) and ``is``/``:`` may stand between:
+#: "the account for NAME traded N notional" or "the account of NAME was charged ..., invoice
+#: N" is no such phrase.
+_PH_LABEL = r"(?i:(?:brokerage\s+|bank\s+|checking\s+|savings\s+)?(?:account|acct|acc['’]?t|accnt|acnt|a/c))"
+_PH_NUMBER = r"(?i:\s*(?:number|num|nbr|no\.?|#))?"
+_PH_NAME = (r"(?:(?i:the|mr\.?|mrs\.?|ms\.?|dr\.?)\s+)?(?:[A-Z][\w'’.-]{0,20}\s+){0,3}[A-Z][\w'’-]{0,20}"
+            r"(?:\s+(?i:household|trust|family|estate|llc|inc\.?|fund|foundation))?")
+_PHRASE_BEFORE = re.compile(
+    rf"(?<![A-Za-z]){_PH_LABEL}{_PH_NUMBER}\s+(?i:for|of)\s+{_PH_NAME}\s*(?:(?i:is)\s*:?|:|=|-)[ \t]*"
+    rf"|(?<![A-Za-z]){_PH_LABEL}{_PH_NUMBER}\s+(?i:on\s+file|on\s+record|we\s+have(?:\s+on\s+(?:the\s+)?(?:form|file|record))?)"
+    r"\s+(?i:is)\s*:?[ \t]*"
+    rf"|(?<![A-Za-z]){_PH_LABEL}(?![A-Za-z])[^\n\d.;:]{{0,25}}?,\s*(?i:it['’]s|its|it\s+is)[ \t]*:?[ \t]*"
+)
+_PHRASE_AFTER = re.compile(
+    rf"[ \t]*(?:(?:is|=|-|–|—|,)[ \t]*)?(?:(?i:that['’]s|thats|that\s+is|is)\s+)?(?:(?i:the)\s+)?"
+    rf"(?:{_PH_NAME}['’]s\s+)?{_PH_LABEL}(?![A-Za-z])"
+    rf"|[ \t]*\([ \t]*{_PH_NAME}[ \t]*,[ \t]*{_PH_LABEL}{_PH_NUMBER}[ \t]*\)"
+)
+#: a cheap necessary condition of ``_PHRASE_AFTER``: an account word after a possessive,
+#: "the", "is", a comma or in brackets
+_PHRASE_AFTER_HINT = re.compile(
+    rf"(?:['’]s|(?i:the|is)|,)\s+{_PH_LABEL}(?![A-Za-z])|\([ \t]*[A-Z][^()\n]{{0,60}},[ \t]*{_PH_LABEL}")
+#: Account-number labels in other languages (Russian, Japanese, Chinese, Korean, French,
+#: Spanish, Portuguese, Italian, Dutch, Polish): read right before the number, as a strong
+#: label would be.  Searched only in non-ASCII text (the ASCII ones are in STRONG_ACCOUNT).
+def _cyr(word: str) -> str:
+    """A Russian word as a pattern that also matches it with its Latin look-alike letters
+    (the normalizer folds confusables by digits: ``счёта`` reads ``cчётa``)."""
+    alike = {"а": "a", "е": "eё", "ё": "eе", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "к": "k", "м": "m",
+             "т": "t", "в": "b", "н": "h"}
+    return "".join(f"[{c}{alike[c]}]" if c in alike else c for c in word)
+
+
+_FOREIGN_LABEL = re.compile(
+    rf"(?i:(?:{_cyr('номер')}\s+)?(?:{_cyr('лицевого')}\s+|{_cyr('расчетного')}\s+|{_cyr('банковского')}\s+)?"
+    rf"{_cyr('счет')}(?:{_cyr('а')}|{_cyr('у')})?(?:\s+{_cyr('номер')})?|"
+    r"口座番号|口座|账户号码|账户号|账户|帐户|账号|帐号|賬戶|帳戶|帳號|賬號|계좌\s*번호|계좌|"
+    r"num[ée]ro\s+de\s+compte|n[°º]\s*de\s+compte|n[úu]mero\s+de\s+cuenta|n[°º]\s*de\s+cuenta|"
+    r"n[úu]mero\s+da\s+conta|numero\s+di\s+conto|konto-?nummer|rekeningnummer|numer\s+konta)"
+    r"[ \t]*(?:[:：#№=]|no\.?|nr\.?)?[ \t]*")
+#: a phrase's end may be followed by a quote or a backtick before the number
+_PHRASE_GAP = frozenset("\"'`“”‘’«» \t")
+
+
+def _phrase_starts(text: str) -> frozenset[int]:
+    """Where a number named by ``_PHRASE_BEFORE`` or ``_FOREIGN_LABEL`` may start."""
+    out: set[int] = set()
+    ms = list(_PHRASE_BEFORE.finditer(text))
+    if not text.isascii():
+        ms += _FOREIGN_LABEL.finditer(text)
+    for m in ms:
+        k = m.end()
+        for _ in range(3):
+            out.add(k)
+            if k < len(text) and text[k] in _PHRASE_GAP:
+                k += 1
+            else:
+                break
+    return frozenset(out)
+
+
 class AccountNumberRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = STRONG_ACCOUNT
 
@@ -546,6 +623,33 @@ class AccountNumberRecognizer(DLPRecognizer):
         self._weak_fuzzy = FuzzyContext(FUZZY_ACCOUNT)
         #: the last text ``_unlabelled`` read (by identity) and its proof
         self._last_unlabelled: tuple[str, _Unlabelled | None] | None = None
+        #: the last text ``_phrased`` read (by identity) and its phrases
+        self._last_phrased: tuple[str, tuple[frozenset[int], bool]] | None = None
+
+    def _phrased(self, text: str) -> tuple[frozenset[int], bool]:
+        """Where ``_PHRASE_BEFORE``/``_FOREIGN_LABEL`` name a number starting there, and
+        whether ``_PHRASE_AFTER`` may name one ending anywhere (its hint occurs)."""
+        last = self._last_phrased
+        if last is not None and last[0] is text:
+            return last[1]
+        low = ascii_lower_last(text)
+        words = ("acc", "a/c", "acnt") if low is not None else ()
+        maybe = (not text.isascii()) or any(w in low for w in words) if low is not None else True
+        got: tuple[frozenset[int], bool] = (frozenset(), False)
+        if maybe:
+            got = (_phrase_starts(text), _PHRASE_AFTER_HINT.search(text) is not None)
+        self._last_phrased = (text, got)
+        return got
+
+    def _phrase_hit(self, text: str, c: Candidate) -> ContextHit | None:
+        starts, after = self._phrased(text)
+        if c.start in starts:
+            return ContextHit("account phrase", -1)
+        if after:
+            m = _PHRASE_AFTER.match(text, c.end)
+            if m is not None:
+                return ContextHit("account phrase", m.end() - c.end)
+        return None
 
     @staticmethod
     def _number_like(c: Candidate, text: str) -> bool:
@@ -571,11 +675,14 @@ class AccountNumberRecognizer(DLPRecognizer):
 
     def could_match(self, text: str) -> bool:
         # a strong or a weak account word (one is required), then a number-like candidate
+        foreign = not text.isascii() and _FOREIGN_LABEL.search(text) is not None
         if not (self.context_anywhere(text) or (self._weak_probe(text) and self._weak_gate(text))
-                or self._weak_fuzzy.present(text)):
+                or self._weak_fuzzy.present(text) or foreign):
             return False
         if "+" in text and "@" in text and _PLUS_TAG.search(text):
             return True  # an e-mail plus-address's numeric tag (``_plus_tags``)
+        if foreign or self._phrased(text)[0] or self._phrased(text)[1]:
+            return any(self._number_like(c, text) for c in candidates(text, _ACCOUNT_LENGTHS))
         unlabelled = self._unlabelled(text)
         if unlabelled is None:
             return any(self._number_like(c, text) for c in candidates(text, _ACCOUNT_LENGTHS))
@@ -618,6 +725,9 @@ class AccountNumberRecognizer(DLPRecognizer):
         out: list[RecognizerResult] = []
         taken: list[tuple[int, int]] = []
         unlabelled = self._unlabelled(text)
+        starts, after = self._phrased(text)
+        if starts or after:
+            unlabelled = None  # a phrase names a number farther than the label windows
         runs = None if unlabelled is None else unlabelled.may_label
         for c in sorted(candidates(text, _ACCOUNT_LENGTHS, runs=runs), key=lambda c: (c.start, -(c.end - c.start))):
             # candidates come in start order and the taken spans are disjoint, so only the
@@ -629,7 +739,8 @@ class AccountNumberRecognizer(DLPRecognizer):
             if not self._number_like(c, text):
                 continue
             d = c.digits
-            hit = self.context_hit(text, c.start, c.end, before=40, after=25)
+            phrase = self._phrase_hit(text, c) if starts or after else None
+            hit = phrase or self.context_hit(text, c.start, c.end, before=40, after=25)
             if hit is None:
                 hit = find_context(text, c.start, c.end, self._weak_re, before=15, after=0)
                 if hit is not None and not _desk_gap_ok(hit, text, c.start):
@@ -642,13 +753,13 @@ class AccountNumberRecognizer(DLPRecognizer):
                     continue  # "account opened 20240115", "account desk 2125550143"
             if hit is None:
                 continue
-            if hit.distance < 0 and _AMOUNT_WORDS.search(text[c.start + hit.distance : c.start]):
+            if phrase is None and hit.distance < 0 and _AMOUNT_WORDS.search(text[c.start + hit.distance : c.start]):
                 continue  # "account value 2485533": an amount, not an account number
-            if hit.distance < 0 and _keyed_elsewhere(text, c, c.start + hit.distance):
+            if phrase is None and hit.distance < 0 and _keyed_elsewhere(text, c, c.start + hit.distance):
                 continue  # "acct=HF-ALPHA gross=3154730048": the account word keys a code of its own
             if named_other_kind(text, c.start, c.end):
                 continue  # "rt=021000021 acct=ACME", "acct GSCO net 4499000": its own label names another number
-            if (hit.distance >= 0 and text[c.end + hit.distance : c.end + hit.distance + len(hit.word)].lower() == hit.word
+            if (phrase is None and hit.distance >= 0 and text[c.end + hit.distance : c.end + hit.distance + len(hit.word)].lower() == hit.word
                     and _keys_its_own(text, c.end + hit.distance, len(hit.word))):
                 continue  # "021000021 rt, acct ACME": the word after keys a value of its own
             if c.groups == (2, 7) and c.uniform_sep == "-" and _EIN_WORDS.search(

@@ -95,3 +95,71 @@ def test_a_surrogate_pair_is_one_character() -> None:
 )
 def test_escapes_in_ordinary_text_stop_nothing(engine: Engine, text: str) -> None:
     assert not _stops(engine, text), text
+
+
+# ---------------------------------------------------------------- account phrasing
+
+ACCT = "7311797004"
+NAMES = [
+    "Ana",
+    "Mr. Grunwald",
+    "K. Nakamura",
+    "the Abramowitz trust",
+    "Sato household",
+    "Mr. O'Brien",
+    "Linda Ruiz",
+]
+NAMED = [
+    "account for {n} is {v}",
+    "the acct for {n} is: {v}",
+    "account number of {n}: {v}",
+    "acct of {n}: `{v}`",
+    "{v} is {n}'s account no",
+    "{v} - that's the account for {n}",
+    "{v} is the account for {n}",
+    "for {n} the brokerage account on file is {v}",
+    "{n} gave us a new account yesterday, it's {v}",
+    "{v} ({n}, account)",
+    "re {n}: account we have on the form is {v}",
+]
+FOREIGN = [
+    "номер счёта {v} ({n})",
+    "номер счета: {v}",
+    "pls note 口座番号 {v} for {n}",
+    "账户号码：{v}",
+    "계좌번호 {v}",
+    "numéro de compte {v}",
+    "número de cuenta: {v}",
+    "Kontonummer {v}",
+]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    template=st.sampled_from(NAMED + FOREIGN),
+    name=st.sampled_from(NAMES),
+    value=st.sampled_from([ACCT, "7311-7970", "731-179700", "73117970041"]),
+)
+def test_an_account_named_in_desk_phrasing_or_another_language_is_caught(
+    engine: Engine, template: str, name: str, value: str
+) -> None:
+    text = template.format(n=name, v=value)
+    found = [f for f in engine.analyze(text) if f.entity_type == "US_BANK_NUMBER"]
+    assert any(text[f.start : f.end] == value for f in found), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the account for Tom Becker traded 73117970 notional last quarter",
+        "73117970 shares is what Tom Becker's account owns now",
+        "the account of Tom Becker was charged 12.50 in fees, invoice 73117970",
+        "account review for Tom Becker scheduled 3/4, ticket 73117970",
+        "the account for Ana is up 4.2% YTD, 731,179 in gains",
+        "new phone # for the account: +33 1 38 57 90 50",
+        "account contact phone 01 38 57 90 50",
+        "account desk +44 (0)20 7946 0018",
+    ],
+)
+def test_an_account_word_near_another_number_stops_nothing(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text), text
