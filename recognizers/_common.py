@@ -825,7 +825,12 @@ def glued_reference(text: str, c: Candidate) -> bool:
         return False
     lo = max(0, c.start - 40)
     nl = text.rfind("\n", lo, c.start)
-    return _NEGATIVE_RE.search(text, nl + 1 if nl >= 0 else lo, c.start - before) is not None
+    seg = nl + 1 if nl >= 0 else lo
+    if nl >= 0 and len(text[seg : c.start - before].split()) <= 1:
+        # a label broken over a line ("order" / "id 525-85-3750A"): the line above too
+        above = text.rfind("\n", max(0, nl - 40), nl)
+        seg = above + 1 if above >= 0 else max(0, nl - 40)
+    return _NEGATIVE_RE.search(text, seg, c.start - before) is not None
 
 
 #: the last parts of a key or label that name a reference of its own (``order_id``,

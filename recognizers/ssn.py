@@ -70,6 +70,11 @@ _VERSION_BEFORE = re.compile(
     r"upgrad\w*|updat\w*|deploy\w*|roll(?:ed|ing)?\s*(?:back|out)|bump\w*|v)(?![a-z])",
     re.IGNORECASE,
 )
+#: a preposition of software talk right before a dotted 3-2-4 without any context word
+#: ("is everyone on 470.34.7068 yet?", "moved from 470.34.7068", "running 470.34.7068"):
+#: the release people are on, not a person's number (atk21d)
+_VERSION_PREPOSITION = re.compile(r"(?<![a-z])(?:on|from|running|using|onto|still on|stuck on)[ \t]+\Z",
+                                  re.IGNORECASE)
 _DOTTED = re.compile(r"(?<![0-9.])[0-9]{1,4}(?:\.[0-9]{1,5}){2,}(?![0-9])")
 _EXTENSION_AFTER = re.compile(r"\.[A-Za-z]")
 # Context words that name an individual's number specifically: with one of them, even
@@ -151,6 +156,8 @@ def _version_like(text: str, c: Candidate) -> bool:
     if c.uniform_sep == "-":
         return False
     if _VERSION_BEFORE.search(text, max(0, c.start - 40), c.start) or _EXTENSION_AFTER.match(text, c.end):
+        return True
+    if c.uniform_sep == "." and _VERSION_PREPOSITION.search(text, max(0, c.start - 12), c.start):
         return True
     return c.uniform_sep == "." and any(m.start() != c.start for m in _DOTTED.finditer(text))
 

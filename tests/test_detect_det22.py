@@ -163,3 +163,35 @@ def test_an_account_named_in_desk_phrasing_or_another_language_is_caught(
 )
 def test_an_account_word_near_another_number_stops_nothing(engine: Engine, text: str) -> None:
     assert not _stops(engine, text), text
+
+
+# ---------------------------------------------------------------- false stops
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is everyone on 470.34.7068 yet?",
+        "is everyone on ２８８.９４.８９７３ yet?",
+        "we moved from 470.34.7068 last night",
+        "still on 470.34.7068, sorry",
+        "order\nid 525-85-3750A stuck in pending new",
+        "order\r\nid 525-85-3750A stuck in pending new",
+        "trade\nref 525-85-3750B rejected",
+    ],
+)
+def test_a_release_or_a_reference_is_no_ssn(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "for the new client, here it is 536.22.8710 Thanks!",
+        "SSN on file 536.22.8710",
+        "client SSN 536-22-8710A",
+        "order\nclient SSN 536-22-8710",
+    ],
+)
+def test_the_same_shapes_with_a_person_are_still_caught(engine: Engine, text: str) -> None:
+    assert _stops(engine, text), text
