@@ -247,6 +247,12 @@ def _security_id(c: Candidate, text: str) -> bool:
     return False
 
 
+def _security_talk(text: str, start: int, end: int) -> bool:
+    """Trade or securities words within 60 characters before or 40 after ``[start, end)``."""
+    lo, hi = max(0, start - 60), min(len(text), end + 40)
+    return TRADE_WORDS.search(text, lo, hi) is not None or SECURITIES_WORDS.search(text, lo, hi) is not None
+
+
 def _date_like(c: Candidate) -> bool:
     return c.uniform_sep in ("/", "-", ".") and len(c.groups) == 3 and (
         (c.groups[0] <= 2 and c.groups[1] <= 2) or (c.groups[0] == 4 and c.groups[1] <= 2)
@@ -1114,7 +1120,9 @@ _NEGATIVE_PAIR = re.compile(r"(?<![a-z])(?:order|ord|trade|exec|ticket|ref|invoi
 #: letters; 6-17 characters, at least five digits.
 _ALNUM_ACCOUNT_RE = re.compile(
     r"(?<![A-Za-z0-9_/.#@:-])(?=[A-Za-z0-9]{6,17}(?![A-Za-z0-9_/@-]|\.[A-Za-z0-9]))"
-    r"(?:[A-Za-z]{1,4}[0-9]{5,14}|[0-9]{1,3}[A-Za-z]{1,3}[0-9]{5,12}|[0-9]{5,14}[A-Za-z]{1,2})"
+    r"(?:[A-Za-z]{1,4}[0-9]{5,14}|[0-9]{1,3}[A-Za-z]{1,3}[0-9]{5,12}|[0-9]{5,14}[A-Za-z]{1,2}"
+    # Pershing-style: a letter, a digit, a letter, then the digits (``U1E234567``)
+    r"|[A-Za-z][0-9][A-Za-z][0-9]{5,12})"
     r"(?![A-Za-z0-9])")
 #: what every match of ``_ALNUM_ACCOUNT_RE`` holds: a letter and five digits side by side
 _ALNUM_ACCOUNT_HINT = re.compile(r"[A-Za-z][0-9]{5}|[0-9]{5}[A-Za-z]")
@@ -1142,14 +1150,22 @@ class AlnumAccountRecognizer(AccountNumberRecognizer):
         out: list[RecognizerResult] = []
         for m in _ALNUM_ACCOUNT_RE.finditer(text):
             tok = m.group(0)
-            if _TICKET_PREFIX.match(tok) or (len(tok) == 9 and cusip_valid(tok.upper())):
+            if _TICKET_PREFIX.match(tok):
                 continue
+            cusip = len(tok) == 9 and cusip_valid(tok.upper())
             hit = self.context_hit(text, m.start(), m.end(), before=40, after=0)
             if hit is None:
                 hit = find_context(text, m.start(), m.end(), self._weak_re, before=15, after=0)
+            if hit is None:  # "accout U1E234567": a weak word one typing slip away, as for digits
+                hit = fuzzy_context(text, m.start(), m.end(), self._weak_fuzzy, before=30, after=0)
             if hit is None or hit.distance >= 0 or not _desk_gap_ok(hit, text, m.start()):
                 continue
             if _AMOUNT_WORDS.search(text[m.start() + hit.distance : m.start()]):
+                continue
+            if cusip and (hit.distance < -4 or _security_talk(text, m.start(), m.end())):
+                # a valid CUSIP (``037833AB7``) is a security, unless an account label stands
+                # right before it with no trade or securities word around (one Pershing-style
+                # account in ten passes the CUSIP check: "acct# U1E234567")
                 continue
             out.append(self.result(US_BANK_NUMBER, m.start(), m.end(), 0.8, "alnum-account", "context-gated", hit))
         return out

@@ -195,3 +195,30 @@ def test_a_release_or_a_reference_is_no_ssn(engine: Engine, text: str) -> None:
 )
 def test_the_same_shapes_with_a_person_are_still_caught(engine: Engine, text: str) -> None:
     assert _stops(engine, text), text
+
+
+# ---------------------------------------------------------------- alphanumeric accounts
+
+PERSHING = ["U1E234567", "F1B234567", "J1Z234567", "T1K234567", "A7V204961"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    label=st.sampled_from(
+        ["acct#", "acc#", "acc. number", "a/c no", "acnt", "accout", "acount", "brokerage account"]
+    ),
+    value=st.sampled_from(PERSHING),
+    name=st.sampled_from(["Mr. O'Brien", "Dave Pollard", "Sato household"]),
+)
+def test_a_pershing_style_account_under_a_label_or_a_slip_is_caught(
+    engine: Engine, label: str, value: str, name: str
+) -> None:
+    text = f"{name} {label} {value}"
+    assert any(
+        f.entity_type == "US_BANK_NUMBER" and text[f.start : f.end] == value for f in engine.analyze(text)
+    ), text
+
+
+def test_a_cusip_in_trade_talk_under_an_account_word_is_no_account(engine: Engine) -> None:
+    for text in ["acct 12 bought 500 U1E234567 @ 101", "account restricted list: U1E234567"]:
+        assert not any(f.entity_type == "US_BANK_NUMBER" for f in engine.analyze(text)), text
