@@ -299,7 +299,8 @@ class IbanCodeRecognizer(DLPRecognizer):
 
 
 #: An ``IBAN`` label and what may stand between it and the number (``IBAN no.:``)
-_IBAN_LABEL = re.compile(r"(?i)(?<![a-z])iban(?![a-z])[ \t]{0,3}(?:(?:no\.?|number|#)[ \t]{0,3})?[:=#-]?[ \t]{0,3}")
+_IBAN_LABEL = re.compile(r"(?i)(?<![a-z])iban(?![a-z])[ \t]{0,3}(?:(?:no\.?|number|#)[ \t]{0,3})?[:=#-]?[ \t]{0,3}"
+                         r"(?:(?:is|to|=)[ \t]{1,3}(?::[ \t]{0,3})?)?")
 gatescan.register(_IBAN_LABEL)
 _KIND = str.maketrans("nac", "DLC")
 #: ASCII digits an IBAN read by its look must hold as written (a Dutch IBAN has 10)
@@ -320,6 +321,13 @@ def _alike(ch: str) -> tuple[str, str]:
 
     ch = _MORE_BARS.get(ch, ch)
     members = _confusable_classes().get(ch, frozenset()) | {ch}
+    if not ch.isascii():
+        # a lower-case letter by the capital it stands for (``ε`` as ``Ε``, which looks like
+        # ``E``; Cherokee ``ꭰ`` as ``Ꭰ``, ``D``) and a compatibility form by its NFKC letter
+        # (``Ⅼ`` is ``L``): a lower-case IBAN with one such letter (atk21d)
+        for other in {ch.upper(), unicodedata.normalize("NFKC", ch)} - {ch}:
+            if len(other) == 1:
+                members = members | _confusable_classes().get(other, frozenset()) | {other}
     letters = sorted(c.upper() for c in members if c.isascii() and c.isalpha())
     digits = sorted(c for c in members if c.isascii() and c.isdigit())
     letter = ch.upper() if ch.isascii() and ch.isalpha() and ch.upper() in letters else (letters[0] if letters else "")

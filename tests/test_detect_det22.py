@@ -222,3 +222,49 @@ def test_a_pershing_style_account_under_a_label_or_a_slip_is_caught(
 def test_a_cusip_in_trade_talk_under_an_account_word_is_no_account(engine: Engine) -> None:
     for text in ["acct 12 bought 500 U1E234567 @ 101", "account restricted list: U1E234567"]:
         assert not any(f.entity_type == "US_BANK_NUMBER" for f in engine.analyze(text)), text
+
+
+# ---------------------------------------------------------------- IBAN confusables
+
+IBANS = ["LU280019400644750000", "PL61109010140000071219812874", "BE68539007547034", "IE29AIBK93115212345678"]
+
+
+def _grouped(s: str) -> str:
+    return " ".join(s[i : i + 4] for i in range(0, len(s), 4))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(iban=st.sampled_from(IBANS), label=st.sampled_from(["IBAN ", "IBAN: ", "IBAN is ", "IBAN to "]))
+def test_a_roman_numeral_letter_in_an_iban_is_read_as_its_letter(
+    engine: Engine, iban: str, label: str
+) -> None:
+    # U+216C ROMAN NUMERAL FIFTY (NFKC ``L``), U+2160 ROMAN NUMERAL ONE (``I``)
+    swap = {"L": "\u216c", "I": "\u2160"}
+    k = next((i for i, c in enumerate(iban) if c in swap), None)
+    assume(k is not None)
+    assert k is not None
+    text = label + _grouped(iban[:k] + swap[iban[k]] + iban[k + 1 :])
+    assert any(f.entity_type == "IBAN_CODE" for f in engine.analyze(text)), text
+
+
+@pytest.mark.parametrize(
+    ("iban", "letter", "alike"),
+    [("BE68539007547034", "e", "\u03b5"), ("IE29AIBK93115212345678", "i", "\u03b9")],
+)
+def test_a_lower_case_iban_with_a_greek_letter_is_caught(
+    engine: Engine, iban: str, letter: str, alike: str
+) -> None:
+    text = "IBAN is " + _grouped(iban).lower().replace(letter, alike, 1)
+    assert any(f.entity_type == "IBAN_CODE" for f in engine.analyze(text)), text
+
+
+def test_roman_numerals_alone_are_still_numbers(engine: Engine) -> None:
+    assert _stops(engine, "SSN \u2164\u2162\u2165-22-8710")
+    assert not _stops(engine, "the IBAN is in the email, chapter \u216b")
+
+
+def test_an_irish_iban_is_no_run_of_filler_words(engine: Engine) -> None:
+    """``IE`` reads as "i.e." and ``AIBK`` as a word between groups in the filler reading;
+    a valid IBAN written out is kept whole (it was missed even in plain ASCII)."""
+    for text in ["IBAN IE29 AIBK 9311 5212 3456 78", "pay to ie29 aibk 9311 5212 3456 78 pls"]:
+        assert any(f.entity_type == "IBAN_CODE" for f in engine.analyze(text)), text

@@ -937,6 +937,16 @@ _ROMAN_FIRST, _ROMAN_LAST = "\u2160", "\u2188"
 _ROMAN_TENS = re.compile("[\u2169\u216a\u216b\u216c\u2179\u217a\u217b\u217c\u2186]")
 
 
+def _roman_in_word(text: str, i: int) -> bool:
+    """The Roman numeral at ``i`` is one letter by NFKC (``Ⅼ`` L, not ``Ⅻ`` XII) and an
+    ASCII letter is glued to it on one side (a word, a country code): read as that letter."""
+    if len(unicodedata.normalize("NFKC", text[i])) != 1:
+        return False
+    before = text[i - 1] if i > 0 else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    return (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())
+
+
 def _is_mark(ch: str) -> bool:
     return not ch.isascii() and (unicodedata.category(ch) in _MARKS or _ignorable(ch))
 
@@ -1208,6 +1218,11 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
             events.append((i, i + 1, "zero-width"))
         elif cat in _MARKS and _mark_droppable(out[-1][-1] if out else "", text, i):
             events.append((i, i + 1, "combining-marks"))
+        elif cat == "Nl" and _ROMAN_FIRST <= ch <= _ROMAN_LAST and _roman_in_word(text, i):
+            # a Roman numeral glued to an ASCII letter (``ⅬU28 0019 ...``, ``PⅬ61``): the
+            # letter it is drawn as (NFKC), a confusable in a word, not a number (atk21d)
+            emit(unicodedata.normalize("NFKC", ch), i, i + 1)
+            events.append((i, i + 1, "roman-letters"))
         elif (value := _digit_value(ch, cat)) is not None and (lookalike or cat != "So"):
             # a pictograph's number (a die face) only in the second reading: in the first
             # it is a symbol, a separator between digit groups as any other ("536⚀22⚀8710")
@@ -3275,7 +3290,39 @@ def _filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     if (not gatescan.may_search(filler._GAP, text) and not filler.may_have_slots(text)
             and not filler.may_have_template(text)):
         return []
-    return filler_edits(text)
+    edits = filler_edits(text)
+    if edits and _IBAN_WRITTEN_HINT.search(text) is not None:
+        # a valid IBAN written out is no run of filler words ("IE29 AIBK 9311 ...": ``IE`` is
+        # not "i.e." and ``AIBK`` not a word between groups, atk21d/det22)
+        spans = _written_ibans(text)
+        if spans:
+            edits = [e for e in edits if not any(a < e[1] and e[0] < b for a, b in spans)]
+    return edits
+
+
+#: an IBAN's start written plainly: a country code and two check digits, then a group
+_IBAN_WRITTEN_HINT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}[ ]?[A-Za-z0-9]{4}")
+_IBAN_WRITTEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ ]?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])")
+
+
+def _written_ibans(text: str) -> list[tuple[int, int]]:
+    """The spans of valid IBANs written with ASCII letters and digits, in groups of any
+    size with single spaces (``IE29 AIBK 9311 5212 3456 78``), the longest valid prefix."""
+    from dlp_proxy.recognizers.iban import IBAN_LENGTHS, iban_valid
+
+    out: list[tuple[int, int]] = []
+    for m in _IBAN_WRITTEN.finditer(text):
+        want = IBAN_LENGTHS.get(m.group(0)[:2].upper())
+        if want is None:
+            continue
+        n, k = 0, m.start()
+        while k < m.end() and n < want:
+            if text[k] != " ":
+                n += 1
+            k += 1
+        if n == want and iban_valid(text[m.start() : k].replace(" ", "").upper()):
+            out.append((m.start(), k))
+    return out
 
 
 def _between_groups(text: str) -> Normalized | None:
