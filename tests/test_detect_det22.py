@@ -268,3 +268,32 @@ def test_an_irish_iban_is_no_run_of_filler_words(engine: Engine) -> None:
     a valid IBAN written out is kept whole (it was missed even in plain ASCII)."""
     for text in ["IBAN IE29 AIBK 9311 5212 3456 78", "pay to ie29 aibk 9311 5212 3456 78 pls"]:
         assert any(f.entity_type == "IBAN_CODE" for f in engine.analyze(text)), text
+
+
+# ---------------------------------------------------------------- words between groups
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ssn\npart 1: 536\npart 2: 22-8710",
+        "SS# grp 1: 536; grp 2: 22; grp 3: 8710",
+        f"credit card part 1: {CARD[:4]}; blk 2: {CARD[5:9]}; blk 3: {CARD[10:14]}; chunk 4: {CARD[15:]}",
+        "SSN five three six dash two two dash eight seven one zero",
+        "ssn five three six hyphen two two hyphen eight seven one zero",
+    ],
+)
+def test_labels_or_the_word_dash_between_groups_are_read_through(engine: Engine, text: str) -> None:
+    assert _stops(engine, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see part 1: intro and part 2: 22 pages, total 8710 words",
+        "part 1: 3 lots; part 2: 25 lots; part 3: 1200 shares",
+        "Mary made a dash for the exit at one two three",
+    ],
+)
+def test_numbered_parts_of_ordinary_text_stop_nothing(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text), text

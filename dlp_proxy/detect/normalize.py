@@ -2960,6 +2960,53 @@ def _scientific(text: str) -> Normalized | None:
 gatescan.register(words.SPOKEN_LABEL, words.SPOKEN_GATE)
 
 
+#: the spoken word "dash" between two words ("two one one dash eight two dash six four
+#: two eight", in any language the words reader reads): a dash, so the number words on
+#: either side are read as one grouped number (atk21d); between digits ``_SPELLED_SEP``
+_SPOKEN_DASH = re.compile(r"(?i)(?<=[^\W\d_])[ \t,]{1,3}(?:dash|hyphen)[ \t,]{1,3}(?=[^\W\d_])")
+
+
+#: An identifier given in numbered parts ("part 1: 536; part 2: 22; part 3: 8710", "grp 1:
+#: 4111 / grp 2: 1111 ...", one part a line): the labels go, the groups stay apart by a
+#: blank, so the shape decides as for any grouped number.  The numbers must run 1, 2, 3...
+_PART_WORD = r"(?:part|pt|grp|group|blk|block|chunk|piece|seg(?:ment)?|section|bit)"
+_NUMBERED_PART_HINT = re.compile(rf"(?i)(?<![a-z]){_PART_WORD}[ \t]*#?[ \t]*1[ \t]*[:.)=-]")
+_PART_GROUP = r"[ \t]*([0-9]{1,8}(?:[ -][0-9]{1,8}){0,3})"
+
+
+@functools.cache
+def _numbered_part(k: int, first: bool) -> re.Pattern[str]:
+    lead = r"(?<![A-Za-z])" if first else r"[ \t]*[;,/|]?[ \t]*\n?[ \t]*(?:and[ \t]+)?"
+    return re.compile(rf"(?i){lead}{_PART_WORD}[ \t]*#?[ \t]*{k}[ \t]*[:.)=-]{_PART_GROUP}(?![0-9])")
+
+
+def _numbered_parts(text: str) -> Normalized | None:
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _numbered_part(1, True).finditer(text):
+        if edits and m.start() < edits[-1][1]:
+            continue
+        parts = [m]
+        while len(parts) < 6:
+            nxt = _numbered_part(len(parts) + 1, False).match(text, parts[-1].end())
+            if nxt is None:
+                break
+            parts.append(nxt)
+        if len(parts) < 2:
+            continue
+        at = m.start()
+        for p in parts:
+            edits.append((at, p.start(1), " " if p is not m or at == 0 or text[at - 1] not in " \t\n" else "",
+                          at, p.start(1)))
+            at = p.end(1)
+    edits = [e for e in edits if e[0] < e[1]]
+    return _edit(text, edits, [], ["numbered-parts"] * len(edits)) if edits else None
+
+
+def _spoken_dashes(text: str) -> Normalized | None:
+    edits = [(m.start(), m.end(), "-", m.start(), m.end()) for m in _SPOKEN_DASH.finditer(text)]
+    return _edit(text, edits, [], ["spelled-separators"] * len(edits)) if edits else None
+
+
 def _may_speak(text: str) -> bool:
     """A labelled run of spoken digits may be in ``text`` (cheap test before ``_spoken``)."""
     return gatescan.search(words.SPOKEN_GATE, text) and gatescan.search(words.SPOKEN_LABEL, text)
@@ -3096,6 +3143,15 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         spoken = _spoken(result.text)
         if spoken is not None:
             result = _compose(result, spoken)
+    if words and ("dash" in result.text or "hyphen" in result.text or "DASH" in result.text) \
+            and may_have_number_words(result.text):
+        spoken_dash = _spoken_dashes(result.text)
+        if spoken_dash is not None:
+            result = _compose(result, spoken_dash)
+    if _NUMBERED_PART_HINT.search(result.text) is not None:
+        numbered = _numbered_parts(result.text)
+        if numbered is not None:
+            result = _compose(result, numbered)
     if _may_latex_or_words(result.text) if words else ("$" in result.text or "\\" in result.text
                                                            or "{" in result.text):
         tex = _latex_and_words(result.text, join_narrow, words)
