@@ -64,6 +64,9 @@ def test_backslash_escapes_are_caught_as_the_plain_text(
         )
     )
     chosen = dict(picks)
+    for k, form in list(chosen.items()):
+        if form == 5 and k and value[k - 1].isdigit() and k - 1 not in chosen and k + 1 not in chosen:
+            chosen[k] = 0  # an octal escape alone after a digit is a separator (test below)
     encoded = "".join(_escape(c, chosen[k]) if k in chosen else c for k, c in enumerate(value))
     assume(encoded != value)
     written = f'{label} {{"id":"X-1","v":"{encoded}"}}' if json else f"{label} {encoded}"
@@ -297,3 +300,10 @@ def test_labels_or_the_word_dash_between_groups_are_read_through(engine: Engine,
 )
 def test_numbered_parts_of_ordinary_text_stop_nothing(engine: Engine, text: str) -> None:
     assert not _stops(engine, text), text
+
+
+def test_a_backslash_between_digit_groups_stays_a_separator(engine: Engine) -> None:
+    """``\\012`` after a digit is no octal escape (a line break) but a separator then digits."""
+    assert decode_escapes("the ITIN # is 912//70\\0123") is None
+    assert _stops(engine, "the ITIN # is 912//70\\0123")
+    assert _stops(engine, "ssn 5\\063\\066-22-8710")  # a run of escapes after a digit is still one

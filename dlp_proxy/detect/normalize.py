@@ -2157,7 +2157,12 @@ def _render(text: str) -> Normalized | None:
         edits.extend(braille)
         names.extend(["braille-digits"] * len(braille))
     if "\\" in text:
+        last = -1
         for m in _BACKSLASH_ESC.finditer(text):
+            if (m.group(7) is not None and m.start() != last and m.start() and text[m.start() - 1].isdigit()
+                    and not text.startswith("\\", m.end())):
+                continue  # "70\0123": a backslash between digit groups is a separator, no octal escape
+            last = m.end()
             char = _backslash_char(m)
             if char is not None:
                 edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", char), m.start(), m.end()))
@@ -3450,7 +3455,12 @@ def _decode_once(text: str) -> Normalized | None:
                 edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", chr(code)), m.start(), m.end()))
                 names.append("latex-char")
     if "\\" in text:
+        last = -1
         for m in _BACKSLASH_ESC.finditer(text):
+            if (m.group(7) is not None and m.start() != last and m.start() and text[m.start() - 1].isdigit()
+                    and not text.startswith("\\", m.end())):
+                continue  # "70\0123": a backslash between digit groups is a separator, no octal escape
+            last = m.end()
             char = _backslash_char(m)
             if char is not None:
                 edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", char), m.start(), m.end()))
