@@ -299,7 +299,7 @@ class IbanCodeRecognizer(DLPRecognizer):
 
 
 #: An ``IBAN`` label and what may stand between it and the number (``IBAN no.:``)
-_IBAN_LABEL = re.compile(r"(?i)(?<![a-z])iban(?![a-z])[ \t]{0,3}(?:(?:no\.?|number|#)[ \t]{0,3})?[:=#-]?[ \t]{0,3}"
+_IBAN_LABEL = re.compile(r"(?i)(?<![a-z])iban(?![a-z])[ \t]{0,3}(?:(?:no\.?|number|#)[ \t]{0,3})?[:=#-]{0,2}[ \t]{0,3}"
                          r"(?:(?:is|to|=)[ \t]{1,3}(?::[ \t]{0,3})?)?")
 gatescan.register(_IBAN_LABEL)
 _KIND = str.maketrans("nac", "DLC")

@@ -307,3 +307,11 @@ def test_a_backslash_between_digit_groups_stays_a_separator(engine: Engine) -> N
     assert decode_escapes("the ITIN # is 912//70\\0123") is None
     assert _stops(engine, "the ITIN # is 912//70\\0123")
     assert _stops(engine, "ssn 5\\063\\066-22-8710")  # a run of escapes after a digit is still one
+
+
+def test_a_roman_numeral_glued_to_a_greek_capital_and_a_doubled_colon(engine: Engine) -> None:
+    for text in [
+        "IBAN \u03a1\u216c61 1090 1014 0000 0712 1981 2874",
+        "IBAN:: PL61 1090 1014 0000 0712 1981 2874",
+    ]:
+        assert any(f.entity_type == "IBAN_CODE" for f in engine.analyze(text)), text

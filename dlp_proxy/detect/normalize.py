@@ -938,13 +938,14 @@ _ROMAN_TENS = re.compile("[\u2169\u216a\u216b\u216c\u2179\u217a\u217b\u217c\u218
 
 
 def _roman_in_word(text: str, i: int) -> bool:
-    """The Roman numeral at ``i`` is one letter by NFKC (``Ⅼ`` L, not ``Ⅻ`` XII) and an
-    ASCII letter is glued to it on one side (a word, a country code): read as that letter."""
+    """The Roman numeral at ``i`` is one letter by NFKC (``Ⅼ`` L, not ``Ⅻ`` XII) and a
+    letter (not another numeral) is glued to it on one side (a word, a country code, ``ΡⅬ61``
+    with a Greek capital): read as that letter."""
     if len(unicodedata.normalize("NFKC", text[i])) != 1:
         return False
     before = text[i - 1] if i > 0 else ""
     after = text[i + 1] if i + 1 < len(text) else ""
-    return (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())
+    return any(c.isalpha() and not _ROMAN_FIRST <= c <= _ROMAN_LAST for c in (before, after))
 
 
 def _is_mark(ch: str) -> bool:
