@@ -27,7 +27,7 @@ import redis
 from dlp_proxy.archive import iter_records
 from tests.conftest import ROOT, Gateway, Simulator, start_gateway, stop, wait_for
 
-SSN = "536-41-7702"
+SSN = "536-47-2219"  # (its own: test_quarantine_kill looks for 536-41-7702 in the shared simulator)
 SHARED = {
     "DLP_REDIS_URL": "redis://127.0.0.1:6379/14",
     "DLP_QUARANTINE_DURABILITY": "trust",

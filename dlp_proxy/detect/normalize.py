@@ -2595,6 +2595,38 @@ def _tex_macros(text: str) -> Normalized | None:
     return _edit(text, kept, [], ["latex-macros"] * len(kept))
 
 
+#: A Markdown hard line break's backslash (CommonMark 0.30 6.7, marked's GFM ``br``: a
+#: backslash at the end of a line renders as the line break alone): ``4111-1111-\``
+_HARD_BREAK = re.compile(r"\\(?=\r?\n)")
+#: A block marker at the start of a line that continues a number: a quote ``>``
+#: (repeated, with or without its space), a bullet ``-``/``*``/``+`` or a heading ``#``...
+#: ``######`` and its blank, up to three spaces before it; the line goes on with a digit
+#: or a separator and a digit (an ordered list's marker is a number itself: not read away)
+_BLOCK_MARKER = re.compile(r"(?<=\n)[ ]{0,3}(?:(?:>[ ]?)+|[-*+][ ]+|#{1,6}[ ]+)(?=[-. ]{0,2}[0-9])")
+#: the end of a line a number goes on from: a digit, maybe a separator, maybe a hard break
+_NUMBER_LINE_END = re.compile(r"[0-9][-. ]{0,2}\\?\r?\n$")
+
+
+def _markdown_line_marks(text: str) -> Normalized | None:
+    r"""``markdown-lines``: a number broken over two lines as the message renders it: the
+    backslash of a hard line break dropped where it touches a digit's line (``536-22-\``
+    then ``8710``), and a quote, bullet or heading marker at the start of the line that
+    goes on from a digit's line (``> 4111-1111-`` then ``> 1111-1111`` renders as one
+    quote of two lines, read as the same two lines written plainly)."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _HARD_BREAK.finditer(text):
+        i = m.start()
+        if i > 0 and (text[i - 1].isdigit() or text[i - 1] in "-. "):
+            edits.append((i, i + 1, "", i, i + 1))
+    for m in _BLOCK_MARKER.finditer(text):
+        if _NUMBER_LINE_END.search(text, max(0, m.start() - 8), m.start()):
+            edits.append((m.start(), m.end(), "", m.start(), m.end()))
+    if not edits:
+        return None
+    edits.sort()
+    return _edit(text, edits, [], ["markdown-lines"] * len(edits))
+
+
 def _may_latex_or_words(text: str) -> bool:
     return "$" in text or "\\" in text or "{" in text or may_have_number_words(text)
 
@@ -3136,6 +3168,10 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         result = _decode_layers(text, lookalike)
     else:
         result = _one_pass(text, decode=False, lookalike=lookalike)
+    if "\n" in result.text:
+        blocks = _markdown_line_marks(result.text)
+        if blocks is not None:
+            result = _compose(result, blocks)
     if ("](" in result.text or "][" in result.text or "] [" in result.text or _KEYCAP_TEN in result.text
             or not result.text.isascii()):
         rendered = _render(result.text)
