@@ -157,6 +157,21 @@ def _webp_with(kind: bytes, body: bytes) -> bytes:
     return b"RIFF" + struct.pack("<I", 4 + len(riff)) + b"WEBP" + riff
 
 
+#: what a viewer shows as two lines each (atk21r R1: read only as raw bytes, a number over two
+#: lines is not joined, so the metadata reading itself must reach it)
+BROKEN = b"Card 4111 1111\n1111 1111\nSSN 536-22-\n8710"
+
+
+def _jpeg_stray_byte_then_comment(text: bytes) -> bytes:
+    """A JPEG with one byte that starts no marker after APP0, then a COM segment: libjpeg,
+    Pillow and Go's image/jpeg skip the byte and read on."""
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 200, 200)).save(out, "JPEG")
+    data = out.getvalue()
+    end = 4 + int.from_bytes(data[4:6], "big")
+    return data[:end] + b"\x00" + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + data[end:]
+
+
 IMAGES: dict[str, Callable[[], bytes]] = {
     "png zTXt after IDAT": lambda: _png(_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(SECRET))),
     "png compressed iTXt after IDAT": lambda: _png(
@@ -189,6 +204,26 @@ IMAGES: dict[str, Callable[[], bytes]] = {
     ),
     "webp ICCP mluc": lambda: _webp_with(b"ICCP", _icc_mluc(SECRET.decode())),
 }
+
+
+STRAY: dict[str, Callable[[], bytes]] = {
+    "jpeg stray byte before a comment": lambda: _jpeg_stray_byte_then_comment(BROKEN),
+    "gif stray byte before a comment": lambda: _gif_with(b"\x00" + b"\x21\xfe" + _sub_blocks(BROKEN)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STRAY))
+def test_a_stray_byte_does_not_end_the_metadata_reading(detector, case: str) -> None:  # type: ignore[no-untyped-def]
+    """atk21r R1: the metadata walker stopped at a byte that starts no block, so the
+    comment after it was read only as raw bytes, where the file worker's rule
+    (``rawread.judge_raw``) drops a number read across a line end: judged as the worker
+    judges, the card and the SSN are found."""
+    from dlp_proxy.files.rawread import judge_raw
+
+    ex = extract(STRAY[case](), filename="picture.jpg")
+    found = {f.entity_type for seg in ex.segments
+             for f in judge_raw(seg.location, seg.text, detector.analyze(seg.text), detector.analyze)}
+    assert {"US_SSN", "CREDIT_CARD"} <= found, case
 
 
 @pytest.mark.parametrize("case", sorted(IMAGES))

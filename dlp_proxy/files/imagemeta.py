@@ -280,7 +280,14 @@ def jpeg_texts(data: bytes, out: Texts) -> None:
     pos = 2
     while pos + 4 <= len(data) and out.step():
         if data[pos] != 0xFF:
-            break
+            # bytes that start no marker: skipped to the next 0xFF, as libjpeg ("extraneous
+            # bytes before marker"), Pillow and Go's image/jpeg (reader.go: "Extraneous data
+            # is silently ignored") do, so nothing a reader shows after them goes unread
+            nxt = data.find(b"\xff", pos)
+            if nxt < 0:
+                break
+            pos = nxt
+            continue
         marker = data[pos + 1]
         if marker == 0xD9:
             break
@@ -330,6 +337,10 @@ def _sub_blocks(data: bytes, pos: int, out: Texts) -> tuple[bytes, int]:
     return b"".join(parts), pos
 
 
+#: a byte that starts a GIF block: an extension, an image descriptor, the trailer
+_GIF_BLOCK_START = re.compile(rb"[\x21\x2c\x3b]")
+
+
 def gif_texts(data: bytes, out: Texts) -> None:
     """Every extension block of a GIF: comments, plain text, application extensions
     (XMP read as stored, its length bytes included, as XMP readers do; an ICC profile)."""
@@ -348,7 +359,15 @@ def gif_texts(data: bytes, out: Texts) -> None:
             pos += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0) + 1
             _, pos = _sub_blocks(data, pos, out)
             continue
-        if kind != 0x21 or pos + 2 > len(data):
+        if kind != 0x21:
+            # a byte that starts no block: Pillow's GifImagePlugin reads past it one byte at a
+            # time; skipped to the next byte that can start one
+            m = _GIF_BLOCK_START.search(data, pos + 1)
+            if m is None:
+                break
+            pos = m.start()
+            continue
+        if pos + 2 > len(data):
             break
         label = data[pos + 1]
         start = pos + 2
