@@ -2158,16 +2158,9 @@ def _render(text: str) -> Normalized | None:
         edits.extend(braille)
         names.extend(["braille-digits"] * len(braille))
     if "\\" in text:
-        last = -1
-        for m in _BACKSLASH_ESC.finditer(text):
-            if (m.group(7) is not None and m.start() != last and m.start() and text[m.start() - 1].isdigit()
-                    and not text.startswith("\\", m.end())):
-                continue  # "70\0123": a backslash between digit groups is a separator, no octal escape
-            last = m.end()
-            char = _backslash_char(m)
-            if char is not None:
-                edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", char), m.start(), m.end()))
-                names.append("backslash-escapes")
+        escaped = _backslash_escape_edits(text)
+        edits.extend(escaped)
+        names.extend(["backslash-escapes"] * len(escaped))
     if not edits:
         return None
     order = sorted(range(len(edits)), key=lambda k: edits[k][0])
@@ -3492,16 +3485,9 @@ def _decode_once(text: str) -> Normalized | None:
                 edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", chr(code)), m.start(), m.end()))
                 names.append("latex-char")
     if "\\" in text:
-        last = -1
-        for m in _BACKSLASH_ESC.finditer(text):
-            if (m.group(7) is not None and m.start() != last and m.start() and text[m.start() - 1].isdigit()
-                    and not text.startswith("\\", m.end())):
-                continue  # "70\0123": a backslash between digit groups is a separator, no octal escape
-            last = m.end()
-            char = _backslash_char(m)
-            if char is not None:
-                edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", char), m.start(), m.end()))
-                names.append("backslash-escapes")
+        escaped = _backslash_escape_edits(text)
+        edits.extend(escaped)
+        names.extend(["backslash-escapes"] * len(escaped))
     if not edits:
         return None
     order = sorted(range(len(edits)), key=lambda k: edits[k][0])
@@ -3528,6 +3514,23 @@ _TEX_CHAR = re.compile(r"\\char[ \t]*(?:([0-9]{1,8})|'([0-7]{1,8})|\"([0-9A-Fa-f
 _BACKSLASH_ESC = re.compile(
     r"\\(?:u([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,6})\}"
     r"|U([0-9A-Fa-f]{8})|x([0-7][0-9A-Fa-f])|([0-1][0-7]{2}))")
+
+
+def _backslash_escape_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """The edits that decode ``text``'s backslash escapes (``_BACKSLASH_ESC``,
+    ``_backslash_char``); an octal escape alone right after a digit is a separator, not
+    an escape (``70\\0123``)."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    last = -1
+    for m in _BACKSLASH_ESC.finditer(text):
+        if (m.group(7) is not None and m.start() != last and m.start() and text[m.start() - 1].isdigit()
+                and not text.startswith("\\", m.end())):
+            continue  # "70\0123": a backslash between digit groups is a separator, no octal escape
+        last = m.end()
+        char = _backslash_char(m)
+        if char is not None:
+            edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", char), m.start(), m.end()))
+    return edits
 
 
 def _backslash_char(m: re.Match[str]) -> str | None:
