@@ -629,3 +629,40 @@ def test_clean_look_alikes_are_forwarded(gateway: Gateway, case: str) -> None:
     r = _upload(gateway, data, name)
     assert r.status_code == 201, r.text
     assert _stored(gateway, data)
+
+
+# -- atk21r R6: text drawn out of reading order --------------------------------------------
+
+_FONT = b"/Resources << /Font << /F1 5 0 R >> >>"
+OUT_OF_ORDER = {
+    # one TJ whose spacing moves the pen back left: the page shows 536-22-8710
+    "tj moves back": b"BT /F1 12 Tf 112 300 Td [(8710) 5700 (536-22-)] TJ ET\n",
+    # two pieces on baselines 0.6 pt apart: one line to a reader, two rounded baselines
+    "baselines 0.6 pt apart": b"BT /F1 12 Tf 1 0 0 1 132.3 260 Tm (1111 1111) Tj ET\n"
+    b"BT /F1 12 Tf 1 0 0 1 72 260.6 Tm (4111 1111) Tj ET\n",
+}
+IN_ORDER = {
+    "kerning and word spaces": b"BT /F1 12 Tf 72 300 Td [(W) 80 (ire the funds) -250 (today)] TJ ET\n",
+    "two lines": b"BT /F1 12 Tf 72 300 Td (first line) Tj 0 -14 Td (second line) Tj ET\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUT_OF_ORDER))
+def test_text_drawn_out_of_reading_order_is_noticed(case: str) -> None:
+    """``page_text``'s out-of-order flag: the page is then read by position and rendered."""
+    import pypdf
+
+    from dlp_proxy.files.pdf import page_text
+
+    page = pypdf.PdfReader(io.BytesIO(_pdf(_FONT, OUT_OF_ORDER[case]))).pages[0]
+    assert page_text(page)[2], case
+
+
+@pytest.mark.parametrize("case", sorted(IN_ORDER))
+def test_text_in_reading_order_is_not_flagged(case: str) -> None:
+    import pypdf
+
+    from dlp_proxy.files.pdf import page_text
+
+    page = pypdf.PdfReader(io.BytesIO(_pdf(_FONT, IN_ORDER[case]))).pages[0]
+    assert not page_text(page)[2], case

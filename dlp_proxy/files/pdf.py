@@ -882,6 +882,19 @@ class _Drawing:
         )
 
 
+#: a TJ array's number past this (thousandths of an em; positive moves the pen left) puts
+#: the next piece back over the line already drawn: kerning is tens, a word space negative
+TJ_BACK = 1000
+
+
+def _moves_back(array: Any) -> bool:
+    """Whether a ``TJ`` array moves the pen back by more than ``TJ_BACK`` at one place."""
+    try:
+        return any(isinstance(v, (int, float)) and not isinstance(v, bool) and v > TJ_BACK for v in array)
+    except TypeError:
+        return False
+
+
 def page_text(page: Any) -> tuple[str, bool, bool]:
     """pypdf's text of the page, whether it shows text a reader cannot see (found while
     pypdf reads the page: a second pass, ``displayed_text``, only for such pages), and
@@ -902,9 +915,13 @@ def page_text(page: Any) -> tuple[str, bool, bool]:
         found = found or hidden
         if op in _SHOW and not hidden and not backwards:  # hidden text: displayed_text
             y, x = round(matrix[5]), matrix[4]
-            if x < starts.get(y, x) - BACKWARDS_POINTS:
+            # the baselines a point either side count as the same line (two pieces 0.6 pt
+            # apart round apart: atk21r R6)
+            if any(x < starts.get(b, x) - BACKWARDS_POINTS for b in (y - 1, y, y + 1)):
                 backwards = True
             starts[y] = x
+            if op == b"TJ" and args and _moves_back(args[0]):
+                backwards = True  # a TJ whose spacing moves the pen back left (atk21r R6)
 
     text = page.extract_text(visitor_operand_before=visit) or ""
     return str(text), found, backwards
