@@ -666,3 +666,40 @@ def test_text_in_reading_order_is_not_flagged(case: str) -> None:
 
     page = pypdf.PdfReader(io.BytesIO(_pdf(_FONT, IN_ORDER[case]))).pages[0]
     assert not page_text(page)[2], case
+
+
+# -- atk21r R5: a form field's appearance that places its value's pieces apart --------------
+
+
+def _widget_pdf(value: bytes, appearance: bytes) -> bytes:
+    """One page with one text field whose /AP /N draws ``appearance``."""
+    z = zlib.compress(appearance)
+    return _pdf(
+        b"/Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R]",
+        b"BT /F1 14 Tf 72 360 Td (Customer form) Tj ET",
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (a) /V (" + value + b") /Rect [72 300 300 324] "
+        b"/P 3 0 R /F 4 /AP << /N 7 0 R >> >>",
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 228 24] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Filter /FlateDecode /Length %d >>\nstream\n" % len(z) + z + b"\nendstream",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "appearance", "trusted"),
+    [
+        # the pieces of /V drawn apart: the page shows 536-22-8710, /V reads 8710 536-22-
+        (b"8710 536-22-", b"/Tx BMC BT /F1 12 Tf 42 6 Td (8710) Tj -40 0 Td (536-22-) Tj ET EMC", False),
+        # the value drawn as it is: no rendering needed
+        (b"Jane Doe", b"/Tx BMC BT /F1 12 Tf 2 6 Td (Jane Doe) Tj ET EMC", True),
+    ],
+)
+def test_a_field_is_trusted_to_show_its_value_only_when_drawn_in_one_piece(
+    value: bytes, appearance: bytes, trusted: bool
+) -> None:
+    import pypdf
+
+    from dlp_proxy.files.pdf import _widget_shows_its_value
+
+    page = pypdf.PdfReader(io.BytesIO(_widget_pdf(value, appearance))).pages[0]
+    annot = page["/Annots"][0].get_object()
+    assert _widget_shows_its_value(annot) is trusted

@@ -601,6 +601,10 @@ def _field_value(annot: Any) -> str:
     return ""
 
 
+#: a text-showing operator after its operand (literal strings emptied first): ``Tj``, ``TJ``, ``'``, ``"``
+_SHOW_OPS = re.compile(rb"(?:\)|\])\s*(?:Tj|TJ|'|\")")
+
+
 def _widget_shows_its_value(annot: Any) -> bool:
     """A form field whose appearance draws its value and nothing else: one stream, only
     literal strings (together the field's /V, whitespace aside), no XObject, fonts without
@@ -629,6 +633,8 @@ def _widget_shows_its_value(annot: Any) -> bool:
             return False  # a code drawn as another letter or digit than it reads
     if _HEX.search(_LITERAL.sub(b" ", data).replace(b"<<", b"").replace(b">>", b"")):
         return False
+    if len(_SHOW_OPS.findall(_LITERAL.sub(b"()", data))) > 1:
+        return False  # pieces placed apart may show another order than /V's (atk21r R5): rendered
     shown = b"".join(m[1:-1] for m in _LITERAL.findall(data))
     try:
         shown_text = shown.decode("latin-1")
