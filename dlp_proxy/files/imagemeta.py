@@ -291,7 +291,8 @@ def jpeg_texts(data: bytes, out: Texts) -> None:
         marker = data[pos + 1]
         if marker == 0xD9:
             break
-        if marker in (0x01, *range(0xD0, 0xD8)) or marker == 0xFF:
+        if marker in (0x00, 0x01, *range(0xD0, 0xD8)) or marker == 0xFF:
+            # fill bytes, a stuffed zero (no marker: libjpeg's next_marker reads on), RSTn
             pos += 1 if marker == 0xFF else 2
             continue
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
