@@ -827,7 +827,7 @@ def glued_reference(text: str, c: Candidate) -> bool:
     nl = text.rfind("\n", lo, c.start)
     seg = nl + 1 if nl >= 0 else lo
     if nl >= 0 and len(text[seg : c.start - before].split()) <= 1:
-        # a label broken over a line ("order" / "id 525-85-3750A"): the line above too
+        # a label broken over a line ("order" / "id AAA-GG-SSSSA"): the line above too
         above = text.rfind("\n", max(0, nl - 40), nl)
         seg = above + 1 if above >= 0 else max(0, nl - 40)
     return _NEGATIVE_RE.search(text, seg, c.start - before) is not None

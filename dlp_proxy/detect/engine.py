@@ -552,8 +552,8 @@ class Engine:
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)
         if any(name == _NUMBER_WORDS for _, _, name in norm.events):
-            # number words read as digits beside digits (``536-22-8710 four`` reads
-            # ``536-22-87104``): the text is also judged with its words as words, or a
+            # number words read as digits beside digits (``AAA-GG-SSSS four`` reads
+            # ``AAA-GG-SSSS4``): the text is also judged with its words as words, or a
             # word after a number would hide it
             worded = normalize(text, decode=decode, words=False)
             if worded.text != norm.text:

@@ -3153,8 +3153,8 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
     the digits 2 and 2, which the decoded reading turns into a quote).  ``lookalike``:
     the characters of ``_lookalike_digits`` read as the digit they look like
     (``normalize_lookalike``).  ``words=False``: number words stay words (the reading
-    beside the one that spells them as digits: ``536-22-8710 four`` is an SSN and a
-    word, not ``536-22-87104``)."""
+    beside the one that spells them as digits: ``AAA-GG-SSSS four`` is an SSN and a
+    word, not ``AAA-GG-SSSS4``)."""
     if text.isascii() and not _needs_pass(text):
         result = identity(text)
     elif decode:

@@ -45,7 +45,7 @@ runs, one a line, joined that way gave most of the false findings: a font's tabl
 certificate's dates, a PDF's section numbers; a number read across a line end gives way
 to what its own line holds); not a decimal's digits; and in an identifier's usual
 groups (one run of digits, or groups of three or more with at most one of two and a last
-one of any length: ``536-22-8710``, ``4111 1111 1111 1111``, ``GB82 WEST 1234 5698 7654
+one of any length: ``AAA-GG-SSSS``, ``4111 1111 1111 1111``, ``GB82 WEST 1234 5698 7654
 32``), unless the detector read a label beside it (its explanation names a context
 word of three letters or more: ``SSN 5 3 6 2 2 8 7 1 0``; ``ac`` or ``no`` occur in a
 binary's runs by chance).  Numbers in other groups (``1 0 0 0 1 0 0 0 1``, ``35 37 26 26 ...``,

@@ -2699,7 +2699,7 @@ def egress_items(query: str) -> list[ContentItem]:
     query's words before its path, runs of segments that are not words alone), so
     ``https://host/536/22/8710?ssn`` reads as a labelled number; its host's labels and
     user information (sent to that host too) as words of their own
-    (``query.url.host``: ``536-22-8710.evil.example``).  Nothing for an empty query."""
+    (``query.url.host``: ``AAA-GG-SSSS.evil.example``).  Nothing for an empty query."""
     return list(_egress_items(query))
 
 
