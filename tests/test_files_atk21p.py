@@ -293,17 +293,8 @@ def test_hostile_gif_jpeg_webp_icc_never_break_the_reading(body: bytes) -> None:
 # -- F5: PDF pages that paint digits without many segments ------------------------------
 
 
-def _pdf(page_extra: bytes, content: bytes, *objects: bytes) -> bytes:
-    """A one-page PDF: Helvetica as /F1 (object 5), ``objects`` from number 6 on."""
-    zc = zlib.compress(content)
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 720 400] /Contents 4 0 R " + page_extra + b" >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(zc) + zc + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        *objects,
-    ]
+def _pdf_file(objs: list[bytes]) -> bytes:
+    """A PDF of ``objs`` (numbered from 1) with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, obj in enumerate(objs, 1):
@@ -315,6 +306,20 @@ def _pdf(page_extra: bytes, content: bytes, *objects: bytes) -> bytes:
     )
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
     return bytes(out)
+
+
+def _pdf(page_extra: bytes, content: bytes, *objects: bytes) -> bytes:
+    """A one-page PDF: Helvetica as /F1 (object 5), ``objects`` from number 6 on."""
+    zc = zlib.compress(content)
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 720 400] /Contents 4 0 R " + page_extra + b" >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(zc) + zc + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *objects,
+    ]
+    return _pdf_file(objs)
 
 
 def _ink_runs(text: str, px: int = 40) -> list[tuple[float, float, float, float]]:
@@ -471,17 +476,7 @@ def pdf_differences(names: str, shown: bytes = b"client SSN ABCHDDHEDBF") -> byt
     ]
     content = b"BT /F1 24 Tf 40 300 Td (" + shown + b") Tj ET"
     objs += [b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream", font]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(
-        b"%010d 00000 n \n" % o for o in offsets
-    )
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
+    return _pdf_file(objs)
 
 
 DIFFERENCES = {
