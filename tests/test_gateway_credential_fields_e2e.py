@@ -59,3 +59,34 @@ def test_a_clean_login_passes_as_sent(gateway: Gateway) -> None:
     assert len(reached) == 1 and base64.b64decode(reached[0]["body_b64"]) == body
     assert all(PASSWORD not in p.read_bytes().decode("latin-1") for p in gateway.data_dir.rglob("*")
                if p.is_file() and p.stat().st_size < 50_000_000)
+
+
+@pytest.mark.parametrize("field", ["auth_data", "auth_service", "AUTH_DATA"])
+def test_update_user_auth_stored_fields_are_judged(gateway: Gateway, field: str) -> None:
+    """atk22 F1: ``PUT /api/v4/users/{user_id}/auth`` (api4/user.go updateUserAuth) stores
+    ``auth_data`` and ``auth_service`` as sent (app/user.go UpdateUserAuth ->
+    Store().User().UpdateAuthData) and shows them in user objects; its ``password`` is
+    never read.  Go's json folds the key's case (``AUTH_DATA`` fills ``AuthData``)."""
+    gateway.sim.clear()
+    path = "/api/v4/users/abcdefghijkmnopqrstuvwxyz0/auth"
+    body = {"auth_data": "uid-7", "auth_service": "saml", "password": PASSWORD}
+    body[field] = f"client SSN {SSN_BODY}"
+    r = httpx.put(gateway.url + path, content=json.dumps(body).encode(),
+                  headers={"Content-Type": "application/json"}, timeout=60)
+    assert r.status_code == 403, (r.status_code, r.text)
+    assert r.json()["id"] in STOP_IDS
+    assert [x for x in gateway.sim.requests() if x["path"] == path] == []
+    recs = [x for x in archive_records(gateway.data_dir) if x.get("request_id") == r.json()["request_id"]]
+    assert len(recs) == 1 and PASSWORD not in json.dumps(recs[0])
+
+
+def test_update_user_auth_clean_passes_as_sent(gateway: Gateway) -> None:
+    gateway.sim.clear()
+    path = "/api/v4/users/abcdefghijkmnopqrstuvwxyz0/auth"
+    body = json.dumps({"auth_data": "uid-7", "auth_service": "saml", "password": PASSWORD}).encode()
+    r = httpx.put(gateway.url + path, content=body, headers={"Content-Type": "application/json"}, timeout=60)
+    assert not (r.status_code == 403 and r.json().get("id") in STOP_IDS), r.text
+    import base64
+
+    reached = [x for x in gateway.sim.requests() if x["path"] == path]
+    assert len(reached) == 1 and base64.b64decode(reached[0]["body_b64"]) == body

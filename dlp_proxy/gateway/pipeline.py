@@ -2571,6 +2571,10 @@ CREDENTIALS_ROUTE = Route("credentials.fields", "credentials", "POST", "/api/v4/
 #: - ``/oauth/intune`` (web/oauth.go loginByIntune, json into model.IntuneLoginRequest):
 #:   ``device_id`` and ``voip_device_id``, the session's device ids (DoLogin), also in the
 #:   audit record.
+#: - ``/api/v4/users/{user_id}/auth`` (api4/user.go updateUserAuth, json into
+#:   model.UserAuth; app/user.go UpdateUserAuth stores both through
+#:   ``Store().User().UpdateAuthData`` with no format check, and user objects show them to
+#:   admins): ``auth_data`` and ``auth_service`` (``password`` is not read).
 #: ``/api/v4/users/login/sso/code-exchange`` (``login_code``, ``code_verifier``, ``state``:
 #: one-time secrets compared, not stored) and the password routes keep nothing readable.
 _CREDENTIAL_FIELDS: dict[str, frozenset[str]] = {
@@ -2583,6 +2587,10 @@ _CREDENTIAL_FIELDS: dict[str, frozenset[str]] = {
     "/api/v4/users/login/cws": frozenset({"login_id", "utm_campaign"}),
     "/api/v4/users/login/type": frozenset({"login_id", "device_id"}),
 }
+#: credential routes with a path parameter: (pattern of the whole path, fields kept)
+_CREDENTIAL_FIELD_PATTERNS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(r"/api/v4/users/[^/]+/auth"), frozenset({"auth_data", "auth_service"})),
+)
 #: credential routes whose handler reads a form (``r.ParseForm``: an urlencoded body,
 #: then the query) rather than, or as well as, JSON
 _FORM_CREDENTIAL_ROUTES = frozenset({"/api/v4/users/login/cws"})
@@ -2610,6 +2618,8 @@ def credential_fields(path: str, body: bytes, query: str = "") -> dict[str, str]
     that is not one JSON object (data after it, not JSON, nested too deep, not an
     object): no Mattermost client sends one, and judging nothing is not an option."""
     names = _CREDENTIAL_FIELDS.get(path)
+    if names is None:
+        names = next((kept for pattern, kept in _CREDENTIAL_FIELD_PATTERNS if pattern.fullmatch(path)), None)
     if names is None:
         return {}
     if path in _FORM_CREDENTIAL_ROUTES:
