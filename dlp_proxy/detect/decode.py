@@ -1,4 +1,5 @@
-"""Bounded decoding of base64 and hex blobs found in normalized text.
+"""Bounded decoding of base64, base32, ascii85/base85, quoted-printable and hex blobs
+found in normalized text.
 
 HTML entities, percent-encoding and LaTeX ``\\char`` are decoded by
 ``normalize.decode_escapes`` (they map character by character); base64 and hex change lengths wholesale, so a
@@ -56,6 +57,20 @@ _RUN_STARTS = {_B64_RUN: _B64_AFTER, _ALNUM_RUN: _ALNUM_AFTER}
 # whitespace-free words of twelve are names, dates, ids)
 _HEX12 = re.compile(r"[0-9A-Fa-f]{12}")
 gatescan.register(_TOKEN12, _HEX_SPACED_HINT, _HEX12)
+#: base32 (RFC 4648, one case throughout: ``base64.b32encode`` writes capitals, some
+#: tools small letters), read where a base64 token would be
+#: a base32 token base64's pattern does not take: padded with up to six ``=``, or all
+#: letters of one case (``card 4111 ...`` encodes to capitals only)
+_B32_WORD = re.compile(r"(?<![A-Za-z0-9+/_=-])(?:[A-Z2-7]{16,}|[a-z2-7]{16,})={0,6}(?![A-Za-z0-9+/_=-])")
+#: quoted-printable with every byte escaped (``=35=33=36...``: text an encoder left plain
+#: is read as it is), soft line breaks (``=`` at a line's end) inside it
+_QP_RE = re.compile(r"=[0-9A-Fa-f]{2}(?:(?:=\r?\n)?=[0-9A-Fa-f]{2}){5,}")
+_QP_PAIR = re.compile(r"=([0-9A-Fa-f]{2})")
+#: a run of printable ASCII with no blank: where ascii85 (``<~...~>`` or bare, as
+#: ``base64.a85encode`` writes it) or base85 (RFC 1924 / git, ``base64.b85encode``) may be;
+#: only runs holding a character outside base64's alphabet are tried (base64 is read above)
+_PRINTABLE_RUN = re.compile(r"[!-~]{15,}")
+_NOT_B64 = re.compile(r"[^A-Za-z0-9+/_=-]")
 
 
 def _token_bytes(members: str) -> bytes:
@@ -114,11 +129,16 @@ def _has_token12(text: str) -> bool:
 class Blob:
     start: int
     end: int
-    kind: str  # "base64" | "hex"
+    kind: str  # "base64" | "base32" | "ascii85" | "base85" | "quoted-printable" | "hex"
     text: str  # decoded
-    #: a hex blob's byte ``i`` is written by the two hex digits at ``pairs[i]`` (empty:
-    #: base64, where every four characters from ``start`` write three bytes)
+    #: a hex or quoted-printable blob's byte ``i`` is written by the two hex digits at
+    #: ``pairs[i]`` (empty: the radix encodings, where every ``_GROUPS[kind][0]``
+    #: characters from ``start`` write ``_GROUPS[kind][1]`` bytes)
     pairs: tuple[int, ...] = ()
+
+
+#: characters and the bytes they write, per radix encoding
+_GROUPS = {"base64": (4, 3), "base32": (8, 5), "ascii85": (5, 4), "base85": (5, 4)}
 
 
 def encoded_span(blob: Blob, a: int, b: int) -> tuple[int, int]:
@@ -128,8 +148,9 @@ def encoded_span(blob: Blob, a: int, b: int) -> tuple[int, int]:
     spans, each covering every character that writes it."""
     if b <= a:
         return blob.start, blob.end
-    if blob.kind == "base64":
-        return blob.start + 4 * (a // 3), min(blob.end, blob.start + 4 * ((b - 1) // 3) + 4)
+    if blob.kind in _GROUPS and not blob.pairs:
+        chars, nbytes = _GROUPS[blob.kind]
+        return blob.start + chars * (a // nbytes), min(blob.end, blob.start + chars * ((b - 1) // nbytes) + chars)
     if len(blob.pairs) < b:
         return blob.start, blob.end
     return blob.pairs[a], blob.pairs[b - 1] + 2
@@ -184,14 +205,59 @@ def _b64(token: str) -> bytes | None:
         return None
 
 
+def _b32(token: str) -> bytes | None:
+    t = token.rstrip("=").upper()
+    if len(t) % 8 in (1, 3, 6):
+        return None
+    try:
+        return base64.b32decode(t + "=" * (-len(t) % 8))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _b85_readings(run: str) -> Iterator[tuple[int, int, str, bytes]]:
+    """``(start, end, kind, bytes)`` of a printable run (offsets in it) read as ascii85
+    (Adobe's ``<~ ~>`` delimiters or bare) and as base85: every reading that decodes."""
+    a, b = 0, len(run)
+    if run.startswith("<~"):
+        a = 2
+        end = run.find("~>", 2)
+        b = end if end >= 0 else b
+    body = run[a:b]
+    for kind, decode in (("ascii85", base64.a85decode), ("base85", base64.b85decode)):
+        try:
+            yield a, b, kind, decode(body)
+        except (binascii.Error, ValueError):
+            continue
+
+
+def may_b85(text: str) -> bool:
+    """Some printable run of ``text`` decodes as ascii85 or base85 to text with a digit
+    (the prefilter's check for blobs with too few digits and no long token to show)."""
+    for m in _PRINTABLE_RUN.finditer(text):
+        run = m.group(0)
+        if len(run) <= 4096 and _NOT_B64.search(run) and any(
+                (s := _texty(raw)) and any(c.isdigit() for c in s) for _, _, _, raw in _b85_readings(run)):
+            return True
+    return False
+
+
 def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int]]:
     """Decoded blobs; a ``(start, end)`` tuple means a blob too large to decode."""
     seen: list[tuple[int, int]] = []
     escapes = "\\x" in text
     spaced = gatescan.search(_HEX_SPACED_HINT, text)
     tokens = _has_token12(text)
-    if not (escapes or spaced or tokens):
+    qp = "=" in text
+    printable = _PRINTABLE_RUN.search(text) is not None
+    if not (escapes or spaced or tokens or qp or printable):
         return
+    for m in _QP_RE.finditer(text) if qp else ():
+        pairs = list(_QP_PAIR.finditer(text, m.start(), m.end()))
+        s = _texty(bytes.fromhex("".join(p.group(1) for p in pairs)))
+        if s:
+            seen.append((m.start(), m.end()))
+            yield Blob(m.start(), m.end(), "quoted-printable", s, tuple(p.start(1) for p in pairs))
     for m in _HEX_ESC_RE.finditer(text if escapes else ""):
         raw = bytes.fromhex(m.group(0).replace("\\x", ""))
         s = _texty(raw)
@@ -216,6 +282,10 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
         if s:
             seen.append((m.start(), m.end()))
             yield Blob(m.start(), m.end(), "hex", s, tuple(range(m.start(1), m.end(1), 2)))
+    for m in _B32_WORD.finditer(text) if tokens else ():
+        if (decoded32 := _b32(m.group(0))) is not None and (s32 := _texty(decoded32)):
+            seen.append((m.start(), m.end()))
+            yield Blob(m.start(), m.end(), "base32", s32)
     for m in _at_runs(_B64_RE, _B64_RUN, text if tokens else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
@@ -223,11 +293,29 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
             yield (m.start(), m.end())
             continue
         decoded = _b64(m.group(0))
-        if decoded is None:
-            continue
-        s = _texty(decoded)
+        s = _texty(decoded) if decoded is not None else None
         if s:
+            seen.append((m.start(), m.end()))
             yield Blob(m.start(), m.end(), "base64", s)
+    if printable:
+        yield from find_b85_blobs(text, max_blob_chars, seen)
+
+
+def find_b85_blobs(text: str, max_blob_chars: int,
+                   seen: list[tuple[int, int]] | None = None) -> Iterator[Blob | tuple[int, int]]:
+    """The ascii85 and base85 blobs of ``text`` (runs of printable ASCII holding a
+    character outside base64's alphabet, decoding to text with a digit), but those
+    starting inside a ``seen`` span.  The engine reads them in the text as written too:
+    their characters (``*``, ``_``, a backquote, ``|``) are Markdown to the normalizer."""
+    for m in _PRINTABLE_RUN.finditer(text):
+        if any(a <= m.start() < b for a, b in seen or ()) or not _NOT_B64.search(m.group(0)):
+            continue
+        if m.end() - m.start() > max_blob_chars:
+            yield (m.start(), m.end())
+            continue
+        for a, b, kind, raw in _b85_readings(m.group(0)):
+            if (s := _texty(raw)) and any(c.isdigit() for c in s):
+                yield Blob(m.start() + a, m.start() + b, kind, s)
 
 
 #: A number written in another base with the base stated: a prefix (``0x1ff63366``,

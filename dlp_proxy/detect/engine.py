@@ -43,7 +43,7 @@ from dlp_proxy.detect import words as number_words
 from dlp_proxy.detect.bidi import TRANSFORM as BIDI
 from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.detect.config import DetectionConfig, load_config
-from dlp_proxy.detect.decode import Blob, encoded_span, find_blobs, find_numbers
+from dlp_proxy.detect.decode import Blob, encoded_span, find_b85_blobs, find_blobs, find_numbers, may_b85
 from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
@@ -511,6 +511,8 @@ class Engine:
     def _analyze(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                  decode: bool = True, displayed: bool = False) -> list[Finding]:
         found = self._analyze_text(text, wanted, depth, budget, decode, displayed)
+        if decode and not displayed and may_b85(text):
+            found = _resolve(found + self._b85_as_written(text, wanted, depth, budget))
         written = markup_as_written(text)
         if written is not None:
             # tags, comments, Markdown markers by a digit: dropped in the readings above, read
@@ -527,6 +529,32 @@ class Engine:
             shown.append(replace(f, start=a, end=b, transforms=tuple(dict.fromkeys((*f.transforms, LIST_NUMBERS))),
                                  explanation=f"{f.explanation}; {LIST_NUMBERS}" if f.explanation else LIST_NUMBERS))
         return _resolve(found + shown)
+
+    def _b85_as_written(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget) -> list[Finding]:
+        """ascii85/base85 blobs of ``text`` as written (``decode.find_b85_blobs``; the
+        normalizer reads their ``*``, ``_`` and backquotes as Markdown), each decoding
+        judged after the words before it, findings on the characters that write them."""
+        out: list[Finding] = []
+        for blob in find_b85_blobs(text, self.limits.max_blob_chars):
+            if not isinstance(blob, Blob):
+                raise DetectionLimitError("an encoded blob exceeds detection limit max_blob_chars")
+            if depth + 1 > self.limits.max_decode_depth:
+                raise DetectionLimitError(
+                    f"encodings nested deeper than max_decode_depth={self.limits.max_decode_depth}")
+            budget.decoded += len(blob.text)
+            if budget.decoded > self.limits.max_decoded_chars:
+                raise DetectionLimitError("decoded content exceeds detection limit max_decoded_chars")
+            label = _label_before(text, blob.start) if len(blob.text) <= _LABELLED_BLOB_CHARS else ""
+            body = len(label) + len(blob.text)
+            for f in self._analyze(sanitize(label + blob.text), wanted, depth + 1, budget):
+                if f.end <= len(label):
+                    continue
+                a, b = _byte_span(blob.text, max(0, f.start - len(label)), min(body, f.end) - len(label))
+                s, e = encoded_span(blob, a, b)
+                out.append(Finding(f.entity_type, s, e, f.score, f.recognizer,
+                                   tuple(dict.fromkeys((blob.kind, *f.transforms))),
+                                   f"{blob.kind}-decoded; {f.explanation}"))
+        return out
 
     def _analyze_text(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                       decode: bool = True, displayed: bool = False) -> list[Finding]:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from dlp_proxy.detect.decode import RADIX_HINT, may_radix
+from dlp_proxy.detect.decode import RADIX_HINT, may_b85, may_radix
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
     CREDIT_CARD,
@@ -74,10 +74,13 @@ _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{12,}")
 
 
 def _maybe_encoded(token: str) -> bool:
-    """A long token that may be base64: has a digit, or several capitals inside."""
+    """A long token that may be base64: has a digit, or several capitals inside; or
+    base32: sixteen letters or more of one case (``decode.find_blobs``)."""
     if not token.isalpha():
         return True  # digits or +/_- inside a 12+ token
-    return sum(1 for c in token[1:] if c.isupper()) >= 2 and not token.isupper()
+    if token.isupper() or token.islower():
+        return len(token) >= 16
+    return sum(1 for c in token[1:] if c.isupper()) >= 2
 
 
 class Prefilter:
@@ -115,6 +118,7 @@ class Prefilter:
             # hex bc614e``: detect/decode.py ``find_numbers``), its digits too few for the above
             or (may_radix(text) and RADIX_HINT.search(text) is not None)
             or any(_maybe_encoded(t) for t in _LONG_TOKEN.findall(text))
+            or may_b85(text)
         ):
             return True
         return any(rx.search(text) for _, rx, _ in self.extra)
