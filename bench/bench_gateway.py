@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -392,7 +393,9 @@ def measure(urls: dict[str, str], variants: list[str], scenario: str, env: dict[
     """Every variant on ``scenario``: one run each, or ``args.rounds`` short runs that
     alternate between the variants (one warm-up each first)."""
     rounds = max(1, args.rounds)
-    duration = (args.duration if connections > 1 else args.latency_seconds) / rounds
+    # wrk reads whole seconds only ("-d 1.5s" prints its usage and nothing else): a round of
+    # ``--latency-seconds 6 --rounds 4`` runs 2 s
+    duration = max(1, math.ceil((args.duration if connections > 1 else args.latency_seconds) / rounds))
     warmup = args.warmup if connections > 1 else 1
     per: dict[str, list[Result]] = {v: [] for v in variants}
     for v in variants:
@@ -430,7 +433,7 @@ def big_file(url: str, v: str, env: dict[str, str], sim: Any, args: Any) -> dict
     Each pair starts after ``os.sync()`` so that disk writeback left by an earlier
     pair (or target) does not land in the next one's fdatasyncs."""
     rounds = max(1, args.rounds)
-    duration = args.duration / rounds
+    duration = max(1, math.ceil(args.duration / rounds))  # whole seconds: wrk reads no others
     alone: list[Result] = []
     during: list[Result] = []
     uploads: list[tuple[int, float]] = []

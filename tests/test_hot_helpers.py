@@ -17,10 +17,23 @@ from dlp_proxy.keys import keyed_hash
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.binary(min_size=0, max_size=64), st.one_of(st.binary(max_size=300), st.text(max_size=200)))
+@given(st.binary(min_size=0, max_size=160), st.one_of(st.binary(max_size=300), st.text(max_size=200)))
 def test_keyed_hash_is_hmac_sha256(key: bytes, data: bytes | str) -> None:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     assert keyed_hash(key, data) == hmac.new(key, raw, hashlib.sha256).hexdigest()
+
+
+def test_keyed_hash_prepares_each_key_once_and_keeps_few() -> None:
+    # a key's HMAC pads are hashed once and copied after (keys._prepared); the states
+    # kept are bounded whatever the number of keys, and a key dropped is prepared again
+    from dlp_proxy import keys
+
+    first = keyed_hash(b"p" * 32, "x")
+    assert keys._prepared(b"p" * 32) is keys._prepared(b"p" * 32)
+    for n in range(3 * keys._PREPARED_MAX):
+        assert keyed_hash(n.to_bytes(4, "big"), b"m") == hmac.new(n.to_bytes(4, "big"), b"m", hashlib.sha256).hexdigest()
+        assert len(keys._PREPARED) <= keys._PREPARED_MAX
+    assert keyed_hash(b"p" * 32, "x") == first == hmac.new(b"p" * 32, b"x", hashlib.sha256).hexdigest()
 
 
 def test_keyed_hash_keeps_lone_surrogates() -> None:
