@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
+import struct
 import zlib
 from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from dlp_proxy.detect import build_detector
 from dlp_proxy.files import extract
@@ -261,3 +264,74 @@ def test_hostile_blocks_never_break_the_sharutils_reading(body: bytes, head: byt
     from dlp_proxy.files.plain import uudecoded
 
     uudecoded(b"notes\n" + head + body + tail, Ctx(Budget(Limits())))
+
+
+# -- PNG and WebP metadata after junk bytes ---------------------------------------------------
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def _png(*after_idat: bytes) -> bytes:
+    """A white 1x1 PNG with ``after_idat`` between its IDAT and its IEND."""
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + _png_chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + b"".join(after_idat)
+            + _png_chunk(b"IEND", b""))
+
+
+def _webp(*chunks: bytes) -> bytes:
+    """A white lossy WebP with ``chunks`` (raw bytes) after its image chunk."""
+    out = io.BytesIO()
+    Image.new("RGB", (20, 10), "white").save(out, "WEBP")
+    riff = out.getvalue()[12:] + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", 4 + len(riff)) + b"WEBP" + riff
+
+
+def _webp_chunk(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("<I", len(body)) + body + (b"\0" if len(body) & 1 else b"")
+
+
+JUNK = b"\x00\x01junk!\x07"
+IMAGES: dict[str, Callable[[], bytes]] = {
+    "png tEXt after junk": lambda: _png(JUNK, _png_chunk(b"tEXt", b"Comment\x00" + SPLIT)),
+    "png zTXt after junk": lambda: _png(JUNK, _png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(SPLIT))),
+    "png tEXt with a bad CRC after junk": lambda: _png(JUNK, _png_chunk(b"tEXt", b"Comment\x00" + SPLIT)[:-4] + b"\0" * 4),
+    "png zTXt inside a decoy chunk after junk": lambda: _png(
+        JUNK + b"\x00\x00\x01\x00tEXtdecoy\x00", _png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(SPLIT)),
+        b"\x00" * 300),
+    "png chunk whose type is no letters, then iTXt": lambda: _png(
+        _png_chunk(b"\x01\x02\x03\x04", b"x" * 8), _png_chunk(b"iTXt", b"Comment\x00\x00\x00\x00\x00" + SPLIT)),
+    "webp XMP after junk": lambda: _webp(JUNK, _webp_chunk(b"XMP ", b"<x:xmpmeta>" + SPLIT + b"</x:xmpmeta>")),
+    "webp XMP after a chunk whose size runs past the end": lambda: _webp(
+        b"ABCD" + struct.pack("<I", 1 << 30), _webp_chunk(b"XMP ", SPLIT)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(IMAGES))
+def test_image_metadata_after_junk_is_read(detector, case: str) -> None:  # type: ignore[no-untyped-def]
+    """The walker stopped at bytes that start no chunk; the text chunk after them was read
+    only as raw bytes, where a number written over two lines is dropped."""
+    assert _judged(detector, IMAGES[case](), "picture.png") >= WANTED, case
+
+
+def test_clean_pictures_with_junk_pass(detector) -> None:  # type: ignore[no-untyped-def]
+    for data in (_png(JUNK, _png_chunk(b"tEXt", b"Comment\x00lake shore, 2019")),
+                 _webp(JUNK, _webp_chunk(b"XMP ", b"<x:xmpmeta>lake shore, 2019</x:xmpmeta>"))):
+        ex = extract(data, filename="lake.png")
+        assert any("lake shore" in s.text for s in ex.segments if s.location == "metadata")
+        assert not [f for s in ex.segments for f in detector.analyze(s.text) if f.entity_type in WANTED]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=200), st.sampled_from([b"tEXt", b"zTXt", b"iTXt", b"iCCP", b"eXIf", b"EXIF", b"XMP ", b"ICCP"]),
+       st.binary(max_size=64))
+def test_hostile_junk_never_breaks_the_walk(junk: bytes, kind: bytes, body: bytes) -> None:
+    from dlp_proxy.files.context import Ctx
+    from dlp_proxy.files.imagemeta import container_texts
+    from dlp_proxy.files.limits import Budget, Limits
+
+    chunk = _png_chunk(kind, body) if kind.islower() or kind[:1].islower() else _webp_chunk(kind, body)
+    for data in (_png(junk, chunk, junk), _webp(junk, chunk, junk)):
+        for cut in (len(data), len(data) - 3, len(data) // 2):
+            container_texts(data[:cut], Ctx(Budget(Limits())))
