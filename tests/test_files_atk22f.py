@@ -335,3 +335,58 @@ def test_hostile_junk_never_breaks_the_walk(junk: bytes, kind: bytes, body: byte
     for data in (_png(junk, chunk, junk), _webp(junk, chunk, junk)):
         for cut in (len(data), len(data) - 3, len(data) // 2):
             container_texts(data[:cut], Ctx(Budget(Limits())))
+
+
+# -- through the gateway ------------------------------------------------------------------
+
+STOPPED: dict[str, tuple[Callable[[], bytes], str]] = {
+    "pdf-tooltip": (PDF["field tooltip /TU"], "form.pdf"),
+    "pdf-layer-name": (PDF["layer name /OCProperties /OCGs /Name"], "plan.pdf"),
+    "uu-padded": (UU["padded lines"], "notes.txt"),
+    "png-text-after-junk": (IMAGES["png tEXt after junk"], "lake.png"),
+}
+PASSED: dict[str, tuple[Callable[[], bytes], str]] = {
+    "pdf-clean-tooltip": (lambda: _field(b"/TU", _lit(b"Enter the client's\nfull name")), "form.pdf"),
+    "uu-clean-padded": (lambda: _uu(b"minutes of the tuesday meeting\n" * 3,
+                                    line=lambda c: _uu_line(c, tail=b"PADDING")), "notes.txt"),
+    "prose-begin": (lambda: b"plan\nbegin 2 weeks from now\nwe meet on tuesdays\n", "plan.txt"),
+}
+
+
+def _upload(gw, data: bytes, name: str):  # type: ignore[no-untyped-def]
+    import httpx
+
+    return httpx.post(
+        f"{gw.url}/api/v4/files",
+        headers={"Authorization": f"Bearer {gw.sim.token('alice')}"},
+        data={"channel_id": gw.sim.channel("town_square")},
+        files={"files": (name, data)},
+        timeout=120,
+    )
+
+
+def _stored(gw, data: bytes) -> bool:  # type: ignore[no-untyped-def]
+    return any(data in base64.b64decode(r.get("body_b64") or "")
+               for r in gw.sim.requests() if r["path"] == "/api/v4/files")
+
+
+@pytest.mark.parametrize("case", sorted(STOPPED))
+def test_each_class_is_stopped_at_the_gateway(gateway, case: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import STOPPED_IDS
+
+    make, name = STOPPED[case]
+    data = make()
+    gateway.sim.clear()
+    r = _upload(gateway, data, name)
+    assert r.status_code == 403 and r.json()["id"] in STOPPED_IDS, r.text
+    assert not _stored(gateway, data)
+
+
+@pytest.mark.parametrize("case", sorted(PASSED))
+def test_clean_look_alikes_are_forwarded(gateway, case: str) -> None:  # type: ignore[no-untyped-def]
+    make, name = PASSED[case]
+    data = make()
+    gateway.sim.clear()
+    r = _upload(gateway, data, name)
+    assert r.status_code == 201, r.text
+    assert _stored(gateway, data)
