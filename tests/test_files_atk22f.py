@@ -114,6 +114,16 @@ PDF: dict[str, Callable[[], bytes]] = {
         b"/Names << /EmbeddedFiles << /Names [(a.txt) 5 0 R] >> >>", b"",
         b"<< /Type /Filespec /F (a.txt) /UF " + _utf16(SPLIT) + b" /EF << /F 6 0 R >> >>",
         b"<< /Type /EmbeddedFile /Length 5 >>\nstream\nhello\nendstream"),
+    "annotation rich text /RC as a stream": lambda: _pdf(
+        b"", b"/Annots [5 0 R]",
+        b"<< /Type /Annot /Subtype /FreeText /Rect [0 0 90 90] /DA (/Helv 9 Tf) /RC 6 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(b"<body><p>" + SPLIT + b"</p></body>") + b"<body><p>" + SPLIT
+        + b"</p></body>\nendstream"),
+    "field value /V as a text stream": lambda: _pdf(
+        b"/AcroForm << /Fields [5 0 R] >>", b"/Annots [5 0 R]",
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (n) /Rect [0 0 10 10] /V 6 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(zlib.compress(SPLIT)) + zlib.compress(SPLIT)
+        + b"\nendstream"),
     "structure element /Alt": lambda: _pdf(
         b"/StructTreeRoot 5 0 R /MarkInfo << /Marked true >>", b"",
         b"<< /Type /StructTreeRoot /K [6 0 R] >>",

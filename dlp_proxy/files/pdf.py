@@ -197,6 +197,8 @@ TEXT_KEYS = frozenset({
     "/T", "/TU", "/TM", "/V", "/DV", "/Opt", "/Contents", "/Subj", "/RC", "/URI", "/CA", "/AC",
     "/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/Producer", "/Name",
     "/F", "/UF", "/DOS", "/Mac", "/Unix", "/Desc", "/Alt", "/ActualText", "/E", "/Lang", "/P"})
+#: the text keys whose value may be a text stream (rich text, a field's value or default)
+TEXT_STREAM_KEYS = frozenset({"/RC", "/V", "/DV"})
 #: containers (dictionaries and arrays, direct or not) the walker visits at most; more:
 #: ``entry-limit`` (the rest unread, held as too large)
 MAX_DICTIONARY_NODES = 200_000
@@ -259,8 +261,9 @@ def _dictionary_text(reader: Any, ctx: Ctx) -> None:
     a dictionary like any other (its data is not read here).  Each indirect object's
     strings are a segment of their own (``dictionary=12``, the strings one after the
     other, a line each at least), so strings of different objects are never read joined
-    (a radio button's kids ``/T (0)``, ``/T (1)`` ...).  A signature's ``/Contents``
-    (its PKCS#7 bytes) is not read."""
+    (a radio button's kids ``/T (0)``, ``/T (1)`` ...).  A text stream under ``/RC``,
+    ``/V`` or ``/DV`` (rich text, a field's value) is read as text too (pypdf's caps on
+    decompression).  A signature's ``/Contents`` (its PKCS#7 bytes) is not read."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
     seen: set[int] = set()
@@ -294,12 +297,19 @@ def _dictionary_text(reader: Any, ctx: Ctx) -> None:
             for key, value in list(node.items()):
                 if key in TEXT_KEYS and not (key == "/Contents" and signature):
                     try:
-                        resolved = value.get_object() if isinstance(value, IndirectObject) else value
+                        resolved: Any = value.get_object() if isinstance(value, IndirectObject) else value
                     except TimeUp:
                         raise
                     except Exception:  # noqa: S112 - a broken reference
                         continue
                     texts = [t for t in _strings_under(resolved) if t.strip()]
+                    if key in TEXT_STREAM_KEYS and hasattr(resolved, "get_data"):
+                        try:
+                            texts.append(pdfdoc_text(bytes(resolved.get_data())))  # a text stream
+                        except TimeUp:
+                            raise
+                        except Exception:  # noqa: S110 - a stream that does not decode: read by its runs (_reached_stream)
+                            pass
                     if texts:
                         if owner not in found:
                             found[owner] = []
