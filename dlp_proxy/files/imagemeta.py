@@ -212,45 +212,77 @@ def exif_payload(payload: bytes, out: Texts) -> None:
 # -- PNG ---------------------------------------------------------------------------------
 
 
+#: a PNG chunk's type: four ASCII letters (libpng's ``png_check_chunk_name``)
+_PNG_TYPE = re.compile(rb"[A-Za-z]{4}")
+#: the type of a chunk that holds text, found after bytes that start no chunk
+_PNG_META = re.compile(rb"tEXt|zTXt|iTXt|iCCP|eXIf")
+#: PNG chunk lengths are under 2^31 (libpng: ``png_read_chunk_header``)
+_PNG_MAX_LENGTH = 0x7FFFFFFF
+
+
 def png_texts(data: bytes, out: Texts) -> None:
     """Every chunk of a PNG up to IEND: text chunks inflated where compressed, the EXIF
-    and ICC profile read."""
+    and ICC profile read.  A chunk's CRC is not checked (libpng warns and discards an
+    ancillary chunk whose CRC is wrong; other readers show it).  Bytes that start no
+    chunk (a type that is not four letters, a length over 2^31 or past the file's end)
+    end libpng's and Pillow's reading, but nothing says which reader a recipient uses
+    (exiftool follows the lengths without checking the type; a tool may search for the
+    next chunk): past them, every text chunk's type found (``tEXt``, ``zTXt``, ``iTXt``,
+    ``iCCP``, ``eXIf``) is read as a chunk with the length before it, so no text chunk
+    stands unread behind junk."""
     pos = 8
     while pos + 8 <= len(data) and out.step():
         length = int.from_bytes(data[pos : pos + 4], "big")
         kind = data[pos + 4 : pos + 8]
-        body = data[pos + 8 : pos + 8 + length]
+        typed = _PNG_TYPE.fullmatch(kind) is not None and length <= _PNG_MAX_LENGTH
+        if not typed or pos + 12 + length > len(data):
+            if typed:
+                _png_chunk(kind, data[pos + 8 : pos + 8 + length], out)  # a cut chunk: what it holds
+            # past junk, every text chunk found by its type, each read with its own length
+            # (a decoy's length does not hide the chunks inside it)
+            for m in _PNG_META.finditer(data, pos + 5):
+                at = m.start() - 4
+                found = int.from_bytes(data[at : at + 4], "big")
+                if not out.step():
+                    return
+                if found <= _PNG_MAX_LENGTH:
+                    _png_chunk(m.group(), data[at + 8 : at + 8 + found], out)
+            return
+        _png_chunk(kind, data[pos + 8 : pos + 8 + length], out)
         pos += 12 + length
-        if kind == b"tEXt":
-            key, _, text = body.partition(b"\x00")
-            out.add(f"{key.decode('latin-1')}: {text.decode('latin-1')}")
-        elif kind == b"zTXt":
-            key, _, rest = body.partition(b"\x00")
-            inflated = out.inflate(rest[1:])
-            if inflated is not None:
-                out.add(f"{key.decode('latin-1')}: {inflated.decode('latin-1')}")
-        elif kind == b"iTXt":
-            key, _, rest = body.partition(b"\x00")
-            flag = rest[:1] == b"\x01"
-            _lang, _, rest = rest[2:].partition(b"\x00")
-            translated, _, text = rest.partition(b"\x00")
-            out.add(translated.decode("utf-8", "replace"))
-            if flag:
-                inflated = out.inflate(text)
-                if inflated is None:
-                    continue
-                text = inflated
-            out.add(f"{key.decode('latin-1')}: {text.decode('utf-8', 'replace')}")
-        elif kind == b"iCCP":
-            name, _, rest = body.partition(b"\x00")
-            out.add(name.decode("latin-1"))
-            profile = out.inflate(rest[1:])
-            if profile is not None:
-                icc_texts(profile, out)
-        elif kind == b"eXIf":
-            exif_payload(body, out)
         if kind == b"IEND":
             break
+
+
+def _png_chunk(kind: bytes, body: bytes, out: Texts) -> None:
+    if kind == b"tEXt":
+        key, _, text = body.partition(b"\x00")
+        out.add(f"{key.decode('latin-1')}: {text.decode('latin-1')}")
+    elif kind == b"zTXt":
+        key, _, rest = body.partition(b"\x00")
+        inflated = out.inflate(rest[1:])
+        if inflated is not None:
+            out.add(f"{key.decode('latin-1')}: {inflated.decode('latin-1')}")
+    elif kind == b"iTXt":
+        key, _, rest = body.partition(b"\x00")
+        flag = rest[:1] == b"\x01"
+        _lang, _, rest = rest[2:].partition(b"\x00")
+        translated, _, text = rest.partition(b"\x00")
+        out.add(translated.decode("utf-8", "replace"))
+        if flag:
+            inflated = out.inflate(text)
+            if inflated is None:
+                return
+            text = inflated
+        out.add(f"{key.decode('latin-1')}: {text.decode('utf-8', 'replace')}")
+    elif kind == b"iCCP":
+        name, _, rest = body.partition(b"\x00")
+        out.add(name.decode("latin-1"))
+        profile = out.inflate(rest[1:])
+        if profile is not None:
+            icc_texts(profile, out)
+    elif kind == b"eXIf":
+        exif_payload(body, out)
 
 
 # -- JPEG --------------------------------------------------------------------------------
@@ -390,23 +422,48 @@ def gif_texts(data: bytes, out: Texts) -> None:
 # -- WebP --------------------------------------------------------------------------------
 
 
+#: a RIFF chunk's FourCC: four printable ASCII characters
+_FOURCC = re.compile(rb"[\x20-\x7e]{4}")
+#: the FourCC of a WebP chunk that holds text, found after bytes that start no chunk
+_WEBP_META = re.compile(rb"EXIF|XMP |ICCP")
+
+
 def webp_texts(data: bytes, out: Texts) -> None:
     """The RIFF chunks of a WebP: EXIF, XMP, ICC profile; other chunks but the pixels'
-    as printable runs."""
+    as printable runs.  libwebp's demuxer follows each chunk's size (an unknown FourCC
+    skipped by it, as here) and stops at a size past the file's end; read here to the
+    file's end, past the RIFF size; past bytes that start no chunk (a FourCC that is not
+    printable ASCII, a size past the end), every ``EXIF``, ``XMP `` or ``ICCP`` found is
+    read as a chunk with the size after it, so no metadata chunk stands unread behind
+    junk."""
     pos = 12
     while pos + 8 <= len(data) and out.step():
         kind = data[pos : pos + 4]
         size = int.from_bytes(data[pos + 4 : pos + 8], "little")
-        body = data[pos + 8 : pos + 8 + size]
+        typed = _FOURCC.fullmatch(kind) is not None
+        if not typed or pos + 8 + size > len(data):
+            if typed:
+                _webp_chunk(kind, data[pos + 8 : pos + 8 + size], out)  # a cut chunk: what it holds
+            # past junk, every metadata chunk found by its FourCC, each read with its own size
+            for m in _WEBP_META.finditer(data, pos + 1):
+                at = m.start()
+                if not out.step():
+                    return
+                _webp_chunk(m.group(), data[at + 8 : at + 8 + int.from_bytes(data[at + 4 : at + 8], "little")], out)
+            return
+        _webp_chunk(kind, data[pos + 8 : pos + 8 + size], out)
         pos += 8 + size + (size & 1)
-        if kind == b"EXIF":
-            exif_payload(body, out)
-        elif kind == b"XMP ":
-            out.add(body.decode("utf-8", "replace"))
-        elif kind == b"ICCP":
-            icc_texts(body, out)
-        elif kind not in (b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"):
-            out.add(identifier_runs(body))
+
+
+def _webp_chunk(kind: bytes, body: bytes, out: Texts) -> None:
+    if kind == b"EXIF":
+        exif_payload(body, out)
+    elif kind == b"XMP ":
+        out.add(body.decode("utf-8", "replace"))
+    elif kind == b"ICCP":
+        icc_texts(body, out)
+    elif kind not in (b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"):
+        out.add(identifier_runs(body))
 
 
 def container_texts(data: bytes, ctx: Ctx) -> Texts:

@@ -103,11 +103,14 @@ def extract_pdf(data: bytes, ctx: Ctx, kind: str = "pdf", name: str = "") -> Non
 
 def _rest(reader: Any, data: bytes, ctx: Ctx) -> None:
     """What the reading above does not reach: the catalog's own text (``_catalog``), the
-    objects the last revision does not reach and the bytes in no object (``_unreached``)."""
-    for sub in ("catalog", "objects"):
+    text strings of every reached dictionary (``_dictionary_text``), the objects the last
+    revision does not reach and the bytes in no object (``_unreached``)."""
+    for sub in ("catalog", "dictionaries", "objects"):
         try:
             if sub == "catalog":
                 _catalog(reader, ctx)
+            elif sub == "dictionaries":
+                _dictionary_text(reader, ctx)
             else:
                 _unreached(reader, data, ctx)
         except TimeUp:
@@ -176,6 +179,149 @@ def _catalog(reader: Any, ctx: Ctx) -> None:
         names.extend(str(k).lstrip("/") for k in list(dests.keys())[:limit])
     ctx.add("names", "\n".join(t for t in names if _worded(t)))
     ctx.add("language", _s(root.get("/Lang")))
+
+
+#: the keys whose string values a viewer shows as text (or a screen reader reads): a form
+#: field's partial name, tooltip, mapping name, value, default and options (``/T``,
+#: ``/TU``, ``/TM``, ``/V``, ``/DV``, ``/Opt``); an annotation's text, author, subject,
+#: rich text (``/Contents``, ``/T``, ``/Subj``, ``/RC``) and link (``/URI``); a widget's
+#: captions in its ``/MK`` (``/CA``, ``/RC``, ``/AC``); bookmark, thread and document
+#: titles and the document information (``/Title``, ``/Author``, ``/Subject``,
+#: ``/Keywords``, ``/Creator``, ``/Producer``); an optional content group's (layer's)
+#: ``/Name``; an embedded file's names and description (``/F``, ``/UF``, ``/DOS``,
+#: ``/Mac``, ``/Unix``, ``/Desc``); a structure element's alternate and actual text,
+#: expansion and language (``/Alt``, ``/ActualText``, ``/E``, ``/Lang``); a page label's
+#: prefix (``/P``).  Only string values are read (``/CA`` of an annotation is a number,
+#: ``/Name`` mostly a name, ``/P`` a page).
+TEXT_KEYS = frozenset({
+    "/T", "/TU", "/TM", "/V", "/DV", "/Opt", "/Contents", "/Subj", "/RC", "/URI", "/CA", "/AC",
+    "/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/Producer", "/Name",
+    "/F", "/UF", "/DOS", "/Mac", "/Unix", "/Desc", "/Alt", "/ActualText", "/E", "/Lang", "/P"})
+#: the text keys whose value may be a text stream (rich text, a field's value or default)
+TEXT_STREAM_KEYS = frozenset({"/RC", "/V", "/DV"})
+#: containers (dictionaries and arrays, direct or not) the walker visits at most; more:
+#: ``entry-limit`` (the rest unread, held as too large)
+MAX_DICTIONARY_NODES = 200_000
+#: strings read in an array under a text key (``/Opt [(a) [(b) (c)] ...]``): one level of
+#: nested arrays
+_OPT_DEPTH = 2
+
+
+def _text_string(value: Any) -> str:
+    """A PDF string as the text string a viewer shows: pypdf's ``TextStringObject`` (a
+    UTF-16 or UTF-8 BOM, else PDFDocEncoding, escapes resolved); a ``ByteStringObject``
+    (bytes PDFDocEncoding leaves undefined) through PDFDocEncoding, undefined bytes as
+    Latin-1."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bytes):
+        return pdfdoc_text(bytes(value))
+    return ""
+
+
+def pdfdoc_text(raw: bytes) -> str:
+    """``raw`` decoded as a PDF text string: UTF-16BE (or LE) after its BOM, UTF-8 after
+    its BOM, else PDFDocEncoding (``\x85`` is an en dash, not a line end), a byte it
+    leaves undefined as Latin-1."""
+    from pypdf._codecs import _pdfdoc_encoding
+
+    if raw.startswith(b"\xfe\xff"):
+        return raw[2:].decode("utf-16-be", "replace")
+    if raw.startswith(b"\xff\xfe"):
+        return raw[2:].decode("utf-16-le", "replace")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", "replace")
+    return "".join(c if (c := _pdfdoc_encoding[b]) != "\x00" or b == 0 else chr(b) for b in raw)
+
+
+def _strings_under(value: Any, depth: int = 0) -> list[str]:
+    """The text of a string value, or of the strings in an array value (``/Opt``)."""
+    if isinstance(value, (str, bytes)):
+        return [_text_string(value)]
+    if isinstance(value, list) and depth < _OPT_DEPTH:
+        out: list[str] = []
+        for item in value:
+            try:
+                item = item.get_object() if hasattr(item, "get_object") else item
+            except TimeUp:
+                raise
+            except Exception:  # noqa: S112 - a broken reference
+                continue
+            out.extend(_strings_under(item, depth + 1))
+        return out
+    return []
+
+
+def _dictionary_text(reader: Any, ctx: Ctx) -> None:
+    """The text strings of every dictionary reached from the trailer (``TEXT_KEYS``), as
+    text: a form field's tooltip, a layer's name, a file's description (atk22 R3: read
+    only as raw bytes, where ``rawread.judge_raw`` drops a number written over two
+    lines).  One walk over the object graph, every object once, at most
+    ``MAX_DICTIONARY_NODES`` containers; a page's content stream, a font or an image is
+    a dictionary like any other (its data is not read here).  Each indirect object's
+    strings are a segment of their own (``dictionary=12``, the strings one after the
+    other, a line each at least), so strings of different objects are never read joined
+    (a radio button's kids ``/T (0)``, ``/T (1)`` ...).  A text stream under ``/RC``,
+    ``/V`` or ``/DV`` (rich text, a field's value) is read as text too (pypdf's caps on
+    decompression).  A signature's ``/Contents`` (its PKCS#7 bytes) is not read."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    seen: set[int] = set()
+    found: dict[int, list[str]] = {}
+    order: list[int] = []
+    # (container, the indirect object it belongs to: -1 the trailer)
+    todo: list[tuple[Any, int]] = [(reader.trailer, -1)]
+    nodes = 0
+    while todo:
+        node, owner = todo.pop()
+        if isinstance(node, IndirectObject):
+            num = int(node.idnum)
+            if num in seen:
+                continue
+            seen.add(num)
+            try:
+                node = node.get_object()
+            except TimeUp:
+                raise
+            except Exception:  # noqa: S112 - a broken reference: the rest is read (viewers skip it too)
+                continue
+            owner = num
+        nodes += 1
+        if nodes > MAX_DICTIONARY_NODES:
+            ctx.problem("entry-limit", "dictionaries")
+            break
+        if nodes % 256 == 0:
+            ctx.budget.check_time()
+        if isinstance(node, DictionaryObject):
+            signature = node.get("/Type") == "/Sig" or "/ByteRange" in node
+            for key, value in list(node.items()):
+                if key in TEXT_KEYS and not (key == "/Contents" and signature):
+                    try:
+                        resolved: Any = value.get_object() if isinstance(value, IndirectObject) else value
+                    except TimeUp:
+                        raise
+                    except Exception:  # noqa: S112 - a broken reference
+                        continue
+                    texts = [t for t in _strings_under(resolved) if t.strip()]
+                    if key in TEXT_STREAM_KEYS and hasattr(resolved, "get_data"):
+                        try:
+                            texts.append(pdfdoc_text(bytes(resolved.get_data())))  # a text stream
+                        except TimeUp:
+                            raise
+                        except Exception:  # noqa: S110 - a stream that does not decode: read by its runs (_reached_stream)
+                            pass
+                    if texts:
+                        if owner not in found:
+                            found[owner] = []
+                            order.append(owner)
+                        found[owner].extend(texts)
+                if isinstance(value, (IndirectObject, DictionaryObject, ArrayObject)):
+                    todo.append((value, owner))
+        elif isinstance(node, ArrayObject):
+            todo.extend((v, owner) for v in node if isinstance(v, (IndirectObject, DictionaryObject, ArrayObject)))
+    for owner in order:
+        if not ctx.add(f"dictionary={'trailer' if owner < 0 else owner}", "\n".join(found[owner])):
+            return
 
 
 def _worded(text: str) -> bool:
@@ -1573,7 +1719,7 @@ def _head_strings(head: bytes) -> list[str]:
         if kind == "BI":
             break
         if kind == "s":
-            text = _string_text(value)
+            text = pdfdoc_text(value)
             if _texty(text):
                 out.append(text)
     return out
@@ -1792,7 +1938,7 @@ def _object_values(body: bytes, *, clear: bool) -> str:
             else:
                 key = name
         elif kind == "s":
-            text = _string_text(value)
+            text = pdfdoc_text(value)
             if _texty(text) and not (clear and value in plain):
                 out.append(f"{key} {text}" if key else text)
             key = ""

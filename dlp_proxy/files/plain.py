@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from dlp_proxy.files.bounded import TooBig, caps
 from dlp_proxy.files.rows import delimited_rows, html_rows, pipe_rows
 from dlp_proxy.files.text import (
     binary_strings,
     cjk_readings,
     decode,
     detect_encoding,
+    identifier_runs,
     iter_decoded,
     iter_ebcdic,
     json_strings,
@@ -232,61 +237,158 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
     return kind
 
 
-#: ``begin 644 name`` (uuencode) or ``begin-base64 644 name`` (``uuencode -m``) on a line of its own
-_UU_BEGIN = re.compile(rb"^begin(-base64)? [0-7]{3,4} ([^\r\n]{1,255}?)\r?$", re.MULTILINE)
+#: a header line as GNU sharutils' ``uudecode`` takes one (``sscanf(buf, "begin-base64 %o
+#: %[^\\n]")``, then ``"begin %o %[^\\n]"``): ``begin`` at the start of a line, blanks or none,
+#: an octal mode of any length (``0100644``; a sign allowed), blanks or none, a name of one
+#: character or more (the rest of the line)
+_UU_BEGIN = re.compile(rb"^begin(-base64)?[ \t\v\f\r]*[+-]?[0-7]+[ \t\v\f\r]*([^\n]+)", re.MULTILINE)
 #: encoded blocks of one file decoded at most (more: ``corrupt``, the rest unread)
 MAX_UU_BLOCKS = 64
+#: sharutils reads a line with ``fgets`` into ``char buf[2 * BUFSIZ]`` (glibc: 8192): a
+#: longer line is read in pieces of this many bytes
+UU_LINE = 2 * 8192 - 1
+#: a byte as ``DEC(c) = ((c) - ' ') & 077`` reads it, written in ``binascii.a2b_uu``'s range
+_UU_CANON = bytes(32 + ((b - 32) & 63) for b in range(256))
+_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]+")
+
+
+def _fgets_lines(data: bytes, pos: int) -> Iterator[tuple[bytes, int]]:
+    """The lines ``fgets`` reads from ``pos`` on (the newline kept; a line longer than
+    ``UU_LINE`` in pieces) and where the next one starts."""
+    while pos < len(data):
+        nl = data.find(b"\n", pos, pos + UU_LINE)
+        end = nl + 1 if nl >= 0 else min(len(data), pos + UU_LINE)
+        yield data[pos:end], end
+        pos = end
+
+
+def _uu_readings(data: bytes, pos: int, ctx: Ctx) -> tuple[bytes, bytes, bool]:
+    """A uuencoded block from ``pos`` (after its header) read two ways: as sharutils'
+    ``read_stduu`` does (each line's first character counts its bytes, ``DEC(c)``: a space
+    or a backquote, 0, ends the data; the bytes are taken from the line's characters
+    whatever they are, beyond the line's end from what ``fgets`` left in its buffer (the
+    newline, a NUL, a longer earlier line's bytes); no other check: padding, trailing
+    blanks, a length that disagrees with the data, a blank or ``end`` line before the
+    zero-length one (decoded as data) are all read on) and as a lenient decoder does
+    (blank lines skipped, an ``end`` line ends the block, a line gives what its own
+    characters hold, at most what its length says); and whether the block is well formed
+    (every line's length agrees with its data, a zero-length line then ``end``): then
+    both readings are the same."""
+    buf = bytearray(UU_LINE + 1)
+    faithful = bytearray()
+    lenient = bytearray()
+    lenient_done = False
+    agrees = True
+    ended = False
+    cap = caps(ctx)
+    lines = _fgets_lines(data, pos)
+    for count, (line, _end) in enumerate(lines):
+        if count % 4096 == 4095:
+            ctx.budget.check_time()
+        buf[:len(line)] = line
+        buf[len(line)] = 0
+        n = (line[0] - 32) & 63
+        body = line.rstrip(b"\r\n")
+        if not lenient_done:
+            if body == b"end" or (body and n == 0):
+                lenient_done = True
+            elif body:
+                chars = body[1:].translate(_UU_CANON)
+                have = min(n, len(chars) * 3 // 4)
+                lenient += binascii.a2b_uu(bytes([32 + have]) + chars[:(have * 4 + 2) // 3])
+        if n == 0:
+            ended = next(lines, (b"", 0))[0] in (b"end\n", b"end\r\n", b"end")
+            break
+        need = (n + 2) // 3 * 4
+        # (the characters the n bytes take: a2b_uu refuses others after them)
+        faithful += binascii.a2b_uu(bytes([32 + n]) + bytes(buf[1:1 + (n * 4 + 2) // 3]).translate(_UU_CANON))
+        agrees = agrees and need <= len(body) - 1 <= need + 2
+        if len(faithful) > cap or len(lenient) > cap:
+            raise TooBig
+    return bytes(faithful), bytes(lenient), agrees and ended and faithful == lenient
+
+
+def _b64_reading(data: bytes, pos: int, ctx: Ctx) -> tuple[bytes, bool]:
+    """A ``begin-base64`` block from ``pos`` read leniently (as POSIX says: "characters
+    not found in the table shall be ignored"; sharutils' own reader skips them too, newer
+    ones through gnulib's decoder): the lines up to one starting with ``====`` (or the
+    file's end), every character outside the base64 alphabet ignored, a group of
+    characters ended by ``=`` padding decoded on its own (quads may cross lines); and
+    whether every line was clean base64 (then the reading is the one any decoder gives)."""
+    text = bytearray()
+    clean = True
+    cap = caps(ctx)
+    ended = False
+    for count, (line, _end) in enumerate(_fgets_lines(data, pos)):
+        if count % 4096 == 4095:
+            ctx.budget.check_time()
+        if line.startswith(b"===="):
+            ended = True
+            break
+        body = line.rstrip(b"\r\n")
+        if _B64_JUNK.search(body):
+            clean = False
+        text += _B64_JUNK.sub(b"", body)
+        if len(text) * 3 // 4 > cap:
+            raise TooBig
+    out = bytearray()
+    for group in re.split(rb"=+", bytes(text)):
+        group = group[:len(group) - len(group) % 4] + (group[len(group) - len(group) % 4:] if len(group) % 4 > 1 else b"")
+        if group:
+            out += base64.b64decode(group + b"=" * (-len(group) % 4))
+    return bytes(out), clean and ended
 
 
 def uudecoded(data: bytes, ctx: Ctx) -> None:
     """Each uuencoded block of a text file (``begin 644 name`` ... ``end``, or ``uuencode
-    -m``'s ``begin-base64`` ... ``====``) decoded, as ``uudecode`` does, and read as the file
-    it is (``uudecode=<name>``): the detector decodes base64 and hex words, not uuencode's
-    lines, and a base64 block split in lines is read a line at a time.  Bounded by the
-    file's uncompressed budget; a line that does not decode ends its block."""
-    import base64
-    import binascii
-
-    from dlp_proxy.files.bounded import caps
-
+    -m``'s ``begin-base64`` ... ``====``) decoded as GNU sharutils' ``uudecode`` decodes it
+    (``_uu_readings``, ``_b64_reading``: a header with any octal mode, lines read on
+    whatever their padding, blanks or length character say), and read as the file it is
+    (``uudecode=<name>``): the detector decodes base64 and hex words, not uuencode's
+    lines, and a base64 block split in lines is read a line at a time.  A block that is
+    not well formed is also read as a lenient decoder reads it (``uudecode=<name>/lenient``)
+    when that differs, and such readings are read as a file only when they are one of a
+    known type or text; else by their printable runs (``uudecode=<name>/bytes``: prose
+    after a line ``begin 2 weeks ...`` decodes to noise, which is neither held as a
+    binary nor judged as text).  Bounded by the file's uncompressed budget."""
     for number, m in enumerate(_UU_BEGIN.finditer(data)):
         if number >= MAX_UU_BLOCKS:
             ctx.problem("corrupt", "uudecode")
             return
-        b64 = bool(m[1])
-        name = m[2].decode("latin-1").strip()
-        cap = caps(ctx)
-        out = bytearray()
-        pos = m.end()
-        lines = 0
-        while pos < len(data):
-            nl = data.find(b"\n", pos + 1)
-            nl = len(data) if nl < 0 else nl
-            line = data[pos:nl].strip(b"\r\n")
-            pos = nl
-            lines += 1
-            if lines % 4096 == 0:
-                ctx.budget.check_time()
-            if not line:
+        name = m[2].decode("latin-1").strip() or "-"
+        loc = f"uudecode={name}"
+        pos = data.find(b"\n", m.end())
+        if pos < 0:
+            continue  # no line after the header
+        try:
+            if m[1]:
+                out, well_formed = _b64_reading(data, pos + 1, ctx)
+                readings = [(loc, out)]
+            else:
+                faithful, lenient, well_formed = _uu_readings(data, pos + 1, ctx)
+                readings = [(loc, faithful)]
+                if lenient != faithful:
+                    readings.append((f"{loc}/lenient", lenient))
+        except TooBig:
+            ctx.problem("size-limit", loc)
+            return
+        for where, decoded in readings:
+            if not decoded:
                 continue
-            if not b64 and line == b"`":
-                continue  # the empty last line
-            if line == (b"====" if b64 else b"end"):
-                break
-            if not b64:
-                expected = ((line[0] - 32) % 64 + 2) // 3 * 4
-                if not expected <= len(line) - 1 <= expected + 2:
-                    break  # no uuencoded line (a line's first character counts its bytes)
-            try:
-                out += base64.b64decode(line, validate=True) if b64 else binascii.a2b_uu(line)
-            except (binascii.Error, ValueError):
-                break
-            if len(out) > cap:
-                ctx.problem("size-limit", f"uudecode={name}")
-                return
-        if out:
-            ctx.budget.uncompressed += len(out)
-            ctx.child(f"uudecode={name}").extract(bytes(out), name=name)
+            ctx.budget.uncompressed += len(decoded)
+            if well_formed or _readable(decoded):
+                ctx.child(where).extract(decoded, name=name)
+            else:
+                ctx.add(f"{where}/bytes", identifier_runs(decoded))
+
+
+def _readable(data: bytes) -> bool:
+    """Whether decoded bytes are a file of a known type or text (not noise)."""
+    from dlp_proxy.files.sniff import sniff
+
+    if sniff(data) != "text-or-binary":
+        return True
+    return decode(data[:8192]) is not None
 
 
 def _legacy_readings(data: bytes, kind: str, ctx: Ctx) -> None:
