@@ -717,23 +717,38 @@ def _letter_hint_starts(text: str) -> list[int]:
     return sorted(starts)
 
 
-#: Leet digits (det21): ``A`` 4 and ``E`` 3 (hex digits: never in ``_DRAWN_DIGITS``), with
-#: the drawn capitals ``T`` 7, ``G`` 6, ``S`` 5, ``B`` 8, ``Z`` 2, ``O`` 0, ``I`` 1, read only
-#: in an identifier's exact shape with that identifier's label on its line
-#: (``SSN 5E6-22-12E4``, ``card 4111 1111 1111 111A``): an SSN's 3-2-4 or nine, a card's
-#: four fours, sixteen, or Amex 4-6-5, at most three letters (four in a card), at least
-#: two digits for each letter; the recognizers still validate (a
-#: card's Luhn check, an SSN's area rules).  A hex id is no such shape, or has no label.
-_LEETD_DIGITS = {"A": "4", "E": "3", "T": "7", "G": "6", "S": "5", "B": "8", "Z": "2", "O": "0", "I": "1"}
-_LEETD_C = "[0-9AETGSBZOI]"
-_LEETD_HINT = re.compile(r"[0-9][- ]?[AETGSBZOI]|[AETGSBZOI][- ]?[0-9]")
+#: Leet digits (det21, det23): ``A`` 4 and ``E`` 3 (hex digits: never in ``_DRAWN_DIGITS``),
+#: with the drawn capitals ``T`` 7, ``G`` 6, ``S`` 5, ``B`` 8, ``Z`` 2, ``O`` 0, ``I`` 1 and
+#: (det23) the lower-case ``o`` 0, ``l`` 1, ``b`` 6, ``g`` ``q`` 9 and the bar ``|`` 1, read
+#: only in an identifier's exact shape (an SSN's 3-2-4 or nine, a card's four fours,
+#: sixteen, or Amex 4-6-5) with a third of its characters real digits (more letters than
+#: digits only with a digit in each group: ``5E6-2Z-B7lO``, never ``ABE-GS-1337``), and either that
+#: identifier's label on its line (``SSN 5E6-22-12E4``, ``card 4111 1111 1111 111A``) or
+#: words telling the reader to read the letters as digits near it (``read the letters as
+#: numbers``, ``leetspeak``, ``l33t``: ``_LEET_TOLD``); an SSN with the label and no such
+#: words at most three letters and two digits for each, as det21 read (a card has its Luhn
+#: check: ``card 45gg 960g E555 6B80``).  The recognizers still validate (a card's Luhn check, an SSN's area rules).  A hex id,
+#: a ticker or a product code (``E2B-7LO``) is no such shape, or has no label and no words.
+_LEETD_DIGITS = {"A": "4", "E": "3", "T": "7", "G": "6", "S": "5", "B": "8", "Z": "2", "O": "0", "I": "1",
+                 "o": "0", "l": "1", "|": "1", "b": "6", "g": "9", "q": "9"}
+_LEETD_C = r"[0-9AETGSBZOIolbgq|]"
+_LEETD_HINT = re.compile(r"[0-9][- ]?[AETGSBZOIolbgq|]|[AETGSBZOIolbgq|][- ]?[0-9]")
 _LEETD_SHAPE = re.compile(
-    rf"(?<![\w.-])(?:(?P<ssn>{_LEETD_C}{{3}}([- ]?){_LEETD_C}{{2}}\2{_LEETD_C}{{4}})"
+    rf"(?<![\w.|-])(?:(?P<ssn>{_LEETD_C}{{3}}([- ]?){_LEETD_C}{{2}}\2{_LEETD_C}{{4}})"
     rf"|(?P<card>{_LEETD_C}{{4}}([- ]?){_LEETD_C}{{4}}\4{_LEETD_C}{{4}}\4{_LEETD_C}{{4}}|{_LEETD_C}{{4}}([- ]?){_LEETD_C}{{6}}\5{_LEETD_C}{{5}}))"
-    r"(?![\w.-]|-?[0-9])")
+    r"(?![\w.|-]|-?[0-9])")
 _LEETD_SSN_LABEL = re.compile(r"(?i)(?<![a-z])(?:ssn|ss#|social|soc\.? ?sec|itin|tax ?id)(?![a-z])")
 _LEETD_CARD_LABEL = re.compile(r"(?i)(?<![a-z])(?:card|cc#?|credit|debit|visa|mastercard|master card|amex|discover|pan)(?![a-z])")
 _LEETD_REACH = 40
+#: words telling the reader the letters are digits (det23): ``leet``/``l33t``/``1337``
+#: (``leetspeak``, ``l33t style``), ``read the letters as numbers``, ``letters are
+#: digits``, ``letters = numbers``, ``swap the letters back to numbers``
+_LEET_TOLD = re.compile(
+    r"(?i)(?<![a-z0-9])(?:leet|l33t|1337|133t|13375p34k)"
+    r"|(?<![a-z])(?:letters?|chars?|characters?)[ \t]+(?:are|=|as|mean|stand[ \t]+for|for|->|(?:back[ \t]+)?(?:to|into))"
+    r"[ \t]+(?:(?:the|their|real)[ \t]+)?(?:digits?|numbers?|numerals?)(?![a-z])")
+#: how far from the identifier such words may be (either side, any line)
+_LEET_TOLD_REACH = 200
 
 
 #: ASCII text as bytes: a digit ``0``, a leet letter ``L``, a blank or hyphen ``-``, else ``x``
@@ -751,30 +766,53 @@ def _may_leet_digits(text: str) -> bool:
     return _LEETD_HINT.search(text) is not None
 
 
-gatescan.register(_LEETD_SHAPE, _LEETD_SSN_LABEL, _LEETD_CARD_LABEL)
+gatescan.register(_LEETD_SHAPE, _LEETD_SSN_LABEL, _LEETD_CARD_LABEL, _LEET_TOLD)
 
 
 def _leet_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
-    """The edits reading leet digits (``_LEETD_DIGITS``) in a labelled identifier's shape."""
-    if not _may_leet_digits(text) or not gatescan.may_search(_LEETD_SHAPE, text) or not (
-            gatescan.may_search(_LEETD_SSN_LABEL, text) or gatescan.may_search(_LEETD_CARD_LABEL, text)):
+    """The edits reading leet digits (``_LEETD_DIGITS``) in an identifier's shape, labelled
+    or with words saying the letters are digits."""
+    if not _may_leet_digits(text) or not gatescan.may_search(_LEETD_SHAPE, text):
+        return []
+    told_any = gatescan.may_search(_LEET_TOLD, text)
+    if not (told_any or gatescan.may_search(_LEETD_SSN_LABEL, text) or gatescan.may_search(_LEETD_CARD_LABEL, text)):
         return []
     edits: list[tuple[int, int, str, int, int]] = []
     for m in _LEETD_SHAPE.finditer(text):
         body = m.group(0)
         letters = sum(1 for c in body if c in _LEETD_DIGITS)
         digits = sum(1 for c in body if c.isdigit())
-        if not letters or letters > (4 if m.group("card") else 3) or digits < 2 * letters:
+        if not letters or 3 * digits < len(body) - body.count("-") - body.count(" ") or (
+                digits < letters and not _leet_groups_mixed(body, bool(m.group("card")))):
             continue
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        line_end = text.find("\n", m.end())
-        line_end = len(text) if line_end < 0 else line_end
-        near = text[max(line_start, m.start() - _LEETD_REACH) : m.start()] + " " + text[m.end() : min(line_end, m.end() + _LEETD_REACH)]
-        label = _LEETD_CARD_LABEL if m.group("card") else _LEETD_SSN_LABEL
-        if label.search(near) is None:
-            continue
+        told = told_any and _LEET_TOLD.search(
+            text, max(0, m.start() - _LEET_TOLD_REACH), min(len(text), m.end() + _LEET_TOLD_REACH)) is not None
+        if not told:
+            if not m.group("card") and (letters > 3 or digits < 2 * letters):
+                continue  # an SSN with a label alone: det21's few letters (``error code E3A-22-9T1A`` stays)
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_end = text.find("\n", m.end())
+            line_end = len(text) if line_end < 0 else line_end
+            near = text[max(line_start, m.start() - _LEETD_REACH) : m.start()] + " " + text[m.end() : min(line_end, m.end() + _LEETD_REACH)]
+            label = _LEETD_CARD_LABEL if m.group("card") else _LEETD_SSN_LABEL
+            if label.search(near) is None:
+                continue
         edits.extend((i, i + 1, _LEETD_DIGITS[c], i, i + 1) for i, c in enumerate(body, m.start()) if c in _LEETD_DIGITS)
     return edits
+
+
+def _leet_groups_mixed(body: str, card: bool) -> bool:
+    """Each group of a leet identifier's shape (an SSN's 3-2-4, a card's fours or Amex
+    4-6-5) holds a real digit: more letters than digits are read only so (``5E6-2Z-B7lO``,
+    not ``ABE-GS-1337``)."""
+    chars = body.replace("-", "").replace(" ", "")
+    sizes = (3, 2, 4) if not card else (4, 6, 5) if len(chars) == 15 else (4, 4, 4, 4)
+    at = 0
+    for k in sizes:
+        if not any(c.isdigit() for c in chars[at : at + k]):
+            return False
+        at += k
+    return True
 
 
 def _leet_digit_spans(edits: list[tuple[int, int, str, int, int]]) -> list[tuple[int, int]]:
@@ -800,6 +838,15 @@ def may_have_letter_digits(text: str) -> bool:
         data = text.encode("ascii").translate(_ascii_hint_bytes())
         return b"0L" in data or b"L0" in data or bool(_alone_starts(data, first=True))
     return _letter_runs()[0].search(text) is not None or _alone_hint().search(text) is not None
+
+
+def may_have_leet_digits(text: str) -> bool:
+    """A leet identifier with more letters than det21 read (det23: ``095-08-48oE`` has five
+    digits, not the quick check's six, and ``E`` is no letter ``may_have_letter_digits``
+    knows) in the shape ``_leet_digit_edits`` reads: a leet letter beside a digit (a byte
+    scan), then the shape itself.  The engine's first gate asks it besides the others."""
+    return _may_leet_digits(text) and gatescan.may_search(_LEETD_SHAPE, text) \
+        and _LEETD_SHAPE.search(text) is not None
 
 
 #: A letter run is read with digits when it holds 7 to 34 digits and letters (an

@@ -1,0 +1,88 @@
+"""det23: evasion families a held-out generator measured below 0.99 recall, as classes.
+
+Each family has a hypothesis property test over valid identifiers (SSN areas never
+000/666/9xx, Luhn cards with real prefixes) written with that family's random evasion
+(tests/det23_gen.py, the same generators bench/bench_evasion.py reports), and a hard-negative
+property test (tickers, product codes, hashes, order ids, base32 tokens, code, prose).
+A family's positive property holds for a share of its messages (``_RECALL``): a few
+identifiers of a generator are unreadable by design (a bare nine-digit SSN with no label).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import Engine, build_detector
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import det23_gen as gen  # noqa: E402
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+STOPPING = ("US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE")
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return build_detector(REPO_CONFIG, ner=False)
+
+
+def _stops(engine: Engine, text: str) -> bool:
+    return any(f.entity_type in STOPPING for f in engine.analyze(text))
+
+
+def _recall(engine: Engine, family: gen.Gen, seed: int, n: int = 150) -> float:
+    rng = random.Random(f"det23:{seed}")
+    return sum(_stops(engine, family(rng)) for _ in range(n)) / n
+
+
+# ---------------------------------------------------------------- leet
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_leet_labelled_or_told_is_read(engine: Engine, rng: random.Random) -> None:
+    """A labelled identifier with words saying the letters are digits, or a labelled card
+    (its Luhn check) without them, written with up to half its digits as look-alike
+    letters (A E T G S B Z O I o l | b g q)."""
+    kind, d = gen.ident(rng)
+    v = gen.leet_value(rng, d, kind)
+    lab = gen.label(rng, kind)
+    told = rng.choice(gen.LEET_TOLD)
+    text = rng.choice([f"{told}: {lab} {v}", f"{lab} {v} {told}", *([f"{lab} {v}"] if kind == "card" else [])])
+    assert _stops(engine, text), text
+
+
+def test_leet_family_recall(engine: Engine) -> None:
+    assert _recall(engine, gen.leet, 1) >= 0.95
+
+
+@pytest.mark.parametrize("text", [
+    "client SSN 5E6-22-B710", "SSN 5E6-2Z-B7lO (leet)", "read the letters as numbers: 5E6-22-B7lO",
+    "card 4lll 1lll 1lll 1lll (leetspeak)", "l33t: Visa 4lll-1lll-1lll-1lll",
+])
+def test_leet_examples(engine: Engine, text: str) -> None:
+    assert _stops(engine, text)
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_leet_hard_negatives_pass(engine: Engine, rng: random.Random) -> None:
+    text = gen.neg_leet(rng)
+    assert not _stops(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "leetspeak product code E2B-7LO in stock", "SSN form ABE-GS-1337 l33t", "commit 4f3b2a1c9 read the letters as numbers",
+    "l33t tickers GOOG BABA SBSI ZBRA TSLA up 3%", "token GEZDGNBVGY3TQOJQ (read the letters as numbers)",
+    "card SKU 4B0O-1l2g-qq88-EEAT leet", "h4x0r 1337 n00b: order E2B-7LO-4411 shipped",
+])
+def test_leet_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)
+
