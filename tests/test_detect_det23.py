@@ -86,3 +86,43 @@ def test_leet_hard_negatives_pass(engine: Engine, rng: random.Random) -> None:
 def test_leet_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)
 
+
+# ---------------------------------------------------------------- interleave
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_interleave_told_is_read(engine: Engine, rng: random.Random) -> None:
+    """Digits with a filler letter or character between each two (one repeated, random
+    letters, punctuation, groups kept with dashes), with words saying to drop them."""
+    assert _stops(engine, gen.interleave(rng))
+
+
+def test_interleave_family_recall(engine: Engine) -> None:
+    assert _recall(engine, gen.interleave, 2) >= 0.98
+
+
+@pytest.mark.parametrize("text", [
+    "5x3x6x2x2x8x7x1x0 (skip the x's)", "5a3b6-2c2-8d7e1f0 (ignore the letters)",
+    "drop every other character: 4q1w1e1r-1t1y1u1i-1o1p1a1s-1d1f1g1h",
+    "every 2nd char is noise: 5k3S6f2F2T8I7u1T0d",
+])
+def test_interleave_examples(engine: Engine, text: str) -> None:
+    assert _stops(engine, text)
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_interleave_hard_negatives_pass(engine: Engine, rng: random.Random) -> None:
+    text = gen.neg_interleave(rng)
+    assert not _stops(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "sha 3f2a8b1c9d4e5f60 (ignore the letters in the log)", "1920x1080 and 3840x2160, skip the x's",
+    "build 1a2b3c4d5e6f7 digits only please", "ratio 1:2:3:4:5:6:7:8:9 drop every other one",
+    "v1.2.3.4.5.6.7.8.9.10 (only the numbers count)", "order A1B2C3D4 qty 55 (ignore the letters)",
+])
+def test_interleave_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)
+

@@ -132,6 +132,7 @@ import array
 import bisect
 import functools
 import html
+import itertools
 import json
 import re
 import sys
@@ -1932,6 +1933,12 @@ def _interleaved(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["interleaved-letters"] * len(edits))
 
 
+def _told_filler(text: str) -> Normalized | None:
+    """``_told_filler_edits`` as a reading step (``interleaved-letters``)."""
+    edits = _told_filler_edits(text)
+    return _edit(text, sorted(set(edits)), [], ["interleaved-letters"] * len(set(edits))) if edits else None
+
+
 #: Digit groups with a run of letters between each two, one run of two letters or more
 #: (``536abc22xyz8710``, ``4111ab1111cd1111ef1111``: attack pass 15), a run may hold one
 #: ``-`` ``.`` ``/`` before or after its letters (``536ab-22cd-8710``: attack pass 16): a
@@ -1951,6 +1958,97 @@ _LABEL_BEFORE = 60
 _LABEL_AFTER = 30
 #: a separator that chains a token to the next hexadecimal group (a UUID's ``-``)
 _CHAIN = "-.:_/"
+
+
+#: words telling the reader to leave filler characters out (det23: ``skip the x's``,
+#: ``drop every other character``, ``every 2nd char is noise``, ``remove the junk chars``,
+#: ``only the numbers count``, with ``_IGNORE_LETTERS``' words)
+_FILLER_TOLD = re.compile(
+    r"(?i)(?<![a-z])(?:(?:ignore|drop|remove|skip|strip|delete|disregard|omit|lose|cut|toss)[ \t]+"
+    r"(?:the[ \t]+|all[ \t]+(?:the[ \t]+)?|any[ \t]+)?(?:(?:extra|junk|filler|fake|random|odd|non-?digit)[ \t]+)?"
+    r"(?:letters?|alphas?|chars?|characters?|symbols?|[a-z]'?s|fillers?|junk|noise|padding|non-?digits?)"
+    r"|(?:drop|skip|remove|ignore|read|take|keep|delete|strip)[ \t]+every[ \t]+(?:other|2nd|second|odd|even)"
+    r"|every[ \t]+(?:other|2nd|second)[ \t]+(?:char(?:acter)?|letter|symbol|one)[ \t]+(?:is|are)[ \t]+"
+    r"(?:noise|filler|junk|padding|fake|decoys?)"
+    r"|(?:digits|numbers|numerals)[ \t]+only|only[ \t]+(?:the[ \t]+)?(?:digits|numbers|numerals)"
+    r"|(?:letters|chars|characters|symbols)[ \t]+(?:are[ \t]+)?(?:noise|filler|padding|fake|junk|decoys?))(?![a-z])")
+#: how far from the digits such words may be (either side, any line)
+_FILLER_REACH = 200
+#: a run of blank-separated tokens each holding a digit, perhaps filler between them
+_FILLER_RUN = re.compile(r"[^\s]*[0-9][^\s]*(?:[ \t][^\s]*[0-9][^\s]*)*")
+#: a token's edge that is punctuation of the sentence, never filler: ``(``, ``:``...
+_FILLER_EDGE = "()[]{},;:\"'"
+#: the digits such a run holds at least, and the filler gaps (1-2 characters between two
+#: digits) among them
+_FILLER_DIGITS = 9
+_FILLER_GAPS = 3
+gatescan.register(_FILLER_TOLD)
+
+
+def _told_filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """Filler between an identifier's digits with words telling the reader to leave it out
+    (det23: ``5x3x6x2x2x8x7x1x0 (skip the x's)``, ``5a3b6-2c2-8d7e1f0 (ignore the letters)``,
+    ``drop every other character: 5q3w6e...``, ``2x.2x.2x...``): in a run of blank-separated
+    tokens each holding a digit, every two digits of a token apart by one or two characters
+    (any but a blank: a hex id has digits side by side), a ``-`` kept as the group separator it is, at least nine digits and three
+    filler gaps, with the words (``_FILLER_TOLD``) within 200 characters: the filler
+    characters are dropped, the digits and separators kept; the recognizers validate.
+    Without the words, ``_interleaved`` reads only one repeated letter or a label's token."""
+    if not gatescan.may_search(_FILLER_TOLD, text):
+        return []
+    told = [m.span() for m in _FILLER_TOLD.finditer(text)]
+    if not told:
+        return []
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _FILLER_RUN.finditer(text):
+        a, b = m.span()
+        if not any(x - _FILLER_REACH <= b and a <= y + _FILLER_REACH for x, y in told):
+            continue
+        run: list[tuple[int, int, str, int, int]] = []
+        places: list[int] = []
+        digits = gaps = 0
+        ok = True
+        for t in re.finditer(r"[^ \t]+", m.group(0)):
+            ta, tb = a + t.start(), a + t.end()
+            while ta < tb and text[ta] in _FILLER_EDGE:
+                ta += 1
+            while tb > ta and text[tb - 1] in _FILLER_EDGE:
+                tb -= 1
+            where = [i for i in range(ta, tb) if text[i].isdigit()]
+            if not where:
+                ok = False
+                break
+            lead, trail = where[0] - ta, tb - 1 - where[-1]
+            if lead > 2 or trail > 2:
+                ok = False
+                break
+            run.extend((i, i + 1, "", i, i + 1) for i in range(ta, where[0]))
+            run.extend((i, i + 1, "", i, i + 1) for i in range(where[-1] + 1, tb))
+            for p, q in itertools.pairwise(where):
+                gap = text[p + 1 : q]
+                if not gap:  # every two digits apart: filler, not a hex id's run (``9d4e5f60``)
+                    ok = False
+                    break
+                body = gap.replace("-", "")
+                if len(body) > 2 or gap.count("-") > 1:
+                    ok = False
+                    break
+                if body:
+                    gaps += gap == body
+                    run.extend((i, i + 1, "", i, i + 1) for i in range(p + 1, q) if text[i] != "-")
+            if not ok:
+                break
+            digits += len(where)
+            places.extend(where)
+        if ok and digits >= _FILLER_DIGITS and gaps >= _FILLER_GAPS:
+            if digits == sum(_SSN_PART_LENGTHS) and "-" not in m.group(0) and " " not in m.group(0):
+                # nine digits alone: the words make it the 3-2-4 the writer hid (a bare
+                # nine needs a label the words stand for); the first filler character
+                # after the third and the fifth digit reads as the dash
+                dash = {places[2] + 1, places[4] + 1} & {e[0] for e in run}
+                run = [(e[0], e[1], "-" if e[0] in dash else "", e[3], e[4]) for e in run]
+            edits.extend(run)
+    return edits
 
 
 def _labelled(text: str, a: int, b: int) -> bool:
@@ -3258,6 +3356,9 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         leet = _leet_labels(result.text)
         if leet is not None:
             result = _compose(result, leet)
+    filler = _told_filler(result.text)  # ``5a3b6-2c2-8d7e1f0 (ignore the letters)``
+    if filler is not None:
+        result = _compose(result, filler)
     if _glue_any(result.text):  # a digit touches a letter
         interleaved = _interleaved(result.text)  # before letter separators: ``0z0z7z...``
         if interleaved is not None:
