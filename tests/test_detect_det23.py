@@ -126,3 +126,43 @@ def test_interleave_hard_negatives_pass(engine: Engine, rng: random.Random) -> N
 def test_interleave_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)
 
+
+# ---------------------------------------------------------------- JSON / source code
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_code_escapes_are_read(engine: Engine, rng: random.Random) -> None:
+    """An identifier written as source code builds it: ``\\u0035`` ``\\x35`` octal escapes,
+    ``String.fromCharCode(53,...)``, ``chr(53)+chr(51)``, quoted pieces joined by ``+``,
+    arrays of its digits or characters."""
+    text = gen.json_escape(rng)
+    assert _stops(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "const ssn = String.fromCharCode(53,51,54,45,50,50,45,56,55,49,48);",
+    "ssn = chr(53)+chr(51)+chr(54)+chr(45)+chr(50)+chr(50)+chr(45)+chr(56)+chr(55)+chr(49)+chr(48)",
+    "$card = chr(52).chr(49).chr(49).chr(49).chr(32).chr(49).chr(49).chr(49).chr(49).chr(32).chr(49).chr(49)"
+    ".chr(49).chr(49).chr(32).chr(49).chr(49).chr(49).chr(49);",
+    'pan = String.fromCodePoint(0x34,0x31,0x31,0x31,0x20,0x31,0x31,0x31,0x31,0x20,0x31,0x31,0x31,0x31,0x20,'
+    '0x31,0x31,0x31,0x31)',
+])
+def test_char_code_examples(engine: Engine, text: str) -> None:
+    assert _stops(engine, text)
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_code_hard_negatives_pass(engine: Engine, rng: random.Random) -> None:
+    text = gen.neg_code(rng)
+    assert not _stops(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "String.fromCharCode(72,101,108,108,111) + chr(33)", "ord('5') == 53 and chr(53) == '5'",
+    "const sizes = [53, 51, 54, 45, 50]; // px", "char(10) + char(13) line ends, build 5362287",
+])
+def test_char_code_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)
+

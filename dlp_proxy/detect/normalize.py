@@ -3636,6 +3636,10 @@ def _decode_once(text: str) -> Normalized | None:
         escaped = _backslash_escape_edits(text)
         edits.extend(escaped)
         names.extend(["backslash-escapes"] * len(escaped))
+    if _may_char_calls(text):
+        called = _char_call_edits(text)
+        edits.extend(called)
+        names.extend(["char-codes"] * len(called))
     if not edits:
         return None
     order = sorted(range(len(edits)), key=lambda k: edits[k][0])
@@ -3646,6 +3650,40 @@ def _decode_once(text: str) -> Normalized | None:
             kept.append(k)
             reach = edits[k][1]
     return _edit(text, [edits[k] for k in kept], [], [names[k] for k in kept])
+
+
+#: A character-code call of source code (det23): ``String.fromCharCode(53,51,54)``,
+#: ``String.fromCodePoint(...)``, ``chr(53)``, ``unichr(53)``, ``char(53)``, ``Char(53)``,
+#: decimal or ``0x`` hexadecimal codes; group 1 the codes.
+_CODE = r"(?:0[xX][0-9A-Fa-f]{1,6}|[0-9]{1,7})"
+_CHAR_CALL = re.compile(
+    rf"(?<![\w$])(?<![\w$]\.)(?:String\.fromCharCode|String\.fromCodePoint|unichr|chr|[Cc]har|\(char\)[ \t]*)"
+    rf"[ \t]*\([ \t]*({_CODE}(?:[ \t]*,[ \t]*{_CODE})*)[ \t]*\)")
+#: what joins two such calls into one string: ``+``, PHP's ``.``, ``..`` (Lua), ``&`` (VB)
+_CHAR_JOIN = re.compile(r"[ \t]*(?:\+|\.\.?|&)[ \t]*")
+
+
+def _may_char_calls(text: str) -> bool:
+    return "(" in text and ("hr(" in text or "har(" in text or "CharCode" in text or "CodePoint" in text
+                            or "hr (" in text or "har (" in text)
+
+
+def _char_call_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """Each character-code call (``_CHAR_CALL``) as the characters it makes, and the
+    operator joining two of them (``chr(53)+chr(51)``) as nothing: the string the code
+    builds (det23).  A call with a code that is no character is left as written."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    prev_end = -1
+    for m in _CHAR_CALL.finditer(text):
+        codes = [int(c, 16) if c[:2] in ("0x", "0X") else int(c) for c in re.split(r"[ \t]*,[ \t]*", m.group(1))]
+        if not all(0 < c <= 0x10FFFF and not 0xD800 <= c <= 0xDFFF for c in codes):
+            prev_end = -1
+            continue
+        if prev_end >= 0 and _CHAR_JOIN.fullmatch(text, prev_end, m.start()) is not None and m.start() > prev_end:
+            edits.append((prev_end, m.start(), "", prev_end, m.start()))
+        edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", "".join(map(chr, codes))), m.start(), m.end()))
+        prev_end = m.end()
+    return edits
 
 
 #: KaTeX's ``\char`` (its macro reads a decimal number, ``'`` and octal digits, ``"`` and
@@ -3700,7 +3738,7 @@ def decode_escapes(text: str) -> Normalized | None:
     Every later reading runs on this text as on any other (the whole normalizing pass,
     the displayed order of bidi controls, struck text, the quick checks): an escape
     shows its character, so the decoded text is what the reader sees."""
-    if "&" not in text and "%" not in text and "\\" not in text:
+    if "&" not in text and "%" not in text and "\\" not in text and not _may_char_calls(text):
         return None
     result: Normalized | None = None
     current = text
