@@ -166,3 +166,37 @@ def test_code_hard_negatives_pass(engine: Engine, rng: random.Random) -> None:
 def test_char_code_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)
 
+
+# ---------------------------------------------------------------- number words mixed with digits
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_number_words_mixed_with_digits_are_read(engine: Engine, rng: random.Random) -> None:
+    """Digits as English words mixed with digits (``oh`` for zero, ``double``/``triple``,
+    ``five hundred thirty-six``), the spoken ``dash`` between a word and a digit."""
+    text = gen.words(rng)
+    assert _stops(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "SSN: four eight five dash 5 three dash six 9 three one", "SSN: 4 eight five dash 5 three dash six 9 three one",
+    "soc sec no is one hundred thirty-two dash 4 1 dash three 7 3 one",
+])
+def test_number_words_examples(engine: Engine, text: str) -> None:
+    assert _stops(engine, text)
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_number_word_prose_passes(engine: Engine, rng: random.Random) -> None:
+    text = gen.neg_words(rng)
+    assert not _stops(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "Mary made a dash for the exit at one two three", "the 5 dash 10 sprint, then two dash three laps",
+    "four dash 4 is a chord name", "we sold 500 dash 200 lots, then three more",
+])
+def test_spoken_dash_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)

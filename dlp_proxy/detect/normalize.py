@@ -3139,7 +3139,9 @@ gatescan.register(words.SPOKEN_LABEL, words.SPOKEN_GATE)
 #: the spoken word "dash" between two words ("two one one dash eight two dash six four
 #: two eight", in any language the words reader reads): a dash, so the number words on
 #: either side are read as one grouped number (atk21d); between digits ``_SPELLED_SEP``
-_SPOKEN_DASH = re.compile(r"(?i)(?<=[^\W\d_])[ \t,]{1,3}(?:dash|hyphen)[ \t,]{1,3}(?=[^\W\d_])")
+#: (det23: also between a word and a digit, ``four eight five dash 5 three``: words and
+#: digits mixed, where ``_SPELLED_SEP`` reads only digit-dash-digit)
+_SPOKEN_DASH = re.compile(r"(?i)(?<=[^\W_])[ \t,]{1,3}(?:dash|hyphen)[ \t,]{1,3}(?=[^\W_])")
 
 
 #: An identifier given in numbered parts ("part 1: 536; part 2: 22; part 3: 8710", "grp 1:
