@@ -167,6 +167,34 @@ def test_char_code_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)
 
 
+# ---------------------------------------------------------------- groups on lines of their own
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_groups_on_lines_are_read(engine: Engine, rng: random.Random) -> None:
+    """An identifier's groups one a line: bullets, quote markers, numbering (``1.``,
+    ``1)``, ``(1)``, ``#1``, ``1/3:``, ``step 1:``), blank lines or CRLF between, the label
+    above or below."""
+    text = gen.two_lines(rng)
+    assert _stops(engine, text), text
+
+
+@SETTINGS
+@given(st.randoms(use_true_random=False))
+def test_numbered_lists_without_a_label_pass(engine: Engine, rng: random.Random) -> None:
+    text = gen.neg_lines(rng)
+    assert not _stops(engine, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "top sellers\n(1) 150\n(2) 20\n(3) 3000", "ranks:\n#1 512\n#2 44\n#3 1234", "fills\n1/3: 512\n2/3: 44\n3/3: 1234",
+    "step 1: 100\nstep 2: 20\nstep 3: 3000", "part 1: 100\npart 2: 20\npart 3: 3000",
+])
+def test_numbered_lines_negatives(engine: Engine, text: str) -> None:
+    assert not _stops(engine, text)
+
+
 # ---------------------------------------------------------------- number words mixed with digits
 
 

@@ -3147,15 +3147,22 @@ _SPOKEN_DASH = re.compile(r"(?i)(?<=[^\W_])[ \t,]{1,3}(?:dash|hyphen)[ \t,]{1,3}
 #: An identifier given in numbered parts ("part 1: 536; part 2: 22; part 3: 8710", "grp 1:
 #: 4111 / grp 2: 1111 ...", one part a line): the labels go, the groups stay apart by a
 #: blank, so the shape decides as for any grouped number.  The numbers must run 1, 2, 3...
-_PART_WORD = r"(?:part|pt|grp|group|blk|block|chunk|piece|seg(?:ment)?|section|bit)"
-_NUMBERED_PART_HINT = re.compile(rf"(?i)(?<![a-z]){_PART_WORD}[ \t]*#?[ \t]*1[ \t]*[:.)=-]")
+#: (det23: also ``step``/``line``/``row``/``item`` parts, ``part 1/3``, and the markers
+#: ``(1)``, ``#1``, ``1/3:``, ``1 of 3:`` without a word, one part a line, blank lines between)
+_PART_WORD = r"(?:part|pt|grp|group|blk|block|chunk|piece|seg(?:ment)?|section|bit|step|line|row|item)"
+_OF_PARTS = r"(?:[ \t]*(?:/|of)[ \t]*[2-9](?![0-9]))"
+_NUMBERED_PART_HINT = re.compile(
+    rf"(?i)(?<![a-z]){_PART_WORD}[ \t]*#?[ \t]*1{_OF_PARTS}?[ \t]*[:.)=-]|\([ \t]*1[ \t]*\)|#[ \t]*1(?![0-9])"
+    rf"|(?<![0-9./])1{_OF_PARTS}")
 _PART_GROUP = r"[ \t]*([0-9]{1,8}(?:[ -][0-9]{1,8}){0,3})"
 
 
 @functools.cache
 def _numbered_part(k: int, first: bool) -> re.Pattern[str]:
-    lead = r"(?<![A-Za-z])" if first else r"[ \t]*[;,/|]?[ \t]*\n?[ \t]*(?:and[ \t]+)?"
-    return re.compile(rf"(?i){lead}{_PART_WORD}[ \t]*#?[ \t]*{k}[ \t]*[:.)=-]{_PART_GROUP}(?![0-9])")
+    lead = r"(?<![A-Za-z0-9./#(])" if first else r"[ \t]*[;,/|]?(?:[ \t]*\r?\n){0,2}[ \t]*(?:and[ \t]+)?"
+    marker = (rf"(?:{_PART_WORD}[ \t]*#?[ \t]*{k}{_OF_PARTS}?[ \t]*[:.)=-]|\([ \t]*{k}[ \t]*\)[ \t]*[:.=-]?"
+              rf"|#[ \t]*{k}(?![0-9])[ \t]*[:.)=-]?|{k}{_OF_PARTS}[ \t]*[:.)=-]?)")
+    return re.compile(rf"(?i){lead}{marker}{_PART_GROUP}(?![0-9])")
 
 
 def _numbered_parts(text: str) -> Normalized | None:
@@ -3173,7 +3180,10 @@ def _numbered_parts(text: str) -> Normalized | None:
             continue
         at = m.start()
         for p in parts:
-            edits.append((at, p.start(1), " " if p is not m or at == 0 or text[at - 1] not in " \t\n" else "",
+            # a part a line keeps its line break (det23): the lines then read as any number's
+            # groups on lines of their own do, by a label (``(1) 150`` / ``(2) 20`` / ... is a list)
+            gap = "\n" if p is not m and "\n" in text[at : p.start(1)] else " "
+            edits.append((at, p.start(1), gap if p is not m or at == 0 or text[at - 1] not in " \t\n" else "",
                           at, p.start(1)))
             at = p.end(1)
     edits = [e for e in edits if e[0] < e[1]]
