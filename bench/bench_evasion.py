@@ -31,6 +31,13 @@ Positive families (every identifier synthetic, checksums computed):
                         backwards
     rot13-labelled      (measured only) a message with an SSN in rot13: its digits stay
 
+det23 families (tests/det23_gen.py): ``det23-leet`` (digits as look-alike letters with a
+label or words saying so), ``det23-interleave`` (filler between digits with words saying
+to drop it), ``det23-two-lines`` (groups a line, bullets/quotes/numbering), ``det23-json-escape``
+(escapes, char-code calls, arrays, joined literals), ``det23-words`` (number words mixed with
+digits), ``det23-misc`` (bidi, a label sentences before, line-broken separators, URLs), and
+their hard negatives ``det23-neg-*``.
+
 Hard-negative families: look-alike letters in ordinary finance chat, mathematical text,
 Greek and Cyrillic prose with numbers, version numbers, plus-addressed e-mails without
 account context, Markdown tables without identifiers, hex ids and leet words near
@@ -56,6 +63,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "data"))
 
 import make_bd_corpus as bd  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+import det23_gen  # noqa: E402  (det23's families: tests/test_detect_det23.py's generators)
 
 Gen = Callable[[random.Random], str]
 
@@ -615,6 +625,7 @@ POSITIVE: dict[str, Gen] = {
     "plus-address": plus_address,
     "reversed-labelled": reversed_labelled,
     "rot13-labelled": rot13_labelled,
+    **det23_gen.POSITIVE,
 }
 NEGATIVE: dict[str, Gen] = {
     "neg-lookalike-chat": neg_lookalike_chat,
@@ -626,6 +637,7 @@ NEGATIVE: dict[str, Gen] = {
     "neg-hex-leet": neg_hex_leet,
     "neg-iban-words": neg_iban_words,
     "neg-far-label": neg_far_label,
+    **det23_gen.NEGATIVE,
 }
 
 
