@@ -66,6 +66,7 @@ def test_leet_family_recall(engine: Engine) -> None:
 @pytest.mark.parametrize("text", [
     "client SSN 5E6-22-B710", "SSN 5E6-2Z-B7lO (leet)", "read the letters as numbers: 5E6-22-B7lO",
     "card 4lll 1lll 1lll 1lll (leetspeak)", "l33t: Visa 4lll-1lll-1lll-1lll",
+    "09Zbg257G decode the leet", "read the letters as numbers: ok SB6T242O6",
 ])
 def test_leet_examples(engine: Engine, text: str) -> None:
     assert _stops(engine, text)
@@ -82,6 +83,7 @@ def test_leet_hard_negatives_pass(engine: Engine, rng: random.Random) -> None:
     "leetspeak product code E2B-7LO in stock", "SSN form ABE-GS-1337 l33t", "commit 4f3b2a1c9 read the letters as numbers",
     "l33t tickers GOOG BABA SBSI ZBRA TSLA up 3%", "token GEZDGNBVGY3TQOJQ (read the letters as numbers)",
     "card SKU 4B0O-1l2g-qq88-EEAT leet", "h4x0r 1337 n00b: order E2B-7LO-4411 shipped",
+    "l33t: order 1Z9b4S7T2 shipped", "ticket 5E9GT2O1B (leet)", "read the letters as numbers: promo code G9B6T3S2A",
 ])
 def test_leet_negatives(engine: Engine, text: str) -> None:
     assert not _stops(engine, text)

@@ -750,6 +750,10 @@ _LEET_TOLD = re.compile(
     r"[ \t]+(?:(?:the|their|real)[ \t]+)?(?:digits?|numbers?|numerals?)(?![a-z])")
 #: how far from the identifier such words may be (either side, any line)
 _LEET_TOLD_REACH = 200
+#: a reference's name right before nine letters and digits in a row (not read as an SSN)
+_LEET_REFERENCE = re.compile(
+    r"(?i)(?<![a-z])(?:order|ticket|tracking|track|sku|part|serial|ref|reference|invoice|po|case|id|code|item|model"
+    r"|confirmation|conf|booking|pnr|voucher|coupon|promo|token|key|hash|build|version)(?![a-z])")
 
 
 #: ASCII text as bytes: a digit ``0``, a leet letter ``L``, a blank or hyphen ``-``, else ``x``
@@ -798,7 +802,14 @@ def _leet_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
             label = _LEETD_CARD_LABEL if m.group("card") else _LEETD_SSN_LABEL
             if label.search(near) is None:
                 continue
-        edits.extend((i, i + 1, _LEETD_DIGITS[c], i, i + 1) for i, c in enumerate(body, m.start()) if c in _LEETD_DIGITS)
+        # nine in a row with the words: read as the ``AAA-GG-SSSS`` the writer hid (a bare
+        # nine needs a label, which the words stand for), the dashes after its third and fifth
+        dashed = (2, 4) if told and m.group("ssn") and len(body) == sum(_SSN_PART_LENGTHS) else ()
+        if dashed and _LEET_REFERENCE.search(text, max(text.rfind("\n", 0, m.start()) + 1, m.start() - 30),
+                                             m.start()) is not None:
+            continue  # ``order 1Z9b4S7T2``: a reference's code, never an SSN
+        edits.extend((i, i + 1, _LEETD_DIGITS.get(c, c) + ("-" if k in dashed else ""), i, i + 1)
+                     for k, (i, c) in enumerate(enumerate(body, m.start())) if c in _LEETD_DIGITS or k in dashed)
     return edits
 
 
