@@ -625,7 +625,6 @@ POSITIVE: dict[str, Gen] = {
     "plus-address": plus_address,
     "reversed-labelled": reversed_labelled,
     "rot13-labelled": rot13_labelled,
-    **det23_gen.POSITIVE,
 }
 NEGATIVE: dict[str, Gen] = {
     "neg-lookalike-chat": neg_lookalike_chat,
@@ -637,17 +636,21 @@ NEGATIVE: dict[str, Gen] = {
     "neg-hex-leet": neg_hex_leet,
     "neg-iban-words": neg_iban_words,
     "neg-far-label": neg_far_label,
-    **det23_gen.NEGATIVE,
 }
+# (after the others: a family's messages depend on its place in the list, so the earlier
+# families keep theirs)
+POSITIVE_DET23: dict[str, Gen] = dict(det23_gen.POSITIVE)
+NEGATIVE_DET23: dict[str, Gen] = dict(det23_gen.NEGATIVE)
 
 
 def rows(per_family: int, seed: int) -> list[dict[str, object]]:
     """The labelled messages (the format of tests/data/corpus.jsonl), deterministic."""
     out: list[dict[str, object]] = []
-    for i, (name, gen) in enumerate([*POSITIVE.items(), *NEGATIVE.items()]):
+    for i, (name, gen) in enumerate([*POSITIVE.items(), *NEGATIVE.items(), *POSITIVE_DET23.items(),
+                                     *NEGATIVE_DET23.items()]):
         rng = random.Random(f"{seed}:{name}")
         bd.R.seed(f"{seed}:{i}:{name}")
-        expect = "stop" if name in POSITIVE else "allow"
+        expect = "stop" if name in POSITIVE or name in POSITIVE_DET23 else "allow"
         out += [
             {
                 "text": gen(rng),
@@ -722,7 +725,7 @@ def main() -> int:
         f"seed {args.seed}, {args.per_family} messages a family; CPU {cpu / len(data) * 1000:.2f} ms/message"
     )
     for fam, m in report.items():
-        kind = "stopped" if fam in POSITIVE else "false stops"
+        kind = "stopped" if fam in POSITIVE or fam in POSITIVE_DET23 else "false stops"
         print(f"{fam:<24} {kind:<12} {m['stopped']:>4}/{m['messages']:<4} {m['share']:.4f}")
         for t in misses.get(fam, [])[: args.misses]:
             print("    " + json.dumps(t, ensure_ascii=False))
