@@ -31,6 +31,13 @@ Positive families (every identifier synthetic, checksums computed):
                         backwards
     rot13-labelled      (measured only) a message with an SSN in rot13: its digits stay
 
+det23 families (tests/det23_gen.py): ``det23-leet`` (digits as look-alike letters with a
+label or words saying so), ``det23-interleave`` (filler between digits with words saying
+to drop it), ``det23-two-lines`` (groups a line, bullets/quotes/numbering), ``det23-json-escape``
+(escapes, char-code calls, arrays, joined literals), ``det23-words`` (number words mixed with
+digits), ``det23-misc`` (bidi, a label sentences before, line-broken separators, URLs), and
+their hard negatives ``det23-neg-*``.
+
 Hard-negative families: look-alike letters in ordinary finance chat, mathematical text,
 Greek and Cyrillic prose with numbers, version numbers, plus-addressed e-mails without
 account context, Markdown tables without identifiers, hex ids and leet words near
@@ -56,6 +63,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "data"))
 
 import make_bd_corpus as bd  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+import det23_gen  # noqa: E402  (det23's families: tests/test_detect_det23.py's generators)
 
 Gen = Callable[[random.Random], str]
 
@@ -627,15 +637,20 @@ NEGATIVE: dict[str, Gen] = {
     "neg-iban-words": neg_iban_words,
     "neg-far-label": neg_far_label,
 }
+# (after the others: a family's messages depend on its place in the list, so the earlier
+# families keep theirs)
+POSITIVE_DET23: dict[str, Gen] = dict(det23_gen.POSITIVE)
+NEGATIVE_DET23: dict[str, Gen] = dict(det23_gen.NEGATIVE)
 
 
 def rows(per_family: int, seed: int) -> list[dict[str, object]]:
     """The labelled messages (the format of tests/data/corpus.jsonl), deterministic."""
     out: list[dict[str, object]] = []
-    for i, (name, gen) in enumerate([*POSITIVE.items(), *NEGATIVE.items()]):
+    for i, (name, gen) in enumerate([*POSITIVE.items(), *NEGATIVE.items(), *POSITIVE_DET23.items(),
+                                     *NEGATIVE_DET23.items()]):
         rng = random.Random(f"{seed}:{name}")
         bd.R.seed(f"{seed}:{i}:{name}")
-        expect = "stop" if name in POSITIVE else "allow"
+        expect = "stop" if name in POSITIVE or name in POSITIVE_DET23 else "allow"
         out += [
             {
                 "text": gen(rng),
@@ -710,7 +725,7 @@ def main() -> int:
         f"seed {args.seed}, {args.per_family} messages a family; CPU {cpu / len(data) * 1000:.2f} ms/message"
     )
     for fam, m in report.items():
-        kind = "stopped" if fam in POSITIVE else "false stops"
+        kind = "stopped" if fam in POSITIVE or fam in POSITIVE_DET23 else "false stops"
         print(f"{fam:<24} {kind:<12} {m['stopped']:>4}/{m['messages']:<4} {m['share']:.4f}")
         for t in misses.get(fam, [])[: args.misses]:
             print("    " + json.dumps(t, ensure_ascii=False))

@@ -49,6 +49,7 @@ from dlp_proxy.detect.normalize import (
     Normalized,
     decode_escapes,
     markup_as_written,
+    may_have_leet_digits,
     may_have_letter_digits,
     may_render,
     normalize,
@@ -462,7 +463,7 @@ class Engine:
         if mark_tables(sanitize(text), self._header_label) != text or decode_escapes(text) is not None \
                 or markup_as_written(text) is not None or rendered_list_numbers(text) is not None:
             return True
-        return bool(self.prefilter.quick(text) or may_render(text) or may_have_letter_digits(text)
+        return bool(self.prefilter.quick(text) or may_render(text) or may_have_letter_digits(text) or may_have_leet_digits(text)
                     or may_hold_fragments(text))
 
     def scan(self, items: Sequence[ContentItem], *, entities: Collection[str] | None = None) -> list[ScannedItem]:
@@ -576,6 +577,7 @@ class Engine:
                             + self._analyze_displayed(text, wanted, depth, budget))
         raw_quick = text.isascii() and self.prefilter.quick(text)
         if (text.isascii() and not raw_quick and not may_render(text) and not may_have_letter_digits(text)
+                and not may_have_leet_digits(text)
                 and ROW not in text and not may_hold_fragments(text)):
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)

@@ -132,6 +132,7 @@ import array
 import bisect
 import functools
 import html
+import itertools
 import json
 import re
 import sys
@@ -717,23 +718,42 @@ def _letter_hint_starts(text: str) -> list[int]:
     return sorted(starts)
 
 
-#: Leet digits (det21): ``A`` 4 and ``E`` 3 (hex digits: never in ``_DRAWN_DIGITS``), with
-#: the drawn capitals ``T`` 7, ``G`` 6, ``S`` 5, ``B`` 8, ``Z`` 2, ``O`` 0, ``I`` 1, read only
-#: in an identifier's exact shape with that identifier's label on its line
-#: (``SSN 5E6-22-12E4``, ``card 4111 1111 1111 111A``): an SSN's 3-2-4 or nine, a card's
-#: four fours, sixteen, or Amex 4-6-5, at most three letters (four in a card), at least
-#: two digits for each letter; the recognizers still validate (a
-#: card's Luhn check, an SSN's area rules).  A hex id is no such shape, or has no label.
-_LEETD_DIGITS = {"A": "4", "E": "3", "T": "7", "G": "6", "S": "5", "B": "8", "Z": "2", "O": "0", "I": "1"}
-_LEETD_C = "[0-9AETGSBZOI]"
-_LEETD_HINT = re.compile(r"[0-9][- ]?[AETGSBZOI]|[AETGSBZOI][- ]?[0-9]")
+#: Leet digits (det21, det23): ``A`` 4 and ``E`` 3 (hex digits: never in ``_DRAWN_DIGITS``),
+#: with the drawn capitals ``T`` 7, ``G`` 6, ``S`` 5, ``B`` 8, ``Z`` 2, ``O`` 0, ``I`` 1 and
+#: (det23) the lower-case ``o`` 0, ``l`` 1, ``b`` 6, ``g`` ``q`` 9 and the bar ``|`` 1, read
+#: only in an identifier's exact shape (an SSN's 3-2-4 or nine, a card's four fours,
+#: sixteen, or Amex 4-6-5) with a third of its characters real digits (more letters than
+#: digits only with a digit in each group: ``5E6-2Z-B7lO``, never ``ABE-GS-1337``), and either that
+#: identifier's label on its line (``SSN 5E6-22-12E4``, ``card 4111 1111 1111 111A``) or
+#: words telling the reader to read the letters as digits near it (``read the letters as
+#: numbers``, ``leetspeak``, ``l33t``: ``_LEET_TOLD``); an SSN with the label and no such
+#: words at most three letters and two digits for each, as det21 read (a card has its Luhn
+#: check: ``card 45gg 960g E555 6B80``).  The recognizers still validate (a card's Luhn check, an SSN's area rules).  A hex id,
+#: a ticker or a product code (``E2B-7LO``) is no such shape, or has no label and no words.
+_LEETD_DIGITS = {"A": "4", "E": "3", "T": "7", "G": "6", "S": "5", "B": "8", "Z": "2", "O": "0", "I": "1",
+                 "o": "0", "l": "1", "|": "1", "b": "6", "g": "9", "q": "9"}
+_LEETD_C = r"[0-9AETGSBZOIolbgq|]"
+_LEETD_HINT = re.compile(r"[0-9][- ]?[AETGSBZOIolbgq|]|[AETGSBZOIolbgq|][- ]?[0-9]")
 _LEETD_SHAPE = re.compile(
-    rf"(?<![\w.-])(?:(?P<ssn>{_LEETD_C}{{3}}([- ]?){_LEETD_C}{{2}}\2{_LEETD_C}{{4}})"
+    rf"(?<![\w.|-])(?:(?P<ssn>{_LEETD_C}{{3}}([- ]?){_LEETD_C}{{2}}\2{_LEETD_C}{{4}})"
     rf"|(?P<card>{_LEETD_C}{{4}}([- ]?){_LEETD_C}{{4}}\4{_LEETD_C}{{4}}\4{_LEETD_C}{{4}}|{_LEETD_C}{{4}}([- ]?){_LEETD_C}{{6}}\5{_LEETD_C}{{5}}))"
-    r"(?![\w.-]|-?[0-9])")
+    r"(?![\w.|-]|-?[0-9])")
 _LEETD_SSN_LABEL = re.compile(r"(?i)(?<![a-z])(?:ssn|ss#|social|soc\.? ?sec|itin|tax ?id)(?![a-z])")
 _LEETD_CARD_LABEL = re.compile(r"(?i)(?<![a-z])(?:card|cc#?|credit|debit|visa|mastercard|master card|amex|discover|pan)(?![a-z])")
 _LEETD_REACH = 40
+#: words telling the reader the letters are digits (det23): ``leet``/``l33t``/``1337``
+#: (``leetspeak``, ``l33t style``), ``read the letters as numbers``, ``letters are
+#: digits``, ``letters = numbers``, ``swap the letters back to numbers``
+_LEET_TOLD = re.compile(
+    r"(?i)(?<![a-z0-9])(?:leet|l33t|1337|133t|13375p34k)"
+    r"|(?<![a-z])(?:letters?|chars?|characters?)[ \t]+(?:are|=|as|mean|stand[ \t]+for|for|->|(?:back[ \t]+)?(?:to|into))"
+    r"[ \t]+(?:(?:the|their|real)[ \t]+)?(?:digits?|numbers?|numerals?)(?![a-z])")
+#: how far from the identifier such words may be (either side, any line)
+_LEET_TOLD_REACH = 200
+#: a reference's name right before nine letters and digits in a row (not read as an SSN)
+_LEET_REFERENCE = re.compile(
+    r"(?i)(?<![a-z])(?:order|ticket|tracking|track|sku|part|serial|ref|reference|invoice|po|case|id|code|item|model"
+    r"|confirmation|conf|booking|pnr|voucher|coupon|promo|token|key|hash|build|version)(?![a-z])")
 
 
 #: ASCII text as bytes: a digit ``0``, a leet letter ``L``, a blank or hyphen ``-``, else ``x``
@@ -751,30 +771,60 @@ def _may_leet_digits(text: str) -> bool:
     return _LEETD_HINT.search(text) is not None
 
 
-gatescan.register(_LEETD_SHAPE, _LEETD_SSN_LABEL, _LEETD_CARD_LABEL)
+gatescan.register(_LEETD_SHAPE, _LEETD_SSN_LABEL, _LEETD_CARD_LABEL, _LEET_TOLD)
 
 
 def _leet_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
-    """The edits reading leet digits (``_LEETD_DIGITS``) in a labelled identifier's shape."""
-    if not _may_leet_digits(text) or not gatescan.may_search(_LEETD_SHAPE, text) or not (
-            gatescan.may_search(_LEETD_SSN_LABEL, text) or gatescan.may_search(_LEETD_CARD_LABEL, text)):
+    """The edits reading leet digits (``_LEETD_DIGITS``) in an identifier's shape, labelled
+    or with words saying the letters are digits."""
+    if not _may_leet_digits(text) or not gatescan.may_search(_LEETD_SHAPE, text):
+        return []
+    told_any = gatescan.may_search(_LEET_TOLD, text)
+    if not (told_any or gatescan.may_search(_LEETD_SSN_LABEL, text) or gatescan.may_search(_LEETD_CARD_LABEL, text)):
         return []
     edits: list[tuple[int, int, str, int, int]] = []
     for m in _LEETD_SHAPE.finditer(text):
         body = m.group(0)
         letters = sum(1 for c in body if c in _LEETD_DIGITS)
         digits = sum(1 for c in body if c.isdigit())
-        if not letters or letters > (4 if m.group("card") else 3) or digits < 2 * letters:
+        if not letters or 3 * digits < len(body) - body.count("-") - body.count(" ") or (
+                digits < letters and not _leet_groups_mixed(body, bool(m.group("card")))):
             continue
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        line_end = text.find("\n", m.end())
-        line_end = len(text) if line_end < 0 else line_end
-        near = text[max(line_start, m.start() - _LEETD_REACH) : m.start()] + " " + text[m.end() : min(line_end, m.end() + _LEETD_REACH)]
-        label = _LEETD_CARD_LABEL if m.group("card") else _LEETD_SSN_LABEL
-        if label.search(near) is None:
-            continue
-        edits.extend((i, i + 1, _LEETD_DIGITS[c], i, i + 1) for i, c in enumerate(body, m.start()) if c in _LEETD_DIGITS)
+        told = told_any and _LEET_TOLD.search(
+            text, max(0, m.start() - _LEET_TOLD_REACH), min(len(text), m.end() + _LEET_TOLD_REACH)) is not None
+        if not told:
+            if not m.group("card") and (letters > 3 or digits < 2 * letters):
+                continue  # an SSN with a label alone: det21's few letters (``error code E3A-22-9T1A`` stays)
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_end = text.find("\n", m.end())
+            line_end = len(text) if line_end < 0 else line_end
+            near = text[max(line_start, m.start() - _LEETD_REACH) : m.start()] + " " + text[m.end() : min(line_end, m.end() + _LEETD_REACH)]
+            label = _LEETD_CARD_LABEL if m.group("card") else _LEETD_SSN_LABEL
+            if label.search(near) is None:
+                continue
+        # nine in a row with the words: read as the ``AAA-GG-SSSS`` the writer hid (a bare
+        # nine needs a label, which the words stand for), the dashes after its third and fifth
+        dashed = (2, 4) if told and m.group("ssn") and len(body) == sum(_SSN_PART_LENGTHS) else ()
+        if dashed and _LEET_REFERENCE.search(text, max(text.rfind("\n", 0, m.start()) + 1, m.start() - 30),
+                                             m.start()) is not None:
+            continue  # ``order 1Z9b4S7T2``: a reference's code, never an SSN
+        edits.extend((i, i + 1, _LEETD_DIGITS.get(c, c) + ("-" if k in dashed else ""), i, i + 1)
+                     for k, (i, c) in enumerate(enumerate(body, m.start())) if c in _LEETD_DIGITS or k in dashed)
     return edits
+
+
+def _leet_groups_mixed(body: str, card: bool) -> bool:
+    """Each group of a leet identifier's shape (an SSN's 3-2-4, a card's fours or Amex
+    4-6-5) holds a real digit: more letters than digits are read only so (``5E6-2Z-B7lO``,
+    not ``ABE-GS-1337``)."""
+    chars = body.replace("-", "").replace(" ", "")
+    sizes = (3, 2, 4) if not card else (4, 6, 5) if len(chars) == 15 else (4, 4, 4, 4)
+    at = 0
+    for k in sizes:
+        if not any(c.isdigit() for c in chars[at : at + k]):
+            return False
+        at += k
+    return True
 
 
 def _leet_digit_spans(edits: list[tuple[int, int, str, int, int]]) -> list[tuple[int, int]]:
@@ -800,6 +850,15 @@ def may_have_letter_digits(text: str) -> bool:
         data = text.encode("ascii").translate(_ascii_hint_bytes())
         return b"0L" in data or b"L0" in data or bool(_alone_starts(data, first=True))
     return _letter_runs()[0].search(text) is not None or _alone_hint().search(text) is not None
+
+
+def may_have_leet_digits(text: str) -> bool:
+    """A leet identifier with more letters than det21 read (det23: ``095-08-48oE`` has five
+    digits, not the quick check's six, and ``E`` is no letter ``may_have_letter_digits``
+    knows) in the shape ``_leet_digit_edits`` reads: a leet letter beside a digit (a byte
+    scan), then the shape itself.  The engine's first gate asks it besides the others."""
+    return _may_leet_digits(text) and gatescan.may_search(_LEETD_SHAPE, text) \
+        and _LEETD_SHAPE.search(text) is not None
 
 
 #: A letter run is read with digits when it holds 7 to 34 digits and letters (an
@@ -1885,6 +1944,12 @@ def _interleaved(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["interleaved-letters"] * len(edits))
 
 
+def _told_filler(text: str) -> Normalized | None:
+    """``_told_filler_edits`` as a reading step (``interleaved-letters``)."""
+    edits = _told_filler_edits(text)
+    return _edit(text, sorted(set(edits)), [], ["interleaved-letters"] * len(set(edits))) if edits else None
+
+
 #: Digit groups with a run of letters between each two, one run of two letters or more
 #: (``536abc22xyz8710``, ``4111ab1111cd1111ef1111``: attack pass 15), a run may hold one
 #: ``-`` ``.`` ``/`` before or after its letters (``536ab-22cd-8710``: attack pass 16): a
@@ -1904,6 +1969,97 @@ _LABEL_BEFORE = 60
 _LABEL_AFTER = 30
 #: a separator that chains a token to the next hexadecimal group (a UUID's ``-``)
 _CHAIN = "-.:_/"
+
+
+#: words telling the reader to leave filler characters out (det23: ``skip the x's``,
+#: ``drop every other character``, ``every 2nd char is noise``, ``remove the junk chars``,
+#: ``only the numbers count``, with ``_IGNORE_LETTERS``' words)
+_FILLER_TOLD = re.compile(
+    r"(?i)(?<![a-z])(?:(?:ignore|drop|remove|skip|strip|delete|disregard|omit|lose|cut|toss)[ \t]+"
+    r"(?:the[ \t]+|all[ \t]+(?:the[ \t]+)?|any[ \t]+)?(?:(?:extra|junk|filler|fake|random|odd|non-?digit)[ \t]+)?"
+    r"(?:letters?|alphas?|chars?|characters?|symbols?|[a-z]'?s|fillers?|junk|noise|padding|non-?digits?)"
+    r"|(?:drop|skip|remove|ignore|read|take|keep|delete|strip)[ \t]+every[ \t]+(?:other|2nd|second|odd|even)"
+    r"|every[ \t]+(?:other|2nd|second)[ \t]+(?:char(?:acter)?|letter|symbol|one)[ \t]+(?:is|are)[ \t]+"
+    r"(?:noise|filler|junk|padding|fake|decoys?)"
+    r"|(?:digits|numbers|numerals)[ \t]+only|only[ \t]+(?:the[ \t]+)?(?:digits|numbers|numerals)"
+    r"|(?:letters|chars|characters|symbols)[ \t]+(?:are[ \t]+)?(?:noise|filler|padding|fake|junk|decoys?))(?![a-z])")
+#: how far from the digits such words may be (either side, any line)
+_FILLER_REACH = 200
+#: a run of blank-separated tokens each holding a digit, perhaps filler between them
+_FILLER_RUN = re.compile(r"[^\s]*[0-9][^\s]*(?:[ \t][^\s]*[0-9][^\s]*)*")
+#: a token's edge that is punctuation of the sentence, never filler: ``(``, ``:``...
+_FILLER_EDGE = "()[]{},;:\"'"
+#: the digits such a run holds at least, and the filler gaps (1-2 characters between two
+#: digits) among them
+_FILLER_DIGITS = 9
+_FILLER_GAPS = 3
+gatescan.register(_FILLER_TOLD)
+
+
+def _told_filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """Filler between an identifier's digits with words telling the reader to leave it out
+    (det23: ``5x3x6x2x2x8x7x1x0 (skip the x's)``, ``5a3b6-2c2-8d7e1f0 (ignore the letters)``,
+    ``drop every other character: 5q3w6e...``, ``2x.2x.2x...``): in a run of blank-separated
+    tokens each holding a digit, every two digits of a token apart by one or two characters
+    (any but a blank: a hex id has digits side by side), a ``-`` kept as the group separator it is, at least nine digits and three
+    filler gaps, with the words (``_FILLER_TOLD``) within 200 characters: the filler
+    characters are dropped, the digits and separators kept; the recognizers validate.
+    Without the words, ``_interleaved`` reads only one repeated letter or a label's token."""
+    if not gatescan.may_search(_FILLER_TOLD, text):
+        return []
+    told = [m.span() for m in _FILLER_TOLD.finditer(text)]
+    if not told:
+        return []
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _FILLER_RUN.finditer(text):
+        a, b = m.span()
+        if not any(x - _FILLER_REACH <= b and a <= y + _FILLER_REACH for x, y in told):
+            continue
+        run: list[tuple[int, int, str, int, int]] = []
+        places: list[int] = []
+        digits = gaps = 0
+        ok = True
+        for t in re.finditer(r"[^ \t]+", m.group(0)):
+            ta, tb = a + t.start(), a + t.end()
+            while ta < tb and text[ta] in _FILLER_EDGE:
+                ta += 1
+            while tb > ta and text[tb - 1] in _FILLER_EDGE:
+                tb -= 1
+            where = [i for i in range(ta, tb) if text[i].isdigit()]
+            if not where:
+                ok = False
+                break
+            lead, trail = where[0] - ta, tb - 1 - where[-1]
+            if lead > 2 or trail > 2:
+                ok = False
+                break
+            run.extend((i, i + 1, "", i, i + 1) for i in range(ta, where[0]))
+            run.extend((i, i + 1, "", i, i + 1) for i in range(where[-1] + 1, tb))
+            for p, q in itertools.pairwise(where):
+                gap = text[p + 1 : q]
+                if not gap:  # every two digits apart: filler, not a hex id's run (``9d4e5f60``)
+                    ok = False
+                    break
+                body = gap.replace("-", "")
+                if len(body) > 2 or gap.count("-") > 1:
+                    ok = False
+                    break
+                if body:
+                    gaps += gap == body
+                    run.extend((i, i + 1, "", i, i + 1) for i in range(p + 1, q) if text[i] != "-")
+            if not ok:
+                break
+            digits += len(where)
+            places.extend(where)
+        if ok and digits >= _FILLER_DIGITS and gaps >= _FILLER_GAPS:
+            if digits == sum(_SSN_PART_LENGTHS) and "-" not in m.group(0) and " " not in m.group(0):
+                # nine digits alone: the words make it the 3-2-4 the writer hid (a bare
+                # nine needs a label the words stand for); the first filler character
+                # after the third and the fifth digit reads as the dash
+                dash = {places[2] + 1, places[4] + 1} & {e[0] for e in run}
+                run = [(e[0], e[1], "-" if e[0] in dash else "", e[3], e[4]) for e in run]
+            edits.extend(run)
+    return edits
 
 
 def _labelled(text: str, a: int, b: int) -> bool:
@@ -2994,21 +3150,30 @@ gatescan.register(words.SPOKEN_LABEL, words.SPOKEN_GATE)
 #: the spoken word "dash" between two words ("two one one dash eight two dash six four
 #: two eight", in any language the words reader reads): a dash, so the number words on
 #: either side are read as one grouped number (atk21d); between digits ``_SPELLED_SEP``
-_SPOKEN_DASH = re.compile(r"(?i)(?<=[^\W\d_])[ \t,]{1,3}(?:dash|hyphen)[ \t,]{1,3}(?=[^\W\d_])")
+#: (det23: also between a word and a digit, ``four eight five dash 5 three``: words and
+#: digits mixed, where ``_SPELLED_SEP`` reads only digit-dash-digit)
+_SPOKEN_DASH = re.compile(r"(?i)(?<=[^\W_])[ \t,]{1,3}(?:dash|hyphen)[ \t,]{1,3}(?=[^\W_])")
 
 
 #: An identifier given in numbered parts ("part 1: 536; part 2: 22; part 3: 8710", "grp 1:
 #: 4111 / grp 2: 1111 ...", one part a line): the labels go, the groups stay apart by a
 #: blank, so the shape decides as for any grouped number.  The numbers must run 1, 2, 3...
-_PART_WORD = r"(?:part|pt|grp|group|blk|block|chunk|piece|seg(?:ment)?|section|bit)"
-_NUMBERED_PART_HINT = re.compile(rf"(?i)(?<![a-z]){_PART_WORD}[ \t]*#?[ \t]*1[ \t]*[:.)=-]")
+#: (det23: also ``step``/``line``/``row``/``item`` parts, ``part 1/3``, and the markers
+#: ``(1)``, ``#1``, ``1/3:``, ``1 of 3:`` without a word, one part a line, blank lines between)
+_PART_WORD = r"(?:part|pt|grp|group|blk|block|chunk|piece|seg(?:ment)?|section|bit|step|line|row|item)"
+_OF_PARTS = r"(?:[ \t]*(?:/|of)[ \t]*[2-9](?![0-9]))"
+_NUMBERED_PART_HINT = re.compile(
+    rf"(?i)(?<![a-z]){_PART_WORD}[ \t]*#?[ \t]*1{_OF_PARTS}?[ \t]*[:.)=-]|\([ \t]*1[ \t]*\)|#[ \t]*1(?![0-9])"
+    rf"|(?<![0-9./])1{_OF_PARTS}")
 _PART_GROUP = r"[ \t]*([0-9]{1,8}(?:[ -][0-9]{1,8}){0,3})"
 
 
 @functools.cache
 def _numbered_part(k: int, first: bool) -> re.Pattern[str]:
-    lead = r"(?<![A-Za-z])" if first else r"[ \t]*[;,/|]?[ \t]*\n?[ \t]*(?:and[ \t]+)?"
-    return re.compile(rf"(?i){lead}{_PART_WORD}[ \t]*#?[ \t]*{k}[ \t]*[:.)=-]{_PART_GROUP}(?![0-9])")
+    lead = r"(?<![A-Za-z0-9./#(])" if first else r"[ \t]*[;,/|]?(?:[ \t]*\r?\n){0,2}[ \t]*(?:and[ \t]+)?"
+    marker = (rf"(?:{_PART_WORD}[ \t]*#?[ \t]*{k}{_OF_PARTS}?[ \t]*[:.)=-]|\([ \t]*{k}[ \t]*\)[ \t]*[:.=-]?"
+              rf"|#[ \t]*{k}(?![0-9])[ \t]*[:.)=-]?|{k}{_OF_PARTS}[ \t]*[:.)=-]?)")
+    return re.compile(rf"(?i){lead}{marker}{_PART_GROUP}(?![0-9])")
 
 
 def _numbered_parts(text: str) -> Normalized | None:
@@ -3026,7 +3191,10 @@ def _numbered_parts(text: str) -> Normalized | None:
             continue
         at = m.start()
         for p in parts:
-            edits.append((at, p.start(1), " " if p is not m or at == 0 or text[at - 1] not in " \t\n" else "",
+            # a part a line keeps its line break (det23): the lines then read as any number's
+            # groups on lines of their own do, by a label (``(1) 150`` / ``(2) 20`` / ... is a list)
+            gap = "\n" if p is not m and "\n" in text[at : p.start(1)] else " "
+            edits.append((at, p.start(1), gap if p is not m or at == 0 or text[at - 1] not in " \t\n" else "",
                           at, p.start(1)))
             at = p.end(1)
     edits = [e for e in edits if e[0] < e[1]]
@@ -3211,6 +3379,9 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         leet = _leet_labels(result.text)
         if leet is not None:
             result = _compose(result, leet)
+    filler = _told_filler(result.text)  # ``5a3b6-2c2-8d7e1f0 (ignore the letters)``
+    if filler is not None:
+        result = _compose(result, filler)
     if _glue_any(result.text):  # a digit touches a letter
         interleaved = _interleaved(result.text)  # before letter separators: ``0z0z7z...``
         if interleaved is not None:
@@ -3488,6 +3659,10 @@ def _decode_once(text: str) -> Normalized | None:
         escaped = _backslash_escape_edits(text)
         edits.extend(escaped)
         names.extend(["backslash-escapes"] * len(escaped))
+    if _may_char_calls(text):
+        called = _char_call_edits(text)
+        edits.extend(called)
+        names.extend(["char-codes"] * len(called))
     if not edits:
         return None
     order = sorted(range(len(edits)), key=lambda k: edits[k][0])
@@ -3498,6 +3673,40 @@ def _decode_once(text: str) -> Normalized | None:
             kept.append(k)
             reach = edits[k][1]
     return _edit(text, [edits[k] for k in kept], [], [names[k] for k in kept])
+
+
+#: A character-code call of source code (det23): ``String.fromCharCode(53,51,54)``,
+#: ``String.fromCodePoint(...)``, ``chr(53)``, ``unichr(53)``, ``char(53)``, ``Char(53)``,
+#: decimal or ``0x`` hexadecimal codes; group 1 the codes.
+_CODE = r"(?:0[xX][0-9A-Fa-f]{1,6}|[0-9]{1,7})"
+_CHAR_CALL = re.compile(
+    rf"(?<![\w$])(?<![\w$]\.)(?:String\.fromCharCode|String\.fromCodePoint|unichr|chr|[Cc]har|\(char\)[ \t]*)"
+    rf"[ \t]*\([ \t]*({_CODE}(?:[ \t]*,[ \t]*{_CODE})*)[ \t]*\)")
+#: what joins two such calls into one string: ``+``, PHP's ``.``, ``..`` (Lua), ``&`` (VB)
+_CHAR_JOIN = re.compile(r"[ \t]*(?:\+|\.\.?|&)[ \t]*")
+
+
+def _may_char_calls(text: str) -> bool:
+    return "(" in text and ("hr(" in text or "har(" in text or "CharCode" in text or "CodePoint" in text
+                            or "hr (" in text or "har (" in text)
+
+
+def _char_call_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """Each character-code call (``_CHAR_CALL``) as the characters it makes, and the
+    operator joining two of them (``chr(53)+chr(51)``) as nothing: the string the code
+    builds (det23).  A call with a code that is no character is left as written."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    prev_end = -1
+    for m in _CHAR_CALL.finditer(text):
+        codes = [int(c, 16) if c[:2] in ("0x", "0X") else int(c) for c in re.split(r"[ \t]*,[ \t]*", m.group(1))]
+        if not all(0 < c <= 0x10FFFF and not 0xD800 <= c <= 0xDFFF for c in codes):
+            prev_end = -1
+            continue
+        if prev_end >= 0 and _CHAR_JOIN.fullmatch(text, prev_end, m.start()) is not None and m.start() > prev_end:
+            edits.append((prev_end, m.start(), "", prev_end, m.start()))
+        edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", "".join(map(chr, codes))), m.start(), m.end()))
+        prev_end = m.end()
+    return edits
 
 
 #: KaTeX's ``\char`` (its macro reads a decimal number, ``'`` and octal digits, ``"`` and
@@ -3552,7 +3761,7 @@ def decode_escapes(text: str) -> Normalized | None:
     Every later reading runs on this text as on any other (the whole normalizing pass,
     the displayed order of bidi controls, struck text, the quick checks): an escape
     shows its character, so the decoded text is what the reader sees."""
-    if "&" not in text and "%" not in text and "\\" not in text:
+    if "&" not in text and "%" not in text and "\\" not in text and not _may_char_calls(text):
         return None
     result: Normalized | None = None
     current = text
