@@ -107,6 +107,22 @@ def test_a_command_hooks_sixth_use_is_refused_before_its_body(gw22: Gateway) -> 
     assert r.status_code == 200 and r.text == "ok", r.text
 
 
+def test_a_token_does_not_lift_a_command_hooks_body_cap(gw22: Gateway) -> None:
+    """Mattermost ignores a session on ``/hooks/commands/{id}`` (APIHandlerTrustRequester):
+    the hook's id is the credential.  Before, a user's token lifted the unauthenticated
+    body cap (64 KiB) to the text cap (4 MiB) for any id; now a hook Mattermost has not
+    accepted yet keeps it, token or not: 413 before the body."""
+    sim = gw22.sim
+    hook_id = _fresh_command_hook(sim)
+    body = json.dumps({"text": "release notes " * 7_000}).encode()  # ~100 KB, clean
+    assert 64 * 1024 < len(body) < 4 * 1024 * 1024
+    sim.clear()
+    extra = f"Authorization: Bearer {sim.token('alice')}\r\n"
+    status, doc = _send(gw22, _post_head(f"/hooks/commands/{hook_id}", len(body), extra), body)
+    assert status == 413, doc
+    assert _hook_requests(sim, hook_id) == 0
+
+
 def test_the_simulator_answers_command_hooks_as_mattermost() -> None:
     """The simulator's model of HandleCommandWebhook: five uses, then 400; a hook older
     than model.CommandWebhookLifetime is not found (404)."""

@@ -355,6 +355,9 @@ class DLPAddon:
                                    "unknown-hook")
                 return None
             flow.metadata[COMMAND_HOOK] = hook_id
+            if not self.command_hooks.accepted(hook_id):
+                # the id is this route's credential, not a token Mattermost ignores here
+                cap = min(cap, self.limits.unauthenticated_max_body_bytes)
         credentials = self.credentials
         if route.name == "hooks.incoming" and credentials is not None and credentials.can_check_hooks:
             # the hook's id is this route's credential (whatever token the request carries:

@@ -45,10 +45,11 @@ So they are bounded instead (``CommandHooks``, issue 16):
   first accepted one (the hook was created before it), is answered as Mattermost answers
   them (400 ``try_use.invalid``; 404) before the body;
 - any other request is judged without credentials: the unauthenticated body cap
-  (``DLP_UNAUTHENTICATED_MAX_BODY``, below Mattermost's ``MaximumPayloadSizeBytes``) and
-  scan time charged to the client address and to the total of requests without a user
-  (``DLP_UNAUTHENTICATED_SCAN_SECONDS``); a token on the request (Mattermost ignores it
-  here) only moves the charge to its user.
+  (``DLP_UNAUTHENTICATED_MAX_BODY``, below Mattermost's ``MaximumPayloadSizeBytes``; also
+  with a user's token, which Mattermost ignores here, until Mattermost has accepted a use
+  of the hook) and scan time charged to the client address and to the total of requests
+  without a user (``DLP_UNAUTHENTICATED_SCAN_SECONDS``; a user's token moves the charge
+  to that user).
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ class CommandHooks:
             if uses >= COMMAND_HOOK_USES:
                 return 400, COMMAND_HOOK_USED_ID, COMMAND_HOOK_USED_MESSAGE
         return None
+
+    def accepted(self, hook_id: str) -> bool:
+        """Whether Mattermost accepted a use of ``hook_id`` (a live hook, as far as known)."""
+        return hook_id in self._known and self.refusal(hook_id) is None
 
     def answered(self, hook_id: str, status: int, error_id: str) -> None:
         """Mattermost answered a forwarded use of ``hook_id``."""
