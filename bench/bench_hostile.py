@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_hostile.py [--duration 20] [--clean-clients 3] [--rounds 1]
         [--upload-mb 20] [--uploads 6] [--chunk-mb 5] [--phases quiet,hostile,uploads] [--attack-pause 0.05]
-        [--attacks unauth,uploads,badtoken,slowloris,digits,compat[/another set...]]
+        [--attacks unauth,uploads,badtoken,slowloris,digits,compat,cmdhooks[/another set...]]
         [--variants gateway,base --base-root /tmp/base] [--json-out results.json]
         [--variant-env "NAME:DLP_X=1;DLP_Y=2"]...
 
@@ -33,7 +33,8 @@ each ``--duration`` seconds:
              peak growth against the file and against one chunk.
 
 ``--attacks``: the parts of the hostile mix (names above: ``unauth``, ``uploads``,
-``badtoken``, ``slowloris``, ``digits``, ``compat``); several sets separated by ``/``
+``badtoken``, ``slowloris``, ``digits``, ``compat``, ``cmdhooks``: 2 loops of 60 KB
+digit-dense answers to slash-command response hooks of random ids); several sets separated by ``/``
 each get a quiet phase and a hostile phase (each part's share, side by side).
 ``--variant-env NAME:K=V;K=V`` (repeatable): one more variant, this checkout with those
 settings on top of the environment's, measured in the same rounds as the others (a
@@ -56,6 +57,7 @@ import argparse
 import itertools
 import json
 import os
+import random
 import resource
 import socket
 import statistics
@@ -206,15 +208,24 @@ def clean_loop(gw: Gateway, user: str, stop_at: float, out: list[float], codes: 
 
 
 PAUSE = 0.0
-ATTACKS = "unauth,uploads,badtoken,slowloris,digits,compat"
+ATTACKS = "unauth,uploads,badtoken,slowloris,digits,compat,cmdhooks"
+
+
+def _digit_text(size: int) -> bytes:
+    """``size`` bytes of ``acct`` and digit runs (a JSON text, as a slash command answers)."""
+    words = " ".join(f"acct {i * 7919 % 10**10:010d}" for i in range(size // 16 + 1))
+    return json.dumps({"text": words[: size - 12]}).encode()
 
 
 def raw_attack(addr: tuple[str, int], path: str, size: int, token: str | None, stop_at: float,
-               codes: Counter[str], label: str) -> None:
-    body = b"7" * size
-    head = (f"POST {path} HTTP/1.1\r\nHost: mm\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n"
-            + (f"Authorization: Bearer {token}\r\n" if token else "") + "\r\n").encode()
+               codes: Counter[str], label: str, body: bytes | None = None) -> None:
+    """``path`` may hold ``{id}``: a new random Mattermost-shaped id each request."""
+    body = b"7" * size if body is None else body
+    size = len(body)
     while time.monotonic() < stop_at:
+        target = path.replace("{id}", "".join(random.choice("abcdefghijkmnopqrstuwxyz13456789") for _ in range(26)))
+        head = (f"POST {target} HTTP/1.1\r\nHost: mm\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n"
+                + (f"Authorization: Bearer {token}\r\n" if token else "") + "\r\n").encode()
         try:
             with socket.create_connection(addr, timeout=10) as s:
                 s.sendall(head)
@@ -298,6 +309,11 @@ def attack(gw: Gateway, duration: float, queue: Any, pause: float, kinds: set[st
         threads += [threading.Thread(target=slowloris, args=(addr, 60, stop_at, codes))]
     if "digits" in kinds:
         threads += [threading.Thread(target=digit_posts, args=(gw, "bob", digits, stop_at, codes, "digit-heavy-16k"))
+                    for _ in range(2)]
+    if "cmdhooks" in kinds:
+        # slash-command response hooks that do not exist (no API reads them): 60 KB of digits each
+        threads += [threading.Thread(target=raw_attack, args=(addr, "/hooks/commands/{id}", 0, None, stop_at, codes,
+                                                              "unknown-command-hook-60KB", _digit_text(60_000)))
                     for _ in range(2)]
     if "compat" in kinds:
         threads += [threading.Thread(target=digit_posts, args=(gw, "bob", compat, stop_at, codes, "compat-digits-1k"))]

@@ -199,7 +199,7 @@ class Settings(BaseModel):
     unauthenticated_max_body: Size = Field(64 * 1024, description="largest body of a write without valid credentials to a route Mattermost may serve without a session")
     max_inflight_bytes: Size = Field(256 * 1024**2, description="request bodies being received or judged, all connections together (503 above)")
     max_inflight_bytes_per_client: Size = Field(64 * 1024**2, description="request bodies being received or judged for one user (or, without valid credentials, one client address); a single request may still take its route's cap (0: no cap; 503 above)")
-    max_connections_per_ip: int = Field(256, ge=0, description="open client connections per address, an IPv6 /64 counted as one address (0: no cap; trusted proxies are not capped)")
+    max_connections_per_ip: int = Field(256, ge=0, description="open client connections per address, an IPv6 /64 counted as one address (0: no cap); a trusted proxy's own connections are not capped by address, the client address it forwards is (its requests in progress and websockets)")
     max_client_connections: int | None = Field(None, ge=0, description="open client connections in all; a new one above it is closed at once (unset: (RLIMIT_NOFILE - min(1024, RLIMIT_NOFILE/4)) / 3, worked out at start; a value above that is lowered to it; 0: no cap)")
     max_large_bodies_per_client: int = Field(16, ge=0, description="request bodies over 1 MiB (declared, or a route's cap without Content-Length) one user (or, without valid credentials, one client address) may have arriving at once (0: no cap; 503 above)")
     client_header_timeout: float = Field(75.0, gt=0, description="seconds a client has to send complete request headers")

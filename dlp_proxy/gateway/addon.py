@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import secrets
 import time
@@ -25,7 +26,7 @@ from dlp_proxy.forwarding import client_address, peer_is_trusted
 from dlp_proxy.gateway import responses
 from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
-from dlp_proxy.gateway.admission import CredentialCheck
+from dlp_proxy.gateway.admission import CommandHooks, CredentialCheck
 from dlp_proxy.gateway.budget import address_group
 from dlp_proxy.gateway.context import token_from_request
 from dlp_proxy.gateway.headers import oversized
@@ -106,8 +107,21 @@ _SERVICE_TOKENS = (("/api/v4/cloud/", ("x-cloud-token",)),
                    ("/api/v4/remotecluster/", ("x-remotecluster-id", "x-remotecluster-token")))
 #: flow.metadata key: the keyed hash of a service credential not yet seen accepted
 SERVICE_CREDENTIAL = "dlp_service_credential"
+#: flow.metadata key: the id of the command hook a forwarded request uses (its answer is learnt)
+COMMAND_HOOK = "dlp_command_hook"
 #: how long a service credential Mattermost accepted is trusted with its routes' caps
 SERVICE_TRUST_SECONDS = 3600.0
+
+
+def _command_hook_id(target: str) -> str:
+    """The id of ``/hooks/commands/{id}`` as Mattermost reads it: the path percent-decoded
+    once (Go's url.ParseRequestURI), as written; the route table's reading is lower-cased,
+    and an id in another case is another id (``NewId`` makes lower-case ones)."""
+    from urllib.parse import unquote
+
+    path = unquote(target.split("?", 1)[0], errors="replace")
+    at = path.rfind("/hooks/commands/")
+    return path[at + len("/hooks/commands/"):] if at >= 0 else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +140,8 @@ class Limits:
     #: hold; a single request may still take its route's cap (0: no cap)
     max_inflight_bytes_per_client: int = 64 * 1024 * 1024
     #: open client connections per address (an IPv6 /64 counts as one; 0: no cap); peers
-    #: in DLP_TRUSTED_PROXIES are not capped
+    #: in DLP_TRUSTED_PROXIES are not capped, the addresses they forward are (their
+    #: requests in progress and websockets: ``DLPAddon._forwarded_slot``)
     max_connections_per_ip: int = 256
     #: open client connections in all (0: no cap; ``connection_cap`` works it out from the
     #: process's file limit): above it a new connection is closed at once
@@ -212,6 +227,10 @@ class DLPAddon:
         #: per connection id: its address, open exchanges, its read timer
         self._conns: dict[str, _Conn] = {}
         self._per_ip: dict[str, int] = {}
+        #: behind a trusted proxy: open exchanges (and websockets) per forwarded client
+        #: address, and by flow id (its connection, its address): ``_forwarded_slot``
+        self._fwd_open: dict[str, int] = {}
+        self._fwd_flows: dict[str, tuple[str, str]] = {}
         #: bodies arriving, by flow id: their progress and read timer (``_BodyWatch``)
         self._body_timers: dict[str, _BodyWatch] = {}
         #: large bodies arriving, by flow id (its party) and by party
@@ -245,6 +264,8 @@ class DLPAddon:
         #: incoming-webhook ids and remote-cluster credentials, asked of Mattermost before
         #: the body (dlp_proxy.gateway.admission); set by the server
         self.credentials: CredentialCheck | None = None
+        #: slash-command response hooks, as Mattermost answered their uses (no API reads them)
+        self.command_hooks = CommandHooks()
 
     # ------------------------------------------------------------ requestheaders
 
@@ -268,6 +289,9 @@ class DLPAddon:
         if not self.accepting:
             self._answer_early(flow, responses.app_error(503, responses.UNAVAILABLE_ID, "The gateway is shutting down. Try again.",
                                                          request_id=responses.new_request_id()), "shutting-down")
+            return None
+        if not self._forwarded_slot(flow):
+            self._busy_early(flow, "connections")
             return None
         lengths = req.headers.get_all("content-length")
         te = req.headers.get_all("transfer-encoding")
@@ -321,6 +345,19 @@ class DLPAddon:
         if m.kind not in ("content", "unknown_write") or route is None:
             self._admit(flow, cap, declared, has_body)
             return None
+        if route.name == "hooks.command_response" and m.kind == "content":
+            # no API reads a command hook: what Mattermost answered before, and an id's
+            # shape, are all that can be known before the body (gateway/admission.py)
+            hook_id = _command_hook_id(req.path)
+            refusal = self.command_hooks.refusal(hook_id)
+            if refusal is not None:
+                self._answer_early(flow, responses.app_error(*refusal, request_id=responses.new_request_id()),
+                                   "unknown-hook")
+                return None
+            flow.metadata[COMMAND_HOOK] = hook_id
+            if not self.command_hooks.accepted(hook_id):
+                # the id is this route's credential, not a token Mattermost ignores here
+                cap = min(cap, self.limits.unauthenticated_max_body_bytes)
         credentials = self.credentials
         if route.name == "hooks.incoming" and credentials is not None and credentials.can_check_hooks:
             # the hook's id is this route's credential (whatever token the request carries:
@@ -439,6 +476,18 @@ class DLPAddon:
             log.exception("requestheaders failed; refusing")
             self._answer_early(flow, responses.app_error(503, responses.UNAVAILABLE_ID, _UNAVAILABLE,
                                                          request_id=responses.new_request_id()), "error")
+
+    def _command_hook_answered(self, hook_id: str, resp: http.Response) -> None:
+        """Mattermost's answer to a command hook's use (``admission.CommandHooks``); the
+        gateway's own answers (a refusal, a hold) never reach here (``_answer`` drops the key)."""
+        error_id = ""
+        if resp.status_code >= 400:
+            try:
+                doc = json.loads(resp.get_content(strict=False) or b"{}")
+                error_id = str(doc.get("id", "")) if isinstance(doc, dict) else ""
+            except ValueError:
+                error_id = ""
+        self.command_hooks.answered(hook_id, resp.status_code, error_id)
 
     def _unknown_hook(self, flow: http.HTTPFlow, status: int) -> None:
         """As app/webhook.go HandleIncomingWebhook answers a hook it cannot find (400) or
@@ -677,6 +726,39 @@ class DLPAddon:
         except Exception:
             log.exception("client_connected failed")
 
+    def _forwarded_slot(self, flow: http.HTTPFlow) -> bool:
+        """The per-address cap behind a trusted proxy (DLP_TRUSTED_PROXIES): the proxy's
+        own connections are not capped by address (they carry everyone's requests), so
+        the client address it forwards (``forwarding.client_address``) is: its requests
+        in progress through the proxy, and its websockets until they close, count as its
+        connections, against the same ``max_connections_per_ip``.  False: over the cap
+        (answered 503 before the body).  The cap in all counts the proxy's connections."""
+        cap = self.limits.max_connections_per_ip
+        if not cap or flow.id in self._fwd_flows:
+            return True
+        peer = flow.client_conn.peername[0] if flow.client_conn.peername else ""
+        if not self.trusted_proxies or not self._trusted(peer):
+            return True
+        fields = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in flow.request.headers.fields)
+        ip = address_group(client_address(peer, fields, self.trusted_proxies))
+        if ip == address_group(peer):
+            return True  # nothing forwarded: the proxy's own request
+        if self._fwd_open.get(ip, 0) >= cap:
+            return False
+        self._fwd_open[ip] = self._fwd_open.get(ip, 0) + 1
+        self._fwd_flows[flow.id] = (flow.client_conn.id, ip)
+        return True
+
+    def _forwarded_done(self, flow_id: str) -> None:
+        held = self._fwd_flows.pop(flow_id, None)
+        if held is None:
+            return
+        left = self._fwd_open.get(held[1], 1) - 1
+        if left > 0:
+            self._fwd_open[held[1]] = left
+        else:
+            self._fwd_open.pop(held[1], None)
+
     def _refuse_connection(self, client: connection.Client, why: str, reason: str) -> None:
         client.error = why  # mitmproxy closes a client whose connect hook set an error
         self.early_refusals[reason] = self.early_refusals.get(reason, 0) + 1
@@ -697,6 +779,8 @@ class DLPAddon:
                 self._per_ip.pop(conn.ip, None)
         for flow_id in [f for f, (cid, _, _) in self._reserved.items() if cid == client.id]:
             self._release(flow_id)
+        for flow_id in [f for f, (cid, _) in self._fwd_flows.items() if cid == client.id]:
+            self._forwarded_done(flow_id)
 
     def _exchange_started(self, flow: http.HTTPFlow) -> None:
         conn = self._conns.get(flow.client_conn.id)
@@ -709,6 +793,8 @@ class DLPAddon:
 
     def _exchange_done(self, flow: http.HTTPFlow) -> None:
         self._release(flow.id)
+        if flow.response is None or flow.response.status_code != 101:
+            self._forwarded_done(flow.id)  # (a websocket counts until its connection closes)
         conn = self._conns.get(flow.client_conn.id)
         if conn is None:
             return
@@ -951,6 +1037,9 @@ class DLPAddon:
         service = flow.metadata.pop(SERVICE_CREDENTIAL, None)
         if service is not None and flow.response is not None and 200 <= flow.response.status_code < 300:
             self._services.remember(service, True)
+        command_hook = flow.metadata.pop(COMMAND_HOOK, None)
+        if command_hook is not None and flow.response is not None and not flow.metadata.get(EARLY):
+            self._command_hook_answered(str(command_hook), flow.response)
         if self.integration_watch is not None and (flow.metadata.get("dlp_route") in WATCHED_ROUTES or
                                                    flow.metadata.get("dlp_route") in PREVIEW_ROUTES):
             self._watch_integration(flow)
@@ -1209,6 +1298,7 @@ class DLPAddon:
         if close:
             h["Connection"] = "close"
         flow.metadata.pop(SERVICE_CREDENTIAL, None)  # the gateway's own answer verifies no credential
+        flow.metadata.pop(COMMAND_HOOK, None)  # nor tells anything of a command hook
         flow.response = http.Response.make(status, body, h)
 
     def error(self, flow: http.HTTPFlow) -> None:

@@ -25,10 +25,31 @@ tokens, which Mattermost refuses before any content work.  So the gateway asks f
 
 Lookups run at most ``CONCURRENT`` at once (a flood of random ids waits for them, and is
 refused 503 when the wait passes ``TIMEOUT``): a random id costs one Mattermost lookup,
-as it costs Mattermost one store lookup.  Slash-command response hooks
-(``/hooks/commands/{id}``) cannot be looked up (Mattermost has no API that reads a
-command webhook, and a probe would use one of the hook's five uses: model.CommandWebhook,
-``TryUse``): they are admitted unverified, under the unauthenticated caps and budgets.
+as it costs Mattermost one store lookup.
+
+Slash-command response hooks (``/hooks/commands/{id}``, web/webhook.go ``commandWebhook``,
+``APIHandlerTrustRequester``) cannot be looked up: Mattermost has no API that reads a
+command webhook (model.CommandWebhook is never served), and no request tells a live hook
+from an unknown one without using one of its five uses (app/webhook.go
+``HandleCommandWebhook``: the store's ``Get``, 404 ``app.command_webhook.get.missing`` for
+an unknown or expired one, then ``TryUse(hook.Id, 5)``, 400
+``app.command_webhook.try_use.invalid`` past the fifth use, before anything is posted).
+So they are bounded instead (``CommandHooks``, issue 16):
+
+- an id that is no Mattermost id (``model.NewId``: 26 characters of ``[a-z0-9]``) names no
+  hook: answered 404 ``app.command_webhook.get.missing`` before the body (Mattermost
+  would read the body first and answer 400 to one it cannot parse, 404 otherwise);
+- Mattermost's answers are remembered: an id it did not find is answered that 404 before
+  the body for ``UNKNOWN_SECONDS`` (a ``NewId`` is never issued again); a hook it
+  accepted is counted, and its sixth use, or any use ``COMMAND_HOOK_LIFETIME`` after the
+  first accepted one (the hook was created before it), is answered as Mattermost answers
+  them (400 ``try_use.invalid``; 404) before the body;
+- any other request is judged without credentials: the unauthenticated body cap
+  (``DLP_UNAUTHENTICATED_MAX_BODY``, below Mattermost's ``MaximumPayloadSizeBytes``; also
+  with a user's token, which Mattermost ignores here, until Mattermost has accepted a use
+  of the hook) and scan time charged to the client address and to the total of requests
+  without a user (``DLP_UNAUTHENTICATED_SCAN_SECONDS``; a user's token moves the charge
+  to that user).
 """
 
 from __future__ import annotations
@@ -61,6 +82,69 @@ HOOK_INVALID_ID = "web.incoming_webhook.invalid.app_error"
 HOOK_INVALID_MESSAGE = "Invalid webhook."
 HOOK_DISABLED_ID = "web.incoming_webhook.disabled.app_error"
 HOOK_DISABLED_MESSAGE = "Incoming webhooks have been disabled by the system admin."
+
+
+#: app/webhook.go HandleCommandWebhook: ``TryUse(hook.Id, 5)``; model.CommandWebhookLifetime
+COMMAND_HOOK_USES = 5
+COMMAND_HOOK_LIFETIME = 30 * 60.0
+COMMAND_HOOK_MISSING_ID = "app.command_webhook.get.missing"
+COMMAND_HOOK_MISSING_MESSAGE = "Webhook does not exist."
+COMMAND_HOOK_USED_ID = "app.command_webhook.try_use.invalid"
+COMMAND_HOOK_USED_MESSAGE = "Invalid webhook."
+
+
+def is_mattermost_id(value: str) -> bool:
+    """model.IsValidId: what ``model.NewId`` makes (26 characters of ``[a-z0-9]``)."""
+    return len(value) == 26 and set(value) <= _ID_CHARS
+
+
+class CommandHooks:
+    """What the gateway knows of slash-command response hooks, from Mattermost's own
+    answers to the requests it forwarded (module docstring).  Process-local, bounded."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000) -> None:
+        self.clock = clock
+        self._unknown: TtlCache[str, int] = TtlCache(UNKNOWN_SECONDS, max_entries, clock)
+        #: accepted hooks: (first accepted, uses seen); bounded like a TtlCache
+        self._known: dict[str, tuple[float, int]] = {}
+        self.max_entries = max_entries
+
+    def refusal(self, hook_id: str) -> tuple[int, str, str] | None:
+        """Mattermost's answer to a use of ``hook_id`` when it is certain before the body
+        (status, AppError id, message), else None (to be judged and forwarded)."""
+        if not is_mattermost_id(hook_id) or self._unknown.cached(hook_id)[0]:
+            return 404, COMMAND_HOOK_MISSING_ID, COMMAND_HOOK_MISSING_MESSAGE
+        known = self._known.get(hook_id)
+        if known is not None:
+            first, uses = known
+            if self.clock() - first >= COMMAND_HOOK_LIFETIME:
+                return 404, COMMAND_HOOK_MISSING_ID, COMMAND_HOOK_MISSING_MESSAGE
+            if uses >= COMMAND_HOOK_USES:
+                return 400, COMMAND_HOOK_USED_ID, COMMAND_HOOK_USED_MESSAGE
+        return None
+
+    def accepted(self, hook_id: str) -> bool:
+        """Whether Mattermost accepted a use of ``hook_id`` (a live hook, as far as known)."""
+        return hook_id in self._known and self.refusal(hook_id) is None
+
+    def answered(self, hook_id: str, status: int, error_id: str) -> None:
+        """Mattermost answered a forwarded use of ``hook_id``."""
+        if not is_mattermost_id(hook_id):
+            return
+        if 200 <= status < 300:
+            first, uses = self._known.get(hook_id, (self.clock(), 0))
+            if hook_id not in self._known and len(self._known) >= self.max_entries:
+                now = self.clock()
+                self._known = {k: v for k, v in self._known.items() if now - v[0] < COMMAND_HOOK_LIFETIME}
+                if len(self._known) >= self.max_entries:
+                    self._known.clear()
+            self._known[hook_id] = (first, uses + 1)
+        elif status == 404 and error_id == COMMAND_HOOK_MISSING_ID:
+            self._known.pop(hook_id, None)
+            self._unknown.remember(hook_id, 404)
+        elif status == 400 and error_id == COMMAND_HOOK_USED_ID:
+            first = self._known.get(hook_id, (self.clock(), 0))[0]
+            self._known[hook_id] = (first, COMMAND_HOOK_USES)
 
 
 class LookupFailed(Exception):
@@ -104,7 +188,7 @@ class CredentialCheck:
         return status if hit else None
 
     def hook_cached(self, hook_id: str) -> int | None:
-        if not (len(hook_id) == 26 and set(hook_id) <= _ID_CHARS):
+        if not is_mattermost_id(hook_id):
             return 400  # never a Mattermost id: no hook has it
         return self._cached("h:" + hook_id)
 

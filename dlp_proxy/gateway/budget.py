@@ -1,7 +1,8 @@
 """Per-user scan budget: seconds of judging one principal may make the gateway spend.
 
-A token bucket per key (a Mattermost user id, or the client address when the
-request has no user): ``seconds`` of scanning per ``window`` seconds, refilled
+A token bucket per key (a Mattermost user id; for a bot, its owner's id, one bucket
+for all of that owner's bots and apart from the owner's own, ``Pipeline._budget_key``;
+or the client address when the request has no user): ``seconds`` of scanning per ``window`` seconds, refilled
 continuously.  A scan is allowed while the bucket is not empty and charged with
 the time it took afterwards, so one scan may overdraw by at most the scan
 deadline, and then the next ones wait for the refill.  Process-local (each

@@ -286,6 +286,26 @@ class ContextResolver:
             await self._store(key, cached, names=[cached])
         return str(cached) or None
 
+    async def bot_owner(self, bot_id: str, token: str | None = None) -> str | None:
+        """The ``owner_id`` of a bot (a user id, or a plugin's id for a plugin's bot):
+        ``GET /api/v4/bots/{id}?include_deleted=true`` with the gateway's own token first
+        (api4/bot.go getBot hides other people's bots without ``read_others_bots``), then
+        the caller's.  None when neither may read it."""
+        key = "bot:" + keyed_hash(self.hash_key, bot_id)[:32]
+        cached = await self._cached(key)
+        if cached is not None:
+            return str(cached)
+        for who in dict.fromkeys(t for t in (self.fallback_token, token) if t):
+            resp = await self._get(f"/api/v4/bots/{bot_id}?include_deleted=true", who)
+            if resp.status_code in (401, 403, 404):
+                continue
+            resp.raise_for_status()
+            owner = str(resp.json().get("owner_id", ""))
+            if owner:
+                await self._store(key, owner, None)
+            return owner or None
+        return None
+
     async def post_channel_id(self, post_id: str, token: str | None) -> str | None:
         key = "post:" + keyed_hash(self.hash_key, post_id)[:32]
         cached = await self._cached(key)

@@ -68,7 +68,7 @@ from dlp_proxy.gateway.extract import (
 )
 from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
 from dlp_proxy.gateway.goread import parse_query
-from dlp_proxy.gateway.lookups import Screen, Unresolved
+from dlp_proxy.gateway.lookups import Screen, TtlCache, Unresolved
 from dlp_proxy.gateway.paths import PathError, check_target, spellings, split_target, under_subpath
 from dlp_proxy.gateway.paths import go_path as go_url_path
 from dlp_proxy.gateway.rendered import RENDERED_PART as _RENDERED_PART
@@ -247,6 +247,9 @@ class Pipeline:
         self.text_scanner = text_scanner
         #: dlp_proxy.gateway.budget.ScanBudget: off-loop scan seconds per user
         self.scan_budget = scan_budget
+        #: bot user id -> its owner's id ("" when it has none that could be read): whose
+        #: scan budget a bot's requests pay from (``_budget_key``)
+        self._bot_owners: TtlCache[str, str] = TtlCache(BOT_OWNER_SECONDS, 10_000)
         #: the clock of what a request costs the event loop (LoopMeter): the thread's CPU time
         self.loop_clock: Callable[[], float] = time.thread_time
         self.scan_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dlp-scan")
@@ -579,8 +582,9 @@ class Pipeline:
         policy = self.policy()  # one policy object for the whole request, even across a reload
         channel_terms: list[str] = []
         ctx = await self._context(req, route, params, ex, path, policy, channel_terms)
+        await self._learn_principal(ctx, token_from_request(req.headers, query))  # (whose budget pays)
         if meter is not None:
-            meter.key = _budget_key(ctx)
+            meter.key = self._budget_key(ctx)
         fallback = self.context.fallback_token if self.context else None
         entities = policy.required_entities(ctx)
 
@@ -588,7 +592,7 @@ class Pipeline:
             # a value copied from the request names a lookup only when the detector
             # finds nothing in it (gateway/lookups.py sendable: Mattermost logs paths)
             try:
-                return await self._holding_findings(values, entities, _budget_key(ctx))
+                return await self._holding_findings(values, entities, self._budget_key(ctx))
             except ScanBudgetExceeded:
                 raise Unresolved(429, "the scan budget is spent") from None
 
@@ -636,7 +640,7 @@ class Pipeline:
         # session) pay their scan time from the client address's scan budget, so one
         # client cannot keep the file workers busy without credentials; a signed-in
         # user's files are bounded by the file deadline and the worker pool instead.
-        file_budget = _budget_key(ctx) if not ctx.user_id and self.scan_budget is not None else None
+        file_budget = self._budget_key(ctx) if not ctx.user_id and self.scan_budget is not None else None
         if upload_state != "partial":
             for index, part in enumerate(ex.files):
                 problems: list[str] = []
@@ -673,13 +677,13 @@ class Pipeline:
             items = [i for i in items if not i.path.startswith(_HEADER_PREFIX)]
             said = [i for i in said if (i.text, ekey) not in self._clean_headers]
         try:
-            scanned = await self._scan(items, entities, budget_key=_budget_key(ctx)) + prescanned
+            scanned = await self._scan(items, entities, budget_key=self._budget_key(ctx)) + prescanned
             if said:
                 heard = await self._scan(said, entities)
                 # a clean header is no field of the request's record (nor shown to a reviewer)
                 self._remember_clean_headers(heard, entities)
                 scanned.extend(s for s in heard if s.findings)
-            scanned = await self._cross_field(scanned, entities, _budget_key(ctx), channel_terms, session)
+            scanned = await self._cross_field(scanned, entities, self._budget_key(ctx), channel_terms, session)
         except BodyError as exc:
             return await self._refuse(req, exc.status, responses.TOO_LARGE_ID, f"The request could not be inspected: {exc}.",
                                       "bad-body", route=route)
@@ -688,7 +692,7 @@ class Pipeline:
                                       SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
         if groups := _shown_with_their_names(scanned, SPLIT_MAX_CHARS):
             # a file's name and its content, shown together: an identifier split between them
-            scanner = _WindowScanner(self, _budget_key(ctx))
+            scanner = _WindowScanner(self, self._budget_key(ctx))
             try:
                 for indices, texts in groups:
                     for k, f in await completed_within(texts, scanner, max_chars=SPLIT_MAX_CHARS):
@@ -706,7 +710,7 @@ class Pipeline:
             file_texts = await self._file_ends(scanned, ex.files, session)
         elif self.split_window is not None and (attached_ids := attached.file_ids(items)):
             try:
-                file_parts = await self._join_file_texts(scanned, attached_ids, _budget_key(ctx))
+                file_parts = await self._join_file_texts(scanned, attached_ids, self._budget_key(ctx))
             except ScanBudgetExceeded:
                 return await self._refuse(req, 429, SCAN_BUDGET_ID, SCAN_BUDGET_MESSAGE, "scan-budget", route=route)
         window_piece = None  # policy.split.Added: taken out again if the request is stopped
@@ -749,7 +753,7 @@ class Pipeline:
                           params.get("scheduled_post_id") if route.name == "posts.schedule.update" else None)
                 try:
                     window_piece = await self.split_window.add(
-                        ctx.user_id, where, piece, _WindowScanner(self, _budget_key(ctx)),
+                        ctx.user_id, where, piece, _WindowScanner(self, self._budget_key(ctx)),
                         post_id=edited if edited and atrest.is_id(edited) else None,
                         thread=root if route.name in _THREADED and atrest.is_id(
                             root := str(ex.fields.get("body.root_id") or "")) else None,
@@ -1377,7 +1381,7 @@ class Pipeline:
                 token=token, fallback_token=fallback,
                 timeout=self.config.scan_deadline_seconds, screen=screen, numbered=True)
             return await self._scan([ContentItem(f"{p}#mentions", t) for p, t in shown], entities,
-                                    budget_key=_budget_key(ctx))
+                                    budget_key=self._budget_key(ctx))
         except (Unresolved, ScanBudgetExceeded, BodyError) as exc:
             if window_piece is not None and self.split_window is not None:  # nothing reaches a reader
                 with contextlib.suppress(Exception):
@@ -1459,6 +1463,40 @@ class Pipeline:
                     cost = sum(time.perf_counter() + s for s in spent)  # (a thread running on)
                 budget.charge(budget_key, sum(spent) if cost is None else cost)
 
+    def _budget_key(self, ctx: RequestContext) -> str | None:
+        """Whose scan budget pays: the Mattermost user, else the client address.  A bot's
+        requests pay from one budget shared by all the bots of its owner, its principal
+        (``quarantine/principals.py``), apart from the owner's own: N bots buy no more
+        scan time than one, and a flood from a bot spends no person's budget.  A bot
+        whose owner could not be read pays from a budget of its own."""
+        if ctx.user_id:
+            return self._principal_key(ctx.user_id, ctx.is_bot)
+        if ctx.client_ip:
+            return "ip:" + address_group(ctx.client_ip)  # an IPv6 /64 is one client
+        return None
+
+    def _principal_key(self, user_id: str, is_bot: bool) -> str:
+        if not is_bot:
+            return "u:" + user_id
+        hit, owner = self._bot_owners.cached(user_id)
+        return "b:" + (owner if hit and owner else user_id)
+
+    async def _learn_principal(self, ctx: RequestContext, token: str | None) -> None:
+        """Reads (and remembers) the owner of the bot a request comes from."""
+        if ctx.user_id and ctx.is_bot:
+            await self._learn_bot_owner(ctx.user_id, token)
+
+    async def _learn_bot_owner(self, bot_id: str, token: str | None) -> None:
+        if self.context is None or self._bot_owners.cached(bot_id)[0] or not atrest.is_id(bot_id):
+            return
+        try:
+            owner = await self.context.bot_owner(bot_id, token)
+        except Exception as exc:  # (Mattermost or Redis: only whose budget pays depends on it)
+            log.warning("a bot's owner could not be read; its scans pay from its own budget",
+                        extra={"error_type": type(exc).__name__})
+            return
+        self._bot_owners.remember(bot_id, owner or "")
+
     async def _sender_key(self, req: GatewayRequest, query: str) -> str | None:
         """Whose scan budget pays, before the body is read: the token's user (the
         cached ``users/me`` resolution the credentials check made), else the client
@@ -1470,7 +1508,9 @@ class Pipeline:
             except _UPSTREAM_ERRORS:
                 user = None
             if user is not None and user.id:
-                return "u:" + user.id
+                if user.is_bot:
+                    await self._learn_bot_owner(user.id, token)
+                return self._principal_key(user.id, user.is_bot)
         return "ip:" + address_group(req.client_ip) if req.client_ip else None
 
     async def _context(self, req: GatewayRequest, route: Route, params: dict[str, str], ex: Extracted, path: str,
@@ -1902,6 +1942,10 @@ def decode_and_extract(route: Route, raw: bytes, content_encoding: str, content_
     return body, ex
 
 
+#: seconds a bot's owner is remembered (``Pipeline._budget_key``); an owner changes by
+#: ``POST /bots/{id}/assign/{user_id}`` only
+BOT_OWNER_SECONDS = 600.0
+
 SCAN_BUDGET_ID = "api.dlp.scan_budget.app_error"
 #: findings a decision record lists (the others only counted in ``entity_counts``;
 #: ``findings_omitted`` says how many)
@@ -2327,13 +2371,6 @@ def is_mattermost_stamp(item: ContentItem, now_ms: int) -> bool:
     return bool(_STAMP.fullmatch(text)) and now_ms - STAMP_PAST_MS <= int(text) <= now_ms + STAMP_FUTURE_MS
 
 
-def _budget_key(ctx: RequestContext) -> str | None:
-    """Whose scan budget pays: the Mattermost user, else the client address."""
-    if ctx.user_id:
-        return "u:" + ctx.user_id
-    if ctx.client_ip:
-        return "ip:" + address_group(ctx.client_ip)  # an IPv6 /64 is one client
-    return None
 
 
 def _needs(policy: PolicyEngine, route: Route, field: str) -> bool:

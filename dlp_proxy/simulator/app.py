@@ -26,6 +26,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from dlp_proxy.simulator import gohttp
+from dlp_proxy.simulator.ids import id_from
 from dlp_proxy.simulator.state import SERVER_VERSION, Fault, SimError, Simulator, bad_param
 
 Scope = MutableMapping[str, Any]
@@ -379,6 +380,11 @@ class Api:
         actor = self.actor(request)
         return json_response(self.sim.create_bot(await self.json_body(request), actor), 201)
 
+    async def create_user_access_token(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.create_user_access_token(
+            str(request.path_params["user_id"]), await self.json_body(request), actor))
+
     # --------------------------------------------------- teams / channels
     async def patch_bot(self, request: Request) -> Response:
         actor = self.actor(request)
@@ -442,6 +448,11 @@ class Api:
     async def get_incoming_hook(self, request: Request) -> Response:
         actor = self.actor(request)
         return json_response(self.sim.get_incoming_hook(str(request.path_params["hook_id"]), actor))
+
+    async def add_channel_member(self, request: Request) -> Response:
+        actor = self.actor(request)
+        return json_response(self.sim.add_channel_member(
+            str(request.path_params["channel_id"]), await self.json_body(request), actor), 201)
 
     async def channel_members(self, request: Request) -> Response:
         actor = self.actor(request)
@@ -1143,6 +1154,18 @@ class Inspect:
     async def ids(self, request: Request) -> Response:
         return json_response(self.sim.ids)
 
+    async def command_hooks(self, request: Request) -> Response:
+        """A slash command's response hook, as a custom command's execution makes one
+        (``Simulator.create_command_webhook``): for ``user`` (a seeded key, default alice)
+        in town square; ``age_ms`` makes it that old.  Answers its id."""
+        body = await request.json() if await request.body() else {}
+        sim = self.sim
+        user = sim.ids["users"][str(body.get("user", "alice"))]
+        hook_id = sim.create_command_webhook(id_from("command:lookup"), user, sim.ids["channels"]["town_square"])
+        with sim.lock:
+            sim.command_hooks[hook_id]["create_at"] -= int(body.get("age_ms", 0))
+        return json_response({"id": hook_id})
+
     async def moves(self, request: Request) -> Response:
         """Threads Mattermost moved (POST /api/v4/posts/{id}/move): from, to, new ids."""
         return json_response(self.sim.recorded_moves())
@@ -1232,6 +1255,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{SIM_PREFIX}requests", ins.requests, methods=["GET", "DELETE"]),
         Route(f"{SIM_PREFIX}posts", ins.posts, methods=["GET"]),
         Route(f"{SIM_PREFIX}ids", ins.ids, methods=["GET"]),
+        Route(f"{SIM_PREFIX}command_hooks", ins.command_hooks, methods=["POST"]),
         Route(f"{SIM_PREFIX}moves", ins.moves, methods=["GET"]),
         Route(f"{SIM_PREFIX}files/copy", ins.copy_files, methods=["POST"]),
         Route(f"{SIM_PREFIX}ws_messages", ins.ws_messages, methods=["GET"]),
@@ -1264,6 +1288,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/groups", w(api.create_group), methods=["POST"]),
         Route(f"{v4}/groups/{{group_id}}/members", w(api.add_group_members), methods=["POST"]),
         Route(f"{v4}/bots", w(api.create_bot), methods=["POST"]),
+        Route(f"{v4}/users/{{user_id}}/tokens", w(api.create_user_access_token), methods=["POST"]),
         Route(f"{v4}/bots/{{bot_id}}", w(api.get_bot), methods=["GET"]),
         Route(f"{v4}/bots/{{bot_id}}", w(api.patch_bot), methods=["PUT"]),
         Route(f"{v4}/bots/{{bot_id}}/assign/{{user_id}}", w(api.assign_bot), methods=["POST"]),
@@ -1281,6 +1306,7 @@ def create_app(sim: Simulator) -> ASGIApp:
         Route(f"{v4}/channels/{{channel_id}}/privacy", w(api.channel_privacy), methods=["PUT"]),
         Route(f"{v4}/channels/{{channel_id}}/posts", w(api.channel_posts), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}/members", w(api.channel_members), methods=["GET"]),
+        Route(f"{v4}/channels/{{channel_id}}/members", w(api.add_channel_member), methods=["POST"]),
         Route(f"{v4}/hooks/incoming/{{hook_id}}", w(api.get_incoming_hook), methods=["GET"]),
         Route(f"{v4}/channels/{{channel_id}}/bookmarks", w(api.create_bookmark), methods=["POST"]),
         Route(f"{v4}/channels/{{channel_id}}/bookmarks/{{bookmark_id}}", w(api.patch_bookmark), methods=["PATCH"]),

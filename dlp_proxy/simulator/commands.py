@@ -56,7 +56,6 @@ import contextlib
 import copy
 import json
 import re
-import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -268,7 +267,8 @@ class CustomCommands:
                     "channel_id": channel_id, "channel_name": channel.get("name", ""), "user_id": actor,
                     "user_name": sim.users[actor]["username"], "command": "/" + trigger, "text": message,
                     "trigger_id": "", "root_id": str(body.get("root_id", "") or ""),
-                    "response_url": "http://simulator/hooks/commands/" + secrets.token_hex(13)}
+                    "response_url": "http://simulator/hooks/commands/" + sim.create_command_webhook(
+                        cmd["id"], actor, channel_id, str(body.get("root_id", "") or ""))}
         url = str(cmd["url"])
         parts = urlsplit(url)
         try:

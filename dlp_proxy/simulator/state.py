@@ -59,6 +59,11 @@ def bad_param(name: str) -> SimError:
     )
 
 
+#: model.CommandWebhookLifetime; app/webhook.go HandleCommandWebhook ``TryUse(hook.Id, 5)``
+COMMAND_WEBHOOK_LIFETIME_MS = 1000 * 60 * 30
+COMMAND_WEBHOOK_USES = 5
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -597,6 +602,25 @@ class Simulator:
             if actor not in self.team_members[team_id] and not self.is_admin(actor):
                 raise forbidden()
             return copy.deepcopy(team)
+
+    def add_channel_member(self, channel_id: str, body: Any, actor: str) -> JSON:
+        """POST /api/v4/channels/{channel_id}/members (api4/channel.go addChannelMember:
+        ``user_id``; a member of a public channel (``manage_public_channel_members``) or a
+        system admin; the user must be on the channel's team).  Answers the ChannelMember, 201."""
+        with self.lock:
+            channel = self.channels.get(channel_id)
+            if channel is None or channel["delete_at"]:
+                raise SimError(404, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
+            user_id = body.get("user_id") if isinstance(body, dict) else None
+            if not isinstance(user_id, str) or user_id not in self.users:
+                raise bad_param("user_id")
+            if not self.is_admin(actor) and not (channel["type"] == "O" and actor in self.channel_members[channel_id]):
+                raise forbidden()
+            if channel.get("team_id") and user_id not in self.team_members.get(channel["team_id"], set()):
+                raise SimError(403, "api.channel.add_members.user_denied", "Channel membership denied to the following users because of group constraints.")
+            self.channel_members[channel_id].add(user_id)
+            return {"channel_id": channel_id, "user_id": user_id, "roles": "channel_user", "msg_count": 0,
+                    "mention_count": 0, "last_viewed_at": 0, "notify_props": {}, "last_update_at": now_ms()}
 
     def _channel(self, channel_id: str, actor: str, *, write: bool = False) -> JSON:
         channel = self.channels.get(channel_id)
@@ -1407,19 +1431,40 @@ class Simulator:
             self.emoji_images[eid] = bytes(image)
             return copy.deepcopy(self.emoji[eid])
 
+    def create_command_webhook(self, command_id: str, user_id: str, channel_id: str, root_id: str = "") -> str:
+        """app/webhook.go CreateCommandWebhook (a custom command's ``response_url``):
+        model.CommandWebhook, ``UseCount`` 0, ``CreateAt`` now."""
+        with self.lock:
+            hook_id = self.new_id("command-hook")
+            self.command_hooks[hook_id] = {"id": hook_id, "user_id": user_id, "channel_id": channel_id,
+                                           "root_id": root_id, "create_at": now_ms(), "command_id": command_id,
+                                           "use_count": 0}
+            return hook_id
+
     def command_webhook(self, hook_id: str, payload: Any) -> None:
-        """app/command.go HandleCommandWebhook -> HandleCommandResponse: a post for the
+        """app/webhook.go HandleCommandWebhook -> HandleCommandResponse: the store's
+        ``Get`` (404 ``app.command_webhook.get.missing`` for an unknown hook or one created
+        more than ``model.CommandWebhookLifetime`` ago), ``TryUse(hook.Id, 5)`` (400
+        ``app.command_webhook.try_use.invalid`` past the fifth use), then a post for the
         response and one for each of its ``extra_responses`` (HandleCommandResponsePost:
-        ``post.SetProps(response.Props)``, then ``from_webhook`` and the attachments)."""
+        ``post.SetProps(response.Props)``, then ``from_webhook`` and the attachments).
+        The seeded hook (``ids["command_hook"]``) is a test fixture: it never expires and
+        has no use limit (the suite uses it for hours and many times); hooks made by a
+        custom command's execution or ``POST /__sim/command_hooks`` have both."""
         with self.lock:
             hook = self.command_hooks.get(hook_id)
-            if hook is None:
+            limited = hook is not None and "use_count" in hook
+            if hook is None or (limited and hook["create_at"] <= now_ms() - COMMAND_WEBHOOK_LIFETIME_MS):
                 raise SimError(404, "app.command_webhook.get.missing", "Webhook does not exist.")
             if not isinstance(payload, dict):
                 raise SimError(400, "web.command_webhook.parse.app_error", "Unable to parse incoming data.")
             extras = payload.get("extra_responses") or []
             if not isinstance(extras, list):
                 raise SimError(400, "web.command_webhook.parse.app_error", "Unable to parse incoming data.")
+            if limited:
+                if hook["use_count"] >= COMMAND_WEBHOOK_USES:
+                    raise SimError(400, "app.command_webhook.try_use.invalid", "Invalid webhook.")
+                hook["use_count"] += 1
             for response in [payload, *(e for e in extras if isinstance(e, dict))]:
                 self._command_response_post(hook, response)
 
@@ -1701,6 +1746,23 @@ class Simulator:
             }
             self.bots[uid] = bot
             return copy.deepcopy(bot)
+
+    def create_user_access_token(self, user_id: str, body: Any, actor: str) -> JSON:
+        """POST /api/v4/users/{user_id}/tokens (api4/user.go createUserAccessToken: the
+        user itself, a bot's owner (``manage_bots``) or a system admin; app/user.go
+        CreateUserAccessToken: ``description`` required; the token is shown once)."""
+        with self.lock:
+            user = self.users.get(user_id)
+            bot = self.bots.get(user_id)
+            allowed = actor == user_id or self.is_admin(actor) or (bot is not None and bot.get("owner_id") == actor)
+            if user is None or not allowed:
+                raise forbidden()
+            if not isinstance(body, dict) or not isinstance(body.get("description"), str) or not body["description"]:
+                raise bad_param("description")
+            token = self.new_id("user-access-token")
+            self.sessions[token] = Session(token, user_id, csrf=self.new_id("csrf"), kind="pat")
+            return {"id": self.new_id("user-access-token-id"), "token": token, "user_id": user_id,
+                    "description": body["description"], "is_active": True}
 
     def patch_bot(self, bot_id: str, body: Any, actor: str) -> JSON:
         """PUT /api/v4/bots/{bot_user_id} (api4/bot.go patchBot: model.BotPatch;
