@@ -10,7 +10,8 @@ ordinary finance chat had 13 % of such messages stopped.
 ``reads_as_list``: three groups or more (two with a list mark between), none longer than three digits (no card or SSN
 grouping has such groups: their groups of four decide them), and either a list
 separator (``,`` ``;`` ``/``) between two of them, groups of different lengths, or
-groups of two or three digits.  Digits written one at a time with a blank or one mark
+groups of two or three digits; not threes apart by one mark that is no list mark
+(``482-910-375``, ``123.456.789``: a number's grouping).  Digits written one at a time with a blank or one mark
 (``4 1 1 1 ...``, ``5-3-6-2-2-8-7-1-0``) are one number spelled out, no list.
 
 Such a run is one identifier only when the message shows it means one
@@ -78,6 +79,8 @@ def _short_numbers(groups: tuple[int, ...], seps: tuple[str, ...]) -> bool:
     marked = any(s in _LIST_MARKS for sep in seps for s in sep)
     if len(groups) < 2 or max(groups) > 3 or (len(groups) == 2 and not marked):
         return False
+    if not marked and seps[0].strip() and len(set(seps)) == 1 and all(n == 3 for n in groups[:-1]):
+        return False  # "482-910-375", "123.456.78": a number grouped in threes by one mark, no list
     return marked or max(groups) > 1  # list marks, groups of different lengths or of two or three digits
 
 

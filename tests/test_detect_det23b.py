@@ -185,6 +185,7 @@ def test_a_list_shaped_card_with_intent_is_found(engine: Engine, text: str) -> N
     "account: 4 8 2 9 1 0 3 7 5 5",
     "account number is 482; 910; 375",
     "lots per account: 48 29 10 37 55, no spaces",
+    "wire to account at Chase 482-910-375",
 ])
 def test_a_labelled_account_written_apart_is_found(engine: Engine, text: str) -> None:
     assert "US_BANK_NUMBER" in _found(engine, text), text
