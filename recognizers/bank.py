@@ -60,6 +60,7 @@ from dlp_proxy.recognizers._common import (
     may_have_candidates,
 )
 from dlp_proxy.recognizers._fuzzy import FuzzyContext
+from dlp_proxy.recognizers._lists import list_intended, percent_escapes, reads_as_list
 from dlp_proxy.recognizers.securities import cusip_valid
 
 _ACCOUNT_LENGTHS = frozenset(range(6, 18))
@@ -98,8 +99,8 @@ class RoutingNumberRecognizer(DLPRecognizer):
             if not aba_valid(c.digits):
                 continue
             hit = self.context_hit(text, c.start, c.end, before=60)
-            if hit is None:
-                continue
+            if hit is None or (reads_as_list(c, text) and not list_intended(text, c, hit)):
+                continue  # (a list of short numbers: recognizers/_lists.py)
             if hit.distance < 0 and _ACCOUNT_LABEL is not None and _ACCOUNT_LABEL.search(text, c.start + hit.distance, c.start):
                 continue  # "routing 021000021 and checking account 670789175": the account label is nearer
             out.append(
@@ -774,6 +775,8 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue  # "the EIN for the corporate acct: 94-6350073": the company's EIN
             if _security_id(c, text) and not (c.is_bare and -4 <= hit.distance < 0):
                 continue  # "in the IRA account bot 25,676 323268169 @ 102": a quantity and a CUSIP
+            if percent_escapes(text, c) or (reads_as_list(c, text) and not list_intended(text, c, hit)):
+                continue  # "lots per account: 29 8 13 39 46 1 5 4 24": a list (recognizers/_lists.py)
             taken.append((c.start, c.end))
             out.append(
                 self.result(US_BANK_NUMBER, c.start, c.end, 0.8, f"{len(d)}-digits", "context-gated", hit,
@@ -1213,6 +1216,8 @@ class ClabeRecognizer(DLPRecognizer):
             if not (clabe_valid(d) and d[:3] in _CLABE_BANKS) or len(set(d)) <= 2:
                 continue
             hit = self.context_hit(text, c.start, c.end, before=40, after=25)
+            if reads_as_list(c, text) and not list_intended(text, c, hit):
+                continue  # "lots per account: 124, 13, 0, 10, ...": a list (recognizers/_lists.py)
             shaped = c.whole_run and (c.is_bare or c.groups == (3, 3, 11, 1))
             if hit is None and (not shaped or (_NEGATIVE_RE is not None and _NEGATIVE_RE.search(
                     text, max(0, c.start - 30), c.start) is not None)):

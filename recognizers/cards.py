@@ -33,6 +33,7 @@ from dlp_proxy.recognizers._common import (
     single_digit_cells,
     word_on_line,
 )
+from dlp_proxy.recognizers._lists import list_intended, percent_escapes, reads_as_list
 
 _CARD_LENGTHS = frozenset(range(13, 20))
 
@@ -177,8 +178,15 @@ class PaymentCardRecognizer(DLPRecognizer):
             brand = card_valid(c.digits)
             if brand is None:
                 continue
+            if percent_escapes(text, c):
+                continue  # "%36%36%39...": a URL's escapes, judged as what they decode to
             hit = self.context_hit(text, c.start, c.end, before=60)
             shaped = _card_shape(c)
+            if reads_as_list(c, text) and not list_intended(text, c, hit):
+                # "strikes to quote: 34,39,25,18,26,33,43,30": short numbers side by side
+                # are a list, one card only with its label right at them or an instruction
+                # to join them (recognizers/_lists.py)
+                continue
             if (shaped and not c.is_bare and not c.split_digits and continues_past(text, c)
                     and (hit is None or c.start != c.run_start)):
                 # four groups of a longer run grouped alike (a USPS tracking number's

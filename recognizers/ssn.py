@@ -43,6 +43,7 @@ from dlp_proxy.recognizers._common import (
     single_digit_cells,
     word_on_line,
 )
+from dlp_proxy.recognizers._lists import list_intended, percent_escapes, reads_as_list
 
 # Numbers published in advertising or as specimens (SSA), never issued to a person.
 _SPECIMENS = frozenset({"078051120", "219099999", "457555462", "123456789"})
@@ -338,6 +339,8 @@ class _NineDigit(DLPRecognizer):
             if hit is not None and not _PERSONAL.match(hit.word):
                 # "tax id 53-6228710 (her SSN)": a word for a person's number also near
                 hit = self.personal_hit(text, c.start, c.end) or hit
+            if percent_escapes(text, c) or (reads_as_list(c, text) and not list_intended(text, c, hit)):
+                continue  # "fills: 53 6 2 2 87 1 0": short numbers side by side (recognizers/_lists.py)
             if _ein_shaped(c) and (hit is None or not _labels_it(text, c, self._context_re) or _named_an_ein(text, c)):
                 # 12-3456789 is the IRS's EIN format: a person's number only under a word
                 # naming one right before it, with no word naming an EIN on the line before

@@ -685,6 +685,11 @@ def _placeholders(text: str, lo: int, hi: int) -> str:
     return text
 
 
+#: between two numbers of a list: blanks, list marks and numbers read as no group (a
+#: quantity "0,100", a price), no word (recognizers/_lists.py)
+_LIST_GAP = re.compile(r"[ \t,;/.0-9]*")
+
+
 def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple[int, int]],
           masked_only: bool = False) -> tuple[int, int, str, bool] | None:
     """``_labelled``'s reading of ``lo`` to ``hi`` (``masked_only``: a masked form's only)."""
@@ -732,6 +737,9 @@ def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple
             run = tokens[i:j]
             if any(len("".join(c)) < (4 if kinds == _CARD else 2) for _, _, c, _ in run):
                 continue
+            if sum(len(c) for _, _, c, _ in run) >= 3 and all(len(x) <= 3 for _, _, c, _ in run for x in c) and all(
+                    _LIST_GAP.fullmatch(text, b, c) for (_, b, _, _), (c, _, _, _) in itertools.pairwise(run)):
+                continue  # "counts: 10, 10, 10, 0 10": short numbers side by side are a list (det23b)
             if (all(not text[b:c].strip() for (_, b, _, _), (c, _, _, _) in itertools.pairwise(run))
                     and _shape_kinds(["-".join(c) for _, _, c, _ in run])):
                 continue  # blanks between the groups of a shape: the recognizers read it as written
