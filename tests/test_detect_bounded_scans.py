@@ -10,7 +10,7 @@ detector is compared with a base checkout by bench/diff_findings.py).
 - ``gatescan.match_ends`` (Hyperscan's ends of a context regex's bare alternation):
   every match of the alternation ends at one of them;
 - ``gatescan.finditer`` through a lead (the regex tried only where its lead matches) and
-  ``finditer``;
+  ``finditer``; ``gatescan.search_lead`` and ``search``;
 - ``normalize._leet_hint_starts`` (byte classes) and ``_LEET_HINT.finditer``.
 """
 
@@ -119,7 +119,7 @@ _LEAD_PAIRS = [(filler._GAP, filler._GAP_LEAD), (filler._NOT_GROUP, filler._NOT_
 _LEAD_ATOMS = st.lists(st.sampled_from(
     ["1", "12", "2024", "-", "/", ":", ".", ",", "%", "$", "@", "px", "at", "price", " ", "\t", "\n", "A", "Z",
      "x", "ssn", "then", "#", "(", ")", "+", "subtract", "one", "less", "take", "19", "20", "0", "3", "é",
-     "O", "o", "l", "I", "ab", "_", CELL, ROW]
+     "O", "o", "l", "I", "ab", "_", "12345", "T2026", "ACC-", CELL, ROW]
 ), max_size=30).map("".join)
 
 
@@ -142,6 +142,25 @@ def test_finditer_through_a_lead_reads_the_corpora() -> None:
     for text in _corpus_texts():
         for rx, lead in _LEAD_PAIRS:
             assert [m.span() for m in gatescan.finditer(rx, lead, text)] == [m.span() for m in rx.finditer(text)]
+
+
+def _span(m: re.Match[str] | None) -> tuple[int, int] | None:
+    return None if m is None else m.span()
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_LEAD_ATOMS)
+@example("T20261101000000\x1f2026-11-01\x1fACC-85319\x1f30303M102\x1f48600\x1f107.49\x1e")
+@example("53622 1234")
+def test_search_through_a_lead_is_search(text: str) -> None:
+    for rx, lead in _LEAD_PAIRS:
+        assert _span(gatescan.search_lead(rx, lead, text)) == _span(rx.search(text))
+
+
+def test_search_through_a_lead_reads_the_corpora() -> None:
+    for text in _corpus_texts():
+        for rx, lead in _LEAD_PAIRS:
+            assert _span(gatescan.search_lead(rx, lead, text)) == _span(rx.search(text))
 
 
 @settings(max_examples=1500, deadline=None)

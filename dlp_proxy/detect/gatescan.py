@@ -399,6 +399,25 @@ def finditer(rx: re.Pattern[str], lead: re.Pattern[str], text: str, pos: int = 0
     ends = None if longest is None or pos >= end else _lead_ends(lead, text, pos, end)
     if longest is None or ends is None:
         return list(rx.finditer(text, pos, end))
+    return _lead_matches(rx, text, ends, longest, pos, end, None)
+
+
+def search_lead(rx: re.Pattern[str], lead: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``rx.search(text)``, tried only where ``lead`` matches (the conditions of
+    ``finditer``): its first match, found without trying every position of a text where
+    ``lead`` is rare."""
+    built = _SPAN_DBS.get((lead.pattern, lead.flags))
+    longest = None if built is None else built[2]
+    ends = None if longest is None or not text else _lead_ends(lead, text, 0, len(text))
+    if longest is None or ends is None:
+        return rx.search(text)
+    found = _lead_matches(rx, text, ends, longest, 0, len(text), 1)
+    return found[0] if found else None
+
+
+def _lead_matches(rx: re.Pattern[str], text: str, ends: list[int], longest: int, pos: int, end: int,
+                  limit: int | None) -> list[re.Match[str]]:
+    """``finditer``'s matches (at most ``limit``) from ``lead``'s match ``ends``."""
     out: list[re.Match[str]] = []
     at = pos
     match = rx.match
@@ -410,6 +429,8 @@ def finditer(rx: re.Pattern[str], lead: re.Pattern[str], text: str, pos: int = 0
                 p += 1
                 continue
             out.append(m)
+            if limit is not None and len(out) >= limit:
+                return out
             at = p = m.end()
         at = max(at, e)
     return out
