@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import filler, gatescan, normalize, structure
 from dlp_proxy.detect.structure import CELL, ROW
-from dlp_proxy.recognizers import _common, _structure
+from dlp_proxy.recognizers import _common, _structure, bank
 from tests.conftest import corpus_texts as _corpus_texts
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -114,6 +114,7 @@ def test_match_ends_hold_every_match_of_a_context_word(engine: object) -> None:
 
 #: each regex ``gatescan.finditer`` reads through a lead, and its lead
 _LEAD_PAIRS = [(filler._GAP, filler._GAP_LEAD), (filler._NOT_GROUP, filler._NOT_GROUP_LEAD),
+               (bank._PHRASE_BEFORE, bank._PHRASE_LEAD),
                *((getattr(_structure, name), lead) for name, (lead, _) in
                  zip(("_CLOCK", "_DATE", "_THOUSANDS", "_PERCENT", "_DOTTED"), _structure.LEADS, strict=True))]
 _LEAD_ATOMS = st.lists(st.sampled_from(
@@ -124,7 +125,8 @@ _LEAD_ATOMS = st.lists(st.sampled_from(
 
 
 def test_leads_longest_matches_are_as_registered() -> None:
-    for lead, longest in [(filler._GAP_LEAD, 8), (filler._NOT_GROUP_LEAD, 10), *_structure.LEADS]:
+    for lead, longest in [(filler._GAP_LEAD, 8), (filler._NOT_GROUP_LEAD, 10), (bank._PHRASE_LEAD, 9),
+                          *_structure.LEADS]:
         assert re._parser.parse(lead.pattern).getwidth()[1] == longest  # type: ignore[attr-defined]
         assert gatescan._SPAN_DBS[(lead.pattern, lead.flags)] is not None
 
@@ -142,6 +144,22 @@ def test_finditer_through_a_lead_reads_the_corpora() -> None:
     for text in _corpus_texts():
         for rx, lead in _LEAD_PAIRS:
             assert [m.span() for m in gatescan.finditer(rx, lead, text)] == [m.span() for m in rx.finditer(text)]
+
+
+_PHRASE_ATOMS = st.lists(st.sampled_from(
+    ["account", "Acct", "ACC", "acc't", "accnt", "a/c", "A/C", "bank", "Brokerage", "savings", "checking", " ", "\t",
+     "\n", "number", "no.", "#", "for", "of", "the", "John", "Smith", "Household", "is", ":", "=", "-", "on file",
+     "we have", "it's", ",", "x", "5", "12345", "é", CELL, ROW]
+), max_size=25).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_PHRASE_ATOMS)
+@example("account number for John Smith is: 12345")
+@example("xaccount of Smith: 1, bank acct on file is 5, savings acc, it's 7")
+def test_account_phrases_through_a_lead_are_finditer(text: str) -> None:
+    rx, lead = bank._PHRASE_BEFORE, bank._PHRASE_LEAD
+    assert [m.span() for m in gatescan.finditer(rx, lead, text)] == [m.span() for m in rx.finditer(text)]
 
 
 def _span(m: re.Match[str] | None) -> tuple[int, int] | None:
