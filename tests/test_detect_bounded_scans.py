@@ -11,7 +11,8 @@ detector is compared with a base checkout by bench/diff_findings.py).
   every match of the alternation ends at one of them;
 - ``gatescan.finditer`` through a lead (the regex tried only where its lead matches) and
   ``finditer``; ``gatescan.search_lead`` and ``search``;
-- ``normalize._leet_hint_starts`` (byte classes) and ``_LEET_HINT.finditer``.
+- ``normalize._leet_hint_starts`` (byte classes) and ``_LEET_HINT.finditer``;
+- ``Normalized.transforms_finder`` (events indexed by start) and ``transforms_in``.
 """
 
 from __future__ import annotations
@@ -186,3 +187,26 @@ def test_search_through_a_lead_reads_the_corpora() -> None:
        .map("".join))
 def test_leet_hint_starts_are_the_regexs(text: str) -> None:
     assert normalize._leet_hint_starts(text) == [m.start() for m in normalize._LEET_HINT.finditer(text)]
+
+
+_EVENTS = st.lists(st.tuples(st.integers(0, 300), st.integers(-3, 40), st.sampled_from(["a", "b", "c", "lookalike"])),
+                   max_size=60).map(lambda evs: [(s, s + n, name) for s, n, name in evs])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_EVENTS, st.lists(st.tuples(st.integers(-10, 320), st.integers(0, 50)), min_size=1, max_size=20))
+def test_transforms_finder_is_transforms_in(events: list[tuple[int, int, str]], spans: list[tuple[int, int]]) -> None:
+    norm = normalize.Normalized("x" * 400, range(400), range(1, 401), events)
+    find = norm.transforms_finder()
+    for a, n in spans:
+        assert find(a, a + n) == norm.transforms_in(a, a + n)
+
+
+def test_transforms_finder_reads_the_corpora_as_transforms_in() -> None:
+    for text in list(_corpus_texts())[::3]:
+        for norm in (normalize.normalize(text), normalize.normalize_lookalike(text)):
+            if norm is None or not norm.events:
+                continue
+            find = norm.transforms_finder()
+            for a in range(0, len(text), 7):
+                assert find(a, a + 12) == norm.transforms_in(a, a + 12)
