@@ -130,6 +130,23 @@ def test_leads_longest_matches_are_as_registered() -> None:
                           *_structure.LEADS]:
         assert re._parser.parse(lead.pattern).getwidth()[1] == longest  # type: ignore[attr-defined]
         assert gatescan._SPAN_DBS[(lead.pattern, lead.flags)] is not None
+        # each alternative read apart, its match's start known from its end (finditer's exact path)
+        assert gatescan._LEAD_DBS[(lead.pattern, lead.flags)] is not None
+
+
+@settings(max_examples=500, deadline=None)
+@given(_LEAD_ATOMS, st.integers(0, 40), st.one_of(st.none(), st.integers(0, 60)))
+def test_finditer_through_a_leads_ends_is_finditer(text: str, pos: int, endpos: int | None) -> None:
+    """The path through the lead's ends alone (no alternatives' database) is kept right too."""
+    saved = dict(gatescan._LEAD_DBS)
+    gatescan._LEAD_DBS.clear()
+    try:
+        for rx, lead in _LEAD_PAIRS:
+            want = [m.span() for m in (rx.finditer(text, pos) if endpos is None else rx.finditer(text, pos, endpos))]
+            assert [m.span() for m in gatescan.finditer(rx, lead, text, pos, endpos)] == want
+            assert _span(gatescan.search_lead(rx, lead, text)) == _span(rx.search(text))
+    finally:
+        gatescan._LEAD_DBS.update(saved)
 
 
 @settings(max_examples=1500, deadline=None)
