@@ -2,7 +2,7 @@
 against a loop of stock Presidio.
 
     .venv/bin/python bench/bench_files.py [--mb 20] [--pages 100] [--presidio-chars 200000]
-    .venv/bin/python bench/bench_files.py --mix [--repeat 3] [--posts-seconds 10]
+    .venv/bin/python bench/bench_files.py --mix [--repeat 3] [--posts-seconds 10] [--mix-files 120]
     .venv/bin/python bench/bench_files.py --blotters [--base-root /tmp/base] [--rounds 2]
     .venv/bin/python bench/bench_files.py --same-findings --base-root /tmp/base [--csv-mb 1 5 20] [--xlsx-rows 20000]
 
@@ -255,6 +255,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="--mix: alternating alone/during-OCR pairs; --blotters: readings of each file per checkout")
     ap.add_argument("--posts-only", action="store_true", help="--mix: only the clean-post p99 part")
     ap.add_argument("--only", nargs="*", default=None, help="--mix: only these files of the mix (names)")
+    ap.add_argument("--mix-files", type=int, default=0,
+                    help="--mix: this many files in all, the 24 fixed ones then generated everyday uploads "
+                         "(bench_mix.generated_uploads, deterministic)")
     ap.add_argument("--blotters", action="store_true", help="CPU per blotter file, this checkout and --base-root")
     ap.add_argument("--base-root", default="", help="--blotters, --same-findings: another checkout to compare with")
     ap.add_argument("--same-findings", action="store_true",

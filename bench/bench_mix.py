@@ -153,6 +153,79 @@ def upload_mix() -> list[tuple[str, str, bytes]]:
     return mix
 
 
+#: chat lines of the generated uploads (clean: dates, times, amounts, order and ticket numbers)
+_CHAT = ["standup moved to 10:30, room 4B", "Q{q} flows +{pct}% vs plan; see deck v{v}",
+         "order {order} filled at {price}, settles 2026-12-0{d}", "ticket INC-{ticket} closed, build 4.{v}.{q}",
+         "lunch at noon? the 12:15 train is late again", "rebalanced model {v}: 60/40, fee 0.25% p.a."]
+
+
+def _chat_lines(rnd: random.Random, n: int) -> list[str]:
+    return [rnd.choice(_CHAT).format(q=rnd.randrange(1, 5), pct=rnd.randrange(1, 9), v=rnd.randrange(2, 9),
+                                     order=4400000000 + rnd.randrange(10**8), price=round(rnd.uniform(20, 600), 2),
+                                     d=rnd.randrange(1, 9), ticket=rnd.randrange(10**5))
+            for _ in range(n)]
+
+
+def csv_rows(rows: list[list[Any]], sep: str = ",") -> bytes:
+    return "".join(sep.join(str(v) for v in row) + "\n" for row in rows).encode()
+
+
+def generated_uploads(n: int, seed: int = 19) -> list[tuple[str, str, bytes]]:
+    """``n`` more clean uploads, built deterministically from ``seed``, in the mix's
+    proportions of everyday files: chat and page screenshots, photos, Office files old
+    and new, PDFs, mail, and small CSV/TSV/XLSX exports (20-300 KB; the mix's big
+    blotters stay the fixed ones above)."""
+    from docx import Document
+
+    rnd = random.Random(seed)
+    kinds = ["screenshot", "screenshot", "screenshot", "photo", "office-docx", "office-pptx", "pdf", "csv", "tsv",
+             "xlsx", "legacy-xls", "legacy-doc", "mail"]
+    out: list[tuple[str, str, bytes]] = []
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        lines = _chat_lines(rnd, rnd.randrange(4, 12))
+        if kind == "screenshot":
+            data = filegen.screenshot(["alice  10:42 AM", *lines], rnd.choice([13, 14, 16]), dark=rnd.random() < 0.3)
+            out.append(("screenshot", f"gen{i:03d}.png", data))
+        elif kind == "photo":
+            out.append(("photo", f"gen{i:03d}.jpg", filegen.photo_like(1600, 1200, seed=100 + i)))
+        elif kind == "office-docx":
+            doc = Document()
+            for line in lines * 4:
+                doc.add_paragraph(line)
+            buf = io.BytesIO()
+            doc.save(buf)
+            out.append(("office", f"gen{i:03d}.docx", buf.getvalue()))
+        elif kind == "office-pptx":
+            from pptx import Presentation
+
+            prs = Presentation()
+            for line in lines:
+                slide = prs.slides.add_slide(prs.slide_layouts[1])
+                slide.shapes.title.text = line[:30]
+                slide.placeholders[1].text = line
+            buf = io.BytesIO()
+            prs.save(buf)
+            out.append(("office", f"gen{i:03d}.pptx", buf.getvalue()))
+        elif kind == "pdf":
+            out.append(("pdf", f"gen{i:03d}.pdf", filegen.pdf_pages(rnd.randrange(2, 12), " ".join(lines[:2]))))
+        elif kind in ("csv", "tsv"):
+            rows = blotter_rows(rnd.randrange(150, 2300), seed=200 + i)
+            ext = "csv" if kind == "csv" else "tsv"
+            out.append((ext, f"gen{i:03d}.{ext}", csv_rows(rows, "," if kind == "csv" else "\t")))
+        elif kind == "xlsx":
+            out.append(("xlsx", f"gen{i:03d}.xlsx", xlsx_blotter(rnd.randrange(100, 1500))))
+        elif kind == "legacy-xls":
+            out.append(("legacy", f"gen{i:03d}.xls", filegen.xls_document(blotter_rows(rnd.randrange(50, 400),
+                                                                                       seed=300 + i))))
+        elif kind == "legacy-doc":
+            out.append(("legacy", f"gen{i:03d}.doc", filegen.doc_document(" ".join(lines) * 5)))
+        else:
+            out.append(("mail", f"gen{i:03d}.msg", filegen.msg_message(lines[0][:40], "\n".join(lines),
+                                                                       {"rows.csv": csv_rows(blotter_rows(60, 400 + i))})))
+    return out
+
+
 def _textured_photo() -> bytes:
     """A high-ISO photo: sharp noise everywhere, so the no-text pre-check lets it through to OCR (worst case)."""
     import numpy as np
@@ -219,6 +292,8 @@ def run_mix(args: Any) -> int:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     print("# building the mix ...", flush=True)
     mix = upload_mix()
+    if getattr(args, "mix_files", 0) > len(mix):
+        mix += generated_uploads(args.mix_files - len(mix))
     if getattr(args, "only", None):
         mix = [m for m in mix if m[1] in args.only]
     if args.posts_only:
@@ -244,7 +319,9 @@ def run_mix(args: Any) -> int:
         if decision.details.get("uninspected"):
             outcome += " uninspected=" + ",".join(e["cause"] for e in decision.details["uninspected"])
         if decision.action.value in ("quarantine", "block"):
-            stopped.append(f"{name}: {outcome} {sorted(decision.entity_types)}")
+            reason = (f"problems {list(_ex.problems)}, {judge.last_cpu:.1f} s CPU in {statistics.median(per):.1f} s wall"
+                      if not _ex.complete else f"findings {sorted(decision.entity_types)}")
+            stopped.append(f"{name} ({len(data) / 1e6:.2f} MB): {outcome}; {reason}")
         print(f"{name:<22} {kind:<12} {len(data) / 1e6:>6.2f} {statistics.median(per) * 1000:>12.0f} {judge.last_cpu * 1000:>8.0f}  {outcome}", flush=True)
     print(f"\nfiles/s per core over the mix: {n / total:.2f} ({n} judgements in {total:.1f} s)")
     print(f"{'type':<12} {'p50 ms':>8} {'p99 ms':>8}  (n)")

@@ -598,6 +598,10 @@ _FOREIGN_LABEL = re.compile(
     r"num[ée]ro\s+de\s+compte|n[°º]\s*de\s+compte|n[úu]mero\s+de\s+cuenta|n[°º]\s*de\s+cuenta|"
     r"n[úu]mero\s+da\s+conta|numero\s+di\s+conto|konto-?nummer|rekeningnummer|numer\s+konta)"
     r"[ \t]*(?:[:：#№=]|no\.?|nr\.?)?[ \t]*")
+#: where ``_PHRASE_BEFORE`` can match: the first word of its label (``gatescan.finditer``'s
+#: lead: every match starts with one; in a blotter, every row's ``ACC-`` and nothing else)
+_PHRASE_LEAD = re.compile(r"brokerage|bank|checking|savings|acc|acnt|a/c", re.IGNORECASE)
+gatescan.register_spans(_PHRASE_LEAD, 9)  # its longest match
 #: a phrase's end may be followed by a quote or a backtick before the number
 _PHRASE_GAP = frozenset("\"'`“”‘’«» \t")
 
@@ -605,7 +609,7 @@ _PHRASE_GAP = frozenset("\"'`“”‘’«» \t")
 def _phrase_starts(text: str) -> frozenset[int]:
     """Where a number named by ``_PHRASE_BEFORE`` or ``_FOREIGN_LABEL`` may start."""
     out: set[int] = set()
-    ms = list(_PHRASE_BEFORE.finditer(text))
+    ms = gatescan.finditer(_PHRASE_BEFORE, _PHRASE_LEAD, text)
     if not text.isascii():
         ms += _FOREIGN_LABEL.finditer(text)
     for m in ms:

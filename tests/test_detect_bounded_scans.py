@@ -10,8 +10,9 @@ detector is compared with a base checkout by bench/diff_findings.py).
 - ``gatescan.match_ends`` (Hyperscan's ends of a context regex's bare alternation):
   every match of the alternation ends at one of them;
 - ``gatescan.finditer`` through a lead (the regex tried only where its lead matches) and
-  ``finditer``;
-- ``normalize._leet_hint_starts`` (byte classes) and ``_LEET_HINT.finditer``.
+  ``finditer``; ``gatescan.search_lead`` and ``search``;
+- ``normalize._leet_hint_starts`` (byte classes) and ``_LEET_HINT.finditer``;
+- ``Normalized.transforms_finder`` (events indexed by start) and ``transforms_in``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import filler, gatescan, normalize, structure
 from dlp_proxy.detect.structure import CELL, ROW
-from dlp_proxy.recognizers import _common, _structure
+from dlp_proxy.recognizers import _common, _structure, bank
 from tests.conftest import corpus_texts as _corpus_texts
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -114,19 +115,38 @@ def test_match_ends_hold_every_match_of_a_context_word(engine: object) -> None:
 
 #: each regex ``gatescan.finditer`` reads through a lead, and its lead
 _LEAD_PAIRS = [(filler._GAP, filler._GAP_LEAD), (filler._NOT_GROUP, filler._NOT_GROUP_LEAD),
+               (bank._PHRASE_BEFORE, bank._PHRASE_LEAD),
                *((getattr(_structure, name), lead) for name, (lead, _) in
                  zip(("_CLOCK", "_DATE", "_THOUSANDS", "_PERCENT", "_DOTTED"), _structure.LEADS, strict=True))]
 _LEAD_ATOMS = st.lists(st.sampled_from(
     ["1", "12", "2024", "-", "/", ":", ".", ",", "%", "$", "@", "px", "at", "price", " ", "\t", "\n", "A", "Z",
      "x", "ssn", "then", "#", "(", ")", "+", "subtract", "one", "less", "take", "19", "20", "0", "3", "é",
-     "O", "o", "l", "I", "ab", "_", CELL, ROW]
+     "O", "o", "l", "I", "ab", "_", "12345", "T2026", "ACC-", CELL, ROW]
 ), max_size=30).map("".join)
 
 
 def test_leads_longest_matches_are_as_registered() -> None:
-    for lead, longest in [(filler._GAP_LEAD, 8), (filler._NOT_GROUP_LEAD, 10), *_structure.LEADS]:
+    for lead, longest in [(filler._GAP_LEAD, 8), (filler._NOT_GROUP_LEAD, 10), (bank._PHRASE_LEAD, 9),
+                          *_structure.LEADS]:
         assert re._parser.parse(lead.pattern).getwidth()[1] == longest  # type: ignore[attr-defined]
         assert gatescan._SPAN_DBS[(lead.pattern, lead.flags)] is not None
+        # each alternative read apart, its match's start known from its end (finditer's exact path)
+        assert gatescan._LEAD_DBS[(lead.pattern, lead.flags)] is not None
+
+
+@settings(max_examples=500, deadline=None)
+@given(_LEAD_ATOMS, st.integers(0, 40), st.one_of(st.none(), st.integers(0, 60)))
+def test_finditer_through_a_leads_ends_is_finditer(text: str, pos: int, endpos: int | None) -> None:
+    """The path through the lead's ends alone (no alternatives' database) is kept right too."""
+    saved = dict(gatescan._LEAD_DBS)
+    gatescan._LEAD_DBS.clear()
+    try:
+        for rx, lead in _LEAD_PAIRS:
+            want = [m.span() for m in (rx.finditer(text, pos) if endpos is None else rx.finditer(text, pos, endpos))]
+            assert [m.span() for m in gatescan.finditer(rx, lead, text, pos, endpos)] == want
+            assert _span(gatescan.search_lead(rx, lead, text)) == _span(rx.search(text))
+    finally:
+        gatescan._LEAD_DBS.update(saved)
 
 
 @settings(max_examples=1500, deadline=None)
@@ -144,8 +164,66 @@ def test_finditer_through_a_lead_reads_the_corpora() -> None:
             assert [m.span() for m in gatescan.finditer(rx, lead, text)] == [m.span() for m in rx.finditer(text)]
 
 
+_PHRASE_ATOMS = st.lists(st.sampled_from(
+    ["account", "Acct", "ACC", "acc't", "accnt", "a/c", "A/C", "bank", "Brokerage", "savings", "checking", " ", "\t",
+     "\n", "number", "no.", "#", "for", "of", "the", "John", "Smith", "Household", "is", ":", "=", "-", "on file",
+     "we have", "it's", ",", "x", "5", "12345", "é", CELL, ROW]
+), max_size=25).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_PHRASE_ATOMS)
+@example("account number for John Smith is: 12345")
+@example("xaccount of Smith: 1, bank acct on file is 5, savings acc, it's 7")
+def test_account_phrases_through_a_lead_are_finditer(text: str) -> None:
+    rx, lead = bank._PHRASE_BEFORE, bank._PHRASE_LEAD
+    assert [m.span() for m in gatescan.finditer(rx, lead, text)] == [m.span() for m in rx.finditer(text)]
+
+
+def _span(m: re.Match[str] | None) -> tuple[int, int] | None:
+    return None if m is None else m.span()
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_LEAD_ATOMS)
+@example("T20261101000000\x1f2026-11-01\x1fACC-85319\x1f30303M102\x1f48600\x1f107.49\x1e")
+@example("53622 1234")
+def test_search_through_a_lead_is_search(text: str) -> None:
+    for rx, lead in _LEAD_PAIRS:
+        assert _span(gatescan.search_lead(rx, lead, text)) == _span(rx.search(text))
+
+
+def test_search_through_a_lead_reads_the_corpora() -> None:
+    for text in _corpus_texts():
+        for rx, lead in _LEAD_PAIRS:
+            assert _span(gatescan.search_lead(rx, lead, text)) == _span(rx.search(text))
+
+
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(["a", "Z", "1", "$", "@", "!", "|", "+", "(", " ", ".", "-", "é"]), max_size=25)
        .map("".join))
 def test_leet_hint_starts_are_the_regexs(text: str) -> None:
     assert normalize._leet_hint_starts(text) == [m.start() for m in normalize._LEET_HINT.finditer(text)]
+
+
+_EVENTS = st.lists(st.tuples(st.integers(0, 300), st.integers(-3, 40), st.sampled_from(["a", "b", "c", "lookalike"])),
+                   max_size=60).map(lambda evs: [(s, s + n, name) for s, n, name in evs])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_EVENTS, st.lists(st.tuples(st.integers(-10, 320), st.integers(0, 50)), min_size=1, max_size=20))
+def test_transforms_finder_is_transforms_in(events: list[tuple[int, int, str]], spans: list[tuple[int, int]]) -> None:
+    norm = normalize.Normalized("x" * 400, range(400), range(1, 401), events)
+    find = norm.transforms_finder()
+    for a, n in spans:
+        assert find(a, a + n) == norm.transforms_in(a, a + n)
+
+
+def test_transforms_finder_reads_the_corpora_as_transforms_in() -> None:
+    for text in list(_corpus_texts())[::3]:
+        for norm in (normalize.normalize(text), normalize.normalize_lookalike(text)):
+            if norm is None or not norm.events:
+                continue
+            find = norm.transforms_finder()
+            for a in range(0, len(text), 7):
+                assert find(a, a + 12) == norm.transforms_in(a, a + 12)

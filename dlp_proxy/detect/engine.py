@@ -732,12 +732,13 @@ class Engine:
             for r in self._person(ntext):
                 raw.append(_unpack(r))
         out: list[Finding] = []
+        transforms_in = norm.transforms_finder() if len(raw) > 1 else norm.transforms_in
         for s, e, ent, score, rec, expl, extra in raw:
             allow = self.config.allow_lists.get(ent)
             if allow is not None and allow.allows(ntext[s:e]):
                 continue
             a, b = norm.original_span(s, e)
-            transforms = tuple(dict.fromkeys((*norm.transforms_in(a, b), *extra)))
+            transforms = tuple(dict.fromkeys((*transforms_in(a, b), *extra)))
             if transforms and "normalization=" not in expl:
                 expl = f"{expl}; normalization={'+'.join(transforms)}"
             out.append(Finding(ent, a, b, score, rec, transforms, expl))

@@ -288,7 +288,7 @@ def filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         return []
     # the gaps are looked up only within _GAP_REACH of a label of a kind (below)
     gaps = gap_starts(text, near)
-    if not gaps and _GAP.search(text) is None and not may_have_template(text):
+    if not gaps and gatescan.search_lead(_GAP, _GAP_LEAD, text) is None and not may_have_template(text):
         return []  # no gap in the whole text: no reading at all, _labelled's neither
     edits: list[tuple[int, int, str, int, int]] = []
     done = -1
@@ -379,8 +379,10 @@ _BARRIER = re.compile(_GAP_BARRIER)
 #: the last such character of a span (``match(text, lo, hi)``: greedy, then back)
 _LAST_BARRIER = re.compile(r"(?s).*" + _GAP_BARRIER)
 #: where ``_GAP`` can match: a digit or capital before a blank, a line break, a mark or a
-#: ``#``; two digits; a digit, bracket or blank before a sign; its words
-_GAP_LEAD = re.compile(r"[0-9A-Z][ \t\n,;:/().#-]|[0-9][0-9]|[0-9) (][-+]"
+#: ``#`` (its first, third and masked-slot elements); five digits before a blank (its
+#: second); a digit, bracket or blank before a sign; its words.  (Not "two digits": in a
+#: table every digit pair led a try of ``_GAP`` at eight positions.)
+_GAP_LEAD = re.compile(r"[0-9A-Z][ \t\n,;:/().#-]|[0-9]{5}[ \t]|[0-9) (][-+]"
                        r"|[Ss]ubtract|[Mm]inus|take (?:one|1)|(?:plus|add) (?:one|1)|one (?:less|more)")
 gatescan.register_spans(_GAP_LEAD, 8)  # its longest match
 #: how far back from a span ``gap_starts`` looks for such a character

@@ -59,6 +59,13 @@ _INLINE_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
 
 def _top_level_bar(pattern: str) -> bool:
     """``pattern`` has an alternation outside every group."""
+    return len(_alternatives(pattern)) > 1
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """``pattern``'s alternatives outside every group (itself when it has none)."""
+    out: list[str] = []
+    begin = 0
     depth = 0
     in_class = False
     i = 0
@@ -79,9 +86,11 @@ def _top_level_bar(pattern: str) -> bool:
         elif c == ")":
             depth -= 1
         elif c == "|" and depth == 0:
-            return True
+            out.append(pattern[begin:i])
+            begin = i + 1
         i += 1
-    return False
+    out.append(pattern[begin:])
+    return out
 
 
 def _edges_consumed(pattern: str) -> str:
@@ -316,6 +325,8 @@ def register_spans(rx: re.Pattern[str], longest: int | None = None) -> None:
         return
     if len(_SPAN_DBS) > 256:
         _SPAN_DBS.clear()  # not expected: a few context regexes in a process
+    if longest is not None:
+        _LEAD_DBS[key] = _lead_db(rx)
     hp = hs_pattern(rx)
     built: tuple[Any, threading.local, int | None] | None = None
     if hp is not None:
@@ -327,6 +338,99 @@ def register_spans(rx: re.Pattern[str], longest: int | None = None) -> None:
         except Exception:  # a construct exact mode refuses (a lookaround, a large repeat)
             built = None
     _SPAN_DBS[key] = built
+
+
+#: per lead (``register_spans`` with ``longest``) whose every alternative Hyperscan reads
+#: as written (no lookaround, anchor, ``\\b`` or ``\\s``: the same matches, so the same
+#: lengths): a database with one expression per alternative, its threads' scratch, and
+#: each alternative's shortest and longest match.  A match of alternative ``i`` ending at
+#: ``e`` starts in ``[e - longest_i, e - shortest_i]``: ``finditer`` tries ``rx`` only
+#: there, not at every position of ``[e - longest, e)`` (in a table, a two-character
+#: lead's hit was eight tries)
+_LEAD_DBS: dict[tuple[str, int], tuple[Any, threading.local, tuple[tuple[int, int], ...]] | None] = {}
+_UNPLAIN_ESCAPE = re.compile(r"\\[bBsSwWdDAZzG0-9]|\(\?(?!:)")
+#: a character class (no ``]`` first in it: such a class is left in, and refused as an anchor)
+_CLASS = re.compile(r"\[\^?(?:\\.|[^\]\\])+\]")
+
+
+def _lead_db(rx: re.Pattern[str]) -> tuple[Any, threading.local, tuple[tuple[int, int], ...]] | None:
+    if _hs is None or rx.flags & re.VERBOSE or not rx.pattern.isascii():
+        return None
+    alternatives = _alternatives(rx.pattern)
+    widths: list[tuple[int, int]] = []
+    expressions: list[bytes] = []
+    for alt in alternatives:
+        bare = _CLASS.sub("", alt)  # an anchor outside a class
+        if not alt or _UNPLAIN_ESCAPE.search(alt) is not None or "^" in bare or "$" in bare or "{," in alt:
+            return None
+        try:
+            one = re.compile(alt, rx.flags)
+            low, high = re._parser.parse(alt, rx.flags).getwidth()  # type: ignore[attr-defined]
+        except re.error:
+            return None
+        hp = hs_pattern(one)
+        if hp is None or hp[0] != alt.encode("ascii") or low < 1 or high >= 1 << 16:
+            return None
+        widths.append((low, high))
+        expressions.append(hp[0])
+    flags = _hs.HS_FLAG_CASELESS if rx.flags & re.IGNORECASE else 0
+    try:
+        db = _hs.Database()
+        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
+                   flags=[flags] * len(expressions))
+    except Exception:  # a construct exact mode refuses
+        return None
+    return db, threading.local(), tuple(widths)
+
+
+def _lead_starts(built: tuple[Any, threading.local, tuple[tuple[int, int], ...]], text: str, pos: int,
+                 end: int) -> list[tuple[int, int]] | None:
+    """Where a match of the lead inside ``text[pos:end]`` starts: ``[lo, hi]`` ranges,
+    ascending and disjoint; None for a non-ASCII piece."""
+    piece = text[pos:end]
+    if not piece.isascii():
+        return None
+    db, local, widths = built
+    scratch = getattr(local, "scratch", None)
+    if scratch is None:
+        scratch = local.scratch = _hs.Scratch(db)
+    found: list[tuple[int, int]] = []
+
+    def on_match(idx: int, _start: int, stop: int, _flags: int, _ctx: object) -> None:
+        low, high = widths[idx]
+        found.append((pos + stop - high, pos + stop - low))
+
+    db.scan(piece.encode("ascii"), match_event_handler=on_match, scratch=scratch)
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for lo, hi in found:
+        lo = max(lo, pos)
+        if merged and lo <= merged[-1][1] + 1:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _start_matches(rx: re.Pattern[str], text: str, starts: list[tuple[int, int]], end: int,
+                   limit: int | None) -> list[re.Match[str]]:
+    """``finditer``'s matches (at most ``limit``), ``rx`` tried at the lead's starts."""
+    out: list[re.Match[str]] = []
+    at = 0
+    match = rx.match
+    for lo, hi in starts:
+        p = max(lo, at)
+        while p <= hi:
+            m = match(text, p, end)
+            if m is None:
+                p += 1
+                continue
+            out.append(m)
+            if limit is not None and len(out) >= limit:
+                return out
+            at = p = m.end()
+    return out
 
 
 def match_ends(rx: re.Pattern[str], text: str) -> list[int] | None:
@@ -394,11 +498,41 @@ def finditer(rx: re.Pattern[str], lead: re.Pattern[str], text: str, pos: int = 0
     match ended, in order: ``finditer`` tries every position so, and finds no match
     anywhere else.  Without the scan (no wheel, a non-ASCII piece), ``rx.finditer``."""
     end = len(text) if endpos is None else min(endpos, len(text))
+    exact = _LEAD_DBS.get((lead.pattern, lead.flags)) if ENABLED else None
+    if exact is not None and pos < end:
+        starts = _lead_starts(exact, text, pos, end)
+        if starts is not None:
+            return _start_matches(rx, text, starts, end, None)
     built = _SPAN_DBS.get((lead.pattern, lead.flags))
     longest = None if built is None else built[2]
     ends = None if longest is None or pos >= end else _lead_ends(lead, text, pos, end)
     if longest is None or ends is None:
         return list(rx.finditer(text, pos, end))
+    return _lead_matches(rx, text, ends, longest, pos, end, None)
+
+
+def search_lead(rx: re.Pattern[str], lead: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``rx.search(text)``, tried only where ``lead`` matches (the conditions of
+    ``finditer``): its first match, found without trying every position of a text where
+    ``lead`` is rare."""
+    exact = _LEAD_DBS.get((lead.pattern, lead.flags)) if ENABLED else None
+    if exact is not None and text:
+        starts = _lead_starts(exact, text, 0, len(text))
+        if starts is not None:
+            found = _start_matches(rx, text, starts, len(text), 1)
+            return found[0] if found else None
+    built = _SPAN_DBS.get((lead.pattern, lead.flags))
+    longest = None if built is None else built[2]
+    ends = None if longest is None or not text else _lead_ends(lead, text, 0, len(text))
+    if longest is None or ends is None:
+        return rx.search(text)
+    found = _lead_matches(rx, text, ends, longest, 0, len(text), 1)
+    return found[0] if found else None
+
+
+def _lead_matches(rx: re.Pattern[str], text: str, ends: list[int], longest: int, pos: int, end: int,
+                  limit: int | None) -> list[re.Match[str]]:
+    """``finditer``'s matches (at most ``limit``) from ``lead``'s match ``ends``."""
     out: list[re.Match[str]] = []
     at = pos
     match = rx.match
@@ -410,6 +544,8 @@ def finditer(rx: re.Pattern[str], lead: re.Pattern[str], text: str, pos: int = 0
                 p += 1
                 continue
             out.append(m)
+            if limit is not None and len(out) >= limit:
+                return out
             at = p = m.end()
         at = max(at, e)
     return out

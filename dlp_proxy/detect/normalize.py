@@ -1101,6 +1101,27 @@ class Normalized:
                 found[name] = None
         return tuple(found)
 
+    def transforms_finder(self) -> Callable[[int, int], tuple[str, ...]]:
+        """``transforms_in``, for many spans of one reading: the events indexed by start
+        once (a table's look-alike reading has an event a row and a finding a row: the
+        loop over every event for every finding was quadratic in the window)."""
+        events = self.events
+        if len(events) < 16:
+            return self.transforms_in
+        order = sorted(range(len(events)), key=lambda i: events[i][0])
+        firsts = [events[i][0] for i in order]
+        longest = max(e - s for s, e, _ in events)
+
+        def find(start: int, end: int) -> tuple[str, ...]:
+            # an event that touches [start, end) starts before ``end`` and ends after
+            # ``start``, so starts after ``start - longest``
+            lo = bisect.bisect_right(firsts, start - longest)
+            hi = bisect.bisect_left(firsts, end)
+            hits = sorted(i for i in order[lo:hi] if events[i][1] > start)
+            return tuple(dict.fromkeys(events[i][2] for i in hits))
+
+        return find
+
     @property
     def changed(self) -> bool:
         return bool(self.events)
