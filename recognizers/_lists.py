@@ -22,7 +22,9 @@ card`` right after it; digits one at a time with list marks, ``SSN on file: 5, 3
 sizes or strikes is rare, an identifier spelled digit by digit a known evasion), not a
 label that distributes over the list (``per account``, ``by card``, ``each acct``), or
 an instruction to join the numbers anywhere in the message ("no spaces", "run them
-together", "concatenate").
+together", "concatenate", "in pieces", "one group per line", "split up").  Words saying
+the number follows in pieces are a label's tail (``card number (one group per line):``,
+``routing, in pieces:``, ``ABA below``): the groups one to a line under it are the number.
 
 ``percent_escapes``: groups of two digits each written after a ``%`` (``%36%36%39``) are
 a URL's percent-encoded characters; the engine judges what they decode to
@@ -39,10 +41,16 @@ from dlp_proxy.recognizers._common import _GROUP_RE, Candidate, ContextHit, _sep
 #: separators that make a list of numbers (as written between two groups, blanks stripped)
 _LIST_MARKS = frozenset(",;/")
 
+#: words saying the number is written in pieces, one to a line: "(one group per line)",
+#: "one part a line", "a chunk per line", "split up", "broken up", "piece by piece"
+_PIECES = (r"(?<![A-Za-z])(?:(?:one|a|each)\s+(?:group|part|piece|chunk|bit|block|set)s?\s+(?:per|a|each|to\s+a)\s+"
+           r"(?:line|row|bullet|message)|split(?:\s+(?:it|them))?\s+up|broken\s+up|piece\s+by\s+piece)(?![A-Za-z])")
 #: between a label and the run it names: blanks, a colon, ``#``, ``=``, a dash, brackets,
 #: quotes and the words of a label's tail ("card number is", "acct no.", "SSN #")
 _GLUE_BEFORE = re.compile(
-    r"(?:[\s:#=.\-\u2013\u2014()\[\]{}'\"`*>]|(?<![A-Za-z])(?:numbers?|num|nbr|nr|no|is|was|reads|of)(?![A-Za-z]))*",
+    r"(?:[\s:#=.,\-\u2013\u2014()\[\]{}'\"`*>]|(?<![A-Za-z])(?:numbers?|num|nbr|nr|no|is|was|reads|of|below|"
+    r"follows|as\s+follows|following|here|in\s+(?:pieces|parts|chunks|bits|groups|halves|thirds))(?![A-Za-z])|"
+    + _PIECES + r")*",
     re.IGNORECASE,
 )
 #: between a run and a label after it ("... is my card", "..., the client's SSN")
@@ -69,6 +77,7 @@ _JOIN = re.compile(
     r"(?:the|all\s+the|these|those)\s+(?:\w+\s+)?(?:digits|numbers|groups|parts|pieces|bits|chunks))\s+(?:together|up)"
     r"|join(?:ed)?\s+(?:them|these|those|it)\b"
     r"|concat(?:enat\w*)?"
+    r"|" + _PIECES +
     r"|(?:as|into|is|makes?|forms?)\s+one\s+(?:long\s+|single\s+|big\s+)?(?:number|string|value|id|sequence)"
     r")(?![A-Za-z])",
     re.IGNORECASE,

@@ -198,3 +198,33 @@ def test_a_labelled_account_written_apart_is_found(engine: Engine, text: str) ->
 ])
 def test_an_account_word_spread_over_a_list_is_no_label(engine: Engine, text: str) -> None:
     assert "US_BANK_NUMBER" not in _found(engine, text), text
+
+
+PIECE_WORDS = ["in pieces:", "(one group per line)", "below", "follows:", "- one chunk a line", "split up:",
+               "broken up:", ", in parts:", "as follows:"]
+LINE_MARKS = ["", "* ", "- ", "> ", "`"]
+
+
+@PROPS
+@given(seed=st.integers(0, 2**32 - 1), words=st.sampled_from(PIECE_WORDS), mark=st.sampled_from(LINE_MARKS),
+       label=st.sampled_from(["card", "card number", "debit card", "cc#"]), size=st.sampled_from([2, 3]))
+def test_a_labelled_card_in_pieces_one_a_line_is_found(engine: Engine, seed: int, words: str, mark: str,
+                                                        label: str, size: int) -> None:
+    """Words saying the number is written in pieces are a label's tail: the short groups
+    one to a line under it are the card (the list rule would otherwise read a list)."""
+    d = _card(random.Random(seed))
+    close = "`" if mark == "`" else ""
+    lines = "\n".join(f"{mark}{g}{close}" for g in _groups(d, [size] * (16 // size) + ([16 % size] if 16 % size else [])))
+    text = f"ok, {label} {words}\n{lines}"
+    assert "CREDIT_CARD" in _found(engine, text), text
+
+
+@PROPS
+@given(prefix=st.sampled_from(["strikes below:", "fills, in pieces by venue:", "lots per account, below:",
+                               "sizes as follows:"]),
+       items=st.lists(st.integers(1, 99), min_size=6, max_size=12), mark=st.sampled_from(LINE_MARKS))
+def test_a_list_one_a_line_under_piece_words_and_no_label_is_never_stopped(engine: Engine, prefix: str,
+                                                                           items: list[int], mark: str) -> None:
+    close = "`" if mark == "`" else ""
+    text = prefix + "\n" + "\n".join(f"{mark}{n}{close}" for n in items)
+    assert not (_found(engine, text) & set(STOPPING)), text
