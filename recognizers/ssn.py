@@ -95,6 +95,12 @@ _FAR_AFTER_WORDS = frozenset(("that", "that's", "thats", "is", "was", "the", "hi
                               "clients", "customer", "number", "no", "above", "this", "it's", "its", "primary",
                               "spouse", "holder", "owner"))
 _FAR_POINTER = re.compile(r"\^|(?i:\babove\b|\bthat'?s\b|\bthat is\b|\bthis is\b|\bit'?s\b)")
+def _lines_apart(text: str, a: int, b: int) -> bool:
+    """Two line breaks or more between ``a`` and ``b`` (a line or more between them)."""
+    first = text.find("\n", a, b)
+    return first >= 0 and text.find("\n", first + 1, b) >= 0
+
+
 #: A 3-2-4 with a group in brackets ("SSN (536) 22-8710", "536 (22) 8710"): brackets are
 #: not separators in digit runs (lists, phone area codes), so it is read here, with a
 #: word naming a person's number required.
@@ -334,6 +340,10 @@ class _NineDigit(DLPRecognizer):
             if not self.valid(c.digits):
                 continue
             hit = self.context_hit(text, c.start, c.end)
+            if hit is not None and hit.distance < 0 and _lines_apart(text, c.start + hit.distance, c.start):
+                # "SSN questions go to ops\nthanks\n--\n657724882": a word two lines up or
+                # more names this number only from a line that is its label (far_label)
+                hit = None
             if hit is None and "\n" in text:
                 hit = self.far_label(text, c.start, c.end)
             if hit is not None and not _PERSONAL.match(hit.word):
