@@ -50,6 +50,25 @@ def _spec_parts(spec: str) -> list[str]:
     return [*out, cur]
 
 
+def luhn_card(rng: random.Random, prefix: str, length: int) -> str:
+    body = prefix + "".join(rng.choice(string.digits) for _ in range(length - len(prefix) - 1))
+    for d in string.digits:
+        digits = [int(c) for c in (body + d)][::-1]
+        if sum(x if i % 2 == 0 else (x * 2 - 9 if x * 2 > 9 else x * 2) for i, x in enumerate(digits)) % 10 == 0:
+            return body + d
+    raise AssertionError
+
+
+CARD_PREFIXES = [("4539", 16), ("4111", 16), ("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("6011", 16),
+                 ("34", 15), ("37", 15), ("3528", 16)]
+
+
+def grouped(card: str) -> str:
+    if len(card) == 15:
+        return f"{card[:4]} {card[4:10]} {card[10:]}"
+    return " ".join(card[i:i + 4] for i in range(0, len(card), 4))
+
+
 def broken(printed: str, cut: int, brk: str) -> str:
     """``printed`` with ``brk`` put at ``cut`` (a blank there becomes the break)."""
     if printed[cut] == " ":
@@ -87,6 +106,39 @@ def test_f5_property_a_generated_iban_broken_once_anywhere_is_stopped(engine: An
     cut = 1 + where % 3 if head else 1 + where % (len(printed) - 1)
     text = label + broken(printed, cut, brk)
     assert "IBAN_CODE" in stopped_as(engine, text), repr(text)
+
+
+# -- F6 -----------------------------------------------------------------------------
+
+
+F6 = ["4539\n1488 0343 6467", "4\n539 1488 0343 6467", "4539 14\n88 0343 6467", "4539 1488 0343 646\n7",
+      "3\n782 822463 10005", "3782 822463 1000\n5", "4539148803436\n467", "4\n539148803436467",
+      "4539 1488 03\n43 6467", "paid with 4\n111 1111 1111 1111", "5555 5555 5555 444\n4", "4539\r\n1488 0343 6467",
+      "4539\u20281488 0343 6467"]
+
+
+@pytest.mark.parametrize("text", F6)
+def test_f6_an_unlabelled_card_broken_by_one_line_break_is_stopped(engine: Any, text: str) -> None:
+    assert "CREDIT_CARD" in stopped_as(engine, text)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), prefix=st.sampled_from(CARD_PREFIXES), where=st.integers(0, 10**6),
+       brk=st.sampled_from(["\n", "\r\n", "\u2028", "\x85", " \n", "\n "]), compact=st.booleans(),
+       before=st.sampled_from(["", "paid with ", "ok here:\n", "see below\n"]))
+def test_f6_property_a_generated_card_broken_once_is_stopped(engine: Any, seed: int, prefix: tuple[str, int],
+                                                             where: int, brk: str, compact: bool,
+                                                             before: str) -> None:
+    card = luhn_card(random.Random(seed), *prefix)
+    printed = card if compact else grouped(card)
+    if compact:
+        # a block broken by a line: a runt of up to four digits on one side (a wrap)
+        k = where % 4 + 1
+        cut = k if where % 2 else len(printed) - k
+    else:
+        cut = 1 + where % (len(printed) - 1)
+    text = before + broken(printed, cut, brk)
+    assert "CREDIT_CARD" in stopped_as(engine, text), repr(text)
 
 
 # -- clean multi-line chat -------------------------------------------------------------
