@@ -409,6 +409,10 @@ def _routing_word() -> re.Pattern[str]:
 _SPACED = re.compile(r"[ \t]*(?:[A-Z0-9]{1,4}[ \t]+)+[A-Z0-9]{1,4}[ \t]*")
 
 
+#: capitals ``unspaced`` never writes a lone capital onto: an IBAN's labels
+_LABEL_TOKENS = frozenset({"IBAN", "BIC"})
+
+
 def unspaced(text: str) -> str:
     """A post of capital letters typed apart and short groups ("E S 66", "I T 82",
     "B A R C", "W 109": an IBAN spelled a few characters a post, its number words read
@@ -420,7 +424,8 @@ def unspaced(text: str) -> str:
     out = tokens[0]
     for prev, token in itertools.pairwise(tokens):
         lone = (len(prev) == 1 and prev.isalpha()) or (len(token) == 1 and token.isalpha())
-        out += token if lone else " " + token
+        # (a label stays a word: "IBAN G" is the label and a country code's first letter)
+        out += token if lone and prev not in _LABEL_TOKENS else " " + token
     return out if out != " ".join(tokens) else text
 
 
@@ -433,13 +438,16 @@ def may_carry_a_piece(message: str, labels: bool = True, capitals: bool = False)
     gateway asks it before any Redis work.  ``labels`` False: the caller knows
     ``message`` holds no label word (``_label_word``), and no label is looked for.
     ``capitals``: a post of one to four capitals ("BARC", "G", "E S": an IBAN's bank
-    code, its letters typed a post) is a piece too (the gateway's posts: ``split_piece``;
-    not a text's lines, ``line_pieces``, where such a line is read as written)."""
+    code, its letters typed a post), or an IBAN's label and the first one or two letters
+    of its country code ("IBAN G", ``_iban_head``), is a piece too (the gateway's posts:
+    ``split_piece``; not a text's lines, ``line_pieces``, where such a line is read as
+    written: the IBAN recognizer reads a line break inside an IBAN's first characters)."""
     n = _digit_count(message)
     if n >= 2:
         return True
     if n == 0:
-        return (capitals and (_capitals(message) or _capitals(unspaced(message)))) or (labels and is_label(message))
+        return ((capitals and (_capitals(message) or _capitals(unspaced(message)) or _iban_head(message)))
+                or (labels and is_label(message)))
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
@@ -1083,6 +1091,9 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     if first_digit < 0:
         if _capitals(text):
             return 0, len(text)  # an IBAN's bank code or letters typed a post ("BARC", "G")
+        if first and not last and _iban_head(text):
+            # "IBAN G" then "B82 WEST ...": the label and the country code's first letters
+            return max(0, len(text) - CONTEXT_BEFORE), len(text)
         # a label ("client SSN:") is context for the piece after it, and nothing else
         return (max(0, len(text) - CONTEXT_BEFORE), len(text)) if first and not last and is_label(text) else None
     start, end = 0, len(text)
@@ -1101,6 +1112,8 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
             start -= 1  # "P628": an IBAN's group of a capital and digits
         if start < first_digit and start > 0 and text[start - 1].isalnum():
             start = first_digit  # capitals ending a word ("DESK4") are no group
+        if start == first_digit and (m := _CAPITALS_BEFORE.fullmatch(text, 0, first_digit)) is not None:
+            start = m.start(1)  # "ST 1234 5698 ...": an IBAN cut inside its letters (atk22 F3)
         first_digit = start
         while start > 0 and first_digit - start < 3 and _dangling(text[start - 1]):
             start -= 1  # "-8710": the dash is the writer's separator
@@ -1115,6 +1128,21 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
 #: piece or a word: an IBAN's bank code ("NL16-RABO", "GB82WEST")
 _CAPITALS_AFTER = re.compile(r"[-./ ]?[A-Z]{1,4}(?![^\W_])")
 _CAPITALS = re.compile(r"[\s\-./_,:;#]*[A-Z]{1,4}[\s\-./_,:;#]*")
+#: one to four capitals opening a piece, a separator, then its first digit: the rest of
+#: an IBAN's letters cut in two ("IBAN GB82 WE" then "ST 1234 5698 ..."; "IBAN GB82"
+#: then "WEST 1234 ...")
+_CAPITALS_BEFORE = re.compile(r"[ \t\-./_,:;#]*([A-Z]{1,4})[ \t\-./_:]{1,3}")
+#: an IBAN's label, then one or two capitals ending the text: the first letters of its
+#: country code, the rest in the next post ("IBAN G" then "B82 WEST ...", "wire to GB"
+#: then "82 WEST ...")
+_IBAN_HEAD = re.compile(r"(?<![A-Za-z])(?i:iban|swift|bic|wire|international bank account)(?![A-Za-z])[^\n]{0,24}?"
+                        r"(?<![A-Za-z0-9])[A-Z]{1,2}[ \t\-./:]*\Z")
+
+
+def _iban_head(text: str) -> bool:
+    """``text`` (no digit) ends with an IBAN's label and the first letters of its country
+    code (``_IBAN_HEAD``)."""
+    return not _has_digit(text) and _IBAN_HEAD.search(text[-LABEL_CHARS:]) is not None
 
 
 def _capitals(text: str) -> bool:
@@ -1324,7 +1352,8 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
     reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
     meet there."""
-    if len(parts) > 1 and not _has_digit(texts[parts[0]]) and not _capitals(texts[parts[0]]):
+    if (len(parts) > 1 and not _has_digit(texts[parts[0]]) and not _capitals(texts[parts[0]])
+            and not (_iban_head(texts[parts[0]]) and texts[parts[1]].lstrip(_SEPARATORS)[:1].isalnum())):
         # a label is read over a number that starts the post after it, or over bare
         # pieces ("client SSN:", "53", "6-2", ...): words before a later piece's number
         # ("PO 4400981") are that number's own label, and are dropped at a join
