@@ -1346,12 +1346,16 @@ class _Scan(NamedTuple):
 
 
 def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
-            glue: bool = False) -> tuple[str, _Join] | None:
+            glue: bool = False, compact: bool = False) -> tuple[str, _Join] | None:
     """A join of ``parts`` (indices into ``texts``; ``new``: the new message's place
     among them) and where each part is in it.
     ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
     reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
-    meet there."""
+    meet there.  In a chain of three or four (atk22 F2: "536-2", "2-87", "10"; "4111 11",
+    "11 1111 1", "111 1111"), at each join where digits meet between two posts of
+    nothing but the number (``_numeric``), the other joins with their separator; None
+    when no join is glued.  ``compact``: a long chain's bare pieces written together
+    (``plan``: letters among them)."""
     if (len(parts) > 1 and not _has_digit(texts[parts[0]]) and not _capitals(texts[parts[0]])
             and not (_iban_head(texts[parts[0]]) and texts[parts[1]].lstrip(_SEPARATORS)[:1].isalnum())):
         # a label is read over a number that starts the post after it, or over bare
@@ -1365,6 +1369,7 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             return None
     text = ""
     segments: list[_Segment] = []
+    glued = 0  # joins written together in a glued chain
     for n, pid in enumerate(parts):
         got = _part(texts[pid], n == 0, n == len(parts) - 1, len(parts) > 1, max_chars)
         if got is None:
@@ -1373,11 +1378,21 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         if len(parts) == 2 and n and not _may_meet(text, part):
             return None
         skip = 0
-        if n and glue and len(parts) > 2:
+        if n and compact:
             # a long chain through letters typed a post ("IBAN", "G", "B", "8", "0", ...):
             # bare pieces written together, as the identifier is
             if _bare(texts[parts[n - 1]]) and _bare(texts[pid]) and _unit(text[-1:] or " ") and _unit(part[:1] or " "):
                 pass
+            else:
+                sep, skip = _joint(text, part, segments[-1].start)
+                text += sep
+        elif n and glue and len(parts) > 2:
+            # a chain cut inside digit groups: digits meeting between two posts of
+            # nothing but the number are written together, as in a pair ("536-2",
+            # "2-87", "10" reads 536-22-8710)
+            if (text[-1:].isdigit() and part[:1].isdigit() and _numeric(texts[parts[n - 1]])
+                    and _numeric(texts[pid])):
+                glued += 1
             else:
                 sep, skip = _joint(text, part, segments[-1].start)
                 text += sep
@@ -1394,12 +1409,14 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             text += sep
         segments.append(_Segment(len(text), len(text) + len(part) - skip, pid, a + skip))
         text += part[skip:]
+    if glue and not compact and len(parts) > 2 and not glued:
+        return None  # the chain as written is rendered already
     # a label right before a new message that starts with its number (words of its own
     # before the number, "PO 4400981", are that number's label, not the post above's)
     above = texts[parts[new - 1]] if new > 0 else ""
     label = (new > 0 and ((not _has_digit(above) and is_label(above)) or (new == 1 and _ends_in_label(above)))
              and texts[parts[new]].lstrip(_SEPARATORS)[:1].isdigit())
-    return text, _Join(tuple(segments), new, label, glue and len(parts) > 2)
+    return text, _Join(tuple(segments), new, label, compact)
 
 
 #: A writer's hint which part of a split number a post holds ("first part", "last
@@ -1623,6 +1640,11 @@ def _edges_of(text: str) -> _Edges:
     return _Edges(_chain(text, end[1], -1)[1], _chain(text, start[0], 1)[1], _IBAN_START.search(text) is not None)
 
 
+#: how ``plan`` has a join rendered (``_render``): with the writers' separators, with the
+#: digits meeting at a cut written together, a long chain's bare pieces written together
+_AS_WRITTEN, _GLUED, _COMPACT = 0, 1, 2
+
+
 def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan | None:
     """Every join worth scanning, in one text (joins ``_GAP`` apart), and each piece on
     its own in another.
@@ -1635,8 +1657,10 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     of three to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the new
     one, where an edit stands in its post's place (the time of the post's first version
     in the window) and replaces its earlier versions; longer ones, to ``LONG_CHAIN``,
-    from a piece with words through bare pieces only.  At most
-    ``8 * pairs + 2 * MAX_CHAIN + 1`` joins (``4 * pairs`` with the pieces shown before
+    from a piece with words through bare pieces only.  A short chain with two posts of
+    nothing but the number side by side is rendered once more glued where their digits
+    meet (``_render``: "536-2", "2-87", "10").  At most
+    ``8 * pairs + 4 * MAX_CHAIN + 2`` joins (``4 * pairs`` with the pieces shown before
     it, as many with those shown after it), each at most ``MAX_CHAIN + 1`` parts of at
     most ``max_chars`` characters (a pair's parts: their digits at the join and
     ``CONTEXT_BEFORE`` / ``CONTEXT_AFTER`` characters around them)."""
@@ -1672,11 +1696,11 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
                 taken += 1
                 if p.p:
                     posts.add(p.p)
-    joins: list[tuple[list[int], bool, int]] = []
+    joins: list[tuple[list[int], int, int]] = []
     for pid in partners:
         for pair, at_new in (([pid, 0], 1), ([0, pid], 0)):
-            joins.append((pair, False, at_new))
-            joins.append((pair, True, at_new))  # rendered only where digits meet at the join
+            joins.append((pair, _AS_WRITTEN, at_new))
+            joins.append((pair, _GLUED, at_new))  # rendered only where digits meet at the join
     # channel order: a post's versions sit where its first one is; the new one stands
     # for them all (what readers see now)
     first_seen = {new.p: new.t} if new.p else {}
@@ -1692,7 +1716,7 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     # the chains once through every piece, and once more past the chat between them
     # (``_chat``: "room 12 is free", "call at 2:30?" between "itin 988", "62" and
     # "6132"), the same spans: at most twice the joins
-    chains: list[tuple[list[int], int, bool]] = []
+    chains: list[tuple[list[int], int, int]] = []
     seen: set[tuple[int, ...]] = set()
     longs = 0  # long chains rendered: at most ``_LONG_JOINS`` in all
     for members in (view, [p for p in view if p is new or not _chat(p.s)]):
@@ -1708,19 +1732,24 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
             chain = [0 if p is new else ref(p.s) for p in members[lo:hi]]
             if (key := (*chain, at - lo)) not in seen and (hi - lo <= MAX_CHAIN + 1 or longs < _LONG_JOINS):
                 seen.add(key)
-                chains.append((chain, at - lo, False))
+                chains.append((chain, at - lo, _AS_WRITTEN))
+                if hi - lo <= MAX_CHAIN + 1 and any(_numeric(a.s) and _numeric(b.s)
+                                                    for a, b in itertools.pairwise(members[lo:hi])):
+                    # posts of nothing but the number side by side: once more with the
+                    # digits meeting at their cuts written together (``_render``)
+                    chains.append((chain, at - lo, _GLUED))
                 if hi - lo > MAX_CHAIN + 1:
                     longs += 1
                     if longs < _LONG_JOINS and any(_capitals(p.s) for p in members[lo + 1:hi]):
                         # letters among the bare pieces: once more written together
-                        chains.append((chain, at - lo, True))
+                        chains.append((chain, at - lo, _COMPACT))
                         longs += 1
-    joins.extend((chain, glue, at_new) for chain, at_new, glue in chains)
+    joins.extend((chain, mode, at_new) for chain, at_new, mode in chains)
     parts: list[str] = []
     rendered: list[_Join] = []
     pos = 0
-    for chain, glue, at_new in joins:
-        got = _render(chain, texts, at_new, max_chars, glue)
+    for chain, mode, at_new in joins:
+        got = _render(chain, texts, at_new, max_chars, mode != _AS_WRITTEN, mode == _COMPACT)
         if got is None:
             continue
         text, join = got
