@@ -71,6 +71,11 @@ STOPPED = [
     (["client SSN follows", "536-2", "2-87", "10"], "US_SSN"),
     (["4111 11", "11 1111 1", "111"], "CREDIT_CARD"),
     (["4539 14", "88 0343 6", "467"], "CREDIT_CARD"),
+    # F7: the last digits typed as the letters drawn as them
+    (["client SSN 536-22-87", "lO"], "US_SSN"),
+    (["client SSN 536-22-871", "O"], "US_SSN"),
+    (["card 4111 1111 1111 111", "l"], "CREDIT_CARD"),
+    (["client SSN 536-22-87", "ok", "lO"], "US_SSN"),
 ]
 
 
@@ -86,6 +91,19 @@ def test_an_iban_label_keeps_its_lone_capital_apart() -> None:
     assert may_carry_a_piece("IBAN G", capitals=True) and may_carry_a_piece("wire to GB", capitals=True)
     assert not may_carry_a_piece("IBAN G") and not may_carry_a_piece("meeting with IBM", capitals=True)
     assert not may_carry_a_piece("plan B", capitals=True) and not may_carry_a_piece("see you at 3 PM", capitals=False)
+
+
+def test_letters_drawn_as_digits_count_only_glued_to_a_number() -> None:
+    # a post of them is a piece (F7), a word of them in lower case is chat
+    assert may_carry_a_piece("lO", capitals=True) and may_carry_a_piece("O", capitals=True)
+    assert not may_carry_a_piece("lol", capitals=True) and not may_carry_a_piece("oo", capitals=True)
+    assert not may_carry_a_piece("lO")  # a text's line is read as written
+
+
+@pytest.mark.parametrize("posts", [["client SSN 536-22-87", "lol"], ["O", "client SSN 536-22-87"],
+                                   ["lO", "IO", "536-22-87"], ["536-22-87", "lO"], ["px 101.25", "O"]])
+def test_letters_drawn_as_digits_elsewhere_complete_nothing(detector, posts: list[str]) -> None:
+    assert not any(_run(posts))
 
 
 def _cuts(rng: random.Random, printed: str, n: int) -> list[str]:

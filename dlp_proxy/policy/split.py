@@ -441,12 +441,15 @@ def may_carry_a_piece(message: str, labels: bool = True, capitals: bool = False)
     code, its letters typed a post), or an IBAN's label and the first one or two letters
     of its country code ("IBAN G", ``_iban_head``), is a piece too (the gateway's posts:
     ``split_piece``; not a text's lines, ``line_pieces``, where such a line is read as
-    written: the IBAN recognizer reads a line break inside an IBAN's first characters)."""
+    written: the IBAN recognizer reads a line break inside an IBAN's first characters);
+    so is a post of one to four letters drawn as digits (``lO``, ``O``: ``_lookalike_post``),
+    joined only glued to the digits ending the post before it."""
     n = _digit_count(message)
     if n >= 2:
         return True
     if n == 0:
-        return ((capitals and (_capitals(message) or _capitals(unspaced(message)) or _iban_head(message)))
+        return ((capitals and (_capitals(message) or _capitals(unspaced(message)) or _iban_head(message)
+                             or _lookalike_post(message)))
                 or (labels and is_label(message)))
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
@@ -1091,6 +1094,8 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     if first_digit < 0:
         if _capitals(text):
             return 0, len(text)  # an IBAN's bank code or letters typed a post ("BARC", "G")
+        if _lookalike_post(text):
+            return 0, len(text)  # "lO": digits drawn as letters, glued to the piece before it (``_render``)
         if first and not last and _iban_head(text):
             # "IBAN G" then "B82 WEST ...": the label and the country code's first letters
             return max(0, len(text) - CONTEXT_BEFORE), len(text)
@@ -1137,6 +1142,16 @@ _CAPITALS_BEFORE = re.compile(r"[ \t\-./_,:;#]*([A-Z]{1,4})[ \t\-./_:]{1,3}")
 #: then "82 WEST ...")
 _IBAN_HEAD = re.compile(r"(?<![A-Za-z])(?i:iban|swift|bic|wire|international bank account)(?![A-Za-z])[^\n]{0,24}?"
                         r"(?<![A-Za-z0-9])[A-Z]{1,2}[ \t\-./:]*\Z")
+
+
+def _lookalike_post(text: str) -> bool:
+    """A post of one to four letters the recognizers read as digits (``O`` ``o`` 0, ``l``
+    ``I`` 1; separators aside) and no word: the last digits of a number typed as letters
+    ("client SSN 536-22-87" then "lO", atk22 F7).  A word of them in lower case ("lol",
+    "oo") is chat, no piece."""
+    core = text.strip(_SEPARATORS)
+    return (0 < len(core) <= 4 and len(text) <= BARE_CHARS and all(c in "OolI" for c in core)
+            and (len(core) == 1 or not core.islower()))
 
 
 def _iban_head(text: str) -> bool:
@@ -1367,6 +1382,9 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         starts = rest[0].lstrip(_SEPARATORS)[:1].isdigit()
         if not (starts if len(rest) == 1 else (starts or _bare(rest[0])) and all(map(_bare, rest[1:]))):
             return None
+    if any(_lookalike_post(texts[i]) for i in parts) and (
+            not glue or len(parts) != 2 or not _lookalike_post(texts[parts[1]]) or _lookalike_post(texts[parts[0]])):
+        return None  # letters drawn as digits count only glued to the digits before them
     text = ""
     segments: list[_Segment] = []
     glued = 0  # joins written together in a glued chain
@@ -1401,8 +1419,9 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             # later one starts with them ("ssn 536-2" then "2-8710"); not a number with
             # words of its own before it ("acct DESK-4" then "FV 108-072"), nor digits glued
             # to a word ("DESK-4" then "2024-12-04")
-            if not (text[-1:].isdigit() and part[:1].isdigit() and _ends_in_a_group(texts[parts[n - 1]])
-                    and texts[pid].lstrip()[:1].isdigit()):
+            if not (text[-1:].isdigit() and (part[:1].isdigit() or _lookalike_post(texts[pid]))
+                    and _ends_in_a_group(texts[parts[n - 1]])
+                    and (texts[pid].lstrip()[:1].isdigit() or _lookalike_post(texts[pid]))):
                 return None
         elif n:
             sep, skip = _joint(text, part, segments[-1].start)
