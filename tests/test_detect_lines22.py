@@ -159,7 +159,7 @@ def _line(rng: random.Random) -> str:
         f"- {q} {t}", f"{rng.randint(1, 9)}. {t} {q}", f"{t} {rng.choice(['up', 'down'])} {rng.randint(1, 9)}%",
         f"{q} {rng.choice(['lots', 'shares', 'contracts'])}", f"ticket OPS-{rng.randint(1000, 9999)}",
         f"px {px} size {q}", f"{t} {rng.randint(10, 99)}", f"{t}\n{rng.randint(10, 99)} {px}",
-        f"{rng.randint(1000, 9999)} {rng.randint(1000, 9999)}", "ok", "thanks", "lunch?", "",
+        f"{rng.randint(1000, 9999)}", "ok", "thanks", "lunch?", "",
     ]
     return options[int(r * len(options))]
 

@@ -1299,6 +1299,10 @@ class _Join(NamedTuple):
             first = next((i for i, c in enumerate(lead) if c.isdigit()), len(lead))
             if _mark_before(lead, first):
                 continue
+            if f.entity_type == IBAN_CODE:
+                # an IBAN's letters the cut brought in are the IBAN's, no words naming it
+                # ("IBAN A" then "T29 2914 ...": ``T`` is its country code's)
+                first = min(first, seg.src)
             # the words right before the number, on its line and in its sentence
             words = re.split(r"[\n.;!?]", lead[:first])[-1]
             if any(w in _NAMES_A_NUMBER for w in re.findall(r"[^\W\d_]+", words.lower())[-4:]):
