@@ -53,9 +53,10 @@ Limits (constructor arguments, documented in docs/policy.md and docs/detection.m
   go first.
 - ``max_chars`` (default 256): a piece keeps its first and last ``max_chars``
   characters (an identifier split across messages sits at a boundary).  The scanned
-  text is at most ``8 * (max_messages - 1) + 2 * (2 * MAX_CHAIN + 1)`` joins (half
+  text is at most ``8 * (max_messages - 1) + 4 * (2 * MAX_CHAIN + 1)`` joins (half
   of the pairs with pieces shown after the new one: scheduled posts; the chains twice,
-  through every piece and past the chat) of at most ``(MAX_CHAIN + 1) * (max_chars + 3)``
+  through every piece and past the chat, each once more glued where two posts of
+  nothing but the number meet) of at most ``(MAX_CHAIN + 1) * (max_chars + 3)``
   characters, plus the long chains: at most ``_LONG_JOINS`` joins of two pieces' parts
   and ``LONG_CHAIN - 2`` bare ones (at most ``BARE_CHARS`` characters each).
 
