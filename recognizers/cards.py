@@ -72,15 +72,61 @@ def card_valid(d: str) -> str | None:
     return brand
 
 
-def _card_shape(c: Candidate) -> bool:
+def _grouped(g: tuple[int, ...]) -> bool:
+    """Groups as a card is grouped (with one separator throughout): fours (the last 1-4),
+    Amex 4-6-5, Diners 4-6-4, 4-4-4-4-3."""
+    return (all(x == 4 for x in g[:-1]) and 1 <= g[-1] <= 4) or g in ((4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3))
+
+
+def _card_shape(c: Candidate, text: str | None = None) -> bool:
     if c.is_bare or c.split_digits:
         return True
     if c.uniform_sep is None or (c.uniform_sep == "\n" and len(c.groups) > 5):
-        return c.split_digits
-    g = c.groups
-    if all(x == 4 for x in g[:-1]) and 1 <= g[-1] <= 4:
+        return c.split_digits or (text is not None and _one_line_shape(c, text))
+    if _grouped(c.groups):
         return True
-    return g in ((4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3))
+    return text is not None and _one_line_shape(c, text)
+
+
+#: the few digits a line break may cut off a card's block written as one run
+#: (``4`` line break ``539148803436467``, ``...646`` line break ``7``)
+_RUNT = 4
+
+
+def _one_line_shape(c: Candidate, text: str) -> bool:
+    """``c`` with one line break among its groups, read as on one line (attack pass atk22
+    F6: ``4539`` line break ``1488 0343 6467``, ``4`` line break ``539 1488 ...``, ``4539
+    14`` line break ``88 ...``, Amex ``3`` line break ``782 822463 10005``): the break is
+    the only separator of its kind, its one line break alone (blanks aside: no mark, no
+    blank line), and either it stands where the other separator would (the groups then
+    are a card's grouping), or it cuts one group in two (the groups with its two halves
+    written together are a card's grouping, or one block when a half is a runt of at
+    most ``_RUNT`` digits).  A file's lines and a post's read alike (a file's text ending
+    in a line break was read across its lines, ``completed_lines``; a post's was not)."""
+    if c.lookalikes or c.seps.count("\n") != 1:
+        return False
+    k = c.seps.index("\n")
+    others = set(c.seps[:k] + c.seps[k + 1:])
+    if len(others) > 1:
+        return False
+    pos = c.start + c.groups[0]
+    for n in range(k):  # where the break's separator starts: past the groups before it
+        while not text[pos].isdigit():
+            pos += 1
+        pos += c.groups[n + 1]
+    end = pos
+    while not text[end].isdigit():
+        end += 1
+    raw = text[pos:end]
+    if raw.count("\n") != 1 or raw.strip(" \t\r\n"):
+        return False
+    g = c.groups
+    if others and _grouped(g):
+        return True  # the break where the other separator stands: "4539" / "1488 0343 6467"
+    glued = (*g[:k], g[k] + g[k + 1], *g[k + 2:])
+    if len(glued) == 1:
+        return min(g) <= _RUNT
+    return _grouped(glued)
 
 
 def _cells_card_shaped(sizes: tuple[int, ...]) -> bool:
@@ -150,7 +196,7 @@ class PaymentCardRecognizer(DLPRecognizer):
     def could_match(self, text: str) -> bool:
         # a Luhn- and issuer-valid candidate, shaped like a card or with a card word somewhere
         if self.shaped_or_context_gate(text, candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS),
-                                       lambda c: card_valid(c.digits) is not None, _card_shape):
+                                       lambda c: card_valid(c.digits) is not None, lambda c: _card_shape(c, text)):
             return True
         return CELL in text and (self.context_present(text) or blank_header_table(text)) and any(self._in_cells(text))
 
@@ -181,7 +227,7 @@ class PaymentCardRecognizer(DLPRecognizer):
             if percent_escapes(text, c):
                 continue  # "%36%36%39...": a URL's escapes, judged as what they decode to
             hit = self.context_hit(text, c.start, c.end, before=60)
-            shaped = _card_shape(c)
+            shaped = _card_shape(c, text)
             if reads_as_list(c, text) and not list_intended(text, c, hit):
                 # "strikes to quote: 34,39,25,18,26,33,43,30": short numbers side by side
                 # are a list, one card only with its label right at them or an instruction

@@ -63,18 +63,27 @@ _END_OK = re.compile(r"(?:(?![A-Za-z0-9])|(?<=[0-9])(?![0-9]|[A-Za-z](?:[A-Za-z]
 #: all three when the country code is in lower case (``g b 8 2 w e s t ...``).  The length, the BBAN structure and the
 #: mod-97 check decide; ``could_match`` reads the IBAN through, so prose with such a start
 #: ("AT 5,948.71") costs no full pass.
-_SPLIT_SEP = r"(?:[ \t]{1,3}|[ \t]{0,3}(?:[^\w\s]|_)[ \t]{0,3})"
+#: A line break (attack pass atk22 F5: ``G`` line break ``B82 WEST ...``, ``GB`` line break
+#: ``82 ...``): any Unicode line break (the normalizer makes them ``\n``, ``\r\n`` kept), one
+#: or two (a blank line), blanks around them and a quote or list marker opening the next
+#: line (``\n> B82 ...``), as ``_sep_end`` reads one between groups.
+_SPLIT_BREAK = (r"(?:[ \t]{0,3}(?:\r\n|[\n\r\v\f\x85\u2028\u2029])){1,2}[ \t]{0,8}"
+                r"(?:(?:[^\w\s]|_)[ \t]{0,3})?")
+_SPLIT_SEP = rf"(?:[ \t]{{1,3}}|[ \t]{{0,3}}(?:[^\w\s]|_)[ \t]{{0,3}}|{_SPLIT_BREAK})"
 _SPLIT_START_RE = re.compile(
     rf"(?<![A-Za-z0-9])([A-Za-z]){_SPLIT_SEP}([A-Za-z]){_SPLIT_SEP}?([0-9]){_SPLIT_SEP}?([0-9])")
 #: the same with the country code's letters side by side, in capitals, and a separator
 #: inside the check digits (``GB8 2WES ...``); two patterns, so prose ("is 12", "at 5,948")
 #: is passed over by the regex engine, not by Python
 _SPLIT_CHECK_RE = re.compile(rf"(?<![A-Za-z0-9])([A-Z])([A-Z]){_SPLIT_SEP}?([0-9]){_SPLIT_SEP}([0-9])")
+#: the country code in capitals, a line break, then the check digits side by side
+#: (``GB`` line break ``82 WEST ...``; on one line ``GB 82`` is prose's "is 12" shape)
+_SPLIT_LINE_RE = re.compile(rf"(?<![A-Za-z0-9])([A-Z])([A-Z]){_SPLIT_BREAK}([0-9])([0-9])")
 #: Check digits written with a letter drawn as a digit (``GB9O OBDV ...``, a look-alike
 #: letter folded to ``O`` by normalization): the start read, the look-alike reading below
 #: decides.
 _LOOKALIKE_START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})([0-9][OolI]|[OolI][0-9])")
-gatescan.register(_START_RE, _SPLIT_START_RE, _SPLIT_CHECK_RE, _LOOKALIKE_START_RE)
+gatescan.register(_START_RE, _SPLIT_START_RE, _SPLIT_CHECK_RE, _SPLIT_LINE_RE, _LOOKALIKE_START_RE)
 _DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
 
 
@@ -95,10 +104,13 @@ def _lookalike_digits(compact: str) -> str:
 #: A separator run between groups, as digit runs read one (recognizers/_common.py
 #: ``_LINE_PART``): a run of marks of any length drawn (``--``, ``- - -``, ``....``), at
 #: most ``_MARK_RUN`` marks, with up to three blanks before, between and after them (or
-#: up to three blanks alone), one line break.  The bound keeps a scan linear: each group
+#: up to three blanks alone), one line break or a blank line.  The bound keeps a scan linear: each group
 #: looks at most ``_MARK_RUN`` marks and their blanks ahead.
 _SEP_MARKS = _MARK_RUN
 _SEP_BLANKS = 3
+#: line breaks in one separator run: one, or a blank line (atk22 F5: the same as in the
+#: first four characters, ``_SPLIT_BREAK``)
+_SEP_BREAKS = 2
 
 
 def _sep_end(text: str, i: int) -> int:
@@ -117,7 +129,7 @@ def _sep_end(text: str, i: int) -> int:
             blanks = 0
         else:
             break
-        if breaks > 1 or marks > _SEP_MARKS or blanks > _SEP_BLANKS:
+        if breaks > _SEP_BREAKS or marks > _SEP_MARKS or blanks > _SEP_BLANKS:
             return i
         j += 1
     if j == i or j >= len(text) or not (text[j].isascii() and text[j].isalnum()):
@@ -178,7 +190,7 @@ class IbanCodeRecognizer(DLPRecognizer):
         # engine's full pass runs only for a text that holds such an IBAN; so is an IBAN
         # after its label read by its look (``_read_alike``)
         found: list[RecognizerResult] = []
-        for rx in (_SPLIT_START_RE, _SPLIT_CHECK_RE):
+        for rx in (_SPLIT_START_RE, _SPLIT_CHECK_RE, _SPLIT_LINE_RE):
             if gatescan.may_search(rx, text):
                 for start, head, end in _starts(rx, text):
                     self._read(text, start, head, end, found)
@@ -196,7 +208,7 @@ class IbanCodeRecognizer(DLPRecognizer):
     ) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         seen: set[int] = set()
-        for rx in (_START_RE, _LOOKALIKE_START_RE, _SPLIT_START_RE, _SPLIT_CHECK_RE):
+        for rx in (_START_RE, _LOOKALIKE_START_RE, _SPLIT_START_RE, _SPLIT_CHECK_RE, _SPLIT_LINE_RE):
             if gatescan.may_search(rx, text):
                 for start, head, end in _starts(rx, text):
                     if start not in seen:
@@ -262,7 +274,7 @@ class IbanCodeRecognizer(DLPRecognizer):
             else:
                 first = first or n
                 # a separator: a run of up to three blanks, punctuation or symbols
-                # (any Unicode P*/S*, issue 15), at most one line break, before an
+                # (any Unicode P*/S*, issue 15), at most one line break or a blank line, before an
                 # ASCII letter or digit; table boundaries (U+001E/U+001F) end it
                 j = _sep_end(text, i)
                 if j == i:

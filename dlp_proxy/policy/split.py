@@ -53,9 +53,10 @@ Limits (constructor arguments, documented in docs/policy.md and docs/detection.m
   go first.
 - ``max_chars`` (default 256): a piece keeps its first and last ``max_chars``
   characters (an identifier split across messages sits at a boundary).  The scanned
-  text is at most ``8 * (max_messages - 1) + 2 * (2 * MAX_CHAIN + 1)`` joins (half
+  text is at most ``8 * (max_messages - 1) + 4 * (2 * MAX_CHAIN + 1)`` joins (half
   of the pairs with pieces shown after the new one: scheduled posts; the chains twice,
-  through every piece and past the chat) of at most ``(MAX_CHAIN + 1) * (max_chars + 3)``
+  through every piece and past the chat, each once more glued where two posts of
+  nothing but the number meet) of at most ``(MAX_CHAIN + 1) * (max_chars + 3)``
   characters, plus the long chains: at most ``_LONG_JOINS`` joins of two pieces' parts
   and ``LONG_CHAIN - 2`` bare ones (at most ``BARE_CHARS`` characters each).
 
@@ -409,6 +410,10 @@ def _routing_word() -> re.Pattern[str]:
 _SPACED = re.compile(r"[ \t]*(?:[A-Z0-9]{1,4}[ \t]+)+[A-Z0-9]{1,4}[ \t]*")
 
 
+#: capitals ``unspaced`` never writes a lone capital onto: an IBAN's labels
+_LABEL_TOKENS = frozenset({"IBAN", "BIC"})
+
+
 def unspaced(text: str) -> str:
     """A post of capital letters typed apart and short groups ("E S 66", "I T 82",
     "B A R C", "W 109": an IBAN spelled a few characters a post, its number words read
@@ -420,7 +425,8 @@ def unspaced(text: str) -> str:
     out = tokens[0]
     for prev, token in itertools.pairwise(tokens):
         lone = (len(prev) == 1 and prev.isalpha()) or (len(token) == 1 and token.isalpha())
-        out += token if lone else " " + token
+        # (a label stays a word: "IBAN G" is the label and a country code's first letter)
+        out += token if lone and prev not in _LABEL_TOKENS else " " + token
     return out if out != " ".join(tokens) else text
 
 
@@ -433,13 +439,19 @@ def may_carry_a_piece(message: str, labels: bool = True, capitals: bool = False)
     gateway asks it before any Redis work.  ``labels`` False: the caller knows
     ``message`` holds no label word (``_label_word``), and no label is looked for.
     ``capitals``: a post of one to four capitals ("BARC", "G", "E S": an IBAN's bank
-    code, its letters typed a post) is a piece too (the gateway's posts: ``split_piece``;
-    not a text's lines, ``line_pieces``, where such a line is read as written)."""
+    code, its letters typed a post), or an IBAN's label and the first one or two letters
+    of its country code ("IBAN G", ``_iban_head``), is a piece too (the gateway's posts:
+    ``split_piece``; not a text's lines, ``line_pieces``, where such a line is read as
+    written: the IBAN recognizer reads a line break inside an IBAN's first characters);
+    so is a post of one to four letters drawn as digits (``lO``, ``O``: ``_lookalike_post``),
+    joined only glued to the digits ending the post before it."""
     n = _digit_count(message)
     if n >= 2:
         return True
     if n == 0:
-        return (capitals and (_capitals(message) or _capitals(unspaced(message)))) or (labels and is_label(message))
+        return ((capitals and (_capitals(message) or _capitals(unspaced(message)) or _iban_head(message)
+                             or _lookalike_post(message)))
+                or (labels and is_label(message)))
     core = message.strip(_SEPARATORS)
     return bool(core) and (_digit(core[0]) or _digit(core[-1]))
 
@@ -1083,6 +1095,11 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
     if first_digit < 0:
         if _capitals(text):
             return 0, len(text)  # an IBAN's bank code or letters typed a post ("BARC", "G")
+        if _lookalike_post(text):
+            return 0, len(text)  # "lO": digits drawn as letters, glued to the piece before it (``_render``)
+        if first and not last and _iban_head(text):
+            # "IBAN G" then "B82 WEST ...": the label and the country code's first letters
+            return max(0, len(text) - CONTEXT_BEFORE), len(text)
         # a label ("client SSN:") is context for the piece after it, and nothing else
         return (max(0, len(text) - CONTEXT_BEFORE), len(text)) if first and not last and is_label(text) else None
     start, end = 0, len(text)
@@ -1101,6 +1118,8 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
             start -= 1  # "P628": an IBAN's group of a capital and digits
         if start < first_digit and start > 0 and text[start - 1].isalnum():
             start = first_digit  # capitals ending a word ("DESK4") are no group
+        if start == first_digit and (m := _CAPITALS_BEFORE.fullmatch(text, 0, first_digit)) is not None:
+            start = m.start(1)  # "ST 1234 5698 ...": an IBAN cut inside its letters (atk22 F3)
         first_digit = start
         while start > 0 and first_digit - start < 3 and _dangling(text[start - 1]):
             start -= 1  # "-8710": the dash is the writer's separator
@@ -1115,6 +1134,31 @@ def _cut(text: str, first: bool, last: bool, max_chars: int) -> tuple[int, int] 
 #: piece or a word: an IBAN's bank code ("NL16-RABO", "GB82WEST")
 _CAPITALS_AFTER = re.compile(r"[-./ ]?[A-Z]{1,4}(?![^\W_])")
 _CAPITALS = re.compile(r"[\s\-./_,:;#]*[A-Z]{1,4}[\s\-./_,:;#]*")
+#: one to four capitals opening a piece, a separator, then its first digit: the rest of
+#: an IBAN's letters cut in two ("IBAN GB82 WE" then "ST 1234 5698 ..."; "IBAN GB82"
+#: then "WEST 1234 ...")
+_CAPITALS_BEFORE = re.compile(r"[ \t\-./_,:;#]*([A-Z]{1,4})[ \t\-./_:]{1,3}")
+#: an IBAN's label, then one or two capitals ending the text: the first letters of its
+#: country code, the rest in the next post ("IBAN G" then "B82 WEST ...", "wire to GB"
+#: then "82 WEST ...")
+_IBAN_HEAD = re.compile(r"(?<![A-Za-z])(?i:iban|swift|bic|wire|international bank account)(?![A-Za-z])[^\n]{0,24}?"
+                        r"(?<![A-Za-z0-9])[A-Z]{1,2}[ \t\-./:]*\Z")
+
+
+def _lookalike_post(text: str) -> bool:
+    """A post of one to four letters the recognizers read as digits (``O`` ``o`` 0, ``l``
+    ``I`` 1; separators aside) and no word: the last digits of a number typed as letters
+    ("client SSN 536-22-87" then "lO", atk22 F7).  A word of them in lower case ("lol",
+    "oo") is chat, no piece."""
+    core = text.strip(_SEPARATORS)
+    return (0 < len(core) <= 4 and len(text) <= BARE_CHARS and all(c in "OolI" for c in core)
+            and (len(core) == 1 or not core.islower()))
+
+
+def _iban_head(text: str) -> bool:
+    """``text`` (no digit) ends with an IBAN's label and the first letters of its country
+    code (``_IBAN_HEAD``)."""
+    return not _has_digit(text) and _IBAN_HEAD.search(text[-LABEL_CHARS:]) is not None
 
 
 def _capitals(text: str) -> bool:
@@ -1256,6 +1300,10 @@ class _Join(NamedTuple):
             first = next((i for i, c in enumerate(lead) if c.isdigit()), len(lead))
             if _mark_before(lead, first):
                 continue
+            if f.entity_type == IBAN_CODE:
+                # an IBAN's letters the cut brought in are the IBAN's, no words naming it
+                # ("IBAN A" then "T29 2914 ...": ``T`` is its country code's)
+                first = min(first, seg.src)
             # the words right before the number, on its line and in its sentence
             words = re.split(r"[\n.;!?]", lead[:first])[-1]
             if any(w in _NAMES_A_NUMBER for w in re.findall(r"[^\W\d_]+", words.lower())[-4:]):
@@ -1318,13 +1366,18 @@ class _Scan(NamedTuple):
 
 
 def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
-            glue: bool = False) -> tuple[str, _Join] | None:
+            glue: bool = False, compact: bool = False) -> tuple[str, _Join] | None:
     """A join of ``parts`` (indices into ``texts``; ``new``: the new message's place
     among them) and where each part is in it.
     ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
     reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
-    meet there."""
-    if len(parts) > 1 and not _has_digit(texts[parts[0]]) and not _capitals(texts[parts[0]]):
+    meet there.  In a chain of three or four (atk22 F2: "536-2", "2-87", "10"; "4111 11",
+    "11 1111 1", "111 1111"), at each join where digits meet between two posts of
+    nothing but the number (``_numeric``), the other joins with their separator; None
+    when no join is glued.  ``compact``: a long chain's bare pieces written together
+    (``plan``: letters among them)."""
+    if (len(parts) > 1 and not _has_digit(texts[parts[0]]) and not _capitals(texts[parts[0]])
+            and not (_iban_head(texts[parts[0]]) and texts[parts[1]].lstrip(_SEPARATORS)[:1].isalnum())):
         # a label is read over a number that starts the post after it, or over bare
         # pieces ("client SSN:", "53", "6-2", ...): words before a later piece's number
         # ("PO 4400981") are that number's own label, and are dropped at a join
@@ -1334,8 +1387,12 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         starts = rest[0].lstrip(_SEPARATORS)[:1].isdigit()
         if not (starts if len(rest) == 1 else (starts or _bare(rest[0])) and all(map(_bare, rest[1:]))):
             return None
+    if any(_lookalike_post(texts[i]) for i in parts) and (
+            not glue or len(parts) != 2 or not _lookalike_post(texts[parts[1]]) or _lookalike_post(texts[parts[0]])):
+        return None  # letters drawn as digits count only glued to the digits before them
     text = ""
     segments: list[_Segment] = []
+    glued = 0  # joins written together in a glued chain
     for n, pid in enumerate(parts):
         got = _part(texts[pid], n == 0, n == len(parts) - 1, len(parts) > 1, max_chars)
         if got is None:
@@ -1344,11 +1401,21 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         if len(parts) == 2 and n and not _may_meet(text, part):
             return None
         skip = 0
-        if n and glue and len(parts) > 2:
+        if n and compact:
             # a long chain through letters typed a post ("IBAN", "G", "B", "8", "0", ...):
             # bare pieces written together, as the identifier is
             if _bare(texts[parts[n - 1]]) and _bare(texts[pid]) and _unit(text[-1:] or " ") and _unit(part[:1] or " "):
                 pass
+            else:
+                sep, skip = _joint(text, part, segments[-1].start)
+                text += sep
+        elif n and glue and len(parts) > 2:
+            # a chain cut inside digit groups: digits meeting between two posts of
+            # nothing but the number are written together, as in a pair ("536-2",
+            # "2-87", "10" reads 536-22-8710)
+            if (text[-1:].isdigit() and part[:1].isdigit() and _numeric(texts[parts[n - 1]])
+                    and _numeric(texts[pid])):
+                glued += 1
             else:
                 sep, skip = _joint(text, part, segments[-1].start)
                 text += sep
@@ -1357,20 +1424,23 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
             # later one starts with them ("ssn 536-2" then "2-8710"); not a number with
             # words of its own before it ("acct DESK-4" then "FV 108-072"), nor digits glued
             # to a word ("DESK-4" then "2024-12-04")
-            if not (text[-1:].isdigit() and part[:1].isdigit() and _ends_in_a_group(texts[parts[n - 1]])
-                    and texts[pid].lstrip()[:1].isdigit()):
+            if not (text[-1:].isdigit() and (part[:1].isdigit() or _lookalike_post(texts[pid]))
+                    and _ends_in_a_group(texts[parts[n - 1]])
+                    and (texts[pid].lstrip()[:1].isdigit() or _lookalike_post(texts[pid]))):
                 return None
         elif n:
             sep, skip = _joint(text, part, segments[-1].start)
             text += sep
         segments.append(_Segment(len(text), len(text) + len(part) - skip, pid, a + skip))
         text += part[skip:]
+    if glue and not compact and len(parts) > 2 and not glued:
+        return None  # the chain as written is rendered already
     # a label right before a new message that starts with its number (words of its own
     # before the number, "PO 4400981", are that number's label, not the post above's)
     above = texts[parts[new - 1]] if new > 0 else ""
     label = (new > 0 and ((not _has_digit(above) and is_label(above)) or (new == 1 and _ends_in_label(above)))
              and texts[parts[new]].lstrip(_SEPARATORS)[:1].isdigit())
-    return text, _Join(tuple(segments), new, label, glue and len(parts) > 2)
+    return text, _Join(tuple(segments), new, label, compact)
 
 
 #: A writer's hint which part of a split number a post holds ("first part", "last
@@ -1594,6 +1664,11 @@ def _edges_of(text: str) -> _Edges:
     return _Edges(_chain(text, end[1], -1)[1], _chain(text, start[0], 1)[1], _IBAN_START.search(text) is not None)
 
 
+#: how ``plan`` has a join rendered (``_render``): with the writers' separators, with the
+#: digits meeting at a cut written together, a long chain's bare pieces written together
+_AS_WRITTEN, _GLUED, _COMPACT = 0, 1, 2
+
+
 def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan | None:
     """Every join worth scanning, in one text (joins ``_GAP`` apart), and each piece on
     its own in another.
@@ -1606,8 +1681,10 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     of three to ``MAX_CHAIN + 1`` consecutive pieces in channel order through the new
     one, where an edit stands in its post's place (the time of the post's first version
     in the window) and replaces its earlier versions; longer ones, to ``LONG_CHAIN``,
-    from a piece with words through bare pieces only.  At most
-    ``8 * pairs + 2 * MAX_CHAIN + 1`` joins (``4 * pairs`` with the pieces shown before
+    from a piece with words through bare pieces only.  A short chain with two posts of
+    nothing but the number side by side is rendered once more glued where their digits
+    meet (``_render``: "536-2", "2-87", "10").  At most
+    ``8 * pairs + 4 * MAX_CHAIN + 2`` joins (``4 * pairs`` with the pieces shown before
     it, as many with those shown after it), each at most ``MAX_CHAIN + 1`` parts of at
     most ``max_chars`` characters (a pair's parts: their digits at the join and
     ``CONTEXT_BEFORE`` / ``CONTEXT_AFTER`` characters around them)."""
@@ -1643,11 +1720,11 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
                 taken += 1
                 if p.p:
                     posts.add(p.p)
-    joins: list[tuple[list[int], bool, int]] = []
+    joins: list[tuple[list[int], int, int]] = []
     for pid in partners:
         for pair, at_new in (([pid, 0], 1), ([0, pid], 0)):
-            joins.append((pair, False, at_new))
-            joins.append((pair, True, at_new))  # rendered only where digits meet at the join
+            joins.append((pair, _AS_WRITTEN, at_new))
+            joins.append((pair, _GLUED, at_new))  # rendered only where digits meet at the join
     # channel order: a post's versions sit where its first one is; the new one stands
     # for them all (what readers see now)
     first_seen = {new.p: new.t} if new.p else {}
@@ -1663,7 +1740,7 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
     # the chains once through every piece, and once more past the chat between them
     # (``_chat``: "room 12 is free", "call at 2:30?" between "itin 988", "62" and
     # "6132"), the same spans: at most twice the joins
-    chains: list[tuple[list[int], int, bool]] = []
+    chains: list[tuple[list[int], int, int]] = []
     seen: set[tuple[int, ...]] = set()
     longs = 0  # long chains rendered: at most ``_LONG_JOINS`` in all
     for members in (view, [p for p in view if p is new or not _chat(p.s)]):
@@ -1679,19 +1756,24 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
             chain = [0 if p is new else ref(p.s) for p in members[lo:hi]]
             if (key := (*chain, at - lo)) not in seen and (hi - lo <= MAX_CHAIN + 1 or longs < _LONG_JOINS):
                 seen.add(key)
-                chains.append((chain, at - lo, False))
+                chains.append((chain, at - lo, _AS_WRITTEN))
+                if hi - lo <= MAX_CHAIN + 1 and any(_numeric(a.s) and _numeric(b.s)
+                                                    for a, b in itertools.pairwise(members[lo:hi])):
+                    # posts of nothing but the number side by side: once more with the
+                    # digits meeting at their cuts written together (``_render``)
+                    chains.append((chain, at - lo, _GLUED))
                 if hi - lo > MAX_CHAIN + 1:
                     longs += 1
                     if longs < _LONG_JOINS and any(_capitals(p.s) for p in members[lo + 1:hi]):
                         # letters among the bare pieces: once more written together
-                        chains.append((chain, at - lo, True))
+                        chains.append((chain, at - lo, _COMPACT))
                         longs += 1
-    joins.extend((chain, glue, at_new) for chain, at_new, glue in chains)
+    joins.extend((chain, mode, at_new) for chain, at_new, mode in chains)
     parts: list[str] = []
     rendered: list[_Join] = []
     pos = 0
-    for chain, glue, at_new in joins:
-        got = _render(chain, texts, at_new, max_chars, glue)
+    for chain, mode, at_new in joins:
+        got = _render(chain, texts, at_new, max_chars, mode != _AS_WRITTEN, mode == _COMPACT)
         if got is None:
             continue
         text, join = got
