@@ -750,6 +750,31 @@ _LEET_TOLD = re.compile(
     r"[ \t]+(?:(?:the|their|real)[ \t]+)?(?:digits?|numbers?|numerals?)(?![a-z])")
 #: how far from the identifier such words may be (either side, any line)
 _LEET_TOLD_REACH = 200
+#: words *saying* the letters are digits (``_LEET_TOLD`` but a bare ``1337``, which is also
+#: a price or a size): ``leetspeak``, ``it's l33t``, ``letters = the digits they look like``,
+#: ``swap the letters for look-alike digits``, a key (``O is zero``, ``l=1``)
+_LEET_SAID = re.compile(
+    r"(?i:(?<![a-z0-9])(?:leet|l33t|133t)[a-z0-9]*"
+    r"|(?<![a-z])(?:letters?|chars?|characters?)[ \t]+(?:are|=|as|mean|stand[ \t]+for|for|->|(?:back[ \t]+)?(?:to|into))"
+    r"[ \t]+(?:(?:the|their|real|look-?alike|matching)[ \t]+)*(?:digits?|numbers?|numerals?)(?![a-z])"
+    r"|(?<![a-z])(?:swap|replace|read|treat|turn|convert|map|switch)[ \t]+(?:(?:the|all|those|these)[ \t]+)?"
+    r"(?:letters?|chars?)(?![a-z])[^.\n]{0,30}?(?:digits?|numbers?|numerals?)(?![a-z])"
+    r"|look-?alike[ \t]+(?:digits?|numbers?))"
+    r"|(?<![A-Za-z0-9])[OolIZESGTBAgq][ \t]*(?:=|is|->|means)[ \t]*(?:zero|one|two|three|four|five|six|seven|eight|nine|[0-9])"
+    r"(?![a-z0-9])")
+#: with such words, an identifier's label then, right after it (a colon, ``=``, ``->``,
+#: ``is``), a token of leet letters and digits in any grouping: an account, a routing
+#: number, a card or an SSN written all in letters (``account number: 8TS|ABGI``, ``ITIN
+#: -> qSZqTEEAq``); the recognizers validate what it reads (an IBAN's letters are its own)
+_LEET_LABEL_TOKEN = re.compile(
+    r"(?i:(?<![a-z])(?:ssn|ss#|social(?:[ \t]+security)?|itin|tax[ \t]?id|card|cc#?|visa|mastercard|amex|discover"
+    r"|acct|account|a/c|routing|rtn|aba)(?:[ \t]+(?:number|no\.?|num|nbr|#))?\)?"
+    r"[ \t]*(?:[:=#]|->|\u2192|is|was)?[ \t]*(?:[:=#]|->)?[ \t]*)"
+    r"(?P<tok>[0-9AETGSBZOIolbgq|]{2,}(?:[- ][0-9AETGSBZOIolbgq|]{2,}){0,5})(?![\w|.-])")
+_LEET_TOKEN_SIZE = (6, 19)
+#: groups apart by blanks read as one token only in an identifier's grouping (an SSN's,
+#: a card's); other blank-separated groups are words, the first read alone
+_LEET_SPACED_SHAPES = frozenset({(3, 2, 4), (4, 4, 4, 4), (4, 6, 5), (4, 4, 4, 4, 3), (4, 4, 4, 4, 2), (4, 4, 4, 4, 1)})
 #: a reference's name right before nine letters and digits in a row (not read as an SSN)
 _LEET_REFERENCE = re.compile(
     r"(?i)(?<![a-z])(?:order|ticket|tracking|track|sku|part|serial|ref|reference|invoice|po|case|id|code|item|model"
@@ -771,12 +796,25 @@ def _may_leet_digits(text: str) -> bool:
     return _LEETD_HINT.search(text) is not None
 
 
-gatescan.register(_LEETD_SHAPE, _LEETD_SSN_LABEL, _LEETD_CARD_LABEL, _LEET_TOLD)
+gatescan.register(_LEETD_SHAPE, _LEETD_SSN_LABEL, _LEETD_CARD_LABEL, _LEET_TOLD, _LEET_SAID, _LEET_LABEL_TOKEN)
 
 
 def _leet_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """The edits reading leet digits (``_LEETD_DIGITS``) in an identifier's shape, labelled
-    or with words saying the letters are digits."""
+    or with words saying the letters are digits; and with words saying so, in a token
+    right after a label (``_said_leet_edits``)."""
+    edits = _shaped_leet_edits(text)
+    return _said_leet_edits(text, edits) if _may_say_leet(text) else edits
+
+
+def _may_say_leet(text: str) -> bool:
+    """Words saying letters are digits (``_LEET_SAID``) and a label's token after which
+    they would be read (``_LEET_LABEL_TOKEN``) may be in ``text``."""
+    return gatescan.search(_LEET_SAID, text) and gatescan.search(_LEET_LABEL_TOKEN, text)
+
+
+def _shaped_leet_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """``_leet_digit_edits`` in an identifier's exact shape (det21, det23)."""
     if not _may_leet_digits(text) or not gatescan.may_search(_LEETD_SHAPE, text):
         return []
     told_any = gatescan.may_search(_LEET_TOLD, text)
@@ -811,6 +849,38 @@ def _leet_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         edits.extend((i, i + 1, _LEETD_DIGITS.get(c, c) + ("-" if k in dashed else ""), i, i + 1)
                      for k, (i, c) in enumerate(enumerate(body, m.start())) if c in _LEETD_DIGITS or k in dashed)
     return edits
+
+
+def _said_leet_edits(text: str, edits: list[tuple[int, int, str, int, int]]) -> list[tuple[int, int, str, int, int]]:
+    """``edits`` and, where words say the letters are digits (``_LEET_SAID``), the leet
+    letters of a token right after an identifier's label (``_LEET_LABEL_TOKEN``) in any
+    grouping and with any share of real digits: the writer said how to read it."""
+    said = [m.span() for m in _LEET_SAID.finditer(text)]
+    if not said:
+        return edits
+    taken = {e[0] for e in edits}
+    out = list(edits)
+    read = False
+    for m in _LEET_LABEL_TOKEN.finditer(text):
+        a, b = m.span("tok")
+        body = m.group("tok")
+        if " " in body and tuple(len(g) for g in re.split(r"[- ]", body)) not in _LEET_SPACED_SHAPES:
+            body = re.split(r" ", body, maxsplit=1)[0]  # words after it ("GATES lol"): the first alone
+            b = a + len(body)
+        size = sum(1 for c in body if c not in "- ")
+        if not (_LEET_TOKEN_SIZE[0] <= size <= _LEET_TOKEN_SIZE[1]) or not any(c in _LEETD_DIGITS for c in body):
+            continue
+        if not any(x - _LEET_TOLD_REACH <= a and b <= y + _LEET_TOLD_REACH for x, y in said):
+            continue
+        if any(i in taken for i in range(a, b)):
+            continue
+        out.extend((i, i + 1, _LEETD_DIGITS[c], i, i + 1) for i, c in enumerate(body, a) if c in _LEETD_DIGITS)
+        read = True
+    if read:
+        # the words saying so are no digits of the reading (``... 8TS|ABGI l33t``: its
+        # ``l33t`` would read ``1337`` and run on from the number): blanked there
+        out.extend((x, y, " " * (y - x), x, y) for x, y in said if not any(x <= e[0] < y for e in out))
+    return sorted(out)
 
 
 def _leet_groups_mixed(body: str, card: bool) -> bool:
@@ -857,8 +927,8 @@ def may_have_leet_digits(text: str) -> bool:
     digits, not the quick check's six, and ``E`` is no letter ``may_have_letter_digits``
     knows) in the shape ``_leet_digit_edits`` reads: a leet letter beside a digit (a byte
     scan), then the shape itself.  The engine's first gate asks it besides the others."""
-    return _may_leet_digits(text) and gatescan.may_search(_LEETD_SHAPE, text) \
-        and _LEETD_SHAPE.search(text) is not None
+    return (_may_leet_digits(text) and gatescan.may_search(_LEETD_SHAPE, text)
+            and _LEETD_SHAPE.search(text) is not None) or _may_say_leet(text)
 
 
 #: A letter run is read with digits when it holds 7 to 34 digits and letters (an
