@@ -63,6 +63,7 @@ _GLUE_AFTER = re.compile(
 #: "fills by card:", "each acct" (the label names where each number goes, not the run)
 _DISTRIBUTIVE = re.compile(
     r"(?<![A-Za-z])(?:per|each|every|by|across|among|between|for\s+each|for\s+every)\s+"
+    r"(?!(?:his|her|their|my|our|your|its|the\s+client's|client's)\s)"  # "per his acct": as he gave it
     r"(?:[A-Za-z'/&-]+\s+){0,2}\S*$",
     re.IGNORECASE,
 )
@@ -128,10 +129,62 @@ def label_at(text: str, c: Candidate, hit: ContextHit | None) -> bool:
     return _GLUE_AFTER.fullmatch(text, c.end, c.end + hit.distance) is not None
 
 
-def list_intended(text: str, c: Candidate, hit: ContextHit | None) -> bool:
-    """A run that ``reads_as_list`` is one identifier: its label is right at it or the
-    message asks to join the numbers."""
-    return label_at(text, c, hit) or join_instruction(text)
+def spread_over_list(text: str, c: Candidate, hit: ContextHit | None) -> bool:
+    """``hit`` is a label a word before spreads over what follows (``allocation per acct
+    (last 4 only): x4329: 2300, x7576: 900``, ``lots per account: IRA-7 7900, HF-B 2700``)
+    and ``c``'s run has a list mark (``,`` ``;`` ``/``) in it: the numbers are the list's
+    items, each a value for one account, not one account number (whatever their lengths:
+    ``reads_as_list`` asks for short groups)."""
+    if hit is None or hit.distance >= 0:
+        return False
+    end = c.start + hit.distance
+    if _DISTRIBUTIVE.search(text, max(0, end - 40), end) is None:
+        return False
+    return (_ITEM_AFTER.match(text, c.end) is not None or _ITEM_BEFORE.search(text, max(0, c.start - 12), c.start) is not None
+            or any(ch in _ITEM_MARKS for ch in text[c.start:c.end]))
+
+
+#: what parts a list's items (``|``: the cell bar of a table row's reading, ``engine``'s
+#: ``table_row_reading`` of ``x4329: 2300, x7576: 900``)
+_ITEM_MARKS = _LIST_MARKS | {"|"}
+
+
+#: another item of a list right after a number or right before it: a list mark, then a
+#: number within a short tag (``2300, x7576``, ``IRA-7 7900, HF-B 2700``)
+_ITEM_AFTER = re.compile(r"[ \t]*[,;/|][ \t]*[^\s,;/|]{0,6}?[0-9]")
+_ITEM_BEFORE = re.compile(r"[0-9][^\s,;/|]{0,6}[ \t]*[,;/|][ \t]*[^\s,;/|]{0,6}$")
+
+
+def list_intended(text: str, c: Candidate, hit: ContextHit | None, *, checksum: bool = False) -> bool:
+    """A run that ``reads_as_list`` is one identifier: the recognizer found its label in
+    its window (before it with any words between, ``SSN for Bob: 53 62 28 71 0``, or after
+    it, ``... is Bob's card``) and no word spreads that label over a list (``lots per
+    account:``; for a number with a checksum, a card's Luhn and IIN, not even that:
+    ``pays by card: 453 201 ...``) where the run is one number cut in even chunks
+    (``_chunked``); the label right at it (``label_at``) where it reads as a list's items;
+    or the message asks to join the numbers.  (atk22r R1: asking for the label right at
+    every run let any word between pass a labelled number cut in pairs or threes.)"""
+    if join_instruction(text):
+        return True
+    if hit is None:
+        return False
+    if not _chunked(c):
+        return label_at(text, c, hit)  # items of a list (list marks, lengths that vary): the label right at it
+    if checksum or hit.distance >= 0:
+        return True
+    end = c.start + hit.distance
+    return _DISTRIBUTIVE.search(text, max(0, end - 40), end) is None
+
+
+def _chunked(c: Candidate) -> bool:
+    """``c``'s groups are one number cut in even chunks: all of one size (two or three
+    digits; the last may be shorter) apart by one repeated mark that is no list mark
+    (``53 62 28 71 0``, ``453 201 511 283 036 6``), as a writer cuts a number to read it
+    out; a list's items vary in length or are parted by ``,`` ``;`` ``/``."""
+    groups, seps = c.groups, c.seps
+    if len(groups) < 3 or groups[0] not in (2, 3) or any(n != groups[0] for n in groups[:-1]) or groups[-1] > groups[0]:
+        return False
+    return len(set(seps)) == 1 and not any(ch in _LIST_MARKS for ch in seps[0])
 
 
 def percent_escapes(text: str, c: Candidate) -> bool:

@@ -60,7 +60,7 @@ from dlp_proxy.recognizers._common import (
     may_have_candidates,
 )
 from dlp_proxy.recognizers._fuzzy import FuzzyContext
-from dlp_proxy.recognizers._lists import list_intended, percent_escapes, reads_as_list
+from dlp_proxy.recognizers._lists import list_intended, percent_escapes, reads_as_list, spread_over_list
 from dlp_proxy.recognizers.securities import cusip_valid
 
 _ACCOUNT_LENGTHS = frozenset(range(6, 18))
@@ -781,6 +781,8 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue  # "in the IRA account bot 25,676 323268169 @ 102": a quantity and a CUSIP
             if percent_escapes(text, c) or (reads_as_list(c, text) and not list_intended(text, c, hit)):
                 continue  # "lots per account: 29 8 13 39 46 1 5 4 24": a list (recognizers/_lists.py)
+            if spread_over_list(text, c, hit):
+                continue  # "allocation per acct: x4329: 2300, x7576: 900": a value per account
             taken.append((c.start, c.end))
             out.append(
                 self.result(US_BANK_NUMBER, c.start, c.end, 0.8, f"{len(d)}-digits", "context-gated", hit,

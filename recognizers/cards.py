@@ -228,7 +228,7 @@ class PaymentCardRecognizer(DLPRecognizer):
                 continue  # "%36%36%39...": a URL's escapes, judged as what they decode to
             hit = self.context_hit(text, c.start, c.end, before=60)
             shaped = _card_shape(c, text)
-            if reads_as_list(c, text) and not list_intended(text, c, hit):
+            if reads_as_list(c, text) and not list_intended(text, c, hit, checksum=True):
                 # "strikes to quote: 34,39,25,18,26,33,43,30": short numbers side by side
                 # are a list, one card only with its label right at them or an instruction
                 # to join them (recognizers/_lists.py)

@@ -228,3 +228,36 @@ def test_a_list_one_a_line_under_piece_words_and_no_label_is_never_stopped(engin
     close = "`" if mark == "`" else ""
     text = prefix + "\n" + "\n".join(f"{mark}{n}{close}" for n in items)
     assert not (_found(engine, text) & set(STOPPING)), text
+
+
+@PROPS
+@given(prefix=st.sampled_from(["allocation per acct (last 4 only):", "fills per account:", "split by acct:",
+                               "each account gets:", "per a/c breakdown:"]),
+       items=st.lists(st.tuples(st.integers(1001, 9999), st.integers(2, 99)), min_size=2, max_size=5),
+       tag=st.sampled_from(["x", "xx", "#", ""]), sep=st.sampled_from([", ", "; ", " / "]))
+def test_values_per_account_are_a_list(engine: Engine, prefix: str, items: list[tuple[int, int]], tag: str,
+                                       sep: str) -> None:
+    """A label a word spreads over what follows (``per acct``) with a list of items after
+    it, each a tag and a value (``x4329: 2300``): values per account, not account numbers,
+    whatever the items' lengths (recognizers/_lists.py ``spread_over_list``)."""
+    text = f"{prefix} " + sep.join(f"{tag}{a}: {q * 100}" for a, q in items)
+    assert not (_found(engine, text) & set(STOPPING)), text
+
+
+@pytest.mark.parametrize("text", ["wire per account 44719022, thanks", "per account: 44719022, pls confirm",
+                                  "acct 4471902283, routing 011000015"])
+def test_one_account_number_with_a_comma_after_is_still_found(engine: Engine, text: str) -> None:
+    assert "US_BANK_NUMBER" in _found(engine, text)
+
+
+@pytest.mark.parametrize("text", [
+    "SSN for Bob: 53 62 28 71 0", "SSN pairs 53 62 28 71 0", "card no. for Bob 453 201 511 283 036 6",
+    "Card on file for Bob:\n453 201 511 283 036 6", "card, exp 04/29, cvv 123: 453 201 511 283 036 6",
+    "453 201 511 283 036 6 is Bob's card", "wire per his acct 48 29 10 37 55",
+    "Client pays by card: 453 201 511 283 036 6",
+])
+def test_a_labelled_number_cut_in_even_chunks_is_found_with_words_between(engine: Engine, text: str) -> None:
+    """atk22r R1: the list rule asked for the label right at every run, so any word between
+    a label and a number cut in pairs or threes let it pass; a number cut in even chunks
+    (``_lists._chunked``) takes its label anywhere in the recognizer's window."""
+    assert _found(engine, text) & set(STOPPING), text
