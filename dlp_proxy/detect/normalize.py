@@ -3773,13 +3773,30 @@ _CODE = r"(?:0[xX][0-9A-Fa-f]{1,6}|[0-9]{1,7})"
 _CHAR_CALL = re.compile(
     rf"(?<![\w$])(?<![\w$]\.)(?:String\.fromCharCode|String\.fromCodePoint|unichr|chr|[Cc]har|\(char\)[ \t]*)"
     rf"[ \t]*\([ \t]*({_CODE}(?:[ \t]*,[ \t]*{_CODE})*)[ \t]*\)")
+#: A list of character codes given whole to a call that makes a string of them (atk22r
+#: R3): ``map(chr, [53, 51, ...])``, ``bytes([53, ...])``/``bytearray(...)`` (``.decode()``),
+#: ``String.fromCharCode(...[53, ...])``, ``String.fromCharCode.apply(null, [53, ...])``,
+#: ``chr(c) for c in [53, ...]``; group 1 the codes (the list is read as its characters,
+#: the call around it left as written).
+_CHAR_LIST_CALL = re.compile(
+    r"(?:map[ \t]*\([ \t]*(?:chr|unichr|String\.fromCharCode)[ \t]*,|byte(?:s|array)[ \t]*\("
+    r"|from(?:CharCode|CodePoint)[ \t]*\([ \t]*\.\.\.|fromCharCode\.apply[ \t]*\([ \t]*[\w.]+[ \t]*,"
+    r"|chr[ \t]*\([ \t]*\w+[ \t]*\)[ \t]+for[ \t]+\w+[ \t]+in)"
+    rf"[ \t]*[\[(][ \t]*({_CODE}(?:[ \t]*,[ \t]*{_CODE})*)[ \t]*,?[ \t]*[\])]")
+#: a number given to a call that makes it a string (``str(536)``, ``String(22)``,
+#: ``Integer.toString(8710)``): read as the number (``str(536)+'-'+str(22)+...``)
+_NUMBER_CALL = re.compile(
+    r"(?<![\w$.])(?:str|String|Integer\.toString|Long\.toString|repr|to_string|itoa|strconv\.Itoa)"
+    r"[ \t]*\([ \t]*(['\"]?)([0-9]{1,12})\1[ \t]*\)")
 #: what joins two such calls into one string: ``+``, PHP's ``.``, ``..`` (Lua), ``&`` (VB)
 _CHAR_JOIN = re.compile(r"[ \t]*(?:\+|\.\.?|&)[ \t]*")
 
 
 def _may_char_calls(text: str) -> bool:
     return "(" in text and ("hr(" in text or "har(" in text or "CharCode" in text or "CodePoint" in text
-                            or "hr (" in text or "har (" in text)
+                            or "hr (" in text or "har (" in text or "chr," in text or "bytes" in text or "bytearray" in text
+                            or "str(" in text or "String(" in text or "toString(" in text or "chr ," in text
+                            or "itoa(" in text.lower() or "to_string(" in text)
 
 
 def _char_call_edits(text: str) -> list[tuple[int, int, str, int, int]]:
@@ -3797,7 +3814,19 @@ def _char_call_edits(text: str) -> list[tuple[int, int, str, int, int]]:
             edits.append((prev_end, m.start(), "", prev_end, m.start()))
         edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", "".join(map(chr, codes))), m.start(), m.end()))
         prev_end = m.end()
-    return edits
+    taken = [(e[0], e[1]) for e in edits]
+    for m in _CHAR_LIST_CALL.finditer(text):
+        a, b = m.span(1)
+        if any(x < b and a < y for x, y in taken):
+            continue
+        codes = [int(c, 16) if c[:2] in ("0x", "0X") else int(c) for c in re.split(r"[ \t]*,[ \t]*", m.group(1))]
+        if all(0 < c <= 0x10FFFF and not 0xD800 <= c <= 0xDFFF for c in codes):
+            edits.append((a, b, _DECODED_CONTROLS.sub(" ", "".join(map(chr, codes))), a, b))
+            taken.append((a, b))
+    for m in _NUMBER_CALL.finditer(text):
+        if not any(x < m.end() and m.start() < y for x, y in taken):
+            edits.append((m.start(), m.end(), m.group(2), m.start(), m.end()))
+    return sorted(edits)
 
 
 #: KaTeX's ``\char`` (its macro reads a decimal number, ``'`` and octal digits, ``"`` and
