@@ -63,7 +63,7 @@ def _ref_line_pieces(text: str, marked: str | None = None) -> list[tuple[int, st
     for m in (*split._LINE_BREAK.finditer(text), None):
         end = len(text) if m is None else m.start()
         line = text[pos:end]
-        if (_ref_may_carry(line) and _ref_may_carry(split._COUNTED.sub(" ", line))
+        if (_ref_may_carry(line) and _ref_may_carry(split._WHEN.sub(" ", split._COUNTED.sub(" ", line)))
                 and (marked is None or split._TABLE_MARKS.search(marked, pos, end + 1) is None)):
             pieces.append((pos, line))
             if len(pieces) >= split.LINES_MAX_PIECES:

@@ -933,6 +933,16 @@ _COUNTED = re.compile(
     r"comes|rest)(?![A-Za-z]))[a-z]{2,}s|done|failed|left|open|closed|pending|processed|remaining|matched|"
     r"mismatched|sent|rejected|approved|total)(?![A-Za-z])")
 
+#: a date or a clock time on a line of a text (a forwarded e-mail's ``Date: Wed, Dec 1,
+#: 2026 at 4:45 PM``, ``Sent: 12/01/2026 16:45``): what it says is when, not a piece of
+#: a number (its digits joined with a number lines below read as an SSN); hours up to 23
+#: and minutes up to 59 only
+_WHEN = re.compile(
+    r"(?i)(?<![0-9A-Za-z])(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ \t]+[0-9]{1,2}"
+    r"(?:st|nd|rd|th)?,?[ \t]+[0-9]{4}|[0-9]{1,2}[ \t]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+    r"\.?,?[ \t]+[0-9]{4}|[0-9]{4}-[01][0-9]-[0-3][0-9]|[01]?[0-9]/[0-3]?[0-9]/(?:[0-9]{4}|[0-9]{2})"
+    r"|(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?(?:[ \t]*[ap]\.?m\.?)?)(?![0-9A-Za-z])")
+
 
 _ASCII_DIGIT = re.compile("[0-9]")
 _DIGIT_OR_WIDE = re.compile("[0-9\x80-\U0010ffff]")
@@ -977,7 +987,7 @@ def line_pieces(text: str, marked: str | None = None) -> list[tuple[int, str]]:
     for m in (*_LINE_BREAK.finditer(text), None):
         end = len(text) if m is None else m.start()
         line = text[pos:end]
-        if (may_carry_a_piece(line, labels) and may_carry_a_piece(_COUNTED.sub(" ", line))
+        if (may_carry_a_piece(line, labels) and may_carry_a_piece(_WHEN.sub(" ", _COUNTED.sub(" ", line)))
                 and (marked is None or _TABLE_MARKS.search(marked, pos, end + 1) is None)):
             pieces.append((pos, line))
             if len(pieces) >= LINES_MAX_PIECES:
