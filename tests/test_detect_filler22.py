@@ -241,3 +241,14 @@ def test_named_hard_negatives(engine: Engine, text: str) -> None:
         assert found == ["IBAN_CODE"], text  # a valid IBAN as written keeps its letters
     else:
         assert not found, text
+
+
+@pytest.mark.parametrize("text", [
+    'SSN 536-22-8710 (drop the "5")',
+    "SSN 536-22-8710 (skip the 5s)",
+    "card 4532 0151 1283 0366 (skip the '0')",
+    "SSN 536-22-8710 (drop the '-')",
+])
+def test_words_naming_a_digit_or_separator_hide_nothing(engine: Engine, text: str) -> None:
+    """Words naming a digit as filler drop no digit; a named separator leaves the digits."""
+    assert _stops(engine, text), text

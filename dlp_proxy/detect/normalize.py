@@ -2071,7 +2071,7 @@ _FILLER_TOLD = re.compile(
     r"(?i)(?<![a-z])(?:(?:ignore|drop|remove|skip|strip|delete|disregard|omit|lose|cut|toss)[ \t]+"
     r"(?:the[ \t]+|all[ \t]+(?:the[ \t]+)?|any[ \t]+|every[ \t]+)?(?:(?:extra|junk|filler|fake|random|stray)[ \t]+)?"
     r"(?:(?:letters?|chars?|characters?|symbols?)[ \t]+)?"
-    r"(?:([a-z])(?:'?s)?|'([^\s'\"])'(?:'?s)?|\"([^\s'\"])\"(?:'?s)?)(?![a-z0-9])"
+    r"(?:([a-z])(?:'?s)?|'([^\s'\"0-9])'(?:'?s)?|\"([^\s'\"0-9])\"(?:'?s)?)(?![a-z0-9])"
     r"|(?:ignore|drop|remove|skip|strip|delete|disregard|omit|lose|cut|toss)[ \t]+"
     r"(?:the[ \t]+|all[ \t]+(?:the[ \t]+)?|any[ \t]+)?(?:(?:extra|junk|filler|fake|random|odd|non-?digit)[ \t]+)?"
     r"(?:letters?|alphas?|chars?|characters?|symbols?|[a-z]'?s|fillers?|junk|noise|padding|non-?digits?)"
@@ -2193,7 +2193,7 @@ def _sparse_filler(text: str, a: int, b: int, told: list[re.Match[str]]) -> list
     run is no IBAN that passes its check as written (``FR14 ... 3M02 606``).  Any number of
     such characters: the recognizers validate what is left (Luhn, SSN areas, ABA, mod-97,
     an account's label)."""
-    named = {c.lower() for t in told for c in t.groups() if c}
+    named = {c.lower() for t in told for c in t.groups() if c and not c.isdigit()}  # a digit is never filler
     letters = any(not any(t.groups()) for t in told)
     run = text[a:b]
     if _iban_as_written("".join(run.split())):
