@@ -43,6 +43,9 @@ NAMED = ("(skip the {c})", "skip the {c}", "drop the {c}'s", "(drop the {c}s)", 
 UNNAMED = ("(ignore the letters)", "remove the junk", "drop the letters", "skip the junk chars", "strip the filler",
            "letters are noise", "digits only", "ignore any letters")
 LETTERS = "abcdefghjkmnpqrtuvwyz"
+#: letters that look like no digit (a labelled card's look-alike letters, ``z`` for 2 or
+#: ``b`` for 6, are read as those digits: tests/test_detect_det23.py)
+PLAIN_LETTERS = "cdfhjkmnprvwxy"
 
 
 @pytest.fixture(scope="module")
@@ -218,10 +221,10 @@ def test_card_shapes_without_card_word_or_luhn_are_not_found(engine: Engine, rng
     d = gen.card(rng)
     if rng.random() < 0.5:
         bad = d[:-1] + str((int(d[-1]) + rng.randint(1, 9)) % 10)
-        value = " ".join(_with_junk(rng, gen.groups_of("card", bad), rng.choice(LETTERS), True, 1))
+        value = " ".join(_with_junk(rng, gen.groups_of("card", bad), rng.choice(PLAIN_LETTERS), True, 1))
         text = f"{rng.choice(gen.CARD_LABELS)} {value}"
     else:
-        value = "-".join(_with_junk(rng, gen.groups_of("card", d), rng.choice(LETTERS), True, 1))
+        value = "-".join(_with_junk(rng, gen.groups_of("card", d), rng.choice(PLAIN_LETTERS), True, 1))
         text = f"{rng.choice(('part', 'ref', 'ticket', 'SKU', 'lot', 'order'))} {value}"
     assert not _stops(engine, text), text
 
