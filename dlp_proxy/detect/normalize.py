@@ -65,7 +65,9 @@ hand-written lists:
   group (``53:6-22-8710``: ``_inner_mark_edits``);
 - ``interleaved-letters``: a letter between every two digits of a token, one letter
   repeated or with words saying to drop them (``0z0z7z1z0z5z6z2z4 (ignore the letters)``:
-  ``_interleaved``), dropped;
+  ``_interleaved``), dropped; with such words, a few filler characters in a run of digit
+  groups too (``_sparse_filler``), and one letter in a card's group right after a card
+  word when the digits without it are a card (``_card_typo_edits``);
 - ``unicode-dashes``: every dash-like character becomes ``-``;
 - ``html-tags``: tags dropped (block tags leave a space; an HTML table's cell and row tags
   that ``structure.mark_html_tables`` marked leave their boundary, ``<table>`` a line break);
@@ -2067,6 +2069,10 @@ _CHAIN = "-.:_/"
 #: ``only the numbers count``, with ``_IGNORE_LETTERS``' words)
 _FILLER_TOLD = re.compile(
     r"(?i)(?<![a-z])(?:(?:ignore|drop|remove|skip|strip|delete|disregard|omit|lose|cut|toss)[ \t]+"
+    r"(?:the[ \t]+|all[ \t]+(?:the[ \t]+)?|any[ \t]+|every[ \t]+)?(?:(?:extra|junk|filler|fake|random|stray)[ \t]+)?"
+    r"(?:(?:letters?|chars?|characters?|symbols?)[ \t]+)?"
+    r"(?:([a-z])(?:'?s)?|'([^\s'\"0-9])'(?:'?s)?|\"([^\s'\"0-9])\"(?:'?s)?)(?![a-z0-9])"
+    r"|(?:ignore|drop|remove|skip|strip|delete|disregard|omit|lose|cut|toss)[ \t]+"
     r"(?:the[ \t]+|all[ \t]+(?:the[ \t]+)?|any[ \t]+)?(?:(?:extra|junk|filler|fake|random|odd|non-?digit)[ \t]+)?"
     r"(?:letters?|alphas?|chars?|characters?|symbols?|[a-z]'?s|fillers?|junk|noise|padding|non-?digits?)"
     r"|(?:drop|skip|remove|ignore|read|take|keep|delete|strip)[ \t]+every[ \t]+(?:other|2nd|second|odd|even)"
@@ -2095,16 +2101,20 @@ def _told_filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     (any but a blank: a hex id has digits side by side), a ``-`` kept as the group separator it is, at least nine digits and three
     filler gaps, with the words (``_FILLER_TOLD``) within 200 characters: the filler
     characters are dropped, the digits and separators kept; the recognizers validate.
-    Without the words, ``_interleaved`` reads only one repeated letter or a label's token."""
+    A run with fewer gaps has its few filler characters dropped as ``_sparse_filler`` says
+    (atk22r R2: ``SSN 536-22-871x0 (skip the x)``).  Without the words, ``_interleaved``
+    reads only one repeated letter or a label's token, ``_card_typo_edits`` one letter in a
+    labelled card."""
     if not gatescan.may_search(_FILLER_TOLD, text):
         return []
-    told = [m.span() for m in _FILLER_TOLD.finditer(text)]
-    if not told:
+    found = list(_FILLER_TOLD.finditer(text))
+    if not found:
         return []
     edits: list[tuple[int, int, str, int, int]] = []
     for m in _FILLER_RUN.finditer(text):
         a, b = m.span()
-        if not any(x - _FILLER_REACH <= b and a <= y + _FILLER_REACH for x, y in told):
+        near = [t for t in found if t.start() - _FILLER_REACH <= b and a <= t.end() + _FILLER_REACH]
+        if not near:
             continue
         run: list[tuple[int, int, str, int, int]] = []
         places: list[int] = []
@@ -2150,6 +2160,115 @@ def _told_filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
                 dash = {places[2] + 1, places[4] + 1} & {e[0] for e in run}
                 run = [(e[0], e[1], "-" if e[0] in dash else "", e[3], e[4]) for e in run]
             edits.extend(run)
+        else:  # a few filler characters only (``536-22-871x0 (skip the x)``)
+            edits.extend(_sparse_filler(text, a, b, near))
+    return edits
+
+
+#: the digits a run holds at least for a few filler characters in it to be dropped
+_SPARSE_FILLER_DIGITS = 8
+#: a group separator inside a token (``536-22-8710``, ``4532.0151``)
+_GROUP_SEPARATORS = "-."
+
+
+def _iban_as_written(compact: str) -> bool:
+    """``compact`` (blanks removed) is an IBAN that passes its mod-97 check as written."""
+    if not (15 <= len(compact) <= 34 and compact.isalnum() and compact.isascii()
+            and _IBAN_START.match(compact.upper()) is not None):
+        return False
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _sparse_filler(text: str, a: int, b: int, told: list[re.Match[str]]) -> list[tuple[int, int, str, int, int]]:
+    """A few filler characters inside a run of digit groups (``text[a:b]``, blank-separated
+    tokens each holding a digit) with words telling the reader to drop them (atk22r R2:
+    ``SSN 536-22-871x0 (skip the x)``, ``acct 4829x103755 (drop the x's)``, ``GB82 WEST 1234
+    5698 x7654 32 (skip the x)``): when the words name the character (``skip the x``, ``drop
+    the 'q'``), each run of it glued to a digit; when they name none (``ignore the
+    letters``, ``remove the junk``), each single letter between two digits.  A token loses
+    its filler only when what is left is digits and group separators (a hash keeps its
+    other letters, and so stays as written) or, first in the run, an IBAN's country and
+    check digits; the run holds eight digits or more (or is that IBAN start), and the
+    run is no IBAN that passes its check as written (``FR14 ... 3M02 606``).  Any number of
+    such characters: the recognizers validate what is left (Luhn, SSN areas, ABA, mod-97,
+    an account's label)."""
+    named = {c.lower() for t in told for c in t.groups() if c and not c.isdigit()}  # a digit is never filler
+    letters = any(not any(t.groups()) for t in told)
+    run = text[a:b]
+    if _iban_as_written("".join(run.split())):
+        return []
+    edits: list[tuple[int, int, str, int, int]] = []
+    digits = 0
+    lead_iban = False  # an IBAN's country and check digits lost filler (``GB8x2``): its groups follow
+    for t in re.finditer(r"[^ \t]+", run):
+        ta, tb = a + t.start(), a + t.end()
+        while ta < tb and text[ta] in _FILLER_EDGE:
+            ta += 1
+        while tb > ta and text[tb - 1] in _FILLER_EDGE:
+            tb -= 1
+        digits += sum(text[i].isdigit() for i in range(ta, tb))
+        drop: list[int] = []
+        i = ta
+        while i < tb:
+            c = text[i]
+            if c.lower() in named:
+                j = i
+                while j < tb and text[j].lower() == c.lower():
+                    j += 1
+                if (i > ta and text[i - 1].isdigit()) or (j < tb and text[j].isdigit()):
+                    drop.extend(range(i, j))
+                i = j
+                continue
+            if (letters and c.isascii() and c.isalpha() and ta < i < tb - 1
+                    and text[i - 1].isdigit() and text[i + 1].isdigit()):
+                drop.append(i)
+            i += 1
+        if not drop:
+            continue
+        dropped = set(drop)
+        kept = "".join(text[i] for i in range(ta, tb) if i not in dropped)
+        iban = _IBAN_START.fullmatch(kept) is not None and t.start() == 0
+        if not iban and (not kept or not kept[0].isdigit() or not kept[-1].isdigit() or any(
+                not (ch.isdigit() or ch in _GROUP_SEPARATORS) for ch in kept)):
+            continue  # letters left (a hash, an IBAN's bank code): as written
+        lead_iban = lead_iban or iban
+        edits.extend((i, i + 1, "", i, i + 1) for i in drop)
+    return edits if edits and (digits >= _SPARSE_FILLER_DIGITS or lead_iban) else []
+
+
+#: A card's word right before digit groups with one letter glued between two digits of a
+#: group (``card 4532 0151 1283 03x66``: atk22r R2, a typo-like junk letter): a candidate
+#: for ``_card_typo_edits``.  The groups start and end with a digit, a blank or a dash
+#: between two of them, the letter between two digits (never at a group's edge: ``x4329``
+#: is an order id's).
+_CARD_TYPO = re.compile(
+    r"(?i)(?<![a-z])(?:card|cc|credit|debit|visa|mastercard|amex|pan)(?:[ \t]*(?:#|no\.?|num(?:ber)?|nbr))?"
+    r"[ \t]*[:#=]?[ \t]*([0-9](?:[0-9]|[ -](?=[0-9])|[a-z](?=[0-9])){12,24})(?![0-9a-z])")
+gatescan.register(_CARD_TYPO)
+
+
+def _card_typo_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """The one letter glued between two digits of a card number right after a card's word
+    (``_CARD_TYPO``), dropped when the digits without it are a card (13-19 digits, an
+    issuer's range and the Luhn check: ``recognizers.cards.card_valid``).  One letter
+    only, and only with the card's word right at the groups: a hex id, an order id
+    (``x4329``), a ticker or a part number after no card word stays as written, and a
+    random letter-less reading passes Luhn one time in ten and the issuer ranges less."""
+    if not gatescan.may_search(_CARD_TYPO, text):
+        return []
+    # here, not at the top: the recognizers import dlp_proxy.detect, this module's package
+    from dlp_proxy.recognizers.cards import card_valid
+
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _CARD_TYPO.finditer(text):
+        a, b = m.span(1)
+        where = [i for i in range(a, b) if text[i].isalpha()]
+        if len(where) != 1:
+            continue
+        if card_valid("".join(c for c in m.group(1) if c.isdigit())) is None:
+            continue
+        edits.append((where[0], where[0] + 1, "", where[0], where[0] + 1))
     return edits
 
 
@@ -3474,6 +3593,9 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
     if filler is not None:
         result = _compose(result, filler)
     if _glue_any(result.text):  # a digit touches a letter
+        typo = _card_typo_edits(result.text)  # ``card 4532 0151 1283 03x66``
+        if typo:
+            result = _compose(result, _edit(result.text, typo, [], ["interleaved-letters"] * len(typo)))
         interleaved = _interleaved(result.text)  # before letter separators: ``0z0z7z...``
         if interleaved is not None:
             result = _compose(result, interleaved)
