@@ -853,6 +853,20 @@ _FIX_FIELD_BEFORE = re.compile(r"(?:^|[|\x01^;, \t])[0-9]{1,4}=$")
 _FIX_MESSAGE = re.compile(r"(?:^|[|\x01^;, \t])(?:8=FIX|35=[0-9A-Za-z]{1,2}(?:[|\x01^;, \t]|$))")
 
 
+#: FIX tags whose value is an account: ``1`` Account, ``79`` AllocAccount
+FIX_ACCOUNT_TAGS = frozenset({1, 79})
+_FIX_TAG_BEFORE = re.compile(r"(?:^|[|\x01^;, \t])([0-9]{1,4})=$")
+
+
+def fix_field_tag(text: str, start: int) -> int | None:
+    """The tag of the FIX field whose value starts at ``start`` (``|37=D707632215``: 37),
+    in a text that is a FIX message (``8=FIX`` or ``35=``); None otherwise."""
+    m = _FIX_TAG_BEFORE.search(text, max(0, start - 6), start)
+    if m is None or _FIX_MESSAGE.search(text) is None:
+        return None
+    return int(m.group(1))
+
+
 def _names_a_reference(label: str, generic: bool = True) -> bool:
     """``label`` names a reference (``generic``: also any key ending in id/ref/no/seq)."""
     parts = [p.lower() for p in _CAMEL.findall(label.replace("_", " ").replace("-", " ").replace(".", " "))]

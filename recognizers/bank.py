@@ -37,6 +37,7 @@ from dlp_proxy.detect.structure import CELL, MAX_HEADER_CHARS, ROW, has_tables
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from dlp_proxy.recognizers._common import (
     _NEGATIVE_RE,
+    FIX_ACCOUNT_TAGS,
     NINE,
     Candidate,
     ContextHit,
@@ -54,6 +55,7 @@ from dlp_proxy.recognizers._common import (
     candidates,
     context_regex,
     find_context,
+    fix_field_tag,
     fuzzy_context,
     lookalike_note,
     loose_context_regex,
@@ -1161,6 +1163,9 @@ class AlnumAccountRecognizer(AccountNumberRecognizer):
             tok = m.group(0)
             if _TICKET_PREFIX.match(tok):
                 continue
+            tag = fix_field_tag(text, m.start()) if "=" in text else None
+            if tag is not None and tag not in FIX_ACCOUNT_TAGS:
+                continue  # "|1=IRA-NK|...|37=D707632215|": an order id; the account word was another field's
             cusip = len(tok) == 9 and cusip_valid(tok.upper())
             hit = self.context_hit(text, m.start(), m.end(), before=40, after=0)
             if hit is None:
