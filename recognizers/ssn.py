@@ -96,9 +96,11 @@ _FAR_AFTER_WORDS = frozenset(("that", "that's", "thats", "is", "was", "the", "hi
                               "spouse", "holder", "owner"))
 _FAR_POINTER = re.compile(r"\^|(?i:\babove\b|\bthat'?s\b|\bthat is\b|\bthis is\b|\bit'?s\b)")
 def _lines_apart(text: str, a: int, b: int) -> bool:
-    """Two line breaks or more between ``a`` and ``b`` (a line or more between them)."""
-    first = text.find("\n", a, b)
-    return first >= 0 and text.find("\n", first + 1, b) >= 0
+    """A line of words between ``a``'s line and ``b``'s: something on it and no digit
+    (blank lines keep a label and its number together, ``SSN:\n\n536228710``, and so do
+    the numbers of a list under its heading, ``client SSNs on file:\n536-22-0001\n...``)."""
+    inner = text[a:b].split("\n")[1:-1]
+    return any(line.strip() and not any(ch.isdigit() for ch in line) for line in inner)
 
 
 #: A 3-2-4 with a group in brackets ("SSN (536) 22-8710", "536 (22) 8710"): brackets are

@@ -60,3 +60,13 @@ def test_a_label_line_above_still_names_the_number(engine: Engine, seed: int, la
 @given(seed=st.integers(0, 2**32 - 1), sentence=st.sampled_from(SENTENCES + ["client SSN, as requested"]))
 def test_the_line_right_above_still_names_the_number(engine: Engine, seed: int, sentence: str) -> None:
     assert _stops(engine, f"{sentence}\n{_ssn9(seed)}")
+
+
+@PROPS
+@given(seeds=st.lists(st.integers(0, 2**32 - 1), min_size=2, max_size=5), blank=st.booleans())
+def test_a_list_of_numbers_under_its_heading_keeps_the_label(engine: Engine, seeds: list[int], blank: bool) -> None:
+    """Every number of a list under a heading (``client SSNs on file:``) is named by it,
+    the numbers above it between them being no lines of words."""
+    text = "client SSNs on file:\n" + ("\n" if blank else "") + "\n".join(_ssn9(s) for s in seeds)
+    found = [f for f in engine.analyze(text) if f.entity_type in ("US_SSN", "US_ITIN")]
+    assert len(found) == len(set(seeds)) or len(found) >= len(seeds), text
