@@ -319,6 +319,9 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
 #: a line of a block wrapped in lines: quote marks (``> ``, a mail or chat quote) or
 #: none, the encoded characters, a CR (CRLF line breaks) or none
 _BLOCK_LINE = re.compile(r"(?:>[ \t]?)*[ \t]?([A-Za-z0-9+/_=-]+)\r?")
+#: two lines in a row that are such lines (of 4 characters or more), each after a line
+#: break (the text is searched after one: ``re`` skips to each line break)
+_BLOCK_PAIR = re.compile(r"\n(?:>[ \t]?)*[ \t]?[A-Za-z0-9+/_=-]{4,}\r?\n(?:>[ \t]?)*[ \t]?[A-Za-z0-9+/_=-]{4,}\r?(?=\n|$)")
 #: the alphabets a wrapped block is read in, whole (padding at its end only)
 _WRAPPED = ((re.compile(r"[A-Za-z0-9+/]+={0,2}"), "base64", 40),
             (re.compile(r"[A-Za-z0-9_-]+={0,2}"), "base64", 40),
@@ -338,6 +341,8 @@ def _wrapped_blocks(text: str) -> Iterator[tuple[str, tuple[int, ...]]]:
     whole in one alphabet (``_WRAPPED``: base64's lines of 40 characters or more, base32's
     of one case and 4 or more), each line perhaps after quote marks (``> ``) and before a
     CR.  Each as ``(kind, the offset of each of its characters in the text)``."""
+    if _BLOCK_PAIR.search("\n" + text) is None:
+        return  # (no two lines in a row are blocks' lines: most chat, cheaply)
     block: list[tuple[int, int]] = []
 
     def read(block: list[tuple[int, int]]) -> Iterator[tuple[str, tuple[int, ...]]]:
@@ -373,6 +378,18 @@ def _wrapped_blocks(text: str) -> Iterator[tuple[str, tuple[int, ...]]]:
 #: base32 spaced in groups of four (``MNWG SZLO NZ2C ...``, as some tools print it), a
 #: blank or a line break between groups
 _B32_SPACED = re.compile(r"[A-Z2-7]{4}(?:(?: |\r?\n)[A-Z2-7]{4}){3,}(?:(?: |\r?\n)[A-Z2-7]{1,4})?={0,6}")
+#: ``_B32_SPACED``'s characters as ``U``, blanks and line breaks as a blank (CRs dropped),
+#: every other byte a dot: its matches hold four groups of ``U`` apart (``_may_spaced32``)
+_B32_SPACED_BYTES = bytes(ord("U") if chr(b) in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" else ord(" ")
+                          if chr(b) in " \n" else ord(".") for b in range(256))
+_FOUR_GROUPS = b"UUUU UUUU UUUU UUUU"
+
+
+def _may_spaced32(text: str) -> bool:
+    """A necessary condition of ``_B32_SPACED.search(text)`` (C-speed on ASCII text)."""
+    if not text.isascii():
+        return _B32_SPACED.search(text) is not None
+    return _FOUR_GROUPS in text.encode("ascii").translate(_B32_SPACED_BYTES, b"\r")
 #: a uuencoded block (``begin 644 name`` ... ``end``) in a text: the header line, then
 #: the lines up to ``end`` or a line of no data (read as ``files.plain`` reads a file's)
 _UU_BEGIN = re.compile(r"^begin[ \t]+[0-7]{3,4}[ \t]+[^\n]+\n", re.MULTILINE)
@@ -413,7 +430,7 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
     qp = "=" in text
     printable = _PRINTABLE_RUN.search(text) is not None
     lines = "\n" in text
-    spaced32 = _B32_SPACED.search(text) is not None
+    spaced32 = _may_spaced32(text) and _B32_SPACED.search(text) is not None
     if not (escapes or spaced or tokens or qp or printable or lines or spaced32):
         return
     for kind, offsets in _wrapped_blocks(text) if lines else ():
@@ -441,7 +458,7 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
                 seen.append((m.start(), end))
                 yield blob
     for m in _B32_SPACED.finditer(text) if spaced32 else ():
-        if m.start() > 0 and text[m.start() - 1].isalnum() or m.end() < len(text) and text[m.end()].isalnum():
+        if (m.start() > 0 and text[m.start() - 1].isalnum()) or (m.end() < len(text) and text[m.end()].isalnum()):
             continue
         if any(a <= m.start() < b for a, b in seen):
             continue
@@ -505,7 +522,7 @@ def may_wrapped(text: str) -> bool:
     """``text`` holds a block ``find_blobs`` reads across line breaks or blanks (a wrapped
     block, base32 spaced in fours, a uuencoded block): the prefilter's check for those
     with no long token to show."""
-    if _B32_SPACED.search(text) is not None:
+    if _may_spaced32(text) and _B32_SPACED.search(text) is not None:
         return True
     if "\n" not in text:
         return False
@@ -525,8 +542,9 @@ def find_b85_blobs(text: str, max_blob_chars: int,
             yield (m.start(), m.end())
             continue
         for a, b, kind, raw in _b85_readings(m.group(0)):
-            if (s := _texty(raw)) and any(c.isdigit() for c in s):
-                yield Blob(m.start() + a, m.start() + b, kind, s)
+            blob = _blob(m.start() + a, m.start() + b, kind, raw)
+            if blob is not None and any(c.isdigit() for c in blob.text):
+                yield blob
 
 
 #: A number written in another base with the base stated: a prefix (``0x1ff63366``,

@@ -43,7 +43,15 @@ from dlp_proxy.detect import words as number_words
 from dlp_proxy.detect.bidi import TRANSFORM as BIDI
 from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.detect.config import DetectionConfig, load_config
-from dlp_proxy.detect.decode import Blob, byte_span, encoded_span, find_b85_blobs, find_blobs, find_numbers, may_b85
+from dlp_proxy.detect.decode import (
+    Blob,
+    byte_span,
+    encoded_span,
+    find_b85_blobs,
+    find_blobs,
+    find_numbers,
+    may_b85,
+)
 from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
