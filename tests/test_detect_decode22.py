@@ -244,3 +244,15 @@ def test_one_qp_like_escape_is_no_escape() -> None:
     for text in ("x=12", "ratio=3D", "px=20 qty=5", "a=4F b=12"):
         decoded = decode_escapes(text)
         assert decoded is None or decoded.text == text, text
+
+
+@pytest.mark.parametrize("width", [76, 64])
+def test_wrapped_base64_text_file_is_held(engine: Engine, width: int) -> None:
+    from dlp_proxy.files import extract
+    from dlp_proxy.files.rawread import judge_raw
+
+    data = _wrap(base64.b64encode(_cut_note("536-22-8710", 0, width)).decode(), width).encode()
+    ex = extract(data, filename="notes.txt")
+    found = {f.entity_type for seg in ex.segments
+             for f in judge_raw(seg.location, seg.text, engine.analyze(seg.text), engine.analyze)}
+    assert "US_SSN" in found

@@ -1,5 +1,6 @@
-"""Bounded decoding of base64, base32, ascii85/base85, quoted-printable and hex blobs
-found in normalized text.
+"""Bounded decoding of base64, base32, ascii85/base85, quoted-printable, hex and
+uuencoded blobs found in normalized text (a base64 or base32 block wrapped in lines read
+whole: ``_wrapped_blocks``; decodings read as UTF-8 or UTF-16: ``_text_of``).
 
 HTML entities, percent-encoding and LaTeX ``\\char`` are decoded by
 ``normalize.decode_escapes`` (they map character by character); base64 and hex change lengths wholesale, so a
