@@ -256,3 +256,13 @@ def test_wrapped_base64_text_file_is_held(engine: Engine, width: int) -> None:
     found = {f.entity_type for seg in ex.segments
              for f in judge_raw(seg.location, seg.text, engine.analyze(seg.text), engine.analyze)}
     assert "US_SSN" in found
+
+
+@settings(max_examples=20, deadline=None)
+@given(limit=st.integers(300, 3000), lead=st.integers(0, 60))
+def test_a_wrapped_block_longer_than_the_limit_is_read_in_windows(limit: int, lead: int) -> None:
+    note = (PAD * lead + "client SSN 536-22-8710, thanks. " + PAD * 3).encode()
+    text = _wrap(base64.b64encode(note).decode(), 76)
+    blobs = [b for b in find_blobs(text, limit) if isinstance(b, Blob) and b.kind == "base64"]
+    assert any("536-22-8710" in b.text for b in blobs)
+    assert all(len(b.offsets) <= limit for b in blobs if b.offsets)

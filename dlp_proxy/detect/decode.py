@@ -331,7 +331,8 @@ _WRAPPED = ((re.compile(r"[A-Za-z0-9+/]+={0,2}"), "base64", 40),
 #: a block's encoded characters at least (its lines: two or more)
 _WRAPPED_MIN = 16
 #: a block longer than ``max_blob_chars`` is read in windows of that many characters
-#: overlapping by this many (each a multiple of base64's 4 and base32's 8 characters)
+#: overlapping by this many (at most half a window; each a multiple of base64's 4 and
+#: base32's 8 characters)
 _WINDOW_OVERLAP = 512
 
 
@@ -397,13 +398,18 @@ _UU_BEGIN = re.compile(r"^begin[ \t]+[0-7]{3,4}[ \t]+[^\n]+\n", re.MULTILINE)
 _UU_CANON = bytes(32 + ((b - 32) & 63) for b in range(256))
 
 
-def _uu_block(text: str, pos: int) -> tuple[int, bytes]:
-    """The bytes the uuencoded lines from ``pos`` write (as a lenient decoder reads them:
-    each line gives what its length character says, at most what its characters hold;
-    blank lines skipped; ``end`` or a line of no data ends the block) and where it ends."""
+#: uuencoded blocks of one text decoded at most (as ``files.plain.MAX_UU_BLOCKS``)
+MAX_UU_BLOCKS = 64
+
+
+def _uu_block(text: str, pos: int, limit: int) -> tuple[int, bytes]:
+    """The bytes the uuencoded lines from ``pos`` (up to ``limit``: the next header) write
+    (as a lenient decoder reads them: each line gives what its length character says, at
+    most what its characters hold; blank lines skipped; ``end`` or a line of no data ends
+    the block) and where it ends."""
     out = bytearray()
     end = pos
-    for a, b in _lines(text[pos:]):
+    for a, b in _lines(text[pos:limit]):
         line = text[pos + a:pos + b].rstrip("\r")
         end = pos + b
         if not line:
@@ -437,9 +443,10 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
     for kind, offsets in _wrapped_blocks(text) if lines else ():
         # a wrapped block read whole (``base64 -d`` joins the lines): a number cut by a
         # line break is read as one, each finding on the characters that write it
-        step = max(8, (max_blob_chars - _WINDOW_OVERLAP) // 8 * 8)
-        for w in range(0, max(1, len(offsets) - _WINDOW_OVERLAP), step):
-            part = offsets[w:w + max(8, max_blob_chars // 8 * 8)]
+        size = max(16, max_blob_chars // 8 * 8)
+        overlap = min(_WINDOW_OVERLAP, size // 16 * 8)
+        for w in range(0, len(offsets), size - overlap):
+            part = offsets[w:w + size]
             chars = "".join(text[i] for i in part)
             raw = _b64(chars) if kind == "base64" else _b32(chars)
             blob = _blob(part[0], part[-1] + 1, kind, raw, offsets=part)
@@ -449,8 +456,9 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
             if w + len(part) >= len(offsets):
                 break
     if lines and "begin" in text:
-        for m in _UU_BEGIN.finditer(text):
-            end, raw = _uu_block(text, m.end())
+        headers = list(_UU_BEGIN.finditer(text))
+        for k, m in enumerate(headers[:MAX_UU_BLOCKS]):
+            end, raw = _uu_block(text, m.end(), headers[k + 1].start() if k + 1 < len(headers) else len(text))
             if len(raw) > max_blob_chars:
                 yield (m.start(), end)
                 continue
