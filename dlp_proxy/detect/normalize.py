@@ -3715,11 +3715,12 @@ def _decode_layers(text: str, lookalike: bool = False) -> Normalized:
     return _compose(decoded, _one_pass(decoded.text, decode=False, lookalike=lookalike))
 
 
-#: Quoted-printable (RFC 2045): ``=`` and two capital hex digits write a byte, ``=`` at a
-#: line's end is a soft line break; a run of them (written with the first outside the
+#: Quoted-printable (RFC 2045): ``=`` and two hex digits write a byte (capitals by the
+#: RFC; decoders such as Python's ``quopri`` take small letters too), ``=`` at a line's
+#: end is a soft line break; a run of them (written with the first outside the
 #: repeat, so ``re`` skips to each ``=``)
-_QP_RUN = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)(?:=(?:[0-9A-F]{2}|\r?\n))*")
-_QP_ESCAPE = re.compile(r"=([0-9A-F]{2})|=\r?\n")
+_QP_RUN = re.compile(r"=(?:[0-9A-Fa-f]{2}|\r?\n)(?:=(?:[0-9A-Fa-f]{2}|\r?\n))*")
+_QP_ESCAPE = re.compile(r"=([0-9A-Fa-f]{2})|=\r?\n")
 #: the bytes whose escapes show a text is quoted-printable: those an encoder must escape
 #: (``=``, line breaks and blanks, bytes above ASCII) or that one may to hide a text's
 #: layout (punctuation: ``=3A=20``, ``=2D``), not letters, digits or other controls
