@@ -1,5 +1,6 @@
-"""Bounded decoding of base64, base32, ascii85/base85, quoted-printable and hex blobs
-found in normalized text.
+"""Bounded decoding of base64, base32, ascii85/base85, quoted-printable, hex and
+uuencoded blobs found in normalized text (a base64 or base32 block wrapped in lines read
+whole: ``_wrapped_blocks``; decodings read as UTF-8 or UTF-16: ``_text_of``).
 
 HTML entities, percent-encoding and LaTeX ``\\char`` are decoded by
 ``normalize.decode_escapes`` (they map character by character); base64 and hex change lengths wholesale, so a
@@ -60,8 +61,10 @@ gatescan.register(_TOKEN12, _HEX_SPACED_HINT, _HEX12)
 #: base32 (RFC 4648, one case throughout: ``base64.b32encode`` writes capitals, some
 #: tools small letters), read where a base64 token would be
 #: a base32 token base64's pattern does not take: padded with up to six ``=``, or all
-#: letters of one case (``card 4111 ...`` encodes to capitals only)
-_B32_WORD = re.compile(r"(?<![A-Za-z0-9+/_=-])(?:[A-Z2-7]{16,}|[a-z2-7]{16,})={0,6}(?![A-Za-z0-9+/_=-])")
+#: letters of one case (``card 4111 ...`` encodes to capitals only); or in mixed case
+#: (decoders take either case: ``MnWgSzLo...``), tried before base64 (a base64 token of
+#: these letters only rarely decodes to text as base32)
+_B32_WORD = re.compile(r"(?<![A-Za-z0-9+/_=-])[A-Za-z2-7]{16,}={0,6}(?![A-Za-z0-9+/_=-])")
 #: quoted-printable with every byte escaped (``=35=33=36...``: text an encoder left plain
 #: is read as it is), soft line breaks (``=`` at a line's end) inside it
 _QP_RE = re.compile(r"=[0-9A-Fa-f]{2}(?:(?:=\r?\n)?=[0-9A-Fa-f]{2}){5,}")
@@ -135,6 +138,13 @@ class Blob:
     #: ``pairs[i]`` (empty: the radix encodings, where every ``_GROUPS[kind][0]``
     #: characters from ``start`` write ``_GROUPS[kind][1]`` bytes)
     pairs: tuple[int, ...] = ()
+    #: a block wrapped in lines (``_wrapped_blocks``): the offset of each of its encoded
+    #: characters, in order (the line breaks and quote marks between them written by none)
+    offsets: tuple[int, ...] = ()
+    #: how the decoded bytes were read as text (``_text_of``): ``utf-8``, ``utf-16-le``,
+    #: ``utf-16-be`` (after a byte-order mark of two bytes when ``bom``)
+    codec: str = "utf-8"
+    bom: bool = False
 
 
 #: characters and the bytes they write, per radix encoding
@@ -148,6 +158,13 @@ def encoded_span(blob: Blob, a: int, b: int) -> tuple[int, int]:
     spans, each covering every character that writes it."""
     if b <= a:
         return blob.start, blob.end
+    if blob.offsets and blob.kind in _GROUPS:
+        chars, nbytes = _GROUPS[blob.kind]
+        i = chars * (a // nbytes)
+        j = min(len(blob.offsets), chars * ((b - 1) // nbytes) + chars)
+        if i >= j:
+            return blob.start, blob.end
+        return blob.offsets[i], blob.offsets[j - 1] + 1
     if blob.kind in _GROUPS and not blob.pairs:
         chars, nbytes = _GROUPS[blob.kind]
         return blob.start + chars * (a // nbytes), min(blob.end, blob.start + chars * ((b - 1) // nbytes) + chars)
@@ -156,24 +173,69 @@ def encoded_span(blob: Blob, a: int, b: int) -> tuple[int, int]:
     return blob.pairs[a], blob.pairs[b - 1] + 2
 
 
-def _texty(raw: bytes) -> str | None:
+def byte_span(blob: Blob, a: int, b: int) -> tuple[int, int]:
+    """The bytes (offsets in what ``blob`` decoded to) that write ``blob.text[a:b]``."""
+    decoded = blob.text
+    if blob.codec == "utf-8":
+        if decoded.isascii():
+            return a, b
+        start = len(decoded[:a].encode("utf-8", "surrogatepass"))
+        return start, start + len(decoded[a:b].encode("utf-8", "surrogatepass"))
+    skip = 2 if blob.bom else 0
+    start = skip + len(decoded[:a].encode(blob.codec, "surrogatepass"))
+    return start, start + len(decoded[a:b].encode(blob.codec, "surrogatepass"))
+
+
+def _printable(s: str) -> bool:
+    return bool(s) and sum(1 for c in s if c.isprintable() or c in "\n\r\t") >= 0.9 * len(s)
+
+
+def _text_of(raw: bytes) -> tuple[str, str, bool] | None:
+    """``raw`` read as text, and how (codec, whether after a byte-order mark): UTF-8, or
+    UTF-16 when it starts with a byte-order mark or every other byte is zero (ASCII text
+    in UTF-16LE or BE, as PowerShell's ``[Text.Encoding]::Unicode`` or ``iconv -t
+    UTF-16LE`` write it: valid UTF-8 too, but half NULs); None when it is no text."""
+    codec, bom = "", False
+    if len(raw) >= 4 and len(raw) % 2 == 0:
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            codec, bom = ("utf-16-le" if raw[0] == 0xFF else "utf-16-be"), True
+        elif raw[1::2].count(0) == len(raw) // 2 and raw[0::2].count(0) == 0:
+            codec = "utf-16-le"
+        elif raw[0::2].count(0) == len(raw) // 2 and raw[1::2].count(0) == 0:
+            codec = "utf-16-be"
+    if codec:
+        try:
+            s = raw[2 if bom else 0:].decode(codec)
+        except UnicodeDecodeError:
+            s = ""
+        if _printable(s):
+            return s, codec, bom
     try:
         s = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if not s:
-        return None
-    printable = sum(1 for c in s if c.isprintable() or c in "\n\r\t")
-    if printable < 0.9 * len(s):
-        return None
     # A decoding must carry something worth scanning: digits or another encoding layer.
-    return s
+    return (s, "utf-8", False) if _printable(s) else None
 
 
-def _spaced_text(pairs: list[re.Match[str]]) -> tuple[str, list[re.Match[str]]] | None:
+def _texty(raw: bytes) -> str | None:
+    read = _text_of(raw)
+    return None if read is None else read[0]
+
+
+def _blob(start: int, end: int, kind: str, raw: bytes | None, pairs: tuple[int, ...] = (),
+          offsets: tuple[int, ...] = ()) -> Blob | None:
+    """The blob of decoded bytes ``raw`` when they are text (``_text_of``), else None."""
+    read = _text_of(raw) if raw is not None else None
+    if read is None:
+        return None
+    return Blob(start, end, kind, read[0], pairs, offsets, read[1], read[2])
+
+
+def _spaced_text(pairs: list[re.Match[str]]) -> Blob | None:
     """The text spaced hex ``pairs`` write, and the pairs that write it: all of them, or
     without a word of two hex letters at either end that is no byte of it (``cc 36 30 31
-    ...``: the label ``cc``, then the bytes)."""
+    ...``: the label ``cc``, then the bytes), as a blob."""
     ends = [(0, len(pairs))]
     lead = pairs[0].group(0).isalpha()
     trail = pairs[-1].group(0).isalpha()
@@ -186,9 +248,10 @@ def _spaced_text(pairs: list[re.Match[str]]) -> tuple[str, list[re.Match[str]]] 
     for a, b in ends:
         if b - a < 6:
             continue
-        s = _texty(bytes.fromhex("".join(p.group(0) for p in pairs[a:b])))
-        if s:
-            return s, pairs[a:b]
+        blob = _blob(pairs[a].start(), pairs[b - 1].end(), "hex",
+                     bytes.fromhex("".join(p.group(0) for p in pairs[a:b])), tuple(p.start() for p in pairs[a:b]))
+        if blob is not None:
+            return blob
     return None
 
 
@@ -242,6 +305,129 @@ def may_b85(text: str) -> bool:
     return False
 
 
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """Each line's ``(start, end)`` (its line break left out)."""
+    pos = 0
+    while True:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            yield pos, len(text)
+            return
+        yield pos, nl
+        pos = nl + 1
+
+
+#: a line of a block wrapped in lines: quote marks (``> ``, a mail or chat quote) or
+#: none, the encoded characters, a CR (CRLF line breaks) or none
+_BLOCK_LINE = re.compile(r"(?:>[ \t]?)*[ \t]?([A-Za-z0-9+/_=-]+)\r?")
+#: two lines in a row that are such lines (of 4 characters or more), each after a line
+#: break (the text is searched after one: ``re`` skips to each line break)
+_BLOCK_PAIR = re.compile(r"\n(?:>[ \t]?)*[ \t]?[A-Za-z0-9+/_=-]{4,}\r?\n(?:>[ \t]?)*[ \t]?[A-Za-z0-9+/_=-]{4,}\r?(?=\n|$)")
+#: the alphabets a wrapped block is read in, whole (padding at its end only)
+_WRAPPED = ((re.compile(r"[A-Za-z0-9+/]+={0,2}"), "base64", 40),
+            (re.compile(r"[A-Za-z0-9_-]+={0,2}"), "base64", 40),
+            (re.compile(r"[A-Z2-7]+={0,6}"), "base32", 4),
+            (re.compile(r"[a-z2-7]+={0,6}"), "base32", 4))
+#: a block's encoded characters at least (its lines: two or more)
+_WRAPPED_MIN = 16
+#: a block longer than ``max_blob_chars`` is read in windows of that many characters
+#: overlapping by this many (at most half a window; each a multiple of base64's 4 and
+#: base32's 8 characters)
+_WINDOW_OVERLAP = 512
+
+
+def _wrapped_blocks(text: str) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """Blocks of two or more consecutive lines of one encoding, as ``base64`` (76
+    characters a line; 64 in PEM and MIME) or ``base32`` (any width) wrap their output:
+    every line but the last of one length (the last no longer, padding only on it), the
+    whole in one alphabet (``_WRAPPED``: base64's lines of 40 characters or more, base32's
+    of one case and 4 or more), each line perhaps after quote marks (``> ``) and before a
+    CR.  Each as ``(kind, the offset of each of its characters in the text)``."""
+    if _BLOCK_PAIR.search("\n" + text) is None:
+        return  # (no two lines in a row are blocks' lines: most chat, cheaply)
+    block: list[tuple[int, int]] = []
+
+    def read(block: list[tuple[int, int]]) -> Iterator[tuple[str, tuple[int, ...]]]:
+        if len(block) < 2:
+            return
+        joined = "".join(text[a:b] for a, b in block)
+        if len(joined) < _WRAPPED_MIN:
+            return
+        width = block[0][1] - block[0][0]
+        for rx, kind, least in _WRAPPED:
+            if width >= least and rx.fullmatch(joined):
+                yield kind, tuple(i for a, b in block for i in range(a, b))
+                return
+
+    for start, end in _lines(text):
+        m = _BLOCK_LINE.fullmatch(text, start, end)
+        if m is None:
+            yield from read(block)
+            block = []
+            continue
+        line = m.span(1)
+        if block:
+            width = block[0][1] - block[0][0]
+            last = block[-1][1] - block[-1][0]
+            if last == width and line[1] - line[0] <= width and "=" not in text[block[-1][0]:block[-1][1]]:
+                block.append(line)
+                continue
+            yield from read(block)
+        block = [line]
+    yield from read(block)
+
+
+#: base32 spaced in groups of four (``MNWG SZLO NZ2C ...``, as some tools print it), a
+#: blank or a line break between groups
+_B32_SPACED = re.compile(r"[A-Z2-7]{4}(?:(?: |\r?\n)[A-Z2-7]{4}){3,}(?:(?: |\r?\n)[A-Z2-7]{1,4})?={0,6}")
+#: ``_B32_SPACED``'s characters as ``U``, blanks and line breaks as a blank (CRs dropped),
+#: every other byte a dot: its matches hold four groups of ``U`` apart (``_may_spaced32``)
+_B32_SPACED_BYTES = bytes(ord("U") if chr(b) in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" else ord(" ")
+                          if chr(b) in " \n" else ord(".") for b in range(256))
+_FOUR_GROUPS = b"UUUU UUUU UUUU UUUU"
+
+
+def _may_spaced32(text: str) -> bool:
+    """A necessary condition of ``_B32_SPACED.search(text)`` (C-speed on ASCII text)."""
+    if not text.isascii():
+        return _B32_SPACED.search(text) is not None
+    return _FOUR_GROUPS in text.encode("ascii").translate(_B32_SPACED_BYTES, b"\r")
+#: a uuencoded block (``begin 644 name`` ... ``end``) in a text: the header line, then
+#: the lines up to ``end`` or a line of no data (read as ``files.plain`` reads a file's)
+_UU_BEGIN = re.compile(r"^begin[ \t]+[0-7]{3,4}[ \t]+[^\n]+\n", re.MULTILINE)
+_UU_CANON = bytes(32 + ((b - 32) & 63) for b in range(256))
+
+
+#: uuencoded blocks of one text decoded at most (as ``files.plain.MAX_UU_BLOCKS``)
+MAX_UU_BLOCKS = 64
+
+
+def _uu_block(text: str, pos: int, limit: int) -> tuple[int, bytes]:
+    """The bytes the uuencoded lines from ``pos`` (up to ``limit``: the next header) write
+    (as a lenient decoder reads them: each line gives what its length character says, at
+    most what its characters hold; blank lines skipped; ``end`` or a line of no data ends
+    the block) and where it ends."""
+    out = bytearray()
+    end = pos
+    for a, b in _lines(text[pos:limit]):
+        line = text[pos + a:pos + b].rstrip("\r")
+        end = pos + b
+        if not line:
+            continue
+        if line == "end" or not line.isascii():
+            break
+        n = (ord(line[0]) - 32) & 63
+        if n == 0:
+            break
+        chars = line[1:].encode("ascii").translate(_UU_CANON)
+        have = min(n, len(chars) * 3 // 4)
+        try:
+            out += binascii.a2b_uu(bytes([32 + have]) + chars[:(have * 4 + 2) // 3])
+        except binascii.Error:
+            break
+    return end, bytes(out)
+
+
 def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int]]:
     """Decoded blobs; a ``(start, end)`` tuple means a blob too large to decode."""
     seen: list[tuple[int, int]] = []
@@ -250,55 +436,106 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
     tokens = _has_token12(text)
     qp = "=" in text
     printable = _PRINTABLE_RUN.search(text) is not None
-    if not (escapes or spaced or tokens or qp or printable):
+    lines = "\n" in text
+    spaced32 = _may_spaced32(text) and _B32_SPACED.search(text) is not None
+    if not (escapes or spaced or tokens or qp or printable or lines or spaced32):
         return
+    for kind, offsets in _wrapped_blocks(text) if lines else ():
+        # a wrapped block read whole (``base64 -d`` joins the lines): a number cut by a
+        # line break is read as one, each finding on the characters that write it
+        size = max(16, max_blob_chars // 8 * 8)
+        overlap = min(_WINDOW_OVERLAP, size // 16 * 8)
+        for w in range(0, len(offsets), size - overlap):
+            part = offsets[w:w + size]
+            chars = "".join(text[i] for i in part)
+            raw = _b64(chars) if kind == "base64" else _b32(chars)
+            blob = _blob(part[0], part[-1] + 1, kind, raw, offsets=part)
+            if blob is not None:
+                seen.append((blob.start, blob.end))
+                yield blob
+            if w + len(part) >= len(offsets):
+                break
+    if lines and "begin" in text:
+        headers = list(_UU_BEGIN.finditer(text))
+        for k, m in enumerate(headers[:MAX_UU_BLOCKS]):
+            end, raw = _uu_block(text, m.end(), headers[k + 1].start() if k + 1 < len(headers) else len(text))
+            if len(raw) > max_blob_chars:
+                yield (m.start(), end)
+                continue
+            blob = _blob(m.start(), end, "uuencode", raw)
+            if blob is not None:
+                seen.append((m.start(), end))
+                yield blob
+    for m in _B32_SPACED.finditer(text) if spaced32 else ():
+        if (m.start() > 0 and text[m.start() - 1].isalnum()) or (m.end() < len(text) and text[m.end()].isalnum()):
+            continue
+        if any(a <= m.start() < b for a, b in seen):
+            continue
+        offsets = tuple(i for i in range(m.start(), m.end()) if text[i] not in " \r\n")
+        blob = _blob(m.start(), m.end(), "base32", _b32("".join(text[i] for i in offsets)), offsets=offsets)
+        if blob is not None:
+            seen.append((m.start(), m.end()))
+            yield blob
     for m in _QP_RE.finditer(text) if qp else ():
         pairs = list(_QP_PAIR.finditer(text, m.start(), m.end()))
-        s = _texty(bytes.fromhex("".join(p.group(1) for p in pairs)))
-        if s:
+        blob = _blob(m.start(), m.end(), "quoted-printable", bytes.fromhex("".join(p.group(1) for p in pairs)),
+                     tuple(p.start(1) for p in pairs))
+        if blob is not None:
             seen.append((m.start(), m.end()))
-            yield Blob(m.start(), m.end(), "quoted-printable", s, tuple(p.start(1) for p in pairs))
+            yield blob
     for m in _HEX_ESC_RE.finditer(text if escapes else ""):
-        raw = bytes.fromhex(m.group(0).replace("\\x", ""))
-        s = _texty(raw)
-        if s:
+        blob = _blob(m.start(), m.end(), "hex", bytes.fromhex(m.group(0).replace("\\x", "")),
+                     tuple(range(m.start() + 2, m.end(), 4)))
+        if blob is not None:
             seen.append((m.start(), m.end()))
-            yield Blob(m.start(), m.end(), "hex", s, tuple(range(m.start() + 2, m.end(), 4)))
+            yield blob
     for m in _HEX_SPACED_RE.finditer(text if spaced else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
         found = _spaced_text(list(_HEX_PAIR.finditer(text, m.start(), m.end())))
         if found is not None:
-            s, pairs = found
             seen.append((m.start(), m.end()))
-            yield Blob(pairs[0].start(), pairs[-1].end(), "hex", s, tuple(p.start() for p in pairs))
+            yield found
     for m in _at_runs(_HEX_RE, _ALNUM_RUN, text if tokens and gatescan.may_search(_HEX12, text) else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
         if len(m.group(1)) > max_blob_chars:
             yield (m.start(), m.end())
             continue
-        s = _texty(bytes.fromhex(m.group(1)))
-        if s:
+        blob = _blob(m.start(), m.end(), "hex", bytes.fromhex(m.group(1)), tuple(range(m.start(1), m.end(1), 2)))
+        if blob is not None:
             seen.append((m.start(), m.end()))
-            yield Blob(m.start(), m.end(), "hex", s, tuple(range(m.start(1), m.end(1), 2)))
+            yield blob
     for m in _B32_WORD.finditer(text) if tokens else ():
-        if (decoded32 := _b32(m.group(0))) is not None and (s32 := _texty(decoded32)):
+        if any(a <= m.start() < b for a, b in seen):
+            continue
+        blob = _blob(m.start(), m.end(), "base32", _b32(m.group(0)))
+        if blob is not None:
             seen.append((m.start(), m.end()))
-            yield Blob(m.start(), m.end(), "base32", s32)
+            yield blob
     for m in _at_runs(_B64_RE, _B64_RUN, text if tokens else ""):
         if any(a <= m.start() < b for a, b in seen):
             continue
         if m.end() - m.start() > max_blob_chars:
             yield (m.start(), m.end())
             continue
-        decoded = _b64(m.group(0))
-        s = _texty(decoded) if decoded is not None else None
-        if s:
+        blob = _blob(m.start(), m.end(), "base64", _b64(m.group(0)))
+        if blob is not None:
             seen.append((m.start(), m.end()))
-            yield Blob(m.start(), m.end(), "base64", s)
+            yield blob
     if printable:
         yield from find_b85_blobs(text, max_blob_chars, seen)
+
+
+def may_wrapped(text: str) -> bool:
+    """``text`` holds a block ``find_blobs`` reads across line breaks or blanks (a wrapped
+    block, base32 spaced in fours, a uuencoded block): the prefilter's check for those
+    with no long token to show."""
+    if _may_spaced32(text) and _B32_SPACED.search(text) is not None:
+        return True
+    if "\n" not in text:
+        return False
+    return next(_wrapped_blocks(text), None) is not None or ("begin" in text and _UU_BEGIN.search(text) is not None)
 
 
 def find_b85_blobs(text: str, max_blob_chars: int,
@@ -314,8 +551,9 @@ def find_b85_blobs(text: str, max_blob_chars: int,
             yield (m.start(), m.end())
             continue
         for a, b, kind, raw in _b85_readings(m.group(0)):
-            if (s := _texty(raw)) and any(c.isdigit() for c in s):
-                yield Blob(m.start() + a, m.start() + b, kind, s)
+            blob = _blob(m.start() + a, m.start() + b, kind, raw)
+            if blob is not None and any(c.isdigit() for c in blob.text):
+                yield blob
 
 
 #: A number written in another base with the base stated: a prefix (``0x1ff63366``,

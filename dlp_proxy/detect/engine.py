@@ -43,7 +43,15 @@ from dlp_proxy.detect import words as number_words
 from dlp_proxy.detect.bidi import TRANSFORM as BIDI
 from dlp_proxy.detect.bidi import displayed_readings, may_reorder
 from dlp_proxy.detect.config import DetectionConfig, load_config
-from dlp_proxy.detect.decode import Blob, encoded_span, find_b85_blobs, find_blobs, find_numbers, may_b85
+from dlp_proxy.detect.decode import (
+    Blob,
+    byte_span,
+    encoded_span,
+    find_b85_blobs,
+    find_blobs,
+    find_numbers,
+    may_b85,
+)
 from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
@@ -550,7 +558,7 @@ class Engine:
             for f in self._analyze(sanitize(label + blob.text), wanted, depth + 1, budget):
                 if f.end <= len(label):
                     continue
-                a, b = _byte_span(blob.text, max(0, f.start - len(label)), min(body, f.end) - len(label))
+                a, b = byte_span(blob, max(0, f.start - len(label)), min(body, f.end) - len(label))
                 s, e = encoded_span(blob, a, b)
                 out.append(Finding(f.entity_type, s, e, f.score, f.recognizer,
                                    tuple(dict.fromkeys((blob.kind, *f.transforms))),
@@ -709,7 +717,7 @@ class Engine:
                     continue
                 # each finding on the part of the blob that writes it: the decoding's
                 # findings stay distinct (a routing number and the account beside it)
-                a, b = _byte_span(blob.text, max(0, f.start - len(label)), min(body, f.end) - len(label))
+                a, b = byte_span(blob, max(0, f.start - len(label)), min(body, f.end) - len(label))
                 s, e = encoded_span(blob, a, b)
                 raw.append(
                     (s, e, f.entity_type, f.score, f.recognizer,
@@ -852,14 +860,6 @@ def _line_around(ntext: str, start: int, end: int) -> str:
     hi = min(len(ntext), end + _LABEL_REACH)
     stops = [i for i in (ntext.find("\n", end, hi), ntext.find(ROW, end, hi)) if i >= 0]
     return f"{ntext[lo:start]} {ntext[end:min(stops, default=hi)]}"
-
-
-def _byte_span(decoded: str, a: int, b: int) -> tuple[int, int]:
-    """The UTF-8 bytes of ``decoded[a:b]`` (offsets in the bytes the blob decoded to)."""
-    if decoded.isascii():
-        return a, b
-    start = len(decoded[:a].encode("utf-8", "surrogatepass"))
-    return start, start + len(decoded[a:b].encode("utf-8", "surrogatepass"))
 
 
 def _through(decoded: Normalized, f: Finding) -> Finding:

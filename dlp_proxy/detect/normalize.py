@@ -3837,6 +3837,56 @@ def _decode_layers(text: str, lookalike: bool = False) -> Normalized:
     return _compose(decoded, _one_pass(decoded.text, decode=False, lookalike=lookalike))
 
 
+#: Quoted-printable (RFC 2045): ``=`` and two hex digits write a byte (capitals by the
+#: RFC; decoders such as Python's ``quopri`` take small letters too), ``=`` at a line's
+#: end is a soft line break; a run of them (written with the first outside the
+#: repeat, so ``re`` skips to each ``=``)
+_QP_RUN = re.compile(r"=(?:[0-9A-Fa-f]{2}|\r?\n)(?:=(?:[0-9A-Fa-f]{2}|\r?\n))*")
+_QP_ESCAPE = re.compile(r"=([0-9A-Fa-f]{2})|=\r?\n")
+#: the bytes whose escapes show a text is quoted-printable: those an encoder must escape
+#: (``=``, line breaks and blanks, bytes above ASCII) or that one may to hide a text's
+#: layout (punctuation: ``=3A=20``, ``=2D``), not letters, digits or other controls
+#: (``x=12``, ``id=4F``: a key and its value)
+_QP_SHOWN = frozenset([0x09, 0x0A, 0x0D, *range(0x20, 0x30), *range(0x3A, 0x41), *range(0x5B, 0x61),
+                       *range(0x7B, 0x7F), *range(0x80, 0x100)])
+#: escapes of such bytes a text holds at least, for its ``=XX`` to be read as escapes
+#: (``ratio=3D`` alone is a key and its value)
+QP_SHOWN_LEAST = 2
+
+
+def _qp_edits(text: str) -> list[tuple[int, int, str, int, int]]:
+    """Quoted-printable escapes decoded where only some bytes are escaped (``SSN=3A=20
+    536=2D22=2D8710``), each on its own characters (a run of bytes above ASCII, one UTF-8
+    text, on the run's): when the text holds ``QP_SHOWN_LEAST`` escapes of bytes that show
+    quoted-printable (``_QP_SHOWN``), else none (``key=value`` text)."""
+    runs = list(_QP_RUN.finditer(text))
+    if not runs:
+        return []
+    shown = 0
+    for r in runs:
+        for m in _QP_ESCAPE.finditer(text, r.start(), r.end()):
+            if m.group(1) is not None and int(m.group(1), 16) in _QP_SHOWN:
+                shown += 1
+        if shown >= QP_SHOWN_LEAST:
+            break
+    if shown < QP_SHOWN_LEAST:
+        return []
+    edits: list[tuple[int, int, str, int, int]] = []
+    for r in runs:
+        escapes = list(_QP_ESCAPE.finditer(text, r.start(), r.end()))
+        raw = bytes(int(m.group(1), 16) for m in escapes if m.group(1) is not None)
+        if raw.isascii():
+            edits.extend((m.start(), m.end(), "" if m.group(1) is None else
+                          _DECODED_CONTROLS.sub(" ", chr(int(m.group(1), 16))), m.start(), m.end()) for m in escapes)
+            continue
+        try:
+            decoded = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        edits.append((r.start(), r.end(), _DECODED_CONTROLS.sub(" ", decoded), r.start(), r.end()))
+    return edits
+
+
 def _decode_once(text: str) -> Normalized | None:
     """One layer of HTML entities and percent escapes decoded, nothing else changed."""
     edits: list[tuple[int, int, str, int, int]] = []
@@ -3861,6 +3911,10 @@ def _decode_once(text: str) -> Normalized | None:
                                 and decoded != "\t"):
                 edits.append((m.start(), m.end(), _DECODED_CONTROLS.sub(" ", decoded), m.start(), m.end()))
                 names.append("percent-encoding")
+    if "=" in text:
+        qp = _qp_edits(text)
+        edits.extend(qp)
+        names.extend(["quoted-printable"] * len(qp))
     if "\\char" in text:
         for m in _TEX_CHAR.finditer(text):
             dec, octal, hexa, quoted = m.groups()
@@ -4003,7 +4057,7 @@ def decode_escapes(text: str) -> Normalized | None:
     Every later reading runs on this text as on any other (the whole normalizing pass,
     the displayed order of bidi controls, struck text, the quick checks): an escape
     shows its character, so the decoded text is what the reader sees."""
-    if "&" not in text and "%" not in text and "\\" not in text and not _may_char_calls(text):
+    if "&" not in text and "%" not in text and "\\" not in text and "=" not in text and not _may_char_calls(text):
         return None
     result: Normalized | None = None
     current = text

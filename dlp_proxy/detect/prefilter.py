@@ -16,7 +16,7 @@ import threading
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from dlp_proxy.detect.decode import RADIX_HINT, may_b85, may_radix
+from dlp_proxy.detect.decode import RADIX_HINT, may_b85, may_radix, may_wrapped
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
     CREDIT_CARD,
@@ -119,6 +119,7 @@ class Prefilter:
             or (may_radix(text) and RADIX_HINT.search(text) is not None)
             or any(_maybe_encoded(t) for t in _LONG_TOKEN.findall(text))
             or may_b85(text)
+            or may_wrapped(text)
         ):
             return True
         return any(rx.search(text) for _, rx, _ in self.extra)
