@@ -23,7 +23,7 @@ REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 STOPPING = ("US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER")
 #: digit -> the look-alike letters a writer may use for it
-LOOKS = {"0": "Oo", "1": "Il|", "2": "Z", "3": "E", "4": "A", "5": "S", "6": "Gb", "7": "T", "8": "B", "9": "gq"}
+LOOKS = {"0": "Oo", "1": "Il|i", "2": "Zz", "3": "Ee", "4": "Aa", "5": "Ss", "6": "Gb", "7": "Tt", "8": "B", "9": "gq"}
 SAID = ["(letters are digits)", "- swap the letters back to numbers", "it's leetspeak",
         "read the letters as the numbers they look like", "l33t, sorry", "(treat the letters as digits)",
         "letters = look-alike digits"]

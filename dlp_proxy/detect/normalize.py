@@ -772,8 +772,11 @@ _LEET_LABEL_TOKEN = re.compile(
     r"(?i:(?<![a-z])(?:ssn|ss#|social(?:[ \t]+security)?|itin|tax[ \t]?id|card|cc#?|visa|mastercard|amex|discover"
     r"|acct|account|a/c|routing|rtn|aba)(?:[ \t]+(?:number|no\.?|num|nbr|#))?\)?"
     r"[ \t]*(?:[:=#]|->|\u2192|is|was)?[ \t]*(?:[:=#]|->)?[ \t]*)"
-    r"(?P<tok>[0-9AETGSBZOIolbgq|]{2,}(?:[- ][0-9AETGSBZOIolbgq|]{2,}){0,5})(?![\w|.-])")
+    r"(?P<tok>[0-9AETGSBZOIolbgqaetszi|]{2,}(?:[- ][0-9AETGSBZOIolbgqaetszi|]{2,}){0,5})(?![\w|.-])")
 _LEET_TOKEN_SIZE = (6, 19)
+#: where words say the letters are digits, small letters read as their capitals do too
+#: (``a`` 4, ``e`` 3, ``t`` 7, ``s`` 5, ``z`` 2, ``i`` 1): ``card AEAq 9s7s ...``
+_SAID_DIGITS = {**_LEETD_DIGITS, "a": "4", "e": "3", "t": "7", "s": "5", "z": "2", "i": "1"}
 #: groups apart by blanks read as one token only in an identifier's grouping (an SSN's,
 #: a card's); other blank-separated groups are words, the first read alone
 _LEET_SPACED_SHAPES = frozenset({(3, 2, 4), (4, 4, 4, 4), (4, 6, 5), (4, 4, 4, 4, 3), (4, 4, 4, 4, 2), (4, 4, 4, 4, 1)})
@@ -867,16 +870,21 @@ def _said_leet_edits(text: str, edits: list[tuple[int, int, str, int, int]]) -> 
         a, b = m.span("tok")
         body = m.group("tok")
         if " " in body and tuple(len(g) for g in re.split(r"[- ]", body)) not in _LEET_SPACED_SHAPES:
-            body = re.split(r" ", body, maxsplit=1)[0]  # words after it ("GATES lol"): the first alone
+            # words after it ("GATES lol", "Ab6O A8tb A7sg e82e l33t"): the longest first
+            # groups in an identifier's grouping, else the first group alone
+            cuts = [m.start() for m in re.finditer(r"[- ]", body)] + [len(body)]
+            body = next((body[:k] for k in reversed(cuts)
+                         if tuple(len(g) for g in re.split(r"[- ]", body[:k])) in _LEET_SPACED_SHAPES),
+                        re.split(r" ", body, maxsplit=1)[0])
             b = a + len(body)
         size = sum(1 for c in body if c not in "- ")
-        if not (_LEET_TOKEN_SIZE[0] <= size <= _LEET_TOKEN_SIZE[1]) or not any(c in _LEETD_DIGITS for c in body):
+        if not (_LEET_TOKEN_SIZE[0] <= size <= _LEET_TOKEN_SIZE[1]) or not any(c in _SAID_DIGITS for c in body):
             continue
         if not any(x - _LEET_TOLD_REACH <= a and b <= y + _LEET_TOLD_REACH for x, y in said):
             continue
         if any(i in taken for i in range(a, b)):
             continue
-        out.extend((i, i + 1, _LEETD_DIGITS[c], i, i + 1) for i, c in enumerate(body, a) if c in _LEETD_DIGITS)
+        out.extend((i, i + 1, _SAID_DIGITS[c], i, i + 1) for i, c in enumerate(body, a) if c in _SAID_DIGITS)
         read = True
     if read:
         # the words saying so are no digits of the reading (``... 8TS|ABGI l33t``: its
