@@ -271,3 +271,16 @@ def test_a_wrapped_block_longer_than_the_limit_is_read_in_windows(limit: int, le
     blobs = [b for b in find_blobs(text, limit) if isinstance(b, Blob) and b.kind == "base64"]
     assert any("536-22-8710" in b.text for b in blobs)
     assert all(len(b.offsets) <= limit for b in blobs if b.offsets)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pairs=st.lists(st.tuples(st.sampled_from(["acct", "gross", "amt", "rt", "px", "qty", "id", "side", "ref"]),
+                                st.from_regex(r"[0-9A-F]{2}[0-9A-Za-z]{1,10}", fullmatch=True)),
+                      min_size=2, max_size=6))
+def test_key_value_text_is_no_quoted_printable(pairs: list[tuple[str, str]]) -> None:
+    """``acct=ACME gross=601763805 rt=322271627``: each ``=XX`` lies between a key and the
+    rest of its value, no escape (test_detect_precision15a failed on ``=AC`` and ``=60``
+    read as escapes, ``rt=32...`` then as ``rt2...``, an account code)."""
+    text = " ".join(f"{k}={v}" for k, v in pairs)
+    decoded = decode_escapes(text)
+    assert decoded is None or "quoted-printable" not in {name for _, _, name in decoded.events}, text

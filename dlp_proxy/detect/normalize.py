@@ -3872,9 +3872,19 @@ def _qp_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         return []
     shown = 0
     for r in runs:
-        for m in _QP_ESCAPE.finditer(text, r.start(), r.end()):
-            if m.group(1) is not None and int(m.group(1), 16) in _QP_SHOWN:
-                shown += 1
+        escapes = [m for m in _QP_ESCAPE.finditer(text, r.start(), r.end()) if m.group(1) is not None]
+        if len(escapes) == 1 and r.start() and (text[r.start() - 1].isalpha() or text[r.start() - 1] == "_") \
+                and r.end() < len(text) and text[r.end()].isalnum():
+            continue  # one escape between a key and the rest of its value (``gross=601763805``, ``acct=ACME``)
+        raw = bytes(int(m.group(1), 16) for m in escapes)
+        utf8 = raw.isascii()
+        if not utf8:
+            try:
+                raw.decode("utf-8")
+                utf8 = True
+            except UnicodeDecodeError:
+                pass
+        shown += sum(1 for m in escapes if int(m.group(1), 16) in _QP_SHOWN and (utf8 or int(m.group(1), 16) < 0x80))
         if shown >= QP_SHOWN_LEAST:
             break
     if shown < QP_SHOWN_LEAST:
