@@ -19,10 +19,17 @@ from dataclasses import dataclass
 
 from dlp_proxy.detect import gatescan
 
-_B64_RE = re.compile(
-    r"(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]*[0-9+/_-]|[A-Za-z0-9+/_-]*[A-Z][A-Za-z0-9+/_-]*[a-z]|[A-Za-z0-9+/_-]*[a-z][A-Za-z0-9+/_-]*[A-Z])"
-    r"[A-Za-z0-9+/_-]{12,}={0,2}(?![A-Za-z0-9+/_=-])"
-)
+#: (a base64 token also holds a digit or one of ``+/_-``, or letters of both cases:
+#: ``_b64_like``, checked in Python after the match; as a lookahead of this pattern it
+#: cost time quadratic in a run's length, ``x`` * 20000 took 3 s)
+_B64_RE = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{12,}={0,2}(?![A-Za-z0-9+/_=-])")
+_B64_MARKS = re.compile(r"[0-9+/_-]")
+
+
+def _b64_like(token: str) -> bool:
+    """``token`` has a digit or ``+/_-``, or letters of both cases (what base64 of text
+    has and a word has not)."""
+    return _B64_MARKS.search(token) is not None or (not token.isupper() and not token.islower())
 _HEX_RE = re.compile(r"(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){6,})(?![0-9A-Za-z])")
 #: (the first escape outside the repeat: ``re`` then skips to each ``\\x``)
 _HEX_ESC_RE = re.compile(r"\\x[0-9A-Fa-f]{2}(?:\\x[0-9A-Fa-f]{2}){5,}")
@@ -514,6 +521,8 @@ def find_blobs(text: str, max_blob_chars: int) -> Iterator[Blob | tuple[int, int
             seen.append((m.start(), m.end()))
             yield blob
     for m in _at_runs(_B64_RE, _B64_RUN, text if tokens else ""):
+        if not _b64_like(m.group(0).rstrip("=")):
+            continue
         if any(a <= m.start() < b for a, b in seen):
             continue
         if m.end() - m.start() > max_blob_chars:
@@ -674,7 +683,7 @@ def decode_token(token: str) -> str | None:
         s = _texty(bytes.fromhex(hexed.group(1)))
         if s:
             return s
-    if _B64_RE.fullmatch(token) is not None:
+    if _B64_RE.fullmatch(token) is not None and _b64_like(token.rstrip("=")):
         decoded = _b64(token)
         if decoded is not None:
             return _texty(decoded)
