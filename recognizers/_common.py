@@ -66,7 +66,7 @@ _LINE_PART = (rf"(?:(?![ \t]+[#\u2116$\u00a2-\u00a5\u20a0-\u20cf])[ \t]{{0,2}}{_
 #: never empty (the lookahead), and bounded, so a run costs linear time.
 _SEP = rf"(?=[ \t\r\n]|{_SEP_MARK}){_LINE_PART}(?:\r?\n[ \t]{{0,8}}{_LINE_PART}){{0,2}}"
 #: How many ASCII letters glued to a number at a token's edge are read past
-#: (``SSN a536-22-8710``, ``card c4111111111111111``, ``4111111111111111x``): a reader
+#: (``SSN aAAA-GG-SSSS``, ``card c4111111111111111``, ``4111111111111111x``): a reader
 #: drops one or two stray letters by eye (attack atk10p F1), and the gateway's own
 #: reading makes such glue of a separator (``**a**536``, ``a\u200b536``, fullwidth
 #: ``\uff58536``).  Three letters or more are a word or a prefix (``ORD2024...``: a
@@ -241,7 +241,7 @@ def _lookalike_prefix(group: str) -> int:
 def edge_lookalikes(first: str, last: str) -> tuple[int, int]:
     """How many look-alike letters at the start of a run's first group (``first``) and at
     the end of its last group (``last``) may be letters glued to the number rather than
-    digits written as letters (``SSN I536-22-8710``, ``card 4111111111111111o``): one or
+    digits written as letters (``SSN IAAA-GG-SSSS``, ``card 4111111111111111o``): one or
     two (``GLUED_LETTERS``) next to an ASCII digit.  The run pattern reads a look-alike
     letter as a digit, so such a run also yields its candidates without them."""
     lead = _lookalike_prefix(first)

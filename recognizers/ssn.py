@@ -97,8 +97,8 @@ _FAR_AFTER_WORDS = frozenset(("that", "that's", "thats", "is", "was", "the", "hi
 _FAR_POINTER = re.compile(r"\^|(?i:\babove\b|\bthat'?s\b|\bthat is\b|\bthis is\b|\bit'?s\b)")
 def _lines_apart(text: str, a: int, b: int) -> bool:
     """A line of words between ``a``'s line and ``b``'s: something on it and no digit
-    (blank lines keep a label and its number together, ``SSN:\n\n536228710``, and so do
-    the numbers of a list under its heading, ``client SSNs on file:\n536-22-0001\n...``)."""
+    (blank lines keep a label and its number together, ``SSN:\n\nAAAGGSSSS``, and so do
+    the numbers of a list under its heading, ``client SSNs on file:\nAAA-GG-0001\n...``)."""
     inner = text[a:b].split("\n")[1:-1]
     return any(line.strip() and not any(ch.isdigit() for ch in line) for line in inner)
 
@@ -364,7 +364,7 @@ class _NineDigit(DLPRecognizer):
             if base and hit is None and _apart(text, c):
                 continue  # a row or a column of numbers written apart: an SSN only with a word naming it
             if base and hit is None and (_version_like(text, c) or glued_reference(text, c)):
-                continue  # "build 107.82.1172", "order x536-22-8710": a reference with a letter glued
+                continue  # "build 107.82.1172", "order xAAA-GG-SSSS": a reference with a letter glued
             if (base and hit is None and c.uniform_sep != "-" and named_as_reference(text, c, units=True, generic=False)
                     and not word_on_line(self._context_re, text, c.start, c.end, 60)):
                 continue  # "ref 360 78 2695", "levels 899.75.9149", "266 34 3119 contracts": named otherwise

@@ -525,7 +525,7 @@ class Engine:
         written = markup_as_written(text)
         if written is not None:
             # tags, comments, Markdown markers by a digit: dropped in the readings above, read
-            # as written too (Mattermost shows a post's HTML as text: ``<x SSN 536-22-8710>``)
+            # as written too (Mattermost shows a post's HTML as text: ``<x SSN AAA-GG-SSSS>``)
             found = _resolve(found + self._analyze_text(written, wanted, depth, budget, decode, displayed))
         listed = rendered_list_numbers(text)
         if listed is None:
@@ -698,7 +698,7 @@ class Engine:
             if budget.decoded > self.limits.max_decoded_chars:
                 raise DetectionLimitError("decoded content exceeds detection limit max_decoded_chars")
             # a short decoding is read between the words before the blob and those after
-            # it (its label: ``SSN NTM2MjI4NzEw``, base64 of ``536228710``, is the labelled
+            # it (its label: ``SSN NTM2MjI4NzEw``, base64 of ``AAAGGSSSS``, is the labelled
             # number; ``393632373432363232 (his ITIN)``), digits and other characters of
             # them blanked: nothing there is found again
             short = len(blob.text) <= _LABELLED_BLOB_CHARS

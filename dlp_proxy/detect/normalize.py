@@ -119,8 +119,8 @@ hand-written lists:
   ``àcct``: a letter and combining marks only) is the label (``LEET_LABELS``); only the
   label's letters are folded;
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
-  (``SSN536-22-8710``, ``card4111...``, ``acctno12345678``) and before a word glued after
-  a number of identifier length (``536228710please``).
+  (``SSNAAA-GG-SSSS``, ``card4111...``, ``acctno12345678``) and before a word glued after
+  a number of identifier length (``AAAGGSSSSplease``).
 
 The result maps every normalized character ``i`` to the original span
 ``[starts[i], ends[i])`` so findings are reported on the text the user sent.
@@ -1645,19 +1645,19 @@ _NUMERAL_RUN = regex.compile(
     + "".join(rf"\p{{Numeric_Value={d}}}" for d in range(10)) + r"]))"
     + "{" + str(MIN_NUMERAL_RUN - 1) + ",}"
 )
-#: Labels of an identifier written glued to its digits ("SSN536-22-8710", "card4111...",
-#: "#ssn536228710"): a space is put between, so the digits are a run and the label is
+#: Labels of an identifier written glued to its digits ("SSNAAA-GG-SSSS", "card4111...",
+#: "#ssnAAAGGSSSS"): a space is put between, so the digits are a run and the label is
 #: context.  The short ones only as a whole word; the long ones also at the end of a
 #: longer one ("myssn536..."), then a space before them too.
 _GLUED_SHORT = ("soc", "tin", "ein", "fein", "cc", "acc", "rtn", "aba")
 #: Short labels that are also country codes of ISINs and IBANs (NO, SS...) or common
-#: abbreviations: only with a mark before the digits ("SS#536228710", "no.12345678").
+#: abbreviations: only with a mark before the digits ("SS#AAAGGSSSS", "no.12345678").
 _GLUED_MARKED = ("ss", "no", "nbr", "num", "ac", "rt", "dl")
 _GLUED_SHORT_SET = frozenset(_GLUED_SHORT)
 _GLUED_MARKED_SET = frozenset(_GLUED_MARKED)
 _GLUED_LONG = ("ssns", "ssn", "social", "security", "itin", "acct", "account", "accnt", "card", "iban", "routing", "cusip",
                "passport", "license", "licence", "number", "visa", "amex", "mastercard", "discover")
-#: Common words a missing space glues to a number ("my SSN is536-22-8710"): only as a
+#: Common words a missing space glues to a number ("my SSN isAAA-GG-SSSS"): only as a
 #: whole word, and only in lower case (upper-case IS, MY, AT are ISIN/IBAN countries).
 _GLUED_WORDS = frozenset(("is", "my", "for", "its", "was", "are", "her", "his", "use", "the", "here", "mine", "be"))
 #: A label with "no"/"num"/"nbr" glued after it ("acctno12345678", "ssnnum536..."): the
@@ -1720,7 +1720,7 @@ MIN_GLUED_DIGITS = 9
 #: glued after it.
 _LONG_RUN_HINT = re.compile(rf"[0-9][0-9 .\-/]{{{MIN_GLUED_DIGITS - 1},25}}[A-Za-z]{{2}}")
 gatescan.register(_GLUED_AFTER, _LONG_RUN_HINT)
-#: The digits after a glued label, up to the letters glued after them ("ssn536-22-8710ok").
+#: The digits after a glued label, up to the letters glued after them ("ssnAAA-GG-SSSSok").
 _GLUED_DIGITS = re.compile(r"[0-9](?:[0-9 .\-/]{0,24}[0-9])?(?=[A-Za-z])")
 _TAG_HINT = re.compile(r"<[A-Za-z!/]")
 _MD_MARKS = ("*", "`", "~", "__")
@@ -1939,10 +1939,10 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 def _letter_separators(text: str) -> Normalized | None:
     """A single ASCII letter, the same one (either case) between every two digit groups
     of an identifier's exact shape (``_DASHED_SHAPES``: 3-2-4, 2-7, a card's fours,
-    Amex/Diners), is its separator: ``536x22x8710`` reads ``536-22-8710``.  The run
+    Amex/Diners), is its separator: ``536x22x8710`` reads ``AAA-GG-SSSS``.  The run
     stands on its own (no digit or other letter glued to it) or is glued to the same
     letter, which then separates a label too (``xSSNx536x22x8710`` reads
-    ``SSN 536-22-8710``).  Different letters (``AB123C45``, a CUSIP's check letter), other
+    ``SSN AAA-GG-SSSS``).  Different letters (``AB123C45``, a CUSIP's check letter), other
     shapes, and a run inside a longer hexadecimal token (a hash: ``deadb536b22b8710``)
     stay as written."""
     edits: list[tuple[int, int, str, int, int]] = []
@@ -2110,7 +2110,7 @@ def _told_filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     filler gaps, with the words (``_FILLER_TOLD``) within 200 characters: the filler
     characters are dropped, the digits and separators kept; the recognizers validate.
     A run with fewer gaps has its few filler characters dropped as ``_sparse_filler`` says
-    (atk22r R2: ``SSN 536-22-871x0 (skip the x)``).  Without the words, ``_interleaved``
+    (atk22r R2: ``SSN AAA-GG-SSSx0 (skip the x)``).  Without the words, ``_interleaved``
     reads only one repeated letter or a label's token, ``_card_typo_edits`` one letter in a
     labelled card."""
     if not gatescan.may_search(_FILLER_TOLD, text):
@@ -2168,14 +2168,14 @@ def _told_filler_edits(text: str) -> list[tuple[int, int, str, int, int]]:
                 dash = {places[2] + 1, places[4] + 1} & {e[0] for e in run}
                 run = [(e[0], e[1], "-" if e[0] in dash else "", e[3], e[4]) for e in run]
             edits.extend(run)
-        else:  # a few filler characters only (``536-22-871x0 (skip the x)``)
+        else:  # a few filler characters only (``AAA-GG-SSSx0 (skip the x)``)
             edits.extend(_sparse_filler(text, a, b, near))
     return edits
 
 
 #: the digits a run holds at least for a few filler characters in it to be dropped
 _SPARSE_FILLER_DIGITS = 8
-#: a group separator inside a token (``536-22-8710``, ``4532.0151``)
+#: a group separator inside a token (``AAA-GG-SSSS``, ``4532.0151``)
 _GROUP_SEPARATORS = "-."
 
 
@@ -2191,7 +2191,7 @@ def _iban_as_written(compact: str) -> bool:
 def _sparse_filler(text: str, a: int, b: int, told: list[re.Match[str]]) -> list[tuple[int, int, str, int, int]]:
     """A few filler characters inside a run of digit groups (``text[a:b]``, blank-separated
     tokens each holding a digit) with words telling the reader to drop them (atk22r R2:
-    ``SSN 536-22-871x0 (skip the x)``, ``acct 4829x103755 (drop the x's)``, ``GB82 WEST 1234
+    ``SSN AAA-GG-SSSx0 (skip the x)``, ``acct 4829x103755 (drop the x's)``, ``GB82 WEST 1234
     5698 x7654 32 (skip the x)``): when the words name the character (``skip the x``, ``drop
     the 'q'``), each run of it glued to a digit; when they name none (``ignore the
     letters``, ``remove the junk``), each single letter between two digits.  A token loses
@@ -2570,7 +2570,7 @@ def _covered(spans: list[tuple[int, int]]) -> Callable[[int], bool]:
 
 
 def _glued(text: str) -> Normalized | None:
-    """A space between a label and the digits glued to it ("SSN536-22-8710")."""
+    """A space between a label and the digits glued to it ("SSNAAA-GG-SSSS")."""
     if not _glue_any(text):
         return None  # no digit touches a letter
     edits: list[tuple[int, int, str, int, int]] = []
@@ -2621,7 +2621,7 @@ def _glued(text: str) -> Normalized | None:
         for m in _GLUED_AFTER.finditer(text):
             edits.append((m.start(1), m.start(1), " ", m.start(1), m.start(1) + 1))
     for m in _LONG_RUN_THEN_LETTER.finditer(text if gatescan.may_search(_LONG_RUN_HINT, text) else ""):
-        # "5362287100please": a number of identifier length that starts on its own, with a
+        # "AAAGGSSSS0please": a number of identifier length that starts on its own, with a
         # word glued after it; a token that starts with letters (an IBAN, an order id) is not it
         if sum(c.isdigit() for c in m.group(0)) >= MIN_GLUED_DIGITS:
             edits.append((m.end(), m.end(), " ", m.end(), m.end() + 1))
@@ -2895,7 +2895,7 @@ def _tex_macros(text: str) -> Normalized | None:
     r"""TeX macros defined in the text expanded as KaTeX expands them: the definition
     shows nothing, each later use (``\x``, a control word, the blanks after it
     skipped) shows its body, macros used in a body expanded too (``_TEX_MACRO_DEPTH``
-    levels).  ``$\def\x{8}536-22-\x710$`` shows ``536-22-8710``.  None when there is no
+    levels).  ``$\def\x{8}536-22-\x710$`` shows ``AAA-GG-SSSS``.  None when there is no
     definition.  The whole text is one scope (an over-reading: KaTeX scopes a ``\def``
     to its group, a ``\gdef`` to the expression)."""
     if "\\" not in text or _TEX_DEF_HINT.search(text) is None:
@@ -3142,9 +3142,9 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
     """Brackets around or beside digit groups, or (``shortcodes``) emoji shortcodes
     between them, as separators (issue 15, attack pass 6 C14/C6): a run of two or more digit groups with a
     bracket glued to one of them loses every bracket (and a Markdown escape's backslash):
-    ``[536]-22-8710`` reads ``536-22-8710``, ``card (4532) (0151)...`` ``4532 0151...``; where
+    ``[536]-22-8710`` reads ``AAA-GG-SSSS``, ``card (4532) (0151)...`` ``4532 0151...``; where
     only brackets were between two groups the separator the run writes elsewhere stands
-    (``(536)22-8710`` reads ``536-22-8710``), or a blank (``(4532)(0151)``).  A
+    (``(536)22-8710`` reads ``AAA-GG-SSSS``), or a blank (``(4532)(0151)``).  A
     shortcode between two digits is a blank (``4111:star:1111``).  Only how the groups are
     separated changes: the recognizers still validate (a phone ``(212) 555-0147`` reads
     ``212 555-0147``, an amount ``(1,500.00)`` ``1,500.00``)."""
@@ -3177,7 +3177,7 @@ def _group_marks(text: str, shortcodes: bool) -> Normalized | None:
                                            if c != "\\" and not _is_bracket(c))))
                 k = j
             # a gap of brackets only reads as the separator the run writes elsewhere
-            # (``(536)22-8710``: ``536-22-8710``), else a blank
+            # (``(536)22-8710``: ``AAA-GG-SSSS``), else a blank
             inner = [kept for g0, g1, kept in gaps if kept and g0 != a and g1 != b]
             fill = max(inner, key=inner.count) if inner else " "
             for k, j, kept in gaps:
@@ -3232,8 +3232,8 @@ def _leet_labels(text: str) -> Normalized | None:
     """An identifier label spelled in leet (``S5N``, ``$$N``, ``@cct``, ``r0uting``, ``1BAN``)
     read as the word: a token that is one of ``LEET_LABELS`` with each letter or one of
     its leet characters (``_LEET``), holding a letter and a leet character.  Only the
-    label is folded, so a number beside it stays as written (``55N 536228710`` reads
-    ``SSN 536228710``); a token of digits alone (``484``) is no label."""
+    label is folded, so a number beside it stays as written (``55N AAAGGSSSS`` reads
+    ``SSN AAAGGSSSS``); a token of digits alone (``484``) is no label."""
     edits: list[tuple[int, int, str, int, int]] = []
     label = _leet_label_re()
     done = -1
@@ -3483,7 +3483,7 @@ def _unaccented(ch: str) -> str | None:
 
 
 def _accented_labels(text: str) -> Normalized | None:
-    """An identifier label written with accented letters (``ŠSN 536228710``) read as the
+    """An identifier label written with accented letters (``ŠSN AAAGGSSSS``) read as the
     label: a word whose letters are ASCII letters with combining marks and that is one of
     ``LEET_LABELS`` without them (attack 11 F4).  Other words stay as written."""
     edits: list[tuple[int, int, str, int, int]] = []
@@ -3508,7 +3508,7 @@ gatescan.register(_DOTTED_HINT)
 
 
 def _dotted_leet_labels(text: str) -> Normalized | None:
-    """A label's letters apart by dots with leet characters among them (``5.5.N 536228710``)
+    """A label's letters apart by dots with leet characters among them (``5.5.N AAAGGSSSS``)
     read with the letters (``S.S.N``, which the recognizers' context reads as ``S.S.N.``):
     only when the characters, dots left out, are one of ``LEET_LABELS`` and hold a letter
     and a leet character (attack 11 F4); a version (``1.2.3``) has no letter."""
@@ -3646,7 +3646,7 @@ def markup_as_written(text: str) -> str | None:
     """The reading of ``text`` with its markup as written, where ``normalize`` drops it:
     the ``<`` that starts each tag or comment made a space (``html-tags`` drops them), and
     so is every Markdown marker run (``*`` `````` ``~`` ``_``) touching a digit (``markdown``
-    drops them: ``536-22-8710*5`` would read ``536-22-87105``), and so is a digit emoji
+    drops them: ``AAA-GG-SSSS*5`` would read ``AAA-GG-SSSS5``), and so is a digit emoji
     shortcode touching a digit (``emoji-digits`` makes it a digit glued to the number: an
     image beside it); a masked slot of marker characters beside a digit group
     (``536-22-****``) is written ``#`` slots.  Same length: offsets are the text's own.  None when the text has
@@ -3678,7 +3678,7 @@ def markup_as_written(text: str) -> str | None:
         text = _TAG_OPEN.sub(" ", text)
     if marks:
         text = _MARKS_BY_DIGIT.sub(lambda m: " " * len(m.group(0)), text)
-    if emoji:  # a digit emoji glued to a number (``536-22-8710:five:``): an image beside it
+    if emoji:  # a digit emoji glued to a number (``AAA-GG-SSSS:five:``): an image beside it
         text = _EMOJI.sub(lambda m: " " * len(m.group(0)) if glued(m) else m.group(0), text)
     return text
 

@@ -26,7 +26,7 @@ at least 2 lines; ``;`` or ``,`` (CSV) on at least 3 lines with at least two
 delimiters each (three cells), or on at least 5 lines, where most delimiters are
 not followed by a space (prose puts a space after its commas; CSV does not); or on
 2-3 lines whose first has no digit and a cell naming an identifier (a recognizer's
-context word: ``Name,SSN`` above ``Bob Smith,536228710``), the header labelling one or
+context word: ``Name,SSN`` above ``Bob Smith,AAAGGSSSS``), the header labelling one or
 two data rows.  Two chat lines with one comma each are otherwise prose, not a table, so
 a line break there stays a separator.
 
@@ -101,7 +101,7 @@ def header_label_regex(labels: list[str] | tuple[str, ...]) -> re.Pattern[str]:
 def _labelled(lines: list[str], i: int, j: int, delim: str, label: re.Pattern[str]) -> bool:
     """Lines ``i..j`` (a header and data rows, ``,`` or ``;``) are a table however few its rows:
     its first line has no digit, short cells only, and one cell that names an identifier
-    ("Name,SSN" above "Bob Smith,536228710").  Two chat lines with commas under no such
+    ("Name,SSN" above "Bob Smith,AAAGGSSSS").  Two chat lines with commas under no such
     header stay prose."""
     if delim not in (",", ";") or j - i < 2:
         return False

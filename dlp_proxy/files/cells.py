@@ -1,6 +1,6 @@
 """Spreadsheet cells as Excel displays them: number formats and simple string formulas.
 
-A sheet can show an SSN that its XML never holds as text: the number 536228710
+A sheet can show an SSN that its XML never holds as text: the number AAAGGSSSS
 with the number format ``000-00-0000`` (Excel's own "Social Security Number"
 special format), or a formula ``="536-22-"&"8710"`` saved without a cached value
 (openpyxl and most generators write none).  The extractor reports what the sheet
@@ -11,12 +11,12 @@ holds (value, formula text, cached value) *and* what it displays:
   shows as they are; the fill ``*x`` as one ``x``), thousands grouping, decimals,
   and the conditional sections of the special phone format ``[<=9999999]###-####;(###) ###-####``,
   percent (each ``%`` shown and the value multiplied by 100: ``000-00-0000%%`` shows
-  53622.871 as ``536-22-8710%%``), dates and times (``format_date``: ``"536-22-"yyyy`` on
-  2487454 shows ``536-22-8710``; the 1900 and the 1904 date systems both read).  Fractions,
+  53622.871 as ``AAA-GG-SSSS%%``), dates and times (``format_date``: ``"536-22-"yyyy`` on
+  2487454 shows ``AAA-GG-SSSS``; the 1900 and the 1904 date systems both read).  Fractions,
   scientific and text formats are not rendered (None): the raw value is still reported.
 - ``format_text(text, code)`` applies a format's text section (the fourth, or one
   with the ``@`` placeholder) to a text cell: ``"536-22-"@`` shows ``8710`` as
-  ``536-22-8710``.
+  ``AAA-GG-SSSS``.
 - ``evaluate(formula, lookup)`` evaluates string formulas: literals, numbers,
   same-sheet cell references, ``TRUE``/``FALSE``, ``&``, arithmetic (``+ - * / ^``, unary minus) on
   numbers, ``CONCATENATE``, ``CONCAT``, ``TEXTJOIN``, ``TEXT``, ``CHAR``, ``UNICHAR``, ``SUM``
@@ -118,7 +118,7 @@ def _code_sections(code: str) -> tuple[str, ...]:
 def _section_tokens(plain: str) -> Iterator[tuple[bool, str]]:
     """A format section (brackets removed) as (literal, text) tokens: literal text
     (``"..."``, ``\\x``, the padding ``_x`` as a blank, the fill ``*x`` as one x: at least
-    one x is shown, ``000*-00-0000`` shows ``536-22-8710`` in a narrow cell) as
+    one x is shown, ``000*-00-0000`` shows ``AAA-GG-SSSS`` in a narrow cell) as
     (True, text), every other character as (False, character)."""
     i = 0
     while i < len(plain):
@@ -269,7 +269,7 @@ def _serial_date(days: int, date1904: bool) -> tuple[int, int, int, int]:
 
 
 def _date_text(v: float, section: str, date1904: bool) -> str | None:
-    # an elapsed count ([h], [mm], [ss]) with no date part shows any duration (536228710
+    # an elapsed count ([h], [mm], [ss]) with no date part shows any duration (AAAGGSSSS
     # hours); a date beyond 9999-12-31 shows ####
     elapsed = re.search(r"\[(?:h+|m+|s+)\]", section, re.IGNORECASE) is not None and not re.search(
         r"[yYdD]", re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", section))
@@ -361,7 +361,7 @@ def format_date(v: float, section: str) -> str | None:
     """A date or time format section applied to ``v`` as Excel displays it (``yyyy``,
     ``mm``, ``dd``, ``hh``, ``ss``, names of months and days, AM/PM, elapsed ``[h]``,
     fractions of a second, literal text: ``"536-22-"yyyy`` shows 2487454 as
-    ``536-22-8710``).  A workbook may count from 1900 or from 1904 (``date1904``, not
+    ``AAA-GG-SSSS``).  A workbook may count from 1900 or from 1904 (``date1904``, not
     read here): both readings, one a line, when they differ.  None for a section that
     is no date format (fractions ``?/?``, scientific ``0E+0``) or a value Excel shows
     as ####."""
@@ -391,7 +391,7 @@ def _text_section(code: str) -> str | None:
 def format_text(text: str, code: str) -> str | None:
     """``text`` (a text cell's value) as number format ``code`` displays it: its text
     section's literals around the ``@`` placeholder (``"536-22-"@`` shows ``8710`` as
-    ``536-22-8710``), or None when the format shows text as stored."""
+    ``AAA-GG-SSSS``), or None when the format shows text as stored."""
     if not code or code in ("General", "@") or ("@" not in code and code.count(";") < 3):
         return None
     section = _text_section(code)

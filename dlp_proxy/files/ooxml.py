@@ -848,7 +848,7 @@ def _conditional_formats(data: bytes, sheet: str, hidden_sheet: bool, shared: li
     Conditional Formatting > Format > Number: a ``dxf`` ``numFmt`` replaces the cell's
     format while the rule holds).  Rules are not evaluated: every cell of the rule's
     ranges is also read under the rule's format, as ``sheet=S!B2/conditional``
-    (``"536-22-8710"`` on 1, ``000-00-0000`` on 536228710, ``"536-22-"@`` on "8710").
+    (``"AAA-GG-SSSS"`` on 1, ``000-00-0000`` on AAAGGSSSS, ``"536-22-"@`` on "8710").
     Rules of the worksheet (``dxfId``) and of its x14 extension (a ``dxf`` inline)."""
     rules: list[tuple[list[tuple[int, int, int, int]], list[str]]] = []
     for _event, el in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}conditionalFormatting",
@@ -963,7 +963,7 @@ def _sheet_cells(
                     labels.append(headers[column])
                 if row_label and has_digit:
                     # ... and so does a label to its left in the same row, where the column
-                    # has no header (A1 "SSN", B1 536228710) or the label's column is a key
+                    # has no header (A1 "SSN", B1 AAAGGSSSS) or the label's column is a key
                     # column ("Field | Value" sheets)
                     labels.append(row_label)
                 if labels:
@@ -1066,7 +1066,7 @@ def _sheet_table(
     ``table_cell`` maps an offset in a block back to its cell (``sheet=Name!B7``).
 
     As ``_sheet_cells``: a label cell to the left of a number in the same row (no
-    column header, or a key column) is written in front of it (``SSN: 536228710``);
+    column header, or a key column) is written in front of it (``SSN: AAAGGSSSS``);
     rows whose adjacent cells hold the groups of one identifier are added as lines of
     their own (``rows.split_row``); formulas' displayed values are evaluated after the
     sheet.  A stored value the format hides (a long digit run) and a formula with a
@@ -1303,7 +1303,7 @@ def rich_text(si: Any) -> tuple[str, str]:
 def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tuple[str, str, str]:
     """(text to scan, displayed value, formula).  The text holds the stored value
     and the formula as written; the displayed value is the value under the cell's
-    number format (``000-00-0000`` on 536228710 shows ``536-22-8710``), or a rich
+    number format (``000-00-0000`` on AAAGGSSSS shows ``AAA-GG-SSSS``), or a rich
     string without its runs a reader does not see (``rich_text``)."""
     ctype = c.get("t", "n")
     if len(c) == 1:  # the usual cell: a value or an inline string alone (as the loop below reads it)
@@ -1371,7 +1371,7 @@ def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tup
 
 def _as_text_format(c: Any, formats: list[str], shown: str) -> str:
     """A text cell's value as its number format's text section shows it (``"536-22-"@``
-    on ``8710``: ``536-22-8710``; ``cells.format_text``)."""
+    on ``8710``: ``AAA-GG-SSSS``; ``cells.format_text``)."""
     if not formats or "s" not in c.attrib:
         return shown
     try:

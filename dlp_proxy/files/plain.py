@@ -46,7 +46,7 @@ _FORMULA_FIELD = re.compile(
 #: first, the rarer character class (a search from every comma cost 3x the one above)
 _BLANK_PREFIX = re.compile(r"[=@+-](?<=[ \t][=@+-])")
 #: a number in scientific notation (``5.3622871E8``): Excel reads it as the number and
-#: shows a whole number of up to 11 digits in full under the General format (536228710)
+#: shows a whole number of up to 11 digits in full under the General format (AAAGGSSSS)
 _SCI_FIELD = re.compile(
     r"(^|[,;\t])([ \t]*\"?)([+-]?[0-9]+(?:\.[0-9]+)?[eE]\+?[0-9]{1,2})(?=\"?[ \t]*(?:[,;\t\r\n]|$))",
     re.MULTILINE,
@@ -72,7 +72,7 @@ def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
     evaluates them as formulas when it opens the file (``client SSN,=CHAR(53)&...``,
     ``+CHAR(53)&...``, ``@53&"6-22-87"&10``), blanks before the prefix included.  A
     block whose numbers in scientific notation Excel shows as whole numbers
-    (``5.3622871E8`` -> ``536228710``) is added as ``<loc>/shown``.  Each formula is evaluated as a sheet formula
+    (``5.3622871E8`` -> ``AAAGGSSSS``) is added as ``<loc>/shown``.  Each formula is evaluated as a sheet formula
     (``cells.evaluate``; references to the block's own cells, column A first, line 1 of
     the block row 1) and its value added as ``<loc>/formula line=N``, after the label to
     its left.  False once the text budget is spent."""
@@ -126,7 +126,7 @@ def _blank_formula_field(block: str) -> bool:
 def _general_number(field: str) -> str:
     """A number in scientific notation as Excel's General format shows it once the
     CSV is opened: a whole number of up to 11 digits in full (``5.3622871E8`` ->
-    ``536228710``); any other value as written."""
+    ``AAAGGSSSS``); any other value as written."""
     v = float(field)
     if v != int(v) or abs(v) >= 1e11:
         return field
@@ -199,7 +199,7 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
             add_svg_reading(data, ctx, text)
         else:
             # the markup the readings above drop, read too: a tag, an attribute or a comment
-            # holding a digit (``<x client SSN 536-22-8710>`` in a text file that starts with
+            # holding a digit (``<x client SSN AAA-GG-SSSS>`` in a text file that starts with
             # a tag, ``<p title="...">``, ``<!-- ... -->``), one a line (not an SVG's: its
             # markup is the drawing's coordinates, its text read as drawn by svg.py)
             tags = (_DATA_URI.sub("data:", m.group(0)) for m in _MARKUP.finditer(text))

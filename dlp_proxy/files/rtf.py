@@ -6,7 +6,7 @@ and the pictures.  What striprtf misses or gets wrong and this pass reads:
 
 - ``\\binN``: N bytes of binary data that no reader shows as text; they are skipped,
   whatever they hold (braces that would close groups, digits that would join the
-  digits around them: ``536-22-\\bin4 9999 8710`` shows ``536-22-8710``), and a
+  digits around them: ``536-22-\\bin4 9999 8710`` shows ``AAA-GG-SSSS``), and a
   picture's data when they are in a ``\\pict`` group;
 - ``\\uN`` characters (with ``\\ucN`` fallback characters skipped), ``\\'hh`` bytes in
   the document's code page (``\\ansicpgN``, a double-byte one too), the nonbreaking

@@ -189,7 +189,7 @@ EBCDIC_TEXT_SHARE, EBCDIC_ALNUM_SHARE = 0.9, 0.2
 
 
 def looks_ebcdic(data: bytes) -> bool:
-    """Whether ``data`` reads as EBCDIC text (a mainframe export: ``JOHN SMITH  536228710``
+    """Whether ``data`` reads as EBCDIC text (a mainframe export: ``JOHN SMITH  AAAGGSSSS``
     is ``d1 d6 c8 d5 40 ...``): in its first 64 KiB at least 90 % of the bytes are EBCDIC
     text bytes and 20 % letters or digits.  ASCII text has its spaces (0x20) and lower-case
     letters outside that set, UTF-8, UTF-16 and binary files most of their bytes; so a
@@ -331,8 +331,8 @@ def refine_location(location: str, text: str, offset: int) -> str:
 #: their own (the WHATWG HTML rendering section's ``display: block``, ``list-item``,
 #: and ``table-*`` elements, ``option``s of a list, ``br``, and the elements whose text is not
 #: shown inline: ``head``, ``title``, ``script``, ``style``...): their start and end are
-#: line breaks, so ``<dt>Bob Smith</dt><dd>536-22-8710</dd>`` is two lines, never
-#: ``Bob Smith536-22-8710``.  Any other element is inline text and joined
+#: line breaks, so ``<dt>Bob Smith</dt><dd>AAA-GG-SSSS</dd>`` is two lines, never
+#: ``Bob SmithAAA-GG-SSSS``.  Any other element is inline text and joined
 #: (``536-<b>22</b>-8710`` stays whole, as it is drawn), inline boxes (``img``, ``input``,
 #: ``button``) included: they sit on the line of the text around them.
 HTML_BREAKS = frozenset({
@@ -347,7 +347,7 @@ HTML_BREAKS = frozenset({
 
 #: HTML ruby annotations: a browser draws ``<rt>`` text above its base (and hides the
 #: ``<rp>`` fallback parentheses), so ``<ruby>536<rt>x</rt></ruby>-22-8710`` shows
-#: ``536-22-8710`` on its line; an ``<rt>``/``<rp>`` ends at the next one or at ``</ruby>``
+#: ``AAA-GG-SSSS`` on its line; an ``<rt>``/``<rp>`` ends at the next one or at ``</ruby>``
 #: (its end tag may be omitted)
 RUBY_ANNOTATIONS = frozenset({"rt", "rp"})
 

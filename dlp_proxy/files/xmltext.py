@@ -68,8 +68,8 @@ def xml_readings(data: bytes) -> tuple[str, str | None] | None:
     and, when the document has mixed content, elements inside text joined to it (None
     when it has none).
 
-    In XML every element is a field of its own (``<name>Bob</name><ssn>536-22-8710</ssn>``
-    is a name and an SSN, not ``Bob536-22-8710``): a line break between them cannot glue
+    In XML every element is a field of its own (``<name>Bob</name><ssn>AAA-GG-SSSS</ssn>``
+    is a name and an SSN, not ``BobAAA-GG-SSSS``): a line break between them cannot glue
     one value's digits to the next and erases nothing.  Inside mixed content (text with
     elements in it, ``<p>536-<b>22</b>-8710</p>``) the elements are pieces of one text,
     as in HTML, and the second reading keeps them whole.  Internal entities are expanded
@@ -197,7 +197,7 @@ def attribute_text(root: Any) -> str:
     holds a digit and is not structure (``_STRUCTURAL``: sizes, ids, colours, dates; a
     whole number only beside a value with a letter); the line holds all its values that
     are not structure, words included, so a name beside a value is its context
-    (``<w:attr w:name="ssn" w:val="536228710"/>`` -> ``ssn 536228710``).  Each distinct
+    (``<w:attr w:name="ssn" w:val="AAAGGSSSS"/>`` -> ``ssn AAAGGSSSS``).  Each distinct
     value is tested once (a document repeats its sizes and ids)."""
     out: list[str] = []
     kept_value: dict[str, bool] = {}

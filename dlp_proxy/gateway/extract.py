@@ -1031,7 +1031,7 @@ def _telemetry_string_ok(v: str) -> bool:
     the accepted platforms and agents (server/public/model/metrics.go ``ProcessLabels``,
     ``acceptedPlatforms``, ``acceptedAgents``; server/channels/app/metrics.go skips
     unknown metrics), so no real client sends more digits; a dashed identifier
-    (``536-22-8710``, has no 5-digit run) is refused (attack pass 8, F14)."""
+    (``AAA-GG-SSSS``, has no 5-digit run) is refused (attack pass 8, F14)."""
     if len(v) > 256:
         return False
     if _SEMVER.fullmatch(v) or (_ID_SHAPE.fullmatch(v) and not _LONG_DIGITS.search(v)):

@@ -24,7 +24,7 @@ So on every inspected write ``User-Agent`` is judged, and every header the gatew
 controls or that is hop-by-hop (``SHAPES``: ``Authorization``, ``Cookie``,
 ``Content-Length``, ``Host``, ``X-Forwarded-For``...) is judged when its value is not
 the shape a real client sends; on an unknown write and a plugin route every other
-header is judged too, its name with its value (``X-SSN: 536228710``), and so is every
+header is judged too, its name with its value (``X-SSN: AAAGGSSSS``), and so is every
 header of ``SHAPES`` whatever its shape (a plugin reads them as it likes:
 ``U1NOOiA1MzYyMjg3MTA=`` has a cookie's shape and a host name's, and is base64 of an SSN).  A value is
 read with the same decoding as an unknown write's path (percent-decoding until

@@ -2545,7 +2545,7 @@ def path_items(target: str, request_headers: Mapping[str, str] | None = None) ->
     ``path``: the query's names and values, then the path, each percent-decoded until
     stable (case kept), its segments joined by ``/`` (``536/22/8710`` reads as a number
     written with slashes), a base64 or hex segment decoded: one text, so a label in the
-    query labels a number in the path (``/foo/536228710?ssn``) and the other way round.
+    query labels a number in the path (``/foo/AAAGGSSSS?ssn``) and the other way round.
     ``path.run``: each run of two or more adjacent segments that are not words, alone (a
     word before a number, ``update/536/22/8710``, would make it read as a version).
 

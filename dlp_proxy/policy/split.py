@@ -1212,7 +1212,7 @@ def _joint(left: str, right: str, own: int = 0) -> tuple[str, int]:
     """What goes between two pieces, and how many leading characters of ``right`` to
     skip.  A separator the writer left at either end is the one used ("536-22-" then
     "8710", or "536-22" then "-8710"); otherwise the separator before the left
-    piece's last digit group is repeated ("536-22" then "8710" reads 536-22-8710),
+    piece's last digit group is repeated ("536-22" then "8710" reads AAA-GG-SSSS),
     else a line break.  ``own``: where the left piece starts in ``left`` (a chain's
     earlier joins come before it): only a separator its writer wrote is repeated, never
     one an earlier join put there (a date, then "536", "12" and "8710" in three more
@@ -1380,7 +1380,7 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
     """A join of ``parts`` (indices into ``texts``; ``new``: the new message's place
     among them) and where each part is in it.
     ``glue``: digits meeting at the join are written together ("536-2" then "2-8710"
-    reads 536-22-8710; "5" then "36-22-8710" reads 536-22-8710); None when no digits
+    reads AAA-GG-SSSS; "5" then "36-22-8710" reads AAA-GG-SSSS); None when no digits
     meet there.  In a chain of three or four (atk22 F2: "536-2", "2-87", "10"; "4111 11",
     "11 1111 1", "111 1111"), at each join where digits meet between two posts of
     nothing but the number (``_numeric``), the other joins with their separator; None
@@ -1422,7 +1422,7 @@ def _render(parts: list[int], texts: list[str], new: int, max_chars: int,
         elif n and glue and len(parts) > 2:
             # a chain cut inside digit groups: digits meeting between two posts of
             # nothing but the number are written together, as in a pair ("536-2",
-            # "2-87", "10" reads 536-22-8710)
+            # "2-87", "10" reads AAA-GG-SSSS)
             if (text[-1:].isdigit() and part[:1].isdigit() and _numeric(texts[parts[n - 1]])
                     and _numeric(texts[pid])):
                 glued += 1
