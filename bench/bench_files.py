@@ -3,7 +3,7 @@ against a loop of stock Presidio.
 
     .venv/bin/python bench/bench_files.py [--mb 20] [--pages 100] [--presidio-chars 200000]
     .venv/bin/python bench/bench_files.py --mix [--repeat 3] [--posts-seconds 10] [--mix-files 120]
-    .venv/bin/python bench/bench_files.py --blotters [--base-root /tmp/base] [--rounds 2]
+    .venv/bin/python bench/bench_files.py --blotters [--base-root /tmp/base] [--rounds 2] [--only blotter-1mb.csv ...]
     .venv/bin/python bench/bench_files.py --same-findings --base-root /tmp/base [--csv-mb 1 5 20] [--xlsx-rows 20000]
 
 ``--mix``: the uploads people really make (screenshots of chat, web pages, spreadsheets
@@ -109,7 +109,7 @@ print(json.dumps({"cpu": cpu, "segments": len(ex.segments), "chars": sum(len(s.t
 """
 
 
-def run_blotters(base_root: str, rounds: int) -> int:
+def run_blotters(base_root: str, rounds: int, only: list[str] | None = None) -> int:
     import json
     import subprocess
     import tempfile
@@ -124,6 +124,8 @@ def run_blotters(base_root: str, rounds: int) -> int:
     files = [("blotter-1mb.xlsx", lambda: xlsx_blotter(20_000)), ("blotter-5mb.xlsx", lambda: xlsx_blotter(100_000)),
              ("excel-blotter.xlsx", lambda: excel_blotter(40_000)), ("blotter-1mb.csv", lambda: csv_blotter(1)),
              ("blotter-5mb.csv", lambda: csv_blotter(5))]
+    if only:
+        files = [(name, make) for name, make in files if name in only]
     print(f"# {platform.processor() or platform.machine()} python {platform.python_version()} cpus={os.cpu_count()} "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,7 +256,7 @@ def main() -> int:
     ap.add_argument("--posts-seconds", type=float, default=10, help="--mix: wrk run length; 0 skips the gateway part")
     ap.add_argument("--rounds", type=int, default=3, help="--mix: alternating alone/during-OCR pairs; --blotters: readings of each file per checkout")
     ap.add_argument("--posts-only", action="store_true", help="--mix: only the clean-post p99 part")
-    ap.add_argument("--only", nargs="*", default=None, help="--mix: only these files of the mix (names)")
+    ap.add_argument("--only", nargs="*", default=None, help="--mix, --blotters: only these files (names)")
     ap.add_argument("--mix-files", type=int, default=0,
                     help="--mix: this many files in all, the 24 fixed ones then generated everyday uploads "
                          "(bench_mix.generated_uploads, deterministic)")
@@ -268,7 +270,7 @@ def main() -> int:
     if args.same_findings:
         return run_same_findings(args.base_root, args.csv_mb, args.xlsx_rows)
     if args.blotters:
-        return run_blotters(args.base_root, max(1, args.rounds))
+        return run_blotters(args.base_root, max(1, args.rounds), args.only)
     if args.mix:
         from bench_mix import run_mix
 

@@ -4,7 +4,8 @@ findings on the same texts (a speed change must not change what is found).
     git archive 743e6c4 | tar -x -C /tmp/perftext-base
     .venv/bin/python bench/diff_findings.py --base-root /tmp/perftext-base [--mb 1] [--mixes 300]
 
-Texts: the four texts of bench/bench_detect_tables.py (``--mb`` each), every text of
+Texts: the four texts of bench/bench_detect_tables.py and bench_mix.py's CSV trade
+blotter (``--mb`` each), every text of
 tests/data/corpus.jsonl and tests/data/bd_corpus.jsonl, random tables from
 tests/tablegen.py, and ``--mixes`` documents built from random corpus texts (joined
 by newlines, some as cells of a CSV around them, some repeated past the window size).
@@ -36,6 +37,7 @@ def texts(mb: float, mixes: int) -> dict[str, str]:
     sys.path.insert(0, str(ROOT))
     from bench_detect import clean_message
     from bench_detect_tables import sized
+    from bench_mix import csv_blotter
 
     from tests.tablegen import dirty_csv, trade_csv
 
@@ -45,6 +47,8 @@ def texts(mb: float, mixes: int) -> dict[str, str]:
         "bench:clean-tsv": sized(lambda n: trade_csv(n, sep="\t"), mb),
         "bench:dirty-csv": sized(dirty_csv, mb),
         "bench:prose": sized(lambda n: "\n".join(clean_message(rng) for _ in range(n)), mb),
+        # the mix's CSV trade blotter (bench_files.py --blotters: ACC- codes, CUSIPs, order numbers)
+        "bench:blotter-csv": csv_blotter(mb).decode(),
     }
     corpus: list[str] = []
     for name in ("corpus.jsonl", "bd_corpus.jsonl"):

@@ -37,6 +37,7 @@ archived under ``_content``, encrypted (docs/archive.md).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -82,6 +83,26 @@ def hashed(key: bytes, value: str, kind: str = "v") -> str:
 def plain_id(value: str) -> bool:
     """Id-shaped with no run of six digits: safe to keep without asking Mattermost."""
     return is_id(value) and not _DIGIT_RUN.search(value)
+
+
+#: model.NewId's alphabet (server/public/model/utils.go: base32 with
+#: "ybndrfg8ejkmcpqxot1uwisza345h769"): never 0, 2, l or v
+_NEW_ID = re.compile(r"[13-9a-km-uw-z]{26}")
+
+
+def new_id(value: str) -> bool:
+    """An id ``model.NewId`` could have made (26 characters of its base32 alphabet:
+    no ``0``, ``2``, ``l`` or ``v``) with no run of ``MIN_DIGIT_RUN`` digits: a value
+    that may be shown to other users as an id and carry nothing.  Mattermost's
+    model.IsValidId accepts any 26 letters or digits, so an id-shaped value that fails
+    this was made by hand (a card number glued to an account number is 26 digits).
+    A random id has such a digit run in about 0.4 % of cases."""
+    return bool(_NEW_ID.fullmatch(value)) and not _DIGIT_RUN.search(value)
+
+
+def new_id_alphabet(value: str) -> bool:
+    """26 characters of ``model.NewId``'s alphabet (digit runs allowed)."""
+    return bool(_NEW_ID.fullmatch(value))
 
 
 def digit_run(value: str) -> int:
@@ -174,10 +195,59 @@ def shown_field_path(path: str) -> str:
     return _shaped_field_path(path, lambda part: WITHHELD)
 
 
+#: a field path's keys (its components between ``.``, ``[n]``, ``{key}`` and the other
+#: separators, spaces inside a key kept: ``body.props.ssn five three ...`` has the key
+#: ``ssn five three ...``)
+_KEY_SPLIT = re.compile(r"(\[\d{1,4}\]|\{key\}|[.:=!/,()])")
+
+
+@functools.lru_cache(maxsize=2048)
+def reads_as_number(name: str) -> bool:
+    """A client-chosen name (a JSON key, a query name, a websocket action) whose reading
+    may turn words or letters into digits (the detector's own gate,
+    ``normalize.may_read_as_digits``: ``ssn five three six ...``,
+    ``custom_ssn_five_three_...``), so it is not kept in clear at rest; digits
+    themselves are judged by the shape rules (``digit_run``, ``_NAME``) as before (atk27 C)."""
+    from dlp_proxy.detect.normalize import may_read_as_digits
+
+    return name.isascii() and may_read_as_digits(name)
+
+
+#: digits in a JSON path's keys (array indices aside) from which every key with a digit is
+#: replaced: digit groups as nested keys (``body.props.ssn.AAA.GG{key}``) never at rest,
+#: whatever each group's size (atk27r C2)
+KEY_DIGITS_HIDDEN = 3
+
+
+def _keys_hold_digits(path: str) -> bool:
+    """A JSON body's path whose keys together hold ``KEY_DIGITS_HIDDEN`` digits or more."""
+    if not path.startswith(("body", "form")):
+        return False
+    digits: int = sum(1 for key in _KEY_SPLIT.split(path) if key and not _KEY_SPLIT.fullmatch(key)
+                      for c in key if c.isdigit())
+    return digits >= KEY_DIGITS_HIDDEN
+
+
 def _shaped_field_path(path: str, replace: Callable[[str], str]) -> str:
-    parts = _FIELD_SPLIT.split(path)
     out: list[str] = []
-    for part in parts:
+    digits_hidden = _keys_hold_digits(path)
+    for key in _KEY_SPLIT.split(path):
+        if key and not _KEY_SPLIT.fullmatch(key) and (
+                (not _CELL.fullmatch(key) and reads_as_number(key)) or (digits_hidden and any(c.isdigit() for c in key))):
+            out.append(replace(key))  # one hash for the whole key: its words never at rest
+        else:
+            _shaped_parts(key, replace, out)
+    result = "".join(out)
+    # kept pieces must not line up into a long number ("AAA GG SSSS" keeps three
+    # small numbers): then only the path's source is kept, the rest is replaced
+    if digit_run(re.sub(r"~[0-9a-f]{20}", "~", result).replace(WITHHELD, "~")) >= MIN_DIGIT_RUN:
+        head = re.match(r"[A-Za-z_]+(?:\[\d{1,4}\])?", path)
+        return (head.group(0) if head else "") + ":" + replace(path)
+    return result
+
+
+def _shaped_parts(key: str, replace: Callable[[str], str], out: list[str]) -> None:
+    for part in _FIELD_SPLIT.split(key):
         if (len(part) <= 1 and not part.isdigit()) or _INDEX.fullmatch(part) or _SMALL_NUMBER.fullmatch(part) \
                 or part == "{key}":
             out.append(part)
@@ -187,13 +257,6 @@ def _shaped_field_path(path: str, replace: Callable[[str], str]) -> str:
             out.append(part)
         else:
             out.append(replace(part))
-    result = "".join(out)
-    # kept pieces must not line up into a long number ("536 22 8710" keeps three
-    # small numbers): then only the path's source is kept, the rest is replaced
-    if digit_run(re.sub(r"~[0-9a-f]{20}", "~", result).replace(WITHHELD, "~")) >= MIN_DIGIT_RUN:
-        head = re.match(r"[A-Za-z_]+(?:\[\d{1,4}\])?", path)
-        return (head.group(0) if head else "") + ":" + replace(path)
-    return result
 
 
 def shown_name(value: str | None) -> str | None:

@@ -1,10 +1,25 @@
 """Who is the client: the peer, or what a trusted proxy says about it.
 
 One rule for every port (the proxy port in ``gateway/addon.py``, the reviewer
-console in ``review/app.py``): ``X-Forwarded-For`` and ``X-Real-IP`` are believed
-only when the TCP peer is in ``DLP_TRUSTED_PROXIES`` (comma-separated addresses or
-networks).  Anything else a client sends about its own address is ignored, so a
-client cannot pick the address a rate limit counts or the archive records.
+console in ``review/app.py`` and its sign-in, ``review/oidc.py``): forwarding headers
+are believed only when the TCP peer is in ``DLP_TRUSTED_PROXIES`` (comma-separated
+addresses or networks), and then only the one ``DLP_CLIENT_IP_HEADER`` names:
+
+- ``x-forwarded-for`` (the default): walked from the right past the trusted proxies,
+  the first address that is not one of them is the client (the standard algorithm;
+  nginx ``real_ip_recursive``).  A proxy that appends (nginx
+  ``$proxy_add_x_forwarded_for``, haproxy ``option forwardfor``, cloud load
+  balancers) writes the address it saw last, so what a client wrote to the left
+  of it is never reached.  ``X-Real-IP`` is ignored: a proxy that only appends
+  to X-Forwarded-For passes a client's own ``X-Real-IP`` on untouched (the shipped
+  deploy/nginx.conf's websocket location sets none), so preferring it let a client
+  choose the address its per-address limits count and the archive records;
+- ``x-real-ip``: for proxies that *set* ``X-Real-IP`` on every request (nginx
+  ``proxy_set_header X-Real-IP $remote_addr`` in every location) and nothing else:
+  one address, believed as it is.
+
+Anything else a client sends about its own address is ignored.  What Mattermost is
+sent is another matter (``gateway/addon.py`` ``_add_forward_headers``).
 """
 
 from __future__ import annotations
@@ -60,30 +75,37 @@ def peer_is_trusted(peer: str, networks: Sequence[Network]) -> bool:
     return addr is not None and any(addr in net for net in networks)
 
 
-def client_address(peer: str, headers: Iterable[tuple[str, str]], networks: Sequence[Network]) -> str:
-    """The client's address: the peer itself unless the peer is a trusted proxy;
-    then ``X-Real-IP`` (one address) or else the right-most ``X-Forwarded-For``
-    entry that is not itself a trusted proxy.  Every value taken from a header is
-    parsed as an IP address and returned in canonical form; an unparsable one is
-    ignored (the peer is answered), so nothing a client typed is passed on."""
+#: the forwarding headers ``client_address`` can believe (``DLP_CLIENT_IP_HEADER``)
+CLIENT_IP_HEADERS = ("x-forwarded-for", "x-real-ip")
+
+
+def client_address(
+    peer: str,
+    headers: Iterable[tuple[str, str]],
+    networks: Sequence[Network],
+    header: str = "x-forwarded-for",
+) -> str:
+    """The client's address: the peer itself unless the peer is a trusted proxy; then
+    what ``header`` says (module docstring): the right-most ``X-Forwarded-For`` entry
+    that is not itself a trusted proxy, or the one ``X-Real-IP`` address.  Every value taken from a header is parsed as an IP
+    address and returned in canonical form; an unparsable one is ignored (the peer is
+    answered: a garbled chain is trusted in none of its parts), so nothing a client
+    typed is passed on."""
     if not peer_is_trusted(peer, networks):
         return peer
-    real: list[str] = []
-    forwarded: list[str] = []
+    if header not in CLIENT_IP_HEADERS:
+        raise ValueError(f"DLP_CLIENT_IP_HEADER: {header!r} is not one of {', '.join(CLIENT_IP_HEADERS)}")
+    said: list[str] = []
     for name, value in headers:
-        lname = name.lower()
-        if lname == "x-real-ip":
-            real.append(value)
-        elif lname == "x-forwarded-for":
-            forwarded.extend(value.split(","))
-    if len(real) == 1 and "," not in real[0]:
-        addr = _address(real[0])
-        if addr is not None:
-            return str(addr)
-    for hop in reversed(forwarded):
+        if name.lower() == header:
+            said.extend(value.split(",") if header == "x-forwarded-for" else [value])
+    if header == "x-real-ip":
+        addr = _address(said[0]) if len(said) == 1 and "," not in said[0] else None
+        return str(addr) if addr is not None else peer
+    for hop in reversed(said):
         addr = _address(hop)
         if addr is None:
             return peer  # a garbled chain: trust none of it
         if not any(addr in net for net in networks):
             return str(addr)
-    return peer
+    return peer  # (every hop a trusted proxy: the peer, as before)

@@ -47,6 +47,7 @@ def review_settings(cfg: Settings, *, hash_key: bytes, alert_channel_id: str | N
         break_glass_file=cfg.review_break_glass_file,
         api_tokens=load_api_tokens(cfg.review_api_tokens_file) if cfg.review_api_tokens_file else {},
         trusted_proxies=cfg.trusted_proxies,
+        client_ip_header=cfg.client_ip_header,
         alert_channel_id=cfg.review_alert_channel_id or alert_channel_id,
         lookup_token=cfg.secret("notify_token"),
         role_user_ids=role_ids(cfg.review_role_user_ids),

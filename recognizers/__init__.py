@@ -22,6 +22,7 @@ from dlp_proxy.recognizers.cards import PaymentCardRecognizer
 from dlp_proxy.recognizers.contact import EmailAddressRecognizer, PhoneNumberRecognizer
 from dlp_proxy.recognizers.iban import IbanCodeRecognizer
 from dlp_proxy.recognizers.identity import BirthDateRecognizer, DriverLicenseRecognizer, PassportRecognizer
+from dlp_proxy.recognizers.payments import MicrLineRecognizer, WireFieldRecognizer
 from dlp_proxy.recognizers.securities import CusipCodeRecognizer, IsinCodeRecognizer
 from dlp_proxy.recognizers.ssn import ItinRecognizer, SsnRecognizer
 from dlp_proxy.recognizers.tax import EinRecognizer
@@ -41,6 +42,7 @@ __all__ = [
     "IbanCodeRecognizer",
     "IsinCodeRecognizer",
     "ItinRecognizer",
+    "MicrLineRecognizer",
     "PassportRecognizer",
     "PaymentCardRecognizer",
     "PhoneNumberRecognizer",
@@ -48,6 +50,7 @@ __all__ = [
     "RoutingNumberRecognizer",
     "SortCodeAccountRecognizer",
     "SsnRecognizer",
+    "WireFieldRecognizer",
     "default_recognizers",
 ]
 
@@ -65,6 +68,8 @@ def default_recognizers() -> list[DLPRecognizer]:
         AccountBesideRoutingRecognizer(routing),  # routing's configured context words included
         SortCodeAccountRecognizer(),
         RoutingAccountPairRecognizer(),
+        MicrLineRecognizer(),
+        WireFieldRecognizer(),
         IbanCodeRecognizer(),
         EinRecognizer(),
         PassportRecognizer(),

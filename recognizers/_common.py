@@ -35,7 +35,8 @@ from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerR
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect import gatescan
-from dlp_proxy.detect.structure import CELL, ROW, column_header
+from dlp_proxy.detect.checksums import luhn_ok
+from dlp_proxy.detect.structure import CELL, ROW, column_header, header_words, table_trailer
 from dlp_proxy.recognizers._fuzzy import FuzzyContext
 from dlp_proxy.recognizers._structure import cuts, fused
 
@@ -101,6 +102,9 @@ NINE: frozenset[int] = frozenset({9})
 TAXPAYER_ID_LABELS = (
     "taxid", "taxpayerid", "tax id no", "tax id num", "tid", "tax identification", "tax identification number",
     "taxpayer identification", "taxpayer identification number", "taxpayer id number", "taxpayer number",
+    # (atk25r R2, R4: "tax number", "Tax No.", "tax identifiers", "their tax ids")
+    "tax number", "tax no", "tax nbr", "tax num", "taxpayer no", "taxpayer nbr", "taxpayer num", "tax ids",
+    "taxpayer ids", "tax identifier", "tax identifiers", "taxpayer identifier", "taxpayer identifiers",
 )
 #: A national identification number (the SSN is the US one).
 NATIONAL_ID_LABELS = (
@@ -375,6 +379,28 @@ def _sep(text: str, a: int, b: int) -> str:
     return stripped
 
 
+def between_tokens(text: str, c: Candidate) -> bool:
+    """``c`` is not its whole run, but it is the whole number as written on its line:
+    where the run goes on, a line break stands between (a run reaches across up to two:
+    the next line's ``[15:08] rsingh: ...`` or ``10y at 4.28`` after ``acct 8909441999``
+    ending its line, a chat transcript)."""
+    if c.whole_run:
+        return True
+    if c.end < c.run_end:
+        j = c.end
+        while j < c.run_end and not (text[j].isdigit() or text[j] in _LK_SET):
+            j += 1
+        if "\n" not in text[c.end:j]:
+            return False
+    if c.start > c.run_start:
+        i = c.start
+        while i > c.run_start and not (text[i - 1].isdigit() or text[i - 1] in _LK_SET):
+            i -= 1
+        if "\n" not in text[i:c.start]:
+            return False
+    return True
+
+
 def continues_past(text: str, c: Candidate) -> bool:
     """``c``'s groups are some of a longer run that goes on before or after them with
     ``c``'s own separator (``9400 6251 0551 7637 1984 05``: a tracking number's 22
@@ -584,8 +610,15 @@ def row_context(rec: DLPRecognizer, text: str, c: Candidate) -> ContextHit | Non
             table_start = text.rfind("\n", 0, c.start) + 1
             caption = text[max(0, table_start - TABLE_CAPTION_REACH):table_start]
             m = rec._context_re.search(caption)
+            table_end = text.find("\n", c.end)
+            below = "" if table_end < 0 else text[table_end:table_end + TABLE_CAPTION_REACH]
+            b = None if m is not None or not below else rec._context_re.search(below)
             if m is not None:
                 hit = ContextHit(m.group(0).lower(), -(len(caption) - m.start()))
+            elif b is not None:
+                # the words right below the table name its rows ("|first|middle|last|" over
+                # "|AAA|GG|SSSS|", then "those are the three parts of her social security number")
+                hit = ContextHit(b.group(0).lower(), table_end - c.end + b.start())
             elif header == "" and _blank_header_row(text, table_start):
                 # a Markdown table whose header row is wholly empty names no column: its
                 # rows read as the lines they render as (a line "536 | 22 | 8710" is one)
@@ -800,6 +833,41 @@ NEGATIVE_LABELS = [
 _NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
 
 
+#: "order" as the order things come in, no reference: "in order", "in reverse order",
+#: "in the right order", "out of order" (atk25r N1: "SSN in order: N", "SSN, in reverse
+#: order: N" lost their label to the reference word "order"); "order #4471", "order
+#: number N", "the order N" name an order
+_ORDERING_BEFORE = re.compile(
+    r"(?i)(?:(?<![a-z])(?:in|out[ \t]+of)|(?<![a-z])(?:reverse|reversed|right|correct|same|original|proper|wrong|normal|usual|"
+    r"sorted|random|alphabetical|numeric|numerical|descending|ascending|backwards?|inverse|opposite))[ \t]+\Z")
+
+
+def ordering_word(text: str, start: int, end: int) -> bool:
+    """``text[start:end]``, a negative label, is the word ``order`` as in "in order" (the
+    order the digits come in), not a reference's label."""
+    return end - start == 5 and text[start:end].lower() == "order" \
+        and _ORDERING_BEFORE.search(text, max(0, start - 16), start) is not None
+
+
+#: a word denying what the next words name ("not SSNs", "no ssn in here", "aren't socials")
+_DENIED = re.compile(r"(?i)(?<![a-z])(?:not|no|never|none|isn['’]?t|aren['’]?t|without)[ \t]+(?:[a-z'’]+[ \t]+){0,2}\Z")
+
+
+def words_disown(words: str, at: int, column: str = "") -> bool:
+    """``words`` (a line below a table or a list, its context word at ``at``) name the
+    numbers as another kind ("the numbers above are order ids", "those are the tickets")
+    or deny the word ("not SSNs"): the word labels nothing there (atk25r R2's footers).
+    ``column``: the header the words may name the column by ("the Ref column is their SSN")."""
+    if _DENIED.search(words, max(0, at - 24), at) is not None:
+        return True
+    if column.strip():
+        words = re.sub(r"(?i)(?<![a-z0-9])" + re.escape(" ".join(column.split())) + r"(?![a-z0-9])",
+                       lambda m: " " * len(m.group(0)), words)
+    plain = _HEADER_PLURAL.sub(" ", words)  # "tickets", "orders"
+    return _NEGATIVE_RE is not None and any(not ordering_word(plain, m.start(), m.end())
+                                            for m in _NEGATIVE_RE.finditer(plain))
+
+
 def word_on_line(rx: re.Pattern[str] | None, text: str, start: int, end: int, before: int, after: int = 0) -> bool:
     """``rx`` matches on the line of ``text[start:end]`` within ``before`` characters
     before it or ``after`` after it, whatever stands between (a plain search, unlike
@@ -838,7 +906,7 @@ def glued_reference(text: str, c: Candidate) -> bool:
 _REFERENCE_TAILS = frozenset({"id", "ids", "ref", "refs", "reference", "seq", "seqnum", "sequence", "no", "nbr", "num"})
 _REFERENCE_WORDS = frozenset({
     *(w for w in NEGATIVE_LABELS if " " not in w), "execid", "orderid", "ordid", "clordid", "tradeid", "txn", "txnid",
-    "transaction", "oid", "uuid", "guid", "msgseqnum", "seqnum", "msg", "exec", "cl", "ord",
+    "transaction", "oid", "uuid", "guid", "msgseqnum", "seqnum", "msg", "exec", "cl", "ord", "tkt", "alloc",
     # what a desk's numbers are: prices, levels and sizes
     "px", "price", "level", "size", "lot", "share", "contract", "bid", "offer", "ask", "notional", "strike",
 })
@@ -847,6 +915,52 @@ UNIT_AFTER = re.compile(r"[ \t]+(?:contracts?|shares?|shs|lots?|bps|units?|cars|
 #: a label's tokens right before a number, with what may stand between (``: # = - no.``)
 _LABEL_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]{0,40}(?:[ \t]+[A-Za-z][A-Za-z0-9_.\-]{0,40})?)[ \t]*(?:[:#=/][ \t]*|[ \t]+)$")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+#: a value with a digit (``TRD-22307-B``, ``652502797``, ``INC0012345``): ``reference_document``
+_REFERENCE_VALUE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z\-]*[0-9])[A-Za-z0-9][A-Za-z0-9\-]{3,39}(?![A-Za-z0-9])")
+#: a label's words right before a value, with the marks that may stand between
+#: (``Confirmation #:``, ``Invoice No.``, ``PO#``, ``Tracking Number:``)
+_REFERENCE_LABEL = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]{0,40}(?:[ \t]+[A-Za-z][A-Za-z0-9_.\-]{0,40}){0,2})"
+                              r"[ \t]*(?:[:#=/.][ \t]*){0,3}$")
+_NUMBER_WORDS = frozenset({"number", "no", "nbr", "num"})
+
+
+def _reference_labelled(text: str, start: int) -> bool:
+    """The value starting at ``start`` has a label of its own on its line naming a
+    reference (``_names_a_reference``; ``Tracking Number``, ``PO Number``: the word
+    before ``number``)."""
+    line_start = max(text.rfind("\n", 0, start), text.rfind(ROW, 0, start), text.rfind(CELL, 0, start)) + 1
+    m = _REFERENCE_LABEL.search(text, max(line_start, start - 48), start)
+    if m is None:
+        return False
+    words = m.group(1).split()
+    if _names_a_reference(m.group(1)) or _names_a_reference(words[-1]):
+        return True
+    return len(words) >= 2 and words[-1].lower().rstrip(".") in _NUMBER_WORDS and _names_a_reference(words[-2])
+
+
+def reference_document(text: str, c: Candidate) -> bool:
+    """``c`` is labelled as a reference (a confirmation, order, ticket, trade, tracking,
+    invoice, PO or case number: ``Confirm No: ...``) and another value of ``text`` with a
+    digit that is no card number (not a card's length passing Luhn) is labelled as one
+    too (``Ref: TRD-22307-B``, ``Order Ref: 652502797``): the text is a document of
+    references (a trade confirmation, a ticket, an invoice), and ``c`` is one of them.
+    A lone label (``ref 4532015112830366``) is no such evidence (attack 13 F1).  At most
+    64 values are read."""
+    if not _reference_labelled(text, c.start):
+        return False
+    for n, m in enumerate(_REFERENCE_VALUE.finditer(text)):
+        if n >= 64:
+            return False
+        if m.start() < c.end and c.start < m.end():
+            continue
+        digits = "".join(ch for ch in m.group() if ch.isdigit())
+        if len(digits) < 3 or (len(digits) == len(m.group()) and 12 <= len(digits) <= 19 and luhn_ok(digits)):
+            continue
+        if _reference_labelled(text, m.start()):
+            return True
+    return False
+
+
 #: a FIX message's field before the value (``|17=``, SOH ``\x0137=``): ``8=FIX`` or ``35=``
 #: somewhere in the text
 _FIX_FIELD_BEFORE = re.compile(r"(?:^|[|\x01^;, \t])[0-9]{1,4}=$")
@@ -917,7 +1031,15 @@ def _other_line(window: str, pos: int) -> bool:
     number on its own line: the label above does not name this number (a form's
     "Account number:\n12345678", label alone on the line above, still does)."""
     nl = window.rfind("\n", pos)
-    return nl >= 0 and any(ch.isalpha() for ch in window[nl:])
+    if nl < 0 or not any(ch.isalpha() for ch in window[nl:]):
+        return False
+    # the number's own token starts its line ("Delivering Firm Account No." over
+    # "7EL-963731": a firm's account number with letters): the label above names it
+    head = window[nl + 1 :].lstrip(" \t")
+    token = (0 < len(head) <= 8 and not any(ch.isspace() for ch in head) and head[-1] in "-./#:_") or (
+        head.isalnum() and len(head) <= 4)
+    # (a reference's name is its own label: "ref#", "INV-")
+    return not token or (_NEGATIVE_RE is not None and _NEGATIVE_RE.search(head) is not None)
 
 
 class _Occurrences:
@@ -1032,6 +1154,15 @@ def _scan_occurrences(positive: re.Pattern[str], text: str) -> _Occurrences | No
 _HEADER_WORDS: dict[tuple[int, str], tuple[re.Pattern[str], str | None]] = {}
 
 
+#: a header whose words a ``_`` or a case change parts
+#: or a digit glues to (``SSN9``, ``ssn_1``: atk25r R3)
+_HEADER_SPLIT_HINT = re.compile(r"[A-Za-z0-9][_.-][A-Za-z0-9]|[a-z0-9][A-Z]|[A-Za-z][0-9]")
+
+
+#: a plural's ``s`` ending a header's word (``SOCIALS``, ``accts``)
+_HEADER_PLURAL = re.compile(r"(?<=[A-Za-z]{2})[sS](?![A-Za-z])")
+
+
 def _header_word(positive: re.Pattern[str], header: str) -> str | None:
     """``positive.search(header)``'s word, lower-cased, or None: once per regex and
     header cell (a table has a few headers, and every cell below one asks)."""
@@ -1040,6 +1171,11 @@ def _header_word(positive: re.Pattern[str], header: str) -> str | None:
     if got is not None and got[0] is positive:
         return got[1]
     m = positive.search(header)
+    if m is None and _HEADER_SPLIT_HINT.search(header):
+        # "tax_id", "acctNo", "accountNumber": the header's words apart (structure.header_words)
+        m = positive.search(header_words(header))
+    if m is None and _HEADER_PLURAL.search(header):
+        m = positive.search(_HEADER_PLURAL.sub(" ", header_words(header)))  # "SOCIALS", "Tax IDs" (atk25r R4)
     word = None if m is None else m.group(0).lower()
     if len(_HEADER_WORDS) > 4096:
         _HEADER_WORDS.clear()
@@ -1104,7 +1240,7 @@ def find_context(
         if best is not None and negative and _NEGATIVE_RE is not None:
             for m in _NEGATIVE_RE.finditer(window, best_pos):
                 # a negative label nearer to the number than the positive one
-                if not positive.match(window, m.start()):
+                if not positive.match(window, m.start()) and not ordering_word(window, m.start(), m.end()):
                     best = None
                     break
     if best is None:
@@ -1114,6 +1250,14 @@ def find_context(
             word = _header_word(positive, header)
             if word is not None:
                 return ContextHit(word, 0)
+        if header is not None and (below := table_trailer(text, start)) is not None:
+            # a small table whose headers name nothing: the words right below it name its cells
+            # (or, under headers, words naming its column: not "order ids, not SSNs")
+            under = positive.search(below[1])
+            if under is not None and header and words_disown(below[1], under.start(), header):
+                under = None
+            if under is not None:
+                return ContextHit(under.group(0).lower(), below[0] + under.start() - end)
     if best is None and after and (occurrences is None or occurrences.overlaps(end, end + after)):
         skip = _glued_letters_after(text, end)
         tail = text[end + skip : end + after]

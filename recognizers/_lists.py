@@ -120,10 +120,9 @@ def label_at(text: str, c: Candidate, hit: ContextHit | None) -> bool:
         return False
     spelled = max(c.groups) == 1  # one digit at a time: the recognizer's own window names it
     if hit.distance < 0:
-        end = c.start + hit.distance
-        if not spelled and _GLUE_BEFORE.fullmatch(text, end, c.start) is None:
+        if not spelled and _GLUE_BEFORE.fullmatch(text, c.start + hit.distance, c.start) is None:
             return False
-        return _DISTRIBUTIVE.search(text, max(0, end - 40), end) is None
+        return not _distributed(text, c, hit)
     if hit.distance == 0 or spelled:
         return True
     return _GLUE_AFTER.fullmatch(text, c.end, c.end + hit.distance) is not None
@@ -135,10 +134,7 @@ def spread_over_list(text: str, c: Candidate, hit: ContextHit | None) -> bool:
     and ``c``'s run has a list mark (``,`` ``;`` ``/``) in it: the numbers are the list's
     items, each a value for one account, not one account number (whatever their lengths:
     ``reads_as_list`` asks for short groups)."""
-    if hit is None or hit.distance >= 0:
-        return False
-    end = c.start + hit.distance
-    if _DISTRIBUTIVE.search(text, max(0, end - 40), end) is None:
+    if hit is None or not _distributed(text, c, hit):
         return False
     return (_ITEM_AFTER.match(text, c.end) is not None or _ITEM_BEFORE.search(text, max(0, c.start - 12), c.start) is not None
             or any(ch in _ITEM_MARKS for ch in text[c.start:c.end]))
@@ -170,10 +166,16 @@ def list_intended(text: str, c: Candidate, hit: ContextHit | None, *, checksum: 
         return False
     if not _chunked(c):
         return label_at(text, c, hit)  # items of a list (list marks, lengths that vary): the label right at it
-    if checksum or hit.distance >= 0:
-        return True
+    return checksum or not _distributed(text, c, hit)
+
+
+def _distributed(text: str, c: Candidate, hit: ContextHit) -> bool:
+    """``hit`` is a label before ``c`` that a word right before it spreads over the
+    numbers after it (``_DISTRIBUTIVE``: ``lots per account:``)."""
+    if hit.distance >= 0:
+        return False
     end = c.start + hit.distance
-    return _DISTRIBUTIVE.search(text, max(0, end - 40), end) is None
+    return _DISTRIBUTIVE.search(text, max(0, end - 40), end) is not None
 
 
 def _chunked(c: Candidate) -> bool:

@@ -51,6 +51,7 @@ from dlp_proxy.recognizers._common import (
     _occurrences,
     _rows_by_lengths,
     ascii_lower_last,
+    between_tokens,
     candidate_lengths,
     candidates,
     context_regex,
@@ -60,8 +61,10 @@ from dlp_proxy.recognizers._common import (
     lookalike_note,
     loose_context_regex,
     may_have_candidates,
+    ordering_word,
 )
 from dlp_proxy.recognizers._fuzzy import FuzzyContext
+from dlp_proxy.recognizers._headings import heading_blocks, heading_label
 from dlp_proxy.recognizers._lists import list_intended, percent_escapes, reads_as_list, spread_over_list
 from dlp_proxy.recognizers.securities import cusip_valid
 
@@ -105,6 +108,8 @@ class RoutingNumberRecognizer(DLPRecognizer):
                 continue  # (a list of short numbers: recognizers/_lists.py)
             if hit.distance < 0 and _ACCOUNT_LABEL is not None and _ACCOUNT_LABEL.search(text, c.start + hit.distance, c.start):
                 continue  # "routing 021000021 and checking account 670789175": the account label is nearer
+            if hit.distance > 0 and c.start in _phrase_starts(text):
+                continue  # "Bob's checking at BofA: N, add as ACH bank": a holder's account, whatever its checksum
             out.append(
                 self.result(ABA_ROUTING_NUMBER, c.start, c.end, 0.9, "9-digits", "aba-checksum+prefix", hit,
                             lookalike_note(c))
@@ -145,6 +150,20 @@ _AMOUNT_WORDS = re.compile(
     r"deposit of|withdrawal of|holds?|held)(?![a-z])",
     re.IGNORECASE,
 )
+#: A name with ``of`` between its capitalized words (``Bank of America``, ``Bank of New
+#: York Mellon``, ``Bank of the West``): the ``of`` is the name's, no amount's (``value of``)
+_NAME_WITH_OF = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z&.'-]*[ \t]+of[ \t]+(?:the[ \t]+)?[A-Z]")
+
+
+def _amount_words(text: str, start: int, end: int) -> bool:
+    """``_AMOUNT_WORDS`` between ``start`` and ``end`` of ``text``, a name's ``of`` aside
+    (``checking acct at Bank of America: ...``)."""
+    span = text[start:end]
+    if "of" in span:
+        span = _NAME_WITH_OF.sub(lambda m: m.group().replace("of", "  "), span)
+    return _AMOUNT_WORDS.search(span) is not None
+
+
 STRONG_ACCOUNT = (
     "acct", "acct#", "acct no", "acct num", "account number", "account no", "account num", "account #",
     "account#", "a/c", "acc no", "acc#", "brokerage account", "brokerage acct", "checking account",
@@ -171,13 +190,18 @@ FUZZY_ACCOUNT = ("account", "checking", "savings", "brokerage", "beneficiary")
 
 
 _ACCOUNT_LABEL = context_regex(STRONG_ACCOUNT + WEAK_ACCOUNT)
+#: a heading over a list names account numbers when it says they are numbers or uses an
+#: abbreviation of the number's label ("account numbers:", "bank acct numbers", "DDAs"),
+#: not a kind of account ("Margin accounts:" over balances)
+_NUMBERS_HEADING = re.compile(r"(?i)\b(?:numbers?|nos?|nbrs?|nums?|ids?)\b|#|\baccts?\b|\ba/c|\bdda")
 _DESK_WORDS = frozenset(w.lower() for w in DESK_ACCOUNT)
 #: What may stand between a desk abbreviation and its number: the field's punctuation
 #: and number words ("chk# 4829103755", "sav acct no. 4829103755"); after the credit
-#: fields, a name too ("ffc J Doe 4829103755").  "chk the 4829103755 ticket" is a check.
-_DESK_GAP = re.compile(r"[\s#:.=-]*(?:(?:acct|account|a/c|no|nbr|num|number)\b[\s#:.=-]*)?")
+#: fields, a name too ("ffc J Doe 4829103755"); a SWIFT party line's ``/`` right before the
+#: number (``bene /4829103755``, det25a).  "chk the 4829103755 ticket" is a check.
+_DESK_GAP = re.compile(r"[\s#:.=-]*(?:(?:acct|account|a/c|no|nbr|num|number)\b[\s#:.=-]*)?/?")
 _DESK_NAME_GAP = re.compile(r"[\s#:.,=-]*(?:to[\s:]+)?(?:[A-Z][A-Za-z.'-]*[\s,:]+){0,4}"
-                            r"(?:(?:acct|account|a/c|no|nbr|num|number)\b[\s#:.=-]*)?")
+                            r"(?:(?:acct|account|a/c|no|nbr|num|number)\b[\s#:.=-]*)?/?")
 _DESK_CREDIT = frozenset({"ffc", "f/f/c", "fbo", "bene", "bnf", "for credit to", "for further credit", "further credit to"})
 
 
@@ -230,7 +254,13 @@ def _phone_like(c: Candidate, text: str) -> bool:
         return True  # E.164: +1 770 509 9183, +44 20 7946 0018
     if c.groups == (1, 3, 3, 4) and c.digits[0] == "1" and c.uniform_sep in ("-", ".", " "):
         return True
-    return (c.start > 0 and text[c.start - 1] == ")") or (c.start > 0 and text[max(0, c.start - 6) : c.start].rstrip().endswith(")"))
+    if not ((c.start > 0 and text[c.start - 1] == ")") or (c.start > 0 and text[max(0, c.start - 6) : c.start].rstrip().endswith(")"))):
+        return False
+    # an area code's brackets close digits; a label's note does not ("Account Number
+    # (transfer from)" on the line above the number, a PDF form's field)
+    close = text.rindex(")", max(0, c.start - 6), c.start)
+    opened = text.rfind("(", max(0, close - 24), close)
+    return opened < 0 or not any(ch.isalpha() for ch in text[opened + 1 : close])
 
 
 def _security_id(c: Candidate, text: str) -> bool:
@@ -368,6 +398,8 @@ def named_other_kind(text: str, start: int, end: int) -> bool:
     label = m.group(1)
     if _ACCOUNT_LABEL is not None and _ACCOUNT_LABEL.search(label) is not None:
         return False
+    if ordering_word(text, m.end(1) - 5, m.end(1)):
+        return False  # "acct in order: N": the order its digits come in, no order's number (atk25r N1)
     words = [w.lower() for w in _SPLIT_LABEL.findall(label.replace("_", " "))]
     if not words:
         return False
@@ -377,6 +409,74 @@ def named_other_kind(text: str, start: int, end: int) -> bool:
     if _names_a_reference(label) or _names_a_reference(label.split()[-1]):
         return True
     return last in _TRANSFER_VERB and _TO_AFTER.match(text, end) is not None
+
+
+#: Words that qualify an account label as the firm's own books, never a customer's: the
+#: general ledger (``GL``, ``G/L``), an error, suspense, proprietary, nostro or vostro
+#: account (not "house": a house account is also a customer's account with no rep) (not "firm" alone: "delivering firm acct N for NAME" is a customer's at
+#: another broker), a cost center, the firm's P&L or inventory account.  A number so
+#: labelled is a ledger entry, no customer NPI ("reclass from cost center 5751 to GL acct
+#: 8488-270", "firm error account 871-51605 (house) for the bust").
+_FIRM_BOOK = (r"(?:g/?l|general[ \t]+ledger|ledger|error|errors|suspense|nostro|vostro|loro"
+              r"|prop|proprietary|cost[ \t]+cent(?:er|re)|p&l|pnl|inventory)")
+#: the qualifier right before an account word ("GL acct", "firm error account")
+_FIRM_BEFORE_LABEL = re.compile(rf"(?i)(?<![a-z0-9/&'’]){_FIRM_BOOK}(?:[ \t]+{_FIRM_BOOK})*[ \t]+$")
+#: ... or alone in parentheses right after the number ("871-51605 (house)", "(firm suspense)",
+#: "(error acct)"; not "(moved from error acct)", which names another account)
+_FIRM_AFTER_NUMBER = re.compile(
+    rf"(?i)[ \t]*[(\[][ \t]*(?:the[ \t]+)?(?:firm(?:['’]s)?[ \t]+)?{_FIRM_BOOK}(?:[ \t]+{_FIRM_BOOK})*(?:[ \t]+(?:acct|account|a/c))?[ \t]*[)\]]")
+#: words that say whose the account is: a customer's (they win over a firm's qualifier:
+#: "client's house account", "her error acct", "Bob's suspense account")
+_CUSTOMER_WORDS = re.compile(
+    r"(?i)(?<![a-z])(?:client|clients|customer|customers|cust|beneficiary|investor|his|her|their|my|your"
+    r"|mr|mrs|ms|dr|household|trust|ira|roth|joint|delivering|receiving|contra)(?![a-z])"
+    r"|[a-z](?<!firm)['\u2019]s(?![a-z])")
+#: ... or a name the account is for ("acct 12345678 for Jean-Luc Martin", "fbo the Feldmans")
+_FOR_NAME = re.compile(r"(?<![A-Za-z])(?:for|fbo|f/b/o|of)[ \t]+(?:(?:the|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)[ \t]+)?[A-Z][a-z]")
+#: ... or a person's name anywhere on its line or alone on the line above: two capitalised
+#: words in a row, neither a word of the books ("Jane Doe: error acct N", "house acct N
+#: Jane Doe", "Jane Doe\nerror acct N"; atk25r E1: a name beside the qualifier)
+_NAME_PAIR = re.compile(r"(?<![A-Za-z])([A-Z][a-z'’-]+)[ \t]+(?:[A-Z]\.?[ \t]+)?([A-Z][a-z'’-]+)(?![A-Za-z])")
+_BOOK_WORDS = frozenset({
+    "general", "ledger", "error", "errors", "suspense", "house", "nostro", "vostro", "loro", "prop", "proprietary",
+    "cost", "center", "centre", "inventory", "firm", "acct", "account", "accounts", "reclass", "post", "posted",
+    "journal", "entry", "break", "breaks", "bust", "trade", "desk", "ops", "please", "pls", "move", "moved", "book",
+    "booked", "the", "from", "to", "per", "omnibus", "participant", "quick", "sorry", "ok", "fyi", "hi", "thanks",
+})
+
+
+def _named_person(text: str, lo: int, hi: int) -> bool:
+    return any(m.group(1).lower() not in _BOOK_WORDS and m.group(2).lower() not in _BOOK_WORDS
+               for m in _NAME_PAIR.finditer(text, lo, hi))
+
+
+def firm_ledger(text: str, c: Candidate, hit: ContextHit) -> bool:
+    """The account word ``hit`` that labels ``c`` is qualified as the firm's own books
+    (``_FIRM_BOOK`` right before the word, or alone in parentheses right after the number),
+    and no word on its line near it says whose account it is (``_CUSTOMER_WORDS`` from 30
+    characters before the qualifier to 40 after the number: "client's account at the
+    house 12345678", "her error acct 12345678" stay customers')."""
+    if hit.distance >= 0:
+        return False  # a word after the number: "12345678 (moved from error acct)" names another account
+    word_at = c.start + hit.distance - len(hit.word)  # (``distance``: the characters between word and number)
+    if word_at < 0 or text[word_at : word_at + len(hit.word)].lower() != hit.word:
+        return False
+    line_start = text.rfind("\n", 0, word_at) + 1
+    m = _FIRM_BEFORE_LABEL.search(text, max(line_start, word_at - 40), word_at)
+    if m is not None:
+        lo = m.start()
+    elif _FIRM_AFTER_NUMBER.match(text, c.end) is not None:
+        lo = word_at
+    else:
+        return False
+    nl = text.find("\n", c.end)
+    line_end = len(text) if nl < 0 else nl
+    hi = min(line_end, c.end + 40)
+    above = text.rfind("\n", 0, max(0, line_start - 1)) + 1 if line_start else line_start
+    return (_CUSTOMER_WORDS.search(text, max(line_start, lo - 30), hi) is None
+            and _FOR_NAME.search(text, c.end, hi) is None
+            and not _named_person(text, line_start, line_end)
+            and not (line_start - above <= 41 and _named_person(text, above, line_start)))
 
 
 class _Unlabelled:
@@ -567,14 +667,31 @@ _PH_LABEL = r"(?i:(?:brokerage\s+|bank\s+|checking\s+|savings\s+)?(?:account|acc
 _PH_NUMBER = r"(?i:\s*(?:number|num|nbr|no\.?|#))?"
 _PH_NAME = (r"(?:(?i:the|mr\.?|mrs\.?|ms\.?|dr\.?)\s+)?(?:[A-Z][\w'’.-]{0,20}\s+){0,3}[A-Z][\w'’-]{0,20}"
             r"(?:\s+(?i:household|trust|family|estate|llc|inc\.?|fund|foundation))?")
+#: an account kind as a noun (det25a): ``checking``, ``savings``, ``DDA``, ``money market``
+#: whose holder stands right before it (a possessive, ``my``/``her``/``the``/``joint``...),
+#: at a bank (``Bob Tran's checking at BofA: N``, ``the Okafor trust's savings with Wells
+#: Fargo - N``, ``her checking at Chase, acct # N``), the number right after it; "checking
+#: the price 101" or "checking with ops: 101" has no holder
+_PH_KIND = r"(?i:checking|savings|dda|money[ \t]+market)"
+_PH_HOLDER = (r"(?:(?<=['’]s )|(?<=s['’] )|(?<=(?<![A-Za-z])(?i:my) )|(?<=(?<![A-Za-z])(?i:his|her|our|the) )"
+              r"|(?<=(?<![A-Za-z])(?i:your) )|(?<=(?<![A-Za-z])(?i:their|joint) )"
+              r"|(?<=(?<![A-Za-z])(?i:personal|business) ))")
+#: a bank's name: capitalized words (``BofA``, ``Bank of America``, ``TD Bank``)
+#: or a well-known one in any case (``chase``, ``bofa``, ``wells fargo``: chat is often lower case)
+_PH_BANK = (r"(?:[A-Z][\w&.'’-]{0,20}(?:[ \t]+(?:(?i:of|and|&)[ \t]+)?[A-Z][\w&.'’-]{0,20}){0,3}"
+            r"|(?i:bofa|boa|chase|jpmc?|wells(?:[ \t]+fargo)?|citi(?:bank)?|pnc|td(?:[ \t]+bank)?|usaa|ally|schwab"
+            r"|fidelity|truist|hsbc|bny|cap(?:ital)?[ \t]+one|us[ \t]*bank|navy[ \t]+fed|nfcu|santander|citizens"
+            r"|regions|key[ \t]*bank|fifth[ \t]+third|m&t|huntington|marcus|sofi|chime)(?![A-Za-z]))")
 _PHRASE_BEFORE = re.compile(
     rf"(?<![A-Za-z]){_PH_LABEL}{_PH_NUMBER}\s+(?i:for|of)\s+{_PH_NAME}\s*(?:(?i:is)\s*:?|:|=|-)[ \t]*"
     rf"|(?<![A-Za-z]){_PH_LABEL}{_PH_NUMBER}\s+(?i:on\s+file|on\s+record|we\s+have(?:\s+on\s+(?:the\s+)?(?:form|file|record))?)"
     r"\s+(?i:is)\s*:?[ \t]*"
     rf"|(?<![A-Za-z]){_PH_LABEL}(?![A-Za-z])[^\n\d.;:]{{0,25}}?,\s*(?i:it['’]s|its|it\s+is)[ \t]*:?[ \t]*"
+    rf"|{_PH_HOLDER}{_PH_KIND}(?:[ \t]+(?i:acct|account|a/c))?[ \t]+(?i:at|with|w/|@)[ \t]*{_PH_BANK}"
+    r"[ \t]*(?:,[ \t]*)?(?:(?i:acct|account|a/c)[ \t]*)?(?:(?:[:#=]|-{1,2}|(?i:is|no\.?|nbr|number))[ \t]*){0,2}"
 )
 _PHRASE_AFTER = re.compile(
-    rf"[ \t]*(?:(?:is|=|-|–|—|,)[ \t]*)?(?:(?i:that['’]s|thats|that\s+is|is)\s+)?(?:(?i:the)\s+)?"
+    rf"[ \t]*(?:(?:is|=|-{{1,2}}|–|—|,)[ \t]*)?(?:(?i:that['’]s|thats|that\s+is|is)\s+)?(?:(?i:the)\s+)?"
     rf"(?:{_PH_NAME}['’]s\s+)?{_PH_LABEL}(?![A-Za-z])"
     rf"|[ \t]*\([ \t]*{_PH_NAME}[ \t]*,[ \t]*{_PH_LABEL}{_PH_NUMBER}[ \t]*\)"
 )
@@ -582,6 +699,11 @@ _PHRASE_AFTER = re.compile(
 #: "the", "is", a comma or in brackets
 _PHRASE_AFTER_HINT = re.compile(
     rf"(?:['’]s|(?i:the|is)|,)\s+{_PH_LABEL}(?![A-Za-z])|\([ \t]*[A-Z][^()\n]{{0,60}},[ \t]*{_PH_LABEL}")
+#: ``_PHRASE_AFTER_HINT`` without its typographic apostrophe: on ASCII text the same
+#: matches, and ASCII, so the one pass reads it (a window it finds none in is not searched:
+#: its alternatives, no literal first, were tried at every position of a table)
+_PHRASE_AFTER_HINT_ASCII = re.compile(_PHRASE_AFTER_HINT.pattern.replace("['’]", "[']"))
+gatescan.register(_PHRASE_AFTER_HINT_ASCII)
 #: Account-number labels in other languages (Russian, Japanese, Chinese, Korean, French,
 #: Spanish, Portuguese, Italian, Dutch, Polish): read right before the number, as a strong
 #: label would be.  Searched only in non-ASCII text (the ASCII ones are in STRONG_ACCOUNT).
@@ -602,7 +724,7 @@ _FOREIGN_LABEL = re.compile(
     r"[ \t]*(?:[:：#№=]|no\.?|nr\.?)?[ \t]*")
 #: where ``_PHRASE_BEFORE`` can match: the first word of its label (``gatescan.finditer``'s
 #: lead: every match starts with one; in a blotter, every row's ``ACC-`` and nothing else)
-_PHRASE_LEAD = re.compile(r"brokerage|bank|checking|savings|acc|acnt|a/c", re.IGNORECASE)
+_PHRASE_LEAD = re.compile(r"brokerage|bank|checking|savings|acc|acnt|a/c|dda|money", re.IGNORECASE)
 gatescan.register_spans(_PHRASE_LEAD, 9)  # its longest match
 #: a phrase's end may be followed by a quote or a backtick before the number
 _PHRASE_GAP = frozenset("\"'`“”‘’«» \t")
@@ -646,11 +768,12 @@ class AccountNumberRecognizer(DLPRecognizer):
         if last is not None and last[0] is text:
             return last[1]
         low = ascii_lower_last(text)
-        words = ("acc", "a/c", "acnt") if low is not None else ()
+        words = ("acc", "a/c", "acnt", "checking", "savings", "dda", "money") if low is not None else ()
         maybe = (not text.isascii()) or any(w in low for w in words) if low is not None else True
         got: tuple[frozenset[int], bool] = (frozenset(), False)
         if maybe:
-            got = (_phrase_starts(text), _PHRASE_AFTER_HINT.search(text) is not None)
+            got = (_phrase_starts(text), gatescan.may_search(_PHRASE_AFTER_HINT_ASCII, text)
+                   and _PHRASE_AFTER_HINT.search(text) is not None)
         self._last_phrased = (text, got)
         return got
 
@@ -670,8 +793,8 @@ class AccountNumberRecognizer(DLPRecognizer):
         d = c.digits
         if len(set(d)) == 1 or d.endswith("0000") or (c.lookalikes and not c.is_bare):
             return False
-        if not (c.whole_run or c.split_digits):
-            return False
+        if not (c.whole_run or c.split_digits or between_tokens(text, c)):
+            return False  # (a clock time or a date in its run after a line break is a token of its own)
         if not c.split_digits and sum(1 for g in c.groups[:-1] if g < 3) >= 2:
             return False  # "48 221 39 77" is a list of numbers, not one account number
         if _phone_like(c, text) or _date_like(c):
@@ -690,14 +813,15 @@ class AccountNumberRecognizer(DLPRecognizer):
         # a strong or a weak account word (one is required), then a number-like candidate
         foreign = not text.isascii() and _FOREIGN_LABEL.search(text) is not None
         if not (self.context_anywhere(text) or (self._weak_probe(text) and self._weak_gate(text))
-                or self._weak_fuzzy.present(text) or foreign):
+                or self._weak_fuzzy.present(text) or foreign
+                or (("oney" in text or "ONEY" in text) and self._phrased(text)[0])):  # "her money market at X: N"
             return False
         if "+" in text and "@" in text and _PLUS_TAG.search(text):
             return True  # an e-mail plus-address's numeric tag (``_plus_tags``)
         if foreign or self._phrased(text)[0] or self._phrased(text)[1]:
             return any(self._number_like(c, text) for c in candidates(text, _ACCOUNT_LENGTHS))
         unlabelled = self._unlabelled(text)
-        if unlabelled is None:
+        if unlabelled is None or heading_blocks(text, self._context_re) is not None:
             return any(self._number_like(c, text) for c in candidates(text, _ACCOUNT_LENGTHS))
         # only a candidate an account word may label (``analyze`` passes over the others)
         return any(not unlabelled(c.start, c.end) and self._number_like(c, text)
@@ -739,8 +863,9 @@ class AccountNumberRecognizer(DLPRecognizer):
         taken: list[tuple[int, int]] = []
         unlabelled = self._unlabelled(text)
         starts, after = self._phrased(text)
-        if starts or after:
-            unlabelled = None  # a phrase names a number farther than the label windows
+        headed = heading_blocks(text, self._context_re) is not None
+        if starts or after or headed:
+            unlabelled = None  # a phrase or a heading names a number farther than the label windows
         runs = None if unlabelled is None else unlabelled.may_label
         for c in sorted(candidates(text, _ACCOUNT_LENGTHS, runs=runs), key=lambda c: (c.start, -(c.end - c.start))):
             # candidates come in start order and the taken spans are disjoint, so only the
@@ -764,14 +889,19 @@ class AccountNumberRecognizer(DLPRecognizer):
                     _yyyymmdd(d) or (_nanp10(d) and _PHONE_WORDS.search(text[max(0, c.start - 40) : c.start]))
                 ):
                     continue  # "account opened 20240115", "account desk 2125550143"
+            if hit is None and headed:
+                # "account numbers:" over "Jane Doe 4829103755" lines (recognizers/_headings.py)
+                hit = heading_label(text, c.start, c.end, self._context_re, _NUMBERS_HEADING)
             if hit is None:
                 continue
-            if phrase is None and hit.distance < 0 and _AMOUNT_WORDS.search(text[c.start + hit.distance : c.start]):
+            if phrase is None and hit.distance < 0 and _amount_words(text, c.start + hit.distance, c.start):
                 continue  # "account value 2485533": an amount, not an account number
             if phrase is None and hit.distance < 0 and _keyed_elsewhere(text, c, c.start + hit.distance):
                 continue  # "acct=HF-ALPHA gross=3154730048": the account word keys a code of its own
             if named_other_kind(text, c.start, c.end):
                 continue  # "rt=021000021 acct=ACME", "acct GSCO net 4499000": its own label names another number
+            if phrase is None and firm_ledger(text, c, hit):
+                continue  # "GL acct 8488-270", "error account 871-51605 (house)": the firm's own books
             if (phrase is None and hit.distance >= 0 and text[c.end + hit.distance : c.end + hit.distance + len(hit.word)].lower() == hit.word
                     and _keys_its_own(text, c.end + hit.distance, len(hit.word))):
                 continue  # "021000021 rt, acct ACME": the word after keys a value of its own

@@ -29,6 +29,7 @@ from dlp_proxy.recognizers._common import (
     glued_reference,
     lookalike_note,
     named_as_reference,
+    reference_document,
     row_context,
     single_digit_cells,
     word_on_line,
@@ -184,6 +185,61 @@ def _fix_id(text: str, c: Candidate) -> bool:
             and sum(1 for _ in _FIX_FIELD.finditer(line)) >= _FIX_FIELDS)
 
 
+#: The card numbers payment processors publish for testing (Stripe, Braintree, Adyen,
+#: PayPal/Authorize.net, Worldpay docs): no card was ever issued under them, so they carry
+#: no cardholder data.  Allowed only where the message says they are test data
+#: (``_TEST_WORDS`` on the number's line); alone they are stopped like any card (other
+#: evaluators and attackers use ``4111...`` as a card).  Entries that fail ``card_valid``
+#: would never be found; tests/test_detect_det25b.py checks there are none.
+PUBLIC_TEST_PANS = frozenset({
+    # Visa
+    "4111111111111111", "4242424242424242", "4012888888881881", "4000056655665556", "4222222222222",
+    "4007000000027", "4012888818888", "4005519200000004", "4009348888881881", "4012000033330026",
+    "4012000077777777", "4217651111111119", "4500600000000061", "4000000000000002", "4000000000000077",
+    "4000000000003220", "4000002500003155", "4000000000009995", "4988438843884305", "4166676667666746",
+    "4646464646464644", "4111111145551142", "4917610000000000", "4462030000000000", "4444333322221111",
+    # Mastercard
+    "5555555555554444", "5105105105105100", "5200828282828210", "2223003122003222", "2223000048400011",
+    "5424000000000015", "5555444433331111", "5577000055770004", "2222400070000005", "5454545454545454",
+    "5431111111111111",
+    # American Express
+    "378282246310005", "371449635398431", "378734493671000", "370000000000002", "340000000000009",
+    "343434343434343",
+    # Discover
+    "6011111111111117", "6011000990139424", "6011000991300009", "6011981111111113", "6011000000000012",
+    "6011601160116611", "6445644564456445", "6555900000604105",
+    # JCB
+    "3530111333300000", "3566002020360505", "3566111111111113", "3569990010095841",
+    # Diners Club
+    "30569309025904", "38520000023237", "36259600000004", "36227206271667", "3056930009020004",
+    "36006666333344", "38000000000006", "36700102000000", "36148900647913",
+    # UnionPay
+    "6200000000000005", "6221261111117766", "6223164991230014", "6243030000000001",
+})
+#: words saying a number is test data: test, testing, sandbox, UAT, staging, dummy, sample,
+#: QA, fake, mock, non-prod (also glued: ``test-card``, ``testcard``)
+_TEST_WORDS = re.compile(
+    r"(?i)(?<![a-z])(?:test(?:ing|s|card|pan|cc)?|sandbox|uat|staging|dummy|sample|qa|fake|mock|non-?prod)(?![a-z])")
+
+
+def public_test_card(text: str, c: Candidate) -> bool:
+    """``c`` is one of the published test card numbers and its line says it is test data
+    (within 80 characters before it or 60 after: "the stripe test card 4242 ... in the
+    sandbox", "uat env only accepts the test PAN ...")."""
+    return c.digits in PUBLIC_TEST_PANS and word_on_line(_TEST_WORDS, text, c.start, c.end, 80, 60)
+
+
+def public_test_span(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` (a card finding of any reading, mapped to the text as written:
+    a table row's, a split line's) writes a published test card number and its line says
+    it is test data (``public_test_card``)."""
+    span = text[start:end]
+    if any(not ("0" <= ch <= "9" or ch in " -.") for ch in span):
+        return False  # other digits or words in it (atk25r E3: "4222222222222" + fullwidth "378" is no test card)
+    digits = "".join(ch for ch in span if "0" <= ch <= "9")
+    return digits in PUBLIC_TEST_PANS and word_on_line(_TEST_WORDS, text, start, end, 80, 60)
+
+
 class PaymentCardRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "card", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
@@ -226,6 +282,8 @@ class PaymentCardRecognizer(DLPRecognizer):
                 continue
             if percent_escapes(text, c):
                 continue  # "%36%36%39...": a URL's escapes, judged as what they decode to
+            if public_test_card(text, c):
+                continue  # "the stripe test card 4242 4242 4242 4242 in the sandbox": no cardholder's
             hit = self.context_hit(text, c.start, c.end, before=60)
             shaped = _card_shape(c, text)
             if reads_as_list(c, text) and not list_intended(text, c, hit, checksum=True):
@@ -249,6 +307,16 @@ class PaymentCardRecognizer(DLPRecognizer):
                     # (no card word on its line within 60 characters before it or 40 after,
                     # whatever labels stand between: "card ref 4532015112830366")
                     continue  # an execution report's or an export's ids, one of which passes a card's checks
+            if (hit is None and c.is_bare and not c.lookalikes and len(c.digits) == 13
+                    and not self.context_present(text) and reference_document(text, c)):
+                # a trade confirmation's "Confirm No: ...", its "Order Ref: 652502797" and
+                # "Ref: TRD-22307-B" beside it, no card word anywhere: a document of
+                # references, one of which passes a card's checks (a lone label, "ref
+                # 4532015112830366", is still read as a card: attack 13 F1).  Only for 13
+                # digits, a length no network issues any more (Visa's last): another
+                # labelled reference beside a 15-19 digit card is too cheap for an insider
+                # to add ("ref <card>, ticket 123")
+                continue
             score = 1.0 if hit is not None else 0.95
             if c.lookalikes and hit is None and not c.is_bare:
                 score = 0.9
@@ -261,6 +329,8 @@ class PaymentCardRecognizer(DLPRecognizer):
             )
         if CELL in text and (self.context_present(text) or blank_header_table(text)):
             for c, hit, brand in self._in_cells(text):
+                if public_test_card(text, c):
+                    continue
                 if not (taken and any(a < c.end and c.start < b for a, b in taken)):
                     out.append(self.result(CREDIT_CARD, c.start, c.end, 0.95, "groups-in-cells", f"luhn+iin({brand})", hit))
         return out

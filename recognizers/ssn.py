@@ -11,14 +11,14 @@ Structure first: a 2-7 grouping (12-3456789) is an EIN (recognizers/tax.py) and
 any grouping other than 3-2-4 or nine bare digits needs a word naming a person's
 number (SSN, social, ITIN), not "tax id"/"TIN"; a dotted or spaced 3-2-4 that
 reads as a version (a version/build/upgrade word before it, a file extension
-after it, another dotted number in the message) is not reported without context.
+after a dotted one, another dotted number in the message) is not reported without context.
 Context words also match one typing slip away ("soical", "itn": _fuzzy.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -27,22 +27,26 @@ from dlp_proxy.detect.filler import NAMED_OTHER, NAMED_OTHER_AFTER
 from dlp_proxy.detect.structure import CELL
 from dlp_proxy.model import US_ITIN, US_SSN
 from dlp_proxy.recognizers._common import (
+    _GROUP_RE,
     NATIONAL_ID_LABELS,
     NINE,
     TAXPAYER_ID_LABELS,
     Candidate,
     ContextHit,
     DLPRecognizer,
+    _names_a_reference,
     blank_header_table,
     candidates,
     cell_candidates,
     glued_reference,
     lookalike_note,
     named_as_reference,
+    ordering_word,
     row_context,
     single_digit_cells,
     word_on_line,
 )
+from dlp_proxy.recognizers._headings import heading_label
 from dlp_proxy.recognizers._lists import list_intended, percent_escapes, reads_as_list
 
 # Numbers published in advertising or as specimens (SSA), never issued to a person.
@@ -164,7 +168,11 @@ def _version_like(text: str, c: Candidate) -> bool:
     in the message (versions come in lists: "on 272.94.7777 now, 273.81.4168 next")."""
     if c.uniform_sep == "-":
         return False
-    if _VERSION_BEFORE.search(text, max(0, c.start - 40), c.start) or _EXTENSION_AFTER.match(text, c.end):
+    if _VERSION_BEFORE.search(text, max(0, c.start - 40), c.start):
+        return True
+    if c.uniform_sep == "." and _EXTENSION_AFTER.match(text, c.end):
+        # "884.60.6998.msi": a dotted version's file; "scan_AAA_GG_SSSS.pdf" and
+        # "AAA GG SSSS.txt" are a file named by the number (attack pass 25, F6)
         return True
     if c.uniform_sep == "." and _VERSION_PREPOSITION.search(text, max(0, c.start - 12), c.start):
         return True
@@ -222,8 +230,42 @@ def _named_other(text: str, c: Candidate) -> bool:
     """The digits the candidate reads are named as another kind of number right before or
     after them ("zip 53622 8710", "8710, 53622 (zip)", "8710 - 53622 zip"): a caller's check
     of the last four and a zip code, not an SSN written in odd groups."""
-    return (NAMED_OTHER.search(text, max(0, c.start - 24), c.start) is not None
-            or NAMED_OTHER_AFTER.match(text, c.end) is not None)
+    m = NAMED_OTHER.search(text, max(0, c.start - 24), c.start)
+    if m is not None and ordering_word(text, m.start(), m.start() + 5):
+        m = None  # "SSN in order: N": the order its digits come in (atk25r N1)
+    return m is not None or NAMED_OTHER_AFTER.match(text, c.end) is not None
+
+
+#: a hyphenated group holding a letter chained right after a number (``-A``, ``-B2``,
+#: ``-XYZ9``) or right before it (``A-``, ``TRD7-``)
+_CHAINED_AFTER = re.compile(r"-[0-9]*[A-Za-z][A-Za-z0-9]*(?![A-Za-z0-9])")
+_CHAINED_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*[A-Za-z][0-9]*-\Z")
+
+
+def _chained_id(text: str, c: Candidate) -> bool:
+    """``c``, a dashed 3-2-4, is chained by a dash to a further group, of digits or holding
+    a letter, on either side, no blank between (``exec ref AAA-GG-SSSS-A``,
+    ``ALLOC-AAA-GG-SSSS``, ``AAA-GG-SSSS-12``): one part of a longer id, as the reader reads it (det25b; a word naming an SSN still names
+    it: the caller asks only without one)."""
+    if c.uniform_sep != "-":
+        return False
+    if (c.start > c.run_start and text[c.start - 1] == "-") or (c.end < c.run_end and text[c.end] == "-"):
+        return True  # more digit groups chained by the same dash ("AAA-GG-SSSS-12"): a longer number
+    return (_CHAINED_AFTER.match(text, c.end) is not None
+            or _CHAINED_BEFORE.search(text[max(0, c.start - 24) : c.start]) is not None)
+
+
+_LINE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _reference_on_line(text: str, c: Candidate) -> bool:
+    """A word on ``c``'s line, 60 characters before it to 40 after it (its chained groups
+    included: ``TKT-``), names a reference of another kind (``ref``, ``exec``, ``ticket``,
+    ``order``, ``clordid``...; not a bare ``id``, which may be a person's)."""
+    line_start = text.rfind("\n", 0, c.start) + 1
+    line_end = text.find("\n", c.end)
+    lo, hi = max(line_start, c.start - 60), min(len(text) if line_end < 0 else line_end, c.end + 40)
+    return any(_names_a_reference(m.group(), False) for m in _LINE_WORD.finditer(text, lo, hi))
 
 
 def _shaped(c: Candidate) -> float:
@@ -240,6 +282,22 @@ def _shaped(c: Candidate) -> float:
     return 0.0
 
 
+def _three_groups(text: str) -> Callable[[int, int], bool]:
+    """For ``candidates``' ``runs``: whether a run's span holds three groups or more (a
+    candidate's groups are some of its run's, found in its span by the same regex)."""
+    groups = _GROUP_RE.finditer
+
+    def keep(start: int, end: int) -> bool:
+        n = 0
+        for _ in groups(text, start, end):
+            n += 1
+            if n >= 3:
+                return True
+        return False
+
+    return keep
+
+
 class _NineDigit(DLPRecognizer):
     ENTITY = ""
     #: the first characters (as written) a valid candidate can have; None: any
@@ -252,8 +310,13 @@ class _NineDigit(DLPRecognizer):
         raise NotImplementedError
 
     def could_match(self, text: str) -> bool:
-        # analyze reports a valid candidate only when it is shaped or has a context word
-        if self.shaped_or_context_gate(text, candidates(text, NINE, self.FIRST), lambda c: self.valid(c.digits), _shaped):
+        # analyze reports a valid candidate only when it is shaped or has a context word;
+        # with no context word anywhere in the text, only a shaped one, and a run of one
+        # or two groups yields no shaped candidate (``_shaped``: 3-2-4, or seven groups and
+        # more): such runs (a blotter's CUSIPs and notionals) are then not built
+        runs = None if self.context_anywhere(text) else _three_groups(text)
+        if self.shaped_or_context_gate(text, candidates(text, NINE, self.FIRST, runs), lambda c: self.valid(c.digits),
+                                       _shaped):
             return True
         if not (("(" in text or CELL in text) and (self.context_present(text) or blank_header_table(text))):
             return False
@@ -347,7 +410,9 @@ class _NineDigit(DLPRecognizer):
                 # more names this number only from a line that is its label (far_label)
                 hit = None
             if hit is None and "\n" in text:
-                hit = self.far_label(text, c.start, c.end)
+                # a label line above the number alone on its line, or a heading over a list
+                # of "name number" lines (recognizers/_headings.py)
+                hit = self.far_label(text, c.start, c.end) or heading_label(text, c.start, c.end, self._context_re)
             if hit is not None and not _PERSONAL.match(hit.word):
                 # "tax id 53-6228710 (her SSN)": a word for a person's number also near
                 hit = self.personal_hit(text, c.start, c.end) or hit
@@ -363,6 +428,11 @@ class _NineDigit(DLPRecognizer):
             base = _shaped(c)
             if base and hit is None and _apart(text, c):
                 continue  # a row or a column of numbers written apart: an SSN only with a word naming it
+            if base and hit is None and _chained_id(text, c) and _reference_on_line(text, c):
+                # "exec ref AAA-GG-SSSS-A": one group of a longer hyphenated id its line names
+                # as a reference (atk25r E2: unnamed, "Jane Doe AAA-GG-SSSS-A", "A-AAA-GG-SSSS",
+                # a file "W2 JANE DOE AAA-GG-SSSS-A.pdf" are an SSN with a tag added)
+                continue
             if base and hit is None and (_version_like(text, c) or glued_reference(text, c)):
                 continue  # "build 107.82.1172", "order xAAA-GG-SSSS": a reference with a letter glued
             if (base and hit is None and c.uniform_sep != "-" and named_as_reference(text, c, units=True, generic=False)

@@ -83,6 +83,21 @@ def svg_paths(digits: str = SSN, label: str = "client SSN") -> bytes:
             f"{strokes}</svg>").encode()
 
 
+def test_svg_is_drawn_without_a_font_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no fontconfig cache to read (none built yet, or fonts installed after it was),
+    fontconfig writes one; the renderer may write no file, and the refused write killed
+    it (SIGXFSZ): every SVG upload was held as ``ocr-limit`` on such a machine."""
+    cache = tmp_path / "cache"
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    f"<dir>/usr/share/fonts</dir><cachedir>{cache}</cachedir></fontconfig>")
+    monkeypatch.setattr(svgmod, "RENDER_ENV", {**svgmod.RENDER_ENV, "FONTCONFIG_FILE": str(conf)})
+    for _ in range(2):  # the renderer writes no cache: the second render has none either
+        ex = extract(svg_paths(), filename="statement.svg")
+        assert ex.complete, ex.problems
+        assert any(s.location == "svg/rendered" and SSN in s.text for s in ex.segments)
+
+
 def svg_transform(parts: tuple[str, str, str] = ("SSN 536-", "22-", "8710")) -> bytes:
     """Three ``<text>`` pieces placed by ``translate``, written last piece first."""
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40"><g font-size="20" fill="black">'

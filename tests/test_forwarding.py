@@ -48,15 +48,37 @@ def test_behind_a_trusted_proxy_only_addresses_come_out(peer: str, hdrs: list[tu
     assert out == peer or out in said
 
 
+@settings(max_examples=400, deadline=None)
+@given(peer=st.sampled_from(["127.0.0.1", "10.1.2.3"]), hdrs=headers, real=st.ip_addresses().map(str))
+def test_a_client_x_real_ip_is_never_the_address_by_default(peer: str, hdrs: list[tuple[str, str]],
+                                                             real: str) -> None:
+    """Behind a proxy that appends to X-Forwarded-For and passes other headers on (nginx
+    ``$proxy_add_x_forwarded_for``) without setting X-Real-IP itself, a client's own
+    X-Real-IP is what it chose: never believed by default."""
+    hdrs = [(n, v) for n, v in hdrs if n.lower() != "x-real-ip"]
+    without = client_address(peer, hdrs, TRUSTED)
+    assert client_address(peer, [("X-Real-IP", real), *hdrs], TRUSTED) == without
+
+
 def test_examples() -> None:
-    assert client_address("127.0.0.1", [("X-Real-IP", "203.0.113.5")], TRUSTED) == "203.0.113.5"
-    assert client_address("127.0.0.1", [("X-Real-IP", "a, b")], TRUSTED) == "127.0.0.1"
+    # X-Forwarded-For walked from the right past the trusted proxies; X-Real-IP ignored
+    assert client_address("127.0.0.1", [("X-Real-IP", "203.0.113.5")], TRUSTED) == "127.0.0.1"
+    assert client_address("127.0.0.1", [("X-Real-IP", "203.0.113.5"), ("X-Forwarded-For", "198.51.100.1, 10.0.0.7")],
+                          TRUSTED) == "198.51.100.1"
+    assert client_address("127.0.0.1", [("X-Forwarded-For", "10.0.0.8, 10.0.0.7")], TRUSTED) == "127.0.0.1"
+    # X-Real-IP only when configured (proxies that set it on every request)
+    assert client_address("127.0.0.1", [("X-Real-IP", "203.0.113.5")], TRUSTED, "x-real-ip") == "203.0.113.5"
+    assert client_address("127.0.0.1", [("X-Real-IP", "203.0.113.5"), ("X-Forwarded-For", "198.51.100.1")],
+                          TRUSTED, "x-real-ip") == "203.0.113.5"
+    assert client_address("127.0.0.1", [("X-Forwarded-For", "198.51.100.1")], TRUSTED, "x-real-ip") == "127.0.0.1"
+    assert client_address("127.0.0.1", [("X-Real-IP", "a, b")], TRUSTED, "x-real-ip") == "127.0.0.1"
+    assert client_address("127.0.0.1", [("X-Real-IP", "203.0.113.5")] * 2, TRUSTED, "x-real-ip") == "127.0.0.1"
     assert client_address("127.0.0.1", [("X-Forwarded-For", "1.2.3.4, 203.0.113.6, 10.0.0.7")], TRUSTED) == "203.0.113.6"
     assert client_address("127.0.0.1", [("X-Forwarded-For", "garbage, 10.0.0.7")], TRUSTED) == "127.0.0.1"
-    assert client_address("192.0.2.1", [("X-Real-IP", "203.0.113.5")], TRUSTED) == "192.0.2.1"
+    assert client_address("192.0.2.1", [("X-Real-IP", "203.0.113.5")], TRUSTED, "x-real-ip") == "192.0.2.1"
     assert not peer_is_trusted("not-an-ip", TRUSTED)
     # an IPv6 zone id is free text: refused, not passed on
-    assert client_address("127.0.0.1", [("X-Real-IP", "fe80::1%<script>")], TRUSTED) == "127.0.0.1"
+    assert client_address("127.0.0.1", [("X-Real-IP", "fe80::1%<script>")], TRUSTED, "x-real-ip") == "127.0.0.1"
     assert client_address("127.0.0.1", [("X-Forwarded-For", "fe80::1%x")], TRUSTED) == "127.0.0.1"
 
 
@@ -75,5 +97,11 @@ def _archived_client_ip(simulator: Simulator, data: Path, env: dict[str, str]) -
 
 def test_proxy_port_archives_the_peer_unless_it_is_a_trusted_proxy(simulator: Simulator, tmp_path: Path) -> None:
     assert _archived_client_ip(simulator, tmp_path / "plain", {}) == {"127.0.0.1"}
+    # a proxy that appends to X-Forwarded-For passes the client's own X-Real-IP on: the
+    # right-most untrusted X-Forwarded-For hop is the client, X-Real-IP is not believed
     trusted = _archived_client_ip(simulator, tmp_path / "behind", {"DLP_TRUSTED_PROXIES": "127.0.0.1/32"})
-    assert trusted == {"203.0.113.77"}
+    assert trusted == {"198.51.100.77"}
+    # ... unless the site says its proxies set X-Real-IP on every request
+    real = _archived_client_ip(simulator, tmp_path / "real", {"DLP_TRUSTED_PROXIES": "127.0.0.1/32",
+                                                             "DLP_CLIENT_IP_HEADER": "x-real-ip"})
+    assert real == {"203.0.113.77"}

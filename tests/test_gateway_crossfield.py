@@ -316,7 +316,8 @@ class _Window:
         self.pieces: list[str] = []
 
     async def add(self, user: str, where: str, piece: str, scanner: Any, post_id: str | None = None,
-                  thread: str | None = None, send_at: float | None = None) -> Any:
+                  thread: str | None = None, send_at: float | None = None, recent: bool = False,
+                  words: Any = ()) -> Any:
         from dlp_proxy.policy.split import Added
 
         self.pieces.append(piece)

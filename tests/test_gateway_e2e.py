@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import Gateway, archive_records
+from tests.shown import shown
 
 DIRTY = "Client SSN is 536-22-1234, please update the account"
 CLEAN = "Lunch at noon? Order #4471 ships Friday, ticket 20931."
@@ -177,7 +178,7 @@ def test_identifier_is_stopped_and_never_reaches_mattermost(gateway: Gateway, ca
     assert err["id"] in STOP_IDS
     assert err["status_code"] == r.status_code != 401
     assert "Social Security number" in err["message"]
-    assert "536-22-1234" not in r.text and "1234" not in err["message"]
+    assert "536-22-1234" not in r.text and "1234" not in shown(err["message"])
     assert err["request_id"] and r.headers["x-request-id"] == err["request_id"]
     assert _reached(gateway, path) == []
 

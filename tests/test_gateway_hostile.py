@@ -49,6 +49,7 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 
 from tests.conftest import Gateway, Simulator, start_gateway, stop  # noqa: E402
+from tests.shown import shown  # noqa: E402
 
 _LIMITS = {
     "DLP_MAX_TEXT_BODY": str(1024 * 1024),
@@ -1058,7 +1059,7 @@ def test_a_chunked_request_with_trailers_is_refused_with_an_app_error(hostile_gw
                      + b"%x\r\n%s\r\n0\r\n%s\r\n\r\n" % (len(body), body, trailer.encode()))
         status, err = _read_response(sock, timeout=20)
         assert status == 400 and err["status_code"] == 400 and "trailers" in err["detailed_error"], err
-        assert "536" not in json.dumps(err)
+        assert "536" not in shown(json.dumps(err))
         # one answer, then the close (not a second 400 for the closed body)
         sock.settimeout(10)
         rest = b""

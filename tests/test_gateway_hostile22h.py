@@ -188,10 +188,10 @@ def test_a_command_hooks_uses_and_lifetime_as_mattermost_counts_them(hook_id: st
 
 
 def _held_post(gw: Gateway, forwarded_for: str | None) -> tuple[socket.socket, int]:
-    """A post's headers through "nginx" (``X-Real-IP``), ``Expect: 100-continue``, no body:
+    """A post's headers through "nginx" (``X-Forwarded-For``, which it appends to), ``Expect: 100-continue``, no body:
     (socket, 100 when admitted, else the refusal's status)."""
     sock = socket.create_connection(_addr(gw))
-    extra = f"X-Real-IP: {forwarded_for}\r\n" if forwarded_for else ""
+    extra = f"X-Forwarded-For: {forwarded_for}\r\n" if forwarded_for else ""
     sock.sendall((
         f"POST /api/v4/posts HTTP/1.1\r\nHost: mm.example\r\nAuthorization: Bearer {gw.sim.token('alice')}\r\n"
         f"Content-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n{extra}\r\n"

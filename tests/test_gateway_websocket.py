@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.gateway.websocket import classify_frame, frame_route
-from dlp_proxy.policy.testing import SSN
+from dlp_proxy.policy.testing import ACCOUNT, CARD, SSN
 from tests.conftest import Gateway, archive_records, start_gateway
 
 CHANNEL = "a" * 26
@@ -155,7 +155,11 @@ class WS:
                                                    extra_headers=headers)))
         self.events: list[Any] = []
 
-    def wait(self, pred: Any, timeout: float = 10) -> Any:
+    def wait(self, pred: Any, timeout: float = 60) -> Any:
+        """The first event ``pred`` matches.  ``timeout`` outlasts a test gateway's 25 s
+        scan deadline: a frame's answer (its FAIL, or the deadline's) is waited for, not
+        raced against a loaded machine (where the scan workers, at nice 19, may take
+        more than 10 s to answer a msgpack frame)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for ev in self.events:
@@ -225,7 +229,7 @@ def test_websocket_frames_judged_through_the_gateway(wsgw: Gateway) -> None:
         conn.send_text(typing_dirty)
         conn.send_text(plugin_dirty)
         conn.send_text(ping_dirty)
-        conn.send_bytes(b"\x83\xa3seq\x07\xa6action\xa4ping\xa4data\x80")  # msgpack
+        conn.send_bytes(b"\x83\xa3seq\x07\xa6action\xa4ping\xa4data\x80\x00")  # msgpack + a trailing byte
         # each dropped frame is answered as Mattermost answers a failed request (the
         # typing frame is refused for its shape: its parent_id is no id)
         for seq in (4, 5, 6):
@@ -276,3 +280,204 @@ def test_authentication_challenge_gives_later_frames_their_user(wsgw: Gateway) -
     assert rec["context"]["user_id"] == gw.sim.ids["users"]["bob"]
     raw = b"".join(p.read_bytes() for p in (gw.data_dir / "archive").rglob("*") if p.is_file())
     assert session_token.encode() not in raw
+
+
+# ------------------------------------------------------------------ ids Mattermost could not have made (atk27 B, E)
+def _card_account() -> str:
+    # 26 digits: a card number glued to an account number (model.IsValidId accepts it)
+    return CARD.replace(" ", "") + ACCOUNT
+
+
+def _card_in_alphabet() -> str:
+    # 26 characters of model.NewId's alphabet, a 16-digit run in them
+    return CARD.replace(" ", "") + "y" * 10
+
+
+def test_typing_and_ids_that_newid_could_not_have_made_are_refused(wsgw: Gateway) -> None:
+    """Typing's parent_id is broadcast to every channel member (app/user.go
+    PublishUserTyping): only an id model.NewId could have made, with no long digit run,
+    passes; a posted_notify_ack post id, presence and status ids outside NewId's
+    alphabet are dropped too (atk27 B, E)."""
+    gw = wsgw
+    town = gw.sim.channel("town_square")
+    alice = gw.sim.ids["users"]["alice"]
+    before = len(_received(gw))
+    conn = WS(gw.url, [(b"authorization", f"Bearer {gw.sim.token('alice')}".encode())])
+    frames = {
+        11: {"action": "user_typing", "data": {"channel_id": town, "parent_id": _card_account()}},
+        12: {"action": "user_typing", "data": {"channel_id": town, "parent_id": _card_in_alphabet()}},
+        13: {"action": "user_typing", "data": {"channel_id": town, "parent_id": "ssn" + SSN.replace("-", "") + "z" * 14}},
+        14: {"action": "posted_notify_ack", "data": {"post_id": _card_account(), "status": "success", "reason": ""}},
+        15: {"action": "presence", "data": {"channel_id": town, "team_id": _card_account()}},
+        16: {"action": "get_statuses_by_ids", "data": {"user_ids": [alice, _card_account()]}},
+    }
+    try:
+        conn.wait(lambda e: e == "accepted")
+        conn.wait(lambda e: isinstance(e, dict) and e.get("event") == "hello")
+        for seq, doc in frames.items():
+            conn.send_text(json.dumps({"seq": seq, **doc}))
+        for seq in frames:
+            reply = conn.wait(lambda e, seq=seq: isinstance(e, dict) and e.get("seq_reply") == seq)
+            assert reply["status"] == "FAIL" and reply["error"]["id"] == "api.dlp.blocked.app_error", (seq, reply)
+        # real ids still pass: a thread's root id, the user's own id
+        ok_typing = json.dumps({"seq": 17, "action": "user_typing", "data": {"channel_id": town, "parent_id": town}})
+        ok_statuses = json.dumps({"seq": 18, "action": "get_statuses_by_ids", "data": {"user_ids": [alice]}})
+        conn.send_text(ok_typing)
+        conn.send_text(ok_statuses)
+        for seq in (17, 18):
+            reply = conn.wait(lambda e, seq=seq: isinstance(e, dict) and e.get("seq_reply") == seq)
+            assert reply.get("status") != "FAIL", reply
+    finally:
+        conn.close()
+    texts = [m.get("text") for m in _received(gw)[before:]]
+    assert texts == [ok_typing, ok_statuses]
+
+
+def test_rest_typing_with_a_parent_id_newid_could_not_have_made_is_refused(wsgw: Gateway) -> None:
+    """POST /api/v4/users/{id}/typing (api4/user.go publishUserTyping): the same
+    parent_id rule; refused with a 400 AppError, never reaching Mattermost (atk27 B)."""
+    gw = wsgw
+    town = gw.sim.channel("town_square")
+    alice = gw.sim.ids["users"]["alice"]
+    headers = {"Authorization": f"Bearer {gw.sim.token('alice')}"}
+    httpx.delete(gw.sim.url + "/__sim/requests", timeout=10)
+    for parent in (_card_account(), _card_in_alphabet()):
+        r = httpx.post(f"{gw.url}/api/v4/users/{alice}/typing", headers=headers,
+                       json={"channel_id": town, "parent_id": parent}, timeout=10)
+        assert r.status_code == 400, r.text
+        body = r.json()
+        assert body["status_code"] == 400 and body["id"] and "message" in body and "detailed_error" in body
+        assert parent not in r.text
+    reached = [x for x in httpx.get(gw.sim.url + "/__sim/requests", timeout=10).json() if x["path"].endswith("/typing")]
+    assert reached == []
+    ok = httpx.post(f"{gw.url}/api/v4/users/{alice}/typing", headers=headers,
+                    json={"channel_id": town, "parent_id": ""}, timeout=10)
+    assert ok.status_code == 200, ok.text
+
+
+def test_pending_post_ids_newid_could_not_have_made_are_scanned(wsgw: Gateway) -> None:
+    """A post's pending_post_id is echoed to the channel with the post: an id-shaped
+    value outside NewId's alphabet (or with a long digit run), alone or as the id part
+    of ``<id>:<ms>``, is scanned as text, no longer skipped as an id (atk27 B)."""
+    gw = wsgw
+    town = gw.sim.channel("town_square")
+    headers = {"Authorization": f"Bearer {gw.sim.token('alice')}"}
+    hidden = "ssn" + SSN.replace("-", "") + "z" * 14
+    now = int(time.time() * 1000)
+    for pending in (hidden, f"{hidden}:{now}"):
+        r = httpx.post(f"{gw.url}/api/v4/posts", headers=headers,
+                       json={"channel_id": town, "message": "hello", "pending_post_id": pending}, timeout=10)
+        assert r.status_code == 403 and r.json()["id"] == "api.dlp.blocked.app_error", r.text
+    alice = gw.sim.ids["users"]["alice"]
+    r = httpx.post(f"{gw.url}/api/v4/posts", headers=headers,
+                   json={"channel_id": town, "message": "hello", "pending_post_id": f"{alice}:{now}"}, timeout=10)
+    assert r.status_code == 201, r.text
+
+
+# ------------------------------------------------------------------ binary (msgpack) frames (atk27 G)
+def _mp(doc: Any) -> bytes:
+    import msgpack
+
+    return bytes(msgpack.packb(doc, use_bin_type=True))
+
+
+def _sdp_frame(seq: int, text: str) -> bytes:
+    # mattermost-plugin-calls webapp/src/client.ts: ws.send('sdp', {data: deflate(JSON.stringify(offer))}, true)
+    import zlib
+
+    offer = json.dumps({"type": "offer", "sdp": text}).encode()
+    return _mp({"action": "custom_com.mattermost.calls_sdp", "seq": seq, "data": {"data": zlib.compress(offer)}})
+
+
+#: an SDP offer as a browser writes one (session id, SSRCs, ports, a fingerprint)
+_SDP = "\r\n".join([
+    "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0 1",
+    "a=msid-semantic: WMS 7b6bb0c5-2f0e-4c1b-9a59-3f1f0d2c8e11",
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
+    "a=ice-ufrag:Zx4b", "a=ice-pwd:PLkkjq6JeQyBRtK/0e0mZGWy", "a=ice-options:trickle",
+    "a=fingerprint:sha-256 6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08",
+    "a=setup:actpass", "a=mid:0", "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level", "a=sendrecv",
+    "a=rtcp-mux", "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1",
+    "a=ssrc:3779648384 cname:Jq9KD2p3xC0w1Yq3", "m=video 9 UDP/TLS/RTP/SAVPF 96 97", "a=mid:1",
+    "a=rtpmap:96 VP8/90000", "a=ssrc-group:FID 2231627014 1460196215", "a=ssrc:2231627014 cname:Jq9KD2p3xC0w1Yq3", "",
+])
+
+
+@pytest.mark.parametrize("raw", [
+    _mp({"seq": 1, "action": "ping"}) + b"\x00",  # trailing bytes
+    b"\xc1\x00",  # not msgpack
+    _mp([1, 2]),  # not a map
+    _mp({1: 2}),  # a key that is not a string
+    b"\x82\xa1a\x01\xa1a\x02",  # a repeated key
+    b"\x81\xa1a" * 40 + b"\xc0",  # nested past MAX_MSGPACK_DEPTH
+    b"\x91" * 5000 + b"\xc0",  # nested past msgpack's stack
+    _mp({"seq": 1, "action": "custom_x", "data": {"t": b"\xff\xfe\x00"}}),  # a bin that is no text
+    _mp({"seq": 1, "action": "custom_x", "data": {"t": float("nan")}}),
+])
+def test_binary_frames_the_gateway_cannot_read_are_dropped(raw: bytes) -> None:
+    judged = classify_frame(raw, False)
+    assert judged.kind == "drop" and judged.action_label == "~binary", judged
+
+
+def test_binary_frames_are_read_as_the_json_they_stand_for() -> None:
+    import zlib
+
+    import msgpack
+
+    ext = bytes(msgpack.packb({"seq": 1, "action": "custom_x", "data": {"t": msgpack.ExtType(5, b"x")}}))
+    assert classify_frame(ext, False).kind == "drop"
+    bomb = _mp({"seq": 1, "action": "custom_x", "data": {"t": zlib.compress(b"a" * 10_000_000)}})
+    assert classify_frame(bomb, False).kind == "drop"
+    assert classify_frame(_mp({"seq": 2, "action": "ping"}), False).kind == "pass"
+    sdp = classify_frame(_sdp_frame(3, "v=0"), False)
+    assert sdp.kind == "inspect" and sdp.action_label == "custom_com.mattermost.calls_sdp"
+    assert sdp.body is not None and json.loads(sdp.body)["data"]["data"] == json.dumps({"type": "offer", "sdp": "v=0"})
+
+
+def test_binary_msgpack_frames_judged_through_the_gateway(wsgw: Gateway) -> None:
+    """The Calls plugin's clients send msgpack frames (its SDP offer zlib-compressed in
+    a bin): a clean one reaches Mattermost byte for byte; one carrying an identifier in
+    a string, a key or its compressed SDP is dropped and answered FAIL; what the
+    gateway cannot read is dropped as before (atk27 G)."""
+    import msgpack
+
+    gw = wsgw
+    before = len(_received(gw))
+    town = gw.sim.channel("town_square")
+    clean_sdp = _sdp_frame(21, _SDP)
+    clean_ping = _mp({"seq": 22, "action": "ping"})
+    dirty = {
+        23: _mp({"seq": 23, "action": "custom_com.mattermost.calls_join", "data": {"channelID": town, "title": f"call {SSN}"}}),
+        24: _mp({"seq": 24, "action": "custom_x_y", "data": {f"client {SSN}": True}}),
+        25: _sdp_frame(25, _SDP + f"a=note:client SSN {SSN}\r\n"),
+    }
+    # unreadable: dropped unanswered (their seq is not read either)
+    unreadable = [bytes(msgpack.packb({"seq": 26, "action": "custom_x_y", "data": {"t": msgpack.ExtType(7, SSN.encode())}})),
+                  _mp({"seq": 27, "action": "custom_x_y", "data": {"t": "ok"}}) + _mp({"t": SSN})]
+    conn = WS(gw.url, [(b"authorization", f"Bearer {gw.sim.token('alice')}".encode())])
+    try:
+        conn.wait(lambda e: e == "accepted")
+        conn.wait(lambda e: isinstance(e, dict) and e.get("event") == "hello")
+        conn.send_bytes(clean_sdp)
+        conn.send_bytes(clean_ping)
+        for raw in [*unreadable, *dirty.values()]:
+            conn.send_bytes(raw)
+        for seq in dirty:
+            reply = conn.wait(lambda e, seq=seq: isinstance(e, dict) and e.get("seq_reply") == seq)
+            assert reply["status"] == "FAIL" and reply["error"]["id"] == "api.dlp.blocked.app_error", (seq, reply)
+        conn.send_text('{"seq":28,"action":"ping"}')
+        conn.wait(lambda e: isinstance(e, dict) and e.get("seq_reply") == 28)
+    finally:
+        conn.close()
+    import base64
+
+    got = _received(gw)[before:]
+    binaries = [base64.b64decode(m["bytes_b64"]) for m in got if "bytes_b64" in m]
+    assert binaries == [clean_sdp, clean_ping]
+    records = [r for r in archive_records(gw.data_dir) if str(r.get("route", "")).startswith("websocket.")]
+    blocked = [r for r in records if r["action"] == "block" and "US_SSN" in (r.get("entity_types") or ())]
+    routes = {r["route"] for r in blocked}
+    assert {"websocket.custom_com.mattermost.calls_join", "websocket.custom_x_y",
+            "websocket.custom_com.mattermost.calls_sdp"} <= routes
+    raw_archive = b"".join(p.read_bytes() for p in (gw.data_dir / "archive").rglob("*") if p.is_file())
+    assert SSN.encode() not in raw_archive

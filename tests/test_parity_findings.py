@@ -271,13 +271,30 @@ def test_attachment_field_title_gives_context_to_its_value(gw: Gateway) -> None:
     _stopped(gw, _through(gw, "POST", "/api/v4/posts", json_body=body), "/api/v4/posts")
 
 
-def test_the_channels_purpose_gives_context(gw: Gateway) -> None:
+@pytest.mark.parametrize("field", ["purpose", "header"])
+def test_the_channels_purpose_and_header_give_context(gw: Gateway, field: str) -> None:
+    """The purpose and the header (shown at the top of the channel; atk25 F3) label a bare number."""
     team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
     created = _through(gw, "POST", "/api/v4/channels", json_body={
-        "team_id": team, "name": "onboarding-q3", "display_name": "Onboarding", "type": "O"})
+        "team_id": team, "name": f"onboarding-{field}", "display_name": "Onboarding", "type": "O"})
     cid = created.json()["id"]
     assert _post(gw, cid, DIGITS).status_code == 201  # no context yet
-    r = _through(gw, "PUT", f"/api/v4/channels/{cid}/patch", json_body={"purpose": "client SSNs for onboarding"})
+    r = _through(gw, "PUT", f"/api/v4/channels/{cid}/patch", json_body={field: "post the client name and SSN here"})
+    assert r.status_code == 200, r.text
+    _stopped(gw, _post(gw, cid, DIGITS), "/api/v4/posts")
+
+
+def test_a_header_set_by_the_slash_command_gives_context_at_once(gw: Gateway) -> None:
+    """``/header`` through commands/execute changes the header as a patch does; the
+    channel's cached context words go with it (atk25r R4: they stayed for the cache's
+    lifetime, so a bare number right after it passed)."""
+    team = gw.sim.ids["team"] if "team" in gw.sim.ids else gw.sim.ids["teams"]["main"]
+    created = _through(gw, "POST", "/api/v4/channels", json_body={
+        "team_id": team, "name": "onboarding-cmd", "display_name": "Onboarding", "type": "O"})
+    cid = created.json()["id"]
+    assert _post(gw, cid, DIGITS).status_code == 201  # no context yet, and the channel is cached
+    r = _through(gw, "POST", "/api/v4/commands/execute", json_body={
+        "channel_id": cid, "team_id": team, "command": "/header post the client name and SSN here"})
     assert r.status_code == 200, r.text
     _stopped(gw, _post(gw, cid, DIGITS), "/api/v4/posts")
 

@@ -567,7 +567,7 @@ async def test_fragments_come_back_as_pushed_oldest_first(redis_client):
     name, now = window.redis_key("u1", "c1"), time.time()
     blobs = [b"%d|" % int(now) + bytes([i]) * (i % 7) + b"\x00:|\r\n" for i in range(12)]
     for i, blob in enumerate(blobs):
-        back, later = await window._push(name, blob, now)
+        back, later, _ = await window._push(name, blob, now)
         assert back == blobs[max(0, i - READ_FACTOR * 2):i] and later == []
 
 
@@ -625,15 +625,15 @@ _EDGE_TEXTS = st.text(alphabet=st.sampled_from("0123456789 -./:#abcXYZOlI\nDE"),
 @settings(max_examples=200, deadline=None)
 @given(earlier=st.lists(_EDGE_TEXTS, max_size=8), new=_EDGE_TEXTS, warm=st.lists(_EDGE_TEXTS, max_size=6))
 def test_property_the_plan_is_the_same_with_its_caches_warm_or_cold(earlier, new, warm):
-    """``plan`` remembers what it reads of a piece (``_part``, ``_edges_of``, and the
-    join edges ``_left_edge`` / ``_right_edge``): a plan made with every cache empty,
+    """``plan`` remembers what it reads of a piece (``_part``, ``_edges_of``, ``_numeric``
+    and the join edges ``_left_edge`` / ``_right_edge``): a plan made with every cache empty,
     after other plans, and again, is the same plan; and the join edges are what
     ``_chain`` reads of the parts."""
     from dlp_proxy.policy import split
 
     pieces = [split.Piece(float(i), t) for i, t in enumerate(earlier)]
     now = split.Piece(99.0, new)
-    for cached in (split._part, split._edges_of, split._left_edge, split._right_edge):
+    for cached in (split._part, split._edges_of, split._left_edge, split._right_edge, split._numeric):
         cached.cache_clear()
     cold = split.plan(pieces, now, 5, 32)
     for i, t in enumerate(warm):

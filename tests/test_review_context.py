@@ -23,6 +23,7 @@ from dlp_proxy.quarantine import Actor, QuarantineService, QuarantineSettings
 from dlp_proxy.review import ReviewSettings, create_app, token_hash
 from dlp_proxy.review.context import WITHHELD, ContextSettings, ConversationContext
 from dlp_proxy.simulator.state import Simulator
+from tests.shown import shown
 from tests.test_quarantine_support import (
     MASK_REASONS,
     MASTER,
@@ -324,13 +325,13 @@ async def test_decided_reason_stays_visible_masked(env: Env) -> None:
     assert "The content was destroyed" in html  # the item itself was shredded ...
     assert "Asked the desk head about it" in html  # ... but the history keeps its notes, from the archive
     # archived masked in full (quarantine/masking.py reason_masker): no digit of it is kept
-    assert "Client SSN ***-**-**** may not go to this channel" in html and "8841" not in html
+    assert "Client SSN ***-**-**** may not go to this channel" in html and "8841" not in shown(html)
     hist = (await api(env, f"/api/v1/items/{item_id}/context")).json()["history"]
     notes = {h["action"]: h for h in hist}
     assert notes["reject"]["note_from_archive"] is True
     assert notes["reject"]["note"] == "Client SSN ***-**-**** may not go to this channel"
-    shown = {h["action"]: h for h in (await api(env, f"/api/v1/items/{item_id}")).json()["history"]}
-    assert shown["reject"]["note"] == notes["reject"]["note"] and shown["comment"]["note_from_archive"] is True
+    listed = {h["action"]: h for h in (await api(env, f"/api/v1/items/{item_id}")).json()["history"]}
+    assert listed["reject"]["note"] == notes["reject"]["note"] and listed["comment"]["note_from_archive"] is True
 
 
 def test_context_settings_bounds(tmp_path: Path) -> None:

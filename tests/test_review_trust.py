@@ -358,11 +358,10 @@ async def test_forged_forwarding_headers_get_no_extra_tries(env: Env) -> None:
                          indirect=True)
 async def test_a_trusted_proxy_names_the_client(env: Env) -> None:
     async with httpx.AsyncClient(base_url=env.url) as c:
-        c.headers.update({"X-Real-IP": "203.0.113.7"})
+        c.headers.update({"X-Forwarded-For": "203.0.113.7"})  # (deploy/review.conf.template sets $remote_addr)
         for _ in range(2):
             assert (await sign_in(c, "nobody", "x")).status_code == 403
         assert (await sign_in(c, "carol", "carol-password")).status_code == 429  # 203.0.113.7 spent its budget
-        c.headers.pop("X-Real-IP")
         c.headers.update({"X-Forwarded-For": "203.0.113.8, 127.0.0.1"})  # right-most untrusted hop
         assert (await sign_in(c, "carol", "carol-password")).status_code == 303
     async with httpx.AsyncClient(base_url=env.url) as c:
@@ -375,13 +374,36 @@ async def test_a_trusted_proxy_names_the_client(env: Env) -> None:
     assert [r["client_ip"] for r in env.records("sign_in")] == ["203.0.113.8"]
 
 
+@pytest.mark.parametrize("env", [{"login_limit_ip": 2, "login_limit_user": 100, "trusted_proxies": ("127.0.0.1/32",)}],
+                         indirect=True)
+async def test_a_client_x_real_ip_behind_an_appending_proxy_buys_no_tries(env: Env) -> None:
+    """A proxy that only appends to X-Forwarded-For passes the browser's own X-Real-IP
+    on: a new X-Real-IP a try must not make a new address (dlp_proxy/forwarding.py)."""
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        for i in range(2):
+            c.headers.update({"X-Real-IP": f"198.51.100.{i}", "X-Forwarded-For": "203.0.113.20"})
+            assert (await sign_in(c, f"u{i}", "x")).status_code == 403
+        c.headers.update({"X-Real-IP": "198.51.100.99"})
+        assert (await sign_in(c, "carol", "carol-password")).status_code == 429
+    assert {r["client_ip"] for r in env.records("sign_in_failed")} == {"203.0.113.20"}
+
+
+@pytest.mark.parametrize("env", [{"login_limit_ip": 2, "login_limit_user": 100, "trusted_proxies": ("127.0.0.1/32",),
+                                  "client_ip_header": "x-real-ip"}], indirect=True)
+async def test_x_real_ip_is_believed_when_configured(env: Env) -> None:
+    async with httpx.AsyncClient(base_url=env.url) as c:
+        c.headers.update({"X-Real-IP": "203.0.113.30", "X-Forwarded-For": "198.51.100.30"})
+        assert (await sign_in(c, "nobody", "x")).status_code == 403
+    assert [r["client_ip"] for r in env.records("sign_in_failed")] == ["203.0.113.30"]
+
+
 # ---------------------------------------------------------------- nobody locks another person out
 
-TRUSTING = {"trusted_proxies": ("127.0.0.1/32",)}  # the test names each client's address (X-Real-IP)
+TRUSTING = {"trusted_proxies": ("127.0.0.1/32",)}  # the test names each client's address (X-Forwarded-For)
 
 
 def _from(c: httpx.AsyncClient, address: str) -> httpx.AsyncClient:
-    c.headers["X-Real-IP"] = address
+    c.headers["X-Forwarded-For"] = address
     return c
 
 

@@ -61,6 +61,7 @@ SAMPLES: dict[str, str] = {
     "scan_workers": "3", "scan_worker_nice": "7", "worker_scheduling": "batch", "user_scan_seconds": "9", "user_scan_window": "30", "unauthenticated_scan_seconds": "4",
     "max_text_body": "300000", "max_post_runes": "4000", "auth_negative_ttl": "30", "channel_context_ttl": "15", "post_channel_ttl": "5",
     "split_max_fragments": "20", "split_window_seconds": "600", "split_window_bytes": "32k",
+    "recent_context_posts": "3", "recent_context_seconds": "120", "client_ip_header": "x-real-ip",
     "unauthenticated_max_body": "8k",
     "max_inflight_bytes": "64m", "max_inflight_bytes_per_client": "16m", "max_connections_per_ip": "16", "max_client_connections": "500", "max_large_bodies_per_client": "4",
     "client_header_timeout": "20",

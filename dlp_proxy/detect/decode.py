@@ -581,8 +581,13 @@ _RADIX_WORD_BEFORE = re.compile(
     r"(?i)(?<![A-Za-z0-9])" + _BASE_WORD + r"[ \t]*(?:(?:value|form|format|number|is|=|:)[ \t]*){0,2}"
     r"([0-9A-Fa-f]{3,64})h?(?![0-9A-Za-z])")
 _RADIX_WORD_AFTER = re.compile(
-    r"(?i)(?<![0-9A-Za-z])([0-9A-Fa-f]{3,64})[ \t]*\(?[ \t]*(?:in[ \t]+|as[ \t]+)?" + _BASE_WORD)
-_RADIX_H_SUFFIX = re.compile(r"(?<![0-9A-Za-z])([0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*[0-9][0-9A-Fa-f]*)[hH](?![0-9A-Za-z])")
+    r"(?i)(?<![0-9A-Za-z])([0-9A-Fa-f]{3,64})[ \t]*(?:\([ \t]*)?(?:in[ \t]+|as[ \t]+)?" + _BASE_WORD)
+#: the token is a whole hex run (one unbounded quantifier: linear); its letter before a digit
+#: is checked after the match (``_letter_then_digit``): the three runs of
+#: ``[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*[0-9][0-9A-Fa-f]*`` backtracked cubically over a long
+#: hex run with no ``h`` after it (2,000 characters: 3.4 s; a 20,000-character window starting
+#: ``0b...``: hours)
+_RADIX_H_SUFFIX = re.compile(r"(?<![0-9A-Za-z])([0-9A-Fa-f]+)[hH](?![0-9A-Za-z])")
 gatescan.register(_RADIX_H_SUFFIX)
 #: a cheap necessary condition of the patterns above (a stated base, or an ``h`` suffix)
 _BASE_NAME = r"(?:hex(?:adecimal)?|oct(?:al)?|bin(?:ary)?|base[ -]?(?:16|8|2))(?![a-z0-9])"
@@ -656,6 +661,8 @@ def find_numbers(text: str) -> Iterator[Blob]:
                 seen.append(m.span(digits))
                 yield Blob(m.start(digits), m.end(digits), "radix", value)
     for m in _RADIX_H_SUFFIX.finditer(text):
+        if not _letter_then_digit(m.group(1)):
+            continue
         value = _radix_value(m.group(1), 16)
         if value is not None and fresh(*m.span()):
             seen.append(m.span())
@@ -666,6 +673,13 @@ def find_numbers(text: str) -> Iterator[Blob]:
             shown = decoded.decode("ascii", "replace") if decoded is not None else ""
             if re.fullmatch(r"[0-9][0-9 -]{4,}[0-9]", shown) and sum(c.isdigit() for c in shown) in NUMBER_DIGITS:
                 yield Blob(m.start(), m.end(), "base64", shown)
+
+
+def _letter_then_digit(token: str) -> bool:
+    """A hex letter somewhere before a digit in ``token`` (a hex run): what
+    ``[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*[0-9][0-9A-Fa-f]*`` asks of it, in one pass."""
+    head = token.rstrip("ABCDEFabcdef")  # up to its last digit (empty: no digit)
+    return any(c in "ABCDEFabcdef" for c in head[:-1])
 
 
 def _base_of(word: str) -> int:

@@ -38,7 +38,7 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
 import dlp_proxy.recognizers as builtin
-from dlp_proxy.detect import filler, gatescan
+from dlp_proxy.detect import filler, gatescan, reversal
 from dlp_proxy.detect import words as number_words
 from dlp_proxy.detect.bidi import TRANSFORM as BIDI
 from dlp_proxy.detect.bidi import displayed_readings, may_reorder
@@ -57,9 +57,7 @@ from dlp_proxy.detect.normalize import (
     Normalized,
     decode_escapes,
     markup_as_written,
-    may_have_leet_digits,
-    may_have_letter_digits,
-    may_render,
+    may_read_as_digits,
     normalize,
     normalize_lookalike,
     normalize_narrow_joined,
@@ -74,6 +72,7 @@ from dlp_proxy.detect.structure import (
     mark_html_tables,
     mark_tables,
     may_hold_fragments,
+    paired_form,
     regrouped_line,
     rendered_list_numbers,
     row_span,
@@ -98,6 +97,7 @@ from dlp_proxy.model import (
     US_SSN,
     ContentItem,
     Finding,
+    ItemKind,
     ScannedItem,
 )
 
@@ -177,6 +177,20 @@ def _load_ner() -> Any:
 #: the transforms of a finding in a table row read as shown and in an ordered list as numbered
 TABLE_ROW = "table-row"
 LIST_NUMBERS = "list-numbering"
+#: a value read under its label in a form whose labels and values are in two blocks
+FORM_PAIRS = "form-pairs"
+
+
+def _public_test_cards_dropped(text: str, found: list[Finding]) -> list[Finding]:
+    """``found`` without the cards that write a published test card number on a line
+    saying it is test data (``cards.public_test_span``; the recognizer skips them, this
+    covers every other reading: a table row's, the lines read across)."""
+    if not any(f.entity_type == CREDIT_CARD for f in found):
+        return found
+    # (here, not at the top: the recognizers import the detect package, whose engine this is)
+    from dlp_proxy.recognizers.cards import public_test_span
+
+    return [f for f in found if f.entity_type != CREDIT_CARD or not public_test_span(text, f.start, f.end)]
 
 
 @dataclass
@@ -184,6 +198,8 @@ class _Budget:
     decoded: int = 0
     #: inside a table-row reading (``structure.table_row_reading``): its lines are not read again
     rows: bool = False
+    #: inside a reversed-number reading (``reversal.readings``): it is not reversed again
+    reversed: bool = False
 
 
 _Gate = Callable[[str], bool]
@@ -319,7 +335,8 @@ class Engine:
                 r.add_context(words)
         # a CSV header cell naming an identifier labels one or two data rows (structure.py)
         self._header_label = header_label_regex([
-            w for r in recs if set(r.supported_entities) & _HEADER_ENTITIES for w in (r.context or ())])
+            w for r in recs if set(r.supported_entities) & _HEADER_ENTITIES for w in (r.context or ())]
+            + ["account"])  # a column headed "Account" (a weak word in prose) holds account numbers
         extra_triggers: list[tuple[str, re.Pattern[str], frozenset[str]]] = []
         if config.account_formats:
             firm = builtin.FirmAccountRecognizer(config.account_formats)
@@ -395,8 +412,9 @@ class Engine:
             # (_resolve): look for them whenever those are asked for, report only what was.
             wanted = wanted | (self.supported & _SECURITIES)
             if wanted != asked:
-                return [f for f in self._analyze_lines(text, wanted) if f.entity_type in asked]
-        return self._analyze_lines(text, wanted)
+                return _public_test_cards_dropped(
+                    text, [f for f in self._analyze_lines(text, wanted) if f.entity_type in asked])
+        return _public_test_cards_dropped(text, self._analyze_lines(text, wanted))
 
     def _analyze_lines(self, text: str, wanted: frozenset[str]) -> list[Finding]:
         """``_analyze_all``, and a short text's lines read as the split window reads a
@@ -469,15 +487,22 @@ class Engine:
                 or _LINE_BREAKS.search(text) is not None or ROW in text):
             return True
         if mark_tables(sanitize(text), self._header_label) != text or decode_escapes(text) is not None \
+                or copy_suffix_blanked(text) is not None \
                 or markup_as_written(text) is not None or rendered_list_numbers(text) is not None:
             return True
-        return bool(self.prefilter.quick(text) or may_render(text) or may_have_letter_digits(text) or may_have_leet_digits(text)
-                    or may_hold_fragments(text))
+        return bool(self.prefilter.quick(text) or may_read_as_digits(text))
 
     def scan(self, items: Sequence[ContentItem], *, entities: Collection[str] | None = None) -> list[ScannedItem]:
         return [ScannedItem(item, tuple(self._scan_item(item, entities))) for item in items]
 
     def _scan_item(self, item: ContentItem, entities: Collection[str] | None) -> list[Finding]:
+        if item.kind is ItemKind.FILENAME:
+            found = self.analyze(item.text, entities=entities)
+            plain = copy_suffix_blanked(item.text, name=True)
+            if plain is None:
+                return found
+            # "scan_AAA_GG_SSSS(1)": the copy suffix read apart from the name's number (atk25r R5)
+            return _resolve(found + self.analyze(plain, entities=entities))
         if item.path != "split-window":
             return self.analyze(item.text, entities=entities)
         joined = JOINED_TEXT.set(True)  # a text the split window joined (gateway/pipeline.py _WindowScanner)
@@ -527,6 +552,25 @@ class Engine:
             # tags, comments, Markdown markers by a digit: dropped in the readings above, read
             # as written too (Mattermost shows a post's HTML as text: ``<x SSN AAA-GG-SSSS>``)
             found = _resolve(found + self._analyze_text(written, wanted, depth, budget, decode, displayed))
+        plain = copy_suffix_blanked(text)
+        if plain is not None:
+            # a file name in the text, copied by a browser or a file manager
+            # ("scan_AAA_GG_SSSS(1).pdf"): its number read without the copy suffix (atk25r R5)
+            found = _resolve(found + self._analyze_text(plain, wanted, depth, budget, decode, displayed))
+        if not budget.reversed and reversal.may_reverse(text):
+            found = _resolve(found + self._reversed(text, wanted, depth, budget))
+        form = paired_form(text, self._header_label) if not displayed else None
+        if form is not None:
+            # a form copied from a PDF, its labels in one block and their values in the
+            # next: each value read under its label (``structure.paired_form``)
+            paired = []
+            for f in self._analyze_text(form.text, wanted, depth, budget, decode, displayed):
+                span = form.original_span(f.start, f.end)
+                if span is not None:
+                    paired.append(replace(f, start=span[0], end=span[1],
+                                          transforms=tuple(dict.fromkeys((*f.transforms, FORM_PAIRS))),
+                                          explanation=f"{f.explanation}; {FORM_PAIRS}" if f.explanation else FORM_PAIRS))
+            found = _resolve(found + paired)
         listed = rendered_list_numbers(text)
         if listed is None:
             return found
@@ -538,6 +582,25 @@ class Engine:
             shown.append(replace(f, start=a, end=b, transforms=tuple(dict.fromkeys((*f.transforms, LIST_NUMBERS))),
                                  explanation=f"{f.explanation}; {LIST_NUMBERS}" if f.explanation else LIST_NUMBERS))
         return _resolve(found + shown)
+
+    def _reversed(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget) -> list[Finding]:
+        """Numbers the words say are written backwards (``reversal.readings``: "ssn reversed =
+        AAAA-GG-SSS", "acct written backwards ...: N (reverse it)"), each read the other way
+        round in a reading of its own; a finding on the reversed number maps to it as written."""
+        out: list[Finding] = []
+        budget.reversed = True
+        try:
+            for reading in reversal.readings(text):
+                for f in self._analyze(reading.text, wanted, depth, budget):
+                    span = reading.original_span(f.start, f.end)
+                    if span is not None:
+                        a, b = span
+                        note = reversal.TRANSFORM
+                        out.append(replace(f, start=a, end=b, transforms=tuple(dict.fromkeys((*f.transforms, note))),
+                                           explanation=f"{f.explanation}; {note}" if f.explanation else note))
+        finally:
+            budget.reversed = False
+        return out
 
     def _b85_as_written(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget) -> list[Finding]:
         """ascii85/base85 blobs of ``text`` as written (``decode.find_b85_blobs``; the
@@ -584,9 +647,7 @@ class Engine:
             return _resolve(self._analyze(text, wanted, depth, budget, decode, True)
                             + self._analyze_displayed(text, wanted, depth, budget))
         raw_quick = text.isascii() and self.prefilter.quick(text)
-        if (text.isascii() and not raw_quick and not may_render(text) and not may_have_letter_digits(text)
-                and not may_have_leet_digits(text)
-                and ROW not in text and not may_hold_fragments(text)):
+        if text.isascii() and not raw_quick and not may_read_as_digits(text):
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)
         if any(name == _NUMBER_WORDS for _, _, name in norm.events):
@@ -897,6 +958,38 @@ _SECURITIES = frozenset({CUSIP, ISIN})
 
 def _overlaps(a: Finding, b: Finding) -> bool:
     return a.start < b.end and b.start < a.end
+
+
+#: the copy suffixes a browser, a file manager or a sync client adds to a file's name,
+#: right after a number ending its stem, one or more of them: "(1)", " (2)", "-1", " (1) (1)",
+#: "(1)(2)", " 2" (Finder "Keep Both"), " (3rd copy)" (GNOME Files), "[1]", "~1", "-100",
+#: " (1000)", a full-width "（1）", and "_1", ".1" (a scanner's or an exporter's page or
+#: sequence counter) (``scan_AAA_GG_SSSS(1).pdf``: the "(1" read as one more digit group
+#: made the name's number a longer one: atk25r R5, atk27r F).  A reader sees the name's
+#: number and a counter after it; the name is read both ways (the suffix kept and blanked),
+#: so a blanked counter only adds a reading.  In a text, before an extension; in a file
+#: name item, at its end too.  (Led by the mark, the digit before it looked behind: ``re``
+#: skips to the marks; the tokens after the first need no digit before them.)
+_SUFFIX_AFTER_SPACE = (r"(?:[(\uff08][0-9]{1,4}[)\uff09]|\[[0-9]{1,3}\]|[0-9]{1,3}(?![0-9])"
+                       r"|\((?:[0-9]{1,3}(?:st|nd|rd|th) |another )?copy(?: [0-9]{1,3})?\))")
+_SUFFIX_TOKEN = (r"(?: " + _SUFFIX_AFTER_SPACE + r"|[(\uff08][0-9]{1,4}[)\uff09]|\[[0-9]{1,3}\]"
+                 r"|[~_.][0-9]{1,2}(?![0-9])|-[0-9]{1,3}(?![0-9]))")
+_SUFFIX_BODY = (r"(?: (?<=[0-9] )" + _SUFFIX_AFTER_SPACE
+                + r"|[(\uff08](?<=[0-9][(\uff08])[0-9]{1,4}[)\uff09]"
+                + r"|\[(?<=[0-9]\[)[0-9]{1,3}\]"
+                + r"|[~_.](?<=[0-9][~_.])[0-9]{1,2}(?![0-9])"
+                + r"|-(?<=[0-9]-)[0-9]{1,3}(?![0-9]))" + _SUFFIX_TOKEN + "*")
+_COPY_SUFFIX = re.compile(_SUFFIX_BODY + r"(?=\.[A-Za-z][A-Za-z0-9]{0,4}(?![A-Za-z0-9]))")
+_COPY_SUFFIX_NAME = re.compile(_SUFFIX_BODY + r"(?=\.[A-Za-z][A-Za-z0-9]{0,4}(?![A-Za-z0-9])|[ \t]*\Z)")
+
+
+def copy_suffix_blanked(text: str, name: bool = False) -> str | None:
+    """``text`` with each copy suffix after a number in a file's name blanked (same length),
+    or None when it has none; ``name``: ``text`` is a file's name (the suffix may end it)."""
+    rx = _COPY_SUFFIX_NAME if name else _COPY_SUFFIX
+    if rx.search(text) is None:
+        return None
+    return rx.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _resolve(findings: list[Finding]) -> list[Finding]:

@@ -537,7 +537,9 @@ _TAIL = re.compile(r"(?i)(?<![a-z])(?:last|ends?|ending|final|suffix)(?![a-z])|l
 #: a word after a number that makes it a count or an amount ("12345 users", "1234 ms",
 #: "12 of", "12345 failed"), not a group: a plural (not "is", "ends", "digits"...) or a unit
 _UNIT_AFTER = re.compile(
-    r"[ \t]*(?:%|(?!(?:is|was|as|its|has|this|plus|thus|digits|ends|starts|begins|equals|reads|follows|goes|comes)(?![A-Za-z]))[a-z]{2,}s(?![A-Za-z])"
+    r"[ \t]*(?:%|(?!(?:is|was|as|its|has|this|plus|thus|digits|ends|starts|begins|equals|reads|follows|goes|comes"
+    # chat's sign-offs ("... last four is 8976 pls"): no plural
+    r"|pls|plss|plz|thanks|thnks|tks|cheers|yes|kudos)(?![A-Za-z]))[a-z]{2,}s(?![A-Za-z])"
     r"|(?:failed|fail|done|left|of|per|each|total|pending|processed|took|remaining|more|to go|shs?|ms|secs?"
     r"|mins?|hrs?|[km]|mm|bn|pct|percent|x|times|open|this|out of"
     # a status in the past tense ("1703 matched, 246 mismatched"), not the words that join
@@ -692,6 +694,27 @@ def _placeholders(text: str, lo: int, hi: int) -> str:
 _LIST_GAP = re.compile(r"[ \t,;/.0-9]*")
 
 
+#: a part named the last ("last four is", "ends", "final 4 =") right before a group
+_TAIL_NEAR = 24
+#: words, and line breaks, that may stand between a part named the first and one named
+#: the last ("social, first five NNNNN" / "(rest in a sec)" / "ok last four is NNNN")
+_NAMED_PART_WORDS = 12
+_NAMED_PART_LINES = 2
+_LINE_MARKS = re.compile("\n")
+
+
+def _named_tail(text: str, prev: int, start: int) -> bool:
+    """A word naming the last part stands right before the group at ``start``."""
+    return _TAIL.search(text, max(prev, start - _TAIL_NEAR), start) is not None
+
+
+def _lines_between(text: str, a: int, b: int) -> bool:
+    """At most ``_NAMED_PART_LINES`` line breaks and no table mark between ``a`` and ``b``."""
+    return (_TABLE_MARK.search(text, a, b) is None
+            and sum(1 for _ in itertools.islice(_LINE_MARKS.finditer(text, a, b), _NAMED_PART_LINES + 1))
+            <= _NAMED_PART_LINES)
+
+
 def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple[int, int]],
           masked_only: bool = False) -> tuple[int, int, str, bool] | None:
     """``_labelled``'s reading of ``lo`` to ``hi`` (``masked_only``: a masked form's only)."""
@@ -710,7 +733,9 @@ def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple
     for m in _TOKEN.finditer(text, lo, hi):
         if not tokens and (m.start() - lo > LABEL_REACH or _TABLE_MARK.search(text, lo, m.start()) is not None):
             return None  # too far, or in another cell or row than the label
-        if tokens and (_TABLE_MARK if masked_only else _ROW_END).search(text, tokens[0][1], m.start()) is not None:
+        named = bool(tokens) and tokens[-1][3] == 0 and _named_tail(text, prev, m.start())
+        if tokens and (_TABLE_MARK if masked_only else _ROW_END).search(text, tokens[0][1], m.start()) is not None \
+                and not (named and not masked_only and _lines_between(text, tokens[-1][1], m.start())):
             break  # the groups of one line and cell: a table's next row or cell is another record
         if _MASKED.search(m.group()):
             pass  # a masked form ("536-22-[last 4]"), no count
@@ -719,7 +744,8 @@ def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple
                 or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None
                 or NAMED_OTHER_AFTER.match(text, m.end()) is not None):
             continue  # ... or a number the word right before or after names as another ("zip 18937", "18937 (zip)")
-        if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > MAX_FILLER_WORDS + 1:
+        if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > (
+                _NAMED_PART_WORDS if named else MAX_FILLER_WORDS + 1):
             break
         words = text[prev : m.start()]
         place = 2 if _TAIL.search(words) else 0 if _HEAD.search(words) else 1

@@ -149,6 +149,7 @@ import unicodedata2 as unicodedata  # current Unicode tables, not Python 3.11's 
 from dlp_proxy.detect import filler, gatescan, words
 from dlp_proxy.detect.checksums import aba_ok, luhn_ok
 from dlp_proxy.detect.filler import filler_edits, footnote_edits, list_marker_edits, may_have_filler
+from dlp_proxy.detect.structure import ROW, may_hold_fragments
 from dlp_proxy.detect.words import digit_bound, may_have_number_words, number_word_edits
 
 MAX_DEPTH = 3
@@ -654,13 +655,30 @@ def _alone_run_size(data: bytes, k: int) -> int:
     ``k`` in ``data`` (at least the size of ``_single_letter_run``'s run there): under 7 no
     such run has an identifier's length (``T+1. I'll``, ``11/22. I'll``: no hint, the clean
     path stays fast).  Searched in a slice around ``k`` (runs up to 34 groups)."""
-    lo = max(0, k - _ALONE_REACH)
+    lo = _after_barrier(data, max(0, k - _ALONE_REACH), k)
     for m in _ALONE_WINDOW.finditer(data, lo, min(len(data), k + 1 + _ALONE_REACH)):
         if m.start() <= k < m.end():
             return m.end() - m.start() - m.group(0).count(b" ")
         if m.start() > k:
             break
     return 0
+
+
+def _after_barrier(data: bytes, lo: int, k: int) -> int:
+    """Where a ``finditer`` from ``lo`` for the first match ending after ``k`` may start
+    instead, in ``_ascii_hint_bytes``' translation ``data`` of an ASCII text: just after the
+    last ``w`` (a word character that is neither a digit nor a letter of
+    ``_letter_digits``) or ``n`` (a line break) in ``data[lo:k]``, else ``lo``.
+
+    For the patterns searched so (``_ALONE_WINDOW`` in ``data``, ``_single_letter_run``
+    and ``_letter_runs``' run in the text): no match holds such a character, so a match
+    starting before it ends at or before it, before ``k``; ``finditer`` from ``lo`` tries
+    every position up to it (or ends a match there), then goes on as a ``finditer`` from
+    just after it (lookbehinds see the text before ``pos``): the same first match ending
+    after ``k``.  (In a table a word or a line break is a few characters back: the
+    search no longer tries the 80 or 160 positions before ``k``.)"""
+    bar = max(data.rfind(b"w", lo, k), data.rfind(b"n", lo, k))
+    return lo if bar < 0 else bar + 1
 
 
 def _alone_starts(data: bytes, first: bool = False) -> list[int]:
@@ -958,16 +976,21 @@ def _letter_digit_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         return []
     run = _letter_runs()[2]
     table = _letter_digits()
+    # an ASCII text's classes (``_after_barrier``): each run searched from the word or line
+    # break before it
+    data = text.encode("ascii").translate(_ascii_hint_bytes()) if text.isascii() else None
     edits: list[tuple[int, int, str, int, int]] = []
     reach = 0
     for h in hints:
         if h < reach:
             continue
         if text[h].isascii() and text[h] in table and not _word_char(text, h - 1) and not _word_char(text, h + 1):
-            reach = _alone_letter_run(text, h, table, edits)
+            reach = _alone_letter_run(text, h, table, edits, data)
             continue
         # the run holding this hint: from the start of the line part before it
         start = max(0, h - 80)
+        if data is not None:
+            start = _after_barrier(data, start, h)
         for m in run.finditer(text, start, min(len(text), h + 1 + 80)):
             if m.end() <= h:
                 continue
@@ -987,15 +1010,20 @@ def _word_char(text: str, i: int) -> bool:
     return 0 <= i < len(text) and (text[i].isalnum() or text[i] == "_")
 
 
-def _alone_letter_run(text: str, h: int, table: dict[str, str], edits: list[tuple[int, int, str, int, int]]) -> int:
+def _alone_letter_run(text: str, h: int, table: dict[str, str], edits: list[tuple[int, int, str, int, int]],
+                      data: bytes | None = None) -> int:
     """For a letter of ``_letter_digits`` standing alone as a group at ``h`` (no digit
     glued to it: ``S-N-N-N-N-N-N-I-O``), the edits of the run of digit groups and such
     letters holding it (``_single_letter_run``): each letter read as its digit, when the
     run has an identifier's length (``_LETTER_RUN_SIZE``), at most ``_LETTER_RUN_LETTERS``
     letters and at least two digits for each letter (one letter standing for a digit
     among digits, never letters among a few numbers: ``T 2``, ``class B 500``).  Returns
-    where the run ends (the hints before it are done)."""
-    for m in _single_letter_run().finditer(text, max(0, h - _ALONE_REACH), min(len(text), h + 1 + _ALONE_REACH)):
+    where the run ends (the hints before it are done).  ``data``: an ASCII text's
+    ``_ascii_hint_bytes`` translation (the search starts at ``_after_barrier``)."""
+    lo = max(0, h - _ALONE_REACH)
+    if data is not None:
+        lo = _after_barrier(data, lo, h)
+    for m in _single_letter_run().finditer(text, lo, min(len(text), h + 1 + _ALONE_REACH)):
         if m.end() <= h:
             continue
         if m.start() > h:
@@ -1528,6 +1556,10 @@ def _through_starts(outer: Normalized, inner: Sequence[int]) -> list[int]:
     of a file is tens of thousands of positions, mapped once per step that changes it."""
     n = len(outer.starts)
     if inner and n and min(inner) >= 0 and max(inner) < n:
+        if isinstance(inner, range) and inner == range(n):
+            return list(outer.starts)  # an unchanged inner reading (``identity``): the same values, copied in C
+        if isinstance(outer.starts, range) and outer.starts == range(n):
+            return list(inner)  # through an unchanged outer reading: each ``s`` is its own start
         return list(map(outer.starts.__getitem__, inner))
     return [outer.starts[s] if s < n else (outer.ends[-1] if outer.ends else 0) for s in inner]
 
@@ -1537,6 +1569,10 @@ def _through_ends(outer: Normalized, inner: Sequence[int]) -> list[int]:
     last end, or 0); by ``map`` when every ``e`` is inside."""
     n = len(outer.ends)
     if inner and n and min(inner) > 0 and max(inner) <= n:
+        if isinstance(inner, range) and inner == range(1, n + 1):
+            return list(outer.ends)  # (as ``_through_starts``)
+        if isinstance(outer.ends, range) and outer.ends == range(1, n + 1):
+            return list(inner)
         return list(map(outer.ends.__getitem__, map((-1).__add__, inner)))
     return [outer.ends[e - 1] if 0 < e <= n else (outer.ends[-1] if outer.ends else 0) for e in inner]
 
@@ -1739,6 +1775,18 @@ def may_render(text: str) -> bool:
             or (may_have_filler(text) and bool(_filler_edits(text)))  # "536, then 22, ends 8710"
             or (_may_position(text) and bool(_positional_parts(text)))  # "ends 8710, starts 536, middle 22"
             or (_may_speak(text) and bool(words.spoken_digit_edits(text))))  # "ssn V III VI ..."
+
+
+def may_read_as_digits(text: str) -> bool:
+    """The engine's first gate for raw ASCII text beyond the prefilter's quick check
+    (``Engine._analyze``, ``Engine.could_find``): ``text`` may hold digits only its
+    reading shows (number words, markup or shortcodes between digits, look-alike or leet
+    letters beside digits, keyed digit fragments, table rows).  False: the normalizer
+    turns nothing in it into digits.  Also the gateway's test of which JSON keys, query
+    names and websocket action names may hold an identifier (gateway/extract.py
+    ``key_may_hold_number``, atrest.py), so that set is the detector's own."""
+    return (may_render(text) or may_have_letter_digits(text) or may_have_leet_digits(text)
+            or ROW in text or may_hold_fragments(text))
 
 
 def rendered_digits(text: str) -> int:
@@ -2058,6 +2106,12 @@ def _told_filler(text: str) -> Normalized | None:
 _LETTER_RUNS = re.compile(
     r"[0-9](?<![0-9]{2})[0-9]{0,6}(?:(?:[-./]?[A-Za-z]{1,8}[-./]?|[-./])[0-9]{1,7}){1,4}(?![0-9])")
 _RUN_GAP = re.compile(r"[^0-9]+")
+#: what every run ``_letter_run_edits`` edits holds: a run of two letters or more, between
+#: a group's last digit and the next group's first, a ``-`` ``.`` ``/`` on either side (an
+#: element of ``_LETTER_RUNS``' repeat); a text the one pass finds none in has no such edit
+#: (a table of dates, prices and one-letter CUSIPs: ``_LETTER_RUNS`` was tried at every digit)
+_LETTER_RUN_HINT = re.compile(r"[0-9][-./]?[A-Za-z]{2,8}[-./]?[0-9]")
+gatescan.register(_LETTER_RUN_HINT)
 #: The 4-4-1 split of a routing number, read only when its nine digits pass the ABA check.
 _ABA_SHAPE = (4, 4, 1)
 #: The identifier labels that make glued hexadecimal letters between digit groups a
@@ -2327,6 +2381,8 @@ def _letter_run_edits(text: str, done: set[int]) -> list[tuple[int, int, str, in
     letters (an order id, ``ORD536ab22cd8710``), other shapes and longer tokens stay as
     written."""
     edits: list[tuple[int, int, str, int, int]] = []
+    if not gatescan.may_search(_LETTER_RUN_HINT, text):
+        return edits
     for m in _LETTER_RUNS.finditer(text):
         a, b = m.span()
         if a in done or (a and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum()):
@@ -3383,6 +3439,7 @@ _OF_PARTS = r"(?:[ \t]*(?:/|of)[ \t]*[2-9](?![0-9]))"
 _NUMBERED_PART_HINT = re.compile(
     rf"(?i)(?<![a-z]){_PART_WORD}[ \t]*#?[ \t]*1{_OF_PARTS}?[ \t]*[:.)=-]|\([ \t]*1[ \t]*\)|#[ \t]*1(?![0-9])"
     rf"|(?<![0-9./])1{_OF_PARTS}")
+gatescan.register(_NUMBERED_PART_HINT)  # (its last alternative was tried at every ``1`` of a table)
 _PART_GROUP = r"[ \t]*([0-9]{1,8}(?:[ -][0-9]{1,8}){0,3})"
 
 
@@ -3569,7 +3626,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         spoken_dash = _spoken_dashes(result.text)
         if spoken_dash is not None:
             result = _compose(result, spoken_dash)
-    if _NUMBERED_PART_HINT.search(result.text) is not None:
+    if gatescan.search(_NUMBERED_PART_HINT, result.text):
         numbered = _numbered_parts(result.text)
         if numbered is not None:
             result = _compose(result, numbered)

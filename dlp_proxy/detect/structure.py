@@ -26,9 +26,11 @@ at least 2 lines; ``;`` or ``,`` (CSV) on at least 3 lines with at least two
 delimiters each (three cells), or on at least 5 lines, where most delimiters are
 not followed by a space (prose puts a space after its commas; CSV does not); or on
 2-3 lines whose first has no digit and a cell naming an identifier (a recognizer's
-context word: ``Name,SSN`` above ``Bob Smith,AAAGGSSSS``), the header labelling one or
-two data rows.  Two chat lines with one comma each are otherwise prose, not a table, so
-a line break there stays a separator.
+context word: ``Name,SSN`` above ``Bob Smith,AAAGGSSSS``; ``names_identifier``: ``tax_id``,
+``SSN/TIN``, ``SSN (no dashes)``), the header labelling one or two data rows; under such a
+header, lines written with a blank after each delimiter as chat writes a list (``Name,
+SSN`` over ``Jane Doe, AAAGGSSSS``) are rows too.  Two chat lines with one comma each are
+otherwise prose, not a table, so a line break there stays a separator.
 
 ``column_header(text, pos)`` is the header cell (first row of the table, when
 that row has no digit: a first row with numbers is data, e.g. a file block cut
@@ -52,6 +54,7 @@ import itertools
 import operator
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import regex
 
@@ -98,18 +101,76 @@ def header_label_regex(labels: list[str] | tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?:" + "|".join(re.escape(w) for w in words) + r")" + _LABEL_TAIL, re.IGNORECASE)
 
 
+#: where a header's words part: ``_`` ``-`` ``.`` ``/`` and a lower-case letter or digit
+#: before an upper-case one (``tax_id``, ``ssnNbr``, ``acctNo``, ``SSN/TIN``)
+_HEADER_CUT = re.compile(r"[_./-]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])")
+#: words after an identifier's name in a header that say how it is written, not what it
+#: is (``SSN_NoDash``, ``ssn_1``, ``SSN9``, ``SSN.value``, ``ssn_last9``: atk25r R3)
+_HEADER_QUALIFIERS = frozenset({
+    "value", "val", "raw", "full", "clean", "plain", "digits", "digit", "no", "nodash", "nodashes", "dash", "dashes",
+    "unformatted", "formatted", "str", "string", "txt", "text", "last", "num", "nbr", "number", "nr",
+})
+#: a header's note in brackets (``SSN (no dashes)``, ``acct [10 digits]``)
+_HEADER_NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*")
+
+
+def header_words(cell: str) -> str:
+    """A header cell as words: its snake_case, camelCase and ``/`` parts apart
+    (``tax_id`` -> ``tax id``, ``acctNo`` -> ``acct No``, ``SSN/TIN`` -> ``SSN TIN``)."""
+    return " ".join(_HEADER_CUT.sub(" ", cell).split())
+
+
+def names_identifier(cell: str, label: re.Pattern[str]) -> bool:
+    """A header cell that names an identifier: the cell, or one of its ``/`` parts, read
+    as words and without a note in brackets, is one of ``label``'s (a context word, then
+    perhaps ``number``/``no``/``#``) after at most two words that qualify it
+    (``SSN``, ``Customer TIN``, ``SSN (no dashes)``, ``SSN/TIN``, ``tax_id``, ``ssn_nbr``,
+    ``acctNo``); "the SSN form" names a form, not the number."""
+    c = cell.strip(' \t\r"')
+    if label.fullmatch(c):
+        return True
+    c = _HEADER_NOTE.sub(" ", c)
+    for part in [c, *c.split("/")] if "/" in c else [c]:
+        words = header_words(part).split()
+        for k in range(min(3, len(words))):
+            for e in range(len(words), max(k, len(words) - 3), -1):
+                tail = words[e:]
+                if all(w.isdigit() or w.lower() in _HEADER_QUALIFIERS for w in tail):
+                    named = " ".join(words[k:e])
+                    if label.fullmatch(named) or (named[-1:] in "sS" and label.fullmatch(named[:-1])):
+                        return True  # (a plural: "SOCIALS", "Tax IDs": atk25r R4)
+    return False
+
+
 def _labelled(lines: list[str], i: int, j: int, delim: str, label: re.Pattern[str]) -> bool:
     """Lines ``i..j`` (a header and data rows, ``,`` or ``;``) are a table however few its rows:
     its first line has no digit, short cells only, and one cell that names an identifier
-    ("Name,SSN" above "Bob Smith,AAAGGSSSS").  Two chat lines with commas under no such
-    header stay prose."""
+    ("Name,SSN" above "Bob Smith,AAAGGSSSS", ``names_identifier``).  Two chat lines with
+    commas under no such header stay prose."""
     if delim not in (",", ";") or j - i < 2:
         return False
     header = lines[i]
-    if _DIGIT.search(header):
-        return False
     cells = [c.strip(' \t\r"') for c in header.split(delim)]
-    return all(len(c) <= MAX_HEADER_CHARS for c in cells) and any(label.fullmatch(c) for c in cells)
+    if _DIGIT.search(header) and any(_data_cell(c) or not _names(c) for c in cells):
+        return False  # a value in the first line; a digit or two glued to a word is a name ("SSN9", "ssn_1": atk25r R3)
+    return all(len(c) <= MAX_HEADER_CHARS for c in cells) and any(names_identifier(c, label) for c in cells)
+
+
+def _spaced_labelled(lines: list[str], owner: list[str | None], i: int, delim: str,
+                     label: re.Pattern[str]) -> int:
+    """A header naming an identifier written as chat writes a list, a blank after each
+    delimiter (``Name, SSN`` above ``Jane Doe, AAAGGSSSS``: ``_count`` reads both lines as
+    prose): the end of the run of lines from ``i`` with the header's number of delimiters
+    outside quotes, when it holds a data row (else ``i``).  Only the lines after such a
+    header are read so; two chat lines with commas under no such header stay prose."""
+    header = lines[i]
+    c = _count(header.replace(delim + " ", delim), delim)
+    if not c or c > 8 or owner[i] is not None or not _labelled(lines, i, i + 2, delim, label):
+        return i  # (the header is read before the rows: each line is walked over once)
+    j = i + 1
+    while j < len(lines) and owner[j] is None and _count(lines[j].replace(delim + " ", delim), delim) == c:
+        j += 1
+    return j if j - i >= 2 else i
 
 
 def _count(line: str, delim: str) -> int:
@@ -279,6 +340,17 @@ def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
                 for k in range(i, j):
                     owner[k] = delim
             i = j
+        if header_label is not None and delim in (",", ";") and delim + " " in text:
+            # "Name, SSN" over "Jane Doe, AAAGGSSSS": a labelled header written as chat (det25c F2)
+            k = 0
+            while k < n:
+                if counts[k] or lines[k].count(delim) == 0 or owner[k] is not None:
+                    k += 1
+                    continue
+                end = _spaced_labelled(lines, owner, k, delim, header_label)
+                for m in range(k, end):
+                    owner[m] = delim
+                k = max(end, k + 1)
     if not any(owner):
         return text
     # runs of lines with one owner: a table's (its line breaks rows), or no table's
@@ -318,6 +390,81 @@ def column_header(text: str, pos: int) -> str | None:
     header = _column_header(text, pos)
     _last_header = (text, pos, header)
     return header
+
+
+#: a table ``table_trailer`` reads the words below of: a chat table, not an export
+_SMALL_TABLE_CHARS = 400
+
+
+def table_trailer(text: str, pos: int) -> tuple[int, str] | None:
+    """For ``text[pos]`` below the first row of a small marked table whose header names no
+    column (``| a | b |``, blank cells: ``_names``), the words right below the table, up to
+    the next digit (offset in ``text``, words): "routing and account" under
+    ``| RRRRRRRRR | AAAAAAAAAA |`` names its cells as headers would (attack pass 25, F1).
+    A table whose headers name their columns is read by them."""
+    table_start = _rfind_break(text, pos) + 1
+    table_end = _find_break(text, pos)
+    table_end = len(text) if table_end < 0 else table_end
+    if table_end - table_start > _SMALL_TABLE_CHARS or table_end >= len(text):
+        return None
+    header_end = text.find(ROW, table_start, pos)
+    if header_end < 0:
+        return None
+    below = text[table_end:table_end + CAPTION_REACH]
+    cut = _DIGIT.search(_COLUMN_PLACE.sub(lambda m: "x" * len(m.group(0)), below) if "col" in below.lower() else below)
+    below = below[: cut.start()] if cut else below  # (a column's number is no number: "col 3 = tax ids")
+    cells = text[table_start:header_end].split(CELL)
+    if any(_names(c) for c in cells) and not _designates(below, cells, text.count(CELL, text.rfind(ROW, 0, pos) + 1, pos)):
+        return None
+    return table_end, below
+
+
+#: words below a table that say which of its columns they speak of: its place ("the third
+#: column", "column 3", "col C", "the last column"), or all of its numbers ("the numbers
+#: above", "those are their SSNs", "above: their tax ids")
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_COLUMN_PLACE = re.compile(
+    r"(?i)(?<![a-z])(?:(?P<nth>" + "|".join(_ORDINALS) + r"|1st|2nd|3rd|[4-9]th|last|final|right(?:most)?|left(?:most)?)"
+    r"[ \t]+(?:col(?:umn)?s?|field|cell)s?|col(?:umn)?[ \t]*(?:#[ \t]*)?(?P<num>[1-9]|[A-Ja-j])(?![a-z0-9]))")
+_ALL_NUMBERS = re.compile(
+    r"(?i)(?:\A[^A-Za-z]*(?:(?:all|both)[ \t]+)?(?:th(?:o|e)se|they|th(?:at|is)|above)(?![a-z])"
+    r"|(?<![a-z])(?:numbers|values|digits|ones|nos|ids)[ \t]+(?:above|in[ \t]+(?:the|this)[ \t]+(?:table|list))(?![a-z])"
+    r"|(?<![a-z])(?:the|all)[ \t]+above(?![a-z]))")
+
+
+def _designates(below: str, cells: list[str], column: int) -> bool:
+    """The words ``below`` a table whose header row is ``cells`` speak of the column
+    ``column`` (0-based): by its place, its header's name ("the Ref column is their
+    SSN"), or all the numbers above (atk25r R2)."""
+    if not below.strip():
+        return False
+    if _ALL_NUMBERS.search(below) is not None:
+        return True
+    if len(cells) > 1 and not cells[0].strip(" \t"):
+        cells, column = cells[1:], column - 1  # a Markdown row's leading "|"
+    if len(cells) > 1 and not cells[-1].strip(" \t\r"):
+        cells = cells[:-1]  # and its closing one
+    for m in _COLUMN_PLACE.finditer(below):
+        nth, num = m.group("nth"), m.group("num")
+        if nth is not None:
+            nth = nth.lower()
+            if nth in ("last", "final", "right", "rightmost"):
+                want = len(cells) - 1
+            elif nth in ("left", "leftmost"):
+                want = 0
+            elif nth in _ORDINALS:
+                want = _ORDINALS.index(nth)
+            else:
+                want = int(nth[0]) - 1
+        else:
+            want = int(num) - 1 if num.isdigit() else ord(num.lower()) - ord("a")
+        if want == column:
+            return True
+    if column < len(cells):
+        name = " ".join(cells[column].strip(' \t\r"|').split())
+        if len(name) >= 2 and re.search(r"(?i)(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", below) is not None:
+            return True
+    return False
 
 
 #: A cell of a first row that holds a value, not a name: three digits in a row, or digits
@@ -636,6 +783,28 @@ def _caption(text: str, table_start: int) -> str:
     return " ".join(_NUMBER_TOKEN.sub(" ", above).split())
 
 
+def _trailer(text: str, table_end: int) -> str:
+    """The words of the text right below a table (``CAPTION_REACH`` characters from the
+    end of its last row: "those are the three parts of her social security number"), as
+    its caption's are read: the message names its rows after showing them (attack pass
+    25, F1); tokens with a digit left out."""
+    if table_end < 0:
+        return ""
+    below = text[table_end:table_end + CAPTION_REACH].replace(CELL, " ").replace(ROW, " ")
+    return " ".join(_NUMBER_TOKEN.sub(" ", below).split())
+
+
+def _around(text: str, table_start: int, table_end: int) -> str:
+    """A table's caption and the words below it (``_caption``, ``_trailer``)."""
+    return " ".join(w for w in (_caption(text, table_start), _trailer(text, table_end)) if w)
+
+
+@functools.lru_cache(maxsize=8)
+def _label_words(label: re.Pattern[str]) -> re.Pattern[str]:
+    """``label`` (``header_label_regex``) as a word anywhere in a text."""
+    return re.compile(r"(?<![A-Za-z0-9])(?:" + label.pattern + r")(?![A-Za-z0-9])", label.flags)
+
+
 def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
               spans: list[tuple[int, int, int]], at: int, header: list[str] | None = None,
               caption: str = "", label: re.Pattern[str] | None = None) -> int:
@@ -684,7 +853,8 @@ def table_row_reading(text: str, header_label: re.Pattern[str] | None = None,
         pieces.append(reading)
     at = len(pieces[0]) + len(_PIECE_GAP) if pieces else 0
     for a, b, line in fragment_pieces(text, header_label):
-        caption = _caption(text, a)  # the words before the fragments (``client ssn`` over them) label them too
+        # the words before the fragments (``client ssn`` over them) and right below them label them too
+        caption = _around(text, a, _find_break(text, b - 1) if b > 0 else -1)
         line = f"{caption} ; {line}" if caption else line
         spans.append((at, a, b))
         pieces.append(line)
@@ -722,7 +892,7 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
         cells = _cells_at(text, start, done, _CELL_EDGE)
         if CELL in text[start:done]:
             header = _header_cells(text, start)
-            caption = _caption(text, _rfind_break(text, start) + 1)
+            caption = _around(text, _rfind_break(text, start) + 1, _find_break(text, start))
             if header is not None:
                 caption = " ".join([caption, *(c for c in header if _identifies(c, header_label))])
         at = _add_runs(text, cells, pieces, spans, at, header, caption or "", header_label)
@@ -744,7 +914,7 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
             head = text[column[0][0]:column[0][1]] if column else ""
             if column and _names(head) and not _DIGIT.search(head) and not _identifies(head, header_label):
                 continue  # a column named by its header (``|qty|`` over quantities)
-            at = _add_runs(text, column, pieces, spans, at, caption=_caption(text, start))
+            at = _add_runs(text, column, pieces, spans, at, caption=_around(text, start, done))
     if not pieces:
         return None
     return _PIECE_GAP.join(pieces), spans
@@ -1005,10 +1175,15 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
             continue  # no header row (a window cut mid-table, a headerless file): no column read
         header = head
         columns = []
+        # the words around the table name an identifier ("| part | value |" over "| area | AAA |",
+        # "| group | GG |", ... then "her ssn"): a short column its header names is read too
+        told = label is not None and len(block) - 1 <= MAX_COLUMN_ROWS and _label_words(label).search(
+            _around(text, _rfind_break(text, block[0][0]) + 1, _find_break(text, block[-1][1] - 1)
+                    if block[-1][1] > 0 else -1)) is not None
         for k in range(n):
             name = header[k].strip(' \t"')
             named = label is not None and bool(name) and label.fullmatch(name) is not None
-            if (_names(name) and not named) or (len(block) - 1 > MAX_COLUMN_ROWS and not named):
+            if (_names(name) and not named and not told) or (len(block) - 1 > MAX_COLUMN_ROWS and not named):
                 continue
             columns.append((k, name, named))
         if not columns:
@@ -1239,3 +1414,120 @@ def rendered_list_numbers(text: str) -> ListReading | None:
         pos = b
     out.append(text[pos:])
     return ListReading("".join(out), spans)
+
+
+# -- forms copied from a PDF: a block of labels, then a block of their values ----------
+
+#: a form's label block holds this many labels at least, and at most this many
+FORM_MIN_LABELS = 3
+FORM_MAX_LABELS = 24
+#: a label line is at most this long
+_FORM_LABEL_CHARS = 60
+_FORM_BREAK = re.compile(r"\r?\n")
+
+
+class FormReading(NamedTuple):
+    """A form's label lines each followed by its value line (``paired_form``);
+    ``starts[i]``: where character ``i`` of ``text`` is in the original text."""
+
+    text: str
+    starts: list[int]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """The original span of ``[start, end)``, or None when the characters are not
+        side by side there (a reading across a label and its value)."""
+        if not 0 <= start < end <= len(self.starts):
+            return None
+        a, b = self.starts[start], self.starts[end - 1]
+        return (a, b + 1) if b - a == end - 1 - start else None
+
+
+def _form_label(line: str) -> bool:
+    """A line that may be a form's field label: short, no digit, opening with a capital
+    (a bullet aside) or ending with a colon, not a question or an exclamation."""
+    s = line.strip().lstrip("-*\u2022 \t")
+    return (0 < len(s) <= _FORM_LABEL_CHARS and not any(ch.isdigit() for ch in s)
+            and (s[0].isupper() or s.endswith(":")) and s[-1] not in "?!")
+
+
+def _names_identifier(line: str, label: re.Pattern[str]) -> bool:
+    """A context word of an identifier (``label``, ``header_label_regex``) as a word of
+    ``line`` (``Social Security / Tax ID Number``, ``SSN:``)."""
+    for m in label.finditer(line):
+        if not (m.start() > 0 and line[m.start() - 1].isalnum()) and not (
+                m.end() < len(line) and line[m.end()].isalnum()):
+            return True
+    return False
+
+
+def paired_form(text: str, label: re.Pattern[str]) -> FormReading | None:
+    """A form copied from a PDF with its labels in one block and their values in the
+    next (``Name:``, ``Date of Birth:``, ``SSN:`` ... then ``Jane Doe``, ``01/02/1980``,
+    ``AAA GG SSSS`` ...): the k-th label names the k-th value.  Either one block of
+    lines (perhaps a heading or two first) whose first half are labels and second half
+    values, or a block of labels (perhaps a heading first) and, after blank lines, a
+    block of as many values.  The labels: ``FORM_MIN_LABELS`` to ``FORM_MAX_LABELS``
+    lines that may be labels (``_form_label``), one naming an identifier (``label``);
+    the values: at least one holding a digit.  Returns each label line followed by its
+    value line, for the recognizers to read a label right above its value; None for
+    any other text (most: one count of line breaks).  Linear in the text."""
+    if text.count("\n") < 2 * FORM_MIN_LABELS - 1:
+        return None
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _FORM_BREAK.finditer(text):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    lines = [text[a:b] for a, b in spans]
+    blocks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and lines[j].strip():
+            j += 1
+        blocks.append((i, j))
+        i = j
+
+    def labels(a: int, b: int) -> bool:
+        return (FORM_MIN_LABELS <= b - a <= FORM_MAX_LABELS and all(_form_label(lines[k]) for k in range(a, b))
+                and any(_names_identifier(lines[k], label) for k in range(a, b)))
+
+    def values(a: int, b: int) -> bool:
+        return any(any(ch.isdigit() for ch in lines[k]) for k in range(a, b)) and not all(
+            _form_label(lines[k]) for k in range(a, b))
+
+    pairs: list[tuple[int, int]] = []
+    used = -1
+    for n, (a, e) in enumerate(blocks):
+        if a <= used:
+            continue
+        size = e - a
+        for h in (size % 2, size % 2 + 2):
+            k = (size - h) // 2
+            if labels(a + h, a + h + k) and values(a + h + k, e):
+                pairs += [(a + h + x, a + h + k + x) for x in range(k)]
+                used = e - 1
+                break
+        else:
+            if n + 1 < len(blocks):
+                a2, e2 = blocks[n + 1]
+                for h in (0, 1):
+                    if size - h == e2 - a2 and labels(a + h, e) and values(a2, e2):
+                        pairs += [(a + h + x, a2 + x) for x in range(e2 - a2)]
+                        used = e2 - 1
+                        break
+    if not pairs:
+        return None
+    out: list[str] = []
+    starts: list[int] = []
+    for lab, val in pairs:
+        for k in (lab, val):
+            a, b = spans[k]
+            out.append(text[a:b] + "\n")
+            starts.extend(range(a, b))
+            starts.append(b)
+    return FormReading("".join(out), starts)

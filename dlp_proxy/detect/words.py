@@ -35,14 +35,16 @@ six`` is 536), and only across blanks or one hyphen (``thirty, six`` is 30,6); a
 numbers in words is a blank (``536 two-two 8710`` is ``536 two two 8710``).  A
 conjunction (``and``, ``y``, ``e``, ``et``, ``und``, ``en``) is read only inside a number.
 
-A *run* is a sequence of such tokens apart by one to three blanks or marks, or by a
-line break with markup around it (``_continues``: one group per line, list items).  A run
+A *run* is a sequence of such tokens apart by one to three blanks or marks, a pause
+written out (``two... four``, ``_PAUSE``), or a line break with markup around it
+(``_continues``: one group per line, list items).  A run
 is read when it holds at least ``MIN_NUMBER_WORDS`` number words (each word of a
 run-together token counts; conjunctions do not), a number of three words or more, or
 ``hundred`` with a number before it: "one of two" or "three or four" stay words; or,
 fewer words among digit groups, ``MIN_MIXED_DIGITS`` digits in all (``536 two two 8710``;
 a lone one-word number at the start, or of two digits or more at the end, stays a word:
-``last four 7654 32``, but a digit word followed by one digit (``seven 5 8 9 ...``) is a digit; a digit word at the end is a digit: ``536 22 871 zero``).  Blanks
+``last four 7654 32``, but a digit word followed by one digit (``seven 5 8 9 ...``), or by
+groups with more words among them (``four 022 one 9 five 72``), is a digit; a digit word at the end is a digit: ``536 22 871 zero``).  Blanks
 between the numbers of a run are dropped, marks kept (``fifty-three six, twenty-two`` ->
 ``536,22``), except the two that show an SSN's 3-2-4 groups (``536 twenty two 8710`` ->
 ``536 22 8710``, ``_shown_blanks``); two capitals before a run that starts with two
@@ -397,6 +399,105 @@ def _conj_between(prev: str, nxt: str) -> bool:
         _UNIT, _TEN, _TEEN, _TENS_K, _HUNDREDS))
 
 
+#: a letters-only token read with a head word apart (``ssnfivethreesix...``, all one case):
+#: its number-word tail must hold this many words ("someone", "often", "canine", "weight",
+#: "phone" hold one and stay words)
+_GLUED_TAIL_WORDS = 3
+#: where a camelCase/PascalCase token turns to a new word: a lower-case letter then a
+#: capital (``ssnFive``), or a capital then a capital and a lower-case letter (``SSNFive``)
+_HUMP = re.compile(r"(?<=[^\W\d_])(?=[^\W\d_])(?:(?<=[a-z\u00df-\u00ff])(?=[A-Z\u00c0-\u00de])|"
+                   r"(?<=[A-Z\u00c0-\u00de])(?=[A-Z\u00c0-\u00de][a-z\u00df-\u00ff]))")
+
+
+def _tail_words(folded: str) -> tuple[int, tuple[str, ...]] | None:
+    """The number words a folded letters token ends with after a head that is none
+    (``ssnfive...``: 3, five ...): the longest such tail (the shortest head), or None."""
+    if len(folded) < 3 or folded[-2:] not in _heads_tails()[1]:
+        return None
+    heads = _heads_tails()[0]
+    for k in range(1, len(folded) - 1):
+        if folded[k : k + 2] in heads:
+            seg = _segment(folded[k:])
+            if seg is not None:
+                return k, seg
+    return None
+
+
+def _hump_words(hump: str) -> tuple[str, ...] | None:
+    """A camel hump (``Five``, ``FiftyThree``) as number words: one of three letters or
+    more (not a conjunction), or number words run together."""
+    f = _fold(hump)
+    kind = _entries().get(f)
+    if kind is not None:
+        return (f,) if kind[0] != _CONJ and len(f) >= 3 else None
+    seg = _segment(f) if len(f) >= 4 else None
+    return seg if seg is not None and len(seg) >= 2 else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _glued_pieces(token: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    """The number words inside a letters token that is not number words as a whole, as
+    ``(start, end, words)`` within it (atk27r W): read at its camelCase/PascalCase humps
+    (``ssnFiveThreeSix``, ``cardFourOneOne``: every hump that is number words, next humps
+    merged), and a hump's number-word tail after a head that is none (``ssnfivethree...``,
+    ``SSNfive...``): with a number hump after it, or ``_GLUED_TAIL_WORDS`` words of its
+    own.  A head is left as it is: the label it is (``ssn``, ``card``) sits glued to the
+    digits read, as ``ssn536...`` does."""
+    if len(token) > _MAX_TOKEN:
+        return ()
+    cuts = [0, *(m.start() for m in _HUMP.finditer(token)), len(token)]
+    humps = [(a, b, _hump_words(token[a:b])) for a, b in itertools.pairwise(cuts)]
+    out: list[tuple[int, int, tuple[str, ...]]] = []
+    for i, (a, b, words) in enumerate(humps):
+        if words is None:
+            tail = _tail_words(_fold(token[a:b])) if b - a >= 4 else None
+            nxt = humps[i + 1][2] if i + 1 < len(humps) else None
+            if tail is None or (nxt is None and len(tail[1]) < _GLUED_TAIL_WORDS):
+                continue
+            a, words = a + tail[0], tail[1]
+        if out and out[-1][1] == a:
+            out[-1] = (out[-1][0], b, out[-1][2] + words)
+        else:
+            out.append((a, b, words))
+    return tuple(out)
+
+
+def _glue_candidate(token: str) -> bool:
+    """A letters token whose number words inside it (``_glued_pieces``) open a window:
+    two words or more in one piece."""
+    return any(len(w) >= 2 for _a, _b, w in _glued_pieces(token))
+
+
+#: ASCII number words that open a window, preceded by a letter: where a token may hold
+#: number words inside it (``_glued_pieces``)
+@functools.cache
+def _inner_re() -> re.Pattern[str]:
+    return re.compile("[^\\W\\d_](?:" + literal_trie(w for w in _openers() if w.isascii()) + ")")
+
+
+def _inner_tokens(text: str, low: str, ends: list[int]) -> list[str]:
+    """The tokens of ``low`` (as lower case) around the positions ``ends`` (inside a
+    token) whose number words inside them open a window, read in ``text``'s case."""
+    out: dict[str, None] = {}
+    done: set[int] = set()
+    for p in ends:
+        a = p
+        while a > 0 and (_LETTER1.match(low, a - 1) is not None or low[a - 1] in _MARK_SET):
+            a -= 1
+        while a < len(low) and low[a] in _MARK_SET:
+            a += 1
+        if a in done:
+            continue
+        done.add(a)
+        m = _LETTERS.match(low, a)
+        if m is None or m.end() - a < 5:
+            continue
+        t = m.group(0)
+        if t not in out and _segment(_fold(t)) is None and _glue_candidate(text[a : m.end()]):
+            out[t] = None
+    return list(out)
+
+
 class _Tok:
     __slots__ = ("digits", "end", "start", "words")
 
@@ -461,14 +562,15 @@ _SHORT_WORDS = ("un", "um", "oh", "uc", "üç", *dict.fromkeys(
     for f in (w, _fold(w)) if len(f) <= 2 and not f.isascii()))
 
 
-def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
+def _hits(low: str, tight: bool, text: str | None = None) -> tuple[list[str], list[str]]:
     """The tokens of ``low`` that open a window (each once), and the letters glued to a
-    digit that hold a number word (``_hits_reference``, found by one Hyperscan pass,
-    ``_WordScan``: the same lists, in another order)."""
+    digit that hold a number word or holding number words inside them (``_hits_reference``,
+    found by one Hyperscan pass, ``_WordScan``: the same lists, in another order).
+    ``text``: ``low`` in its own case (camelCase humps), or ``low``."""
     scan = _word_scan() if FAST and _LETTERS_LABEL not in low else None
     if scan is None:
-        return _hits_reference(low, tight)
-    starts, glue_points = scan.scan(low)
+        return _hits_reference(low, tight, text)
+    starts, glue_points, inner = scan.scan(low)
     letter = _LETTER1.match
     counts: dict[str, int] = {}
     seen: set[int] = set()
@@ -508,6 +610,8 @@ def _hits(low: str, tight: bool) -> tuple[list[str], list[str]]:
     hits = [t for t in counts if t in openers or (
         ((len(t) >= 5 and t[:2] in heads and t[-2:] in tails) or (len(t) >= 2 and not t.isascii())) and _opens(t))]
     glued = [g for g in _letters_around(low, sorted(set(glue_points))) if _has_trigger(g)]
+    if inner:
+        glued = list(dict.fromkeys((*glued, *_inner_tokens(low if text is None else text, low, inner))))
     if tight and not glued and _HUNDRED not in hits and (
             sum(counts[w] * _words_in(w) for w in hits) + sum(counts.get(w, 0) for w in _SHORT_WORDS)) < 3 and (
             not hits or _DIGIT.search(low) is None):
@@ -538,29 +642,35 @@ class _WordScan:
         self.words = len(words)
         exprs = [b"(?:^|[^A-Za-z])" + w.encode("ascii") for w in words]
         exprs += [rb"[A-Za-z?][0-9]", rb"[0-9][A-Za-z?]"]  # a digit after, before a letter
+        # a number word that opens a window inside a token (``_inner_tokens``)
+        exprs += [b"[A-Za-z?]" + w.encode("ascii") for w in sorted(w for w in _openers() if w.isascii())]
         self.db = _hs.Database()
         self.db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
                         flags=[0] * len(exprs))
         self.local = threading.local()
 
-    def scan(self, low: str) -> tuple[list[int], list[int]]:
-        """Where a token may start with a number word; where a digit may touch a letter."""
+    def scan(self, low: str) -> tuple[list[int], list[int], list[int]]:
+        """Where a token may start with a number word; where a digit may touch a letter;
+        where a number word may stand inside a token (its last letter)."""
         scratch = getattr(self.local, "scratch", None)
         if scratch is None:
             scratch = self.local.scratch = _hs.Scratch(self.db)
         starts: list[int] = []
         glue: list[int] = []
+        inner: list[int] = []
         lengths, words = self.lengths, self.words
 
         def on_match(idx: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             if idx < words:
                 starts.append(to - lengths[idx])
-            else:
+            elif idx <= words + 1:
                 glue.append(to - 1 if idx == words else to - 2)
+            else:
+                inner.append(to - 1)
 
         data = low.encode("ascii") if low.isascii() else low.encode("ascii", "replace")
         self.db.scan(data, match_event_handler=on_match, scratch=scratch)
-        return starts, glue
+        return starts, glue, inner
 
 
 #: from this length an ASCII text's triggers are looked for by one Hyperscan pass
@@ -617,7 +727,7 @@ def _word_scan() -> _WordScan | None:
     return _WordScan() if _hs is not None else None
 
 
-def _hits_reference(low: str, tight: bool) -> tuple[list[str], list[str]]:
+def _hits_reference(low: str, tight: bool, text: str | None = None) -> tuple[list[str], list[str]]:
     """The tokens of ``low`` that open a window (each once), and the letters glued to a
     digit that hold a number word; the common no-case in C (one ``findall``, a set test,
     ``startswith``/``endswith`` with tuples), per-token work only for the rest.  With
@@ -635,6 +745,9 @@ def _hits_reference(low: str, tight: bool) -> tuple[list[str], list[str]]:
                 and t not in openers and _opens(t):
             hits.append(t)
     glued = [g for g in _glued(low) if _has_trigger(g)]
+    inner = [m.start() for m in _inner_re().finditer(low)]
+    if inner:
+        glued = list(dict.fromkeys((*glued, *_inner_tokens(low if text is None else text, low, inner))))
     if tight and not glued and not spelled and _HUNDRED not in hits and (
             sum(words.count(w) * _words_in(w) for w in hits) + sum(map(words.count, _SHORT_WORDS))) < 3 and (
             not hits or _DIGIT.search(low) is None):
@@ -690,7 +803,7 @@ def _find_all(low: str, token: str) -> list[int]:
 def _windows(text: str, low: str, tight: bool = True) -> list[tuple[int, int]]:
     """Stretches of ``text`` around number words (merged), at token boundaries.  With
     ``tight``, only those that can give an edit (``_may_read``)."""
-    hits, glued = _hits(low, tight)
+    hits, glued = _hits(low, tight, text)
     if not hits and not glued:
         return []
     # (start, end, number words of the token, whether it is read anyway): per occurrence
@@ -782,7 +895,21 @@ def _tokens(text: str, a: int, b: int, letters: bool = False) -> list[_Tok | Non
             out.append(_Tok(m.start(), m.end(), (_O_ZERO,), ""))  # kept only beside number words
             continue
         seg = _segment(f) if len(f) >= 4 else None
-        out.append(_Tok(m.start(), m.end(), seg, "") if seg is not None and len(seg) >= 2 else None)
+        if seg is not None and len(seg) >= 2:
+            out.append(_Tok(m.start(), m.end(), seg, ""))
+            continue
+        pieces = _glued_pieces(s) if seg is None and len(s) >= 4 else ()
+        if not pieces:
+            out.append(None)
+            continue
+        at = 0
+        for pa, pb, words in pieces:  # "ssnFiveThree": ssn / five three (a head: None)
+            if pa > at:
+                out.append(None)
+            out.append(_Tok(m.start() + pa, m.start() + pb, words, ""))
+            at = pb
+        if at < len(s):
+            out.append(None)
     return out
 
 
@@ -1024,8 +1151,16 @@ def _continues(gap: str) -> bool:
     if not gap or any(c.isalnum() for c in gap):
         return False
     if "\n" not in gap:
-        return len(gap) <= 3
+        return len(gap) <= 3 or _PAUSE.fullmatch(gap) is not None
     return len(gap) <= _MAX_BREAK_GAP and gap.count("\n") <= 2
+
+
+#: a speaker's pause written out between digit groups (``one seven two... four five...``,
+#: ``six-zero . . . two``, ``two…four``, NFKC's ``...``, ``two -- four``, ``two  —  four``): one
+#: to four of one mark (``.`` ``-`` en or em dash ``~``), each perhaps with a blank, and up to
+#: two blanks around them (det25a; a run went on across three characters only, so ``two...
+#: four`` broke it)
+_PAUSE = re.compile(r"[ \t]{0,2}([.\-\u2013\u2014~])[ \t]?(?:\1[ \t]?){0,3}[ \t]{0,2}")
 
 
 def _joins(gap: str) -> bool:
@@ -1108,7 +1243,10 @@ def _mixed(numbers: list[_Number], atoms: list[tuple[int, int, str]], counted: b
     naming a part stands before it (``counted``: ``last four 8 7 1 0``); a digit word at
     the end is the last digit (``536 22 871 zero``)."""
     part = numbers
-    if len(part) >= 2 and part[0].words == 1 and _group(part[1]) and (
+    # words go on among the groups after it (``four 022 one 9 five 72``, ``six 59906 four
+    # 63``): the first word is a digit of the number, no count of the groups (det25a)
+    among = not counted and atoms[part[0].first][0] == _UNIT and any(n.words for n in part[2:-1])
+    if len(part) >= 2 and part[0].words == 1 and _group(part[1]) and not among and (
             counted or atoms[part[0].first][0] != _UNIT or len(part[1].digits()) != 1):
         part = part[1:]
     if len(part) >= 2 and part[-1].words == 1 and _group(part[-2]) and len(part[-1].digits()) > 1:

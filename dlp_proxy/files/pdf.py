@@ -191,14 +191,22 @@ def _catalog(reader: Any, ctx: Ctx) -> None:
 #: ``/Name``; an embedded file's names and description (``/F``, ``/UF``, ``/DOS``,
 #: ``/Mac``, ``/Unix``, ``/Desc``); a structure element's alternate and actual text,
 #: expansion and language (``/Alt``, ``/ActualText``, ``/E``, ``/Lang``); a page label's
-#: prefix (``/P``).  Only string values are read (``/CA`` of an annotation is a number,
-#: ``/Name`` mostly a name, ``/P`` a page).
+#: prefix (``/P``).  Actions a viewer runs or shows: a JavaScript action's script (``/JS``,
+#: a string or a text stream, wherever the action hangs: ``/OpenAction``, a page's,
+#: field's or annotation's ``/AA``, an annotation's ``/A``, a ``/Next`` chain, a rendition;
+#: viewers show it in their JavaScript console and a script puts its strings in alerts
+#: and form fields), a URI action's ``/URI``, a launch action's file ``/F`` and its
+#: ``/Win`` parameters ``/P``; and a redaction annotation's ``/OverlayText`` (drawn over
+#: the redacted area).  Only string values are read (``/CA`` of an annotation is a
+#: number, ``/Name`` mostly a name, ``/P`` a page).
 TEXT_KEYS = frozenset({
     "/T", "/TU", "/TM", "/V", "/DV", "/Opt", "/Contents", "/Subj", "/RC", "/URI", "/CA", "/AC",
     "/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/Producer", "/Name",
-    "/F", "/UF", "/DOS", "/Mac", "/Unix", "/Desc", "/Alt", "/ActualText", "/E", "/Lang", "/P"})
-#: the text keys whose value may be a text stream (rich text, a field's value or default)
-TEXT_STREAM_KEYS = frozenset({"/RC", "/V", "/DV"})
+    "/F", "/UF", "/DOS", "/Mac", "/Unix", "/Desc", "/Alt", "/ActualText", "/E", "/Lang", "/P",
+    "/JS", "/OverlayText"})
+#: the text keys whose value may be a text stream (rich text, a field's value or default,
+#: a script)
+TEXT_STREAM_KEYS = frozenset({"/RC", "/V", "/DV", "/JS"})
 #: containers (dictionaries and arrays, direct or not) the walker visits at most; more:
 #: ``entry-limit`` (the rest unread, held as too large)
 MAX_DICTIONARY_NODES = 200_000

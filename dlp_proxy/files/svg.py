@@ -331,9 +331,19 @@ def _renderer() -> str | None:
     return shutil.which("rsvg-convert")
 
 
+#: the renderer's environment: no HOME, so fontconfig reads the system's font cache only
+RENDER_ENV = {"PATH": "/usr/bin:/bin"}
+
+
 def _limit_child() -> None:  # pragma: no cover - runs in the renderer's child process
     import resource
+    import signal
 
+    # No file may be written (RLIMIT_FSIZE 0), and a write is refused, not fatal:
+    # fontconfig writes its font cache when the system's is missing or stale (fonts
+    # installed after it was built), and SIGXFSZ killed every render then, so every
+    # SVG upload was held as "ocr-limit".  Ignored signals stay ignored across exec.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     cpu = int(RENDER_SECONDS) + 1
     for limit, value in ((resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, RENDER_MEMORY),
                          (resource.RLIMIT_FSIZE, 0), (resource.RLIMIT_NOFILE, 64)):
@@ -375,7 +385,7 @@ def render(data: bytes, root: Any, ctx: Ctx, sub: str) -> Any | None:
         # a fixed program, no shell, arguments made here; the child's limits set before exec
         done = subprocess.run(
             [program, "--format", "png", "--background-color", "white", *args],
-            input=data, capture_output=True, timeout=seconds, env={"PATH": "/usr/bin:/bin"},
+            input=data, capture_output=True, timeout=seconds, env=dict(RENDER_ENV),
             cwd="/", preexec_fn=_limit_child, check=False)
     except subprocess.TimeoutExpired:
         ctx.problem("ocr-limit", sub)

@@ -209,7 +209,8 @@ def connection_cap(configured: int | None, soft_limit: int | None = None) -> int
 
 class DLPAddon:
     def __init__(self, pipeline: Pipeline, *, max_body_bytes: int, metrics: Any = None,
-                 trusted_proxies: tuple[str, ...] = (), upstream_timeout: float | None = 60.0,
+                 trusted_proxies: tuple[str, ...] = (), client_ip_header: str = "x-forwarded-for",
+                 upstream_timeout: float | None = 60.0,
                  limits: Limits | None = None) -> None:
         import ipaddress
 
@@ -244,6 +245,8 @@ class DLPAddon:
         self.upstream_timeout = upstream_timeout
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.trusted_proxies = tuple(ipaddress.ip_network(n, strict=False) for n in trusted_proxies)
+        #: DLP_CLIENT_IP_HEADER: how a trusted proxy names the client (dlp_proxy/forwarding.py)
+        self.client_ip_header = client_ip_header
         self.pipeline = pipeline
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
@@ -641,7 +644,7 @@ class DLPAddon:
             return "u:" + str(user)
         peer = flow.client_conn.peername[0] if flow.client_conn.peername else ""
         fields = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in flow.request.headers.fields)
-        return "ip:" + address_group(client_address(peer, fields, self.trusted_proxies))
+        return "ip:" + address_group(client_address(peer, fields, self.trusted_proxies, self.client_ip_header))
 
     def _fits(self, party: str, more: int, cap: int) -> bool:
         """Whether ``more`` bytes may be reserved: within the whole budget and the party's
@@ -740,7 +743,7 @@ class DLPAddon:
         if not self.trusted_proxies or not self._trusted(peer):
             return True
         fields = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in flow.request.headers.fields)
-        ip = address_group(client_address(peer, fields, self.trusted_proxies))
+        ip = address_group(client_address(peer, fields, self.trusted_proxies, self.client_ip_header))
         if ip == address_group(peer):
             return True  # nothing forwarded: the proxy's own request
         if self._fwd_open.get(ip, 0) >= cap:
@@ -956,7 +959,7 @@ class DLPAddon:
             target=req.path,
             headers=header_dict(req.headers.fields),
             body=req.raw_content or b"",
-            client_ip=client_address(flow.client_conn.peername[0] if flow.client_conn.peername else "", ((k.decode("latin-1"), v.decode("latin-1")) for k, v in req.headers.fields), self.trusted_proxies),  # dlp_proxy/forwarding.py
+            client_ip=client_address(flow.client_conn.peername[0] if flow.client_conn.peername else "", ((k.decode("latin-1"), v.decode("latin-1")) for k, v in req.headers.fields), self.trusted_proxies, self.client_ip_header),  # dlp_proxy/forwarding.py
             spool=spooled,
             body_limit=flow.metadata.get(ADMITTED_CAP),
         )
@@ -1442,6 +1445,8 @@ class DLPAddon:
         route_name: str | None = None
         try:
             judged = websocket.classify_frame(greq.body, message.is_text)
+            if judged.body is not None:
+                greq.body = judged.body  # a binary frame is judged (and archived) as the JSON it stands for
             route = websocket.frame_route(judged.action_label)
             route_name = route.name
             label = websocket.metric_label(judged.action_label)

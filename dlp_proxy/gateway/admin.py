@@ -6,7 +6,9 @@ answers 503 while the archive refuses writes, for ``DLP_READY_ERROR_WINDOW``
 seconds (default 30) after any archive write error, while the archive's disk has
 less than ``DLP_READY_MIN_FREE`` free (default 64m), or while a small write +
 fsync in the archive directory fails or hangs; and while Redis does not answer.
-It turns 200 again by itself once all of them pass.
+It turns 200 again by itself once all of them pass.  Its ``checks`` also say
+whether the detector finds person names (``ner``: ``on``/``off``, also the
+``dlp_ner_enabled`` gauge); readiness does not depend on it.
 
 Gauges that describe other parts (quarantine depth and age, the archive's
 counters, Redis) are refreshed at scrape time, each under a short timeout so a
@@ -129,7 +131,8 @@ async def _redis_ok(redis: Any) -> tuple[bool, str]:
 
 
 def create_admin_app(*, metrics: Metrics, redis: Any, archive: Any, policy_store: Any, addon: Any,
-                     quarantine: Any = None, readiness: ArchiveReadiness | None = None) -> Starlette:
+                     quarantine: Any = None, readiness: ArchiveReadiness | None = None,
+                     ner: bool | None = None) -> Starlette:
     archive_ready = readiness or ArchiveReadiness(archive)
     state = {"ready": True}
 
@@ -174,6 +177,8 @@ def create_admin_app(*, metrics: Metrics, redis: Any, archive: Any, policy_store
         checks["archive"] = "ok" if failure is None else f"error: {failure}"
         checks["policy"] = policy_store.current.version
         checks["accepting"] = "ok" if addon.accepting else "draining"
+        if ner is not None:
+            checks["ner"] = "on" if ner else "off"  # informative: readiness does not depend on it
         ok = redis_ok and failure is None and addon.accepting
         if ok != state["ready"]:  # transitions only: a load balancer polls every few seconds
             state["ready"] = ok

@@ -244,9 +244,11 @@ class ContextResolver:
                 "type": body.get("type", ""),
                 "team_id": body.get("team_id") or None,
                 "shared": bool(body.get("shared", False)),
-                # context words of the display name and purpose (findings 4): the words
-                # only, from the detector's vocabulary, never the text itself
-                "terms": self._terms(f"{body.get('display_name', '')}\n{body.get('purpose', '')}"),
+                # context words of the display name, purpose and header (findings 4;
+                # atk25 F3: the web app shows the header at the top of the channel, and
+                # any member sets it with a patch): the words only, from the detector's
+                # vocabulary, never the text itself
+                "terms": self._terms("\n".join(str(body.get(k) or "") for k in ("display_name", "purpose", "header"))),
             }
             await self._store(key, data, self.channel_ttl, names=[str(data["name"])])
         try:

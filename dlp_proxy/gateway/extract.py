@@ -43,6 +43,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 # every decompression is bounded there (``Room``: a decoded reading is held to the raw body's limit)
+from dlp_proxy import atrest
+from dlp_proxy.detect.normalize import may_read_as_digits
 from dlp_proxy.gateway.decode import MAX_DECODED_BYTES, MAX_STREAM_DEPTH, Room, stream_readings
 from dlp_proxy.gateway.decode import BodyError as BodyError  # (re-exported: callers import it from here)
 from dlp_proxy.gateway.decode import decode_content_encoding as decode_content_encoding
@@ -186,6 +188,26 @@ def _go_field_name(key: str) -> str:
 _go_field_name_remembered = functools.lru_cache(maxsize=2048)(_go_field_name)
 
 
+def _may_hold_number(key: str) -> bool:
+    return _has_digit(key) or not key.isascii() or may_read_as_digits(key)
+
+
+_key_may_hold_number = functools.lru_cache(maxsize=2048)(_may_hold_number)
+
+
+def key_may_hold_number(key: str) -> bool:
+    """Whether a client-chosen name (a JSON key, a query parameter's name, a websocket
+    action) may hold an identifier as the detector reads it: a digit of any script, a
+    non-ASCII character (the normalizer folds compatibility digits, numerals,
+    look-alikes), or what the engine's own first gate says its reading may turn into
+    digits (``normalize.may_read_as_digits``: number words, ``ssn five three six ...``,
+    letters read as digits, markup between digits).  Such a key is scanned as an item of
+    its own (``walk_json``) and hashed at rest (atrest.py); ``message``,
+    ``attachments``, ``from_webhook`` are not.  Remembered for short keys (a body's
+    keys are the same few field names): atk27 A, C."""
+    return _key_may_hold_number(key) if len(key) <= _REMEMBERED_KEY else _may_hold_number(key)
+
+
 _GO_FOLD = {"\u212a": "k", "\u017f": "s"}
 
 
@@ -212,11 +234,13 @@ def go_struct_fields(doc: Any, prefix: str) -> dict[str, str]:
     Two objects under one key (or its case variants) merge, as Go decodes the
     second into the struct the first filled.  Arrays are not entered."""
     fields: dict[str, str] = {}
-    _go_fields(doc, prefix, fields, 0)
+    _go_fields(doc, prefix, fields, 0, set())
     return fields
 
 
-def _go_fields(doc: Any, prefix: str, fields: dict[str, str], depth: int) -> None:
+def _go_fields(doc: Any, prefix: str, fields: dict[str, str], depth: int, entered: set[str]) -> None:
+    # ``entered``: the paths read as an object so far; only under those can ``fields``
+    # hold a key (``path.``...), so only those are searched for keys to clear
     if depth >= _FIELD_DEPTH or not isinstance(doc, dict):
         return
     pairs = getattr(doc, "order", None)
@@ -226,16 +250,19 @@ def _go_fields(doc: Any, prefix: str, fields: dict[str, str], depth: int) -> Non
             fields[path] = value
         elif isinstance(value, dict):
             fields.pop(path, None)
-            _go_fields(value, path, fields, depth + 1)
+            entered.add(path)
+            _go_fields(value, path, fields, depth + 1, entered)
         elif value is None:
-            sub = path + "."
-            for k in [k for k in fields if k.startswith(sub)]:
-                del fields[k]
+            if path in entered:
+                sub = path + "."
+                for k in [k for k in fields if k.startswith(sub)]:
+                    del fields[k]
         else:
             fields.pop(path, None)
-            sub = path + "."
-            for k in [k for k in fields if k.startswith(sub)]:
-                del fields[k]
+            if path in entered:
+                sub = path + "."
+                for k in [k for k in fields if k.startswith(sub)]:
+                    del fields[k]
 
 
 def walk_json(
@@ -265,12 +292,28 @@ def walk_json(
     if isinstance(doc, float):
         out.items.append(ContentItem(prefix, json.dumps(doc)))
         return
+    # A child that is a string, an integer, a boolean or null is read here, as the call
+    # for it would read it (its depth and the item count checked first): most of a
+    # body's values, one Python call each less (tests/test_extract_walk.py)
+    leaf = depth < MAX_JSON_DEPTH
+    items = out.items
     if isinstance(doc, dict):
         for key, value in doc.items():
             key_s = str(key)
-            if _has_digit(key_s):
-                out.items.append(ContentItem(f"{prefix}{{key}}", key_s))
+            if key_may_hold_number(key_s):
+                items.append(ContentItem(f"{prefix}{{key}}", key_s))
             child = f"{prefix}.{key_s}" if prefix else key_s
+            kind = type(value)
+            if leaf and (kind is str or kind is int or kind is bool or value is None):
+                if len(items) > MAX_ITEMS:
+                    raise BodyError("too many values in the body", 413)
+                if kind is str:
+                    if value:
+                        items.append(ContentItem(child, value))
+                        out.json_locations[child] = (*loc, key_s)
+                elif kind is int:
+                    items.append(ContentItem(child, str(value)))
+                continue
             walk_json(value, child, out, depth=depth + 1, loc=(*loc, key_s))
         for i, (key, value) in enumerate(getattr(doc, "shadowed", ())):
             # not addressable for redaction (no location): a finding here blocks
@@ -278,6 +321,18 @@ def walk_json(
         return
     if isinstance(doc, list):
         for i, value in enumerate(doc):
+            kind = type(value)
+            if leaf and (kind is str or kind is int or kind is bool or value is None):
+                if len(items) > MAX_ITEMS:
+                    raise BodyError("too many values in the body", 413)
+                if kind is str:
+                    if value:
+                        child = f"{prefix}[{i}]"
+                        items.append(ContentItem(child, value))
+                        out.json_locations[child] = (*loc, i)
+                elif kind is int:
+                    items.append(ContentItem(f"{prefix}[{i}]", str(value)))
+                continue
             walk_json(value, f"{prefix}[{i}]", out, depth=depth + 1, loc=(*loc, i))
         return
 
@@ -936,9 +991,11 @@ def extract(
 
 
 #: Fields Mattermost validates as object ids (model.IsValidId: 26 characters of
-#: [a-z0-9]) and uses as references, never shows to anyone.  A value there that
-#: is *exactly* id-shaped is not scanned (ids are random base32 and trip the
-#: number recognizers' prefilter for nothing); any other value is scanned as usual.
+#: [a-z0-9]) and uses as references.  A value there that is an id ``model.NewId``
+#: could have made (its base32 alphabet, no run of six digits: ``atrest.new_id``) is
+#: not scanned (ids are random base32 and trip the number recognizers' prefilter for
+#: nothing); any other value is scanned as usual (some are shown to other users:
+#: ``pending_post_id`` is echoed to the channel with the post).
 REFERENCE_ID_FIELDS = frozenset({
     "body.id", "body.channel_id", "body.root_id", "body.parent_id", "body.original_id", "body.pending_post_id",
     "body.user_id", "body.team_id", "body.post_id", "body.post.channel_id", "body.post.root_id", "body.post.user_id",
@@ -948,7 +1005,7 @@ _FILE_IDS = re.compile(r"body\.file_ids\[\d+\]")
 
 
 def is_reference_id(item: ContentItem) -> bool:
-    return bool(_ID_SHAPE.fullmatch(item.text)) and (
+    return atrest.new_id(item.text) and (
         item.path in REFERENCE_ID_FIELDS or bool(_FILE_IDS.fullmatch(item.path)))
 
 
@@ -1015,6 +1072,11 @@ def _id_or_empty(v: Any) -> bool:
     return v is None or v == "" or _id(v)
 
 
+def _new_id_or_empty(v: Any) -> bool:
+    # a value broadcast to other users: an id model.NewId could have made, no digit run
+    return v is None or v == "" or (isinstance(v, str) and atrest.new_id(v))
+
+
 def _bool(v: Any) -> bool:
     return v is None or isinstance(v, bool)
 
@@ -1057,8 +1119,11 @@ def no_content_shape_error(shape: str, body: bytes) -> str | None:
 
     - ``typing``: api4/user.go publishUserTyping decodes model.TypingRequest
       (``channel_id``, ``parent_id``); app/user.go PublishUserTyping broadcasts
-      ``parent_id`` to the channel as it is: both must be ids (``parent_id`` may be
-      empty), nothing else may be there;
+      ``parent_id`` to every member of the channel as it is: ``channel_id`` must be an
+      id, ``parent_id`` empty or an id ``model.NewId`` could have made with no run of
+      six digits (``atrest.new_id``; 26 digits of a card and an account number are
+      ``[a-z0-9]{26}`` and the detector reads no identifier in them), nothing else may
+      be there;
     - ``view``: api4/channel.go viewChannel, model.ChannelView (``channel_id``,
       ``prev_channel_id``, ``collapsed_threads_supported``);
     - ``refs``: read markers (set_unread: model.MapBoolFromJSON; mark_read): ids,
@@ -1081,7 +1146,7 @@ def no_content_shape_error(shape: str, body: bytes) -> str | None:
     if rest.strip(" \t\r\n"):
         return "data after the JSON document"
     if shape == "typing":
-        return _object_of(doc, {"channel_id": _id, "parent_id": _id_or_empty}, ("channel_id",))
+        return _object_of(doc, {"channel_id": _id, "parent_id": _new_id_or_empty}, ("channel_id",))
     if shape == "view":
         return _object_of(doc, {"channel_id": _id_or_empty, "prev_channel_id": _id_or_empty,
                                 "collapsed_threads_supported": _bool})

@@ -217,6 +217,7 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
         return list(_worker_detector.analyze(line, entities=entities))
 
     relines = [RELINE_MAX]  # a raw reading's lines read again, for the whole file
+    names = _NameLabels(filename)
     headers = table_headers([TextSegment(seg.location, text_of(i, seg) if _is_first_block(seg.location) else "")
                              for i, seg in enumerate(extraction.segments)])
     for i, seg in enumerate(extraction.segments):
@@ -232,6 +233,11 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
                 # the header gives context; a finding inside it belongs to the first block
                 found = [dataclasses.replace(f, start=f.start - len(header), end=f.end - len(header))
                          for f in found if f.start >= len(header)]
+        if found is not None and (label := names.label(seg.location)):
+            # the file's (and its member's) name is shown beside it: its context words
+            # label the file's numbers as a column header labels its column's
+            more = _named_by_the_name(text, label, header, found, entities, deadline)
+            found = None if more is None else [*found, *more]
         if found is None:
             break
         findings.append(judge_raw(seg.location, text, found, reline, relines))
@@ -244,11 +250,136 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
 _BLOCK_RE = re.compile(r"^(?P<prefix>(?:.*/)?)lines?=(?P<first>\d+)(?:-\d+)?$")
 
 
+#: a member's name in a segment's location (``files/context.py`` ``Ctx.member``: nested
+#: members' names joined with "/"), up to the next ``/<key>=`` of the location
+_MEMBER_NAME = re.compile(r"member=(.+?)(?=/[a-z_]+=|$)")
+#: a labelled line (``_named_by_the_name``) is read only up to this many characters: a
+#: name labels a value in a row or a short line, not one amid a long paragraph
+NAME_LABEL_LINE_MAX = 512
+#: a word of a name: an acronym and its plural (``SSNs``), capitals, a (capitalised) word
+_NAME_WORD = re.compile(r"[A-Z]{2,}s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+
+
+def name_words(name: str) -> str:
+    """A file (or member) name as words, as a JSON key's are read
+    (``pipeline.key_words``): each path part without its extension, split on ``_``, ``-``,
+    ``.``, blanks and camelCase, digits dropped, lower-cased, a plural read as its singular
+    (``social_security_numbers.csv`` -> "social security number", ``clientSSNs.xlsx``
+    -> "client ssn", ``accounts.csv`` -> "account")."""
+    words: list[str] = []
+    for part in re.split(r"[/\\]", name):
+        stem = os.path.splitext(part)[0] if "." in part.lstrip(".") else part
+        for w in _NAME_WORD.findall(stem):
+            w = w.lower()
+            if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+                w = w[:-1]
+            words.append(w)
+    return " ".join(words)
+
+
+class _NameLabels:
+    """The context words (``Engine.context_terms`` of the worker's detector) of a file's
+    name and of each member's name, as a label, per segment location (the file's
+    name labels its members too: ``ssn.zip``)."""
+
+    def __init__(self, filename: str) -> None:
+        self.terms_of = getattr(_worker_detector, "context_terms", None)
+        self.cache: dict[str, frozenset[str]] = {}
+        self.base = self._terms(filename)
+
+    def _terms(self, name: str) -> frozenset[str]:
+        if self.terms_of is None or not name:
+            return frozenset()
+        got = self.cache.get(name)
+        if got is None:
+            words = name_words(name[:1024])
+            # (a one- or two-letter word is a name, not a word: ``_KeyTerms``)
+            got = self.cache[name] = frozenset(t for t in self.terms_of(words) if len(t) > 2) if words else frozenset()
+        return got
+
+    def label(self, location: str) -> str:
+        terms = set(self.base)
+        m = _MEMBER_NAME.search(location)
+        if m is not None:
+            terms |= self._terms(m.group(1))
+        out: list[str] = []
+        for t in sorted(terms, key=lambda w: (len(w), w)):  # within a context window (``pipeline._label``)
+            if sum(len(w) + 1 for w in out) + len(t) + 1 > 48:
+                break
+            out.append(t)
+        return " ".join(out)
+
+
+def _named_by_the_name(text: str, label: str, header: str | None, found: Sequence[Finding],
+                       entities: Collection[str] | None, deadline: Callable[[], bool] | None,
+                       ) -> list[Finding] | None:
+    """What the file's name adds to ``text``: each line with a digit (of at most
+    ``NAME_LABEL_LINE_MAX`` characters) read with ``label`` in front, as
+    ``Pipeline._cross_field`` labels a field with another field's words.  Kept: a
+    finding within the line that reads a context word (``context='...'``, the label's
+    or the line's) and that ``found`` does not hold, unless the number's own words
+    name it as another number (``split.names_a_number``: "order 4839201234", a
+    column headed ``order_id``, ``qty``, ``price``): the name labels what nothing else
+    names.  None when ``deadline`` passed."""
+    import dataclasses
+
+    from dlp_proxy.policy.split import names_a_number
+
+    head_line = (header or text.split("\n", 1)[0]).rstrip("\r\n")
+    delim = next((d for d in _DELIMITERS if d in head_line), None) if _header_row(head_line) else None
+    heads = head_line.split(delim) if delim else []
+    parts: list[str] = []
+    spans: list[tuple[int, int, int]] = []  # (start in the labelled text, end, offset in ``text``)
+    pos = offset = 0
+    prefix = f"{label}: "
+    for line in text.split("\n"):
+        if len(line) <= NAME_LABEL_LINE_MAX and any(c.isdigit() for c in line):
+            parts.append(prefix + line + "\n")
+            spans.append((pos + len(prefix), pos + len(prefix) + len(line), offset))
+            pos += len(prefix) + len(line) + 1
+        offset += len(line) + 1
+    if not parts:
+        return []
+    labelled = _analyze_segment("".join(parts), entities, deadline)
+    if labelled is None:
+        return None
+    out: list[Finding] = []
+    for f in labelled:
+        if "context='" not in f.explanation:
+            continue
+        hit = next(((lo, hi, at) for lo, hi, at in spans if lo <= f.start and f.end <= hi), None)
+        if hit is None:
+            continue
+        lo, _, at = hit
+        start, end = f.start - lo + at, f.end - lo + at
+        if any(g.entity_type == f.entity_type and g.start < end and start < g.end for g in (*found, *out)):
+            continue
+        line_start = text.rfind("\n", 0, start) + 1
+        before = text[line_start:start]
+        if delim and heads:
+            cell = before.count(delim)
+            before = before.rsplit(delim, 1)[-1]
+            if cell < len(heads) and names_a_number(name_words(heads[cell])):
+                continue  # its column's header names it (``order_id``, ``price``)
+        if names_a_number(before):
+            continue
+        out.append(dataclasses.replace(f, start=start, end=end, transforms=(*f.transforms, "file-name-context"),
+                                       explanation=f"{f.explanation}; context from the file's name"))
+    return out
+
+
 def _is_first_block(location: str) -> bool:
     """A line block that starts a file (or member): the one ``table_headers`` reads."""
     m = _BLOCK_RE.match(location)
     return m is not None and int(m.group("first")) == 1
 _DELIMITERS = (",", "\t", ";", "|")
+
+
+def _header_row(line: str) -> bool:
+    """A first line that reads as a delimited table's header row (``table_headers``)."""
+    digits = sum(ch.isdigit() for ch in line)
+    return (0 < len(line) <= 4096 and any(d in line for d in _DELIMITERS)
+            and digits * 4 <= len(line) and any(ch.isalpha() for ch in line))
 
 
 def table_headers(segments: Sequence[TextSegment]) -> dict[str, str]:
@@ -266,9 +397,7 @@ def table_headers(segments: Sequence[TextSegment]) -> dict[str, str]:
         prefix, first = m.group("prefix"), int(m.group("first"))
         if first == 1:
             line = seg.text.split("\n", 1)[0].rstrip("\r")
-            digits = sum(ch.isdigit() for ch in line)
-            if (0 < len(line) <= 4096 and any(d in line for d in _DELIMITERS)
-                    and digits * 4 <= len(line) and any(ch.isalpha() for ch in line)):
+            if _header_row(line):
                 firsts[prefix] = line + "\n"
         elif prefix in firsts:
             out[seg.location] = firsts[prefix]

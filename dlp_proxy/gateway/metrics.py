@@ -54,6 +54,9 @@ class Metrics:
                                     registry=self.registry)
         self._decision_children: dict[tuple[str, str], Counter] = {}
         self._entity_children: dict[str, Counter] = {}
+        self.ner_enabled = Gauge("dlp_ner_enabled", "1 when the gateway's detector finds person names (spaCy NER); "
+                                 "0 when it was turned off or its model package is not installed",
+                                 registry=self.registry)
         self.redis_up = Gauge("dlp_redis_up", "1 when Redis answered the last readiness/metrics ping", registry=self.registry)
 
     def decision(self, action: str, route: str, entity_types: Iterable[str]) -> None:

@@ -49,12 +49,15 @@ def _pairs(doc: dict[str, Any]) -> Iterable[tuple[str, Any]]:
 def _carries(doc: Any, depth: int = 0) -> bool:
     if depth > _MAX_DEPTH:
         return False
+    # (only a list or an object can carry one: nothing else is called for)
     if isinstance(doc, list):
-        return any(_carries(v, depth + 1) for v in doc)
+        return any(_carries(v, depth + 1) for v in doc if isinstance(v, (list, dict)))
     if not isinstance(doc, dict):
         return False
     for key, value in _pairs(doc):
-        if go_field_name(str(key)) == "props" and isinstance(value, dict) and any(
+        if not isinstance(value, (list, dict)):
+            continue
+        if isinstance(value, dict) and go_field_name(str(key)) == "props" and any(
                 is_reserved(str(k)) for k, _ in _pairs(value)):
             return True
         if _carries(value, depth + 1):

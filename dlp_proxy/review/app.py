@@ -142,7 +142,7 @@ class Console:
         """The client's address by the same rule as the proxy port
         (dlp_proxy.forwarding): forwarding headers only from a trusted proxy."""
         peer = request.client.host if request.client else "unknown"
-        return client_address(peer, request.headers.items(), self.networks)
+        return client_address(peer, request.headers.items(), self.networks, self.s.client_ip_header)
 
     def page(
         self, fn: Callable[[Request, Actor, str], Awaitable[Response]], *, post: bool = False

@@ -79,7 +79,7 @@ import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from dlp_proxy.forwarding import Network, parse_networks
+from dlp_proxy.forwarding import CLIENT_IP_HEADERS, Network, parse_networks
 from dlp_proxy.quarantine import ROLES, Actor, is_mattermost_id
 
 if TYPE_CHECKING:
@@ -156,6 +156,8 @@ class ReviewSettings:
     api_tokens: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: DLP_TRUSTED_PROXIES: peers whose X-Forwarded-For / X-Real-IP are believed
     trusted_proxies: tuple[str, ...] = ()
+    #: DLP_CLIENT_IP_HEADER: the header of a trusted proxy that names the client (dlp_proxy/forwarding.py)
+    client_ip_header: str = "x-forwarded-for"
     #: channel that receives break-glass alerts (posted with the notify token)
     alert_channel_id: str | None = None
     #: token used to resolve a login to its user id (GET /users/username|email/...) and to post alerts
@@ -188,6 +190,8 @@ class ReviewSettings:
         if self.alert_channel_id is not None and not is_mattermost_id(self.alert_channel_id):
             raise ValueError("review settings: alert_channel_id must be a Mattermost channel id")
         parse_networks(self.trusted_proxies)
+        if self.client_ip_header not in CLIENT_IP_HEADERS:
+            raise ValueError(f"review settings: client_ip_header must be one of {', '.join(CLIENT_IP_HEADERS)}")
         if self.sso_header is not None and not self.trusted_proxies:
             raise ValueError("review settings: an SSO identity header needs DLP_TRUSTED_PROXIES (the SSO proxy's "
                              "address): from anyone else it is not believed")  # fmt: skip
