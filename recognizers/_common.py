@@ -672,7 +672,9 @@ def _context_alternation(words: Sequence[str]) -> str | None:
     words = [w.strip().lower() for w in words if w and w.strip()]
     if not words:
         return None
-    alts = sorted({re.escape(w).replace(r"\ ", r"[ \t_.-]*") for w in words}, key=len, reverse=True)
+    # longest first; equal lengths in code-point order (a set's own order changes with each
+    # process's hash seed: the same words made a different regex in each worker)
+    alts = sorted({re.escape(w).replace(r"\ ", r"[ \t_.-]*") for w in words}, key=lambda a: (-len(a), a))
     return "(?:" + "|".join(alts) + ")"
 
 
@@ -718,7 +720,7 @@ def context_literals(words: Sequence[str]) -> tuple[str, ...] | None:
     parts = [max(w.strip().lower().split(" "), key=len) for w in words if w and w.strip()]
     if not all(p.isascii() and p for p in parts):
         return None
-    unique = sorted(set(parts), key=len)
+    unique = sorted(set(parts), key=lambda w: (len(w), w))
     kept: list[str] = []
     for p in unique:
         if not any(k in p for k in kept):
@@ -767,7 +769,7 @@ def _first_char_alternation(words: Sequence[str], lookbehind: bool) -> str | Non
     for first, rests in sorted(by_first.items()):
         c = re.escape(first)
         guard = f"(?<![a-z0-9]{c})" if lookbehind else ""
-        alts.append(f"{c}{guard}(?:" + "|".join(sorted(rests, key=len, reverse=True)) + ")")
+        alts.append(f"{c}{guard}(?:" + "|".join(sorted(rests, key=lambda w: (-len(w), w))) + ")")
     return "(?:" + "|".join(alts) + ")"
 
 

@@ -95,5 +95,5 @@ def _tokens(text: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=256)
 def _slip_regex(slips: tuple[str, ...]) -> re.Pattern[str]:
-    alt = "|".join(re.escape(s) for s in sorted(slips, key=len, reverse=True))
+    alt = "|".join(re.escape(s) for s in sorted(slips, key=lambda w: (-len(w), w)))
     return re.compile(r"(?<![a-z0-9])(?:" + alt + r")(?![a-z0-9])", re.IGNORECASE)

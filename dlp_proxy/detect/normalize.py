@@ -256,7 +256,7 @@ _POSITION_WORDS = {
     **dict.fromkeys(("group", "middle", "mid", "center", "centre"), 1),
     **dict.fromkeys(("serial", "last", "final", "end", "ends", "ending", "trailing", "suffix"), 2),
 }
-_POS = "(" + "|".join(sorted(_POSITION_WORDS, key=len, reverse=True)) + ")"
+_POS = "(" + "|".join(sorted(_POSITION_WORDS, key=lambda w: (-len(w), w))) + ")"
 _POS_COUNT = r"(?:[ \t]+(?:[2-4]|two|three|four)(?:[ \t]+digits?)?)?"
 _POS_TAIL = r"(?:[ \t]*(?:number|no\.?|#|digits?|part|group|is|are))?"
 #: a part: the word, perhaps a count, then the group (``last 4 8710``, ``area 536``,
@@ -2982,7 +2982,7 @@ def _tex_macros(text: str) -> Normalized | None:
         edits.append((m.start(), end, "", m.start(), end))
         defs.append((end, name))
         reach = end
-    use = re.compile(r"\\(" + "|".join(sorted(macros, key=len, reverse=True)) + r")(?![A-Za-z])[ \t]*") if macros else None
+    use = re.compile(r"\\(" + "|".join(sorted(macros, key=lambda w: (-len(w), w))) + r")(?![A-Za-z])[ \t]*") if macros else None
     for _ in range(_TEX_MACRO_DEPTH):  # macros used in a body, expanded when used
         changed = False
         for name, body in macros.items():
@@ -3279,7 +3279,7 @@ _LEET_CHARS = frozenset("".join(_LEET.values()))
 @functools.lru_cache(maxsize=1)
 def _leet_label_re() -> re.Pattern[str]:
     alts = []
-    for word in sorted(LEET_LABELS, key=len, reverse=True):
+    for word in sorted(LEET_LABELS, key=lambda w: (-len(w), w)):
         alts.append("".join(f"[{re.escape(c + c.upper() + _LEET.get(c, ''))}]" for c in word))
     return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(alts) + r")(?![A-Za-z0-9])")
 

@@ -95,7 +95,7 @@ _LABEL_TAIL = r"(?:\s*(?:number|num|nbr|no\.?|#))?"
 def header_label_regex(labels: list[str] | tuple[str, ...]) -> re.Pattern[str]:
     """A whole header cell naming an identifier: one of ``labels`` (the recognizers'
     context words), then perhaps ``number``/``no``/``#``."""
-    words = sorted({w.strip().lower() for w in labels if w.strip()}, key=len, reverse=True)
+    words = sorted({w.strip().lower() for w in labels if w.strip()}, key=lambda w: (-len(w), w))
     if not words:
         return re.compile(r"(?!)")
     return re.compile(r"(?:" + "|".join(re.escape(w) for w in words) + r")" + _LABEL_TAIL, re.IGNORECASE)

@@ -2514,7 +2514,7 @@ def _number_word() -> re.Pattern[str]:
     triggers: the search runs on ASCII text only)."""
     from dlp_proxy.detect.words import _ascii_triggers
 
-    return re.compile("|".join(re.escape(w) for w in sorted(_ascii_triggers(), key=len, reverse=True)))
+    return re.compile("|".join(re.escape(w) for w in sorted(_ascii_triggers(), key=lambda w: (-len(w), w))))
 
 
 @functools.cache

@@ -360,7 +360,7 @@ def _label_words() -> list[str]:
                                      SortCodeAccountRecognizer.DEFAULT_CONTEXT,
                                      PaymentCardRecognizer.DEFAULT_CONTEXT, IbanCodeRecognizer.DEFAULT_CONTEXT)
              for w in group if w.isascii()}
-    return sorted(words, key=len, reverse=True)
+    return sorted(words, key=lambda w: (-len(w), w))
 
 
 @functools.lru_cache(maxsize=1)
@@ -435,7 +435,7 @@ def _routing_word() -> re.Pattern[str]:
     from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
     from dlp_proxy.recognizers.bank import RoutingNumberRecognizer
 
-    words = sorted({w.lower() for w in RoutingNumberRecognizer.DEFAULT_CONTEXT if w.isascii()}, key=len, reverse=True)
+    words = sorted({w.lower() for w in RoutingNumberRecognizer.DEFAULT_CONTEXT if w.isascii()}, key=lambda w: (-len(w), w))
     return re.compile(r"(?<![a-z0-9])" + literal_trie(words) + r"(?![a-z0-9])")
 
 
@@ -1707,7 +1707,7 @@ def _hinted_label() -> re.Pattern[str]:
         WEAK_ACCOUNT,  # "account", "brokerage": context words, no labels on their own
     )
 
-    words = sorted({*_label_words(), *(w.lower() for w in WEAK_ACCOUNT if w.isascii())}, key=len, reverse=True)
+    words = sorted({*_label_words(), *(w.lower() for w in WEAK_ACCOUNT if w.isascii())}, key=lambda w: (-len(w), w))
     return re.compile(r"(?i)(?<![a-z0-9])(" + literal_trie(words) + r"(?![a-z0-9])(?:[ \t]*(?:is|was|no\.?|nbr|num|number|#)){0,2})"
                       r"([ \t:#.=()-]*)("
                       + _HINT + r")([ \t:#.=-]*)(?=[0-9])")
@@ -1754,8 +1754,7 @@ _CHAT_NUMBER = re.compile(
     r"(?i)\b\d{1,2}:\d{2}(?::\d{2})?\b"
     r"|[$\u00a3\u20ac]\s?\d[\d,.]*"
     r"|\d[\d,.]*\s?" + _CHAT_UNIT + r"(?![a-z0-9])"
-    r"|(?<![a-z0-9])(?:" + "|".join(sorted((re.escape(w) for w in (*_NAMES_A_NUMBER, *_CHAT_BEFORE)), key=len,
-                                           reverse=True))
+    r"|(?<![a-z0-9])(?:" + "|".join(sorted((re.escape(w) for w in (*_NAMES_A_NUMBER, *_CHAT_BEFORE)), key=lambda w: (-len(w), w)))
     + r")[ \t#:.~]{1,3}\d[\d,.:]*(?![\d-])")
 
 
