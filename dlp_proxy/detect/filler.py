@@ -33,7 +33,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from dlp_proxy.detect import gatescan
+from dlp_proxy.detect import gatescan, hsdb
 from dlp_proxy.detect.checksums import luhn_ok
 
 _hs: Any
@@ -187,9 +187,7 @@ class _LabelScan:
     def __init__(self) -> None:
         words = sorted(set(_LABEL_WORDS))
         self.lengths = [len(w) for w in words]
-        self.db = _hs.Database()
-        self.db.compile(expressions=[w.encode("ascii") for w in words], ids=list(range(len(words))),
-                        elements=len(words), flags=[_hs.HS_FLAG_CASELESS] * len(words))
+        self.db = hsdb.compile_db([w.encode("ascii") for w in words], [_hs.HS_FLAG_CASELESS] * len(words))
         self.local = threading.local()
 
     def starts(self, text: str) -> list[int]:

@@ -34,6 +34,8 @@ import re
 import threading
 from typing import Any
 
+from dlp_proxy.detect import hsdb
+
 _hs: Any
 try:  # a dependency on x86-64; optional elsewhere
     import hyperscan as _hs
@@ -181,8 +183,7 @@ def hs_pattern(rx: re.Pattern[str]) -> tuple[bytes, int] | None:
 
 def _compiles(expr: bytes, flags: int) -> bool:
     try:
-        db = _hs.Database()
-        db.compile(expressions=[expr], ids=[0], elements=1, flags=[flags])
+        hsdb.compile_db([expr], [flags])
     except Exception:
         return False
     return True
@@ -217,10 +218,9 @@ class _Scanner:
             return built
         with self.lock:
             if self.built is None and self.exprs:
-                new: Any = _hs.Database()
+                new: Any
                 try:
-                    new.compile(expressions=[e for e, _ in self.exprs], ids=list(range(len(self.exprs))),
-                                elements=len(self.exprs), flags=[f for _, f in self.exprs])
+                    new = hsdb.compile_db([e for e, _ in self.exprs], [f for _, f in self.exprs])
                 except Exception:  # each compiled alone, but not together: no pass (searched as before)
                     new = None
                 self.built = (new, len(self.exprs))
@@ -332,8 +332,7 @@ def register_spans(rx: re.Pattern[str], longest: int | None = None) -> None:
     if hp is not None:
         flags = hp[1] & (_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_MULTILINE | _hs.HS_FLAG_DOTALL)
         try:
-            db = _hs.Database()
-            db.compile(expressions=[hp[0]], ids=[0], elements=1, flags=[flags])
+            db = hsdb.compile_db([hp[0]], [flags])
             built = (db, threading.local(), longest)
         except Exception:  # a construct exact mode refuses (a lookaround, a large repeat)
             built = None
@@ -375,9 +374,7 @@ def _lead_db(rx: re.Pattern[str]) -> tuple[Any, threading.local, tuple[tuple[int
         expressions.append(hp[0])
     flags = _hs.HS_FLAG_CASELESS if rx.flags & re.IGNORECASE else 0
     try:
-        db = _hs.Database()
-        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
-                   flags=[flags] * len(expressions))
+        db = hsdb.compile_db(expressions, [flags] * len(expressions))
     except Exception:  # a construct exact mode refuses
         return None
     return db, threading.local(), tuple(widths)

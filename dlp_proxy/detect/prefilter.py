@@ -16,6 +16,7 @@ import threading
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from dlp_proxy.detect import hsdb
 from dlp_proxy.detect.decode import RADIX_HINT, may_b85, may_radix, may_wrapped
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
@@ -94,13 +95,12 @@ class Prefilter:
         self._local = threading.local()
         if use_hyperscan and _hs is not None:
             try:
-                db = _hs.Database()
                 exprs = [p.replace("(?i)", "").encode() for _, p, _ in STATIC_PATTERNS]
                 flags = [
                     (_hs.HS_FLAG_CASELESS if p.startswith("(?i)") else 0) | _hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_ALLOWEMPTY * 0
                     for _, p, _ in STATIC_PATTERNS
                 ]
-                db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+                db = hsdb.compile_db(exprs, flags)
                 self._db = db
                 self._scratch_proto = _hs.Scratch(db)
                 self.backend = "hyperscan"

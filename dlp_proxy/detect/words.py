@@ -67,6 +67,7 @@ import threading
 import unicodedata
 from typing import Any
 
+from dlp_proxy.detect import hsdb
 from dlp_proxy.detect.literals import literal_trie
 
 _hs: Any
@@ -644,9 +645,7 @@ class _WordScan:
         exprs += [rb"[A-Za-z?][0-9]", rb"[0-9][A-Za-z?]"]  # a digit after, before a letter
         # a number word that opens a window inside a token (``_inner_tokens``)
         exprs += [b"[A-Za-z?]" + w.encode("ascii") for w in sorted(w for w in _openers() if w.isascii())]
-        self.db = _hs.Database()
-        self.db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
-                        flags=[0] * len(exprs))
+        self.db = hsdb.compile_db(exprs, [0] * len(exprs))
         self.local = threading.local()
 
     def scan(self, low: str) -> tuple[list[int], list[int], list[int]]:
@@ -686,9 +685,8 @@ class _TriggerScan:
         self.triggers = list(_ascii_triggers())
         exprs = [*self.triggers, _LETTERS_LABEL, *_NATO]
         assert all(w.isascii() and w.isalpha() for w in exprs)
-        self.db = _hs.Database()
-        self.db.compile(expressions=[w.encode("ascii") for w in exprs], ids=list(range(len(exprs))),
-                        elements=len(exprs), flags=[_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SINGLEMATCH] * len(exprs))
+        self.db = hsdb.compile_db([w.encode("ascii") for w in exprs],
+                                  [_hs.HS_FLAG_CASELESS | _hs.HS_FLAG_SINGLEMATCH] * len(exprs))
         self.local = threading.local()
 
     def any(self, text: str) -> bool:
@@ -1457,8 +1455,7 @@ SPOKEN_LABEL = re.compile(
     r"pan|acct|account|a/c|routing|aba|rtn)(?![a-z])", re.IGNORECASE)
 
 
-_SPOKEN_ALT = "|".join(sorted({*_SPOKEN_PLAIN, *_ICAO_DIGITS, *_HOMOPHONES, *(r.lower() for r in _ROMAN)}, key=len,
-                              reverse=True)).replace("-", "\\-")
+_SPOKEN_ALT = "|".join(sorted({*_SPOKEN_PLAIN, *_ICAO_DIGITS, *_HOMOPHONES, *(r.lower() for r in _ROMAN)}, key=lambda w: (-len(w), w))).replace("-", "\\-")
 #: four spoken-digit tokens in a row (a necessary condition of a run: what the one Hyperscan
 #: pass looks for, so ordinary chat with "account" or "card" costs no tokenizing)
 SPOKEN_GATE = re.compile(rf"\b(?:{_SPOKEN_ALT})(?:[ \t,;./-]{{1,4}}(?:{_SPOKEN_ALT})){{3}}\b", re.IGNORECASE)

@@ -18,13 +18,12 @@ import asyncio
 import contextlib
 import dataclasses
 import importlib
-import multiprocessing
 import os
 import re
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -49,7 +48,9 @@ def detector_factory(spec: str | None = None) -> Any:
 
 
 def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, config_dir: str | None,
-                 detector: str | None, nice: int, scheduling: str = "normal", quick_start: bool = False) -> None:
+                 detector: str | None, nice: int, scheduling: str = "normal", quick_start: bool = False,
+                 hyperscan_dbs: Mapping[str, bytes] | None = None) -> None:
+    from dlp_proxy.detect import hsdb
     from dlp_proxy.files import runner
     from dlp_proxy.procs import lower_priority
 
@@ -66,6 +67,9 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     # SIGINT ignored, address-space cap, parsers imported, exit with the gateway
     runner._init_worker(memory_limit_mb, owner_pid)
     global _worker_detector
+    # the databases the gateway compiled for its own detector (``hyperscan_dbs``): loaded,
+    # not compiled again (detect/hsdb.py; compiling is ~90 % of building a detector)
+    hsdb.preload(hyperscan_dbs)
     _worker_detector = detector_factory(detector)(config_dir, ner=ner)
     # What the jobs import (the body's extraction, the cross-field constants): at start,
     # not in the first upload's job, so a worker's first upload does not also pay the
@@ -73,6 +77,7 @@ def _init_worker(ner: bool | None, memory_limit_mb: int | None, owner_pid: int, 
     import dlp_proxy.gateway.pipeline  # noqa: F401
 
     warm_detector(_worker_detector)
+    hsdb.forget()
 
     if quick_start:
         lower_priority(nice, scheduling)  # every thread, the owner watch's too
@@ -981,11 +986,14 @@ class FileScanner:
             return self._spool_dir
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        from dlp_proxy.detect import hsdb
+        from dlp_proxy.procs import worker_context
+
         return ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context(method),
+            max_workers=1, mp_context=worker_context(),
             initializer=_init_worker, initargs=(self.ner, self.memory_limit_mb, os.getpid(), self.config_dir,
-                                                self.detector, self.nice, self.scheduling, self.quick_start),
+                                                self.detector, self.nice, self.scheduling, self.quick_start,
+                                                hsdb.exported()),
         )
 
     def _pool(self, slot: int) -> ProcessPoolExecutor:

@@ -1,0 +1,130 @@
+"""Hyperscan databases compiled once per gateway (dlp_proxy/detect/hsdb.py).
+
+Each check runs in fresh interpreters with different hash seeds, as the gateway and
+its workers are: a database is reused only for the same expressions and flags, the
+detector's patterns are the same in every process (a set's order once made each
+worker's context regexes differ), and a detector built from loaded databases finds
+exactly what one built from compiled ones finds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("hyperscan")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# synthetic identifiers in the shapes the recognizers read (none is a real person's)
+TEXTS = [
+    "all clear, see you at the standup",
+    "client SSN 536-22-8710 for the transfer form",
+    "wire to routing 021000021 acct 483920175532",
+    "card 4111 1111 1111 1111 exp 09/29",
+    "IBAN GB82 WEST 1234 5698 7654 32 for the payout",
+    "social is five three six two two eight seven one oh",
+    "| name | account |\n|---|---|\n| j smith | 5512340098 |\n",
+]
+
+_BUILD = r"""
+import json, pickle, sys
+from dlp_proxy.detect import build_detector, gatescan, hsdb
+from dlp_proxy.model import ContentItem
+mode, blobs_path, texts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+before = dict(hsdb.counts)
+if mode == "load":
+    hsdb.preload(pickle.loads(open(blobs_path, "rb").read()))
+detector = build_detector(None, ner=False)
+built = {k: hsdb.counts[k] - before[k] for k in before}
+if mode == "dump":
+    open(blobs_path, "wb").write(pickle.dumps(hsdb.exported()))
+result = detector.scan([ContentItem(str(i), t) for i, t in enumerate(texts)])
+findings = sorted((item.item.path, f.entity_type, f.start, f.end) for item in result for f in item.findings)
+print(json.dumps({"built": built, "patterns": [[e.decode("latin-1"), f] for e, f in gatescan._SCANNER.exprs],
+                  "findings": findings}))
+"""
+
+
+def _run(mode: str, blobs: Path, seed: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    out = subprocess.run([sys.executable, "-c", _BUILD, mode, str(blobs), json.dumps(TEXTS)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_a_worker_loads_the_gateways_databases_and_finds_the_same(tmp_path: Path) -> None:
+    blobs = tmp_path / "dbs.pickle"
+    gateway = _run("dump", blobs, "1")
+    worker = _run("load", blobs, "2")  # another hash seed, as another process has
+    alone = _run("none", blobs, "3")
+    assert gateway["built"]["compiled"] > 0
+    # the worker compiled nothing while building: every database came from the gateway's
+    assert worker["built"] == {"compiled": 0, "loaded": gateway["built"]["compiled"]}, worker["built"]
+    assert gateway["patterns"] == worker["patterns"] == alone["patterns"]
+    assert gateway["findings"] == worker["findings"] == alone["findings"]
+    assert {f[1] for f in alone["findings"]} >= {"US_SSN", "ABA_ROUTING_NUMBER", "CREDIT_CARD", "IBAN_CODE"}
+
+
+def test_a_database_is_reused_only_for_the_same_expressions_and_flags() -> None:
+    from dlp_proxy.detect import hsdb
+
+    hs: Any = pytest.importorskip("hyperscan")
+    saved = hsdb.exported()
+    try:
+        db = hsdb.compile_db([rb"acct\d{4}", b"abc"], [0, hs.HS_FLAG_CASELESS])
+        key_count = len(hsdb.exported())
+
+        def matches(database: Any, data: bytes) -> list[int]:
+            found: list[int] = []
+            database.scan(data, match_event_handler=lambda i, _f, _t, _fl, _c: found.append(i),
+                          scratch=hs.Scratch(database))
+            return found
+
+        assert matches(db, b"ACCT1234 ABC acct1234") == [1, 0]
+        compiled = hsdb.counts["compiled"]
+        again = hsdb.compile_db([rb"acct\d{4}", b"abc"], [0, hs.HS_FLAG_CASELESS])
+        assert hsdb.counts["compiled"] == compiled and matches(again, b"ACCT1234 ABC acct1234") == [1, 0]
+        # other flags, other order, one more expression: compiled anew, with their own meaning
+        other = hsdb.compile_db([rb"acct\d{4}", b"abc"], [hs.HS_FLAG_CASELESS, 0])
+        assert matches(other, b"ACCT1234 ABC acct1234") == [0, 0]
+        swapped = hsdb.compile_db([b"abc", rb"acct\d{4}"], [hs.HS_FLAG_CASELESS, 0])
+        assert matches(swapped, b"ABC acct1234") == [0, 1]
+        assert hsdb.counts["compiled"] == compiled + 2 and len(hsdb.exported()) == key_count + 2
+    finally:
+        hsdb._SERIALIZED.clear()
+        hsdb.preload(saved)
+
+
+def test_a_database_hyperscan_will_not_load_is_compiled_again() -> None:
+    from dlp_proxy.detect import hsdb
+
+    saved = hsdb.exported()
+    try:
+        hsdb.compile_db([b"needle"], [0])
+        key = next(k for k, v in hsdb.exported().items() if k not in saved)
+        hsdb._SERIALIZED[key] = b"\0" * 64  # another platform's, or damaged
+        compiled = hsdb.counts["compiled"]
+        db = hsdb.compile_db([b"needle"], [0])
+        found: list[int] = []
+        db.scan(b"a needle", match_event_handler=lambda i, _f, _t, _fl, _c: found.append(i),
+                scratch=pytest.importorskip("hyperscan").Scratch(db))
+        assert found == [0] and hsdb.counts["compiled"] == compiled + 1
+    finally:
+        hsdb._SERIALIZED.clear()
+        hsdb.preload(saved)
+
+
+def test_the_exported_databases_pickle_small_enough_for_a_workers_start() -> None:
+    from dlp_proxy.detect import build_detector, hsdb
+
+    build_detector(None, ner=False)
+    size = len(pickle.dumps(hsdb.exported()))
+    assert 0 < size < 64 * 1024 * 1024, size
