@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import sys
@@ -36,6 +38,33 @@ def _libc() -> ctypes.CDLL | None:
 
 
 _LIBC = _libc()  # loaded before any fork: the child only calls into it
+
+#: what the fork server imports once, before it forks any worker: the detector and the
+#: file parsers (each worker imported them itself, ~2 s of CPU per worker and again for
+#: each replacement of one killed at a deadline).  ``__main__`` as multiprocessing's default.
+WORKER_PRELOAD = ("__main__", "dlp_proxy.detect", "dlp_proxy.gateway.filescan", "dlp_proxy.gateway.pipeline",
+                  "dlp_proxy.files.archives", "dlp_proxy.files.ooxml", "dlp_proxy.files.pdf")
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """The start method of the scan, file and extraction workers: ``forkserver`` (not
+    forked from the gateway's threads; ``WORKER_PRELOAD`` imported once in the server),
+    ``spawn`` where there is none.  The preload takes effect if the fork server is not
+    running yet; a module that fails to import there is imported by each worker."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(WORKER_PRELOAD))
+    return ctx
+
+
+def start_worker_server() -> None:
+    """Start the fork server now, so its preload (``WORKER_PRELOAD``, ~2 s of CPU) runs
+    beside the caller's own start-up instead of before the first worker."""
+    if worker_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None] | None:

@@ -163,10 +163,11 @@ def get_pool() -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             # forkserver: workers are not forked from the gateway's multi-threaded process.
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            from dlp_proxy.procs import worker_context
+
             _pool = ProcessPoolExecutor(
                 max_workers=_max_workers or os.cpu_count() or 1,
-                mp_context=multiprocessing.get_context(method),
+                mp_context=worker_context(),
                 initializer=_init_worker,
                 initargs=(_memory_limit_mb, os.getpid()),
             )

@@ -258,7 +258,11 @@ async def run(settings: RunSettings) -> int:
     )
 
     from dlp_proxy.gateway.filescan import FileScanner, detector_factory
+    from dlp_proxy.procs import start_worker_server
 
+    # the workers' fork server imports the detector while this process builds its own;
+    # the workers then load the databases this one compiled (detect/hsdb.py)
+    start_worker_server()
     detector = await asyncio.to_thread(detector_factory(cfg.detector), config_path, ner=settings.ner)
     ner_on = ner_state(settings.ner, detector)
 
