@@ -182,6 +182,12 @@ def start_gateway(sim: Simulator, data_dir: Path, *extra: str, env: dict[str, st
     full_env.update({"DLP_NOTIFY_TOKEN": sim.token("dlp-bot")})
     if config_dir is not None:
         full_env["DLP_CONFIG_DIR"] = str(config_dir)
+    # The workers at the gateway's own CPU priority, unless the test sets theirs
+    # (test_worker_priority.py): at the shipped nice 19 a worker gets ~1 % of a core
+    # against any other busy process, and in a full run (CI, stop 30) a clean PATCH
+    # waited out even the 25 s deadline below.  A test judges decisions, not priority.
+    for name in ("DLP_SCAN_WORKER_NICE", "DLP_FILE_WORKER_NICE"):
+        full_env.setdefault(name, "0")
     full_env.update(env or {})
     ready = data_dir / "ready"
     ready.unlink(missing_ok=True)
