@@ -44,8 +44,9 @@ from collections.abc import Callable
 from typing import Any
 
 from dlp_proxy.keys import keyed_hash
+from dlp_proxy.model import MATTERMOST_ID
 
-_ID = re.compile(r"[a-z0-9]{26}")
+_ID = MATTERMOST_ID
 #: digits in a row (separators joined) from which a value may hold an identifier
 MIN_DIGIT_RUN = 6
 _DIGIT_RUN = re.compile(r"\d{6,}")

@@ -12,10 +12,17 @@ archive and exports key on them, so never rename one.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+#: An id as Mattermost makes them: ``model.NewId``, 26 characters of lower-case base32
+#: (server/public/model/utils.go).  ``model.IsValidId`` accepts more (any 26 bytes of
+#: letters and digits): where the gateway requires this shape it is the stricter one.
+#: Use ``fullmatch``.
+MATTERMOST_ID = re.compile(r"[a-z0-9]{26}")
 
 # Stable entity type names.  Policies and archived records refer to these strings.
 US_SSN = "US_SSN"

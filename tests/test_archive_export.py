@@ -408,3 +408,26 @@ def test_a_post_deleted_for_its_link_preview_is_exported_as_such(
     notices = [r["Post Message"] for r in rows if r["Post Type"] == "system_dlp_notice"
                and "link preview Mattermost fetched itself (posts.create.preview" in r["Post Message"]]
     assert len(notices) == 1 and "then deleted it." in notices[0] and "integration" not in notices[0], notices
+
+
+def test_an_id_with_a_line_break_after_it_is_no_mattermost_id() -> None:
+    """``^...$`` with ``match`` let an id followed by a line break through to the
+    identity lookups; every id check is now ``MATTERMOST_ID.fullmatch``."""
+    import httpx
+
+    from dlp_proxy.archive.export.identity import (
+        ChannelMeta,
+        IdentityError,
+        MattermostIdentities,
+        dm_participants,
+    )
+
+    a, b = "a" * 26, "b" * 26
+    assert dm_participants(ChannelMeta("c" * 26, f"{a}__{b}", "", "D", "")) == [a, b]
+    assert dm_participants(ChannelMeta("c" * 26, f"{a}\n__{b}", "", "D", "")) == [b]
+    asked: list[str] = []
+    transport = httpx.MockTransport(lambda r: asked.append(r.url.path) or httpx.Response(404, json={}))
+    ids = MattermostIdentities("http://mm.invalid", "t", transport=transport)
+    with pytest.raises(IdentityError, match="not a Mattermost id"):
+        ids._get("user", a + "\n")
+    assert asked == []

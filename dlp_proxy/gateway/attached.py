@@ -59,10 +59,10 @@ from typing import Any, NamedTuple
 from dlp_proxy.gateway.extract import go_path
 from dlp_proxy.gateway.lookups import Screen, TtlCache, Unresolved, read_fields, read_ids
 from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
-from dlp_proxy.model import ContentItem, ItemKind
+from dlp_proxy.model import MATTERMOST_ID, ContentItem, ItemKind
 
 _FILE_ID_PATH = re.compile(r"body\.file_ids\[\d+\]")
-_ID = re.compile(r"[a-z0-9]{26}")
+_ID = MATTERMOST_ID
 #: files read for one post (more: refused)
 MAX_FILES = 10
 #: seconds a file's name (or its absence) is trusted in process memory

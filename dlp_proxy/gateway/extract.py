@@ -58,7 +58,7 @@ from dlp_proxy.gateway.goread import (
     read_multipart,
 )
 from dlp_proxy.gateway.routes import Body, Route
-from dlp_proxy.model import ContentItem, ItemKind
+from dlp_proxy.model import MATTERMOST_ID, ContentItem, ItemKind
 
 MAX_JSON_DEPTH = 64
 MAX_ITEMS = 20_000
@@ -1000,7 +1000,7 @@ REFERENCE_ID_FIELDS = frozenset({
     "body.id", "body.channel_id", "body.root_id", "body.parent_id", "body.original_id", "body.pending_post_id",
     "body.user_id", "body.team_id", "body.post_id", "body.post.channel_id", "body.post.root_id", "body.post.user_id",
 })
-_ID_SHAPE = re.compile(r"[a-z0-9]{26}")
+_ID_SHAPE = MATTERMOST_ID
 _FILE_IDS = re.compile(r"body\.file_ids\[\d+\]")
 
 

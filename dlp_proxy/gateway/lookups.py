@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from dlp_proxy import atrest
+from dlp_proxy.model import MATTERMOST_ID
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -38,7 +39,7 @@ CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
 USERNAME = re.compile(r"[a-z0-9.\-_]{1,64}")
 RESTRICTED_USERNAMES = frozenset({"all", "channel", "matterbot", "system"})
 #: a Mattermost id (model.NewId: 26 of ``[a-z0-9]``)
-ID = re.compile(r"[a-z0-9]{26}")
+ID = MATTERMOST_ID
 #: digits (separators of up to three characters between them joined) that make a value
 #: too number-like to send: names (a channel or user named for an account) and ids
 #: (about 1 in 10,000 random ids has such a run: read as not found)

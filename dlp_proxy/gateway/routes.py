@@ -32,6 +32,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from dlp_proxy.model import MATTERMOST_ID
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: the only methods read without inspection, and only without a body.  Every other
 #: method (DELETE, PROPFIND, a made-up verb...) may carry content to a handler that
@@ -257,7 +259,7 @@ QUERY_ROUTES: tuple[Route, ...] = (
 #: a query's words that carry nothing to inspect: ids (no run of 5 digits) and words of
 #: ``[A-Za-z0-9_.:-]`` that hold, all together, at most ``_TRIVIAL_DIGITS`` digits
 _WORD = re.compile(r"[A-Za-z0-9_.:\-]{0,64}")
-_ID = re.compile(r"[a-z0-9]{26}")
+_ID = MATTERMOST_ID
 _DIGITS_RUN = re.compile(r"[0-9]{5}")
 _TRIVIAL_DIGITS = 4
 

@@ -74,6 +74,7 @@ import msgpack
 from dlp_proxy import atrest
 from dlp_proxy.gateway.extract import go_surrogates
 from dlp_proxy.gateway.routes import Body, Route
+from dlp_proxy.model import MATTERMOST_ID
 
 WEBSOCKET_PATH = "/api/v4/websocket"
 
@@ -81,9 +82,9 @@ WEBSOCKET_PATH = "/api/v4/websocket"
 #: gateway drops what is far above it
 MAX_FRAME_BYTES = 64 * 1024
 
-_ID = re.compile(r"[a-z0-9]{26}")
+_ID = MATTERMOST_ID
 #: session tokens and personal access tokens are model.NewId() values
-_TOKEN = re.compile(r"[a-z0-9]{26}")
+_TOKEN = MATTERMOST_ID
 _ACTION = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 _DIGITS3 = re.compile(r"\d{3,}")
 _TOP_KEYS = ("seq", "action", "data")

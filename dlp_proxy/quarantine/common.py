@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlp_proxy.interfaces import QuarantineError
+from dlp_proxy.model import MATTERMOST_ID as MATTERMOST_ID
 
 
 class State(enum.StrEnum):
@@ -164,8 +165,6 @@ def check_search(text: str) -> str:
     return t
 
 
-#: A Mattermost id: 26 characters of [a-z0-9] (model.IsValidId, server/public/model/utils.go).
-MATTERMOST_ID = re.compile(r"[a-z0-9]{26}")
 
 
 def is_mattermost_id(value: object) -> bool:
