@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from presidio_analyzer import PatternRecognizer
 
-from dlp_proxy.detect import Engine, build_detector, gatescan
+from dlp_proxy.detect import Engine, build_detector, gatescan, hsdb
 from dlp_proxy.detect.normalize import normalize, sanitize
 from dlp_proxy.detect.regex_bounds import stdlib_twin
 from dlp_proxy.detect.structure import CELL, ROW, mark_tables
@@ -184,6 +184,7 @@ def test_a_database_that_does_not_compile_gives_no_pass(monkeypatch: pytest.Monk
             raise RuntimeError("too large")
 
     monkeypatch.setattr(gatescan._hs, "Database", Refusing)
+    monkeypatch.setattr(hsdb, "_SERIALIZED", {})  # none compiled before (detect/hsdb.py)
     assert scanner.database() == (None, 1)
     monkeypatch.setattr(gatescan, "_SCANNER", scanner)
     gatescan.hits.cache_clear()
