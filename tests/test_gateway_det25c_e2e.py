@@ -11,6 +11,14 @@ import pytest
 from tests.conftest import Gateway
 from tests.test_gateway_e2e import CASES, STOP_IDS, _reached, _send
 
+
+@pytest.fixture(scope="module")
+def gateway(module_gateway: Gateway) -> Gateway:
+    """This module's own gateway (conftest ``module_gateway``: its clean posts are not
+    joined with the session gateway's window of earlier modules' hostile pieces)."""
+    return module_gateway
+
+
 POST = next(c for c in CASES if c.name == "posts.create")
 UPLOAD = next(c for c in CASES if c.name == "files.multipart")
 

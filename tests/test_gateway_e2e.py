@@ -23,6 +23,14 @@ import pytest
 from tests.conftest import Gateway, archive_records
 from tests.shown import shown
 
+
+@pytest.fixture(scope="module")
+def gateway(module_gateway: Gateway) -> Gateway:
+    """This module's own gateway (conftest ``module_gateway``: its clean posts are not
+    joined with the session gateway's window of earlier modules' hostile pieces)."""
+    return module_gateway
+
+
 DIRTY = "Client SSN is 536-22-1234, please update the account"
 CLEAN = "Lunch at noon? Order #4471 ships Friday, ticket 20931."
 
