@@ -917,7 +917,7 @@ UNIT_AFTER = re.compile(r"[ \t]+(?:contracts?|shares?|shs|lots?|bps|units?|cars|
 #: a label's tokens right before a number, with what may stand between (``: # = - no.``)
 _LABEL_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]{0,40}(?:[ \t]+[A-Za-z][A-Za-z0-9_.\-]{0,40})?)[ \t]*(?:[:#=/][ \t]*|[ \t]+)$")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
-#: a value with a digit (``TRD-22307-B``, ``652502797``, ``INC0012345``): ``reference_document``
+#: a value with a digit (``TRD-22307-B``, ``NNNNNNNNN``, ``INC0012345``): ``reference_document``
 _REFERENCE_VALUE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z\-]*[0-9])[A-Za-z0-9][A-Za-z0-9\-]{3,39}(?![A-Za-z0-9])")
 #: a label's words right before a value, with the marks that may stand between
 #: (``Confirmation #:``, ``Invoice No.``, ``PO#``, ``Tracking Number:``)
@@ -944,7 +944,7 @@ def reference_document(text: str, c: Candidate) -> bool:
     """``c`` is labelled as a reference (a confirmation, order, ticket, trade, tracking,
     invoice, PO or case number: ``Confirm No: ...``) and another value of ``text`` with a
     digit that is no card number (not a card's length passing Luhn) is labelled as one
-    too (``Ref: TRD-22307-B``, ``Order Ref: 652502797``): the text is a document of
+    too (``Ref: TRD-22307-B``, ``Order Ref: NNNNNNNNN``): the text is a document of
     references (a trade confirmation, a ticket, an invoice), and ``c`` is one of them.
     A lone label (``ref 4532015112830366``) is no such evidence (attack 13 F1).  At most
     64 values are read."""

@@ -309,7 +309,7 @@ class PaymentCardRecognizer(DLPRecognizer):
                     continue  # an execution report's or an export's ids, one of which passes a card's checks
             if (hit is None and c.is_bare and not c.lookalikes and len(c.digits) == 13
                     and not self.context_present(text) and reference_document(text, c)):
-                # a trade confirmation's "Confirm No: ...", its "Order Ref: 652502797" and
+                # a trade confirmation's "Confirm No: ...", its "Order Ref: NNNNNNNNN" and
                 # "Ref: TRD-22307-B" beside it, no card word anywhere: a document of
                 # references, one of which passes a card's checks (a lone label, "ref
                 # 4532015112830366", is still read as a card: attack 13 F1).  Only for 13

@@ -1031,7 +1031,7 @@ async def _labelled_by_recent(text: str, words: Collection[str], detector: _Anal
         line_end = len(text) if (brk := text.find("\n", end)) < 0 else brk
         line = text[line_start:line_end]
         if not _the_lines_number(line, start - line_start, end - line_start) or has_label_word(line):
-            continue  # one number among others ("775000 187545256 95-10 bid"), or a line with its own label
+            continue  # one number among others ("775000 NNNNNNNNN 95-10 bid"), or a line with its own label
         core = _RECENT_SHAPE.fullmatch(text[start:end].strip(_SEPARATORS))
         if core is None or (core.group(1) is None and f.entity_type not in (US_SSN, US_ITIN)):
             continue  # a version, a price, a card-like grouping; a 3-2-4 is an SSN's or ITIN's shape
