@@ -46,7 +46,6 @@ from typing import Any
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import MATTERMOST_ID
 
-_ID = MATTERMOST_ID
 #: digits in a row (separators joined) from which a value may hold an identifier
 MIN_DIGIT_RUN = 6
 _DIGIT_RUN = re.compile(r"\d{6,}")
@@ -74,7 +73,7 @@ MAX_TEXT = 300
 
 def is_id(value: str) -> bool:
     """Mattermost's id shape (26 x [a-z0-9])."""
-    return bool(_ID.fullmatch(value))
+    return bool(MATTERMOST_ID.fullmatch(value))
 
 
 def hashed(key: bytes, value: str, kind: str = "v") -> str:

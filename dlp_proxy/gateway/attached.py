@@ -62,7 +62,6 @@ from dlp_proxy.gateway.mentions import ROUTES, TOKENLESS_ROUTES
 from dlp_proxy.model import MATTERMOST_ID, ContentItem, ItemKind
 
 _FILE_ID_PATH = re.compile(r"body\.file_ids\[\d+\]")
-_ID = MATTERMOST_ID
 #: files read for one post (more: refused)
 MAX_FILES = 10
 #: seconds a file's name (or its absence) is trusted in process memory
@@ -80,7 +79,7 @@ def file_ids(items: Iterable[ContentItem]) -> list[tuple[str, str]]:
     key read as Go reads it (``extract.go_path``: ``File_Ids`` is ``file_ids``), every
     case variant's ids (Go keeps the last: reading them all is the safe side)."""
     return [(i.path, i.text) for i in items
-            if _FILE_ID_PATH.fullmatch(go_path(i.path)) and _ID.fullmatch(i.text)]
+            if _FILE_ID_PATH.fullmatch(go_path(i.path)) and MATTERMOST_ID.fullmatch(i.text)]
 
 
 def any_file_ids(items: Iterable[ContentItem]) -> bool:

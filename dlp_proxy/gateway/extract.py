@@ -1000,7 +1000,6 @@ REFERENCE_ID_FIELDS = frozenset({
     "body.id", "body.channel_id", "body.root_id", "body.parent_id", "body.original_id", "body.pending_post_id",
     "body.user_id", "body.team_id", "body.post_id", "body.post.channel_id", "body.post.root_id", "body.post.user_id",
 })
-_ID_SHAPE = MATTERMOST_ID
 _FILE_IDS = re.compile(r"body\.file_ids\[\d+\]")
 
 
@@ -1028,7 +1027,7 @@ def _ref_value(v: Any) -> bool:
     if v is None or isinstance(v, bool):
         return True
     if isinstance(v, str):
-        return v == "" or bool(_ID_SHAPE.fullmatch(v))
+        return v == "" or bool(MATTERMOST_ID.fullmatch(v))
     if isinstance(v, int):
         return 0 <= v <= _SMALL_INT or _MILLIS[0] <= v < _MILLIS[1]
     if isinstance(v, list):
@@ -1065,7 +1064,7 @@ def _object_of(doc: Any, fields: dict[str, Callable[[Any], bool]], required: tup
 
 
 def _id(v: Any) -> bool:
-    return isinstance(v, str) and bool(_ID_SHAPE.fullmatch(v))
+    return isinstance(v, str) and bool(MATTERMOST_ID.fullmatch(v))
 
 
 def _id_or_empty(v: Any) -> bool:
@@ -1096,7 +1095,7 @@ def _telemetry_string_ok(v: str) -> bool:
     (``AAA-GG-SSSS``, has no 5-digit run) is refused (attack pass 8, F14)."""
     if len(v) > 256:
         return False
-    if _SEMVER.fullmatch(v) or (_ID_SHAPE.fullmatch(v) and not _LONG_DIGITS.search(v)):
+    if _SEMVER.fullmatch(v) or (MATTERMOST_ID.fullmatch(v) and not _LONG_DIGITS.search(v)):
         return True
     return sum(1 for ch in v if ch.isdigit() or ch.isnumeric()) <= TELEMETRY_MAX_DIGITS
 

@@ -259,7 +259,6 @@ QUERY_ROUTES: tuple[Route, ...] = (
 #: a query's words that carry nothing to inspect: ids (no run of 5 digits) and words of
 #: ``[A-Za-z0-9_.:-]`` that hold, all together, at most ``_TRIVIAL_DIGITS`` digits
 _WORD = re.compile(r"[A-Za-z0-9_.:\-]{0,64}")
-_ID = MATTERMOST_ID
 _DIGITS_RUN = re.compile(r"[0-9]{5}")
 _TRIVIAL_DIGITS = 4
 
@@ -286,7 +285,7 @@ def query_is_trivial(query: str) -> bool:
         for part in pair.split("=", 1):
             text = unquote_plus(part)
             for word in text.split(","):
-                if _ID.fullmatch(word) and not _DIGITS_RUN.search(word):
+                if MATTERMOST_ID.fullmatch(word) and not _DIGITS_RUN.search(word):
                     continue
                 if "%" in word or not _WORD.fullmatch(word):
                     return False

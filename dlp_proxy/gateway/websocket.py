@@ -82,9 +82,7 @@ WEBSOCKET_PATH = "/api/v4/websocket"
 #: gateway drops what is far above it
 MAX_FRAME_BYTES = 64 * 1024
 
-_ID = MATTERMOST_ID
 #: session tokens and personal access tokens are model.NewId() values
-_TOKEN = MATTERMOST_ID
 _ACTION = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 _DIGITS3 = re.compile(r"\d{3,}")
 _TOP_KEYS = ("seq", "action", "data")
@@ -98,7 +96,7 @@ def _statuses_by_ids(data: Any) -> bool:
     if not isinstance(data, dict) or set(data) != {"user_ids"}:
         return False
     ids = data["user_ids"]
-    return isinstance(ids, list) and 0 < len(ids) <= 1000 and all(isinstance(i, str) and _ID.fullmatch(i) for i in ids)
+    return isinstance(ids, list) and 0 < len(ids) <= 1000 and all(isinstance(i, str) and MATTERMOST_ID.fullmatch(i) for i in ids)
 
 
 def _active_status(data: Any) -> bool:
@@ -114,14 +112,14 @@ def _presence(data: Any) -> bool:
         if k == "is_thread_view":
             if not isinstance(v, bool):
                 return False
-        elif not isinstance(v, str) or not (v == "" or _ID.fullmatch(v)):
+        elif not isinstance(v, str) or not (v == "" or MATTERMOST_ID.fullmatch(v)):
             return False
     return True
 
 
 def _auth(data: Any) -> bool:
     return (isinstance(data, dict) and set(data) == {"token"} and isinstance(data["token"], str)
-            and bool(_TOKEN.fullmatch(data["token"])))
+            and bool(MATTERMOST_ID.fullmatch(data["token"])))
 
 
 def _typing(data: Any) -> bool:
@@ -134,7 +132,7 @@ def _typing(data: Any) -> bool:
     such a run), and nothing else may be there."""
     if not isinstance(data, dict) or not set(data) <= {"channel_id", "parent_id"}:
         return False
-    if not isinstance(data.get("channel_id"), str) or not _ID.fullmatch(data["channel_id"]):
+    if not isinstance(data.get("channel_id"), str) or not MATTERMOST_ID.fullmatch(data["channel_id"]):
         return False
     parent = data.get("parent_id", "")
     return parent is None or (isinstance(parent, str) and (parent == "" or atrest.new_id(parent)))

@@ -40,14 +40,13 @@ _VERB = {"block": "blocked", "quarantine": "held for review (quarantined)", "red
 #: file parts as the gateway names them (gateway/extract.py FilePart paths; "upload" for resumable uploads)
 _FILE_KEY = re.compile(r"^((?:file|chunk|upload)(?:\[\d+\])?)(?:\.name$|:)")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_MM_ID = MATTERMOST_ID
 
 
 def is_stopped_post(rec: Mapping[str, Any]) -> bool:
     """A stopped write that Mattermost would have posted in a channel (directly or through an incoming webhook)."""
     ctx = rec.get("context")
     return (rec.get("type") == "decision" and rec.get("action") in STOPPED and isinstance(ctx, Mapping)
-            and (bool(ctx.get("channel_id")) or bool(_MM_ID.fullmatch(str(ctx.get("hook_id") or "")))))
+            and (bool(ctx.get("channel_id")) or bool(MATTERMOST_ID.fullmatch(str(ctx.get("hook_id") or "")))))
 
 
 def time_ms(rec: Mapping[str, Any]) -> int:
@@ -150,7 +149,7 @@ REVIEW_ACTIONS = {
 
 def is_review_outcome(rec: Mapping[str, Any]) -> bool:
     return (rec.get("type") == "review" and rec.get("action") in REVIEW_ACTIONS
-            and bool(_MM_ID.fullmatch(str(rec.get("channel_id", "")))))
+            and bool(MATTERMOST_ID.fullmatch(str(rec.get("channel_id", "")))))
 
 
 def review_notice(rec: Mapping[str, Any], reviewer: str, clear: bool) -> str:
@@ -195,7 +194,7 @@ def conversations(records: Iterable[Mapping[str, Any]], ids: Identities, *, clea
             _channel(out, ids, cid)
             actor: Mapping[str, Any] = rec["actor"] if isinstance(rec.get("actor"), Mapping) else {}
             auid = str(actor.get("user_id") or "")
-            if _MM_ID.fullmatch(auid):
+            if MATTERMOST_ID.fullmatch(auid):
                 u = ids.user(auid)
                 reviewer = f"{u.email} (@{u.username})"
             else:

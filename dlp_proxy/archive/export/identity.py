@@ -39,8 +39,6 @@ import httpx
 
 from dlp_proxy.model import MATTERMOST_ID
 
-_ID = MATTERMOST_ID
-
 
 class IdentityError(RuntimeError):
     pass
@@ -93,7 +91,7 @@ def dm_participants(channel: ChannelMeta) -> list[str]:
     if channel.type != "D":
         return []
     ids = channel.name.split("__")
-    return [i for i in ids if _ID.fullmatch(i)] if len(ids) == 2 else []
+    return [i for i in ids if MATTERMOST_ID.fullmatch(i)] if len(ids) == 2 else []
 
 
 class IdentityCache:
@@ -136,7 +134,7 @@ class MattermostIdentities:
         self.client.close()
 
     def _get(self, kind: str, ident: str) -> Mapping[str, Any]:
-        if not _ID.fullmatch(ident):
+        if not MATTERMOST_ID.fullmatch(ident):
             raise IdentityError(f"{kind} id is not a Mattermost id")
         try:
             path = f"/api/v4/{kind}{ident}" if kind.endswith("/") else f"/api/v4/{kind}s/{ident}"
@@ -197,7 +195,7 @@ class MattermostIdentities:
         if channel_id not in self._members and (hit := self.cache.get("members", channel_id)) is not None:
             self._members[channel_id] = hit
         if channel_id not in self._members:
-            if not _ID.fullmatch(channel_id):
+            if not MATTERMOST_ID.fullmatch(channel_id):
                 raise IdentityError("channel id is not a Mattermost id")
             out: list[str] = []
             for page in range(100):  # a group message has at most 8 members; bounded anyway
@@ -209,7 +207,7 @@ class MattermostIdentities:
                 body = r.json() if r.status_code == 200 else None
                 if not isinstance(body, list):
                     raise IdentityError(f"Mattermost answered {r.status_code} listing channel members")
-                out += [str(m.get("user_id")) for m in body if isinstance(m, dict) and _ID.fullmatch(str(m.get("user_id")))]
+                out += [str(m.get("user_id")) for m in body if isinstance(m, dict) and MATTERMOST_ID.fullmatch(str(m.get("user_id")))]
                 if len(body) < 200:
                     break
             self._members[channel_id] = sorted(set(out))
@@ -228,7 +226,7 @@ class MattermostIdentities:
         except httpx.HTTPError as exc:
             raise IdentityError(f"Mattermost unreachable resolving the export account: {type(exc).__name__}") from exc
         b = r.json() if r.status_code == 200 else None
-        if not isinstance(b, dict) or not _ID.fullmatch(str(b.get("id", ""))):
+        if not isinstance(b, dict) or not MATTERMOST_ID.fullmatch(str(b.get("id", ""))):
             raise IdentityError(f"Mattermost answered {r.status_code} resolving the export account")
         u = User(str(b["id"]), str(b.get("username", "")), str(b.get("email", "")), bool(b.get("is_bot", False)))
         self._users[u.id] = u
