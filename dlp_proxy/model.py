@@ -24,6 +24,11 @@ from typing import Any
 #: Use ``fullmatch``.
 MATTERMOST_ID = re.compile(r"[a-z0-9]{26}")
 
+
+def is_mattermost_id(value: object) -> bool:
+    """``value`` is a string of ``MATTERMOST_ID``'s shape."""
+    return isinstance(value, str) and MATTERMOST_ID.fullmatch(value) is not None
+
 # Stable entity type names.  Policies and archived records refer to these strings.
 US_SSN = "US_SSN"
 US_ITIN = "US_ITIN"

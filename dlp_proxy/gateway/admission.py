@@ -65,6 +65,7 @@ from typing import Any
 import httpx
 
 from dlp_proxy.gateway.lookups import TtlCache
+from dlp_proxy.model import is_mattermost_id
 
 log = logging.getLogger("dlp_proxy.gateway")
 
@@ -76,7 +77,6 @@ UNKNOWN_SECONDS = 60.0
 CONCURRENT = 8
 TIMEOUT = 5.0
 #: a Mattermost id (model.IsValidId): any other hook id cannot exist
-_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 HOOK_INVALID_ID = "web.incoming_webhook.invalid.app_error"
 HOOK_INVALID_MESSAGE = "Invalid webhook."
@@ -91,11 +91,6 @@ COMMAND_HOOK_MISSING_ID = "app.command_webhook.get.missing"
 COMMAND_HOOK_MISSING_MESSAGE = "Webhook does not exist."
 COMMAND_HOOK_USED_ID = "app.command_webhook.try_use.invalid"
 COMMAND_HOOK_USED_MESSAGE = "Invalid webhook."
-
-
-def is_mattermost_id(value: str) -> bool:
-    """model.IsValidId: what ``model.NewId`` makes (26 characters of ``[a-z0-9]``)."""
-    return len(value) == 26 and set(value) <= _ID_CHARS
 
 
 class CommandHooks:

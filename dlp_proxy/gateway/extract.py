@@ -58,7 +58,7 @@ from dlp_proxy.gateway.goread import (
     read_multipart,
 )
 from dlp_proxy.gateway.routes import Body, Route
-from dlp_proxy.model import MATTERMOST_ID, ContentItem, ItemKind
+from dlp_proxy.model import MATTERMOST_ID, ContentItem, ItemKind, is_mattermost_id
 
 MAX_JSON_DEPTH = 64
 MAX_ITEMS = 20_000
@@ -1063,12 +1063,8 @@ def _object_of(doc: Any, fields: dict[str, Callable[[Any], bool]], required: tup
     return None
 
 
-def _id(v: Any) -> bool:
-    return isinstance(v, str) and bool(MATTERMOST_ID.fullmatch(v))
-
-
 def _id_or_empty(v: Any) -> bool:
-    return v is None or v == "" or _id(v)
+    return v is None or v == "" or is_mattermost_id(v)
 
 
 def _new_id_or_empty(v: Any) -> bool:
@@ -1145,14 +1141,14 @@ def no_content_shape_error(shape: str, body: bytes) -> str | None:
     if rest.strip(" \t\r\n"):
         return "data after the JSON document"
     if shape == "typing":
-        return _object_of(doc, {"channel_id": _id, "parent_id": _new_id_or_empty}, ("channel_id",))
+        return _object_of(doc, {"channel_id": is_mattermost_id, "parent_id": _new_id_or_empty}, ("channel_id",))
     if shape == "view":
         return _object_of(doc, {"channel_id": _id_or_empty, "prev_channel_id": _id_or_empty,
                                 "collapsed_threads_supported": _bool})
     if shape == "refs":
         return None if _ref_value(doc) else "the body carries something other than ids"
     if shape == "ids":
-        ok = isinstance(doc, list) and len(doc) <= 10_000 and all(_id(v) for v in doc)
+        ok = isinstance(doc, list) and len(doc) <= 10_000 and all(is_mattermost_id(v) for v in doc)
         return None if ok else "the body is not a list of ids"
     if shape == "names":
         ok = isinstance(doc, list) and len(doc) <= 10_000 and all(

@@ -11,6 +11,7 @@ from typing import Any
 
 from dlp_proxy.interfaces import QuarantineError
 from dlp_proxy.model import MATTERMOST_ID as MATTERMOST_ID
+from dlp_proxy.model import is_mattermost_id as is_mattermost_id
 
 
 class State(enum.StrEnum):
@@ -166,9 +167,6 @@ def check_search(text: str) -> str:
 
 
 
-
-def is_mattermost_id(value: object) -> bool:
-    return isinstance(value, str) and MATTERMOST_ID.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)
