@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -238,10 +239,15 @@ def _hold_dm(gw: Gateway) -> httpx.Response:
                       headers={"Authorization": f"Bearer {gw.sim.token('alice')}"}, timeout=30)
 
 
-def _redis_pid(port: str) -> int | None:
-    # redis-server retitles itself "redis-server 127.0.0.1:PORT"
-    out = subprocess.run(["pgrep", "-f", f"redis-server 127.0.0.1:{port}"], capture_output=True, text=True).stdout.split()
-    return int(out[0]) if out else None
+def _redis_pid(redis_dir: Path) -> int | None:
+    """The private redis-server's pid from its pid file, if that process is alive and is one."""
+    try:
+        pid = int((redis_dir / "redis.pid").read_text().strip())
+        alive = b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, ValueError):
+        return None
+    return pid if alive and state != "Z" else None
 
 
 def test_private_redis_is_supervised_and_restarted(simulator: Simulator, tmp_path: Path) -> None:
@@ -252,19 +258,22 @@ def test_private_redis_is_supervised_and_restarted(simulator: Simulator, tmp_pat
         assert _hold_dm(gw).status_code == 403
         conf = gw.data_dir / "redis" / "redis.conf"
         assert "appendfsync always" in conf.read_text()
-        port = (gw.data_dir / "redis" / "url").read_text().rsplit(":", 1)[1].split("/")[0]
-        pid = _redis_pid(port)
+        # on a Unix socket in its own directory (no port another connection could take)
+        assert (gw.data_dir / "redis" / "url").read_text().startswith("unix://")
+        assert stat.S_IMODE((gw.data_dir / "redis").stat().st_mode) == 0o700
+        redis_dir = gw.data_dir / "redis"
+        pid = _redis_pid(redis_dir)
         assert pid is not None
         os.kill(pid, 9)
         r = _hold_dm(gw)
-        new_pid = _redis_pid(port)
+        new_pid = _redis_pid(redis_dir)
         if r.status_code != 503:
             # only acceptable if the supervisor was faster than this request
             assert new_pid not in (None, pid) and r.json()["id"] == "api.dlp.quarantined.app_error", r.text
         else:
             _assert_503_not_forwarded(gw, r)
         deadline = time.monotonic() + 90  # a generous bound for a loaded host
-        while (new_pid := _redis_pid(port)) in (None, pid):
+        while (new_pid := _redis_pid(redis_dir)) in (None, pid):
             assert time.monotonic() < deadline, "the private Redis was not restarted"
             time.sleep(0.2)
         while (r := _hold_dm(gw)).status_code != 403:

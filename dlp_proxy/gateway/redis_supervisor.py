@@ -1,12 +1,21 @@
 """A private Redis for the gateway when none is configured (``DLP_REDIS_URL`` unset).
 
-It listens on 127.0.0.1 only, on a free port, behind a random password, with
-its data under ``$DLP_DATA_DIR/redis`` and the durability the quarantine
-needs: AOF with ``appendfsync always`` (an item is on disk before the sender is
+It listens on a Unix socket, ``$DLP_DATA_DIR/redis/redis.sock``, in a directory
+only the gateway's user can enter, behind a random password, with its data in
+the same directory and the durability the quarantine needs: AOF with ``appendfsync always`` (an item is on disk before the sender is
 told it is held).  The URL (with the password) is written to
 ``$DLP_DATA_DIR/redis/url`` (mode 0600) so ``dlp-proxy quarantine`` finds it.
 If the server dies it is restarted; meanwhile requests that need Redis fail
 closed.
+
+Why a socket and not a port: a free port found by binding port 0 comes from the
+kernel's ephemeral range, which every outgoing connection on the host draws
+from too, so between the probe and redis-server's own bind another connection
+can take it and the server cannot start (seen in CI as "address already in
+use").  A path nobody else writes has no such race, and a restarted server is
+found at the same place.  Only where the path is longer than a socket address
+allows (``sun_path``, 108 bytes on Linux) does it fall back to a free TCP port on
+127.0.0.1, as it did before.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from dlp_proxy.procs import die_with_parent
 
@@ -45,6 +55,10 @@ def find_redis_server(configured: Path | None = None) -> str:
     )
 
 
+#: the longest path ``bind`` takes for a Unix socket on Linux (``sun_path`` less its NUL)
+SUN_PATH_MAX = 107
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -56,6 +70,9 @@ class PrivateRedis:
         self.dir = data_dir / "redis"
         self.binary = binary
         self.port = 0
+        self.socket_path = self.dir / "redis.sock"
+        #: False when the socket's path is too long for ``bind``: then a TCP port
+        self.unix = len(os.fsencode(self.socket_path.absolute())) <= SUN_PATH_MAX
         self.password = ""
         self.proc: subprocess.Popen[bytes] | None = None
         self._monitor: asyncio.Task[None] | None = None
@@ -63,6 +80,8 @@ class PrivateRedis:
 
     @property
     def url(self) -> str:
+        if self.unix:
+            return f"unix://:{self.password}@{quote(str(self.socket_path.absolute()))}?db=0"
         return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def start(self) -> str:
@@ -118,11 +137,14 @@ class PrivateRedis:
 
     def _launch(self, port: int | None = None) -> None:
         binary = find_redis_server(self.binary)
-        self.port = port or free_port()
+        if self.unix:
+            listen = ["port 0", f'unixsocket "{self.socket_path.absolute()}"', "unixsocketperm 600"]
+        else:
+            self.port = port or free_port()
+            listen = ["bind 127.0.0.1", f"port {self.port}"]
         conf = "\n".join(
             [
-                "bind 127.0.0.1",
-                f"port {self.port}",
+                *listen,
                 f'dir "{self.dir}"',
                 "appendonly yes",
                 "appendfsync always",
@@ -155,11 +177,12 @@ class PrivateRedis:
             if self.proc.poll() is not None:
                 raise RedisUnavailable(f"private redis-server exited at start; see {self.dir / 'redis.log'}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                with self._connect() as s:
                     s.sendall(f"AUTH {self.password}\r\nPING\r\n".encode())
                     reply = s.recv(64)
                     if b"PONG" in reply:
-                        log.info("private redis started", extra={"port": self.port})
+                        log.info("private redis started", extra={"socket": str(self.socket_path)} if self.unix
+                                 else {"port": self.port})
                         return
                     if b"LOADING" in reply:
                         time.sleep(0.1)
@@ -169,14 +192,26 @@ class PrivateRedis:
             time.sleep(0.05)
         raise RedisUnavailable("private redis-server did not become ready")
 
+    def _connect(self) -> socket.socket:
+        if not self.unix:
+            return socket.create_connection(("127.0.0.1", self.port), timeout=0.2)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.settimeout(0.2)
+            s.connect(str(self.socket_path.absolute()))
+        except OSError:
+            s.close()
+            raise
+        return s
+
     async def supervise(self) -> None:
-        """Restart the server if it dies (on the same port where possible)."""
+        """Restart the server if it dies (at the same socket, or the same port where possible)."""
         while not self._stopping:
             await asyncio.sleep(1.0)
             if self.proc is not None and self.proc.poll() is not None and not self._stopping:
                 log.error("private redis exited; restarting")
                 try:
-                    # same port, so clients reconnect without being told
+                    # same socket or port, so clients reconnect without being told
                     self._launch(self.port)
                     await asyncio.to_thread(self._wait_ready)
                 except Exception:
