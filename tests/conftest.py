@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 from hypothesis import HealthCheck as _HealthCheck  # noqa: E402
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
+from tests.ports import free_port as free_port  # noqa: E402 - re-exported for the test modules
+
 _hypothesis_settings.register_profile("suite", derandomize=True, database=None, deadline=None,
                                       suppress_health_check=[_HealthCheck.too_slow])
 _hypothesis_settings.register_profile("explore", deadline=None, suppress_health_check=[_HealthCheck.too_slow])
@@ -72,12 +74,6 @@ def corpus_texts() -> Iterator[str]:
     for text in (trade_csv(300), trade_csv(300, sep="\t"), dirty_csv(300)[0]):
         yield text
         yield mark_tables(text)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(predicate: Any, what: str, timeout: float = 30.0) -> Any:

@@ -18,17 +18,12 @@ from botocore.exceptions import ClientError
 from dlp_proxy.archive import open_archive, verify_archive
 from dlp_proxy.archive.format import list_segments, public_key_bytes
 from dlp_proxy.archive.storage import LocalReplica, S3ObjectLock
+from tests.ports import free_port
 
 SEED = bytes(range(32))
 KEYS = {"signing_key": SEED, "content_key": b"\x11" * 32, "hash_key": b"\x22" * 32}
 PUB = public_key_bytes(SEED)
 MOTO = Path(sys.executable).parent / "moto_server"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -34,6 +33,7 @@ from dlp_proxy.model import (
 from dlp_proxy.quarantine.masking import reason_masker
 from dlp_proxy.simulator.app import create_app as create_sim_app
 from dlp_proxy.simulator.state import Simulator
+from tests.ports import free_port
 
 # Synthetic identifiers (valid shapes, made up).
 SSN = "536-22-8841"
@@ -62,12 +62,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.t
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisServer:
