@@ -160,7 +160,7 @@ class Settings(BaseModel):
     review_listen: Listen = Field("127.0.0.1:8081", description="reviewer console, never the proxy port (`off` to disable); with `--workers N` only the first worker serves it")
     data_dir: Path = Field(Path("./var"), description="archive, keys, private Redis, upload chunks")
     config_dir: Path | None = Field(None, description="`policy.yaml`, `recognizers.yaml` (default: `./config` in a checkout, else the packaged defaults)")
-    redis_url: SecretStr | None = Field(None, description="a shared Redis (`redis://`, `rediss://`, `unix://`, `redis+sentinel://`) for several gateways; unset: a private `redis-server` is started")
+    redis_url: SecretStr | None = Field(None, description="a shared Redis (`redis://`, `rediss://`, `unix://`, `redis+sentinel://`) for several gateways; unset: a private `redis-server` is started, listening only on the Unix socket `$DLP_DATA_DIR/redis/redis.sock` (mode 0600, in a 0700 directory; a TCP port on 127.0.0.1 only where that path is longer than 107 bytes)")
     redis_server: Path | None = Field(None, description="the `redis-server` binary for the private Redis (default: found on `PATH`)")
     worker_id: str = Field("w0", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="this process's name in archive file names")
     workers: int = Field(1, ge=1, le=64, description="`run` starts N gateway processes on consecutive ports from the listen port")
