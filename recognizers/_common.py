@@ -735,6 +735,25 @@ def _ascii_lower(text: str) -> str | None:
     return text.lower() if text.isascii() else None
 
 
+#: the only characters outside ASCII that ``re.IGNORECASE`` matches with an ASCII
+#: character (each with one letter); tests/test_context_probe.py checks every code point
+FOLDS_TO_ASCII: dict[int, str] = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
+_OUTSIDE_ASCII = re.compile("[^\x00-\x7f" + "".join(map(chr, FOLDS_TO_ASCII)) + "]+")
+
+
+@functools.lru_cache(maxsize=8)
+def ascii_shadow(text: str) -> str:
+    """``text`` lower-cased as ASCII, one character for each of its characters: those
+    that ``re.IGNORECASE`` matches with an ASCII letter as that letter, every other
+    character outside ASCII as NUL.  A case-insensitive pattern made of ASCII literals
+    (and classes of ASCII characters) matches somewhere in ``text`` exactly when its
+    lower-cased ASCII form matches in the shadow: a non-ASCII text keeps the fast
+    searches of an ASCII one (one letter of Hebrew or Korean in a joined text made
+    every context probe a case-insensitive search of the whole of it)."""
+    out = text if text.isascii() else _OUTSIDE_ASCII.sub(lambda m: "\x00" * len(m.group()), text).translate(FOLDS_TO_ASCII)
+    return out.lower()
+
+
 _LAST_LOWER: tuple[str, str | None] | None = None
 
 
@@ -806,7 +825,9 @@ class ContextProbe:
         seen = gatescan.scanned(self.loose, text)
         if seen is False:
             return False
-        low = _ascii_lower(text) if self.literals is not None else None
+        # (a text with characters outside ASCII is searched in its ASCII shadow: every
+        # word is ASCII where ``literals`` is set)
+        low = (_ascii_lower(text) or ascii_shadow(text)) if self.literals is not None else None
         if low is not None and self.literals is not None:
             # the literals are a cheaper test than the regex, but each one missing costs a
             # scan of the text: not tried where the pass has read the words already
@@ -1343,7 +1364,8 @@ class DLPRecognizer(EntityRecognizer):
         than ``context_anywhere``, which may say True for a word inside another one)."""
         if not self.context_anywhere(text):
             return False
-        low = _ascii_lower(text) if self._context_lower is not None else None
+        # (the lookarounds are ``[a-z0-9]``: the shadow answers as the text would)
+        low = (_ascii_lower(text) or ascii_shadow(text)) if self._context_lower is not None else None
         if low is not None and self._context_lower is not None:
             if self._context_lower.search(low) is not None:
                 return True
