@@ -87,6 +87,8 @@ one channel at once cannot both miss each other's fragment).
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import functools
 import inspect
 import itertools
@@ -94,7 +96,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -507,6 +509,73 @@ async def _analyze(detector: _Analyzer, text: str, entities: Collection[str]) ->
         return list(found)
     finally:
         JOINED_TEXT.reset(joined)
+
+
+#: where a part of a joined text went: (its start in the text scanned, its start in
+#: the joined text, its length with its gap)
+_Moved = tuple[int, int, int]
+
+
+def apart(text: str, starts: Sequence[int]) -> list[tuple[str, list[_Moved]]]:
+    """``text``, made of independent parts (a window's joins, or its pieces on their
+    own, each followed by its gap) starting at ``starts``, as the texts to scan: the
+    text itself when its parts are all ASCII or none is; else its ASCII parts in one
+    text and the others in another, with where each part went.
+
+    One character outside ASCII turns off the detector's ASCII fast paths and turns on
+    readings (display order, look-alike letters, words read as numbers) for the whole
+    text it is in.  A channel's window joins each new post with up to 31 earlier
+    pieces: a few pieces of Hebrew, Korean or OCR text in it made every later post with
+    a digit cost 14-18 s of scan where it cost 0.03-0.2 s in a clean channel
+    (docs/benchmarks.md, "Split window").  The parts never read across their gaps
+    (``_GAP``), so where they are scanned does not change what each one holds."""
+    bounds = [*starts, len(text)]
+    ascii_parts: list[tuple[int, int]] = []
+    other_parts: list[tuple[int, int]] = []
+    for lo, hi in itertools.pairwise(bounds):
+        (ascii_parts if text[lo:hi].isascii() else other_parts).append((lo, hi))
+    if not ascii_parts or not other_parts:
+        return [(text, [(0, 0, len(text))])]
+    groups: list[tuple[str, list[_Moved]]] = []
+    for parts in (ascii_parts, other_parts):
+        at = 0
+        where: list[_Moved] = []
+        for lo, hi in parts:
+            where.append((at, lo, hi - lo))
+            at += hi - lo
+        groups.append(("".join(text[lo:hi] for lo, hi in parts), where))
+    return groups
+
+
+def moved_back(found: list[Finding], where: list[_Moved]) -> list[Finding]:
+    """``found`` in a text of ``apart``, located in the joined text: each finding within
+    its part (a reading that runs past its part's gap, into a part it never met in the
+    joined text, is none)."""
+    if len(where) == 1 and where[0][0] == where[0][1]:
+        return found
+    starts = [at for at, _, _ in where]
+    out: list[Finding] = []
+    for f in found:
+        at, origin, size = where[bisect.bisect_right(starts, f.start) - 1]
+        if f.end <= at + size:
+            out.append(dataclasses.replace(f, start=f.start - at + origin, end=f.end - at + origin))
+    return out
+
+
+async def _analyze_apart(detector: _Analyzer, text: str, starts: Sequence[int],
+                         entities: Collection[str]) -> list[Finding]:
+    """``_analyze`` of a joined text, its ASCII parts apart from the others (``apart``)."""
+    out: list[Finding] = []
+    for group, where in apart(text, starts):
+        out.extend(moved_back(await _analyze(detector, group, entities), where))
+    return sorted(out, key=lambda f: f.start)
+
+
+def _analyze_apart_sync(analyze: Callable[[str], list[Finding]], text: str, starts: Sequence[int]) -> list[Finding]:
+    out: list[Finding] = []
+    for group, where in apart(text, starts):
+        out.extend(moved_back(analyze(group), where))
+    return sorted(out, key=lambda f: f.start)
 
 
 class Piece(NamedTuple):
@@ -1053,12 +1122,13 @@ async def _completed(scan: _Scan, text: str, new: Piece, detector: _Analyzer, en
     label of its own or show the writer's split (``_SELF_EVIDENT``); parts of one
     request (a file's name and its text, a message and its files) are one writer's,
     shown together, and need the score alone."""
-    crossing = _crossing(scan, await _analyze(detector, scan.text, entities), posts)
+    crossing = _crossing(scan, await _analyze_apart(detector, scan.text, scan.parts, entities), posts)
     if not crossing:
         return []
     # identifiers each piece holds on its own (scanned only now: most messages
     # complete nothing)
-    return _located(scan, crossing, await _analyze(detector, scan.alone_text, entities), text, new, where)
+    alone = await _analyze_apart(detector, scan.alone_text, scan.alone, entities)
+    return _located(scan, crossing, alone, text, new, where)
 
 
 def _crossing(scan: _Scan, found: list[Finding], posts: bool) -> list[tuple[Finding, _Join]]:
@@ -1228,11 +1298,12 @@ def completed_lines(text: str, analyze: Callable[[str], list[Finding]], *, max_c
                     LINES_PAIRS, max_chars)
         if scan is None:
             continue
-        crossing = _crossing(scan, analyze(scan.text), True)
+        crossing = _crossing(scan, _analyze_apart_sync(analyze, scan.text, scan.parts), True)
         if crossing:
+            alone = _analyze_apart_sync(analyze, scan.alone_text, scan.alone)
             out.extend(Finding(f.entity_type, f.start + at, f.end + at, f.score, f.recognizer, f.transforms,
                                f.explanation)
-                       for f in _located(scan, crossing, analyze(scan.alone_text), line, new, "lines of the text"))
+                       for f in _located(scan, crossing, alone, line, new, "lines of the text"))
     return out
 
 #: Between two candidate joins: more line breaks than a separator may hold, and more
@@ -1604,6 +1675,7 @@ class _Scan(NamedTuple):
     joins: list[_Join]
     alone_text: str  # each piece, then the new message, on its own
     alone: list[int]  # where each piece starts in alone_text
+    parts: list[int]  # where each join starts in text
 
     def piece(self, index: int) -> str:
         """The text of piece ``index`` (0: the new message) as it was joined."""
@@ -2068,6 +2140,7 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
                         longs += 1
     joins.extend((chain, mode, at_new) for chain, at_new, mode in chains)
     parts: list[str] = []
+    part_starts: list[int] = []
     rendered: list[_Join] = []
     pos = 0
     for chain, mode, at_new in joins:
@@ -2077,6 +2150,7 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
         text, join = got
         rendered.append(_Join(tuple([_Segment(s.start + pos, s.end + pos, s.piece, s.src) for s in join.segments]),
                               join.new, join.label, join.compact))
+        part_starts.append(pos)
         parts.append(text + _GAP)
         pos += len(text) + len(_GAP)
     if not rendered:
@@ -2088,4 +2162,4 @@ def plan(earlier: list[Piece], new: Piece, pairs: int, max_chars: int) -> _Scan 
         alone.append(at_pos)
         alone_parts.append(t + _GAP)
         at_pos += len(t) + len(_GAP)
-    return _Scan("".join(parts), rendered, "".join(alone_parts), alone)
+    return _Scan("".join(parts), rendered, "".join(alone_parts), alone, part_starts)
