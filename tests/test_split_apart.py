@@ -5,11 +5,9 @@ every later post's scan take the detector's slow paths over every join.  Real Re
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection
 
 import pytest
-import redis.asyncio as aioredis
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,6 +15,7 @@ from dlp_proxy.detect import build_detector
 from dlp_proxy.model import Finding
 from dlp_proxy.policy.split import SPLIT_TRANSFORM, SplitWindow, apart, may_carry_a_piece, moved_back
 from tests.test_policy_split import SPLITS
+from tests.test_policy_split import redis_client as redis_client  # noqa: F401 - fixture
 
 KEY = b"a" * 32
 
@@ -62,19 +61,6 @@ class _Recording:
 @pytest.fixture(scope="module")
 def detector() -> _Recording:
     return _Recording()
-
-
-@pytest.fixture
-async def redis_client():
-    client = aioredis.Redis(host="127.0.0.1", port=6379)
-    prefix = f"test:split:apart:{uuid.uuid4().hex}:"
-    try:
-        yield client, prefix
-    finally:
-        keys = [k async for k in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
 
 
 #: others' pieces in the channel, with digits at their edges (each meets a new post)
