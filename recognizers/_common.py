@@ -668,13 +668,33 @@ def _cuts_a_unit(text: str, run: tuple[_Group, ...], i: int, j: int, seps: list[
     return j + 1 < len(run) and _sep(text, run[j].end, run[j + 1].start) in inner
 
 
+#: what may stand between the parts of a context phrase ("social security", "s s n"):
+#: blanks and the marks a writer puts between letters ("S.S.N", "S/S/N", "S|S|N",
+#: "S:S:N", "S,S,N", "S+S+N"); never a line break (a phrase never runs across lines).
+#: ASCII only: the characters outside ASCII that look like these (``·``, ``／``) are the
+#: normalizer's to fold, and an ASCII class keeps the Hyperscan pass and the context
+#: probes' ASCII shadow exact.
+PHRASE_GAP = r"[ \t_.\-/|:,+~*]*"
+#: an acronym-like context word, also spelled a letter at a time: three to five ASCII
+#: letters ("ssn", "itin", "aba"), or two to five and a number sign ("ss#", "ssn#")
+_ACRONYM = re.compile(r"[a-z]{3,5}|[a-z]{2,5}#")
+
+
+def context_words(words: Sequence[str]) -> list[str]:
+    """``words`` stripped and lower-cased, each acronym-like word (``_ACRONYM``) spelled a
+    letter at a time ("s s n", "s s #"; as a phrase its letters may then stand apart or
+    together: "ssn", "I.T.I.N", "A/B/A", "S:S:N", "S S #", atk27r), without repeats, in a
+    fixed order."""
+    return sorted({" ".join(w) if _ACRONYM.fullmatch(w) else w for w in (w.strip().lower() for w in words if w and w.strip())})
+
+
 def _context_alternation(words: Sequence[str]) -> str | None:
-    words = [w.strip().lower() for w in words if w and w.strip()]
+    words = context_words(words)
     if not words:
         return None
     # longest first; equal lengths in code-point order (a set's own order changes with each
     # process's hash seed: the same words made a different regex in each worker)
-    alts = sorted({re.escape(w).replace(r"\ ", r"[ \t_.-]*") for w in words}, key=lambda a: (-len(a), a))
+    alts = sorted({re.escape(w).replace(r"\ ", PHRASE_GAP) for w in words}, key=lambda a: (-len(a), a))
     return "(?:" + "|".join(alts) + ")"
 
 
@@ -711,13 +731,13 @@ def context_literals(words: Sequence[str]) -> tuple[str, ...] | None:
     cheaper than the case-insensitive alternation).
 
     Each word's alternative is its space-separated parts joined by
-    ``[ \\t_.-]*`` (not a line break: a phrase never runs across lines), so a
+    ``PHRASE_GAP`` (not a line break: a phrase never runs across lines), so a
     match contains every part; the longest part stands for the
     word, and a literal containing another one is redundant.  None (no shortcut)
     when a word has a non-ASCII character: case-insensitive matching can pair
     one with an ASCII letter (KELVIN SIGN and ``k``), which ``in`` would miss.
     """
-    parts = [max(w.strip().lower().split(" "), key=len) for w in words if w and w.strip()]
+    parts = [max(w.split(" "), key=len) for w in context_words(words)]
     if not all(p.isascii() and p for p in parts):
         return None
     unique = sorted(set(parts), key=lambda w: (len(w), w))
@@ -778,12 +798,12 @@ def _first_char_alternation(words: Sequence[str], lookbehind: bool) -> str | Non
     file).  For yes/no searches: it matches where the alternation matches, though the
     alternative taken may differ.  None when a word is not ASCII (case-insensitive
     matching can pair a non-ASCII letter with an ASCII one, KELVIN SIGN and ``k``)."""
-    clean = [w.strip().lower() for w in words if w and w.strip()]
+    clean = context_words(words)
     if not clean or not all(w.isascii() for w in words):
         return None
     by_first: dict[str, set[str]] = {}
     for w in clean:
-        by_first.setdefault(w[0], set()).add(re.escape(w[1:]).replace(r"\ ", r"[ \t_.-]*"))
+        by_first.setdefault(w[0], set()).add(re.escape(w[1:]).replace(r"\ ", PHRASE_GAP))
     alts = []
     for first, rests in sorted(by_first.items()):
         c = re.escape(first)

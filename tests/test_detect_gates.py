@@ -158,7 +158,9 @@ def test_context_literals_refuse_non_ascii_words() -> None:
     assert context_literals(["account", "\u017fsn"]) is None
     # KELVIN SIGN lower-cases to ASCII "k": the regex is built from the lower-cased word too
     assert context_literals(["konto\u212a"]) == ("kontok",)
-    assert context_literals(["acct", "acct no", "account number"]) == ("acct", "account")
+    assert context_literals(["routing", "routing no", "account number"]) == ("account", "routing")
+    # an acronym is also a word spelled a letter at a time ("a/c/c/t"): its literal is a letter
+    assert context_literals(["acct", "acct no", "account number"]) == ("a",)
 
 
 @settings(max_examples=500, deadline=None)

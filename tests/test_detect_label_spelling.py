@@ -1,0 +1,59 @@
+"""A label written a letter at a time, with the marks writers put between letters
+(atk27r: ``S/S/N``, ``S|S|N``, ``S:S:N``, ``I.T.I.N``, ``S S #``): read as the label
+(recognizers/_common.py ``context_words``, ``PHRASE_GAP``).  Real detector."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import build_detector
+from dlp_proxy.detect.engine import Engine
+from dlp_proxy.recognizers._common import ContextProbe, context_regex, context_words
+
+#: a valid SSN and ITIN by their issuing rules, with no context of their own
+SSN = "536228710"
+ITIN = "912701234"
+#: the marks between a label's letters, as ``PHRASE_GAP`` takes them
+MARKS = " \t_.-/|:,+"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return build_detector(ner=False)
+
+
+def test_acronyms_are_also_words_spelled_a_letter_at_a_time() -> None:
+    words = context_words(["SSN", " itin ", "ss#", "account number", "po", "social"])
+    assert {"s s n", "i t i n", "s s #"} <= set(words)
+    assert "po" in words and "social" in words  # two letters, or a word: as written
+    assert context_words(["b", "a"]) == ["a", "b"]  # the same order, whatever order they came in
+
+
+def test_no_label_no_finding(engine: Engine) -> None:
+    # the bare numbers are not read without their labels (else the tests below prove nothing)
+    assert engine.analyze(f"client {SSN}") == []
+    assert engine.analyze(f"client {ITIN}") == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([("ssn", SSN, "US_SSN"), ("itin", ITIN, "US_ITIN"), ("ss#", SSN, "US_SSN")]),
+       st.lists(st.text(st.sampled_from(MARKS), min_size=1, max_size=2), min_size=3, max_size=3),
+       st.lists(st.booleans(), min_size=4, max_size=4))
+def test_a_label_spelled_with_marks_is_the_label(engine: Engine, case: tuple[str, str, str], marks: list[str],
+                                                 upper: list[bool]) -> None:
+    word, number, etype = case
+    letters = [c.upper() if up else c for c, up in zip(word, upper, strict=False)]
+    spelled = "".join(c + (marks[i] if i < len(letters) - 1 else "") for i, c in enumerate(letters))
+    text = f"client {spelled} {number}"
+    assert etype in {f.entity_type for f in engine.analyze(text)}, text
+
+
+@given(st.text(st.sampled_from("sSnN#" + MARKS + "\n\u00e9\u017f"), max_size=16))
+def test_the_probe_still_covers_the_strict_reading(text: str) -> None:
+    words = ["ssn", "ss#", "social security"]
+    strict, probe = context_regex(words), ContextProbe(words)
+    assert strict is not None
+    if strict.search(text):
+        assert probe(text), text
