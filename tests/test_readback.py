@@ -550,8 +550,7 @@ def test_a_read_back_pending_at_a_restart_is_done_by_the_next_start(tmp_path: Pa
 
             from dlp_proxy.gateway.integrations import READBACK_KEY
 
-            (url_file,) = [p for p in gw.data_dir.rglob("url") if p.read_text().startswith("redis://")]
-            private = sync_redis.Redis.from_url(url_file.read_text().strip())
+            private = sync_redis.Redis.from_url((gw.data_dir / "redis" / "url").read_text().strip())
             wait_for(lambda: private.keys(READBACK_KEY + "*"), "the read-back kept in Redis")
             private.close()
             assert stop(gw.proc) == 0
