@@ -812,6 +812,12 @@ def _first_char_alternation(words: Sequence[str], lookbehind: bool) -> str | Non
     return "(?:" + "|".join(alts) + ")"
 
 
+def lower_alternation(words: Sequence[str]) -> str | None:
+    """``_context_alternation(words)`` for lower-cased ASCII text, without lookarounds (the
+    caller adds its own; yes/no searches): None when a word is not ASCII."""
+    return _first_char_alternation(words, lookbehind=False)
+
+
 def lower_context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
     """A regex that finds a match in lower-cased ASCII text exactly when
     ``context_regex(words)`` finds one in the text (yes/no searches only: the alternative

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.engine import Engine
+from dlp_proxy.policy.split import SplitWindow, is_label, may_carry_a_piece
 from dlp_proxy.recognizers._common import ContextProbe, context_regex, context_words
+from tests.test_policy_split import redis_client as redis_client  # noqa: F401 - fixture
 
 #: a valid SSN and ITIN by their issuing rules, with no context of their own
 SSN = "536228710"
@@ -57,3 +59,15 @@ def test_the_probe_still_covers_the_strict_reading(text: str) -> None:
     assert strict is not None
     if strict.search(text):
         assert probe(text), text
+
+
+@pytest.mark.parametrize("label", ["client S/S/N:", "client S|S|N", "her s:s:n is", "I.T.I.N", "client S S #"])
+async def test_a_spelled_label_post_labels_the_number_in_the_next(redis_client, engine: Engine, label: str) -> None:
+    # the split window keeps a digit-free post only when it is a label (policy/split.py is_label)
+    client, prefix = redis_client
+    assert is_label(label) and may_carry_a_piece(label)
+    window = SplitWindow(client, key=b"l" * 32, prefix=prefix)
+    number, etype = (ITIN, "US_ITIN") if "I" in label[:2] else (SSN, "US_SSN")
+    assert await window.check("u1", "c1", label, engine) == []
+    found = await window.check("u1", "c1", number, engine)
+    assert etype in {f.entity_type for f in found}

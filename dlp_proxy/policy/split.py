@@ -366,12 +366,23 @@ def _label_words() -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def _label_alternation() -> str:
+    """``_label_words`` as one alternation over lower-cased text, read as the recognizers
+    read them (recognizers/_common.py ``lower_alternation``): each phrase (and each
+    acronym, spelled a letter at a time) with ``PHRASE_GAP`` between its parts ("S/S/N:",
+    "I.T.I.N", "account_number:"), the words grouped by their first letter."""
+    from dlp_proxy.recognizers._common import lower_alternation  # (not at import: loads the recognizers)
+
+    alternation = lower_alternation(_label_words())
+    assert alternation is not None  # the words are ASCII (``_label_words``)
+    return alternation
+
+
+@functools.lru_cache(maxsize=1)
 def _label_at_end() -> re.Pattern[str]:
     """The context words of the recognizers of the entities the window looks for,
     as the last words of a text (separators after them aside)."""
-    from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
-
-    return re.compile(r"(?<![a-z0-9])" + literal_trie(_label_words()) + r"(?![a-z0-9])" + _LABEL_TAIL + r"[\W_]*\Z")
+    return re.compile(r"(?<![a-z0-9])" + _label_alternation() + r"(?![a-z0-9])" + _LABEL_TAIL + r"[\W_]*\Z")
 
 
 @functools.lru_cache(maxsize=1)
@@ -383,9 +394,7 @@ def _label_word() -> re.Pattern[str]:
     a text's lines need not be asked one by one (``line_pieces``).  No boundary before
     the word: ``is_label`` reads a line's last ``LABEL_CHARS`` characters, where a word
     may start the excerpt after a letter of the line."""
-    from dlp_proxy.detect.literals import literal_trie  # (not at import: detect/__init__ loads the engine)
-
-    return re.compile(literal_trie(_label_words()) + "(?![a-z0-9])")
+    return re.compile(_label_alternation() + "(?![a-z0-9])")
 
 
 def has_label_word(text: str) -> bool:
