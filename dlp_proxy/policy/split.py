@@ -1148,7 +1148,8 @@ def _crossing(scan: _Scan, found: list[Finding], posts: bool) -> list[tuple[Find
             and (not j.compact or f.entity_type in _SELF_EVIDENT)
             and not j.masked_apart(f, scan)
             and (not posts or (j.continues(f, scan) and (
-                f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan) or j.writers(f, scan))))]
+                f.entity_type in _SELF_EVIDENT or _labelled_here(f, j, scan)
+                or (j.writers(f, scan) and not _labels_another_number(f, j, scan)))))]
 
 
 _BESIDE_ROUTING = "validation=beside-routing-number"
@@ -1519,6 +1520,29 @@ def _joint(left: str, right: str, own: int = 0) -> tuple[str, int]:
     if own < i < len(left) and (left[i - 1] in " \t" or _dangling(left[i - 1])) and (i < 2 or left[i - 2].isdigit()):
         return left[i - 1], 0
     return "\n", 0
+
+
+def _labels_another_number(f: Finding, join: _Join, scan: _Scan) -> bool:
+    """``f``'s context word (before it) is in a post before the ones ``f`` reads through,
+    with a digit after it there: that word names the post's own number ("acct 1 is long
+    1,000 NVDA" then bare "90-00", "90-00": "acct" names 1, not the 32nds that two bare
+    posts glue into eight digits), so a split the writers made visibly still has no
+    label of its own (``_crossing``).  A label-only post, or a post whose last words
+    are the label (``_ends_in_label``), names what comes next."""
+    m = _CONTEXT_AT.search(f.explanation)
+    if m is None or int(m.group(2) or 0) >= 0:
+        return False
+    word = m.group(1).lower()
+    hit = [s for s in join.segments if s.start < f.end and f.start < s.end]
+    first = hit[0]
+    if word in scan.piece(first.piece)[:first.src + max(0, f.start - first.start)].lower():
+        return False  # in the post the number starts in: ``_labelled_here`` reads it
+    for s in reversed([s for s in join.segments if s.start < first.start]):
+        piece = scan.piece(s.piece).lower()
+        at = piece.rfind(word)
+        if at >= 0:
+            return any(c.isdigit() for c in piece[at + len(word):]) and not _ends_in_label(scan.piece(s.piece))
+    return False
 
 
 def _labelled_here(f: Finding, join: _Join, scan: _Scan) -> bool:
