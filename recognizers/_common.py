@@ -668,13 +668,43 @@ def _cuts_a_unit(text: str, run: tuple[_Group, ...], i: int, j: int, seps: list[
     return j + 1 < len(run) and _sep(text, run[j].end, run[j + 1].start) in inner
 
 
-#: what may stand between the parts of a context phrase ("social security", "s s n"):
-#: blanks and the marks a writer puts between letters ("S.S.N", "S/S/N", "S|S|N",
-#: "S:S:N", "S,S,N", "S+S+N"); never a line break (a phrase never runs across lines).
-#: ASCII only: the characters outside ASCII that look like these (``·``, ``／``) are the
-#: normalizer's to fold, and an ASCII class keeps the Hyperscan pass and the context
-#: probes' ASCII shadow exact.
-PHRASE_GAP = r"[ \t_.\-/|:,+~*]*"
+#: what may stand between the words of a context phrase ("social security", "acct no"):
+#: blanks, ``_``, ``.`` and ``-``; never a line break (a phrase never runs across lines),
+#: nor a colon or a comma, which end a label ("account: #1001" is no "account #").
+PHRASE_GAP = r"[ \t_.-]*"
+#: what may stand between the letters of an acronym spelled a letter at a time (``S S N``):
+#: also the marks a writer puts between letters ("S/S/N", "S|S|N", "S:S:N", "S,S,N",
+#: "S+S+N").  ASCII only: the characters outside ASCII that look like these (``·``, ``／``)
+#: are the normalizer's to fold, and an ASCII class keeps the Hyperscan pass and the
+#: context probes' ASCII shadow exact.
+LETTER_GAP = r"[ \t_.\-/|:,+~*]*"
+
+
+def _spelled(word: str) -> bool:
+    return all(len(p) == 1 for p in word.split(" "))
+
+
+def _order(word: str) -> tuple[int, str]:
+    """Where ``word``'s alternative stands (the first that matches at a place wins): the
+    longest pattern first, an acronym spelled where its letters written together stand
+    (so "a c c t" stays after "acct ending", which names the number after it)."""
+    key = re.escape(word.replace(" ", "")) if _spelled(word) else phrase_pattern(word)
+    return -len(key), key
+
+
+def phrase_pattern(word: str) -> str:
+    """The regex of a context word (lower-cased, as ``context_words`` gives it): its parts
+    apart by ``PHRASE_GAP``; in an acronym spelled (every part one character), its letters
+    apart by ``LETTER_GAP``."""
+    parts = word.split(" ")
+    if not _spelled(word):
+        return PHRASE_GAP.join(map(re.escape, parts))
+    # between two letters any mark; before a number sign only a phrase's gap ("acct: #1001"
+    # is a label's colon, then a number)
+    return "".join(re.escape(a) + (LETTER_GAP if a.isalpha() and b.isalpha() else PHRASE_GAP)
+                   for a, b in itertools.pairwise(parts)) + re.escape(parts[-1])
+
+
 #: an acronym-like context word, also spelled a letter at a time: three to five ASCII
 #: letters ("ssn", "itin", "aba"), or two to five and a number sign ("ss#", "ssn#")
 _ACRONYM = re.compile(r"[a-z]{3,5}|[a-z]{2,5}#")
@@ -694,8 +724,10 @@ def _context_alternation(words: Sequence[str]) -> str | None:
         return None
     # longest first; equal lengths in code-point order (a set's own order changes with each
     # process's hash seed: the same words made a different regex in each worker)
-    alts = sorted({re.escape(w).replace(r"\ ", PHRASE_GAP) for w in words}, key=lambda a: (-len(a), a))
-    return "(?:" + "|".join(alts) + ")"
+    # longest first (``_order``); equal lengths in code-point order (a set's own order changes
+    # with each process's hash seed: the same words made a different regex in each worker)
+    alts = [phrase_pattern(w) for w in sorted(words, key=_order)]
+    return "(?:" + "|".join(dict.fromkeys(alts)) + ")"
 
 
 def context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -801,14 +833,18 @@ def _first_char_alternation(words: Sequence[str], lookbehind: bool) -> str | Non
     clean = context_words(words)
     if not clean or not all(w.isascii() for w in words):
         return None
-    by_first: dict[str, set[str]] = {}
-    for w in clean:
-        by_first.setdefault(w[0], set()).add(re.escape(w[1:]).replace(r"\ ", PHRASE_GAP))
+    by_first: dict[str, list[str]] = {}
+    for w in sorted(clean, key=_order):  # as ``_context_alternation`` orders them
+        pattern = phrase_pattern(w)
+        rest = pattern[len(re.escape(w[0])):]
+        by_first.setdefault(w[0], [])
+        if rest not in by_first[w[0]]:
+            by_first[w[0]].append(rest)
     alts = []
     for first, rests in sorted(by_first.items()):
         c = re.escape(first)
         guard = f"(?<![a-z0-9]{c})" if lookbehind else ""
-        alts.append(f"{c}{guard}(?:" + "|".join(sorted(rests, key=lambda w: (-len(w), w))) + ")")
+        alts.append(f"{c}{guard}(?:" + "|".join(rests) + ")")
     return "(?:" + "|".join(alts) + ")"
 
 

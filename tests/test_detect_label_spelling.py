@@ -1,6 +1,6 @@
 """A label written a letter at a time, with the marks writers put between letters
 (atk27r: ``S/S/N``, ``S|S|N``, ``S:S:N``, ``I.T.I.N``, ``S S #``): read as the label
-(recognizers/_common.py ``context_words``, ``PHRASE_GAP``).  Real detector."""
+(recognizers/_common.py ``context_words``, ``LETTER_GAP``).  Real detector."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.test_policy_split import redis_client as redis_client  # noqa: F401 -
 #: a valid SSN and ITIN by their issuing rules, with no context of their own
 SSN = "536228710"
 ITIN = "912701234"
-#: the marks between a label's letters, as ``PHRASE_GAP`` takes them
+#: the marks between a label's letters, as ``LETTER_GAP`` takes them
 MARKS = " \t_.-/|:,+"
 
 
@@ -47,7 +47,9 @@ def test_a_label_spelled_with_marks_is_the_label(engine: Engine, case: tuple[str
                                                  upper: list[bool]) -> None:
     word, number, etype = case
     letters = [c.upper() if up else c for c, up in zip(word, upper, strict=False)]
-    spelled = "".join(c + (marks[i] if i < len(letters) - 1 else "") for i, c in enumerate(letters))
+    # (before a "#" only a phrase's gap: a colon or a comma there ends a label)
+    gaps = [m if letters[i + 1] != "#" else m.translate(str.maketrans("/|:,+", "  _._")) for i, m in enumerate(marks[:len(letters) - 1])]
+    spelled = "".join(c + (gaps[i] if i < len(letters) - 1 else "") for i, c in enumerate(letters))
     text = f"client {spelled} {number}"
     assert etype in {f.entity_type for f in engine.analyze(text)}, text
 
@@ -71,3 +73,10 @@ async def test_a_spelled_label_post_labels_the_number_in_the_next(redis_client, 
     assert await window.check("u1", "c1", label, engine) == []
     found = await window.check("u1", "c1", number, engine)
     assert etype in {f.entity_type for f in found}
+
+
+def test_a_colon_still_ends_a_label(engine: Engine) -> None:
+    # between a spelled acronym's letters any mark; between words, and before its "#", only a
+    # phrase's gap: "acct: #1001" is a label, then a number (det23b's lists of fills)
+    for text in ("fills per acct: #1001: 200, #1001: 200", "fills per account: #1001: 200, #1001: 200"):
+        assert "US_BANK_NUMBER" not in {f.entity_type for f in engine.analyze(text)}, text

@@ -369,7 +369,7 @@ def _label_words() -> list[str]:
 def _label_alternation() -> str:
     """``_label_words`` as one alternation over lower-cased text, read as the recognizers
     read them (recognizers/_common.py ``lower_alternation``): each phrase (and each
-    acronym, spelled a letter at a time) with ``PHRASE_GAP`` between its parts ("S/S/N:",
+    acronym, spelled a letter at a time) with the recognizers' gaps between its parts ("S/S/N:",
     "I.T.I.N", "account_number:"), the words grouped by their first letter."""
     from dlp_proxy.recognizers._common import lower_alternation  # (not at import: loads the recognizers)
 
