@@ -70,9 +70,9 @@ class PrivateRedis:
         self.dir = data_dir / "redis"
         self.binary = binary
         self.port = 0
-        self.socket_path = self.dir / "redis.sock"
+        self.socket_path = (self.dir / "redis.sock").absolute()  # (the URL and redis.conf need it whole)
         #: False when the socket's path is too long for ``bind``: then a TCP port
-        self.unix = len(os.fsencode(self.socket_path.absolute())) <= SUN_PATH_MAX
+        self.unix = len(os.fsencode(self.socket_path)) <= SUN_PATH_MAX
         self.password = ""
         self.proc: subprocess.Popen[bytes] | None = None
         self._monitor: asyncio.Task[None] | None = None
@@ -81,7 +81,7 @@ class PrivateRedis:
     @property
     def url(self) -> str:
         if self.unix:
-            return f"unix://:{self.password}@{quote(str(self.socket_path.absolute()))}?db=0"
+            return f"unix://:{self.password}@{quote(str(self.socket_path))}?db=0"
         return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def start(self) -> str:
@@ -138,7 +138,7 @@ class PrivateRedis:
     def _launch(self, port: int | None = None) -> None:
         binary = find_redis_server(self.binary)
         if self.unix:
-            listen = ["port 0", f'unixsocket "{self.socket_path.absolute()}"', "unixsocketperm 600"]
+            listen = ["port 0", f'unixsocket "{self.socket_path}"', "unixsocketperm 600"]
         else:
             self.port = port or free_port()
             listen = ["bind 127.0.0.1", f"port {self.port}"]
@@ -198,7 +198,7 @@ class PrivateRedis:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.settimeout(0.2)
-            s.connect(str(self.socket_path.absolute()))
+            s.connect(str(self.socket_path))
         except OSError:
             s.close()
             raise
