@@ -289,3 +289,50 @@ def test_radix_words_read_from_the_pass_read_the_corpora() -> None:
     for text in _corpus_texts() + [trade_csv(200), dirty_csv(200)[0]]:
         for view in _views(text):
             assert decode._may_radix_scanned(view) is decode.may_radix(view)
+
+
+# -- the databases the patterns are compiled in --------------------------------------------
+
+
+def test_each_spelled_label_pattern_is_compiled_in_a_database_of_its_own(engine: Engine) -> None:
+    from recognizers._common import LETTER_GAP
+
+    built = gatescan._SCANNER.database()
+    assert built is not None and built[0] is not None
+    parts, covered = built
+    assert sorted(k for _, ids in parts for k in ids) == list(range(covered))  # each pattern in one database
+    # an acronym of three letters or more spelled a letter at a time: a letter between two gaps
+    three = re.compile(re.escape(LETTER_GAP.encode()) + rb"[a-z]" + re.escape(LETTER_GAP.encode()))
+    spelled = {k for k, (e, _) in enumerate(gatescan._SCANNER.exprs[:covered]) if three.search(e)}
+    assert len(spelled) >= 10  # the context words' acronyms
+    for _, ids in parts:
+        assert len(ids) == 1 or not spelled & set(ids), ids
+    assert max(len(ids) for _, ids in parts) > len(spelled)  # the rest together
+
+
+def _one_database_hits(text: str) -> frozenset[int]:
+    exprs = gatescan._SCANNER.exprs
+    db = hsdb.compile_db([e for e, _ in exprs], [f for _, f in exprs])
+    found: set[int] = set()
+    db.scan(text.encode("ascii"), match_event_handler=lambda idx, *_: found.add(idx), scratch=_hs_scratch(db))
+    return frozenset(found)
+
+
+_SCRATCH: dict[int, object] = {}
+
+
+def _hs_scratch(db: object) -> object:
+    if id(db) not in _SCRATCH:
+        _SCRATCH[id(db)] = gatescan._hs.Scratch(db)
+    return _SCRATCH[id(db)]
+
+
+@settings(max_examples=150)
+@given(st.lists(st.sampled_from(["S/S/N", "s s #", "I.T.I.N", "a-b-a", "routing", "acct", "account ending in", " 536",
+                                 "-22-", "8710", "\n", " ", "card", "c|a|r|d", "IBAN", "swift", "tax id", "EIN ",
+                                 "9", "x"]), max_size=14).map("".join))
+def test_the_databases_together_hit_what_one_database_hits(engine: Engine, text: str) -> None:
+    gatescan.hits.cache_clear()
+    seen = gatescan.hits(text)
+    assert seen is not None
+    assert seen[0] == _one_database_hits(text), text

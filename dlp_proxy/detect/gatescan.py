@@ -189,15 +189,34 @@ def _compiles(expr: bytes, flags: int) -> bool:
     return True
 
 
+#: a pattern with letters held apart only by a repeated set (``s[ /|:]*s[ /|:]*n``, a label
+#: spelled a letter at a time: recognizers/_common.py ``LETTER_GAP``) has no literal of
+#: two characters for Hyperscan to anchor on.  The 19 such context patterns in the one
+#: database made its compilation take 12 s of a detector's 14 s (each alone compiles in
+#: milliseconds), so each is compiled in a database of its own: 2.6 s to build a detector,
+#: and the same scan cost within noise (one or two to a database, or all in the one).
+_LITERAL_POOR = re.compile(rb"[A-Za-z]\[[^\]]*\]\*[A-Za-z]\[[^\]]*\]\*[A-Za-z]")
+
+
+def partition(exprs: list[tuple[bytes, int]]) -> list[list[int]]:
+    """The ids of ``exprs`` grouped into the databases they are compiled in: every
+    pattern in one, but each literal-poor one (``_LITERAL_POOR``) in one of its own."""
+    poor = [k for k, (e, _) in enumerate(exprs) if _LITERAL_POOR.search(e) is not None]
+    alone = set(poor)
+    main = [k for k in range(len(exprs)) if k not in alone]
+    return ([main] if main else []) + [[k] for k in poor]
+
+
 class _Scanner:
-    """The registered patterns and their database (rebuilt after a registration)."""
+    """The registered patterns and their databases (rebuilt after a registration)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.ids: dict[tuple[str, int], int] = {}  # (pattern, flags) -> id in the database
         self.exprs: list[tuple[bytes, int]] = []
-        #: the database and how many patterns it holds (ids below that), set together
-        self.built: tuple[Any, int] | None = None
+        #: the databases, each with the ids of the patterns it holds (None: no pass), and
+        #: how many patterns they cover (ids below that), set together
+        self.built: tuple[tuple[tuple[Any, tuple[int, ...]], ...] | None, int] | None = None
         self.local = threading.local()
 
     def register(self, rx: re.Pattern[str]) -> None:
@@ -212,18 +231,19 @@ class _Scanner:
             self.exprs.append(hp)
             self.built = None
 
-    def database(self) -> tuple[Any, int] | None:
+    def database(self) -> tuple[tuple[tuple[Any, tuple[int, ...]], ...] | None, int] | None:
         built = self.built
         if built is not None:
             return built
         with self.lock:
             if self.built is None and self.exprs:
-                new: Any
+                parts: tuple[tuple[Any, tuple[int, ...]], ...] | None
                 try:
-                    new = hsdb.compile_db([e for e, _ in self.exprs], [f for _, f in self.exprs])
+                    parts = tuple((hsdb.compile_db([self.exprs[k][0] for k in ids], [self.exprs[k][1] for k in ids]),
+                                   tuple(ids)) for ids in partition(self.exprs))
                 except Exception:  # each compiled alone, but not together: no pass (searched as before)
-                    new = None
-                self.built = (new, len(self.exprs))
+                    parts = None
+                self.built = (parts, len(self.exprs))
             return self.built
 
 
@@ -258,21 +278,23 @@ def hits(text: str) -> tuple[frozenset[int], int] | None:
     built = _SCANNER.database()
     if built is None:
         return None
-    db, covered = built
-    if db is None:
+    maybe_parts, covered = built
+    if maybe_parts is None:
         return None
+    parts = maybe_parts
     local = _SCANNER.local
-    scratch = getattr(local, "scratch", None)
-    if scratch is None or getattr(local, "db", None) is not db:
-        scratch = local.scratch = _hs.Scratch(db)
-        local.db = db
+    scratches = getattr(local, "scratches", None)
+    if scratches is None or getattr(local, "parts", None) is not parts:
+        scratches = local.scratches = [_hs.Scratch(db) for db, _ in parts]
+        local.parts = parts
     found: set[int] = set()
+    data = text.encode("ascii")
+    for (db, ids), scratch in zip(parts, scratches, strict=True):
 
-    def on_match(idx: int, _from: int, _to: int, _flags: int, _ctx: object) -> bool | None:
-        found.add(idx)
-        return None
+        def on_match(idx: int, _from: int, _to: int, _flags: int, _ctx: object, ids: tuple[int, ...] = ids) -> None:
+            found.add(ids[idx])
 
-    db.scan(text.encode("ascii"), match_event_handler=on_match, scratch=scratch)
+        db.scan(data, match_event_handler=on_match, scratch=scratch)
     return frozenset(found), covered
 
 
