@@ -172,6 +172,8 @@ class Settings(BaseModel):
     max_body: Size = Field(100 * 1024**2, description="largest request body (`100m`, `2g`, bytes); JSON 413 above")
     unknown_write: Literal["inspect", "block", "allow"] = Field("inspect", description="writes that match no route")
     inline_scan_chars: int | None = Field(None, ge=0, description="scan messages up to this many characters (and digits the normalizer counts) on the event loop instead of in a scan worker (default 1024; 0 with `DLP_DETECTOR`); see docs/benchmarks.md")
+    detector_cache: Bool = Field(True, description="keep the detector's compiled Hyperscan databases on disk (`DLP_DETECTOR_CACHE_DIR`), so a restart loads them instead of compiling them again (~2-3 s of CPU; each file carries a SHA-256 checked before it is loaded, see `dlp_proxy/detect/hsdb.py`)")
+    detector_cache_dir: Path | None = Field(None, description="where `DLP_DETECTOR_CACHE` keeps them (default: `$DLP_DATA_DIR/cache/hyperscan`; created 0700, at most 512 MB, least recently used removed first)")
     detector: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$", description="`module:factory` of another detection engine (same signature as `dlp_proxy.detect.build_detector`)")
     file_workers: int = Field(0, ge=0, le=256, description="processes that open and scan uploaded files (0: one per core)")
     file_worker_nice: int = Field(10, ge=0, le=19, description="how much lower the file workers' CPU priority is than the gateway's")
@@ -331,6 +333,13 @@ class Settings(BaseModel):
     @property
     def data_path(self) -> Path:
         return self.data_dir.resolve()
+
+    @property
+    def detector_cache_path(self) -> Path | None:
+        """Where the gateway keeps its compiled Hyperscan databases (None: not on disk)."""
+        if not self.detector_cache:
+            return None
+        return (self.detector_cache_dir or self.data_dir / "cache" / "hyperscan").resolve()
 
     @property
     def config_path(self) -> Path:

@@ -41,6 +41,22 @@ _hypothesis_settings.register_profile("suite", derandomize=True, database=None, 
 _hypothesis_settings.register_profile("explore", deadline=None, suppress_health_check=[_HealthCheck.too_slow])
 _hypothesis_settings.load_profile("explore" if os.environ.get("DLP_HYPOTHESIS_EXPLORE") == "1" else "suite")
 
+# Every detector the session builds, in this process and in each gateway it starts, keeps
+# its compiled Hyperscan databases in one directory (detect/hsdb.py, DLP_DETECTOR_CACHE_DIR),
+# so a configuration is compiled once per run, not once per gateway and module: a gateway
+# started with its own data directory would otherwise compile them at each start, as a
+# production gateway does only on its first.  tests/test_detect_hsdb.py tests the cache
+# itself and the building without it.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+from dlp_proxy.detect import hsdb as _hsdb  # noqa: E402
+
+HS_CACHE = Path(tempfile.mkdtemp(prefix="dlp-test-hsdb-"))
+_hsdb.use_disk(HS_CACHE)
+atexit.register(shutil.rmtree, HS_CACHE, True)
+
 #: the identifiers a shipped policy stops
 STOPPING = frozenset({"US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE"})
 
@@ -184,6 +200,7 @@ def start_gateway(sim: Simulator, data_dir: Path, *extra: str, env: dict[str, st
     # waited out even the 25 s deadline below.  A test judges decisions, not priority.
     for name in ("DLP_SCAN_WORKER_NICE", "DLP_FILE_WORKER_NICE"):
         full_env.setdefault(name, "0")
+    full_env.setdefault("DLP_DETECTOR_CACHE_DIR", str(HS_CACHE))  # the session's (above)
     full_env.update(env or {})
     ready = data_dir / "ready"
     ready.unlink(missing_ok=True)

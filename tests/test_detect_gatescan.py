@@ -185,6 +185,7 @@ def test_a_database_that_does_not_compile_gives_no_pass(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(gatescan._hs, "Database", Refusing)
     monkeypatch.setattr(hsdb, "_SERIALIZED", {})  # none compiled before (detect/hsdb.py)
+    monkeypatch.setattr(hsdb, "_disk", None)  # nor kept on disk
     assert scanner.database() == (None, 1)
     monkeypatch.setattr(gatescan, "_SCANNER", scanner)
     gatescan.hits.cache_clear()

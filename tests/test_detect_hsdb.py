@@ -39,6 +39,8 @@ import json, pickle, sys
 from dlp_proxy.detect import build_detector, gatescan, hsdb
 from dlp_proxy.model import ContentItem
 mode, blobs_path, texts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+if len(sys.argv) > 4:
+    hsdb.use_disk(sys.argv[4])
 before = dict(hsdb.counts)
 if mode == "load":
     hsdb.preload(pickle.loads(open(blobs_path, "rb").read()))
@@ -53,11 +55,20 @@ print(json.dumps({"built": built, "patterns": [[e.decode("latin-1"), f] for e, f
 """
 
 
-def _run(mode: str, blobs: Path, seed: str) -> dict[str, Any]:
+def _run(mode: str, blobs: Path, seed: str, disk: Path | None = None) -> dict[str, Any]:
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    out = subprocess.run([sys.executable, "-c", _BUILD, mode, str(blobs), json.dumps(TEXTS)], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, "-c", _BUILD, mode, str(blobs), json.dumps(TEXTS),
+                          *([str(disk)] if disk is not None else [])], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300, check=True).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+@pytest.fixture(autouse=True)
+def _no_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's builds compile, as without the session's cache (tests/conftest.py)."""
+    from dlp_proxy.detect import hsdb
+
+    monkeypatch.setattr(hsdb, "_disk", None)
 
 
 def test_a_worker_loads_the_gateways_databases_and_finds_the_same(tmp_path: Path) -> None:
@@ -130,3 +141,108 @@ def test_the_exported_databases_pickle_small_enough_for_a_workers_start() -> Non
     build_detector(None, ner=False)
     size = len(pickle.dumps(hsdb.exported()))
     assert 0 < size < 64 * 1024 * 1024, size
+
+
+# -- kept on disk (DLP_DETECTOR_CACHE) ------------------------------------------------------
+
+
+def test_a_restart_loads_what_the_first_start_kept_on_disk(tmp_path: Path) -> None:
+    disk = tmp_path / "cache" / "hyperscan"
+    first = _run("none", tmp_path / "unused", "1", disk)
+    files = sorted(disk.glob("*.hsdb"))
+    # what the build compiled, and what the scans compiled after it (the context spans)
+    assert first["built"]["compiled"] > 0 and len(files) >= first["built"]["compiled"]
+    assert disk.stat().st_mode & 0o777 == 0o700
+    assert {f.stat().st_mode & 0o777 for f in files} == {0o600}
+    assert not list(disk.glob(".tmp-*"))
+    second = _run("none", tmp_path / "unused", "2", disk)  # another process, another hash seed
+    assert second["built"] == {"compiled": 0, "loaded": sum(first["built"].values())}, second["built"]
+    assert second["patterns"] == first["patterns"] and second["findings"] == first["findings"]
+
+
+def test_a_damaged_file_is_compiled_again_and_rewritten_never_loaded(tmp_path: Path) -> None:
+    import hashlib
+
+    from dlp_proxy.detect import hsdb
+
+    disk = tmp_path / "hs"
+    first = _run("none", tmp_path / "unused", "1", disk)
+    files = sorted(disk.glob("*.hsdb"), key=lambda f: f.stat().st_size)
+    assert len(files) >= 4
+    head = len(hsdb._MAGIC) + 32
+    cut, flipped, magic, foreign = files[-1], files[-2], files[-3], files[-4]
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])  # a write cut short
+    raw = bytearray(flipped.read_bytes())
+    raw[head + len(raw[head:]) // 2] ^= 0x01  # one bit of the database
+    flipped.write_bytes(bytes(raw))
+    magic.write_bytes(b"x" + magic.read_bytes()[1:])
+    garbage = b"\x7f" * 256  # its digest is right, but Hyperscan refuses it (another version's)
+    foreign.write_bytes(hsdb._MAGIC + hashlib.sha256(garbage).digest() + garbage)
+    again = _run("none", tmp_path / "unused", "2", disk)
+    assert again["built"]["compiled"] == 4, again["built"]
+    assert again["findings"] == first["findings"] and again["patterns"] == first["patterns"]
+    third = _run("none", tmp_path / "unused", "3", disk)  # rewritten whole
+    assert third["built"]["compiled"] == 0, third["built"]
+
+
+def test_the_disk_is_pruned_least_recently_used_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlp_proxy.detect import hsdb
+
+    monkeypatch.setattr(hsdb, "_SERIALIZED", {})
+    hsdb.use_disk(tmp_path)
+    hsdb.compile_db([b"first-needle"], [0])
+    one = next(tmp_path.glob("*.hsdb"))
+    monkeypatch.setattr(hsdb, "DISK_MAX_BYTES", one.stat().st_size * 2 + 1)
+    hsdb.compile_db([b"second-needle"], [0])
+    os.utime(one, (1, 1))  # used long ago
+    hsdb.compile_db([b"third-needle"], [0])  # three files past the bound: the oldest goes
+    assert not one.exists() and len(list(tmp_path.glob("*.hsdb"))) == 2
+    monkeypatch.setattr(hsdb, "_SERIALIZED", {})
+    compiled = hsdb.counts["compiled"]
+    hsdb.compile_db([b"third-needle"], [0])
+    assert hsdb.counts["compiled"] == compiled  # loaded from the disk
+
+
+def test_a_cache_that_cannot_be_written_costs_the_compilation_not_the_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from dlp_proxy.detect import hsdb
+
+    monkeypatch.setattr(hsdb, "_SERIALIZED", {})
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    hsdb.use_disk(blocked / "hyperscan")
+    compiled = hsdb.counts["compiled"]
+    db = hsdb.compile_db([b"lonely-needle"], [0])
+    found: list[int] = []
+    db.scan(b"a lonely-needle", match_event_handler=lambda i, _f, _t, _fl, _c: found.append(i),
+            scratch=pytest.importorskip("hyperscan").Scratch(db))
+    assert found == [0] and hsdb.counts["compiled"] == compiled + 1
+    assert "could not keep a compiled Hyperscan database" in caplog.text
+
+
+def test_the_setting_and_its_default_place() -> None:
+    from dlp_proxy.settings import Settings, load_settings
+
+    cfg = load_settings(env={"DLP_DATA_DIR": "/srv/dlp"})
+    assert cfg.detector_cache_path == Path("/srv/dlp/cache/hyperscan")
+    assert load_settings(env={"DLP_DATA_DIR": "/srv/dlp", "DLP_DETECTOR_CACHE": "off"}).detector_cache_path is None
+    assert load_settings(env={"DLP_DETECTOR_CACHE_DIR": "/var/cache/dlp"}).detector_cache_path == Path("/var/cache/dlp")
+    assert Settings.model_validate({}).detector_cache is True
+
+
+def test_a_gateway_keeps_its_databases_for_its_next_start(simulator: Any, tmp_path: Path) -> None:
+    from tests.conftest import assert_post_stopped, start_gateway, stop
+
+    cache = tmp_path / "cache"
+    gw = start_gateway(simulator, tmp_path / "gw", env={"DLP_DETECTOR_CACHE_DIR": str(cache)})
+    try:
+        kept = {f.name for f in cache.glob("*.hsdb")}
+        assert len(kept) > 10
+    finally:
+        stop(gw.proc)
+    gw = start_gateway(simulator, tmp_path / "gw", env={"DLP_DETECTOR_CACHE_DIR": str(cache)})
+    try:
+        assert {f.name for f in cache.glob("*.hsdb")} == kept  # nothing compiled anew
+        assert_post_stopped(gw, "wire to routing 021000021 acct 483920175532")  # judged by the detector built from them
+    finally:
+        stop(gw.proc)

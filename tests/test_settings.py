@@ -40,6 +40,7 @@ SAMPLES: dict[str, str] = {
     "upstream": "http://mm.example:8065", "listen": "127.0.0.1:18080", "admin_listen": "off",
     "review_listen": "127.0.0.1:18081", "data_dir": "/tmp/dlp-settings-test", "config_dir": "/tmp/dlp-config-test",
     "redis_url": "redis://127.0.0.1:6379/3", "redis_server": "/usr/bin/redis-server", "worker_id": "edge-1",
+    "detector_cache": "off", "detector_cache_dir": "/tmp/dlp-hs-cache-test",
     "workers": "3", "log_level": "DEBUG", "event_loop": "auto", "scan_deadline": "7.5", "file_deadline": "30",
     "max_body": "2m", "unknown_write": "block", "inline_scan_chars": "256", "detector": "tests.faults:faulty_detector",
     "file_workers": "2", "file_worker_nice": "5", "uploads_max_total": "1g", "mitmproxy_typechecks": "yes",

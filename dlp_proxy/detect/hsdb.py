@@ -12,15 +12,30 @@ gateway compiled from the same expressions and flags.
 What is kept is keyed by a SHA-256 of the Hyperscan version and of every expression
 and flag, so a database is only ever reused for exactly the patterns it was
 compiled from; a serialized database Hyperscan refuses to load (another CPU or
-version) is compiled again.  Nothing is written to disk: the databases travel only
-from the gateway to the workers it starts, in the pipe that starts them.
+version) is compiled again.  The databases travel from the gateway to the workers it
+starts in the pipe that starts them.
+
+``use_disk(directory)`` (the gateway: ``DLP_DETECTOR_CACHE``, in its data directory by
+default) also keeps each database in a file of that directory, so a restart, or another
+gateway with the same configuration and cache, loads what an earlier one compiled
+instead of compiling it again.  The directory is created 0700 and each file 0600,
+written to a temporary name and renamed, and holds a SHA-256 of the database: a file
+cut short or corrupted is compiled again and rewritten, never loaded.  (A file is only
+as trustworthy as the directory: whoever can write it can also replace the gateway's
+keys, policy and recognizers beside it.)  The directory is pruned to
+``DISK_MAX_BYTES``, least recently used first.  A directory that cannot be read or
+written costs the compilation, never the build: the cache is an optimization.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 _hs: Any
@@ -39,6 +54,86 @@ _MAX_KEPT = 512
 counts: dict[str, int] = {"compiled": 0, "loaded": 0}
 #: False once ``forget`` ran (a worker, after building its detector): nothing kept
 _keep = True
+#: where databases are kept on disk too (``use_disk``); None: in this process only
+_disk: Path | None = None
+#: a kept file: this header, the SHA-256 of the database, the serialized database
+_MAGIC = b"dlp-hsdb1\n"
+#: the disk cache's size bound (a detector's databases take ~15 MB)
+DISK_MAX_BYTES = 512 * 1024**2
+
+log = logging.getLogger("dlp_proxy.detect")
+
+
+def use_disk(directory: Path | None) -> None:
+    """Keep compiled databases in ``directory`` too, and load them from there (None:
+    in this process only)."""
+    global _disk
+    _disk = Path(directory) if directory is not None else None
+
+
+def _disk_path(key: str) -> Path | None:
+    return _disk / f"{key}.hsdb" if _disk is not None else None
+
+
+def _disk_read(key: str) -> bytes | None:
+    path = _disk_path(key)
+    if path is None:
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC) + 32
+    if len(raw) <= head or not raw.startswith(_MAGIC) or hashlib.sha256(raw[head:]).digest() != raw[len(_MAGIC):head]:
+        log.warning("a kept Hyperscan database failed its digest check; compiling it again",
+                    extra={"file": path.name})
+        return None
+    try:
+        os.utime(path)  # recently used: pruned last
+    except OSError:
+        pass
+    return raw[head:]
+
+
+def _disk_write(key: str, blob: bytes) -> None:
+    path = _disk_path(key)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(_MAGIC + hashlib.sha256(blob).digest() + blob)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _prune(path.parent)
+    except OSError as exc:
+        log.warning("could not keep a compiled Hyperscan database on disk; the next start compiles it again",
+                    extra={"error": type(exc).__name__})
+
+
+def _prune(directory: Path) -> None:
+    """Remove the least recently used files past ``DISK_MAX_BYTES``."""
+    files = []
+    for entry in os.scandir(directory):
+        if entry.name.endswith(".hsdb"):
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            files.append((st.st_mtime, st.st_size, entry.path))
+    total = sum(size for _, size, _ in files)
+    for _, size, name in sorted(files):
+        if total <= DISK_MAX_BYTES:
+            break
+        try:
+            os.unlink(name)
+            total -= size
+        except OSError:
+            continue
 
 
 def _key(expressions: Sequence[bytes], flags: Sequence[int]) -> str:
@@ -58,23 +153,31 @@ def compile_db(expressions: Sequence[bytes], flags: Sequence[int]) -> Any:
     Raises what ``Database.compile`` raises for a pattern Hyperscan refuses."""
     expressions, flags = list(expressions), list(flags)
     key = _key(expressions, flags)
-    blob = _SERIALIZED.get(key)
-    if blob is not None:
+    for blob in (_SERIALIZED.get(key), _disk_read(key)):
+        if blob is None:
+            continue
         try:
             loaded = _hs.loadb(blob, _hs.HS_MODE_BLOCK)
-        except Exception:  # noqa: S110 - another platform's database: compiled below
-            pass
-        else:
-            counts["loaded"] += 1
-            return loaded
+        except Exception:  # noqa: S112 - another platform's database: compiled below
+            continue
+        counts["loaded"] += 1
+        _keep_blob(key, blob)
+        return loaded
     db = _hs.Database()
     db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
     counts["compiled"] += 1
+    if _keep or _disk is not None:
+        blob = bytes(_hs.dumpb(db))
+        _keep_blob(key, blob)
+        _disk_write(key, blob)
+    return db
+
+
+def _keep_blob(key: str, blob: bytes) -> None:
     if _keep:
         with _LOCK:
             if len(_SERIALIZED) < _MAX_KEPT:
-                _SERIALIZED[key] = bytes(_hs.dumpb(db))
-    return db
+                _SERIALIZED.setdefault(key, blob)
 
 
 def exported() -> dict[str, bytes]:

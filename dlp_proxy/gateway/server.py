@@ -261,8 +261,12 @@ async def run(settings: RunSettings) -> int:
     from dlp_proxy.procs import start_worker_server
 
     # the workers' fork server imports the detector while this process builds its own;
-    # the workers then load the databases this one compiled (detect/hsdb.py)
+    # the workers then load the databases this one compiled (detect/hsdb.py), or an
+    # earlier start compiled (DLP_DETECTOR_CACHE)
     start_worker_server()
+    from dlp_proxy.detect import hsdb
+
+    hsdb.use_disk(cfg.detector_cache_path)
     detector = await asyncio.to_thread(detector_factory(cfg.detector), config_path, ner=settings.ner)
     ner_on = ner_state(settings.ner, detector)
 
