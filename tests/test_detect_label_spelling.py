@@ -80,3 +80,63 @@ def test_a_colon_still_ends_a_label(engine: Engine) -> None:
     # phrase's gap: "acct: #1001" is a label, then a number (det23b's lists of fills)
     for text in ("fills per acct: #1001: 200, #1001: 200", "fills per account: #1001: 200, #1001: 200"):
         assert "US_BANK_NUMBER" not in {f.entity_type for f in engine.analyze(text)}, text
+
+
+# -- marks outside ASCII (detect/normalize.py ``_marked_letters``) ---------------------------
+
+
+def _outside_ascii_marks() -> list[str]:
+    from dlp_proxy.detect.normalize import _letter_marks
+
+    return sorted(_letter_marks())
+
+
+def test_the_marks_outside_ascii_include_what_writers_reach_for() -> None:
+    from dlp_proxy.detect.normalize import _letter_marks
+
+    table = _letter_marks()
+    # the middle dot and bullets, slashes, bars and the fullwidth forms, each as its ASCII mark
+    assert {ch: table.get(ch) for ch in "\u00b7\u2022\u2219\u22c5\u30fb"} == dict.fromkeys("\u00b7\u2022\u2219\u22c5\u30fb", ".")
+    assert {ch: table.get(ch) for ch in "\u2215\u2044\uff0f"} == dict.fromkeys("\u2215\u2044\uff0f", "/")
+    assert {ch: table.get(ch) for ch in "\u2502\u00a6\uff5c\u2223"} == dict.fromkeys("\u2502\u00a6\uff5c\u2223", "|")
+    assert table.get("\u2236") == ":" and table.get("\uff0c") == ","
+    assert all(not ch.isascii() and not ch.isalnum() and mark in "./|:,+~*-_" for ch, mark in table.items())
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from([("ssn", SSN, "US_SSN"), ("itin", ITIN, "US_ITIN"), ("ssn", SSN[:3] + "-" + SSN[3:5] + "-" + SSN[5:],
+                                                                         "US_SSN")]),
+       st.sampled_from(_outside_ascii_marks()), st.sampled_from(["", " "]), st.lists(st.booleans(), min_size=4, max_size=4))
+def test_a_label_spelled_with_marks_outside_ascii_is_the_label(engine: Engine, case: tuple[str, str, str], mark: str,
+                                                                blank: str, upper: list[bool]) -> None:
+    word, number, etype = case
+    letters = [c.upper() if up else c for c, up in zip(word, upper, strict=False)]
+    text = f"client {(blank + mark + blank).join(letters)} {number}"
+    assert etype in {f.entity_type for f in engine.analyze(text)}, ascii(text)
+
+
+@given(st.lists(st.sampled_from(["a", "b", "S", "N", " ", "\t", "1", "col", *_outside_ascii_marks()[:40]]), max_size=16)
+       .map("".join))
+def test_only_a_mark_between_two_lone_letters_is_read_and_the_length_kept(text: str) -> None:
+    import re
+
+    from dlp_proxy.detect.normalize import _letter_marks, _marked_letters
+
+    out = _marked_letters(text)
+    if out is None:
+        return
+    assert len(out.text) == len(text)
+    table = _letter_marks()
+    for i, (a, b) in enumerate(zip(text, out.text, strict=True)):
+        if a == b:
+            continue
+        assert table[a] == b
+        # a letter alone on each side, past the blanks beside the mark
+        left = re.search(r"(?:^|[^A-Za-z])[A-Za-z][ \t]*$", text[:i])
+        right = re.match(r"[ \t]*[A-Za-z](?![A-Za-z])", text[i + 1:])
+        assert left is not None and right is not None, (text, i)
+
+
+def test_a_mark_inside_a_word_is_no_label(engine: Engine) -> None:
+    assert engine.analyze(f"the col\u00b7legi ref {SSN}") == []
+    assert engine.analyze(f"AB\u00b7CD {SSN}") == []

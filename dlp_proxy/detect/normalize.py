@@ -118,6 +118,9 @@ hand-written lists:
 - ``accented-labels``: an identifier label written with accented letters (``ŠSN``, ``Šocial``,
   ``àcct``: a letter and combining marks only) is the label (``LEET_LABELS``); only the
   label's letters are folded;
+- ``letter-marks``: a mark outside ASCII between two letters that stand alone (``S·S·N``,
+  ``S│S│N``, ``A∕B∕A``) is the ASCII mark it is drawn as (``_letter_marks``), so a label
+  spelled a letter at a time reads as one (recognizers/_common.py ``LETTER_GAP``);
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
   (``SSNAAA-GG-SSSS``, ``card4111...``, ``acctno12345678``) and before a word glued after
   a number of identifier length (``AAAGGSSSSplease``).
@@ -3558,6 +3561,70 @@ def _accented_labels(text: str) -> Normalized | None:
 
 
 _LABEL_SET = frozenset(LEET_LABELS)
+
+#: the ASCII marks a writer puts between a label's letters (recognizers/_common.py
+#: ``LETTER_GAP``)
+_ASCII_LETTER_MARKS = "./|:,+~*-_"
+
+
+@functools.cache
+def _letter_marks() -> dict[str, str]:
+    """Marks outside ASCII -> the ASCII mark they are drawn as (``S·S·N``, ``S∕S∕N``,
+    ``S│S│N``): what NFKC spells as one (fullwidth ``／``), what Unicode's confusables data
+    pairs with one (``∕`` with ``/``, ``∶`` with ``:``), the middle dot's confusables
+    (``·`` ``•`` ``∙`` ``⋅`` ``・``: a dot), the vertical bar's (``∣`` ``￨``, which the data
+    pairs with ``l``) and the vertical lines and broken bar by their names (``│`` ``¦``)."""
+    raw = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    table: dict[str, str] = {}
+
+    def put(ch: str, mark: str) -> None:
+        if len(ch) == 1 and not ch.isascii() and not ch.isalnum() and unicodedata.category(ch)[0] in "PS":
+            table.setdefault(ch, mark)
+
+    for cp in range(0x80, 0x30000):
+        ch = chr(cp)
+        nfkc = unicodedata.normalize("NFKC", ch)
+        if len(nfkc) == 1 and nfkc in _ASCII_LETTER_MARKS:
+            put(ch, nfkc)
+            continue
+        name = unicodedata.name(ch, "")
+        if "VERTICAL LINE" in name or "VERTICAL BAR" in name or name == "BROKEN BAR" \
+                or (name.startswith("BOX DRAWINGS") and name.endswith("VERTICAL")):
+            put(ch, "|")
+    for ch, glyphs in raw.items():
+        for g in glyphs:
+            if len(g["c"]) == 1 and g["c"] in _ASCII_LETTER_MARKS:
+                put(ch, g["c"])
+            elif ch in _ASCII_LETTER_MARKS:
+                put(g["c"], ch)
+    for g in (*raw.get("\u00b7", ()), {"c": "\u00b7"}):
+        put(g["c"], ".")
+    for g in raw.get("l", ()):
+        put(g["c"], "|")
+    return table
+
+
+@functools.cache
+def _letter_mark_re() -> re.Pattern[str]:
+    """One mark of ``_letter_marks`` between two letters that stand alone (blanks may stand
+    beside it): ``S·S·N`` has two, ``col·legi`` none."""
+    marks = "".join(re.escape(ch) for ch in sorted(_letter_marks()))
+    return re.compile(rf"(?<![A-Za-z])[A-Za-z][ \t]*([{marks}])[ \t]*(?=[A-Za-z](?![A-Za-z]))")
+
+
+def _marked_letters(text: str) -> Normalized | None:
+    """A label's letters apart by marks outside ASCII (``S·S·N``, ``S•S•N``, ``S│S│N``,
+    ``A∕B∕A``) read with the ASCII mark each is drawn as (``S.S.N``), which the recognizers'
+    context reads as a label spelled a letter at a time (``LETTER_GAP``).  Only a mark
+    between two letters each alone (no letter beside it on its other side)."""
+    edits: list[tuple[int, int, str, int, int]] = []
+    table = _letter_marks()
+    for m in _letter_mark_re().finditer(text):
+        a = m.start(1)
+        edits.append((a, a + 1, table[text[a]], a, a + 1))
+    return _edit(text, edits, [], ["letter-marks"] * len(edits)) if edits else None
+
+
 #: a label's letters written one by one with dots, some in leet (``5.5.N``, ``$.$.N.``)
 _DOTTED_LEET = re.compile(r"(?<![A-Za-z0-9.$@!|+(])((?:[A-Za-z0-9$@!|+(]\.){2,4}[A-Za-z0-9$@!|+(])\.?(?![A-Za-z0-9])")
 _DOTTED_HINT = re.compile(r"[0-9$@!|+(]\.[A-Za-z0-9$@!|+(]\.|[A-Za-z]\.[0-9$@!|+(]\.|\.[A-Za-z0-9$@!|+(]\.[0-9$@!|+(]")
@@ -3646,6 +3713,10 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         accented = _accented_labels(result.text)
         if accented is not None:
             result = _compose(result, accented)
+    if not result.text.isascii():  # ``S·S·N``: ``S.S.N``
+        marked = _marked_letters(result.text)
+        if marked is not None:
+            result = _compose(result, marked)
     if "." in result.text and gatescan.search(_DOTTED_HINT, result.text):  # ``5.5.N``
         dotted = _dotted_leet_labels(result.text)
         if dotted is not None:
