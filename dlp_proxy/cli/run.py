@@ -167,24 +167,32 @@ def _can_bind(address: str) -> bool:
 
 
 def _start_demo_simulator(notify_token: str | None) -> tuple[subprocess.Popen[bytes], str, str | None, str]:
-    from dlp_proxy.gateway.redis_supervisor import free_port
+    """The bundled simulator on a port it picks itself (``--listen 127.0.0.1:0``), read
+    from its ready file: a port found free here and handed to it could be taken by any
+    connection in between (the ephemeral range every outgoing connection draws from)."""
+    import json
+    import shutil
+    import tempfile
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "dlp_proxy.cli", "simulate", "--listen", f"127.0.0.1:{port}"],
-                            preexec_fn=die_with_parent())
-    import socket
-
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
+    where = Path(tempfile.mkdtemp(prefix="dlp-demo-sim-"))  # 0700
+    ready = where / "ready.json"
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "dlp_proxy.cli", "simulate", "--listen", "127.0.0.1:0",
+                                 "--ready-file", str(ready)], preexec_fn=die_with_parent())
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            if proc.poll() is not None:
+                raise SystemExit(f"dlp-proxy run --demo: the simulator exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit("dlp-proxy run --demo: the simulator did not start within 60 s")
             time.sleep(0.05)
-    import httpx
-
-    ids = httpx.get(f"http://127.0.0.1:{port}/__sim/ids", timeout=5).json()
+        started = json.loads(ready.read_text())
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    url, ids = str(started["url"]), started["ids"]
     # the simulator's seeded bot (system admin) sends the sender notifications
-    return proc, f"http://127.0.0.1:{port}", notify_token or ids["tokens"]["dlp-bot"], ids["channels"]["town_square"]
+    return proc, url, notify_token or ids["tokens"]["dlp-bot"], ids["channels"]["town_square"]
 
 
 def _run_workers(args: argparse.Namespace, cfg: Settings) -> int:
