@@ -5,9 +5,11 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 import redis
 
 from dlp_proxy.gateway.redis_supervisor import SUN_PATH_MAX, PrivateRedis
+from tests.ports import free_port
 
 
 def _started(data_dir: Path) -> tuple[PrivateRedis, str]:
@@ -58,3 +60,28 @@ def test_a_path_too_long_for_a_socket_falls_back_to_a_local_port(tmp_path: Path)
         client.close()
     finally:
         server.stop()
+
+
+def test_a_local_port_taken_before_redis_binds_it_is_given_up_for_another(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from dlp_proxy.gateway import redis_supervisor
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    ports = iter([taken.getsockname()[1], free_port()])  # the first "free" port is taken meanwhile
+    monkeypatch.setattr(redis_supervisor, "free_port", lambda: next(ports))
+    deep = tmp_path / ("d" * max(1, SUN_PATH_MAX - len(str(tmp_path))))
+    try:
+        server, url = _started(deep)
+        try:
+            assert server.port != taken.getsockname()[1]
+            client = redis.Redis.from_url(url)
+            assert client.ping()
+            client.close()
+        finally:
+            server.stop()
+    finally:
+        taken.close()

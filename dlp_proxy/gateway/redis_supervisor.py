@@ -84,20 +84,39 @@ class PrivateRedis:
             return f"unix://:{self.password}@{quote(str(self.socket_path))}?db=0"
         return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
+    #: launches on a TCP port before giving up: a port found free can be taken before
+    #: redis-server binds it (then it exits at start, and another port is tried)
+    TCP_ATTEMPTS = 5
+
+    def _attempts(self) -> int:
+        return 1 if self.unix else self.TCP_ATTEMPTS
+
     def start(self) -> str:
         """Prepare, launch and wait, all on the calling thread (which must outlive
         the server: it dies with that thread, see dlp_proxy.procs)."""
         self._prepare()
-        self._launch()
-        self._wait_ready()
+        for attempt in range(self._attempts()):
+            self._launch()
+            try:
+                self._wait_ready()
+                break
+            except RedisUnavailable:
+                if attempt + 1 >= self._attempts():
+                    raise
         return self.url
 
     async def start_async(self) -> str:
         """``start`` from the event loop: the slow parts in a thread, the launch on
         the loop's own thread so the server dies with the gateway."""
         await asyncio.to_thread(self._prepare)
-        self._launch()
-        await asyncio.to_thread(self._wait_ready)
+        for attempt in range(self._attempts()):
+            self._launch()
+            try:
+                await asyncio.to_thread(self._wait_ready)
+                break
+            except RedisUnavailable:
+                if attempt + 1 >= self._attempts():
+                    raise
         return self.url
 
     def _prepare(self) -> None:
