@@ -1522,6 +1522,28 @@ def _joint(left: str, right: str, own: int = 0) -> tuple[str, int]:
     return "\n", 0
 
 
+class _ContextRead(NamedTuple):
+    word: str  # the context word the recognizer read, lower-cased
+    distance: int  # where it stood: before the number (< 0), after it (> 0), a column header (0)
+    hit: list[_Segment]  # the join's segments the finding reads through, in order
+
+
+def _context_read(f: Finding, join: _Join) -> _ContextRead | None:
+    """The context word ``f``'s explanation names, and the segments of ``join`` that
+    ``f`` reads through; None without a context word."""
+    m = _CONTEXT_AT.search(f.explanation)
+    if m is None:
+        return None
+    return _ContextRead(m.group(1).lower(), int(m.group(2) or 0),
+                        [s for s in join.segments if s.start < f.end and f.start < s.end])
+
+
+def _in_piece(at: int, seg: _Segment) -> int:
+    """Where ``at`` of the scanned text is in the text of ``seg``'s piece (a place
+    before the segment: its start)."""
+    return seg.src + max(0, at - seg.start)
+
+
 def _labels_another_number(f: Finding, join: _Join, scan: _Scan) -> bool:
     """``f``'s context word (before it) is in a post before the ones ``f`` reads through,
     with a digit after it there: that word names the post's own number ("acct 1 is long
@@ -1529,13 +1551,11 @@ def _labels_another_number(f: Finding, join: _Join, scan: _Scan) -> bool:
     posts glue into eight digits), so a split the writers made visibly still has no
     label of its own (``_crossing``).  A label-only post, or a post whose last words
     are the label (``_ends_in_label``), names what comes next."""
-    m = _CONTEXT_AT.search(f.explanation)
-    if m is None or int(m.group(2) or 0) >= 0:
+    read = _context_read(f, join)
+    if read is None or read.distance >= 0:
         return False
-    word = m.group(1).lower()
-    hit = [s for s in join.segments if s.start < f.end and f.start < s.end]
-    first = hit[0]
-    if word in scan.piece(first.piece)[:first.src + max(0, f.start - first.start)].lower():
+    word, first = read.word, read.hit[0]
+    if word in scan.piece(first.piece)[:_in_piece(f.start, first)].lower():
         return False  # in the post the number starts in: ``_labelled_here`` reads it
     for s in reversed([s for s in join.segments if s.start < first.start]):
         piece = scan.piece(s.piece).lower()
@@ -1554,17 +1574,16 @@ def _labelled_here(f: Finding, join: _Join, scan: _Scan) -> bool:
     Read in the pieces as written (a join masks the digits away from it).  A context
     word the check cannot find again (the recognizer read it through a normalization)
     is taken as the recognizer found it."""
-    m = _CONTEXT_AT.search(f.explanation)
-    if m is None:
+    read = _context_read(f, join)
+    if read is None:
         return False
-    hit = [s for s in join.segments if s.start < f.end and f.start < s.end]
+    word, distance, hit = read
     if join.label and hit == [join.segments[join.new]]:
         return True  # a label-only post over the number that starts the next one
-    word, distance = m.group(1).lower(), int(m.group(2) or 0)
     if distance < 0:
         first = hit[0]
         piece = scan.piece(first.piece)
-        start = first.src + max(0, f.start - first.start)
+        start = _in_piece(f.start, first)
         if _glued_to_a_word(piece, start):
             return False  # "acct DESK-4": the label names DESK-4, not a number starting at its 4
         region = piece[:start].lower()
@@ -1580,7 +1599,7 @@ def _labelled_here(f: Finding, join: _Join, scan: _Scan) -> bool:
         return not any(c.isdigit() for c in region[at + len(word):])
     if distance > 0:
         last = hit[-1]
-        region = scan.piece(last.piece)[last.src + max(0, f.end - last.start):].lower()
+        region = scan.piece(last.piece)[_in_piece(f.end, last):].lower()
         at = region.find(word)
         return at < 0 or not (any(c.isdigit() for c in region[:at]) or _ELSEWHERE.search(region[:at]))
     return True  # a column's header (distance 0)
