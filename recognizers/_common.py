@@ -889,7 +889,7 @@ class ContextProbe:
             return False
         # (a text with characters outside ASCII is searched in its ASCII shadow: every
         # word is ASCII where ``literals`` is set)
-        low = (_ascii_lower(text) or ascii_shadow(text)) if self.literals is not None else None
+        low = ascii_shadow(text) if self.literals is not None else None
         if low is not None and self.literals is not None:
             # the literals are a cheaper test than the regex, but each one missing costs a
             # scan of the text: not tried where the pass has read the words already
@@ -1427,7 +1427,7 @@ class DLPRecognizer(EntityRecognizer):
         if not self.context_anywhere(text):
             return False
         # (the lookarounds are ``[a-z0-9]``: the shadow answers as the text would)
-        low = (_ascii_lower(text) or ascii_shadow(text)) if self._context_lower is not None else None
+        low = ascii_shadow(text) if self._context_lower is not None else None
         if low is not None and self._context_lower is not None:
             if self._context_lower.search(low) is not None:
                 return True
