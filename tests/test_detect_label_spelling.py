@@ -140,3 +140,28 @@ def test_only_a_mark_between_two_lone_letters_is_read_and_the_length_kept(text: 
 def test_a_mark_inside_a_word_is_no_label(engine: Engine) -> None:
     assert engine.analyze(f"the col\u00b7legi ref {SSN}") == []
     assert engine.analyze(f"AB\u00b7CD {SSN}") == []
+
+
+# -- a label glued to the number's first digit (detect/normalize.py ``_label_beside_digits``) --
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([("ssn", SSN, "US_SSN"), ("SSN", SSN, "US_SSN"), ("Ssn", SSN, "US_SSN"), ("itin", ITIN, "US_ITIN"),
+                        ("ITIN", ITIN, "US_ITIN")]),
+       st.sampled_from([(1, 3, 5), (1, 4, 6), (3, 5), (4,), (2, 5)]), st.sampled_from([" ", "-"]))
+def test_a_label_glued_to_the_numbers_first_digits_keeps_them(engine: Engine, case: tuple[str, str, str],
+                                                               cuts: tuple[int, ...], sep: str) -> None:
+    # "SSN5 362 28710": the leet reading "SSNs" would take the 5 away from the number
+    label, number, etype = case
+    bounds = [0, *cuts, len(number)]
+    grouped = sep.join(number[a:b] for a, b in zip(bounds, bounds[1:], strict=False))
+    text = f"client {label}{grouped}"
+    assert etype in {f.entity_type for f in engine.analyze(text)}, text
+
+
+def test_a_label_in_leet_is_still_read_as_the_label() -> None:
+    from dlp_proxy.detect.normalize import normalize
+
+    assert normalize("55N 536228710").text.lower().startswith("ssn ")
+    assert normalize("$$N 536228710").text.lower().startswith("ssn ")
+    assert normalize("@cct 483920175532").text.startswith("acct ")

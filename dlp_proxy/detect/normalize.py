@@ -3314,11 +3314,22 @@ def _leet_labels(text: str) -> Normalized | None:
         tok = m.group(0)
         if not any(c.isalpha() for c in tok) or not any(c in _LEET_CHARS for c in tok):
             continue
+        if _label_beside_digits(tok):
+            continue  # ``SSN5 362 28710``: the label, then the number's first digit (not ``SSNs``)
         for k, c in enumerate(tok):
             if c in _LEET_CHARS:
                 low = next(w for w in LEET_LABELS if len(w) == len(tok) and _leet_fits(w, tok))[k]
                 edits.append((a + k, a + k + 1, low, a + k, a + k + 1))
     return _edit(text, edits, [], ["leet-labels"] * len(edits)) if edits else None
+
+
+def _label_beside_digits(tok: str) -> bool:
+    """``tok`` is a label as written (letters only) with digits glued before or after it
+    (``SSN5``, ``card4``): a label and a number's digits, which a leet reading (``SSNs``,
+    ``cards``) would take away from the number."""
+    digits = "0123456789"
+    core = tok.strip(digits)
+    return core != tok and core.isalpha() and core.lower() in _LABEL_SET
 
 
 def _leet_fits(word: str, tok: str) -> bool:
