@@ -165,3 +165,24 @@ def test_a_label_in_leet_is_still_read_as_the_label() -> None:
     assert normalize("55N 536228710").text.lower().startswith("ssn ")
     assert normalize("$$N 536228710").text.lower().startswith("ssn ")
     assert normalize("@cct 483920175532").text.startswith("acct ")
+
+
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([("ssn", SSN, "US_SSN"), ("SSN", SSN, "US_SSN"), ("itin", ITIN, "US_ITIN")]),
+       st.sampled_from([" ", " - ", ", "]))
+def test_a_label_glued_to_the_first_number_word_keeps_it(engine: Engine, case: tuple[str, str, str], sep: str) -> None:
+    # "ssnfive three six ...": one number word glued after a label (words.py ``_LABEL_HEADS``)
+    label, number, etype = case
+    spoken = [_WORDS[int(d)] for d in number]
+    text = f"client {label}{spoken[0]}{sep}{sep.join(spoken[1:])}"
+    assert etype in {f.entity_type for f in engine.analyze(text)}, text
+
+
+def test_a_word_ending_in_a_number_word_after_no_label_stays_a_word(engine: Engine) -> None:
+    from dlp_proxy.detect.words import _glued_pieces
+
+    assert [_glued_pieces(w) for w in ("someone", "often", "phone", "canine", "Everyone")] == [()] * 5
+    assert engine.analyze("someone often phones Grant Cardone about it") == []

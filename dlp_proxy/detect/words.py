@@ -404,6 +404,11 @@ def _conj_between(prev: str, nxt: str) -> bool:
 #: its number-word tail must hold this many words ("someone", "often", "canine", "weight",
 #: "phone" hold one and stay words)
 _GLUED_TAIL_WORDS = 3
+#: heads that are identifier labels: a tail of one number word after one is read
+#: (``ssnfive three six...``, ``acctfour eight...``): no English word starts with them
+#: and ends in a number word but ``cardone`` (a name; its reading is judged beside the
+#: words as written, a number needs every other digit of an identifier)
+_LABEL_HEADS = frozenset({"ssn", "ssns", "itin", "acct", "acctno", "account", "card", "iban", "aba", "rtn", "routing"})
 #: where a camelCase/PascalCase token turns to a new word: a lower-case letter then a
 #: capital (``ssnFive``), or a capital then a capital and a lower-case letter (``SSNFive``)
 _HUMP = re.compile(r"(?<=[^\W\d_])(?=[^\W\d_])(?:(?<=[a-z\u00df-\u00ff])(?=[A-Z\u00c0-\u00de])|"
@@ -453,13 +458,20 @@ def _glued_pieces(token: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
         if words is None:
             tail = _tail_words(_fold(token[a:b])) if b - a >= 4 else None
             nxt = humps[i + 1][2] if i + 1 < len(humps) else None
-            if tail is None or (nxt is None and len(tail[1]) < _GLUED_TAIL_WORDS):
+            if tail is None or (nxt is None and len(tail[1]) < _GLUED_TAIL_WORDS
+                                and _fold(token[a:a + tail[0]]) not in _LABEL_HEADS):
                 continue
             a, words = a + tail[0], tail[1]
         if out and out[-1][1] == a:
             out[-1] = (out[-1][0], b, out[-1][2] + words)
         else:
             out.append((a, b, words))
+    if not out and len(cuts) > 2:
+        # a label in capitals, then the words in small letters (``SSNfive``): the humps
+        # cut ``SS|Nfive``; read whole, the head is the label
+        tail = _tail_words(_fold(token))
+        if tail is not None and _fold(token[:tail[0]]) in _LABEL_HEADS:
+            out.append((tail[0], len(token), tail[1]))
     return tuple(out)
 
 
