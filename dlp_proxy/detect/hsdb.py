@@ -1,7 +1,7 @@
 """Hyperscan databases compiled once per gateway, not once per process.
 
-Compiling the detector's Hyperscan databases is about 90 % of building a detector
-(~5 s of CPU of ~5.5 s, measured with cProfile on ``build_detector``), and a gateway
+Compiling the detector's Hyperscan databases is nearly all of building a detector
+(docs/benchmarks.md, "Scan workers below the event loop"), and a gateway
 builds one detector in its own process and one in each scan and file worker, and
 again in each replacement of a worker killed at a deadline.  ``compile_db`` keeps
 each database it compiles, serialized (``hyperscan.dumpb``), in this process;
