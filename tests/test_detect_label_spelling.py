@@ -115,7 +115,8 @@ def test_a_label_spelled_with_marks_outside_ascii_is_the_label(engine: Engine, c
     assert etype in {f.entity_type for f in engine.analyze(text)}, ascii(text)
 
 
-@given(st.lists(st.sampled_from(["a", "b", "S", "N", " ", "\t", "1", "col", *_outside_ascii_marks()[:40]]), max_size=16)
+@given(st.lists(st.sampled_from(["a", "b", "S", "N", " ", "\t", "1", "col", "\U0001f642", "\u2605", "\u2764\ufe0f",
+                                  "\u00e9", "\u0301", *_outside_ascii_marks()[:40]]), max_size=16)
        .map("".join))
 def test_only_a_mark_between_two_lone_letters_is_read_and_the_length_kept(text: str) -> None:
     import re
@@ -127,13 +128,18 @@ def test_only_a_mark_between_two_lone_letters_is_read_and_the_length_kept(text: 
         return
     assert len(out.text) == len(text)
     table = _letter_marks()
-    for i, (a, b) in enumerate(zip(text, out.text, strict=True)):
-        if a == b:
-            continue
-        assert table[a] == b
-        # a letter alone on each side, past the blanks beside the mark
-        left = re.search(r"(?:^|[^A-Za-z])[A-Za-z][ \t]*$", text[:i])
-        right = re.match(r"[ \t]*[A-Za-z](?![A-Za-z])", text[i + 1:])
+    changed = {i for i, (a, b) in enumerate(zip(text, out.text, strict=True)) if a != b}
+    for i in changed:
+        assert table.get(text[i], ".") == out.text[i]
+        # past the blanks and the other marks read beside it, a letter alone on each side
+        j = i
+        while j > 0 and (j - 1 in changed or text[j - 1] in " \t"):
+            j -= 1
+        k = i
+        while k + 1 < len(text) and (k + 1 in changed or text[k + 1] in " \t"):
+            k += 1
+        left = re.search(r"(?:^|[^A-Za-z])[A-Za-z]$", text[:j])
+        right = re.match(r"[A-Za-z](?![A-Za-z])", text[k + 1:])
         assert left is not None and right is not None, (text, i)
 
 
@@ -186,3 +192,20 @@ def test_a_word_ending_in_a_number_word_after_no_label_stays_a_word(engine: Engi
 
     assert [_glued_pieces(w) for w in ("someone", "often", "phone", "canine", "Everyone")] == [()] * 5
     assert engine.analyze("someone often phones Grant Cardone about it") == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([("ssn", SSN, "US_SSN"), ("itin", ITIN, "US_ITIN"), ("acct", "483920175532", "US_BANK_NUMBER")]),
+       st.sampled_from(["\U0001f642", "\u2605", "\u2713", "\u2192", "\U0001f539", "\u2764\ufe0f",
+                        "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\u2606\u2606"]),
+       st.sampled_from(["", " "]))
+def test_a_label_spelled_with_emoji_or_symbols_between_its_letters_is_the_label(
+        engine: Engine, case: tuple[str, str, str], mark: str, blank: str) -> None:
+    word, number, etype = case
+    text = f"client {(blank + mark + blank).join(word.upper())} {number}"
+    assert etype in {f.entity_type for f in engine.analyze(text)}, ascii(text)
+
+
+def test_an_emoji_between_words_is_no_label(engine: Engine) -> None:
+    assert engine.analyze(f"smile \U0001f642 at me {SSN}") == []
+    assert engine.analyze(f"A \u2192 B {SSN}") == []

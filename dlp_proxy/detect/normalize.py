@@ -119,7 +119,8 @@ hand-written lists:
   ``àcct``: a letter and combining marks only) is the label (``LEET_LABELS``); only the
   label's letters are folded;
 - ``letter-marks``: a mark outside ASCII between two letters that stand alone (``S·S·N``,
-  ``S│S│N``, ``A∕B∕A``) is the ASCII mark it is drawn as (``_letter_marks``), so a label
+  ``S│S│N``, ``A∕B∕A``) is the ASCII mark it is drawn as (``_letter_marks``), and symbols
+  with no such look-alike (emoji, ``★``) a ``.`` (``S🙂S🙂N``), so a label
   spelled a letter at a time reads as one (recognizers/_common.py ``LETTER_GAP``);
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
   (``SSNAAA-GG-SSSS``, ``card4111...``, ``acctno12345678``) and before a word glued after
@@ -3616,23 +3617,26 @@ def _letter_marks() -> dict[str, str]:
 
 
 @functools.cache
-def _letter_mark_re() -> re.Pattern[str]:
-    """One mark of ``_letter_marks`` between two letters that stand alone (blanks may stand
-    beside it): ``S·S·N`` has two, ``col·legi`` none."""
-    marks = "".join(re.escape(ch) for ch in sorted(_letter_marks()))
-    return re.compile(rf"(?<![A-Za-z])[A-Za-z][ \t]*([{marks}])[ \t]*(?=[A-Za-z](?![A-Za-z]))")
+def _letter_mark_re() -> regex.Pattern[str]:
+    """Marks between two letters that stand alone (blanks may stand beside them): one of
+    ``_letter_marks``, or up to eight symbols outside ASCII (emoji, ``★``, ``→``: Unicode's
+    symbol categories).  ``S·S·N`` and ``S🙂S🙂N`` have two, ``col·legi`` none."""
+    marks = "".join(regex.escape(ch) for ch in sorted(_letter_marks()))
+    return regex.compile(r"(?<![A-Za-z])[A-Za-z][ \t]*((?:[" + marks + r"]|[[^\x00-\x7f]&&[\p{So}\p{Sm}\p{Sk}]]|[\ufe00-\ufe0f\u200d\u20e3]){1,8})"
+                         r"[ \t]*(?=[A-Za-z](?![A-Za-z]))", regex.V1)
 
 
 def _marked_letters(text: str) -> Normalized | None:
     """A label's letters apart by marks outside ASCII (``S·S·N``, ``S•S•N``, ``S│S│N``,
-    ``A∕B∕A``) read with the ASCII mark each is drawn as (``S.S.N``), which the recognizers'
-    context reads as a label spelled a letter at a time (``LETTER_GAP``).  Only a mark
+    ``A∕B∕A``, ``S🙂S🙂N``, ``a★c★c★t``) read with the ASCII mark each is drawn as
+    (``S.S.N``; a symbol with no such look-alike as ``.``), which the recognizers'
+    context reads as a label spelled a letter at a time (``LETTER_GAP``).  Only marks
     between two letters each alone (no letter beside it on its other side)."""
     edits: list[tuple[int, int, str, int, int]] = []
     table = _letter_marks()
     for m in _letter_mark_re().finditer(text):
-        a = m.start(1)
-        edits.append((a, a + 1, table[text[a]], a, a + 1))
+        for a in range(m.start(1), m.end(1)):
+            edits.append((a, a + 1, table.get(text[a], "."), a, a + 1))
     return _edit(text, edits, [], ["letter-marks"] * len(edits)) if edits else None
 
 
