@@ -130,6 +130,16 @@ def _one_line_shape(c: Candidate, text: str) -> bool:
     return _grouped(glued)
 
 
+def _code_after(text: str, c: Candidate) -> bool:
+    """The run starts at ``c`` and goes on by one group only, which reads as the card's
+    expiry (``MMYY``, a month 01-12) or its code (three digits): ``4111 1111 1111 1111
+    0427``, ``... 1111 123``."""
+    if c.start != c.run_start or c.end >= c.run_end:
+        return False
+    tail = text[c.end:c.run_end].lstrip(" \t-.")
+    return tail.isdigit() and (len(tail) == 3 or (len(tail) == 4 and "01" <= tail[:2] <= "12"))
+
+
 def _cells_card_shaped(sizes: tuple[int, ...]) -> bool:
     """Groups over cells as a card is grouped: fours (the last 1-4), Amex 4-6-5, Diners 4-6-4."""
     return len(sizes) >= 3 and ((all(x == 4 for x in sizes[:-1]) and 1 <= sizes[-1] <= 4)
@@ -242,7 +252,7 @@ def public_test_span(text: str, start: int, end: int) -> bool:
 
 class PaymentCardRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
-        "card", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
+        "card", "cards", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
         "discover", "jcb", "diners", "pan", "cvv", "cvc", "exp", "expiry", "expiration", "card number", "card no",
     )
 
@@ -292,11 +302,13 @@ class PaymentCardRecognizer(DLPRecognizer):
                 # to join them (recognizers/_lists.py)
                 continue
             if (shaped and not c.is_bare and not c.split_digits and continues_past(text, c)
-                    and (hit is None or c.start != c.run_start)):
+                    and hit is None and not _code_after(text, c)):
                 # four groups of a longer run grouped alike (a USPS tracking number's
                 # ``9400 6251 0551 7637 1984 05``): the run is one number, its parts are
-                # none; a card only with a card word and the run starting at it (digits
-                # spaced one by one are no grouping: a card among them is still read)
+                # none; a card with a card word before it (``card ending 1111 4111 1111
+                # ...``, ``cards: <one> <another>``), or at the run's start with its
+                # expiry or code as the one group after it (``4111 1111 1111 1111 0427``)
+                # (digits spaced one by one are no grouping: a card among them is still read)
                 continue
             if hit is None and (not shaped or glued_reference(text, c)):
                 continue  # "serial no. 4532015112830366X": a reference with a check letter
