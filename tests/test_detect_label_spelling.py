@@ -209,3 +209,36 @@ def test_a_label_spelled_with_emoji_or_symbols_between_its_letters_is_the_label(
 def test_an_emoji_between_words_is_no_label(engine: Engine) -> None:
     assert engine.analyze(f"smile \U0001f642 at me {SSN}") == []
     assert engine.analyze(f"A \u2192 B {SSN}") == []
+
+
+# -- a label inside a camelCase name (detect/normalize.py ``_camel_labels``) ----------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["client", "primary", "bank", "cust", "my", "get"]),
+       st.sampled_from([("Ssn", SSN, "US_SSN"), ("SSN", SSN, "US_SSN"), ("Itin", ITIN, "US_ITIN"),
+                        ("Acct", "483920175532", "US_BANK_NUMBER"), ("Account", "483920175532", "US_BANK_NUMBER")]),
+       st.sampled_from(["", "No", "Num", "Nbr"]),
+       st.sampled_from(['{{"{k}": "{v}"}}', "const {k} = '{v}';", "{k}={v}", "{k}: {v}", "<{k}>{v}</{k}>"]))
+def test_a_label_inside_a_camel_case_name_is_the_label(engine: Engine, head: str, case: tuple[str, str, str],
+                                                       tail: str, shape: str) -> None:
+    hump, number, etype = case
+    text = shape.format(k=f"{head}{hump}{tail}", v=number)
+    assert etype in {f.entity_type for f in engine.analyze(text)}, text
+
+
+@given(st.lists(st.sampled_from(["client", "Ssn", "SSN", "Acct", "No", "get", "Element", "By", "Id", "i", "Phone", " ", "=",
+                                 "1"]), max_size=10).map("".join))
+def test_the_camel_reading_only_puts_blanks_before_and_after_label_humps(text: str) -> None:
+    from dlp_proxy.detect.normalize import _camel_labels
+
+    out = _camel_labels(text)
+    if out is None:
+        return
+    assert out.text.replace(" ", "") == text.replace(" ", "")
+    assert len(out.text) > len(text)
+
+
+def test_a_camel_case_name_without_a_label_is_no_label(engine: Engine) -> None:
+    assert engine.analyze(f"getElementById {SSN}") == []
+    assert engine.analyze(f"iPhone {SSN} JavaScript") == []

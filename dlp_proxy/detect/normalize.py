@@ -122,6 +122,9 @@ hand-written lists:
   ``S│S│N``, ``A∕B∕A``) is the ASCII mark it is drawn as (``_letter_marks``), and symbols
   with no such look-alike (emoji, ``★``) a ``.`` (``S🙂S🙂N``), so a label
   spelled a letter at a time reads as one (recognizers/_common.py ``LETTER_GAP``);
+- ``camel-labels``: a label that is a hump of a camelCase or PascalCase name, not its
+  first (``clientSsn``, ``bankAcctNo``, ``abaNum``), apart from the humps around it
+  (``client Ssn``, ``bank Acct No``), as ``client_ssn`` is;
 - ``glued-labels``: a space between an identifier's label and the digits glued to it
   (``SSNAAA-GG-SSSS``, ``card4111...``, ``acctno12345678``) and before a word glued after
   a number of identifier length (``AAAGGSSSSplease``).
@@ -3640,6 +3643,33 @@ def _marked_letters(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["letter-marks"] * len(edits)) if edits else None
 
 
+#: a camelCase/PascalCase hump: a small letter then a capital, or a capital then a
+#: capital and a small letter (``clientSsn``, ``bankAcctNo``, ``clientSSNValue``)
+_CAMEL_HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_CAMEL_HINT = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]")
+_CAMEL_TOKEN = re.compile(r"[A-Za-z]{4,64}")
+
+
+def _camel_labels(text: str) -> Normalized | None:
+    """A label that is a hump of a camelCase or PascalCase name, not its first
+    (``clientSsn``, ``primarySsn``, ``bankAcctNo``, ``custAcctNbr``, ``abaNum``; held-out
+    probe, class 2), read apart from the humps around it (``client Ssn``, ``bank Acct
+    No``), as ``client_ssn`` is: a hump that is one of ``LEET_LABELS``.  Other names stay
+    as written.  (A first hump that is a label, ``ssnValue``, is cut from the next too.)"""
+    edits: list[tuple[int, int, str, int, int]] = []
+    for m in _CAMEL_TOKEN.finditer(text):
+        token = m.group(0)
+        cuts = [0, *(h.start() for h in _CAMEL_HUMP.finditer(token)), len(token)]
+        if len(cuts) < 3:
+            continue
+        labels = [token[a:b].lower() in _LABEL_SET for a, b in itertools.pairwise(cuts)]
+        for i in range(1, len(labels)):
+            if labels[i] or labels[i - 1]:  # the label apart from the humps before and after it
+                at = m.start() + cuts[i]
+                edits.append((at, at, " ", at - 1, at))
+    return _edit(text, edits, [], ["camel-labels"] * len(edits)) if edits else None
+
+
 #: a label's letters written one by one with dots, some in leet (``5.5.N``, ``$.$.N.``)
 _DOTTED_LEET = re.compile(r"(?<![A-Za-z0-9.$@!|+(])((?:[A-Za-z0-9$@!|+(]\.){2,4}[A-Za-z0-9$@!|+(])\.?(?![A-Za-z0-9])")
 _DOTTED_HINT = re.compile(r"[0-9$@!|+(]\.[A-Za-z0-9$@!|+(]\.|[A-Za-z]\.[0-9$@!|+(]\.|\.[A-Za-z0-9$@!|+(]\.[0-9$@!|+(]")
@@ -3736,6 +3766,10 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         dotted = _dotted_leet_labels(result.text)
         if dotted is not None:
             result = _compose(result, dotted)
+    if _CAMEL_HINT.search(result.text) is not None:  # ``clientSsn``: ``client Ssn``
+        camel = _camel_labels(result.text)
+        if camel is not None:
+            result = _compose(result, camel)
     if _may_leet(result.text):  # before glued labels and letter separators: ``S5N``
         leet = _leet_labels(result.text)
         if leet is not None:
