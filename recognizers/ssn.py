@@ -475,6 +475,8 @@ class SsnRecognizer(_NineDigit):
         "tax id", "taxpayer id", "tin", "ssa", "social sec", "s.s.n", "s.s. no", "s.s. #", "socsec", "ssn no", "ssn nbr",
         "soc sec #", "soc sec no", "soc #", "soc no", "ss number", "ss nbr", "social #", "snn", "snn#",
         *TAXPAYER_ID_LABELS, "soc", "social security number", "socialsecurity", "socialsecuritynumber",
+        # the Social Security Account Number (the SSA's own older name), the card, the plural
+        "ssan", "ss card", "social security card", "tins",
         *NATIONAL_ID_LABELS,
     )
     FUZZY = ("social", "security")

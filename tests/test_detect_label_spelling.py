@@ -242,3 +242,12 @@ def test_the_camel_reading_only_puts_blanks_before_and_after_label_humps(text: s
 def test_a_camel_case_name_without_a_label_is_no_label(engine: Engine) -> None:
     assert engine.analyze(f"getElementById {SSN}") == []
     assert engine.analyze(f"iPhone {SSN} JavaScript") == []
+
+
+@pytest.mark.parametrize("label", ["SSAN", "S.S.A.N.", "SS card", "social security card", "TINs"])
+def test_the_ssas_other_names_label_an_ssn(engine: Engine, label: str) -> None:
+    assert "US_SSN" in {f.entity_type for f in engine.analyze(f"client {label} {SSN}")}
+
+
+def test_a_name_holding_a_label_is_no_label(engine: Engine) -> None:
+    assert engine.analyze(f"Hassan {SSN}") == []
