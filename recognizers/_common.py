@@ -710,16 +710,19 @@ def phrase_pattern(word: str) -> str:
 _ACRONYM = re.compile(r"[a-z]{3,5}|[a-z]{2,5}#")
 
 
-def context_words(words: Sequence[str]) -> list[str]:
+def context_words(words: Sequence[str], *, spelled: bool = True) -> list[str]:
     """``words`` stripped and lower-cased, each acronym-like word (``_ACRONYM``) spelled a
     letter at a time ("s s n", "s s #"; as a phrase its letters may then stand apart or
     together: "ssn", "I.T.I.N", "A/B/A", "S:S:N", "S S #", atk27r), without repeats, in a
-    fixed order."""
-    return sorted({" ".join(w) if _ACRONYM.fullmatch(w) else w for w in (w.strip().lower() for w in words if w and w.strip())})
+    fixed order.  ``spelled`` False: as written, for words that take a number away from
+    an identifier's label (``NEGATIVE_LABELS``: spelled, "isin" read "is in" and took the
+    SSN in "SSN is in fact ..." for a security's number)."""
+    return sorted({" ".join(w) if spelled and _ACRONYM.fullmatch(w) else w
+                   for w in (w.strip().lower() for w in words if w and w.strip())})
 
 
-def _context_alternation(words: Sequence[str]) -> str | None:
-    words = context_words(words)
+def _context_alternation(words: Sequence[str], *, spelled: bool = True) -> str | None:
+    words = context_words(words, spelled=spelled)
     if not words:
         return None
     # longest first; equal lengths in code-point order (a set's own order changes with each
@@ -730,8 +733,8 @@ def _context_alternation(words: Sequence[str]) -> str | None:
     return "(?:" + "|".join(dict.fromkeys(alts)) + ")"
 
 
-def context_regex(words: Sequence[str]) -> re.Pattern[str] | None:
-    alternation = _context_alternation(words)
+def context_regex(words: Sequence[str], *, spelled: bool = True) -> re.Pattern[str] | None:
+    alternation = _context_alternation(words, spelled=spelled)
     if alternation is None:
         return None
     rx = re.compile(r"(?<![a-z0-9])" + alternation + r"(?![a-z0-9])", re.IGNORECASE)
@@ -915,7 +918,7 @@ NEGATIVE_LABELS = [
     "vat", "vat no", "vat reg", "vat number", "company no", "company number", "exec", "execution", "clordid", "allocation",
     "duns", "lei", "crd", "figi", "code", "gl", "ledger", "cost center",
 ]
-_NEGATIVE_RE = context_regex(NEGATIVE_LABELS)
+_NEGATIVE_RE = context_regex(NEGATIVE_LABELS, spelled=False)
 
 
 #: "order" as the order things come in, no reference: "in order", "in reverse order",

@@ -251,3 +251,18 @@ def test_the_ssas_other_names_label_an_ssn(engine: Engine, label: str) -> None:
 
 def test_a_name_holding_a_label_is_no_label(engine: Engine) -> None:
     assert engine.analyze(f"Hassan {SSN}") == []
+
+
+@pytest.mark.parametrize("text", [f"SSN is in fact {SSN}", f"her ssn is in the file: {SSN}",
+                                  "acct is in the CRM: 483920175532"])
+def test_words_that_spell_a_negative_label_do_not_take_the_number(engine: Engine, text: str) -> None:
+    # "is in" is no ISIN: the words that take a number away from a label are read as written
+    # (recognizers/_common.py NEGATIVE_LABELS, ``context_words(spelled=False)``)
+    assert {f.entity_type for f in engine.analyze(text)} & {"US_SSN", "US_BANK_NUMBER"}, text
+
+
+def test_negative_labels_are_not_spelled() -> None:
+    from dlp_proxy.recognizers._common import NEGATIVE_LABELS
+
+    assert "i s i n" not in context_words(NEGATIVE_LABELS, spelled=False)
+    assert "i s i n" in context_words(NEGATIVE_LABELS)
