@@ -221,7 +221,12 @@ def test_wrapped_base64_images_stop_nothing(engine: Engine, seed: int, width: in
     assert not _stops(engine, "data:image/png;base64,\n" + _image_base64(seed, width))
 
 
-WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=1, max_size=12)
+#: a word of text: a letter, then letters and base32's digits (a "word" of digits alone
+#: is a number: prose of single digits, "4 2 2 2 2 2 2 2 2 2 2 2 2", is a card's digits
+#: spaced one by one, and is stopped as one; a full run drew it)
+WORD = st.builds(lambda head, tail: head + tail,
+                 st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+                 st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ234567", max_size=11))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
