@@ -76,7 +76,7 @@ def test_ssn_groups_quoted_as_data(engine: Engine, text: str) -> None:
 @pytest.mark.parametrize(("text", "reads"), [
     ('card "4111" "1111"', "card 4111 1111"),
     ("x = ['4111', '1111']", "x = 4111, 1111"),
-    ("setCard(4111, 1111)", "setCard 4111, 1111"),
+    ("setCard(4111, 1111)", "set Card 4111, 1111"),  # the label a hump of the name (camel-labels)
     ("f(536)22", "f 536 22"),
     ("<4111> <1111>", "4111 1111"),
 ])
