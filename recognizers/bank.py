@@ -195,6 +195,28 @@ _ACCOUNT_LABEL = context_regex(STRONG_ACCOUNT + WEAK_ACCOUNT)
 #: not a kind of account ("Margin accounts:" over balances)
 _NUMBERS_HEADING = re.compile(r"(?i)\b(?:numbers?|nos?|nbrs?|nums?|ids?)\b|#|\baccts?\b|\ba/c|\bdda")
 _DESK_WORDS = frozenset(w.lower() for w in DESK_ACCOUNT)
+#: how near a weak account word must end before the number it labels
+WEAK_REACH = 15
+_WEAK_LONGEST = max(len(w) for w in WEAK_ACCOUNT)
+
+
+#: what may stand between a weak account word too long for ``WEAK_REACH`` and its number
+#: (blanks and a colon or number sign, or " to ": "for further credit to 4839...")
+_WEAK_LONG_GAP = 4
+
+
+def _weak_hit(text: str, start: int, end: int, weak_re: re.Pattern[str] | None) -> ContextHit | None:
+    """The nearest weak account word within ``WEAK_REACH`` characters before the number
+    at ``start``, the word included; a phrase nearly as long as the reach or longer ("for
+    further credit") right before it, up to ``_WEAK_LONG_GAP`` characters apart ("for
+    further credit 4839..." was read as no label while "ffc 4839..." was)."""
+    hit = find_context(text, start, end, weak_re, before=WEAK_REACH + _WEAK_LONGEST + _WEAK_LONG_GAP, after=0)
+    if hit is None or hit.distance >= 0:
+        return hit  # none, or its column's header (distance 0)
+    if -hit.distance <= max(WEAK_REACH - len(hit.word), _WEAK_LONG_GAP):
+        return hit
+    # too far for the word: what the narrow window alone finds (its column's header)
+    return find_context(text, start, end, weak_re, before=WEAK_REACH, after=0)
 #: What may stand between a desk abbreviation and its number: the field's punctuation
 #: and number words ("chk# 4829103755", "sav acct no. 4829103755"); after the credit
 #: fields, a name too ("ffc J Doe 4829103755"); a SWIFT party line's ``/`` right before the
@@ -880,7 +902,7 @@ class AccountNumberRecognizer(DLPRecognizer):
             phrase = self._phrase_hit(text, c) if starts or after else None
             hit = phrase or self.context_hit(text, c.start, c.end, before=40, after=25)
             if hit is None:
-                hit = find_context(text, c.start, c.end, self._weak_re, before=15, after=0)
+                hit = _weak_hit(text, c.start, c.end, self._weak_re)
                 if hit is not None and not _desk_gap_ok(hit, text, c.start):
                     hit = None
                 if hit is None:
@@ -1299,7 +1321,7 @@ class AlnumAccountRecognizer(AccountNumberRecognizer):
             cusip = len(tok) == 9 and cusip_valid(tok.upper())
             hit = self.context_hit(text, m.start(), m.end(), before=40, after=0)
             if hit is None:
-                hit = find_context(text, m.start(), m.end(), self._weak_re, before=15, after=0)
+                hit = _weak_hit(text, m.start(), m.end(), self._weak_re)
             if hit is None:  # "accout U1E234567": a weak word one typing slip away, as for digits
                 hit = fuzzy_context(text, m.start(), m.end(), self._weak_fuzzy, before=30, after=0)
             if hit is None or hit.distance >= 0 or not _desk_gap_ok(hit, text, m.start()):

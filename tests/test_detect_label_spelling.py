@@ -266,3 +266,17 @@ def test_negative_labels_are_not_spelled() -> None:
 
     assert "i s i n" not in context_words(NEGATIVE_LABELS, spelled=False)
     assert "i s i n" in context_words(NEGATIVE_LABELS)
+
+
+# -- a weak account phrase longer than the weak words' reach (recognizers/bank.py ``_weak_hit``) --
+
+
+@pytest.mark.parametrize("lead", ["for further credit", "For Further Credit:", "for further credit to", "further credit to"])
+def test_a_wire_desk_phrase_longer_than_the_reach_labels_the_number_right_after_it(engine: Engine, lead: str) -> None:
+    assert "US_BANK_NUMBER" in {f.entity_type for f in engine.analyze(f"{lead} 483920175532")}
+
+
+def test_a_weak_word_farther_than_the_reach_still_labels_nothing(engine: Engine) -> None:
+    # "checking" 16 characters before the number: as far as it ever reached (the word within 15)
+    assert "US_BANK_NUMBER" not in {f.entity_type for f in engine.analyze("checking it again later 483920175532")}
+    assert "US_BANK_NUMBER" not in {f.entity_type for f in engine.analyze("for further credit, see the memo 483920175532")}
