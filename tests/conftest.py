@@ -53,9 +53,17 @@ import tempfile  # noqa: E402
 
 from dlp_proxy.detect import hsdb as _hsdb  # noqa: E402
 
-HS_CACHE = Path(tempfile.mkdtemp(prefix="dlp-test-hsdb-"))
+# Created by the pytest process and removed when it exits; a process it starts that
+# imports this module again (a scan or file worker unpickling a test's function) finds the
+# directory in PYTEST_DLP_HS_CACHE and neither makes one of its own (a worker killed at a
+# deadline runs no exit handler: each left an empty directory behind) nor removes it.
+if os.environ.get("PYTEST_DLP_HS_CACHE"):
+    HS_CACHE = Path(os.environ["PYTEST_DLP_HS_CACHE"])
+else:
+    HS_CACHE = Path(tempfile.mkdtemp(prefix="dlp-test-hsdb-"))
+    os.environ["PYTEST_DLP_HS_CACHE"] = str(HS_CACHE)
+    atexit.register(shutil.rmtree, HS_CACHE, True)
 _hsdb.use_disk(HS_CACHE)
-atexit.register(shutil.rmtree, HS_CACHE, True)
 
 #: the identifiers a shipped policy stops
 STOPPING = frozenset({"US_SSN", "US_ITIN", "CREDIT_CARD", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER", "IBAN_CODE"})
