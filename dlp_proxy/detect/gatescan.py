@@ -269,6 +269,22 @@ def prepare() -> None:
         _SCANNER.database()
 
 
+class _Sink:
+    """What one scan found (the context Hyperscan hands its match handler, which it must
+    be able to hash): the registered ids, and those of the part being scanned."""
+
+    __slots__ = ("found", "ids")
+
+    def __init__(self) -> None:
+        self.found: set[int] = set()
+        self.ids: tuple[int, ...] = ()
+
+
+def _on_match(idx: int, _from: int, _to: int, _flags: int, sink: _Sink) -> None:
+    """Hyperscan's match handler: the part's pattern ``idx`` is registered id ``ids[idx]``."""
+    sink.found.add(sink.ids[idx])
+
+
 @functools.lru_cache(maxsize=16)
 def hits(text: str) -> tuple[frozenset[int], int] | None:
     """The ids of the registered patterns whose Hyperscan reading matches in ``text``,
@@ -287,15 +303,12 @@ def hits(text: str) -> tuple[frozenset[int], int] | None:
     if scratches is None or getattr(local, "parts", None) is not parts:
         scratches = local.scratches = [_hs.Scratch(db) for db, _ in parts]
         local.parts = parts
-    found: set[int] = set()
+    sink = _Sink()
     data = text.encode("ascii")
     for (db, ids), scratch in zip(parts, scratches, strict=True):
-
-        def on_match(idx: int, _from: int, _to: int, _flags: int, _ctx: object, ids: tuple[int, ...] = ids) -> None:
-            found.add(ids[idx])
-
-        db.scan(data, match_event_handler=on_match, scratch=scratch)
-    return frozenset(found), covered
+        sink.ids = ids
+        db.scan(data, match_event_handler=_on_match, context=sink, scratch=scratch)
+    return frozenset(sink.found), covered
 
 
 def may_search(rx: re.Pattern[str], text: str) -> bool:
