@@ -3643,9 +3643,6 @@ def _marked_letters(text: str) -> Normalized | None:
     return _edit(text, edits, [], ["letter-marks"] * len(edits)) if edits else None
 
 
-#: a camelCase/PascalCase hump: a small letter then a capital, or a capital then a
-#: capital and a small letter (``clientSsn``, ``bankAcctNo``, ``clientSSNValue``)
-_CAMEL_HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _CAMEL_HINT = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]")
 _CAMEL_TOKEN = re.compile(r"[A-Za-z]{4,64}")
 
@@ -3659,7 +3656,7 @@ def _camel_labels(text: str) -> Normalized | None:
     edits: list[tuple[int, int, str, int, int]] = []
     for m in _CAMEL_TOKEN.finditer(text):
         token = m.group(0)
-        cuts = [0, *(h.start() for h in _CAMEL_HUMP.finditer(token)), len(token)]
+        cuts = words.hump_cuts(token)
         if len(cuts) < 3:
             continue
         labels = [token[a:b].lower() in _LABEL_SET for a, b in itertools.pairwise(cuts)]

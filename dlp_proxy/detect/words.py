@@ -415,6 +415,12 @@ _HUMP = re.compile(r"(?<=[^\W\d_])(?=[^\W\d_])(?:(?<=[a-z\u00df-\u00ff])(?=[A-Z\
                    r"(?<=[A-Z\u00c0-\u00de])(?=[A-Z\u00c0-\u00de][a-z\u00df-\u00ff]))")
 
 
+def hump_cuts(token: str) -> list[int]:
+    """Where ``token`` turns to a new camelCase/PascalCase word, with its two ends:
+    ``clientSsn`` -> ``[0, 6, 9]``, ``bankAcctNo`` -> ``[0, 4, 8, 10]``."""
+    return [0, *(m.start() for m in _HUMP.finditer(token)), len(token)]
+
+
 def _tail_words(folded: str) -> tuple[int, tuple[str, ...]] | None:
     """The number words a folded letters token ends with after a head that is none
     (``ssnfive...``: 3, five ...): the longest such tail (the shortest head), or None."""
@@ -451,7 +457,7 @@ def _glued_pieces(token: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
     digits read, as ``ssn536...`` does."""
     if len(token) > _MAX_TOKEN:
         return ()
-    cuts = [0, *(m.start() for m in _HUMP.finditer(token)), len(token)]
+    cuts = hump_cuts(token)
     humps = [(a, b, _hump_words(token[a:b])) for a, b in itertools.pairwise(cuts)]
     out: list[tuple[int, int, tuple[str, ...]]] = []
     for i, (a, b, words) in enumerate(humps):
