@@ -95,25 +95,27 @@ def test_a_database_is_reused_only_for_the_same_expressions_and_flags() -> None:
         db = hsdb.compile_db([rb"acct\d{4}", b"abc"], [0, hs.HS_FLAG_CASELESS])
         key_count = len(hsdb.exported())
 
-        def matches(database: Any, data: bytes) -> list[int]:
-            found: list[int] = []
-            database.scan(data, match_event_handler=lambda i, _f, _t, _fl, _c: found.append(i),
-                          scratch=hs.Scratch(database))
-            return found
-
-        assert matches(db, b"ACCT1234 ABC acct1234") == [1, 0]
+        assert _found(db, b"ACCT1234 ABC acct1234") == [1, 0]
         compiled = hsdb.counts["compiled"]
         again = hsdb.compile_db([rb"acct\d{4}", b"abc"], [0, hs.HS_FLAG_CASELESS])
-        assert hsdb.counts["compiled"] == compiled and matches(again, b"ACCT1234 ABC acct1234") == [1, 0]
+        assert hsdb.counts["compiled"] == compiled and _found(again, b"ACCT1234 ABC acct1234") == [1, 0]
         # other flags, other order, one more expression: compiled anew, with their own meaning
         other = hsdb.compile_db([rb"acct\d{4}", b"abc"], [hs.HS_FLAG_CASELESS, 0])
-        assert matches(other, b"ACCT1234 ABC acct1234") == [0, 0]
+        assert _found(other, b"ACCT1234 ABC acct1234") == [0, 0]
         swapped = hsdb.compile_db([b"abc", rb"acct\d{4}"], [hs.HS_FLAG_CASELESS, 0])
-        assert matches(swapped, b"ABC acct1234") == [0, 1]
+        assert _found(swapped, b"ABC acct1234") == [0, 1]
         assert hsdb.counts["compiled"] == compiled + 2 and len(hsdb.exported()) == key_count + 2
     finally:
         hsdb._SERIALIZED.clear()
         hsdb.preload(saved)
+
+
+def _found(db: Any, data: bytes) -> list[int]:
+    """The ids ``db`` matches in ``data``, in order."""
+    found: list[int] = []
+    db.scan(data, match_event_handler=lambda i, _f, _t, _fl, _c: found.append(i),
+            scratch=pytest.importorskip("hyperscan").Scratch(db))
+    return found
 
 
 def test_a_database_hyperscan_will_not_load_is_compiled_again() -> None:
@@ -126,10 +128,7 @@ def test_a_database_hyperscan_will_not_load_is_compiled_again() -> None:
         hsdb._SERIALIZED[key] = b"\0" * 64  # another platform's, or damaged
         compiled = hsdb.counts["compiled"]
         db = hsdb.compile_db([b"needle"], [0])
-        found: list[int] = []
-        db.scan(b"a needle", match_event_handler=lambda i, _f, _t, _fl, _c: found.append(i),
-                scratch=pytest.importorskip("hyperscan").Scratch(db))
-        assert found == [0] and hsdb.counts["compiled"] == compiled + 1
+        assert _found(db, b"a needle") == [0] and hsdb.counts["compiled"] == compiled + 1
     finally:
         hsdb._SERIALIZED.clear()
         hsdb.preload(saved)
@@ -213,10 +212,7 @@ def test_a_cache_that_cannot_be_written_costs_the_compilation_not_the_build(
     hsdb.use_disk(blocked / "hyperscan")
     compiled = hsdb.counts["compiled"]
     db = hsdb.compile_db([b"lonely-needle"], [0])
-    found: list[int] = []
-    db.scan(b"a lonely-needle", match_event_handler=lambda i, _f, _t, _fl, _c: found.append(i),
-            scratch=pytest.importorskip("hyperscan").Scratch(db))
-    assert found == [0] and hsdb.counts["compiled"] == compiled + 1
+    assert _found(db, b"a lonely-needle") == [0] and hsdb.counts["compiled"] == compiled + 1
     assert "could not keep a compiled Hyperscan database" in caplog.text
 
 

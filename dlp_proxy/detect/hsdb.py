@@ -56,6 +56,9 @@ counts: dict[str, int] = {"compiled": 0, "loaded": 0}
 _keep = True
 #: where databases are kept on disk too (``use_disk``); None: in this process only
 _disk: Path | None = None
+#: the bytes of kept files in ``_disk`` as this process last counted them plus what it
+#: wrote since: the directory is scanned once, and again only when it is past the bound
+_disk_bytes: int | None = None
 #: a kept file: this header, the SHA-256 of the database, the serialized database
 _MAGIC = b"dlp-hsdb1\n"
 #: the disk cache's size bound (a detector's databases take ~15 MB)
@@ -67,8 +70,9 @@ log = logging.getLogger("dlp_proxy.detect")
 def use_disk(directory: Path | None) -> None:
     """Keep compiled databases in ``directory`` too, and load them from there (None:
     in this process only)."""
-    global _disk
+    global _disk, _disk_bytes
     _disk = Path(directory) if directory is not None else None
+    _disk_bytes = None
 
 
 def _disk_path(key: str) -> Path | None:
@@ -96,6 +100,7 @@ def _disk_read(key: str) -> bytes | None:
 
 
 def _disk_write(key: str, blob: bytes) -> None:
+    global _disk_bytes
     path = _disk_path(key)
     if path is None:
         return
@@ -109,14 +114,17 @@ def _disk_write(key: str, blob: bytes) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _prune(path.parent)
+        if _disk_bytes is not None:
+            _disk_bytes += len(_MAGIC) + 32 + len(blob)
+        if _disk_bytes is None or _disk_bytes > DISK_MAX_BYTES:
+            _disk_bytes = _prune(path.parent)
     except OSError as exc:
         log.warning("could not keep a compiled Hyperscan database on disk; the next start compiles it again",
                     extra={"error": type(exc).__name__})
 
 
-def _prune(directory: Path) -> None:
-    """Remove the least recently used files past ``DISK_MAX_BYTES``."""
+def _prune(directory: Path) -> int:
+    """Remove the least recently used files past ``DISK_MAX_BYTES``; the bytes left."""
     files = []
     for entry in os.scandir(directory):
         if entry.name.endswith(".hsdb"):
@@ -134,6 +142,7 @@ def _prune(directory: Path) -> None:
             total -= size
         except OSError:
             continue
+    return total
 
 
 def _key(expressions: Sequence[bytes], flags: Sequence[int]) -> str:
