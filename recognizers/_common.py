@@ -105,11 +105,19 @@ TAXPAYER_ID_LABELS = (
     # (atk25r R2, R4: "tax number", "Tax No.", "tax identifiers", "their tax ids")
     "tax number", "tax no", "tax nbr", "tax num", "taxpayer no", "taxpayer nbr", "taxpayer num", "tax ids",
     "taxpayer ids", "tax identifier", "tax identifiers", "taxpayer identifier", "taxpayer identifiers",
+    # in other languages, in Latin letters (held-out probe, class 4; the labels outside
+    # ASCII are read as English ones by the normalizer: dlp_proxy/detect/foreign.py)
+    "steuernummer", "steuer-id", "steuer id", "steueridentifikationsnummer", "codice fiscale",
+    "numero fiscal", "numero de identificacion fiscal",
 )
 #: A national identification number (the SSN is the US one).
 NATIONAL_ID_LABELS = (
     "national id", "nationalid", "national identifier", "national identification", "national identification number",
     "national id number", "national id no",
+    # in other languages, in Latin letters (as ``TAXPAYER_ID_LABELS``'s)
+    "sozialversicherungsnummer", "sozialversicherungsnr", "sozialversicherungs-nr", "sv-nummer",
+    "burgerservicenummer", "bsn", "numero de securite sociale", "numero de seguro social",
+    "numero di previdenza sociale", "personnummer",
 )
 
 

@@ -33,6 +33,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect import gatescan
+from dlp_proxy.detect.foreign import cyrillic_alike
 from dlp_proxy.detect.structure import CELL, MAX_HEADER_CHARS, ROW, has_tables
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from dlp_proxy.recognizers._common import (
@@ -177,6 +178,11 @@ STRONG_ACCOUNT = (
     "de cuenta", "numero de cuenta", "cuenta bancaria", "cuenta corriente", "de compte", "numero de compte",
     "compte bancaire", "compte courant", "kontonummer", "konto-nr", "kontonr", "konto nr", "bankkonto", "girokonto",
     "depotnummer",
+    # Italian, Portuguese, Dutch, Polish, Indonesian, Turkish (held-out probe, class 4; labels
+    # outside ASCII: ``_FOREIGN_LABEL`` and dlp_proxy/detect/foreign.py)
+    "numero di conto", "conto corrente", "conta corrente", "numero da conta", "numero de conta",
+    "rekeningnummer", "bankrekening", "numer konta", "numer rachunku", "nomor rekening", "hesap no",
+    "hesap numarasi",
 )
 #: Wire-desk abbreviations of account fields: check(ing) and savings accounts, "for further credit"
 #: (the broker-dealer wire field), "for benefit of", the beneficiary; read as weak words (15
@@ -729,12 +735,7 @@ gatescan.register(_PHRASE_AFTER_HINT_ASCII)
 #: Account-number labels in other languages (Russian, Japanese, Chinese, Korean, French,
 #: Spanish, Portuguese, Italian, Dutch, Polish): read right before the number, as a strong
 #: label would be.  Searched only in non-ASCII text (the ASCII ones are in STRONG_ACCOUNT).
-def _cyr(word: str) -> str:
-    """A Russian word as a pattern that also matches it with its Latin look-alike letters
-    (the normalizer folds confusables by digits: ``счёта`` reads ``cчётa``)."""
-    alike = {"а": "a", "е": "eё", "ё": "eе", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "к": "k", "м": "m",
-             "т": "t", "в": "b", "н": "h"}
-    return "".join(f"[{c}{alike[c]}]" if c in alike else c for c in word)
+_cyr = cyrillic_alike
 
 
 _FOREIGN_LABEL = re.compile(

@@ -153,7 +153,7 @@ from urllib.parse import unquote_to_bytes
 import regex
 import unicodedata2 as unicodedata  # current Unicode tables, not Python 3.11's Unicode 14
 
-from dlp_proxy.detect import filler, gatescan, words
+from dlp_proxy.detect import filler, foreign, gatescan, words
 from dlp_proxy.detect.checksums import aba_ok, luhn_ok
 from dlp_proxy.detect.filler import filler_edits, footnote_edits, list_marker_edits, may_have_filler
 from dlp_proxy.detect.structure import ROW, may_hold_fragments
@@ -3707,6 +3707,11 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
     (``normalize_lookalike``).  ``words=False``: number words stay words (the reading
     beside the one that spells them as digits: ``AAA-GG-SSSS four`` is an SSN and a
     word, not ``AAA-GG-SSSS4``)."""
+    named = foreign.label_edits(text)
+    if named:  # ``社会保障番号``: ``SSN``, read as written (before letters beside digits are folded)
+        labelled = _edit(text, named, [], ["foreign-labels"] * len(named))
+        return _compose(labelled, normalize(labelled.text, decode=decode, join_narrow=join_narrow,
+                                            lookalike=lookalike, words=words))
     if text.isascii() and not _needs_pass(text):
         result = identity(text)
     elif decode:
