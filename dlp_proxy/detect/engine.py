@@ -59,6 +59,7 @@ from dlp_proxy.detect.normalize import (
     markup_as_written,
     may_read_as_digits,
     normalize,
+    normalize_colour_hidden,
     normalize_lookalike,
     normalize_narrow_joined,
     normalize_without_struck,
@@ -675,7 +676,16 @@ class Engine:
     def _analyze_readings(self, norm: Normalized, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                           raw_quick: bool, decode: bool) -> list[Finding]:
         """``text``'s findings in ``norm`` and in its other readings: without struck text,
-        with narrow TeX spaces joined."""
+        with narrow TeX spaces joined, without TeX's coloured text."""
+        hidden = normalize_colour_hidden(text, decode=decode) if "\\" in text else None
+        if hidden is not None:
+            # coloured TeX: judged as shown and as the background may hide it (``\color{transparent}``)
+            return _resolve(self._analyze_norm(hidden, wanted, depth, budget, False)
+                            + self._analyze_other_readings(norm, text, wanted, depth, budget, raw_quick, decode))
+        return self._analyze_other_readings(norm, text, wanted, depth, budget, raw_quick, decode)
+
+    def _analyze_other_readings(self, norm: Normalized, text: str, wanted: frozenset[str], depth: int,
+                                budget: _Budget, raw_quick: bool, decode: bool) -> list[Finding]:
         bare = normalize_without_struck(text, decode=decode) if "~~" in text else None
         joined = normalize_narrow_joined(text, decode=decode) if "\\" in text else None
         if joined is not None:

@@ -2729,6 +2729,13 @@ _TEX_HIDDEN_ARGS = {"textcolor": 1, "colorbox": 1, "fcolorbox": 2, "href": 1, "o
 #: Commands whose argument is never shown and that show nothing themselves: a colour
 #: switch (``\color{red}8710``), a label.
 _TEX_SWITCHES = frozenset({"color", "label"})
+#: Commands that colour what they show (KaTeX: ``\textcolor{c}{..}``, ``\colorbox{c}{..}``,
+#: ``\fcolorbox{f}{c}{..}``, and the switch ``\color{c}`` to the end of its group): in a
+#: colour the reader's theme may draw as its background (``transparent``, ``white`` on a
+#: light theme, ``black`` on a dark one, any colour on a custom theme), or a box in the
+#: colour of the text, the reader sees nothing there.  ``normalize_colour_hidden``'s reading.
+_TEX_COLOURING = frozenset({"textcolor", "colorbox", "fcolorbox"})
+_TEX_COLOUR_HINT = re.compile(r"\\(?:color|textcolor|colorbox|fcolorbox)(?![A-Za-z])")
 #: Commands that show a blank, whatever their argument: the phantoms (their argument's
 #: room, invisible) and explicit spaces.
 #: A spacing command's width decides: nothing when it is zero or negative, and nothing in
@@ -2824,7 +2831,20 @@ def _digit_beside(text: str, i: int, step: int) -> bool:
     return False
 
 
-def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = False
+def _group_end(text: str, braces: dict[int, int], at: int, pairs: list[tuple[int, int]]) -> int:
+    """Where the group holding ``text[at]`` ends (a colour switch reaches that far): its
+    closing brace, else the end of its ``$`` pair (``pairs``), else of its line."""
+    inner = min((close for opened, close in braces.items() if opened < at < close), default=-1)
+    if inner >= 0:
+        return inner
+    end = next((b for a, b in pairs if a <= at < b), -1)
+    if end >= 0:
+        return end
+    line = text.find("\n", at)
+    return len(text) if line < 0 else line
+
+
+def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = False, hide_colour: bool = False
                ) -> list[tuple[int, int, str, int, int]]:
     r"""TeX read as KaTeX renders it, where it shows digits: a command with a braced
     argument shows the argument (``\mathtt{536}``, ``\overline{22}``, ``\mathrm{-}``,
@@ -2834,7 +2854,8 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
     ``\;`` ``\!``; or a phantom) between two digits: nothing, as TeX spaces the digits of
     one number.  Outside a ``$`` pair (``pairs``: their inner spans) only a command whose
     argument holds a digit or is a mark (``{-}``), and spacing beside a digit, are read:
-    TeX written out without ``$`` is read as a reader reads it."""
+    TeX written out without ``$`` is read as a reader reads it.  ``hide_colour``: what a
+    colour command colours shows nothing (``_TEX_COLOURING``)."""
     edits: list[tuple[int, int, str, int, int]] = []
     taken = 0  # the end of the last hidden span (nothing inside it is read again)
     braces = _brace_pairs(text)
@@ -2871,6 +2892,14 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
                 edits.append((m.start(), close + 1, "" if (between and joined) else " ", m.start(), close + 1))
                 taken = close + 1
             continue
+        if hide_colour and name == "color":
+            stop = max(_group_end(text, braces, m.start(), pairs), close + 1)
+            start = m.start()
+            if start and braces.get(start - 1) == stop:  # ``{\color{c}0}``: the group shows nothing
+                start, stop = start - 1, stop + 1
+            edits.append((start, stop, "", start, stop))
+            taken = stop
+            continue
         if name in _TEX_SWITCHES:
             if inside(m.start()) or _digit_beside(text, close + 1, 1) or _digit_beside(text, m.start() - 1, -1):
                 edits.append((m.start(), close + 1, "", m.start(), close + 1))
@@ -2890,6 +2919,10 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
             while k < len(text) and text[k] in " \t":
                 k += 1
             last = _brace_end(text, k) if k < len(text) and text[k] == "{" else -1
+            if hide_colour and name in _TEX_COLOURING and last >= 0:
+                edits.append((m.start(), last + 1, "", m.start(), last + 1))
+                taken = last + 1
+                continue
             if last < 0 or not any(c.isdigit() for c in text[k:last]):
                 continue
             edits.append((m.start(), k + 1, "", m.start(), k + 1))
@@ -2939,13 +2972,18 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
 #: A TeX macro definition without parameters, as KaTeX reads it (src/macros.js,
 #: src/functions/def.js): ``\def\x{8}`` (``\gdef`` ``\edef`` ``\xdef``, ``\global`` before),
 #: ``\newcommand{\x}{8}`` / ``\newcommand\x{8}`` (``\renewcommand`` ``\providecommand``),
-#: and ``\let\x=8`` / ``\let\x8`` (one token).  A definition with parameters (``#1``,
-#: ``[1]``) is not read.
+#: and ``\let\x=8`` / ``\let\x8`` (one token).  Parameters: ``\def\x#1#2{..}``,
+#: ``\newcommand{\x}[2]{..}`` (undelimited, in order; one with a default value, or
+#: delimited by text, ``\def\x#1.{..}``, is not read).
 _TEX_DEF = re.compile(
-    r"(?:\\global[ \t]*)?\\(?:[gex]?def[ \t]*\\([A-Za-z]{1,30})[ \t]*\{"
+    r"(?:\\global[ \t]*)?\\(?:[gex]?def[ \t]*\\([A-Za-z]{1,30})((?:#[1-9])*)[ \t]*\{"
     r"|(?:newcommand|renewcommand|providecommand)\*?[ \t]*"
-    r"(?:\{[ \t]*\\([A-Za-z]{1,30})[ \t]*\}|\\([A-Za-z]{1,30}))[ \t]*\{"
+    r"(?:\{[ \t]*\\([A-Za-z]{1,30})[ \t]*\}|\\([A-Za-z]{1,30}))[ \t]*(?:\[[ \t]*([1-9])[ \t]*\][ \t]*)?\{"
     r"|let[ \t]*\\([A-Za-z]{1,30})[ \t]*=?[ \t]?(\\[A-Za-z]{1,30}|[^\\\s{}%]))")
+#: a parameter in a macro's body
+_TEX_PARAM = re.compile(r"#([1-9])")
+#: a macro's argument that is no braced group: a control word, or one character
+_TEX_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[^\s{}%]")
 _TEX_DEF_HINT = re.compile(r"\\(?:[gex]?def|let|newcommand|renewcommand|providecommand)(?![A-Za-z])")
 #: A macro's body longer than this is not read; expansion goes this many levels deep.
 _TEX_MACRO_BODY = 40
@@ -2954,52 +2992,87 @@ _TEX_MACRO_DEPTH = 3
 _TEX_MACRO_COUNT = 64
 
 
+def _macro_args(text: str, at: int, count: int, braces: dict[int, int]) -> tuple[list[str], int] | None:
+    """The ``count`` undelimited arguments of a macro used right before ``at`` (blanks
+    before each skipped; a braced group without its braces, or one token), and where they
+    end; None when the text has fewer."""
+    args: list[str] = []
+    k = at
+    for _ in range(count):
+        while k < len(text) and text[k] in " \t":
+            k += 1
+        if k < len(text) and text[k] == "{":
+            close = braces.get(k, -1)
+            if close < 0:
+                return None
+            args.append(text[k + 1 : close])
+            k = close + 1
+            continue
+        m = _TEX_TOKEN.match(text, k)
+        if m is None:
+            return None
+        args.append(m.group(0))
+        k = m.end()
+    return args, k
+
+
 def _tex_macros(text: str) -> Normalized | None:
     r"""TeX macros defined in the text expanded as KaTeX expands them: the definition
     shows nothing, each later use (``\x``, a control word, the blanks after it
-    skipped) shows its body, macros used in a body expanded too (``_TEX_MACRO_DEPTH``
-    levels).  ``$\def\x{8}536-22-\x710$`` shows ``AAA-GG-SSSS``.  None when there is no
-    definition.  The whole text is one scope (an over-reading: KaTeX scopes a ``\def``
-    to its group, a ``\gdef`` to the expression)."""
+    skipped) shows its body, its parameters replaced by its arguments
+    (``\def\r#1#2{#2#1}\r{8710}{536-22-}``), macros used in a body expanded too
+    (``_TEX_MACRO_DEPTH`` levels).  ``$\def\x{8}536-22-\x710$`` shows ``AAA-GG-SSSS``.
+    None when there is no definition.  The whole text is one scope (an over-reading:
+    KaTeX scopes a ``\def`` to its group, a ``\gdef`` to the expression)."""
     if "\\" not in text or _TEX_DEF_HINT.search(text) is None:
         return None
     braces = _brace_pairs(text)
     macros: dict[str, str] = {}
+    arity: dict[str, int] = {}
     edits: list[tuple[int, int, str, int, int]] = []
     defs: list[tuple[int, str]] = []  # (end of the definition, name)
     reach = 0
     for m in _TEX_DEF.finditer(text):
         if m.start() < reach:
             continue
-        name = m.group(1) or m.group(2) or m.group(3)
+        name = m.group(1) or m.group(3) or m.group(4)
         if name is not None:
             close = braces.get(m.end() - 1, -1)
             if close < 0 or close - m.end() > _TEX_MACRO_BODY:
                 continue
             body, end = text[m.end() : close], close + 1
-            if "#" in body:
-                continue
+            params = m.group(2) or ""
+            count = len(params) // 2 if m.group(1) else int(m.group(5) or 0)
+            if params and params != "".join(f"#{k}" for k in range(1, count + 1)):
+                continue  # parameters out of order: KaTeX refuses the definition
+            if any(int(p.group(1)) > count for p in _TEX_PARAM.finditer(body)) or "#" in _TEX_PARAM.sub("", body):
+                continue  # a parameter it does not take, or ``##``
         else:
-            name, body, end = m.group(4), m.group(5), m.end()
+            name, body, end, count = m.group(6), m.group(7), m.end(), 0
         while end < len(text) and text[end] in " \t":  # blanks after it: nothing in math
             end += 1
         if len(defs) >= _TEX_MACRO_COUNT:
             break
         macros[name] = body
+        arity[name] = count
         edits.append((m.start(), end, "", m.start(), end))
         defs.append((end, name))
         reach = end
-    use = re.compile(r"\\(" + "|".join(sorted(macros, key=lambda w: (-len(w), w))) + r")(?![A-Za-z])[ \t]*") if macros else None
-    for _ in range(_TEX_MACRO_DEPTH):  # macros used in a body, expanded when used
+    plain = [n for n in macros if arity[n] == 0]
+    inner = re.compile(r"\\(" + "|".join(sorted(plain, key=lambda w: (-len(w), w))) + r")(?![A-Za-z])[ \t]*") \
+        if plain else None
+    use = re.compile(r"\\(" + "|".join(sorted(macros, key=lambda w: (-len(w), w))) + r")(?![A-Za-z])[ \t]*") \
+        if macros else None
+    for _ in range(_TEX_MACRO_DEPTH):  # macros without parameters used in a body, expanded when used
         changed = False
         for name, body in macros.items():
-            expanded = use.sub(lambda u: macros[u.group(1)], body) if use else body
+            expanded = inner.sub(lambda u: macros[u.group(1)], body) if inner else body
             if expanded != body:
                 macros[name], changed = expanded, True
         if not changed:
             break
     # a body still naming a macro (recursive: KaTeX stops with an error and shows the
-    # source) or grown past the bound is left as written
+    # source; or one with parameters) or grown past the bound is left as written
     macros = {k: v for k, v in macros.items() if len(v) <= _TEX_MACRO_BODY and (use is None or not use.search(v))}
     first: dict[str, int] = {}
     for end, name in defs:
@@ -3008,11 +3081,19 @@ def _tex_macros(text: str) -> Normalized | None:
     if use is not None:  # one scan for every use after its name's definition
         for u in use.finditer(text, defs[0][0]):
             shown = macros.get(u.group(1))
-            if shown is not None and u.start() >= first[u.group(1)]:
-                edits.append((u.start(), u.end(), shown, u.start(), u.end()))
-                grown += len(shown)
-                if grown > len(text):  # expansion never more than doubles the text
-                    break
+            if shown is None or u.start() < first[u.group(1)]:
+                continue
+            stop = u.end()
+            if arity[u.group(1)]:
+                taken = _macro_args(text, u.end(), arity[u.group(1)], braces)
+                if taken is None:
+                    continue
+                args, stop = taken
+                shown = _TEX_PARAM.sub(lambda p, args=args: args[int(p.group(1)) - 1], shown)  # type: ignore[misc]
+            edits.append((u.start(), stop, shown, u.start(), stop))
+            grown += len(shown)
+            if grown > len(text):  # expansion never more than doubles the text
+                break
     if not edits:
         return None
     edits.sort()
@@ -3061,9 +3142,10 @@ def _may_latex_or_words(text: str) -> bool:
     return "$" in text or "\\" in text or "{" in text or may_have_number_words(text)
 
 
-def _latex_and_words(text: str, join_narrow: bool = False, words: bool = True) -> Normalized | None:
+def _latex_and_words(text: str, join_narrow: bool = False, words: bool = True, hide_colour: bool = False
+                     ) -> Normalized | None:
     """Inline LaTeX and ```latex blocks as they render; number words as digits (unless
-    ``words`` is false)."""
+    ``words`` is false); ``hide_colour``: what a colour command colours as nothing."""
     edits: list[tuple[int, int, str, int, int]] = []
     pairs: list[tuple[int, int]] = []
     if "$" in text:
@@ -3075,7 +3157,7 @@ def _latex_and_words(text: str, join_narrow: bool = False, words: bool = True) -
             edits.append((m.end() - 1, m.end(), "", m.end() - 1, m.end()))
     read: set[int] = set()  # what the commands' reading covers: nothing else reads it
     if "\\" in text:
-        for e in _tex_edits(text, pairs, join_narrow):
+        for e in _tex_edits(text, pairs, join_narrow, hide_colour):
             edits.append(e)
             read.update(range(e[0], e[1]))
     for a, b in pairs:  # what else TeX shows as nothing inside a pair: command names, braces
@@ -3699,19 +3781,20 @@ DECODING = frozenset({"html-entities", "percent-encoding"})
 
 
 def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, lookalike: bool = False,
-              words: bool = True) -> Normalized:
+              words: bool = True, hide_colour: bool = False) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection.  ``decode=False``: the
     reading that leaves HTML entities and percent escapes as written (``536%22`` shows
     the digits 2 and 2, which the decoded reading turns into a quote).  ``lookalike``:
     the characters of ``_lookalike_digits`` read as the digit they look like
     (``normalize_lookalike``).  ``words=False``: number words stay words (the reading
     beside the one that spells them as digits: ``AAA-GG-SSSS four`` is an SSN and a
-    word, not ``AAA-GG-SSSS4``)."""
+    word, not ``AAA-GG-SSSS4``).  ``hide_colour``: TeX's coloured text read as nothing
+    (``normalize_colour_hidden``)."""
     named = foreign.label_edits(text)
     if named:  # ``社会保障番号``: ``SSN``, read as written (before letters beside digits are folded)
         labelled = _edit(text, named, [], ["foreign-labels"] * len(named))
         return _compose(labelled, normalize(labelled.text, decode=decode, join_narrow=join_narrow,
-                                            lookalike=lookalike, words=words))
+                                            lookalike=lookalike, words=words, hide_colour=hide_colour))
     if text.isascii() and not _needs_pass(text):
         result = identity(text)
     elif decode:
@@ -3746,7 +3829,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
             result = _compose(result, numbered)
     if _may_latex_or_words(result.text) if words else ("$" in result.text or "\\" in result.text
                                                            or "{" in result.text):
-        tex = _latex_and_words(result.text, join_narrow, words)
+        tex = _latex_and_words(result.text, join_narrow, words, hide_colour)
         if tex is not None:
             result = _compose(result, tex)
     inner = _inner_mark_edits(result.text)
@@ -3881,6 +3964,16 @@ def normalize_narrow_joined(text: str, *, decode: bool = True) -> Normalized | N
     if "\\" not in text or _NARROW_TEX_BETWEEN.search(text) is None:
         return None
     return normalize(text, decode=decode, join_narrow=True)
+
+
+def normalize_colour_hidden(text: str, *, decode: bool = True) -> Normalized | None:
+    r"""The reading of a text with TeX colour commands where what they colour shows nothing
+    (``_TEX_COLOURING``: ``5{\color{transparent}0}36-22-8710`` shows ``536-22-8710``;
+    ``normalize`` reads the coloured text as shown, ``\textcolor{red}{536}``): None when
+    there is none.  The engine judges both readings."""
+    if "\\" not in text or _TEX_COLOUR_HINT.search(text) is None:
+        return None
+    return normalize(text, decode=decode, hide_colour=True)
 
 
 #: Vertical bars that are not ASCII (``∣`` DIVIDES, half-width ``￨``, box-drawing ``│``,
