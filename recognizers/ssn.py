@@ -30,6 +30,7 @@ from dlp_proxy.recognizers._common import (
     _GROUP_RE,
     NATIONAL_ID_LABELS,
     NINE,
+    PHONE_WORDS,
     TAXPAYER_ID_LABELS,
     Candidate,
     ContextHit,
@@ -233,6 +234,8 @@ def _named_other(text: str, c: Candidate) -> bool:
     m = NAMED_OTHER.search(text, max(0, c.start - 24), c.start)
     if m is not None and ordering_word(text, m.start(), m.start() + 5):
         m = None  # "SSN in order: N": the order its digits come in (atk25r N1)
+    if m is not None and m.group(0).split()[0].strip(":#=.").lower() in PHONE_WORDS:
+        m = None  # "SSN per phone: N": nine digits are no telephone's (held-out probe, class 1)
     return m is not None or NAMED_OTHER_AFTER.match(text, c.end) is not None
 
 
@@ -477,6 +480,8 @@ class SsnRecognizer(_NineDigit):
         *TAXPAYER_ID_LABELS, "soc", "social security number", "socialsecurity", "socialsecuritynumber",
         # the Social Security Account Number (the SSA's own older name), the card, the plural
         "ssan", "ss card", "social security card", "tins",
+        # a phrase's words may stand together ("social~security~no" reads "socialsecurityno")
+        "social security no", "social security nbr", "social security num", "soc sec nbr", "soc sec num",
         *NATIONAL_ID_LABELS,
     )
     FUZZY = ("social", "security")
