@@ -280,3 +280,14 @@ def test_a_weak_word_farther_than_the_reach_still_labels_nothing(engine: Engine)
     # "checking" 16 characters before the number: as far as it ever reached (the word within 15)
     assert "US_BANK_NUMBER" not in {f.entity_type for f in engine.analyze("checking it again later 483920175532")}
     assert "US_BANK_NUMBER" not in {f.entity_type for f in engine.analyze("for further credit, see the memo 483920175532")}
+
+
+# -- the marks writers join a phrase's words with (``PHRASE_GAP``: ``~ + *``) --
+
+
+@pytest.mark.parametrize("mark", ["~", "+", "*", "_", "-", "."])
+@pytest.mark.parametrize("phrase", [("social", "security", "no"), ("social", "security", "number"),
+                                    ("social", "security"), ("soc", "sec", "nbr")])
+def test_a_phrase_joined_by_marks_labels_the_number(engine: Engine, mark: str, phrase: tuple[str, ...]) -> None:
+    text = f"{mark.join(phrase)} {SSN}"
+    assert "US_SSN" in {f.entity_type for f in engine.analyze(text)}, text
