@@ -83,8 +83,10 @@ def test_lookalike_table_is_the_confusables_data() -> None:
             assert ch not in table
         else:
             assert table.get(ch) in digits, hex(ord(ch))
-    assert set(table) <= set(looks)
-    assert table["\u09ea"] == "8" and table["\u0b68"] == "9"
+    # and the roman numerals the data pairs with a letter drawn as a digit (``ⅼ`` like ``l``)
+    numerals = {ch for ch in table if unicodedata.category(ch) == "Nl"}
+    assert set(table) - numerals <= set(looks)
+    assert table["\u09ea"] == "8" and table["\u0b68"] == "9" and table["\u217c"] == "1"
 
 
 def _luhn_ok(digits: str) -> bool:

@@ -538,6 +538,10 @@ def _lookalike_digits() -> dict[str, str]:
         if len(ch) != 1 or ch.isascii() or ch.isalpha():
             continue
         looks = sorted(g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isdigit())
+        if not looks and unicodedata.category(ch) == "Nl":
+            # a roman numeral like a letter drawn as a digit (SMALL ROMAN NUMERAL FIFTY ``ⅼ`` like
+            # ``l``: 1, not 50; insider attack of 2026-12-06, F1)
+            looks = sorted(_DRAWN_DIGITS[g["c"]] for g in glyphs if g["c"] in _DRAWN_DIGITS)
         if not looks:
             continue
         cat = unicodedata.category(ch)
@@ -569,7 +573,10 @@ _DRAWN_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "Z": "2", "z"
 #: (checked against confusables.json: no entry, or none to a digit or a drawn letter):
 #: Lisu ``ꓶ`` (LETTER UH), Latin ``Ꞁ`` (CAPITAL TURNED L) and Canadian syllabics ``ᒣ``
 #: draw a ``7``; Cyrillic ``Ꙅ`` (CAPITAL REVERSED DZE) a ``2``.
-_MORE_DRAWN_DIGITS = {"\ua4f6": "7", "\ua780": "7", "\u14a3": "7", "\ua644": "2"}
+_MORE_DRAWN_DIGITS = {"\ua4f6": "7", "\ua780": "7", "\u14a3": "7", "\ua644": "2",
+                      # Cyrillic ``Ч`` ``ч`` draw a ``4``, Arabic alef ``ا`` a ``1`` (a vertical
+                      # stroke; insider attack of 2026-12-06, F1)
+                      "\u0427": "4", "\u0447": "4", "\u0627": "1"}
 
 
 @functools.cache
@@ -590,6 +597,22 @@ def _letter_digits() -> dict[str, str]:
             table[ch] = _DRAWN_DIGITS[letter]
     for ch, digit in _MORE_DRAWN_DIGITS.items():
         table.setdefault(ch, digit)
+    # the other case of such a letter, and a letter the data pairs with one, to a fixed point
+    # (``з`` small of ``З``: 3; ``ʒ`` like ``ȝ``, ``ӡ`` like ``Ʒ``; insider attack of 2026-12-06, F1)
+    grown = True
+    while grown:
+        grown = False
+        for ch in list(table):
+            if ch.isascii():
+                continue  # ASCII's cases are told apart (``b`` 6, ``B`` 8)
+            for other in (ch.lower(), ch.upper()):
+                if len(other) == 1 and other != ch and other.isalpha() and other not in table:
+                    table[other], grown = table[ch], True
+        for ch, glyphs in raw.items():
+            if len(ch) == 1 and ch.isalpha() and not ch.isascii() and ch not in table:
+                pair = next((table[g["c"]] for g in glyphs if g["c"] in table and not g["c"].isascii()), None)
+                if pair is not None:
+                    table[ch], grown = pair, True
     return table
 
 
