@@ -391,22 +391,42 @@ def between_tokens(text: str, c: Candidate) -> bool:
     """``c`` is not its whole run, but it is the whole number as written on its line:
     where the run goes on, a line break stands between (a run reaches across up to two:
     the next line's ``[15:08] rsingh: ...`` or ``10y at 4.28`` after ``acct 8909441999``
-    ending its line, a chat transcript)."""
+    ending its line, a chat transcript), or a list's comma, semicolon or slash before
+    another number of eight digits or more (``acct: 98765432101, 98765432102``: two
+    accounts; held-out probe of 2026-12-06; not ``4,512,345``'s groups of three)."""
     if c.whole_run:
         return True
     if c.end < c.run_end:
         j = c.end
         while j < c.run_end and not (text[j].isdigit() or text[j] in _LK_SET):
             j += 1
-        if "\n" not in text[c.end:j]:
+        if "\n" not in text[c.end:j] and not _listed(text[c.end:j], len(c.digits), _digits_from(text, j, 1)):
             return False
     if c.start > c.run_start:
         i = c.start
         while i > c.run_start and not (text[i - 1].isdigit() or text[i - 1] in _LK_SET):
             i -= 1
-        if "\n" not in text[i:c.start]:
+        if "\n" not in text[i:c.start] and not _listed(text[i:c.start], len(c.digits), _digits_from(text, i - 1, -1)):
             return False
     return True
+
+
+#: what stands between two numbers of a list: a comma, a semicolon or a slash, blanks around it
+_LIST_GAP = re.compile(r"[ \t]*[,;/][ \t]*")
+
+
+def _listed(gap: str, own: int, other: int) -> bool:
+    """``gap`` parts two numbers of a list, each of eight digits or more."""
+    return own >= 8 and other >= 8 and _LIST_GAP.fullmatch(gap) is not None
+
+
+def _digits_from(text: str, at: int, step: int) -> int:
+    """How many digits stand in a row from ``at`` on (``step`` 1) or back (-1)."""
+    n = 0
+    while 0 <= at < len(text) and text[at].isdigit():
+        n += 1
+        at += step
+    return n
 
 
 def continues_past(text: str, c: Candidate) -> bool:

