@@ -5,6 +5,9 @@ script (``/JS``, a string or a Flate text stream) wherever the action hangs
 JavaScript console and a script puts its strings in alerts and form fields.  Before, a
 script was read only as raw runs (``object=N/values``, ``.../stream``), where a number
 written over two lines is dropped; as text it is judged like a form field's value.
+A script may also compute what it shows (``parseInt("8v98py", 36)``), which reading its
+text cannot see: a PDF with any script other than Acrobat's formatting helpers is
+``active-content``, held as "could not be checked" (insider attack of 2026-12-06, F5).
 The PDFs are built byte by byte here (tests/test_files_raw_bytes.py's writer)."""
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ LIMITS = Limits(ocr=False)
 AREA_GROUP, SERIAL = SSN_BODY.rsplit("-", 1)
 #: the script shows the number on two lines (an alert, the console): as raw runs it was dropped
 SCRIPT = f"app.alert('client SSN {AREA_GROUP}-\n{SERIAL}');".encode()
+#: what a form's formatted fields carry: Acrobat's AF* helpers alone
+FORMAT_SCRIPT = b'AFNumber_Format(2, 0, 0, 0, "$", true);\nAFDate_FormatEx("mm/dd/yyyy");\nAFSpecial_Keystroke(3);\n'
 #: what form scripts hold (Acrobat's AF* helpers, a field calculation, a validation)
 CLEAN_SCRIPT = (
     b'AFNumber_Format(2, 0, 0, 0, "$", true);\nAFDate_FormatEx("mm/dd/yyyy");\nAFSpecial_Keystroke(3);\n'
@@ -97,10 +102,12 @@ def _cases(script: bytes) -> dict[str, bytes]:
     }
 
 
-def _judged(data: bytes) -> list[tuple[str, str]]:
+def _judged(data: bytes, *, scripted: bool = True) -> list[tuple[str, str]]:
     engine = build_detector(None, ner=False)
     reading = extract(data, limits=LIMITS)
-    assert reading.file_type == "pdf" and reading.complete, reading.problems
+    # a script beyond the formatting helpers makes the file active-content, nothing else
+    assert reading.file_type == "pdf" and set(reading.problems) == ({"active-content"} if scripted else set()), \
+        reading.problems
     out: list[tuple[str, str]] = []
     for seg in reading.segments:
         kept = judge_raw(seg.location, seg.text, engine.analyze(seg.text), engine.analyze)
@@ -121,17 +128,31 @@ def test_a_redaction_overlay_text_is_read() -> None:
     data = _pdf(
         [_CATALOG, _PAGES, _PAGE.replace(b"/Type /Page ", b"/Type /Page /Annots [5 0 R] "), _STREAM, annot]
     )
-    assert any(e == "US_SSN" and not is_raw_reading(w) for w, e in _judged(data))
+    assert any(e == "US_SSN" and not is_raw_reading(w) for w, e in _judged(data, scripted=False))
 
 
 def test_a_form_script_alone_gains_no_finding() -> None:
     for case, data in _cases(CLEAN_SCRIPT).items():
         assert _judged(data) == [], case
+    for case, data in _cases(FORMAT_SCRIPT).items():
+        assert _judged(data, scripted=False) == [], case
+
+
+def test_a_script_that_computes_what_it_shows_is_active_content() -> None:
+    computed = b'var s=parseInt("8v98py",36).toString(); this.getField("f").value=s.substr(0,3)+"-"+s.substr(3);'
+    for case, data in _cases(computed).items():
+        assert "active-content" in extract(data, limits=LIMITS).problems, case
 
 
 def test_a_pdf_whose_open_action_script_holds_an_ssn_is_stopped(gateway: Gateway) -> None:
     _stopped(gateway, _upload(gateway, _open_action_stream(SCRIPT), "statement.pdf"), "US_SSN")
 
 
-def test_a_pdf_with_a_form_script_passes(gateway: Gateway) -> None:
-    _forwarded(gateway, _upload(gateway, _open_action_stream(CLEAN_SCRIPT), "form.pdf"))
+def test_a_pdf_with_formatting_helpers_only_passes(gateway: Gateway) -> None:
+    _forwarded(gateway, _upload(gateway, _open_action_stream(FORMAT_SCRIPT), "form.pdf"))
+
+
+def test_a_pdf_with_a_calculating_script_is_held_as_could_not_be_checked(gateway: Gateway) -> None:
+    resp = _upload(gateway, _open_action_stream(CLEAN_SCRIPT), "form.pdf")
+    assert resp.status_code == 403 and resp.json()["id"] == "api.dlp.quarantined.app_error", resp.text
+    assert "could not be checked" in resp.json()["message"] and "contain" not in resp.json()["message"]

@@ -157,6 +157,27 @@ def test_encrypted_archive_is_held_as_could_not_be_checked(gateway: Gateway) -> 
     assert "contain" not in notices[0] and "customer information" not in notices[0]
 
 
+def test_a_sheet_whose_formula_cannot_be_worked_out_is_held_as_could_not_be_checked(gateway: Gateway) -> None:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "client"
+    wb.active["B1"] = '=HEX2DEC("218")&"-"&HEX2DEC("16")&"-"&HEX2DEC("2206")'  # no saved value: computed on open
+    out = io.BytesIO()
+    wb.save(out)
+    resp = _upload(gateway, out.getvalue(), "clients.xlsx")
+    assert resp.status_code == 403, resp.text
+    body = resp.json()
+    assert body["id"] == HELD and "could not be checked" in body["message"] and "computes" in body["message"]
+    assert "contain" not in body["message"]
+    assert _reached(gateway) == 0
+    record = _record(gateway, resp)
+    assert record["rule_id"] == "uninspected-active-content"
+    assert any(e["cause"] == "active_content" and e["problems"] == ["active-content"] for e in record["uninspected"])
+
+
 def test_image_over_the_pixel_limit_is_held(gateway: Gateway) -> None:
     import io
 

@@ -18,6 +18,7 @@ from typing import Any
 from lxml import etree
 
 from dlp_proxy.files.cells import col_letters, formula_values
+from dlp_proxy.files.ooxml import _format_of
 from dlp_proxy.files.xmltext import local
 
 
@@ -270,6 +271,7 @@ def _sheet_cells(
     count = 0
     values: dict[str, str] = {}  # cell ref -> displayed value, for formula references
     headers: dict[str, str] | None = None  # column letters -> the header row's label
+    codes: dict[str, str] = {}  # formula cell -> its number format
     formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, cached value)
     for _event, el in etree.iterparse(
         io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
@@ -337,6 +339,8 @@ def _sheet_cells(
                 loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
                 if formula and ref:
                     formulas.append((ref, loc, formula, shown))
+                    if code := _format_of(c, formats or []):  # (formula values under their format: added since)
+                        codes[ref] = code
                 if not ctx.add(loc, text):
                     return False
                 if shown and shown not in text.split("\n") and not ctx.add(f"{loc}/displayed", shown):
@@ -351,7 +355,7 @@ def _sheet_cells(
             count += 1
             if count % 256 == 0:
                 ctx.budget.check_time()
-    return formula_values(formulas, values, ctx)
+    return formula_values(formulas, values, ctx, codes)
 
 
 #: a sheet part larger than this (its XML, about 5,000 cells) is read as a table
@@ -404,6 +408,7 @@ def _sheet_table(
     count = 0
     values: dict[str, str] = {}
     headers: dict[str, str] | None = None
+    codes: dict[str, str] = {}  # formula cell -> its number format
     formulas: list[tuple[str, str, str, str]] = []
     block: list[list[str]] = []
     block_first = 0  # sheet row of the block's first line
@@ -481,6 +486,8 @@ def _sheet_table(
             loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
             if formula:
                 formulas.append((ref, loc, formula, shown))
+                if code := _format_of(c, formats or []):
+                    codes[ref] = code
             extra = [p for p in text.split("\n") if p and p != shown and (
                 _FORMULA_TEXT.search(p) if p.startswith("=") else _LONG_DIGITS.search(p) or c.get("t") in ("s", "inlineStr"))]
             if row_hidden or col in hidden_cols or col > TABLE_MAX_COLS:
@@ -519,7 +526,7 @@ def _sheet_table(
             ctx.budget.check_time()
     if not flush():
         return False
-    return formula_values(formulas, values, ctx)
+    return formula_values(formulas, values, ctx, codes)
 
 
 def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx, hidden_cols: list[int] | None = None) -> bool:

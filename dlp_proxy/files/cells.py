@@ -19,11 +19,13 @@ holds (value, formula text, cached value) *and* what it displays:
   ``AAA-GG-SSSS``.
 - ``evaluate(formula, lookup)`` evaluates string formulas: literals, numbers,
   same-sheet cell references, ``TRUE``/``FALSE``, ``&``, arithmetic (``+ - * / ^``, unary minus) on
-  numbers, ``CONCATENATE``, ``CONCAT``, ``TEXTJOIN``, ``TEXT``, ``CHAR``, ``UNICHAR``, ``SUM``
-  (of single values), ``TRIM``, ``UPPER``, ``LOWER``, ``LEFT``, ``RIGHT``,
-  ``MID``, ``T``, ``VALUE``.  Anything else (other functions, ranges, other
-  sheets) gives None; the formula text and its cached value are still reported,
-  and a formula with no cached value is read as written.
+  numbers, ``CONCATENATE``, ``CONCAT``, ``TEXTJOIN``, ``TEXT``, ``CHAR``, ``UNICHAR``, ``SUM``,
+  ``PRODUCT``, ``MIN``, ``MAX``, ``AVERAGE``, ``COUNT`` (of values and same-sheet ranges
+  of at most ``MAX_RANGE_CELLS`` cells), ``ABS``, ``INT``, ``ROUND``, ``MOD``, ``TRIM``,
+  ``UPPER``, ``LOWER``, ``LEFT``, ``RIGHT``, ``MID``, ``T``, ``VALUE``.  Anything else
+  (other functions, other sheets) gives None; the formula text and its cached value
+  are still reported, and a formula with no cached value is read as written and makes
+  the file ``active-content`` (``formula_values``).
 
 Both are bounded: formulas longer than ``MAX_FORMULA`` characters are not
 evaluated, nesting is limited to ``MAX_DEPTH``, and results are cut at
@@ -33,6 +35,7 @@ evaluated, nesting is limited to ``MAX_DEPTH``, and results are cut at
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -406,6 +409,7 @@ def format_text(text: str, code: str) -> str | None:
 
 _TOKEN = re.compile(
     r'\s*(?:(?P<str>"(?:[^"]|"")*")|(?P<num>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
+    r"|(?P<range>\$?[A-Za-z]{1,3}\$?[0-9]{1,7}:\$?[A-Za-z]{1,3}\$?[0-9]{1,7})(?![A-Za-z0-9_(!:.])"
     r"|(?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(?![A-Za-z0-9_(!:.]))"
     r"|(?P<bool>(?i:TRUE|FALSE))(?![A-Za-z0-9_(!:.])"
     r"|(?P<func>(?:_xlfn\.)?[A-Za-z][A-Za-z0-9.]*)\s*\(|(?P<op>[&(),;+*/^-]))"
@@ -414,6 +418,11 @@ _TOKEN = re.compile(
 
 class _Unsupported(Exception):
     pass
+
+
+class _ExcelError(_Unsupported):
+    """What Excel shows as an error (``#VALUE!``: text in arithmetic; ``#DIV/0!``): the
+    cell shows the error, nothing computed from its arguments."""
 
 
 Lookup = Callable[[str], str | None]
@@ -433,7 +442,14 @@ def _as_number(s: str) -> float:
     try:
         return float(s)
     except ValueError as exc:
-        raise _Unsupported from exc
+        if _GROUPED.fullmatch(s.strip()):  # a number shown with thousands separators ("2,900.00")
+            return float(s.strip().replace(",", ""))
+        if any(c.isdigit() for c in s):
+            raise _Unsupported from exc  # Excel may read it as a number ("$536", "53.6%", a date)
+        raise _ExcelError from exc  # words: #VALUE!
+
+
+_GROUPED = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 
 def _arith(op: str, a: float, b: float) -> float:
@@ -447,7 +463,7 @@ def _arith(op: str, a: float, b: float) -> float:
         return a * b
     if op == "/":
         if b == 0:
-            raise _Unsupported  # (#DIV/0!)
+            raise _ExcelError  # (#DIV/0!)
         return a / b
     if abs(b) > 64 or abs(a) > 1e15:
         raise _Unsupported
@@ -554,7 +570,14 @@ class _Parser:
                 self._expect(")")
             else:
                 while True:
-                    args.append(self.expr())
+                    cells = self._range() if name in _RANGE_FUNCTIONS else None
+                    if cells is not None:
+                        # a range's cells, each an argument (empty ones left out; as Excel's
+                        # SUM, MIN, MAX... do, its text and booleans too)
+                        args.extend(cells if name in ("CONCAT", "TEXTJOIN")
+                                    else [v for v in cells if _is_number(v) or _GROUPED.fullmatch(v.strip())])
+                    else:
+                        args.append(self.expr())
                     op = self._peek_op()
                     if op in (",", ";"):
                         self._expect(op or ",")
@@ -562,9 +585,42 @@ class _Parser:
                     self._expect(")")
                     break
             value = _call(name, args)
-            self.numeric = name in ("SUM", "VALUE")
+            self.numeric = name in _NUMERIC_FUNCTIONS
             return value
         raise _Unsupported
+
+    def _range(self) -> list[str] | None:
+        """A range argument's cell values (``C1:C12``), row by row; None when the next
+        argument is no range.  At most ``MAX_RANGE_CELLS`` cells (more: unsupported)."""
+        m = self._next()
+        if m is None or m.group("range") is None:
+            return None
+        first, last = (_cell_index(ref) for ref in m.group("range").replace("$", "").upper().split(":"))
+        (c0, c1), (r0, r1) = sorted((first[0], last[0])), sorted((first[1], last[1]))
+        if (c1 - c0 + 1) * (r1 - r0 + 1) > MAX_RANGE_CELLS:
+            raise _Unsupported
+        self.pos = m.end()
+        values = (self.lookup(f"{col_letters(c)}{r}") for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
+        return [v for v in values if v is not None and v.strip()]
+
+
+#: the functions that take ranges, and those whose value is a number (a number format applies)
+_RANGE_FUNCTIONS = frozenset({"SUM", "AVERAGE", "MIN", "MAX", "COUNT", "PRODUCT", "CONCAT", "TEXTJOIN"})
+_NUMERIC_FUNCTIONS = frozenset({"SUM", "VALUE", "AVERAGE", "MIN", "MAX", "COUNT", "PRODUCT", "ABS", "INT", "ROUND",
+                                "MOD"})
+#: the most cells a range argument may cover
+MAX_RANGE_CELLS = 4096
+
+
+def _cell_index(ref: str) -> tuple[int, int]:
+    """``"AB12"`` -> (28, 12): column number and row."""
+    m = re.fullmatch(r"([A-Z]{1,3})([0-9]{1,7})", ref)
+    if m is None:
+        raise _Unsupported
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return col, int(m.group(2))
 
 
 def _int_arg(s: str) -> int:
@@ -588,6 +644,33 @@ def _call(name: str, args: list[str]) -> str:
         return name
     if name == "SUM":
         return _num_text(sum(_as_number(a) for a in args))
+    if name in ("PRODUCT", "MIN", "MAX", "AVERAGE") and args:
+        numbers = [_as_number(a) for a in args]
+        if name == "PRODUCT":
+            total = 1.0
+            for n in numbers:
+                total = _arith("*", total, n)
+            return _num_text(total)
+        return _num_text({"MIN": min, "MAX": max}.get(name, lambda xs: sum(xs) / len(xs))(numbers))
+    if name == "COUNT":
+        return str(sum(1 for a in args if _is_number(a)))
+    if name in ("ABS", "INT") and len(args) == 1:
+        n = _as_number(args[0])
+        return _num_text(abs(n) if name == "ABS" else float(math.floor(n)))
+    if name == "ROUND" and len(args) in (1, 2):
+        digits = int(_as_number(args[1])) if len(args) == 2 else 0
+        if not -15 <= digits <= 15:
+            raise _Unsupported
+        n = _as_number(args[0])
+        scaled = abs(n) * 10.0**digits
+        if scaled > 1e15:
+            raise _Unsupported
+        return _num_text(math.copysign(math.floor(scaled + 0.5) / 10.0**digits, n))  # Excel rounds half away from 0
+    if name == "MOD" and len(args) == 2:
+        a, b = _as_number(args[0]), _as_number(args[1])
+        if b == 0 or abs(a) > 1e15:
+            raise _Unsupported
+        return _num_text(a - b * math.floor(a / b))  # the sign of the divisor, as Excel's
     if name in ("CONCATENATE", "CONCAT"):
         return "".join(args)[:MAX_RESULT]
     if name == "TEXTJOIN" and len(args) >= 3:
@@ -617,6 +700,37 @@ def _call(name: str, args: list[str]) -> str:
     raise _Unsupported
 
 
+#: a token of a formula the evaluator does not read: another sheet's cell or range, a
+#: comparison, a bare name (a defined name)
+_OTHER_TOKEN = re.compile(r"\s*(?:(?:'[^']{1,31}'|[A-Za-z_][A-Za-z0-9_.]{0,30})!\$?[A-Za-z]{1,3}\$?[0-9]{1,7}"
+                          r"(?::\$?[A-Za-z]{1,3}\$?[0-9]{1,7})?|[<>=]{1,2}|%|[A-Za-z_][A-Za-z0-9_.]{0,30})")
+
+
+def formula_shaped(formula: str) -> bool:
+    """``formula`` (without its ``=``) is written wholly in a formula's tokens: strings,
+    numbers, references (of this sheet or another), functions, operators.  Text that
+    merely starts with ``=`` (a uuencoded line, a heading rule) is not."""
+    pos, end = 0, len(formula.rstrip())
+    if end == 0 or end > MAX_FORMULA:
+        return False
+    while pos < end:
+        m = _TOKEN.match(formula, pos)
+        if m is None or m.end() == pos:
+            m = _OTHER_TOKEN.match(formula, pos)
+        if m is None or m.end() == pos:
+            return False
+        pos = m.end()
+    return True
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
 def evaluate(formula: str, lookup: Lookup) -> str | None:
     """The text a simple string formula displays (``formula`` without its leading
     ``=``), or None when it uses anything not listed in the module doc."""
@@ -640,6 +754,24 @@ def evaluate_typed(formula: str, lookup: Lookup) -> tuple[str, bool] | None:
     if src[parser.pos :].strip():
         return None  # something after the expression (a range, a comparison...)
     return value[:MAX_RESULT], parser.numeric
+
+
+def computes_unknown(formula: str, lookup: Lookup) -> bool:
+    """``evaluate`` gives None for ``formula`` because it uses what the evaluator does not
+    know (a function, another sheet, a range where none is read), not because Excel
+    shows an error there (``#VALUE!``: text in arithmetic, ``"qty"*"price"`` in a
+    header row; ``#DIV/0!``), which computes nothing from its arguments."""
+    src = formula.strip().removeprefix("=")
+    if not src or len(src) > MAX_FORMULA:
+        return True
+    parser = _Parser(src, lookup)
+    try:
+        parser.expr()
+    except _ExcelError:
+        return False
+    except (_Unsupported, RecursionError):
+        return True
+    return bool(src[parser.pos :].strip())
 
 
 def col_letters(n: int) -> str:
@@ -679,7 +811,9 @@ def formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, 
     displayed value, updated) and add each result the cached value does not show,
     under the cell's number format (``formats``: cell ref -> format code) when the
     result is a number; a formula that cannot be evaluated and has no cached value is
-    read as written (its digits are scanned).  False once the text budget is spent."""
+    read as written (its digits are scanned) and makes the file ``active-content``: the
+    spreadsheet computes it on open (``=HEX2DEC("218")&...``, a reference to another
+    sheet; insider attack of 2026-12-06, F2).  False once the text budget is spent."""
     results: dict[str, str] = {}
     for _ in range(_FORMULA_PASSES):
         changed = False
@@ -702,9 +836,11 @@ def formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, 
         value = results.get(ref)
         if value and value != cached and not ctx.add(f"{loc}/formula value", value):
             return False
-        if ref not in results and not cached.strip() and _DIGIT.search(formula) \
-                and not ctx.add(f"{loc}/formula", f"={formula}"):
-            return False
+        if ref not in results and not cached.strip() and _DIGIT.search(formula):
+            if computes_unknown(formula, values.get):
+                ctx.problem("active-content", f"{loc}/formula")
+            if not ctx.add(f"{loc}/formula", f"={formula}"):
+                return False
     return True
 
 

@@ -41,6 +41,7 @@ PROBLEM_CODES: tuple[str, ...] = (
     "ocr-failed",  # the OCR engine ran and failed
     "ocr-limit",  # an image over ocr_max_pixels, or OCR over ocr_max_seconds: not read
     "no-text",  # an image in which no text was found (pre-check or OCR): nothing to judge
+    "active-content",  # shows what it computes when opened (formula, field, script) and that was not worked out
 )
 
 
@@ -63,6 +64,7 @@ PROBLEM_CAUSES: dict[str, str] = {
     "ocr-unavailable": "unreadable",
     "ocr-failed": "unreadable",
     "no-text": "no_text",
+    "active-content": "active_content",
 }
 
 

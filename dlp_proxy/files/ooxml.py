@@ -619,7 +619,11 @@ def add_unread(ctx: Ctx, sub: str, root: Any) -> None:
     text = unread_text(root, _READ_TAGS)
     if text:
         ctx.add(f"{sub}/data", text)
-    fields = field_results(root)
+    fields, unworked = field_results(root)
+    if unworked:
+        # an ``=`` field Word computes on update that the evaluator cannot work out
+        # (``{= ABS(-53622871*10) \# ...}``; insider attack of 2026-12-06, F3)
+        ctx.problem("active-content", f"{sub}/fields")
     if fields:
         ctx.add(f"{sub}/fields", fields)
 
@@ -632,13 +636,15 @@ def _no_cell(ref: str) -> str | None:
     return None
 
 
-def field_results(root: Any) -> str:
+def field_results(root: Any) -> tuple[str, bool]:
     """What Word shows once it updates the fields of a part (``w:updateFields`` asks it to
     on open, F9 and printing do): a ``SYMBOL n`` field's character and an ``= formula``
     field's value under its ``\\#`` picture (``cells.evaluate``; quotes of the picture
     removed), each paragraph's results joined.  Field codes are read from ``w:instrText``
-    runs (begin to separate) and ``w:fldSimple``."""
+    runs (begin to separate) and ``w:fldSimple``.  Also whether an ``=`` field with a digit
+    could not be evaluated."""
     lines: list[str] = []
+    unworked = False
     for p in root.iter("{*}p"):
         codes: list[str] = []
         current: list[str] | None = None
@@ -674,13 +680,14 @@ def field_results(root: Any) -> str:
                 continue
             value = evaluate(m.group("expr") or "", _no_cell)
             if value is None:
+                unworked = unworked or any(c.isdigit() for c in m.group("expr") or "")
                 continue
             picture = (m.group("fmt") or "").replace("'", "")
             formatted = format_number(value, picture) if picture else None
             shown.append(formatted if formatted is not None else value)
         if shown:
             lines.append("".join(shown) if all(len(x) == 1 for x in shown) else " ".join(shown))
-    return "\n".join(lines)
+    return "\n".join(lines), unworked
 
 
 # -- XLSX ---------------------------------------------------------------------------

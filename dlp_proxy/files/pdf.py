@@ -260,6 +260,20 @@ def _strings_under(value: Any, depth: int = 0) -> list[str]:
     return []
 
 
+#: one call of an Acrobat form helper (``AFNumber_Format(2, 0, 0, 0, "$", true)``,
+#: ``AFDate_FormatEx("mm/dd/yyyy")``, ``AFSpecial_Keystroke(3)``) with literal arguments
+_AF_CALL = re.compile(r'[ \t\r\n]*AF[A-Za-z_]{1,40}[ \t]*\((?:[ \t]*(?:-?[0-9.]+|"[^"\\\n]{0,80}"|'
+                      r"'[^'\\\n]{0,80}'|true|false)[ \t]*,?)*\)[ \t]*;?[ \t\r\n]*")
+
+
+def formatting_only(script: str) -> bool:
+    """A script that only calls Acrobat's field formatting and keystroke helpers with
+    literal arguments (what a form's number, date and special fields carry): it shows no
+    text of its own.  Any other script may compute what it shows, and is held."""
+    return _AF_CALL.fullmatch(script) is not None or not script.strip() or all(
+        _AF_CALL.fullmatch(part + ";") is not None for part in script.split(";") if part.strip())
+
+
 def _dictionary_text(reader: Any, ctx: Ctx) -> None:
     """The text strings of every dictionary reached from the trailer (``TEXT_KEYS``), as
     text: a form field's tooltip, a layer's name, a file's description (atk22 R3: read
@@ -271,7 +285,11 @@ def _dictionary_text(reader: Any, ctx: Ctx) -> None:
     other, a line each at least), so strings of different objects are never read joined
     (a radio button's kids ``/T (0)``, ``/T (1)`` ...).  A text stream under ``/RC``,
     ``/V`` or ``/DV`` (rich text, a field's value) is read as text too (pypdf's caps on
-    decompression).  A signature's ``/Contents`` (its PKCS#7 bytes) is not read."""
+    decompression).  A signature's ``/Contents`` (its PKCS#7 bytes) is not read.  A
+    JavaScript action's script is read as text, and the file is ``active-content`` unless
+    the script only calls Acrobat's formatting helpers (``formatting_only``): what a
+    script puts in a field or an alert when the file is opened (``parseInt("8v98py", 36)``)
+    is computed, not written (insider attack of 2026-12-06, F5)."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
     seen: set[int] = set()
@@ -280,6 +298,7 @@ def _dictionary_text(reader: Any, ctx: Ctx) -> None:
     # (container, the indirect object it belongs to: -1 the trailer)
     todo: list[tuple[Any, int]] = [(reader.trailer, -1)]
     nodes = 0
+    scripted = False
     while todo:
         node, owner = todo.pop()
         if isinstance(node, IndirectObject):
@@ -318,6 +337,9 @@ def _dictionary_text(reader: Any, ctx: Ctx) -> None:
                             raise
                         except Exception:  # noqa: S110 - a stream that does not decode: read by its runs (_reached_stream)
                             pass
+                    if key == "/JS" and not scripted and any(not formatting_only(t) for t in texts):
+                        scripted = True
+                        ctx.problem("active-content", "javascript")
                     if texts:
                         if owner not in found:
                             found[owner] = []

@@ -252,7 +252,7 @@ UninspectedAction = Literal["allow", "monitor", "quarantine", "block"]
 
 #: Why a file could not be (fully) inspected, as the ``uninspected`` section names it
 #: (dlp_proxy.files.limits.PROBLEM_CAUSES maps extraction problems to these).
-UNINSPECTED_CAUSES: tuple[str, ...] = ("encrypted", "too_large", "unreadable", "no_text")
+UNINSPECTED_CAUSES: tuple[str, ...] = ("encrypted", "too_large", "unreadable", "active_content", "no_text")
 
 
 class Uninspected(_Strict):
@@ -266,6 +266,10 @@ class Uninspected(_Strict):
     too_large: UninspectedAction = "quarantine"
     #: corrupt, unsupported type, OCR off, unavailable or failed
     unreadable: UninspectedAction = "quarantine"
+    #: what the file shows is computed when it is opened and the gateway cannot work it out:
+    #: a spreadsheet formula or a Word field it cannot evaluate and that has no saved
+    #: value, a PDF's JavaScript, text a style sheet generates
+    active_content: UninspectedAction = "quarantine"
     #: an image (or a scanned page) within the OCR limits in which no text was found
     no_text: UninspectedAction = "quarantine"
 
@@ -287,6 +291,7 @@ class Messages(_Strict):
     uninspected_encrypted: str = "it is encrypted"
     uninspected_too_large: str = "it is too large to inspect"
     uninspected_unreadable: str = "it is unreadable"
+    uninspected_active_content: str = "it computes what it shows when opened (formulas, fields or scripts)"
     uninspected_no_text: str = "no text could be read in it"
     #: the buttons on a held message's notice and the dialog they open
     #: (DLP_SENDER_ACTIONS_URL; docs/quarantine.md "Sender's side")

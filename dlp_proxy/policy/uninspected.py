@@ -3,7 +3,7 @@
 A file the gateway could not fully read is not "customer information": it is
 *uninspected*.  ``judge_uninspected`` takes the decision the rules reached on what
 was read, and each file's problem codes (``Extraction.problems``), maps every code
-to a cause (``dlp_proxy.files.limits.PROBLEM_CAUSES``: encrypted, too_large,
+to a cause (``dlp_proxy.files.limits.PROBLEM_CAUSES``: encrypted, too_large, active_content,
 unreadable, no_text) and takes the policy's ``uninspected`` action for it.  The most
 severe action wins; when it is more severe than the rules' decision, it becomes the
 decision (rule ``uninspected-<cause>``) and the sender is told, in the policy's
