@@ -42,13 +42,16 @@ def _types(engine: Engine, text: str) -> set[str]:
 # -- A2: parts named by their place, in any order --------------------------------------------
 
 _PLACE_WORDS = [("area", "group", "serial"), ("first", "middle", "last"), ("first 3", "middle 2", "last 4"),
-                ("first three", "middle two", "last four"), ("starts", "middle", "ends")]
+                ("first three", "middle two", "last four"), ("starts", "middle", "ends"),
+                # (held-out probe of 2026-12-06: ordinals, "next")
+                ("first 3 =", "next 2 =", "last 4 ="), ("1st three:", "2nd two:", "final four:"),
+                ("first", "second", "third")]
 _PARTS = (AREA, GROUP, SERIAL)
 
 
 @pytest.mark.parametrize("words", _PLACE_WORDS)
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
-@pytest.mark.parametrize("join", [", ", " ", "; ", " and "])
+@pytest.mark.parametrize("join", [", ", " ", "; ", " and ", " | "])
 def test_parts_named_by_place_in_any_order(engine: Engine, words: tuple[str, ...], order: tuple[int, ...],
                                            join: str) -> None:
     text = "fyi " + join.join(f"{words[k]} {_PARTS[k]}" for k in order)
@@ -76,6 +79,8 @@ PLACE_NEGATIVES = [
     "first 536 rows, then 22 failed, last 8710 pending",
     "group 22 serial 8710 area 53",  # no part of an area's length
     "first 000 middle 22 last 8710",  # no SSN has area 000
+    "next week we meet at 10, first 3 items cost 536 and the last 4 cost 8710",
+    "first 536 rows, second 22 failed, third 8710 pending",
 ]
 
 

@@ -259,9 +259,10 @@ _SSA_LABELS = re.compile(
 #: ``starts``...), the middle (1: ``group``, ``middle``) or the last (2: ``serial``,
 #: ``last``, ``ends``...), with a count of its digits (``last 4``, ``first three``).
 _POSITION_WORDS = {
-    **dict.fromkeys(("area", "first", "start", "starts", "starting", "begins", "beginning", "leading", "prefix"), 0),
-    **dict.fromkeys(("group", "middle", "mid", "center", "centre"), 1),
-    **dict.fromkeys(("serial", "last", "final", "end", "ends", "ending", "trailing", "suffix"), 2),
+    **dict.fromkeys(("area", "first", "start", "starts", "starting", "begins", "beginning", "leading", "prefix",
+                     "1st"), 0),
+    **dict.fromkeys(("group", "middle", "mid", "center", "centre", "next", "second", "2nd"), 1),
+    **dict.fromkeys(("serial", "last", "final", "end", "ends", "ending", "trailing", "suffix", "third", "3rd"), 2),
 }
 _POS = "(" + "|".join(sorted(_POSITION_WORDS, key=lambda w: (-len(w), w))) + ")"
 _POS_COUNT = r"(?:[ \t]+(?:[2-4]|two|three|four)(?:[ \t]+digits?)?)?"
@@ -270,7 +271,7 @@ _POS_TAIL = r"(?:[ \t]*(?:number|no\.?|#|digits?|part|group|is|are))?"
 #: ``middle two: 22``); or the group then the word (``8710 last``)
 _POS_BEFORE = rf"(?<![A-Za-z]){_POS}{_POS_COUNT}{_POS_TAIL}[ \t:=#-]{{0,3}}([0-9]{{2,4}})(?![0-9A-Za-z])"
 _POS_AFTER = rf"(?<![0-9A-Za-z.,])([0-9]{{2,4}})[ \t]*(?:is[ \t]+)?(?:the[ \t]+)?{_POS}(?![A-Za-z])"
-_POS_JOIN = r"[ \t]*[,;/&-]?[ \t]*(?:(?:and|then|with)[ \t]+)?"
+_POS_JOIN = r"[ \t]*[,;/&|.-]?[ \t]*(?:(?:and|then|with)[ \t]+)?"
 _POSITIONAL = re.compile(
     rf"(?i){_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}{_POS_JOIN}{_POS_BEFORE}"
     rf"|{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}{_POS_JOIN}{_POS_AFTER}"
