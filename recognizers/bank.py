@@ -185,7 +185,7 @@ STRONG_ACCOUNT = (
     # outside ASCII: ``_FOREIGN_LABEL`` and dlp_proxy/detect/foreign.py)
     "numero di conto", "conto corrente", "conta corrente", "numero da conta", "numero de conta",
     "rekeningnummer", "bankrekening", "numer konta", "numer rachunku", "nomor rekening", "hesap no",
-    "hesap numarasi",
+    "hesap numarasi", "no akaun", "nombor akaun", "nambari ya akaunti",
 )
 #: Wire-desk abbreviations of account fields: check(ing) and savings accounts, "for further credit"
 #: (the broker-dealer wire field), "for benefit of", the beneficiary; read as weak words (15

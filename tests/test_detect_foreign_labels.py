@@ -25,7 +25,8 @@ LATIN = {
                "numero de securite sociale", "numero di previdenza sociale", "Steuernummer", "Steuer-ID",
                "codice fiscale", "personnummer"],
     "US_BANK_NUMBER": ["numero di conto", "conto corrente", "conta corrente", "numero da conta", "rekeningnummer",
-                       "bankrekening", "numer konta", "numer rachunku", "nomor rekening", "hesap no"],
+                       "bankrekening", "numer konta", "numer rachunku", "nomor rekening", "hesap no", "no akaun",
+                       "nambari ya akaunti"],
 }
 
 

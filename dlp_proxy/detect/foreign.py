@@ -45,6 +45,11 @@ LABELS: tuple[tuple[str, str], ...] = (
     ("رقم الضمان الاجتماعي", "SSN"), ("الضمان الاجتماعي", "SSN"),
     ("מספר ביטוח לאומי", "SSN"), ("מספר תעודת זהות", "SSN"),
     ("αριθμός κοινωνικής ασφάλισης", "SSN"), ("κοινωνικής ασφάλισης", "SSN"),
+    # Vietnamese, Hindi, Turkish, Polish, Ukrainian, Thai (re-attack of 2026-12-06, F5)
+    ("số an sinh xã hội", "SSN"), ("सामाजिक सुरक्षा संख्या", "SSN"), ("सामाजिक सुरक्षा नंबर", "SSN"),
+    ("sosyal güvenlik numarası", "SSN"), ("numer ubezpieczenia społecznego", "SSN"),
+    ("номер соціального страхування", "SSN"), ("соціального страхування", "SSN"),
+    ("หมายเลขประกันสังคม", "SSN"), ("เลขประกันสังคม", "SSN"),
     # a taxpayer number
     ("納税者番号", "tax id"), ("纳税人识别号", "tax id"), ("納稅人識別號", "tax id"), ("납세자 번호", "tax id"),
     ("идентификационный номер налогоплательщика", "tax id"),
@@ -55,6 +60,11 @@ LABELS: tuple[tuple[str, str], ...] = (
     ("αριθμός λογαριασμού", "account number"), ("खाता संख्या", "account number"), ("खाता नंबर", "account number"),
     ("số tài khoản", "account number"), ("číslo účtu", "account number"), ("számlaszám", "account number"),
     ("hesap numarası", "account number"),
+    # Persian, Urdu, Ukrainian, Chinese, Thai, Tamil, Bengali, Amharic (re-attack of 2026-12-06, F5)
+    ("شماره حساب", "account number"), ("اکاؤنٹ نمبر", "account number"), ("номер рахунку", "account number"),
+    ("帐户号码", "account number"), ("帳戶號碼", "account number"), ("เลขที่บัญชี", "account number"),
+    ("เลขบัญชี", "account number"), ("கணக்கு எண்", "account number"), ("অ্যাকাউন্ট নম্বর", "account number"),
+    ("হিসাব নম্বর", "account number"), ("የሂሳብ ቁጥር", "account number"),
     # a routing number
     ("ルーティング番号", "routing number"), ("路由号码", "routing number"), ("路由號碼", "routing number"),
     ("라우팅 번호", "routing number"), ("банковский идентификационный код", "routing number"),
@@ -64,9 +74,9 @@ LABELS: tuple[tuple[str, str], ...] = (
 )
 
 
-#: scripts written without blanks between words (Han, Kana, Hangul, which glues its
+#: scripts written without blanks between words (Thai, Han, Kana, Hangul, which glues its
 #: particles to the word: ``사회보장번호는``): a label there may touch other letters
-_UNSPACED = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def _phrase(label: str) -> str:

@@ -577,7 +577,10 @@ _DRAWN_DIGITS = {"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "Z": "2", "z"
 _MORE_DRAWN_DIGITS = {"\ua4f6": "7", "\ua780": "7", "\u14a3": "7", "\ua644": "2",
                       # Cyrillic ``Ч`` ``ч`` draw a ``4``, Arabic alef ``ا`` a ``1`` (a vertical
                       # stroke; insider attack of 2026-12-06, F1)
-                      "\u0427": "4", "\u0447": "4", "\u0627": "1"}
+                      "\u0427": "4", "\u0447": "4", "\u0627": "1",
+                      # Latin ``ƻ`` (TWO WITH STROKE), Armenian ``շ`` 2, Coptic ``Ϭ`` 6 (re-attack of
+                      # 2026-12-06, F4)
+                      "\u01bb": "2", "\u0577": "2", "\u03ec": "6"}
 
 
 @functools.cache
