@@ -2,7 +2,7 @@
 coloured digit in a colour the theme may use for its background (``transparent``,
 ``white``), so a decoy digit coloured that way is not seen, and a macro with parameters
 shows its arguments in the order its body names them.  The engine reads coloured TeX both
-as shown and as hidden (``normalize_colour_hidden``) and expands macros with parameters
+as shown and as hidden (``normalize_tex_hidden``) and expands macros with parameters
 (``_tex_macros``).  Real detector."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.engine import Engine
-from dlp_proxy.detect.normalize import normalize, normalize_colour_hidden
+from dlp_proxy.detect.normalize import normalize, normalize_tex_hidden
 
 VALUES = {"US_SSN": ("SSN ", "536-22-8710"), "CREDIT_CARD": ("card ", "4539 1488 0343 6467"),
           "IBAN_CODE": ("IBAN ", "GB82 WEST 1234 5698 7654 32")}
@@ -76,9 +76,9 @@ def test_clean_coloured_tex_stops_nothing(engine: Engine) -> None:
 
 
 def test_the_hidden_reading_is_made_only_for_colour() -> None:
-    assert normalize_colour_hidden("$\\mathrm{536}$") is None
-    assert normalize_colour_hidden("no tex at all 536") is None
-    hidden = normalize_colour_hidden("$5{\\color{transparent}0}36$")
+    assert normalize_tex_hidden("$\\mathrm{536}$") is None
+    assert normalize_tex_hidden("no tex at all 536") is None
+    hidden = normalize_tex_hidden("$5{\\color{transparent}0}36$")
     assert hidden is not None and hidden.text.replace("{", "").replace("}", "") == "536"
 
 
@@ -107,3 +107,32 @@ def test_a_macro_whose_parameters_cannot_be_read_is_left_as_written() -> None:
                  "$\\def\\m#1{##1}\\m{1}$",         # a doubled sign
                  "$\\def\\m#1{#2}\\m{1}$"]:          # a parameter it does not take
         assert "\\m" in normalize(text).text, text
+
+
+# -- more TeX that hides or overprints (re-attack of 2026-12-06, F1-F3) ---------------------
+
+#: a digit ``d`` drawn twice at one place, or a decoy ``x`` KaTeX does not show
+HIDING = [
+    lambda d, x: f"\\htmlClass{{a}}{{{x}}}{d}", lambda d, x: f"\\htmlStyle{{color:red}}{{{x}}}{d}",
+    lambda d, x: f"\\htmlData{{k=v}}{{{x}}}{d}", lambda d, x: f"\\rlap{{{d}}}{d}", lambda d, x: f"\\mathrlap{{{d}}}{d}",
+    lambda d, x: f"{d}\\llap{{{d}}}", lambda d, x: f"{d}\\mathllap{{{d}}}", lambda d, x: f"{d}\\kern-0.5em{d}",
+    lambda d, x: f"{d}\\mkern-9mu{d}", lambda d, x: f"{d}\\hskip-0.5em{d}", lambda d, x: f"{d}\\!\\!\\!{d}",
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(kind=st.sampled_from(sorted(VALUES)), data=st.data(), how=st.integers(0, len(HIDING) - 1),
+       inline=st.booleans(), decoy=st.sampled_from("0123456789"))
+def test_a_digit_hidden_or_drawn_twice_is_read_once(engine: Engine, kind: str, data: st.DataObject, how: int,
+                                                     inline: bool, decoy: str) -> None:
+    label, value = VALUES[kind]
+    tex = _tex(value)
+    i = data.draw(st.sampled_from([k for k, c in enumerate(tex) if c.isdigit()]))
+    body = f"\\text{{{label}}}" + tex[:i] + HIDING[how](tex[i], decoy) + tex[i + 1:]
+    text = _wrap(body, inline)
+    assert kind in {f.entity_type for f in engine.analyze(text)}, text
+
+
+def test_a_positive_kern_or_a_thin_negative_one_overprints_nothing() -> None:
+    hidden = normalize_tex_hidden("$536\\kern0.5em22\\kern-0.1em8710$")
+    assert hidden is None or "53622" in hidden.text.replace(" ", "")

@@ -59,9 +59,9 @@ from dlp_proxy.detect.normalize import (
     markup_as_written,
     may_read_as_digits,
     normalize,
-    normalize_colour_hidden,
     normalize_lookalike,
     normalize_narrow_joined,
+    normalize_tex_hidden,
     normalize_without_struck,
     sanitize,
 )
@@ -677,7 +677,7 @@ class Engine:
                           raw_quick: bool, decode: bool) -> list[Finding]:
         """``text``'s findings in ``norm`` and in its other readings: without struck text,
         with narrow TeX spaces joined, without TeX's coloured text."""
-        hidden = normalize_colour_hidden(text, decode=decode) if "\\" in text else None
+        hidden = normalize_tex_hidden(text, decode=decode) if "\\" in text else None
         if hidden is not None:
             # coloured TeX: judged as shown and as the background may hide it (``\color{transparent}``)
             return _resolve(self._analyze_norm(hidden, wanted, depth, budget, False)

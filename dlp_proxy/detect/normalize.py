@@ -2760,9 +2760,21 @@ _TEX_SWITCHES = frozenset({"color", "label"})
 #: ``\fcolorbox{f}{c}{..}``, and the switch ``\color{c}`` to the end of its group): in a
 #: colour the reader's theme may draw as its background (``transparent``, ``white`` on a
 #: light theme, ``black`` on a dark one, any colour on a custom theme), or a box in the
-#: colour of the text, the reader sees nothing there.  ``normalize_colour_hidden``'s reading.
+#: colour of the text, the reader sees nothing there.  ``normalize_tex_hidden``'s reading.
 _TEX_COLOURING = frozenset({"textcolor", "colorbox", "fcolorbox"})
-_TEX_COLOUR_HINT = re.compile(r"\\(?:color|textcolor|colorbox|fcolorbox)(?![A-Za-z])")
+#: KaTeX's HTML extensions: without ``trust`` (Mattermost's latex_block.tsx sets none) the
+#: command is shown as unsupported and its body is dropped (``\htmlClass{a}{999}``)
+_TEX_UNTRUSTED = frozenset({"htmlClass", "htmlStyle", "htmlData", "htmlId"})
+#: overlays: what they hold is drawn over its neighbour (``53\rlap{6}6``)
+_TEX_OVERLAYS = frozenset({"rlap", "llap", "clap", "mathrlap", "mathllap", "mathclap"})
+#: A negative space this wide or wider (in em) between two digits draws the next digit over
+#: the one before (a digit is 0.5 em wide: ``536\kern-0.5em6-22-8710`` shows ``536-22-8710``)
+_TEX_OVERPRINT_EM = 0.4
+#: three or more ``\!`` (each -1/6 em) between two digits
+_TEX_NEG_RUN = re.compile(r"(?<=[0-9])(?:\\![ \t]?){3,}(?=[0-9])")
+_TEX_HIDING_HINT = re.compile(
+    r"\\(?:color|textcolor|colorbox|fcolorbox|html(?:Class|Style|Data|Id)|(?:math)?[rlc]lap)(?![A-Za-z])"
+    r"|\\(?:kern|mkern|hskip|mskip)[ \t]*-|(?:\\![ \t]?){3}|\\hspace\*?[ \t]*\{[ \t]*-")
 #: Commands that show a blank, whatever their argument: the phantoms (their argument's
 #: room, invisible) and explicit spaces.
 #: A spacing command's width decides: nothing when it is zero or negative, and nothing in
@@ -2871,7 +2883,7 @@ def _group_end(text: str, braces: dict[int, int], at: int, pairs: list[tuple[int
     return len(text) if line < 0 else line
 
 
-def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = False, hide_colour: bool = False
+def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = False, tex_hidden: bool = False
                ) -> list[tuple[int, int, str, int, int]]:
     r"""TeX read as KaTeX renders it, where it shows digits: a command with a braced
     argument shows the argument (``\mathtt{536}``, ``\overline{22}``, ``\mathrm{-}``,
@@ -2881,8 +2893,8 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
     ``\;`` ``\!``; or a phantom) between two digits: nothing, as TeX spaces the digits of
     one number.  Outside a ``$`` pair (``pairs``: their inner spans) only a command whose
     argument holds a digit or is a mark (``{-}``), and spacing beside a digit, are read:
-    TeX written out without ``$`` is read as a reader reads it.  ``hide_colour``: what a
-    colour command colours shows nothing (``_TEX_COLOURING``)."""
+    TeX written out without ``$`` is read as a reader reads it.  ``tex_hidden``: what TeX
+    may hide shows nothing (``normalize_tex_hidden``)."""
     edits: list[tuple[int, int, str, int, int]] = []
     taken = 0  # the end of the last hidden span (nothing inside it is read again)
     braces = _brace_pairs(text)
@@ -2919,7 +2931,19 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
                 edits.append((m.start(), close + 1, "" if (between and joined) else " ", m.start(), close + 1))
                 taken = close + 1
             continue
-        if hide_colour and name == "color":
+        if tex_hidden and (name in _TEX_OVERLAYS or name in _TEX_UNTRUSTED):
+            # an overlay's content, an untrusted extension's body (its second argument): not seen
+            stop = close
+            if name in _TEX_UNTRUSTED:
+                k = close + 1
+                while k < len(text) and text[k] in " \t":
+                    k += 1
+                stop = _brace_end(text, k) if k < len(text) and text[k] == "{" else -1
+            if stop >= 0:
+                edits.append((m.start(), stop + 1, " " if name in _TEX_UNTRUSTED else "", m.start(), stop + 1))
+                taken = stop + 1
+                continue
+        if tex_hidden and name == "color":
             stop = max(_group_end(text, braces, m.start(), pairs), close + 1)
             start = m.start()
             if start and braces.get(start - 1) == stop:  # ``{\color{c}0}``: the group shows nothing
@@ -2946,7 +2970,7 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
             while k < len(text) and text[k] in " \t":
                 k += 1
             last = _brace_end(text, k) if k < len(text) and text[k] == "{" else -1
-            if hide_colour and name in _TEX_COLOURING and last >= 0:
+            if tex_hidden and name in _TEX_COLOURING and last >= 0:
                 edits.append((m.start(), last + 1, "", m.start(), last + 1))
                 taken = last + 1
                 continue
@@ -2967,6 +2991,14 @@ def _tex_edits(text: str, pairs: list[tuple[int, int]], join_narrow: bool = Fals
                 edits.append((second, second + 1, "", second, second + 1))
                 continue
         edits.append((close, close + 1, "", close, close + 1))
+    if tex_hidden:  # ``536\kern-0.5em6``, ``536\!\!\!6``: the digit before is drawn over
+        for m in [*_TEX_KERN.finditer(text), *_TEX_NEG_RUN.finditer(text)]:
+            width = _tex_width(m) if m.re is _TEX_KERN else -0.5
+            if (width is not None and width <= -_TEX_OVERPRINT_EM and m.start() > 0 and text[m.start() - 1].isdigit()
+                    and m.end() < len(text) and text[m.end()].isdigit()
+                    and not any(a < m.end() and m.start() - 1 < b for a, b, *_ in edits)):
+                edits.append((m.start() - 1, m.end(), "", m.start() - 1, m.end()))
+                taken = max(taken, m.end())
     if "kern" in text or "skip" in text:
         for m in _TEX_KERN.finditer(text):  # \kern1pt, \mkern-4mu: the width decides
             if any(a <= m.start() < b for a, b, *_ in edits):
@@ -3169,10 +3201,10 @@ def _may_latex_or_words(text: str) -> bool:
     return "$" in text or "\\" in text or "{" in text or may_have_number_words(text)
 
 
-def _latex_and_words(text: str, join_narrow: bool = False, words: bool = True, hide_colour: bool = False
+def _latex_and_words(text: str, join_narrow: bool = False, words: bool = True, tex_hidden: bool = False
                      ) -> Normalized | None:
     """Inline LaTeX and ```latex blocks as they render; number words as digits (unless
-    ``words`` is false); ``hide_colour``: what a colour command colours as nothing."""
+    ``words`` is false); ``tex_hidden``: what a colour command colours as nothing."""
     edits: list[tuple[int, int, str, int, int]] = []
     pairs: list[tuple[int, int]] = []
     if "$" in text:
@@ -3184,7 +3216,7 @@ def _latex_and_words(text: str, join_narrow: bool = False, words: bool = True, h
             edits.append((m.end() - 1, m.end(), "", m.end() - 1, m.end()))
     read: set[int] = set()  # what the commands' reading covers: nothing else reads it
     if "\\" in text:
-        for e in _tex_edits(text, pairs, join_narrow, hide_colour):
+        for e in _tex_edits(text, pairs, join_narrow, tex_hidden):
             edits.append(e)
             read.update(range(e[0], e[1]))
     for a, b in pairs:  # what else TeX shows as nothing inside a pair: command names, braces
@@ -3808,20 +3840,20 @@ DECODING = frozenset({"html-entities", "percent-encoding"})
 
 
 def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, lookalike: bool = False,
-              words: bool = True, hide_colour: bool = False) -> Normalized:
+              words: bool = True, tex_hidden: bool = False) -> Normalized:
     """Normalize ``text`` (already sanitized) for detection.  ``decode=False``: the
     reading that leaves HTML entities and percent escapes as written (``536%22`` shows
     the digits 2 and 2, which the decoded reading turns into a quote).  ``lookalike``:
     the characters of ``_lookalike_digits`` read as the digit they look like
     (``normalize_lookalike``).  ``words=False``: number words stay words (the reading
     beside the one that spells them as digits: ``AAA-GG-SSSS four`` is an SSN and a
-    word, not ``AAA-GG-SSSS4``).  ``hide_colour``: TeX's coloured text read as nothing
-    (``normalize_colour_hidden``)."""
+    word, not ``AAA-GG-SSSS4``).  ``tex_hidden``: TeX's coloured text read as nothing
+    (``normalize_tex_hidden``)."""
     named = foreign.label_edits(text)
     if named:  # ``社会保障番号``: ``SSN``, read as written (before letters beside digits are folded)
         labelled = _edit(text, named, [], ["foreign-labels"] * len(named))
         return _compose(labelled, normalize(labelled.text, decode=decode, join_narrow=join_narrow,
-                                            lookalike=lookalike, words=words, hide_colour=hide_colour))
+                                            lookalike=lookalike, words=words, tex_hidden=tex_hidden))
     if text.isascii() and not _needs_pass(text):
         result = identity(text)
     elif decode:
@@ -3856,7 +3888,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
             result = _compose(result, numbered)
     if _may_latex_or_words(result.text) if words else ("$" in result.text or "\\" in result.text
                                                            or "{" in result.text):
-        tex = _latex_and_words(result.text, join_narrow, words, hide_colour)
+        tex = _latex_and_words(result.text, join_narrow, words, tex_hidden)
         if tex is not None:
             result = _compose(result, tex)
     inner = _inner_mark_edits(result.text)
@@ -3993,14 +4025,17 @@ def normalize_narrow_joined(text: str, *, decode: bool = True) -> Normalized | N
     return normalize(text, decode=decode, join_narrow=True)
 
 
-def normalize_colour_hidden(text: str, *, decode: bool = True) -> Normalized | None:
-    r"""The reading of a text with TeX colour commands where what they colour shows nothing
-    (``_TEX_COLOURING``: ``5{\color{transparent}0}36-22-8710`` shows ``536-22-8710``;
-    ``normalize`` reads the coloured text as shown, ``\textcolor{red}{536}``): None when
-    there is none.  The engine judges both readings."""
-    if "\\" not in text or _TEX_COLOUR_HINT.search(text) is None:
+def normalize_tex_hidden(text: str, *, decode: bool = True) -> Normalized | None:
+    r"""The reading of a text with TeX that may hide what it holds, where it shows nothing:
+    what a colour command colours (``_TEX_COLOURING``: ``5{\color{transparent}0}36-22-8710``
+    shows ``536-22-8710``; ``normalize`` reads the coloured text as shown,
+    ``\textcolor{red}{536}``), an untrusted HTML extension's body (``_TEX_UNTRUSTED``), an
+    overlay's content (``_TEX_OVERLAYS``: ``53\rlap{6}6``), and a digit another digit is drawn
+    over by a negative space (``536\kern-0.5em6``, ``_TEX_OVERPRINT_EM``; re-attack of
+    2026-12-06, F1-F3): None when there is none.  The engine judges both readings."""
+    if "\\" not in text or _TEX_HIDING_HINT.search(text) is None:
         return None
-    return normalize(text, decode=decode, hide_colour=True)
+    return normalize(text, decode=decode, tex_hidden=True)
 
 
 #: Vertical bars that are not ASCII (``∣`` DIVIDES, half-width ``￨``, box-drawing ``│``,
