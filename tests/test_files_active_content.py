@@ -167,3 +167,76 @@ def test_ranges_are_summed_as_excel_sums_them(engine: Engine) -> None:
     got = extract(data, filename="book.xlsx")
     assert "active-content" not in got.problems
     assert any(s.text == "536228710" for s in got.segments), [s.text for s in got.segments]
+
+
+def _with_cache(data: bytes, calc_pr: str) -> bytes:
+    """``data`` (an openpyxl workbook) with the formula cells' cached value 0 and the
+    workbook's ``calcPr`` replaced."""
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                part = re.sub(rb"<calcPr[^>]*/>", calc_pr.encode(), part)
+            elif info.filename.startswith("xl/worksheets/"):
+                part = re.sub(rb"(</f>)(<v>[^<]*</v>)?", rb"\1<v>0</v>", part)
+            zf.writestr(info, part)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("calc_pr", "recalculated"), [
+    ('<calcPr calcId="124519" fullCalcOnLoad="1"/>', True),   # openpyxl's own
+    ('<calcPr calcId="191029" fullCalcOnLoad="1"/>', True),
+    ('<calcPr calcId="171027"/>', True),                      # an older Excel's: the current one computes again
+    ("", True),                                               # none
+    ('<calcPr calcId="191029"/>', False),                     # saved by the current Excel: its values stand
+])
+def test_a_saved_value_counts_only_where_excel_does_not_compute_again(calc_pr: str, recalculated: bool) -> None:
+    data = _with_cache(_xlsx({"A1": "client", "B1": '=HEX2DEC("1FF63366")'}), calc_pr)
+    assert _active(data, "book.xlsx") is recalculated
+
+
+@pytest.mark.parametrize("instr", ["SEQ a \\r 536", "SET x 22", "IF 1 = 1 \"8710\" \"0\"", "FILLIN \"ssn\" \\d 536",
+                                   "QUOTE 22"])
+def test_a_word_field_computing_from_digits_in_its_code_is_active_content(instr: str) -> None:
+    assert _active(_docx_field(instr), "memo.docx")
+
+
+@pytest.mark.parametrize("instr", ["PAGE", "NUMPAGES", "SEQ Figure \\* ARABIC", "DATE \\@ \"MMMM d, yyyy\"",
+                                   "QUOTE \"-\""])
+def test_ordinary_word_fields_are_no_active_content(instr: str) -> None:
+    assert not _active(_docx_field(instr), "memo.docx")
+
+
+# -- an SVG's <use> and <foreignObject> where the browser draws them (re-attack F8) ----------
+
+_SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="400" height="60">'
+
+
+@pytest.mark.parametrize("where", ["css", "attribute", "style"])
+def test_a_use_draws_its_target_where_it_is_placed(engine: Engine, where: str) -> None:
+    place = {"css": ('<style>#u{x:48px}</style>', ""), "attribute": ("", ' x="48"'),
+             "style": ("", ' style="x:48px"')}[where]
+    svg = (f'{_SVG_HEAD}{place[0]}<defs><text id="a" x="0" y="30" font-size="20">22-8710</text></defs>'
+           f'<use id="u" href="#a"{place[1]}/><text x="0" y="30" font-size="20">536-</text></svg>').encode()
+    got = extract(svg, filename="a.svg")
+    shown = [s.text for s in got.segments if s.location == "svg/displayed"]
+    assert shown == ["536-22-8710"], shown
+
+
+def test_a_foreign_objects_text_is_drawn_at_its_place() -> None:
+    svg = (f'{_SVG_HEAD}<style>#f{{x:48px}}</style><foreignObject id="f" width="200" height="60">'
+           '<div xmlns="http://www.w3.org/1999/xhtml">22-8710</div></foreignObject>'
+           '<text x="0" y="30" font-size="20">536-</text></svg>').encode()
+    shown = [s.text for s in extract(svg, filename="a.svg").segments if s.location == "svg/displayed"]
+    assert shown == ["536-22-8710"], shown
+
+
+def test_a_use_of_itself_ends() -> None:
+    svg = f'{_SVG_HEAD}<g id="g"><use href="#g"/><text x="0" y="30">536</text></g></svg>'.encode()
+    shown = [s.text for s in extract(svg, filename="a.svg").segments if s.location == "svg/displayed"]
+    assert shown == ["536"], shown  # a circular use draws nothing (browsers refuse it)

@@ -156,3 +156,16 @@ def test_a_pdf_with_a_calculating_script_is_held_as_could_not_be_checked(gateway
     resp = _upload(gateway, _open_action_stream(CLEAN_SCRIPT), "form.pdf")
     assert resp.status_code == 403 and resp.json()["id"] == "api.dlp.quarantined.app_error", resp.text
     assert "could not be checked" in resp.json()["message"] and "contain" not in resp.json()["message"]
+
+
+@pytest.mark.parametrize("script", [b"AFSpecial_Format(3);", b'AFSpecial_FormatEx("999-99-9999");'])
+def test_a_field_shown_in_an_identifiers_mask_is_active_content(script: bytes) -> None:
+    for case, data in _cases(script).items():
+        assert "active-content" in extract(data, limits=LIMITS).problems, case
+
+
+def test_a_zip_or_phone_mask_is_formatting_only() -> None:
+    from dlp_proxy.files.pdf import formatting_only
+
+    assert formatting_only("AFSpecial_Format(0);") and formatting_only("AFSpecial_Format(2);")
+    assert not formatting_only("AFSpecial_Format(3);")

@@ -257,7 +257,7 @@ def _col_index(letters: str) -> int:
 
 def _sheet_cells(
     data: bytes, sheet: str, hidden_sheet: bool, shared: list[tuple[str, str]], ctx: Ctx,
-    formats: list[str] | None = None
+    formats: list[str] | None = None, recalculated: bool = False
 ) -> bool:
     """Every cell's text (see ``_cell_text``), then the displayed value of each formula
     that a simple string evaluation gives and its cached value does not show (the
@@ -355,7 +355,7 @@ def _sheet_cells(
             count += 1
             if count % 256 == 0:
                 ctx.budget.check_time()
-    return formula_values(formulas, values, ctx, codes)
+    return formula_values(formulas, values, ctx, codes, cached_shown=not recalculated)
 
 
 #: a sheet part larger than this (its XML, about 5,000 cells) is read as a table
@@ -384,7 +384,7 @@ def _table_value(shown: str) -> str:
 
 def _sheet_table(
     data: bytes, sheet: str, hidden_sheet: bool, shared: list[tuple[str, str]], ctx: Ctx,
-    formats: list[str] | None = None
+    formats: list[str] | None = None, recalculated: bool = False
 ) -> bool:
     """A large sheet as a delimited table: each row a line, its displayed values
     separated by tabs (column A first, an empty cell as an empty field, every line of
@@ -526,7 +526,7 @@ def _sheet_table(
             ctx.budget.check_time()
     if not flush():
         return False
-    return formula_values(formulas, values, ctx, codes)
+    return formula_values(formulas, values, ctx, codes, cached_shown=not recalculated)
 
 
 def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx, hidden_cols: list[int] | None = None) -> bool:

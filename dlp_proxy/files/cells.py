@@ -806,14 +806,16 @@ _FORMULA_PASSES = 4
 
 
 def formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, str], ctx: Ctx,
-                   formats: dict[str, str] | None = None) -> bool:
+                   formats: dict[str, str] | None = None, *, cached_shown: bool = True) -> bool:
     """Evaluate a sheet's formulas against its cell values (``values``: cell ref ->
     displayed value, updated) and add each result the cached value does not show,
     under the cell's number format (``formats``: cell ref -> format code) when the
     result is a number; a formula that cannot be evaluated and has no cached value is
     read as written (its digits are scanned) and makes the file ``active-content``: the
     spreadsheet computes it on open (``=HEX2DEC("218")&...``, a reference to another
-    sheet; insider attack of 2026-12-06, F2).  False once the text budget is spent."""
+    sheet; insider attack of 2026-12-06, F2).  ``cached_shown`` False: the spreadsheet
+    computes its formulas again when opened (``ooxml.recalculated_on_open``), so a cached
+    value does not say what such a formula shows.  False once the text budget is spent."""
     results: dict[str, str] = {}
     for _ in range(_FORMULA_PASSES):
         changed = False
@@ -836,7 +838,7 @@ def formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, 
         value = results.get(ref)
         if value and value != cached and not ctx.add(f"{loc}/formula value", value):
             return False
-        if ref not in results and not cached.strip() and _DIGIT.search(formula):
+        if ref not in results and (not cached.strip() or not cached_shown) and _DIGIT.search(formula):
             if computes_unknown(formula, values.get):
                 ctx.problem("active-content", f"{loc}/formula")
             if not ctx.add(f"{loc}/formula", f"={formula}"):

@@ -631,6 +631,12 @@ def add_unread(ctx: Ctx, sub: str, root: Any) -> None:
 _FIELD_BEGIN = re.compile(r"^\s*(?:SYMBOL\s+(?P<sym>0x[0-9A-Fa-f]+|\d+)|=(?P<expr>[^\\]*)(?:\\#\s*\"?(?P<fmt>[^\"]*)\"?)?)")
 
 
+#: Word fields whose result is computed from their code: a sequence's value (``\r n``
+#: resets it to n), a quotation, a bookmark set to a value, a condition's branches, a
+#: prompt's default, a comparison, an equation field, a list number
+_COMPUTING_FIELDS = frozenset({"SEQ", "QUOTE", "SET", "IF", "FILLIN", "ASK", "COMPARE", "EQ", "LISTNUM"})
+
+
 def _no_cell(ref: str) -> str | None:
     """A Word field's formula is read without cells (a table reference counts as empty)."""
     return None
@@ -642,7 +648,8 @@ def field_results(root: Any) -> tuple[str, bool]:
     field's value under its ``\\#`` picture (``cells.evaluate``; quotes of the picture
     removed), each paragraph's results joined.  Field codes are read from ``w:instrText``
     runs (begin to separate) and ``w:fldSimple``.  Also whether an ``=`` field with a digit
-    could not be evaluated."""
+    could not be evaluated, or a field computing its result from digits in its code
+    (``_COMPUTING_FIELDS``) is there."""
     lines: list[str] = []
     unworked = False
     for p in root.iter("{*}p"):
@@ -667,6 +674,11 @@ def field_results(root: Any) -> tuple[str, bool]:
         for code in codes[:4096]:
             m = _FIELD_BEGIN.match(code)
             if m is None:
+                # a field that computes its result from numbers in its code (``SEQ a \r 536``,
+                # ``SET``, ``IF``, ``FILLIN`` ...): Word shows the result once it updates it
+                # (re-attack of 2026-12-06, F6)
+                kind = code.split(None, 1)[0].upper() if code.strip() else ""
+                unworked = unworked or (kind in _COMPUTING_FIELDS and any(c.isdigit() for c in code))
                 continue
             if m.group("sym"):
                 try:
@@ -777,9 +789,12 @@ def _xlsx(pkg: Package, main: str = "xl/workbook.xml") -> None:
         return
     names: list[str] = []
     sheets: list[tuple[str, str, str]] = []  # name, state, part
+    recalculated = True  # no calcPr: Excel computes the formulas when it opens the file
     for el in wb.iter():
         tag = local(el.tag)
-        if tag == "sheet":
+        if tag == "calcPr":
+            recalculated = recalculated_on_open(el.get("fullCalcOnLoad"), el.get("calcId"))
+        elif tag == "sheet":
             rid = next((v for k, v in el.attrib.items() if local(k) == "id"), "")
             part = wb_rels.get(rid, ("", ""))[0]
             sheets.append((el.get("name", "?"), el.get("state", "visible"), part))
@@ -797,7 +812,7 @@ def _xlsx(pkg: Package, main: str = "xl/workbook.xml") -> None:
             continue
         try:
             reader = _sheet_table if len(data) > TABLE_MIN_BYTES else _sheet_cells
-            if not reader(data, sheet_name, hidden_sheet, shared, ctx, formats):
+            if not reader(data, sheet_name, hidden_sheet, shared, ctx, formats, recalculated):
                 return
             if any(dxfs) and b"conditionalFormatting" in data and not _conditional_formats(
                     data, sheet_name, hidden_sheet, shared, ctx, formats, dxfs):
@@ -809,6 +824,24 @@ def _xlsx(pkg: Package, main: str = "xl/workbook.xml") -> None:
         for target, rtype in pkg.rels(part).values():
             if rtype == "comments":
                 _sheet_comments(pkg, target, sheet_name, hidden_sheet)
+
+
+#: the calculation engine of the current Excel (Microsoft 365): Excel computes every formula
+#: again when it opens a workbook saved by an older one (a smaller ``calcId``)
+CURRENT_CALC_ID = 191029
+
+
+def recalculated_on_open(full_calc_on_load: str | None, calc_id: str | None) -> bool:
+    """Excel computes the workbook's formulas when it opens it, so a formula's saved value
+    is not what it shows: ``fullCalcOnLoad``, or a ``calcId`` older than the current
+    Excel's (openpyxl writes 124519), or none (re-attack of 2026-12-06, F9: ``HEX2DEC``
+    saved with the value 0 showed an SSN once opened)."""
+    if full_calc_on_load in ("1", "true"):
+        return True
+    try:
+        return int(calc_id or "0") < CURRENT_CALC_ID
+    except ValueError:
+        return True
 
 
 def _cell_formats(pkg: Package, wb_rels: dict[str, tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -909,7 +942,7 @@ def _conditional_formats(data: bytes, sheet: str, hidden_sheet: bool, shared: li
 
 def _sheet_cells(
     data: bytes, sheet: str, hidden_sheet: bool, shared: list[tuple[str, str]], ctx: Ctx,
-    formats: list[str] | None = None
+    formats: list[str] | None = None, recalculated: bool = False
 ) -> bool:
     """Every cell's text (see ``_cell_text``), then the displayed value of each formula
     that a simple string evaluation gives and its cached value does not show (the
@@ -1007,7 +1040,8 @@ def _sheet_cells(
             count += 1
             if count % 256 == 0:
                 ctx.budget.check_time()
-    return _sheet_rest(events.root, sheet, hidden_sheet, ctx) and formula_values(formulas, values, ctx, codes)
+    return _sheet_rest(events.root, sheet, hidden_sheet, ctx) and formula_values(formulas, values, ctx, codes,
+                                                                                     cached_shown=not recalculated)
 
 
 def _format_of(c: Any, formats: list[str]) -> str:
@@ -1061,7 +1095,7 @@ def _table_value(shown: str) -> str:
 
 def _sheet_table(
     data: bytes, sheet: str, hidden_sheet: bool, shared: list[tuple[str, str]], ctx: Ctx,
-    formats: list[str] | None = None
+    formats: list[str] | None = None, recalculated: bool = False
 ) -> bool:
     """A large sheet as a delimited table: each row a line, its displayed values
     separated by tabs (column A first, an empty cell as an empty field, every line of
@@ -1219,7 +1253,8 @@ def _sheet_table(
             ctx.budget.check_time()
     if not flush():
         return False
-    return _sheet_rest(events.root, sheet, hidden_sheet, ctx) and formula_values(formulas, values, ctx, codes)
+    return _sheet_rest(events.root, sheet, hidden_sheet, ctx) and formula_values(formulas, values, ctx, codes,
+                                                                                     cached_shown=not recalculated)
 
 
 def _split_row_cells(cells: list[tuple[int, str]], loc: str, ctx: Ctx, hidden_cols: list[int] | None = None) -> bool:

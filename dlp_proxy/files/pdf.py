@@ -266,10 +266,19 @@ _AF_CALL = re.compile(r'[ \t\r\n]*AF[A-Za-z_]{1,40}[ \t]*\((?:[ \t]*(?:-?[0-9.]+
                       r"'[^'\\\n]{0,80}'|true|false)[ \t]*,?)*\)[ \t]*;?[ \t\r\n]*")
 
 
+#: the helpers that show a field's digits as an identifier: the special format 3 is the
+#: SSN mask (999-99-9999) and ``AFSpecial_FormatEx`` takes any mask (re-attack of
+#: 2026-12-06, F7: a field valued 536228710 with ``AFSpecial_Format(3)`` shows an SSN)
+_AF_IDENTIFIER_FORMAT = re.compile(r"AFSpecial_Format[ \t]*\([ \t]*3[ \t]*\)|AFSpecial_FormatEx")
+
+
 def formatting_only(script: str) -> bool:
     """A script that only calls Acrobat's field formatting and keystroke helpers with
     literal arguments (what a form's number, date and special fields carry): it shows no
-    text of its own.  Any other script may compute what it shows, and is held."""
+    text of its own.  Any other script may compute what it shows, and is held; so is one
+    that shows a field's digits in an identifier's mask (``_AF_IDENTIFIER_FORMAT``)."""
+    if _AF_IDENTIFIER_FORMAT.search(script):
+        return False
     return _AF_CALL.fullmatch(script) is not None or not script.strip() or all(
         _AF_CALL.fullmatch(part + ";") is not None for part in script.split(";") if part.strip())
 

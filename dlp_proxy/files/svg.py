@@ -249,10 +249,36 @@ class _Pieces:
         return out
 
 
+#: ``<use>`` elements followed in one drawing, at most (a use of a use of ... is bounded)
+MAX_USES = 256
+
+
+def _position(el: Any, rules: dict[str, dict[str, str]] | None, axis: str) -> float:
+    """An element's ``x`` or ``y`` as a browser takes it: a CSS rule's or its style's
+    geometry property (SVG 2: ``#u{x:48px}``) over the attribute; 0 when none."""
+    css: dict[str, str] = {}
+    if rules:
+        tag, ident = local(el.tag), el.get("id")
+        for selector in ("*", tag, *(f".{c}" for c in (el.get("class") or "").split()),
+                         *((f"#{ident}", f"{tag}#{ident}") if ident else ())):
+            css.update(rules.get(selector, {}))
+    css.update(_declarations(el.get("style") or ""))
+    value = _number(css.get(axis)) if axis in css else None
+    if value is None:
+        value = _number(el.get(axis))
+    return value or 0.0
+
+
 def displayed_text(root: Any) -> str:
-    """The text an SVG draws, in reading order (module doc)."""
+    """The text an SVG draws, in reading order (module doc).  A ``<use>`` draws the
+    element it refers to moved by its own x, y; a ``<foreignObject>``'s text is drawn at
+    its place (x, y, and CSS geometry properties over the attributes: re-attack of
+    2026-12-06, F8, ``#u{x:48px}`` put ``22-8710`` after ``536-``)."""
     pieces = _Pieces()
     rules = style_rules(root)
+    ids = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    uses = 0
+    boxes: list[tuple[int, float, float]] = []  # a foreignObject's piece, its box's top and bottom
     stack: list[tuple[Any, _State | None, bool, bool]] = [(root, _State(), False, False)]
     while stack:
         el, state, in_text, done = stack.pop()
@@ -263,6 +289,28 @@ def displayed_text(root: Any) -> str:
             # the tail of a tspan continues its text element where the tspan ended
             if in_text and el.tail and state is not None:
                 pieces.put(el.tail, el, state, positioned=False)
+            continue
+        if name == "foreignObject" and not in_text and state is not None:
+            shown = _child_state(el, state, rules)
+            words = " ".join(" ".join(el.itertext()).split())
+            if shown is not None and words:
+                x, y = _position(el, rules, "x") + shown.dx, _position(el, rules, "y") + shown.dy
+                height = _number(el.get("height")) or shown.size * 1.2
+                # its text starts near the box's top, a line's height down (moved below onto
+                # a line of drawn text its box spans)
+                boxes.append((len(pieces.items), y, y + height))
+                pieces.items.append([y + min(height, shown.size * 1.2), x, shown.size, words])
+            continue
+        if name == "use" and not in_text and state is not None and uses < MAX_USES:
+            href = el.get("href") or el.get("{http://www.w3.org/1999/xlink}href") or ""
+            target = ids.get(href[1:]) if href.startswith("#") else None
+            shown = _child_state(el, state, rules)
+            # a use inside what it refers to is circular: browsers draw nothing for it
+            if target is not None and shown is not None and not any(x is el for x in target.iter()):
+                uses += 1
+                moved = _State(shown.fill, shown.size, shown.visible, shown.dx + _position(el, rules, "x"),
+                               shown.dy + _position(el, rules, "y"))
+                stack.append((target, moved, False, False))
             continue
         if name in _UNDRAWN:
             if in_text and el.tail:
@@ -285,6 +333,13 @@ def displayed_text(root: Any) -> str:
         stack.append((el, parent_state, in_text, True))
         for child in reversed(el):
             stack.append((child, state, inside, False))
+    placed = {k for k, _, _ in boxes}
+    drawn: list[float] = [item[0] for n, item in enumerate(pieces.items) if n not in placed]
+    for k, top, bottom in boxes:
+        spanned = [y for y in drawn if top <= y <= bottom]
+        if spanned:
+            start: float = pieces.items[k][0]
+            pieces.items[k][0] = min(spanned, key=lambda y: abs(y - start))
     return "\n".join(line for line in pieces.lines() if line.strip())
 
 
