@@ -1,7 +1,7 @@
 """Identifier labels written in another language, read as the English label they name.
 
 A writer at a US firm may name a client's Social Security number or account in the
-client's language (``社会保障番号 536228710``, ``номер социального страхования ...``,
+client's language (``社会保障番号 AAAGGSSSS``, ``номер социального страхования ...``,
 ``رقم الحساب ...``): the number is the same identifier and the label names it as plainly
 as ``SSN`` would (held-out probe, class 4).  The recognizers' context words are ASCII (an
 ASCII word list keeps their literal shortcut, ``recognizers/_common.py``
@@ -140,8 +140,8 @@ def _read(found: str) -> str | None:
 def label_edits(text: str) -> list[tuple[int, int, str, int, int]]:
     """The normalizer's edits (start, end, replacement, source start, source end) that
     read each label of ``LABELS`` in ``text`` (outside ASCII) as its English label, with a
-    blank at a side where a letter or digit touches it (``社会保障番号536228710`` reads
-    ``SSN 536228710``)."""
+    blank at a side where a letter or digit touches it (``社会保障番号AAAGGSSSS`` reads
+    ``SSN AAAGGSSSS``)."""
     if text.isascii() or _hint().search(text) is None:
         return []
     starts, by_first = _by_first()

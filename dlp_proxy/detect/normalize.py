@@ -2768,7 +2768,7 @@ _TEX_UNTRUSTED = frozenset({"htmlClass", "htmlStyle", "htmlData", "htmlId"})
 #: overlays: what they hold is drawn over its neighbour (``53\rlap{6}6``)
 _TEX_OVERLAYS = frozenset({"rlap", "llap", "clap", "mathrlap", "mathllap", "mathclap"})
 #: A negative space this wide or wider (in em) between two digits draws the next digit over
-#: the one before (a digit is 0.5 em wide: ``536\kern-0.5em6-22-8710`` shows ``536-22-8710``)
+#: the one before (a digit is 0.5 em wide: ``AAA\kern-0.5emA-GG-SSSS`` shows ``AAA-GG-SSSS``)
 _TEX_OVERPRINT_EM = 0.4
 #: three or more ``\!`` (each -1/6 em) between two digits
 _TEX_NEG_RUN = re.compile(r"(?<=[0-9])(?:\\![ \t]?){3,}(?=[0-9])")
@@ -3079,7 +3079,7 @@ def _tex_macros(text: str) -> Normalized | None:
     r"""TeX macros defined in the text expanded as KaTeX expands them: the definition
     shows nothing, each later use (``\x``, a control word, the blanks after it
     skipped) shows its body, its parameters replaced by its arguments
-    (``\def\r#1#2{#2#1}\r{8710}{536-22-}``), macros used in a body expanded too
+    (``\def\r#1#2{#2#1}\r{SSSS}{AAA-GG-}``), macros used in a body expanded too
     (``_TEX_MACRO_DEPTH`` levels).  ``$\def\x{8}536-22-\x710$`` shows ``AAA-GG-SSSS``.
     None when there is no definition.  The whole text is one scope (an over-reading:
     KaTeX scopes a ``\def`` to its group, a ``\gdef`` to the expression)."""
@@ -4027,8 +4027,8 @@ def normalize_narrow_joined(text: str, *, decode: bool = True) -> Normalized | N
 
 def normalize_tex_hidden(text: str, *, decode: bool = True) -> Normalized | None:
     r"""The reading of a text with TeX that may hide what it holds, where it shows nothing:
-    what a colour command colours (``_TEX_COLOURING``: ``5{\color{transparent}0}36-22-8710``
-    shows ``536-22-8710``; ``normalize`` reads the coloured text as shown,
+    what a colour command colours (``_TEX_COLOURING``: ``A{\color{transparent}0}AA-GG-SSSS``
+    shows ``AAA-GG-SSSS``; ``normalize`` reads the coloured text as shown,
     ``\textcolor{red}{536}``), an untrusted HTML extension's body (``_TEX_UNTRUSTED``), an
     overlay's content (``_TEX_OVERLAYS``: ``53\rlap{6}6``), and a digit another digit is drawn
     over by a negative space (``536\kern-0.5em6``, ``_TEX_OVERPRINT_EM``; re-attack of

@@ -273,7 +273,7 @@ def displayed_text(root: Any) -> str:
     """The text an SVG draws, in reading order (module doc).  A ``<use>`` draws the
     element it refers to moved by its own x, y; a ``<foreignObject>``'s text is drawn at
     its place (x, y, and CSS geometry properties over the attributes: re-attack of
-    2026-12-06, F8, ``#u{x:48px}`` put ``22-8710`` after ``536-``)."""
+    2026-12-06, F8, ``#u{x:48px}`` put ``GG-SSSS`` after ``AAA-``)."""
     pieces = _Pieces()
     rules = style_rules(root)
     ids = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
