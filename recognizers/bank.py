@@ -33,7 +33,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect import gatescan
-from dlp_proxy.detect.foreign import cyrillic_alike
+from dlp_proxy.detect.foreign import cyrillic_alike as _cyr
 from dlp_proxy.detect.structure import CELL, MAX_HEADER_CHARS, ROW, has_tables
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER
 from dlp_proxy.recognizers._common import (
@@ -87,8 +87,8 @@ class RoutingNumberRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "routing", "routing number", "routing no", "routing #", "aba", "aba#", "rtn", "transit", "r/t", "rt#",
         "rtg", "wire", "ach", "fedwire", "bank routing", "routing/transit", "rte", "rtng", "aba no", "r&t",
-        # (held-out probe of 2026-12-06, class I)
-        # ("rt" alone is too often a retweet: "rt if you agree 021000021", test_detect_wire10)
+        # (held-out probe of 2026-12-06, class I; "rt" alone is too often a retweet, "rt if you
+        # agree" before a routing number: test_detect_wire10)
         "trn", "routing code", "bank code", "transit routing",
     )
     FUZZY = ("routing", "transit")
@@ -741,9 +741,6 @@ gatescan.register(_PHRASE_AFTER_HINT_ASCII)
 #: Account-number labels in other languages (Russian, Japanese, Chinese, Korean, French,
 #: Spanish, Portuguese, Italian, Dutch, Polish): read right before the number, as a strong
 #: label would be.  Searched only in non-ASCII text (the ASCII ones are in STRONG_ACCOUNT).
-_cyr = cyrillic_alike
-
-
 _FOREIGN_LABEL = re.compile(
     rf"(?i:(?:{_cyr('номер')}\s+)?(?:{_cyr('лицевого')}\s+|{_cyr('расчетного')}\s+|{_cyr('банковского')}\s+)?"
     rf"{_cyr('счет')}(?:{_cyr('а')}|{_cyr('у')})?(?:\s+{_cyr('номер')})?|"

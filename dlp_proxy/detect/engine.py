@@ -676,10 +676,10 @@ class Engine:
     def _analyze_readings(self, norm: Normalized, text: str, wanted: frozenset[str], depth: int, budget: _Budget,
                           raw_quick: bool, decode: bool) -> list[Finding]:
         """``text``'s findings in ``norm`` and in its other readings: without struck text,
-        with narrow TeX spaces joined, without TeX's coloured text."""
+        with narrow TeX spaces joined, without what TeX may hide (``normalize_tex_hidden``)."""
         hidden = normalize_tex_hidden(text, decode=decode) if "\\" in text else None
         if hidden is not None:
-            # coloured TeX: judged as shown and as the background may hide it (``\color{transparent}``)
+            # TeX that may hide what it holds: judged as shown and as hidden (``\color{transparent}``)
             return _resolve(self._analyze_norm(hidden, wanted, depth, budget, False)
                             + self._analyze_other_readings(norm, text, wanted, depth, budget, raw_quick, decode))
         return self._analyze_other_readings(norm, text, wanted, depth, budget, raw_quick, decode)

@@ -24,6 +24,22 @@ _CYRILLIC_ALIKE = {"а": "a", "е": "eё", "ё": "eе", "о": "o", "р": "p", "�
                    "м": "m", "т": "t", "в": "b", "н": "h"}
 
 
+def _read_back() -> dict[str, str]:
+    """A Latin look-alike -> the Cyrillic letter it stands for (``_CYRILLIC_ALIKE`` read
+    back; ``e`` is ``е``, the first to name it)."""
+    back: dict[str, str] = {}
+    for cyrillic, alike in _CYRILLIC_ALIKE.items():
+        for c in alike:
+            if c.isascii():
+                back.setdefault(c, cyrillic)
+    return back
+
+
+_CYRILLIC_BACK = _read_back()
+#: a number sign after a label, taken as part of it (``номер счёта №``)
+_NUMBER_SIGN = r"(?:№|#|n[°º]|no\.|nr\.)"
+
+
 def cyrillic_alike(word: str) -> str:
     """A regex of a Russian ``word`` that also matches it with Latin look-alike letters."""
     return "".join(f"[{c}{_CYRILLIC_ALIKE[c]}]" if c in _CYRILLIC_ALIKE else re.escape(c) for c in word)
@@ -101,7 +117,7 @@ def _by_first() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]]]:
     for label, _ in LABELS:
         for c in _firsts(label):
             groups.setdefault(c, set()).add(_phrase(label))
-    suffix = r"(?:[ \t]*(?:№|#|n[°º]|no\.|nr\.))?"  # a number sign after it is part of it
+    suffix = rf"(?:[ \t]*{_NUMBER_SIGN})?"
     groups = {c: {alt + suffix for alt in alts} for c, alts in groups.items()}
     starts = "".join(re.escape(c) + re.escape(c.upper()) for c in sorted(groups))
     # longest first: ``номер социального страхования`` before ``социального страхования``
@@ -122,8 +138,8 @@ def _english() -> dict[str, str]:
     return {re.sub(r"\s+", "", label.lower()): english for label, english in LABELS}
 
 
-#: a number sign ``_by_first`` takes after a label
-_SUFFIX = re.compile(r"\s*(?:№|#|n[°º]|no\.|nr\.)\Z")
+#: the number sign ``_by_first`` takes after a label
+_SUFFIX = re.compile(rf"\s*{_NUMBER_SIGN}\Z")
 
 
 def _read(found: str) -> str | None:
@@ -132,9 +148,7 @@ def _read(found: str) -> str | None:
     english = _english().get(key)
     if english is not None:
         return english
-    back = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "y": "у", "x": "х", "k": "к", "m": "м", "t": "т",
-            "b": "в", "h": "н"}
-    return _english().get("".join(back.get(c, c) for c in key))
+    return _english().get("".join(_CYRILLIC_BACK.get(c, c) for c in key))
 
 
 def label_edits(text: str) -> list[tuple[int, int, str, int, int]]:

@@ -2772,9 +2772,6 @@ _TEX_OVERLAYS = frozenset({"rlap", "llap", "clap", "mathrlap", "mathllap", "math
 _TEX_OVERPRINT_EM = 0.4
 #: three or more ``\!`` (each -1/6 em) between two digits
 _TEX_NEG_RUN = re.compile(r"(?<=[0-9])(?:\\![ \t]?){3,}(?=[0-9])")
-_TEX_HIDING_HINT = re.compile(
-    r"\\(?:color|textcolor|colorbox|fcolorbox|html(?:Class|Style|Data|Id)|(?:math)?[rlc]lap)(?![A-Za-z])"
-    r"|\\(?:kern|mkern|hskip|mskip)[ \t]*-|(?:\\![ \t]?){3}|\\hspace\*?[ \t]*\{[ \t]*-")
 #: Commands that show a blank, whatever their argument: the phantoms (their argument's
 #: room, invisible) and explicit spaces.
 #: A spacing command's width decides: nothing when it is zero or negative, and nothing in
@@ -2793,8 +2790,14 @@ _TEX_DIMEN_ARG = re.compile(r"[ \t]*" + _TEX_DIMEN + r"[ \t]*")
 #: KaTeX's spacing primitives with a bare dimension (src/functions/kern.js: ``\kern``
 #: ``\mkern`` ``\hskip`` ``\mskip`` take a size argument, braced or not: ``\kern1pt``,
 #: ``\mkern-4mu``); ``\relax`` after one (as KaTeX's ``\quad`` is defined) is nothing.
-_TEX_KERN = re.compile(r"\\(?:kern|mkern|hskip|mskip)(?![A-Za-z])[ \t]*" + _TEX_DIMEN
+_TEX_KERN_NAMES = "kern|mkern|hskip|mskip"
+_TEX_KERN = re.compile(rf"\\(?:{_TEX_KERN_NAMES})(?![A-Za-z])[ \t]*" + _TEX_DIMEN
                        + r"(?:[ \t]*\\relax(?![A-Za-z]))?[ \t]?")
+#: What ``normalize_tex_hidden`` reads otherwise than ``normalize``: a colouring command,
+#: an untrusted extension, an overlay, a negative kern, a run of ``\!`` between digits
+_TEX_HIDING_HINT = re.compile(
+    r"\\(?:" + "|".join(sorted({"color", *_TEX_COLOURING, *_TEX_UNTRUSTED, *_TEX_OVERLAYS})) + r")(?![A-Za-z])"
+    rf"|\\(?:{_TEX_KERN_NAMES})[ \t]*-|{_TEX_NEG_RUN.pattern}")
 #: Narrower than a word space: TeX's thick space (``\;``, 5/18 em) and less.
 _TEX_NARROW_EM = 0.3
 
@@ -3075,6 +3078,14 @@ def _macro_args(text: str, at: int, count: int, braces: dict[int, int]) -> tuple
     return args, k
 
 
+def _macro_uses(names: list[str]) -> re.Pattern[str] | None:
+    """A use of one of the macros ``names`` (the longest name first, the blanks after it
+    taken); None for none."""
+    if not names:
+        return None
+    return re.compile(r"\\(" + "|".join(sorted(names, key=lambda w: (-len(w), w))) + r")(?![A-Za-z])[ \t]*")
+
+
 def _tex_macros(text: str) -> Normalized | None:
     r"""TeX macros defined in the text expanded as KaTeX expands them: the definition
     shows nothing, each later use (``\x``, a control word, the blanks after it
@@ -3117,11 +3128,8 @@ def _tex_macros(text: str) -> Normalized | None:
         edits.append((m.start(), end, "", m.start(), end))
         defs.append((end, name))
         reach = end
-    plain = [n for n in macros if arity[n] == 0]
-    inner = re.compile(r"\\(" + "|".join(sorted(plain, key=lambda w: (-len(w), w))) + r")(?![A-Za-z])[ \t]*") \
-        if plain else None
-    use = re.compile(r"\\(" + "|".join(sorted(macros, key=lambda w: (-len(w), w))) + r")(?![A-Za-z])[ \t]*") \
-        if macros else None
+    inner = _macro_uses([n for n in macros if arity[n] == 0])
+    use = _macro_uses(list(macros))
     for _ in range(_TEX_MACRO_DEPTH):  # macros without parameters used in a body, expanded when used
         changed = False
         for name, body in macros.items():
@@ -3204,7 +3212,7 @@ def _may_latex_or_words(text: str) -> bool:
 def _latex_and_words(text: str, join_narrow: bool = False, words: bool = True, tex_hidden: bool = False
                      ) -> Normalized | None:
     """Inline LaTeX and ```latex blocks as they render; number words as digits (unless
-    ``words`` is false); ``tex_hidden``: what a colour command colours as nothing."""
+    ``words`` is false); ``tex_hidden``: what TeX may hide as nothing (``normalize_tex_hidden``)."""
     edits: list[tuple[int, int, str, int, int]] = []
     pairs: list[tuple[int, int]] = []
     if "$" in text:
