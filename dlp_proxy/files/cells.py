@@ -617,10 +617,7 @@ def _cell_index(ref: str) -> tuple[int, int]:
     m = re.fullmatch(r"([A-Z]{1,3})([0-9]{1,7})", ref)
     if m is None:
         raise _Unsupported
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return col, int(m.group(2))
+    return col_index(m.group(1)), int(m.group(2))
 
 
 def _int_arg(s: str) -> int:
@@ -741,19 +738,8 @@ def evaluate(formula: str, lookup: Lookup) -> str | None:
 def evaluate_typed(formula: str, lookup: Lookup) -> tuple[str, bool] | None:
     """``evaluate``, and whether the result is a number (a literal, arithmetic, ``SUM``,
     ``VALUE``): a cell's number format applies to a number, not to text."""
-    src = formula.strip()
-    if src.startswith("="):
-        src = src[1:]
-    if not src or len(src) > MAX_FORMULA:
-        return None
-    parser = _Parser(src, lookup)
-    try:
-        value = parser.expr()
-    except (_Unsupported, RecursionError):
-        return None
-    if src[parser.pos :].strip():
-        return None  # something after the expression (a range, a comparison...)
-    return value[:MAX_RESULT], parser.numeric
+    got = _attempt(formula, lookup)
+    return None if isinstance(got, _Unsupported) else got
 
 
 def computes_unknown(formula: str, lookup: Lookup) -> bool:
@@ -761,17 +747,34 @@ def computes_unknown(formula: str, lookup: Lookup) -> bool:
     know (a function, another sheet, a range where none is read), not because Excel
     shows an error there (``#VALUE!``: text in arithmetic, ``"qty"*"price"`` in a
     header row; ``#DIV/0!``), which computes nothing from its arguments."""
+    got = _attempt(formula, lookup)
+    return isinstance(got, _Unsupported) and not isinstance(got, _ExcelError)
+
+
+def _attempt(formula: str, lookup: Lookup) -> tuple[str, bool] | _Unsupported:
+    """``formula``'s value and whether it is a number, or why there is none: an
+    ``_ExcelError`` (Excel shows an error) or another ``_Unsupported``."""
     src = formula.strip().removeprefix("=")
     if not src or len(src) > MAX_FORMULA:
-        return True
+        return _Unsupported()
     parser = _Parser(src, lookup)
     try:
-        parser.expr()
-    except _ExcelError:
-        return False
-    except (_Unsupported, RecursionError):
-        return True
-    return bool(src[parser.pos :].strip())
+        value = parser.expr()
+    except _Unsupported as exc:
+        return exc
+    except RecursionError:
+        return _Unsupported()
+    if src[parser.pos :].strip():
+        return _Unsupported()  # something after the expression (a range, a comparison...)
+    return value[:MAX_RESULT], parser.numeric
+
+
+def col_index(letters: str) -> int:
+    """A column's letters (capitals) -> its number: ``"AB"`` -> 28 (``col_letters`` read back)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n
 
 
 def col_letters(n: int) -> str:

@@ -21,6 +21,7 @@ from lxml import etree
 from dlp_proxy.files.bounded import entry_copies, read_zip_member, zip_directory
 from dlp_proxy.files.cells import (
     BUILTIN_FORMATS,
+    col_index,
     col_letters,
     evaluate,
     format_number,
@@ -707,19 +708,12 @@ def field_results(root: Any) -> tuple[str, bool]:
 _CELL_RE = re.compile(r"^([A-Z]+)(\d+)$")
 
 
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n
-
-
 #: column letters -> number, for the columns met (a sheet has a few hundred at most)
 _COLUMNS: dict[str, int] = {}
 
 
 def _column_number(letters: str) -> int:
-    n = _col_index(letters)
+    n = col_index(letters)
     if len(_COLUMNS) < 4096:
         _COLUMNS[letters] = n
     return n
@@ -904,8 +898,8 @@ def _conditional_formats(data: bytes, sheet: str, hidden_sheet: bool, shared: li
         codes = [c for c in dict.fromkeys(codes) if c and c != "General"]
         ranges = []
         for span in _RANGE.finditer(sqref):
-            c1, r1 = _col_index(span.group(1)), int(span.group(2))
-            c2, r2 = (_col_index(span.group(3)), int(span.group(4))) if span.group(3) else (c1, r1)
+            c1, r1 = col_index(span.group(1)), int(span.group(2))
+            c2, r2 = (col_index(span.group(3)), int(span.group(4))) if span.group(3) else (c1, r1)
             ranges.append((min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)))
         if codes and ranges and len(rules) < MAX_CONDITIONAL:
             rules.append((ranges, codes))
@@ -919,7 +913,7 @@ def _conditional_formats(data: bytes, sheet: str, hidden_sheet: bool, shared: li
             m = _CELL_RE.match(c.get("r", ""))
             if local(c.tag) != "c" or m is None:
                 continue
-            col, line = _col_index(m.group(1)), int(m.group(2))
+            col, line = col_index(m.group(1)), int(m.group(2))
             codes = [code for ranges, cs in rules for code in cs
                      if any(c1 <= col <= c2 and r1 <= line <= r2 for c1, r1, c2, r2 in ranges)]
             if not codes:
@@ -992,7 +986,7 @@ def _sheet_cells(
                 column = m.group(1) if m else ""
                 has_digit = any(ch.isdigit() for ch in text)
                 if m and shown:
-                    row_cells.append((_col_index(column), literal_lead(text, shown)))
+                    row_cells.append((col_index(column), literal_lead(text, shown)))
                 labels: list[str] = []
                 if header_row:
                     row_has_digit = row_has_digit or has_digit
@@ -1019,7 +1013,7 @@ def _sheet_cells(
                     flags.append("hidden")
                 if row_hidden:
                     flags.append("hidden row")
-                if m and _col_index(m.group(1)) in hidden_cols:
+                if m and col_index(m.group(1)) in hidden_cols:
                     flags.append("hidden column")
                 loc = f"sheet={sheet}!{ref}" + (f" ({', '.join(flags)})" if flags else "")
                 if formula and ref:

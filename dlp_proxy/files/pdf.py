@@ -267,7 +267,7 @@ _AF_CALL = re.compile(r'[ \t\r\n]*AF[A-Za-z_]{1,40}[ \t]*\((?:[ \t]*(?:-?[0-9.]+
 
 
 #: the helpers that show a field's digits as an identifier: the special format 3 is the
-#: SSN mask (999-99-9999) and ``AFSpecial_FormatEx`` takes any mask (re-attack of
+#: SSN mask (three digits, two, four, with dashes) and ``AFSpecial_FormatEx`` takes any mask (re-attack of
 #: 2026-12-06, F7: a field valued AAAGGSSSS with ``AFSpecial_Format(3)`` shows an SSN)
 _AF_IDENTIFIER_FORMAT = re.compile(r"AFSpecial_Format[ \t]*\([ \t]*3[ \t]*\)|AFSpecial_FormatEx")
 

@@ -153,7 +153,6 @@ def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
     return not out or ctx.add(f"{loc}/formulas", "\n".join(out))
 
 
-_DIGIT = re.compile(r"[0-9]")
 #: a function call or a reference to another sheet in a formula field
 _FUNCTION_OR_SHEET = re.compile(r"[A-Za-z][A-Za-z0-9._]*[ \t]*\(|!\$?[A-Za-z]{1,3}\$?[0-9]")
 

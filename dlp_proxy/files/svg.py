@@ -93,7 +93,8 @@ def style_rules(root: Any) -> dict[str, dict[str, str]]:
     return rules
 
 
-def _style(el: Any, rules: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+def _rule_props(el: Any, rules: dict[str, dict[str, str]] | None) -> dict[str, str]:
+    """The declarations of the ``<style>`` rules whose simple selector ``el`` matches."""
     props: dict[str, str] = {}
     if rules:
         tag = local(el.tag)
@@ -102,6 +103,11 @@ def _style(el: Any, rules: dict[str, dict[str, str]] | None = None) -> dict[str,
         for selector in ("*", tag, *(f".{c}" for c in classes), *(f"{tag}.{c}" for c in classes),
                          *((f"#{ident}", f"{tag}#{ident}") if ident else ())):
             props.update(rules.get(selector, {}))
+    return props
+
+
+def _style(el: Any, rules: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    props = _rule_props(el, rules)
     props.update({local(k): v.strip() for k, v in el.attrib.items()})
     props.update(_declarations(props.get("style") or ""))
     return props
@@ -256,12 +262,7 @@ MAX_USES = 256
 def _position(el: Any, rules: dict[str, dict[str, str]] | None, axis: str) -> float:
     """An element's ``x`` or ``y`` as a browser takes it: a CSS rule's or its style's
     geometry property (SVG 2: ``#u{x:48px}``) over the attribute; 0 when none."""
-    css: dict[str, str] = {}
-    if rules:
-        tag, ident = local(el.tag), el.get("id")
-        for selector in ("*", tag, *(f".{c}" for c in (el.get("class") or "").split()),
-                         *((f"#{ident}", f"{tag}#{ident}") if ident else ())):
-            css.update(rules.get(selector, {}))
+    css = _rule_props(el, rules)
     css.update(_declarations(el.get("style") or ""))
     value = _number(css.get(axis)) if axis in css else None
     if value is None:
