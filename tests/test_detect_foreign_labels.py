@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector, foreign
+from dlp_proxy.detect import foreign
 from dlp_proxy.detect.engine import Engine
 from dlp_proxy.detect.normalize import normalize
 
@@ -28,11 +28,6 @@ LATIN = {
                        "bankrekening", "numer konta", "numer rachunku", "nomor rekening", "hesap no", "no akaun",
                        "nambari ya akaunti"],
 }
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(ner=False)
 
 
 def _kinds(engine: Engine, text: str) -> set[str]:

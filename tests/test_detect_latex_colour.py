@@ -11,18 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.engine import Engine
 from dlp_proxy.detect.normalize import normalize, normalize_tex_hidden
 
 VALUES = {"US_SSN": ("SSN ", "536-22-8710"), "CREDIT_CARD": ("card ", "4539 1488 0343 6467"),
           "IBAN_CODE": ("IBAN ", "GB82 WEST 1234 5698 7654 32")}
 COLOURS = ["transparent", "white", "#fff", "#FFFFFF", "black", "red", "{rgb}{1,1,1}"]
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(ner=False)
 
 
 def _coloured(decoy: str, colour: str, how: int) -> str:

@@ -5,11 +5,9 @@ alef 1; SMALL ROMAN NUMERAL FIFTY ``ⅼ``, drawn as ``l``).  Real detector."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.engine import Engine
 from dlp_proxy.detect.normalize import _letter_digits, _lookalike_digits
 
@@ -18,11 +16,6 @@ VALUES = [("client SSN ", "536-22-8710", "US_SSN"), ("card ", "4539 1488 0343 64
 #: the attack's letters and the digit each is drawn as
 DRAWN = {"\u0437": "3", "\u0292": "3", "\u04e1": "3", "\u025c": "3", "\u0427": "4", "\u0447": "4", "\u0627": "1",
          "\u217c": "1", "\u01bb": "2", "\u0577": "2", "\u03ec": "6"}
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(ner=False)
 
 
 def test_the_attacks_letters_read_as_their_digit() -> None:

@@ -10,17 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.engine import Engine
 
 SSN = "536228710"
 ROUTING = "021000021"
 ACCOUNT = "98765432101"
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(ner=False)
 
 
 def _kinds(engine: Engine, text: str) -> set[str]:

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.engine import Engine
 
 SSN = "536228710"
@@ -17,11 +16,6 @@ PHONE_WORDS = ["phone", "tel", "fax", "cell", "mobile", "call", "ext", "extensio
 #: how the words stand between the label and the number
 BETWEEN = ["{label}, confirmed by {word}, {n}", "{label} (verified on the {word}) {n}", "{label} per {word}: {n}",
            "{label} - client {word} - {n}", "{label}, {word} said, {n}"]
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(ner=False)
 
 
 def _kinds(engine: Engine, text: str) -> set[str]:

@@ -13,17 +13,11 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 
-from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.engine import Engine
 from dlp_proxy.files import extract
 from dlp_proxy.model import ContentItem
 from dlp_proxy.policy.testing import policy_from
 from dlp_proxy.policy.uninspected import UninspectedFile, judge_uninspected
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_detector(ner=False)
 
 
 def _xlsx(cells: dict[str, object], sheets: tuple[str, ...] = ()) -> bytes:
