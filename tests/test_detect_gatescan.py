@@ -343,3 +343,42 @@ def test_the_databases_together_hit_what_each_pattern_alone_hits(engine: Engine,
     seen = gatescan.hits(text)
     assert seen is not None
     assert seen[0] == _hits_alone(text), text
+
+
+_WIDE_PATTERNS = [
+    (r"G[ \t]*(?:\r\n|[\n\r\u2028\u2029])[ \t]*B[0-9]", 0),  # an IBAN start over a line break
+    ("caf\u00e9|ab[\u00e0-\u00ff]?c|x\N{BULLET}y", 0),  # characters outside ASCII, in a set and out
+    (r"[ -\u00ff]{3}z", 0),  # a range reaching past ASCII still covers the rest of it
+    (r"(?i)sn\u2192[0-9]", re.IGNORECASE),  # an arrow has no ASCII case twin
+    (r"(?i)(?<![a-z])part[ \t]*1[:.]|#[ \t]*1(?![0-9])|(?<![0-9./])1/[2-9](?![0-9])", re.IGNORECASE),
+]
+
+
+@pytest.mark.parametrize("pattern, flags", _WIDE_PATTERNS)
+def test_patterns_with_characters_outside_ascii_are_read(pattern: str, flags: int) -> None:
+    # a character outside ASCII matches nothing in an ASCII text: Hyperscan reads it as a
+    # byte no ASCII text holds, and the pattern keeps its pass
+    rx = re.compile(pattern, flags)
+    assert gatescan.hs_pattern(rx) is not None
+    gatescan.register(rx)
+    assert (rx.pattern, rx.flags) in gatescan._SCANNER.ids
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(["G", "B", "1", "7", " ", "\t", "\n", "\r\n", "caf", "ab", "c", "x", "y", "z", "part",
+                                 "#", "/", "11/25", "1/3", ":", ".", "sn", "0", "Part 1:", "#12"]), max_size=16).map("".join))
+def test_property_patterns_outside_ascii_miss_no_match(text: str) -> None:
+    for pattern, flags in _WIDE_PATTERNS:
+        rx = re.compile(pattern, flags)
+        gatescan.register(rx)
+        if rx.search(text) is not None:
+            assert gatescan.may_search(rx, text), (pattern, text)
+
+
+def test_lookarounds_in_each_alternative_are_kept() -> None:
+    # ``11/25`` and ``#12`` have no match: with the lookarounds read in every alternative
+    # the pass says so, and the text is not searched by ``re`` at every position
+    rx = re.compile(_WIDE_PATTERNS[-1][0], re.IGNORECASE)
+    gatescan.register(rx)
+    assert not gatescan.may_search(rx, "settles 11/25, ticket #12, spare part 12")
+    assert gatescan.may_search(rx, "part 1: 536") and gatescan.may_search(rx, "ticket #1 then")

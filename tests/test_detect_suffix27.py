@@ -13,8 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
+from dlp_proxy.detect.engine import _COPY_SUFFIX, copy_suffix_blanked
 from dlp_proxy.model import ContentItem, ItemKind
 from dlp_proxy.policy.testing import CARD, SSN
 
@@ -62,3 +65,18 @@ def test_a_card_file_name_with_repeated_suffixes(engine: Engine) -> None:
 def test_copy_suffixed_look_alikes_stay_clean(engine: Engine, name: str) -> None:
     assert not _name_stops(engine, name), name
     assert not _text_stops(engine, f"attached {name} for review"), name
+
+
+_SUFFIX_PIECES = st.sampled_from([
+    "scan_", "536", "_22_", "8710", " (1)", "(2)", " (3rd copy)", " (copy)", "[1]", "~1", "-100", "_1", ".1", " 2",
+    "\uff081\uff09", ".pdf", ".PDF", ".tar.gz", ".", "a", " ", "\n", "-", ")", "]", "x", "7",
+])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_SUFFIX_PIECES, max_size=14).map("".join))
+def test_property_the_suffix_gate_rules_out_only_texts_with_no_suffix(text: str) -> None:
+    # ``_COPY_SUFFIX_END`` (a digit or bracket, then ``.`` and a letter) is what every
+    # suffix ends with: the gate gives what the full search gives
+    full = _COPY_SUFFIX.sub(lambda m: " " * len(m.group(0)), text) if _COPY_SUFFIX.search(text) else None
+    assert copy_suffix_blanked(text) == full

@@ -595,6 +595,9 @@ RADIX_HINT = re.compile(
     r"(?i)(?<![0-9a-z])0[xob][0-9a-f]{3}"
     rf"|(?<![a-z0-9]){_BASE_NAME}[^\n]{{0,16}}?[0-9a-f]{{3}}|[0-9a-f]{{3}}[ \t(]*(?:in |as )?{_BASE_NAME}"
     r"|[0-9a-f]{5}h(?![0-9a-z])|[a-z0-9+/_-]{10}=")
+#: in the one pass: a window with an ``h`` after hex letters (``ACH``) or a base word
+#: (``oct`` in October) was searched with this alternation at every position
+gatescan.register(RADIX_HINT)
 #: base64 shorter than ``find_blobs`` reads (12 characters before the padding): a padded
 #: token of 10 or 11 (7 or 8 bytes: ``MTIzNDU2Nzg=`` is ``12345678``), read when it
 #: decodes to a number
@@ -640,7 +643,8 @@ def find_numbers(text: str) -> Iterator[Blob]:
     short padded base64 token that decodes to a number (``_SHORT_B64``, kind ``base64``).  The engine
     reads each with the words before it and keeps only findings that a context word
     names: a bare hex address is no card."""
-    if not (_may_radix_scanned(text) or gatescan.may_search(_RADIX_H_SUFFIX, text)) or RADIX_HINT.search(text) is None:
+    if not (_may_radix_scanned(text) or gatescan.may_search(_RADIX_H_SUFFIX, text)) \
+            or not gatescan.search(RADIX_HINT, text):
         return
     seen: list[tuple[int, int]] = []
 

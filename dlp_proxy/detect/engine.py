@@ -993,10 +993,19 @@ _COPY_SUFFIX = re.compile(_SUFFIX_BODY + r"(?=\.[A-Za-z][A-Za-z0-9]{0,4}(?![A-Za
 _COPY_SUFFIX_NAME = re.compile(_SUFFIX_BODY + r"(?=\.[A-Za-z][A-Za-z0-9]{0,4}(?![A-Za-z0-9])|[ \t]*\Z)")
 
 
+#: what every ``_COPY_SUFFIX`` match ends with: a digit, ``)``, ``]`` or ``）`` right before the
+#: extension's dot and first letter (a window of a file was searched with the suffix's
+#: alternation at every ``-``, ``.`` and blank)
+_COPY_SUFFIX_END = re.compile(r"[0-9)\]\uff09]\.[A-Za-z]")
+gatescan.register(_COPY_SUFFIX_END)
+
+
 def copy_suffix_blanked(text: str, name: bool = False) -> str | None:
     """``text`` with each copy suffix after a number in a file's name blanked (same length),
     or None when it has none; ``name``: ``text`` is a file's name (the suffix may end it)."""
     rx = _COPY_SUFFIX_NAME if name else _COPY_SUFFIX
+    if not name and not gatescan.search(_COPY_SUFFIX_END, text):
+        return None
     if rx.search(text) is None:
         return None
     return rx.sub(lambda m: " " * len(m.group(0)), text)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import unicodedata
 from typing import Any
 
 from dlp_proxy.detect import hsdb
@@ -44,7 +45,9 @@ except ImportError:  # pragma: no cover - exercised where the wheel is missing
 
 #: Python's ``\\s`` on ASCII text: PCRE's blanks plus the information separators
 _WIDE_S = r"\t\n\x0b\x0c\r \x1c-\x1f"
-_UNSAFE_ESCAPE = re.compile(r"\\[uUNpP]")
+_UNSAFE_ESCAPE = re.compile(r"\\[pP]")
+#: a character given by its code or name: ``\u2028``, ``\U0001F600``, ``\N{BULLET}``
+_CODE_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|N\{([^}]*)\})")
 #: one character: a set (not negated), an escape or a plain character
 _ONE_CHAR = r"(\[(?!\^)(?:\\.|[^\]\\])*\]|\\[^0-9bBAZ]|[^\\()\[\]|.^$*+?{}])"
 _LEADING_LOOKBEHIND = re.compile(r"\(\?<!" + _ONE_CHAR + r"\)")
@@ -99,13 +102,15 @@ def _edges_consumed(pattern: str) -> str:
     """A negative lookbehind of one character that opens the pattern, and a negative
     lookahead of one that closes it, as the character they allow (or the edge of the
     text): the same texts have a match, and Hyperscan, which reads lookarounds loosely
-    in prefilter mode, keeps them.  Only for a pattern of one alternative (its edges
-    are the match's edges)."""
-    if _top_level_bar(pattern):
-        return pattern
+    in prefilter mode, keeps them.  In each alternative of a pattern's top level (its
+    edges are a match's edges), so ``(?<![a-z])part 1|#1(?![0-9])`` keeps both: with the
+    lookarounds inside an alternation Hyperscan's reading matched every ``1/2`` of
+    ``11/25``, and a window of prose was searched by ``re`` at every position."""
     flags = _INLINE_FLAGS.match(pattern)
     head = flags.group(0) if flags is not None else ""
     pattern = pattern[len(head):]
+    if _top_level_bar(pattern):
+        return head + "|".join(_edges_consumed(alt) if alt else alt for alt in _alternatives(pattern))
     lead = _LEADING_LOOKBEHIND.match(pattern)
     if lead is not None and pattern[lead.end():lead.end() + 1] not in ("?", "*", "+", "{"):
         pattern = "(?:^|" + _negated(lead.group(1)) + ")" + pattern[lead.end():]
@@ -123,19 +128,50 @@ def _escaped(pattern: str, at: int) -> bool:
     return (at - k) % 2 == 1
 
 
+def _coded_char(m: re.Match[str]) -> str | None:
+    """The character a ``_CODE_ESCAPE`` names (None: no such character)."""
+    try:
+        if m.group(3) is not None:
+            return unicodedata.lookup(m.group(3))
+        return chr(int(m.group(1) or m.group(2), 16))
+    except (KeyError, ValueError):
+        return None
+
+
+def _ascii_reading(ch: str, caseless: bool) -> str | None:
+    """What the one character ``ch`` of a pattern is on ASCII text, for Hyperscan: itself
+    as a ``\\xHH`` escape when ASCII; else ``\\x80``, a byte no ASCII text holds (a
+    character outside ASCII matches nothing there, in a set or out of one, and a range
+    ending past ASCII still covers the rest of ASCII); None when ``caseless`` and Python
+    matches it with an ASCII letter (``\u212a``, the Kelvin sign, with ``k``)."""
+    if ch.isascii():
+        return f"\\x{ord(ch):02x}"
+    if caseless and _case_twins(ch):
+        return None
+    return "\\x80"
+
+
+@functools.lru_cache(maxsize=512)
+def _case_twins(ch: str) -> bool:
+    """An ASCII character that a case-insensitive ``ch`` matches in Python's ``re``."""
+    one = re.compile(re.escape(ch), re.IGNORECASE)
+    return any(one.fullmatch(chr(a)) for a in range(128))
+
+
 def hs_pattern(rx: re.Pattern[str]) -> tuple[bytes, int] | None:
     """``rx`` as a Hyperscan expression and flags whose matches on ASCII text are a
     superset of ``rx``'s (in prefilter mode), or None where that is not assured."""
     if _hs is None or not isinstance(rx.pattern, str):
         return None
     pattern: str = rx.pattern
-    if not pattern.isascii() or rx.flags & re.VERBOSE or "{," in pattern:
+    if rx.flags & re.VERBOSE or "{," in pattern:
         return None
     pattern = _edges_consumed(pattern)
     out: list[str] = []
     in_class = False
     i = 0
     n = len(pattern)
+    caseless = bool(rx.flags & re.IGNORECASE)
     while i < n:
         c = pattern[i]
         if c == "\\":
@@ -144,6 +180,15 @@ def hs_pattern(rx: re.Pattern[str]) -> tuple[bytes, int] | None:
             nxt = pattern[i + 1]
             if _UNSAFE_ESCAPE.match(pattern, i):
                 return None
+            coded = _CODE_ESCAPE.match(pattern, i)
+            if coded is not None:
+                one = _coded_char(coded)
+                byte = None if one is None else _ascii_reading(one, caseless)
+                if byte is None:
+                    return None
+                out.append(byte)
+                i = coded.end()
+                continue
             if nxt == "s":
                 out.append(_WIDE_S if in_class else f"[{_WIDE_S}]")
             else:
@@ -155,7 +200,9 @@ def hs_pattern(rx: re.Pattern[str]) -> tuple[bytes, int] | None:
                 in_class = False
             elif c == "[":
                 return None  # a nested set (Python warns; PCRE reads POSIX classes)
-            out.append(c)
+            out.append(c if c.isascii() else _ascii_reading(c, caseless) or "")
+            if not c.isascii() and out[-1] == "":
+                return None
             i += 1
             continue
         if c == "[":
@@ -169,6 +216,11 @@ def hs_pattern(rx: re.Pattern[str]) -> tuple[bytes, int] | None:
                 out.append("\\]")
                 i += 1
             continue
+        if not c.isascii():
+            byte = _ascii_reading(c, caseless)
+            if byte is None:
+                return None
+            c = byte
         out.append(c)
         i += 1
     flags = _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_SINGLEMATCH | _hs.HS_FLAG_ALLOWEMPTY

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from dlp_proxy.detect import hsdb
+from dlp_proxy.detect import gatescan, hsdb
 from dlp_proxy.detect.decode import RADIX_HINT, may_b85, may_radix, may_wrapped
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
@@ -116,7 +116,7 @@ class Prefilter:
             or _QUICK_WORDS.search(text.lower())
             # a number written in another base with the base stated (``0x1ff63366``, ``acct
             # hex bc614e``: detect/decode.py ``find_numbers``), its digits too few for the above
-            or (may_radix(text) and RADIX_HINT.search(text) is not None)
+            or (may_radix(text) and gatescan.search(RADIX_HINT, text))
             or any(_maybe_encoded(t) for t in _LONG_TOKEN.findall(text))
             or may_b85(text)
             or may_wrapped(text)

@@ -24,6 +24,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from dlp_proxy.detect import gatescan
+
 TRANSFORM = "reversed-digits"
 
 #: words telling the reader the digits are written backwards: reversed, backwards, back to
@@ -32,6 +34,7 @@ _INSTRUCTION = re.compile(
     r"(?i)(?<![a-z])(?:reversed|reverse[ \t]+(?:it|them|that|this|order|the[ \t]+digits)|in[ \t]+reverse(?:[ \t]+order)?"
     r"|backwards?|back[ \t-]+to[ \t-]+front|right[ \t-]+to[ \t-]+left|flip(?:ped)?[ \t]+(?:it|them|that|this|the[ \t]+digits|around)"
     r"|mirror(?:ed)?|inverted|invert[ \t]+(?:it|them))(?![a-z])")
+gatescan.register(_INSTRUCTION)  # a window of a file: not searched at every position
 #: a number: 6 to 19 digits in groups apart by one ``-`` or blank (counted after the match)
 _NUMBER = re.compile(r"(?<![0-9A-Za-z.,/:-])[0-9]+(?:[- ][0-9]+){0,5}(?![0-9A-Za-z]|[.,/:-][0-9])")
 #: how far after the instruction the number may start, how far before it the number may end
@@ -115,7 +118,7 @@ class Reading:
 
 
 def may_reverse(text: str) -> bool:
-    return _INSTRUCTION.search(text) is not None
+    return gatescan.search(_INSTRUCTION, text)
 
 
 def _digits(token: str) -> int:
