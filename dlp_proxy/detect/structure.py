@@ -58,7 +58,7 @@ from typing import NamedTuple
 
 import regex
 
-from dlp_proxy.detect import gatescan
+from dlp_proxy.detect import gatescan, wordtrie
 from dlp_proxy.detect.checksums import luhn_ok
 
 CELL = "\x1f"
@@ -98,7 +98,7 @@ def header_label_regex(labels: list[str] | tuple[str, ...]) -> re.Pattern[str]:
     words = sorted({w.strip().lower() for w in labels if w.strip()}, key=lambda w: (-len(w), w))
     if not words:
         return re.compile(r"(?!)")
-    return re.compile(r"(?:" + "|".join(re.escape(w) for w in words) + r")" + _LABEL_TAIL, re.IGNORECASE)
+    return re.compile(wordtrie.trie_source(words, caseless=True) + _LABEL_TAIL, re.IGNORECASE)
 
 
 #: where a header's words part: ``_`` ``-`` ``.`` ``/`` and a lower-case letter or digit
@@ -1177,14 +1177,22 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
         columns = []
         # the words around the table name an identifier ("| part | value |" over "| area | AAA |",
         # "| group | GG |", ... then "her ssn"): a short column its header names is read too
-        told = label is not None and len(block) - 1 <= MAX_COLUMN_ROWS and _label_words(label).search(
-            _around(text, _rfind_break(text, block[0][0]) + 1, _find_break(text, block[-1][1] - 1)
-                    if block[-1][1] > 0 else -1)) is not None
+        # (read only for a column whose header names another kind: the search of the
+        # words around costs more than the rest of a prose window's blocks)
+        told: bool | None = None if label is not None and len(block) - 1 <= MAX_COLUMN_ROWS else False
         for k in range(n):
             name = header[k].strip(' \t"')
             named = label is not None and bool(name) and label.fullmatch(name) is not None
-            if (_names(name) and not named and not told) or (len(block) - 1 > MAX_COLUMN_ROWS and not named):
+            if len(block) - 1 > MAX_COLUMN_ROWS and not named:
                 continue
+            if _names(name) and not named:
+                if told is None:
+                    assert label is not None
+                    told = _label_words(label).search(
+                        _around(text, _rfind_break(text, block[0][0]) + 1, _find_break(text, block[-1][1] - 1)
+                                if block[-1][1] > 0 else -1)) is not None
+                if not told:
+                    continue
             columns.append((k, name, named))
         if not columns:
             continue  # a long table with no column to read: its rows are not cut into cells
