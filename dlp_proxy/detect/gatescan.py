@@ -337,10 +337,18 @@ def _on_match(idx: int, _from: int, _to: int, _flags: int, sink: _Sink) -> None:
     sink.found.add(sink.ids[idx])
 
 
+#: a text shorter than this (a chat message) is scanned by the databases of several
+#: patterns only: each database of its own (a literal-poor pattern, ``partition``) costs
+#: a scan call (~1.3 us on a short text, 18 of them), more than ``re`` spends on the few
+#: of those patterns a short text's gates then search (a context probe's literals)
+SHORT_TEXT = 256
+
+
 @functools.lru_cache(maxsize=16)
-def hits(text: str) -> tuple[frozenset[int], int] | None:
+def hits(text: str) -> tuple[frozenset[int], int, frozenset[int]] | None:
     """The ids of the registered patterns whose Hyperscan reading matches in ``text``,
-    and how many patterns the scan covered; None when no scan was made."""
+    how many patterns the scan covered, and the ids of those it did not read (a short
+    text's patterns compiled alone: ``SHORT_TEXT``); None when no scan was made."""
     if _hs is None or not text.isascii():
         return None
     built = _SCANNER.database()
@@ -357,10 +365,15 @@ def hits(text: str) -> tuple[frozenset[int], int] | None:
         local.parts = parts
     sink = _Sink()
     data = text.encode("ascii")
+    short = len(data) < SHORT_TEXT
+    unread: list[int] = []
     for (db, ids), scratch in zip(parts, scratches, strict=True):
+        if short and len(ids) == 1:
+            unread.append(ids[0])
+            continue
         sink.ids = ids
         db.scan(data, match_event_handler=_on_match, context=sink, scratch=scratch)
-    return frozenset(sink.found), covered
+    return frozenset(sink.found), covered, frozenset(unread)
 
 
 def may_search(rx: re.Pattern[str], text: str) -> bool:
@@ -369,20 +382,20 @@ def may_search(rx: re.Pattern[str], text: str) -> bool:
     if k is None or not ENABLED:
         return True
     seen = hits(text)
-    return seen is None or k >= seen[1] or k in seen[0]
+    return seen is None or k >= seen[1] or k in seen[0] or k in seen[2]
 
 
 def scanned(rx: re.Pattern[str], text: str) -> bool | None:
     """Whether ``rx``'s Hyperscan reading matched in ``text``; None when the pass did not
     read it (no wheel, a non-ASCII text, ``rx`` not registered or registered after the
-    database was built, ``ENABLED`` False).  False proves ``rx.search(text)`` is None; True
+    database was built, ``rx`` compiled alone and ``text`` short, ``ENABLED`` False).  False proves ``rx.search(text)`` is None; True
     is exact only for a pattern the reading does not widen (a case-insensitive literal
     alternation): callers use it where True is a safe answer ("may hold a word")."""
     k = _SCANNER.ids.get((rx.pattern, rx.flags))
     if k is None or not ENABLED:
         return None
     seen = hits(text)
-    if seen is None or k >= seen[1]:
+    if seen is None or k >= seen[1] or k in seen[2]:
         return None
     return k in seen[0]
 
