@@ -389,3 +389,9 @@ def test_lookarounds_in_each_alternative_are_kept() -> None:
     gatescan.register(rx)
     assert not gatescan.may_search(rx, "settles 11/25, ticket #12, spare part 12")
     assert gatescan.may_search(rx, "part 1: 536") and gatescan.may_search(rx, "ticket #1 then")
+
+
+def test_an_escaped_character_outside_ascii_is_that_character() -> None:
+    rx = re.compile("a\\\u00e9b|[\\\u2019x]y")
+    expr = gatescan.hs_pattern(rx)
+    assert expr is not None and expr[0] == b"a\\x80b|[\\x80x]y"

@@ -17,9 +17,14 @@ where it is sound:
   ``may_search`` is True);
 - patterns whose Hyperscan reading is a superset on ASCII text: Python's ``\\s``
   also matches U+001C..U+001F (the table marks, detect/structure.py), which PCRE's
-  does not, so it is widened; a pattern with a non-ASCII character, a ``\\u``,
-  ``\\U``, ``\\N``, ``\\p`` escape, ``{,n}`` (a literal in PCRE) or the VERBOSE flag is
-  not registered (its ``may_search`` is always True), nor one Hyperscan refuses;
+  does not, so it is widened; a character outside ASCII, written or as a ``\\u``,
+  ``\\U`` or ``\\N`` escape, matches nothing in ASCII text and is read as the byte
+  ``\\x80``, which no ASCII text holds (``_ascii_reading``); a pattern with a ``\\p``
+  escape, ``{,n}`` (a literal in PCRE), the VERBOSE flag, or a case-insensitive
+  character outside ASCII that Python matches with an ASCII letter (``\\u212a``) is not
+  registered (its ``may_search`` is always True), nor one Hyperscan refuses;
+- a short text (``SHORT_TEXT``) is not scanned by the databases of one pattern: those
+  patterns' ``may_search`` is True there;
 - without the ``hyperscan`` wheel (it is a dependency on x86-64 only), every
   ``may_search`` is True.
 
@@ -189,7 +194,12 @@ def hs_pattern(rx: re.Pattern[str]) -> tuple[bytes, int] | None:
                 out.append(byte)
                 i = coded.end()
                 continue
-            if nxt == "s":
+            if not nxt.isascii():  # an escaped character outside ASCII is that character
+                byte = _ascii_reading(nxt, caseless)
+                if byte is None:
+                    return None
+                out.append(byte)
+            elif nxt == "s":
                 out.append(_WIDE_S if in_class else f"[{_WIDE_S}]")
             else:
                 out.append(pattern[i : i + 2])
