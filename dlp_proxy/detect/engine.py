@@ -491,7 +491,7 @@ class Engine:
                 or copy_suffix_blanked(text) is not None \
                 or markup_as_written(text) is not None or rendered_list_numbers(text) is not None:
             return True
-        return bool(self.prefilter.quick(text) or may_read_as_digits(text))
+        return bool(self.prefilter.quick(text) or may_read_as_digits(text, alone=True))
 
     def scan(self, items: Sequence[ContentItem], *, entities: Collection[str] | None = None) -> list[ScannedItem]:
         return [ScannedItem(item, tuple(self._scan_item(item, entities))) for item in items]
@@ -648,7 +648,7 @@ class Engine:
             return _resolve(self._analyze(text, wanted, depth, budget, decode, True)
                             + self._analyze_displayed(text, wanted, depth, budget))
         raw_quick = text.isascii() and self.prefilter.quick(text)
-        if text.isascii() and not raw_quick and not may_read_as_digits(text):
+        if text.isascii() and not raw_quick and not may_read_as_digits(text, alone=True):
             return []  # no digits, and no markup or shortcode that could render as some
         norm = normalize(text, decode=decode)
         if any(name == _NUMBER_WORDS for _, _, name in norm.events):

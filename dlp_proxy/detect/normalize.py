@@ -1796,30 +1796,34 @@ _TAG_HINT = re.compile(r"<[A-Za-z!/]")
 _MD_MARKS = ("*", "`", "~", "__")
 
 
-def may_render(text: str) -> bool:
+def may_render(text: str, alone: bool = False) -> bool:
     """``text`` (raw ASCII) may hold digits its raw form hides: markup between digits
     (an HTML comment, a tag, a link, Markdown emphasis, TeX commands) or digit emoji shortcodes.  The engine's quick
-    check runs on the raw text; with this, also on the normalized one."""
+    check runs on the raw text; with this, also on the normalized one.  ``alone``: for the
+    engine's reading of ``text`` by itself, number words only where its normalization
+    reads them (``words.may_read_number_words``); else wherever one stands (a piece of a
+    number split across fields may be one word)."""
     return ("](" in text or "][" in text or "] [" in text or ("<" in text and _TAG_HINT.search(text) is not None)
             or (":" in text and _EMOJI.search(text) is not None)
             or ("\\" in text and _TEX_HINT.search(text) is not None)
             or may_have_shortcode(text)  # "4111:star:1111"  # "\mathtt{536}-\mathtt{22}-..."
             or any(mark in text for mark in _MD_MARKS)  # dropped: digits further apart than they render
-            or digit_bound(text) > 0  # "five three six two ..."
+            or (words.may_read_number_words(text) if alone else digit_bound(text) > 0)  # "five three six two ..."
             or (may_have_filler(text) and bool(_filler_edits(text)))  # "536, then 22, ends 8710"
             or (_may_position(text) and bool(_positional_parts(text)))  # "ends 8710, starts 536, middle 22"
             or (_may_speak(text) and bool(words.spoken_digit_edits(text))))  # "ssn V III VI ..."
 
 
-def may_read_as_digits(text: str) -> bool:
+def may_read_as_digits(text: str, alone: bool = False) -> bool:
     """The engine's first gate for raw ASCII text beyond the prefilter's quick check
     (``Engine._analyze``, ``Engine.could_find``): ``text`` may hold digits only its
     reading shows (number words, markup or shortcodes between digits, look-alike or leet
     letters beside digits, keyed digit fragments, table rows).  False: the normalizer
     turns nothing in it into digits.  Also the gateway's test of which JSON keys, query
     names and websocket action names may hold an identifier (gateway/extract.py
-    ``key_may_hold_number``, atrest.py), so that set is the detector's own."""
-    return (may_render(text) or may_have_letter_digits(text) or may_have_leet_digits(text)
+    ``key_may_hold_number``, atrest.py), so that set is the detector's own.  ``alone``:
+    for the engine's own reading of ``text`` (``may_render``)."""
+    return (may_render(text, alone) or may_have_letter_digits(text) or may_have_leet_digits(text)
             or ROW in text or may_hold_fragments(text))
 
 

@@ -71,6 +71,10 @@ _QUICK_ESCAPES = re.compile(r"%[0-9A-Fa-f]{2}|&#?[A-Za-z0-9]{1,31};|\\x[0-9A-Fa-
 # ``serial``: "area 536, group 22, serial 8710" has its digits too far apart for the
 # digit pattern; normalization turns the labels into dashes.
 _QUICK_WORDS = re.compile(r"dob|d\.o\.b|birth|born|bday|passport|licen[cs]e|dmv|\bdl\b|serial")
+#: the same, case-insensitive, in the one pass (detect/gatescan.py): on ASCII text it
+#: matches where ``_QUICK_WORDS`` matches the lower-cased text, so no pass hit rules it out
+_QUICK_WORDS_CASELESS = re.compile(_QUICK_WORDS.pattern, re.IGNORECASE)
+gatescan.register(_QUICK_WORDS_CASELESS)
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{12,}")
 
 
@@ -88,6 +92,7 @@ class Prefilter:
     def __init__(self, extra: Iterable[tuple[str, re.Pattern[str], frozenset[str]]] = (), *, use_hyperscan: bool = True) -> None:
         self.static = [(n, re.compile(p), e) for n, p, e in STATIC_PATTERNS]
         self.extra = list(extra)
+        gatescan.register(*(rx for _, rx, _ in self.extra))  # a firm's formats: not searched where the pass rules them out
         self.backend = "re"
         self._db: Any = None
         self._scratch_proto: Any = None
@@ -113,7 +118,7 @@ class Prefilter:
             _QUICK_DIGITS.search(text)
             or "@" in text
             or _QUICK_ESCAPES.search(text)
-            or _QUICK_WORDS.search(text.lower())
+            or (gatescan.may_search(_QUICK_WORDS_CASELESS, text) and _QUICK_WORDS.search(text.lower()))
             # a number written in another base with the base stated (``0x1ff63366``, ``acct
             # hex bc614e``: detect/decode.py ``find_numbers``), its digits too few for the above
             or (may_radix(text) and gatescan.search(RADIX_HINT, text))
@@ -122,7 +127,7 @@ class Prefilter:
             or may_wrapped(text)
         ):
             return True
-        return any(rx.search(text) for _, rx, _ in self.extra)
+        return any(gatescan.search(rx, text) for _, rx, _ in self.extra)
 
     def entities(self, text: str, wanted: Collection[str]) -> set[str]:
         found: set[str] = set()

@@ -1380,6 +1380,17 @@ def _shown_blanks(text: str, run: list[_Tok], clusters: list[tuple[int, int, str
     return out
 
 
+def may_read_number_words(text: str) -> bool:
+    """False proves ``number_word_edits(text)`` (``MIN_NUMBER_WORDS``, as the engine's
+    normalization reads a text) is empty: it reads only inside these windows.  Tighter
+    than ``digit_bound(text) > 0``, which counts every number word ("the end of the month
+    is due": ``due``, Italian two, is one), for a reader of single words (the split window)."""
+    low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
+    if len(low) != len(text):
+        low = text.translate(_ASCII_LOWER)
+    return bool(_windows(text, low, tight=MIN_NUMBER_WORDS >= 3))
+
+
 def digit_bound(text: str) -> int:
     """At least as many digits as ``number_word_edits`` can add to ``text``: four per
     number word in a number token (a number of one word is at most four digits,
