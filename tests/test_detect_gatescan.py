@@ -121,6 +121,9 @@ def test_table_marks_are_blanks_for_backslash_s() -> None:
     (r"a{,3}b", 0),  # a literal in PCRE
     ("\u017fsn", re.IGNORECASE),  # LONG S matches an ASCII s case-insensitively
     (r"\u017fsn", re.IGNORECASE),
+    (r"[\u0100-\u0200]n", re.IGNORECASE),  # a range holding the long s
+    ("[\u2000-\u2200]", re.IGNORECASE),  # a range holding the Kelvin sign
+    ("x[\u00e0-\u0131]", re.IGNORECASE),  # a range holding the dotless i
     (r"a b  # comment", re.VERBOSE),
 ])
 def test_patterns_not_read_soundly_are_left_out(pattern: str, flags: int) -> None:

@@ -156,6 +156,14 @@ def _ascii_reading(ch: str, caseless: bool) -> str | None:
     return "\\x80"
 
 
+def _range_end(pattern: str, start: int, end: int) -> bool:
+    """The set member ``pattern[start:end]`` ends a range or starts one: a
+    case-insensitive range between characters outside ASCII may hold one with an ASCII
+    case twin (``[\\u0100-\\u0200]`` holds ``\\u017f``, the long s), so such a pattern
+    is not read."""
+    return pattern[start - 1:start] == "-" or (pattern[end:end + 1] == "-" and pattern[end + 1:end + 2] != "]")
+
+
 @functools.lru_cache(maxsize=512)
 def _case_twins(ch: str) -> bool:
     """An ASCII character that a case-insensitive ``ch`` matches in Python's ``re``."""
@@ -189,14 +197,14 @@ def hs_pattern(rx: re.Pattern[str]) -> tuple[bytes, int] | None:
             if coded is not None:
                 one = _coded_char(coded)
                 byte = None if one is None else _ascii_reading(one, caseless)
-                if byte is None:
+                if byte is None or (caseless and in_class and _range_end(pattern, i, coded.end())):
                     return None
                 out.append(byte)
                 i = coded.end()
                 continue
             if not nxt.isascii():  # an escaped character outside ASCII is that character
                 byte = _ascii_reading(nxt, caseless)
-                if byte is None:
+                if byte is None or (caseless and in_class and _range_end(pattern, i, i + 2)):
                     return None
                 out.append(byte)
             elif nxt == "s":
@@ -211,7 +219,7 @@ def hs_pattern(rx: re.Pattern[str]) -> tuple[bytes, int] | None:
             elif c == "[":
                 return None  # a nested set (Python warns; PCRE reads POSIX classes)
             out.append(c if c.isascii() else _ascii_reading(c, caseless) or "")
-            if not c.isascii() and out[-1] == "":
+            if not c.isascii() and (out[-1] == "" or (caseless and _range_end(pattern, i, i + 1))):
                 return None
             i += 1
             continue
