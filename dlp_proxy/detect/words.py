@@ -1384,7 +1384,8 @@ def may_read_number_words(text: str) -> bool:
     """False proves ``number_word_edits(text)`` (``MIN_NUMBER_WORDS``, as the engine's
     normalization reads a text) is empty: it reads only inside these windows.  Tighter
     than ``digit_bound(text) > 0``, which counts every number word ("the end of the month
-    is due": ``due``, Italian two, is one), for a reader of single words (the split window)."""
+    is due": ``due``, Italian two, is one) and is kept where single words are pieces of a
+    number (the gateway's split window and keys)."""
     low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
     if len(low) != len(text):
         low = text.translate(_ASCII_LOWER)
