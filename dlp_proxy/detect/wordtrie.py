@@ -69,8 +69,8 @@ def _source(node: _Node) -> str:
         return ""
     body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
     if ends:
-        if len(parts) == 1 and len(branches[0][0]) == 1 and not _source(branches[0][1]):
-            return body + "?"
+        if len(parts) == 1 and branches[0][1] == {_END: {}}:
+            return body + "?"  # one character, then the word ends: ``x?``
         return "(?:" + body + ")?"
     return body
 
