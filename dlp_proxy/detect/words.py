@@ -1074,14 +1074,19 @@ def _copy(num: _Number) -> _Number:
     return c
 
 
+def _lowered(text: str) -> str:
+    """``text`` lower-cased, one character for each of its own (where ``lower`` would
+    change the length, only its ASCII letters), as the windows and tokens index it."""
+    low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
+    return low if len(low) == len(text) else text.translate(_ASCII_LOWER)
+
+
 def number_word_edits(text: str, min_words: int = MIN_NUMBER_WORDS) -> list[tuple[int, int, str, int, int]]:
     """Edits ``(start, end, replacement, source start, source end)`` that read number
     words as digits (see the module doc), sorted, not overlapping.  ``min_words``: the
     number words a run needs to be read (``MIN_NUMBER_WORDS``; the split-message window
     reads every one, ``split_reading``: a piece of a split identifier may hold one)."""
-    low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
-    if len(low) != len(text):
-        low = text.translate(_ASCII_LOWER)
+    low = _lowered(text)
     edits: list[tuple[int, int, str, int, int]] = []
     letters = _LETTERS_LABEL in low
     for a, b in _windows(text, low, tight=min_words >= 3):
@@ -1386,9 +1391,7 @@ def may_read_number_words(text: str) -> bool:
     than ``digit_bound(text) > 0``, which counts every number word ("the end of the month
     is due": ``due``, Italian two, is one) and is kept where single words are pieces of a
     number (the gateway's split window and keys)."""
-    low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
-    if len(low) != len(text):
-        low = text.translate(_ASCII_LOWER)
+    low = _lowered(text)
     return bool(_windows(text, low, tight=MIN_NUMBER_WORDS >= 3))
 
 
@@ -1397,9 +1400,7 @@ def digit_bound(text: str) -> int:
     number word in a number token (a number of one word is at most four digits,
     ``mille``; of k words at most six, below a million), for a gate that bounds the
     digits a scan sees without normalizing."""
-    low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
-    if len(low) != len(text):
-        low = text.translate(_ASCII_LOWER)
+    low = _lowered(text)
     n = 0
     for a, b in _windows(text, low, tight=False):
         n += sum(4 * len(t.words) for t in _tokens(text, a, b, _LETTERS_LABEL in low) if t is not None)
