@@ -8,10 +8,13 @@ cannot listen: CI saw a gateway exit with "address already in use" and seven
 tests error at set-up.  The kernel never hands out a port outside that range on
 its own, so ports are picked below it (or above it, if it starts low); each is
 handed out once per process, so two servers of one test never get the same one.
+Under pytest-xdist each worker process draws from its own residue class of that range
+(port mod the worker count), so two workers never hand out the same port either.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import threading
@@ -23,6 +26,17 @@ _LINUX_DEFAULT = (32768, 60999)
 _LOWEST = 20000
 _given: set[int] = set()
 _lock = threading.Lock()
+#: this process's own generator: a property test seeding the module's does not make two
+#: processes draw the same sequence
+_random = random.Random()
+
+
+def _worker_share() -> tuple[int, int]:
+    """(index, count) of this pytest-xdist worker; (0, 1) outside xdist."""
+    name, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if name.startswith("gw") and name[2:].isdigit() and count.isdigit() and int(count) > 0:
+        return int(name[2:]) % int(count), int(count)
+    return 0, 1
 
 
 def ephemeral_range() -> tuple[int, int]:
@@ -35,10 +49,12 @@ def ephemeral_range() -> tuple[int, int]:
 
 def _candidates() -> range:
     low, high = ephemeral_range()
+    index, count = _worker_share()
     if low - _LOWEST >= 1000:
-        return range(_LOWEST, low - 16)  # (room for a test that takes a few consecutive ports)
+        # (room below the range for a test that takes a few consecutive ports)
+        return range(_LOWEST + index, low - 16, count)
     if 65535 - high >= 1000:
-        return range(high + 1, 65536)
+        return range(high + 1 + index, 65536, count)
     return range(0)  # the range covers (nearly) everything: only the kernel's choice is left
 
 
@@ -57,7 +73,7 @@ def free_port() -> int:
     pool = _candidates()
     with _lock:
         for _ in range(200 if pool else 0):
-            port = random.choice(pool)
+            port = _random.choice(pool)
             if port not in _given and _bindable(port):
                 _given.add(port)
                 return port
