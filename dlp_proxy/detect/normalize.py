@@ -2458,10 +2458,14 @@ _INNER_MARKED_DIGIT_LED = re.compile(
     r"(?![0-9A-Za-z]|[-/.:,;'|_][0-9])")
 
 
-#: a mark inside a digit group: every run ``_inner_mark_edits`` edits holds one (a run
+#: a mark inside a digit group: every run ``_INNER_MARKED`` edits holds one (a run
 #: without is passed over), so a text with none has no edit
 _INNER_MARK_HINT = re.compile(r"[0-9][:;.,'|_][0-9]")
 gatescan.register(_INNER_MARKED, _INNER_MARK_HINT)
+#: a run's marks and its separators (a table's dates, ``2024-11-19``, are runs without a
+#: mark: hundreds in a window of a blotter)
+_INNER_MARK = re.compile(r"[:;.,'|_]")
+_INNER_SEP = re.compile(r"[- /]")
 
 
 def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
@@ -2475,9 +2479,11 @@ def _inner_mark_edits(text: str) -> list[tuple[int, int, str, int, int]]:
         return edits
     for m in _INNER_MARKED_DIGIT_LED.finditer(text):
         run = m.group(0)
-        seps = re.findall(r"[- /]", run)
-        inside = re.findall(r"[:;.,'|_]", run)
-        if len(set(seps)) != 1 or not inside or (len(inside) > 1 and ("." in inside or "," in inside)):
+        inside = _INNER_MARK.findall(run)
+        if not inside:
+            continue
+        seps = _INNER_SEP.findall(run)
+        if len(set(seps)) != 1 or (len(inside) > 1 and ("." in inside or "," in inside)):
             continue  # (two decimal points or more: a version, ``2.1.0-22-1234``)
         sizes = tuple(sum(c.isdigit() for c in g) for g in run.split(seps[0]))
         if sizes not in _DASHED_SHAPES:
