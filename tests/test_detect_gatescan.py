@@ -398,3 +398,36 @@ def test_an_escaped_character_outside_ascii_is_that_character() -> None:
     rx = re.compile("a\\\u00e9b|[\\\u2019x]y")
     expr = gatescan.hs_pattern(rx)
     assert expr is not None and expr[0] == b"a\\x80b|[\\x80x]y"
+
+
+def test_a_pattern_hyperscan_refuses_is_left_out_when_the_databases_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    # registration asks Hyperscan nothing (compiling each pattern alone at import took 1.7 s
+    # of every process's start): the refusal is found when the databases are built, and the
+    # refused pattern, searched on the very scan that found it, is not ruled out
+    scanner = gatescan._Scanner()
+    good = re.compile(r"(?<![A-Za-z0-9])[0-9]{3}[0-9A-Z*@#]{5}[0-9](?![A-Za-z0-9])")
+    refused = re.compile(r"zq(?:9|x)zq")
+    scanner.register(good)
+    scanner.register(refused)
+    assert (refused.pattern, refused.flags) in scanner.ids  # not asked yet
+    real = gatescan._hs.Database
+
+    class RefusingOne(real):  # type: ignore[misc, valid-type]
+        def compile(self, *, expressions: list[bytes], **kw: object) -> None:
+            if any(b"zq" in e for e in expressions):
+                raise RuntimeError("refused")
+            super().compile(expressions=expressions, **kw)
+
+    monkeypatch.setattr(gatescan._hs, "Database", RefusingOne)
+    monkeypatch.setattr(hsdb, "_SERIALIZED", {})
+    monkeypatch.setattr(hsdb, "_disk", None)
+    monkeypatch.setattr(hsdb, "_keep", False)
+    monkeypatch.setattr(gatescan, "_SCANNER", scanner)
+    gatescan.hits.cache_clear()
+    text = "a line of " + "x" * 300 + " zq9zq and no cusip"
+    assert gatescan.may_search(refused, text)  # the scan that built the databases
+    assert scanner.refused == {1} and (refused.pattern, refused.flags) not in scanner.ids
+    assert gatescan.may_search(refused, "nothing of it here")
+    assert gatescan.scanned(refused, text) is None
+    assert not gatescan.may_search(good, text)  # the one kept still rules out
+    gatescan.hits.cache_clear()

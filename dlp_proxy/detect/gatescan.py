@@ -22,7 +22,8 @@ where it is sound:
   ``\\x80``, which no ASCII text holds (``_ascii_reading``); a pattern with a ``\\p``
   escape, ``{,n}`` (a literal in PCRE), the VERBOSE flag, or a case-insensitive
   character outside ASCII that Python matches with an ASCII letter (``\\u212a``) is not
-  registered (its ``may_search`` is always True), nor one Hyperscan refuses;
+  registered (its ``may_search`` is always True), nor one Hyperscan refuses (found
+  when the databases are built: ``_Scanner.refused``);
 - a short text (``SHORT_TEXT``) is not scanned by the databases of one pattern: those
   patterns' ``may_search`` is True there;
 - without the ``hyperscan`` wheel (it is a dependency on x86-64 only), every
@@ -268,12 +269,14 @@ def _compiles(expr: bytes, flags: int) -> bool:
 _LITERAL_POOR = re.compile(rb"[A-Za-z]\[[^\]]*\]\*[A-Za-z]\[[^\]]*\]\*[A-Za-z]")
 
 
-def partition(exprs: list[tuple[bytes, int]]) -> list[list[int]]:
-    """The ids of ``exprs`` grouped into the databases they are compiled in: every
-    pattern in one, but each literal-poor one (``_LITERAL_POOR``) in one of its own."""
-    poor = [k for k, (e, _) in enumerate(exprs) if _LITERAL_POOR.search(e) is not None]
+def partition(exprs: list[tuple[bytes, int]], left_out: frozenset[int] = frozenset()) -> list[list[int]]:
+    """The ids of ``exprs`` (but those ``left_out``) grouped into the databases they are
+    compiled in: every pattern in one, but each literal-poor one (``_LITERAL_POOR``) in
+    one of its own."""
+    kept = [k for k in range(len(exprs)) if k not in left_out]
+    poor = [k for k in kept if _LITERAL_POOR.search(exprs[k][0]) is not None]
     alone = set(poor)
-    main = [k for k in range(len(exprs)) if k not in alone]
+    main = [k for k in kept if k not in alone]
     return ([main] if main else []) + [[k] for k in poor]
 
 
@@ -284,6 +287,10 @@ class _Scanner:
         self.lock = threading.Lock()
         self.ids: dict[tuple[str, int], int] = {}  # (pattern, flags) -> id in the database
         self.exprs: list[tuple[bytes, int]] = []
+        self.keys: list[tuple[str, int]] = []  # id -> (pattern, flags)
+        #: ids Hyperscan refused (found when the databases did not compile): in no
+        #: database, and no longer in ``ids`` (their ``may_search`` is True)
+        self.refused: set[int] = set()
         #: the databases, each with the ids of the patterns it holds (None: no pass), and
         #: how many patterns they cover (ids below that), set together
         self.built: tuple[tuple[tuple[Any, tuple[int, ...]], ...] | None, int] | None = None
@@ -295,10 +302,15 @@ class _Scanner:
             if key in self.ids:
                 return
             hp = hs_pattern(rx)
-            if hp is None or not _compiles(*hp):
+            if hp is None:
                 return
+            # whether Hyperscan compiles it is asked when the databases are built: at
+            # import, before a detector has set its cache of compiled databases
+            # (hsdb.use_disk), compiling each of the ~100 patterns alone took 1.7 s of
+            # every process's start (the gateway, each worker, each CLI command)
             self.ids[key] = len(self.exprs)
             self.exprs.append(hp)
+            self.keys.append(key)
             self.built = None
 
     def database(self) -> tuple[tuple[tuple[Any, tuple[int, ...]], ...] | None, int] | None:
@@ -307,14 +319,25 @@ class _Scanner:
             return built
         with self.lock:
             if self.built is None and self.exprs:
-                parts: tuple[tuple[Any, tuple[int, ...]], ...] | None
-                try:
-                    parts = tuple((hsdb.compile_db([self.exprs[k][0] for k in ids], [self.exprs[k][1] for k in ids]),
-                                   tuple(ids)) for ids in partition(self.exprs))
-                except Exception:  # each compiled alone, but not together: no pass (searched as before)
-                    parts = None
+                parts = self._compiled()
+                if parts is None:
+                    # a pattern Hyperscan refuses is left out (its ``may_search`` stays
+                    # True), and the rest compiled again
+                    for k in range(len(self.exprs)):
+                        if k not in self.refused and not _compiles(*self.exprs[k]):
+                            self.refused.add(k)
+                            self.ids.pop(self.keys[k], None)
+                    # each compiles alone but not together, or none compiles: no pass
+                    parts = self._compiled() or None
                 self.built = (parts, len(self.exprs))
             return self.built
+
+    def _compiled(self) -> tuple[tuple[Any, tuple[int, ...]], ...] | None:
+        try:
+            return tuple((hsdb.compile_db([self.exprs[k][0] for k in ids], [self.exprs[k][1] for k in ids]), tuple(ids))
+                         for ids in partition(self.exprs, frozenset(self.refused)))
+        except Exception:
+            return None
 
 
 _SCANNER = _Scanner()
@@ -400,7 +423,8 @@ def may_search(rx: re.Pattern[str], text: str) -> bool:
     if k is None or not ENABLED:
         return True
     seen = hits(text)
-    return seen is None or k >= seen[1] or k in seen[0] or k in seen[2]
+    # (``k`` refused by Hyperscan when this scan built the databases: in none of them)
+    return seen is None or k >= seen[1] or k in seen[0] or k in seen[2] or k in _SCANNER.refused
 
 
 def scanned(rx: re.Pattern[str], text: str) -> bool | None:
@@ -413,7 +437,7 @@ def scanned(rx: re.Pattern[str], text: str) -> bool | None:
     if k is None or not ENABLED:
         return None
     seen = hits(text)
-    if seen is None or k >= seen[1] or k in seen[2]:
+    if seen is None or k >= seen[1] or k in seen[2] or k in _SCANNER.refused:
         return None
     return k in seen[0]
 
