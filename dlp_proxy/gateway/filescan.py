@@ -98,10 +98,14 @@ WARM_UP_TEXTS = (
 
 
 def warm_detector(detector: Any) -> None:
-    """Scan ``WARM_UP_TEXTS`` once, so the first job does not pay the engine's
+    """Scan ``WARM_UP_TEXTS`` and a labelled identifier of every kind
+    (``detect.warmup.warm_texts``) once, so the first job does not pay the engine's
     first-text set-up; a detector that fails on them is left to fail on the job."""
+    from dlp_proxy.detect.warmup import warm_texts
+
+    texts = (*WARM_UP_TEXTS, *warm_texts())
     try:
-        detector.scan([ContentItem(f"warm-up[{n}]", text) for n, text in enumerate(WARM_UP_TEXTS)])
+        detector.scan([ContentItem(f"warm-up[{n}]", text) for n, text in enumerate(texts)])
     except Exception:  # noqa: S110 - a plug-in detector's own business; the job reports it
         pass
 

@@ -257,7 +257,7 @@ async def run(settings: RunSettings) -> int:
         hash_key=hash_key,
     )
 
-    from dlp_proxy.gateway.filescan import FileScanner, detector_factory
+    from dlp_proxy.gateway.filescan import FileScanner, detector_factory, warm_detector
     from dlp_proxy.procs import start_worker_server
 
     # the workers' fork server imports the detector while this process builds its own;
@@ -268,6 +268,10 @@ async def run(settings: RunSettings) -> int:
 
     hsdb.use_disk(cfg.detector_cache_path)
     detector = await asyncio.to_thread(detector_factory(cfg.detector), config_path, ner=settings.ner)
+    # this process scans short posts on its event loop: its first post with a labelled
+    # identifier of a kind would pay the detector's first-text set-up there (20-270 ms),
+    # so it is paid now; the databases it compiles are the workers' too (hsdb.exported)
+    await asyncio.to_thread(warm_detector, detector)
     ner_on = ner_state(settings.ner, detector)
 
     from dlp_proxy.policy import PolicyStore
