@@ -244,3 +244,34 @@ def test_a_gateway_keeps_its_databases_for_its_next_start(simulator: Any, tmp_pa
         assert_post_stopped(gw, "wire to routing 021000021 acct 483920175532")  # judged by the detector built from them
     finally:
         stop(gw.proc)
+
+
+_CLI_DETECTOR = r"""
+import json
+from dlp_proxy.cli.quarantine import _gateway_detector
+from dlp_proxy.detect import hsdb
+from dlp_proxy.settings import load_settings
+before = dict(hsdb.counts)
+_gateway_detector(load_settings())
+print(json.dumps({k: hsdb.counts[k] - before[k] for k in before}))
+"""
+
+
+def test_the_quarantine_commands_detector_loads_the_gateways_databases(tmp_path: Path) -> None:
+    # ``dlp-proxy quarantine approve`` masks the reason with the gateway's detector: built
+    # from the gateway's cache of compiled databases (DLP_DETECTOR_CACHE_DIR), not compiled
+    cache = tmp_path / "hs"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLP_")}
+    env.update({"DLP_DATA_DIR": str(tmp_path / "data"), "DLP_DETECTOR_CACHE_DIR": str(cache)})
+
+    def build(extra: dict[str, str]) -> dict[str, int]:
+        out = subprocess.run([sys.executable, "-c", _CLI_DETECTOR], cwd=ROOT, env={**env, **extra},
+                             capture_output=True, text=True, timeout=300, check=True).stdout
+        return dict(json.loads(out.strip().splitlines()[-1]))
+
+    first = build({})
+    assert first["compiled"] > 0 and any(cache.glob("*.hsdb"))
+    again = build({})
+    assert again == {"compiled": 0, "loaded": first["compiled"] + first["loaded"]}, again
+    off = build({"DLP_DETECTOR_CACHE": "false"})  # the gateway keeps none: compiled
+    assert off["compiled"] == first["compiled"] + first["loaded"], off
