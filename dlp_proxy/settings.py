@@ -172,7 +172,7 @@ class Settings(BaseModel):
     max_body: Size = Field(100 * 1024**2, description="largest request body (`100m`, `2g`, bytes); JSON 413 above")
     unknown_write: Literal["inspect", "block", "allow"] = Field("inspect", description="writes that match no route")
     inline_scan_chars: int | None = Field(None, ge=0, description="scan messages up to this many characters (and digits the normalizer counts) on the event loop instead of in a scan worker (default 1024; 0 with `DLP_DETECTOR`); see docs/benchmarks.md")
-    detector_cache: Bool = Field(True, description="keep the detector's compiled Hyperscan databases on disk (`DLP_DETECTOR_CACHE_DIR`), so a restart loads them instead of compiling them again (~2-3 s of CPU; each file carries a SHA-256 checked before it is loaded, see `dlp_proxy/detect/hsdb.py`)")
+    detector_cache: Bool = Field(True, description="keep the detector's compiled Hyperscan databases on disk (`DLP_DETECTOR_CACHE_DIR`), so a restart, and a `dlp-proxy quarantine` command that masks a reason, loads them instead of compiling them again (~3-4 s of CPU; each file carries a SHA-256 checked before it is loaded, see `dlp_proxy/detect/hsdb.py`)")
     detector_cache_dir: Path | None = Field(None, description="where `DLP_DETECTOR_CACHE` keeps them (default: `$DLP_DATA_DIR/cache/hyperscan`; created 0700, at most 512 MB, least recently used removed first)")
     detector: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$", description="`module:factory` of another detection engine (same signature as `dlp_proxy.detect.build_detector`)")
     file_workers: int = Field(0, ge=0, le=256, description="processes that open and scan uploaded files (0: one per core)")
