@@ -620,6 +620,13 @@ def _letter_digits() -> dict[str, str]:
     return table
 
 
+#: what may stand between two groups of a run of digits and look-alike letters: a mark or a
+#: blank, never a line break nor a table's cell or row mark (structure.CELL, ROW): a
+#: candidate never spans two cells, and a blotter's ``client 14885`` cell beside the next
+#: row's ``T+1`` note was read as one run, twice per row
+_RUN_GAP_CHARS = r"[^\w\n\x1e\x1f]"
+
+
 @functools.cache
 def _letter_runs() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """(a letter of ``_letter_digits`` glued to an ASCII digit, the same for ASCII text,
@@ -636,7 +643,7 @@ def _letter_runs() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
                       rf"|[0-9][-\u2010-\u2015./ ]{{1,3}}{other}+(?![^\W_])")
     ascii_hint = re.compile(rf"{ascii_cls}(?:(?<=[0-9].)|(?=[0-9]))")
     tok = rf"(?:[0-9]|{cls})+"
-    run = re.compile(rf"(?<![^\W_]){tok}(?:[^\w\n]{{1,3}}{tok}){{0,7}}(?![^\W_])")
+    run = re.compile(rf"(?<![^\W_]){tok}(?:{_RUN_GAP_CHARS}{{1,3}}{tok}){{0,7}}(?![^\W_])")
     return hint, ascii_hint, run
 
 
@@ -647,7 +654,7 @@ def _alone_hint() -> re.Pattern[str]:
     or 2; ``_alone_starts`` for ASCII text).  Each alternative opens with a character class,
     so the search skips to its candidates."""
     cls = "[" + "".join(re.escape(c) for c in sorted(_letter_digits()) if c.isascii()) + "]"
-    return re.compile(rf"({cls})(?<![^\W_].)(?=[^\w\n]{{1,3}}[0-9])|[0-9][^\w\n]{{1,3}}({cls})(?![^\W_])")
+    return re.compile(rf"({cls})(?<![^\W_].)(?={_RUN_GAP_CHARS}{{1,3}}[0-9])|[0-9]{_RUN_GAP_CHARS}{{1,3}}({cls})(?![^\W_])")
 
 
 @functools.cache
@@ -659,14 +666,15 @@ def _single_letter_run() -> re.Pattern[str]:
     cls = "[" + "".join(re.escape(c) for c in sorted(_letter_digits())) + "]"
     # (a tag's name is no group: ``N<b>NN``, ``</i>``)
     tok = rf"(?:[0-9]+|(?<!<)(?<!</){cls}(?!>))"
-    return re.compile(rf"(?<![^\W_]){tok}(?:[^\w\n]{{1,3}}{tok}){{1,33}}(?![^\W_])")
+    return re.compile(rf"(?<![^\W_]){tok}(?:{_RUN_GAP_CHARS}{{1,3}}{tok}){{1,33}}(?![^\W_])")
 
 
 @functools.cache
 def _ascii_hint_bytes() -> bytes:
     """A ``bytes.translate`` table for ASCII text: an ASCII digit to ``0``, an ASCII
     letter of ``_letter_digits`` to ``L``, any other word character to ``w``, a line break
-    to ``n``, every other byte (a mark, a blank) to a blank."""
+    or a table's cell or row mark to ``n`` (``_RUN_GAP_CHARS``), every other byte (a mark,
+    a blank) to a blank."""
     table = bytearray(b" " * 256)
     for w in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_":
         table[w] = ord("w")
@@ -675,7 +683,8 @@ def _ascii_hint_bytes() -> bytes:
     for c in _letter_digits():
         if c.isascii():
             table[ord(c)] = ord("L")
-    table[ord("\n")] = ord("n")
+    for barrier in "\n\x1e\x1f":
+        table[ord(barrier)] = ord("n")
     return bytes(table)
 
 
