@@ -9,15 +9,21 @@ inline.  ``warm_texts`` holds one labelled identifier of every kind the shipped
 recognizers stop or report, in chat and in a file's table and prose, so that cost is
 paid at start instead.
 
-The identifiers are made here, from a seeded generator, with valid check digits (a
-value that fails its checksum stops before the context is read, and would warm
-nothing); none is written in the source.  They are only scanned: nothing is logged,
+The identifiers are made here, from a seeded generator, with the check digits the
+recognizers' own checks want (a value that fails its checksum stops before the context
+is read, and would warm nothing); none is written in the source.  They are only scanned: nothing is logged,
 archived or kept.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+
+from dlp_proxy.detect.checksums import luhn_ok
+from dlp_proxy.recognizers.bank import aba_valid
+from dlp_proxy.recognizers.iban import iban_valid
+from dlp_proxy.recognizers.securities import cusip_valid
 
 __all__ = ["warm_texts"]
 
@@ -26,43 +32,26 @@ def _digits(rng: random.Random, n: int) -> str:
     return "".join(str(rng.randrange(10)) for _ in range(n))
 
 
-def _luhn_completed(body: str) -> str:
-    """``body`` and the digit that makes it pass the Luhn check."""
-    total = 0
-    for k, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if k % 2 == 0:
-            d *= 2
-            d -= 9 if d > 9 else 0
-        total += d
-    return body + str((10 - total % 10) % 10)
+def _completed(body: str, valid: Callable[[str], bool]) -> str:
+    """``body`` and the check digit that makes ``valid`` (a recognizer's own check) pass."""
+    return next(body + d for d in "0123456789" if valid(body + d))
 
 
 def _aba(rng: random.Random) -> str:
     """A routing number: a Federal Reserve prefix and the ABA check digit."""
-    body = f"{rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 21, 22, 26, 31]):02d}" + _digits(rng, 6)
-    weights = (3, 7, 1, 3, 7, 1, 3, 7)
-    total = sum(int(c) * w for c, w in zip(body, weights, strict=True))
-    return body + str((10 - total % 10) % 10)
+    prefix = f"{rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 21, 22, 26, 31]):02d}"
+    return _completed(prefix + _digits(rng, 6), aba_valid)
 
 
 def _iban(rng: random.Random) -> str:
     """A UK IBAN (bank code, sort code, account) with its ISO 7064 check digits."""
     bban = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4)) + _digits(rng, 14)
-    moved = bban + "GB00"
-    check = 98 - int("".join(str(int(c, 36)) for c in moved)) % 97
-    return f"GB{check:02d}{bban}"
+    return next(f"GB{check:02d}{bban}" for check in range(2, 99) if iban_valid(f"GB{check:02d}{bban}"))
 
 
 def _cusip(rng: random.Random) -> str:
     body = _digits(rng, 3) + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(5))
-    total = 0
-    for k, ch in enumerate(body):
-        v = int(ch, 36)
-        if k % 2 == 1:
-            v *= 2
-        total += v // 10 + v % 10
-    return body + str((10 - total % 10) % 10)
+    return _completed(body, cusip_valid)
 
 
 def warm_texts(seed: int = 1917) -> tuple[str, ...]:
@@ -72,9 +61,9 @@ def warm_texts(seed: int = 1917) -> tuple[str, ...]:
     ssn = f"{rng.randrange(100, 600):03d}-{rng.randrange(10, 99):02d}-{rng.randrange(1000, 9999):04d}"
     ssn_bare = f"{rng.randrange(100, 600):03d}{rng.randrange(10, 99):02d}{rng.randrange(1000, 9999):04d}"
     itin = f"9{rng.randrange(10, 99):02d}-{rng.choice([70, 75, 78, 81, 88, 92]):02d}-{rng.randrange(1000, 9999):04d}"
-    card = _luhn_completed("4" + _digits(rng, 14))
+    card = _completed("4" + _digits(rng, 14), luhn_ok)
     card_grouped = " ".join(card[k:k + 4] for k in range(0, 16, 4))
-    amex = _luhn_completed("37" + _digits(rng, 12))
+    amex = _completed("37" + _digits(rng, 12), luhn_ok)
     aba, account = _aba(rng), _digits(rng, 10)
     iban = _iban(rng)
     ein = f"{rng.randrange(10, 88):02d}-{_digits(rng, 7)}"
