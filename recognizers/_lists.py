@@ -33,6 +33,7 @@ a URL's percent-encoded characters; the engine judges what they decode to
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
@@ -106,8 +107,11 @@ def reads_as_list(c: Candidate, text: str) -> bool:
     return _short_numbers(tuple(b - a for a, b in groups), seps)
 
 
+@functools.lru_cache(maxsize=16)
 def join_instruction(text: str) -> bool:
-    """The message asks for numbers to be read as one ("no spaces", "concatenate")."""
+    """The message asks for numbers to be read as one ("no spaces", "concatenate").
+    Asked for each candidate of a text (a binary's raw reading has thousands), so
+    answered once per text."""
     return _JOIN.search(text) is not None
 
 
