@@ -66,7 +66,8 @@ ENTITY_TYPES: tuple[str, ...] = (
 
 #: Customer nonpublic personal information that the default decisions stop.
 #: True while a detector reads a text the split window joined from pieces of several
-#: texts (policy/split.py): no one's message, so the engine does not read its lines as
+#: texts (policy/split.py), or a file's raw reading of bytes (gateway/filescan.py
+#: ``_analyze_segment``): no one's message, so the engine does not read its lines as
 #: pieces once more (detect/engine.py ``Engine._analyze_lines``)
 JOINED_TEXT: ContextVar[bool] = ContextVar("joined_text", default=False)
 

@@ -276,3 +276,44 @@ def test_the_rule_takes_any_text_and_span(text: str, data: st.DataObject) -> Non
     kept = judge_raw("bytes=0-60", text, [f], lambda t: [])
     assert kept in ([], [f])
     assert isinstance(usual_groups(text[start:end]), bool)
+
+
+# -- a raw reading's lines are not read as pieces of one message ----------------------------------------
+
+_RAW_LINE_PIECES = st.sampled_from([
+    "536-22", "8710", "SSN", "client SSN 536-22", "acct", "4111 1111", "1111 1111", "routing 0210", "00021",
+    "GB82 WEST", "1234 5698 7654 32", "lunch?", "x9@!", "%%EOF", "0 0 1 rg", "T+1", "(536)", "22-8710", "#1",
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(_RAW_LINE_PIECES, min_size=1, max_size=4).map(" ".join), min_size=2, max_size=8).map("\n".join))
+def test_a_raw_readings_judgement_is_the_same_without_its_lines_read_as_pieces(text: str) -> None:
+    # judge_raw keeps no finding read across lines (``split-messages``): skipping that reading
+    # for a raw reading (``_analyze_segment(raw=True)``) leaves what stands as it was
+    location = "bytes=0-4096"
+    assert is_raw_reading(location)
+
+    def judged(raw: bool) -> list[tuple[str, int, int]]:
+        found = filescan._analyze_segment(text, None, raw=raw)
+        assert found is not None
+        reline = lambda line: list(filescan._worker_detector.analyze(line))  # noqa: E731
+        return sorted((f.entity_type, f.start, f.end) for f in judge_raw(location, text, found, reline, [RELINE_MAX]))
+
+    assert judged(True) == judged(False)
+
+
+def test_only_a_raw_readings_lines_are_not_read_as_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlp_proxy.policy import split
+
+    read: list[str] = []
+    real = split.completed_lines
+
+    def recording(text: str, *a: object, **kw: object) -> object:
+        read.append(text)
+        return real(text, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(split, "completed_lines", recording)
+    text = "client SSN 536-22\nlunch at noon?\n8710\n"
+    assert filescan._analyze_segment(text, None, raw=True) is not None and read == []
+    assert filescan._analyze_segment(text, None) is not None and read == [text]

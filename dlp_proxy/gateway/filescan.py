@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dlp_proxy.interfaces import Extraction, TextSegment
-from dlp_proxy.model import ContentItem, Finding, ScannedItem
+from dlp_proxy.model import JOINED_TEXT, ContentItem, Finding, ScannedItem
 
 _worker_detector: Any = None
 
@@ -198,7 +198,7 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
     object's values...) counts only when it is written there as text
     (``rawread.judge_raw``: pixels and a font's tables read as digits do not)."""
 
-    from dlp_proxy.files.rawread import RELINE_MAX, judge_raw
+    from dlp_proxy.files.rawread import RELINE_MAX, is_raw_reading, judge_raw
     from dlp_proxy.files.runner import work
 
     cpu_clock, wall_clock = _job_clocks
@@ -232,10 +232,11 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
     for i, seg in enumerate(extraction.segments):
         header = headers.get(seg.location)
         text = text_of(i, seg)
+        raw = is_raw_reading(seg.location)
         if header is None:
-            found = _analyze_segment(text, entities, deadline)
+            found = _analyze_segment(text, entities, deadline, raw=raw)
         else:
-            found = _analyze_segment(header + text, entities, deadline)
+            found = _analyze_segment(header + text, entities, deadline, raw=raw)
             if found is not None:
                 import dataclasses
 
@@ -439,11 +440,22 @@ SEGMENT_OVERLAP = 1_024
 
 
 def _analyze_segment(text: str, entities: Collection[str] | None,
-                     deadline: Callable[[], bool] | None = None) -> list[Finding] | None:
+                     deadline: Callable[[], bool] | None = None, *, raw: bool = False) -> list[Finding] | None:
     """Findings in one extracted segment of any length, offsets in ``text``; None when
-    ``deadline()`` said the job's time was spent before the segment was wholly judged."""
+    ``deadline()`` said the job's time was spent before the segment was wholly judged.
+    ``raw``: a reading of bytes no viewer shows as text (``rawread.is_raw_reading``),
+    whose lines are not read as pieces of one message split over lines
+    (``Engine._analyze_lines``): ``judge_raw`` keeps no finding read across lines
+    (``split-messages``), and on a photo's pixels that reading was most of the job
+    (a 6 MB BMP's ~20 k characters of printable runs: ~10 s)."""
     if deadline is not None and deadline():
         return None
+    if raw:
+        apart = JOINED_TEXT.set(True)
+        try:
+            return _analyze_segment(text, entities, deadline)
+        finally:
+            JOINED_TEXT.reset(apart)
     if len(text) <= SEGMENT_WINDOW:
         return list(_worker_detector.analyze(text, entities=entities))
     import dataclasses
