@@ -3,16 +3,16 @@
 A detector builds part of its state on the first text that needs it: the context
 regexes of a recognizer (``_common._bare``), their Hyperscan span databases
 (``gatescan.register_spans``), the confusables and number-word tables.  On the first
-post with a labelled identifier of a kind that cost 20-270 ms (docs/benchmarks.md,
-"Identifier messages"), paid by that post, on the event loop when the gateway scans it
-inline.  ``warm_texts`` holds one labelled identifier of every kind the shipped
+post with a labelled identifier of a kind that cost 20-270 ms (docs/benchmarks.md, "A
+new detector's first identifiers"), paid by that post, on the event loop when the
+gateway scans it inline.  ``warm_texts`` holds one labelled identifier of every kind the shipped
 recognizers stop or report, in chat and in a file's table and prose, so that cost is
 paid at start instead.
 
 The identifiers are made here, from a seeded generator, with the check digits the
 recognizers' own checks want (a value that fails its checksum stops before the context
-is read, and would warm nothing); none is written in the source.  They are only scanned: nothing is logged,
-archived or kept.
+is read, and would warm nothing); none is written in the source.  They are only
+scanned: nothing is logged, archived or kept.
 """
 
 from __future__ import annotations
