@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,13 +65,24 @@ ENTITY_TYPES: tuple[str, ...] = (
     ISIN,
 )
 
-#: Customer nonpublic personal information that the default decisions stop.
 #: True while a detector reads a text the split window joined from pieces of several
 #: texts (policy/split.py), or a file's raw reading of bytes (gateway/filescan.py
 #: ``_analyze_segment``): no one's message, so the engine does not read its lines as
 #: pieces once more (detect/engine.py ``Engine._analyze_lines``)
 JOINED_TEXT: ContextVar[bool] = ContextVar("joined_text", default=False)
 
+
+@contextmanager
+def lines_not_pieces() -> Iterator[None]:
+    """``JOINED_TEXT`` set while the block runs (and restored after it)."""
+    token = JOINED_TEXT.set(True)
+    try:
+        yield
+    finally:
+        JOINED_TEXT.reset(token)
+
+
+#: Customer nonpublic personal information that the default decisions stop.
 SENSITIVE_ENTITIES: frozenset[str] = frozenset(
     {US_SSN, US_ITIN, CREDIT_CARD, ABA_ROUTING_NUMBER, US_BANK_NUMBER, IBAN_CODE}
 )

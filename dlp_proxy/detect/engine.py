@@ -100,6 +100,7 @@ from dlp_proxy.model import (
     Finding,
     ItemKind,
     ScannedItem,
+    lines_not_pieces,
 )
 
 NER_MODEL = "en_core_web_sm"
@@ -506,11 +507,8 @@ class Engine:
             return _resolve(found + self.analyze(plain, entities=entities))
         if item.path != "split-window":
             return self.analyze(item.text, entities=entities)
-        joined = JOINED_TEXT.set(True)  # a text the split window joined (gateway/pipeline.py _WindowScanner)
-        try:
+        with lines_not_pieces():  # a text the split window joined (gateway/pipeline.py _WindowScanner)
             return self.analyze(item.text, entities=entities)
-        finally:
-            JOINED_TEXT.reset(joined)
 
     def context_terms(self, text: str) -> list[str]:
         """The context words (any recognizer's, lower-cased) that occur in ``text``.

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dlp_proxy.interfaces import Extraction, TextSegment
-from dlp_proxy.model import JOINED_TEXT, ContentItem, Finding, ScannedItem
+from dlp_proxy.model import ContentItem, Finding, ScannedItem, lines_not_pieces
 
 _worker_detector: Any = None
 
@@ -448,14 +448,11 @@ def _analyze_segment(text: str, entities: Collection[str] | None,
     (``Engine._analyze_lines``): ``judge_raw`` keeps no finding read across lines
     (``split-messages``), and on a photo's pixels that reading was most of the job
     (a 6 MB BMP's ~20 k characters of printable runs: ~10 s)."""
+    if raw:
+        with lines_not_pieces():
+            return _analyze_segment(text, entities, deadline)
     if deadline is not None and deadline():
         return None
-    if raw:
-        apart = JOINED_TEXT.set(True)
-        try:
-            return _analyze_segment(text, entities, deadline)
-        finally:
-            JOINED_TEXT.reset(apart)
     if len(text) <= SEGMENT_WINDOW:
         return list(_worker_detector.analyze(text, entities=entities))
     import dataclasses

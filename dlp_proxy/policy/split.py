@@ -106,7 +106,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import ResponseError
 
 from dlp_proxy.keys import keyed_hash
-from dlp_proxy.model import CREDIT_CARD, IBAN_CODE, JOINED_TEXT, SENSITIVE_ENTITIES, US_ITIN, US_SSN, Finding
+from dlp_proxy.model import (
+    CREDIT_CARD,
+    IBAN_CODE,
+    SENSITIVE_ENTITIES,
+    US_ITIN,
+    US_SSN,
+    Finding,
+    lines_not_pieces,
+)
 from dlp_proxy.randpool import random_bytes
 
 log = logging.getLogger("dlp_proxy.policy.split")
@@ -510,14 +518,11 @@ class _Analyzer(Protocol):
 
 
 async def _analyze(detector: _Analyzer, text: str, entities: Collection[str]) -> list[Finding]:
-    joined = JOINED_TEXT.set(True)  # a joined text: its lines are no pieces of one message
-    try:
+    with lines_not_pieces():  # a joined text: its lines are no pieces of one message
         found = detector.analyze(text, entities=entities)
         if inspect.isawaitable(found):
             return list(await found)
         return list(found)
-    finally:
-        JOINED_TEXT.reset(joined)
 
 
 #: where a part of a joined text went: (its start in the text scanned, its start in
