@@ -60,6 +60,7 @@ closed lists, kept here; the tests write numbers with a writer of their own.
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import re
@@ -581,6 +582,11 @@ _SHORT_WORDS = ("un", "um", "oh", "uc", "üç", *dict.fromkeys(
     for f in (w, _fold(w)) if len(f) <= 2 and not f.isascii()))
 
 
+#: ``_SHORT_WORDS`` as a token -> how often it is listed (``_hits`` counts a token that
+#: often: the text's tokens are fewer than the list, so the sum runs over them)
+_SHORT_WEIGHT: dict[str, int] = dict(collections.Counter(_SHORT_WORDS))
+
+
 def _hits(low: str, tight: bool, text: str | None = None) -> tuple[list[str], list[str]]:
     """The tokens of ``low`` that open a window (each once), and the letters glued to a
     digit that hold a number word or holding number words inside them (``_hits_reference``,
@@ -632,7 +638,8 @@ def _hits(low: str, tight: bool, text: str | None = None) -> tuple[list[str], li
     if inner:
         glued = list(dict.fromkeys((*glued, *_inner_tokens(low if text is None else text, low, inner))))
     if tight and not glued and _HUNDRED not in hits and (
-            sum(counts[w] * _words_in(w) for w in hits) + sum(counts.get(w, 0) for w in _SHORT_WORDS)) < 3 and (
+            sum(counts[w] * _words_in(w) for w in hits)
+            + sum(n * _SHORT_WEIGHT[t] for t, n in counts.items() if t in _SHORT_WEIGHT)) < 3 and (
             not hits or _DIGIT.search(low) is None):
         return [], []
     return hits, glued
