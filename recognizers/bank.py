@@ -326,6 +326,80 @@ def _date_like(c: Candidate) -> bool:
     )
 
 
+def _eight_digit_date(d: str) -> bool:
+    """Eight digits that read as a date: YYYYMMDD, MMDDYYYY or DDMMYYYY with a year of
+    19xx or 20xx (about seven in ten thousand eight-digit numbers are each)."""
+    if len(d) != 8:
+        return False
+    if _yyyymmdd(d):
+        return True
+    if d[4:6] not in ("19", "20"):
+        return False
+    a, b = int(d[:2]), int(d[2:4])
+    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
+
+
+def _dated_group(c: Candidate) -> bool:
+    """A group of a candidate of several is an eight-digit date (``recon 20240103: 4737
+    matched``, ``acct update: 11212020 58``): a date fused with the number beside it, not
+    an account number.  The first, last or middle eight digits of an account number
+    written in groups read as a date about once in five hundred, and a writer splitting
+    one cannot make them a date.  (One group alone is read as before: ``acct 19890220``
+    is an account number under its label.)"""
+    if c.is_bare:
+        return False
+    pos = 0
+    for g in c.groups:
+        if g == 8 and _eight_digit_date(c.digits[pos : pos + 8]):
+            return True
+        pos += g
+    return False
+
+
+#: a time zone right after a number (``DDA sweep at 152629 ET``): the number is a clock time
+_ZONE_AFTER = re.compile(r"[ \t]?(?:ET|EST|EDT|CT|CST|CDT|MT|MST|MDT|PT|PST|PDT|UTC|GMT|BST|CET|CEST|"
+                         r"HKT|JST|SGT|AEST|AEDT|IST|NY|NYC|LDN)(?![A-Za-z0-9])")
+
+
+def _clock_time(c: Candidate, text: str) -> bool:
+    """Six digits that read as HHMMSS, a time zone after them."""
+    d = c.digits
+    return (len(d) == 6 and int(d[:2]) <= 23 and int(d[2:4]) <= 59 and int(d[4:]) <= 59
+            and _ZONE_AFTER.match(text, c.end) is not None)
+
+
+#: a trade's verb right before a number (``acct 2 bought 778000 C @ 359.58``, ``we did
+#: 8257000 today``): the number is the trade's quantity
+_TRADE_VERB_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:bought|sold|buy|sell|buying|selling|bot|bght|sld|shorted|short|covered|cover|"
+    r"traded|did|done|filled|fill|working|lifted|paid|hit)[ \t]+\Z", re.IGNORECASE)
+#: a count's noun right after a number (``acct recon 7709 82 unmatched``, ``bank stats
+#: 9066, 9337 rows``): the number counts them.  After one group only the nouns a number
+#: never names (``acct 4829103755 trades options`` is an account's trades); after groups,
+#: any (the last group counts them, the groups are two numbers)
+_COUNTED_AFTER = re.compile(
+    r"[ \t]+(?:rows?|records?|breaks?|matched|unmatched|mismatch(?:ed|es)?|items?|entries|lines?|errors?|"
+    r"exceptions?|messages?|times|hits|pages?|fails|failed|rejects?|rejected)(?![A-Za-z])", re.IGNORECASE)
+_COUNTED_AFTER_GROUPS = re.compile(
+    r"[ \t]+(?:trades?|orders?|fills?|tickets?|wires?|accounts?|accts?|clients?|names?|files?|positions?|"
+    r"transactions?|txns?|checks?|payments?|transfers?|cusips?|securities|days?|hours?|hrs|mins?|minutes?|"
+    r"secs?|seconds?|users?|people|pending|open|left|done|booked|settled|new|more|total)(?![A-Za-z])",
+    re.IGNORECASE)
+
+
+def _token_of_its_own(c: Candidate, text: str) -> bool:
+    """The candidate's digits read as a number of another kind that a reader takes
+    whole: a date among its groups, a clock time with its zone, a trade's quantity after
+    its verb, or a count before its noun (the last group of a fused candidate)."""
+    if _dated_group(c) or _clock_time(c, text):
+        return True
+    if c.start > 0 and _TRADE_VERB_BEFORE.search(text, max(0, c.start - 12), c.start) is not None:
+        return True
+    if _COUNTED_AFTER.match(text, c.end) is not None:
+        return True
+    return not c.is_bare and _COUNTED_AFTER_GROUPS.match(text, c.end) is not None
+
+
 class _WeakGate:
     """Whether a weak account word may be found before a candidate (``find_context``
     with ``before=15, after=0``, or in its column's header): the word as
@@ -823,7 +897,7 @@ class AccountNumberRecognizer(DLPRecognizer):
             return False  # (a clock time or a date in its run after a line break is a token of its own)
         if not c.split_digits and sum(1 for g in c.groups[:-1] if g < 3) >= 2:
             return False  # "48 221 39 77" is a list of numbers, not one account number
-        if _phone_like(c, text) or _date_like(c):
+        if _phone_like(c, text) or _date_like(c) or _token_of_its_own(c, text):
             return False
         if "." in c.seps and c.groups[-1] == 2:  # 12345.67 is money
             return False
