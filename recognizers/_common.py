@@ -95,12 +95,15 @@ NINE: frozenset[int] = frozenset({9})
 
 
 #: Labels of a taxpayer identification number as they appear as JSON key names and
-#: form labels (``taxpayer_id``, ``taxId``, ``TAXID``, ``tid``) and spelled out: the
-#: gateway reads a key path's names as words (gateway/pipeline.py ``key_words``), so
-#: these give a value under such a key, or beside it in one object, identifier context
-#: (issue 15).  Shared by the SSN, ITIN and EIN recognizers: a TIN is any of the three.
+#: form labels (``taxpayer_id``, ``taxId``, ``TAXID``) and spelled out: the gateway reads
+#: a key path's names as words (gateway/pipeline.py ``key_words``), so these give a
+#: value under such a key, or beside it in one object, identifier context (issue 15).
+#: Shared by the SSN, ITIN and EIN recognizers: a TIN is any of the three.  ("tid" is
+#: one only as a key's name: quoted in JSON pasted in a message, and spelled out by
+#: ``key_words`` for a request's keys; in a desk's chat it is a trade id, ``tid
+#: 489581387 amended``.)
 TAXPAYER_ID_LABELS = (
-    "taxid", "taxpayerid", "tax id no", "tax id num", "tid", "tax identification", "tax identification number",
+    "taxid", "taxpayerid", "tax id no", "tax id num", "\"tid\"", "'tid'", "tax identification", "tax identification number",
     "taxpayer identification", "taxpayer identification number", "taxpayer id number", "taxpayer number",
     # (atk25r R2, R4: "tax number", "Tax No.", "tax identifiers", "their tax ids")
     "tax number", "tax no", "tax nbr", "tax num", "taxpayer no", "taxpayer nbr", "taxpayer num", "tax ids",

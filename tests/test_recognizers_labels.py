@@ -61,10 +61,32 @@ def test_an_ein_under_its_label_is_stopped(detector: Any, label: str) -> None:
     assert "US_EIN" in {f["entity_type"] for f in records[-1]["findings"]}
 
 
-@pytest.mark.parametrize("text", [f"taxid {DIGITS}", f"TID: {DIGITS}", f"national id {DIGITS}", f"soc {DIGITS}",
+@pytest.mark.parametrize("text", [f"taxid {DIGITS}", f"TaxID: {DIGITS}", f"national id {DIGITS}", f"soc {DIGITS}",
                                   f"taxpayer identification number {DIGITS}"])
 def test_the_labels_in_a_message(detector: Any, text: str) -> None:
     assert {f.entity_type for f in detector.analyze(text)} & {"US_SSN", "US_EIN", "US_ITIN"}, text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=st.integers(100_000_000, 999_999_999),
+       form=st.sampled_from(["tid {n} amended", "TID: {n}", "cxl/rebook tid {n}", "pls check tid {n} for the allocation",
+                             "TID {n} / 28k @ 67.30"]))
+def test_property_tid_in_a_message_is_a_trade_id(detector: Any, number: int, form: str) -> None:
+    """"tid" in a desk's chat is a trade id: only a key named so is a taxpayer id's label
+    (``key_words`` spells it out)."""
+    text = form.format(n=number)
+    assert not {f.entity_type for f in detector.analyze(text)} & {"US_SSN", "US_EIN", "US_ITIN"}, text
+
+
+@pytest.mark.parametrize("text", ['{"name": "J Doe", "tid": "%s"}', "{'tid': '%s', 'name': 'J Doe'}"])
+def test_tid_as_a_pasted_json_key_is_a_label(detector: Any, text: str) -> None:
+    assert {f.entity_type for f in detector.analyze(text % DIGITS)} & {"US_SSN", "US_EIN", "US_ITIN"}, text
+
+
+def test_a_key_named_tid_reads_as_a_tax_id() -> None:
+    assert key_words("body.props.tid") == "props tax id"
+    assert key_words("body.props.TID") == "props tax id"
+    assert key_words("body.props.tide") == "props tide"
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -2092,6 +2092,10 @@ _INDEX = re.compile(r"\[[0-9]+\]")
 _KEY_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 #: key names of a path that are read as words: the last few (the ones nearest the value)
 KEY_WORDS_SEGMENTS = 4
+#: a key's name that abbreviates a label only as a key's name: ``{"tid": ...}`` is a
+#: taxpayer id, where "tid" in a desk's chat is a trade id (recognizers/_common.py
+#: ``TAXPAYER_ID_LABELS``)
+KEY_ABBREVIATIONS = {"tid": "tax id"}
 #: key paths whose context words a pipeline remembers (beyond, it starts again)
 KEY_TERMS_CACHE_SIZE = 4096
 
@@ -2108,7 +2112,7 @@ def key_words(path: str) -> str:
         # reads as the ASCII word it shows
         # (folded letters keep no camelCase: small capitals fold to capitals)
         words.extend(w.lower() for w in _KEY_WORD.findall(seg if seg.isascii() else ascii_fold(seg).lower()))
-    return " ".join(words)
+    return " ".join(KEY_ABBREVIATIONS.get(w, w) for w in words)
 
 
 def _parent_object(path: str) -> str:
