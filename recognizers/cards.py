@@ -250,6 +250,34 @@ def public_test_span(text: str, start: int, end: int) -> bool:
     return digits in PUBLIC_TEST_PANS and word_on_line(_TEST_WORDS, text, start, end, 80, 60)
 
 
+#: the words that name a card's number, then what may stand between a label and its value
+_CARD_LABEL = re.compile(
+    r"(?<![A-Za-z])(?:(?:credit|debit)[ \t]+card(?:[ \t]+(?:number|no|nbr|#))?|card(?:[ \t]+(?:number|no|nbr|#))?|cc#?|"
+    r"pan|visa|mastercard|amex)[ \t]*[:#=]?[ \t]*(?=[A-Za-z0-9])", re.IGNORECASE)
+#: the token right after such a label, up to a blank
+_LABELLED_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9:.\-_/+]*")
+#: a card's 13 to 19 digits in the token, a dash between groups or none, after letters
+#: or zeros glued before them and before letters glued after them (``card
+#: 5210589965493908X1``, ``card 0345395243661715``)
+_GLUED_CARD = re.compile(r"(?<![1-9])0*([1-9](?:-?[0-9]){12,18})(?![0-9])")
+
+
+def glued_cards(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, brand) of a valid card number in the token right after a card's
+    label, letters or zeros glued to it (held-out probe of 2026-12-07).  A run with
+    letters glued is a code of its own where nothing names it; the label right before
+    it names the number a reader sees in it."""
+    for m in _CARD_LABEL.finditer(text):
+        t = _LABELLED_TOKEN.match(text, m.end())
+        if t is None or (t.group(0).isdigit() and t.group(0)[0] != "0"):
+            continue  # (digits alone, no zero padding them: a run ``candidates`` reads)
+        for g in _GLUED_CARD.finditer(text, t.start(), t.end()):
+            glued = any(ch.isalnum() for ch in text[t.start():g.start(1)] + text[g.end(1):t.end()])
+            brand = card_valid(g.group(1).replace("-", "")) if glued else None
+            if brand is not None:
+                yield g.start(1), g.end(1), brand
+
+
 class PaymentCardRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "card", "cards", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
@@ -263,6 +291,8 @@ class PaymentCardRecognizer(DLPRecognizer):
         # a Luhn- and issuer-valid candidate, shaped like a card or with a card word somewhere
         if self.shaped_or_context_gate(text, candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS),
                                        lambda c: card_valid(c.digits) is not None, lambda c: _card_shape(c, text)):
+            return True
+        if any(glued_cards(text)):
             return True
         return CELL in text and (self.context_present(text) or blank_header_table(text)) and any(self._in_cells(text))
 
@@ -345,4 +375,8 @@ class PaymentCardRecognizer(DLPRecognizer):
                     continue
                 if not (taken and any(a < c.end and c.start < b for a, b in taken)):
                     out.append(self.result(CREDIT_CARD, c.start, c.end, 0.95, "groups-in-cells", f"luhn+iin({brand})", hit))
+        for start, end, brand in glued_cards(text):
+            if not any(a < end and start < b for a, b in taken):
+                out.append(self.result(CREDIT_CARD, start, end, 0.95, "glued-to-its-label", f"luhn+iin({brand})",
+                                       ContextHit("label", -1)))
         return out

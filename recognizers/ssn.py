@@ -301,6 +301,26 @@ def _three_groups(text: str) -> Callable[[int, int], bool]:
     return keep
 
 
+#: the words that name nothing but a person's nine digits (an SSN's or an ITIN's label),
+#: then what may stand between a label and its value
+_OWN_LABEL = re.compile(
+    r"(?<![A-Za-z])(?:ssns?|s\.s\.n\.?|ss#|ssn#|ssn[ \t]+(?:no|nbr|num)\.?|social[ \t]+security(?:[ \t]+(?:number|no|nbr|num|#))?"
+    r"|soc\.?[ \t]*sec\.?(?:[ \t]+(?:no|nbr|#))?|itins?|itin#|itin[ \t]+no\.?)[ \t]*[:#=]?[ \t]*(?=[A-Za-z0-9])",
+    re.IGNORECASE)
+#: the token right after such a label, up to a blank
+_LABELLED_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9:.\-_/+]*")
+#: nine digits in the token, 3-2-4 with one separator or none, after letters or zeros
+#: glued before them and before letters glued after them (``559-25-1583R5``,
+#: ``6q555-91-9935``, ``USD827-94-5167``, ``0152-49-5067``, ``827-94-5167T00:00:00Z``)
+_GLUED_CORE = re.compile(r"(?<![1-9])0*([0-9]{3})([-.]?)([0-9]{2})\2([0-9]{4})(?![0-9])")
+
+
+def _glued_to(text: str, a: int, b: int, start: int, end: int) -> bool:
+    """A letter or a digit in the token ``[a, b)`` besides its number ``[start, end)``
+    (a number alone in its token, punctuation after it, is a run ``candidates`` reads)."""
+    return any(ch.isalnum() for ch in text[a:start]) or any(ch.isalnum() for ch in text[end:b])
+
+
 class _NineDigit(DLPRecognizer):
     ENTITY = ""
     #: the first characters (as written) a valid candidate can have; None: any
@@ -312,6 +332,21 @@ class _NineDigit(DLPRecognizer):
     def valid(self, d: str) -> bool:
         raise NotImplementedError
 
+    def _glued(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """(start, end, digits) of a valid number in the token right after a label naming
+        only this number (``_OWN_LABEL``), letters or zeros glued to it (held-out probe of
+        2026-12-07: "SSN 559-25-1583R5", "SSN USD827-94-5167", "SSN 0152-49-5067").  A
+        run of digits with letters glued is a code of its own where nothing names it
+        (``_RUN_END``); the label right before it names the number a reader sees in it."""
+        for m in _OWN_LABEL.finditer(text):
+            t = _LABELLED_TOKEN.match(text, m.end())
+            if t is None or (t.group(0).isdigit() and t.group(0)[0] != "0"):
+                continue  # (digits alone, no zero padding them: a run ``candidates`` reads)
+            for g in _GLUED_CORE.finditer(text, t.start(), t.end()):
+                digits = g.group(1) + g.group(3) + g.group(4)
+                if _glued_to(text, t.start(), t.end(), g.start(1), g.end(4)) and self.valid(digits):
+                    yield g.start(1), g.end(4), digits
+
     def could_match(self, text: str) -> bool:
         # analyze reports a valid candidate only when it is shaped or has a context word;
         # with no context word anywhere in the text, only a shaped one, and a run of one
@@ -320,6 +355,8 @@ class _NineDigit(DLPRecognizer):
         runs = None if self.context_anywhere(text) else _three_groups(text)
         if self.shaped_or_context_gate(text, candidates(text, NINE, self.FIRST, runs), lambda c: self.valid(c.digits),
                                        _shaped):
+            return True
+        if any(self._glued(text)):
             return True
         if not (("(" in text or CELL in text) and (self.context_present(text) or blank_header_table(text))):
             return False
@@ -458,6 +495,9 @@ class _NineDigit(DLPRecognizer):
         if CELL in text and (self.context_present(text) or blank_header_table(text)):
             for c, hit in self._in_cells(text):
                 out.append(self.result(self.ENTITY, c.start, c.end, 0.9, "3-2-4-in-cells", self.VALIDATION, hit))
+        for start, end, _digits in self._glued(text):
+            out.append(self.result(self.ENTITY, start, end, 0.9, "glued-to-its-label", self.VALIDATION,
+                                   ContextHit("label", -1)))
         if "(" in text:
             for start, end, _digits in self._bracketed(text):
                 hit = self.context_hit(text, start, end)

@@ -1,0 +1,129 @@
+"""Identifiers a held-out probe (2026-12-07) got past the detector with their label right
+before them: letters or zeros glued to an SSN, an ITIN or a card number (``SSN
+559-25-1583R5``, ``SSN USD827-94-5167``, ``card 0345395243661715``), and an IBAN whose
+country is named apart from its digits (``IBAN Germany 2285...``, ``German IBAN: ...``,
+``IBAN 2285... (DE)``).  The label names the number a reader sees; without the label the
+glued token stays a code of its own.  Values are made here with the recognizers' checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import build_detector
+from dlp_proxy.detect.checksums import luhn_ok
+from dlp_proxy.model import CREDIT_CARD, IBAN_CODE, US_ITIN, US_SSN
+from dlp_proxy.recognizers.iban import IBAN_LENGTHS, iban_valid
+from dlp_proxy.recognizers.ssn import itin_valid, ssn_valid
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def engine() -> Any:
+    return build_detector(ROOT / "config", ner=False)
+
+
+def kinds(engine: Any, text: str) -> set[str]:
+    return {f.entity_type for f in engine.analyze(text)}
+
+
+ssns = st.tuples(st.integers(1, 899), st.integers(1, 99), st.integers(1, 9999)).map(
+    lambda t: f"{t[0]:03d}{t[1]:02d}{t[2]:04d}").filter(ssn_valid)
+affixes = st.sampled_from(["R5", "T00:00:00Z", "X1", "ab", "_x9", "Q7Q"])
+prefixes = st.sampled_from(["6q", "USD", "x", "0", "A1b"])
+
+
+@settings(max_examples=120, deadline=None)
+@given(d=ssns, label=st.sampled_from(["SSN", "ssn:", "SSN#", "social security number", "Soc Sec"]),
+       sep=st.sampled_from(["-", ""]), pre=st.one_of(st.just(""), prefixes), post=st.one_of(st.just(""), affixes))
+def test_property_an_ssn_glued_after_its_label_is_found(engine: Any, d: str, label: str, sep: str, pre: str,
+                                                        post: str) -> None:
+    assume(pre or post)
+    number = sep.join((d[:3], d[3:5], d[5:]))
+    text = f"{label} {pre}{number}{post}"
+    assert US_SSN in kinds(engine, text), text
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=ssns, post=affixes, word=st.sampled_from(["order", "build", "ticket", "room"]))
+def test_property_the_same_token_with_no_label_is_a_code(engine: Any, d: str, post: str, word: str) -> None:
+    text = f"{word} {d[:3]}{d[3:5]}{d[5:]}{post}"
+    assert US_SSN not in kinds(engine, text), text
+
+
+@settings(max_examples=60, deadline=None)
+@given(group=st.sampled_from([70, 78, 88, 90, 92]), area=st.integers(0, 99), serial=st.integers(1, 9999),
+       post=affixes)
+def test_property_an_itin_glued_after_its_label_is_found(engine: Any, group: int, area: int, serial: int,
+                                                         post: str) -> None:
+    d = f"9{area:02d}{group:02d}{serial:04d}"
+    assume(itin_valid(d))
+    text = f"ITIN {d[:3]}-{d[3:5]}-{d[5:]}{post}"
+    assert US_ITIN in kinds(engine, text), text
+
+
+def _card(body: str) -> str:
+    for last in "0123456789":
+        if luhn_ok(body + last):
+            return body + last
+    raise AssertionError(body)
+
+
+cards = st.tuples(st.sampled_from(["4", "51", "55", "2221", "6011", "37"]), st.integers(0, 10**14)).map(
+    lambda t: _card((t[0] + f"{t[1]:014d}")[: (14 if t[0] == "37" else 15)]))
+
+
+@settings(max_examples=120, deadline=None)
+@given(card=cards, label=st.sampled_from(["card", "cc#", "credit card:", "visa"]),
+       pre=st.one_of(st.just(""), st.sampled_from(["0", "00", "X", "ref"])), post=st.one_of(st.just(""), affixes))
+def test_property_a_card_glued_after_its_label_is_found(engine: Any, card: str, label: str, pre: str,
+                                                        post: str) -> None:
+    assume(pre or post)
+    text = f"{label} {pre}{card}{post}"
+    assert CREDIT_CARD in kinds(engine, text), text
+
+
+def _iban(cc: str, bban: str) -> str:
+    n = int("".join(str(int(ch, 36)) for ch in bban + cc + "00"))
+    return f"{cc}{98 - n % 97:02d}{bban}"
+
+
+COUNTRIES = {"DE": ("Germany", "German"), "GB": ("UK", "British"), "NL": ("Netherlands", "Dutch"),
+             "FR": ("France", "French"), "ES": ("Spain", "Spanish")}
+
+
+def _bban(cc: str, digits: str) -> str:
+    if cc == "GB":
+        return "NWBK" + digits[:14]
+    if cc == "NL":
+        return "ABNA" + digits[:10]
+    return digits[: IBAN_LENGTHS[cc] - 4]
+
+
+@settings(max_examples=120, deadline=None)
+@given(cc=st.sampled_from(sorted(COUNTRIES)), digits=st.text("0123456789", min_size=24, max_size=24),
+       form=st.sampled_from(["IBAN {name} {n}", "{adj} IBAN: {n}", "IBAN {n} ({cc})", "{adj} client, IBAN {n}"]))
+def test_property_an_iban_with_its_country_apart_is_found(engine: Any, cc: str, digits: str, form: str) -> None:
+    iban = _iban(cc, _bban(cc, digits))
+    assert iban_valid(iban)
+    name, adj = COUNTRIES[cc]
+    text = form.format(name=name, adj=adj, cc=cc, n=iban[2:])
+    assert IBAN_CODE in kinds(engine, text), text
+
+
+@settings(max_examples=80, deadline=None)
+@given(cc=st.sampled_from(sorted(COUNTRIES)), digits=st.text("0123456789", min_size=24, max_size=24),
+       at=st.integers(2, 15), bump=st.integers(1, 9))
+def test_property_a_wrong_digit_is_no_iban(engine: Any, cc: str, digits: str, at: int, bump: int) -> None:
+    iban = _iban(cc, _bban(cc, digits))
+    rest = iban[2:]
+    if not rest[at].isdigit():
+        return
+    wrong = rest[:at] + str((int(rest[at]) + bump) % 10) + rest[at + 1:]
+    text = f"IBAN {COUNTRIES[cc][0]} {wrong}"
+    assert IBAN_CODE not in kinds(engine, text), text
