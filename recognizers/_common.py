@@ -1344,6 +1344,38 @@ _ANOTHER_THING_AFTER: dict[str, re.Pattern[str]] = {
 }
 
 
+#: the words that name nothing but a person's nine digits: a reference word between one
+#: of them and nine digits close after it takes nothing away ("SSN ticket N", "ITIN ref
+#: N", "SSN for the order: N": held-out evasion probe of 2026-12-07, class 1, 108 of 244
+#: missed), where a word of several meanings ("tin", "tax id", "social") yields to it
+PERSON_NUMBER_WORDS = frozenset({
+    "ssn", "ssns", "ss#", "ss #", "ssn#", "s.s.n", "s s n", "snn", "snn#", "ssan", "ssn no", "ssn nbr", "social security",
+    "social security number", "social security no", "social security nbr", "social security num", "socialsecurity",
+    "socialsecuritynumber", "soc sec", "soc sec #", "soc sec no", "soc sec nbr", "soc sec num", "socsec", "social sec",
+    "itin", "itin#", "itin no",
+})
+#: what may stand between such a word and its number: at most ``_CLOSE_WORDS`` words that
+#: are no reference word, no sentence's end
+_CLOSE_WORDS = 2
+_SENTENCE_END = re.compile(r"[.;!?](?:[ \t]|$)|\n")
+_GAP_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+#: words of a clause's grammar, not counted among those words
+_FUNCTION_WORDS = frozenset({"a", "an", "the", "for", "on", "in", "of", "to", "from", "per", "at", "with", "is", "are",
+                             "was", "this", "that", "his", "her", "their", "its", "my", "our", "your", "as", "be"})
+
+
+def close_gap(window: str, pos: int) -> bool:
+    """The words between a person's number's label (ending at ``pos`` of ``window``) and
+    the number (the window's end) stay within one clause: no sentence's end, at most
+    ``_CLOSE_WORDS`` words besides reference words and a clause's grammar ("SSN for the
+    order form: N" has one, "form"; "SSN verification done, see case N" three)."""
+    gap = window[pos:]
+    if len(gap) > 40 or _SENTENCE_END.search(gap) is not None:
+        return False
+    plain = gap if _NEGATIVE_RE is None else _NEGATIVE_RE.sub(" ", gap)
+    return sum(1 for w in _GAP_WORD.findall(plain) if w.lower() not in _FUNCTION_WORDS) <= _CLOSE_WORDS
+
+
 def _names_another_thing(word: str, window: str, end: int) -> bool:
     """The context word ``word``, ending at ``end`` of ``window``, opens a phrase naming
     something else (``_ANOTHER_THING_AFTER``): it labels no number."""
@@ -1386,6 +1418,8 @@ def find_context(
             best = None
         if best is not None and negative and _NEGATIVE_RE is not None:
             nine = len(_DIGIT.findall(text, start, end)) == 9
+            if nine and best.word in PERSON_NUMBER_WORDS and close_gap(window, best_pos):
+                return best  # "SSN ticket N", "ITIN ref N": the person's number, whatever words come between
             for m in _NEGATIVE_RE.finditer(window, best_pos):
                 # a negative label nearer to the number than the positive one
                 if nine and m.group(0).lower() in PHONE_WORDS:

@@ -30,6 +30,7 @@ from dlp_proxy.recognizers._common import (
     _GROUP_RE,
     NATIONAL_ID_LABELS,
     NINE,
+    PERSON_NUMBER_WORDS,
     PHONE_WORDS,
     TAXPAYER_ID_LABELS,
     Candidate,
@@ -39,6 +40,7 @@ from dlp_proxy.recognizers._common import (
     blank_header_table,
     candidates,
     cell_candidates,
+    close_gap,
     glued_reference,
     lookalike_note,
     named_as_reference,
@@ -480,8 +482,12 @@ class _NineDigit(DLPRecognizer):
                 continue  # "ref 360 78 2695", "levels 899.75.9149", "266 34 3119 contracts": named otherwise
             if base and hit is None and _round_quantities(text, c):
                 continue  # "3 lots: 125-50-2000", "filled 250 10 5000": round sizes side by side
-            if hit is not None and not base and _named_other(text, c):
-                continue  # "last four SSN 8710, 53622 (zip)": the last four, then a zip code
+            if hit is not None and not base and _named_other(text, c) and not (
+                    c.is_bare and hit.distance < 0 and hit.word in PERSON_NUMBER_WORDS
+                    and close_gap(text[: c.start], c.start + hit.distance)):
+                # "last four SSN 8710, 53622 (zip)": the last four, then a zip code ("SSN
+                # ticket N", nine digits in one, close after a word naming only them, is the SSN)
+                continue
             if hit is not None:
                 score = 0.95 if base else 0.9
             elif base:

@@ -127,3 +127,27 @@ def test_property_a_wrong_digit_is_no_iban(engine: Any, cc: str, digits: str, at
     wrong = rest[:at] + str((int(rest[at]) + bump) % 10) + rest[at + 1:]
     text = f"IBAN {COUNTRIES[cc][0]} {wrong}"
     assert IBAN_CODE not in kinds(engine, text), text
+
+
+DECOYS = ["ticket", "order", "order id", "ref", "reference", "case", "invoice", "confirmation", "trade", "batch",
+          "claim", "for the order:", "for the KYC ref", "on the ticket is", "(ref for the KYC file)", "zip"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(d=ssns, label=st.sampled_from(["SSN", "Client's SSN", "social security number", "ssn#"]),
+       decoy=st.sampled_from(DECOYS))
+def test_property_a_reference_word_after_an_ssn_label_takes_nothing_away(engine: Any, d: str, label: str,
+                                                                        decoy: str) -> None:
+    """"SSN ticket N": nine digits close after a word naming only a person's number are
+    that number, whatever reference word stands between (held-out probe, class 1)."""
+    text = f"{label} {decoy} {d}"
+    assert US_SSN in kinds(engine, text), text
+
+
+@settings(max_examples=80, deadline=None)
+@given(d=ssns, form=st.sampled_from(["SSN lookup is down. order {n} is stuck",
+                                     "need SSN verification done, see case {n} for details",
+                                     "tin mismatch report, ticket {n}", "order {n} shipped"]))
+def test_property_a_reference_in_another_clause_keeps_its_own_label(engine: Any, d: str, form: str) -> None:
+    text = form.format(n=d)
+    assert US_SSN not in kinds(engine, text), text
