@@ -1354,6 +1354,14 @@ PERSON_NUMBER_WORDS = frozenset({
     "socialsecuritynumber", "soc sec", "soc sec #", "soc sec no", "soc sec nbr", "soc sec num", "socsec", "social sec",
     "itin", "itin#", "itin no",
 })
+#: labels that say the number after them is an account's or a routing number, in words
+#: of that meaning only ("account number order N", "routing number ref N": the same probe)
+NUMBER_LABEL_WORDS = frozenset({
+    "account number", "account no", "account num", "account nbr", "account #", "account#", "acct no", "acct num",
+    "acct nbr", "acct#", "acct number", "a/c no", "a/c #", "acc no", "acc#", "acc number", "accnt #", "accnt no",
+    "routing number", "routing no", "routing #", "aba", "aba#", "aba no", "rtn", "rt#", "numero de cuenta",
+    "numero de compte", "kontonummer",
+})
 #: what may stand between such a word and its number: at most ``_CLOSE_WORDS`` words that
 #: are no reference word, no sentence's end
 _CLOSE_WORDS = 2
@@ -1370,6 +1378,8 @@ def close_gap(window: str, pos: int) -> bool:
     ``_CLOSE_WORDS`` words besides reference words and a clause's grammar ("SSN for the
     order form: N" has one, "form"; "SSN verification done, see case N" three)."""
     gap = window[pos:]
+    if gap.startswith(".") and window[max(0, pos - 3):pos].lower().endswith(("no", "nbr", "num", "nr")):
+        gap = gap[1:]  # the label's abbreviation ("acct no. for the order: N")
     if len(gap) > 40 or _SENTENCE_END.search(gap) is not None:
         return False
     plain = gap if _NEGATIVE_RE is None else _NEGATIVE_RE.sub(" ", gap)
@@ -1418,7 +1428,7 @@ def find_context(
             best = None
         if best is not None and negative and _NEGATIVE_RE is not None:
             nine = len(_DIGIT.findall(text, start, end)) == 9
-            if nine and best.word in PERSON_NUMBER_WORDS and close_gap(window, best_pos):
+            if (best.word in NUMBER_LABEL_WORDS or (nine and best.word in PERSON_NUMBER_WORDS)) and close_gap(window, best_pos):
                 return best  # "SSN ticket N", "ITIN ref N": the person's number, whatever words come between
             for m in _NEGATIVE_RE.finditer(window, best_pos):
                 # a negative label nearer to the number than the positive one

@@ -41,6 +41,7 @@ from dlp_proxy.recognizers._common import (
     _NEGATIVE_RE,
     FIX_ACCOUNT_TAGS,
     NINE,
+    NUMBER_LABEL_WORDS,
     Candidate,
     ContextHit,
     ContextProbe,
@@ -56,6 +57,7 @@ from dlp_proxy.recognizers._common import (
     between_tokens,
     candidate_lengths,
     candidates,
+    close_gap,
     context_regex,
     find_context,
     fix_field_tag,
@@ -1003,8 +1005,12 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue  # "account value 2485533": an amount, not an account number
             if phrase is None and hit.distance < 0 and _keyed_elsewhere(text, c, c.start + hit.distance):
                 continue  # "acct=HF-ALPHA gross=3154730048": the account word keys a code of its own
-            if named_other_kind(text, c.start, c.end):
-                continue  # "rt=021000021 acct=ACME", "acct GSCO net 4499000": its own label names another number
+            if named_other_kind(text, c.start, c.end) and not (
+                    phrase is None and hit.distance < 0 and hit.word in NUMBER_LABEL_WORDS
+                    and close_gap(text[: c.start], c.start + hit.distance)):
+                # "rt=021000021 acct=ACME", "acct GSCO net 4499000": its own label names another
+                # number ("account number order N": a label naming only an account's number, close)
+                continue
             if phrase is None and firm_ledger(text, c, hit):
                 continue  # "GL acct 8488-270", "error account 871-51605 (house)": the firm's own books
             if (phrase is None and hit.distance >= 0 and text[c.end + hit.distance : c.end + hit.distance + len(hit.word)].lower() == hit.word

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.checksums import luhn_ok
-from dlp_proxy.model import CREDIT_CARD, IBAN_CODE, US_ITIN, US_SSN
+from dlp_proxy.model import CREDIT_CARD, IBAN_CODE, US_BANK_NUMBER, US_ITIN, US_SSN
 from dlp_proxy.recognizers.iban import IBAN_LENGTHS, iban_valid
 from dlp_proxy.recognizers.ssn import itin_valid, ssn_valid
 
@@ -151,3 +151,19 @@ def test_property_a_reference_word_after_an_ssn_label_takes_nothing_away(engine:
 def test_property_a_reference_in_another_clause_keeps_its_own_label(engine: Any, d: str, form: str) -> None:
     text = form.format(n=d)
     assert US_SSN not in kinds(engine, text), text
+
+
+@settings(max_examples=100, deadline=None)
+@given(number=st.integers(10_000_000, 99_999_999_999).map(str).filter(lambda d: len(set(d)) > 2 and not d.endswith("0000")),
+       label=st.sampled_from(["account number", "acct no.", "acct#", "account #"]),
+       decoy=st.sampled_from(["order", "ref", "ticket", "trade", "for the order:", "code"]))
+def test_property_a_reference_word_after_an_account_number_label_takes_nothing_away(
+        engine: Any, number: str, label: str, decoy: str) -> None:
+    text = f"{label} {decoy} {number}"
+    assert US_BANK_NUMBER in kinds(engine, text), text
+
+
+@pytest.mark.parametrize("text", ["acct ops ticket 4829103755", "account number lookup is down. ticket 4829103755 open",
+                                  "acct 24 bought 554000 AMD @ 152.58"])
+def test_an_account_word_of_several_meanings_yields_to_a_reference(engine: Any, text: str) -> None:
+    assert US_BANK_NUMBER not in kinds(engine, text), text
