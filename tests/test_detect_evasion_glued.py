@@ -167,3 +167,20 @@ def test_property_a_reference_word_after_an_account_number_label_takes_nothing_a
                                   "acct 24 bought 554000 AMD @ 152.58"])
 def test_an_account_word_of_several_meanings_yields_to_a_reference(engine: Any, text: str) -> None:
     assert US_BANK_NUMBER not in kinds(engine, text), text
+
+
+@settings(max_examples=80, deadline=None)
+@given(d=ssns, filler=st.sampled_from(["ok?", "got it?", "Lunch later.", "hold on,"]),
+       words=st.sampled_from([("starts", "ends"), ("first five", "last four"), ("begins with", "rest")]))
+def test_property_an_ssn_split_across_sentences_by_its_parts_is_found(engine: Any, d: str, filler: str,
+                                                                      words: tuple[str, str]) -> None:
+    """"SSN starts 53622. ok? ends 8710": the first part in one sentence, the last in a
+    later one (held-out probe, class 5)."""
+    text = f"SSN {words[0]} {d[:5]}. {filler} {words[1]} {d[5:]}"
+    assert US_SSN in kinds(engine, text), text
+
+
+@pytest.mark.parametrize("text", ["ssn field starts empty. 53622 boxes shipped, ends 8710 pallets",
+                                  "SSN first. then order 53622 ends 8710"])
+def test_parts_in_other_sentences_without_their_words_are_not_joined(engine: Any, text: str) -> None:
+    assert US_SSN not in kinds(engine, text), text

