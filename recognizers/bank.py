@@ -92,6 +92,11 @@ class RoutingNumberRecognizer(DLPRecognizer):
         # (held-out probe of 2026-12-06, class I; "rt" alone is too often a retweet, "rt if you
         # agree" before a routing number: test_detect_wire10)
         "trn", "routing code", "bank code", "transit routing",
+        # in other languages, and a route's own word (held-out probe of 2026-12-07, class 12:
+        # the number must still pass the ABA checksum and prefix; the foreign labels are read
+        # in ASCII by the normalizer, dlp_proxy/detect/foreign.py)
+        "route", "routage", "numero de routage", "code de routage", "numero de ruta", "numero de enrutamiento",
+        "bankleitzahl", "blz",
     )
     FUZZY = ("routing", "transit")
 
@@ -184,6 +189,11 @@ STRONG_ACCOUNT = (
     "de cuenta", "numero de cuenta", "cuenta bancaria", "cuenta corriente", "de compte", "numero de compte",
     "compte bancaire", "compte courant", "kontonummer", "konto-nr", "kontonr", "konto nr", "bankkonto", "girokonto",
     "depotnummer",
+    # an account transfer names the accounts it moves between (held-out probe of 2026-12-07:
+    # "ACATS from Schwab N into N", "journal 50k from N to N")
+    # ("ACAT transfer" alone is a ticket's subject: the words of the move name the numbers)
+    "acats from", "acat from", "acats into", "acat into", "acats to", "acat to", "journal from", "journal to",
+    "jnl from", "jnl to",
     # Italian, Portuguese, Dutch, Polish, Indonesian, Turkish (held-out probe, class 4; labels
     # outside ASCII: ``_FOREIGN_LABEL`` and dlp_proxy/detect/foreign.py)
     "numero di conto", "conto corrente", "conta corrente", "numero da conta", "numero de conta",

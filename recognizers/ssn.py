@@ -307,10 +307,14 @@ def _three_groups(text: str) -> Callable[[int, int], bool]:
 #: then what may stand between a label and its value
 _OWN_LABEL = re.compile(
     r"(?<![A-Za-z])(?:ssns?|s\.s\.n\.?|ss#|ssn#|ssn[ \t]+(?:no|nbr|num)\.?|social[ \t]+security(?:[ \t]+(?:number|no|nbr|num|#))?"
-    r"|soc\.?[ \t]*sec\.?(?:[ \t]+(?:no|nbr|#))?|itins?|itin#|itin[ \t]+no\.?)[ \t]*[:#=]?[ \t]*(?=[A-Za-z0-9])",
+    r"|soc\.?[ \t]*sec\.?(?:[ \t]+(?:no|nbr|#))?|itins?|itin#|itin[ \t]+no\.?)[ \t]*[:#=]?[ \t]*(?=[A-Za-z0-9$€£])",
     re.IGNORECASE)
-#: the token right after such a label, up to a blank
-_LABELLED_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9:.\-_/+]*")
+#: the token right after such a label, up to a blank (a currency sign may lead it)
+_LABELLED_TOKEN = re.compile(r"[$€£]?[A-Za-z0-9][A-Za-z0-9:.\-_/+,]*")
+#: the same nine digits with a letter between the groups (``141r50t9247``: a reader skips
+#: them), or written as an amount (``$399,262,907``)
+_LETTER_SEPARATED = re.compile(r"(?<![0-9])([0-9]{3})[A-Za-z]([0-9]{2})[A-Za-z]([0-9]{4})(?![0-9])")
+_AS_MONEY = re.compile(r"(?<=[$€£])([0-9]{3}),([0-9]{3}),([0-9]{3})(?![0-9]|,[0-9])")
 #: nine digits in the token, 3-2-4 with one separator or none, after letters or zeros
 #: glued before them and before letters glued after them (``559-25-1583R5``,
 #: ``6q555-91-9935``, ``USD827-94-5167``, ``0152-49-5067``, ``827-94-5167T00:00:00Z``)
@@ -337,7 +341,9 @@ class _NineDigit(DLPRecognizer):
     def _glued(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, digits) of a valid number in the token right after a label naming
         only this number (``_OWN_LABEL``), letters or zeros glued to it (held-out probe of
-        2026-12-07: "SSN 559-25-1583R5", "SSN USD827-94-5167", "SSN 0152-49-5067").  A
+        2026-12-07: "SSN 559-25-1583R5", "SSN USD827-94-5167", "SSN 0152-49-5067"), a
+        letter between its groups ("SSN 141r50t9247") or written as an amount ("SSN
+        $399,262,907").  A
         run of digits with letters glued is a code of its own where nothing names it
         (``_RUN_END``); the label right before it names the number a reader sees in it."""
         for m in _OWN_LABEL.finditer(text):
@@ -348,6 +354,11 @@ class _NineDigit(DLPRecognizer):
                 digits = g.group(1) + g.group(3) + g.group(4)
                 if _glued_to(text, t.start(), t.end(), g.start(1), g.end(4)) and self.valid(digits):
                     yield g.start(1), g.end(4), digits
+            for rx in (_LETTER_SEPARATED, _AS_MONEY):
+                for g in rx.finditer(text, t.start(), t.end()):
+                    digits = g.group(1) + g.group(2) + g.group(3)
+                    if self.valid(digits):
+                        yield g.start(1), g.end(3), digits
 
     def could_match(self, text: str) -> bool:
         # analyze reports a valid candidate only when it is shaped or has a context word;

@@ -184,3 +184,33 @@ def test_property_an_ssn_split_across_sentences_by_its_parts_is_found(engine: An
                                   "SSN first. then order 53622 ends 8710"])
 def test_parts_in_other_sentences_without_their_words_are_not_joined(engine: Any, text: str) -> None:
     assert US_SSN not in kinds(engine, text), text
+
+
+@settings(max_examples=80, deadline=None)
+@given(d=ssns, a=st.sampled_from("rtewqzk"), b=st.sampled_from("rtewqzk"), form=st.sampled_from(["letters", "money"]))
+def test_property_an_ssn_with_letters_between_or_as_an_amount_after_its_label(engine: Any, d: str, a: str, b: str,
+                                                                             form: str) -> None:
+    number = f"{d[:3]}{a}{d[3:5]}{b}{d[5:]}" if form == "letters" else f"${d[:3]},{d[3:6]},{d[6:]}"
+    text = f"SSN {number}"
+    assert US_SSN in kinds(engine, text), text
+
+
+def test_an_amount_after_an_ssn_label_is_no_ssn_where_it_has_no_nine_digits(engine: Any) -> None:
+    assert US_SSN not in kinds(engine, "ssn: $1,500,000 in the account")
+
+
+@pytest.mark.parametrize("text", ["ACATS from Schwab 789974279 into 93270487", "journal from 789974279 to 98194031"])
+def test_the_accounts_a_transfer_moves_between(engine: Any, text: str) -> None:
+    assert US_BANK_NUMBER in kinds(engine, text), text
+
+
+@pytest.mark.parametrize("text", ["[OPS-44707] ACAT transfer\nDetails: the trust's tax id 94-5819220 is on the W-9",
+                                  "ACAT transfer 3 of 5 done", "journal entry 48213 posted"])
+def test_a_transfer_named_alone_labels_no_number(engine: Any, text: str) -> None:
+    assert US_BANK_NUMBER not in kinds(engine, text), text
+
+
+@pytest.mark.parametrize("label", ["route", "numéro de routage", "Bankleitzahl", "code de routage"])
+def test_a_routing_number_under_another_word_for_it(engine: Any, label: str) -> None:
+    from dlp_proxy.model import ABA_ROUTING_NUMBER
+    assert ABA_ROUTING_NUMBER in kinds(engine, f"{label} 021000021"), label
