@@ -101,7 +101,7 @@ NINE: frozenset[int] = frozenset({9})
 #: Shared by the SSN, ITIN and EIN recognizers: a TIN is any of the three.  ("tid" is
 #: one only as a key's name: quoted in JSON pasted in a message, and spelled out by
 #: ``key_words`` for a request's keys; in a desk's chat it is a trade id, ``tid
-#: 489581387 amended``.)
+#: NNNNNNNNN amended``.)
 TAXPAYER_ID_LABELS = (
     "taxid", "taxpayerid", "tax id no", "tax id num", "\"tid\"", "'tid'", "tax identification", "tax identification number",
     "taxpayer identification", "taxpayer identification number", "taxpayer id number", "taxpayer number",

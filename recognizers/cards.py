@@ -258,7 +258,7 @@ _CARD_LABEL = re.compile(
 _LABELLED_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9:.\-_/+]*")
 #: a card's 13 to 19 digits in the token, a dash between groups or none, after letters
 #: or zeros glued before them and before letters glued after them (``card
-#: 5210589965493908X1``, ``card 0345395243661715``)
+#: <card>X1``, ``card 0<card>``)
 _GLUED_CARD = re.compile(r"(?<![1-9])0*([1-9](?:-?[0-9]){12,18})(?![0-9])")
 
 

@@ -204,7 +204,7 @@ _APART_REACH = 80
 def country_apart(text: str) -> list[tuple[int, int, str]]:
     """(start, end, country) of an IBAN's check digits and BBAN written apart from its
     country, which a word or a code near an ``IBAN`` label names (held-out probe of
-    2026-12-07: "IBAN Germany 22851373854556646353", "German IBAN: 5615...", "IBAN
+    2026-12-07: "IBAN Germany <check digits and BBAN>", "German IBAN: 5615...", "IBAN
     2285... (DE)"): the number is the IBAN with that country's code put before it,
     where its length, its structure and the mod-97 check all hold."""
     out: list[tuple[int, int, str]] = []

@@ -311,13 +311,13 @@ _OWN_LABEL = re.compile(
     re.IGNORECASE)
 #: the token right after such a label, up to a blank (a currency sign may lead it)
 _LABELLED_TOKEN = re.compile(r"[$€£]?[A-Za-z0-9][A-Za-z0-9:.\-_/+,]*")
-#: the same nine digits with a letter between the groups (``141r50t9247``: a reader skips
-#: them), or written as an amount (``$399,262,907``)
+#: the same nine digits with a letter between the groups (``AAArGGtSSSS``: a reader skips
+#: them), or written as an amount (``$AAA,GGS,SSS``)
 _LETTER_SEPARATED = re.compile(r"(?<![0-9])([0-9]{3})[A-Za-z]([0-9]{2})[A-Za-z]([0-9]{4})(?![0-9])")
 _AS_MONEY = re.compile(r"(?<=[$€£])([0-9]{3}),([0-9]{3}),([0-9]{3})(?![0-9]|,[0-9])")
 #: nine digits in the token, 3-2-4 with one separator or none, after letters or zeros
-#: glued before them and before letters glued after them (``559-25-1583R5``,
-#: ``6q555-91-9935``, ``USD827-94-5167``, ``0152-49-5067``, ``827-94-5167T00:00:00Z``)
+#: glued before them and before letters glued after them (``AAA-GG-SSSSR5``,
+#: ``6qAAA-GG-SSSS``, ``USDAAA-GG-SSSS``, ``0AAA-GG-SSSS``, ``AAA-GG-SSSST00:00:00Z``)
 _GLUED_CORE = re.compile(r"(?<![1-9])0*([0-9]{3})([-.]?)([0-9]{2})\2([0-9]{4})(?![0-9])")
 
 
@@ -341,9 +341,9 @@ class _NineDigit(DLPRecognizer):
     def _glued(self, text: str) -> Iterator[tuple[int, int, str]]:
         """(start, end, digits) of a valid number in the token right after a label naming
         only this number (``_OWN_LABEL``), letters or zeros glued to it (held-out probe of
-        2026-12-07: "SSN 559-25-1583R5", "SSN USD827-94-5167", "SSN 0152-49-5067"), a
-        letter between its groups ("SSN 141r50t9247") or written as an amount ("SSN
-        $399,262,907").  A
+        2026-12-07: "SSN AAA-GG-SSSSR5", "SSN USDAAA-GG-SSSS", "SSN 0AAA-GG-SSSS"), a
+        letter between its groups ("SSN AAArGGtSSSS") or written as an amount ("SSN
+        $AAA,GGS,SSS").  A
         run of digits with letters glued is a code of its own where nothing names it
         (``_RUN_END``); the label right before it names the number a reader sees in it."""
         for m in _OWN_LABEL.finditer(text):
