@@ -1367,21 +1367,49 @@ NUMBER_LABEL_WORDS = frozenset({
 _CLOSE_WORDS = 2
 _SENTENCE_END = re.compile(r"[.;!?](?:[ \t]|$)|\n")
 _GAP_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+#: blanks and marks only, or the abbreviation of "number" (``order no``, ``ticket #:``)
+_JUST_MARKS = re.compile(r"[\s#:.=()\[\]-]*(?:(?:no|nbr|num|number|id)\b[\s#:.=-]*)?", re.IGNORECASE)
 #: words of a clause's grammar, not counted among those words
 _FUNCTION_WORDS = frozenset({"a", "an", "the", "for", "on", "in", "of", "to", "from", "per", "at", "with", "is", "are",
                              "was", "this", "that", "his", "her", "their", "its", "my", "our", "your", "as", "be"})
 
 
+def standalone(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` is a token of its own: no letter or digit glued to it, no code's
+    prefix joined by a dash or an underscore before it (``CHG-069788499``, ``CS989707208A``
+    are a ticket's)."""
+    if end < len(text) and text[end].isalnum():
+        return False
+    if start == 0:
+        return True
+    before = text[start - 1]
+    return not (before.isalnum() or (before in "-_" and start > 1 and text[start - 2].isalnum()))
+
+
 def close_gap(window: str, pos: int) -> bool:
     """The words between a person's number's label (ending at ``pos`` of ``window``) and
-    the number (the window's end) stay within one clause: no sentence's end, at most
-    ``_CLOSE_WORDS`` words besides reference words and a clause's grammar ("SSN for the
-    order form: N" has one, "form"; "SSN verification done, see case N" three)."""
+    the number (the window's end) stay within one clause: no sentence's end, a reference
+    word or a clause's grammar right after the label (a word of another kind there makes
+    the label its modifier: "SSN verification ticket N", "the SSN field on order N", held-out
+    false-stop probe of 2026-12-07), no reference word right before the number with other
+    words before it ("SSN for the order N" is an order's: det27; "SSN ticket N", "SSN for
+    the order form: N" are the SSN), and at most ``_CLOSE_WORDS`` words besides reference
+    words and a clause's grammar ("SSN for the order form: N" has one, "form")."""
     gap = window[pos:]
+    if gap[:1].isalnum():
+        return False  # the label inside a token ("classname Ssn709 job N")
     if gap.startswith(".") and window[max(0, pos - 3):pos].lower().endswith(("no", "nbr", "num", "nr")):
         gap = gap[1:]  # the label's abbreviation ("acct no. for the order: N")
-    if len(gap) > 40 or _SENTENCE_END.search(gap) is not None:
-        return False
+    if len(gap) > 40 or _SENTENCE_END.search(gap) is not None or _DIGIT.search(gap) is not None:
+        return False  # (a number between: the label's own, "classname Ssn709 job N" read "Ssn 709")
+    first = _GAP_WORD.search(gap)
+    if first is not None and first.group(0).lower() not in _FUNCTION_WORDS and (
+            _NEGATIVE_RE is None or _NEGATIVE_RE.match(gap, first.start()) is None):
+        return False  # the label names another thing ("SSN verification ticket N", "SSN field on order N")
+    if _NEGATIVE_RE is not None:
+        refs = list(_NEGATIVE_RE.finditer(gap))
+        if refs and _JUST_MARKS.fullmatch(gap, refs[-1].end()) and not _JUST_MARKS.fullmatch(gap, 0, refs[0].start()):
+            return False  # a reference word right before the number, other words before it: its own ("SSN for the order N")
     plain = gap if _NEGATIVE_RE is None else _NEGATIVE_RE.sub(" ", gap)
     return sum(1 for w in _GAP_WORD.findall(plain) if w.lower() not in _FUNCTION_WORDS) <= _CLOSE_WORDS
 
@@ -1428,7 +1456,8 @@ def find_context(
             best = None
         if best is not None and negative and _NEGATIVE_RE is not None:
             nine = len(_DIGIT.findall(text, start, end)) == 9
-            if (best.word in NUMBER_LABEL_WORDS or (nine and best.word in PERSON_NUMBER_WORDS)) and close_gap(window, best_pos):
+            if ((best.word in NUMBER_LABEL_WORDS or (nine and best.word in PERSON_NUMBER_WORDS))
+                    and standalone(text, start, end) and close_gap(window, best_pos)):
                 return best  # "SSN ticket N", "ITIN ref N": the person's number, whatever words come between
             for m in _NEGATIVE_RE.finditer(window, best_pos):
                 # a negative label nearer to the number than the positive one

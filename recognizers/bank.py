@@ -66,6 +66,7 @@ from dlp_proxy.recognizers._common import (
     loose_context_regex,
     may_have_candidates,
     ordering_word,
+    standalone,
 )
 from dlp_proxy.recognizers._fuzzy import FuzzyContext
 from dlp_proxy.recognizers._headings import heading_blocks, heading_label
@@ -1017,7 +1018,7 @@ class AccountNumberRecognizer(DLPRecognizer):
                 continue  # "acct=HF-ALPHA gross=3154730048": the account word keys a code of its own
             if named_other_kind(text, c.start, c.end) and not (
                     phrase is None and hit.distance < 0 and hit.word in NUMBER_LABEL_WORDS
-                    and close_gap(text[: c.start], c.start + hit.distance)):
+                    and standalone(text, c.start, c.end) and close_gap(text[: c.start], c.start + hit.distance)):
                 # "rt=021000021 acct=ACME", "acct GSCO net 4499000": its own label names another
                 # number ("account number order N": a label naming only an account's number, close)
                 continue

@@ -47,6 +47,7 @@ from dlp_proxy.recognizers._common import (
     ordering_word,
     row_context,
     single_digit_cells,
+    standalone,
     word_on_line,
 )
 from dlp_proxy.recognizers._headings import heading_label
@@ -352,6 +353,8 @@ class _NineDigit(DLPRecognizer):
                 continue  # (digits alone, no zero padding them: a run ``candidates`` reads)
             for g in _GLUED_CORE.finditer(text, t.start(), t.end()):
                 digits = g.group(1) + g.group(3) + g.group(4)
+                if not g.group(2) and any(ch.isalpha() for ch in text[t.start():g.start(1)]):
+                    continue  # nine digits in one after letters: a code's ("RITM397863070", "CHG-0...")
                 if _glued_to(text, t.start(), t.end(), g.start(1), g.end(4)) and self.valid(digits):
                     yield g.start(1), g.end(4), digits
             for rx in (_LETTER_SEPARATED, _AS_MONEY):
@@ -495,7 +498,7 @@ class _NineDigit(DLPRecognizer):
                 continue  # "3 lots: 125-50-2000", "filled 250 10 5000": round sizes side by side
             if hit is not None and not base and _named_other(text, c) and not (
                     c.is_bare and hit.distance < 0 and hit.word in PERSON_NUMBER_WORDS
-                    and close_gap(text[: c.start], c.start + hit.distance)):
+                    and standalone(text, c.start, c.end) and close_gap(text[: c.start], c.start + hit.distance)):
                 # "last four SSN 8710, 53622 (zip)": the last four, then a zip code ("SSN
                 # ticket N", nine digits in one, close after a word naming only them, is the SSN)
                 continue

@@ -44,6 +44,8 @@ prefixes = st.sampled_from(["6q", "USD", "x", "0", "A1b"])
 def test_property_an_ssn_glued_after_its_label_is_found(engine: Any, d: str, label: str, sep: str, pre: str,
                                                         post: str) -> None:
     assume(pre or post)
+    # (nine digits in one after letters are a code's, "RITM397863070": only a zero pads them)
+    assume(sep or not any(ch.isalpha() for ch in pre))
     number = sep.join((d[:3], d[3:5], d[5:]))
     text = f"{label} {pre}{number}{post}"
     assert US_SSN in kinds(engine, text), text
@@ -130,7 +132,7 @@ def test_property_a_wrong_digit_is_no_iban(engine: Any, cc: str, digits: str, at
 
 
 DECOYS = ["ticket", "order", "order id", "ref", "reference", "case", "invoice", "confirmation", "trade", "batch",
-          "claim", "for the order:", "for the KYC ref", "on the ticket is", "(ref for the KYC file)", "zip"]
+          "claim", "for the order form:", "on the ticket is", "(ref for the KYC file)", "zip"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -156,7 +158,7 @@ def test_property_a_reference_in_another_clause_keeps_its_own_label(engine: Any,
 @settings(max_examples=100, deadline=None)
 @given(number=st.integers(10_000_000, 99_999_999_999).map(str).filter(lambda d: len(set(d)) > 2 and not d.endswith("0000")),
        label=st.sampled_from(["account number", "acct no.", "acct#", "account #"]),
-       decoy=st.sampled_from(["order", "ref", "ticket", "trade", "for the order:", "code"]))
+       decoy=st.sampled_from(["order", "ref", "ticket", "trade", "for the order form:", "code"]))
 def test_property_a_reference_word_after_an_account_number_label_takes_nothing_away(
         engine: Any, number: str, label: str, decoy: str) -> None:
     text = f"{label} {decoy} {number}"
@@ -214,3 +216,42 @@ def test_a_transfer_named_alone_labels_no_number(engine: Any, text: str) -> None
 def test_a_routing_number_under_another_word_for_it(engine: Any, label: str) -> None:
     from dlp_proxy.model import ABA_ROUTING_NUMBER
     assert ABA_ROUTING_NUMBER in kinds(engine, f"{label} 021000021"), label
+
+
+NOT_A_LABEL_OF_IT = [
+    "SSN verification ticket {n} closed", "the SSN field on order {n} is blank", "SSN masking bug, Jira {n}",
+    "SSN vendor invoice {n} for $2897", "client missing SSN holds CUSIP {n}, can we still sell?",
+    "SSN RITM{n} closed", "SSN ticket CHG-{n}", "ssn fix in build b{n}", "classname Ssn709 job {n}",
+    "SSN checks done, order {n} filled", "SSN for the order {n}", "SSN for the KYC ref {n}",
+]
+
+
+@settings(max_examples=120, deadline=None)
+@given(d=ssns, form=st.sampled_from(NOT_A_LABEL_OF_IT))
+def test_property_a_label_that_modifies_another_word_names_no_reference_after_it(engine: Any, d: str,
+                                                                                form: str) -> None:
+    """The reference word after a person's label counts only right after it: "SSN
+    verification ticket N" is a ticket about SSNs, and a code's digits ("RITM", "CHG-")
+    are the code's (held-out false-stop probe of 2026-12-07)."""
+    text = form.format(n=d)
+    assert US_SSN not in kinds(engine, text), text
+
+
+@pytest.mark.parametrize("text", ["account number cleanup job 7790233900 ran at 03:00",
+                                  "account number change ticket 4829103755 approved"])
+def test_an_account_number_label_that_modifies_another_word(engine: Any, text: str) -> None:
+    assert US_BANK_NUMBER not in kinds(engine, text), text
+
+
+ICAO = {"0": "zero", "1": "wun", "2": "too", "3": "tree", "4": "fower", "5": "fife", "6": "six", "7": "seven",
+        "8": "ait", "9": "niner"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=ssns, sep=st.sampled_from(["dash", "hyphen", "Dash"]))
+def test_property_spoken_digits_with_a_spoken_dash(engine: Any, d: str, sep: str) -> None:
+    """"SSN seven too wun dash fife too dash ...": ICAO forms read as digits across the
+    spoken separator (held-out probe, class 13)."""
+    spoken = [" ".join(ICAO[ch] for ch in part) for part in (d[:3], d[3:5], d[5:])]
+    text = f"SSN {spoken[0]} {sep} {spoken[1]} {sep} {spoken[2]}"
+    assert US_SSN in kinds(engine, text), text

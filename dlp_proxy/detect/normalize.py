@@ -3904,7 +3904,7 @@ def normalize(text: str, *, decode: bool = True, join_narrow: bool = False, look
         spoken = _spoken(result.text)
         if spoken is not None:
             result = _compose(result, spoken)
-    if words and ("dash" in result.text or "hyphen" in result.text or "DASH" in result.text) \
+    if words and any(w in result.text for w in ("dash", "hyphen", "DASH", "Dash", "HYPHEN", "Hyphen")) \
             and may_have_number_words(result.text):
         spoken_dash = _spoken_dashes(result.text)
         if spoken_dash is not None:
