@@ -844,6 +844,31 @@ def ascii_shadow(text: str) -> str:
 _LAST_LOWER: tuple[str, str | None] | None = None
 
 
+def labels_at(rx: re.Pattern[str], literals: Sequence[str], text: str) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)`` for a label regex whose every match starts with one of
+    ``literals`` (lower case, ASCII) in any case: on ASCII text only the places where one
+    of them stands are tried (``str.find`` on the lower-cased text: a file's megabyte
+    costs what ``re`` spends on a few hundred characters), in order and not overlapping."""
+    low = ascii_lower_last(text)
+    if low is None:
+        yield from rx.finditer(text)
+        return
+    starts: set[int] = set()
+    for lit in literals:
+        k = low.find(lit)
+        while k >= 0:
+            starts.add(k)
+            k = low.find(lit, k + 1)
+    done = -1
+    for k in sorted(starts):
+        if k < done:
+            continue
+        m = rx.match(text, k)
+        if m is not None:
+            done = m.end()
+            yield m
+
+
 def ascii_lower_last(text: str) -> str | None:
     """``_ascii_lower(text)``, kept for the last text by identity (a recognizer asks
     once per candidate of the same text)."""

@@ -27,6 +27,7 @@ from dlp_proxy.recognizers._common import (
     cell_candidates,
     continues_past,
     glued_reference,
+    labels_at,
     lookalike_note,
     named_as_reference,
     reference_document,
@@ -254,6 +255,8 @@ def public_test_span(text: str, start: int, end: int) -> bool:
 _CARD_LABEL = re.compile(
     r"(?<![A-Za-z])(?:(?:credit|debit)[ \t]+card(?:[ \t]+(?:number|no|nbr|#))?|card(?:[ \t]+(?:number|no|nbr|#))?|cc#?|"
     r"pan|visa|mastercard|amex)[ \t]*[:#=]?[ \t]*(?=[A-Za-z0-9])", re.IGNORECASE)
+#: what every ``_CARD_LABEL`` match starts with, in lower case (``labels_at``)
+_CARD_LABEL_LITERALS = ("credit", "debit", "card", "cc", "pan", "visa", "mastercard", "amex")
 #: the token right after such a label, up to a blank
 _LABELLED_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9:.\-_/+]*")
 #: a card's 13 to 19 digits in the token, a dash between groups or none, after letters
@@ -267,7 +270,7 @@ def glued_cards(text: str) -> Iterator[tuple[int, int, str]]:
     label, letters or zeros glued to it (held-out probe of 2026-12-07).  A run with
     letters glued is a code of its own where nothing names it; the label right before
     it names the number a reader sees in it."""
-    for m in _CARD_LABEL.finditer(text):
+    for m in labels_at(_CARD_LABEL, _CARD_LABEL_LITERALS, text):
         t = _LABELLED_TOKEN.match(text, m.end())
         if t is None or (t.group(0).isdigit() and t.group(0)[0] != "0"):
             continue  # (digits alone, no zero padding them: a run ``candidates`` reads)

@@ -42,6 +42,7 @@ from dlp_proxy.recognizers._common import (
     cell_candidates,
     close_gap,
     glued_reference,
+    labels_at,
     lookalike_note,
     named_as_reference,
     ordering_word,
@@ -310,6 +311,8 @@ _OWN_LABEL = re.compile(
     r"(?<![A-Za-z])(?:ssns?|s\.s\.n\.?|ss#|ssn#|ssn[ \t]+(?:no|nbr|num)\.?|social[ \t]+security(?:[ \t]+(?:number|no|nbr|num|#))?"
     r"|soc\.?[ \t]*sec\.?(?:[ \t]+(?:no|nbr|#))?|itins?|itin#|itin[ \t]+no\.?)[ \t]*[:#=]?[ \t]*(?=[A-Za-z0-9$€£])",
     re.IGNORECASE)
+#: what every ``_OWN_LABEL`` match starts with, in lower case (``labels_at``)
+_OWN_LABEL_LITERALS = ("ssn", "s.s.n", "ss#", "soc", "itin")
 #: the token right after such a label, up to a blank (a currency sign may lead it)
 _LABELLED_TOKEN = re.compile(r"[$€£]?[A-Za-z0-9][A-Za-z0-9:.\-_/+,]*")
 #: the same nine digits with a letter between the groups (``AAArGGtSSSS``: a reader skips
@@ -347,7 +350,7 @@ class _NineDigit(DLPRecognizer):
         $AAA,GGS,SSS").  A
         run of digits with letters glued is a code of its own where nothing names it
         (``_RUN_END``); the label right before it names the number a reader sees in it."""
-        for m in _OWN_LABEL.finditer(text):
+        for m in labels_at(_OWN_LABEL, _OWN_LABEL_LITERALS, text):
             t = _LABELLED_TOKEN.match(text, m.end())
             if t is None or (t.group(0).isdigit() and t.group(0)[0] != "0"):
                 continue  # (digits alone, no zero padding them: a run ``candidates`` reads)
