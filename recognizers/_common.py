@@ -1410,6 +1410,10 @@ _MEASURE_AFTER = re.compile(
     r"shares?|shs|contracts?|units?|lots?|times|bytes|kb|mb|gb|dollars?|cents?)(?![A-Za-z])", re.IGNORECASE)
 
 
+#: a currency's code: the measure's own mark, no word between a label and its number
+_CURRENCY_CODES = frozenset({"usd", "eur", "gbp"})
+
+
 def read_as_measure(text: str, start: int, end: int, label_end: int) -> bool:
     """``text[start:end]`` is a measure (``_MEASURE_BEFORE``, ``_MEASURE_AFTER``) and a word
     of another kind stands between its label (ending at ``label_end``) and it: "SSN
@@ -1417,7 +1421,8 @@ def read_as_measure(text: str, start: int, end: int, label_end: int) -> bool:
     between) still name the number."""
     if _MEASURE_BEFORE.search(text, max(0, start - 4), start) is None and _MEASURE_AFTER.match(text, end) is None:
         return False
-    return any(w.lower() not in _FUNCTION_WORDS for w in _GAP_WORD.findall(text, label_end, start))
+    return any(w.lower() not in _FUNCTION_WORDS and w.lower() not in _CURRENCY_CODES
+               for w in _GAP_WORD.findall(text, label_end, start))
 
 
 def standalone(text: str, start: int, end: int) -> bool:

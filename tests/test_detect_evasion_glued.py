@@ -267,7 +267,7 @@ def test_property_a_measure_after_other_words_is_no_ssn(engine: Any, d: str, for
 
 
 @settings(max_examples=60, deadline=None)
-@given(d=ssns, form=st.sampled_from(["SSN {n} rows", "SSN is ${n}", "ssn: ${n}.00", "client SSN {n} pls"]))
+@given(d=ssns, form=st.sampled_from(["SSN {n} rows", "SSN is ${n}", "ssn: ${n}.00", "client SSN {n} pls", "SSN USD {n}"]))
 def test_property_a_measure_right_after_its_label_is_still_the_ssn(engine: Any, d: str, form: str) -> None:
     text = form.format(n=d)
     assert US_SSN in kinds(engine, text), text
