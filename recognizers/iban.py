@@ -237,6 +237,34 @@ def country_apart(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+#: the compact token right after an ``IBAN`` label
+_COMPACT_TOKEN = re.compile(r"[A-Za-z0-9]+")
+
+
+def glued_after_label(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, country) of a compact IBAN right after an ``IBAN`` label with
+    characters glued before or after it (held-out probe of 2026-12-07: ``IBAN
+    <iban>f2``, ``IBAN 0<iban>``, ``IBAN <iban>00``): the label names the IBAN a reader
+    sees in the token; its length, structure and mod 97 must hold."""
+    out: list[tuple[int, int, str]] = []
+    for m in _IBAN_LABEL.finditer(text):
+        t = _COMPACT_TOKEN.match(text, m.end())
+        if t is None or len(t.group(0)) < 17:
+            continue
+        token = t.group(0)
+        for lead in range(0, 4):
+            cc = token[lead:lead + 2].upper()
+            want = IBAN_LENGTHS.get(cc)
+            if want is None or lead + want > len(token) or (lead == 0 and want == len(token)):
+                continue  # (the token itself: the reading above)
+            compact = token[lead:lead + want].upper()
+            spec = BBAN_RE.get(cc)
+            if iban_valid(compact) and (spec is None or spec.fullmatch(compact[4:]) is not None):
+                out.append((t.start() + lead, t.start() + lead + want, cc))
+                break
+    return out
+
+
 class IbanCodeRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = ("iban", "international bank account", "swift", "bic", "wire")
 
@@ -261,7 +289,7 @@ class IbanCodeRecognizer(DLPRecognizer):
                 self._read_alike(text, m.end(), found)
                 if found:
                     return True
-            return bool(country_apart(text))
+            return bool(country_apart(text)) or bool(glued_after_label(text))
         return False
 
     def analyze(
@@ -279,6 +307,10 @@ class IbanCodeRecognizer(DLPRecognizer):
             for m in _IBAN_LABEL.finditer(text):
                 if not any(r.start <= m.end() < r.end or m.end() <= r.start <= m.end() + 4 for r in out):
                     self._read_alike(text, m.end(), out)
+            for start, end, cc in glued_after_label(text):
+                if not any(r.start < end and start < r.end for r in out):
+                    out.append(self.result(IBAN_CODE, start, end, 0.95, f"iban-{cc}-glued-to-its-label",
+                                           "mod97+length", ContextHit("iban", -1)))
             for start, end, cc in country_apart(text):
                 if not any(r.start < end and start < r.end for r in out):
                     out.append(self.result(IBAN_CODE, start, end, 0.95, f"iban-{cc}-country-apart", "mod97+length",

@@ -271,3 +271,13 @@ def test_property_a_measure_after_other_words_is_no_ssn(engine: Any, d: str, for
 def test_property_a_measure_right_after_its_label_is_still_the_ssn(engine: Any, d: str, form: str) -> None:
     text = form.format(n=d)
     assert US_SSN in kinds(engine, text), text
+
+
+@settings(max_examples=80, deadline=None)
+@given(cc=st.sampled_from(sorted(COUNTRIES)), digits=st.text("0123456789", min_size=24, max_size=24),
+       pre=st.sampled_from(["", "0", "x"]), post=st.sampled_from(["f2", "00", "Q", "abc"]))
+def test_property_an_iban_glued_after_its_label_is_found(engine: Any, cc: str, digits: str, pre: str,
+                                                         post: str) -> None:
+    iban = _iban(cc, _bban(cc, digits))
+    text = f"IBAN {pre}{iban}{post}"
+    assert IBAN_CODE in kinds(engine, text), text
