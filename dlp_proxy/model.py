@@ -116,6 +116,13 @@ class ItemKind(enum.StrEnum):
     TEXT = "text"  # a string from a JSON body, a form field, a query parameter
     FILENAME = "filename"
     FILE = "file"  # text extracted from an uploaded file
+    #: a JSON object's key name that may hold a number (``extract.walk_json``): told from a
+    #: value by its kind, not its path (a key may be named ``{key}`` itself)
+    KEY = "key"
+
+
+#: the kinds of a request's own text (a value, or a key's name), as against a file's
+TEXT_KINDS = frozenset({ItemKind.TEXT, ItemKind.KEY})
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from dlp_proxy.gateway.extract import (
     key_may_hold_number,
     walk_json,
 )
+from dlp_proxy.model import ItemKind
 
 
 def _reference_go_fields(doc: Any, prefix: str, fields: dict[str, str], depth: int) -> None:
@@ -77,7 +78,7 @@ def _reference_walk(
         for key, value in doc.items():
             key_s = str(key)
             if key_may_hold_number(key_s):  # a digit, or what the detector reads as one (atk27 A)
-                out.items.append(ContentItem(f"{prefix}{{key}}", key_s))
+                out.items.append(ContentItem(f"{prefix}{{key}}", key_s, ItemKind.KEY))
             child = f"{prefix}.{key_s}" if prefix else key_s
             _reference_walk(value, child, out, depth=depth + 1, loc=(*loc, key_s))
         for i, (key, value) in enumerate(getattr(doc, "shadowed", ())):

@@ -301,7 +301,7 @@ def walk_json(
         for key, value in doc.items():
             key_s = str(key)
             if key_may_hold_number(key_s):
-                items.append(ContentItem(f"{prefix}{{key}}", key_s))
+                items.append(ContentItem(f"{prefix}{{key}}", key_s, ItemKind.KEY))
             child = f"{prefix}.{key_s}" if prefix else key_s
             kind = type(value)
             if leaf and (kind is str or kind is int or kind is bool or value is None):

@@ -90,6 +90,7 @@ from dlp_proxy.interfaces import Archive, Detector, HeldRequest, PolicyEngine, Q
 from dlp_proxy.keys import keyed_hash
 from dlp_proxy.model import (
     SEVERITY,
+    TEXT_KINDS,
     Action,
     ContentItem,
     Decision,
@@ -609,7 +610,7 @@ class Pipeline:
             # ~channel and @user mentions as the web app shows them: with display names (gateway/mentions.py)
             try:
                 items.extend(ContentItem(f"{p}#mentions", shown) for p, shown in await mentions.rendered_mentions(
-                    ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT), team_id=ctx.team_id,
+                    ((i.path, i.text) for i in items if i.kind in TEXT_KINDS), team_id=ctx.team_id,
                     upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
                     timeout=self.config.scan_deadline_seconds, screen=screen))
@@ -628,7 +629,7 @@ class Pipeline:
             # a permalink shows the linked post's message under the post (gateway/permalinks.py)
             try:
                 items.extend(ContentItem(f"{p}#permalink", shown) for p, shown in await permalinks.linked_readings(
-                    ((i.path, i.text) for i in items if i.kind is ItemKind.TEXT),
+                    ((i.path, i.text) for i in items if i.kind in TEXT_KINDS),
                     upstream=self.context.upstream if self.context else None,
                     token=token_from_request(req.headers, query), fallback_token=fallback,
                     timeout=self.config.scan_deadline_seconds, screen=screen))
@@ -794,7 +795,7 @@ class Pipeline:
                     scanned.append(ScannedItem(ContentItem("split-window", ""), tuple(extra)))
                     decided = None
         decision = decided if decided is not None else policy.decide(scanned, ctx, facts)
-        posted = [i for i in items if i.kind is ItemKind.TEXT and "#" not in i.path]
+        posted = [i for i in items if i.kind in TEXT_KINDS and "#" not in i.path]
         numbered = mentions.applies(route.name, fallback)
         if (numbered and decision.action in (Action.ALLOW, Action.MONITOR) and not any(s.findings for s in scanned)
                 and mentions.has_numbered_names(i.text for i in posted)):
@@ -2924,7 +2925,7 @@ def spelled_across(items: Sequence[ContentItem], prefix: str) -> list[ContentIte
     reading.  Never rewritten (not a field): a finding stops the frame (atk27 D)."""
     texts = [i.text for i in items
              if i.text and (i.path.startswith(prefix + ".") or i.path.startswith(prefix + "["))
-             and not i.path.endswith("{key}")  # (a key is read on its own: extract.walk_json)
+             and i.kind is not ItemKind.KEY  # (a key is read on its own: extract.walk_json)
              and len(i.text) <= JOIN_MAX_LEAF_CHARS and "\n" not in i.text and "\r" not in i.text]
     if len(texts) < 2 or not _may_spell_number(texts):
         return []
