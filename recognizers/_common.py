@@ -1427,7 +1427,7 @@ def read_as_measure(text: str, start: int, end: int, label_end: int) -> bool:
 
 def standalone(text: str, start: int, end: int) -> bool:
     """``text[start:end]`` is a token of its own: no letter or digit glued to it, no code's
-    prefix joined by a dash or an underscore before it (``CHG-069788499``, ``CS989707208A``
+    prefix joined by a dash or an underscore before it (``CHG-<9 digits>``, ``CS<9 digits>A``
     are a ticket's)."""
     if end < len(text) and text[end].isalnum():
         return False

@@ -358,7 +358,7 @@ class _NineDigit(DLPRecognizer):
             for g in _GLUED_CORE.finditer(text, t.start(), t.end()):
                 digits = g.group(1) + g.group(3) + g.group(4)
                 if not g.group(2) and any(ch.isalpha() for ch in text[t.start():g.start(1)]):
-                    continue  # nine digits in one after letters: a code's ("RITM397863070", "CHG-0...")
+                    continue  # nine digits in one after letters: a code's ("RITM<9 digits>", "CHG-0...")
                 if _glued_to(text, t.start(), t.end(), g.start(1), g.end(4)) and self.valid(digits):
                     yield g.start(1), g.end(4), digits
             for rx in (_LETTER_SEPARATED, _AS_MONEY):
