@@ -859,14 +859,7 @@ def labels_at(rx: re.Pattern[str], literals: Sequence[str], text: str) -> Iterat
         while k >= 0:
             starts.add(k)
             k = low.find(lit, k + 1)
-    done = -1
-    for k in sorted(starts):
-        if k < done:
-            continue
-        m = rx.match(text, k)
-        if m is not None:
-            done = m.end()
-            yield m
+    yield from gatescan.matches_at(rx, text, sorted(starts))
 
 
 def ascii_lower_last(text: str) -> str | None:

@@ -224,14 +224,7 @@ def labels(text: str) -> Iterator[re.Match[str]]:
     if scan is None:
         yield from _LABEL.finditer(text)
         return
-    reach = 0
-    for start in scan.starts(text):
-        if start < reach:
-            continue
-        m = _LABEL.match(text, start)
-        if m is not None:
-            reach = m.end()
-            yield m
+    yield from gatescan.matches_at(_LABEL, text, scan.starts(text))
 
 
 #: a masked slot written with any other character, repeated (``%%%``, ``●●●●``, ``@@``,

@@ -39,6 +39,7 @@ import functools
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dlp_proxy.detect import hsdb
@@ -570,6 +571,20 @@ def _start_matches(rx: re.Pattern[str], text: str, starts: list[tuple[int, int]]
                 return out
             at = p = m.end()
     return out
+
+
+def matches_at(rx: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)`` for a pattern whose every match starts at one of ``starts``
+    (ascending; a superset is fine): each is tried with ``rx.match`` (whose lookbehind
+    sees the text before it) from the end of the last match on, as ``finditer`` scans."""
+    reach = 0
+    for start in starts:
+        if start < reach:
+            continue
+        m = rx.match(text, start)
+        if m is not None:
+            reach = m.end()
+            yield m
 
 
 def match_ends(rx: re.Pattern[str], text: str) -> list[int] | None:
