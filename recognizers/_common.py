@@ -1430,19 +1430,19 @@ def standalone(text: str, start: int, end: int) -> bool:
     return not (before.isalnum() or (before in "-_" and start > 1 and text[start - 2].isalnum()))
 
 
-def close_gap(window: str, pos: int) -> bool:
-    """The words between a person's number's label (ending at ``pos`` of ``window``) and
-    the number (the window's end) stay within one clause: no sentence's end, a reference
+def close_gap(text: str, pos: int, end: int) -> bool:
+    """The words between a person's number's label (ending at ``pos`` of ``text``) and
+    the number (starting at ``end``) stay within one clause: no sentence's end, a reference
     word or a clause's grammar right after the label (a word of another kind there makes
     the label its modifier: "SSN verification ticket N", "the SSN field on order N", held-out
     false-stop probe of 2026-12-07), no reference word right before the number with other
     words before it ("SSN for the order N" is an order's: det27; "SSN ticket N", "SSN for
     the order form: N" are the SSN), and at most ``_CLOSE_WORDS`` words besides reference
     words and a clause's grammar ("SSN for the order form: N" has one, "form")."""
-    gap = window[pos:]
+    gap = text[pos:end]
     if gap[:1].isalnum():
         return False  # the label inside a token ("classname Ssn709 job N")
-    if gap.startswith(".") and window[max(0, pos - 3):pos].lower().endswith(("no", "nbr", "num", "nr")):
+    if gap.startswith(".") and text[max(0, pos - 3):pos].lower().endswith(("no", "nbr", "num", "nr")):
         gap = gap[1:]  # the label's abbreviation ("acct no. for the order: N")
     if len(gap) > 40 or _SENTENCE_END.search(gap) is not None or _DIGIT.search(gap) is not None:
         return False  # (a number between: the label's own, "classname Ssn709 job N" read "Ssn 709")
@@ -1456,6 +1456,14 @@ def close_gap(window: str, pos: int) -> bool:
             return False  # a reference word right before the number, other words before it: its own ("SSN for the order N")
     plain = gap if _NEGATIVE_RE is None else _NEGATIVE_RE.sub(" ", gap)
     return sum(1 for w in _GAP_WORD.findall(plain) if w.lower() not in _FUNCTION_WORDS) <= _CLOSE_WORDS
+
+
+def closely_labelled(text: str, start: int, end: int, hit: ContextHit, words: frozenset[str]) -> bool:
+    """The number at ``[start, end)`` is a token of its own and its label ``hit``, one of
+    ``words``, stands before it with only what ``close_gap`` lets between: the label names
+    it whatever reference word stands there ("SSN ticket N", "account number order N")."""
+    return (hit.distance < 0 and hit.word in words and standalone(text, start, end)
+            and close_gap(text, start + hit.distance, start))
 
 
 def _names_another_thing(word: str, window: str, end: int) -> bool:
@@ -1501,7 +1509,7 @@ def find_context(
         if best is not None and negative and _NEGATIVE_RE is not None:
             nine = len(_DIGIT.findall(text, start, end)) == 9
             if ((best.word in NUMBER_LABEL_WORDS or (nine and best.word in PERSON_NUMBER_WORDS))
-                    and standalone(text, start, end) and close_gap(window, best_pos)):
+                    and standalone(text, start, end) and close_gap(text, lo + best_pos, start - glued)):
                 return best  # "SSN ticket N", "ITIN ref N": the person's number, whatever words come between
             for m in _NEGATIVE_RE.finditer(window, best_pos):
                 # a negative label nearer to the number than the positive one

@@ -57,7 +57,7 @@ from dlp_proxy.recognizers._common import (
     between_tokens,
     candidate_lengths,
     candidates,
-    close_gap,
+    closely_labelled,
     context_regex,
     find_context,
     fix_field_tag,
@@ -66,7 +66,6 @@ from dlp_proxy.recognizers._common import (
     loose_context_regex,
     may_have_candidates,
     ordering_word,
-    standalone,
 )
 from dlp_proxy.recognizers._fuzzy import FuzzyContext
 from dlp_proxy.recognizers._headings import heading_blocks, heading_label
@@ -1017,8 +1016,7 @@ class AccountNumberRecognizer(DLPRecognizer):
             if phrase is None and hit.distance < 0 and _keyed_elsewhere(text, c, c.start + hit.distance):
                 continue  # "acct=HF-ALPHA gross=3154730048": the account word keys a code of its own
             if named_other_kind(text, c.start, c.end) and not (
-                    phrase is None and hit.distance < 0 and hit.word in NUMBER_LABEL_WORDS
-                    and standalone(text, c.start, c.end) and close_gap(text[: c.start], c.start + hit.distance)):
+                    phrase is None and closely_labelled(text, c.start, c.end, hit, NUMBER_LABEL_WORDS)):
                 # "rt=021000021 acct=ACME", "acct GSCO net 4499000": its own label names another
                 # number ("account number order N": a label naming only an account's number, close)
                 continue

@@ -40,7 +40,7 @@ from dlp_proxy.recognizers._common import (
     blank_header_table,
     candidates,
     cell_candidates,
-    close_gap,
+    closely_labelled,
     glued_reference,
     labels_at,
     lookalike_note,
@@ -49,7 +49,6 @@ from dlp_proxy.recognizers._common import (
     read_as_measure,
     row_context,
     single_digit_cells,
-    standalone,
     word_on_line,
 )
 from dlp_proxy.recognizers._headings import heading_label
@@ -504,8 +503,7 @@ class _NineDigit(DLPRecognizer):
             if base and hit is None and _round_quantities(text, c):
                 continue  # "3 lots: 125-50-2000", "filled 250 10 5000": round sizes side by side
             if hit is not None and not base and _named_other(text, c) and not (
-                    c.is_bare and hit.distance < 0 and hit.word in PERSON_NUMBER_WORDS
-                    and standalone(text, c.start, c.end) and close_gap(text[: c.start], c.start + hit.distance)):
+                    c.is_bare and closely_labelled(text, c.start, c.end, hit, PERSON_NUMBER_WORDS)):
                 # "last four SSN 8710, 53622 (zip)": the last four, then a zip code ("SSN
                 # ticket N", nine digits in one, close after a word naming only them, is the SSN)
                 continue
