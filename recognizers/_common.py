@@ -862,6 +862,24 @@ def labels_at(rx: re.Pattern[str], literals: Sequence[str], text: str) -> Iterat
     yield from gatescan.matches_at(rx, text, sorted(starts))
 
 
+def labelled_tokens(rx: re.Pattern[str], literals: Sequence[str], token: re.Pattern[str],
+                    text: str) -> Iterator[re.Match[str]]:
+    """The token (``token`` matched right after the label) of each label ``labels_at``
+    finds, but a token of digits alone with no zero padding them: a run ``candidates``
+    reads already (the glued readings of a labelled SSN and card)."""
+    for m in labels_at(rx, literals, text):
+        t = token.match(text, m.end())
+        if t is not None and not (t.group(0).isdigit() and t.group(0)[0] != "0"):
+            yield t
+
+
+def glued_to(token: re.Match[str], start: int, end: int) -> bool:
+    """A letter or a digit in ``token`` besides its number ``[start, end)`` (a number
+    alone in its token, punctuation after it, is a run ``candidates`` reads)."""
+    text = token.string
+    return any(ch.isalnum() for ch in text[token.start():start]) or any(ch.isalnum() for ch in text[end:token.end()])
+
+
 def ascii_lower_last(text: str) -> str | None:
     """``_ascii_lower(text)``, kept for the last text by identity (a recognizer asks
     once per candidate of the same text)."""

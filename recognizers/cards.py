@@ -27,7 +27,8 @@ from dlp_proxy.recognizers._common import (
     cell_candidates,
     continues_past,
     glued_reference,
-    labels_at,
+    glued_to,
+    labelled_tokens,
     lookalike_note,
     named_as_reference,
     reference_document,
@@ -270,13 +271,9 @@ def glued_cards(text: str) -> Iterator[tuple[int, int, str]]:
     label, letters or zeros glued to it (held-out probe of 2026-12-07).  A run with
     letters glued is a code of its own where nothing names it; the label right before
     it names the number a reader sees in it."""
-    for m in labels_at(_CARD_LABEL, _CARD_LABEL_LITERALS, text):
-        t = _LABELLED_TOKEN.match(text, m.end())
-        if t is None or (t.group(0).isdigit() and t.group(0)[0] != "0"):
-            continue  # (digits alone, no zero padding them: a run ``candidates`` reads)
+    for t in labelled_tokens(_CARD_LABEL, _CARD_LABEL_LITERALS, _LABELLED_TOKEN, text):
         for g in _GLUED_CARD.finditer(text, t.start(), t.end()):
-            glued = any(ch.isalnum() for ch in text[t.start():g.start(1)] + text[g.end(1):t.end()])
-            brand = card_valid(g.group(1).replace("-", "")) if glued else None
+            brand = card_valid(g.group(1).replace("-", "")) if glued_to(t, g.start(1), g.end(1)) else None
             if brand is not None:
                 yield g.start(1), g.end(1), brand
 

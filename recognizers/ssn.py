@@ -42,7 +42,8 @@ from dlp_proxy.recognizers._common import (
     cell_candidates,
     closely_labelled,
     glued_reference,
-    labels_at,
+    glued_to,
+    labelled_tokens,
     lookalike_note,
     named_as_reference,
     ordering_word,
@@ -325,12 +326,6 @@ _AS_MONEY = re.compile(r"(?<=[$€£])([0-9]{3}),([0-9]{3}),([0-9]{3})(?![0-9]|,
 _GLUED_CORE = re.compile(r"(?<![1-9])0*([0-9]{3})([-.]?)([0-9]{2})\2([0-9]{4})(?![0-9])")
 
 
-def _glued_to(text: str, a: int, b: int, start: int, end: int) -> bool:
-    """A letter or a digit in the token ``[a, b)`` besides its number ``[start, end)``
-    (a number alone in its token, punctuation after it, is a run ``candidates`` reads)."""
-    return any(ch.isalnum() for ch in text[a:start]) or any(ch.isalnum() for ch in text[end:b])
-
-
 class _NineDigit(DLPRecognizer):
     ENTITY = ""
     #: the first characters (as written) a valid candidate can have; None: any
@@ -347,18 +342,15 @@ class _NineDigit(DLPRecognizer):
         only this number (``_OWN_LABEL``), letters or zeros glued to it (held-out probe of
         2026-12-07: "SSN AAA-GG-SSSSR5", "SSN USDAAA-GG-SSSS", "SSN 0AAA-GG-SSSS"), a
         letter between its groups ("SSN AAArGGtSSSS") or written as an amount ("SSN
-        $AAA,GGS,SSS").  A
-        run of digits with letters glued is a code of its own where nothing names it
-        (``_RUN_END``); the label right before it names the number a reader sees in it."""
-        for m in labels_at(_OWN_LABEL, _OWN_LABEL_LITERALS, text):
-            t = _LABELLED_TOKEN.match(text, m.end())
-            if t is None or (t.group(0).isdigit() and t.group(0)[0] != "0"):
-                continue  # (digits alone, no zero padding them: a run ``candidates`` reads)
+        $AAA,GGS,SSS").  A run of digits with letters glued is a code of its own where
+        nothing names it (``_RUN_END``); the label right before it names the number a
+        reader sees in it."""
+        for t in labelled_tokens(_OWN_LABEL, _OWN_LABEL_LITERALS, _LABELLED_TOKEN, text):
             for g in _GLUED_CORE.finditer(text, t.start(), t.end()):
                 digits = g.group(1) + g.group(3) + g.group(4)
                 if not g.group(2) and any(ch.isalpha() for ch in text[t.start():g.start(1)]):
                     continue  # nine digits in one after letters: a code's ("RITM<9 digits>", "CHG-0...")
-                if _glued_to(text, t.start(), t.end(), g.start(1), g.end(4)) and self.valid(digits):
+                if glued_to(t, g.start(1), g.end(4)) and self.valid(digits):
                     yield g.start(1), g.end(4), digits
             for rx in (_LETTER_SEPARATED, _AS_MONEY):
                 for g in rx.finditer(text, t.start(), t.end()):
