@@ -230,9 +230,7 @@ def country_apart(text: str) -> list[tuple[int, int, str]]:
                 if size != want:
                     continue  # the number ends inside a group, or is too short
                 end = n.start() + b
-                compact = re.sub(r"[^A-Za-z0-9]", "", text[n.start():end]).upper()
-                spec = BBAN_RE.get(cc)
-                if iban_valid(cc + compact) and (spec is None or spec.fullmatch(compact[2:]) is not None):
+                if iban_valid(cc + re.sub(r"[^A-Za-z0-9]", "", text[n.start():end])):  # (length, BBAN, mod 97)
                     out.append((n.start(), end, cc))
     return out
 
@@ -257,9 +255,7 @@ def glued_after_label(text: str) -> list[tuple[int, int, str]]:
             want = IBAN_LENGTHS.get(cc)
             if want is None or lead + want > len(token) or (lead == 0 and want == len(token)):
                 continue  # (the token itself: the reading above)
-            compact = token[lead:lead + want].upper()
-            spec = BBAN_RE.get(cc)
-            if iban_valid(compact) and (spec is None or spec.fullmatch(compact[4:]) is not None):
+            if iban_valid(token[lead:lead + want]):  # (length, BBAN structure, mod 97)
                 out.append((t.start() + lead, t.start() + lead + want, cc))
                 break
     return out
