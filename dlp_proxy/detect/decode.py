@@ -80,6 +80,9 @@ _QP_PAIR = re.compile(r"=([0-9A-Fa-f]{2})")
 #: ``base64.a85encode`` writes it) or base85 (RFC 1924 / git, ``base64.b85encode``) may be;
 #: only runs holding a character outside base64's alphabet are tried (base64 is read above)
 _PRINTABLE_RUN = re.compile(r"[!-~]{15,}")
+#: what every match of ``_PRINTABLE_RUN`` holds, for the one pass (detect/gatescan.py)
+_PRINTABLE_HINT = re.compile(r"[!-~]{15}")
+gatescan.register(_PRINTABLE_HINT)
 _NOT_B64 = re.compile(r"[^A-Za-z0-9+/_=-]")
 
 
@@ -275,6 +278,13 @@ def _b64(token: str) -> bytes | None:
         return None
 
 
+def b64_is_text(token: str) -> bool:
+    """``token`` read as base64 (url-safe where it holds ``-`` or ``_``) is text, as
+    ``find_blobs`` reads a token (``_b64``, ``_text_of``)."""
+    raw = _b64(token)
+    return raw is not None and _text_of(raw) is not None
+
+
 def _b32(token: str) -> bytes | None:
     t = token.rstrip("=").upper()
     if len(t) % 8 in (1, 3, 6):
@@ -304,6 +314,8 @@ def _b85_readings(run: str) -> Iterator[tuple[int, int, str, bytes]]:
 def may_b85(text: str) -> bool:
     """Some printable run of ``text`` decodes as ascii85 or base85 to text with a digit
     (the prefilter's check for blobs with too few digits and no long token to show)."""
+    if not gatescan.may_search(_PRINTABLE_HINT, text):
+        return False  # no run of fifteen (the pass read it: chat's words are shorter)
     for m in _PRINTABLE_RUN.finditer(text):
         run = m.group(0)
         if len(run) <= 4096 and _NOT_B64.search(run) and any(

@@ -24,8 +24,8 @@ where it is sound:
   character outside ASCII that Python matches with an ASCII letter (``\\u212a``) is not
   registered (its ``may_search`` is always True), nor one Hyperscan refuses (found
   when the databases are built: ``_Scanner.refused``);
-- a short text (``SHORT_TEXT``) is not scanned by the databases of one pattern: those
-  patterns' ``may_search`` is True there;
+- a short text (``SHORT_TEXT``) is scanned by the database of one pattern only when a
+  gate asks of that pattern;
 - without the ``hyperscan`` wheel (it is a dependency on x86-64 only), every
   ``may_search`` is True.
 
@@ -381,8 +381,8 @@ def _on_match(idx: int, _from: int, _to: int, _flags: int, sink: _Sink) -> None:
 
 #: a text shorter than this (a chat message) is scanned by the databases of several
 #: patterns only: each database of its own (a literal-poor pattern, ``partition``) costs
-#: a scan call (~1.3 us on a short text, 18 of them), more than ``re`` spends on the few
-#: of those patterns a short text's gates then search (a context probe's literals)
+#: a scan call (~1 us on a short text, 18 of them), and a short text's gates ask of a
+#: few of them: each is scanned when a gate asks of it (``_alone_hit``)
 SHORT_TEXT = 256
 
 
@@ -418,6 +418,41 @@ def hits(text: str) -> tuple[frozenset[int], int, frozenset[int]] | None:
     return frozenset(sink.found), covered, frozenset(unread)
 
 
+@functools.lru_cache(maxsize=64)
+def _alone_hit(k: int, text: str) -> bool | None:
+    """Whether pattern ``k``'s Hyperscan reading matches in the short ASCII ``text``, by a
+    scan of its own database (``hits`` leaves a short text's patterns compiled alone
+    unread; a gate that asks of one of them pays one scan, ~1 us, where ``re`` took 1-6 us
+    over a chat message: a spelled-out context regex); None when ``k`` is in no database
+    of its own."""
+    built = _SCANNER.database()
+    if built is None or built[0] is None:
+        return None
+    parts = built[0]
+    local = _SCANNER.local
+    alone = getattr(local, "alone", None)
+    if alone is None or alone[0] is not parts:
+        alone = local.alone = (parts, {ids[0]: (db, _hs.Scratch(db)) for db, ids in parts if len(ids) == 1})
+    entry = alone[1].get(k)
+    if entry is None:
+        return None
+    db, scratch = entry
+    sink = _Sink()
+    sink.ids = (k,)
+    db.scan(text.encode("ascii"), match_event_handler=_on_match, context=sink, scratch=scratch)
+    return bool(sink.found)
+
+
+def _reads(k: int, text: str, seen: tuple[frozenset[int], int, frozenset[int]]) -> bool | None:
+    """Whether the pass found pattern ``k`` in ``text`` (scanned by ``hits``: ``seen``), a
+    short text's pattern compiled alone scanned now; None where it was not read."""
+    if k >= seen[1] or k in _SCANNER.refused:
+        return None
+    if k in seen[2]:
+        return _alone_hit(k, text)
+    return k in seen[0]
+
+
 def may_search(rx: re.Pattern[str], text: str) -> bool:
     """False proves ``rx.search(text)`` is None (True proves nothing)."""
     k = _SCANNER.ids.get((rx.pattern, rx.flags))
@@ -425,22 +460,20 @@ def may_search(rx: re.Pattern[str], text: str) -> bool:
         return True
     seen = hits(text)
     # (``k`` refused by Hyperscan when this scan built the databases: in none of them)
-    return seen is None or k >= seen[1] or k in seen[0] or k in seen[2] or k in _SCANNER.refused
+    return seen is None or _reads(k, text, seen) is not False
 
 
 def scanned(rx: re.Pattern[str], text: str) -> bool | None:
     """Whether ``rx``'s Hyperscan reading matched in ``text``; None when the pass did not
     read it (no wheel, a non-ASCII text, ``rx`` not registered or registered after the
-    database was built, ``rx`` compiled alone and ``text`` short, ``ENABLED`` False).  False proves ``rx.search(text)`` is None; True
+    database was built, ``ENABLED`` False).  False proves ``rx.search(text)`` is None; True
     is exact only for a pattern the reading does not widen (a case-insensitive literal
     alternation): callers use it where True is a safe answer ("may hold a word")."""
     k = _SCANNER.ids.get((rx.pattern, rx.flags))
     if k is None or not ENABLED:
         return None
     seen = hits(text)
-    if seen is None or k >= seen[1] or k in seen[2] or k in _SCANNER.refused:
-        return None
-    return k in seen[0]
+    return None if seen is None else _reads(k, text, seen)
 
 
 def search(rx: re.Pattern[str], text: str) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from dlp_proxy.detect import gatescan, hsdb
-from dlp_proxy.detect.decode import RADIX_HINT, may_b85, may_radix, may_wrapped
+from dlp_proxy.detect.decode import RADIX_HINT, b64_is_text, may_b85, may_radix, may_wrapped
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
     CREDIT_CARD,
@@ -80,12 +80,22 @@ _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{12,}")
 
 def _maybe_encoded(token: str) -> bool:
     """A long token that may be base64: has a digit, or several capitals inside; or
-    base32: sixteen letters or more of one case (``decode.find_blobs``)."""
+    base32: sixteen letters or more of one case (``decode.find_blobs``).  A token of
+    letters joined by ``-`` or ``_`` alone ("best-execution", "end_of_day_report") is
+    base64url only where it decodes to text, as ``find_blobs`` reads it; its words are
+    read as the letters-only tokens they are (base32 and hex runs stop at a hyphen)."""
     if not token.isalpha():
-        return True  # digits or +/_- inside a 12+ token
+        if _JOINED_WORDS.fullmatch(token) is None:
+            return True  # digits or +/ inside a 12+ token
+        return b64_is_text(token) or any(len(w) >= 12 and _maybe_encoded(w) for w in _JOINERS.split(token))
     if token.isupper() or token.islower():
         return len(token) >= 16
     return sum(1 for c in token[1:] if c.isupper()) >= 2
+
+
+#: a token of letters, ``-`` and ``_`` only
+_JOINED_WORDS = re.compile(r"[A-Za-z_-]+")
+_JOINERS = re.compile(r"[_-]+")
 
 
 class Prefilter:

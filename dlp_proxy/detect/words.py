@@ -300,6 +300,7 @@ _MARKS = "".join(chr(c) for c in range(0x0300, 0x10000) if unicodedata.category(
 _TOKEN = re.compile(rf"[^\W\d_]+(?:[{_MARKS}]+[^\W\d_]*)*|[0-9]+")
 _DIGIT = re.compile(r"[0-9]")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_LOWER_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 #: how far around a number word the text is tokenized
 _REACH = 48
 #: a digit group inside a run of words is at most this long (an account number's 17
@@ -500,8 +501,12 @@ def _inner_tokens(text: str, low: str, ends: list[int]) -> list[str]:
     token) whose number words inside them open a window, read in ``text``'s case."""
     out: dict[str, None] = {}
     done: set[int] = set()
+    ascii_text = low.isascii()  # (no mark is ASCII, and an ASCII letter is a-z in ``low``)
     for p in ends:
         a = p
+        if ascii_text:
+            while a > 0 and low[a - 1] in _ASCII_LOWER_LETTERS:
+                a -= 1
         while a > 0 and (_LETTER1.match(low, a - 1) is not None or low[a - 1] in _MARK_SET):
             a -= 1
         while a < len(low) and low[a] in _MARK_SET:
@@ -1084,7 +1089,9 @@ def _copy(num: _Number) -> _Number:
 def _lowered(text: str) -> str:
     """``text`` lower-cased, one character for each of its own (where ``lower`` would
     change the length, only its ASCII letters), as the windows and tokens index it."""
-    low = text.translate(_ASCII_LOWER) if text.isascii() else text.lower()
+    if text.isascii():
+        return text.lower()  # (on ASCII text ``lower`` changes A-Z alone, as the table does, ~10x faster)
+    low = text.lower()
     return low if len(low) == len(text) else text.translate(_ASCII_LOWER)
 
 
