@@ -213,6 +213,41 @@ def test_a_digit_only_display_name_is_refused_so_a_rename_cannot_complete_an_ear
         assert got["display_name"] == "desk"
 
 
+def test_a_rename_is_read_by_the_next_post_not_after_the_names_cache(gw: Gateway) -> None:
+    """Channel display names are cached for ``mentions.CACHE_SECONDS``; a write that may
+    rename a channel forgets them, so a post right after a rename is read with the new
+    names (insider attack of 2026-12-07 B5: three channels renamed, then a post within the
+    cache's 30 s showed a number its text did not hold).  Number words are a name with
+    letters, which a rename may set."""
+    town = gw.sim.channel("town_square")
+    team = gw.sim.ids["team"]
+    words = ("five three six", "two two", "eight seven one zero")
+    with gw.client("alice") as c:
+        ids = []
+        for _ in words:
+            r = c.post("/api/v4/channels", json={"team_id": team, "name": _name(), "display_name": "desk", "type": "O"})
+            assert r.status_code == 201, r.text
+            ids.append((r.json()["id"], r.json()["name"]))
+        message = "client SSN " + " - ".join("~" + n for _, n in ids)
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": message})
+        assert r.status_code == 201, r.text  # "desk - desk - desk", each name now cached
+        for (cid, _), shown in zip(ids, words, strict=True):
+            r = c.put(f"/api/v4/channels/{cid}/patch", json={"display_name": shown})
+            assert r.status_code == 200, r.text
+        r = c.post("/api/v4/posts", json={"channel_id": town, "message": message})
+        assert r.status_code == 403, r.text
+
+
+def test_forgetting_channel_names_keeps_user_names() -> None:
+    clock = [0.0]
+    names = mentions.DisplayNames(clock=lambda: clock[0])
+    names.remember("t" * 26, "desk", "Desk")
+    names.remember_user("alice", ("alice", "", "Alice", "A"))
+    names.forget_channels()
+    assert names.cached("t" * 26, "desk") == (False, None)
+    assert names.cached_user("alice")[0]
+
+
 def _client(answer: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url="http://mm", transport=httpx.MockTransport(answer))
 
@@ -221,7 +256,12 @@ def _client(answer: Any) -> httpx.AsyncClient:
 #: (Lo, Default_Ignorable_Code_Point) and a click letter that looks like ``!``; letters drawn
 #: as a dash, a bar or a dot (attack pass 14 F4: Hangul ``ㅡ`` EU, syllabics ``ᐨ``, araea
 #: ``ㆍ``, the CJK numeral ``一``)
-_BLANK_LETTERS = ("\u3164", "\u115f", "\u1160", "\uffa0", "\u01c3", "\u3161", "\u1428", "\u318d", "\u4e00")
+_BLANK_LETTERS = ("\u3164", "\u115f", "\u1160", "\uffa0", "\u01c3", "\u3161", "\u1428", "\u318d", "\u4e00",
+                  # letters Unicode's PropList.txt marks Extender, which lengthen or repeat what is
+                  # before them (insider attack of 2026-12-07 B5: ARABIC TATWEEL draws a line after
+                  # ``536``): NKO LAJANYALAN, MODIFIER LETTER TRIANGULAR COLON, IDEOGRAPHIC
+                  # ITERATION MARK, the half-width prolonged sound mark, MONGOLIAN TODO LONG VOWEL SIGN
+                  "\u0640", "\u07fa", "\u02d0", "\u3005", "\uff70", "\u1843")
 
 
 def test_a_blank_or_punctuation_like_letter_does_not_make_a_digit_name_a_name(gw: Gateway) -> None:

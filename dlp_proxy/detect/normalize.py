@@ -517,10 +517,21 @@ def _punct_letters() -> frozenset[str]:
 
 @functools.cache
 def separator_letters() -> frozenset[str]:
-    """Letters that show as punctuation, a dash, a bar or a dot (``_punct_letters``) and the
-    numerals drawn as a single stroke (``_STROKE_NUMERALS``): no letter to a reader of a
-    display name (gateway/mentions.py ``visible_letter``)."""
-    return _punct_letters() | _STROKE_NUMERALS
+    """Letters that show as punctuation, a dash, a bar or a dot (``_punct_letters``), the
+    numerals drawn as a single stroke (``_STROKE_NUMERALS``) and the letters Unicode marks
+    ``Extender`` (they lengthen or repeat what is before them: ARABIC TATWEEL ``ـ`` draws a
+    line, ``ー`` ``ː`` ``々``): no letter to a reader of a display name (gateway/mentions.py
+    ``visible_letter``: ``536ـ`` shows a number; insider attack of 2026-12-07, B5)."""
+    return _punct_letters() | _STROKE_NUMERALS | _extender_letters()
+
+
+@functools.cache
+def _extender_letters() -> frozenset[str]:
+    """The letters (``L*``) with Unicode's ``Extender`` property (PropList.txt, as the
+    ``regex`` module reads it)."""
+    extender = regex.compile(r"\p{Extender}")
+    return frozenset(ch for ch in map(chr, range(0x80, 0x110000))
+                     if unicodedata.category(ch)[0] == "L" and extender.match(ch) is not None)
 
 
 @functools.cache
@@ -1477,8 +1488,8 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
             # between two digits: a separator, as a symbol there is (issue 15); also with
             # blanks around or doubled (``536 ㅡ 22``, ``536ㅡㅡ22``: attack pass 14 F4); after a
             # blank, nothing more (``536 ㅡㅡ 22`` reads ``536  22``)
-            if out[-1][-1] not in " \t":
-                emit(" ", i, i + 1)
+            if out[-1][-1] not in " \t" and not _mark(out[-1][-1]) and not (i + 1 < len(text) and _mark(text[i + 1])):
+                emit(" ", i, i + 1)  # (beside a mark, the mark is the separator: ``536ـ-22`` reads ``536-22``)
             events.append((i, i + 1, "letter-punctuation"))
         elif cat[0] == "L" and (look := _confusables().get(ch)) is not None:
             if i >= token_end:
@@ -1542,26 +1553,32 @@ def _flag_between_digits(text: str, i: int, out: list[str]) -> int:
 
 def _digit_before(out: list[str]) -> bool:
     """The pass's output ends with a digit, after at most ``_SEPARATOR_REACH`` blanks (what
-    the letters before became, or the text's own)."""
+    the letters before became, or the text's own) and marks (``_mark``: ``536-ـ22``)."""
     seen = 0
     for chunk in reversed(out):
         for c in reversed(chunk):
             if c.isdigit():
                 return True
-            if c not in " \t" or seen >= _SEPARATOR_REACH:
+            if (c not in " \t" and not _mark(c)) or seen >= _SEPARATOR_REACH:
                 return False
             seen += 1
     return False
 
 
 def _digit_after(text: str, i: int) -> bool:
-    """A digit follows ``text[i]`` after at most ``_SEPARATOR_REACH`` blanks and letters that
-    show as separators."""
+    """A digit follows ``text[i]`` after at most ``_SEPARATOR_REACH`` blanks, marks and
+    letters that show as separators (``536ـ-22``: a tatweel, then the dash)."""
     n = len(text)
     j = i + 1
-    while j < n and j - i <= _SEPARATOR_REACH and (text[j] in " \t" or _separator_letter(text[j])):
+    while j < n and j - i <= _SEPARATOR_REACH and (text[j] in " \t" or _mark(text[j]) or _separator_letter(text[j])):
         j += 1
     return j < n and _digitish(text[j])
+
+
+def _mark(c: str) -> bool:
+    """A punctuation mark or a symbol (``-`` ``.`` ``/`` ``·``): what stands between digit
+    groups as their separator, beside which a separator letter is nothing more."""
+    return unicodedata.category(c)[0] in "PS"
 
 
 def _fold(s: str) -> str:

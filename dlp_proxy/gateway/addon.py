@@ -23,7 +23,7 @@ from typing import Any
 from mitmproxy import connection, http
 
 from dlp_proxy.forwarding import client_address, peer_is_trusted
-from dlp_proxy.gateway import responses
+from dlp_proxy.gateway import mentions, responses
 from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.admission import CommandHooks, CredentialCheck
@@ -1048,10 +1048,12 @@ class DLPAddon:
             self._watch_integration(flow)
         if flow.metadata.get("dlp_route") == "uploads.create":
             follow = self._register_upload(flow)
-        elif flow.metadata.get("dlp_channel_changed") and self.pipeline.context is not None:
+        elif flow.metadata.get("dlp_channel_changed"):
             # forgotten before forwarding too; again now, in case a request in between
-            # cached the channel as it was
-            follow = self._forget_channel(str(flow.metadata["dlp_channel_changed"]))
+            # cached the channel as it was (its context, and the display names mentions show)
+            mentions.forget_channel_names()
+            if self.pipeline.context is not None:
+                follow = self._forget_channel(str(flow.metadata["dlp_channel_changed"]))
         split = flow.metadata.pop(SPLIT_PIECE, None)
         if split is not None and flow.response is not None:
             follow = self._split_tag(split, flow.metadata.get("dlp_route"), flow.response.status_code,

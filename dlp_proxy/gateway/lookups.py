@@ -109,6 +109,9 @@ class TtlCache(Generic[K, V]):
             self._cache.clear()
         self._cache[key] = (self.clock() + self.seconds, value)
 
+    def clear(self) -> None:
+        self._cache.clear()
+
 
 async def read_ids(ids: Iterable[str], *, upstream: Any, token: str | None, fallback_token: str | None,
                    timeout: float, cache: TtlCache[str, V | None], screen: Screen | None, what: str,

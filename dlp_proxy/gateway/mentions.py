@@ -240,6 +240,12 @@ class DisplayNames:
     def remember(self, team_id: str, name: str, display: str | None) -> None:
         self._channels.remember((team_id, name), display)
 
+    def forget_channels(self) -> None:
+        """A channel was renamed (or may have been): every channel's display name is read
+        afresh.  Keyed by name, the cache cannot tell which entry the renamed channel's id
+        is, and renames are rare."""
+        self._channels.clear()
+
     def cached_user(self, name: str) -> tuple[bool, tuple[str, str, str, str] | None]:
         return self._users.cached(name)
 
@@ -248,6 +254,13 @@ class DisplayNames:
 
 
 _DEFAULT = DisplayNames()
+
+
+def forget_channel_names() -> None:
+    """The process's channel display names are read afresh (a write that may rename a
+    channel: ``pipeline.channel_changed``; insider attack of 2026-12-07 B5: a post sent
+    within ``CACHE_SECONDS`` of a rename was read with the names as they were)."""
+    _DEFAULT.forget_channels()
 
 
 async def _lookup(upstream: Any, team_id: str, name: str, tokens: Sequence[str], timeout: float) -> str | None:

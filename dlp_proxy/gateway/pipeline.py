@@ -373,6 +373,8 @@ class Pipeline:
         route = m.route
         assert route is not None
         changed = channel_changed(req.method, path, req.body or b"")
+        if changed is not None:
+            mentions.forget_channel_names()
         if changed is not None and self.context is not None:
             await self.context.forget_channel(changed)
         if self.quarantine is not None and (widened := audience.widened_channel(req.method, path, req.body)):
