@@ -115,7 +115,7 @@ _WHAT = {
     "files": "file upload",
     "uploads": "file upload",
     "channels": "channel settings",
-    "headers": "channel header",
+    "headers": "change to the channel's header, purpose or name",  # (channels.patch and update set all three)
     "bookmarks": "channel bookmark",
     "webhooks": "webhook message",
     "commands": "slash command",
