@@ -155,3 +155,32 @@ def test_refusal_survives_a_scan_worker() -> None:
 
     err = pickle.loads(pickle.dumps(TexUnreadableError("\\csname")))
     assert isinstance(err, TexUnreadableError) and err.construct == "\\csname"
+
+
+async def test_gateway_refuses_unreadable_tex_with_a_400_archived_and_never_fails_open() -> None:
+    """Through the addon (test_gateway_addon's stand-in pipeline, whose posts route is
+    configured to fail open): not forwarded, answered 400 with what to change, archived
+    ``fail_closed`` with reason ``tex-unreadable``."""
+    import json
+
+    from mitmproxy.test import tflow
+
+    from dlp_proxy.gateway.addon import DLPAddon
+    from dlp_proxy.gateway.pipeline import Verdict
+    from tests.test_gateway_addon import _Pipeline
+
+    async def _unreadable(req: Any) -> Verdict:
+        raise TexUnreadableError("\\csname")
+
+    p = _Pipeline(_unreadable)
+    addon = DLPAddon(p, max_body_bytes=1000)  # type: ignore[arg-type]
+    f = tflow.tflow()
+    f.request.method = "POST"
+    f.request.path = "/api/v4/posts"
+    f.request.content = b'{"message":"x"}'
+    await addon.request(f)
+    assert f.response is not None and f.response.status_code == 400  # never forwarded
+    body = json.loads(f.response.content)
+    assert body["id"] == "api.dlp.bad_request.app_error"
+    assert "LaTeX" in body["message"] and "plain text" in body["message"]
+    assert p.failures[0]["reason"] == "tex-unreadable" and p.failures[0]["action"].value == "fail_closed"
