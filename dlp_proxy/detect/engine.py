@@ -80,6 +80,7 @@ from dlp_proxy.detect.structure import (
     table_row_reading,
     window_prefix,
 )
+from dlp_proxy.detect.texcheck import tex_readings, unreadable_tex
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
@@ -117,6 +118,24 @@ _LINE_BREAKS = re.compile("[\n\r\u2028\u2029\x85\x0b\x0c]")
 
 class DetectionLimitError(DLPError):
     """The input exceeds a configured bound and cannot be scanned fully; fail closed."""
+
+
+#: what the sender is told of a ``TexUnreadableError`` (the gateway's answer)
+TEX_UNREADABLE_MESSAGE = ("This message uses LaTeX the data-loss-prevention gateway cannot check, so it was not "
+                          "sent. Send the numbers in it as plain text, or the formula without them.")
+
+
+class TexUnreadableError(DetectionLimitError):
+    """Rendered TeX (a latex/tex block, an inline ``$..$`` pair) with a digit and a
+    construct the normalizer does not model exactly (``texcheck.unreadable_tex``): what
+    KaTeX shows there is unknown, so the text cannot be judged; fail closed."""
+
+    def __init__(self, construct: str) -> None:
+        super().__init__(f"rendered TeX uses {construct}, which detection does not read")
+        self.construct = construct
+
+    def __reduce__(self) -> tuple[type[TexUnreadableError], tuple[str]]:
+        return (type(self), (self.construct,))  # (back from a scan worker as itself)
 
 
 class _InjectedSpacyEngine(SpacyNlpEngine):  # type: ignore[misc]
@@ -402,12 +421,18 @@ class Engine:
 
     # -- public API -----------------------------------------------------------
 
-    def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
+    def analyze(self, text: str, *, entities: Collection[str] | None = None, rendered: bool = True) -> list[Finding]:
+        """``rendered``: ``text`` is shown as Markdown (a post, a field), so its LaTeX is
+        rendered; TeX there that detection cannot read raises ``TexUnreadableError``."""
         if not isinstance(text, str):
             raise TypeError("analyze() takes str; decode bytes first (errors='surrogateescape' is fine)")
         wanted = self.supported if entities is None else self.supported & frozenset(entities)
         if not wanted or not text:
             return []
+        if rendered and wanted & SENSITIVE_ENTITIES:
+            construct = unreadable_tex(text)
+            if construct is not None:
+                raise TexUnreadableError(construct)
         asked = wanted
         if wanted & _INFORMATIONAL_OVERRIDDEN:
             # A validated CUSIP/ISIN cancels an account/phone reading of its digits
@@ -498,17 +523,19 @@ class Engine:
         return [ScannedItem(item, tuple(self._scan_item(item, entities))) for item in items]
 
     def _scan_item(self, item: ContentItem, entities: Collection[str] | None) -> list[Finding]:
+        # a file's name and text are not rendered with KaTeX (nor is a text the split window
+        # joined: each of its posts was checked when it was sent)
         if item.kind is ItemKind.FILENAME:
-            found = self.analyze(item.text, entities=entities)
+            found = self.analyze(item.text, entities=entities, rendered=False)
             plain = copy_suffix_blanked(item.text, name=True)
             if plain is None:
                 return found
             # "scan_AAA_GG_SSSS(1)": the copy suffix read apart from the name's number (atk25r R5)
-            return _resolve(found + self.analyze(plain, entities=entities))
+            return _resolve(found + self.analyze(plain, entities=entities, rendered=False))
         if item.path != "split-window":
-            return self.analyze(item.text, entities=entities)
+            return self.analyze(item.text, entities=entities, rendered=item.kind is not ItemKind.FILE)
         with lines_not_pieces():  # a text the split window joined (gateway/pipeline.py _WindowScanner)
-            return self.analyze(item.text, entities=entities)
+            return self.analyze(item.text, entities=entities, rendered=False)
 
     def context_terms(self, text: str) -> list[str]:
         """The context words (any recognizer's, lower-cased) that occur in ``text``.
@@ -546,6 +573,11 @@ class Engine:
         found = self._analyze_text(text, wanted, depth, budget, decode, displayed)
         if decode and not displayed and may_b85(text):
             found = _resolve(found + self._b85_as_written(text, wanted, depth, budget))
+        if "\\" in text:
+            for reading in tex_readings(text):
+                # \mathchoice (a reading per argument), \verb, matrix/array environments as KaTeX shows them
+                found = _resolve(found + [_through(reading, f) for f in self._analyze_text(
+                    reading.text, wanted, depth, budget, decode, displayed)])
         written = markup_as_written(text)
         if written is not None:
             # tags, comments, Markdown markers by a digit: dropped in the readings above, read

@@ -1169,14 +1169,18 @@ class DLPAddon:
             log.exception("could not register an upload session")
 
     async def _failed(self, flow: http.HTTPFlow, greq: GatewayRequest, exc: BaseException, route_name: str | None) -> None:
+        from dlp_proxy.detect.engine import TEX_UNREADABLE_MESSAGE, TexUnreadableError  # (loaded by then)
+
         timeout = isinstance(exc, TimeoutError | asyncio.TimeoutError)
-        reason = "scan-deadline" if timeout else "inspection-error"
+        unreadable = isinstance(exc, TexUnreadableError)
+        reason = "scan-deadline" if timeout else "tex-unreadable" if unreadable else "inspection-error"
         error = "deadline exceeded" if timeout else f"{type(exc).__name__}"
         # Fail-open is for an inspection that could not finish; a decision whose record
         # could not be written never forwards (nothing leaves without its record, and
-        # the decision may have been to stop the request).
+        # the decision may have been to stop the request); nor does TeX detection cannot
+        # read (texcheck.py: the sender chose how it renders, so it never fails open).
         fail_open = (route_name is not None and route_name in self.pipeline.config.fail_open_routes
-                     and not isinstance(exc, ArchiveError))
+                     and not isinstance(exc, ArchiveError) and not unreadable)
         action = Action.FAIL_OPEN if fail_open else Action.FAIL_CLOSED
         log.error("inspection failed", extra={"request_id": greq.request_id, "reason": reason, "error_type": type(exc).__name__,
                                               "action": action.value, "route": route_name})
@@ -1185,6 +1189,11 @@ class DLPAddon:
             self.metrics.decision(action.value, route_name or "unknown", ())
         if fail_open and record_id is not None:
             self._add_forward_headers(flow)
+            return
+        if unreadable and record_id is not None:
+            # the sender can act on it (no retry helps): a 400 that says what to change
+            self._answer(flow, responses.app_error(400, responses.BAD_REQUEST_ID, TEX_UNREADABLE_MESSAGE,
+                                                   request_id=greq.request_id, detailed_error=reason))
             return
         self._answer(flow, responses.app_error(
             503, responses.UNAVAILABLE_ID,

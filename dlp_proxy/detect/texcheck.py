@@ -1,0 +1,350 @@
+r"""TeX the normalizer cannot read exactly: found, so the gateway refuses it.
+
+Mattermost renders LaTeX with KaTeX: a ```latex / ```tex fenced block (display mode)
+and an inline ``$...$`` pair (EnableInlineLatex).  The normalizer (normalize.py,
+``_tex_edits``, ``_tex_macros``, ``_latex_and_words``) emulates a subset of KaTeX; a
+construct outside it may show digits other than those it reads
+(``\mathchoice{y}{5}{z}{w}36-22-8710`` shows an SSN in text style).  Enumerating KaTeX's
+constructs one by one is a game the attacker wins, so the rule is an allowlist:
+
+- ``unreadable_tex``: in a rendered TeX region (a latex/tex fenced block, an inline
+  ``$..$`` pair) that holds a digit, a control sequence or construct the normalizer does
+  not model exactly (a control word outside ``MODELLED_WORDS``, a ``\def`` form
+  ``_tex_macros`` leaves as written, an environment outside ``_ENVIRONMENTS``, a ``%``
+  comment, a ``\char`` form it does not decode...) is reported; the engine raises
+  ``TexUnreadableError`` and the gateway refuses the request (fail closed).
+- ``tex_readings``: the cheap constructs modelled soundly, as readings the engine judges
+  beside the normalizer's: ``\mathchoice{a}{b}{c}{d}`` (one reading per argument, each
+  shown alone: KaTeX draws the one of the current style), ``\verb|..|`` / ``\verb*|..|``
+  (its content as shown), the matrix and array environments (markers dropped: nothing
+  where KaTeX leaves no gap, ``matrix``/``smallmatrix``; a blank where it does,
+  ``array``'s column padding, ``&`` between columns, ``\\`` between rows; ``pmatrix``
+  and ``bmatrix`` their brackets).
+
+Outside a rendered region TeX is shown as written (a reader sees the source), so nothing
+there is refused: ``C:\Users\x\536`` or ``$5 and $10`` are no TeX.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dlp_proxy.detect import normalize as _n
+
+#: A fenced code block whose info string is ``latex`` or ``tex`` (Mattermost renders it
+#: with KaTeX, display mode); up to three blanks, or quote/list markers, before the fence.
+#: Read loosely (fail closed): the block ends at a closing fence of the same character, or
+#: at the end of the text.
+_FENCE_OPEN = re.compile(r"(?im)^[ \t>*+\-0-9.)]{0,12}(`{3,}|~{3,})[ \t]*(?:la)?tex(?![A-Za-z0-9_-])[^\n]*\n?")
+#: an inline pair: ``$``, no blank right inside either end, one line, any length (the
+#: normalizer's ``_TEX_PAIR`` reads up to 80 characters; the check has no bound)
+_PAIR = re.compile(r"\$(?=[^\s$])([^$\n]*?[^\s$\\])\$|\$([^\s$\\])\$")
+#: KaTeX's control words (src/Lexer.ts: ``\\[a-zA-Z@]+``) and control symbols
+_CONTROL = re.compile(r"\\(?:([A-Za-z@]+)|(.)|$)", re.DOTALL)
+#: control symbols the normalizer reads: spacing, ``\\`` (a line break), escaped specials
+_MODELLED_SYMBOLS = frozenset(",:;>! \t\\{}$%&#_|")
+#: ``\verb`` as KaTeX's lexer reads it: ``\verb*`` and any delimiter, ``\verb`` and any
+#: delimiter but ``*`` and a letter; the content on one line
+_VERB = re.compile(r"\\verb(?:\*([^\n])(.*?)\1|([^*A-Za-z\n])(.*?)\3)")
+#: environments read exactly (``tex_readings``): what each marker shows
+_ENVIRONMENTS = {"matrix": ("", ""), "smallmatrix": ("", ""), "array": (" ", " "),
+                 "pmatrix": ("(", ")"), "bmatrix": ("[", "]")}
+_BEGIN = re.compile(r"\\begin[ \t]*\{([A-Za-z*]{1,20})\}")
+_END = re.compile(r"\\end[ \t]*\{([A-Za-z*]{1,20})\}")
+#: ``array``'s column specification (hidden): KaTeX's ``l c r | :``
+_COLSPEC = re.compile(r"[ \t]*\{[lcr|: \t]{1,40}\}")
+_MATHCHOICE = re.compile(r"\\mathchoice(?![A-Za-z@])")
+#: at most this many ``\mathchoice`` in one text are read; more are refused
+_CHOICES_MAX = 16
+
+#: Commands whose one braced argument KaTeX shows (decorated, in a font, boxed): the
+#: normalizer's generic reading (``_TEX_ARG_CMD``: the argument) is what is shown.
+_SHOWN_ARG = frozenset("""
+    text textrm textbf textit texttt textsf textnormal textup textmd textsl emph
+    mathrm mathbf mathit mathtt mathsf mathnormal mathbb mathcal mathfrak mathscr boldsymbol bm bold Bbb frak
+    mbox hbox fbox boxed overline underline widehat widetilde hat bar vec tilde dot ddot check breve acute grave
+    mathring overrightarrow overleftarrow underrightarrow underleftarrow overleftrightarrow underbrace overbrace
+    cancel bcancel xcancel sout sqrt operatorname mathop mathbin mathrel mathord mathopen mathclose mathpunct
+    mathinner smash pmod bmod mod pod
+""".split())
+#: Commands that take no argument and draw a symbol that is no digit (or a style, a size,
+#: a delimiter's size): dropped or kept as written by the normalizer, never a digit shown
+#: or hidden.
+_SYMBOLS = frozenset("""
+    alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi varpi rho
+    varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi
+    Psi Omega digamma
+    cdot cdotp times div pm mp ast star circ bullet oplus ominus otimes oslash odot cap cup sqcap sqcup wedge vee
+    land lor lnot neg setminus backslash
+    le leq ge geq neq ne lt gt approx equiv sim simeq cong propto ll gg subset subseteq supset supseteq in notin
+    ni mid nmid parallel perp vdash dashv models prec succ preceq succeq leqslant geqslant lesssim gtrsim
+    to gets rightarrow leftarrow Rightarrow Leftarrow leftrightarrow Leftrightarrow longrightarrow longleftarrow
+    Longrightarrow Longleftarrow longleftrightarrow mapsto longmapsto implies impliedby iff uparrow downarrow
+    Uparrow Downarrow updownarrow nearrow searrow swarrow nwarrow hookrightarrow hookleftarrow rightleftharpoons
+    infty partial nabla forall exists nexists emptyset varnothing ldots cdots vdots ddots dots dotsc dotsb
+    dotsm dotsi dotso prime hbar ell wp Re Im aleph beth angle triangle square Box blacksquare diamond Diamond
+    clubsuit heartsuit spadesuit diamondsuit top bot therefore because checkmark dagger ddagger dag ddag
+    S P copyright pounds yen euro degree lbrace rbrace lbrack rbrack langle rangle lfloor rfloor lceil rceil
+    vert Vert lvert rvert lVert rVert colon surd flat natural sharp And
+    sum prod coprod int iint iiint oint bigcup bigcap bigoplus bigotimes bigodot bigvee bigwedge bigsqcup
+    sin cos tan cot sec csc sinh cosh tanh coth arcsin arccos arctan log ln lg exp lim liminf limsup max min
+    sup inf det gcd deg dim hom ker arg Pr
+    not limits nolimits displaylimits relax
+    displaystyle textstyle scriptstyle scriptscriptstyle
+    tiny scriptsize footnotesize small normalsize large Large LARGE huge Huge
+    left right middle big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr bigm Bigm biggm Biggm
+    begin end verb mathchoice char
+""".split())
+
+
+def _modelled_words() -> frozenset[str]:
+    """The control words the normalizer reads exactly (normalize.py's own tables, and
+    the forms checked one by one in ``_unmodelled``: ``begin``/``end``, ``verb``,
+    ``mathchoice``, ``char``, the ``\\def`` family)."""
+    spaces = {"quad", "qquad", "enspace", "enskip", "space", "nobreakspace", "thinspace", "medspace",
+              "thickspace", "negthinspace", "negmedspace", "negthickspace"}
+    return frozenset({*_n._TEX_BLANK_CMDS, *_n._TEX_HIDDEN_ARGS, *_n._TEX_SWITCHES, *_n._TEX_COLOURING,
+                      *_n._TEX_UNTRUSTED, *_n._TEX_OVERLAYS, *_n._TEX_TWO_ARGS, *spaces,
+                      *_n._TEX_KERN_NAMES.split("|"), *_SHOWN_ARG, *_SYMBOLS, *_DEF_WORDS})
+
+
+_DEF_WORDS = frozenset({"def", "gdef", "edef", "xdef", "global", "let", "newcommand", "renewcommand",
+                        "providecommand"})
+MODELLED_WORDS = _modelled_words()
+
+
+def tex_regions(text: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` Mattermost renders with KaTeX: a latex/tex fenced block's
+    body, an inline ``$..$`` pair's inside (outside the blocks)."""
+    regions: list[tuple[int, int]] = []
+    blocks: list[tuple[int, int]] = []
+    if "`" in text or "~" in text:
+        pos = 0
+        while (m := _FENCE_OPEN.search(text, pos)) is not None:
+            fence = m.group(1)
+            close = re.compile(r"(?m)^[ \t>]{0,12}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$")
+            c = close.search(text, m.end())
+            end = c.start() if c is not None else len(text)
+            blocks.append((m.end(), end))
+            pos = c.end() if c is not None else len(text)
+            if pos <= m.start():
+                break
+    regions.extend(blocks)
+    if "$" in text:
+        for m in _PAIR.finditer(text):
+            if not any(a <= m.start() < b for a, b in blocks):
+                regions.append((m.start() + 1, m.end() - 1))
+    return sorted(regions)
+
+
+def _holds_digits(region: str) -> bool:
+    """A digit, or what the normalizer's readings make one (number words, numerals...)."""
+    if any(c.isdigit() or c.isnumeric() for c in region):
+        return True
+    return any(c.isdigit() for c in _n.normalize(_n.sanitize(region)).text)
+
+
+def _def_modelled(text: str, at: int, braces: dict[int, int]) -> bool:
+    r"""The ``\def``-family form at ``at`` is one ``_tex_macros`` expands (else it is left
+    as written: a delimited parameter, a default value, ``##``, a long body...)."""
+    m = _n._TEX_DEF.match(text, at)
+    if m is None:
+        return False
+    if m.group(6) is not None:  # \let\x=y
+        return True
+    close = braces.get(m.end() - 1, -1)
+    if close < 0 or close - m.end() > _n._TEX_MACRO_BODY:
+        return False
+    params = m.group(2) or ""
+    count = len(params) // 2 if m.group(1) else int(m.group(5) or 0)
+    if params and params != "".join(f"#{k}" for k in range(1, count + 1)):
+        return False
+    body = text[m.end() : close]
+    return not (any(int(p.group(1)) > count for p in _n._TEX_PARAM.finditer(body))
+                or "#" in _n._TEX_PARAM.sub("", body))
+
+
+def _mathchoice_args(text: str, at: int, braces: dict[int, int]) -> list[tuple[int, int]] | None:
+    r"""The four braced arguments (inner spans) of the ``\mathchoice`` at ``at``; None
+    unless there are four, none holding another ``\mathchoice``."""
+    k = at + len("\\mathchoice")
+    args: list[tuple[int, int]] = []
+    for _ in range(4):
+        while k < len(text) and text[k] in " \t":
+            k += 1
+        if k >= len(text) or text[k] != "{" or (close := braces.get(k, -1)) < 0:
+            return None
+        if _MATHCHOICE.search(text, k + 1, close):
+            return None
+        args.append((k + 1, close))
+        k = close + 1
+    return args
+
+
+def _unmodelled(text: str, a: int, b: int) -> str | None:
+    """The first construct in ``text[a:b]`` (a rendered region) the normalizer does not
+    model exactly, described; None when every one is modelled."""
+    region = text[a:b]
+    braces = _n._brace_pairs(text)
+    verbs = [(m.start(), m.end()) for m in _VERB.finditer(text, a, b)]
+    defined: set[str] = set()
+    for m in _n._TEX_DEF.finditer(text, a, b):
+        if _def_modelled(text, m.start(), braces):
+            defined.add(m.group(1) or m.group(3) or m.group(4) or m.group(6) or "")
+    envs: list[str] = []
+    for m in _CONTROL.finditer(text, a, b):
+        k = m.start()
+        if any(s <= k < e for s, e in verbs):
+            continue  # a \verb's content is shown as written
+        word, symbol = m.group(1), m.group(2)
+        if word is None:
+            if symbol is None or symbol not in _MODELLED_SYMBOLS:
+                return f"\\{symbol or ''}"
+            continue
+        if word in defined:
+            continue
+        if word not in MODELLED_WORDS:
+            return f"\\{word}"
+        if word == "verb":
+            if not any(s == k for s, _ in verbs):
+                return "\\verb"
+        elif word == "char":
+            if _n._TEX_CHAR.match(text, k) is None:
+                return "\\char"
+        elif word == "mathchoice":
+            if _mathchoice_args(text, k, braces) is None:
+                return "\\mathchoice"
+        elif word == "begin":
+            e = _BEGIN.match(text, k)
+            if e is None or e.group(1) not in _ENVIRONMENTS:
+                return "\\begin" if e is None else f"\\begin{{{e.group(1)}}}"
+            if e.group(1) == "array" and _COLSPEC.match(text, e.end()) is None:
+                return "\\begin{array}"
+            envs.append(e.group(1))
+        elif word == "end":
+            e = _END.match(text, k)
+            if e is None or not envs or envs.pop() != e.group(1):
+                return "\\end"
+        elif word in _DEF_WORDS and word != "global":
+            start = k - len("\\global") if text.startswith("\\global", max(a, k - len("\\global"))) else k
+            if not (_def_modelled(text, k, braces) or _def_modelled(text, start, braces)):
+                return f"\\{word}"
+        elif word == "global":
+            rest = text[m.end() : b].lstrip(" \t")
+            if not re.match(r"\\(?:[gex]?def)(?![A-Za-z@])", rest):
+                return "\\global"
+    if envs:
+        return f"\\begin{{{envs[-1]}}}"
+    if "%" in region:
+        for m in re.finditer(r"(?<!\\)%", region):
+            line_end = region.find("\n", m.start())
+            if region[m.start() + 1 : len(region) if line_end < 0 else line_end].strip() or line_end >= 0:
+                return "%"  # a comment hiding what follows it on its line (and the line break)
+    return None
+
+
+def unreadable_tex(text: str) -> str | None:
+    """The first TeX construct the normalizer does not model exactly, in a rendered TeX
+    region of ``text`` that holds a digit (or what the readings make one); None when
+    there is none.  Cheap for text with neither a backslash nor ``%`` in a region."""
+    if "\\" not in text and "%" not in text:
+        return None
+    for a, b in tex_regions(text):
+        region = text[a:b]
+        if "\\" not in region and "%" not in region:
+            continue
+        found = _unmodelled(text, a, b)
+        if found is not None and _holds_digits(region):
+            return found
+    if text.count("\\mathchoice") > _CHOICES_MAX:
+        return "\\mathchoice"
+    return None
+
+
+#: Symbols KaTeX draws as a glyph (``_SYMBOLS``' first part): between two digits the
+#: normalizer reads the name as nothing (``123\times536``); the reading here a blank.
+_GLYPHS = frozenset(_SYMBOLS) - {
+    "not", "limits", "nolimits", "displaylimits", "relax", "displaystyle", "textstyle", "scriptstyle",
+    "scriptscriptstyle", "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE",
+    "huge", "Huge", "left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
+    "biggl", "biggr", "Biggl", "Biggr", "bigm", "Bigm", "biggm", "Biggm", "begin", "end", "verb", "mathchoice",
+    "char"}
+_GLYPH_BETWEEN = re.compile(r"(?<=[0-9])[ \t]*\\([A-Za-z]+)(?![A-Za-z@])[ \t]*(?=[0-9])")
+
+
+def _may_read(text: str) -> bool:
+    return ("\\verb" in text or "\\begin" in text or "\\mathchoice" in text
+            or any(m.group(1) in _GLYPHS for m in _GLYPH_BETWEEN.finditer(text)))
+
+
+def tex_readings(text: str) -> list[_n.Normalized]:
+    r"""``text`` with ``\mathchoice``, ``\verb`` and the matrix/array environments read
+    as KaTeX shows them (anywhere in the text: outside a rendered region the reading is
+    one more, never the only one): one reading per ``\mathchoice`` argument (each shown
+    alone), else one; none when the text has none of them."""
+    if not _may_read(text):
+        return []
+    braces = _n._brace_pairs(text)
+    common: list[tuple[int, int, str, int, int]] = []
+    for m in _VERB.finditer(text):
+        body = (m.start(2), m.end(2)) if m.group(1) is not None else (m.start(4), m.end(4))
+        common.append((m.start(), body[0], "", m.start(), body[0]))
+        common.append((body[1], m.end(), "", body[1], m.end()))
+    stack: list[tuple[str, int]] = []
+    padded: set[int] = set()  # where an array's marker (its 0.5 em padding) is read
+    for m in re.finditer(r"\\begin[ \t]*\{([A-Za-z*]{1,20})\}|\\end[ \t]*\{([A-Za-z*]{1,20})\}", text):
+        if m.group(1) is not None:
+            name = m.group(1)
+            if name not in _ENVIRONMENTS:
+                stack.append(("", m.end()))
+                continue
+            end = m.end()
+            if name == "array":
+                spec = _COLSPEC.match(text, end)
+                if spec is None:
+                    stack.append(("", m.end()))
+                    continue
+                end = spec.end()
+            common.append((m.start(), end, _ENVIRONMENTS[name][0], m.start(), end))
+            if name == "array":
+                padded.add(m.start())
+            stack.append((name, end))
+        elif stack:
+            name, opened = stack.pop()
+            if not name or name != m.group(2):
+                continue
+            for s in re.finditer(r"\\\\|(?<!\\)&", text[opened : m.start()]):
+                at = opened + s.start()
+                common.append((at, at + len(s.group(0)), " ", at, at + len(s.group(0))))
+            common.append((m.start(), m.end(), _ENVIRONMENTS[name][1], m.start(), m.end()))
+            if name == "array":
+                padded.add(m.start())
+    for m in _GLYPH_BETWEEN.finditer(text):  # ``123\times536``: the glyph a blank
+        if m.group(1) in _GLYPHS:
+            common.append((m.start(), m.end(), " ", m.start(), m.end()))
+    arrays = bool(padded)
+    choices: list[list[tuple[int, int]]] = []
+    spans: list[tuple[int, int]] = []
+    for m in _MATHCHOICE.finditer(text):
+        args = _mathchoice_args(text, m.start(), braces)
+        if args is not None and len(choices) < _CHOICES_MAX:
+            choices.append(args)
+            spans.append((m.start(), args[-1][1] + 1))
+    out: list[_n.Normalized] = []
+    # an array's padding (0.5 em) read as a blank, and as nothing (as narrow as TeX's thin
+    # spaces between digits, which the normalizer joins in a second reading)
+    for k, joined in [(k, j) for k in range(4 if choices else 1) for j in ((False, True) if arrays else (False,))]:
+        edits = [(a, b, "" if joined and a in padded else rep, sa, sb) for a, b, rep, sa, sb in common]
+        for (start, stop), args in zip(spans, choices, strict=True):
+            edits.append((start, args[k][0], "", start, args[k][0]))
+            edits.append((args[k][1], stop, "", args[k][1], stop))
+        edits.sort()
+        kept: list[tuple[int, int, str, int, int]] = []
+        reach = 0
+        for e in edits:  # an edit inside an argument not shown: the argument's edit wins
+            if e[0] >= reach:
+                kept.append(e)
+                reach = max(reach, e[1])
+        if kept:
+            out.append(_n._edit(text, kept, [], ["tex-constructs"] * len(kept)))
+    return out

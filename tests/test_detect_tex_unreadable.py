@@ -1,0 +1,186 @@
+"""Rendered TeX the normalizer does not model exactly (red-team pass against the running
+gateway: ``\\mathchoice``, ``\\verb``, a macro with a delimited parameter, matrix/array
+environments): the detector finds the identifier in it or refuses the text
+(``TexUnreadableError``), never "nothing found".  Values are made with the recognizers' checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dlp_proxy.detect import TexUnreadableError, build_detector
+from dlp_proxy.detect.checksums import luhn_ok
+from dlp_proxy.detect.texcheck import MODELLED_WORDS, unreadable_tex
+from dlp_proxy.model import CREDIT_CARD, US_SSN
+from dlp_proxy.recognizers.ssn import ssn_valid
+
+ROOT = Path(__file__).resolve().parent.parent
+FENCE = "`" * 3
+
+
+@pytest.fixture(scope="module")
+def engine() -> Any:
+    return build_detector(ROOT / "config", ner=False)
+
+
+def found_or_refused(engine: Any, text: str, kind: str) -> str:
+    try:
+        kinds = {f.entity_type for f in engine.analyze(text)}
+    except TexUnreadableError:
+        return "refused"
+    return "found" if kind in kinds else "missed"
+
+
+ssns = st.tuples(st.integers(1, 899), st.integers(1, 99), st.integers(1, 9999)).map(
+    lambda t: f"{t[0]:03d}{t[1]:02d}{t[2]:04d}").filter(ssn_valid)
+
+
+def _card(prefix: str = "4111", n: int = 16) -> str:
+    body = prefix + "1" * (n - len(prefix) - 1)
+    return next(body + d for d in "0123456789" if luhn_ok(body + d))
+
+
+def _ssn(seed: int = 0) -> str:
+    for k in range(seed, seed + 1000):
+        d = f"{536 + k % 100:03d}{22 + k % 7:02d}{8710 + k:04d}"
+        if ssn_valid(d):
+            return d
+    raise AssertionError
+
+
+def block(tex: str) -> str:
+    return f"{FENCE}latex\n{tex}\n{FENCE}"
+
+
+def _bypasses() -> list[tuple[str, str, str]]:
+    d = _ssn()
+    head, tail = d[0], f"{d[1:3]}-{d[3:5]}-{d[5:]}"
+    c = _card()
+    card_tail = f"{c[1:4]}\\ {c[4:8]}\\ {c[8:12]}\\ {c[12:]}"
+    return [
+        ("B1 inline", f"client SSN $\\mathchoice{{y}}{{{head}}}{{z}}{{w}}{tail}$", US_SSN),
+        ("B1 block", block(f"\\mathchoice{{{c[0]}}}{{a}}{{b}}{{c}}{card_tail}"), CREDIT_CARD),
+        ("B1 script", f"client SSN $\\mathchoice{{a}}{{b}}{{{head}}}{{w}}{tail}$", US_SSN),
+        ("B2", block(f"\\verb|{head}|{tail}"), US_SSN),
+        ("B2 star", block(f"\\verb*+{head}+{tail}"), US_SSN),
+        ("B3", block(f"{head}\\def\\a#1x{{}}\\a 999x{tail}"), US_SSN),
+        ("B4 matrix", block(f"\\begin{{matrix}}{head}\\end{{matrix}}{tail}"), US_SSN),
+        ("B4 array", block(f"\\begin{{array}}{{c}}{head}\\end{{array}}{tail}"), US_SSN),
+        ("B4 inline", f"client SSN $\\begin{{matrix}}{head}\\end{{matrix}}{tail}$", US_SSN),
+        ("unknown env", block(f"\\begin{{aligned}}{head}\\end{{aligned}}{tail}"), US_SSN),
+        ("glyph", f"$123\\times{d[:3]}-{d[3:5]}-{d[5:]}$", US_SSN),
+        ("comment", block(f"{head}%999\n{tail}"), US_SSN),
+        ("csname", f"client SSN $\\csname x\\endcsname {head}{tail}$", US_SSN),
+        ("long pair", "client SSN $" + "\\," * 60 + f"\\mathchoice{{y}}{{{head}}}{{z}}{{w}}{tail}$", US_SSN),
+    ]
+
+
+@pytest.mark.parametrize(("name", "text", "kind"), _bypasses(), ids=[b[0] for b in _bypasses()])
+def test_bypass_is_found_or_refused(engine: Any, name: str, text: str, kind: str) -> None:
+    assert found_or_refused(engine, text, kind) != "missed", text
+
+
+@pytest.mark.parametrize("name", ["B1 inline", "B1 block", "B2", "B4 matrix", "B4 array"])
+def test_modelled_constructs_are_read_not_refused(engine: Any, name: str) -> None:
+    text, kind = next((t, k) for n, t, k in _bypasses() if n == name)
+    assert found_or_refused(engine, text, kind) == "found", text
+
+
+def test_delimited_parameter_is_refused() -> None:
+    text = next(t for n, t, _ in _bypasses() if n == "B3")
+    assert unreadable_tex(text) == "\\def"
+
+
+names = st.from_regex(r"[a-zA-Z]{2,12}", fullmatch=True).filter(lambda w: w not in MODELLED_WORDS)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(d=ssns, name=names, cut=st.integers(1, 8), shape=st.sampled_from(["{%s}", "{%s}{x}", "[%s]", "%s", "{x}%s"]),
+       where=st.sampled_from(["inline", "block"]), sep=st.sampled_from(["-", " ", ""]))
+def test_property_unmodelled_command_among_the_digits_is_never_silent(
+        engine: Any, d: str, name: str, cut: int, shape: str, where: str, sep: str) -> None:
+    number = sep.join((d[:3], d[3:5], d[5:]))
+    cut = min(cut, len(number) - 1)
+    tex = f"{number[:cut]}\\{name}{shape % number[cut:cut + 1]}{number[cut + 1:]}"
+    text = f"client SSN ${tex}$" if where == "inline" else "client SSN\n" + block(tex)
+    assert found_or_refused(engine, text, US_SSN) != "missed", text
+    assert unreadable_tex(text) is not None, text
+
+
+HARD_NEGATIVES = [
+    "lunch is $5 and coffee $10",
+    "it costs $5, or $12.50 with tax",
+    "the export is in C:\\Users\\x\\536 and D:\\data\\2024",
+    "$\\alpha + \\beta = \\gamma$",
+    "$x^2 + y^2 = 25$",
+    "$\\frac{1}{2} + \\sqrt{16} = 4.5$",
+    block("\\sum_{i=1}^{10} i = 55"),
+    block("\\begin{matrix}1 & 2\\\\3 & 4\\end{matrix}"),
+    "escaped \\*not bold\\* and \\_ and \\# 42",
+    "$50\\%$ of 200 is $100$",
+    "see \\foo{12} written out, not rendered",
+    block("\\textbf{Total}: \\text{42 items}"),
+    "$\\def\\x{8}\\x + 1$",
+]
+
+
+@pytest.mark.parametrize("text", HARD_NEGATIVES)
+def test_hard_negatives_are_not_refused(engine: Any, text: str) -> None:
+    assert unreadable_tex(text) is None, text
+    engine.analyze(text)  # never raises
+
+
+def test_unmodelled_tex_without_a_digit_needs_no_refusal(engine: Any) -> None:
+    text = "$\\mathscr{L} \\foo{x} \\mathchoice{a}{b}{c}{d}$ and " + block("\\begin{aligned}x &= y\\end{aligned}")
+    assert unreadable_tex(text) is None
+    assert engine.analyze(text) == []
+
+
+def test_files_and_split_windows_are_not_rendered(engine: Any) -> None:
+    from dlp_proxy.model import ContentItem, ItemKind
+
+    text = next(t for n, t, _ in _bypasses() if n == "B3")
+    with pytest.raises(TexUnreadableError):
+        engine.scan([ContentItem("body.message", text)])
+    engine.scan([ContentItem("file[0]", text, ItemKind.FILE)])
+    engine.scan([ContentItem("split-window", text)])
+
+
+def test_refusal_survives_a_scan_worker() -> None:
+    import pickle
+
+    err = pickle.loads(pickle.dumps(TexUnreadableError("\\csname")))
+    assert isinstance(err, TexUnreadableError) and err.construct == "\\csname"
+
+
+async def test_gateway_refuses_unreadable_tex_with_a_400_archived_and_never_fails_open() -> None:
+    """Through the addon (test_gateway_addon's stand-in pipeline, whose posts route is
+    configured to fail open): not forwarded, answered 400 with what to change, archived
+    ``fail_closed`` with reason ``tex-unreadable``."""
+    import json
+
+    from mitmproxy.test import tflow
+
+    from dlp_proxy.gateway.addon import DLPAddon
+    from dlp_proxy.gateway.pipeline import Verdict
+    from tests.test_gateway_addon import _Pipeline
+
+    async def _unreadable(req: Any) -> Verdict:
+        raise TexUnreadableError("\\csname")
+
+    p = _Pipeline(_unreadable)
+    addon = DLPAddon(p, max_body_bytes=1000)  # type: ignore[arg-type]
+    f = tflow.tflow()
+    f.request.method = "POST"
+    f.request.path = "/api/v4/posts"
+    f.request.content = b'{"message":"x"}'
+    await addon.request(f)
+    assert f.response is not None and f.response.status_code == 400  # never forwarded
+    body = json.loads(f.response.content)
+    assert body["id"] == "api.dlp.bad_request.app_error"
+    assert "LaTeX" in body["message"] and "plain text" in body["message"]
+    assert p.failures[0]["reason"] == "tex-unreadable" and p.failures[0]["action"].value == "fail_closed"
