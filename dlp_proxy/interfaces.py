@@ -47,8 +47,10 @@ class ExtractionError(DLPError):
 
 
 class Detector(Protocol):
-    def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
-        """Findings in ``text``; offsets index ``text`` as given (not normalized)."""
+    def analyze(self, text: str, *, entities: Collection[str] | None = None, rendered: bool = True) -> list[Finding]:
+        """Findings in ``text``; offsets index ``text`` as given (not normalized).
+        ``rendered``: ``text`` is shown as Markdown, its LaTeX rendered (a post's field);
+        TeX there that the detector cannot read raises (``detect.TexUnreadableError``)."""
         ...
 
     def scan(

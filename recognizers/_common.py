@@ -978,7 +978,7 @@ class ContextProbe:
 # Labels that say a nearby number is *not* a customer identifier.
 NEGATIVE_LABELS = [
     "order", "order no", "po", "purchase order", "invoice", "inv", "ticket", "case", "incident", "jira",
-    "tracking", "shipment", "confirmation", "conf", "reference", "ref", "meeting id", "meeting",
+    "tracking", "shipment", "confirmation", "conf", "reference", "ref", "meeting id", "meeting", "request", "req",
     "zoom", "webex", "passcode", "pin", "room", "ext", "extension", "phone", "tel", "fax", "cell", "mobile",
     "call", "version", "build", "release", "sku", "part", "serial", "model", "item", "qty", "quantity",
     "cusip", "isin", "sedol", "ticker", "trade id", "trade", "order id", "employee id", "badge",

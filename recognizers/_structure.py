@@ -10,8 +10,9 @@ between digit groups are read:
   ``2024-12-03T14:30:15Z``): one token, its date and its clock time apart;
 * dotted version and build numbers of three or more parts (``10.4.12.1``,
   ``4.12.7.1893``): one token, never fused with the number after it;
-* calendar dates with a four-digit year (``2024-11-19``, ``11/19/2024``): one token, so
-  the end of a CSV row's date and the next row's id are never one number;
+* calendar dates with a four-digit year (``2024-11-19``, ``11/19/2024``, ``27 Jan 2024``,
+  ``Jan 12, 2024``: ``dates.MONTH_DATE``): one token, so the end of a CSV row's date and
+  the next row's id are never one number, nor a date's day and year with a count after it;
 * amounts and quantities with thousands separators (``25,676``, ``4,512,000.50``): one
   token, never fused with the CUSIP or id after them;
 * prices (``at 100.00``, ``@ 99.5``, ``$12.125``, ``px 101.5``: a decimal after ``at``,
@@ -35,6 +36,7 @@ import functools
 import re
 
 from dlp_proxy.detect import gatescan
+from dlp_proxy.detect.dates import month_dates
 
 # A FIX field: a 1-4 digit tag, "=", the value (up to the next field delimiter), which
 # holds a letter or digit: "536=^22=^8710" (a superscript equals and a caret between an
@@ -114,6 +116,9 @@ def cuts(text: str) -> tuple[int, ...]:
         for m in gatescan.finditer(_DATE, _DATE_LEAD, text):
             out.add(m.start())
             out.add(m.end())
+    for m in month_dates(text):  # ``27 Jan 2024``, ``Jan 12 2024``: its day and year are no group
+        out.add(m.start())
+        out.add(m.end())
     if gatescan.search(_THOUSANDS_HINT, text):
         for m in gatescan.finditer(_THOUSANDS, _THOUSANDS_LEAD, text):
             out.add(m.start())

@@ -381,10 +381,12 @@ def _clock_time(c: Candidate, text: str) -> bool:
 
 
 #: a trade's verb right before a number (``acct 2 bought 778000 C @ 359.58``, ``we did
-#: 8257000 today``): the number is the trade's quantity
+#: 8257000 today``): the number is the trade's quantity; a money movement's (``a/c ****6402
+#: credited 276508822``; held-out probe of 2026-12-07): its amount
 _TRADE_VERB_BEFORE = re.compile(
     r"(?<![A-Za-z])(?:bought|sold|buy|sell|buying|selling|bot|bght|sld|shorted|short|covered|cover|"
-    r"traded|did|done|filled|fill|working|lifted|paid|hit)[ \t]+\Z", re.IGNORECASE)
+    r"traded|did|done|filled|fill|working|lifted|paid|hit|"
+    r"credited|debited|deposited|withdrew|withdrawn|refunded|charged)[ \t]+\Z", re.IGNORECASE)
 #: a count's noun right after a number (``acct recon 7709 82 unmatched``, ``bank stats
 #: 9066, 9337 rows``): the number counts them.  After one group only the nouns a number
 #: never names (``acct 4829103755 trades options`` is an account's trades); after groups,

@@ -34,9 +34,9 @@ class _Faulty:
             while time.process_time() < end:
                 pass
 
-    def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
+    def analyze(self, text: str, *, entities: Collection[str] | None = None, rendered: bool = True) -> list[Finding]:
         self._check(text)
-        return list(self.inner.analyze(text, entities=entities))
+        return list(self.inner.analyze(text, entities=entities, rendered=rendered))
 
     def scan(self, items: Sequence[ContentItem], *, entities: Collection[str] | None = None) -> list[ScannedItem]:
         for item in items:

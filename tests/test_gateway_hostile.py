@@ -483,9 +483,9 @@ class _CountingDetector:
         self.inner = inner
         self.inline_chars = 0
 
-    def analyze(self, text: str, *, entities: Any = None) -> Any:
+    def analyze(self, text: str, *, entities: Any = None, rendered: bool = True) -> Any:
         self.inline_chars += len(text)
-        return self.inner.analyze(text, entities=entities)
+        return self.inner.analyze(text, entities=entities, rendered=rendered)
 
     def scan(self, items: Any, *, entities: Any = None) -> Any:
         self.inline_chars += sum(len(i.text) for i in items)
@@ -1023,8 +1023,8 @@ def test_the_pipeline_charges_a_requests_loop_time_to_its_sender() -> None:
             clock[0] += self.cost
             return real.scan(items, entities=entities)
 
-        def analyze(self, text: str, *, entities: Any = None) -> Any:
-            return real.analyze(text, entities=entities)
+        def analyze(self, text: str, *, entities: Any = None, rendered: bool = True) -> Any:
+            return real.analyze(text, entities=entities, rendered=rendered)
 
     detector = Slow()
     budget = ScanBudget(10.0, 60.0, clock=lambda: 0.0)

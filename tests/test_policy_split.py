@@ -370,10 +370,10 @@ class _Counting:
         self.calls = 0
         self.chars = 0
 
-    def analyze(self, text, *, entities=None):
+    def analyze(self, text, *, entities=None, rendered=True):
         self.calls += 1
         self.chars += len(text)
-        return self.inner.analyze(text, entities=entities)
+        return self.inner.analyze(text, entities=entities, rendered=rendered)
 
 
 async def test_the_cost_of_a_post_is_bounded_by_the_pairs_not_the_window(redis_client, detector):

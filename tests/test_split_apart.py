@@ -53,9 +53,9 @@ class _Recording:
         self.engine = build_detector(ner=False)
         self.texts: list[str] = []
 
-    def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
+    def analyze(self, text: str, *, entities: Collection[str] | None = None, rendered: bool = True) -> list[Finding]:
         self.texts.append(text)
-        return self.engine.analyze(text, entities=entities)
+        return self.engine.analyze(text, entities=entities, rendered=rendered)
 
 
 @pytest.fixture(scope="module")

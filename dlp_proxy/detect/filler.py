@@ -9,8 +9,8 @@
   four) and a label of that identifier (``_LABEL_KINDS``: "acct" or "bank" names no SSN)
   is a few words before the first group or after the last ("536, then 22, then 8710 is
   her ssn"), in the same sentence (no ``.;!?`` and a word between them): the filler
-  becomes one space.  A price, a time, a date or a quantity with thousands separators is
-  no group (``_NOT_GROUP``).  After such a label, on its line (``_labelled``; a number
+  becomes one space.  A price, a time, a date (``2026-12-05``, ``27 Jan 2024``) or a
+  quantity with thousands separators is no group (``_NOT_GROUP``, ``dates.MONTH_DATE``).  After such a label, on its line (``_labelled``; a number
   followed by a unit or a plural, "12345 users", is a count there, no group): groups of
   any lengths that make up the identifier, in the order the words name, a masked form's
   slots (any character repeated: ``uniform_slots``) filled by the groups after it, a
@@ -35,6 +35,7 @@ from typing import Any
 
 from dlp_proxy.detect import gatescan, hsdb
 from dlp_proxy.detect.checksums import luhn_ok
+from dlp_proxy.detect.dates import month_dates
 
 _hs: Any
 try:  # a dependency on x86-64; optional elsewhere (the labels are then searched by ``_LABEL``)
@@ -490,12 +491,19 @@ def _not_groups(text: str, near: list[re.Match[str]]) -> list[tuple[int, int]]:
         a, b = max(0, label.start() - reach), label.end() + reach
         if a > hi:
             if hi > lo:
-                spans.extend(m.span() for m in gatescan.finditer(_NOT_GROUP, _NOT_GROUP_LEAD, text, lo, hi))
+                spans.extend(_others(text, lo, hi))
             lo = a
         hi = max(hi, b)
     if hi > lo:
-        spans.extend(m.span() for m in gatescan.finditer(_NOT_GROUP, _NOT_GROUP_LEAD, text, lo, hi))
+        spans.extend(_others(text, lo, hi))
     return sorted(set(spans))
+
+
+def _others(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """The spans of ``_NOT_GROUP`` and of dates with a month's name (``dates.MONTH_DATE``:
+    ``27 Jan 2024``) in ``text[lo:hi]``."""
+    return ([m.span() for m in gatescan.finditer(_NOT_GROUP, _NOT_GROUP_LEAD, text, lo, hi)]
+            + [m.span() for m in month_dates(text, lo, hi)])
 
 
 def _overlaps(spans: list[tuple[int, int]], a: int, b: int) -> bool:

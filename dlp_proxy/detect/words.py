@@ -69,6 +69,7 @@ import unicodedata
 from typing import Any
 
 from dlp_proxy.detect import hsdb
+from dlp_proxy.detect.dates import month_dates
 from dlp_proxy.detect.literals import literal_trie
 
 _hs: Any
@@ -1141,6 +1142,12 @@ def number_word_edits(text: str, min_words: int = MIN_NUMBER_WORDS) -> list[tupl
         if e[0] >= reach:
             kept.append(e)
             reach = max(reach, e[1])
+    if kept:
+        # a month's name in a date is no number word (``due Sept. 10 2019``: Italian two,
+        # French seven): nothing of a ``dates.MONTH_DATE`` is read as one
+        on_dates = [m.span() for m in month_dates(text)]
+        if on_dates:
+            kept = [e for e in kept if not any(a < e[1] and e[0] < b for a, b in on_dates)]
     return kept
 
 

@@ -223,7 +223,7 @@ def _job(data: bytes | list[bytes], filename: str, limits: Any, entities: Collec
         return seg.text if sealed is None else sealed.texts.text(index)
 
     def reline(line: str) -> list[Finding]:
-        return list(_worker_detector.analyze(line, entities=entities))
+        return list(_worker_detector.analyze(line, entities=entities, rendered=False))  # (file text: no KaTeX)
 
     relines = [RELINE_MAX]  # a raw reading's lines read again, for the whole file
     names = _NameLabels(filename)
@@ -454,7 +454,7 @@ def _analyze_segment(text: str, entities: Collection[str] | None,
     if deadline is not None and deadline():
         return None
     if len(text) <= SEGMENT_WINDOW:
-        return list(_worker_detector.analyze(text, entities=entities))
+        return list(_worker_detector.analyze(text, entities=entities, rendered=False))
     import dataclasses
 
     from dlp_proxy.files.windows import iter_text_windows
@@ -464,7 +464,7 @@ def _analyze_segment(text: str, entities: Collection[str] | None,
     for w in iter_text_windows([TextSegment("", text)], window=SEGMENT_WINDOW, overlap=SEGMENT_OVERLAP):
         if deadline is not None and deadline():
             return None
-        for f in _worker_detector.analyze(w.text, entities=entities):
+        for f in _worker_detector.analyze(w.text, entities=entities, rendered=False):
             if f.end > w.new_from:  # a finding ending inside the overlap was whole in the previous window
                 found.append(dataclasses.replace(f, start=f.start + w.offset, end=f.end + w.offset))
     return found
