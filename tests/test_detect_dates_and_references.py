@@ -83,3 +83,24 @@ def test_the_account_itself_is_still_found(engine: Any, text: str) -> None:
 def test_property_a_uuid_is_no_iban(engine: Any, uuid: Any, word: str) -> None:
     text = f"SWIFT MT103 UETR {uuid} {word}"
     assert IBAN_CODE not in kinds(engine, text), text
+
+
+asides = st.lists(st.sampled_from(["per", "the", "client's", "email", "this", "morning", "joint", "holder", "old",
+                                   "one", "see", "below"]), min_size=1, max_size=8).map(" ".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(ssn=ssns, aside=asides, form=st.sampled_from(["({a})", "({a}):", "-- {a} --", "\u2014 {a} \u2014"]),
+       label=st.sampled_from(["social security number", "SSN", "client's SSN"]))
+def test_property_an_aside_between_a_label_and_its_number_takes_nothing_away(engine: Any, ssn: str, aside: str,
+                                                                          form: str, label: str) -> None:
+    text = f"{label} {form.format(a=aside)} {ssn.replace('-', '')}"
+    assert US_SSN in kinds(engine, text), text
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(10**7, 10**9 - 1), aside=asides, label=st.sampled_from(["ticket", "meeting", "order"]))
+def test_property_an_aside_after_a_reference_label_makes_no_account(engine: Any, n: int, aside: str,
+                                                                    label: str) -> None:
+    text = f"client account notes: {label} ({aside}) {n}"
+    assert US_BANK_NUMBER not in kinds(engine, text), text

@@ -55,6 +55,7 @@ from dlp_proxy.detect.decode import (
 from dlp_proxy.detect.normalize import (
     DECODING,
     Normalized,
+    _edit,
     decode_escapes,
     markup_as_written,
     may_read_as_digits,
@@ -588,6 +589,12 @@ class Engine:
             # a file name in the text, copied by a browser or a file manager
             # ("scan_AAA_GG_SSSS(1).pdf"): its number read without the copy suffix (atk25r R5)
             found = _resolve(found + self._analyze_text(plain, wanted, depth, budget, decode, displayed))
+        aside = aside_dropped(text) if not displayed else None
+        if aside is not None:
+            # a label and its number apart by an aside ("account number (per the client's
+            # email this morning): N"): read with the aside left out too
+            found = _resolve(found + [_through(aside, f) for f in self._analyze_text(
+                aside.text, wanted, depth, budget, decode, displayed)])
         if not budget.reversed and reversal.may_reverse(text):
             found = _resolve(found + self._reversed(text, wanted, depth, budget))
         form = paired_form(text, self._header_label) if not displayed else None
@@ -1028,6 +1035,24 @@ _COPY_SUFFIX_NAME = re.compile(_SUFFIX_BODY + r"(?=\.[A-Za-z][A-Za-z0-9]{0,4}(?!
 #: alternation at every ``-``, ``.`` and blank)
 _COPY_SUFFIX_END = re.compile(r"[0-9)\]\uff09]\.[A-Za-z]")
 gatescan.register(_COPY_SUFFIX_END)
+
+
+#: an aside between a word and a number: a parenthetical, or a clause set off by dashes,
+#: of 2-80 characters with no digit, a word right before it and the number right after it
+#: (perhaps after ``:`` ``#`` ``=`` ``-``): "account number (per the client's email this
+#: morning): N", "SSN -- the joint holder's -- N" (held-out probe of 2026-12-07: 62 such
+#: labels out of reach of their number)
+_ASIDE = re.compile(r"(?<=[A-Za-z#.])[ \t]*(?:\([^()\n0-9]{2,80}\)|[\u2014\u2013]([^\u2014\u2013\n0-9]{2,80})[\u2014\u2013]"
+                    r"|--[^\n0-9-]{2,80}--)(?=[ \t]*[:#=-]?[ \t]*[0-9])")
+
+
+def aside_dropped(text: str) -> Normalized | None:
+    """``text`` without the asides between a word and a number (``_ASIDE``), for a reading
+    of its own; None when it has none."""
+    if "(" not in text and "\u2014" not in text and "\u2013" not in text and "--" not in text:
+        return None
+    edits = [(m.start(), m.end(), "", m.start(), m.end()) for m in _ASIDE.finditer(text)]
+    return _edit(text, edits, [], ["asides"] * len(edits)) if edits else None
 
 
 def copy_suffix_blanked(text: str, name: bool = False) -> str | None:
