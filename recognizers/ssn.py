@@ -54,6 +54,7 @@ from dlp_proxy.recognizers._common import (
 )
 from dlp_proxy.recognizers._headings import heading_label
 from dlp_proxy.recognizers._lists import list_intended, percent_escapes, reads_as_list
+from dlp_proxy.recognizers.tax import ein_valid
 
 # Numbers published in advertising or as specimens (SSA), never issued to a person.
 _SPECIMENS = frozenset({"078051120", "219099999", "457555462", "123456789"})
@@ -139,6 +140,38 @@ def _named_an_ein(text: str, c: Candidate) -> bool:
     "entity has no SSN, EIN 12-7760308", "TIN type: EIN (not SSN) 46-6964369"): W-9 talk
     names both, and the 2-7 grouping is the EIN's."""
     return word_on_line(_EIN_WORD, text, c.start, c.end, _PERSONAL_REACH[0])
+
+
+#: a company's name or kind: what a business identifier belongs to
+_COMPANY = re.compile(
+    r"(?<![A-Za-z])(?:llc|l\.l\.c\.|inc|incorporated|corp|corporation|ltd|limited|l\.?p\.?|llp|plc|n\.a\.|co\.|company|"
+    r"holdings|partners|capital|securities|fund|bank|issuer|entity|corporate|employer)(?![A-Za-z])", re.IGNORECASE)
+#: words that make a number a person's, between the company and the number
+_PERSON = re.compile(r"(?<![A-Za-z])(?:client|customer|his|her|him|their|mr|mrs|ms|dr|owner|individual|personal|sole|"
+                     r"proprietor|beneficiary|holder|spouse|member|person|investor|employee)(?![A-Za-z])", re.IGNORECASE)
+_COMPANY_REACH = 80
+
+
+def _company_ein(text: str, c: Candidate) -> bool:
+    """Nine digits in one a word naming an EIN labels (``federal tax ID``, ``EIN``, ``FEIN``,
+    ``employer id``: ``_EIN_WORD``) with a company before it on its line and no word for a
+    person between them (``issuer Pershing LLC federal tax ID N``), whose first two digits
+    are a prefix the IRS issues EINs with (recognizers/tax.py ``ein_valid``): the company's
+    EIN, which tax.py reports (held-out probe of 2026-12-07: 59 such lines stopped as an SSN
+    or ITIN).  "client's federal tax ID N" and "tax id N" alone stay a person's."""
+    if not (c.is_bare and ein_valid(c.digits)):
+        return False
+    line_start = text.rfind("\n", 0, c.start) + 1
+    lo = max(line_start, c.start - _COMPANY_REACH)
+    ein = None
+    for m in _EIN_WORD.finditer(text, lo, c.start):
+        ein = m
+    if ein is None or text[ein.end():c.start].strip(" \t:#=.-") != "":
+        return False  # the EIN word right before the number, nothing but marks between
+    company = None
+    for m in _COMPANY.finditer(text, lo, ein.start()):
+        company = m
+    return company is not None and _PERSON.search(text, company.end(), c.start) is None
 
 
 #: what may stand between a label and its number ("SSN: ", "her ssn is ", "SSN # ")
@@ -476,6 +509,8 @@ class _NineDigit(DLPRecognizer):
                 # 12-3456789 is the IRS's EIN format: a person's number only under a word
                 # naming one right before it, with no word naming an EIN on the line before
                 continue
+            if hit is not None and not _PERSONAL.match(hit.word) and _company_ein(text, c):
+                continue  # "issuer Acme Capital LLC federal tax ID N": the company's EIN (tax.py)
             if (hit is not None and not _PERSONAL.match(hit.word) and c.groups not in ((3, 2, 4), (9,))
                     and not c.split_digits):
                 continue  # "tax id# ... DUNS 07-123-4567": another grouping needs a word for a person's number
