@@ -78,6 +78,11 @@ def engine() -> Any:
     return build_detector(ROOT / "config", ner=False)
 
 
+def kinds(engine: Any, text: str) -> set[str]:
+    """The entity types ``engine`` finds in ``text``."""
+    return {f.entity_type for f in engine.analyze(text)}
+
+
 def stopped_as(engine: Any, text: str) -> set[str]:
     """The identifiers ``engine`` finds in ``text`` that a shipped policy stops."""
     return {f.entity_type for f in engine.analyze(text)} & STOPPING

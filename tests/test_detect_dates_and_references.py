@@ -4,29 +4,18 @@ request's number after "acct ... req", an amount after "credited", a UUID's hex 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.dates import MONTH_DATE, month_dates
 from dlp_proxy.model import IBAN_CODE, US_BANK_NUMBER, US_ITIN, US_SSN
 from dlp_proxy.recognizers.ssn import ssn_valid
+from tests.conftest import kinds
 
-ROOT = Path(__file__).resolve().parent.parent
 MONTHS = ["Jan", "FEB", "March", "apr", "May", "JUN", "July", "Aug", "Sept.", "oct", "November", "DEC"]
-
-
-@pytest.fixture(scope="module")
-def engine() -> Any:
-    return build_detector(ROOT / "config", ner=False)
-
-
-def kinds(engine: Any, text: str) -> set[str]:
-    return {f.entity_type for f in engine.analyze(text)}
 
 
 dates = st.builds(

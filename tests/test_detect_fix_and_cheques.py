@@ -5,29 +5,16 @@ or "from the check:" missed)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector
 from dlp_proxy.model import ABA_ROUTING_NUMBER, US_BANK_NUMBER, US_SSN
 from dlp_proxy.recognizers.bank import aba_valid
 from dlp_proxy.recognizers.ssn import ssn_valid
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def engine() -> Any:
-    return build_detector(ROOT / "config", ner=False)
-
-
-def kinds(engine: Any, text: str) -> set[str]:
-    return {f.entity_type for f in engine.analyze(text)}
-
+from tests.conftest import kinds
 
 #: how people paste a FIX message whose SOH bytes their tool could not show
 SEPARATORS = ["^A", "<SOH>", "[SOH]", "\\x01", "\\u0001", "\u2401", "|", "\x01"]

@@ -4,30 +4,21 @@ then the dash: ``AAAـ-GGـ-SSSS``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector
 from dlp_proxy.detect.checksums import luhn_ok
 from dlp_proxy.model import CREDIT_CARD, US_SSN
 from dlp_proxy.recognizers.ssn import ssn_valid
-
-ROOT = Path(__file__).resolve().parent.parent
 
 #: hand-picked from Unicode's data, not from the normalizer's tables: letters PropList.txt
 #: marks Extender (TATWEEL, NKO LAJANYALAN, MODIFIER LETTER TRIANGULAR COLON, the half-width
 #: prolonged sound mark) and letters drawn as a dot or a stroke (LATIN LETTER SINOLOGICAL
 #: DOT, HANGUL LETTER EU)
 LETTERS = ("\u0640", "\u07fa", "\u02d0", "\uff70", "\ua78f", "\u3161")
-
-
-@pytest.fixture(scope="module")
-def engine() -> Any:
-    return build_detector(ROOT / "config", ner=False)
 
 
 ssns = st.tuples(st.integers(1, 899), st.integers(1, 99), st.integers(1, 9999)).map(

@@ -4,29 +4,15 @@ federal tax ID N" was stopped as an SSN 53 times in 200)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect import build_detector
 from dlp_proxy.model import US_EIN, US_ITIN, US_SSN
 from dlp_proxy.recognizers.ssn import itin_valid, ssn_valid
 from dlp_proxy.recognizers.tax import ein_valid
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def engine() -> Any:
-    return build_detector(ROOT / "config", ner=False)
-
-
-def kinds(engine: Any, text: str) -> set[str]:
-    return {f.entity_type for f in engine.analyze(text)}
-
+from tests.conftest import kinds
 
 #: nine digits that pass both the SSA's (or the ITIN's) checks and the IRS's EIN prefixes
 numbers = st.text("0123456789", min_size=9, max_size=9).filter(
