@@ -238,6 +238,30 @@ def test_a_rename_is_read_by_the_next_post_not_after_the_names_cache(gw: Gateway
         assert r.status_code == 403, r.text
 
 
+#: letters drawn as digits (Unicode's confusables data pairs CYRILLIC CAPITAL LETTER ZE with
+#: 3; LATIN LETTER TWO WITH STROKE draws a 2), and ASCII ``l`` ``O`` glued to digits
+@pytest.mark.parametrize("name", ["5\u04176", "\u01bb\u01bb", "87lO", "l0l", "8\u200b7lO"])
+def test_letters_drawn_as_digits_make_no_name(name: str) -> None:
+    assert mentions.digits_only(name)
+
+
+@pytest.mark.parametrize("name", ["BIG 10", "SOS 911", "OOO", "\u0417\u0430\u043a\u0430\u0437\u044b", "Q3 2026 deals"])
+def test_words_of_such_letters_apart_from_digits_are_names(name: str) -> None:
+    assert not mentions.digits_only(name)
+
+
+def test_a_rename_to_letters_drawn_as_digits_is_refused(gw: Gateway) -> None:
+    team = gw.sim.ids["team"]
+    with gw.client("alice") as c:
+        r = c.post("/api/v4/channels", json={"team_id": team, "name": _name(), "display_name": "desk", "type": "O"})
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+        for shown in ("5\u04176", "\u01bb\u01bb", "87lO"):
+            r = c.put(f"/api/v4/channels/{cid}/patch", json={"display_name": shown})
+            assert r.status_code == 400, (shown, r.text)
+        assert c.put(f"/api/v4/channels/{cid}/patch", json={"display_name": "BIG 10"}).status_code == 200
+
+
 def test_forgetting_channel_names_keeps_user_names() -> None:
     clock = [0.0]
     names = mentions.DisplayNames(clock=lambda: clock[0])

@@ -515,6 +515,12 @@ def _punct_letters() -> frozenset[str]:
     return frozenset(c for c in out if unicodedata.numeric(c, None) is None)
 
 
+def letter_digits() -> dict[str, str]:
+    """Letters drawn as a digit, and the digit (``_letter_digits``): for the gateway's
+    display names (gateway/mentions.py ``digits_only``)."""
+    return _letter_digits()
+
+
 @functools.cache
 def separator_letters() -> frozenset[str]:
     """Letters that show as punctuation, a dash, a bar or a dot (``_punct_letters``), the

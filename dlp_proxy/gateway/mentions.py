@@ -476,17 +476,31 @@ def visible_letter(ch: str) -> bool:
             and ch not in normalize.separator_letters())
 
 
+def _digit(ch: str) -> bool:
+    return (unicodedata.category(ch) == "Nd" or unicodedata.digit(ch, None) is not None
+            or unicodedata.numeric(ch, None) is not None)
+
+
 def digits_only(text: str) -> bool:
     """A display name with a digit (any script: ``Nd`` and digit-valued ``No``) and no
-    visible letter (``536ㅤ`` with a Hangul filler shows ``536``)."""
-    has_digit = False
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if visible_letter(ch):
-            return False
-        if cat == "Nd" or unicodedata.digit(ch, None) is not None or unicodedata.numeric(ch, None) is not None:
-            has_digit = True
-    return has_digit
+    visible letter (``536ㅤ`` with a Hangul filler shows ``536``).  A letter drawn as a
+    digit (``normalize.letter_digits``: Cyrillic ``З`` 3, ``ƻ`` 2) is a digit to its
+    reader, and so is an ASCII one (``l`` ``O``) glued to a digit or to such a letter
+    (``87lO``; insider re-attack of 2026-12-07 F: ``5З6``, ``ƻƻ``, ``87lO`` made a
+    number of three mentions after a rename); ``BIG 10`` keeps its letters."""
+    looks = normalize.letter_digits()
+    chars = [ch for ch in text if not normalize._ignorable(ch) and unicodedata.category(ch) not in ("Mn", "Me")]
+    digitish = [_digit(ch) or (not ch.isascii() and ch in looks) for ch in chars]
+    grown = True
+    while grown:  # ASCII look-alikes glued to a digit, to a fixed point
+        grown = False
+        for i, ch in enumerate(chars):
+            if not digitish[i] and ch in looks and ((i > 0 and digitish[i - 1])
+                                                    or (i + 1 < len(chars) and digitish[i + 1])):
+                digitish[i] = grown = True
+    if not any(digitish):
+        return False
+    return not any(visible_letter(ch) and not digitish[i] for i, ch in enumerate(chars))
 
 
 def display_name_refusal(route_name: str, items: Iterable[Any]) -> str | None:
