@@ -980,7 +980,7 @@ NEGATIVE_LABELS = [
     "order", "order no", "po", "purchase order", "invoice", "inv", "ticket", "case", "incident", "jira",
     "tracking", "shipment", "confirmation", "conf", "reference", "ref", "meeting id", "meeting", "request", "req",
     "zoom", "webex", "passcode", "pin", "room", "ext", "extension", "phone", "tel", "fax", "cell", "mobile",
-    "rep", "direct", "dial",
+    "rep", "direct", "dial", "household", "hh", "sr", "ein", "fein",
     "call", "version", "build", "release", "sku", "part", "serial", "model", "item", "qty", "quantity",
     "cusip", "isin", "sedol", "ticker", "trade id", "trade", "order id", "employee id", "badge",
     "zip", "postal", "claim", "batch", "job", "pr", "issue", "bug", "commit", "rma",

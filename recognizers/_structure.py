@@ -41,9 +41,11 @@ from dlp_proxy.detect.dates import month_dates
 # A FIX field: a 1-4 digit tag, "=", the value (up to the next field delimiter), which
 # holds a letter or digit: "536=^22=^8710" (a superscript equals and a caret between an
 # SSN's groups) is no FIX message, its "values" are empty.
-_FIX_FIELD = re.compile(r"(?:(?<=[\x01|^ ;,\t])|^)([0-9]{1,4})=([^\x01|^ ;,\t\n]*?[0-9A-Za-z][^\x01|^ ;,\t\n]*)",
-                        re.MULTILINE)
-_FIX_HINT = re.compile(r"[0-9]=[^\x01|^ ;,\t\n]*[\x01|^ ;,\t][0-9]{1,4}=")
+# (a table's cell and row marks, U+001F and U+001E, are field separators too: a FIX message
+# pasted with `` |`` between fields is marked as a table row, detect/structure.py)
+_FIX_FIELD = re.compile(r"(?:(?<=[\x01|^ ;,\t\x1e\x1f])|^)([0-9]{1,4})=([^\x01|^ ;,\t\n\x1e\x1f]*?[0-9A-Za-z]"
+                        r"[^\x01|^ ;,\t\n\x1e\x1f]*)", re.MULTILINE)
+_FIX_HINT = re.compile(r"[0-9]=[^\x01|^ ;,\t\n\x1e\x1f]*[\x01|^ ;,\t\x1e\x1f]+[0-9]{1,4}=")
 # Clock times with optional seconds/fraction; a date glued before one (20241203-, 2024-12-03T)
 # belongs to it.  The hints are literal-led searches that rule most texts out cheaply.
 _TIME_HINT = re.compile(r"[0-9]:[0-9]{2}")

@@ -401,11 +401,35 @@ _COUNTED_AFTER_GROUPS = re.compile(
     re.IGNORECASE)
 
 
+#: a masked number's visible end right before the digits: a mask (``XXX-XX-``, ``****``,
+#: ``...``, ``••••``) or words saying they end it (``ending``, ``ending in``, ``last 4``)
+_MASKED_BEFORE = re.compile(
+    r"(?:(?:[Xx*\u2022\u25cf#]{2,}|\.{3,})[- ]?){1,3}\Z"
+    r"|(?<![A-Za-z])(?:ending|ends?)(?:[ \t]+(?:in|with))?[ \t:#]*\Z|(?<![A-Za-z])last[ \t]+(?:4|four)[ \t:#]*\Z",
+    re.IGNORECASE)
+
+
+def _masked_tail(c: Candidate, text: str) -> bool:
+    """Groups whose first is a masked number's visible end (``acct XXX-XX-4187, 27 yrs
+    dormant``, ``acct ending 2296, 17 yrs``): the end is whole, never the start of a
+    longer number with what follows (held-out probe of 2026-12-07)."""
+    if c.is_bare:
+        return False
+    if c.groups[0] <= 2 and _DIGITS_COUNTED_BEFORE.search(text, max(0, c.start - 8), c.start) is not None:
+        return True  # "acct last 4 1234, 17 yrs": the 4 counts the digits shown
+    return _MASKED_BEFORE.search(text, max(0, c.start - 24), c.start) is not None
+
+
+#: words counting a number's digits right before the count (``last 4``, ``first 5``)
+_DIGITS_COUNTED_BEFORE = re.compile(r"(?<![A-Za-z])(?:last|first|final)[ \t]+\Z", re.IGNORECASE)
+
+
 def _token_of_its_own(c: Candidate, text: str) -> bool:
     """The candidate's digits read as a number of another kind that a reader takes
-    whole: a date among its groups, a clock time with its zone, a trade's quantity after
-    its verb, or a count before its noun (the last group of a fused candidate)."""
-    if _dated_group(c) or _clock_time(c, text):
+    whole: a date among its groups, a clock time with its zone, a masked number's end, a
+    trade's quantity after its verb, or a count before its noun (the last group of a fused
+    candidate)."""
+    if _dated_group(c) or _clock_time(c, text) or _masked_tail(c, text):
         return True
     if c.start > 0 and _TRADE_VERB_BEFORE.search(text, max(0, c.start - 12), c.start) is not None:
         return True

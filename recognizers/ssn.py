@@ -150,6 +150,9 @@ _COMPANY = re.compile(
 _PERSON = re.compile(r"(?<![A-Za-z])(?:client|customer|his|her|him|their|mr|mrs|ms|dr|owner|individual|personal|sole|"
                      r"proprietor|beneficiary|holder|spouse|member|person|investor|employee)(?![A-Za-z])", re.IGNORECASE)
 _COMPANY_REACH = 80
+#: the words "tax id" (a company's, right after its name: ``Acme Holdings tax id N``)
+_TAX_ID = re.compile(r"(?<![A-Za-z])(?:tax[ \t]*id(?:entification)?(?:[ \t]*(?:no|number|#))?|tin)(?![A-Za-z])",
+                     re.IGNORECASE)
 
 
 def _company_ein(text: str, c: Candidate) -> bool:
@@ -162,16 +165,28 @@ def _company_ein(text: str, c: Candidate) -> bool:
     if not (c.is_bare and ein_valid(c.digits)):
         return False
     line_start = text.rfind("\n", 0, c.start) + 1
+    line_end = text.find("\n", c.end)
     lo = max(line_start, c.start - _COMPANY_REACH)
-    ein = None
+    hi = min(len(text) if line_end < 0 else line_end, c.end + _COMPANY_REACH)
+    label = None
     for m in _EIN_WORD.finditer(text, lo, c.start):
-        ein = m
-    if ein is None or text[ein.end():c.start].strip(" \t:#=.-") != "":
-        return False  # the EIN word right before the number, nothing but marks between
+        label = m
+    if label is None or text[label.end():c.start].strip(" \t:#=.-()") != "":
+        # "<company> tax id N": a company's name right before the words "tax id"
+        label = None
+        for m in _TAX_ID.finditer(text, lo, c.start):
+            label = m
+        if label is None or text[label.end():c.start].strip(" \t:#=.-()") != "" or not any(
+                m.end() >= label.start() - 3 for m in _COMPANY.finditer(text, lo, label.start())):
+            return False  # the EIN word right before the number, nothing but marks between
     company = None
-    for m in _COMPANY.finditer(text, lo, ein.start()):
+    for m in _COMPANY.finditer(text, lo, label.start()):
         company = m
-    return company is not None and _PERSON.search(text, company.end(), c.start) is None
+    if company is not None and _PERSON.search(text, company.end(), c.start) is None:
+        return True
+    # "Tax ID (EIN): N  Entity: Pinecrest Corporation": the company after it on its line
+    after = _COMPANY.search(text, c.end, hi)
+    return after is not None and _PERSON.search(text, lo, after.start()) is None
 
 
 #: what may stand between a label and its number ("SSN: ", "her ssn is ", "SSN # ")
@@ -509,6 +524,9 @@ class _NineDigit(DLPRecognizer):
                 # 12-3456789 is the IRS's EIN format: a person's number only under a word
                 # naming one right before it, with no word naming an EIN on the line before
                 continue
+            if (hit is not None and hit.distance > 0 and c.is_bare
+                    and named_as_reference(text, c, units=True, generic=False)):
+                continue  # "Re case N: client's SSN card copy received": the case's number
             if hit is not None and not _PERSONAL.match(hit.word) and _company_ein(text, c):
                 continue  # "issuer Acme Capital LLC federal tax ID N": the company's EIN (tax.py)
             if (hit is not None and not _PERSONAL.match(hit.word) and c.groups not in ((3, 2, 4), (9,))

@@ -93,3 +93,27 @@ def test_property_an_aside_after_a_reference_label_makes_no_account(engine: Any,
                                                                     label: str) -> None:
     text = f"client account notes: {label} ({aside}) {n}"
     assert US_BANK_NUMBER not in kinds(engine, text), text
+
+
+@settings(max_examples=80, deadline=None)
+@given(tail=st.integers(0, 9999).map(lambda n: f"{n:04d}"), count=st.integers(1, 99),
+       mask=st.sampled_from(["XXX-XX-", "xxxx", "...", "ending ", "ending in ", "last 4 "]),
+       after=st.sampled_from(["yrs dormant", "days past due", "items"]))
+def test_property_a_masked_numbers_end_is_whole(engine: Any, tail: str, count: int, mask: str, after: str) -> None:
+    text = f"escheatment notice for acct {mask}{tail}, {count} {after}"
+    assert US_BANK_NUMBER not in kinds(engine, text), text
+
+
+@settings(max_examples=60, deadline=None)
+@given(ssn=ssns, label=st.sampled_from(["Re case", "ticket", "order", "ref"]))
+def test_property_a_reference_before_the_number_and_the_ssn_word_after_it(engine: Any, ssn: str, label: str) -> None:
+    digits = ssn.replace("-", "")
+    assert US_SSN not in kinds(engine, f"{label} {digits}: client's SSN card copy received"), digits
+    assert US_SSN in kinds(engine, f"{label} 4411: client's SSN {digits} received"), digits
+
+
+@pytest.mark.parametrize("text", ["masked acct ...9435, household HH-641671", "masked acct ending 3194, household hh-159183",
+                                  "hey SR 97573029 closed with note acct info verified",
+                                  "IN  8=FIX.4.2 <SOH>9=268 <SOH>35=8 <SOH>1=ACCT2093 <SOH>55=META <SOH>54=1 <SOH>"])
+def test_other_numbers_beside_an_account_word(engine: Any, text: str) -> None:
+    assert US_BANK_NUMBER not in kinds(engine, text), text

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.model import US_EIN, US_ITIN, US_SSN
+from dlp_proxy.model import US_BANK_NUMBER, US_EIN, US_ITIN, US_SSN
 from dlp_proxy.recognizers.ssn import itin_valid, ssn_valid
 from dlp_proxy.recognizers.tax import ein_valid
 from tests.conftest import kinds
@@ -44,3 +44,13 @@ def test_property_a_person_word_or_a_dashed_ssn_still_wins(engine: Any, number: 
     for text in (f"{company} federal tax ID {number[:3]}-{number[3:5]}-{number[5:]}",
                  f"{company} federal tax ID (his SSN) {number}", f"federal tax ID {number}"):
         assert kinds(engine, text) & {US_SSN, US_ITIN}, text
+
+
+@settings(max_examples=60, deadline=None)
+@given(number=numbers, company=st.sampled_from(["Pinecrest Corporation", "Acme Holdings LLC", "Harbor Capital L.P."]),
+       form=st.sampled_from(["Tax ID (EIN): {n}  Entity: {c}", "{c} tax id {n} (corporate)", "new inst acct {c}, EIN {n}",
+                             "{c} FEIN {n}"]))
+def test_property_a_companys_tax_id_in_its_onboarding_forms(engine: Any, number: str, company: str, form: str) -> None:
+    text = form.format(n=number, c=company)
+    found = kinds(engine, text)
+    assert US_EIN in found and not found & {US_SSN, US_ITIN, US_BANK_NUMBER}, text

@@ -1038,12 +1038,16 @@ gatescan.register(_COPY_SUFFIX_END)
 
 
 #: an aside between a word and a number: a parenthetical, or a clause set off by dashes,
-#: of 2-80 characters with no digit, a word right before it and the number right after it
+#: of two words or more and at most 80 characters with no digit, a word right before it
+#: and the number right after it
 #: (perhaps after ``:`` ``#`` ``=`` ``-``): "account number (per the client's email this
 #: morning): N", "SSN -- the joint holder's -- N" (held-out probe of 2026-12-07: 62 such
 #: labels out of reach of their number)
-_ASIDE = re.compile(r"(?<=[A-Za-z#.])[ \t]*(?:\([^()\n0-9]{2,80}\)|[\u2014\u2013]([^\u2014\u2013\n0-9]{2,80})[\u2014\u2013]"
-                    r"|--[^\n0-9-]{2,80}--)(?=[ \t]*[:#=-]?[ \t]*[0-9])")
+_ASIDE = re.compile(r"(?<=[A-Za-z#.])[ \t]*(?:\([^()\n0-9]*[A-Za-z][ \t]+[A-Za-z][^()\n0-9]*\)"
+                    r"|[\u2014\u2013][^\u2014\u2013\n0-9]*[A-Za-z][ \t]+[A-Za-z][^\u2014\u2013\n0-9]*[\u2014\u2013]"
+                    r"|--[^\n0-9-]*[A-Za-z][ \t]+[A-Za-z][^\n0-9-]*--)(?=[ \t]*[:#=-]?[ \t]*[0-9])")
+#: (two words or more: one word in brackets is a label's own, ``Tax ID (EIN): N``)
+_ASIDE_MAX = 80
 
 
 def aside_dropped(text: str) -> Normalized | None:
@@ -1051,7 +1055,8 @@ def aside_dropped(text: str) -> Normalized | None:
     of its own; None when it has none."""
     if "(" not in text and "\u2014" not in text and "\u2013" not in text and "--" not in text:
         return None
-    edits = [(m.start(), m.end(), "", m.start(), m.end()) for m in _ASIDE.finditer(text)]
+    edits = [(m.start(), m.end(), "", m.start(), m.end()) for m in _ASIDE.finditer(text)
+             if m.end() - m.start() <= _ASIDE_MAX + 4]
     return _edit(text, edits, [], ["asides"] * len(edits)) if edits else None
 
 
