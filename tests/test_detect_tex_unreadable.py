@@ -355,3 +355,15 @@ FALSE_STOPS = [
 def test_code_and_prices_are_no_tex(engine: Any, text: str) -> None:
     assert unreadable_tex(text) is None, text
     assert engine.analyze(text) == [], text
+
+
+def test_region_finding_stays_linear() -> None:
+    """Many unclosed fences, or many backtick runs of distinct lengths, in one text: each
+    is no search to the end of the text."""
+    import time
+
+    texts = ["```bash\n$x\\y1$\n" * 5000, "".join("`" * (k + 1) + "a " for k in range(1000)) + "$a\\b1$"]
+    for text in texts:
+        t0 = time.perf_counter()
+        assert unreadable_tex(text) is not None
+        assert time.perf_counter() - t0 < 2.0

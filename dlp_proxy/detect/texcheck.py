@@ -27,6 +27,7 @@ there is refused: ``C:\Users\x\536`` or ``$5 and $10`` are no TeX.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 
@@ -141,15 +142,29 @@ def _info_is_latex(info: str) -> bool:
     return _LATEX_INFO.match(info[k:].lower()) is not None
 
 
-def _closing_line(lines: list[tuple[int, int]], src: str, first: int, fence: str) -> int:
-    """The index of the first line from ``first`` that closes ``fence`` as marked reads it
-    (``^ {0,3}\\1[~`]* *$``), or -1."""
-    close = re.compile(" {0,3}" + re.escape(fence) + "[~`]* *")
-    for j in range(first, len(lines)):
-        s, e = lines[j]
-        if close.fullmatch(src, s, e):
-            return j
-    return -1
+class _Closers:
+    """The lines that close a fence as marked reads them (``^ {0,3}\\1[~`]* *$``): per
+    fence string, the sorted indices of the lines that close it (one pass per fence)."""
+
+    def __init__(self, lines: list[tuple[int, int]], src: str) -> None:
+        self.candidates: list[tuple[int, str]] = []
+        for j, (s, e) in enumerate(lines):
+            m = _CLOSE_LINE.fullmatch(src, s, e)
+            if m is not None:
+                self.candidates.append((j, m.group(1)))
+        self.by_fence: dict[str, list[int]] = {}
+
+    def first(self, fence: str, start: int) -> int:
+        """The index of the first line from ``start`` that closes ``fence``, or -1."""
+        found = self.by_fence.get(fence)
+        if found is None:
+            found = [j for j, run in self.candidates if run.startswith(fence)]
+            self.by_fence[fence] = found
+        k = bisect.bisect_left(found, start)
+        return found[k] if k < len(found) else -1
+
+
+_CLOSE_LINE = re.compile(r" {0,3}([`~]{3,}) *")
 
 
 #: marked's inline rules (mattermost/marked lib/marked.js, inline.gfm), JavaScript's
@@ -164,11 +179,18 @@ _IL_TEXT = re.compile(
 _IL_URL = re.compile(r"[A-Za-z][A-Za-z0-9.+-]*:(?:/|[^\W_]|%)|www|[\w.-]+\.\w{2,4}/")
 
 
+_BACKTICK_RUN = re.compile(r"`+")
+#: a paragraph with more backtick runs is paired by the over-reading (no code span excluded)
+_RUNS_MAX = 200
+
+
 def _inline_scan(seg: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]] | None:
     """marked's inline lexer over a paragraph of plain text, for the constructs that can
     consume a ``$`` or a backtick: escapes, code spans, inline LaTeX, text.  The inline
     LaTeX contents and code spans; None when a construct it does not follow (a link, a
     tag, an autolink or URL, emphasis, strikethrough) may start somewhere."""
+    if len(_BACKTICK_RUN.findall(seg)) > _RUNS_MAX:
+        return None  # each unmatched run is a search to the end: bounded
     latex: list[tuple[int, int]] = []
     code: list[tuple[int, int]] = []
     links = "](" in seg
@@ -221,6 +243,7 @@ def _layout(src: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], lis
     latex: list[tuple[int, int]] = []
     code: list[tuple[int, int]] = []
     segs: list[tuple[int, int, bool]] = []
+    closers = _Closers(lines, src)
     sure, ctx, prev_empty = True, False, True
     seg: list[int] = []  # the current paragraph's lines
     plain = True
@@ -238,7 +261,7 @@ def _layout(src: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], lis
         fence = _ANY_FENCE.match(line) if ("`" in line or "~" in line) else None
         if fence is not None and _info_is_latex(fence.group(2)):
             end_segment()
-            j = _closing_line(lines, src, i + 1, fence.group(1))
+            j = closers.first(fence.group(1), i + 1)
             body_start = min(e + 1, len(src))
             latex.append((body_start, lines[j][0] if j >= 0 else len(src)))
             exact = sure and not ctx and _TOP_FENCE.fullmatch(line) is not None
@@ -260,7 +283,7 @@ def _layout(src: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], lis
             ctx = True
         top = _TOP_FENCE.fullmatch(line)
         if top is not None and sure and not ctx and "|" not in line:
-            j = _closing_line(lines, src, i + 1, top.group(1))
+            j = closers.first(top.group(1), i + 1)
             if j >= 0:
                 end_segment()
                 code.append((s, lines[j][1]))
