@@ -184,3 +184,186 @@ async def test_gateway_refuses_unreadable_tex_with_a_400_archived_and_never_fail
     assert body["id"] == "api.dlp.bad_request.app_error"
     assert "LaTeX" in body["message"] and "plain text" in body["message"]
     assert p.failures[0]["reason"] == "tex-unreadable" and p.failures[0]["action"].value == "fail_closed"
+
+
+# -- red-team pass 2 (/tmp/attack2): macros redefined, inline pairing, fences, empty scripts --
+
+DELIMITED = "\\def\\a#1x{}\\a 999x"  # an unmodelled construct (a delimited parameter)
+
+
+def _split(d: str) -> tuple[str, str]:
+    return d[0], f"{d[1:3]}-{d[3:5]}-{d[5:]}"
+
+
+def _macro_cases() -> list[tuple[str, str, str]]:
+    head, tail = _split(_ssn())
+    c = _card()
+    return [
+        ("A1 redefined", f"client SSN $\\def\\x{{{head}}}\\x{tail}\\def\\x{{9}}$", US_SSN),
+        ("A1 unlabelled", f"$\\def\\x{{{head}}}\\x{tail}\\def\\x{{9}}$", US_SSN),
+        ("A2 let", f"$\\let\\x={head}\\x{tail}\\let\\x=9$", US_SSN),
+        ("A3 nested", f"$\\def\\y{{{head}}}\\def\\x{{\\y}}\\x{tail}\\def\\y{{9}}$", US_SSN),
+        ("A4 group", f"$\\def\\x{{{head}}}{{\\def\\x{{9}}}}\\x{tail}$", US_SSN),
+        ("A4 environment", f"$\\def\\x{{{head}}}\\begin{{matrix}}\\def\\x{{9}}\\end{{matrix}}\\x{tail}$", US_SSN),
+        ("A5 provide", f"$\\newcommand{{\\x}}{{{head}}}\\providecommand{{\\x}}{{9}}\\x{tail}$", US_SSN),
+        ("A6 card", f"card $\\def\\x{{{c[0]}}}\\x{c[1:4]} {c[4:8]} {c[8:12]} {c[12:]}\\def\\x{{9}}$", CREDIT_CARD),
+        ("A block", block(f"\\def\\x{{{head}}}\\x{tail}\\gdef\\x{{9}}"), US_SSN),
+        ("A use before", f"$\\let\\x=\\y\\def\\y{{{head}}}\\x{tail}$", US_SSN),
+        ("A other pair", f"$\\def\\x{{{head}}}\\x{tail}$ and $\\def\\x{{9}}$", US_SSN),
+    ]
+
+
+def _pairing_cases() -> list[tuple[str, str, str]]:
+    head, tail = _split(_ssn())
+    c = _card()
+    return [
+        ("B1 blanks", f"client SSN $ {head}{DELIMITED}{tail} $", US_SSN),
+        ("B1 unlabelled", f"$ {head}{DELIMITED}{tail} $", US_SSN),
+        ("B2 escaped blank", f"${head}{DELIMITED}{tail}\\ $", US_SSN),
+        ("B3 card", f"card $ {c[0]}{DELIMITED}{c[1:4]} {c[4:8]} {c[8:12]} {c[12:]} $", CREDIT_CARD),
+        ("B after escape", f"see \\_${head}{DELIMITED}{tail}$", US_SSN),
+        ("B after emphasis", f"**x**${head}{DELIMITED}{tail}$.", US_SSN),
+        ("B in a list", f"- item\n- $ {head}{DELIMITED}{tail} $", US_SSN),
+        ("B in a quote", f"> $ {head}{DELIMITED}{tail} $", US_SSN),
+        ("B beside code", f"run `x` then $ {head}{DELIMITED}{tail} $", US_SSN),
+    ]
+
+
+def _fence_cases() -> list[tuple[str, str, str]]:
+    head, tail = _split(_ssn())
+    body = f"{head}{DELIMITED}{tail}"
+    return [
+        ("C1 nbsp", f"client SSN:\n{FENCE}\u00a0latex\n{body}\n{FENCE}", US_SSN),
+        ("C2 bom", f"{FENCE}\ufefflatex\n{body}\n{FENCE}", US_SSN),
+        ("C2 em space", f"{FENCE}\u2003latex\n{body}\n{FENCE}", US_SSN),
+        ("C3 cr", f"client SSN:\r{FENCE}latex\r{body}\r{FENCE}", US_SSN),
+        ("C3 crlf", f"client SSN:\r\n{FENCE}tex\r\n{body}\r\n{FENCE}", US_SSN),
+        ("C4 u2424", f"{FENCE}latex\u2424{body}\u2424{FENCE}", US_SSN),
+        ("C5 tab close", f"client SSN:\n{FENCE}latex\n\\phantom{{\n\t{FENCE}\n}}{body}\n{FENCE}", US_SSN),
+        ("C6 quoted close", f"{FENCE}latex\n\\phantom{{\n> {FENCE}\n}}{body}\n{FENCE}", US_SSN),
+        ("C6 indented close", f"{FENCE}latex\n\\phantom{{\n    {FENCE}\n}}{body}\n{FENCE}", US_SSN),
+        ("C7 em space after", f"{FENCE}LaTeX\u2003\n{body}\n{FENCE}", US_SSN),
+        ("C tilde, no close", f"~~~ TeX\n{body}", US_SSN),
+        ("C in a quote", f"> {FENCE}latex\n> {body}\n> {FENCE}", US_SSN),
+    ]
+
+
+def _empty_script_cases() -> list[tuple[str, str, str]]:
+    head, tail = _split(_ssn())
+    d = _ssn()
+    c = _card()
+    return [
+        ("D1 sub", f"${head}_{{}}{tail}$", US_SSN),
+        ("D1 sup", f"${head}^{{}}{tail}$", US_SSN),
+        ("D1 blank", f"${head}_{{ }}{tail}$", US_SSN),
+        ("D1 thin space", f"${head}^{{\\,}}{tail}$", US_SSN),
+        ("D1 empty text", f"${head}_{{\\text{{}}}}{tail}$", US_SSN),
+        ("D1 both", f"${head}_{{}}{d[1]}^{{}}{d[2]}-{d[3:5]}-{d[5:]}$", US_SSN),
+        ("D1 groups", f"${head}{{}}^{{}}_{{}}{tail}$", US_SSN),
+        ("D1 card", f"${c[0]}_{{}}{c[1:]}$", CREDIT_CARD),
+        ("D block", block(f"{head}^{{}}{tail}"), US_SSN),
+    ]
+
+
+REDTEAM2 = _macro_cases() + _pairing_cases() + _fence_cases() + _empty_script_cases()
+
+
+@pytest.mark.parametrize(("name", "text", "kind"), REDTEAM2, ids=[c[0] for c in REDTEAM2])
+def test_redteam2_is_found_or_refused(engine: Any, name: str, text: str, kind: str) -> None:
+    assert found_or_refused(engine, text, kind) != "missed", text
+
+
+@pytest.mark.parametrize(("name", "text", "kind"), _empty_script_cases(), ids=[c[0] for c in _empty_script_cases()])
+def test_empty_scripts_are_read_as_nothing(engine: Any, name: str, text: str, kind: str) -> None:
+    assert found_or_refused(engine, text, kind) == "found", text
+
+
+def test_single_definitions_are_still_read(engine: Any) -> None:
+    head, tail = _split(_ssn())
+    text = f"$\\def\\x{{{head}}}\\x{tail}$"
+    assert unreadable_tex(text) is None
+    assert found_or_refused(engine, text, US_SSN) == "found"
+
+
+macro_names = st.from_regex(r"[a-zA-Z]{1,8}", fullmatch=True).filter(lambda w: w not in MODELLED_WORDS)
+def_forms = st.sampled_from(["\\def\\{n}{{{b}}}", "\\gdef\\{n}{{{b}}}", "\\let\\{n}={b}", "\\newcommand{{\\{n}}}{{{b}}}",
+                             "\\renewcommand\\{n}{{{b}}}", "\\providecommand{{\\{n}}}{{{b}}}", "\\edef\\{n}{{{b}}}"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(d=ssns, name=macro_names, first=def_forms, second=def_forms, other=st.sampled_from("0123456789"),
+       order=st.sampled_from(["after", "before-use-group", "group-first", "env"]),
+       where=st.sampled_from(["inline", "block"]))
+def test_property_macro_redefined_or_scoped_is_never_silent(
+        engine: Any, d: str, name: str, first: str, second: str, other: str, order: str, where: str) -> None:
+    """A name defined twice (any of the forms, in any order), or inside a group or an
+    environment: KaTeX shows each use with the definition in force there; the SSN
+    behind it is found or the text refused."""
+    if other == d[0]:
+        other = "9" if d[0] != "9" else "8"
+    one = first.format(n=name, b=d[0])
+    two = second.format(n=name, b=other)
+    use = f"\\{name} {d[1:3]}-{d[3:5]}-{d[5:]}"
+    tex = {"after": f"{one}{use}{two}",
+           "before-use-group": f"{one}{{{two}}}{use}",
+           "group-first": f"{{{two}}}{one}{use}",
+           "env": f"{one}\\begin{{matrix}}{two}\\end{{matrix}}{use}"}[order]
+    text = f"${tex}$" if where == "inline" else block(tex)
+    assert found_or_refused(engine, text, US_SSN) != "missed", text
+    assert unreadable_tex(text) is not None, text
+
+
+blanks = st.text(st.sampled_from(" \u00a0\ufeff\u2003\u2002\u3000\u200b\u2060\t"), max_size=3)
+breaks = st.sampled_from(["\n", "\r", "\r\n", "\u2424"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(d=ssns, before=blanks, after=blanks, nl=breaks, lang=st.sampled_from(["latex", "tex", "LaTeX", "TEX", "Tex"]),
+       fence=st.sampled_from(["```", "````", "~~~"]), label=st.booleans(), closed=st.booleans())
+def test_property_latex_fence_variants_are_regions(
+        engine: Any, d: str, before: str, after: str, nl: str, lang: str, fence: str, label: bool,
+        closed: bool) -> None:
+    """A latex block however its opener is dressed (blanks and format characters around
+    the info string, CR / CRLF / U+2424 line ends): an SSN in it behind an unmodelled
+    construct is found or refused."""
+    body = f"{d[0]}{DELIMITED}{d[1:3]}-{d[3:5]}-{d[5:]}"
+    text = ("client SSN:" + nl if label else "") + f"{fence}{before}{lang}{after}{nl}{body}" + (nl + fence if closed else "")
+    assert unreadable_tex(text) is not None, repr(text)
+    assert found_or_refused(engine, text, US_SSN) != "missed", repr(text)
+
+
+FALSE_STOPS = [
+    f"{FENCE}powershell\nCopy-Item \"$env:USERPROFILE\\Desktop\\report2024.xlsx\" \"$dest\\\"\n{FENCE}",
+    "run `Copy-Item \"$env:USERPROFILE\\Desktop\\report2024.xlsx\" \"$dest\\\"` then check",
+    "copied it from \\\\fs01\\C$\\Temp\\build7 to \\\\fs02\\D$\\share",
+    "set PATH to `$env:TEMP\\tools1;$env:PATH`",
+    "set PATH to $env:TEMP\\tools1;$env:PATH",
+    f"{FENCE}bash\nawk '{{print $1\"\\t\"$2}}' data.tsv\n{FENCE}",
+    f"{FENCE}python\nre.sub(r'\\$(\\d+)', r'USD \\1$', s)\n{FENCE}",
+    # variants: a paragraph before the block, two blocks, a tilde fence, CRLF, a code span
+    # whose ``$`` pair marked would otherwise render
+    f"use this:\n{FENCE}python\nre.sub(r'\\$(\\d+)', r'USD \\1$', s)\n{FENCE}\nthen run it",
+    f"{FENCE}bash\necho $HOME\n{FENCE}\n\n~~~python\nre.sub(r'\\$(\\d+)', r'USD \\1$', s)\n~~~",
+    f"fix:\r\n{FENCE}python\r\nre.sub(r'\\$(\\d+)', r'USD \\1$', s)\r\n{FENCE}\r\n",
+    "try `re.sub(r'\\$(\\d+)', r'USD \\1$', s)` on the 2024 data",
+    "run `printf \"$1\\t%s$\" 42` and `$env:TEMP\\x1$` now",
+    "lunch was $5, coffee $3.50 (C:\\Users\\bob\\receipts)",
+]
+
+
+@pytest.mark.parametrize("text", FALSE_STOPS)
+def test_code_and_prices_are_no_tex(engine: Any, text: str) -> None:
+    assert unreadable_tex(text) is None, text
+    assert engine.analyze(text) == [], text
+
+
+def test_region_finding_stays_linear() -> None:
+    """Many unclosed fences, or many backtick runs of distinct lengths, in one text: each
+    is no search to the end of the text."""
+    import time
+
+    texts = ["```bash\n$x\\y1$\n" * 5000, "".join("`" * (k + 1) + "a " for k in range(1000)) + "$a\\b1$"]
+    for text in texts:
+        t0 = time.perf_counter()
+        assert unreadable_tex(text) is not None
+        assert time.perf_counter() - t0 < 2.0

@@ -1425,6 +1425,10 @@ def _one_pass(text: str, decode: bool, lookalike: bool = False) -> Normalized:
             events.append((i, i + 1, "markdown"))
             i += 1
             continue
+        elif ch == "_" and (empty := _TEX_EMPTY_SCRIPT.match(text, i)) is not None:
+            events.append((i, empty.end(), "markdown"))  # ``5_{}36``: an empty subscript, nothing
+            i = empty.end()
+            continue
         elif ch == "_":
             j = i + 1
             while j < n and text[j] == "_":
@@ -2779,6 +2783,14 @@ _BRACE_GROUPS = re.compile(r"\}[ \t]*\{")
 _TEX_BETWEEN = re.compile(
     r"(?<=[0-9])(?=[^0-9\n]{0,40}?[\\{}])(?:\\[!,;:> ]|\\(?![xuU][0-9A-Fa-f])[A-Za-z]{2,20}[ \t]*|[{}]|[^\w\s\\{}]| ){1,12}(?=[0-9{\\])"
 )
+#: An empty subscript or superscript between digits (``5_{}36``, ``5^{\,}36``,
+#: ``5_{\text{}}36``, ``5{}^{}_{}36``): KaTeX draws nothing there, so the digits join.
+#: A group is empty when it holds blanks, TeX spacing, ``~``, empty groups and commands
+#: with an empty argument (two levels deep).
+_TEX_EMPTY_GROUP = r"\{(?:[ \t~]|\\[!,;:> ]|\\[A-Za-z]{1,20}[ \t]*\{[ \t~]*\}|\{[ \t~]*\})*\}"
+_TEX_EMPTY_SCRIPT = re.compile(
+    r"(?<=[0-9}])(?:[ \t]*" + _TEX_EMPTY_GROUP + r")*(?:[ \t]*[_^][ \t]*" + _TEX_EMPTY_GROUP + r"(?:[ \t]*"
+    + _TEX_EMPTY_GROUP + r")*)+[ \t]*(?=[0-9{\\])")
 #: What TeX renders as nothing between digits: spacing commands (``\!`` ``\,`` ``\;``
 #: ``\:`` ``\>`` ``\ ``), a command name (``\text`` ``\mathrm`` ``\quad``), braces.
 #: A command has two letters or more, and is no escape (``\x33``, ``\u0033``, ``\uFF11``:
@@ -3265,6 +3277,10 @@ def _latex_and_words(text: str, join_narrow: bool = False, words: bool = True, t
             edits.append((m.start(), m.start() + 1, "", m.start(), m.start() + 1))
             edits.append((m.end() - 1, m.end(), "", m.end() - 1, m.end()))
     read: set[int] = set()  # what the commands' reading covers: nothing else reads it
+    if "_" in text or "^" in text:
+        for m in _TEX_EMPTY_SCRIPT.finditer(text):
+            edits.append((m.start(), m.end(), "", m.start(), m.end()))
+            read.update(range(m.start(), m.end()))
     if "\\" in text:
         for e in _tex_edits(text, pairs, join_narrow, tex_hidden):
             edits.append(e)

@@ -27,18 +27,12 @@ there is refused: ``C:\Users\x\536`` or ``$5 and $10`` are no TeX.
 
 from __future__ import annotations
 
+import bisect
 import re
+import unicodedata
 
 from dlp_proxy.detect import normalize as _n
 
-#: A fenced code block whose info string is ``latex`` or ``tex`` (Mattermost renders it
-#: with KaTeX, display mode); up to three blanks, or quote/list markers, before the fence.
-#: Read loosely (fail closed): the block ends at a closing fence of the same character, or
-#: at the end of the text.
-_FENCE_OPEN = re.compile(r"(?im)^[ \t>*+\-0-9.)]{0,12}(`{3,}|~{3,})[ \t]*(?:la)?tex(?![A-Za-z0-9_-])[^\n]*\n?")
-#: an inline pair: ``$``, no blank right inside either end, one line, any length (the
-#: normalizer's ``_TEX_PAIR`` reads up to 80 characters; the check has no bound)
-_PAIR = re.compile(r"\$(?=[^\s$])([^$\n]*?[^\s$\\])\$|\$([^\s$\\])\$")
 #: KaTeX's control words (src/Lexer.ts: ``\\[a-zA-Z@]+``) and control symbols
 _CONTROL = re.compile(r"\\(?:([A-Za-z@]+)|(.)|$)", re.DOTALL)
 #: control symbols the normalizer reads: spacing, ``\\`` (a line break), escaped specials
@@ -113,27 +107,228 @@ _DEF_WORDS = frozenset({"def", "gdef", "edef", "xdef", "global", "let", "newcomm
 MODELLED_WORDS = _modelled_words()
 
 
-def tex_regions(text: str) -> list[tuple[int, int]]:
-    """The spans of ``text`` Mattermost renders with KaTeX: a latex/tex fenced block's
-    body, an inline ``$..$`` pair's inside (outside the blocks)."""
-    regions: list[tuple[int, int]] = []
-    blocks: list[tuple[int, int]] = []
-    if "`" in text or "~" in text:
-        pos = 0
-        while (m := _FENCE_OPEN.search(text, pos)) is not None:
-            fence = m.group(1)
-            close = re.compile(r"(?m)^[ \t>]{0,12}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$")
-            c = close.search(text, m.end())
-            end = c.start() if c is not None else len(text)
-            blocks.append((m.end(), end))
-            pos = c.end() if c is not None else len(text)
-            if pos <= m.start():
+#: marked's preprocessing before it lexes (Lexer.lex): the text Mattermost's Markdown reads
+_MARKED_LINE_BREAK = re.compile(r"\r\n|\r|\u2424")
+
+
+def marked_source(text: str) -> str:
+    """``text`` as marked (Mattermost's fork) reads it: CR and CRLF line ends and U+2424 a
+    line feed, a tab four blanks, U+00A0 a blank."""
+    if "\r" in text or "\u2424" in text:
+        text = _MARKED_LINE_BREAK.sub("\n", text)
+    return text.replace("\t", "    ").replace("\u00a0", " ")
+
+
+#: a fence line read loosely: any quote/list/indent prefix, the fence, the info string
+_ANY_FENCE = re.compile(r"[ >*+\-0-9.)]*?(`{3,}|~{3,})(.*)")
+#: a fence opener marked reads at the start of a top-level block (block.gfm.fences)
+_TOP_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})([^`~\n]*)")
+#: a line no paragraph of plain text holds: a block marker of another kind (heading,
+#: quote, list item, link definition, indented code at a block's start, HTML), a rule,
+#: setext underline or table delimiter row
+_NOT_PLAIN = re.compile(r" *(?:#|>|(?:[*+\-]|[0-9]+\.) |\[|<)|[ \-:|=*_]+$| {0,3}(?:`{3,}|~{3,})")
+_CONTAINER = re.compile(r" *(?:>|(?:[*+\-]|[0-9]+\.)(?: |$))")
+_HTML_LINE = re.compile(r"[ >*+\-0-9.)]*<[A-Za-z!?/]")
+_LINK_DEF = re.compile(r"(?m)^[ >]*\[[^\]\n]+\]:")
+#: the info string's ends as JS ``trim()`` reads them, and then some (fail closed): any
+#: Unicode blank or format character
+_LATEX_INFO = re.compile(r"(?:la)?tex(?![a-z0-9_-])")
+
+
+def _info_is_latex(info: str) -> bool:
+    k = 0
+    while k < len(info) and (info[k].isspace() or unicodedata.category(info[k]) in ("Cf", "Zs", "Cc")):
+        k += 1
+    return _LATEX_INFO.match(info[k:].lower()) is not None
+
+
+class _Closers:
+    """The lines that close a fence as marked reads them (``^ {0,3}\\1[~`]* *$``): per
+    fence string, the sorted indices of the lines that close it (one pass per fence)."""
+
+    def __init__(self, lines: list[tuple[int, int]], src: str) -> None:
+        self.candidates: list[tuple[int, str]] = []
+        for j, (s, e) in enumerate(lines):
+            m = _CLOSE_LINE.fullmatch(src, s, e)
+            if m is not None:
+                self.candidates.append((j, m.group(1)))
+        self.by_fence: dict[str, list[int]] = {}
+
+    def first(self, fence: str, start: int) -> int:
+        """The index of the first line from ``start`` that closes ``fence``, or -1."""
+        found = self.by_fence.get(fence)
+        if found is None:
+            found = [j for j, run in self.candidates if run.startswith(fence)]
+            self.by_fence[fence] = found
+        k = bisect.bisect_left(found, start)
+        return found[k] if k < len(found) else -1
+
+
+_CLOSE_LINE = re.compile(r" {0,3}([`~]{3,}) *")
+
+
+#: marked's inline rules (mattermost/marked lib/marked.js, inline.gfm), JavaScript's
+#: ASCII ``\w`` and ``\b``
+_IL_ESCAPE = re.compile(r"\\(?:[`*{}\[\]()#+\-.!_>|~]|\\(?!\w))", re.ASCII)
+_IL_CODE = re.compile(r"(`+)(?:[^`]|[^`][\s\S]*?[^`])\1(?!`)")
+_IL_LATEX = re.compile(r"\$([^$\n]+)\$(?!\w)", re.ASCII)
+_IL_TEXT = re.compile(
+    r"(?:`+|[^`])(?:[\s\S]*?(?:(?=[\\<!\[`*~]|\b[a-z][a-z0-9.+-]{1,31}:|\bwww|\B\$|\b_|\Z)|[^ ](?= {2,}\n))"
+    r"|(?= {2,}\n))", re.ASCII)
+#: where marked's url rule may start (over-read: a scheme, ``www``, a domain and a slash)
+_IL_URL = re.compile(r"[A-Za-z][A-Za-z0-9.+-]*:(?:/|[^\W_]|%)|www|[\w.-]+\.\w{2,4}/")
+
+
+_BACKTICK_RUN = re.compile(r"`+")
+#: a paragraph with more backtick runs is paired by the over-reading (no code span excluded)
+_RUNS_MAX = 200
+
+
+def _inline_scan(seg: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]] | None:
+    """marked's inline lexer over a paragraph of plain text, for the constructs that can
+    consume a ``$`` or a backtick: escapes, code spans, inline LaTeX, text.  The inline
+    LaTeX contents and code spans; None when a construct it does not follow (a link, a
+    tag, an autolink or URL, emphasis, strikethrough) may start somewhere."""
+    if len(_BACKTICK_RUN.findall(seg)) > _RUNS_MAX:
+        return None  # each unmatched run is a search to the end: bounded
+    latex: list[tuple[int, int]] = []
+    code: list[tuple[int, int]] = []
+    links = "](" in seg
+    i, n = 0, len(seg)
+    while i < n:
+        c = seg[i]
+        if _IL_URL.match(seg, i):
+            return None
+        if c == "\\" and (m := _IL_ESCAPE.match(seg, i)):
+            i = m.end()
+            continue
+        if c == "`" and (m := _IL_CODE.match(seg, i)):
+            code.append((m.start(), m.end()))
+            i = m.end()
+            continue
+        if c == "$" and (m := _IL_LATEX.match(seg, i)):
+            latex.append((m.start(1), m.end(1)))
+            i = m.end()
+            continue
+        if c == "<" and i + 1 < n and seg[i + 1] not in " >\n":
+            return None
+        if c in "*_" and c in seg[i + 1 :]:
+            return None
+        if c == "~" and seg.startswith("~~", i) and "~~" in seg[i + 2 :]:
+            return None
+        if c == "[" or (c == "!" and seg.startswith("![", i)):
+            if links:
+                return None
+            i += 1
+            continue
+        m = _IL_TEXT.match(seg, i)
+        i = m.end() if m is not None and m.end() > i else i + 1
+    return latex, code
+
+
+def _layout(src: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int, bool]]]:
+    """marked's block structure as far as LaTeX goes, read from ``src`` (``marked_source``):
+    the latex/tex fenced blocks' bodies (an opener read loosely, anywhere; the body to
+    the first line marked closes it with, else to the end: never shorter than marked's),
+    the code blocks (a closed non-latex fence at a top-level block start, where the
+    lines before leave no doubt: no quote or list still open, no HTML block, whose
+    lines marked shows as code), and the other text in paragraphs (start, end, plain:
+    lines of text only, where ``_inline_scan`` follows marked)."""
+    lines: list[tuple[int, int]] = []
+    s = 0
+    for m in re.finditer(r"\n", src):
+        lines.append((s, m.start()))
+        s = m.end()
+    lines.append((s, len(src)))
+    latex: list[tuple[int, int]] = []
+    code: list[tuple[int, int]] = []
+    segs: list[tuple[int, int, bool]] = []
+    closers = _Closers(lines, src)
+    sure, ctx, prev_empty = True, False, True
+    seg: list[int] = []  # the current paragraph's lines
+    plain = True
+
+    def end_segment() -> None:
+        nonlocal seg, plain
+        if seg:
+            segs.append((lines[seg[0]][0], lines[seg[-1]][1], plain and sure))
+        seg, plain = [], True
+
+    i = 0
+    while i < len(lines):
+        s, e = lines[i]
+        line = src[s:e]
+        fence = _ANY_FENCE.match(line) if ("`" in line or "~" in line) else None
+        if fence is not None and _info_is_latex(fence.group(2)):
+            end_segment()
+            j = closers.first(fence.group(1), i + 1)
+            body_start = min(e + 1, len(src))
+            latex.append((body_start, lines[j][0] if j >= 0 else len(src)))
+            exact = sure and not ctx and _TOP_FENCE.fullmatch(line) is not None
+            if j < 0:
                 break
-    regions.extend(blocks)
-    if "$" in text:
-        for m in _PAIR.finditer(text):
-            if not any(a <= m.start() < b for a, b in blocks):
-                regions.append((m.start() + 1, m.end() - 1))
+            if exact:
+                ctx = False
+            i, prev_empty = j + 1, False
+            continue
+        if not line:
+            end_segment()
+            i, prev_empty = i + 1, True
+            continue
+        if _HTML_LINE.match(line):
+            sure = False
+        if prev_empty and line[0] != " " and not _CONTAINER.match(line):
+            ctx = False  # a quote or list ends at a blank line and a line of another kind
+        if _CONTAINER.match(line):
+            ctx = True
+        top = _TOP_FENCE.fullmatch(line)
+        if top is not None and sure and not ctx and "|" not in line:
+            j = closers.first(top.group(1), i + 1)
+            if j >= 0:
+                end_segment()
+                code.append((s, lines[j][1]))
+                i, prev_empty = j + 1, False
+                continue
+        if _NOT_PLAIN.match(line) or (not seg and line.startswith("    ")) or ctx:
+            plain = False
+        seg.append(i)
+        i, prev_empty = i + 1, False
+    end_segment()
+    return latex, code, segs
+
+
+def tex_regions(text: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` (read as ``marked_source(text)``, whose offsets they are)
+    Mattermost renders with KaTeX: a latex/tex fenced block's body, an inline ``$..$``
+    pair's inside as marked pairs it (``inlinelatex``: ``$``, anything but ``$`` on one
+    line, ``$`` before no word character) outside code blocks and code spans.  Where
+    the pairing is not followed exactly (a paragraph with links, emphasis, HTML...),
+    every ``$`` a token may start at (none right after a letter or digit: ``C$``) is
+    taken as an opener: more regions, never fewer."""
+    return _regions(marked_source(text))
+
+
+def _regions(src: str) -> list[tuple[int, int]]:
+    if "$" not in src and "`" not in src and "~" not in src:
+        return []
+    latex, _code, segs = _layout(src)
+    regions = list(latex)
+    if "$" in src:
+        exact_codes = _LINK_DEF.search(src) is None
+        for a, b, plain in segs:
+            if "$" not in src[a:b]:
+                continue
+            scanned = _inline_scan(src[a:b]) if plain and exact_codes else None
+            if scanned is not None:
+                regions.extend((a + x, a + y) for x, y in scanned[0])
+                continue
+            for m in re.finditer(r"\$", src[a:b]):
+                k = a + m.start()
+                if k > 0 and src[k - 1].isascii() and src[k - 1].isalnum():
+                    continue  # marked starts no token at a ``$`` right after a letter or digit
+                p = _IL_LATEX.match(src, k)
+                if p is not None:
+                    regions.append((p.start(1), p.end(1)))
     return sorted(regions)
 
 
@@ -164,6 +359,65 @@ def _def_modelled(text: str, at: int, braces: dict[int, int]) -> bool:
                 or "#" in _n._TEX_PARAM.sub("", body))
 
 
+#: a macro definition's name, in any form KaTeX reads (counted: two of one name is refused)
+_DEF_NAME = re.compile(r"\\(?:[gex]?def|let|newcommand|renewcommand|providecommand)(?![A-Za-z@])\*?"
+                       r"[ \t]*\{?[ \t]*\\([A-Za-z@]+)")
+_GROUP_TOKEN = re.compile(r"\\(?:begin|end)(?![A-Za-z@])|\\[A-Za-z@]+|\\.|[{}]", re.DOTALL)
+
+
+def _top_level(text: str, a: int, b: int) -> set[int]:
+    """The offsets in ``text[a:b]`` outside every group KaTeX scopes a definition to: a
+    brace group (over lines too) and an environment (``\\begin``..``\\end``: its cells)."""
+    out: set[int] = set()
+    depth = 0
+    for m in _GROUP_TOKEN.finditer(text, a, b):
+        t = m.group(0)
+        if depth == 0:
+            out.add(m.start())
+        if t in ("{", "\\begin"):
+            depth += 1
+        elif t in ("}", "\\end"):
+            depth = max(0, depth - 1)
+    return out
+
+
+def _macro_doubt(text: str, a: int, b: int, braces: dict[int, int]) -> str | None:
+    r"""A macro in ``text[a:b]`` whose uses ``_tex_macros`` (one body per name, the whole
+    text one scope) may read otherwise than KaTeX (each use the definition in force
+    there, ``\def`` scoped to its group): a name defined twice in the text, a definition
+    inside a group, a ``\edef``/``\xdef`` of a body with a control word, a name used
+    before its definition (``\let\x=\y`` before ``\y``'s) or one left as written after the
+    normalizer's expansion (recursive, deeper than it goes, its arguments missing).
+    The definition's word, or None."""
+    counts: dict[str, int] = {}
+    for m in _DEF_NAME.finditer(text):
+        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    top = _top_level(text, a, b)
+    first: dict[str, int] = {}
+    for m in _n._TEX_DEF.finditer(text, a, b):
+        if not _def_modelled(text, m.start(), braces):
+            continue  # refused as a construct
+        name = m.group(1) or m.group(3) or m.group(4) or m.group(6) or ""
+        word = re.match(r"(?:\\global[ \t]*)?\\([A-Za-z]+)", m.group(0))
+        said = "\\" + (word.group(1) if word else "def")
+        if counts.get(name, 0) > 1 or m.start() not in top:
+            return said
+        if said in ("\\edef", "\\xdef") and "\\" in text[m.end() : braces.get(m.end() - 1, m.end())]:
+            return said
+        first.setdefault(name, m.start())
+    if not first:
+        return None
+    uses = re.compile(r"\\(" + "|".join(sorted(first, key=len, reverse=True)) + r")(?![A-Za-z@])")
+    for u in uses.finditer(text, a, b):
+        if u.start() < first[u.group(1)]:
+            return "\\" + u.group(1)
+    read = _n._tex_macros(text)
+    if read is not None:
+        for u in uses.finditer(read.text):
+            return "\\" + u.group(1)
+    return None
+
+
 def _mathchoice_args(text: str, at: int, braces: dict[int, int]) -> list[tuple[int, int]] | None:
     r"""The four braced arguments (inner spans) of the ``\mathchoice`` at ``at``; None
     unless there are four, none holding another ``\mathchoice``."""
@@ -191,6 +445,10 @@ def _unmodelled(text: str, a: int, b: int) -> str | None:
     for m in _n._TEX_DEF.finditer(text, a, b):
         if _def_modelled(text, m.start(), braces):
             defined.add(m.group(1) or m.group(3) or m.group(4) or m.group(6) or "")
+    if defined:
+        doubt = _macro_doubt(text, a, b, braces)
+        if doubt is not None:
+            return doubt
     envs: list[str] = []
     for m in _CONTROL.finditer(text, a, b):
         k = m.start()
@@ -249,7 +507,8 @@ def unreadable_tex(text: str) -> str | None:
     there is none.  Cheap for text with neither a backslash nor ``%`` in a region."""
     if "\\" not in text and "%" not in text:
         return None
-    for a, b in tex_regions(text):
+    text = marked_source(text)
+    for a, b in _regions(text):
         region = text[a:b]
         if "\\" not in region and "%" not in region:
             continue
