@@ -367,3 +367,20 @@ def test_region_finding_stays_linear() -> None:
         t0 = time.perf_counter()
         assert unreadable_tex(text) is not None
         assert time.perf_counter() - t0 < 2.0
+
+
+def test_a_binary_raw_body_is_no_markdown_but_a_field_always_is(engine: Any) -> None:
+    """A route whose handler is unknown reads its raw body as text too (gateway/extract.py:
+    ``body``); random bytes hold ``$`` and ``\\`` without being a message anyone renders, so
+    the TeX check is not asked of them.  A JSON field, or a raw body of text, still is."""
+    import random
+
+    from dlp_proxy.model import ContentItem
+
+    binary = random.Random(125).randbytes(512).decode("utf-8", "surrogateescape")
+    engine.scan([ContentItem("body", binary)])  # no refusal
+    tex = "client SSN $\\csname x\\endcsname 536-22-8710$"
+    for item in (ContentItem("body", tex), ContentItem("body.message", tex + "\x00" * 40),
+                 ContentItem("body~text", tex)):
+        with pytest.raises(TexUnreadableError):
+            engine.scan([item])
