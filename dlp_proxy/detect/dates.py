@@ -22,9 +22,19 @@ _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
 MONTH_DATE = re.compile(
     rf"(?i)(?<![0-9])[0-3]?[0-9](?:st|nd|rd|th)?[ \t-]{{0,3}}(?<![a-z]){_MONTH}[ \t,-]{{0,3}}(?:19|20)[0-9]{{2}}(?![0-9])"
     rf"|(?<![a-z]){_MONTH}[ \t-]{{0,3}}[0-3]?[0-9](?:st|nd|rd|th)?[ \t,-]{{0,3}}(?:19|20)[0-9]{{2}}(?![0-9])")
+
+def _caseless(word: str) -> str:
+    """``word`` matched in either case by character classes (``[Jj][Aa][Nn]``): one pattern
+    for ``re`` and Hyperscan alike."""
+    return "".join(f"[{c.upper()}{c.lower()}]" for c in word)
+
+
+_MONTH3 = "(?:" + "|".join(_caseless(m) for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+                                                    "oct", "nov", "dec")) + ")"
 #: where ``MONTH_DATE`` can match (its alternatives' starts without lookarounds), for
-#: ``gatescan.finditer``: a day's digits and three letters, or three letters and a digit
-MONTH_DATE_LEAD = re.compile(r"[0-9]{1,2}(?:[A-Za-z]{2})?[ \t-]{0,3}[A-Za-z]{3}|[A-Za-z]{3}[A-Za-z.]{0,7}[ \t-]{0,3}[0-9]")
+#: ``gatescan.finditer``: a day's digits and a month's first three letters, or those
+#: letters and a digit
+MONTH_DATE_LEAD = re.compile(rf"[0-9]{{1,2}}(?:[A-Za-z]{{2}})?[ \t-]{{0,3}}{_MONTH3}|{_MONTH3}[A-Za-z.]{{0,7}}[ \t-]{{0,3}}[0-9]")
 #: what a text with a ``MONTH_DATE`` holds: a month's first three letters (the one pass
 #: reads a case-insensitive literal alternation exactly)
 MONTH_HINT = re.compile(r"(?i)jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
@@ -34,6 +44,6 @@ gatescan.register_spans(MONTH_DATE_LEAD, 16)  # its longest match
 
 def month_dates(text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
     """``MONTH_DATE``'s matches in ``text[pos:endpos]``."""
-    if not gatescan.search(MONTH_HINT, text):
-        return []
+    if not gatescan.may_search(MONTH_HINT, text):
+        return []  # (a month's letters are in most prose, "may", "market": the lead's scan decides)
     return gatescan.finditer(MONTH_DATE, MONTH_DATE_LEAD, text, pos, endpos)
