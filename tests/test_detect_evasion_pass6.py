@@ -171,7 +171,16 @@ TEX_CASES = [
 
 @pytest.mark.parametrize("text", TEX_CASES)
 def test_reported_tex_forms_are_found(engine: Engine, text: str) -> None:
-    assert _types(engine, text) & {"US_SSN", "CREDIT_CARD"}, normalize(text).text
+    from dlp_proxy.detect import TexUnreadableError
+
+    try:
+        found = _types(engine, text)
+    except TexUnreadableError:
+        # (a phantom is refused since re-attack 3 of 2026-12-07: it reserves blank room that
+        # later source is drawn into; a refusal stops the message)
+        assert "phantom" in text, text
+        return
+    assert found & {"US_SSN", "CREDIT_CARD"}, normalize(text).text
 
 
 TEX_NEGATIVES = [

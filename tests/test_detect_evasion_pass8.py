@@ -148,10 +148,19 @@ def test_property_kern_with_a_bare_dimension(engine: Engine, cmd: str, sign: str
                                              value: tuple[list[str], str, str]) -> None:
     """KaTeX's ``\\kern`` ``\\mkern`` ``\\hskip`` ``\\mskip`` take a size without braces:
     between the groups of an identifier, whatever the width, the identifier is found."""
+    from dlp_proxy.detect import TexUnreadableError
+
     groups, label, entity = value
     space = f"\\{cmd}{blank}{sign}{number}{blank}{unit}{blank}"
     text = f"{label}${space.join(groups)}$"
-    assert entity in _types(engine, text), (text, normalize(text).text)
+    try:
+        found = _types(engine, text)
+    except TexUnreadableError:
+        # (a negative space of an em or more draws later source back over earlier: refused
+        # since re-attack 3 of 2026-12-07; a refusal stops the message)
+        assert sign == "-", text
+        return
+    assert entity in found, (text, normalize(text).text)
 
 
 @pytest.mark.parametrize(("tex", "reads"), [

@@ -384,3 +384,37 @@ def test_a_binary_raw_body_is_no_markdown_but_a_field_always_is(engine: Any) -> 
                  ContentItem("body~text", tex)):
         with pytest.raises(TexUnreadableError):
             engine.scan([item])
+
+
+@settings(max_examples=80, deadline=None)
+@given(d=ssns, form=st.sampled_from([
+    # a bracket after a command that takes no optional argument is its one-token argument
+    "client SSN $\\vphantom[{a}\\text-{g}\\vphantom]{{}}\\text-{s}$",
+    "$\\vphantom[{a}-{g}-{s}\\vphantom]{{}}$", "$\\hphantom[{a}-{g}-{s}\\hphantom]{{}}$",
+    "$\\mathrm[{a}-{g}-{s}]{{0}}$",
+    # later source drawn back into room a phantom or blanks reserved (re-attack 3, B2 B3)
+    "SSN:\n```latex\n\\text{{\\phantom{{000}}-{g}-{s}}}\\kern-5.167em\\text{{{a}}}\\kern3.667em\n```",
+    "SSN:\n```latex\n\\text{{\\phantom{{000}}-{g}-{s}}}\\llap{{\\text{{{a}\\phantom{{-{g}-{s}}}}}}}\n```",
+    "SSN:\n```latex\n\\text{{\\ \\ \\ -{g}-{s}}}\\kern-4em\\text{{{a}}}\n```",
+    "SSN $\\text{{\\ \\ \\ -{g}-{s}}}\\hspace{{-4em}}\\text{{{a}}}$",
+]))
+def test_property_reordering_and_optional_brackets_are_found_or_refused(engine: Any, d: str, form: str) -> None:
+    text = form.format(a=d[:3], g=d[3:5], s=d[5:])
+    assert found_or_refused(engine, text, US_SSN) != "missed", text
+
+
+@pytest.mark.parametrize("text", [
+    "$E = mc^2 \\tag{1}$", "$E = mc^2 \\nonumber$", "$\\rm{EPS} = 2.10$", "$\\bf{x}_1 = 3$",
+    "```latex\n\\begin{aligned} a &= 1 \\\\ b &= 2 \\end{aligned}\n```",
+    "$f(x) = \\begin{cases} 1 & x > 0 \\\\ 0 & x \\le 0 \\end{cases}$",
+    "$x \\in [0, 1]$", "$\\left[ 1, 2 \\right]$", "$\\sqrt[3]{27} = 3$", "$a \\coloneqq 2$", "$a \\leqq 2$",
+    "$5\\kern-0.2em6$ is tight",
+])
+def test_ordinary_formulas_are_not_refused(engine: Any, text: str) -> None:
+    engine.analyze(text)  # no TexUnreadableError
+
+
+def test_an_aligned_environment_is_read_as_shown(engine: Any) -> None:
+    d = next(f"{a:03d}{g:02d}{s:04d}" for a, g, s in ((536, 22, 8710), (123, 45, 6789)) if ssn_valid(f"{a:03d}{g:02d}{s:04d}"))
+    text = f"```latex\n\\begin{{aligned}}{d[:1]}\\end{{aligned}}{d[1:3]}-{d[3:5]}-{d[5:]}\n```"
+    assert found_or_refused(engine, text, US_SSN) != "missed", text

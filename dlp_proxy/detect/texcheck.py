@@ -42,7 +42,13 @@ _MODELLED_SYMBOLS = frozenset(",:;>! \t\\{}$%&#_|")
 _VERB = re.compile(r"\\verb(?:\*([^\n])(.*?)\1|([^*A-Za-z\n])(.*?)\3)")
 #: environments read exactly (``tex_readings``): what each marker shows
 _ENVIRONMENTS = {"matrix": ("", ""), "smallmatrix": ("", ""), "array": (" ", " "),
-                 "pmatrix": ("(", ")"), "bmatrix": ("[", "]")}
+                 "pmatrix": ("(", ")"), "bmatrix": ("[", "]"),
+                 # aligned equations and cases: their rows and columns apart, each marker a
+                 # blank (a reading with more gaps than KaTeX draws finds a number written
+                 # whole in one cell; none is joined across cells)
+                 **dict.fromkeys(("aligned", "align", "align*", "alignat", "equation", "equation*", "cases",
+                                  "gathered", "gather", "gather*", "split", "vmatrix", "Vmatrix", "Bmatrix"),
+                                 (" ", " "))}
 _BEGIN = re.compile(r"\\begin[ \t]*\{([A-Za-z*]{1,20})\}")
 _END = re.compile(r"\\end[ \t]*\{([A-Za-z*]{1,20})\}")
 #: ``array``'s column specification (hidden): KaTeX's ``l c r | :``
@@ -104,7 +110,44 @@ def _modelled_words() -> frozenset[str]:
 
 _DEF_WORDS = frozenset({"def", "gdef", "edef", "xdef", "global", "let", "newcommand", "renewcommand",
                         "providecommand"})
-MODELLED_WORDS = _modelled_words()
+#: commands that draw nothing or a symbol that is no digit, found refused on ordinary
+#: formulas (re-attack 3 of 2026-12-07): equation numbers, the old font switches, relations
+_MORE_SYMBOLS = frozenset("""
+    nonumber notag rm bf it sf tt cal mathstrut newline cr hline coloneqq triangleq nleq leqq geqq doteq asymp
+    lozenge leadsto llbracket rrbracket mathsterling textdollar
+""".split())
+MODELLED_WORDS = _modelled_words() | _MORE_SYMBOLS | {"tag", "substack"}
+#: the modelled commands that take an argument (a bracket right after them is read wrong)
+_ARG_TAKING = frozenset({*_SHOWN_ARG, *_n._TEX_HIDDEN_ARGS, *_n._TEX_SWITCHES, *_n._TEX_COLOURING,
+                         *_n._TEX_UNTRUSTED, *_n._TEX_OVERLAYS, *_n._TEX_TWO_ARGS, "tag", "substack",
+                         "phantom", "hphantom", "vphantom", "text", "mathrm"})
+#: what draws later source over or before earlier source, or hides it in place (an overlap,
+#: a phantom, a negative space): the reading order is not the order shown, so the normalizer's
+#: source-order readings cannot be trusted where digits are (re-attack 3 of 2026-12-07:
+#: ``\phantom{000}-22-8710\kern-5.167em\text{536}`` showed an SSN read as none)
+_MOVES = frozenset({"phantom", "hphantom", "vphantom"})
+_SPACING_WORDS = frozenset({"kern", "mkern", "hskip", "mskip", "hspace"})
+#: a negative space this wide or wider (in em) draws what follows back over a character or
+#: more: a reordering (narrower ones are read by ``normalize_tex_hidden``: one digit over another)
+_BACK_EM = 1.0
+_HSPACE_ARG = re.compile(r"\\hspace\*?[ \t]*\{" + _n._TEX_DIMEN + r"[ \t]*\}")
+
+
+def _moves_back(text: str, k: int, word: str) -> bool:
+    """The spacing command at ``k`` is a negative space of ``_BACK_EM`` or more (or one
+    whose width it cannot read: fail closed)."""
+    m = _HSPACE_ARG.match(text, k) if word == "hspace" else _n._TEX_KERN.match(text, k)
+    if m is None:
+        rest = text[k + len(word) + 1:k + len(word) + 8].lstrip(" \t*{")
+        return rest.startswith("-")
+    width = _n._tex_width(m)
+    return width is not None and width <= -_BACK_EM
+#: commands KaTeX gives an optional argument in brackets (``\sqrt[3]{x}``, ``\rule[raise]{w}{h}``,
+#: the extensible arrows); after any other command that takes an argument a ``[`` is its
+#: argument, one token (``\vphantom[`` hides the bracket and shows what follows)
+_OPTIONAL_ARG = frozenset({"sqrt", "rule", "xrightarrow", "xleftarrow", "xleftrightarrow", "xRightarrow",
+                           "xLeftarrow", "xLeftrightarrow", "xhookleftarrow", "xhookrightarrow", "xmapsto",
+                           "newcommand", "renewcommand", "providecommand"})
 
 
 #: marked's preprocessing before it lexes (Lexer.lex): the text Mattermost's Markdown reads
@@ -463,6 +506,12 @@ def _unmodelled(text: str, a: int, b: int) -> str | None:
             continue
         if word not in MODELLED_WORDS:
             return f"\\{word}"
+        if word in _MOVES:
+            return f"\\{word}"
+        if word in _SPACING_WORDS and _moves_back(text, k, word):
+            return f"\\{word} with a negative width"
+        if word in _ARG_TAKING and word not in _OPTIONAL_ARG and text[m.end():m.end() + 1] == "[":
+            return f"\\{word}["
         if word == "verb":
             if not any(s == k for s, _ in verbs):
                 return "\\verb"
@@ -565,7 +614,7 @@ def tex_readings(text: str) -> list[_n.Normalized]:
                     continue
                 end = spec.end()
             common.append((m.start(), end, _ENVIRONMENTS[name][0], m.start(), end))
-            if name == "array":
+            if name == "array" or _ENVIRONMENTS[name] == (" ", " "):
                 padded.add(m.start())
             stack.append((name, end))
         elif stack:
@@ -576,7 +625,7 @@ def tex_readings(text: str) -> list[_n.Normalized]:
                 at = opened + s.start()
                 common.append((at, at + len(s.group(0)), " ", at, at + len(s.group(0))))
             common.append((m.start(), m.end(), _ENVIRONMENTS[name][1], m.start(), m.end()))
-            if name == "array":
+            if name == "array" or _ENVIRONMENTS[name] == (" ", " "):
                 padded.add(m.start())
     for m in _GLYPH_BETWEEN.finditer(text):  # ``123\times536``: the glyph a blank
         if m.group(1) in _GLYPHS:
