@@ -980,7 +980,7 @@ NEGATIVE_LABELS = [
     "order", "order no", "po", "purchase order", "invoice", "inv", "ticket", "case", "incident", "jira",
     "tracking", "shipment", "confirmation", "conf", "reference", "ref", "meeting id", "meeting", "request", "req",
     "zoom", "webex", "passcode", "pin", "room", "ext", "extension", "phone", "tel", "fax", "cell", "mobile",
-    "rep", "direct", "dial", "household", "hh", "sr", "ein", "fein",
+    "rep", "direct", "dial", "sr", "ein", "fein",
     "call", "version", "build", "release", "sku", "part", "serial", "model", "item", "qty", "quantity",
     "cusip", "isin", "sedol", "ticker", "trade id", "trade", "order id", "employee id", "badge",
     "zip", "postal", "claim", "batch", "job", "pr", "issue", "bug", "commit", "rma",
@@ -1154,6 +1154,17 @@ def _names_a_reference(label: str, generic: bool = True) -> bool:
     singular = last[:-1] if last.endswith("s") and len(last) > 3 else last  # a REST path's /orders/<id>, "levels"
     return ((generic and last in _REFERENCE_TAILS) or last in _REFERENCE_WORDS or singular in _REFERENCE_WORDS
             or joined in _REFERENCE_WORDS)
+
+
+def labelled_as_reference(text: str, c: Candidate) -> bool:
+    """``c`` is a bare digit run whose label right before it on its line names a reference
+    of another kind (``Re case N``, ``ticket #N``): ``named_as_reference``'s label test
+    alone, not its table header's (a column headed ``Ref`` may be named an SSN below)."""
+    if not c.is_bare:
+        return False
+    line_start = max(text.rfind("\n", 0, c.start), text.rfind(ROW, 0, c.start), text.rfind(CELL, 0, c.start)) + 1
+    m = _LABEL_BEFORE.search(text[max(line_start, c.start - 48):c.start])
+    return m is not None and (_names_a_reference(m.group(1), False) or _names_a_reference(m.group(1).split()[-1], False))
 
 
 def named_as_reference(text: str, c: Candidate, *, units: bool = False, generic: bool = True) -> bool:

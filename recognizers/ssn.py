@@ -43,6 +43,7 @@ from dlp_proxy.recognizers._common import (
     closely_labelled,
     glued_reference,
     glued_to,
+    labelled_as_reference,
     labelled_tokens,
     lookalike_note,
     named_as_reference,
@@ -524,8 +525,7 @@ class _NineDigit(DLPRecognizer):
                 # 12-3456789 is the IRS's EIN format: a person's number only under a word
                 # naming one right before it, with no word naming an EIN on the line before
                 continue
-            if (hit is not None and hit.distance > 0 and c.is_bare
-                    and named_as_reference(text, c, units=True, generic=False)):
+            if hit is not None and hit.distance > 0 and labelled_as_reference(text, c):
                 continue  # "Re case N: client's SSN card copy received": the case's number
             if hit is not None and not _PERSONAL.match(hit.word) and _company_ein(text, c):
                 continue  # "issuer Acme Capital LLC federal tax ID N": the company's EIN (tax.py)
