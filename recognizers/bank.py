@@ -382,7 +382,7 @@ def _clock_time(c: Candidate, text: str) -> bool:
 
 #: a trade's verb right before a number (``acct 2 bought 778000 C @ 359.58``, ``we did
 #: 8257000 today``): the number is the trade's quantity; a money movement's (``a/c ****6402
-#: credited 276508822``; held-out probe of 2026-12-07): its amount
+#: credited N``; held-out probe of 2026-12-07): its amount
 _TRADE_VERB_BEFORE = re.compile(
     r"(?<![A-Za-z])(?:bought|sold|buy|sell|buying|selling|bot|bght|sld|shorted|short|covered|cover|"
     r"traded|did|done|filled|fill|working|lifted|paid|hit|"
