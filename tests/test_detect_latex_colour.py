@@ -124,7 +124,16 @@ def test_a_digit_hidden_or_drawn_twice_is_read_once(engine: Engine, kind: str, d
     i = data.draw(st.sampled_from([k for k, c in enumerate(tex) if c.isdigit()]))
     body = f"\\text{{{label}}}" + tex[:i] + HIDING[how](tex[i], decoy) + tex[i + 1:]
     text = _wrap(body, inline)
-    assert kind in {f.entity_type for f in engine.analyze(text)}, text
+    from dlp_proxy.detect import TexUnreadableError
+
+    try:
+        found = {f.entity_type for f in engine.analyze(text)}
+    except TexUnreadableError:
+        # (an overlap, \\rlap and its kin, is refused where digits are since attack pass 4 of
+        # 2026-12-07: it draws into room reserved before it; a refusal stops the message)
+        assert "lap" in body, text
+        return
+    assert kind in found, text
 
 
 def test_a_positive_kern_or_a_thin_negative_one_overprints_nothing() -> None:

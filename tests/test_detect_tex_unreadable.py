@@ -418,3 +418,19 @@ def test_an_aligned_environment_is_read_as_shown(engine: Any) -> None:
     d = next(f"{a:03d}{g:02d}{s:04d}" for a, g, s in ((536, 22, 8710), (123, 45, 6789)) if ssn_valid(f"{a:03d}{g:02d}{s:04d}"))
     text = f"```latex\n\\begin{{aligned}}{d[:1]}\\end{{aligned}}{d[1:3]}-{d[3:5]}-{d[5:]}\n```"
     assert found_or_refused(engine, text, US_SSN) != "missed", text
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=ssns, form=st.sampled_from([
+    # an overlap draws into room reserved before it (attack pass 4 of 2026-12-07, B1)
+    "```latex\n\\text{{SSN }}\\hspace{{5.775em}}\\mathllap{{\\texttt{{-{g}-{s}}}}}\\mathllap{{\\texttt{{{a}}}\\hspace{{4.200em}}}}\n```",
+    "SSN $\\hspace{{5.775em}}\\llap{{-{g}-{s}}}\\llap{{{a}\\hspace{{4.2em}}}}$",
+    # negative spaces each narrower than an em, adding up to more (B2)
+    "```latex\n\\text{{SSN }}\\hspace{{1.5em}}\\text{{-{g}-{s}}}" + "\\kern-0.9em" * 6 + "\\kern0.233em\\text{{{a}}}\n```",
+    "```latex\n\\text{{SSN }}\\hspace{{1.5em}}\\text{{-{g}-{s}}}" + "\\negthickspace" * 18 + "\\text{{{a}}}\n```",
+    # alignat's column count is no digit of the number (B3)
+    "```latex\n\\text{{SSN }}\\begin{{alignat}}{{2}}{a}-{g0}&{g1}-{s}\\end{{alignat}}\n```",
+]))
+def test_property_pass_4_overlaps_summed_spaces_alignat_are_found_or_refused(engine: Any, d: str, form: str) -> None:
+    text = form.format(a=d[:3], g=d[3:5], s=d[5:], g0=d[3], g1=d[4])
+    assert found_or_refused(engine, text, US_SSN) != "missed", text

@@ -46,7 +46,7 @@ _ENVIRONMENTS = {"matrix": ("", ""), "smallmatrix": ("", ""), "array": (" ", " "
                  # aligned equations and cases: their rows and columns apart, each marker a
                  # blank (a reading with more gaps than KaTeX draws finds a number written
                  # whole in one cell; none is joined across cells)
-                 **dict.fromkeys(("aligned", "align", "align*", "alignat", "equation", "equation*", "cases",
+                 **dict.fromkeys(("aligned", "align", "align*", "equation", "equation*", "cases",
                                   "gathered", "gather", "gather*", "split", "vmatrix", "Vmatrix", "Bmatrix"),
                                  (" ", " "))}
 _BEGIN = re.compile(r"\\begin[ \t]*\{([A-Za-z*]{1,20})\}")
@@ -125,12 +125,43 @@ _ARG_TAKING = frozenset({*_SHOWN_ARG, *_n._TEX_HIDDEN_ARGS, *_n._TEX_SWITCHES, *
 #: a phantom, a negative space): the reading order is not the order shown, so the normalizer's
 #: source-order readings cannot be trusted where digits are (re-attack 3 of 2026-12-07:
 #: ``\phantom{000}-22-8710\kern-5.167em\text{536}`` showed an SSN read as none)
-_MOVES = frozenset({"phantom", "hphantom", "vphantom"})
+_MOVES = frozenset({"phantom", "hphantom", "vphantom",
+                    # an overlap draws its content left or right of where it is written, into
+                    # room reserved before (attack pass 4 of 2026-12-07: \mathllap{536} into an
+                    # \hspace showed an SSN the source order scrambled)
+                    "rlap", "llap", "clap", "mathrlap", "mathllap", "mathclap"})
 _SPACING_WORDS = frozenset({"kern", "mkern", "hskip", "mskip", "hspace"})
 #: a negative space this wide or wider (in em) draws what follows back over a character or
 #: more: a reordering (narrower ones are read by ``normalize_tex_hidden``: one digit over another)
 _BACK_EM = 1.0
 _HSPACE_ARG = re.compile(r"\\hspace\*?[ \t]*\{" + _n._TEX_DIMEN + r"[ \t]*\}")
+
+
+#: the negative spacing commands without a dimension, and their width in em
+_NEGATIVE_SPACES = {"negthinspace": -1 / 6, "negmedspace": -2 / 9, "negthickspace": -5 / 18}
+_NEGATIVE_SYMBOL = re.compile(r"\\!")
+
+
+def _back_in_all(text: str, a: int, b: int) -> bool:
+    r"""The negative spaces of ``text[a:b]`` add up to ``_BACK_EM`` or more (several, each
+    narrower, pull what follows back as far as one wide one: attack pass 4 of 2026-12-07,
+    six ``\kern-0.9em``); one whose width cannot be read counts as that much."""
+    total = -len(_NEGATIVE_SYMBOL.findall(text, a, b)) / 6
+    for m in _CONTROL.finditer(text, a, b):
+        word = m.group(1)
+        if word in _NEGATIVE_SPACES:
+            total += _NEGATIVE_SPACES[word]
+        elif word in _SPACING_WORDS:
+            k = m.start()
+            n = _HSPACE_ARG.match(text, k) if word == "hspace" else _n._TEX_KERN.match(text, k)
+            width = _n._tex_width(n) if n is not None else None
+            if width is None:
+                rest = text[k + len(word) + 1:k + len(word) + 8].lstrip(" \t*{")
+                width = -_BACK_EM if rest.startswith("-") else 0.0
+            total += min(width, 0.0)
+        if total <= -_BACK_EM:
+            return True
+    return False
 
 
 def _moves_back(text: str, k: int, word: str) -> bool:
@@ -542,6 +573,8 @@ def _unmodelled(text: str, a: int, b: int) -> str | None:
                 return "\\global"
     if envs:
         return f"\\begin{{{envs[-1]}}}"
+    if _back_in_all(text, a, b):
+        return "negative spaces adding up to an em or more"
     if "%" in region:
         for m in re.finditer(r"(?<!\\)%", region):
             line_end = region.find("\n", m.start())
