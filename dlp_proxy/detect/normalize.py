@@ -4310,7 +4310,7 @@ def _fix_field_value(text: str, at: int, blanks: bool = False) -> bool:
     ``_BLANK_FIX_LEAST`` fields after blanks), digits alone up to the next separator after
     it, so its ``=2`` starts no quoted-printable escape (``=21`` would read ``!``, and the
     account recognizer read the field across it).  A value with letters or another ``=``
-    in it (``|536=2D22=2D8710``) is read as escapes as before."""
+    in it (``|AAA=2DGG=2DSSSS``) is read as escapes as before."""
     lo = max(0, at - 10)
     return ((_FIX_TAG_BEFORE.search(text, lo, at) is not None
              or (blanks and _BLANK_TAG_BEFORE.search(text, lo, at) is not None))

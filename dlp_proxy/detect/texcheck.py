@@ -4,7 +4,7 @@ Mattermost renders LaTeX with KaTeX: a ```latex / ```tex fenced block (display m
 and an inline ``$...$`` pair (EnableInlineLatex).  The normalizer (normalize.py,
 ``_tex_edits``, ``_tex_macros``, ``_latex_and_words``) emulates a subset of KaTeX; a
 construct outside it may show digits other than those it reads
-(``\mathchoice{y}{5}{z}{w}36-22-8710`` shows an SSN in text style).  Enumerating KaTeX's
+(``\mathchoice{y}{A}{z}{w}AA-GG-SSSS`` shows an SSN in text style).  Enumerating KaTeX's
 constructs one by one is a game the attacker wins, so the rule is an allowlist:
 
 - ``unreadable_tex``: in a rendered TeX region (a latex/tex fenced block, an inline
@@ -124,10 +124,10 @@ _ARG_TAKING = frozenset({*_SHOWN_ARG, *_n._TEX_HIDDEN_ARGS, *_n._TEX_SWITCHES, *
 #: what draws later source over or before earlier source, or hides it in place (an overlap,
 #: a phantom, a negative space): the reading order is not the order shown, so the normalizer's
 #: source-order readings cannot be trusted where digits are (re-attack 3 of 2026-12-07:
-#: ``\phantom{000}-22-8710\kern-5.167em\text{536}`` showed an SSN read as none)
+#: ``\phantom{000}-GG-SSSS\kern-5.167em\text{AAA}`` showed an SSN read as none)
 _MOVES = frozenset({"phantom", "hphantom", "vphantom",
                     # an overlap draws its content left or right of where it is written, into
-                    # room reserved before (attack pass 4 of 2026-12-07: \mathllap{536} into an
+                    # room reserved before (attack pass 4 of 2026-12-07: \mathllap{AAA} into an
                     # \hspace showed an SSN the source order scrambled)
                     "rlap", "llap", "clap", "mathrlap", "mathllap", "mathclap"})
 _SPACING_WORDS = frozenset({"kern", "mkern", "hskip", "mskip", "hspace"})
