@@ -1160,11 +1160,19 @@ def labelled_as_reference(text: str, c: Candidate) -> bool:
     """``c`` is a bare digit run whose label right before it on its line names a reference
     of another kind (``Re case N``, ``ticket #N``): ``named_as_reference``'s label test
     alone, not its table header's (a column headed ``Ref`` may be named an SSN below)."""
-    if not c.is_bare:
-        return False
+    return c.is_bare and _label_names_a_reference(_line_before(text, c), generic=False)
+
+
+def _line_before(text: str, c: Candidate) -> str:
+    """What stands before ``c`` on its line (or in its table cell), at most 48 characters."""
     line_start = max(text.rfind("\n", 0, c.start), text.rfind(ROW, 0, c.start), text.rfind(CELL, 0, c.start)) + 1
-    m = _LABEL_BEFORE.search(text[max(line_start, c.start - 48):c.start])
-    return m is not None and (_names_a_reference(m.group(1), False) or _names_a_reference(m.group(1).split()[-1], False))
+    return text[max(line_start, c.start - 48):c.start]
+
+
+def _label_names_a_reference(before: str, generic: bool) -> bool:
+    """The key or words ending ``before`` (``_LABEL_BEFORE``) name a reference."""
+    m = _LABEL_BEFORE.search(before)
+    return m is not None and (_names_a_reference(m.group(1), generic) or _names_a_reference(m.group(1).split()[-1], generic))
 
 
 def named_as_reference(text: str, c: Candidate, *, units: bool = False, generic: bool = True) -> bool:
@@ -1177,12 +1185,10 @@ def named_as_reference(text: str, c: Candidate, *, units: bool = False, generic:
     quantity's unit right after it names it too (``266 34 3119 contracts``).  ``generic``:
     any key ending in id, ref, no or seq names one (not for an SSN: "id 536|22|8710" may
     be a person's id)."""
-    line_start = max(text.rfind("\n", 0, c.start), text.rfind(ROW, 0, c.start), text.rfind(CELL, 0, c.start)) + 1
-    before = text[max(line_start, c.start - 48):c.start]
+    before = _line_before(text, c)
     if _FIX_FIELD_BEFORE.search(before) is not None and _FIX_MESSAGE.search(text) is not None:
         return True
-    m = _LABEL_BEFORE.search(before)
-    if m is not None and (_names_a_reference(m.group(1), generic) or _names_a_reference(m.group(1).split()[-1], generic)):
+    if _label_names_a_reference(before, generic):
         return True
     if units and UNIT_AFTER.match(text, c.end) is not None:
         return True  # "266 34 3119 contracts"
