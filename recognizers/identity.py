@@ -16,6 +16,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect import gatescan
+from dlp_proxy.detect.dates import MONTH_NAME, MONTHS
 from dlp_proxy.model import DATE_OF_BIRTH, US_DRIVER_LICENSE, US_PASSPORT
 from dlp_proxy.recognizers._common import DLPRecognizer
 
@@ -24,9 +25,8 @@ _DL_RE = re.compile(
     r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,2}[- ]?[0-9]{4,14}|[0-9]{7,12}|[A-Za-z][0-9]{3}-[0-9]{3}-[0-9]{2}-[0-9]{3}-[0-9]"
     r"|[A-Za-z][0-9]{3}-[0-9]{4}-[0-9]{4}|[A-Za-z][0-9]{3} [0-9]{4} [0-9]{4}|[0-9]{3}-[0-9]{3}-[0-9]{3})(?![A-Za-z0-9])"
 )
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_MONTH_RX = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_MONTHS = {m: i + 1 for i, m in enumerate(MONTHS)}
+_MONTH_RX = rf"({MONTH_NAME})\.?"
 _DATE_RES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![0-9])([0-9]{1,2})[/.\- ]([0-9]{1,2})[/.\- ]([0-9]{4}|[0-9]{2})(?![0-9])"), "mdy"),
     (re.compile(r"(?<![0-9])([0-9]{4})[/.\-]([0-9]{1,2})[/.\-]([0-9]{1,2})(?![0-9])"), "ymd"),

@@ -15,13 +15,18 @@ import re
 
 from dlp_proxy.detect import gatescan
 
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?(?![a-z])")
+#: the months' first three letters, in order
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+#: a month's name, short or whole (lower case; the patterns using it are case-insensitive)
+MONTH_NAME = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+              r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_MONTH = rf"(?:{MONTH_NAME})\.?(?![a-z])"
 #: a day, its month's name, a four-digit year (day first, or month first); at most three
 #: blanks, dashes or a comma between them
 MONTH_DATE = re.compile(
     rf"(?i)(?<![0-9])[0-3]?[0-9](?:st|nd|rd|th)?[ \t-]{{0,3}}(?<![a-z]){_MONTH}[ \t,-]{{0,3}}(?:19|20)[0-9]{{2}}(?![0-9])"
     rf"|(?<![a-z]){_MONTH}[ \t-]{{0,3}}[0-3]?[0-9](?:st|nd|rd|th)?[ \t,-]{{0,3}}(?:19|20)[0-9]{{2}}(?![0-9])")
+
 
 def _caseless(word: str) -> str:
     """``word`` matched in either case by character classes (``[Jj][Aa][Nn]``): one pattern
@@ -29,15 +34,14 @@ def _caseless(word: str) -> str:
     return "".join(f"[{c.upper()}{c.lower()}]" for c in word)
 
 
-_MONTH3 = "(?:" + "|".join(_caseless(m) for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
-                                                    "oct", "nov", "dec")) + ")"
+_MONTH3 = "(?:" + "|".join(_caseless(m) for m in MONTHS) + ")"
 #: where ``MONTH_DATE`` can match (its alternatives' starts without lookarounds), for
 #: ``gatescan.finditer``: a day's digits and a month's first three letters, or those
 #: letters and a digit
 MONTH_DATE_LEAD = re.compile(rf"[0-9]{{1,2}}(?:[A-Za-z]{{2}})?[ \t-]{{0,3}}{_MONTH3}|{_MONTH3}[A-Za-z.]{{0,7}}[ \t-]{{0,3}}[0-9]")
 #: what a text with a ``MONTH_DATE`` holds: a month's first three letters (the one pass
 #: reads a case-insensitive literal alternation exactly)
-MONTH_HINT = re.compile(r"(?i)jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
+MONTH_HINT = re.compile("(?i)" + "|".join(MONTHS))
 gatescan.register(MONTH_HINT)
 gatescan.register_spans(MONTH_DATE_LEAD, 16)  # its longest match
 
