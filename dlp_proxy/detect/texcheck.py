@@ -142,6 +142,17 @@ _NEGATIVE_SPACES = {"negthinspace": -1 / 6, "negmedspace": -2 / 9, "negthickspac
 _NEGATIVE_SYMBOL = re.compile(r"\\!")
 
 
+def _space_width(text: str, k: int, word: str) -> float:
+    """The width in em of the spacing command ``word`` at ``k``; one whose width cannot be
+    read is ``-_BACK_EM`` after a minus sign (fail closed), else nothing."""
+    m = _HSPACE_ARG.match(text, k) if word == "hspace" else _n._TEX_KERN.match(text, k)
+    width = _n._tex_width(m)
+    if width is None:
+        rest = text[k + len(word) + 1:k + len(word) + 8].lstrip(" \t*{")
+        return -_BACK_EM if rest.startswith("-") else 0.0
+    return width
+
+
 def _back_in_all(text: str, a: int, b: int) -> bool:
     r"""The negative spaces of ``text[a:b]`` add up to ``_BACK_EM`` or more (several, each
     narrower, pull what follows back as far as one wide one: attack pass 4 of 2026-12-07,
@@ -152,13 +163,7 @@ def _back_in_all(text: str, a: int, b: int) -> bool:
         if word in _NEGATIVE_SPACES:
             total += _NEGATIVE_SPACES[word]
         elif word in _SPACING_WORDS:
-            k = m.start()
-            n = _HSPACE_ARG.match(text, k) if word == "hspace" else _n._TEX_KERN.match(text, k)
-            width = _n._tex_width(n) if n is not None else None
-            if width is None:
-                rest = text[k + len(word) + 1:k + len(word) + 8].lstrip(" \t*{")
-                width = -_BACK_EM if rest.startswith("-") else 0.0
-            total += min(width, 0.0)
+            total += min(_space_width(text, m.start(), word), 0.0)
         if total <= -_BACK_EM:
             return True
     return False
@@ -167,12 +172,9 @@ def _back_in_all(text: str, a: int, b: int) -> bool:
 def _moves_back(text: str, k: int, word: str) -> bool:
     """The spacing command at ``k`` is a negative space of ``_BACK_EM`` or more (or one
     whose width it cannot read: fail closed)."""
-    m = _HSPACE_ARG.match(text, k) if word == "hspace" else _n._TEX_KERN.match(text, k)
-    if m is None:
-        rest = text[k + len(word) + 1:k + len(word) + 8].lstrip(" \t*{")
-        return rest.startswith("-")
-    width = _n._tex_width(m)
-    return width is not None and width <= -_BACK_EM
+    return _space_width(text, k, word) <= -_BACK_EM
+
+
 #: commands KaTeX gives an optional argument in brackets (``\sqrt[3]{x}``, ``\rule[raise]{w}{h}``,
 #: the extensible arrows); after any other command that takes an argument a ``[`` is its
 #: argument, one token (``\vphantom[`` hides the bracket and shows what follows)
