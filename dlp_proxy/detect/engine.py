@@ -577,8 +577,7 @@ class Engine:
         if "\\" in text:
             for reading in tex_readings(text):
                 # \mathchoice (a reading per argument), \verb, matrix/array environments as KaTeX shows them
-                found = _resolve(found + [_through(reading, f) for f in self._analyze_text(
-                    reading.text, wanted, depth, budget, decode, displayed)])
+                found = _resolve(found + self._read_through(reading, wanted, depth, budget, decode, displayed))
         written = markup_as_written(text)
         if written is not None:
             # tags, comments, Markdown markers by a digit: dropped in the readings above, read
@@ -593,8 +592,7 @@ class Engine:
         if aside is not None:
             # a label and its number apart by an aside ("account number (per the client's
             # email this morning): N"): read with the aside left out too
-            found = _resolve(found + [_through(aside, f) for f in self._analyze_text(
-                aside.text, wanted, depth, budget, decode, displayed)])
+            found = _resolve(found + self._read_through(aside, wanted, depth, budget, decode, displayed))
         if not budget.reversed and reversal.may_reverse(text):
             found = _resolve(found + self._reversed(text, wanted, depth, budget))
         form = paired_form(text, self._header_label) if not displayed else None
@@ -620,6 +618,12 @@ class Engine:
             shown.append(replace(f, start=a, end=b, transforms=tuple(dict.fromkeys((*f.transforms, LIST_NUMBERS))),
                                  explanation=f"{f.explanation}; {LIST_NUMBERS}" if f.explanation else LIST_NUMBERS))
         return _resolve(found + shown)
+
+    def _read_through(self, reading: Normalized, wanted: frozenset[str], depth: int, budget: _Budget,
+                      decode: bool, displayed: bool) -> list[Finding]:
+        """The findings of another reading of a text (``reading.text``), mapped to the text
+        it was made from."""
+        return [_through(reading, f) for f in self._analyze_text(reading.text, wanted, depth, budget, decode, displayed)]
 
     def _reversed(self, text: str, wanted: frozenset[str], depth: int, budget: _Budget) -> list[Finding]:
         """Numbers the words say are written backwards (``reversal.readings``: "ssn reversed =
