@@ -375,8 +375,8 @@ class Pipeline:
         changed = channel_changed(req.method, path, req.body or b"")
         if changed is not None:
             mentions.forget_channel_names()
-        if changed is not None and self.context is not None:
-            await self.context.forget_channel(changed)
+            if self.context is not None:
+                await self.context.forget_channel(changed)
         if self.quarantine is not None and (widened := audience.widened_channel(req.method, path, req.body)):
             # a channel made public or shared after messages were released into it (gateway/audience.py)
             if await audience.released_into(self.quarantine, widened):
