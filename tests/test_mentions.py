@@ -188,9 +188,8 @@ def test_a_digit_only_display_name_is_refused_so_a_rename_cannot_complete_an_ear
     with gw.client("alice") as c:
         ids = []
         for _ in range(3):
-            r = c.post("/api/v4/channels", json={"team_id": team, "name": _name(), "display_name": "desk", "type": "O"})
-            assert r.status_code == 201, r.text
-            ids.append((r.json()["id"], r.json()["name"]))
+            made = _desk(c, team)
+            ids.append((made["id"], made["name"]))
         r = c.post("/api/v4/posts", json={"channel_id": town,
                                           "message": "client SSN " + " - ".join("~" + n for _, n in ids)})
         assert r.status_code == 201, r.text
@@ -225,9 +224,8 @@ def test_a_rename_is_read_by_the_next_post_not_after_the_names_cache(gw: Gateway
     with gw.client("alice") as c:
         ids = []
         for _ in words:
-            r = c.post("/api/v4/channels", json={"team_id": team, "name": _name(), "display_name": "desk", "type": "O"})
-            assert r.status_code == 201, r.text
-            ids.append((r.json()["id"], r.json()["name"]))
+            made = _desk(c, team)
+            ids.append((made["id"], made["name"]))
         message = "client SSN " + " - ".join("~" + n for _, n in ids)
         r = c.post("/api/v4/posts", json={"channel_id": town, "message": message})
         assert r.status_code == 201, r.text  # "desk - desk - desk", each name now cached
@@ -253,9 +251,7 @@ def test_words_of_such_letters_apart_from_digits_are_names(name: str) -> None:
 def test_a_rename_to_letters_drawn_as_digits_is_refused(gw: Gateway) -> None:
     team = gw.sim.ids["team"]
     with gw.client("alice") as c:
-        r = c.post("/api/v4/channels", json={"team_id": team, "name": _name(), "display_name": "desk", "type": "O"})
-        assert r.status_code == 201, r.text
-        cid = r.json()["id"]
+        cid = _desk(c, team)["id"]
         for shown in ("5\u04176", "\u01bb\u01bb", "87lO"):
             r = c.put(f"/api/v4/channels/{cid}/patch", json={"display_name": shown})
             assert r.status_code == 400, (shown, r.text)
@@ -270,6 +266,13 @@ def test_forgetting_channel_names_keeps_user_names() -> None:
     names.forget_channels()
     assert names.cached("t" * 26, "desk") == (False, None)
     assert names.cached_user("alice")[0]
+
+
+def _desk(c: httpx.Client, team: str) -> dict[str, Any]:
+    """An open channel named "desk" on screen, made through the gateway."""
+    r = c.post("/api/v4/channels", json={"team_id": team, "name": _name(), "display_name": "desk", "type": "O"})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
 
 
 def _client(answer: Any) -> httpx.AsyncClient:
@@ -291,9 +294,7 @@ _BLANK_LETTERS = ("\u3164", "\u115f", "\u1160", "\uffa0", "\u01c3", "\u3161", "\
 def test_a_blank_or_punctuation_like_letter_does_not_make_a_digit_name_a_name(gw: Gateway) -> None:
     team = gw.sim.ids["team"]
     with gw.client("alice") as c:
-        r = c.post("/api/v4/channels", json={"team_id": team, "name": _name(), "display_name": "desk", "type": "O"})
-        assert r.status_code == 201, r.text
-        cid = r.json()["id"]
+        cid = _desk(c, team)["id"]
         for blank in (*_BLANK_LETTERS, "\u2800"):
             r = c.put(f"/api/v4/channels/{cid}/patch", json={"display_name": f"536{blank}"})
             assert r.status_code == 400, (blank, r.text)
