@@ -783,6 +783,27 @@ rules:
         assert "MARKER-SECURE-CHANNEL" in notes[0]["message"], notes[0]["message"]
 
 
+def test_policy_words_the_unreadable_latex_refusal(pg: PolicyGateway) -> None:
+    """The 400 for rendered LaTeX detection cannot read says what the policy's
+    ``messages: tex_unreadable`` says (its placeholders filled), and nothing reaches
+    Mattermost."""
+    pg.install(HEADER + """messages:
+  contact: "the MARKER-DESK"
+  tex_unreadable: "MARKER-TEX: ask {contact}."
+rules:
+  - id: block-all
+    action: block
+    match: {entities: [US_SSN]}
+""")
+    pg.sim.clear()
+    r = pg.post("alice", "town_square", "client SSN $\\csname x\\endcsname 5$")
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["id"] == "api.dlp.bad_request.app_error" and body["detailed_error"] == "tex-unreadable"
+    assert body["message"] == "MARKER-TEX: ask the MARKER-DESK.", body
+    assert pg.reached("/api/v4/posts") == []
+
+
 def test_a_decision_the_gateway_must_harden_keeps_its_alert(pg: PolicyGateway) -> None:
     """A redaction that is impossible for the body (a form webhook) becomes a block:
     the rule's compliance alert still goes out (the decision is replaced, not rebuilt)."""

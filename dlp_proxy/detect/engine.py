@@ -121,11 +121,6 @@ class DetectionLimitError(DLPError):
     """The input exceeds a configured bound and cannot be scanned fully; fail closed."""
 
 
-#: what the sender is told of a ``TexUnreadableError`` (the gateway's answer)
-TEX_UNREADABLE_MESSAGE = ("This message uses LaTeX the data-loss-prevention gateway cannot check, so it was not "
-                          "sent. Send the numbers in it as plain text, or the formula without them.")
-
-
 class TexUnreadableError(DetectionLimitError):
     """Rendered TeX (a latex/tex block, an inline ``$..$`` pair) with a digit and a
     construct the normalizer does not model exactly (``texcheck.unreadable_tex``): what

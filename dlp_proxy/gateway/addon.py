@@ -34,7 +34,7 @@ from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_f
 from dlp_proxy.gateway.lookups import TtlCache
 from dlp_proxy.gateway.pipeline import GatewayRequest, Pipeline, Verdict, deleted_post, replaced_scheduled
 from dlp_proxy.gateway.routes import WRITE_METHODS, Body
-from dlp_proxy.interfaces import ArchiveError
+from dlp_proxy.interfaces import ArchiveError, PolicyEngine
 from dlp_proxy.model import Action
 from dlp_proxy.settings import Settings
 
@@ -1169,7 +1169,8 @@ class DLPAddon:
             log.exception("could not register an upload session")
 
     async def _failed(self, flow: http.HTTPFlow, greq: GatewayRequest, exc: BaseException, route_name: str | None) -> None:
-        from dlp_proxy.detect.engine import TEX_UNREADABLE_MESSAGE, TexUnreadableError  # (loaded by then)
+        from dlp_proxy.detect.engine import TexUnreadableError  # (loaded by then)
+        from dlp_proxy.policy.notify import tex_unreadable_message
 
         timeout = isinstance(exc, TimeoutError | asyncio.TimeoutError)
         unreadable = isinstance(exc, TexUnreadableError)
@@ -1192,13 +1193,22 @@ class DLPAddon:
             return
         if unreadable and record_id is not None:
             # the sender can act on it (no retry helps): a 400 that says what to change
-            self._answer(flow, responses.app_error(400, responses.BAD_REQUEST_ID, TEX_UNREADABLE_MESSAGE,
+            self._answer(flow, responses.app_error(400, responses.BAD_REQUEST_ID, tex_unreadable_message(self._policy()),
                                                    request_id=greq.request_id, detailed_error=reason))
             return
         self._answer(flow, responses.app_error(
             503, responses.UNAVAILABLE_ID,
             "The data-loss-prevention gateway could not check this message, so it was not sent. Try again in a moment.",
             request_id=greq.request_id, detailed_error=reason))
+
+    def _policy(self) -> PolicyEngine | None:
+        """The policy in force, for its wording; None (the default wording) when it cannot
+        be had: a refusal's answer must not fail on it."""
+        try:
+            return self.pipeline.policy()
+        except Exception:
+            log.exception("the policy's messages could not be read; the default wording is used")
+            return None
 
     async def _spool_failed(self, flow: http.HTTPFlow, greq: GatewayRequest, route_name: str | None) -> None:
         """A body whose spool file could not be written: archived as a failure and

@@ -38,6 +38,7 @@ __all__ = [
     "report_received",
     "sender_action_attachments",
     "sender_notice",
+    "tex_unreadable_message",
     "user_message",
 ]
 
@@ -91,6 +92,13 @@ def user_message(decision: Decision, policy: Policy | None = None) -> str:
         head = _fmt(m.blocked, entities=entities)
         tail = ""
     return " ".join(p for p in (head, tail, _what_to_do(m)) if p)
+
+
+def tex_unreadable_message(policy: Policy | None = None) -> str:
+    """The AppError ``message`` for a post whose rendered LaTeX detection cannot read
+    (``detect.TexUnreadableError``): what to change, from the policy's ``messages``."""
+    m = _messages(policy)
+    return _fmt(m.tex_unreadable, secure_channel=m.secure_channel, contact=m.contact)
 
 
 def _where(ctx: RequestContext) -> str:
