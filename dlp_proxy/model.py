@@ -138,6 +138,10 @@ class ContentItem:
     path: str
     text: str
     kind: ItemKind = ItemKind.TEXT
+    #: whether a Mattermost client may show ``text`` as Markdown with its LaTeX rendered
+    #: (KaTeX): False for a binary raw body (gateway/extract.py) and a text the split
+    #: window joined; a file's text and name never are, whatever this says
+    rendered: bool = field(default=True, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,33 @@ def test_files_and_split_windows_are_not_rendered(engine: Any) -> None:
     with pytest.raises(TexUnreadableError):
         engine.scan([ContentItem("body.message", text)])
     engine.scan([ContentItem("file[0]", text, ItemKind.FILE)])
-    engine.scan([ContentItem("split-window", text)])
+    engine.scan([ContentItem("file[0]", text, ItemKind.FILE, rendered=True)])  # (a file's text never is)
+    engine.scan([ContentItem("split-window", text, rendered=False)])
+
+
+async def test_the_split_window_scan_says_its_text_is_not_rendered() -> None:
+    """The gateway's split-window scanner (a text joined from posts each checked when it was
+    sent) hands the detector its joined text as not rendered."""
+    from dlp_proxy.gateway.pipeline import WINDOW_INLINE_DIGITS, _WindowScanner
+
+    seen: list[Any] = []
+
+    class _Detector:
+        def analyze(self, text: str, *, entities: Any = None, rendered: bool = True) -> list[Any]:
+            seen.append(("inline", rendered))
+            return []
+
+    class _Pipeline:
+        detector = _Detector()
+
+        async def _scan(self, items: Any, entities: Any, budget_key: Any) -> list[Any]:
+            seen.extend((i.path, i.rendered) for i in items)
+            return []
+
+    scanner = _WindowScanner(_Pipeline(), "k")  # type: ignore[arg-type]
+    await scanner.analyze("1 " * WINDOW_INLINE_DIGITS)  # few digits: on the event loop
+    await scanner.analyze("1 " * (WINDOW_INLINE_DIGITS + 1))  # digit-dense: through the scan gate
+    assert seen == [("inline", False), ("split-window", False)]
 
 
 def test_refusal_survives_a_scan_worker() -> None:
@@ -375,13 +401,23 @@ def test_a_binary_raw_body_is_no_markdown_but_a_field_always_is(engine: Any) -> 
     the TeX check is not asked of them.  A JSON field, or a raw body of text, still is."""
     import random
 
+    from dlp_proxy.gateway import routes
+    from dlp_proxy.gateway.extract import extract
     from dlp_proxy.model import ContentItem
 
-    binary = random.Random(125).randbytes(512).decode("utf-8", "surrogateescape")
-    engine.scan([ContentItem("body", binary)])  # no refusal
+    def items(body: bytes) -> list[Any]:
+        ex = extract(routes.UNKNOWN_ROUTE, body, "application/octet-stream", [])
+        return [i for i in ex.items if i.path in ("body", "body~text")]
+
+    binary = random.Random(125).randbytes(512)
+    read = items(binary)
+    whole = [i for i in read if len(i.text) >= 400]  # (its JSON reading may find a number at its start)
+    assert whole and not any(i.rendered for i in whole)
+    engine.scan(read)  # no refusal
     tex = "client SSN $\\csname x\\endcsname 536-22-8710$"
-    for item in (ContentItem("body", tex), ContentItem("body.message", tex + "\x00" * 40),
-                 ContentItem("body~text", tex)):
+    for item in (*items(tex.encode()), *items(b'{"a": 1}\n' + tex.encode()),
+                 ContentItem("body.message", tex + "\x00" * 40)):
+        assert item.rendered
         with pytest.raises(TexUnreadableError):
             engine.scan([item])
 

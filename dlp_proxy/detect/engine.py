@@ -519,8 +519,8 @@ class Engine:
         return [ScannedItem(item, tuple(self._scan_item(item, entities))) for item in items]
 
     def _scan_item(self, item: ContentItem, entities: Collection[str] | None) -> list[Finding]:
-        # a file's name and text are not rendered with KaTeX (nor is a text the split window
-        # joined: each of its posts was checked when it was sent)
+        # a file's name and text are not rendered with KaTeX (nor is what ``item.rendered``
+        # says is not: a binary raw body, a text the split window joined)
         if item.kind is ItemKind.FILENAME:
             found = self.analyze(item.text, entities=entities, rendered=False)
             plain = copy_suffix_blanked(item.text, name=True)
@@ -528,10 +528,11 @@ class Engine:
                 return found
             # "scan_AAA_GG_SSSS(1)": the copy suffix read apart from the name's number (atk25r R5)
             return _resolve(found + self.analyze(plain, entities=entities, rendered=False))
+        rendered = item.rendered and item.kind is not ItemKind.FILE
         if item.path != "split-window":
-            return self.analyze(item.text, entities=entities, rendered=_rendered(item))
+            return self.analyze(item.text, entities=entities, rendered=rendered)
         with lines_not_pieces():  # a text the split window joined (gateway/pipeline.py _WindowScanner)
-            return self.analyze(item.text, entities=entities, rendered=False)
+            return self.analyze(item.text, entities=entities, rendered=rendered)
 
     def context_terms(self, text: str) -> list[str]:
         """The context words (any recognizer's, lower-cased) that occur in ``text``.
@@ -1057,26 +1058,6 @@ def aside_dropped(text: str) -> Normalized | None:
     edits = [(m.start(), m.end(), "", m.start(), m.end()) for m in _ASIDE.finditer(text)
              if m.end() - m.start() <= _ASIDE_MAX + 4]
     return _edit(text, edits, [], ["asides"] * len(edits)) if edits else None
-
-
-#: the share of a text's characters that are controls (but tab and line breaks),
-#: replacement characters or undecodable bytes from which it is binary (a raw body's
-#: bytes, not a message)
-_BINARY_SHARE = 0.05
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")  # (lone surrogates: bytes read surrogateescape)
-
-
-def _rendered(item: ContentItem) -> bool:
-    r"""Whether ``item`` may be shown as Markdown with its LaTeX rendered: not a file's
-    text, and not the raw body of a route whose handler is unknown (``body``, ``body~text``:
-    gateway/extract.py) when it is binary (a plugin's import of random bytes held ``$`` and
-    ``\`` the TeX check read as TeX); a JSON string field always may."""
-    if item.kind is ItemKind.FILE:
-        return False
-    if item.path != "body" and not item.path.endswith("~text"):
-        return True
-    text = item.text
-    return not text or len(_CONTROLS.findall(text)) < _BINARY_SHARE * len(text)
 
 
 def copy_suffix_blanked(text: str, name: bool = False) -> str | None:

@@ -836,6 +836,21 @@ def command_response_typed(doc: Any, depth: int = 0) -> bool:
 
 
 
+#: the share of a text's characters that are controls (but tab and line breaks),
+#: replacement characters or undecodable bytes from which it is binary (a raw body's
+#: bytes, not a message)
+_BINARY_SHARE = 0.05
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")  # (lone surrogates: bytes read surrogateescape)
+
+
+def may_render(text: str) -> bool:
+    r"""Whether a route's raw body read as ``text`` may be a message a client renders as
+    Markdown with its LaTeX (``ContentItem.rendered``): not when it is binary (a plugin's
+    import of random bytes held ``$`` and ``\`` the TeX check read as TeX).  A JSON
+    string field always may."""
+    return not text or len(_CONTROLS.findall(text)) < _BINARY_SHARE * len(text)
+
+
 def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str = "body", depth: int = 0,
                  room: Room | None = None) -> None:
     """A route nobody described (unknown writes, plugin routes): every reading a
@@ -907,11 +922,11 @@ def _extract_any(body: bytes, content_type: str, out: Extracted, *, prefix: str 
             # where the JSON reading left bytes unread (what follows the first value:
             # ``{"title":"note"}\nclient SSN ...``, atk21p F7) or read them differently (a
             # key's text, a number Python's float rounds): the whole text is read too
-            out.items.append(ContentItem(f"{prefix}~text", text))
+            out.items.append(ContentItem(f"{prefix}~text", text, rendered=may_render(text)))
         return
     if boundary is None:
         out.body_format = out.body_format if out.body_format != "empty" else "raw"
-        out.items.append(ContentItem(prefix, text))
+        out.items.append(ContentItem(prefix, text, rendered=may_render(text)))
 
 
 # --------------------------------------------------------------------------- entry point

@@ -2382,7 +2382,7 @@ class _WindowScanner:
     async def analyze(self, text: str, *, entities: Collection[str] | None = None) -> list[Finding]:
         if normalized_digits(text) <= WINDOW_INLINE_DIGITS:
             return list(self.pipeline.detector.analyze(text, entities=entities, rendered=False))  # (each post was checked when sent)
-        scanned = await self.pipeline._scan([ContentItem("split-window", text)], entities, self.budget_key)
+        scanned = await self.pipeline._scan([ContentItem("split-window", text, rendered=False)], entities, self.budget_key)
         return [f for s in scanned for f in s.findings]
 
 
