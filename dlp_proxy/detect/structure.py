@@ -32,6 +32,10 @@ header, lines written with a blank after each delimiter as chat writes a list (`
 SSN`` over ``Jane Doe, AAAGGSSSS``) are rows too.  Two chat lines with one comma each are
 otherwise prose, not a table, so a line break there stays a separator.
 
+An aligned (fixed-width) table is one too: columns apart by two blanks or more under a
+header of short cells with no value, each cell of the lines below standing under its
+column's header cell (``_aligned_run``); each column gap's first blank is its cell mark.
+
 ``column_header(text, pos)`` is the header cell (first row of the table, when
 that row has no digit: a first row with numbers is data, e.g. a file block cut
 mid-table) of the column ``pos`` is in: recognizers read it as context (a column
@@ -63,6 +67,8 @@ from dlp_proxy.detect.checksums import luhn_ok
 
 CELL = "\x1f"
 ROW = "\x1e"
+#: ``mark_tables``' owner of an aligned table's lines (columns apart by blanks: no delimiter)
+ALIGNED = "  "
 _DELIMS = ("\t", "|", ";", ",")
 _QUOTED = re.compile(r'"[^"\n]*"')
 _QUOTED_SPLIT = re.compile(r'("[^"\n]*")')
@@ -303,6 +309,80 @@ def mark_html_tables(text: str) -> str:
     return "".join(chars)
 
 
+#: a column gap of an aligned (fixed-width) table: two blanks or more between two cells
+_ALIGNED_GAP = re.compile(r"(?<=\S) {2,}(?=\S)")
+#: the most columns an aligned table's header may have (a line of words spaced for emphasis is no table)
+_ALIGNED_MAX_CELLS = 12
+
+
+def _aligned_cells(line: str) -> list[tuple[int, int]]:
+    """The cells of ``line`` as an aligned table writes them (``[start, end)`` of each run
+    of text between gaps of two blanks or more; a single blank is inside a cell:
+    ``Sofia Lee``); [] for a line with a tab (a TSV's) or without a gap."""
+    if "  " not in line or "\t" in line:
+        return []
+    body = line.rstrip(" \r")
+    lead = len(body) - len(body.lstrip(" "))
+    cells: list[tuple[int, int]] = []
+    pos = lead
+    for m in _ALIGNED_GAP.finditer(body, lead):
+        cells.append((pos, m.start()))
+        pos = m.end()
+    if not cells:
+        return []
+    cells.append((pos, len(body)))
+    return cells
+
+
+def _under(row: list[tuple[int, int]], header: list[tuple[int, int]]) -> bool:
+    """Each cell of ``row`` stands under the header cell of its column: it overlaps that
+    cell's columns and no other header cell's (left, right or centred alignment)."""
+    if len(row) != len(header):
+        return False
+    for k, (a, b) in enumerate(row):
+        hs, he = header[k]
+        if a >= he or b <= hs:
+            return False
+        if k and a < header[k - 1][1]:
+            return False
+        if k + 1 < len(header) and b > header[k + 1][0]:
+            return False
+    return True
+
+
+def _aligned_run(lines: list[str], owner: list[str | None], i: int,
+                 header_label: re.Pattern[str] | None) -> int:
+    """The end of the aligned table whose header is line ``i`` (``i`` when it is none): a
+    header of 2-12 short cells without a value, then the lines whose cells each stand under
+    their column's header cell (``_under``); at least two such rows, or one under a header
+    naming an identifier (``Name    Account    Routing`` over ``Sofia Lee    NNNNNNNNN
+    RRRRRRRRR``)."""
+    header = _aligned_cells(lines[i])
+    if not 2 <= len(header) <= _ALIGNED_MAX_CELLS:
+        return i
+    names = [lines[i][a:b] for a, b in header]
+    if any(len(c) > MAX_HEADER_CHARS or _data_cell(c) or not any(ch.isalpha() for ch in c) for c in names):
+        return i
+    j = i + 1
+    while j < len(lines) and owner[j] is None and _under(_aligned_cells(lines[j]), header):
+        j += 1
+    if j - i >= 3 or (j - i == 2 and header_label is not None and any(names_identifier(c, header_label) for c in names)):
+        return j
+    return i
+
+
+def _mark_aligned(lines: list[str]) -> str:
+    """An aligned table's lines joined, marked: each column gap's first blank a ``CELL``,
+    each line break a ``ROW`` (same length)."""
+    out = []
+    for line in lines:
+        chars = list(line)
+        for _, end in _aligned_cells(line)[:-1]:
+            chars[end] = CELL  # (the gap's first blank)
+        out.append("".join(chars))
+    return ROW.join(out)
+
+
 def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
     """``text`` with table cell and row boundaries marked (same length; see module doc).
     U+001E/U+001F already in ``text`` become spaces.  ``header_label`` (``header_label_regex``)
@@ -313,7 +393,8 @@ def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
         text = text.replace(CELL, " ").replace(ROW, " ")  # only this function marks boundaries
     text = canonical_breaks(text)
     text = mark_html_tables(text)
-    if "\n" not in text or not any(d in text for d in _DELIMS):
+    aligned = "  " in text
+    if "\n" not in text or not (aligned or any(d in text for d in _DELIMS)):
         return text
     lines = text.split("\n")
     n = len(lines)
@@ -351,6 +432,14 @@ def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
                 for m in range(k, end):
                     owner[m] = delim
                 k = max(end, k + 1)
+    if aligned:
+        # aligned (fixed-width) tables: columns apart by two blanks or more under a header
+        k = 0
+        while k < n - 1:
+            end = _aligned_run(lines, owner, k, header_label) if owner[k] is None and "  " in lines[k] else k
+            for m in range(k, end):
+                owner[m] = ALIGNED
+            k = max(end, k + 1)
     if not any(owner):
         return text
     # runs of lines with one owner: a table's (its line breaks rows), or no table's
@@ -361,6 +450,10 @@ def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
         j = k + 1
         while j < n and owner[j] == mark:
             j += 1
+        if mark == ALIGNED:
+            out.append(_mark_aligned(lines[k:j]))
+            k = j
+            continue
         block = "\n".join(lines[k:j])
         out.append(block if not mark else _mark_block(block, mark))
         k = j
