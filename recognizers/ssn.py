@@ -24,7 +24,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from dlp_proxy.detect.filler import NAMED_OTHER, NAMED_OTHER_AFTER
-from dlp_proxy.detect.structure import CELL
+from dlp_proxy.detect.structure import CELL, column_header
 from dlp_proxy.model import US_ITIN, US_SSN
 from dlp_proxy.recognizers._common import (
     _GROUP_RE,
@@ -127,8 +127,8 @@ _BRACKET_HINT = re.compile(r"\([0-9]{2,4}\)")
 #: nearest context word is a business one ("tax id 53-6228710 (her SSN)").
 _PERSONAL_REACH = (60, 40)
 #: Words naming a business's number specifically (recognizers/tax.py's EIN labels).
-_EIN_WORD = re.compile(r"(?<![a-z])(?:f?ein|fein\s*(?:number|no|#)|employer\s+id\w*|federal\s+(?:employer|tax)\s+id\w*)(?![a-z])",
-                       re.IGNORECASE)
+_EIN_WORD = re.compile(r"(?<![a-z])(?:f?ein|fein\s*(?:number|no|#)|employer\s+id\w*|fed(?:eral|\.)?\s+(?:employer|tax)\s+id\w*|"
+                       r"(?:business|corporate|company)\s+tax\s+id\w*)(?![a-z])", re.IGNORECASE)
 
 
 def _ein_shaped(c: Candidate) -> bool:
@@ -146,7 +146,8 @@ def _named_an_ein(text: str, c: Candidate) -> bool:
 #: a company's name or kind: what a business identifier belongs to
 _COMPANY = re.compile(
     r"(?<![A-Za-z])(?:llc|l\.l\.c\.|inc|incorporated|corp|corporation|ltd|limited|l\.?p\.?|llp|plc|n\.a\.|co\.|company|"
-    r"holdings|partners|capital|securities|fund|bank|issuer|entity|corporate|employer)(?![A-Za-z])", re.IGNORECASE)
+    r"holdings|partners|partnership|capital|securities|fund|bank|issuer|entity|corporate|employer|management|group|"
+    r"advisors|advisers|associates|services|systems|ventures|trust|foundation)(?![A-Za-z])", re.IGNORECASE)
 #: words that make a number a person's, between the company and the number
 _PERSON = re.compile(r"(?<![A-Za-z])(?:client|customer|his|her|him|their|mr|mrs|ms|dr|owner|individual|personal|sole|"
                      r"proprietor|beneficiary|holder|spouse|member|person|investor|employee)(?![A-Za-z])", re.IGNORECASE)
@@ -165,10 +166,15 @@ def _company_ein(text: str, c: Candidate) -> bool:
     or ITIN).  "client's federal tax ID N" and "tax id N" alone stay a person's."""
     if not (c.is_bare and ein_valid(c.digits)):
         return False
+    header = column_header(text, c.start) if CELL in text else None
+    if header and _EIN_WORD.fullmatch(header.strip(" \t:#")):
+        return True  # a column of EINs ("vendor,ein,state" over "Meridian Ridge Partners LP,NNNNNNNNN,...")
     line_start = text.rfind("\n", 0, c.start) + 1
     line_end = text.find("\n", c.end)
     lo = max(line_start, c.start - _COMPANY_REACH)
     hi = min(len(text) if line_end < 0 else line_end, c.end + _COMPANY_REACH)
+    if _company_owns(text, c, max(line_start, c.start - 2 * _COMPANY_REACH)):
+        return True
     label = None
     for m in _EIN_WORD.finditer(text, lo, c.start):
         label = m
@@ -188,6 +194,24 @@ def _company_ein(text: str, c: Candidate) -> bool:
     # "Tax ID (EIN): N  Entity: Pinecrest Corporation": the company after it on its line
     after = _COMPANY.search(text, c.end, hi)
     return after is not None and _PERSON.search(text, lo, after.start()) is None
+
+
+#: what may stand between a company's name and its number ("<Company> (N)", "<Company> is N")
+_OWNER_GAP = re.compile(r"[ \t]*(?:(?:is|was|=|:|-|,)[ \t]*)?\(?[ \t]*#?[ \t]*", re.IGNORECASE)
+
+
+def _company_owns(text: str, c: Candidate, lo: int) -> bool:
+    """The number follows a company's name with only a connective between (``Fed Tax ID
+    for Ironclad Data Systems Inc is N``, ``TIN matching for Halcyon Fund Services LLC
+    (N)``) and a word naming a tax id stands before the name on its line (from ``lo``),
+    with no word for a person between it and the number: the company's EIN."""
+    company = None
+    for m in _COMPANY.finditer(text, max(lo, c.start - 40), c.start):
+        company = m
+    if company is None or _OWNER_GAP.fullmatch(text, company.end(), c.start) is None:
+        return False
+    label = _EIN_WORD.search(text, lo, company.start()) or _TAX_ID.search(text, lo, company.start())
+    return label is not None and _PERSON.search(text, label.start(), c.start) is None
 
 
 #: what may stand between a label and its number ("SSN: ", "her ssn is ", "SSN # ")

@@ -54,3 +54,39 @@ def test_property_a_companys_tax_id_in_its_onboarding_forms(engine: Any, number:
     text = form.format(n=number, c=company)
     found = kinds(engine, text)
     assert US_EIN in found and not found & {US_SSN, US_ITIN, US_BANK_NUMBER}, text
+
+
+owners = st.sampled_from(["Ironclad Data Systems Inc", "Kestrel Point Advisors LLC", "Granite Bay Asset Management",
+                          "Bayview Facilities Group", "Halcyon Fund Services LLC", "Cobalt Street Ventures LLC"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(number=numbers, company=owners, form=st.sampled_from([
+    "Fed Tax ID for {c} is {n}, it's on page 3 of the sub docs", "Invoice from {c} (Tax ID {n}) for Q3 market data",
+    "business tax id {n} for {c}; it's a corporate acct", "IRS TIN matching failed for {c} ({n}), legal to reach out",
+    "the EIN on the W-9 doesn't match for {c}: {n}"]))
+def test_property_a_number_a_company_owns_after_a_tax_id_word_is_its_ein(engine: Any, number: str, company: str,
+                                                                         form: str) -> None:
+    """Probe 5: a company's name right before the number (or "business tax id" before it),
+    a word naming a tax id earlier on the line, no word for a person: the company's EIN."""
+    text = form.format(n=number, c=company)
+    assert not kinds(engine, text) & {US_SSN, US_ITIN}, text
+
+
+@settings(max_examples=60, deadline=None)
+@given(number=numbers, company=owners, form=st.sampled_from([
+    "Tax ID for the client at {c} is {n}", "tax id for {c}'s owner: {n}", "SSN for {c} is {n}",
+    "TIN for her account at {c} is {n}"]))
+def test_property_a_person_named_between_keeps_the_number_a_persons(engine: Any, number: str, company: str,
+                                                                    form: str) -> None:
+    text = form.format(n=number, c=company)
+    assert kinds(engine, text) & {US_SSN, US_ITIN}, text
+
+
+@settings(max_examples=40, deadline=None)
+@given(number=numbers, rows=st.integers(1, 4))
+def test_property_a_column_headed_ein_holds_companies_eins(engine: Any, number: str, rows: int) -> None:
+    body = "\n".join(f"Vendor {k} LLC,{number},NY,2025-06-0{k + 1}" for k in range(rows))
+    text = f"vendor,ein,state,w9_date\n{body}"
+    assert not kinds(engine, text) & {US_SSN, US_ITIN}, text
+    assert kinds(engine, text.replace(",ein,", ",ssn,")) & {US_SSN, US_ITIN}, text
