@@ -142,6 +142,22 @@ def _code_after(text: str, c: Candidate) -> bool:
     return tail.isdigit() and (len(tail) == 3 or (len(tail) == 4 and "01" <= tail[:2] <= "12"))
 
 
+#: a card's security code or expiry, labelled, right after a number: ``, cvv 654``, ``exp 11/27``
+_LABELLED_CODE_AFTER = re.compile(
+    r"[ \t]{0,3}[,;/|(-]?[ \t]{0,3}(cvv2?|cvc2?|cv2|csc|cid|sec(?:urity)?[ \t]+code|exp(?:iry|ires|iration)?"
+    r"(?:[ \t]+date)?|valid[ \t]+thru)[ \t]*[:#=.]?[ \t]*(?:[0-9]{3,4}(?![0-9/])|(?:0?[1-9]|1[0-2])[ \t]*/[ \t]*(?:[0-9]{2}|20[0-9]{2})(?![0-9]))",
+    re.IGNORECASE)
+
+
+def labelled_code_after(text: str, c: Candidate) -> ContextHit | None:
+    """A card's code or expiry with its label right after ``c`` (``kard 370699 544897698
+    exp 11/27``, ``crd# 4304-0259 47956316, cvv 654``): its label names the code, and a
+    number with a card's code after it is the card (probe 5: a misspelt label before such
+    a number, "crd#", "kard", "creditcard", labelled nothing)."""
+    m = _LABELLED_CODE_AFTER.match(text, c.end)
+    return None if m is None else ContextHit(m.group(1).lower(), m.start(1) - c.end)
+
+
 def _cells_card_shaped(sizes: tuple[int, ...]) -> bool:
     """Groups over cells as a card is grouped: fours (the last 1-4), Amex 4-6-5, Diners 4-6-4."""
     return len(sizes) >= 3 and ((all(x == 4 for x in sizes[:-1]) and 1 <= sizes[-1] <= 4)
@@ -282,6 +298,7 @@ class PaymentCardRecognizer(DLPRecognizer):
     DEFAULT_CONTEXT = (
         "card", "cards", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
         "discover", "jcb", "diners", "pan", "cvv", "cvc", "exp", "expiry", "expiration", "card number", "card no",
+        "creditcard", "debitcard",
     )
 
     def __init__(self, context: list[str] | None = None) -> None:
@@ -290,7 +307,8 @@ class PaymentCardRecognizer(DLPRecognizer):
     def could_match(self, text: str) -> bool:
         # a Luhn- and issuer-valid candidate, shaped like a card or with a card word somewhere
         if self.shaped_or_context_gate(text, candidates(text, _CARD_LENGTHS, _ISSUER_FIRST_DIGITS),
-                                       lambda c: card_valid(c.digits) is not None, lambda c: _card_shape(c, text)):
+                                       lambda c: card_valid(c.digits) is not None,
+                                       lambda c: _card_shape(c, text) or labelled_code_after(text, c) is not None):
             return True
         if any(glued_cards(text)):
             return True
@@ -324,7 +342,7 @@ class PaymentCardRecognizer(DLPRecognizer):
                 continue  # "%36%36%39...": a URL's escapes, judged as what they decode to
             if public_test_card(text, c):
                 continue  # "the stripe test card 4242 4242 4242 4242 in the sandbox": no cardholder's
-            hit = self.context_hit(text, c.start, c.end, before=60)
+            hit = self.context_hit(text, c.start, c.end, before=60) or labelled_code_after(text, c)
             shaped = _card_shape(c, text)
             if reads_as_list(c, text) and not list_intended(text, c, hit, checksum=True):
                 # "strikes to quote: 34,39,25,18,26,33,43,30": short numbers side by side
