@@ -167,8 +167,13 @@ TEX = [  # A17: KaTeX's \char in every radix it reads (in a ```latex block)
 
 @pytest.mark.parametrize("text", TEX)
 def test_latex_char_in_every_radix(engine: Engine, text: str) -> None:
-    assert _stops(engine, text), text
+    """The normalizer reads each radix; in rendered TeX holding a digit the detector
+    refuses ``\\char`` (it reads every digit that follows: attack pass 5 of 2026-12-07)."""
+    from dlp_proxy.detect import TexUnreadableError
+
     assert SSN in normalize(text).text
+    with pytest.raises(TexUnreadableError):
+        engine.analyze(text)
 
 
 def test_latex_char_of_ordinary_text_finds_nothing(engine: Engine) -> None:
@@ -193,13 +198,21 @@ E2E = [
     "card " + CARD.replace(" ", "&nbsp;"),
     "card " + CARD.replace(" ", "&#x2007;"),
     "account number 1234&nbsp;5678&nbsp;9012",
-    *TEX,  # A17
 ]
 
 
 @pytest.mark.parametrize("message", E2E, ids=[f"entity-{i}" for i in range(len(E2E))])
 def test_gateway_stops_an_identifier_written_with_entities(gateway: Gateway, message: str) -> None:
     assert_post_stopped(gateway, message, separator='\n')
+
+
+@pytest.mark.parametrize("message", TEX, ids=[f"tex-{i}" for i in range(len(TEX))])
+def test_gateway_refuses_latex_char_where_digits_are(gateway: Gateway, message: str) -> None:
+    """A17's ``\\char`` forms: refused 400 ``tex-unreadable`` (attack pass 5), never forwarded."""
+    marker = f"\nref{random.randrange(10**6)}q"
+    r = post_message(gateway, message + marker)
+    assert r.status_code == 400 and r.json()["detailed_error"] == "tex-unreadable", (r.status_code, r.text)
+    assert not post_reached(gateway, marker)
 
 
 def test_gateway_passes_chat_with_entities(gateway: Gateway) -> None:

@@ -34,6 +34,19 @@ def _wrap(body: str, inline: bool) -> str:
     return f"${body}$" if inline else f"```latex\n{body}\n```"
 
 
+def _stopped(engine: Engine, text: str, kind: str) -> bool:
+    """``kind`` is found in ``text``, or the text is refused for a construct whose showing
+    depends on KaTeX's state (texcheck: a colour that does not parse as a name, a macro, an
+    overlap; attack pass 5 of 2026-12-07): never let through unread."""
+    from dlp_proxy.detect import TexUnreadableError
+    from dlp_proxy.detect.texcheck import _MOVES, _STATEFUL
+
+    try:
+        return kind in {f.entity_type for f in engine.analyze(text)}
+    except TexUnreadableError as err:
+        return err.construct.lstrip("\\") in _STATEFUL | _MOVES
+
+
 @settings(max_examples=80, deadline=None)
 @given(kind=st.sampled_from(sorted(VALUES)), data=st.data(), colour=st.sampled_from(COLOURS),
        how=st.integers(0, 3), inline=st.booleans())
@@ -51,7 +64,7 @@ def test_a_decoy_drawn_in_a_colour_is_read_as_hidden(engine: Engine, kind: str, 
         last = i + 1
     body = f"\\text{{{label}}}" + "".join(out) + tex[last:]
     text = _wrap(body, inline)
-    assert kind in {f.entity_type for f in engine.analyze(text)}, text
+    assert _stopped(engine, text, kind), text
 
 
 @pytest.mark.parametrize("kind", sorted(VALUES))
@@ -93,7 +106,7 @@ def test_a_macro_with_parameters_shows_its_arguments_in_its_bodys_order(
     text = _wrap(f"{define}\\text{{{label}}}{use}", inline)
     shown = normalize(text).text
     assert value.replace(" ", "") in shown.replace(" ", "").replace("\\", ""), (text, shown)
-    assert kind in {f.entity_type for f in engine.analyze(text)}, text
+    assert _stopped(engine, text, kind), text  # (a definition where digits are is refused)
 
 
 def test_a_macro_whose_parameters_cannot_be_read_is_left_as_written() -> None:
@@ -124,16 +137,9 @@ def test_a_digit_hidden_or_drawn_twice_is_read_once(engine: Engine, kind: str, d
     i = data.draw(st.sampled_from([k for k, c in enumerate(tex) if c.isdigit()]))
     body = f"\\text{{{label}}}" + tex[:i] + HIDING[how](tex[i], decoy) + tex[i + 1:]
     text = _wrap(body, inline)
-    from dlp_proxy.detect import TexUnreadableError
-
-    try:
-        found = {f.entity_type for f in engine.analyze(text)}
-    except TexUnreadableError:
-        # (an overlap, \\rlap and its kin, is refused where digits are since attack pass 4 of
-        # 2026-12-07: it draws into room reserved before it; a refusal stops the message)
-        assert "lap" in body, text
-        return
-    assert kind in found, text
+    # (an overlap, \\rlap and its kin, is refused where digits are since attack pass 4 of
+    # 2026-12-07: it draws into room reserved before it; a refusal stops the message)
+    assert _stopped(engine, text, kind), text
 
 
 def test_a_positive_kern_or_a_thin_negative_one_overprints_nothing() -> None:

@@ -84,10 +84,19 @@ def test_bypass_is_found_or_refused(engine: Any, name: str, text: str, kind: str
     assert found_or_refused(engine, text, kind) != "missed", text
 
 
-@pytest.mark.parametrize("name", ["B1 inline", "B1 block", "B2", "B4 matrix", "B4 array"])
+@pytest.mark.parametrize("name", ["B2", "B4 matrix", "B4 array"])
 def test_modelled_constructs_are_read_not_refused(engine: Any, name: str) -> None:
     text, kind = next((t, k) for n, t, k in _bypasses() if n == name)
     assert found_or_refused(engine, text, kind) == "found", text
+
+
+@pytest.mark.parametrize("name", ["B1 inline", "B1 block", "B1 script"])
+def test_a_mathchoice_where_digits_are_is_refused(engine: Any, name: str) -> None:
+    """Which argument a ``\\mathchoice`` shows is the style in force where it stands, and
+    ``\\displaystyle``/``\\textstyle`` change it mid-formula (attack pass 5 of 2026-12-07:
+    two of them under different styles showed an SSN no one-argument reading held)."""
+    text, kind = next((t, k) for n, t, k in _bypasses() if n == name)
+    assert found_or_refused(engine, text, kind) == "refused", text
 
 
 def test_delimited_parameter_is_refused() -> None:
@@ -124,7 +133,7 @@ HARD_NEGATIVES = [
     "$50\\%$ of 200 is $100$",
     "see \\foo{12} written out, not rendered",
     block("\\textbf{Total}: \\text{42 items}"),
-    "$\\def\\x{8}\\x + 1$",
+    "$\\def\\x{a}\\x + b$",
 ]
 
 
@@ -304,11 +313,15 @@ def test_empty_scripts_are_read_as_nothing(engine: Any, name: str, text: str, ki
     assert found_or_refused(engine, text, kind) == "found", text
 
 
-def test_single_definitions_are_still_read(engine: Any) -> None:
+def test_a_definition_where_digits_are_is_refused(engine: Any) -> None:
+    """A macro's body is dropped by the reading where it is defined; KaTeX shows it when the
+    formula does not parse (``$\\def\\x{AAA-GG-SSSS} }$``: attack pass 5), so a definition
+    in a region holding a digit is refused; one in a region without digits needs no reading."""
     head, tail = _split(_ssn())
     text = f"$\\def\\x{{{head}}}\\x{tail}$"
-    assert unreadable_tex(text) is None
-    assert found_or_refused(engine, text, US_SSN) == "found"
+    assert unreadable_tex(text) == "\\def"
+    assert found_or_refused(engine, text, US_SSN) == "refused"
+    assert unreadable_tex("$\\def\\x{a}\\x + b$") is None
 
 
 macro_names = st.from_regex(r"[a-zA-Z]{1,8}", fullmatch=True).filter(lambda w: w not in MODELLED_WORDS)
@@ -443,11 +456,53 @@ def test_property_reordering_and_optional_brackets_are_found_or_refused(engine: 
     "$E = mc^2 \\tag{1}$", "$E = mc^2 \\nonumber$", "$\\rm{EPS} = 2.10$", "$\\bf{x}_1 = 3$",
     "```latex\n\\begin{aligned} a &= 1 \\\\ b &= 2 \\end{aligned}\n```",
     "$f(x) = \\begin{cases} 1 & x > 0 \\\\ 0 & x \\le 0 \\end{cases}$",
-    "$x \\in [0, 1]$", "$\\left[ 1, 2 \\right]$", "$\\sqrt[3]{27} = 3$", "$a \\coloneqq 2$", "$a \\leqq 2$",
-    "$5\\kern-0.2em6$ is tight",
+    "$x \\in [0, 1]$", "$\\left[ 1, 2 \\right]$", "$\\sqrt[n]{27} = 3$", "$a \\coloneqq 2$", "$a \\leqq 2$",
+    "$\\color{red}{-1.2M}$ today", "$\\textcolor{green}{+3.4}$", "$\\colorbox{#ff0}{+1.2}$", "$\\stackrel{?}{=} 5$",
+    "$\\underset{w}{\\arg\\min}\\, w^\\top \\Sigma w + 2$", "$2 \\times 3$",
 ])
 def test_ordinary_formulas_are_not_refused(engine: Any, text: str) -> None:
     engine.analyze(text)  # no TexUnreadableError
+
+
+def _attack5() -> list[tuple[str, str, str]]:
+    d = _ssn()
+    a, g, s = d[:3], d[3:5], d[5:]
+    c = _card()
+    cg = f"{c[:4]} {c[4:8]} {c[8:12]} {c[12:]}"
+    chars = "".join(f"\\char{ord(x):09d}" if x.isdigit() else f"\\text{{{x}}}" for x in f"{a}-{g}-{s}")
+    return [
+        ("mathchoice styles", f"client SSN: $\\displaystyle\\mathchoice{{\\text{{{a}-{g}-}}}}{{x}}{{x}}{{x}}"
+                              f"\\textstyle\\mathchoice{{x}}{{\\text{{{s}}}}}{{x}}{{x}}$", US_SSN),
+        ("char digits", f"client SSN: ${chars}$", US_SSN),
+        ("char card", f"card: $\\char{ord(c[0]):09d}{{}}{c[1:4]}\\ {c[4:8]}\\ {c[8:12]}\\ {c[12:]}$", CREDIT_CARD),
+        ("label", f"client SSN: $x\\label{{{a}-{g}-{s}}}$", US_SSN),
+        ("label card", f"card: $x\\label{{{cg}}}$", CREDIT_CARD),
+        ("bad colour", f"client SSN: $\\color{{{a}-{g}-{s}}}x$", US_SSN),
+        ("bad colour card", f"card: $\\color{{{cg}}}x$", CREDIT_CARD),
+        ("bad kern", f"client SSN: $\\kern{{{a}-{g}-{s}}}$", US_SSN),
+        ("def unbalanced", f"client SSN: $\\def\\x{{{a}-{g}-{s}}} }}$", US_SSN),
+        ("overset card", f"card: $\\overset{{\\text{{{cg}}}}}{{1}}$", CREDIT_CARD),
+        ("sqrt index card", f"card: $\\sqrt[{cg}]{{2}}$", CREDIT_CARD),
+        ("overset", f"$\\overset{{\\text{{{a}-{g}-{s}}}}}{{1}}$", US_SSN),
+        ("huge kern", f"${a}\\text{{-}}{g}\\text{{-}}{s[:2]}\\hspace{{.5em}}{{\\Huge\\kern-0.201em}}{s[2:]}$", US_SSN),
+        ("cancelling spaces", f"${a[:2]}\\hspace{{.5em}}\\kern-.5em{a[2]}\\text{{-{g}-{s}}}$", US_SSN),
+        ("glyph after a word", f"client: $\\text{{Smith}}\\to{a}-{g}-{s}$", US_SSN),
+        ("one char", f"$\\text{{{a}-}}\\char{ord(g[0]):09d} {g[1]}\\text{{-{s}}}$", US_SSN),
+    ]
+
+
+@pytest.mark.parametrize(("name", "text", "kind"), _attack5(), ids=[c[0] for c in _attack5()])
+def test_attack5_is_found_or_refused(engine: Any, name: str, text: str, kind: str) -> None:
+    """Attack pass 5 of 2026-12-07 (each rendered with KaTeX 0.16 and Mattermost's options,
+    forwarded by the gateway before): constructs whose showing depends on KaTeX's state are
+    refused where digits are; a glyph between a word and a number is a blank."""
+    assert found_or_refused(engine, text, kind) != "missed", text
+
+
+@pytest.mark.parametrize("text", ["$\\sqrt[3]{27} = 3$", "$5\\kern-0.2em6$ is tight", "$\\raisebox{0.2em}{2}$",
+                                  "$\\color{ #536}{2}$", "$\\Huge 2$"])
+def test_stateful_constructs_where_digits_are_are_refused(text: str) -> None:
+    assert unreadable_tex(text) is not None, text
 
 
 def test_an_aligned_environment_is_read_as_shown(engine: Any) -> None:

@@ -131,6 +131,18 @@ _MOVES = frozenset({"phantom", "hphantom", "vphantom",
                     # \hspace showed an SSN the source order scrambled)
                     "rlap", "llap", "clap", "mathrlap", "mathllap", "mathclap"})
 _SPACING_WORDS = frozenset({"kern", "mkern", "hskip", "mskip", "hspace"})
+#: Constructs the normalizer models whose showing depends on KaTeX's state, each bent by an
+#: insider once it was modelled (attack pass 5 of 2026-12-07): the argument a ``\mathchoice``
+#: shows is the style in force where it stands, which ``\displaystyle`` changes mid-formula;
+#: ``\char`` reads every digit that follows; ``\label`` is no KaTeX command (its name and
+#: argument are drawn); an argument the reading drops (a colour, a size, a ``\def`` body, an
+#: ``\overset``'s top) is drawn when it does not parse (KaTeX shows the source on an
+#: error); an em is as wide as the size in force.  In a rendered region that holds a digit
+#: each is refused, not read: what would be shown cannot be known without KaTeX's state.
+_STATEFUL = frozenset({"mathchoice", "char", "label", "color", "rule", "mspace", *_SPACING_WORDS,
+                       *_n._TEX_HIDDEN_ARGS, *_n._TEX_COLOURING, *_DEF_WORDS,
+                       "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE",
+                       "huge", "Huge"})
 #: a negative space this wide or wider (in em) draws what follows back over a character or
 #: more: a reordering (narrower ones are read by ``normalize_tex_hidden``: one digit over another)
 _BACK_EM = 1.0
@@ -511,6 +523,56 @@ def _mathchoice_args(text: str, at: int, braces: dict[int, int]) -> list[tuple[i
     return args
 
 
+def _braced(text: str, k: int, braces: dict[int, int], n: int) -> list[tuple[int, int]] | None:
+    """The inner spans of the ``n`` braced arguments from ``k`` (blanks between); None
+    unless there are ``n``."""
+    args: list[tuple[int, int]] = []
+    for _ in range(n):
+        while k < len(text) and text[k] in " \t":
+            k += 1
+        if k >= len(text) or text[k] != "{" or (close := braces.get(k, -1)) < 0:
+            return None
+        args.append((k + 1, close))
+        k = close + 1
+    return args
+
+
+#: a colour KaTeX accepts (Parser.parseColorGroup's form: a name of letters, whatever CSS
+#: knows, or a hex triplet), so never an error that shows the source; its effect (a
+#: colour that hides) is the hidden reading's (``normalize_tex_hidden``)
+_COLOUR_NAME = re.compile(r"#[a-f0-9]{3,4}|#[a-f0-9]{6}|#[a-f0-9]{8}|[a-f0-9]{6}|[ \t]*[a-z]{1,30}[ \t]*",
+                          re.IGNORECASE)  # (a hex colour's digits, dropped by the reading, exactly so: no blank)
+#: how many leading arguments of a stateful command the reading drops (the last is read)
+_DROPPED_ARGS = {"color": 1, "textcolor": 1, "colorbox": 1, "fcolorbox": 2, "overset": 1, "underset": 1,
+                 "stackrel": 1, "overunderset": 2, "href": 1, "raisebox": 1}
+_COLOURS = frozenset({"color", "textcolor", "colorbox", "fcolorbox"})
+
+
+def _stateful_ok(text: str, word: str, end: int, braces: dict[int, int]) -> bool:
+    r"""A stateful command (``_STATEFUL``) whose dropped arguments are plain: a colour's
+    name, a digit-free top or bottom of at most 40 characters (``\stackrel{?}{=}``,
+    ``\underset{w}{\arg\min}``): nothing the reading drops can be a digit shown, and
+    nothing can fail to parse into the source being shown."""
+    n = _DROPPED_ARGS.get(word)
+    if n is None:
+        return False
+    args = _braced(text, end, braces, n)
+    if args is None:
+        return False
+    for i, (a, b) in enumerate(args):
+        arg = text[a:b]
+        if word in _COLOURS and i == n - 1:
+            if _COLOUR_NAME.fullmatch(arg) is None:
+                return False
+        elif len(arg) > 40 or _holds_digits(arg) or "\\" in arg or "{" in arg:
+            return False
+    return True
+
+
+#: a root's index of letters only (``\sqrt[n]{2}``): no digit to draw where the reading drops it
+_LETTER_INDEX = re.compile(r"[ \t]*\[[ \t]*[A-Za-z]{1,3}[ \t]*\]")
+
+
 def _unmodelled(text: str, a: int, b: int) -> str | None:
     """The first construct in ``text[a:b]`` (a rendered region) the normalizer does not
     model exactly, described; None when every one is modelled."""
@@ -537,13 +599,16 @@ def _unmodelled(text: str, a: int, b: int) -> str | None:
             continue
         if word in defined:
             continue
-        if word not in MODELLED_WORDS:
+        if word not in MODELLED_WORDS or (word in _STATEFUL and not _stateful_ok(text, word, m.end(), braces)):
             return f"\\{word}"
         if word in _MOVES:
             return f"\\{word}"
         if word in _SPACING_WORDS and _moves_back(text, k, word):
             return f"\\{word} with a negative width"
-        if word in _ARG_TAKING and word not in _OPTIONAL_ARG and text[m.end():m.end() + 1] == "[":
+        if word in _ARG_TAKING and text[m.end():m.end() + 8].lstrip(" \t")[:1] == "[" and not (
+                word == "sqrt" and _LETTER_INDEX.match(text, m.end())):
+            # a bracket after a command that takes no optional argument is its one-token
+            # argument; one that takes it draws it where the reading drops it (``\sqrt[N]{2}``)
             return f"\\{word}["
         if word == "verb":
             if not any(s == k for s, _ in verbs):
@@ -612,12 +677,21 @@ _GLYPHS = frozenset(_SYMBOLS) - {
     "huge", "Huge", "left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
     "biggl", "biggr", "Biggl", "Biggr", "bigm", "Bigm", "biggm", "Biggm", "begin", "end", "verb", "mathchoice",
     "char"}
-_GLYPH_BETWEEN = re.compile(r"(?<=[0-9])[ \t]*\\([A-Za-z]+)(?![A-Za-z@])[ \t]*(?=[0-9])")
+_GLYPH_BETWEEN = re.compile(r"(?<=[0-9])[ \t]*\\([A-Za-z]+)(?![A-Za-z@])[ \t]*(?=[0-9])"
+                            # a glyph between a word and a number (``\text{Smith}\to AAA-GG-SSSS``
+                            # shows "Smith -> AAA-GG-SSSS", read as nothing it glued the number to
+                            # the name: attack pass 5)
+                            r"|(?<=[A-Za-z}])[ \t]*\\([A-Za-z]+)(?![A-Za-z@])[ \t]*(?=[0-9])"
+                            r"|(?<=[0-9])[ \t]*\\([A-Za-z]+)(?![A-Za-z@])[ \t]*(?=[A-Za-z{])")
+
+
+def _glyph(m: re.Match[str]) -> str:
+    return m.group(1) or m.group(2) or m.group(3)
 
 
 def _may_read(text: str) -> bool:
     return ("\\verb" in text or "\\begin" in text or "\\mathchoice" in text
-            or any(m.group(1) in _GLYPHS for m in _GLYPH_BETWEEN.finditer(text)))
+            or any(_glyph(m) in _GLYPHS for m in _GLYPH_BETWEEN.finditer(text)))
 
 
 def tex_readings(text: str) -> list[_n.Normalized]:
@@ -663,7 +737,7 @@ def tex_readings(text: str) -> list[_n.Normalized]:
             if name == "array" or _ENVIRONMENTS[name] == (" ", " "):
                 padded.add(m.start())
     for m in _GLYPH_BETWEEN.finditer(text):  # ``123\times536``: the glyph a blank
-        if m.group(1) in _GLYPHS:
+        if _glyph(m) in _GLYPHS:
             common.append((m.start(), m.end(), " ", m.start(), m.end()))
     arrays = bool(padded)
     choices: list[list[tuple[int, int]]] = []
