@@ -147,7 +147,15 @@ def _named_an_ein(text: str, c: Candidate) -> bool:
 _COMPANY = re.compile(
     r"(?<![A-Za-z])(?:llc|l\.l\.c\.|inc|incorporated|corp|corporation|ltd|limited|l\.?p\.?|llp|plc|n\.a\.|co\.|company|"
     r"holdings|partners|partnership|capital|securities|fund|bank|issuer|entity|corporate|employer|management|group|"
-    r"advisors|advisers|associates|services|systems|ventures|trust|foundation)(?![A-Za-z])", re.IGNORECASE)
+    r"advisors|advisers|associates|services|systems|ventures|foundation)(?![A-Za-z])", re.IGNORECASE)
+#: a header cell naming a company's EIN itself (not "tax id" or "federal tax id": an
+#: individual's federal tax id is the SSN)
+_EIN_HEADER = re.compile(r"(?:f?ein|fein[ \t]*(?:number|no|#)|employer[ \t_]+id\w*|ein[ \t_]*(?:number|no|#))",
+                         re.IGNORECASE)
+#: how far around the number a word for a person's number (SSN, social, ITIN) takes the
+#: company's-EIN reading away, on any line (attack pass 6: "Jane's SSN:" then "TIN for Jane
+#: Doe Trust: N" on the next line)
+_PERSONAL_AROUND = 300
 #: words that make a number a person's, between the company and the number
 _PERSON = re.compile(r"(?<![A-Za-z])(?:client|customer|his|her|him|their|mr|mrs|ms|dr|owner|individual|personal|sole|"
                      r"proprietor|beneficiary|holder|spouse|member|person|investor|employee)(?![A-Za-z])", re.IGNORECASE)
@@ -166,8 +174,10 @@ def _company_ein(text: str, c: Candidate) -> bool:
     or ITIN).  "client's federal tax ID N" and "tax id N" alone stay a person's."""
     if not (c.is_bare and ein_valid(c.digits)):
         return False
+    if _SSN_WORD.search(text, max(0, c.start - _PERSONAL_AROUND), c.end + _PERSONAL_AROUND) is not None:
+        return False  # the message speaks of a person's number: "his SSN is the number we use for his shop"
     header = column_header(text, c.start) if CELL in text else None
-    if header and _EIN_WORD.fullmatch(header.strip(" \t:#")):
+    if header and _EIN_HEADER.fullmatch(header.strip(" \t:#")):
         return True  # a column of EINs ("vendor,ein,state" over "Meridian Ridge Partners LP,NNNNNNNNN,...")
     line_start = text.rfind("\n", 0, c.start) + 1
     line_end = text.find("\n", c.end)
@@ -198,6 +208,22 @@ def _company_ein(text: str, c: Candidate) -> bool:
 
 #: what may stand between a company's name and its number ("<Company> (N)", "<Company> is N")
 _OWNER_GAP = re.compile(r"[ \t]*(?:(?:is|was|=|:|-|,)[ \t]*)?\(?[ \t]*#?[ \t]*", re.IGNORECASE)
+
+
+#: a word for a person's number (SSN, social security, ITIN, "social"): with one near, a
+#: nine-digit number is never read as a company's EIN
+_SSN_WORD = re.compile(r"(?<![A-Za-z])(?:ssns?|ss#|social(?:[ \t]+security)?|itins?|soc[ \t]*sec)(?![A-Za-z])",
+                       re.IGNORECASE)
+
+
+def _ssn_led(c: Candidate, hit: ContextHit | None) -> bool:
+    """A run written as an SSN begins (``AAA-GG-``: three digits, two, each followed by
+    one dash or dot) whose last four digits are cut (``720-25-53 58``), under a word naming a
+    person's number anywhere in its window (``social for Rachel Lee: ...``; probe 5): no
+    list's items begin so, so it is the SSN however far its label."""
+    g, seps = c.groups, c.seps
+    return (hit is not None and _PERSONAL.match(hit.word) is not None and len(g) >= 4 and g[:2] == (3, 2)
+            and sum(g[2:]) == 4 and seps[0] == seps[1] and seps[0] in ("-", "."))
 
 
 def _company_owns(text: str, c: Candidate, lo: int) -> bool:
@@ -540,7 +566,8 @@ class _NineDigit(DLPRecognizer):
             if hit is not None and not _PERSONAL.match(hit.word):
                 # "tax id 53-6228710 (her SSN)": a word for a person's number also near
                 hit = self.personal_hit(text, c.start, c.end) or hit
-            if percent_escapes(text, c) or (reads_as_list(c, text) and not list_intended(text, c, hit)):
+            if percent_escapes(text, c) or (reads_as_list(c, text) and not list_intended(text, c, hit)
+                                            and not _ssn_led(c, hit)):
                 continue  # "fills: 53 6 2 2 87 1 0": short numbers side by side (recognizers/_lists.py)
             if hit is not None and hit.distance < 0 and c.is_bare and read_as_measure(
                     text, c.start, c.end, c.start + hit.distance):

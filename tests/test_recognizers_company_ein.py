@@ -90,3 +90,18 @@ def test_property_a_column_headed_ein_holds_companies_eins(engine: Any, number: 
     text = f"vendor,ein,state,w9_date\n{body}"
     assert not kinds(engine, text) & {US_SSN, US_ITIN}, text
     assert kinds(engine, text.replace(",ein,", ",ssn,")) & {US_SSN, US_ITIN}, text
+
+
+@settings(max_examples=60, deadline=None)
+@given(number=numbers, form=st.sampled_from([
+    "Jane Doe's social security number, which her grantor trust uses: tax id for Jane Doe Trust {n}",
+    "Tax ID for Jane Doe Trust: {n} (revocable grantor trust, so this is just Jane's own social security number)",
+    "Bob Smith has no EIN (sole prop), so his SSN is the number we use for his shop:\nTIN for Bob's Auto Services LLC: {n}",
+    "Jane's SSN:\nTIN for Bob's Auto Services LLC: {n}",
+    "household,member,federal tax id\nDoe,Jane Doe,{n}\nDoe,John Doe,{n}",
+    "Name        Federal Tax ID\nJane Doe    {n}\nJohn Roe    {n}"]))
+def test_property_a_persons_number_dressed_as_a_companys_stays_a_persons(engine: Any, number: str, form: str) -> None:
+    """Attack pass 6 of 2026-12-07: a word for a person's number anywhere near (any line),
+    a trust (a grantor trust uses its grantor's SSN), a "federal tax id" column over people."""
+    text = form.format(n=number)
+    assert kinds(engine, text) & {US_SSN, US_ITIN}, text

