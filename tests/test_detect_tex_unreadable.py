@@ -499,6 +499,39 @@ def test_attack5_is_found_or_refused(engine: Any, name: str, text: str, kind: st
     assert found_or_refused(engine, text, kind) != "missed", text
 
 
+def _attack6() -> list[tuple[str, str, str]]:
+    d = _ssn()
+    ssn = f"{d[:3]}-{d[3:5]}-{d[5:]}"
+    c = _card()
+    return [
+        ("href", f"Jane Doe SSN ${ssn}\\href{{x}}{{1}}$", US_SSN),
+        ("href card", f"Jane's card: ${c[:4]}\\,{c[4:8]}\\,{c[8:12]}\\,{c[12:]}\\href{{x}}{{1}}$", CREDIT_CARD),
+        ("top that does not parse", f"Jane Doe SSN ${ssn}\\overset{{^^}}{{1}}$", US_SSN),
+        ("alignment mark", f"Jane Doe SSN ${ssn}\\stackrel{{&}}{{1}}$", US_SSN),
+        ("raisebox size", f"Jane Doe SSN ${ssn}\\raisebox{{em}}{{1}}$", US_SSN),
+        ("unknown to KaTeX", f"Jane Doe SSN ${ssn}\\overunderset{{a}}{{b}}{{1}}$", US_SSN),
+        ("mbox", f"Jane Doe SSN ${ssn}\\mbox{{1}}$", US_SSN),
+        ("tag inline", f"Jane Doe SSN ${ssn}\\tag{{1}}$", US_SSN),
+    ]
+
+
+@pytest.mark.parametrize(("name", "text", "kind"), _attack6(), ids=[c[0] for c in _attack6()])
+def test_attack6_is_found_or_refused(engine: Any, name: str, text: str, kind: str) -> None:
+    """Attack pass 6 of 2026-12-07: a digit glued after the number through a command KaTeX
+    does not draw as the reading reads it (an untrusted ``\\href``'s body, a formula that
+    does not parse and shows its source): refused, or found in the source as written."""
+    assert found_or_refused(engine, text, kind) != "missed", text
+
+
+def test_the_source_as_written_blanks_markup_only() -> None:
+    from dlp_proxy.detect.texcheck import source_as_written
+
+    text = "SSN $536-22-8710\\href{x}{1}$ ok"
+    shown = source_as_written(text)
+    assert shown is not None and len(shown) == len(text) and "536-22-8710 " in shown and "\\" not in shown
+    assert source_as_written("no tex here 536") is None and source_as_written("a \\b outside $x$") is None
+
+
 @pytest.mark.parametrize("text", ["$\\sqrt[3]{27} = 3$", "$5\\kern-0.2em6$ is tight", "$\\raisebox{0.2em}{2}$",
                                   "$\\color{ #536}{2}$", "$\\Huge 2$"])
 def test_stateful_constructs_where_digits_are_are_refused(text: str) -> None:

@@ -81,7 +81,7 @@ from dlp_proxy.detect.structure import (
     table_row_reading,
     window_prefix,
 )
-from dlp_proxy.detect.texcheck import tex_readings, unreadable_tex
+from dlp_proxy.detect.texcheck import source_as_written, tex_readings, unreadable_tex
 from dlp_proxy.interfaces import DLPError
 from dlp_proxy.model import (
     ABA_ROUTING_NUMBER,
@@ -574,6 +574,10 @@ class Engine:
             for reading in tex_readings(text):
                 # \mathchoice (a reading per argument), \verb, matrix/array environments as KaTeX shows them
                 found = _resolve(found + self._read_through(reading, wanted, depth, budget, decode, displayed))
+            source = source_as_written(text)
+            if source is not None:
+                # what KaTeX shows of a formula that does not parse: its source (same length)
+                found = _resolve(found + self._analyze_text(source, wanted, depth, budget, decode, displayed))
         written = markup_as_written(text)
         if written is not None:
             # tags, comments, Markdown markers by a digit: dropped in the readings above, read
