@@ -144,7 +144,7 @@ def _code_after(text: str, c: Candidate) -> bool:
 
 #: a card's security code or expiry, labelled, right after a number: ``, cvv 654``, ``exp 11/27``
 _LABELLED_CODE_AFTER = re.compile(
-    r"[ \t]{0,3}[,;/|(-]?[ \t]{0,3}(cvv2?|cvc2?|cv2|csc|cid|sec(?:urity)?[ \t]+code|exp(?:iry|ires|iration)?"
+    r"[ \t]{0,3}[,;/|(-]?[ \t]{0,3}(cvv2?|cvc2?|cv2|csc|security[ \t]+code|exp(?:iry|ires|iration)?"
     r"(?:[ \t]+date)?|valid[ \t]+thru)[ \t]*[:#=.]?[ \t]*(?:[0-9]{3,4}(?![0-9/])|(?:0?[1-9]|1[0-2])[ \t]*/[ \t]*(?:[0-9]{2}|20[0-9]{2})(?![0-9]))",
     re.IGNORECASE)
 

@@ -46,7 +46,8 @@ def test_property_a_labelled_code_after_a_number_names_a_card(engine: Any, card:
 
 @settings(max_examples=80, deadline=None)
 @given(card=cards, sizes=groupings, label=labels, sep=st.sampled_from([" ", "-"]),
-       after=st.sampled_from([" qty 100", ", price 12.50", " expected 11/27", " sec 120", ""]))
+       after=st.sampled_from([" qty 100", ", price 12.50", " expected 11/27", " sec 120", " cid 4471",
+                              " sec code 7203", ""]))  # (a client id, a Japanese security code: attack pass 6)
 def test_property_without_a_labelled_code_the_grouping_still_needs_a_card_word(
         engine: Any, card: str, sizes: tuple[int, ...], label: str, sep: str, after: str) -> None:
     text = f"{label} {_grouped(card, sizes, sep)}{after}".strip()
