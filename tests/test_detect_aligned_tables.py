@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlp_proxy.detect.checksums import aba_ok
+from dlp_proxy.detect.checksums import aba_ok, luhn_ok
 from dlp_proxy.detect.structure import CELL, ROW, column_header, mark_tables
 from dlp_proxy.recognizers.ssn import ssn_valid
 from tests.conftest import kinds
@@ -28,6 +28,9 @@ accounts = st.integers(10**7, 10**14 - 1).map(str).filter(
 routings = st.integers(10**7, 10**9 - 1).map(lambda n: f"{n:09d}").filter(aba_ok)
 ssns = st.tuples(st.integers(1, 899), st.integers(1, 99), st.integers(1, 9999)).map(
     lambda t: f"{t[0]:03d}-{t[1]:02d}-{t[2]:04d}").filter(lambda s: ssn_valid(s.replace("-", "")))
+
+cards = st.tuples(st.sampled_from(["4", "51", "6011"]), st.integers(10**13, 10**14 - 1)).map(
+    lambda t: next((t[0] + str(t[1]))[:15] + d for d in "0123456789" if luhn_ok((t[0] + str(t[1]))[:15] + d)))
 
 COLUMNS = {ACCOUNT: ("Account", "Acct #", "Account No", "Acct Number"), ROUTING: ("Routing", "ABA", "Routing No"),
            US_SSN: ("SSN", "Social Security No", "SSN/TIN")}
@@ -89,3 +92,52 @@ def test_prose_with_double_blanks_is_no_table() -> None:
 def test_a_header_of_values_is_no_header() -> None:
     text = "2026-11-19  10131\n2026-11-20  10132\n2026-11-21  10133"
     assert mark_tables(text) == text
+
+
+def test_a_row_that_leaves_cells_empty_keeps_its_cells_under_their_headers() -> None:
+    text = "a     b     c\n1     2     3\n            4\n      5"
+    marked = mark_tables(text)
+    assert len(marked) == len(text)
+    assert column_header(marked, marked.index("4")) == "c" and column_header(marked, marked.index("5")) == "b"
+
+
+def _down(cells: list[str], label: str, key: bool, kind: str, data: st.DataObject) -> str:
+    """``cells`` down the value column of a two-column table (aligned, CSV-free forms)."""
+    form = data.draw(st.sampled_from(["aligned", "pipe"]))
+    keys = [label if key else "Name"] + ["(cont)"] * (len(cells) - 1)
+    head = ["Field", "Value"] if key else ["Name", label]
+    rows = [head, *([k, c] for k, c in zip(keys, cells, strict=True))]
+    if not key:
+        rows[1][0] = "Jane Doe"
+        for r in rows[2:]:
+            r[0] = data.draw(st.sampled_from(["", "(cont)", "x"]))
+    if form == "pipe":
+        lines = [f"| {a} | {b} |" for a, b in rows]
+        return "\n".join([lines[0], "|---|---|", *lines[1:]])
+    width = max(len(r[0]) for r in rows) + data.draw(st.integers(2, 5))
+    return "\n".join((a.ljust(width) + b).rstrip() if a else " " * width + b for a, b in rows)
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data(), entity=st.sampled_from([US_SSN, "CREDIT_CARD"]), key=st.booleans(), cut=st.integers(1, 3))
+def test_property_an_identifier_continued_down_its_column_is_read(engine: Any, data: st.DataObject, entity: str,
+                                                                  key: bool, cut: int) -> None:
+    """Attack pass 6 of 2026-12-07: an aligned table's rows are never joined, so a value
+    continued on the next row ("(cont)"), or listed down its column, was read as no number;
+    a column's runs of digit-group cells are read down (``structure._column_runs``) under the
+    column's header or the run's first row's key."""
+    if entity == US_SSN:
+        d = data.draw(ssns)
+        pieces = [d[:7], d[7:]] if cut == 1 else [d[:4], d[4:7], d[7:]] if cut == 2 else [d[:3], d[4:6], d[7:]]
+        label = data.draw(st.sampled_from(["SSN", "Social Security No"]))
+    else:
+        c = data.draw(cards)
+        pieces = [f"{c[:4]} {c[4:8]} {c[8:12]}", c[12:]] if cut == 1 else [c[:4], c[4:8], c[8:12], c[12:]]
+        label = data.draw(st.sampled_from(["Card", "Visa card", "Card number"]))
+    text = _down(pieces, label, key, entity, data)
+    assert entity in kinds(engine, text), text
+
+
+def test_a_named_columns_numbers_are_not_read_as_one(engine: Any) -> None:
+    text = aligned([["Item", "Qty"], ["A", "4532"], ["B", "7975"], ["C", "4323"], ["D", "1948"]], [2, 0], [False, True])
+    assert not kinds(engine, text) & {US_SSN, "CREDIT_CARD", ACCOUNT}, text

@@ -57,7 +57,7 @@ import functools
 import itertools
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import regex
@@ -334,20 +334,24 @@ def _aligned_cells(line: str) -> list[tuple[int, int]]:
     return cells
 
 
+def _columns_of(row: list[tuple[int, int]], header: list[tuple[int, int]]) -> list[int] | None:
+    """The header column each cell of ``row`` stands under (it overlaps that header cell and
+    no other: left, right or centred alignment), in order; None when a cell stands under
+    none or two.  A row may leave cells empty (a value continued on the next line under its
+    column: ``Jane Doe    NNNN NNNN`` then ``            NNNN``)."""
+    if not row:
+        return None
+    out: list[int] = []
+    for a, b in row:
+        under = [k for k, (hs, he) in enumerate(header) if a < he and hs < b]
+        if len(under) != 1 or (out and under[0] <= out[-1]):
+            return None
+        out.append(under[0])
+    return out
+
+
 def _under(row: list[tuple[int, int]], header: list[tuple[int, int]]) -> bool:
-    """Each cell of ``row`` stands under the header cell of its column: it overlaps that
-    cell's columns and no other header cell's (left, right or centred alignment)."""
-    if len(row) != len(header):
-        return False
-    for k, (a, b) in enumerate(row):
-        hs, he = header[k]
-        if a >= he or b <= hs:
-            return False
-        if k and a < header[k - 1][1]:
-            return False
-        if k + 1 < len(header) and b > header[k + 1][0]:
-            return False
-    return True
+    return _columns_of(row, header) is not None
 
 
 def _aligned_run(lines: list[str], owner: list[str | None], i: int,
@@ -364,21 +368,45 @@ def _aligned_run(lines: list[str], owner: list[str | None], i: int,
     if any(len(c) > MAX_HEADER_CHARS or _data_cell(c) or not any(ch.isalpha() for ch in c) for c in names):
         return i
     j = i + 1
-    while j < len(lines) and owner[j] is None and _under(_aligned_cells(lines[j]), header):
+    while j < len(lines) and owner[j] is None and _under(_aligned_cells(lines[j]) or _lone_cell(lines[j]), header):
         j += 1
     if j - i >= 3 or (j - i == 2 and header_label is not None and any(names_identifier(c, header_label) for c in names)):
         return j
     return i
 
 
+def _lone_cell(line: str) -> list[tuple[int, int]]:
+    """A line of one cell (``_aligned_cells`` finds no gap in it): its text's span; [] for
+    a blank line or one with a tab."""
+    body = line.rstrip(" \r")
+    text = body.lstrip(" ")
+    return [(len(body) - len(text), len(body))] if text and "\t" not in text else []
+
+
 def _mark_aligned(lines: list[str]) -> str:
     """An aligned table's lines joined, marked: each column gap's first blank a ``CELL``,
-    each line break a ``ROW`` (same length)."""
+    each line break a ``ROW`` (same length); a row that leaves cells empty gets their
+    marks in the blanks before the next cell it fills, so each cell is under its header's."""
+    header = _aligned_cells(lines[0])
     out = []
     for line in lines:
         chars = list(line)
-        for _, end in _aligned_cells(line)[:-1]:
-            chars[end] = CELL  # (the gap's first blank)
+        cells = _aligned_cells(line) or _lone_cell(line)
+        columns = _columns_of(cells, header) or list(range(len(cells)))
+        prev, prev_end = -1, -1  # the column of the last cell marked, and its end
+        for (a, b), k in zip(cells, columns, strict=True):
+            marks = k - prev  # the column boundaries between the last cell and this one
+            if prev >= 0:
+                chars[prev_end] = CELL  # (the gap's first blank)
+                marks -= 1
+            else:
+                marks = k
+            # the empty cells between: their marks in the blanks right before this cell
+            for m in range(marks):
+                at = a - 1 - m
+                if at > prev_end and chars[at] == " ":
+                    chars[at] = CELL
+            prev, prev_end = k, b
         out.append("".join(chars))
     return ROW.join(out)
 
@@ -1275,36 +1303,67 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
         told: bool | None = None if label is not None and len(block) - 1 <= MAX_COLUMN_ROWS else False
         for k in range(n):
             name = header[k].strip(' \t"')
-            named = label is not None and bool(name) and label.fullmatch(name) is not None
+            named = label is not None and bool(name) and names_identifier(name, label)
             if len(block) - 1 > MAX_COLUMN_ROWS and not named:
                 continue
-            if _names(name) and not named:
-                if told is None:
-                    assert label is not None
-                    told = _label_words(label).search(
-                        _around(text, _rfind_break(text, block[0][0]) + 1, _find_break(text, block[-1][1] - 1)
-                                if block[-1][1] > 0 else -1)) is not None
-                if not told:
-                    continue
-            columns.append((k, name, named))
+            columns.append((k, name, named, _names(name) and not named))
         if not columns:
             continue  # a long table with no column to read: its rows are not cut into cells
         data: dict[int, list[str]] = {} if first is None else {1: first}  # a data row's cells, cut when first read
-        for k, name, named in columns:
-            groups: list[str] = []
-            for r in range(1, len(block)):
-                cells = data.get(r)
-                if cells is None:
-                    cells = data[r] = _line_cells(text, block[r])
-                if k < len(cells) and cells[k].strip():
-                    g = _group_of(cells[k])
-                    if g is None:
-                        groups = []
-                        break  # a cell that is no single group: the column is not read
-                    groups.append(g)
-            if groups:
-                out.extend((block[0][0], block[-1][1], line) for line in _piece(groups, name if named else ""))
+        cells_of = functools.partial(_row_cells, text, block, data)
+        for k, name, named, other in columns:
+            for r0, r1, groups in _column_runs(cells_of, len(block), k):
+                # the run's first row's key names it ("SSN | AAA-GG-" over "(cont) | SSSS")
+                key = next((c.strip(' \t"') for c in cells_of(r0)[:k] if c.strip()), "")
+                keyed = label is not None and bool(key) and names_identifier(key, label)
+                if other and not keyed:
+                    # a column named for another thing ("qty") is read only when the words
+                    # around the table name an identifier
+                    if told is None:
+                        assert label is not None
+                        told = _label_words(label).search(
+                            _around(text, _rfind_break(text, block[0][0]) + 1, _find_break(text, block[-1][1] - 1)
+                                    if block[-1][1] > 0 else -1)) is not None
+                    if not told:
+                        continue
+                words = name if named else key if keyed else ""
+                # (found on the run's rows: not over the table's other values, a routing number beside it)
+                out.extend((block[r0][0], block[r1][1], line) for line in _piece(groups, words))
     return out
+
+
+def _row_cells(text: str, block: list[tuple[int, int, int]], data: dict[int, list[str]], r: int) -> list[str]:
+    """Row ``r`` of ``block``'s cells, cut once (``data`` keeps them)."""
+    cells = data.get(r)
+    if cells is None:
+        cells = data[r] = _line_cells(text, block[r])
+    return cells
+
+
+def _column_runs(cells_of: Callable[[int], list[str]], rows: int, k: int) -> Iterator[tuple[int, int, list[str]]]:
+    """The runs of column ``k`` read down (data rows 1 to ``rows - 1``): consecutive cells
+    that hold digit groups (``_GROUP_CELL``: ``AAA-GG-``, ``NNNN NNNN NNNN``), empty cells
+    between them skipped, any other cell ending a run; (the run's first row, its last, its groups)
+    for each run of two cells or more, with its last row (attack pass 6 of 2026-12-07: a
+    value continued on the next row, "(cont)", or listed down a column was read as no number)."""
+    run: list[str] = []
+    count = r0 = r1 = 0
+    for r in range(1, rows + 1):
+        cells = cells_of(r) if r < rows else []
+        cell = cells[k] if k < len(cells) else ""
+        if r < rows and not cell.strip():
+            continue
+        m = _GROUP_CELL.fullmatch(_shown(cell.strip(' \t"'))) if r < rows else None
+        if m is not None:
+            if not run:
+                r0 = r
+            run.extend(m[1].split(" "))
+            count += 1
+            r1 = r
+            continue
+        if count >= 2:
+            yield r0, r1, run
+        run, count = [], 0
 
 
 #: a value or a key of one digit group (``x=536``, ``"p1": "536"``, ``"536": 1``)
