@@ -57,7 +57,7 @@ import functools
 import itertools
 import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import regex
@@ -1246,6 +1246,9 @@ _CELLS_OF = operator.itemgetter(2)
 
 
 def _line_cells(text: str, line: tuple[int, int, int]) -> list[str]:
+    body = text[line[0]:line[1]]
+    if "|" not in body and "\t" not in body and "," not in body and ";" not in body:
+        return body.split(CELL)  # (only cell marks: the same cells, cut in one call)
     return [text[a:b] for a, b in _cells_at(text, line[0], line[1], _LINE_CELLS)]
 
 
@@ -1301,18 +1304,24 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
         # (read only for a column whose header names another kind: the search of the
         # words around costs more than the rest of a prose window's blocks)
         told: bool | None = None if label is not None and len(block) - 1 <= MAX_COLUMN_ROWS else False
+        long = len(block) - 1 > MAX_COLUMN_ROWS
         for k in range(n):
             name = header[k].strip(' \t"')
-            named = label is not None and bool(name) and names_identifier(name, label)
-            if len(block) - 1 > MAX_COLUMN_ROWS and not named:
-                continue
-            columns.append((k, name, named, _names(name) and not named))
+            if long and not (label is not None and name and names_identifier(name, label)):
+                continue  # (a short table's header is read only for a column with a run: most have none)
+            columns.append((k, name))
         if not columns:
             continue  # a long table with no column to read: its rows are not cut into cells
         data: dict[int, list[str]] = {} if first is None else {1: first}  # a data row's cells, cut when first read
         cells_of = functools.partial(_row_cells, text, block, data)
-        for k, name, named, other in columns:
-            for r0, r1, groups in _column_runs(cells_of, len(block), k):
+        runs = _column_runs(text, block, cells_of)
+        for k, name in columns:
+            column_runs = runs.get(k)
+            if not column_runs:
+                continue
+            named = label is not None and bool(name) and names_identifier(name, label)
+            other = _names(name) and not named  # a column named for another thing ("qty")
+            for r0, r1, groups in column_runs:
                 # the run's first row's key names it ("SSN | AAA-GG-" over "(cont) | SSSS")
                 key = next((c.strip(' \t"') for c in cells_of(r0)[:k] if c.strip()), "")
                 keyed = label is not None and bool(key) and names_identifier(key, label)
@@ -1340,30 +1349,46 @@ def _row_cells(text: str, block: list[tuple[int, int, int]], data: dict[int, lis
     return cells
 
 
-def _column_runs(cells_of: Callable[[int], list[str]], rows: int, k: int) -> Iterator[tuple[int, int, list[str]]]:
-    """The runs of column ``k`` read down (data rows 1 to ``rows - 1``): consecutive cells
-    that hold digit groups (``_GROUP_CELL``: ``AAA-GG-``, ``NNNN NNNN NNNN``), empty cells
-    between them skipped, any other cell ending a run; (the run's first row, its last, its groups)
-    for each run of two cells or more, with its last row (attack pass 6 of 2026-12-07: a
-    value continued on the next row, "(cont)", or listed down a column was read as no number)."""
-    run: list[str] = []
-    count = r0 = r1 = 0
-    for r in range(1, rows + 1):
-        cells = cells_of(r) if r < rows else []
-        cell = cells[k] if k < len(cells) else ""
-        if r < rows and not cell.strip():
+#: a cell of digit groups between two cell edges (``GROUP_CELL_RX``), as ``_column_runs``
+#: finds them in one pass over a table's rows
+_GROUP_CELL_AT = re.compile(rf"(?:^|[\x1f|\t,;\x1e])([ \t]*{GROUP_CELL_RX}[ \t]*)(?=[\x1f|\t,;\n\x1e]|$)", re.MULTILINE)
+
+
+def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callable[[int], list[str]],
+                 ) -> dict[int, list[tuple[int, int, list[str]]]]:
+    """Per column, its runs read down (data rows 1 on): consecutive cells that hold digit
+    groups (``_GROUP_CELL``: ``AAA-GG-``, ``NNNN NNNN NNNN``), empty cells between them
+    skipped, any other cell ending a run; (the run's first row, its last, its groups) for
+    each run of two cells or more (attack pass 6 of 2026-12-07: a value continued on the
+    next row, "(cont)", or listed down a column was read as no number).  The group cells
+    are found in one regex pass over the rows; only the rows between two of them in one
+    column are cut into cells."""
+    starts = [line[0] for line in block]
+    found: dict[int, list[tuple[int, list[str]]]] = {}
+    for m in _GROUP_CELL_AT.finditer(text, block[1][0], block[-1][1]):
+        r = bisect.bisect_right(starts, m.start(1)) - 1
+        if r < 1 or m.end() > block[r][1]:
             continue
-        m = _GROUP_CELL.fullmatch(_shown(cell.strip(' \t"'))) if r < rows else None
-        if m is not None:
-            if not run:
-                r0 = r
-            run.extend(m[1].split(" "))
-            count += 1
-            r1 = r
-            continue
-        if count >= 2:
-            yield r0, r1, run
-        run, count = [], 0
+        a = block[r][0]
+        k = sum(text.count(ch, a, m.start(1)) for ch in _CELL_EDGES)
+        g = _GROUP_CELL.fullmatch(_shown(m.group(1).strip(' \t"')))
+        if g is not None:
+            found.setdefault(k, []).append((r, g[1].split(" ")))
+    out: dict[int, list[tuple[int, int, list[str]]]] = {}
+    for k, hits in found.items():
+        run: list[tuple[int, list[str]]] = []
+        for r, groups in hits:
+            if run and any(k < len(cells := cells_of(q)) and cells[k].strip() for q in range(run[-1][0] + 1, r)):
+                run = [] if len(run) < 2 else _flush(out, k, run)  # a cell between that is no group
+            run.append((r, groups))
+        if len(run) >= 2:
+            _flush(out, k, run)
+    return out
+
+
+def _flush(out: dict[int, list[tuple[int, int, list[str]]]], k: int, run: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    out.setdefault(k, []).append((run[0][0], run[-1][0], [g for _, gs in run for g in gs]))
+    return []
 
 
 #: a value or a key of one digit group (``x=536``, ``"p1": "536"``, ``"536": 1``)
