@@ -150,8 +150,8 @@ _LABELLED_CODE_AFTER = re.compile(
 
 
 def labelled_code_after(text: str, c: Candidate) -> ContextHit | None:
-    """A card's code or expiry with its label right after ``c`` (``kard 370699 544897698
-    exp 11/27``, ``crd# 4304-0259 47956316, cvv 654``): its label names the code, and a
+    """A card's code or expiry with its label right after ``c`` (``kard NNNNNN NNNNNNNNN
+    exp 11/27``, ``crd# NNNN-NNNN NNNNNNNN, cvv 654``): its label names the code, and a
     number with a card's code after it is the card (probe 5: a misspelt label before such
     a number, "crd#", "kard", "creditcard", labelled nothing)."""
     m = _LABELLED_CODE_AFTER.match(text, c.end)
