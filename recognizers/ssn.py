@@ -176,6 +176,11 @@ def _company_ein(text: str, c: Candidate) -> bool:
         return False
     if _SSN_WORD.search(text, max(0, c.start - _PERSONAL_AROUND), c.end + _PERSONAL_AROUND) is not None:
         return False  # the message speaks of a person's number: "his SSN is the number we use for his shop"
+    line_end = text.find("\n", c.end)
+    if _PERSON.search(text, c.end, min(len(text) if line_end < 0 else line_end, c.end + _COMPANY_REACH)) is not None:
+        return False  # a word for a person after it on its line: "N -- she's the owner", "N (her own)"
+    if _OWN_TAX_ID.search(text, max(0, c.start - _COMPANY_REACH), c.start) is not None:
+        return False  # "Jane's own tax id, billed as Jane Doe Services LLC: N"
     header = column_header(text, c.start) if CELL in text else None
     if header and _EIN_HEADER.fullmatch(header.strip(" \t:#")):
         return True  # a column of EINs ("vendor,ein,state" over "Meridian Ridge Partners LP,NNNNNNNNN,...")
@@ -212,18 +217,29 @@ _OWNER_GAP = re.compile(r"[ \t]*(?:(?:is|was|=|:|-|,)[ \t]*)?\(?[ \t]*#?[ \t]*",
 
 #: a word for a person's number (SSN, social security, ITIN, "social"): with one near, a
 #: nine-digit number is never read as a company's EIN
-_SSN_WORD = re.compile(r"(?<![A-Za-z])(?:ssns?|ss#|social(?:[ \t]+security)?|itins?|soc[ \t]*sec)(?![A-Za-z])",
+_SSN_WORD = re.compile(r"(?<![A-Za-z])(?:ssns?|ss#|s\.[ \t]?s\.[ \t]?n\.?|s[ \t]s[ \t]n|social(?:[ \t]+security)?|sosh|"
+                       r"itins?|soc[ \t.-]*sec|personal[ \t]+(?:tin|tax[ \t]*id))(?![A-Za-z])",
                        re.IGNORECASE)
 
 
-def _ssn_led(c: Candidate, hit: ContextHit | None) -> bool:
+#: a person's own tax id named before a number ("Jane's own tax id", "her personal tax id")
+_OWN_TAX_ID = re.compile(r"(?:'s|\b(?:his|her|their|my))[ \t]+(?:own|personal)[ \t]+(?:tax[ \t]*id|tin)\b", re.IGNORECASE)
+#: "social" as a label of the number after it ("social for Jane Doe:", "social #", "social:"),
+#: not a club's or a budget's ("social league results:", "social budget:")
+_SOCIAL_AS_LABEL = re.compile(r"[ \t]*(?:#|:|no\b|nbr\b|number\b|for\b|of\b|is\b)", re.IGNORECASE)
+
+
+def _ssn_led(c: Candidate, hit: ContextHit | None, text: str = "") -> bool:
     """A run written as an SSN begins (``AAA-GG-``: three digits, two, each followed by
     one dash or dot) whose last four digits are cut (``720-25-53 58``), under a word naming a
     person's number anywhere in its window (``social for Rachel Lee: ...``; probe 5): no
     list's items begin so, so it is the SSN however far its label."""
     g, seps = c.groups, c.seps
-    return (hit is not None and _PERSONAL.match(hit.word) is not None and len(g) >= 4 and g[:2] == (3, 2)
-            and sum(g[2:]) == 4 and seps[0] == seps[1] and seps[0] in ("-", "."))
+    if not (hit is not None and _PERSONAL.match(hit.word) is not None and len(g) >= 4 and g[:2] == (3, 2)
+            and sum(g[2:]) == 4 and seps[0] == seps[1] and seps[0] in ("-", ".")):
+        return False
+    # (attack pass 7: "social league results: 101-10-20 21" is no SSN)
+    return hit.word != "social" or (hit.distance < 0 and _SOCIAL_AS_LABEL.match(text, c.start + hit.distance) is not None)
 
 
 def _company_owns(text: str, c: Candidate, lo: int) -> bool:
@@ -567,7 +583,7 @@ class _NineDigit(DLPRecognizer):
                 # "tax id 53-6228710 (her SSN)": a word for a person's number also near
                 hit = self.personal_hit(text, c.start, c.end) or hit
             if percent_escapes(text, c) or (reads_as_list(c, text) and not list_intended(text, c, hit)
-                                            and not _ssn_led(c, hit)):
+                                            and not _ssn_led(c, hit, text)):
                 continue  # "fills: 53 6 2 2 87 1 0": short numbers side by side (recognizers/_lists.py)
             if hit is not None and hit.distance < 0 and c.is_bare and read_as_measure(
                     text, c.start, c.end, c.start + hit.distance):

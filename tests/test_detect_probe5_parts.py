@@ -46,3 +46,12 @@ def test_property_an_ssn_begun_as_written_with_its_serial_cut(engine: Any, d: st
 def test_property_a_list_of_short_numbers_stays_a_list(engine: Any, d: str, head: str) -> None:
     text = f"{head} {d[:3]}, {d[3:5]}, {d[5:7]}, {d[7:]}"
     assert US_SSN not in kinds(engine, text), text
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=ssns, head=st.sampled_from(["social league results:", "social budget:", "social committee scores:"]))
+def test_property_social_naming_a_club_or_a_budget_is_no_label(engine: Any, d: str, head: str) -> None:
+    """Attack pass 7: "social" before the number names an SSN only as a label ("social for
+    X:", "social #"), not a league's or a budget's figures."""
+    text = f"{head} {d[:3]}-{d[3:5]}-{d[5:7]} {d[7:]}"
+    assert US_SSN not in kinds(engine, text), text

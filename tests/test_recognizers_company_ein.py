@@ -105,3 +105,17 @@ def test_property_a_persons_number_dressed_as_a_companys_stays_a_persons(engine:
     a trust (a grantor trust uses its grantor's SSN), a "federal tax id" column over people."""
     text = form.format(n=number)
     assert kinds(engine, text) & {US_SSN, US_ITIN}, text
+
+
+@settings(max_examples=60, deadline=None)
+@given(number=numbers, form=st.sampled_from([
+    "Fed tax id for Jane Doe Consulting LLC is {n}, same as Jane's s.s.n.",
+    "TIN for Jane Doe Services LLC: {n} -- it's Jane's personal TIN, she's the owner",
+    "Jane's own tax id, billed as Jane Doe Services LLC: {n}",
+    "Fed tax id for Jane Doe Consulting LLC is {n} (her sosh)"]))
+def test_property_a_person_named_after_the_number_or_in_other_words_keeps_it_a_persons(
+        engine: Any, number: str, form: str) -> None:
+    """Attack pass 7 of 2026-12-07: a word for a person after the number on its line, a
+    person's own tax id before the company, an SSN spelled s.s.n. or "sosh"."""
+    text = form.format(n=number)
+    assert kinds(engine, text) & {US_SSN, US_ITIN}, text

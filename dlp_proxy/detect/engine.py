@@ -455,11 +455,16 @@ class Engine:
             # marks, the pieces are a superset of those ``completed_lines`` reads (a marked
             # row is no piece), so none there either; the text's table markup is read once
             return self._analyze_all(text, wanted)
-        marked = mark_tables(sanitize(text), self._header_label)
+        clean = sanitize(text)
+        marked = mark_tables(clean, self._header_label)
         found = self._analyze_all(text, wanted, marked)
         # the joined lines read for every entity, as the text itself is when the gateway
         # asks for all: a phone number there cancels an account reading of its digits
-        extra = [f for f in completed_lines(text, lambda t: self._analyze_all(t, self.supported), marked=marked)
+        lined = completed_lines(text, lambda t: self._analyze_all(t, self.supported), marked=marked)
+        if "  " in clean and (unaligned := mark_tables(clean, self._header_label, aligned=False)) != marked:
+            # (and without an aligned table's marks: its rows are no pieces, the lines are)
+            lined += completed_lines(text, lambda t: self._analyze_all(t, self.supported), marked=unaligned)
+        extra = [f for f in lined
                  if f.entity_type in wanted and not any(g.entity_type == f.entity_type and g.start < f.end and f.start < g.end for g in found)]
         return _resolve(sorted([*found, *extra], key=lambda f: (f.start, f.end, f.entity_type))) if extra else found
 
@@ -470,7 +475,22 @@ class Engine:
                 f"text of {len(text)} characters exceeds detection limit max_chars={self.limits.max_chars}"
             )
         # same length: table cell and row boundaries marked
-        text = mark_tables(sanitize(text), self._header_label) if marked is None else marked
+        clean = sanitize(text)
+        text = mark_tables(clean, self._header_label) if marked is None else marked
+        found = self._analyze_marked(text, wanted)
+        if "  " in clean:
+            unaligned = mark_tables(clean, self._header_label, aligned=False)
+            if unaligned != text:
+                # an aligned table's reading is one more, never the only one: lines that two
+                # blanks made a table's rows hid a number continued on the next line, which
+                # the text without it reads (attack pass 7 of 2026-12-07: "Here is Jane's
+                # SSN.  Call me if it fails." over "AAA-GG-" / "SSSS")
+                found = _resolve(sorted([*found, *self._analyze_marked(unaligned, wanted)],
+                                        key=lambda f: (f.start, f.end, f.entity_type)))
+        return found
+
+    def _analyze_marked(self, text: str, wanted: frozenset[str]) -> list[Finding]:
+        """``_analyze_all`` of ``text`` as marked, window by window."""
         budget = _Budget()
         size, overlap = self.limits.window_chars, self.limits.window_overlap
         if len(text) <= size:

@@ -411,17 +411,18 @@ def _mark_aligned(lines: list[str]) -> str:
     return ROW.join(out)
 
 
-def mark_tables(text: str, header_label: re.Pattern[str] | None = None) -> str:
+def mark_tables(text: str, header_label: re.Pattern[str] | None = None, *, aligned: bool = True) -> str:
     """``text`` with table cell and row boundaries marked (same length; see module doc).
     U+001E/U+001F already in ``text`` become spaces.  ``header_label`` (``header_label_regex``)
     lets a header naming an identifier make a CSV table of one or two data rows.  HTML
     tables are marked first (``mark_html_tables``); a line holding one is no delimited
-    table's."""
+    table's.  ``aligned=False``: no aligned (fixed-width) table is marked (the engine's
+    second reading of a text that has one)."""
     if CELL in text or ROW in text:
         text = text.replace(CELL, " ").replace(ROW, " ")  # only this function marks boundaries
     text = canonical_breaks(text)
     text = mark_html_tables(text)
-    aligned = "  " in text
+    aligned = aligned and "  " in text
     if "\n" not in text or not (aligned or any(d in text for d in _DELIMS)):
         return text
     lines = text.split("\n")
@@ -1409,10 +1410,25 @@ def _keyed_hint(text: str) -> bool:
     return gatescan.may_search(_KEYED_GATE, text) and gatescan.search(_KEYED_HINT, text)
 
 
+#: a cell of digit groups after a cell edge on one line and another on the next: a column
+#: a value may continue down (``SSN,AAA-GG-`` over ``(cont),SSSS``) in a table too small
+#: for ``mark_tables`` to mark
+_STACKED_GROUPS = re.compile(
+    rf"[\x1f|\t,;][ \t]*{GROUP_CELL_RX}[ \t]*(?:[\x1f|\t,;][^\n]*)?\n[^\n]*[\x1f|\t,;][ \t]*{GROUP_CELL_RX}[ \t]*(?:[\x1f|\t,;\n]|$)")
+gatescan.register(_STACKED_GROUPS)
+
+
 def may_hold_fragments(text: str) -> bool:
-    """Keyed digit groups and seven digits in all: ``fragment_pieces`` may read groups
-    farther apart than the engine's quick check looks (``{'536': 'a', '22': 'b', ...}``)."""
-    return ("=" in text or ":" in text) and _digits(text) >= MIN_RUN_DIGITS and _keyed_hint(text)
+    """Keyed digit groups, or digit-group cells on two lines in a row, and seven digits in
+    all: ``fragment_pieces`` may read groups farther apart than the engine's quick check
+    looks (``{'536': 'a', '22': 'b', ...}``, a column of a small CSV read down)."""
+    keyed = "=" in text or ":" in text
+    stacked = "\n" in text
+    if not (keyed or stacked) or _digits(text) < MIN_RUN_DIGITS:
+        return False
+    if keyed and _keyed_hint(text):
+        return True
+    return stacked and gatescan.may_search(_STACKED_GROUPS, text) and _STACKED_GROUPS.search(text) is not None
 
 
 def _digits(text: str) -> int:
