@@ -174,20 +174,19 @@ def _company_ein(text: str, c: Candidate) -> bool:
     or ITIN).  "client's federal tax ID N" and "tax id N" alone stay a person's."""
     if not (c.is_bare and ein_valid(c.digits)):
         return False
+    line_start = text.rfind("\n", 0, c.start) + 1
+    line_end = text.find("\n", c.end)
+    lo = max(line_start, c.start - _COMPANY_REACH)
+    hi = min(len(text) if line_end < 0 else line_end, c.end + _COMPANY_REACH)
     if _SSN_WORD.search(text, max(0, c.start - _PERSONAL_AROUND), c.end + _PERSONAL_AROUND) is not None:
         return False  # the message speaks of a person's number: "his SSN is the number we use for his shop"
-    line_end = text.find("\n", c.end)
-    if _PERSON.search(text, c.end, min(len(text) if line_end < 0 else line_end, c.end + _COMPANY_REACH)) is not None:
+    if _PERSON.search(text, c.end, hi) is not None:
         return False  # a word for a person after it on its line: "N -- she's the owner", "N (her own)"
     if _OWN_TAX_ID.search(text, max(0, c.start - _COMPANY_REACH), c.start) is not None:
         return False  # "Jane's own tax id, billed as Jane Doe Services LLC: N"
     header = column_header(text, c.start) if CELL in text else None
     if header and _EIN_HEADER.fullmatch(header.strip(" \t:#")):
         return True  # a column of EINs ("vendor,ein,state" over "Meridian Ridge Partners LP,NNNNNNNNN,...")
-    line_start = text.rfind("\n", 0, c.start) + 1
-    line_end = text.find("\n", c.end)
-    lo = max(line_start, c.start - _COMPANY_REACH)
-    hi = min(len(text) if line_end < 0 else line_end, c.end + _COMPANY_REACH)
     if _company_owns(text, c, max(line_start, c.start - 2 * _COMPANY_REACH)):
         return True
     label = None
@@ -229,16 +228,16 @@ _OWN_TAX_ID = re.compile(r"(?:'s|\b(?:his|her|their|my))[ \t]+(?:own|personal)[ 
 _SOCIAL_AS_LABEL = re.compile(r"[ \t]*(?:#|:|no\b|nbr\b|number\b|for\b|of\b|is\b)", re.IGNORECASE)
 
 
-def _ssn_led(c: Candidate, hit: ContextHit | None, text: str = "") -> bool:
+def _ssn_led(text: str, c: Candidate, hit: ContextHit | None) -> bool:
     """A run written as an SSN begins (``AAA-GG-``: three digits, two, each followed by
-    one dash or dot) whose last four digits are cut (``720-25-53 58``), under a word naming a
-    person's number anywhere in its window (``social for Rachel Lee: ...``; probe 5): no
-    list's items begin so, so it is the SSN however far its label."""
+    the same dash or dot) whose last four digits are cut (``AAA-GG-SS SS``), under a word
+    naming a person's number anywhere in its window (``social for Rachel Lee: ...``; probe
+    5): no list's items begin so, so it is the SSN however far its label."""
     g, seps = c.groups, c.seps
     if not (hit is not None and _PERSONAL.match(hit.word) is not None and len(g) >= 4 and g[:2] == (3, 2)
             and sum(g[2:]) == 4 and seps[0] == seps[1] and seps[0] in ("-", ".")):
         return False
-    # (attack pass 7: "social league results: 101-10-20 21" is no SSN)
+    # (attack pass 7: "social league results: AAA-GG-SS SS" is no SSN)
     return hit.word != "social" or (hit.distance < 0 and _SOCIAL_AS_LABEL.match(text, c.start + hit.distance) is not None)
 
 
@@ -583,7 +582,7 @@ class _NineDigit(DLPRecognizer):
                 # "tax id 53-6228710 (her SSN)": a word for a person's number also near
                 hit = self.personal_hit(text, c.start, c.end) or hit
             if percent_escapes(text, c) or (reads_as_list(c, text) and not list_intended(text, c, hit)
-                                            and not _ssn_led(c, hit, text)):
+                                            and not _ssn_led(text, c, hit)):
                 continue  # "fills: 53 6 2 2 87 1 0": short numbers side by side (recognizers/_lists.py)
             if hit is not None and hit.distance < 0 and c.is_bare and read_as_measure(
                     text, c.start, c.end, c.start + hit.distance):

@@ -491,14 +491,6 @@ def _attack5() -> list[tuple[str, str, str]]:
     ]
 
 
-@pytest.mark.parametrize(("name", "text", "kind"), _attack5(), ids=[c[0] for c in _attack5()])
-def test_attack5_is_found_or_refused(engine: Any, name: str, text: str, kind: str) -> None:
-    """Attack pass 5 of 2026-12-07 (each rendered with KaTeX 0.16 and Mattermost's options,
-    forwarded by the gateway before): constructs whose showing depends on KaTeX's state are
-    refused where digits are; a glyph between a word and a number is a blank."""
-    assert found_or_refused(engine, text, kind) != "missed", text
-
-
 def _attack6() -> list[tuple[str, str, str]]:
     d = _ssn()
     ssn = f"{d[:3]}-{d[3:5]}-{d[5:]}"
@@ -515,11 +507,18 @@ def _attack6() -> list[tuple[str, str, str]]:
     ]
 
 
-@pytest.mark.parametrize(("name", "text", "kind"), _attack6(), ids=[c[0] for c in _attack6()])
-def test_attack6_is_found_or_refused(engine: Any, name: str, text: str, kind: str) -> None:
-    """Attack pass 6 of 2026-12-07: a digit glued after the number through a command KaTeX
-    does not draw as the reading reads it (an untrusted ``\\href``'s body, a formula that
-    does not parse and shows its source): refused, or found in the source as written."""
+def _attacks() -> list[tuple[str, str, str]]:
+    return [(f"pass5 {n}", t, k) for n, t, k in _attack5()] + [(f"pass6 {n}", t, k) for n, t, k in _attack6()]
+
+
+@pytest.mark.parametrize(("name", "text", "kind"), _attacks(), ids=[c[0] for c in _attacks()])
+def test_attacks_5_and_6_are_found_or_refused(engine: Any, name: str, text: str, kind: str) -> None:
+    """Attack passes 5 and 6 of 2026-12-07 (each rendered with KaTeX 0.16 and Mattermost's
+    options, forwarded by the gateway before).  Pass 5: constructs whose showing depends on
+    KaTeX's state are refused where digits are; a glyph between a word and a number is a
+    blank.  Pass 6: a digit glued after the number through a command KaTeX does not draw as
+    the reading reads it (an untrusted ``\\href``'s body, a formula that does not parse and
+    shows its source): refused, or found in the source as written."""
     assert found_or_refused(engine, text, kind) != "missed", text
 
 

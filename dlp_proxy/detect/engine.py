@@ -17,6 +17,7 @@ overlap rules -> offsets mapped back to the original text.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import re
@@ -455,39 +456,43 @@ class Engine:
             # marks, the pieces are a superset of those ``completed_lines`` reads (a marked
             # row is no piece), so none there either; the text's table markup is read once
             return self._analyze_all(text, wanted)
-        clean = sanitize(text)
-        marked = mark_tables(clean, self._header_label)
-        found = self._analyze_all(text, wanted, marked)
+        marks = self._marks(text)
+        found = self._analyze_all(text, wanted, marks)
         # the joined lines read for every entity, as the text itself is when the gateway
         # asks for all: a phone number there cancels an account reading of its digits
-        lined = completed_lines(text, lambda t: self._analyze_all(t, self.supported), marked=marked)
-        if "  " in clean and (unaligned := mark_tables(clean, self._header_label, aligned=False)) != marked:
-            # (and without an aligned table's marks: its rows are no pieces, the lines are)
-            lined += completed_lines(text, lambda t: self._analyze_all(t, self.supported), marked=unaligned)
+        # (and without an aligned table's marks: its rows are no pieces, the lines are)
+        read = functools.partial(self._analyze_all, wanted=self.supported)
+        lined = [f for marked in marks if marked is not None for f in completed_lines(text, read, marked=marked)]
         extra = [f for f in lined
                  if f.entity_type in wanted and not any(g.entity_type == f.entity_type and g.start < f.end and f.start < g.end for g in found)]
         return _resolve(sorted([*found, *extra], key=lambda f: (f.start, f.end, f.entity_type))) if extra else found
 
-    def _analyze_all(self, text: str, wanted: frozenset[str], marked: str | None = None) -> list[Finding]:
-        """``marked``: ``mark_tables(sanitize(text))``, when the caller has it already."""
+    def _marks(self, text: str) -> tuple[str, str | None]:
+        """``text`` sanitized with its tables' cell and row boundaries marked (same length),
+        and the same without its aligned tables' marks when it has one (None when not): an
+        aligned table's reading is one more, never the only one (attack pass 7 of
+        2026-12-07: "Here is Jane's SSN.  Call me if it fails." made the lines "AAA-GG-" /
+        "SSSS" below it a table's rows, which hid the number the text without it reads)."""
+        clean = sanitize(text)
+        marked = mark_tables(clean, self._header_label)
+        if "  " not in clean:
+            return marked, None
+        unaligned = mark_tables(clean, self._header_label, aligned=False)
+        return marked, None if unaligned == marked else unaligned
+
+    def _analyze_all(self, text: str, wanted: frozenset[str],
+                     marks: tuple[str, str | None] | None = None) -> list[Finding]:
+        """``marks``: ``_marks(text)``, when the caller has them already."""
         if len(text) > self.limits.max_chars:
             raise DetectionLimitError(
                 f"text of {len(text)} characters exceeds detection limit max_chars={self.limits.max_chars}"
             )
-        # same length: table cell and row boundaries marked
-        clean = sanitize(text)
-        text = mark_tables(clean, self._header_label) if marked is None else marked
-        found = self._analyze_marked(text, wanted)
-        if "  " in clean:
-            unaligned = mark_tables(clean, self._header_label, aligned=False)
-            if unaligned != text:
-                # an aligned table's reading is one more, never the only one: lines that two
-                # blanks made a table's rows hid a number continued on the next line, which
-                # the text without it reads (attack pass 7 of 2026-12-07: "Here is Jane's
-                # SSN.  Call me if it fails." over "AAA-GG-" / "SSSS")
-                found = _resolve(sorted([*found, *self._analyze_marked(unaligned, wanted)],
-                                        key=lambda f: (f.start, f.end, f.entity_type)))
-        return found
+        marked, unaligned = self._marks(text) if marks is None else marks
+        found = self._analyze_marked(marked, wanted)
+        if unaligned is None:
+            return found
+        return _resolve(sorted([*found, *self._analyze_marked(unaligned, wanted)],
+                               key=lambda f: (f.start, f.end, f.entity_type)))
 
     def _analyze_marked(self, text: str, wanted: frozenset[str]) -> list[Finding]:
         """``_analyze_all`` of ``text`` as marked, window by window."""

@@ -350,15 +350,11 @@ def _columns_of(row: list[tuple[int, int]], header: list[tuple[int, int]]) -> li
     return out
 
 
-def _under(row: list[tuple[int, int]], header: list[tuple[int, int]]) -> bool:
-    return _columns_of(row, header) is not None
-
-
 def _aligned_run(lines: list[str], owner: list[str | None], i: int,
                  header_label: re.Pattern[str] | None) -> int:
     """The end of the aligned table whose header is line ``i`` (``i`` when it is none): a
     header of 2-12 short cells without a value, then the lines whose cells each stand under
-    their column's header cell (``_under``); at least two such rows, or one under a header
+    their column's header cell (``_columns_of``); at least two such rows, or one under a header
     naming an identifier (``Name    Account    Routing`` over ``Sofia Lee    NNNNNNNNN
     RRRRRRRRR``)."""
     header = _aligned_cells(lines[i])
@@ -368,16 +364,19 @@ def _aligned_run(lines: list[str], owner: list[str | None], i: int,
     if any(len(c) > MAX_HEADER_CHARS or _data_cell(c) or not any(ch.isalpha() for ch in c) for c in names):
         return i
     j = i + 1
-    while j < len(lines) and owner[j] is None and _under(_aligned_cells(lines[j]) or _lone_cell(lines[j]), header):
+    while j < len(lines) and owner[j] is None and _columns_of(_aligned_row(lines[j]), header) is not None:
         j += 1
     if j - i >= 3 or (j - i == 2 and header_label is not None and any(names_identifier(c, header_label) for c in names)):
         return j
     return i
 
 
-def _lone_cell(line: str) -> list[tuple[int, int]]:
-    """A line of one cell (``_aligned_cells`` finds no gap in it): its text's span; [] for
-    a blank line or one with a tab."""
+def _aligned_row(line: str) -> list[tuple[int, int]]:
+    """The cells of a line under an aligned table's header: ``_aligned_cells``, or the
+    line's text as one cell when it has no gap; [] for a blank line or one with a tab."""
+    cells = _aligned_cells(line)
+    if cells:
+        return cells
     body = line.rstrip(" \r")
     text = body.lstrip(" ")
     return [(len(body) - len(text), len(body))] if text and "\t" not in text else []
@@ -391,18 +390,14 @@ def _mark_aligned(lines: list[str]) -> str:
     out = []
     for line in lines:
         chars = list(line)
-        cells = _aligned_cells(line) or _lone_cell(line)
+        cells = _aligned_row(line)
         columns = _columns_of(cells, header) or list(range(len(cells)))
         prev, prev_end = -1, -1  # the column of the last cell marked, and its end
         for (a, b), k in zip(cells, columns, strict=True):
-            marks = k - prev  # the column boundaries between the last cell and this one
             if prev >= 0:
                 chars[prev_end] = CELL  # (the gap's first blank)
-                marks -= 1
-            else:
-                marks = k
             # the empty cells between: their marks in the blanks right before this cell
-            for m in range(marks):
+            for m in range(k - prev - 1):
                 at = a - 1 - m
                 if at > prev_end and chars[at] == " ":
                     chars[at] = CELL
@@ -1377,19 +1372,14 @@ def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callabl
             found.setdefault(k, []).append((r, g[1].split(" ")))
     out: dict[int, list[tuple[int, int, list[str]]]] = {}
     for k, hits in found.items():
-        run: list[tuple[int, list[str]]] = []
+        runs: list[list[tuple[int, list[str]]]] = [[]]
         for r, groups in hits:
+            run = runs[-1]
             if run and any(k < len(cells := cells_of(q)) and cells[k].strip() for q in range(run[-1][0] + 1, r)):
-                run = [] if len(run) < 2 else _flush(out, k, run)  # a cell between that is no group
-            run.append((r, groups))
-        if len(run) >= 2:
-            _flush(out, k, run)
+                runs.append([])  # a cell between that is no group: the run ends
+            runs[-1].append((r, groups))
+        out[k] = [(run[0][0], run[-1][0], [g for _, gs in run for g in gs]) for run in runs if len(run) >= 2]
     return out
-
-
-def _flush(out: dict[int, list[tuple[int, int, list[str]]]], k: int, run: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
-    out.setdefault(k, []).append((run[0][0], run[-1][0], [g for _, gs in run for g in gs]))
-    return []
 
 
 #: a value or a key of one digit group (``x=536``, ``"p1": "536"``, ``"536": 1``)

@@ -97,6 +97,11 @@ _SYMBOLS = frozenset("""
 """.split())
 
 
+#: the size switches (``_SYMBOLS`` has them): an em is as wide as the size in force
+_SIZES = frozenset({"tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE",
+                    "huge", "Huge"})
+
+
 def _modelled_words() -> frozenset[str]:
     """The control words the normalizer reads exactly (normalize.py's own tables, and
     the forms checked one by one in ``_unmodelled``: ``begin``/``end``, ``verb``,
@@ -140,9 +145,7 @@ _SPACING_WORDS = frozenset({"kern", "mkern", "hskip", "mskip", "hspace"})
 #: error); an em is as wide as the size in force.  In a rendered region that holds a digit
 #: each is refused, not read: what would be shown cannot be known without KaTeX's state.
 _STATEFUL = frozenset({"mathchoice", "char", "label", "color", "rule", "mspace", *_SPACING_WORDS,
-                       *_n._TEX_HIDDEN_ARGS, *_n._TEX_COLOURING, *_DEF_WORDS,
-                       "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE",
-                       "huge", "Huge"})
+                       *_n._TEX_HIDDEN_ARGS, *_DEF_WORDS, *_SIZES})
 #: a negative space this wide or wider (in em) draws what follows back over a character or
 #: more: a reordering (narrower ones are read by ``normalize_tex_hidden``: one digit over another)
 _BACK_EM = 1.0
@@ -179,12 +182,6 @@ def _back_in_all(text: str, a: int, b: int) -> bool:
         if total <= -_BACK_EM:
             return True
     return False
-
-
-def _moves_back(text: str, k: int, word: str) -> bool:
-    """The spacing command at ``k`` is a negative space of ``_BACK_EM`` or more (or one
-    whose width it cannot read: fail closed)."""
-    return _space_width(text, k, word) <= -_BACK_EM
 
 
 #: commands KaTeX gives an optional argument in brackets (``\sqrt[3]{x}``, ``\rule[raise]{w}{h}``,
@@ -610,8 +607,6 @@ def _unmodelled(text: str, a: int, b: int) -> str | None:
             return f"\\{word}"
         if word in _MOVES:
             return f"\\{word}"
-        if word in _SPACING_WORDS and _moves_back(text, k, word):
-            return f"\\{word} with a negative width"
         if word in _ARG_TAKING and text[m.end():m.end() + 8].lstrip(" \t")[:1] == "[" and not (
                 word == "sqrt" and _LETTER_INDEX.match(text, m.end())):
             # a bracket after a command that takes no optional argument is its one-token
@@ -678,10 +673,9 @@ def unreadable_tex(text: str) -> str | None:
 
 #: Symbols KaTeX draws as a glyph (``_SYMBOLS``' first part): between two digits the
 #: normalizer reads the name as nothing (``123\times536``); the reading here a blank.
-_GLYPHS = frozenset(_SYMBOLS) - {
+_GLYPHS = frozenset(_SYMBOLS) - _SIZES - {
     "not", "limits", "nolimits", "displaylimits", "relax", "displaystyle", "textstyle", "scriptstyle",
-    "scriptscriptstyle", "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE",
-    "huge", "Huge", "left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
+    "scriptscriptstyle", "left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
     "biggl", "biggr", "Biggl", "Biggr", "bigm", "Bigm", "biggm", "Biggm", "begin", "end", "verb", "mathchoice",
     "char"}
 _GLYPH_BETWEEN = re.compile(r"(?<=[0-9])[ \t]*\\([A-Za-z]+)(?![A-Za-z@])[ \t]*(?=[0-9])"
@@ -702,7 +696,7 @@ def source_as_written(text: str) -> str | None:
     ``throwOnError: false``, which draws the source), read in source order with every
     command a blank: ``$AAA-GG-SSSS\href{x}{1}$`` shows ``AAA-GG-SSSS\href``, where the
     readings that follow the commands glue the ``1`` to the number (attack pass 6: ``\href``
-    without trust, a top that does not parse, ``	ag`` inline).  More findings only: the
+    without trust, a top that does not parse, ``\tag`` inline).  More findings only: the
     engine judges it beside the readings as rendered.  None when no region has a command."""
     if "\\" not in text:
         return None
