@@ -169,3 +169,58 @@ def test_property_an_aligned_tables_reading_is_one_more_never_the_only_one(engin
         a, b, w = f"{c[:4]} {c[4:8]}", f"{c[8:12]} {c[12:]}", "card"
     text = form.format(a=a, b=b, w=w)
     assert entity in kinds(engine, text), text
+
+
+def _iban(seed: int) -> str:
+    from random import Random
+
+    from tests.det23_gen import iban
+
+    return iban(Random(seed))
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data(), entity=st.sampled_from(["CREDIT_CARD", "IBAN_CODE"]), key=st.booleans(), cut=st.integers(7, 12))
+def test_property_long_cells_continued_down_a_named_column_are_read(engine: Any, data: st.DataObject, entity: str,
+                                                                    key: bool, cut: int) -> None:
+    """Attack pass 7 of 2026-12-07: a group cell holds at most six digits, so half a card
+    (``| 41111111 |`` over ``| 11111111 |``) or an IBAN cut into two long cells down a
+    column was read as no number; a cell of one long group is read down a column that its
+    header or the run's key names (``structure._LONG_CELL``)."""
+    if entity == "CREDIT_CARD":
+        value = data.draw(cards)
+        label = data.draw(st.sampled_from(["Card", "Visa card", "Card number"]))
+    else:
+        value = _iban(data.draw(st.integers(0, 10**6)))
+        label = data.draw(st.sampled_from(["IBAN", "Bank IBAN"]))
+    pieces = [value[:cut], value[cut:]]
+    assert entity in kinds(engine, _down(pieces, label, key, entity, data)), pieces
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data(), label=st.sampled_from(["Order", "Ref", "Trade date", "Qty", "Name", "Acct #", "Account No", "SSN"]),
+       n=st.integers(2, 12), form=st.sampled_from(["pipe", "csv", "tsv"]))
+def test_property_long_cells_down_a_column_no_card_or_iban_word_names_are_not_joined(
+        engine: Any, data: st.DataObject, label: str, n: int, form: str) -> None:
+    """Order ids, dates and references down a column (``20261119`` over ``20261120``) are
+    many long cells, and a column of accounts or SSNs holds one whole value per cell: the
+    column reading joins none of them (three accounts down "Acct #" read together made a
+    CUSIP that cancelled the three accounts)."""
+    from dlp_proxy.detect.structure import fragment_pieces
+
+    values = data.draw(st.lists(st.integers(10**6, 10**12).map(str), min_size=n, max_size=n))
+    rows = [["Desk", label], *(["EQ", v] for v in values)]
+    if form == "pipe":
+        lines = [f"| {a} | {b} |" for a, b in rows]
+        text = "\n".join([lines[0], "|---|---|", *lines[1:]])
+    else:
+        text = "\n".join(("," if form == "csv" else "\t").join(r) for r in rows)
+    pieces = fragment_pieces(mark_tables(text), engine._header_label)
+    assert [p for p in pieces if sum(v in p[2] for v in values) > 1] == [], text
+
+
+def test_accounts_down_an_account_column_stay_accounts(engine: Any) -> None:
+    text = ("| Client | Acct # | Balance | Rep |\n|---|---|---|---|\n| our guy in Tampa | 3670414043 | 11199.36 | RS |\n"
+            "| the Chens | 829937994 | 188983.13 | JL |\n| Mr. O'Brien | 266657747 | 963597.89 | RS |\n")
+    found = [f for f in engine.analyze(text) if f.entity_type == ACCOUNT]
+    assert {text[f.start:f.end] for f in found} >= {"3670414043", "829937994", "266657747"}

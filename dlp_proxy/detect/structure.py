@@ -57,7 +57,7 @@ import functools
 import itertools
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import NamedTuple
 
 import regex
@@ -1310,17 +1310,24 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
             continue  # a long table with no column to read: its rows are not cut into cells
         data: dict[int, list[str]] = {} if first is None else {1: first}  # a data row's cells, cut when first read
         cells_of = functools.partial(_row_cells, text, block, data)
-        runs = _column_runs(text, block, cells_of)
+        named_columns = {k for k, name in columns if label is not None and name and names_identifier(name, label)}
+        # (long cells are read in a column its header names a card or an IBAN, and in a
+        # short table's, where the run's key may name one)
+        runs = _column_runs(text, block, cells_of,
+                            {k for k in named_columns if _LONG_NAME.search(header[k])} if long or label is None
+                            else {k for k, _ in columns})
         for k, name in columns:
             column_runs = runs.get(k)
             if not column_runs:
                 continue
-            named = label is not None and bool(name) and names_identifier(name, label)
+            named = k in named_columns
             other = _names(name) and not named  # a column named for another thing ("qty")
-            for r0, r1, groups in column_runs:
+            for r0, r1, groups, has_long in column_runs:
                 # the run's first row's key names it ("SSN | AAA-GG-" over "(cont) | SSSS")
                 key = next((c.strip(' \t"') for c in cells_of(r0)[:k] if c.strip()), "")
                 keyed = label is not None and bool(key) and names_identifier(key, label)
+                if has_long and not ((named and _LONG_NAME.search(name)) or (keyed and _LONG_NAME.search(key))):
+                    continue  # long cells down a column no card or IBAN word names: order ids, accounts
                 if other and not keyed:
                     # a column named for another thing ("qty") is read only when the words
                     # around the table name an identifier
@@ -1348,37 +1355,65 @@ def _row_cells(text: str, block: list[tuple[int, int, int]], data: dict[int, lis
 #: a cell of digit groups between two cell edges (``GROUP_CELL_RX``), as ``_column_runs``
 #: finds them in one pass over a table's rows
 _GROUP_CELL_AT = re.compile(rf"(?:^|[\x1f|\t,;\x1e])([ \t]*{GROUP_CELL_RX}[ \t]*)(?=[\x1f|\t,;\n\x1e]|$)", re.MULTILINE)
+#: a cell of one long group (7 to 34 letters and digits, a digit among them), longer than
+#: a group cell's, up to two separators after it: half a card's digits or part of an IBAN
+#: down a column (``| 41111111 |`` over ``| 11111111 |``, ``NL55PBJ`` over ``T764...``;
+#: attack pass 7 of 2026-12-07).  Read down a column only where its header or the run's
+#: key names a card or an IBAN (``_LONG_NAME``; ``_table_pieces``), the identifiers longer
+#: than a cell of a table would hold whole: a column of order ids or dates is many such
+#: cells, and one of accounts or SSNs holds one whole value per cell (read together, three
+#: accounts down an "Acct #" column read as one CUSIP that stood over the three)
+_LONG_GROUP = r"(?=[A-Za-z]{0,33}[0-9])[A-Za-z0-9]{7,34}"
+_LONG_NAME = re.compile(r"(?<![A-Za-z])(?:(?:credit|debit)?[ _-]?cards?|cc|pan|visa|master[ _-]?card|mc|amex|"
+                        r"american express|discover|iban|bban)(?![A-Za-z])", re.IGNORECASE)
+_LONG_CELL = re.compile(rf"({_LONG_GROUP}){GROUP_EDGE}")
+_LONG_CELL_AT = re.compile(
+    rf"(?:^|[\x1f|\t,;\x1e])([ \t]*=?\"?{_LONG_GROUP}{GROUP_EDGE}\"?[ \t]*)(?=[\x1f|\t,;\n\x1e]|$)", re.MULTILINE)
 
 
 def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callable[[int], list[str]],
-                 ) -> dict[int, list[tuple[int, int, list[str]]]]:
+                 long_columns: Collection[int] = (),
+                 ) -> dict[int, list[tuple[int, int, list[str], bool]]]:
     """Per column, its runs read down (data rows 1 on): consecutive cells that hold digit
     groups (``_GROUP_CELL``: ``AAA-GG-``, ``NNNN NNNN NNNN``), empty cells between them
     skipped, any other cell ending a run; (the run's first row, its last, its groups) for
     each run of two cells or more (attack pass 6 of 2026-12-07: a value continued on the
     next row, "(cont)", or listed down a column was read as no number).  The group cells
     are found in one regex pass over the rows; only the rows between two of them in one
-    column are cut into cells."""
+    column are cut into cells.  In the columns ``long_columns`` names, a cell of one long
+    group (``_LONG_CELL``) is a group cell too; a run that holds one is marked (its
+    fourth item)."""
     starts = [line[0] for line in block]
-    found: dict[int, list[tuple[int, list[str]]]] = {}
-    for m in _GROUP_CELL_AT.finditer(text, block[1][0], block[-1][1]):
-        r = bisect.bisect_right(starts, m.start(1)) - 1
-        if r < 1 or m.end() > block[r][1]:
-            continue
-        a = block[r][0]
-        k = sum(text.count(ch, a, m.start(1)) for ch in _CELL_EDGES)
-        g = _GROUP_CELL.fullmatch(_shown(m.group(1).strip(' \t"')))
-        if g is not None:
-            found.setdefault(k, []).append((r, g[1].split(" ")))
-    out: dict[int, list[tuple[int, int, list[str]]]] = {}
+    found: dict[int, list[tuple[int, list[str], bool]]] = {}
+
+    def find(pattern: re.Pattern[str], cell: re.Pattern[str], long: bool) -> None:
+        for m in pattern.finditer(text, block[1][0], block[-1][1]):
+            r = bisect.bisect_right(starts, m.start(1)) - 1
+            if r < 1 or m.end() > block[r][1]:
+                continue
+            a = block[r][0]
+            k = sum(text.count(ch, a, m.start(1)) for ch in _CELL_EDGES)
+            if long and (k not in long_columns or any(q == r for q, _, _ in found.get(k, ()))):
+                continue  # (a long cell another column's, or read already as a group cell: "DE893704")
+            g = cell.fullmatch(_shown(m.group(1).strip(' \t"')))
+            if g is not None:
+                found.setdefault(k, []).append((r, g[1].split(" "), long))
+
+    find(_GROUP_CELL_AT, _GROUP_CELL, False)
+    if long_columns:
+        find(_LONG_CELL_AT, _LONG_CELL, True)
+    out: dict[int, list[tuple[int, int, list[str], bool]]] = {}
     for k, hits in found.items():
-        runs: list[list[tuple[int, list[str]]]] = [[]]
-        for r, groups in hits:
+        if long_columns:
+            hits.sort(key=operator.itemgetter(0))
+        runs: list[list[tuple[int, list[str], bool]]] = [[]]
+        for r, groups, long in hits:
             run = runs[-1]
             if run and any(k < len(cells := cells_of(q)) and cells[k].strip() for q in range(run[-1][0] + 1, r)):
                 runs.append([])  # a cell between that is no group: the run ends
-            runs[-1].append((r, groups))
-        out[k] = [(run[0][0], run[-1][0], [g for _, gs in run for g in gs]) for run in runs if len(run) >= 2]
+            runs[-1].append((r, groups, long))
+        out[k] = [(run[0][0], run[-1][0], [g for _, gs, _ in run for g in gs], any(lg for _, _, lg in run))
+                  for run in runs if len(run) >= 2]
     return out
 
 
