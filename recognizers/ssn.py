@@ -662,6 +662,9 @@ class SsnRecognizer(_NineDigit):
         # IRS form that asks for it, a KYC or government id, Canada's social insurance number
         "w9", "w-9", "kyc id", "gov id", "government id", "sin#", "sin no", "social insurance number",
         *NATIONAL_ID_LABELS,
+        # held-out probe 5 of 2026-12-07: slang, the IRS notice of a wrong TIN, and the
+        # form a TIN is reported under ("1099 issued under N")
+        "sosh", "soc-sec", "b-notice", "b notice", "1099", "1099s",
     )
     FUZZY = ("social", "security")
 
