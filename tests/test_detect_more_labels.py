@@ -22,7 +22,9 @@ def _kinds(engine: Engine, text: str) -> set[str]:
 
 
 @pytest.mark.parametrize("label", ["W9:", "W-9", "KYC id", "gov id", "government id", "SIN#", "SIN no",
-                                   "social insurance number"])
+                                   "social insurance number",
+                                   # held-out probe 5 of 2026-12-07
+                                   "sosh is", "soc-sec", "B-notice:", "B notice for Jane,", "1099 issued under"])
 def test_more_words_name_a_persons_nine_digits(engine: Engine, label: str) -> None:
     assert "US_SSN" in _kinds(engine, f"{label} {SSN}")
     assert "US_SSN" not in _kinds(engine, f"ref {SSN}")
