@@ -1,28 +1,25 @@
-"""Attack pass 8 image and file findings (F6, F14, F15, F21, F23): pictures a reader reads
-an identifier in that the extractor did not.  Real files made here (SVG written out,
-pictures drawn with a TrueType font, GIF/TIFF by Pillow, XLSX by openpyxl), read through
-the extractor and judged by the real detector; each class also through the real gateway.
+"""Insider attack of 2026-12-07 on uploads (files): what a spreadsheet or a document shows
+that the extractor read without the identifier.  Real files built here (hand-written
+OOXML and ODF parts, so each case is exactly the markup the attack used), read through
+the extractor and judged by the real detector; one file of each class goes through the
+real gateway.
 
-- F6: an SVG whose digits are drawn as paths, or whose ``<text>`` pieces are placed by
-  transforms in another order than the source's: the SVG is drawn (``rsvg-convert``) and
-  the drawing OCR'd (``svg/rendered``); translations move the displayed reading's pieces.
-- F21: text blurred (Gaussian, sigma 2.2-2.6: still legible) was taken as text-free by
-  the cheap pre-check; digits stacked one per row are read joined (``ocr/column``).
-- F23: an identifier split across two frames of an animated GIF (or two TIFF pages) is
-  read joined (``ocr/frames``, ``ocr/pages``).
-- F15: an XLSX number format with ``%`` (``000-00-0000%%`` shows 53622.871 as
-  ``536-22-8710%%``).
-- F14: the client-metrics routes take names, versions and ids only.
+- Number formats: a ``[`` inside a quoted literal is text (``"[" "AAA-GG-"0000"]"``), a
+  currency tag's symbol is shown (``[$AAA-409]\\-00\\-0000``), the literals of a fraction
+  or a scientific format stand beside the value (``"AAA-GG-"0000 ?/?``), a date cell
+  (``t="d"``) gets its format.
+- Formulas: a shared formula's dependents (``<f t="shared" si="0"/>``) are their master's
+  formula with the references moved; a formula the evaluator cannot work out is active
+  content with or without a digit in its text (defined names, ``CODE("c")``).
+- ODS: date, text and percentage styles.
+- DOCX: numbering given by a paragraph's style; ``decimalZero`` counters.
 """
 
 from __future__ import annotations
 
-import http.server
 import io
-import threading
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+import zipfile
+from xml.sax.saxutils import quoteattr
 
 import httpx
 import pytest
@@ -30,16 +27,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
-from dlp_proxy.files import Limits, extract
-from dlp_proxy.files import svg as svgmod
-from dlp_proxy.files.cells import format_number
-from dlp_proxy.gateway.extract import no_content_shape_error
+from dlp_proxy.files import extract
+from dlp_proxy.files.cells import SHARED_UNKNOWN, evaluate, format_number, format_text, shift_formula
 from tests.conftest import Gateway
-from tests.filegen import FONT, photo_like
 from tests.test_files_attack6 import _found, _where
-from tests.test_files_attack7 import _xlsx_number
 
-SSN = "536-22-8710"
+AREA, GROUP, SERIAL = "536", "22", "8710"
+SSN = f"{AREA}-{GROUP}-{SERIAL}"
 
 
 @pytest.fixture(scope="module")
@@ -47,454 +41,319 @@ def detector() -> Engine:
     return build_detector(ner=False)
 
 
-def _png(img: object) -> bytes:
-    out = io.BytesIO()
-    img.save(out, "PNG")  # type: ignore[attr-defined]
-    return out.getvalue()
-
-
-def _line(text: str, size: int = 40, width: int = 700) -> object:
-    from PIL import Image, ImageDraw, ImageFont
-
-    img = Image.new("RGB", (width, size + 50), "white")
-    ImageDraw.Draw(img).text((15, 20), text, fill="black", font=ImageFont.truetype(FONT, size))
-    return img
-
-
-# -- F6: SVG drawn ------------------------------------------------------------------------------
-
-#: a hand-drawn stroke font: each digit a path or ellipses in a 10 x 20 box
-_GLYPHS = {
-    "0": '<ellipse cx="5" cy="10" rx="5" ry="10"/>', "1": '<path d="M5,0 V20 M2,3 L5,0"/>',
-    "2": '<path d="M0,4 Q5,-3 10,4 L0,20 H10"/>',
-    "3": '<path d="M0,0 H10 L4,9 Q10,9 10,14 Q10,20 5,20 Q1,20 0,17"/>',
-    "4": '<path d="M7,20 V0 L0,13 H10"/>', "5": '<path d="M10,0 H1 L0,9 Q10,7 10,14 Q10,20 5,20 Q1,20 0,17"/>',
-    "6": '<path d="M9,0 Q0,4 0,14 Q0,20 5,20 Q10,20 10,14 Q10,9 5,9 Q0,9 0,14"/>',
-    "7": '<path d="M0,0 H10 L3,20"/>',
-    "8": '<ellipse cx="5" cy="5" rx="4" ry="5"/><ellipse cx="5" cy="15" rx="5" ry="5"/>',
-    "9": '<path d="M10,6 Q10,0 5,0 Q0,0 0,6 Q0,11 5,11 Q10,11 10,6 V12 Q10,20 2,20"/>', "-": '<path d="M2,10 H8"/>'}
-
-
-def svg_paths(digits: str = SSN, label: str = "client SSN") -> bytes:
-    """``label`` as text, the digits drawn as stroked paths (no text holds them)."""
-    strokes = "".join(f'<g transform="translate({10 + 16 * i},10)">{_GLYPHS[c]}</g>' for i, c in enumerate(digits))
-    return ('<svg xmlns="http://www.w3.org/2000/svg" width="260" height="60" fill="none" stroke="black" '
-            f'stroke-width="2"><text x="10" y="50" font-size="12" fill="black" stroke="none">{label}</text>'
-            f"{strokes}</svg>").encode()
-
-
-def test_svg_is_drawn_without_a_font_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With no fontconfig cache to read (none built yet, or fonts installed after it was),
-    fontconfig writes one; the renderer may write no file, and the refused write killed
-    it (SIGXFSZ): every SVG upload was held as ``ocr-limit`` on such a machine."""
-    cache = tmp_path / "cache"
-    conf = tmp_path / "fonts.conf"
-    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-                    f"<dir>/usr/share/fonts</dir><cachedir>{cache}</cachedir></fontconfig>")
-    monkeypatch.setattr(svgmod, "RENDER_ENV", {**svgmod.RENDER_ENV, "FONTCONFIG_FILE": str(conf)})
-    for _ in range(2):  # the renderer writes no cache: the second render has none either
-        ex = extract(svg_paths(), filename="statement.svg")
-        assert ex.complete, ex.problems
-        assert any(s.location == "svg/rendered" and SSN in s.text for s in ex.segments)
-
-
-def svg_transform(parts: tuple[str, str, str] = ("SSN 536-", "22-", "8710")) -> bytes:
-    """Three ``<text>`` pieces placed by ``translate``, written last piece first."""
-    return ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40"><g font-size="20" fill="black">'
-            f'<text transform="translate(130,30)">{parts[2]}</text>'
-            f'<text transform="translate(10,30)">{parts[0]}</text>'
-            f'<text transform="translate(100,30)">{parts[1]}</text></g></svg>').encode()
-
-
-def test_svg_digits_drawn_as_paths_are_read_from_the_drawing(detector: Engine) -> None:
-    data = svg_paths()
-    ex = extract(data, filename="statement.svg")
-    rendered = [s.text for s in ex.segments if s.location.startswith("svg/rendered")]
-    assert rendered and any(SSN in t for t in rendered), _where(data, "statement.svg")
-    assert "US_SSN" in _found(detector, data, "statement.svg")
-    assert ex.complete, ex.problems
-
-
-def test_svg_text_placed_by_transforms_is_read_in_drawn_order(detector: Engine) -> None:
-    data = svg_transform()
-    ex = extract(data, filename="statement.svg")
-    displayed = {s.location: s.text for s in ex.segments}.get("svg/displayed")
-    assert displayed == f"SSN {SSN}", _where(data, "statement.svg")
-    assert "US_SSN" in _found(detector, data, "statement.svg")
-
-
-@pytest.mark.parametrize(("transform", "shown"), [
-    ("translate(5)", (5.0, 0.0)), ("translate(5 7) translate(-1,-1)", (4.0, 6.0)),
-    ("matrix(1 0 0 1 30 40)", (30.0, 40.0)), ("scale(2)", (0.0, 0.0)), ("", (0.0, 0.0)), ("translate(x)", (0.0, 0.0)),
-])
-def test_translation(transform: str, shown: tuple[float, float]) -> None:
-    assert svgmod._translation(transform) == shown
-
-
-def test_clean_svg_is_read_without_problems() -> None:
-    data = (b'<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60"><text x="10" y="40" font-size="20">'
-            b'Quarterly volume</text><circle cx="200" cy="30" r="20" fill="red"/></svg>')
-    ex = extract(data, filename="chart.svg")
-    assert ex.complete, ex.problems
-    assert any(s.location == "svg/rendered" and "Quarterly" in s.text for s in ex.segments), _where(data, "x.svg")
-
-
-def test_svg_icon_without_text_is_complete() -> None:
-    data = b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="20"/></svg>'
-    ex = extract(data, filename="icon.svg")
-    assert ex.complete, ex.problems
-
-
-@pytest.mark.parametrize(("attrs", "size"), [
-    ('width="260" height="60"', (260, 60)), ('width="2in" height="1in"', (192, 96)),
-    ('viewBox="0 0 400 100"', (400, 100)), ('width="800" viewBox="0 0 400 100"', (800, 200)),
-    ('width="50%" height="50%"', None), ("", None), ('width="-5" height="5"', None),
-])
-def test_intrinsic_size(attrs: str, size: tuple[int, int] | None) -> None:
-    root = svgmod.parse_svg(f'<svg xmlns="http://www.w3.org/2000/svg" {attrs}/>'.encode())
-    got = svgmod.intrinsic_size(root)
-    assert (None if got is None else (round(got[0]), round(got[1]))) == size
-
-
-def test_a_huge_svg_is_drawn_within_the_pixel_limit() -> None:
-    from dlp_proxy.files.context import Ctx
-    from dlp_proxy.files.limits import Budget
-
-    data = (b'<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"><rect width="100%" '
-            b'height="100%" fill="white"/></svg>')
-    budget = Budget(Limits())
-    image = svgmod.render(data, svgmod.parse_svg(data), Ctx(budget), "svg/rendered")
-    assert image is not None, budget.problems
-    assert image.size[0] * image.size[1] <= svgmod.RENDER_MAX_PIXELS * 1.01
-
-
-class _Hits(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        _Hits.hits.append(self.path)
-        body = _png(_line(f"SSN {SSN}"))
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def web() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hits)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _Hits.hits.clear()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def test_svg_references_are_never_followed(web: str, tmp_path: Path) -> None:
-    """Drawing an SVG loads nothing from outside it: no URL, no file, no XInclude (a file
-    of the gateway's host would be read into the upload's findings, a URL fetched)."""
-    picture = tmp_path / "pic.png"
-    picture.write_bytes(_png(_line(f"SSN {SSN}")))
-    hrefs = [f"{web}/a.png", f"file://{picture}", str(picture), "pic.png"]
-    images = "".join(f'<image href="{h}" width="700" height="90"/><image xlink:href="{h}" width="700" height="90"/>'
-                     for h in hrefs)
-    data = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-            'xmlns:xi="http://www.w3.org/2001/XInclude" width="700" height="90">'
-            f'{images}<text x="5" y="80"><xi:include href="{picture}" parse="text"/></text>'
-            f'<style>@import url({web}/x.css);</style></svg>').encode()
-    ex = extract(data, filename="refs.svg")
-    assert not any(SSN in s.text for s in ex.segments if s.location.startswith("svg/rendered")), ex.segments
-    time.sleep(0.2)
-    assert _Hits.hits == []
-
-
-def _fake_renderer(tmp_path: Path, script: str) -> str:
-    path = tmp_path / "renderer"
-    path.write_text("#!/bin/sh\n" + script + "\n")
-    path.chmod(0o755)
-    return str(path)
-
-
-@pytest.mark.parametrize(("script", "code"), [
-    ("sleep 30", "ocr-limit"),  # out of time: killed
-    ("cat >/dev/null; kill -9 $$", "ocr-limit"),  # killed by its CPU or memory limit
-    ("cat >/dev/null; echo broken >&2; exit 1", "corrupt"),  # an SVG it cannot draw
-    (None, "ocr-unavailable"),  # no renderer installed
-])
-def test_an_svg_that_cannot_be_drawn_is_not_fully_inspected(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                           script: str | None, code: str) -> None:
-    program = None if script is None else _fake_renderer(tmp_path, script)
-    monkeypatch.setattr(svgmod, "_renderer", lambda: program)
-    monkeypatch.setattr(svgmod, "RENDER_SECONDS", 1.0)
-    ex = extract(svg_paths(), filename="statement.svg")
-    assert code in ex.problems and not ex.complete
-
-
-def test_svg_with_ocr_off_is_not_fully_inspected() -> None:
-    ex = extract(svg_paths(), filename="statement.svg", limits=Limits(ocr=False))
-    assert "ocr-disabled" in ex.problems
-
-
-# -- F21: blurred text, stacked digits ---------------------------------------------------------
-
-
-def blurred(sigma: float) -> bytes:
-    from PIL import ImageFilter
-
-    return _png(_line(f"client SSN {SSN}").filter(ImageFilter.GaussianBlur(sigma)))  # type: ignore[attr-defined]
-
-
-@pytest.mark.parametrize("sigma", [2.2, 2.6, 3.0])
-def test_blurred_text_is_read(detector: Engine, sigma: float) -> None:
-    data = blurred(sigma)
-    ex = extract(data, filename="shot.png")
-    assert "no-text" not in ex.problems, _where(data, "shot.png")
-    assert "US_SSN" in _found(detector, data, "shot.png"), _where(data, "shot.png")
-
-
-def test_a_photo_without_text_is_still_cheap_and_text_free() -> None:
-    from PIL import Image, ImageFilter
-
-    from dlp_proxy.files.ocr import may_have_text
-
-    for seed in (1, 2, 3):
-        photo = Image.open(io.BytesIO(photo_like(seed=seed)))
-        assert not may_have_text(photo.convert("L"), photo.convert("RGB"))
-        assert not may_have_text(photo.filter(ImageFilter.GaussianBlur(3)).convert("L"))
-    ex = extract(photo_like(seed=4), filename="photo.jpg")
-    assert ex.problems == ("no-text",)
-
-
-def stacked(digits: str = SSN, label: str = "SSN", size: int = 38, step: int = 44) -> bytes:
-    """``label``, then the digits one per row under it."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    img = Image.new("RGB", (120, len(digits) * step + 60), "white")
-    draw = ImageDraw.Draw(img)
-    draw.text((10, 5), label, fill="black", font=ImageFont.truetype(FONT, 30))
-    for i, ch in enumerate(digits):
-        draw.text((40, 50 + i * step), ch, fill="black", font=ImageFont.truetype(FONT, size))
-    return _png(img)
-
-
-@pytest.mark.parametrize(("digits", "entity", "size", "step"), [
-    (SSN, "US_SSN", 38, 44), (SSN, "US_SSN", 20, 24), ("4111111111111111", "CREDIT_CARD", 38, 44),
-])
-def test_digits_stacked_one_per_row_are_read_as_one_line(detector: Engine, digits: str, entity: str, size: int,
-                                                         step: int) -> None:
-    data = stacked(digits, "SSN" if entity == "US_SSN" else "card", size, step)
-    column = [s.text for s in extract(data, filename="v.png").segments if s.location == "ocr/column"]
-    assert column and digits in column[0].replace(" ", ""), _where(data, "v.png")
-    assert entity in _found(detector, data, "v.png"), _where(data, "v.png")
-
-
-def test_lines_of_text_are_no_stacked_column() -> None:
-    from PIL import Image, ImageDraw, ImageFont
-
-    from dlp_proxy.files.ocr import binarize, stacked_column
-
-    img = Image.new("L", (600, 400), 255)
-    draw = ImageDraw.Draw(img)
-    for i in range(8):
-        draw.text((10, 10 + 45 * i), f"Settlement line {i} for the desk", fill=0, font=ImageFont.truetype(FONT, 24))
-    assert stacked_column(binarize(img)) is None
-    assert stacked_column(binarize(Image.new("L", (50, 50), 255))) is None
-    ex = extract(_png(img), filename="lines.png")
-    assert not [s for s in ex.segments if s.location.endswith("/column")]
-
-
-# -- F23: frames and pages read joined ---------------------------------------------------------
-
-
-def _animation(parts: list[str], fmt: str) -> bytes:
-    frames = [_line(p) for p in parts]
-    out = io.BytesIO()
-    extra = {"duration": 1500, "loop": 0, "disposal": 2} if fmt == "GIF" else {}
-    frames[0].save(out, fmt, save_all=True, append_images=frames[1:], **extra)  # type: ignore[attr-defined]
-    return out.getvalue()
-
-
-@pytest.mark.parametrize(("fmt", "where"), [("GIF", "ocr/frames"), ("TIFF", "ocr/pages"), ("WEBP", "ocr/frames")])
-def test_an_identifier_split_across_frames_or_pages_is_read_joined(detector: Engine, fmt: str, where: str) -> None:
-    data = _animation(["client SSN 536-22-", "8710"], fmt)
-    ex = extract(data, filename="anim")
-    joined = {s.location: s.text for s in ex.segments}.get(where)
-    assert joined is not None and joined.replace("\n", "") == f"client SSN {SSN}", _where(data, "anim")
-    assert "US_SSN" in _found(detector, data, "anim")
-
-
-@pytest.mark.parametrize("fmt", ["GIF", "TIFF"])
-def test_frames_are_joined_when_the_worker_seals_each_text(fmt: str, tmp_path: Path) -> None:
-    """In the gateway's file worker the extraction's segments come back without their
-    texts (``filescan.SealedSegments``): the joined reading is made from the texts as
-    they were read, not from the segments."""
-    from dlp_proxy.gateway import filescan
-
-    filescan._worker_detector = build_detector(ner=False)
-    sealed = filescan.SealedSegments(filescan.SealedTexts(str(tmp_path)))
-    try:
-        ex, found = filescan._job(_animation(["client SSN 536-22-", "8710"], fmt), "anim", filescan.gateway_limits(120),
-                                  None, sealed=sealed)
-    finally:
-        filescan._worker_detector = None
-    where = {s.location: [f.entity_type for f in fs] for s, fs in zip(ex.segments, found, strict=True)}
-    assert "US_SSN" in where.get("ocr/frames" if fmt == "GIF" else "ocr/pages", []), where
-
-
-def test_a_single_frame_has_no_joined_reading() -> None:
-    ex = extract(_png(_line("client notes")), filename="one.png")
-    assert not [s for s in ex.segments if s.location.endswith(("/frames", "/pages"))]
-
-
-# -- F15: percent number formats ---------------------------------------------------------------
+# -- number formats -----------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=st.sampled_from(['"["', '"[x]"', '"[" ', "\\[", '"[$"', "[Blue]", "[>0]", "[$-409]", ""]),
+       after=st.sampled_from(['"]"', ' "]"', "\\]", '"[h]"', "", " ?/?", "E+0", " #/##"]),
+       text_cell=st.booleans())
+def test_property_the_literals_of_any_section_stand_beside_the_value(before: str, after: str,
+                                                                     text_cell: bool) -> None:
+    """Whatever bracket, quote or code stands around the literal, the literal and the
+    value are read side by side (``_unbracket``; ``_literals_around`` for a section that
+    is not rendered)."""
+    if text_cell:
+        if "?" in after or "E" in after or "#" in after:
+            after = ""
+        shown = format_text(SERIAL, f'{before}"{AREA}-{GROUP}-"@{after}')
+    else:
+        shown = format_number(SERIAL, f'{before}"{AREA}-{GROUP}-"0000{after}')
+    assert shown is not None and SSN in shown, shown
 
 
 @pytest.mark.parametrize(("value", "code", "shown"), [
-    ("53622.871", "000-00-0000%%", "536-22-8710%%"),
-    ("5362287.1", "000-00-0000%", "536-22-8710%"),
-    ("0.25", "0%", "25%"),
-    ("0.125", "0.0%", "12.5%"),
-    ("-0.25", "0%;(0%)", "(25%)"),
-    ("1234.5", "#,##0.00%", "123,450.00%"),
-    ("0.5", '"%"0', "%0"),  # a quoted % is shown, not a scaling
-    ("5", "0" + "%" * 9, None),  # more than MAX_PERCENT signs: not rendered
-])
-def test_percent_formats(value: str, code: str, shown: str | None) -> None:
-    assert format_number(value, code) == shown
-
-
-def test_xlsx_percent_format_shows_the_identifier(detector: Engine) -> None:
-    data = _xlsx_number(53622.871, "000-00-0000%%")
-    assert "US_SSN" in _found(detector, data, "book.xlsx"), _where(data, "book.xlsx")
-
-
-# -- dates and times shown by a number format (after F15: "536-22-"yyyy) -----------------------
-
-
-@pytest.mark.parametrize(("value", "code", "shown"), [
-    # the 1900 date system (Excel's own 29 February 1900 is serial 60), then the 1904 one
-    ("2487454", '"536-22-"yyyy', "536-22-8710\n536-22-8714"),
-    ("45000", "yyyy-mm-dd", "2023-03-15\n2027-03-16"),
-    ("60", "dd-mmm-yy", "29-Feb-00\n01-Mar-04"),
-    ("45000.5", "h:mm AM/PM", "12:00 PM"),
-    ("45000.75", "hh:mm:ss", "18:00:00"),
+    ("228710", r"[$536-409]\-00\-0000", SSN),
+    ("228710", r"[$536]\-00\-0000", SSN),
+    ("1111", '"[" "4111 1111 1111 "0000"]"', "[ 4111 1111 1111 1111]"),
+    ("111111111111", r"[$4111-409]\ 0000\ 0000\ 0000", "4111 1111 1111 1111"),
+    ("1234.5", "[$$-409]0.00", "$1234.50"),  # the currency sign is shown, as Excel shows it
+    ("1234.5", "[Red][<0]0.00;0.00", "1234.50"),
+    ("45000", "[$-409]yyyy-mm-dd", "2023-03-15\n2027-03-16"),  # (the 1900 and the 1904 date systems)
     ("1.5", "[h]:mm", "36:00"),
-    ("1.5", "[mm]:ss", "2160:00"),
-    # an elapsed count alone shows any duration, past 9999-12-31 too (attack pass 9, F11)
-    (str(536228710 / 24), "[h]", "536228710"),
-    (str(536228710 / 1440), "[m]", "536228710"),
-    (str(536228710 / 86400), "[s]", "536228710"),
-    ("12", "[Red]0", "12"),  # a colour in brackets is no elapsed count
-    ("45000.01", "mm:ss", "14:24"),  # minutes before seconds
-    ("45000", "dddd, mmmm d", "Wednesday, March 15\nTuesday, March 16"),
-    ("0.123456", "ss.000", "46.598"),
-    ("-5", "yyyy", None),  # Excel shows ####
-    ("2958466", "yyyy", None),  # past 9999-12-31
-    ("2.5", "# ?/?", None),  # a fraction: not rendered
 ])
-def test_date_formats(value: str, code: str, shown: str | None) -> None:
+def test_bracketed_codes(value: str, code: str, shown: str) -> None:
     assert format_number(value, code) == shown
 
 
-@given(st.integers(1, 2958465), st.sampled_from(["yyyy-mm-dd", "dd/mm/yy", "mmmm d, yyyy"]))
-@settings(max_examples=300, deadline=None)
-def test_a_date_reads_as_the_calendar_says(serial: int, code: str) -> None:
-    """The 1900 reading against Python's calendar: serial 61 onward is 1899-12-30 plus
-    the serial (Excel counts a 29 February 1900 that never was)."""
-    import datetime
-
-    shown = format_number(str(serial), code)
-    assert shown is not None
-    d = datetime.date(1899, 12, 30 if serial >= 61 else 31) + datetime.timedelta(days=serial)
-    if serial != 60:
-        assert shown.split("\n")[0] == d.strftime({"yyyy-mm-dd": "%Y-%m-%d", "dd/mm/yy": "%d/%m/%y",
-                                                   "mmmm d, yyyy": f"%B {d.day}, %Y"}[code])
+def test_a_section_without_literals_is_still_not_rendered() -> None:
+    assert format_number("0.5", "# ?/?") is None
+    assert format_number("1234", "0.00E+00") is None
 
 
-def test_xlsx_date_format_shows_the_identifier(detector: Engine) -> None:
-    data = _xlsx_number(2487454, '"536-22-"yyyy')
+# -- formulas -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("master", "formula", "ref", "moved"), [
+    ("A2", 'B2&"-"&C2&"-"&D2', "A3", 'B3&"-"&C3&"-"&D3'),
+    ("A2", '$B$2&"B2"&C$2&SUM(B2:D2)&LOG10(B2)', "C5", '$B$2&"B2"&E$2&SUM(D5:F5)&LOG10(D5)'),
+    ("A2", "B1", "A1", SHARED_UNKNOWN),  # moved off the sheet
+    ("", "B2", "A3", SHARED_UNKNOWN),
+])
+def test_shift_formula(master: str, formula: str, ref: str, moved: str) -> None:
+    assert shift_formula(master, formula, ref) == moved
+
+
+@pytest.mark.parametrize(("formula", "value"), [
+    ('=TEXT((CODE("&")-CODE(" "))*1000+CODE("6")-CODE(" "),"0")', "6022"),
+    ('=LEN("abcde")&REPT("1",3)', "5111"),
+    ('=SUBSTITUTE("536x22x8710","x","-")', SSN),
+    ('=SUBSTITUTE("536x22x8710","x","-",2)', "536x22-8710"),
+    ('=UNICODE("A")', "65"),
+])
+def test_more_functions(formula: str, value: str) -> None:
+    assert evaluate(formula, lambda _ref: None) == value
+
+
+# -- XLSX, hand-written --------------------------------------------------------------------
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_FULL_CALC = '<calcPr calcId="124519" fullCalcOnLoad="1"/>'
+
+
+def _xlsx(rows: str, numfmts: dict[int, str] | None = None, calc: str = '<calcPr calcId="191029"/>',
+          defined: str = "") -> bytes:
+    numfmts = numfmts or {}
+    nf = "".join(f'<numFmt numFmtId="{i}" formatCode={quoteattr(c)}/>' for i, c in numfmts.items())
+    xfs = [0, *numfmts]
+    styles = (f'<styleSheet xmlns="{_MAIN}">' + (f'<numFmts count="{len(numfmts)}">{nf}</numFmts>' if nf else "")
+              + '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders>'
+              + f'<cellXfs count="{len(xfs)}">'
+              + "".join(f'<xf numFmtId="{i}" applyNumberFormat="1"/>' for i in xfs) + "</cellXfs></styleSheet>")
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'),
+        "_rels/.rels": (f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                        f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+                        "</Relationships>"),
+        "xl/workbook.xml": (f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets><sheet name="Sheet1" sheetId="1" '
+                            'r:id="rId1"/></sheets>' + (f"<definedNames>{defined}</definedNames>" if defined else "")
+                            + calc + "</workbook>"),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'),
+        "xl/styles.xml": styles,
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{_MAIN}"><sheetData>{rows}</sheetData></worksheet>',
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + text)
+    return out.getvalue()
+
+
+_NOTES = '<row r="1"><c r="A1" t="inlineStr"><is><t>Notes</t></is></c></row>'
+
+
+def _formatted(value: str, code: str, t: str = "n") -> bytes:
+    cell = (f'<c r="A2" s="1"><v>{value}</v></c>' if t == "n"
+            else f'<c r="A2" s="1" t="inlineStr"><is><t>{value}</t></is></c>' if t == "is"
+            else f'<c r="A2" s="1" t="{t}"><v>{value}</v></c>')
+    return _xlsx(f'{_NOTES}<row r="2">{cell}</row>', {164: code})
+
+
+def _shared(far: bool = False) -> bytes:
+    b, c, d = ("H", "J", "L") if far else ("B", "C", "D")
+    return _xlsx(
+        f'<row r="2"><c r="A2" t="str"><f t="shared" ref="A2:A3" si="0">{b}2&amp;"-"&amp;{c}2&amp;"-"&amp;{d}2</f>'
+        f'<v>x-y-z</v></c><c r="{b}2" t="inlineStr"><is><t>x</t></is></c><c r="{c}2" t="inlineStr"><is><t>y</t></is></c>'
+        f'<c r="{d}2" t="inlineStr"><is><t>z</t></is></c></row>'
+        f'<row r="3"><c r="A3" t="str"><f t="shared" si="0"/></c><c r="{b}3"><v>{AREA}</v></c><c r="{c}3"><v>{GROUP}</v>'
+        f'</c><c r="{d}3"><v>{SERIAL}</v></c></row>', calc=_FULL_CALC)
+
+
+XLSX_CASES = {
+    "bracket-literal": lambda: _formatted(SERIAL, f'"[" "{AREA}-{GROUP}-"0000"]"'),
+    "bracket-literal-text": lambda: _formatted(SERIAL, f'"[" "{AREA}-{GROUP}-"@"]"', t="is"),
+    "bracket-literal-condition": lambda: _formatted(SERIAL, f'[>0]"[" "{AREA}-{GROUP}-"0000"]";General'),
+    "currency-symbol": lambda: _formatted(GROUP + SERIAL, f"[$" + AREA + r"-409]\-00\-0000"),
+    "fraction": lambda: _formatted(SERIAL, f'"{AREA}-{GROUP}-"0000 ?/?'),
+    "scientific": lambda: _formatted(SERIAL, f'"{AREA}-{GROUP}-"0000E+0'),
+    "date-cell": lambda: _formatted(f"{SERIAL}-01-01T00:00:00", f'"{AREA}-{GROUP}-"yyyy', t="d"),
+    "shared-formula": _shared,
+    "shared-formula-far": lambda: _shared(far=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(XLSX_CASES))
+def test_xlsx_shows_the_identifier(detector: Engine, case: str) -> None:
+    data = XLSX_CASES[case]()
     assert "US_SSN" in _found(detector, data, "book.xlsx"), _where(data, "book.xlsx")
 
 
-# -- F14: client metrics -----------------------------------------------------------------------
+def test_card_behind_a_bracket_literal_and_a_currency_symbol(detector: Engine) -> None:
+    for data in (_formatted("1111", '"[" "4111 1111 1111 "0000"]"'),
+                 _formatted("111111111111", r"[$4111-409]\ 0000\ 0000\ 0000")):
+        assert "CREDIT_CARD" in _found(detector, data, "book.xlsx"), _where(data, "book.xlsx")
 
 
-def _report(**labels: str) -> bytes:
-    import json
-
-    return json.dumps({"version": "0.1.0", "client_id": "x", "labels": {"platform": "macos", "agent": "chrome", **labels},
-                       "start": 1, "end": 2, "counters": [{"metric": "long_tasks", "value": 3}],
-                       "histograms": [{"metric": "TTFB", "value": 12.5, "timestamp": 1733346000000,
-                                       "labels": {"page_type": "team_controller"}}]}).encode()
+def test_a_shared_formula_without_its_master_is_active_content() -> None:
+    data = _xlsx('<row r="3"><c r="A3" t="str"><f t="shared" si="7"/></c></row>', calc=_FULL_CALC)
+    assert "active-content" in extract(data, filename="b.xlsx").problems
 
 
-def test_client_metrics_take_names_versions_and_ids() -> None:
-    assert no_content_shape_error("telemetry", _report()) is None
-    assert no_content_shape_error("telemetry", _report(client="k3xq7ye1fbrh5g9bz4bnpat5gw")) is None
+def test_a_formula_of_defined_names_is_active_content() -> None:
+    """``=pa&"-"&pb&"-"&pc`` holds no digit; its names point at cells that do."""
+    data = _xlsx(
+        '<row r="2"><c r="A2" t="str"><f>pa&amp;"-"&amp;pb&amp;"-"&amp;pc</f></c>'
+        f'<c r="H2"><v>{AREA}</v></c><c r="J2"><v>{GROUP}</v></c><c r="L2"><v>{SERIAL}</v></c></row>', calc=_FULL_CALC,
+        defined='<definedName name="pa">Sheet1!$H$2</definedName><definedName name="pb">Sheet1!$J$2</definedName>'
+                '<definedName name="pc">Sheet1!$L$2</definedName>')
+    assert "active-content" in extract(data, filename="b.xlsx").problems
 
 
-@pytest.mark.parametrize("text", [f"client SSN {SSN}", SSN, "4111-1111-1111-1111", "acct 4839 2011 7",
-                                  "５３６－２２－８７１０", "53622871"])
-def test_client_metrics_refuse_identifiers(text: str) -> None:
-    assert no_content_shape_error("telemetry", _report(platform=text)) is not None
+def test_a_csv_formula_without_a_digit_is_active_content() -> None:
+    """``CODE("&")-CODE(" ")`` is 6: a formula makes digits from none (``TRUE`` in arithmetic
+    is not read here, so the field is not worked out)."""
+    data = b'Client,Reference\nJohn Smith,"=TEXT((CODE(""&"")-CODE("" "")+TRUE)*(CODE(""~"")-CODE("" "")),""###-##-####"")"\n'
+    assert "active-content" in extract(data, filename="c.csv").problems
 
 
-# -- through the gateway -----------------------------------------------------------------------
+def test_an_ordinary_spreadsheet_is_not_active_content() -> None:
+    data = _xlsx(_NOTES + '<row r="2"><c r="A2"><v>3</v></c><c r="B2"><f>A2*2</f><v>6</v></c></row>')
+    assert "active-content" not in extract(data, filename="b.xlsx").problems
 
-GATEWAY_CASES: dict[str, tuple[Callable[[], bytes], str, str]] = {
-    "f6-svg-paths": (svg_paths, "statement.svg", "image/svg+xml"),
-    "f6-svg-transform": (svg_transform, "statement2.svg", "image/svg+xml"),
-    "f21-blur": (lambda: blurred(2.6), "shot.png", "image/png"),
-    "f21-stacked": (stacked, "v.png", "image/png"),
-    "f23-gif-frames": (lambda: _animation(["client SSN 536-22-", "8710"], "GIF"), "anim.gif", "image/gif"),
-    "f23-tiff-pages": (lambda: _animation(["client SSN 536-22-", "8710"], "TIFF"), "scan.tiff", "image/tiff"),
-    "f15-xlsx-percent": (lambda: _xlsx_number(53622.871, "000-00-0000%%"), "clients.xlsx",
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+
+# -- ODS styles ---------------------------------------------------------------------------
+
+_ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+           'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+           'xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0" office:version="1.2"')
+
+
+def _ods(data_style: str, cell: str) -> bytes:
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS}><office:automatic-styles>'
+               f'{data_style}<style:style style:name="ce1" style:family="table-cell" style:data-style-name="N1"/>'
+               '</office:automatic-styles><office:body><office:spreadsheet><table:table table:name="Sheet1">'
+               '<table:table-row><table:table-cell office:value-type="string"><text:p>Notes</text:p></table:table-cell>'
+               f'</table:table-row><table:table-row>{cell}</table:table-row></table:table></office:spreadsheet>'
+               "</office:body></office:document-content>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+ODS_CASES = {
+    "date-style": lambda: _ods(
+        f'<number:date-style style:name="N1"><number:text>{AREA}-{GROUP}-</number:text>'
+        '<number:year number:style="long"/></number:date-style>',
+        f'<table:table-cell table:style-name="ce1" office:value-type="date" office:date-value="{SERIAL}-01-01">'
+        "<text:p>01/01/10</text:p></table:table-cell>"),
+    "text-style": lambda: _ods(
+        f'<number:text-style style:name="N1"><number:text>{AREA}-{GROUP}-</number:text><number:text-content/>'
+        "</number:text-style>",
+        f'<table:table-cell table:style-name="ce1" office:value-type="string"><text:p>{SERIAL}</text:p>'
+        "</table:table-cell>"),
+    "percentage-style": lambda: _ods(
+        f'<number:percentage-style style:name="N1"><number:text>{AREA}-{GROUP}-</number:text><number:number '
+        'number:decimal-places="0" number:min-integer-digits="4"/><number:text>%</number:text></number:percentage-style>',
+        '<table:table-cell table:style-name="ce1" office:value-type="percentage" office:value="87.1"><text:p>x</text:p>'
+        "</table:table-cell>"),
 }
-#: each case its own sender and channel: the split-message window joins pieces per sender
-#: and channel, so one case's pieces never complete another's
-_SENDERS = [("alice", "town_square"), ("alice", "dm_alice_bob"), ("alice", "group"), ("bob", "town_square"),
-            ("bob", "dm_alice_bob"), ("bob", "group"), ("carol", "town_square"), ("carol", "group")]
 
 
-def _upload(gateway: Gateway, sender: tuple[str, str], name: str, data: bytes, ctype: str) -> httpx.Response:
-    user, channel = sender
-    return httpx.post(f"{gateway.url}/api/v4/files", headers={"Authorization": f"Bearer {gateway.sim.token(user)}"},
-                      data={"channel_id": gateway.sim.channel(channel)}, files={"files": (name, data, ctype)},
-                      timeout=120)
+@pytest.mark.parametrize("case", sorted(ODS_CASES))
+def test_ods_styles_show_the_identifier(detector: Engine, case: str) -> None:
+    data = ODS_CASES[case]()
+    assert "US_SSN" in _found(detector, data, "book.ods"), _where(data, "book.ods")
+
+
+# -- DOCX numbering -------------------------------------------------------------------------
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _docx(body: str, numbering: str, styles: str = "") -> bytes:
+    rels = f'<Relationship Id="rId2" Type="{_REL}/numbering" Target="numbering.xml"/>'
+    ct = ('<Override PartName="/word/numbering.xml" '
+          'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"/>')
+    parts = {"word/document.xml": f"<w:document {_W}><w:body>{body}<w:sectPr/></w:body></w:document>",
+             "word/numbering.xml": f"<w:numbering {_W}>{numbering}</w:numbering>"}
+    if styles:
+        parts["word/styles.xml"] = f"<w:styles {_W}>{styles}</w:styles>"
+        rels += f'<Relationship Id="rId1" Type="{_REL}/styles" Target="styles.xml"/>'
+        ct += ('<Override PartName="/word/styles.xml" '
+               'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>')
+    parts["[Content_Types].xml"] = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+        f'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>{ct}</Types>')
+    parts["_rels/.rels"] = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                            f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="word/document.xml"/>'
+                            "</Relationships>")
+    parts["word/_rels/document.xml.rels"] = (
+        f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + text)
+    return out.getvalue()
+
+
+def _numbering(fmt: str, start: int, text: str) -> str:
+    return (f'<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/>'
+            f'<w:lvlText w:val="{text}"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>')
+
+
+_REF_PARA = "<w:r><w:t>client reference</w:t></w:r></w:p>"
+DOCX_CASES = {
+    "style-numbering": lambda: _docx(
+        f'<w:p><w:pPr><w:pStyle w:val="RefList"/></w:pPr>{_REF_PARA}',
+        _numbering("decimal", int(SERIAL), f"{AREA}-{GROUP}-%1"),
+        '<w:style w:type="paragraph" w:styleId="Base"><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr></w:style>'
+        '<w:style w:type="paragraph" w:styleId="RefList"><w:basedOn w:val="Base"/></w:style>'),
+    "decimal-zero": lambda: _docx(
+        f'<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr>{_REF_PARA}',
+        _numbering("decimalZero", int(SERIAL[-1]), f"{AREA}-{GROUP}-{SERIAL[:2]}%1")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DOCX_CASES))
+def test_docx_list_labels_show_the_identifier(detector: Engine, case: str) -> None:
+    data = DOCX_CASES[case]()
+    assert "US_SSN" in _found(detector, data, "memo.docx"), _where(data, "memo.docx")
+
+
+def test_a_style_whose_numbering_is_removed_numbers_nothing() -> None:
+    data = _docx('<w:p><w:pPr><w:pStyle w:val="Plain"/></w:pPr><w:r><w:t>text</w:t></w:r></w:p>',
+                 _numbering("decimal", 1, "%1."),
+                 '<w:style w:type="paragraph" w:styleId="Plain"><w:pPr><w:numPr><w:numId w:val="0"/></w:numPr>'
+                 "</w:pPr></w:style>")
+    assert not [s for s in extract(data, filename="m.docx").segments if s.location == "body/list-labels"]
+
+
+# -- through the gateway ---------------------------------------------------------------------
+
+GATEWAY_CASES = {
+    "bracket-literal": (XLSX_CASES["bracket-literal"], "book.xlsx"),
+    "shared-formula": (XLSX_CASES["shared-formula"], "book.xlsx"),
+    "ods-date-style": (ODS_CASES["date-style"], "book.ods"),
+    "docx-style-numbering": (DOCX_CASES["style-numbering"], "memo.docx"),
+}
 
 
 @pytest.mark.parametrize("case", sorted(GATEWAY_CASES))
 def test_attack8_files_are_stopped_by_the_gateway(gateway: Gateway, case: str) -> None:
-    make, name, ctype = GATEWAY_CASES[case]
+    make, name = GATEWAY_CASES[case]
     gateway.sim.clear()
-    resp = _upload(gateway, _SENDERS[sorted(GATEWAY_CASES).index(case)], name, make(), ctype)
+    resp = httpx.post(f"{gateway.url}/api/v4/files", headers={"Authorization": f"Bearer {gateway.sim.token('alice')}"},
+                      data={"channel_id": gateway.sim.channel("town_square")}, files={"files": (name, make())},
+                      timeout=120)
     assert resp.status_code == 403, resp.text
     assert resp.json()["id"] in ("api.dlp.blocked.app_error", "api.dlp.quarantined.app_error")
     assert not [r for r in gateway.sim.requests() if r["path"] == "/api/v4/files"]
-
-
-@pytest.mark.parametrize(("name", "make", "ctype"), [
-    ("chart.svg", lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60"><text x="10" y="40" '
-                          b'font-size="20">Quarterly volume</text></svg>', "image/svg+xml"),
-    ("shot.png", lambda: _png(_line("see you at the 11:00 call")), "image/png"),
-])
-def test_clean_pictures_are_forwarded(gateway: Gateway, name: str, make: Callable[[], bytes], ctype: str) -> None:
-    gateway.sim.clear()
-    resp = _upload(gateway, ("carol", "group"), name, make(), ctype)
-    assert resp.status_code == 201, resp.text
-
-
-def test_client_metrics_with_identifiers_are_refused_by_the_gateway(gateway: Gateway) -> None:
-    for path in ("/api/v4/client_perf", "/api/v4/perf"):
-        gateway.sim.clear()
-        resp = httpx.post(f"{gateway.url}{path}", content=_report(platform=f"client SSN {SSN}"),
-                          headers={"Authorization": f"Bearer {gateway.sim.token('alice')}",
-                                   "Content-Type": "application/json"}, timeout=30)
-        assert resp.status_code == 400, resp.text
-        assert not [r for r in gateway.sim.requests() if r["path"] == path]

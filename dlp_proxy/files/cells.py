@@ -22,7 +22,8 @@ holds (value, formula text, cached value) *and* what it displays:
   numbers, ``CONCATENATE``, ``CONCAT``, ``TEXTJOIN``, ``TEXT``, ``CHAR``, ``UNICHAR``, ``SUM``,
   ``PRODUCT``, ``MIN``, ``MAX``, ``AVERAGE``, ``COUNT`` (of values and same-sheet ranges
   of at most ``MAX_RANGE_CELLS`` cells), ``ABS``, ``INT``, ``ROUND``, ``MOD``, ``TRIM``,
-  ``UPPER``, ``LOWER``, ``LEFT``, ``RIGHT``, ``MID``, ``T``, ``VALUE``.  Anything else
+  ``UPPER``, ``LOWER``, ``LEFT``, ``RIGHT``, ``MID``, ``T``, ``VALUE``, ``CODE``, ``UNICODE``,
+  ``LEN``, ``REPT``, ``SUBSTITUTE``.  Anything else
   (other functions, other sheets) gives None; the formula text and its cached value
   are still reported, and a formula with no cached value is read as written and makes
   the file ``active-content`` (``formula_values``).
@@ -34,6 +35,7 @@ evaluated, nesting is limited to ``MAX_DEPTH``, and results are cut at
 
 from __future__ import annotations
 
+import datetime
 import functools
 import math
 import re
@@ -54,9 +56,52 @@ BUILTIN_FORMATS: dict[int, str] = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 
 
 _DATE_LETTERS = re.compile(r"[yYmMdDhHsS]|AM/PM|A/P|[eE][+-]")
 _CONDITION = re.compile(r"^\[(<=|>=|<>|<|>|=)(-?[0-9.]+)\]")
-_BRACKET = re.compile(r"\[[^\]]*\]")
-#: an elapsed count, a date/time code inside brackets (``[h]:mm``, ``[ss]``)
+#: an elapsed count, a date/time code inside brackets (``[h]:mm``, ``[ss]``), searched
+#: outside the quoted literals and escapes (``_QUOTED``: ``"[h]"`` is text)
 _ELAPSED = re.compile(r"\[(?:h+|m+|s+)\]", re.IGNORECASE)
+_QUOTED = re.compile(r'"[^"]*"|\\.')
+#: a currency or locale tag (``[$USD-409]``, ``[$€]``, ``[$-409]``): Excel shows its symbol
+_CURRENCY = re.compile(r"\[\$([^\]-]*)(?:-[^\]]*)?\]")
+
+
+@functools.lru_cache(maxsize=1024)
+def _unbracket(section: str, keep_elapsed: bool = False) -> str:
+    """``section`` without its bracketed codes (a condition, a colour, a locale), read as
+    Excel reads it: a ``[`` inside a quoted literal or after a ``\\`` is text, not a code
+    (attack of 2026-12-07: ``"[" "AAA-GG-"0000"]"`` shows ``[ AAA-GG-SSSS]``; removing every
+    ``[...]`` first took the literal's digits with it); a currency tag's symbol is shown
+    (``[$AAA-409]\\-00\\-0000``), written here as a quoted literal; an elapsed ``[h]``
+    is kept when ``keep_elapsed``."""
+    out: list[str] = []
+    i = 0
+    while i < len(section):
+        ch = section[i]
+        if ch == '"':
+            end = section.find('"', i + 1)
+            end = len(section) - 1 if end < 0 else end
+            out.append(section[i : end + 1])
+            i = end + 1
+        elif ch in "\\_*" and i + 1 < len(section):
+            out.append(section[i : i + 2])
+            i += 2
+        elif ch == "[":
+            end = section.find("]", i + 1)
+            if end < 0:
+                out.append(section[i:])
+                break
+            code = section[i : end + 1]
+            currency = _CURRENCY.fullmatch(code)
+            if currency is not None:
+                if currency.group(1):
+                    out.append('"' + currency.group(1).replace('"', "") + '"')
+            elif keep_elapsed and _ELAPSED.fullmatch(code):
+                out.append(code)
+            i = end + 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
 
 
 def _sections(code: str) -> list[str]:
@@ -147,7 +192,7 @@ def _layout(section: str) -> Layout | str | None:
     """What ``format_number`` needs of a format section, whatever the value (read once
     per section, not per cell): None when the section is not rendered here, the text
     of a section without digit placeholders, or its ``Layout``."""
-    plain = _BRACKET.sub("", section)
+    plain = _unbracket(section)
     unquoted = re.sub(r'"[^"]*"|\\.', "", plain)
     if _DATE_LETTERS.search(unquoted) or "/" in unquoted or "@" in unquoted:
         return None
@@ -195,9 +240,9 @@ def format_number(value: str, code: str) -> str | None:
     if not code or code == "General" or code == "@":
         return None
     section, signed = _pick_section(_code_sections(code), v)
-    layout = None if _ELAPSED.search(section) else _layout(section)
+    layout = None if _ELAPSED.search(_QUOTED.sub("", section)) else _layout(section)
     if layout is None:
-        return format_date(v, section)
+        return format_date(v, section) or _literals_around(v, section)
     if isinstance(layout, str):
         return layout
     int_tokens, frac_tokens, has_point, decimals, scale, placeholders, grouping, percent = layout
@@ -243,6 +288,51 @@ def format_number(value: str, code: str) -> str | None:
     return result[:MAX_RESULT]
 
 
+#: what a section not rendered here writes as codes: placeholders, a fraction's, an
+#: exponent's, a date's letters
+_CODE_CHARS = frozenset("0#?.,%/eEyYmMdDhHsSaApP@")
+
+
+def _literals_around(v: float, section: str) -> str | None:
+    """A section this module does not render (a fraction ``?/?``, scientific ``0E+0``):
+    its literal text in order with the value, as written, where its codes begin, so
+    what the literals show beside the digits is read (attack of 2026-12-07:
+    ``"AAA-GG-"0000 ?/?`` on SSSS shows the SSN); None when it has no literal."""
+    out: list[str] = []
+    placed = literal = False
+    prev = ""
+    for is_literal, ch in _section_tokens(_unbracket(section)):
+        if is_literal:
+            out.append(ch)
+            literal = literal or bool(ch.strip())
+        elif ch in _CODE_CHARS or (ch in "+-" and prev in ("e", "E")):  # (an exponent's sign is a code)
+            if not placed:
+                out.append(_plain_number(v))
+                placed = True
+        else:
+            out.append(ch)
+            literal = literal or bool(ch.strip())
+        prev = "" if is_literal else ch
+    return "".join(out)[:MAX_RESULT] if literal else None
+
+
+def _plain_number(v: float) -> str:
+    return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
+
+
+def date_serial(value: str) -> str:
+    """An ISO 8601 date (an XLSX date cell ``t="d"``, an ODS ``office:date-value``:
+    ``2026-11-19T00:00:00``) as the date serial its number format is applied to (attack
+    of 2026-12-07: ``"AAA-GG-"yyyy`` on a date of year SSSS shows an SSN); "" when it is
+    no date or before 1900-03-01 (no format applies: it is read as stored)."""
+    try:
+        when = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    delta = when.replace(tzinfo=None) - datetime.datetime(1899, 12, 30)
+    return repr(delta.days + delta.seconds / 86400) if delta.days >= 61 else ""
+
+
 # -- dates and times -----------------------------------------------------------------
 
 #: the largest date serial Excel shows (9999-12-31); above it, or below 0, it shows ####
@@ -258,8 +348,6 @@ _DATE_CODE = re.compile(r"\[(?:h+|m+|s+)\]|AM/PM|am/pm|A/P|a/p|([yYmMdDhHsSeE])\
 def _serial_date(days: int, date1904: bool) -> tuple[int, int, int, int]:
     """(year, month, day, weekday 0 = Monday) of a whole date serial: the 1900 system
     with its 29 February 1900 (serial 60) and day 0 (``1900-01-00``), or the 1904 one."""
-    import datetime
-
     if date1904:
         d = datetime.date(1904, 1, 1) + datetime.timedelta(days=days)
         return d.year, d.month, d.day, d.weekday()
@@ -274,12 +362,11 @@ def _serial_date(days: int, date1904: bool) -> tuple[int, int, int, int]:
 def _date_text(v: float, section: str, date1904: bool) -> str | None:
     # an elapsed count ([h], [mm], [ss]) with no date part shows any duration (AAAGGSSSS
     # hours); a date beyond 9999-12-31 shows ####
-    elapsed = re.search(r"\[(?:h+|m+|s+)\]", section, re.IGNORECASE) is not None and not re.search(
+    elapsed = _ELAPSED.search(_QUOTED.sub("", section)) is not None and not re.search(
         r"[yYdD]", re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", section))
     if v < 0 or (v > MAX_DATE_SERIAL - (1462 if date1904 else 0) and not elapsed) or v > 1e12:
         return None
-    kept = _BRACKET.sub(lambda m: m.group(0) if re.fullmatch(r"\[(?:h+|m+|s+)\]", m.group(0), re.I) else "",
-                        section)
+    kept = _unbracket(section, keep_elapsed=True)
     # tokens: (literal, text) with the letters' runs as codes
     tokens: list[tuple[bool, str]] = []
     for literal, ch in _section_tokens(kept):
@@ -368,7 +455,7 @@ def format_date(v: float, section: str) -> str | None:
     read here): both readings, one a line, when they differ.  None for a section that
     is no date format (fractions ``?/?``, scientific ``0E+0``) or a value Excel shows
     as ####."""
-    unquoted = re.sub(r'"[^"]*"|\\.', "", _BRACKET.sub("", section))
+    unquoted = re.sub(r'"[^"]*"|\\.', "", _unbracket(section))
     if "/" in unquoted.replace("AM/PM", "").replace("am/pm", "").replace("A/P", "").replace("a/p", "") \
             and "?" in unquoted:
         return None  # a fraction
@@ -400,7 +487,7 @@ def format_text(text: str, code: str) -> str | None:
     section = _text_section(code)
     if section is None:
         return None
-    out = [text if ch == "@" and not literal else ch for literal, ch in _section_tokens(_BRACKET.sub("", section))]
+    out = [text if ch == "@" and not literal else ch for literal, ch in _section_tokens(_unbracket(section))]
     shown = "".join(out)[:MAX_RESULT]
     return None if shown == text else shown
 
@@ -607,7 +694,7 @@ class _Parser:
 #: the functions that take ranges, and those whose value is a number (a number format applies)
 _RANGE_FUNCTIONS = frozenset({"SUM", "AVERAGE", "MIN", "MAX", "COUNT", "PRODUCT", "CONCAT", "TEXTJOIN"})
 _NUMERIC_FUNCTIONS = frozenset({"SUM", "VALUE", "AVERAGE", "MIN", "MAX", "COUNT", "PRODUCT", "ABS", "INT", "ROUND",
-                                "MOD"})
+                                "MOD", "CODE", "UNICODE", "LEN"})
 #: the most cells a range argument may cover
 MAX_RANGE_CELLS = 4096
 
@@ -689,6 +776,34 @@ def _call(name: str, args: list[str]) -> str:
     if name == "RIGHT" and len(args) in (1, 2):
         n = _int_arg(args[1]) if len(args) == 2 else 1
         return args[0][-n:] if n else ""
+    if name in ("CODE", "UNICODE") and len(args) == 1 and args[0]:
+        # digits built from characters' codes (attack of 2026-12-07: ``CODE("c")-CODE(" ")``);
+        # CODE is the Windows code page's number (cp1252), UNICODE the code point
+        if name == "UNICODE":
+            return str(ord(args[0][0]))
+        try:
+            return str(args[0][0].encode("cp1252")[0])
+        except UnicodeEncodeError:
+            return "63"  # "?", as Excel shows a character its code page lacks
+    if name == "LEN" and len(args) == 1:
+        return str(len(args[0]))
+    if name == "REPT" and len(args) == 2:
+        times = _int_arg(args[1])
+        if len(args[0]) * times > MAX_RESULT:
+            raise _Unsupported
+        return args[0] * times
+    if name == "SUBSTITUTE" and len(args) in (3, 4) and args[1]:
+        if len(args) == 3:
+            return args[0].replace(args[1], args[2])[:MAX_RESULT]
+        nth = _int_arg(args[3])
+        if nth < 1:
+            raise _ExcelError  # #VALUE!
+        at = -1
+        for _ in range(nth):
+            at = args[0].find(args[1], at + 1)
+            if at < 0:
+                return args[0]
+        return (args[0][:at] + args[2] + args[0][at + len(args[1]):])[:MAX_RESULT]
     if name == "MID" and len(args) == 3:
         start = _int_arg(args[1])
         if start < 1:
@@ -769,6 +884,45 @@ def _attempt(formula: str, lookup: Lookup) -> tuple[str, bool] | _Unsupported:
     return value[:MAX_RESULT], parser.numeric
 
 
+#: the formula of a shared-formula cell whose master was not read before it: no formula
+#: the evaluator reads (``computes_unknown``), so the cell is active content
+SHARED_UNKNOWN = "_xlfn.SHARED.UNKNOWN()"
+_STRING_OR_REF = re.compile(r'(?P<str>"(?:[^"]|"")*")|(?<![A-Za-z0-9_.$])(?P<cd>\$?)(?P<col>[A-Za-z]{1,3})'
+                            r"(?P<rd>\$?)(?P<row>[0-9]{1,7})(?![A-Za-z0-9_(])")
+
+
+def shift_formula(master_ref: str, formula: str, ref: str) -> str:
+    """A shared formula's master (``formula`` at ``master_ref``) as the cell ``ref`` holds
+    it: each relative reference moved by the rows and columns between the two cells, an
+    absolute (``$``) part kept, string literals untouched (ECMA-376 Part 1, 18.3.1.40;
+    ``B2&"-"&C2`` at A2 is ``B3&"-"&C3`` at A3).  ``SHARED_UNKNOWN`` when a reference
+    cannot be placed (no cell reference given, or one moved off the sheet)."""
+    master, cell = _CELL_REF.fullmatch(master_ref), _CELL_REF.fullmatch(ref)
+    if master is None or cell is None:
+        return SHARED_UNKNOWN
+    dc = col_index(cell.group(1)) - col_index(master.group(1))
+    dr = int(cell.group(2)) - int(master.group(2))
+    moved_off = False
+
+    def move(m: re.Match[str]) -> str:
+        nonlocal moved_off
+        if m.group("str") is not None:
+            return m.group(0)
+        col, row = col_index(m.group("col")), int(m.group("row"))
+        col += 0 if m.group("cd") else dc
+        row += 0 if m.group("rd") else dr
+        if not (1 <= col <= 16384 and 1 <= row <= 1048576):
+            moved_off = True
+            return m.group(0)
+        return f"{m.group('cd')}{col_letters(col)}{m.group('rd')}{row}"
+
+    out = _STRING_OR_REF.sub(move, formula)
+    return SHARED_UNKNOWN if moved_off else out
+
+
+_CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+
+
 def col_index(letters: str) -> int:
     """A column's letters (capitals) -> its number: ``"AB"`` -> 28 (``col_letters`` read back)."""
     n = 0
@@ -841,10 +995,12 @@ def formula_values(formulas: list[tuple[str, str, str, str]], values: dict[str, 
         value = results.get(ref)
         if value and value != cached and not ctx.add(f"{loc}/formula value", value):
             return False
-        if ref not in results and (not cached.strip() or not cached_shown) and _DIGIT.search(formula):
+        if ref not in results and (not cached.strip() or not cached_shown):
+            # (with or without a digit in its text: ``ROW()``, ``CODE("c")``, a defined
+            # name's cells make digits from none; attack of 2026-12-07)
             if computes_unknown(formula, values.get):
                 ctx.problem("active-content", f"{loc}/formula")
-            if not ctx.add(f"{loc}/formula", f"={formula}"):
+            if _DIGIT.search(formula) and not ctx.add(f"{loc}/formula", f"={formula}"):
                 return False
     return True
 

@@ -10,7 +10,7 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from dlp_proxy.files.bounded import entry_copies, read_zip_member, zip_directory
-from dlp_proxy.files.cells import col_letters, format_number, formula_values
+from dlp_proxy.files.cells import col_letters, date_serial, format_number, format_text, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import split_row
 from dlp_proxy.files.xmltext import TEXT_ATTRS, local, parse
@@ -311,10 +311,17 @@ def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None, seen: Se
                 if crepeat == 1 and repeat == 1 and (shown or value):
                     values[f"{col_letters(col + 1)}{row + 1}"] = shown or value
                 code = (formats or {}).get(cattrs.get("style-name", ""), "")
-                if code and cattrs.get("value") and cattrs.get("value-type") in ("float", "currency", "percentage"):
+                displayed = None
+                kind = cattrs.get("value-type", "string")
+                if code and cattrs.get("value") and kind in ("float", "currency", "percentage"):
                     displayed = format_number(cattrs["value"], code)
-                    if displayed and displayed not in text:
-                        text = f"{text}\n{displayed}" if text else displayed
+                elif code and kind == "date" and cattrs.get("date-value"):
+                    # (a date as its style shows it: ``"AAA-GG-"yyyy`` on year SSSS; attack of 2026-12-07)
+                    displayed = format_number(date_serial(cattrs["date-value"]), code)
+                elif code and kind == "string" and "@" in code:
+                    displayed = format_text(shown or value, code)
+                if displayed and displayed not in text:
+                    text = f"{text}\n{displayed}" if text else displayed
                 if text and row_label and any(ch.isdigit() for ch in text):
                     text = f"{row_label}: {text}"
                 elif shown and not any(ch.isdigit() for ch in shown) and 0 < len(shown.strip()) <= 40:
@@ -337,7 +344,10 @@ def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None, seen: Se
 #: a ``style:map`` condition on the value (``value()>=0``), as ``cells`` reads a section's
 _MAP_CONDITION = re.compile(r"\s*value\(\)\s*(<=|>=|!=|<>|=|<|>)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
 #: number styles whose children are read: their literals, number and currency symbol
-_NUMBER_STYLES = frozenset({"number-style", "currency-style"})
+_NUMBER_STYLES = frozenset({"number-style", "currency-style", "percentage-style", "date-style", "text-style"})
+#: a date style's parts as spreadsheet date codes: (short, long) by ``number:style``
+_DATE_PARTS = {"year": ("yy", "yyyy"), "day": ("d", "dd"), "hours": ("h", "hh"), "minutes": ("mm", "mm"),
+               "seconds": ("s", "ss"), "day-of-week": ("ddd", "dddd")}
 
 
 def _literal(text: str) -> str:
@@ -391,10 +401,23 @@ def _number_styles(*roots: Any) -> dict[str, str]:
                 continue
             name = next((v for k, v in el.attrib.items() if local(k) == "name"), "")
             code: list[str] = []
+            kind = local(el.tag)
             for child in el:
                 tag = local(child.tag) if isinstance(child.tag, str) else ""
-                if tag in ("text", "fill-character", "currency-symbol"):
+                long = any(local(k) == "style" and v == "long" for k, v in child.attrib.items())
+                if tag == "text" and kind == "percentage-style" and "".join(child.itertext()).strip() == "%":
+                    code.append("%")  # (shown, and the value multiplied by 100)
+                elif tag in ("text", "fill-character", "currency-symbol"):
                     code.append(_literal("".join(child.itertext())))
+                elif kind == "date-style" and tag in _DATE_PARTS:
+                    code.append(_DATE_PARTS[tag][long])
+                elif kind == "date-style" and tag == "month":
+                    textual = any(local(k) == "textual" and v == "true" for k, v in child.attrib.items())
+                    code.append(("mmmm" if long else "mmm") if textual else ("mm" if long else "m"))
+                elif kind == "date-style" and tag == "am-pm":
+                    code.append("AM/PM")
+                elif kind == "text-style" and tag == "text-content":
+                    code.append("@")
                 elif tag == "number":
                     number = _number_code(child)
                     if number is None:

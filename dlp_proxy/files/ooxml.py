@@ -14,6 +14,7 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -21,12 +22,15 @@ from lxml import etree
 from dlp_proxy.files.bounded import entry_copies, read_zip_member, zip_directory
 from dlp_proxy.files.cells import (
     BUILTIN_FORMATS,
+    SHARED_UNKNOWN,
     col_index,
     col_letters,
+    date_serial,
     evaluate,
     format_number,
     format_text,
     formula_values,
+    shift_formula,
 )
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import literal_lead, split_row
@@ -443,10 +447,14 @@ def _docx(pkg: Package, main: str = "word/document.xml") -> None:
             _add_part(pkg, target, kind)
 
 
-def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str]], m: re.Match[str]) -> str:
-    """A list label's ``%n``: level n's counter (its start when not counted yet)."""
+def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str, str]], m: re.Match[str]) -> str:
+    """A list label's ``%n``: level n's counter (its start when not counted yet), as a
+    decimal number, zero-padded to two digits for ``decimalZero`` (``01``: attack of
+    2026-12-07, a serial one digit short)."""
     level = int(m.group(1)) - 1
-    return str(count.get(level, lvls.get(level, (1, ""))[0]))
+    start, _text, fmt = lvls.get(level, (1, "", "decimal"))
+    n = count.get(level, start)
+    return f"{n:02d}" if fmt == "decimalZero" else str(n)
 
 
 #: numbered paragraphs whose list labels are computed (a longer list keeps the rest uncomputed)
@@ -471,7 +479,7 @@ def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> str
         child = next((c for c in el if isinstance(c.tag, str) and local(c.tag) == name), None)
         return default if child is None else _val(child)
 
-    levels: dict[str, dict[int, tuple[int, str]]] = {}  # abstractNumId -> ilvl -> (start, lvlText)
+    levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # abstractNumId -> ilvl -> (start, lvlText, numFmt)
     nums: dict[str, str] = {}  # numId -> abstractNumId
     starts: dict[tuple[str, int], int] = {}  # (numId, ilvl) -> startOverride
     for el in root:
@@ -485,7 +493,7 @@ def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> str
                         start = int(val(lvl, "start", "1") or "1")
                     except ValueError:
                         continue
-                    levels.setdefault(aid, {})[ilvl] = (start, val(lvl, "lvlText"))
+                    levels.setdefault(aid, {})[ilvl] = (start, val(lvl, "lvlText"), val(lvl, "numFmt", "decimal"))
         elif tag == "num":
             nid = next((v for k, v in el.attrib.items() if local(k) == "numId"), "")
             nums[nid] = val(el, "abstractNumId")
@@ -496,6 +504,7 @@ def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> str
                         starts[(nid, ilvl)] = int(val(override, "startOverride", "x"))
                     except ValueError:
                         continue
+    styled = _style_numbering(pkg, rels, val)
     counters: dict[str, dict[int, int]] = {}
     lines: list[str] = []
     before = ""  # the paragraph before a list (its heading: "client SSN"), put in front of it
@@ -503,15 +512,20 @@ def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> str
         ppr = next((c for c in p if isinstance(c.tag, str) and local(c.tag) == "pPr"), None)
         numpr = None if ppr is None else next(
             (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "numPr"), None)
-        if numpr is None:
+        style = "" if ppr is None else val(ppr, "pStyle")
+        if numpr is None and style not in styled:
             before = ooxml_text(p)[:200]
             continue
         if before:
             lines.append(before)
             before = ""
-        nid = val(numpr, "numId")
+        # the paragraph's own numbering, else its style's (a heading's numbers: attack of
+        # 2026-12-07); its own ilvl over the style's
+        nid, style_level = styled.get(style, ("", "0"))
+        if numpr is not None and val(numpr, "numId"):
+            nid = val(numpr, "numId")
         try:
-            ilvl = int(val(numpr, "ilvl", "0") or "0")
+            ilvl = int((val(numpr, "ilvl") if numpr is not None else "") or style_level or "0")
         except ValueError:
             continue
         lvls = levels.get(nums.get(nid, ""), {})
@@ -530,6 +544,39 @@ def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> str
     if lines:
         pkg.ctx.add("body/list-labels", "\n".join(lines))
     return target
+
+
+def _style_numbering(pkg: Package, rels: dict[str, tuple[str, str]],
+                     val: Callable[[Any, str, str], str]) -> dict[str, tuple[str, str]]:
+    """Paragraph style id -> (numId, ilvl) of the numbering its ``w:pPr/w:numPr`` gives
+    (ECMA-376 Part 1, 17.9.23: a style's paragraphs are numbered by it, as headings are),
+    followed through ``w:basedOn`` (at most 16 steps)."""
+    target = next((t for t, rtype in rels.values() if rtype == "styles"), "word/styles.xml")
+    root = pkg.xml(target)
+    if root is None:
+        return {}
+    own: dict[str, tuple[str, str]] = {}
+    based: dict[str, str] = {}
+    for st in root:
+        if not isinstance(st.tag, str) or local(st.tag) != "style":
+            continue
+        sid = next((v for k, v in st.attrib.items() if local(k) == "styleId"), "")
+        ppr = next((c for c in st if isinstance(c.tag, str) and local(c.tag) == "pPr"), None)
+        numpr = None if ppr is None else next(
+            (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "numPr"), None)
+        if numpr is not None:
+            own[sid] = (val(numpr, "numId", ""), val(numpr, "ilvl", ""))
+        parent = val(st, "basedOn", "")
+        if parent:
+            based[sid] = parent
+    out: dict[str, tuple[str, str]] = {}
+    for sid in {*own, *based}:
+        cur, steps = sid, 0
+        while cur not in own and cur in based and steps < 16:
+            cur, steps = based[cur], steps + 1
+        if cur in own and own[cur][0] not in ("", "0"):  # (numId 0: numbering removed)
+            out[sid] = own[cur]
+    return out
 
 
 def _metadata(pkg: Package) -> None:
@@ -951,6 +998,7 @@ def _sheet_cells(
     values: dict[str, str] = {}  # cell ref -> displayed value, for formula references
     headers: dict[str, str] | None = None  # column letters -> the header row's label
     formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, cached value)
+    shared_formulas: dict[str, tuple[str, str]] = {}  # a shared formula's si -> (its master's ref, formula)
     codes: dict[str, str] = {}  # formula cell ref -> its number format
     events = etree.iterparse(
         io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
@@ -977,7 +1025,7 @@ def _sheet_cells(
                 if local(c.tag) != "c":
                     continue
                 ref = c.get("r", "")
-                text, shown, formula = _cell_text(c, shared, formats or [])
+                text, shown, formula = _cell_text(c, shared, formats or [], shared_formulas)
                 if ref:
                     values[ref] = shown
                 if not text:
@@ -1114,6 +1162,7 @@ def _sheet_table(
     values: dict[str, str] = {}
     headers: dict[str, str] | None = None
     formulas: list[tuple[str, str, str, str]] = []
+    shared_formulas: dict[str, tuple[str, str]] = {}
     block: list[list[str]] = []
     block_first = 0  # sheet row of the block's first line
     block_chars = 0
@@ -1166,7 +1215,7 @@ def _sheet_table(
         row_cells: list[tuple[int, str]] = []
         for c in el.iterchildren("{*}c"):  # (any namespace or none: the elements ``local`` names "c")
             ref = c.get("r", "")
-            text, shown, formula = _cell_text(c, shared, fmts)
+            text, shown, formula = _cell_text(c, shared, fmts, shared_formulas)
             m = _CELL_RE.match(ref)
             if m:
                 column = m.group(1)
@@ -1336,11 +1385,15 @@ def rich_text(si: Any) -> tuple[str, str]:
     return stored, "".join(shown)
 
 
-def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tuple[str, str, str]:
+def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str],
+               shared_formulas: dict[str, tuple[str, str]] | None = None) -> tuple[str, str, str]:
     """(text to scan, displayed value, formula).  The text holds the stored value
     and the formula as written; the displayed value is the value under the cell's
     number format (``000-00-0000`` on AAAGGSSSS shows ``AAA-GG-SSSS``), or a rich
-    string without its runs a reader does not see (``rich_text``)."""
+    string without its runs a reader does not see (``rich_text``).  A shared formula
+    (``<f t="shared" si="0"/>``, as Excel writes a formula filled down) is its master's
+    with the references moved (``cells.shift_formula``; ``shared_formulas``: the sheet's
+    masters by ``si``, filled in as they are read)."""
     ctype = c.get("t", "n")
     if len(c) == 1:  # the usual cell: a value or an inline string alone (as the loop below reads it)
         child = c[0]
@@ -1358,13 +1411,13 @@ def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tup
             if ctype == "str":
                 return value, _as_text_format(c, formats, value), ""
             shown = value
-            if ctype == "n":
+            if ctype in ("n", "d"):
                 try:
                     code = formats[int(c.get("s", "0"))]
                 except (ValueError, IndexError):
                     code = ""
                 if code and code != "General" and code != "@":  # (format_number shows those as stored)
-                    formatted = format_number(value, code)
+                    formatted = format_number(value if ctype == "n" else date_serial(value), code)
                     if formatted is not None and formatted != value:
                         shown = formatted
             return value, shown, ""
@@ -1385,21 +1438,34 @@ def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str]) -> tup
                 parts.append(stored)
             else:
                 shown = child.text
-                if ctype == "n":
+                if ctype in ("n", "d"):
                     try:
                         code = formats[int(c.get("s", "0"))]
                     except (ValueError, IndexError):
                         code = ""
-                    formatted = format_number(child.text, code) if code else None
+                    formatted = format_number(child.text if ctype == "n" else date_serial(child.text),
+                                              code) if code else None
                     if formatted is not None and formatted != child.text:
                         shown = formatted
                 parts.append(child.text)
         elif tag == "is":
             stored, shown = rich_text(child)
             parts.append(stored)
-        elif tag == "f" and child.text:
-            formula = child.text
-            parts.append(f"={child.text}")
+        elif tag == "f":
+            written = child.text or ""
+            if child.get("t") == "shared" and shared_formulas is not None:
+                si = child.get("si", "")
+                if written:
+                    shared_formulas.setdefault(si, (c.get("r", ""), written))
+                elif si in shared_formulas:
+                    written = shift_formula(*shared_formulas[si], c.get("r", ""))
+                else:
+                    # no master read before it: the spreadsheet computes what no one can
+                    # read here (fail closed: ``formula_values`` makes it active content)
+                    written = SHARED_UNKNOWN
+            if written:
+                formula = written
+                parts.append(f"={written}")
     if ctype in ("s", "str", "inlineStr") and shown:
         shown = _as_text_format(c, formats, shown)
     return "\n".join(p for p in parts if p), shown, formula

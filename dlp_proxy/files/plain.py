@@ -140,11 +140,11 @@ def csv_formulas(block: str, loc: str, ctx: Ctx) -> bool:
                 value = evaluate(formula, values.get)
                 if value is not None and value != field:
                     out.append(f"{label}: {value}" if label else value)
-                elif value is None and _DIGIT.search(field) and _FUNCTION_OR_SHEET.search(field) \
-                        and formula_shaped(formula[1:]):
+                elif value is None and _FUNCTION_OR_SHEET.search(field) and formula_shaped(formula[1:]):
                     # a function or another sheet's cell it cannot work out: computed on open
-                    # (``=HEX2DEC("218")&...``; insider attack of 2026-12-06, F2); a phone
-                    # number's ``+1 (212) ...`` calls nothing
+                    # (``=HEX2DEC("218")&...``; insider attack of 2026-12-06, F2), with or
+                    # without a digit in its text (``ROW()``, ``CODE("c")`` make digits from
+                    # none: attack of 2026-12-07); a phone number's ``+1 (212) ...`` calls nothing
                     ctx.problem("active-content", f"{loc}/formulas")
             elif field.strip() and not any(ch.isdigit() for ch in field):
                 label = field.strip()
