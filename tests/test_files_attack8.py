@@ -176,7 +176,7 @@ XLSX_CASES = {
     "bracket-literal": lambda: _formatted(SERIAL, f'"[" "{AREA}-{GROUP}-"0000"]"'),
     "bracket-literal-text": lambda: _formatted(SERIAL, f'"[" "{AREA}-{GROUP}-"@"]"', t="is"),
     "bracket-literal-condition": lambda: _formatted(SERIAL, f'[>0]"[" "{AREA}-{GROUP}-"0000"]";General'),
-    "currency-symbol": lambda: _formatted(GROUP + SERIAL, f"[$" + AREA + r"-409]\-00\-0000"),
+    "currency-symbol": lambda: _formatted(GROUP + SERIAL, "[$" + AREA + r"-409]\-00\-0000"),
     "fraction": lambda: _formatted(SERIAL, f'"{AREA}-{GROUP}-"0000 ?/?'),
     "scientific": lambda: _formatted(SERIAL, f'"{AREA}-{GROUP}-"0000E+0'),
     "date-cell": lambda: _formatted(f"{SERIAL}-01-01T00:00:00", f'"{AREA}-{GROUP}-"yyyy', t="d"),
@@ -277,12 +277,17 @@ def test_ods_styles_show_the_identifier(detector: Engine, case: str) -> None:
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
-def _docx(body: str, numbering: str, styles: str = "") -> bytes:
+def _docx(body: str, numbering: str, styles: str = "", header: str = "") -> bytes:
     rels = f'<Relationship Id="rId2" Type="{_REL}/numbering" Target="numbering.xml"/>'
     ct = ('<Override PartName="/word/numbering.xml" '
           'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"/>')
     parts = {"word/document.xml": f"<w:document {_W}><w:body>{body}<w:sectPr/></w:body></w:document>",
              "word/numbering.xml": f"<w:numbering {_W}>{numbering}</w:numbering>"}
+    if header:
+        parts["word/header1.xml"] = f"<w:hdr {_W}>{header}</w:hdr>"
+        rels += f'<Relationship Id="rId3" Type="{_REL}/header" Target="header1.xml"/>'
+        ct += ('<Override PartName="/word/header1.xml" '
+               'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"/>')
     if styles:
         parts["word/styles.xml"] = f"<w:styles {_W}>{styles}</w:styles>"
         rels += f'<Relationship Id="rId1" Type="{_REL}/styles" Target="styles.xml"/>'
@@ -305,9 +310,23 @@ def _docx(body: str, numbering: str, styles: str = "") -> bytes:
     return out.getvalue()
 
 
+def _lvl(fmt: str, start: int, text: str) -> str:
+    return (f'<w:lvl w:ilvl="0"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/>'
+            "</w:lvl>")
+
+
 def _numbering(fmt: str, start: int, text: str) -> str:
-    return (f'<w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/>'
-            f'<w:lvlText w:val="{text}"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>')
+    return (f'<w:abstractNum w:abstractNumId="0">{_lvl(fmt, start, text)}</w:abstractNum>'
+            '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>')
+
+
+def _numbered(text: str, num: int = 1) -> str:
+    return (f'<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="{num}"/></w:numPr></w:pPr>'
+            f"<w:r><w:t>{text}</w:t></w:r></w:p>")
+
+
+def _para(text: str) -> str:
+    return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
 
 
 _REF_PARA = "<w:r><w:t>client reference</w:t></w:r></w:p>"
@@ -320,6 +339,27 @@ DOCX_CASES = {
     "decimal-zero": lambda: _docx(
         f'<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr>{_REF_PARA}',
         _numbering("decimalZero", int(SERIAL[-1]), f"{AREA}-{GROUP}-{SERIAL[:2]}%1")),
+    # round 2: a level an override defines whole; two nums of one abstract numbering continue
+    # one count (999 then 1000); a numbered paragraph in a header; a numbering style's link
+    "override-level": lambda: _docx(
+        _para("Customer reference") + _numbered("on file"),
+        f'<w:abstractNum w:abstractNumId="0">{_lvl("decimal", 1, "%1.")}</w:abstractNum><w:num w:numId="1">'
+        f'<w:abstractNumId w:val="0"/><w:lvlOverride w:ilvl="0">{_lvl("decimal", int(SERIAL), f"{AREA}-{GROUP}-%1")}'
+        "</w:lvlOverride></w:num>"),
+    "shared-abstract": lambda: _docx(
+        _numbered("first") + _para("Customer reference") + _numbered("on file", 2),
+        f'<w:abstractNum w:abstractNumId="0">{_lvl("decimal", 999, f"{AREA}-{GROUP}-%1")}</w:abstractNum>'
+        '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="0"/></w:num>'),
+    "header": lambda: _docx(_para("Customer letter"), _numbering("decimal", int(SERIAL), f"{AREA}-{GROUP}-%1"),
+                            header=_numbered("on file")),
+    "num-style-link": lambda: _docx(
+        _para("Customer reference") + _numbered("on file", 2),
+        f'<w:abstractNum w:abstractNumId="0"><w:styleLink w:val="CustList"/>'
+        f'{_lvl("decimal", int(SERIAL), f"{AREA}-{GROUP}-%1")}</w:abstractNum><w:abstractNum w:abstractNumId="1">'
+        '<w:numStyleLink w:val="CustList"/></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>'
+        '<w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num>',
+        '<w:style w:type="numbering" w:styleId="CustList"><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr>'
+        "</w:style>"),
 }
 
 
@@ -335,6 +375,133 @@ def test_a_style_whose_numbering_is_removed_numbers_nothing() -> None:
                  '<w:style w:type="paragraph" w:styleId="Plain"><w:pPr><w:numPr><w:numId w:val="0"/></w:numPr>'
                  "</w:pPr></w:style>")
     assert not [s for s in extract(data, filename="m.docx").segments if s.location == "body/list-labels"]
+
+
+def test_a_word_number_picture_drops_the_digits_left_of_its_x() -> None:
+    from dlp_proxy.files.ooxml import _dropping_picture
+
+    assert _dropping_picture("111053", "x##") == "053"  # Word's own example
+    assert _dropping_picture(f"99{AREA}{GROUP}{SERIAL}", "x00-00-0000") == SSN
+    assert _dropping_picture("111053", '"x"##') is None
+
+
+def test_a_pptx_bullets_number_is_read_before_its_text(detector: Engine) -> None:
+    from lxml import etree
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    box = prs.slides.add_slide(prs.slide_layouts[6]).shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(1))
+    box.text_frame.paragraphs[0].text = "Card on file:"
+    p = box.text_frame.add_paragraph()
+    p.text = "1111 1111 1111"
+    auto = etree.SubElement(p._p.get_or_add_pPr(), "{http://schemas.openxmlformats.org/drawingml/2006/main}buAutoNum")
+    auto.set("type", "arabicPlain")
+    auto.set("startAt", "4111")
+    out = io.BytesIO()
+    prs.save(out)
+    data = out.getvalue()
+    assert "CREDIT_CARD" in _found(detector, data, "deck.pptx"), _where(data, "deck.pptx")
+
+
+ROUND2_XLSX = {
+    # a colour before the condition (Excel's own example writes it so)
+    "colour-then-condition": lambda: _formatted(SERIAL, f'[Red][<=100]"none";[Blue][>100]"{AREA}-{GROUP}-"0000'),
+    # two conditions, neither holds: the third section, not the text one
+    "third-section": lambda: _formatted(SERIAL, f'[<0]"neg";[>100000]"big";"{AREA}-{GROUP}-"0000;@'),
+}
+
+
+def _style_zero_text() -> bytes:
+    """A workbook whose style 0 is a text format (``cellXfs[0]``), the cell naming none."""
+    data = _xlsx(f'{_NOTES}<row r="2"><c r="A2" t="inlineStr"><is><t>{SERIAL}</t></is></c></row>',
+                 {164: f'"{AREA}-{GROUP}-"@'})
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/styles.xml":
+                body = body.replace(b'<xf numFmtId="0" applyNumberFormat="1"/><xf numFmtId="164"',
+                                    b'<xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="164"')
+            z.writestr(info, body)
+    return out.getvalue()
+
+
+ROUND2_XLSX["style-zero"] = _style_zero_text
+
+
+def _conditional_date() -> bytes:
+    data = _formatted(f"{SERIAL}-01-01T00:00:00", "General", t="d")
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/styles.xml":
+                body = body.replace(b"</styleSheet>", f'<dxfs count="1"><dxf><numFmt numFmtId="165" formatCode='
+                                                      f'{quoteattr(chr(34) + AREA + "-" + GROUP + "-" + chr(34) + "yyyy")}'
+                                                      "/></dxf></dxfs></styleSheet>".encode())
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = body.replace(b"</sheetData>", b'</sheetData><conditionalFormatting sqref="A2"><cfRule '
+                                                     b'type="expression" dxfId="0" priority="1"><formula>TRUE</formula>'
+                                                     b"</cfRule></conditionalFormatting>")
+            z.writestr(info, body)
+    return out.getvalue()
+
+
+ROUND2_XLSX["conditional-format-on-a-date"] = _conditional_date
+
+
+@pytest.mark.parametrize("case", sorted(ROUND2_XLSX))
+def test_round2_xlsx_shows_the_identifier(detector: Engine, case: str) -> None:
+    data = ROUND2_XLSX[case]()
+    assert "US_SSN" in _found(detector, data, "book.xlsx"), _where(data, "book.xlsx")
+
+
+def _ods_cells(data_style: str, cell: str, column: str = "", row_style: str = "") -> bytes:
+    """A sheet of one row whose styles are in styles.xml (the literal is not in the
+    content's text: only the style applied shows it beside the value)."""
+    styles = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-styles {_ODS_NS}><office:styles>{data_style}'
+              '<style:style style:name="ce1" style:family="table-cell" style:data-style-name="N1"/>'
+              "</office:styles></office:document-styles>")
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS}>'
+               '<office:body><office:spreadsheet><table:table table:name="Sheet1">'
+               f"{column}<table:table-row{row_style}>{cell}</table:table-row></table:table></office:spreadsheet>"
+               "</office:body></office:document-content>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        z.writestr("styles.xml", styles, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+_NUMBER_STYLE = (f'<number:number-style style:name="N1"><number:text>{AREA}-{GROUP}-</number:text>'
+                 '<number:number number:min-integer-digits="4"/></number:number-style>')
+_PLAIN_CELL = f'<table:table-cell office:value-type="float" office:value="{SERIAL}"><text:p>-</text:p></table:table-cell>'
+ROUND2_ODS = {
+    "column-default-style": lambda: _ods_cells(
+        _NUMBER_STYLE, _PLAIN_CELL, column='<table:table-column table:default-cell-style-name="ce1"/>'),
+    "row-default-style": lambda: _ods_cells(_NUMBER_STYLE, _PLAIN_CELL, row_style=' table:default-cell-style-name="ce1"'),
+    "elapsed-hours": lambda: _ods_cells(
+        f'<number:time-style style:name="N1" number:truncate-on-overflow="false"><number:text>{AREA}-{GROUP}-'
+        "</number:text><number:hours/></number:time-style>",
+        f'<table:table-cell table:style-name="ce1" office:value-type="time" office:time-value="PT{SERIAL}H00M00S">'
+        "<text:p>-</text:p></table:table-cell>"),
+    "fraction-style": lambda: _ods_cells(
+        f'<number:number-style style:name="N1"><number:text>{AREA}-{GROUP}-</number:text><number:fraction '
+        'number:min-integer-digits="4" number:min-numerator-digits="1" number:min-denominator-digits="1"/>'
+        "</number:number-style>",
+        f'<table:table-cell table:style-name="ce1" office:value-type="float" office:value="{SERIAL}"><text:p>-</text:p>'
+        "</table:table-cell>"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ROUND2_ODS))
+def test_round2_ods_shows_the_identifier(detector: Engine, case: str) -> None:
+    data = ROUND2_ODS[case]()
+    assert "US_SSN" in _found(detector, data, "book.ods"), _where(data, "book.ods")
 
 
 # -- through the gateway ---------------------------------------------------------------------

@@ -55,7 +55,7 @@ MAX_PERCENT = 8
 BUILTIN_FORMATS: dict[int, str] = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 49: "@"}
 
 _DATE_LETTERS = re.compile(r"[yYmMdDhHsS]|AM/PM|A/P|[eE][+-]")
-_CONDITION = re.compile(r"^\[(<=|>=|<>|<|>|=)(-?[0-9.]+)\]")
+_CONDITION = re.compile(r"\[(<=|>=|<>|<|>|=)(-?[0-9.]+)\]")
 #: an elapsed count, a date/time code inside brackets (``[h]:mm``, ``[ss]``), searched
 #: outside the quoted literals and escapes (``_QUOTED``: ``"[h]"`` is text)
 _ELAPSED = re.compile(r"\[(?:h+|m+|s+)\]", re.IGNORECASE)
@@ -134,17 +134,34 @@ def _holds(op: str, limit: float, v: float) -> bool:
     }[op]
 
 
+def _condition(section: str) -> re.Match[str] | None:
+    """The condition among a section's leading bracketed codes, whatever their order
+    (``[Red][<=100]``: Excel's own example puts the colour first; attack of 2026-12-07)."""
+    pos = 0
+    while (lead := _LEADING_CODE.match(section, pos)) is not None:
+        cond = _CONDITION.fullmatch(lead.group(0))
+        if cond is not None:
+            return cond
+        pos = lead.end()
+    return None
+
+
+_LEADING_CODE = re.compile(r"\[[^\]\[\"]*\]")
+
+
 def _pick_section(sections: Sequence[str], v: float) -> tuple[str, bool]:
-    """(section, whether its sign is already shown by the section) for value ``v``."""
-    first = _CONDITION.match(sections[0])
+    """(section, whether its sign is already shown by the section) for value ``v``: with
+    conditions, the first section whose condition holds, else the third (a fourth is
+    for text), else the last; without, by sign."""
+    first = _condition(sections[0])
     if first:
         if _holds(first.group(1), float(first.group(2)), v):
             return sections[0], False
         if len(sections) > 1:
-            second = _CONDITION.match(sections[1])
+            second = _condition(sections[1])
             if second is None or _holds(second.group(1), float(second.group(2)), v):
                 return sections[1], False
-        return sections[-1], False
+        return sections[2] if len(sections) > 2 else sections[-1], False
     if v < 0 and len(sections) > 1 and sections[1]:
         return sections[1], True
     if v == 0 and len(sections) > 2 and sections[2]:

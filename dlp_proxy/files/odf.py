@@ -286,9 +286,21 @@ def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None, seen: Se
         row = 0
         values: dict[str, str] = {}  # cell ref -> displayed text, for formula references
         formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, displayed)
+        # a cell without a style of its own has its row's default cell style, else its
+        # column's (ODF 1.2, 19.615: attack of 2026-12-07, a column's number style on a
+        # cell that names none)
+        column_styles: list[str] = []
+        for column in (e for e in table.iter() if local(e.tag) == "table-column"):
+            cols = {local(k): v for k, v in column.attrib.items()}
+            try:
+                n = min(int(cols.get("number-columns-repeated", "1") or 1), 16384 - len(column_styles))
+            except ValueError:
+                n = 1
+            column_styles.extend([cols.get("default-cell-style-name", "")] * max(n, 0))
         for r in (e for e in table.iter() if local(e.tag) == "table-row"):
             rattrs = {local(k): v for k, v in r.attrib.items()}
             repeat = int(rattrs.get("number-rows-repeated", "1") or 1)
+            row_style = rattrs.get("default-cell-style-name", "")
             row_hidden = rattrs.get("visibility") in ("collapse", "filter")
             col = 0
             row_label = ""
@@ -310,7 +322,9 @@ def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None, seen: Se
                         formulas.append((ref, f"sheet={sheet}!{ref}", _of_formula(formula), shown or value))
                 if crepeat == 1 and repeat == 1 and (shown or value):
                     values[f"{col_letters(col + 1)}{row + 1}"] = shown or value
-                code = (formats or {}).get(cattrs.get("style-name", ""), "")
+                style = cattrs.get("style-name") or row_style or (
+                    column_styles[col] if col < len(column_styles) else "")
+                code = (formats or {}).get(style, "")
                 displayed = None
                 kind = cattrs.get("value-type", "string")
                 if code and cattrs.get("value") and kind in ("float", "currency", "percentage"):
@@ -318,6 +332,8 @@ def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None, seen: Se
                 elif code and kind == "date" and cattrs.get("date-value"):
                     # (a date as its style shows it: ``"AAA-GG-"yyyy`` on year SSSS; attack of 2026-12-07)
                     displayed = format_number(date_serial(cattrs["date-value"]), code)
+                elif code and kind == "time" and cattrs.get("time-value"):
+                    displayed = format_number(_duration_days(cattrs["time-value"]), code)
                 elif code and kind == "string" and "@" in code:
                     displayed = format_text(shown or value, code)
                 if displayed and displayed not in text:
@@ -344,7 +360,8 @@ def _ods(content: Any, ctx: Ctx, formats: dict[str, str] | None = None, seen: Se
 #: a ``style:map`` condition on the value (``value()>=0``), as ``cells`` reads a section's
 _MAP_CONDITION = re.compile(r"\s*value\(\)\s*(<=|>=|!=|<>|=|<|>)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
 #: number styles whose children are read: their literals, number and currency symbol
-_NUMBER_STYLES = frozenset({"number-style", "currency-style", "percentage-style", "date-style", "text-style"})
+_NUMBER_STYLES = frozenset({"number-style", "currency-style", "percentage-style", "date-style", "time-style",
+                            "text-style"})
 #: a date style's parts as spreadsheet date codes: (short, long) by ``number:style``
 _DATE_PARTS = {"year": ("yy", "yyyy"), "day": ("d", "dd"), "hours": ("h", "hh"), "minutes": ("mm", "mm"),
                "seconds": ("s", "ss"), "day-of-week": ("ddd", "dddd")}
@@ -382,6 +399,23 @@ def _number_code(number: Any) -> str | None:
     return code + ("." + "0" * decimals if decimals else "")
 
 
+_DURATION = re.compile(r"-?P(?:([0-9.]+)D)?(?:T(?:([0-9.]+)H)?(?:([0-9.]+)M)?(?:([0-9.]+)S)?)?")
+
+
+def _duration_days(value: str) -> str:
+    """An ODS ``office:time-value`` (``PT8710H00M00S``) in days, as a time format reads a
+    serial; "" when it is no duration."""
+    m = _DURATION.fullmatch(value.strip())
+    if m is None:
+        return ""
+    try:
+        days = float(m.group(1) or 0) + (float(m.group(2) or 0) + (float(m.group(3) or 0)
+                                                                    + float(m.group(4) or 0) / 60) / 60) / 24
+    except ValueError:
+        return ""
+    return repr(-days if value.strip().startswith("-") else days)
+
+
 def _number_styles(*roots: Any) -> dict[str, str]:
     """Cell style name -> the spreadsheet number format code of its data style
     (``number:number-style`` or ``number:currency-style``: its ``number:text`` literals,
@@ -402,6 +436,8 @@ def _number_styles(*roots: Any) -> dict[str, str]:
             name = next((v for k, v in el.attrib.items() if local(k) == "name"), "")
             code: list[str] = []
             kind = local(el.tag)
+            # (a time style that does not wrap its hours at 24 shows elapsed hours)
+            elapsed = any(local(k) == "truncate-on-overflow" and v == "false" for k, v in el.attrib.items())
             for child in el:
                 tag = local(child.tag) if isinstance(child.tag, str) else ""
                 long = any(local(k) == "style" and v == "long" for k, v in child.attrib.items())
@@ -409,15 +445,20 @@ def _number_styles(*roots: Any) -> dict[str, str]:
                     code.append("%")  # (shown, and the value multiplied by 100)
                 elif tag in ("text", "fill-character", "currency-symbol"):
                     code.append(_literal("".join(child.itertext())))
-                elif kind == "date-style" and tag in _DATE_PARTS:
+                elif kind == "time-style" and tag == "hours" and elapsed:
+                    code.append("[hh]" if long else "[h]")  # (elapsed hours: 8710 h shows as 8710)
+                elif kind in ("date-style", "time-style") and tag in _DATE_PARTS:
                     code.append(_DATE_PARTS[tag][long])
                 elif kind == "date-style" and tag == "month":
                     textual = any(local(k) == "textual" and v == "true" for k, v in child.attrib.items())
                     code.append(("mmmm" if long else "mmm") if textual else ("mm" if long else "m"))
-                elif kind == "date-style" and tag == "am-pm":
+                elif kind in ("date-style", "time-style") and tag == "am-pm":
                     code.append("AM/PM")
                 elif kind == "text-style" and tag == "text-content":
                     code.append("@")
+                elif tag in ("fraction", "scientific-number"):
+                    # (not rendered: ``cells.format_number`` reads its literals beside the value)
+                    code.append("# ?/?" if tag == "fraction" else "0.00E+00")
                 elif tag == "number":
                     number = _number_code(child)
                     if number is None:

@@ -9,8 +9,10 @@ the ones without a specific reader are reported as ``part=<name>``.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import io
+import math
 import posixpath
 import re
 import zipfile
@@ -422,7 +424,8 @@ def _docx(pkg: Package, main: str = "word/document.xml") -> None:
     if styles is not None:
         pkg.display = Display(word_styles(styles))
     body = _add_part(pkg, main, "body")
-    numbering = _numbering(pkg, rels, body)
+    numbering = next((t for t, rtype in rels.values() if rtype == "numbering"), "word/numbering.xml")
+    stories: list[tuple[str, Any]] = [("body", body)]
     settings = next((t for t, rtype in rels.values() if rtype == "settings"), "word/settings.xml")
     root = pkg.xml(settings)
     if root is not None:
@@ -444,7 +447,10 @@ def _docx(pkg: Package, main: str = "word/document.xml") -> None:
             "commentsExtended": "comments",
         }.get(rtype)
         if kind:
-            _add_part(pkg, target, kind)
+            stories.append((kind, _add_part(pkg, target, kind)))
+    # list labels in every story: a header's numbered paragraph shows its label on every
+    # page (attack of 2026-12-07)
+    _numbering(pkg, numbering, rels, stories)
 
 
 def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str, str]], m: re.Match[str]) -> str:
@@ -461,39 +467,45 @@ def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str, str]], 
 MAX_LIST_LABELS = 20000
 
 
-def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> str:
+def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stories: list[tuple[str, Any]]) -> None:
     """The labels Word computes for list paragraphs (``numbering``; returns the part read as it): each level's
     ``w:lvlText`` with ``%n`` replaced by level n's counter, counted from its
     ``w:start`` (ECMA-376 Part 1, 17.9), as decimal numbers; each label is followed by
     its paragraph's text, one paragraph a line.  Every level's ``lvlText`` as written is
     read by the part's generic reading."""
-    target = next((t for t, rtype in rels.values() if rtype == "numbering"), "word/numbering.xml")
     root = pkg.xml(target)
     if root is None:
-        return target
+        return
     add_unread(pkg.ctx, "numbering", root)
-    if body is None:
-        return target
 
     def val(el: Any, name: str, default: str = "") -> str:
         child = next((c for c in el if isinstance(c.tag, str) and local(c.tag) == name), None)
         return default if child is None else _val(child)
 
     levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # abstractNumId -> ilvl -> (start, lvlText, numFmt)
+    links: dict[str, str] = {}  # abstractNumId -> the numbering style it takes its levels from
     nums: dict[str, str] = {}  # numId -> abstractNumId
     starts: dict[tuple[str, int], int] = {}  # (numId, ilvl) -> startOverride
+    replaced: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> a level its override defines
+
+    def level(lvl: Any) -> tuple[int, tuple[int, str, str]] | None:
+        try:
+            ilvl = int(next((v for k, v in lvl.attrib.items() if local(k) == "ilvl"), "0"))
+            start = int(val(lvl, "start", "1") or "1")
+        except ValueError:
+            return None
+        return ilvl, (start, val(lvl, "lvlText"), val(lvl, "numFmt", "decimal"))
+
     for el in root:
         tag = local(el.tag) if isinstance(el.tag, str) else ""
         if tag == "abstractNum":
             aid = next((v for k, v in el.attrib.items() if local(k) == "abstractNumId"), "")
             for lvl in el:
-                if isinstance(lvl.tag, str) and local(lvl.tag) == "lvl":
-                    try:
-                        ilvl = int(next((v for k, v in lvl.attrib.items() if local(k) == "ilvl"), "0"))
-                        start = int(val(lvl, "start", "1") or "1")
-                    except ValueError:
-                        continue
-                    levels.setdefault(aid, {})[ilvl] = (start, val(lvl, "lvlText"), val(lvl, "numFmt", "decimal"))
+                lt = local(lvl.tag) if isinstance(lvl.tag, str) else ""
+                if lt == "lvl" and (got := level(lvl)) is not None:
+                    levels.setdefault(aid, {})[got[0]] = got[1]
+                elif lt == "numStyleLink":
+                    links[aid] = _val(lvl)
         elif tag == "num":
             nid = next((v for k, v in el.attrib.items() if local(k) == "numId"), "")
             nums[nid] = val(el, "abstractNumId")
@@ -501,49 +513,83 @@ def _numbering(pkg: Package, rels: dict[str, tuple[str, str]], body: Any) -> str
                 if isinstance(override.tag, str) and local(override.tag) == "lvlOverride":
                     try:
                         ilvl = int(next((v for k, v in override.attrib.items() if local(k) == "ilvl"), "0"))
-                        starts[(nid, ilvl)] = int(val(override, "startOverride", "x"))
                     except ValueError:
                         continue
+                    with contextlib.suppress(ValueError):
+                        starts[(nid, ilvl)] = int(val(override, "startOverride", "x"))
+                    # a whole level inside the override replaces the abstract one (ECMA-376
+                    # Part 1, 17.9.6; attack of 2026-12-07)
+                    for lvl in override:
+                        if isinstance(lvl.tag, str) and local(lvl.tag) == "lvl" and (got := level(lvl)) is not None:
+                            replaced.setdefault(nid, {})[ilvl] = got[1]
     styled = _style_numbering(pkg, rels, val)
-    counters: dict[str, dict[int, int]] = {}
-    lines: list[str] = []
-    before = ""  # the paragraph before a list (its heading: "client SSN"), put in front of it
-    for p in body.iter("{*}p"):
-        ppr = next((c for c in p if isinstance(c.tag, str) and local(c.tag) == "pPr"), None)
-        numpr = None if ppr is None else next(
-            (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "numPr"), None)
-        style = "" if ppr is None else val(ppr, "pStyle")
-        if numpr is None and style not in styled:
-            before = ooxml_text(p)[:200]
+
+    def levels_of(nid: str) -> dict[int, tuple[int, str, str]]:
+        aid = nums.get(nid, "")
+        if aid not in levels and aid in links:
+            # a numbering style's link (``w:numStyleLink``, 17.9.21): the levels of the
+            # abstract numbering its style's numId names
+            aid = nums.get(styled.get(links[aid], ("", ""))[0], aid)
+        own = levels.get(aid, {})
+        return {**own, **replaced[nid]} if nid in replaced else own
+
+    def labels(body: Any, by_abstract: bool) -> list[str]:
+        """Each numbered paragraph's label then its text: counted per ``w:num``, or (Word
+        continues a list whose nums share their abstract numbering; 17.9.15) per
+        abstract numbering, a num's ``startOverride`` restarting it at the num's first use."""
+        counters: dict[str, dict[int, int]] = {}
+        used: set[str] = set()
+        lines: list[str] = []
+        before = ""  # the paragraph before a list (its heading: "client SSN"), put in front of it
+        for p in body.iter("{*}p"):
+            ppr = next((c for c in p if isinstance(c.tag, str) and local(c.tag) == "pPr"), None)
+            numpr = None if ppr is None else next(
+                (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "numPr"), None)
+            style = "" if ppr is None else val(ppr, "pStyle")
+            if numpr is None and style not in styled:
+                before = ooxml_text(p)[:200]
+                continue
+            if before:
+                lines.append(before)
+                before = ""
+            # the paragraph's own numbering, else its style's (a heading's numbers: attack of
+            # 2026-12-07); its own ilvl over the style's
+            nid, style_level = styled.get(style, ("", "0"))
+            if numpr is not None and val(numpr, "numId"):
+                nid = val(numpr, "numId")
+            try:
+                ilvl = int((val(numpr, "ilvl") if numpr is not None else "") or style_level or "0")
+            except ValueError:
+                continue
+            lvls = levels_of(nid)
+            if ilvl not in lvls:
+                continue
+            count = counters.setdefault(nums.get(nid, nid) if by_abstract else nid, {})
+            if by_abstract and nid not in used:
+                used.add(nid)
+                for (n, k), _start in starts.items():
+                    if n == nid:
+                        count.pop(k, None)  # (restarted: counted from the override below)
+            start = starts.get((nid, ilvl), lvls[ilvl][0])
+            count[ilvl] = count[ilvl] + 1 if ilvl in count else start
+            for deeper in [k for k in count if k > ilvl]:
+                del count[deeper]  # a deeper level restarts after a shallower one
+            label = re.sub(r"%([1-9])", functools.partial(_level_number, count, lvls), lvls[ilvl][1])
+            if label.strip():
+                lines.append(f"{label} {ooxml_text(p)}".strip())
+            if len(lines) >= MAX_LIST_LABELS:
+                break
+        return lines
+
+    for kind, story in stories:
+        if story is None:
             continue
-        if before:
-            lines.append(before)
-            before = ""
-        # the paragraph's own numbering, else its style's (a heading's numbers: attack of
-        # 2026-12-07); its own ilvl over the style's
-        nid, style_level = styled.get(style, ("", "0"))
-        if numpr is not None and val(numpr, "numId"):
-            nid = val(numpr, "numId")
-        try:
-            ilvl = int((val(numpr, "ilvl") if numpr is not None else "") or style_level or "0")
-        except ValueError:
-            continue
-        lvls = levels.get(nums.get(nid, ""), {})
-        if ilvl not in lvls:
-            continue
-        count = counters.setdefault(nid, {})
-        start = starts.get((nid, ilvl), lvls[ilvl][0])
-        count[ilvl] = count[ilvl] + 1 if ilvl in count else start
-        for deeper in [k for k in count if k > ilvl]:
-            del count[deeper]  # a deeper level restarts after a shallower one
-        label = re.sub(r"%([1-9])", functools.partial(_level_number, count, lvls), lvls[ilvl][1])
-        if label.strip():
-            lines.append(f"{label} {ooxml_text(p)}".strip())
-        if len(lines) >= MAX_LIST_LABELS:
-            break
-    if lines:
-        pkg.ctx.add("body/list-labels", "\n".join(lines))
-    return target
+        lines = labels(story, False)
+        if lines:
+            pkg.ctx.add(f"{kind}/list-labels", "\n".join(lines))
+        continued = labels(story, True) if len(set(nums.values())) < len(nums) else lines
+        if continued != lines:
+            pkg.ctx.add(f"{kind}/list-labels/continued", "\n".join(continued))
 
 
 def _style_numbering(pkg: Package, rels: dict[str, tuple[str, str]],
@@ -745,9 +791,36 @@ def field_results(root: Any) -> tuple[str, bool]:
             picture = (m.group("fmt") or "").replace("'", "")
             formatted = format_number(value, picture) if picture else None
             shown.append(formatted if formatted is not None else value)
+            dropped = _dropping_picture(value, picture)
+            if dropped is not None and dropped not in shown:
+                shown.append(dropped)
         if shown:
             lines.append("".join(shown) if all(len(x) == 1 for x in shown) else " ".join(shown))
     return "\n".join(lines), unworked
+
+
+_UNQUOTED_X = re.compile(r'"[^"]*"|(x)')
+
+
+def _dropping_picture(value: str, picture: str) -> str | None:
+    """A Word number picture's ``x`` (outside quotes, left of the decimal point): a digit
+    placeholder that drops the digits left of it (``\\# x##`` on 111053 shows 053; attack
+    of 2026-12-07: ``x00-00-0000`` on 99AAAGGSSSS shows AAA-GG-SSSS); the value so cut,
+    under the picture with the ``x`` as a ``0``.  None without such an ``x``."""
+    m = next((m for m in _UNQUOTED_X.finditer(picture) if m.group(1)), None)
+    if m is None:
+        return None
+    rest = _UNQUOTED_X.sub(lambda q: q.group(0) if q.group(1) is None else "0", picture[m.start():])
+    whole = re.sub(r'"[^"]*"', "", rest).split(".")[0]
+    places = sum(whole.count(ch) for ch in "0#")
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if not places or abs(number) >= 1e15:
+        return None
+    cut = math.copysign(abs(number) % 10**places, number)
+    return format_number(repr(cut), picture[: m.start()] + rest)
 
 
 # -- XLSX ---------------------------------------------------------------------------
@@ -967,7 +1040,9 @@ def _conditional_formats(data: bytes, sheet: str, hidden_sheet: bool, shared: li
                 continue
             text, shown, _formula = _cell_text(c, shared, formats)
             value = next((v.text for v in c if local(v.tag) == "v"), None)
-            number = c.get("t", "n") == "n" and value is not None
+            number = c.get("t", "n") in ("n", "d") and value is not None
+            if number and c.get("t") == "d":
+                value = date_serial(value or "")  # (a date cell as its serial: attack of 2026-12-07)
             for code in dict.fromkeys(codes):
                 out = format_number(value or "", code) if number else format_text(shown or text, code)
                 if out is not None and out not in (text, shown):
@@ -1474,9 +1549,9 @@ def _cell_text(c: Any, shared: list[tuple[str, str]], formats: list[str],
 def _as_text_format(c: Any, formats: list[str], shown: str) -> str:
     """A text cell's value as its number format's text section shows it (``"536-22-"@``
     on ``8710``: ``AAA-GG-SSSS``; ``cells.format_text``)."""
-    if not formats or "s" not in c.attrib:
+    if not formats:
         return shown
-    try:
+    try:  # (a cell without ``s`` has style 0, ECMA-376 Part 1 18.3.1.4: attack of 2026-12-07)
         code = formats[int(c.get("s", "0"))]
     except (ValueError, IndexError):
         return shown
@@ -1495,6 +1570,52 @@ def _sheet_comments(pkg: Package, part: str, sheet: str, hidden_sheet: bool) -> 
 
 
 # -- PPTX ---------------------------------------------------------------------------
+
+
+#: ``a:buAutoNum`` schemes that number with letters or roman numerals (no digits shown)
+_LETTER_SCHEMES = ("alpha", "roman", "ea1", "hebrew", "thai", "hindi", "arabicAbjad", "arabicAlpha")
+
+
+def auto_numbers(root: Any) -> str:
+    """Paragraphs numbered by their bullet (``a:buAutoNum``: PowerPoint draws the number,
+    counted from ``startAt``, before the paragraph's text; attack of 2026-12-07:
+    ``startAt="4111"`` before ``1111 1111 1111`` shows a card): each label, as the scheme
+    writes it (``4111.``, ``(4111)``, ``4111)``), then its paragraph's text, one a line.
+    A paragraph continues the count of the one before it in its text body at its level
+    and scheme; another paragraph at that level restarts it."""
+    lines: list[str] = []
+    for body in root.iter("{*}txBody"):
+        counts: dict[int, tuple[str, int]] = {}  # level -> (scheme, last number)
+        for p in body:
+            if not isinstance(p.tag, str) or local(p.tag) != "p":
+                continue
+            ppr = next((c for c in p if isinstance(c.tag, str) and local(c.tag) == "pPr"), None)
+            try:
+                level = int(ppr.get("lvl", "0")) if ppr is not None else 0
+            except ValueError:
+                level = 0
+            auto = None if ppr is None else next(
+                (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "buAutoNum"), None)
+            if auto is None:
+                counts.pop(level, None)
+                continue
+            scheme = auto.get("type", "arabicPeriod")
+            try:
+                start = int(auto.get("startAt", "1"))
+            except ValueError:
+                start = 1
+            previous = counts.get(level)
+            n = previous[1] + 1 if previous is not None and previous[0] == scheme else start
+            counts[level] = (scheme, n)
+            for deeper in [k for k in counts if k > level]:
+                del counts[deeper]
+            if scheme.startswith(_LETTER_SCHEMES):
+                continue
+            label = (f"({n})" if "ParenBoth" in scheme else f"{n})" if "ParenR" in scheme
+                     else f"{n}." if "Period" in scheme else str(n))
+            text = "".join(t.text or "" for t in p.iter("{*}t"))
+            lines.append(f"{label} {text}".strip())
+    return "\n".join(lines)
 
 
 def _pptx(pkg: Package, main: str = "ppt/presentation.xml") -> None:
@@ -1522,6 +1643,8 @@ def _pptx(pkg: Package, main: str = "ppt/presentation.xml") -> None:
         hidden = " (hidden)" if root.get("show") in ("0", "false") else ""
         add_readings(ctx, f"slide={number}{hidden}", root, pkg.display)
         add_unread(ctx, f"slide={number}{hidden}", root)
+        if labels := auto_numbers(root):
+            ctx.add(f"slide={number}{hidden}/bullets", labels)
         for target, rtype in pkg.rels(part).values():
             sub = {"notesSlide": "notes", "comments": "comments", "chart": "chart", "diagramData": "diagram"}.get(
                 rtype
