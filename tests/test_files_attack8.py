@@ -274,7 +274,8 @@ def test_ods_styles_show_the_identifier(detector: Engine, case: str) -> None:
 
 # -- DOCX numbering -------------------------------------------------------------------------
 
-_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+_W = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+      'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"')
 
 
 def _docx(body: str, numbering: str, styles: str = "", header: str = "") -> bytes:
@@ -310,9 +311,20 @@ def _docx(body: str, numbering: str, styles: str = "", header: str = "") -> byte
     return out.getvalue()
 
 
-def _lvl(fmt: str, start: int, text: str) -> str:
-    return (f'<w:lvl w:ilvl="0"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/>'
+def _lvl(fmt: str, start: int, text: str, ilvl: int = 0, more: str = "") -> str:
+    numfmt = fmt if fmt.startswith("<") else f'<w:numFmt w:val="{fmt}"/>'
+    return (f'<w:lvl w:ilvl="{ilvl}"><w:start w:val="{start}"/>{numfmt}<w:lvlText w:val="{text}"/>{more}'
             "</w:lvl>")
+
+
+def _multilevel(*levels: str) -> str:
+    return (f'<w:abstractNum w:abstractNumId="0">{"".join(levels)}</w:abstractNum>'
+            '<w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>')
+
+
+def _at(text: str, ilvl: int) -> str:
+    return (f'<w:p><w:pPr><w:numPr><w:ilvl w:val="{ilvl}"/><w:numId w:val="1"/></w:numPr></w:pPr>'
+            f"<w:r><w:t>{text}</w:t></w:r></w:p>")
 
 
 def _numbering(fmt: str, start: int, text: str) -> str:
@@ -360,6 +372,29 @@ DOCX_CASES = {
         '<w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num>',
         '<w:style w:type="numbering" w:styleId="CustList"><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr>'
         "</w:style>"),
+    # round 3: Word 2010's custom format "0001, 0002, ..." (in mc:AlternateContent); a level
+    # that never restarts (lvlRestart 0); a numbered paragraph only in a text box's Fallback
+    "custom-format": lambda: _docx(
+        _at("Client record", 0) + _at("SSN follows", 1) + _at("(SSN)", 2),
+        _multilevel(_lvl("decimal", int(AREA), ""), _lvl("decimal", int(GROUP), "", 1),
+                    _lvl('<mc:AlternateContent><mc:Choice Requires="w14"><w:numFmt w:val="custom" '
+                         'w:format="0001, 0002, 0003, ..."/></mc:Choice><mc:Fallback><w:numFmt w:val="decimal"/>'
+                         "</mc:Fallback></mc:AlternateContent>", int(SERIAL[1:]), "%1-%2-%3", 2))),
+    "never-restarts": lambda: _docx(
+        _at("Previous client", 0) + _at("old notes", 1) + _at("Client record", 0) + _at("SSN follows", 1)
+        + _at("(SSN)", 2),
+        # (counted on: 00 then 01; restarted, 00 again, no SSN's group)
+        _multilevel(_lvl("decimal", int(AREA) - 1, ""), _lvl("decimalZero", 0, "", 1, '<w:lvlRestart w:val="0"/>'),
+                    _lvl("decimal", int(SERIAL), "%1-%2-%3", 2))),
+    "fallback-not-counted": lambda: _docx(
+        _at("Client record", 0)
+        + '<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:txbxContent><w:p><w:r><w:t>see sidebar'
+        f'</w:t></w:r></w:p></w:txbxContent></mc:Choice><mc:Fallback><w:txbxContent>{_at("see sidebar", 1)}'
+        "</w:txbxContent></mc:Fallback></mc:AlternateContent></w:r></w:p>"
+        + _at("SSN follows", 1) + _at("(SSN)", 2),
+        # (the Choice drawn: 99; the Fallback counted too: 100, no SSN's group)
+        _multilevel(_lvl("decimal", int(AREA), ""), _lvl("decimal", 99, "", 1),
+                    _lvl("decimal", int(SERIAL), "%1-%2-%3", 2))),
 }
 
 
@@ -402,6 +437,59 @@ def test_a_pptx_bullets_number_is_read_before_its_text(detector: Engine) -> None
     prs.save(out)
     data = out.getvalue()
     assert "CREDIT_CARD" in _found(detector, data, "deck.pptx"), _where(data, "deck.pptx")
+
+
+def _deck(where: str) -> bytes:
+    """A deck whose numbered bullet (``startAt`` 4111 before ``1111 1111 1111``) comes from
+    the text body's list style, or stands in the speaker notes."""
+    from lxml import etree
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    a = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    frame = (slide.notes_slide.notes_text_frame if where == "notes"
+             else slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(1)).text_frame)
+    frame.paragraphs[0].text = "Card on file:"
+    p = frame.add_paragraph()
+    p.text = "1111 1111 1111"
+    if where == "notes":
+        holder = p._p.get_or_add_pPr()
+    else:
+        lst = frame._txBody.find(f"{a}lstStyle")
+        if lst is None:
+            lst = etree.SubElement(frame._txBody, f"{a}lstStyle")
+            frame._txBody.remove(lst)
+            frame._txBody.insert(1, lst)
+        holder = etree.SubElement(lst, f"{a}lvl1pPr")
+        frame.paragraphs[0]._p.get_or_add_pPr().append(etree.Element(f"{a}buNone"))
+    auto = etree.SubElement(holder, f"{a}buAutoNum")
+    auto.set("type", "arabicPlain")
+    auto.set("startAt", "4111")
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("where", ["notes", "list-style"])
+def test_a_pptx_bullets_number_from_notes_or_a_list_style(detector: Engine, where: str) -> None:
+    data = _deck(where)
+    assert "CREDIT_CARD" in _found(detector, data, "deck.pptx"), _where(data, "deck.pptx")
+
+
+@settings(max_examples=100, deadline=None)
+@given(gaps=st.lists(st.sampled_from([b" ", b"\x00", b"\t", b"\n", b"\r", b"\x0c"]), min_size=3, max_size=3),
+       n=st.integers(1, 40))
+def test_property_pdf_white_space_parts_operators_as_a_blank_does(gaps: list[bytes], n: int) -> None:
+    """ISO 32000-1, 7.2.2: NUL, tab, line feed, form feed, carriage return and space are
+    white space; a NUL between a path's operators hid every ``l`` from the segment count
+    (attack of 2026-12-07), so the page was never rendered."""
+    from dlp_proxy.files.pdf import _stream_paint
+
+    a, b, c = gaps
+    content = b"q" + a + b"".join(b"1" + a + b"2" + b + b"m" + c + b"3" + a + b"4" + b + b"l" + c for _ in range(n))
+    assert _stream_paint(content, set())[0] == n
 
 
 ROUND2_XLSX = {

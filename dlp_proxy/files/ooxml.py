@@ -460,7 +460,15 @@ def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str, str]], 
     level = int(m.group(1)) - 1
     start, _text, fmt = lvls.get(level, (1, "", "decimal"))
     n = count.get(level, start)
-    return f"{n:02d}" if fmt == "decimalZero" else str(n)
+    if fmt == "decimalZero":
+        return f"{n:02d}"
+    if fmt.startswith("custom:"):
+        # Word 2010's custom formats (``0001, 0002, 0003, ...``): zero-padded to the
+        # first item's width
+        first = fmt[7:].split(",")[0].strip()
+        if first.isdigit() and len(first) <= 8:
+            return str(n).zfill(len(first))
+    return str(n)
 
 
 #: numbered paragraphs whose list labels are computed (a longer list keeps the rest uncomputed)
@@ -488,13 +496,22 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
     starts: dict[tuple[str, int], int] = {}  # (numId, ilvl) -> startOverride
     replaced: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> a level its override defines
 
-    def level(lvl: Any) -> tuple[int, tuple[int, str, str]] | None:
+    never: set[tuple[str, int]] = set()  # (abstract or num id, ilvl) of levels that never restart
+
+    def level(lvl: Any, owner: str) -> tuple[int, tuple[int, str, str]] | None:
         try:
             ilvl = int(next((v for k, v in lvl.attrib.items() if local(k) == "ilvl"), "0"))
             start = int(val(lvl, "start", "1") or "1")
         except ValueError:
             return None
-        return ilvl, (start, val(lvl, "lvlText"), val(lvl, "numFmt", "decimal"))
+        if val(lvl, "lvlRestart", "") == "0":
+            never.add((owner, ilvl))  # (17.9.10: 0, the level never restarts)
+        # the format, as Word 2010 reads it: the first in an ``mc:AlternateContent``'s Choice
+        fmt_el = next((c for c in lvl.iter() if isinstance(c.tag, str) and local(c.tag) == "numFmt"), None)
+        fmt = "decimal" if fmt_el is None else _val(fmt_el)
+        if fmt == "custom" and fmt_el is not None:
+            fmt = "custom:" + next((v for k, v in fmt_el.attrib.items() if local(k) == "format"), "")
+        return ilvl, (start, val(lvl, "lvlText"), fmt)
 
     for el in root:
         tag = local(el.tag) if isinstance(el.tag, str) else ""
@@ -502,7 +519,7 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
             aid = next((v for k, v in el.attrib.items() if local(k) == "abstractNumId"), "")
             for lvl in el:
                 lt = local(lvl.tag) if isinstance(lvl.tag, str) else ""
-                if lt == "lvl" and (got := level(lvl)) is not None:
+                if lt == "lvl" and (got := level(lvl, aid)) is not None:
                     levels.setdefault(aid, {})[got[0]] = got[1]
                 elif lt == "numStyleLink":
                     links[aid] = _val(lvl)
@@ -520,7 +537,7 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
                     # a whole level inside the override replaces the abstract one (ECMA-376
                     # Part 1, 17.9.6; attack of 2026-12-07)
                     for lvl in override:
-                        if isinstance(lvl.tag, str) and local(lvl.tag) == "lvl" and (got := level(lvl)) is not None:
+                        if isinstance(lvl.tag, str) and local(lvl.tag) == "lvl" and (got := level(lvl, nid)) is not None:
                             replaced.setdefault(nid, {})[ilvl] = got[1]
     styled = _style_numbering(pkg, rels, val)
 
@@ -533,7 +550,7 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
         own = levels.get(aid, {})
         return {**own, **replaced[nid]} if nid in replaced else own
 
-    def labels(body: Any, by_abstract: bool) -> list[str]:
+    def labels(body: Any, by_abstract: bool, fallback: bool = False) -> list[str]:
         """Each numbered paragraph's label then its text: counted per ``w:num``, or (Word
         continues a list whose nums share their abstract numbering; 17.9.15) per
         abstract numbering, a num's ``startOverride`` restarting it at the num's first use."""
@@ -542,6 +559,8 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
         lines: list[str] = []
         before = ""  # the paragraph before a list (its heading: "client SSN"), put in front of it
         for p in body.iter("{*}p"):
+            if not fallback and p in in_fallback:
+                continue  # (Word 2010 and later draw an ``mc:AlternateContent``'s Choice)
             ppr = next((c for c in p if isinstance(c.tag, str) and local(c.tag) == "pPr"), None)
             numpr = None if ppr is None else next(
                 (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "numPr"), None)
@@ -572,8 +591,10 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
                         count.pop(k, None)  # (restarted: counted from the override below)
             start = starts.get((nid, ilvl), lvls[ilvl][0])
             count[ilvl] = count[ilvl] + 1 if ilvl in count else start
+            owner = nums.get(nid, "")
             for deeper in [k for k in count if k > ilvl]:
-                del count[deeper]  # a deeper level restarts after a shallower one
+                if (owner, deeper) not in never and (nid, deeper) not in never:
+                    del count[deeper]  # a deeper level restarts after a shallower one
             label = re.sub(r"%([1-9])", functools.partial(_level_number, count, lvls), lvls[ilvl][1])
             if label.strip():
                 lines.append(f"{label} {ooxml_text(p)}".strip())
@@ -581,15 +602,20 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
                 break
         return lines
 
+    in_fallback: set[Any] = set()
     for kind, story in stories:
         if story is None:
             continue
+        in_fallback = {p for fb in story.iter("{*}Fallback") for p in fb.iter("{*}p")}
         lines = labels(story, False)
         if lines:
             pkg.ctx.add(f"{kind}/list-labels", "\n".join(lines))
         continued = labels(story, True) if len(set(nums.values())) < len(nums) else lines
         if continued != lines:
             pkg.ctx.add(f"{kind}/list-labels/continued", "\n".join(continued))
+        if in_fallback and (older := labels(story, False, fallback=True)) != lines:
+            # (an older reader draws the Fallback: its paragraphs counted too)
+            pkg.ctx.add(f"{kind}/list-labels/fallback", "\n".join(older))
 
 
 def _style_numbering(pkg: Package, rels: dict[str, tuple[str, str]],
@@ -1572,6 +1598,8 @@ def _sheet_comments(pkg: Package, part: str, sheet: str, hidden_sheet: bool) -> 
 # -- PPTX ---------------------------------------------------------------------------
 
 
+#: a paragraph's own bullet kinds (any of them overrides its list style's)
+_BULLETS = frozenset({"buAutoNum", "buNone", "buChar", "buBlip"})
 #: ``a:buAutoNum`` schemes that number with letters or roman numerals (no digits shown)
 _LETTER_SCHEMES = ("alpha", "roman", "ea1", "hebrew", "thai", "hindi", "arabicAbjad", "arabicAlpha")
 
@@ -1586,6 +1614,15 @@ def auto_numbers(root: Any) -> str:
     lines: list[str] = []
     for body in root.iter("{*}txBody"):
         counts: dict[int, tuple[str, int]] = {}  # level -> (scheme, last number)
+        # the text body's list style: a level's bullet a paragraph at that level takes when
+        # its own properties name none (DrawingML's inheritance; attack of 2026-12-07)
+        styled: dict[int, Any] = {}
+        for lst in (c for c in body if isinstance(c.tag, str) and local(c.tag) == "lstStyle"):
+            for lvl in lst:
+                m = re.fullmatch(r"lvl([1-9])pPr", local(lvl.tag)) if isinstance(lvl.tag, str) else None
+                if m is not None:
+                    styled[int(m.group(1)) - 1] = next(
+                        (c for c in lvl if isinstance(c.tag, str) and local(c.tag) == "buAutoNum"), None)
         for p in body:
             if not isinstance(p.tag, str) or local(p.tag) != "p":
                 continue
@@ -1594,8 +1631,8 @@ def auto_numbers(root: Any) -> str:
                 level = int(ppr.get("lvl", "0")) if ppr is not None else 0
             except ValueError:
                 level = 0
-            auto = None if ppr is None else next(
-                (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "buAutoNum"), None)
+            own = [] if ppr is None else [c for c in ppr if isinstance(c.tag, str) and local(c.tag) in _BULLETS]
+            auto = next((c for c in own if local(c.tag) == "buAutoNum"), None) if own else styled.get(level)
             if auto is None:
                 counts.pop(level, None)
                 continue
@@ -1616,6 +1653,9 @@ def auto_numbers(root: Any) -> str:
             text = "".join(t.text or "" for t in p.iter("{*}t"))
             lines.append(f"{label} {text}".strip())
     return "\n".join(lines)
+
+
+_BULLET_PARTS = re.compile(r"ppt/(?:notesSlides|slideLayouts|slideMasters|notesMasters)/[^/]+\.xml$")
 
 
 def _pptx(pkg: Package, main: str = "ppt/presentation.xml") -> None:
@@ -1651,3 +1691,10 @@ def _pptx(pkg: Package, main: str = "ppt/presentation.xml") -> None:
             )
             if sub and target not in pkg.done:
                 _add_part(pkg, target, f"slide={number}{hidden}/{sub}")
+    # numbered bullets of notes, layouts and masters (drawn on notes pages and on every
+    # slide of a layout)
+    for name in sorted(n for n in pkg.infos if _BULLET_PARTS.match(n)):
+        ctx.budget.check_time()
+        part_root = pkg.xml(name)
+        if part_root is not None and (labels := auto_numbers(part_root)):
+            ctx.add(f"part={name}/bullets", labels)

@@ -540,7 +540,10 @@ MIN_RENDER_DPI = 100
 _SEGMENTS = frozenset({b"l", b"c", b"v", b"y", b"re"})
 #: literal and hex strings, comments, dictionaries' delimiters: not operators
 _NOT_OPERATOR = re.compile(rb"\((?:\\.|[^\\()])*\)|<[0-9A-Fa-f\s]*>|%[^\r\n]*")
-_TOKEN = re.compile(rb"[^\s\[\]<>()/{}%]+")
+#: a token between PDF white space (NUL, tab, line feed, form feed, carriage return and
+#: space: ISO 32000-1, 7.2.2; a NUL between operators hid every ``l`` from the count:
+#: attack of 2026-12-07) and delimiters
+_TOKEN = re.compile(rb"[^\s\x00\[\]<>()/{}%]+")
 _EMBEDDED = ("/FontFile", "/FontFile2", "/FontFile3")
 
 
