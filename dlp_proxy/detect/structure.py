@@ -1385,6 +1385,7 @@ def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callabl
     fourth item)."""
     starts = [line[0] for line in block]
     found: dict[int, list[tuple[int, list[str], bool]]] = {}
+    grouped: set[tuple[int, int]] = set()  # (column, row) of the group cells found
 
     def find(pattern: re.Pattern[str], cell: re.Pattern[str], long: bool) -> None:
         for m in pattern.finditer(text, block[1][0], block[-1][1]):
@@ -1393,11 +1394,13 @@ def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callabl
                 continue
             a = block[r][0]
             k = sum(text.count(ch, a, m.start(1)) for ch in _CELL_EDGES)
-            if long and (k not in long_columns or any(q == r for q, _, _ in found.get(k, ()))):
+            if long and (k not in long_columns or (k, r) in grouped):
                 continue  # (a long cell another column's, or read already as a group cell: "DE893704")
             g = cell.fullmatch(_shown(m.group(1).strip(' \t"')))
             if g is not None:
                 found.setdefault(k, []).append((r, g[1].split(" "), long))
+                if not long and long_columns:
+                    grouped.add((k, r))
 
     find(_GROUP_CELL_AT, _GROUP_CELL, False)
     if long_columns:
