@@ -308,6 +308,15 @@ def test_shared_strings_read_as_before(items: list[bytes]) -> None:
        value=st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
                        st.integers(-10**22, 10**22).map(str), st.sampled_from([SSN_DIGITS, "x", "", "1e3"])))
 def test_format_number_as_before(code: str, value: str) -> None:
+    """As the reference reads it, but for two deliberate changes (the file attack of
+    2026-12-07; tests/test_files_attack8.py): bracketed codes are read as Excel reads
+    them (a ``[`` inside a quoted literal is text, a currency symbol shown, a condition
+    after a colour), and a fraction's or scientific format's literals are read beside
+    the value where the reference shows nothing."""
+    import re
+
+    if "[" in code:
+        return
     try:
         expected: object = ref.format_number(value, code)
     except Exception as exc:
@@ -316,7 +325,11 @@ def test_format_number_as_before(code: str, value: str) -> None:
         got: object = format_number(value, code)
     except Exception as exc:
         got = type(exc)
-    assert got == expected
+    unquoted = re.sub(r'"[^"]*"|\\.', "", code)
+    if expected is None and got is not None:
+        assert re.search(r"[eE][+-]|[?#0]\s*/|/\s*[?#0-9]", unquoted), (code, got)
+    else:
+        assert got == expected
 
 
 CELLS = st.one_of(st.sampled_from(["536", "22", "8710", " 12 ", "DE89", "3704", "", "SSN", "12\x0034", "x",

@@ -259,7 +259,10 @@ def format_number(value: str, code: str) -> str | None:
     section, signed = _pick_section(_code_sections(code), v)
     layout = None if _ELAPSED.search(_QUOTED.sub("", section)) else _layout(section)
     if layout is None:
-        return format_date(v, section) or _literals_around(v, section)
+        shown = format_date(v, section)
+        if shown is None and _UNRENDERED.search(_QUOTED.sub("", _unbracket(section))):
+            shown = _literals_around(v, section)  # (a date out of range shows ####: no reading)
+        return shown
     if isinstance(layout, str):
         return layout
     int_tokens, frac_tokens, has_point, decimals, scale, placeholders, grouping, percent = layout
@@ -305,6 +308,8 @@ def format_number(value: str, code: str) -> str | None:
     return result[:MAX_RESULT]
 
 
+#: a section of a kind not rendered here: a fraction, scientific notation
+_UNRENDERED = re.compile(r"[eE][+-]|[?#0]\s*/|/\s*[?#0-9]")
 #: what a section not rendered here writes as codes: placeholders, a fraction's, an
 #: exponent's, a date's letters
 _CODE_CHARS = frozenset("0#?.,%/eEyYmMdDhHsSaApP@")
