@@ -663,8 +663,9 @@ class SsnRecognizer(_NineDigit):
         "w9", "w-9", "kyc id", "gov id", "government id", "sin#", "sin no", "social insurance number",
         *NATIONAL_ID_LABELS,
         # held-out probe 5 of 2026-12-07: slang, the IRS notice of a wrong TIN, and the
-        # form a TIN is reported under ("1099 issued under N")
-        "sosh", "soc-sec", "b-notice", "b notice", "1099", "1099s",
+        # form a TIN is reported under ("1099 issued under N"; a column headed "Form 1099"
+        # names a form, not a number)
+        "sosh", "soc-sec", "b-notice", "b notice", "1099 issued under", "1099 under", "1099 tin",
     )
     FUZZY = ("social", "security")
 
