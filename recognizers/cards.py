@@ -299,6 +299,10 @@ class PaymentCardRecognizer(DLPRecognizer):
         "card", "cards", "credit", "debit", "cc", "cc#", "visa", "mastercard", "master card", "amex", "american express",
         "discover", "jcb", "diners", "pan", "cvv", "cvc", "exp", "expiry", "expiration", "card number", "card no",
         "creditcard", "debitcard",
+        # other languages a desk writes in (a chat-table attack of 2026-12-07: a column
+        # headed Kreditkarte or Tarjeta read down was no card)
+        "kreditkarte", "kartennummer", "kartennr", "tarjeta", "numero de tarjeta", "carte bancaire",
+        "carte de credit", "carta di credito", "cartao",
     )
 
     def __init__(self, context: list[str] | None = None) -> None:

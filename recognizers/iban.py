@@ -275,7 +275,7 @@ def glued_after_label(text: str) -> list[tuple[int, int, str]]:
 
 
 class IbanCodeRecognizer(DLPRecognizer):
-    DEFAULT_CONTEXT = ("iban", "international bank account", "swift", "bic", "wire")
+    DEFAULT_CONTEXT = ("iban", "international bank account", "swift", "bic", "wire", "bankverbindung")
 
     def __init__(self, context: list[str] | None = None) -> None:
         super().__init__([IBAN_CODE], context=context)

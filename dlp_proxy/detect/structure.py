@@ -922,6 +922,11 @@ def _label_words(label: re.Pattern[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![A-Za-z0-9])(?:" + label.pattern + r")(?![A-Za-z0-9])", label.flags)
 
 
+#: a header that names an account (whose numbers are any length: no run across another
+#: field is one)
+_ACCOUNT_HEADER = re.compile(r"(?i)(?<![a-z])(?:acc(?:oun)?ts?|accts?|a/c|acct?[ _#.]*(?:no|nbr|num(?:ber)?)?)(?![a-z])")
+
+
 def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
               spans: list[tuple[int, int, int]], at: int, header: list[str] | None = None,
               caption: str = "", label: re.Pattern[str] | None = None) -> int:
@@ -936,7 +941,7 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
     if not runs:
         return at
     shown = [_shown(v) for v in values[:MAX_CELLS]]
-    labels = " ; ".join(c for c in [caption, *shown] if c and not any(ch.isdigit() for ch in c))
+    ids = [c for c in header if _identifies(c, label)] if header is not None else []
     for i, j in runs:
         filled = [c for c in shown[i:j] if c]
         if all(len(_GROUP_CELL.fullmatch(c)[1]) == 1 for c in filled):  # type: ignore[index]
@@ -944,6 +949,15 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
         if header is not None and not any(k < len(header) and _identifies(header[k], label) for k in range(i, j)) \
                 and any(k >= len(header) or _names(header[k]) for k in range(i, j) if shown[k]):
             continue
+        # the header's words for an identifier label the run, but an account's not a run
+        # that crosses a column named for another thing (``| Acct | Order | Qty |`` over
+        # ``| 55012 | 881234 | 5000 |``: an account, an order id and a quantity, not one
+        # account number; a chat-table attack's false stops of 2026-12-07)
+        crossed = header is not None and any(
+            k < len(header) and _names(header[k]) and not _identifies(header[k], label)
+            for k in range(i, j) if shown[k])
+        words = [c for c in ids if not (crossed and _ACCOUNT_HEADER.search(c))]
+        labels = " ; ".join(c for c in [caption, *words, *shown] if c and not any(ch.isdigit() for ch in c))
         a, b = cells[i][0], cells[j - 1][1]
         while text[a] in " \t":
             a += 1
@@ -1010,8 +1024,6 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
         if CELL in text[start:done]:
             header = _header_cells(text, start)
             caption = _around(text, _rfind_break(text, start) + 1, _find_break(text, start))
-            if header is not None:
-                caption = " ".join([caption, *(c for c in header if _identifies(c, header_label))])
         at = _add_runs(text, cells, pieces, spans, at, header, caption or "", header_label)
     if CELL + ROW + CELL in text:
         done = -1
@@ -1301,10 +1313,13 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
         # words around costs more than the rest of a prose window's blocks)
         told: bool | None = None if label is not None and len(block) - 1 <= MAX_COLUMN_ROWS else False
         long = len(block) - 1 > MAX_COLUMN_ROWS
+        keyed_only: set[int] = set()  # (a long table's columns read only under a key naming an identifier)
         for k in range(n):
             name = header[k].strip(' \t"')
             if long and not (label is not None and name and names_identifier(name, label)):
-                continue  # (a short table's header is read only for a column with a run: most have none)
+                if label is None:
+                    continue  # (a short table's header is read only for a column with a run: most have none)
+                keyed_only.add(k)
             columns.append((k, name))
         if not columns:
             continue  # a long table with no column to read: its rows are not cut into cells
@@ -1315,7 +1330,8 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
         # short table's, where the run's key may name one)
         runs = _column_runs(text, block, cells_of,
                             {k for k in named_columns if _LONG_NAME.search(header[k])} if long or label is None
-                            else {k for k, _ in columns})
+                            else {k for k, _ in columns},
+                            {k for k in named_columns if _ACCOUNT_HEADER.search(header[k])} | keyed_only)
         for k, name in columns:
             column_runs = runs.get(k)
             if not column_runs:
@@ -1326,6 +1342,8 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
                 # the run's first row's key names it ("SSN | AAA-GG-" over "(cont) | SSSS")
                 key = next((c.strip(' \t"') for c in cells_of(r0)[:k] if c.strip()), "")
                 keyed = label is not None and bool(key) and names_identifier(key, label)
+                if k in keyed_only and not keyed:
+                    continue  # (a long table's column no header names: only a run its key names)
                 if has_long and not ((named and _LONG_NAME.search(name)) or (keyed and _LONG_NAME.search(key))):
                     continue  # long cells down a column no card or IBAN word names: order ids, accounts
                 if other and not keyed:
@@ -1365,14 +1383,15 @@ _GROUP_CELL_AT = re.compile(rf"(?:^|[\x1f|\t,;\x1e])([ \t]*{GROUP_CELL_RX}[ \t]*
 #: accounts down an "Acct #" column read as one CUSIP that stood over the three)
 _LONG_GROUP = r"(?=[A-Za-z]{0,33}[0-9])[A-Za-z0-9]{7,34}"
 _LONG_NAME = re.compile(r"(?<![A-Za-z])(?:(?:credit|debit)?[ _-]?cards?|cc|pan|visa|master[ _-]?card|mc|amex|"
-                        r"american express|discover|iban|bban)(?![A-Za-z])", re.IGNORECASE)
+                        r"american express|discover|iban|bban|kreditkarte|karten(?:nummer|nr)|tarjeta|carte|carta|"
+                        r"cartao|bankverbindung)(?![A-Za-z])", re.IGNORECASE)
 _LONG_CELL = re.compile(rf"({_LONG_GROUP}){GROUP_EDGE}")
 _LONG_CELL_AT = re.compile(
     rf"(?:^|[\x1f|\t,;\x1e])([ \t]*=?\"?{_LONG_GROUP}{GROUP_EDGE}\"?[ \t]*)(?=[\x1f|\t,;\n\x1e]|$)", re.MULTILINE)
 
 
 def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callable[[int], list[str]],
-                 long_columns: Collection[int] = (),
+                 long_columns: Collection[int] = (), records: Collection[int] = (),
                  ) -> dict[int, list[tuple[int, int, list[str], bool]]]:
     """Per column, its runs read down (data rows 1 on): consecutive cells that hold digit
     groups (``_GROUP_CELL``: ``AAA-GG-``, ``NNNN NNNN NNNN``), empty cells between them
@@ -1382,7 +1401,9 @@ def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callabl
     are found in one regex pass over the rows; only the rows between two of them in one
     column are cut into cells.  In the columns ``long_columns`` names, a cell of one long
     group (``_LONG_CELL``) is a group cell too; a run that holds one is marked (its
-    fourth item)."""
+    fourth item).  In the columns ``records`` names, a row whose other cells hold a digit
+    is a record of its own, not a value continued: it starts a new run (``| 4417 | AAPL |
+    100 |`` over ``| 4418 | MSFT | 200 |``: two accounts, not one number)."""
     starts = [line[0] for line in block]
     found: dict[int, list[tuple[int, list[str], bool]]] = {}
     grouped: set[tuple[int, int]] = set()  # (column, row) of the group cells found
@@ -1414,6 +1435,9 @@ def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callabl
             run = runs[-1]
             if run and any(k < len(cells := cells_of(q)) and cells[k].strip() for q in range(run[-1][0] + 1, r)):
                 runs.append([])  # a cell between that is no group: the run ends
+            elif run and k in records and any(
+                    q != k and any(ch.isdigit() for ch in c) for q, c in enumerate(cells_of(r))):
+                runs.append([])  # a record of its own
             runs[-1].append((r, groups, long))
         out[k] = [(run[0][0], run[-1][0], [g for _, gs, _ in run for g in gs], any(lg for _, _, lg in run))
                   for run in runs if len(run) >= 2]
