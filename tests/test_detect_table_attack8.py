@@ -87,3 +87,33 @@ def test_a_value_down_a_column_its_key_or_a_foreign_header_names_is_found(engine
     entity, header, rows = MISSES[case]
     text = _table(header, rows)
     assert entity in kinds(engine, text), text
+
+
+# -- the re-attack of the fixes above (same day) ---------------------------------------------
+
+REATTACK = {
+    # a card down an account column beside row numbers: read down without the account word,
+    # the card found by its own check
+    "card-down-an-account-column": ("CREDIT_CARD", "card on file, one group a row:\n" + _table(
+        ["#", "Acct"], [["1", "4111"], ["2", "1111"], ["3", "1111"], ["4", "1111"]])),
+    # a header naming an SSN that also mentions an account
+    "ssn-header-mentioning-an-account": ("US_SSN", _table(["#", "SSN (acct holder)"],
+                                                          [["1", "536"], ["2", "22"], ["3", "8710"]])),
+    "tax-id-or-account-header": ("US_SSN", _table(["Tax ID / Account", "Seq"], [["536", "1"], ["22", "2"], ["8710", "3"]])),
+    # a value continued across an account column and a quantity column (its dangling dash)
+    "dashed-ssn-across-acct-and-qty": (None, _table(["Acct", "Qty"], [["536-22-", "8710"]])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REATTACK))
+def test_the_reattack_of_the_account_rules_is_stopped(engine: Any, case: str) -> None:
+    entity, text = REATTACK[case]
+    found = kinds(engine, text) & STOPPING
+    assert (entity in found) if entity else found, text
+
+
+def test_accounts_under_one_key_of_a_long_table_are_not_one_number(engine: Any) -> None:
+    text = _table(["Item", "Value", "Notes"], [["Desk", "Equities", ""], ["Account", "4417", "margin"],
+                                               ["", "4418", "cash"], ["", "4419", "IRA"], ["Branch", "NYC", ""],
+                                               ["Rep", "Bob", ""], ["Status", "open", ""]])
+    assert not kinds(engine, text) & STOPPING, text

@@ -927,6 +927,29 @@ def _label_words(label: re.Pattern[str]) -> re.Pattern[str]:
 _ACCOUNT_HEADER = re.compile(r"(?i)(?<![a-z])(?:acc(?:oun)?ts?|accts?|a/c|acct?[ _#.]*(?:no|nbr|num(?:ber)?)?)(?![a-z])")
 
 
+#: a header word for a person's or a card's number besides an account's
+_IDENTITY_WORD = re.compile(r"(?i)ssn|social|tin|tax|itin|card|iban|routing|aba|swift|bic|ein")
+
+
+#: in front of a fragment line: read without the words around it (``table_row_reading``)
+UNCAPTIONED = "\x02"
+
+
+def _account_only(header: str) -> bool:
+    """A header or key that names an account and no other identifier (``Acct #``, not
+    ``SSN (acct holder)`` or ``Card / Acct``)."""
+    return _ACCOUNT_HEADER.search(header) is not None and _IDENTITY_WORD.search(header) is None
+
+
+def _dangling(groups: Sequence[str]) -> bool:
+    """A group before the last ends with a separator (``536-22-`` over ``8710``): a value
+    continued, not values one a cell."""
+    return any(g.rstrip()[-1:] in _SEPARATOR_ENDS for g in groups[:-1])
+
+
+_SEPARATOR_ENDS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015./:")
+
+
 def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
               spans: list[tuple[int, int, int]], at: int, header: list[str] | None = None,
               caption: str = "", label: re.Pattern[str] | None = None) -> int:
@@ -956,7 +979,7 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
         crossed = header is not None and any(
             k < len(header) and _names(header[k]) and not _identifies(header[k], label)
             for k in range(i, j) if shown[k])
-        words = [c for c in ids if not (crossed and _ACCOUNT_HEADER.search(c))]
+        words = [c for c in ids if not (crossed and _account_only(c) and not _dangling(filled))]
         labels = " ; ".join(c for c in [caption, *words, *shown] if c and not any(ch.isdigit() for ch in c))
         a, b = cells[i][0], cells[j - 1][1]
         while text[a] in " \t":
@@ -985,7 +1008,8 @@ def table_row_reading(text: str, header_label: re.Pattern[str] | None = None,
     at = len(pieces[0]) + len(_PIECE_GAP) if pieces else 0
     for a, b, line in fragment_pieces(text, header_label):
         # the words before the fragments (``client ssn`` over them) and right below them label them too
-        caption = _around(text, a, _find_break(text, b - 1) if b > 0 else -1)
+        caption = _around(text, a, _find_break(text, b - 1) if b > 0 else -1) if line[:1] != UNCAPTIONED else ""
+        line = line.removeprefix(UNCAPTIONED)
         line = f"{caption} ; {line}" if caption else line
         spans.append((at, a, b))
         pieces.append(line)
@@ -1330,8 +1354,7 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
         # short table's, where the run's key may name one)
         runs = _column_runs(text, block, cells_of,
                             {k for k in named_columns if _LONG_NAME.search(header[k])} if long or label is None
-                            else {k for k, _ in columns},
-                            {k for k in named_columns if _ACCOUNT_HEADER.search(header[k])} | keyed_only)
+                            else {k for k, _ in columns})
         for k, name in columns:
             column_runs = runs.get(k)
             if not column_runs:
@@ -1357,8 +1380,18 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
                     if not told:
                         continue
                 words = name if named else key if keyed else ""
+                bare = ""
+                if words and _account_only(words) and not _dangling(
+                        [cell[k].strip() for q in range(r0, r1 + 1)
+                         if k < len(cell := cells_of(q)) and cell[k].strip()]):
+                    # accounts down a column are accounts one a row (``4417`` over ``4418``),
+                    # not one number: read together without the account word or the words
+                    # around the table, so a card or an SSN they make is still found by its
+                    # own check (chat-table attack of 2026-12-07: desk tables stopped as one
+                    # long account)
+                    words, bare = "", UNCAPTIONED
                 # (found on the run's rows: not over the table's other values, a routing number beside it)
-                out.extend((block[r0][0], block[r1][1], line) for line in _piece(groups, words))
+                out.extend((block[r0][0], block[r1][1], bare + line) for line in _piece(groups, words))
     return out
 
 
@@ -1391,7 +1424,7 @@ _LONG_CELL_AT = re.compile(
 
 
 def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callable[[int], list[str]],
-                 long_columns: Collection[int] = (), records: Collection[int] = (),
+                 long_columns: Collection[int] = (),
                  ) -> dict[int, list[tuple[int, int, list[str], bool]]]:
     """Per column, its runs read down (data rows 1 on): consecutive cells that hold digit
     groups (``_GROUP_CELL``: ``AAA-GG-``, ``NNNN NNNN NNNN``), empty cells between them
@@ -1401,9 +1434,7 @@ def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callabl
     are found in one regex pass over the rows; only the rows between two of them in one
     column are cut into cells.  In the columns ``long_columns`` names, a cell of one long
     group (``_LONG_CELL``) is a group cell too; a run that holds one is marked (its
-    fourth item).  In the columns ``records`` names, a row whose other cells hold a digit
-    is a record of its own, not a value continued: it starts a new run (``| 4417 | AAPL |
-    100 |`` over ``| 4418 | MSFT | 200 |``: two accounts, not one number)."""
+    fourth item)."""
     starts = [line[0] for line in block]
     found: dict[int, list[tuple[int, list[str], bool]]] = {}
     grouped: set[tuple[int, int]] = set()  # (column, row) of the group cells found
@@ -1435,9 +1466,6 @@ def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callabl
             run = runs[-1]
             if run and any(k < len(cells := cells_of(q)) and cells[k].strip() for q in range(run[-1][0] + 1, r)):
                 runs.append([])  # a cell between that is no group: the run ends
-            elif run and k in records and any(
-                    q != k and any(ch.isdigit() for ch in c) for q, c in enumerate(cells_of(r))):
-                runs.append([])  # a record of its own
             runs[-1].append((r, groups, long))
         out[k] = [(run[0][0], run[-1][0], [g for _, gs, _ in run for g in gs], any(lg for _, _, lg in run))
                   for run in runs if len(run) >= 2]
