@@ -1101,6 +1101,10 @@ _WORD_JOINED = re.compile(
 _WORD_GROUP = re.compile(r"[0-9]+")
 #: the longest column read down without a label
 MAX_COLUMN_ROWS = 6
+#: the longest table whose columns no header names are read down under a key in a row
+#: (``| Field | Value |`` over ``| SSN | AAA |``, ``| | GG |``...: a form of a few dozen
+#: rows; an export of hundreds of rows is read by its headers)
+MAX_KEYED_ROWS = 64
 _LINE_CELLS = re.compile(r"[\x1f|\t,;]")
 
 
@@ -1341,7 +1345,7 @@ def _table_pieces(text: str, label: re.Pattern[str] | None) -> list[tuple[int, i
         for k in range(n):
             name = header[k].strip(' \t"')
             if long and not (label is not None and name and names_identifier(name, label)):
-                if label is None:
+                if label is None or len(block) - 1 > MAX_KEYED_ROWS:
                     continue  # (a short table's header is read only for a column with a run: most have none)
                 keyed_only.add(k)
             columns.append((k, name))
