@@ -240,10 +240,16 @@ def _ods(data_style: str, cell: str) -> bytes:
                '<table:table-row><table:table-cell office:value-type="string"><text:p>Notes</text:p></table:table-cell>'
                f'</table:table-row><table:table-row>{cell}</table:table-row></table:table></office:spreadsheet>'
                "</office:body></office:document-content>")
+    return _ods_package(content)
+
+
+def _ods_package(content: str, styles: str = "") -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
         z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        if styles:
+            z.writestr("styles.xml", styles, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
@@ -500,20 +506,25 @@ ROUND2_XLSX = {
 }
 
 
-def _style_zero_text() -> bytes:
-    """A workbook whose style 0 is a text format (``cellXfs[0]``), the cell naming none."""
-    data = _xlsx(f'{_NOTES}<row r="2"><c r="A2" t="inlineStr"><is><t>{SERIAL}</t></is></c></row>',
-                 {164: f'"{AREA}-{GROUP}-"@'})
+def _edited(data: bytes, edits: dict[str, list[tuple[bytes, bytes]]]) -> bytes:
+    """``data`` (a package) with each named part's ``(old, new)`` replacements made."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         for info in src.infolist():
             body = src.read(info)
-            if info.filename == "xl/styles.xml":
-                body = body.replace(b'<xf numFmtId="0" applyNumberFormat="1"/><xf numFmtId="164"',
-                                    b'<xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="164"')
+            for old, new in edits.get(info.filename, []):
+                body = body.replace(old, new)
             z.writestr(info, body)
     return out.getvalue()
+
+
+def _style_zero_text() -> bytes:
+    """A workbook whose style 0 is a text format (``cellXfs[0]``), the cell naming none."""
+    data = _xlsx(f'{_NOTES}<row r="2"><c r="A2" t="inlineStr"><is><t>{SERIAL}</t></is></c></row>',
+                 {164: f'"{AREA}-{GROUP}-"@'})
+    return _edited(data, {"xl/styles.xml": [(b'<xf numFmtId="0" applyNumberFormat="1"/><xf numFmtId="164"',
+                                             b'<xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="164"')]})
 
 
 ROUND2_XLSX["style-zero"] = _style_zero_text
@@ -521,21 +532,13 @@ ROUND2_XLSX["style-zero"] = _style_zero_text
 
 def _conditional_date() -> bytes:
     data = _formatted(f"{SERIAL}-01-01T00:00:00", "General", t="d")
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for info in src.infolist():
-            body = src.read(info)
-            if info.filename == "xl/styles.xml":
-                body = body.replace(b"</styleSheet>", f'<dxfs count="1"><dxf><numFmt numFmtId="165" formatCode='
-                                                      f'{quoteattr(chr(34) + AREA + "-" + GROUP + "-" + chr(34) + "yyyy")}'
-                                                      "/></dxf></dxfs></styleSheet>".encode())
-            if info.filename == "xl/worksheets/sheet1.xml":
-                body = body.replace(b"</sheetData>", b'</sheetData><conditionalFormatting sqref="A2"><cfRule '
-                                                     b'type="expression" dxfId="0" priority="1"><formula>TRUE</formula>'
-                                                     b"</cfRule></conditionalFormatting>")
-            z.writestr(info, body)
-    return out.getvalue()
+    code = quoteattr(f'"{AREA}-{GROUP}-"yyyy')
+    return _edited(data, {
+        "xl/styles.xml": [(b"</styleSheet>", f'<dxfs count="1"><dxf><numFmt numFmtId="165" formatCode={code}/></dxf>'
+                                             "</dxfs></styleSheet>".encode())],
+        "xl/worksheets/sheet1.xml": [(b"</sheetData>", b'</sheetData><conditionalFormatting sqref="A2"><cfRule '
+                                                       b'type="expression" dxfId="0" priority="1"><formula>TRUE'
+                                                       b"</formula></cfRule></conditionalFormatting>")]})
 
 
 ROUND2_XLSX["conditional-format-on-a-date"] = _conditional_date
@@ -557,12 +560,7 @@ def _ods_cells(data_style: str, cell: str, column: str = "", row_style: str = ""
                '<office:body><office:spreadsheet><table:table table:name="Sheet1">'
                f"{column}<table:table-row{row_style}>{cell}</table:table-row></table:table></office:spreadsheet>"
                "</office:body></office:document-content>")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
-        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
-        z.writestr("styles.xml", styles, zipfile.ZIP_DEFLATED)
-    return out.getvalue()
+    return _ods_package(content, styles)
 
 
 _NUMBER_STYLE = (f'<number:number-style style:name="N1"><number:text>{AREA}-{GROUP}-</number:text>'
