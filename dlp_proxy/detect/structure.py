@@ -942,7 +942,7 @@ def _account_only(header: str) -> bool:
 
 
 def _dangling(groups: Sequence[str]) -> bool:
-    """A group before the last ends with a separator (``536-22-`` over ``8710``): a value
+    """A group before the last ends with a separator (``AAA-GG-`` over ``SSSS``): a value
     continued, not values one a cell."""
     return any(g.rstrip()[-1:] in _SEPARATOR_ENDS for g in groups[:-1])
 
@@ -1412,7 +1412,7 @@ def _row_cells(text: str, block: list[tuple[int, int, int]], data: dict[int, lis
 _GROUP_CELL_AT = re.compile(rf"(?:^|[\x1f|\t,;\x1e])([ \t]*{GROUP_CELL_RX}[ \t]*)(?=[\x1f|\t,;\n\x1e]|$)", re.MULTILINE)
 #: a cell of one long group (7 to 34 letters and digits, a digit among them), longer than
 #: a group cell's, up to two separators after it: half a card's digits or part of an IBAN
-#: down a column (``| 41111111 |`` over ``| 11111111 |``, ``NL55PBJ`` over ``T764...``;
+#: down a column (``| NNNNNNNN |`` over ``| NNNNNNNN |``, ``NLkkBBB`` over ``BNNNNNNNNNN``;
 #: attack pass 7 of 2026-12-07).  Read down a column only where its header or the run's
 #: key names a card or an IBAN (``_LONG_NAME``; ``_table_pieces``), the identifiers longer
 #: than a cell of a table would hold whole: a column of order ids or dates is many such

@@ -403,7 +403,7 @@ _DURATION = re.compile(r"-?P(?:([0-9.]+)D)?(?:T(?:([0-9.]+)H)?(?:([0-9.]+)M)?(?:
 
 
 def _duration_days(value: str) -> str:
-    """An ODS ``office:time-value`` (``PT8710H00M00S``) in days, as a time format reads a
+    """An ODS ``office:time-value`` (``PTnnnnH00M00S``) in days, as a time format reads a
     serial; "" when it is no duration."""
     m = _DURATION.fullmatch(value.strip())
     if m is None:
@@ -446,7 +446,7 @@ def _number_styles(*roots: Any) -> dict[str, str]:
                 elif tag in ("text", "fill-character", "currency-symbol"):
                     code.append(_literal("".join(child.itertext())))
                 elif kind == "time-style" and tag == "hours" and elapsed:
-                    code.append("[hh]" if long else "[h]")  # (elapsed hours: 8710 h shows as 8710)
+                    code.append("[hh]" if long else "[h]")  # (elapsed hours: n hours show as n)
                 elif kind in ("date-style", "time-style") and tag in _DATE_PARTS:
                     code.append(_DATE_PARTS[tag][long])
                 elif kind == "date-style" and tag == "month":

@@ -1607,8 +1607,8 @@ _LETTER_SCHEMES = ("alpha", "roman", "ea1", "hebrew", "thai", "hindi", "arabicAb
 def auto_numbers(root: Any) -> str:
     """Paragraphs numbered by their bullet (``a:buAutoNum``: PowerPoint draws the number,
     counted from ``startAt``, before the paragraph's text; attack of 2026-12-07:
-    ``startAt="4111"`` before ``1111 1111 1111`` shows a card): each label, as the scheme
-    writes it (``4111.``, ``(4111)``, ``4111)``), then its paragraph's text, one a line.
+    ``startAt="NNNN"`` before the other three groups shows a card): each label, as the scheme
+    writes it (``N.``, ``(N)``, ``N)``), then its paragraph's text, one a line.
     A paragraph continues the count of the one before it in its text body at its level
     and scheme; another paragraph at that level restarts it."""
     lines: list[str] = []
