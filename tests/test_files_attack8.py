@@ -418,6 +418,33 @@ def test_a_style_whose_numbering_is_removed_numbers_nothing() -> None:
     assert not [s for s in extract(data, filename="m.docx").segments if s.location == "body/list-labels"]
 
 
+def _page_field(simple: bool, text: str) -> str:
+    if simple:
+        return f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t>' \
+               "</w:r></w:fldSimple></w:p>"
+    return (f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+            '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/>'
+            '</w:r><w:r><w:t>1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
+
+
+@pytest.mark.parametrize("simple", [False, True], ids=["complex-field", "simple-field"])
+@pytest.mark.parametrize("start", [int(SERIAL), int(SERIAL) - 2, 0], ids=["page-1", "page-3", "numbered-from-1"])
+def test_a_page_number_field_shows_its_page(detector: Engine, simple: bool, start: int) -> None:
+    """A header's ``PAGE`` field after ``AAA-GG-`` shows the SSN on the page numbered SSSS:
+    page numbering from SSSS (``w:pgNumType w:start``), from two pages before it, or
+    from 1 with the page number as the serial's last digit (attack of 2026-12-07)."""
+    prefix = f"Client ref {AREA}-{GROUP}-" + ("" if start else SERIAL[:3])  # (from 1: ...871 then page 1)
+    section = f'<w:sectPr><w:pgNumType w:start="{start}"/></w:sectPr>' if start else ""
+    data = _docx(_para("Customer letter") + section, _numbering("decimal", 1, "%1."),
+                 header=_page_field(simple, prefix))
+    assert "US_SSN" in _found(detector, data, "letter.docx"), _where(data, "letter.docx")
+
+
+def test_a_page_number_beside_ordinary_text_is_clean(detector: Engine) -> None:
+    data = _docx(_para("Quarterly review"), _numbering("decimal", 1, "%1."), header=_page_field(False, "Page "))
+    assert not _found(detector, data, "memo.docx") & {"US_SSN", "CREDIT_CARD", "US_BANK_NUMBER"}
+
+
 def test_a_word_number_picture_drops_the_digits_left_of_its_x() -> None:
     from dlp_proxy.files.ooxml import _dropping_picture
 

@@ -451,6 +451,7 @@ def _docx(pkg: Package, main: str = "word/document.xml") -> None:
     # list labels in every story: a header's numbered paragraph shows its label on every
     # page (attack of 2026-12-07)
     _numbering(pkg, numbering, rels, stories)
+    _page_numbers(pkg.ctx, body, stories)
 
 
 def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str, str]], m: re.Match[str]) -> str:
@@ -616,6 +617,75 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
         if in_fallback and (older := labels(story, False, fallback=True)) != lines:
             # (an older reader draws the Fallback: its paragraphs counted too)
             pkg.ctx.add(f"{kind}/list-labels/fallback", "\n".join(older))
+
+
+#: fields that show a page number or count (``PAGE``, ``NUMPAGES``, ``SECTIONPAGES``)
+_PAGE_FIELD = re.compile(r"^\s*(?:PAGE|NUMPAGES|SECTIONPAGES)\b", re.IGNORECASE)
+#: pages read per numbering start (page 1 to 5 of each section)
+PAGE_READINGS = 5
+
+
+def _page_numbers(ctx: Ctx, body: Any, stories: list[tuple[str, Any]]) -> None:
+    """Each paragraph with a page-number field as Word shows it on the first pages: the
+    field's result the page's number, counted from each section's ``w:pgNumType
+    w:start`` (and from 1), the rest of the paragraph as written (attack of 2026-12-07:
+    ``536-22-`` then ``PAGE`` in a header, numbering from SSSS, shows an SSN on page 1),
+    one reading a line per page (``header/pages``)."""
+    starts = {1}
+    if body is not None:
+        for el in body.iter("{*}pgNumType"):
+            value = next((v for k, v in el.attrib.items() if local(k) == "start"), "")
+            if value.isdigit() and len(value) <= 9:
+                starts.add(int(value))
+    pages = sorted({n for start in list(starts)[:16] for n in range(start, start + PAGE_READINGS)})
+    for kind, story in stories:
+        if story is None:
+            continue
+        lines: list[str] = []
+        for p in story.iter("{*}p"):
+            parts = _page_parts(p)
+            if parts is not None:
+                lines.extend("".join(str(n) if part is None else part for part in parts) for n in pages)
+        if lines:
+            ctx.add(f"{kind}/pages", "\n".join(lines[:4096]))
+
+
+def _page_parts(p: Any) -> list[str | None] | None:
+    """A paragraph's text in order with each page-number field's result as None (its
+    cached result left out), or None when it has no such field."""
+    parts: list[str | None] = []
+    code: list[str] | None = None  # a complex field's code, while read
+    skipping = found = False
+    skipped: set[Any] = set()  # a simple field's own result text
+    for el in p.iter():
+        if not isinstance(el.tag, str):
+            continue
+        name = local(el.tag)
+        if name == "fldChar":
+            kind = next((v for k, v in el.attrib.items() if local(k) == "fldCharType"), "")
+            if kind == "begin":
+                code = []
+            elif kind == "separate" and code is not None:
+                skipping = _PAGE_FIELD.match("".join(code)) is not None
+                if skipping:
+                    parts.append(None)
+                    found = True
+                code = None
+            elif kind == "end":
+                if code is not None and _PAGE_FIELD.match("".join(code)):
+                    parts.append(None)  # (a field with no result part)
+                    found = True
+                code, skipping = None, False
+        elif name == "instrText" and code is not None:
+            code.append(el.text or "")
+        elif name == "fldSimple" and _PAGE_FIELD.match(
+                next((v for k, v in el.attrib.items() if local(k) == "instr"), "")):
+            parts.append(None)
+            found = True
+            skipped.update(el.iter("{*}t"))
+        elif name == "t" and code is None and not skipping and el not in skipped:
+            parts.append(el.text or "")
+    return parts if found else None
 
 
 def _style_numbering(pkg: Package, rels: dict[str, tuple[str, str]],
