@@ -41,8 +41,10 @@ def _env(gw: Gateway) -> dict[str, str]:
 
 
 def _cli(gw: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
+    # (a bound against a hang, not a race: a CI run on a machine 3x slower than usual took
+    # longer than 60 s for one approval, its release included)
     return subprocess.run([sys.executable, "-m", "dlp_proxy.cli", "quarantine", *args], cwd=ROOT, env=_env(gw),
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+                          capture_output=True, text=True, timeout=240)  # fmt: skip
 
 
 def _listed(gw: Gateway, state: str = "all") -> dict[str, dict[str, Any]]:
