@@ -629,7 +629,7 @@ def _page_numbers(ctx: Ctx, body: Any, stories: list[tuple[str, Any]]) -> None:
     """Each paragraph with a page-number field as Word shows it on the first pages: the
     field's result the page's number, counted from each section's ``w:pgNumType
     w:start`` (and from 1), the rest of the paragraph as written (attack of 2026-12-07:
-    ``536-22-`` then ``PAGE`` in a header, numbering from SSSS, shows an SSN on page 1),
+    ``AAA-GG-`` then ``PAGE`` in a header, numbering from SSSS, shows an SSN on page 1),
     one reading a line per page (``header/pages``)."""
     starts = {1}
     if body is not None:
