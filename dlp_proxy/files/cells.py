@@ -210,7 +210,7 @@ def _layout(section: str) -> Layout | str | None:
     per section, not per cell): None when the section is not rendered here, the text
     of a section without digit placeholders, or its ``Layout``."""
     plain = _unbracket(section)
-    unquoted = re.sub(r'"[^"]*"|\\.', "", plain)
+    unquoted = _QUOTED.sub("", plain)
     if _DATE_LETTERS.search(unquoted) or "/" in unquoted or "@" in unquoted:
         return None
     # every % outside quotes is shown and multiplies the value by 100 (Excel: 0%% on
@@ -477,7 +477,7 @@ def format_date(v: float, section: str) -> str | None:
     read here): both readings, one a line, when they differ.  None for a section that
     is no date format (fractions ``?/?``, scientific ``0E+0``) or a value Excel shows
     as ####."""
-    unquoted = re.sub(r'"[^"]*"|\\.', "", _unbracket(section))
+    unquoted = _QUOTED.sub("", _unbracket(section))
     if "/" in unquoted.replace("AM/PM", "").replace("am/pm", "").replace("A/P", "").replace("a/p", "") \
             and "?" in unquoted:
         return None  # a fraction
@@ -495,7 +495,7 @@ def _text_section(code: str) -> str | None:
     if len(sections) >= 4:
         return sections[3]
     for section in sections:
-        if "@" in re.sub(r'"[^"]*"|\\.', "", section):
+        if "@" in _QUOTED.sub("", section):
             return section
     return None
 
