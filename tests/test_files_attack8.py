@@ -401,7 +401,29 @@ DOCX_CASES = {
         # (the Choice drawn: 99; the Fallback counted too: 100, no SSN's group)
         _multilevel(_lvl("decimal", int(AREA), ""), _lvl("decimal", 99, "", 1),
                     _lvl("decimal", int(SERIAL), "%1-%2-%3", 2))),
+    # the re-attack: a level restarted only after the first level (lvlRestart 1) counts on
+    # over the second level's paragraphs; a hexadecimal counter
+    "restart-after-first": lambda: _docx(
+        _at("Client record", 0) + _at("notes", 1) + _at("(SSN)", 2) + _at("notes", 1) + _at("(SSN)", 2),
+        # (AAA-GG'-0000 then AAA-GG-0001; restarted after the second level, AAA-GG-0000 again)
+        _multilevel(_lvl("decimal", int(AREA), ""), _lvl("decimal", int(GROUP) - 1, "", 1),
+                    _lvl("decimal", 0, "%1-%2-000%3", 2, '<w:lvlRestart w:val="1"/>'))),
+    "hex-counter": lambda: _docx(
+        _para("Customer reference") + _numbered("on file"),
+        _numbering("hex", int(SERIAL, 16), f"{AREA}-{GROUP}-%1")),
 }
+
+
+@pytest.mark.parametrize(("fmt", "n", "shown"), [
+    ("decimal", 7, "7"), ("decimalZero", 7, "07"), ("hex", 34576, "8710"), ("hex", 255, "FF"), ("ordinal", 12, "12th"),
+    ("ordinal", 22, "22nd"), ("upperLetter", 28, "BB"), ("lowerLetter", 3, "c"), ("upperRoman", 1994, "MCMXCIV"),
+    ("lowerRoman", 4, "iv"), ("none", 5, ""), ("bullet", 5, ""), ("cardinalText", 5, "5"),
+    ("custom:001, 002, 003, ...", 5, "005"),
+])
+def test_a_list_counter_is_drawn_in_its_format(fmt: str, n: int, shown: str) -> None:
+    from dlp_proxy.files.ooxml import _counter
+
+    assert _counter(n, fmt) == shown
 
 
 @pytest.mark.parametrize("case", sorted(DOCX_CASES))

@@ -455,12 +455,19 @@ def _docx(pkg: Package, main: str = "word/document.xml") -> None:
 
 
 def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str, str]], m: re.Match[str]) -> str:
-    """A list label's ``%n``: level n's counter (its start when not counted yet), as a
-    decimal number, zero-padded to two digits for ``decimalZero`` (``01``: attack of
-    2026-12-07, a serial one digit short)."""
+    """A list label's ``%n``: level n's counter (its start when not counted yet) in the
+    level's ``w:numFmt`` (ECMA-376 Part 1, 17.18.59) as Word draws it: ``decimalZero``
+    zero-padded to two digits (``01``: attack of 2026-12-07, a serial one digit short),
+    ``hex`` in hexadecimal (a start of 34576 draws ``8710``: re-attack of 2026-12-07),
+    ``ordinal`` with its suffix, letters, Roman numerals, nothing for ``none`` and
+    ``bullet``; a format not known here (``cardinalText``, the East Asian counting
+    systems, circled and full-width digits) as decimal digits."""
     level = int(m.group(1)) - 1
     start, _text, fmt = lvls.get(level, (1, "", "decimal"))
-    n = count.get(level, start)
+    return _counter(count.get(level, start), fmt)
+
+
+def _counter(n: int, fmt: str) -> str:
     if fmt == "decimalZero":
         return f"{n:02d}"
     if fmt.startswith("custom:"):
@@ -469,7 +476,28 @@ def _level_number(count: dict[int, int], lvls: dict[int, tuple[int, str, str]], 
         first = fmt[7:].split(",")[0].strip()
         if first.isdigit() and len(first) <= 8:
             return str(n).zfill(len(first))
+    if fmt == "hex":
+        return f"{n:X}"
+    if fmt in ("none", "bullet"):
+        return ""
+    if fmt == "ordinal":
+        return f"{n}{'th' if n % 100 in (11, 12, 13) else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+    if fmt in ("upperLetter", "lowerLetter") and n > 0:
+        letters = chr(ord("A") + (n - 1) % 26) * min((n - 1) // 26 + 1, 64)  # (27 is AA, 53 AAA)
+        return letters if fmt == "upperLetter" else letters.lower()
+    if fmt in ("upperRoman", "lowerRoman") and 0 < n < 4000:
+        roman = _roman(n)
+        return roman if fmt == "upperRoman" else roman.lower()
     return str(n)
+
+
+def _roman(n: int) -> str:
+    out = []
+    for value, numeral in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                           (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        count, n = divmod(n, value)
+        out.append(numeral * count)
+    return "".join(out)
 
 
 #: numbered paragraphs whose list labels are computed (a longer list keeps the rest uncomputed)
@@ -497,7 +525,9 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
     starts: dict[tuple[str, int], int] = {}  # (numId, ilvl) -> startOverride
     replaced: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> a level its override defines
 
-    never: set[tuple[str, int]] = set()  # (abstract or num id, ilvl) of levels that never restart
+    # (abstract or num id, ilvl) -> the level's ``w:lvlRestart`` (17.9.10): 0, it never
+    # restarts; n, it restarts only after a level from the first to the n-th (one-based)
+    restart_after: dict[tuple[str, int], int] = {}
 
     def level(lvl: Any, owner: str) -> tuple[int, tuple[int, str, str]] | None:
         try:
@@ -505,8 +535,9 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
             start = int(val(lvl, "start", "1") or "1")
         except ValueError:
             return None
-        if val(lvl, "lvlRestart", "") == "0":
-            never.add((owner, ilvl))  # (17.9.10: 0, the level never restarts)
+        restart = val(lvl, "lvlRestart", "")
+        if restart.isdigit() and int(restart) < ilvl + 1:
+            restart_after[(owner, ilvl)] = int(restart)  # (one at its own level or deeper: the default)
         # the format, as Word 2010 reads it: the first in an ``mc:AlternateContent``'s Choice
         fmt_el = next((c for c in lvl.iter() if isinstance(c.tag, str) and local(c.tag) == "numFmt"), None)
         fmt = "decimal" if fmt_el is None else _val(fmt_el)
@@ -594,8 +625,11 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
             count[ilvl] = count[ilvl] + 1 if ilvl in count else start
             owner = nums.get(nid, "")
             for deeper in [k for k in count if k > ilvl]:
-                if (owner, deeper) not in never and (nid, deeper) not in never:
-                    del count[deeper]  # a deeper level restarts after a shallower one
+                # a deeper level restarts after a shallower one, or after one of the
+                # levels its lvlRestart names (an override's level's own, else the abstract's)
+                after = restart_after.get((nid, deeper) if deeper in replaced.get(nid, {}) else (owner, deeper), deeper)
+                if ilvl < after:
+                    del count[deeper]
             label = re.sub(r"%([1-9])", functools.partial(_level_number, count, lvls), lvls[ilvl][1])
             if label.strip():
                 lines.append(f"{label} {ooxml_text(p)}".strip())
