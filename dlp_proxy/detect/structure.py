@@ -726,10 +726,10 @@ def _shown(cell: str) -> str:
     return shown[1:] if shown[:1] == "=" and shown[1:2].isdigit() else shown
 
 
-def row_runs(cells: Sequence[str]) -> list[tuple[int, int]]:
+def row_runs(cells: Sequence[str], min_digits: int = MIN_RUN_DIGITS) -> list[tuple[int, int]]:
     """``[i, j)`` of each run of two or more group cells (``_GROUP_CELL``, as ``_shown``)
-    of ``cells[:MAX_CELLS]`` with 7 to 34 digits together, adjacent but for empty cells
-    (a reader sees an empty cell as a wider gap: ``|536||22|8710|``)."""
+    of ``cells[:MAX_CELLS]`` with 7 (``min_digits``) to 34 digits together, adjacent but
+    for empty cells (a reader sees an empty cell as a wider gap: ``|536||22|8710|``)."""
     if _ADJACENT_GROUPS.search("\x00".join(cells[:MAX_CELLS])) is None:
         return []  # no two adjacent group cells: no run (one regex pass, for most rows)
     runs: list[tuple[int, int]] = []
@@ -744,15 +744,14 @@ def row_runs(cells: Sequence[str]) -> list[tuple[int, int]]:
             continue
         if not cell and count:
             continue  # an empty cell inside a run: a gap, no break
-        if count >= 2 and MIN_RUN_DIGITS <= digits <= MAX_RUN_DIGITS:
+        if count >= 2 and min_digits <= digits <= MAX_RUN_DIGITS:
             runs.append((start, last + 1))
         start, digits, count = k + 1, 0, 0
     return runs
 
 
-def _run_lines(shown: Sequence[str], i: int, j: int, labels: str) -> list[str]:
-    """The run's line (its groups joined by ``SEP``) and, when its digits have an
-    identifier's length but other groups, the same digits in that identifier's groups."""
+def _run_groups(shown: Sequence[str], i: int, j: int) -> list[str]:
+    """The digit groups of the run ``shown[i:j]`` (its cells' groups, dashes as blanks)."""
     groups = []
     for cell in shown[i:j]:
         if not cell:
@@ -760,6 +759,16 @@ def _run_lines(shown: Sequence[str], i: int, j: int, labels: str) -> list[str]:
         m = _GROUP_CELL.fullmatch(cell)
         assert m is not None
         groups.extend(_DASH.sub(" ", m[1]).split())
+    return groups
+
+
+def _run_lines(shown: Sequence[str], i: int, j: int, labels: str) -> list[str]:
+    """The run's line (its groups joined by ``SEP``) and, when its digits have an
+    identifier's length but other groups, the same digits in that identifier's groups."""
+    return _group_lines(_run_groups(shown, i, j), labels)
+
+
+def _group_lines(groups: list[str], labels: str) -> list[str]:
     runs = [SEP.join(groups)]
     digits = "".join(ch for g in groups for ch in g if ch.isdigit())
     shape = _SHAPES.get(len(digits))
@@ -950,20 +959,45 @@ def _dangling(groups: Sequence[str]) -> bool:
 _SEPARATOR_ENDS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015./:")
 
 
+class _Wrapped(NamedTuple):
+    """A row's last run, which the next row may continue (``_add_runs``): where its row
+    ends in the text, its first column, its groups and labels, where its cells start."""
+
+    row_end: int
+    column: int
+    groups: list[str]
+    labels: str
+    start: int
+
+
 def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
               spans: list[tuple[int, int, int]], at: int, header: list[str] | None = None,
-              caption: str = "", label: re.Pattern[str] | None = None) -> int:
+              caption: str = "", label: re.Pattern[str] | None = None,
+              wrapped: list[_Wrapped] | None = None) -> int:
     """Appends the lines of ``cells``' runs (``split_row``) and their spans: (offset in
     the reading, start, end in ``text`` of the run's cells).  Left out: a run with a
     column that its header names (``|qty|px|id|`` over ``|291|78|3448|``: three fields,
     read joined only with a word for an identifier, ``_common.cell_candidates``) or that
     has no header cell (GFM drops a row's cells beyond its header's), and a run of one
-    digit per cell (a count per column; also only with such a word)."""
+    digit per cell (a count per column; also only with such a word).
+
+    ``wrapped`` (a table's rows, read in order): the row before's run that ends its row.
+    A run of this row in the same first column, with only empty cells before it, continues
+    it, as a value wrapped onto the next row shows (``| Bob | CCCC | CCCC |`` over ``| |
+    CCCC | CCCC |``: chat-table attack of 2026-12-07, a card in a 2x2 block): the groups of
+    both are read as one line too, as written, under the first row's labels."""
+    before = wrapped[0] if wrapped else None
+    if wrapped:
+        wrapped.clear()
     values = [text[a:b] for a, b in cells]
-    runs = row_runs(values)
+    # (with ``wrapped``, a run of fewer digits too: the first half of a value wrapped)
+    runs = row_runs(values, 2 if wrapped is not None else MIN_RUN_DIGITS)
     if not runs:
         return at
     shown = [_shown(v) for v in values[:MAX_CELLS]]
+    if before is not None and text[before.row_end:cells[0][0]] not in _ROW_BREAKS:
+        before = None  # (not the next row)
+    last_filled = max((k for k, c in enumerate(shown) if c), default=-1)
     ids = [c for c in header if _identifies(c, label)] if header is not None else []
     for i, j in runs:
         filled = [c for c in shown[i:j] if c]
@@ -986,11 +1020,70 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
             a += 1
         while text[b - 1] in " \t\r":
             b -= 1
-        for line in _run_lines(shown, i, j, labels):
-            spans.append((at, a, b))
+        groups = _run_groups(shown, i, j)
+        own = MIN_RUN_DIGITS <= sum(len(g) for g in groups)
+        lines = [(line, a) for line in _group_lines(groups, labels)] if own else []
+        start = a
+        if before is not None and before.column == i and not any(c.strip(">") for c in shown[:i]):  # (">": a quote's)
+            joined = before.groups + groups
+            if sum(len(g) for g in joined) <= MAX_RUN_DIGITS:
+                # (as written, never regrouped: four short numbers of two rows, ``10 | 25``
+                # over ``200 | 26``, are not an SSN's 3-2-4)
+                lines += [(line, before.start) for line in _piece(joined, before.labels)]
+                groups, labels, start = joined, before.labels, before.start
+        for line, line_start in lines:
+            spans.append((at, line_start, b))
             pieces.append(line)
             at += len(line) + len(_PIECE_GAP)
+        if wrapped is not None and j - 1 == last_filled:
+            wrapped.append(_Wrapped(cells[-1][1], i, groups, labels, start))
     return at
+
+
+def _add_long_runs(text: str, cells: list[tuple[int, int]], pieces: list[str], spans: list[tuple[int, int, int]],
+                   at: int, header: list[str] | None, caption: str) -> int:
+    """Appends the lines of a row's runs that hold a long cell (``_LONG_CELL``: ``| Bob |
+    NNNNNNNN | NNNNNNNN |``, ``| NNNNNNNNNN | NNNNNN |``: a card's digits in two cells,
+    chat-table attack of 2026-12-07), as ``_add_runs`` does for short groups: two or more
+    adjacent cells of digit groups or long groups (empty cells between), 12 to 34
+    characters, one long among them.  Read only where a card or an IBAN word
+    (``_LONG_NAME``) names them: a text cell of the row, a header cell over the run, or
+    the words around the row (its caption): a row of order ids and dates is many such cells."""
+    shown = [_shown(text[a:b]) for a, b in cells[:MAX_CELLS]]
+    words = [c for c in shown if c and not any(ch.isdigit() for ch in c)]
+    run: list[tuple[int, list[str]]] = []
+    long = False
+    for k, cell in enumerate([*shown, "x"]):
+        if (m := _GROUP_CELL.fullmatch(cell)) is not None:
+            run.append((k, _DASH.sub(" ", m[1]).split()))
+            continue
+        if (m := _LONG_CELL.fullmatch(cell)) is not None:
+            run.append((k, [m[1]]))
+            long = True
+            continue
+        if not cell and run:
+            continue
+        groups = [g for _, gs in run for g in gs]
+        if long and len(run) >= 2 and 12 <= sum(len(g) for g in groups) <= MAX_RUN_DIGITS:
+            i, j = run[0][0], run[-1][0] + 1
+            over = [header[q] for q in range(i, j) if header is not None and q < len(header) and header[q].strip()]
+            labels = " ; ".join(w for w in [caption, *over, *words] if w and not any(ch.isdigit() for ch in w))
+            if _LONG_NAME.search(labels):
+                a, b = cells[i][0], cells[j - 1][1]
+                while text[a] in " \t":
+                    a += 1
+                while text[b - 1] in " \t\r":
+                    b -= 1
+                for line in _piece(groups, labels):
+                    spans.append((at, a, b))
+                    pieces.append(line)
+                    at += len(line) + len(_PIECE_GAP)
+        run, long = [], False
+    return at
+
+
+#: what lies between two rows of a table, one right after the other
+_ROW_BREAKS = frozenset(("\n", "\r\n", ROW, " " + ROW))
 
 
 def table_row_reading(text: str, header_label: re.Pattern[str] | None = None,
@@ -1030,13 +1123,15 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
     when no row has such a run (one regex pass over the text for most texts)."""
     if CELL not in text and "|" not in text:
         return None
-    if not gatescan.may_search(_ROW_PAIR_GATE, text) and CELL + ROW + CELL not in text:
+    long_rows = _LONG_ROW_CELL.search(text) is not None and _LONG_NAME.search(text) is not None
+    if not gatescan.may_search(_ROW_PAIR_GATE, text) and CELL + ROW + CELL not in text and not long_rows:
         return None  # (the one Hyperscan pass found no pair of adjacent group cells)
     pieces: list[str] = []
     spans: list[tuple[int, int, int]] = []
     at = 0
     done = -1
     lined = "\n" + text  # (offsets in ``lined`` are one more than in ``text``)
+    wrapped: list[_Wrapped] = []
     for m in _ROW_PAIR.finditer(lined):
         if m.start() < done:
             continue  # a later pair of a row already read
@@ -1048,7 +1143,21 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
         if CELL in text[start:done]:
             header = _header_cells(text, start)
             caption = _around(text, _rfind_break(text, start) + 1, _find_break(text, start))
-        at = _add_runs(text, cells, pieces, spans, at, header, caption or "", header_label)
+        at = _add_runs(text, cells, pieces, spans, at, header, caption or "", header_label, wrapped)
+    if long_rows:
+        read: set[int] = set()
+        for m in _LONG_ROW_CELL.finditer(text):
+            start = max(_rfind_break(text, m.start()), text.rfind(ROW, 0, m.start())) + 1
+            if start in read:
+                continue
+            read.add(start)
+            ends = [k for k in (_find_break(text, m.end() - 1), text.find(ROW, m.end() - 1)) if k >= 0]
+            end = min(ends) if ends else len(text)
+            header = None
+            if CELL in text[start:end]:
+                header = _header_cells(text, start)
+            caption = _around(text, _rfind_break(text, start) + 1, _find_break(text, start))
+            at = _add_long_runs(text, _cells_at(text, start, end, _CELL_EDGE), pieces, spans, at, header, caption)
     if CELL + ROW + CELL in text:
         done = -1
         for m in _COLUMN_PAIR.finditer(lined):
@@ -1425,6 +1534,8 @@ _LONG_NAME = re.compile(r"(?<![A-Za-z])(?:(?:credit|debit)?[ _-]?cards?|cc|pan|v
 _LONG_CELL = re.compile(rf"({_LONG_GROUP}){GROUP_EDGE}")
 _LONG_CELL_AT = re.compile(
     rf"(?:^|[\x1f|\t,;\x1e])([ \t]*=?\"?{_LONG_GROUP}{GROUP_EDGE}\"?[ \t]*)(?=[\x1f|\t,;\n\x1e]|$)", re.MULTILINE)
+#: a long group's cell in a row (``_LONG_CELL``; ``_add_long_runs``)
+_LONG_ROW_CELL = re.compile(rf'[\x1f|][ \t]*=?"?{_LONG_GROUP}{GROUP_EDGE}"?[ \t]*(?=[\x1f\x1e\r\n|]|\Z)')
 
 
 def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callable[[int], list[str]],

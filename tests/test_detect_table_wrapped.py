@@ -1,0 +1,105 @@
+"""Chat-table attack of 2026-12-07 (a helper that read no test), the classes left open:
+a value wrapped onto the next row (``| Bob | CCCC | CCCC |`` over ``| | CCCC | CCCC |``)
+and a card's digits in two long cells of one row (``| Bob | NNNNNNNN | NNNNNNNN |``,
+10 + 6), named by a card word in the header, the row or the words above the table
+(``structure._add_runs``'s ``wrapped``, ``structure._add_long_runs``).  Real detector."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import kinds
+
+STOPPING = {"US_SSN", "CREDIT_CARD", "IBAN_CODE", "US_BANK_NUMBER", "US_ITIN"}
+#: synthetic test cards (Luhn-valid)
+VISA, MASTERCARD = "4111111111111111", "5500000000000004"
+
+
+def _md(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
+
+
+def _delimited(header: list[str], rows: list[list[str]], delim: str) -> str:
+    return "\n".join(delim.join(r) for r in [header, *rows]) + "\n"
+
+
+def _quad(card: str) -> list[str]:
+    return [card[0:4], card[4:8], card[8:12], card[12:16]]
+
+
+def _wrapped_rows(card: str) -> list[list[str]]:
+    a, b, c, d = _quad(card)
+    return [["Bob", a, b], ["", c, d]]
+
+
+WRAPPED = {
+    "markdown": lambda card: _md(["Client", "Card", ""], _wrapped_rows(card)),
+    "markdown-two-headers": lambda card: _md(["Client", "Card", "(cont)"], _wrapped_rows(card)),
+    "tsv": lambda card: _delimited(["Client", "Card", ""], _wrapped_rows(card) + [["Ann", "", ""]], "\t"),
+    "csv": lambda card: _delimited(["Client", "Card", ""], _wrapped_rows(card) + [["Ann", "", ""]], ","),
+    "quoted": lambda card: "> " + _md(["Client", "Card", ""], _wrapped_rows(card)).replace("\n", "\n> ").rstrip("> "),
+    "three-rows": lambda card: _md(["Client", "Card", ""], [["Bob", card[0:4], card[4:8]], ["", card[8:10], card[10:12]],
+                                                             ["", card[12:14], card[14:16]]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRAPPED))
+@pytest.mark.parametrize("card", [VISA, MASTERCARD])
+def test_a_card_wrapped_onto_the_next_row_is_found(engine: Any, case: str, card: str) -> None:
+    text = WRAPPED[case](card)
+    assert "CREDIT_CARD" in kinds(engine, text), text
+
+
+LONG = {
+    "8+8 under its header": lambda card: _md(["Client", "Card", ""], [["Bob", card[:8], card[8:]]]),
+    "10+6 under its header": lambda card: _md(["Client", "Card number", ""], [["Bob", card[:10], card[10:]]]),
+    "8+8 named in the row": lambda card: _md(["Client", "A", "B"], [["Bob (visa)", card[:8], card[8:]]]),
+    "10+6 named above the table": lambda card: "Card numbers below\n" + _md(["Client", "A", "B"],
+                                                                              [["Bob", card[:10], card[10:]]]),
+    "8+8 as TSV": lambda card: _delimited(["Client", "Card", ""], [["Bob", card[:8], card[8:]], ["Ann", "", ""]], "\t"),
+    "8+8 as CSV": lambda card: _delimited(["Client", "Kreditkarte", ""], [["Bob", card[:8], card[8:]], ["Ann", "", ""]],
+                                          ","),
+    "8+8 with a gap": lambda card: _md(["Client", "Card", "", ""], [["Bob", card[:8], "", card[8:]]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LONG))
+@pytest.mark.parametrize("card", [VISA, MASTERCARD])
+def test_a_card_in_two_long_cells_of_a_row_is_found(engine: Any, case: str, card: str) -> None:
+    text = LONG[case](card)
+    assert "CREDIT_CARD" in kinds(engine, text), text
+
+
+CLEAN = {
+    # a trader's fills, his name once: the rows below continue his, and are numbers, not one
+    "fills under one trader": _md(["Trader", "", ""], [["Bob", "100", "25"], ["", "200", "26"], ["", "5000", "131"]]),
+    "ditto quantities": _md(["Desk", "Qty", "Px"], [["Rates", "1000", "99"], ["", "2500", "101"]]),
+    "ssn-shaped across two rows": _md(["Trader", "", ""], [["Bob", "10", "25"], ["", "200", "26"]]),
+    # long cells, no card word: order ids and dates
+    "order ids": _md(["Client", "Order", "Booked"], [["Bob", "88123456", "20261119"], ["Ann", "88123457", "20261120"]]),
+    # a card word, and long cells that are no card (Luhn fails)
+    "card fee rows": _md(["Card program", "Ref", "Date"], [["Visa rebate", "12345678", "20261119"]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLEAN))
+def test_desk_tables_with_blank_or_long_cells_are_not_stopped(engine: Any, case: str) -> None:
+    assert not kinds(engine, CLEAN[case]) & STOPPING, CLEAN[case]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(2, 10))
+def test_property_desk_rows_continued_under_one_name_are_not_stopped(engine: Any, seed: int, n: int) -> None:
+    """A desk's continuation rows (the name cell blank below the first row) of
+    quantities and prices: joined across rows, never an identifier."""
+    rnd = random.Random(seed)
+    rows = [[("Bob" if r == 0 else ""), str(rnd.choice([100, 200, 500, 1000, 2500, 5000])),
+             f"{rnd.randint(10, 999)}"] for r in range(n)]
+    text = _md(["Trader", "", ""], rows)
+    assert not kinds(engine, text) & STOPPING, text
