@@ -72,6 +72,8 @@ _ATTR_TEXT = {"fldSimple": "instr", "alias": "val", "tag": "val"}
 #: text a reader never sees in the document as displayed: tracked deletions (hidden
 #: under "simple markup") and field codes (the field's result is shown)
 _UNSHOWN_TAGS = {"delText", "instrText"}
+#: tracked changes whose runs "simple markup" does not show: a deletion, text moved away
+_UNSHOWN_CHANGES = {"del", "moveFrom"}
 
 
 def ooxml_text(root: Any, display: Display | None = None) -> str:
@@ -92,7 +94,12 @@ def ooxml_text(root: Any, display: Display | None = None) -> str:
             elif name == "tc":
                 parts.append("\t")
             continue
-        if display is not None and (name in _UNSHOWN_TAGS or (name == "r" and display.hidden(el))):
+        if display is not None and (name in _UNSHOWN_TAGS or name in _UNSHOWN_CHANGES or (name == "r" and display.hidden(el))):
+            if name in _UNSHOWN_TAGS or name in _UNSHOWN_CHANGES:
+                # (deleted text or a field code inside a number, ``AAA-GG-<w:del>x</w:del>SSSS``:
+                # the reading as displayed is what Word's simple markup shows; file attack of
+                # 2026-12-07)
+                display.seen = display.seen or any(t.text for t in el.iter() if local(t.tag) in _TEXT_TAGS)
             continue
         if name in _TEXT_TAGS and el.text:
             parts.append(el.text)
