@@ -103,3 +103,38 @@ def test_property_desk_rows_continued_under_one_name_are_not_stopped(engine: Any
              f"{rnd.randint(10, 999)}"] for r in range(n)]
     text = _md(["Trader", "", ""], rows)
     assert not kinds(engine, text) & STOPPING, text
+
+
+def _wide(n: int, label: str, cells: list[str]) -> str:
+    """A table whose rows have ``n`` filler cells before the labelled run's columns."""
+    width = n + 1 + len(cells)
+    return ("| Client " + "| x " * n + f"| {label} " + "| " * (len(cells) - 1) + "|\n|" + "---|" * width + "\n"
+            + "| Bob " + "| x " * n + "".join(f"| {c} " for c in cells) + "|\n"
+            + "| Ann " + "| x " * (width - 1) + "|\n")
+
+
+@pytest.mark.parametrize("n", [300, 1000])  # (a post holds 16,383 characters: 1,000 cells a row, three rows)
+@pytest.mark.parametrize(("label", "cells", "kind"), [
+    ("SSN", ["53", "6", "22", "87", "10"], "US_SSN"),  # (an SSN's digits in other groups: read in its 3-2-4)
+    ("Card", ["41111", "11111", "11111", "1"], "CREDIT_CARD"),
+], ids=["ssn", "card"])
+def test_a_run_past_a_rows_256th_cell_is_read(engine: Any, n: int, label: str, cells: list[str], kind: str) -> None:
+    """A row wider than ``structure.MAX_CELLS`` is read in overlapping windows: its
+    cells past the 256th are not dropped (chat-table attack of 2026-12-07)."""
+    assert kind in kinds(engine, _wide(n, label, cells))
+
+
+def test_row_windows_cover_every_cell_with_overlap() -> None:
+    from dlp_proxy.detect.structure import MAX_CELLS, ROW_WINDOW_OVERLAP, _row_windows
+
+    for n in (1, 2, MAX_CELLS - 1, MAX_CELLS, MAX_CELLS + 1, 3 * MAX_CELLS + 7):
+        cells = [(k, k + 1) for k in range(n)]
+        header = [str(k) for k in range(n)]
+        windows = list(_row_windows(cells, header))
+        seen = [c for part, _ in windows for c in part]
+        assert set(seen) == set(cells)
+        assert all(len(part) <= MAX_CELLS and h == [str(a) for a, _ in part] for part, h in windows)
+        # every run of up to ROW_WINDOW_OVERLAP cells lies whole in one window
+        for start in range(0, max(n - ROW_WINDOW_OVERLAP, 0) + 1, 7):
+            run = set(cells[start:start + ROW_WINDOW_OVERLAP])
+            assert any(run <= set(part) for part, _ in windows), (n, start)

@@ -57,7 +57,7 @@ import functools
 import itertools
 import operator
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import NamedTuple
 
 import regex
@@ -1143,7 +1143,8 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
         if CELL in text[start:done]:
             header = _header_cells(text, start)
             caption = _around(text, _rfind_break(text, start) + 1, _find_break(text, start))
-        at = _add_runs(text, cells, pieces, spans, at, header, caption or "", header_label, wrapped)
+        for part, part_header in _row_windows(cells, header):
+            at = _add_runs(text, part, pieces, spans, at, part_header, caption or "", header_label, wrapped)
     if long_rows:
         read: set[int] = set()
         for m in _LONG_ROW_CELL.finditer(text):
@@ -1157,7 +1158,8 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
             if CELL in text[start:end]:
                 header = _header_cells(text, start)
             caption = _around(text, _rfind_break(text, start) + 1, _find_break(text, start))
-            at = _add_long_runs(text, _cells_at(text, start, end, _CELL_EDGE), pieces, spans, at, header, caption)
+            for part, part_header in _row_windows(_cells_at(text, start, end, _CELL_EDGE), header):
+                at = _add_long_runs(text, part, pieces, spans, at, part_header, caption)
     if CELL + ROW + CELL in text:
         done = -1
         for m in _COLUMN_PAIR.finditer(lined):
@@ -1534,6 +1536,21 @@ _LONG_NAME = re.compile(r"(?<![A-Za-z])(?:(?:credit|debit)?[ _-]?cards?|cc|pan|v
 _LONG_CELL = re.compile(rf"({_LONG_GROUP}){GROUP_EDGE}")
 _LONG_CELL_AT = re.compile(
     rf"(?:^|[\x1f|\t,;\x1e])([ \t]*=?\"?{_LONG_GROUP}{GROUP_EDGE}\"?[ \t]*)(?=[\x1f|\t,;\n\x1e]|$)", re.MULTILINE)
+#: cells two windows of a wide row share (``_row_windows``): more than a run's
+ROW_WINDOW_OVERLAP = 40
+
+
+def _row_windows(cells: list[tuple[int, int]], header: list[str] | None,
+                 ) -> Iterator[tuple[list[tuple[int, int]], list[str] | None]]:
+    """A row's cells in windows of ``MAX_CELLS`` (each with its header cells), which
+    overlap by ``ROW_WINDOW_OVERLAP``: a row wider than ``MAX_CELLS`` is read whole, a
+    run past its 256th cell too (chat-table attack of 2026-12-07), at a cost linear in
+    its cells."""
+    step = MAX_CELLS - ROW_WINDOW_OVERLAP
+    for k in range(0, max(len(cells) - ROW_WINDOW_OVERLAP, 1), step):
+        yield cells[k:k + MAX_CELLS], (header[k:k + MAX_CELLS] if header is not None else None)
+
+
 #: a long group's cell in a row (``_LONG_CELL``; ``_add_long_runs``)
 _LONG_ROW_CELL = re.compile(rf'[\x1f|][ \t]*=?"?{_LONG_GROUP}{GROUP_EDGE}"?[ \t]*(?=[\x1f\x1e\r\n|]|\Z)')
 
