@@ -17,6 +17,7 @@ import email.policy
 from email.message import Message
 from typing import TYPE_CHECKING
 
+from dlp_proxy.files.css import css_generated
 from dlp_proxy.files.text import decode, strip_markup
 
 if TYPE_CHECKING:
@@ -61,9 +62,12 @@ def extract_eml(data: bytes, ctx: Ctx, kind: str = "eml", name: str = "") -> Non
             ctx.child(f"attachment={name}").extract(payload, name=name)
             continue
         text = _text(part, payload)
+        where = "body" if index == 1 else f"part={index}"
         if ctype == "text/html":
+            # what the part's style sheets draw and its lists number, as for an HTML file
+            css_generated(text, ctx, where)
             text = strip_markup(text)
-        ctx.add("body" if index == 1 else f"part={index}", text)
+        ctx.add(where, text)
 
 
 def _header(value: object) -> str:

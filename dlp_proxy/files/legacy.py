@@ -26,6 +26,7 @@ import datetime
 import struct
 from typing import TYPE_CHECKING, Any
 
+from dlp_proxy.files.css import css_generated
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.text import binary_strings, line_blocks, strip_markup
 
@@ -153,7 +154,11 @@ def _message(msg: Any, ctx: Ctx) -> None:
         ctx.budget.check_time()
         if not ctx.add(f"body/{loc}", block):
             return
-    html = strip_markup(_safe(lambda: msg.htmlBody))
+    markup = _safe(lambda: msg.htmlBody)
+    if markup.strip():
+        # what the HTML body's style sheets draw and its lists number, as for an HTML file
+        css_generated(markup, ctx, "html")
+    html = strip_markup(markup)
     if html.strip() and "".join(html.split()) not in "".join(body.split()):
         ctx.add("html", html)  # (extract-msg makes an HTML body from the plain one: scanned once)
     for index, att in enumerate(list(msg.attachments)[: ctx.limits.max_entries]):

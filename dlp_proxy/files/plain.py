@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from dlp_proxy.files.bounded import TooBig, caps
+from dlp_proxy.files.css import css_generated
 from dlp_proxy.files.rows import delimited_rows, html_rows, pipe_rows
 from dlp_proxy.files.text import (
     binary_strings,
@@ -61,43 +62,6 @@ _FEW_ROWS = 64
 #: A tag, comment or declaration: the markup reading of an HTML or XML file (those holding a digit)
 _MARKUP = re.compile(r"<[^<>]{1,8000}>")
 _DIGIT = re.compile(r"[0-9]")
-#: a CSS ``content`` declaration's value (a ``::before``/``::after`` rule's text, drawn by
-#: the browser in an HTML page or an SVG's ``<foreignObject>``), to its ``;``, ``}`` or quote's end
-_CSS_CONTENT = re.compile(r"(?<![-\w])content[ \t\r\n]*:[ \t\r\n]*((?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^;}\"'])*)",
-                          re.IGNORECASE | re.DOTALL)
-#: a CSS escape: up to six hex digits and one blank after them, or any other character
-_CSS_ESCAPE = re.compile(r"\\(?:([0-9A-Fa-f]{1,6})[ \t\r\n]?|(.))", re.DOTALL)
-#: what a ``content`` value computes rather than writes: a counter's value, an attribute's
-_CSS_COMPUTED = re.compile(r"(?i)\b(?:counters?|attr)[ \t]*\(")
-
-
-def _css_unescape(value: str) -> str:
-    def one(m: re.Match[str]) -> str:
-        if m.group(1) is not None:
-            code = int(m.group(1), 16)
-            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
-        return "" if m.group(2) == "\n" else m.group(2)
-    return _CSS_ESCAPE.sub(one, value)
-
-
-def css_generated(text: str, ctx: Ctx) -> None:
-    """The text style sheets generate in an HTML page or an SVG (``content:`` of a
-    ``::before``/``::after`` rule, which the browser draws and the markup does not hold):
-    each value's strings with CSS escapes decoded (``content:"\\35\\33\\36-..."`` is
-    ``536-...``), one a line, as ``css/content``; a value that computes its text (a
-    counter's value, an attribute's: ``counter(a)`` after ``counter-reset: a 536``) makes
-    the file ``active-content`` (insider attack of 2026-12-06, F4)."""
-    shown: list[str] = []
-    for m in _CSS_CONTENT.finditer(text, 0, min(len(text), 4_000_000)):
-        value = m.group(1)
-        if _CSS_COMPUTED.search(value):
-            ctx.problem("active-content", "css/content")
-        strings = re.findall(r"\"((?:[^\"\\]|\\.)*)\"|'((?:[^'\\]|\\.)*)'", value, re.DOTALL)
-        line = "".join(_css_unescape(a or b) for a, b in strings)
-        if line.strip():
-            shown.append(line)
-    if shown:
-        ctx.add("css/content", "\n".join(shown))
 #: a picture written into the markup (``src="data:image/png;base64,..."``): read by
 #: embedded.extract_data_uris, left out of the markup reading
 _DATA_URI = re.compile(r"data:[^\s\"'<>]{64,}")
@@ -209,8 +173,8 @@ def extract_text(data: bytes, ctx: Ctx, kind: str = "text-or-binary", name: str 
         uudecoded(data, ctx)
     if kind in ("html", "xml"):
         text = decode(data) or ""
-        if "content" in text:
-            css_generated(text, ctx)
+        # what its style sheets draw and its lists number (css.py)
+        css_generated(text, ctx)
         if kind == "xml":
             from dlp_proxy.files.xmltext import xml_readings
 
