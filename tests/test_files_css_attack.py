@@ -13,6 +13,8 @@ judged by the real detector.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -281,3 +283,25 @@ def test_property_comments_between_tokens_change_no_declaration(parts: list[str]
     plain = " ".join(parts)
     commented = "".join(p + comments[i % len(comments)] + " " for i, p in enumerate(parts))
     assert _names_and_values(parse(commented)) == _names_and_values(parse(plain))
+
+
+def test_a_page_with_large_style_sheets_and_no_generated_text_is_not_tokenized(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tokenizer runs only where a sheet may draw text or number lists (``content``,
+    ``list-item``, or an escape that may spell either): a saved page's ordinary style
+    sheets cost no tokenizing.  A sheet with ``content`` is tokenized (the control)."""
+    from dlp_proxy.files import css
+
+    calls: list[int] = []
+    real = css.tokenize
+
+    def counting(text: str) -> Any:
+        calls.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(css, "tokenize", counting)
+    sheet = "".join(f".c{i} {{ color: red; margin: {i}px; }}\n" for i in range(2000))
+    page = f"<html><head><style>{sheet}</style></head><body><ol><li>a</li></ol><p style='color:red'>x</p></body></html>"
+    extract(page.encode(), filename="page.html")
+    assert calls == []
+    extract(page.replace("color: red", 'content: "x"', 1).encode(), filename="page.html")
+    assert calls

@@ -277,6 +277,16 @@ def _expand(value: tuple[Token, ...], custom: dict[str, list[tuple[Token, ...]]]
     return lines, computed
 
 
+#: what may set a list's numbers (``list_markers``): a list's ``start`` or ``reversed``,
+#: an item's ``value``, ``list-item`` anywhere (a rule's or a ``style=""``'s counter), a
+#: ``style=""`` with an escape or an entity that may spell it (the page is parsed only then)
+_MAY_NUMBER = re.compile(
+    r"""(?i)<ol\b[^>]*\b(?:start|reversed)\b|<li\b[^>]*\bvalue\b|list-item|\bstyle\s*=\s*(?:"[^"]*[&\\]|'[^']*[&\\]|[^\s"'>]*[&\\])""")
+#: a style sheet with this may draw text (``content``) or number lists (``list-item``)
+_MAY_DRAW = re.compile(r"(?i)content")
+_MAY_COUNT = re.compile(r"(?i)list-item")
+
+
 def css_generated(text: str, ctx: Ctx, where: str = "") -> None:
     """The text style sheets generate in an HTML page, an SVG or a mail's HTML part
     (``content`` of a ``::before``/``::after`` rule, which the browser draws and the
@@ -292,7 +302,10 @@ def css_generated(text: str, ctx: Ctx, where: str = "") -> None:
     ``part=2``), its readings' locations put under it."""
     at = f"{where}/" if where else ""
     sheets = list(style_sheets(text))
-    if sheets:
+    # (tokenized only when a sheet can hold a ``content`` declaration: the word, or an
+    # escape that may spell it; every sheet then, for the custom properties a ``var()``
+    # takes from another; a page's other style sheets cost no tokenizing)
+    if any("\\" in sheet or _MAY_DRAW.search(sheet) for sheet in sheets):
         shown, computed = generated(sheets)
         if computed:
             ctx.problem("active-content", f"{at}css/content")
@@ -353,6 +366,8 @@ def list_counters_unsafe(text: str, uncomputed: list[int]) -> bool:
     rule_numbers = list(uncomputed)
     for m in _STYLE_ELEMENT.finditer(text[:MAX_CHARS]):
         for sheet in (m.group(1), html_unescape(_CDATA.sub("", m.group(1)))):
+            if "\\" not in sheet and not _MAY_COUNT.search(sheet):
+                continue  # (no ``list-item``, no escape that may spell it: no rule numbers lists)
             for d in parse(sheet):
                 rule_numbers.extend(_list_item_numbers(d))
     if not rule_numbers:
@@ -444,11 +459,8 @@ def list_markers(text: str) -> tuple[str, list[int]]:
     whose markers have 5 digits or more are read (a marker of fewer digits spells no
     identifier and every page's lists would be read twice)."""
     parser = _Lists()
-    try:
-        parser.feed(text[:MAX_CHARS])
-        parser.close()
-    except Exception:
-        return "", []
+    parser.feed(text[:MAX_CHARS])
+    parser.close()
     lines: list[str] = []
     for items, rev, start in parser.done:
         step = -1 if rev else 1
@@ -469,9 +481,11 @@ def add_list_markers(text: str, ctx: Ctx, at: str = "") -> None:
     ``active-content`` for a ``list-item`` counter it does not compute
     (``list_counters_unsafe``)."""
     head = text[:MAX_CHARS]
-    if not re.search(r"<(?:ol|li|style)\b|style\s*=", head, re.IGNORECASE):
+    try:
+        markers, uncomputed = list_markers(head) if _MAY_NUMBER.search(head) else ("", [])
+    except Exception:  # (the markup reading failed: the markers are unknown, never taken as none)
+        ctx.problem("corrupt", f"{at}html/list-markers")
         return
-    markers, uncomputed = list_markers(head)
     if markers:
         ctx.add(f"{at}html/list-markers", markers)
     if list_counters_unsafe(head, uncomputed):
