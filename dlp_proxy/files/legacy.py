@@ -4,7 +4,10 @@ The container is read with olefile; what is inside is told apart by its streams:
 
 - ``__substg1.0_*`` / ``__properties_version1.0``: Outlook .msg, read with extract-msg
   (headers, plain and HTML body, every attachment extracted recursively, embedded
-  messages included) ([MS-OXMSG]);
+  messages included) ([MS-OXMSG]); the RTF body (``PR_RTF_COMPRESSED``, which Outlook
+  shows when it is the message's only body or its native one) is decompressed
+  (``lzfu.py``) and read as an RTF file of its own at ``rtf-body``, whatever other
+  bodies the message has;
 - ``Workbook`` / ``Book``: Excel 97-2003 .xls, every cell of every sheet (hidden sheets
   flagged) with xlrd; a workbook with a FILEPASS record is ``encrypted``;
 - ``WordDocument``: Word 97-2003 .doc; the text is read through the piece table (CLX)
@@ -24,14 +27,12 @@ from __future__ import annotations
 
 import datetime
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from dlp_proxy.files.context import Ctx
 from dlp_proxy.files.css import css_generated
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.text import binary_strings, line_blocks, strip_markup
-
-if TYPE_CHECKING:
-    from dlp_proxy.files.context import Ctx
 
 _EMBED_PREFIXES = ("ObjectPool/", "MBD", "EmbeddedObjects/", "_1")
 #: Word's special characters -> text: cell/row marks, field delimiters, breaks
@@ -161,6 +162,7 @@ def _message(msg: Any, ctx: Ctx) -> None:
     html = strip_markup(markup)
     if html.strip() and "".join(html.split()) not in "".join(body.split()):
         ctx.add("html", html)  # (extract-msg makes an HTML body from the plain one: scanned once)
+    _rtf_body(msg, ctx)
     for index, att in enumerate(list(msg.attachments)[: ctx.limits.max_entries]):
         ctx.budget.check_time()
         name = _safe(lambda a=att: a.getFilename()) or _safe(lambda a=att: a.longFilename) or f"attachment{index + 1}"
@@ -178,6 +180,40 @@ def _message(msg: Any, ctx: Ctx) -> None:
             _message(payload, child)  # an embedded message
         else:
             child.problem("unsupported-type")  # a reference to a file elsewhere, an OLE object
+
+
+def _rtf_body(msg: Any, ctx: Ctx) -> None:
+    """The message's compressed RTF body (``__substg1.0_10090102``), decompressed within
+    the file's uncompressed budget and read as an RTF file at ``rtf-body`` (text, objects,
+    pictures; at the message's depth: it is the message's body, not a file in it).  A
+    stream that does not decompress, or decompresses with faults, is ``corrupt`` (what
+    did decompress is read); one over the budget ``size-limit``."""
+    from dlp_proxy.files import lzfu
+    from dlp_proxy.files.bounded import caps
+
+    try:
+        stream = msg.getStream("__substg1.0_10090102")
+    except TimeUp:
+        raise
+    except Exception:
+        ctx.problem("corrupt", "rtf-body")
+        return
+    if not stream:
+        return
+    try:
+        decoded = lzfu.decode(bytes(stream), caps(ctx), ctx.budget.check_time)
+    except lzfu.Overflow:
+        ctx.problem("size-limit", "rtf-body")
+        return
+    except ValueError:
+        ctx.problem("corrupt", "rtf-body")
+        return
+    if decoded.faults:
+        ctx.problem("corrupt", "rtf-body")
+    ctx.budget.uncompressed += len(decoded.data)
+    if decoded.data:
+        body = Ctx(ctx.budget, ctx.depth, ctx.loc("rtf-body"), ctx.recurse)
+        body.extract(decoded.data, kind="rtf", name="rtf-body.rtf")
 
 
 def _safe_data(att: Any) -> Any:
