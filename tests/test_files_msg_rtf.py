@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
-from dlp_proxy.files import extract, lzfu
+from dlp_proxy.files import extract, lzfu, rtf
 from tests.cfb import cfb
 from tests.test_files_attack6 import _found
 
@@ -173,3 +173,92 @@ def test_lzfu_stops_at_its_cap() -> None:
     stream = compressed_rtf.compress(b"x" * 100_000)
     with pytest.raises(lzfu.Overflow):
         lzfu.decode(stream, 50_000, lambda: None)
+
+
+# -- RTF: \'hh bytes in the font's charset ----------------------------------------------------
+
+
+def _escaped(text: str, codec: str, sep: str = "{}") -> str:
+    """``text`` as ``\\'hh`` escapes in ``codec``, ``sep`` between characters."""
+    return sep.join("".join(f"\\'{b:02x}" for b in ch.encode(codec)) for ch in text)
+
+
+FULL_SSN = "５３６－２２－８７１０"  # full-width: the detector's normalizer folds them to ASCII
+FULL_CARD = "４１１１　１１１１　１１１１　１１１１"
+
+
+def _shift_jis_rtf(fonttbl_sep: str = "", sep: str = "{}") -> bytes:
+    return ("{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\froman\\fcharset0 Times New Roman;}"
+            f"{{\\f1\\fmodern{fonttbl_sep}\\fcharset128{fonttbl_sep}\\fprq1 MS Gothic;}}}}\\f0\\fs24 Client record\\par "
+            f"SSN: {{\\f1 {_escaped(FULL_SSN, 'cp932', sep)}}}\\par "
+            f"Card number: {{\\f1 {_escaped(FULL_CARD, 'cp932', sep)}}}\\par}}").encode("latin-1")
+
+
+@pytest.mark.parametrize("sep", ["{}", "", "{\\*\\x}", "\\cf0 "])
+def test_shift_jis_font_bytes_are_read_in_the_fonts_code_page(detector: Engine, sep: str) -> None:
+    data = _shift_jis_rtf(sep=sep)
+    ex = extract(data, filename="x.rtf")
+    assert any(s.location == "raw" and FULL_SSN in s.text for s in ex.segments), ex.segments
+    assert _found(detector, data, "x.rtf") >= IDENTIFIERS
+
+
+@pytest.mark.parametrize("fonttbl_sep", ["\n", "\r\n", " \n ", "{\\*\\panose 02020609040205080304}"])
+def test_a_font_table_across_lines_and_groups_is_read(detector: Engine, fonttbl_sep: str) -> None:
+    data = _shift_jis_rtf(fonttbl_sep=fonttbl_sep)
+    assert _found(detector, data, "x.rtf") >= IDENTIFIERS
+
+
+def test_a_shift_jis_rtf_in_a_message_is_read(detector: Engine) -> None:
+    assert _found(detector, msg(rtf=_shift_jis_rtf(fonttbl_sep="\n")), "x.msg") >= IDENTIFIERS
+
+
+def test_a_cyrillic_font_is_read_in_cp1251() -> None:
+    word = "Паспорт"
+    data = ("{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fnil\\fcharset0 Arial;}{\\f1\\fnil\n\\fcharset204 Arial;}}"
+            f"\\f0 Client: {{\\f1 {_escaped(word, 'cp1251', '')}}} 12 34\\par}}").encode("latin-1")
+    assert word in rtf.read(data.decode("latin-1")).text
+    assert any(s.location == "raw" and word in s.text for s in extract(data, filename="x.rtf").segments)
+
+
+def test_plain_resets_the_font_to_the_default() -> None:
+    """``\\plain`` resets character formatting: the font is ``\\deff``'s again."""
+    raw = ("{\\rtf1\\ansi\\deff1{\\fonttbl{\\f0\\fcharset0 Arial;}{\\f1\\fcharset128 MS Gothic;}}"
+           f"\\f0 x\\plain {_escaped('５', 'cp932')}\\par}}")
+    assert "５" in rtf.read(raw).text
+
+
+def test_a_code_page_in_a_nested_group_does_not_change_the_documents() -> None:
+    raw = ("{\\rtf1\\ansi\\ansicpg932\\deff0{\\fonttbl{\\f0\\fnil MS Mincho;}}{\\*\\generator Foo\\ansicpg1252;}"
+           f"\\f0 SSN: {_escaped(FULL_SSN, 'cp932')}\\par}}")
+    assert FULL_SSN in rtf.read(raw).text
+
+
+def test_an_unknown_charset_is_also_read_in_the_double_byte_code_pages(detector: Engine) -> None:
+    data = ("{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fcharset0 Arial;}{\\f1\\fcharset99 Odd;}}"
+            f"SSN: {{\\f1 {_escaped(FULL_SSN, 'cp932')}}}\\par}}").encode("latin-1")
+    reading = rtf.read(data.decode("latin-1"))
+    assert FULL_SSN in dict(reading.alternates)["cp932"], reading.alternates
+    assert "US_SSN" in _found(detector, data, "x.rtf")
+
+
+def test_a_clean_rtf_with_a_shift_jis_font_has_no_finding(detector: Engine) -> None:
+    data = ("{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fcharset0 Arial;}{\\f1\\fnil\n\\fcharset128 MS Gothic;}}"
+            f"Notes: {{\\f1 {_escaped('会議は木曜日です', 'cp932')}}}\\par}}").encode("latin-1")
+    ex = extract(data, filename="x.rtf")
+    assert ex.complete and any("会議は木曜日です" in s.text for s in ex.segments), ex.segments
+    assert not _found(detector, data, "x.rtf") & IDENTIFIERS
+
+
+_CP932_TEXT = st.text(alphabet=st.characters(codec="cp932", exclude_characters="\\{}\r\n¢£¬‖−〜", min_codepoint=32),
+                      max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_CP932_TEXT, st.data())
+def test_property_cp932_escapes_with_any_group_splits_read_back(text: str, data: st.DataObject) -> None:
+    """Any text written as cp932 ``\\'hh`` escapes of a ``\\fcharset128`` font, with
+    ``{}`` (or nothing) between any two characters, reads back as the text."""
+    seps = [data.draw(st.sampled_from(["", "{}", "{}{}", "{\\*\\x}"])) for _ in text]
+    body = "".join(sep + "".join(f"\\'{b:02x}" for b in ch.encode("cp932")) for sep, ch in zip(seps, text, strict=True))
+    raw = "{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0\\fswiss\n\\fcharset128 MS Gothic;}}\\f0 " + body + "}"
+    assert "".join(rtf.read(raw).text.split("\n")) == "MS Gothic;" + text

@@ -448,6 +448,11 @@ def extract_rtf(data: bytes, ctx: Ctx, kind: str = "rtf", name: str = "") -> Non
     reading = rtf.read(raw, ctx.budget.check_time)
     lines = (" ".join(line.split()) for line in reading.text.split("\n"))
     ctx.add("raw", "\n".join(line for line in lines if line))
+    # the lines whose \'hh bytes read otherwise in another code page the document names
+    # (or a double-byte one, where a charset is unknown or bytes do not decode)
+    for codec, other in reading.alternates:
+        lines = (" ".join(line.split()) for line in other.split("\n"))
+        ctx.add(f"raw/codepage={codec}", "\n".join(line for line in lines if line))
     from dlp_proxy.files.embedded import extract_rtf_data, extract_rtf_pictures
 
     # the data groups hex-decoded (objects, data stores, themes), and without OCR the
