@@ -262,3 +262,32 @@ def test_property_cp932_escapes_with_any_group_splits_read_back(text: str, data:
     body = "".join(sep + "".join(f"\\'{b:02x}" for b in ch.encode("cp932")) for sep, ch in zip(seps, text, strict=True))
     raw = "{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0\\fswiss\n\\fcharset128 MS Gothic;}}\\f0 " + body + "}"
     assert "".join(rtf.read(raw).text.split("\n")) == "MS Gothic;" + text
+
+
+#: a font table as Word writes it: one font in each of the usual charsets
+_WORD_FONTS = "".join(rf"{{\f{i}\froman\fcharset{cs} Times New Roman X;}}"
+                      for i, cs in enumerate([0, 238, 204, 161, 162, 177, 178, 186, 163, 222, 128, 134]))
+
+
+def _in_font_table(body: str) -> bytes:
+    return (r"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl" + _WORD_FONTS + "}" + body + "}").encode()
+
+
+def test_accents_and_quotes_under_a_word_font_table_are_read_once() -> None:
+    """A font table naming a dozen code pages and text of accented letters and curly
+    quotes in the default font: no other code page's reading (none of them shows a
+    digit in those bytes), so an ordinary RTF is not read a dozen times."""
+    body = "".join(rf"{{\pard\plain\f0 Trade T-{i} for \'93client\'94 \'e9t\'e9 \'fc\par}}" for i in range(200))
+    ex = extract(_in_font_table(body), filename="note.rtf")
+    assert ex.complete and not ex.problems
+    assert not [s.location for s in ex.segments if "codepage=" in s.location]
+
+
+def test_bytes_that_read_as_digits_in_another_named_code_page_are_read_so_too(detector: Engine) -> None:
+    """The same table, Shift-JIS full-width digits written in the default (cp1252)
+    font: Word shows ``‚T...``; a reader that takes the font for a Japanese one shows the
+    SSN.  The cp932 reading of those lines is kept (``raw/codepage=cp932``)."""
+    ssn = _escaped("SSN: ５３６－２２－８７１０", "cp932")
+    ex = extract(_in_font_table(r"{\pard\plain\f0 " + ssn + r"\par}"), filename="note.rtf")
+    assert any(s.location.endswith("codepage=cp932") for s in ex.segments)
+    assert "US_SSN" in _found(detector, _in_font_table(r"{\pard\plain\f0 " + ssn + r"\par}"), "note.rtf")

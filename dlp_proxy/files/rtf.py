@@ -35,6 +35,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import regex
+
 _TOKEN = re.compile(
     r"\\([a-zA-Z]{1,32})(-?[0-9]{1,10})? ?|\\'([0-9a-fA-F]{2})|\\([^a-zA-Z'])|([{}])|([^\\{}]+)|\\")
 #: destinations whose content is data, not text (hex or binary)
@@ -332,14 +334,28 @@ def _render(out: list[str | _Run], doc_codec: str, named: set[str], unknown: boo
     order = sorted(candidates, key=lambda c: (c not in DOUBLE_BYTE, c))[:MAX_ALTERNATES]
     lines = set(text.split("\n"))
     alternates: list[tuple[str, str]] = []
+    # every run's bytes, one a line (a line feed is no byte of a double-byte character in
+    # any code page here: each run decodes as it does alone), decoded once per code page
+    joined = b"\n".join(piece.data for piece in runs)
     for codec in order:
         if check is not None:
             check()
-        other = "".join(piece if isinstance(piece, str) else piece.data.decode(codec, "replace") for piece in out)
-        new = [line for line in other.split("\n") if line not in lines]
+        if not _FOREIGN_DIGIT.search(joined.decode(codec, "replace")):
+            continue  # (its bytes show no digit in this code page: its letters spell no number)
+        decoded = {id(piece): piece.data.decode(codec, "replace") for piece in runs}
+        other = "".join(piece if isinstance(piece, str) else decoded[id(piece)] for piece in out)
+        new = [line for line in other.split("\n") if line not in lines and _FOREIGN_DIGIT.search(line)]
         if new:
             alternates.append((codec, "\n".join(new)))
     return text, alternates
+
+
+#: a character with a numeric value outside ASCII (a full-width, superscript or circled
+#: digit), which the detector's normalizer reads as a digit: what another code page's
+#: reading of a run can add to an identifier (``Reading.alternates`` keeps only the lines
+#: that have one: an ordinary document's accented letters and quotes, read in each code
+#: page its font table names, are no number in any of them)
+_FOREIGN_DIGIT = regex.compile(r"[[\p{Nd}\p{No}]--\p{ASCII}]", regex.V1)
 
 
 _HEX_TEXT = re.compile(r"[0-9a-fA-F\s]+")
