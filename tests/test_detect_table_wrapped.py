@@ -44,9 +44,22 @@ WRAPPED = {
     "tsv": lambda card: _delimited(["Client", "Card", ""], _wrapped_rows(card) + [["Ann", "", ""]], "\t"),
     "csv": lambda card: _delimited(["Client", "Card", ""], _wrapped_rows(card) + [["Ann", "", ""]], ","),
     "quoted": lambda card: "> " + _md(["Client", "Card", ""], _wrapped_rows(card)).replace("\n", "\n> ").rstrip("> "),
+    # the re-attack: a word cell after the run, a ditto mark in the name cell, a value
+    # wrapped onto a row of one cell (an SSN's 3-2 then 4; a card's 4+8 then 4)
+    "trailing-word": lambda card: _md(["Name", "Card", "", "Desk"], [["Bob", card[:4], card[4:8], "NY"],
+                                                                     ["", card[8:12], card[12:], ""]]),
+    "ditto": lambda card: _md(["Name", "Card", ""], [["Bob", card[:4], card[4:8]], ['"', card[8:12], card[12:]]]),
+    "ditto-mark": lambda card: _md(["Name", "Card", ""], [["Bob", card[:4], card[4:8]], ["\u3003", card[8:12], card[12:]]]),
+    "one-cell-row": lambda card: _md(["Name", "Card", "", ""], [["Bob", card[:4], card[4:8], card[8:12]],
+                                                                ["", card[12:], "", ""]]),
     "three-rows": lambda card: _md(["Client", "Card", ""], [["Bob", card[0:4], card[4:8]], ["", card[8:10], card[10:12]],
                                                              ["", card[12:14], card[14:16]]]),
 }
+
+
+def test_an_ssn_wrapped_onto_a_row_of_one_cell_is_found(engine: Any) -> None:
+    text = _md(["Name", "SSN", ""], [["Bob", "536", "22"], ["", "8710", ""]])
+    assert "US_SSN" in kinds(engine, text), text
 
 
 @pytest.mark.parametrize("case", sorted(WRAPPED))
@@ -84,6 +97,11 @@ CLEAN = {
     # long cells, no card word: order ids and dates
     "order ids": _md(["Client", "Order", "Booked"], [["Bob", "88123456", "20261119"], ["Ann", "88123457", "20261120"]]),
     # a card word, and long cells that are no card (Luhn fails)
+    # the re-attack's false stop: order id, execution id and quantity (19 digits that pass
+    # Luhn) under a caption naming Visa, the ticker
+    "visa fills": "Visa (V) fills today\n" + _md(["Order ID", "Exec ID", "Qty"], [["4410023341", "556673", "100"],
+                                                                                   ["4410023342", "556676", "100"]]),
+    "visa fills, 16 digits": "Visa (V) fills today\n" + _md(["Order ID", "Exec ID"], [["4410023341", "556673"]]),
     "card fee rows": _md(["Card program", "Ref", "Date"], [["Visa rebate", "12345678", "20261119"]]),
 }
 

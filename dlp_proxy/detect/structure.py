@@ -997,7 +997,7 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
     shown = [_shown(v) for v in values[:MAX_CELLS]]
     if before is not None and text[before.row_end:cells[0][0]] not in _ROW_BREAKS:
         before = None  # (not the next row)
-    last_filled = max((k for k, c in enumerate(shown) if c), default=-1)
+    last_filled = max((k for k, c in enumerate(shown) if c), default=-1)  # (runs end by it)
     ids = [c for c in header if _identifies(c, label)] if header is not None else []
     for i, j in runs:
         filled = [c for c in shown[i:j] if c]
@@ -1024,7 +1024,7 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
         own = MIN_RUN_DIGITS <= sum(len(g) for g in groups)
         lines = [(line, a) for line in _group_lines(groups, labels)] if own else []
         start = a
-        if before is not None and before.column == i and not any(c.strip(">") for c in shown[:i]):  # (">": a quote's)
+        if before is not None and before.column == i and not any(c.strip(_BLANK_MARKS) for c in shown[:i]):
             joined = before.groups + groups
             if sum(len(g) for g in joined) <= MAX_RUN_DIGITS:
                 # (as written, never regrouped: four short numbers of two rows, ``10 | 25``
@@ -1035,9 +1035,45 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
             spans.append((at, line_start, b))
             pieces.append(line)
             at += len(line) + len(_PIECE_GAP)
-        if wrapped is not None and j - 1 == last_filled:
+        if wrapped is not None and (i, j) == runs[-1] and not any(
+                _GROUP_CELL.fullmatch(c) or _LONG_CELL.fullmatch(c) for c in shown[j:last_filled + 1]):
+            # (the row's last run, only words after it: ``| Bob | CCCC | CCCC | NY |``)
             wrapped.append(_Wrapped(cells[-1][1], i, groups, labels, start))
     return at
+
+
+def _add_one_cell_continuation(text: str, row_end: int, before: _Wrapped, pieces: list[str],
+                               spans: list[tuple[int, int, int]], at: int) -> int:
+    """The next row, when its one filled cell is a group cell in the column where the
+    row's last run starts (``| Bob | AAA | GG |`` over ``| | SSSS | |``: a value wrapped
+    onto a row of one cell, which no pair of adjacent group cells brings to
+    ``_add_runs``): the run's groups and that cell's, as written, under the run's labels."""
+    if row_end >= len(text) or text[row_end] not in (ROW, "\n"):
+        return at
+    start = row_end + 1
+    ends = [k for k in (_find_break(text, start), text.find(ROW, start)) if k >= 0]
+    end = min(ends) if ends else len(text)
+    cells = _cells_at(text, start, end, _CELL_EDGE)
+    if len(cells) > MAX_CELLS or (CELL not in text[start:end] and "|" not in text[start:end]):
+        return at
+    shown = [_shown(text[a:b]) for a, b in cells]
+    filled = [k for k, c in enumerate(shown) if c.strip(_BLANK_MARKS)]
+    if len(filled) != 1 or filled[0] != before.column or not _GROUP_CELL.fullmatch(shown[filled[0]]):
+        return at
+    groups = before.groups + _run_groups(shown, filled[0], filled[0] + 1)
+    b = cells[filled[0]][1]
+    while text[b - 1] in " \t\r":
+        b -= 1
+    for line in _piece(groups, before.labels) if sum(len(g) for g in groups) <= MAX_RUN_DIGITS else []:
+        spans.append((at, before.start, b))
+        pieces.append(line)
+        at += len(line) + len(_PIECE_GAP)
+    return at
+
+
+#: what a cell before a wrapped value's continuation may show and still be blank to a
+#: reader: a quote's ``>``, a ditto mark (``"``, ``〃``), a dash for none
+_BLANK_MARKS = ">\"'\u201c\u201d\u3003\u2033-\u2010\u2011\u2012\u2013\u2014 "
 
 
 def _add_long_runs(text: str, cells: list[tuple[int, int]], pieces: list[str], spans: list[tuple[int, int, int]],
@@ -1045,8 +1081,9 @@ def _add_long_runs(text: str, cells: list[tuple[int, int]], pieces: list[str], s
     """Appends the lines of a row's runs that hold a long cell (``_LONG_CELL``: ``| Bob |
     NNNNNNNN | NNNNNNNN |``, ``| NNNNNNNNNN | NNNNNN |``: a card's digits in two cells,
     chat-table attack of 2026-12-07), as ``_add_runs`` does for short groups: two or more
-    adjacent cells of digit groups or long groups (empty cells between), 12 to 34
-    characters, one long among them.  Read only where a card or an IBAN word
+    adjacent cells of digit groups or long groups (empty cells between), one long among
+    them, 15 or 16 digits (a card's) or 15 to 34 characters with a letter (an IBAN's),
+    under no header cell that names another thing (``Order ID``).  Read only where a card or an IBAN word
     (``_LONG_NAME``) names them: a text cell of the row, a header cell over the run, or
     the words around the row (its caption): a row of order ids and dates is many such cells."""
     shown = [_shown(text[a:b]) for a, b in cells[:MAX_CELLS]]
@@ -1064,9 +1101,17 @@ def _add_long_runs(text: str, cells: list[tuple[int, int]], pieces: list[str], s
         if not cell and run:
             continue
         groups = [g for _, gs in run for g in gs]
-        if long and len(run) >= 2 and 12 <= sum(len(g) for g in groups) <= MAX_RUN_DIGITS:
+        size = sum(len(g) for g in groups)
+        lettered = any(ch.isalpha() for g in groups for ch in g)
+        if long and len(run) >= 2 and (15 <= size <= MAX_RUN_DIGITS if lettered else 15 <= size <= 16):
             i, j = run[0][0], run[-1][0] + 1
             over = [header[q] for q in range(i, j) if header is not None and q < len(header) and header[q].strip()]
+            if any(_names(h) and not _LONG_NAME.search(h) for h in over):
+                # (a column named for another thing, ``| Order ID | Exec ID | Qty |`` under a
+                # "Visa fills" caption: an order id, an execution id and a quantity, not a
+                # card; the re-attack's false stop of 2026-12-07)
+                run, long = [], False
+                continue
             labels = " ; ".join(w for w in [caption, *over, *words] if w and not any(ch.isdigit() for ch in w))
             if _LONG_NAME.search(labels):
                 a, b = cells[i][0], cells[j - 1][1]
@@ -1145,6 +1190,8 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
             caption = _around(text, _rfind_break(text, start) + 1, _find_break(text, start))
         for part, part_header in _row_windows(cells, header):
             at = _add_runs(text, part, pieces, spans, at, part_header, caption or "", header_label, wrapped)
+        if wrapped and len(cells) <= MAX_CELLS:
+            at = _add_one_cell_continuation(text, done, wrapped[0], pieces, spans, at)
     if long_rows:
         read: set[int] = set()
         for m in _LONG_ROW_CELL.finditer(text):
