@@ -50,3 +50,19 @@ def test_a_deletion_between_words_adds_no_finding(detector: Any) -> None:
     assert not _found(detector, data, "memo.docx") & {"US_SSN", "CREDIT_CARD", "US_BANK_NUMBER"}
     displayed = [s.text for s in extract(data, filename="memo.docx").segments if s.location == "body/displayed"]
     assert displayed == ["Quarterly review,  draft 2\nDesk notes"]
+
+
+def test_a_legal_numbering_level_draws_every_level_in_decimal(detector: Engine) -> None:
+    """``w:isLgl`` on the third level: its label ``%1-%2-%3`` shows the Roman first and
+    second levels' numbers in decimal (ECMA-376 Part 1, 17.9.4; the re-attack of
+    2026-12-07: read as DXXXVI-XXII-SSSS)."""
+    from tests.test_files_attack8 import _at, _lvl, _multilevel
+
+    numbering = _multilevel(_lvl("upperRoman", int(AREA), ""), _lvl("upperRoman", int(GROUP), "", 1),
+                            _lvl("decimal", int(SERIAL), "%1-%2-%3", 2, "<w:isLgl/>"))
+    data = _docx(_at("Client record", 0) + _at("file", 1) + _at("SSN on file", 2), numbering)
+    assert "US_SSN" in _found(detector, data, "memo.docx"), _where(data, "memo.docx")
+    plain = _docx(_at("Client record", 0) + _at("file", 1) + _at("SSN on file", 2),
+                  numbering.replace("<w:isLgl/>", ""))
+    labels = [s.text for s in extract(plain, filename="memo.docx").segments if s.location == "body/list-labels"]
+    assert labels and "DXXXVI-XXII-8710" in labels[0]

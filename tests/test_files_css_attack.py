@@ -86,8 +86,7 @@ def test_a_backslash_before_a_newline_is_no_escape_in_a_name() -> None:
     assert [d.name for d in parse('a{co\\ntent:"x"}')] == ["content"]
 
 
-@pytest.mark.parametrize("value", ["\\63ounter(a)", "COUNTER(a)", "counters(a, '.')", "\\61ttr(data-x)",
-                                   "var(--x)"])
+@pytest.mark.parametrize("value", ["\\63ounter(a)", "COUNTER(a)", "counters(a, '.')"])
 def test_computed_content_is_active_content(value: str) -> None:
     html = ('<html><head><style>body{counter-reset:a 536228709; --x: attr(data-n)}'
             f'p{{counter-increment:a}} .s::after{{content:{value}}}</style></head>'
@@ -305,3 +304,79 @@ def test_a_page_with_large_style_sheets_and_no_generated_text_is_not_tokenized(m
     assert calls == []
     extract(page.replace("color: red", 'content: "x"', 1).encode(), filename="page.html")
     assert calls
+
+
+@pytest.mark.parametrize("value", ['"SSN " \\61ttr(data-n)', '"SSN " var(--x)', '"SSN " attr(DATA-N)'])
+def test_an_attribute_content_shows_is_read_where_the_sheet_puts_it(detector: Engine, value: str) -> None:
+    """``attr(x)`` (escaped, through a custom property, in upper case): each value the
+    page gives ``x``, read where the sheet puts it (a print style sheet's ``a[href]:after
+    { content: " (" attr(href) ")" }`` is ordinary, so ``attr`` is no active content)."""
+    html = ('<html><head><style>body{--x: attr(data-n)} .s::after{content:' + value + '}</style></head>'
+            '<body><p class="s" data-n="536-22-8710">Client: </p></body></html>').encode()
+    ex = extract(html, filename="x.html")
+    assert not ex.problems
+    assert any("SSN 536-22-8710" in s.text for s in ex.segments if s.location == "css/content")
+    assert _stopped(detector, html, "x.html")[0]
+
+
+def test_a_print_style_sheet_showing_link_targets_is_not_refused(detector: Engine) -> None:
+    """HTML5 Boilerplate's and Bootstrap 3's print rules in a research mail's HTML part
+    (the re-attack's false stop of 2026-12-07: ``attr()`` was active content)."""
+    html = ('<html><head><style>@media print { a[href]:after { content: " (" attr(href) ")"; } '
+            'abbr[title]:after { content: " (" attr(title) ")"; } }</style></head><body>'
+            '<p>Morning note: <a href="https://research.example.com/notes/2026-12-07">rates outlook</a>, '
+            '<abbr title="Federal Open Market Committee">FOMC</abbr> on Wednesday.</p></body></html>')
+    mail = ("From: research@example.com\r\nTo: desk@example.com\r\nSubject: Morning note\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html).encode()
+    for data, name in ((html.encode(), "note.html"), (mail, "note.eml")):
+        assert _stopped(detector, data, name) == (False, []), name
+
+
+def _drawn(sheet: str, body: str) -> bytes:
+    return f'<html><head><style>{sheet}</style></head><body><p>Client record</p>{body}</body></html>'.encode()
+
+
+DRAWN = {
+    # quotation marks <q> draws, a list's marker string, a @counter-style's symbols and affixes
+    "quotes": (f'q {{ quotes: "{_hex("SSN " + SSN)}" ""; }}', "<p><q></q></p>"),
+    "list-style-type": (f'li {{ list-style-type: "{_hex(SSN)}"; }}', "<ul><li>SSN on file</li></ul>"),
+    "list-style": (f'li {{ list-style: inside "{_hex(SSN)}"; }}', "<ul><li>SSN on file</li></ul>"),
+    "counter-style symbols": (f'@counter-style s {{ system: cyclic; symbols: "{_hex(SSN)}"; }} ol {{ list-style: s; }}',
+                              "<ol><li>SSN on file</li></ol>"),
+    "counter-style prefix": (f'@counter-style s {{ system: cyclic; symbols: "x"; prefix: "{_hex(SSN)}"; }}',
+                             "<ol style='list-style: s'><li>SSN on file</li></ol>"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DRAWN))
+def test_strings_other_properties_draw_are_read(detector: Engine, case: str) -> None:
+    sheet, body = DRAWN[case]
+    data = _drawn(sheet, body)
+    assert _stopped(detector, data, "x.html")[0], extract(data, filename="x.html").segments
+
+
+@pytest.mark.parametrize("how", ["link", "import", "import-in-data"])
+def test_a_style_sheet_in_a_data_uri_is_read(detector: Engine, how: str) -> None:
+    import base64
+
+    sheet = f'.s::after {{ \\63ontent: "{_hex(SSN)}"; }}'
+    uri = "data:text/css;base64," + base64.b64encode(sheet.encode()).decode()
+    head = {"link": f'<link rel="stylesheet" href="{uri}">',
+            "import": f'<style>@import url("{uri}");</style>',
+            "import-in-data": '<style>@import url("data:text/css;base64,'
+                              + base64.b64encode(f'@import url("{uri}");'.encode()).decode() + '");</style>'}[how]
+    data = f'<html><head>{head}</head><body><p class="s">SSN: </p></body></html>'.encode()
+    assert _stopped(detector, data, "x.html")[0]
+
+
+@pytest.mark.parametrize("tag", ['<ol title=">" start="0536228710">', '<ol start="0536228710" title=">">'])
+def test_a_list_start_after_a_quoted_gt_is_read(detector: Engine, tag: str) -> None:
+    """The gate before the list-marker reading read ``<ol[^>]*start``: a ``>`` inside a
+    quoted attribute before ``start`` hid it (the re-attack of 2026-12-07)."""
+    data = f"<html><body><p>Client record</p>{tag}<li>SSN of client</li></ol></body></html>".encode()
+    assert _stopped(detector, data, "x.html")[0]
+
+
+def test_a_list_value_after_a_quoted_gt_is_read(detector: Engine) -> None:
+    data = b'<html><body><ol><li title=">" value="0536228710">SSN of client</li></ol></body></html>'
+    assert _stopped(detector, data, "x.html")[0]

@@ -17,8 +17,9 @@ browser applies is among them.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html import unescape as html_unescape
 from html.parser import HTMLParser
@@ -208,6 +209,28 @@ def style_sheets(text: str) -> Iterator[str]:
     for m in _STYLE_ATTR.finditer(text):
         value = next(g for g in m.groups() if g is not None)
         yield html_unescape(value)
+    yield from _data_sheets(text, 0)
+
+
+#: how deep style sheets in ``data:`` URIs are followed (a sheet's ``@import`` of another)
+_DATA_SHEET_DEPTH = 3
+
+
+def _data_sheets(text: str, depth: int) -> Iterator[str]:
+    """The style sheets a page (or a sheet) loads from ``data:`` URIs: ``<link
+    rel=stylesheet href="data:text/css;base64,...">``, ``@import url("data:...")``
+    (the re-attack of 2026-12-07: an escaped ``content`` in such a sheet was read only as
+    text).  Every ``data:`` URI of type ``text/css`` or of no type, decoded as UTF-8,
+    and the sheets it loads in turn."""
+    if depth >= _DATA_SHEET_DEPTH or "data:" not in text.lower():
+        return
+    from dlp_proxy.files.embedded import typed_data_uris
+
+    for kind, blob in typed_data_uris(text):
+        if kind in ("", "text/css"):
+            sheet = blob[:MAX_CHARS].decode("utf-8", "replace")
+            yield sheet
+            yield from _data_sheets(sheet, depth + 1)
 
 
 # -- generated content ----------------------------------------------------------------
@@ -222,11 +245,22 @@ def _strings(value: Iterable[Token]) -> str:
     return "".join(t.value for t in value if t.kind in ("string", "bad-string"))
 
 
-def generated(sheets: Iterable[str]) -> tuple[list[str], bool]:
-    """The text ``content`` declarations draw, one a line (their strings joined, escapes
-    decoded, custom properties a ``var()`` names replaced by their values' strings), and
-    whether one computes its text (``counter()``, ``counters()``, ``attr()``: a value
-    the page does not write)."""
+#: declarations whose strings the browser draws: generated content, the quotation marks
+#: ``<q>`` and ``open-quote`` draw, a list's marker string, a ``@counter-style``'s symbols,
+#: prefix, suffix, padding and negative sign (the re-attack of 2026-12-07: each drew an
+#: SSN from escaped strings that only ``content`` was read for)
+_DRAWN = frozenset({"content", "quotes", "list-style-type", "list-style", "symbols", "additive-symbols",
+                    "prefix", "suffix", "pad", "negative"})
+
+
+def generated(sheets: Iterable[str], attributes: Callable[[str], list[str]] | None = None,
+              ) -> tuple[list[str], bool]:
+    """The text the drawn declarations (``_DRAWN``: ``content`` first) draw, one a line
+    (their strings joined, escapes decoded, custom properties a ``var()`` names replaced
+    by their values' strings, an ``attr(name)`` by each value the page gives the
+    attribute, ``attributes``), and whether one computes its text (``counter()``,
+    ``counters()``, an ``attr()`` with no ``attributes`` or too many values: a value the
+    page does not write)."""
     decls = [d for sheet in sheets for d in parse(sheet)]
     custom: dict[str, list[tuple[Token, ...]]] = {}
     for d in decls:
@@ -235,24 +269,33 @@ def generated(sheets: Iterable[str]) -> tuple[list[str], bool]:
     shown: list[str] = []
     computed = False
     for d in decls:
-        if d.name != "content":
+        if d.name not in _DRAWN:
             continue
-        lines, comp = _expand(d.value, custom, 0)
+        lines, comp = _expand(d.value, custom, 0, attributes)
         computed = computed or comp
         shown.extend(line for line in lines if line.strip())
     return shown, computed
 
 
 def _expand(value: tuple[Token, ...], custom: dict[str, list[tuple[Token, ...]]],
-            depth: int) -> tuple[list[str], bool]:
-    """A value's strings, each ``var(--x)`` replaced by every value ``--x`` is given
-    (one line per combination, at most 4096: more is computed text)."""
+            depth: int, attributes: Callable[[str], list[str]] | None = None) -> tuple[list[str], bool]:
+    """A value's strings, each ``var(--x)`` replaced by every value ``--x`` is given and
+    each ``attr(x)`` by every value the page gives ``x`` (``attributes``) (one line per
+    combination, at most 4096: more is computed text)."""
     lines = [""]
     computed = False
     i = 0
     while i < len(value):
         tok = value[i]
-        if tok.kind == "function" and lower(tok.value) in _COMPUTED:
+        if tok.kind == "function" and lower(tok.value) == "attr" and attributes is not None:
+            # (``a[href]:after { content: " (" attr(href) ")" }``, a print style sheet's:
+            # the links' targets, which the markup holds, read where the sheet puts them)
+            name = lower(next((t.value for t in value[i + 1:] if t.kind == "ident"), ""))
+            values = sorted(set(attributes(name)))
+            if len(values) > 4096 or len(lines) * max(len(values), 1) > 4096:
+                return [], True
+            lines = [a + b for a in lines for b in values or [""]]
+        elif tok.kind == "function" and lower(tok.value) in _COMPUTED:
             computed = True
         if tok.kind == "function" and lower(tok.value) == "var":
             name = next((t.value for t in value[i + 1:] if t.kind == "ident"), "")
@@ -261,7 +304,7 @@ def _expand(value: tuple[Token, ...], custom: dict[str, list[tuple[Token, ...]]]
                 if depth >= _VAR_DEPTH:
                     computed = True
                     break
-                sub, comp = _expand(v, custom, depth + 1)
+                sub, comp = _expand(v, custom, depth + 1, attributes)
                 computed = computed or comp
                 options.extend(sub)
                 if len(options) > 4096:
@@ -280,10 +323,26 @@ def _expand(value: tuple[Token, ...], custom: dict[str, list[tuple[Token, ...]]]
 #: what may set a list's numbers (``list_markers``): a list's ``start`` or ``reversed``,
 #: an item's ``value``, ``list-item`` anywhere (a rule's or a ``style=""``'s counter), a
 #: ``style=""`` with an escape or an entity that may spell it (the page is parsed only then)
+#: (an attribute anywhere, not inside an ``<ol`` tag found by ``[^>]*``: a ``>`` in a
+#: quoted attribute before it, ``<ol title=">" start=...>``, hid it; the re-attack)
 _MAY_NUMBER = re.compile(
-    r"""(?i)<ol\b[^>]*\b(?:start|reversed)\b|<li\b[^>]*\bvalue\b|list-item|\bstyle\s*=\s*(?:"[^"]*[&\\]|'[^']*[&\\]|[^\s"'>]*[&\\])""")
-#: a style sheet with this may draw text (``content``) or number lists (``list-item``)
-_MAY_DRAW = re.compile(r"(?i)content")
+    r"""(?i)\b(?:start|value)\s*=|\breversed\b|list-item|\bstyle\s*=\s*(?:"[^"]*[&\\]|'[^']*[&\\]|[^\s"'>]*[&\\])""")
+#: a style sheet with this may draw text (``_DRAWN``) or number lists (``list-item``)
+_MAY_DRAW = re.compile(r"(?i)content|quotes|list-style|counter-style")
+
+
+def _attribute_values(text: str, name: str) -> list[str]:
+    """The values the page's elements give the attribute ``name`` (entities decoded),
+    at most 4097 of them (more is read as computed text)."""
+    if not re.fullmatch(r"[a-z0-9_:.-]{1,64}", name):
+        return []
+    pattern = re.compile(r"""(?i)[\s"'/]""" + re.escape(name) + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+    out: list[str] = []
+    for m in pattern.finditer(text[:MAX_CHARS]):
+        out.append(html_unescape(next(g for g in m.groups() if g is not None)))
+        if len(out) > 4096:
+            break
+    return out
 _MAY_COUNT = re.compile(r"(?i)list-item")
 
 
@@ -306,7 +365,7 @@ def css_generated(text: str, ctx: Ctx, where: str = "") -> None:
     # escape that may spell it; every sheet then, for the custom properties a ``var()``
     # takes from another; a page's other style sheets cost no tokenizing)
     if any("\\" in sheet or _MAY_DRAW.search(sheet) for sheet in sheets):
-        shown, computed = generated(sheets)
+        shown, computed = generated(sheets, functools.partial(_attribute_values, text))
         if computed:
             ctx.problem("active-content", f"{at}css/content")
         if shown:

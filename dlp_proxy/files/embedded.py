@@ -24,7 +24,12 @@ _DATA_URI = re.compile(r"data:([\w.+/-]*)((?:;[\w.+-]+=?[^;,\s\"'<>]*)*?)(;base6
 
 def data_uris(text: str) -> list[bytes]:
     """The decoded payloads of the ``data:`` URIs in ``text`` (undecodable ones left out)."""
-    out: list[bytes] = []
+    return [blob for _, blob in typed_data_uris(text)]
+
+
+def typed_data_uris(text: str) -> list[tuple[str, bytes]]:
+    """(media type as written, lower case; decoded payload) of each ``data:`` URI."""
+    out: list[tuple[str, bytes]] = []
     for m in _DATA_URI.finditer(text):
         payload = m.group(4)
         try:
@@ -36,7 +41,7 @@ def data_uris(text: str) -> list[bytes]:
         except (binascii.Error, ValueError):
             continue
         if blob:
-            out.append(blob)
+            out.append((m.group(1).lower(), blob))
     return out
 
 

@@ -535,6 +535,7 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
     # (abstract or num id, ilvl) -> the level's ``w:lvlRestart`` (17.9.10): 0, it never
     # restarts; n, it restarts only after a level from the first to the n-th (one-based)
     restart_after: dict[tuple[str, int], int] = {}
+    legal: set[tuple[str, int]] = set()  # (abstract or num id, ilvl) of levels with ``w:isLgl``
 
     def level(lvl: Any, owner: str) -> tuple[int, tuple[int, str, str]] | None:
         try:
@@ -542,6 +543,8 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
             start = int(val(lvl, "start", "1") or "1")
         except ValueError:
             return None
+        if any(isinstance(c.tag, str) and local(c.tag) == "isLgl" and _on(c) for c in lvl):
+            legal.add((owner, ilvl))  # (17.9.4: the level's label shows every level's number in decimal)
         restart = val(lvl, "lvlRestart", "")
         if restart.isdigit() and int(restart) < ilvl + 1:
             restart_after[(owner, ilvl)] = int(restart)  # (one at its own level or deeper: the default)
@@ -637,7 +640,14 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
                 after = restart_after.get((nid, deeper) if deeper in replaced.get(nid, {}) else (owner, deeper), deeper)
                 if ilvl < after:
                     del count[deeper]
-            label = re.sub(r"%([1-9])", functools.partial(_level_number, count, lvls), lvls[ilvl][1])
+            shown = lvls
+            if ((nid, ilvl) if ilvl in replaced.get(nid, {}) else (owner, ilvl)) in legal:
+                # legal numbering (``w:isLgl``): every level's number in decimal (a label
+                # ``%1-%2-%3`` over Roman levels, DXXXVI-XXII-SSSS as stored, is
+                # AAA-GG-SSSS as Word draws it; the re-attack of 2026-12-07)
+                shown = {k: (start, text, "decimal" if not fmt.startswith("decimal") else fmt)
+                         for k, (start, text, fmt) in lvls.items()}
+            label = re.sub(r"%([1-9])", functools.partial(_level_number, count, shown), lvls[ilvl][1])
             if label.strip():
                 lines.append(f"{label} {ooxml_text(p)}".strip())
             if len(lines) >= MAX_LIST_LABELS:
