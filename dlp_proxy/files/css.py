@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html import unescape as html_unescape
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -54,8 +54,7 @@ _URL_REST = re.compile(r"(?:[^)\\]|\\[\s\S])*\\?(?:\)|\Z)")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """``kind``: ident, function, at, hash, string, bad-string, url, number, ws, delim
     (``{ } ( ) [ ] : ; ,`` are delims), cdo, cdc; ``value``: the unescaped name or
     string (a number's text and unit for a number)."""
@@ -69,6 +68,9 @@ def unescape(text: str) -> str:
     after them (zero, a surrogate or a code point beyond U+10FFFF is U+FFFD), or the
     code point after the backslash; a backslash before a newline (in a string: a line
     continuation) and one at the end are dropped."""
+
+    if "\\" not in text:
+        return text  # (most names and strings: no escape to decode)
 
     def one(m: re.Match[str]) -> str:
         if m.group(1) is not None:
@@ -92,6 +94,9 @@ def preprocess(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\0", "\ufffd")
 
 
+_WS = Token("ws", " ")
+
+
 def tokenize(text: str) -> Iterator[Token]:
     """The tokens of a style sheet, comments dropped (section 4)."""
     text = preprocess(text)
@@ -100,11 +105,19 @@ def tokenize(text: str) -> Iterator[Token]:
         m = _TOKEN.match(text, pos)
         assert m is not None  # the delim alternative matches any code point
         pos = m.end()
+        last = m.lastgroup  # (the most common tokens told apart without trying every group)
+        if last == "ws":
+            yield _WS
+            continue
+        if last == "delim":
+            yield Token("delim", m.group("delim"))
+            continue
+        if last == "ident":
+            yield Token("ident", unescape(m.group("ident")))
+            continue
         if m.group("comment") is not None:
             continue
-        if m.group("ws") is not None:
-            yield Token("ws", " ")
-        elif (s := m.group("string")) is not None:
+        if (s := m.group("string")) is not None:
             closed = len(s) > 1 and s[-1] == s[0] and not _escaped_end(s)
             if not closed and pos < end and text[pos] == "\n":
                 yield Token("bad-string", unescape(s[1:]))
