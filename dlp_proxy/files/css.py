@@ -430,7 +430,7 @@ def list_counters_unsafe(text: str, uncomputed: list[int]) -> bool:
     and read beside its item (``list_markers``: the element it applies to is known); one
     a ``<style>`` rule sets applies to the elements its selector matches, which this
     reading does not work out, so such a rule is refused (``active-content``) when its
-    number has 5 digits or more (``ol.x{counter-reset:list-item 536228709}``), or when
+    number has 5 digits or more (``ol.x{counter-reset:list-item AAAGGSSSS}``, one below an SSN), or when
     its numbers times the page's elements reach 9 digits (many small increments).  The
     same holds for a ``style=""`` declaration the marker reading does not compute
     (``uncomputed``: ``counter-increment``, a reset on an element that is not a list, a
@@ -524,7 +524,7 @@ def _attr_int(value: str | None) -> int | None:
 
 def list_markers(text: str) -> tuple[str, list[int]]:
     """The numbers an HTML page's ordered lists show beside their items, one item a line
-    (``536228710. SSN of client`` for ``<ol start="536228710"><li>SSN of client``):
+    (``AAAGGSSSS. SSN of client`` for ``<ol start="AAAGGSSSS"><li>SSN of client``):
     a list's ``start`` (or its ``style="counter-reset: list-item N"``, which a browser
     lets win), ``reversed`` (counting down from the items' count when no start is
     given), an item's ``value`` or ``style="counter-set: list-item N"``.  Only lists
