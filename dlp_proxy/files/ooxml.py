@@ -117,7 +117,7 @@ def ooxml_text(root: Any, display: Display | None = None) -> str:
         elif display is None and name in _ATTR_TEXT:
             # a simple field's code (its result is the runs inside, as for w:instrText) and a
             # content control's title and tag (shown on its title tab when selected)
-            value = next((v for k, v in el.attrib.items() if local(k) == _ATTR_TEXT[name]), "")
+            value = _val(el, _ATTR_TEXT[name])
             if value:
                 parts.append(f"\n{value}\n")
         stack.append((el, True))
@@ -136,11 +136,12 @@ _OFF = frozenset({"0", "false", "off"})
 
 def _on(el: Any) -> bool:
     """A WordprocessingML toggle property (``<w:vanish/>``, ``w:val="true"``)."""
-    return next((v for k, v in el.attrib.items() if local(k) == "val"), "true").lower() not in _OFF
+    return _val(el, "val", "true").lower() not in _OFF
 
 
-def _val(el: Any, name: str = "val") -> str:
-    return next((v for k, v in el.attrib.items() if local(k) == name), "")
+def _val(el: Any, name: str = "val", default: str = "") -> str:
+    """The attribute ``name`` of ``el`` in any namespace (``w:val``), else ``default``."""
+    return next((v for k, v in el.attrib.items() if local(k) == name), default)
 
 
 def _run_props(rpr: Any) -> dict[str, Any]:
@@ -539,7 +540,7 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
 
     def level(lvl: Any, owner: str) -> tuple[int, tuple[int, str, str]] | None:
         try:
-            ilvl = int(next((v for k, v in lvl.attrib.items() if local(k) == "ilvl"), "0"))
+            ilvl = int(_val(lvl, "ilvl", "0"))
             start = int(val(lvl, "start", "1") or "1")
         except ValueError:
             return None
@@ -552,13 +553,13 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
         fmt_el = next((c for c in lvl.iter() if isinstance(c.tag, str) and local(c.tag) == "numFmt"), None)
         fmt = "decimal" if fmt_el is None else _val(fmt_el)
         if fmt == "custom" and fmt_el is not None:
-            fmt = "custom:" + next((v for k, v in fmt_el.attrib.items() if local(k) == "format"), "")
+            fmt = "custom:" + _val(fmt_el, "format")
         return ilvl, (start, val(lvl, "lvlText"), fmt)
 
     for el in root:
         tag = local(el.tag) if isinstance(el.tag, str) else ""
         if tag == "abstractNum":
-            aid = next((v for k, v in el.attrib.items() if local(k) == "abstractNumId"), "")
+            aid = _val(el, "abstractNumId")
             for lvl in el:
                 lt = local(lvl.tag) if isinstance(lvl.tag, str) else ""
                 if lt == "lvl" and (got := level(lvl, aid)) is not None:
@@ -566,12 +567,12 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
                 elif lt == "numStyleLink":
                     links[aid] = _val(lvl)
         elif tag == "num":
-            nid = next((v for k, v in el.attrib.items() if local(k) == "numId"), "")
+            nid = _val(el, "numId")
             nums[nid] = val(el, "abstractNumId")
             for override in el:
                 if isinstance(override.tag, str) and local(override.tag) == "lvlOverride":
                     try:
-                        ilvl = int(next((v for k, v in override.attrib.items() if local(k) == "ilvl"), "0"))
+                        ilvl = int(_val(override, "ilvl", "0"))
                     except ValueError:
                         continue
                     with contextlib.suppress(ValueError):
@@ -685,7 +686,7 @@ def _page_numbers(ctx: Ctx, body: Any, stories: list[tuple[str, Any]]) -> None:
     starts = {1}
     if body is not None:
         for el in body.iter("{*}pgNumType"):
-            value = next((v for k, v in el.attrib.items() if local(k) == "start"), "")
+            value = _val(el, "start")
             if value.isdigit() and len(value) <= 9:
                 starts.add(int(value))
     pages = sorted({n for start in list(starts)[:16] for n in range(start, start + PAGE_READINGS)})
@@ -713,7 +714,7 @@ def _page_parts(p: Any) -> list[str | None] | None:
             continue
         name = local(el.tag)
         if name == "fldChar":
-            kind = next((v for k, v in el.attrib.items() if local(k) == "fldCharType"), "")
+            kind = _val(el, "fldCharType")
             if kind == "begin":
                 code = []
             elif kind == "separate" and code is not None:
@@ -730,7 +731,7 @@ def _page_parts(p: Any) -> list[str | None] | None:
         elif name == "instrText" and code is not None:
             code.append(el.text or "")
         elif name == "fldSimple" and _PAGE_FIELD.match(
-                next((v for k, v in el.attrib.items() if local(k) == "instr"), "")):
+                _val(el, "instr")):
             parts.append(None)
             found = True
             skipped.update(el.iter("{*}t"))
@@ -753,7 +754,7 @@ def _style_numbering(pkg: Package, rels: dict[str, tuple[str, str]],
     for st in root:
         if not isinstance(st.tag, str) or local(st.tag) != "style":
             continue
-        sid = next((v for k, v in st.attrib.items() if local(k) == "styleId"), "")
+        sid = _val(st, "styleId")
         ppr = next((c for c in st if isinstance(c.tag, str) and local(c.tag) == "pPr"), None)
         numpr = None if ppr is None else next(
             (c for c in ppr if isinstance(c.tag, str) and local(c.tag) == "numPr"), None)
@@ -842,7 +843,7 @@ def sym_text(root: Any) -> str:
     """A part's ``w:sym`` characters in order, joined (Word draws each as its character)."""
     chars: list[str] = []
     for el in root.iter("{*}sym"):  # (root itself when it is a w:sym)
-        char = next((v for k, v in el.attrib.items() if local(k) == "char"), "")
+        char = _val(el, "char")
         try:
             code = int(char, 16)
         except ValueError:
@@ -901,7 +902,7 @@ def field_results(root: Any) -> tuple[str, bool]:
                 continue
             name = local(el.tag)
             if name == "fldChar":
-                kind = next((v for k, v in el.attrib.items() if local(k) == "fldCharType"), "")
+                kind = _val(el, "fldCharType")
                 if kind == "begin":
                     current = []
                 elif current is not None:
@@ -910,7 +911,7 @@ def field_results(root: Any) -> tuple[str, bool]:
             elif name == "instrText" and current is not None:
                 current.append(el.text or "")
             elif name == "fldSimple":
-                codes.append(next((v for k, v in el.attrib.items() if local(k) == "instr"), ""))
+                codes.append(_val(el, "instr"))
         shown: list[str] = []
         for code in codes[:4096]:
             m = _FIELD_BEGIN.match(code)
@@ -1056,7 +1057,7 @@ def _xlsx(pkg: Package, main: str = "xl/workbook.xml") -> None:
         if tag == "calcPr":
             recalculated = recalculated_on_open(el.get("fullCalcOnLoad"), el.get("calcId"))
         elif tag == "sheet":
-            rid = next((v for k, v in el.attrib.items() if local(k) == "id"), "")
+            rid = _val(el, "id")
             part = wb_rels.get(rid, ("", ""))[0]
             sheets.append((el.get("name", "?"), el.get("state", "visible"), part))
             names.append(el.get("name", ""))
