@@ -74,6 +74,7 @@ _ATTR_TEXT = {"fldSimple": "instr", "alias": "val", "tag": "val"}
 _UNSHOWN_TAGS = {"delText", "instrText"}
 #: tracked changes whose runs "simple markup" does not show: a deletion, text moved away
 _UNSHOWN_CHANGES = {"del", "moveFrom"}
+_UNSHOWN = frozenset(_UNSHOWN_TAGS | _UNSHOWN_CHANGES)
 
 
 def ooxml_text(root: Any, display: Display | None = None) -> str:
@@ -94,13 +95,15 @@ def ooxml_text(root: Any, display: Display | None = None) -> str:
             elif name == "tc":
                 parts.append("\t")
             continue
-        if display is not None and (name in _UNSHOWN_TAGS or name in _UNSHOWN_CHANGES or (name == "r" and display.hidden(el))):
-            if name in _UNSHOWN_TAGS or name in _UNSHOWN_CHANGES:
+        if display is not None:
+            if name in _UNSHOWN:
                 # (deleted text or a field code inside a number, ``AAA-GG-<w:del>x</w:del>SSSS``:
                 # the reading as displayed is what Word's simple markup shows; file attack of
                 # 2026-12-07)
                 display.seen = display.seen or any(t.text for t in el.iter() if local(t.tag) in _TEXT_TAGS)
-            continue
+                continue
+            if name == "r" and display.hidden(el):
+                continue
         if name in _TEXT_TAGS and el.text:
             parts.append(el.text)
         elif name == "tab":
@@ -646,8 +649,8 @@ def _numbering(pkg: Package, target: str, rels: dict[str, tuple[str, str]], stor
                 # legal numbering (``w:isLgl``): every level's number in decimal (a label
                 # ``%1-%2-%3`` over Roman levels, DXXXVI-XXII-SSSS as stored, is
                 # AAA-GG-SSSS as Word draws it; the re-attack of 2026-12-07)
-                shown = {k: (start, text, "decimal" if not fmt.startswith("decimal") else fmt)
-                         for k, (start, text, fmt) in lvls.items()}
+                shown = {k: (first, text, fmt if fmt.startswith("decimal") else "decimal")
+                         for k, (first, text, fmt) in lvls.items()}
             label = re.sub(r"%([1-9])", functools.partial(_level_number, count, shown), lvls[ilvl][1])
             if label.strip():
                 lines.append(f"{label} {ooxml_text(p)}".strip())
