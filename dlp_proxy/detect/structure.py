@@ -816,6 +816,34 @@ _CELL_EDGE = re.compile(r"[\x1f|]")
 _PIECE_GAP = "\n\n\n\n"
 
 
+def _add_piece(pieces: list[str], spans: list[tuple[int, int, int]], at: int, line: str, a: int, b: int) -> int:
+    """Appends ``line`` to a reading's pieces and its span (its offset ``at`` in the
+    reading, ``text[a:b]`` its cells); the offset of the piece after it."""
+    spans.append((at, a, b))
+    pieces.append(line)
+    return at + len(line) + len(_PIECE_GAP)
+
+
+def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
+    """``text[a:b]``, cells' span, without the blanks at either end."""
+    while text[a] in " \t":
+        a += 1
+    while text[b - 1] in " \t\r":
+        b -= 1
+    return a, b
+
+
+def _row_start(text: str, pos: int) -> int:
+    """Where the row (a marked table's, else the line) holding ``pos`` starts."""
+    return max(_rfind_break(text, pos), text.rfind(ROW, 0, pos)) + 1
+
+
+def _row_end(text: str, pos: int) -> int:
+    """Where the row holding ``pos`` ends (its ``ROW`` or line break, else the text's end)."""
+    ends = [k for k in (_find_break(text, pos), text.find(ROW, pos)) if k >= 0]
+    return min(ends) if ends else len(text)
+
+
 def _cells_at(text: str, start: int, end: int, edge: re.Pattern[str]) -> list[tuple[int, int]]:
     """(start, end) of each cell of ``text[start:end]``, cells cut at ``edge``."""
     out: list[tuple[int, int]] = []
@@ -1015,11 +1043,7 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
             for k in range(i, j) if shown[k])
         words = [c for c in ids if not (crossed and _account_only(c) and not _dangling(filled))]
         labels = " ; ".join(c for c in [caption, *words, *shown] if c and not any(ch.isdigit() for ch in c))
-        a, b = cells[i][0], cells[j - 1][1]
-        while text[a] in " \t":
-            a += 1
-        while text[b - 1] in " \t\r":
-            b -= 1
+        a, b = _trimmed(text, cells[i][0], cells[j - 1][1])
         groups = _run_groups(shown, i, j)
         own = MIN_RUN_DIGITS <= sum(len(g) for g in groups)
         lines = [(line, a) for line in _group_lines(groups, labels)] if own else []
@@ -1032,9 +1056,7 @@ def _add_runs(text: str, cells: list[tuple[int, int]], pieces: list[str],
                 lines += [(line, before.start) for line in _piece(joined, before.labels)]
                 groups, labels, start = joined, before.labels, before.start
         for line, line_start in lines:
-            spans.append((at, line_start, b))
-            pieces.append(line)
-            at += len(line) + len(_PIECE_GAP)
+            at = _add_piece(pieces, spans, at, line, line_start, b)
         if wrapped is not None and (i, j) == runs[-1] and not any(
                 _GROUP_CELL.fullmatch(c) or _LONG_CELL.fullmatch(c) for c in shown[j:last_filled + 1]):
             # (the row's last run, only words after it: ``| Bob | CCCC | CCCC | NY |``)
@@ -1051,8 +1073,7 @@ def _add_one_cell_continuation(text: str, row_end: int, before: _Wrapped, pieces
     if row_end >= len(text) or text[row_end] not in (ROW, "\n"):
         return at
     start = row_end + 1
-    ends = [k for k in (_find_break(text, start), text.find(ROW, start)) if k >= 0]
-    end = min(ends) if ends else len(text)
+    end = _row_end(text, start)
     cells = _cells_at(text, start, end, _CELL_EDGE)
     if len(cells) > MAX_CELLS or (CELL not in text[start:end] and "|" not in text[start:end]):
         return at
@@ -1061,13 +1082,9 @@ def _add_one_cell_continuation(text: str, row_end: int, before: _Wrapped, pieces
     if len(filled) != 1 or filled[0] != before.column or not _GROUP_CELL.fullmatch(shown[filled[0]]):
         return at
     groups = before.groups + _run_groups(shown, filled[0], filled[0] + 1)
-    b = cells[filled[0]][1]
-    while text[b - 1] in " \t\r":
-        b -= 1
+    _, b = _trimmed(text, *cells[filled[0]])
     for line in _piece(groups, before.labels) if sum(len(g) for g in groups) <= MAX_RUN_DIGITS else []:
-        spans.append((at, before.start, b))
-        pieces.append(line)
-        at += len(line) + len(_PIECE_GAP)
+        at = _add_piece(pieces, spans, at, line, before.start, b)
     return at
 
 
@@ -1114,15 +1131,9 @@ def _add_long_runs(text: str, cells: list[tuple[int, int]], pieces: list[str], s
                 continue
             labels = " ; ".join(w for w in [caption, *over, *words] if w and not any(ch.isdigit() for ch in w))
             if _LONG_NAME.search(labels):
-                a, b = cells[i][0], cells[j - 1][1]
-                while text[a] in " \t":
-                    a += 1
-                while text[b - 1] in " \t\r":
-                    b -= 1
+                a, b = _trimmed(text, cells[i][0], cells[j - 1][1])
                 for line in _piece(groups, labels):
-                    spans.append((at, a, b))
-                    pieces.append(line)
-                    at += len(line) + len(_PIECE_GAP)
+                    at = _add_piece(pieces, spans, at, line, a, b)
         run, long = [], False
     return at
 
@@ -1148,10 +1159,7 @@ def table_row_reading(text: str, header_label: re.Pattern[str] | None = None,
         # the words before the fragments (``client ssn`` over them) and right below them label them too
         caption = _around(text, a, _find_break(text, b - 1) if b > 0 else -1) if line[:1] != UNCAPTIONED else ""
         line = line.removeprefix(UNCAPTIONED)
-        line = f"{caption} ; {line}" if caption else line
-        spans.append((at, a, b))
-        pieces.append(line)
-        at += len(line) + len(_PIECE_GAP)
+        at = _add_piece(pieces, spans, at, f"{caption} ; {line}" if caption else line, a, b)
     if not pieces:
         return None
     return _PIECE_GAP.join(pieces), spans
@@ -1180,9 +1188,8 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
     for m in _ROW_PAIR.finditer(lined):
         if m.start() < done:
             continue  # a later pair of a row already read
-        start = max(_rfind_break(text, m.start()), text.rfind(ROW, 0, m.start())) + 1
-        ends = [k for k in (_find_break(text, m.end() - 1), text.find(ROW, m.end() - 1)) if k >= 0]
-        done = min(ends) if ends else len(text)
+        start = _row_start(text, m.start())
+        done = _row_end(text, m.end() - 1)
         header = caption = None
         cells = _cells_at(text, start, done, _CELL_EDGE)
         if CELL in text[start:done]:
@@ -1195,12 +1202,11 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
     if long_rows:
         read: set[int] = set()
         for m in _LONG_ROW_CELL.finditer(text):
-            start = max(_rfind_break(text, m.start()), text.rfind(ROW, 0, m.start())) + 1
+            start = _row_start(text, m.start())
             if start in read:
                 continue
             read.add(start)
-            ends = [k for k in (_find_break(text, m.end() - 1), text.find(ROW, m.end() - 1)) if k >= 0]
-            end = min(ends) if ends else len(text)
+            end = _row_end(text, m.end() - 1)
             header = None
             if CELL in text[start:end]:
                 header = _header_cells(text, start)
