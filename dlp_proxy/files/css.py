@@ -18,6 +18,7 @@ browser applies is among them.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -204,25 +205,40 @@ def parse(text: str) -> list[Declaration]:
 # -- where a page holds CSS -------------------------------------------------------------
 
 _STYLE_ELEMENT = re.compile(r"<style\b[^>]*>([\s\S]*?)(?:</style\s*>|\Z)", re.IGNORECASE)
-_STYLE_ATTR = re.compile(r"""[\s"'/]style\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 _CDATA = re.compile(r"<!\[CDATA\[|\]\]>")
 
 
-def style_sheets(text: str) -> Iterator[str]:
-    """The style sheets of an HTML, XHTML or SVG page: every ``<style>`` element's text
-    (HTML's ``<style>`` holds raw text, an SVG's or XHTML's decodes entities and may be
-    CDATA: both readings when they differ) and every ``style=""`` attribute's."""
-    text = text[:MAX_CHARS]
-    for m in _STYLE_ELEMENT.finditer(text):
+@functools.lru_cache(maxsize=64)
+def _attribute_pattern(name: str) -> re.Pattern[str]:
+    """An attribute ``name`` of any element, its value quoted either way or bare."""
+    return re.compile(r"""[\s"'/]""" + re.escape(name) + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""",
+                      re.IGNORECASE)
+
+
+def attribute_values(text: str, name: str) -> Iterator[str]:
+    """The values a page's elements give the attribute ``name``, entities decoded."""
+    for m in _attribute_pattern(name).finditer(text[:MAX_CHARS]):
+        yield html_unescape(next(g for g in m.groups() if g is not None))
+
+
+def _element_sheets(text: str) -> Iterator[str]:
+    """Every ``<style>`` element's text: HTML's holds raw text, an SVG's or XHTML's
+    decodes entities and may be CDATA (both readings when they differ)."""
+    for m in _STYLE_ELEMENT.finditer(text[:MAX_CHARS]):
         raw = m.group(1)
         yield raw
         xml = html_unescape(_CDATA.sub("", raw))
         if xml != raw:
             yield xml
-    for m in _STYLE_ATTR.finditer(text):
-        value = next(g for g in m.groups() if g is not None)
-        yield html_unescape(value)
-    yield from _data_sheets(text, 0)
+
+
+def style_sheets(text: str) -> Iterator[str]:
+    """The style sheets of an HTML, XHTML or SVG page: every ``<style>`` element's text
+    (``_element_sheets``), every ``style=""`` attribute's and every sheet it loads from a
+    ``data:`` URI (``_data_sheets``)."""
+    yield from _element_sheets(text)
+    yield from attribute_values(text, "style")
+    yield from _data_sheets(text[:MAX_CHARS], 0)
 
 
 #: how deep style sheets in ``data:`` URIs are followed (a sheet's ``@import`` of another)
@@ -349,13 +365,7 @@ def _attribute_values(text: str, name: str) -> list[str]:
     at most 4097 of them (more is read as computed text)."""
     if not re.fullmatch(r"[a-z0-9_:.-]{1,64}", name):
         return []
-    pattern = re.compile(r"""(?i)[\s"'/]""" + re.escape(name) + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
-    out: list[str] = []
-    for m in pattern.finditer(text[:MAX_CHARS]):
-        out.append(html_unescape(next(g for g in m.groups() if g is not None)))
-        if len(out) > 4096:
-            break
-    return out
+    return list(itertools.islice(attribute_values(text, name), 4097))
 _MAY_COUNT = re.compile(r"(?i)list-item")
 
 
@@ -436,12 +446,11 @@ def list_counters_unsafe(text: str, uncomputed: list[int]) -> bool:
     (``uncomputed``: ``counter-increment``, a reset on an element that is not a list, a
     set on one that is not an item)."""
     rule_numbers = list(uncomputed)
-    for m in _STYLE_ELEMENT.finditer(text[:MAX_CHARS]):
-        for sheet in (m.group(1), html_unescape(_CDATA.sub("", m.group(1)))):
-            if "\\" not in sheet and not _MAY_COUNT.search(sheet):
-                continue  # (no ``list-item``, no escape that may spell it: no rule numbers lists)
-            for d in parse(sheet):
-                rule_numbers.extend(_list_item_numbers(d))
+    for sheet in _element_sheets(text):
+        if "\\" not in sheet and not _MAY_COUNT.search(sheet):
+            continue  # (no ``list-item``, no escape that may spell it: no rule numbers lists)
+        for d in parse(sheet):
+            rule_numbers.extend(_list_item_numbers(d))
     if not rule_numbers:
         return False
     biggest = max(abs(n) for n in rule_numbers)
