@@ -1176,7 +1176,7 @@ def _table_rows(text: str, header_label: re.Pattern[str] | None = None,
     when no row has such a run (one regex pass over the text for most texts)."""
     if CELL not in text and "|" not in text:
         return None
-    long_rows = _LONG_ROW_CELL.search(text) is not None and _LONG_NAME.search(text) is not None
+    long_rows = gatescan.search(_LONG_ROW_CELL, text) and gatescan.search(_LONG_NAME, text)
     if not gatescan.may_search(_ROW_PAIR_GATE, text) and CELL + ROW + CELL not in text and not long_rows:
         return None  # (the one Hyperscan pass found no pair of adjacent group cells)
     pieces: list[str] = []
@@ -1606,6 +1606,7 @@ def _row_windows(cells: list[tuple[int, int]], header: list[str] | None,
 
 #: a long group's cell in a row (``_LONG_CELL``; ``_add_long_runs``)
 _LONG_ROW_CELL = re.compile(rf'[\x1f|][ \t]*=?"?{_LONG_GROUP}{GROUP_EDGE}"?[ \t]*(?=[\x1f\x1e\r\n|]|\Z)')
+gatescan.register(_LONG_ROW_CELL, _LONG_NAME)  # (``_table_rows``' gate: in the one pass, not two of its own)
 
 
 def _column_runs(text: str, block: list[tuple[int, int, int]], cells_of: Callable[[int], list[str]],
