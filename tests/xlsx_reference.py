@@ -275,7 +275,10 @@ def _sheet_cells(
     formulas: list[tuple[str, str, str, str]] = []  # (ref, location, formula, cached value)
     for _event, el in etree.iterparse(
         io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False
+        load_dtd=False, huge_tree=False,
+        # amended (file attack of 2026-12-07 night, class 4): comments and processing
+        # instructions are not character data (XML 1.0, 2.5, 2.6): the text around one is one string
+        remove_comments=True, remove_pis=True,
     ):
         # only rows and column definitions raise events: a cell's <c>, <v>, <f> are read
         # with their row (a Python step per row, not three per cell)
@@ -428,7 +431,10 @@ def _sheet_table(
 
     for _event, el in etree.iterparse(
         io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False
+        load_dtd=False, huge_tree=False,
+        # amended (file attack of 2026-12-07 night, class 4): comments and processing
+        # instructions are not character data (XML 1.0, 2.5, 2.6): the text around one is one string
+        remove_comments=True, remove_pis=True,
     ):
         tag = local(el.tag)
         if tag == "col" and el.get("hidden") in ("1", "true"):

@@ -13,7 +13,7 @@ from dlp_proxy.files.bounded import entry_copies, read_zip_member, zip_directory
 from dlp_proxy.files.cells import col_letters, date_serial, format_number, format_text, formula_values
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import split_row
-from dlp_proxy.files.xmltext import TEXT_ATTRS, local, parse
+from dlp_proxy.files.xmltext import TEXT_ATTRS, local, parse_shown
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -144,7 +144,7 @@ def _package(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], ctx: Ctx, k
         raw = read_zip_member(zf, info, ctx.child(f"part={name}"))
         if raw is None:
             return None
-        root = parse(raw)
+        root = parse_shown(raw)
         if root is None:
             ctx.problem("corrupt", f"part={name}")
         return root

@@ -36,7 +36,7 @@ from dlp_proxy.files.cells import (
 )
 from dlp_proxy.files.limits import TimeUp
 from dlp_proxy.files.rows import literal_lead, split_row
-from dlp_proxy.files.xmltext import attribute_text, local, parse, unread_text
+from dlp_proxy.files.xmltext import SHOWN, attribute_text, local, parse, parse_shown, unread_text
 
 if TYPE_CHECKING:
     from dlp_proxy.files.context import Ctx
@@ -272,7 +272,7 @@ class Package:
         data = self.read(name)
         if data is None:
             return None
-        root = parse(data)
+        root = parse_shown(data)
         if root is None:
             self.ctx.problem("corrupt", f"part={name}")
         elif name not in self._attributes_read:
@@ -1157,7 +1157,7 @@ def _conditional_formats(data: bytes, sheet: str, hidden_sheet: bool, shared: li
     Rules of the worksheet (``dxfId``) and of its x14 extension (a ``dxf`` inline)."""
     rules: list[tuple[list[tuple[int, int, int, int]], list[str]]] = []
     for _event, el in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}conditionalFormatting",
-                                      resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False):
+                                      resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, **SHOWN):
         sqref = el.get("sqref") or next((x.text or "" for x in el.iter() if local(x.tag) == "sqref"), "")
         codes: list[str] = []
         for x in el.iter():
@@ -1179,7 +1179,7 @@ def _conditional_formats(data: bytes, sheet: str, hidden_sheet: bool, shared: li
         return True
     count = 0
     for _event, row in etree.iterparse(io.BytesIO(data), events=("end",), tag="{*}row", resolve_entities=False,
-                                       no_network=True, load_dtd=False, huge_tree=False):
+                                       no_network=True, load_dtd=False, huge_tree=False, **SHOWN):
         for c in row:
             m = _CELL_RE.match(c.get("r", ""))
             if local(c.tag) != "c" or m is None:
@@ -1228,7 +1228,7 @@ def _sheet_cells(
     codes: dict[str, str] = {}  # formula cell ref -> its number format
     events = etree.iterparse(
         io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False
+        load_dtd=False, huge_tree=False, **SHOWN
     )
     for _event, el in events:
         # only rows and column definitions raise events: a cell's <c>, <v>, <f> are read
@@ -1411,7 +1411,7 @@ def _sheet_table(
     codes: dict[str, str] = {}  # formula cell ref -> its number format
     events = etree.iterparse(
         io.BytesIO(data), events=("end",), tag=("{*}row", "{*}col"), resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False
+        load_dtd=False, huge_tree=False, **SHOWN
     )
     for _event, el in events:
         tag = _name(el.tag)
