@@ -35,7 +35,7 @@ import pytest
 
 from dlp_proxy.gateway.extract import unlabelled_streams
 from dlp_proxy.policy.testing import SSN
-from tests.conftest import Gateway, Simulator, start_gateway, start_simulator, stop
+from tests.conftest import Gateway, Simulator, archive_records, start_gateway, start_simulator, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = SSN.replace("-", "")
@@ -465,6 +465,70 @@ def test_two_authorization_headers_are_refused(gw: Gateway) -> None:
     r = httpx.post(gw.url + "/api/v4/posts", headers=headers, content=body, timeout=90)
     assert r.status_code == 400 and r.json()["id"] == "api.dlp.bad_request.app_error"
     assert _reached(gw, "/api/v4/posts") == []
+
+
+def test_a_cookie_name_is_trimmed_as_go_trims_it(gw: Gateway) -> None:
+    """net/http readCookies trims the name before "=" (``textproto.TrimString``): with
+    ``MMAUTHTOKEN =<bob>`` and alice's bearer token Mattermost acts as bob, so the gateway
+    must judge bob (attack of 2026-12-07 night, F3: it judged and archived alice)."""
+    town, bob, alice = gw.sim.channel("town_square"), gw.sim.token("bob"), gw.sim.token("alice")
+    bob_id, alice_id = gw.sim.ids["users"]["bob"], gw.sim.ids["users"]["alice"]
+    for name in ("MMAUTHTOKEN ", "MMAUTHTOKEN\t", " MMAUTHTOKEN "):
+        gw.sim.clear()
+        headers = [("Content-Type", "application/json"), ("X-Requested-With", "XMLHttpRequest"),
+                   ("Authorization", f"Bearer {alice}"), ("Cookie", f"theme=dark; {name}={bob}")]
+        marker = f"lunch at noon? {name!r}"
+        r = httpx.post(gw.url + "/api/v4/posts", headers=headers, timeout=90,
+                       content=json.dumps({"channel_id": town, "message": marker}).encode())
+        assert r.status_code == 201, (name, r.text)
+        (post,) = [p for p in gw.sim.posts() if p["message"] == marker]
+        assert post["user_id"] == bob_id != alice_id
+    records = [rec for rec in archive_records(gw.data_dir) if rec.get("route") == "posts.create"]
+    assert len(records) >= 3 and {rec["context"]["user_id"] for rec in records[-3:]} == {bob_id}
+
+
+def _csrf_post(gw: Gateway, headers: list[tuple[str, str]], query: str = "", message: str = "") -> httpx.Response:
+    gw.sim.clear()
+    body = json.dumps({"channel_id": gw.sim.channel("town_square"), "message": message or f"client ssn {SSN}"})
+    return httpx.post(gw.url + "/api/v4/posts" + query, headers=[("Content-Type", "application/json"), *headers],
+                      content=body.encode(), timeout=90)
+
+
+def test_a_session_mattermost_refuses_before_its_handler_is_refused_unread(gw: Gateway) -> None:
+    """web/handlers.go ServeHTTP refuses a live session before the handler reads the body
+    when the token is the session cookie of a write with neither ``X-CSRF-Token`` nor
+    ``X-Requested-With: XMLHttpRequest`` (checkCSRFToken), or the token is in the query
+    string of a session that is not OAuth (``api.context.token_provided.app_error``).
+    The gateway judged, held and later delivered such requests (attack of 2026-12-07
+    night, F1 and F2): they are now answered as without a session, 403, nothing judged,
+    held or archived, and nothing reaches Mattermost."""
+    bob = gw.sim.token("bob")
+    before = len(archive_records(gw.data_dir))
+    refused = [
+        [("Cookie", f"MMAUTHTOKEN={bob}")],                                        # a forged cross-site form
+        [("Cookie", f"MMAUTHTOKEN={bob}"), ("X-Requested-With", "xmlhttprequest")],  # Go compares exactly
+        [("Cookie", f"MMAUTHTOKEN={bob}; MMCSRF=right"), ("X-CSRF-Token", "wrong")],
+        [("Cookie", f"MMAUTHTOKEN={bob}"), ("X-Requested-With", "fetch"), ("X-Requested-With", "XMLHttpRequest")],
+    ]
+    for headers in refused:
+        r = _csrf_post(gw, headers)
+        assert r.status_code == 403 and r.json()["id"] == "api.dlp.unauthenticated.app_error", (headers, r.text)
+        assert _reached(gw, "/api/v4/posts") == []
+    r = _csrf_post(gw, [], query=f"?access_token={bob}")
+    assert r.status_code == 403 and r.json()["id"] == "api.dlp.unauthenticated.app_error", r.text
+    assert _reached(gw, "/api/v4/posts") == []
+    assert len(archive_records(gw.data_dir)) == before  # nothing judged: no decision to record
+    # what Mattermost may accept is judged as before (a CSRF token the gateway cannot
+    # check against the session's is Mattermost's to refuse)
+    for headers in ([("Cookie", f"MMAUTHTOKEN={bob}"), ("X-Requested-With", "XMLHttpRequest")],
+                    [("Cookie", f"MMAUTHTOKEN={bob}; MMCSRF=its-own"), ("X-CSRF-Token", "its-own")],
+                    [("Cookie", f"MMAUTHTOKEN={bob}"), ("X-CSRF-Token", "the session's, unknown to the gateway")],
+                    [("Authorization", f"Bearer {bob}")]):
+        _stopped(gw, _csrf_post(gw, headers), "/api/v4/posts")
+    for headers in ([("Cookie", f"MMAUTHTOKEN={bob}"), ("X-Requested-With", "XMLHttpRequest")],
+                    [("Authorization", f"Bearer {bob}")]):
+        r = _csrf_post(gw, headers, message="lunch at noon?")
+        assert r.status_code == 201 and len(_reached(gw, "/api/v4/posts")) == 1, (headers, r.text)
 
 
 # --------------------------------------------------------------------------- F7: unlabelled compressed bodies

@@ -180,6 +180,7 @@ def test_lone_surrogate_escapes_read_as_go_reads_them(value: list[str], key: lis
 _COOKIE_PART = st.one_of(
     st.sampled_from(["MMAUTHTOKEN=tok1", "MMAUTHTOKEN=tok2", 'MMAUTHTOKEN="tok3"', "MMAUTHTOKEN=", "MMAUTHTOKEN",
                      'MMAUTHTOKEN=a"b', "MMAUTHTOKEN=a\\b", "mmauthtoken=low", " MMAUTHTOKEN=sp", "MMAUTHTOKEN =x",
+                     "MMAUTHTOKEN\t=t", " MMAUTHTOKEN \t= q",
                      "x=1", 'y="q', "=v", ""]),
     st.text(alphabet="MATOKEN=;\" \\t,x1", max_size=12))
 
@@ -193,10 +194,13 @@ _COOKIE_PART = st.one_of(
 def test_session_token_read_as_mattermost_reads_it(parts: list[str], auth: str, query: str) -> None:
     """The gateway's token reading against the simulator's (each written from
     app/authentication.go ParseAuthTokenFromRequest and net/http/cookie.go)."""
-    from dlp_proxy.gateway.context import token_from_request
+    from dlp_proxy.gateway.context import token_from_request, token_location
 
     line = "; ".join(parts)
     headers = {k: v for k, v in (("cookie", line), ("authorization", auth)) if v}
-    ours = token_from_request(headers, query)
-    theirs, _from_cookie = gohttp.auth_token([line] if line else [], auth, query)
+    ours, where = token_location(headers, query)
+    assert ours == token_from_request(headers, query)
+    theirs, location = gohttp.auth_token([line] if line else [], auth, query)
     assert (ours or "") == theirs
+    if ours:
+        assert where == location

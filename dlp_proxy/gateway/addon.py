@@ -28,7 +28,7 @@ from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.admission import CommandHooks, CredentialCheck
 from dlp_proxy.gateway.budget import address_group
-from dlp_proxy.gateway.context import token_from_request
+from dlp_proxy.gateway.context import session_refused, token_from_request
 from dlp_proxy.gateway.headers import oversized
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
 from dlp_proxy.gateway.lookups import TtlCache
@@ -398,6 +398,12 @@ class DLPAddon:
                 # remote cluster's regular ping or a small request earns it the route's)
                 flow.metadata[SERVICE_CREDENTIAL] = service
                 self._admit(flow, min(cap, self.limits.unauthenticated_max_body_bytes), declared, has_body)
+            return None
+        if needs_session and session_refused(req.method, headers.fields, query, header_dict(headers.fields)):
+            # a live session Mattermost still refuses before the handler (a session cookie
+            # without its CSRF header, a token in the query string: atk16 F1, F2): as
+            # without a session, answered before the body, nothing scanned or held
+            self._unauthenticated(flow, needs_session, cap, declared, has_body)
             return None
         if resolver is None:
             self._admit(flow, cap, declared, has_body)

@@ -17,6 +17,7 @@ Failure modes are distinct on purpose:
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -47,15 +48,21 @@ def _cookie_value(raw: str) -> str | None:
     return raw
 
 
+#: what Go's textproto.TrimString trims (net/textproto/reader.go isASCIISpace)
+_GO_SPACE = " \t\r\n"
+
+
 def session_cookie(cookie_header: str, name: str = "MMAUTHTOKEN") -> str | None:
     """``r.Cookie(name)`` as Go reads it (net/http/cookie.go readCookies): the line split
-    on ";", each part trimmed, the name a token, the value valid, the FIRST match
-    (SimpleCookie took the last, and gave up on the whole line at one bad pair)."""
+    on ";", each part trimmed, then the name before "=" trimmed (``textproto.TrimString``),
+    the name a token, the value valid, the FIRST match (SimpleCookie took the last, and
+    gave up on the whole line at one bad pair)."""
     for part in cookie_header.split(";"):
-        part = part.strip(" \t")
+        part = part.strip(_GO_SPACE)
         if not part:
             continue
         key, eq, raw = part.partition("=")
+        key = key.strip(_GO_SPACE)  # Go trims the name too: "MMAUTHTOKEN =x" is MMAUTHTOKEN (atk16 F3)
         if key != name or not key or not set(key) <= _COOKIE_NAME_CHARS:
             continue
         value = _cookie_value(raw) if eq else ""
@@ -64,8 +71,19 @@ def session_cookie(cookie_header: str, name: str = "MMAUTHTOKEN") -> str | None:
     return None
 
 
+#: where Mattermost found a request's token (app/authentication.go TokenLocation)
+TOKEN_COOKIE, TOKEN_HEADER, TOKEN_QUERY = "cookie", "header", "query"
+
+
 def token_from_request(headers: Mapping[str, str], query: str) -> str | None:
     """The session or access token, in Mattermost's order and reading
+    (app/authentication.go ParseAuthTokenFromRequest): ``token_location``'s token."""
+    return token_location(headers, query)[0]
+
+
+def token_location(headers: Mapping[str, str], query: str) -> tuple[str | None, str | None]:
+    """The session or access token and where it was found (``TOKEN_COOKIE``,
+    ``TOKEN_HEADER``, ``TOKEN_QUERY``), in Mattermost's order and reading
     (app/authentication.go ParseAuthTokenFromRequest): the MMAUTHTOKEN cookie (even
     empty: Go returns it and the request is then unauthenticated), else
     ``Authorization: Bearer|Token <t>``, else the first ``access_token`` of the query.
@@ -75,19 +93,61 @@ def token_from_request(headers: Mapping[str, str], query: str) -> str | None:
     if cookie_header:
         token = session_cookie(cookie_header)
         if token is not None:
-            return token or None
+            return token or None, TOKEN_COOKIE
     auth = headers.get("authorization", "")
     # Go: strings.ToUpper(h[0:6]) == "BEARER" -> h[7:]; strings.ToLower(h[0:5]) == "token" -> h[6:]
     if len(auth) > 6 and auth[:6].upper() == "BEARER":
-        return auth[7:] or None
+        return auth[7:] or None, TOKEN_HEADER
     if len(auth) > 5 and auth[:5].lower() == "token":
-        return auth[6:] or None
+        return auth[6:] or None, TOKEN_HEADER
     for key, value in parse_query(query):
         if key == "access_token":
             if value:
-                return value
+                return value, TOKEN_QUERY
             break  # Values.Get: the first value, empty or not
-    return None
+    return None, None
+
+
+def _first(fields: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
+    """Go's ``Header.Get``: the first value of a header (names compare case-insensitively)."""
+    for key, value in fields:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def session_refused(method: str, fields: Iterable[tuple[bytes, bytes]], query: str,
+                    headers: Mapping[str, str]) -> str | None:
+    """Why Mattermost refuses a session-required request's token before the handler reads
+    its body (web/handlers.go ``ServeHTTP``), though the token names a live session; None
+    when it does not:
+
+    - ``"csrf"``: the token is the session cookie, the method is not GET, and neither
+      ``X-CSRF-Token`` (compared with the session's CSRF token, which the ``MMCSRF``
+      cookie carries) nor ``X-Requested-With: XMLHttpRequest`` (accepted unless
+      ``ExperimentalStrictCSRFEnforcement``) is sent (``checkCSRFToken``: 401
+      ``api.context.session_expired.app_error``). The gateway cannot read the session's
+      CSRF token, so a non-empty ``X-CSRF-Token`` passes unless it differs from the
+      request's own ``MMCSRF`` cookie; a forged cross-site request can set neither header.
+    - ``"query"``: the token came in the query string (``access_token``), which Mattermost
+      accepts for OAuth sessions only (401 ``api.context.token_provided.app_error``); the
+      gateway cannot tell an OAuth session, so it takes none (atk16 F2).
+    """
+    token, where = token_location(headers, query)
+    if token is None:
+        return None
+    if where == TOKEN_QUERY:
+        return "query"
+    if where != TOKEN_COOKIE or method == "GET":
+        return None
+    if _first(fields, b"x-requested-with") == "XMLHttpRequest":
+        return None
+    sent = _first(fields, b"x-csrf-token")
+    if sent:
+        expected = session_cookie(headers.get("cookie", ""), "MMCSRF")
+        if not expected or hmac.compare_digest(sent.encode(), expected.encode()):
+            return None
+    return "csrf"
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,8 +203,8 @@ def _under(scope: Scope, subpath: str) -> Scope:
     return inner
 
 
-def _token_from(request: Request) -> tuple[str, bool]:
-    """(token, from_cookie), as Mattermost reads them (gohttp.auth_token)."""
+def _token_from(request: Request) -> tuple[str, str]:
+    """(token, where it was found), as Mattermost reads them (gohttp.auth_token)."""
     auth = request.headers.getlist("authorization")
     return gohttp.auth_token(request.headers.getlist("cookie"), auth[0] if auth else "",
                              request.scope.get("query_string", b""))
@@ -222,11 +222,16 @@ class Api:
         return str(request.scope.get("state", {}).get("request_id", ""))
 
     def actor(self, request: Request) -> str:
-        token, from_cookie = _token_from(request)
+        token, where = _token_from(request)
         session = self.sim.session_for_token(token) if token else None
         if session is None:
             raise SimError(401, "api.context.session_expired.app_error", "Invalid or expired session, please login again.")
-        if from_cookie and request.method not in ("GET", "HEAD"):
+        if where == "query":
+            # web/handlers.go ServeHTTP: a token in the query string is taken for an OAuth
+            # session only (the simulator has none)
+            raise SimError(401, "api.context.token_provided.app_error",
+                           "Session is not OAuth but token was provided in the query string.")
+        if where == "cookie" and request.method != "GET":
             # web/handlers.go checkCSRFToken: X-CSRF-Token must equal the session's
             # CSRF token; X-Requested-With: XMLHttpRequest is still accepted.
             csrf = request.headers.get("x-csrf-token", "")

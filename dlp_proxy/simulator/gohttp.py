@@ -667,7 +667,8 @@ def _valid_cookie_value_byte(c: str) -> bool:
 def request_cookie(lines: list[str], name: str) -> str | None:
     """``(*http.Request).Cookie(name)``: net/http/cookie.go readCookies over every
     Cookie header line in order (each split on ";", parts trimmed by
-    textproto.TrimString, a part without "=" has an empty value, the name must be a
+    textproto.TrimString, then the name before "=" trimmed the same way, a part
+    without "=" has an empty value, the name must be a
     valid token, the value passes parseCookieValue with quotes allowed); the first
     cookie of that name, or None (http.ErrNoCookie)."""
     for line in lines:
@@ -676,7 +677,8 @@ def request_cookie(lines: list[str], name: str) -> str | None:
             if not part:
                 continue
             key, _, val = part.partition("=")
-            if key != name or not all(_token_char(c) for c in key):
+            key = key.strip(" \t\r\n")  # name = textproto.TrimString(name)
+            if key != name or not key or not all(_token_char(c) for c in key):
                 continue
             if len(val) > 1 and val.startswith('"') and val.endswith('"'):
                 val = val[1:-1]
@@ -685,20 +687,22 @@ def request_cookie(lines: list[str], name: str) -> str | None:
     return None
 
 
-def auth_token(cookie_lines: list[str], authorization: str, query: bytes | str) -> tuple[str, bool]:
-    """app/authentication.go ParseAuthTokenFromRequest: (token, from_cookie).  The
-    cookie wins even when empty; ``Authorization`` is the first header's value
-    (Header.Get); "BEARER" compared upper-cased on h[0:6] and the token h[7:];
-    "token" lower-cased on h[0:5] and the token h[6:]; then access_token, the first."""
+def auth_token(cookie_lines: list[str], authorization: str, query: bytes | str) -> tuple[str, str]:
+    """app/authentication.go ParseAuthTokenFromRequest: (token, location), the location
+    ``"cookie"``, ``"header"``, ``"query"`` or ``""`` (none).  The cookie wins even when
+    empty; ``Authorization`` is the first header's value (Header.Get); "BEARER" compared
+    upper-cased on h[0:6] and the token h[7:]; "token" lower-cased on h[0:5] and the token
+    h[6:]; then access_token, the first."""
     cookie = request_cookie(cookie_lines, "MMAUTHTOKEN")
     if cookie is not None:
-        return cookie, True
+        return cookie, "cookie"
     h = authorization
     if len(h) > 6 and h[0:6].upper() == "BEARER":
-        return h[7:], False
+        return h[7:], "header"
     if len(h) > 5 and h[0:5].lower() == "token":
-        return h[6:], False
-    return query_get(query, "access_token"), False
+        return h[6:], "header"
+    token = query_get(query, "access_token")
+    return token, "query" if token else ""
 
 
 def path_clean(p: str) -> str:
