@@ -35,10 +35,12 @@ SHARED = {
 }
 
 
-def _cli(gw: Gateway, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+def _cli(gw: Gateway, *args: str, env: dict[str, str | None] | None = None, stdin: str | None = None
          ) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    full = {k: v for k, v in os.environ.items() if not k.startswith("DLP_")}
-    full.update({"DLP_DATA_DIR": str(gw.data_dir), "DLP_UPSTREAM": gw.sim.url, **SHARED, **(env or {})})
+    """``dlp-proxy quarantine ARGS``; ``env`` adds variables (None: the variable unset)."""
+    wanted: dict[str, str | None] = {k: v for k, v in os.environ.items() if not k.startswith("DLP_")}
+    wanted.update({"DLP_DATA_DIR": str(gw.data_dir), "DLP_UPSTREAM": gw.sim.url, **SHARED, **(env or {})})
+    full = {k: v for k, v in wanted.items() if v is not None}
     return subprocess.run([sys.executable, "-m", "dlp_proxy.cli", "quarantine", *args], cwd=ROOT, env=full,
                           input=stdin, capture_output=True, text=True, timeout=60)  # fmt: skip
 
@@ -102,6 +104,14 @@ def test_cli_principal_must_be_proven_for_four_eyes_and_the_deadline_binds_it(
         assert bot.returncode == 1 and "proves no operator" in bot.stderr
         wrong = _cli(gw, "approve", item, "--reason", "a guess", "--token-file", "-", stdin="not-a-token")
         assert wrong.returncode == 1 and "did not accept the token" in wrong.stderr
+        # a shell's own "Mattermost" proves no one: the token is checked at the one the gateway
+        # forwards to (insider attack of 2026-12-07 night, F4: two fake servers, one operator,
+        # both approvals "proven"); the server named is never asked
+        fake = _cli(gw, "approve", item, "--reason", "a fake server", "--token-file", "-",
+                    stdin=simulator.token("carol"), env={"DLP_UPSTREAM": "http://127.0.0.1:9"})
+        assert fake.returncode == 1 and "not the Mattermost the gateway forwards to" in fake.stderr, fake.stderr
+        assert _state(gw, item) == "awaiting_second"
+        # and the operator need not know it: without DLP_UPSTREAM, the gateway's
         second = _cli(
             gw,
             "approve",
@@ -111,6 +121,7 @@ def test_cli_principal_must_be_proven_for_four_eyes_and_the_deadline_binds_it(
             "--token-file",
             "-",
             stdin=simulator.token("carol"),
+            env={"DLP_UPSTREAM": None},
         )
         assert second.returncode == 0, second.stderr
         wait_for(lambda: [p for p in simulator.posts() if p.get("message") == marker], "the release")

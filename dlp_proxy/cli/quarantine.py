@@ -105,13 +105,14 @@ async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quaran
     import redis.asyncio as aioredis
 
     cfg = args.settings = quarantine_cli_settings(args)
+    r = aioredis.Redis.from_url(redis_url(cfg))
     if getattr(args, "token_file", None):
         try:
-            args.proven_principal = await _prove(cfg, args.token_file)
+            args.proven_principal = await _prove(cfg, args.token_file, r)
         except QuarantineError as exc:
             print(f"dlp-proxy quarantine: {exc}", file=sys.stderr)
+            await r.aclose()
             return 1
-    r = aioredis.Redis.from_url(redis_url(cfg))
     archive = _archive(cfg, worker)
     svc = _service(cfg, r, archive, upstream=cfg.upstream or "")
     try:
@@ -144,20 +145,25 @@ def _read_token(path: str) -> str:
     return token
 
 
-async def _prove(cfg: Settings, token_file: str) -> str:
+async def _prove(cfg: Settings, token_file: str, r: Any) -> str:
     """The operator's principal, proven: their Mattermost token resolved with
-    ``GET /api/v4/users/me`` at ``DLP_UPSTREAM``.  A bot's or a deactivated user's
-    token proves no operator; a ``--principal`` naming someone else is refused."""
+    ``GET /api/v4/users/me`` at the Mattermost the gateway forwards to (what it recorded
+    in Redis at its start; ``DLP_UPSTREAM`` must be that one, or absent: ``checked_upstream``).
+    A bot's or a deactivated user's token proves no operator; a ``--principal`` naming
+    someone else is refused."""
     import httpx
 
     from dlp_proxy.quarantine import is_mattermost_id
+    from dlp_proxy.quarantine.common import checked_upstream
 
     token = _read_token(token_file)
-    if not cfg.upstream:
-        raise QuarantineError("--token-file needs DLP_UPSTREAM (Mattermost's URL) to check the token")
+    upstream = await checked_upstream(r, cfg.upstream)
+    if not upstream:
+        raise QuarantineError("--token-file needs DLP_UPSTREAM (Mattermost's URL) to check the token: "
+                              "no gateway has recorded its own in this Redis")
     try:
         async with httpx.AsyncClient(timeout=10.0) as http:
-            resp = await http.get(cfg.upstream.rstrip("/") + "/api/v4/users/me",
+            resp = await http.get(upstream + "/api/v4/users/me",
                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
         me = resp.json() if resp.status_code == 200 else None
     except (httpx.HTTPError, ValueError) as exc:
@@ -320,6 +326,13 @@ def cmd_review(args: argparse.Namespace) -> int:
         import redis.asyncio as aioredis
 
         r = aioredis.Redis.from_url(redis_url(cfg))
+        from dlp_proxy.quarantine.common import checked_upstream
+
+        try:
+            await checked_upstream(r, upstream)  # sign-ins are checked at the gateway's Mattermost
+        except QuarantineError as exc:
+            await r.aclose()
+            raise ValueError(str(exc)) from exc  # one line, exit 2 (below)
         archive = _archive(cfg, "review")
         svc = _service(cfg, r, archive, upstream=upstream)
         rs = review_settings(cfg, hash_key=KeyRing(cfg).load("hash"))

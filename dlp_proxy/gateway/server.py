@@ -290,7 +290,12 @@ async def run(settings: RunSettings) -> int:
                                fallback_token=cfg.release_token)
 
     from dlp_proxy.quarantine import QuarantineService
+    from dlp_proxy.quarantine.common import GATEWAY_UPSTREAM_KEY
     from dlp_proxy.quarantine.masking import reason_masker
+
+    # the Mattermost operators' tokens and a stand-alone console's sign-ins are checked at
+    # (``checked_upstream``): this gateway's own
+    await redis.set(GATEWAY_UPSTREAM_KEY, settings.upstream)
 
     quarantine = QuarantineService(
         redis,

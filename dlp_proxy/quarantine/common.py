@@ -13,6 +13,37 @@ from dlp_proxy.interfaces import QuarantineError
 from dlp_proxy.model import MATTERMOST_ID as MATTERMOST_ID
 from dlp_proxy.model import is_mattermost_id as is_mattermost_id
 
+#: the Mattermost URL the gateway forwards to, written by every gateway at its start: an
+#: operator's token (``dlp-proxy quarantine --token-file``) and a stand-alone console's
+#: sign-ins are checked there, so a shell that points DLP_UPSTREAM at a server of its own
+#: proves no one (insider attack of 2026-12-07 night, F4: one operator gave both four-eyes
+#: approvals as two "proven" people through two fake servers)
+GATEWAY_UPSTREAM_KEY = "dlp:gateway:upstream"
+
+
+def _site(url: str) -> str:
+    """A URL's scheme, host and port only (no user information, path or query in a message)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+async def checked_upstream(r: Any, configured: str | None) -> str | None:
+    """The Mattermost URL to check an operator's token or a sign-in at: the gateway's own
+    (``GATEWAY_UPSTREAM_KEY``), else ``configured`` (no gateway has started on this Redis
+    yet); None when neither is known.  A configured URL that is not the gateway's is
+    refused (``QuarantineError``), whatever the token says."""
+    raw = await r.get(GATEWAY_UPSTREAM_KEY)
+    registered = raw.decode("utf-8", "replace").rstrip("/") if raw else None
+    mine = (configured or "").rstrip("/") or None
+    if registered and mine and mine != registered:
+        raise QuarantineError(
+            f"DLP_UPSTREAM / --upstream ({_site(mine)}) is not the Mattermost the gateway forwards to "
+            f"({_site(registered)}): tokens and sign-ins are checked there only")
+    return registered or mine
+
 
 class State(enum.StrEnum):
     HELD = "held"
