@@ -24,10 +24,12 @@ each font checked once on a specimen of the codes the document shows in it).
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
 import threading
+import weakref
 import zlib
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -791,13 +793,38 @@ def _field_value(annot: Any) -> str:
 
 #: a text-showing operator after its operand (literal strings emptied first): ``Tj``, ``TJ``, ``'``, ``"``
 _SHOW_OPS = re.compile(rb"(?:\)|\])\s*(?:Tj|TJ|'|\")")
+#: what moves an appearance's glyphs (literal strings emptied first): character and word
+#: spacing, horizontal scaling, rise, with their operand when it is a number
+_SPACING_OPS = re.compile(rb"(?<![A-Za-z_#/.])(?:([-+]?(?:\d+\.?\d*|\.\d+))\s*)?(Tc|Tw|Tz|Ts)(?![^\s/\[(<%])")
+_NUM = rb"([-+]?(?:\d+\.?\d*|\.\d+))\s+"
+#: a text or transformation matrix and a font size, with their numbers
+_MATRIX_OPS = re.compile(_NUM * 4 + rb"\S+\s+\S+\s*(?:Tm|cm)(?![^\s/\[(<%])|" + _NUM + rb"Tf(?![^\s/\[(<%])")
+#: a TJ array that holds a number, a ``"`` (which sets the word and character spacing)
+_MOVES_IN_SHOW = re.compile(rb"\[[^\]]*\d[^\]]*\]\s*TJ|\)\s*\"")
+
+
+def _moves_glyphs(ops: bytes) -> bool:
+    """Whether an appearance stream (literal strings emptied) sets a character or word
+    spacing, a horizontal scaling or a rise other than the default, spaces a TJ's pieces,
+    or turns or mirrors its text (a matrix, a negative font size)."""
+    for m in _SPACING_OPS.finditer(ops):
+        default = 100.0 if m[2] == b"Tz" else 0.0
+        if m[1] is None or float(m[1]) != default:
+            return True
+    for m in _MATRIX_OPS.finditer(ops):
+        if m[5] is not None and float(m[5]) < 0:
+            return True  # a negative font size: glyphs turned and laid out leftwards
+        if m[1] is not None and (float(m[1]) <= 0 or float(m[2]) != 0 or float(m[3]) != 0 or float(m[4]) <= 0):
+            return True  # turned or mirrored
+    return _MOVES_IN_SHOW.search(ops) is not None
 
 
 def _widget_shows_its_value(annot: Any) -> bool:
     """A form field whose appearance draws its value and nothing else: one stream, only
-    literal strings (together the field's /V, whitespace aside), no XObject, fonts without
-    a ToUnicode map or a font program whose /Differences draw no letter or digit for
-    another code."""
+    literal strings (together the field's /V, whitespace aside) shown by one operation, no
+    character or word spacing, scaling or rise (``Tc``, ``Tw``, ``Tz``, ``Ts``) and no TJ
+    numbers, no XObject, fonts without a ToUnicode map or a font program whose
+    /Differences draw no letter or digit for another code, and no negative widths."""
     ap: Any = annot.get("/AP")
     ap = ap.get_object() if ap is not None else None
     normal: Any = ap.get("/N") if hasattr(ap, "get") else None
@@ -819,10 +846,15 @@ def _widget_shows_its_value(annot: Any) -> bool:
             return False
         if any(chr(code) != char for code, char in _differences(font).items()):
             return False  # a code drawn as another letter or digit than it reads
+        if _font_widths(font).negative:
+            return False  # glyphs that move the pen left: shown right to left
     if _HEX.search(_LITERAL.sub(b" ", data).replace(b"<<", b"").replace(b">>", b"")):
         return False
-    if len(_SHOW_OPS.findall(_LITERAL.sub(b"()", data))) > 1:
+    ops = _LITERAL.sub(b"()", data)
+    if len(_SHOW_OPS.findall(ops)) > 1:
         return False  # pieces placed apart may show another order than /V's (atk21r R5): rendered
+    if _moves_glyphs(ops):
+        return False  # glyphs moved apart, back or up: another order than /V's (atk19): rendered
     shown = b"".join(m[1:-1] for m in _LITERAL.findall(data))
     try:
         shown_text = shown.decode("latin-1")
@@ -1011,8 +1043,10 @@ class _Drawing:
         self.lo_x, self.hi_x = min(box[0], box[2]), max(box[0], box[2])
         self.lo_y, self.hi_y = min(box[1], box[3]), max(box[1], box[3])
         # graphics state: ctm, fill white, stroke white, render mode, font size, scaling, leading
+        # (and what moves glyphs along the baseline: character and word spacing, rise, font)
         self.state: dict[str, Any] = {"ctm": [1.0, 0, 0, 1.0, 0, 0], "fill": False, "stroke": False, "mode": 0,
-                                      "size": 0.0, "scale": 100.0, "leading": 0.0}
+                                      "size": 0.0, "scale": 100.0, "leading": 0.0, "tc": 0.0, "tw": 0.0,
+                                      "rise": 0.0, "font": None}
         self.saved: list[dict[str, Any]] = []
         self.tm = [1.0, 0, 0, 1.0, 0, 0]
         self.line = list(self.tm)
@@ -1041,7 +1075,19 @@ class _Drawing:
             state["mode"] = int(nums[0])
         elif op == b"Tz" and nums:
             state["scale"] = nums[0]
+        elif op == b"Tc" and nums:
+            state["tc"] = nums[0]
+        elif op == b"Tw" and nums:
+            state["tw"] = nums[0]
+        elif op == b"Ts" and nums:
+            state["rise"] = nums[0]
+        elif op == b'"' and len(operands) >= 3:
+            try:
+                state["tw"], state["tc"] = float(operands[0]), float(operands[1])
+            except (TypeError, ValueError):
+                pass
         elif op == b"Tf" and len(operands) == 2:
+            state["font"] = operands[0]
             try:
                 state["size"] = float(operands[1])
             except (TypeError, ValueError):
@@ -1089,35 +1135,412 @@ def _moves_back(array: Any) -> bool:
         return False
 
 
+#: a piece shown starting inside an earlier piece on its baseline, more than this many ems
+#: (of the earlier piece's font, as scaled) past its start and short of its end, interleaves
+#: with it: what the two draw reads glyph by glyph across them, not one after the other.
+#: Drawing a piece twice a little apart (fake bold) and kerning stay within it.
+INSIDE_EMS = 0.3
+#: a glyph drawn more than this many ems left of the glyph its text operation drew before it
+#: is shown out of reading order (negative character or word spacing, TJ numbers): an accent
+#: placed back over its letter stays within it
+GLYPH_BACK_EMS = 0.2
+#: pieces of one baseline drawn over the pen's position at once, past which the page is
+#: taken as out of order (ordinary text has one, two where it is drawn twice for bold)
+MAX_OPEN_PIECES = 64
+#: a text matrix turned more than this (its m[1] against m[0]) is not read for extents
+_TURNED = 0.05
+#: widths of the codes of a font no widths are known for (thousandths of an em)
+_GUESSED = {"courier": 600.0, "helvetica": 556.0, "arial": 556.0}
+_GUESS = 500.0
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+class _Widths:
+    """How far a font moves the pen per code (glyph space, thousandths of an em):
+    ``table`` for one-byte codes, ``wide`` for the two-byte codes of a composite font
+    (``default`` for the rest), ``scale`` the Type3 font matrix's factor, ``negative``
+    when any code moves the pen left, ``vertical`` for vertical writing."""
+
+    __slots__ = ("default", "negative", "scale", "table", "vertical", "wide")
+
+    def __init__(self, table: list[float] | None, wide: dict[int, float] | None, default: float) -> None:
+        self.table = table
+        self.wide = wide
+        self.default = default
+        self.scale = 1.0
+        self.vertical = False
+        self.negative = default < 0 or any(w < 0 for w in (table or ())) or any(
+            w < 0 for w in (wide or {}).values())
+
+    def codes(self, raw: bytes) -> list[int] | bytes:
+        if self.wide is None:
+            return raw
+        return [raw[i] << 8 | raw[i + 1] for i in range(0, len(raw) - 1, 2)]
+
+    def width(self, code: int) -> float:
+        if self.table is not None:
+            return self.table[code] if code < 256 else self.default
+        return self.wide.get(code, self.default) if self.wide is not None else self.default
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        value = value.get_object() if hasattr(value, "get_object") else value
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@functools.cache
+def _core_metrics() -> dict[str, Any]:
+    """pypdf's widths of the standard 14 fonts by character (pypdf 5.x on), or none."""
+    try:
+        from pypdf._codecs.core_font_metrics import CORE_FONT_METRICS
+    except Exception:
+        return {}
+    return {name: metrics.character_widths for name, metrics in CORE_FONT_METRICS.items()}
+
+
+def _code_chars(font: Any) -> list[str]:
+    """The character each one-byte code of a simple font draws (its encoding and
+    /Differences; cp1252 where nothing is known)."""
+    try:
+        from pypdf._codecs import charset_encoding
+    except Exception:
+        charset_encoding = {}
+    encoding: Any = font.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    base: Any = encoding.get("/BaseEncoding") if hasattr(encoding, "get") else encoding
+    table = charset_encoding.get(str(base)) if base is not None else charset_encoding.get("/StandardEncoding")
+    chars: list[str] = list(table) if table is not None and len(table) == 256 else list(
+        bytes(range(256)).decode("cp1252", "replace"))
+    diffs: Any = encoding.get("/Differences") if hasattr(encoding, "get") else None
+    diffs = diffs.get_object() if diffs is not None else None
+    code = 0
+    for item in list(diffs)[:4096] if isinstance(diffs, list) else []:
+        item = item.get_object() if hasattr(item, "get_object") else item
+        if isinstance(item, (int, float)) and not isinstance(item, str):
+            code = int(item)
+            continue
+        if 0 <= code < 256:
+            chars[code] = glyph_text(str(item))[:1]
+        code += 1
+    return chars
+
+
+def _standard_widths(font: Any) -> _Widths:
+    """A simple font without /Widths: the standard 14's widths (by name, else by family:
+    a viewer draws a font it does not have in one of them), or a guess."""
+    name = str(font.get("/BaseFont") or "").removeprefix("/")
+    name = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name
+    lower = name.lower()
+    guess = next((w for family, w in _GUESSED.items() if family in lower), _GUESS)
+    metrics = _core_metrics()
+    widths = metrics.get(name) or metrics.get(
+        "Courier" if "courier" in lower else "Times-Roman" if "times" in lower or "serif" in lower else "Helvetica")
+    if not widths:
+        return _Widths([guess] * 256, None, guess)
+    return _Widths([float(widths.get(char, guess)) if char else 0.0 for char in _code_chars(font)], None, guess)
+
+
+def _font_widths(font: Any) -> _Widths:
+    """The widths a viewer lays ``font``'s codes out by (ISO 32000-1 9.2.4, 9.6.2, 9.7.4.3)."""
+    subtype = font.get("/Subtype")
+    if subtype == "/Type0":
+        encoding = str(font.get("/Encoding") or "")
+        fonts: Any = font.get("/DescendantFonts")
+        fonts = fonts.get_object() if fonts is not None else None
+        cid: Any = fonts[0].get_object() if isinstance(fonts, list) and fonts else {}
+        wide: dict[int, float] = {}
+        items: Any = cid.get("/W") if hasattr(cid, "get") else None
+        items = [v.get_object() if hasattr(v, "get_object") else v for v in items.get_object()] if items else []
+        i = 0
+        while i + 1 < len(items) and len(wide) < 65536:
+            first = int(_number(items[i], 0))
+            if isinstance(items[i + 1], list):
+                for n, w in enumerate(items[i + 1][:65536]):
+                    wide[first + n] = _number(w, 0.0)
+                i += 2
+            elif i + 2 < len(items):
+                last, w = int(_number(items[i + 1], 0)), _number(items[i + 2], 0.0)
+                for code in range(first, min(last, first + 65536) + 1):
+                    wide[code] = w
+                i += 3
+            else:
+                break
+        out = _Widths(None, wide, _number(cid.get("/DW", 1000) if hasattr(cid, "get") else 1000, 1000.0))
+        out.vertical = encoding.endswith("-V")
+        return out
+    widths: Any = font.get("/Widths")
+    widths = widths.get_object() if widths is not None else None
+    if not isinstance(widths, list):
+        return _standard_widths(font)
+    descriptor: Any = font.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else None
+    missing = _number(descriptor.get("/MissingWidth", 0) if hasattr(descriptor, "get") else 0, 0.0)
+    table = [missing] * 256
+    first = int(_number(font.get("/FirstChar", 0), 0))
+    for n, w in enumerate(widths[:256]):
+        if 0 <= first + n < 256:
+            table[first + n] = _number(w, missing)
+    out = _Widths(table, None, missing)
+    if subtype == "/Type3":
+        matrix: Any = font.get("/FontMatrix")
+        matrix = matrix.get_object() if matrix is not None else None
+        out.scale = _number(matrix[0], 0.001) * 1000 if isinstance(matrix, list) and matrix else 1.0
+        out.negative = out.negative or out.scale < 0
+    return out
+
+
+def _raw_string(item: Any) -> bytes | None:
+    """The bytes of a string operand (None for a number or a name)."""
+    if isinstance(item, bytes):
+        return bytes(item)
+    if isinstance(item, str) and hasattr(item, "get_original_bytes"):
+        return bytes(item.get_original_bytes())
+    return None
+
+
+class _Line:
+    """One baseline's pieces as shown: where the last one started and the ones that still
+    reach past the pen's position (start, end, tolerance)."""
+
+    __slots__ = ("last", "open")
+
+    def __init__(self) -> None:
+        self.last = float("-inf")
+        self.open: list[tuple[float, float, float]] = []
+
+
+class _Order:
+    """Whether a page draws its text out of reading order, operation by operation as
+    pypdf reads it (``before``/``after``, pypdf's visitors): each text-showing
+    operation's extent on its baseline, from the fonts' widths and the text state that
+    moves glyphs (character and word spacing, horizontal scaling, rise), against the
+    pieces shown before it.  Form XObjects are read in their own resources and matrix."""
+
+    def __init__(self, page: Any, drawing: _Drawing) -> None:
+        self.drawing = drawing
+        res: Any = page.get("/Resources")
+        self.res: Any = res.get_object() if res is not None else None
+        self.base: list[float] = list(_IDENTITY)
+        self.forms: list[tuple[Any, list[float], dict[str, Any], int, float, Any]] = []
+        self.lines: dict[int, _Line] = {}
+        self.pen = 0.0  # the text-space advance since the text matrix was last set
+        self.last_tm: Any = None
+        self.moved = True  # a text positioning operation since the last show
+        reader = getattr(page, "pdf", None)
+        try:
+            self.cache: dict[Any, _Widths] = _WIDTHS.setdefault(reader, {})
+        except TypeError:
+            self.cache = {}
+        self.guess = _Widths([_GUESS] * 256, None, _GUESS)
+
+    def widths(self, name: Any) -> _Widths:
+        fonts: Any = self.res.get("/Font") if hasattr(self.res, "get") else None
+        fonts = fonts.get_object() if fonts is not None else None
+        if not hasattr(fonts, "get") or fonts.get(name) is None:
+            return self.guess
+        ref: Any = fonts.raw_get(name) if hasattr(fonts, "raw_get") else None
+        key: Any = ("ref", ref.idnum, ref.generation) if hasattr(ref, "idnum") else id(fonts[name].get_object())
+        found = self.cache.get(key)
+        if found is None:
+            font = fonts[name].get_object()
+            found = _font_widths(font) if hasattr(font, "get") else self.guess
+            if not isinstance(key, int):
+                self.cache[key] = found
+        return found
+
+    def before(self, op: bytes, args: Any, cm: list[float], tm: list[float], hidden: bool,
+               matrix: list[float]) -> bool:
+        """Take one operation (after ``_Drawing.step``; ``matrix``: its text rendering matrix
+        as pypdf reports it); True when it shows text out of order."""
+        if op == b"Tf":
+            self.drawing.state["font"] = self.widths(self.drawing.state["font"])
+            return False
+        if op in (b"BT", b"Tm", b"Td", b"TD", b"T*"):
+            self.moved = True
+            return False
+        if op not in _SHOW:
+            return False
+        state = self.drawing.state
+        t = tm
+        if op != b"Tj" and op != b"TJ":  # ' and ": the next line first
+            t = list(tm)
+            t[4] -= state["leading"] * t[2]
+            t[5] -= state["leading"] * t[3]
+            matrix = _mul(_mul(t, cm), self.base)
+            self.moved = True
+        # pypdf reports the text matrix as last set, not as the shows since moved it: the
+        # pen carries on from the last show (and starts over where pypdf moved the matrix)
+        if self.moved or self.last_tm is None or (t != self.last_tm and any(
+                abs(a - b) > 1e-6 for a, b in zip(t, self.last_tm, strict=True))):
+            self.pen = 0.0
+        self.moved, self.last_tm = False, t
+        font = state["font"] if isinstance(state["font"], _Widths) else self.guess
+        items = list(args[0]) if op == b"TJ" and args and isinstance(args[0], list) else args[-1:]
+        start = self.pen
+        self.pen, lo, hi, glyphs, back = _advance(items, font, state, start)
+        if hidden or not glyphs:
+            return False
+        if back or state["scale"] <= 0:
+            return True
+        m = matrix
+        rise = state["rise"]
+        if abs(m[1]) > _TURNED * abs(m[0]) or m[0] <= 0 or font.vertical:
+            return self.place(m[4] + start * m[0], round(m[5] + start * m[1]), None, 0.0)
+        x0 = m[4] + lo * m[0] + rise * m[2]
+        em = abs(state["size"]) * state["scale"] / 100 * m[0]
+        return self.place(x0, round(m[5] + lo * m[1] + rise * m[3]), m[4] + hi * m[0] + rise * m[2], INSIDE_EMS * em)
+
+    def place(self, x: float, y: int, end: float | None, tol: float) -> bool:
+        """A piece from ``x`` to ``end`` on baseline ``y`` (the baselines a point either
+        side count as the same line: two pieces 0.6 pt apart round apart, atk21r R6)."""
+        for b in (y - 1, y, y + 1):
+            line = self.lines.get(b)
+            if line is None:
+                continue
+            if x < line.last - BACKWARDS_POINTS:
+                return True
+            for s, e, t in line.open:
+                if s + t < x < e - t:
+                    return True
+        line = self.lines.get(y)
+        if line is None:
+            line = self.lines[y] = _Line()
+        line.last = x
+        if end is not None:
+            line.open = [piece for piece in line.open if piece[1] > x]
+            line.open.append((x, end, tol))
+            return len(line.open) > MAX_OPEN_PIECES
+        return False
+
+    def enter(self, args: Any, cm: Any) -> None:
+        """A ``Do``: a form XObject's operations follow, in its resources and matrix, its
+        graphics state saved around them (``leave``, pypdf's after visitor)."""
+        drawing = self.drawing
+        self.forms.append((self.res, self.base, dict(drawing.state), len(drawing.saved), self.pen, self.last_tm))
+        try:
+            xobjects: Any = self.res.get("/XObject")
+            xobj = xobjects.get_object()[args[0]].get_object()
+            if xobj.get("/Subtype") != "/Form":
+                return
+            matrix: Any = xobj.get("/Matrix")
+            matrix = [float(v) for v in matrix.get_object()] if matrix is not None else list(_IDENTITY)
+            res: Any = xobj.get("/Resources")
+            self.res = res.get_object() if res is not None else None
+            outer = _mul([float(v) for v in cm], self.base)
+            self.base = _mul(matrix, outer) if len(matrix) == 6 else outer
+        except Exception:
+            return
+
+    def leave(self) -> None:
+        if self.forms:
+            self.res, self.base, state, depth, self.pen, self.last_tm = self.forms.pop()
+            self.drawing.state = state
+            del self.drawing.saved[depth:]
+
+
+def _advance(items: Any, font: _Widths, state: dict[str, Any], pen: float) -> tuple[float, float, float, int, bool]:
+    """A show's strings and TJ numbers laid out from ``pen`` (text space): the pen after
+    them, the leftmost and rightmost points their glyphs reach, the glyphs shown, and
+    whether a glyph is drawn more than ``GLYPH_BACK_EMS`` left of the one before it or the
+    glyphs (two or more) advance nothing or backwards overall (negative character or word
+    spacing, widths or TJ numbers: a string shown right to left)."""
+    size, tc, tw, h = state["size"], state["tc"], state["tw"], state["scale"] / 100
+    k = size * font.scale / 1000
+    back = GLYPH_BACK_EMS * abs(size * h)
+    start, lo, hi = pen, float("inf"), float("-inf")
+    prev: float | None = None  # where the last glyph was drawn
+    glyphs, inked, bad = 0, 0.0, False
+    single = font.wide is None
+    # every glyph moves the pen right: a string's glyphs are counted together
+    fast = k > 0 and h > 0 and tc >= 0 and tw >= 0 and not font.negative
+    for item in items:
+        raw = _raw_string(item)
+        if raw is None:
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                pen -= float(item) / 1000 * size * h
+            continue
+        codes = font.codes(raw)
+        if not codes:
+            continue
+        if prev is not None and pen < prev - back:
+            bad = True
+        if fast:
+            table = font.table
+            total = sum(map(table.__getitem__, codes)) if table is not None else sum(map(font.width, codes))
+            last = codes[-1]
+            spaces = raw.count(32) if single else 0
+            advance = (total * k + len(codes) * tc + spaces * tw) * h
+            lo = min(lo, pen)
+            prev = pen + advance - (font.width(last) * k + tc + (tw if single and last == 32 else 0)) * h
+            pen += advance
+            hi = max(hi, pen)
+            glyphs += len(codes)
+            inked += total
+            continue
+        for code in codes:
+            width = font.width(code)
+            if prev is not None and pen < prev - back:
+                bad = True
+            ink = pen + width * k * h
+            prev = pen
+            pen += (width * k + tc + (tw if single and code == 32 else 0)) * h
+            lo, hi = min(lo, prev, ink), max(hi, prev, ink, pen)
+            glyphs += 1
+            inked += abs(width)
+    return pen, lo, hi, glyphs, bad or (glyphs >= 2 and inked > 0 and pen <= start)
+
+
+#: each reader's fonts' widths (by object number), read once a document
+_WIDTHS: weakref.WeakKeyDictionary[Any, dict[Any, _Widths]] = weakref.WeakKeyDictionary()
+
+
+
+
 def page_text(page: Any) -> tuple[str, bool, bool]:
     """pypdf's text of the page, whether it shows text a reader cannot see (found while
     pypdf reads the page: a second pass, ``displayed_text``, only for such pages), and
-    whether it draws text out of reading order (a piece shown left of an earlier piece on
-    the same baseline: extraction follows the drawing order, a viewer the positions)."""
+    whether it draws text out of reading order (``_Order``: a piece shown left of an
+    earlier piece on the same baseline or inside its extent, glyphs shown right to left:
+    extraction follows the drawing order, a viewer the positions)."""
     drawing = _Drawing(page)
+    order = _Order(page, drawing)
     found = False
     backwards = False
-    starts: dict[int, float] = {}  # baseline (rounded y) -> x of the last piece shown on it
 
     def visit(op: bytes, args: Any, cm: Any, tm: Any) -> None:
         nonlocal found, backwards
+        if op == b"Do":
+            order.enter(args, cm)  # (left by the after visitor)
+            return
         try:
-            matrix = _mul([float(v) for v in tm], [float(v) for v in cm])
+            cm, tm = [float(v) for v in cm], [float(v) for v in tm]
+            matrix = _mul(tm, cm)
+            if order.forms:
+                matrix = _mul(matrix, order.base)
             hidden = drawing.step(args, op, matrix)
         except Exception:
             return
         found = found or hidden
-        if op in _SHOW and not hidden and not backwards:  # hidden text: displayed_text
-            y, x = round(matrix[5]), matrix[4]
-            # the baselines a point either side count as the same line (two pieces 0.6 pt
-            # apart round apart: atk21r R6)
-            if any(x < starts.get(b, x) - BACKWARDS_POINTS for b in (y - 1, y, y + 1)):
-                backwards = True
-            starts[y] = x
-            if op == b"TJ" and args and _moves_back(args[0]):
-                backwards = True  # a TJ whose spacing moves the pen back left (atk21r R6)
+        if backwards:
+            return
+        try:
+            backwards = order.before(op, args, cm, tm, hidden, matrix)
+        except Exception:
+            backwards = op in _SHOW and not hidden  # a show that cannot be laid out: as drawn
+        if backwards:
+            return
+        if op == b"TJ" and not hidden and args and _moves_back(args[0]):
+            backwards = True  # a TJ whose spacing moves the pen back left (atk21r R6)
 
-    text = page.extract_text(visitor_operand_before=visit) or ""
+    def after(op: bytes, args: Any, cm: Any, tm: Any) -> None:
+        if op == b"Do":
+            order.leave()
+
+    forms = hasattr(order.res, "get") and order.res.get("/XObject") is not None
+    text = page.extract_text(visitor_operand_before=visit, visitor_operand_after=after if forms else None) or ""
     return str(text), found, backwards
 
 
