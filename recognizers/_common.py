@@ -396,26 +396,37 @@ def between_tokens(text: str, c: Candidate) -> bool:
     the next line's ``[15:08] rsingh: ...`` or ``10y at 4.28`` after ``acct 8909441999``
     ending its line, a chat transcript), or a list's comma, semicolon or slash before
     another number of eight digits or more (``acct: 98765432101, 98765432102``: two
-    accounts; held-out probe of 2026-12-06; not ``4,512,345``'s groups of three)."""
+    accounts; held-out probe of 2026-12-06; not ``4,512,345``'s groups of three), or a
+    clause's end (``_CLAUSE_GAP``: ``acct N? 73116 ...``)."""
     if c.whole_run:
         return True
     if c.end < c.run_end:
         j = c.end
         while j < c.run_end and not (text[j].isdigit() or text[j] in _LK_SET):
             j += 1
-        if "\n" not in text[c.end:j] and not _listed(text[c.end:j], len(c.digits), _digits_from(text, j, 1)):
+        gap = text[c.end:j]
+        if "\n" not in gap and not _listed(gap, len(c.digits), _digits_from(text, j, 1)) \
+                and _CLAUSE_GAP.match(gap) is None:
             return False
     if c.start > c.run_start:
         i = c.start
         while i > c.run_start and not (text[i - 1].isdigit() or text[i - 1] in _LK_SET):
             i -= 1
-        if "\n" not in text[i:c.start] and not _listed(text[i:c.start], len(c.digits), _digits_from(text, i - 1, -1)):
+        gap = text[i:c.start]
+        if "\n" not in gap and not _listed(gap, len(c.digits), _digits_from(text, i - 1, -1)) \
+                and _CLAUSE_GAP.match(gap) is None:
             return False
     return True
 
 
 #: what stands between two numbers of a list: a comma, a semicolon or a slash, blanks around it
 _LIST_GAP = re.compile(r"[ \t]*[,;/][ \t]*")
+#: a gap that ends a clause between two numbers: a bracket; a question or exclamation
+#: mark, a semicolon, comma, colon or full stop before a blank; a dash between blanks
+#: ("acct N? 73116 UBER showing", "account N, $830k", "acct N - 500 shares": held-out probe
+#: 6 of 2026-12-07, where the account's run went on to the next number; not the ``;`` of
+#: ``&#52;``, nor ``4,512``)
+_CLAUSE_GAP = re.compile(r"[ \t]*(?:[()\[\]]|[?!;,.:](?=[ \t])|(?<=[ \t])[-\u2013\u2014](?=[ \t]))")
 
 
 def _listed(gap: str, own: int, other: int) -> bool:

@@ -432,7 +432,8 @@ def _best(text: str, start: int, kinds: frozenset[str],
         if g is None or _overlaps(others, g.start(), g.end()) or _UNIT_AFTER.match(text, g.end()) is not None:
             break  # a price, a time...; or a count ("617 done, 77 failed, 4867 remaining")
         if (NAMED_OTHER.search(text, max(parts[-1][1] if parts else 0, g.start() - 24), g.start()) is not None
-                or NAMED_OTHER_AFTER.match(text, g.end()) is not None):
+                or NAMED_OTHER_AFTER.match(text, g.end()) is not None
+                or _code_named(text, max(parts[-1][1] if parts else 0, g.start() - 24), g.start(), g.end(), parts)):
             break  # a number named as another kind ("zip 53622", "53622 (zip)")
         parts.append(g.span())
         size += sum(ch.isalnum() for ch in text[g.start():g.end()])
@@ -556,6 +557,24 @@ _OTHER_NUMBER = (r"zip(?:[ \t]*code)?|postal(?:[ \t]*code)?|postcode|ext|extensi
 NAMED_OTHER = re.compile(
     rf"(?i)(?<![a-z])(?:{_OTHER_NUMBER})[ \t]*(?:[:#=.]|(?:is|was|of|reads|being)(?![a-z]))?[ \t]*$")
 _NAMED_OTHER = NAMED_OTHER
+#: a card's code or expiry label right before a number of three or four digits (``_code_named``)
+_CARD_CODE = re.compile(
+    r"(?i)(?<![a-z])(?:cvv2?|cvc2?|cv2|cid|csc|exp|expiry|expires|expiration|security[ \t]*code)"
+    r"[ \t]*[:#=.]?[ \t]*$")
+
+
+def _code_named(text: str, lo: int, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """The group ``text[start:end]`` is a card's code or expiry by its label ("Amex <4-6-5>
+    cvv 2576", "pan=<15> exp=0927": held-out probe 6 of 2026-12-07): three or four digits
+    after the groups ``spans`` that already make a whole card (13-19 digits passing Luhn).
+    Otherwise the label is filler like any other word ("<4-4-4>, cvv <4>" is a card's last
+    group disguised), and a longer number after "cvv" is no code."""
+    if not 3 <= sum(ch.isdigit() for ch in text[start:end]) <= 4 or _CARD_CODE.search(text, lo, start) is None:
+        return False
+    digits = "".join(ch for a, b in spans for ch in text[a:b] if ch.isdigit())
+    return 13 <= len(digits) <= 19 and luhn_ok(digits)
+
+
 #: ... or right after it, naming it and closing the phrase ("53622 (zip)", "53622 zip.",
 #: "53622 is the zip, and"; not "8710, zip 53622", where the word labels the next number,
 #: nor "6588 dob on file", where it labels what follows)
@@ -755,7 +774,9 @@ def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple
         elif (_overlaps(others, m.start(), m.end()) or _overlaps(counts, m.start(), m.end())
                 or _UNIT_AFTER.match(text, m.end()) is not None
                 or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None
-                or NAMED_OTHER_AFTER.match(text, m.end()) is not None):
+                or NAMED_OTHER_AFTER.match(text, m.end()) is not None
+                or _code_named(text, max(prev, m.start() - 24), m.start(), m.end(),
+                               [(a, b) for a, b, _, _ in tokens])):
             continue  # ... or a number the word right before or after names as another ("zip 18937", "18937 (zip)")
         if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > (
                 _NAMED_PART_WORDS if named else MAX_FILLER_WORDS + 1):
