@@ -531,6 +531,40 @@ def test_a_session_mattermost_refuses_before_its_handler_is_refused_unread(gw: G
         assert r.status_code == 201 and len(_reached(gw, "/api/v4/posts")) == 1, (headers, r.text)
 
 
+def test_credentials_mattermost_reads_as_another_user_are_refused(gw: Gateway) -> None:
+    """A plugin's request is served under the token app/plugin_requests.go
+    ``servePluginRequest`` reads: ``Authorization: Bearer <t>`` (with its blank) before the
+    session cookie, then ``?access_token=`` for any session; the core API reads the cookie
+    first and takes ``h[7:]`` after any six letters "bearer".  A Cookie line of more pairs
+    than Go 1.24.8+ reads at all is read by the cookie only by older Go.  Where the
+    readings name different users the request is refused 400, nothing judged or sent
+    (re-attack of 2026-12-07 night, 1a and 1b: judged as alice, acted as bob)."""
+    alice, bob = gw.sim.token("alice"), gw.sim.token("bob")
+    run = {"name": "incident", "description": "lunch at noon?", "owner_user_id": gw.sim.ids["users"]["alice"],
+           "team_id": gw.sim.ids["team"]}
+    refused = [
+        ("/plugins/playbooks/api/v0/runs", [("Cookie", f"MMAUTHTOKEN={alice}"), ("X-Requested-With", "XMLHttpRequest"),
+                                            ("Authorization", f"Bearer {bob}")]),
+        (f"/plugins/playbooks/api/v0/runs?access_token={bob}", [("Authorization", f"BearerX{alice}")]),
+        ("/api/v4/posts", [("Cookie", f"MMAUTHTOKEN={alice}" + ";" * 1000), ("X-Requested-With", "XMLHttpRequest"),
+                           ("Authorization", f"Bearer {bob}")]),
+    ]
+    for path, headers in refused:
+        gw.sim.clear()
+        body = run if path.startswith("/plugins/") else {"channel_id": gw.sim.channel("town_square"), "message": "hi"}
+        r = httpx.post(gw.url + path, headers=[("Content-Type", "application/json"), *headers],
+                       content=json.dumps(body).encode(), timeout=90)
+        assert r.status_code == 400 and r.json()["id"] == "api.dlp.bad_request.app_error", (path, r.text)
+        assert _reached(gw, path) == [], path
+    # one credential, read alike: judged (a plugin takes a query token for any session)
+    for path, headers in [("/plugins/playbooks/api/v0/runs", [("Authorization", f"Bearer {alice}")]),
+                          (f"/plugins/playbooks/api/v0/runs?access_token={alice}", [])]:
+        gw.sim.clear()
+        r = httpx.post(gw.url + path, headers=[("Content-Type", "application/json"), *headers],
+                       content=json.dumps({**run, "description": f"client ssn {SSN}"}).encode(), timeout=90)
+        _stopped(gw, r, path)
+
+
 # --------------------------------------------------------------------------- F7: unlabelled compressed bodies
 
 

@@ -108,6 +108,41 @@ def token_location(headers: Mapping[str, str], query: str) -> tuple[str | None, 
     return None, None
 
 
+def plugin_token(headers: Mapping[str, str], query: str) -> str | None:
+    """The token a plugin's request is served under (app/plugin_requests.go
+    ``servePluginRequest``), in its own order: ``Authorization: Bearer <t>`` or ``Token <t>``
+    (the prefix with its blank), else the MMAUTHTOKEN cookie, else ``?access_token=`` (for
+    any session).  Not the core API's order (``token_location``: the cookie first), so the
+    addon refuses a plugin request whose two readings differ (insider re-attack of
+    2026-12-07 night, 1a)."""
+    auth = headers.get("authorization", "")
+    if auth[:7].upper() == "BEARER ":
+        return auth[7:] or None
+    if auth[:6].lower() == "token ":
+        return auth[6:] or None
+    cookie_header = headers.get("cookie", "")
+    if cookie_header:
+        token = session_cookie(cookie_header)
+        if token is not None:
+            return token or None
+    for key, value in parse_query(query):
+        if key == "access_token":
+            return value or None
+    return None
+
+
+#: Cookie pairs past which Go's readCookies returns no cookie at all (net/http, the
+#: httpcookiemaxnum limit of Go 1.24.8 / 1.25.2; earlier Go reads them all): a Cookie
+#: header with more pairs is read differently by Mattermost builds, so it is refused
+MAX_COOKIE_PAIRS = 1000
+
+
+def too_many_cookies(headers: Mapping[str, str]) -> bool:
+    """More ``;``-separated pairs in the Cookie lines than ``MAX_COOKIE_PAIRS`` (the addon
+    answers 400: which cookie Mattermost reads depends on its Go version; re-attack 1b)."""
+    return headers.get("cookie", "").count(";") >= MAX_COOKIE_PAIRS
+
+
 def _first(fields: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
     """Go's ``Header.Get``: the first value of a header (names compare case-insensitively)."""
     for key, value in fields:
@@ -117,7 +152,7 @@ def _first(fields: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
 
 
 def session_refused(method: str, fields: Iterable[tuple[bytes, bytes]], query: str,
-                    headers: Mapping[str, str]) -> str | None:
+                    headers: Mapping[str, str], *, plugin: bool = False) -> str | None:
     """Why Mattermost refuses a session-required request's token before the handler reads
     its body (web/handlers.go ``ServeHTTP``), though the token names a live session; None
     when it does not:
@@ -132,12 +167,17 @@ def session_refused(method: str, fields: Iterable[tuple[bytes, bytes]], query: s
     - ``"query"``: the token came in the query string (``access_token``), which Mattermost
       accepts for OAuth sessions only (401 ``api.context.token_provided.app_error``); the
       gateway cannot tell an OAuth session, so it takes none (atk16 F2).
+
+    ``plugin``: a plugin's route (app/plugin_requests.go ``servePluginRequest``): a query
+    token counts for any session, and the session cookie of a write needs the CSRF header
+    or X-Requested-With as above (a plugin also takes a ``csrf`` form field, which the
+    gateway cannot read before the body: such a request is refused).
     """
     token, where = token_location(headers, query)
     if token is None:
         return None
     if where == TOKEN_QUERY:
-        return "query"
+        return None if plugin else "query"
     if where != TOKEN_COOKIE or method == "GET":
         return None
     if _first(fields, b"x-requested-with") == "XMLHttpRequest":
