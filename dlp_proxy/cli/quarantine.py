@@ -104,17 +104,22 @@ def review_cli_settings(args: argparse.Namespace) -> Settings:
 async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quarantine-cli") -> int:
     import redis.asyncio as aioredis
 
+    from dlp_proxy.quarantine.common import checked_upstream
+
     cfg = args.settings = quarantine_cli_settings(args)
     r = aioredis.Redis.from_url(redis_url(cfg))
-    if getattr(args, "token_file", None):
-        try:
+    try:
+        # the gateway's Mattermost: what the token is checked at and the bot owners are
+        # looked up at (with the notify token), never a server DLP_UPSTREAM names instead
+        upstream = await checked_upstream(r, cfg.upstream) or ""
+        if getattr(args, "token_file", None):
             args.proven_principal = await _prove(cfg, args.token_file, r)
-        except QuarantineError as exc:
-            print(f"dlp-proxy quarantine: {exc}", file=sys.stderr)
-            await r.aclose()
-            return 1
+    except QuarantineError as exc:
+        print(f"dlp-proxy quarantine: {exc}", file=sys.stderr)
+        await r.aclose()
+        return 1
     archive = _archive(cfg, worker)
-    svc = _service(cfg, r, archive, upstream=cfg.upstream or "")
+    svc = _service(cfg, r, archive, upstream=upstream)
     try:
         return int(await fn(svc))
     except QuarantineError as exc:
@@ -393,7 +398,7 @@ def register(sub: Any) -> None:
                             "Claimed, not proven: never one of two four-eyes approvals")  # fmt: skip
         p.add_argument("--token-file", metavar="FILE",
                        help="a file holding your own Mattermost personal access token (- : standard input): "
-                            "proves who you are (users/me at DLP_UPSTREAM)")  # fmt: skip
+                            "proves who you are (users/me at the Mattermost the gateway forwards to)")  # fmt: skip
 
     p = qs.add_parser("list", help="search, sort and page the queue (oldest first)")
     common(p)
