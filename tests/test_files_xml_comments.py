@@ -135,3 +135,42 @@ def test_a_number_cell_with_a_comment_is_read_under_its_format(detector: Engine)
 def test_a_comment_between_words_adds_nothing(detector: Engine) -> None:
     data = _patched(_docx("Quarterly review of holdings"), "word/", b"review of", b"review<!-- 536-22- -->of")
     assert not _found(detector, data, "memo.docx") & set(VALUES)
+
+
+# -- what else splits a run's text for a reader but not for Word (re-attack of 2026-12-07 night)
+
+_MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+
+
+def _run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def _para(*runs: str) -> str:
+    return "<w:p>" + "".join(runs) + "</w:p>"
+
+
+def _alternate(choice: str, fallback: str) -> str:
+    return (f'<mc:AlternateContent {_MC}><mc:Choice Requires="w14">{_run(choice)}</mc:Choice>'
+            f"<mc:Fallback>{_run(fallback)}</mc:Fallback></mc:AlternateContent>")
+
+
+#: the SSN's last part: in both branches of an mc:AlternateContent (a reader shows one:
+#: ECMA-376 Part 3, 10.2; read side by side they glued ``SSSSSSSS``), in the Fallback
+#: alone, after an element inside a w:t (an ignorable extension element: Word shows the
+#: text after it), and under a ruby annotation (drawn above the base text, not inside it)
+SPLITS = {
+    "both branches": _alternate("8710", "8710"),
+    "the fallback": _alternate("xxxx", "8710"),
+    "an element inside w:t": '<w:r><w:t xml:space="preserve"><w14:x xmlns:w14="urn:x"/>8710</w:t></w:r>',
+    "a ruby annotation": ('<w:r><w:ruby><w:rubyPr/><w:rt>' + _run("77") + '</w:rt><w:rubyBase>' + _run("8710")
+                          + "</w:rubyBase></w:ruby></w:r>"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPLITS))
+def test_what_word_shows_whole_is_read_whole(detector: Engine, case: str) -> None:
+    from tests.test_files_attack8 import _docx as _docx_body
+
+    data = _docx_body(_para(_run("Client SSN: 536-22-"), SPLITS[case]), "")
+    assert "US_SSN" in _found(detector, data, "memo.docx"), _where(data, "memo.docx")

@@ -77,20 +77,40 @@ _UNSHOWN_CHANGES = {"del", "moveFrom"}
 _UNSHOWN = frozenset(_UNSHOWN_TAGS | _UNSHOWN_CHANGES)
 
 
-def ooxml_text(root: Any, display: Display | None = None) -> str:
+def ooxml_text(root: Any, display: Display | None = None, *, fallback: bool = False) -> str:
     """Run text of any OOXML part: w:t, a:t, deleted text, field codes, alt text.
 
     With ``display``: the text as the application displays it: runs the reader
     cannot see (``Display.hidden``: hidden, white, tiny) and deleted text and field
     codes are left out, so text hidden *inside* an identifier
-    (``536-22-<hidden>lorem</hidden>8710``) does not break the identifier in this reading."""
+    (``536-22-<hidden>lorem</hidden>8710``) does not break the identifier in this reading.
+
+    An ``mc:AlternateContent`` shows one of its branches (ECMA-376 Part 3, 10.2): its
+    first Choice (what Word 2010 and later draw), or with ``fallback`` its Fallback (what
+    a reader that lacks the Choice's namespace draws); reading both side by side glued
+    ``536-22-`` to ``SSSS`` twice (re-attack of 2026-12-07 night, 3a)."""
     parts: list[str] = []
+    #: ruby annotations (``w:rt``) of the paragraph being read: drawn above its base text,
+    #: read on a line of their own after the paragraph (inline, ``536-22-`` + ``77`` + base
+    #: ``SSSS`` hid the SSN: re-attack of 2026-12-07 night, 3c)
+    above: list[str] = []
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         el, done = stack.pop()
         name = local(el.tag)
+        if name == "AlternateContent" and not done:
+            shown = _branch(el, fallback)
+            for child in reversed(shown if shown is not None else ()):
+                stack.append((child, False))
+            continue
+        if name == "rt" and not done and el is not root and local(getattr(el.getparent(), "tag", "")) == "ruby":
+            above.append(ooxml_text(el, display, fallback=fallback))
+            continue
         if done:
             if name in _PARA_TAGS:
+                if above:
+                    parts.append("\n" + " ".join(above))
+                    above.clear()
                 parts.append("\n")
             elif name == "tc":
                 parts.append("\t")
@@ -104,9 +124,13 @@ def ooxml_text(root: Any, display: Display | None = None) -> str:
                 continue
             if name == "r" and display.hidden(el):
                 continue
-        if name in _TEXT_TAGS and el.text:
-            parts.append(el.text)
-        elif name == "tab":
+        if name in _TEXT_TAGS:
+            # the text of a text element around any element in it (an ignorable extension
+            # element, ECMA-376 Part 3: Word drops the element and shows the text after it;
+            # re-attack of 2026-12-07 night, 3b): the children's own text is not read
+            parts.append((el.text or "") + "".join(c.tail or "" for c in el))
+            continue
+        if name == "tab":
             parts.append("\t")
         elif name in _BREAK_TAGS:
             parts.append("\n")
@@ -126,6 +150,8 @@ def ooxml_text(root: Any, display: Display | None = None) -> str:
         stack.append((el, True))
         for child in reversed(el):
             stack.append((child, False))
+    if above:
+        parts.append("\n" + " ".join(above))
     return re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip()
 
 
@@ -232,10 +258,22 @@ def word_styles(root: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _branch(alternate: Any, fallback: bool) -> Any:
+    """The branch of an ``mc:AlternateContent`` a reader shows: its first Choice, or its
+    Fallback (``fallback``; each the other where it is missing); None when it has neither."""
+    choice = next((c for c in alternate if local(c.tag) == "Choice"), None)
+    other = next((c for c in alternate if local(c.tag) == "Fallback"), None)
+    return (other if other is not None else choice) if fallback else (choice if choice is not None else other)
+
+
 def add_readings(ctx: Ctx, sub: str, root: Any, display: Display) -> None:
     """The part's text as stored (every run), then, when it has runs a reader does not
-    see, as displayed (``sub/displayed``): both are judged."""
+    see, as displayed (``sub/displayed``): both are judged.  A part with an
+    ``mc:AlternateContent`` is read with each one's first Choice, and again with its
+    Fallback (``sub/fallback``)."""
     ctx.add(sub, ooxml_text(root))
+    if next(root.iter("{*}AlternateContent"), None) is not None:
+        ctx.add(f"{sub}/fallback", ooxml_text(root, fallback=True))
     table_rows(root, ctx, sub)
     display.seen = False
     shown = ooxml_text(root, display)
