@@ -32,6 +32,7 @@ import threading
 import weakref
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from dlp_proxy.files.bounded import Bomb, TooBig
@@ -683,23 +684,30 @@ def _glyph_char(name: str) -> str | None:
     return None
 
 
-def _differences(font: Any) -> dict[int, str]:
-    """Codes of a simple font's /Encoding /Differences whose glyph is a digit or a letter."""
-    encoding: Any = font.get("/Encoding")
-    encoding = encoding.get_object() if encoding is not None else None
+def _difference_names(encoding: Any) -> Iterator[tuple[int, str]]:
+    """(code, glyph name) of an /Encoding dictionary's /Differences, in order (a number
+    sets the next code; at most 4,096 items)."""
     diffs: Any = encoding.get("/Differences") if hasattr(encoding, "get") else None
     diffs = diffs.get_object() if diffs is not None else None
-    out: dict[int, str] = {}
     code = 0
     for item in list(diffs)[:4096] if isinstance(diffs, list) else []:
         item = item.get_object() if hasattr(item, "get_object") else item
         if isinstance(item, (int, float)) and not isinstance(item, str):
             code = int(item)
             continue
-        char = _glyph_char(str(item))
+        yield code, str(item)
+        code += 1
+
+
+def _differences(font: Any) -> dict[int, str]:
+    """Codes of a simple font's /Encoding /Differences whose glyph is a digit or a letter."""
+    encoding: Any = font.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    out: dict[int, str] = {}
+    for code, name in _difference_names(encoding):
+        char = _glyph_char(name)
         if char is not None:
             out[code] = char
-        code += 1
     return out
 
 
@@ -1214,17 +1222,9 @@ def _code_chars(font: Any) -> list[str]:
     table = charset_encoding.get(str(base)) if base is not None else charset_encoding.get("/StandardEncoding")
     chars: list[str] = list(table) if table is not None and len(table) == 256 else list(
         bytes(range(256)).decode("cp1252", "replace"))
-    diffs: Any = encoding.get("/Differences") if hasattr(encoding, "get") else None
-    diffs = diffs.get_object() if diffs is not None else None
-    code = 0
-    for item in list(diffs)[:4096] if isinstance(diffs, list) else []:
-        item = item.get_object() if hasattr(item, "get_object") else item
-        if isinstance(item, (int, float)) and not isinstance(item, str):
-            code = int(item)
-            continue
+    for code, name in _difference_names(encoding):
         if 0 <= code < 256:
-            chars[code] = glyph_text(str(item))[:1]
-        code += 1
+            chars[code] = glyph_text(name)[:1]
     return chars
 
 
