@@ -357,3 +357,22 @@ async def test_console_bulk_comment_and_decided_reason(env: Env) -> None:
         shown = await carol.get(f"/items/{ids[0]}")
         assert "client SSN in chat" in shown.text and "called the desk" in shown.text and "true positive" in shown.text
         assert SSN not in shown.text
+
+
+def test_break_glass_without_an_alert_channel_warns_at_start(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Break-glass use is archived either way, but Compliance hears of it only through the
+    alert channel, which the shipped policy leaves unset (insider attack of 2026-12-07
+    night, F5): the console says so once, at start."""
+    import logging
+
+    from dlp_proxy.review.auth import Authenticator
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with caplog.at_level(logging.WARNING, logger="dlp_proxy.review.auth"):
+        Authenticator(None, "http://127.0.0.1:9", make_env_settings(tmp_path / "a"))  # type: ignore[arg-type]
+    assert any("alerts no one" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="dlp_proxy.review.auth"):
+        Authenticator(None, "http://127.0.0.1:9", make_env_settings(tmp_path / "b", alert_channel_id="c" * 26))  # type: ignore[arg-type]
+    assert not any("alerts no one" in r.getMessage() for r in caplog.records)

@@ -65,6 +65,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 import unicodedata
@@ -84,6 +85,8 @@ from dlp_proxy.quarantine import ROLES, Actor, is_mattermost_id
 
 if TYPE_CHECKING:
     from dlp_proxy.review.oidc import HeaderAuthSettings, OidcSettings
+
+log = logging.getLogger(__name__)
 
 #: Group sources Mattermost sets only when it syncs a group from a directory:
 #: ``ldap`` (model.GroupSourceLdap, server/public/model/group.go) and the
@@ -329,7 +332,11 @@ class Authenticator:
         self._http = http or httpx.AsyncClient(timeout=settings.mattermost_timeout)
         self._hasher = PasswordHasher()
         self._reserve = r.register_script(_RESERVE) if r is not None else None
-        self._break_glass()  # a bad break-glass file stops the start, with its one-line reason
+        if self._break_glass() and not (settings.alert_channel_id and settings.lookup_token):
+            # break-glass use is archived either way; Compliance hears of it only through the
+            # alert channel (insider attack of 2026-12-07 night, F5: the shipped policy has none)
+            log.warning("break-glass accounts are configured but their use alerts no one: set the policy's "
+                        "alert_channel_id and DLP_NOTIFY_TOKEN")
         #: user id -> the Mattermost sources of a password sign-in's roles, until its session is made
         self._sources: dict[str, dict[str, Any]] = {}
         #: token digest -> (checked at, the actor or why it is refused): API holders are
