@@ -390,14 +390,14 @@ def _sep(text: str, a: int, b: int) -> str:
     return stripped
 
 
-def between_tokens(text: str, c: Candidate) -> bool:
+def between_tokens(text: str, c: Candidate, *, clause: bool = True) -> bool:
     """``c`` is not its whole run, but it is the whole number as written on its line:
     where the run goes on, a line break stands between (a run reaches across up to two:
     the next line's ``[15:08] rsingh: ...`` or ``10y at 4.28`` after ``acct 8909441999``
     ending its line, a chat transcript), or a list's comma, semicolon or slash before
     another number of eight digits or more (``acct: 98765432101, 98765432102``: two
     accounts; held-out probe of 2026-12-06; not ``4,512,345``'s groups of three), or a
-    clause's end (``_CLAUSE_GAP``: ``acct N? 73116 ...``)."""
+    clause's end (``_CLAUSE_GAP``: ``acct N? 73116 ...``; not with ``clause`` False)."""
     if c.whole_run:
         return True
     if c.end < c.run_end:
@@ -406,7 +406,7 @@ def between_tokens(text: str, c: Candidate) -> bool:
             j += 1
         gap = text[c.end:j]
         if "\n" not in gap and not _listed(gap, len(c.digits), _digits_from(text, j, 1)) \
-                and _CLAUSE_GAP.match(gap) is None:
+                and not (clause and _CLAUSE_GAP.match(gap) is not None):
             return False
     if c.start > c.run_start:
         i = c.start
@@ -414,7 +414,7 @@ def between_tokens(text: str, c: Candidate) -> bool:
             i -= 1
         gap = text[i:c.start]
         if "\n" not in gap and not _listed(gap, len(c.digits), _digits_from(text, i - 1, -1)) \
-                and _CLAUSE_GAP.match(gap) is None:
+                and not (clause and _CLAUSE_GAP.match(gap) is not None):
             return False
     return True
 

@@ -42,7 +42,7 @@ def _types(detector: Engine, text: str) -> set[str]:
     return {f.entity_type for f in detector.analyze(text) if f.score >= 0.5}
 
 
-_ACCOUNT = st.integers(10**7, 10**12 - 1).map(str).filter(lambda d: len(set(d)) > 2 and not d.endswith("0000"))
+_ACCOUNT = st.integers(10**8, 10**12 - 1).map(str).filter(lambda d: len(set(d)) >= 5 and not d.endswith("0000"))
 _LABEL = st.sampled_from(["acct", "account", "acct #", "a/c", "account no."])
 #: a clause's end, then another number and words: what the probe's lines had after the account
 _AFTER = st.sampled_from(["? {n} UBER showing as unsettled", ", ${n}k, first time payee", " - {n} shares missing",
@@ -103,3 +103,18 @@ def test_a_code_label_before_a_cards_last_group_is_filler(detector: Engine, card
     disguises the card's last group and is read through as before."""
     text = f"card {card[:4]} {card[4:8]} {card[8:12]}, {label} {card[12:]}"
     assert "CREDIT_CARD" in _types(detector, text), text
+
+
+@settings(max_examples=40, deadline=None)
+@given(account=_ACCOUNT, last=st.sampled_from(["Px", "Price", "USD", "Shares", "Qty k"]),
+       sep=st.sampled_from(["\t", ","]), rows=st.integers(1, 3))
+def test_an_account_column_before_a_price_column_is_read(detector: Engine, account: str, last: str, sep: str,
+                                                         rows: int) -> None:
+    """A table's row and cell marks are whitespace to ``\\s``: the last header cell ("Px")
+    and the next row's first cell read as "Px <number>", a price, and the whole account
+    column was lost (probe 6: "Acct No / Client / Sym / Shares / Px")."""
+    head = sep.join(["Acct No", "Client", "Sym", last])
+    body = "\n".join(sep.join([account if i == 0 else str(48000000 + i * 7919), "Susan King", "KO", "248.15"])
+                     for i in range(rows))
+    text = f"pasted from the recon sheet\n{head}\n{body}"
+    assert "US_BANK_NUMBER" in _types(detector, text), text
