@@ -28,7 +28,13 @@ from dlp_proxy.gateway.actions import PREFIX as SENDER_PREFIX
 from dlp_proxy.gateway.actions import SenderActions
 from dlp_proxy.gateway.admission import CommandHooks, CredentialCheck
 from dlp_proxy.gateway.budget import address_group
-from dlp_proxy.gateway.context import plugin_token, session_refused, token_from_request, too_many_cookies
+from dlp_proxy.gateway.context import (
+    plugin_token,
+    session_refused,
+    token_from_request,
+    token_location,
+    too_many_cookies,
+)
 from dlp_proxy.gateway.headers import oversized
 from dlp_proxy.gateway.integrations import PREVIEW_ROUTES, WATCHED_ROUTES, job_for, outgoing_job
 from dlp_proxy.gateway.lookups import TtlCache
@@ -381,7 +387,8 @@ class DLPAddon:
         req = flow.request
         needs_session = content and route.name not in _NO_SESSION_ROUTES
         headers = req.headers
-        token = token_from_request(header_dict(headers.fields), query)
+        folded = header_dict(headers.fields)
+        token, where = token_location(folded, query)
         resolver = self.pipeline.context
         if token is None:
             remote = self._remote_cluster_credential(path, headers)
@@ -400,7 +407,6 @@ class DLPAddon:
                 self._admit(flow, min(cap, self.limits.unauthenticated_max_body_bytes), declared, has_body)
             return None
         plugin = path.startswith("/plugins/")
-        folded = header_dict(headers.fields)
         if too_many_cookies(folded) or (plugin and plugin_token(folded, query) != token):
             # a Cookie line Mattermost's Go reads one way or another by its version; a plugin
             # request whose token a plugin reads otherwise than the core API (the header
@@ -410,7 +416,7 @@ class DLPAddon:
                 "This request carries credentials Mattermost could read as another user's, so it was not sent.",
                 request_id=responses.new_request_id()), "ambiguous-credentials")
             return None
-        if needs_session and session_refused(req.method, headers.fields, query, folded, plugin=plugin):
+        if needs_session and session_refused(req.method, headers.fields, where, folded, plugin=plugin):
             # a live session Mattermost still refuses before the handler (a session cookie
             # without its CSRF header, a token in the query string: atk16 F1, F2): as
             # without a session, answered before the body, nothing scanned or held

@@ -89,23 +89,26 @@ def token_location(headers: Mapping[str, str], query: str) -> tuple[str | None, 
     ``Authorization: Bearer|Token <t>``, else the first ``access_token`` of the query.
     The addon forwards one Cookie line and refuses two Authorization headers, so the
     line read here is the one Mattermost reads."""
-    cookie_header = headers.get("cookie", "")
-    if cookie_header:
-        token = session_cookie(cookie_header)
-        if token is not None:
-            return token or None, TOKEN_COOKIE
+    cookie = session_cookie(headers.get("cookie", ""))
+    if cookie is not None:
+        return cookie or None, TOKEN_COOKIE
     auth = headers.get("authorization", "")
     # Go: strings.ToUpper(h[0:6]) == "BEARER" -> h[7:]; strings.ToLower(h[0:5]) == "token" -> h[6:]
     if len(auth) > 6 and auth[:6].upper() == "BEARER":
         return auth[7:] or None, TOKEN_HEADER
     if len(auth) > 5 and auth[:5].lower() == "token":
         return auth[6:] or None, TOKEN_HEADER
+    token = _query_token(query)
+    return (token, TOKEN_QUERY) if token else (None, None)
+
+
+def _query_token(query: str) -> str | None:
+    """``r.URL.Query().Get("access_token")``: the first value, empty or not (None: empty
+    or absent)."""
     for key, value in parse_query(query):
         if key == "access_token":
-            if value:
-                return value, TOKEN_QUERY
-            break  # Values.Get: the first value, empty or not
-    return None, None
+            return value or None
+    return None
 
 
 def plugin_token(headers: Mapping[str, str], query: str) -> str | None:
@@ -120,15 +123,10 @@ def plugin_token(headers: Mapping[str, str], query: str) -> str | None:
         return auth[7:] or None
     if auth[:6].lower() == "token ":
         return auth[6:] or None
-    cookie_header = headers.get("cookie", "")
-    if cookie_header:
-        token = session_cookie(cookie_header)
-        if token is not None:
-            return token or None
-    for key, value in parse_query(query):
-        if key == "access_token":
-            return value or None
-    return None
+    cookie = session_cookie(headers.get("cookie", ""))
+    if cookie is not None:
+        return cookie or None
+    return _query_token(query)
 
 
 #: Cookie pairs past which Go's readCookies returns no cookie at all (net/http, the
@@ -151,11 +149,11 @@ def _first(fields: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
     return ""
 
 
-def session_refused(method: str, fields: Iterable[tuple[bytes, bytes]], query: str,
+def session_refused(method: str, fields: Iterable[tuple[bytes, bytes]], where: str | None,
                     headers: Mapping[str, str], *, plugin: bool = False) -> str | None:
-    """Why Mattermost refuses a session-required request's token before the handler reads
-    its body (web/handlers.go ``ServeHTTP``), though the token names a live session; None
-    when it does not:
+    """Why Mattermost refuses a session-required request's token, found at ``where``
+    (``token_location``), before the handler reads its body (web/handlers.go
+    ``ServeHTTP``), though the token names a live session; None when it does not:
 
     - ``"csrf"``: the token is the session cookie, the method is not GET, and neither
       ``X-CSRF-Token`` (compared with the session's CSRF token, which the ``MMCSRF``
@@ -173,8 +171,7 @@ def session_refused(method: str, fields: Iterable[tuple[bytes, bytes]], query: s
     or X-Requested-With as above (a plugin also takes a ``csrf`` form field, which the
     gateway cannot read before the body: such a request is refused).
     """
-    token, where = token_location(headers, query)
-    if token is None:
+    if where is None:
         return None
     if where == TOKEN_QUERY:
         return None if plugin else "query"
