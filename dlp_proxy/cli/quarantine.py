@@ -113,7 +113,7 @@ async def _with_service(args: argparse.Namespace, fn: Any, worker: str = "quaran
         # looked up at (with the notify token), never a server DLP_UPSTREAM names instead
         upstream = await checked_upstream(r, cfg.upstream) or ""
         if getattr(args, "token_file", None):
-            args.proven_principal = await _prove(cfg, args.token_file, r)
+            args.proven_principal = await _prove(cfg, args.token_file, upstream)
     except QuarantineError as exc:
         print(f"dlp-proxy quarantine: {exc}", file=sys.stderr)
         await r.aclose()
@@ -150,19 +150,17 @@ def _read_token(path: str) -> str:
     return token
 
 
-async def _prove(cfg: Settings, token_file: str, r: Any) -> str:
+async def _prove(cfg: Settings, token_file: str, upstream: str) -> str:
     """The operator's principal, proven: their Mattermost token resolved with
-    ``GET /api/v4/users/me`` at the Mattermost the gateway forwards to (what it recorded
-    in Redis at its start; ``DLP_UPSTREAM`` must be that one, or absent: ``checked_upstream``).
-    A bot's or a deactivated user's token proves no operator; a ``--principal`` naming
-    someone else is refused."""
+    ``GET /api/v4/users/me`` at ``upstream``, the Mattermost the gateway forwards to (what
+    it recorded in Redis at its start; ``DLP_UPSTREAM`` must be that one, or absent:
+    ``checked_upstream``).  A bot's or a deactivated user's token proves no operator; a
+    ``--principal`` naming someone else is refused."""
     import httpx
 
     from dlp_proxy.quarantine import is_mattermost_id
-    from dlp_proxy.quarantine.common import checked_upstream
 
     token = _read_token(token_file)
-    upstream = await checked_upstream(r, cfg.upstream)
     if not upstream:
         raise QuarantineError("--token-file needs DLP_UPSTREAM (Mattermost's URL) to check the token: "
                               "no gateway has recorded its own in this Redis")
@@ -330,9 +328,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     async def run() -> None:
         import redis.asyncio as aioredis
 
-        r = aioredis.Redis.from_url(redis_url(cfg))
         from dlp_proxy.quarantine.common import checked_upstream
 
+        r = aioredis.Redis.from_url(redis_url(cfg))
         try:
             await checked_upstream(r, upstream)  # sign-ins are checked at the gateway's Mattermost
         except QuarantineError as exc:
