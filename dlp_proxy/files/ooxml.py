@@ -83,15 +83,15 @@ def ooxml_text(root: Any, display: Display | None = None, *, fallback: bool = Fa
     With ``display``: the text as the application displays it: runs the reader
     cannot see (``Display.hidden``: hidden, white, tiny) and deleted text and field
     codes are left out, so text hidden *inside* an identifier
-    (``536-22-<hidden>lorem</hidden>8710``) does not break the identifier in this reading.
+    (``AAA-GG-<hidden>lorem</hidden>SSSS``) does not break the identifier in this reading.
 
     An ``mc:AlternateContent`` shows one of its branches (ECMA-376 Part 3, 10.2): its
     first Choice (what Word 2010 and later draw), or with ``fallback`` its Fallback (what
     a reader that lacks the Choice's namespace draws); reading both side by side glued
-    ``536-22-`` to ``SSSS`` twice (re-attack of 2026-12-07 night, 3a)."""
+    ``AAA-GG-`` to ``SSSS`` twice (re-attack of 2026-12-07 night, 3a)."""
     parts: list[str] = []
     #: ruby annotations (``w:rt``) of the paragraph being read: drawn above its base text,
-    #: read on a line of their own after the paragraph (inline, ``536-22-`` + ``77`` + base
+    #: read on a line of their own after the paragraph (inline, ``AAA-GG-`` + ``77`` + base
     #: ``SSSS`` hid the SSN: re-attack of 2026-12-07 night, 3c)
     above: list[str] = []
     stack: list[tuple[Any, bool]] = [(root, False)]

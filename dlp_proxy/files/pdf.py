@@ -1181,9 +1181,7 @@ class _Widths:
             w < 0 for w in (wide or {}).values())
 
     def codes(self, raw: bytes) -> list[int] | bytes:
-        if self.wide is None:
-            return raw
-        return [raw[i] << 8 | raw[i + 1] for i in range(0, len(raw) - 1, 2)]
+        return raw if self.wide is None else _codes(raw, 2)
 
     def width(self, code: int) -> float:
         if self.table is not None:
@@ -1495,8 +1493,6 @@ def _advance(items: Any, font: _Widths, state: dict[str, Any], pen: float) -> tu
 
 #: each reader's fonts' widths (by object number), read once a document
 _WIDTHS: weakref.WeakKeyDictionary[Any, dict[Any, _Widths]] = weakref.WeakKeyDictionary()
-
-
 
 
 def page_text(page: Any) -> tuple[str, bool, bool]:

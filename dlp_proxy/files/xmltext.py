@@ -8,29 +8,6 @@ from typing import Any
 
 from lxml import etree
 
-
-def parser() -> Any:
-    # resolve_entities=False: no billion-laughs expansion, no external entities.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        recover=True,
-        remove_comments=False,
-    )
-
-
-def parse(data: bytes) -> Any:
-    """The root element, or None when the bytes are not XML at all."""
-    try:
-        root = etree.fromstring(data, parser())
-    except (etree.XMLSyntaxError, ValueError):
-        return None
-    return root
-
-
 #: what an XML parser that hands an application its character data leaves out: comments
 #: and processing instructions are not character data (XML 1.0, 2.5 and 2.6), so the text
 #: either side of one is one string (``<w:t>AAA-GG-<!---->SSSS</w:t>`` shows AAA-GG-SSSS
@@ -38,16 +15,35 @@ def parse(data: bytes) -> Any:
 SHOWN = {"remove_comments": True, "remove_pis": True}
 
 
+def parser(*, shown: bool = False) -> Any:
+    """The safe parser; with ``shown``, comments and processing instructions are left out
+    (``SHOWN``).  resolve_entities=False: no billion-laughs expansion, no external entities."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        recover=True,
+        remove_comments=shown,
+        remove_pis=shown,
+    )
+
+
+def parse(data: bytes, *, shown: bool = False) -> Any:
+    """The root element, or None when the bytes are not XML at all."""
+    try:
+        root = etree.fromstring(data, parser(shown=shown))
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    return root
+
+
 def parse_shown(data: bytes) -> Any:
     """The root of a document whose text a viewer shows (an Office or ODF part): as
     ``parse``, with comments and processing instructions removed and the text around each
     joined (``SHOWN``); None when the bytes are not XML at all."""
-    try:
-        return etree.fromstring(data, etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
-            recover=True, **SHOWN))
-    except (etree.XMLSyntaxError, ValueError):
-        return None
+    return parse(data, shown=True)
 
 
 def parse_expanded(data: bytes) -> Any:
