@@ -30,7 +30,7 @@ import functools
 import itertools
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dlp_proxy.detect import gatescan, hsdb
@@ -431,9 +431,10 @@ def _best(text: str, start: int, kinds: frozenset[str],
         g = _PART.match(text, pos)
         if g is None or _overlaps(others, g.start(), g.end()) or _UNIT_AFTER.match(text, g.end()) is not None:
             break  # a price, a time...; or a count ("617 done, 77 failed, 4867 remaining")
-        if (NAMED_OTHER.search(text, max(parts[-1][1] if parts else 0, g.start() - 24), g.start()) is not None
+        named_from = max(parts[-1][1] if parts else 0, g.start() - 24)
+        if (NAMED_OTHER.search(text, named_from, g.start()) is not None
                 or NAMED_OTHER_AFTER.match(text, g.end()) is not None
-                or _code_named(text, max(parts[-1][1] if parts else 0, g.start() - 24), g.start(), g.end(), parts)):
+                or _code_named(text, named_from, g.start(), g.end(), parts)):
             break  # a number named as another kind ("zip 53622", "53622 (zip)")
         parts.append(g.span())
         size += sum(ch.isalnum() for ch in text[g.start():g.end()])
@@ -563,7 +564,7 @@ _CARD_CODE = re.compile(
     r"[ \t]*[:#=.]?[ \t]*$")
 
 
-def _code_named(text: str, lo: int, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+def _code_named(text: str, lo: int, start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     """The group ``text[start:end]`` is a card's code or expiry by its label ("Amex <4-6-5>
     cvv 2576", "pan=<15> exp=0927": held-out probe 6 of 2026-12-07): three or four digits
     after the groups ``spans`` that already make a whole card (13-19 digits passing Luhn).
@@ -776,7 +777,7 @@ def _read(text: str, lo: int, hi: int, kinds: frozenset[str], others: list[tuple
                 or _NAMED_OTHER.search(text, max(prev, m.start() - 24), m.start()) is not None
                 or NAMED_OTHER_AFTER.match(text, m.end()) is not None
                 or _code_named(text, max(prev, m.start() - 24), m.start(), m.end(),
-                               [(a, b) for a, b, _, _ in tokens])):
+                               ((a, b) for a, b, _, _ in tokens))):
             continue  # ... or a number the word right before or after names as another ("zip 18937", "18937 (zip)")
         if tokens and len(_A_WORD.findall(text, tokens[-1][1], m.start())) > (
                 _NAMED_PART_WORDS if named else MAX_FILLER_WORDS + 1):
