@@ -123,7 +123,13 @@ def _hand_pdf(content: bytes, fonts: bytes, extra: list[bytes], *, page: bytes =
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << " + fonts
             + b" >> >> /Contents 4 0 R " + page + b">>",
             b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream", *extra]
-    out = b"%PDF-1.4\n"
+    return pdf_of_objects(objs)
+
+
+def pdf_of_objects(objs: list[bytes], version: bytes = b"1.4") -> bytes:
+    """A PDF of ``objs`` as objects 1, 2, ... (the first the catalog), with its cross-reference
+    table and trailer."""
+    out = b"%PDF-" + version + b"\n"
     offsets = []
     for n, obj in enumerate(objs, start=1):
         offsets.append(len(out))

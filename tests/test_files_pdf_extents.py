@@ -28,6 +28,7 @@ from pypdf import PdfReader
 
 from dlp_proxy.files import extract
 from dlp_proxy.files.pdf import page_text
+from tests.filegen import pdf_of_objects
 
 SSN = "536-22-7102"
 CARD = "4012 8888 8888 1881"
@@ -55,14 +56,7 @@ def _pdf(content: bytes, fonts: list[bytes] | None = None, *, page: bytes = b"",
         + b" >> /Contents 4 0 R " + page + b">>",
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream",
         *fonts, *(extra or [])]
-    out = b"%PDF-1.7\n"
-    offsets = []
-    for n, obj in enumerate(objs, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return pdf_of_objects(objs, b"1.7")
 
 
 def _stream(head: bytes, data: bytes) -> bytes:

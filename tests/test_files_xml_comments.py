@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from dlp_proxy.detect import Engine, build_detector
 from tests.test_files_attack6 import _found, _where
+from tests.test_files_attack8 import _docx as _docx_body
+from tests.test_files_attack9 import _run
 
 #: a valid SSN, a Luhn-valid card and a valid IBAN (mod 97), as a viewer shows them
 VALUES = {
@@ -142,10 +144,6 @@ def test_a_comment_between_words_adds_nothing(detector: Engine) -> None:
 _MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
 
 
-def _run(text: str) -> str:
-    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
-
-
 def _para(*runs: str) -> str:
     return "<w:p>" + "".join(runs) + "</w:p>"
 
@@ -170,7 +168,5 @@ SPLITS = {
 
 @pytest.mark.parametrize("case", sorted(SPLITS))
 def test_what_word_shows_whole_is_read_whole(detector: Engine, case: str) -> None:
-    from tests.test_files_attack8 import _docx as _docx_body
-
     data = _docx_body(_para(_run("Client SSN: 536-22-"), SPLITS[case]), "")
     assert "US_SSN" in _found(detector, data, "memo.docx"), _where(data, "memo.docx")
